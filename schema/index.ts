@@ -1,0 +1,2 @@
+// Every table LAP owns. drizzle-kit reads this file to generate migrations into drizzle/.
+export * from "./api-keys";

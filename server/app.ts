@@ -1,0 +1,44 @@
+import { Elysia } from "elysia";
+import { fileURLToPath } from "node:url";
+import { authRoutes, keyRoutes } from "./auth";
+import { AuthService } from "./auth/service";
+import type { Config } from "./config/load";
+import type { Database } from "./db/client";
+import { docsRoutes } from "./docs";
+import { healthRoutes } from "./health";
+import { createAuthGuard } from "./http/auth-guard";
+import { errorHandler } from "./http/errors";
+import { requestContext } from "./http/request-context";
+import { staticUi } from "./http/static-ui";
+import type { Logger } from "./lib/logger";
+import { settingsRoutes } from "./settings";
+
+export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  rawEnv?: Record<string, string | undefined>;
+  uiDist?: string;
+}
+
+/** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
+export function createApp(deps: AppDeps) {
+  const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
+  const guard = createAuthGuard(auth);
+  const secureCookies = deps.config.baseUrl.startsWith("https://");
+  const app = new Elysia()
+    .use(errorHandler(deps.logger))
+    .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
+    .use(guard)
+    .use(healthRoutes({ database: deps.database }))
+    .use(authRoutes({ auth, guard, uiUsername: deps.config.env.UI_USERNAME, secureCookies }))
+    .use(keyRoutes({ auth, guard }))
+    .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
+    .use(docsRoutes({ guard, version: deps.config.version }))
+    .use(staticUi(deps.uiDist ?? UI_DIST));
+  return { app, services: { auth } };
+}
+
+export type App = ReturnType<typeof createApp>["app"];

@@ -1,0 +1,85 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CONTAINER_ENV_PREFIX, envSchema, type Env } from "./schema";
+import pkg from "../../package.json" with { type: "json" };
+
+export interface Config {
+  env: Env;
+  version: string;
+  baseUrl: string;
+  dataDir: string;
+  dbMode: "embedded" | "external";
+  masterKey: string;
+  encryptionKey: Buffer;
+  /** `CONTAINER_ENV_NAME=value` on LAP becomes `NAME=value` in every sandbox. */
+  containerEnv: Record<string, string>;
+  /** Which secrets were generated on this start (so the CLI prints them once). */
+  generated: { masterKey: boolean; encryptionKey: boolean };
+}
+
+/** Every failing variable, not just the first. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+  }
+}
+
+export function parseEnv(raw: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(raw);
+  const issues = result.success
+    ? []
+    : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const lapEnv = raw.LAP_ENV ?? "development";
+  if (lapEnv === "production") {
+    if (!raw.MASTER_KEY?.trim()) issues.push("MASTER_KEY: required when LAP_ENV=production (at least 8 characters)");
+    if (!raw.ENCRYPTION_KEY?.trim()) issues.push("ENCRYPTION_KEY: required when LAP_ENV=production (openssl rand -base64 32)");
+  }
+  if (issues.length > 0 || !result.success) throw new ConfigError(issues);
+  return result.data;
+}
+
+export function containerEnvFrom(raw: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key.startsWith(CONTAINER_ENV_PREFIX) && key.length > CONTAINER_ENV_PREFIX.length && value !== undefined) {
+      out[key.slice(CONTAINER_ENV_PREFIX.length)] = value;
+    }
+  }
+  return out;
+}
+
+/** Reads a generated secret from the data dir, creating it (mode 0600) on first use. */
+function persistedSecret(dataDir: string, file: string, make: () => string): { value: string; created: boolean } {
+  const path = join(dataDir, file);
+  if (existsSync(path)) return { value: readFileSync(path, "utf8").trim(), created: false };
+  const value = make();
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return { value, created: true };
+}
+
+export function loadConfig(raw: Record<string, string | undefined> = process.env): Config {
+  const env = parseEnv(raw);
+  const dataDir = resolve(env.LAP_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  const master = env.MASTER_KEY
+    ? { value: env.MASTER_KEY, created: false }
+    : persistedSecret(dataDir, "master.key", () => `lap-master-${randomBytes(24).toString("base64url")}`);
+  const encryption = env.ENCRYPTION_KEY
+    ? { value: env.ENCRYPTION_KEY, created: false }
+    : persistedSecret(dataDir, "encryption.key", () => randomBytes(32).toString("base64"));
+
+  return {
+    env,
+    version: pkg.version,
+    baseUrl: (env.BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ""),
+    dataDir,
+    dbMode: env.DATABASE_URL ? "external" : "embedded",
+    masterKey: master.value,
+    encryptionKey: Buffer.from(encryption.value, "base64"),
+    containerEnv: containerEnvFrom(raw),
+    generated: { masterKey: master.created, encryptionKey: encryption.created },
+  };
+}

@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/**
+ * Every environment variable LAP reads, in one schema. `meta.secret` marks values that are
+ * redacted wherever configuration is shown; `meta.group` orders the docs table.
+ * Later modules add their variables here so `lap config` and the README table stay complete.
+ */
+const secret = (description: string, group: string) => ({ description, group, secret: true });
+const plain = (description: string, group: string) => ({ description, group });
+
+const intFromEnv = (def: number, min = 0) =>
+  z.coerce.number({ message: "must be a whole number" }).int("must be a whole number").min(min).default(def);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const urlString = z.url({ message: "must be a URL such as http://host:port" });
+
+export const envSchema = z.object({
+  LAP_ENV: z
+    .enum(["development", "production", "test"])
+    .default("development")
+    .meta(plain("`production` requires MASTER_KEY and ENCRYPTION_KEY; `development` generates them into LAP_DATA_DIR.", "Server")),
+  PORT: z.coerce.number({ message: "must be a port number" }).int().min(0).max(65535).default(3000).meta(plain("HTTP port (0 picks a free one).", "Server")),
+  HOST: z.string().default("127.0.0.1").meta(plain("Interface to bind. Use 0.0.0.0 to accept connections from other machines.", "Server")),
+  BASE_URL: optionalString.pipe(urlString.optional()).meta(
+    plain("Public URL of this LAP (OAuth redirects, webhook and Slack URLs). Defaults to http://localhost:PORT.", "Server"),
+  ),
+  LAP_DATA_DIR: z.string().default("./.lap").meta(plain("Where embedded data lives: the PGlite database, generated keys, workspaces.", "Server")),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").meta(plain("Minimum level of the JSON logs on stdout.", "Server")),
+  LAP_MAX_BODY_BYTES: intFromEnv(10 * 1024 * 1024, 1024).meta(plain("Largest request body accepted; larger bodies get 413.", "Server")),
+
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+      .optional(),
+  ).meta(secret("PostgreSQL connection string (direct, not through a pooler: migrations take an advisory lock). Unset: embedded PGlite in LAP_DATA_DIR.", "Database")),
+
+  MASTER_KEY: optionalString.pipe(z.string().min(8, "must be at least 8 characters").optional()).meta(
+    secret("Admin credential for the API (Bearer or x-api-key) and the dashboard login. Generated into LAP_DATA_DIR in development when unset.", "Auth"),
+  ),
+  ENCRYPTION_KEY: optionalString
+    .pipe(
+      z
+        .string()
+        .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded (openssl rand -base64 32)")
+        .optional(),
+    )
+    .meta(secret("Base64 32-byte key for secrets at rest (AES-256-GCM). Generated into LAP_DATA_DIR in development when unset.", "Auth")),
+  UI_USERNAME: z.string().default("admin").meta(plain("Name shown on the dashboard. Cosmetic: login uses MASTER_KEY or an admin key.", "Auth")),
+
+  LITELLM_API_BASE: optionalString.pipe(urlString.optional()).meta(plain("Upstream LiteLLM (or any OpenAI-compatible) base URL the gateway can route to.", "LLM gateway")),
+  LITELLM_API_KEY: optionalString.meta(secret("Key for LITELLM_API_BASE. Never enters a sandbox.", "LLM gateway")),
+
+  PREINSTALLED_GITHUB_REPO: optionalString.meta(plain("Repository cloned into each sandbox when the agent has no repo_url.", "Sandboxes")),
+  WARM_POOL_SIZE: intFromEnv(2).meta(plain("Pre-provisioned sandboxes kept ready across recently active agents. 0 disables the pool.", "Sandboxes")),
+  WARM_POOL_TTL_MINUTES: intFromEnv(30, 1).meta(plain("Warm sandboxes older than this are recycled.", "Sandboxes")),
+  WARM_POOL_MAX_PROVISIONING: intFromEnv(2, 1).meta(plain("Sandboxes the top-up loop provisions at once.", "Sandboxes")),
+  WARM_POOL_RECENT_AGENT_HOURS: intFromEnv(24, 1).meta(plain("Only agents with a session in the last N hours get warm sandboxes.", "Sandboxes")),
+
+  K8S_NAMESPACE: z.string().default("default").meta(plain("Namespace for agent-sandbox resources.", "Kubernetes")),
+  K8S_IMAGE_PULL_POLICY: z
+    .enum(["Always", "IfNotPresent", "Never"])
+    .default("Never")
+    .meta(plain("Pull policy of sandbox pods. Never suits kind with loaded images; use IfNotPresent or Always with a registry (else ErrImageNeverPull).", "Kubernetes")),
+  K8S_HARNESS_IMAGE: z.string().default("opencode-sandbox:dev").meta(plain("Default sandbox image, fallback for every harness.", "Kubernetes")),
+  K8S_HARNESS_IMAGE_OPENCODE: optionalString.meta(plain("Image for the opencode harness (falls back to K8S_HARNESS_IMAGE).", "Kubernetes")),
+  K8S_HARNESS_IMAGE_CLAUDE_SDK: optionalString.meta(plain("Image for the claude-agent-sdk harness.", "Kubernetes")),
+  K8S_HARNESS_IMAGE_CLAUDE_CODE: optionalString.meta(plain("Image for the claude-code harness.", "Kubernetes")),
+  K8S_HARNESS_IMAGE_CODEX: optionalString.meta(plain("Image for the codex harness.", "Kubernetes")),
+
+  LINEAR_CLIENT_ID: optionalString.meta(plain("Linear OAuth client id. Any of the three LINEAR_* unset disables the integration.", "Integrations")),
+  LINEAR_CLIENT_SECRET: optionalString.meta(secret("Linear OAuth client secret.", "Integrations")),
+  LINEAR_WEBHOOK_SECRET: optionalString.meta(secret("Linear webhook signing secret.", "Integrations")),
+});
+
+export type EnvInput = z.input<typeof envSchema>;
+export type Env = z.output<typeof envSchema>;
+
+export interface FieldMeta {
+  description: string;
+  group: string;
+  secret?: boolean;
+}
+
+/** Name, default and description of every variable, for `lap config` and the README table. */
+export function describeEnv(): Array<{ name: string; default?: string; meta: FieldMeta }> {
+  return Object.entries(envSchema.shape).map(([name, field]) => {
+    const meta = (field as z.ZodType).meta() as unknown as FieldMeta;
+    let def: string | undefined;
+    const parsed = (field as z.ZodType).safeParse(undefined);
+    if (parsed.success && parsed.data !== undefined) def = String(parsed.data);
+    return { name, default: def, meta };
+  });
+}
+
+export const CONTAINER_ENV_PREFIX = "CONTAINER_ENV_";

@@ -1,0 +1,78 @@
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "../../schema";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** Raw SQL inside one transaction, whichever driver is underneath. */
+export interface SqlTx {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Database {
+  db: Db;
+  mode: "embedded" | "external";
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /** Postgres LISTEN; resolves to an unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+  /** Embedded only: a tarball of the data directory (backups, fast test fixtures). */
+  dump?: () => Promise<Blob>;
+}
+
+export type DatabaseOptions =
+  | { url: string; max?: number }
+  | { dataDir?: string; loadDataDir?: Blob | File };
+
+/** `postgres` when a URL is given, embedded PGlite otherwise. */
+export async function createDatabase(opts: DatabaseOptions): Promise<Database> {
+  return "url" in opts ? createPostgres(opts.url, opts.max) : createPglite(opts);
+}
+
+function createPostgres(url: string, max = 10): Database {
+  const sql = postgres(url, { max, onnotice: () => {}, connection: { application_name: "lap" } });
+  const db = drizzlePostgres({ client: sql, schema }) as unknown as Db;
+  const query = async <T>(text: string, params: unknown[] = []) =>
+    (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+  return {
+    db,
+    mode: "external",
+    query,
+    transaction: async (fn) =>
+      (await sql.begin((tx) =>
+        fn({ query: async (text, params = []) => (await tx.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as never }),
+      )) as never,
+    listen: async (channel, onPayload) => {
+      const sub = await sql.listen(channel, onPayload);
+      return () => sub.unlisten();
+    },
+    notify: async (channel, payload) => {
+      await sql.notify(channel, payload);
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+async function createPglite(opts: { dataDir?: string; loadDataDir?: Blob | File }): Promise<Database> {
+  const pg = await PGlite.create({ dataDir: opts.dataDir, loadDataDir: opts.loadDataDir });
+  const db = drizzlePglite({ client: pg, schema }) as unknown as Db;
+  return {
+    db,
+    mode: "embedded",
+    query: async (text, params) => (await pg.query(text, params)).rows as never,
+    transaction: (fn) => pg.transaction((tx) => fn({ query: async (text, params) => (await tx.query(text, params)).rows as never })),
+    listen: async (channel, onPayload) => pg.listen(channel, onPayload),
+    notify: async (channel, payload) => {
+      await pg.query("select pg_notify($1, $2)", [channel, payload]);
+    },
+    close: () => pg.close(),
+    dump: () => pg.dumpDataDir("none"),
+  };
+}
+
+export { schema };

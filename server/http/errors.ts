@@ -1,0 +1,43 @@
+import { Elysia } from "elysia";
+import type { Logger } from "../lib/logger";
+import { ApiError, envelope, type FieldError } from "../lib/errors";
+import { requestIdOf } from "./request-context";
+
+interface ValidationIssue {
+  path?: string | (string | number)[];
+  message?: string;
+  summary?: string;
+}
+
+const fieldName = (path: ValidationIssue["path"]) =>
+  (Array.isArray(path) ? path.join(".") : (path ?? "")).replace(/^\//, "").replaceAll("/", ".") || "(body)";
+
+/** Maps every failure to the one JSON envelope; validation failures name each failing field. */
+export function errorHandler(logger: Logger) {
+  return new Elysia({ name: "error-handler" }).onError({ as: "global" }, ({ code, error, request, set }) => {
+    const requestId = requestIdOf(request);
+    let apiError: ApiError;
+    if (error instanceof ApiError) {
+      apiError = error;
+      if (error.headers) Object.assign(set.headers, error.headers);
+    } else if (code === "VALIDATION") {
+      const all = ((error as unknown as { all?: ValidationIssue[] }).all ?? []) as ValidationIssue[];
+      const where = (error as unknown as { type?: string }).type ?? "body";
+      const fields: FieldError[] = all.map((i) => ({ field: fieldName(i.path), message: i.message ?? i.summary ?? "invalid" }));
+      const summary = fields.map((f) => `${f.field}: ${f.message}`).join("; ");
+      apiError = new ApiError(400, "invalid_request", `Invalid ${where}: ${summary}`, fields);
+    } else if (code === "PARSE") {
+      apiError = new ApiError(400, "invalid_json", "Request body could not be parsed: send valid JSON with content-type application/json");
+    } else if (code === "NOT_FOUND") {
+      apiError = new ApiError(404, "not_found", `No route for ${request.method} ${new URL(request.url).pathname}`);
+    } else if (code === "INVALID_COOKIE_SIGNATURE" || code === "INVALID_FILE_TYPE") {
+      apiError = new ApiError(400, "invalid_request", (error as Error).message);
+    } else {
+      logger.error({ request_id: requestId, err: error, code }, "unhandled error");
+      apiError = new ApiError(500, "internal_error", "Something went wrong on our side; the request id is in the logs");
+    }
+    set.status = apiError.status;
+    set.headers["content-type"] = "application/json";
+    return envelope(apiError, requestId);
+  });
+}

@@ -1,0 +1,17 @@
+/**
+ * The only routes reachable without credentials. Everything else is rejected by the auth guard
+ * before validation runs. `server/http/auth-guard.test.ts` walks the route table and fails when a
+ * route is public without being listed here, so adding one is a deliberate, reviewed change.
+ * Webhook routes belong here only when they verify their own signatures.
+ */
+export const PUBLIC_ROUTES = new Set<string>([
+  "GET /health/liveliness",
+  "GET /health/readiness",
+  "POST /api/auth/login",
+  "POST /api/auth/logout",
+  // The dashboard's static files and its SPA fallback; unknown /api, /v1, /mcp, /slack paths answer a JSON 404.
+  "GET /*",
+]);
+
+export const isPublicRoute = (method: string, route: string) =>
+  PUBLIC_ROUTES.has(`${method} ${route}`) || (method === "HEAD" && PUBLIC_ROUTES.has(`GET ${route}`));

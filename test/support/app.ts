@@ -1,0 +1,50 @@
+/** Builds the real app on a fresh test database, driven in-process through `app.handle`. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../../server/app";
+import { loadConfig } from "../../server/config/load";
+import type { Database } from "../../server/db/client";
+import { createLogger } from "../../server/lib/logger";
+import { testDatabase } from "./db";
+
+export const TEST_MASTER_KEY = "test-master-key-0123456789";
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>["app"];
+  services: ReturnType<typeof createApp>["services"];
+  database: Database;
+  request(method: string, path: string, opts?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  json<T = any>(method: string, path: string, opts?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const rawEnv = { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-test-")), MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: "silent", ...env };
+  const config = loadConfig(rawEnv);
+  const database = await testDatabase();
+  const { app, services } = createApp({ config, database, logger: createLogger("silent"), rawEnv, uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui") });
+  const request: TestApp["request"] = (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    const key = opts.key === undefined ? TEST_MASTER_KEY : opts.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    let body: BodyInit | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+      headers["content-type"] ??= "application/json";
+    }
+    return app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+  };
+  return {
+    app,
+    services,
+    database,
+    request,
+    async json(method, path, opts) {
+      const res = await request(method, path, opts);
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+    },
+    close: () => database.close(),
+  };
+}
