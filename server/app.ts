@@ -8,6 +8,7 @@ import { docsRoutes } from "./docs";
 import { healthRoutes } from "./health";
 import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
+import { gatewayRoutes, GatewayService } from "./gateway";
 import { requestContext } from "./http/request-context";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
@@ -27,6 +28,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
   const guard = createAuthGuard(auth);
+  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -37,8 +39,9 @@ export function createApp(deps: AppDeps) {
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(docsRoutes({ guard, version: deps.config.version }))
+    .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth } };
+  return { app, services: { auth, gateway } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

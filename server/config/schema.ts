@@ -16,6 +16,8 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+const optionalNumber = optionalString.transform((v) => (v === undefined ? undefined : Number(v)));
+
 const urlString = z.url({ message: "must be a URL such as http://host:port" });
 
 export const envSchema = z.object({
@@ -54,6 +56,18 @@ export const envSchema = z.object({
 
   LITELLM_API_BASE: optionalString.pipe(urlString.optional()).meta(plain("Upstream LiteLLM (or any OpenAI-compatible) base URL the gateway can route to.", "LLM gateway")),
   LITELLM_API_KEY: optionalString.meta(secret("Key for LITELLM_API_BASE. Never enters a sandbox.", "LLM gateway")),
+  LAP_GATEWAY_CONFIG: optionalString.meta(plain("Path to a LiteLLM-style config.yaml (model_list, router_settings) for the gateway's models.", "LLM gateway")),
+  LAP_GATEWAY_SPEND_QUEUE_MAX: intFromEnv(50_000, 100).meta(plain("Spend rows held in memory while the database is slow or down; beyond this they are dropped and counted.", "LLM gateway")),
+  LLM_PROVIDER: z.enum(["lap", "litellm"]).default("lap").meta(plain("Who mints per-agent model keys: `lap` (this gateway's virtual keys) or `litellm` (an external LiteLLM's /key/generate).", "LLM gateway")),
+  LITELLM_BASE_URL: optionalString.pipe(urlString.optional()).meta(plain("External LiteLLM admin URL, used when LLM_PROVIDER=litellm.", "LLM gateway")),
+  LITELLM_MASTER_KEY: optionalString.meta(secret("Master key of the external LiteLLM (LLM_PROVIDER=litellm).", "LLM gateway")),
+  LITELLM_MODELS: optionalString.meta(plain("Comma-separated models for keys minted on the external LiteLLM.", "LLM gateway")),
+  LITELLM_KEY_DURATION: optionalString.meta(plain("Lifetime of keys minted on the external LiteLLM, e.g. 30d.", "LLM gateway")),
+  LITELLM_KEY_ALIAS: optionalString.meta(plain("Alias prefix of keys minted on the external LiteLLM.", "LLM gateway")),
+  LITELLM_MAX_BUDGET: optionalNumber.pipe(z.number({ message: "must be a number" }).min(0).optional()).meta(plain("max_budget of keys minted on the external LiteLLM (USD).", "LLM gateway")),
+  LITELLM_RPM_LIMIT: optionalNumber.pipe(z.number({ message: "must be a whole number" }).int("must be a whole number").min(1).optional()).meta(plain("rpm_limit of keys minted on the external LiteLLM.", "LLM gateway")),
+  LITELLM_TPM_LIMIT: optionalNumber.pipe(z.number({ message: "must be a whole number" }).int("must be a whole number").min(1).optional()).meta(plain("tpm_limit of keys minted on the external LiteLLM.", "LLM gateway")),
+  LITELLM_TEAM_ID: optionalString.meta(plain("team_id of keys minted on the external LiteLLM.", "LLM gateway")),
 
   PREINSTALLED_GITHUB_REPO: optionalString.meta(plain("Repository cloned into each sandbox when the agent has no repo_url.", "Sandboxes")),
   WARM_POOL_SIZE: intFromEnv(2).meta(plain("Pre-provisioned sandboxes kept ready across recently active agents. 0 disables the pool.", "Sandboxes")),

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { Logger } from "../lib/logger";
 import { ApiError, envelope, type FieldError } from "../lib/errors";
 import { requestIdOf } from "./request-context";
+import { isGatewayPath, openAiErrorBody } from "../gateway/errors";
 
 interface ValidationIssue {
   path?: string | (string | number)[];
@@ -38,6 +39,9 @@ export function errorHandler(logger: Logger) {
     }
     set.status = apiError.status;
     set.headers["content-type"] = "application/json";
+    // LLM gateway routes answer in OpenAI's error format, which the SDKs parse.
+    const path = new URL(request.url).pathname;
+    if (isGatewayPath(path)) return openAiErrorBody(apiError, path, requestId);
     return envelope(apiError, requestId);
   });
 }

@@ -1,0 +1,77 @@
+import { doublePrecision, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { apiKeys } from "./api-keys";
+
+/**
+ * Gateway limits on top of a foundation API key: a LiteLLM "virtual key" is an `api_keys` row (role user)
+ * plus this row. `spend` is the running total since `budget_reset_at` was last advanced.
+ */
+export const gatewayKeys = pgTable("gateway_keys", {
+  keyId: text("key_id").primaryKey().references(() => apiKeys.id, { onDelete: "cascade" }),
+  keyAlias: text("key_alias"),
+  models: jsonb("models").$type<string[]>().notNull().default([]),
+  maxBudget: doublePrecision("max_budget"),
+  budgetDuration: text("budget_duration"),
+  budgetResetAt: timestamp("budget_reset_at", { withTimezone: true }),
+  spend: doublePrecision("spend").notNull().default(0),
+  rpmLimit: integer("rpm_limit"),
+  tpmLimit: integer("tpm_limit"),
+  maxParallelRequests: integer("max_parallel_requests"),
+  userId: text("user_id"),
+  teamId: text("team_id"),
+  sessionId: text("session_id"),
+  agentId: text("agent_id"),
+  metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+export type GatewayKeyRow = typeof gatewayKeys.$inferSelect;
+
+/** Deployments added through the API or dashboard; `api_key_sealed` is encrypted with the secret box. */
+export const gatewayModels = pgTable("gateway_models", {
+  id: text("id").primaryKey(),
+  modelName: text("model_name").notNull(),
+  litellmParams: jsonb("litellm_params").$type<Record<string, unknown>>().notNull(),
+  apiKeySealed: text("api_key_sealed"),
+  modelInfo: jsonb("model_info").$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+export type GatewayModelRow = typeof gatewayModels.$inferSelect;
+
+/** One row per gateway request, written in batches off the request path. */
+export const gatewaySpendLogs = pgTable(
+  "gateway_spend_logs",
+  {
+    requestId: text("request_id").primaryKey(),
+    keyHash: text("key_hash"),
+    keyId: text("key_id"),
+    keyAlias: text("key_alias"),
+    route: text("route").notNull(),
+    modelGroup: text("model_group"),
+    deployment: text("deployment"),
+    provider: text("provider"),
+    apiBase: text("api_base"),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    totalTokens: integer("total_tokens").notNull().default(0),
+    spend: doublePrecision("spend").notNull().default(0),
+    latencyMs: doublePrecision("latency_ms"),
+    ttftMs: doublePrecision("ttft_ms"),
+    stream: integer("stream").notNull().default(0),
+    status: text("status").notNull(),
+    httpStatus: integer("http_status"),
+    error: text("error"),
+    /** Every attempt (deployment, status, error, ms): retries, fallbacks and cooldowns are visible here. */
+    attempts: jsonb("attempts").$type<unknown[]>().notNull().default([]),
+    sessionId: text("session_id"),
+    agentId: text("agent_id"),
+    endUser: text("end_user"),
+    startTime: timestamp("start_time", { withTimezone: true }).notNull(),
+    endTime: timestamp("end_time", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index("gateway_spend_logs_start_idx").on(t.startTime),
+    index("gateway_spend_logs_key_idx").on(t.keyId, t.startTime),
+    index("gateway_spend_logs_session_idx").on(t.sessionId),
+  ],
+);
+export type GatewaySpendLogRow = typeof gatewaySpendLogs.$inferSelect;

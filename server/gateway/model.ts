@@ -1,0 +1,87 @@
+import { z } from "zod";
+
+/**
+ * Request bodies of the LLM routes. Only the fields the gateway itself relies on are checked (so a
+ * bad body gets a 400 naming the field); everything else passes through to the provider untouched.
+ */
+const model = z.string({ error: (i) => (i.input === undefined ? "required: the model to call" : "must be a string") }).min(1, "must not be empty");
+const maxTokens = z.number({ message: "must be a whole number" }).int("must be a whole number").positive("must be at least 1");
+const stream = z.boolean({ message: "must be true or false" }).optional();
+
+export const chatBody = z.looseObject({
+  model,
+  messages: z.array(z.looseObject({ role: z.enum(["system", "developer", "user", "assistant", "tool", "function"], { message: "must be system, developer, user, assistant or tool" }) }), {
+    error: (i) => (i.input === undefined ? "required: the conversation so far" : "must be an array of messages"),
+  }).min(1, "must hold at least one message"),
+  stream,
+  max_tokens: maxTokens.nullish(),
+  tools: z.array(z.looseObject({ type: z.string() })).nullish(),
+});
+
+const anthropicContent = z.union([z.string(), z.array(z.looseObject({ type: z.string() }))], { message: "must be a string or an array of content blocks" });
+export const messagesBody = z.looseObject({
+  model,
+  max_tokens: z.number({ error: (i) => (i.input === undefined ? "required: the most tokens to generate" : "must be a whole number") }).int("must be a whole number").positive("must be at least 1"),
+  messages: z.array(z.looseObject({ role: z.enum(["user", "assistant"], { message: "must be user or assistant" }), content: anthropicContent }), {
+    error: (i) => (i.input === undefined ? "required: the conversation so far" : "must be an array of messages"),
+  }).min(1, "must hold at least one message"),
+  system: anthropicContent.optional(),
+  stream,
+  tools: z.array(z.looseObject({ name: z.string() })).optional(),
+});
+
+export const responsesBody = z.looseObject({
+  model,
+  input: z.union([z.string(), z.array(z.looseObject({}))], { error: (i) => (i.input === undefined ? "required: a string or an array of input items" : "must be a string or an array of input items") }),
+  instructions: z.string().nullish(),
+  stream,
+  max_output_tokens: maxTokens.nullish(),
+});
+
+export const completionsBody = z.looseObject({
+  model,
+  prompt: z.union([z.string(), z.array(z.string())], { message: "must be a string or an array of strings" }),
+  stream,
+});
+
+export const embeddingsBody = z.looseObject({
+  model,
+  input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))], { message: "must be a string or an array" }),
+});
+
+export const newModelBody = z.object({
+  model_name: z.string().trim().min(1, "required: the public model name"),
+  litellm_params: z.looseObject({
+    model: z.string().trim().min(1, "required: provider/model, e.g. openai/gpt-4o or anthropic/claude-sonnet-4-5"),
+    api_base: z.url({ message: "must be a URL" }).optional(),
+    api_key: z.string().min(1).optional(),
+    rpm: z.number().int().positive().optional(),
+    tpm: z.number().int().positive().optional(),
+    order: z.number().int().min(0).optional(),
+    timeout: z.number().positive().optional(),
+    input_cost_per_token: z.number().min(0).optional(),
+    output_cost_per_token: z.number().min(0).optional(),
+  }),
+  model_info: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const deleteModelBody = z.object({ id: z.string().min(1, "required: the deployment id") });
+export const testModelBody = z.object({ model: z.string().min(1, "required: the model to test") });
+
+export const spendLogsQuery = z.object({
+  api_key: z.string().optional(),
+  key_id: z.string().optional(),
+  key_alias: z.string().optional(),
+  model: z.string().optional(),
+  session_id: z.string().optional(),
+  request_id: z.string().optional(),
+  status: z.enum(["success", "failure"]).optional(),
+  start_date: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be a date").optional(),
+  end_date: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be a date").optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const spendReportQuery = z.object({
+  start_date: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be a date").optional(),
+  end_date: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be a date").optional(),
+});

@@ -1,0 +1,228 @@
+import type { Principal } from "../../auth/model";
+import { bearerToken } from "../../http/auth-guard";
+import { sha256Hex } from "../../lib/crypto";
+import { ApiError } from "../../lib/errors";
+import { upstreamModelFor } from "../config/deployments";
+import { admit, modelAllowed, type KeyState } from "../keys/limits";
+import type { VirtualKeyService } from "../keys/service";
+import { callUpstream, UpstreamError } from "../providers/upstream";
+import type { Router } from "../router/router";
+import { priceOf, type Price } from "../spend/pricing";
+import type { SpendWriter } from "../spend/writer";
+import { passThroughStream, translateStream } from "../translate/sse";
+import type { Attempt, Deployment, InboundFormat, Json } from "../types";
+import { planFor, usageOf, type Plan } from "./plan";
+
+export interface ProxyDeps {
+  router: Router;
+  keys: VirtualKeyService;
+  spend: SpendWriter;
+  warnUnpriced: (model: string) => void;
+}
+
+export interface CallContext {
+  principal: Principal;
+  request: Request;
+  requestId: string;
+}
+
+const ROUTE_OF: Record<InboundFormat, string> = {
+  chat: "/v1/chat/completions", messages: "/v1/messages", responses: "/v1/responses", completions: "/v1/completions", embeddings: "/v1/embeddings",
+};
+
+interface Success {
+  res: Response;
+  plan: Plan;
+  deployment: Deployment;
+  upstreamModel: string;
+}
+
+/** Maps a provider failure to what the caller sees (its own key is fine; the provider's answer is not). */
+function upstreamFailure(status: number | "error" | "timeout", message: string, retryAfter?: string): ApiError {
+  if (status === "timeout") return new ApiError(408, "timeout", message);
+  if (status === "error") return new ApiError(502, "upstream_unreachable", message);
+  if (status === 401 || status === 403) return new ApiError(502, "upstream_auth_error", `The provider refused LAP's credentials: ${message}`);
+  if (status === 429) return new ApiError(429, "upstream_rate_limited", message, undefined, { "retry-after": retryAfter ?? "1" });
+  if (status === 400 || status === 404 || status === 413 || status === 422) return new ApiError(status, "upstream_invalid_request", message);
+  return new ApiError(status >= 500 ? status : 502, "upstream_error", message);
+}
+
+/**
+ * One gateway call: key limits, routing with retries and fallbacks, format translation, streaming
+ * pass-through, and a spend row queued when the response is finished. Nothing here writes to the
+ * database on the request path.
+ */
+export class GatewayProxy {
+  private prices = new Map<string, Price>();
+
+  constructor(private readonly deps: ProxyDeps) {}
+
+  private price(d: Deployment, upstreamModel: string): Price {
+    const k = `${d.id}|${upstreamModel}`;
+    let p = this.prices.get(k);
+    if (!p) {
+      p = priceOf(d, upstreamModel, this.deps.warnUnpriced);
+      this.prices.set(k, p);
+    }
+    return p;
+  }
+
+  clearPrices() {
+    this.prices.clear();
+  }
+
+  async handle(format: InboundFormat, body: Json, ctx: CallContext): Promise<Response> {
+    const started = performance.now();
+    const startTime = new Date();
+    const model = body.model as string;
+    const { principal, request } = ctx;
+    let state: KeyState | null = null;
+    if (principal.via === "api_key" && principal.keyId) {
+      state = this.deps.keys.cached(principal.keyId) ?? (await this.deps.keys.stateOf(principal.keyId));
+    }
+    const resolved = this.deps.router.resolve(model);
+    if (state && !modelAllowed(state.row.models, model, resolved?.group)) {
+      throw new ApiError(403, "key_model_access_denied", `This key is not allowed to call model=${model}. Allowed: ${state.row.models.join(", ")}`, [{ field: "model", message: "not allowed for this key" }]);
+    }
+    if (!resolved) {
+      throw new ApiError(400, "model_not_found", `Invalid model name passed in model=${model}. Call GET /v1/models to see the available models.`, [{ field: "model", message: "no such model on this gateway" }]);
+    }
+    let release: ((cost: number, tokens: number) => void) | undefined;
+    if (state) {
+      let estimate = 0;
+      if (state.row.maxBudget !== null) {
+        const d = resolved.deployments[0]!;
+        const p = this.price(d, upstreamModelFor(d, model));
+        const inputTokens = Number(request.headers.get("content-length") ?? 0) / 4;
+        const outputTokens = Number(body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? 1024);
+        estimate = inputTokens * p.input + outputTokens * p.output;
+      }
+      release = admit(state, Date.now(), estimate);
+    }
+
+    const stream = body.stream === true && format !== "embeddings";
+    const timeoutMs = Math.min(this.deps.router.routerSettings.timeoutMs, typeof body.timeout === "number" ? body.timeout * 1000 : Infinity);
+    const routed = await this.deps.router.route<Success>(model, async (d, group) => {
+      const upstreamModel = upstreamModelFor(d, group === resolved.group ? model : group);
+      const plan = planFor(format, d.provider, body, upstreamModel, model);
+      try {
+        const res = await callUpstream(d, plan.path, plan.body, request.headers, { timeoutMs: d.timeoutMs ?? timeoutMs, signal: request.signal });
+        return { ok: true, value: { res, plan, deployment: d, upstreamModel } };
+      } catch (err) {
+        if (err instanceof UpstreamError) return { ok: false, status: err.status, error: err.message, retryable: err.retryable };
+        throw err;
+      }
+    }).catch((err) => {
+      release?.(0, 0);
+      throw err;
+    });
+
+    const base = {
+      requestId: ctx.requestId,
+      keyHash: principal.via === "master_key" ? "master" : principal.keyId ? sha256Hex(bearerToken(request) ?? "") : null,
+      keyId: principal.keyId ?? null,
+      keyAlias: state?.row.keyAlias ?? (principal.via === "master_key" ? "master key" : principal.label),
+      route: ROUTE_OF[format],
+      modelGroup: routed.modelGroup ?? resolved.group,
+      stream: stream ? 1 : 0,
+      attempts: routed.attempts as Attempt[],
+      sessionId: state?.row.sessionId ?? null,
+      agentId: state?.row.agentId ?? null,
+      endUser: typeof body.user === "string" ? body.user : null,
+      startTime,
+    };
+
+    if (!routed.outcome.ok) {
+      release?.(0, 0);
+      const o = routed.outcome;
+      const err = o.error.startsWith("No deployments available")
+        ? new ApiError(429, "no_deployments_available", o.error, undefined, { "retry-after": String(this.deps.router.cooldownRemaining(resolved.deployments)) })
+        : o.status === 400 && o.error.startsWith("Invalid model name")
+          ? new ApiError(400, "model_not_found", o.error, [{ field: "model", message: "no such model" }])
+          : upstreamFailure(o.status, o.error);
+      this.deps.spend.push({ ...base, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date() });
+      throw err;
+    }
+
+    const { res, plan, deployment, upstreamModel } = routed.outcome.value;
+    const price = this.price(deployment, upstreamModel);
+    const headers: Record<string, string> = {
+      "x-request-id": ctx.requestId,
+      "x-litellm-model-group": base.modelGroup,
+      "x-litellm-model-id": deployment.id,
+      "x-litellm-attempted-retries": String(Math.max(0, routed.attempts.length - 1)),
+    };
+    const finish = (input: number, output: number, ttftMs: number | null, error?: string) => {
+      const cost = input * price.input + output * price.output;
+      release?.(cost, input + output);
+      this.deps.router.addTokens(deployment, input + output);
+      this.deps.spend.push({
+        ...base, deployment: deployment.id, provider: deployment.provider, apiBase: deployment.apiBase,
+        promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost,
+        latencyMs: performance.now() - started, ttftMs, status: error ? "failure" : "success", httpStatus: 200,
+        error: error ?? null, endTime: new Date(),
+      });
+      return cost;
+    };
+
+    if (!stream) {
+      let text: string;
+      let json: Json;
+      try {
+        text = await res.text();
+        json = JSON.parse(text);
+      } catch (err) {
+        finish(0, 0, null, `invalid upstream response: ${(err as Error).message}`);
+        throw new ApiError(502, "upstream_error", "The provider sent a response that is not JSON");
+      }
+      const usage = usageOf(deployment.provider, json);
+      const cost = finish(usage.input, usage.output, null);
+      headers["x-litellm-response-cost"] = String(cost);
+      headers["content-type"] = "application/json";
+      return new Response(plan.translateJson ? JSON.stringify(plan.translateJson(json)) : text, { status: 200, headers });
+    }
+
+    // Streams: the cost is only known at the end (it is in the spend log); the header says 0 up front.
+    headers["x-litellm-response-cost"] = "0";
+    headers["content-type"] = "text/event-stream; charset=utf-8";
+    headers["cache-control"] = "no-cache";
+    let ttft: number | null = null;
+    let input = 0;
+    let output = 0;
+    let done = false;
+    const hooks = {
+      onFirstByte: () => {
+        ttft = performance.now() - started;
+      },
+      onDone: (error?: string) => {
+        if (done) return;
+        done = true;
+        finish(input, output, ttft, error);
+      },
+    };
+    // A caller that hangs up mid-stream still releases its limits and gets a spend row.
+    request.signal?.addEventListener("abort", () => hooks.onDone("client disconnected"), { once: true });
+    const upstreamBody = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    const out = plan.translateStream
+      ? translateStream(upstreamBody, plan.translateStream((i, o) => {
+        input = i;
+        output = o;
+      }), hooks)
+      : passThroughStream(upstreamBody, (ev) => {
+        try {
+          const e = JSON.parse(ev.data);
+          if (deployment.provider === "anthropic") {
+            const u = e.usage ?? e.message?.usage;
+            if (u?.input_tokens) input = u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+            if (u?.output_tokens !== undefined) output = u.output_tokens;
+          } else if (e.usage) {
+            input = e.usage.prompt_tokens ?? 0;
+            output = e.usage.completion_tokens ?? 0;
+          }
+        } catch {
+          // a partial or foreign event: usage stays as it was
+        }
+      }, hooks);
+    return new Response(out, { status: 200, headers });
+  }
+}

@@ -1,0 +1,43 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { requireAdmin, type AuthGuard } from "../../http/auth-guard";
+import { forbidden } from "../../lib/errors";
+import { deleteKeyBody, generateKeyBody, keyInfoQuery, keyListQuery, updateKeyBody } from "../keys/model";
+import type { GatewayService } from "../service";
+
+/** LiteLLM's key admin API. Admin only, except /key/info on the caller's own key. */
+export function keyAdminRoutes(deps: { gateway: GatewayService; guard: AuthGuard }) {
+  const keys = deps.gateway.keys;
+  const self = new Elysia({ prefix: "/key", detail: { tags: ["LLM gateway keys"] } })
+    .use(deps.guard)
+    .get("/info", async ({ query, principal }) => {
+      const ref = query.key ?? principal.keyId;
+      if (!ref) throw forbidden("The master key has no key info: pass ?key=");
+      const info = await keys.info(ref);
+      if (principal.role !== "admin" && info.token_id !== principal.keyId) throw forbidden("A key can only read its own info");
+      return { key: info.token, info };
+    }, { query: keyInfoQuery, detail: { summary: "A key's limits and spend (its own, or any for admins)" } });
+
+  const admin = new Elysia({ prefix: "/key", detail: { tags: ["LLM gateway keys"] } })
+    .use(deps.guard)
+    .onTransform(requireAdmin)
+    .post("/generate", ({ body }) => keys.generate(body), {
+      body: generateKeyBody,
+      detail: { summary: "Create a virtual key (shown once) with models, budget, rate and parallel limits, expiry" },
+    })
+    .post("/update", ({ body }) => keys.update(body), { body: updateKeyBody, detail: { summary: "Change a key's limits" } })
+    .post("/delete", async ({ body }) => ({ deleted_keys: await keys.delete(body.keys ?? [], body.key_aliases ?? []) }), {
+      body: deleteKeyBody,
+      detail: { summary: "Revoke keys by key, hash, id or alias" },
+    })
+    .get("/list", async ({ query }) => {
+      const { keys: list, total } = await keys.list(query);
+      return {
+        keys: query.return_full_object === "true" ? list : list.map((k) => k.token),
+        total_count: total,
+        current_page: query.page,
+        total_pages: Math.max(1, Math.ceil(total / query.size)),
+      };
+    }, { query: keyListQuery, response: z.any(), detail: { summary: "List virtual keys (hashes, or full objects with return_full_object=true)" } });
+  return new Elysia().use(self).use(admin);
+}

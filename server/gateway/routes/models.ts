@@ -1,0 +1,57 @@
+import { Elysia } from "elysia";
+import { requireAdmin, type AuthGuard } from "../../http/auth-guard";
+import { requestIdOf } from "../../http/request-context";
+import { badRequest } from "../../lib/errors";
+import { litellmMissingConfig, litellmSettings } from "../external-litellm";
+import { deleteModelBody, newModelBody, testModelBody } from "../model";
+import { deploymentView } from "../models/service";
+import type { GatewayService } from "../service";
+import type { Env } from "../../config/schema";
+
+/** Adding and removing deployments (LiteLLM's /model/new, /model/delete) and testing a model. Admin only. */
+export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGuard; env: Env }) {
+  const g = deps.gateway;
+  const ready = async () => {
+    const waiting = g.ready();
+    if (waiting) await waiting;
+  };
+  return new Elysia({ detail: { tags: ["LLM gateway models"] } })
+    .use(deps.guard)
+    .onTransform(requireAdmin)
+    .post("/model/new", async ({ body }) => {
+      await ready();
+      let added;
+      try {
+        added = await g.models.add(body);
+      } catch (err) {
+        if ((err as Error).message.includes("api_base is required")) throw badRequest((err as Error).message, [{ field: "litellm_params.api_base", message: "required for this provider" }]);
+        throw err;
+      }
+      await g.reload();
+      return deploymentView(added);
+    }, { body: newModelBody, detail: { summary: "Add a deployment (its provider key is encrypted at rest and never shown)" } })
+    .post("/model/delete", async ({ body }) => {
+      await ready();
+      await g.models.delete(body.id);
+      await g.reload();
+      return { deleted: body.id };
+    }, { body: deleteModelBody, detail: { summary: "Remove a stored deployment" } })
+    .post("/api/gateway/models/test", async ({ body, principal, request }) => {
+      const requestId = requestIdOf(request) ?? crypto.randomUUID();
+      await ready();
+      const started = performance.now();
+      const probe = new Request(request.url, { method: "POST", headers: { "content-type": "application/json" } });
+      try {
+        const res = await g.proxy.handle("chat", { model: body.model, messages: [{ role: "user", content: "Reply with the single word: ok" }], max_tokens: 5 }, { principal, request: probe, requestId });
+        const json = (await res.json()) as { choices?: { message?: { content?: string } }[] };
+        return { ok: true, model: body.model, latency_ms: Math.round(performance.now() - started), reply: json.choices?.[0]?.message?.content ?? null, deployment: res.headers.get("x-litellm-model-id") };
+      } catch (err) {
+        return { ok: false, model: body.model, latency_ms: Math.round(performance.now() - started), error: (err as Error).message };
+      }
+    }, { body: testModelBody, detail: { summary: "Send a one-word prompt to a model and report whether it answered" } })
+    .get("/api/gateway/settings", () => {
+      const s = litellmSettings(deps.env);
+      if (s.mode === "litellm" && s.missing.length) throw litellmMissingConfig(s.missing);
+      return { ...s, router: g.router.routerSettings, spend_queue: g.spend.stats, config_file: deps.env.LAP_GATEWAY_CONFIG ?? null };
+    }, { detail: { summary: "LLM settings: provider mode, external LiteLLM, router settings, spend queue" } });
+}

@@ -1,0 +1,154 @@
+import type { AuthService } from "../auth/service";
+import type { Config } from "../config/load";
+import type { Database } from "../db/client";
+import { createSecretBox } from "../lib/crypto";
+import type { Logger } from "../lib/logger";
+import { loadGatewayConfigFile } from "./config/yaml-config";
+import { toDeployment } from "./config/deployments";
+import { mintExternalKey } from "./external-litellm";
+import type { KeyInfo } from "./keys/model";
+import { VirtualKeyService } from "./keys/service";
+import { ModelStore } from "./models/service";
+import { GatewayProxy } from "./proxy/handler";
+import { Router } from "./router/router";
+import { warnOnce } from "./spend/pricing";
+import { SpendWriter } from "./spend/writer";
+import { DEFAULT_ROUTER_SETTINGS, type Deployment, type RouterSettings } from "./types";
+
+export interface GatewayDeps {
+  config: Config;
+  database: Database;
+  auth: AuthService;
+  logger: Logger;
+  /** Where `os.environ/NAME` in config.yaml is read from. */
+  rawEnv?: Record<string, string | undefined>;
+  flushIntervalMs?: number;
+}
+
+export interface SessionKeyRequest {
+  sessionId: string;
+  agentId?: string;
+  models?: string[];
+  maxBudget?: number;
+  /** LiteLLM duration, e.g. "2h". */
+  duration?: string;
+  rpmLimit?: number;
+  tpmLimit?: number;
+}
+
+/**
+ * The gateway's pieces and their lifecycle. Models from config.yaml and the database are loaded on
+ * first use (so building the app does no I/O); spend rows and key spend are flushed on a timer.
+ */
+export class GatewayService {
+  readonly router: Router;
+  readonly keys: VirtualKeyService;
+  readonly spend: SpendWriter;
+  readonly models: ModelStore;
+  readonly proxy: GatewayProxy;
+  private fileDeployments: Deployment[] = [];
+  private fileSettings: RouterSettings = DEFAULT_ROUTER_SETTINGS;
+  private loaded: Promise<void> | undefined;
+  private isLoaded = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly deps: GatewayDeps) {
+    const env = deps.config.env;
+    this.router = new Router(DEFAULT_ROUTER_SETTINGS);
+    this.keys = new VirtualKeyService({ database: deps.database, auth: deps.auth });
+    this.spend = new SpendWriter({
+      database: deps.database,
+      maxQueue: env.LAP_GATEWAY_SPEND_QUEUE_MAX,
+      onError: (err) => deps.logger.warn({ err: (err as Error).message }, "gateway spend flush failed; rows stay queued"),
+    });
+    this.models = new ModelStore({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), litellm: this.litellmEnv() });
+    this.proxy = new GatewayProxy({
+      router: this.router, keys: this.keys, spend: this.spend,
+      warnUnpriced: warnOnce((msg) => deps.logger.warn(msg)),
+    });
+  }
+
+  private litellmEnv() {
+    return { litellmApiBase: this.deps.config.env.LITELLM_API_BASE, litellmApiKey: this.deps.config.env.LITELLM_API_KEY };
+  }
+
+  /** Loads config.yaml and stored models once; later calls return at once. */
+  ready(): Promise<void> | undefined {
+    if (this.isLoaded) return undefined;
+    this.loaded ??= this.load().then(() => {
+      this.isLoaded = true;
+    });
+    return this.loaded;
+  }
+
+  private async load() {
+    const env = this.deps.config.env;
+    if (env.LAP_GATEWAY_CONFIG) {
+      const file = loadGatewayConfigFile(env.LAP_GATEWAY_CONFIG, this.deps.rawEnv ?? process.env, this.litellmEnv());
+      this.fileDeployments = file.deployments;
+      this.fileSettings = file.router;
+    }
+    await this.reload();
+    this.start();
+  }
+
+  /** Rebuilds the routing table from config.yaml, the database and LITELLM_API_BASE. */
+  async reload() {
+    const stored = await this.models.all((id, err) => this.deps.logger.warn({ model_id: id, err: err.message }, "stored gateway model skipped"));
+    const all = [...this.fileDeployments, ...stored];
+    const env = this.deps.config.env;
+    // With an upstream LiteLLM and nothing else matching, every model name is forwarded to it.
+    if (env.LITELLM_API_BASE) {
+      all.push(toDeployment({ id: "litellm-upstream", model_name: "*", litellm_params: { model: "litellm_proxy/*", api_base: env.LITELLM_API_BASE, api_key: env.LITELLM_API_KEY } }, "env"));
+    }
+    this.router.setDeployments(all, this.fileSettings);
+    this.proxy.clearPrices();
+  }
+
+  private start() {
+    if (this.timer || this.deps.flushIntervalMs === 0) return;
+    this.timer = setInterval(() => void this.flush().catch(() => {}), this.deps.flushIntervalMs ?? 250);
+    this.timer.unref?.();
+  }
+
+  /** Writes queued spend rows and changed key spend. */
+  async flush(): Promise<void> {
+    await this.spend.flush();
+    await this.keys.flush().catch((err) => this.deps.logger.warn({ err: (err as Error).message }, "gateway key spend flush failed"));
+  }
+
+  async close() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush().catch(() => {});
+  }
+
+  /**
+   * Mints a key bound to one agent session, for a sandbox to call the gateway with: real provider keys
+   * never leave LAP. With LLM_PROVIDER=litellm the key is minted on the external LiteLLM instead.
+   */
+  async mintSessionKey(req: SessionKeyRequest): Promise<{ key: string; expires: string | null; info?: KeyInfo; via: "lap" | "litellm" }> {
+    if (this.deps.config.env.LLM_PROVIDER === "litellm") {
+      return { ...(await mintExternalKey(this.deps.config.env, req)), via: "litellm" };
+    }
+    const created = await this.keys.generate({
+      key_alias: `session-${req.sessionId}`,
+      session_id: req.sessionId,
+      agent_id: req.agentId ?? null,
+      models: req.models,
+      max_budget: req.maxBudget ?? null,
+      duration: req.duration ?? "24h",
+      rpm_limit: req.rpmLimit ?? null,
+      tpm_limit: req.tpmLimit ?? null,
+    });
+    const { key, ...info } = created;
+    return { key, expires: info.expires, info, via: "lap" };
+  }
+
+  /** Revokes every key minted for a session (call when the session ends). */
+  async revokeSessionKeys(sessionId: string): Promise<number> {
+    const { keys } = await this.keys.list({ page: 1, size: 500, key_alias: `session-${sessionId}` });
+    if (keys.length) await this.keys.delete(keys.map((k) => k.token_id));
+    return keys.length;
+  }
+}

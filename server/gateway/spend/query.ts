@@ -1,0 +1,48 @@
+import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
+import { gatewaySpendLogs } from "../../../schema";
+import type { Database } from "../../db/client";
+import { sha256Hex } from "../../lib/crypto";
+
+export interface SpendLogFilter {
+  api_key?: string;
+  key_id?: string;
+  key_alias?: string;
+  model?: string;
+  session_id?: string;
+  request_id?: string;
+  status?: "success" | "failure";
+  start_date?: string;
+  end_date?: string;
+  limit: number;
+}
+
+/** Spend rows, newest first; `api_key` takes the key itself or its hash. */
+export async function spendLogs(database: Database, f: SpendLogFilter) {
+  const t = gatewaySpendLogs;
+  const conds: SQL[] = [];
+  if (f.api_key) conds.push(eq(t.keyHash, f.api_key.startsWith("sk-") ? sha256Hex(f.api_key) : f.api_key));
+  if (f.key_id) conds.push(eq(t.keyId, f.key_id));
+  if (f.key_alias) conds.push(eq(t.keyAlias, f.key_alias));
+  if (f.model) conds.push(eq(t.modelGroup, f.model));
+  if (f.session_id) conds.push(eq(t.sessionId, f.session_id));
+  if (f.request_id) conds.push(eq(t.requestId, f.request_id));
+  if (f.status) conds.push(eq(t.status, f.status));
+  if (f.start_date) conds.push(gte(t.startTime, new Date(f.start_date)));
+  if (f.end_date) conds.push(lte(t.startTime, new Date(f.end_date)));
+  return database.db.select().from(t).where(conds.length ? and(...conds) : undefined).orderBy(desc(t.startTime)).limit(f.limit);
+}
+
+/** Spend per day, key and model group. */
+export async function dailyReport(database: Database, range: { start_date?: string; end_date?: string }) {
+  const start = range.start_date ? new Date(range.start_date) : new Date(Date.now() - 30 * 86_400_000);
+  const end = range.end_date ? new Date(range.end_date) : new Date(Date.now() + 86_400_000);
+  const rows = await database.query<{ day: string; key_id: string | null; key_alias: string | null; model_group: string | null; requests: number; failures: number; spend: number; prompt_tokens: number; completion_tokens: number }>(
+    `select to_char(date_trunc('day', start_time at time zone 'UTC'), 'YYYY-MM-DD') as day, key_id, max(key_alias) as key_alias, model_group,
+            count(*)::int as requests, count(*) filter (where status = 'failure')::int as failures, coalesce(sum(spend), 0)::float8 as spend,
+            coalesce(sum(prompt_tokens), 0)::int as prompt_tokens, coalesce(sum(completion_tokens), 0)::int as completion_tokens
+       from gateway_spend_logs where start_time >= $1 and start_time <= $2
+      group by 1, key_id, model_group order by 1, spend desc`,
+    [start.toISOString(), end.toISOString()],
+  );
+  return rows.map((r) => ({ ...r, spend: Number(r.spend) }));
+}

@@ -1,0 +1,111 @@
+/** Server-sent events: an incremental parser and the encoders for both dialects we emit. */
+export interface SseEvent {
+  event?: string;
+  data: string;
+}
+
+/** Feeds text in, gets complete events out; tolerates CRLF and events split across chunks. */
+export class SseParser {
+  private buffer = "";
+
+  push(text: string): SseEvent[] {
+    this.buffer += text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
+    const out: SseEvent[] = [];
+    let idx: number;
+    while ((idx = this.buffer.indexOf("\n\n")) >= 0) {
+      const block = this.buffer.slice(0, idx);
+      this.buffer = this.buffer.slice(idx + 2);
+      const ev = parseBlock(block);
+      if (ev) out.push(ev);
+    }
+    return out;
+  }
+
+  end(): SseEvent[] {
+    const rest = this.buffer.trim();
+    this.buffer = "";
+    const ev = rest ? parseBlock(rest) : undefined;
+    return ev ? [ev] : [];
+  }
+}
+
+function parseBlock(block: string): SseEvent | undefined {
+  let event: string | undefined;
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("data:")) data.push(line.slice(line[5] === " " ? 6 : 5));
+    else if (line.startsWith("event:")) event = line.slice(6).trim();
+  }
+  if (data.length === 0) return undefined;
+  return { event, data: data.join("\n") };
+}
+
+export const sseData = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
+export const sseNamed = (type: string, obj: unknown) => `event: ${type}\ndata: ${JSON.stringify(obj)}\n\n`;
+export const SSE_DONE = "data: [DONE]\n\n";
+
+/** Turns one SSE stream into another, event by event; used when the caller and provider formats differ. */
+export interface StreamTranslator {
+  onEvent(ev: SseEvent): string[];
+  onEnd(): string[];
+}
+
+export interface StreamHooks {
+  onFirstByte(): void;
+  onDone(error?: string): void;
+}
+
+/** Upstream bytes -> parsed events -> translated events -> bytes, chunk by chunk (nothing is buffered). */
+export function translateStream(body: ReadableStream<Uint8Array>, translator: StreamTranslator, hooks: StreamHooks): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const parser = new SseParser();
+  let first = true;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (first) {
+          first = false;
+          hooks.onFirstByte();
+        }
+        const out: string[] = [];
+        for (const ev of parser.push(decoder.decode(chunk, { stream: true }))) out.push(...translator.onEvent(ev));
+        if (out.length) controller.enqueue(encoder.encode(out.join("")));
+      },
+      flush(controller) {
+        const out: string[] = [];
+        for (const ev of parser.end()) out.push(...translator.onEvent(ev));
+        out.push(...translator.onEnd());
+        if (out.length) controller.enqueue(encoder.encode(out.join("")));
+        hooks.onDone();
+      },
+    }),
+  );
+}
+
+/**
+ * Same format on both sides: bytes go through untouched; a side parser only reads events that
+ * carry usage, so the spend log gets token counts without re-encoding anything.
+ */
+export function passThroughStream(body: ReadableStream<Uint8Array>, onUsageEvent: (ev: SseEvent) => void, hooks: StreamHooks): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  const parser = new SseParser();
+  let first = true;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (first) {
+          first = false;
+          hooks.onFirstByte();
+        }
+        controller.enqueue(chunk);
+        const text = decoder.decode(chunk, { stream: true });
+        for (const ev of parser.push(text)) if (ev.data.includes('"usage"')) onUsageEvent(ev);
+      },
+      flush() {
+        for (const ev of parser.end()) if (ev.data.includes('"usage"')) onUsageEvent(ev);
+        hooks.onDone();
+      },
+    }),
+  );
+}

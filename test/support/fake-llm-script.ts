@@ -1,0 +1,42 @@
+/** Scripting shared by the fake providers: queued failures, delays, and a log of what they received. */
+export interface ScriptedFailure {
+  status: number;
+  message?: string;
+  headers?: Record<string, string>;
+}
+
+export class FakeScript {
+  /** Answers the next N requests with these failures, in order. */
+  failures: ScriptedFailure[] = [];
+  /** Every request fails with this status while set. */
+  alwaysFail: ScriptedFailure | undefined;
+  /** Delay before the response headers. */
+  delayMs = 0;
+  /** Delay between streamed chunks. */
+  chunkDelayMs = 0;
+  /** Text the assistant answers with; default echoes the last user text. */
+  reply: string | undefined;
+  requests: { path: string; headers: Record<string, string>; body: any }[] = [];
+  recordRequests = true;
+
+  nextFailure(): ScriptedFailure | undefined {
+    return this.failures.shift() ?? this.alwaysFail;
+  }
+
+  reset() {
+    this.failures = [];
+    this.alwaysFail = undefined;
+    this.delayMs = 0;
+    this.chunkDelayMs = 0;
+    this.reply = undefined;
+    this.requests = [];
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Deterministic token counts: about four characters per token, as a tokenizer would roughly give. */
+export const tokensOf = (text: string) => Math.max(1, Math.ceil(text.length / 4));
+
+/** Splits a reply into streamed pieces of a word or so. */
+export const pieces = (text: string) => text.match(/\S+\s*/g) ?? [text];
