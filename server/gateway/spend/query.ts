@@ -29,7 +29,18 @@ export async function spendLogs(database: Database, f: SpendLogFilter) {
   if (f.status) conds.push(eq(t.status, f.status));
   if (f.start_date) conds.push(gte(t.startTime, new Date(f.start_date)));
   if (f.end_date) conds.push(lte(t.startTime, new Date(f.end_date)));
-  return database.db.select().from(t).where(conds.length ? and(...conds) : undefined).orderBy(desc(t.startTime)).limit(f.limit);
+  const rows = await database.db.select().from(t).where(conds.length ? and(...conds) : undefined).orderBy(desc(t.startTime)).limit(f.limit);
+  return rows.map(spendLogView);
+}
+
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** LiteLLM's spend log field names are snake_case (`request_id`, `model_group`, `spend`, ...). */
+export function spendLogView(row: typeof gatewaySpendLogs.$inferSelect) {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[snake(k)] = v instanceof Date ? v.toISOString() : v;
+  out.stream = row.stream === 1;
+  return out;
 }
 
 /** Spend per day, key and model group. */

@@ -1,0 +1,186 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
+import { startGatewayTestEnv, type GatewayTestEnv } from "../../test/support/gateway";
+
+/** Virtual keys: LiteLLM's admin API, and every limit enforced on real calls. */
+let env: GatewayTestEnv;
+beforeAll(async () => {
+  env = await startGatewayTestEnv();
+}, 60_000);
+afterAll(() => env?.close());
+beforeEach(() => {
+  env.openai.script.reset();
+  env.anthropic.script.reset();
+});
+
+const admin = (path: string, body?: unknown, key?: string) =>
+  fetch(`${env.baseUrl}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { authorization: `Bearer ${key ?? env.masterKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+const generate = async (body: Record<string, unknown>) => {
+  const res = await admin("/key/generate", body);
+  expect(res.status).toBe(200);
+  return (await res.json()) as { key: string; token: string; token_id: string; expires: string | null; max_budget: number | null };
+};
+const client = (key: string) => new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: key, maxRetries: 0 });
+const ask = (key: string, model = "gpt-fake", extra: Record<string, unknown> = {}) =>
+  client(key).chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], ...extra } as never);
+
+describe("key admin API", () => {
+  test("generate, info, update, list and delete; the key is also a LAP API key of role user", async () => {
+    const k = await generate({ key_alias: "team-a", models: ["gpt-fake"], max_budget: 5, budget_duration: "30d", rpm_limit: 100, metadata: { team: "a" }, user_id: "u1", team_id: "t1", duration: "1h" });
+    expect(k.key.startsWith("sk-lap-")).toBe(true);
+    expect(Date.parse(k.expires!)).toBeGreaterThan(Date.now() + 3_500_000);
+    const info = await (await admin(`/key/info?key=${k.key}`)).json();
+    expect(info.info).toMatchObject({ key_alias: "team-a", models: ["gpt-fake"], max_budget: 5, rpm_limit: 100, user_id: "u1", team_id: "t1", spend: 0 });
+    expect(info.info.budget_reset_at).toBeTruthy();
+    const lapKeys = await env.t.json("GET", "/api/keys");
+    expect(lapKeys.body.data.find((r: { id: string }) => r.id === k.token_id).role).toBe("user");
+    const me = await env.t.json("GET", "/api/auth/me", { key: k.key });
+    expect(me.status).toBe(200);
+
+    const upd = await admin("/key/update", { key: k.token, max_budget: 7, models: ["gpt-fake", "claude-fake"] });
+    expect((await upd.json()).max_budget).toBe(7);
+    const list = await (await admin("/key/list?return_full_object=true&key_alias=team-a")).json();
+    expect(list.keys[0].models).toEqual(["gpt-fake", "claude-fake"]);
+    expect(list.total_count).toBe(1);
+
+    expect((await admin("/key/delete", { keys: [k.key] })).status).toBe(200);
+    const err = await ask(k.key).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  test("bad bodies are 400s naming the field and create nothing; non-admin keys get 403", async () => {
+    const before = (await (await admin("/key/list")).json()).total_count;
+    const bad = await admin("/key/generate", { max_budget: -1 });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.param).toBe("max_budget");
+    const badDuration = await admin("/key/generate", { duration: "forever" });
+    expect((await badDuration.json()).error.param).toBe("duration");
+    expect((await (await admin("/key/list")).json()).total_count).toBe(before);
+    const user = await generate({ key_alias: "plain-user" });
+    expect((await admin("/key/generate", {}, user.key)).status).toBe(403);
+    expect((await admin("/key/info", undefined, user.key)).status).toBe(200);
+    expect((await admin("/spend/logs", undefined, user.key)).status).toBe(403);
+  });
+});
+
+describe("enforcement", () => {
+  test("unknown key 401, disallowed model 403, both SDKs get typed errors", async () => {
+    const unknown = await ask("sk-lap-not-a-real-key-000000000000").catch((e) => e);
+    expect(unknown).toBeInstanceOf(OpenAI.AuthenticationError);
+    const k = await generate({ models: ["gpt-fake"] });
+    const denied = await ask(k.key, "claude-fake").catch((e) => e);
+    expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(denied.code).toBe("key_model_access_denied");
+    const ant = new Anthropic({ baseURL: env.baseUrl, apiKey: k.key, maxRetries: 0 });
+    const denied2 = await ant.messages.create({ model: "claude-fake", max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    expect(denied2).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    const ok = await ant.messages.create({ model: "gpt-fake", max_tokens: 10, messages: [{ role: "user", content: "x" }] });
+    expect(ok.type).toBe("message");
+    expect(env.anthropic.script.requests).toHaveLength(0);
+  });
+
+  test("an expired key is 401", async () => {
+    const k = await generate({ duration: "1s" });
+    expect((await ask(k.key)).choices[0]!.message.content).toContain("Hello");
+    await Bun.sleep(1100);
+    const err = await ask(k.key).catch((e) => e);
+    expect(err.status).toBe(401);
+  });
+
+  test("rpm_limit: the extra call is a 429 with retry-after", async () => {
+    const k = await generate({ rpm_limit: 2 });
+    await ask(k.key);
+    await ask(k.key);
+    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-fake", messages: [{ role: "user", content: "x" }] }) });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await res.json()).error.type).toBe("rate_limit_error");
+    expect(env.openai.script.requests).toHaveLength(2);
+  });
+
+  test("tpm_limit counts tokens used in the window", async () => {
+    const k = await generate({ tpm_limit: 5 });
+    await ask(k.key);
+    const err = await ask(k.key).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.message).toContain("tpm_limit");
+  });
+
+  test("max_parallel_requests holds under concurrency", async () => {
+    const k = await generate({ max_parallel_requests: 2 });
+    env.openai.script.delayMs = 150;
+    const results = await Promise.all(Array.from({ length: 6 }, () => ask(k.key).then(() => 200, (e) => e.status)));
+    expect(results.filter((s) => s === 200)).toHaveLength(2);
+    expect(results.filter((s) => s === 429)).toHaveLength(4);
+    env.openai.script.delayMs = 0;
+    expect((await ask(k.key)).choices).toHaveLength(1);
+  });
+
+  test("a budget crossed mid-stream: the stream finishes, its cost is counted, the next call is 429", async () => {
+    // model `priced` costs 0.001/input token and 0.002/output token.
+    const k = await generate({ max_budget: 0.01 });
+    const stream = await client(k.key).chat.completions.create({ model: "priced", messages: [{ role: "user", content: "tell me a long story please" }], stream: true });
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta?.content ?? "";
+    expect(text).toContain("long story");
+    const info = await (await admin(`/key/info?key=${k.key}`)).json();
+    expect(info.info.spend).toBeGreaterThan(0.01);
+    const err = await ask(k.key, "priced").catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.code).toBe("budget_exceeded");
+  });
+
+  test("a budget holds under concurrency: in-flight reservations stop a burst from overspending", async () => {
+    const k = await generate({ max_budget: 0.02 });
+    env.openai.script.delayMs = 100;
+    const results = await Promise.all(Array.from({ length: 20 }, () => ask(k.key, "priced", { max_tokens: 10 }).then(() => 200, (e) => e.status)));
+    env.openai.script.delayMs = 0;
+    const ok = results.filter((s) => s === 200).length;
+    expect(ok).toBeGreaterThan(0);
+    expect(ok).toBeLessThan(20);
+    expect(results.filter((s) => s === 429).length).toBe(20 - ok);
+    const info = await (await admin(`/key/info?key=${k.key}`)).json();
+    // At most one request's worth past the budget.
+    expect(info.info.spend).toBeLessThan(0.02 + 0.05);
+  });
+
+  test("budgets reset on their duration", async () => {
+    const k = await generate({ max_budget: 0.001, budget_duration: "1s" });
+    await ask(k.key, "priced");
+    expect((await ask(k.key, "priced").catch((e) => e)).status).toBe(429);
+    await Bun.sleep(1100);
+    expect((await ask(k.key, "priced")).choices).toHaveLength(1);
+  });
+
+  test("spend is persisted to the key row by the flush", async () => {
+    const k = await generate({ key_alias: "persisted" });
+    await ask(k.key, "priced");
+    await env.t.services.gateway.flush();
+    const [row] = await env.t.database.query<{ spend: number }>("select spend from gateway_keys where key_id = $1", [k.token_id]);
+    expect(Number(row!.spend)).toBeGreaterThan(0);
+  });
+});
+
+describe("session-scoped keys", () => {
+  test("mintSessionKey binds a key to a session: its models, budget and expiry; spend rows carry the ids", async () => {
+    const gw = env.t.services.gateway;
+    const minted = await gw.mintSessionKey({ sessionId: "sess-1", agentId: "agent-9", models: ["claude-fake"], maxBudget: 1, duration: "2h" });
+    expect(minted.via).toBe("lap");
+    expect(minted.info!.session_id).toBe("sess-1");
+    const ant = new Anthropic({ baseURL: env.baseUrl, apiKey: minted.key, maxRetries: 0 });
+    await ant.messages.create({ model: "claude-fake", max_tokens: 10, messages: [{ role: "user", content: "x" }] });
+    expect((await ask(minted.key, "gpt-fake").catch((e) => e)).status).toBe(403);
+    await gw.flush();
+    const logs = await (await admin("/spend/logs?session_id=sess-1")).json();
+    expect(logs.length).toBeGreaterThanOrEqual(1);
+    expect(logs[0].agent_id).toBe("agent-9");
+    expect(logs[0].key_alias).toBe("session-sess-1");
+    expect(await gw.revokeSessionKeys("sess-1")).toBe(1);
+    expect((await ask(minted.key, "claude-fake").catch((e) => e)).status).toBe(401);
+  });
+});
