@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
+import { FAKE_OPENAI_KEY, startGatewayTestEnv, type GatewayTestEnv } from "../../test/support/gateway";
+
+/** Retries, cooldown, fallbacks, timeouts and stored deployments, against scripted provider failures. */
+let env: GatewayTestEnv;
+let openai: OpenAI;
+beforeAll(async () => {
+  env = await startGatewayTestEnv({
+    yaml: (f) => `
+model_list:
+  - { model_name: gpt-fake, litellm_params: { model: openai/gpt-4o-mini, api_base: ${f.openai.url}, api_key: os.environ/FAKE_OPENAI_KEY } }
+  - { model_name: ordered, litellm_params: { model: openai/gpt-4o-mini, api_base: ${f.openai2.url}, api_key: os.environ/FAKE_OPENAI_KEY, order: 1 }, model_info: { id: ord-a } }
+  - { model_name: ordered, litellm_params: { model: openai/gpt-4o-mini, api_base: ${f.openai.url}, api_key: os.environ/FAKE_OPENAI_KEY, order: 2 }, model_info: { id: ord-b } }
+  - { model_name: cooled, litellm_params: { model: openai/gpt-4o-mini, api_base: ${f.openai2.url}, api_key: os.environ/FAKE_OPENAI_KEY, order: 1 }, model_info: { id: cool-a } }
+  - { model_name: cooled, litellm_params: { model: openai/gpt-4o-mini, api_base: ${f.openai.url}, api_key: os.environ/FAKE_OPENAI_KEY, order: 2 }, model_info: { id: cool-b } }
+  - { model_name: lonely, litellm_params: { model: openai/gpt-4o-mini, api_base: ${f.openai2.url}, api_key: os.environ/FAKE_OPENAI_KEY }, model_info: { id: lonely-1 } }
+  - { model_name: slow, litellm_params: { model: openai/gpt-4o-mini, api_base: ${f.openai2.url}, api_key: os.environ/FAKE_OPENAI_KEY, timeout: 0.2 }, model_info: { id: slow-1 } }
+router_settings:
+  num_retries: 2
+  allowed_fails: 2
+  cooldown_time: 30
+  fallbacks: [{ lonely: [gpt-fake] }]
+`,
+  });
+  openai = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: env.masterKey, maxRetries: 0 });
+}, 60_000);
+afterAll(() => env?.close());
+beforeEach(() => {
+  env.openai.script.reset();
+  env.openai2.script.reset();
+});
+
+const chat = (model: string) => openai.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] }).withResponse();
+async function logFor(requestId: string) {
+  await env.t.services.gateway.flush();
+  const rows = await env.t.json("GET", `/spend/logs?request_id=${requestId}`);
+  return rows.body[0];
+}
+
+describe("routing", () => {
+  test("a failing deployment is retried on another one of the group; the spend log shows both attempts", async () => {
+    env.openai2.script.failures.push({ status: 503 });
+    const { data, response } = await chat("ordered");
+    expect(data.choices[0]!.message.content).toBe("Hello! You said: hi");
+    expect(response.headers.get("x-litellm-model-id")).toBe("ord-b");
+    expect(response.headers.get("x-litellm-attempted-retries")).toBe("1");
+    const log = await logFor(response.headers.get("x-request-id")!);
+    expect(log.attempts.map((a: { deployment: string; status: number }) => [a.deployment, a.status])).toEqual([["ord-a", 503], ["ord-b", 200]]);
+    expect(log.deployment).toBe("ord-b");
+    expect(log.status).toBe("success");
+  });
+
+  test("after allowed_fails failures a deployment cools down and is skipped", async () => {
+    env.openai2.script.alwaysFail = { status: 500 };
+    for (let i = 0; i < 4; i++) expect((await chat("cooled")).response.headers.get("x-litellm-model-id")).toBe("cool-b");
+    // Two failures put cool-a in cooldown: the last two calls never reached it.
+    expect(env.openai2.script.requests).toHaveLength(2);
+    const { response } = await chat("cooled");
+    const log = await logFor(response.headers.get("x-request-id")!);
+    expect(log.attempts).toHaveLength(1);
+  });
+
+  test("when a group is exhausted the call falls back to another model group", async () => {
+    env.openai2.script.alwaysFail = { status: 529, message: "overloaded" };
+    const { data, response } = await chat("lonely");
+    expect(data.choices[0]!.message.content).toBe("Hello! You said: hi");
+    expect(response.headers.get("x-litellm-model-group")).toBe("gpt-fake");
+    const log = await logFor(response.headers.get("x-request-id")!);
+    expect(log.model_group).toBe("gpt-fake");
+    expect(log.attempts.at(-1).model_group).toBe("gpt-fake");
+    expect(log.attempts.filter((a: { deployment: string }) => a.deployment === "lonely-1").length).toBeGreaterThanOrEqual(1);
+  });
+
+  test("a per-deployment timeout gives 408, then the cooled-down group answers 429 with retry-after", async () => {
+    env.openai2.script.delayMs = 1000;
+    const started = Date.now();
+    const err = await chat("slow").catch((e) => e);
+    expect(err.status).toBe(408);
+    expect(Date.now() - started).toBeLessThan(900);
+    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" }, body: JSON.stringify({ model: "slow", messages: [{ role: "user", content: "x" }] }) });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await res.json()).error.code).toBe("no_deployments_available");
+    await env.t.services.gateway.flush();
+    const failures = await env.t.json("GET", "/spend/logs?model=slow&status=failure");
+    expect(failures.body[failures.body.length - 1].attempts[0].status).toBe("timeout");
+  });
+
+  test("a deployment added through the API is routable, its key sealed at rest and never shown; delete removes it", async () => {
+    const bad = await env.t.json("POST", "/model/new", { body: { model_name: "x", litellm_params: {} } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.param).toBe("litellm_params.model");
+    const added = await env.t.json("POST", "/model/new", { body: { model_name: "stored", litellm_params: { model: "openai/gpt-4.1-mini", api_base: env.openai.url, api_key: FAKE_OPENAI_KEY } } });
+    expect(added.status).toBe(200);
+    expect(JSON.stringify(added.body)).not.toContain(FAKE_OPENAI_KEY);
+    const [row] = await env.t.database.query<{ api_key_sealed: string; litellm_params: unknown }>("select api_key_sealed, litellm_params from gateway_models");
+    expect(row!.api_key_sealed.startsWith("v1.")).toBe(true);
+    expect(JSON.stringify(row)).not.toContain(FAKE_OPENAI_KEY);
+    const { data } = await chat("stored");
+    expect(data.choices[0]!.message.content).toBe("Hello! You said: hi");
+    expect(env.openai.script.requests[0]!.body.model).toBe("gpt-4.1-mini");
+    const tested = await env.t.json("POST", "/api/gateway/models/test", { body: { model: "stored" } });
+    expect(tested.body.ok).toBe(true);
+    expect((await env.t.json("POST", "/model/delete", { body: { id: added.body.model_info.id } })).status).toBe(200);
+    const gone = await chat("stored").catch((e) => e);
+    expect(gone.status).toBe(400);
+  });
+
+  test("a user key cannot add models", async () => {
+    const { body } = await env.t.json("POST", "/key/generate", { body: {} });
+    const res = await env.t.json("POST", "/model/new", { key: body.key, body: { model_name: "x", litellm_params: { model: "openai/x", api_base: env.openai.url } } });
+    expect(res.status).toBe(403);
+  });
+});
