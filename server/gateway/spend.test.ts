@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
+import { startGatewayTestEnv, type GatewayTestEnv } from "../../test/support/gateway";
+import { SpendWriter } from "./spend/writer";
+
+/** Spend rows, their reports, the bounded queue, and the external-LiteLLM key mode. */
+let env: GatewayTestEnv;
+let openai: OpenAI;
+beforeAll(async () => {
+  env = await startGatewayTestEnv();
+  openai = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: env.masterKey, maxRetries: 0 });
+}, 60_000);
+afterAll(() => env?.close());
+
+const row = (id: string) => ({ requestId: id, route: "/v1/chat/completions", status: "success", startTime: new Date(), endTime: new Date() });
+
+describe("spend log", () => {
+  test("one row per request with key, model, deployment, tokens, cost, latency and time to first token", async () => {
+    const { body: k } = await env.t.json("POST", "/key/generate", { body: { key_alias: "spender" } });
+    const client = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: k.key, maxRetries: 0 });
+    const { response } = await client.chat.completions.create({ model: "priced", messages: [{ role: "user", content: "count me" }] }).withResponse();
+    const cost = Number(response.headers.get("x-litellm-response-cost"));
+    expect(cost).toBeGreaterThan(0);
+    env.openai.script.chunkDelayMs = 5;
+    const stream = await client.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "stream" }], stream: true, user: "end-user-7" });
+    for await (const _ of stream) void _;
+    env.openai.script.chunkDelayMs = 0;
+    await env.t.services.gateway.flush();
+
+    const logs = await env.t.json("GET", `/spend/logs?api_key=${k.key}`);
+    expect(logs.body).toHaveLength(2);
+    const [streamed, plain] = logs.body;
+    expect(plain).toMatchObject({ key_alias: "spender", key_hash: k.token, model_group: "priced", provider: "openai", status: "success", stream: false });
+    expect(plain.spend).toBeCloseTo(cost, 10);
+    expect(plain.prompt_tokens).toBeGreaterThan(0);
+    expect(plain.total_tokens).toBe(plain.prompt_tokens + plain.completion_tokens);
+    expect(plain.latency_ms).toBeGreaterThan(0);
+    expect(streamed).toMatchObject({ model_group: "gpt-fake", stream: true, end_user: "end-user-7" });
+    expect(streamed.ttft_ms).toBeGreaterThan(0);
+    expect(streamed.ttft_ms).toBeLessThanOrEqual(streamed.latency_ms);
+    expect(streamed.completion_tokens).toBeGreaterThan(0);
+    expect(streamed.spend).toBeGreaterThan(0);
+
+    const byModel = await env.t.json("GET", "/spend/logs?model=priced");
+    expect(byModel.body.every((r: { model_group: string }) => r.model_group === "priced")).toBe(true);
+    const future = await env.t.json("GET", `/spend/logs?start_date=${new Date(Date.now() + 60_000).toISOString()}`);
+    expect(future.body).toHaveLength(0);
+    const report = await env.t.json("GET", "/spend/report");
+    const mine = report.body.data.filter((r: { key_alias: string }) => r.key_alias === "spender");
+    expect(mine.map((r: { model_group: string }) => r.model_group).sort()).toEqual(["gpt-fake", "priced"]);
+    expect(mine[0].day).toBe(new Date().toISOString().slice(0, 10));
+    const bad = await env.t.json("GET", "/spend/logs?start_date=yesterday-ish");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.param).toBe("start_date");
+  });
+
+  test("a failed call is logged with its status and error", async () => {
+    env.openai.script.failures.push({ status: 400, message: "bad things" });
+    const err = await openai.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    expect(err.status).toBe(400);
+    await env.t.services.gateway.flush();
+    const logs = await env.t.json("GET", "/spend/logs?status=failure&model=gpt-fake");
+    expect(logs.body[0]).toMatchObject({ status: "failure", http_status: 400 });
+    expect(logs.body[0].error).toContain("bad things");
+  });
+
+  test("with the spend table unavailable, calls still succeed; rows wait and are written once it is back", async () => {
+    const db = env.t.database;
+    await db.query("alter table gateway_spend_logs rename to gateway_spend_logs_away");
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await openai.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: `offline ${i}` }] });
+        expect(r.choices[0]!.message.content).toBe(`Hello! You said: offline ${i}`);
+      }
+      await env.t.services.gateway.flush();
+      expect(env.t.services.gateway.spend.pending).toBeGreaterThanOrEqual(3);
+      expect(env.t.services.gateway.spend.stats.failedFlushes).toBeGreaterThan(0);
+    } finally {
+      await db.query("alter table gateway_spend_logs_away rename to gateway_spend_logs");
+    }
+    await env.t.services.gateway.flush();
+    expect(env.t.services.gateway.spend.pending).toBe(0);
+    const logs = await env.t.json("GET", "/spend/logs?limit=50");
+    expect(logs.body.filter((r: { end_user: string | null; model_group: string }) => r.model_group === "gpt-fake").length).toBeGreaterThanOrEqual(3);
+  });
+
+  test("the queue is bounded: overflow is dropped and counted, never blocking", async () => {
+    const writer = new SpendWriter({ database: env.t.database, maxQueue: 3 });
+    for (let i = 0; i < 5; i++) writer.push(row(`bounded-${i}`));
+    expect(writer.pending).toBe(3);
+    expect(writer.stats.dropped).toBe(2);
+    expect(await writer.flush()).toBe(3);
+    const rows = await env.t.database.query("select request_id from gateway_spend_logs where request_id like 'bounded-%'");
+    expect(rows).toHaveLength(3);
+  });
+});
+
+describe("LLM provider settings", () => {
+  test("litellm mode without LITELLM_BASE_URL/LITELLM_MASTER_KEY answers 503 litellm_missing_config", async () => {
+    const other = await startGatewayTestEnv({ env: { LLM_PROVIDER: "litellm" } });
+    try {
+      const res = await other.t.json("GET", "/api/gateway/settings");
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe("litellm_missing_config");
+      expect(res.body.error.message).toContain("LITELLM_BASE_URL");
+      const err = await other.t.services.gateway.mintSessionKey({ sessionId: "s" }).catch((e) => e);
+      expect(err.code).toBe("litellm_missing_config");
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
+  test("litellm mode mints per-agent keys through a LiteLLM-compatible /key/generate (here: another LAP)", async () => {
+    const other = await startGatewayTestEnv({
+      env: { LLM_PROVIDER: "litellm", LITELLM_BASE_URL: env.baseUrl, LITELLM_MASTER_KEY: env.masterKey, LITELLM_MODELS: "gpt-fake", LITELLM_MAX_BUDGET: "2", LITELLM_KEY_ALIAS: "agents", LITELLM_KEY_DURATION: "1h" },
+    });
+    try {
+      const settings = await other.t.json("GET", "/api/gateway/settings");
+      expect(settings.body).toMatchObject({ mode: "litellm", base_url: env.baseUrl, master_key_set: true, models: ["gpt-fake"] });
+      expect(JSON.stringify(settings.body)).not.toContain(env.masterKey);
+      const minted = await other.t.services.gateway.mintSessionKey({ sessionId: "remote-1" });
+      expect(minted.via).toBe("litellm");
+      const info = await env.t.json("GET", `/key/info?key=${minted.key}`);
+      expect(info.body.info).toMatchObject({ key_alias: "agents-remote-1", models: ["gpt-fake"], max_budget: 2 });
+      const client = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: minted.key, maxRetries: 0 });
+      expect((await client.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "r" }] })).choices).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+});
