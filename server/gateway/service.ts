@@ -107,7 +107,7 @@ export class GatewayService {
 
   private start() {
     if (this.timer || this.deps.flushIntervalMs === 0) return;
-    this.timer = setInterval(() => void this.flush().catch(() => {}), this.deps.flushIntervalMs ?? 250);
+    this.timer = setInterval(() => void this.flush().catch(() => {}), this.deps.flushIntervalMs ?? this.deps.config.env.LAP_GATEWAY_SPEND_FLUSH_MS);
     this.timer.unref?.();
   }
 
