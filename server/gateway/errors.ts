@@ -18,7 +18,7 @@ export function openAiErrorBody(err: ApiError, path: string, requestId?: string)
       type: TYPE_BY_STATUS[err.status] ?? (err.status >= 500 ? "api_error" : "invalid_request_error"),
       param: err.fields?.[0]?.field ?? null,
       code: err.code,
-      ...(err.fields && err.fields.length > 1 ? { fields: err.fields } : {}),
+      ...(err.fields?.length ? { fields: err.fields } : {}),
       ...(requestId ? { request_id: requestId } : {}),
     },
   };
