@@ -85,7 +85,7 @@ const rssOf = (pid: number) => {
   return { rss: kb("VmRSS"), peak: kb("VmHWM") };
 };
 
-const fake = await startChild("fake-server.ts", []);
+const fake = await startChild("../../test/support/fake-openai-server.ts", ["sk-bench-provider"]);
 const lap = await startChild("lap-server.ts", [fake.info.url]);
 const direct: Target = { name: "direct", url: fake.info.url, key: "sk-bench-provider" };
 const through: Target = { name: "LAP", url: `${lap.info.url}/v1`, key: lap.info.key };

@@ -4,6 +4,9 @@ import { Layout } from "./components/Layout";
 import { Toasts } from "./components/ui";
 import { api, setUnauthorizedHandler, type Me } from "./lib/api";
 import { ApiKeys } from "./pages/ApiKeys";
+import { GatewayKeys } from "./pages/GatewayKeys";
+import { GatewayLogs } from "./pages/GatewayLogs";
+import { GatewayModels } from "./pages/GatewayModels";
 import { Login } from "./pages/Login";
 import { System } from "./pages/System";
 
@@ -54,6 +57,9 @@ export function App() {
           <Route path="/" component={() => <Navigate href="/system" />} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
+          <Route path="/gateway/models" component={GatewayModels} />
+          <Route path="/gateway/keys" component={GatewayKeys} />
+          <Route path="/gateway/logs" component={GatewayLogs} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

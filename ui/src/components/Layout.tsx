@@ -16,6 +16,9 @@ export interface NavItem {
 export const NAV: NavItem[] = [
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/keys", label: "API keys", key: "k", section: "Settings" },
+  { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },
+  { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
+  { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {

@@ -1,0 +1,88 @@
+import { expect, test } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { login, shot } from "./support";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const PROVIDER_KEY = "sk-e2e-provider-key";
+let provider: ChildProcess;
+let providerUrl = "";
+
+// A fake OpenAI-compatible provider in its own Bun process (test/support/fake-openai-server.ts).
+test.beforeAll(async () => {
+  provider = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), [join(ROOT, "test/support/fake-openai-server.ts"), PROVIDER_KEY], { stdio: ["ignore", "pipe", "inherit"] });
+  providerUrl = await new Promise<string>((resolve, reject) => {
+    provider.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString().split("\n")[0]!).url));
+    provider.once("exit", () => reject(new Error("fake provider exited")));
+  });
+});
+test.afterAll(() => {
+  provider?.kill();
+});
+
+test("add a provider, test the model, mint a limited key, use it, and see the call in the logs", async ({ page, request }) => {
+  await login(page);
+  await page.keyboard.press("g");
+  await page.keyboard.press("m");
+  await expect(page.getByRole("heading", { name: "Models & providers", exact: true })).toBeVisible();
+  await shot(page, "gateway-models-empty");
+
+  // Validation: an empty form names the missing field.
+  await page.getByRole("button", { name: "Add model" }).first().click();
+  await page.getByRole("dialog").getByRole("button", { name: "Add model" }).click();
+  await expect(page.getByRole("dialog")).toContainText("model name");
+  await page.getByLabel("Model name").fill("e2e-gpt");
+  await page.getByLabel("Upstream model").fill("gpt-4o-mini");
+  await page.getByLabel("API base").fill(providerUrl);
+  await page.getByLabel("Provider API key").fill(PROVIDER_KEY);
+  await page.getByRole("dialog").getByRole("button", { name: "Add model" }).click();
+  const row = page.getByTestId("model-row").filter({ hasText: "e2e-gpt" });
+  await expect(row).toContainText("stored");
+  await expect(page.locator("body")).not.toContainText(PROVIDER_KEY);
+  await row.getByRole("button", { name: "Test e2e-gpt" }).click();
+  await expect(row.getByTestId("test-result")).toContainText("ok");
+  await shot(page, "gateway-models");
+
+  // A key limited to that model with a budget.
+  await page.keyboard.press("g");
+  await page.keyboard.press("v");
+  await expect(page.getByRole("heading", { name: "Gateway keys", exact: true })).toBeVisible();
+  await page.getByRole("button", { name: "Create key" }).first().click();
+  await page.getByLabel("Alias").fill("e2e-agent");
+  await page.getByLabel("Models").fill("e2e-gpt");
+  await page.getByLabel("Max budget (USD)").fill("1");
+  await page.getByRole("dialog").getByRole("button", { name: "Create key" }).click();
+  const token = (await page.getByTestId("new-gateway-key").textContent())!.trim();
+  expect(token).toMatch(/^sk-lap-/);
+  await page.getByRole("button", { name: "Done" }).click();
+
+  // The key works for its model and is refused for another.
+  const ok = await request.post("/v1/chat/completions", { headers: { authorization: `Bearer ${token}` }, data: { model: "e2e-gpt", messages: [{ role: "user", content: "hello from e2e" }] } });
+  expect(ok.status()).toBe(200);
+  expect((await ok.json()).choices[0].message.content).toBe("Hello! You said: hello from e2e");
+  const denied = await request.post("/v1/chat/completions", { headers: { authorization: `Bearer ${token}` }, data: { model: "other", messages: [{ role: "user", content: "x" }] } });
+  expect(denied.status()).toBe(403);
+
+  await page.getByRole("button", { name: "Refresh" }).click();
+  const keyRow = page.getByTestId("gateway-key-row").filter({ hasText: "e2e-agent" });
+  await expect(keyRow.getByTestId("spend")).toContainText("of $1");
+  await expect(keyRow.getByTestId("spend")).not.toContainText("$0 of");
+  await shot(page, "gateway-keys");
+
+  // The call shows up in the live log; its drawer has the timings and the attempt.
+  await page.keyboard.press("g");
+  await page.keyboard.press("l");
+  await expect(page.getByRole("heading", { name: "Gateway logs", exact: true })).toBeVisible();
+  const logRow = page.getByTestId("log-row").filter({ hasText: "e2e-agent" }).first();
+  await expect(logRow).toBeVisible({ timeout: 10_000 });
+  await expect(page.getByTestId("spend-total")).not.toHaveText("$0");
+  await logRow.click();
+  const drawer = page.getByTestId("log-drawer");
+  await expect(drawer).toContainText("e2e-gpt");
+  await expect(drawer).toContainText("Time to first token");
+  await expect(drawer.getByTestId("attempt")).toHaveCount(1);
+  await shot(page, "gateway-logs");
+  await page.getByRole("button", { name: "Close details" }).click();
+  await expect(drawer).toHaveCount(0);
+});

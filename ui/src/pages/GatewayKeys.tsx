@@ -1,0 +1,141 @@
+import { createResource, createSignal, For, Show } from "solid-js";
+import { CopyButton, Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { ApiError } from "../lib/api";
+import { timeAgo } from "../lib/format";
+import { gatewayApi, usd, type KeyInfo, type NewKeyInput } from "../lib/gateway-api";
+
+const statusClass = { active: "ok", expired: "warn", revoked: "err" } as const;
+
+/** Virtual keys: limits, and spend against budget. */
+export function GatewayKeys() {
+  const [keys, { refetch }] = createResource(gatewayApi.keys.list);
+  const [creating, setCreating] = createSignal(false);
+  const [revealed, setRevealed] = createSignal<string | null>(null);
+  const remove = async (k: KeyInfo) => {
+    try {
+      await gatewayApi.keys.remove(k.token_id);
+      toast(`Deleted ${k.key_alias ?? k.key_name}`);
+      refetch();
+    } catch (err) {
+      toast((err as Error).message);
+    }
+  };
+  return (
+    <div class="page">
+      <div class="page-head">
+        <div>
+          <h1>Gateway keys</h1>
+          <p>Virtual keys for agents and people: which models, how much they may spend, how fast.</p>
+        </div>
+        <span>
+          <button class="btn" onClick={() => refetch()}>Refresh</button>{" "}
+          <button class="btn primary" onClick={() => setCreating(true)}>Create key</button>
+        </span>
+      </div>
+      <Show when={keys.error}><ErrorAlert error={keys.error} retry={refetch} /></Show>
+      <div class="card">
+        <Show when={keys.loading || (keys() ?? []).length > 0} fallback={<EmptyState title="No gateway keys yet" action={<button class="btn primary" onClick={() => setCreating(true)}>Create a key</button>}>Give each agent or teammate a key with its own budget and limits.</EmptyState>}>
+          <table>
+            <thead>
+              <tr><th>Alias</th><th>Key</th><th>Models</th><th>Spend / budget</th><th>Limits</th><th>Expires</th><th>Status</th><th /></tr>
+            </thead>
+            <tbody>
+              <Show when={!keys.loading} fallback={<SkeletonRows cols={8} />}>
+                <For each={keys()}>
+                  {(k) => {
+                    const pct = () => (k.max_budget ? Math.min(100, (k.spend / k.max_budget) * 100) : 0);
+                    return (
+                      <tr data-testid="gateway-key-row">
+                        <td><strong>{k.key_alias ?? <span class="muted">unnamed</span>}</strong><Show when={k.session_id}><div class="muted">session {k.session_id}</div></Show></td>
+                        <td class="mono muted">{k.key_name}</td>
+                        <td>{k.models.length ? k.models.join(", ") : <span class="muted">all</span>}</td>
+                        <td data-testid="spend">
+                          {usd(k.spend)} {k.max_budget !== null ? <span class="muted">of {usd(k.max_budget)}{k.budget_duration ? ` / ${k.budget_duration}` : ""}</span> : <span class="muted">no budget</span>}
+                          <Show when={k.max_budget !== null}>
+                            <div class="meter" title={`${pct().toFixed(0)}% of budget`}><div class={pct() >= 100 ? "over" : ""} style={{ width: `${pct()}%` }} /></div>
+                          </Show>
+                        </td>
+                        <td class="muted">
+                          {[k.rpm_limit && `${k.rpm_limit} rpm`, k.tpm_limit && `${k.tpm_limit} tpm`, k.max_parallel_requests && `${k.max_parallel_requests} parallel`].filter(Boolean).join(" · ") || "none"}
+                        </td>
+                        <td title={k.expires ?? ""}>{k.expires ? timeAgo(k.expires) : <span class="muted">never</span>}</td>
+                        <td><span class={`badge ${statusClass[k.status]}`}>{k.status}</span></td>
+                        <td style={{ "text-align": "right" }}><button class="btn sm danger" onClick={() => remove(k)} aria-label={`Delete ${k.key_alias ?? k.key_name}`}>Delete</button></td>
+                      </tr>
+                    );
+                  }}
+                </For>
+              </Show>
+            </tbody>
+          </table>
+        </Show>
+      </div>
+      <Show when={creating()}>
+        <CreateGatewayKeyDialog onClose={() => setCreating(false)} onCreated={(token) => { setCreating(false); setRevealed(token); refetch(); }} />
+      </Show>
+      <Show when={revealed()}>
+        {(token) => (
+          <Dialog title="Copy your new key" onClose={() => setRevealed(null)} footer={<button class="btn primary" onClick={() => setRevealed(null)}>Done</button>}>
+            <div class="alert success">This is the only time the key is shown.</div>
+            <div class="secret-box"><code data-testid="new-gateway-key">{token()}</code><CopyButton value={token()} /></div>
+            <div class="muted">Point any OpenAI or Anthropic SDK at this LAP's <code>/v1</code> with this key.</div>
+          </Dialog>
+        )}
+      </Show>
+    </div>
+  );
+}
+
+function CreateGatewayKeyDialog(props: { onClose: () => void; onCreated: (token: string) => void }) {
+  const [form, setForm] = createSignal<Record<string, string>>({ budget_duration: "30d" });
+  const [errors, setErrors] = createSignal<Record<string, string>>({});
+  const [busy, setBusy] = createSignal(false);
+  const set = (k: string) => (e: { currentTarget: HTMLInputElement }) => setForm((f) => ({ ...f, [k]: e.currentTarget.value }));
+  const num = (v: string | undefined) => (v ? Number(v) : null);
+  const submit = async () => {
+    setBusy(true);
+    setErrors({});
+    const f = form();
+    const input: NewKeyInput = {
+      key_alias: f.key_alias || undefined,
+      models: f.models ? f.models.split(",").map((m) => m.trim()).filter(Boolean) : undefined,
+      max_budget: num(f.max_budget),
+      budget_duration: f.max_budget ? f.budget_duration || null : null,
+      rpm_limit: num(f.rpm_limit),
+      tpm_limit: num(f.tpm_limit),
+      max_parallel_requests: num(f.max_parallel_requests),
+      duration: f.duration || null,
+    };
+    try {
+      props.onCreated((await gatewayApi.keys.create(input)).key);
+    } catch (err) {
+      if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((x) => [x.field, x.message])));
+      else setErrors({ _: (err as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = (name: string, label: string, placeholder: string, hint?: string) => (
+    <label class="field">
+      {label} <Show when={hint}><span class="hint">{hint}</span></Show>
+      <input name={name} value={form()[name] ?? ""} onInput={set(name)} placeholder={placeholder} aria-invalid={errors()[name] ? "true" : undefined} />
+      <Show when={errors()[name]}><span class="field-error">{errors()[name]}</span></Show>
+    </label>
+  );
+  return (
+    <Dialog title="Create gateway key" onSubmit={submit} onClose={props.onClose} footer={<><button class="btn" type="button" onClick={props.onClose}>Cancel</button><button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Creating…" : "Create key"}</button></>}>
+      {field("key_alias", "Alias", "agent-reviewer, alice")}
+      {field("models", "Models", "gpt-4o, claude-sonnet", "comma-separated; empty allows all")}
+      <div class="grid-2">
+        {field("max_budget", "Max budget (USD)", "10")}
+        {field("budget_duration", "Budget resets every", "30d")}
+        {field("rpm_limit", "Requests per minute", "60")}
+        {field("tpm_limit", "Tokens per minute", "100000")}
+        {field("max_parallel_requests", "Parallel requests", "4")}
+        {field("duration", "Expires after", "30d")}
+      </div>
+      <div class="muted">Limits are optional; durations look like 1h, 1d or 30d.</div>
+      <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
+    </Dialog>
+  );
+}

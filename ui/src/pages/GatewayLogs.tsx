@@ -1,0 +1,151 @@
+import { createMemo, createResource, createSignal, For, onCleanup, Show } from "solid-js";
+import { EmptyState, ErrorAlert } from "../components/ui";
+import { timeAgo } from "../lib/format";
+import { gatewayApi, usd, type DailySpend, type SpendLog } from "../lib/gateway-api";
+
+const ms = (v: number | null) => (v === null ? "–" : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
+
+/** Gateway logs: a spend chart, a live tail with filters, and a drawer with one call's details. */
+export function GatewayLogs() {
+  const [model, setModel] = createSignal("");
+  const [alias, setAlias] = createSignal("");
+  const [status, setStatus] = createSignal("");
+  const [live, setLive] = createSignal(true);
+  const [selected, setSelected] = createSignal<SpendLog | null>(null);
+  const filter = () => ({ model: model() || undefined, key_alias: alias() || undefined, status: status() || undefined, limit: "200" });
+  const [logs, { refetch }] = createResource(filter, gatewayApi.spend.logs);
+  const [daily, { refetch: refetchDaily }] = createResource(gatewayApi.spend.daily);
+  const timer = setInterval(() => {
+    if (live() && !document.hidden) {
+      refetch();
+      refetchDaily();
+    }
+  }, 2000);
+  onCleanup(() => clearInterval(timer));
+  return (
+    <div class="page">
+      <div class="page-head">
+        <div>
+          <h1>Gateway logs</h1>
+          <p>Every model call: who made it, where it went, what it cost and how long it took.</p>
+        </div>
+        <label class="muted"><input type="checkbox" checked={live()} onChange={(e) => setLive(e.currentTarget.checked)} /> Live</label>
+      </div>
+      <Show when={daily()}>{(d) => <SpendChart rows={d()} />}</Show>
+      <div class="toolbar">
+        <input aria-label="Filter by model" placeholder="model" value={model()} onChange={(e) => setModel(e.currentTarget.value.trim())} />
+        <input aria-label="Filter by key alias" placeholder="key alias" value={alias()} onChange={(e) => setAlias(e.currentTarget.value.trim())} />
+        <select aria-label="Filter by status" value={status()} onChange={(e) => setStatus(e.currentTarget.value)}>
+          <option value="">any status</option>
+          <option value="success">success</option>
+          <option value="failure">failure</option>
+        </select>
+      </div>
+      <Show when={logs.error}><ErrorAlert error={logs.error} retry={refetch} /></Show>
+      <div class="card">
+        <Show when={(logs.latest ?? []).length > 0} fallback={<EmptyState title="No calls yet">Calls to /v1/chat/completions, /v1/messages and /v1/responses show up here within a second.</EmptyState>}>
+          <table>
+            <thead>
+              <tr><th>When</th><th>Status</th><th>Key</th><th>Model</th><th>Route</th><th>Tokens</th><th>Cost</th><th>Latency</th><th>TTFT</th></tr>
+            </thead>
+            <tbody>
+              <For each={logs.latest}>
+                {(r) => (
+                  <tr data-testid="log-row" class="clickable" onClick={() => setSelected(r)}>
+                    <td title={r.start_time}>{timeAgo(r.start_time)}</td>
+                    <td><span class={`badge ${r.status === "success" ? "ok" : "err"}`}>{r.status === "success" ? "ok" : r.http_status ?? "failed"}</span></td>
+                    <td>{r.key_alias ?? <span class="muted">–</span>}</td>
+                    <td>{r.model_group}{r.attempts.length > 1 ? <span class="muted"> · {r.attempts.length} attempts</span> : ""}</td>
+                    <td class="mono muted">{r.route}{r.stream ? " (stream)" : ""}</td>
+                    <td>{r.total_tokens}</td>
+                    <td>{usd(r.spend)}</td>
+                    <td>{ms(r.latency_ms)}</td>
+                    <td>{ms(r.ttft_ms)}</td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </Show>
+      </div>
+      <Show when={selected()}>{(r) => <LogDrawer row={r()} onClose={() => setSelected(null)} />}</Show>
+    </div>
+  );
+}
+
+function SpendChart(props: { rows: DailySpend[] }) {
+  const days = createMemo(() => {
+    const byDay = new Map<string, number>();
+    for (let i = 13; i >= 0; i--) byDay.set(new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10), 0);
+    for (const r of props.rows) if (byDay.has(r.day)) byDay.set(r.day, byDay.get(r.day)! + r.spend);
+    return [...byDay.entries()];
+  });
+  const max = () => Math.max(...days().map(([, v]) => v), 1e-9);
+  const total = () => days().reduce((a, [, v]) => a + v, 0);
+  return (
+    <div class="card card-pad" data-testid="spend-chart">
+      <div class="muted">Spend, last 14 days: <strong data-testid="spend-total">{usd(total())}</strong></div>
+      <svg viewBox="0 0 280 60" class="spend-chart" role="img" aria-label="Daily spend">
+        <For each={days()}>
+          {([day, v], i) => (
+            <rect x={i() * 20 + 2} y={58 - (v / max()) * 54} width="16" height={Math.max(1, (v / max()) * 54)} rx="2">
+              <title>{`${day}: ${usd(v)}`}</title>
+            </rect>
+          )}
+        </For>
+      </svg>
+    </div>
+  );
+}
+
+function LogDrawer(props: { row: SpendLog; onClose: () => void }) {
+  const r = () => props.row;
+  const item = (label: string, value: unknown) => (
+    <div class="kv"><span class="muted">{label}</span><span class="mono">{value === null || value === undefined || value === "" ? "–" : String(value)}</span></div>
+  );
+  return (
+    <aside class="drawer" role="dialog" aria-label="Call details" data-testid="log-drawer">
+      <header>
+        <strong>Call details</strong>
+        <button class="btn ghost sm" onClick={props.onClose} aria-label="Close details">✕</button>
+      </header>
+      <section>
+        <h4>Request</h4>
+        {item("Request id", r().request_id)}
+        {item("Route", `${r().route}${r().stream ? " (stream)" : ""}`)}
+        {item("Key", r().key_alias)}
+        {item("End user", r().end_user)}
+        {item("Session", r().session_id)}
+        {item("Agent", r().agent_id)}
+      </section>
+      <section>
+        <h4>Response</h4>
+        {item("Status", `${r().status}${r().http_status ? ` (${r().http_status})` : ""}`)}
+        {item("Model group", r().model_group)}
+        {item("Deployment", r().deployment)}
+        {item("Provider", r().provider)}
+        {item("API base", r().api_base)}
+        {item("Tokens in / out", `${r().prompt_tokens} / ${r().completion_tokens}`)}
+        {item("Cost", usd(r().spend))}
+        <Show when={r().error}><div class="alert" role="alert">{r().error}</div></Show>
+      </section>
+      <section>
+        <h4>Timings</h4>
+        {item("Started", new Date(r().start_time).toLocaleString())}
+        {item("Latency", ms(r().latency_ms))}
+        {item("Time to first token", ms(r().ttft_ms))}
+      </section>
+      <section>
+        <h4>Attempts</h4>
+        <For each={r().attempts}>
+          {(a) => (
+            <div class="kv" data-testid="attempt">
+              <span class="mono">{a.model_group} → {a.deployment}</span>
+              <span><span class={`badge ${a.status === 200 ? "ok" : "err"}`}>{a.status}</span> {Math.round(a.ms)} ms{a.cooldown ? " · cooled down" : ""}</span>
+            </div>
+          )}
+        </For>
+      </section>
+    </aside>
+  );
+}
