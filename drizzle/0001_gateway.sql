@@ -51,6 +51,8 @@ CREATE TABLE "gateway_spend_logs" (
 	"session_id" text,
 	"agent_id" text,
 	"end_user" text,
+	"request_body" jsonb,
+	"response_body" jsonb,
 	"start_time" timestamp with time zone NOT NULL,
 	"end_time" timestamp with time zone NOT NULL
 );

@@ -82,6 +82,7 @@ test("add a provider, test the model, mint a limited key, use it, and see the ca
   await expect(drawer).toContainText("e2e-gpt");
   await expect(drawer).toContainText("Time to first token");
   await expect(drawer.getByTestId("attempt")).toHaveCount(1);
+  await expect(drawer.getByTestId("bodies-off")).toBeVisible();
   await shot(page, "gateway-logs");
   await page.getByRole("button", { name: "Close details" }).click();
   await expect(drawer).toHaveCount(0);

@@ -65,6 +65,9 @@ export const gatewaySpendLogs = pgTable(
     sessionId: text("session_id"),
     agentId: text("agent_id"),
     endUser: text("end_user"),
+    /** Only with LAP_GATEWAY_STORE_PROMPTS=true: the request body and the response (truncated). */
+    requestBody: jsonb("request_body"),
+    responseBody: jsonb("response_body"),
     startTime: timestamp("start_time", { withTimezone: true }).notNull(),
     endTime: timestamp("end_time", { withTimezone: true }).notNull(),
   },

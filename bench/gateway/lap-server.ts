@@ -10,6 +10,7 @@ import { loadConfig } from "../../server/config/load";
 import { createDatabase } from "../../server/db/client";
 import { migrate } from "../../server/db/migrate";
 import { createLogger } from "../../server/lib/logger";
+import { freshPostgresUrl } from "../../test/support/db";
 
 const upstream = process.argv[2]!;
 const dir = mkdtempSync(join(tmpdir(), "lap-bench-"));
@@ -20,7 +21,9 @@ writeFileSync(configPath, `model_list:
 `);
 const rawEnv = { LAP_DATA_DIR: dir, MASTER_KEY: "bench-master-key-0123456789", LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: configPath, BENCH_PROVIDER_KEY: "sk-bench-provider", ...(process.env.LAP_GATEWAY_SPEND_FLUSH_MS ? { LAP_GATEWAY_SPEND_FLUSH_MS: process.env.LAP_GATEWAY_SPEND_FLUSH_MS } : {}) };
 const config = loadConfig(rawEnv);
-const database = await createDatabase({ dataDir: join(dir, "pgdata") });
+// BENCH_DB=postgres: a fresh database on the local PostgreSQL server instead of embedded PGlite.
+const fresh = process.env.BENCH_DB === "postgres" ? await freshPostgresUrl("lap_bench") : undefined;
+const database = fresh ? await createDatabase({ url: fresh.url }) : await createDatabase({ dataDir: join(dir, "pgdata") });
 await migrate(database);
 const { app, services } = createApp({ config, database, logger: createLogger("silent"), rawEnv });
 const key = await services.gateway.keys.generate({ key_alias: "bench", max_budget: 1_000_000, rpm_limit: 10_000_000, tpm_limit: 1_000_000_000, max_parallel_requests: 1000 });
@@ -31,5 +34,6 @@ process.on("SIGTERM", async () => {
   const [n] = await database.query<{ n: number }>("select count(*)::int as n from gateway_spend_logs");
   console.log(JSON.stringify({ spendRows: n?.n, queue: services.gateway.spend.stats }));
   await database.close();
+  await fresh?.drop();
   process.exit(0);
 });

@@ -13,6 +13,8 @@ const CONC_TOTAL = Number(process.argv[3] ?? 6000);
 const CONCURRENCY = 50;
 const STREAM_N = 500;
 const here = fileURLToPath(new URL(".", import.meta.url));
+const DB = process.env.BENCH_DB === "postgres" ? "postgres" : "pglite";
+const DB_LABEL = DB === "postgres" ? "PostgreSQL 15 on loopback (DATABASE_URL)" : "embedded PGlite (in the LAP process)";
 
 async function startChild(script: string, args: string[]): Promise<{ proc: Subprocess<"ignore", "pipe", "inherit">; info: any; rest: Promise<string> }> {
   const proc = spawn(["bun", `${here}${script}`, ...args], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
@@ -135,14 +137,14 @@ for (const r of rows) console.log(line(r));
 console.log(`spend rows written: ${spend.spendRows} (queue: ${JSON.stringify(spend.queue)})`);
 
 const uname = (await new Response(spawn(["uname", "-a"]).stdout).text()).trim();
-const md = `# Gateway benchmark
+const md = `# Gateway benchmark (${DB === "postgres" ? "PostgreSQL" : "PGlite"})
 
-\`bun bench/gateway/run.ts ${SEQ} ${CONC_TOTAL}\` — ${new Date().toISOString()}
+\`${DB === "postgres" ? "BENCH_DB=postgres " : ""}bun bench/gateway/run.ts ${SEQ} ${CONC_TOTAL}\` — ${new Date().toISOString()}
 
 Same non-streaming chat request (and a streaming one for TTFT) sent straight to a fake OpenAI-compatible
 provider and through LAP's \`/v1/chat/completions\` with a virtual key (budget, rpm, tpm and parallel limits
 checked), routing, and spend logging on. Fake, LAP and the load generator are separate processes on
-loopback; LAP uses embedded PGlite. Sequential: ${SEQ} requests per side, interleaved in 4 rounds after
+loopback; LAP's database: ${DB_LABEL}. Sequential: ${SEQ} requests per side, interleaved in 4 rounds after
 300 warm-up requests. Concurrent: ${CONC_TOTAL} requests per side with ${CONCURRENCY} in flight.
 Streaming: ${STREAM_N} requests per side, time to the first body chunk.
 
@@ -158,5 +160,6 @@ Goal: added p50 ≤ 0.5 ms, p99 ≤ 2 ms, throughput ≥ 70% of direct. For refe
 Machine: ${cpus().length} cores (\`nproc\` ${cpus().length}), ${cpus()[0]?.model ?? "unknown CPU"}, shared with other workloads while this ran.
 \`${uname}\`, Bun ${Bun.version}.
 `;
-writeFileSync(`${here}RESULTS.md`, md);
-console.log(`wrote ${here}RESULTS.md`);
+const out = `${here}RESULTS${DB === "postgres" ? "-postgres" : ""}.md`;
+writeFileSync(out, md);
+console.log(`wrote ${out}`);

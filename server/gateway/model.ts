@@ -30,6 +30,11 @@ export const messagesBody = z.looseObject({
   tools: z.array(z.looseObject({ name: z.string() })).optional(),
 });
 
+export const countTokensBody = z.looseObject({
+  model,
+  messages: z.array(z.looseObject({ role: z.enum(["user", "assistant"], { message: "must be user or assistant" }) }), { message: "must be an array of messages" }),
+});
+
 export const responsesBody = z.looseObject({
   model,
   input: z.union([z.string(), z.array(z.looseObject({}))], { error: (i) => (i.input === undefined ? "required: a string or an array of input items" : "must be a string or an array of input items") }),

@@ -65,6 +65,7 @@ export class GatewayService {
     this.proxy = new GatewayProxy({
       router: this.router, keys: this.keys, spend: this.spend,
       warnUnpriced: warnOnce((msg) => deps.logger.warn(msg)),
+      storePrompts: env.LAP_GATEWAY_STORE_PROMPTS === "true",
     });
   }
 

@@ -95,6 +95,35 @@ describe("spend log", () => {
   });
 });
 
+describe("stored prompts", () => {
+  test("off by default; with LAP_GATEWAY_STORE_PROMPTS=true the request and response (streamed too) are kept", async () => {
+    await openai.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "not stored" }] });
+    await env.t.services.gateway.flush();
+    const plain = await env.t.json("GET", "/spend/logs?limit=1");
+    expect(plain.body[0].request_body).toBeNull();
+    expect(JSON.stringify(plain.body[0])).not.toContain("not stored");
+
+    const other = await startGatewayTestEnv({ env: { LAP_GATEWAY_STORE_PROMPTS: "true" } });
+    try {
+      const c = new OpenAI({ baseURL: `${other.baseUrl}/v1`, apiKey: other.masterKey, maxRetries: 0 });
+      await c.chat.completions.create({ model: "claude-fake", messages: [{ role: "user", content: "keep me" }] });
+      const s = await c.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "keep the stream" }], stream: true });
+      for await (const _ of s) void _;
+      await other.t.services.gateway.flush();
+      const logs = (await other.t.json("GET", "/spend/logs")).body;
+      const nonStream = logs.find((r: { model_group: string }) => r.model_group === "claude-fake");
+      expect(nonStream.request_body.messages[0].content).toBe("keep me");
+      expect(nonStream.response_body.choices[0].message.content).toBe("Hello! You said: keep me");
+      const streamed = logs.find((r: { model_group: string }) => r.model_group === "gpt-fake");
+      expect(streamed.response_body.text).toContain(`"content":"keep "`);
+      expect(streamed.request_body.messages[0].content).toBe("keep the stream");
+      expect(streamed.response_body.text).toContain("data: [DONE]");
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+});
+
 describe("LLM provider settings", () => {
   test("litellm mode without LITELLM_BASE_URL/LITELLM_MASTER_KEY answers 503 litellm_missing_config", async () => {
     const other = await startGatewayTestEnv({ env: { LLM_PROVIDER: "litellm" } });

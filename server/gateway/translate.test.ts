@@ -241,7 +241,19 @@ describe("other routes and errors", () => {
     const body = await res.json();
     expect(body.error.param).toBe("messages");
     expect(body.error.type).toBe("invalid_request_error");
+    expect(res.headers.get("x-litellm-response-cost")).toBe("0");
+    expect(res.headers.get("x-request-id")).toBeTruthy();
     expect(env.openai.script.requests).toHaveLength(0);
+  });
+
+  test("count_tokens: real from an Anthropic deployment, estimated for an OpenAI-compatible one", async () => {
+    const real = await anthropic.messages.countTokens({ model: "claude-fake", messages: [{ role: "user", content: "count these words" }] });
+    expect(real.input_tokens).toBeGreaterThan(0);
+    expect(env.anthropic.script.requests[0]!.path).toBe("/v1/messages/count_tokens");
+    expect(env.anthropic.script.requests[0]!.body.model).toBe("claude-haiku-4-5");
+    const est = (await anthropic.messages.countTokens({ model: "gpt-fake", messages: [{ role: "user", content: "count these words" }] })) as { input_tokens: number; estimated?: boolean };
+    expect(est.input_tokens).toBeGreaterThan(0);
+    expect(est.estimated).toBe(true);
   });
 
   test("Anthropic SDK sees a 400 naming max_tokens; OpenAI SDK sees a 400 for an unknown model", async () => {

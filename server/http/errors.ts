@@ -41,7 +41,10 @@ export function errorHandler(logger: Logger) {
     set.headers["content-type"] = "application/json";
     // LLM gateway routes answer in OpenAI's error format, which the SDKs parse.
     const path = new URL(request.url).pathname;
-    if (isGatewayPath(path)) return openAiErrorBody(apiError, path, requestId);
+    if (isGatewayPath(path)) {
+      set.headers["x-litellm-response-cost"] = "0";
+      return openAiErrorBody(apiError, path, requestId);
+    }
     return envelope(apiError, requestId);
   });
 }

@@ -2,7 +2,8 @@
  * Stands for the Anthropic API (api.anthropic.com), which tests cannot reach. Speaks the real wire
  * format of POST /v1/messages: x-api-key and anthropic-version headers, content blocks (text,
  * tool_use), stop reasons, usage, the SSE event sequence (message_start, content_block_start/delta/stop
- * with text_delta and input_json_delta, message_delta, message_stop, ping), and Anthropic's error body.
+ * with text_delta and input_json_delta, message_delta, message_stop, ping), Anthropic's error body,
+ * and POST /v1/messages/count_tokens.
  * Tools: when the request offers tools and the last user turn holds no tool_result, it calls the first tool.
  */
 import { FakeScript, pieces, sleep, tokensOf } from "./fake-llm-script";
@@ -29,6 +30,11 @@ export function startFakeAnthropic(opts: { apiKey?: string } = {}): FakeAnthropi
       const path = new URL(req.url).pathname;
       if (opts.apiKey && req.headers.get("x-api-key") !== opts.apiKey) return errorResponse(401, "invalid x-api-key");
       if (!req.headers.get("anthropic-version")) return errorResponse(400, "anthropic-version: header is required");
+      if (path === "/v1/messages/count_tokens" && req.method === "POST") {
+        const body: any = await req.json();
+        if (script.recordRequests) script.requests.push({ path, headers: Object.fromEntries(req.headers), body });
+        return Response.json({ input_tokens: tokensOf(JSON.stringify(body.messages) + JSON.stringify(body.system ?? "")) });
+      }
       if (path !== "/v1/messages" || req.method !== "POST") return errorResponse(404, `Unknown path ${path}`);
       const body: any = await req.json();
       if (script.recordRequests) script.requests.push({ path, headers: Object.fromEntries(req.headers), body });

@@ -18,6 +18,16 @@ export interface ProxyDeps {
   keys: VirtualKeyService;
   spend: SpendWriter;
   warnUnpriced: (model: string) => void;
+  /** Keep request and response bodies (truncated) in the spend log. */
+  storePrompts?: boolean;
+}
+
+const STORE_LIMIT = 16_384;
+/** A body for the spend log: as it is when small, else a truncated preview. */
+function storable(value: unknown): unknown {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  if (text.length <= STORE_LIMIT) return typeof value === "string" ? { text } : value;
+  return { truncated: true, length: text.length, preview: text.slice(0, STORE_LIMIT) };
 }
 
 export interface CallContext {
@@ -54,6 +64,18 @@ function upstreamFailure(status: number | "error" | "timeout", message: string, 
  */
 export class GatewayProxy {
   private prices = new Map<string, Price>();
+  /** token -> SHA-256, so the spend row's key hash costs nothing after a key's first call. */
+  private hashes = new Map<string, string>();
+
+  private hashOf(token: string): string {
+    let h = this.hashes.get(token);
+    if (!h) {
+      h = sha256Hex(token);
+      if (this.hashes.size > 10_000) this.hashes.clear();
+      this.hashes.set(token, h);
+    }
+    return h;
+  }
 
   constructor(private readonly deps: ProxyDeps) {}
 
@@ -119,7 +141,7 @@ export class GatewayProxy {
 
     const base = {
       requestId: ctx.requestId,
-      keyHash: principal.via === "master_key" ? "master" : principal.keyId ? sha256Hex(bearerToken(request) ?? "") : null,
+      keyHash: principal.via === "master_key" ? "master" : principal.keyId ? this.hashOf(bearerToken(request) ?? "") : null,
       keyId: principal.keyId ?? null,
       keyAlias: state?.row.keyAlias ?? (principal.via === "master_key" ? "master key" : principal.label),
       route: ROUTE_OF[format],
@@ -130,6 +152,7 @@ export class GatewayProxy {
       agentId: state?.row.agentId ?? null,
       endUser: typeof body.user === "string" ? body.user : null,
       startTime,
+      ...(this.deps.storePrompts ? { requestBody: storable(body) } : {}),
     };
 
     if (!routed.outcome.ok) {
@@ -140,7 +163,10 @@ export class GatewayProxy {
         : o.status === 400 && o.error.startsWith("Invalid model name")
           ? new ApiError(400, "model_not_found", o.error, [{ field: "model", message: "no such model" }])
           : upstreamFailure(o.status, o.error);
-      this.deps.spend.push({ ...base, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date() });
+      this.deps.spend.push({
+        ...base, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
+        ...(this.deps.storePrompts ? { responseBody: { error: err.message } } : {}),
+      });
       throw err;
     }
 
@@ -152,6 +178,7 @@ export class GatewayProxy {
       "x-litellm-model-id": deployment.id,
       "x-litellm-attempted-retries": String(Math.max(0, routed.attempts.length - 1)),
     };
+    let responseBody: unknown;
     const finish = (input: number, output: number, ttftMs: number | null, error?: string) => {
       const cost = input * price.input + output * price.output;
       release?.(cost, input + output);
@@ -161,6 +188,7 @@ export class GatewayProxy {
         promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost,
         latencyMs: performance.now() - started, ttftMs, status: error ? "failure" : "success", httpStatus: 200,
         error: error ?? null, endTime: new Date(),
+        ...(responseBody !== undefined ? { responseBody } : {}),
       });
       return cost;
     };
@@ -176,10 +204,12 @@ export class GatewayProxy {
         throw new ApiError(502, "upstream_error", "The provider sent a response that is not JSON");
       }
       const usage = usageOf(deployment.provider, json);
+      const outText = plan.translateJson ? JSON.stringify(plan.translateJson(json)) : text;
+      if (this.deps.storePrompts) responseBody = storable(plan.translateJson ? JSON.parse(outText) : json);
       const cost = finish(usage.input, usage.output, null);
       headers["x-litellm-response-cost"] = String(cost);
       headers["content-type"] = "application/json";
-      return new Response(plan.translateJson ? JSON.stringify(plan.translateJson(json)) : text, { status: 200, headers });
+      return new Response(outText, { status: 200, headers });
     }
 
     // Streams: the cost is only known at the end (it is in the spend log); the header says 0 up front.
@@ -190,6 +220,7 @@ export class GatewayProxy {
     let input = 0;
     let output = 0;
     let done = false;
+    let captured: string | undefined = this.deps.storePrompts ? "" : undefined;
     const hooks = {
       onFirstByte: () => {
         ttft = performance.now() - started;
@@ -197,8 +228,12 @@ export class GatewayProxy {
       onDone: (error?: string) => {
         if (done) return;
         done = true;
+        if (captured !== undefined) responseBody = storable(captured);
         finish(input, output, ttft, error);
       },
+      onOutput: this.deps.storePrompts ? (text: string) => {
+        if (captured!.length < STORE_LIMIT + 1) captured += text;
+      } : undefined,
     };
     // A caller that hangs up mid-stream still releases its limits and gets a spend row.
     request.signal?.addEventListener("abort", () => hooks.onDone("client disconnected"), { once: true });

@@ -3,7 +3,8 @@ import type { Principal } from "../../auth/model";
 import type { AuthGuard } from "../../http/auth-guard";
 import { requestIdOf } from "../../http/request-context";
 import { modelAllowed } from "../keys/limits";
-import { chatBody, completionsBody, embeddingsBody, messagesBody, responsesBody } from "../model";
+import { chatBody, completionsBody, countTokensBody, embeddingsBody, messagesBody, responsesBody } from "../model";
+import { countTokens } from "../proxy/count-tokens";
 import { deploymentView } from "../models/service";
 import type { GatewayService } from "../service";
 import type { InboundFormat, Json } from "../types";
@@ -36,6 +37,11 @@ export function proxyRoutes(deps: { gateway: GatewayService; guard: AuthGuard })
     .post("/v1/chat/completions", call("chat"), { body: chatBody, ...detail("OpenAI chat completions (streaming with stream: true)") })
     .post("/chat/completions", call("chat"), { body: chatBody, ...detail("Alias of /v1/chat/completions") })
     .post("/v1/messages", call("messages"), { body: messagesBody, ...detail("Anthropic Messages API") })
+    .post("/v1/messages/count_tokens", async ({ body, principal, request }) => {
+      const waiting = g.ready();
+      if (waiting) await waiting;
+      return countTokens({ router: g.router, keys: g.keys }, body as Json, principal, request);
+    }, { body: countTokensBody, ...detail("Anthropic token counting (real for Anthropic deployments, estimated otherwise)") })
     .post("/v1/responses", call("responses"), { body: responsesBody, ...detail("OpenAI Responses API") })
     .post("/responses", call("responses"), { body: responsesBody, ...detail("Alias of /v1/responses") })
     .post("/v1/completions", call("completions"), { body: completionsBody, ...detail("OpenAI legacy completions") })

@@ -52,6 +52,8 @@ export interface StreamTranslator {
 
 export interface StreamHooks {
   onFirstByte(): void;
+  /** Sees the text sent to the caller (only set when prompts are stored). */
+  onOutput?: (text: string) => void;
   onDone(error?: string): void;
 }
 
@@ -70,13 +72,21 @@ export function translateStream(body: ReadableStream<Uint8Array>, translator: St
         }
         const out: string[] = [];
         for (const ev of parser.push(decoder.decode(chunk, { stream: true }))) out.push(...translator.onEvent(ev));
-        if (out.length) controller.enqueue(encoder.encode(out.join("")));
+        if (out.length) {
+          const text = out.join("");
+          hooks.onOutput?.(text);
+          controller.enqueue(encoder.encode(text));
+        }
       },
       flush(controller) {
         const out: string[] = [];
         for (const ev of parser.end()) out.push(...translator.onEvent(ev));
         out.push(...translator.onEnd());
-        if (out.length) controller.enqueue(encoder.encode(out.join("")));
+        if (out.length) {
+          const text = out.join("");
+          hooks.onOutput?.(text);
+          controller.enqueue(encoder.encode(text));
+        }
         hooks.onDone();
       },
     }),
@@ -100,6 +110,7 @@ export function passThroughStream(body: ReadableStream<Uint8Array>, onUsageEvent
         }
         controller.enqueue(chunk);
         const text = decoder.decode(chunk, { stream: true });
+        hooks.onOutput?.(text);
         for (const ev of parser.push(text)) if (ev.data.includes('"usage"')) onUsageEvent(ev);
       },
       flush() {

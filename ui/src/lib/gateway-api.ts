@@ -34,6 +34,9 @@ export interface SpendLog {
   session_id: string | null;
   agent_id: string | null;
   end_user: string | null;
+  /** Present only when LAP_GATEWAY_STORE_PROMPTS=true. */
+  request_body: unknown;
+  response_body: unknown;
   start_time: string;
   end_time: string;
 }

@@ -3,6 +3,10 @@ import { EmptyState, ErrorAlert } from "../components/ui";
 import { timeAgo } from "../lib/format";
 import { gatewayApi, usd, type DailySpend, type SpendLog } from "../lib/gateway-api";
 
+const pretty = (v: unknown) => {
+  if (v && typeof v === "object" && "text" in v && typeof (v as { text: unknown }).text === "string") return (v as { text: string }).text;
+  return JSON.stringify(v, null, 2);
+};
 const ms = (v: number | null) => (v === null ? "–" : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
 
 /** Gateway logs: a spend chart, a live tail with filters, and a drawer with one call's details. */
@@ -128,6 +132,15 @@ function LogDrawer(props: { row: SpendLog; onClose: () => void }) {
         {item("Tokens in / out", `${r().prompt_tokens} / ${r().completion_tokens}`)}
         {item("Cost", usd(r().spend))}
         <Show when={r().error}><div class="alert" role="alert">{r().error}</div></Show>
+      </section>
+      <section>
+        <h4>Bodies</h4>
+        <Show when={r().request_body || r().response_body} fallback={<div class="muted" data-testid="bodies-off">Request and response bodies are not stored. Set LAP_GATEWAY_STORE_PROMPTS=true to keep them (truncated to 16 KB).</div>}>
+          <div class="muted">Request</div>
+          <pre class="body-json" data-testid="request-body">{pretty(r().request_body)}</pre>
+          <div class="muted">Response</div>
+          <pre class="body-json" data-testid="response-body">{pretty(r().response_body)}</pre>
+        </Show>
       </section>
       <section>
         <h4>Timings</h4>
