@@ -184,3 +184,16 @@ describe("session-scoped keys", () => {
     expect((await ask(minted.key, "claude-fake").catch((e) => e)).status).toBe(401);
   });
 });
+
+describe("limit state after a restart", () => {
+  test("concurrent first calls of a key loaded from the database share one set of counters", async () => {
+    const k = await generate({ max_parallel_requests: 1 });
+    // Forget the in-memory state, as a fresh process would.
+    (env.t.services.gateway.keys as unknown as { states: Map<string, unknown> }).states.delete(k.token_id);
+    env.openai.script.delayMs = 150;
+    const results = await Promise.all(Array.from({ length: 4 }, () => ask(k.key).then(() => 200, (e) => e.status)));
+    env.openai.script.delayMs = 0;
+    expect(results.filter((s) => s === 200)).toHaveLength(1);
+    expect(results.filter((s) => s === 429)).toHaveLength(3);
+  });
+});

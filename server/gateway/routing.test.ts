@@ -113,3 +113,21 @@ describe("routing", () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe("upstream LiteLLM", () => {
+  test("with LITELLM_API_BASE set, a model no deployment names is forwarded there with LITELLM_API_KEY", async () => {
+    const other = await startGatewayTestEnv({ yaml: () => "model_list: []\n", env: { LITELLM_API_BASE: env.openai.url, LITELLM_API_KEY: FAKE_OPENAI_KEY } });
+    try {
+      const c = new OpenAI({ baseURL: `${other.baseUrl}/v1`, apiKey: other.masterKey, maxRetries: 0 });
+      const { data, response } = await c.chat.completions.create({ model: "team-alias-model", messages: [{ role: "user", content: "via litellm" }] }).withResponse();
+      expect(data.choices[0]!.message.content).toBe("Hello! You said: via litellm");
+      expect(response.headers.get("x-litellm-model-id")).toBe("litellm-upstream");
+      const sent = env.openai.script.requests.at(-1)!;
+      expect(sent.body.model).toBe("team-alias-model");
+      expect(sent.headers.authorization).toBe(`Bearer ${FAKE_OPENAI_KEY}`);
+      expect((await c.models.list()).data.map((m) => m.id)).not.toContain("*");
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+});

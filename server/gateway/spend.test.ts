@@ -35,7 +35,7 @@ describe("spend log", () => {
     expect(plain.prompt_tokens).toBeGreaterThan(0);
     expect(plain.total_tokens).toBe(plain.prompt_tokens + plain.completion_tokens);
     expect(plain.latency_ms).toBeGreaterThan(0);
-    expect(streamed).toMatchObject({ model_group: "gpt-fake", stream: true, end_user: "end-user-7" });
+    expect(streamed).toMatchObject({ model_group: "gpt-fake", stream: true, end_user: "end-user-7", status: "success", error: null });
     expect(streamed.ttft_ms).toBeGreaterThan(0);
     expect(streamed.ttft_ms).toBeLessThanOrEqual(streamed.latency_ms);
     expect(streamed.completion_tokens).toBeGreaterThan(0);

@@ -21,6 +21,8 @@ export interface VirtualKeyDeps {
  */
 export class VirtualKeyService {
   private states = new Map<string, KeyState | null>();
+  /** Loads in progress, so concurrent first calls of a key share one state (and one set of counters). */
+  private loading = new Map<string, Promise<KeyState | null>>();
   private readonly now: () => number;
 
   constructor(private readonly deps: VirtualKeyDeps) {
@@ -141,11 +143,18 @@ export class VirtualKeyService {
   async stateOf(keyId: string): Promise<KeyState | null> {
     const hit = this.states.get(keyId);
     if (hit !== undefined) return hit;
-    const [row] = await this.deps.database.db.select().from(gatewayKeys).where(eq(gatewayKeys.keyId, keyId));
-    const state = row ? newKeyState(row) : null;
-    if (this.states.size > 50_000) this.states.delete(this.states.keys().next().value!);
-    this.states.set(keyId, state);
-    return state;
+    let pending = this.loading.get(keyId);
+    if (!pending) {
+      pending = (async () => {
+        const [row] = await this.deps.database.db.select().from(gatewayKeys).where(eq(gatewayKeys.keyId, keyId));
+        const state = row ? newKeyState(row) : null;
+        if (this.states.size > 50_000) this.states.delete(this.states.keys().next().value!);
+        if (!this.states.has(keyId)) this.states.set(keyId, state);
+        return this.states.get(keyId)!;
+      })().finally(() => this.loading.delete(keyId));
+      this.loading.set(keyId, pending);
+    }
+    return pending;
   }
 
   /** Cached state only (the hot path uses this first to avoid an await). */
