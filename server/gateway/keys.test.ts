@@ -113,7 +113,7 @@ describe("enforcement", () => {
 
   test("max_parallel_requests holds under concurrency", async () => {
     const k = await generate({ max_parallel_requests: 2 });
-    env.openai.script.delayMs = 150;
+    env.openai.script.delayMs = 500; // long enough that every call arrives while the first ones are in flight
     const results = await Promise.all(Array.from({ length: 6 }, () => ask(k.key).then(() => 200, (e) => e.status)));
     expect(results.filter((s) => s === 200)).toHaveLength(2);
     expect(results.filter((s) => s === 429)).toHaveLength(4);
@@ -190,7 +190,7 @@ describe("limit state after a restart", () => {
     const k = await generate({ max_parallel_requests: 1 });
     // Forget the in-memory state, as a fresh process would.
     (env.t.services.gateway.keys as unknown as { states: Map<string, unknown> }).states.delete(k.token_id);
-    env.openai.script.delayMs = 150;
+    env.openai.script.delayMs = 500; // long enough that every call arrives while the first ones are in flight
     const results = await Promise.all(Array.from({ length: 4 }, () => ask(k.key).then(() => 200, (e) => e.status)));
     env.openai.script.delayMs = 0;
     expect(results.filter((s) => s === 200)).toHaveLength(1);
