@@ -197,3 +197,32 @@ describe("limit state after a restart", () => {
     expect(results.filter((s) => s === 429)).toHaveLength(3);
   });
 });
+
+describe("a caller that hangs up mid-stream", () => {
+  test("releases its parallel slot and gets a spend row marked as disconnected", async () => {
+    const k = await generate({ max_parallel_requests: 1, key_alias: "hangs-up" });
+    env.openai.script.chunkDelayMs = 100;
+    const controller = new AbortController();
+    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, {
+      method: "POST", signal: controller.signal,
+      headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-fake", stream: true, messages: [{ role: "user", content: "a slow and rather long answer please" }] }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    env.openai.script.chunkDelayMs = 0;
+    // The slot comes back once LAP notices the disconnect.
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 200; i++) {
+      await Bun.sleep(100);
+      status = await ask(k.key).then(() => 200, (e) => e.status);
+    }
+    expect(status).toBe(200);
+    await env.t.services.gateway.flush();
+    const logs = await (await admin("/spend/logs?key_alias=hangs-up")).json();
+    const streamed = logs.find((r: { stream: boolean }) => r.stream);
+    expect(streamed.error).toBe("client disconnected");
+  });
+});

@@ -41,6 +41,8 @@ export const responsesBody = z.looseObject({
   instructions: z.string().nullish(),
   stream,
   max_output_tokens: maxTokens.nullish(),
+  // Responses are not stored, so a caller must send the whole conversation (Codex does, with store: false).
+  previous_response_id: z.null({ message: "is not supported: this gateway does not store responses; send the full input instead" }).optional(),
 });
 
 export const completionsBody = z.looseObject({

@@ -221,6 +221,13 @@ describe("Responses API caller", () => {
     expect(sent[2].content[0]).toEqual({ type: "tool_result", tool_use_id: call.call_id, content: "cloudy" });
   });
 
+  test("previous_response_id is refused with a 400 naming it, since responses are not stored", async () => {
+    const err = await openai.responses.create({ model: "gpt-fake", input: "more", previous_response_id: "resp_123" }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err.param).toBe("previous_response_id");
+    expect(env.openai.script.requests).toHaveLength(0);
+  });
+
   test("streamed function call arguments from an OpenAI-compatible provider", async () => {
     const stream = await openai.responses.create({ model: "gpt-fake", input: "weather?", stream: true, tools: [{ type: "function", name: "get_weather", parameters: { type: "object", properties: {} }, strict: false }] });
     let args = "";
