@@ -30,6 +30,11 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     throw err;
   }
   const { app, services } = createApp({ config, database, logger, rawEnv });
+  // A bad LAP_GATEWAY_CONFIG stops the start with its message, rather than failing the first model call.
+  await services.gateway.ready()?.catch(async (err) => {
+    await database.close();
+    throw err;
+  });
   app.listen({
     port: config.env.PORT,
     hostname: config.env.HOST,
@@ -50,6 +55,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
       clearInterval(flush);
       await server.stop();
       await services.auth.flushUsage().catch(() => {});
+      await services.gateway.close();
       await database.close();
       logger.info("LAP stopped");
     })());

@@ -131,3 +131,17 @@ describe("upstream LiteLLM", () => {
     }
   }, 60_000);
 });
+
+describe("a broken config.yaml", () => {
+  test("gateway calls answer 503 naming the problem instead of failing obscurely", async () => {
+    const other = await startGatewayTestEnv({ yaml: () => "model_list:\n  - model_name: x\n    litellm_params: { model: openai/x, api_base: http://127.0.0.1:9/v1, api_key: os.environ/NOT_SET_ANYWHERE }\n" });
+    try {
+      const res = await other.t.json("POST", "/v1/chat/completions", { body: { model: "x", messages: [{ role: "user", content: "x" }] } });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe("gateway_config_invalid");
+      expect(res.body.error.message).toContain("NOT_SET_ANYWHERE");
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+});

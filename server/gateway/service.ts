@@ -2,6 +2,7 @@ import type { AuthService } from "../auth/service";
 import type { Config } from "../config/load";
 import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
+import { ApiError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import { loadGatewayConfigFile } from "./config/yaml-config";
 import { toDeployment } from "./config/deployments";
@@ -73,12 +74,19 @@ export class GatewayService {
     return { litellmApiBase: this.deps.config.env.LITELLM_API_BASE, litellmApiKey: this.deps.config.env.LITELLM_API_KEY };
   }
 
-  /** Loads config.yaml and stored models once; later calls return at once. */
+  /** Loads config.yaml and stored models once; later calls return at once. A failed load is retried. */
   ready(): Promise<void> | undefined {
     if (this.isLoaded) return undefined;
-    this.loaded ??= this.load().then(() => {
-      this.isLoaded = true;
-    });
+    this.loaded ??= this.load().then(
+      () => {
+        this.isLoaded = true;
+      },
+      (err: Error) => {
+        this.loaded = undefined;
+        this.deps.logger.error({ err: err.message }, "gateway models could not be loaded");
+        throw new ApiError(503, "gateway_config_invalid", `The gateway's models could not be loaded: ${err.message}`);
+      },
+    );
     return this.loaded;
   }
 
