@@ -110,7 +110,10 @@ describe("stored prompts", () => {
       const s = await c.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "keep the stream" }], stream: true });
       for await (const _ of s) void _;
       await other.t.services.gateway.flush();
-      const logs = (await other.t.json("GET", "/spend/logs")).body;
+      const list = (await other.t.json("GET", "/spend/logs")).body;
+      expect(list.every((r: { request_body: unknown }) => r.request_body === null)).toBe(true);
+      const one = async (model: string) => (await other.t.json("GET", `/spend/logs?request_id=${list.find((r: { model_group: string }) => r.model_group === model).request_id}`)).body;
+      const logs = [...(await one("claude-fake")), ...(await one("gpt-fake"))];
       const nonStream = logs.find((r: { model_group: string }) => r.model_group === "claude-fake");
       expect(nonStream.request_body.messages[0].content).toBe("keep me");
       expect(nonStream.response_body.choices[0].message.content).toBe("Hello! You said: keep me");

@@ -30,7 +30,8 @@ export async function spendLogs(database: Database, f: SpendLogFilter) {
   if (f.start_date) conds.push(gte(t.startTime, new Date(f.start_date)));
   if (f.end_date) conds.push(lte(t.startTime, new Date(f.end_date)));
   const rows = await database.db.select().from(t).where(conds.length ? and(...conds) : undefined).orderBy(desc(t.startTime)).limit(f.limit);
-  return rows.map(spendLogView);
+  // Stored bodies can be 32 KB a row: lists leave them out; asking for one request_id includes them.
+  return rows.map((r) => (f.request_id ? spendLogView(r) : spendLogView({ ...r, requestBody: null, responseBody: null })));
 }
 
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

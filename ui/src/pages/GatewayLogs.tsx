@@ -103,7 +103,9 @@ function SpendChart(props: { rows: DailySpend[] }) {
 }
 
 function LogDrawer(props: { row: SpendLog; onClose: () => void }) {
-  const r = () => props.row;
+  // The list leaves stored bodies out; the drawer loads its one row in full.
+  const [full] = createResource(() => props.row.request_id, (id) => gatewayApi.spend.logs({ request_id: id }).then((rows) => rows[0] ?? props.row));
+  const r = () => full() ?? props.row;
   const item = (label: string, value: unknown) => (
     <div class="kv"><span class="muted">{label}</span><span class="mono">{value === null || value === undefined || value === "" ? "–" : String(value)}</span></div>
   );
