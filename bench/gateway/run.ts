@@ -81,6 +81,12 @@ async function concurrent(t: Target, total: number) {
   return { xs, rps: total / ((performance.now() - started) / 1000) };
 }
 
+/** CPU seconds (user + system) a process has used: unlike wall time, not inflated by other jobs on the machine. */
+const cpuOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+};
+
 const rssOf = (pid: number) => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
@@ -108,10 +114,19 @@ for (let i = 0; i < SEQ; i++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const roundsD: { xs: number[]; rps: number }[] = [];
 const roundsL: { xs: number[]; rps: number }[] = [];
+// CPU used per request: the fake's for direct calls; LAP's plus the fake's for calls through LAP.
+const cpu = { fakeDirect: 0, fakeViaLap: 0, lap: 0 };
 for (let r = 0; r < 3; r++) {
+  let f0 = cpuOf(fake.info.pid);
   roundsD.push(await concurrent(direct, Math.floor(CONC_TOTAL / 3)));
+  cpu.fakeDirect += cpuOf(fake.info.pid) - f0;
+  f0 = cpuOf(fake.info.pid);
+  const l0 = cpuOf(lap.info.pid);
   roundsL.push(await concurrent(through, Math.floor(CONC_TOTAL / 3)));
+  cpu.fakeViaLap += cpuOf(fake.info.pid) - f0;
+  cpu.lap += cpuOf(lap.info.pid) - l0;
 }
+const perReq = (seconds: number) => ((seconds / (Math.floor(CONC_TOTAL / 3) * 3)) * 1e6).toFixed(0);
 const concD = { xs: roundsD.flatMap((r) => r.xs), rps: median(roundsD.map((r) => r.rps)) };
 const concL = { xs: roundsL.flatMap((r) => r.xs), rps: median(roundsL.map((r) => r.rps)) };
 const ttD: number[] = [];
@@ -136,6 +151,7 @@ const rows: string[][] = [
   [`throughput at ${CONCURRENCY} (req/s)`, concD.rps.toFixed(0), concL.rps.toFixed(0), `${((concL.rps / concD.rps) * 100).toFixed(0)}% of direct`],
   ["stream TTFT p50 (ms)", f(pct(ttD, 50)), f(pct(ttL, 50)), f(pct(ttL, 50) - pct(ttD, 50))],
   ["stream TTFT p99 (ms)", f(pct(ttD, 99)), f(pct(ttL, 99)), f(pct(ttL, 99) - pct(ttD, 99))],
+  ["CPU per request at concurrency 50 (µs)", `${perReq(cpu.fakeDirect)} (fake)`, `${perReq(cpu.lap)} (LAP) + ${perReq(cpu.fakeViaLap)} (fake)`, `${perReq(cpu.lap)} (LAP, incl. spend writes${DB === "pglite" ? " into PGlite" : ""})`],
   ["LAP RSS idle / after load / peak (MB)", "", `${rssIdle.rss.toFixed(0)} / ${rssLoaded.rss.toFixed(0)} / ${rssLoaded.peak.toFixed(0)}`, ""],
 ];
 const header = ["metric", "direct to fake", "through LAP", "added by LAP"];

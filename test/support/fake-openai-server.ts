@@ -7,4 +7,4 @@ import { startFakeOpenAI } from "./fake-openai";
 
 const fake = startFakeOpenAI({ apiKey: process.argv[2] });
 fake.script.recordRequests = false;
-console.log(JSON.stringify({ url: fake.url }));
+console.log(JSON.stringify({ url: fake.url, pid: process.pid }));

@@ -1,5 +1,5 @@
 import { gatewaySpendLogs } from "../../../schema";
-import type { Database } from "../../db/client";
+import type { Database, SqlTx } from "../../db/client";
 
 export type SpendRow = typeof gatewaySpendLogs.$inferInsert;
 
@@ -20,8 +20,8 @@ function toRecord(r: SpendRow) {
  * One statement per batch with the rows as a single JSON parameter: far cheaper to build than a
  * 25-column multi-row VALUES list, which matters when the database is PGlite in this same process.
  */
-async function insertBatch(database: Database, batch: SpendRow[]) {
-  await database.query(
+async function insertBatch(tx: SqlTx, batch: SpendRow[]) {
+  await tx.query(
     `insert into gateway_spend_logs select * from jsonb_populate_recordset(null::gateway_spend_logs, $1::jsonb) on conflict (request_id) do nothing`,
     [JSON.stringify(batch.map(toRecord))],
   );
@@ -44,7 +44,7 @@ export class SpendWriter {
   private flushing: Promise<number> | undefined;
   readonly stats: SpendWriterStats = { queued: 0, written: 0, dropped: 0, failedFlushes: 0 };
 
-  constructor(private readonly deps: { database: Database; maxQueue: number; batchSize?: number; onError?: (err: unknown) => void }) {}
+  constructor(private readonly deps: { database: Database; maxQueue: number; batchSize?: number; maxRowsPerFlush?: number; onError?: (err: unknown) => void }) {}
 
   push(row: SpendRow) {
     if (this.queue.length >= this.deps.maxQueue) {
@@ -68,27 +68,30 @@ export class SpendWriter {
   }
 
   private async drain(): Promise<number> {
-    let written = 0;
-    const size = this.deps.batchSize ?? 50;
-    while (this.queue.length > 0) {
-      // Embedded PGlite runs on this thread: small batches with a yield in between keep requests
-      // from queueing behind one long insert.
-      if (written > 0) await new Promise((r) => setTimeout(r, 0));
-      const batch = this.queue.splice(0, size);
-      try {
-        await insertBatch(this.deps.database, batch);
-        written += batch.length;
-        this.stats.written += batch.length;
-      } catch (err) {
-        this.stats.failedFlushes++;
-        const room = Math.max(0, this.deps.maxQueue - this.queue.length);
-        this.stats.dropped += Math.max(0, batch.length - room);
-        this.queue.unshift(...batch.slice(0, room));
-        this.deps.onError?.(err);
-        break;
-      }
+    if (this.queue.length === 0) return 0;
+    const size = this.deps.batchSize ?? 100;
+    const taken = this.queue.splice(0, this.deps.maxRowsPerFlush ?? 20_000);
+    try {
+      // One transaction (one commit) per flush, written in small statements with a yield between them:
+      // commits are what cost most on embedded PGlite, and PGlite runs on this thread, so one long
+      // statement would hold up requests.
+      await this.deps.database.transaction(async (tx) => {
+        for (let i = 0; i < taken.length; i += size) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 0));
+          await insertBatch(tx, taken.slice(i, i + size));
+        }
+      });
+      this.stats.written += taken.length;
+      this.stats.queued = this.queue.length;
+      return taken.length;
+    } catch (err) {
+      this.stats.failedFlushes++;
+      const room = Math.max(0, this.deps.maxQueue - this.queue.length);
+      this.stats.dropped += Math.max(0, taken.length - room);
+      this.queue.unshift(...taken.slice(0, room));
+      this.stats.queued = this.queue.length;
+      this.deps.onError?.(err);
+      return 0;
     }
-    this.stats.queued = this.queue.length;
-    return written;
   }
 }
