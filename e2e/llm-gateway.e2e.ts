@@ -70,6 +70,12 @@ test("add a provider, test the model, mint a limited key, use it, and see the ca
   await expect(keyRow.getByTestId("spend")).not.toContainText("$0 of");
   await shot(page, "gateway-keys");
 
+  // Raise the budget from the Edit dialog.
+  await keyRow.getByRole("button", { name: "Edit e2e-agent" }).click();
+  await page.getByLabel("Max budget (USD)").fill("2");
+  await page.getByRole("button", { name: "Save limits" }).click();
+  await expect(keyRow.getByTestId("spend")).toContainText("of $2");
+
   // The call shows up in the live log; its drawer has the timings and the attempt.
   await page.keyboard.press("g");
   await page.keyboard.press("l");

@@ -90,6 +90,7 @@ export const gatewayApi = {
   keys: {
     list: () => request<{ keys: KeyInfo[]; total_count: number }>("GET", "/key/list?return_full_object=true&size=500").then((r) => r.keys),
     create: (input: NewKeyInput) => request<KeyInfo & { key: string }>("POST", "/key/generate", input),
+    update: (tokenId: string, input: NewKeyInput) => request<KeyInfo>("POST", "/key/update", { key: tokenId, ...input }),
     remove: (tokenId: string) => request<{ deleted_keys: string[] }>("POST", "/key/delete", { keys: [tokenId] }),
   },
   spend: {

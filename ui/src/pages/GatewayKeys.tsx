@@ -11,6 +11,7 @@ export function GatewayKeys() {
   const [keys, { refetch }] = createResource(gatewayApi.keys.list);
   const [creating, setCreating] = createSignal(false);
   const [revealed, setRevealed] = createSignal<string | null>(null);
+  const [editing, setEditing] = createSignal<KeyInfo | null>(null);
   const remove = async (k: KeyInfo) => {
     try {
       await gatewayApi.keys.remove(k.token_id);
@@ -60,7 +61,10 @@ export function GatewayKeys() {
                         </td>
                         <td title={k.expires ?? ""}>{k.expires ? timeAgo(k.expires) : <span class="muted">never</span>}</td>
                         <td><span class={`badge ${statusClass[k.status]}`}>{k.status}</span></td>
-                        <td style={{ "text-align": "right" }}><button class="btn sm danger" onClick={() => remove(k)} aria-label={`Delete ${k.key_alias ?? k.key_name}`}>Delete</button></td>
+                        <td style={{ "text-align": "right", "white-space": "nowrap" }}>
+                          <button class="btn sm" onClick={() => setEditing(k)} aria-label={`Edit ${k.key_alias ?? k.key_name}`}>Edit</button>{" "}
+                          <button class="btn sm danger" onClick={() => remove(k)} aria-label={`Delete ${k.key_alias ?? k.key_name}`}>Delete</button>
+                        </td>
                       </tr>
                     );
                   }}
@@ -71,7 +75,10 @@ export function GatewayKeys() {
         </Show>
       </div>
       <Show when={creating()}>
-        <CreateGatewayKeyDialog onClose={() => setCreating(false)} onCreated={(token) => { setCreating(false); setRevealed(token); refetch(); }} />
+        <KeyDialog onClose={() => setCreating(false)} onSaved={(token) => { setCreating(false); setRevealed(token ?? null); refetch(); }} />
+      </Show>
+      <Show when={editing()}>
+        {(k) => <KeyDialog existing={k()} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); toast("Limits saved"); refetch(); }} />}
       </Show>
       <Show when={revealed()}>
         {(token) => (
@@ -86,8 +93,18 @@ export function GatewayKeys() {
   );
 }
 
-function CreateGatewayKeyDialog(props: { onClose: () => void; onCreated: (token: string) => void }) {
-  const [form, setForm] = createSignal<Record<string, string>>({ budget_duration: "30d" });
+const initialForm = (k?: KeyInfo): Record<string, string> => {
+  if (!k) return { budget_duration: "30d" };
+  const s = (v: number | string | null) => (v === null ? "" : String(v));
+  return {
+    key_alias: k.key_alias ?? "", models: k.models.join(", "), max_budget: s(k.max_budget), budget_duration: k.budget_duration ?? "30d",
+    rpm_limit: s(k.rpm_limit), tpm_limit: s(k.tpm_limit), max_parallel_requests: s(k.max_parallel_requests), duration: "",
+  };
+};
+
+/** Create a key, or change an existing key's limits (then the key itself is not shown again). */
+function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (token?: string) => void }) {
+  const [form, setForm] = createSignal<Record<string, string>>(initialForm(props.existing));
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [busy, setBusy] = createSignal(false);
   const set = (k: string) => (e: { currentTarget: HTMLInputElement }) => setForm((f) => ({ ...f, [k]: e.currentTarget.value }));
@@ -98,16 +115,19 @@ function CreateGatewayKeyDialog(props: { onClose: () => void; onCreated: (token:
     const f = form();
     const input: NewKeyInput = {
       key_alias: f.key_alias || undefined,
-      models: f.models ? f.models.split(",").map((m) => m.trim()).filter(Boolean) : undefined,
+      models: f.models ? f.models.split(",").map((m) => m.trim()).filter(Boolean) : props.existing ? [] : undefined,
       max_budget: num(f.max_budget),
       budget_duration: f.max_budget ? f.budget_duration || null : null,
       rpm_limit: num(f.rpm_limit),
       tpm_limit: num(f.tpm_limit),
       max_parallel_requests: num(f.max_parallel_requests),
-      duration: f.duration || null,
+      duration: f.duration || (props.existing ? undefined : null),
     };
     try {
-      props.onCreated((await gatewayApi.keys.create(input)).key);
+      if (props.existing) {
+        await gatewayApi.keys.update(props.existing.token_id, input);
+        props.onSaved();
+      } else props.onSaved((await gatewayApi.keys.create(input)).key);
     } catch (err) {
       if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((x) => [x.field, x.message])));
       else setErrors({ _: (err as Error).message });
@@ -123,7 +143,7 @@ function CreateGatewayKeyDialog(props: { onClose: () => void; onCreated: (token:
     </label>
   );
   return (
-    <Dialog title="Create gateway key" onSubmit={submit} onClose={props.onClose} footer={<><button class="btn" type="button" onClick={props.onClose}>Cancel</button><button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Creating…" : "Create key"}</button></>}>
+    <Dialog title={props.existing ? `Edit ${props.existing.key_alias ?? props.existing.key_name}` : "Create gateway key"} onSubmit={submit} onClose={props.onClose} footer={<><button class="btn" type="button" onClick={props.onClose}>Cancel</button><button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Saving…" : props.existing ? "Save limits" : "Create key"}</button></>}>
       {field("key_alias", "Alias", "agent-reviewer, alice")}
       {field("models", "Models", "gpt-4o, claude-sonnet", "comma-separated; empty allows all")}
       <div class="grid-2">
@@ -132,7 +152,7 @@ function CreateGatewayKeyDialog(props: { onClose: () => void; onCreated: (token:
         {field("rpm_limit", "Requests per minute", "60")}
         {field("tpm_limit", "Tokens per minute", "100000")}
         {field("max_parallel_requests", "Parallel requests", "4")}
-        {field("duration", "Expires after", "30d")}
+        {field("duration", props.existing ? "New expiry from now" : "Expires after", "30d")}
       </div>
       <div class="muted">Limits are optional; durations look like 1h, 1d or 30d.</div>
       <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
