@@ -114,6 +114,27 @@ describe("chat completions caller", () => {
   });
 });
 
+describe("streaming is incremental", () => {
+  // The fakes pace their chunks 80 ms apart: a buffering gateway would deliver the first chunk at the end.
+  const timeline = async (model: string) => {
+    const started = performance.now();
+    const stream = await openai.chat.completions.create({ model, messages: [{ role: "user", content: "one two three four five six" }], stream: true });
+    let first = 0;
+    for await (const c of stream) if (!first && c.choices[0]?.delta?.content) first = performance.now() - started;
+    return { first, total: performance.now() - started };
+  };
+
+  test("pass-through (OpenAI-compatible) and translated (Anthropic) streams reach the caller chunk by chunk", async () => {
+    env.openai.script.chunkDelayMs = 80;
+    env.anthropic.script.chunkDelayMs = 80;
+    for (const model of ["gpt-fake", "claude-fake"]) {
+      const t = await timeline(model);
+      expect(t.total).toBeGreaterThan(600);
+      expect(t.first).toBeLessThan(t.total - 400);
+    }
+  });
+});
+
 describe("Anthropic messages caller", () => {
   test("to Anthropic: passed through, streaming and not", async () => {
     const msg = await anthropic.messages.create({ model: "claude-fake", max_tokens: 100, messages: [{ role: "user", content: "ping" }] });
