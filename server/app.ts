@@ -11,6 +11,7 @@ import { errorHandler } from "./http/errors";
 import { requestContext } from "./http/request-context";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
+import { createMcpModule, mcpRoutes } from "./mcp";
 import { settingsRoutes } from "./settings";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
@@ -27,6 +28,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
   const guard = createAuthGuard(auth);
+  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -37,8 +39,9 @@ export function createApp(deps: AppDeps) {
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(docsRoutes({ guard, version: deps.config.version }))
+    .use(mcpRoutes({ mcp, guard, baseUrl: deps.config.baseUrl }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth } };
+  return { app, services: { auth, mcp } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

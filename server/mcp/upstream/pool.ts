@@ -1,0 +1,43 @@
+import type { StdioLauncher } from "./launcher";
+import { UpstreamConnection, type UpstreamSpec } from "./connection";
+
+/**
+ * Upstream connections by pool key (server, plus user when credentials are per user). A connection
+ * whose server settings changed is replaced; `invalidate` closes every connection of a server.
+ */
+export class UpstreamPool {
+  private readonly connections = new Map<string, UpstreamConnection>();
+
+  constructor(private readonly launcher: StdioLauncher) {}
+
+  get(spec: UpstreamSpec): UpstreamConnection {
+    const existing = this.connections.get(spec.key);
+    if (existing && existing.spec.fingerprint === spec.fingerprint) return existing;
+    if (existing) this.retire(existing);
+    const created = new UpstreamConnection(spec, this.launcher);
+    this.connections.set(spec.key, created);
+    return created;
+  }
+
+  /** Every live connection of one server (health view). */
+  ofServer(serverId: string): UpstreamConnection[] {
+    return [...this.connections.values()].filter((c) => c.spec.serverId === serverId);
+  }
+
+  invalidate(serverId: string) {
+    for (const c of this.ofServer(serverId)) this.retire(c);
+  }
+
+  async closeAll() {
+    const all = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+
+  private retire(c: UpstreamConnection) {
+    this.connections.delete(c.spec.key);
+    // Downstream sessions re-resolve their upstreams when told the lists changed.
+    for (const l of c.listeners) l.onListChanged("tools");
+    void c.close();
+  }
+}
