@@ -44,25 +44,45 @@ export const bindPath = z.object({
   writable: z.boolean().default(false),
 });
 
-const serverFields = {
+/** Field schemas without defaults: updates must not fill in defaults over stored values. */
+const baseFields = {
   name: serverName,
-  description: z.string().max(2000).default(""),
+  description: z.string().max(2000),
   transport: transportSchema,
-  command: z.string().min(1).max(1000).optional(),
-  args: z.array(z.string().max(4000)).max(200).default([]),
-  env: z.record(envName, z.string()).optional(),
-  bind_paths: z.array(bindPath).max(50).default([]),
+  command: z.string().min(1).max(1000),
+  args: z.array(z.string().max(4000)).max(200),
+  env: z.record(envName, z.string()),
+  bind_paths: z.array(bindPath).max(50),
   /** stdio: give the sandbox network access (off by default). */
-  network: z.boolean().default(false),
-  url: z.url({ message: "must be an http(s) URL" }).regex(/^https?:\/\//, "must be an http(s) URL").optional(),
-  headers: z.record(headerName, z.string()).optional(),
+  network: z.boolean(),
+  url: z.url({ message: "must be an http(s) URL" }).regex(/^https?:\/\//, "must be an http(s) URL"),
+  headers: z.record(headerName, z.string()),
+  auth: authInput,
+  variables: z.array(variableInput).max(100),
+  allowed_tools: toolList.nullable(),
+  disabled_tools: toolList,
+  enabled: z.boolean(),
+  timeout_ms: z.number().int().min(100).max(3_600_000).nullable(),
+  log_payloads: z.boolean(),
+};
+
+const serverFields = {
+  ...baseFields,
+  description: baseFields.description.default(""),
+  command: baseFields.command.optional(),
+  args: baseFields.args.default([]),
+  env: baseFields.env.optional(),
+  bind_paths: baseFields.bind_paths.default([]),
+  network: baseFields.network.default(false),
+  url: baseFields.url.optional(),
+  headers: baseFields.headers.optional(),
   auth: authInput.default({ type: "none" }),
-  variables: z.array(variableInput).max(100).default([]),
-  allowed_tools: toolList.nullable().default(null),
-  disabled_tools: toolList.default([]),
-  enabled: z.boolean().default(true),
-  timeout_ms: z.number().int().min(100).max(3_600_000).nullable().default(null),
-  log_payloads: z.boolean().default(false),
+  variables: baseFields.variables.default([]),
+  allowed_tools: baseFields.allowed_tools.default(null),
+  disabled_tools: baseFields.disabled_tools.default([]),
+  enabled: baseFields.enabled.default(true),
+  timeout_ms: baseFields.timeout_ms.default(null),
+  log_payloads: baseFields.log_payloads.default(false),
 };
 
 function checkTransport(v: { transport?: Transport; command?: string; url?: string; auth?: AuthInput }, ctx: z.RefinementCtx) {
@@ -81,8 +101,8 @@ export type CreateServer = z.output<typeof createServerBody>;
 
 /** Every field optional; a secret-bearing field given replaces the stored one, omitted keeps it. */
 export const updateServerBody = z
-  .object(Object.fromEntries(Object.entries(serverFields).map(([k, v]) => [k, (v as z.ZodType).optional()])) as {
-    [K in keyof typeof serverFields]: z.ZodOptional<(typeof serverFields)[K]>;
+  .object(Object.fromEntries(Object.entries(baseFields).map(([k, v]) => [k, (v as z.ZodType).optional()])) as {
+    [K in keyof typeof baseFields]: z.ZodOptional<(typeof baseFields)[K]>;
   })
   .strict();
 export type UpdateServer = z.output<typeof updateServerBody>;

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { mcpServers, type McpServerRow } from "../../../schema";
 import type { Database } from "../../db/client";
 import type { SecretBox } from "../../lib/crypto";
-import { conflict, notFound } from "../../lib/errors";
+import { badRequest, conflict, notFound } from "../../lib/errors";
 import type { CreateServer, ServerView, UpdateServer } from "../model";
 import { createServerBody } from "../model";
 import { seal, unseal, type ServerSecrets } from "./secrets";
@@ -47,7 +47,12 @@ export class McpRegistry {
     if (change.name && change.name !== current.name && (await this.byName(change.name))) {
       throw conflict(`An MCP server named ${change.name} already exists`);
     }
-    const merged = createServerBody.parse({ ...this.inputOf(current, secrets), ...stripUndefined(change) });
+    const parsed = createServerBody.safeParse({ ...this.inputOf(current, secrets), ...stripUndefined(change) });
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));
+      throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
+    }
+    const merged = parsed.data;
     const row = this.toRow(merged, secrets, change);
     const [saved] = await this.deps.database.db
       .update(mcpServers)
