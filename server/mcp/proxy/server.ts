@@ -79,8 +79,8 @@ export function createProxyServer(ctx: ProxySessionContext) {
 
   /** Runs an idempotent request on every visible server that supports it; one failing server only drops out in /mcp. */
   async function fanOut<T>(capability: "tools" | "resources" | "prompts", fn: (c: Client, v: VisibleServer) => Promise<T[]>): Promise<T[]> {
+    // A grant revoked mid-session leaves empty lists (and denied calls), not a broken session.
     const visible = await ctx.gateway.visible(ctx.caller(), ctx.only);
-    if (!aggregated && visible.length === 0) throw new McpError(ErrorCode.InvalidRequest, `MCP server ${ctx.only} is not available to this key`);
     const results = await Promise.all(
       visible.map(async (v) => {
         try {
