@@ -56,6 +56,12 @@ export async function callTool(ctx: CallToolContext): Promise<CallToolResult> {
 
   const progressToken = ctx.request.params._meta?.progressToken;
   const params = { ...ctx.request.params, name: ctx.tool };
+  // Progress is relayed in order and flushed before the result, or the last update would race the
+  // response onto the caller's stream and be dropped when the stream closes.
+  let relayed: Promise<unknown> = Promise.resolve();
+  const relay = (p: { progress: number; total?: number; message?: string }) => {
+    relayed = relayed.then(() => ctx.extra.sendNotification({ method: "notifications/progress", params: { ...p, progressToken: progressToken! } })).catch(() => {});
+  };
   try {
     const conn = await ctx.upstream(row);
     const result = (await conn.withClient(
@@ -64,13 +70,11 @@ export async function callTool(ctx: CallToolContext): Promise<CallToolResult> {
           signal: ctx.extra.signal,
           timeout: conn.spec.timeoutMs,
           resetTimeoutOnProgress: progressToken !== undefined,
-          onprogress:
-            progressToken === undefined
-              ? undefined
-              : (p) => void ctx.extra.sendNotification({ method: "notifications/progress", params: { ...p, progressToken } }).catch(() => {}),
+          onprogress: progressToken === undefined ? undefined : relay,
         }),
       false,
     )) as CallToolResult;
+    await relayed;
     record(result.isError ? "error" : "ok", { result, error: result.isError ? firstText(result) : undefined });
     return result;
   } catch (err) {

@@ -165,6 +165,7 @@ export class UpstreamConnection {
     } finally {
       clearTimeout(timer);
     }
+    deferResponses(transport);
     this.client = client;
     this.tools = undefined;
     this.state = "connected";
@@ -195,6 +196,20 @@ export class UpstreamConnection {
       reconnectionOptions: { maxReconnectionDelay: 5_000, initialReconnectionDelay: 500, reconnectionDelayGrowFactor: 2, maxRetries: 2 },
     });
   }
+}
+
+/**
+ * The SDK dispatches notifications a microtask late but responses at once, so a final progress
+ * notification that arrives with the result in one chunk is dropped ("unknown token"). Handling
+ * responses one microtask later keeps the upstream's order.
+ */
+function deferResponses(transport: Transport) {
+  const handle = transport.onmessage;
+  if (!handle) return;
+  transport.onmessage = (message, extra) => {
+    if ("id" in message && ("result" in message || "error" in message)) void Promise.resolve().then(() => handle(message, extra));
+    else handle(message, extra);
+  };
 }
 
 /** Errors meaning the request never reached a live upstream (so nothing ran there). */
