@@ -49,6 +49,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     (stopped ??= (async () => {
       clearInterval(flush);
       await server.stop();
+      await services.mcp.close().catch(() => {});
       await services.auth.flushUsage().catch(() => {});
       await database.close();
       logger.info("LAP stopped");

@@ -45,6 +45,7 @@ export class McpGateway {
   readonly calls: ToolCallLog;
   private rows: { at: number; rows: Promise<McpServerRow[]> } | undefined;
   private metadata = new Map<string, { at: number; value: Promise<Record<string, unknown>> }>();
+  private specs = new Map<string, UpstreamSpec>();
   private userSecretsCache = new Map<string, { at: number; value: Promise<{ secrets: UserSecrets; version: string } | null> }>();
 
   constructor(readonly deps: GatewayDeps) {
@@ -95,12 +96,28 @@ export class McpGateway {
     return caller.userId ?? (caller.keyId ? `key:${caller.keyId}` : "master");
   }
 
+  /**
+   * The resolved upstream for a caller. Cached per server version and user-credential version, so the
+   * hot path does not decrypt secrets on every call (OAuth specs are not cached: tokens expire).
+   */
   async specFor(row: McpServerRow, caller: McpCaller): Promise<UpstreamSpec> {
+    const userId = this.userIdOf(caller);
+    const user = await this.userSecrets(row.id, userId);
+    const cacheKey = `${row.id}|${row.updatedAt.getTime()}|${userId}|${user?.version ?? ""}`;
+    const hit = row.authType === "oauth" ? undefined : this.specs.get(cacheKey);
+    if (hit) return hit;
+    const spec = await this.buildSpec(row, userId, user);
+    if (row.authType !== "oauth") {
+      if (this.specs.size > 5_000) this.specs.clear();
+      this.specs.set(cacheKey, spec);
+    }
+    return spec;
+  }
+
+  private async buildSpec(row: McpServerRow, userId: string, user: { secrets: UserSecrets; version: string } | null): Promise<UpstreamSpec> {
     const secrets = this.registry.secretsOf(row);
     const c = row.config as ServerConfig;
-    const userId = this.userIdOf(caller);
     const perUserNeeded = row.authType === "oauth" || row.variables.some((v) => v.scope === "user");
-    const user = await this.userSecrets(row.id, userId);
     const perUser = perUserNeeded || Boolean(user?.secrets.credential);
     const vars: Record<string, string> = { ...secrets.variables };
     for (const v of row.variables) if (v.scope === "user" && user?.secrets.variables?.[v.name] !== undefined) vars[v.name] = user.secrets.variables[v.name]!;
