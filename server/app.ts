@@ -39,7 +39,7 @@ export function createApp(deps: AppDeps) {
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(docsRoutes({ guard, version: deps.config.version }))
-    .use(mcpRoutes({ mcp, guard, baseUrl: deps.config.baseUrl }))
+    .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
   return { app, services: { auth, mcp } };
 }

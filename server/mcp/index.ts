@@ -3,10 +3,11 @@ import { z } from "zod";
 import type { AuthService } from "../auth/service";
 import type { Config } from "../config/load";
 import type { Database } from "../db/client";
-import { requireAdmin, type AuthGuard } from "../http/auth-guard";
+import type { AuthGuard } from "../http/auth-guard";
 import { createSecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
 import { adminRoutes } from "./admin-routes";
+import { McpOAuth } from "./oauth/service";
 import { McpSessions } from "./proxy/sessions";
 import { McpGateway } from "./service";
 import { createLauncher, type StdioLauncher } from "./upstream/launcher";
@@ -15,6 +16,7 @@ import { userRoutes } from "./user-routes";
 export interface McpModule {
   gateway: McpGateway;
   sessions: McpSessions;
+  oauth: McpOAuth;
   close(): Promise<void>;
 }
 
@@ -32,9 +34,13 @@ export function createMcpModule(deps: { config: Config; database: Database; auth
     connectTimeoutMs: env.LAP_MCP_CONNECT_TIMEOUT_MS,
   });
   const sessions = new McpSessions({ gateway, idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000, logger: deps.logger });
+  // baseUrl is read late: without BASE_URL it is only known once the server listens.
+  const oauth = new McpOAuth({ database: deps.database, box, gateway, baseUrl: () => deps.config.baseUrl, logger: deps.logger });
+  gateway.deps.oauthToken = (row, userId, secrets) => oauth.token(row, userId, secrets);
   return {
     gateway,
     sessions,
+    oauth,
     close: async () => {
       await sessions.closeAll();
       await gateway.close();
@@ -58,9 +64,9 @@ function proxyRoutes(mcp: McpModule, guard: AuthGuard) {
     .delete("/mcp/:server", handler, one);
 }
 
-export function mcpRoutes(deps: { mcp: McpModule; guard: AuthGuard; baseUrl: string }) {
+export function mcpRoutes(deps: { mcp: McpModule; guard: AuthGuard; baseUrl: () => string }) {
   return new Elysia()
-    .use(new Elysia().use(deps.guard).onTransform(requireAdmin).use(adminRoutes(deps.mcp.gateway, deps.guard)))
-    .use(userRoutes(deps.mcp.gateway, deps.guard, deps.baseUrl))
+    .use(adminRoutes(deps.mcp.gateway, deps.guard))
+    .use(userRoutes(deps.mcp, deps.guard, deps.baseUrl))
     .use(proxyRoutes(deps.mcp, deps.guard));
 }

@@ -16,14 +16,12 @@ export interface ServerSecrets {
 export interface UserSecrets {
   credential?: string;
   variables?: Record<string, string>;
+  /** Stored exactly as the SDK's OAuth client saved them (they carry the issuer they are bound to). */
   oauth?: {
-    accessToken: string;
-    refreshToken?: string;
+    client?: Record<string, unknown>;
+    tokens?: Record<string, unknown> & { access_token: string; refresh_token?: string };
+    /** Epoch ms when the access token expires (from expires_in at save time). */
     expiresAt?: number;
-    tokenType?: string;
-    scope?: string;
-    /** Dynamically registered client, per user so one user's registration never leaks to another. */
-    client?: { client_id: string; client_secret?: string };
   };
 }
 
