@@ -71,3 +71,32 @@ export const everythingStdio = () => ({
   command: NODE,
   args: [EVERYTHING_JS, "stdio"],
 });
+
+export interface RecordingProxy {
+  url: string;
+  /** Path and headers of every request that reached the upstream through this proxy. */
+  seen: Array<{ path: string; headers: Record<string, string> }>;
+  stop(): void;
+}
+
+/**
+ * A loopback pass-through in front of a real MCP server that records what LAP sent (path, headers),
+ * so tests can see credentials and variables arrive upstream. Any path is forwarded to `upstreamUrl`.
+ */
+export function startRecordingProxy(upstreamUrl: string): RecordingProxy {
+  const seen: RecordingProxy["seen"] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 60,
+    async fetch(req) {
+      const url = new URL(req.url);
+      seen.push({ path: url.pathname, headers: Object.fromEntries(req.headers) });
+      const headers = new Headers(req.headers);
+      headers.delete("host");
+      const body = req.method === "POST" ? await req.arrayBuffer() : undefined;
+      return fetch(upstreamUrl, { method: req.method, headers, body });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, seen, stop: () => void server.stop(true) };
+}
