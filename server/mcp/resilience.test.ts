@@ -138,6 +138,18 @@ describe("failures", () => {
     const newPid = ((await upstreamClient("ev")).transport as StdioClientTransport).pid;
     expect(newPid).not.toBe(pid);
   });
+
+  test("toggling a tool keeps the upstream connection; changing how to connect replaces it", async () => {
+    const { client } = await connect("/mcp/ev");
+    await client.callTool({ name: "echo", arguments: { message: "a" } });
+    const pid = ((await upstreamClient("ev")).transport as StdioClientTransport).pid;
+    await t.json("PATCH", `/api/mcp/servers/${ids.ev}`, { body: { disabled_tools: ["get-sum"] } });
+    expect((await client.listTools()).tools.map((x) => x.name)).not.toContain("get-sum");
+    expect(((await upstreamClient("ev")).transport as StdioClientTransport).pid).toBe(pid);
+    await t.json("PATCH", `/api/mcp/servers/${ids.ev}`, { body: { env: { FOO: "bar" } } });
+    await client.callTool({ name: "echo", arguments: { message: "b" } });
+    expect(((await upstreamClient("ev")).transport as StdioClientTransport).pid).not.toBe(pid);
+  });
 });
 
 describe("the wire", () => {

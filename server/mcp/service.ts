@@ -3,7 +3,7 @@ import { mcpUserCredentials, type McpServerRow } from "../../schema";
 import type { Principal } from "../auth/model";
 import type { AuthService } from "../auth/service";
 import type { Database } from "../db/client";
-import type { SecretBox } from "../lib/crypto";
+import { sha256Hex, type SecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
 import { ToolCallLog } from "./calls/log";
 import { McpPolicy, type McpCaller, type ToolGrant } from "./policy/service";
@@ -50,7 +50,7 @@ export class McpGateway {
 
   constructor(readonly deps: GatewayDeps) {
     this.pool = new UpstreamPool(deps.launcher);
-    this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id) => this.changed(id) });
+    this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed) });
     this.policy = new McpPolicy({ database: deps.database });
     this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger });
   }
@@ -106,7 +106,9 @@ export class McpGateway {
     const cacheKey = `${row.id}|${row.updatedAt.getTime()}|${userId}|${user?.version ?? ""}`;
     const hit = row.authType === "oauth" ? undefined : this.specs.get(cacheKey);
     if (hit) return hit;
-    const spec = await this.buildSpec(row, userId, user);
+    const built = await this.buildSpec(row, userId, user);
+    // The connection is replaced only when what it connects with changes (not on tool toggles).
+    const spec = { ...built, fingerprint: sha256Hex(JSON.stringify(built)) } as UpstreamSpec;
     if (row.authType !== "oauth") {
       if (this.specs.size > 5_000) this.specs.clear();
       this.specs.set(cacheKey, spec);
@@ -123,7 +125,7 @@ export class McpGateway {
     for (const v of row.variables) if (v.scope === "user" && user?.secrets.variables?.[v.name] !== undefined) vars[v.name] = user.secrets.variables[v.name]!;
     const base = {
       key: perUser ? `${row.id}|${userId}` : row.id,
-      fingerprint: `${row.updatedAt.getTime()}|${perUser ? (user?.version ?? "none") : ""}`,
+      fingerprint: "",
       serverId: row.id,
       serverName: row.name,
       timeoutMs: row.timeoutMs ?? this.deps.timeoutMs,
@@ -197,10 +199,13 @@ export class McpGateway {
     await this.pool.closeAll();
   }
 
-  private changed(serverId: string) {
+  private changed(serverId: string, removed: boolean) {
     this.rows = undefined;
     this.policy.invalidate();
-    this.pool.invalidate(serverId);
+    // A removed server's connections close now; an edited one's are replaced on next use if their
+    // settings changed. Either way open sessions are told to list tools again.
+    if (removed) this.pool.invalidate(serverId);
+    else this.pool.notifyChanged(serverId);
   }
 }
 

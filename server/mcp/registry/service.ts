@@ -25,7 +25,7 @@ export interface RegistryDeps {
   database: Database;
   box: SecretBox;
   /** Called after a server changes so pooled upstream connections are rebuilt with the new settings. */
-  onChange?: (serverId: string) => void;
+  onChange?: (serverId: string, removed: boolean) => void;
 }
 
 /** The registry of MCP servers: CRUD with secrets sealed at rest and never returned. */
@@ -36,7 +36,7 @@ export class McpRegistry {
     if (await this.byName(input.name)) throw conflict(`An MCP server named ${input.name} already exists`);
     const row = this.toRow(input, {});
     const [saved] = await this.deps.database.db.insert(mcpServers).values({ id: randomUUID(), ...row }).returning();
-    this.deps.onChange?.(saved!.id);
+    this.deps.onChange?.(saved!.id, false);
     return this.view(saved!);
   }
 
@@ -59,14 +59,14 @@ export class McpRegistry {
       .set({ ...row, updatedAt: new Date() })
       .where(eq(mcpServers.id, id))
       .returning();
-    this.deps.onChange?.(id);
+    this.deps.onChange?.(id, false);
     return this.view(saved!);
   }
 
   async remove(id: string): Promise<void> {
     const deleted = await this.deps.database.db.delete(mcpServers).where(eq(mcpServers.id, id)).returning({ id: mcpServers.id });
     if (deleted.length === 0) throw notFound("MCP server");
-    this.deps.onChange?.(id);
+    this.deps.onChange?.(id, true);
   }
 
   async list(): Promise<McpServerRow[]> {

@@ -28,6 +28,11 @@ export class UpstreamPool {
     for (const c of this.ofServer(serverId)) this.retire(c);
   }
 
+  /** Tells sessions using a server that its lists may have changed (tools enabled, grants, ...). */
+  notifyChanged(serverId: string) {
+    for (const c of this.ofServer(serverId)) for (const l of c.listeners) l.onListChanged("tools");
+  }
+
   async closeAll() {
     const all = [...this.connections.values()];
     this.connections.clear();
