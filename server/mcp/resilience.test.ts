@@ -97,6 +97,24 @@ describe("pass-through", () => {
   });
 });
 
+describe("upstream notifications", () => {
+  test("a tools/list_changed sent by the upstream reaches connected clients", async () => {
+    const { client } = await connect("/mcp/ev");
+    let listChanged = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
+    // A brand-new upstream connection: server-everything registers more tools once initialized and
+    // announces them with notifications/tools/list_changed.
+    // (close() itself sends nothing downstream, so only the upstream's notification can count.)
+    await client.listTools();
+    await t.services.mcp.gateway.pool.ofServer(ids.ev!)[0]!.close();
+    await Bun.sleep(100);
+    listChanged = 0;
+    await client.listTools();
+    for (let i = 0; i < 60 && listChanged === 0; i++) await Bun.sleep(50);
+    expect(listChanged).toBeGreaterThan(0);
+  });
+});
+
 describe("failures", () => {
   test("a call longer than the server's timeout fails with a timeout error and is logged", async () => {
     const { client } = await connect("/mcp/slow");
