@@ -113,5 +113,6 @@ export class McpSessions {
   private async sweep() {
     const cutoff = Date.now() - this.deps.idleMs;
     for (const s of [...this.sessions.values()]) if (s.lastSeen < cutoff) await s.close();
+    await this.deps.gateway.pool.evictIdle(this.deps.idleMs).catch(() => 0);
   }
 }
