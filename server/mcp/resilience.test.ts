@@ -193,6 +193,27 @@ describe("the wire", () => {
     expect((await t.request("POST", "/mcp/ev", { headers: { ...headers, "mcp-session-id": sid }, body: list })).status).toBe(404);
   });
 
+  test("plain requests are answered as JSON; a call with a progress token streams SSE with its progress", async () => {
+    const opened = await t.request("POST", "/mcp/ev", { headers, body: init });
+    const sid = opened.headers.get("mcp-session-id")!;
+    await opened.text();
+    const h = { ...headers, "mcp-session-id": sid };
+    await t.request("POST", "/mcp/ev", { headers: h, body: { jsonrpc: "2.0", method: "notifications/initialized" } });
+    const list = await t.request("POST", "/mcp/ev", { headers: h, body: { jsonrpc: "2.0", id: 1, method: "tools/list" } });
+    expect(list.headers.get("content-type")).toContain("application/json");
+    expect((await list.json()).result.tools.length).toBeGreaterThan(0);
+    const call = await t.request("POST", "/mcp/ev", {
+      headers: h,
+      body: { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "trigger-long-running-operation", arguments: { duration: 0.2, steps: 2 }, _meta: { progressToken: "p-1" } } },
+    });
+    expect(call.headers.get("content-type")).toContain("text/event-stream");
+    const events = await call.text();
+    expect(events.match(/notifications\/progress/g)?.length).toBe(2);
+    expect(events).toContain('"progressToken":"p-1"');
+    expect(events).toContain("completed");
+    await t.request("DELETE", "/mcp/ev", { headers: h });
+  });
+
   test("malformed JSON and malformed JSON-RPC are JSON-RPC errors", async () => {
     const notJson = await t.request("POST", "/mcp/ev", { headers: { ...headers, "content-type": "application/json" }, body: "{nope" });
     expect(notJson.status).toBe(400);

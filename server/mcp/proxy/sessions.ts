@@ -1,4 +1,4 @@
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { randomUUID } from "node:crypto";
 import type { Principal } from "../../auth/model";
@@ -6,6 +6,7 @@ import type { Logger } from "../../lib/logger";
 import type { McpCaller } from "../policy/service";
 import type { McpGateway } from "../service";
 import { createProxyServer } from "./server";
+import { JsonWhenPossibleTransport } from "./transport";
 
 interface Session {
   id: string;
@@ -50,7 +51,15 @@ export class McpSessions {
       if (!session || session.owner !== ownerOf(principal) || session.scope !== scope) return jsonRpcError(404, -32001, "Session not found");
       session.caller = caller;
       session.lastSeen = Date.now();
-      return session.transport.handleRequest(request);
+      if (request.method !== "POST") return session.transport.handleRequest(request);
+      // Parsed here so the transport can answer plain JSON when no streaming is needed.
+      let parsed: unknown;
+      try {
+        parsed = await request.json();
+      } catch {
+        return jsonRpcError(400, -32700, "Parse error: Invalid JSON");
+      }
+      return session.transport.handleRequest(request, { parsedBody: parsed });
     }
     if (request.method !== "POST") return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
     let body: unknown;
@@ -74,7 +83,7 @@ export class McpSessions {
   private async open(request: Request, body: unknown, principal: Principal, caller: McpCaller, scope: string, only?: string) {
     const holder: { session?: Session } = {};
     const { server, detach } = createProxyServer({ gateway: this.deps.gateway, caller: () => holder.session?.caller ?? caller, only });
-    const transport = new WebStandardStreamableHTTPServerTransport({
+    const transport = new JsonWhenPossibleTransport({
       sessionIdGenerator: () => randomUUID(),
       // Below Bun's default 10 s idle timeout, so quiet SSE streams are not cut.
       keepAliveMs: this.deps.keepAliveMs ?? 8_000,
