@@ -4,6 +4,7 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { ErrorCode, LoggingMessageNotificationSchema, McpError, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { createTestApp, TEST_MASTER_KEY, type TestApp } from "../../test/support/app";
 import { everythingStdio, lapClient, startEverythingHttp, type HttpUpstream } from "../../test/support/mcp";
+import { McpSessions } from "./proxy/sessions";
 
 /**
  * Pass-through and failure behaviour with real servers: progress, cancellation reaching the upstream,
@@ -233,6 +234,21 @@ describe("the wire", () => {
     const unknown = await t.request("POST", "/mcp/ev", { headers: withSession, body: { jsonrpc: "2.0", id: 5, method: "tools/explode" } });
     expect(await unknown.text()).toContain("-32601");
     await t.request("DELETE", "/mcp/ev", { headers: withSession });
+  });
+
+  test("idle sessions are closed and their id stops working", async () => {
+    const sessions = new McpSessions({ gateway: t.services.mcp.gateway, idleMs: 150 });
+    const master = { via: "master_key" as const, role: "admin" as const, label: "master key" };
+    const req = (body: unknown, sid?: string) =>
+      new Request("http://localhost/mcp/ev", { method: "POST", headers: { ...headers, "content-type": "application/json", ...(sid ? { "mcp-session-id": sid } : {}) }, body: JSON.stringify(body) });
+    const opened = await sessions.handle(req(init), master, "ev");
+    const sid = opened.headers.get("mcp-session-id")!;
+    await opened.text();
+    expect(sessions.size).toBe(1);
+    for (let i = 0; i < 40 && sessions.size > 0; i++) await Bun.sleep(50);
+    expect(sessions.size).toBe(0);
+    expect((await sessions.handle(req({ jsonrpc: "2.0", id: 1, method: "tools/list" }, sid), master, "ev")).status).toBe(404);
+    await sessions.closeAll();
   });
 
   test("no key is a 401 before anything else", async () => {
