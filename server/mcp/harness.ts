@@ -24,3 +24,15 @@ export function mcpServersForSession(opts: { baseUrl: string; servers: Array<{ n
 export function aggregateMcpServer(opts: { baseUrl: string; sessionKey: string; name?: string }): HarnessMcpServer {
   return { type: "http", name: opts.name ?? "lap", url: `${opts.baseUrl.replace(/\/$/, "")}/mcp`, headers: { Authorization: `Bearer ${opts.sessionKey}` } };
 }
+
+/**
+ * The same hand-off as environment for `SandboxBinding.env`: URLs only. The harness authenticates
+ * with the session key it already holds (`gatewayKey`), so no credential travels in these variables.
+ */
+export function mcpEnvForSession(opts: { baseUrl: string; servers: Array<{ name: string }> }): Record<string, string> {
+  const base = opts.baseUrl.replace(/\/$/, "");
+  return {
+    LAP_MCP_URL: `${base}/mcp`,
+    LAP_MCP_SERVERS: JSON.stringify(opts.servers.map((s) => ({ name: s.name, url: `${base}/mcp/${encodeURIComponent(s.name)}` }))),
+  };
+}
