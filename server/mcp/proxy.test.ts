@@ -16,12 +16,14 @@ let files: string;
 const clients: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
+  // Set in LAP's own environment: it must never reach a stdio server.
+  process.env.LAP_SENTINEL_NOT_FOR_SERVERS = "must-not-leak";
   t = await createTestApp();
   http = await startEverythingHttp();
   files = mkdtempSync(join(tmpdir(), "lap-mcp-fs-"));
   writeFileSync(join(files, "hello.txt"), "hello from the filesystem server\n");
   for (const body of [
-    { name: "ev-stdio", ...everythingStdio() },
+    { name: "ev-stdio", ...everythingStdio(), env: { SERVER_ONLY: "configured-value" } },
     { name: "ev-http", transport: "streamable-http", url: http.url },
     { name: "files", transport: "stdio", command: NODE, args: [FILESYSTEM_JS, files], bind_paths: [{ path: files, writable: true }] },
   ]) {
@@ -59,13 +61,13 @@ describe("one server: /mcp/:server", () => {
     expect(JSON.stringify(sum.content)).toContain("42");
   });
 
-  test("the stdio server runs sandboxed: no LAP environment inside", async () => {
+  test("the stdio server gets its configured environment and nothing of LAP's", async () => {
     const { client } = await connect("/mcp/ev-stdio");
     const res = await client.callTool({ name: "get-env", arguments: {} });
     const text = JSON.stringify(res.content);
-    expect(text).not.toContain("LAP_TEST_DB");
+    expect(text).toContain("configured-value");
+    expect(text).not.toContain("must-not-leak");
     expect(text).not.toContain(TEST_MASTER_KEY);
-    expect(text).toContain("PATH");
   });
 
   test("streamable-http upstream: tools, prompts, resources and completion", async () => {
@@ -83,7 +85,7 @@ describe("one server: /mcp/:server", () => {
     expect(completion.completion.values).toEqual(["Engineering"]);
   });
 
-  test("server-filesystem reads and writes only the bound directory", async () => {
+  test("server-filesystem reads the bound directory and refuses paths outside it", async () => {
     const { client } = await connect("/mcp/files");
     const read = await client.callTool({ name: "read_text_file", arguments: { path: join(files, "hello.txt") } });
     expect(JSON.stringify(read.content)).toContain("hello from the filesystem server");
