@@ -1,3 +1,4 @@
 // Every table LAP owns. drizzle-kit reads this file to generate migrations into drizzle/.
 export * from "./api-keys";
 export * from "./gateway";
+export * from "./mcp";

@@ -12,6 +12,7 @@ import { gatewayRoutes, GatewayService } from "./gateway";
 import { requestContext } from "./http/request-context";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
+import { createMcpModule, mcpRoutes } from "./mcp";
 import { settingsRoutes } from "./settings";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps) {
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
   const guard = createAuthGuard(auth);
   const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
+  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -40,8 +42,9 @@ export function createApp(deps: AppDeps) {
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(docsRoutes({ guard, version: deps.config.version }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
+    .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth, gateway } };
+  return { app, services: { auth, gateway, mcp } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

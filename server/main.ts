@@ -54,6 +54,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     (stopped ??= (async () => {
       clearInterval(flush);
       await server.stop();
+      await services.mcp.close().catch(() => {});
       await services.auth.flushUsage().catch(() => {});
       await services.gateway.close();
       await database.close();

@@ -88,6 +88,14 @@ export const envSchema = z.object({
   K8S_HARNESS_IMAGE_CLAUDE_CODE: optionalString.meta(plain("Image for the claude-code harness.", "Kubernetes")),
   K8S_HARNESS_IMAGE_CODEX: optionalString.meta(plain("Image for the codex harness.", "Kubernetes")),
 
+  LAP_MCP_TIMEOUT_MS: intFromEnv(60_000, 100).meta(plain("Default time an upstream MCP request may take before the caller gets a timeout error (per-server timeout_ms overrides).", "MCP")),
+  LAP_MCP_CONNECT_TIMEOUT_MS: intFromEnv(15_000, 100).meta(plain("Time allowed to start or connect to an upstream MCP server.", "MCP")),
+  LAP_MCP_STDIO_LAUNCHER: z
+    .enum(["bubblewrap", "process"])
+    .default("bubblewrap")
+    .meta(plain("How stdio MCP servers run: `bubblewrap` (sandboxed, default) or `process` (directly on the host, development only; logs a warning).", "MCP")),
+  LAP_MCP_SESSION_IDLE_MINUTES: intFromEnv(30, 1).meta(plain("Downstream MCP sessions idle this long are closed.", "MCP")),
+
   LINEAR_CLIENT_ID: optionalString.meta(plain("Linear OAuth client id. Any of the three LINEAR_* unset disables the integration.", "Integrations")),
   LINEAR_CLIENT_SECRET: optionalString.meta(secret("Linear OAuth client secret.", "Integrations")),
   LINEAR_WEBHOOK_SECRET: optionalString.meta(secret("Linear webhook signing secret.", "Integrations")),

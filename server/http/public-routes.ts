@@ -9,6 +9,9 @@ export const PUBLIC_ROUTES = new Set<string>([
   "GET /health/readiness",
   "POST /api/auth/login",
   "POST /api/auth/logout",
+  // MCP OAuth redirect from the vendor's authorization server: carries no LAP key; it is accepted only
+  // with a single-use, 10-minute state LAP issued (stored server-side) and binds tokens to that flow's user.
+  "GET /api/mcp/oauth/callback",
   // The dashboard's static files and its SPA fallback; unknown /api, /v1, /mcp, /slack paths answer a JSON 404.
   "GET /*",
 ]);

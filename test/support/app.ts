@@ -47,6 +47,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
     },
-    close: () => database.close(),
+    close: async () => {
+      await services.mcp.close();
+      await database.close();
+    },
   };
 }

@@ -8,6 +8,7 @@ import { GatewayKeys } from "./pages/GatewayKeys";
 import { GatewayLogs } from "./pages/GatewayLogs";
 import { GatewayModels } from "./pages/GatewayModels";
 import { Login } from "./pages/Login";
+import { McpServers } from "./pages/McpServers";
 import { System } from "./pages/System";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
@@ -60,6 +61,7 @@ export function App() {
           <Route path="/gateway/models" component={GatewayModels} />
           <Route path="/gateway/keys" component={GatewayKeys} />
           <Route path="/gateway/logs" component={GatewayLogs} />
+          <Route path="/mcp-servers" component={McpServers} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

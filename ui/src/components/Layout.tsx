@@ -14,6 +14,7 @@ export interface NavItem {
 
 /** Later features add their pages here. */
 export const NAV: NavItem[] = [
+  { href: "/mcp-servers", label: "MCP servers", key: "m", section: "Gateway" },
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/keys", label: "API keys", key: "k", section: "Settings" },
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },

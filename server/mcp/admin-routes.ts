@@ -1,0 +1,120 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { requireAdmin, type AuthGuard } from "../http/auth-guard";
+import { badRequest } from "../lib/errors";
+import { callsQuery, createServerBody, grantBody, grantView, healthView, serverIdParams, serverView, toolCallView, updateServerBody } from "./model";
+import type { McpGateway } from "./service";
+import { describe } from "./upstream/connection";
+
+/** Registry, grants and the call log: admin keys and the master key only. */
+export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
+  const { registry, policy, calls } = gateway;
+  return new Elysia({ prefix: "/api/mcp", detail: { tags: ["MCP servers"] } })
+    .use(guard)
+    .onTransform(requireAdmin)
+    .get("/servers", async () => ({ data: (await registry.list()).map((r) => registry.view(r)) }), {
+      response: z.object({ data: z.array(serverView) }),
+      detail: { summary: "List registered MCP servers (credentials never included)" },
+    })
+    .post(
+      "/servers",
+      async ({ body, set }) => {
+        set.status = 201;
+        return registry.create(body);
+      },
+      { body: createServerBody, response: { 201: serverView }, detail: { summary: "Register an MCP server" } },
+    )
+    .get("/servers/:id", async ({ params }) => registry.view(await registry.get(params.id)), {
+      params: serverIdParams,
+      response: serverView,
+      detail: { summary: "One MCP server" },
+    })
+    .patch("/servers/:id", async ({ params, body }) => registry.update(params.id, body), {
+      params: serverIdParams,
+      body: updateServerBody,
+      response: serverView,
+      detail: { summary: "Edit an MCP server; omitted secrets are kept, given ones replaced" },
+    })
+    .delete(
+      "/servers/:id",
+      async ({ params }) => {
+        await registry.remove(params.id);
+        return { ok: true };
+      },
+      { params: serverIdParams, detail: { summary: "Remove an MCP server (its grants and user credentials go with it)" } },
+    )
+    .post(
+      "/servers/:id/test",
+      async ({ params, principal }) => {
+        const row = await registry.get(params.id);
+        const caller = await gateway.callerOf(principal);
+        const started = performance.now();
+        try {
+          const conn = await gateway.upstream(row, caller);
+          const client = await conn.connected();
+          const caps = client.getServerCapabilities() ?? {};
+          const [tools, prompts, resources] = await Promise.all([
+            conn.listTools(),
+            caps.prompts ? client.listPrompts().then((r) => r.prompts) : [],
+            caps.resources ? client.listResources().then((r) => r.resources) : [],
+          ]);
+          return {
+            ok: true,
+            duration_ms: Math.round(performance.now() - started),
+            server_info: client.getServerVersion() ?? null,
+            tools: tools.map((t) => ({ name: t.name, description: t.description ?? "", enabled: !row.disabledTools.includes(t.name) && (!row.allowedTools || row.allowedTools.includes(t.name)) })),
+            prompts: prompts.map((p) => ({ name: p.name, description: p.description ?? "" })),
+            resources: resources.map((r) => ({ uri: r.uri, name: r.name })),
+          };
+        } catch (err) {
+          return { ok: false, duration_ms: Math.round(performance.now() - started), error: describe(err), tools: [], prompts: [], resources: [] };
+        }
+      },
+      { params: serverIdParams, detail: { summary: "Test the connection: list the server's tools, prompts and resources" } },
+    )
+    .get(
+      "/servers/:id/health",
+      async ({ params }) => {
+        await registry.get(params.id);
+        const conns = gateway.pool.ofServer(params.id);
+        const order = ["connected", "connecting", "failed", "closed", "idle"] as const;
+        const state = order.find((s) => conns.some((c) => c.state === s)) ?? "idle";
+        const errors = conns.flatMap((c) => c.errors).sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, 20);
+        const last = conns.map((c) => c.lastConnectedAt?.getTime() ?? 0).reduce((a, b) => Math.max(a, b), 0);
+        return {
+          state,
+          connections: conns.length,
+          last_connected_at: last ? new Date(last).toISOString() : null,
+          recent_errors: errors.map((e) => ({ at: e.at.toISOString(), message: e.message })),
+        };
+      },
+      { params: serverIdParams, response: healthView, detail: { summary: "Connection health and recent errors" } },
+    )
+    .get("/grants", async ({ query }) => ({ data: await policy.listGrants(query.server_id) }), {
+      query: z.object({ server_id: z.string().max(64).optional() }),
+      response: z.object({ data: z.array(grantView) }),
+      detail: { summary: "Access grants (servers and tools granted to keys, users, agents)" },
+    })
+    .post(
+      "/grants",
+      async ({ body, set }) => {
+        if (body.tools && body.tools.length === 0) throw badRequest("Invalid body: tools: give at least one tool, or null for all", [{ field: "tools", message: "give at least one tool, or null for all" }]);
+        set.status = 201;
+        return policy.createGrant(body);
+      },
+      { body: grantBody, response: { 201: grantView }, detail: { summary: "Grant a server (all or some tools) to a key, user or agent" } },
+    )
+    .delete(
+      "/grants/:id",
+      async ({ params }) => {
+        await policy.deleteGrant(params.id);
+        return { ok: true };
+      },
+      { params: serverIdParams, detail: { summary: "Revoke a grant" } },
+    )
+    .get("/calls", async ({ query }) => ({ data: await calls.list(query) }), {
+      query: callsQuery,
+      response: z.object({ data: z.array(toolCallView) }),
+      detail: { summary: "Recent tool calls through the proxy (caller, server, tool, duration, status)" },
+    });
+}

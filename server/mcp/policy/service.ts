@@ -1,0 +1,141 @@
+import { and, asc, eq, or } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { mcpGrants, mcpServers, type McpServerRow } from "../../../schema";
+import type { Principal } from "../../auth/model";
+import type { Database } from "../../db/client";
+import { conflict, notFound } from "../../lib/errors";
+import type { GrantView } from "../model";
+
+/**
+ * Who is calling the gateway. Users, agents and sessions are not first-class yet: they come from the
+ * API key's metadata (`user_id`, `agent_id`, `session_id`), which is how a sandbox's session key says
+ * which session it belongs to.
+ */
+export interface McpCaller {
+  keyId?: string;
+  label: string;
+  admin: boolean;
+  userId?: string;
+  agentId?: string;
+  sessionId?: string;
+}
+
+/** Tools granted on one server: `"all"` or the listed names. */
+export type ToolGrant = "all" | Set<string>;
+
+const GRANT_TTL_MS = 2_000;
+
+/**
+ * Access policy. Default (documented in docs/mcp.md): admin keys and the master key may use every
+ * enabled server; any other key sees only servers and tools granted to its key id, its user or its
+ * agent. The server's own allowed/disabled tool lists apply to everyone, admins included.
+ */
+export class McpPolicy {
+  private cache = new Map<string, { at: number; grants: Promise<Map<string, ToolGrant>> }>();
+
+  constructor(private readonly deps: { database: Database; now?: () => number }) {}
+
+  static callerOf(principal: Principal, metadata: Record<string, unknown> = {}): McpCaller {
+    const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : undefined);
+    return {
+      keyId: principal.keyId,
+      label: principal.label,
+      admin: principal.role === "admin",
+      userId: str(metadata.user_id),
+      agentId: str(metadata.agent_id),
+      sessionId: str(metadata.session_id),
+    };
+  }
+
+  /** The tools this caller may call on a server, or null when it may not use the server at all. */
+  async toolsFor(caller: McpCaller, server: McpServerRow): Promise<ToolGrant | null> {
+    if (!server.enabled) return null;
+    if (caller.admin) return "all";
+    return (await this.grantsOf(caller)).get(server.id) ?? null;
+  }
+
+  /** Server-level filter (allowed/disabled lists) plus the caller's grant. */
+  static mayCall(server: McpServerRow, grant: ToolGrant | null, tool: string): boolean {
+    if (!grant) return false;
+    if (server.allowedTools && !server.allowedTools.includes(tool)) return false;
+    if (server.disabledTools.includes(tool)) return false;
+    return grant === "all" || grant.has(tool);
+  }
+
+  async createGrant(input: { server_id: string; subject_type: "key" | "user" | "agent"; subject_id: string; tools: string[] | null }): Promise<GrantView> {
+    const [server] = await this.deps.database.db.select().from(mcpServers).where(eq(mcpServers.id, input.server_id));
+    if (!server) throw notFound("MCP server");
+    const existing = await this.deps.database.db
+      .select()
+      .from(mcpGrants)
+      .where(and(eq(mcpGrants.serverId, input.server_id), eq(mcpGrants.subjectType, input.subject_type), eq(mcpGrants.subjectId, input.subject_id)));
+    if (existing.length) throw conflict(`${input.subject_type} ${input.subject_id} already has a grant on ${server.name}; delete it first`);
+    const [row] = await this.deps.database.db
+      .insert(mcpGrants)
+      .values({ id: randomUUID(), serverId: input.server_id, subjectType: input.subject_type, subjectId: input.subject_id, tools: input.tools })
+      .returning();
+    this.cache.clear();
+    return view(row!, server.name);
+  }
+
+  async listGrants(serverId?: string): Promise<GrantView[]> {
+    const rows = await this.deps.database.db
+      .select({ grant: mcpGrants, serverName: mcpServers.name })
+      .from(mcpGrants)
+      .innerJoin(mcpServers, eq(mcpServers.id, mcpGrants.serverId))
+      .where(serverId ? eq(mcpGrants.serverId, serverId) : undefined)
+      .orderBy(asc(mcpServers.name), asc(mcpGrants.createdAt));
+    return rows.map((r) => view(r.grant, r.serverName));
+  }
+
+  async deleteGrant(id: string): Promise<void> {
+    const deleted = await this.deps.database.db.delete(mcpGrants).where(eq(mcpGrants.id, id)).returning({ id: mcpGrants.id });
+    if (!deleted.length) throw notFound("Grant");
+    this.cache.clear();
+  }
+
+  invalidate() {
+    this.cache.clear();
+  }
+
+  /** Union of the grants to the caller's key, user and agent, cached briefly (checked on every call). */
+  private grantsOf(caller: McpCaller): Promise<Map<string, ToolGrant>> {
+    const cacheKey = `${caller.keyId}|${caller.userId}|${caller.agentId}`;
+    const now = (this.deps.now ?? Date.now)();
+    const hit = this.cache.get(cacheKey);
+    if (hit && now - hit.at < GRANT_TTL_MS) return hit.grants;
+    const grants = this.loadGrants(caller);
+    this.cache.set(cacheKey, { at: now, grants });
+    grants.catch(() => this.cache.delete(cacheKey));
+    return grants;
+  }
+
+  private async loadGrants(caller: McpCaller): Promise<Map<string, ToolGrant>> {
+    const subjects = [
+      caller.keyId && and(eq(mcpGrants.subjectType, "key"), eq(mcpGrants.subjectId, caller.keyId)),
+      caller.userId && and(eq(mcpGrants.subjectType, "user"), eq(mcpGrants.subjectId, caller.userId)),
+      caller.agentId && and(eq(mcpGrants.subjectType, "agent"), eq(mcpGrants.subjectId, caller.agentId)),
+    ].filter((c): c is NonNullable<typeof c> & object => Boolean(c));
+    const out = new Map<string, ToolGrant>();
+    if (!subjects.length) return out;
+    const rows = await this.deps.database.db.select().from(mcpGrants).where(or(...subjects));
+    for (const r of rows) {
+      const prev = out.get(r.serverId);
+      if (prev === "all" || r.tools === null) out.set(r.serverId, "all");
+      else out.set(r.serverId, new Set([...(prev ?? []), ...r.tools]));
+    }
+    return out;
+  }
+}
+
+function view(row: typeof mcpGrants.$inferSelect, serverName: string): GrantView {
+  return {
+    id: row.id,
+    server_id: row.serverId,
+    server_name: serverName,
+    subject_type: row.subjectType,
+    subject_id: row.subjectId,
+    tools: row.tools ?? null,
+    created_at: row.createdAt.toISOString(),
+  };
+}

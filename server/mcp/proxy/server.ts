@@ -1,0 +1,213 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import {
+  CallToolRequestSchema,
+  CompleteRequestSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { McpServerRow } from "../../../schema";
+import { McpPolicy, type McpCaller } from "../policy/service";
+import type { McpGateway, VisibleServer } from "../service";
+import type { UpstreamConnection, UpstreamListener } from "../upstream/connection";
+import { callTool } from "./call-tool";
+import { ResourceRoutes } from "./resource-routes";
+
+export const SEPARATOR = "__";
+const MAX_PAGES = 20;
+
+/** One downstream MCP session: who is calling, and which servers it exposes. */
+export interface ProxySessionContext {
+  gateway: McpGateway;
+  /** Refreshed on every HTTP request of the session (key metadata may change). */
+  caller(): McpCaller;
+  /** One server (`/mcp/:server`, names unprefixed) or every granted server (`/mcp`, `server__name`). */
+  only?: string;
+}
+
+/**
+ * Builds the low-level SDK `Server` for one downstream session. Low-level rather than `McpServer` so
+ * upstream JSON Schemas, annotations and `_meta` pass through verbatim.
+ */
+export function createProxyServer(ctx: ProxySessionContext) {
+  const server = new Server(
+    { name: ctx.only ? `lap/${ctx.only}` : "lap", version: "0.1.0" },
+    {
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
+        prompts: { listChanged: true },
+        logging: {},
+        completions: {},
+      },
+    },
+  );
+  const aggregated = ctx.only === undefined;
+  const ns = (serverName: string, name: string) => (aggregated ? `${serverName}${SEPARATOR}${name}` : name);
+  const touched = new Map<UpstreamConnection, UpstreamListener>();
+  const routes = new ResourceRoutes();
+  const notify = (p: Promise<unknown>) => void p.catch(() => {});
+
+  const listenerFor = (serverName: string): UpstreamListener => ({
+    onListChanged: (kind) =>
+      notify(kind === "tools" ? server.sendToolListChanged() : kind === "resources" ? server.sendResourceListChanged() : server.sendPromptListChanged()),
+    onLog: (params) => notify(server.sendLoggingMessage({ ...params, logger: aggregated ? `${serverName}${params.logger ? `/${params.logger}` : ""}` : params.logger }, sessionId())),
+    onResourceUpdated: (params) => notify(server.sendResourceUpdated(params)),
+  });
+  const sessionId = () => server.transport?.sessionId;
+
+  /** The pooled connection for a server, subscribing this session to its notifications. */
+  async function upstream(row: McpServerRow): Promise<UpstreamConnection> {
+    const conn = await ctx.gateway.upstream(row, ctx.caller());
+    if (!touched.has(conn)) {
+      const l = listenerFor(row.name);
+      conn.listeners.add(l);
+      touched.set(conn, l);
+    }
+    return conn;
+  }
+
+  /** Runs an idempotent request on every visible server that supports it; one failing server only drops out in /mcp. */
+  async function fanOut<T>(capability: "tools" | "resources" | "prompts", fn: (c: Client, v: VisibleServer) => Promise<T[]>): Promise<T[]> {
+    // A grant revoked mid-session leaves empty lists (and denied calls), not a broken session.
+    const visible = await ctx.gateway.visible(ctx.caller(), ctx.only);
+    const results = await Promise.all(
+      visible.map(async (v) => {
+        try {
+          const conn = await upstream(v.row);
+          return await conn.withClient(async (c) => (c.getServerCapabilities()?.[capability] ? fn(c, v) : []), true);
+        } catch (err) {
+          if (!aggregated) throw err;
+          return [];
+        }
+      }),
+    );
+    return results.flat();
+  }
+
+  /** Finds the server for a namespaced name (or the only server) and checks the caller may use it. */
+  async function resolve(name: string): Promise<{ visible: VisibleServer | undefined; serverName: string; inner: string }> {
+    let serverName = ctx.only ?? "";
+    let inner = name;
+    if (aggregated) {
+      const at = name.indexOf(SEPARATOR);
+      serverName = at > 0 ? name.slice(0, at) : "";
+      inner = at > 0 ? name.slice(at + SEPARATOR.length) : name;
+    }
+    const [visible] = serverName ? await ctx.gateway.visible(ctx.caller(), serverName) : [];
+    return { visible, serverName: serverName || "(none)", inner };
+  }
+
+  async function mustResolve(name: string, what: string) {
+    const r = await resolve(name);
+    if (!r.visible) throw new McpError(ErrorCode.InvalidParams, `Unknown ${what} ${name}${aggregated ? ` (names look like server${SEPARATOR}${what})` : ""}`);
+    return { ...r, visible: r.visible };
+  }
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const tools = await fanOut("tools", async (_c, v) => {
+      const conn = await upstream(v.row);
+      const all: Tool[] = await conn.listTools();
+      return all.filter((t) => McpPolicy.mayCall(v.row, v.grant, t.name)).map((t) => ({ ...t, name: ns(v.row.name, t.name) }));
+    });
+    return { tools };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const r = await resolve(request.params.name);
+    return callTool({ gateway: ctx.gateway, caller: ctx.caller(), visible: r.visible, serverName: r.serverName, tool: r.inner, request, extra, upstream });
+  });
+
+  server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
+    if (!aggregated) return single((c) => c.listResources(request.params));
+    const resources = await fanOut("resources", async (c, v) => {
+      const out = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const res = await c.listResources(cursor ? { cursor } : undefined);
+        for (const r of res.resources) {
+          routes.remember(r.uri, v.row.name);
+          out.push({ ...r, name: ns(v.row.name, r.name) });
+        }
+        if (!(cursor = res.nextCursor)) break;
+      }
+      return out;
+    });
+    return { resources };
+  });
+
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) => {
+    if (!aggregated) return single((c) => c.listResourceTemplates(request.params));
+    const resourceTemplates = await fanOut("resources", async (c, v) => {
+      const res = await c.listResourceTemplates();
+      for (const t of res.resourceTemplates) routes.rememberTemplate(t.uriTemplate, v.row.name);
+      return res.resourceTemplates.map((t) => ({ ...t, name: ns(v.row.name, t.name) }));
+    });
+    return { resourceTemplates };
+  });
+
+  /** Resource URIs are not namespaced (they are URIs); the server is found from the listings. */
+  async function byUri(uri: string) {
+    if (!aggregated) return single((c) => Promise.resolve(c));
+    const serverName = routes.serverFor(uri);
+    const [v] = serverName ? await ctx.gateway.visible(ctx.caller(), serverName) : [];
+    if (!v) throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${uri}: list resources or resource templates first`);
+    return upstream(v.row).then((conn) => conn.connected());
+  }
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (request) => (await byUri(request.params.uri)).readResource(request.params));
+  server.setRequestHandler(SubscribeRequestSchema, async (request) => (await byUri(request.params.uri)).subscribeResource(request.params));
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => (await byUri(request.params.uri)).unsubscribeResource(request.params));
+
+  server.setRequestHandler(ListPromptsRequestSchema, async (request) => {
+    if (!aggregated) return single((c) => c.listPrompts(request.params));
+    const prompts = await fanOut("prompts", async (c, v) => (await c.listPrompts()).prompts.map((p) => ({ ...p, name: ns(v.row.name, p.name) })));
+    return { prompts };
+  });
+
+  server.setRequestHandler(GetPromptRequestSchema, async (request) => {
+    const r = await mustResolve(request.params.name, "prompt");
+    const conn = await upstream(r.visible.row);
+    return conn.withClient((c) => c.getPrompt({ ...request.params, name: r.inner }), true);
+  });
+
+  server.setRequestHandler(CompleteRequestSchema, async (request) => {
+    const ref = request.params.ref;
+    if (ref.type === "ref/prompt") {
+      const r = await mustResolve(ref.name, "prompt");
+      const conn = await upstream(r.visible.row);
+      return conn.withClient((c) => c.complete({ ...request.params, ref: { ...ref, name: r.inner } }), true);
+    }
+    return (await byUri(ref.uri)).complete(request.params);
+  });
+
+  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    // Upstream connections are shared, so the level is applied upstream and filtered per session here.
+    await fanOut("tools", async (c) => (c.getServerCapabilities()?.logging ? [await c.setLoggingLevel(request.params.level)] : []));
+    return {};
+  });
+
+  /** `/mcp/:server`: pass the request straight to its one upstream. */
+  async function single<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const [v] = await ctx.gateway.visible(ctx.caller(), ctx.only);
+    if (!v) throw new McpError(ErrorCode.InvalidRequest, `MCP server ${ctx.only} is not available to this key`);
+    return (await upstream(v.row)).withClient(fn, true);
+  }
+
+  /** Stops listening to upstreams; the pooled connections stay for other sessions. */
+  const detach = () => {
+    for (const [conn, l] of touched) conn.listeners.delete(l);
+    touched.clear();
+  };
+  return { server, detach };
+}

@@ -1,0 +1,127 @@
+import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { randomUUID } from "node:crypto";
+import type { Principal } from "../../auth/model";
+import type { Logger } from "../../lib/logger";
+import type { McpCaller } from "../policy/service";
+import type { McpGateway } from "../service";
+import { createProxyServer } from "./server";
+import { JsonWhenPossibleTransport } from "./transport";
+
+interface Session {
+  id: string;
+  owner: string;
+  scope: string;
+  transport: WebStandardStreamableHTTPServerTransport;
+  caller: McpCaller;
+  lastSeen: number;
+  close(): Promise<void>;
+}
+
+const jsonRpcError = (status: number, code: number, message: string) =>
+  new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), { status, headers: { "content-type": "application/json" } });
+
+/** Who owns a session: the same key (or the master key) must carry every request of it. */
+const ownerOf = (p: Principal) => p.keyId ?? `master:${p.via}`;
+
+/**
+ * Downstream Streamable HTTP sessions, one SDK `Server` + web-standard transport per MCP client.
+ * The `mcp-session-id` maps to its session; a session answers only the key that opened it, on the
+ * endpoint it was opened on (another key, or a guessed id, gets the SDK's own 404 "Session not found").
+ */
+export class McpSessions {
+  private readonly sessions = new Map<string, Session>();
+  private readonly sweeper: ReturnType<typeof setInterval>;
+
+  constructor(private readonly deps: { gateway: McpGateway; idleMs: number; logger?: Logger; keepAliveMs?: number }) {
+    this.sweeper = setInterval(() => void this.sweep(), Math.min(60_000, deps.idleMs));
+    this.sweeper.unref?.();
+  }
+
+  get size() {
+    return this.sessions.size;
+  }
+
+  async handle(request: Request, principal: Principal, only?: string): Promise<Response> {
+    const scope = only ?? "*";
+    const caller = await this.deps.gateway.callerOf(principal);
+    const id = request.headers.get("mcp-session-id");
+    if (id) {
+      const session = this.sessions.get(id);
+      if (!session || session.owner !== ownerOf(principal) || session.scope !== scope) return jsonRpcError(404, -32001, "Session not found");
+      session.caller = caller;
+      session.lastSeen = Date.now();
+      if (request.method !== "POST") return session.transport.handleRequest(request);
+      // Parsed here so the transport can answer plain JSON when no streaming is needed.
+      let parsed: unknown;
+      try {
+        parsed = await request.json();
+      } catch {
+        return jsonRpcError(400, -32700, "Parse error: Invalid JSON");
+      }
+      return session.transport.handleRequest(request, { parsedBody: parsed });
+    }
+    if (request.method !== "POST") return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    let body: unknown;
+    try {
+      body = await request.json();
+    } catch {
+      return jsonRpcError(400, -32700, "Parse error: Invalid JSON");
+    }
+    if (!isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required (send initialize first)");
+    if (only && (await this.deps.gateway.visible(caller, only)).length === 0) {
+      return jsonRpcError(404, -32001, `MCP server ${only} does not exist or is not granted to this key`);
+    }
+    return this.open(request, body, principal, caller, scope, only);
+  }
+
+  async closeAll() {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.sessions.values()].map((s) => s.close()));
+  }
+
+  private async open(request: Request, body: unknown, principal: Principal, caller: McpCaller, scope: string, only?: string) {
+    const holder: { session?: Session } = {};
+    const { server, detach } = createProxyServer({ gateway: this.deps.gateway, caller: () => holder.session?.caller ?? caller, only });
+    const transport = new JsonWhenPossibleTransport({
+      sessionIdGenerator: () => randomUUID(),
+      // Below Bun's default 10 s idle timeout, so quiet SSE streams are not cut.
+      keepAliveMs: this.deps.keepAliveMs ?? 8_000,
+      onsessioninitialized: (sessionId) => {
+        const session: Session = {
+          id: sessionId,
+          owner: ownerOf(principal),
+          scope,
+          transport,
+          caller,
+          lastSeen: Date.now(),
+          close: async () => {
+            this.sessions.delete(sessionId);
+            detach();
+            await server.close().catch(() => {});
+          },
+        };
+        holder.session = session;
+        this.sessions.set(sessionId, session);
+      },
+      onsessionclosed: (sessionId) => {
+        const s = this.sessions.get(sessionId);
+        this.sessions.delete(sessionId);
+        detach();
+        void s;
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+      detach();
+    };
+    await server.connect(transport);
+    return transport.handleRequest(request, { parsedBody: body });
+  }
+
+  private async sweep() {
+    const cutoff = Date.now() - this.deps.idleMs;
+    for (const s of [...this.sessions.values()]) if (s.lastSeen < cutoff) await s.close();
+    await this.deps.gateway.pool.evictIdle(this.deps.idleMs).catch(() => 0);
+  }
+}

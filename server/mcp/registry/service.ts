@@ -1,0 +1,202 @@
+import { asc, eq } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { mcpServers, type McpServerRow } from "../../../schema";
+import type { Database } from "../../db/client";
+import type { SecretBox } from "../../lib/crypto";
+import { badRequest, conflict, notFound } from "../../lib/errors";
+import type { CreateServer, ServerView, UpdateServer } from "../model";
+import { createServerBody } from "../model";
+import { seal, unseal, type ServerSecrets } from "./secrets";
+
+interface StdioConfig {
+  command?: string;
+  args?: string[];
+  envNames?: string[];
+  bindPaths?: Array<{ path: string; writable: boolean }>;
+  network?: boolean;
+}
+interface HttpConfig {
+  url?: string;
+  headerNames?: string[];
+}
+export type ServerConfig = StdioConfig & HttpConfig;
+
+export interface RegistryDeps {
+  database: Database;
+  box: SecretBox;
+  /** Called after a server changes so pooled upstream connections are rebuilt with the new settings. */
+  onChange?: (serverId: string, removed: boolean) => void;
+}
+
+/** The registry of MCP servers: CRUD with secrets sealed at rest and never returned. */
+export class McpRegistry {
+  constructor(private readonly deps: RegistryDeps) {}
+
+  async create(input: CreateServer): Promise<ServerView> {
+    if (await this.byName(input.name)) throw conflict(`An MCP server named ${input.name} already exists`);
+    const row = this.toRow(input, {});
+    const [saved] = await this.deps.database.db.insert(mcpServers).values({ id: randomUUID(), ...row }).returning();
+    this.deps.onChange?.(saved!.id, false);
+    return this.view(saved!);
+  }
+
+  /** Merges the change into the stored server, re-validates the whole result, then saves it. */
+  async update(id: string, change: UpdateServer): Promise<ServerView> {
+    const current = await this.get(id);
+    const secrets = this.secretsOf(current);
+    if (change.name && change.name !== current.name && (await this.byName(change.name))) {
+      throw conflict(`An MCP server named ${change.name} already exists`);
+    }
+    const parsed = createServerBody.safeParse({ ...this.inputOf(current, secrets), ...stripUndefined(change) });
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));
+      throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
+    }
+    const merged = parsed.data;
+    const row = this.toRow(merged, secrets, change);
+    const [saved] = await this.deps.database.db
+      .update(mcpServers)
+      .set({ ...row, updatedAt: new Date() })
+      .where(eq(mcpServers.id, id))
+      .returning();
+    this.deps.onChange?.(id, false);
+    return this.view(saved!);
+  }
+
+  async remove(id: string): Promise<void> {
+    const deleted = await this.deps.database.db.delete(mcpServers).where(eq(mcpServers.id, id)).returning({ id: mcpServers.id });
+    if (deleted.length === 0) throw notFound("MCP server");
+    this.deps.onChange?.(id, true);
+  }
+
+  async list(): Promise<McpServerRow[]> {
+    return this.deps.database.db.select().from(mcpServers).orderBy(asc(mcpServers.name));
+  }
+
+  async get(id: string): Promise<McpServerRow> {
+    const [row] = await this.deps.database.db.select().from(mcpServers).where(eq(mcpServers.id, id));
+    if (!row) throw notFound("MCP server");
+    return row;
+  }
+
+  async byName(name: string): Promise<McpServerRow | undefined> {
+    const [row] = await this.deps.database.db.select().from(mcpServers).where(eq(mcpServers.name, name));
+    return row;
+  }
+
+  secretsOf(row: McpServerRow): ServerSecrets {
+    return unseal<ServerSecrets>(this.deps.box, row.secretsSealed);
+  }
+
+  view(row: McpServerRow): ServerView {
+    const c = row.config as ServerConfig;
+    const a = row.authConfig as { header?: string; scopes?: string[]; client_id?: string };
+    const s = this.secretsOf(row);
+    const hasCredentials =
+      row.authType === "oauth" ? Boolean(a.client_id || s.clientSecret) : Boolean(s.token || s.key || s.username);
+    return {
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      transport: row.transport,
+      command: c.command ?? null,
+      args: c.args ?? [],
+      env_names: c.envNames ?? [],
+      bind_paths: c.bindPaths ?? [],
+      network: c.network ?? false,
+      url: c.url ?? null,
+      header_names: c.headerNames ?? [],
+      auth: {
+        type: row.authType,
+        ...(a.header ? { header: a.header } : {}),
+        ...(row.authType === "oauth" ? { scopes: a.scopes ?? [], ...(a.client_id ? { client_id: a.client_id } : {}) } : {}),
+        has_credentials: hasCredentials,
+      },
+      variables: row.variables.map((v) => ({ ...v, has_value: v.scope === "instance" && s.variables?.[v.name] !== undefined })),
+      allowed_tools: row.allowedTools ?? null,
+      disabled_tools: row.disabledTools,
+      enabled: row.enabled,
+      timeout_ms: row.timeoutMs,
+      log_payloads: row.logPayloads,
+      proxy_path: `/mcp/${row.name}`,
+      created_at: row.createdAt.toISOString(),
+      updated_at: row.updatedAt.toISOString(),
+    };
+  }
+
+  /** Rebuilds a full input from a row (secrets included) so an update can be validated as a whole. */
+  private inputOf(row: McpServerRow, s: ServerSecrets): CreateServer {
+    const c = row.config as ServerConfig;
+    const a = row.authConfig as { header?: string; scopes?: string[]; client_id?: string };
+    const auth: CreateServer["auth"] =
+      row.authType === "bearer" ? { type: "bearer", token: s.token ?? "" }
+      : row.authType === "api_key" ? { type: "api_key", header: a.header ?? "x-api-key", key: s.key ?? "" }
+      : row.authType === "basic" ? { type: "basic", username: s.username ?? "", password: s.password ?? "" }
+      : row.authType === "oauth" ? { type: "oauth", scopes: a.scopes ?? [], client_id: a.client_id, client_secret: s.clientSecret }
+      : { type: "none" };
+    return {
+      name: row.name,
+      description: row.description,
+      transport: row.transport,
+      command: c.command,
+      args: c.args ?? [],
+      env: s.env,
+      bind_paths: c.bindPaths ?? [],
+      network: c.network ?? false,
+      url: c.url,
+      headers: s.headers,
+      auth,
+      variables: row.variables.map((v) => ({ ...v, value: s.variables?.[v.name] })),
+      allowed_tools: row.allowedTools ?? null,
+      disabled_tools: row.disabledTools,
+      enabled: row.enabled,
+      timeout_ms: row.timeoutMs,
+      log_payloads: row.logPayloads,
+    };
+  }
+
+  private toRow(input: CreateServer, previous: ServerSecrets, change?: UpdateServer) {
+    const stdio = input.transport === "stdio";
+    const secrets: ServerSecrets = {};
+    if (stdio && input.env) secrets.env = input.env;
+    if (!stdio && input.headers) secrets.headers = input.headers;
+    const auth = input.auth;
+    if (auth.type === "bearer") secrets.token = auth.token;
+    if (auth.type === "api_key") secrets.key = auth.key;
+    if (auth.type === "basic") Object.assign(secrets, { username: auth.username, password: auth.password });
+    if (auth.type === "oauth" && auth.client_secret) secrets.clientSecret = auth.client_secret;
+    const vars: Record<string, string> = {};
+    for (const v of input.variables) {
+      // A variable re-sent without a value keeps its stored value unless the update replaced the list with one.
+      const value = v.value ?? (change?.variables ? undefined : previous.variables?.[v.name]);
+      if (v.scope === "instance" && value !== undefined) vars[v.name] = value;
+    }
+    if (Object.keys(vars).length) secrets.variables = vars;
+    const config: ServerConfig = stdio
+      ? { command: input.command, args: input.args, envNames: Object.keys(input.env ?? {}), bindPaths: input.bind_paths.map((b) => ({ path: b.path, writable: b.writable })), network: input.network }
+      : { url: input.url, headerNames: Object.keys(input.headers ?? {}) };
+    const authConfig =
+      auth.type === "api_key" ? { header: auth.header }
+      : auth.type === "oauth" ? { scopes: auth.scopes, ...(auth.client_id ? { client_id: auth.client_id } : {}) }
+      : {};
+    return {
+      name: input.name,
+      description: input.description,
+      transport: input.transport,
+      config: config as Record<string, unknown>,
+      authType: auth.type,
+      authConfig,
+      secretsSealed: Object.keys(secrets).length ? seal(this.deps.box, secrets) : null,
+      variables: input.variables.map((v) => ({ name: v.name, scope: v.scope })),
+      allowedTools: input.allowed_tools,
+      disabledTools: input.disabled_tools,
+      enabled: input.enabled,
+      timeoutMs: input.timeout_ms,
+      logPayloads: input.log_payloads,
+    };
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

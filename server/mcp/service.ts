@@ -1,0 +1,217 @@
+import { and, eq } from "drizzle-orm";
+import { mcpUserCredentials, type McpServerRow } from "../../schema";
+import type { Principal } from "../auth/model";
+import type { AuthService } from "../auth/service";
+import type { Database } from "../db/client";
+import { sha256Hex, type SecretBox } from "../lib/crypto";
+import type { Logger } from "../lib/logger";
+import { ToolCallLog } from "./calls/log";
+import { McpPolicy, type McpCaller, type ToolGrant } from "./policy/service";
+import { McpRegistry, type ServerConfig } from "./registry/service";
+import { seal, substitute, unseal, type UserSecrets } from "./registry/secrets";
+import type { UpstreamConnection, UpstreamSpec } from "./upstream/connection";
+import { UpstreamPool } from "./upstream/pool";
+import type { StdioLauncher } from "./upstream/launcher";
+
+export interface GatewayDeps {
+  database: Database;
+  box: SecretBox;
+  auth: AuthService;
+  launcher: StdioLauncher;
+  logger?: Logger;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  /** Hook for OAuth: returns a fresh access token for a user (refreshing it when needed). */
+  oauthToken?: (server: McpServerRow, userId: string, secrets: UserSecrets) => Promise<string | undefined>;
+}
+
+const CACHE_TTL_MS = 2_000;
+
+/** A server the caller may use, with the tools granted on it. */
+export interface VisibleServer {
+  row: McpServerRow;
+  grant: ToolGrant;
+}
+
+/**
+ * The gateway's core: which servers a caller sees, and the pooled upstream connection for a caller.
+ * Server rows, key metadata and user credentials are cached for a couple of seconds because they are
+ * consulted on every proxied request; registry changes made here invalidate at once.
+ */
+export class McpGateway {
+  readonly registry: McpRegistry;
+  readonly policy: McpPolicy;
+  readonly pool: UpstreamPool;
+  readonly calls: ToolCallLog;
+  private rows: { at: number; rows: Promise<McpServerRow[]> } | undefined;
+  private metadata = new Map<string, { at: number; value: Promise<Record<string, unknown>> }>();
+  private specs = new Map<string, UpstreamSpec>();
+  private userSecretsCache = new Map<string, { at: number; value: Promise<{ secrets: UserSecrets; version: string } | null> }>();
+
+  constructor(readonly deps: GatewayDeps) {
+    this.pool = new UpstreamPool(deps.launcher);
+    this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed) });
+    this.policy = new McpPolicy({ database: deps.database });
+    this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger });
+  }
+
+  async callerOf(principal: Principal): Promise<McpCaller> {
+    if (!principal.keyId) return McpPolicy.callerOf(principal);
+    const now = Date.now();
+    let hit = this.metadata.get(principal.keyId);
+    if (!hit || now - hit.at > CACHE_TTL_MS) {
+      hit = { at: now, value: this.deps.auth.activeKeyById(principal.keyId).then((r) => r?.metadata ?? {}) };
+      this.metadata.set(principal.keyId, hit);
+    }
+    return McpPolicy.callerOf(principal, await hit.value);
+  }
+
+  async servers(): Promise<McpServerRow[]> {
+    const now = Date.now();
+    if (!this.rows || now - this.rows.at > CACHE_TTL_MS) {
+      const rows = this.registry.list();
+      this.rows = { at: now, rows };
+      rows.catch(() => (this.rows = undefined));
+    }
+    return this.rows.rows;
+  }
+
+  /** Servers the caller may use; `only` limits it to one server by name (`/mcp/:server`). */
+  async visible(caller: McpCaller, only?: string): Promise<VisibleServer[]> {
+    const rows = (await this.servers()).filter((r) => !only || r.name === only);
+    const out: VisibleServer[] = [];
+    for (const row of rows) {
+      const grant = await this.policy.toolsFor(caller, row);
+      if (grant) out.push({ row, grant });
+    }
+    return out;
+  }
+
+  /** The pooled upstream connection for this caller (per user when the server's credentials are). */
+  async upstream(row: McpServerRow, caller: McpCaller): Promise<UpstreamConnection> {
+    return this.pool.get(await this.specFor(row, caller));
+  }
+
+  userIdOf(caller: McpCaller): string {
+    return caller.userId ?? (caller.keyId ? `key:${caller.keyId}` : "master");
+  }
+
+  /**
+   * The resolved upstream for a caller. Cached per server version and user-credential version, so the
+   * hot path does not decrypt secrets on every call (OAuth specs are not cached: tokens expire).
+   */
+  async specFor(row: McpServerRow, caller: McpCaller): Promise<UpstreamSpec> {
+    const userId = this.userIdOf(caller);
+    const user = await this.userSecrets(row.id, userId);
+    const cacheKey = `${row.id}|${row.updatedAt.getTime()}|${userId}|${user?.version ?? ""}`;
+    const hit = row.authType === "oauth" ? undefined : this.specs.get(cacheKey);
+    if (hit) return hit;
+    const built = await this.buildSpec(row, userId, user);
+    // The connection is replaced only when what it connects with changes (not on tool toggles).
+    const spec = { ...built, fingerprint: sha256Hex(JSON.stringify(built)) } as UpstreamSpec;
+    if (row.authType !== "oauth") {
+      if (this.specs.size > 5_000) this.specs.clear();
+      this.specs.set(cacheKey, spec);
+    }
+    return spec;
+  }
+
+  private async buildSpec(row: McpServerRow, userId: string, user: { secrets: UserSecrets; version: string } | null): Promise<UpstreamSpec> {
+    const secrets = this.registry.secretsOf(row);
+    const c = row.config as ServerConfig;
+    const perUserNeeded = row.authType === "oauth" || row.variables.some((v) => v.scope === "user");
+    const perUser = perUserNeeded || Boolean(user?.secrets.credential);
+    const vars: Record<string, string> = { ...secrets.variables };
+    for (const v of row.variables) if (v.scope === "user" && user?.secrets.variables?.[v.name] !== undefined) vars[v.name] = user.secrets.variables[v.name]!;
+    const base = {
+      key: perUser ? `${row.id}|${userId}` : row.id,
+      fingerprint: "",
+      serverId: row.id,
+      serverName: row.name,
+      timeoutMs: row.timeoutMs ?? this.deps.timeoutMs,
+      connectTimeoutMs: this.deps.connectTimeoutMs,
+    };
+    if (row.transport === "stdio") {
+      const env = Object.fromEntries(Object.entries(secrets.env ?? {}).map(([k, v]) => [k, substitute(v, vars)]));
+      return {
+        ...base,
+        transport: "stdio",
+        stdio: { command: c.command!, args: (c.args ?? []).map((a) => substitute(a, vars)), env, bindPaths: c.bindPaths ?? [], network: c.network ?? false },
+      };
+    }
+    const headers: Record<string, string> = {};
+    const credential = user?.secrets.credential;
+    const auth = row.authConfig as { header?: string };
+    if (row.authType === "bearer") headers.authorization = `Bearer ${credential ?? secrets.token}`;
+    if (row.authType === "api_key") headers[auth.header ?? "x-api-key"] = credential ?? secrets.key ?? "";
+    if (row.authType === "basic") {
+      headers.authorization = `Basic ${Buffer.from(credential ?? `${secrets.username}:${secrets.password}`).toString("base64")}`;
+    }
+    if (row.authType === "oauth") {
+      const token = user && this.deps.oauthToken ? await this.deps.oauthToken(row, userId, user.secrets) : undefined;
+      if (!token) throw new NotConnectedError(row.name);
+      headers.authorization = `Bearer ${token}`;
+    }
+    // Static headers win over computed auth, as configured by the admin.
+    for (const [k, v] of Object.entries(secrets.headers ?? {})) headers[k.toLowerCase()] = substitute(v, vars);
+    return { ...base, transport: row.transport, url: substitute(c.url!, vars), headers };
+  }
+
+  async userSecrets(serverId: string, userId: string): Promise<{ secrets: UserSecrets; version: string } | null> {
+    const key = `${serverId}|${userId}`;
+    const now = Date.now();
+    let hit = this.userSecretsCache.get(key);
+    if (!hit || now - hit.at > CACHE_TTL_MS) {
+      const value = this.deps.database.db
+        .select()
+        .from(mcpUserCredentials)
+        .where(and(eq(mcpUserCredentials.serverId, serverId), eq(mcpUserCredentials.userId, userId)))
+        .then(([r]) => (r ? { secrets: unseal<UserSecrets>(this.deps.box, r.sealed), version: String(r.updatedAt.getTime()) } : null));
+      hit = { at: now, value };
+      this.userSecretsCache.set(key, hit);
+    }
+    return hit.value;
+  }
+
+  /** Stores (merging) a user's own credentials for a server. */
+  async saveUserSecrets(serverId: string, userId: string, change: Partial<UserSecrets>): Promise<void> {
+    const current = (await this.userSecrets(serverId, userId))?.secrets ?? {};
+    const next: UserSecrets = { ...current, ...change, variables: { ...current.variables, ...change.variables } };
+    const sealed = seal(this.deps.box, next);
+    await this.deps.database.db
+      .insert(mcpUserCredentials)
+      .values({ serverId, userId, sealed, updatedAt: new Date() })
+      .onConflictDoUpdate({ target: [mcpUserCredentials.serverId, mcpUserCredentials.userId], set: { sealed, updatedAt: new Date() } });
+    this.userSecretsCache.delete(`${serverId}|${userId}`);
+  }
+
+  async deleteUserSecrets(serverId: string, userId: string): Promise<boolean> {
+    const deleted = await this.deps.database.db
+      .delete(mcpUserCredentials)
+      .where(and(eq(mcpUserCredentials.serverId, serverId), eq(mcpUserCredentials.userId, userId)))
+      .returning({ serverId: mcpUserCredentials.serverId });
+    this.userSecretsCache.delete(`${serverId}|${userId}`);
+    return deleted.length > 0;
+  }
+
+  async close() {
+    await this.calls.flush();
+    await this.pool.closeAll();
+  }
+
+  private changed(serverId: string, removed: boolean) {
+    this.rows = undefined;
+    this.policy.invalidate();
+    // A removed server's connections close now; an edited one's are replaced on next use if their
+    // settings changed. Either way open sessions are told to list tools again.
+    if (removed) this.pool.invalidate(serverId);
+    else this.pool.notifyChanged(serverId);
+  }
+}
+
+/** OAuth server the user has not connected yet. */
+export class NotConnectedError extends Error {
+  constructor(readonly serverName: string) {
+    super(`MCP server ${serverName} needs you to connect your account first (POST /api/mcp/servers/:id/oauth/start)`);
+  }
+}

@@ -1,0 +1,53 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FILESYSTEM_JS, NODE } from "../../../test/support/mcp";
+import { bubblewrapLauncher } from "./launcher";
+
+/** The bubblewrap launcher with a real stdio server (server-filesystem allowed to read "/"). */
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const shared = mkdtempSync(join(tmpdir(), "lap-bwrap-"));
+writeFileSync(join(shared, "visible.txt"), "bound in");
+const clients: Client[] = [];
+afterAll(async () => {
+  for (const c of clients) await c.close().catch(() => {});
+});
+
+async function sandboxed(network = false) {
+  const plan = bubblewrapLauncher().plan({ command: NODE, args: [FILESYSTEM_JS, "/"], env: { SECRET_FOR_SERVER: "s3" }, bindPaths: [{ path: shared, writable: false }], network });
+  const client = new Client({ name: "t", version: "1" }, { capabilities: {} });
+  await client.connect(new StdioClientTransport({ command: plan.command, args: plan.args, env: plan.env, stderr: "ignore" }));
+  clients.push(client);
+  return { client, plan };
+}
+const read = async (client: Client, path: string) => {
+  const res = await client.callTool({ name: "read_text_file", arguments: { path } });
+  return { error: Boolean(res.isError), text: JSON.stringify(res.content) };
+};
+
+describe("bubblewrap launcher", () => {
+  test("the server sees bound paths and system dirs, not LAP's files", async () => {
+    expect(existsSync(join(ROOT, "package.json"))).toBe(true);
+    const { client } = await sandboxed();
+    expect((await read(client, join(shared, "visible.txt"))).text).toContain("bound in");
+    expect((await read(client, join(ROOT, "package.json"))).error).toBe(true);
+    expect((await read(client, "/etc/hostname")).error).toBe(false);
+  }, 30_000);
+
+  test("clean environment, all namespaces unshared, network only when asked", () => {
+    const plan = bubblewrapLauncher().plan({ command: NODE, args: [], env: { A: "1" }, bindPaths: [], network: false });
+    expect(plan.args).toContain("--clearenv");
+    expect(plan.args).toContain("--unshare-all");
+    expect(plan.args).toContain("--die-with-parent");
+    expect(plan.args).not.toContain("--share-net");
+    expect(plan.env).toEqual({ PATH: "/usr/local/bin:/usr/bin:/bin" });
+    const i = plan.args.indexOf("A");
+    expect(plan.args.slice(i - 1, i + 2)).toEqual(["--setenv", "A", "1"]);
+    const net = bubblewrapLauncher().plan({ command: NODE, args: [], env: {}, bindPaths: [], network: true });
+    expect(net.args).toContain("--share-net");
+  });
+});

@@ -1,0 +1,164 @@
+import { createResource, createSignal, For, Show } from "solid-js";
+import { McpServerDetail } from "../components/McpServerDetail";
+import { McpServerDialog } from "../components/McpServerDialog";
+import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { api, type ServerView } from "../lib/api";
+import { timeAgo } from "../lib/format";
+import { useShortcuts } from "../lib/shortcuts";
+
+const callStatus: Record<string, string> = { ok: "ok", denied: "warn", error: "err", timeout: "err", unavailable: "err", cancelled: "" };
+
+/** MCP servers registered once and reached through LAP's /mcp proxy, plus the tool call log. */
+export function McpServers() {
+  const [servers, { refetch, mutate }] = createResource(api.mcp.list);
+  const [calls, { refetch: refetchCalls }] = createResource(() => api.mcp.calls());
+  const [editing, setEditing] = createSignal<ServerView | "new" | null>(null);
+  const [selected, setSelected] = createSignal<string | null>(null);
+  const [removing, setRemoving] = createSignal<ServerView | null>(null);
+  const current = () => servers()?.find((s) => s.id === selected());
+  useShortcuts({ c: () => setEditing("new") });
+
+  const replace = (s: ServerView) => mutate((list) => (list ?? []).map((x) => (x.id === s.id ? s : x)));
+
+  return (
+    <div class="page">
+      <div class="page-head">
+        <div>
+          <h1>MCP servers</h1>
+          <p>Register MCP servers once; clients and agents reach them through LAP at <code>/mcp</code> or <code>/mcp/&lt;name&gt;</code> with their LAP key. Credentials stay here.</p>
+        </div>
+        <button class="btn primary" onClick={() => setEditing("new")}>
+          Add server <span class="kbd">c</span>
+        </button>
+      </div>
+      <Show when={servers.error}>
+        <ErrorAlert error={servers.error} retry={refetch} />
+      </Show>
+      <div class="card">
+        <Show
+          when={servers.loading || (servers() ?? []).length > 0}
+          fallback={
+            <EmptyState title="No MCP servers yet" action={<button class="btn primary" onClick={() => setEditing("new")}>Add your first server</button>}>
+              Add a Streamable HTTP or SSE URL, or a stdio command that LAP runs in a sandbox.
+            </EmptyState>
+          }
+        >
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Transport</th>
+                <th>Target</th>
+                <th>Auth</th>
+                <th>Status</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              <Show when={!servers.loading} fallback={<SkeletonRows cols={6} />}>
+                <For each={servers()}>
+                  {(s) => (
+                    <tr data-testid="server-row" style={{ cursor: "pointer" }} onClick={() => setSelected(s.id === selected() ? null : s.id)}>
+                      <td><strong>{s.name}</strong></td>
+                      <td><span class="badge">{s.transport}</span></td>
+                      <td class="mono muted">{s.url ?? [s.command, ...s.args].join(" ")}</td>
+                      <td>{s.auth.type}</td>
+                      <td><span class={`badge ${s.enabled ? "ok" : ""}`}>{s.enabled ? "enabled" : "disabled"}</span></td>
+                      <td style={{ "text-align": "right", "white-space": "nowrap" }} onClick={(e) => e.stopPropagation()}>
+                        <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>{" "}
+                        <button class="btn sm" onClick={async () => replace(await api.mcp.update(s.id, { enabled: !s.enabled }))}>
+                          {s.enabled ? "Disable" : "Enable"}
+                        </button>{" "}
+                        <button class="btn sm danger" onClick={() => setRemoving(s)} aria-label={`Remove ${s.name}`}>Remove</button>
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </Show>
+            </tbody>
+          </table>
+        </Show>
+      </div>
+
+      <Show when={current()}>
+        {(s) => <McpServerDetail server={s()} onChanged={replace} />}
+      </Show>
+
+      <div class="page-head" style={{ "margin-top": "24px" }}>
+        <h2 style={{ margin: 0 }}>Recent tool calls</h2>
+        <button class="btn sm" onClick={() => refetchCalls()}>Refresh</button>
+      </div>
+      <div class="card">
+        <table>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Caller</th>
+              <th>Server</th>
+              <th>Tool</th>
+              <th>Status</th>
+              <th>Duration</th>
+              <th>Session</th>
+            </tr>
+          </thead>
+          <tbody>
+            <For each={calls()} fallback={<tr><td colspan={7} class="muted">No tool calls yet.</td></tr>}>
+              {(c) => (
+                <tr data-testid="call-row">
+                  <td title={c.created_at}>{timeAgo(c.created_at)}</td>
+                  <td>{c.caller_label}</td>
+                  <td>{c.server_name}</td>
+                  <td class="mono">{c.tool}</td>
+                  <td><span class={`badge ${callStatus[c.status] ?? ""}`} title={c.error ?? ""}>{c.status}</span></td>
+                  <td>{c.duration_ms} ms</td>
+                  <td class="mono muted">{c.session_id ?? ""}</td>
+                </tr>
+              )}
+            </For>
+          </tbody>
+        </table>
+      </div>
+
+      <Show when={editing()}>
+        {(e) => (
+          <McpServerDialog
+            server={e() === "new" ? undefined : (e() as ServerView)}
+            onClose={() => setEditing(null)}
+            onSaved={(saved) => {
+              setEditing(null);
+              toast(`Saved ${saved.name}`);
+              setSelected(saved.id);
+              refetch();
+            }}
+          />
+        )}
+      </Show>
+      <Show when={removing()}>
+        {(s) => (
+          <Dialog
+            title={`Remove “${s().name}”?`}
+            onClose={() => setRemoving(null)}
+            footer={
+              <>
+                <button class="btn" onClick={() => setRemoving(null)}>Cancel</button>
+                <button
+                  class="btn danger solid"
+                  onClick={async () => {
+                    await api.mcp.remove(s().id).catch((err) => toast(err.message));
+                    setRemoving(null);
+                    setSelected(null);
+                    refetch();
+                  }}
+                >
+                  Remove server
+                </button>
+              </>
+            }
+          >
+            Clients using it lose access at once; its grants and users' credentials are deleted.
+          </Dialog>
+        )}
+      </Show>
+    </div>
+  );
+}
