@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
+import { KubeApiError, KubeClient, type WatchEvent } from "./client";
+import { kubeAccessFrom, loadKubeConfig } from "./kubeconfig";
+import { POD, SANDBOX_TEMPLATE, type KubeObject } from "./resources";
+
+let fake: FakeKubeApiServer;
+let kube: KubeClient;
+
+beforeAll(async () => {
+  fake = await startFakeKubeApiServer({ bookmarkIntervalMs: 50 });
+  kube = new KubeClient(await kubeAccessFrom(loadKubeConfig({ kubeconfigPath: fake.kubeconfigPath })));
+}, 60_000);
+afterAll(() => fake.close());
+
+const template = (name: string) => ({ metadata: { name }, spec: { podTemplate: { spec: { containers: [{ name: "harness", image: "x:1" }] } } } });
+
+/** Collects watch events until `until` says stop (or the time runs out). */
+async function collect(gen: AsyncGenerator<WatchEvent>, until: (seen: WatchEvent[]) => boolean, ms = 3000) {
+  const seen: WatchEvent[] = [];
+  const deadline = Date.now() + ms;
+  for await (const ev of gen) {
+    seen.push(ev);
+    if (until(seen) || Date.now() > deadline) break;
+  }
+  return seen;
+}
+
+describe("KubeClient against the fake API server (TLS with CA and client certificate)", () => {
+  test("kubeconfig credentials: CA and client certificate reach Bun's fetch; CRUD round-trips", async () => {
+    const created = await kube.create<KubeObject>(SANDBOX_TEMPLATE, "default", template("t-crud"));
+    expect(created.metadata.uid).toBeString();
+    expect((await kube.get(SANDBOX_TEMPLATE, "default", "t-crud")).spec.podTemplate.spec.containers[0].image).toBe("x:1");
+    const patched = await kube.mergePatch<KubeObject>(SANDBOX_TEMPLATE, "default", "t-crud", { metadata: { labels: { a: "b" } } });
+    expect(patched.metadata.labels).toEqual({ a: "b" });
+    expect((await kube.list(SANDBOX_TEMPLATE, "default", { labelSelector: "a=b" })).items.map((i) => i.metadata.name)).toEqual(["t-crud"]);
+    expect((await kube.list(SANDBOX_TEMPLATE, "default", { labelSelector: "a=c" })).items).toEqual([]);
+    expect(await kube.delete(SANDBOX_TEMPLATE, "default", "t-crud")).toBe(true);
+    expect(await kube.delete(SANDBOX_TEMPLATE, "default", "t-crud")).toBe(false);
+    expect(await kube.find(SANDBOX_TEMPLATE, "default", "t-crud")).toBeNull();
+  });
+
+  test("404 and 409 surface as KubeApiError with the Status reason", async () => {
+    const nf = await kube.get(SANDBOX_TEMPLATE, "default", "missing").catch((e) => e);
+    expect(nf).toBeInstanceOf(KubeApiError);
+    expect([nf.status, nf.reason]).toEqual([404, "NotFound"]);
+    await kube.create(SANDBOX_TEMPLATE, "default", template("t-dup"));
+    const dup = await kube.create(SANDBOX_TEMPLATE, "default", template("t-dup")).catch((e) => e);
+    expect([dup.status, dup.reason, dup.conflict]).toEqual([409, "AlreadyExists", true]);
+    const cur = await kube.get(SANDBOX_TEMPLATE, "default", "t-dup");
+    await kube.mergePatch(SANDBOX_TEMPLATE, "default", "t-dup", { metadata: { labels: { v: "2" } } });
+    // A PUT carrying the old resourceVersion loses the optimistic-concurrency race.
+    const stale = await kube.request("PUT", `/apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxtemplates/t-dup`, { body: cur }).catch((e) => e);
+    expect([stale.status, stale.reason]).toEqual([409, "Conflict"]);
+  });
+
+  test("the server rejects clients without a certificate from the cluster CA", async () => {
+    const url = `${fake.url}/api/v1/namespaces/default/pods`;
+    const noCert = await fetch(url, { tls: { ca: fake.tls.ca } } as RequestInit).catch((e) => e);
+    expect(noCert).toBeInstanceOf(Error);
+    const stranger = await fetch(url, { tls: { ca: fake.tls.ca, cert: fake.tls.strangerCert, key: fake.tls.strangerKey } } as RequestInit).catch((e) => e);
+    expect(stranger).toBeInstanceOf(Error);
+    const untrusted = await fetch(url, { tls: { cert: fake.tls.clientCert, key: fake.tls.clientKey } } as RequestInit).catch((e) => e);
+    expect(untrusted).toBeInstanceOf(Error);
+  });
+
+  test("watch: initial list, live events, bookmarks advance the resourceVersion", async () => {
+    await kube.create(POD, "default", { metadata: { name: "w-1", labels: { app: "w" } }, spec: {} });
+    const ac = new AbortController();
+    const bookmarks: string[] = [];
+    const gen = kube.watch(POD, "default", { labelSelector: "app=w", signal: ac.signal, onBookmark: (rv) => bookmarks.push(rv) });
+    setTimeout(async () => {
+      await kube.create(POD, "default", { metadata: { name: "w-2", labels: { app: "w" } }, spec: {} });
+      await kube.create(POD, "default", { metadata: { name: "other", labels: { app: "x" } }, spec: {} });
+      await kube.delete(POD, "default", "w-2", { gracePeriodSeconds: 0 });
+    }, 50);
+    const seen = await collect(gen, (s) => s.some((e) => e.type === "DELETED"));
+    ac.abort();
+    expect(seen[0]).toMatchObject({ type: "RELISTED" });
+    expect((seen[0] as any).items.map((i: KubeObject) => i.metadata.name)).toEqual(["w-1"]);
+    expect(seen.slice(1).map((e) => `${e.type} ${(e as any).object.metadata.name}`)).toEqual(["ADDED w-2", "DELETED w-2"]);
+    await Bun.sleep(120);
+    expect(bookmarks.length).toBeGreaterThan(0);
+  });
+
+  test("watch: 410 Gone after compaction relists and carries on from the new resourceVersion", async () => {
+    const ac = new AbortController();
+    const gen = kube.watch(POD, "default", { labelSelector: "app=g", signal: ac.signal });
+    setTimeout(async () => {
+      await kube.create(POD, "default", { metadata: { name: "g-1", labels: { app: "g" } }, spec: {} });
+      await Bun.sleep(50);
+      fake.compact();
+      await kube.create(POD, "default", { metadata: { name: "g-2", labels: { app: "g" } }, spec: {} });
+      await Bun.sleep(300);
+      await kube.create(POD, "default", { metadata: { name: "g-3", labels: { app: "g" } }, spec: {} });
+    }, 50);
+    const seen = await collect(gen, (s) => s.some((e) => e.type === "ADDED" && e.object.metadata.name === "g-3"), 5000);
+    ac.abort();
+    const relists = seen.filter((e) => e.type === "RELISTED") as Array<{ type: "RELISTED"; items: KubeObject[] }>;
+    expect(relists.length).toBe(2);
+    // The relist after 410 holds what happened while the watch was gone.
+    expect(relists[1]!.items.map((i) => i.metadata.name).sort()).toContain("g-2");
+    expect(fake.requests.some((r) => r.includes("watch=1") && r.includes("resourceVersion="))).toBe(true);
+  });
+});
