@@ -50,7 +50,7 @@ describe("KubeClient against the fake API server (TLS with CA and client certifi
     const cur = await kube.get(SANDBOX_TEMPLATE, "default", "t-dup");
     await kube.mergePatch(SANDBOX_TEMPLATE, "default", "t-dup", { metadata: { labels: { v: "2" } } });
     // A PUT carrying the old resourceVersion loses the optimistic-concurrency race.
-    const stale = await kube.request("PUT", `/apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxtemplates/t-dup`, { body: cur }).catch((e: KubeApiError) => e);
+    const stale: any = await kube.request("PUT", `/apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxtemplates/t-dup`, { body: cur }).catch((e: KubeApiError) => e);
     expect([stale.status, stale.reason]).toEqual([409, "Conflict"]);
   });
 
