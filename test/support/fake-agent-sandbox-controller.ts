@@ -166,7 +166,14 @@ export class FakeAgentSandboxController {
     const sb = this.store.get("sandboxes", ns, name);
     if (!sb) return;
     const pod = this.store.get("pods", ns, name);
-    if (!pod && sb.spec?.operatingMode !== "Suspended") {
+    if (sb.spec?.operatingMode === "Suspended") {
+      // Suspended: the pod goes (volumes stay); the Sandbox reports it.
+      if (pod && !pod.metadata.deletionTimestamp) this.store.delete("pods", ns, name);
+      const status = { ...sb.status, podIPs: [], conditions: [cond("Ready", "False", "SandboxSuspended", "Sandbox is suspended")] };
+      if (sb.status?.conditions?.[0]?.reason !== "SandboxSuspended") this.store.mutate("sandboxes", ns, name, (s) => (s.status = status), { status: true });
+      return;
+    }
+    if (!pod) {
       const labels = { ...sb.spec.podTemplate?.metadata?.labels, [AS.sandboxLabel]: name };
       const owner = sb.metadata.ownerReferences?.[0];
       if (owner?.kind === "SandboxClaim") labels[AS.claimUid] = owner.uid;
@@ -222,6 +229,7 @@ export class FakeAgentSandboxController {
     const ns = ev.object.metadata.namespace;
     const sb = this.store.get("sandboxes", ns, ev.object.metadata.name);
     if (!sb) return;
+    if (sb.spec?.operatingMode === "Suspended") return this.reconcileSandbox(ns, sb.metadata.name);
     if (ev.type === "DELETED") {
       // The Sandbox keeps one pod: a lost pod is replaced (same name, fresh pod, empty unless a volume backs it).
       this.reconcileSandbox(ns, sb.metadata.name);

@@ -145,7 +145,8 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
     const url = new URL(req.url);
     const m = PATH.exec(url.pathname);
     if (!m) throw new StatusError(404, "NotFound", `the server could not find the requested resource (${url.pathname})`);
-    const [, group, version, ns, plural, name, sub, rest] = m as unknown as [string, string | undefined, string | undefined, string, string, string | undefined, string | undefined, string | undefined];
+    const [, group, version, ns, plural, rawName, sub, rest] = m as unknown as [string, string | undefined, string | undefined, string, string, string | undefined, string | undefined, string | undefined];
+    const name = rawName === undefined ? undefined : decodeURIComponent(rawName);
     const kind = KINDS[plural];
     const apiVersion = group ? `${group}/${version}` : "v1";
     if (!kind || kind.group !== apiVersion) throw new StatusError(404, "NotFound", `the server could not find the requested resource (${apiVersion} ${plural})`);

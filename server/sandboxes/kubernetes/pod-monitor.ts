@@ -14,7 +14,7 @@ export interface SandboxLost {
   id: string;
   pod: string;
   reason: string;
-  handle: SandboxHandle | null;
+  handle: SandboxHandle;
 }
 
 export class PodMonitor {
@@ -77,10 +77,14 @@ export class PodMonitor {
     let set = this.deps.lostPods.get(id);
     if (!set) this.deps.lostPods.set(id, (set = new Set()));
     set.add(uid);
-    this.deps.logger?.warn({ sandbox: id, pod, reason }, "kubernetes sandbox pod lost");
     void this.deps.get(id).then(
-      (handle) => this.deps.onLost({ id, pod, reason, handle }),
-      () => this.deps.onLost({ id, pod, reason, handle: null }),
+      (handle) => {
+        // A pod that goes because LAP stopped or destroyed its sandbox is not a loss.
+        if (!handle || handle.state === "stopped" || handle.state === "terminating") return;
+        this.deps.logger?.warn({ sandbox: id, pod, reason }, "kubernetes sandbox pod lost");
+        this.deps.onLost({ id, pod, reason, handle });
+      },
+      (err) => this.deps.logger?.error({ sandbox: id, err: (err as Error).message }, "kubernetes pod monitor could not read a lost sandbox"),
     );
   }
 

@@ -32,7 +32,7 @@ export function supervisorConnection(opts: {
 }): SupervisorConnection {
   const { access, kube, namespace, port, pod, sandbox, token } = opts;
   if (access === "apiserver-proxy") {
-    const prefix = `${resourcePath(POD, namespace, `${pod.metadata.name}:${port}`)}/proxy`;
+    const prefix = `${resourcePath(POD, namespace, pod.metadata.name)}:${port}/proxy`;
     const baseUrl = `${kube.server}${prefix}`;
     const proxied = (async (input: RequestInfo | URL, init: RequestInit = {}) => {
       const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
