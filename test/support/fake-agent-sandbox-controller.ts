@@ -48,9 +48,13 @@ export class FakeAgentSandboxController {
     });
   }
 
+  /** While paused the controller ignores changes (a cluster without agent-sandbox installed). */
+  paused = false;
+
   private drain() {
     this.scheduled = false;
     const batch = this.queue.splice(0);
+    if (this.paused) return;
     for (const ev of batch) {
       try {
         this.handle(ev);

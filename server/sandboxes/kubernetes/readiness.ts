@@ -45,7 +45,7 @@ export async function waitForClaim(opts: {
       else resolve(value!);
     };
     const timer = setTimeout(() => {
-      const secs = Math.round(opts.timeoutMs / 1000);
+      const secs = Number((opts.timeoutMs / 1000).toFixed(1));
       if (lastProblem) finish(new SandboxError(lastProblem.reason, `sandbox ${id} not ready after ${secs}s: ${lastProblem.message}`));
       else finish(new SandboxError("timeout", `sandbox ${id} not ready after ${secs}s (${claimSummary(claim)})`));
     }, opts.timeoutMs);
