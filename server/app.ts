@@ -11,6 +11,8 @@ import { errorHandler } from "./http/errors";
 import { requestContext } from "./http/request-context";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
+import { kubernetesRoutes } from "./sandboxes/kubernetes/routes";
+import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 import { settingsRoutes } from "./settings";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
@@ -21,6 +23,8 @@ export interface AppDeps {
   logger: Logger;
   rawEnv?: Record<string, string | undefined>;
   uiDist?: string;
+  /** Set when LAP_SANDBOX=kubernetes (createKubernetesSandboxes). */
+  kubernetes?: KubernetesSandboxes;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
@@ -37,6 +41,7 @@ export function createApp(deps: AppDeps) {
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(docsRoutes({ guard, version: deps.config.version }))
+    .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
   return { app, services: { auth } };
 }
