@@ -73,7 +73,29 @@ export function templateSpec(image: string, s: TemplateSettings) {
       : {}),
     ...(s.service ? { service: true } : {}),
     networkPolicyManagement: "Managed",
+    networkPolicy: sandboxNetworkPolicy(s.supervisorPort),
     envVarsInjectionPolicy: "Disallowed",
+  };
+}
+
+/** Pods of LAP itself (the Deployment in deploy/k8s/lap.yaml carries this label). */
+export const LAP_POD_SELECTOR = { matchLabels: { "app.kubernetes.io/name": "lap" } };
+
+/**
+ * agent-sandbox's managed default lets only sandbox-router in and only the public internet out, which
+ * would cut LAP off from the supervisor and the sandbox from LAP's gateway. Ours: LAP may reach the
+ * supervisor port; the sandbox may reach LAP, cluster DNS and the public internet, never private ranges
+ * or the cloud metadata address.
+ */
+function sandboxNetworkPolicy(port: number) {
+  const lap = { namespaceSelector: {}, podSelector: LAP_POD_SELECTOR };
+  return {
+    ingress: [{ from: [lap], ports: [{ protocol: "TCP", port }] }],
+    egress: [
+      { to: [lap] },
+      { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+      { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }] },
+    ],
   };
 }
 
