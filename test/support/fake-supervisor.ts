@@ -1,8 +1,9 @@
 /**
  * Stands for LAP's own supervisor (harness/) running inside a sandbox pod, whose image cannot run here:
  * only the surface the kubernetes provider relies on. `GET /health` answers while the process lives;
- * `POST /bind` accepts the session identity once (the same session again is idempotent, another one is
- * 409) and from then on every other request must carry the bound `x-lap-supervisor-token`.
+ * `POST /lap/bind` (the path harness/supervisor serves) accepts the session identity once (the same
+ * session again is idempotent, another one is 409) together with the supervisor token LAP chose, and
+ * from then on every other request must carry that token as `x-api-key`.
  */
 import { z } from "zod";
 
@@ -37,7 +38,7 @@ export function createFakeSupervisor(podName: string): FakeSupervisor {
     async handle(req, path) {
       const p = path.replace(/\/+$/, "") || "/";
       if (p === "/health" && req.method === "GET") return Response.json({ status: "ok", bound: sup.binding !== null, pod: podName });
-      if (p === "/bind" && req.method === "POST") {
+      if (p === "/lap/bind" && req.method === "POST") {
         sup.bindCalls++;
         const parsed = bindBody.safeParse(await req.json().catch(() => null));
         if (!parsed.success) return Response.json({ error: parsed.error.issues.map((i) => i.path.join(".")).join(",") }, { status: 400 });
@@ -45,7 +46,7 @@ export function createFakeSupervisor(podName: string): FakeSupervisor {
         sup.binding = parsed.data;
         return Response.json({ bound: true });
       }
-      if (!sup.binding || req.headers.get("x-lap-supervisor-token") !== sup.binding.supervisorToken) return Response.json({ error: "unauthorized" }, { status: 401 });
+      if (!sup.binding || req.headers.get("x-api-key") !== sup.binding.supervisorToken) return Response.json({ error: "unauthorized" }, { status: 401 });
       if (p === "/v1/whoami") return Response.json({ pod: podName, sessionId: sup.binding.sessionId, envKeys: Object.keys(sup.binding.env).sort() });
       return Response.json({ error: "not found" }, { status: 404 });
     },

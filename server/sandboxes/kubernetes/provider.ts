@@ -116,7 +116,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
       ...binding,
       env: { ...sealed.env, ...binding.env },
     };
-    const res = await conn.fetch(`${conn.baseUrl}/bind`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).catch((err) => {
+    const res = await conn.fetch(`${conn.baseUrl}/lap/bind`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).catch((err) => {
       throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable for bind: ${(err as Error).message}`);
     });
     const text = await res.text();

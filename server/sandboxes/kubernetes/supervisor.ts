@@ -9,12 +9,12 @@ import { resourcePath, POD, type KubeObject } from "./resources";
  *   network policy prefers names.
  * - `apiserver-proxy`: through the API server's pods/proxy subresource with LAP's own credentials
  *   (LAP outside the cluster, local development; no NodePort, no port-forward process).
- * Every request carries `x-lap-supervisor-token` (not Authorization: proxies such as the API server
- * and sandbox-router strip or consume that header).
+ * Every request carries the supervisor token as `x-api-key` (what harness/supervisor checks), not as
+ * Authorization: proxies such as the API server and sandbox-router strip or consume that header.
  */
 export type SupervisorAccess = "pod-ip" | "service" | "apiserver-proxy";
 
-export const SUPERVISOR_TOKEN_HEADER = "x-lap-supervisor-token";
+export const SUPERVISOR_TOKEN_HEADER = "x-api-key";
 
 export function resolveAccess(setting: "auto" | SupervisorAccess, inCluster: boolean): SupervisorAccess {
   if (setting !== "auto") return setting;
@@ -38,6 +38,7 @@ export function supervisorConnection(opts: {
       const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
       const headers = new Headers(init.headers);
       headers.set(SUPERVISOR_TOKEN_HEADER, token);
+      headers.delete("authorization");
       const plain: Record<string, string> = {};
       headers.forEach((v, k) => {
         if (k !== "authorization") plain[k] = v;
