@@ -46,6 +46,8 @@ export interface FakeKubeApiServer {
   controller: FakeAgentSandboxController;
   /** Every request the server answered: `METHOD path?query status` (for asserting what LAP did). */
   requests: string[];
+  /** `VERB plural` pairs (RBAC verbs: get, list, watch, create, patch, delete) answered 403 Forbidden. */
+  forbid: Set<string>;
   drive(podName: string, to: PodDrive, ns?: string): void;
   /** Delete a pod the way `kubectl delete pod --grace-period=N` does. */
   deletePod(podName: string, graceSeconds?: number, ns?: string): void;
@@ -141,6 +143,10 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
     return handler(req, rest || "/");
   }
 
+  const forbid = new Set<string>();
+  const verbOf = (method: string, named: boolean, url: URL) =>
+    method === "GET" ? (named ? "get" : url.searchParams.get("watch") ? "watch" : "list") : ({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[method] ?? method;
+
   async function handle(req: Request, signal: AbortSignal): Promise<Response> {
     const url = new URL(req.url);
     const m = PATH.exec(url.pathname);
@@ -150,6 +156,9 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
     const kind = KINDS[plural];
     const apiVersion = group ? `${group}/${version}` : "v1";
     if (!kind || kind.group !== apiVersion) throw new StatusError(404, "NotFound", `the server could not find the requested resource (${apiVersion} ${plural})`);
+    const verb = verbOf(req.method, Boolean(name), url);
+    if (forbid.has(`${verb} ${plural}`))
+      throw new StatusError(403, "Forbidden", `${plural} is forbidden: User "system:serviceaccount:${ns}:lap" cannot ${verb} resource "${plural}" in API group "${group ?? ""}" in the namespace "${ns}"`);
     if (plural === "pods" && name && sub === "proxy") return proxy(req, ns, name, rest ?? "/");
     if (sub && !kind.subresources.includes(sub)) throw new StatusError(404, "NotFound", `${plural}/${sub} not found`);
     const body = async () => {
@@ -229,6 +238,7 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
     store,
     controller,
     requests,
+    forbid,
     drive: (podName, to, ns = "default") => controller.drive(ns, podName, to),
     deletePod: (podName, graceSeconds, ns = "default") => void store.delete("pods", ns, podName, graceSeconds),
     compact() {

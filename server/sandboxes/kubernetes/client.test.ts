@@ -103,3 +103,16 @@ describe("KubeClient against the fake API server (TLS with CA and client certifi
     expect(fake.requests.some((r) => r.includes("watch=1") && r.includes("resourceVersion="))).toBe(true);
   });
 });
+
+describe("watch reconnects", () => {
+  test("a watch the server ends (timeoutSeconds) resumes from the last resourceVersion without a relist", async () => {
+    const ac = new AbortController();
+    const gen = kube.watch(POD, "default", { labelSelector: "app=r", signal: ac.signal, timeoutSeconds: 1 });
+    setTimeout(() => kube.create(POD, "default", { metadata: { name: "r-late", labels: { app: "r" } }, spec: {} }), 1300);
+    const seen = await collect(gen, (s) => s.some((e) => e.type === "ADDED"), 4000);
+    ac.abort();
+    expect(seen.map((e) => e.type)).toEqual(["RELISTED", "ADDED"]);
+    const watchCalls = fake.requests.filter((r) => r.includes("labelSelector=app%3Dr") && r.includes("watch=1"));
+    expect(watchCalls.length).toBeGreaterThanOrEqual(2);
+  });
+});

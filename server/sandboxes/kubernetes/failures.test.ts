@@ -94,3 +94,28 @@ describe("kubernetes readiness failures end the wait with the reason, never a se
     await eventually(() => t.fake.activeWatches() <= 1);
   });
 });
+
+describe("the Kubernetes API itself failing", () => {
+  test("RBAC forbidding claims → create fails as unavailable with the API server's message; nothing is created", async () => {
+    const before = t.fake.objects("sandboxclaims").length;
+    t.fake.forbid.add("create sandboxclaims");
+    try {
+      const err = await t.lap.provider.create(spec("ws-forbidden")).catch((e) => e);
+      expect(err).toMatchObject({ reason: "unavailable" });
+      expect(err.message).toContain("403 Forbidden");
+      expect(err.message).toContain('cannot create resource "sandboxclaims"');
+    } finally {
+      t.fake.forbid.clear();
+    }
+    expect(t.fake.objects("sandboxclaims").length).toBe(before);
+  });
+
+  test("API server unreachable → create fails as unavailable naming the server", async () => {
+    const { KubeClient } = await import("./client");
+    const { KubernetesSandboxProvider } = await import("./provider");
+    const dead = new KubeClient({ server: "https://127.0.0.1:1", tls: {}, headers: async () => ({}) });
+    const p = new KubernetesSandboxProvider({ ...(t.lap.provider as any).deps, kube: dead, pools: { imageFor: () => "x", ensure: () => dead.list({ group: "", version: "v1", plural: "pods", kind: "Pod" }, "default").then(() => "p") } });
+    const err = await p.create(spec("ws-dead")).catch((e) => e);
+    expect(err).toMatchObject({ reason: "unavailable", message: expect.stringContaining("Kubernetes API at https://127.0.0.1:1 refused") });
+  });
+});

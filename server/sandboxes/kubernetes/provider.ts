@@ -10,7 +10,7 @@ import {
   type SandboxState,
   type SupervisorConnection,
 } from "../provider";
-import type { KubeClient } from "./client";
+import { KubeApiError, type KubeClient } from "./client";
 import { diagnosePod, podServing } from "./diagnose";
 import { waitForClaim } from "./readiness";
 import { AS, conditionOf, LAP, POD, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
@@ -63,6 +63,17 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   }
 
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
+    try {
+      return await this.createClaim(spec);
+    } catch (err) {
+      if (err instanceof SandboxError) throw err;
+      // API server down, RBAC missing, CRDs not installed: a clear reason instead of a bare fetch error.
+      const detail = err instanceof KubeApiError ? `${err.status} ${err.reason}: ${err.message}` : (err as Error).message;
+      throw new SandboxError("unavailable", `Kubernetes API at ${this.deps.kube.server} refused to create a sandbox (${detail})`);
+    }
+  }
+
+  private async createClaim(spec: SandboxSpec): Promise<SandboxHandle> {
     const image = this.deps.pools.imageFor(spec.harness, spec.image);
     const pool = await this.deps.pools.ensure(image);
     const id = `lap-${randomBytes(6).toString("hex")}`;
