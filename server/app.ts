@@ -22,9 +22,9 @@ export interface AppDeps {
   database: Database;
   logger: Logger;
   rawEnv?: Record<string, string | undefined>;
-  uiDist?: string;
   /** Set when LAP_SANDBOX=kubernetes (createKubernetesSandboxes). */
   kubernetes?: KubernetesSandboxes;
+  uiDist?: string;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
@@ -40,8 +40,8 @@ export function createApp(deps: AppDeps) {
     .use(authRoutes({ auth, guard, uiUsername: deps.config.env.UI_USERNAME, secureCookies }))
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
-    .use(docsRoutes({ guard, version: deps.config.version }))
     .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
+    .use(docsRoutes({ guard, version: deps.config.version }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
   return { app, services: { auth } };
 }

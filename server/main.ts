@@ -5,6 +5,7 @@ import type { Database } from "./db/client";
 import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import { createLogger, type Logger } from "./lib/logger";
+import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 
 export interface RunningLap {
   url: string;
@@ -29,7 +30,21 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     await database.close();
     throw err;
   }
-  const { app, services } = createApp({ config, database, logger, rawEnv });
+  // LAP_SANDBOX=kubernetes: sessions run in agent-sandbox pods (docs/kubernetes.md); fail at start, not at the first session.
+  let kubernetes: KubernetesSandboxes | undefined;
+  if (rawEnv.LAP_SANDBOX === "kubernetes") {
+    try {
+      // Loaded only when chosen: @kubernetes/client-node is not part of every start.
+      const { createKubernetesSandboxes } = await import("./sandboxes/kubernetes");
+      kubernetes = await createKubernetesSandboxes(config, { logger });
+      await kubernetes.start();
+    } catch (err) {
+      await kubernetes?.close();
+      await database.close();
+      throw new Error(`LAP_SANDBOX=kubernetes: the cluster is not usable: ${(err as Error).message}. Check K8S_KUBECONFIG, K8S_NAMESPACE and that agent-sandbox (v1beta1, --extensions) is installed.`);
+    }
+  }
+  const { app, services } = createApp({ config, database, logger, rawEnv, kubernetes });
   app.listen({
     port: config.env.PORT,
     hostname: config.env.HOST,
@@ -48,6 +63,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   const stop = () =>
     (stopped ??= (async () => {
       clearInterval(flush);
+      await kubernetes?.close();
       await server.stop();
       await services.auth.flushUsage().catch(() => {});
       await database.close();

@@ -25,6 +25,8 @@ const ownerRef = (o: Obj) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.
 export interface ControllerOptions {
   /** New pods become ready by themselves after this many ms (undefined: the test drives them). */
   autoReadyMs?: number;
+  /** With autoReadyMs: pods whose image matches fail to pull instead of becoming ready. */
+  unpullableImage?: RegExp;
   podIp?: string;
   nodeName?: string;
 }
@@ -192,7 +194,8 @@ export class FakeAgentSandboxController {
         const t = setTimeout(() => {
           this.timers.delete(t);
           const p = this.store.get("pods", ns, name);
-          if (p && p.status?.phase === "Pending" && !p.metadata.deletionTimestamp && !p.status.conditions?.length) this.drive(ns, name, "ready");
+          if (p && p.status?.phase === "Pending" && !p.metadata.deletionTimestamp && !p.status.conditions?.length)
+            this.drive(ns, name, this.opts.unpullableImage?.test(p.spec?.containers?.[0]?.image ?? "") ? "image_pull" : "ready");
         }, this.opts.autoReadyMs);
         this.timers.add(t);
       }

@@ -16,6 +16,7 @@ export interface NavItem {
 export const NAV: NavItem[] = [
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/keys", label: "API keys", key: "k", section: "Settings" },
+  { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {

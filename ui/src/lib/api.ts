@@ -1,8 +1,10 @@
 // Typed calls to LAP's API. Types come from the server's own models so the two cannot drift.
 import type { ApiKeyView, CreateKeyInput } from "../../../server/auth/model";
 import type { SystemInfo } from "../../../server/settings/model";
+import type { KubernetesStatus } from "../../../server/sandboxes/kubernetes/model";
 
 export type { ApiKeyView, CreateKeyInput, SystemInfo };
+export type { KubernetesStatus };
 export interface Me {
   name: string;
   role: "admin" | "user";
@@ -60,5 +62,10 @@ export const api = {
   },
   settings: {
     system: () => request<SystemInfo>("GET", "/api/settings/system"),
+  },
+  kubernetes: {
+    status: () => request<KubernetesStatus>("GET", "/api/sandboxes/kubernetes"),
+    scalePool: (name: string, replicas: number) =>
+      request<{ name: string; replicas: number }>("POST", `/api/sandboxes/kubernetes/warm-pools/${encodeURIComponent(name)}/scale`, { replicas }),
   },
 };
