@@ -22,15 +22,8 @@ const USAGE_FLUSH_MS = 15_000;
 export async function startLap(rawEnv: Record<string, string | undefined> = process.env): Promise<RunningLap> {
   const config = loadConfig(rawEnv);
   const logger = createLogger(config.env.LOG_LEVEL, { version: config.version });
-  const database = await openDatabase(config);
-  try {
-    const { applied } = await migrate(database);
-    if (applied.length) logger.info({ applied: applied.length }, "migrations applied");
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
-  // LAP_SANDBOX=kubernetes: sessions run in agent-sandbox pods (docs/kubernetes.md); fail at start, not at the first session.
+  // LAP_SANDBOX=kubernetes: sessions run in agent-sandbox pods (docs/kubernetes.md); checked before the
+  // database opens, so a wrong kubeconfig fails the start at once, not the first session.
   let kubernetes: KubernetesSandboxes | undefined;
   if (rawEnv.LAP_SANDBOX === "kubernetes") {
     try {
@@ -40,9 +33,20 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
       await kubernetes.start();
     } catch (err) {
       await kubernetes?.close();
-      await database.close();
       throw new Error(`LAP_SANDBOX=kubernetes: the cluster is not usable: ${(err as Error).message}. Check K8S_KUBECONFIG, K8S_NAMESPACE and that agent-sandbox (v1beta1, --extensions) is installed.`);
     }
+  }
+  const database = await openDatabase(config).catch(async (err) => {
+    await kubernetes?.close();
+    throw err;
+  });
+  try {
+    const { applied } = await migrate(database);
+    if (applied.length) logger.info({ applied: applied.length }, "migrations applied");
+  } catch (err) {
+    await database.close();
+    await kubernetes?.close();
+    throw err;
   }
   const { app, services } = createApp({ config, database, logger, rawEnv, kubernetes });
   app.listen({
