@@ -68,19 +68,24 @@ describe("KubeClient against the fake API server (TLS with CA and client certifi
     await kube.create(POD, "default", { metadata: { name: "w-1", labels: { app: "w" } }, spec: {} });
     const ac = new AbortController();
     const bookmarks: string[] = [];
-    const gen = kube.watch(POD, "default", { labelSelector: "app=w", signal: ac.signal, onBookmark: (rv) => bookmarks.push(rv) });
-    setTimeout(async () => {
-      await kube.create(POD, "default", { metadata: { name: "w-2", labels: { app: "w" } }, spec: {} });
-      await kube.create(POD, "default", { metadata: { name: "other", labels: { app: "x" } }, spec: {} });
-      await kube.delete(POD, "default", "w-2", { gracePeriodSeconds: 0 });
-    }, 50);
-    const seen = await collect(gen, (s) => s.some((e) => e.type === "DELETED"));
+    const seen: WatchEvent[] = [];
+    const consuming = (async () => {
+      for await (const ev of kube.watch(POD, "default", { labelSelector: "app=w", signal: ac.signal, onBookmark: (rv) => bookmarks.push(rv) })) seen.push(ev);
+    })();
+    await Bun.sleep(50);
+    await kube.create(POD, "default", { metadata: { name: "w-2", labels: { app: "w" } }, spec: {} });
+    await kube.create(POD, "default", { metadata: { name: "other", labels: { app: "x" } }, spec: {} });
+    await kube.delete(POD, "default", "w-2", { gracePeriodSeconds: 0 });
+    const deadline = Date.now() + 5000;
+    const deletedRv = () => Number((seen.find((e) => e.type === "DELETED") as any)?.object.metadata.resourceVersion ?? Infinity);
+    // A bookmark after the last event carries a resourceVersion at least as new as it.
+    while (!bookmarks.some((b) => Number(b) >= deletedRv()) && Date.now() < deadline) await Bun.sleep(10);
     ac.abort();
+    await consuming;
     expect(seen[0]).toMatchObject({ type: "RELISTED" });
     expect((seen[0] as any).items.map((i: KubeObject) => i.metadata.name)).toEqual(["w-1"]);
     expect(seen.slice(1).map((e) => `${e.type} ${(e as any).object.metadata.name}`)).toEqual(["ADDED w-2", "DELETED w-2"]);
-    await Bun.sleep(120);
-    expect(bookmarks.length).toBeGreaterThan(0);
+    expect(bookmarks.some((b) => Number(b) >= deletedRv())).toBe(true);
   });
 
   test("watch: 410 Gone after compaction relists and carries on from the new resourceVersion", async () => {
