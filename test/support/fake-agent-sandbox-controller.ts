@@ -137,6 +137,8 @@ export class FakeAgentSandboxController {
         delete labels[AS.warm];
         s.metadata.labels = labels;
         s.metadata.ownerReferences = [ownerRef(claim)];
+        // Claim identity and additionalPodMetadata go onto the pod template too, so a replacement pod carries them.
+        s.spec.podTemplate = { ...s.spec.podTemplate, metadata: { ...s.spec.podTemplate?.metadata, labels: { ...s.spec.podTemplate?.metadata?.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid } } };
       });
       this.store.mutate("pods", ns, sandboxName, (p) => (p.metadata.labels = { ...p.metadata.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid }));
       this.reconcilePool(ns, pool.metadata.name);

@@ -31,7 +31,7 @@ export async function waitForClaim(opts: {
   let claim: KubeObject | null = null;
   const pods = new Map<string, KubeObject>();
   let lastProblem: PodProblem | null = null;
-  let fallbackFor: string | undefined;
+  let fallbackBusy = false;
 
   return new Promise<ReadyResult>((resolve, reject) => {
     let settled = false;
@@ -66,14 +66,25 @@ export async function waitForClaim(opts: {
       }
       const serving = live.find(podServing);
       if (ready?.status === "True" && sandboxName && serving) return finish(null, { claim, pod: serving });
-      if (ready?.status === "True" && sandboxName && !serving && fallbackFor !== sandboxName) {
+      if (ready?.status === "True" && sandboxName && !serving && !fallbackBusy) {
         // Pod labels come from additionalPodMetadata; if a controller version does not stamp them on an
-        // adopted warm pod, read the pod by the sandbox's name (agent-sandbox names the pod after it).
-        fallbackFor = sandboxName;
-        void kube.find(POD, namespace, sandboxName).then((p) => {
-          if (p && !pods.has(p.metadata.uid!)) pods.set(p.metadata.uid!, p);
-          evaluate();
-        }, () => {});
+        // adopted warm pod, read the pod by the sandbox's name (agent-sandbox names the pod after it),
+        // again every 500 ms while the claim says Ready and no labelled pod serves.
+        fallbackBusy = true;
+        void kube
+          .find(POD, namespace, sandboxName)
+          .then(
+            (p) => {
+              if (p) pods.set(p.metadata.uid!, p);
+              return podServing(p);
+            },
+            () => false,
+          )
+          .then((found) => Bun.sleep(found ? 0 : 500))
+          .then(() => {
+            fallbackBusy = false;
+            if (!settled) evaluate();
+          });
       }
     };
 

@@ -40,6 +40,7 @@ describe("GET /api/sandboxes/kubernetes (dashboard data)", () => {
   });
 
   test("lists sandboxes with pod, node, phase and the warm pools' resources", async () => {
+    await eventually(async () => (await t.lap.pools.status())[0]?.readyReplicas === 1);
     const h = await t.lap.provider.create({ harness: "opencode", env: {}, workspaceId: "ws-ui" });
     await t.lap.provider.waitReady(h.id, { timeoutMs: 3000 });
     await eventually(async () => (await t.lap.pools.status())[0]?.readyReplicas === 1);
