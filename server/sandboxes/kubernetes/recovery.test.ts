@@ -48,6 +48,30 @@ describe("pod loss and LAP restarts", () => {
     }
   });
 
+  test("a serving pod that starts crash-looping is reported lost with the reason", async () => {
+    const r = await readySandbox("ws-crash", "sess-crash");
+    t.fake.drive(r.info.pod as string, "crash_loop");
+    const lost = await eventually(() => t.lost.find((l) => l.id === r.id));
+    expect(lost.reason).toContain("keeps crashing");
+    expect(lost.handle).toMatchObject({ state: "failed", error: expect.stringContaining("CrashLoopBackOff") });
+    await t.lap.provider.destroy(r.id);
+  });
+
+  test("a pod deleted while the monitor's watch history was compacted is still reported after the relist", async () => {
+    const r = await readySandbox("ws-gap", "sess-gap");
+    await Bun.sleep(50);
+    t.fake.controller.paused = true; // no replacement pod, so only the relist can tell
+    try {
+      t.fake.compact();
+      t.fake.store.finalize("pods", "default", r.info.pod as string);
+      const lost = await eventually(() => t.lost.find((l) => l.id === r.id));
+      expect(lost.reason).toBe("pod deleted");
+    } finally {
+      t.fake.controller.paused = false;
+      await t.lap.provider.destroy(r.id);
+    }
+  });
+
   test("a stopped or destroyed sandbox is not reported as lost", async () => {
     const r = await readySandbox("ws-b", "sess-b");
     await t.lap.provider.stop(r.id);
