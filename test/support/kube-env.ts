@@ -27,7 +27,7 @@ export interface KubeTestEnv {
   close(): Promise<void>;
 }
 
-export async function kubeTestEnv(env: Record<string, string> = {}, fakeOpts: FakeKubeOptions = {}): Promise<KubeTestEnv> {
+export async function kubeTestEnv(env: Record<string, string> = {}, fakeOpts: FakeKubeOptions = {}, lapOpts: { recycleEveryMs?: number; warmTtlMs?: number } = {}): Promise<KubeTestEnv> {
   const supervisors = new Map<string, FakeSupervisor>();
   const fake = await startFakeKubeApiServer({
     bookmarkIntervalMs: 200,
@@ -54,7 +54,7 @@ export async function kubeTestEnv(env: Record<string, string> = {}, fakeOpts: Fa
   const lost: SandboxLost[] = [];
   const instances: KubernetesSandboxes[] = [];
   const make = async () => {
-    const lap = await createKubernetesSandboxes(loadConfig(rawEnv), { logger, onLost: (e) => lost.push(e), inCluster: false });
+    const lap = await createKubernetesSandboxes(loadConfig(rawEnv), { logger, onLost: (e) => lost.push(e), inCluster: false, ...lapOpts });
     instances.push(lap);
     await lap.start();
     return lap;

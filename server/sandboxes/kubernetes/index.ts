@@ -23,7 +23,15 @@ export type { WarmTarget, WarmPoolStatus } from "./warm-pool";
  */
 export async function createKubernetesSandboxes(
   config: Pick<Config, "env" | "encryptionKey" | "containerEnv">,
-  opts: { logger?: Logger; kube?: KubeClient; onLost?: (event: SandboxLost) => void; inCluster?: boolean } = {},
+  opts: {
+    logger?: Logger;
+    kube?: KubeClient;
+    onLost?: (event: SandboxLost) => void;
+    inCluster?: boolean;
+    /** How often warm sandboxes past WARM_POOL_TTL_MINUTES are recycled (default 60 s; tests shorten both). */
+    recycleEveryMs?: number;
+    warmTtlMs?: number;
+  } = {},
 ) {
   const env = config.env;
   const kube = opts.kube ?? new KubeClient(await kubeAccessFrom(loadKubeConfig({ kubeconfigPath: env.K8S_KUBECONFIG, context: env.K8S_CONTEXT })));
@@ -61,6 +69,8 @@ export async function createKubernetesSandboxes(
     logger: opts.logger,
   });
   const listeners = new Set<(event: SandboxLost) => void>(opts.onLost ? [opts.onLost] : []);
+  const warmTtlMs = opts.warmTtlMs ?? env.WARM_POOL_TTL_MINUTES * 60_000;
+  let recycler: ReturnType<typeof setInterval> | undefined;
   const monitor = new PodMonitor({
     kube,
     namespace: env.K8S_NAMESPACE,
@@ -81,14 +91,22 @@ export async function createKubernetesSandboxes(
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    /** Ensures the default image's template and pool (sized WARM_POOL_SIZE) and starts the pod monitor. */
+    /** Ensures the default image's template and pool (sized WARM_POOL_SIZE), starts the pod monitor and TTL recycling. */
     async start() {
       await pools.ensure(env.K8S_HARNESS_IMAGE, env.WARM_POOL_SIZE);
       monitor.start();
+      // Idempotent across replicas: two LAPs deleting the same expired sandbox is a 404 for one of them.
+      recycler ??= setInterval(() => {
+        pools.recycleExpired(warmTtlMs).catch((err) => opts.logger?.warn({ err: (err as Error).message }, "warm sandbox recycling failed"));
+      }, opts.recycleEveryMs ?? 60_000);
     },
     reconcile: (isOwned: (h: SandboxHandle) => Promise<boolean> | boolean) =>
-      reconcileKubernetes({ kube, namespace: env.K8S_NAMESPACE, instance: env.K8S_INSTANCE, provider, pools, isOwned, warmTtlMs: env.WARM_POOL_TTL_MINUTES * 60_000, logger: opts.logger }),
-    close: () => monitor.stop(),
+      reconcileKubernetes({ kube, namespace: env.K8S_NAMESPACE, instance: env.K8S_INSTANCE, provider, pools, isOwned, warmTtlMs, logger: opts.logger }),
+    close: () => {
+      if (recycler) clearInterval(recycler);
+      recycler = undefined;
+      return monitor.stop();
+    },
   };
 }
 

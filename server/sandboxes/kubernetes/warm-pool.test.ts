@@ -71,3 +71,17 @@ describe("warm pools: LAP's WARM_POOL_* settings mapped onto SandboxWarmPool", (
     });
   });
 });
+
+describe("TTL recycling runs by itself once started", () => {
+  test("warm sandboxes older than the TTL are replaced without anyone calling recycleExpired", async () => {
+    const env = await kubeTestEnv({ WARM_POOL_SIZE: "1" }, { autoReadyMs: 10 }, { recycleEveryMs: 100, warmTtlMs: 300 });
+    try {
+      const [pool] = env.fake.objects("sandboxwarmpools");
+      const members = () => env.fake.objects("sandboxes").filter((s) => s.metadata.labels?.["agents.x-k8s.io/warm-pool-sandbox"] === pool!.metadata.name);
+      const first = (await eventually(() => members()[0])).metadata.name;
+      await eventually(() => members().length === 1 && members()[0]!.metadata.name !== first, 4000);
+    } finally {
+      await env.close();
+    }
+  }, 20_000);
+});
