@@ -34,6 +34,8 @@ export interface SupervisorHandler {
 export interface FakeKubeOptions extends ControllerOptions {
   /** Milliseconds between BOOKMARK events on open watches. */
   bookmarkIntervalMs?: number;
+  /** Authenticate by bearer token (an in-cluster service account) instead of a client certificate. */
+  bearerToken?: string;
   /** Handler for pods/{name}:{port}/proxy/*, chosen per pod (by uid: a replacement pod gets a new one). */
   supervisorFor?: (pod: Obj) => SupervisorHandler | undefined;
 }
@@ -217,11 +219,14 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
     port: 0,
     hostname: "127.0.0.1",
     idleTimeout: 0,
-    tls: { cert: tls.serverCert, key: tls.serverKey, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
+    tls: opts.bearerToken
+      ? { cert: tls.serverCert, key: tls.serverKey }
+      : { cert: tls.serverCert, key: tls.serverKey, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
     async fetch(req) {
       const url = new URL(req.url);
       let res: Response;
       try {
+        if (opts.bearerToken && req.headers.get("authorization") !== `Bearer ${opts.bearerToken}`) throw new StatusError(401, "Unauthorized", "Unauthorized");
         res = await handle(req, req.signal);
       } catch (err) {
         res = err instanceof StatusError ? statusResponse(err) : statusResponse(new StatusError(500, "InternalError", String(err)));

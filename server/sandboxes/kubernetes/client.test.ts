@@ -121,3 +121,36 @@ describe("watch reconnects", () => {
     expect(watchCalls.length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("in-cluster service account", () => {
+  test("token and CA come from the pod's service account files; a wrong token gets 401", async () => {
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const sa = await startFakeKubeApiServer({ bearerToken: "sa-token-123" });
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+    try {
+      const root = join(sa.tls.dir, "pod");
+      const dir = join(root, "var/run/secrets/kubernetes.io/serviceaccount");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "ca.crt"), sa.tls.ca);
+      writeFileSync(join(dir, "token"), "sa-token-123");
+      writeFileSync(join(dir, "namespace"), "lap-sandboxes");
+      process.env.KUBERNETES_SERVICE_HOST = "127.0.0.1";
+      process.env.KUBERNETES_SERVICE_PORT = new URL(sa.url).port;
+      const access = await kubeAccessFrom(loadKubeConfig({ inClusterRoot: root }));
+      expect(access.server).toBe(sa.url);
+      expect(await access.headers()).toEqual({ Authorization: "Bearer sa-token-123" });
+      const inCluster = new KubeClient(access);
+      expect((await inCluster.list(POD, "default")).items).toEqual([]);
+      writeFileSync(join(dir, "token"), "wrong");
+      const wrong = new KubeClient(await kubeAccessFrom(loadKubeConfig({ inClusterRoot: root })));
+      expect(await wrong.list(POD, "default").catch((e) => [e.status, e.reason])).toEqual([401, "Unauthorized"]);
+    } finally {
+      process.env.KUBERNETES_SERVICE_HOST = saved.host;
+      process.env.KUBERNETES_SERVICE_PORT = saved.port;
+      if (saved.host === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
+      if (saved.port === undefined) delete process.env.KUBERNETES_SERVICE_PORT;
+      await sa.close();
+    }
+  });
+});

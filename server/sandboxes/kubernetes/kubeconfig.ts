@@ -17,12 +17,14 @@ export interface KubeConfigSource {
   /** Path to a kubeconfig file; unset: in-cluster service account when present, else the default chain. */
   kubeconfigPath?: string;
   context?: string;
+  /** Where the service account files live (tests; in a pod it is `/`). */
+  inClusterRoot?: string;
 }
 
 export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   const kc = new KubeConfig();
   if (source.kubeconfigPath) kc.loadFromFile(source.kubeconfigPath);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster(source.inClusterRoot);
   else kc.loadFromDefault();
   if (source.context) kc.setCurrentContext(source.context);
   if (!kc.getCurrentCluster()) throw new Error("kubeconfig has no current cluster (set K8S_KUBECONFIG or K8S_CONTEXT)");
