@@ -109,7 +109,9 @@ export class FakeAgentSandboxController {
     }
     for (const extra of members.slice(want)) this.store.delete("sandboxes", ns, extra.metadata.name);
     const ready = members.slice(0, want).filter((s) => s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length;
-    this.store.mutate("sandboxwarmpools", ns, poolName, (p) => (p.status = { replicas: Math.min(members.length, want), readyReplicas: ready, selector: `${AS.warm}=${poolName}`, observedGeneration: p.metadata.generation }), { status: true });
+    const status = { replicas: Math.min(members.length, want), readyReplicas: ready, selector: `${AS.warm}=${poolName}`, observedGeneration: pool.metadata.generation };
+    // Only real changes: a status write is itself an event that brings the pool back here.
+    if (JSON.stringify(status) !== JSON.stringify(pool.status)) this.store.mutate("sandboxwarmpools", ns, poolName, (p) => (p.status = status), { status: true });
   }
 
   private reconcileClaim(ns: string, claimName: string) {
