@@ -91,3 +91,14 @@ describe("supervisor reached by pod IP (LAP inside the cluster)", () => {
     }
   }, 20_000);
 });
+
+describe("label values", () => {
+  test("harness names become valid label values", async () => {
+    const { labelValue } = await import("./provider");
+    const valid = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+    for (const [input, out] of [["opencode", "opencode"], ["claude code/v2", "claude-code-v2"], ["-x-", "x"], ["!!!", "unknown"], ["a".repeat(70) + "-", "a".repeat(63)]] as const) {
+      expect(labelValue(input)).toBe(out);
+      expect(labelValue(input)).toMatch(valid);
+    }
+  });
+});

@@ -47,6 +47,13 @@ interface Sealed {
 
 const labelSafe = (v: string) => createHash("sha256").update(v).digest("hex").slice(0, 16);
 
+/** A valid label value (≤63 chars, alphanumeric at both ends, `-_.` inside) that still reads like the input. */
+export const labelValue = (v: string) =>
+  v
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "") || "unknown";
+
 export class KubernetesSandboxProvider implements SandboxProvider {
   readonly name = "kubernetes" as const;
   /** Tells the generic warm pool that this platform keeps its own pool: size it, do not pre-create. */
@@ -83,7 +90,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const claim = await this.deps.kube.create<KubeObject>(SANDBOX_CLAIM, this.ns, {
       metadata: {
         name: id,
-        labels: { ...labels, [LAP.harness]: spec.harness.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 63) },
+        labels: { ...labels, [LAP.harness]: labelValue(spec.harness) },
         annotations: {
           [LAP.supervisorToken]: this.deps.secretBox.encrypt(JSON.stringify(sealed)),
           [LAP.specLabels]: JSON.stringify(spec.labels ?? {}),
