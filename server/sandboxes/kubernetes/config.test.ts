@@ -102,3 +102,23 @@ describe("label values", () => {
     }
   });
 });
+
+describe("service access (LAP in the cluster, by the headless Service's name)", () => {
+  test("the template asks agent-sandbox for a Service and connect uses status.serviceFQDN with the token", async () => {
+    const { supervisorConnection } = await import("./supervisor");
+    expect(buildTemplate("img:1", settings({ service: true })).template.spec.service).toBe(true);
+    expect(buildTemplate("img:1", settings()).template.spec.service).toBeUndefined();
+    const conn = supervisorConnection({
+      access: "service",
+      kube: {} as never,
+      namespace: "lap-sandboxes",
+      port: 8080,
+      pod: { metadata: { name: "sb-1" }, status: { podIP: "10.0.0.7" } },
+      sandbox: { metadata: { name: "sb-1" }, status: { serviceFQDN: "sb-1.lap-sandboxes.svc.cluster.local" } },
+      token: "tok",
+    });
+    expect(conn.baseUrl).toBe("http://sb-1.lap-sandboxes.svc.cluster.local:8080");
+    const podIp = supervisorConnection({ access: "pod-ip", kube: {} as never, namespace: "n", port: 8080, pod: { metadata: { name: "p" }, status: { podIP: "fd00::7" } }, sandbox: { metadata: { name: "p" } }, token: "t" });
+    expect(podIp.baseUrl).toBe("http://[fd00::7]:8080");
+  });
+});
