@@ -43,7 +43,7 @@ export class PodMonitor {
         for await (const ev of gen) {
           if (ev.type === "RELISTED") {
             const present = new Set(ev.items.map((p) => p.metadata.uid!));
-            for (const [uid, s] of this.serving) if (!present.has(uid)) this.lost(uid, s.id, s.name, "pod deleted");
+            for (const [uid, s] of this.serving) if (!present.has(uid)) this.lost(uid, s.id, s.name, "pod deleted", true);
             for (const p of ev.items) this.observe(p, false);
           } else this.observe(ev.object, ev.type === "DELETED");
         }
@@ -69,14 +69,17 @@ export class PodMonitor {
         : problem?.fatal
           ? problem.message
           : null;
-    if (reason) this.lost(uid, id, pod.metadata.name, reason);
+    if (reason) this.lost(uid, id, pod.metadata.name, reason, deleted || Boolean(pod.metadata.deletionTimestamp));
   }
 
-  private lost(uid: string, id: string, pod: string, reason: string) {
+  /** `gone`: the pod is deleted or terminating, so waitReady must wait for its replacement (a crash-looping pod may still recover). */
+  private lost(uid: string, id: string, pod: string, reason: string, gone: boolean) {
     this.serving.delete(uid);
-    let set = this.deps.lostPods.get(id);
-    if (!set) this.deps.lostPods.set(id, (set = new Set()));
-    set.add(uid);
+    if (gone) {
+      let set = this.deps.lostPods.get(id);
+      if (!set) this.deps.lostPods.set(id, (set = new Set()));
+      set.add(uid);
+    }
     void this.deps.get(id).then(
       (handle) => {
         // A pod that goes because LAP stopped or destroyed its sandbox is not a loss.

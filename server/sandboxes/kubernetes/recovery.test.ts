@@ -54,6 +54,11 @@ describe("pod loss and LAP restarts", () => {
     const lost = await eventually(() => t.lost.find((l) => l.id === r.id));
     expect(lost.reason).toContain("keeps crashing");
     expect(lost.handle).toMatchObject({ state: "failed", error: expect.stringContaining("CrashLoopBackOff") });
+    // The kubelet restarts the container; once it serves again the same pod is ready (it was never gone).
+    const uid = t.fake.store.get("pods", "default", r.info.pod as string)!.metadata.uid;
+    t.fake.drive(r.info.pod as string, "ready");
+    const back = await t.lap.provider.waitReady(r.id, { timeoutMs: 3000 });
+    expect(t.fake.store.get("pods", "default", back.info.pod as string)!.metadata.uid).toBe(uid);
     await t.lap.provider.destroy(r.id);
   });
 
