@@ -110,6 +110,27 @@ describe("the Kubernetes API itself failing", () => {
     expect(t.fake.objects("sandboxclaims").length).toBe(before);
   });
 
+  test("RBAC forbidding the claim watch or the pod list → waitReady fails as unavailable, does not hang", async () => {
+    const h = await t.lap.provider.create(spec("ws-nowatch"));
+    t.fake.forbid.add("watch sandboxclaims");
+    try {
+      const err = await t.lap.provider.waitReady(h.id, { timeoutMs: 3000 }).catch((e) => e);
+      // (Read the message first: bun's toMatchObject with an asymmetric matcher overwrites it on Error objects.)
+      const message = String(err.message);
+      expect(err.reason).toBe("unavailable");
+      expect(message).toContain(`watching sandbox ${h.id} failed`);
+      expect(message).toContain("cannot watch resource");
+      t.fake.forbid.clear();
+      t.fake.forbid.add("list pods");
+      const err2 = await t.lap.provider.waitReady(h.id, { timeoutMs: 3000 }).catch((e) => e);
+      expect(err2).toMatchObject({ reason: "unavailable", message: expect.stringContaining("403 Forbidden") });
+      expect(await t.lap.provider.bind(h.id, { sessionId: "s", agentId: "a", gatewayKey: "k", gatewayBaseUrl: "http://lap", model: "m" }).catch((e) => e.reason)).toBe("unavailable");
+    } finally {
+      t.fake.forbid.clear();
+      await t.lap.provider.destroy(h.id);
+    }
+  });
+
   test("API server unreachable → create fails as unavailable naming the server", async () => {
     const { KubeClient } = await import("./client");
     const { KubernetesSandboxProvider } = await import("./provider");

@@ -69,15 +69,19 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     return this.deps.namespace;
   }
 
-  async create(spec: SandboxSpec): Promise<SandboxHandle> {
+  /** API server down, RBAC missing, CRDs not installed: a SandboxError with the reason, never a bare fetch error. */
+  private async guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.createClaim(spec);
+      return await fn();
     } catch (err) {
       if (err instanceof SandboxError) throw err;
-      // API server down, RBAC missing, CRDs not installed: a clear reason instead of a bare fetch error.
       const detail = err instanceof KubeApiError ? `${err.status} ${err.reason}: ${err.message}` : (err as Error).message;
-      throw new SandboxError("unavailable", `Kubernetes API at ${this.deps.kube.server} refused to create a sandbox (${detail})`);
+      throw new SandboxError("unavailable", `Kubernetes API at ${this.deps.kube.server} refused to ${what} (${detail})`);
     }
+  }
+
+  create(spec: SandboxSpec): Promise<SandboxHandle> {
+    return this.guarded("create a sandbox", () => this.createClaim(spec));
   }
 
   private async createClaim(spec: SandboxSpec): Promise<SandboxHandle> {
@@ -96,6 +100,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
           [LAP.specLabels]: JSON.stringify(spec.labels ?? {}),
           "lap.dev/workspace-id": spec.workspaceId,
           "lap.dev/image": image,
+          "lap.dev/harness": spec.harness,
         },
       },
       spec: { warmPoolRef: { name: pool }, additionalPodMetadata: { labels }, lifecycle: { shutdownPolicy: "Delete" } },
@@ -103,7 +108,11 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     return this.handle(claim, null, null);
   }
 
-  async waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {
+  waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {
+    return this.guarded(`wait for sandbox ${id}`, () => this.waitReadyInner(id, opts));
+  }
+
+  private async waitReadyInner(id: string, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<SandboxHandle> {
     const { claim, sandbox } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     if (sandbox?.spec?.operatingMode === "Suspended") await this.deps.kube.mergePatch(SANDBOX, this.ns, sandbox.metadata.name, { spec: { operatingMode: "Running" } });
@@ -121,14 +130,18 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     return this.handle(ready.claim, sb, ready.pod);
   }
 
-  async bind(id: string, binding: SandboxBinding): Promise<void> {
+  bind(id: string, binding: SandboxBinding): Promise<void> {
+    return this.guarded(`bind sandbox ${id}`, () => this.bindInner(id, binding));
+  }
+
+  private async bindInner(id: string, binding: SandboxBinding): Promise<void> {
     const { claim } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     const sealed = this.unseal(claim);
     const conn = await this.connect(id);
     const body = {
       sandboxId: id,
-      harness: claim.metadata.labels?.[LAP.harness],
+      harness: claim.metadata.annotations?.["lap.dev/harness"] ?? claim.metadata.labels?.[LAP.harness],
       workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"],
       supervisorToken: sealed.token,
       ...binding,
@@ -142,7 +155,11 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: bind answered HTTP ${res.status} ${text.slice(0, 200)}`);
   }
 
-  async connect(id: string): Promise<SupervisorConnection> {
+  connect(id: string): Promise<SupervisorConnection> {
+    return this.guarded(`connect to sandbox ${id}`, () => this.connectInner(id));
+  }
+
+  private async connectInner(id: string): Promise<SupervisorConnection> {
     const { claim, sandbox, pod } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     if (!sandbox || !podServing(pod)) throw new SandboxError("unavailable", `sandbox ${id} has no serving pod`);
@@ -150,10 +167,12 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   }
 
   /** Suspends the Sandbox (pod removed, workspace volume kept); waitReady resumes it. */
-  async stop(id: string): Promise<void> {
-    const { claim, sandbox } = await this.parts(id);
-    if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
-    if (sandbox) await this.deps.kube.mergePatch(SANDBOX, this.ns, sandbox.metadata.name, { spec: { operatingMode: "Suspended" } });
+  stop(id: string): Promise<void> {
+    return this.guarded(`stop sandbox ${id}`, async () => {
+      const { claim, sandbox } = await this.parts(id);
+      if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
+      if (sandbox) await this.deps.kube.mergePatch(SANDBOX, this.ns, sandbox.metadata.name, { spec: { operatingMode: "Suspended" } });
+    });
   }
 
   /**
