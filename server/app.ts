@@ -13,6 +13,8 @@ import { requestContext } from "./http/request-context";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
 import { createMcpModule, mcpRoutes } from "./mcp";
+import { kubernetesRoutes } from "./sandboxes/kubernetes/routes";
+import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 import { settingsRoutes } from "./settings";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
@@ -22,6 +24,8 @@ export interface AppDeps {
   database: Database;
   logger: Logger;
   rawEnv?: Record<string, string | undefined>;
+  /** Set when LAP_SANDBOX=kubernetes (createKubernetesSandboxes). */
+  kubernetes?: KubernetesSandboxes;
   uiDist?: string;
 }
 
@@ -40,6 +44,7 @@ export function createApp(deps: AppDeps) {
     .use(authRoutes({ auth, guard, uiUsername: deps.config.env.UI_USERNAME, secureCookies }))
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
+    .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
     .use(docsRoutes({ guard, version: deps.config.version }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))

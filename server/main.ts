@@ -5,6 +5,7 @@ import type { Database } from "./db/client";
 import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import { createLogger, type Logger } from "./lib/logger";
+import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 
 export interface RunningLap {
   url: string;
@@ -21,18 +22,37 @@ const USAGE_FLUSH_MS = 15_000;
 export async function startLap(rawEnv: Record<string, string | undefined> = process.env): Promise<RunningLap> {
   const config = loadConfig(rawEnv);
   const logger = createLogger(config.env.LOG_LEVEL, { version: config.version });
-  const database = await openDatabase(config);
+  // LAP_SANDBOX=kubernetes: sessions run in agent-sandbox pods (docs/kubernetes.md); checked before the
+  // database opens, so a wrong kubeconfig fails the start at once, not the first session.
+  let kubernetes: KubernetesSandboxes | undefined;
+  if (rawEnv.LAP_SANDBOX === "kubernetes") {
+    try {
+      // Loaded only when chosen: @kubernetes/client-node is not part of every start.
+      const { createKubernetesSandboxes } = await import("./sandboxes/kubernetes");
+      kubernetes = await createKubernetesSandboxes(config, { logger });
+      await kubernetes.start();
+    } catch (err) {
+      await kubernetes?.close();
+      throw new Error(`LAP_SANDBOX=kubernetes: the cluster is not usable: ${(err as Error).message}. Check K8S_KUBECONFIG, K8S_NAMESPACE and that agent-sandbox (v1beta1, --extensions) is installed.`);
+    }
+  }
+  const database = await openDatabase(config).catch(async (err) => {
+    await kubernetes?.close();
+    throw err;
+  });
   try {
     const { applied } = await migrate(database);
     if (applied.length) logger.info({ applied: applied.length }, "migrations applied");
   } catch (err) {
     await database.close();
+    await kubernetes?.close();
     throw err;
   }
-  const { app, services } = createApp({ config, database, logger, rawEnv });
+  const { app, services } = createApp({ config, database, logger, rawEnv, kubernetes });
   // A bad LAP_GATEWAY_CONFIG stops the start with its message, rather than failing the first model call.
   await services.gateway.ready()?.catch(async (err) => {
     await database.close();
+    await kubernetes?.close();
     throw err;
   });
   app.listen({
@@ -53,6 +73,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   const stop = () =>
     (stopped ??= (async () => {
       clearInterval(flush);
+      await kubernetes?.close();
       await server.stop();
       await services.mcp.close().catch(() => {});
       await services.auth.flushUsage().catch(() => {});

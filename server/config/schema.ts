@@ -87,6 +87,18 @@ export const envSchema = z.object({
   K8S_HARNESS_IMAGE_CLAUDE_SDK: optionalString.meta(plain("Image for the claude-agent-sdk harness.", "Kubernetes")),
   K8S_HARNESS_IMAGE_CLAUDE_CODE: optionalString.meta(plain("Image for the claude-code harness.", "Kubernetes")),
   K8S_HARNESS_IMAGE_CODEX: optionalString.meta(plain("Image for the codex harness.", "Kubernetes")),
+  K8S_KUBECONFIG: optionalString.meta(plain("Kubeconfig file for LAP_SANDBOX=kubernetes. Unset: the in-cluster service account when running in a pod, else KUBECONFIG / ~/.kube/config.", "Kubernetes")),
+  K8S_CONTEXT: optionalString.meta(plain("Kubeconfig context to use (default: the file's current-context).", "Kubernetes")),
+  K8S_SANDBOX_READY_TIMEOUT_SECONDS: intFromEnv(180, 5).meta(plain("How long a claimed sandbox may take to become ready before the session fails with the reason (image pull, crash loop, unschedulable).", "Kubernetes")),
+  K8S_SUPERVISOR_ACCESS: z
+    .enum(["auto", "pod-ip", "service", "apiserver-proxy"])
+    .default("auto")
+    .meta(plain("How LAP reaches the supervisor in a sandbox pod: pod-ip or service (LAP in the cluster), apiserver-proxy (LAP outside, local development). auto: pod-ip in a pod, apiserver-proxy outside.", "Kubernetes")),
+  K8S_SUPERVISOR_PORT: intFromEnv(8080, 1).meta(plain("Port of the supervisor's HTTP API inside the sandbox container.", "Kubernetes")),
+  K8S_WORKSPACE_STORAGE_CLASS: optionalString.meta(plain("StorageClass for a per-sandbox workspace volume that survives pod loss. Unset: emptyDir (a lost pod's workspace is re-cloned and the history replayed).", "Kubernetes")),
+  K8S_WORKSPACE_SIZE: z.string().regex(/^[0-9]+(Mi|Gi|Ti)$/, "must be a quantity such as 10Gi").default("10Gi").meta(plain("Size of the workspace volume when K8S_WORKSPACE_STORAGE_CLASS is set.", "Kubernetes")),
+  K8S_INSTANCE: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS label such as lap-prod").default("lap").meta(plain("Label value marking this LAP's objects, so two installations can share a namespace without reaping each other's sandboxes.", "Kubernetes")),
+  K8S_RUNTIME_CLASS: optionalString.meta(plain("RuntimeClass for sandbox pods (for example gvisor or kata). Unset: the cluster default.", "Kubernetes")),
 
   LAP_MCP_TIMEOUT_MS: intFromEnv(60_000, 100).meta(plain("Default time an upstream MCP request may take before the caller gets a timeout error (per-server timeout_ms overrides).", "MCP")),
   LAP_MCP_CONNECT_TIMEOUT_MS: intFromEnv(15_000, 100).meta(plain("Time allowed to start or connect to an upstream MCP server.", "MCP")),

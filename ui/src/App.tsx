@@ -7,6 +7,7 @@ import { ApiKeys } from "./pages/ApiKeys";
 import { GatewayKeys } from "./pages/GatewayKeys";
 import { GatewayLogs } from "./pages/GatewayLogs";
 import { GatewayModels } from "./pages/GatewayModels";
+import { Kubernetes } from "./pages/Kubernetes";
 import { Login } from "./pages/Login";
 import { McpServers } from "./pages/McpServers";
 import { System } from "./pages/System";
@@ -62,6 +63,7 @@ export function App() {
           <Route path="/gateway/keys" component={GatewayKeys} />
           <Route path="/gateway/logs" component={GatewayLogs} />
           <Route path="/mcp-servers" component={McpServers} />
+          <Route path="/kubernetes" component={Kubernetes} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

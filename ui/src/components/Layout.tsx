@@ -20,6 +20,7 @@ export const NAV: NavItem[] = [
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },
   { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
+  { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {

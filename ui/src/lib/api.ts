@@ -2,6 +2,7 @@
 import type { ApiKeyView, CreateKeyInput } from "../../../server/auth/model";
 import type { CreateServerInput, GrantView, ServerView, ToolCallView } from "../../../server/mcp/model";
 import type { SystemInfo } from "../../../server/settings/model";
+import type { KubernetesStatus } from "../../../server/sandboxes/kubernetes/model";
 
 export type { ApiKeyView, CreateKeyInput, SystemInfo };
 export type { CreateServerInput, GrantView, ServerView, ToolCallView };
@@ -19,6 +20,7 @@ export interface McpHealth {
   last_connected_at: string | null;
   recent_errors: { at: string; message: string }[];
 }
+export type { KubernetesStatus };
 export interface Me {
   name: string;
   role: "admin" | "user";
@@ -90,5 +92,9 @@ export const api = {
     revokeGrant: (id: string) => request<{ ok: true }>("DELETE", `/api/mcp/grants/${encodeURIComponent(id)}`),
     calls: (server?: string) => request<{ data: ToolCallView[] }>("GET", `/api/mcp/calls?limit=50${server ? `&server=${encodeURIComponent(server)}` : ""}`).then((r) => r.data),
     oauthStart: (id: string) => request<{ authorization_url: string; redirect_uri: string }>("POST", `/api/mcp/servers/${encodeURIComponent(id)}/oauth/start`),
+  kubernetes: {
+    status: () => request<KubernetesStatus>("GET", "/api/sandboxes/kubernetes"),
+    scalePool: (name: string, replicas: number) =>
+      request<{ name: string; replicas: number }>("POST", `/api/sandboxes/kubernetes/warm-pools/${encodeURIComponent(name)}/scale`, { replicas }),
   },
 };

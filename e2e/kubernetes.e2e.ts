@@ -1,0 +1,91 @@
+import { expect, test } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { MASTER_KEY, shot } from "./support";
+
+// The Kubernetes page against a real LAP process started with LAP_SANDBOX=kubernetes and a kubeconfig
+// for the fake API server (TLS, client certificate), which runs as its own Bun process. That process
+// also plays a second LAP replica and starts two sandboxes: one ready, one whose image cannot be pulled.
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const BUN = join(ROOT, ".tools/node_modules/.bin/bun");
+const PORT = 40000 + Math.floor(Math.random() * 1000);
+const BASE = `http://127.0.0.1:${PORT}`;
+const ENV = {
+  ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64"),
+  MASTER_KEY,
+  WARM_POOL_SIZE: "2",
+  K8S_IMAGE_PULL_POLICY: "IfNotPresent",
+  K8S_HARNESS_IMAGE_CODEX: "registry.invalid/codex:missing",
+  K8S_SUPERVISOR_ACCESS: "apiserver-proxy",
+};
+const children: ChildProcess[] = [];
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  const cluster = spawn(BUN, ["test/support/fake-kube-cluster.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...ENV, SEED_SANDBOXES: "1", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-seed-")) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(cluster);
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: cluster.stdout! }).once("line", resolve);
+    cluster.once("exit", (code) => reject(new Error(`fake cluster exited ${code}`)));
+  });
+  const { kubeconfig } = JSON.parse(first) as { kubeconfig: string };
+  const lap = spawn(BUN, ["bin/lap.ts", "up"], {
+    cwd: ROOT,
+    env: { ...process.env, ...ENV, PORT: String(PORT), HOST: "127.0.0.1", LOG_LEVEL: "warn", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-")), LAP_SANDBOX: "kubernetes", K8S_KUBECONFIG: kubeconfig },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  children.push(lap);
+  for (let i = 0; i < 750; i++) {
+    const ok = await fetch(`${BASE}/health/readiness`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("LAP with LAP_SANDBOX=kubernetes did not become ready");
+});
+
+test.afterAll(() => {
+  for (const c of children.reverse()) c.kill("SIGTERM");
+});
+
+test("Kubernetes page: provider, pods, nodes, phases, warm pools; scale a pool", async ({ page }) => {
+  await page.goto(`${BASE}/login`);
+  await page.getByLabel("Master key or admin API key").fill(MASTER_KEY);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "System" })).toBeVisible();
+  await page.getByRole("link", { name: /Kubernetes/ }).click();
+  await expect(page.getByRole("heading", { name: "Kubernetes", exact: true })).toBeVisible();
+
+  await expect(page.getByTestId("k8s-provider")).toHaveText("kubernetes");
+  await expect(page.getByTestId("k8s-namespace")).toHaveText("default");
+  const rows = page.getByTestId("k8s-sandbox-row");
+  await expect(rows).toHaveCount(2);
+  const ready = rows.filter({ hasText: "ws-demo-ready" });
+  await expect(ready).toContainText("ready");
+  await expect(ready).toContainText("kind-worker");
+  await expect(ready).toContainText("Running");
+  await expect(ready).toContainText("warm");
+  await expect(page.getByTestId("k8s-sandbox-error")).toContainText('image "registry.invalid/codex:missing" cannot be pulled');
+
+  const pool = page.getByTestId("k8s-pool-row").filter({ hasText: "opencode-sandbox:dev" });
+  await expect(pool.getByTestId("k8s-pool-ready")).toHaveText("2/2");
+  await shot(page, "kubernetes");
+
+  // A wrong number is refused with the field's message, and the pool keeps its size.
+  await pool.getByLabel(/Replicas of/).fill("-1");
+  await pool.getByRole("button", { name: "Set" }).click();
+  await expect(pool.getByRole("alert")).toContainText("replicas must be 0 or more");
+  await expect(pool.getByTestId("k8s-pool-ready")).toHaveText("2/2");
+
+  await pool.getByLabel(/Replicas of/).fill("3");
+  await pool.getByRole("button", { name: "Set" }).click();
+  await expect(pool.getByTestId("k8s-pool-ready")).toHaveText("3/3", { timeout: 10_000 });
+  await shot(page, "kubernetes-scaled");
+});

@@ -1,0 +1,277 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { SecretBox } from "../../lib/crypto";
+import type { Logger } from "../../lib/logger";
+import {
+  SandboxError,
+  type SandboxBinding,
+  type SandboxHandle,
+  type SandboxProvider,
+  type SandboxSpec,
+  type SandboxState,
+  type SupervisorConnection,
+} from "../provider";
+import { KubeApiError, type KubeClient } from "./client";
+import { diagnosePod, podServing } from "./diagnose";
+import { waitForClaim } from "./readiness";
+import { AS, conditionOf, LAP, POD, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
+import { supervisorConnection, type SupervisorAccess } from "./supervisor";
+import { KubernetesWarmPools } from "./warm-pool";
+
+/**
+ * The `kubernetes` SandboxProvider: one SandboxClaim per sandbox against the warm pool of its harness
+ * image. The claim carries no env (that would force a cold start); identity, keys and per-session env go
+ * to the supervisor by `bind` after the claim. The claim name is the sandbox id, random per create, so a
+ * new session can never land on an old, terminating pod that had a fixed name.
+ */
+export interface KubernetesProviderDeps {
+  kube: KubeClient;
+  namespace: string;
+  pools: KubernetesWarmPools;
+  access: SupervisorAccess;
+  supervisorPort: number;
+  readyTimeoutMs: number;
+  pullPolicy: string;
+  secretBox: SecretBox;
+  /** Label value that scopes this LAP installation's objects in a shared namespace. */
+  instance: string;
+  /** CONTAINER_ENV_* already baked into templates; the rest of a spec's env goes through bind. */
+  containerEnv: Record<string, string>;
+  workspacePersistent: boolean;
+  logger?: Logger;
+}
+
+interface Sealed {
+  token: string;
+  env: Record<string, string>;
+}
+
+const labelSafe = (v: string) => createHash("sha256").update(v).digest("hex").slice(0, 16);
+
+/** A valid label value (≤63 chars, alphanumeric at both ends, `-_.` inside) that still reads like the input. */
+export const labelValue = (v: string) =>
+  v
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "") || "unknown";
+
+export class KubernetesSandboxProvider implements SandboxProvider {
+  readonly name = "kubernetes" as const;
+  /** Tells the generic warm pool that this platform keeps its own pool: size it, do not pre-create. */
+  readonly externalWarmPool: KubernetesWarmPools;
+  /** Pod uids seen dead per sandbox: waitReady waits for their replacement. */
+  readonly lostPods = new Map<string, Set<string>>();
+
+  constructor(private readonly deps: KubernetesProviderDeps) {
+    this.externalWarmPool = deps.pools;
+  }
+
+  private get ns() {
+    return this.deps.namespace;
+  }
+
+  /** API server down, RBAC missing, CRDs not installed: a SandboxError with the reason, never a bare fetch error. */
+  private async guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof SandboxError) throw err;
+      const detail = err instanceof KubeApiError ? `${err.status} ${err.reason}: ${err.message}` : (err as Error).message;
+      throw new SandboxError("unavailable", `Kubernetes API at ${this.deps.kube.server} refused to ${what} (${detail})`);
+    }
+  }
+
+  create(spec: SandboxSpec): Promise<SandboxHandle> {
+    return this.guarded("create a sandbox", () => this.createClaim(spec));
+  }
+
+  private async createClaim(spec: SandboxSpec): Promise<SandboxHandle> {
+    const image = this.deps.pools.imageFor(spec.harness, spec.image);
+    const pool = await this.deps.pools.ensure(image);
+    const id = `lap-${randomBytes(6).toString("hex")}`;
+    const extraEnv = Object.fromEntries(Object.entries(spec.env).filter(([k, v]) => this.deps.containerEnv[k] !== v));
+    const sealed: Sealed = { token: randomBytes(24).toString("base64url"), env: extraEnv };
+    const labels = { [LAP.managed]: "true", [LAP.instance]: this.deps.instance, [LAP.sandboxId]: id, [LAP.workspace]: labelSafe(spec.workspaceId) };
+    const claim = await this.deps.kube.create<KubeObject>(SANDBOX_CLAIM, this.ns, {
+      metadata: {
+        name: id,
+        labels: { ...labels, [LAP.harness]: labelValue(spec.harness) },
+        annotations: {
+          [LAP.supervisorToken]: this.deps.secretBox.encrypt(JSON.stringify(sealed)),
+          [LAP.specLabels]: JSON.stringify(spec.labels ?? {}),
+          "lap.dev/workspace-id": spec.workspaceId,
+          "lap.dev/image": image,
+          "lap.dev/harness": spec.harness,
+        },
+      },
+      spec: { warmPoolRef: { name: pool }, additionalPodMetadata: { labels }, lifecycle: { shutdownPolicy: "Delete" } },
+    });
+    return this.handle(claim, null, null);
+  }
+
+  waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {
+    return this.guarded(`wait for sandbox ${id}`, () => this.waitReadyInner(id, opts));
+  }
+
+  private async waitReadyInner(id: string, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<SandboxHandle> {
+    const { claim, sandbox } = await this.parts(id);
+    if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
+    if (sandbox?.spec?.operatingMode === "Suspended") await this.deps.kube.mergePatch(SANDBOX, this.ns, sandbox.metadata.name, { spec: { operatingMode: "Running" } });
+    const ready = await waitForClaim({
+      kube: this.deps.kube,
+      namespace: this.ns,
+      id,
+      timeoutMs: opts.timeoutMs ?? this.deps.readyTimeoutMs,
+      signal: opts.signal,
+      pullPolicy: this.deps.pullPolicy,
+      ignorePodUids: this.lostPods.get(id),
+    });
+    const sb = await this.deps.kube.find<KubeObject>(SANDBOX, this.ns, ready.claim.status?.sandbox?.name ?? ready.pod.metadata.name);
+    this.deps.logger?.info({ sandbox: id, pod: ready.pod.metadata.name, launch: sb?.metadata.labels?.[AS.launchType] }, "kubernetes sandbox ready");
+    return this.handle(ready.claim, sb, ready.pod);
+  }
+
+  bind(id: string, binding: SandboxBinding): Promise<void> {
+    return this.guarded(`bind sandbox ${id}`, () => this.bindInner(id, binding));
+  }
+
+  private async bindInner(id: string, binding: SandboxBinding): Promise<void> {
+    const { claim } = await this.parts(id);
+    if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
+    const sealed = this.unseal(claim);
+    const conn = await this.connect(id);
+    const body = {
+      sandboxId: id,
+      harness: claim.metadata.annotations?.["lap.dev/harness"] ?? claim.metadata.labels?.[LAP.harness],
+      workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"],
+      supervisorToken: sealed.token,
+      ...binding,
+      env: { ...sealed.env, ...binding.env },
+    };
+    const res = await conn.fetch(`${conn.baseUrl}/lap/bind`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).catch((err) => {
+      throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable for bind: ${(err as Error).message}`);
+    });
+    const text = await res.text();
+    if (res.status === 409) throw new SandboxError("failed", `sandbox ${id} is already bound to another session`);
+    if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: bind answered HTTP ${res.status} ${text.slice(0, 200)}`);
+  }
+
+  connect(id: string): Promise<SupervisorConnection> {
+    return this.guarded(`connect to sandbox ${id}`, () => this.connectInner(id));
+  }
+
+  private async connectInner(id: string): Promise<SupervisorConnection> {
+    const { claim, sandbox, pod } = await this.parts(id);
+    if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
+    if (!sandbox || !podServing(pod)) throw new SandboxError("unavailable", `sandbox ${id} has no serving pod`);
+    return supervisorConnection({ access: this.deps.access, kube: this.deps.kube, namespace: this.ns, port: this.deps.supervisorPort, pod: pod!, sandbox, token: this.unseal(claim).token });
+  }
+
+  /** Suspends the Sandbox (pod removed, workspace volume kept); waitReady resumes it. */
+  stop(id: string): Promise<void> {
+    return this.guarded(`stop sandbox ${id}`, async () => {
+      const { claim, sandbox } = await this.parts(id);
+      if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
+      if (sandbox) await this.deps.kube.mergePatch(SANDBOX, this.ns, sandbox.metadata.name, { spec: { operatingMode: "Suspended" } });
+    });
+  }
+
+  /**
+   * Deletes the claim; agent-sandbox cascades to the Sandbox, its pod, Service and volume claims. The
+   * workspace volume goes with it on this provider (recovery re-clones and replays), whatever dropWorkspace says.
+   */
+  async destroy(id: string, _opts: { dropWorkspace?: boolean } = {}): Promise<void> {
+    await this.deps.kube.delete(SANDBOX_CLAIM, this.ns, id);
+    this.lostPods.delete(id);
+  }
+
+  async get(id: string): Promise<SandboxHandle | null> {
+    const { claim, sandbox, pod } = await this.parts(id);
+    return claim ? this.handle(claim, sandbox, pod) : null;
+  }
+
+  async list(): Promise<SandboxHandle[]> {
+    const sel = `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}`;
+    const [claims, sandboxes, pods] = await Promise.all([
+      this.deps.kube.list(SANDBOX_CLAIM, this.ns, { labelSelector: sel }),
+      this.deps.kube.list(SANDBOX, this.ns),
+      this.deps.kube.list(POD, this.ns, { labelSelector: sel }),
+    ]);
+    return claims.items.map((c) => {
+      const sbName = sandboxNameOf(c);
+      const sb = sandboxes.items.find((s) => s.metadata.name === sbName) ?? null;
+      const pod = pickPod(pods.items.filter((p) => p.metadata.labels?.[LAP.sandboxId] === c.metadata.name));
+      return this.handle(c, sb, pod);
+    });
+  }
+
+  /** Claim, its Sandbox and the current pod (a live one preferred over a terminating one). */
+  async parts(id: string): Promise<{ claim: KubeObject | null; sandbox: KubeObject | null; pod: KubeObject | null }> {
+    const claim = await this.deps.kube.find<KubeObject>(SANDBOX_CLAIM, this.ns, id);
+    if (!claim) return { claim: null, sandbox: null, pod: null };
+    const sbName = sandboxNameOf(claim);
+    const [sandbox, pods] = await Promise.all([
+      sbName ? this.deps.kube.find<KubeObject>(SANDBOX, this.ns, sbName) : Promise.resolve(null),
+      this.deps.kube.list(POD, this.ns, { labelSelector: `${LAP.sandboxId}=${id}` }),
+    ]);
+    let pod = pickPod(pods.items);
+    if (!pod && sandbox) pod = await this.deps.kube.find<KubeObject>(POD, this.ns, sandbox.metadata.annotations?.[AS.podName] ?? sandbox.metadata.name);
+    return { claim, sandbox, pod };
+  }
+
+  private unseal(claim: KubeObject): Sealed {
+    const raw = claim.metadata.annotations?.[LAP.supervisorToken];
+    if (!raw) throw new SandboxError("failed", `sandbox ${claim.metadata.name} has no supervisor token (not created by LAP?)`);
+    try {
+      return JSON.parse(this.deps.secretBox.decrypt(raw)) as Sealed;
+    } catch (err) {
+      throw new SandboxError("failed", `sandbox ${claim.metadata.name}: supervisor token cannot be decrypted (${(err as Error).message}); was ENCRYPTION_KEY changed?`);
+    }
+  }
+
+  handle(claim: KubeObject, sandbox: KubeObject | null, pod: KubeObject | null): SandboxHandle {
+    const problem = diagnosePod(pod, this.deps.pullPolicy);
+    const ready = conditionOf(claim, "Ready");
+    let state: SandboxState = "provisioning";
+    let error: string | undefined;
+    if (claim.metadata.deletionTimestamp) state = "terminating";
+    else if (sandbox?.spec?.operatingMode === "Suspended") state = "stopped";
+    else if (problem?.fatal) [state, error] = ["failed", problem.message];
+    else if (ready?.status === "True" && podServing(pod)) state = "ready";
+    else if (ready?.reason === "WarmPoolNotFound") [state, error] = ["failed", ready.message];
+    else if (problem) error = problem.message;
+    let specLabels: Record<string, string> = {};
+    try {
+      specLabels = JSON.parse(claim.metadata.annotations?.[LAP.specLabels] ?? "{}");
+    } catch {}
+    return {
+      id: claim.metadata.name,
+      provider: "kubernetes",
+      state,
+      workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"] ?? "",
+      labels: specLabels,
+      createdAt: new Date(claim.metadata.creationTimestamp ?? Date.now()),
+      info: {
+        namespace: this.ns,
+        claim: claim.metadata.name,
+        pool: claim.spec?.warmPoolRef?.name ?? null,
+        image: claim.metadata.annotations?.["lap.dev/image"] ?? null,
+        sandbox: sandbox?.metadata.name ?? null,
+        pod: pod?.metadata.name ?? null,
+        node: pod?.spec?.nodeName ?? sandbox?.status?.nodeName ?? null,
+        podIP: pod?.status?.podIP ?? null,
+        phase: pod ? (pod.metadata.deletionTimestamp ? "Terminating" : (pod.status?.phase ?? "Pending")) : null,
+        launch: sandbox?.metadata.labels?.[AS.launchType] ?? null,
+        workspace: this.deps.workspacePersistent ? "volume" : "emptyDir",
+      },
+      ...(error ? { error } : {}),
+    };
+  }
+}
+
+export const sandboxNameOf = (claim: KubeObject): string | undefined => claim.status?.sandbox?.name ?? claim.metadata.annotations?.[AS.sandboxName];
+
+/** A live pod if there is one; a terminating one only when nothing else exists (never as "ready"). */
+function pickPod(pods: KubeObject[]): KubeObject | null {
+  return pods.find((p) => !p.metadata.deletionTimestamp) ?? pods[0] ?? null;
+}
+

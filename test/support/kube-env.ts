@@ -1,0 +1,90 @@
+/**
+ * One fake cluster plus a LAP kubernetes provider wired to it through a real kubeconfig file (CA and
+ * client certificate inlined), as `LAP_SANDBOX=kubernetes` would be configured.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../server/config/load";
+import { createLogger } from "../../server/lib/logger";
+import { createKubernetesSandboxes, type KubernetesSandboxes } from "../../server/sandboxes/kubernetes";
+import type { SandboxLost } from "../../server/sandboxes/kubernetes/pod-monitor";
+import { startFakeKubeApiServer, type FakeKubeApiServer, type FakeKubeOptions } from "./fake-kube-apiserver";
+import { createFakeSupervisor, type FakeSupervisor } from "./fake-supervisor";
+
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");
+
+export interface KubeTestEnv {
+  fake: FakeKubeApiServer;
+  lap: KubernetesSandboxes;
+  /** Supervisors by pod uid (a replacement pod gets a fresh, unbound one). */
+  supervisors: Map<string, FakeSupervisor>;
+  lost: SandboxLost[];
+  env: Record<string, string>;
+  /** A second LAP process against the same cluster (a restart). */
+  restart(): Promise<KubernetesSandboxes>;
+  podOf(id: string): string;
+  close(): Promise<void>;
+}
+
+export async function kubeTestEnv(env: Record<string, string> = {}, fakeOpts: FakeKubeOptions = {}, lapOpts: { recycleEveryMs?: number; warmTtlMs?: number } = {}): Promise<KubeTestEnv> {
+  const supervisors = new Map<string, FakeSupervisor>();
+  const fake = await startFakeKubeApiServer({
+    bookmarkIntervalMs: 200,
+    supervisorFor: (pod) => {
+      const s = createFakeSupervisor(pod.metadata.name);
+      supervisors.set(pod.metadata.uid, s);
+      return (req, path) => s.handle(req, path);
+    },
+    ...fakeOpts,
+  });
+  const rawEnv: Record<string, string> = {
+    LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-k8s-")),
+    MASTER_KEY: "test-master-key-0123456789",
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    LOG_LEVEL: "silent",
+    K8S_KUBECONFIG: fake.kubeconfigPath,
+    K8S_IMAGE_PULL_POLICY: "IfNotPresent",
+    K8S_SUPERVISOR_ACCESS: "apiserver-proxy",
+    WARM_POOL_SIZE: "0",
+    CONTAINER_ENV_TZ: "UTC",
+    ...env,
+  };
+  const logger = createLogger("silent");
+  const lost: SandboxLost[] = [];
+  const instances: KubernetesSandboxes[] = [];
+  const make = async () => {
+    const lap = await createKubernetesSandboxes(loadConfig(rawEnv), { logger, onLost: (e) => lost.push(e), inCluster: false, ...lapOpts });
+    instances.push(lap);
+    await lap.start();
+    return lap;
+  };
+  const lap = await make();
+  return {
+    fake,
+    lap,
+    supervisors,
+    lost,
+    env: rawEnv,
+    restart: make,
+    podOf: (id) => {
+      const claim = fake.store.get("sandboxclaims", "default", id);
+      return claim?.metadata.annotations?.["agents.x-k8s.io/sandbox-name"];
+    },
+    async close() {
+      for (const i of instances) await i.close();
+      await fake.close();
+    },
+  };
+}
+
+/** Waits until `fn` returns something truthy (for asserting on asynchronous controller effects). */
+export async function eventually<T>(fn: () => T | Promise<T>, ms = 3000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms}ms`);
+    await Bun.sleep(10);
+  }
+}
