@@ -19,6 +19,8 @@ export interface SessionModuleDeps {
   msPerMinute?: number;
   sweepIntervalMs?: number;
   interruptGraceMs?: number;
+  /** Stream heartbeat interval (tests shorten it). */
+  heartbeatMs?: number;
   adapterFactory?: (row: RuntimeRow, apiKey: string) => RuntimeAdapter;
 }
 
@@ -52,6 +54,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
     sessions,
     agents,
     tokens,
+    heartbeatMs: deps.heartbeatMs,
     async start() {
       await bus.start();
       await worker.start();

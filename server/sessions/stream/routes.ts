@@ -27,7 +27,8 @@ function resumeAfter(query: { after?: number }, request: Request): number {
 export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard; tokens: StreamTokens; heartbeatMs?: number }) {
   const heartbeatMs = deps.heartbeatMs ?? HEARTBEAT_MS;
   const sockets = new Map<string, { close: () => void; beat: ReturnType<typeof setInterval> }>();
-  return new Elysia({ prefix: "/api/sessions", detail: { tags: ["Sessions"] } })
+  // Mounted inside sessionRoutes, which supplies the /api/sessions prefix.
+  return new Elysia({ detail: { tags: ["Sessions"] } })
     .use(deps.guard)
     .post("/:id/stream-token", async ({ params }) => {
       await deps.sessions.row(params.id);
