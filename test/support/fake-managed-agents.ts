@@ -54,6 +54,7 @@ export class FakeManagedAgents {
   readonly requests: string[] = [];
   /** Next N requests matching a path prefix answer this status. */
   private failures: Array<{ match: string; status: number; remaining: number }> = [];
+  private delays: Array<{ match: string; ms: number; remaining: number }> = [];
   private server?: Server<unknown>;
   private seq = 0;
   private ids = 0;
@@ -75,6 +76,11 @@ export class FakeManagedAgents {
   async stop() {
     for (const s of this.sessions.values()) this.closeStreams(s);
     await this.server?.stop(true);
+  }
+
+  /** Next N requests matching a path prefix are held for `ms` before being answered. */
+  delayNext(match: string, ms: number, times = 1) {
+    this.delays.push({ match, ms, remaining: times });
   }
 
   failNext(match: string, status = 500, times = 1) {
@@ -100,6 +106,11 @@ export class FakeManagedAgents {
     const path = url.pathname;
     this.requests.push(`${req.method} ${path}`);
     if (req.headers.get("x-api-key") !== this.apiKey) return json({ type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } }, 401);
+    const delay = this.delays.find((d) => d.remaining > 0 && path.startsWith(d.match) && req.method === "POST");
+    if (delay) {
+      delay.remaining--;
+      await Bun.sleep(delay.ms);
+    }
     const failure = this.failures.find((f) => f.remaining > 0 && path.startsWith(f.match));
     if (failure) {
       failure.remaining--;
