@@ -1,7 +1,7 @@
 /**
  * Runs every suite and ends with one line `N passed, N failed` adding them all up.
  *  1. bun test on embedded PGlite (every *.test.ts)
- *  2. bun test on the local PostgreSQL server (server/ and schema/ tests), in fresh databases
+ *  2. bun test on the local PostgreSQL server (server/, schema/ and bin/ tests), in fresh databases
  *  3. Playwright dashboard tests under Node with Debian's chromium
  * Pass suite names to run only some: `bun scripts/test-all.ts pglite postgres e2e`.
  */
@@ -89,7 +89,7 @@ if (want("postgres")) {
     console.log(`\nPostgreSQL at ${PG_URL} is not reachable (${problem}); set LAP_TEST_PG_URL.`);
     results.push({ name: "postgres", passed: 0, failed: 1, skipped: 0, seconds: 0, note: "server unreachable" });
   } else {
-    results.push(await bunSuite("postgres", { LAP_TEST_DB: "postgres", LAP_TEST_PG_URL: PG_URL }, ["server", "schema"]));
+    results.push(await bunSuite("postgres", { LAP_TEST_DB: "postgres", LAP_TEST_PG_URL: PG_URL }, ["server", "schema", "bin"]));
   }
 }
 if (want("e2e")) results.push(await e2eSuite());

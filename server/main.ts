@@ -33,8 +33,9 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   app.listen({
     port: config.env.PORT,
     hostname: config.env.HOST,
-    // Bun's own limit is a backstop; the JSON 413 comes from the request-context hook.
-    maxRequestBodySize: config.env.LAP_MAX_BODY_BYTES + 1024 * 1024,
+    // Bun enforces the limit on bodies without a content-length (chunked); the JSON 413 for
+    // declared lengths comes from the request-context hook.
+    maxRequestBodySize: config.env.LAP_MAX_BODY_BYTES,
     idleTimeout: 30,
   });
   const server = app.server!;

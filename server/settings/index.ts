@@ -3,6 +3,7 @@ import type { Config } from "../config/load";
 import type { Database } from "../db/client";
 import { requireAdmin, type AuthGuard } from "../http/auth-guard";
 import { checkReadiness } from "../health/service";
+import type { SystemInfo } from "./model";
 import { effectiveConfig } from "./service";
 
 export interface SettingsDeps {
@@ -19,7 +20,7 @@ export function settingsRoutes(deps: SettingsDeps) {
     .onTransform(requireAdmin)
     .get(
       "/system",
-      async () => {
+      async (): Promise<SystemInfo> => {
         const readiness = await checkReadiness(deps.database);
         return {
           version: deps.config.version,

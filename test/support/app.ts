@@ -32,6 +32,8 @@ export async function createTestApp(env: Record<string, string> = {}, extra: Par
     if (opts.body !== undefined) {
       body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
       headers["content-type"] ??= "application/json";
+      // As a real HTTP client would; the body limit reads it before the body is parsed.
+      headers["content-length"] ??= String(Buffer.byteLength(body));
     }
     return app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
   };

@@ -1,0 +1,133 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freshPostgresUrl, TEST_DB_DRIVER } from "../test/support/db";
+
+const ROOT = join(import.meta.dir, "..");
+const LAP = [process.execPath, join(ROOT, "bin/lap.ts")];
+const baseEnv = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn" };
+
+/** Starts `lap up` as a real child process and waits for the banner. */
+async function startUp(env: Record<string, string>) {
+  const proc = Bun.spawn([...LAP, "up"], { cwd: ROOT, env: { ...baseEnv, PORT: "0", ...env }, stdout: "pipe", stderr: "pipe" });
+  const decoder = new TextDecoder();
+  let banner = "";
+  const reader = proc.stderr.getReader();
+  const deadline = Date.now() + 60_000;
+  while (!/Dashboard\s+(http:\/\/\S+)\//.test(banner) || !banner.includes("Log in")) {
+    const { value, done } = await reader.read();
+    if (done || Date.now() > deadline) throw new Error(`lap up did not start:\n${banner}`);
+    banner += decoder.decode(value);
+  }
+  reader.releaseLock();
+  const url = /Dashboard\s+(http:\/\/\S+?)\//.exec(banner)![1]!;
+  return { proc, url, banner };
+}
+
+const run = async (args: string[], env: Record<string, string>) => {
+  const proc = Bun.spawn([...LAP, ...args], { cwd: ROOT, env: { ...baseEnv, ...env }, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+};
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups) await c().catch(() => {});
+});
+
+describe("lap CLI", () => {
+  test("invalid configuration exits 1 and lists every failing variable", async () => {
+    const r = await run(["up"], { PORT: "nope", MASTER_KEY: "short", LAP_ENV: "production", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")) });
+    expect(r.code).toBe(1);
+    for (const key of ["PORT", "MASTER_KEY", "ENCRYPTION_KEY"]) expect(r.stderr).toContain(key);
+  });
+
+  test("--help is helpful on every command", async () => {
+    for (const args of [["--help"], ["up", "--help"], ["keys", "--help"], ["keys", "create", "--help"], ["doctor", "--help"], ["migrate", "--help"]]) {
+      const r = await run(args, {});
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("Usage: lap");
+    }
+  });
+
+  test("first start on embedded defaults: generates and prints the master key once, serves, stops cleanly on SIGTERM", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-"));
+    const first = await startUp({ LAP_DATA_DIR: dataDir });
+    cleanups.push(async () => first.proc.kill("SIGKILL"));
+    const key = /\n\s+(lap-master-\S+)\n/.exec(first.banner)?.[1];
+    expect(key).toBeString();
+    expect(statSync(join(dataDir, "master.key")).mode & 0o777).toBe(0o600);
+    expect((await fetch(`${first.url}/health/readiness`)).status).toBe(200);
+    expect((await fetch(`${first.url}/api/keys`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+
+    // While LAP holds the embedded database, the keys CLI goes through its API.
+    const env = { LAP_DATA_DIR: dataDir, LAP_URL: first.url };
+    const created = await run(["keys", "create", "--label", "from-cli", "--json"], env);
+    expect(created.code).toBe(0);
+    const token = JSON.parse(created.stdout).token as string;
+    expect((await fetch(`${first.url}/api/auth/me`, { headers: { "x-api-key": token } })).status).toBe(200);
+
+    first.proc.kill("SIGTERM");
+    expect(await first.proc.exited).toBe(0);
+
+    const second = await startUp({ LAP_DATA_DIR: dataDir });
+    cleanups.push(async () => second.proc.kill("SIGKILL"));
+    expect(second.banner).not.toContain(key!);
+    expect(second.banner).toContain("master.key");
+    expect((await fetch(`${second.url}/api/auth/me`, { headers: { "x-api-key": token } })).status).toBe(200);
+    second.proc.kill("SIGINT");
+    expect(await second.proc.exited).toBe(0);
+
+    // With LAP stopped, the CLI opens the database directly.
+    const listed = await run(["keys", "list", "--json"], { LAP_DATA_DIR: dataDir });
+    const keys = JSON.parse(listed.stdout) as { id: string; label: string }[];
+    expect(keys.map((k) => k.label)).toEqual(["from-cli"]);
+    const revoked = await run(["keys", "revoke", keys[0]!.id], { LAP_DATA_DIR: dataDir });
+    expect(revoked.stdout).toContain("Revoked");
+    const missing = await run(["keys", "revoke", "no-such-id"], { LAP_DATA_DIR: dataDir });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("not found");
+    const status = await run(["migrate", "--status"], { LAP_DATA_DIR: dataDir });
+    expect(status.stdout).toMatch(/0 pending/);
+  }, 120_000);
+
+  test("a second LAP on the same embedded data directory refuses to start", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-"));
+    const first = await startUp({ LAP_DATA_DIR: dataDir, MASTER_KEY: "cli-test-master" });
+    cleanups.push(async () => first.proc.kill("SIGKILL"));
+    const second = await run(["up"], { LAP_DATA_DIR: dataDir, MASTER_KEY: "cli-test-master", PORT: "0" });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain("Another LAP");
+    first.proc.kill("SIGTERM");
+    await first.proc.exited;
+  }, 120_000);
+
+  test("doctor reports each check with a fix", async () => {
+    const r = await run(["doctor", "--json"], { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), PORT: "0" });
+    const checks = JSON.parse(r.stdout) as { name: string; ok: boolean; fix?: string }[];
+    expect(checks.map((c) => c.name)).toEqual(["Bun", "Database", "bubblewrap", "Chromium", "Port"]);
+    expect(checks.find((c) => c.name === "Bun")!.ok).toBe(true);
+    for (const c of checks.filter((x) => !x.ok)) expect(c.fix).toBeString();
+    const bad = await run(["doctor", "--json"], { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", PORT: "0" });
+    const db = (JSON.parse(bad.stdout) as { name: string; ok: boolean; fix: string }[]).find((c) => c.name === "Database")!;
+    expect(db.ok).toBe(false);
+    expect(db.fix).toContain("DATABASE_URL");
+    expect(bad.code).toBe(1);
+  }, 60_000);
+
+  if (TEST_DB_DRIVER === "postgres") {
+    test("two LAP processes starting at once on one PostgreSQL database both come up; one migrates", async () => {
+      const fresh = await freshPostgresUrl();
+      cleanups.push(fresh.drop);
+      const env = { DATABASE_URL: fresh.url, MASTER_KEY: "cli-test-master", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), LOG_LEVEL: "info" };
+      const [a, b] = await Promise.all([startUp(env), startUp({ ...env, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")) })]);
+      for (const p of [a, b]) {
+        expect((await fetch(`${p.url}/health/readiness`)).status).toBe(200);
+        p.proc.kill("SIGTERM");
+      }
+      const outs = await Promise.all([a, b].map(async (p) => (await p.proc.exited, new Response(p.proc.stdout).text())));
+      expect(outs.filter((o) => o.includes("migrations applied")).length).toBe(1);
+    }, 120_000);
+  }
+});

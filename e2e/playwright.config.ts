@@ -1,0 +1,44 @@
+import { defineConfig } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// Dashboard tests run under Node with Debian's chromium against a real LAP started by `lap up`
+// on a fresh embedded database. Flags keep chromium off the network (the machines have none).
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const PORT = Number(process.env.LAP_E2E_PORT ?? 39000 + Math.floor(Math.random() * 1000));
+export const E2E_MASTER_KEY = "e2e-master-key-0123456789";
+const dataDir = process.env.LAP_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "lap-e2e-"));
+process.env.LAP_E2E_DATA_DIR = dataDir;
+process.env.LAP_E2E_PORT = String(PORT);
+
+export default defineConfig({
+  testDir: ".",
+  testMatch: /.*\.e2e\.ts$/,
+  outputDir: join(ROOT, ".cache", "e2e-output"),
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  reporter: [["list"], ["json"]],
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    },
+    viewport: { width: 1280, height: 800 },
+    trace: "off",
+  },
+  webServer: {
+    command: `${join(ROOT, ".tools/node_modules/.bin/bun")} bin/lap.ts up`,
+    cwd: ROOT,
+    url: `http://127.0.0.1:${PORT}/health/readiness`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: { PORT: String(PORT), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY: E2E_MASTER_KEY, LOG_LEVEL: "warn" },
+  },
+});

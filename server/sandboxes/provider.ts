@@ -1,0 +1,94 @@
+/**
+ * The one interface every sandbox provider implements: `local` (bubblewrap), `process` (no isolation,
+ * only when explicitly chosen) and `kubernetes` (agent-sandbox v1beta1). The warm pool, recovery and
+ * secrets live above this interface and never look at which provider is underneath.
+ *
+ * Lifecycle: create → waitReady → bind (late: a warm sandbox learns its session only when claimed)
+ * → connect (reach the supervisor's Managed Agents API) → stop (workspace kept) / destroy (all gone).
+ */
+
+export type SandboxProviderName = "local" | "process" | "kubernetes";
+
+export type SandboxState = "provisioning" | "ready" | "stopped" | "failed" | "terminating";
+
+export interface SandboxLimits {
+  /** CPU seconds before the kernel stops the sandbox (local: RLIMIT_CPU; k8s: cpu limit in millicores is separate). */
+  cpuSeconds?: number;
+  memoryMb?: number;
+  maxProcesses?: number;
+}
+
+export interface SandboxSpec {
+  /** Which harness the supervisor starts (built-in, opencode, claude-code, codex, ...). */
+  harness: string;
+  /** Container image (kubernetes) or ignored (local). */
+  image?: string;
+  /** Environment for the supervisor and harness: CONTAINER_ENV_* passthrough and vault stubs, never real keys. */
+  env: Record<string, string>;
+  /** Workspace identity: the same id gets the same workspace back after a stop or a sandbox death. */
+  workspaceId: string;
+  limits?: SandboxLimits;
+  /** Hosts the egress proxy lets this sandbox reach; empty means LAP only. */
+  egressAllowHosts?: string[];
+  /** Free-form labels the provider stores with the sandbox (agent id, pool membership, spec hash). */
+  labels?: Record<string, string>;
+}
+
+export interface SandboxHandle {
+  id: string;
+  provider: SandboxProviderName;
+  state: SandboxState;
+  workspaceId: string;
+  labels: Record<string, string>;
+  createdAt: Date;
+  /** Provider details for the dashboard: pid, pod name, node, phase, ... */
+  info: Record<string, string | number | boolean | null>;
+  /** Why the sandbox failed (image pull, crash loop, unschedulable, bwrap missing, ...). */
+  error?: string;
+}
+
+/** How LAP reaches the supervisor inside a sandbox: a fetch bound to its Managed Agents API. */
+export interface SupervisorConnection {
+  baseUrl: string;
+  fetch: typeof fetch;
+}
+
+/** Identity handed to a sandbox after it is claimed (never baked into a warm sandbox). */
+export interface SandboxBinding {
+  sessionId: string;
+  agentId: string;
+  /** Session-scoped gateway key; expires with the session. */
+  gatewayKey: string;
+  gatewayBaseUrl: string;
+  model: string;
+  systemPrompt?: string;
+  /** Extra env for the harness after binding (MCP proxy URLs, vault stubs). */
+  env?: Record<string, string>;
+}
+
+export class SandboxError extends Error {
+  constructor(
+    readonly reason: "unavailable" | "timeout" | "image_pull" | "crash_loop" | "unschedulable" | "not_found" | "failed",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SandboxProvider {
+  readonly name: SandboxProviderName;
+  /** Starts provisioning and returns at once (state `provisioning`). */
+  create(spec: SandboxSpec): Promise<SandboxHandle>;
+  /** Resolves when the supervisor answers; rejects with SandboxError (reason says why) on failure or timeout. */
+  waitReady(id: string, opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SandboxHandle>;
+  /** Sends the session identity to the supervisor (late binding). */
+  bind(id: string, binding: SandboxBinding): Promise<void>;
+  connect(id: string): Promise<SupervisorConnection>;
+  /** Stops the sandbox but keeps its workspace. */
+  stop(id: string): Promise<void>;
+  /** Removes the sandbox and what it owned (the workspace only when `dropWorkspace`). */
+  destroy(id: string, opts?: { dropWorkspace?: boolean }): Promise<void>;
+  get(id: string): Promise<SandboxHandle | null>;
+  /** Everything this provider runs, for reconciling after a LAP restart. */
+  list(): Promise<SandboxHandle[]>;
+}

@@ -1,0 +1,63 @@
+import { Navigate, Route, Router, useLocation, useNavigate } from "@solidjs/router";
+import { createResource, type JSX, Match, Switch } from "solid-js";
+import { Layout } from "./components/Layout";
+import { Toasts } from "./components/ui";
+import { api, setUnauthorizedHandler, type Me } from "./lib/api";
+import { ApiKeys } from "./pages/ApiKeys";
+import { Login } from "./pages/Login";
+import { System } from "./pages/System";
+
+const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
+
+/** Pages behind the login: sends anonymous visitors to /login?next=… */
+function Authed(props: { children?: JSX.Element }) {
+  const location = useLocation();
+  const navigate = useNavigate();
+  setUnauthorizedHandler(() => {
+    setMe(null);
+    navigate(`/login?next=${encodeURIComponent(location.pathname)}`, { replace: true });
+  });
+  return (
+    <Switch>
+      <Match when={me.loading}>{null}</Match>
+      <Match when={!me()}>
+        <Navigate href={`/login?next=${encodeURIComponent(location.pathname)}`} />
+      </Match>
+      <Match when={me()}>
+        {(m) => (
+          <Layout me={m()} onLogout={() => setMe(null)}>
+            {props.children}
+          </Layout>
+        )}
+      </Match>
+    </Switch>
+  );
+}
+
+function NotFound() {
+  return (
+    <div class="page">
+      <h1>Page not found</h1>
+      <p class="muted">
+        Nothing lives here. Go to <a href="/system">System</a>.
+      </p>
+    </div>
+  );
+}
+
+export function App() {
+  return (
+    <>
+      <Router>
+        <Route path="/login" component={() => <Login onLogin={(m) => setMe(m)} />} />
+        <Route path="/" component={Authed}>
+          <Route path="/" component={() => <Navigate href="/system" />} />
+          <Route path="/system" component={System} />
+          <Route path="/keys" component={ApiKeys} />
+          <Route path="*404" component={NotFound} />
+        </Route>
+      </Router>
+      <Toasts />
+    </>
+  );
+}

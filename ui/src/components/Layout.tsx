@@ -1,0 +1,66 @@
+import { A, useNavigate } from "@solidjs/router";
+import { For, type JSX } from "solid-js";
+import { api, type Me } from "../lib/api";
+import { useShortcuts } from "../lib/shortcuts";
+import { theme, toggleTheme } from "../lib/theme";
+
+export interface NavItem {
+  href: string;
+  label: string;
+  /** Second key of the "g <key>" shortcut. */
+  key: string;
+  section: string;
+}
+
+/** Later features add their pages here. */
+export const NAV: NavItem[] = [
+  { href: "/system", label: "System", key: "s", section: "Settings" },
+  { href: "/keys", label: "API keys", key: "k", section: "Settings" },
+];
+
+export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {
+  const navigate = useNavigate();
+  useShortcuts(Object.fromEntries([...NAV.map((n) => [`g ${n.key}`, () => navigate(n.href)]), ["t", () => toggleTheme()]]));
+  const sections = () => [...new Set(NAV.map((n) => n.section))];
+  const logout = async () => {
+    await api.auth.logout().catch(() => {});
+    props.onLogout();
+    navigate("/login", { replace: true });
+  };
+  return (
+    <div class="shell">
+      <aside class="sidebar">
+        <div class="brand">
+          <span class="brand-mark">L</span> LAP
+        </div>
+        <For each={sections()}>
+          {(section) => (
+            <nav class="nav" aria-label={section}>
+              <div class="nav-section">{section}</div>
+              <For each={NAV.filter((n) => n.section === section)}>
+                {(item) => (
+                  <A href={item.href} activeClass="active">
+                    <span>{item.label}</span>
+                    <span class="kbd" title={`Press g then ${item.key}`}>g {item.key}</span>
+                  </A>
+                )}
+              </For>
+            </nav>
+          )}
+        </For>
+        <div class="sidebar-foot">
+          <span title={`Signed in with ${props.me.label}`}>{props.me.name}</span>
+          <span>
+            <button class="btn ghost sm" onClick={toggleTheme} title="Toggle theme (t)" aria-label="Toggle theme">
+              {theme() === "dark" ? "☀" : "☾"}
+            </button>
+            <button class="btn ghost sm" onClick={logout}>
+              Log out
+            </button>
+          </span>
+        </div>
+      </aside>
+      <main class="main">{props.children}</main>
+    </div>
+  );
+}
