@@ -53,10 +53,7 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   // Appends are chained so events keep their order; whatever arrives during a write goes in the next batch.
   let batch: RuntimeEvent[] = [];
   let writing: Promise<void> = Promise.resolve();
-  const write = (events: NewEvent[], cursor: string | null) =>
-    store.append(input.sessionId, events, input.turnId, cursor
-      ? (tx) => tx.query("update session_turns set last_provider_event_id = $2 where id = $1", [input.turnId, cursor]).then(() => {})
-      : undefined);
+  const write = (events: NewEvent[], cursor: string | null) => store.append(input.sessionId, events, input.turnId, cursor);
   const flush = () => {
     writing = writing.then(async () => {
       if (!batch.length) return;
