@@ -37,20 +37,19 @@ export const toStoredEvent = (r: EventRowSql): StoredEvent => ({
 export class EventStore {
   constructor(private readonly deps: { database: Database; onAppended?: (sessionId: string, events: StoredEvent[]) => void }) {}
 
-  /** `cursor` (a runtime event id) is saved on the turn in the same statement, for re-attach. */
-  async append(sessionId: string, events: NewEvent[], turnId: string | null = null, cursor?: string | null): Promise<StoredEvent[]> {
+  async append(sessionId: string, events: NewEvent[], turnId: string | null = null): Promise<StoredEvent[]> {
     if (!events.length) return [];
-    const stored = await this.insert((text, params) => this.deps.database.query(text, params), sessionId, events, turnId, cursor ?? null);
+    const stored = await this.insert((text, params) => this.deps.database.query(text, params), sessionId, events, turnId);
     if (stored.length) this.deps.onAppended?.(sessionId, stored);
     return stored;
   }
 
   /** For callers that must write other rows atomically with the events (a turn with its user message). */
   appendInTx(tx: SqlTx, sessionId: string, events: NewEvent[], turnId: string | null): Promise<StoredEvent[]> {
-    return this.insert((text, params) => tx.query(text, params), sessionId, events, turnId, null);
+    return this.insert((text, params) => tx.query(text, params), sessionId, events, turnId);
   }
 
-  private async insert(query: SqlTx["query"], sessionId: string, events: NewEvent[], turnId: string | null, cursor: string | null): Promise<StoredEvent[]> {
+  private async insert(query: SqlTx["query"], sessionId: string, events: NewEvent[], turnId: string | null): Promise<StoredEvent[]> {
     let fresh = events;
     const providerIds = events.map((e) => e.providerEventId).filter((id): id is string => !!id);
     if (providerIds.length && turnId) {
@@ -72,17 +71,24 @@ export class EventStore {
     const rows = await query<EventRowSql>(
       `with counter as (
          update sessions set last_seq = last_seq + $2, updated_at = now() where id = $1 returning last_seq
-       ), cursor_update as (
-         update session_turns set last_provider_event_id = $7 where $7::text is not null and id = $3
        )
        insert into session_events (session_id, seq, type, data, turn_id, provider_event_id)
        select $1, counter.last_seq - $2 + t.ord, t.type, t.data, $3, t.pid
        from counter, unnest($4::text[], $5::jsonb[], $6::text[]) with ordinality as t(type, data, pid, ord)
        returning seq, type, data, turn_id, created_at`,
-      [sessionId, fresh.length, turnId, fresh.map((e) => e.type), fresh.map((e) => JSON.stringify(e.data)), fresh.map((e) => e.providerEventId ?? null), cursor],
+      [sessionId, fresh.length, turnId, fresh.map((e) => e.type), fresh.map((e) => JSON.stringify(e.data)), fresh.map((e) => e.providerEventId ?? null)],
     );
     if (!rows.length) throw notFound("Session");
     return rows.map(toStoredEvent).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The last runtime event id stored for a turn: where a re-attached runtime stream resumes. */
+  async lastProviderEventId(sessionId: string, turnId: string): Promise<string | null> {
+    const [row] = await this.deps.database.query<{ provider_event_id: string }>(
+      "select provider_event_id from session_events where session_id = $1 and turn_id = $2 and provider_event_id is not null order by seq desc limit 1",
+      [sessionId, turnId],
+    );
+    return row?.provider_event_id ?? null;
   }
 
   /** Events with seq > after, oldest first. */

@@ -11,10 +11,10 @@ export const HEARTBEAT_MS = 15_000;
 
 const sseFrame = (e: StoredEvent) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${eventJson(e)}\n\n`;
 
+/** Last-Event-ID wins over ?after=: a reconnecting EventSource keeps its original URL but sends the header. */
 function resumeAfter(query: { after?: number }, request: Request): number {
-  if (query.after !== undefined) return query.after;
   const last = request.headers.get("last-event-id");
-  if (last === null || last === "") return 0;
+  if (last === null || last === "") return query.after ?? 0;
   const n = Number(last);
   if (!Number.isInteger(n) || n < 0) throw badRequest("Last-Event-ID: must be a sequence number", [{ field: "Last-Event-ID", message: "must be a sequence number" }]);
   return n;
