@@ -6,6 +6,10 @@ import { api, setUnauthorizedHandler, type Me } from "./lib/api";
 import { ApiKeys } from "./pages/ApiKeys";
 import { Login } from "./pages/Login";
 import { System } from "./pages/System";
+import { AgentDetail, Agents } from "./pages/Agents";
+import { Runtimes } from "./pages/Runtimes";
+import { SessionChat } from "./pages/SessionChat";
+import { Sessions } from "./pages/Sessions";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
 
@@ -54,6 +58,11 @@ export function App() {
           <Route path="/" component={() => <Navigate href="/system" />} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
+          <Route path="/agents" component={Agents} />
+          <Route path="/agents/:id" component={AgentDetail} />
+          <Route path="/sessions" component={Sessions} />
+          <Route path="/sessions/:id" component={SessionChat} />
+          <Route path="/runtimes" component={Runtimes} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>
