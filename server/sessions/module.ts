@@ -19,6 +19,7 @@ export interface SessionModuleDeps {
   msPerMinute?: number;
   sweepIntervalMs?: number;
   interruptGraceMs?: number;
+  maxStreamDrops?: number;
   /** Stream heartbeat interval (tests shorten it). */
   heartbeatMs?: number;
   adapterFactory?: (row: RuntimeRow, apiKey: string) => RuntimeAdapter;
@@ -42,6 +43,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
     msPerMinute: deps.msPerMinute,
     sweepIntervalMs: deps.sweepIntervalMs,
     interruptGraceMs: deps.interruptGraceMs,
+    maxStreamDrops: deps.maxStreamDrops,
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
   const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId) });

@@ -187,6 +187,19 @@ describe("session lifecycle", () => {
     expect((await h.send(s.id, "more")).status).toBe(409);
   });
 
+  test("a runtime process that dies mid-stream: the turn ends with session.error instead of hanging", async () => {
+    const { FakeManagedAgents } = await import("../../test/support/fake-managed-agents");
+    const doomed = new FakeManagedAgents({ reply: () => slowReply(100, 30) }).start();
+    const rt = await h.t.json("POST", "/api/runtimes", { body: { alias: "doomed", base_url: doomed.url, api_key: doomed.apiKey } });
+    const ag = await h.t.json("POST", "/api/agents", { body: { name: "on-doomed", model: "m", runtime_id: rt.body.id } });
+    const s = await h.createSession({ agent_id: ag.body.id, prompt: "hi" });
+    await h.waitForEvent(s.id, (e) => e.type === "agent.message");
+    await doomed.stop();
+    const err = await h.waitForEvent(s.id, (e) => e.type === "session.error", 10_000);
+    expect((err.data.error as { message: string }).message).toContain("dropped");
+    await h.waitForStatus(s.id, "idle");
+  });
+
   test("a runtime that refuses the message ends the turn with session.error", async () => {
     h.fake.reply = (text) => echoReply(text, 1);
     const s = await h.createSession();
