@@ -103,9 +103,12 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
           ws.data.params.id,
           after,
           // cork: a replayed run goes out in as few writes as possible.
-          (events) => ws.raw.cork(() => {
-            for (const e of events) ws.raw.send(eventJson(e));
-          }),
+          (events) =>
+            events.length === 1
+              ? ws.raw.send(eventJson(events[0]!))
+              : ws.raw.cork(() => {
+                  for (const e of events) ws.raw.send(eventJson(e));
+                }),
           () => ws.raw.close(1011, "stream failed"),
         );
         if (!sockets.has(ws.id)) return unsubscribe();
