@@ -254,14 +254,15 @@ ${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}
   which subtracts the stamp (one process, one clock). The baseline is Bun's own \`server.publish\` to the same
   number of sockets with no database.
 
-Reading the numbers (this machine was shared with three other engineers' test runs; load average 6–14):
+Reading the numbers (the machine is shared with other engineers' test runs, so absolute numbers move between
+runs by 3–5x; compare LAP with the baseline in the same row):
 - Append on PostgreSQL: a streaming turn goes through the worker, which writes whatever arrived while the
   previous write was in flight as one statement, so the real path and 20-event batches clear 5,000 ev/s.
-  One event per transaction is bounded by one commit (fsync) per event, about 1,000/s here, on par with the
-  baseline, which does the same single commit but is only correct with retries under contention.
+  One event per call is bounded by one commit per event and is below the MAX(seq)+1 baseline in throughput
+  (LAP also sends a NOTIFY per append); the baseline is only correct with retries under contention.
 - Delivery latency includes the runtime's SSE hop and a durable Postgres commit before anything is
   published (subscribers never see an event that could roll back). The 500-subscriber p99 goal of 10 ms is
-  NOT met here; Bun's own publish to 500 sockets has a p99 above 10 ms on this machine. LAP sends to each
+  NOT met; Bun's own publish to 500 sockets (no database) already has a p99 of 7–31 ms on this machine. LAP sends to each
   socket from JS (ordering and gap-filling are per client); a per-session native topic for caught-up
   clients is the next step if this matters.
 - On PGlite, one event per call is several times slower than the baseline (LAP also runs a NOTIFY per append
