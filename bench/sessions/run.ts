@@ -246,8 +246,8 @@ benchmark, LAP, the fake runtime and every client share this machine (and its 2 
 | --- | --- | --- | --- | --- |
 ${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}
 
-- Append: LAP locks the session's counter row (\`SELECT … FOR UPDATE\`, then one multi-row INSERT and the
-  counter UPDATE in one transaction). The baseline is the reference system's \`MAX(seq)+1\` insert, retried on a
+- Append: one statement per call: a CTE bumps the session's counter row (`UPDATE … RETURNING`, which row-locks it)
+  and the INSERT numbers the batch from it. The baseline is the reference system's \`MAX(seq)+1\` insert, retried on a
   unique violation, which is what it needs to be correct under concurrency.
 - Latency: the fake Managed Agents runtime stamps each \`agent.message\` with \`performance.now()\`; it travels over
   HTTP/SSE to the adapter, is appended to Postgres, published on the bus and sent to every WebSocket client,
