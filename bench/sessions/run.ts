@@ -246,7 +246,7 @@ benchmark, LAP, the fake runtime and every client share this machine (and its 2 
 | --- | --- | --- | --- | --- |
 ${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}
 
-- Append: one statement per call: a CTE bumps the session's counter row (`UPDATE … RETURNING`, which row-locks it)
+- Append: one statement per call: a CTE bumps the session's counter row (\`UPDATE … RETURNING\`, which row-locks it)
   and the INSERT numbers the batch from it. The baseline is the reference system's \`MAX(seq)+1\` insert, retried on a
   unique violation, which is what it needs to be correct under concurrency.
 - Latency: the fake Managed Agents runtime stamps each \`agent.message\` with \`performance.now()\`; it travels over
