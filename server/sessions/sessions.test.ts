@@ -311,3 +311,19 @@ describe("bad input changes nothing", () => {
     expect((await h.t.json("GET", `/api/sessions/${s.id}/events?limit=5000`)).status).toBe(400);
   });
 });
+
+describe("stop while provisioning", () => {
+  test("a session stopped while creating ends the runtime session it was getting and never turns idle", async () => {
+    // Earlier tests may still be provisioning; let them finish so the delay hits this session.
+    await h.waitFor("no other session creating", async () => (await h.t.database.query<{ n: number }>("select count(*)::int as n from sessions where status = 'creating'"))[0]!.n === 0);
+    h.fake.delayNext("/v1/sessions", 400);
+    const before = h.fake.sessions.size;
+    const s = await h.createSession();
+    await Bun.sleep(100);
+    expect((await h.t.json("POST", `/api/sessions/${s.id}/stop`)).body.status).toBe("stopped");
+    await Bun.sleep(800);
+    expect((await h.t.json("GET", `/api/sessions/${s.id}`)).body.status).toBe("stopped");
+    expect((await h.events(s.id)).map((e) => e.type)).not.toContain("session.ready");
+    expect(h.fake.sessions.size).toBe(before);
+  });
+});

@@ -32,7 +32,16 @@ export async function provisionSession(deps: ProvisionDeps, sessionId: string): 
     if (!ref.reused) await deps.runtimes.saveRemoteAgent(session.runtimeId, agent.id, ref);
     const remoteSessionId = await adapter.startSession({ ref, agent: definition, localSessionId: sessionId, title: session.title });
     // The event goes first: whoever sees the new status can already read why.
-    await db.update(sessions).set({ remoteSessionId }).where(eq(sessions.id, sessionId));
+    const [still] = await db
+      .update(sessions)
+      .set({ remoteSessionId })
+      .where(and(eq(sessions.id, sessionId), eq(sessions.status, "creating")))
+      .returning({ id: sessions.id });
+    if (!still) {
+      // Stopped or deleted while we were provisioning: do not leave the runtime session behind.
+      await adapter.stopSession(remoteSessionId);
+      return false;
+    }
     await deps.store.append(sessionId, [{ type: "session.ready", data: { reused_runtime_agent: ref.reused } }]);
     const [updated] = await db
       .update(sessions)
