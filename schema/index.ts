@@ -2,3 +2,6 @@
 export * from "./api-keys";
 export * from "./gateway";
 export * from "./mcp";
+export * from "./runtimes";
+export * from "./agents";
+export * from "./sessions";

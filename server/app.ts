@@ -16,6 +16,10 @@ import { createMcpModule, mcpRoutes } from "./mcp";
 import { kubernetesRoutes } from "./sandboxes/kubernetes/routes";
 import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 import { settingsRoutes } from "./settings";
+import { agentRoutes } from "./agents";
+import { runtimeRoutes } from "./runtimes";
+import { sessionRoutes } from "./sessions";
+import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
 
@@ -27,14 +31,23 @@ export interface AppDeps {
   /** Set when LAP_SANDBOX=kubernetes (createKubernetesSandboxes). */
   kubernetes?: KubernetesSandboxes;
   uiDist?: string;
+  /** Test hooks for the session worker (time scale, sweep interval, adapters). */
+  sessionOptions?: Partial<SessionModuleDeps>;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
 export function createApp(deps: AppDeps) {
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
-  const guard = createAuthGuard(auth);
   const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
   const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger });
+  const core = createSessionModule({
+    database: deps.database,
+    logger: deps.logger,
+    masterKey: deps.config.masterKey,
+    encryptionKey: deps.config.encryptionKey,
+    ...deps.sessionOptions,
+  });
+  const guard = createAuthGuard(auth, [core.tokens.authenticate]);
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -48,8 +61,11 @@ export function createApp(deps: AppDeps) {
     .use(docsRoutes({ guard, version: deps.config.version }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
+    .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
+    .use(agentRoutes({ agents: core.agents, guard }))
+    .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth, gateway, mcp } };
+  return { app, services: { auth, gateway, mcp, sessions: core } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

@@ -64,6 +64,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     idleTimeout: 30,
   });
   const server = app.server!;
+  await services.sessions.start();
   const flush = setInterval(() => services.auth.flushUsage().catch((err) => logger.warn({ err }, "usage flush failed")), USAGE_FLUSH_MS);
   const url = `http://${config.env.HOST === "0.0.0.0" ? "localhost" : config.env.HOST}:${server.port}`;
   if (!config.env.BASE_URL) config.baseUrl = `http://localhost:${server.port}`;
@@ -74,6 +75,8 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     (stopped ??= (async () => {
       clearInterval(flush);
       await kubernetes?.close();
+      // Long-lived session streams first, or server.stop() would wait on them.
+      await services.sessions.stop();
       await server.stop();
       await services.mcp.close().catch(() => {});
       await services.auth.flushUsage().catch(() => {});

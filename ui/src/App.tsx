@@ -11,6 +11,10 @@ import { Kubernetes } from "./pages/Kubernetes";
 import { Login } from "./pages/Login";
 import { McpServers } from "./pages/McpServers";
 import { System } from "./pages/System";
+import { AgentDetail, Agents } from "./pages/Agents";
+import { Runtimes } from "./pages/Runtimes";
+import { SessionChat } from "./pages/SessionChat";
+import { Sessions } from "./pages/Sessions";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
 
@@ -64,6 +68,11 @@ export function App() {
           <Route path="/gateway/logs" component={GatewayLogs} />
           <Route path="/mcp-servers" component={McpServers} />
           <Route path="/kubernetes" component={Kubernetes} />
+          <Route path="/agents" component={Agents} />
+          <Route path="/agents/:id" component={AgentDetail} />
+          <Route path="/sessions" component={Sessions} />
+          <Route path="/sessions/:id" component={SessionChat} />
+          <Route path="/runtimes" component={Runtimes} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

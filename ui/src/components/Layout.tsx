@@ -15,6 +15,9 @@ export interface NavItem {
 /** Later features add their pages here. */
 export const NAV: NavItem[] = [
   { href: "/mcp-servers", label: "MCP servers", key: "m", section: "Gateway" },
+  { href: "/sessions", label: "Sessions", key: "e", section: "Agents" },
+  { href: "/agents", label: "Agents", key: "a", section: "Agents" },
+  { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents" },
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/keys", label: "API keys", key: "k", section: "Settings" },
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },
