@@ -65,8 +65,15 @@ const bash: ToolDefinition = {
   async run(args, ctx) {
     const command = str(args, "command");
     const timeout = num(args, "timeout_ms", 120_000);
-    const proc = Bun.spawn(["/bin/bash", "-c", command], { cwd: ctx.workspace, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-    const kill = () => proc.kill("SIGKILL");
+    // Own process group, so an interrupt or timeout also ends what the command started (sleep, servers).
+    const proc = Bun.spawn(["/bin/bash", "-c", command], { cwd: ctx.workspace, stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
+    const kill = () => {
+      try {
+        process.kill(-proc.pid, "SIGKILL");
+      } catch {
+        proc.kill("SIGKILL");
+      }
+    };
     ctx.signal.addEventListener("abort", kill, { once: true });
     const timer = setTimeout(kill, timeout);
     try {
