@@ -1,2 +1,5 @@
 // Every table LAP owns. drizzle-kit reads this file to generate migrations into drizzle/.
 export * from "./api-keys";
+export * from "./runtimes";
+export * from "./agents";
+export * from "./sessions";
