@@ -3,3 +3,4 @@ export * from "./api-keys";
 export * from "./runtimes";
 export * from "./agents";
 export * from "./sessions";
+export * from "./sandboxes";
