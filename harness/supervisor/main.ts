@@ -50,7 +50,8 @@ const supervisor = new Supervisor({
 supervisor.startHarness();
 
 if (existsSync(socketPath)) rmSync(socketPath);
-const server = Bun.serve({ unix: socketPath, fetch: createHandler(supervisor), idleTimeout: 0 });
+// idleTimeout 0: event streams stay open through long quiet tool runs (heartbeats also every 5 s).
+const server = Bun.serve({ unix: socketPath, fetch: createHandler(supervisor), idleTimeout: 0 } as Parameters<typeof Bun.serve>[0]);
 log(`listening on ${socketPath}, harness ${harnessName}, ${bridges.length} bridge(s)`);
 
 const shutdown = async () => {

@@ -81,7 +81,7 @@ function sse(sup: Supervisor, after: number, signal: AbortSignal, untilTerminal:
           send(e);
         }
       }
-      heartbeat = setInterval(() => !closed && controller.enqueue(enc.encode(": ping\n\n")), 15_000);
+      heartbeat = setInterval(() => !closed && controller.enqueue(enc.encode(": ping\n\n")), 5_000);
       signal.addEventListener("abort", close, { once: true });
     },
     cancel() {
