@@ -51,7 +51,7 @@ supervisor.startHarness();
 
 if (existsSync(socketPath)) rmSync(socketPath);
 // idleTimeout 0: event streams stay open through long quiet tool runs (heartbeats also every 5 s).
-const server = Bun.serve({ unix: socketPath, fetch: createHandler(supervisor), idleTimeout: 0 } as Parameters<typeof Bun.serve>[0]);
+const server = Bun.serve({ unix: socketPath, fetch: createHandler(supervisor), idleTimeout: 0 } as unknown as Parameters<typeof Bun.serve>[0]);
 log(`listening on ${socketPath}, harness ${harnessName}, ${bridges.length} bridge(s)`);
 
 const shutdown = async () => {
