@@ -11,7 +11,8 @@ export type HarnessState = "starting" | "running" | "restarting" | "failed" | "s
 
 /** Where a harness's entry program lives: the built-in agent, or harness/adapters/<name>/main.ts. */
 export function harnessEntry(harnessRoot: string, name: string): string {
-  if (name === "builtin" || name === "built-in") return join(harnessRoot, "agent", "main.ts");
+  // LAP may hand in a pre-bundled built-in agent (one file: no module resolution at start).
+  if (name === "builtin" || name === "built-in") return process.env.LAP_BUILTIN_ENTRY || join(harnessRoot, "agent", "main.ts");
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new Error(`bad harness name ${JSON.stringify(name)}`);
   const entry = join(harnessRoot, "adapters", name, "main.ts");
   if (!existsSync(entry)) throw new Error(`unknown harness ${name}: ${entry} does not exist`);

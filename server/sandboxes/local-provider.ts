@@ -3,7 +3,6 @@
  * The sandbox has its own network namespace with only loopback; the supervisor bridges
  * 127.0.0.1:4000 to LAP (gateway) and 127.0.0.1:3128 to LAP's egress proxy over Unix sockets.
  */
-import { join } from "node:path";
 import { IN_SANDBOX, bwrapArgs } from "./host/bwrap";
 import { HostSandboxProvider, type HostProviderOptions, type Launch, type LaunchContext } from "./host/host-provider";
 import { type SandboxBinding, SandboxError } from "./provider";
@@ -57,6 +56,7 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       LAP_HARNESS_ROOT: IN_SANDBOX.harnessRoot,
       LAP_WORKSPACE: IN_SANDBOX.workspace,
       LAP_BUN: IN_SANDBOX.bun,
+      LAP_BUILTIN_ENTRY: `${IN_SANDBOX.bundle}/agent/main.js`,
       NO_PROXY: "127.0.0.1,localhost",
       no_proxy: "127.0.0.1,localhost",
     };
@@ -67,8 +67,15 @@ export class LocalSandboxProvider extends HostSandboxProvider {
     }
     env.LAP_BRIDGES = bridges.join(",");
     const command = bwrapArgs(
-      { bunPath: this.opts.bunPath, harnessRoot: this.opts.harnessRoot, nodeModules: this.opts.nodeModules, workspace: ctx.workspace, runDir: ctx.runDir },
-      [IN_SANDBOX.bun, join(IN_SANDBOX.harnessRoot, "supervisor", "main.ts")],
+      {
+        bunPath: this.opts.bunPath,
+        harnessRoot: this.opts.harnessRoot,
+        nodeModules: this.opts.nodeModules,
+        workspace: ctx.workspace,
+        runDir: ctx.runDir,
+        extraReadOnly: [{ host: ctx.bundle.dir, sandbox: IN_SANDBOX.bundle }],
+      },
+      [IN_SANDBOX.bun, `${IN_SANDBOX.bundle}/supervisor/main.js`],
     );
     command[0] = this.bwrapPath;
     return { command, env, cwd: ctx.workspace };

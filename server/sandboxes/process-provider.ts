@@ -27,6 +27,7 @@ export class ProcessSandboxProvider extends HostSandboxProvider {
       LAP_HARNESS_ROOT: this.opts.harnessRoot,
       LAP_WORKSPACE: ctx.workspace,
       LAP_BUN: this.opts.bunPath,
+      LAP_BUILTIN_ENTRY: ctx.bundle.agent,
       NO_PROXY: "127.0.0.1,localhost",
       no_proxy: "127.0.0.1,localhost",
     };
@@ -34,7 +35,7 @@ export class ProcessSandboxProvider extends HostSandboxProvider {
       const proxy = `http://127.0.0.1:${ctx.egressPort}`;
       Object.assign(env, { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy });
     }
-    return { command: [this.opts.bunPath, join(this.opts.harnessRoot, "supervisor", "main.ts")], env, cwd: ctx.workspace };
+    return { command: [this.opts.bunPath, ctx.bundle.supervisor], env, cwd: ctx.workspace };
   }
 
   protected gatewayUrlInside(binding: SandboxBinding): string {

@@ -31,6 +31,7 @@ export interface WarmPoolDeps {
   specFor(agentId: string): Promise<AgentSandboxSpec | null>;
   logger: Logger;
   now?: () => Date;
+  refillDelayMs?: number;
 }
 
 export interface ClaimedSandbox {
@@ -65,8 +66,9 @@ export class WarmPool {
       await tx.query(`update sandboxes set status = 'claimed', session_id = $2, claimed_at = now(), updated_at = now() where id = $1`, [found[0].id, sessionId]);
       return found;
     });
-    // Refill in the background: the claim must not wait for a new sandbox.
-    void this.topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool top-up failed"));
+    // Refill in the background, a moment later: the claimed session's first turn should not
+    // compete for CPU with the replacement sandbox's start.
+    setTimeout(() => void this.topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool top-up failed")), this.deps.refillDelayMs ?? 250);
     const row = rows[0];
     return row ? { rowId: row.id, sandboxId: row.sandbox_id, workspaceId: row.workspace_id } : null;
   }

@@ -8,6 +8,7 @@ import { existsSync, lstatSync } from "node:fs";
 export const IN_SANDBOX = {
   bun: "/opt/lap/bin/bun",
   harnessRoot: "/opt/lap/harness",
+  bundle: "/opt/lap/bundle",
   nodeModules: "/opt/lap/node_modules",
   workspace: "/workspace",
   runDir: "/run/lap",

@@ -17,6 +17,7 @@ import {
   type SupervisorConnection,
   SandboxError,
 } from "../provider";
+import { type HarnessBundle, bundleHarness } from "./bundle";
 import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand } from "./limits";
 import { closeServer, lapForwarder, listenLoopback, listenUnix, type Upstream } from "./lap-sockets";
 
@@ -51,6 +52,7 @@ export interface LaunchContext {
   runDir: string;
   /** Loopback port of the egress proxy, for the process provider (bubblewrap uses the socket). */
   egressPort: number | null;
+  bundle: HarnessBundle;
 }
 
 interface Entry {
@@ -72,6 +74,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   protected entries = new Map<string, Entry>();
   readonly workspacesDir: string;
   private readonly runRoot: string;
+  private bundle: Promise<HarnessBundle> | null = null;
 
   constructor(protected opts: HostProviderOptions) {
     this.workspacesDir = join(opts.dataDir, "workspaces");
@@ -117,7 +120,8 @@ export abstract class HostSandboxProvider implements SandboxProvider {
 
     const limits = { ...this.opts.defaultLimits, ...spec.limits };
     const cgroup = createCgroup(id, limits);
-    const launch = this.launch({ id, spec, workspace, runDir, egressPort });
+    this.bundle ??= bundleHarness(this.opts.harnessRoot, join(this.runRoot, "bundle"));
+    const launch = this.launch({ id, spec, workspace, runDir, egressPort, bundle: await this.bundle });
     const handle: SandboxHandle = {
       id,
       provider: this.name,
