@@ -12,6 +12,8 @@ import { requestContext } from "./http/request-context";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
 import { settingsRoutes } from "./settings";
+import { sandboxRoutes } from "./sandboxes";
+import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
 import { runtimeRoutes } from "./runtimes";
 import { sessionRoutes } from "./sessions";
@@ -40,6 +42,13 @@ export function createApp(deps: AppDeps) {
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate]);
+  const sandboxes = new SandboxService({
+    config: deps.config,
+    database: deps.database,
+    logger: deps.logger,
+    rawEnv: deps.rawEnv ?? process.env,
+    lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
+  });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -53,8 +62,9 @@ export function createApp(deps: AppDeps) {
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     .use(agentRoutes({ agents: core.agents, guard }))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs }))
+    .use(sandboxRoutes({ sandboxes, guard }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth, sessions: core } };
+  return { app, services: { auth, sessions: core, sandboxes } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createTestApp, type TestApp } from "../../test/support/app";
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await createTestApp({ WARM_POOL_SIZE: "3", SANDBOX_MAX_PROCESSES: "256" });
+}, 60_000);
+afterAll(async () => {
+  await t.services.sandboxes.shutdown();
+  await t.close();
+});
+
+describe("/api/sandboxes", () => {
+  test("needs an admin key", async () => {
+    expect((await t.request("GET", "/api/sandboxes", { key: null })).status).toBe(401);
+    expect((await t.request("GET", "/api/sandboxes/pool", { key: null })).status).toBe(401);
+  });
+
+  test("lists live sandboxes with their details, stops and destroys them", async () => {
+    expect((await t.json("GET", "/api/sandboxes")).body).toEqual({ data: [] });
+    const provider = t.services.sandboxes.provider();
+    const h = await provider.create({ harness: "builtin", env: {}, workspaceId: "ws-routes", labels: { agent_id: "agent_x" } });
+    await provider.waitReady(h.id, { timeoutMs: 20_000 });
+    const list = (await t.json("GET", "/api/sandboxes")).body.data;
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ id: h.id, provider: "local", state: "ready", agent_id: "agent_x", workspace_id: "ws-routes" });
+    expect(list[0].limits).toContain("memory");
+    expect(typeof list[0].pid).toBe("number");
+
+    expect((await t.json("POST", `/api/sandboxes/${h.id}/stop`)).body).toEqual({ ok: true });
+    expect((await t.json("GET", "/api/sandboxes")).body.data[0].state).toBe("stopped");
+    expect((await t.json("DELETE", `/api/sandboxes/${h.id}?drop_workspace=true`)).body).toEqual({ ok: true });
+    expect((await t.json("GET", "/api/sandboxes")).body.data).toEqual([]);
+  }, 30_000);
+
+  test("bad ids are 400 naming the field; unknown ones 404; nothing changes", async () => {
+    const bad = await t.json("POST", "/api/sandboxes/not-an-id/stop");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields[0].field).toBe("id");
+    const badQuery = await t.json("DELETE", "/api/sandboxes/sbx_000000000000?drop_workspace=maybe");
+    expect(badQuery.status).toBe(400);
+    expect(badQuery.body.error.fields[0].field).toBe("drop_workspace");
+    expect((await t.json("DELETE", "/api/sandboxes/sbx_000000000000")).status).toBe(404);
+  });
+
+  test("the warm pool shows its settings and slots", async () => {
+    const pool = (await t.json("GET", "/api/sandboxes/pool")).body;
+    expect(pool).toEqual({ enabled: true, size: 3, ttl_minutes: 30, max_provisioning: 2, recent_agent_hours: 24, slots: [] });
+    expect((await t.json("GET", "/api/sandboxes/egress")).body).toEqual({ data: [] });
+  });
+});
