@@ -135,7 +135,7 @@ export function createEgressProxy(opts: EgressProxyOptions): net.Server {
       payload = swapStubs(payload.toString("utf8"), policy, host, swapped, refused);
     }
     opts.record({ at, sandboxId: opts.sandboxId, method, host, outcome: "allowed", swapped: [...swapped], refused: [...refused] });
-    const res = await fetch(url, { method, headers, body: payload, redirect: "manual" });
+    const res = await fetch(url, { method, headers, body: payload === undefined ? undefined : typeof payload === "string" ? payload : new Uint8Array(payload), redirect: "manual" });
     const out = Buffer.from(await res.arrayBuffer());
     let responseHead = `HTTP/1.1 ${res.status} ${res.statusText || "OK"}\r\n`;
     res.headers.forEach((v, k) => {
