@@ -16,6 +16,14 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
       detail: { summary: "Live sandboxes with their session, agent, age, state and resource use" },
     })
     .get("/pool", () => s.poolSlots(), { response: poolView, detail: { summary: "The warm pool: settings and slots" } })
+    .post(
+      "/pool/refill",
+      async () => {
+        await s.pool().topUp();
+        return s.poolSlots();
+      },
+      { response: poolView, detail: { summary: "Recycle and top up the warm pool now (the loop does it every 30 s)" } },
+    )
     .get("/egress", () => ({ data: s.egressLog.list().map(egressView) }), {
       response: z.object({ data: z.array(egressRecordView) }),
       detail: { summary: "Recent outbound requests from sandboxes (allowed, denied, secrets swapped)" },

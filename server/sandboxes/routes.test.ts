@@ -50,3 +50,16 @@ describe("/api/sandboxes", () => {
     expect((await t.json("GET", "/api/sandboxes/egress")).body).toEqual({ data: [] });
   });
 });
+
+describe("/api/sandboxes/pool/refill", () => {
+  test("fills the pool for recently used agents and shows the warm slot and its sandbox", async () => {
+    await t.database.query(`insert into agents (id, name, model) values ('agent_pool', 'pool', 'm')`);
+    await t.database.query(`insert into sessions (id, agent_id) values ('ses_pool', 'agent_pool')`);
+    const pool = (await t.json("POST", "/api/sandboxes/pool/refill")).body;
+    expect(pool.slots).toHaveLength(1);
+    expect(pool.slots[0]).toMatchObject({ agent_id: "agent_pool", status: "warm" });
+    const live = (await t.json("GET", "/api/sandboxes")).body.data;
+    expect(live).toEqual([expect.objectContaining({ id: pool.slots[0].sandbox_id, pool: "warm", session_id: null, agent_id: "agent_pool", state: "ready" })]);
+    expect((await t.request("POST", "/api/sandboxes/pool/refill", { key: null })).status).toBe(401);
+  }, 30_000);
+});

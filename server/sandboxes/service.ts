@@ -153,7 +153,19 @@ export class SandboxService {
     return true;
   }
 
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  /** The warm-pool reconcile loop (recycle, then top up), every `intervalMs`, first pass at once. */
+  start(intervalMs = 30_000) {
+    if (this.settings.size <= 0 || this.timer) return;
+    const tick = () => void this.pool().topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool tick failed"));
+    tick();
+    this.timer = setInterval(tick, intervalMs);
+  }
+
   async shutdown() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     await this.providerInstance?.shutdown();
   }
 }

@@ -6,6 +6,7 @@ import { api, setUnauthorizedHandler, type Me } from "./lib/api";
 import { ApiKeys } from "./pages/ApiKeys";
 import { Login } from "./pages/Login";
 import { System } from "./pages/System";
+import { Sandboxes } from "./pages/Sandboxes";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
 
@@ -54,6 +55,7 @@ export function App() {
           <Route path="/" component={() => <Navigate href="/system" />} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
+          <Route path="/sandboxes" component={Sandboxes} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

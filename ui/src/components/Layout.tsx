@@ -14,6 +14,7 @@ export interface NavItem {
 
 /** Later features add their pages here. */
 export const NAV: NavItem[] = [
+  { href: "/sandboxes", label: "Sandboxes", key: "x", section: "Operations" },
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/keys", label: "API keys", key: "k", section: "Settings" },
 ];
