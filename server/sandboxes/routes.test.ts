@@ -63,3 +63,20 @@ describe("/api/sandboxes/pool/refill", () => {
     expect((await t.request("POST", "/api/sandboxes/pool/refill", { key: null })).status).toBe(401);
   }, 30_000);
 });
+
+describe("after a LAP restart", () => {
+  test("stale warm slots are dropped and session sandboxes marked stopped, so the pool refills", async () => {
+    await t.database.query(
+      `insert into sandboxes (id, sandbox_id, provider, agent_id, session_id, workspace_id, spec_hash, status) values
+        ('sbr_old_warm', 'sbx_aaaaaaaaaaaa', 'local', 'agent_pool', null, 'ws_a', 'h', 'warm'),
+        ('sbr_old_claimed', 'sbx_bbbbbbbbbbbb', 'local', 'agent_pool', 'ses_pool', 'ws_b', 'h', 'claimed')`,
+    );
+    const live = (await t.json("GET", "/api/sandboxes")).body.data.map((s: { id: string }) => s.id);
+    const r = await t.services.sandboxes.reconcileAfterRestart();
+    expect(r).toEqual({ dropped: 1, stopped: 1 });
+    const rows = await t.database.query<{ id: string; status: string }>(`select id, status from sandboxes where id like 'sbr_old%'`);
+    expect(rows).toEqual([{ id: "sbr_old_claimed", status: "stopped" }]);
+    // Sandboxes this process runs are left alone.
+    expect((await t.json("GET", "/api/sandboxes")).body.data.map((s: { id: string }) => s.id)).toEqual(live);
+  });
+});

@@ -155,8 +155,36 @@ export class SandboxService {
 
   private timer: ReturnType<typeof setInterval> | null = null;
 
+  /**
+   * Host sandboxes die with the LAP process that started them (--die-with-parent), so rows left by
+   * an earlier run are stale: warm slots are dropped (else the pool would count ghosts and never
+   * refill) and session sandboxes marked stopped (their session restarts on its workspace).
+   */
+  async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number }> {
+    const known = new Set((await this.provider().list()).map((h) => h.id));
+    const rows = await this.deps.database.query<{ id: string; sandbox_id: string | null; status: string }>(
+      `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed')`,
+      [this.provider().name],
+    );
+    let dropped = 0;
+    let stopped = 0;
+    for (const r of rows) {
+      if (r.sandbox_id && known.has(r.sandbox_id)) continue;
+      if (r.status === "claimed") {
+        await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'LAP restarted', updated_at = now() where id = $1`, [r.id]);
+        stopped++;
+      } else {
+        await this.deps.database.query(`delete from sandboxes where id = $1`, [r.id]);
+        dropped++;
+      }
+    }
+    return { dropped, stopped };
+  }
+
   /** The warm-pool reconcile loop (recycle, then top up), every `intervalMs`, first pass at once. */
   start(intervalMs = 30_000) {
+    if (this.deps.config.env.LAP_SANDBOX === "kubernetes") return;
+    void this.reconcileAfterRestart().catch((err) => this.deps.logger.warn({ err }, "sandbox reconcile failed"));
     if (this.settings.size <= 0 || this.timer) return;
     const tick = () => void this.pool().topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool tick failed"));
     tick();

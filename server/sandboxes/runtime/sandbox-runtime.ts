@@ -28,6 +28,8 @@ export interface SandboxRuntimeDeps {
   mintSessionKey(input: { sessionId: string; agentId: string; model: string }): Promise<string>;
   /** The stored conversation of a session, oldest first (session_events), for replay. */
   history(sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>>;
+  /** Ends the session's gateway key when the session ends (gateway module). */
+  revokeSessionKey?(sessionId: string): Promise<void>;
   lapEnv: Record<string, string | undefined>;
   preinstalledRepo?: string;
   /** Extra per-agent sandbox settings (harness, egress hosts) not in AgentDefinition. */
@@ -224,6 +226,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   async stopSession(sessionId: string): Promise<void> {
     const live = this.live.get(sessionId);
     this.live.delete(sessionId);
+    await this.deps.revokeSessionKey?.(sessionId).catch((err) => this.deps.logger.warn({ err, session_id: sessionId }, "could not revoke the session key"));
     if (!live) return;
     await this.deps.provider.stop(live.sandboxId).catch(() => {});
     await this.deps.database.query(`update sandboxes set status = 'stopped', updated_at = now() where id = $1`, [live.rowId]);
