@@ -77,3 +77,22 @@ test("a session runs its turns in a sandbox and survives the sandbox being kille
   expect(new Set(rows.map((r) => r.workspace_id)).size).toBe(1);
   expect(existsSync(ws)).toBe(true);
 }, 90_000);
+
+test("a sandbox killed in the middle of a turn: the turn is run again on a new sandbox and ends normally", async () => {
+  const session = await h.createSession();
+  await h.waitForStatus(session.id, "idle", 20_000);
+  model.script([{ hang: true, text: "thinking hard" }, { text: "Answer after recovery." }]);
+  expect((await h.send(session.id, "a long question")).status).toBe(202);
+  await h.waitForEvent(session.id, (e) => e.type === "agent.message", 20_000);
+  const [row] = await h.t.database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1`, [session.id]);
+  process.kill((await provider.get(row!.sandbox_id))!.info.pid as number, "SIGKILL");
+  const idle = await h.waitForEvent(session.id, (e) => e.type === "session.status_idle" || e.type === "session.error", 30_000);
+  expect(idle.type).toBe("session.status_idle");
+  const events = await h.events(session.id);
+  const types = events.map((e) => e.type);
+  expect(types).toContain("session.recovered");
+  expect(types.indexOf("session.recovered")).toBeGreaterThan(types.indexOf("agent.message"));
+  const text = events.filter((e) => e.type === "agent.message").map((e) => (e.data.content as Array<{ text: string }>)[0]!.text).join("");
+  expect(text).toContain("Answer after recovery.");
+  expect((await h.t.json("GET", `/api/sessions/${session.id}`)).body.status).toBe("idle");
+}, 90_000);
