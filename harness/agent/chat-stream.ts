@@ -45,7 +45,12 @@ async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string
   if (data.length) yield data.join("\n");
 }
 
-export async function* streamChat(req: ChatRequest): AsyncGenerator<string, { content: string; toolCalls: ToolCall[]; finishReason: string | null }> {
+export interface Delta {
+  kind: "text" | "thinking";
+  text: string;
+}
+
+export async function* streamChat(req: ChatRequest): AsyncGenerator<Delta, { content: string; toolCalls: ToolCall[]; finishReason: string | null }> {
   const res = await fetch(`${req.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${req.apiKey}` },
@@ -76,9 +81,12 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, { co
     const choice = chunk.choices?.[0];
     if (!choice) continue;
     const delta = choice.delta ?? {};
+    // Reasoning arrives as `reasoning_content` (LiteLLM, DeepSeek) or `reasoning` (OpenRouter style).
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (typeof reasoning === "string" && reasoning) yield { kind: "thinking", text: reasoning };
     if (typeof delta.content === "string" && delta.content) {
       content += delta.content;
-      yield delta.content;
+      yield { kind: "text", text: delta.content };
     }
     for (const tc of delta.tool_calls ?? []) {
       const i = typeof tc.index === "number" ? tc.index : calls.length;

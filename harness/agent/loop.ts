@@ -88,7 +88,9 @@ export class AgentLoop {
         });
         let next = await stream.next();
         while (!next.done) {
-          this.emit({ type: "agent.message", content: [{ type: "text", text: next.value }], model: this.config.model });
+          const d = next.value;
+          if (d.kind === "thinking") this.emit({ type: "agent.thinking", thinking: d.text, content: [{ type: "thinking", text: d.text }], model: this.config.model });
+          else this.emit({ type: "agent.message", content: [{ type: "text", text: d.text }], model: this.config.model });
           next = await stream.next();
         }
         const { content: text, toolCalls } = next.value;

@@ -88,6 +88,15 @@ describe("built-in agent harness", () => {
     await provider.destroy(s.id);
   }, 40_000);
 
+  test("reasoning deltas become agent.thinking events before the answer", async () => {
+    const s = await session("thinking");
+    model.script([{ thinking: "The user wants a greeting.", text: "Hello!" }]);
+    const events = await s.client.runTurn("greet me");
+    expect(events.map((e) => e.type)).toEqual(["session.status_running", "agent.thinking", "agent.message", "agent.message", "session.status_idle"]);
+    expect(events[1]).toMatchObject({ thinking: "The user wants a greeting.", content: [{ type: "thinking", text: "The user wants a greeting." }] });
+    await provider.destroy(s.id);
+  }, 30_000);
+
   test("the step limit ends a turn that keeps calling tools", async () => {
     const s = await session("steps", { maxSteps: 3 });
     model.script(Array.from({ length: 10 }, () => ({ toolCalls: [{ name: "bash", arguments: { command: "echo again" } }] })));

@@ -6,7 +6,7 @@
  */
 
 export type ScriptStep =
-  | { text?: string; toolCalls?: Array<{ name: string; arguments: Record<string, unknown> }> }
+  | { text?: string; thinking?: string; toolCalls?: Array<{ name: string; arguments: Record<string, unknown> }> }
   /** Streams `text`, then holds the response open until the client goes away (for interrupts). */
   | { hang: true; text?: string }
   | { status: number; error: string };
@@ -49,6 +49,7 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
           controller.enqueue(enc.encode(chunk({ role: "assistant", content: "" })));
+          if ("thinking" in step && step.thinking) controller.enqueue(enc.encode(chunk({ reasoning_content: step.thinking })));
           const text = step.text ?? "";
           // Two deltas per text, so clients must concatenate.
           const half = Math.ceil(text.length / 2);
