@@ -11,7 +11,8 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
   return new Elysia({ prefix: "/api/sandboxes", detail: { tags: ["Sandboxes"] } })
     .use(deps.guard)
     .onTransform(requireAdmin)
-    .get("", async () => ({ data: await s.list() }), {
+    .get("", async ({ query }) => ({ data: (await s.list()).filter((x) => !query.session_id || x.session_id === query.session_id) }), {
+      query: z.object({ session_id: z.string().max(64).optional() }),
       response: z.object({ data: z.array(sandboxView) }),
       detail: { summary: "Live sandboxes with their session, agent, age, state and resource use" },
     })

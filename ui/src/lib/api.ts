@@ -107,7 +107,7 @@ export type { SandboxView };
 export type PoolView = z.infer<typeof poolView>;
 export type EgressRecordView = z.infer<typeof egressRecordView>;
 export const sandboxesApi = {
-  list: () => request<{ data: SandboxView[] }>("GET", "/api/sandboxes").then((r) => r.data),
+  list: (sessionId?: string) => request<{ data: SandboxView[] }>("GET", `/api/sandboxes${sessionId ? `?session_id=${encodeURIComponent(sessionId)}` : ""}`).then((r) => r.data),
   pool: () => request<PoolView>("GET", "/api/sandboxes/pool"),
   refillPool: () => request<PoolView>("POST", "/api/sandboxes/pool/refill"),
   egress: () => request<{ data: EgressRecordView[] }>("GET", "/api/sandboxes/egress").then((r) => r.data),

@@ -8,7 +8,7 @@ const mib = (bytes: number | null) => (bytes === null ? "—" : `${(bytes / 1024
 
 /** Live sandboxes, the warm pool and recent egress; stop and destroy. Refreshes every 3 s. */
 export function Sandboxes() {
-  const [list, { refetch }] = createResource(sandboxesApi.list);
+  const [list, { refetch }] = createResource(() => sandboxesApi.list());
   const [pool, { refetch: refetchPool }] = createResource(sandboxesApi.pool);
   const [egress, { refetch: refetchEgress }] = createResource(sandboxesApi.egress);
   const [destroying, setDestroying] = createSignal<SandboxView | null>(null);
