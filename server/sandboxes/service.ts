@@ -194,6 +194,7 @@ export class SandboxService {
   async shutdown() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.poolInstance?.idle();
     await this.providerInstance?.shutdown();
   }
 }

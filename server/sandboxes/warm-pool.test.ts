@@ -70,6 +70,7 @@ describe("warm pool", () => {
     expect(mine.session_id).toMatch(/^ses_claim_/);
     // The stale spec hash is never handed out.
     expect(await p.claim("agent_b", "v0", "ses_x")).toBeNull();
+    await p.idle();
     await p.topUp();
     const warm = (await rows()).filter((x) => x.status === "warm").map((x) => x.agent_id);
     expect(warm.sort()).toEqual(["agent_a", "agent_b"]);

@@ -45,6 +45,7 @@ export const newWorkspaceId = () => `ws_${randomBytes(8).toString("hex")}`;
 
 export class WarmPool {
   private topping: Promise<void> | null = null;
+  private refill: Promise<void> | null = null;
 
   constructor(private deps: WarmPoolDeps) {}
 
@@ -66,11 +67,30 @@ export class WarmPool {
       await tx.query(`update sandboxes set status = 'claimed', session_id = $2, claimed_at = now(), updated_at = now() where id = $1`, [found[0].id, sessionId]);
       return found;
     });
-    // Refill in the background, a moment later: the claimed session's first turn should not
-    // compete for CPU with the replacement sandbox's start.
-    setTimeout(() => void this.topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool top-up failed")), this.deps.refillDelayMs ?? 250);
+    this.scheduleRefill();
     const row = rows[0];
     return row ? { rowId: row.id, sandboxId: row.sandbox_id, workspaceId: row.workspace_id } : null;
+  }
+
+  /**
+   * Refill in the background, a moment later (the claimed session's first turn should not compete
+   * for CPU with the replacement's start); claims in a burst share one refill.
+   */
+  private scheduleRefill() {
+    this.refill ??= new Promise<void>((resolve) =>
+      setTimeout(() => {
+        this.refill = null;
+        this.topUp()
+          .catch((err) => this.deps.logger.warn({ err }, "warm pool top-up failed"))
+          .finally(resolve);
+      }, this.deps.refillDelayMs ?? 250),
+    );
+  }
+
+  /** Resolves when no refill is pending or running (tests, shutdown). */
+  async idle() {
+    await this.refill;
+    await this.topping;
   }
 
   private ttlCutoff() {

@@ -204,6 +204,7 @@ describe("sandbox runtime adapter", () => {
     expect(ms).toBeLessThan(2_000);
     model.script([{ text: "warm hello" }]);
     expect(JSON.stringify(await send(a, "ses_warm", "hi"))).toContain('"text":"hello"');
+    await pool.idle();
     await p.shutdown();
   }, 60_000);
 });
