@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ScriptedOpenAI, startScriptedOpenAI } from "../../test/support/scripted-openai";
 import { LocalSandboxProvider } from "./local-provider";
@@ -27,6 +27,29 @@ async function boundSandbox(workspaceId: string, sessionId: string, limits?: { c
   await provider.bind(h.id, binding(sessionId, `${model.url}`));
   return { id: h.id, client: new SupervisorClient(await provider.connect(h.id), sessionId) };
 }
+
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {}
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []));
+  return out;
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
+};
 
 const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { command } }] });
 
@@ -140,6 +163,19 @@ describe("local bubblewrap provider", () => {
     expect(out).toMatch(/SPIN_EXIT=(152|137)/);
     await provider.destroy(id);
   }, 40_000);
+
+  test("sandboxes die with the LAP process that started them (--die-with-parent)", async () => {
+    const lap = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "hold-one-sandbox.ts")], { stdout: "pipe", stderr: "inherit" });
+    const reader = (lap.stdout as ReadableStream<Uint8Array>).getReader();
+    const { value } = await reader.read();
+    const { pid } = JSON.parse(new TextDecoder().decode(value)) as { pid: number };
+    const tree = descendants(pid);
+    expect(tree.length).toBeGreaterThanOrEqual(3); // bwrap, its init, the supervisor, the harness
+    lap.kill("SIGKILL");
+    await lap.exited;
+    for (let i = 0; i < 100 && tree.some(alive); i++) await Bun.sleep(20);
+    expect(tree.filter(alive)).toEqual([]);
+  }, 30_000);
 
   test("a clear error pointing at `lap doctor` when bubblewrap is missing", async () => {
     const missing = new LocalSandboxProvider(providerOptions(() => model.port), "/nonexistent/bwrap");
