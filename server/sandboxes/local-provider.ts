@@ -27,6 +27,15 @@ export function baseSandboxEnv(paths: { workspace: string; bunDir: string }): Re
   };
 }
 
+/** Every common TLS stack pointed at the bundle of system roots + LAP's egress CA. */
+export const caBundleEnv = (path: string) => ({
+  SSL_CERT_FILE: path,
+  NODE_EXTRA_CA_CERTS: path,
+  CURL_CA_BUNDLE: path,
+  GIT_SSL_CAINFO: path,
+  REQUESTS_CA_BUNDLE: path,
+});
+
 /** Keys a passthrough or a spec can never set: they steer the supervisor or would carry LAP secrets. */
 const RESERVED = /^(LAP_|BUN_|HTTP_PROXY$|HTTPS_PROXY$|NO_PROXY$|http_proxy$|https_proxy$|no_proxy$|MASTER_KEY$|ENCRYPTION_KEY$|DATABASE_URL$|LITELLM_API_KEY$)/;
 export const userEnv = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([k]) => !RESERVED.test(k)));
@@ -64,6 +73,7 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       bridges.push(`127.0.0.1:${EGRESS_PORT_INSIDE}=${IN_SANDBOX.runDir}/egress.sock`);
       const proxy = `http://127.0.0.1:${EGRESS_PORT_INSIDE}`;
       Object.assign(env, { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy });
+      if (this.opts.egressCa) Object.assign(env, caBundleEnv(`${IN_SANDBOX.runDir}/ca-bundle.pem`));
     }
     env.LAP_BRIDGES = bridges.join(",");
     const command = bwrapArgs(

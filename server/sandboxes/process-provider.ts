@@ -5,7 +5,7 @@
  */
 import { dirname, join } from "node:path";
 import { HostSandboxProvider, type Launch, type LaunchContext } from "./host/host-provider";
-import { baseSandboxEnv, userEnv } from "./local-provider";
+import { baseSandboxEnv, caBundleEnv, userEnv } from "./local-provider";
 import type { SandboxBinding } from "./provider";
 
 export class ProcessSandboxProvider extends HostSandboxProvider {
@@ -34,6 +34,7 @@ export class ProcessSandboxProvider extends HostSandboxProvider {
     if (ctx.egressPort) {
       const proxy = `http://127.0.0.1:${ctx.egressPort}`;
       Object.assign(env, { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy });
+      if (this.opts.egressCa) Object.assign(env, caBundleEnv(join(ctx.runDir, "ca-bundle.pem")));
     }
     return { command: [this.opts.bunPath, ctx.bundle.supervisor], env, cwd: ctx.workspace };
   }

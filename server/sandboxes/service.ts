@@ -10,6 +10,7 @@ import type { Config } from "../config/load";
 import type { Database } from "../db/client";
 import type { Logger } from "../lib/logger";
 import { EgressLog, EgressPolicies, egressFactory } from "./egress";
+import { EgressCa } from "./egress/ca";
 import type { HostSandboxProvider } from "./host/host-provider";
 import type { Upstream } from "./host/lap-sockets";
 import { LocalSandboxProvider } from "./local-provider";
@@ -44,6 +45,12 @@ export class SandboxService {
     return { size: e.WARM_POOL_SIZE, ttlMinutes: e.WARM_POOL_TTL_MINUTES, maxProvisioning: e.WARM_POOL_MAX_PROVISIONING, recentAgentHours: e.WARM_POOL_RECENT_AGENT_HOURS };
   }
 
+  private ca: EgressCa | null = null;
+  private egressCa() {
+    this.ca ??= new EgressCa(resolve(this.deps.config.env.LAP_DATA_DIR));
+    return this.ca;
+  }
+
   provider(): HostSandboxProvider {
     if (this.providerInstance) return this.providerInstance;
     const e = this.deps.config.env;
@@ -54,7 +61,8 @@ export class SandboxService {
       bunPath: realpathSync(process.execPath),
       harnessRoot: join(REPO, "harness"),
       nodeModules: join(REPO, "node_modules"),
-      egress: egressFactory(this.policies, this.egressLog, this.deps.logger),
+      egress: egressFactory(this.policies, this.egressLog, this.deps.logger, { ca: this.egressCa() }),
+      egressCa: this.egressCa(),
       logger: this.deps.logger.child({ module: "sandboxes" }),
       defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
       onExit: (h: { id: string; error?: string }) => this.deps.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox exited; its session recovers on the next call"),

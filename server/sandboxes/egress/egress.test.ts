@@ -12,11 +12,20 @@ import { sandboxSpecFor } from "../runtime/spec";
 import { SupervisorClient } from "../supervisor-client";
 import { binding, providerOptions, toolOutputs } from "../test-helpers";
 import { EgressLog, EgressPolicies, egressFactory } from "./index";
+import { EgressCa } from "./ca";
+import { MitmServers } from "./mitm";
 import { mintStubs } from "./policy";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createEgressProxy, type EgressRecord } from "./proxy";
 
 // Stands for an external API (api.github.com, ...): records what actually arrived.
 let upstream: ReturnType<typeof Bun.serve>;
+// The same API over HTTPS, with a certificate from a CA standing in for a public one.
+let upstreamTls: ReturnType<typeof Bun.serve>;
+const publicCa = new EgressCa(mkdtempSync(join(tmpdir(), "lap-public-ca-")));
+const lapCa = new EgressCa(mkdtempSync(join(tmpdir(), "lap-egress-ca-")));
 const received: Array<{ auth: string | null; body: string }> = [];
 let proxyServer: net.Server;
 let proxyPort: number;
@@ -33,6 +42,16 @@ beforeAll(async () => {
       return new Response("upstream says hi");
     },
   });
+  upstreamTls = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    tls: await publicCa.leaf("localhost"),
+    async fetch(req) {
+      received.push({ auth: req.headers.get("authorization"), body: await req.text() });
+      return new Response("tls upstream says hi");
+    },
+  } as unknown as Parameters<typeof Bun.serve>[0]);
+  await lapCa.init();
   const l = await listenLoopback(createEgressProxy({ sandboxId: "sbx_unit", policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }), record: (r) => records.push(r) }));
   proxyServer = l.server;
   proxyPort = l.port;
@@ -41,6 +60,7 @@ beforeAll(async () => {
 afterAll(() => {
   proxyServer.close();
   upstream.stop(true);
+  upstreamTls.stop(true);
 });
 
 const viaProxy = (host: string, init: RequestInit = {}) => fetch(`http://${host}:${upstream.port}/api`, { ...init, proxy: `http://127.0.0.1:${proxyPort}` });
@@ -77,6 +97,34 @@ describe("egress proxy", () => {
   });
 });
 
+describe("egress proxy over HTTPS", () => {
+  test("a bound host's tunnel is terminated with LAP's CA and the stub swapped; other hosts get a blind tunnel", async () => {
+    const mitm = new MitmServers(lapCa);
+    const l = await listenLoopback(
+      createEgressProxy({ sandboxId: "sbx_tls", policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }), record: (r) => records.push(r), mitm, upstreamTls: { ca: publicCa.caPem } }),
+    );
+    const proxy = `http://127.0.0.1:${l.port}`;
+    received.length = 0;
+    const res = await fetch(`https://localhost:${upstreamTls.port}/api`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stub}`, "content-type": "application/json" },
+      body: JSON.stringify({ t: stub }),
+      proxy,
+      tls: { ca: lapCa.caPem },
+    } as RequestInit);
+    expect(await res.text()).toBe("tls upstream says hi");
+    expect(received[0]).toEqual({ auth: "Bearer ghp_REAL_SECRET_VALUE", body: JSON.stringify({ t: "ghp_REAL_SECRET_VALUE" }) });
+    expect(records.at(-1)).toMatchObject({ sandboxId: "sbx_tls", method: "POST", host: "localhost", swapped: ["GITHUB_TOKEN"] });
+
+    // 127.0.0.1 has no bound secret: the client talks TLS to the real server (its CA, not LAP's).
+    const blind = await fetch(`https://127.0.0.1:${upstreamTls.port}/api`, { headers: { authorization: `Bearer ${stub}` }, proxy, tls: { ca: publicCa.caPem, checkServerIdentity: () => undefined } } as RequestInit);
+    expect(await blind.text()).toBe("tls upstream says hi");
+    expect(received[1]!.auth).toBe(`Bearer ${stub}`);
+    l.server.close();
+    await mitm.close();
+  });
+});
+
 describe("egress from inside a bubblewrap sandbox", () => {
   let model: ScriptedOpenAI;
   let provider: LocalSandboxProvider;
@@ -85,7 +133,9 @@ describe("egress from inside a bubblewrap sandbox", () => {
 
   beforeAll(() => {
     model = startScriptedOpenAI();
-    provider = new LocalSandboxProvider(providerOptions(() => model.port, { egress: egressFactory(policies, log, createLogger("silent")) }));
+    provider = new LocalSandboxProvider(
+      providerOptions(() => model.port, { egress: egressFactory(policies, log, createLogger("silent"), { ca: lapCa, upstreamTls: { ca: publicCa.caPem } }), egressCa: lapCa }),
+    );
   }, 60_000);
   afterAll(async () => {
     await provider.shutdown();
@@ -113,6 +163,7 @@ describe("egress from inside a bubblewrap sandbox", () => {
                 // NO_PROXY lists localhost for the gateway bridge; force the proxy for this call.
                 `curl -s --noproxy '' -H "Authorization: Bearer $GITHUB_TOKEN" http://localhost:${upstream.port}/api; echo`,
                 `curl -s --noproxy '' -o /dev/null -w 'OTHER=%{http_code}\\n' http://127.0.0.1:${upstream.port}/api`,
+                `curl -sS --noproxy '' -H "Authorization: Bearer $GITHUB_TOKEN" https://localhost:${upstreamTls.port}/api; echo`,
                 `curl -s --noproxy '' -o /dev/null -w 'TLS=%{http_code}\\n' https://example.com/ || true`,
                 "grep -rl ghp_REAL_IN_SANDBOX_TES[T] /proc/[0-9]*/environ /workspace /tmp 2>/dev/null; echo SCAN_DONE",
               ].join("; "),
@@ -125,13 +176,16 @@ describe("egress from inside a bubblewrap sandbox", () => {
     const out = toolOutputs(await client.runTurn("call the api"));
     expect(out).toMatch(/TOKEN=stub_github_token_[0-9a-f]{12}/);
     expect(out).toContain("upstream says hi");
+    expect(out).toContain("tls upstream says hi");
     expect(out).toContain("OTHER=403");
     expect(out).toMatch(/TLS=(403|000)/);
     expect(out).not.toContain("ghp_REAL_IN_SANDBOX_TEST");
-    expect(received.map((r) => r.auth)).toEqual(["Bearer ghp_REAL_IN_SANDBOX_TEST"]);
+    expect(received.map((r) => r.auth)).toEqual(["Bearer ghp_REAL_IN_SANDBOX_TEST", "Bearer ghp_REAL_IN_SANDBOX_TEST"]);
     expect(log.list(h.id).map((r) => [r.host, r.outcome, r.swapped.join(",")])).toEqual([
       ["localhost", "allowed", "GITHUB_TOKEN"],
       ["127.0.0.1", "denied", ""],
+      ["localhost", "allowed", ""],
+      ["localhost", "allowed", "GITHUB_TOKEN"],
       ["example.com", "denied", ""],
     ]);
     await provider.destroy(h.id);

@@ -5,6 +5,8 @@
  */
 import type { Logger } from "../../lib/logger";
 import type { EgressServerFactory } from "../host/host-provider";
+import type { EgressCa } from "./ca";
+import { MitmServers } from "./mitm";
 import { EgressPolicies } from "./policy";
 import { type EgressRecord, createEgressProxy } from "./proxy";
 
@@ -20,11 +22,19 @@ export class EgressLog {
   }
 }
 
-export function egressFactory(policies: EgressPolicies, log: EgressLog, logger: Logger): EgressServerFactory {
+export function egressFactory(
+  policies: EgressPolicies,
+  log: EgressLog,
+  logger: Logger,
+  tls?: { ca: EgressCa; upstreamTls?: { ca?: string } },
+): EgressServerFactory {
   return ({ id, spec }) => {
     const policyId = spec.labels?.egress_policy;
-    return createEgressProxy({
+    const mitm = tls ? new MitmServers(tls.ca) : undefined;
+    const server = createEgressProxy({
       sandboxId: id,
+      mitm,
+      upstreamTls: tls?.upstreamTls,
       policy: () => (policyId ? policies.get(policyId) : { allowHosts: spec.egressAllowHosts ?? [], stubs: [] }),
       record: (r) => {
         log.push(r);
@@ -32,6 +42,8 @@ export function egressFactory(policies: EgressPolicies, log: EgressLog, logger: 
         else logger.info({ sandbox_id: id, host: r.host, outcome: r.outcome, swapped: r.swapped }, "sandbox egress");
       },
     });
+    server.on("close", () => void mitm?.close());
+    return server;
   };
 }
 

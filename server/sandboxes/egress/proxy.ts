@@ -1,13 +1,16 @@
 /**
  * The egress proxy one sandbox talks to (HTTP_PROXY/HTTPS_PROXY inside point at it through the
  * supervisor's bridge). Denied by default: only hosts on the agent's allow-list are reached.
- * - `CONNECT host:port` (HTTPS): allow-list check, then a blind TCP tunnel. Stubs inside TLS are
- *   NOT swapped (that needs a MITM CA; not built yet), so secrets for HTTPS hosts stay stubs.
+ * - `CONNECT host:port` (HTTPS): allow-list check. To a host a vault secret is bound to, the tunnel
+ *   ends in LAP's TLS server for that host (LAP's egress CA, trusted inside the sandbox), requests
+ *   are swapped like plain HTTP and re-sent upstream over real TLS; to any other allowed host, a
+ *   blind TCP tunnel (nothing to swap, nothing decrypted).
  * - Absolute-URL HTTP requests: allow-list check; vault stubs in headers and text bodies are
  *   replaced by real values only when the destination host is bound to that secret. Every swap and
  *   every refused stub is recorded (never the value).
  */
 import net from "node:net";
+import type { MitmServers } from "./mitm";
 import { type EgressPolicy, hostAllowed, hostMatches } from "./policy";
 
 export interface EgressRecord {
@@ -26,7 +29,14 @@ export interface EgressProxyOptions {
   sandboxId: string;
   policy: () => EgressPolicy;
   record(r: EgressRecord): void;
+  /** TLS termination for hosts with bound secrets; without it HTTPS is always a blind tunnel. */
+  mitm?: MitmServers;
+  /** Trust for upstream TLS (tests: the test server's CA). */
+  upstreamTls?: { ca?: string; rejectUnauthorized?: boolean };
 }
+
+const HOP = ["proxy-connection", "proxy-authorization", "connection", "keep-alive", "host", "transfer-encoding", "content-length"];
+const TEXT_BODY = /json|xml|x-www-form-urlencoded|text\/|graphql|ndjson/;
 
 const MAX_HEAD = 64 * 1024;
 const MAX_BODY = 10 * 1024 * 1024;
@@ -66,6 +76,28 @@ export function createEgressProxy(opts: EgressProxyOptions): net.Server {
     socket.on("error", () => socket.destroy());
   });
 
+  /** One request from inside a terminated tunnel: swap, record, re-send over real TLS. */
+  async function forwardHttps(req: Request, origin: string, host: string): Promise<Response> {
+    const policy = opts.policy();
+    const url = new URL(req.url);
+    const swapped = new Set<string>();
+    const refused = new Set<string>();
+    const headers = new Headers();
+    req.headers.forEach((v, k) => {
+      if (!HOP.includes(k)) headers.append(k, swapStubs(v, policy, host, swapped, refused));
+    });
+    let body: string | Uint8Array | undefined;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      const raw = new Uint8Array(await req.arrayBuffer());
+      body = TEXT_BODY.test(headers.get("content-type") ?? "") && !headers.get("content-encoding") ? swapStubs(new TextDecoder().decode(raw), policy, host, swapped, refused) : raw;
+    }
+    opts.record({ at: new Date().toISOString(), sandboxId: opts.sandboxId, method: req.method, host, outcome: "allowed", swapped: [...swapped], refused: [...refused] });
+    const res = await fetch(`${origin}${url.pathname}${url.search}`, { method: req.method, headers, body, redirect: "manual", tls: opts.upstreamTls } as RequestInit);
+    const out = new Headers(res.headers);
+    for (const h of ["content-encoding", "content-length", "transfer-encoding", "connection"]) out.delete(h);
+    return new Response(res.body, { status: res.status, headers: out });
+  }
+
   async function handle(socket: net.Socket, headText: string, rest: Buffer) {
     const [requestLine, ...headerLines] = headText.split("\r\n");
     const [method = "", target = ""] = (requestLine ?? "").split(" ");
@@ -76,6 +108,19 @@ export function createEgressProxy(opts: EgressProxyOptions): net.Server {
       const allowed = hostAllowed(policy, host);
       opts.record({ at, sandboxId: opts.sandboxId, method, host, outcome: allowed ? "allowed" : "denied", swapped: [], refused: [] });
       if (!allowed) return reply(socket, 403, `LAP egress: ${host} is not on this agent's allow-list`);
+      if (opts.mitm && policy.stubs.some((r) => r.hosts.some((h) => hostMatches(host, h)))) {
+        const local = await opts.mitm.socketFor(host, Number(portText), (req, origin) => forwardHttps(req, origin, host));
+        const inner = net.connect(local, () => {
+          socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+          if (rest.length) inner.write(rest);
+          socket.pipe(inner);
+          inner.pipe(socket);
+          socket.resume();
+        });
+        inner.on("error", () => socket.destroy());
+        socket.on("close", () => inner.destroy());
+        return;
+      }
       const upstream = net.connect(Number(portText), host, () => {
         socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
         if (rest.length) upstream.write(rest);

@@ -4,10 +4,11 @@
  * kept under LAP_DATA_DIR/workspaces, the supervisor started and watched, limits applied.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
 import type { Logger } from "../../lib/logger";
+import type { EgressCa } from "../egress/ca";
 import {
   type SandboxBinding,
   type SandboxHandle,
@@ -32,6 +33,8 @@ export interface HostProviderOptions {
   harnessRoot: string;
   nodeModules?: string;
   egress?: EgressServerFactory;
+  /** With egress: sandboxes trust this CA (bundle at <run dir>/ca-bundle.pem) so bound HTTPS hosts can be swapped. */
+  egressCa?: EgressCa;
   logger: Logger;
   /** Told when a sandbox's process ends without LAP asking (crash, kill, OOM): recovery hooks in here. */
   onExit?: (handle: SandboxHandle) => void;
@@ -110,6 +113,10 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     servers.push(await listenUnix(lapForwarder(this.opts.lapUpstream), join(runDir, "lap.sock")));
     let egressPort: number | null = null;
     const egress = this.opts.egress?.({ id, spec });
+    if (egress && this.opts.egressCa) {
+      await this.opts.egressCa.init();
+      copyFileSync(this.opts.egressCa.bundlePath, join(runDir, "ca-bundle.pem"));
+    }
     if (egress) {
       if (this.name === "process") {
         const l = await listenLoopback(egress);
