@@ -46,7 +46,7 @@ beforeAll(async () => {
     port: 0,
     hostname: "127.0.0.1",
     tls: await publicCa.leaf("localhost"),
-    async fetch(req) {
+    async fetch(req: Request) {
       received.push({ auth: req.headers.get("authorization"), body: await req.text() });
       return new Response("tls upstream says hi");
     },
