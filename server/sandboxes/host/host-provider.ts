@@ -4,7 +4,7 @@
  * kept under LAP_DATA_DIR/workspaces, the supervisor started and watched, limits applied.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
 import type { Logger } from "../../lib/logger";
@@ -19,7 +19,7 @@ import {
   SandboxError,
 } from "../provider";
 import { type HarnessBundle, bundleHarness } from "./bundle";
-import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand } from "./limits";
+import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand, removeStaleCgroups } from "./limits";
 import { closeServer, lapForwarder, listenLoopback, listenUnix, type Upstream } from "./lap-sockets";
 
 /** Makes the per-sandbox egress proxy server (see ../egress); null = no web access at all. */
@@ -86,6 +86,10 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     this.runRoot = candidate.length <= 60 ? candidate : join("/tmp", `lap-run-${randomBytes(4).toString("hex")}`);
     mkdirSync(this.workspacesDir, { recursive: true });
     mkdirSync(this.runRoot, { recursive: true });
+    // Sandboxes die with the LAP that started them: run directories and cgroups left by an earlier
+    // process (killed before it could clean up) belong to nobody now.
+    for (const name of readdirSync(this.runRoot)) if (name.startsWith("sbx_")) rmSync(join(this.runRoot, name), { recursive: true, force: true });
+    removeStaleCgroups();
   }
 
   protected abstract preflight(): void;

@@ -4,7 +4,7 @@
  * create one. Missing support is reported, never fatal: a laptop without cgroup delegation still
  * gets sandboxes, just without those two limits.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SandboxLimits } from "../provider";
 
@@ -81,6 +81,24 @@ export function createCgroup(name: string, limits: SandboxLimits): CgroupHandle 
   } catch {
     removeDirs(dirs);
     return null;
+  }
+}
+
+/**
+ * Removes empty `lap-sbx_*` cgroups older than a minute (rmdir fails on a cgroup that still has
+ * processes; the age check spares one another LAP process just made and is about to join).
+ */
+export function removeStaleCgroups() {
+  const parents = existsSync("/sys/fs/cgroup/cgroup.controllers")
+    ? [join("/sys/fs/cgroup", ownCgroupPath(""))]
+    : [join("/sys/fs/cgroup/memory", ownCgroupPath("memory")), join("/sys/fs/cgroup/pids", ownCgroupPath("pids"))];
+  for (const parent of parents) {
+    try {
+      for (const name of readdirSync(parent)) {
+        const dir = join(parent, name);
+        if (name.startsWith("lap-sbx_") && Date.now() - statSync(dir).mtimeMs > 60_000) removeDirs([dir]);
+      }
+    } catch {}
   }
 }
 
