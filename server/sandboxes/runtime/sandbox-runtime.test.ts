@@ -159,7 +159,11 @@ describe("sandbox runtime adapter", () => {
     await a.startSession({ ref, agent, localSessionId: "ses_idle", title: "" });
     model.script([{ toolCalls: [{ name: "bash", arguments: { command: "echo 42 > answer.txt" } }] }, { text: "ok" }]);
     await send(a, "ses_idle", "write the answer");
-    expect(await a.stopIdle(() => 0)).toEqual(["ses_idle"]);
+    expect(await a.sweepIdle()).toEqual([]); // the agent allows 60 idle minutes by default
+    await database.query(`update agents set idle_timeout_minutes = 0 where id = 'agent_rt'`);
+    expect(await a.sweepIdle()).toEqual(["ses_idle"]);
+    expect(await a.sweepIdle()).toEqual([]); // already stopped
+    await database.query(`update agents set idle_timeout_minutes = 60 where id = 'agent_rt'`);
     const stoppedRow = (await database.query<{ status: string; sandbox_id: string }>(`select status, sandbox_id from sandboxes where session_id = 'ses_idle'`))[0]!;
     expect(stoppedRow.status).toBe("stopped");
     expect((await provider.get(stoppedRow.sandbox_id))!.state).toBe("stopped");

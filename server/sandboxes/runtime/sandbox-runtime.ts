@@ -232,11 +232,19 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     await this.deps.database.query(`update sandboxes set status = 'stopped', updated_at = now() where id = $1`, [live.rowId]);
   }
 
+  /** One idle sweep with each agent's own `idle_timeout_minutes` (default 60). */
+  async sweepIdle(): Promise<string[]> {
+    const rows = await this.deps.database.query<{ id: string; idle_timeout_minutes: number }>(`select id, idle_timeout_minutes from agents`);
+    const minutes = new Map(rows.map((r) => [r.id, Number(r.idle_timeout_minutes)]));
+    return this.stopIdle((agentId) => (minutes.get(agentId) ?? 60) * 60_000);
+  }
+
   /** Stops sandboxes idle longer than their agent allows; the next message starts a new one on the same workspace. */
   async stopIdle(idleMs: (agentId: string) => number): Promise<string[]> {
     const stopped: string[] = [];
     for (const [sessionId, live] of this.live) {
       if (live.inFlight || Date.now() - live.lastActivity < idleMs(live.agent.id)) continue;
+      if ((await this.deps.provider.get(live.sandboxId))?.state !== "ready") continue;
       await this.deps.provider.stop(live.sandboxId);
       await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`, [live.rowId]);
       stopped.push(sessionId);
