@@ -22,6 +22,8 @@ export interface TurnWorkerDeps {
   msPerMinute?: number;
   sweepIntervalMs?: number;
   interruptGraceMs?: number;
+  /** Stream reconnects allowed per turn before giving up (default 8, about 15 s of backoff). */
+  maxStreamDrops?: number;
 }
 
 /**
@@ -53,7 +55,8 @@ export class TurnWorker implements TurnRunner {
       const control = this.active.get(msg.sessionId);
       if (msg.kind === "interrupt") control?.interrupt();
       else if (msg.kind === "stop") control?.stop();
-      else if (msg.kind === "kick") this.kick(msg.sessionId);
+      // Only the replica already driving the session reacts; the others would just contend for the lock.
+      else if (msg.kind === "kick" && this.driving.has(msg.sessionId)) this.rekick.add(msg.sessionId);
     });
     await this.sweep();
     this.sweepTimer = setInterval(() => void this.sweep().catch((err) => this.deps.log.warn({ err }, "session sweep failed")), this.deps.sweepIntervalMs ?? 5_000);
@@ -76,7 +79,11 @@ export class TurnWorker implements TurnRunner {
       return;
     }
     const run = (async () => {
-      if (!(await this.locks.tryAcquire(sessionId))) return;
+      if (!(await this.locks.tryAcquire(sessionId))) {
+        // Another replica runs this session: tell it there is new work (it re-checks its queue).
+        if (!this.locks.isHeld(sessionId)) await this.deps.bus.control({ kind: "kick", sessionId }).catch(() => {});
+        return;
+      }
       try {
         await this.drive(sessionId);
       } catch (err) {
@@ -192,7 +199,7 @@ export class TurnWorker implements TurnRunner {
     this.active.set(session.id, control);
     try {
       const outcome = await runTurn(
-        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs },
+        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs, maxStreamDrops: this.deps.maxStreamDrops },
         {
           sessionId: session.id,
           remoteSessionId: session.remoteSessionId,
