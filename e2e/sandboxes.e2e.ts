@@ -35,4 +35,9 @@ test("see the warm pool fill, then stop and destroy a sandbox", async ({ page, r
   await page.getByRole("button", { name: "Destroy sandbox" }).click();
   await expect(page.getByText(sandboxId)).toHaveCount(0, { timeout: 10_000 });
   await shot(page, "sandboxes-after-destroy");
+
+  // Leave the shared LAP as we found it (other e2e files count runtimes and agents).
+  expect((await request.delete(`/api/agents/${agentId}`, { headers })).status()).toBeLessThan(300);
+  expect((await request.delete(`/api/runtimes/${(await runtime.json()).id}`, { headers })).status()).toBeLessThan(300);
+  await request.post("/api/sandboxes/pool/refill", { headers }); // recycles the deleted agent's warm sandbox
 });
