@@ -5,3 +5,4 @@ export * from "./mcp";
 export * from "./runtimes";
 export * from "./agents";
 export * from "./sessions";
+export * from "./sandboxes";

@@ -16,6 +16,8 @@ import { createMcpModule, mcpRoutes } from "./mcp";
 import { kubernetesRoutes } from "./sandboxes/kubernetes/routes";
 import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 import { settingsRoutes } from "./settings";
+import { sandboxRoutes } from "./sandboxes";
+import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
 import { runtimeRoutes } from "./runtimes";
 import { sessionRoutes } from "./sessions";
@@ -48,6 +50,13 @@ export function createApp(deps: AppDeps) {
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate]);
+  const sandboxes = new SandboxService({
+    config: deps.config,
+    database: deps.database,
+    logger: deps.logger,
+    rawEnv: deps.rawEnv ?? process.env,
+    lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
+  });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -64,8 +73,9 @@ export function createApp(deps: AppDeps) {
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     .use(agentRoutes({ agents: core.agents, guard }))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
+    .use(sandboxRoutes({ sandboxes, guard }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth, gateway, mcp, sessions: core } };
+  return { app, services: { auth, gateway, mcp, sessions: core, sandboxes } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

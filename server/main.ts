@@ -65,6 +65,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   });
   const server = app.server!;
   await services.sessions.start();
+  services.sandboxes.start();
   const flush = setInterval(() => services.auth.flushUsage().catch((err) => logger.warn({ err }, "usage flush failed")), USAGE_FLUSH_MS);
   const url = `http://${config.env.HOST === "0.0.0.0" ? "localhost" : config.env.HOST}:${server.port}`;
   if (!config.env.BASE_URL) config.baseUrl = `http://localhost:${server.port}`;
@@ -79,6 +80,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
       await services.sessions.stop();
       await server.stop();
       await services.mcp.close().catch(() => {});
+      await services.sandboxes.shutdown();
       await services.auth.flushUsage().catch(() => {});
       await services.gateway.close();
       await database.close();

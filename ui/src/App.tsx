@@ -15,6 +15,7 @@ import { AgentDetail, Agents } from "./pages/Agents";
 import { Runtimes } from "./pages/Runtimes";
 import { SessionChat } from "./pages/SessionChat";
 import { Sessions } from "./pages/Sessions";
+import { Sandboxes } from "./pages/Sandboxes";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
 
@@ -73,6 +74,7 @@ export function App() {
           <Route path="/sessions" component={Sessions} />
           <Route path="/sessions/:id" component={SessionChat} />
           <Route path="/runtimes" component={Runtimes} />
+          <Route path="/sandboxes" component={Sandboxes} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

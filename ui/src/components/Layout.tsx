@@ -18,6 +18,7 @@ export const NAV: NavItem[] = [
   { href: "/sessions", label: "Sessions", key: "e", section: "Agents" },
   { href: "/agents", label: "Agents", key: "a", section: "Agents" },
   { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents" },
+  { href: "/sandboxes", label: "Sandboxes", key: "x", section: "Agents" },
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/keys", label: "API keys", key: "k", section: "Settings" },
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },

@@ -136,3 +136,18 @@ export const api = {
     streamUrl: (id: string, after = 0) => `/api/sessions/${encodeURIComponent(id)}/stream?after=${after}`,
   },
 };
+
+// Sandboxes (server/sandboxes/model.ts).
+import type { z } from "zod";
+import type { egressRecordView, poolView, SandboxView } from "../../../server/sandboxes/model";
+export type { SandboxView };
+export type PoolView = z.infer<typeof poolView>;
+export type EgressRecordView = z.infer<typeof egressRecordView>;
+export const sandboxesApi = {
+  list: (sessionId?: string) => request<{ data: SandboxView[] }>("GET", `/api/sandboxes${sessionId ? `?session_id=${encodeURIComponent(sessionId)}` : ""}`).then((r) => r.data),
+  pool: () => request<PoolView>("GET", "/api/sandboxes/pool"),
+  refillPool: () => request<PoolView>("POST", "/api/sandboxes/pool/refill"),
+  egress: () => request<{ data: EgressRecordView[] }>("GET", "/api/sandboxes/egress").then((r) => r.data),
+  stop: (id: string) => request<{ ok: true }>("POST", `/api/sandboxes/${encodeURIComponent(id)}/stop`),
+  destroy: (id: string, dropWorkspace = false) => request<{ ok: true }>("DELETE", `/api/sandboxes/${encodeURIComponent(id)}${dropWorkspace ? "?drop_workspace=true" : ""}`),
+};

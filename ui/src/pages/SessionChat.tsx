@@ -1,7 +1,7 @@
 import { A, useParams } from "@solidjs/router";
 import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
 import { toast } from "../components/ui";
-import { api, type StoredEvent } from "../lib/api";
+import { api, sandboxesApi, type StoredEvent } from "../lib/api";
 import { renderMarkdown } from "../lib/markdown";
 import { statusClass } from "./Sessions";
 
@@ -53,7 +53,7 @@ function toItems(events: StoredEvent[]): Item[] {
         if (d.stop_reason?.type === "interrupted") items.push({ kind: "note", seq: e.seq, text: "Turn stopped" });
         break;
       case "session.recovered":
-        items.push({ kind: "note", seq: e.seq, text: "LAP restarted; the turn was re-attached" });
+        items.push({ kind: "note", seq: e.seq, text: d.sandbox_id ? `Sandbox replaced (${d.reason ?? "it stopped"}); workspace and conversation restored` : "LAP restarted; the turn was re-attached" });
         break;
       case "session.stopped":
         items.push({ kind: "note", seq: e.seq, text: `Session stopped (${d.reason ?? "stopped"})` });
@@ -67,6 +67,8 @@ function toItems(events: StoredEvent[]): Item[] {
 export function SessionChat() {
   const params = useParams();
   const [session, { refetch }] = createResource(() => params.id, api.sessions.get);
+  // The session's sandbox, when it runs in one (admin only; others simply do not see the badge).
+  const [sandbox] = createResource(() => params.id, (id) => sandboxesApi.list(id).then((l) => l[0] ?? null).catch(() => null));
   const [events, setEvents] = createSignal<StoredEvent[]>([]);
   const [connection, setConnection] = createSignal<"connecting" | "live" | "reconnecting">("connecting");
   const [text, setText] = createSignal("");
@@ -143,6 +145,15 @@ export function SessionChat() {
               <Show when={running()}><span class="dot pulse" /></Show>
               {session()?.status ?? "…"}
             </span>{" "}
+            <Show when={sandbox()}>
+              {(sb) => (
+                <>
+                  <A href="/sandboxes" class="badge" data-testid="session-sandbox" title={`workspace ${sb().workspace_id}`}>
+                    sandbox {sb().id} · {sb().provider} · {sb().state}
+                  </A>{" "}
+                </>
+              )}
+            </Show>
             <span class={`badge ${connection() === "live" ? "ok" : "warn"}`} data-testid="connection">{connection() === "live" ? "live" : connection() === "connecting" ? "connecting…" : "reconnecting…"}</span>
           </p>
         </div>

@@ -1,0 +1,50 @@
+/**
+ * Wires the egress proxy into a provider: each sandbox gets its own proxy server, reading the
+ * policy registered under its `egress_policy` label (else deny everything), and every request is
+ * kept in a bounded in-memory log (and logged, without values) for the dashboard.
+ */
+import type { Logger } from "../../lib/logger";
+import type { EgressServerFactory } from "../host/host-provider";
+import type { EgressCa } from "./ca";
+import { MitmServers } from "./mitm";
+import { EgressPolicies } from "./policy";
+import { type EgressRecord, createEgressProxy } from "./proxy";
+
+export class EgressLog {
+  private records: EgressRecord[] = [];
+  constructor(private max = 1000) {}
+  push(r: EgressRecord) {
+    this.records.push(r);
+    if (this.records.length > this.max) this.records.splice(0, this.records.length - this.max);
+  }
+  list(sandboxId?: string) {
+    return sandboxId ? this.records.filter((r) => r.sandboxId === sandboxId) : [...this.records];
+  }
+}
+
+export function egressFactory(
+  policies: EgressPolicies,
+  log: EgressLog,
+  logger: Logger,
+  tls?: { ca: EgressCa; upstreamTls?: { ca?: string } },
+): EgressServerFactory {
+  return ({ id, spec }) => {
+    const policyId = spec.labels?.egress_policy;
+    const mitm = tls ? new MitmServers(tls.ca) : undefined;
+    const server = createEgressProxy({
+      sandboxId: id,
+      mitm,
+      upstreamTls: tls?.upstreamTls,
+      policy: () => (policyId ? policies.get(policyId) : { allowHosts: spec.egressAllowHosts ?? [], stubs: [] }),
+      record: (r) => {
+        log.push(r);
+        if (r.refused.length) logger.warn({ sandbox_id: id, host: r.host, secrets: r.refused }, "sandbox sent vault stubs to a host they are not bound to; not swapped");
+        else logger.info({ sandbox_id: id, host: r.host, outcome: r.outcome, swapped: r.swapped }, "sandbox egress");
+      },
+    });
+    server.on("close", () => void mitm?.close());
+    return server;
+  };
+}
+
+export { EgressPolicies };

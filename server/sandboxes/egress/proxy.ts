@@ -1,0 +1,192 @@
+/**
+ * The egress proxy one sandbox talks to (HTTP_PROXY/HTTPS_PROXY inside point at it through the
+ * supervisor's bridge). Denied by default: only hosts on the agent's allow-list are reached.
+ * - `CONNECT host:port` (HTTPS): allow-list check. To a host a vault secret is bound to, the tunnel
+ *   ends in LAP's TLS server for that host (LAP's egress CA, trusted inside the sandbox), requests
+ *   are swapped like plain HTTP and re-sent upstream over real TLS; to any other allowed host, a
+ *   blind TCP tunnel (nothing to swap, nothing decrypted).
+ * - Absolute-URL HTTP requests: allow-list check; vault stubs in headers and text bodies are
+ *   replaced by real values only when the destination host is bound to that secret. Every swap and
+ *   every refused stub is recorded (never the value).
+ */
+import net from "node:net";
+import type { MitmServers } from "./mitm";
+import { type EgressPolicy, hostAllowed, hostMatches } from "./policy";
+
+export interface EgressRecord {
+  at: string;
+  sandboxId: string;
+  method: string;
+  host: string;
+  outcome: "allowed" | "denied";
+  /** Secret names swapped into this request. */
+  swapped: string[];
+  /** Secret names whose stubs were sent to a host they are not bound to (left as stubs). */
+  refused: string[];
+}
+
+export interface EgressProxyOptions {
+  sandboxId: string;
+  policy: () => EgressPolicy;
+  record(r: EgressRecord): void;
+  /** TLS termination for hosts with bound secrets; without it HTTPS is always a blind tunnel. */
+  mitm?: MitmServers;
+  /** Trust for upstream TLS (tests: the test server's CA). */
+  upstreamTls?: { ca?: string; rejectUnauthorized?: boolean };
+}
+
+const HOP = ["proxy-connection", "proxy-authorization", "connection", "keep-alive", "host", "transfer-encoding", "content-length"];
+const TEXT_BODY = /json|xml|x-www-form-urlencoded|text\/|graphql|ndjson/;
+
+const MAX_HEAD = 64 * 1024;
+const MAX_BODY = 10 * 1024 * 1024;
+
+function reply(socket: net.Socket, status: number, text: string) {
+  const body = `${text}\n`;
+  socket.end(`HTTP/1.1 ${status} ${status === 403 ? "Forbidden" : status === 502 ? "Bad Gateway" : "Bad Request"}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+function swapStubs(text: string, policy: EgressPolicy, host: string, swapped: Set<string>, refused: Set<string>): string {
+  let out = text;
+  for (const rule of policy.stubs) {
+    if (!out.includes(rule.stub)) continue;
+    if (rule.hosts.some((h) => hostMatches(host, h))) {
+      out = out.split(rule.stub).join(rule.real);
+      swapped.add(rule.name);
+    } else refused.add(rule.name);
+  }
+  return out;
+}
+
+export function createEgressProxy(opts: EgressProxyOptions): net.Server {
+  return net.createServer((socket) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) {
+        if (head.length > MAX_HEAD) reply(socket, 400, "request head too large");
+        return;
+      }
+      socket.off("data", onData);
+      socket.pause();
+      void handle(socket, head.subarray(0, end).toString("latin1"), head.subarray(end + 4)).catch((err) => reply(socket, 502, `egress proxy error: ${(err as Error).message}`));
+    };
+    socket.on("data", onData);
+    socket.on("error", () => socket.destroy());
+  });
+
+  /** One request from inside a terminated tunnel: swap, record, re-send over real TLS. */
+  async function forwardHttps(req: Request, origin: string, host: string): Promise<Response> {
+    const policy = opts.policy();
+    const url = new URL(req.url);
+    const swapped = new Set<string>();
+    const refused = new Set<string>();
+    const headers = new Headers();
+    req.headers.forEach((v, k) => {
+      if (!HOP.includes(k)) headers.append(k, swapStubs(v, policy, host, swapped, refused));
+    });
+    let body: string | Uint8Array | undefined;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      const raw = new Uint8Array(await req.arrayBuffer());
+      body = TEXT_BODY.test(headers.get("content-type") ?? "") && !headers.get("content-encoding") ? swapStubs(new TextDecoder().decode(raw), policy, host, swapped, refused) : raw;
+    }
+    opts.record({ at: new Date().toISOString(), sandboxId: opts.sandboxId, method: req.method, host, outcome: "allowed", swapped: [...swapped], refused: [...refused] });
+    const res = await fetch(`${origin}${url.pathname}${url.search}`, { method: req.method, headers, body, redirect: "manual", tls: opts.upstreamTls } as RequestInit);
+    const out = new Headers(res.headers);
+    for (const h of ["content-encoding", "content-length", "transfer-encoding", "connection"]) out.delete(h);
+    return new Response(res.body, { status: res.status, headers: out });
+  }
+
+  async function handle(socket: net.Socket, headText: string, rest: Buffer) {
+    const [requestLine, ...headerLines] = headText.split("\r\n");
+    const [method = "", target = ""] = (requestLine ?? "").split(" ");
+    const policy = opts.policy();
+    const at = new Date().toISOString();
+    if (method === "CONNECT") {
+      const [host = "", portText = "443"] = target.split(":");
+      const allowed = hostAllowed(policy, host);
+      opts.record({ at, sandboxId: opts.sandboxId, method, host, outcome: allowed ? "allowed" : "denied", swapped: [], refused: [] });
+      if (!allowed) return reply(socket, 403, `LAP egress: ${host} is not on this agent's allow-list`);
+      if (opts.mitm && policy.stubs.some((r) => r.hosts.some((h) => hostMatches(host, h)))) {
+        const local = await opts.mitm.socketFor(host, Number(portText), (req, origin) => forwardHttps(req, origin, host));
+        const inner = net.connect(local, () => {
+          socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+          if (rest.length) inner.write(rest);
+          socket.pipe(inner);
+          inner.pipe(socket);
+          socket.resume();
+        });
+        inner.on("error", () => socket.destroy());
+        socket.on("close", () => inner.destroy());
+        return;
+      }
+      const upstream = net.connect(Number(portText), host, () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        if (rest.length) upstream.write(rest);
+        socket.pipe(upstream);
+        upstream.pipe(socket);
+        socket.resume();
+      });
+      upstream.on("error", () => reply(socket, 502, `LAP egress: cannot reach ${host}:${portText}`));
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      return reply(socket, 400, "LAP egress: send absolute-URL requests (HTTP proxy form) or CONNECT");
+    }
+    if (url.protocol !== "http:") return reply(socket, 400, "LAP egress: use CONNECT for https");
+    const host = url.hostname;
+    if (!hostAllowed(policy, host)) {
+      opts.record({ at, sandboxId: opts.sandboxId, method, host, outcome: "denied", swapped: [], refused: [] });
+      return reply(socket, 403, `LAP egress: ${host} is not on this agent's allow-list`);
+    }
+    const swapped = new Set<string>();
+    const refused = new Set<string>();
+    const headers = new Headers();
+    let length = 0;
+    for (const line of headerLines) {
+      const i = line.indexOf(":");
+      if (i <= 0) continue;
+      const name = line.slice(0, i).trim().toLowerCase();
+      const value = line.slice(i + 1).trim();
+      if (["proxy-connection", "proxy-authorization", "connection", "keep-alive", "host", "transfer-encoding"].includes(name)) continue;
+      if (name === "content-length") length = Number(value) || 0;
+      else headers.append(name, swapStubs(value, policy, host, swapped, refused));
+    }
+    if (length > MAX_BODY) return reply(socket, 400, "LAP egress: body too large");
+    let body = rest;
+    if (body.length < length) {
+      socket.resume();
+      body = await new Promise<Buffer>((resolve) => {
+        const parts = [rest];
+        let got = rest.length;
+        const onData = (c: Buffer) => {
+          parts.push(c);
+          got += c.length;
+          if (got >= length) {
+            socket.off("data", onData);
+            resolve(Buffer.concat(parts).subarray(0, length));
+          }
+        };
+        socket.on("data", onData);
+      });
+    }
+    let payload: Buffer | string | undefined = length ? body.subarray(0, length) : undefined;
+    const type = headers.get("content-type") ?? "";
+    if (payload && /json|xml|x-www-form-urlencoded|text\/|graphql|ndjson/.test(type) && !headers.get("content-encoding")) {
+      payload = swapStubs(payload.toString("utf8"), policy, host, swapped, refused);
+    }
+    opts.record({ at, sandboxId: opts.sandboxId, method, host, outcome: "allowed", swapped: [...swapped], refused: [...refused] });
+    const res = await fetch(url, { method, headers, body: payload === undefined ? undefined : typeof payload === "string" ? payload : new Uint8Array(payload), redirect: "manual" });
+    const out = Buffer.from(await res.arrayBuffer());
+    let responseHead = `HTTP/1.1 ${res.status} ${res.statusText || "OK"}\r\n`;
+    res.headers.forEach((v, k) => {
+      if (!["content-length", "transfer-encoding", "connection", "content-encoding"].includes(k)) responseHead += `${k}: ${v}\r\n`;
+    });
+    responseHead += `content-length: ${out.length}\r\nconnection: close\r\n\r\n`;
+    socket.end(Buffer.concat([Buffer.from(responseHead, "latin1"), out]));
+  }
+}

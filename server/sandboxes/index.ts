@@ -1,0 +1,58 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { requireAdmin, type AuthGuard } from "../http/auth-guard";
+import { notFound } from "../lib/errors";
+import { destroyQuery, egressRecordView, poolView, sandboxIdParams, sandboxView } from "./model";
+import type { SandboxService } from "./service";
+
+/** Sandboxes: live sandboxes, the warm pool, egress records; stop and destroy. Admin only. */
+export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuard }) {
+  const s = deps.sandboxes;
+  return new Elysia({ prefix: "/api/sandboxes", detail: { tags: ["Sandboxes"] } })
+    .use(deps.guard)
+    .onTransform(requireAdmin)
+    .get("", async ({ query }) => ({ data: (await s.list()).filter((x) => !query.session_id || x.session_id === query.session_id) }), {
+      query: z.object({ session_id: z.string().max(64).optional() }),
+      response: z.object({ data: z.array(sandboxView) }),
+      detail: { summary: "Live sandboxes with their session, agent, age, state and resource use" },
+    })
+    .get("/pool", () => s.poolSlots(), { response: poolView, detail: { summary: "The warm pool: settings and slots" } })
+    .post(
+      "/pool/refill",
+      async () => {
+        await s.pool().topUp();
+        return s.poolSlots();
+      },
+      { response: poolView, detail: { summary: "Recycle and top up the warm pool now (the loop does it every 30 s)" } },
+    )
+    .get("/egress", () => ({ data: s.egressLog.list().map(egressView) }), {
+      response: z.object({ data: z.array(egressRecordView) }),
+      detail: { summary: "Recent outbound requests from sandboxes (allowed, denied, secrets swapped)" },
+    })
+    .post(
+      "/:id/stop",
+      async ({ params }) => {
+        if (!(await s.stop(params.id))) throw notFound("Sandbox");
+        return { ok: true as const };
+      },
+      { params: sandboxIdParams, response: z.object({ ok: z.literal(true) }), detail: { summary: "Stop a sandbox; its workspace is kept" } },
+    )
+    .delete(
+      "/:id",
+      async ({ params, query }) => {
+        if (!(await s.destroy(params.id, query.drop_workspace === "true"))) throw notFound("Sandbox");
+        return { ok: true as const };
+      },
+      { params: sandboxIdParams, query: destroyQuery, response: z.object({ ok: z.literal(true) }), detail: { summary: "Destroy a sandbox (drop_workspace=true also deletes its files)" } },
+    );
+}
+
+const egressView = (r: { at: string; sandboxId: string; method: string; host: string; outcome: "allowed" | "denied"; swapped: string[]; refused: string[] }) => ({
+  at: r.at,
+  sandbox_id: r.sandboxId,
+  method: r.method,
+  host: r.host,
+  outcome: r.outcome,
+  swapped: r.swapped,
+  refused: r.refused,
+});

@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+/** A live sandbox as the dashboard shows it. */
+export const sandboxView = z.object({
+  id: z.string(),
+  provider: z.string(),
+  state: z.string(),
+  session_id: z.string().nullable(),
+  agent_id: z.string().nullable(),
+  workspace_id: z.string(),
+  pool: z.string().nullable(),
+  created_at: z.string(),
+  age_seconds: z.number(),
+  cpu_seconds: z.number().nullable(),
+  memory_bytes: z.number().nullable(),
+  pid: z.number().nullable(),
+  limits: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type SandboxView = z.infer<typeof sandboxView>;
+
+export const warmSlotView = z.object({
+  id: z.string(),
+  sandbox_id: z.string().nullable(),
+  agent_id: z.string(),
+  status: z.string(),
+  created_at: z.string(),
+  ready_at: z.string().nullable(),
+});
+
+export const egressRecordView = z.object({
+  at: z.string(),
+  sandbox_id: z.string(),
+  method: z.string(),
+  host: z.string(),
+  outcome: z.enum(["allowed", "denied"]),
+  swapped: z.array(z.string()),
+  refused: z.array(z.string()),
+});
+
+export const poolView = z.object({
+  enabled: z.boolean(),
+  size: z.number(),
+  ttl_minutes: z.number(),
+  max_provisioning: z.number(),
+  recent_agent_hours: z.number(),
+  slots: z.array(warmSlotView),
+});
+
+export const sandboxIdParams = z.object({ id: z.string().regex(/^sbx_[0-9a-f]{12}$/, "must be a sandbox id such as sbx_0123456789ab") });
+export const destroyQuery = z.object({ drop_workspace: z.enum(["true", "false"]).optional() });

@@ -1,0 +1,214 @@
+/**
+ * The sandbox RuntimeAdapter end to end: real database (both drivers), real bubblewrap sandboxes,
+ * the warm pool, a local bare git repository, and the scripted OpenAI-compatible model.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Database } from "../../db/client";
+import { createLogger } from "../../lib/logger";
+import type { AgentDefinition, RuntimeEvent } from "../../runtimes/adapter";
+import { testDatabase } from "../../../test/support/db";
+import { type ScriptedOpenAI, startScriptedOpenAI } from "../../../test/support/scripted-openai";
+import { LocalSandboxProvider } from "../local-provider";
+import { providerOptions } from "../test-helpers";
+import { WarmPool } from "../warm-pool";
+import { SandboxRuntimeAdapter } from "./sandbox-runtime";
+import { sandboxSpecFor } from "./spec";
+
+let database: Database;
+let model: ScriptedOpenAI;
+let provider: LocalSandboxProvider;
+let repoDir: string;
+const history = new Map<string, Array<{ type: string; [k: string]: unknown }>>();
+const minted: string[] = [];
+
+const agent: AgentDefinition = {
+  id: "agent_rt", name: "rt", description: "", model: "scripted-model", systemPrompt: "", tools: [], mcpServers: [],
+  environment: { PLAIN_SETTING: "on" }, repoUrl: null, repoBranch: null,
+};
+
+function adapter(p = provider, pool: WarmPool | null = null) {
+  return new SandboxRuntimeAdapter({
+    database,
+    provider: p,
+    pool,
+    logger: createLogger("silent"),
+    gatewayBaseUrl: "http://127.0.0.1:3000/v1",
+    mintSessionKey: async ({ sessionId }) => {
+      const key = `sk-lap-session-${sessionId}`;
+      minted.push(key);
+      return key;
+    },
+    history: async (id) => history.get(id) ?? [],
+    lapEnv: { CONTAINER_ENV_TEAM: "platform", CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass" },
+    preinstalledRepo: repoDir,
+    workspacePath: (ws) => p.workspacePath(ws),
+  });
+}
+
+/**
+ * One turn the way the session worker runs it: open the stream, send the message once it is open
+ * (or resume from a cursor), collect normalized events until the turn ends, record them as history.
+ */
+async function turn(a: SandboxRuntimeAdapter, sessionId: string, text: string | null, opts: { afterEventId?: string; onEvent?: (e: RuntimeEvent) => Promise<void> | void } = {}) {
+  const events: RuntimeEvent[] = [];
+  const log = history.get(sessionId) ?? [];
+  history.set(sessionId, log);
+  if (text !== null) log.push({ type: "user.message", content: [{ type: "text", text }] });
+  let sending: Promise<void> = Promise.resolve();
+  const onOpen = text === null ? undefined : () => void (sending = a.sendMessage(sessionId, [{ type: "text", text }]));
+  try {
+    for await (const e of a.streamEvents(sessionId, { signal: AbortSignal.timeout(20_000), afterEventId: opts.afterEventId, onOpen })) {
+      events.push(e);
+      log.push(e.event as any);
+      await opts.onEvent?.(e);
+      if (e.event.type === "session.status_idle" || e.event.type === "session.error") break;
+    }
+  } catch {}
+  await sending;
+  return events;
+}
+
+const send = (a: SandboxRuntimeAdapter, sessionId: string, text: string) => turn(a, sessionId, text);
+const textOf = (events: RuntimeEvent[]) => events.filter((e) => e.event.type === "agent.message").map((e) => (e.event as any).content[0].text).join("");
+
+beforeAll(async () => {
+  database = await testDatabase();
+  model = startScriptedOpenAI();
+  provider = new LocalSandboxProvider(providerOptions(() => model.port));
+  // A local bare repository stands in for the agent's GitHub repository.
+  const src = mkdtempSync(join(tmpdir(), "lap-repo-src-"));
+  repoDir = mkdtempSync(join(tmpdir(), "lap-repo-bare-"));
+  const git = (cwd: string, ...args: string[]) => Bun.spawnSync(["git", "-c", "user.email=t@t", "-c", "user.name=t", ...args], { cwd });
+  writeFileSync(join(src, "README.md"), "# project\n");
+  git(src, "init", "-q", "-b", "main");
+  git(src, "add", ".");
+  git(src, "commit", "-qm", "init");
+  git(repoDir, "clone", "-q", "--bare", src, ".");
+  await database.query(`insert into agents (id, name, model) values ('agent_rt', 'rt', 'scripted-model')`);
+}, 60_000);
+
+afterAll(async () => {
+  await provider.shutdown();
+  await model.stop();
+  await database.close();
+});
+
+const workspaceOf = async (sessionId: string) =>
+  provider.workspacePath((await database.query<{ workspace_id: string }>(`select workspace_id from sandboxes where session_id = $1 order by created_at desc limit 1`, [sessionId]))[0]!.workspace_id);
+
+describe("sandbox runtime adapter", () => {
+  test("a cold session: repo cloned, CONTAINER_ENV passed plain (never a LAP secret), the agent works in it", async () => {
+    const a = adapter();
+    const ref = await a.ensureAgent(agent, null);
+    expect(ref.reused).toBe(false);
+    expect((await a.ensureAgent(agent, ref)).reused).toBe(true);
+    await a.startSession({ ref, agent, localSessionId: "ses_cold", title: "" });
+    const ws = await workspaceOf("ses_cold");
+    expect(readFileSync(join(ws, "README.md"), "utf8")).toBe("# project\n");
+    model.script([{ toolCalls: [{ name: "bash", arguments: { command: "echo TEAM=$TEAM PLAIN=$PLAIN_SETTING KEY=${LITELLM_API_KEY:-none}; echo change >> README.md" } }] }, { text: "done" }]);
+    const events = await send(a, "ses_cold", "look around");
+    const types = events.map((e) => e.event.type);
+    expect(types[0]).toBe("session.status_running");
+    expect(types.at(-1)).toBe("session.status_idle");
+    expect(types).not.toContain("user.message");
+    expect(JSON.stringify(events)).toContain("TEAM=platform PLAIN=on KEY=none");
+    expect(events.every((e) => e.providerEventId?.includes(":"))).toBe(true);
+    expect(model.requests.at(-1)!.authorization).toBe("Bearer sk-lap-session-ses_cold");
+    expect(await a.sessionState("ses_cold")).toBe("idle");
+  }, 60_000);
+
+  test("a sandbox killed mid-turn: session.recovered, same workspace, history replayed, the turn runs again", async () => {
+    const a = adapter();
+    const ref = await a.ensureAgent(agent, null);
+    await a.startSession({ ref, agent, localSessionId: "ses_die", title: "" });
+    model.script([{ toolCalls: [{ name: "write", arguments: { path: "notes.md", content: "remember me" } }] }, { text: "saved" }]);
+    await send(a, "ses_die", "save a note");
+    const ws = await workspaceOf("ses_die");
+
+    model.script([{ hang: true, text: "working..." }, { text: "recovered answer" }]);
+    const row = (await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = 'ses_die' and status = 'claimed'`))[0]!;
+    const first = await turn(a, "ses_die", "second question", {
+      onEvent: async (e) => {
+        if (e.event.type === "agent.message") process.kill((await provider.get(row.sandbox_id))!.info.pid as number, "SIGKILL");
+      },
+    });
+    const firstPart = first.map((e) => e.event.type);
+    const cursor = first.at(-1)!.providerEventId;
+    expect(firstPart).toContain("agent.message");
+    // What the session worker does when a stream drops: ask the state, then stream again from its cursor.
+    expect(await a.sessionState("ses_die")).toBe("running");
+    model.requests.length = 0;
+    const again = await turn(a, "ses_die", null, { afterEventId: cursor });
+    expect(again[0]!.event.type).toBe("session.recovered");
+    expect(again.at(-1)!.event.type).toBe("session.status_idle");
+    expect(textOf(again)).toBe("recovered answer");
+    expect(await workspaceOf("ses_die")).toBe(ws);
+    expect(readFileSync(join(ws, "notes.md"), "utf8")).toBe("remember me");
+    // The new harness was given the conversation so far.
+    expect(JSON.stringify(model.requests[0]!.messages)).toContain("save a note");
+    const states = await database.query<{ status: string }>(`select status from sandboxes where session_id = 'ses_die' order by created_at`);
+    expect(states.map((s) => s.status)).toEqual(["dead", "claimed"]);
+  }, 60_000);
+
+  test("idle sandboxes stop and start again on the next message with the workspace intact", async () => {
+    const a = adapter();
+    const ref = await a.ensureAgent(agent, null);
+    await a.startSession({ ref, agent, localSessionId: "ses_idle", title: "" });
+    model.script([{ toolCalls: [{ name: "bash", arguments: { command: "echo 42 > answer.txt" } }] }, { text: "ok" }]);
+    await send(a, "ses_idle", "write the answer");
+    expect(await a.sweepIdle()).toEqual([]); // the agent allows 60 idle minutes by default
+    await database.query(`update agents set idle_timeout_minutes = 0 where id = 'agent_rt'`);
+    expect(await a.sweepIdle()).toEqual(["ses_idle"]);
+    expect(await a.sweepIdle()).toEqual([]); // already stopped
+    await database.query(`update agents set idle_timeout_minutes = 60 where id = 'agent_rt'`);
+    const stoppedRow = (await database.query<{ status: string; sandbox_id: string }>(`select status, sandbox_id from sandboxes where session_id = 'ses_idle'`))[0]!;
+    expect(stoppedRow.status).toBe("stopped");
+    expect((await provider.get(stoppedRow.sandbox_id))!.state).toBe("stopped");
+    model.script([{ toolCalls: [{ name: "bash", arguments: { command: "cat answer.txt" } }] }, { text: "42" }]);
+    const events = await send(a, "ses_idle", "what was it?");
+    expect(events.map((e) => e.event.type)).not.toContain("session.recovered");
+    expect(JSON.stringify(events)).toContain("42\\n");
+  }, 60_000);
+
+  test("after a LAP restart (new process, sandboxes gone) the session comes back on its workspace", async () => {
+    const a = adapter();
+    const ref = await a.ensureAgent(agent, null);
+    await a.startSession({ ref, agent, localSessionId: "ses_restart", title: "" });
+    model.script([{ toolCalls: [{ name: "write", arguments: { path: "state.txt", content: "before restart" } }] }, { text: "ok" }]);
+    await send(a, "ses_restart", "write state");
+    await provider.shutdown();
+    const provider2 = new LocalSandboxProvider({ ...providerOptions(() => model.port), dataDir: join(provider.workspacesDir, "..") });
+    const b = adapter(provider2);
+    expect(await b.sessionState("ses_restart")).toBe("idle");
+    model.script([{ toolCalls: [{ name: "read", arguments: { path: "state.txt" } }] }, { text: "ok" }]);
+    const events = await send(b, "ses_restart", "read state");
+    expect(events[0]!.event.type).toBe("session.recovered");
+    expect(JSON.stringify(events)).toContain("before restart");
+    expect(await b.sessionState("ses_unknown")).toBe("missing");
+    await provider2.shutdown();
+  }, 60_000);
+
+  test("a warm sandbox is claimed (no cold start) when the agent's spec matches", async () => {
+    const p = new LocalSandboxProvider(providerOptions(() => model.port));
+    await database.query(`insert into sessions (id, agent_id) values ('ses_recent', 'agent_rt') on conflict do nothing`);
+    const specFor = async () => sandboxSpecFor({ id: "agent_rt", harness: "builtin", environment: agent.environment }, { CONTAINER_ENV_TEAM: "platform", CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass" });
+    const pool = new WarmPool({ database, provider: p, settings: { size: 1, ttlMinutes: 30, maxProvisioning: 1, recentAgentHours: 24 }, specFor, logger: createLogger("silent") });
+    await pool.topUp();
+    const [warm] = await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where status = 'warm'`);
+    expect(warm).toBeTruthy();
+    const a = adapter(p, pool);
+    const started = performance.now();
+    await a.startSession({ ref: await a.ensureAgent(agent, null), agent, localSessionId: "ses_warm", title: "" });
+    const ms = performance.now() - started;
+    const [row] = await database.query<{ sandbox_id: string; status: string }>(`select sandbox_id, status from sandboxes where session_id = 'ses_warm'`);
+    expect(row).toEqual({ sandbox_id: warm!.sandbox_id, status: "claimed" });
+    expect(ms).toBeLessThan(2_000);
+    model.script([{ text: "warm hello" }]);
+    expect(JSON.stringify(await send(a, "ses_warm", "hi"))).toContain('"text":"hello"');
+    await pool.idle();
+    await p.shutdown();
+  }, 60_000);
+});

@@ -1,0 +1,254 @@
+/**
+ * The sandbox runtime: LAP's RuntimeAdapter (server/runtimes/adapter.ts) on top of any
+ * SandboxProvider. A LAP session gets a sandbox (warm-pool claim, else cold create), its repository
+ * cloned into the workspace, and a late binding with a session-scoped gateway key. When the sandbox
+ * dies, or was stopped when idle, the next call gets a new sandbox on the same workspace, the
+ * history replayed to the harness, and (after a death) `session.recovered` in the event stream.
+ */
+import { randomBytes } from "node:crypto";
+import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
+import { RuntimeError } from "../../runtimes/adapter";
+import type { ContentPart, SessionEventData } from "../../sessions/events/types";
+import type { Database } from "../../db/client";
+import type { Logger } from "../../lib/logger";
+import type { SandboxProvider } from "../provider";
+import { SupervisorClient } from "../supervisor-client";
+import { newWorkspaceId, type WarmPool } from "../warm-pool";
+import { cloneInto } from "./repo";
+import { type AgentForSandbox, sandboxSpecFor } from "./spec";
+
+export interface SandboxRuntimeDeps {
+  database: Database;
+  provider: SandboxProvider;
+  pool?: WarmPool | null;
+  logger: Logger;
+  /** LAP's gateway as LAP hands it out (the provider rewrites it for inside the sandbox). */
+  gatewayBaseUrl: string;
+  /** A gateway key scoped to this session: its agent's model, a budget, expiring with the session. */
+  mintSessionKey(input: { sessionId: string; agentId: string; model: string }): Promise<string>;
+  /** The stored conversation of a session, oldest first (session_events), for replay. */
+  history(sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>>;
+  /** Ends the session's gateway key when the session ends (gateway module). */
+  revokeSessionKey?(sessionId: string): Promise<void>;
+  lapEnv: Record<string, string | undefined>;
+  preinstalledRepo?: string;
+  /** Extra per-agent sandbox settings (harness, egress hosts) not in AgentDefinition. */
+  agentSandbox?(agentId: string): Promise<Partial<AgentForSandbox>>;
+  workspacePath?(workspaceId: string): string;
+}
+
+interface Live {
+  rowId: string;
+  sandboxId: string;
+  workspaceId: string;
+  client: SupervisorClient;
+  agent: AgentDefinition;
+  /** Set when the sandbox died: the next stream starts with session.recovered. */
+  recovered?: string;
+  inFlight?: ContentPart[];
+  /** The turn that was running when the sandbox died: sent again on the new one. */
+  resend?: ContentPart[];
+  lastActivity: number;
+}
+
+const signatureOf = (a: AgentDefinition) =>
+  Bun.hash(JSON.stringify([a.model, a.systemPrompt, a.environment, a.repoUrl, a.repoBranch, a.tools])).toString(16);
+
+export class SandboxRuntimeAdapter implements RuntimeAdapter {
+  private live = new Map<string, Live>();
+  private pending = new Map<string, Promise<Live>>();
+
+  constructor(private deps: SandboxRuntimeDeps) {}
+
+  async check() {
+    await this.deps.provider.list();
+  }
+
+  async ensureAgent(agent: AgentDefinition, existing: RemoteAgentRef | null) {
+    const signature = signatureOf(agent);
+    if (existing && existing.signature === signature) return { ...existing, reused: true };
+    return { remoteAgentId: agent.id, remoteEnvironmentId: null, signature, reused: false };
+  }
+
+  private async specFor(agent: AgentDefinition) {
+    const extra = (await this.deps.agentSandbox?.(agent.id)) ?? {};
+    return sandboxSpecFor({ id: agent.id, harness: extra.harness ?? "builtin", environment: agent.environment, egressAllowHosts: extra.egressAllowHosts, image: extra.image }, this.deps.lapEnv);
+  }
+
+  async startSession(input: { ref: RemoteAgentRef; agent: AgentDefinition; localSessionId: string; title: string }): Promise<string> {
+    await this.acquire(input.localSessionId, input.agent, null);
+    return input.localSessionId;
+  }
+
+  /** Gets the session a running sandbox: a warm claim, or cold on `workspaceId` (new, or the session's own). */
+  private acquire(sessionId: string, agent: AgentDefinition, workspaceId: string | null, recovered?: string): Promise<Live> {
+    const existing = this.pending.get(sessionId);
+    if (existing) return existing;
+    const p = this.doAcquire(sessionId, agent, workspaceId, recovered).finally(() => this.pending.delete(sessionId));
+    this.pending.set(sessionId, p);
+    return p;
+  }
+
+  private async doAcquire(sessionId: string, agent: AgentDefinition, workspaceId: string | null, recovered?: string): Promise<Live> {
+    const { provider, database } = this.deps;
+    const { spec, hash } = await this.specFor(agent);
+    let claimed = workspaceId ? null : await this.deps.pool?.claim(agent.id, hash, sessionId);
+    if (claimed && (await provider.get(claimed.sandboxId))?.state !== "ready") {
+      await database.query(`update sandboxes set status = 'dead', reason = 'gone before claim' where id = $1`, [claimed.rowId]);
+      claimed = null;
+    }
+    let rowId: string;
+    let sandboxId: string;
+    let ws: string;
+    if (claimed) {
+      ({ rowId, sandboxId, workspaceId: ws } = claimed);
+    } else {
+      ws = workspaceId ?? newWorkspaceId();
+      rowId = `sbr_${randomBytes(8).toString("hex")}`;
+      await database.query(
+        `insert into sandboxes (id, provider, agent_id, session_id, workspace_id, spec_hash, status, claimed_at) values ($1, $2, $3, $4, $5, $6, 'provisioning', now())`,
+        [rowId, provider.name, agent.id, sessionId, ws, hash],
+      );
+      const h = await provider.create({ ...spec, workspaceId: ws, labels: { ...spec.labels, session_id: sessionId } });
+      sandboxId = h.id;
+      await database.query(`update sandboxes set sandbox_id = $2 where id = $1`, [rowId, sandboxId]);
+      try {
+        await provider.waitReady(sandboxId, { timeoutMs: 60_000 });
+      } catch (err) {
+        await database.query(`update sandboxes set status = 'dead', reason = $2 where id = $1`, [rowId, (err as Error).message.slice(0, 500)]);
+        await provider.destroy(sandboxId).catch(() => {});
+        throw new RuntimeError(`sandbox did not start: ${(err as Error).message}`);
+      }
+      await database.query(`update sandboxes set status = 'claimed', ready_at = now(), updated_at = now() where id = $1`, [rowId]);
+    }
+    const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
+    if (repo && this.deps.workspacePath) await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch);
+    const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model });
+    await provider.bind(sandboxId, { sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model, systemPrompt: agent.systemPrompt || undefined });
+    const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
+    if (workspaceId) {
+      const history = await this.deps.history(sessionId);
+      if (history.length) await client.replayHistory(history);
+    }
+    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered, lastActivity: Date.now() };
+    this.live.set(sessionId, live);
+    return live;
+  }
+
+  /** The session's sandbox, brought back (same workspace, history replayed) if it died or was stopped. */
+  private async ensureLive(sessionId: string): Promise<Live> {
+    const cur = this.live.get(sessionId);
+    if (cur) {
+      const h = await this.deps.provider.get(cur.sandboxId);
+      if (h?.state === "ready") return cur;
+      const died = h?.state !== "stopped";
+      this.deps.logger.warn({ session_id: sessionId, sandbox_id: cur.sandboxId, state: h?.state ?? "gone" }, died ? "sandbox died; recovering" : "restarting stopped sandbox");
+      this.live.delete(sessionId);
+      await this.deps.database.query(`update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`, [cur.rowId, died ? "dead" : "stopped", h?.error ?? null]);
+      await this.deps.provider.destroy(cur.sandboxId).catch(() => {});
+      const next = await this.acquire(sessionId, cur.agent, cur.workspaceId, died ? (h?.error ?? "sandbox gone") : undefined);
+      if (died && cur.inFlight) next.inFlight = next.resend = cur.inFlight;
+      return next;
+    }
+    // After a LAP restart: nothing in memory; the session's last sandbox row has its workspace.
+    const [row] = await this.deps.database.query<{ workspace_id: string; agent_id: string }>(
+      `select workspace_id, agent_id from sandboxes where session_id = $1 order by created_at desc limit 1`,
+      [sessionId],
+    );
+    if (!row) throw new RuntimeError(`no sandbox was ever started for session ${sessionId}`, 404);
+    const agent = await this.agentDefinition(row.agent_id);
+    return this.acquire(sessionId, agent, row.workspace_id, "LAP restarted");
+  }
+
+  private async agentDefinition(agentId: string): Promise<AgentDefinition> {
+    const [a] = await this.deps.database.query<any>(`select * from agents where id = $1`, [agentId]);
+    if (!a) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
+    return {
+      id: a.id, name: a.name, description: a.description, model: a.model, systemPrompt: a.system_prompt, tools: a.tools ?? [],
+      mcpServers: a.mcp_servers ?? [], environment: a.environment ?? {}, repoUrl: a.repo_url, repoBranch: a.repo_branch,
+    };
+  }
+
+  async sendMessage(sessionId: string, content: ContentPart[]): Promise<void> {
+    const live = await this.ensureLive(sessionId);
+    const text = content.map((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join("");
+    live.inFlight = content;
+    live.lastActivity = Date.now();
+    await live.client.sendMessage(text);
+  }
+
+  async interrupt(sessionId: string): Promise<void> {
+    await this.live.get(sessionId)?.client.interrupt();
+  }
+
+  async *streamEvents(sessionId: string, opts: StreamOptions): AsyncIterable<RuntimeEvent> {
+    const live = await this.ensureLive(sessionId);
+    const [sandboxOfCursor, seq] = (opts.afterEventId ?? "").split(":");
+    // A cursor from this sandbox resumes there; from an older sandbox, this one's log is all new;
+    // no cursor (a new turn; LAP sends the message once the stream is open): only what comes next.
+    let after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : opts.afterEventId ? 0 : Number((await live.client.health()).last_seq) || 0;
+    if (live.recovered) {
+      const reason = live.recovered;
+      live.recovered = undefined;
+      yield { event: { type: "session.recovered", reason, sandbox_id: live.sandboxId } as SessionEventData, providerEventId: `${live.sandboxId}:recovered` };
+      // The turn that was running when the sandbox died runs again on the new one.
+      const resend = live.resend;
+      live.resend = undefined;
+      if (resend) after = await live.client.sendMessage(resend.map((p) => String((p as { text?: string }).text ?? "")).join(""));
+    }
+    opts.onOpen?.();
+    for await (const e of live.client.stream(after, { signal: opts.signal })) {
+      live.lastActivity = Date.now();
+      // LAP already stored the user's message when it sent it; the supervisor's echo is not news.
+      if (e.type === "session.bound" || e.type === "user.message") continue;
+      if (e.type === "session.status_idle" || e.type === "session.error") live.inFlight = undefined;
+      const { seq: s, ...event } = e;
+      yield { event: event as SessionEventData, providerEventId: `${live.sandboxId}:${s}` };
+    }
+  }
+
+  async sessionState(sessionId: string): Promise<RemoteSessionState> {
+    try {
+      const cur = this.live.get(sessionId);
+      if (cur && !(await cur.client.health().then(() => true, () => false))) {
+        // The supervisor stopped answering: give the provider a moment to see the process exit.
+        for (let i = 0; i < 100 && (await this.deps.provider.get(cur.sandboxId))?.state === "ready"; i++) await Bun.sleep(20);
+      }
+      const live = await this.ensureLive(sessionId);
+      const health = await live.client.health();
+      return health.harness?.state === "failed" ? "terminated" : live.inFlight ? "running" : "idle";
+    } catch (err) {
+      this.deps.logger.warn({ err, session_id: sessionId }, "sandbox session state unknown");
+      return "missing";
+    }
+  }
+
+  async stopSession(sessionId: string): Promise<void> {
+    const live = this.live.get(sessionId);
+    this.live.delete(sessionId);
+    await this.deps.revokeSessionKey?.(sessionId).catch((err) => this.deps.logger.warn({ err, session_id: sessionId }, "could not revoke the session key"));
+    if (!live) return;
+    await this.deps.provider.stop(live.sandboxId).catch(() => {});
+    await this.deps.database.query(`update sandboxes set status = 'stopped', updated_at = now() where id = $1`, [live.rowId]);
+  }
+
+  /** One idle sweep with each agent's own `idle_timeout_minutes` (default 60). */
+  async sweepIdle(): Promise<string[]> {
+    const rows = await this.deps.database.query<{ id: string; idle_timeout_minutes: number }>(`select id, idle_timeout_minutes from agents`);
+    const minutes = new Map(rows.map((r) => [r.id, Number(r.idle_timeout_minutes)]));
+    return this.stopIdle((agentId) => (minutes.get(agentId) ?? 60) * 60_000);
+  }
+
+  /** Stops sandboxes idle longer than their agent allows; the next message starts a new one on the same workspace. */
+  async stopIdle(idleMs: (agentId: string) => number): Promise<string[]> {
+    const stopped: string[] = [];
+    for (const [sessionId, live] of this.live) {
+      if (live.inFlight || Date.now() - live.lastActivity < idleMs(live.agent.id)) continue;
+      if ((await this.deps.provider.get(live.sandboxId))?.state !== "ready") continue;
+      await this.deps.provider.stop(live.sandboxId);
+      await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`, [live.rowId]);
+      stopped.push(sessionId);
+    }
+    return stopped;
+  }
+}

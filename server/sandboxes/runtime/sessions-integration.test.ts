@@ -1,0 +1,98 @@
+/**
+ * The sandbox runtime under the real sessions module: sessions API → turn worker → sandbox adapter →
+ * bubblewrap sandbox → built-in agent → scripted model (standing in for LAP's gateway, which lives on
+ * another branch). Proves that a killed sandbox is survived at the session level.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createLogger } from "../../lib/logger";
+import type { RuntimeAdapter } from "../../runtimes/adapter";
+import { sessionHarness, type SessionHarness } from "../../../test/support/session-harness";
+import { type ScriptedOpenAI, startScriptedOpenAI } from "../../../test/support/scripted-openai";
+import { LocalSandboxProvider } from "../local-provider";
+import { providerOptions } from "../test-helpers";
+import { SandboxRuntimeAdapter } from "./sandbox-runtime";
+
+let h: SessionHarness;
+let model: ScriptedOpenAI;
+let provider: LocalSandboxProvider;
+let adapter: SandboxRuntimeAdapter | null = null;
+
+beforeAll(async () => {
+  model = startScriptedOpenAI();
+  provider = new LocalSandboxProvider(providerOptions(() => model.port));
+  h = await sessionHarness({ session: { adapterFactory: (): RuntimeAdapter => adapter! } });
+  adapter = new SandboxRuntimeAdapter({
+    database: h.t.database,
+    provider,
+    logger: createLogger("silent"),
+    gatewayBaseUrl: `${model.url}`,
+    mintSessionKey: async ({ sessionId }) => `sk-session-${sessionId}`,
+    history: async (sessionId) =>
+      (await h.t.database.query<{ type: string; data: Record<string, unknown> }>(`select type, data from session_events where session_id = $1 order by seq`, [sessionId])).map((r) => ({
+        ...r.data,
+        type: r.type,
+      })),
+    lapEnv: {},
+    workspacePath: (ws) => provider.workspacePath(ws),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await h.close();
+  await provider.shutdown();
+  await model.stop();
+});
+
+test("a session runs its turns in a sandbox and survives the sandbox being killed", async () => {
+  const session = await h.createSession();
+  await h.waitForStatus(session.id, "idle", 20_000);
+
+  model.script([{ toolCalls: [{ name: "write", arguments: { path: "plan.md", content: "step 1" } }] }, { text: "Wrote the plan." }]);
+  expect((await h.send(session.id, "write a plan")).status).toBe(202);
+  await h.waitForEvent(session.id, (e) => e.type === "session.status_idle", 20_000);
+  const [row] = await h.t.database.query<{ sandbox_id: string; workspace_id: string }>(`select sandbox_id, workspace_id from sandboxes where session_id = $1`, [session.id]);
+  const ws = provider.workspacePath(row!.workspace_id);
+  expect(readFileSync(join(ws, "plan.md"), "utf8")).toBe("step 1");
+  const first = await h.events(session.id);
+  expect(first.map((e) => e.type)).toEqual(expect.arrayContaining(["user.message", "session.status_running", "agent.tool_use", "agent.tool_result", "agent.message", "session.status_idle"]));
+
+  // The sandbox dies between turns (kill its process).
+  process.kill((await provider.get(row!.sandbox_id))!.info.pid as number, "SIGKILL");
+  for (let i = 0; i < 100 && (await provider.get(row!.sandbox_id))!.state !== "failed"; i++) await Bun.sleep(20);
+
+  model.requests.length = 0;
+  model.script([{ toolCalls: [{ name: "read", arguments: { path: "plan.md" } }] }, { text: "Still here." }]);
+  expect((await h.send(session.id, "what is in the plan?")).status).toBe(202);
+  await h.waitFor("second turn to end", async () => (await h.events(session.id)).filter((e) => e.type === "session.status_idle").length >= 2, 30_000);
+  const all = await h.events(session.id);
+  const second = all.slice(first.length);
+  expect(second.map((e) => e.type)).toContain("session.recovered");
+  expect(JSON.stringify(second)).toContain("step 1");
+  // The new harness was given the conversation before the death.
+  expect(JSON.stringify(model.requests[0]!.messages)).toContain("write a plan");
+  const rows = await h.t.database.query<{ status: string; workspace_id: string }>(`select status, workspace_id from sandboxes where session_id = $1 order by created_at`, [session.id]);
+  expect(rows.map((r) => r.status)).toEqual(["dead", "claimed"]);
+  expect(new Set(rows.map((r) => r.workspace_id)).size).toBe(1);
+  expect(existsSync(ws)).toBe(true);
+}, 90_000);
+
+test("a sandbox killed in the middle of a turn: the turn is run again on a new sandbox and ends normally", async () => {
+  const session = await h.createSession();
+  await h.waitForStatus(session.id, "idle", 20_000);
+  model.script([{ hang: true, text: "thinking hard" }, { text: "Answer after recovery." }]);
+  expect((await h.send(session.id, "a long question")).status).toBe(202);
+  await h.waitForEvent(session.id, (e) => e.type === "agent.message", 20_000);
+  const [row] = await h.t.database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1`, [session.id]);
+  process.kill((await provider.get(row!.sandbox_id))!.info.pid as number, "SIGKILL");
+  const idle = await h.waitForEvent(session.id, (e) => e.type === "session.status_idle" || e.type === "session.error", 30_000);
+  expect(idle.type).toBe("session.status_idle");
+  const events = await h.events(session.id);
+  const types = events.map((e) => e.type);
+  expect(types).toContain("session.recovered");
+  expect(types.indexOf("session.recovered")).toBeGreaterThan(types.indexOf("agent.message"));
+  const text = events.filter((e) => e.type === "agent.message").map((e) => (e.data.content as Array<{ text: string }>)[0]!.text).join("");
+  expect(text).toContain("Answer after recovery.");
+  expect((await h.t.json("GET", `/api/sessions/${session.id}`)).body.status).toBe("idle");
+}, 90_000);

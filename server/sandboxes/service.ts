@@ -1,0 +1,208 @@
+/**
+ * The sandboxes module's services, built from configuration: the provider LAP_SANDBOX names, the
+ * egress proxy plumbing, the warm pool and the runtime adapter sessions use. Nothing starts until
+ * a sandbox is needed (the provider bundles the harness on first use).
+ */
+import { realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "../config/load";
+import type { Database } from "../db/client";
+import type { Logger } from "../lib/logger";
+import { EgressLog, EgressPolicies, egressFactory } from "./egress";
+import { EgressCa } from "./egress/ca";
+import type { HostSandboxProvider } from "./host/host-provider";
+import type { Upstream } from "./host/lap-sockets";
+import { LocalSandboxProvider } from "./local-provider";
+import { ProcessSandboxProvider } from "./process-provider";
+import { SandboxError } from "./provider";
+import { SandboxRuntimeAdapter, type SandboxRuntimeDeps } from "./runtime/sandbox-runtime";
+import { sandboxSpecFor } from "./runtime/spec";
+import type { SandboxView } from "./model";
+import { WarmPool } from "./warm-pool";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface SandboxServiceDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  rawEnv: Record<string, string | undefined>;
+  /** Where LAP listens (known after listen; PORT may be 0). */
+  lapUpstream: () => Upstream;
+}
+
+export class SandboxService {
+  readonly egressLog = new EgressLog();
+  readonly policies = new EgressPolicies();
+  private providerInstance: HostSandboxProvider | null = null;
+  private poolInstance: WarmPool | null = null;
+
+  constructor(private deps: SandboxServiceDeps) {}
+
+  get settings() {
+    const e = this.deps.config.env;
+    return { size: e.WARM_POOL_SIZE, ttlMinutes: e.WARM_POOL_TTL_MINUTES, maxProvisioning: e.WARM_POOL_MAX_PROVISIONING, recentAgentHours: e.WARM_POOL_RECENT_AGENT_HOURS };
+  }
+
+  private ca: EgressCa | null = null;
+  private egressCa() {
+    this.ca ??= new EgressCa(resolve(this.deps.config.env.LAP_DATA_DIR));
+    return this.ca;
+  }
+
+  provider(): HostSandboxProvider {
+    if (this.providerInstance) return this.providerInstance;
+    const e = this.deps.config.env;
+    if (e.LAP_SANDBOX === "kubernetes") throw new SandboxError("unavailable", "LAP_SANDBOX=kubernetes is served by the Kubernetes provider module, not the host sandboxes module");
+    const opts = {
+      dataDir: resolve(e.LAP_DATA_DIR),
+      lapUpstream: this.deps.lapUpstream,
+      bunPath: realpathSync(process.execPath),
+      harnessRoot: join(REPO, "harness"),
+      nodeModules: join(REPO, "node_modules"),
+      egress: egressFactory(this.policies, this.egressLog, this.deps.logger, { ca: this.egressCa() }),
+      egressCa: this.egressCa(),
+      logger: this.deps.logger.child({ module: "sandboxes" }),
+      defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
+      onExit: (h: { id: string; error?: string }) => this.deps.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox exited; its session recovers on the next call"),
+    };
+    this.providerInstance = e.LAP_SANDBOX === "process" ? new ProcessSandboxProvider(opts) : new LocalSandboxProvider(opts);
+    return this.providerInstance;
+  }
+
+  pool(): WarmPool {
+    this.poolInstance ??= new WarmPool({
+      database: this.deps.database,
+      provider: this.provider(),
+      settings: this.settings,
+      logger: this.deps.logger.child({ module: "warm-pool" }),
+      specFor: async (agentId) => {
+        const [a] = await this.deps.database.query<{ harness: string; environment: Record<string, string>; status: string }>(`select harness, environment, status from agents where id = $1`, [agentId]);
+        return a && a.status === "active" ? sandboxSpecFor({ id: agentId, harness: a.harness, environment: a.environment ?? {} }, this.deps.rawEnv) : null;
+      },
+    });
+    return this.poolInstance;
+  }
+
+  /** The RuntimeAdapter for sessions whose runtime is a LAP sandbox. */
+  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl">): SandboxRuntimeAdapter {
+    const provider = this.provider();
+    return new SandboxRuntimeAdapter({
+      database: this.deps.database,
+      provider,
+      pool: this.settings.size > 0 ? this.pool() : null,
+      logger: this.deps.logger.child({ module: "sandbox-runtime" }),
+      lapEnv: this.deps.rawEnv,
+      preinstalledRepo: this.deps.config.env.PREINSTALLED_GITHUB_REPO,
+      workspacePath: (ws) => provider.workspacePath(ws),
+      ...extra,
+    });
+  }
+
+  async list(): Promise<SandboxView[]> {
+    if (!this.providerInstance) return [];
+    const rows = await this.deps.database.query<{ sandbox_id: string; session_id: string | null; agent_id: string; status: string }>(
+      `select sandbox_id, session_id, agent_id, status from sandboxes where sandbox_id is not null and status in ('provisioning','warm','claimed','stopped')`,
+    );
+    const byId = new Map(rows.map((r) => [r.sandbox_id, r]));
+    const now = Date.now();
+    return (await this.providerInstance.list()).map((h) => {
+      const row = byId.get(h.id);
+      const num = (v: unknown) => (typeof v === "number" ? v : null);
+      return {
+        id: h.id,
+        provider: h.provider,
+        state: h.state,
+        session_id: row?.session_id ?? h.labels.session_id ?? null,
+        agent_id: row?.agent_id ?? h.labels.agent_id ?? null,
+        workspace_id: h.workspaceId,
+        pool: row?.status === "warm" || row?.status === "provisioning" ? row.status : null,
+        created_at: h.createdAt.toISOString(),
+        age_seconds: Math.round((now - h.createdAt.getTime()) / 1000),
+        cpu_seconds: num(h.info.cpuSeconds),
+        memory_bytes: num(h.info.memoryBytes),
+        pid: num(h.info.pid),
+        limits: typeof h.info.limits === "string" ? h.info.limits : null,
+        error: h.error ?? null,
+      };
+    });
+  }
+
+  async poolSlots() {
+    const slots = await this.deps.database.query<{ id: string; sandbox_id: string | null; agent_id: string; status: string; created_at: Date | string; ready_at: Date | string | null }>(
+      `select id, sandbox_id, agent_id, status, created_at, ready_at from sandboxes where status in ('provisioning','warm') order by created_at`,
+    );
+    const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+    const s = this.settings;
+    return {
+      enabled: s.size > 0,
+      size: s.size,
+      ttl_minutes: s.ttlMinutes,
+      max_provisioning: s.maxProvisioning,
+      recent_agent_hours: s.recentAgentHours,
+      slots: slots.map((r) => ({ id: r.id, sandbox_id: r.sandbox_id, agent_id: r.agent_id, status: r.status, created_at: iso(r.created_at)!, ready_at: iso(r.ready_at) })),
+    };
+  }
+
+  async stop(id: string) {
+    const p = this.provider();
+    if (!(await p.get(id))) return false;
+    await p.stop(id);
+    await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'stopped by an admin', updated_at = now() where sandbox_id = $1`, [id]);
+    return true;
+  }
+
+  async destroy(id: string, dropWorkspace: boolean) {
+    const p = this.provider();
+    if (!(await p.get(id))) return false;
+    await p.destroy(id, { dropWorkspace });
+    await this.deps.database.query(`update sandboxes set status = 'dead', reason = 'destroyed by an admin', updated_at = now() where sandbox_id = $1`, [id]);
+    return true;
+  }
+
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * Host sandboxes die with the LAP process that started them (--die-with-parent), so rows left by
+   * an earlier run are stale: warm slots are dropped (else the pool would count ghosts and never
+   * refill) and session sandboxes marked stopped (their session restarts on its workspace).
+   */
+  async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number }> {
+    const known = new Set((await this.provider().list()).map((h) => h.id));
+    const rows = await this.deps.database.query<{ id: string; sandbox_id: string | null; status: string }>(
+      `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed')`,
+      [this.provider().name],
+    );
+    let dropped = 0;
+    let stopped = 0;
+    for (const r of rows) {
+      if (r.sandbox_id && known.has(r.sandbox_id)) continue;
+      if (r.status === "claimed") {
+        await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'LAP restarted', updated_at = now() where id = $1`, [r.id]);
+        stopped++;
+      } else {
+        await this.deps.database.query(`delete from sandboxes where id = $1`, [r.id]);
+        dropped++;
+      }
+    }
+    return { dropped, stopped };
+  }
+
+  /** The warm-pool reconcile loop (recycle, then top up), every `intervalMs`, first pass at once. */
+  start(intervalMs = 30_000) {
+    if (this.deps.config.env.LAP_SANDBOX === "kubernetes") return;
+    void this.reconcileAfterRestart().catch((err) => this.deps.logger.warn({ err }, "sandbox reconcile failed"));
+    if (this.settings.size <= 0 || this.timer) return;
+    const tick = () => void this.pool().topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool tick failed"));
+    tick();
+    this.timer = setInterval(tick, intervalMs);
+  }
+
+  async shutdown() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.poolInstance?.idle();
+    await this.providerInstance?.shutdown();
+  }
+}
