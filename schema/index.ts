@@ -1,2 +1,3 @@
 // Every table LAP owns. drizzle-kit reads this file to generate migrations into drizzle/.
 export * from "./api-keys";
+export * from "./slack";

@@ -12,6 +12,8 @@ import { requestContext } from "./http/request-context";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
 import { settingsRoutes } from "./settings";
+import { createSlack } from "./slack";
+import { unavailableSessions, type SessionsPort } from "./slack/ports";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
 
@@ -21,12 +23,15 @@ export interface AppDeps {
   logger: Logger;
   rawEnv?: Record<string, string | undefined>;
   uiDist?: string;
+  /** What the Slack bot uses to run sessions (the sessions service, once wired). */
+  slackSessions?: SessionsPort;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
 export function createApp(deps: AppDeps) {
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
   const guard = createAuthGuard(auth);
+  const slack = createSlack({ config: deps.config, database: deps.database, guard, logger: deps.logger, sessions: deps.slackSessions ?? unavailableSessions });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -37,8 +42,9 @@ export function createApp(deps: AppDeps) {
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(docsRoutes({ guard, version: deps.config.version }))
+    .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth } };
+  return { app, services: { auth, slack } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

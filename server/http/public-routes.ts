@@ -9,6 +9,12 @@ export const PUBLIC_ROUTES = new Set<string>([
   "GET /health/readiness",
   "POST /api/auth/login",
   "POST /api/auth/logout",
+  // Slack webhooks verify Slack's request signature themselves (server/slack/receiver.ts); the OAuth
+  // redirect is only useful with a one-time state minted by the (protected) GET /slack/install.
+  "POST /slack/events",
+  "POST /slack/interactivity",
+  "POST /slack/commands",
+  "GET /slack/oauth_redirect",
   // The dashboard's static files and its SPA fallback; unknown /api, /v1, /mcp, /slack paths answer a JSON 404.
   "GET /*",
 ]);
