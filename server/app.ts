@@ -25,13 +25,14 @@ export interface AppDeps {
   uiDist?: string;
   /** What the Slack bot uses to run sessions (the sessions service, once wired). */
   slackSessions?: SessionsPort;
+  slackOptions?: { minEditIntervalMs?: number; turnTimeoutMs?: number };
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
 export function createApp(deps: AppDeps) {
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
   const guard = createAuthGuard(auth);
-  const slack = createSlack({ config: deps.config, database: deps.database, guard, logger: deps.logger, sessions: deps.slackSessions ?? unavailableSessions });
+  const slack = createSlack({ config: deps.config, database: deps.database, guard, logger: deps.logger, sessions: deps.slackSessions ?? unavailableSessions, ...deps.slackOptions });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
