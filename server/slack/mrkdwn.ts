@@ -27,7 +27,7 @@ export function markdownToMrkdwn(markdown: string): string {
   text = escapeSlack(text);
   const lines = text.split("\n").map((line) => {
     const heading = /^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
-    if (heading) return `*${heading[1]!.replace(/\*\*/g, "").replace(/__/g, "")}*`;
+    if (heading) return `\u0001${heading[1]!.replace(/\*\*/g, "").replace(/__/g, "")}\u0001`;
     if (/^\s{0,3}([-*_])(\s*\1){2,}\s*$/.test(line)) return "──────────";
     const bullet = /^(\s*)[-*+]\s+(.*)$/.exec(line);
     if (bullet) line = `${bullet[1]}• ${bullet[2]}`;
