@@ -19,7 +19,11 @@ export interface BoltDeps {
 
 /** Bolt app with LAP's listeners, fed by a FetchReceiver that Elysia routes call. */
 export function createBoltApp(deps: BoltDeps) {
-  const receiver = new FetchReceiver(deps.signingSecret, (err) => deps.log.error({ err: String(err) }, "slack request failed"));
+  const receiver = new FetchReceiver(
+    deps.signingSecret,
+    (err) => deps.log.error({ err: String(err) }, "slack request failed"),
+    (work) => deps.service.background(work),
+  );
   const app = new App({
     receiver,
     logger: slackLogger(deps.log),

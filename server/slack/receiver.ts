@@ -13,7 +13,12 @@ export const EVENT_DEADLINE_MS = 2500;
  */
 export class FetchReceiver implements Receiver {
   private app?: App;
-  constructor(private readonly signingSecret: string, private readonly onError: (err: unknown) => void = () => {}) {}
+  constructor(
+    private readonly signingSecret: string,
+    private readonly onError: (err: unknown) => void = () => {},
+    /** Told about listener work that outlives the response, so shutdown and tests can wait for it. */
+    private readonly track: (work: Promise<unknown>) => void = () => {},
+  ) {}
   init(app: App) {
     this.app = app;
   }
@@ -67,6 +72,7 @@ export class FetchReceiver implements Receiver {
       );
       return Promise.race([stored, deadline]).finally(() => clearTimeout(timer));
     }
+    this.track(processing.catch(() => {}));
     const finished = processing.then(
       () => (ackCalled ? acked : new Response("", { status: 404 })),
       (err) => {
