@@ -1,4 +1,4 @@
-import { App } from "@slack/bolt";
+import { App, ErrorCode } from "@slack/bolt";
 import type { Logger } from "../lib/logger";
 import { handleLapCommand, type CommandDeps } from "./commands";
 import { normalizeEvent, type SlackMessageEvent } from "./events";
@@ -35,8 +35,10 @@ export function createBoltApp(deps: BoltDeps) {
       return { botToken: auth.botToken, botUserId: auth.botUserId, botId: auth.botId, teamId: auth.teamId };
     },
   });
-  // Rethrow so the receiver answers 500 and Slack retries: the inbox row was not written.
   app.error(async (err) => {
+    // A workspace we have no token for: retrying will not help, so Slack gets its 200.
+    if (err.code === ErrorCode.AuthorizationError) return void deps.log.warn({ err: err.message }, "slack event from a workspace without an installation");
+    // Anything else: rethrow so the receiver answers 500 and Slack retries (the inbox row was not written).
     throw err;
   });
 

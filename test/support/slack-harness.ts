@@ -51,7 +51,7 @@ export async function slackHarness(opts: { env?: Record<string, string>; minEdit
     },
     /** Waits until background Slack work is done. */
     idle: () => services.slack.service.idle(),
-    rows: () => database.query<Record<string, any>>(`select * from slack_events order by created_at`),
+    rows: (): Promise<any[]> => database.query(`select * from slack_events order by created_at`),
     async close() {
       await services.slack.service.idle();
       await fake.stop();
