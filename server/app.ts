@@ -12,8 +12,13 @@ import { requestContext } from "./http/request-context";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
 import { settingsRoutes } from "./settings";
+import { agentRoutes } from "./agents";
+import { runtimeRoutes } from "./runtimes";
+import { sessionRoutes } from "./sessions";
+import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
 import { createSlack } from "./slack";
-import { unavailableSessions, type SessionsPort } from "./slack/ports";
+import type { SessionsPort } from "./slack/ports";
+import { sessionsPortFrom } from "./slack/sessions-adapter";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
 
@@ -23,7 +28,9 @@ export interface AppDeps {
   logger: Logger;
   rawEnv?: Record<string, string | undefined>;
   uiDist?: string;
-  /** What the Slack bot uses to run sessions (the sessions service, once wired). */
+  /** Test hooks for the session worker (time scale, sweep interval, adapters). */
+  sessionOptions?: Partial<SessionModuleDeps>;
+  /** Replaces the sessions service under the Slack bot (tests of Slack alone); default: the real one. */
   slackSessions?: SessionsPort;
   slackOptions?: { minEditIntervalMs?: number; turnTimeoutMs?: number };
 }
@@ -31,8 +38,18 @@ export interface AppDeps {
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
 export function createApp(deps: AppDeps) {
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
-  const guard = createAuthGuard(auth);
-  const slack = createSlack({ config: deps.config, database: deps.database, guard, logger: deps.logger, sessions: deps.slackSessions ?? unavailableSessions, ...deps.slackOptions });
+  const core = createSessionModule({
+    database: deps.database,
+    logger: deps.logger,
+    masterKey: deps.config.masterKey,
+    encryptionKey: deps.config.encryptionKey,
+    ...deps.sessionOptions,
+  });
+  const guard = createAuthGuard(auth, [core.tokens.authenticate]);
+  const slack = createSlack({
+    config: deps.config, database: deps.database, guard, logger: deps.logger,
+    sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
+  });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -43,9 +60,12 @@ export function createApp(deps: AppDeps) {
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(docsRoutes({ guard, version: deps.config.version }))
+    .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
+    .use(agentRoutes({ agents: core.agents, guard }))
+    .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth, slack } };
+  return { app, services: { auth, sessions: core, slack } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

@@ -48,16 +48,3 @@ export const TERMINAL_OK = new Set(["session.status_idle", "session.idle", "turn
 export const TERMINAL_ERROR = new Set(["session.error", "turn.failed"]);
 export const TERMINAL_STOPPED = new Set(["session.stopped", "turn.interrupted"]);
 
-/** Until the sessions service is wired in: Slack messages are stored and fail (retryable) with a clear reason. */
-export const unavailableSessions: SessionsPort = {
-  findAgent: async () => null,
-  listAgents: async () => [],
-  createSession: async () => {
-    throw new Error("sessions are not available on this LAP build");
-  },
-  sendMessage: async () => {
-    throw new Error("sessions are not available on this LAP build");
-  },
-  subscribe: async () => () => {},
-  interrupt: async () => {},
-};

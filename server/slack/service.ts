@@ -161,7 +161,7 @@ export class SlackService {
         if (e.type === "agent.message") reply.append(textOf(e));
         else if (e.type === "agent.tool_use") reply.toolUsed(String(e.data.name ?? e.data.tool ?? "tool"));
         else if (e.type === "approval.requested") this.background(this.postApproval(client, sessionId, reply, e));
-        else if (TERMINAL_OK.has(e.type)) end({ kind: "ok" });
+        else if (TERMINAL_OK.has(e.type)) end((e.data.stop_reason as { type?: string } | undefined)?.type === "interrupted" ? { kind: "stopped" } : { kind: "ok" });
         else if (TERMINAL_ERROR.has(e.type)) end({ kind: "error", message: String((e.data.error as { message?: string })?.message ?? e.data.message ?? e.data.error ?? "Agent run failed.") });
         else if (TERMINAL_STOPPED.has(e.type)) end({ kind: "stopped" });
       };
