@@ -7,6 +7,7 @@ import { loadConfig } from "../../server/config/load";
 import { createLogger } from "../../server/lib/logger";
 import { TEST_MASTER_KEY } from "./app";
 import { testDatabase } from "./db";
+import type { FakeManagedAgents } from "./fake-managed-agents";
 import { FakeSlack } from "./fake-slack";
 import { MemorySessions } from "./memory-sessions";
 import { eventEnvelope, signedCommand, signedEvent, signedInteraction, type SignedOptions } from "./slack-signing";
@@ -15,7 +16,15 @@ export const SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
 export const BOT_TOKEN = "xoxb-test-single-workspace";
 export const BASE = "http://lap.test";
 
-export async function slackHarness(opts: { env?: Record<string, string>; minEditIntervalMs?: number; turnTimeoutMs?: number } = {}) {
+export interface SlackHarnessOptions {
+  env?: Record<string, string>;
+  minEditIntervalMs?: number;
+  turnTimeoutMs?: number;
+  /** Use the real sessions service over a FakeManagedAgents runtime instead of MemorySessions. */
+  real?: { runtime: FakeManagedAgents };
+}
+
+export async function slackHarness(opts: SlackHarnessOptions = {}) {
   const fake = await new FakeSlack().start();
   fake.addWorkspace(BOT_TOKEN, { teamId: "T1", teamName: "Acme" });
   fake.setClient("cid-123", "csecret-456");
@@ -29,9 +38,12 @@ export async function slackHarness(opts: { env?: Record<string, string>; minEdit
   const config = loadConfig(rawEnv);
   const database = await testDatabase();
   const { app, services } = createApp({
-    config, database, logger: createLogger("silent"), rawEnv, uiDist: join(rawEnv.LAP_DATA_DIR!, "no-ui"), slackSessions: sessions,
+    config, database, logger: createLogger("silent"), rawEnv, uiDist: join(rawEnv.LAP_DATA_DIR!, "no-ui"),
+    slackSessions: opts.real ? undefined : sessions,
+    sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000 },
     slackOptions: { minEditIntervalMs: opts.minEditIntervalMs ?? 40, turnTimeoutMs: opts.turnTimeoutMs },
   });
+  if (opts.real) await services.sessions.start();
   const sign = (o: Partial<SignedOptions> = {}): SignedOptions => ({ secret: SIGNING_SECRET, ...o });
   const h = {
     app, fake, sessions, database, config, slack: services.slack,
@@ -54,6 +66,7 @@ export async function slackHarness(opts: { env?: Record<string, string>; minEdit
     rows: (): Promise<any[]> => database.query(`select * from slack_events order by created_at`),
     async close() {
       await services.slack.service.idle();
+      if (opts.real) await services.sessions.stop();
       await fake.stop();
       await database.close();
     },
