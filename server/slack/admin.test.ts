@@ -38,7 +38,7 @@ describe("Slack install (OAuth)", () => {
     const { state } = await startInstall();
     const done = await h.api("GET", `/slack/oauth_redirect?code=code-t2&state=${state}`, undefined, null);
     expect(done.status).toBe(302);
-    expect(done.headers.get("location")).toBe("/slack?installed=T2");
+    expect(done.headers.get("location")).toBe("/integrations/slack?installed=T2");
     const [row] = await h.database.query<Record<string, string>>(`select * from slack_installations`);
     expect(row!.team_id).toBe("T2");
     expect(row!.bot_token_sealed).not.toContain("xoxb-team-two-secret");
@@ -69,7 +69,7 @@ describe("Slack install (OAuth)", () => {
     const { state } = await startInstall();
     const res = await h.api("GET", `/slack/oauth_redirect?error=access_denied&state=${state}`, undefined, null);
     expect(res.status).toBe(302);
-    expect(res.headers.get("location")).toBe("/slack?install_error=access_denied");
+    expect(res.headers.get("location")).toBe("/integrations/slack?install_error=access_denied");
   });
 
   test("removing an installation deletes its token", async () => {

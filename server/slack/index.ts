@@ -74,7 +74,7 @@ export function createSlack(deps: SlackDeps) {
         const q = query as Record<string, string | undefined>;
         const result = await completeInstall(oauth, { code: q.code, state: q.state, error: q.error });
         if (!result.ok && result.status === 401) throw new ApiError(401, "unauthorized", "This install link is invalid, used or expired; start again from the Slack page");
-        const target = result.ok ? `/slack?installed=${encodeURIComponent(result.teamId)}` : `/slack?install_error=${encodeURIComponent(result.reason)}`;
+        const target = result.ok ? `/integrations/slack?installed=${encodeURIComponent(result.teamId)}` : `/integrations/slack?install_error=${encodeURIComponent(result.reason)}`;
         return new Response(null, { status: 302, headers: { location: target } });
       },
       { detail: { summary: "Slack OAuth redirect: consumes the state, exchanges the code, stores the bot token encrypted" } },

@@ -99,7 +99,8 @@ export class FakeSlack {
     return `${this.clock + this.seq}.${String(this.seq).padStart(6, "0")}`;
   }
 
-  private async handle(req: Request): Promise<Response> {
+  /** The whole fake as a fetch handler (tests under Node mount it on node:http). */
+  async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const method = url.pathname.replace(/^\/api\//, "");
     const raw = await req.text();

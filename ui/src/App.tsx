@@ -5,6 +5,7 @@ import { Toasts } from "./components/ui";
 import { api, setUnauthorizedHandler, type Me } from "./lib/api";
 import { ApiKeys } from "./pages/ApiKeys";
 import { Login } from "./pages/Login";
+import { Slack } from "./pages/Slack";
 import { System } from "./pages/System";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
@@ -54,6 +55,7 @@ export function App() {
           <Route path="/" component={() => <Navigate href="/system" />} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
+          <Route path="/integrations/slack" component={Slack} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

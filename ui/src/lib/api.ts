@@ -1,8 +1,16 @@
 // Typed calls to LAP's API. Types come from the server's own models so the two cannot drift.
 import type { ApiKeyView, CreateKeyInput } from "../../../server/auth/model";
 import type { SystemInfo } from "../../../server/settings/model";
+import type { AllowlistBody, BindingBody, SlackEventView, SlackStatus } from "../../../server/slack/model";
 
 export type { ApiKeyView, CreateKeyInput, SystemInfo };
+export type { SlackEventView, SlackStatus };
+export interface SlackBinding {
+  id: string;
+  team_id: string;
+  channel_id: string;
+  agent_id: string;
+}
 export interface Me {
   name: string;
   role: "admin" | "user";
@@ -60,5 +68,19 @@ export const api = {
   },
   settings: {
     system: () => request<SystemInfo>("GET", "/api/settings/system"),
+  },
+  agents: {
+    list: () => request<{ data: Array<{ id: string; name: string }> }>("GET", "/api/agents?limit=100").then((r) => r.data),
+  },
+  slack: {
+    status: () => request<SlackStatus>("GET", "/api/slack/status"),
+    manifest: () => request<Record<string, unknown>>("GET", "/api/slack/manifest"),
+    removeInstallation: (teamId: string) => request<{ ok: true }>("DELETE", `/api/slack/installations/${encodeURIComponent(teamId)}`),
+    bindings: () => request<{ data: SlackBinding[] }>("GET", "/api/slack/bindings").then((r) => r.data),
+    bind: (input: Partial<BindingBody> & { agent_id: string }) => request<SlackBinding>("PUT", "/api/slack/bindings", input),
+    unbind: (id: string) => request<{ ok: true }>("DELETE", `/api/slack/bindings/${encodeURIComponent(id)}`),
+    allowlist: () => request<{ data: Array<{ team_id: string; user_id: string }> }>("GET", "/api/slack/dm-allowlist").then((r) => r.data),
+    setAllowlist: (input: Partial<AllowlistBody> & { user_ids: string[] }) => request<{ team_id: string; user_ids: string[] }>("PUT", "/api/slack/dm-allowlist", input),
+    events: (limit = 50) => request<{ data: SlackEventView[] }>("GET", `/api/slack/events?limit=${limit}`).then((r) => r.data),
   },
 };
