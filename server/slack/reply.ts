@@ -151,6 +151,8 @@ export class ReplyStream {
           const res = await this.o.client.chat.postMessage({ channel: this.o.channel, thread_ts: this.o.threadTs, text, blocks: blocks as never, unfurl_links: false });
           this.posted.push({ ts: res.ts!, sig });
         }
+        // Spacing counts from when Slack answered, so a slow call never squeezes the next one closer.
+        this.lastWriteAt = Date.now();
       } catch (err) {
         const wait = retryAfterMs(err);
         if (wait !== undefined) {
