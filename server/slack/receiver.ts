@@ -18,6 +18,7 @@ export class FetchReceiver implements Receiver {
     private readonly onError: (err: unknown) => void = () => {},
     /** Told about listener work that outlives the response, so shutdown and tests can wait for it. */
     private readonly track: (work: Promise<unknown>) => void = () => {},
+    private readonly eventDeadlineMs = EVENT_DEADLINE_MS,
   ) {}
   init(app: App) {
     this.app = app;
@@ -62,7 +63,7 @@ export class FetchReceiver implements Receiver {
     const processing = this.app!.processEvent(event);
     if (body.type === "event_callback") {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<Response>((r) => (timer = setTimeout(() => r(new Response("busy", { status: 503 })), EVENT_DEADLINE_MS)));
+      const deadline = new Promise<Response>((r) => (timer = setTimeout(() => r(new Response("busy", { status: 503 })), this.eventDeadlineMs)));
       const stored = processing.then(
         () => new Response(""),
         (err) => {
