@@ -104,6 +104,24 @@ describe("Slack events", () => {
     expect((await h.rows()).some((r) => r.text === "not for the bot" || r.text === "top-level chatter")).toBe(false);
   });
 
+  test("a first mention inside an existing thread brings the thread so far as context", async () => {
+    const root = nextTs();
+    h.fake.addUserMessage("C1", root, "the deploy failed at 10:02", "U7");
+    h.fake.addUserMessage("C1", nextTs(), "logs say <disk full>", "U8", root);
+    const ts = nextTs();
+    await h.event(mention("what happened?", ts, { thread_ts: root }));
+    await h.idle();
+    const row = (await h.rows()).find((r) => r.message_ts === ts);
+    expect(row.thread_ts).toBe(root);
+    const [prompt] = h.sessions.sessions.get(row.session_id)!.prompts;
+    expect(prompt).toBe("Earlier messages in this Slack thread, oldest first:\n<@U7>: the deploy failed at 10:02\n<@U8>: logs say <disk full>\n\nThe message to answer:\nwhat happened?");
+    expect(h.fake.callsTo("conversations.replies")[0]!.args).toEqual(expect.objectContaining({ channel: "C1", ts: root }));
+    // Later messages in the now-owned thread are sent as they are.
+    await h.event({ type: "message", channel_type: "channel", channel: "C1", user: "U7", text: "thanks", ts: nextTs(), thread_ts: root });
+    await h.idle();
+    expect(h.sessions.sessions.get(row.session_id)!.prompts[1]).toBe("thanks");
+  });
+
   test("bot messages and edits are ignored", async () => {
     const before = (await h.rows()).length;
     await h.event({ type: "message", channel_type: "im", channel: "D1", user: "U1", text: "x", ts: nextTs(), bot_id: "B1" });

@@ -6,6 +6,7 @@ import { ReplyStream, type ReplyOutcome } from "./reply";
 import type { EventRow, IncomingMessage, SlackStore } from "./store";
 import { slackErrorCode, type SlackClients } from "./web";
 import type { WorkspaceAuthResolver } from "./workspace-auth";
+import { withThreadContext } from "./backfill";
 import { escapeSlack } from "./mrkdwn";
 
 export const NO_AGENT_TEXT = "No agent answers in this channel yet. Pick one with `/lap agent <name>`, or ask an admin to bind one on LAP's Slack page.";
@@ -125,12 +126,14 @@ export class SlackService {
       });
       sessionId = (await store.bindThread(row.teamId, row.channelId, row.threadTs, created.id, agentId)).sessionId;
     }
+    // A session started mid-thread gets the thread so far as context (read before our placeholder exists).
+    const text = !thread && row.threadTs !== row.messageTs ? await withThreadContext(client, row.channelId, row.threadTs, row.messageTs, row.text) : row.text;
     const reply = new ReplyStream({
       client, channel: row.channelId, threadTs: row.threadTs, sessionId, sessionUrl: this.sessionUrl(sessionId), log: this.deps.log,
       minIntervalMs: this.deps.minEditIntervalMs,
     });
     await reply.start();
-    const turn = await sessions.sendMessage(sessionId, row.text);
+    const turn = await sessions.sendMessage(sessionId, text);
     return { reply, sessionId, agentId, turnId: turn.turnId, afterSeq: turn.afterSeq };
   }
 

@@ -22,6 +22,8 @@ export interface FakeMessage {
   blocks?: any[];
   edits: number;
   reactions: string[];
+  user?: string;
+  bot_id?: string;
 }
 
 interface Team {
@@ -85,7 +87,7 @@ export class FakeSlack {
   }
   /** A user message that Slack would have stored, so conversations.replies can return it. */
   addUserMessage(channel: string, ts: string, text: string, user: string, thread_ts?: string) {
-    this.messages.push({ channel, ts, text, thread_ts, edits: 0, reactions: [], ...({ user } as object) });
+    this.messages.push({ channel, ts, text, thread_ts, edits: 0, reactions: [], user });
   }
   reset() {
     this.calls.length = 0;
@@ -148,7 +150,7 @@ export class FakeSlack {
         if (!args.channel) return record(200, { ok: false, error: "channel_not_found" });
         const invalid = this.checkContent(args);
         if (invalid) return record(200, { ok: false, error: invalid });
-        const msg: FakeMessage = { channel: args.channel, ts: this.nextTs(), thread_ts: args.thread_ts, text: args.text ?? "", blocks: args.blocks, edits: 0, reactions: [] };
+        const msg: FakeMessage = { channel: args.channel, ts: this.nextTs(), thread_ts: args.thread_ts, text: args.text ?? "", blocks: args.blocks, edits: 0, reactions: [], bot_id: team.botId, user: team.botUserId };
         this.messages.push(msg);
         return record(200, { ok: true, channel: msg.channel, ts: msg.ts, message: { text: msg.text, ts: msg.ts, thread_ts: msg.thread_ts, bot_id: team.botId } });
       }
@@ -172,7 +174,7 @@ export class FakeSlack {
       }
       case "conversations.replies": {
         const list = this.messages.filter((m) => m.channel === args.channel && (m.ts === args.ts || m.thread_ts === args.ts));
-        return record(200, { ok: true, messages: list.map((m) => ({ ts: m.ts, thread_ts: m.thread_ts, text: m.text, user: (m as any).user })), has_more: false });
+        return record(200, { ok: true, messages: list.map((m) => ({ ts: m.ts, thread_ts: m.thread_ts, text: m.text, user: m.user, bot_id: m.bot_id })), has_more: false });
       }
       case "users.info":
         return record(200, { ok: true, user: { id: args.user, name: `user-${args.user}`, real_name: `User ${args.user}` } });
