@@ -221,6 +221,17 @@ describe("Slack events", () => {
     expect(new Set(rows.map((r) => r.session_id)).size).toBe(2);
   });
 
+  test("a channel the bot cannot post in fails the message with Slack's reason, before any turn is queued", async () => {
+    h.fake.failNext("chat.postMessage", { error: "not_in_channel" });
+    const ts = nextTs();
+    expect((await h.event(mention("hello?", ts))).status).toBe(200);
+    await h.idle();
+    const row = (await h.rows()).find((r) => r.message_ts === ts)!;
+    expect(row.status).toBe("failed");
+    expect(row.error).toBe("could not post the reply: not_in_channel");
+    expect([...h.sessions.sessions.values()].some((s) => s.prompts.includes("hello?"))).toBe(false);
+  });
+
   test("a channel with no agent gets a clear message", async () => {
     const bindings = (await h.api("GET", "/api/slack/bindings")).body.data;
     for (const b of bindings) await h.api("DELETE", `/api/slack/bindings/${b.id}`);

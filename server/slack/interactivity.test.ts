@@ -28,8 +28,12 @@ describe("Slack interactivity", () => {
     h.sessions.script = () => [{ type: "agent.message", data: { text: "Working…" } }, { type: "wait", untilInterrupted: true }];
     const ts = nextTs();
     await h.event(mention("long job", ts));
-    await Bun.sleep(150);
-    const row = (await h.rows()).find((r) => r.message_ts === ts)!;
+    let row = (await h.rows()).find((r) => r.message_ts === ts)!;
+    for (let i = 0; i < 250 && row.status !== "enqueued"; i++) {
+      await Bun.sleep(20);
+      row = (await h.rows()).find((r) => r.message_ts === ts)!;
+    }
+    expect(row.status).toBe("enqueued");
     const res = await h.interaction(click("lap_stop", row.session_id));
     expect(res.status).toBe(200);
     await h.idle();

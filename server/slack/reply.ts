@@ -1,7 +1,7 @@
 import type { WebClient } from "@slack/web-api";
 import type { Logger } from "../lib/logger";
 import { escapeSlack, markdownToMrkdwn, splitMrkdwn } from "./mrkdwn";
-import { retryAfterMs, sleep } from "./web";
+import { retryAfterMs, sleep, slackErrorCode } from "./web";
 
 export const THINKING = "_Thinking…_";
 export const MAX_MESSAGE_CHARS = 3900;
@@ -37,6 +37,7 @@ export class ReplyStream {
   private timer?: ReturnType<typeof setTimeout>;
   private inflight?: Promise<void>;
   private dirty = false;
+  private lastError?: string;
   private readonly interval: number;
   private readonly maxChars: number;
 
@@ -49,12 +50,17 @@ export class ReplyStream {
     return this.posted.map((p) => p.ts);
   }
 
-  /** Posts the placeholder right away (retrying through rate limits): the user sees we are on it. */
+  /**
+   * Posts the placeholder right away (waiting out rate limits): the user sees we are on it. Throws
+   * when Slack refuses (e.g. `not_in_channel`), so the message is marked failed before its turn is queued.
+   */
   async start() {
     for (let i = 0; i < 4 && this.posted.length === 0; i++) {
       await this.flush();
-      if (this.posted.length === 0) await sleep(Math.max(50, this.blockedUntil - Date.now()));
+      if (this.posted.length === 0 && this.blockedUntil <= Date.now()) break;
+      if (this.posted.length === 0) await sleep(this.blockedUntil - Date.now());
     }
+    if (this.posted.length === 0) throw new Error(`could not post the reply: ${this.lastError ?? "rate limited"}`);
   }
 
   append(text: string) {
@@ -160,7 +166,8 @@ export class ReplyStream {
           this.dirty = true;
           return;
         }
-        this.o.log.warn({ err: String(err), channel: this.o.channel }, "slack reply write failed");
+        this.lastError = slackErrorCode(err);
+        this.o.log.warn({ err: this.lastError, channel: this.o.channel }, "slack reply write failed");
         if (!have) return; // continuation messages must stay in order
       }
     }

@@ -69,7 +69,8 @@ export class MemorySessions implements SessionsPort {
       s.interrupted = false;
       for (const step of steps) {
         if (step.untilInterrupted) {
-          while (!s.interrupted) await Bun.sleep(5);
+          // Bounded, so a test that never clicks Stop fails on its own instead of hanging the ones after it.
+          for (let waited = 0; !s.interrupted && waited < 10_000; waited += 5) await Bun.sleep(5);
           this.emit(s, { type: "turn.interrupted", data: {}, turnId });
           return;
         }
