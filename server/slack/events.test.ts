@@ -166,6 +166,7 @@ describe("Slack events", () => {
     let [row] = (await h.rows()).filter((r) => r.message_ts === ts);
     expect(row.status).toBe("failed");
     expect(row.error).toContain("runtime unavailable");
+    expect(lastText("C1", ts)).toEqual([":warning: Could not start the agent: runtime unavailable (LAP will try again)"]);
     expect((await h.event(ev, { eventId: "EvFAIL", retryNum: 1, retryReason: "http_error" })).status).toBe(200);
     await h.idle();
     [row] = (await h.rows()).filter((r) => r.message_ts === ts);
@@ -187,7 +188,8 @@ describe("Slack events", () => {
     await h.idle();
     const row = (await h.rows()).find((r) => r.message_ts === ts)!;
     expect(row.status).toBe("answered");
-    expect(lastText("C1", ts).at(-1)).toBe("You said: sweep me");
+    // The first placeholder was closed with the reason, never left "Thinking…".
+    expect(lastText("C1", ts)).toEqual([":warning: *The agent run failed:* queue unavailable (LAP will try again)", "You said: sweep me"]);
   });
 
   test("a database failure before the row is written answers 500 so Slack retries", async () => {

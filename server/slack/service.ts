@@ -70,15 +70,16 @@ export class SlackService {
     if (!row || row.status !== "pending") return;
     if (!(await store.startProcessing(rowId))) return; // someone else took it
     let client: WebClient | undefined;
-    let reply: ReplyStream | undefined;
+    // Set by startTurn as soon as the placeholder exists, so a later failure can close it.
+    const ctx: { reply?: ReplyStream } = {};
     try {
       const auth = await this.deps.auth.forTeam(row.teamId);
       if (!auth) throw new Error(`workspace ${row.teamId} is not installed`);
       client = this.deps.clients.forToken(auth.botToken);
       const c = client;
-      const started = await this.threadLock.run(`${row.teamId}:${row.channelId}:${row.threadTs}`, () => this.startTurn(row, c));
+      const started = await this.threadLock.run(`${row.teamId}:${row.channelId}:${row.threadTs}`, () => this.startTurn(row, c, ctx));
       if (!started) return;
-      reply = started.reply;
+      const reply = started.reply;
       await store.updateEvent(rowId, { status: "enqueued", sessionId: started.sessionId, turnId: started.turnId, agentId: started.agentId });
       const outcome = await this.streamTurn(started.sessionId, started.turnId, started.afterSeq, reply, client);
       await store.updateEvent(rowId, { status: "answered", error: outcome.kind === "error" ? outcome.message : null });
@@ -88,17 +89,24 @@ export class SlackService {
       const current = await store.getEvent(rowId);
       if (current?.status === "enqueued") {
         // The turn is queued: never enqueue it again, just close the reply.
-        await reply?.finish({ kind: "error", message });
+        await ctx.reply?.finish({ kind: "error", message });
         await store.updateEvent(rowId, { status: "answered", error: message });
       } else {
         await store.updateEvent(rowId, { status: "failed", error: message });
-        await reply?.finish({ kind: "error", message: `${message} (LAP will retry)` }).catch(() => {});
+        const attempts = current?.attempts ?? 1;
+        const last = attempts >= (this.deps.maxAttempts ?? 3);
+        const text = `${message}${last ? "" : " (LAP will try again)"}`;
+        if (ctx.reply) await ctx.reply.finish({ kind: "error", message: text }).catch(() => {});
+        // No placeholder yet: say so on the first failure and when giving up, not on every retry.
+        else if (client && (attempts === 1 || last)) {
+          await client.chat.postMessage({ channel: row.channelId, thread_ts: row.threadTs, text: `:warning: Could not start the agent: ${escapeSlack(text)}` }).catch(() => {});
+        }
       }
     }
   }
 
   /** Resolves agent and session and queues the turn. Returns null when the message is not answered. */
-  private async startTurn(row: EventRow, client: WebClient) {
+  private async startTurn(row: EventRow, client: WebClient, ctx: { reply?: ReplyStream }) {
     const { store, sessions } = this.deps;
     const thread = await store.threadSession(row.teamId, row.channelId, row.threadTs);
     if (row.kind === "thread_reply" && !thread) {
@@ -133,6 +141,7 @@ export class SlackService {
       minIntervalMs: this.deps.minEditIntervalMs,
     });
     await reply.start();
+    ctx.reply = reply;
     const turn = await sessions.sendMessage(sessionId, text);
     return { reply, sessionId, agentId, turnId: turn.turnId, afterSeq: turn.afterSeq };
   }
