@@ -63,7 +63,6 @@ CREATE TABLE "session_turns" (
 	"content" jsonb NOT NULL,
 	"user_seq" bigint NOT NULL,
 	"interrupt_requested" boolean DEFAULT false NOT NULL,
-	"last_provider_event_id" text,
 	"error" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"started_at" timestamp with time zone,

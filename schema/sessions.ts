@@ -65,8 +65,6 @@ export const sessionTurns = pgTable(
     content: jsonb("content").$type<Array<Record<string, unknown>>>().notNull(),
     userSeq: bigint("user_seq", { mode: "number" }).notNull(),
     interruptRequested: boolean("interrupt_requested").notNull().default(false),
-    /** Last runtime event id seen, so a re-attached stream resumes after it. */
-    lastProviderEventId: text("last_provider_event_id"),
     error: text("error"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),

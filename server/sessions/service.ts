@@ -189,9 +189,10 @@ export class SessionService {
   }
 
   /** Replay after `after`, then live, in order, once each. Returns a close function. */
-  async subscribe(sessionId: string, after: number, onEvent: (e: StoredEvent) => void, onError?: (err: unknown) => void): Promise<() => void> {
-    await this.row(sessionId);
-    const feed = new OrderedFeed({ bus: this.deps.bus, store: this.deps.store }, sessionId, after, onEvent, onError);
+  async subscribe(sessionId: string, after: number, onEvents: (events: StoredEvent[]) => void, onError?: (err: unknown) => void): Promise<() => void> {
+    const session = await this.row(sessionId);
+    // A cursor past the end (a client of a deleted-and-recreated log) would wait forever; clamp it.
+    const feed = new OrderedFeed({ bus: this.deps.bus, store: this.deps.store }, sessionId, Math.min(after, session.lastSeq), onEvents, onError);
     await feed.start();
     return () => feed.close();
   }

@@ -19,7 +19,9 @@ export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents"
       return { turnId: r.turn_id, afterSeq: r.seq };
     },
     subscribe: (sessionId, afterSeq, onEvent) =>
-      core.sessions.subscribe(sessionId, afterSeq, (e) => onEvent({ seq: e.seq, type: e.type, data: e.data, turnId: e.turn_id })),
+      core.sessions.subscribe(sessionId, afterSeq, (events) => {
+        for (const e of events) onEvent({ seq: e.seq, type: e.type, data: e.data, turnId: e.turn_id });
+      }),
     interrupt: async (sessionId) => {
       await core.sessions.interrupt(sessionId);
     },

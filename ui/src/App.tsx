@@ -7,6 +7,10 @@ import { ApiKeys } from "./pages/ApiKeys";
 import { Login } from "./pages/Login";
 import { Slack } from "./pages/Slack";
 import { System } from "./pages/System";
+import { AgentDetail, Agents } from "./pages/Agents";
+import { Runtimes } from "./pages/Runtimes";
+import { SessionChat } from "./pages/SessionChat";
+import { Sessions } from "./pages/Sessions";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
 
@@ -55,6 +59,11 @@ export function App() {
           <Route path="/" component={() => <Navigate href="/system" />} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
+          <Route path="/agents" component={Agents} />
+          <Route path="/agents/:id" component={AgentDetail} />
+          <Route path="/sessions" component={Sessions} />
+          <Route path="/sessions/:id" component={SessionChat} />
+          <Route path="/runtimes" component={Runtimes} />
           <Route path="/integrations/slack" component={Slack} />
           <Route path="*404" component={NotFound} />
         </Route>

@@ -41,3 +41,11 @@ export type StoredEvent = z.infer<typeof storedEventView>;
 
 /** Events that end a turn. */
 export const isTerminal = (type: string) => type === "session.status_idle" || type === "session.error";
+
+const serialized = new WeakMap<StoredEvent, string>();
+/** JSON of a stored event, computed once however many subscribers it goes to. */
+export function eventJson(e: StoredEvent): string {
+  let json = serialized.get(e);
+  if (json === undefined) serialized.set(e, (json = JSON.stringify(e)));
+  return json;
+}

@@ -2,7 +2,7 @@ import type { LiveBus } from "../events/bus";
 import type { EventStore } from "../events/store";
 import type { StoredEvent } from "../events/types";
 
-const PAGE = 1000;
+const PAGE = 2000;
 
 /**
  * Replay-then-live for one client: the stored events after `after`, then live ones, in seq order,
@@ -23,7 +23,8 @@ export class OrderedFeed {
     private readonly deps: { bus: LiveBus; store: EventStore },
     private readonly sessionId: string,
     after: number,
-    private readonly send: (event: StoredEvent) => void,
+    /** Receives contiguous runs of events (so transports can write a run in one go). */
+    private readonly send: (events: StoredEvent[]) => void,
     private readonly onError: (err: unknown) => void = () => {},
   ) {
     this.last = after;
@@ -58,11 +59,13 @@ export class OrderedFeed {
 
   private drain() {
     let next: StoredEvent | undefined;
+    const run: StoredEvent[] = [];
     while (!this.closed && (next = this.pending.get(this.last + 1))) {
       this.pending.delete(next.seq);
       this.last = next.seq;
-      this.send(next);
+      run.push(next);
     }
+    if (run.length) this.send(run);
     for (const seq of this.pending.keys()) if (seq <= this.last) this.pending.delete(seq);
     if (this.pending.size) this.requestCatchUp();
   }
@@ -79,12 +82,14 @@ export class OrderedFeed {
         this.needCatchUp = false;
         while (!this.closed) {
           const page = await this.deps.store.list(this.sessionId, this.last, PAGE);
+          if (this.closed) return;
+          const run: StoredEvent[] = [];
           for (const e of page) {
-            if (this.closed) return;
             if (e.seq !== this.last + 1) break;
             this.last = e.seq;
-            this.send(e);
+            run.push(e);
           }
+          if (run.length) this.send(run);
           if (page.length < PAGE) break;
         }
       } while (this.needCatchUp && !this.closed);

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { AuthGuard } from "../../http/auth-guard";
 import { badRequest } from "../../lib/errors";
-import type { StoredEvent } from "../events/types";
+import { eventJson, type StoredEvent } from "../events/types";
 import { sessionIdParams, streamQuery, streamTokenView } from "../model";
 import type { SessionService } from "../service";
 import type { StreamTokens } from "./tokens";
@@ -9,12 +9,12 @@ import type { StreamTokens } from "./tokens";
 /** Bun closes connections idle for 30 s (server idleTimeout); heartbeats keep quiet streams open. */
 export const HEARTBEAT_MS = 15_000;
 
-const sseFrame = (e: StoredEvent) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+const sseFrame = (e: StoredEvent) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${eventJson(e)}\n\n`;
 
+/** Last-Event-ID wins over ?after=: a reconnecting EventSource keeps its original URL but sends the header. */
 function resumeAfter(query: { after?: number }, request: Request): number {
-  if (query.after !== undefined) return query.after;
   const last = request.headers.get("last-event-id");
-  if (last === null || last === "") return 0;
+  if (last === null || last === "") return query.after ?? 0;
   const n = Number(last);
   if (!Number.isInteger(n) || n < 0) throw badRequest("Last-Event-ID: must be a sequence number", [{ field: "Last-Event-ID", message: "must be a sequence number" }]);
   return n;
@@ -57,7 +57,7 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
             };
             push(`retry: 1000\n: connected after ${after}\n\n`);
             beat = setInterval(() => push(": heartbeat\n\n"), heartbeatMs);
-            const unsubscribe = await deps.sessions.subscribe(params.id, after, (e) => push(sseFrame(e)), () => {
+            const unsubscribe = await deps.sessions.subscribe(params.id, after, (events) => push(events.map(sseFrame).join("")), () => {
               try {
                 ctrl.close();
               } catch {}
@@ -91,7 +91,10 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
         const unsubscribe = await deps.sessions.subscribe(
           ws.data.params.id,
           after,
-          (e) => ws.raw.send(JSON.stringify(e)),
+          // cork: a replayed run goes out in as few writes as possible.
+          (events) => ws.raw.cork(() => {
+            for (const e of events) ws.raw.send(eventJson(e));
+          }),
           () => ws.raw.close(1011, "stream failed"),
         );
         if (!sockets.has(ws.id)) return unsubscribe();

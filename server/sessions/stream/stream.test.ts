@@ -157,7 +157,7 @@ describe("live bus across replicas", () => {
     const s = await h.createSession();
     await h.waitForStatus(s.id, "idle");
     const got: StoredEvent[] = [];
-    const feed = new OrderedFeed({ bus, store }, s.id, 2, (e) => got.push(e));
+    const feed = new OrderedFeed({ bus, store }, s.id, 2, (evs) => got.push(...evs));
     await feed.start();
     await appendMany(s.id, 5, "small");
     // A big event travels as a seq range and is re-read from the store.

@@ -53,17 +53,13 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   // Appends are chained so events keep their order; whatever arrives during a write goes in the next batch.
   let batch: RuntimeEvent[] = [];
   let writing: Promise<void> = Promise.resolve();
-  const write = (events: NewEvent[], cursor: string | null) =>
-    store.append(input.sessionId, events, input.turnId, cursor
-      ? (tx) => tx.query("update session_turns set last_provider_event_id = $2 where id = $1", [input.turnId, cursor]).then(() => {})
-      : undefined);
+  const write = (events: NewEvent[]) => store.append(input.sessionId, events, input.turnId);
   const flush = () => {
     writing = writing.then(async () => {
       if (!batch.length) return;
       const events = batch;
       batch = [];
-      const cursor = events.findLast((e) => e.providerEventId)?.providerEventId ?? null;
-      await write(events.map((e) => ({ type: e.event.type, data: e.event as Record<string, unknown>, providerEventId: e.providerEventId })), cursor);
+      await write(events.map((e) => ({ type: e.event.type, data: e.event as Record<string, unknown>, providerEventId: e.providerEventId })));
     }).catch((err) => {
       deps.log.error({ err, session_id: input.sessionId }, "appending turn events failed");
       finish({ status: "failed", error: "LAP could not store the turn's events" });

@@ -163,6 +163,7 @@ export class TurnWorker implements TurnRunner {
     if (!session.runtimeId || !session.remoteSessionId) return end({ status: "failed", error: "The session has no runtime session", fatal: true });
     const adapter = await this.deps.runtimes.adapterFor(session.runtimeId);
     let alreadySent = false;
+    let lastProviderEventId: string | null = null;
     let expectEndSoon = false;
     if (reattach) {
       await this.setStatus(session.id, "recovering");
@@ -181,7 +182,8 @@ export class TurnWorker implements TurnRunner {
       }
       // Without any runtime event id we cannot tell whether the message reached the runtime; when it
       // is idle, send again; when it is running, the message got there.
-      alreadySent = state === "running" || turn.lastProviderEventId !== null;
+      lastProviderEventId = await this.deps.store.lastProviderEventId(session.id, turn.id);
+      alreadySent = state === "running" || lastProviderEventId !== null;
       expectEndSoon = state === "idle" && alreadySent;
     }
     await this.setStatus(session.id, "running");
@@ -196,7 +198,7 @@ export class TurnWorker implements TurnRunner {
           remoteSessionId: session.remoteSessionId,
           turnId: turn.id,
           content: turn.content as ContentPart[],
-          lastProviderEventId: turn.lastProviderEventId,
+          lastProviderEventId,
           alreadySent,
           expectEndSoon,
           deadlineAt,

@@ -14,6 +14,9 @@ export interface NavItem {
 
 /** Later features add their pages here. */
 export const NAV: NavItem[] = [
+  { href: "/sessions", label: "Sessions", key: "e", section: "Agents" },
+  { href: "/agents", label: "Agents", key: "a", section: "Agents" },
+  { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents" },
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/keys", label: "API keys", key: "k", section: "Settings" },
   { href: "/integrations/slack", label: "Slack", key: "l", section: "Integrations" },

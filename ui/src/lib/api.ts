@@ -1,9 +1,18 @@
 // Typed calls to LAP's API. Types come from the server's own models so the two cannot drift.
 import type { ApiKeyView, CreateKeyInput } from "../../../server/auth/model";
 import type { SystemInfo } from "../../../server/settings/model";
+import type { AgentView, CreateAgentInput, UpdateAgentInput } from "../../../server/agents/model";
+import type { CreateRuntimeInput, RuntimeView } from "../../../server/runtimes/model";
+import type { CreateSessionInput, SessionView, StoredEvent } from "../../../server/sessions/model";
 import type { AllowlistBody, BindingBody, SlackEventView, SlackStatus } from "../../../server/slack/model";
 
 export type { ApiKeyView, CreateKeyInput, SystemInfo };
+export type { AgentView, CreateAgentInput, CreateRuntimeInput, RuntimeView, SessionView, StoredEvent };
+export type SessionListItem = Omit<SessionView, "queued_turns">;
+const q = (params: Record<string, string | number | undefined>) => {
+  const s = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]));
+  return s.size ? `?${s}` : "";
+};
 export type { SlackEventView, SlackStatus };
 export interface SlackBinding {
   id: string;
@@ -69,8 +78,33 @@ export const api = {
   settings: {
     system: () => request<SystemInfo>("GET", "/api/settings/system"),
   },
+  runtimes: {
+    list: () => request<{ data: RuntimeView[] }>("GET", "/api/runtimes").then((r) => r.data),
+    create: (input: CreateRuntimeInput) => request<RuntimeView>("POST", "/api/runtimes", input),
+    test: (id: string) => request<RuntimeView>("POST", `/api/runtimes/${encodeURIComponent(id)}/test`),
+    remove: (id: string) => request<RuntimeView>("DELETE", `/api/runtimes/${encodeURIComponent(id)}`),
+  },
   agents: {
-    list: () => request<{ data: Array<{ id: string; name: string }> }>("GET", "/api/agents?limit=100").then((r) => r.data),
+    list: (search?: string) => request<{ data: AgentView[] }>("GET", `/api/agents${q({ q: search, limit: 200 })}`).then((r) => r.data),
+    get: (id: string) => request<AgentView>("GET", `/api/agents/${encodeURIComponent(id)}`),
+    create: (input: CreateAgentInput) => request<AgentView>("POST", "/api/agents", input),
+    update: (id: string, input: UpdateAgentInput) => request<AgentView>("PATCH", `/api/agents/${encodeURIComponent(id)}`, input),
+    pause: (id: string) => request<AgentView>("POST", `/api/agents/${encodeURIComponent(id)}/pause`),
+    resume: (id: string) => request<AgentView>("POST", `/api/agents/${encodeURIComponent(id)}/resume`),
+    remove: (id: string) => request<AgentView>("DELETE", `/api/agents/${encodeURIComponent(id)}`),
+  },
+  sessions: {
+    list: (opts: { agent_id?: string; cursor?: string; limit?: number } = {}) =>
+      request<{ data: SessionListItem[]; next_cursor: string | null }>("GET", `/api/sessions${q({ limit: 50, ...opts })}`),
+    get: (id: string) => request<SessionView>("GET", `/api/sessions/${encodeURIComponent(id)}`),
+    create: (input: CreateSessionInput) => request<SessionView>("POST", "/api/sessions", input),
+    send: (id: string, text: string, interrupt = false) =>
+      request<{ turn_id: string; seq: number; queued: boolean }>("POST", `/api/sessions/${encodeURIComponent(id)}/messages`, { text, interrupt }),
+    interrupt: (id: string) => request<{ interrupted: boolean }>("POST", `/api/sessions/${encodeURIComponent(id)}/interrupt`),
+    stop: (id: string) => request<SessionView>("POST", `/api/sessions/${encodeURIComponent(id)}/stop`),
+    remove: (id: string) => request<{ ok: boolean }>("DELETE", `/api/sessions/${encodeURIComponent(id)}`),
+    /** Same-origin EventSource: the session cookie authenticates it, and it resends Last-Event-ID on reconnect. */
+    streamUrl: (id: string, after = 0) => `/api/sessions/${encodeURIComponent(id)}/stream?after=${after}`,
   },
   slack: {
     status: () => request<SlackStatus>("GET", "/api/slack/status"),

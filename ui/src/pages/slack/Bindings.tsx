@@ -5,7 +5,7 @@ import { api, ApiError } from "../../lib/api";
 /** Which agent answers in which workspace and channel; `*` is the default. */
 export function BindingsCard() {
   const [bindings, { refetch }] = createResource(api.slack.bindings);
-  const [agents] = createResource(api.agents.list);
+  const [agents] = createResource(() => api.agents.list());
   const [team, setTeam] = createSignal("*");
   const [channel, setChannel] = createSignal("*");
   const [agent, setAgent] = createSignal("");

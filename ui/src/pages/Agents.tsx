@@ -1,0 +1,198 @@
+import { A, useNavigate, useParams } from "@solidjs/router";
+import { createResource, createSignal, For, Show } from "solid-js";
+import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { api, ApiError, type AgentView, type CreateAgentInput } from "../lib/api";
+import { timeAgo } from "../lib/format";
+import { SessionTable } from "./Sessions";
+
+/** Agents: list with search, create/edit form, detail with its sessions. */
+export function Agents() {
+  const [search, setSearch] = createSignal("");
+  const [agents, { refetch }] = createResource(search, (s) => api.agents.list(s));
+  const [editing, setEditing] = createSignal<AgentView | "new" | null>(null);
+  return (
+    <div class="page">
+      <div class="page-head">
+        <div>
+          <h1>Agents</h1>
+          <p>What a session runs: a model, a system prompt, tools and a runtime.</p>
+        </div>
+        <button class="btn primary" onClick={() => setEditing("new")}>New agent</button>
+      </div>
+      <div class="toolbar">
+        <input type="search" placeholder="Search agents" aria-label="Search agents" value={search()} onInput={(e) => setSearch(e.currentTarget.value)} />
+      </div>
+      <Show when={agents.error}>
+        <ErrorAlert error={agents.error} retry={refetch} />
+      </Show>
+      <div class="card">
+        <Show
+          when={agents.loading || (agents() ?? []).length > 0}
+          fallback={<EmptyState title={search() ? "No agent matches" : "No agents yet"} action={<button class="btn primary" onClick={() => setEditing("new")}>Create an agent</button>} />}
+        >
+          <table>
+            <thead>
+              <tr><th>Name</th><th>Model</th><th>Status</th><th>Updated</th></tr>
+            </thead>
+            <tbody>
+              <Show when={!agents.loading} fallback={<SkeletonRows cols={4} />}>
+                <For each={agents()}>
+                  {(a) => (
+                    <tr data-testid="agent-row">
+                      <td>
+                        <A href={`/agents/${a.id}`}>{a.name}</A>
+                        <div class="muted">{a.description}</div>
+                      </td>
+                      <td class="mono">{a.model}</td>
+                      <td><span class={`badge ${a.status === "active" ? "ok" : "warn"}`}>{a.status}</span></td>
+                      <td>{timeAgo(a.updated_at)}</td>
+                    </tr>
+                  )}
+                </For>
+              </Show>
+            </tbody>
+          </table>
+        </Show>
+      </div>
+      <Show when={editing()}>
+        {(e) => <AgentForm agent={e() === "new" ? null : (e() as AgentView)} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); refetch(); }} />}
+      </Show>
+    </div>
+  );
+}
+
+export function AgentDetail() {
+  const params = useParams();
+  const navigate = useNavigate();
+  const [agent, { refetch, mutate }] = createResource(() => params.id, api.agents.get);
+  const [editing, setEditing] = createSignal(false);
+  const toggle = async (a: AgentView) => mutate(await (a.status === "active" ? api.agents.pause(a.id) : api.agents.resume(a.id)));
+  const remove = async (a: AgentView) => {
+    if (!confirm(`Delete ${a.name}? Its sessions are stopped.`)) return;
+    await api.agents.remove(a.id);
+    toast(`Deleted ${a.name}`);
+    navigate("/agents");
+  };
+  return (
+    <div class="page">
+      <Show when={agent.error}>
+        <ErrorAlert error={agent.error} retry={refetch} />
+      </Show>
+      <Show when={agent()}>
+        {(a) => (
+          <>
+            <div class="page-head">
+              <div>
+                <h1>{a().name}</h1>
+                <p>{a().description || "No description"} · <span class="mono">{a().model}</span> · <span class={`badge ${a().status === "active" ? "ok" : "warn"}`}>{a().status}</span></p>
+              </div>
+              <div>
+                <button class="btn" onClick={() => setEditing(true)}>Edit</button>{" "}
+                <button class="btn" onClick={() => toggle(a())}>{a().status === "active" ? "Pause" : "Resume"}</button>{" "}
+                <button class="btn danger" onClick={() => remove(a())}>Delete</button>
+              </div>
+            </div>
+            <div class="card card-pad" style={{ "margin-bottom": "16px", "white-space": "pre-wrap" }}>
+              <div class="muted">System prompt</div>
+              {a().system_prompt || <span class="muted">(empty)</span>}
+            </div>
+            <h2>Sessions</h2>
+            <SessionTable agentId={a().id} />
+            <Show when={editing()}>
+              <AgentForm agent={a()} onClose={() => setEditing(false)} onSaved={(saved) => { setEditing(false); mutate(saved); }} />
+            </Show>
+          </>
+        )}
+      </Show>
+    </div>
+  );
+}
+
+const lines = (s: string) => s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
+
+function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSaved: (a: AgentView) => void }) {
+  const a = props.agent;
+  const [runtimes] = createResource(api.runtimes.list);
+  const [v, setV] = createSignal({
+    name: a?.name ?? "",
+    description: a?.description ?? "",
+    model: a?.model ?? "claude-sonnet-4-5",
+    system_prompt: a?.system_prompt ?? "",
+    runtime_id: a?.runtime_id ?? "",
+    tools: (a?.tools ?? []).join(", "),
+    mcp: (a?.mcp_servers ?? []).map((m) => `${m.name} ${m.url}`).join("\n"),
+    repo_url: a?.repo_url ?? "",
+    repo_branch: a?.repo_branch ?? "",
+    max_runtime_minutes: String(a?.max_runtime_minutes ?? 30),
+    idle_timeout_minutes: String(a?.idle_timeout_minutes ?? 60),
+  });
+  const [errors, setErrors] = createSignal<Record<string, string>>({});
+  const [busy, setBusy] = createSignal(false);
+  const set = (k: keyof ReturnType<typeof v>) => (e: { currentTarget: { value: string } }) => setV({ ...v(), [k]: e.currentTarget.value });
+  const submit = async () => {
+    setBusy(true);
+    setErrors({});
+    const f = v();
+    const body: CreateAgentInput = {
+      name: f.name,
+      description: f.description,
+      model: f.model,
+      system_prompt: f.system_prompt,
+      runtime_id: f.runtime_id || null,
+      tools: lines(f.tools),
+      mcp_servers: f.mcp.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => { const [name = "", url = ""] = l.split(/\s+/); return { name, url }; }),
+      repo_url: f.repo_url || null,
+      repo_branch: f.repo_branch || null,
+      max_runtime_minutes: Number(f.max_runtime_minutes),
+      idle_timeout_minutes: Number(f.idle_timeout_minutes),
+    };
+    try {
+      const saved = a ? await api.agents.update(a.id, body) : await api.agents.create(body);
+      toast(a ? `Saved ${saved.name}` : `Created ${saved.name}`);
+      props.onSaved(saved);
+    } catch (err) {
+      if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((x) => [x.field.split(".")[0]!, x.message])));
+      else setErrors({ _: (err as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const err = (name: string) => (
+    <Show when={errors()[name]}>
+      <span class="field-error">{errors()[name]}</span>
+    </Show>
+  );
+  return (
+    <Dialog
+      title={a ? `Edit ${a.name}` : "New agent"}
+      onSubmit={submit}
+      onClose={props.onClose}
+      footer={
+        <>
+          <button class="btn" type="button" onClick={props.onClose}>Cancel</button>
+          <button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Saving…" : a ? "Save" : "Create agent"}</button>
+        </>
+      }
+    >
+      <label class="field">Name<input name="name" value={v().name} onInput={set("name")} />{err("name")}</label>
+      <label class="field">Description<input name="description" value={v().description} onInput={set("description")} />{err("description")}</label>
+      <label class="field">Model<input name="model" value={v().model} onInput={set("model")} />{err("model")}</label>
+      <label class="field">
+        Runtime
+        <select name="runtime_id" value={v().runtime_id} onChange={set("runtime_id")}>
+          <option value="">(none)</option>
+          <For each={runtimes() ?? []}>{(r) => <option value={r.id}>{r.alias}</option>}</For>
+        </select>
+        {err("runtime_id")}
+      </label>
+      <label class="field">System prompt<textarea name="system_prompt" rows={4} value={v().system_prompt} onInput={set("system_prompt")} />{err("system_prompt")}</label>
+      <label class="field">Tools <span class="hint">comma separated</span><input name="tools" value={v().tools} onInput={set("tools")} />{err("tools")}</label>
+      <label class="field">MCP servers <span class="hint">one per line: name url</span><textarea name="mcp" rows={2} value={v().mcp} onInput={set("mcp")} />{err("mcp_servers")}</label>
+      <label class="field">Repository URL<input name="repo_url" value={v().repo_url} onInput={set("repo_url")} />{err("repo_url")}</label>
+      <label class="field">Branch<input name="repo_branch" value={v().repo_branch} onInput={set("repo_branch")} />{err("repo_branch")}</label>
+      <label class="field">Max runtime (minutes)<input name="max_runtime_minutes" inputmode="numeric" value={v().max_runtime_minutes} onInput={set("max_runtime_minutes")} />{err("max_runtime_minutes")}</label>
+      <label class="field">Idle timeout (minutes)<input name="idle_timeout_minutes" inputmode="numeric" value={v().idle_timeout_minutes} onInput={set("idle_timeout_minutes")} />{err("idle_timeout_minutes")}</label>
+      <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
+    </Dialog>
+  );
+}

@@ -1,0 +1,211 @@
+import { A, useParams } from "@solidjs/router";
+import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
+import { toast } from "../components/ui";
+import { api, type StoredEvent } from "../lib/api";
+import { renderMarkdown } from "../lib/markdown";
+import { statusClass } from "./Sessions";
+
+type Item =
+  | { kind: "user"; seq: number; text: string; turnId: string | null }
+  | { kind: "assistant"; seq: number; text: string }
+  | { kind: "thinking"; seq: number; text: string }
+  | { kind: "tool"; seq: number; name: string; input: unknown; result?: unknown; isError?: boolean; id?: string }
+  | { kind: "error"; seq: number; text: string }
+  | { kind: "note"; seq: number; text: string };
+
+const textOf = (content: unknown) => (Array.isArray(content) ? content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("") : "");
+
+/** Folds the event log into chat items: consecutive agent.message deltas become one reply. */
+function toItems(events: StoredEvent[]): Item[] {
+  const items: Item[] = [];
+  for (const e of events) {
+    const d = e.data as Record<string, any>;
+    const last = items.at(-1);
+    switch (e.type) {
+      case "user.message":
+        items.push({ kind: "user", seq: e.seq, text: textOf(d.content), turnId: e.turn_id });
+        break;
+      case "agent.message":
+        if (last?.kind === "assistant") last.text += textOf(d.content);
+        else items.push({ kind: "assistant", seq: e.seq, text: textOf(d.content) });
+        break;
+      case "agent.thinking":
+        if (last?.kind === "thinking") last.text += d.thinking ?? "";
+        else items.push({ kind: "thinking", seq: e.seq, text: d.thinking ?? "" });
+        break;
+      case "agent.tool_use":
+        items.push({ kind: "tool", seq: e.seq, name: d.name, input: d.input, id: d.id });
+        break;
+      case "agent.tool_result": {
+        const call = [...items].reverse().find((i) => i.kind === "tool" && (i.id === undefined || i.id === d.tool_use_id) && i.result === undefined) as Extract<Item, { kind: "tool" }> | undefined;
+        if (call) Object.assign(call, { result: d.content ?? d.output, isError: d.is_error });
+        else items.push({ kind: "tool", seq: e.seq, name: d.name ?? "tool", input: undefined, result: d.content, isError: d.is_error });
+        break;
+      }
+      case "session.error":
+        items.push({ kind: "error", seq: e.seq, text: d.error?.message ?? "error" });
+        break;
+      case "session.status_idle":
+        if (d.stop_reason?.type === "interrupted") items.push({ kind: "note", seq: e.seq, text: "Turn stopped" });
+        break;
+      case "session.recovered":
+        items.push({ kind: "note", seq: e.seq, text: "LAP restarted; the turn was re-attached" });
+        break;
+      case "session.stopped":
+        items.push({ kind: "note", seq: e.seq, text: `Session stopped (${d.reason ?? "stopped"})` });
+        break;
+    }
+  }
+  return items;
+}
+
+/** The chat view: streams the session live over SSE and resumes from the last seq on reconnect. */
+export function SessionChat() {
+  const params = useParams();
+  const [session, { refetch }] = createResource(() => params.id, api.sessions.get);
+  const [events, setEvents] = createSignal<StoredEvent[]>([]);
+  const [connection, setConnection] = createSignal<"connecting" | "live" | "reconnecting">("connecting");
+  const [text, setText] = createSignal("");
+  const [interrupt, setInterrupt] = createSignal(false);
+  const [inspector, setInspector] = createSignal(false);
+  let lastSeq = 0;
+  let source: EventSource | undefined;
+  let bottom: HTMLDivElement | undefined;
+
+  // EventSource resends Last-Event-ID itself when it reconnects; the seq check is a second guard.
+  const connect = () => {
+    source?.close();
+    source = new EventSource(api.sessions.streamUrl(params.id!, lastSeq));
+    source.onopen = () => setConnection("live");
+    source.onerror = () => setConnection("reconnecting");
+    source.onmessage = () => {};
+    const onEvent = (m: MessageEvent) => {
+      const e = JSON.parse(m.data) as StoredEvent;
+      if (e.seq <= lastSeq) return;
+      lastSeq = e.seq;
+      setEvents((all) => [...all, e]);
+      if (e.type.startsWith("session.")) refetch();
+      queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
+    };
+    for (const type of ["user.message", "session.status_running", "agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"])
+      source.addEventListener(type, onEvent as EventListener);
+  };
+  connect();
+  const poll = setInterval(() => refetch(), 3000);
+  onCleanup(() => {
+    source?.close();
+    clearInterval(poll);
+  });
+
+  const items = createMemo(() => toItems(events()));
+  /** Turns whose runtime has not sent anything yet: their user messages are still queued. */
+  const queuedTurns = createMemo(() => {
+    const started = new Set(events().filter((e) => e.type !== "user.message" && e.turn_id).map((e) => e.turn_id));
+    return new Set(events().filter((e) => e.type === "user.message" && !started.has(e.turn_id)).map((e) => e.turn_id));
+  });
+  const running = () => session()?.status === "running" || session()?.status === "recovering";
+  const finished = () => session()?.status === "stopped" || session()?.status === "error";
+
+  const send = async (e: Event) => {
+    e.preventDefault();
+    if (!text().trim()) return;
+    try {
+      await api.sessions.send(params.id!, text(), interrupt());
+      setText("");
+      setInterrupt(false);
+      refetch();
+    } catch (err) {
+      toast((err as Error).message);
+    }
+  };
+  const stopTurn = async () => {
+    await api.sessions.interrupt(params.id!).catch((err) => toast((err as Error).message));
+  };
+  const endSession = async () => {
+    await api.sessions.stop(params.id!).catch((err) => toast((err as Error).message));
+    refetch();
+  };
+
+  return (
+    <div class="page chat-page">
+      <div class="page-head">
+        <div>
+          <h1>{session()?.title || session()?.agent_name || "Session"}</h1>
+          <p>
+            <Show when={session()?.agent_id}>
+              <A href={`/agents/${session()!.agent_id}`}>{session()!.agent_name}</A> ·{" "}
+            </Show>
+            <span class={`badge ${statusClass[session()?.status ?? ""] ?? ""}`} data-testid="chat-status">
+              <Show when={running()}><span class="dot pulse" /></Show>
+              {session()?.status ?? "…"}
+            </span>{" "}
+            <span class={`badge ${connection() === "live" ? "ok" : "warn"}`} data-testid="connection">{connection() === "live" ? "live" : connection() === "connecting" ? "connecting…" : "reconnecting…"}</span>
+          </p>
+        </div>
+        <div>
+          <button class="btn" onClick={() => setInspector(!inspector())} aria-pressed={inspector()}>Inspector</button>{" "}
+          <Show when={running()}><button class="btn danger" onClick={stopTurn}>Stop</button></Show>{" "}
+          <Show when={!finished()}><button class="btn" onClick={endSession}>End session</button></Show>
+        </div>
+      </div>
+      <div class="chat-layout" style={{ display: "grid", "grid-template-columns": inspector() ? "1fr 420px" : "1fr", gap: "16px" }}>
+        <div class="chat" data-testid="chat">
+          <For each={items()}>
+            {(item) => (
+              <Switch>
+                <Match when={item.kind === "user" && item}>
+                  {(u) => (
+                    <div class="msg user" data-testid="msg-user">
+                      <div class="msg-body">{u().text}</div>
+                      <Show when={queuedTurns().has(u().turnId)}><span class="badge warn" data-testid="queued">queued</span></Show>
+                    </div>
+                  )}
+                </Match>
+                <Match when={item.kind === "assistant" && item}>
+                  {(a) => <div class="msg assistant" data-testid="msg-assistant" innerHTML={renderMarkdown(a().text)} />}
+                </Match>
+                <Match when={item.kind === "thinking" && item}>
+                  {(t) => <details class="msg thinking"><summary>Thinking</summary><div>{t().text}</div></details>}
+                </Match>
+                <Match when={item.kind === "tool" && item}>
+                  {(t) => (
+                    <div class="card tool-card" data-testid="tool-card">
+                      <div><strong>{t().name}</strong> <Show when={t().result === undefined}><span class="muted">running…</span></Show><Show when={t().isError}><span class="badge err">error</span></Show></div>
+                      <Show when={t().input !== undefined}><pre>{JSON.stringify(t().input, null, 2)}</pre></Show>
+                      <Show when={t().result !== undefined}><pre>{typeof t().result === "string" ? (t().result as string) : JSON.stringify(t().result, null, 2)}</pre></Show>
+                    </div>
+                  )}
+                </Match>
+                <Match when={item.kind === "error" && item}>{(x) => <div class="alert" data-testid="msg-error">{x().text}</div>}</Match>
+                <Match when={item.kind === "note" && item}>{(n) => <div class="muted note">{n().text}</div>}</Match>
+              </Switch>
+            )}
+          </For>
+          <Show when={running()}><div class="muted typing" data-testid="typing">Agent is working…</div></Show>
+          <div ref={bottom} />
+          <form class="composer" onSubmit={send}>
+            <textarea aria-label="Message" rows={2} value={text()} disabled={finished()} placeholder={finished() ? "This session has ended" : "Message the agent (Enter to send, Shift+Enter for a new line)"}
+              onInput={(e) => setText(e.currentTarget.value)}
+              onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.currentTarget.form?.requestSubmit(); } }} />
+            <div style={{ display: "flex", gap: "8px", "align-items": "center" }}>
+              <label class="muted"><input type="checkbox" checked={interrupt()} onChange={(e) => setInterrupt(e.currentTarget.checked)} /> interrupt the current turn</label>
+              <button class="btn primary" type="submit" disabled={finished()}>Send</button>
+            </div>
+          </form>
+        </div>
+        <Show when={inspector()}>
+          <div class="card inspector" data-testid="inspector">
+            <For each={events()}>
+              {(e) => (
+                <details>
+                  <summary class="mono">#{e.seq} {e.type}</summary>
+                  <pre>{JSON.stringify(e, null, 2)}</pre>
+                </details>
+              )}
+            </For>
+          </div>
+        </Show>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,108 @@
+import { A, useNavigate } from "@solidjs/router";
+import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
+import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { api, ApiError, type SessionListItem } from "../lib/api";
+import { timeAgo } from "../lib/format";
+
+export const statusClass: Record<string, string> = { idle: "ok", running: "accent", creating: "", recovering: "warn", stopped: "", error: "err" };
+
+/** Sessions: launcher (agent + first message) and the list with live status. */
+export function Sessions() {
+  const navigate = useNavigate();
+  const [agents] = createResource(() => api.agents.list());
+  const [agentId, setAgentId] = createSignal("");
+  const [prompt, setPrompt] = createSignal("");
+  const [error, setError] = createSignal("");
+  const [busy, setBusy] = createSignal(false);
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError("");
+    try {
+      const s = await api.sessions.create({ agent_id: agentId() || (agents()?.[0]?.id ?? ""), prompt: prompt() || undefined });
+      navigate(`/sessions/${s.id}`);
+    } catch (err) {
+      setError(err instanceof ApiError && err.fields.length ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : (err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="page">
+      <div class="page-head">
+        <div>
+          <h1>Sessions</h1>
+          <p>Conversations with agents. Every event is stored and streamed live.</p>
+        </div>
+      </div>
+      <form class="card card-pad launcher" onSubmit={start} style={{ display: "grid", gap: "8px", "margin-bottom": "16px" }}>
+        <div style={{ display: "flex", gap: "8px" }}>
+          <select aria-label="Agent" value={agentId()} onChange={(e) => setAgentId(e.currentTarget.value)} style={{ "max-width": "260px" }}>
+            <For each={agents() ?? []}>{(a) => <option value={a.id}>{a.name}</option>}</For>
+          </select>
+          <input aria-label="First message" placeholder="What should the agent do?" value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} style={{ flex: 1 }} />
+          <button class="btn primary" type="submit" disabled={busy() || !(agents() ?? []).length}>{busy() ? "Starting…" : "Start session"}</button>
+        </div>
+        <Show when={!agents.loading && !(agents() ?? []).length}>
+          <span class="muted">Create an agent first (<A href="/agents">Agents</A>).</span>
+        </Show>
+        <Show when={error()}><span class="field-error">{error()}</span></Show>
+      </form>
+      <SessionTable />
+    </div>
+  );
+}
+
+/** Sessions list, refreshed every 2 s so statuses stay live; optionally one agent's sessions. */
+export function SessionTable(props: { agentId?: string }) {
+  const [page, { refetch }] = createResource(() => api.sessions.list({ agent_id: props.agentId }));
+  const [more, setMore] = createSignal<SessionListItem[]>([]);
+  const [cursor, setCursor] = createSignal<string | null | undefined>(undefined);
+  const timer = setInterval(() => refetch(), 2000);
+  onCleanup(() => clearInterval(timer));
+  const rows = () => [...(page.latest?.data ?? []), ...more()];
+  const next = () => (cursor() === undefined ? page.latest?.next_cursor : cursor());
+  const loadMore = async () => {
+    const c = next();
+    if (!c) return;
+    try {
+      const res = await api.sessions.list({ agent_id: props.agentId, cursor: c });
+      setMore([...more(), ...res.data]);
+      setCursor(res.next_cursor);
+    } catch (err) {
+      toast((err as Error).message);
+    }
+  };
+  return (
+    <>
+      <Show when={page.error}><ErrorAlert error={page.error} retry={refetch} /></Show>
+      <div class="card">
+        <Show when={page.loading && !page.latest} fallback={
+          <Show when={rows().length} fallback={<EmptyState title="No sessions yet">Start one above, or from Slack or the API.</EmptyState>}>
+            <table>
+              <thead><tr><th>Session</th><th>Agent</th><th>Status</th><th>Events</th><th>Updated</th></tr></thead>
+              <tbody>
+                <For each={rows()}>
+                  {(s) => (
+                    <tr data-testid="session-row">
+                      <td><A href={`/sessions/${s.id}`}>{s.title || s.id}</A></td>
+                      <td>{s.agent_name ?? <span class="muted">deleted</span>}</td>
+                      <td><span class={`badge ${statusClass[s.status] ?? ""}`} data-testid="session-status">{s.status}</span></td>
+                      <td>{s.last_seq}</td>
+                      <td>{timeAgo(s.updated_at)}</td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </Show>
+        }>
+          <table><tbody><SkeletonRows cols={5} /></tbody></table>
+        </Show>
+      </div>
+      <Show when={next()}>
+        <button class="btn" style={{ "margin-top": "8px" }} onClick={loadMore}>Load more</button>
+      </Show>
+    </>
+  );
+}
