@@ -80,6 +80,10 @@ test("connect Slack: manifest, bind an agent, DM access, and a mention answered 
     await expect(page.getByTestId("slack-event-row")).toContainText("answered");
     await page.getByRole("region", { name: "Recent events" }).scrollIntoViewIfNeeded();
     await shot(page, "slack-page");
+    // The thread's session is an ordinary LAP session: its chat view shows the same conversation.
+    await page.getByTestId("slack-event-row").getByRole("link").click();
+    await expect(page.getByText("You said: hello from Slack").first()).toBeVisible();
+    await shot(page, "slack-session-chat");
   } finally {
     slackServer.server.close();
     runtimeServer.server.close();
