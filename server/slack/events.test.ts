@@ -178,6 +178,37 @@ describe("Slack events", () => {
     expect(session.prompts).toEqual(["survive this"]);
   });
 
+  test("a turn queued just before a failure is not sent again by the retry", async () => {
+    const original = h.sessions.sendMessage.bind(h.sessions);
+    let calls = 0;
+    // The turn is queued, then the answer is lost (a crash or a dropped connection right after).
+    h.sessions.sendMessage = async (id, text) => {
+      if (text === "only once" && ++calls === 1) {
+        await original(id, text);
+        throw new Error("connection reset");
+      }
+      return original(id, text);
+    };
+    try {
+      const root = nextTs();
+      await h.event(mention("first", root));
+      await h.idle();
+      const reply = nextTs();
+      const ev = { type: "message", channel_type: "channel", channel: "C1", user: "U1", text: "only once", ts: reply, thread_ts: root };
+      await h.event(ev, { eventId: "EvLOST" });
+      await h.idle();
+      expect((await h.rows()).find((r) => r.message_ts === reply)!.status).toBe("failed");
+      await h.event(ev, { eventId: "EvLOST", retryNum: 1 });
+      await h.idle();
+      const row = (await h.rows()).find((r) => r.message_ts === reply)!;
+      expect(row.status).toBe("answered");
+      expect(h.sessions.sessions.get(row.session_id)!.prompts).toEqual(["first", "only once"]);
+      expect(lastText("C1", root).filter((t) => t === "You said: only once").length).toBe(1);
+    } finally {
+      h.sessions.sendMessage = original;
+    }
+  });
+
   test("a failed message is retried by the sweeper even without a Slack retry", async () => {
     h.sessions.failSend = 1;
     const ts = nextTs();

@@ -28,6 +28,11 @@ export interface SessionsPort {
   /** Stored events after `afterSeq`, then live ones, in order; resolves to an unsubscribe function. */
   subscribe(sessionId: string, afterSeq: number, onEvent: (event: SessionEventLike) => void): Promise<() => void>;
   interrupt(sessionId: string): Promise<void>;
+  /**
+   * The session's user turns, oldest first. Lets a message whose processing crashed between queueing
+   * its turn and recording it find that turn again instead of sending it twice.
+   */
+  userTurns(sessionId: string): Promise<Array<{ turnId: string; seq: number; text: string }>>;
   /** Optional until the approvals module exists. */
   decideApproval?(approvalId: string, decision: ApprovalDecision, decidedBy: string): Promise<"decided" | "already_handled" | "not_found">;
 }

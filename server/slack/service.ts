@@ -142,8 +142,16 @@ export class SlackService {
     });
     await reply.start();
     ctx.reply = reply;
-    const turn = await sessions.sendMessage(sessionId, text);
+    // A retry after a crash may find its turn already queued: reuse it rather than send twice.
+    const turn = (row.attempts > 0 ? await this.queuedEarlier(sessionId, row.text) : null) ?? (await sessions.sendMessage(sessionId, text));
     return { reply, sessionId, agentId, turnId: turn.turnId, afterSeq: turn.afterSeq };
+  }
+
+  /** A user turn with this message's text that no Slack row has claimed yet. */
+  private async queuedEarlier(sessionId: string, text: string) {
+    const claimed = await this.deps.store.recordedTurnIds(sessionId);
+    const match = (await this.deps.sessions.userTurns(sessionId)).find((t) => !claimed.has(t.turnId) && t.text.endsWith(text));
+    return match ? { turnId: match.turnId, afterSeq: match.seq } : null;
   }
 
   private async dmAllowed(teamId: string, userId: string) {

@@ -25,5 +25,18 @@ export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents"
     interrupt: async (sessionId) => {
       await core.sessions.interrupt(sessionId);
     },
+    userTurns: async (sessionId) => {
+      const out: Array<{ turnId: string; seq: number; text: string }> = [];
+      for (let after = 0; ; ) {
+        const page = (await core.sessions.events(sessionId, after, 1000)).data;
+        for (const e of page) {
+          if (e.type !== "user.message" || typeof e.data.turn_id !== "string") continue;
+          const parts = Array.isArray(e.data.content) ? (e.data.content as Array<{ text?: unknown }>) : [];
+          out.push({ turnId: e.data.turn_id, seq: e.seq, text: parts.map((c) => (typeof c.text === "string" ? c.text : "")).join("") });
+        }
+        if (page.length < 1000) return out;
+        after = page.at(-1)!.seq;
+      }
+    },
   };
 }

@@ -121,6 +121,11 @@ export class SlackStore {
     return this.q<EventRow>(`select ${EVENT_COLS} from slack_events order by created_at desc, id limit $1`, [limit]);
   }
 
+  async recordedTurnIds(sessionId: string): Promise<Set<string>> {
+    const rows = await this.q<{ turnId: string }>(`select turn_id as "turnId" from slack_events where session_id = $1 and turn_id is not null`, [sessionId]);
+    return new Set(rows.map((r) => r.turnId));
+  }
+
   // Threads ----------------------------------------------------------------
   async threadSession(teamId: string, channelId: string, threadTs: string): Promise<{ sessionId: string; agentId: string } | null> {
     const rows = await this.q<{ sessionId: string; agentId: string }>(

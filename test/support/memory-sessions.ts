@@ -90,6 +90,10 @@ export class MemorySessions implements SessionsPort {
     const s = this.sessions.get(sessionId);
     if (s) s.interrupted = true;
   }
+  async userTurns(sessionId: string) {
+    const s = this.sessions.get(sessionId);
+    return (s?.events ?? []).filter((e) => e.type === "user.message").map((e) => ({ turnId: e.turnId!, seq: e.seq, text: String(e.data.text) }));
+  }
   async decideApproval(approvalId: string, decision: ApprovalDecision) {
     const state = this.approvals.get(approvalId);
     if (!state) return "not_found" as const;
