@@ -19,6 +19,10 @@ describe("markdown to mrkdwn", () => {
     expect(markdownToMrkdwn(md)).toBe("Run:\n```\nconst x = **not bold** &amp;&amp; a &lt; b;\n# not a heading\n```\nthen `*keep*` as is");
   });
 
+  test("user and channel mentions survive; broadcasts are defused", () => {
+    expect(markdownToMrkdwn("ask <@U123ABC> in <#C999XYZ|ops>, not <!channel>")).toBe("ask <@U123ABC> in <#C999XYZ>, not &lt;!channel&gt;");
+  });
+
   test("an unterminated fence (mid-stream) is still protected", () => {
     expect(markdownToMrkdwn("x\n```py\nprint(**a**)")).toBe("x\n```\nprint(**a**)\n```");
   });

@@ -24,6 +24,8 @@ export function markdownToMrkdwn(markdown: string): string {
     keep(`<${url.replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(label).replace(/\|/g, "¦")}>`),
   );
   text = text.replace(/<(https?:\/\/[^>\s]+)>/g, (_m, url: string) => keep(`<${url}>`));
+  // User and channel mentions the agent wrote stay mentions; `<!here>`-style broadcasts are escaped.
+  text = text.replace(/<([@#][UWC][A-Z0-9]{2,})(?:\|[^>]*)?>/g, (_m, id: string) => keep(`<${id}>`));
   text = escapeSlack(text);
   const lines = text.split("\n").map((line) => {
     const heading = /^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
