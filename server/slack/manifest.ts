@@ -8,6 +8,7 @@ export const BOT_SCOPES = [
   "im:write",
   "mpim:history",
   "chat:write",
+  "chat:write.customize",
   "commands",
   "reactions:write",
   "users:read",

@@ -123,6 +123,20 @@ describe("Slack reply streaming", () => {
     expect(row.error).toBe("model overloaded");
   });
 
+  test("replies are posted under the agent's name, and without it when the install lacks chat:write.customize", async () => {
+    h.sessions.script = () => [{ type: "agent.message", data: { text: "hi" } }, { type: "session.status_idle" }];
+    const a = nextTs();
+    await h.event(mention("who are you", a));
+    await h.idle();
+    expect(h.fake.callsTo("chat.postMessage").find((c) => c.args.thread_ts === a)!.args.username).toBe("helper");
+    h.fake.failNext("chat.postMessage", { error: "missing_scope" });
+    const b = nextTs();
+    await h.event(mention("again", b));
+    await h.idle();
+    expect(h.fake.thread("C1", b).map((m) => m.text)).toEqual(["hi"]);
+    expect(h.fake.callsTo("chat.postMessage").find((c) => c.args.thread_ts === b)!.args.username).toBeUndefined();
+  });
+
   test("an empty successful run says Done.", async () => {
     h.sessions.script = () => [{ type: "session.status_idle" }];
     const ts = nextTs();

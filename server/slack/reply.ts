@@ -14,6 +14,8 @@ export interface ReplyOptions {
   sessionId: string;
   sessionUrl: string;
   log: Logger;
+  /** Shown as the poster (needs chat:write.customize; dropped if the workspace did not grant it). */
+  username?: string;
   /** Minimum gap between two writes (Slack allows about one per second per channel). */
   minIntervalMs?: number;
   maxChars?: number;
@@ -38,12 +40,14 @@ export class ReplyStream {
   private inflight?: Promise<void>;
   private dirty = false;
   private lastError?: string;
+  private username?: string;
   private readonly interval: number;
   private readonly maxChars: number;
 
   constructor(private readonly o: ReplyOptions) {
     this.interval = o.minIntervalMs ?? 1000;
     this.maxChars = o.maxChars ?? MAX_MESSAGE_CHARS;
+    this.username = o.username;
   }
 
   get messageTs(): string[] {
@@ -154,7 +158,13 @@ export class ReplyStream {
           await this.o.client.chat.update({ channel: this.o.channel, ts: have.ts, text, blocks: blocks as never });
           have.sig = sig;
         } else {
-          const res = await this.o.client.chat.postMessage({ channel: this.o.channel, thread_ts: this.o.threadTs, text, blocks: blocks as never, unfurl_links: false });
+          const post = (username?: string) =>
+            this.o.client.chat.postMessage({ channel: this.o.channel, thread_ts: this.o.threadTs, text, blocks: blocks as never, unfurl_links: false, ...(username ? { username } : {}) });
+          const res = await post(this.username).catch((err) => {
+            if (!this.username || slackErrorCode(err) !== "missing_scope") throw err;
+            this.username = undefined; // an older install without chat:write.customize
+            return post();
+          });
           this.posted.push({ ts: res.ts!, sig });
         }
         // Spacing counts from when Slack answered, so a slow call never squeezes the next one closer.

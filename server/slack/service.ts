@@ -136,8 +136,9 @@ export class SlackService {
     }
     // A session started mid-thread gets the thread so far as context (read before our placeholder exists).
     const text = !thread && row.threadTs !== row.messageTs ? await withThreadContext(client, row.channelId, row.threadTs, row.messageTs, row.text) : row.text;
+    const agentName = (await sessions.findAgent(agentId).catch(() => null))?.name;
     const reply = new ReplyStream({
-      client, channel: row.channelId, threadTs: row.threadTs, sessionId, sessionUrl: this.sessionUrl(sessionId), log: this.deps.log,
+      client, channel: row.channelId, threadTs: row.threadTs, sessionId, sessionUrl: this.sessionUrl(sessionId), log: this.deps.log, username: agentName,
       minIntervalMs: this.deps.minEditIntervalMs,
     });
     await reply.start();
