@@ -90,6 +90,7 @@ ALTER TABLE "sessions" ADD CONSTRAINT "sessions_agent_id_agents_id_fk" FOREIGN K
 CREATE INDEX "agents_created_at_idx" ON "agents" USING btree ("created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "session_events_provider_uq" ON "session_events" USING btree ("session_id","turn_id","provider_event_id") WHERE provider_event_id is not null;--> statement-breakpoint
 CREATE INDEX "session_turns_queue_idx" ON "session_turns" USING btree ("session_id","status","created_at");--> statement-breakpoint
+CREATE INDEX "session_turns_open_idx" ON "session_turns" USING btree ("session_id") WHERE status in ('queued', 'running');--> statement-breakpoint
 CREATE INDEX "sessions_created_at_idx" ON "sessions" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "sessions_agent_idx" ON "sessions" USING btree ("agent_id","created_at");--> statement-breakpoint
 CREATE INDEX "sessions_status_idx" ON "sessions" USING btree ("status");

@@ -70,7 +70,11 @@ export const sessionTurns = pgTable(
     startedAt: timestamp("started_at", { withTimezone: true }),
     endedAt: timestamp("ended_at", { withTimezone: true }),
   },
-  (t) => [index("session_turns_queue_idx").on(t.sessionId, t.status, t.createdAt)],
+  (t) => [
+    index("session_turns_queue_idx").on(t.sessionId, t.status, t.createdAt),
+    // The worker's sweep looks for open turns every few seconds; this keeps that a tiny index scan.
+    index("session_turns_open_idx").on(t.sessionId).where(sql`status in ('queued', 'running')`),
+  ],
 );
 
 export type SessionTurnRow = typeof sessionTurns.$inferSelect;

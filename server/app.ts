@@ -62,7 +62,7 @@ export function createApp(deps: AppDeps) {
     .use(docsRoutes({ guard, version: deps.config.version }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     .use(agentRoutes({ agents: core.agents, guard }))
-    .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs }))
+    .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
   return { app, services: { auth, sessions: core, slack } };

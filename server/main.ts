@@ -49,8 +49,9 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   const stop = () =>
     (stopped ??= (async () => {
       clearInterval(flush);
-      await server.stop();
+      // Long-lived session streams first, or server.stop() would wait on them.
       await services.sessions.stop();
+      await server.stop();
       await services.auth.flushUsage().catch(() => {});
       await database.close();
       logger.info("LAP stopped");

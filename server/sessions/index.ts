@@ -16,7 +16,7 @@ import type { SessionService } from "./service";
 import { streamRoutes } from "./stream/routes";
 import type { StreamTokens } from "./stream/tokens";
 
-export function sessionRoutes(deps: { sessions: SessionService; guard: AuthGuard; tokens: StreamTokens; heartbeatMs?: number }) {
+export function sessionRoutes(deps: { sessions: SessionService; guard: AuthGuard; tokens: StreamTokens; heartbeatMs?: number; openStreams?: Set<() => void> }) {
   return new Elysia({ prefix: "/api/sessions", detail: { tags: ["Sessions"] } })
     .use(deps.guard)
     .post(

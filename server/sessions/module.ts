@@ -19,6 +19,7 @@ export interface SessionModuleDeps {
   msPerMinute?: number;
   sweepIntervalMs?: number;
   interruptGraceMs?: number;
+  maxStreamDrops?: number;
   /** Stream heartbeat interval (tests shorten it). */
   heartbeatMs?: number;
   adapterFactory?: (row: RuntimeRow, apiKey: string) => RuntimeAdapter;
@@ -42,10 +43,12 @@ export function createSessionModule(deps: SessionModuleDeps) {
     msPerMinute: deps.msPerMinute,
     sweepIntervalMs: deps.sweepIntervalMs,
     interruptGraceMs: deps.interruptGraceMs,
+    maxStreamDrops: deps.maxStreamDrops,
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
   const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId) });
   const tokens = new StreamTokens(deps.masterKey);
+  const openStreams = new Set<() => void>();
   return {
     bus,
     store,
@@ -55,11 +58,14 @@ export function createSessionModule(deps: SessionModuleDeps) {
     agents,
     tokens,
     heartbeatMs: deps.heartbeatMs,
+    openStreams,
     async start() {
       await bus.start();
       await worker.start();
     },
+    /** Closes client streams (they reconnect with their last seq), detaches running turns, stops listening. */
     async stop() {
+      for (const end of [...openStreams]) end();
       await worker.stop();
       await bus.stop();
     },

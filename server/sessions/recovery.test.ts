@@ -139,6 +139,23 @@ describe("SIGKILL mid-turn and restart", () => {
     await waitFor("status error", async () => (await api("GET", `/api/sessions/${s.id}`)).body.status === "error");
   }, 60_000);
 
+  test("SIGTERM closes open streams at once, leaves the turn to the next start, which finishes it", async () => {
+    fake.reply = () => chunks(30, 40);
+    const { body: s } = await api("POST", "/api/sessions", { agent_id: agentId, prompt: "graceful" });
+    const res = await fetch(`${base}/api/sessions/${s.id}/stream?after=0`, { headers: auth });
+    const before = await readSse(res, (ev) => ev.filter((e) => e.type === "agent.message").length >= 3);
+    const started = performance.now();
+    child!.kill("SIGTERM");
+    expect(await child!.exited).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    await startChild();
+    const after = await readSse(await fetch(`${base}/api/sessions/${s.id}/stream`, { headers: { ...auth, "last-event-id": String(before.at(-1)!.seq) } }), (ev) =>
+      ev.some((e) => e.type === "session.status_idle"), 20_000);
+    const stored = await events(s.id);
+    expect([...before, ...after].map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+    expect(text(stored)).toBe(Array.from({ length: 30 }, (_, i) => `c${i} `).join(""));
+  }, 60_000);
+
   test("a session killed while provisioning does not stay creating", async () => {
     fake.reply = () => chunks(2, 1);
     fake.delayNext("/v1/sessions", 1_500);

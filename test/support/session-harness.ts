@@ -24,7 +24,7 @@ export interface SessionHarness {
 
 export async function sessionHarness(opts: { fake?: FakeRuntimeOptions; session?: Partial<SessionModuleDeps>; agent?: Record<string, unknown> } = {}): Promise<SessionHarness> {
   const fake = new FakeManagedAgents(opts.fake).start();
-  const t = await createTestApp({}, { sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, ...opts.session } });
+  const t = await createTestApp({}, { sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, maxStreamDrops: 3, ...opts.session } });
   t.app.listen({ port: 0, hostname: "127.0.0.1", idleTimeout: 30 });
   await t.services.sessions.start();
   const url = `http://127.0.0.1:${t.app.server!.port}`;

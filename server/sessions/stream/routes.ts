@@ -24,9 +24,11 @@ function resumeAfter(query: { after?: number }, request: Request): number {
  * `/api/sessions/:id/stream`: the same ordered replay-then-live stream over WebSocket (upgrade) and
  * SSE (plain GET, `id:` = seq, resumable with `?after=` or `Last-Event-ID`).
  */
-export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard; tokens: StreamTokens; heartbeatMs?: number }) {
+export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard; tokens: StreamTokens; heartbeatMs?: number; openStreams?: Set<() => void> }) {
+  // Every open stream registers how to end it, so shutdown can close them instead of waiting on them.
+  const open = deps.openStreams ?? new Set<() => void>();
   const heartbeatMs = deps.heartbeatMs ?? HEARTBEAT_MS;
-  const sockets = new Map<string, { close: () => void; beat: ReturnType<typeof setInterval> }>();
+  const sockets = new Map<string, { close: () => void; beat: ReturnType<typeof setInterval>; end: () => void }>();
   // Mounted inside sessionRoutes, which supplies the /api/sessions prefix.
   return new Elysia({ detail: { tags: ["Sessions"] } })
     .use(deps.guard)
@@ -62,10 +64,17 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
                 ctrl.close();
               } catch {}
             });
+            const end = () => {
+              try {
+                ctrl.close();
+              } catch {}
+            };
             close = () => {
               clearInterval(beat);
               unsubscribe();
+              open.delete(end);
             };
+            open.add(end);
             if (request.signal.aborted) close();
           },
           cancel: () => close(),
@@ -86,8 +95,10 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
       async open(ws) {
         const after = ws.data.query.after ?? 0;
         const beat = setInterval(() => ws.raw.ping(), heartbeatMs);
-        const entry = { close: () => {}, beat };
+        const end = () => ws.raw.close(1001, "LAP is shutting down; reconnect with your last seq");
+        const entry = { close: () => {}, beat, end };
         sockets.set(ws.id, entry);
+        open.add(end);
         const unsubscribe = await deps.sessions.subscribe(
           ws.data.params.id,
           after,
@@ -105,6 +116,7 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
         sockets.delete(ws.id);
         if (entry) {
           clearInterval(entry.beat);
+          open.delete(entry.end);
           entry.close();
         }
       },

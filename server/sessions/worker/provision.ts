@@ -31,18 +31,20 @@ export async function provisionSession(deps: ProvisionDeps, sessionId: string): 
     const ref = await adapter.ensureAgent(definition, existing);
     if (!ref.reused) await deps.runtimes.saveRemoteAgent(session.runtimeId, agent.id, ref);
     const remoteSessionId = await adapter.startSession({ ref, agent: definition, localSessionId: sessionId, title: session.title });
+    // The event goes first: whoever sees the new status can already read why.
+    await db.update(sessions).set({ remoteSessionId }).where(eq(sessions.id, sessionId));
+    await deps.store.append(sessionId, [{ type: "session.ready", data: { reused_runtime_agent: ref.reused } }]);
     const [updated] = await db
       .update(sessions)
-      .set({ remoteSessionId, status: "idle", updatedAt: new Date() })
+      .set({ status: "idle", updatedAt: new Date() })
       .where(and(eq(sessions.id, sessionId), eq(sessions.status, "creating")))
       .returning({ status: sessions.status });
-    await deps.store.append(sessionId, [{ type: "session.ready", data: { reused_runtime_agent: ref.reused } }]);
     return updated?.status === "idle";
   } catch (err) {
     const message = `Could not start the session on its runtime: ${(err as Error).message}`;
     deps.log.warn({ err, session_id: sessionId }, "session provisioning failed");
-    await db.update(sessions).set({ status: "error", error: message, updatedAt: new Date() }).where(and(eq(sessions.id, sessionId), eq(sessions.status, "creating")));
     await deps.store.append(sessionId, [{ type: "session.error", data: { error: { message } } }]);
+    await db.update(sessions).set({ status: "error", error: message, updatedAt: new Date() }).where(and(eq(sessions.id, sessionId), eq(sessions.status, "creating")));
     return false;
   }
 }

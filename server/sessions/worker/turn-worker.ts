@@ -22,6 +22,8 @@ export interface TurnWorkerDeps {
   msPerMinute?: number;
   sweepIntervalMs?: number;
   interruptGraceMs?: number;
+  /** Stream reconnects allowed per turn before giving up (default 8, about 15 s of backoff). */
+  maxStreamDrops?: number;
 }
 
 /**
@@ -192,7 +194,7 @@ export class TurnWorker implements TurnRunner {
     this.active.set(session.id, control);
     try {
       const outcome = await runTurn(
-        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs },
+        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs, maxStreamDrops: this.deps.maxStreamDrops },
         {
           sessionId: session.id,
           remoteSessionId: session.remoteSessionId,

@@ -15,6 +15,10 @@ type Item =
 
 const textOf = (content: unknown) => (Array.isArray(content) ? content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("") : "");
 
+/** Tool results are usually text parts; show their text, anything else as JSON. */
+const resultText = (r: unknown) =>
+  typeof r === "string" ? r : Array.isArray(r) && r.every((p) => p?.type === "text") ? r.map((p) => p.text).join("\n") : JSON.stringify(r, null, 2);
+
 /** Folds the event log into chat items: consecutive agent.message deltas become one reply. */
 function toItems(events: StoredEvent[]): Item[] {
   const items: Item[] = [];
@@ -172,7 +176,7 @@ export function SessionChat() {
                     <div class="card tool-card" data-testid="tool-card">
                       <div><strong>{t().name}</strong> <Show when={t().result === undefined}><span class="muted">running…</span></Show><Show when={t().isError}><span class="badge err">error</span></Show></div>
                       <Show when={t().input !== undefined}><pre>{JSON.stringify(t().input, null, 2)}</pre></Show>
-                      <Show when={t().result !== undefined}><pre>{typeof t().result === "string" ? (t().result as string) : JSON.stringify(t().result, null, 2)}</pre></Show>
+                      <Show when={t().result !== undefined}><pre>{resultText(t().result)}</pre></Show>
                     </div>
                   )}
                 </Match>
