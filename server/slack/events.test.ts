@@ -122,6 +122,28 @@ describe("Slack events", () => {
     expect(h.sessions.sessions.get(row.session_id)!.prompts[1]).toBe("thanks");
   });
 
+  test("a mention is stored even when Slack's API is unreachable, and answered once it is back", async () => {
+    // A fresh harness: its single-workspace token has not been checked with auth.test yet.
+    const h2 = await slackHarness();
+    try {
+      await h2.api("PUT", "/api/slack/bindings", { agent_id: "helper" });
+      h2.fake.failNext("auth.test", { status: 429, retryAfterSec: 30 });
+      h2.fake.failNext("chat.postMessage", { error: "service_unavailable" });
+      const ts = nextTs();
+      expect((await h2.event(mention("are you up?", ts))).status).toBe(200);
+      await h2.idle();
+      expect((await h2.rows()).find((r) => r.message_ts === ts)!.status).toBe("failed");
+      expect(await h2.slack.service.resumeStuck(0)).toBe(1);
+      await h2.idle();
+      expect(h2.fake.thread("C1", ts).map((m) => m.text)).toEqual([
+        ":warning: Could not start the agent: could not post the reply: service_unavailable (LAP will try again)",
+        "You said: are you up?",
+      ]);
+    } finally {
+      await h2.close();
+    }
+  }, 60_000);
+
   test("bot messages and edits are ignored", async () => {
     const before = (await h.rows()).length;
     await h.event({ type: "message", channel_type: "im", channel: "D1", user: "U1", text: "x", ts: nextTs(), bot_id: "B1" });

@@ -29,7 +29,9 @@ export class WorkspaceAuthResolver {
         this.single = undefined; // try again on the next event
         throw err;
       });
-    const who = await this.single;
+    // If Slack is unreachable right now, still accept the event (it is stored and answered later);
+    // bot messages are dropped by their bot_id anyway, so the unknown bot user id costs little.
+    const who = await this.single.catch(() => ({ botUserId: undefined, botId: undefined, teamId: undefined }));
     // A single-workspace token only speaks for its own workspace.
     if (who.teamId && teamId && who.teamId !== teamId) return null;
     return { teamId: teamId || who.teamId || "", botToken: token, botUserId: who.botUserId, botId: who.botId };
