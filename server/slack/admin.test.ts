@@ -124,6 +124,22 @@ describe("Slack admin API", () => {
     expect((await h.api("GET", "/api/slack/events?limit=0")).status).toBe(400);
   });
 
+  test("inbox rows older than the retention are pruned; unfinished ones are kept", async () => {
+    for (const ts of [nextTs(), nextTs()]) {
+      const claim = await h.slack.store.claim({ eventId: `EvOld${ts}`, teamId: "T9", channelId: "C9", messageTs: ts, threadTs: ts, userId: "U9", kind: "mention", text: "old" });
+      if (claim.claimed) await h.slack.store.updateEvent(claim.row.id, { status: "answered" });
+    }
+    await h.slack.store.claim({ eventId: "EvFresh", teamId: "T9", channelId: "C9", messageTs: nextTs(), threadTs: "1.0", userId: "U9", kind: "mention", text: "new" });
+    await h.database.query(`update slack_events set created_at = now() - interval '40 days' where event_id <> 'EvFresh'`);
+    await h.database.query(`update slack_events set status = 'pending' where id = (select id from slack_events where event_id <> 'EvFresh' limit 1)`);
+    const before = (await h.rows()).length;
+    expect(before).toBeGreaterThan(1);
+    expect(await h.slack.store.pruneEvents(30)).toBe(before - 2);
+    expect((await h.rows()).length).toBe(2);
+    expect((await h.rows()).every((r) => r.event_id === "EvFresh" || r.status === "pending")).toBe(true);
+    await h.database.query(`delete from slack_events`);
+  });
+
   test("admin routes need credentials", async () => {
     for (const path of ["/api/slack/status", "/api/slack/manifest", "/api/slack/bindings", "/api/slack/events", "/api/slack/dm-allowlist"]) {
       expect((await h.api("GET", path, undefined, null)).status).toBe(401);

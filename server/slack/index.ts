@@ -140,7 +140,10 @@ export function createSlack(deps: SlackDeps) {
     .use(admin)
     // Re-runs inbox rows a crash or a failure left behind; only in a listening server, not in tests.
     .onStart(() => {
-      sweeper = setInterval(() => void service.resumeStuck().catch(() => {}), 30_000);
+      sweeper = setInterval(() => {
+        void service.resumeStuck().catch((err) => log.warn({ err: String(err) }, "slack sweep failed"));
+        void store.pruneEvents(30).catch(() => {});
+      }, 30_000);
       sweeper.unref?.();
     })
     .onStop(() => clearInterval(sweeper));

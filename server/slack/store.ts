@@ -117,6 +117,12 @@ export class SlackStore {
     return rows.length === 1;
   }
 
+  /** Old inbox rows only matter for the Recent messages list; Slack stops retrying after minutes. */
+  async pruneEvents(olderThanDays: number): Promise<number> {
+    const rows = await this.q(`delete from slack_events where created_at < now() - ($1::int * interval '1 day') and status not in ('pending', 'processing') returning id`, [olderThanDays]);
+    return rows.length;
+  }
+
   async recentEvents(limit: number): Promise<EventRow[]> {
     return this.q<EventRow>(`select ${EVENT_COLS} from slack_events order by created_at desc, id limit $1`, [limit]);
   }
