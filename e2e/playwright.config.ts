@@ -12,6 +12,9 @@ export const E2E_MASTER_KEY = "e2e-master-key-0123456789";
 const dataDir = process.env.LAP_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "lap-e2e-"));
 process.env.LAP_E2E_DATA_DIR = dataDir;
 process.env.LAP_E2E_PORT = String(PORT);
+// The Slack page's test serves a fake Slack Web API on this port (test/support/fake-slack.ts).
+const SLACK_PORT = PORT + 1;
+process.env.LAP_E2E_SLACK_PORT = String(SLACK_PORT);
 
 export default defineConfig({
   testDir: ".",
@@ -39,6 +42,8 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "ignore",
     stderr: "pipe",
-    env: { PORT: String(PORT), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY: E2E_MASTER_KEY, LOG_LEVEL: "warn" },
+    env: { PORT: String(PORT), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY: E2E_MASTER_KEY, LOG_LEVEL: "warn",
+      SLACK_SIGNING_SECRET: "e2e-slack-signing-secret", SLACK_BOT_TOKEN: "xoxb-e2e", SLACK_CLIENT_ID: "e2e-client", SLACK_CLIENT_SECRET: "e2e-client-secret",
+      SLACK_API_URL: `http://127.0.0.1:${SLACK_PORT}/api/` },
   },
 });

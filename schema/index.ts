@@ -6,3 +6,4 @@ export * from "./runtimes";
 export * from "./agents";
 export * from "./sessions";
 export * from "./sandboxes";
+export * from "./slack";

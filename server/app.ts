@@ -22,6 +22,9 @@ import { agentRoutes } from "./agents";
 import { runtimeRoutes } from "./runtimes";
 import { sessionRoutes } from "./sessions";
 import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
+import { createSlack } from "./slack";
+import type { SessionsPort } from "./slack/ports";
+import { sessionsPortFrom } from "./slack/sessions-adapter";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
 
@@ -35,6 +38,9 @@ export interface AppDeps {
   uiDist?: string;
   /** Test hooks for the session worker (time scale, sweep interval, adapters). */
   sessionOptions?: Partial<SessionModuleDeps>;
+  /** Replaces the sessions service under the Slack bot (tests of Slack alone); default: the real one. */
+  slackSessions?: SessionsPort;
+  slackOptions?: { minEditIntervalMs?: number; turnTimeoutMs?: number };
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
@@ -57,6 +63,10 @@ export function createApp(deps: AppDeps) {
     rawEnv: deps.rawEnv ?? process.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
   });
+  const slack = createSlack({
+    config: deps.config, database: deps.database, guard, logger: deps.logger,
+    sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
+  });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -74,8 +84,9 @@ export function createApp(deps: AppDeps) {
     .use(agentRoutes({ agents: core.agents, guard }))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(sandboxRoutes({ sandboxes, guard }))
+    .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth, gateway, mcp, sessions: core, sandboxes } };
+  return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, slack } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

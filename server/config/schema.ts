@@ -115,6 +115,13 @@ export const envSchema = z.object({
     .meta(plain("How stdio MCP servers run: `bubblewrap` (sandboxed, default) or `process` (directly on the host, development only; logs a warning).", "MCP")),
   LAP_MCP_SESSION_IDLE_MINUTES: intFromEnv(30, 1).meta(plain("Downstream MCP sessions idle this long are closed.", "MCP")),
 
+  SLACK_SIGNING_SECRET: optionalString.meta(secret("Slack app signing secret; verifies /slack/events, /slack/interactivity and /slack/commands. Unset disables the Slack bot.", "Slack")),
+  SLACK_BOT_TOKEN: optionalString.meta(secret("Bot token (xoxb-) for a single workspace. Leave unset and set SLACK_CLIENT_ID/SECRET for multi-workspace OAuth installs.", "Slack")),
+  SLACK_CLIENT_ID: optionalString.meta(plain("Slack app client id, for OAuth installs at /slack/install.", "Slack")),
+  SLACK_CLIENT_SECRET: optionalString.meta(secret("Slack app client secret, for OAuth installs.", "Slack")),
+  SLACK_API_URL: z.string().default("https://slack.com/api/").meta(plain("Slack Web API base URL (a proxy, or a local fake in tests).", "Slack")),
+  SLACK_OAUTH_AUTHORIZE_URL: z.string().default("https://slack.com/oauth/v2/authorize").meta(plain("Where /slack/install sends the browser.", "Slack")),
+
   LINEAR_CLIENT_ID: optionalString.meta(plain("Linear OAuth client id. Any of the three LINEAR_* unset disables the integration.", "Integrations")),
   LINEAR_CLIENT_SECRET: optionalString.meta(secret("Linear OAuth client secret.", "Integrations")),
   LINEAR_WEBHOOK_SECRET: optionalString.meta(secret("Linear webhook signing secret.", "Integrations")),

@@ -10,6 +10,7 @@ import { GatewayModels } from "./pages/GatewayModels";
 import { Kubernetes } from "./pages/Kubernetes";
 import { Login } from "./pages/Login";
 import { McpServers } from "./pages/McpServers";
+import { Slack } from "./pages/Slack";
 import { System } from "./pages/System";
 import { AgentDetail, Agents } from "./pages/Agents";
 import { Runtimes } from "./pages/Runtimes";
@@ -75,6 +76,7 @@ export function App() {
           <Route path="/sessions/:id" component={SessionChat} />
           <Route path="/runtimes" component={Runtimes} />
           <Route path="/sandboxes" component={Sandboxes} />
+          <Route path="/integrations/slack" component={Slack} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

@@ -25,6 +25,7 @@ export const NAV: NavItem[] = [
   { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
   { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
+  { href: "/integrations/slack", label: "Slack", key: "l", section: "Integrations" },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {

@@ -24,6 +24,7 @@ export type { KubernetesStatus };
 import type { AgentView, CreateAgentInput, UpdateAgentInput } from "../../../server/agents/model";
 import type { CreateRuntimeInput, RuntimeView } from "../../../server/runtimes/model";
 import type { CreateSessionInput, SessionView, StoredEvent } from "../../../server/sessions/model";
+import type { AllowlistBody, BindingBody, SlackEventView, SlackStatus } from "../../../server/slack/model";
 
 export type { ApiKeyView, CreateKeyInput, SystemInfo };
 export type { AgentView, CreateAgentInput, CreateRuntimeInput, RuntimeView, SessionView, StoredEvent };
@@ -32,6 +33,13 @@ const q = (params: Record<string, string | number | undefined>) => {
   const s = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]));
   return s.size ? `?${s}` : "";
 };
+export type { SlackEventView, SlackStatus };
+export interface SlackBinding {
+  id: string;
+  team_id: string;
+  channel_id: string;
+  agent_id: string;
+}
 export interface Me {
   name: string;
   role: "admin" | "user";
@@ -134,6 +142,17 @@ export const api = {
     remove: (id: string) => request<{ ok: boolean }>("DELETE", `/api/sessions/${encodeURIComponent(id)}`),
     /** Same-origin EventSource: the session cookie authenticates it, and it resends Last-Event-ID on reconnect. */
     streamUrl: (id: string, after = 0) => `/api/sessions/${encodeURIComponent(id)}/stream?after=${after}`,
+  },
+  slack: {
+    status: () => request<SlackStatus>("GET", "/api/slack/status"),
+    manifest: () => request<Record<string, unknown>>("GET", "/api/slack/manifest"),
+    removeInstallation: (teamId: string) => request<{ ok: true }>("DELETE", `/api/slack/installations/${encodeURIComponent(teamId)}`),
+    bindings: () => request<{ data: SlackBinding[] }>("GET", "/api/slack/bindings").then((r) => r.data),
+    bind: (input: Partial<BindingBody> & { agent_id: string }) => request<SlackBinding>("PUT", "/api/slack/bindings", input),
+    unbind: (id: string) => request<{ ok: true }>("DELETE", `/api/slack/bindings/${encodeURIComponent(id)}`),
+    allowlist: () => request<{ data: Array<{ team_id: string; user_id: string }> }>("GET", "/api/slack/dm-allowlist").then((r) => r.data),
+    setAllowlist: (input: Partial<AllowlistBody> & { user_ids: string[] }) => request<{ team_id: string; user_ids: string[] }>("PUT", "/api/slack/dm-allowlist", input),
+    events: (limit = 50) => request<{ data: SlackEventView[] }>("GET", `/api/slack/events?limit=${limit}`).then((r) => r.data),
   },
 };
 

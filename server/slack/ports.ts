@@ -1,0 +1,55 @@
+/**
+ * What the Slack bot needs from sessions. The sessions module's service satisfies this; the Slack
+ * code never reaches into session tables itself, so it can be tested against any implementation.
+ */
+export interface AgentRef {
+  id: string;
+  name: string;
+}
+
+/** A normalized session event (see DESIGN.md "Normalized events"). */
+export interface SessionEventLike {
+  seq: number;
+  type: string;
+  data: Record<string, unknown>;
+  /** The turn the event belongs to, when the runtime reports it. */
+  turnId?: string | null;
+}
+
+export type ApprovalDecision = "accept" | "reject";
+
+export interface SessionsPort {
+  /** By id or by name; null when there is no such agent. */
+  findAgent(idOrName: string): Promise<AgentRef | null>;
+  listAgents(): Promise<AgentRef[]>;
+  createSession(input: { agentId: string; title: string; metadata: Record<string, unknown> }): Promise<{ id: string }>;
+  /** Queues one user turn. `afterSeq` is the seq of the user message: the turn's events come after it. */
+  sendMessage(sessionId: string, text: string): Promise<{ turnId: string; afterSeq: number }>;
+  /** Stored events after `afterSeq`, then live ones, in order; resolves to an unsubscribe function. */
+  subscribe(sessionId: string, afterSeq: number, onEvent: (event: SessionEventLike) => void): Promise<() => void>;
+  interrupt(sessionId: string): Promise<void>;
+  /**
+   * The session's user turns, oldest first. Lets a message whose processing crashed between queueing
+   * its turn and recording it find that turn again instead of sending it twice.
+   */
+  userTurns(sessionId: string): Promise<Array<{ turnId: string; seq: number; text: string }>>;
+  /** Optional until the approvals module exists. */
+  decideApproval?(approvalId: string, decision: ApprovalDecision, decidedBy: string): Promise<"decided" | "already_handled" | "not_found">;
+}
+
+/** Text delta of an `agent.message` event, whatever shape the runtime used. */
+export function textOf(event: SessionEventLike): string {
+  const d = event.data;
+  if (typeof d.text === "string") return d.text;
+  if (typeof d.delta === "string") return d.delta;
+  if (d.delta && typeof (d.delta as { text?: unknown }).text === "string") return (d.delta as { text: string }).text;
+  if (Array.isArray(d.content)) {
+    return d.content.map((c) => (c && typeof (c as { text?: unknown }).text === "string" ? (c as { text: string }).text : "")).join("");
+  }
+  return "";
+}
+
+export const TERMINAL_OK = new Set(["session.status_idle", "session.idle", "turn.completed"]);
+export const TERMINAL_ERROR = new Set(["session.error", "turn.failed"]);
+export const TERMINAL_STOPPED = new Set(["session.stopped", "turn.interrupted"]);
+

@@ -1,0 +1,42 @@
+import type { SessionModule } from "../sessions/module";
+import type { SessionsPort } from "./ports";
+
+/** The Slack bot's view of the real agents and sessions services. */
+export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents">): SessionsPort {
+  const findAgent = async (idOrName: string) => {
+    const byId = await core.agents.row(idOrName).catch(() => null);
+    if (byId) return { id: byId.id, name: byId.name };
+    const matches = await core.agents.list({ q: idOrName, limit: 50 });
+    const byName = matches.find((a) => a.name === idOrName);
+    return byName ? { id: byName.id, name: byName.name } : null;
+  };
+  return {
+    findAgent,
+    listAgents: async () => (await core.agents.list({ limit: 100 })).map((a) => ({ id: a.id, name: a.name })),
+    createSession: async ({ agentId, title }) => ({ id: (await core.sessions.create({ agent_id: agentId, title: title.slice(0, 200) })).id }),
+    sendMessage: async (sessionId, text) => {
+      const r = await core.sessions.postMessage(sessionId, { text });
+      return { turnId: r.turn_id, afterSeq: r.seq };
+    },
+    subscribe: (sessionId, afterSeq, onEvent) =>
+      core.sessions.subscribe(sessionId, afterSeq, (events) => {
+        for (const e of events) onEvent({ seq: e.seq, type: e.type, data: e.data, turnId: e.turn_id });
+      }),
+    interrupt: async (sessionId) => {
+      await core.sessions.interrupt(sessionId);
+    },
+    userTurns: async (sessionId) => {
+      const out: Array<{ turnId: string; seq: number; text: string }> = [];
+      for (let after = 0; ; ) {
+        const page = (await core.sessions.events(sessionId, after, 1000)).data;
+        for (const e of page) {
+          if (e.type !== "user.message" || typeof e.data.turn_id !== "string") continue;
+          const parts = Array.isArray(e.data.content) ? (e.data.content as Array<{ text?: unknown }>) : [];
+          out.push({ turnId: e.data.turn_id, seq: e.seq, text: parts.map((c) => (typeof c.text === "string" ? c.text : "")).join("") });
+        }
+        if (page.length < 1000) return out;
+        after = page.at(-1)!.seq;
+      }
+    },
+  };
+}
