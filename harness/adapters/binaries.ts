@@ -45,6 +45,11 @@ export function baseEnv(home: string, extra: Record<string, string> | undefined)
     LANG: "C.UTF-8",
     TERM: "dumb",
     NO_COLOR: "1",
+    // Harness CLIs install packages on the fly (opencode adds @opencode-ai/plugin to its config
+    // dir); a dead loopback registry makes any such attempt fail at once instead of reaching out.
+    npm_config_registry: "http://127.0.0.1:9/",
+    NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+    BUN_CONFIG_REGISTRY: "http://127.0.0.1:9/",
     ...extra,
   };
 }
