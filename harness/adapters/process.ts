@@ -75,7 +75,7 @@ export class TurnRecorder {
     if (this.finished) return;
     this.events.push(event);
     this.listener?.(event);
-    if (event.type === "session.status_idle") this.finish(event.stop_reason);
+    if (event.type === "session.status_idle") this.finish(event.stop_reason.type);
     else if (event.type === "session.error") this.finish("error");
   }
 

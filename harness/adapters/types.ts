@@ -1,16 +1,38 @@
 // The contract between LAP's in-sandbox supervisor and one harness CLI. Adapters never import
 // server/ code: harness/ is a separate program that runs inside the sandbox.
 
-/** LAP's normalized events (../shared/DESIGN.md), as a harness turn produces them. */
+/**
+ * LAP's normalized events (../shared/DESIGN.md), in the stored shape the dashboard reads
+ * (server/sessions/events/types.ts on the sessions branch, the Managed Agents event shape).
+ */
+export type TextContent = { type: "text"; text: string }[];
 export type HarnessEvent =
   | { type: "session.status_running" }
   /** A text delta of the agent's reply. */
-  | { type: "agent.message"; text: string }
-  | { type: "agent.thinking"; text: string }
+  | { type: "agent.message"; content: TextContent }
+  | { type: "agent.thinking"; thinking: string }
   | { type: "agent.tool_use"; id: string; name: string; input: Record<string, unknown> }
-  | { type: "agent.tool_result"; tool_use_id: string; output: string; is_error: boolean }
-  | { type: "session.status_idle"; stop_reason: "end_turn" | "interrupted" }
+  | { type: "agent.tool_result"; tool_use_id: string; content: TextContent; is_error: boolean }
+  | { type: "session.status_idle"; stop_reason: { type: "end_turn" | "interrupted" } }
   | { type: "session.error"; error: { code: HarnessErrorCode; message: string } };
+
+/** Builders, so every adapter emits exactly the same shapes. */
+export const events = {
+  message: (text: string): HarnessEvent => ({ type: "agent.message", content: [{ type: "text", text }] }),
+  thinking: (text: string): HarnessEvent => ({ type: "agent.thinking", thinking: text }),
+  toolUse: (id: string, name: string, input: Record<string, unknown>): HarnessEvent => ({ type: "agent.tool_use", id, name, input }),
+  toolResult: (toolUseId: string, output: string, isError: boolean): HarnessEvent => ({
+    type: "agent.tool_result",
+    tool_use_id: toolUseId,
+    content: [{ type: "text", text: output }],
+    is_error: isError,
+  }),
+  idle: (reason: "end_turn" | "interrupted"): HarnessEvent => ({ type: "session.status_idle", stop_reason: { type: reason } }),
+  error: (code: HarnessErrorCode, message: string): HarnessEvent => ({ type: "session.error", error: { code, message } }),
+};
+
+/** The text of an event's content parts. */
+export const contentText = (content: TextContent): string => content.map((part) => part.text).join("");
 
 export type HarnessErrorCode = "model_error" | "harness_crashed" | "harness_failed" | "harness_start_failed";
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { HarnessAdapter, HarnessConfig, HarnessEvent } from "../../harness/adapters/types.ts";
+import { contentText, type HarnessAdapter, type HarnessConfig, type HarnessEvent } from "../../harness/adapters/types.ts";
 import { type ScriptedModel, startScriptedModel } from "./scripted-model/index.ts";
 
 export const MODEL = "scripted-coder-1";
@@ -19,7 +19,7 @@ function eventTypes(events: HarnessEvent[]): string[] {
 }
 
 function messageText(events: HarnessEvent[]): string {
-  return events.flatMap((event) => (event.type === "agent.message" ? [event.text] : [])).join("");
+  return events.flatMap((event) => (event.type === "agent.message" ? [contentText(event.content)] : [])).join("");
 }
 
 async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -91,7 +91,7 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
       expect(useIndex).toBeGreaterThanOrEqual(0);
       expect(useIndex).toBeLessThan(first.events.indexOf(result));
     }
-    expect(toolResults.some((result) => result.output.includes("command-ran"))).toBe(true);
+    expect(toolResults.some((result) => contentText(result.content).includes("command-ran"))).toBe(true);
     const lastResult = first.events.lastIndexOf(toolResults.at(-1)!);
     const lastMessage = first.events.findLastIndex((event) => event.type === "agent.message");
     expect(lastMessage).toBeGreaterThan(lastResult);
@@ -130,7 +130,7 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
     await adapter.interrupt();
     const result = await turn;
     expect(result.outcome).toBe("interrupted");
-    expect(result.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: "interrupted" });
+    expect(result.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "interrupted" } });
     expect(eventTypes(events)).not.toContain("session.error");
     setup.model.releaseHangs();
 

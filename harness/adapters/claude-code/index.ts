@@ -5,7 +5,7 @@
 // pinned to the agent's model so nothing silently falls back to another model.
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
-import { type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
+import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
 import { translateClaudeLine } from "./translate.ts";
 
 /** If Claude Code does not end the turn this long after an interrupt request, it is killed. */
@@ -86,7 +86,7 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
     const turn = this.turn;
     if (!turn || turn.finished) return;
     if (this.interrupted) {
-      turn.emit({ type: "session.status_idle", stop_reason: "interrupted" });
+      turn.emit(ev.idle("interrupted"));
       return;
     }
     const stderr = cli.stderrTail();
@@ -108,7 +108,7 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
       const cli = this.ensureProcess();
       cli.write(JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: prompt }] } }));
     } catch (error) {
-      turn.emit({ type: "session.error", error: { code: "harness_start_failed", message: `claude could not start: ${(error as Error).message}` } });
+      turn.emit(ev.error("harness_start_failed", `claude could not start: ${(error as Error).message}`));
     }
     const outcome = await turn.done;
     return { outcome, events: turn.events };

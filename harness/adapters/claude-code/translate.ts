@@ -2,7 +2,7 @@
 // translated into LAP's normalized events. Text and thinking come from the partial stream events
 // (true deltas); tool calls from the complete assistant records (full input); tool results from the
 // user records Claude Code writes after running a tool; the turn ends at the `result` record.
-import type { HarnessEvent } from "../types.ts";
+import { events as ev, type HarnessEvent } from "../types.ts";
 
 type Block = { type: string; id?: string; name?: string; input?: Record<string, unknown>; text?: string; tool_use_id?: string; content?: unknown; is_error?: boolean };
 type Record_ = {
@@ -37,8 +37,8 @@ export function translateClaudeLine(line: string, context: { interrupted: boolea
   switch (record.type) {
     case "stream_event": {
       const delta = record.event?.type === "content_block_delta" ? record.event.delta : undefined;
-      if (delta?.type === "text_delta" && delta.text) return { sessionId, events: [{ type: "agent.message", text: delta.text }] };
-      if (delta?.type === "thinking_delta" && delta.thinking) return { sessionId, events: [{ type: "agent.thinking", text: delta.thinking }] };
+      if (delta?.type === "text_delta" && delta.text) return { sessionId, events: [ev.message(delta.text)] };
+      if (delta?.type === "thinking_delta" && delta.thinking) return { sessionId, events: [ev.thinking(delta.thinking)] };
       return { sessionId, events: [] };
     }
     case "assistant": {
@@ -47,27 +47,27 @@ export function translateClaudeLine(line: string, context: { interrupted: boolea
       const blocks = Array.isArray(record.message?.content) ? record.message.content : [];
       const events: HarnessEvent[] = blocks
         .filter((block) => block.type === "tool_use")
-        .map((block) => ({ type: "agent.tool_use", id: block.id ?? "", name: block.name ?? "", input: block.input ?? {} }));
+        .map((block) => ev.toolUse(block.id ?? "", block.name ?? "", block.input ?? {}));
       return { sessionId, events };
     }
     case "user": {
       const blocks = Array.isArray(record.message?.content) ? record.message.content : [];
       const events: HarnessEvent[] = blocks
         .filter((block) => block.type === "tool_result")
-        .map((block) => ({ type: "agent.tool_result", tool_use_id: block.tool_use_id ?? "", output: resultText(block.content), is_error: block.is_error === true }));
+        .map((block) => ev.toolResult(block.tool_use_id ?? "", resultText(block.content), block.is_error === true));
       return { sessionId, events };
     }
     case "result": {
-      if (context.interrupted) return { sessionId, turnEnded: true, events: [{ type: "session.status_idle", stop_reason: "interrupted" }] };
+      if (context.interrupted) return { sessionId, turnEnded: true, events: [ev.idle("interrupted")] };
       if (record.is_error || (record.subtype && record.subtype !== "success")) {
         const status = record.api_error_status;
         const modelProblem = status === 404 || status === 400 || /model/i.test(record.result ?? "");
         const message = modelProblem
           ? `model "${context.model}" was rejected by the gateway${status ? ` (HTTP ${status})` : ""}: ${record.result ?? ""}`.trim()
           : `claude ended the turn with an error (${record.terminal_reason ?? record.subtype ?? "unknown"}): ${record.result ?? ""}`.trim();
-        return { sessionId, turnEnded: true, events: [{ type: "session.error", error: { code: modelProblem ? "model_error" : "harness_failed", message } }] };
+        return { sessionId, turnEnded: true, events: [ev.error(modelProblem ? "model_error" : "harness_failed", message)] };
       }
-      return { sessionId, turnEnded: true, events: [{ type: "session.status_idle", stop_reason: "end_turn" }] };
+      return { sessionId, turnEnded: true, events: [ev.idle("end_turn")] };
     }
     default:
       return { sessionId, events: [] };

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
-import { type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
+import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
 import { CodexTranslator } from "./translate.ts";
 
 const KEY_ENV = "LAP_GATEWAY_KEY";
@@ -50,7 +50,10 @@ export class CodexAdapter implements HarnessAdapter {
     this.codexHome = join(config.home, ".codex");
   }
 
+  private configured = false;
+
   async start(): Promise<void> {
+    this.configured = true;
     mkdirSync(this.codexHome, { recursive: true });
     writeFileSync(join(this.codexHome, "config.toml"), codexConfigToml(this.config), { mode: 0o600 });
   }
@@ -67,6 +70,7 @@ export class CodexAdapter implements HarnessAdapter {
     turn.emit({ type: "session.status_running" });
     const prompt = this.historyPending ? withHistory(text, this.config.history) : text;
     this.historyPending = false;
+    if (!this.configured) await this.start();
     const translator = new CodexTranslator(this.config.model);
     const common = ["--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "-m", this.config.model];
     const cmd = [
@@ -92,14 +96,14 @@ export class CodexAdapter implements HarnessAdapter {
       void cli.exited.then((code) => {
         if (this.cli === cli) this.cli = undefined;
         if (turn.finished) return;
-        if (this.interrupted) turn.emit({ type: "session.status_idle", stop_reason: "interrupted" });
+        if (this.interrupted) turn.emit(ev.idle("interrupted"));
         else {
           const stderr = cli.stderrTail();
           turn.emit({ type: "session.error", error: { code: "harness_crashed", message: `codex exited mid-turn (code ${code})${stderr ? `: ${stderr.slice(-500)}` : ""}` } });
         }
       });
     } catch (error) {
-      turn.emit({ type: "session.error", error: { code: "harness_start_failed", message: `codex could not start: ${(error as Error).message}` } });
+      turn.emit(ev.error("harness_start_failed", `codex could not start: ${(error as Error).message}`));
     }
     const outcome = await turn.done;
     return { outcome, events: turn.events };

@@ -1,7 +1,7 @@
 // Codex's `exec --json` event stream translated into LAP's normalized events. Codex reports whole
 // items (no token deltas): an agent_message becomes one agent.message, a command_execution a tool
 // call and its result, a file_change a tool call whose result lists the changed files.
-import type { HarnessEvent } from "../types.ts";
+import { events as ev, type HarnessEvent } from "../types.ts";
 
 type CodexItem = {
   id: string;
@@ -27,13 +27,13 @@ export type CodexTranslation = { events: HarnessEvent[]; threadId?: string };
 function toolUse(item: CodexItem): HarnessEvent | undefined {
   switch (item.type) {
     case "command_execution":
-      return { type: "agent.tool_use", id: item.id, name: "command_execution", input: { command: item.command ?? "" } };
+      return ev.toolUse(item.id, "command_execution", { command: item.command ?? "" });
     case "file_change":
-      return { type: "agent.tool_use", id: item.id, name: "file_change", input: { changes: item.changes ?? [] } };
+      return ev.toolUse(item.id, "file_change", { changes: item.changes ?? [] });
     case "mcp_tool_call":
-      return { type: "agent.tool_use", id: item.id, name: `${item.server ?? "mcp"}.${item.tool ?? "tool"}`, input: { arguments: item.arguments ?? null } };
+      return ev.toolUse(item.id, `${item.server ?? "mcp"}.${item.tool ?? "tool"}`, { arguments: item.arguments ?? null });
     case "web_search":
-      return { type: "agent.tool_use", id: item.id, name: "web_search", input: { query: item.query ?? "" } };
+      return ev.toolUse(item.id, "web_search", { query: item.query ?? "" });
     default:
       return undefined;
   }
@@ -42,13 +42,13 @@ function toolUse(item: CodexItem): HarnessEvent | undefined {
 function toolResult(item: CodexItem): HarnessEvent | undefined {
   switch (item.type) {
     case "command_execution":
-      return { type: "agent.tool_result", tool_use_id: item.id, output: item.aggregated_output ?? "", is_error: item.status === "failed" || (item.exit_code ?? 0) !== 0 };
+      return ev.toolResult(item.id, item.aggregated_output ?? "", item.status === "failed" || (item.exit_code ?? 0) !== 0);
     case "file_change":
-      return { type: "agent.tool_result", tool_use_id: item.id, output: (item.changes ?? []).map((change) => `${change.kind} ${change.path}`).join("\n"), is_error: item.status === "failed" };
+      return ev.toolResult(item.id, (item.changes ?? []).map((change) => `${change.kind} ${change.path}`).join("\n"), item.status === "failed");
     case "mcp_tool_call":
-      return { type: "agent.tool_result", tool_use_id: item.id, output: JSON.stringify(item.result ?? item.error ?? null), is_error: Boolean(item.error) || item.status === "failed" };
+      return ev.toolResult(item.id, JSON.stringify(item.result ?? item.error ?? null), Boolean(item.error) || item.status === "failed");
     case "web_search":
-      return { type: "agent.tool_result", tool_use_id: item.id, output: "", is_error: false };
+      return ev.toolResult(item.id, "", false);
     default:
       return undefined;
   }
@@ -79,21 +79,21 @@ export class CodexTranslator {
       }
       case "item.completed": {
         if (!item) return { events: [] };
-        if (item.type === "agent_message") return { events: item.text ? [{ type: "agent.message", text: item.text }] : [] };
-        if (item.type === "reasoning") return { events: item.text ? [{ type: "agent.thinking", text: item.text }] : [] };
+        if (item.type === "agent_message") return { events: item.text ? [ev.message(item.text)] : [] };
+        if (item.type === "reasoning") return { events: item.text ? [ev.thinking(item.text)] : [] };
         const result = toolResult(item);
         if (!result) return { events: [] }; // warnings ("Model metadata … not found"), todo lists
         const use = this.started.has(item.id) ? [] : [toolUse(item)!];
         return { events: [...use, result] };
       }
       case "turn.completed":
-        return { events: [{ type: "session.status_idle", stop_reason: "end_turn" }] };
+        return { events: [ev.idle("end_turn")] };
       case "turn.failed": {
         const message = event.error?.message ?? "turn failed";
         if (/model/i.test(message)) {
-          return { events: [{ type: "session.error", error: { code: "model_error", message: `model "${this.model}" was rejected by the gateway: ${message}` } }] };
+          return { events: [ev.error("model_error", `model "${this.model}" was rejected by the gateway: ${message}`)] };
         }
-        return { events: [{ type: "session.error", error: { code: "harness_failed", message: `codex turn failed: ${message}` } }] };
+        return { events: [ev.error("harness_failed", `codex turn failed: ${message}`)] };
       }
       default:
         // Top-level "error" events are Codex's own retry notices; turn.failed reports the outcome.

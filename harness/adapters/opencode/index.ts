@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
-import { type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
+import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
 import { OpencodeTranslator, readSse } from "./translate.ts";
 
 const PROVIDER = "lap";
@@ -152,7 +152,7 @@ export class OpencodeAdapter implements HarnessAdapter {
     this.events?.abort();
     const turn = this.turn;
     if (!turn || turn.finished) return;
-    turn.emit({ type: "session.error", error: { code: "harness_crashed", message: `opencode serve exited mid-turn (code ${code})${cli.stderrTail() ? `: ${cli.stderrTail().slice(-500)}` : ""}` } });
+    turn.emit(ev.error("harness_crashed", `opencode serve exited mid-turn (code ${code})${cli.stderrTail() ? `: ${cli.stderrTail().slice(-500)}` : ""}`));
   }
 
   async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
@@ -171,7 +171,7 @@ export class OpencodeAdapter implements HarnessAdapter {
       });
       if (!response.ok) throw new Error(`prompt rejected (HTTP ${response.status}): ${(await response.text()).slice(0, 300)}`);
     } catch (error) {
-      turn.emit({ type: "session.error", error: { code: "harness_start_failed", message: `opencode: ${(error as Error).message}` } });
+      turn.emit(ev.error("harness_start_failed", `opencode: ${(error as Error).message}`));
     }
     const outcome = await turn.done;
     return { outcome, events: turn.events };
@@ -182,7 +182,7 @@ export class OpencodeAdapter implements HarnessAdapter {
     if (!turn || turn.finished || !this.cli) return;
     this.translator.interrupted = true;
     await this.api(`/session/${this.conversationId}/abort`, { method: "POST" }).catch(() => undefined);
-    const timer = setTimeout(() => turn.emit({ type: "session.status_idle", stop_reason: "interrupted" }), 10_000);
+    const timer = setTimeout(() => turn.emit(ev.idle("interrupted")), 10_000);
     await turn.done;
     clearTimeout(timer);
   }

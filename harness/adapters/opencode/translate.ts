@@ -1,7 +1,7 @@
 // opencode's event bus (`GET /event`, SSE) translated into LAP's normalized events for one session.
 // Text and reasoning come as message.part.delta on parts whose type and message role we learn from
 // message.part.updated / message.updated; tool parts move pending → running → completed | error.
-import type { HarnessEvent } from "../types.ts";
+import { events as ev, type HarnessEvent } from "../types.ts";
 
 type Part = {
   id: string;
@@ -48,7 +48,7 @@ export class OpencodeTranslator {
         if (!known || this.roles.get(String(props.messageID)) !== "assistant" || props.field !== "text") return [];
         const delta = String(props.delta ?? "");
         known.emitted += delta.length;
-        return delta ? [{ type: known.type === "reasoning" ? "agent.thinking" : "agent.message", text: delta }] : [];
+        return delta ? [known.type === "reasoning" ? ev.thinking(delta) : ev.message(delta)] : [];
       }
       case "session.error": {
         if (props.sessionID !== undefined && props.sessionID !== session) return [];
@@ -59,11 +59,11 @@ export class OpencodeTranslator {
         if (status === 404 || status === 400 || /model/i.test(message)) {
           return [{ type: "session.error", error: { code: "model_error", message: `model "${this.model}" was rejected by the gateway${status ? ` (HTTP ${status})` : ""}: ${message}` } }];
         }
-        return [{ type: "session.error", error: { code: "harness_failed", message: `opencode: ${message}` } }];
+        return [ev.error("harness_failed", `opencode: ${message}`)];
       }
       case "session.idle":
         if (props.sessionID !== session) return [];
-        return [{ type: "session.status_idle", stop_reason: this.interrupted ? "interrupted" : "end_turn" }];
+        return [ev.idle(this.interrupted ? "interrupted" : "end_turn")];
       default:
         return [];
     }
@@ -79,23 +79,18 @@ export class OpencodeTranslator {
       if (text.length <= known.emitted) return [];
       const rest = text.slice(known.emitted);
       known.emitted = text.length;
-      return [{ type: part.type === "reasoning" ? "agent.thinking" : "agent.message", text: rest }];
+      return [part.type === "reasoning" ? ev.thinking(rest) : ev.message(rest)];
     }
     if (part.type !== "tool" || !part.callID) return [];
     const events: HarnessEvent[] = [];
     const status = part.state?.status;
     if (status && status !== "pending" && !this.toolsStarted.has(part.callID)) {
       this.toolsStarted.add(part.callID);
-      events.push({ type: "agent.tool_use", id: part.callID, name: part.tool ?? "tool", input: part.state?.input ?? {} });
+      events.push(ev.toolUse(part.callID, part.tool ?? "tool", part.state?.input ?? {}));
     }
     if ((status === "completed" || status === "error") && !this.toolsDone.has(part.callID)) {
       this.toolsDone.add(part.callID);
-      events.push({
-        type: "agent.tool_result",
-        tool_use_id: part.callID,
-        output: status === "error" ? (part.state?.error ?? "tool failed") : (part.state?.output ?? ""),
-        is_error: status === "error",
-      });
+      events.push(ev.toolResult(part.callID, status === "error" ? (part.state?.error ?? "tool failed") : (part.state?.output ?? ""), status === "error"));
     }
     return events;
   }
