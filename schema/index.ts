@@ -1,2 +1,6 @@
 // Every table LAP owns. drizzle-kit reads this file to generate migrations into drizzle/.
 export * from "./api-keys";
+export * from "./runtimes";
+export * from "./agents";
+export * from "./sessions";
+export * from "./sandboxes";

@@ -12,6 +12,10 @@ import { requestContext } from "./http/request-context";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
 import { settingsRoutes } from "./settings";
+import { agentRoutes } from "./agents";
+import { runtimeRoutes } from "./runtimes";
+import { sessionRoutes } from "./sessions";
+import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
 
@@ -21,12 +25,21 @@ export interface AppDeps {
   logger: Logger;
   rawEnv?: Record<string, string | undefined>;
   uiDist?: string;
+  /** Test hooks for the session worker (time scale, sweep interval, adapters). */
+  sessionOptions?: Partial<SessionModuleDeps>;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
 export function createApp(deps: AppDeps) {
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
-  const guard = createAuthGuard(auth);
+  const core = createSessionModule({
+    database: deps.database,
+    logger: deps.logger,
+    masterKey: deps.config.masterKey,
+    encryptionKey: deps.config.encryptionKey,
+    ...deps.sessionOptions,
+  });
+  const guard = createAuthGuard(auth, [core.tokens.authenticate]);
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -37,8 +50,11 @@ export function createApp(deps: AppDeps) {
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(docsRoutes({ guard, version: deps.config.version }))
+    .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
+    .use(agentRoutes({ agents: core.agents, guard }))
+    .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth } };
+  return { app, services: { auth, sessions: core } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

@@ -39,6 +39,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     idleTimeout: 30,
   });
   const server = app.server!;
+  await services.sessions.start();
   const flush = setInterval(() => services.auth.flushUsage().catch((err) => logger.warn({ err }, "usage flush failed")), USAGE_FLUSH_MS);
   const url = `http://${config.env.HOST === "0.0.0.0" ? "localhost" : config.env.HOST}:${server.port}`;
   if (!config.env.BASE_URL) config.baseUrl = `http://localhost:${server.port}`;
@@ -49,6 +50,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     (stopped ??= (async () => {
       clearInterval(flush);
       await server.stop();
+      await services.sessions.stop();
       await services.auth.flushUsage().catch(() => {});
       await database.close();
       logger.info("LAP stopped");

@@ -5,7 +5,7 @@ export type Role = z.infer<typeof roleSchema>;
 
 /** Who is calling: the master key, an API key, or a dashboard session cookie made from one of them. */
 export interface Principal {
-  via: "master_key" | "api_key" | "session";
+  via: "master_key" | "api_key" | "session" | "stream_token";
   role: Role;
   /** API key id, absent for the master key. */
   keyId?: string;

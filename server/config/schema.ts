@@ -55,6 +55,13 @@ export const envSchema = z.object({
   LITELLM_API_BASE: optionalString.pipe(urlString.optional()).meta(plain("Upstream LiteLLM (or any OpenAI-compatible) base URL the gateway can route to.", "LLM gateway")),
   LITELLM_API_KEY: optionalString.meta(secret("Key for LITELLM_API_BASE. Never enters a sandbox.", "LLM gateway")),
 
+  LAP_SANDBOX: z
+    .enum(["local", "process", "kubernetes"])
+    .default("local")
+    .meta(plain("Sandbox provider: `local` (bubblewrap, default on Linux), `process` (NO isolation, only when chosen explicitly; warns on every sandbox), `kubernetes` (agent-sandbox).", "Sandboxes")),
+  SANDBOX_MEMORY_MB: intFromEnv(2048).meta(plain("Memory limit per local sandbox (cgroup; 0 = none). Applied where the kernel lets LAP create cgroups.", "Sandboxes")),
+  SANDBOX_MAX_PROCESSES: intFromEnv(512).meta(plain("Process and thread limit per local sandbox (pids cgroup; 0 = none).", "Sandboxes")),
+  SANDBOX_CPU_SECONDS: intFromEnv(0).meta(plain("CPU seconds any one process in a local sandbox may use (RLIMIT_CPU; 0 = unlimited).", "Sandboxes")),
   PREINSTALLED_GITHUB_REPO: optionalString.meta(plain("Repository cloned into each sandbox when the agent has no repo_url.", "Sandboxes")),
   WARM_POOL_SIZE: intFromEnv(2).meta(plain("Pre-provisioned sandboxes kept ready across recently active agents. 0 disables the pool.", "Sandboxes")),
   WARM_POOL_TTL_MINUTES: intFromEnv(30, 1).meta(plain("Warm sandboxes older than this are recycled.", "Sandboxes")),

@@ -20,6 +20,11 @@ export interface Database {
   /** Postgres LISTEN; resolves to an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * External only: one pooled connection held apart (session-level advisory locks live on a
+   * connection, and are released by Postgres if this process dies). Embedded PGlite has one session.
+   */
+  reserve?: () => Promise<{ query: SqlTx["query"]; release(): void }>;
   close(): Promise<void>;
   /** Embedded only: a tarball of the data directory (backups, fast test fixtures). */
   dump?: () => Promise<Blob>;
@@ -53,6 +58,13 @@ function createPostgres(url: string, max = 10): Database {
     },
     notify: async (channel, payload) => {
       await sql.notify(channel, payload);
+    },
+    reserve: async () => {
+      const conn = await sql.reserve();
+      return {
+        query: async (text, params = []) => (await conn.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as never,
+        release: () => conn.release(),
+      };
     },
     close: () => sql.end({ timeout: 5 }),
   };

@@ -34,9 +34,11 @@ export async function authenticate(auth: AuthService, request: Request): Promise
  * Resolves the caller on every route (as a derive, so before body validation) and rejects
  * anonymous calls to any route not in PUBLIC_ROUTES. Modules `.use()` it to get a typed `principal`.
  */
-export function createAuthGuard(auth: AuthService) {
+export function createAuthGuard(auth: AuthService, extra: Array<(request: Request) => Promise<Principal | null>> = []) {
   return new Elysia({ name: "auth-guard" }).derive({ as: "global" }, async ({ request, route }) => {
-    const principal = await authenticate(auth, request);
+    let principal = await authenticate(auth, request);
+    // Narrow extra credentials (a session's stream token) that each check their own route.
+    for (const check of extra) principal ??= await check(request);
     if (!principal && !isPublicRoute(request.method, route)) throw unauthorized();
     // Public routes may see an anonymous caller; protected handlers always get a principal.
     return { principal: principal as Principal };

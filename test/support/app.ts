@@ -2,7 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../../server/app";
+import { createApp, type AppDeps } from "../../server/app";
 import { loadConfig } from "../../server/config/load";
 import type { Database } from "../../server/db/client";
 import { createLogger } from "../../server/lib/logger";
@@ -19,11 +19,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, extra: Partial<AppDeps> = {}): Promise<TestApp> {
   const rawEnv = { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-test-")), MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: "silent", ...env };
   const config = loadConfig(rawEnv);
   const database = await testDatabase();
-  const { app, services } = createApp({ config, database, logger: createLogger("silent"), rawEnv, uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui") });
+  const { app, services } = createApp({ config, database, logger: createLogger("silent"), rawEnv, uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui"), ...extra });
   const request: TestApp["request"] = (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
     const key = opts.key === undefined ? TEST_MASTER_KEY : opts.key;

@@ -1,0 +1,26 @@
+/**
+ * Entry of the built-in agent harness: a process the supervisor starts inside the sandbox.
+ * Reads HarnessCommand lines on stdin, writes normalized events on stdout (harness/protocol.ts).
+ */
+import { encodeLine, type HarnessCommand, readJsonLines } from "../protocol";
+import { AgentLoop } from "./loop";
+
+const out = (event: unknown) => process.stdout.write(encodeLine(event));
+let loop: AgentLoop | null = null;
+let pendingHistory: HarnessCommand & { type: "history" } | null = null;
+
+for await (const raw of readJsonLines(Bun.stdin.stream() as ReadableStream<Uint8Array>, (l) => console.error(`bad command line: ${l.slice(0, 200)}`))) {
+  const cmd = raw as HarnessCommand;
+  if (cmd.type === "configure") {
+    loop = new AgentLoop(cmd.config, out, process.env.HTTP_PROXY || undefined);
+    if (pendingHistory) loop.loadHistory(pendingHistory.events);
+  } else if (cmd.type === "history") {
+    if (loop) loop.loadHistory(cmd.events);
+    else pendingHistory = cmd;
+  } else if (cmd.type === "turn") {
+    if (!loop) out({ type: "session.error", error: { message: "harness is not bound to a session yet" } });
+    else void loop.turn(cmd.content);
+  } else if (cmd.type === "interrupt") {
+    loop?.interrupt();
+  }
+}

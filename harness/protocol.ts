@@ -1,0 +1,64 @@
+/**
+ * The wire between the supervisor and a harness process it runs: JSON lines.
+ * The supervisor writes commands to the harness's stdin; the harness writes normalized events
+ * (DESIGN.md "Normalized events") to its stdout. stderr is the harness's own log.
+ *
+ * Any harness (the built-in agent, or an adapter around opencode / claude / codex in
+ * harness/adapters/<name>/main.ts) is a program speaking this: that keeps the supervisor the only
+ * piece that talks HTTP to LAP, and lets it restart a crashed harness without losing the session.
+ */
+
+export interface TextPart {
+  type: "text";
+  text: string;
+}
+
+/** A normalized event as LAP stores and streams it (fields flattened next to `type`). */
+export interface NormalizedEvent {
+  type: string;
+  [field: string]: unknown;
+}
+
+/** Identity and model settings the harness learns after a warm sandbox is claimed. */
+export interface HarnessConfig {
+  sessionId: string;
+  agentId: string;
+  model: string;
+  gatewayBaseUrl: string;
+  gatewayKey: string;
+  systemPrompt?: string;
+  workspace: string;
+  maxSteps: number;
+}
+
+export type HarnessCommand =
+  | { type: "configure"; config: HarnessConfig }
+  /** Earlier conversation (after a recovery or a harness restart): normalized events, oldest first. */
+  | { type: "history"; events: NormalizedEvent[] }
+  | { type: "turn"; turnId: string; content: TextPart[] }
+  | { type: "interrupt" };
+
+/** Events that end a turn. */
+export const TERMINAL_EVENTS = new Set(["session.status_idle", "session.error"]);
+
+export const encodeLine = (value: unknown) => `${JSON.stringify(value)}\n`;
+
+/** Splits a byte stream into JSON values, one per line; bad lines go to `onBad`. */
+export async function* readJsonLines(stream: ReadableStream<Uint8Array>, onBad?: (line: string) => void): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (!line) continue;
+      try {
+        yield JSON.parse(line);
+      } catch {
+        onBad?.(line);
+      }
+    }
+  }
+}

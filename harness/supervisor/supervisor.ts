@@ -1,0 +1,122 @@
+/**
+ * The supervisor's state: which session it is bound to (late binding), the harness process it runs,
+ * and the session's event log. HTTP lives in routes.ts; process start-up in main.ts.
+ */
+import { timingSafeEqual, createHash } from "node:crypto";
+import type { HarnessCommand, NormalizedEvent, TextPart } from "../protocol";
+import { EventLog } from "./event-log";
+import { HarnessProcess } from "./harness-process";
+import type { BindBody } from "./routes";
+
+export interface SupervisorOptions {
+  harnessName: string;
+  harnessEntry: string;
+  bunPath: string;
+  workspace: string;
+  /** Environment for the harness process (already stripped of the supervisor's own settings). */
+  harnessEnv: Record<string, string>;
+  token: string;
+  defaultMaxSteps: number;
+  log(message: string): void;
+}
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+export class Supervisor {
+  readonly log = new EventLog();
+  binding: BindBody | null = null;
+  harness: HarnessProcess | null = null;
+  private priorHistory: NormalizedEvent[] = [];
+  private readonly startedAt = Date.now();
+
+  constructor(private opts: SupervisorOptions) {}
+
+  checkToken(candidate: string | null | undefined): boolean {
+    return !!candidate && timingSafeEqual(digest(candidate), digest(this.opts.token));
+  }
+
+  /** Starts the harness before any session is known, so a claimed warm sandbox answers at once. */
+  startHarness() {
+    this.harness = new HarnessProcess({
+      entry: this.opts.harnessEntry,
+      bunPath: this.opts.bunPath,
+      env: this.opts.harnessEnv,
+      cwd: this.opts.workspace,
+      onEvent: (e) => this.log.append(e),
+      bootCommands: () => this.bootCommands(),
+      log: this.opts.log,
+    });
+    this.harness.start();
+  }
+
+  private configureCommand(): HarnessCommand | null {
+    const b = this.binding;
+    if (!b) return null;
+    return {
+      type: "configure",
+      config: {
+        sessionId: b.sessionId,
+        agentId: b.agentId,
+        model: b.model,
+        gatewayBaseUrl: b.gatewayBaseUrl,
+        gatewayKey: b.gatewayKey,
+        systemPrompt: b.systemPrompt,
+        workspace: this.opts.workspace,
+        maxSteps: b.maxSteps ?? this.opts.defaultMaxSteps,
+      },
+    };
+  }
+
+  /** What a (re)started harness process is told before anything else. */
+  private bootCommands(): HarnessCommand[] {
+    const configure = this.configureCommand();
+    if (!configure) return [];
+    const history = [...this.priorHistory, ...this.log.conversation()];
+    return history.length ? [configure, { type: "history", events: history }] : [configure];
+  }
+
+  bind(binding: BindBody): { ok: true } | { ok: false; error: string } {
+    if (this.binding) {
+      return this.binding.sessionId === binding.sessionId ? { ok: true } : { ok: false, error: `sandbox is already bound to session ${this.binding.sessionId}` };
+    }
+    this.binding = binding;
+    // Binding env (MCP URLs, vault stubs) reaches the harness process on its next start; the
+    // built-in agent reads everything it needs from `configure`.
+    if (binding.env && Object.keys(binding.env).length) Object.assign(this.opts.harnessEnv, binding.env);
+    const configure = this.configureCommand()!;
+    this.harness?.send(configure);
+    this.log.append({ type: "session.bound", session_id: binding.sessionId, harness: this.opts.harnessName });
+    return { ok: true };
+  }
+
+  loadHistory(events: NormalizedEvent[]) {
+    this.priorHistory = events.filter((e) => e.type === "user.message" || e.type.startsWith("agent."));
+    this.harness?.send({ type: "history", events: [...this.priorHistory, ...this.log.conversation()] });
+  }
+
+  sendTurn(content: TextPart[]): { ok: true } | { ok: false; error: string } {
+    if (!this.harness || this.harness.state === "failed") return { ok: false, error: "the harness is not running" };
+    if (this.harness.busy) return { ok: false, error: "a turn is already running; interrupt it or wait for session.status_idle" };
+    this.log.append({ type: "user.message", content });
+    if (!this.harness.send({ type: "turn", turnId: String(this.log.lastSeq), content })) {
+      this.log.append({ type: "session.error", error: { message: "the harness is restarting; send the message again" } });
+    }
+    return { ok: true };
+  }
+
+  interrupt() {
+    this.harness?.send({ type: "interrupt" });
+  }
+
+  health() {
+    return {
+      status: this.harness?.state === "failed" ? "degraded" : "ok",
+      bound: !!this.binding,
+      session_id: this.binding?.sessionId ?? null,
+      agent_id: this.binding?.agentId ?? null,
+      harness: { name: this.opts.harnessName, state: this.harness?.state ?? "stopped", pid: this.harness?.pid ?? null, restarts: this.harness?.restarts ?? 0 },
+      last_seq: this.log.lastSeq,
+      uptime_ms: Date.now() - this.startedAt,
+    };
+  }
+}

@@ -1,0 +1,38 @@
+import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { runtimes } from "./runtimes";
+
+/** An MCP server attached to an agent: forwarded to the runtime as `{type:"url", name, url}`. */
+export interface AgentMcpServer {
+  name: string;
+  url: string;
+}
+
+/** An agent definition: what a session runs. `status = paused` refuses new sessions and turns. */
+export const agents = pgTable(
+  "agents",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull().unique(),
+    description: text("description").notNull().default(""),
+    model: text("model").notNull(),
+    systemPrompt: text("system_prompt").notNull().default(""),
+    runtimeId: text("runtime_id").references(() => runtimes.id, { onDelete: "restrict" }),
+    harness: text("harness").notNull().default("default"),
+    tools: jsonb("tools").$type<string[]>().notNull().default([]),
+    mcpServers: jsonb("mcp_servers").$type<AgentMcpServer[]>().notNull().default([]),
+    skillIds: jsonb("skill_ids").$type<string[]>().notNull().default([]),
+    ruleIds: jsonb("rule_ids").$type<string[]>().notNull().default([]),
+    vaultKeys: jsonb("vault_keys").$type<string[]>().notNull().default([]),
+    environment: jsonb("environment").$type<Record<string, string>>().notNull().default({}),
+    repoUrl: text("repo_url"),
+    repoBranch: text("repo_branch"),
+    maxRuntimeMinutes: integer("max_runtime_minutes").notNull().default(30),
+    idleTimeoutMinutes: integer("idle_timeout_minutes").notNull().default(60),
+    status: text("status", { enum: ["active", "paused"] }).notNull().default("active"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("agents_created_at_idx").on(t.createdAt)],
+);
+
+export type AgentRow = typeof agents.$inferSelect;

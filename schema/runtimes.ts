@@ -1,0 +1,35 @@
+import { pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+
+/** A registered runtime (a service speaking the Managed Agents protocol). The API key is sealed. */
+export const runtimes = pgTable("runtimes", {
+  id: text("id").primaryKey(),
+  alias: text("alias").notNull().unique(),
+  protocol: text("protocol", { enum: ["managed-agents"] }).notNull(),
+  baseUrl: text("base_url").notNull(),
+  apiKeySealed: text("api_key_sealed").notNull(),
+  status: text("status", { enum: ["unknown", "ok", "error"] }).notNull().default("unknown"),
+  statusMessage: text("status_message"),
+  checkedAt: timestamp("checked_at", { withTimezone: true }),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type RuntimeRow = typeof runtimes.$inferSelect;
+
+/**
+ * The runtime-side agent made for a LAP agent, reused by every session while the definition's
+ * signature is unchanged (the system we model created one remote agent per session).
+ */
+export const runtimeAgents = pgTable(
+  "runtime_agents",
+  {
+    runtimeId: text("runtime_id").notNull().references(() => runtimes.id, { onDelete: "cascade" }),
+    agentId: text("agent_id").notNull(),
+    remoteAgentId: text("remote_agent_id").notNull(),
+    remoteEnvironmentId: text("remote_environment_id"),
+    signature: text("signature").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.runtimeId, t.agentId] })],
+);
+
+export type RuntimeAgentRow = typeof runtimeAgents.$inferSelect;

@@ -1,0 +1,30 @@
+import { index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+/**
+ * Every sandbox LAP started, warm or bound to a session. The warm pool claims rows with
+ * `FOR UPDATE SKIP LOCKED`; a session finds its workspace (for restart and recovery) here.
+ * status: provisioning → warm → claimed (bound to session_id) → stopped | dead.
+ */
+export const sandboxes = pgTable(
+  "sandboxes",
+  {
+    id: text("id").primaryKey(),
+    /** The provider's id; null while the row reserves a slot before the provider answers. */
+    sandboxId: text("sandbox_id"),
+    provider: text("provider").notNull(),
+    agentId: text("agent_id").notNull(),
+    sessionId: text("session_id"),
+    workspaceId: text("workspace_id").notNull(),
+    /** Hash of what a warm sandbox baked in (harness, image, env): a change recycles it. */
+    specHash: text("spec_hash").notNull(),
+    status: text("status", { enum: ["provisioning", "warm", "claimed", "stopped", "dead"] }).notNull(),
+    reason: text("reason"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    readyAt: timestamp("ready_at", { withTimezone: true }),
+    claimedAt: timestamp("claimed_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("sandboxes_agent_status_idx").on(t.agentId, t.status), index("sandboxes_session_idx").on(t.sessionId)],
+);
+
+export type SandboxRow = typeof sandboxes.$inferSelect;

@@ -1,0 +1,78 @@
+import { sql } from "drizzle-orm";
+import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { agents } from "./agents";
+
+export const SESSION_STATUSES = ["creating", "idle", "running", "recovering", "stopped", "error"] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+/**
+ * A conversation with an agent on a runtime. `last_seq` is the per-session event counter: appends
+ * lock this row and bump it in the same transaction as the insert, so seq allocation never races.
+ */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").references(() => agents.id, { onDelete: "set null" }),
+    title: text("title").notNull().default(""),
+    status: text("status", { enum: SESSION_STATUSES }).notNull().default("creating"),
+    runtimeId: text("runtime_id"),
+    remoteSessionId: text("remote_session_id"),
+    error: text("error"),
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("sessions_created_at_idx").on(t.createdAt, t.id),
+    index("sessions_agent_idx").on(t.agentId, t.createdAt),
+    index("sessions_status_idx").on(t.status),
+  ],
+);
+
+export type SessionRow = typeof sessions.$inferSelect;
+
+/** The durable event log. `provider_event_id` dedupes a runtime's retries within one turn only. */
+export const sessionEvents = pgTable(
+  "session_events",
+  {
+    sessionId: text("session_id").notNull().references(() => sessions.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    type: text("type").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    turnId: text("turn_id"),
+    providerEventId: text("provider_event_id"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.seq] }),
+    uniqueIndex("session_events_provider_uq").on(t.sessionId, t.turnId, t.providerEventId).where(sql`provider_event_id is not null`),
+  ],
+);
+
+export type SessionEventRow = typeof sessionEvents.$inferSelect;
+
+export const TURN_STATUSES = ["queued", "running", "completed", "interrupted", "failed"] as const;
+export type TurnStatus = (typeof TURN_STATUSES)[number];
+
+/** The per-session turn queue: one user message each, run one at a time in creation order. */
+export const sessionTurns = pgTable(
+  "session_turns",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id").notNull().references(() => sessions.id, { onDelete: "cascade" }),
+    status: text("status", { enum: TURN_STATUSES }).notNull().default("queued"),
+    content: jsonb("content").$type<Array<Record<string, unknown>>>().notNull(),
+    userSeq: bigint("user_seq", { mode: "number" }).notNull(),
+    interruptRequested: boolean("interrupt_requested").notNull().default(false),
+    /** Last runtime event id seen, so a re-attached stream resumes after it. */
+    lastProviderEventId: text("last_provider_event_id"),
+    error: text("error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+  },
+  (t) => [index("session_turns_queue_idx").on(t.sessionId, t.status, t.createdAt)],
+);
+
+export type SessionTurnRow = typeof sessionTurns.$inferSelect;

@@ -1,0 +1,74 @@
+import { z } from "zod";
+
+const req = (what: string) => ({ error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string") });
+const idList = (what: string) => z.array(z.string().trim().min(1, `each ${what} must be non-empty`).max(200)).max(100, "at most 100");
+
+const agentFields = {
+  name: z.string(req("a name for the agent")).trim().min(1, "required: a name for the agent").max(100, "at most 100 characters"),
+  description: z.string().max(2000, "at most 2000 characters").default(""),
+  model: z.string(req("a model id such as claude-sonnet-4-5")).trim().min(1, "required: a model id such as claude-sonnet-4-5").max(200),
+  system_prompt: z.string().max(200_000, "at most 200000 characters").default(""),
+  runtime_id: z.string().min(1).max(64).nullable().default(null),
+  harness: z.string().trim().min(1).max(64).default("default"),
+  tools: idList("tool").default([]),
+  mcp_servers: z
+    .array(
+      z.object({
+        name: z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _ only"),
+        url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
+      }),
+    )
+    .max(50)
+    .default([]),
+  skill_ids: idList("skill id").default([]),
+  rule_ids: idList("rule id").default([]),
+  vault_keys: idList("vault key").default([]),
+  environment: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "names must look like ENV_VARS"), z.string().max(10_000))
+    .default({}),
+  repo_url: z.url({ message: "must be a URL such as https://github.com/org/repo" }).nullable().default(null),
+  repo_branch: z.string().trim().min(1).max(200).nullable().default(null),
+  max_runtime_minutes: z.number({ error: "must be a number of minutes" }).int("must be a whole number").min(1, "at least 1").max(24 * 60, "at most 1440").default(30),
+  idle_timeout_minutes: z.number({ error: "must be a number of minutes" }).int("must be a whole number").min(1, "at least 1").max(7 * 24 * 60).default(60),
+};
+
+export const createAgentBody = z.object(agentFields).strict();
+export type CreateAgentInput = z.input<typeof createAgentBody>;
+
+/** PATCH: every field optional, no defaults (absent means unchanged). */
+export const updateAgentBody = z
+  .object(Object.fromEntries(Object.entries(agentFields).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()])) as {
+    [K in keyof typeof agentFields]: z.ZodOptional<(typeof agentFields)[K] extends z.ZodDefault<infer T> ? T : (typeof agentFields)[K]>;
+  })
+  .strict();
+export type UpdateAgentInput = z.input<typeof updateAgentBody>;
+
+export const agentIdParams = z.object({ id: z.string().min(1).max(64) });
+export const listAgentsQuery = z.object({
+  q: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const agentView = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  model: z.string(),
+  system_prompt: z.string(),
+  runtime_id: z.string().nullable(),
+  harness: z.string(),
+  tools: z.array(z.string()),
+  mcp_servers: z.array(z.object({ name: z.string(), url: z.string() })),
+  skill_ids: z.array(z.string()),
+  rule_ids: z.array(z.string()),
+  vault_keys: z.array(z.string()),
+  environment: z.record(z.string(), z.string()),
+  repo_url: z.string().nullable(),
+  repo_branch: z.string().nullable(),
+  max_runtime_minutes: z.number(),
+  idle_timeout_minutes: z.number(),
+  status: z.enum(["active", "paused"]),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type AgentView = z.infer<typeof agentView>;

@@ -1,0 +1,153 @@
+import { desc, eq, ilike, or } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { agents, runtimes, type AgentRow } from "../../schema";
+import type { Database } from "../db/client";
+import { badRequest, conflict, notFound } from "../lib/errors";
+import type { AgentDefinition } from "../runtimes/adapter";
+import { createAgentBody, updateAgentBody, type AgentView, type CreateAgentInput, type UpdateAgentInput } from "./model";
+
+export interface AgentServiceDeps {
+  database: Database;
+  /** Called before an agent row is deleted: stops its sessions and their sandboxes. */
+  beforeDelete?: (agentId: string) => Promise<void>;
+}
+
+const pgCode = (err: unknown) => (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+
+export class AgentService {
+  constructor(private readonly deps: AgentServiceDeps) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  async create(input: CreateAgentInput): Promise<AgentView> {
+    const p = createAgentBody.parse(input);
+    await this.assertRuntime(p.runtime_id);
+    try {
+      const [row] = await this.db
+        .insert(agents)
+        .values({ ...this.columns(p), id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` })
+        .returning();
+      return agentView(row!);
+    } catch (err) {
+      if (pgCode(err) === "23505") throw conflict(`An agent named ${p.name} already exists`);
+      throw err;
+    }
+  }
+
+  async update(id: string, input: UpdateAgentInput): Promise<AgentView> {
+    const p = updateAgentBody.parse(input);
+    await this.row(id);
+    if (p.runtime_id !== undefined) await this.assertRuntime(p.runtime_id);
+    try {
+      const [row] = await this.db
+        .update(agents)
+        .set({ ...this.columns(p), updatedAt: new Date() })
+        .where(eq(agents.id, id))
+        .returning();
+      return agentView(row!);
+    } catch (err) {
+      if (pgCode(err) === "23505") throw conflict(`An agent named ${p.name} already exists`);
+      throw err;
+    }
+  }
+
+  async setStatus(id: string, status: "active" | "paused"): Promise<AgentView> {
+    const [row] = await this.db.update(agents).set({ status, updatedAt: new Date() }).where(eq(agents.id, id)).returning();
+    if (!row) throw notFound("Agent");
+    return agentView(row);
+  }
+
+  async list(opts: { q?: string; limit: number }): Promise<AgentView[]> {
+    const q = opts.q?.trim();
+    const where = q ? or(ilike(agents.name, `%${q.replace(/[%_\\]/g, "\\$&")}%`), ilike(agents.description, `%${q.replace(/[%_\\]/g, "\\$&")}%`)) : undefined;
+    const rows = await this.db.select().from(agents).where(where).orderBy(desc(agents.createdAt)).limit(opts.limit);
+    return rows.map(agentView);
+  }
+
+  async row(id: string): Promise<AgentRow> {
+    const [row] = await this.db.select().from(agents).where(eq(agents.id, id));
+    if (!row) throw notFound("Agent");
+    return row;
+  }
+
+  async get(id: string): Promise<AgentView> {
+    return agentView(await this.row(id));
+  }
+
+  async remove(id: string): Promise<AgentView> {
+    const row = await this.row(id);
+    await this.deps.beforeDelete?.(id);
+    await this.db.delete(agents).where(eq(agents.id, id));
+    return agentView(row);
+  }
+
+  private async assertRuntime(runtimeId: string | null | undefined) {
+    if (!runtimeId) return;
+    const [rt] = await this.db.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.id, runtimeId));
+    if (!rt) throw badRequest(`runtime_id: no runtime ${runtimeId}`, [{ field: "runtime_id", message: `no runtime with id ${runtimeId}` }]);
+  }
+
+  private columns(p: Partial<ReturnType<typeof createAgentBody.parse>>) {
+    const out: Partial<typeof agents.$inferInsert> = {};
+    if (p.name !== undefined) out.name = p.name;
+    if (p.description !== undefined) out.description = p.description;
+    if (p.model !== undefined) out.model = p.model;
+    if (p.system_prompt !== undefined) out.systemPrompt = p.system_prompt;
+    if (p.runtime_id !== undefined) out.runtimeId = p.runtime_id;
+    if (p.harness !== undefined) out.harness = p.harness;
+    if (p.tools !== undefined) out.tools = p.tools;
+    if (p.mcp_servers !== undefined) out.mcpServers = p.mcp_servers;
+    if (p.skill_ids !== undefined) out.skillIds = p.skill_ids;
+    if (p.rule_ids !== undefined) out.ruleIds = p.rule_ids;
+    if (p.vault_keys !== undefined) out.vaultKeys = p.vault_keys;
+    if (p.environment !== undefined) out.environment = p.environment;
+    if (p.repo_url !== undefined) out.repoUrl = p.repo_url;
+    if (p.repo_branch !== undefined) out.repoBranch = p.repo_branch;
+    if (p.max_runtime_minutes !== undefined) out.maxRuntimeMinutes = p.max_runtime_minutes;
+    if (p.idle_timeout_minutes !== undefined) out.idleTimeoutMinutes = p.idle_timeout_minutes;
+    return out as typeof agents.$inferInsert;
+  }
+}
+
+export function agentView(r: AgentRow): AgentView {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    model: r.model,
+    system_prompt: r.systemPrompt,
+    runtime_id: r.runtimeId,
+    harness: r.harness,
+    tools: r.tools,
+    mcp_servers: r.mcpServers,
+    skill_ids: r.skillIds,
+    rule_ids: r.ruleIds,
+    vault_keys: r.vaultKeys,
+    environment: r.environment,
+    repo_url: r.repoUrl,
+    repo_branch: r.repoBranch,
+    max_runtime_minutes: r.maxRuntimeMinutes,
+    idle_timeout_minutes: r.idleTimeoutMinutes,
+    status: r.status,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
+}
+
+/** What a runtime adapter needs from an agent row. */
+export function agentDefinition(r: AgentRow): AgentDefinition {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    model: r.model,
+    systemPrompt: r.systemPrompt,
+    tools: r.tools,
+    mcpServers: r.mcpServers,
+    environment: r.environment,
+    repoUrl: r.repoUrl,
+    repoBranch: r.repoBranch,
+  };
+}

@@ -1,0 +1,72 @@
+import type { ContentPart, SessionEventData } from "../sessions/events/types";
+
+/**
+ * The one interface every runtime implements: the remote Managed Agents adapter here, and later
+ * the bubblewrap sandbox runtime and the Kubernetes runtime. It is deliberately small: LAP owns
+ * the event log, queueing, locking and recovery; an adapter only talks to its runtime.
+ */
+
+/** What LAP knows about an agent, as a runtime needs it. */
+export interface AgentDefinition {
+  id: string;
+  name: string;
+  description: string;
+  model: string;
+  systemPrompt: string;
+  tools: string[];
+  mcpServers: Array<{ name: string; url: string }>;
+  environment: Record<string, string>;
+  repoUrl: string | null;
+  repoBranch: string | null;
+}
+
+/** A normalized event plus the runtime's own id for it (dedupes retries within a turn). */
+export interface RuntimeEvent {
+  event: SessionEventData;
+  providerEventId?: string;
+}
+
+/** The runtime-side agent LAP can reuse across sessions while the signature is unchanged. */
+export interface RemoteAgentRef {
+  remoteAgentId: string;
+  remoteEnvironmentId: string | null;
+  signature: string;
+}
+
+export type RemoteSessionState = "idle" | "running" | "terminated" | "missing";
+
+export interface StreamOptions {
+  signal: AbortSignal;
+  afterEventId?: string;
+  /** Called once the stream is connected: LAP sends the message only then, so nothing is missed. */
+  onOpen?: () => void;
+}
+
+export interface RuntimeAdapter {
+  /** Health/credentials check for "test runtime". Throws RuntimeError with a readable message. */
+  check(): Promise<void>;
+  /** Returns `existing` untouched when its signature matches the definition; otherwise creates one. */
+  ensureAgent(agent: AgentDefinition, existing: RemoteAgentRef | null): Promise<RemoteAgentRef & { reused: boolean }>;
+  /** Starts a runtime session for a LAP session; returns the runtime's session id. */
+  startSession(input: { ref: RemoteAgentRef; agent: AgentDefinition; localSessionId: string; title: string }): Promise<string>;
+  /** Sends one user message (returns once the runtime accepted it). */
+  sendMessage(remoteSessionId: string, content: ContentPart[]): Promise<void>;
+  /** Asks the runtime to stop the running turn. */
+  interrupt(remoteSessionId: string): Promise<void>;
+  /**
+   * Streams normalized events. `afterEventId` resumes after a runtime event id (re-attach after a
+   * restart or a dropped stream). Ends when the stream ends or `signal` aborts.
+   */
+  streamEvents(remoteSessionId: string, opts: StreamOptions): AsyncIterable<RuntimeEvent>;
+  /** Where the runtime thinks the session is; `missing` when it no longer knows it. */
+  sessionState(remoteSessionId: string): Promise<RemoteSessionState>;
+  /** Ends the runtime session and frees what it holds (sandbox). Best effort. */
+  stopSession(remoteSessionId: string): Promise<void>;
+}
+
+/** A failure talking to a runtime; `status` is the runtime's HTTP status when there was one. */
+export class RuntimeError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+  }
+}

@@ -1,0 +1,180 @@
+import { createHash } from "node:crypto";
+import type { ContentPart, SessionEventData } from "../sessions/events/types";
+import { sessionEventData } from "../sessions/events/types";
+import { RuntimeError, type AgentDefinition, type RemoteAgentRef, type RemoteSessionState, type RuntimeAdapter, type RuntimeEvent, type StreamOptions } from "./adapter";
+import { parseSse } from "./sse";
+
+/**
+ * Remote adapter for any service speaking the Managed Agents HTTP protocol
+ * (reference/lap-rust-core.md §3.2): agents, environments, sessions, `user.message` /
+ * `user.interrupt` events, and the SSE event stream (resumable with Last-Event-ID).
+ */
+export interface ManagedAgentsOptions {
+  baseUrl: string;
+  apiKey: string;
+  fetch?: typeof fetch;
+  /** Per-request timeout for non-streaming calls. */
+  timeoutMs?: number;
+}
+
+const BETA = "managed-agents-2026-04-01";
+
+/** Runtime event types LAP passes through; others (spans, status_rescheduling, …) are dropped. */
+const PASSTHROUGH = new Set(["agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "session.status_running", "session.status_idle", "session.error", "user.message"]);
+
+/** Stable hash of everything in a definition that the runtime-side agent depends on. */
+export function agentSignature(agent: AgentDefinition): string {
+  const material = JSON.stringify([agent.name, agent.description, agent.model, agent.systemPrompt, agent.tools, agent.mcpServers]);
+  return createHash("sha256").update(material).digest("hex").slice(0, 32);
+}
+
+/** Maps one runtime event onto LAP's types; null for events LAP does not surface. */
+export function normalizeRuntimeEvent(raw: Record<string, unknown>): RuntimeEvent | null {
+  let type = typeof raw.type === "string" ? raw.type : "";
+  if (type === "agent.mcp_tool_use" || type === "agent.custom_tool_use") type = "agent.tool_use";
+  if (type === "agent.mcp_tool_result") type = "agent.tool_result";
+  if (type === "session.status_terminated") type = "session.error";
+  if (!PASSTHROUGH.has(type)) return null;
+  const { id, processed_at: _p, ...rest } = raw;
+  const candidate: Record<string, unknown> = { ...rest, type };
+  if (type === "session.error" && typeof (candidate.error as { message?: unknown } | undefined)?.message !== "string") {
+    candidate.error = { message: raw.type === "session.status_terminated" ? "The runtime terminated the session" : "The runtime reported an error" };
+  }
+  if (type === "agent.thinking" && typeof candidate.thinking !== "string") delete candidate.thinking;
+  const parsed = sessionEventData.safeParse(candidate);
+  if (!parsed.success) return null;
+  return { event: parsed.data as SessionEventData, providerEventId: typeof id === "string" ? id : undefined };
+}
+
+export class ManagedAgentsAdapter implements RuntimeAdapter {
+  private readonly base: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly opts: ManagedAgentsOptions) {
+    this.base = opts.baseUrl.replace(/\/+$/, "");
+    this.fetch = opts.fetch ?? fetch;
+  }
+
+  private headers(extra: Record<string, string> = {}) {
+    return {
+      "x-api-key": this.opts.apiKey,
+      "anthropic-version": "2023-06-01",
+      "anthropic-beta": BETA,
+      "content-type": "application/json",
+      ...extra,
+    };
+  }
+
+  private async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.fetch(`${this.base}${path}`, {
+        method,
+        headers: this.headers(),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      throw new RuntimeError(`runtime at ${this.base} is unreachable: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    if (!res.ok) throw new RuntimeError(`runtime request ${method} ${path} failed with status ${res.status}: ${text.slice(0, 300)}`, res.status);
+    if (!text) return {} as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new RuntimeError(`runtime answered ${method} ${path} with a body that is not JSON`);
+    }
+  }
+
+  async check() {
+    await this.call("GET", "/v1/agents?limit=1");
+  }
+
+  async ensureAgent(agent: AgentDefinition, existing: RemoteAgentRef | null) {
+    const signature = agentSignature(agent);
+    if (existing && existing.signature === signature) return { ...existing, reused: true };
+    const created = await this.call<{ id?: string }>("POST", "/v1/agents", {
+      name: agent.name,
+      description: agent.description || undefined,
+      model: { id: agent.model },
+      system: agent.systemPrompt,
+      tools: [{ type: "agent_toolset_20260401" }],
+      mcp_servers: agent.mcpServers.map((s) => ({ type: "url", name: s.name, url: s.url })),
+      metadata: { local_agent_id: agent.id, source: "lap" },
+    });
+    if (typeof created.id !== "string") throw new RuntimeError("runtime created an agent without an id");
+    const env = await this.call<{ id?: string }>("POST", "/v1/environments", {
+      name: `${agent.name} environment`,
+      config: { type: "cloud", networking: { type: "unrestricted" } },
+    });
+    return { remoteAgentId: created.id, remoteEnvironmentId: typeof env.id === "string" ? env.id : null, signature, reused: false };
+  }
+
+  async startSession(input: { ref: RemoteAgentRef; agent: AgentDefinition; localSessionId: string; title: string }) {
+    const session = await this.call<{ id?: string }>("POST", "/v1/sessions", {
+      agent: input.ref.remoteAgentId,
+      environment_id: input.ref.remoteEnvironmentId ?? undefined,
+      title: input.title || `${input.agent.name} session`,
+      metadata: { local_agent_id: input.agent.id, local_session_id: input.localSessionId },
+    });
+    if (typeof session.id !== "string") throw new RuntimeError("runtime created a session without an id");
+    return session.id;
+  }
+
+  async sendMessage(remoteSessionId: string, content: ContentPart[]) {
+    await this.call("POST", `/v1/sessions/${encodeURIComponent(remoteSessionId)}/events`, { events: [{ type: "user.message", content }] });
+  }
+
+  async interrupt(remoteSessionId: string) {
+    await this.call("POST", `/v1/sessions/${encodeURIComponent(remoteSessionId)}/events`, { events: [{ type: "user.interrupt" }] });
+  }
+
+  async sessionState(remoteSessionId: string): Promise<RemoteSessionState> {
+    try {
+      const s = await this.call<{ status?: string }>("GET", `/v1/sessions/${encodeURIComponent(remoteSessionId)}`);
+      if (s.status === "running" || s.status === "rescheduling") return "running";
+      if (s.status === "terminated") return "terminated";
+      return "idle";
+    } catch (err) {
+      if (err instanceof RuntimeError && err.status === 404) return "missing";
+      throw err;
+    }
+  }
+
+  async stopSession(remoteSessionId: string) {
+    await this.call("DELETE", `/v1/sessions/${encodeURIComponent(remoteSessionId)}`).catch(() => {});
+  }
+
+  async *streamEvents(remoteSessionId: string, opts: StreamOptions): AsyncIterable<RuntimeEvent> {
+    let res: Response;
+    try {
+      res = await this.fetch(`${this.base}/v1/sessions/${encodeURIComponent(remoteSessionId)}/events/stream`, {
+        headers: this.headers({ accept: "text/event-stream", ...(opts.afterEventId ? { "last-event-id": opts.afterEventId } : {}) }),
+        signal: opts.signal,
+      });
+    } catch (err) {
+      if (opts.signal.aborted) return;
+      throw new RuntimeError(`runtime stream is unreachable: ${(err as Error).message}`);
+    }
+    if (!res.ok || !res.body) throw new RuntimeError(`runtime stream failed with status ${res.status}: ${(await res.text()).slice(0, 300)}`, res.status);
+    opts.onOpen?.();
+    try {
+      for await (const frame of parseSse(res.body, opts.signal)) {
+        let raw: Record<string, unknown>;
+        try {
+          raw = JSON.parse(frame.data);
+        } catch {
+          continue;
+        }
+        if (typeof raw.type !== "string" && frame.event) raw.type = frame.event;
+        if (typeof raw.id !== "string" && frame.id) raw.id = frame.id;
+        const normalized = normalizeRuntimeEvent(raw);
+        if (normalized) yield normalized;
+      }
+    } catch (err) {
+      if (opts.signal.aborted) return;
+      throw new RuntimeError(`runtime stream broke: ${(err as Error).message}`);
+    }
+  }
+}

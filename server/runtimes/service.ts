@@ -1,0 +1,136 @@
+import { and, asc, eq } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { runtimeAgents, runtimes, type RuntimeRow } from "../../schema";
+import type { Database } from "../db/client";
+import type { SecretBox } from "../lib/crypto";
+import { conflict, notFound } from "../lib/errors";
+import type { RemoteAgentRef, RuntimeAdapter } from "./adapter";
+import { ManagedAgentsAdapter } from "./managed-agents";
+import { createRuntimeBody, type CreateRuntimeInput, type RuntimeView } from "./model";
+
+export interface RuntimeServiceDeps {
+  database: Database;
+  secrets: SecretBox;
+  /** Lets tests and the sandbox runtime plug in other adapters per protocol. */
+  adapterFactory?: (row: RuntimeRow, apiKey: string) => RuntimeAdapter;
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string; cause?: { code?: string } })?.code === "23505" || (err as { cause?: { code?: string } })?.cause?.code === "23505";
+
+/** The runtime registry: rows with sealed keys, adapters built on demand, remote agent refs. */
+export class RuntimeService {
+  constructor(private readonly deps: RuntimeServiceDeps) {}
+
+  async create(input: CreateRuntimeInput): Promise<RuntimeView> {
+    const parsed = createRuntimeBody.parse(input);
+    try {
+      const [row] = await this.deps.database.db
+        .insert(runtimes)
+        .values({
+          id: `rt_${randomUUID().replaceAll("-", "").slice(0, 20)}`,
+          alias: parsed.alias,
+          protocol: parsed.protocol,
+          baseUrl: parsed.base_url.replace(/\/+$/, ""),
+          apiKeySealed: this.deps.secrets.encrypt(parsed.api_key),
+        })
+        .returning();
+      return this.view(row!);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`A runtime with alias ${parsed.alias} already exists`);
+      throw err;
+    }
+  }
+
+  async list(): Promise<RuntimeView[]> {
+    const rows = await this.deps.database.db.select().from(runtimes).orderBy(asc(runtimes.alias));
+    return rows.map((r) => this.view(r));
+  }
+
+  async row(id: string): Promise<RuntimeRow> {
+    const [row] = await this.deps.database.db.select().from(runtimes).where(eq(runtimes.id, id));
+    if (!row) throw notFound("Runtime");
+    return row;
+  }
+
+  async get(id: string): Promise<RuntimeView> {
+    return this.view(await this.row(id));
+  }
+
+  async remove(id: string): Promise<RuntimeView> {
+    const row = await this.row(id);
+    try {
+      await this.deps.database.db.delete(runtimes).where(eq(runtimes.id, id));
+    } catch (err) {
+      if ((err as { code?: string; cause?: { code?: string } }).code === "23503" || (err as { cause?: { code?: string } }).cause?.code === "23503")
+        throw conflict(`Runtime ${row.alias} is used by agents; move them to another runtime first`);
+      throw err;
+    }
+    return this.view(row);
+  }
+
+  /** Calls the runtime and records whether it answered. */
+  async test(id: string): Promise<RuntimeView> {
+    const row = await this.row(id);
+    let status: "ok" | "error" = "ok";
+    let message: string | null = null;
+    try {
+      await this.adapter(row).check();
+    } catch (err) {
+      status = "error";
+      message = (err as Error).message.slice(0, 500);
+    }
+    const [updated] = await this.deps.database.db
+      .update(runtimes)
+      .set({ status, statusMessage: message, checkedAt: new Date() })
+      .where(eq(runtimes.id, id))
+      .returning();
+    return this.view(updated!);
+  }
+
+  adapter(row: RuntimeRow): RuntimeAdapter {
+    const apiKey = this.deps.secrets.decrypt(row.apiKeySealed);
+    if (this.deps.adapterFactory) return this.deps.adapterFactory(row, apiKey);
+    return new ManagedAgentsAdapter({ baseUrl: row.baseUrl, apiKey });
+  }
+
+  async adapterFor(id: string): Promise<RuntimeAdapter> {
+    return this.adapter(await this.row(id));
+  }
+
+  async remoteAgent(runtimeId: string, agentId: string): Promise<RemoteAgentRef | null> {
+    const [row] = await this.deps.database.db
+      .select()
+      .from(runtimeAgents)
+      .where(and(eq(runtimeAgents.runtimeId, runtimeId), eq(runtimeAgents.agentId, agentId)));
+    return row ? { remoteAgentId: row.remoteAgentId, remoteEnvironmentId: row.remoteEnvironmentId, signature: row.signature } : null;
+  }
+
+  async saveRemoteAgent(runtimeId: string, agentId: string, ref: RemoteAgentRef) {
+    const values = { remoteAgentId: ref.remoteAgentId, remoteEnvironmentId: ref.remoteEnvironmentId, signature: ref.signature, updatedAt: new Date() };
+    await this.deps.database.db
+      .insert(runtimeAgents)
+      .values({ runtimeId, agentId, ...values })
+      .onConflictDoUpdate({ target: [runtimeAgents.runtimeId, runtimeAgents.agentId], set: values });
+  }
+
+  private view(row: RuntimeRow): RuntimeView {
+    const key = (() => {
+      try {
+        return this.deps.secrets.decrypt(row.apiKeySealed);
+      } catch {
+        return "";
+      }
+    })();
+    return {
+      id: row.id,
+      alias: row.alias,
+      protocol: row.protocol,
+      base_url: row.baseUrl,
+      api_key_hint: key.length > 8 ? `…${key.slice(-4)}` : "…",
+      status: row.status,
+      status_message: row.statusMessage,
+      checked_at: row.checkedAt?.toISOString() ?? null,
+      created_at: row.createdAt.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * Sandboxes as host processes, shared by the `local` (bubblewrap) and `process` (no isolation)
+ * providers: a run directory with LAP's sockets and the supervisor's one-time token, the workspace
+ * kept under LAP_DATA_DIR/workspaces, the supervisor started and watched, limits applied.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import type net from "node:net";
+import { join } from "node:path";
+import type { Logger } from "../../lib/logger";
+import {
+  type SandboxBinding,
+  type SandboxHandle,
+  type SandboxProvider,
+  type SandboxProviderName,
+  type SandboxSpec,
+  type SupervisorConnection,
+  SandboxError,
+} from "../provider";
+import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand } from "./limits";
+import { closeServer, lapForwarder, listenLoopback, listenUnix, type Upstream } from "./lap-sockets";
+
+/** Makes the per-sandbox egress proxy server (see ../egress); null = no web access at all. */
+export type EgressServerFactory = (sandbox: { id: string; spec: SandboxSpec }) => net.Server | null;
+
+export interface HostProviderOptions {
+  dataDir: string;
+  /** Where LAP's HTTP server listens; read when a sandbox connects (PORT may be 0 until listen). */
+  lapUpstream: () => Upstream;
+  bunPath: string;
+  harnessRoot: string;
+  nodeModules?: string;
+  egress?: EgressServerFactory;
+  logger: Logger;
+  /** Told when a sandbox's process ends without LAP asking (crash, kill, OOM): recovery hooks in here. */
+  onExit?: (handle: SandboxHandle) => void;
+  defaultLimits?: SandboxLimitsDefaults;
+}
+export type SandboxLimitsDefaults = NonNullable<SandboxSpec["limits"]>;
+
+/** What a concrete provider decides: how the supervisor is launched and what it sees. */
+export interface Launch {
+  command: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+export interface LaunchContext {
+  id: string;
+  spec: SandboxSpec;
+  workspace: string;
+  runDir: string;
+  /** Loopback port of the egress proxy, for the process provider (bubblewrap uses the socket). */
+  egressPort: number | null;
+}
+
+interface Entry {
+  handle: SandboxHandle;
+  spec: SandboxSpec;
+  token: string;
+  runDir: string;
+  proc: ReturnType<typeof Bun.spawn> | null;
+  servers: net.Server[];
+  cgroup: CgroupHandle | null;
+  stderrTail: string;
+  stopping: boolean;
+}
+
+const SHORT_ID = () => `sbx_${randomBytes(6).toString("hex")}`;
+
+export abstract class HostSandboxProvider implements SandboxProvider {
+  abstract readonly name: SandboxProviderName;
+  protected entries = new Map<string, Entry>();
+  readonly workspacesDir: string;
+  private readonly runRoot: string;
+
+  constructor(protected opts: HostProviderOptions) {
+    this.workspacesDir = join(opts.dataDir, "workspaces");
+    // Unix socket paths are limited to 107 bytes; keep the run directory short.
+    const candidate = join(opts.dataDir, "run");
+    this.runRoot = candidate.length <= 60 ? candidate : join("/tmp", `lap-run-${randomBytes(4).toString("hex")}`);
+    mkdirSync(this.workspacesDir, { recursive: true });
+    mkdirSync(this.runRoot, { recursive: true });
+  }
+
+  protected abstract preflight(): void;
+  protected abstract launch(ctx: LaunchContext): Launch;
+  /** The gateway URL as the harness must use it from inside the sandbox. */
+  protected abstract gatewayUrlInside(binding: SandboxBinding): string;
+
+  workspacePath(workspaceId: string) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(workspaceId) || workspaceId.startsWith(".")) throw new SandboxError("failed", `bad workspace id ${workspaceId}`);
+    return join(this.workspacesDir, workspaceId);
+  }
+
+  async create(spec: SandboxSpec): Promise<SandboxHandle> {
+    this.preflight();
+    const id = SHORT_ID();
+    const workspace = this.workspacePath(spec.workspaceId);
+    const runDir = join(this.runRoot, id);
+    mkdirSync(workspace, { recursive: true });
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    const token = randomBytes(24).toString("base64url");
+    writeFileSync(join(runDir, "token"), token, { mode: 0o600 });
+    chmodSync(runDir, 0o700);
+
+    const servers: net.Server[] = [];
+    servers.push(await listenUnix(lapForwarder(this.opts.lapUpstream), join(runDir, "lap.sock")));
+    let egressPort: number | null = null;
+    const egress = this.opts.egress?.({ id, spec });
+    if (egress) {
+      if (this.name === "process") {
+        const l = await listenLoopback(egress);
+        egressPort = l.port;
+        servers.push(l.server);
+      } else servers.push(await listenUnix(egress, join(runDir, "egress.sock")));
+    }
+
+    const limits = { ...this.opts.defaultLimits, ...spec.limits };
+    const cgroup = createCgroup(id, limits);
+    const launch = this.launch({ id, spec, workspace, runDir, egressPort });
+    const handle: SandboxHandle = {
+      id,
+      provider: this.name,
+      state: "provisioning",
+      workspaceId: spec.workspaceId,
+      labels: { ...spec.labels },
+      createdAt: new Date(),
+      info: { limits: [limits.cpuSeconds ? "cpu" : "", ...(cgroup?.applied ?? [])].filter(Boolean).join(",") || "none" },
+    };
+    const entry: Entry = { handle, spec, token, runDir, proc: null, servers, cgroup, stderrTail: "", stopping: false };
+    this.entries.set(id, entry);
+    this.spawn(entry, limitedCommand(launch.command, limits, cgroup), launch);
+    return { ...handle };
+  }
+
+  private spawn(entry: Entry, command: string[], launch: Launch) {
+    let proc: ReturnType<typeof Bun.spawn>;
+    try {
+      proc = Bun.spawn(command, { cwd: launch.cwd, env: launch.env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    } catch (e) {
+      entry.handle.state = "failed";
+      entry.handle.error = `could not start the sandbox: ${(e as Error).message}`;
+      return;
+    }
+    entry.proc = proc;
+    entry.handle.info.pid = proc.pid;
+    void (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+        entry.stderrTail = (entry.stderrTail + decoder.decode(chunk)).slice(-4000);
+      }
+    })();
+    void proc.exited.then(async (code) => {
+      const h = entry.handle;
+      if (!entry.stopping) {
+        h.state = "failed";
+        h.error = `sandbox process exited (${proc.signalCode ?? `code ${code}`})${entry.stderrTail ? `: ${entry.stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`;
+        this.opts.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox died");
+      }
+      await this.release(entry);
+      if (!entry.stopping) this.opts.onExit?.({ ...h });
+    });
+  }
+
+  /** Frees what LAP holds for a sandbox whose process is gone (sockets, cgroup); keeps the workspace. */
+  private async release(entry: Entry) {
+    await Promise.all(entry.servers.map(closeServer));
+    entry.servers = [];
+    entry.cgroup?.remove();
+    entry.cgroup = null;
+    rmSync(entry.runDir, { recursive: true, force: true });
+  }
+
+  private entry(id: string): Entry {
+    const e = this.entries.get(id);
+    if (!e) throw new SandboxError("not_found", `no sandbox ${id}`);
+    return e;
+  }
+
+  private supervisorFetch(entry: Entry): typeof fetch {
+    const socket = join(entry.runDir, "supervisor.sock");
+    const f = (input: string | URL | Request, init: RequestInit = {}) => {
+      const headers = new Headers(init.headers);
+      headers.set("x-api-key", entry.token);
+      return fetch(input, { ...init, headers, unix: socket } as RequestInit);
+    };
+    return f as typeof fetch;
+  }
+
+  async waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {
+    const entry = this.entry(id);
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    const socket = join(entry.runDir, "supervisor.sock");
+    while (true) {
+      if (entry.handle.state === "failed") throw new SandboxError("failed", entry.handle.error ?? "sandbox failed");
+      if (entry.handle.state === "ready") return { ...entry.handle };
+      if (opts.signal?.aborted) throw new SandboxError("timeout", "stopped waiting: aborted");
+      if (Date.now() > deadline) throw new SandboxError("timeout", `supervisor did not answer within ${opts.timeoutMs ?? 30_000} ms${entry.stderrTail ? `: ${entry.stderrTail.trim().slice(-500)}` : ""}`);
+      if (existsSync(socket)) {
+        try {
+          const res = await fetch("http://sandbox/health", { unix: socket } as RequestInit);
+          if (res.ok) {
+            entry.handle.state = "ready";
+            entry.handle.info.readyAt = new Date().toISOString();
+            continue;
+          }
+        } catch {}
+      }
+      await Bun.sleep(5);
+    }
+  }
+
+  async bind(id: string, binding: SandboxBinding): Promise<void> {
+    const entry = this.entry(id);
+    if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}, not ready`);
+    const res = await this.supervisorFetch(entry)("http://sandbox/lap/bind", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...binding, gatewayBaseUrl: this.gatewayUrlInside(binding) }),
+    });
+    if (!res.ok) throw new SandboxError("failed", `supervisor refused the binding: ${res.status} ${await res.text()}`);
+    entry.handle.labels.session_id = binding.sessionId;
+    entry.handle.labels.agent_id = binding.agentId;
+  }
+
+  async connect(id: string): Promise<SupervisorConnection> {
+    const entry = this.entry(id);
+    if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}`);
+    return { baseUrl: "http://sandbox", fetch: this.supervisorFetch(entry) };
+  }
+
+  async stop(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    entry.stopping = true;
+    if (entry.proc && entry.proc.exitCode === null && entry.proc.signalCode === null) {
+      entry.handle.state = "terminating";
+      entry.proc.kill("SIGKILL");
+      await entry.proc.exited;
+    }
+    await this.release(entry);
+    entry.handle.state = "stopped";
+  }
+
+  async destroy(id: string, opts: { dropWorkspace?: boolean } = {}): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    await this.stop(id);
+    this.entries.delete(id);
+    if (opts.dropWorkspace) rmSync(this.workspacePath(entry.spec.workspaceId), { recursive: true, force: true });
+  }
+
+  async get(id: string): Promise<SandboxHandle | null> {
+    const e = this.entries.get(id);
+    return e ? this.snapshot(e) : null;
+  }
+
+  async list(): Promise<SandboxHandle[]> {
+    return [...this.entries.values()].map((e) => this.snapshot(e));
+  }
+
+  private snapshot(e: Entry): SandboxHandle {
+    const info = { ...e.handle.info };
+    if (e.proc && e.handle.state === "ready") {
+      info.cpuSeconds = cpuSecondsOf(e.proc.pid);
+      info.memoryBytes = e.cgroup?.memoryUsageBytes() ?? null;
+    }
+    return { ...e.handle, labels: { ...e.handle.labels }, info };
+  }
+
+  async shutdown() {
+    await Promise.all([...this.entries.keys()].map((id) => this.stop(id)));
+  }
+}

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type ScriptedOpenAI, startScriptedOpenAI } from "../../test/support/scripted-openai";
+import { LocalSandboxProvider } from "./local-provider";
+import { SandboxError } from "./provider";
+import { SupervisorClient } from "./supervisor-client";
+import { binding, providerOptions, toolOutputs } from "./test-helpers";
+
+let model: ScriptedOpenAI;
+let provider: LocalSandboxProvider;
+const exits: string[] = [];
+
+beforeAll(() => {
+  model = startScriptedOpenAI();
+  provider = new LocalSandboxProvider(providerOptions(() => model.port, { onExit: (h) => exits.push(h.id) }));
+}, 60_000);
+
+afterAll(async () => {
+  await provider.shutdown();
+  await model.stop();
+});
+
+async function boundSandbox(workspaceId: string, sessionId: string, limits?: { cpuSeconds?: number; maxProcesses?: number; memoryMb?: number }) {
+  const h = await provider.create({ harness: "builtin", env: { GREETING: "hello" }, workspaceId, limits });
+  await provider.waitReady(h.id, { timeoutMs: 20_000 });
+  await provider.bind(h.id, binding(sessionId, `${model.url}`));
+  return { id: h.id, client: new SupervisorClient(await provider.connect(h.id), sessionId) };
+}
+
+const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { command } }] });
+
+describe("local bubblewrap provider", () => {
+  test("the built-in agent edits files and runs commands in its sandbox, through the bridged gateway", async () => {
+    const { id, client } = await boundSandbox("ws-basic", "ses_basic");
+    model.script([
+      { toolCalls: [{ name: "write", arguments: { path: "hello.txt", content: "hi from the agent\n" } }] },
+      bash("cat hello.txt && echo GREETING=$GREETING && pwd"),
+      { text: "All done." },
+    ]);
+    const events = await client.runTurn("make a file");
+    expect(events.map((e) => e.type)).toEqual([
+      "session.status_running",
+      "agent.tool_use",
+      "agent.tool_result",
+      "agent.tool_use",
+      "agent.tool_result",
+      "agent.message",
+      "agent.message",
+      "session.status_idle",
+    ]);
+    expect(toolOutputs(events)).toContain("hi from the agent\nGREETING=hello\n/workspace");
+    expect(readFileSync(join(provider.workspacePath("ws-basic"), "hello.txt"), "utf8")).toBe("hi from the agent\n");
+    // The model was called with the session key and the agent's model, never anything else.
+    expect(model.requests.every((r) => r.authorization === "Bearer sk-session-ses_basic" && r.model === "scripted-model")).toBe(true);
+    await provider.destroy(id);
+  }, 30_000);
+
+  test("isolation: read-only system, private /tmp, no network but LAP, own pid namespace, no host secrets", async () => {
+    const marker = `/tmp/lap-host-marker-${process.pid}`;
+    writeFileSync(marker, "host");
+    process.env.LAP_TEST_REAL_PROVIDER_KEY = "sk-real-provider-key-0123456789";
+    const { id, client } = await boundSandbox("ws-iso", "ses_iso");
+    model.script([
+      bash(
+        [
+          "touch /usr/lap-x 2>&1 || echo USR_READONLY",
+          "touch /etc/lap-x 2>&1 || echo ETC_READONLY",
+          `test -e ${marker} && echo HOST_TMP_VISIBLE || echo TMP_PRIVATE`,
+          "test -e /etc/shadow && echo SHADOW_VISIBLE || echo NO_SHADOW",
+          "(exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && echo PG_REACHABLE || echo PG_UNREACHABLE",
+          "(exec 3<>/dev/tcp/1.1.1.1/53) 2>/dev/null && echo NET_REACHABLE || echo NET_UNREACHABLE",
+          "(exec 3<>/dev/tcp/127.0.0.1/4000) 2>/dev/null && echo LAP_REACHABLE",
+          "echo PIDS=$(ls /proc | grep -c '^[0-9]')",
+          "echo HOSTNAME=$(hostname)",
+          "grep -rl sk-real-provider-ke[y] /proc/[0-9]*/environ /proc/[0-9]*/cmdline /workspace /tmp /run /etc 2>/dev/null; echo SECRET_SCAN_DONE",
+          "env | grep -c sk-real || true",
+          "ls /run/lap",
+        ].join("; "),
+      ),
+      { text: "checked" },
+    ]);
+    const out = toolOutputs(await client.runTurn("check isolation"));
+    rmSync(marker);
+    delete process.env.LAP_TEST_REAL_PROVIDER_KEY;
+    for (const want of ["USR_READONLY", "ETC_READONLY", "TMP_PRIVATE", "NO_SHADOW", "PG_UNREACHABLE", "NET_UNREACHABLE", "LAP_REACHABLE", "HOSTNAME=lap-sandbox", "SECRET_SCAN_DONE"]) {
+      expect(out).toContain(want);
+    }
+    expect(out).not.toContain("/proc/");
+    // supervisor, its harness, bash and a few children: nothing from the host.
+    expect(Number(/PIDS=(\d+)/.exec(out)![1])).toBeLessThan(12);
+    // The supervisor's one-time token file is gone before the agent runs.
+    expect(out).not.toMatch(/\btoken\b/);
+    await provider.destroy(id);
+  }, 30_000);
+
+  test("the workspace survives a stop and comes back in a new sandbox", async () => {
+    const first = await boundSandbox("ws-keep", "ses_keep1");
+    model.script([bash("echo kept > notes.md"), { text: "ok" }]);
+    await first.client.runTurn("write notes");
+    await provider.stop(first.id);
+    expect((await provider.get(first.id))!.state).toBe("stopped");
+    const second = await boundSandbox("ws-keep", "ses_keep2");
+    model.script([bash("cat notes.md"), { text: "ok" }]);
+    expect(toolOutputs(await second.client.runTurn("read notes"))).toContain("kept");
+    await provider.destroy(second.id, { dropWorkspace: true });
+    expect(existsSync(provider.workspacePath("ws-keep"))).toBe(false);
+  }, 30_000);
+
+  test("a killed sandbox is reported as failed and LAP is told", async () => {
+    const { id } = await boundSandbox("ws-kill", "ses_kill");
+    const pid = (await provider.get(id))!.info.pid as number;
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 200 && !exits.includes(id); i++) await Bun.sleep(10);
+    expect(exits).toContain(id);
+    const h = (await provider.get(id))!;
+    expect(h.state).toBe("failed");
+    expect(h.error).toContain("SIGKILL");
+    await expect(provider.connect(id)).rejects.toBeInstanceOf(SandboxError);
+  }, 30_000);
+
+  test("limits: a fork bomb is stopped by the pids cgroup", async () => {
+    const { id, client } = await boundSandbox("ws-pids", "ses_pids", { maxProcesses: 60 });
+    if (!String((await provider.get(id))!.info.limits).includes("pids")) return void (await provider.destroy(id)); // no cgroup here
+    model.script([bash("for i in $(seq 200); do sleep 3 & done 2>&1 | tail -1; echo FORKS_DONE"), { text: "ok" }]);
+    const forkTurn = await client.runTurn("fork a lot", { timeoutMs: 30_000 }).catch(() => []);
+    // Bash is refused new processes, or the harness (or the supervisor) cannot start a thread and
+    // dies: either way the sandbox never reaches 200 processes, and a death is reported for recovery.
+    const refused = /Resource temporarily unavailable|retry: /.test(toolOutputs(forkTurn));
+    const died = forkTurn.some((e) => e.type === "session.error") || exits.includes(id) || (await provider.get(id))!.state === "failed";
+    expect(refused || died).toBe(true);
+    await provider.destroy(id);
+  }, 40_000);
+
+  test("limits: CPU seconds end a spinning process with SIGXCPU", async () => {
+    const { id, client } = await boundSandbox("ws-cpu", "ses_cpu", { cpuSeconds: 1 });
+    model.script([bash("timeout 10 bash -c 'while :; do :; done'; echo SPIN_EXIT=$?"), { text: "ok" }]);
+    const out = toolOutputs(await client.runTurn("spin", { timeoutMs: 30_000 }));
+    // RLIMIT_CPU applies per process: the shell gets SIGXCPU (exit 152) long before `timeout` (124).
+    expect(out).toMatch(/SPIN_EXIT=(152|137)/);
+    await provider.destroy(id);
+  }, 40_000);
+
+  test("a clear error pointing at `lap doctor` when bubblewrap is missing", async () => {
+    const missing = new LocalSandboxProvider(providerOptions(() => model.port), "/nonexistent/bwrap");
+    const err = await missing.create({ harness: "builtin", env: {}, workspaceId: "ws-x" }).catch((e) => e);
+    expect(err).toBeInstanceOf(SandboxError);
+    expect(err.reason).toBe("unavailable");
+    expect(err.message).toContain("lap doctor");
+    expect(err.message).toContain("apt-get install -y bubblewrap");
+  });
+});

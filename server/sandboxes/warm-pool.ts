@@ -1,0 +1,169 @@
+/**
+ * The warm pool (seed 002): sandboxes started ahead of demand for the agents used most recently,
+ * so a new session only has to bind one. Rows in `sandboxes` coordinate replicas: a slot is
+ * reserved (`provisioning`) before the provider is asked, claims use `FOR UPDATE SKIP LOCKED`
+ * (the loser of a race gets nothing and goes cold), and every claim triggers a top-up.
+ * Warm sandboxes past their TTL, or whose agent's harness/image/environment changed (spec hash),
+ * are recycled.
+ */
+import { randomBytes } from "node:crypto";
+import type { Database } from "../db/client";
+import type { Logger } from "../lib/logger";
+import type { SandboxProvider, SandboxSpec } from "./provider";
+
+export interface WarmPoolSettings {
+  size: number;
+  ttlMinutes: number;
+  maxProvisioning: number;
+  recentAgentHours: number;
+}
+
+export interface AgentSandboxSpec {
+  spec: SandboxSpec;
+  hash: string;
+}
+
+export interface WarmPoolDeps {
+  database: Database;
+  provider: SandboxProvider;
+  settings: WarmPoolSettings;
+  /** The spec a sandbox for this agent gets now (null: the agent is gone or paused). */
+  specFor(agentId: string): Promise<AgentSandboxSpec | null>;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface ClaimedSandbox {
+  rowId: string;
+  sandboxId: string;
+  workspaceId: string;
+}
+
+const newRowId = () => `sbr_${randomBytes(8).toString("hex")}`;
+export const newWorkspaceId = () => `ws_${randomBytes(8).toString("hex")}`;
+
+export class WarmPool {
+  private topping: Promise<void> | null = null;
+
+  constructor(private deps: WarmPoolDeps) {}
+
+  private now() {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Takes a warm sandbox for the agent whose spec still matches, or null (cold path). */
+  async claim(agentId: string, specHash: string, sessionId: string): Promise<ClaimedSandbox | null> {
+    if (this.deps.settings.size <= 0) return null;
+    const rows = await this.deps.database.transaction(async (tx) => {
+      const found = await tx.query<{ id: string; sandbox_id: string; workspace_id: string }>(
+        `select id, sandbox_id, workspace_id from sandboxes
+          where agent_id = $1 and status = 'warm' and spec_hash = $2 and created_at > $3
+          order by ready_at nulls last, created_at limit 1 for update skip locked`,
+        [agentId, specHash, this.ttlCutoff()],
+      );
+      if (!found[0]) return [];
+      await tx.query(`update sandboxes set status = 'claimed', session_id = $2, claimed_at = now(), updated_at = now() where id = $1`, [found[0].id, sessionId]);
+      return found;
+    });
+    // Refill in the background: the claim must not wait for a new sandbox.
+    void this.topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool top-up failed"));
+    const row = rows[0];
+    return row ? { rowId: row.id, sandboxId: row.sandbox_id, workspaceId: row.workspace_id } : null;
+  }
+
+  private ttlCutoff() {
+    return new Date(this.now().getTime() - this.deps.settings.ttlMinutes * 60_000).toISOString();
+  }
+
+  /** One pass of the reconcile loop; concurrent calls in this process share one pass. */
+  topUp(): Promise<void> {
+    this.topping ??= this.topUpOnce().finally(() => {
+      this.topping = null;
+    });
+    return this.topping;
+  }
+
+  private async topUpOnce() {
+    await this.recycle();
+    const { size, maxProvisioning, recentAgentHours } = this.deps.settings;
+    if (size <= 0) return;
+    const db = this.deps.database;
+    const counts = await db.query<{ agent_id: string; n: number }>(
+      `select agent_id, count(*)::int as n from sandboxes where status in ('warm','provisioning') group by agent_id`,
+    );
+    const perAgent = new Map(counts.map((c) => [c.agent_id, Number(c.n)]));
+    let budget = Math.min(maxProvisioning, size - [...perAgent.values()].reduce((a, b) => a + b, 0));
+    const provisioning = (await db.query<{ n: number }>(`select count(*)::int as n from sandboxes where status = 'provisioning'`))[0]?.n ?? 0;
+    budget = Math.min(budget, maxProvisioning - Number(provisioning));
+    if (budget <= 0) return;
+    const since = new Date(this.now().getTime() - recentAgentHours * 3_600_000).toISOString();
+    const recent = await db.query<{ agent_id: string }>(
+      `select s.agent_id from sessions s join agents a on a.id = s.agent_id
+        where s.created_at > $1 and a.status = 'active'
+        group by s.agent_id order by max(s.created_at) desc limit $2`,
+      [since, size],
+    );
+    const launches: Promise<void>[] = [];
+    for (const { agent_id } of recent) {
+      if (budget <= 0) break;
+      if ((perAgent.get(agent_id) ?? 0) >= 1) continue;
+      const spec = await this.deps.specFor(agent_id);
+      if (!spec) continue;
+      budget--;
+      launches.push(this.provision(agent_id, spec));
+    }
+    await Promise.all(launches);
+  }
+
+  /** Reserves the slot first (so other replicas count it), then starts and waits for the sandbox. */
+  private async provision(agentId: string, { spec, hash }: AgentSandboxSpec) {
+    const rowId = newRowId();
+    const workspaceId = newWorkspaceId();
+    await this.deps.database.query(
+      `insert into sandboxes (id, provider, agent_id, workspace_id, spec_hash, status) values ($1, $2, $3, $4, $5, 'provisioning')`,
+      [rowId, this.deps.provider.name, agentId, workspaceId, hash],
+    );
+    try {
+      const h = await this.deps.provider.create({ ...spec, workspaceId, labels: { ...spec.labels, pool: "warm", agent_id: agentId } });
+      await this.deps.database.query(`update sandboxes set sandbox_id = $2, updated_at = now() where id = $1`, [rowId, h.id]);
+      await this.deps.provider.waitReady(h.id, { timeoutMs: 60_000 });
+      const [updated] = await this.deps.database.query(
+        `update sandboxes set status = 'warm', ready_at = now(), updated_at = now() where id = $1 and status = 'provisioning' returning id`,
+        [rowId],
+      );
+      if (!updated) await this.deps.provider.destroy(h.id, { dropWorkspace: true });
+    } catch (err) {
+      this.deps.logger.warn({ err, agent_id: agentId }, "warm sandbox failed to provision");
+      await this.deps.database.query(`update sandboxes set status = 'dead', reason = $2, updated_at = now() where id = $1`, [rowId, String((err as Error).message).slice(0, 500)]);
+    }
+  }
+
+  /** TTL expiry and spec drift: stop those warm sandboxes and forget them. */
+  async recycle(): Promise<number> {
+    const db = this.deps.database;
+    const warm = await db.query<{ id: string; sandbox_id: string | null; agent_id: string; spec_hash: string; created_at: Date | string }>(
+      `select id, sandbox_id, agent_id, spec_hash, created_at from sandboxes where status = 'warm'`,
+    );
+    const cutoff = new Date(this.ttlCutoff()).getTime();
+    const specs = new Map<string, string | null>();
+    let recycled = 0;
+    for (const row of warm) {
+      if (!specs.has(row.agent_id)) specs.set(row.agent_id, (await this.deps.specFor(row.agent_id))?.hash ?? null);
+      const reason = new Date(row.created_at).getTime() <= cutoff ? "ttl-expired" : specs.get(row.agent_id) !== row.spec_hash ? "spec-changed" : null;
+      if (!reason) continue;
+      // Only the replica that flips the row stops the sandbox.
+      const [flipped] = await db.query(`update sandboxes set status = 'dead', reason = $2, updated_at = now() where id = $1 and status = 'warm' returning id`, [row.id, reason]);
+      if (!flipped) continue;
+      recycled++;
+      if (row.sandbox_id) await this.deps.provider.destroy(row.sandbox_id, { dropWorkspace: true }).catch(() => {});
+    }
+    await db.query(`delete from sandboxes where status = 'dead' and session_id is null`);
+    return recycled;
+  }
+
+  async list() {
+    return this.deps.database.query<{ id: string; sandbox_id: string | null; agent_id: string; status: string; created_at: string; ready_at: string | null }>(
+      `select id, sandbox_id, agent_id, status, created_at, ready_at from sandboxes where status in ('provisioning','warm') order by created_at`,
+    );
+  }
+}

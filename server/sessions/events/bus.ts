@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import type { Database } from "../../db/client";
+import type { StoredEvent } from "./types";
+
+export const EVENTS_CHANNEL = "lap_session_events";
+export const CONTROL_CHANNEL = "lap_session_control";
+/** NOTIFY payloads are capped at 8000 bytes; bigger batches travel as a seq range to re-read. */
+const MAX_INLINE_PAYLOAD = 7000;
+
+export type EventListener = (events: StoredEvent[]) => void;
+export type ControlMessage = { kind: "interrupt" | "stop" | "kick"; sessionId: string };
+
+interface WireEvents {
+  o: string;
+  s: string;
+  e?: StoredEvent[];
+  /** Highest seq in the batch when the events did not fit in the payload. */
+  hi?: number;
+}
+
+/**
+ * The live bus. Events appended in this process reach local subscribers directly; every batch is
+ * also sent with Postgres NOTIFY so subscribers on other replicas see it. A replica receiving a
+ * range without bodies hands subscribers a "hint" (empty list plus seq) and they re-read the store.
+ */
+export class LiveBus {
+  readonly origin = randomUUID();
+  private listeners = new Map<string, Set<EventListener & { hint?: (hi: number) => void }>>();
+  private controlHandlers = new Set<(msg: ControlMessage) => void>();
+  private unlisten: Array<() => Promise<void>> = [];
+
+  constructor(private readonly database: Database, private readonly log?: { warn(obj: unknown, msg: string): void }) {}
+
+  async start() {
+    this.unlisten.push(await this.database.listen(EVENTS_CHANNEL, (payload) => this.onWire(payload)));
+    this.unlisten.push(
+      await this.database.listen(CONTROL_CHANNEL, (payload) => {
+        try {
+          const msg = JSON.parse(payload) as ControlMessage;
+          for (const h of this.controlHandlers) h(msg);
+        } catch {}
+      }),
+    );
+  }
+
+  async stop() {
+    for (const u of this.unlisten.splice(0)) await u().catch(() => {});
+  }
+
+  /** Subscribe to one session. `onHint(hi)` means "events up to hi exist; read them from the store". */
+  subscribe(sessionId: string, onEvents: EventListener, onHint: (hi: number) => void): () => void {
+    const fn = Object.assign((events: StoredEvent[]) => onEvents(events), { hint: onHint });
+    let set = this.listeners.get(sessionId);
+    if (!set) this.listeners.set(sessionId, (set = new Set()));
+    set.add(fn);
+    return () => {
+      set!.delete(fn);
+      if (!set!.size) this.listeners.delete(sessionId);
+    };
+  }
+
+  subscriberCount() {
+    let n = 0;
+    for (const s of this.listeners.values()) n += s.size;
+    return n;
+  }
+
+  /** Called by the event store after commit. */
+  publish(sessionId: string, events: StoredEvent[]) {
+    this.deliver(sessionId, events);
+    let payload = JSON.stringify({ o: this.origin, s: sessionId, e: events } satisfies WireEvents);
+    if (Buffer.byteLength(payload) > MAX_INLINE_PAYLOAD) payload = JSON.stringify({ o: this.origin, s: sessionId, hi: events.at(-1)!.seq } satisfies WireEvents);
+    this.database.notify(EVENTS_CHANNEL, payload).catch((err) => this.log?.warn({ err }, "session event notify failed"));
+  }
+
+  onControl(handler: (msg: ControlMessage) => void) {
+    this.controlHandlers.add(handler);
+    return () => this.controlHandlers.delete(handler);
+  }
+
+  /** Control messages go to every replica, this one included (via NOTIFY). */
+  async control(msg: ControlMessage) {
+    await this.database.notify(CONTROL_CHANNEL, JSON.stringify(msg));
+  }
+
+  private deliver(sessionId: string, events: StoredEvent[]) {
+    const set = this.listeners.get(sessionId);
+    if (!set) return;
+    for (const l of set) {
+      try {
+        l(events);
+      } catch {}
+    }
+  }
+
+  private onWire(payload: string) {
+    let msg: WireEvents;
+    try {
+      msg = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (msg.o === this.origin) return;
+    if (msg.e) return this.deliver(msg.s, msg.e);
+    const set = this.listeners.get(msg.s);
+    if (set && msg.hi !== undefined) for (const l of set) l.hint?.(msg.hi);
+  }
+}

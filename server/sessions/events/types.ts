@@ -1,0 +1,43 @@
+import { z } from "zod";
+
+/**
+ * LAP's normalized session events (DESIGN.md "Normalized events"). Every runtime adapter maps what
+ * its runtime sends onto these; clients only ever see these. Unknown fields are kept (passthrough)
+ * so a runtime's extra detail survives into the inspector.
+ */
+const textPart = z.object({ type: z.literal("text"), text: z.string() }).loose();
+const contentPart = z.union([textPart, z.object({ type: z.string() }).loose()]);
+export const contentParts = z.array(contentPart);
+export type ContentPart = z.infer<typeof contentPart>;
+
+export const sessionEventData = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("user.message"), content: contentParts, turn_id: z.string().optional() }).loose(),
+  z.object({ type: z.literal("session.status_running") }).loose(),
+  z.object({ type: z.literal("agent.message"), content: contentParts }).loose(),
+  z.object({ type: z.literal("agent.thinking"), thinking: z.string().optional() }).loose(),
+  z.object({ type: z.literal("agent.tool_use"), id: z.string().optional(), name: z.string(), input: z.unknown().optional() }).loose(),
+  z.object({ type: z.literal("agent.tool_result"), tool_use_id: z.string().optional(), content: z.unknown().optional(), is_error: z.boolean().optional() }).loose(),
+  z.object({ type: z.literal("session.status_idle"), stop_reason: z.object({ type: z.string() }).loose().optional() }).loose(),
+  z.object({ type: z.literal("session.error"), error: z.object({ message: z.string() }).loose() }).loose(),
+  z.object({ type: z.literal("session.created") }).loose(),
+  z.object({ type: z.literal("session.ready") }).loose(),
+  z.object({ type: z.literal("session.recovered"), turn_id: z.string().optional() }).loose(),
+  z.object({ type: z.literal("session.stopped"), reason: z.string().optional() }).loose(),
+]);
+export type SessionEventData = z.infer<typeof sessionEventData>;
+export type SessionEventType = SessionEventData["type"];
+
+export const SESSION_EVENT_TYPES = sessionEventData.options.map((o) => o.shape.type.value) as SessionEventType[];
+
+/** A stored event as clients see it (`seq` is the resume cursor). */
+export const storedEventView = z.object({
+  seq: z.number(),
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  turn_id: z.string().nullable(),
+  created_at: z.string(),
+});
+export type StoredEvent = z.infer<typeof storedEventView>;
+
+/** Events that end a turn. */
+export const isTerminal = (type: string) => type === "session.status_idle" || type === "session.error";

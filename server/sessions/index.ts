@@ -1,0 +1,71 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import type { AuthGuard } from "../http/auth-guard";
+import {
+  acceptedTurnView,
+  createSessionBody,
+  eventsQuery,
+  eventsView,
+  listSessionsQuery,
+  postMessageBody,
+  sessionIdParams,
+  sessionListView,
+  sessionView,
+} from "./model";
+import type { SessionService } from "./service";
+import { streamRoutes } from "./stream/routes";
+import type { StreamTokens } from "./stream/tokens";
+
+export function sessionRoutes(deps: { sessions: SessionService; guard: AuthGuard; tokens: StreamTokens; heartbeatMs?: number }) {
+  return new Elysia({ prefix: "/api/sessions", detail: { tags: ["Sessions"] } })
+    .use(deps.guard)
+    .post(
+      "",
+      async ({ body, set }) => {
+        set.status = 201;
+        return deps.sessions.create(body);
+      },
+      { body: createSessionBody, response: { 201: sessionView }, detail: { summary: "Create a session; answers at once (creating), provisioning runs in the background" } },
+    )
+    .get("", ({ query }) => deps.sessions.list(query), {
+      query: listSessionsQuery,
+      response: sessionListView,
+      detail: { summary: "List sessions, newest first, paginated with next_cursor (no history)" },
+    })
+    .get("/:id", ({ params }) => deps.sessions.get(params.id), { params: sessionIdParams, response: sessionView })
+    .delete("/:id", async ({ params }) => {
+      await deps.sessions.remove(params.id);
+      return { ok: true };
+    }, { params: sessionIdParams, response: z.object({ ok: z.boolean() }), detail: { summary: "Stop and delete a session with its events" } })
+    .post("/:id/stop", ({ params }) => deps.sessions.stop(params.id), {
+      params: sessionIdParams,
+      response: sessionView,
+      detail: { summary: "Stop the running turn, drop the queue and end the runtime session" },
+    })
+    .post(
+      "/:id/messages",
+      async ({ params, body, set }) => {
+        const accepted = await deps.sessions.postMessage(params.id, body);
+        set.status = 202;
+        return accepted;
+      },
+      {
+        params: sessionIdParams,
+        body: postMessageBody,
+        response: { 202: acceptedTurnView },
+        detail: { summary: "Store a user message and queue its turn (or interrupt the running one with interrupt: true)" },
+      },
+    )
+    .post("/:id/interrupt", ({ params }) => deps.sessions.interrupt(params.id), {
+      params: sessionIdParams,
+      response: z.object({ interrupted: z.boolean() }),
+      detail: { summary: "Stop the running turn (the queue carries on)" },
+    })
+    .get("/:id/events", ({ params, query }) => deps.sessions.events(params.id, query.after, query.limit), {
+      params: sessionIdParams,
+      query: eventsQuery,
+      response: eventsView,
+      detail: { summary: "Stored events after a sequence number" },
+    })
+    .use(streamRoutes(deps));
+}

@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { SESSION_STATUSES } from "../../schema/sessions";
+import { storedEventView } from "./events/types";
+
+export * from "./events/types";
+
+export const sessionStatus = z.enum(SESSION_STATUSES);
+
+const messageContent = z
+  .array(z.object({ type: z.literal("text", { error: "only text parts are supported" }), text: z.string().min(1, "must not be empty").max(100_000) }))
+  .min(1, "at least one part")
+  .max(20);
+
+/** `text` is shorthand for `content: [{type:"text", text}]`. */
+export const postMessageBody = z
+  .object({
+    text: z.string().min(1, "must not be empty").max(100_000, "at most 100000 characters").optional(),
+    content: messageContent.optional(),
+    /** Interrupt the running turn instead of queueing behind it. */
+    interrupt: z.boolean().default(false),
+  })
+  .strict()
+  .refine((b) => (b.text === undefined) !== (b.content === undefined), { message: "send either text or content", path: ["text"] });
+export type PostMessageInput = z.input<typeof postMessageBody>;
+
+export const createSessionBody = z
+  .object({
+    agent_id: z.string({ error: (i) => (i.input === undefined ? "required: the agent to talk to" : "must be a string") }).min(1, "required: the agent to talk to").max(64),
+    title: z.string().max(200, "at most 200 characters").optional(),
+    prompt: z.string().min(1, "must not be empty").max(100_000).optional(),
+  })
+  .strict();
+export type CreateSessionInput = z.input<typeof createSessionBody>;
+
+export const sessionIdParams = z.object({ id: z.string().min(1).max(64) });
+
+export const listSessionsQuery = z.object({
+  limit: z.coerce.number({ error: "must be a number" }).int().min(1, "at least 1").max(200, "at most 200").default(50),
+  /** Opaque cursor from `next_cursor`. */
+  cursor: z.string().max(200).optional(),
+  agent_id: z.string().max(64).optional(),
+  status: sessionStatus.optional(),
+});
+
+export const eventsQuery = z.object({
+  after: z.coerce.number({ error: "must be a sequence number" }).int("must be a whole number").min(0, "must be 0 or more").default(0),
+  limit: z.coerce.number({ error: "must be a number" }).int().min(1, "at least 1").max(1000, "at most 1000").default(200),
+});
+
+export const streamQuery = z.object({
+  after: z.coerce.number({ error: "must be a sequence number" }).int("must be a whole number").min(0, "must be 0 or more").optional(),
+  /** Short-lived stream token from POST /api/sessions/:id/stream-token (for EventSource/WebSocket in a browser). */
+  token: z.string().max(500).optional(),
+});
+
+export const sessionView = z.object({
+  id: z.string(),
+  agent_id: z.string().nullable(),
+  agent_name: z.string().nullable(),
+  title: z.string(),
+  status: sessionStatus,
+  runtime_id: z.string().nullable(),
+  error: z.string().nullable(),
+  last_seq: z.number(),
+  queued_turns: z.number(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type SessionView = z.infer<typeof sessionView>;
+
+export const sessionListView = z.object({ data: z.array(sessionView.omit({ queued_turns: true })), next_cursor: z.string().nullable() });
+export const eventsView = z.object({ data: z.array(storedEventView), last_seq: z.number() });
+export const acceptedTurnView = z.object({ turn_id: z.string(), seq: z.number(), queued: z.boolean() });
+export const streamTokenView = z.object({ token: z.string(), expires_at: z.string() });

@@ -1,0 +1,68 @@
+import { AgentService } from "../agents/service";
+import type { Database } from "../db/client";
+import { createSecretBox } from "../lib/crypto";
+import type { Logger } from "../lib/logger";
+import type { RuntimeAdapter } from "../runtimes/adapter";
+import { RuntimeService } from "../runtimes/service";
+import type { RuntimeRow } from "../../schema";
+import { LiveBus } from "./events/bus";
+import { EventStore } from "./events/store";
+import { SessionService } from "./service";
+import { StreamTokens } from "./stream/tokens";
+import { TurnWorker } from "./worker/turn-worker";
+
+export interface SessionModuleDeps {
+  database: Database;
+  logger: Logger;
+  masterKey: string;
+  encryptionKey: Buffer;
+  msPerMinute?: number;
+  sweepIntervalMs?: number;
+  interruptGraceMs?: number;
+  /** Stream heartbeat interval (tests shorten it). */
+  heartbeatMs?: number;
+  adapterFactory?: (row: RuntimeRow, apiKey: string) => RuntimeAdapter;
+}
+
+/**
+ * Builds agents, runtimes and sessions with their shared pieces (store, bus, worker). Nothing
+ * starts here: `start()` (LISTEN + start-up recovery) and `stop()` are called by startLap.
+ */
+export function createSessionModule(deps: SessionModuleDeps) {
+  const log = deps.logger.child({ module: "sessions" });
+  const bus = new LiveBus(deps.database, log);
+  const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events) });
+  const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory });
+  const worker = new TurnWorker({
+    database: deps.database,
+    store,
+    bus,
+    runtimes,
+    log,
+    msPerMinute: deps.msPerMinute,
+    sweepIntervalMs: deps.sweepIntervalMs,
+    interruptGraceMs: deps.interruptGraceMs,
+  });
+  const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
+  const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId) });
+  const tokens = new StreamTokens(deps.masterKey);
+  return {
+    bus,
+    store,
+    runtimes,
+    worker,
+    sessions,
+    agents,
+    tokens,
+    heartbeatMs: deps.heartbeatMs,
+    async start() {
+      await bus.start();
+      await worker.start();
+    },
+    async stop() {
+      await worker.stop();
+      await bus.stop();
+    },
+  };
+}
+export type SessionModule = ReturnType<typeof createSessionModule>;

@@ -1,0 +1,152 @@
+/**
+ * Kill -9 of a real LAP process mid-turn, then restart it on the same database: every event
+ * acknowledged before the kill is still there, the interrupted turn is re-attached and finishes,
+ * a client resuming from its last seq gets the rest with no gap and no duplicate, and sessions
+ * never stay stuck in running or creating.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { TEST_DB_DRIVER, freshPostgresUrl } from "../../test/support/db";
+import { FakeManagedAgents, type FakeStep } from "../../test/support/fake-managed-agents";
+import { readSse } from "../../test/support/session-harness";
+import type { StoredEvent } from "./model";
+
+const KEY = "recovery-master-key-123456";
+const auth = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
+const ROOT = join(import.meta.dir, "../..");
+
+let fake: FakeManagedAgents;
+let env: Record<string, string>;
+let dataDir: string;
+let dropDb: (() => Promise<void>) | undefined;
+let child: Subprocess | undefined;
+let base: string;
+
+const chunks = (n: number, delay: number): FakeStep[] => [
+  { event: { type: "session.status_running" } },
+  ...Array.from({ length: n }, (_, i) => [{ delay }, { event: { type: "agent.message", content: [{ type: "text", text: `c${i} ` }] } }] as FakeStep[]).flat(),
+  { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
+];
+
+async function freePort() {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  await s.stop(true);
+  return port;
+}
+
+async function startChild() {
+  child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" });
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    const ok = await fetch(`${base}/health/readiness`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (child.exitCode !== null) throw new Error(`LAP exited: ${await new Response(child.stderr as ReadableStream).text()}`);
+    await Bun.sleep(100);
+  }
+  throw new Error("LAP did not become ready");
+}
+
+async function kill9() {
+  child!.kill("SIGKILL");
+  await child!.exited;
+}
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${base}${path}`, { method, headers: auth, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as any };
+};
+const events = async (id: string): Promise<StoredEvent[]> => (await api("GET", `/api/sessions/${id}/events?limit=1000`)).body.data;
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    await Bun.sleep(50);
+  }
+  throw new Error(`timed out: ${what}`);
+}
+const text = (evs: StoredEvent[]) => evs.filter((e) => e.type === "agent.message").map((e) => (e.data.content as Array<{ text: string }>)[0]!.text).join("");
+
+let agentId: string;
+beforeAll(async () => {
+  fake = new FakeManagedAgents().start();
+  dataDir = mkdtempSync(join(tmpdir(), "lap-recovery-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  env = { PORT: String(port), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY: KEY, LOG_LEVEL: "warn", LAP_ENV: "development" };
+  if (TEST_DB_DRIVER === "postgres") {
+    const db = await freshPostgresUrl("lap_rec");
+    env.DATABASE_URL = db.url;
+    dropDb = db.drop;
+  }
+  await startChild();
+  const rt = await api("POST", "/api/runtimes", { alias: "remote", base_url: fake.url, api_key: fake.apiKey });
+  const ag = await api("POST", "/api/agents", { name: "survivor", model: "claude-sonnet-4-5", runtime_id: rt.body.id });
+  agentId = ag.body.id;
+}, 60_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) await kill9();
+  await fake?.stop();
+  await dropDb?.();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("SIGKILL mid-turn and restart", () => {
+  test("the turn is re-attached and finishes; a client resuming from its last seq misses nothing", async () => {
+    fake.reply = () => chunks(40, 40);
+    const { body: s } = await api("POST", "/api/sessions", { agent_id: agentId, prompt: "tell me a long story" });
+    expect(s.status).toBe("creating");
+    // A live client, reading until the kill.
+    const res = await fetch(`${base}/api/sessions/${s.id}/stream?after=0`, { headers: auth });
+    const before = await readSse(res, (ev) => ev.filter((e) => e.type === "agent.message").length >= 8);
+    const acknowledged = await events(s.id);
+    await kill9();
+    const lastSeen = before.at(-1)!.seq;
+
+    await startChild();
+    const after = await readSse(await fetch(`${base}/api/sessions/${s.id}/stream`, { headers: { ...auth, "last-event-id": String(lastSeen) } }), (ev) =>
+      ev.some((e) => e.type === "session.status_idle"), 20_000);
+    const stored = await events(s.id);
+    // Everything acknowledged before the kill is still there, unchanged.
+    expect(stored.slice(0, acknowledged.length)).toEqual(acknowledged);
+    // The client's two connections together are exactly the log: no gap, no duplicate.
+    expect([...before, ...after].map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+    expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
+    expect(stored.some((e) => e.type === "session.recovered")).toBe(true);
+    expect(text(stored)).toBe(Array.from({ length: 40 }, (_, i) => `c${i} `).join(""));
+    const final = await waitFor("idle", async () => ((await api("GET", `/api/sessions/${s.id}`)).body.status === "idle" ? true : undefined));
+    expect(final).toBe(true);
+    // And the conversation carries on.
+    fake.reply = () => chunks(2, 1);
+    expect((await api("POST", `/api/sessions/${s.id}/messages`, { text: "thanks" })).status).toBe(202);
+    await waitFor("next turn", async () => (await events(s.id)).filter((e) => e.type === "session.status_idle").length === 2);
+  }, 60_000);
+
+  test("when the runtime lost the turn during the outage, the session ends with a clear session.error", async () => {
+    fake.reply = () => chunks(100, 40);
+    const { body: s } = await api("POST", "/api/sessions", { agent_id: agentId, prompt: "long" });
+    await waitFor("streaming", async () => (await events(s.id)).some((e) => e.type === "agent.message"));
+    await kill9();
+    for (const id of [...fake.sessions.keys()]) fake.forget(id);
+    await startChild();
+    const err = await waitFor("session.error", async () => (await events(s.id)).find((e) => e.type === "session.error"));
+    expect((err.data.error as { message: string }).message).toContain("runtime no longer has the session");
+    await waitFor("status error", async () => (await api("GET", `/api/sessions/${s.id}`)).body.status === "error");
+  }, 60_000);
+
+  test("a session killed while provisioning does not stay creating", async () => {
+    fake.reply = () => chunks(2, 1);
+    fake.delayNext("/v1/sessions", 1_500);
+    const { body: s } = await api("POST", "/api/sessions", { agent_id: agentId, prompt: "hi" });
+    await Bun.sleep(300);
+    await kill9();
+    await startChild();
+    await waitFor("idle after re-provisioning", async () => (await api("GET", `/api/sessions/${s.id}`)).body.status === "idle");
+    await waitFor("first prompt answered", async () => (await events(s.id)).some((e) => e.type === "session.status_idle"));
+  }, 60_000);
+});

@@ -1,0 +1,225 @@
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { agents, sessions, sessionTurns, type SessionRow } from "../../schema";
+import type { Database } from "../db/client";
+import { badRequest, conflict, notFound } from "../lib/errors";
+import type { LiveBus } from "./events/bus";
+import type { EventStore, NewEvent } from "./events/store";
+import type { ContentPart, StoredEvent } from "./events/types";
+import { postMessageBody, type CreateSessionInput, type PostMessageInput, type SessionView } from "./model";
+import { OrderedFeed } from "./stream/feed";
+
+/** What the service needs from the worker (kept as an interface so the service is testable alone). */
+export interface TurnRunner {
+  kick(sessionId: string): void;
+  interrupt(sessionId: string): Promise<void>;
+  /** Ends the running turn wherever it runs, and the runtime session. */
+  stopSession(sessionId: string): Promise<void>;
+}
+
+export interface SessionServiceDeps {
+  database: Database;
+  store: EventStore;
+  bus: LiveBus;
+  runner: TurnRunner;
+}
+
+const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
+const FINAL = new Set(["stopped", "error"]);
+
+/**
+ * The public surface of sessions for every other module (API routes, Slack bot, sandbox runtime):
+ * create a session, post a message, interrupt, stop, read and subscribe to events, append events.
+ */
+export class SessionService {
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  /** Writes the row (`creating`) and returns at once; the worker provisions in the background. */
+  async create(input: CreateSessionInput): Promise<SessionView> {
+    const [agent] = await this.db.select().from(agents).where(eq(agents.id, input.agent_id));
+    if (!agent) throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
+    if (agent.status === "paused") throw conflict(`Agent ${agent.name} is paused; resume it to start sessions`);
+    if (!agent.runtimeId) throw badRequest("agent_id: the agent has no runtime", [{ field: "agent_id", message: "the agent has no runtime_id; set one first" }]);
+    const id = newId("ses");
+    await this.db.insert(sessions).values({ id, agentId: agent.id, title: input.title ?? "", runtimeId: agent.runtimeId, status: "creating" });
+    await this.deps.store.append(id, [{ type: "session.created", data: { agent_id: agent.id } }]);
+    if (input.prompt) await this.enqueue(id, [{ type: "text", text: input.prompt }]);
+    this.deps.runner.kick(id);
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<SessionView> {
+    const [row] = await this.db
+      .select({ s: sessions, agentName: agents.name })
+      .from(sessions)
+      .leftJoin(agents, eq(agents.id, sessions.agentId))
+      .where(eq(sessions.id, id));
+    if (!row) throw notFound("Session");
+    const [q] = await this.deps.database.query<{ n: number }>("select count(*)::int as n from session_turns where session_id = $1 and status = 'queued'", [id]);
+    return { ...sessionView(row.s, row.agentName), queued_turns: q?.n ?? 0 };
+  }
+
+  async row(id: string): Promise<SessionRow> {
+    const [row] = await this.db.select().from(sessions).where(eq(sessions.id, id));
+    if (!row) throw notFound("Session");
+    return row;
+  }
+
+  /** Keyset-paginated, newest first, and light: no events, no counts per row. */
+  async list(opts: { limit: number; cursor?: string; agent_id?: string; status?: SessionView["status"] }) {
+    const filters = [];
+    if (opts.agent_id) filters.push(eq(sessions.agentId, opts.agent_id));
+    if (opts.status) filters.push(eq(sessions.status, opts.status));
+    if (opts.cursor) {
+      // Compare in SQL against the cursor row, so microsecond timestamps never lose precision in JS.
+      const id = decodeCursor(opts.cursor);
+      filters.push(sql`(${sessions.createdAt}, ${sessions.id}) < (select s2.created_at, s2.id from sessions s2 where s2.id = ${id})`);
+    }
+    const rows = await this.db
+      .select({
+        id: sessions.id,
+        agentId: sessions.agentId,
+        title: sessions.title,
+        status: sessions.status,
+        runtimeId: sessions.runtimeId,
+        error: sessions.error,
+        lastSeq: sessions.lastSeq,
+        createdAt: sessions.createdAt,
+        updatedAt: sessions.updatedAt,
+        agentName: agents.name,
+      })
+      .from(sessions)
+      .leftJoin(agents, eq(agents.id, sessions.agentId))
+      .where(filters.length ? and(...filters) : undefined)
+      .orderBy(desc(sessions.createdAt), desc(sessions.id))
+      .limit(opts.limit + 1);
+    const page = rows.slice(0, opts.limit);
+    const last = page.at(-1);
+    return {
+      data: page.map((r) => ({ ...sessionView(r as unknown as SessionRow, r.agentName) })).map(({ queued_turns: _q, ...v }) => v),
+      next_cursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null,
+    };
+  }
+
+  /** Stores the user event and queues the turn; answers with the turn id (HTTP 202). */
+  async postMessage(sessionId: string, input: PostMessageInput): Promise<{ turn_id: string; seq: number; queued: boolean }> {
+    const body = postMessageBody.parse(input);
+    const session = await this.row(sessionId);
+    if (FINAL.has(session.status)) throw conflict(`Session is ${session.status}; start a new session`);
+    if (session.agentId) {
+      const [agent] = await this.db.select({ status: agents.status, name: agents.name }).from(agents).where(eq(agents.id, session.agentId));
+      if (agent?.status === "paused") throw conflict(`Agent ${agent.name} is paused; resume it to send messages`);
+    }
+    const content: ContentPart[] = body.content ?? [{ type: "text", text: body.text! }];
+    const busy = session.status === "running" || session.status === "creating" || session.status === "recovering";
+    const { turnId, seq } = await this.enqueue(sessionId, content);
+    if (body.interrupt && busy) await this.deps.runner.interrupt(sessionId);
+    this.deps.runner.kick(sessionId);
+    return { turn_id: turnId, seq, queued: busy };
+  }
+
+  private async enqueue(sessionId: string, content: ContentPart[]) {
+    const turnId = newId("turn");
+    const stored = await this.deps.database.transaction(async (tx) => {
+      const events = await this.deps.store.appendInTx(tx, sessionId, [{ type: "user.message", data: { content, turn_id: turnId } }], turnId);
+      await tx.query("insert into session_turns (id, session_id, status, content, user_seq) values ($1, $2, 'queued', $3::jsonb, $4)", [
+        turnId,
+        sessionId,
+        JSON.stringify(content),
+        events[0]!.seq,
+      ]);
+      return events;
+    });
+    this.deps.bus.publish(sessionId, stored);
+    return { turnId, seq: stored[0]!.seq };
+  }
+
+  async interrupt(sessionId: string): Promise<{ interrupted: boolean }> {
+    const session = await this.row(sessionId);
+    const [running] = await this.db
+      .select({ id: sessionTurns.id })
+      .from(sessionTurns)
+      .where(and(eq(sessionTurns.sessionId, sessionId), eq(sessionTurns.status, "running")));
+    if (!running || FINAL.has(session.status)) return { interrupted: false };
+    await this.db.update(sessionTurns).set({ interruptRequested: true }).where(eq(sessionTurns.id, running.id));
+    await this.deps.runner.interrupt(sessionId);
+    return { interrupted: true };
+  }
+
+  /** Stops the running turn, drops the queue and ends the runtime session. */
+  async stop(sessionId: string, reason = "stopped by request"): Promise<SessionView> {
+    const session = await this.row(sessionId);
+    if (session.status === "stopped") return this.get(sessionId);
+    await this.db
+      .update(sessionTurns)
+      .set({ status: "interrupted", endedAt: new Date(), error: reason })
+      .where(and(eq(sessionTurns.sessionId, sessionId), inArray(sessionTurns.status, ["queued", "running"])));
+    await this.db.update(sessions).set({ status: "stopped", updatedAt: new Date() }).where(eq(sessions.id, sessionId));
+    await this.deps.runner.stopSession(sessionId);
+    await this.deps.store.append(sessionId, [{ type: "session.stopped", data: { reason } }]);
+    return this.get(sessionId);
+  }
+
+  async remove(sessionId: string): Promise<void> {
+    await this.stop(sessionId, "deleted");
+    await this.db.delete(sessions).where(eq(sessions.id, sessionId));
+  }
+
+  /** Stops every live session of an agent (called before the agent is deleted). */
+  async stopAgentSessions(agentId: string) {
+    const live = await this.db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.agentId, agentId), sql`${sessions.status} <> 'stopped'`));
+    for (const s of live) await this.stop(s.id, "agent deleted");
+  }
+
+  async events(sessionId: string, after: number, limit: number): Promise<{ data: StoredEvent[]; last_seq: number }> {
+    const session = await this.row(sessionId);
+    return { data: await this.deps.store.list(sessionId, after, limit), last_seq: session.lastSeq };
+  }
+
+  /** Appends events from outside a turn (other modules: sandbox runtime, Slack). */
+  append(sessionId: string, events: NewEvent[], turnId: string | null = null) {
+    return this.deps.store.append(sessionId, events, turnId);
+  }
+
+  /** Replay after `after`, then live, in order, once each. Returns a close function. */
+  async subscribe(sessionId: string, after: number, onEvent: (e: StoredEvent) => void, onError?: (err: unknown) => void): Promise<() => void> {
+    await this.row(sessionId);
+    const feed = new OrderedFeed({ bus: this.deps.bus, store: this.deps.store }, sessionId, after, onEvent, onError);
+    await feed.start();
+    return () => feed.close();
+  }
+}
+
+export function sessionView(r: SessionRow, agentName: string | null): SessionView {
+  return {
+    id: r.id,
+    agent_id: r.agentId,
+    agent_name: agentName,
+    title: r.title,
+    status: r.status,
+    runtime_id: r.runtimeId,
+    error: r.error,
+    last_seq: Number(r.lastSeq),
+    queued_turns: 0,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
+}
+
+const encodeCursor = (id: string) => Buffer.from(JSON.stringify({ after: id })).toString("base64url");
+function decodeCursor(cursor: string): string {
+  try {
+    const { after } = JSON.parse(Buffer.from(cursor, "base64url").toString()) as { after: unknown };
+    if (typeof after !== "string" || !after) throw new Error();
+    return after;
+  } catch {
+    throw badRequest("cursor: not a cursor from next_cursor", [{ field: "cursor", message: "not a cursor from next_cursor" }]);
+  }
+}

@@ -1,0 +1,183 @@
+import type { Logger } from "../../lib/logger";
+import type { RuntimeAdapter, RuntimeEvent } from "../../runtimes/adapter";
+import type { EventStore, NewEvent } from "../events/store";
+import type { ContentPart } from "../events/types";
+import type { TurnControl } from "./control";
+
+export interface TurnInput {
+  sessionId: string;
+  remoteSessionId: string;
+  turnId: string;
+  content: ContentPart[];
+  /** Runtime event id to resume after (re-attach); null for a fresh turn. */
+  lastProviderEventId: string | null;
+  /** true: the message is already at the runtime (re-attach), so only the stream is opened. */
+  alreadySent: boolean;
+  /** Re-attaching to a runtime that reports the session idle: its replay must end the turn soon. */
+  expectEndSoon: boolean;
+  deadlineAt: number;
+  maxRuntimeMinutes: number;
+}
+
+export interface TurnOutcome {
+  status: "completed" | "interrupted" | "failed" | "stopped" | "detached";
+  error?: string;
+  /** The runtime lost the session: the session cannot continue. */
+  fatal?: boolean;
+}
+
+export interface RunTurnDeps {
+  store: EventStore;
+  adapter: RuntimeAdapter;
+  log: Logger;
+  /** How long an interrupted runtime gets to confirm before LAP closes the turn itself. */
+  interruptGraceMs?: number;
+  maxStreamDrops?: number;
+}
+
+/**
+ * Runs one turn against the runtime: open the stream, send the message, append every event, end
+ * on a terminal event. A dropped stream is re-opened after the last runtime event id (each event
+ * is still stored once: the provider id dedupes within the turn). Interrupt, stop, detach and the
+ * agent's maximum runtime all end the loop through `finish`.
+ */
+export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: TurnControl): Promise<TurnOutcome> {
+  const { adapter, store } = deps;
+  let outcome: TurnOutcome | undefined;
+  let streamAbort = new AbortController();
+  let lastPid = input.lastProviderEventId;
+  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+
+  // Appends are chained so events keep their order; whatever arrives during a write goes in the next batch.
+  let batch: RuntimeEvent[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  const write = (events: NewEvent[], cursor: string | null) =>
+    store.append(input.sessionId, events, input.turnId, cursor
+      ? (tx) => tx.query("update session_turns set last_provider_event_id = $2 where id = $1", [input.turnId, cursor]).then(() => {})
+      : undefined);
+  const flush = () => {
+    writing = writing.then(async () => {
+      if (!batch.length) return;
+      const events = batch;
+      batch = [];
+      const cursor = events.findLast((e) => e.providerEventId)?.providerEventId ?? null;
+      await write(events.map((e) => ({ type: e.event.type, data: e.event as Record<string, unknown>, providerEventId: e.providerEventId })), cursor);
+    }).catch((err) => {
+      deps.log.error({ err, session_id: input.sessionId }, "appending turn events failed");
+      finish({ status: "failed", error: "LAP could not store the turn's events" });
+    });
+    return writing;
+  };
+  /** LAP's own events (timeouts, synthetic interrupts) go through the same ordered chain. */
+  const appendOwn = (type: string, data: Record<string, unknown>) => {
+    batch.push({ event: { type, ...data } as RuntimeEvent["event"] });
+    return flush();
+  };
+
+  function finish(o: TurnOutcome) {
+    if (outcome) return;
+    outcome = o;
+    streamAbort.abort();
+    done();
+  }
+
+  control.on({
+    interrupt: () => {
+      adapter.interrupt(input.remoteSessionId).catch((err) => deps.log.warn({ err }, "runtime interrupt failed"));
+      timers.push(
+        setTimeout(() => {
+          if (outcome) return;
+          void appendOwn("session.status_idle", { stop_reason: { type: "interrupted" } }).then(() => finish({ status: "interrupted" }));
+        }, deps.interruptGraceMs ?? 5_000),
+      );
+    },
+    stop: () => {
+      batch = [];
+      finish({ status: "stopped" });
+    },
+    detach: () => finish({ status: "detached" }),
+  });
+
+  timers.push(
+    setTimeout(() => {
+      if (outcome) return;
+      const message = `The turn exceeded the agent's maximum runtime of ${input.maxRuntimeMinutes} minute${input.maxRuntimeMinutes === 1 ? "" : "s"} and was stopped`;
+      adapter.interrupt(input.remoteSessionId).catch(() => {});
+      void appendOwn("session.error", { error: { message, type: "max_runtime_exceeded" } }).then(() => finish({ status: "failed", error: message }));
+    }, Math.max(0, input.deadlineAt - Date.now())),
+  );
+  if (input.expectEndSoon)
+    timers.push(
+      setTimeout(() => {
+        if (outcome) return;
+        void appendOwn("session.status_idle", { stop_reason: { type: "end_turn" }, recovered: true }).then(() => finish({ status: "completed" }));
+      }, 3_000),
+    );
+
+  const consume = async () => {
+    let sent = input.alreadySent;
+    let drops = 0;
+    while (!outcome) {
+      streamAbort = new AbortController();
+      let opened!: () => void;
+      const open = new Promise<void>((r) => (opened = r));
+      try {
+        const reading = (async () => {
+          for await (const ev of adapter.streamEvents(input.remoteSessionId, { signal: streamAbort.signal, afterEventId: lastPid ?? undefined, onOpen: opened })) {
+            if (outcome) return;
+            if (ev.providerEventId) lastPid = ev.providerEventId;
+            // LAP stored the user message when it was posted; the runtime's echo is not stored twice.
+            if (ev.event.type === "user.message") continue;
+            batch.push(ev);
+            void flush();
+            if (ev.event.type === "session.error") {
+              await flush();
+              return finish({ status: "failed", error: (ev.event as { error: { message: string } }).error.message });
+            }
+            if (ev.event.type === "session.status_idle") {
+              await flush();
+              const reason = (ev.event as { stop_reason?: { type?: string } }).stop_reason?.type;
+              return finish({ status: reason === "interrupted" || control.interrupted ? "interrupted" : "completed" });
+            }
+          }
+        })();
+        if (!sent) {
+          await Promise.race([open, reading]);
+          if (outcome) break;
+          await adapter.sendMessage(input.remoteSessionId, input.content);
+          sent = true;
+        }
+        await reading;
+      } catch (err) {
+        if (outcome) break;
+        if (!sent) {
+          const message = `The runtime did not accept the message: ${(err as Error).message}`;
+          await appendOwn("session.error", { error: { message } });
+          return finish({ status: "failed", error: message });
+        }
+        deps.log.warn({ err, session_id: input.sessionId }, "runtime stream failed");
+      }
+      if (outcome) break;
+      drops++;
+      const state = await adapter.sessionState(input.remoteSessionId).catch(() => "unknown" as const);
+      if (state === "missing" || state === "terminated") {
+        const message = "The runtime no longer has this session";
+        await appendOwn("session.error", { error: { message } });
+        return finish({ status: "failed", error: message, fatal: true });
+      }
+      if (drops > (deps.maxStreamDrops ?? 8)) {
+        const message = `The runtime stream dropped ${drops} times; giving up on this turn`;
+        await appendOwn("session.error", { error: { message } });
+        return finish({ status: "failed", error: message });
+      }
+      await Bun.sleep(Math.min(100 * 2 ** drops, 3_000));
+    }
+  };
+  void consume().catch((err) => finish({ status: "failed", error: (err as Error).message }));
+  await finished;
+  for (const t of timers) clearTimeout(t);
+  await writing;
+  return outcome!;
+}

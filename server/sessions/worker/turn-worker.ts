@@ -1,0 +1,235 @@
+import { and, asc, eq, inArray, ne } from "drizzle-orm";
+import { agents, sessions, sessionTurns, type SessionRow, type SessionTurnRow } from "../../../schema";
+import type { Database } from "../../db/client";
+import type { Logger } from "../../lib/logger";
+import type { RuntimeService } from "../../runtimes/service";
+import type { LiveBus } from "../events/bus";
+import type { EventStore } from "../events/store";
+import { isTerminal, type ContentPart } from "../events/types";
+import type { TurnRunner } from "../service";
+import { TurnControl } from "./control";
+import { SessionLocks } from "./locks";
+import { provisionSession } from "./provision";
+import { runTurn, type TurnOutcome } from "./run-turn";
+
+export interface TurnWorkerDeps {
+  database: Database;
+  store: EventStore;
+  bus: LiveBus;
+  runtimes: RuntimeService;
+  log: Logger;
+  /** Scales the agent's max_runtime_minutes (tests use milliseconds). */
+  msPerMinute?: number;
+  sweepIntervalMs?: number;
+  interruptGraceMs?: number;
+}
+
+/**
+ * Runs turns, one at a time per session, on whichever replica holds the session's advisory lock.
+ * Work is found by `kick` (after a message, locally or via NOTIFY) and by a periodic sweep, which
+ * at start-up is also recovery: a turn left `running` by a dead process is re-attached, sessions
+ * left `creating` are provisioned, queued turns run.
+ */
+export class TurnWorker implements TurnRunner {
+  private readonly locks: SessionLocks;
+  private readonly driving = new Map<string, Promise<void>>();
+  private readonly active = new Map<string, TurnControl>();
+  private rekick = new Set<string>();
+  private sweepTimer?: ReturnType<typeof setInterval>;
+  private stopping = false;
+  private offControl?: () => void;
+
+  constructor(private readonly deps: TurnWorkerDeps) {
+    this.locks = new SessionLocks(deps.database);
+  }
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  /** Starts listening for control messages and runs the first sweep (start-up recovery). */
+  async start() {
+    this.offControl = this.deps.bus.onControl((msg) => {
+      const control = this.active.get(msg.sessionId);
+      if (msg.kind === "interrupt") control?.interrupt();
+      else if (msg.kind === "stop") control?.stop();
+      else if (msg.kind === "kick") this.kick(msg.sessionId);
+    });
+    await this.sweep();
+    this.sweepTimer = setInterval(() => void this.sweep().catch((err) => this.deps.log.warn({ err }, "session sweep failed")), this.deps.sweepIntervalMs ?? 5_000);
+  }
+
+  /** Graceful shutdown: running turns are detached (left `running`), so the next start re-attaches them. */
+  async stop() {
+    this.stopping = true;
+    clearInterval(this.sweepTimer);
+    this.offControl?.();
+    for (const c of this.active.values()) c.detach();
+    await Promise.allSettled([...this.driving.values()]);
+    await this.locks.close();
+  }
+
+  kick(sessionId: string) {
+    if (this.stopping) return;
+    if (this.driving.has(sessionId)) {
+      this.rekick.add(sessionId);
+      return;
+    }
+    const run = (async () => {
+      if (!(await this.locks.tryAcquire(sessionId))) return;
+      try {
+        await this.drive(sessionId);
+      } catch (err) {
+        this.deps.log.error({ err, session_id: sessionId }, "session worker failed");
+      } finally {
+        await this.locks.release(sessionId);
+      }
+    })();
+    this.driving.set(sessionId, run);
+    void run.finally(() => {
+      this.driving.delete(sessionId);
+      // A message queued between our last look and the unlock would otherwise wait for the sweep.
+      if (this.rekick.delete(sessionId)) this.kick(sessionId);
+    });
+  }
+
+  async interrupt(sessionId: string) {
+    this.active.get(sessionId)?.interrupt();
+    await this.deps.bus.control({ kind: "interrupt", sessionId }).catch(() => {});
+  }
+
+  /** End the running turn wherever it runs, and the runtime session. */
+  async stopSession(sessionId: string) {
+    this.active.get(sessionId)?.stop();
+    await this.deps.bus.control({ kind: "stop", sessionId }).catch(() => {});
+    const [s] = await this.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    if (s?.runtimeId && s.remoteSessionId) {
+      const adapter = await this.deps.runtimes.adapterFor(s.runtimeId).catch(() => null);
+      await adapter?.stopSession(s.remoteSessionId).catch(() => {});
+    }
+  }
+
+  /** Finds sessions with work no live worker holds, and kicks them. */
+  async sweep() {
+    const rows = await this.deps.database.query<{ id: string }>(
+      `select id from sessions where status in ('creating', 'running', 'recovering')
+       union select distinct session_id from session_turns where status in ('queued', 'running')`,
+    );
+    for (const r of rows) if (!this.driving.has(r.id)) this.kick(r.id);
+  }
+
+  private async drive(sessionId: string) {
+    let session = await this.session(sessionId);
+    if (!session) return;
+    if (session.status === "creating") {
+      await provisionSession({ ...this.deps }, sessionId);
+      session = await this.session(sessionId);
+      if (!session) return;
+    }
+    if (session.status === "stopped" || session.status === "error") {
+      await this.db
+        .update(sessionTurns)
+        .set({ status: "failed", endedAt: new Date(), error: `session is ${session.status}` })
+        .where(and(eq(sessionTurns.sessionId, sessionId), inArray(sessionTurns.status, ["queued", "running"])));
+      return;
+    }
+    const [orphan] = await this.db.select().from(sessionTurns).where(and(eq(sessionTurns.sessionId, sessionId), eq(sessionTurns.status, "running")));
+    if (orphan) await this.execute(session, orphan, true);
+    while (!this.stopping) {
+      session = await this.session(sessionId);
+      if (!session || session.status === "stopped" || session.status === "error") return;
+      const [next] = await this.db
+        .select()
+        .from(sessionTurns)
+        .where(and(eq(sessionTurns.sessionId, sessionId), eq(sessionTurns.status, "queued")))
+        .orderBy(asc(sessionTurns.createdAt), asc(sessionTurns.userSeq))
+        .limit(1);
+      if (!next) return;
+      const [claimed] = await this.db
+        .update(sessionTurns)
+        .set({ status: "running", startedAt: new Date() })
+        .where(and(eq(sessionTurns.id, next.id), eq(sessionTurns.status, "queued")))
+        .returning();
+      if (claimed) await this.execute(session, claimed, false);
+    }
+  }
+
+  private async execute(session: SessionRow, turn: SessionTurnRow, reattach: boolean) {
+    const log = this.deps.log;
+    const [agent] = session.agentId ? await this.db.select().from(agents).where(eq(agents.id, session.agentId)) : [];
+    const maxRuntimeMinutes = agent?.maxRuntimeMinutes ?? 30;
+    const deadlineAt = (turn.startedAt ?? new Date()).getTime() + maxRuntimeMinutes * (this.deps.msPerMinute ?? 60_000);
+    const end = (outcome: TurnOutcome) => this.endTurn(session.id, turn.id, outcome);
+    if (!session.runtimeId || !session.remoteSessionId) return end({ status: "failed", error: "The session has no runtime session", fatal: true });
+    const adapter = await this.deps.runtimes.adapterFor(session.runtimeId);
+    let alreadySent = false;
+    let expectEndSoon = false;
+    if (reattach) {
+      await this.setStatus(session.id, "recovering");
+      await this.deps.store.append(session.id, [{ type: "session.recovered", data: { turn_id: turn.id } }]);
+      const [last] = await this.deps.database.query<{ type: string }>(
+        "select type from session_events where session_id = $1 and turn_id = $2 and seq > $3 order by seq desc limit 1",
+        [session.id, turn.id, turn.userSeq],
+      );
+      if (last && isTerminal(last.type)) return end({ status: last.type === "session.error" ? "failed" : "completed" });
+      const state = await adapter.sessionState(session.remoteSessionId).catch(() => "missing" as const);
+      log.info({ session_id: session.id, turn_id: turn.id, state }, "re-attaching interrupted turn");
+      if (state === "missing" || state === "terminated") {
+        const message = "LAP restarted during this turn and the runtime no longer has the session; start a new session";
+        await this.deps.store.append(session.id, [{ type: "session.error", data: { error: { message, type: "runtime_lost_session" } } }], turn.id);
+        return end({ status: "failed", error: message, fatal: true });
+      }
+      // Without any runtime event id we cannot tell whether the message reached the runtime; when it
+      // is idle, send again; when it is running, the message got there.
+      alreadySent = state === "running" || turn.lastProviderEventId !== null;
+      expectEndSoon = state === "idle" && alreadySent;
+    }
+    await this.setStatus(session.id, "running");
+    const control = new TurnControl(turn.id);
+    if (turn.interruptRequested) control.interrupt();
+    this.active.set(session.id, control);
+    try {
+      const outcome = await runTurn(
+        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs },
+        {
+          sessionId: session.id,
+          remoteSessionId: session.remoteSessionId,
+          turnId: turn.id,
+          content: turn.content as ContentPart[],
+          lastProviderEventId: turn.lastProviderEventId,
+          alreadySent,
+          expectEndSoon,
+          deadlineAt,
+          maxRuntimeMinutes,
+        },
+        control,
+      );
+      await end(outcome);
+    } finally {
+      this.active.delete(session.id);
+    }
+  }
+
+  private async endTurn(sessionId: string, turnId: string, outcome: TurnOutcome) {
+    if (outcome.status === "detached") return;
+    if (outcome.status !== "stopped") {
+      await this.db
+        .update(sessionTurns)
+        .set({ status: outcome.status, error: outcome.error ?? null, endedAt: new Date() })
+        .where(and(eq(sessionTurns.id, turnId), eq(sessionTurns.status, "running")));
+      await this.db
+        .update(sessions)
+        .set({ status: outcome.fatal ? "error" : "idle", error: outcome.error ?? null, updatedAt: new Date() })
+        .where(and(eq(sessions.id, sessionId), ne(sessions.status, "stopped")));
+    }
+  }
+
+  private async setStatus(sessionId: string, status: "running" | "recovering") {
+    await this.db.update(sessions).set({ status, updatedAt: new Date() }).where(and(eq(sessions.id, sessionId), ne(sessions.status, "stopped")));
+  }
+
+  private async session(id: string) {
+    const [row] = await this.db.select().from(sessions).where(eq(sessions.id, id));
+    return row;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * A local stand-in for a remote Managed Agents runtime (Claude Managed Agents or a template
+ * runtime such as OpenCode/DeepAgents), which tests cannot reach on the internet. It speaks the
+ * real wire format of reference/lap-rust-core.md §3.2 over real HTTP on port 0: x-api-key auth,
+ * POST /v1/agents, /v1/environments, /v1/sessions, POST /v1/sessions/:id/events (user.message,
+ * user.interrupt), GET /v1/sessions/:id, GET /v1/sessions/:id/events, and the SSE stream
+ * GET /v1/sessions/:id/events/stream with `id:` lines and Last-Event-ID resume.
+ *
+ * Scriptable: `reply` decides the steps of each turn (events, delays, stream drops, failures).
+ */
+import type { Server } from "bun";
+
+export type FakeStep =
+  | { event: Record<string, unknown> }
+  | { delay: number }
+  /** Closes every open stream of the session (the turn itself carries on). */
+  | { drop: true }
+  /** Ends the turn with session.error. */
+  | { fail: string };
+
+export interface FakeSession {
+  id: string;
+  agent: string;
+  status: "idle" | "running" | "terminated";
+  events: Array<Record<string, unknown> & { id: string }>;
+  streams: Set<ReadableStreamDefaultController<Uint8Array>>;
+  turn?: { cancelled: boolean };
+}
+
+export interface FakeRuntimeOptions {
+  apiKey?: string;
+  /** Steps for a user message; defaults to a short streamed echo. */
+  reply?: (text: string, session: FakeSession) => FakeStep[];
+}
+
+export function echoReply(text: string, chunkDelayMs = 5): FakeStep[] {
+  const words = `You said: ${text}`.split(/(?<= )/);
+  return [
+    { event: { type: "session.status_running" } },
+    { event: { type: "agent.thinking", thinking: "considering" } },
+    ...words.flatMap((w) => [{ delay: chunkDelayMs }, { event: { type: "agent.message", content: [{ type: "text", text: w }] } }] as FakeStep[]),
+    { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
+  ];
+}
+
+const enc = new TextEncoder();
+const json = (body: unknown, status = 200) => Response.json(body, { status });
+
+export class FakeManagedAgents {
+  readonly apiKey: string;
+  reply: (text: string, session: FakeSession) => FakeStep[];
+  readonly sessions = new Map<string, FakeSession>();
+  readonly agents = new Map<string, Record<string, unknown>>();
+  readonly requests: string[] = [];
+  /** Next N requests matching a path prefix answer this status. */
+  private failures: Array<{ match: string; status: number; remaining: number }> = [];
+  private delays: Array<{ match: string; ms: number; remaining: number }> = [];
+  private server?: Server<unknown>;
+  private seq = 0;
+  private ids = 0;
+
+  constructor(opts: FakeRuntimeOptions = {}) {
+    this.apiKey = opts.apiKey ?? "fake-runtime-key";
+    this.reply = opts.reply ?? ((text) => echoReply(text));
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.server!.port}`;
+  }
+
+  start(port = 0) {
+    this.server = Bun.serve({ port, hostname: "127.0.0.1", idleTimeout: 0, fetch: (req) => this.handle(req) });
+    return this;
+  }
+
+  async stop() {
+    for (const s of this.sessions.values()) this.closeStreams(s);
+    await this.server?.stop(true);
+  }
+
+  /** Next N requests matching a path prefix are held for `ms` before being answered. */
+  delayNext(match: string, ms: number, times = 1) {
+    this.delays.push({ match, ms, remaining: times });
+  }
+
+  failNext(match: string, status = 500, times = 1) {
+    this.failures.push({ match, status, remaining: times });
+  }
+
+  /** Forget a session, as a runtime that lost it (restart, expiry) would. */
+  forget(sessionId: string) {
+    const s = this.sessions.get(sessionId);
+    if (s) {
+      if (s.turn) s.turn.cancelled = true;
+      this.closeStreams(s);
+    }
+    this.sessions.delete(sessionId);
+  }
+
+  private newId(prefix: string) {
+    return `${prefix}_${++this.ids}`;
+  }
+
+  private async handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    this.requests.push(`${req.method} ${path}`);
+    if (req.headers.get("x-api-key") !== this.apiKey) return json({ type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } }, 401);
+    const delay = this.delays.find((d) => d.remaining > 0 && path.startsWith(d.match) && req.method === "POST");
+    if (delay) {
+      delay.remaining--;
+      await Bun.sleep(delay.ms);
+    }
+    const failure = this.failures.find((f) => f.remaining > 0 && path.startsWith(f.match));
+    if (failure) {
+      failure.remaining--;
+      return json({ type: "error", error: { type: "api_error", message: "scripted failure" } }, failure.status);
+    }
+    const body = req.method === "POST" ? ((await req.json().catch(() => ({}))) as Record<string, unknown>) : {};
+    if (req.method === "GET" && path === "/v1/agents") return json({ data: [...this.agents.values()] });
+    if (req.method === "POST" && path === "/v1/agents") {
+      if (!body.name || !(body.model as { id?: string })?.id) return json({ type: "error", error: { message: "name and model.id are required" } }, 400);
+      const agent = { id: this.newId("agent"), version: 1, ...body, created_at: new Date().toISOString() };
+      this.agents.set(agent.id, agent);
+      return json(agent);
+    }
+    if (req.method === "POST" && path === "/v1/environments") return json({ id: this.newId("env"), ...body });
+    if (req.method === "POST" && path === "/v1/sessions") {
+      if (!this.agents.has(String(body.agent))) return json({ type: "error", error: { message: "unknown agent" } }, 404);
+      const s: FakeSession = { id: this.newId("sesn"), agent: String(body.agent), status: "idle", events: [], streams: new Set() };
+      this.sessions.set(s.id, s);
+      return json({ id: s.id, agent: s.agent, status: s.status, metadata: body.metadata ?? {} });
+    }
+    const m = /^\/v1\/sessions\/([^/]+)(\/events(\/stream)?)?$/.exec(path);
+    const session = m ? this.sessions.get(decodeURIComponent(m[1]!)) : undefined;
+    if (m && !session) return json({ type: "error", error: { type: "not_found_error", message: "session not found" } }, 404);
+    if (session && !m![2]) {
+      if (req.method === "GET") return json({ id: session.id, agent: session.agent, status: session.status });
+      if (req.method === "DELETE") {
+        this.forget(session.id);
+        return json({ id: session.id, type: "session_deleted" });
+      }
+    }
+    if (session && m![2] && !m![3]) {
+      if (req.method === "GET") return json({ data: session.events });
+      if (req.method === "POST") return this.receive(session, body);
+    }
+    if (session && m![3] && req.method === "GET") return this.stream(session, req.headers.get("last-event-id"));
+    return json({ type: "error", error: { message: `no route ${req.method} ${path}` } }, 404);
+  }
+
+  private receive(session: FakeSession, body: Record<string, unknown>) {
+    const events = Array.isArray(body.events) ? (body.events as Array<Record<string, unknown>>) : [];
+    if (!events.length) return json({ type: "error", error: { message: "events: required" } }, 400);
+    for (const e of events) {
+      if (e.type === "user.interrupt") {
+        if (session.turn) {
+          session.turn.cancelled = true;
+          session.turn = undefined;
+          session.status = "idle";
+          this.emit(session, { type: "session.status_idle", stop_reason: { type: "interrupted" } });
+        }
+      } else if (e.type === "user.message") {
+        const text = ((e.content as Array<{ text?: string }>) ?? []).map((p) => p.text ?? "").join("");
+        this.emit(session, { type: "user.message", content: e.content });
+        void this.runTurn(session, this.reply(text, session));
+      }
+    }
+    return json({ data: events.map((e) => ({ ...e, id: `sevt_receipt_${crypto.randomUUID()}`, processed_at: null })) });
+  }
+
+  private async runTurn(session: FakeSession, steps: FakeStep[]) {
+    if (session.turn) session.turn.cancelled = true;
+    const turn = { cancelled: false };
+    session.turn = turn;
+    session.status = "running";
+    for (const step of steps) {
+      if (turn.cancelled) return;
+      if ("delay" in step) await Bun.sleep(step.delay);
+      else if ("drop" in step) this.closeStreams(session);
+      else if ("fail" in step) {
+        this.emit(session, { type: "session.error", error: { message: step.fail } });
+        break;
+      } else this.emit(session, step.event);
+      if (turn.cancelled) return;
+    }
+    if (session.turn === turn) {
+      session.turn = undefined;
+      session.status = "idle";
+    }
+  }
+
+  private emit(session: FakeSession, event: Record<string, unknown>) {
+    const stored: Record<string, unknown> & { id: string } = { ...event, id: `sevt_${++this.seq}`, processed_at: new Date().toISOString() };
+    session.events.push(stored);
+    const frame = enc.encode(`id: ${stored.id}\nevent: ${stored.type}\ndata: ${JSON.stringify(stored)}\n\n`);
+    for (const c of session.streams) {
+      try {
+        c.enqueue(frame);
+      } catch {
+        session.streams.delete(c);
+      }
+    }
+  }
+
+  private closeStreams(session: FakeSession) {
+    for (const c of session.streams) {
+      try {
+        c.close();
+      } catch {}
+    }
+    session.streams.clear();
+  }
+
+  private stream(session: FakeSession, lastEventId: string | null) {
+    let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        ctrl = c;
+        c.enqueue(enc.encode(": connected\n\n"));
+        if (lastEventId) {
+          const at = session.events.findIndex((e) => e.id === lastEventId);
+          for (const e of session.events.slice(at + 1)) c.enqueue(enc.encode(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+        }
+        session.streams.add(c);
+      },
+      cancel: () => {
+        session.streams.delete(ctrl);
+      },
+    });
+    return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Stands for an OpenAI-compatible LLM provider (or LAP's gateway in front of one) that a test cannot
+ * reach: `POST /v1/chat/completions` with `stream: true`, answered in the real SSE chunk format
+ * (`data: {choices:[{delta:{content|tool_calls}}]}` … `data: [DONE]`), following a script.
+ * Each request takes the next step of the script; every request is recorded (model, auth, messages).
+ */
+
+export type ScriptStep =
+  | { text?: string; toolCalls?: Array<{ name: string; arguments: Record<string, unknown> }> }
+  /** Streams `text`, then holds the response open until the client goes away (for interrupts). */
+  | { hang: true; text?: string }
+  | { status: number; error: string };
+
+export interface RecordedRequest {
+  model: string;
+  authorization: string | null;
+  messages: Array<{ role: string; content: unknown; tool_calls?: unknown; tool_call_id?: string }>;
+  tools: Array<{ function: { name: string } }>;
+}
+
+export interface ScriptedOpenAI {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  /** Replaces the script (steps are consumed in order; past the end it answers "done"). */
+  script(steps: ScriptStep[]): void;
+  stop(): Promise<void>;
+}
+
+const chunk = (delta: unknown, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id: "chatcmpl-scripted", object: "chat.completion.chunk", created: 0, model: "scripted", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+export function startScriptedOpenAI(): ScriptedOpenAI {
+  let steps: ScriptStep[] = [];
+  const requests: RecordedRequest[] = [];
+  let callCounter = 0;
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (req.method !== "POST" || !url.pathname.endsWith("/chat/completions")) return Response.json({ error: { message: "not found" } }, { status: 404 });
+      const body = (await req.json()) as RecordedRequest & { stream?: boolean };
+      requests.push({ model: body.model, authorization: req.headers.get("authorization"), messages: body.messages, tools: body.tools ?? [] });
+      const step = steps.shift() ?? { text: "done" };
+      if ("status" in step) return Response.json({ error: { message: step.error, type: "invalid_request_error" } }, { status: step.status });
+      const enc = new TextEncoder();
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(enc.encode(chunk({ role: "assistant", content: "" })));
+          const text = step.text ?? "";
+          // Two deltas per text, so clients must concatenate.
+          const half = Math.ceil(text.length / 2);
+          for (const piece of [text.slice(0, half), text.slice(half)]) if (piece) controller.enqueue(enc.encode(chunk({ content: piece })));
+          if ("hang" in step) {
+            await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve(), { once: true }));
+            try {
+              controller.close();
+            } catch {}
+            return;
+          }
+          const calls = step.toolCalls ?? [];
+          calls.forEach((c, index) => {
+            const args = JSON.stringify(c.arguments);
+            const id = `call_${++callCounter}`;
+            controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, id, type: "function", function: { name: c.name, arguments: args.slice(0, 5) } }] })));
+            controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, function: { arguments: args.slice(5) } }] })));
+          });
+          controller.enqueue(enc.encode(chunk({}, calls.length ? "tool_calls" : "stop")));
+          controller.enqueue(enc.encode("data: [DONE]\n\n"));
+          controller.close();
+        },
+      });
+      return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}/v1`,
+    port: server.port!,
+    requests,
+    script(s) {
+      steps = [...s];
+    },
+    stop: async () => {
+      await server.stop(true);
+    },
+  };
+}
