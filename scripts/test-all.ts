@@ -3,7 +3,8 @@
  *  1. bun test on embedded PGlite (every *.test.ts)
  *  2. bun test on the local PostgreSQL server (server/, schema/ and bin/ tests), in fresh databases
  *  3. Playwright dashboard tests under Node with Debian's chromium
- * Pass suite names to run only some: `bun scripts/test-all.ts pglite postgres e2e`.
+ *  4. the TypeScript type check (strict), counted as one test
+ * Pass suite names to run only some: `bun scripts/test-all.ts pglite postgres e2e typecheck`.
  */
 import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -93,6 +94,12 @@ if (want("postgres")) {
   }
 }
 if (want("e2e")) results.push(await e2eSuite());
+if (want("typecheck")) {
+  const started = performance.now();
+  console.log("\n━━ typecheck (tsc --noEmit, strict) ━━");
+  const code = await run(["node", join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", "."], {});
+  results.push({ name: "typecheck", passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, seconds: (performance.now() - started) / 1000 });
+}
 
 console.log("\nsuite       passed  failed  skipped  seconds");
 for (const r of results) {
