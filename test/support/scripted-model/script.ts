@@ -83,7 +83,8 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
     if (patcher) {
       const body = action.content.split("\n").map((line) => `+${line}`).join("\n");
       const patch = `*** Begin Patch\n*** Add File: ${action.path}\n${body}\n*** End Patch\n`;
-      const args = patcher.kind === "custom" ? patch : JSON.stringify({ input: patch });
+      // Codex names the argument `input` (or takes it raw), opencode `patchText`.
+      const args = patcher.kind === "custom" ? patch : JSON.stringify({ [patcher.parameters.includes("patchText") ? "patchText" : "input"]: patch });
       return [...parts, { type: "tool_call", id, name: patcher.name, kind: patcher.kind, arguments: args }];
     }
     // No file tool offered (Codex with unknown-model metadata): write the file through the shell.
