@@ -50,6 +50,9 @@ export function baseEnv(home: string, extra: Record<string, string> | undefined)
     npm_config_registry: "http://127.0.0.1:9/",
     NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
     BUN_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+    // ...and fail without retries (npm's default backoff cost opencode ~4 s per first turn).
+    npm_config_offline: "true",
+    npm_config_fetch_retries: "0",
     ...extra,
   };
 }

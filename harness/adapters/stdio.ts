@@ -100,9 +100,12 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
         out({ type: "session.error", error: { code: "harness_start_failed", message: (error as Error).message } });
         continue;
       }
-      void running.send(contentText(command.content), out).then(() => {
-        if (running.conversationId) writeFileSync(idFile(), running.conversationId);
-      });
+      void running
+        .send(contentText(command.content), out)
+        .then(() => {
+          if (running.conversationId) writeFileSync(idFile(), running.conversationId);
+        })
+        .catch((error: Error) => out({ type: "session.error", error: { code: "harness_failed", message: error.message } }));
     }
   }
   await shutdown();

@@ -98,6 +98,8 @@ export class OpencodeAdapter implements HarnessAdapter {
         OPENCODE_DISABLE_SHARE: "1",
         OPENCODE_DISABLE_CLAUDE_CODE: "1",
         OPENCODE_DISABLE_EMBEDDED_WEB_UI: "1",
+        OPENCODE_DISABLE_DEFAULT_PLUGINS: "1",
+        OPENCODE_EXPERIMENTAL_DISABLE_FILEWATCHER: "1",
       }),
       onLine,
       onStderrLine: onLine,
