@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { LocalSandboxProvider } from "../../server/sandboxes/local-provider.ts";
 import { type SandboxEvent, SupervisorClient } from "../../server/sandboxes/supervisor-client.ts";
 import { providerOptions } from "../../server/sandboxes/test-helpers.ts";
-import { createTestApp, TEST_MASTER_KEY, type TestApp } from "../../test/support/app.ts";
+import { createTestApp, type TestApp } from "../../test/support/app.ts";
 import { type ScriptedModel, startScriptedModel } from "../../test/support/scripted-model/index.ts";
 import { createHarnessAdapter } from "./index.ts";
 import type { HarnessName } from "./types.ts";
@@ -53,7 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await provider?.shutdown();
-  // biome-ignore lint: services.gateway exists once the gateway branch is merged
+  // services.gateway exists once the gateway branch is merged.
   await (lap?.services as { gateway?: { close(): Promise<void> } } | undefined)?.gateway?.close();
   await server?.stop(true);
   await model?.stop();

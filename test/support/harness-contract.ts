@@ -43,6 +43,10 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
     return { adapter, workspace };
   };
   const requestsSince = (index: number) => setup.model.requests.slice(index);
+  // One session carries the first three tests (turns, interrupt, crash): a harness start is the
+  // slow part (opencode takes seconds), and a long-lived session is what users have anyway.
+  let shared: ReturnType<typeof make> | undefined;
+  const sharedSession = () => (shared ??= make());
 
   beforeAll(() => {
     setup.root = mkdtempSync(join(tmpdir(), `lap-harness-${name}-`));
@@ -56,7 +60,7 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
   }, 60_000);
 
   test(`${name}: creates a file, runs a command, reports; events in order; a second turn sees the first`, async () => {
-    const { adapter, workspace } = make();
+    const { adapter, workspace } = sharedSession();
     const file = join(workspace, "hello.txt");
     setup.model.setScript([
       {
@@ -116,7 +120,7 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
   }, 120_000);
 
   test(`${name}: interrupt mid-turn ends the turn as interrupted and the session goes on`, async () => {
-    const { adapter } = make();
+    const { adapter } = sharedSession();
     setup.model.setScript([
       { when: "take your time", steps: [{ kind: "hang", text: "Thinking about it" }] },
       { when: "say ready", steps: [{ kind: "text", text: "ready" }] },
@@ -140,7 +144,7 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
   }, 120_000);
 
   test(`${name}: the CLI crashing mid-turn surfaces as session.error, and the next turn recovers`, async () => {
-    const { adapter } = make();
+    const { adapter } = sharedSession();
     setup.model.setScript([
       { when: "remember the word", steps: [{ kind: "text", text: "Noted: pineapple." }] },
       { when: "hang now", steps: [{ kind: "hang" }] },
