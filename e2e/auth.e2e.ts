@@ -7,7 +7,7 @@ test("a visitor is sent to the login page, signs in with the master key and sees
   await shot(page, "login");
   await page.getByLabel("Master key or admin API key").fill(MASTER_KEY);
   await page.keyboard.press("Enter");
-  await expect(page.getByRole("heading", { name: "API keys" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "API keys", exact: true })).toBeVisible();
   const cookie = (await context.cookies()).find((c) => c.name === "lap_session");
   expect(cookie?.httpOnly).toBe(true);
   expect(cookie?.sameSite).toBe("Strict");

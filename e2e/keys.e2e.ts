@@ -5,7 +5,7 @@ test("create a key, see it once, use it, revoke it", async ({ page, request }) =
   await login(page);
   await page.keyboard.press("g");
   await page.keyboard.press("k");
-  await expect(page.getByRole("heading", { name: "API keys" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "API keys", exact: true })).toBeVisible();
   await shot(page, "keys-empty");
 
   // Validation: an empty label is refused and the field says why.

@@ -16,5 +16,5 @@ export async function login(page: Page, key = MASTER_KEY) {
   await page.goto("/login");
   await page.getByLabel("Master key or admin API key").fill(key);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "System" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "System", exact: true })).toBeVisible();
 }
