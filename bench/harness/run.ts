@@ -121,13 +121,14 @@ console.log(output);
 console.log(`model alone (one streamed call, no harness): ${modelMs.toFixed(1)} ms`);
 
 const nproc = (await Bun.$`nproc`.text()).trim();
+const load = (await Bun.$`cat /proc/loadavg`.text()).trim().split(" ").slice(0, 3).join(" ");
 const uname = (await Bun.$`uname -a`.text()).trim();
 writeFileSync(
   join(import.meta.dir, "RESULTS.md"),
   `# bench/harness results
 
 ${new Date().toISOString()}: ${machine()}
-\`nproc\`: ${nproc}; \`uname -a\`: ${uname}; Bun ${Bun.version}.
+\`nproc\`: ${nproc}; \`uname -a\`: ${uname}; Bun ${Bun.version}; load average at the end of the run: ${load}.
 CREATES=${CREATES} sessions per harness and path (median), TURNS=${TURNS} turns on the first session (p50/p90).
 The machine is shared with other work (2 cores), so absolute numbers are noisy; compare within a row.
 
