@@ -128,9 +128,14 @@ export class OpencodeAdapter implements HarnessAdapter {
     this.events?.abort();
     const controller = new AbortController();
     this.events = controller;
+    const cli = this.cli;
     void fetch(`${this.baseUrl}/event`, { headers: this.headers(), signal: controller.signal })
       .then((response) => (response.body ? readSse(response.body, (event) => this.onBusEvent(event)) : undefined))
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .then(() => {
+        // The bus closed while the server still runs: listen again, or a running turn would never end.
+        if (!controller.signal.aborted && this.cli === cli && cli) setTimeout(() => this.cli === cli && this.subscribe(), 200);
+      });
   }
 
   private onBusEvent(event: { type: string; properties?: Record<string, unknown> }): void {
