@@ -23,7 +23,7 @@ export function createHarnessAdapter(name: HarnessName, config: HarnessConfig): 
 
 /** One line per harness for the agent form. */
 export const HARNESS_DESCRIPTIONS: Record<HarnessName, string> = {
-  opencode: "opencode (sst): `opencode serve` with its own tools; talks to LAP's gateway over OpenAI chat completions.",
+  opencode: "opencode serve with its own tools (bash, edit, write, patch); talks to LAP's gateway over OpenAI chat completions.",
   "claude-code": "Anthropic's Claude Code CLI in stream-JSON mode; talks to LAP's gateway over the Anthropic Messages API.",
-  codex: "OpenAI's Codex CLI (`codex exec --json`); talks to LAP's gateway over the OpenAI Responses API.",
+  codex: "OpenAI's Codex CLI (codex exec --json, resumed per turn); talks to LAP's gateway over the OpenAI Responses API.",
 };

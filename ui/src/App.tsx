@@ -4,6 +4,7 @@ import { Layout } from "./components/Layout";
 import { Toasts } from "./components/ui";
 import { api, setUnauthorizedHandler, type Me } from "./lib/api";
 import { ApiKeys } from "./pages/ApiKeys";
+import { Harnesses } from "./pages/Harnesses";
 import { Login } from "./pages/Login";
 import { System } from "./pages/System";
 
@@ -54,6 +55,7 @@ export function App() {
           <Route path="/" component={() => <Navigate href="/system" />} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
+          <Route path="/harnesses" component={Harnesses} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

@@ -16,6 +16,7 @@ export interface NavItem {
 export const NAV: NavItem[] = [
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/keys", label: "API keys", key: "k", section: "Settings" },
+  { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents" },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {

@@ -1,8 +1,10 @@
 // Typed calls to LAP's API. Types come from the server's own models so the two cannot drift.
 import type { ApiKeyView, CreateKeyInput } from "../../../server/auth/model";
 import type { SystemInfo } from "../../../server/settings/model";
+import type { HarnessInfo } from "../../../server/harnesses/model";
 
 export type { ApiKeyView, CreateKeyInput, SystemInfo };
+export type { HarnessInfo };
 export interface Me {
   name: string;
   role: "admin" | "user";
@@ -60,5 +62,8 @@ export const api = {
   },
   settings: {
     system: () => request<SystemInfo>("GET", "/api/settings/system"),
+  },
+  harnesses: {
+    list: () => request<{ data: HarnessInfo[] }>("GET", "/api/harnesses").then((r) => r.data),
   },
 };
