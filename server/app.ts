@@ -5,6 +5,7 @@ import { AuthService } from "./auth/service";
 import type { Config } from "./config/load";
 import type { Database } from "./db/client";
 import { docsRoutes } from "./docs";
+import { harnessRoutes } from "./harnesses";
 import { healthRoutes } from "./health";
 import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps) {
     .use(docsRoutes({ guard, version: deps.config.version }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
+    .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     .use(agentRoutes({ agents: core.agents, guard }))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))

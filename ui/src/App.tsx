@@ -8,6 +8,7 @@ import { GatewayKeys } from "./pages/GatewayKeys";
 import { GatewayLogs } from "./pages/GatewayLogs";
 import { GatewayModels } from "./pages/GatewayModels";
 import { Kubernetes } from "./pages/Kubernetes";
+import { Harnesses } from "./pages/Harnesses";
 import { Login } from "./pages/Login";
 import { McpServers } from "./pages/McpServers";
 import { Slack } from "./pages/Slack";
@@ -77,6 +78,7 @@ export function App() {
           <Route path="/runtimes" component={Runtimes} />
           <Route path="/sandboxes" component={Sandboxes} />
           <Route path="/integrations/slack" component={Slack} />
+          <Route path="/harnesses" component={Harnesses} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

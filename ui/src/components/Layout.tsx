@@ -26,6 +26,7 @@ export const NAV: NavItem[] = [
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
   { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
   { href: "/integrations/slack", label: "Slack", key: "l", section: "Integrations" },
+  { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents" },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {

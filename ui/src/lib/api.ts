@@ -40,6 +40,10 @@ export interface SlackBinding {
   channel_id: string;
   agent_id: string;
 }
+import type { HarnessInfo } from "../../../server/harnesses/model";
+
+export type { ApiKeyView, CreateKeyInput, SystemInfo };
+export type { HarnessInfo };
 export interface Me {
   name: string;
   role: "admin" | "user";
@@ -169,4 +173,7 @@ export const sandboxesApi = {
   egress: () => request<{ data: EgressRecordView[] }>("GET", "/api/sandboxes/egress").then((r) => r.data),
   stop: (id: string) => request<{ ok: true }>("POST", `/api/sandboxes/${encodeURIComponent(id)}/stop`),
   destroy: (id: string, dropWorkspace = false) => request<{ ok: true }>("DELETE", `/api/sandboxes/${encodeURIComponent(id)}${dropWorkspace ? "?drop_workspace=true" : ""}`),
+  harnesses: {
+    list: () => request<{ data: HarnessInfo[] }>("GET", "/api/harnesses").then((r) => r.data),
+  },
 };

@@ -1,0 +1,58 @@
+// Where each harness CLI's real binary lives. npm installs a thin wrapper package plus a
+// platform package (optionalDependencies) holding the native binary; we run the native binary
+// directly so install scripts are not needed and one read-only copy serves every sandbox.
+// LAP_HARNESS_BIN_DIR (e.g. /opt/lap/harness/bin, bound read-only into sandboxes) or a per-CLI
+// LAP_<NAME>_BIN override wins over node_modules.
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { HarnessName } from "./types.ts";
+
+const os = process.platform === "darwin" ? "darwin" : "linux";
+const arch = process.arch === "arm64" ? "arm64" : "x64";
+const triple = `${arch === "arm64" ? "aarch64" : "x86_64"}-${os === "darwin" ? "apple-darwin" : "unknown-linux-musl"}`;
+
+const packages: Record<HarnessName, { pkg: string; file: string; command: string; override: string }> = {
+  opencode: { pkg: `opencode-${os}-${arch}`, file: "bin/opencode", command: "opencode", override: "LAP_OPENCODE_BIN" },
+  "claude-code": { pkg: `@anthropic-ai/claude-code-${os}-${arch}`, file: "claude", command: "claude", override: "LAP_CLAUDE_BIN" },
+  codex: { pkg: `@openai/codex-${os}-${arch}`, file: `vendor/${triple}/bin/codex`, command: "codex", override: "LAP_CODEX_BIN" },
+};
+
+export function harnessBinary(name: HarnessName, env: Record<string, string | undefined> = process.env): string {
+  const entry = packages[name];
+  const override = env[entry.override];
+  if (override) return override;
+  if (env.LAP_HARNESS_BIN_DIR) return join(env.LAP_HARNESS_BIN_DIR, entry.command);
+  let packageDir: string;
+  try {
+    packageDir = dirname(Bun.resolveSync(`${entry.pkg}/package.json`, import.meta.dir));
+  } catch {
+    throw new Error(`${name}: package ${entry.pkg} is not installed (bun add ${name === "opencode" ? "opencode-ai" : name === "codex" ? "@openai/codex" : "@anthropic-ai/claude-code"})`);
+  }
+  const binary = join(packageDir, entry.file);
+  if (!existsSync(binary)) throw new Error(`${name}: ${binary} is missing`);
+  return binary;
+}
+
+/** The environment every CLI gets: a minimal, explicit set, never the supervisor's own env. */
+export function baseEnv(home: string, extra: Record<string, string> | undefined): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local/share"),
+    XDG_CACHE_HOME: join(home, ".cache"),
+    XDG_STATE_HOME: join(home, ".local/state"),
+    LANG: "C.UTF-8",
+    TERM: "dumb",
+    NO_COLOR: "1",
+    // Harness CLIs install packages on the fly (opencode adds @opencode-ai/plugin to its config
+    // dir); a dead loopback registry makes any such attempt fail at once instead of reaching out.
+    npm_config_registry: "http://127.0.0.1:9/",
+    NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+    BUN_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+    // ...and fail without retries (npm's default backoff cost opencode ~4 s per first turn).
+    npm_config_offline: "true",
+    npm_config_fetch_retries: "0",
+    ...extra,
+  };
+}

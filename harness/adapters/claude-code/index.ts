@@ -1,0 +1,138 @@
+// Claude Code as a LAP harness: one long-lived `claude -p` process in stream-JSON mode per session,
+// so the CLI keeps its own conversation across turns; if it dies, the next turn restarts it with
+// `--resume <session id>`. Every model call goes to LAP's gateway (/v1/messages) under the session key,
+// and every model slot Claude Code has (main, small/fast, haiku/sonnet/opus aliases, sub-agents) is
+// pinned to the agent's model so nothing silently falls back to another model.
+import { baseEnv, harnessBinary } from "../binaries.ts";
+import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
+import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
+import { translateClaudeLine } from "./translate.ts";
+
+/** If Claude Code does not end the turn this long after an interrupt request, it is killed. */
+const INTERRUPT_GRACE_MS = 5_000;
+
+export function claudeCodeEnv(config: HarnessConfig): Record<string, string> {
+  const model = config.model;
+  return baseEnv(config.home, {
+    ...config.env,
+    ANTHROPIC_BASE_URL: config.gatewayUrl,
+    ANTHROPIC_AUTH_TOKEN: config.apiKey,
+    ANTHROPIC_MODEL: model,
+    ANTHROPIC_SMALL_FAST_MODEL: model,
+    ANTHROPIC_DEFAULT_HAIKU_MODEL: model,
+    ANTHROPIC_DEFAULT_SONNET_MODEL: model,
+    ANTHROPIC_DEFAULT_OPUS_MODEL: model,
+    CLAUDE_CODE_SUBAGENT_MODEL: model,
+    // No telemetry, update checks, error reports or other traffic that is not a model call.
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_TELEMETRY: "1",
+    DISABLE_AUTOUPDATER: "1",
+    DISABLE_ERROR_REPORTING: "1",
+    DISABLE_BUG_COMMAND: "1",
+    // LAP's sandbox is the isolation boundary; this lets bypassPermissions run as root in it.
+    IS_SANDBOX: "1",
+  });
+}
+
+export class ClaudeCodeAdapter implements HarnessAdapter {
+  readonly name = "claude-code" as const;
+  conversationId: string | undefined;
+  private cli: CliProcess | undefined;
+  private turn: TurnRecorder | undefined;
+  private interrupted = false;
+  private historyPending: boolean;
+
+  constructor(private readonly config: HarnessConfig) {
+    this.conversationId = config.resumeId;
+    this.historyPending = Boolean(config.history?.length) && !config.resumeId;
+  }
+
+  async start(): Promise<void> {
+    this.ensureProcess();
+  }
+
+  /** The CLI's process id while it runs (health checks, tests). */
+  pid(): number | undefined {
+    return this.cli?.proc.pid;
+  }
+
+  private ensureProcess(): CliProcess {
+    if (this.cli) return this.cli;
+    const binary = this.config.binary ?? harnessBinary("claude-code");
+    const cmd = [
+      binary, "-p",
+      "--input-format", "stream-json",
+      "--output-format", "stream-json",
+      "--verbose",
+      "--include-partial-messages",
+      "--model", this.config.model,
+      "--dangerously-skip-permissions",
+      ...(this.conversationId ? ["--resume", this.conversationId] : []),
+    ];
+    const cli = spawnCli({ cmd, cwd: this.config.workspace, env: claudeCodeEnv(this.config), onLine: (line) => this.onLine(line) });
+    this.cli = cli;
+    void cli.exited.then((code) => this.onExit(cli, code));
+    return cli;
+  }
+
+  private onLine(line: string): void {
+    const translated = translateClaudeLine(line, { interrupted: this.interrupted, model: this.config.model });
+    if (translated.sessionId) this.conversationId = translated.sessionId;
+    for (const event of translated.events) this.turn?.emit(event);
+  }
+
+  private onExit(cli: CliProcess, code: number): void {
+    if (this.cli === cli) this.cli = undefined;
+    const turn = this.turn;
+    if (!turn || turn.finished) return;
+    if (this.interrupted) {
+      turn.emit(ev.idle("interrupted"));
+      return;
+    }
+    const stderr = cli.stderrTail();
+    turn.emit({
+      type: "session.error",
+      error: { code: "harness_crashed", message: `claude exited mid-turn (code ${code})${stderr ? `: ${stderr.slice(-500)}` : ""}` },
+    });
+  }
+
+  async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+    if (this.turn && !this.turn.finished) throw new Error("claude-code: a turn is already running");
+    const turn = new TurnRecorder(onEvent);
+    this.turn = turn;
+    this.interrupted = false;
+    turn.emit({ type: "session.status_running" });
+    const prompt = this.historyPending ? withHistory(text, this.config.history) : text;
+    this.historyPending = false;
+    try {
+      const cli = this.ensureProcess();
+      cli.write(JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: prompt }] } }));
+    } catch (error) {
+      turn.emit(ev.error("harness_start_failed", `claude could not start: ${(error as Error).message}`));
+    }
+    const outcome = await turn.done;
+    return { outcome, events: turn.events };
+  }
+
+  async interrupt(): Promise<void> {
+    const turn = this.turn;
+    const cli = this.cli;
+    if (!turn || turn.finished || !cli) return;
+    this.interrupted = true;
+    // Claude Code's stream-JSON control protocol: the turn ends with a `result` record.
+    cli.write(JSON.stringify({ type: "control_request", request_id: `interrupt-${Date.now()}`, request: { subtype: "interrupt" } }));
+    const timer = setTimeout(() => cli.kill("SIGKILL"), INTERRUPT_GRACE_MS);
+    await turn.done;
+    clearTimeout(timer);
+  }
+
+  async stop(): Promise<void> {
+    const cli = this.cli;
+    if (!cli) return;
+    cli.proc.stdin.end();
+    cli.kill("SIGTERM");
+    const timer = setTimeout(() => cli.kill("SIGKILL"), 3_000);
+    await cli.exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,29 @@
+// Picks the adapter for an agent's harness. The supervisor (harness/) drives whichever it gets
+// through the HarnessAdapter interface; see README.md in this folder.
+import { ClaudeCodeAdapter } from "./claude-code/index.ts";
+import { CodexAdapter } from "./codex/index.ts";
+import { OpencodeAdapter } from "./opencode/index.ts";
+import type { HarnessAdapter, HarnessConfig, HarnessName } from "./types.ts";
+
+export { HARNESS_NAMES, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type HarnessName, type HistoryEntry, type TurnResult } from "./types.ts";
+export { harnessBinary } from "./binaries.ts";
+
+export type RunningHarness = HarnessAdapter & { pid(): number | undefined };
+
+export function createHarnessAdapter(name: HarnessName, config: HarnessConfig): RunningHarness {
+  switch (name) {
+    case "opencode":
+      return new OpencodeAdapter(config);
+    case "claude-code":
+      return new ClaudeCodeAdapter(config);
+    case "codex":
+      return new CodexAdapter(config);
+  }
+}
+
+/** One line per harness for the agent form. */
+export const HARNESS_DESCRIPTIONS: Record<HarnessName, string> = {
+  opencode: "opencode serve with its own tools (bash, edit, write, patch); talks to LAP's gateway over OpenAI chat completions.",
+  "claude-code": "Anthropic's Claude Code CLI in stream-JSON mode; talks to LAP's gateway over the Anthropic Messages API.",
+  codex: "OpenAI's Codex CLI (codex exec --json, resumed per turn); talks to LAP's gateway over the OpenAI Responses API.",
+};

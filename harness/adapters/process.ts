@@ -1,0 +1,86 @@
+// A CLI child process with line-by-line stdout and the tail of stderr kept for error messages.
+import type { Subprocess } from "bun";
+
+export type CliProcess = {
+  proc: Subprocess<"pipe", "pipe", "pipe">;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number>;
+  stderrTail(): string;
+  write(line: string): void;
+  kill(signal?: NodeJS.Signals): void;
+};
+
+export function spawnCli(options: {
+  cmd: string[];
+  cwd: string;
+  env: Record<string, string>;
+  onLine: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+}): CliProcess {
+  const proc = Bun.spawn(options.cmd, { cwd: options.cwd, env: options.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  let stderr = "";
+  const readLines = async (stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of stream) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let newline = buffer.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line) onLine(line);
+        newline = buffer.indexOf("\n");
+      }
+    }
+    if (buffer.trim()) onLine(buffer.trim());
+  };
+  const stdoutDone = readLines(proc.stdout, options.onLine).catch(() => undefined);
+  const stderrDone = readLines(proc.stderr, (line) => {
+    stderr = `${stderr}\n${line}`.slice(-4000);
+    options.onStderrLine?.(line);
+  }).catch(() => undefined);
+  // Exit is reported only after stdout is drained, so the last events are never lost.
+  const exited = proc.exited.then(async (code) => {
+    await Promise.all([stdoutDone, stderrDone]);
+    return code;
+  });
+  return {
+    proc,
+    exited,
+    stderrTail: () => stderr.trim(),
+    write(line) {
+      proc.stdin.write(`${line}\n`);
+      proc.stdin.flush();
+    },
+    kill(signal = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    },
+  };
+}
+
+/** Collects a turn's events and settles once the terminal event arrives. */
+export class TurnRecorder {
+  readonly events: import("./types.ts").HarnessEvent[] = [];
+  private settle!: (outcome: "end_turn" | "interrupted" | "error") => void;
+  readonly done: Promise<"end_turn" | "interrupted" | "error">;
+  finished = false;
+
+  constructor(private readonly listener?: (event: import("./types.ts").HarnessEvent) => void) {
+    this.done = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  emit(event: import("./types.ts").HarnessEvent): void {
+    if (this.finished) return;
+    this.events.push(event);
+    this.listener?.(event);
+    if (event.type === "session.status_idle") this.finish(event.stop_reason.type);
+    else if (event.type === "session.error") this.finish("error");
+  }
+
+  private finish(outcome: "end_turn" | "interrupted" | "error"): void {
+    this.finished = true;
+    this.settle(outcome);
+  }
+}

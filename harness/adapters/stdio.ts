@@ -1,0 +1,112 @@
+// Runs one harness adapter as the program LAP's supervisor starts inside the sandbox
+// (harness/adapters/<name>/main.ts): commands arrive as JSON lines on stdin (configure, history,
+// turn, interrupt; see harness/protocol.ts on the sandbox branch) and normalized events leave as
+// JSON lines on stdout. stderr is the harness's own log.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHarnessAdapter, type RunningHarness } from "./index.ts";
+import { contentText, type HarnessEvent, type HarnessName, type HistoryEntry, type TextContent } from "./types.ts";
+
+type Configure = { sessionId: string; model: string; gatewayBaseUrl: string; gatewayKey: string; workspace: string };
+type StoredEvent = { type: string; content?: unknown; [field: string]: unknown };
+type Command =
+  | { type: "configure"; config: Configure }
+  | { type: "history"; events: StoredEvent[] }
+  | { type: "turn"; turnId?: string; content: TextContent }
+  | { type: "interrupt" };
+
+/** Conversation so far, from stored normalized events: user prompts and the agent's replies. */
+export function historyFromEvents(stored: StoredEvent[]): HistoryEntry[] {
+  const out: HistoryEntry[] = [];
+  for (const event of stored) {
+    const text = Array.isArray(event.content) ? contentText(event.content as TextContent) : "";
+    if (event.type === "user.message") out.push({ role: "user", text });
+    else if (event.type === "agent.message") {
+      const last = out.at(-1);
+      if (last?.role === "assistant") last.text += text;
+      else out.push({ role: "assistant", text });
+    }
+  }
+  return out.filter((entry) => entry.text.length > 0);
+}
+
+async function* jsonLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline = buffer.indexOf("\n");
+    while (newline >= 0) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      if (line) {
+        try {
+          yield JSON.parse(line);
+        } catch {
+          console.error(`bad command line: ${line.slice(0, 200)}`);
+        }
+      }
+      newline = buffer.indexOf("\n");
+    }
+  }
+}
+
+export async function runStdioHarness(name: HarnessName): Promise<void> {
+  const out = (event: HarnessEvent) => process.stdout.write(`${JSON.stringify(event)}\n`);
+  let adapter: RunningHarness | undefined;
+  let configure: Configure | undefined;
+  let history: HistoryEntry[] = [];
+  let home = "";
+  const idFile = () => join(home, ".lap-conversation-id");
+
+  const ensureAdapter = (): RunningHarness => {
+    if (adapter) return adapter;
+    if (!configure) throw new Error("harness is not bound to a session yet");
+    // The CLI's own state outlives this process (a restart resumes the same conversation).
+    home = process.env.LAP_HARNESS_HOME ?? join(tmpdir(), "lap-harness-home", configure.sessionId.replace(/[^\w-]/g, "_"));
+    mkdirSync(home, { recursive: true });
+    const resumeId = existsSync(idFile()) ? readFileSync(idFile(), "utf8").trim() || undefined : undefined;
+    adapter = createHarnessAdapter(name, {
+      workspace: configure.workspace,
+      home,
+      gatewayUrl: configure.gatewayBaseUrl.replace(/\/+$/, "").replace(/\/v1$/, ""),
+      apiKey: configure.gatewayKey,
+      model: configure.model,
+      resumeId,
+      // With a resumable conversation the CLI already has the history; otherwise replay it.
+      history: resumeId ? undefined : history,
+    });
+    return adapter;
+  };
+
+  const shutdown = async () => {
+    await adapter?.stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown());
+  process.on("SIGINT", () => void shutdown());
+
+  for await (const raw of jsonLines(Bun.stdin.stream() as ReadableStream<Uint8Array>)) {
+    const command = raw as Command;
+    if (command.type === "configure") configure = command.config;
+    else if (command.type === "history") history = historyFromEvents(command.events);
+    else if (command.type === "interrupt") void adapter?.interrupt();
+    else if (command.type === "turn") {
+      let running: RunningHarness;
+      try {
+        running = ensureAdapter();
+      } catch (error) {
+        out({ type: "session.error", error: { code: "harness_start_failed", message: (error as Error).message } });
+        continue;
+      }
+      void running
+        .send(contentText(command.content), out)
+        .then(() => {
+          if (running.conversationId) writeFileSync(idFile(), running.conversationId);
+        })
+        .catch((error: Error) => out({ type: "session.error", error: { code: "harness_failed", message: error.message } }));
+    }
+  }
+  await shutdown();
+}

@@ -1,0 +1,88 @@
+// The contract between LAP's in-sandbox supervisor and one harness CLI. Adapters never import
+// server/ code: harness/ is a separate program that runs inside the sandbox.
+
+/**
+ * LAP's normalized events (../shared/DESIGN.md), in the stored shape the dashboard reads
+ * (server/sessions/events/types.ts on the sessions branch, the Managed Agents event shape).
+ */
+export type TextContent = { type: "text"; text: string }[];
+export type HarnessEvent =
+  | { type: "session.status_running" }
+  /** A text delta of the agent's reply. */
+  | { type: "agent.message"; content: TextContent }
+  | { type: "agent.thinking"; thinking: string }
+  | { type: "agent.tool_use"; id: string; name: string; input: Record<string, unknown> }
+  | { type: "agent.tool_result"; tool_use_id: string; content: TextContent; is_error: boolean }
+  | { type: "session.status_idle"; stop_reason: { type: "end_turn" | "interrupted" } }
+  | { type: "session.error"; error: { code: HarnessErrorCode; message: string } };
+
+/** Builders, so every adapter emits exactly the same shapes. */
+export const events = {
+  message: (text: string): HarnessEvent => ({ type: "agent.message", content: [{ type: "text", text }] }),
+  thinking: (text: string): HarnessEvent => ({ type: "agent.thinking", thinking: text }),
+  toolUse: (id: string, name: string, input: Record<string, unknown>): HarnessEvent => ({ type: "agent.tool_use", id, name, input }),
+  toolResult: (toolUseId: string, output: string, isError: boolean): HarnessEvent => ({
+    type: "agent.tool_result",
+    tool_use_id: toolUseId,
+    content: [{ type: "text", text: output }],
+    is_error: isError,
+  }),
+  idle: (reason: "end_turn" | "interrupted"): HarnessEvent => ({ type: "session.status_idle", stop_reason: { type: reason } }),
+  error: (code: HarnessErrorCode, message: string): HarnessEvent => ({ type: "session.error", error: { code, message } }),
+};
+
+/** The text of an event's content parts. */
+export const contentText = (content: TextContent): string => content.map((part) => part.text).join("");
+
+export type HarnessErrorCode = "model_error" | "harness_crashed" | "harness_failed" | "harness_start_failed";
+
+/** One earlier exchange, given back to a fresh harness after a recovery. */
+export type HistoryEntry = { role: "user" | "assistant"; text: string };
+
+export type HarnessConfig = {
+  /** The agent's working directory (the sandbox workspace). */
+  workspace: string;
+  /** A writable directory the CLI keeps its own state in (used as HOME). */
+  home: string;
+  /** Origin of LAP's gateway, e.g. http://127.0.0.1:4000 (adapters add /v1 where the CLI wants it). */
+  gatewayUrl: string;
+  /** The session-scoped gateway key: the only credential a harness ever sees. */
+  apiKey: string;
+  /** The agent's model, used for every call including titles, summaries and sub-agents. */
+  model: string;
+  /** Path of the CLI binary; defaults to the shared install (see binaries.ts). */
+  binary?: string;
+  /** Extra environment for the CLI (CONTAINER_ENV_* passthrough); never the parent's whole env. */
+  env?: Record<string, string>;
+  /** Conversation so far, when this harness replaces one that died (recovery). */
+  history?: HistoryEntry[];
+  /** Where the CLI's own conversation was, when the same home survived (resume id). */
+  resumeId?: string;
+};
+
+export type TurnResult = { outcome: "end_turn" | "interrupted" | "error"; events: HarnessEvent[] };
+
+export interface HarnessAdapter {
+  readonly name: HarnessName;
+  /** The CLI's own conversation id (Claude session id, Codex thread id, opencode session id). */
+  readonly conversationId: string | undefined;
+  start(): Promise<void>;
+  /**
+   * Runs one turn. Emits session.status_running first and exactly one terminal event last:
+   * session.status_idle or session.error. Never rejects for harness failures: they become events.
+   */
+  send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult>;
+  /** Stops the running turn; the turn then ends with session.status_idle (interrupted). */
+  interrupt(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const HARNESS_NAMES = ["opencode", "claude-code", "codex"] as const;
+export type HarnessName = (typeof HARNESS_NAMES)[number];
+
+/** Renders recovered history the way LAP replays it (lap-berriai-nextjs.md §3.6). */
+export function withHistory(text: string, history: HistoryEntry[] | undefined): string {
+  if (!history?.length) return text;
+  const lines = history.map((entry) => `${entry.role}: ${entry.text}`).join("\n");
+  return `<previous_session_history>\n${lines}\n</previous_session_history>\n\n${text}`;
+}

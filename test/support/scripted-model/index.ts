@@ -1,0 +1,2 @@
+export { startScriptedModel, type RecordedRequest, type ScriptedModel, type ScriptedModelOptions } from "./server.ts";
+export type { ScriptAction, ScriptRule } from "./script.ts";
