@@ -10,7 +10,7 @@ const EVERYTHING = join(dirname(fileURLToPath(import.meta.url)), "..", "node_mod
 test("register an MCP server, test it, grant a key, call it through LAP, see the calls", async ({ page, request, baseURL }) => {
   await login(page);
   await page.keyboard.press("g");
-  await page.keyboard.press("m");
+  await page.keyboard.press("p");
   await expect(page.getByRole("heading", { name: "MCP servers", exact: true })).toBeVisible();
   await shot(page, "mcp-empty");
 

@@ -43,7 +43,7 @@ test("connect Slack: manifest, bind an agent, DM access, and a mention answered 
 
     await login(page);
     await page.keyboard.press("g");
-    await page.keyboard.press("l");
+    await page.keyboard.press("c");
     await expect(page.getByRole("heading", { name: "Slack", exact: true })).toBeVisible();
     await expect(page.getByTestId("slack-mode")).toHaveText("single workspace+oauth");
     await expect(page.getByTestId("slack-manifest")).toContainText("/slack/events");

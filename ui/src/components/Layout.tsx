@@ -14,19 +14,19 @@ export interface NavItem {
 
 /** Later features add their pages here. */
 export const NAV: NavItem[] = [
-  { href: "/mcp-servers", label: "MCP servers", key: "m", section: "Gateway" },
   { href: "/sessions", label: "Sessions", key: "e", section: "Agents" },
   { href: "/agents", label: "Agents", key: "a", section: "Agents" },
   { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents" },
-  { href: "/sandboxes", label: "Sandboxes", key: "x", section: "Agents" },
-  { href: "/system", label: "System", key: "s", section: "Settings" },
-  { href: "/keys", label: "API keys", key: "k", section: "Settings" },
+  { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents" },
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },
   { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
+  { href: "/mcp-servers", label: "MCP servers", key: "p", section: "Tools" },
+  { href: "/sandboxes", label: "Sandboxes", key: "x", section: "Sandboxes" },
   { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
-  { href: "/integrations/slack", label: "Slack", key: "l", section: "Integrations" },
-  { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents" },
+  { href: "/integrations/slack", label: "Slack", key: "c", section: "Integrations" },
+  { href: "/system", label: "System", key: "s", section: "Settings" },
+  { href: "/keys", label: "API keys", key: "k", section: "Settings" },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {

@@ -26,7 +26,6 @@ import type { CreateRuntimeInput, RuntimeView } from "../../../server/runtimes/m
 import type { CreateSessionInput, SessionView, StoredEvent } from "../../../server/sessions/model";
 import type { AllowlistBody, BindingBody, SlackEventView, SlackStatus } from "../../../server/slack/model";
 
-export type { ApiKeyView, CreateKeyInput, SystemInfo };
 export type { AgentView, CreateAgentInput, CreateRuntimeInput, RuntimeView, SessionView, StoredEvent };
 export type SessionListItem = Omit<SessionView, "queued_turns">;
 const q = (params: Record<string, string | number | undefined>) => {
@@ -42,7 +41,6 @@ export interface SlackBinding {
 }
 import type { HarnessInfo } from "../../../server/harnesses/model";
 
-export type { ApiKeyView, CreateKeyInput, SystemInfo };
 export type { HarnessInfo };
 export interface Me {
   name: string;
@@ -115,10 +113,12 @@ export const api = {
     revokeGrant: (id: string) => request<{ ok: true }>("DELETE", `/api/mcp/grants/${encodeURIComponent(id)}`),
     calls: (server?: string) => request<{ data: ToolCallView[] }>("GET", `/api/mcp/calls?limit=50${server ? `&server=${encodeURIComponent(server)}` : ""}`).then((r) => r.data),
     oauthStart: (id: string) => request<{ authorization_url: string; redirect_uri: string }>("POST", `/api/mcp/servers/${encodeURIComponent(id)}/oauth/start`),
+  },
   kubernetes: {
     status: () => request<KubernetesStatus>("GET", "/api/sandboxes/kubernetes"),
     scalePool: (name: string, replicas: number) =>
       request<{ name: string; replicas: number }>("POST", `/api/sandboxes/kubernetes/warm-pools/${encodeURIComponent(name)}/scale`, { replicas }),
+  },
   runtimes: {
     list: () => request<{ data: RuntimeView[] }>("GET", "/api/runtimes").then((r) => r.data),
     create: (input: CreateRuntimeInput) => request<RuntimeView>("POST", "/api/runtimes", input),
@@ -158,6 +158,9 @@ export const api = {
     setAllowlist: (input: Partial<AllowlistBody> & { user_ids: string[] }) => request<{ team_id: string; user_ids: string[] }>("PUT", "/api/slack/dm-allowlist", input),
     events: (limit = 50) => request<{ data: SlackEventView[] }>("GET", `/api/slack/events?limit=${limit}`).then((r) => r.data),
   },
+  harnesses: {
+    list: () => request<{ data: HarnessInfo[] }>("GET", "/api/harnesses").then((r) => r.data),
+  },
 };
 
 // Sandboxes (server/sandboxes/model.ts).
@@ -173,7 +176,4 @@ export const sandboxesApi = {
   egress: () => request<{ data: EgressRecordView[] }>("GET", "/api/sandboxes/egress").then((r) => r.data),
   stop: (id: string) => request<{ ok: true }>("POST", `/api/sandboxes/${encodeURIComponent(id)}/stop`),
   destroy: (id: string, dropWorkspace = false) => request<{ ok: true }>("DELETE", `/api/sandboxes/${encodeURIComponent(id)}${dropWorkspace ? "?drop_workspace=true" : ""}`),
-  harnesses: {
-    list: () => request<{ data: HarnessInfo[] }>("GET", "/api/harnesses").then((r) => r.data),
-  },
 };
