@@ -22,7 +22,8 @@ const anthropicContent = z.union([z.string(), z.array(z.looseObject({ type: z.st
 export const messagesBody = z.looseObject({
   model,
   max_tokens: z.number({ error: (i) => (i.input === undefined ? "required: the most tokens to generate" : "must be a whole number") }).int("must be a whole number").positive("must be at least 1"),
-  messages: z.array(z.looseObject({ role: z.enum(["user", "assistant"], { message: "must be user or assistant" }), content: anthropicContent }), {
+  // "system" entries are not Anthropic's API but Claude Code sends them; the route hoists them into `system`.
+  messages: z.array(z.looseObject({ role: z.enum(["user", "assistant", "system"], { message: "must be user or assistant" }), content: anthropicContent }), {
     error: (i) => (i.input === undefined ? "required: the conversation so far" : "must be an array of messages"),
   }).min(1, "must hold at least one message"),
   system: anthropicContent.optional(),

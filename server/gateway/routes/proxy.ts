@@ -5,6 +5,7 @@ import { requestIdOf } from "../../http/request-context";
 import { modelAllowed } from "../keys/limits";
 import { chatBody, completionsBody, countTokensBody, embeddingsBody, messagesBody, responsesBody } from "../model";
 import { countTokens } from "../proxy/count-tokens";
+import { hoistSystemMessages } from "../translate/anthropic-system";
 import { deploymentView } from "../models/service";
 import type { GatewayService } from "../service";
 import type { InboundFormat, Json } from "../types";
@@ -15,7 +16,8 @@ export function proxyRoutes(deps: { gateway: GatewayService; guard: AuthGuard })
   const call = (format: InboundFormat) => async ({ body, principal, request }: { body: unknown; principal: Principal; request: Request }) => {
     const waiting = g.ready();
     if (waiting) await waiting;
-    return g.proxy.handle(format, body as Json, { principal, request, requestId: requestIdOf(request) ?? crypto.randomUUID() });
+    const normalized = format === "messages" ? hoistSystemMessages(body as Json) : (body as Json);
+    return g.proxy.handle(format, normalized, { principal, request, requestId: requestIdOf(request) ?? crypto.randomUUID() });
   };
   const allowedModels = async (principal: Principal): Promise<string[]> => {
     const waiting = g.ready();

@@ -134,3 +134,24 @@ describe("Responses -> chat request", () => {
     expect(chat.max_tokens).toBe(9);
   });
 });
+
+import { hoistSystemMessages } from "./anthropic-system";
+describe("system-role messages on /v1/messages (as Claude Code sends them)", () => {
+  test("are moved into the top-level system, after the existing one, and removed from messages", () => {
+    const out = hoistSystemMessages({
+      model: "m",
+      system: "base",
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "system", content: [{ type: "text", text: "reminder" }] },
+        { role: "assistant", content: "ok" },
+      ],
+    } as never) as { system: { text: string }[]; messages: { role: string }[] };
+    expect(out.system.map((b) => b.text)).toEqual(["base", "reminder"]);
+    expect(out.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+  });
+  test("a body without them is returned unchanged", () => {
+    const body = { model: "m", messages: [{ role: "user", content: "hi" }] };
+    expect(hoistSystemMessages(body as never)).toBe(body as never);
+  });
+});
