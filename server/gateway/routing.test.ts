@@ -72,6 +72,19 @@ describe("routing", () => {
     expect(log.attempts.filter((a: { deployment: string }) => a.deployment === "lonely-1").length).toBeGreaterThanOrEqual(1);
   });
 
+  test("a session-scoped key never falls back to another model: the agent's model fails loudly instead", async () => {
+    env.openai2.script.alwaysFail = { status: 529, message: "overloaded" };
+    const minted = await env.t.services.gateway.mintSessionKey({ sessionId: "sess-pinned", models: ["lonely"] });
+    const pinned = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: minted.key, maxRetries: 0 });
+    const err = await pinned.chat.completions.create({ model: "lonely", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
+    // With the master key this call falls back to gpt-fake and succeeds (the test above); here it must fail:
+    // 529 from the deployment, or 429 while it cools down from the earlier failures.
+    expect([429, 529]).toContain(err.status);
+    await env.t.services.gateway.flush();
+    const rows = (await env.t.json("GET", "/spend/logs?model=lonely&status=failure")).body as { model_group: string; attempts: { model_group: string }[] }[];
+    for (const row of rows) for (const a of row.attempts) if (row.model_group === "lonely") expect(a.model_group).toBe("lonely");
+  });
+
   test("a per-deployment timeout gives 408, then the cooled-down group answers 429 with retry-after", async () => {
     env.openai2.script.delayMs = 1000;
     const started = Date.now();

@@ -134,7 +134,7 @@ export class GatewayProxy {
         if (err instanceof UpstreamError) return { ok: false, status: err.status, error: err.message, retryable: err.retryable };
         throw err;
       }
-    }).catch((err) => {
+    }, { allowFallbacks: !state?.row.sessionId }).catch((err) => {
       release?.(0, 0);
       throw err;
     });

@@ -166,10 +166,16 @@ export class Router {
    * attempts per group, moving on when a failure is retryable, stopping at the first success or
    * non-retryable failure.
    */
-  async route<T>(model: string, attempt: (d: Deployment, group: string) => Promise<AttemptOutcome<T>>): Promise<RouteResult<T>> {
+  async route<T>(
+    model: string,
+    attempt: (d: Deployment, group: string) => Promise<AttemptOutcome<T>>,
+    opts: { allowFallbacks?: boolean } = {},
+  ): Promise<RouteResult<T>> {
     const attempts: Attempt[] = [];
     const first = this.resolve(model);
-    const groups = [model, ...(this.settings.fallbacks[first?.group ?? model] ?? this.settings.fallbacks[model] ?? [])];
+    // Session keys pin the agent's model: a fallback would swap it silently, so they retry within the group only.
+    const fallbacks = opts.allowFallbacks === false ? [] : (this.settings.fallbacks[first?.group ?? model] ?? this.settings.fallbacks[model] ?? []);
+    const groups = [model, ...fallbacks];
     let last: AttemptOutcome<T> | undefined;
     for (const groupName of groups) {
       const resolved = groupName === model ? first : this.resolve(groupName);
