@@ -21,7 +21,7 @@ export const NAV: NavItem[] = [
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },
   { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
-  { href: "/mcp-servers", label: "MCP servers", key: "p", section: "Tools" },
+  { href: "/mcp-servers", label: "MCP servers", key: "p", section: "MCP" },
   { href: "/sandboxes", label: "Sandboxes", key: "x", section: "Sandboxes" },
   { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
   { href: "/integrations/slack", label: "Slack", key: "c", section: "Integrations" },
