@@ -44,8 +44,10 @@ export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string 
     plan(spec) {
       const args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/bin", "/bin", "--ro-bind", "/etc", "/etc"];
       for (const dir of ["/lib", "/lib64", "/lib32", "/sbin"]) if (existsSync(dir)) args.push("--ro-bind", dir, dir);
-      if (existsSync(nodeModules)) args.push("--ro-bind", nodeModules, nodeModules);
+      // The private /tmp comes before the binds: LAP itself may live under /tmp (a CI checkout), and a
+      // tmpfs mounted after them would hide node_modules and the bound paths.
       args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+      if (existsSync(nodeModules)) args.push("--ro-bind", nodeModules, nodeModules);
       for (const b of spec.bindPaths) args.push(b.writable ? "--bind" : "--ro-bind", b.path, b.path);
       args.push("--unshare-all");
       if (spec.network) args.push("--share-net");
