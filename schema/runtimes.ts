@@ -4,7 +4,7 @@ import { pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 export const runtimes = pgTable("runtimes", {
   id: text("id").primaryKey(),
   alias: text("alias").notNull().unique(),
-  protocol: text("protocol", { enum: ["managed-agents"] }).notNull(),
+  protocol: text("protocol", { enum: ["managed-agents", "sandbox"] }).notNull(),
   baseUrl: text("base_url").notNull(),
   apiKeySealed: text("api_key_sealed").notNull(),
   status: text("status", { enum: ["unknown", "ok", "error"] }).notNull().default("unknown"),

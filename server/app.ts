@@ -17,6 +17,8 @@ import { createMcpModule, mcpRoutes } from "./mcp";
 import { kubernetesRoutes } from "./sandboxes/kubernetes/routes";
 import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 import { settingsRoutes } from "./settings";
+import type { RuntimeAdapter } from "./runtimes/adapter";
+import { sandboxRuntimeForSessions } from "./sandboxes/runtime/for-sessions";
 import { sandboxRoutes } from "./sandboxes";
 import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
@@ -49,11 +51,14 @@ export function createApp(deps: AppDeps) {
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
   const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
   const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger });
+  // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
+  const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
   const core = createSessionModule({
     database: deps.database,
     logger: deps.logger,
     masterKey: deps.config.masterKey,
     encryptionKey: deps.config.encryptionKey,
+    sandboxAdapter: sandboxRuntime.get,
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate]);
@@ -64,6 +69,7 @@ export function createApp(deps: AppDeps) {
     rawEnv: deps.rawEnv ?? process.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
   });
+  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes });
   const slack = createSlack({
     config: deps.config, database: deps.database, guard, logger: deps.logger,
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
@@ -88,7 +94,7 @@ export function createApp(deps: AppDeps) {
     .use(sandboxRoutes({ sandboxes, guard }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, slack } };
+  return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, slack, sandboxRuntime: sandboxRuntimeWiring } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

@@ -49,6 +49,8 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     throw err;
   }
   const { app, services } = createApp({ config, database, logger, rawEnv, kubernetes });
+  // Every LAP has the local-sandbox runtime, so a fresh install can run agents without configuring one.
+  await services.sessions.runtimes.ensureBuiltin();
   // A bad LAP_GATEWAY_CONFIG stops the start with its message, rather than failing the first model call.
   await services.gateway.ready()?.catch(async (err) => {
     await database.close();
@@ -65,6 +67,10 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   });
   const server = app.server!;
   await services.sessions.start();
+  // Idle sandboxes stop after their agent's idle timeout; the next message starts one on the same workspace.
+  const idleSweep = setInterval(() => {
+    services.sandboxRuntime.current()?.sweepIdle().catch((err) => logger.warn({ err }, "sandbox idle sweep failed"));
+  }, 60_000);
   services.sandboxes.start();
   const flush = setInterval(() => services.auth.flushUsage().catch((err) => logger.warn({ err }, "usage flush failed")), USAGE_FLUSH_MS);
   const url = `http://${config.env.HOST === "0.0.0.0" ? "localhost" : config.env.HOST}:${server.port}`;
@@ -75,6 +81,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   const stop = () =>
     (stopped ??= (async () => {
       clearInterval(flush);
+      clearInterval(idleSweep);
       await kubernetes?.close();
       // Long-lived session streams first, or server.stop() would wait on them.
       await services.sessions.stop();

@@ -1,6 +1,8 @@
 import { z } from "zod";
 
 export const runtimeProtocol = z.enum(["managed-agents"], { error: "must be managed-agents" });
+/** Protocols of stored runtimes: `sandbox` is LAP's own built-in runtime (one row, created at start). */
+export const storedRuntimeProtocol = z.enum(["managed-agents", "sandbox"]);
 
 export const createRuntimeBody = z.object({
   alias: z
@@ -18,7 +20,7 @@ export const runtimeIdParams = z.object({ id: z.string().min(1).max(64) });
 export const runtimeView = z.object({
   id: z.string(),
   alias: z.string(),
-  protocol: runtimeProtocol,
+  protocol: storedRuntimeProtocol,
   base_url: z.string(),
   /** Last four characters only; the key itself never leaves the server. */
   api_key_hint: z.string(),

@@ -4,7 +4,7 @@ import { runtimeAgents, runtimes, type RuntimeRow } from "../../schema";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import { conflict, notFound } from "../lib/errors";
-import type { RemoteAgentRef, RuntimeAdapter } from "./adapter";
+import { RuntimeError, type RemoteAgentRef, type RuntimeAdapter } from "./adapter";
 import { ManagedAgentsAdapter } from "./managed-agents";
 import { createRuntimeBody, type CreateRuntimeInput, type RuntimeView } from "./model";
 
@@ -13,7 +13,12 @@ export interface RuntimeServiceDeps {
   secrets: SecretBox;
   /** Lets tests and the sandbox runtime plug in other adapters per protocol. */
   adapterFactory?: (row: RuntimeRow, apiKey: string) => RuntimeAdapter;
+  /** LAP's own sandbox runtime (bubblewrap or Kubernetes), used for the built-in `sandbox` row. */
+  sandboxAdapter?: () => RuntimeAdapter;
 }
+
+/** The built-in runtime every LAP has: agents on it run in LAP's own sandboxes. */
+export const LOCAL_SANDBOX_RUNTIME = { id: "rt_local_sandbox", alias: "local-sandbox", baseUrl: "sandbox://local" } as const;
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string; cause?: { code?: string } })?.code === "23505" || (err as { cause?: { code?: string } })?.cause?.code === "23505";
 
@@ -58,6 +63,7 @@ export class RuntimeService {
 
   async remove(id: string): Promise<RuntimeView> {
     const row = await this.row(id);
+    if (row.protocol === "sandbox") throw conflict("The built-in local-sandbox runtime cannot be removed");
     try {
       await this.deps.database.db.delete(runtimes).where(eq(runtimes.id, id));
     } catch (err) {
@@ -87,7 +93,26 @@ export class RuntimeService {
     return this.view(updated!);
   }
 
+  /** Creates the built-in sandbox runtime row if it is missing (idempotent; safe on every start). */
+  async ensureBuiltin(): Promise<void> {
+    await this.deps.database.db
+      .insert(runtimes)
+      .values({
+        id: LOCAL_SANDBOX_RUNTIME.id,
+        alias: LOCAL_SANDBOX_RUNTIME.alias,
+        protocol: "sandbox",
+        baseUrl: LOCAL_SANDBOX_RUNTIME.baseUrl,
+        apiKeySealed: this.deps.secrets.encrypt(""),
+        status: "ok",
+      })
+      .onConflictDoNothing();
+  }
+
   adapter(row: RuntimeRow): RuntimeAdapter {
+    if (row.protocol === "sandbox") {
+      if (!this.deps.sandboxAdapter) throw new RuntimeError("The sandbox runtime is not available in this process");
+      return this.deps.sandboxAdapter();
+    }
     const apiKey = this.deps.secrets.decrypt(row.apiKeySealed);
     if (this.deps.adapterFactory) return this.deps.adapterFactory(row, apiKey);
     return new ManagedAgentsAdapter({ baseUrl: row.baseUrl, apiKey });

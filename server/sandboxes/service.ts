@@ -86,7 +86,7 @@ export class SandboxService {
   }
 
   /** The RuntimeAdapter for sessions whose runtime is a LAP sandbox. */
-  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl">): SandboxRuntimeAdapter {
+  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey" | "agentSandbox">): SandboxRuntimeAdapter {
     const provider = this.provider();
     return new SandboxRuntimeAdapter({
       database: this.deps.database,

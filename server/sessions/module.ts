@@ -23,6 +23,8 @@ export interface SessionModuleDeps {
   /** Stream heartbeat interval (tests shorten it). */
   heartbeatMs?: number;
   adapterFactory?: (row: RuntimeRow, apiKey: string) => RuntimeAdapter;
+  /** LAP's sandbox runtime, for agents on the built-in local-sandbox runtime. */
+  sandboxAdapter?: () => RuntimeAdapter;
 }
 
 /**
@@ -33,7 +35,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
   const log = deps.logger.child({ module: "sessions" });
   const bus = new LiveBus(deps.database, log);
   const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events) });
-  const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory });
+  const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter });
   const worker = new TurnWorker({
     database: deps.database,
     store,

@@ -1,0 +1,131 @@
+/**
+ * The whole path a user takes, through the HTTP API of a real LAP (startLap, listening on a port):
+ * an agent with the built-in harness on the built-in local-sandbox runtime → a session → turns in a
+ * bubblewrap sandbox → the built-in agent calls LAP's gateway with the session's key → the gateway
+ * routes the agent's model to a scripted provider (test/support/scripted-openai.ts, standing in for
+ * an LLM provider). Then the sandbox is killed and the conversation carries on.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLap, type RunningLap } from "../../main";
+import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
+import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
+
+const MASTER = "sandbox-e2e-master-key";
+let lap: RunningLap;
+let model: ScriptedOpenAI;
+let dataDir: string;
+let dropDb: (() => Promise<void>) | undefined;
+
+const api = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+  const res = await fetch(`${lap.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+};
+const events = async (sessionId: string) => (await api<{ data: { type: string; data: Record<string, unknown> }[] }>("GET", `/api/sessions/${sessionId}/events?limit=1000`)).body.data;
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+const idleCount = async (id: string) => (await events(id)).filter((e) => e.type === "session.status_idle").length;
+
+beforeAll(async () => {
+  model = startScriptedOpenAI();
+  dataDir = mkdtempSync(join(tmpdir(), "lap-sbx-e2e-"));
+  const config = join(dataDir, "gateway.yaml");
+  writeFileSync(config, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-123 }\n`);
+  const env: Record<string, string> = { LAP_DATA_DIR: dataDir, PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: config, WARM_POOL_SIZE: "0", PATH: process.env.PATH ?? "" };
+  if (TEST_DB_DRIVER === "postgres") {
+    const db = await freshPostgresUrl();
+    env.DATABASE_URL = db.url;
+    dropDb = db.drop;
+  }
+  lap = await startLap(env);
+}, 90_000);
+
+afterAll(async () => {
+  await lap?.stop();
+  await model?.stop();
+  await dropDb?.();
+});
+
+test("every LAP has the local-sandbox runtime; it cannot be removed", async () => {
+  const list = await api<{ data: { id: string; alias: string; protocol: string }[] }>("GET", "/api/runtimes");
+  expect(list.body.data).toContainEqual(expect.objectContaining({ alias: "local-sandbox", protocol: "sandbox" }));
+  const removed = await api("DELETE", "/api/runtimes/rt_local_sandbox");
+  expect(removed.status).toBe(409);
+});
+
+test("a built-in-harness agent edits files and runs commands in its sandbox through the gateway, and survives the sandbox dying", async () => {
+  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "builder", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  expect(agent.status).toBe(201);
+  const session = await api<{ id: string; status: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
+  expect(session.status).toBe(201);
+  const id = session.body.id;
+  await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle");
+
+  model.script([
+    { toolCalls: [{ name: "write", arguments: { path: "notes.md", content: "hello from the agent" } }] },
+    { toolCalls: [{ name: "bash", arguments: { command: "wc -c notes.md > count.txt && cat count.txt" } }] },
+    { text: "Wrote notes.md and counted it." },
+  ]);
+  expect((await api("POST", `/api/sessions/${id}/messages`, { text: "write notes and count them" })).status).toBe(202);
+  await waitFor("first turn", async () => (await idleCount(id)) >= 1).catch(async (err) => {
+    console.error(JSON.stringify((await events(id)).map((e) => [e.type, JSON.stringify(e.data).slice(0, 300)]), null, 1), model.requests.length);
+    throw err;
+  });
+
+  const [row] = await lap.database.query<{ workspace_id: string; sandbox_id: string }>("select workspace_id, sandbox_id from sandboxes where session_id = $1", [id]);
+  const ws = join(dataDir, "workspaces", row!.workspace_id);
+  expect(readFileSync(join(ws, "notes.md"), "utf8")).toBe("hello from the agent");
+  expect(readFileSync(join(ws, "count.txt"), "utf8")).toContain("20 notes.md");
+  const first = await events(id);
+  const types = first.map((e) => e.type);
+  for (const t of ["user.message", "session.status_running", "agent.tool_use", "agent.tool_result", "agent.message"]) expect(types).toContain(t);
+  expect(types.indexOf("agent.tool_use")).toBeLessThan(types.lastIndexOf("agent.message"));
+
+  // Every model call went through the gateway: the provider saw the real key, never the sandbox.
+  expect(model.requests.length).toBe(3);
+  for (const r of model.requests) {
+    expect(r.model).toBe("scripted-model");
+    expect(r.authorization).toBe("Bearer sk-provider-secret-123");
+  }
+  // Spend rows are written in batches, off the request path.
+  await waitFor("spend rows", async () => ((await api<unknown[]>("GET", `/spend/logs?session_id=${id}`)).body ?? []).length >= 3, 10_000);
+  const spend = (await api<{ model_group: string; key_alias: string; status: string }[]>("GET", `/spend/logs?session_id=${id}`)).body;
+  for (const s of spend) expect(s).toMatchObject({ model_group: "scripted-model", key_alias: `session-${id}` });
+
+  // The sandbox dies (its process is killed); the next message gets a new sandbox on the same workspace.
+  const sandboxes = (await api<{ data: { session_id: string | null; pid: number | null }[] }>("GET", `/api/sandboxes?session_id=${id}`)).body.data;
+  const pid = sandboxes.find((x) => x.session_id === id)?.pid ?? 0;
+  expect(pid).toBeGreaterThan(0);
+  process.kill(pid, "SIGKILL");
+  await Bun.sleep(300);
+  model.requests.length = 0;
+  model.script([{ toolCalls: [{ name: "read", arguments: { path: "notes.md" } }] }, { text: "It says hello." }]);
+  expect((await api("POST", `/api/sessions/${id}/messages`, { text: "what do the notes say?" })).status).toBe(202);
+  await waitFor("second turn", async () => (await idleCount(id)) >= 2, 45_000);
+  const after = (await events(id)).slice(first.length).map((e) => e.type);
+  expect(after).toContain("session.recovered");
+  // The new harness was given the first turn: the second turn sees the first.
+  expect(JSON.stringify(model.requests[0]!.messages)).toContain("write notes and count them");
+  expect(JSON.stringify(await events(id))).toContain("hello from the agent");
+
+  // Ending the session ends its gateway key.
+  expect((await api("POST", `/api/sessions/${id}/stop`)).status).toBe(200);
+  await waitFor("session key revoked", async () => {
+    const keys = await lap.database.query<{ n: number }>("select count(*)::int as n from gateway_keys g join api_keys k on k.id = g.key_id where g.session_id = $1 and k.revoked_at is null", [id]);
+    return keys[0]!.n === 0;
+  }, 10_000);
+  expect(existsSync(ws)).toBe(true);
+}, 120_000);

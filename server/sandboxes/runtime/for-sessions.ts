@@ -1,0 +1,39 @@
+import type { Config } from "../../config/load";
+import type { Database } from "../../db/client";
+import type { GatewayService } from "../../gateway/service";
+import type { SandboxService } from "../service";
+import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
+
+/**
+ * The sandbox runtime as the sessions module uses it for agents on the built-in `local-sandbox`
+ * runtime: session keys come from LAP's gateway (the agent's model only, revoked when the session
+ * ends), the harness from the agent row, and the history for replay from the event log.
+ * Built on first use, so a LAP that never runs a sandboxed agent never starts the sandbox machinery.
+ */
+export function sandboxRuntimeForSessions(deps: { config: Config; database: Database; gateway: GatewayService; sandboxes: SandboxService }) {
+  let adapter: SandboxRuntimeAdapter | undefined;
+  const get = (): SandboxRuntimeAdapter =>
+    (adapter ??= deps.sandboxes.adapter({
+      // Read at call time: with PORT=0 the base URL is known only after listen.
+      get gatewayBaseUrl() {
+        return `${deps.config.baseUrl}/v1`;
+      },
+      mintSessionKey: async ({ sessionId, agentId, model }) =>
+        (await deps.gateway.mintSessionKey({ sessionId, agentId, models: [model], duration: "7d" })).key,
+      revokeSessionKey: async (sessionId) => {
+        await deps.gateway.revokeSessionKeys(sessionId);
+      },
+      agentSandbox: async (agentId) => {
+        const [row] = await deps.database.query<{ harness: string }>("select harness from agents where id = $1", [agentId]);
+        return row ? { harness: row.harness } : {};
+      },
+      history: async (sessionId) =>
+        (
+          await deps.database.query<{ type: string; data: Record<string, unknown> }>(
+            "select type, data from session_events where session_id = $1 order by seq",
+            [sessionId],
+          )
+        ).map((r) => ({ ...r.data, type: r.type })),
+    }));
+  return { get, current: () => adapter };
+}
