@@ -113,12 +113,14 @@ const lines = (s: string) => s.split(/[\n,]/).map((x) => x.trim()).filter(Boolea
 function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSaved: (a: AgentView) => void }) {
   const a = props.agent;
   const [runtimes] = createResource(api.runtimes.list);
+  const [harnesses] = createResource(api.harnesses.list);
   const [v, setV] = createSignal({
     name: a?.name ?? "",
     description: a?.description ?? "",
     model: a?.model ?? "claude-sonnet-4-5",
     system_prompt: a?.system_prompt ?? "",
-    runtime_id: a?.runtime_id ?? "",
+    runtime_id: a?.runtime_id ?? "rt_local_sandbox",
+    harness: a?.harness && a.harness !== "default" ? a.harness : "builtin",
     tools: (a?.tools ?? []).join(", "),
     mcp: (a?.mcp_servers ?? []).map((m) => `${m.name} ${m.url}`).join("\n"),
     repo_url: a?.repo_url ?? "",
@@ -139,6 +141,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
       model: f.model,
       system_prompt: f.system_prompt,
       runtime_id: f.runtime_id || null,
+      harness: f.harness,
       tools: lines(f.tools),
       mcp_servers: f.mcp.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => { const [name = "", url = ""] = l.split(/\s+/); return { name, url }; }),
       repo_url: f.repo_url || null,
@@ -185,6 +188,21 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
         </select>
         {err("runtime_id")}
       </label>
+      <Show when={(runtimes() ?? []).find((r) => r.id === v().runtime_id)?.protocol === "sandbox"}>
+        <fieldset class="field harness-picker">
+          <legend>Harness <span class="hint">what runs in the agent's sandbox; every model call goes through LAP's gateway</span></legend>
+          <For each={harnesses() ?? []}>
+            {(h) => (
+              <label class="harness-option" classList={{ disabled: !h.installed }}>
+                <input type="radio" name="harness" value={h.id} checked={v().harness === h.id} disabled={!h.installed} onChange={set("harness")} />
+                <span><strong>{h.label}</strong> <span class="muted">{h.description}</span>
+                  <Show when={!h.installed}><span class="field-error"> {h.problem ?? "not installed"}</span></Show></span>
+              </label>
+            )}
+          </For>
+          {err("harness")}
+        </fieldset>
+      </Show>
       <label class="field">System prompt<textarea name="system_prompt" rows={4} value={v().system_prompt} onInput={set("system_prompt")} />{err("system_prompt")}</label>
       <label class="field">Tools <span class="hint">comma separated</span><input name="tools" value={v().tools} onInput={set("tools")} />{err("tools")}</label>
       <label class="field">MCP servers <span class="hint">one per line: name url</span><textarea name="mcp" rows={2} value={v().mcp} onInput={set("mcp")} />{err("mcp_servers")}</label>

@@ -1,4 +1,5 @@
 import { A, useParams } from "@solidjs/router";
+import { ToolCall } from "../components/ToolCall";
 import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
 import { toast } from "../components/ui";
 import { api, sandboxesApi, type StoredEvent } from "../lib/api";
@@ -14,10 +15,6 @@ type Item =
   | { kind: "note"; seq: number; text: string };
 
 const textOf = (content: unknown) => (Array.isArray(content) ? content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("") : "");
-
-/** Tool results are usually text parts; show their text, anything else as JSON. */
-const resultText = (r: unknown) =>
-  typeof r === "string" ? r : Array.isArray(r) && r.every((p) => p?.type === "text") ? r.map((p) => p.text).join("\n") : JSON.stringify(r, null, 2);
 
 /** Folds the event log into chat items: consecutive agent.message deltas become one reply. */
 function toItems(events: StoredEvent[]): Item[] {
@@ -186,8 +183,8 @@ export function SessionChat() {
                   {(t) => (
                     <div class="card tool-card" data-testid="tool-card">
                       <div><strong>{t().name}</strong> <Show when={t().result === undefined}><span class="muted">running…</span></Show><Show when={t().isError}><span class="badge err">error</span></Show></div>
-                      <Show when={t().input !== undefined}><pre>{JSON.stringify(t().input, null, 2)}</pre></Show>
-                      <Show when={t().result !== undefined}><pre>{resultText(t().result)}</pre></Show>
+                      {/* Commands with their output, file writes and edits as diffs, for every harness's tool names. */}
+                      <ToolCall use={{ name: t().name, input: t().input }} result={t().result === undefined ? undefined : { content: t().result, is_error: t().isError }} />
                     </div>
                   )}
                 </Match>
