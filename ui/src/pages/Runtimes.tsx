@@ -66,7 +66,9 @@ export function Runtimes() {
                       <td>{timeAgo(r.checked_at)}</td>
                       <td style={{ "text-align": "right" }}>
                         <button class="btn sm" disabled={busy() === r.id} onClick={() => test(r)} aria-label={`Test ${r.alias}`}>{busy() === r.id ? "Testing…" : "Test"}</button>{" "}
-                        <button class="btn sm danger" onClick={() => remove(r)} aria-label={`Remove ${r.alias}`}>Remove</button>
+                        <Show when={r.protocol !== "sandbox"} fallback={<span class="badge" title="LAP's own sandboxes; always available">built-in</span>}>
+                          <button class="btn sm danger" onClick={() => remove(r)} aria-label={`Remove ${r.alias}`}>Remove</button>
+                        </Show>
                       </td>
                     </tr>
                   )}
