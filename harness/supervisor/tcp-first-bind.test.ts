@@ -1,43 +1,18 @@
 // The real supervisor as a Kubernetes pod runs it: on TCP (LAP_SUPERVISOR_PORT), with no token file,
 // so the first /lap/bind brings the token (docs/kubernetes.md, "Supervisor contract").
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { startRealSupervisor, type RealSupervisor } from "../../test/support/real-supervisor";
 
-const MAIN = join(import.meta.dir, "main.ts");
 const TOKEN = "tok-0123456789abcdef-first-bind";
-let proc: ReturnType<typeof Bun.spawn>;
+let sup: RealSupervisor;
 let base = "";
 
-async function listeningPort(stderr: ReadableStream<Uint8Array>): Promise<number> {
-  const reader = stderr.getReader();
-  const dec = new TextDecoder();
-  let text = "";
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += dec.decode(value);
-    const m = /listening on .*tcp [^ ]+:(\d+)/.exec(text);
-    if (m) {
-      reader.releaseLock();
-      return Number(m[1]);
-    }
-  }
-  throw new Error(`supervisor did not report a TCP port:\n${text}`);
-}
-
 beforeAll(async () => {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LAP_SUPERVISOR_PORT: "0", LAP_SUPERVISOR_HOST: "127.0.0.1", LAP_HARNESS: "builtin", LAP_WORKSPACE: mkdtempSync(join(tmpdir(), "lap-sup-tcp-")) };
-  proc = Bun.spawn([process.execPath, MAIN], { env, stdout: "ignore", stderr: "pipe" });
-  base = `http://127.0.0.1:${await listeningPort(proc.stderr as ReadableStream<Uint8Array>)}`;
+  sup = await startRealSupervisor();
+  base = sup.baseUrl;
 }, 30_000);
 
-afterAll(async () => {
-  proc.kill("SIGTERM");
-  await proc.exited;
-});
+afterAll(() => sup.stop());
 
 const bindBody = (over: Record<string, unknown> = {}) => ({
   sandboxId: "lap-abc123",
