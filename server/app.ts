@@ -68,6 +68,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     rawEnv: deps.rawEnv ?? process.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
+    kubernetes: deps.kubernetes,
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes });
   const slack = createSlack({

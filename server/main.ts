@@ -6,6 +6,7 @@ import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import { createLogger, type Logger } from "./lib/logger";
 import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
+import type { SandboxService } from "./sandboxes/service";
 
 export interface RunningLap {
   url: string;
@@ -13,6 +14,8 @@ export interface RunningLap {
   database: Database;
   logger: Logger;
   server: Server<unknown>;
+  /** The sandbox service (its provider is the kubernetes one when LAP_SANDBOX=kubernetes). */
+  sandboxes: SandboxService;
   stop(): Promise<void>;
 }
 
@@ -93,7 +96,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
       await database.close();
       logger.info("LAP stopped");
     })());
-  return { url, config, database, logger, server, stop };
+  return { url, config, database, logger, server, sandboxes: services.sandboxes, stop };
 }
 
 /** SIGTERM/SIGINT: stop accepting, finish in-flight requests, flush, close the database. */

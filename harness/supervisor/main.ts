@@ -1,6 +1,6 @@
 /**
- * The supervisor: the first program in every sandbox. It listens on a Unix socket for LAP
- * (LAP_SUPERVISOR_SOCKET), opens the loopback bridges to LAP (LAP_BRIDGES), starts the harness
+ * The supervisor: the first program in every sandbox. It listens for LAP on a Unix socket
+ * (LAP_SUPERVISOR_SOCKET, host sandboxes) and/or on TCP (LAP_SUPERVISOR_PORT, Kubernetes pods), opens the loopback bridges to LAP (LAP_BRIDGES), starts the harness
  * (LAP_HARNESS), and waits to be bound to a session. It never imports server code and never sees a
  * real provider key: only the session-scoped gateway key it is given at bind time.
  */
@@ -14,9 +14,10 @@ import { Supervisor } from "./supervisor";
 const env = process.env;
 const log = (message: string) => console.error(`[supervisor] ${message}`);
 
-function readToken(): string {
+/** null: no token file (a warm pod): the first /lap/bind brings the token (docs/kubernetes.md). */
+function readToken(): string | null {
   const file = env.LAP_SUPERVISOR_TOKEN_FILE;
-  if (!file) throw new Error("LAP_SUPERVISOR_TOKEN_FILE is not set");
+  if (!file) return null;
   const token = readFileSync(file, "utf8").trim();
   // Gone before the harness starts, so nothing the agent runs can read it.
   unlinkSync(file);
@@ -24,7 +25,9 @@ function readToken(): string {
 }
 
 const socketPath = env.LAP_SUPERVISOR_SOCKET;
-if (!socketPath) throw new Error("LAP_SUPERVISOR_SOCKET is not set");
+const tcpPort = env.LAP_SUPERVISOR_PORT ? Number(env.LAP_SUPERVISOR_PORT) : null;
+if (tcpPort !== null && !(Number.isInteger(tcpPort) && tcpPort >= 0 && tcpPort < 65536)) throw new Error(`LAP_SUPERVISOR_PORT is not a port: ${env.LAP_SUPERVISOR_PORT}`);
+if (!socketPath && tcpPort === null) throw new Error("set LAP_SUPERVISOR_SOCKET (Unix socket) or LAP_SUPERVISOR_PORT (TCP)");
 const token = readToken();
 const harnessRoot = env.LAP_HARNESS_ROOT ?? dirname(import.meta.dir);
 const workspace = env.LAP_WORKSPACE ?? process.cwd();
@@ -49,14 +52,25 @@ const supervisor = new Supervisor({
 });
 supervisor.startHarness();
 
-if (existsSync(socketPath)) rmSync(socketPath);
+const handler = createHandler(supervisor);
+const servers: Array<{ stop(force?: boolean): unknown }> = [];
+const where: string[] = [];
 // idleTimeout 0: event streams stay open through long quiet tool runs (heartbeats also every 5 s).
-const server = Bun.serve({ unix: socketPath, fetch: createHandler(supervisor), idleTimeout: 0 } as unknown as Parameters<typeof Bun.serve>[0]);
-log(`listening on ${socketPath}, harness ${harnessName}, ${bridges.length} bridge(s)`);
+if (socketPath) {
+  if (existsSync(socketPath)) rmSync(socketPath);
+  servers.push(Bun.serve({ unix: socketPath, fetch: handler, idleTimeout: 0 } as unknown as Parameters<typeof Bun.serve>[0]));
+  where.push(socketPath);
+}
+if (tcpPort !== null) {
+  const tcp = Bun.serve({ port: tcpPort, hostname: env.LAP_SUPERVISOR_HOST ?? "0.0.0.0", fetch: handler, idleTimeout: 0 });
+  servers.push(tcp);
+  where.push(`tcp ${tcp.hostname}:${tcp.port}`);
+}
+log(`listening on ${where.join(" and ")}, harness ${harnessName}, ${bridges.length} bridge(s)${token === null ? ", token from the first bind" : ""}`);
 
 const shutdown = async () => {
   await supervisor.harness?.stop();
-  server.stop(true);
+  for (const s of servers) s.stop(true);
   for (const b of bridges) b.close();
   process.exit(0);
 };

@@ -20,6 +20,13 @@ const bindBody = z.object({
   maxSteps: z.number().int().min(1).max(1000).optional(),
 });
 export type BindBody = z.infer<typeof bindBody>;
+/** What LAP's kubernetes provider sends (docs/kubernetes.md, "Supervisor contract"): the binding plus the token it chose. */
+const bindRequest = bindBody.extend({
+  supervisorToken: z.string().min(16).max(512).optional(),
+  sandboxId: z.string().optional(),
+  harness: z.string().optional(),
+  workspaceId: z.string().optional(),
+});
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 const eventsBody = z.object({
@@ -98,13 +105,21 @@ export function createHandler(sup: Supervisor) {
     const path = url.pathname;
     if (req.method === "GET" && (path === "/health" || path === "/healthz")) return json(sup.health());
     const key = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer\s+/i, "");
-    if (!sup.checkToken(key)) return fail(401, "missing or wrong supervisor token");
+    // First-bind mode: before the token is known only /lap/bind is served, and it must bring the token.
+    const firstBind = sup.awaitingToken && req.method === "POST" && path === "/lap/bind";
+    if (!firstBind && !sup.checkToken(key)) return fail(401, "missing or wrong supervisor token");
 
     if (req.method === "POST" && path === "/lap/bind") {
-      const p = await parse(req, bindBody);
+      const p = await parse(req, bindRequest);
       if (!p.ok) return p.res;
-      const r = sup.bind(p.data);
-      return r.ok ? json({ ok: true, session_id: p.data.sessionId }) : fail(409, r.error);
+      const { supervisorToken, sandboxId: _s, harness: _h, workspaceId: _w, ...binding } = p.data;
+      if (firstBind) {
+        if (!supervisorToken) return fail(400, "supervisorToken is required: this supervisor was started without LAP_SUPERVISOR_TOKEN_FILE", [{ field: "supervisorToken", message: "Required" }]);
+        if (!sup.awaitingToken) return fail(401, "missing or wrong supervisor token"); // a concurrent first bind won
+        sup.adoptToken(supervisorToken);
+      }
+      const r = sup.bind(binding);
+      return r.ok ? json({ ok: true, session_id: binding.sessionId }) : fail(409, r.error);
     }
     if (req.method === "GET" && path === "/v1/models") return json({ data: sup.binding ? [{ id: sup.binding.model, type: "model" }] : [] });
     if (req.method === "POST" && path === "/v1/agents") return json({ id: sup.binding?.agentId ?? "unbound", type: "agent" });

@@ -15,7 +15,11 @@ export interface SupervisorOptions {
   workspace: string;
   /** Environment for the harness process (already stripped of the supervisor's own settings). */
   harnessEnv: Record<string, string>;
-  token: string;
+  /**
+   * The token every call but /health must carry. null: first-bind mode (a warm pod has no
+   * per-session token file): the first /lap/bind is accepted without one and sets it.
+   */
+  token: string | null;
   defaultMaxSteps: number;
   log(message: string): void;
 }
@@ -32,7 +36,19 @@ export class Supervisor {
   constructor(private opts: SupervisorOptions) {}
 
   checkToken(candidate: string | null | undefined): boolean {
-    return !!candidate && timingSafeEqual(digest(candidate), digest(this.opts.token));
+    const token = this.opts.token;
+    return !!candidate && token !== null && timingSafeEqual(digest(candidate), digest(token));
+  }
+
+  /** True until a first-bind supervisor has been given its token. */
+  get awaitingToken(): boolean {
+    return this.opts.token === null;
+  }
+
+  /** First-bind mode: the token LAP chose, from the first /lap/bind body; fixed from then on. */
+  adoptToken(token: string) {
+    if (this.opts.token !== null) throw new Error("the supervisor token is already set");
+    this.opts.token = token;
   }
 
   /** Starts the harness before any session is known, so a claimed warm sandbox answers at once. */

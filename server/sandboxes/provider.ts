@@ -75,8 +75,25 @@ export class SandboxError extends Error {
   }
 }
 
+/** How many warm sandboxes of a harness (image) the platform should keep ready. */
+export interface ExternalWarmTarget {
+  harness: string;
+  image?: string;
+  size: number;
+}
+
+/**
+ * A platform that keeps its own warm pool (agent-sandbox's SandboxWarmPool): LAP only sizes it, and
+ * `create` is served from it; the generic WarmPool then never pre-creates sandboxes.
+ */
+export interface ExternalWarmPool {
+  setTargets(targets: ExternalWarmTarget[]): Promise<unknown>;
+}
+
 export interface SandboxProvider {
   readonly name: SandboxProviderName;
+  /** Set when the platform owns the warm pool (kubernetes); absent for host providers. */
+  readonly externalWarmPool?: ExternalWarmPool;
   /** Starts provisioning and returns at once (state `provisioning`). */
   create(spec: SandboxSpec): Promise<SandboxHandle>;
   /** Resolves when the supervisor answers; rejects with SandboxError (reason says why) on failure or timeout. */

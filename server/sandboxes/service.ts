@@ -1,5 +1,6 @@
 /**
- * The sandboxes module's services, built from configuration: the provider LAP_SANDBOX names, the
+ * The sandboxes module's services, built from configuration: the provider LAP_SANDBOX names (host
+ * bubblewrap/process here; kubernetes handed in already started, see server/main.ts), the
  * egress proxy plumbing, the warm pool and the runtime adapter sessions use. Nothing starts until
  * a sandbox is needed (the provider bundles the harness on first use).
  */
@@ -15,7 +16,9 @@ import type { HostSandboxProvider } from "./host/host-provider";
 import type { Upstream } from "./host/lap-sockets";
 import { LocalSandboxProvider } from "./local-provider";
 import { ProcessSandboxProvider } from "./process-provider";
-import { SandboxError } from "./provider";
+import type { KubernetesSandboxes } from "./kubernetes";
+import type { ReconcileResult } from "./kubernetes/reconciler";
+import { SandboxError, type SandboxProvider } from "./provider";
 import { SandboxRuntimeAdapter, type SandboxRuntimeDeps } from "./runtime/sandbox-runtime";
 import { sandboxSpecFor } from "./runtime/spec";
 import type { SandboxView } from "./model";
@@ -30,12 +33,18 @@ export interface SandboxServiceDeps {
   rawEnv: Record<string, string | undefined>;
   /** Where LAP listens (known after listen; PORT may be 0). */
   lapUpstream: () => Upstream;
+  /** LAP_SANDBOX=kubernetes: the provider created (and checked against the cluster) before the database opened. */
+  kubernetes?: KubernetesSandboxes;
 }
 
 export class SandboxService {
   readonly egressLog = new EgressLog();
   readonly policies = new EgressPolicies();
-  private providerInstance: HostSandboxProvider | null = null;
+  private providerInstance: SandboxProvider | null = null;
+  /** The same provider when it runs on this host (workspace paths, shutdown); null on kubernetes. */
+  private hostInstance: HostSandboxProvider | null = null;
+  /** The first reconcile after start (tests and the dashboard can await it). */
+  reconciled: Promise<unknown> = Promise.resolve();
   private poolInstance: WarmPool | null = null;
 
   constructor(private deps: SandboxServiceDeps) {}
@@ -51,10 +60,14 @@ export class SandboxService {
     return this.ca;
   }
 
-  provider(): HostSandboxProvider {
+  provider(): SandboxProvider {
     if (this.providerInstance) return this.providerInstance;
     const e = this.deps.config.env;
-    if (e.LAP_SANDBOX === "kubernetes") throw new SandboxError("unavailable", "LAP_SANDBOX=kubernetes is served by the Kubernetes provider module, not the host sandboxes module");
+    if (e.LAP_SANDBOX === "kubernetes") {
+      if (!this.deps.kubernetes) throw new SandboxError("unavailable", "LAP_SANDBOX=kubernetes but this LAP was built without the Kubernetes provider (startLap creates it)");
+      this.providerInstance = this.deps.kubernetes.provider;
+      return this.providerInstance;
+    }
     const opts = {
       dataDir: resolve(e.LAP_DATA_DIR),
       lapUpstream: this.deps.lapUpstream,
@@ -67,7 +80,8 @@ export class SandboxService {
       defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
       onExit: (h: { id: string; error?: string }) => this.deps.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox exited; its session recovers on the next call"),
     };
-    this.providerInstance = e.LAP_SANDBOX === "process" ? new ProcessSandboxProvider(opts) : new LocalSandboxProvider(opts);
+    this.hostInstance = e.LAP_SANDBOX === "process" ? new ProcessSandboxProvider(opts) : new LocalSandboxProvider(opts);
+    this.providerInstance = this.hostInstance;
     return this.providerInstance;
   }
 
@@ -88,6 +102,7 @@ export class SandboxService {
   /** The RuntimeAdapter for sessions whose runtime is a LAP sandbox. */
   adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey" | "agentSandbox">): SandboxRuntimeAdapter {
     const provider = this.provider();
+    const host = this.hostInstance;
     return new SandboxRuntimeAdapter({
       database: this.deps.database,
       provider,
@@ -95,12 +110,13 @@ export class SandboxService {
       logger: this.deps.logger.child({ module: "sandbox-runtime" }),
       lapEnv: this.deps.rawEnv,
       preinstalledRepo: this.deps.config.env.PREINSTALLED_GITHUB_REPO,
-      workspacePath: (ws) => provider.workspacePath(ws),
+      ...(host ? { workspacePath: (ws: string) => host.workspacePath(ws) } : {}),
       ...extra,
     });
   }
 
   async list(): Promise<SandboxView[]> {
+    if (this.deps.kubernetes) this.provider();
     if (!this.providerInstance) return [];
     const rows = await this.deps.database.query<{ sandbox_id: string; session_id: string | null; agent_id: string; status: string }>(
       `select sandbox_id, session_id, agent_id, status from sandboxes where sandbox_id is not null and status in ('provisioning','warm','claimed','stopped')`,
@@ -167,8 +183,11 @@ export class SandboxService {
    * Host sandboxes die with the LAP process that started them (--die-with-parent), so rows left by
    * an earlier run are stale: warm slots are dropped (else the pool would count ghosts and never
    * refill) and session sandboxes marked stopped (their session restarts on its workspace).
+   * On kubernetes sandboxes outlive LAP: the provider's reconcile first deletes claims no row owns
+   * (and orphaned Sandboxes, expired warm pods, stale pools); the rows are then checked as above.
    */
-  async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number }> {
+  async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number; kubernetes?: ReconcileResult }> {
+    const kubernetes = this.deps.kubernetes && this.deps.config.env.LAP_SANDBOX === "kubernetes" ? await this.deps.kubernetes.reconcile((h) => this.owns(h.id)) : undefined;
     const known = new Set((await this.provider().list()).map((h) => h.id));
     const rows = await this.deps.database.query<{ id: string; sandbox_id: string | null; status: string }>(
       `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed')`,
@@ -186,13 +205,18 @@ export class SandboxService {
         dropped++;
       }
     }
-    return { dropped, stopped };
+    return kubernetes ? { dropped, stopped, kubernetes } : { dropped, stopped };
+  }
+
+  /** A live row (a session's sandbox, or a slot being provisioned) points at this sandbox id. */
+  private async owns(sandboxId: string): Promise<boolean> {
+    const rows = await this.deps.database.query(`select 1 from sandboxes where sandbox_id = $1 and status in ('provisioning','warm','claimed','stopped') limit 1`, [sandboxId]);
+    return rows.length > 0;
   }
 
   /** The warm-pool reconcile loop (recycle, then top up), every `intervalMs`, first pass at once. */
   start(intervalMs = 30_000) {
-    if (this.deps.config.env.LAP_SANDBOX === "kubernetes") return;
-    void this.reconcileAfterRestart().catch((err) => this.deps.logger.warn({ err }, "sandbox reconcile failed"));
+    this.reconciled = this.reconcileAfterRestart().catch((err) => this.deps.logger.warn({ err }, "sandbox reconcile failed"));
     if (this.settings.size <= 0 || this.timer) return;
     const tick = () => void this.pool().topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool tick failed"));
     tick();
@@ -203,6 +227,7 @@ export class SandboxService {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.poolInstance?.idle();
-    await this.providerInstance?.shutdown();
+    // The kubernetes provider holds no processes here; startLap closes its watches.
+    await this.hostInstance?.shutdown();
   }
 }

@@ -5,6 +5,10 @@
  * (the loser of a race gets nothing and goes cold), and every claim triggers a top-up.
  * Warm sandboxes past their TTL, or whose agent's harness/image/environment changed (spec hash),
  * are recycled.
+ *
+ * When the provider keeps its own pool (`externalWarmPool`, Kubernetes), this class only sizes it: a
+ * top-up turns the recent agents into per-harness targets, nothing is pre-created, no rows are kept,
+ * and `claim` answers null (the provider's `create` already takes a warm pod).
  */
 import { randomBytes } from "node:crypto";
 import type { Database } from "../db/client";
@@ -55,7 +59,7 @@ export class WarmPool {
 
   /** Takes a warm sandbox for the agent whose spec still matches, or null (cold path). */
   async claim(agentId: string, specHash: string, sessionId: string): Promise<ClaimedSandbox | null> {
-    if (this.deps.settings.size <= 0) return null;
+    if (this.deps.settings.size <= 0 || this.deps.provider.externalWarmPool) return null;
     const rows = await this.deps.database.transaction(async (tx) => {
       const found = await tx.query<{ id: string; sandbox_id: string; workspace_id: string }>(
         `select id, sandbox_id, workspace_id from sandboxes
@@ -106,6 +110,7 @@ export class WarmPool {
   }
 
   private async topUpOnce() {
+    if (this.deps.provider.externalWarmPool) return this.sizeExternal();
     await this.recycle();
     const { size, maxProvisioning, recentAgentHours } = this.deps.settings;
     if (size <= 0) return;
@@ -118,13 +123,7 @@ export class WarmPool {
     const provisioning = (await db.query<{ n: number }>(`select count(*)::int as n from sandboxes where status = 'provisioning'`))[0]?.n ?? 0;
     budget = Math.min(budget, maxProvisioning - Number(provisioning));
     if (budget <= 0) return;
-    const since = new Date(this.now().getTime() - recentAgentHours * 3_600_000).toISOString();
-    const recent = await db.query<{ agent_id: string }>(
-      `select s.agent_id from sessions s join agents a on a.id = s.agent_id
-        where s.created_at > $1 and a.status = 'active'
-        group by s.agent_id order by max(s.created_at) desc limit $2`,
-      [since, size],
-    );
+    const recent = await this.recentAgents();
     const launches: Promise<void>[] = [];
     for (const { agent_id } of recent) {
       if (budget <= 0) break;
@@ -135,6 +134,40 @@ export class WarmPool {
       launches.push(this.provision(agent_id, spec));
     }
     await Promise.all(launches);
+  }
+
+  /** The agents with the newest sessions in the last WARM_POOL_RECENT_AGENT_HOURS, at most WARM_POOL_SIZE. */
+  private recentAgents() {
+    const { size, recentAgentHours } = this.deps.settings;
+    const since = new Date(this.now().getTime() - recentAgentHours * 3_600_000).toISOString();
+    return this.deps.database.query<{ agent_id: string }>(
+      `select s.agent_id from sessions s join agents a on a.id = s.agent_id
+        where s.created_at > $1 and a.status = 'active'
+        group by s.agent_id order by max(s.created_at) desc limit $2`,
+      [since, size],
+    );
+  }
+
+  /**
+   * External pool: one warm sandbox per recent agent, grouped by harness/image by the platform and
+   * capped there at WARM_POOL_SIZE. With no recent agent the sizes set at start are left alone (a
+   * fresh install keeps its default pool rather than scaling it to zero).
+   */
+  private async sizeExternal() {
+    const external = this.deps.provider.externalWarmPool!;
+    const targets = new Map<string, { harness: string; image?: string; size: number }>();
+    if (this.deps.settings.size > 0) {
+      for (const { agent_id } of await this.recentAgents()) {
+        const s = (await this.deps.specFor(agent_id))?.spec;
+        if (!s) continue;
+        const key = `${s.harness}\u0000${s.image ?? ""}`;
+        const t = targets.get(key) ?? { harness: s.harness, ...(s.image ? { image: s.image } : {}), size: 0 };
+        t.size++;
+        targets.set(key, t);
+      }
+      if (!targets.size) return;
+    }
+    await external.setTargets([...targets.values()]);
   }
 
   /** Reserves the slot first (so other replicas count it), then starts and waits for the sandbox. */
@@ -162,6 +195,8 @@ export class WarmPool {
 
   /** TTL expiry and spec drift: stop those warm sandboxes and forget them. */
   async recycle(): Promise<number> {
+    // An external pool recycles its own warm sandboxes (WARM_POOL_TTL_MINUTES on the provider side).
+    if (this.deps.provider.externalWarmPool) return 0;
     const db = this.deps.database;
     const warm = await db.query<{ id: string; sandbox_id: string | null; agent_id: string; spec_hash: string; created_at: Date | string }>(
       `select id, sandbox_id, agent_id, spec_hash, created_at from sandboxes where status = 'warm'`,
