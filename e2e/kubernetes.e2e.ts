@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port";
 import { MASTER_KEY, shot } from "./support";
 
 // The Kubernetes page against a real LAP process started with LAP_SANDBOX=kubernetes and a kubeconfig
@@ -12,8 +13,8 @@ import { MASTER_KEY, shot } from "./support";
 // also plays a second LAP replica and starts two sandboxes: one ready, one whose image cannot be pulled.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BUN = join(ROOT, ".tools/node_modules/.bin/bun");
-const PORT = 40000 + Math.floor(Math.random() * 1000);
-const BASE = `http://127.0.0.1:${PORT}`;
+let PORT = 0;
+let BASE = "";
 const ENV = {
   ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64"),
   MASTER_KEY,
@@ -26,14 +27,21 @@ const children: ChildProcess[] = [];
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
+  PORT = await freePort();
+  BASE = `http://127.0.0.1:${PORT}`;
   const cluster = spawn(BUN, ["test/support/fake-kube-cluster.ts"], {
     cwd: ROOT,
-    env: { ...process.env, ...ENV, SEED_SANDBOXES: "1", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-seed-")) },
+    env: { ...process.env, ...ENV, SEED_SANDBOXES: "1", SEED_AFTER_URL: `${BASE}/health/readiness`, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-seed-")) },
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(cluster);
+  const lines = createInterface({ input: cluster.stdout! });
+  const seeded = new Promise<void>((resolve, reject) => {
+    lines.on("line", (l) => l.includes('"seeded"') && resolve());
+    cluster.once("exit", (code) => reject(new Error(`fake cluster exited ${code}`)));
+  });
   const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: cluster.stdout! }).once("line", resolve);
+    lines.once("line", resolve);
     cluster.once("exit", (code) => reject(new Error(`fake cluster exited ${code}`)));
   });
   const { kubeconfig } = JSON.parse(first) as { kubeconfig: string };
@@ -43,12 +51,17 @@ test.beforeAll(async () => {
     stdio: ["ignore", "ignore", "inherit"],
   });
   children.push(lap);
-  for (let i = 0; i < 750; i++) {
+  let exited: number | null = null;
+  lap.once("exit", (code) => (exited = code ?? 1));
+  for (let i = 0; i < 750 && exited === null; i++) {
     const ok = await fetch(`${BASE}/health/readiness`).then((r) => r.ok, () => false);
-    if (ok) return;
+    if (ok) {
+      await seeded;
+      return;
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error("LAP with LAP_SANDBOX=kubernetes did not become ready");
+  throw new Error(exited === null ? "LAP with LAP_SANDBOX=kubernetes did not become ready" : `LAP with LAP_SANDBOX=kubernetes exited with code ${exited}`);
 });
 
 test.afterAll(() => {

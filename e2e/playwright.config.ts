@@ -3,17 +3,18 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port";
 
 // Dashboard tests run under Node with Debian's chromium against a real LAP started by `lap up`
 // on a fresh embedded database. Flags keep chromium off the network (the machines have none).
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const PORT = Number(process.env.LAP_E2E_PORT ?? 39000 + Math.floor(Math.random() * 1000));
+const PORT = Number(process.env.LAP_E2E_PORT ?? (await freePort()));
 export const E2E_MASTER_KEY = "e2e-master-key-0123456789";
 const dataDir = process.env.LAP_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "lap-e2e-"));
 process.env.LAP_E2E_DATA_DIR = dataDir;
 process.env.LAP_E2E_PORT = String(PORT);
 // The Slack page's test serves a fake Slack Web API on this port (test/support/fake-slack.ts).
-const SLACK_PORT = PORT + 1;
+const SLACK_PORT = Number(process.env.LAP_E2E_SLACK_PORT ?? (await freePort()));
 process.env.LAP_E2E_SLACK_PORT = String(SLACK_PORT);
 
 export default defineConfig({

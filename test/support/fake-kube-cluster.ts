@@ -2,8 +2,8 @@
  * Runs the fake Kubernetes API server (see fake-kube-apiserver.ts) as its own process for the dashboard
  * e2e test, which runs under Node and cannot host Bun.serve: pods become ready by themselves, images
  * matching /missing/ fail to pull. With SEED_SANDBOXES=1 it also plays a second LAP replica sharing
- * the cluster and starts two sandboxes (one that becomes ready, one whose image cannot be pulled).
- * Prints one JSON line `{ url, kubeconfig }` when ready; stops on SIGTERM.
+ * the cluster and starts two sandboxes (one that becomes ready, one whose image cannot be pulled), after
+ * SEED_AFTER_URL answers. Prints a JSON line `{ url, kubeconfig }` when ready, then `{ seeded: true }`.
  */
 import { loadConfig } from "../../server/config/load";
 import { createKubernetesSandboxes } from "../../server/sandboxes/kubernetes";
@@ -20,7 +20,7 @@ const fake = await startFakeKubeApiServer({
 });
 
 let replica: Awaited<ReturnType<typeof createKubernetesSandboxes>> | undefined;
-if (process.env.SEED_SANDBOXES === "1") {
+async function seed() {
   const env = { ...process.env, K8S_KUBECONFIG: fake.kubeconfigPath, LOG_LEVEL: "silent" } as Record<string, string>;
   replica = await createKubernetesSandboxes(loadConfig(env), { inCluster: false });
   await replica.start();
@@ -34,6 +34,17 @@ if (process.env.SEED_SANDBOXES === "1") {
 }
 
 console.log(JSON.stringify({ url: fake.url, kubeconfig: fake.kubeconfigPath }));
+if (process.env.SEED_SANDBOXES === "1") {
+  // Seed only once LAP is up (SEED_AFTER_URL answers): LAP's start-up reconcile removes sandboxes no row
+  // of its database owns, and this seeding replica has no rows in that database.
+  const after = process.env.SEED_AFTER_URL;
+  for (let i = 0; after && i < 600; i++) {
+    if (await fetch(after).then((r) => r.ok, () => false)) break;
+    await Bun.sleep(100);
+  }
+  await seed();
+  console.log(JSON.stringify({ seeded: true }));
+}
 const stop = async () => {
   await replica?.close();
   await fake.close();
