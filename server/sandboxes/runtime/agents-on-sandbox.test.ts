@@ -129,3 +129,41 @@ test("a built-in-harness agent edits files and runs commands in its sandbox thro
   }, 10_000);
   expect(existsSync(ws)).toBe(true);
 }, 120_000);
+
+test("a model the gateway does not know ends the turn with a clear session.error, never another model", async () => {
+  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "misconfigured", model: "no-such-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
+  const id = session.body.id;
+  await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle");
+  const before = model.requests.length;
+  expect((await api("POST", `/api/sessions/${id}/messages`, { text: "hello?" })).status).toBe(202);
+  await waitFor("the turn to end", async () => (await events(id)).some((e) => e.type === "session.error" || e.type === "session.status_idle"));
+  const error = (await events(id)).find((e) => e.type === "session.error");
+  expect(error).toBeDefined();
+  expect(JSON.stringify(error!.data)).toContain("no-such-model");
+  // Nothing reached the provider: no silent fallback to a model that exists.
+  expect(model.requests.length).toBe(before);
+}, 60_000);
+
+test("interrupt stops a running turn in the sandbox and the next message still runs", async () => {
+  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "interruptible", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
+  const id = session.body.id;
+  await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle");
+  model.script([{ hang: true, text: "thinking very slowly" }]);
+  expect((await api("POST", `/api/sessions/${id}/messages`, { text: "take your time" })).status).toBe(202);
+  await waitFor("the reply to start", async () => (await events(id)).some((e) => e.type === "agent.message"));
+  expect((await api("POST", `/api/sessions/${id}/interrupt`)).status).toBe(200);
+  await waitFor("the turn to end", async () => (await idleCount(id)) >= 1 || (await events(id)).some((e) => e.type === "session.error"), 20_000);
+  model.script([{ text: "Back again." }]);
+  expect((await api("POST", `/api/sessions/${id}/messages`, { text: "still there?" })).status).toBe(202);
+  // Replies stream as deltas: join the text of the agent's messages.
+  const replyText = async () =>
+    (await events(id)).filter((e) => e.type === "agent.message").map((e) => ((e.data.content as { text?: string }[]) ?? []).map((c) => c.text ?? "").join("")).join("");
+  await waitFor("the next turn", async () => (await replyText()).includes("Back again."), 30_000);
+  const all = (await events(id)).map((e) => e.type);
+  expect(all.filter((t) => t === "session.status_idle").length).toBe(2);
+  const firstIdle = (await events(id)).find((e) => e.type === "session.status_idle")!;
+  expect(firstIdle.data.stop_reason).toEqual({ type: "interrupted" });
+  expect((await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status).not.toBe("error");
+}, 90_000);
