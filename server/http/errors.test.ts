@@ -59,7 +59,6 @@ describe("dashboard files", () => {
     mkdirSync(join(dir, "assets"), { recursive: true });
     writeFileSync(join(dir, "index.html"), "<html>dashboard</html>");
     writeFileSync(join(dir, "assets", "app.js"), "console.log(1)");
-    const withUi = await createTestApp({});
     const { staticUi } = await import("./static-ui");
     const app = staticUi(dir);
     const page = await app.handle(new Request("http://localhost/sessions/123"));
@@ -68,6 +67,5 @@ describe("dashboard files", () => {
     expect(asset.headers.get("cache-control")).toContain("immutable");
     const escape = await app.handle(new Request("http://localhost/..%2f..%2fetc%2fpasswd"));
     expect(await escape.text()).toBe("<html>dashboard</html>");
-    await withUi.close();
   });
 });
