@@ -2,7 +2,8 @@ import { desc, eq, ilike, or } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, runtimes, type AgentRow } from "../../schema";
 import type { Database } from "../db/client";
-import { badRequest, conflict, notFound } from "../lib/errors";
+import { badRequest, notFound } from "../lib/errors";
+import { withConstraintConflicts } from "../lib/pg-errors";
 import type { AgentDefinition } from "../runtimes/adapter";
 import { createAgentBody, updateAgentBody, type AgentView, type CreateAgentInput, type UpdateAgentInput } from "./model";
 
@@ -11,8 +12,6 @@ export interface AgentServiceDeps {
   /** Called before an agent row is deleted: stops its sessions and their sandboxes. */
   beforeDelete?: (agentId: string) => Promise<void>;
 }
-
-const pgCode = (err: unknown) => (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
 
 export class AgentService {
   constructor(private readonly deps: AgentServiceDeps) {}
@@ -24,33 +23,26 @@ export class AgentService {
   async create(input: CreateAgentInput): Promise<AgentView> {
     const p = createAgentBody.parse(input);
     await this.assertRuntime(p.runtime_id);
-    try {
-      const [row] = await this.db
-        .insert(agents)
-        .values({ ...this.columns(p), id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` })
-        .returning();
-      return agentView(row!);
-    } catch (err) {
-      if (pgCode(err) === "23505") throw conflict(`An agent named ${p.name} already exists`);
-      throw err;
-    }
+    const [row] = await withConstraintConflicts(
+      () =>
+        this.db
+          .insert(agents)
+          .values({ ...this.columns(p), id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` })
+          .returning(),
+      { unique: `An agent named ${p.name} already exists` },
+    );
+    return agentView(row!);
   }
 
   async update(id: string, input: UpdateAgentInput): Promise<AgentView> {
     const p = updateAgentBody.parse(input);
     await this.row(id);
     if (p.runtime_id !== undefined) await this.assertRuntime(p.runtime_id);
-    try {
-      const [row] = await this.db
-        .update(agents)
-        .set({ ...this.columns(p), updatedAt: new Date() })
-        .where(eq(agents.id, id))
-        .returning();
-      return agentView(row!);
-    } catch (err) {
-      if (pgCode(err) === "23505") throw conflict(`An agent named ${p.name} already exists`);
-      throw err;
-    }
+    const [row] = await withConstraintConflicts(
+      () => this.db.update(agents).set({ ...this.columns(p), updatedAt: new Date() }).where(eq(agents.id, id)).returning(),
+      { unique: `An agent named ${p.name} already exists` },
+    );
+    return agentView(row!);
   }
 
   async setStatus(id: string, status: "active" | "paused"): Promise<AgentView> {

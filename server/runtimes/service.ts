@@ -4,6 +4,7 @@ import { runtimeAgents, runtimes, type RuntimeRow } from "../../schema";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import { conflict, notFound } from "../lib/errors";
+import { withConstraintConflicts } from "../lib/pg-errors";
 import { RuntimeError, type RemoteAgentRef, type RuntimeAdapter } from "./adapter";
 import { ManagedAgentsAdapter } from "./managed-agents";
 import { createRuntimeBody, type CreateRuntimeInput, type RuntimeView } from "./model";
@@ -20,7 +21,6 @@ export interface RuntimeServiceDeps {
 /** The built-in runtime every LAP has: agents on it run in LAP's own sandboxes. */
 export const LOCAL_SANDBOX_RUNTIME = { id: "rt_local_sandbox", alias: "local-sandbox", baseUrl: "sandbox://local" } as const;
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string; cause?: { code?: string } })?.code === "23505" || (err as { cause?: { code?: string } })?.cause?.code === "23505";
 
 /** The runtime registry: rows with sealed keys, adapters built on demand, remote agent refs. */
 export class RuntimeService {
@@ -28,8 +28,9 @@ export class RuntimeService {
 
   async create(input: CreateRuntimeInput): Promise<RuntimeView> {
     const parsed = createRuntimeBody.parse(input);
-    try {
-      const [row] = await this.deps.database.db
+    const [row] = await withConstraintConflicts(
+      () =>
+        this.deps.database.db
         .insert(runtimes)
         .values({
           id: `rt_${randomUUID().replaceAll("-", "").slice(0, 20)}`,
@@ -38,12 +39,10 @@ export class RuntimeService {
           baseUrl: parsed.base_url.replace(/\/+$/, ""),
           apiKeySealed: this.deps.secrets.encrypt(parsed.api_key),
         })
-        .returning();
-      return this.view(row!);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict(`A runtime with alias ${parsed.alias} already exists`);
-      throw err;
-    }
+        .returning(),
+      { unique: `A runtime with alias ${parsed.alias} already exists` },
+    );
+    return this.view(row!);
   }
 
   async list(): Promise<RuntimeView[]> {
@@ -64,13 +63,9 @@ export class RuntimeService {
   async remove(id: string): Promise<RuntimeView> {
     const row = await this.row(id);
     if (row.protocol === "sandbox") throw conflict("The built-in local-sandbox runtime cannot be removed");
-    try {
-      await this.deps.database.db.delete(runtimes).where(eq(runtimes.id, id));
-    } catch (err) {
-      if ((err as { code?: string; cause?: { code?: string } }).code === "23503" || (err as { cause?: { code?: string } }).cause?.code === "23503")
-        throw conflict(`Runtime ${row.alias} is used by agents; move them to another runtime first`);
-      throw err;
-    }
+    await withConstraintConflicts(() => this.deps.database.db.delete(runtimes).where(eq(runtimes.id, id)), {
+      foreignKey: `Runtime ${row.alias} is used by agents; move them to another runtime first`,
+    });
     return this.view(row);
   }
 

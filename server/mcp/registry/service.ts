@@ -4,6 +4,7 @@ import { mcpServers, type McpServerRow } from "../../../schema";
 import type { Database } from "../../db/client";
 import type { SecretBox } from "../../lib/crypto";
 import { badRequest, conflict, notFound } from "../../lib/errors";
+import { withConstraintConflicts } from "../../lib/pg-errors";
 import type { CreateServer, ServerView, UpdateServer } from "../model";
 import { createServerBody } from "../model";
 import { seal, unseal, type ServerSecrets } from "./secrets";
@@ -35,7 +36,10 @@ export class McpRegistry {
   async create(input: CreateServer): Promise<ServerView> {
     if (await this.byName(input.name)) throw conflict(`An MCP server named ${input.name} already exists`);
     const row = this.toRow(input, {});
-    const [saved] = await this.deps.database.db.insert(mcpServers).values({ id: randomUUID(), ...row }).returning();
+    // The check above gives the common case a clear answer; the constraint settles a race.
+    const [saved] = await withConstraintConflicts(() => this.deps.database.db.insert(mcpServers).values({ id: randomUUID(), ...row }).returning(), {
+      unique: `An MCP server named ${input.name} already exists`,
+    });
     this.deps.onChange?.(saved!.id, false);
     return this.view(saved!);
   }
@@ -54,11 +58,10 @@ export class McpRegistry {
     }
     const merged = parsed.data;
     const row = this.toRow(merged, secrets, change);
-    const [saved] = await this.deps.database.db
-      .update(mcpServers)
-      .set({ ...row, updatedAt: new Date() })
-      .where(eq(mcpServers.id, id))
-      .returning();
+    const [saved] = await withConstraintConflicts(
+      () => this.deps.database.db.update(mcpServers).set({ ...row, updatedAt: new Date() }).where(eq(mcpServers.id, id)).returning(),
+      { unique: `An MCP server named ${merged.name} already exists` },
+    );
     this.deps.onChange?.(id, false);
     return this.view(saved!);
   }
