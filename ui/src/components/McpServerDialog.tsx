@@ -1,6 +1,6 @@
 import { createSignal, Match, Show, Switch } from "solid-js";
-import { api, ApiError, type CreateServerInput, type ServerView } from "../lib/api";
-import { Dialog } from "./ui";
+import { api, type CreateServerInput, type ServerView } from "../lib/api";
+import { createApiForm, FormDialog } from "./forms";
 
 type Transport = "stdio" | "streamable-http" | "sse";
 type AuthType = "none" | "bearer" | "api_key" | "basic" | "oauth";
@@ -39,8 +39,7 @@ export function McpServerDialog(props: { server?: ServerView; onClose: () => voi
   const [username, setUsername] = createSignal("");
   const [scopes, setScopes] = createSignal((s?.auth.scopes ?? []).join(" "));
   const [allowed, setAllowed] = createSignal((s?.allowed_tools ?? []).join(", "));
-  const [errors, setErrors] = createSignal<Record<string, string>>({});
-  const [busy, setBusy] = createSignal(false);
+  const form = createApiForm({ nested: true });
 
   const auth = (): CreateServerInput["auth"] | undefined => {
     const t = authType();
@@ -52,9 +51,7 @@ export function McpServerDialog(props: { server?: ServerView; onClose: () => voi
     return { type: "none" };
   };
 
-  const submit = async () => {
-    setBusy(true);
-    setErrors({});
+  const submit = () => form.submit(async () => {
     const stdio = transport() === "stdio";
     const body: CreateServerInput = {
       name: name().trim(),
@@ -67,38 +64,22 @@ export function McpServerDialog(props: { server?: ServerView; onClose: () => voi
     };
     const a = auth();
     if (a) body.auth = a;
-    try {
-      props.onSaved(s ? await api.mcp.update(s.id, body) : await api.mcp.create(body));
-    } catch (err) {
-      if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((f) => [f.field.split(".")[0]!, f.message])));
-      else setErrors({ _: (err as Error).message });
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const err = (field: string) => (
-    <Show when={errors()[field]}>
-      <span class="field-error">{errors()[field]}</span>
-    </Show>
-  );
+    props.onSaved(s ? await api.mcp.update(s.id, body) : await api.mcp.create(body));
+  });
 
   return (
-    <Dialog
+    <FormDialog
       title={s ? `Edit ${s.name}` : "Add MCP server"}
+      submitLabel={s ? "Save" : "Add server"}
+      busyLabel="Saving…"
+      busy={form.busy()}
       onSubmit={submit}
       onClose={props.onClose}
-      footer={
-        <>
-          <button class="btn" type="button" onClick={props.onClose}>Cancel</button>
-          <button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Saving…" : s ? "Save" : "Add server"}</button>
-        </>
-      }
     >
       <label class="field">
         Name <span class="hint">lowercase, digits and dashes; tools appear as name__tool on /mcp</span>
-        <input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="github" aria-invalid={errors().name ? "true" : undefined} />
-        {err("name")}
+        <input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="github" aria-invalid={form.invalid("name")} />
+        <form.FieldError field="name" />
       </label>
       <label class="field">
         Description
@@ -111,14 +92,14 @@ export function McpServerDialog(props: { server?: ServerView; onClose: () => voi
           <option value="sse">SSE (legacy URL)</option>
           <option value="stdio">stdio (command, runs in a sandbox)</option>
         </select>
-        {err("transport")}
+        <form.FieldError field="transport" />
       </label>
       <Switch>
         <Match when={transport() === "stdio"}>
           <label class="field">
             Command
-            <input name="command" value={command()} onInput={(e) => setCommand(e.currentTarget.value)} placeholder="/usr/bin/node" aria-invalid={errors().command ? "true" : undefined} />
-            {err("command")}
+            <input name="command" value={command()} onInput={(e) => setCommand(e.currentTarget.value)} placeholder="/usr/bin/node" aria-invalid={form.invalid("command")} />
+            <form.FieldError field="command" />
           </label>
           <label class="field">
             Arguments <span class="hint">one per line</span>
@@ -132,8 +113,8 @@ export function McpServerDialog(props: { server?: ServerView; onClose: () => voi
         <Match when={transport() !== "stdio"}>
           <label class="field">
             URL <span class="hint">{"${NAME} placeholders are filled from variables"}</span>
-            <input name="url" value={url()} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://mcp.example.com/mcp" aria-invalid={errors().url ? "true" : undefined} />
-            {err("url")}
+            <input name="url" value={url()} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://mcp.example.com/mcp" aria-invalid={form.invalid("url")} />
+            <form.FieldError field="url" />
           </label>
           <label class="field">
             Static headers <span class="hint">Name: value per line; encrypted{s?.header_names.length ? `, stored: ${s.header_names.join(", ")}` : ""}</span>
@@ -148,7 +129,7 @@ export function McpServerDialog(props: { server?: ServerView; onClose: () => voi
               <option value="basic">Basic</option>
               <option value="oauth">OAuth 2.1 (each user connects)</option>
             </select>
-            {err("auth")}
+            <form.FieldError field="auth" />
           </label>
           <Show when={authType() === "api_key"}>
             <label class="field">
@@ -180,9 +161,7 @@ export function McpServerDialog(props: { server?: ServerView; onClose: () => voi
         Allowed tools <span class="hint">optional, comma separated; empty allows every tool</span>
         <input name="allowed" value={allowed()} onInput={(e) => setAllowed(e.currentTarget.value)} />
       </label>
-      <Show when={errors()._}>
-        <div class="field-error">{errors()._}</div>
-      </Show>
-    </Dialog>
+      <form.FormError />
+    </FormDialog>
   );
 }

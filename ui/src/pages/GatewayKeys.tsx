@@ -1,6 +1,7 @@
 import { createResource, createSignal, For, Show } from "solid-js";
-import { CopyButton, Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
-import { ApiError } from "../lib/api";
+import { ConfirmDialog, createApiForm, FormDialog, RevealSecretDialog } from "../components/forms";
+import { ListCard } from "../components/list-card";
+import { toast } from "../components/ui";
 import { timeAgo } from "../lib/format";
 import { gatewayApi, usd, type KeyInfo, type NewKeyInput } from "../lib/gateway-api";
 
@@ -12,15 +13,7 @@ export function GatewayKeys() {
   const [creating, setCreating] = createSignal(false);
   const [revealed, setRevealed] = createSignal<string | null>(null);
   const [editing, setEditing] = createSignal<KeyInfo | null>(null);
-  const remove = async (k: KeyInfo) => {
-    try {
-      await gatewayApi.keys.remove(k.token_id);
-      toast(`Deleted ${k.key_alias ?? k.key_name}`);
-      refetch();
-    } catch (err) {
-      toast((err as Error).message);
-    }
-  };
+  const [deleting, setDeleting] = createSignal<KeyInfo | null>(null);
   return (
     <div class="page">
       <div class="page-head">
@@ -33,47 +26,45 @@ export function GatewayKeys() {
           <button class="btn primary" onClick={() => setCreating(true)}>Create key</button>
         </span>
       </div>
-      <Show when={keys.error}><ErrorAlert error={keys.error} retry={refetch} /></Show>
-      <div class="card">
-        <Show when={keys.loading || (keys() ?? []).length > 0} fallback={<EmptyState title="No gateway keys yet" action={<button class="btn primary" onClick={() => setCreating(true)}>Create a key</button>}>Give each agent or teammate a key with its own budget and limits.</EmptyState>}>
-          <table>
-            <thead>
-              <tr><th>Alias</th><th>Key</th><th>Models</th><th>Spend / budget</th><th>Limits</th><th>Expires</th><th>Status</th><th /></tr>
-            </thead>
-            <tbody>
-              <Show when={!keys.loading} fallback={<SkeletonRows cols={8} />}>
-                <For each={keys()}>
-                  {(k) => {
-                    const pct = () => (k.max_budget ? Math.min(100, (k.spend / k.max_budget) * 100) : 0);
-                    return (
-                      <tr data-testid="gateway-key-row">
-                        <td><strong>{k.key_alias ?? <span class="muted">unnamed</span>}</strong><Show when={k.session_id}><div class="muted">session {k.session_id}</div></Show></td>
-                        <td class="mono muted">{k.key_name}</td>
-                        <td>{k.models.length ? k.models.join(", ") : <span class="muted">all</span>}</td>
-                        <td data-testid="spend">
-                          {usd(k.spend)} {k.max_budget !== null ? <span class="muted">of {usd(k.max_budget)}{k.budget_duration ? ` / ${k.budget_duration}` : ""}</span> : <span class="muted">no budget</span>}
-                          <Show when={k.max_budget !== null}>
-                            <div class="meter" title={`${pct().toFixed(0)}% of budget`}><div class={pct() >= 100 ? "over" : ""} style={{ width: `${pct()}%` }} /></div>
-                          </Show>
-                        </td>
-                        <td class="muted">
-                          {[k.rpm_limit && `${k.rpm_limit} rpm`, k.tpm_limit && `${k.tpm_limit} tpm`, k.max_parallel_requests && `${k.max_parallel_requests} parallel`].filter(Boolean).join(" · ") || "none"}
-                        </td>
-                        <td title={k.expires ?? ""}>{k.expires ? timeAgo(k.expires) : <span class="muted">never</span>}</td>
-                        <td><span class={`badge ${statusClass[k.status]}`}>{k.status}</span></td>
-                        <td style={{ "text-align": "right", "white-space": "nowrap" }}>
-                          <button class="btn sm" onClick={() => setEditing(k)} aria-label={`Edit ${k.key_alias ?? k.key_name}`}>Edit</button>{" "}
-                          <button class="btn sm danger" onClick={() => remove(k)} aria-label={`Delete ${k.key_alias ?? k.key_name}`}>Delete</button>
-                        </td>
-                      </tr>
-                    );
-                  }}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </div>
+      <ListCard
+        items={keys}
+        retry={refetch}
+        colCount={8}
+        columns={<><th>Alias</th><th>Key</th><th>Models</th><th>Spend / budget</th><th>Limits</th><th>Expires</th><th>Status</th><th /></>}
+        empty={{
+          title: "No gateway keys yet",
+          text: "Give each agent or teammate a key with its own budget and limits.",
+          action: <button class="btn primary" onClick={() => setCreating(true)}>Create a key</button>,
+        }}
+      >
+        <For each={keys()}>
+          {(k) => {
+            const pct = () => (k.max_budget ? Math.min(100, (k.spend / k.max_budget) * 100) : 0);
+            return (
+              <tr data-testid="gateway-key-row">
+                <td><strong>{k.key_alias ?? <span class="muted">unnamed</span>}</strong><Show when={k.session_id}><div class="muted">session {k.session_id}</div></Show></td>
+                <td class="mono muted">{k.key_name}</td>
+                <td>{k.models.length ? k.models.join(", ") : <span class="muted">all</span>}</td>
+                <td data-testid="spend">
+                  {usd(k.spend)} {k.max_budget !== null ? <span class="muted">of {usd(k.max_budget)}{k.budget_duration ? ` / ${k.budget_duration}` : ""}</span> : <span class="muted">no budget</span>}
+                  <Show when={k.max_budget !== null}>
+                    <div class="meter" title={`${pct().toFixed(0)}% of budget`}><div class={pct() >= 100 ? "over" : ""} style={{ width: `${pct()}%` }} /></div>
+                  </Show>
+                </td>
+                <td class="muted">
+                  {[k.rpm_limit && `${k.rpm_limit} rpm`, k.tpm_limit && `${k.tpm_limit} tpm`, k.max_parallel_requests && `${k.max_parallel_requests} parallel`].filter(Boolean).join(" · ") || "none"}
+                </td>
+                <td title={k.expires ?? ""}>{k.expires ? timeAgo(k.expires) : <span class="muted">never</span>}</td>
+                <td><span class={`badge ${statusClass[k.status]}`}>{k.status}</span></td>
+                <td style={{ "text-align": "right", "white-space": "nowrap" }}>
+                  <button class="btn sm" onClick={() => setEditing(k)} aria-label={`Edit ${k.key_alias ?? k.key_name}`}>Edit</button>{" "}
+                  <button class="btn sm danger" onClick={() => setDeleting(k)} aria-label={`Delete ${k.key_alias ?? k.key_name}`}>Delete</button>
+                </td>
+              </tr>
+            );
+          }}
+        </For>
+      </ListCard>
       <Show when={creating()}>
         <KeyDialog onClose={() => setCreating(false)} onSaved={(token) => { setCreating(false); setRevealed(token ?? null); refetch(); }} />
       </Show>
@@ -82,11 +73,25 @@ export function GatewayKeys() {
       </Show>
       <Show when={revealed()}>
         {(token) => (
-          <Dialog title="Copy your new key" onClose={() => setRevealed(null)} footer={<button class="btn primary" onClick={() => setRevealed(null)}>Done</button>}>
-            <div class="alert success">This is the only time the key is shown.</div>
-            <div class="secret-box"><code data-testid="new-gateway-key">{token()}</code><CopyButton value={token()} /></div>
-            <div class="muted">Point any OpenAI or Anthropic SDK at this LAP's <code>/v1</code> with this key.</div>
-          </Dialog>
+          <RevealSecretDialog secret={token()} testId="new-gateway-key" onClose={() => setRevealed(null)}>
+            Point any OpenAI or Anthropic SDK at this LAP's <code>/v1</code> with this key.
+          </RevealSecretDialog>
+        )}
+      </Show>
+      <Show when={deleting()}>
+        {(k) => (
+          <ConfirmDialog
+            title={`Delete “${k().key_alias ?? k().key_name}”?`}
+            confirmLabel="Delete key"
+            action={async () => {
+              await gatewayApi.keys.remove(k().token_id);
+              toast(`Deleted ${k().key_alias ?? k().key_name}`);
+            }}
+            onClose={() => setDeleting(null)}
+            onDone={refetch}
+          >
+            Callers using this key get 401 from now on. Its spend history stays in the logs.
+          </ConfirmDialog>
         )}
       </Show>
     </div>
@@ -105,13 +110,10 @@ const initialForm = (k?: KeyInfo): Record<string, string> => {
 /** Create a key, or change an existing key's limits (then the key itself is not shown again). */
 function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (token?: string) => void }) {
   const [form, setForm] = createSignal<Record<string, string>>(initialForm(props.existing));
-  const [errors, setErrors] = createSignal<Record<string, string>>({});
-  const [busy, setBusy] = createSignal(false);
+  const api = createApiForm();
   const set = (k: string) => (e: { currentTarget: HTMLInputElement }) => setForm((f) => ({ ...f, [k]: e.currentTarget.value }));
   const num = (v: string | undefined) => (v ? Number(v) : null);
-  const submit = async () => {
-    setBusy(true);
-    setErrors({});
+  const submit = () => api.submit(async () => {
     const f = form();
     const input: NewKeyInput = {
       key_alias: f.key_alias || undefined,
@@ -123,27 +125,27 @@ function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (t
       max_parallel_requests: num(f.max_parallel_requests),
       duration: f.duration || (props.existing ? undefined : null),
     };
-    try {
-      if (props.existing) {
-        await gatewayApi.keys.update(props.existing.token_id, input);
-        props.onSaved();
-      } else props.onSaved((await gatewayApi.keys.create(input)).key);
-    } catch (err) {
-      if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((x) => [x.field, x.message])));
-      else setErrors({ _: (err as Error).message });
-    } finally {
-      setBusy(false);
-    }
-  };
+    if (props.existing) {
+      await gatewayApi.keys.update(props.existing.token_id, input);
+      props.onSaved();
+    } else props.onSaved((await gatewayApi.keys.create(input)).key);
+  });
   const field = (name: string, label: string, placeholder: string, hint?: string) => (
     <label class="field">
       {label} <Show when={hint}><span class="hint">{hint}</span></Show>
-      <input name={name} value={form()[name] ?? ""} onInput={set(name)} placeholder={placeholder} aria-invalid={errors()[name] ? "true" : undefined} />
-      <Show when={errors()[name]}><span class="field-error">{errors()[name]}</span></Show>
+      <input name={name} value={form()[name] ?? ""} onInput={set(name)} placeholder={placeholder} aria-invalid={api.invalid(name)} />
+      <api.FieldError field={name} />
     </label>
   );
   return (
-    <Dialog title={props.existing ? `Edit ${props.existing.key_alias ?? props.existing.key_name}` : "Create gateway key"} onSubmit={submit} onClose={props.onClose} footer={<><button class="btn" type="button" onClick={props.onClose}>Cancel</button><button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Saving…" : props.existing ? "Save limits" : "Create key"}</button></>}>
+    <FormDialog
+      title={props.existing ? `Edit ${props.existing.key_alias ?? props.existing.key_name}` : "Create gateway key"}
+      submitLabel={props.existing ? "Save limits" : "Create key"}
+      busyLabel="Saving…"
+      busy={api.busy()}
+      onSubmit={submit}
+      onClose={props.onClose}
+    >
       {field("key_alias", "Alias", "agent-reviewer, alice")}
       {field("models", "Models", "gpt-4o, claude-sonnet", "comma-separated; empty allows all")}
       <div class="grid-2">
@@ -155,7 +157,7 @@ function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (t
         {field("duration", props.existing ? "New expiry from now" : "Expires after", "30d")}
       </div>
       <div class="muted">Limits are optional; durations look like 1h, 1d or 30d.</div>
-      <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
-    </Dialog>
+      <api.FormError />
+    </FormDialog>
   );
 }

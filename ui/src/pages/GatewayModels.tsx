@@ -1,5 +1,7 @@
 import { createResource, createSignal, For, Show } from "solid-js";
-import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { createApiForm, FormDialog } from "../components/forms";
+import { ListCard } from "../components/list-card";
+import { toast } from "../components/ui";
 import { ApiError } from "../lib/api";
 import { gatewayApi, type DeploymentView } from "../lib/gateway-api";
 
@@ -43,58 +45,47 @@ export function GatewayModels() {
           <strong>External LiteLLM is not configured.</strong> {missing()}
         </div>
       </Show>
-      <Show when={models.error}>
-        <ErrorAlert error={models.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={models.loading || (models() ?? []).length > 0}
-          fallback={
-            <EmptyState title="No models yet" action={<button class="btn primary" onClick={() => setAdding(true)}>Add your first model</button>}>
-              Add a provider key here, or list models in a LiteLLM-style config.yaml (LAP_GATEWAY_CONFIG).
-            </EmptyState>
-          }
-        >
-          <table>
-            <thead>
-              <tr><th>Model</th><th>Provider</th><th>Upstream model</th><th>API base</th><th>Key</th><th>Source</th><th>Test</th><th /></tr>
-            </thead>
-            <tbody>
-              <Show when={!models.loading} fallback={<SkeletonRows cols={8} />}>
-                <For each={models()}>
-                  {(d) => (
-                    <tr data-testid="model-row">
-                      <td><strong>{d.model_name}</strong></td>
-                      <td><span class="badge">{d.model_info.provider === "anthropic" ? "Anthropic" : "OpenAI-compatible"}</span></td>
-                      <td class="mono">{d.litellm_params.model}</td>
-                      <td class="mono muted">{d.litellm_params.api_base}</td>
-                      <td>{d.model_info.has_api_key ? <span class="badge ok">stored</span> : <span class="muted">none</span>}</td>
-                      <td class="muted">{d.model_info.source}</td>
-                      <td>
-                        {(() => {
-                          const r = tests()[d.model_name];
-                          if (r === "running") return <span class="muted">testing…</span>;
-                          if (!r) return <button class="btn sm" onClick={() => runTest(d.model_name)} aria-label={`Test ${d.model_name}`}>Test</button>;
-                          return (
-                            <span data-testid="test-result" class={`badge ${r.ok ? "ok" : "err"}`} title={r.error ?? r.reply ?? ""}>
-                              {r.ok ? `ok · ${r.latency_ms} ms` : `failed: ${r.error}`}
-                            </span>
-                          );
-                        })()}
-                      </td>
-                      <td style={{ "text-align": "right" }}>
-                        <Show when={d.model_info.source === "database"}>
-                          <button class="btn sm danger" onClick={() => remove(d)} aria-label={`Remove ${d.model_name}`}>Remove</button>
-                        </Show>
-                      </td>
-                    </tr>
-                  )}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </div>
+      <ListCard
+        items={models}
+        retry={refetch}
+        colCount={8}
+        columns={<><th>Model</th><th>Provider</th><th>Upstream model</th><th>API base</th><th>Key</th><th>Source</th><th>Test</th><th /></>}
+        empty={{
+          title: "No models yet",
+          text: "Add a provider key here, or list models in a LiteLLM-style config.yaml (LAP_GATEWAY_CONFIG).",
+          action: <button class="btn primary" onClick={() => setAdding(true)}>Add your first model</button>,
+        }}
+      >
+        <For each={models()}>
+          {(d) => (
+            <tr data-testid="model-row">
+              <td><strong>{d.model_name}</strong></td>
+              <td><span class="badge">{d.model_info.provider === "anthropic" ? "Anthropic" : "OpenAI-compatible"}</span></td>
+              <td class="mono">{d.litellm_params.model}</td>
+              <td class="mono muted">{d.litellm_params.api_base}</td>
+              <td>{d.model_info.has_api_key ? <span class="badge ok">stored</span> : <span class="muted">none</span>}</td>
+              <td class="muted">{d.model_info.source}</td>
+              <td>
+                {(() => {
+                  const r = tests()[d.model_name];
+                  if (r === "running") return <span class="muted">testing…</span>;
+                  if (!r) return <button class="btn sm" onClick={() => runTest(d.model_name)} aria-label={`Test ${d.model_name}`}>Test</button>;
+                  return (
+                    <span data-testid="test-result" class={`badge ${r.ok ? "ok" : "err"}`} title={r.error ?? r.reply ?? ""}>
+                      {r.ok ? `ok · ${r.latency_ms} ms` : `failed: ${r.error}`}
+                    </span>
+                  );
+                })()}
+              </td>
+              <td style={{ "text-align": "right" }}>
+                <Show when={d.model_info.source === "database"}>
+                  <button class="btn sm danger" onClick={() => remove(d)} aria-label={`Remove ${d.model_name}`}>Remove</button>
+                </Show>
+              </td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
       <Show when={adding()}>
         <AddModelDialog onClose={() => setAdding(false)} onAdded={() => { setAdding(false); refetch(); }} />
       </Show>
@@ -108,32 +99,22 @@ function AddModelDialog(props: { onClose: () => void; onAdded: () => void }) {
   const [model, setModel] = createSignal("");
   const [base, setBase] = createSignal("");
   const [key, setKey] = createSignal("");
-  const [errors, setErrors] = createSignal<Record<string, string>>({});
-  const [busy, setBusy] = createSignal(false);
-  const submit = async () => {
-    setBusy(true);
-    setErrors({});
-    try {
+  const form = createApiForm();
+  const submit = () =>
+    form.submit(async () => {
       await gatewayApi.models.add({
         model_name: name(),
         litellm_params: { model: model() ? `${provider()}/${model()}` : "", api_base: base() || undefined, api_key: key() || undefined },
       });
       toast(`Added ${name()}`);
       props.onAdded();
-    } catch (err) {
-      if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((f) => [f.field, f.message])));
-      else setErrors({ _: (err as Error).message });
-    } finally {
-      setBusy(false);
-    }
-  };
-  const fieldError = (f: string) => <Show when={errors()[f]}><span class="field-error">{errors()[f]}</span></Show>;
+    });
   return (
-    <Dialog title="Add model" onSubmit={submit} onClose={props.onClose} footer={<><button class="btn" type="button" onClick={props.onClose}>Cancel</button><button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Adding…" : "Add model"}</button></>}>
+    <FormDialog title="Add model" submitLabel="Add model" busyLabel="Adding…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
       <label class="field">
         Model name <span class="hint">what callers send as "model"</span>
         <input name="model_name" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="gpt-4o, claude-sonnet" />
-        {fieldError("model_name")}
+        <form.FieldError field="model_name" />
       </label>
       <label class="field">
         Provider
@@ -145,18 +126,18 @@ function AddModelDialog(props: { onClose: () => void; onAdded: () => void }) {
       <label class="field">
         Upstream model
         <input name="upstream" value={model()} onInput={(e) => setModel(e.currentTarget.value)} placeholder="gpt-4o-mini, claude-sonnet-4-5" />
-        {fieldError("litellm_params.model")}
+        <form.FieldError field="litellm_params.model" />
       </label>
       <label class="field">
         API base <span class="hint">optional for OpenAI and Anthropic</span>
         <input name="api_base" value={base()} onInput={(e) => setBase(e.currentTarget.value)} placeholder="https://api.openai.com/v1" />
-        {fieldError("litellm_params.api_base")}
+        <form.FieldError field="litellm_params.api_base" />
       </label>
       <label class="field">
         Provider API key <span class="hint">encrypted at rest; never shown again</span>
         <input name="api_key" type="password" autocomplete="off" value={key()} onInput={(e) => setKey(e.currentTarget.value)} />
       </label>
-      <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
-    </Dialog>
+      <form.FormError />
+    </FormDialog>
   );
 }
