@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isReservedSandboxEnv } from "../sandboxes/secrets/reserved-env";
 
 /**
  * A host an agent's sandbox may reach, or a vault secret may be sent to: an exact name
@@ -17,7 +18,8 @@ const name = z
   .string({ error: (i) => (i.input === undefined ? "required: the environment variable name the sandbox sees" : "must be a string") })
   .trim()
   .max(128, "at most 128 characters")
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name: letters, digits and _, not starting with a digit");
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name: letters, digits and _, not starting with a digit")
+  .refine((n) => !isReservedSandboxEnv(n), "reserved: LAP sets this variable in every sandbox (LAP_*, BUN_*, proxies, LAP's own keys)");
 const value = z
   .string({ error: (i) => (i.input === undefined ? "required: the secret's value" : "must be a string") })
   .min(1, "must not be empty")

@@ -75,6 +75,8 @@ describe("vault API", () => {
       [{ value: "v", hosts: ["a.com"] }, "name"],
       [{ name: "1BAD", value: "v", hosts: ["a.com"] }, "name"],
       [{ name: "HAS-DASH", value: "v", hosts: ["a.com"] }, "name"],
+      [{ name: "HTTPS_PROXY", value: "v", hosts: ["a.com"] }, "name"],
+      [{ name: "LAP_SUPERVISOR_TOKEN_FILE", value: "v", hosts: ["a.com"] }, "name"],
       [{ name: "OK_NAME", hosts: ["a.com"] }, "value"],
       [{ name: "OK_NAME", value: "", hosts: ["a.com"] }, "value"],
       [{ name: "OK_NAME", value: "v" }, "hosts"],
