@@ -21,13 +21,16 @@ export interface EgressRecordView {
   refused: string[];
 }
 
+/** One statement per batch; ids follow the order the proxy saw the requests. */
 async function insertBatch(tx: SqlTx, batch: EgressRecord[]) {
   const rows = batch.map((r) => ({ sandbox_id: r.sandboxId, method: r.method, host: r.host, outcome: r.outcome, swapped: r.swapped, refused: r.refused, created_at: r.at }));
   await tx.query(
     `insert into egress_records (sandbox_id, session_id, agent_id, method, host, outcome, swapped, refused, created_at)
      select r.sandbox_id, s.session_id, s.agent_id, r.method, r.host, r.outcome, r.swapped, r.refused, r.created_at
-     from jsonb_to_recordset($1::jsonb) as r(sandbox_id text, method text, host text, outcome text, swapped jsonb, refused jsonb, created_at timestamptz)
-     left join lateral (select x.session_id, x.agent_id from sandboxes x where x.sandbox_id = r.sandbox_id order by x.created_at desc limit 1) s on true`,
+     from jsonb_array_elements($1::jsonb) with ordinality as e(doc, n)
+     cross join lateral jsonb_to_record(e.doc) as r(sandbox_id text, method text, host text, outcome text, swapped jsonb, refused jsonb, created_at timestamptz)
+     left join lateral (select x.session_id, x.agent_id from sandboxes x where x.sandbox_id = r.sandbox_id order by x.created_at desc limit 1) s on true
+     order by e.n`,
     [JSON.stringify(rows)],
   );
 }
