@@ -23,6 +23,8 @@ export const agents = pgTable(
     skillIds: jsonb("skill_ids").$type<string[]>().notNull().default([]),
     ruleIds: jsonb("rule_ids").$type<string[]>().notNull().default([]),
     vaultKeys: jsonb("vault_keys").$type<string[]>().notNull().default([]),
+    /** Hosts the agent's sandbox may reach through the egress proxy (patterns; empty = none). */
+    egressAllowHosts: jsonb("egress_allow_hosts").$type<string[]>().notNull().default([]),
     environment: jsonb("environment").$type<Record<string, string>>().notNull().default({}),
     repoUrl: text("repo_url"),
     repoBranch: text("repo_branch"),

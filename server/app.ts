@@ -23,6 +23,9 @@ import { sandboxRoutes } from "./sandboxes";
 import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
 import { runtimeRoutes } from "./runtimes";
+import { createSecretBox } from "./lib/crypto";
+import { vaultRoutes } from "./vault";
+import { VaultService } from "./vault/service";
 import { sessionRoutes } from "./sessions";
 import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
 import { createSlack } from "./slack";
@@ -62,6 +65,7 @@ export function createApp(deps: AppDeps) {
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate]);
+  const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey) });
   const sandboxes = new SandboxService({
     config: deps.config,
     database: deps.database,
@@ -69,6 +73,7 @@ export function createApp(deps: AppDeps) {
     rawEnv: deps.rawEnv ?? process.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
     kubernetes: deps.kubernetes,
+    vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes });
   const slack = createSlack({
@@ -93,9 +98,10 @@ export function createApp(deps: AppDeps) {
     .use(agentRoutes({ agents: core.agents, guard }))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(sandboxRoutes({ sandboxes, guard }))
+    .use(vaultRoutes({ vault, guard }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, slack, sandboxRuntime: sandboxRuntimeWiring } };
+  return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hostPatterns } from "../vault/model";
 
 const req = (what: string) => ({ error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string") });
 const idList = (what: string) => z.array(z.string().trim().min(1, `each ${what} must be non-empty`).max(200)).max(100, "at most 100");
@@ -22,7 +23,12 @@ const agentFields = {
     .default([]),
   skill_ids: idList("skill id").default([]),
   rule_ids: idList("rule id").default([]),
-  vault_keys: idList("vault key").default([]),
+  vault_keys: z
+    .array(z.string().trim().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "each vault key is a vault secret's name (an environment variable name)"))
+    .max(100, "at most 100")
+    .default([]),
+  /** Hosts the sandbox may reach through LAP's egress proxy; empty denies everything. */
+  egress_allow_hosts: hostPatterns.default([]),
   environment: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "names must look like ENV_VARS"), z.string().max(10_000))
     .default({}),
@@ -62,6 +68,7 @@ export const agentView = z.object({
   skill_ids: z.array(z.string()),
   rule_ids: z.array(z.string()),
   vault_keys: z.array(z.string()),
+  egress_allow_hosts: z.array(z.string()),
   environment: z.record(z.string(), z.string()),
   repo_url: z.string().nullable(),
   repo_branch: z.string().nullable(),

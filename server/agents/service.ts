@@ -93,7 +93,8 @@ export class AgentService {
     if (p.mcp_servers !== undefined) out.mcpServers = p.mcp_servers;
     if (p.skill_ids !== undefined) out.skillIds = p.skill_ids;
     if (p.rule_ids !== undefined) out.ruleIds = p.rule_ids;
-    if (p.vault_keys !== undefined) out.vaultKeys = p.vault_keys;
+    if (p.vault_keys !== undefined) out.vaultKeys = [...new Set(p.vault_keys)];
+    if (p.egress_allow_hosts !== undefined) out.egressAllowHosts = [...new Set(p.egress_allow_hosts)];
     if (p.environment !== undefined) out.environment = p.environment;
     if (p.repo_url !== undefined) out.repoUrl = p.repo_url;
     if (p.repo_branch !== undefined) out.repoBranch = p.repo_branch;
@@ -117,6 +118,7 @@ export function agentView(r: AgentRow): AgentView {
     skill_ids: r.skillIds,
     rule_ids: r.ruleIds,
     vault_keys: r.vaultKeys,
+    egress_allow_hosts: r.egressAllowHosts,
     environment: r.environment,
     repo_url: r.repoUrl,
     repo_branch: r.repoBranch,

@@ -79,6 +79,8 @@ export const envSchema = z.object({
   SANDBOX_MAX_PROCESSES: intFromEnv(512).meta(plain("Process and thread limit per local sandbox (pids cgroup; 0 = none).", "Sandboxes")),
   SANDBOX_CPU_SECONDS: intFromEnv(0).meta(plain("CPU seconds any one process in a local sandbox may use (RLIMIT_CPU; 0 = unlimited).", "Sandboxes")),
   PREINSTALLED_GITHUB_REPO: optionalString.meta(plain("Repository cloned into each sandbox when the agent has no repo_url.", "Sandboxes")),
+  EGRESS_RECORDS_RETENTION_DAYS: intFromEnv(30, 1).meta(plain("Days of sandbox egress records (host, outcome, secret names; never values) kept in the database.", "Sandboxes")),
+  EGRESS_UPSTREAM_CA_FILE: optionalString.meta(plain("PEM file of extra CAs trusted (besides the system's) when LAP re-sends a sandbox's HTTPS request to a host a vault secret is bound to, e.g. a private API.", "Sandboxes")),
   WARM_POOL_SIZE: intFromEnv(2).meta(plain("Pre-provisioned sandboxes kept ready across recently active agents. 0 disables the pool.", "Sandboxes")),
   WARM_POOL_TTL_MINUTES: intFromEnv(30, 1).meta(plain("Warm sandboxes older than this are recycled.", "Sandboxes")),
   WARM_POOL_MAX_PROVISIONING: intFromEnv(2, 1).meta(plain("Sandboxes the top-up loop provisions at once.", "Sandboxes")),

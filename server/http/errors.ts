@@ -24,7 +24,15 @@ export function errorHandler(logger: Logger) {
     } else if (code === "VALIDATION") {
       const all = ((error as unknown as { all?: ValidationIssue[] }).all ?? []) as ValidationIssue[];
       const where = (error as unknown as { type?: string }).type ?? "body";
-      const fields: FieldError[] = all.map((i) => ({ field: fieldName(i.path), message: i.message ?? i.summary ?? "invalid" }));
+      // An unknown key is named itself, not the object that holds it.
+      const fields: FieldError[] = all.flatMap((i) => {
+        const field = fieldName(i.path);
+        const message = i.message ?? i.summary ?? "invalid";
+        const unknown = /^Unrecognized keys?: (.+)$/.exec(message);
+        if (!unknown) return [{ field, message }];
+        const parent = field === "root" || field === "(body)" ? "" : `${field}.`;
+        return [...unknown[1]!.matchAll(/"([^"]+)"/g)].map((m) => ({ field: `${parent}${m[1]}`, message: "unknown field" }));
+      });
       const summary = fields.map((f) => `${f.field}: ${f.message}`).join("; ");
       apiError = new ApiError(400, "invalid_request", `Invalid ${where}: ${summary}`, fields);
     } else if (code === "PARSE") {

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import { requireAdmin, type AuthGuard } from "../http/auth-guard";
 import { notFound } from "../lib/errors";
-import { destroyQuery, egressRecordView, poolView, sandboxIdParams, sandboxView } from "./model";
+import { destroyQuery, egressQuery, egressRecordView, poolView, sandboxIdParams, sandboxView } from "./model";
 import type { SandboxService } from "./service";
 
 /** Sandboxes: live sandboxes, the warm pool, egress records; stop and destroy. Admin only. */
@@ -25,10 +25,19 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
       },
       { response: poolView, detail: { summary: "Recycle and top up the warm pool now (the loop does it every 30 s)" } },
     )
-    .get("/egress", () => ({ data: s.egressLog.list().map(egressView) }), {
-      response: z.object({ data: z.array(egressRecordView) }),
-      detail: { summary: "Recent outbound requests from sandboxes (allowed, denied, secrets swapped)" },
-    })
+    .get(
+      "/egress",
+      async ({ query }) => {
+        // What the proxy recorded a moment ago is in the queue; write it so the page is current.
+        await s.egressRecords.flush();
+        return s.egressRecords.list(query);
+      },
+      {
+        query: egressQuery,
+        response: z.object({ data: z.array(egressRecordView), next_before: z.number().nullable() }),
+        detail: { summary: "Outbound requests from sandboxes, newest first (allowed, denied, secret names swapped or refused; never values)" },
+      },
+    )
     .post(
       "/:id/stop",
       async ({ params }) => {
@@ -46,13 +55,3 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
       { params: sandboxIdParams, query: destroyQuery, response: z.object({ ok: z.literal(true) }), detail: { summary: "Destroy a sandbox (drop_workspace=true also deletes its files)" } },
     );
 }
-
-const egressView = (r: { at: string; sandboxId: string; method: string; host: string; outcome: "allowed" | "denied"; swapped: string[]; refused: string[] }) => ({
-  at: r.at,
-  sandbox_id: r.sandboxId,
-  method: r.method,
-  host: r.host,
-  outcome: r.outcome,
-  swapped: r.swapped,
-  refused: r.refused,
-});

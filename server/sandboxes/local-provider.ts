@@ -6,6 +6,7 @@
 import { IN_SANDBOX, bwrapArgs } from "./host/bwrap";
 import { HostSandboxProvider, type HostProviderOptions, type Launch, type LaunchContext } from "./host/host-provider";
 import { type SandboxBinding, SandboxError } from "./provider";
+import { isReservedSandboxEnv } from "./secrets/reserved-env";
 
 export const GATEWAY_PORT_INSIDE = 4000;
 export const EGRESS_PORT_INSIDE = 3128;
@@ -36,9 +37,7 @@ export const caBundleEnv = (path: string) => ({
   REQUESTS_CA_BUNDLE: path,
 });
 
-/** Keys a passthrough or a spec can never set: they steer the supervisor or would carry LAP secrets. */
-const RESERVED = /^(LAP_|BUN_|HTTP_PROXY$|HTTPS_PROXY$|NO_PROXY$|http_proxy$|https_proxy$|no_proxy$|MASTER_KEY$|ENCRYPTION_KEY$|DATABASE_URL$|LITELLM_API_KEY$)/;
-export const userEnv = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([k]) => !RESERVED.test(k)));
+export const userEnv = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([k]) => !isReservedSandboxEnv(k)));
 
 export class LocalSandboxProvider extends HostSandboxProvider {
   readonly name = "local" as const;

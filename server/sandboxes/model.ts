@@ -29,13 +29,24 @@ export const warmSlotView = z.object({
 });
 
 export const egressRecordView = z.object({
+  id: z.number(),
   at: z.string(),
   sandbox_id: z.string(),
+  session_id: z.string().nullable(),
+  agent_id: z.string().nullable(),
   method: z.string(),
   host: z.string(),
   outcome: z.enum(["allowed", "denied"]),
   swapped: z.array(z.string()),
   refused: z.array(z.string()),
+});
+
+export const egressQuery = z.object({
+  session_id: z.string().max(64).optional(),
+  sandbox_id: z.string().max(128).optional(),
+  /** The `next_before` of the previous page. */
+  before: z.coerce.number({ error: "must be a record id" }).int().positive().optional(),
+  limit: z.coerce.number({ error: "must be a number" }).int().min(1, "at least 1").max(500, "at most 500").default(100),
 });
 
 export const poolView = z.object({

@@ -4,14 +4,17 @@
  * egress proxy plumbing, the warm pool and the runtime adapter sessions use. Nothing starts until
  * a sandbox is needed (the provider bundles the harness on first use).
  */
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
+import { rootCertificates } from "node:tls";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/load";
 import type { Database } from "../db/client";
 import type { Logger } from "../lib/logger";
-import { EgressLog, EgressPolicies, egressFactory } from "./egress";
+import { EgressPolicies, egressFactory } from "./egress";
 import { EgressCa } from "./egress/ca";
+import type { VaultSecret } from "./egress/policy";
+import { EgressRecordStore } from "./egress/records";
 import type { HostSandboxProvider } from "./host/host-provider";
 import type { Upstream } from "./host/lap-sockets";
 import { LocalSandboxProvider } from "./local-provider";
@@ -20,7 +23,7 @@ import type { KubernetesSandboxes } from "./kubernetes";
 import type { ReconcileResult } from "./kubernetes/reconciler";
 import { SandboxError, type SandboxProvider } from "./provider";
 import { SandboxRuntimeAdapter, type SandboxRuntimeDeps } from "./runtime/sandbox-runtime";
-import { sandboxSpecFor } from "./runtime/spec";
+import { type AgentForSandbox, sandboxSpecFor } from "./runtime/spec";
 import type { SandboxView } from "./model";
 import { WarmPool } from "./warm-pool";
 
@@ -35,11 +38,28 @@ export interface SandboxServiceDeps {
   lapUpstream: () => Upstream;
   /** LAP_SANDBOX=kubernetes: the provider created (and checked against the cluster) before the database opened. */
   kubernetes?: KubernetesSandboxes;
+  /** The vault (server/vault): real values of an agent's vault keys, and when they were used. */
+  vault?: VaultPort;
+}
+
+export interface VaultPort {
+  /** Every name must exist, else it throws naming the missing ones. */
+  resolve(names: string[]): Promise<VaultSecret[]>;
+  secretsUsed(uses: Map<string, Date>): Promise<void>;
+}
+
+/** The sandbox-relevant columns of an agent. */
+interface AgentSandboxRow {
+  harness: string;
+  environment: Record<string, string> | null;
+  status: string;
+  egress_allow_hosts: string[] | null;
+  vault_keys: string[] | null;
 }
 
 export class SandboxService {
-  readonly egressLog = new EgressLog();
   readonly policies = new EgressPolicies();
+  readonly egressRecords: EgressRecordStore;
   private providerInstance: SandboxProvider | null = null;
   /** The same provider when it runs on this host (workspace paths, shutdown); null on kubernetes. */
   private hostInstance: HostSandboxProvider | null = null;
@@ -47,11 +67,42 @@ export class SandboxService {
   reconciled: Promise<unknown> = Promise.resolve();
   private poolInstance: WarmPool | null = null;
 
-  constructor(private deps: SandboxServiceDeps) {}
+  constructor(private deps: SandboxServiceDeps) {
+    this.egressRecords = new EgressRecordStore({
+      database: deps.database,
+      logger: deps.logger.child({ module: "egress" }),
+      retentionDays: deps.config.env.EGRESS_RECORDS_RETENTION_DAYS,
+      secretsUsed: async (uses) => deps.vault?.secretsUsed(uses),
+    });
+  }
+
+  /**
+   * The spec a sandbox for this agent gets now: its harness, plain environment, egress allow-list,
+   * and its vault keys as stubs (real values registered for its egress proxy). Null: no such agent.
+   * A vault key with no secret throws, naming it (the session shows it as its error).
+   */
+  async specForAgent(agentId: string, override: Partial<AgentForSandbox> = {}) {
+    const [a] = await this.deps.database.query<AgentSandboxRow>(`select harness, environment, status, egress_allow_hosts, vault_keys from agents where id = $1`, [agentId]);
+    if (!a) return null;
+    const secrets = a.vault_keys?.length ? await this.vaultPort().resolve(a.vault_keys) : [];
+    const agent: AgentForSandbox = { id: agentId, harness: a.harness, environment: a.environment ?? {}, egressAllowHosts: a.egress_allow_hosts ?? [], ...override };
+    return { ...sandboxSpecFor(agent, this.deps.rawEnv, { secrets, policies: this.policies }), active: a.status === "active" };
+  }
+
+  private vaultPort(): VaultPort {
+    if (!this.deps.vault) throw new SandboxError("unavailable", "this agent has vault keys but LAP was built without the vault");
+    return this.deps.vault;
+  }
 
   get settings() {
     const e = this.deps.config.env;
     return { size: e.WARM_POOL_SIZE, ttlMinutes: e.WARM_POOL_TTL_MINUTES, maxProvisioning: e.WARM_POOL_MAX_PROVISIONING, recentAgentHours: e.WARM_POOL_RECENT_AGENT_HOURS };
+  }
+
+  /** Extra CAs for the upstream side of swapped HTTPS requests (a private API's CA), besides the system's. */
+  private upstreamTls(): { ca: string[] } | undefined {
+    const file = this.deps.config.env.EGRESS_UPSTREAM_CA_FILE;
+    return file ? { ca: [...rootCertificates, readFileSync(file, "utf8")] } : undefined;
   }
 
   private ca: EgressCa | null = null;
@@ -74,7 +125,7 @@ export class SandboxService {
       bunPath: realpathSync(process.execPath),
       harnessRoot: join(REPO, "harness"),
       nodeModules: join(REPO, "node_modules"),
-      egress: egressFactory(this.policies, this.egressLog, this.deps.logger, { ca: this.egressCa() }),
+      egress: egressFactory(this.policies, this.egressRecords, this.deps.logger, { ca: this.egressCa(), upstreamTls: this.upstreamTls() }),
       egressCa: this.egressCa(),
       logger: this.deps.logger.child({ module: "sandboxes" }),
       defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
@@ -92,15 +143,21 @@ export class SandboxService {
       settings: this.settings,
       logger: this.deps.logger.child({ module: "warm-pool" }),
       specFor: async (agentId) => {
-        const [a] = await this.deps.database.query<{ harness: string; environment: Record<string, string>; status: string }>(`select harness, environment, status from agents where id = $1`, [agentId]);
-        return a && a.status === "active" ? sandboxSpecFor({ id: agentId, harness: a.harness, environment: a.environment ?? {} }, this.deps.rawEnv) : null;
+        try {
+          const s = await this.specForAgent(agentId);
+          return s?.active ? { spec: s.spec, hash: s.hash } : null;
+        } catch (err) {
+          // A missing vault secret: no warm sandbox; the session says why when it starts.
+          this.deps.logger.warn({ agent_id: agentId, err: (err as Error).message }, "no warm sandbox for this agent");
+          return null;
+        }
       },
     });
     return this.poolInstance;
   }
 
   /** The RuntimeAdapter for sessions whose runtime is a LAP sandbox. */
-  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey" | "agentSandbox">): SandboxRuntimeAdapter {
+  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey">): SandboxRuntimeAdapter {
     const provider = this.provider();
     const host = this.hostInstance;
     return new SandboxRuntimeAdapter({
@@ -110,6 +167,11 @@ export class SandboxService {
       logger: this.deps.logger.child({ module: "sandbox-runtime" }),
       lapEnv: this.deps.rawEnv,
       preinstalledRepo: this.deps.config.env.PREINSTALLED_GITHUB_REPO,
+      specFor: async (agent) => {
+        const s = await this.specForAgent(agent.id);
+        if (!s) throw new SandboxError("not_found", `agent ${agent.id} no longer exists`);
+        return { spec: s.spec, hash: s.hash };
+      },
       ...(host ? { workspacePath: (ws: string) => host.workspacePath(ws) } : {}),
       ...extra,
     });
@@ -216,6 +278,7 @@ export class SandboxService {
 
   /** The warm-pool reconcile loop (recycle, then top up), every `intervalMs`, first pass at once. */
   start(intervalMs = 30_000) {
+    this.egressRecords.start();
     this.reconciled = this.reconcileAfterRestart().catch((err) => this.deps.logger.warn({ err }, "sandbox reconcile failed"));
     if (this.settings.size <= 0 || this.timer) return;
     const tick = () => void this.pool().topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool tick failed"));
@@ -224,6 +287,7 @@ export class SandboxService {
   }
 
   async shutdown() {
+    await this.egressRecords.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.poolInstance?.idle();

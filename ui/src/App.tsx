@@ -18,6 +18,7 @@ import { Runtimes } from "./pages/Runtimes";
 import { SessionChat } from "./pages/SessionChat";
 import { Sessions } from "./pages/Sessions";
 import { Sandboxes } from "./pages/Sandboxes";
+import { Vault } from "./pages/Vault";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
 
@@ -77,6 +78,7 @@ export function App() {
           <Route path="/sessions/:id" component={SessionChat} />
           <Route path="/runtimes" component={Runtimes} />
           <Route path="/sandboxes" component={Sandboxes} />
+          <Route path="/vault" component={Vault} />
           <Route path="/integrations/slack" component={Slack} />
           <Route path="/harnesses" component={Harnesses} />
           <Route path="*404" component={NotFound} />

@@ -1,5 +1,6 @@
 import { gatewaySpendLogs } from "../../../schema";
 import type { Database, SqlTx } from "../../db/client";
+import { BatchWriter } from "../../lib/batch-writer";
 
 export type SpendRow = typeof gatewaySpendLogs.$inferInsert;
 
@@ -27,71 +28,11 @@ async function insertBatch(tx: SqlTx, batch: SpendRow[]) {
   );
 }
 
-export interface SpendWriterStats {
-  queued: number;
-  written: number;
-  dropped: number;
-  failedFlushes: number;
-}
+export type { BatchWriterStats as SpendWriterStats } from "../../lib/batch-writer";
 
-/**
- * Spend rows wait in a bounded in-memory queue and are inserted in batches on a timer, so a slow or
- * failing database never slows or fails a response. When the queue is full the newest row is dropped
- * and counted; a failed batch goes back to the front of the queue (as far as the bound allows).
- */
-export class SpendWriter {
-  private queue: SpendRow[] = [];
-  private flushing: Promise<number> | undefined;
-  readonly stats: SpendWriterStats = { queued: 0, written: 0, dropped: 0, failedFlushes: 0 };
-
-  constructor(private readonly deps: { database: Database; maxQueue: number; batchSize?: number; maxRowsPerFlush?: number; onError?: (err: unknown) => void }) {}
-
-  push(row: SpendRow) {
-    if (this.queue.length >= this.deps.maxQueue) {
-      this.stats.dropped++;
-      return;
-    }
-    this.queue.push(row);
-    this.stats.queued = this.queue.length;
-  }
-
-  get pending() {
-    return this.queue.length;
-  }
-
-  /** Writes everything queued (one batch at a time); concurrent callers share one flush. */
-  flush(): Promise<number> {
-    this.flushing ??= this.drain().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
-
-  private async drain(): Promise<number> {
-    if (this.queue.length === 0) return 0;
-    const size = this.deps.batchSize ?? 100;
-    const taken = this.queue.splice(0, this.deps.maxRowsPerFlush ?? 20_000);
-    try {
-      // One transaction (one commit) per flush, written in small statements with a yield between them:
-      // commits are what cost most on embedded PGlite, and PGlite runs on this thread, so one long
-      // statement would hold up requests.
-      await this.deps.database.transaction(async (tx) => {
-        for (let i = 0; i < taken.length; i += size) {
-          if (i > 0) await new Promise((r) => setTimeout(r, 0));
-          await insertBatch(tx, taken.slice(i, i + size));
-        }
-      });
-      this.stats.written += taken.length;
-      this.stats.queued = this.queue.length;
-      return taken.length;
-    } catch (err) {
-      this.stats.failedFlushes++;
-      const room = Math.max(0, this.deps.maxQueue - this.queue.length);
-      this.stats.dropped += Math.max(0, taken.length - room);
-      this.queue.unshift(...taken.slice(0, room));
-      this.stats.queued = this.queue.length;
-      this.deps.onError?.(err);
-      return 0;
-    }
+/** Spend rows, written in batches off the request path (see BatchWriter). */
+export class SpendWriter extends BatchWriter<SpendRow> {
+  constructor(deps: { database: Database; maxQueue: number; batchSize?: number; maxRowsPerFlush?: number; onError?: (err: unknown) => void }) {
+    super({ ...deps, insert: insertBatch });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Wires the egress proxy into a provider: each sandbox gets its own proxy server, reading the
- * policy registered under its `egress_policy` label (else deny everything), and every request is
- * kept in a bounded in-memory log (and logged, without values) for the dashboard.
+ * policy registered under its `egress_policy` label (else its spec's allow-list and no secrets), and
+ * every request goes to a sink (the database store in LAP, see records.ts; in memory in tests) and
+ * to the log, without values.
  */
 import type { Logger } from "../../lib/logger";
 import type { EgressServerFactory } from "../host/host-provider";
@@ -10,7 +11,13 @@ import { MitmServers } from "./mitm";
 import { EgressPolicies } from "./policy";
 import { type EgressRecord, createEgressProxy } from "./proxy";
 
-export class EgressLog {
+/** Where the proxy puts each record; must not block (the proxy path waits on nothing). */
+export interface EgressSink {
+  push(r: EgressRecord): void;
+}
+
+/** A bounded in-memory sink. */
+export class EgressLog implements EgressSink {
   private records: EgressRecord[] = [];
   constructor(private max = 1000) {}
   push(r: EgressRecord) {
@@ -24,12 +31,13 @@ export class EgressLog {
 
 export function egressFactory(
   policies: EgressPolicies,
-  log: EgressLog,
+  log: EgressSink,
   logger: Logger,
-  tls?: { ca: EgressCa; upstreamTls?: { ca?: string } },
+  tls?: { ca: EgressCa; upstreamTls?: { ca?: string | string[] } },
 ): EgressServerFactory {
   return ({ id, spec }) => {
     const policyId = spec.labels?.egress_policy;
+    if (policyId) policies.attach(policyId);
     const mitm = tls ? new MitmServers(tls.ca) : undefined;
     const server = createEgressProxy({
       sandboxId: id,
@@ -42,7 +50,10 @@ export function egressFactory(
         else logger.info({ sandbox_id: id, host: r.host, outcome: r.outcome, swapped: r.swapped }, "sandbox egress");
       },
     });
-    server.on("close", () => void mitm?.close());
+    server.on("close", () => {
+      void mitm?.close();
+      if (policyId) policies.delete(policyId);
+    });
     return server;
   };
 }

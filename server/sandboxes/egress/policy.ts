@@ -45,16 +45,32 @@ export function mintStubs(secrets: VaultSecret[]): { env: Record<string, string>
   return { env, rules };
 }
 
-/** Sandboxes' policies by id, read by the egress proxy of each sandbox. */
+/**
+ * Sandboxes' policies by id, read by the egress proxy of each sandbox. A spec registers its policy
+ * when it is built; the proxy `attach`es it when its sandbox starts and it is dropped when the proxy
+ * closes. Specs built only to compare hashes (warm pool, claims) never attach: swept after a while.
+ */
 export class EgressPolicies {
-  private byId = new Map<string, EgressPolicy>();
+  private byId = new Map<string, { policy: EgressPolicy; attached: boolean; at: number }>();
+  constructor(private unattachedTtlMs = 15 * 60_000) {}
   set(id: string, policy: EgressPolicy) {
-    this.byId.set(id, policy);
+    const now = Date.now();
+    for (const [k, e] of this.byId) if (!e.attached && now - e.at > this.unattachedTtlMs) this.byId.delete(k);
+    this.byId.set(id, { policy, attached: false, at: now });
   }
   get(id: string): EgressPolicy {
-    return this.byId.get(id) ?? { allowHosts: [], stubs: [] };
+    return this.byId.get(id)?.policy ?? { allowHosts: [], stubs: [] };
+  }
+  /** The sandbox that carries this policy's stubs started: keep it until `delete`. */
+  attach(id: string): EgressPolicy {
+    const e = this.byId.get(id);
+    if (e) e.attached = true;
+    return e?.policy ?? { allowHosts: [], stubs: [] };
   }
   delete(id: string) {
     this.byId.delete(id);
+  }
+  get size() {
+    return this.byId.size;
   }
 }

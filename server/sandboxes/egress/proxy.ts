@@ -32,7 +32,7 @@ export interface EgressProxyOptions {
   /** TLS termination for hosts with bound secrets; without it HTTPS is always a blind tunnel. */
   mitm?: MitmServers;
   /** Trust for upstream TLS (tests: the test server's CA). */
-  upstreamTls?: { ca?: string; rejectUnauthorized?: boolean };
+  upstreamTls?: { ca?: string | string[]; rejectUnauthorized?: boolean };
 }
 
 const HOP = ["proxy-connection", "proxy-authorization", "connection", "keep-alive", "host", "transfer-encoding", "content-length"];

@@ -7,7 +7,8 @@ import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
 /**
  * The sandbox runtime as the sessions module uses it for agents on the built-in `local-sandbox`
  * runtime: session keys come from LAP's gateway (the agent's model only, revoked when the session
- * ends), the harness from the agent row, and the history for replay from the event log.
+ * ends), the sandbox spec from the agent row (SandboxService.specForAgent: harness, egress
+ * allow-list, vault stubs), and the history for replay from the event log.
  * Built on first use, so a LAP that never runs a sandboxed agent never starts the sandbox machinery.
  */
 export function sandboxRuntimeForSessions(deps: { config: Config; database: Database; gateway: GatewayService; sandboxes: SandboxService }) {
@@ -22,10 +23,6 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
         (await deps.gateway.mintSessionKey({ sessionId, agentId, models: [model], duration: "7d" })).key,
       revokeSessionKey: async (sessionId) => {
         await deps.gateway.revokeSessionKeys(sessionId);
-      },
-      agentSandbox: async (agentId) => {
-        const [row] = await deps.database.query<{ harness: string }>("select harness from agents where id = $1", [agentId]);
-        return row ? { harness: row.harness } : {};
       },
       history: async (sessionId) =>
         (

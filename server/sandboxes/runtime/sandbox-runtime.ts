@@ -11,11 +11,11 @@ import { RuntimeError } from "../../runtimes/adapter";
 import type { ContentPart, SessionEventData } from "../../sessions/events/types";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
-import type { SandboxProvider } from "../provider";
+import type { SandboxProvider, SandboxSpec } from "../provider";
 import { SupervisorClient } from "../supervisor-client";
 import { newWorkspaceId, type WarmPool } from "../warm-pool";
 import { cloneInto } from "./repo";
-import { type AgentForSandbox, sandboxSpecFor } from "./spec";
+import { sandboxSpecFor } from "./spec";
 
 export interface SandboxRuntimeDeps {
   database: Database;
@@ -32,8 +32,11 @@ export interface SandboxRuntimeDeps {
   revokeSessionKey?(sessionId: string): Promise<void>;
   lapEnv: Record<string, string | undefined>;
   preinstalledRepo?: string;
-  /** Extra per-agent sandbox settings (harness, egress hosts) not in AgentDefinition. */
-  agentSandbox?(agentId: string): Promise<Partial<AgentForSandbox>>;
+  /**
+   * The agent's sandbox spec from its row (harness, egress allow-list, vault stubs; see
+   * SandboxService.specForAgent). Default: the built-in harness, the definition's env, no egress.
+   */
+  specFor?(agent: AgentDefinition): Promise<{ spec: SandboxSpec; hash: string }>;
   workspacePath?(workspaceId: string): string;
 }
 
@@ -71,8 +74,8 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   }
 
   private async specFor(agent: AgentDefinition) {
-    const extra = (await this.deps.agentSandbox?.(agent.id)) ?? {};
-    return sandboxSpecFor({ id: agent.id, harness: extra.harness ?? "builtin", environment: agent.environment, egressAllowHosts: extra.egressAllowHosts, image: extra.image }, this.deps.lapEnv);
+    if (this.deps.specFor) return this.deps.specFor(agent);
+    return sandboxSpecFor({ id: agent.id, harness: "builtin", environment: agent.environment }, this.deps.lapEnv);
   }
 
   async startSession(input: { ref: RemoteAgentRef; agent: AgentDefinition; localSessionId: string; title: string }): Promise<string> {

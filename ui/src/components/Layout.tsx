@@ -23,6 +23,7 @@ export const NAV: NavItem[] = [
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
   { href: "/mcp-servers", label: "MCP servers", key: "p", section: "MCP" },
   { href: "/sandboxes", label: "Sandboxes", key: "x", section: "Sandboxes" },
+  { href: "/vault", label: "Vault", key: "y", section: "Sandboxes" },
   { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
   { href: "/integrations/slack", label: "Slack", key: "c", section: "Integrations" },
   { href: "/system", label: "System", key: "s", section: "Settings" },

@@ -173,7 +173,18 @@ export const sandboxesApi = {
   list: (sessionId?: string) => request<{ data: SandboxView[] }>("GET", `/api/sandboxes${sessionId ? `?session_id=${encodeURIComponent(sessionId)}` : ""}`).then((r) => r.data),
   pool: () => request<PoolView>("GET", "/api/sandboxes/pool"),
   refillPool: () => request<PoolView>("POST", "/api/sandboxes/pool/refill"),
-  egress: () => request<{ data: EgressRecordView[] }>("GET", "/api/sandboxes/egress").then((r) => r.data),
+  egress: (params: { session_id?: string; sandbox_id?: string; before?: number; limit?: number } = {}) =>
+    request<{ data: EgressRecordView[]; next_before: number | null }>("GET", `/api/sandboxes/egress${q(params)}`),
   stop: (id: string) => request<{ ok: true }>("POST", `/api/sandboxes/${encodeURIComponent(id)}/stop`),
   destroy: (id: string, dropWorkspace = false) => request<{ ok: true }>("DELETE", `/api/sandboxes/${encodeURIComponent(id)}${dropWorkspace ? "?drop_workspace=true" : ""}`),
+};
+
+// Vault (server/vault/model.ts): values are write-only.
+import type { CreateVaultSecretInput, UpdateVaultSecretInput, VaultSecretView } from "../../../server/vault/model";
+export type { CreateVaultSecretInput, UpdateVaultSecretInput, VaultSecretView };
+export const vaultApi = {
+  list: () => request<{ data: VaultSecretView[] }>("GET", "/api/vault").then((r) => r.data),
+  create: (input: CreateVaultSecretInput) => request<VaultSecretView>("POST", "/api/vault", input),
+  update: (id: string, input: UpdateVaultSecretInput) => request<VaultSecretView>("PATCH", `/api/vault/${encodeURIComponent(id)}`, input),
+  remove: (id: string) => request<VaultSecretView>("DELETE", `/api/vault/${encodeURIComponent(id)}`),
 };

@@ -1,7 +1,7 @@
 import { A, useNavigate, useParams } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
-import { api, ApiError, type AgentView, type CreateAgentInput } from "../lib/api";
+import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { SessionTable } from "./Sessions";
 
@@ -114,6 +114,9 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
   const a = props.agent;
   const [runtimes] = createResource(api.runtimes.list);
   const [harnesses] = createResource(api.harnesses.list);
+  const [vault] = createResource(vaultApi.list);
+  const [vaultKeys, setVaultKeys] = createSignal<string[]>(a?.vault_keys ?? []);
+  const toggleKey = (name: string, on: boolean) => setVaultKeys(on ? [...vaultKeys(), name] : vaultKeys().filter((k) => k !== name));
   const [v, setV] = createSignal({
     name: a?.name ?? "",
     description: a?.description ?? "",
@@ -127,6 +130,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
     repo_branch: a?.repo_branch ?? "",
     max_runtime_minutes: String(a?.max_runtime_minutes ?? 30),
     idle_timeout_minutes: String(a?.idle_timeout_minutes ?? 60),
+    egress: (a?.egress_allow_hosts ?? []).join("\n"),
   });
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [busy, setBusy] = createSignal(false);
@@ -148,6 +152,8 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
       repo_branch: f.repo_branch || null,
       max_runtime_minutes: Number(f.max_runtime_minutes),
       idle_timeout_minutes: Number(f.idle_timeout_minutes),
+      egress_allow_hosts: f.egress.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean),
+      vault_keys: vaultKeys(),
     };
     try {
       const saved = a ? await api.agents.update(a.id, body) : await api.agents.create(body);
@@ -206,6 +212,29 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
       <label class="field">System prompt<textarea name="system_prompt" rows={4} value={v().system_prompt} onInput={set("system_prompt")} />{err("system_prompt")}</label>
       <label class="field">Tools <span class="hint">comma separated</span><input name="tools" value={v().tools} onInput={set("tools")} />{err("tools")}</label>
       <label class="field">MCP servers <span class="hint">one per line: name url</span><textarea name="mcp" rows={2} value={v().mcp} onInput={set("mcp")} />{err("mcp_servers")}</label>
+      <label class="field">Egress allow-list <span class="hint">hosts the sandbox may reach, one per line (pypi.org, *.npmjs.org); empty blocks all</span><textarea name="egress_allow_hosts" rows={2} value={v().egress} onInput={set("egress")} />{err("egress_allow_hosts")}</label>
+      <fieldset class="field key-picker">
+        <legend>Vault keys <span class="hint">the sandbox sees a stub; the real value goes only to the secret's bound hosts</span></legend>
+        <Show when={(vault() ?? []).length || vaultKeys().length} fallback={<span class="muted">No secrets in the vault yet. Add them on the <A href="/vault">Vault</A> page.</span>}>
+          <div class="pick-list" role="group" aria-label="Vault keys">
+            <For each={[...new Set([...(vault() ?? []).map((s) => s.name), ...vaultKeys()])]}>
+              {(name) => {
+                const secret = () => (vault() ?? []).find((s) => s.name === name);
+                return (
+                  <label>
+                    <input type="checkbox" name="vault_keys" value={name} checked={vaultKeys().includes(name)} onChange={(e) => toggleKey(name, e.currentTarget.checked)} />
+                    <span class="mono">{name}</span>
+                    <Show when={secret()} fallback={<span class="field-error">not in the vault</span>}>
+                      {(s) => <span class="chips"><For each={s().hosts}>{(h) => <span class="chip">{h}</span>}</For></span>}
+                    </Show>
+                  </label>
+                );
+              }}
+            </For>
+          </div>
+        </Show>
+        {err("vault_keys")}
+      </fieldset>
       <label class="field">Repository URL<input name="repo_url" value={v().repo_url} onInput={set("repo_url")} />{err("repo_url")}</label>
       <label class="field">Branch<input name="repo_branch" value={v().repo_branch} onInput={set("repo_branch")} />{err("repo_branch")}</label>
       <label class="field">Max runtime (minutes)<input name="max_runtime_minutes" inputmode="numeric" value={v().max_runtime_minutes} onInput={set("max_runtime_minutes")} />{err("max_runtime_minutes")}</label>

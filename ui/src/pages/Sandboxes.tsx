@@ -1,3 +1,4 @@
+import { A } from "@solidjs/router";
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { sandboxesApi, type SandboxView } from "../lib/api";
@@ -10,7 +11,7 @@ const mib = (bytes: number | null) => (bytes === null ? "—" : `${(bytes / 1024
 export function Sandboxes() {
   const [list, { refetch }] = createResource(() => sandboxesApi.list());
   const [pool, { refetch: refetchPool }] = createResource(sandboxesApi.pool);
-  const [egress, { refetch: refetchEgress }] = createResource(sandboxesApi.egress);
+  const [egress, { refetch: refetchEgress }] = createResource(() => sandboxesApi.egress({ limit: 50 }).then((r) => r.data));
   const [destroying, setDestroying] = createSignal<SandboxView | null>(null);
   const [dropWorkspace, setDropWorkspace] = createSignal(false);
   const refresh = () => {
@@ -154,6 +155,7 @@ export function Sandboxes() {
             <thead>
               <tr>
                 <th>When</th>
+                <th>Session</th>
                 <th>Sandbox</th>
                 <th>Request</th>
                 <th>Outcome</th>
@@ -161,10 +163,11 @@ export function Sandboxes() {
               </tr>
             </thead>
             <tbody>
-              <For each={[...(egress() ?? [])].reverse().slice(0, 50)}>
+              <For each={egress() ?? []}>
                 {(r) => (
-                  <tr>
+                  <tr data-testid="egress-row">
                     <td title={r.at}>{timeAgo(r.at)}</td>
+                    <td class="mono">{r.session_id ? <A href={`/sessions/${r.session_id}`}>{r.session_id}</A> : "—"}</td>
                     <td class="mono">{r.sandbox_id}</td>
                     <td class="mono">
                       {r.method} {r.host}
@@ -172,7 +175,11 @@ export function Sandboxes() {
                     <td>
                       <span class={`badge ${r.outcome === "allowed" ? "ok" : "err"}`}>{r.outcome}</span>
                     </td>
-                    <td>{[...r.swapped, ...r.refused.map((n) => `${n} (refused)`)].join(", ") || "—"}</td>
+                    <td>
+                      <For each={r.swapped}>{(n) => <span class="badge ok" title="the real value was sent to this host">{n} swapped</span>}</For>{" "}
+                      <For each={r.refused}>{(n) => <span class="badge warn" title="the stub was sent to a host this secret is not bound to; it was left as the stub">{n} refused</span>}</For>
+                      <Show when={!r.swapped.length && !r.refused.length}>—</Show>
+                    </td>
                   </tr>
                 )}
               </For>

@@ -1,0 +1,125 @@
+/**
+ * Egress records in the database: the proxy pushes (never waits), a timer writes batches, and a
+ * prune keeps `retentionDays`. Each record gets the session and agent of its sandbox at write time
+ * (a warm sandbox learns its session only when claimed). Names of secrets only, never values.
+ */
+import type { Database, SqlTx } from "../../db/client";
+import { BatchWriter } from "../../lib/batch-writer";
+import type { Logger } from "../../lib/logger";
+import type { EgressRecord } from "./proxy";
+
+export interface EgressRecordView {
+  id: number;
+  at: string;
+  sandbox_id: string;
+  session_id: string | null;
+  agent_id: string | null;
+  method: string;
+  host: string;
+  outcome: "allowed" | "denied";
+  swapped: string[];
+  refused: string[];
+}
+
+/** One statement per batch; ids follow the order the proxy saw the requests. */
+async function insertBatch(tx: SqlTx, batch: EgressRecord[]) {
+  const rows = batch.map((r) => ({ sandbox_id: r.sandboxId, method: r.method, host: r.host, outcome: r.outcome, swapped: r.swapped, refused: r.refused, created_at: r.at }));
+  await tx.query(
+    `insert into egress_records (sandbox_id, session_id, agent_id, method, host, outcome, swapped, refused, created_at)
+     select r.sandbox_id, s.session_id, s.agent_id, r.method, r.host, r.outcome, r.swapped, r.refused, r.created_at
+     from jsonb_array_elements($1::jsonb) with ordinality as e(doc, n)
+     cross join lateral jsonb_to_record(e.doc) as r(sandbox_id text, method text, host text, outcome text, swapped jsonb, refused jsonb, created_at timestamptz)
+     left join lateral (select x.session_id, x.agent_id from sandboxes x where x.sandbox_id = r.sandbox_id order by x.created_at desc limit 1) s on true
+     order by e.n`,
+    [JSON.stringify(rows)],
+  );
+}
+
+export interface EgressRecordStoreOptions {
+  database: Database;
+  logger: Logger;
+  retentionDays: number;
+  maxQueue?: number;
+  /** Vault secrets that were swapped into requests, with the time of their latest use. */
+  secretsUsed?(uses: Map<string, Date>): Promise<void>;
+}
+
+export class EgressRecordStore {
+  readonly writer: BatchWriter<EgressRecord>;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private lastPrune = 0;
+
+  constructor(private readonly opts: EgressRecordStoreOptions) {
+    this.writer = new BatchWriter({
+      database: opts.database,
+      maxQueue: opts.maxQueue ?? 50_000,
+      insert: insertBatch,
+      afterFlush: async (rows) => {
+        const uses = new Map<string, Date>();
+        for (const r of rows) for (const name of r.swapped) uses.set(name, new Date(Math.max(uses.get(name)?.getTime() ?? 0, Date.parse(r.at))));
+        if (uses.size) await opts.secretsUsed?.(uses);
+      },
+      onError: (err) => opts.logger.warn({ err: (err as Error).message }, "egress records flush failed; records stay queued"),
+    });
+  }
+
+  push(r: EgressRecord) {
+    this.writer.push(r);
+  }
+
+  flush() {
+    return this.writer.flush();
+  }
+
+  /** Deletes records older than the retention; returns how many. */
+  async prune(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.opts.retentionDays * 86_400_000);
+    const rows = await this.opts.database.query<{ n: number }>(`with d as (delete from egress_records where created_at < $1 returning 1) select count(*)::int as n from d`, [cutoff.toISOString()]);
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Flushes every `intervalMs` and prunes hourly, off the proxy path. */
+  start(intervalMs = 1000) {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      void this.flush();
+      if (Date.now() - this.lastPrune > 3_600_000) {
+        this.lastPrune = Date.now();
+        void this.prune().catch((err) => this.opts.logger.warn({ err: (err as Error).message }, "egress records prune failed"));
+      }
+    }, intervalMs);
+    this.timer.unref?.();
+  }
+
+  async stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  /** Newest first; `before` is the `id` of the last record of the previous page. */
+  async list(q: { session_id?: string; sandbox_id?: string; before?: number; limit: number }): Promise<{ data: EgressRecordView[]; next_before: number | null }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.session_id) where.push(`session_id = $${params.push(q.session_id)}`);
+    if (q.sandbox_id) where.push(`sandbox_id = $${params.push(q.sandbox_id)}`);
+    if (q.before) where.push(`id < $${params.push(q.before)}`);
+    const rows = await this.opts.database.query<{ id: number | string; sandbox_id: string; session_id: string | null; agent_id: string | null; method: string; host: string; outcome: "allowed" | "denied"; swapped: string[]; refused: string[]; created_at: Date | string }>(
+      `select id, sandbox_id, session_id, agent_id, method, host, outcome, swapped, refused, created_at from egress_records ${where.length ? `where ${where.join(" and ")}` : ""} order by id desc limit $${params.push(q.limit + 1)}`,
+      params,
+    );
+    const page = rows.slice(0, q.limit).map((r) => ({
+      id: Number(r.id),
+      at: new Date(r.created_at).toISOString(),
+      sandbox_id: r.sandbox_id,
+      session_id: r.session_id,
+      agent_id: r.agent_id,
+      method: r.method,
+      host: r.host,
+      outcome: r.outcome,
+      swapped: r.swapped,
+      refused: r.refused,
+    }));
+    return { data: page, next_before: rows.length > q.limit ? page.at(-1)!.id : null };
+  }
+}

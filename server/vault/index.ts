@@ -1,0 +1,37 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { requireAdmin, type AuthGuard } from "../http/auth-guard";
+import { createVaultSecretBody, updateVaultSecretBody, vaultIdParams, vaultSecretView } from "./model";
+import type { VaultService } from "./service";
+
+/** The vault: admin only; values are write-only (create and rotate), never read back. */
+export function vaultRoutes(deps: { vault: VaultService; guard: AuthGuard }) {
+  const v = deps.vault;
+  return new Elysia({ prefix: "/api/vault", detail: { tags: ["Vault"] } })
+    .use(deps.guard)
+    .onTransform(requireAdmin)
+    .get("", async () => ({ data: await v.list() }), {
+      response: z.object({ data: z.array(vaultSecretView) }),
+      detail: { summary: "Vault secrets: names, bound hosts, a masked hint, the agents using them, last use (never values)" },
+    })
+    .post(
+      "",
+      async ({ body, set }) => {
+        set.status = 201;
+        return v.create(body);
+      },
+      { body: createVaultSecretBody, response: { 201: vaultSecretView }, detail: { summary: "Add a secret bound to hosts; sandboxes see a stub, the egress proxy swaps in the value toward those hosts" } },
+    )
+    .get("/:id", ({ params }) => v.get(params.id), { params: vaultIdParams, response: vaultSecretView })
+    .patch("/:id", ({ params, body }) => v.update(params.id, body), {
+      params: vaultIdParams,
+      body: updateVaultSecretBody,
+      response: vaultSecretView,
+      detail: { summary: "Change hosts or description, or rotate the value (sandboxes started afterwards use the new one)" },
+    })
+    .delete("/:id", ({ params }) => v.remove(params.id), {
+      params: vaultIdParams,
+      response: vaultSecretView,
+      detail: { summary: "Delete a secret (refused with 409 while an agent lists it)" },
+    });
+}

@@ -1,0 +1,127 @@
+import { asc, eq, inArray, sql } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { agents, vaultSecrets, type VaultSecretRow } from "../../schema";
+import type { Database } from "../db/client";
+import type { SecretBox } from "../lib/crypto";
+import { conflict, notFound } from "../lib/errors";
+import type { VaultSecret } from "../sandboxes/egress/policy";
+import { createVaultSecretBody, updateVaultSecretBody, type CreateVaultSecretInput, type UpdateVaultSecretInput, type VaultSecretView } from "./model";
+
+const pgCode = (err: unknown) => (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+
+/** Shows that a value is set and which one, without giving it away. */
+export const hintOf = (value: string) => `••••${value.length >= 12 ? value.slice(-4) : ""}`;
+
+/** An agent names vault keys that do not exist: its sandbox must not start without them. */
+export class MissingVaultSecrets extends Error {
+  constructor(readonly names: string[]) {
+    super(`vault secret${names.length > 1 ? "s" : ""} ${names.join(", ")} not found: add ${names.length > 1 ? "them" : "it"} in the Vault, or remove ${names.length > 1 ? "them" : "it"} from the agent's vault keys`);
+  }
+}
+
+/** The vault: sealed values, their bound hosts, which agents use them, and when they were last used. */
+export class VaultService {
+  constructor(private readonly deps: { database: Database; box: SecretBox }) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  async list(): Promise<VaultSecretView[]> {
+    const rows = await this.db.select().from(vaultSecrets).orderBy(asc(vaultSecrets.name));
+    const users = await this.usersByName();
+    return rows.map((r) => view(r, users.get(r.name) ?? []));
+  }
+
+  async get(id: string): Promise<VaultSecretView> {
+    const row = await this.row(id);
+    return view(row, (await this.usersByName()).get(row.name) ?? []);
+  }
+
+  async create(input: CreateVaultSecretInput): Promise<VaultSecretView> {
+    const p = createVaultSecretBody.parse(input);
+    try {
+      const [row] = await this.db
+        .insert(vaultSecrets)
+        .values({ id: `vlt_${randomUUID().replaceAll("-", "").slice(0, 20)}`, name: p.name, valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), hosts: [...new Set(p.hosts)], description: p.description })
+        .returning();
+      return view(row!, (await this.usersByName()).get(p.name) ?? []);
+    } catch (err) {
+      if (pgCode(err) === "23505") throw conflict(`A vault secret named ${p.name} already exists; rotate its value instead`);
+      throw err;
+    }
+  }
+
+  /** Changes hosts or description, or rotates the value (sandboxes started after this get the new one). */
+  async update(id: string, input: UpdateVaultSecretInput): Promise<VaultSecretView> {
+    const p = updateVaultSecretBody.parse(input);
+    await this.row(id);
+    const now = new Date();
+    const set: Partial<typeof vaultSecrets.$inferInsert> = { updatedAt: now };
+    if (p.hosts !== undefined) set.hosts = [...new Set(p.hosts)];
+    if (p.description !== undefined) set.description = p.description;
+    if (p.value !== undefined) Object.assign(set, { valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), rotatedAt: now });
+    const [row] = await this.db.update(vaultSecrets).set(set).where(eq(vaultSecrets.id, id)).returning();
+    return view(row!, (await this.usersByName()).get(row!.name) ?? []);
+  }
+
+  /** Refused while an agent still lists the secret: its next sandbox would fail to start. */
+  async remove(id: string): Promise<VaultSecretView> {
+    const row = await this.row(id);
+    const users = (await this.usersByName()).get(row.name) ?? [];
+    if (users.length) throw conflict(`${row.name} is used by ${users.map((u) => u.name).join(", ")}; remove it from those agents' vault keys first`);
+    await this.db.delete(vaultSecrets).where(eq(vaultSecrets.id, id));
+    return view(row, []);
+  }
+
+  /** The real values for a sandbox; every name must exist. */
+  async resolve(names: string[]): Promise<VaultSecret[]> {
+    if (names.length === 0) return [];
+    const rows = await this.db.select().from(vaultSecrets).where(inArray(vaultSecrets.name, names));
+    const missing = names.filter((n) => !rows.some((r) => r.name === n));
+    if (missing.length) throw new MissingVaultSecrets(missing);
+    return rows.map((r) => ({ name: r.name, value: this.deps.box.decrypt(r.valueSealed), hosts: r.hosts }));
+  }
+
+  /** Called after each batch of egress records with the secrets swapped and their latest use. */
+  async markUsed(uses: Map<string, Date>) {
+    for (const [name, at] of uses) {
+      await this.db
+        .update(vaultSecrets)
+        .set({ lastUsedAt: sql`greatest(coalesce(${vaultSecrets.lastUsedAt}, ${at.toISOString()}::timestamptz), ${at.toISOString()}::timestamptz)` })
+        .where(eq(vaultSecrets.name, name));
+    }
+  }
+
+  private async row(id: string): Promise<VaultSecretRow> {
+    const [row] = await this.db.select().from(vaultSecrets).where(eq(vaultSecrets.id, id));
+    if (!row) throw notFound("Vault secret");
+    return row;
+  }
+
+  private async usersByName(): Promise<Map<string, Array<{ id: string; name: string }>>> {
+    const rows = await this.db
+      .select({ id: agents.id, name: agents.name, keys: agents.vaultKeys })
+      .from(agents)
+      .where(sql`jsonb_array_length(${agents.vaultKeys}) > 0`)
+      .orderBy(asc(agents.name));
+    const out = new Map<string, Array<{ id: string; name: string }>>();
+    for (const a of rows) for (const k of a.keys) out.set(k, [...(out.get(k) ?? []), { id: a.id, name: a.name }]);
+    return out;
+  }
+}
+
+function view(r: VaultSecretRow, users: Array<{ id: string; name: string }>): VaultSecretView {
+  return {
+    id: r.id,
+    name: r.name,
+    hosts: r.hosts,
+    description: r.description,
+    value_hint: r.valueHint,
+    agents: users,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+    rotated_at: r.rotatedAt.toISOString(),
+    last_used_at: r.lastUsedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,156 @@
+import { A } from "@solidjs/router";
+import { createResource, createSignal, For, Show } from "solid-js";
+import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { ApiError, vaultApi, type VaultSecretView } from "../lib/api";
+import { timeAgo } from "../lib/format";
+
+const hostList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+
+/** The vault: secrets agents use without ever seeing them (stubs in the sandbox, swapped by the egress proxy). */
+export function Vault() {
+  const [secrets, { refetch }] = createResource(vaultApi.list);
+  const [editing, setEditing] = createSignal<VaultSecretView | "new" | null>(null);
+  const [deleting, setDeleting] = createSignal<VaultSecretView | null>(null);
+  const remove = async (s: VaultSecretView) => {
+    try {
+      await vaultApi.remove(s.id);
+      toast(`Deleted ${s.name}`);
+    } catch (err) {
+      toast((err as Error).message);
+    }
+    setDeleting(null);
+    refetch();
+  };
+  return (
+    <div class="page">
+      <div class="page-head">
+        <div>
+          <h1>Vault</h1>
+          <p>Secrets for agents' sandboxes. The sandbox sees a stub; LAP's egress proxy puts the real value into requests to the bound hosts only. Values are never shown again.</p>
+        </div>
+        <button class="btn primary" onClick={() => setEditing("new")}>Add secret</button>
+      </div>
+      <Show when={secrets.error}>
+        <ErrorAlert error={secrets.error} retry={refetch} />
+      </Show>
+      <div class="card">
+        <Show
+          when={secrets.loading || (secrets() ?? []).length > 0}
+          fallback={
+            <EmptyState title="No secrets yet" action={<button class="btn primary" onClick={() => setEditing("new")}>Add your first secret</button>}>
+              Add a token (for example GITHUB_TOKEN bound to api.github.com), then pick it under Vault keys in an agent's form.
+            </EmptyState>
+          }
+        >
+          <table>
+            <thead>
+              <tr><th>Name</th><th>Bound hosts</th><th>Value</th><th>Agents</th><th>Last used</th><th>Rotated</th><th /></tr>
+            </thead>
+            <tbody>
+              <Show when={!secrets.loading} fallback={<SkeletonRows cols={7} />}>
+                <For each={secrets()}>
+                  {(s) => (
+                    <tr data-testid="vault-row">
+                      <td>
+                        <span class="mono">{s.name}</span>
+                        <div class="muted">{s.description}</div>
+                      </td>
+                      <td><div class="chips"><For each={s.hosts}>{(h) => <span class="chip">{h}</span>}</For></div></td>
+                      <td class="mono muted">{s.value_hint}</td>
+                      <td>
+                        <Show when={s.agents.length} fallback={<span class="muted">none</span>}>
+                          <For each={s.agents}>{(a, i) => <>{i() > 0 ? ", " : ""}<A href={`/agents/${a.id}`}>{a.name}</A></>}</For>
+                        </Show>
+                      </td>
+                      <td title={s.last_used_at ?? ""}>{s.last_used_at ? timeAgo(s.last_used_at) : <span class="muted">never</span>}</td>
+                      <td title={s.rotated_at}>{timeAgo(s.rotated_at)}</td>
+                      <td style={{ "text-align": "right", "white-space": "nowrap" }}>
+                        <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit / rotate</button>{" "}
+                        <button class="btn sm danger" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</button>
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </Show>
+            </tbody>
+          </table>
+        </Show>
+      </div>
+      <Show when={editing()}>
+        {(e) => <SecretDialog secret={e() === "new" ? null : (e() as VaultSecretView)} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); refetch(); }} />}
+      </Show>
+      <Show when={deleting()}>
+        {(s) => (
+          <Dialog
+            title={`Delete ${s().name}?`}
+            onClose={() => setDeleting(null)}
+            footer={
+              <>
+                <button class="btn" onClick={() => setDeleting(null)}>Cancel</button>
+                <button class="btn danger solid" onClick={() => remove(s())}>Delete secret</button>
+              </>
+            }
+          >
+            <p>The value is erased. Sandboxes already running keep their stub until they stop; new ones will not start while an agent still lists this key.</p>
+          </Dialog>
+        )}
+      </Show>
+    </div>
+  );
+}
+
+function SecretDialog(props: { secret: VaultSecretView | null; onClose: () => void; onSaved: () => void }) {
+  const s = props.secret;
+  const [name, setName] = createSignal(s?.name ?? "");
+  const [value, setValue] = createSignal("");
+  const [hosts, setHosts] = createSignal((s?.hosts ?? []).join("\n"));
+  const [description, setDescription] = createSignal(s?.description ?? "");
+  const [errors, setErrors] = createSignal<Record<string, string>>({});
+  const [busy, setBusy] = createSignal(false);
+  const submit = async () => {
+    setBusy(true);
+    setErrors({});
+    try {
+      const saved = s
+        ? await vaultApi.update(s.id, { hosts: hostList(hosts()), description: description(), ...(value() ? { value: value() } : {}) })
+        : await vaultApi.create({ name: name(), value: value(), hosts: hostList(hosts()), description: description() });
+      toast(s ? (value() ? `Rotated ${saved.name}` : `Saved ${saved.name}`) : `Added ${saved.name}`);
+      props.onSaved();
+    } catch (err) {
+      if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((f) => [f.field.split(".")[0]!, f.message])));
+      else setErrors({ _: (err as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const err = (field: string) => (
+    <Show when={errors()[field]}>
+      <span class="field-error">{errors()[field]}</span>
+    </Show>
+  );
+  return (
+    <Dialog
+      title={s ? `Edit ${s.name}` : "Add secret"}
+      onSubmit={submit}
+      onClose={props.onClose}
+      footer={
+        <>
+          <button class="btn" type="button" onClick={props.onClose}>Cancel</button>
+          <button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Saving…" : s ? "Save" : "Add secret"}</button>
+        </>
+      }
+    >
+      <Show when={!s}>
+        <label class="field">Name <span class="hint">the environment variable the sandbox sees</span><input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="GITHUB_TOKEN" autocomplete="off" />{err("name")}</label>
+      </Show>
+      <label class="field">
+        {s ? "New value" : "Value"} <span class="hint">{s ? `now ${s.value_hint}; leave empty to keep it` : "never shown again"}</span>
+        <input name="value" type="password" value={value()} onInput={(e) => setValue(e.currentTarget.value)} autocomplete="new-password" />
+        {err("value")}
+      </label>
+      <label class="field">Bound hosts <span class="hint">one per line; api.github.com or *.example.com</span><textarea name="hosts" rows={3} value={hosts()} onInput={(e) => setHosts(e.currentTarget.value)} />{err("hosts")}</label>
+      <label class="field">Description<input name="description" value={description()} onInput={(e) => setDescription(e.currentTarget.value)} />{err("description")}</label>
+      <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
+    </Dialog>
+  );
+}
