@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps) {
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
     kubernetes: deps.kubernetes,
   });
-  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes });
+  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
   const slack = createSlack({
     config: deps.config, database: deps.database, guard, logger: deps.logger,
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
