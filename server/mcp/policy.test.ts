@@ -122,6 +122,45 @@ describe("denied calls", () => {
   });
 });
 
+describe("session keys: exactly their agent's MCP servers", () => {
+  const sessionKey = async (sessionId: string, agentId: string, mcpServers: string[]) =>
+    (await t.services.gateway.mintSessionKey({ sessionId, agentId, models: ["m"], mcpServers })).key;
+
+  test("a session key sees every enabled tool of its agent's servers and nothing else, whatever the agent is granted", async () => {
+    // agent-7 has a grant on ev2 (get-sum); its session lists only ev.
+    const k = await sessionKey("ses-scope", "agent-7", ["ev"]);
+    const names = await toolNames("/mcp", k);
+    expect(names).toContain("ev__echo");
+    expect(names).toContain("ev__get-sum");
+    expect(names).not.toContain("ev__get-env");
+    expect(names.some((n) => n.startsWith("ev2__"))).toBe(false);
+    await expect(connect("/mcp/ev2", k)).rejects.toThrow(/404|not granted/);
+
+    const client = await connect("/mcp", k);
+    const err = await client.callTool({ name: "ev2__get-sum", arguments: { a: 1, b: 2 } }).catch((e) => e);
+    expect((err as McpError).code).toBe(ACCESS_DENIED);
+    expect((await client.callTool({ name: "ev__echo", arguments: { message: "in scope" } })).content).toEqual([{ type: "text", text: "Echo: in scope" }]);
+    const calls = (await t.json("GET", "/api/mcp/calls?session_id=ses-scope")).body.data;
+    const byTool = Object.fromEntries(calls.map((c: { tool: string }) => [c.tool, c]));
+    expect(byTool["get-sum"]).toMatchObject({ status: "denied", server_name: "ev2", session_id: "ses-scope", agent_id: "agent-7" });
+    expect(byTool.echo).toMatchObject({ status: "ok", server_name: "ev", session_id: "ses-scope", agent_id: "agent-7" });
+  });
+
+  test("a grant to the agent on a listed server narrows its sessions to those tools", async () => {
+    await grant({ server_id: ids.ev, subject_type: "agent", subject_id: "agent-narrow", tools: ["echo"] });
+    const names = await toolNames("/mcp", await sessionKey("ses-narrow", "agent-narrow", ["ev", "ev2"]));
+    expect(names.filter((n) => n.startsWith("ev__"))).toEqual(["ev__echo"]);
+    // ev2 has no grant to narrow it: the whole server (less its disabled tools).
+    expect(names).toContain("ev2__get-sum");
+    expect(names).toContain("ev2__echo");
+    expect(names).not.toContain("ev2__get-env");
+  });
+
+  test("a session key with no MCP servers sees none", async () => {
+    expect(await toolNames("/mcp", await sessionKey("ses-none", "agent-7", []))).toEqual([]);
+  });
+});
+
 describe("sessions belong to their key", () => {
   test("another key presenting the session id gets 404", async () => {
     const { client, transport } = await lapClient(t.app, "/mcp/ev", keys.b!);
