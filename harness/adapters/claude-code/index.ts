@@ -33,6 +33,9 @@ export function claudeCodeEnv(config: HarnessConfig): Record<string, string> {
     DISABLE_BUG_COMMAND: "1",
     // LAP's sandbox is the isolation boundary; this lets bypassPermissions run as root in it.
     IS_SANDBOX: "1",
+    // MCP tools in the request itself, not behind ToolSearch's deferred-tool references, which only
+    // some Anthropic models understand (the gateway may route the agent's model anywhere).
+    ENABLE_TOOL_SEARCH: "false",
   });
 }
 
