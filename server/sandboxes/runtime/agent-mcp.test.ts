@@ -82,7 +82,7 @@ test("the built-in agent calls its agent's MCP tool through LAP with the session
 
   model.script([
     { toolCalls: [{ name: "everything__echo", arguments: { message: "hello through LAP" } }] },
-    { toolCalls: [{ name: "bash", arguments: { command: "echo URL=$LAP_MCP_URL; echo ENV=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c upstream-secret-never-\"\"in); grep -rls upstream-secret-never-\"\"in /workspace /tmp /run /opt/lap/bundle 2>/dev/null | sed 's/^/FOUND:/'; true" } }] },
+    { toolCalls: [{ name: "bash", arguments: { command: "echo URL=$LAP_MCP_URL; echo ENV=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c upstream-secret-never-\"\"in); grep -rls -D skip upstream-secret-never-\"\"in /workspace /tmp /run /opt/lap/bundle 2>/dev/null | sed 's/^/FOUND:/'; true" } }] },
     { text: "Echoed." },
   ]);
   expect((await api("POST", `/api/sessions/${id}/messages`, { text: "echo something" })).status).toBe(202);
