@@ -3,11 +3,14 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
+  ListRootsResultSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
@@ -19,11 +22,19 @@ import {
 import type { McpServerRow } from "../../../schema";
 import { McpPolicy, type McpCaller } from "../policy/service";
 import type { McpGateway, VisibleServer } from "../service";
-import type { UpstreamConnection, UpstreamListener } from "../upstream/connection";
+import { randomUUID } from "node:crypto";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { ClientBoundRequest, DownstreamRequester, UpstreamConnection, UpstreamListener } from "../upstream/connection";
 import { callTool } from "./call-tool";
 import { ResourceRoutes } from "./resource-routes";
 
 export const SEPARATOR = "__";
+const CAPABILITY_FOR = { "sampling/createMessage": "sampling", "elicitation/create": "elicitation", "roots/list": "roots" } as const;
+
+/** True when a client may be asked things mid-call (its tools/call then needs a stream, not plain JSON). */
+export const clientTakesRequests = (caps: { sampling?: unknown; elicitation?: unknown; roots?: unknown } | undefined) =>
+  Boolean(caps?.sampling || caps?.elicitation || caps?.roots);
 const MAX_PAGES = 20;
 
 /** One downstream MCP session: who is calling, and which servers it exposes. */
@@ -123,9 +134,23 @@ export function createProxyServer(ctx: ProxySessionContext) {
     return { tools };
   });
 
+  const owner = randomUUID();
+  /** Forwards an upstream's request to this client on the call's own stream, if the client offers it. */
+  const requesterFor = (extra: RequestHandlerExtra<ServerRequest, ServerNotification>): DownstreamRequester => ({
+    owner,
+    forward: async (request: ClientBoundRequest, signal: AbortSignal) => {
+      const capability = CAPABILITY_FOR[request.method];
+      if (!server.getClientCapabilities()?.[capability]) {
+        throw new McpError(ErrorCode.InvalidRequest, `The MCP client did not declare the ${capability} capability, so LAP cannot forward ${request.method}`);
+      }
+      const schema = request.method === "sampling/createMessage" ? CreateMessageResultSchema : request.method === "elicitation/create" ? ElicitResultSchema : ListRootsResultSchema;
+      return (await extra.sendRequest(request as ServerRequest, schema, { signal, timeout: ctx.gateway.deps.timeoutMs })) as Record<string, unknown>;
+    },
+  });
+
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const r = await resolve(request.params.name);
-    return callTool({ gateway: ctx.gateway, caller: ctx.caller(), visible: r.visible, serverName: r.serverName, tool: r.inner, request, extra, upstream });
+    return callTool({ gateway: ctx.gateway, caller: ctx.caller(), visible: r.visible, serverName: r.serverName, tool: r.inner, request, extra, upstream, requester: requesterFor(extra) });
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async (request) => {

@@ -5,7 +5,7 @@ import type { Principal } from "../../auth/model";
 import type { Logger } from "../../lib/logger";
 import type { McpCaller } from "../policy/service";
 import type { McpGateway } from "../service";
-import { createProxyServer } from "./server";
+import { clientTakesRequests, createProxyServer } from "./server";
 import { JsonWhenPossibleTransport } from "./transport";
 
 interface Session {
@@ -111,6 +111,8 @@ export class McpSessions {
         void s;
       },
     });
+    // Sampling, elicitation and roots requests travel on the call's stream: no plain-JSON answer then.
+    transport.streamed = (method) => method === "tools/call" && clientTakesRequests(server.getClientCapabilities());
     transport.onclose = () => {
       if (transport.sessionId) this.sessions.delete(transport.sessionId);
       detach();
