@@ -161,6 +161,47 @@ describe("session keys: exactly their agent's MCP servers", () => {
   });
 });
 
+describe("resources and prompts follow the server grant", () => {
+  test("granted: listed and readable; revoked mid-session: JSON-RPC access errors, logged", async () => {
+    const k = await key("res", { session_id: "ses-res" });
+    const grantId = await grant({ server_id: ids.ev, subject_type: "key", subject_id: ids.res, tools: ["echo"] });
+    const all = await connect("/mcp", k);
+    const one = await connect("/mcp/ev", k);
+    const resources = (await all.listResources()).resources;
+    expect(resources.length).toBeGreaterThan(0);
+    expect(resources.every((r) => r.name.startsWith("ev__"))).toBe(true);
+    const uri = resources[0]!.uri;
+    expect((await all.readResource({ uri })).contents.length).toBeGreaterThan(0);
+    expect((await all.listPrompts()).prompts.map((p) => p.name)).toContain("ev__simple-prompt");
+    expect((await one.getPrompt({ name: "simple-prompt" })).messages.length).toBeGreaterThan(0);
+    // ev2 was never granted: its prompts are not listed, and asking for one is an access error.
+    expect((await all.listPrompts()).prompts.some((p) => p.name.startsWith("ev2__"))).toBe(false);
+    const never = await all.getPrompt({ name: "ev2__simple-prompt" }).catch((e) => e);
+    expect((never as McpError).code).toBe(ACCESS_DENIED);
+
+    expect((await t.json("DELETE", `/api/mcp/grants/${grantId}`)).status).toBe(200);
+    for (const attempt of [
+      all.readResource({ uri }),
+      all.getPrompt({ name: "ev__simple-prompt" }),
+      one.getPrompt({ name: "simple-prompt" }),
+      one.listPrompts(),
+      one.listResources(),
+      one.readResource({ uri }),
+    ]) {
+      const err = await attempt.then(() => null, (e) => e);
+      expect(err).toBeInstanceOf(McpError);
+      expect((err as McpError).code).toBe(ACCESS_DENIED);
+    }
+    expect((await all.listResources()).resources).toEqual([]);
+    const calls = (await t.json("GET", "/api/mcp/calls?session_id=ses-res&status=denied")).body.data as { tool: string; server_name: string }[];
+    const items = calls.map((c) => `${c.server_name} ${c.tool}`);
+    expect(items).toContain(`ev resource:${uri}`);
+    expect(items).toContain("ev prompt:simple-prompt");
+    expect(items).toContain("ev2 prompt:simple-prompt");
+    expect(items).toContain("ev prompts/list");
+  });
+});
+
 describe("sessions belong to their key", () => {
   test("another key presenting the session id gets 404", async () => {
     const { client, transport } = await lapClient(t.app, "/mcp/ev", keys.b!);
