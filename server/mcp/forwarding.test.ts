@@ -55,7 +55,7 @@ describe("server-to-client requests reach the calling client", () => {
     const result = await client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "what is LAP?", maxTokens: 20 } });
     expect(text(result)).toContain("sampled by the downstream client");
     expect(JSON.stringify(seen.sampling.at(-1))).toContain("what is LAP?");
-  });
+  }, 30_000);
 
   test("elicitation/create: the client's answer reaches the upstream (also through the aggregate endpoint)", async () => {
     const client = await askingClient("/mcp");
@@ -63,14 +63,14 @@ describe("server-to-client requests reach the calling client", () => {
     expect(text(result)).toContain("Name: Ada Lovelace");
     expect(text(result)).toContain("Agreed to terms: true");
     expect((seen.elicitation.at(-1) as { message: string }).message).toContain("Please provide inputs");
-  });
+  }, 30_000);
 
   test("roots/list: the upstream learns the calling client's roots", async () => {
     const client = await askingClient("/mcp/ev");
     const result = await client.callTool({ name: "get-roots-list", arguments: {} });
     expect(text(result)).toContain("file:///downstream/project");
     expect(seen.roots).toBeGreaterThan(0);
-  });
+  }, 30_000);
 
   test("a client that offers no sampling gets a clear error, not a hang", async () => {
     const { client } = await lapClient(t.app, "/mcp/ev", TEST_MASTER_KEY);
@@ -79,5 +79,5 @@ describe("server-to-client requests reach the calling client", () => {
     const outcome = await client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "x", maxTokens: 5 } }).then(text, (e: Error) => e.message);
     expect(outcome).toContain("did not declare the sampling capability");
     expect(seen.sampling.length).toBe(before);
-  });
+  }, 30_000);
 });

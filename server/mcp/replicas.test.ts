@@ -50,7 +50,7 @@ test("a session opened on one replica carries on when the next request lands on 
   expect(transport.sessionId).toBe(sessionId);
   expect(b.services.mcp.sessions.size).toBe(1);
   await client.close();
-});
+}, 30_000);
 
 test("a malformed or ended session id is still 404 (the client must initialize again)", async () => {
   const post = (app: { handle(r: Request): Response | Promise<Response> }, id: string) =>
@@ -76,4 +76,4 @@ test("a malformed or ended session id is still 404 (the client must initialize a
   expect((await post(b.app, id)).status).toBe(404);
   expect(b.services.mcp.sessions.size).toBe(before);
   await client.close();
-});
+}, 30_000);
