@@ -21,8 +21,8 @@ interface Session {
 const jsonRpcError = (status: number, code: number, message: string) =>
   new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), { status, headers: { "content-type": "application/json" } });
 
-/** The shape of the ids this class hands out; only such an unknown id is re-created (see `revive`). */
-const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The shape of the ids this class hands out (random UUIDs); only such an unknown id is re-created (see `revive`). */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Who owns a session: the same key (or the master key) must carry every request of it. */
 const ownerOf = (p: Principal) => p.keyId ?? `master:${p.via}`;
