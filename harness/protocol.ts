@@ -29,6 +29,24 @@ export interface HarnessConfig {
   systemPrompt?: string;
   workspace: string;
   maxSteps: number;
+  /** The agent's MCP servers through LAP's gateway; authenticate with `gatewayKey` (Bearer). */
+  mcp?: HarnessMcp;
+}
+
+/**
+ * LAP's MCP proxy as the harness sees it: `url` is the aggregate endpoint (every server, tools named
+ * `server__tool`), `servers` one endpoint each. Never the upstream servers or their credentials.
+ */
+export interface HarnessMcp {
+  url: string;
+  servers: Array<{ name: string; url: string }>;
+}
+
+/** LAP's MCP endpoints for these servers, from the gateway URL as seen inside the sandbox (…/v1). */
+export function mcpEndpoints(gatewayBaseUrl: string, names: string[]): HarnessMcp | undefined {
+  if (!names.length) return undefined;
+  const origin = gatewayBaseUrl.replace(/\/+$/, "").replace(/\/v1$/, "");
+  return { url: `${origin}/mcp`, servers: names.map((name) => ({ name, url: `${origin}/mcp/${encodeURIComponent(name)}` })) };
 }
 
 export type HarnessCommand =

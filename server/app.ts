@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps) {
     kubernetes: deps.kubernetes,
     vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
   });
-  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes });
+  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
   const slack = createSlack({
     config: deps.config, database: deps.database, guard, logger: deps.logger,
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,

@@ -8,7 +8,14 @@ import { join } from "node:path";
 import { createHarnessAdapter, type RunningHarness } from "./index.ts";
 import { contentText, type HarnessEvent, type HarnessName, type HistoryEntry, type TextContent } from "./types.ts";
 
-type Configure = { sessionId: string; model: string; gatewayBaseUrl: string; gatewayKey: string; workspace: string };
+type Configure = {
+  sessionId: string;
+  model: string;
+  gatewayBaseUrl: string;
+  gatewayKey: string;
+  workspace: string;
+  mcp?: { url: string; servers: Array<{ name: string; url: string }> };
+};
 type StoredEvent = { type: string; content?: unknown; [field: string]: unknown };
 type Command =
   | { type: "configure"; config: Configure }
@@ -73,6 +80,7 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
       gatewayUrl: configure.gatewayBaseUrl.replace(/\/+$/, "").replace(/\/v1$/, ""),
       apiKey: configure.gatewayKey,
       model: configure.model,
+      mcpServers: configure.mcp?.servers,
       resumeId,
       // With a resumable conversation the CLI already has the history; otherwise replay it.
       history: resumeId ? undefined : history,

@@ -58,7 +58,14 @@ export type HarnessConfig = {
   history?: HistoryEntry[];
   /** Where the CLI's own conversation was, when the same home survived (resume id). */
   resumeId?: string;
+  /**
+   * The agent's MCP servers: LAP's proxy endpoints (`<LAP>/mcp/<name>`), authenticated with `apiKey`.
+   * Each CLI gets them in its own MCP config; the upstream servers and their credentials stay in LAP.
+   */
+  mcpServers?: McpEndpoint[];
 };
+
+export type McpEndpoint = { name: string; url: string };
 
 export type TurnResult = { outcome: "end_turn" | "interrupted" | "error"; events: HarnessEvent[] };
 

@@ -5,6 +5,7 @@
  */
 import type { HarnessConfig, NormalizedEvent, TextPart } from "../protocol";
 import { type ChatMessage, streamChat } from "./chat-stream";
+import { McpTools } from "./mcp-tools";
 import { TOOLS, runTool } from "./tools";
 
 export type Emit = (event: NormalizedEvent) => void;
@@ -52,8 +53,12 @@ export function messagesFromHistory(events: NormalizedEvent[]): ChatMessage[] {
 export class AgentLoop {
   private transcript: ChatMessage[] = [];
   private current: AbortController | null = null;
+  /** The agent's MCP servers through LAP, when it has any: more tools, named `server__tool`. */
+  readonly mcp: McpTools | null;
 
-  constructor(private config: HarnessConfig, private emit: Emit, private proxy?: string) {}
+  constructor(private config: HarnessConfig, private emit: Emit, private proxy?: string) {
+    this.mcp = config.mcp ? new McpTools(config.mcp, config.gatewayKey) : null;
+  }
 
   loadHistory(events: NormalizedEvent[]) {
     this.transcript = messagesFromHistory(events);
@@ -77,13 +82,14 @@ export class AgentLoop {
     this.transcript.push({ role: "user", content: textOf(content) });
     this.emit({ type: "session.status_running" });
     try {
+      const tools = [...TOOL_SPECS, ...((await this.mcp?.functions()) ?? [])];
       for (let step = 1; step <= this.config.maxSteps; step++) {
         const stream = streamChat({
           baseUrl: this.config.gatewayBaseUrl,
           apiKey: this.config.gatewayKey,
           model: this.config.model,
           messages: [{ role: "system", content: this.config.systemPrompt || DEFAULT_SYSTEM }, ...this.transcript],
-          tools: TOOL_SPECS,
+          tools,
           signal: abort.signal,
         });
         let next = await stream.next();
@@ -105,7 +111,9 @@ export class AgentLoop {
             input = JSON.parse(call.function.arguments || "{}");
           } catch {}
           this.emit({ type: "agent.tool_use", id: call.id, name: call.function.name, input });
-          const result = await runTool(call.function.name, call.function.arguments, { workspace: this.config.workspace, signal: abort.signal, proxy: this.proxy });
+          const result = this.mcp?.has(call.function.name)
+            ? await this.mcp.call(call.function.name, call.function.arguments, abort.signal)
+            : await runTool(call.function.name, call.function.arguments, { workspace: this.config.workspace, signal: abort.signal, proxy: this.proxy });
           this.emit({ type: "agent.tool_result", tool_use_id: call.id, name: call.function.name, content: [{ type: "text", text: result.output }], is_error: result.isError });
           this.transcript.push({ role: "tool", tool_call_id: call.id, content: result.output });
           if (abort.signal.aborted) break;

@@ -66,7 +66,8 @@ const bash: ToolDefinition = {
     const command = str(args, "command");
     const timeout = num(args, "timeout_ms", 120_000);
     // Own process group, so an interrupt or timeout also ends what the command started (sleep, servers).
-    const proc = Bun.spawn(["/bin/bash", "-c", command], { cwd: ctx.workspace, stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
+    // process.env as it is now (Bun would pass the environment from start-up, without LAP_MCP_*).
+    const proc = Bun.spawn(["/bin/bash", "-c", command], { cwd: ctx.workspace, env: { ...process.env }, stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
     const kill = () => {
       try {
         process.kill(-proc.pid, "SIGKILL");

@@ -17,6 +17,7 @@ const bindBody = z.object({
   model: z.string().min(1),
   systemPrompt: z.string().optional(),
   env: z.record(z.string(), z.string()).optional(),
+  mcpServers: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).max(50).optional(),
   maxSteps: z.number().int().min(1).max(1000).optional(),
 });
 export type BindBody = z.infer<typeof bindBody>;

@@ -3,7 +3,7 @@
  * and the session's event log. HTTP lives in routes.ts; process start-up in main.ts.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
-import type { HarnessCommand, NormalizedEvent, TextPart } from "../protocol";
+import { type HarnessCommand, mcpEndpoints, type NormalizedEvent, type TextPart } from "../protocol";
 import { EventLog } from "./event-log";
 import { HarnessProcess } from "./harness-process";
 import type { BindBody } from "./routes";
@@ -79,6 +79,7 @@ export class Supervisor {
         systemPrompt: b.systemPrompt,
         workspace: this.opts.workspace,
         maxSteps: b.maxSteps ?? this.opts.defaultMaxSteps,
+        mcp: mcpEndpoints(b.gatewayBaseUrl, b.mcpServers ?? []),
       },
     };
   }
@@ -99,6 +100,9 @@ export class Supervisor {
     // Binding env (MCP URLs, vault stubs) reaches the harness process on its next start; the
     // built-in agent reads everything it needs from `configure`.
     if (binding.env && Object.keys(binding.env).length) Object.assign(this.opts.harnessEnv, binding.env);
+    // Where the agent's MCP servers are, for programs the agent runs (URLs only; the key is its own).
+    const mcp = mcpEndpoints(binding.gatewayBaseUrl, binding.mcpServers ?? []);
+    if (mcp) Object.assign(this.opts.harnessEnv, { LAP_MCP_URL: mcp.url, LAP_MCP_SERVERS: JSON.stringify(mcp.servers) });
     const configure = this.configureCommand()!;
     this.harness?.send(configure);
     this.log.append({ type: "session.bound", session_id: binding.sessionId, harness: this.opts.harnessName });

@@ -35,6 +35,8 @@ export interface SessionKeyRequest {
   duration?: string;
   rpmLimit?: number;
   tpmLimit?: number;
+  /** Registered MCP servers (by name) the key may use through LAP's /mcp: the agent's own. */
+  mcpServers?: string[];
 }
 
 /**
@@ -149,7 +151,7 @@ export class GatewayService {
       duration: req.duration ?? "24h",
       rpm_limit: req.rpmLimit ?? null,
       tpm_limit: req.tpmLimit ?? null,
-    });
+    }, { mcpServers: req.mcpServers ?? [] });
     const { key, ...info } = created;
     return { key, expires: info.expires, info, via: "lap" };
   }

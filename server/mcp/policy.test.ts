@@ -122,6 +122,86 @@ describe("denied calls", () => {
   });
 });
 
+describe("session keys: exactly their agent's MCP servers", () => {
+  const sessionKey = async (sessionId: string, agentId: string, mcpServers: string[]) =>
+    (await t.services.gateway.mintSessionKey({ sessionId, agentId, models: ["m"], mcpServers })).key;
+
+  test("a session key sees every enabled tool of its agent's servers and nothing else, whatever the agent is granted", async () => {
+    // agent-7 has a grant on ev2 (get-sum); its session lists only ev.
+    const k = await sessionKey("ses-scope", "agent-7", ["ev"]);
+    const names = await toolNames("/mcp", k);
+    expect(names).toContain("ev__echo");
+    expect(names).toContain("ev__get-sum");
+    expect(names).not.toContain("ev__get-env");
+    expect(names.some((n) => n.startsWith("ev2__"))).toBe(false);
+    await expect(connect("/mcp/ev2", k)).rejects.toThrow(/404|not granted/);
+
+    const client = await connect("/mcp", k);
+    const err = await client.callTool({ name: "ev2__get-sum", arguments: { a: 1, b: 2 } }).catch((e) => e);
+    expect((err as McpError).code).toBe(ACCESS_DENIED);
+    expect((await client.callTool({ name: "ev__echo", arguments: { message: "in scope" } })).content).toEqual([{ type: "text", text: "Echo: in scope" }]);
+    const calls = (await t.json("GET", "/api/mcp/calls?session_id=ses-scope")).body.data;
+    const byTool = Object.fromEntries(calls.map((c: { tool: string }) => [c.tool, c]));
+    expect(byTool["get-sum"]).toMatchObject({ status: "denied", server_name: "ev2", session_id: "ses-scope", agent_id: "agent-7" });
+    expect(byTool.echo).toMatchObject({ status: "ok", server_name: "ev", session_id: "ses-scope", agent_id: "agent-7" });
+  });
+
+  test("a grant to the agent on a listed server narrows its sessions to those tools", async () => {
+    await grant({ server_id: ids.ev, subject_type: "agent", subject_id: "agent-narrow", tools: ["echo"] });
+    const names = await toolNames("/mcp", await sessionKey("ses-narrow", "agent-narrow", ["ev", "ev2"]));
+    expect(names.filter((n) => n.startsWith("ev__"))).toEqual(["ev__echo"]);
+    // ev2 has no grant to narrow it: the whole server (less its disabled tools).
+    expect(names).toContain("ev2__get-sum");
+    expect(names).toContain("ev2__echo");
+    expect(names).not.toContain("ev2__get-env");
+  });
+
+  test("a session key with no MCP servers sees none", async () => {
+    expect(await toolNames("/mcp", await sessionKey("ses-none", "agent-7", []))).toEqual([]);
+  });
+});
+
+describe("resources and prompts follow the server grant", () => {
+  test("granted: listed and readable; revoked mid-session: JSON-RPC access errors, logged", async () => {
+    const k = await key("res", { session_id: "ses-res" });
+    const grantId = await grant({ server_id: ids.ev, subject_type: "key", subject_id: ids.res, tools: ["echo"] });
+    const all = await connect("/mcp", k);
+    const one = await connect("/mcp/ev", k);
+    const resources = (await all.listResources()).resources;
+    expect(resources.length).toBeGreaterThan(0);
+    expect(resources.every((r) => r.name.startsWith("ev__"))).toBe(true);
+    const uri = resources[0]!.uri;
+    expect((await all.readResource({ uri })).contents.length).toBeGreaterThan(0);
+    expect((await all.listPrompts()).prompts.map((p) => p.name)).toContain("ev__simple-prompt");
+    expect((await one.getPrompt({ name: "simple-prompt" })).messages.length).toBeGreaterThan(0);
+    // ev2 was never granted: its prompts are not listed, and asking for one is an access error.
+    expect((await all.listPrompts()).prompts.some((p) => p.name.startsWith("ev2__"))).toBe(false);
+    const never = await all.getPrompt({ name: "ev2__simple-prompt" }).catch((e) => e);
+    expect((never as McpError).code).toBe(ACCESS_DENIED);
+
+    expect((await t.json("DELETE", `/api/mcp/grants/${grantId}`)).status).toBe(200);
+    for (const attempt of [
+      all.readResource({ uri }),
+      all.getPrompt({ name: "ev__simple-prompt" }),
+      one.getPrompt({ name: "simple-prompt" }),
+      one.listPrompts(),
+      one.listResources(),
+      one.readResource({ uri }),
+    ]) {
+      const err = await attempt.then(() => null, (e) => e);
+      expect(err).toBeInstanceOf(McpError);
+      expect((err as McpError).code).toBe(ACCESS_DENIED);
+    }
+    expect((await all.listResources()).resources).toEqual([]);
+    const calls = (await t.json("GET", "/api/mcp/calls?session_id=ses-res&status=denied")).body.data as { tool: string; server_name: string }[];
+    const items = calls.map((c) => `${c.server_name} ${c.tool}`);
+    expect(items).toContain(`ev resource:${uri}`);
+    expect(items).toContain("ev prompt:simple-prompt");
+    expect(items).toContain("ev2 prompt:simple-prompt");
+    expect(items).toContain("ev prompts/list");
+  });
+});
+
 describe("sessions belong to their key", () => {
   test("another key presenting the session id gets 404", async () => {
     const { client, transport } = await lapClient(t.app, "/mcp/ev", keys.b!);

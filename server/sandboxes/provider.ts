@@ -62,8 +62,13 @@ export interface SandboxBinding {
   gatewayBaseUrl: string;
   model: string;
   systemPrompt?: string;
-  /** Extra env for the harness after binding (MCP proxy URLs, vault stubs). */
+  /** Extra env for the harness after binding (vault stubs). */
   env?: Record<string, string>;
+  /**
+   * Names of the MCP servers the harness reaches through LAP (`<LAP>/mcp/<name>`, with the session
+   * key). Names only: the supervisor builds the URLs from the gateway URL as seen inside the sandbox.
+   */
+  mcpServers?: string[];
 }
 
 export class SandboxError extends Error {

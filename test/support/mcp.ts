@@ -5,6 +5,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -56,8 +57,14 @@ export async function startEverythingHttp(port = 0, mode: "streamableHttp" | "ss
 }
 
 /** An SDK client speaking to LAP's `/mcp...` endpoint through `app.handle`, authenticated with `key`. */
-export async function lapClient(app: { handle(r: Request): Promise<Response> | Response }, path: string, key: string, opts: { onLog?: (n: unknown) => void } = {}) {
-  const client = new Client({ name: "lap-test-client", version: "1.0.0" }, { capabilities: {} });
+export async function lapClient(
+  app: { handle(r: Request): Promise<Response> | Response },
+  path: string,
+  key: string,
+  opts: { onLog?: (n: unknown) => void; capabilities?: ClientCapabilities; setup?: (client: Client) => void } = {},
+) {
+  const client = new Client({ name: "lap-test-client", version: "1.0.0" }, { capabilities: opts.capabilities ?? {} });
+  opts.setup?.(client);
   const transport = new StreamableHTTPClientTransport(new URL(`http://localhost${path}`), {
     requestInit: { headers: { authorization: `Bearer ${key}` } },
     fetch: async (url, init) => app.handle(new Request(url, init)),

@@ -3,6 +3,8 @@
 // `--resume <session id>`. Every model call goes to LAP's gateway (/v1/messages) under the session key,
 // and every model slot Claude Code has (main, small/fast, haiku/sonnet/opus aliases, sub-agents) is
 // pinned to the agent's model so nothing silently falls back to another model.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
 import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
@@ -31,7 +33,19 @@ export function claudeCodeEnv(config: HarnessConfig): Record<string, string> {
     DISABLE_BUG_COMMAND: "1",
     // LAP's sandbox is the isolation boundary; this lets bypassPermissions run as root in it.
     IS_SANDBOX: "1",
+    // MCP tools in the request itself, not behind ToolSearch's deferred-tool references, which only
+    // some Anthropic models understand (the gateway may route the agent's model anywhere).
+    ENABLE_TOOL_SEARCH: "false",
   });
+}
+
+/** `--mcp-config` content: every server over streamable HTTP at LAP's proxy, with the session key. */
+export function claudeMcpConfig(config: HarnessConfig): { mcpServers: Record<string, { type: "http"; url: string; headers: Record<string, string> }> } {
+  return {
+    mcpServers: Object.fromEntries(
+      (config.mcpServers ?? []).map((s) => [s.name, { type: "http" as const, url: s.url, headers: { Authorization: `Bearer ${config.apiKey}` } }]),
+    ),
+  };
 }
 
 export class ClaudeCodeAdapter implements HarnessAdapter {
@@ -67,12 +81,23 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
       "--include-partial-messages",
       "--model", this.config.model,
       "--dangerously-skip-permissions",
+      ...(this.config.mcpServers?.length ? ["--mcp-config", this.writeMcpConfig(), "--strict-mcp-config"] : []),
       ...(this.conversationId ? ["--resume", this.conversationId] : []),
     ];
     const cli = spawnCli({ cmd, cwd: this.config.workspace, env: claudeCodeEnv(this.config), onLine: (line) => this.onLine(line) });
     this.cli = cli;
     void cli.exited.then((code) => this.onExit(cli, code));
     return cli;
+  }
+
+  /**
+   * The agent's MCP servers for `--mcp-config`, as a file in the harness home (0600): the session key
+   * is in it (Claude Code has no env reference for headers here), the upstream credentials are not.
+   */
+  private writeMcpConfig(): string {
+    const file = join(this.config.home, "lap-mcp.json");
+    writeFileSync(file, JSON.stringify(claudeMcpConfig(this.config)), { mode: 0o600 });
+    return file;
   }
 
   private onLine(line: string): void {

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
-import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
+import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type McpEndpoint, type TurnResult, withHistory } from "../types.ts";
 import { CodexTranslator } from "./translate.ts";
 
 const KEY_ENV = "LAP_GATEWAY_KEY";
@@ -32,7 +32,16 @@ export function codexConfigToml(config: HarnessConfig): string {
     `[analytics]`,
     `enabled = false`,
     ``,
+    ...codexMcpToml(config.mcpServers ?? []),
   ].join("\n");
+}
+
+/**
+ * The agent's MCP servers as Codex streamable-HTTP servers (`url` + `bearer_token_env_var`, supported
+ * since Codex 0.4x): LAP's proxy URL, the session key read from the environment, never written out.
+ */
+export function codexMcpToml(servers: McpEndpoint[]): string[] {
+  return servers.flatMap((s) => [`[mcp_servers.${toml(s.name)}]`, `url = ${toml(s.url)}`, `bearer_token_env_var = "${KEY_ENV}"`, ``]);
 }
 
 export class CodexAdapter implements HarnessAdapter {

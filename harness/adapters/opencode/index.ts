@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
-import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
+import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type McpEndpoint, type TurnResult, withHistory } from "../types.ts";
 import { OpencodeTranslator, readSse } from "./translate.ts";
 
 const PROVIDER = "lap";
@@ -33,7 +33,18 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
     model,
     small_model: model,
     agent: Object.fromEntries(["build", "plan", "general", "title", "summary", "compaction"].map((name) => [name, { model }])),
+    ...(config.mcpServers?.length ? { mcp: opencodeMcp(config.mcpServers) } : {}),
   };
+}
+
+/**
+ * The agent's MCP servers as opencode remote servers: LAP's proxy URL, the session key by env
+ * reference (never written out), and no OAuth discovery (LAP holds the upstream credentials).
+ */
+export function opencodeMcp(servers: McpEndpoint[]): Record<string, unknown> {
+  return Object.fromEntries(
+    servers.map((s) => [s.name, { type: "remote", url: s.url, enabled: true, oauth: false, headers: { Authorization: `Bearer {env:${KEY_ENV}}` } }]),
+  );
 }
 
 async function freeLoopbackPort(): Promise<number> {

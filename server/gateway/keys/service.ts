@@ -29,15 +29,25 @@ export class VirtualKeyService {
     this.now = deps.now ?? Date.now;
   }
 
-  async generate(input: GenerateKeyInput): Promise<KeyInfo & { key: string }> {
+  /**
+   * `scope` is LAP's own (not LiteLLM's): which MCP servers the key may reach through /mcp (a
+   * session key: exactly its agent's servers). The key's session, agent and user go into the
+   * foundation key's metadata too, so the MCP gateway attributes and authorizes its calls.
+   */
+  async generate(input: GenerateKeyInput, scope: { mcpServers?: string[] } = {}): Promise<KeyInfo & { key: string }> {
     const b = generateKeyBody.parse(input);
+    const metadata: Record<string, unknown> = { gateway: true };
+    if (b.session_id) metadata.session_id = b.session_id;
+    if (b.agent_id) metadata.agent_id = b.agent_id;
+    if (b.user_id) metadata.user_id = b.user_id;
+    if (scope.mcpServers) metadata.mcp_servers = scope.mcpServers;
     const now = this.now();
     const expiresAt = b.duration ? new Date(now + durationMs(b.duration)!).toISOString() : undefined;
     const { key, token } = await this.deps.auth.createKey({
       label: b.key_alias ?? (b.session_id ? `session ${b.session_id}` : "virtual key"),
       role: "user",
       expires_at: expiresAt,
-      metadata: { gateway: true },
+      metadata,
     });
     const [row] = await this.deps.database.db.insert(gatewayKeys).values({
       keyId: key.id,

@@ -18,6 +18,11 @@ export interface McpCaller {
   userId?: string;
   agentId?: string;
   sessionId?: string;
+  /**
+   * A session key's MCP servers (key metadata `mcp_servers`): the names of its agent's registered
+   * servers. Such a key may use exactly these, admin or not.
+   */
+  scope?: string[];
 }
 
 /** Tools granted on one server: `"all"` or the listed names. */
@@ -28,7 +33,8 @@ const GRANT_TTL_MS = 2_000;
 /**
  * Access policy. Default (documented in docs/mcp.md): admin keys and the master key may use every
  * enabled server; any other key sees only servers and tools granted to its key id, its user or its
- * agent. The server's own allowed/disabled tool lists apply to everyone, admins included.
+ * agent. A session key (scope from its agent's `mcp_servers`) sees exactly its agent's servers.
+ * The server's own allowed/disabled tool lists apply to everyone, admins included.
  */
 export class McpPolicy {
   private cache = new Map<string, { at: number; grants: Promise<Map<string, ToolGrant>> }>();
@@ -44,12 +50,19 @@ export class McpPolicy {
       userId: str(metadata.user_id),
       agentId: str(metadata.agent_id),
       sessionId: str(metadata.session_id),
+      scope: Array.isArray(metadata.mcp_servers) ? metadata.mcp_servers.filter((n): n is string => typeof n === "string") : undefined,
     };
   }
 
   /** The tools this caller may call on a server, or null when it may not use the server at all. */
   async toolsFor(caller: McpCaller, server: McpServerRow): Promise<ToolGrant | null> {
     if (!server.enabled) return null;
+    if (caller.scope) {
+      // Listing a server on the agent grants its sessions that server; a grant to the agent (or
+      // key, or user) on it narrows the tools. Nothing outside the list, whatever else is granted.
+      if (!caller.scope.includes(server.name)) return null;
+      return (await this.grantsOf(caller)).get(server.id) ?? "all";
+    }
     if (caller.admin) return "all";
     return (await this.grantsOf(caller)).get(server.id) ?? null;
   }

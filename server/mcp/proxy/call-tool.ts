@@ -11,7 +11,7 @@ import type { McpServerRow } from "../../../schema";
 import type { CallStatus } from "../calls/log";
 import { McpPolicy, type McpCaller } from "../policy/service";
 import type { McpGateway, VisibleServer } from "../service";
-import { describe, UpstreamUnavailableError, type UpstreamConnection } from "../upstream/connection";
+import { describe, UpstreamUnavailableError, type DownstreamRequester, type UpstreamConnection } from "../upstream/connection";
 
 /** JSON-RPC error code for a call the access policy refuses (server-defined range). */
 export const ACCESS_DENIED = -32003;
@@ -25,6 +25,8 @@ export interface CallToolContext {
   request: CallToolRequest;
   extra: RequestHandlerExtra<ServerRequest, ServerNotification>;
   upstream(row: McpServerRow): Promise<UpstreamConnection>;
+  /** Puts the upstream's sampling/elicitation/roots requests to this call's downstream client. */
+  requester?: DownstreamRequester;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function callTool(ctx: CallToolContext): Promise<CallToolResult> {
   };
   try {
     const conn = await ctx.upstream(row);
+    if (ctx.requester) conn.inFlight.add(ctx.requester);
     const result = (await conn.withClient(
       (client) =>
         client.callTool(params, undefined, {
@@ -73,7 +76,7 @@ export async function callTool(ctx: CallToolContext): Promise<CallToolResult> {
           onprogress: progressToken === undefined ? undefined : relay,
         }),
       false,
-    )) as CallToolResult;
+    ).finally(() => ctx.requester && conn.inFlight.delete(ctx.requester))) as CallToolResult;
     await relayed;
     record(result.isError ? "error" : "ok", { result, error: result.isError ? firstText(result) : undefined });
     return result;

@@ -3,11 +3,14 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
+  ListRootsResultSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
@@ -19,11 +22,19 @@ import {
 import type { McpServerRow } from "../../../schema";
 import { McpPolicy, type McpCaller } from "../policy/service";
 import type { McpGateway, VisibleServer } from "../service";
-import type { UpstreamConnection, UpstreamListener } from "../upstream/connection";
-import { callTool } from "./call-tool";
+import { randomUUID } from "node:crypto";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { ClientBoundRequest, DownstreamRequester, UpstreamConnection, UpstreamListener } from "../upstream/connection";
+import { ACCESS_DENIED, callTool } from "./call-tool";
 import { ResourceRoutes } from "./resource-routes";
 
 export const SEPARATOR = "__";
+const CAPABILITY_FOR = { "sampling/createMessage": "sampling", "elicitation/create": "elicitation", "roots/list": "roots" } as const;
+
+/** True when a client may be asked things mid-call (its tools/call then needs a stream, not plain JSON). */
+export const clientTakesRequests = (caps: { sampling?: unknown; elicitation?: unknown; roots?: unknown } | undefined) =>
+  Boolean(caps?.sampling || caps?.elicitation || caps?.roots);
 const MAX_PAGES = 20;
 
 /** One downstream MCP session: who is calling, and which servers it exposes. */
@@ -108,9 +119,25 @@ export function createProxyServer(ctx: ProxySessionContext) {
     return { visible, serverName: serverName || "(none)", inner };
   }
 
+  /**
+   * A prompt or resource on a server the caller may not use (never granted, or revoked mid-session):
+   * a JSON-RPC access error, logged like a denied tool call (`tool` is `prompt:<name>` / `resource:<uri>`).
+   */
+  function denied(serverName: string, item: string): McpError {
+    const message = `Access denied: this key may not use ${serverName} (${item})`;
+    void ctx.gateway.servers().then((rows) => {
+      const row = rows.find((r) => r.name === serverName);
+      ctx.gateway.calls.record({ caller: ctx.caller(), serverId: row?.id ?? null, serverName, tool: item, status: "denied", durationMs: 0, error: message });
+    }).catch(() => {});
+    return new McpError(ACCESS_DENIED, message);
+  }
+
   async function mustResolve(name: string, what: string) {
     const r = await resolve(name);
-    if (!r.visible) throw new McpError(ErrorCode.InvalidParams, `Unknown ${what} ${name}${aggregated ? ` (names look like server${SEPARATOR}${what})` : ""}`);
+    if (!r.visible) {
+      if ((await ctx.gateway.servers()).some((row) => row.name === r.serverName)) throw denied(r.serverName, `${what}:${r.inner}`);
+      throw new McpError(ErrorCode.InvalidParams, `Unknown ${what} ${name}${aggregated ? ` (names look like server${SEPARATOR}${what})` : ""}`);
+    }
     return { ...r, visible: r.visible };
   }
 
@@ -123,13 +150,27 @@ export function createProxyServer(ctx: ProxySessionContext) {
     return { tools };
   });
 
+  const owner = randomUUID();
+  /** Forwards an upstream's request to this client on the call's own stream, if the client offers it. */
+  const requesterFor = (extra: RequestHandlerExtra<ServerRequest, ServerNotification>): DownstreamRequester => ({
+    owner,
+    forward: async (request: ClientBoundRequest, signal: AbortSignal) => {
+      const capability = CAPABILITY_FOR[request.method];
+      if (!server.getClientCapabilities()?.[capability]) {
+        throw new McpError(ErrorCode.InvalidRequest, `The MCP client did not declare the ${capability} capability, so LAP cannot forward ${request.method}`);
+      }
+      const schema = request.method === "sampling/createMessage" ? CreateMessageResultSchema : request.method === "elicitation/create" ? ElicitResultSchema : ListRootsResultSchema;
+      return (await extra.sendRequest(request as ServerRequest, schema, { signal, timeout: ctx.gateway.deps.timeoutMs })) as Record<string, unknown>;
+    },
+  });
+
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const r = await resolve(request.params.name);
-    return callTool({ gateway: ctx.gateway, caller: ctx.caller(), visible: r.visible, serverName: r.serverName, tool: r.inner, request, extra, upstream });
+    return callTool({ gateway: ctx.gateway, caller: ctx.caller(), visible: r.visible, serverName: r.serverName, tool: r.inner, request, extra, upstream, requester: requesterFor(extra) });
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
-    if (!aggregated) return single((c) => c.listResources(request.params));
+    if (!aggregated) return single((c) => c.listResources(request.params), "resources/list");
     const resources = await fanOut("resources", async (c, v) => {
       const out = [];
       let cursor: string | undefined;
@@ -147,7 +188,7 @@ export function createProxyServer(ctx: ProxySessionContext) {
   });
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) => {
-    if (!aggregated) return single((c) => c.listResourceTemplates(request.params));
+    if (!aggregated) return single((c) => c.listResourceTemplates(request.params), "resources/templates/list");
     const resourceTemplates = await fanOut("resources", async (c, v) => {
       const res = await c.listResourceTemplates();
       for (const t of res.resourceTemplates) routes.rememberTemplate(t.uriTemplate, v.row.name);
@@ -158,9 +199,10 @@ export function createProxyServer(ctx: ProxySessionContext) {
 
   /** Resource URIs are not namespaced (they are URIs); the server is found from the listings. */
   async function byUri(uri: string) {
-    if (!aggregated) return single((c) => Promise.resolve(c));
+    if (!aggregated) return single((c) => Promise.resolve(c), `resource:${uri}`);
     const serverName = routes.serverFor(uri);
     const [v] = serverName ? await ctx.gateway.visible(ctx.caller(), serverName) : [];
+    if (serverName && !v) throw denied(serverName, `resource:${uri}`);
     if (!v) throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${uri}: list resources or resource templates first`);
     return upstream(v.row).then((conn) => conn.connected());
   }
@@ -170,7 +212,7 @@ export function createProxyServer(ctx: ProxySessionContext) {
   server.setRequestHandler(UnsubscribeRequestSchema, async (request) => (await byUri(request.params.uri)).unsubscribeResource(request.params));
 
   server.setRequestHandler(ListPromptsRequestSchema, async (request) => {
-    if (!aggregated) return single((c) => c.listPrompts(request.params));
+    if (!aggregated) return single((c) => c.listPrompts(request.params), "prompts/list");
     const prompts = await fanOut("prompts", async (c, v) => (await c.listPrompts()).prompts.map((p) => ({ ...p, name: ns(v.row.name, p.name) })));
     return { prompts };
   });
@@ -198,9 +240,9 @@ export function createProxyServer(ctx: ProxySessionContext) {
   });
 
   /** `/mcp/:server`: pass the request straight to its one upstream. */
-  async function single<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+  async function single<T>(fn: (c: Client) => Promise<T>, item: string): Promise<T> {
     const [v] = await ctx.gateway.visible(ctx.caller(), ctx.only);
-    if (!v) throw new McpError(ErrorCode.InvalidRequest, `MCP server ${ctx.only} is not available to this key`);
+    if (!v) throw denied(ctx.only!, item);
     return (await upstream(v.row)).withClient(fn, true);
   }
 

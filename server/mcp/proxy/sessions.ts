@@ -1,11 +1,11 @@
 import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { isInitializeRequest, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { randomUUID } from "node:crypto";
 import type { Principal } from "../../auth/model";
 import type { Logger } from "../../lib/logger";
 import type { McpCaller } from "../policy/service";
 import type { McpGateway } from "../service";
-import { createProxyServer } from "./server";
+import { clientTakesRequests, createProxyServer } from "./server";
 import { JsonWhenPossibleTransport } from "./transport";
 
 interface Session {
@@ -21,16 +21,22 @@ interface Session {
 const jsonRpcError = (status: number, code: number, message: string) =>
   new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), { status, headers: { "content-type": "application/json" } });
 
+/** The shape of the ids this class hands out (random UUIDs); only such an unknown id is re-created (see `revive`). */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 /** Who owns a session: the same key (or the master key) must carry every request of it. */
 const ownerOf = (p: Principal) => p.keyId ?? `master:${p.via}`;
 
 /**
  * Downstream Streamable HTTP sessions, one SDK `Server` + web-standard transport per MCP client.
  * The `mcp-session-id` maps to its session; a session answers only the key that opened it, on the
- * endpoint it was opened on (another key, or a guessed id, gets the SDK's own 404 "Session not found").
+ * endpoint it was opened on (another key gets 404 "Session not found"). A well-formed id this process
+ * does not know (opened on another replica) is re-created here rather than refused (`revive`).
  */
 export class McpSessions {
   private readonly sessions = new Map<string, Session>();
+  /** Ids ended here (DELETE, idle): not brought back by `revive`. */
+  private readonly ended = new Set<string>();
   private readonly sweeper: ReturnType<typeof setInterval>;
 
   constructor(private readonly deps: { gateway: McpGateway; idleMs: number; logger?: Logger; keepAliveMs?: number }) {
@@ -47,7 +53,8 @@ export class McpSessions {
     const caller = await this.deps.gateway.callerOf(principal);
     const id = request.headers.get("mcp-session-id");
     if (id) {
-      const session = this.sessions.get(id);
+      let session = this.sessions.get(id);
+      if (!session && SESSION_ID.test(id) && !this.ended.has(id)) session = await this.revive(id, request, principal, caller, scope, only);
       if (!session || session.owner !== ownerOf(principal) || session.scope !== scope) return jsonRpcError(404, -32001, "Session not found");
       session.caller = caller;
       session.lastSeen = Date.now();
@@ -80,11 +87,32 @@ export class McpSessions {
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
   }
 
-  private async open(request: Request, body: unknown, principal: Principal, caller: McpCaller, scope: string, only?: string) {
+  /**
+   * A well-formed session id this process does not know: the session was opened on another replica
+   * (or before a restart). It is re-created here under the same id and the presenting key, with a
+   * stateless re-initialize, so the client carries on instead of getting 404. What the client declared
+   * at initialize (capabilities) is not known here: the revived session assumes none.
+   */
+  private async revive(id: string, request: Request, principal: Principal, caller: McpCaller, scope: string, only?: string): Promise<Session | undefined> {
+    if (only && (await this.deps.gateway.visible(caller, only)).length === 0) return undefined;
+    const version = request.headers.get("mcp-protocol-version") ?? LATEST_PROTOCOL_VERSION;
+    const headers = { accept: "application/json, text/event-stream", "content-type": "application/json", "mcp-protocol-version": version };
+    const initialize = { jsonrpc: "2.0", id: `lap-revive-${id}`, method: "initialize", params: { protocolVersion: version, capabilities: {}, clientInfo: { name: "revived", version: "0" } } };
+    const res = await this.open(new Request(request.url, { method: "POST", headers, body: "{}" }), initialize, principal, caller, scope, only, id);
+    await res.text();
+    const session = this.sessions.get(id);
+    if (!res.ok || !session) return undefined;
+    const initialized = { jsonrpc: "2.0", method: "notifications/initialized" };
+    await session.transport.handleRequest(new Request(request.url, { method: "POST", headers: { ...headers, "mcp-session-id": id }, body: "{}" }), { parsedBody: initialized });
+    this.deps.logger?.info({ mcp_session_id: id, scope }, "MCP session re-created on this replica");
+    return session;
+  }
+
+  private async open(request: Request, body: unknown, principal: Principal, caller: McpCaller, scope: string, only?: string, reuseId?: string) {
     const holder: { session?: Session } = {};
     const { server, detach } = createProxyServer({ gateway: this.deps.gateway, caller: () => holder.session?.caller ?? caller, only });
     const transport = new JsonWhenPossibleTransport({
-      sessionIdGenerator: () => randomUUID(),
+      sessionIdGenerator: () => reuseId ?? randomUUID(),
       // Below Bun's default 10 s idle timeout, so quiet SSE streams are not cut.
       keepAliveMs: this.deps.keepAliveMs ?? 8_000,
       onsessioninitialized: (sessionId) => {
@@ -97,6 +125,7 @@ export class McpSessions {
           lastSeen: Date.now(),
           close: async () => {
             this.sessions.delete(sessionId);
+            this.markEnded(sessionId);
             detach();
             await server.close().catch(() => {});
           },
@@ -107,16 +136,24 @@ export class McpSessions {
       onsessionclosed: (sessionId) => {
         const s = this.sessions.get(sessionId);
         this.sessions.delete(sessionId);
+        this.markEnded(sessionId);
         detach();
         void s;
       },
     });
+    // Sampling, elicitation and roots requests travel on the call's stream: no plain-JSON answer then.
+    transport.streamed = (method) => method === "tools/call" && clientTakesRequests(server.getClientCapabilities());
     transport.onclose = () => {
       if (transport.sessionId) this.sessions.delete(transport.sessionId);
       detach();
     };
     await server.connect(transport);
     return transport.handleRequest(request, { parsedBody: body });
+  }
+
+  private markEnded(id: string) {
+    if (this.ended.size > 10_000) this.ended.clear();
+    this.ended.add(id);
   }
 
   private async sweep() {

@@ -19,6 +19,9 @@ interface TransportInternals {
  * event store and with the body passed pre-parsed: both are checked, else plain SDK behaviour.
  */
 export class JsonWhenPossibleTransport extends WebStandardStreamableHTTPServerTransport {
+  /** Requests that must stream anyway: a tools/call of a client the upstream may ask things mid-call. */
+  streamed: (method: string) => boolean = () => false;
+
   private get internals(): TransportInternals {
     return this as unknown as TransportInternals;
   }
@@ -38,6 +41,7 @@ export class JsonWhenPossibleTransport extends WebStandardStreamableHTTPServerTr
       body.id !== undefined &&
       typeof body.method === "string" &&
       body.method !== "initialize" &&
+      !this.streamed(body.method) &&
       body.params?._meta?.progressToken === undefined;
     if (!plain) return super.handleRequest(req, options);
     this.internals._enableJsonResponse = true;

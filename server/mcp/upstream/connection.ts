@@ -4,7 +4,10 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
   ErrorCode,
+  ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
   PromptListChangedNotificationSchema,
@@ -39,6 +42,19 @@ export interface UpstreamListener {
   onResourceUpdated(params: ResourceUpdatedNotification["params"]): void;
 }
 
+/** A server-to-client request an upstream may make, forwarded to the downstream client. */
+export type ClientBoundRequest = { method: "sampling/createMessage" | "elicitation/create" | "roots/list"; params?: Record<string, unknown> };
+
+/**
+ * A downstream request in progress on this connection (a tools/call), able to put the upstream's own
+ * requests (sampling, elicitation, roots) to the downstream client that made it.
+ */
+export interface DownstreamRequester {
+  /** The downstream MCP session: requests are only forwarded when exactly one is waiting. */
+  owner: string;
+  forward(request: ClientBoundRequest, signal: AbortSignal): Promise<Record<string, unknown>>;
+}
+
 export type UpstreamState = "idle" | "connecting" | "connected" | "failed" | "closed";
 
 /** The upstream could not be reached; callers get this as a clear JSON-RPC error. */
@@ -62,6 +78,8 @@ export class UpstreamConnection {
   lastConnectedAt: Date | null = null;
   readonly errors: Array<{ at: Date; message: string }> = [];
   readonly listeners = new Set<UpstreamListener>();
+  /** Downstream calls waiting on this upstream, newest last (see `DownstreamRequester`). */
+  readonly inFlight = new Set<DownstreamRequester>();
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
   private tools: Promise<Tool[]> | undefined;
@@ -137,7 +155,11 @@ export class UpstreamConnection {
   private async connect(): Promise<Client> {
     this.state = "connecting";
     this.closedByUs = false;
-    const client = new Client({ name: "lap-mcp-gateway", version: "0.1.0" }, { capabilities: {} });
+    // LAP declares what it can forward; each request goes to the client whose call is waiting.
+    const client = new Client({ name: "lap-mcp-gateway", version: "0.1.0" }, { capabilities: { sampling: {}, elicitation: {}, roots: {} } });
+    client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => this.toCaller(req, extra.signal) as never);
+    client.setRequestHandler(ElicitRequestSchema, (req, extra) => this.toCaller(req, extra.signal) as never);
+    client.setRequestHandler(ListRootsRequestSchema, (req, extra) => this.toCaller(req, extra.signal) as never);
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       this.tools = undefined;
       for (const l of this.listeners) l.onListChanged("tools");
@@ -171,6 +193,21 @@ export class UpstreamConnection {
     this.state = "connected";
     this.lastConnectedAt = new Date();
     return client;
+  }
+
+  /**
+   * The connection is shared by every downstream session using the server, and an upstream request
+   * does not say which call it belongs to: it goes to the caller with a call in progress, and is
+   * refused when there is none or when several sessions wait (it could reach the wrong client).
+   */
+  private async toCaller(request: { method: string; params?: unknown }, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const waiting = [...this.inFlight];
+    const owners = new Set(waiting.map((r) => r.owner));
+    if (owners.size !== 1) {
+      const why = owners.size === 0 ? "no client call is in progress to ask" : "calls from several clients are in progress and LAP cannot tell which one this is for";
+      throw new McpError(ErrorCode.InvalidRequest, `LAP cannot forward ${request.method}: ${why}`);
+    }
+    return waiting.at(-1)!.forward(request as ClientBoundRequest, signal);
   }
 
   private drop(client: Client, state: UpstreamState = "failed") {

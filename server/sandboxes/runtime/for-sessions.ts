@@ -1,6 +1,7 @@
 import type { Config } from "../../config/load";
 import type { Database } from "../../db/client";
 import type { GatewayService } from "../../gateway/service";
+import type { McpGateway } from "../../mcp/service";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
 
@@ -11,7 +12,7 @@ import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
  * allow-list, vault stubs), and the history for replay from the event log.
  * Built on first use, so a LAP that never runs a sandboxed agent never starts the sandbox machinery.
  */
-export function sandboxRuntimeForSessions(deps: { config: Config; database: Database; gateway: GatewayService; sandboxes: SandboxService }) {
+export function sandboxRuntimeForSessions(deps: { config: Config; database: Database; gateway: GatewayService; sandboxes: SandboxService; mcp?: McpGateway }) {
   let adapter: SandboxRuntimeAdapter | undefined;
   const get = (): SandboxRuntimeAdapter =>
     (adapter ??= deps.sandboxes.adapter({
@@ -19,8 +20,14 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
       get gatewayBaseUrl() {
         return `${deps.config.baseUrl}/v1`;
       },
-      mintSessionKey: async ({ sessionId, agentId, model }) =>
-        (await deps.gateway.mintSessionKey({ sessionId, agentId, models: [model], duration: "7d" })).key,
+      mintSessionKey: async ({ sessionId, agentId, model, mcpServers }) =>
+        (await deps.gateway.mintSessionKey({ sessionId, agentId, models: [model], duration: "7d", mcpServers })).key,
+      // The agent's servers that are registered in LAP's MCP gateway (a sandbox has no other network).
+      mcpServersFor: async (agent) => {
+        if (!deps.mcp || !agent.mcpServers.length) return [];
+        const registered = new Set((await deps.mcp.servers()).map((r) => r.name));
+        return agent.mcpServers.map((s) => s.name).filter((name) => registered.has(name));
+      },
       revokeSessionKey: async (sessionId) => {
         await deps.gateway.revokeSessionKeys(sessionId);
       },

