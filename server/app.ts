@@ -71,6 +71,8 @@ export function createApp(deps: AppDeps) {
     kubernetes: deps.kubernetes,
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes });
+  // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
+  deps.kubernetes?.onLost((e) => void sandboxRuntimeWiring.onSandboxLost(e.id, deps.logger));
   const slack = createSlack({
     config: deps.config, database: deps.database, guard, logger: deps.logger,
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
