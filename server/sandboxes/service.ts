@@ -187,12 +187,14 @@ export class SandboxService {
    * (and orphaned Sandboxes, expired warm pods, stale pools); the rows are then checked as above.
    */
   async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number; kubernetes?: ReconcileResult }> {
+    // Only rows left by an earlier run: a session may already be acquiring a sandbox in this one.
+    const [{ started }] = (await this.deps.database.query<{ started: Date }>(`select now() as started`)) as [{ started: Date }];
     const cluster = await this.reconcileCluster();
     const kubernetes = cluster && cluster !== "skipped" ? cluster : undefined;
     const known = new Set((await this.provider().list()).map((h) => h.id));
     const rows = await this.deps.database.query<{ id: string; sandbox_id: string | null; status: string }>(
-      `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed')`,
-      [this.provider().name],
+      `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed') and created_at < $2`,
+      [this.provider().name, started],
     );
     let dropped = 0;
     let stopped = 0;
