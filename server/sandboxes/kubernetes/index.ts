@@ -88,6 +88,7 @@ export async function createKubernetesSandboxes(
     pools,
     monitor,
     access,
+    egress: env.K8S_SANDBOX_EGRESS,
     /** Subscribe to pod loss (recovery). */
     onLost(fn: (event: SandboxLost) => void) {
       listeners.add(fn);
