@@ -109,7 +109,7 @@ export const envSchema = z.object({
   K8S_SANDBOX_EGRESS: z
     .enum(["lap-only", "internet"])
     .default("lap-only")
-    .meta(plain("What sandbox pods may reach (the NetworkPolicy in their SandboxTemplate): lap-only = LAP's HTTP port and cluster DNS; internet = also the public internet (private ranges and the metadata address stay blocked). Needs a CNI that enforces NetworkPolicy.", "Kubernetes")),
+    .meta(plain("What sandbox pods may reach (the NetworkPolicy in their SandboxTemplate): lap-only = LAP's pods and cluster DNS; internet = also the public internet (private ranges and the metadata address stay blocked). Needs a CNI that enforces NetworkPolicy.", "Kubernetes")),
   K8S_RUNTIME_CLASS: optionalString.meta(plain("RuntimeClass for sandbox pods (for example gvisor or kata). Unset: the cluster default.", "Kubernetes")),
 
   LAP_MCP_TIMEOUT_MS: intFromEnv(60_000, 100).meta(plain("Default time an upstream MCP request may take before the caller gets a timeout error (per-server timeout_ms overrides).", "MCP")),

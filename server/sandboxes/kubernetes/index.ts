@@ -53,7 +53,6 @@ export async function createKubernetesSandboxes(
     service: access === "service",
     baseLabels: { [LAP.managed]: "true", [LAP.instance]: env.K8S_INSTANCE },
     egress: env.K8S_SANDBOX_EGRESS,
-    ...(env.PORT ? { lapPort: env.PORT } : {}),
   };
   const pools = new KubernetesWarmPools({ kube, namespace: env.K8S_NAMESPACE, images, settings, maxTotal: env.WARM_POOL_SIZE });
   const provider = new KubernetesSandboxProvider({

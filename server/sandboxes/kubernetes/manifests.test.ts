@@ -68,7 +68,7 @@ describe("deploy/k8s manifests", () => {
     expect(JSON.stringify(role)).not.toContain('"*"');
   });
 
-  test("network-policy.yaml: sandbox pods take ingress only from LAP's pods on the supervisor port, and reach only LAP's HTTP port and DNS", () => {
+  test("network-policy.yaml: sandbox pods take ingress only from LAP's pods on the supervisor port, and reach only LAP's pods and DNS", () => {
     expect(read("deploy/k8s/network-policy.yaml")).toBe(networkPolicyYaml());
     const [policy] = parseAllDocuments(read("deploy/k8s/network-policy.yaml")).map((d) => d.toJS());
     const docs = parseAllDocuments(read("deploy/k8s/lap.yaml")).map((d) => d.toJS());
@@ -88,10 +88,9 @@ describe("deploy/k8s manifests", () => {
     const [inRule] = policy.spec.ingress;
     expect(inRule.from.map((f: any) => f.podSelector.matchLabels)).toEqual([lapLabels]);
     expect(inRule.ports).toEqual([{ protocol: "TCP", port: supervisorPort }]);
-    // Egress: LAP's container port, and DNS (UDP+TCP 53) on kube-dns; no ipBlock, so nothing else.
-    const lapPort = deployment.spec.template.spec.containers[0].ports[0].containerPort;
+    // Egress: LAP's pods, and DNS (UDP+TCP 53) on kube-dns; no ipBlock, so nothing else.
     expect(policy.spec.egress).toEqual([
-      { to: [{ namespaceSelector: {}, podSelector: { matchLabels: lapLabels } }], ports: [{ protocol: "TCP", port: lapPort }] },
+      { to: [{ namespaceSelector: {}, podSelector: { matchLabels: lapLabels } }] },
       {
         to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
         ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],

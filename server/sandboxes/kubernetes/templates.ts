@@ -20,8 +20,6 @@ export interface TemplateSettings {
   baseLabels: Record<string, string>;
   /** K8S_SANDBOX_EGRESS: `lap-only` (default) lets sandbox pods reach LAP and DNS only; `internet` adds the public internet. */
   egress?: SandboxEgress;
-  /** LAP's own HTTP port (gateway, MCP proxy), the one port sandbox pods may reach on LAP's pods. */
-  lapPort?: number;
 }
 
 export type SandboxEgress = "lap-only" | "internet";
@@ -90,18 +88,20 @@ export const LAP_POD_SELECTOR = { matchLabels: { "app.kubernetes.io/name": "lap"
 /**
  * agent-sandbox's managed default lets only sandbox-router in and only the public internet out, which
  * would cut LAP off from the supervisor and the sandbox from LAP's gateway. Ours: only LAP's pods may
- * reach the supervisor port (nobody else can make the first bind); the sandbox may reach LAP's HTTP port
- * and cluster DNS, and nothing else unless K8S_SANDBOX_EGRESS=internet, which adds the public internet
+ * reach the supervisor port (nobody else can make the first bind); the sandbox may reach LAP's pods and
+ * cluster DNS, and nothing else unless K8S_SANDBOX_EGRESS=internet, which adds the public internet
  * (never private ranges or the cloud metadata address). Enforced only by a CNI that implements
  * NetworkPolicy (Calico, Cilium, ...); kind's default kindnet ignores it.
  */
-export function sandboxNetworkPolicy(s: Pick<TemplateSettings, "supervisorPort" | "lapPort" | "egress">) {
+export function sandboxNetworkPolicy(s: Pick<TemplateSettings, "supervisorPort" | "egress">) {
   const lap = { namespaceSelector: {}, podSelector: LAP_POD_SELECTOR };
   const dns = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } };
   return {
     ingress: [{ from: [lap], ports: [{ protocol: "TCP", port: s.supervisorPort }] }],
     egress: [
-      { to: [lap], ...(s.lapPort ? { ports: [{ protocol: "TCP", port: s.lapPort }] } : {}) },
+      // Any port of LAP's pods: LAP's PORT is not part of the template, so replicas started with
+      // different PORT settings still share one template (and do not remove each other's as stale).
+      { to: [lap] },
       { to: [dns], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
       ...((s.egress ?? "lap-only") === "internet"
         ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }] }]
@@ -115,7 +115,7 @@ export function sandboxNetworkPolicy(s: Pick<TemplateSettings, "supervisorPort" 
  * deploy/k8s/network-policy.yaml: it holds even where the template's managed policy is not created
  * (networkPolicyManagement unsupported or switched to Unmanaged by a cluster admin).
  */
-export function sandboxNetworkPolicyObject(namespace: string, s: Pick<TemplateSettings, "supervisorPort" | "lapPort" | "egress" | "baseLabels">) {
+export function sandboxNetworkPolicyObject(namespace: string, s: Pick<TemplateSettings, "supervisorPort" | "egress" | "baseLabels">) {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",

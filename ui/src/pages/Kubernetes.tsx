@@ -177,20 +177,24 @@ function PoolRow(props: { pool: Pool; draft: Draft; onScaled: () => void }) {
       <td data-testid="k8s-pool-resources">
         <Show when={props.pool.resources} fallback={<span class="muted">older configuration</span>}>
           {(r) => (
-            <span class="mono" title="requests → limits per pod">
+            <span class="mono" title="requests → limits per pod" style={{ "white-space": "nowrap" }}>
               {r().requests.cpu ?? "?"} / {r().requests.memory ?? "?"} → {r().limits.cpu ?? "?"} / {r().limits.memory ?? "?"}
             </span>
           )}
         </Show>
       </td>
       <td>
-        <For each={props.pool.sandboxes} fallback={<span class="muted">none</span>}>
-          {(sb) => (
-            <span class={`badge ${sb.ready ? "ok" : ""}`} title={sb.created_at ?? ""}>
-              <span class="dot" /> {sb.name}
-            </span>
-          )}
-        </For>
+        {/* One badge per line: pod names are long, and wrapped badges would overlap. */}
+        <div style={{ display: "flex", "flex-direction": "column", gap: "4px", "align-items": "flex-start" }}>
+          <For each={props.pool.sandboxes} fallback={<span class="muted">none</span>}>
+            {(sb) => (
+              <span class={`badge mono ${sb.ready ? "ok" : ""}`} title={`${sb.name}${sb.created_at ? `, created ${sb.created_at}` : ""}`} style={{ "white-space": "nowrap" }} data-testid="k8s-pool-sandbox">
+                {/* Named after the pool (first column): the suffix tells them apart. */}
+                <span class="dot" /> …{sb.name.startsWith(`${props.pool.name}-`) ? sb.name.slice(props.pool.name.length) : sb.name}
+              </span>
+            )}
+          </For>
+        </div>
       </td>
       <td>
         <form onSubmit={save} class="toolbar" style={{ margin: 0 }}>
