@@ -14,7 +14,7 @@ import type { SandboxProvider } from "../provider";
 import { SupervisorClient } from "../supervisor-client";
 import { newWorkspaceId, type WarmPool } from "../warm-pool";
 import { cloneInto } from "./repo";
-import { reserveSessionSandbox, sandboxIdOf, sandboxNameFor } from "./session-claim";
+import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { type AgentForSandbox, sandboxSpecFor } from "./spec";
 
 export interface SandboxRuntimeDeps {
@@ -105,7 +105,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     if (claimed) {
       ({ rowId, sandboxId, workspaceId: ws } = claimed);
     } else {
-      const other = await this.adoptInFlight(sessionId, agent, workspaceId ?? newWorkspaceId(), hash);
+      const other = await reserveOrAdopt({ database, provider, logger: this.deps.logger }, { sessionId, agentId: agent.id, workspaceId: workspaceId ?? newWorkspaceId(), specHash: hash });
       if ("adopted" in other) {
         ({ rowId, sandboxId, workspaceId: ws } = other.adopted);
         adopted = true;
@@ -141,28 +141,6 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       await this.deps.database.query(`update sandboxes set status = 'dead', reason = $2 where id = $1`, [rowId, (err as Error).message.slice(0, 500)]);
       await this.deps.provider.destroy(sandboxId).catch(() => {});
       throw new RuntimeError(`sandbox did not start: ${(err as Error).message}`);
-    }
-  }
-
-  /**
-   * Reserves a sandbox row for the session, or, when another replica (or this LAP before a restart)
-   * already has one in flight for it, waits for that sandbox and uses it. A sandbox that cannot be used
-   * any more is marked dead and a new row is reserved instead.
-   */
-  private async adoptInFlight(sessionId: string, agent: AgentDefinition, workspaceId: string, hash: string): Promise<{ rowId: string; workspaceId: string } | { adopted: { rowId: string; sandboxId: string; workspaceId: string } }> {
-    const { database, provider } = this.deps;
-    for (let attempt = 0; ; attempt++) {
-      const r = await reserveSessionSandbox(database, { sessionId, agentId: agent.id, provider: provider.name, workspaceId, specHash: hash });
-      if (r.reserved) return { rowId: r.rowId, workspaceId };
-      const sandboxId = r.row.sandbox_id ?? (await sandboxIdOf(database, r.row.id));
-      const usable = sandboxId ? await provider.waitReady(sandboxId, { timeoutMs: 60_000 }).then(() => true, () => false) : false;
-      if (usable) {
-        this.deps.logger.info({ session_id: sessionId, sandbox_id: sandboxId }, "session already has a sandbox in flight; using it");
-        return { adopted: { rowId: r.row.id, sandboxId: sandboxId!, workspaceId: r.row.workspace_id } };
-      }
-      await database.query(`update sandboxes set status = 'dead', reason = 'not usable when adopted', updated_at = now() where id = $1 and status in ('provisioning', 'claimed')`, [r.row.id]);
-      if (sandboxId) await provider.destroy(sandboxId).catch(() => {});
-      if (attempt >= 2) throw new RuntimeError(`could not get a sandbox for session ${sessionId}`);
     }
   }
 

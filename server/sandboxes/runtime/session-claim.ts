@@ -6,6 +6,9 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Database } from "../../db/client";
+import type { Logger } from "../../lib/logger";
+import { RuntimeError } from "../../runtimes/adapter";
+import type { SandboxProvider } from "../provider";
 
 export interface SandboxRowRef {
   id: string;
@@ -48,5 +51,30 @@ export async function sandboxIdOf(database: Database, rowId: string, timeoutMs =
     if (r.sandbox_id) return r.sandbox_id;
     if (Date.now() > deadline) return null;
     await Bun.sleep(50);
+  }
+}
+
+/**
+ * Reserves a sandbox row for the session, or, when another replica (or this LAP before a restart)
+ * already has one in flight for it, waits for that sandbox and uses it. A sandbox that cannot be used
+ * any more is marked dead and a new row is reserved instead.
+ */
+export async function reserveOrAdopt(
+  deps: { database: Database; provider: SandboxProvider; logger: Logger },
+  input: { sessionId: string; agentId: string; workspaceId: string; specHash: string },
+): Promise<{ rowId: string; workspaceId: string } | { adopted: { rowId: string; sandboxId: string; workspaceId: string } }> {
+  const { database, provider } = deps;
+  for (let attempt = 0; ; attempt++) {
+    const r = await reserveSessionSandbox(database, { ...input, provider: provider.name });
+    if (r.reserved) return { rowId: r.rowId, workspaceId: input.workspaceId };
+    const sandboxId = r.row.sandbox_id ?? (await sandboxIdOf(database, r.row.id));
+    const usable = sandboxId ? await provider.waitReady(sandboxId, { timeoutMs: 60_000 }).then(() => true, () => false) : false;
+    if (usable) {
+      deps.logger.info({ session_id: input.sessionId, sandbox_id: sandboxId }, "session already has a sandbox in flight; using it");
+      return { adopted: { rowId: r.row.id, sandboxId: sandboxId!, workspaceId: r.row.workspace_id } };
+    }
+    await database.query(`update sandboxes set status = 'dead', reason = 'not usable when adopted', updated_at = now() where id = $1 and status in ('provisioning', 'claimed')`, [r.row.id]);
+    if (sandboxId) await provider.destroy(sandboxId).catch(() => {});
+    if (attempt >= 2) throw new RuntimeError(`could not get a sandbox for session ${input.sessionId}`);
   }
 }
