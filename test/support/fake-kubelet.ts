@@ -83,6 +83,14 @@ export class FakeKubelet {
     await (await p.catch(() => null))?.stop();
   }
 
+  /** The pod's process dies and keeps dying on restart: the kubelet reports CrashLoopBackOff. */
+  async crash(podName: string, ns = "default") {
+    const pod = this.fake.store.get("pods", ns, podName);
+    if (!pod) throw new Error(`no pod ${podName}`);
+    await this.kill(pod.metadata.uid);
+    this.fake.controller.drive(ns, podName, "crash_loop");
+  }
+
   /** Pods with a running supervisor right now. */
   running() {
     return this.procs.size;

@@ -200,6 +200,21 @@ describe("a session on the (fake) cluster through LAP's HTTP API", () => {
     expect(JSON.stringify(model.requests[0]!.messages)).toContain("remember: we ship the k8s provider");
   }, 60_000);
 
+  test("a crash-looping pod: the session is moved to a new pod and still answers", async () => {
+    const before = (await claimOfSession(second))!;
+    await kubelet.crash(sandboxOf(before).metadata.name);
+    await waitFor("a new claim for the session", async () => {
+      const c = await claimOfSession(second);
+      return c && c.metadata.name !== before.metadata.name;
+    });
+    await waitFor("back to idle", async () => (await status(second)) === "idle");
+    model.script([{ text: "Still here after the crash." }]);
+    expect((await api("POST", `/api/sessions/${second}/messages`, { text: "are you there?" })).status).toBe(202);
+    await waitFor("the answer", async () => replyText(await events(second)).includes("Still here after the crash."));
+    const dead = await lap.database.query<{ reason: string | null }>(`select reason from sandboxes where session_id = $1 and status = 'dead'`, [second]);
+    expect(dead.map((d) => d.reason).join(" ")).toContain("CrashLoopBackOff");
+  }, 60_000);
+
   test("stopping the session deletes its SandboxClaim, and with it the Sandbox and the pod", async () => {
     const claim = (await claimOfSession(first))!;
     const sandboxName = sandboxOf(claim).metadata.name;
