@@ -219,11 +219,21 @@ export class SandboxService {
   async reconcileCluster(): Promise<ReconcileResult | "skipped" | null> {
     const k = this.deps.kubernetes;
     if (!k || this.deps.config.env.LAP_SANDBOX !== "kubernetes") return null;
-    return this.deps.database.transaction(async (tx) => {
-      const [lock] = await tx.query<{ locked: boolean }>(`select pg_try_advisory_xact_lock(hashtext('lap.kubernetes-reconcile')) as locked`);
-      if (!lock?.locked) return "skipped" as const;
-      return k.reconcile((h) => ownsSandbox(tx, h));
-    });
+    const db = this.deps.database;
+    if (reconciling.has(db)) return "skipped";
+    reconciling.add(db);
+    try {
+      // Embedded PGlite is one process with one connection: no other replica to exclude, and a transaction
+      // held across Kubernetes API calls would stall every other query of this LAP.
+      if (this.deps.database.mode === "embedded") return await k.reconcile((h) => ownsSandbox(this.deps.database, h));
+      return await this.deps.database.transaction(async (tx) => {
+        const [lock] = await tx.query<{ locked: boolean }>(`select pg_try_advisory_xact_lock(hashtext('lap.kubernetes-reconcile')) as locked`);
+        if (!lock?.locked) return "skipped" as const;
+        return k.reconcile((h) => ownsSandbox(tx, h));
+      });
+    } finally {
+      reconciling.delete(db);
+    }
   }
 
   private clusterTimer: ReturnType<typeof setInterval> | null = null;
@@ -255,6 +265,9 @@ export class SandboxService {
     await this.hostInstance?.shutdown();
   }
 }
+
+/** Databases a reconcile pass is running on in this process (PGlite has no other process to share it with). */
+const reconciling = new WeakSet<Database>();
 
 /**
  * Whether a live row owns this sandbox: a session's sandbox whose session has not ended (stopped,

@@ -2,7 +2,8 @@
  * Two LAP replicas on one database and one (fake) cluster: two SandboxServices, each with its own
  * kubernetes provider, watch and pool client, sharing the database (PGlite, or PostgreSQL with
  * LAP_TEST_DB=postgres, where the two replicas' transactions run on different connections).
- * Covers acquisition races for one session, 409 AlreadyExists on a claim, the reconcile lock, and
+ * Covers acquisition races for one session, 409 AlreadyExists on a claim, the reconcile lock (the
+ * advisory lock on PostgreSQL; on PGlite, which only one process can open, the in-process guard), and
  * the periodic reconcile removing claims of sessions that ended while LAP kept running.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
