@@ -120,8 +120,8 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
     if (repo && this.deps.workspacePath) await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch);
-    const conn = await provider.connect(sandboxId);
-    const alreadyBound = adopted && (await new SupervisorClient(conn, sessionId).health().then((h) => h.bound === true && h.session_id === sessionId, () => false));
+    const alreadyBound =
+      adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
     const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model });
     await provider.bind(sandboxId, { sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model, systemPrompt: agent.systemPrompt || undefined });
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
