@@ -42,6 +42,9 @@ fi
 
 echo "kind-up: namespace ${NAMESPACE} and LAP's RBAC"
 sed "s/lap-sandboxes/${NAMESPACE}/g" "$ROOT/deploy/k8s/rbac.yaml" | kubectl --context "$CTX" apply -f -
+# The sandbox pods' NetworkPolicy (LAP in; LAP and DNS out). kind's default CNI (kindnet) does not enforce
+# NetworkPolicy: this documents intent here; a cluster with Calico/Cilium enforces it.
+sed "s/lap-sandboxes/${NAMESPACE}/g" "$ROOT/deploy/k8s/network-policy.yaml" | kubectl --context "$CTX" apply -f -
 
 # LAP's kubeconfig carries the service account's token, not kind's cluster-admin certificate, so local
 # development runs with exactly the permissions of deploy/k8s/rbac.yaml (and finds out when one is missing).

@@ -85,10 +85,14 @@ test("Kubernetes page: provider, pods, nodes, phases, warm pools; scale a pool",
   await expect(ready).toContainText("kind-worker");
   await expect(ready).toContainText("Running");
   await expect(ready).toContainText("warm");
+  await expect(ready.getByTestId("k8s-sandbox-session")).toHaveText("sess-demo");
+  await expect(page.getByTestId("k8s-egress")).toHaveText("lap-only");
   await expect(page.getByTestId("k8s-sandbox-error")).toContainText('image "registry.invalid/codex:missing" cannot be pulled');
 
   const pool = page.getByTestId("k8s-pool-row").filter({ hasText: "opencode-sandbox:dev" });
   await expect(pool.getByTestId("k8s-pool-ready")).toHaveText("2/2");
+  // What each warm pod reserves and may use (the template's requests → limits).
+  await expect(pool.getByTestId("k8s-pool-resources")).toHaveText("100m / 512Mi → 2 / 4Gi");
   await shot(page, "kubernetes");
 
   // A wrong number is refused with the field's message, and the pool keeps its size.

@@ -76,6 +76,8 @@ export function createApp(deps: AppDeps) {
     vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
+  // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
+  deps.kubernetes?.onLost((e) => void sandboxRuntimeWiring.onSandboxLost(e.id, deps.logger));
   const slack = createSlack({
     config: deps.config, database: deps.database, guard, logger: deps.logger,
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,

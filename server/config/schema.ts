@@ -107,6 +107,11 @@ export const envSchema = z.object({
   K8S_WORKSPACE_STORAGE_CLASS: optionalString.meta(plain("StorageClass for a per-sandbox workspace volume that survives pod loss. Unset: emptyDir (a lost pod's workspace is re-cloned and the history replayed).", "Kubernetes")),
   K8S_WORKSPACE_SIZE: z.string().regex(/^[0-9]+(Mi|Gi|Ti)$/, "must be a quantity such as 10Gi").default("10Gi").meta(plain("Size of the workspace volume when K8S_WORKSPACE_STORAGE_CLASS is set.", "Kubernetes")),
   K8S_INSTANCE: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS label such as lap-prod").default("lap").meta(plain("Label value marking this LAP's objects, so two installations can share a namespace without reaping each other's sandboxes.", "Kubernetes")),
+  K8S_RECONCILE_INTERVAL_SECONDS: intFromEnv(60, 1).meta(plain("How often LAP reconciles the cluster while running: deletes SandboxClaims no live session owns (ended or unknown sessions) and orphaned Sandboxes. One replica at a time (a database advisory lock).", "Kubernetes")),
+  K8S_SANDBOX_EGRESS: z
+    .enum(["lap-only", "internet"])
+    .default("lap-only")
+    .meta(plain("What sandbox pods may reach (the NetworkPolicy in their SandboxTemplate): lap-only = LAP's pods and cluster DNS; internet = also the public internet (private ranges and the metadata address stay blocked). Needs a CNI that enforces NetworkPolicy.", "Kubernetes")),
   K8S_RUNTIME_CLASS: optionalString.meta(plain("RuntimeClass for sandbox pods (for example gvisor or kata). Unset: the cluster default.", "Kubernetes")),
 
   LAP_MCP_TIMEOUT_MS: intFromEnv(60_000, 100).meta(plain("Default time an upstream MCP request may take before the caller gets a timeout error (per-server timeout_ms overrides).", "MCP")),

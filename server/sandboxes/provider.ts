@@ -32,6 +32,11 @@ export interface SandboxSpec {
   egressAllowHosts?: string[];
   /** Free-form labels the provider stores with the sandbox (agent id, pool membership, spec hash). */
   labels?: Record<string, string>;
+  /**
+   * A name unique to this acquisition (derived from LAP's sandbox row). Makes `create` idempotent where
+   * the platform names objects (kubernetes): a retry, or a second replica, gets the same sandbox back.
+   */
+  name?: string;
 }
 
 export interface SandboxHandle {

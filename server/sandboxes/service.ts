@@ -9,7 +9,7 @@ import { rootCertificates } from "node:tls";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/load";
-import type { Database } from "../db/client";
+import type { Database, SqlTx } from "../db/client";
 import type { Logger } from "../lib/logger";
 import { EgressPolicies, egressFactory } from "./egress";
 import { EgressCa } from "./egress/ca";
@@ -21,7 +21,7 @@ import { LocalSandboxProvider } from "./local-provider";
 import { ProcessSandboxProvider } from "./process-provider";
 import type { KubernetesSandboxes } from "./kubernetes";
 import type { ReconcileResult } from "./kubernetes/reconciler";
-import { SandboxError, type SandboxProvider } from "./provider";
+import { SandboxError, type SandboxHandle, type SandboxProvider } from "./provider";
 import { SandboxRuntimeAdapter, type SandboxRuntimeDeps } from "./runtime/sandbox-runtime";
 import { type AgentForSandbox, sandboxSpecFor } from "./runtime/spec";
 import type { SandboxView } from "./model";
@@ -249,11 +249,14 @@ export class SandboxService {
    * (and orphaned Sandboxes, expired warm pods, stale pools); the rows are then checked as above.
    */
   async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number; kubernetes?: ReconcileResult }> {
-    const kubernetes = this.deps.kubernetes && this.deps.config.env.LAP_SANDBOX === "kubernetes" ? await this.deps.kubernetes.reconcile((h) => this.owns(h.id)) : undefined;
+    // Only rows left by an earlier run: a session may already be acquiring a sandbox in this one.
+    const [{ started }] = (await this.deps.database.query<{ started: Date }>(`select now() as started`)) as [{ started: Date }];
+    const cluster = await this.reconcileCluster();
+    const kubernetes = cluster && cluster !== "skipped" ? cluster : undefined;
     const known = new Set((await this.provider().list()).map((h) => h.id));
     const rows = await this.deps.database.query<{ id: string; sandbox_id: string | null; status: string }>(
-      `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed')`,
-      [this.provider().name],
+      `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed') and created_at < $2`,
+      [this.provider().name, started],
     );
     let dropped = 0;
     let stopped = 0;
@@ -270,16 +273,44 @@ export class SandboxService {
     return kubernetes ? { dropped, stopped, kubernetes } : { dropped, stopped };
   }
 
-  /** A live row (a session's sandbox, or a slot being provisioned) points at this sandbox id. */
-  private async owns(sandboxId: string): Promise<boolean> {
-    const rows = await this.deps.database.query(`select 1 from sandboxes where sandbox_id = $1 and status in ('provisioning','warm','claimed','stopped') limit 1`, [sandboxId]);
-    return rows.length > 0;
+  /**
+   * One pass over the cluster (kubernetes only): claims no live session owns go, orphaned Sandboxes
+   * go. With several LAP replicas on one database only one reconciles at a time (a transaction-scoped
+   * advisory lock); the others answer "skipped" rather than deleting the same objects twice.
+   */
+  async reconcileCluster(): Promise<ReconcileResult | "skipped" | null> {
+    const k = this.deps.kubernetes;
+    if (!k || this.deps.config.env.LAP_SANDBOX !== "kubernetes") return null;
+    const db = this.deps.database;
+    if (reconciling.has(db)) return "skipped";
+    reconciling.add(db);
+    try {
+      // Embedded PGlite is one process with one connection: no other replica to exclude, and a transaction
+      // held across Kubernetes API calls would stall every other query of this LAP.
+      if (this.deps.database.mode === "embedded") return await k.reconcile((h) => ownsSandbox(this.deps.database, h));
+      return await this.deps.database.transaction(async (tx) => {
+        const [lock] = await tx.query<{ locked: boolean }>(`select pg_try_advisory_xact_lock(hashtext('lap.kubernetes-reconcile')) as locked`);
+        if (!lock?.locked) return "skipped" as const;
+        return k.reconcile((h) => ownsSandbox(tx, h));
+      });
+    } finally {
+      reconciling.delete(db);
+    }
   }
+
+  private clusterTimer: ReturnType<typeof setInterval> | null = null;
+  private clusterPass: Promise<unknown> = Promise.resolve();
 
   /** The warm-pool reconcile loop (recycle, then top up), every `intervalMs`, first pass at once. */
   start(intervalMs = 30_000) {
     this.egressRecords.start();
     this.reconciled = this.reconcileAfterRestart().catch((err) => this.deps.logger.warn({ err }, "sandbox reconcile failed"));
+    if (this.deps.kubernetes && !this.clusterTimer) {
+      // Not only at start: sessions end and replicas die while LAP runs, and their claims must not linger.
+      this.clusterTimer = setInterval(() => {
+        this.clusterPass = this.reconcileCluster().catch((err) => this.deps.logger.warn({ err }, "kubernetes reconcile failed"));
+      }, this.deps.config.env.K8S_RECONCILE_INTERVAL_SECONDS * 1000);
+    }
     if (this.settings.size <= 0 || this.timer) return;
     const tick = () => void this.pool().topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool tick failed"));
     tick();
@@ -290,8 +321,31 @@ export class SandboxService {
     await this.egressRecords.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.clusterTimer) clearInterval(this.clusterTimer);
+    this.clusterTimer = null;
+    await this.clusterPass;
     await this.poolInstance?.idle();
     // The kubernetes provider holds no processes here; startLap closes its watches.
     await this.hostInstance?.shutdown();
   }
+}
+
+/** Databases a reconcile pass is running on in this process (PGlite has no other process to share it with). */
+const reconciling = new WeakSet<Database>();
+
+/**
+ * Whether a live row owns this sandbox: a session's sandbox whose session has not ended (stopped,
+ * error or deleted), a warm slot, or a slot being provisioned. The row is found by the sandbox id or,
+ * for a sandbox created under the row's own name, by the row id it carries (the row is written before
+ * the create, so a claim being created is never mistaken for an orphan).
+ */
+export async function ownsSandbox(tx: SqlTx, h: Pick<SandboxHandle, "id" | "labels">): Promise<boolean> {
+  const rows = await tx.query(
+    `select 1 from sandboxes s left join sessions se on se.id = s.session_id
+      where (s.sandbox_id = $1 or s.id = $2) and s.status in ('provisioning','warm','claimed','stopped')
+        and (s.session_id is null or se.status not in ('stopped', 'error'))
+      limit 1`,
+    [h.id, h.labels.sandbox_row ?? ""],
+  );
+  return rows.length > 0;
 }

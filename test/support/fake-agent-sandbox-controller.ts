@@ -255,9 +255,8 @@ export class FakeAgentSandboxController {
     }
   }
 
-  /** Test driver: move a pod into a state the kubelet would report. */
-  drive(ns: string, podName: string, to: PodDrive) {
-    const ip = this.opts.podIp ?? "127.0.0.1";
+  /** Test driver: move a pod into a state the kubelet would report (`ip`: this pod's own address). */
+  drive(ns: string, podName: string, to: PodDrive, ip = this.opts.podIp ?? "127.0.0.1") {
     const node = this.opts.nodeName ?? "kind-worker";
     this.store.mutate(
       "pods",

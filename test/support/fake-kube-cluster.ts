@@ -26,7 +26,7 @@ async function seed() {
   await replica.start();
   // Claim once the pool is warm, so the demo sandbox is a warm start.
   for (let i = 0; i < 100 && !(await replica.pools.status()).some((p) => p.readyReplicas > 0 && p.readyReplicas === p.replicas); i++) await Bun.sleep(50);
-  const ok = await replica.provider.create({ harness: "opencode", env: {}, workspaceId: "ws-demo-ready" });
+  const ok = await replica.provider.create({ harness: "opencode", env: {}, workspaceId: "ws-demo-ready", labels: { session_id: "sess-demo" } });
   await replica.provider.waitReady(ok.id, { timeoutMs: 10_000 });
   await replica.provider.bind(ok.id, { sessionId: "sess-demo", agentId: "agent-demo", gatewayKey: "sk-demo", gatewayBaseUrl: "http://127.0.0.1", model: "demo" });
   const bad = await replica.provider.create({ harness: "codex", env: {}, workspaceId: "ws-demo-broken" });

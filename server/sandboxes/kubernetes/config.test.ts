@@ -25,19 +25,20 @@ describe("kubernetes configuration", () => {
   test("bad K8S_* values are rejected naming the variable", () => {
     const err = (() => {
       try {
-        loadConfig({ ...base, K8S_SUPERVISOR_ACCESS: "nodeport", K8S_WORKSPACE_SIZE: "lots", K8S_SANDBOX_READY_TIMEOUT_SECONDS: "1", K8S_INSTANCE: "Not_A_Label" });
+        loadConfig({ ...base, K8S_SUPERVISOR_ACCESS: "nodeport", K8S_WORKSPACE_SIZE: "lots", K8S_SANDBOX_READY_TIMEOUT_SECONDS: "1", K8S_INSTANCE: "Not_A_Label", K8S_SANDBOX_EGRESS: "anywhere", K8S_RECONCILE_INTERVAL_SECONDS: "0" });
       } catch (e) {
         return e as ConfigError;
       }
     })();
     expect(err).toBeInstanceOf(ConfigError);
     const text = err!.issues.join("\n");
-    for (const name of ["K8S_SUPERVISOR_ACCESS", "K8S_WORKSPACE_SIZE", "K8S_SANDBOX_READY_TIMEOUT_SECONDS", "K8S_INSTANCE"]) expect(text).toContain(name);
+    for (const name of ["K8S_SUPERVISOR_ACCESS", "K8S_WORKSPACE_SIZE", "K8S_SANDBOX_READY_TIMEOUT_SECONDS", "K8S_INSTANCE", "K8S_SANDBOX_EGRESS", "K8S_RECONCILE_INTERVAL_SECONDS"]) expect(text).toContain(name);
   });
 
   test("defaults: 180 s readiness timeout, supervisor port 8080, access auto (pod IP in a pod, API server proxy outside)", () => {
     const env = loadConfig(base).env;
     expect([env.K8S_SANDBOX_READY_TIMEOUT_SECONDS, env.K8S_SUPERVISOR_PORT, env.K8S_SUPERVISOR_ACCESS, env.K8S_INSTANCE]).toEqual([180, 8080, "auto", "lap"]);
+    expect([env.K8S_SANDBOX_EGRESS, env.K8S_RECONCILE_INTERVAL_SECONDS]).toEqual(["lap-only", 60]);
     expect(resolveAccess("auto", true)).toBe("pod-ip");
     expect(resolveAccess("auto", false)).toBe("apiserver-proxy");
     expect(resolveAccess("service", false)).toBe("service");

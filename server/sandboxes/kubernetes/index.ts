@@ -52,6 +52,7 @@ export async function createKubernetesSandboxes(
     runtimeClass: env.K8S_RUNTIME_CLASS,
     service: access === "service",
     baseLabels: { [LAP.managed]: "true", [LAP.instance]: env.K8S_INSTANCE },
+    egress: env.K8S_SANDBOX_EGRESS,
   };
   const pools = new KubernetesWarmPools({ kube, namespace: env.K8S_NAMESPACE, images, settings, maxTotal: env.WARM_POOL_SIZE });
   const provider = new KubernetesSandboxProvider({
@@ -86,6 +87,7 @@ export async function createKubernetesSandboxes(
     pools,
     monitor,
     access,
+    egress: env.K8S_SANDBOX_EGRESS,
     /** Subscribe to pod loss (recovery). */
     onLost(fn: (event: SandboxLost) => void) {
       listeners.add(fn);

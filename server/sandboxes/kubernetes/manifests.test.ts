@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
-import { sandboxTemplatesYaml } from "../../../scripts/k8s-manifests";
+import { manifestSettings, networkPolicyYaml, sandboxTemplatesYaml } from "../../../scripts/k8s-manifests";
+import { buildTemplate, sandboxNetworkPolicy } from "./templates";
 import { eventually, kubeTestEnv, type KubeTestEnv } from "../../../test/support/kube-env";
 
 const root = new URL("../../../", import.meta.url);
@@ -65,5 +66,49 @@ describe("deploy/k8s manifests", () => {
     expect([...granted].filter((g) => !used.has(g))).toEqual([]);
     expect(role.metadata.namespace).toBe("lap-sandboxes");
     expect(JSON.stringify(role)).not.toContain('"*"');
+  });
+
+  test("network-policy.yaml: sandbox pods take ingress only from LAP's pods on the supervisor port, and reach only LAP's pods and DNS", () => {
+    expect(read("deploy/k8s/network-policy.yaml")).toBe(networkPolicyYaml());
+    const [policy] = parseAllDocuments(read("deploy/k8s/network-policy.yaml")).map((d) => d.toJS());
+    const docs = parseAllDocuments(read("deploy/k8s/lap.yaml")).map((d) => d.toJS());
+    const deployment = docs.find((d) => d.kind === "Deployment");
+    const templates = parseAllDocuments(read("deploy/k8s/sandbox-templates.yaml")).map((d) => d.toJS()).filter((d) => d.kind === "SandboxTemplate");
+    expect(policy).toMatchObject({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { namespace: "lap-sandboxes" } });
+    expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    // It selects every sandbox pod the templates make, and not LAP's own pods.
+    const selects = (labels: Record<string, string>) => Object.entries(policy.spec.podSelector.matchLabels).every(([k, v]) => labels[k] === v);
+    expect(templates.length).toBeGreaterThan(0);
+    for (const t of templates) expect(selects(t.spec.podTemplate.metadata.labels)).toBe(true);
+    expect(selects(deployment.spec.template.metadata.labels)).toBe(false);
+    // Ingress: one rule, from pods labelled like LAP's Deployment, to the supervisor's container port only.
+    const lapLabels = deployment.spec.template.metadata.labels;
+    const supervisorPort = templates[0].spec.podTemplate.spec.containers[0].ports[0].containerPort;
+    expect(policy.spec.ingress).toHaveLength(1);
+    const [inRule] = policy.spec.ingress;
+    expect(inRule.from.map((f: any) => f.podSelector.matchLabels)).toEqual([lapLabels]);
+    expect(inRule.ports).toEqual([{ protocol: "TCP", port: supervisorPort }]);
+    // Egress: LAP's pods, and DNS (UDP+TCP 53) on kube-dns; no ipBlock, so nothing else.
+    expect(policy.spec.egress).toEqual([
+      { to: [{ namespaceSelector: {}, podSelector: { matchLabels: lapLabels } }] },
+      {
+        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+      },
+    ]);
+    expect(JSON.stringify(policy)).not.toContain("ipBlock");
+    // The templates carry the same rules for agent-sandbox's managed per-template policy.
+    for (const t of templates) {
+      expect(t.spec.networkPolicyManagement).toBe("Managed");
+      expect(t.spec.networkPolicy).toEqual({ ingress: policy.spec.ingress, egress: policy.spec.egress });
+    }
+  });
+
+  test("K8S_SANDBOX_EGRESS=internet adds the public internet and nothing private; the template (and its name) change with it", () => {
+    const open = sandboxNetworkPolicy({ ...manifestSettings(), egress: "internet" });
+    const blocks = open.egress.flatMap((r: any) => r.to).filter((t: any) => t.ipBlock);
+    expect(blocks).toEqual([{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }]);
+    expect(open.ingress).toEqual(sandboxNetworkPolicy(manifestSettings()).ingress);
+    expect(buildTemplate("img:1", { ...manifestSettings(), egress: "internet" }).name).not.toBe(buildTemplate("img:1", manifestSettings()).name);
   });
 });

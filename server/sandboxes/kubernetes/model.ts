@@ -5,6 +5,8 @@ export const kubernetesSandboxRow = z.object({
   id: z.string(),
   state: z.enum(["provisioning", "ready", "stopped", "failed", "terminating"]),
   workspace_id: z.string(),
+  /** The LAP session the sandbox serves (null for one not started by a session). */
+  session_id: z.string().nullable(),
   pod: z.string().nullable(),
   node: z.string().nullable(),
   phase: z.string().nullable(),
@@ -20,6 +22,8 @@ export const warmPoolRow = z.object({
   image: z.string(),
   replicas: z.number(),
   ready_replicas: z.number(),
+  /** What each pod of the pool asks for and may use (the template's container resources; null for a pool of an older configuration). */
+  resources: z.object({ requests: z.record(z.string(), z.string()), limits: z.record(z.string(), z.string()) }).nullable(),
   sandboxes: z.array(z.object({ name: z.string(), ready: z.boolean(), created_at: z.string().nullable() })),
 });
 
@@ -29,6 +33,8 @@ export const kubernetesStatus = z.object({
   namespace: z.string().nullable(),
   api_server: z.string().nullable(),
   supervisor_access: z.string().nullable(),
+  /** K8S_SANDBOX_EGRESS: what the sandbox pods' NetworkPolicy lets them reach. */
+  sandbox_egress: z.string().nullable(),
   sandboxes: z.array(kubernetesSandboxRow),
   warm_pools: z.array(warmPoolRow),
 });

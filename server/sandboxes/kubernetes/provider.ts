@@ -87,7 +87,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   private async createClaim(spec: SandboxSpec): Promise<SandboxHandle> {
     const image = this.deps.pools.imageFor(spec.harness, spec.image);
     const pool = await this.deps.pools.ensure(image);
-    const id = `lap-${randomBytes(6).toString("hex")}`;
+    const id = spec.name ?? `lap-${randomBytes(6).toString("hex")}`;
     const extraEnv = Object.fromEntries(Object.entries(spec.env).filter(([k, v]) => this.deps.containerEnv[k] !== v));
     const sealed: Sealed = { token: randomBytes(24).toString("base64url"), env: extraEnv };
     const labels = { [LAP.managed]: "true", [LAP.instance]: this.deps.instance, [LAP.sandboxId]: id, [LAP.workspace]: labelSafe(spec.workspaceId) };
@@ -104,8 +104,23 @@ export class KubernetesSandboxProvider implements SandboxProvider {
         },
       },
       spec: { warmPoolRef: { name: pool }, additionalPodMetadata: { labels }, lifecycle: { shutdownPolicy: "Delete" } },
-    });
-    return this.handle(claim, null, null);
+    }).catch((err) => this.existingClaim(err, id, labels[LAP.workspace]!));
+    const { sandbox, pod } = claim.metadata.uid && sandboxNameOf(claim) ? await this.parts(id) : { sandbox: null, pod: null };
+    return this.handle(claim, sandbox, pod);
+  }
+
+  /**
+   * 409 AlreadyExists on a named create: another replica (or a retry whose first answer was lost) made
+   * this claim. It is ours to use when it is for the same workspace and not going away; otherwise the
+   * name belongs to something else and creating fails.
+   */
+  private async existingClaim(err: unknown, id: string, workspaceLabel: string): Promise<KubeObject> {
+    if (!(err instanceof KubeApiError) || err.status !== 409) throw err;
+    const existing = await this.deps.kube.find<KubeObject>(SANDBOX_CLAIM, this.ns, id);
+    if (!existing || existing.metadata.deletionTimestamp || existing.metadata.labels?.[LAP.workspace] !== workspaceLabel)
+      throw new SandboxError("failed", `sandbox ${id} already exists for another workspace or is being deleted (409 from the API server)`);
+    this.deps.logger?.info({ sandbox: id }, "kubernetes claim already created (another replica or a retry); using it");
+    return existing;
   }
 
   waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {

@@ -41,17 +41,19 @@ describe("GET /api/sandboxes/kubernetes (dashboard data)", () => {
 
   test("lists sandboxes with pod, node, phase and the warm pools' resources", async () => {
     await eventually(async () => (await t.lap.pools.status())[0]?.readyReplicas === 1);
-    const h = await t.lap.provider.create({ harness: "opencode", env: {}, workspaceId: "ws-ui" });
+    const h = await t.lap.provider.create({ harness: "opencode", env: {}, workspaceId: "ws-ui", labels: { session_id: "ses_ui" } });
     await t.lap.provider.waitReady(h.id, { timeoutMs: 3000 });
     await eventually(async () => (await t.lap.pools.status())[0]?.readyReplicas === 1);
     const { status, body } = await call(app, "GET", "/api/sandboxes/kubernetes");
     expect(status).toBe(200);
-    expect(body).toMatchObject({ enabled: true, provider: "kubernetes", namespace: "default", api_server: t.fake.url, supervisor_access: "apiserver-proxy" });
+    expect(body).toMatchObject({ enabled: true, provider: "kubernetes", namespace: "default", api_server: t.fake.url, supervisor_access: "apiserver-proxy", sandbox_egress: "lap-only" });
     const row = body.sandboxes.find((s: any) => s.id === h.id);
-    expect(row).toMatchObject({ state: "ready", workspace_id: "ws-ui", node: "kind-worker", phase: "Running", launch: "warm", error: null });
+    expect(row).toMatchObject({ state: "ready", workspace_id: "ws-ui", session_id: "ses_ui", node: "kind-worker", phase: "Running", launch: "warm", error: null });
     expect(row.pod).toBeString();
     expect(body.warm_pools).toHaveLength(1);
     expect(body.warm_pools[0]).toMatchObject({ image: "opencode-sandbox:dev", replicas: 1, ready_replicas: 1 });
+    // Each warm pod's requests and limits, from the template LAP made for the pool.
+    expect(body.warm_pools[0].resources).toEqual({ requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "2", memory: "4Gi" } });
     // Nothing secret leaves through this API: no supervisor token, no sealed annotation.
     expect(JSON.stringify(body)).not.toContain("v1.");
   });

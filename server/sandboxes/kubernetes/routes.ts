@@ -17,7 +17,7 @@ export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: Kubernet
     .get(
       "",
       async (): Promise<KubernetesStatus> => {
-        if (!k) return { enabled: false, provider: "kubernetes", namespace: null, api_server: null, supervisor_access: null, sandboxes: [], warm_pools: [] };
+        if (!k) return { enabled: false, provider: "kubernetes", namespace: null, api_server: null, supervisor_access: null, sandbox_egress: null, sandboxes: [], warm_pools: [] };
         try {
           const [handles, pools] = await Promise.all([k.provider.list(), k.pools.status()]);
           return {
@@ -26,10 +26,12 @@ export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: Kubernet
             namespace: String(handles[0]?.info.namespace ?? deps.namespace ?? ""),
             api_server: k.kube.server,
             supervisor_access: k.access,
+            sandbox_egress: k.egress,
             sandboxes: handles.map((h) => ({
               id: h.id,
               state: h.state,
               workspace_id: h.workspaceId,
+              session_id: h.labels.session_id ?? null,
               pod: (h.info.pod as string | null) ?? null,
               node: (h.info.node as string | null) ?? null,
               phase: (h.info.phase as string | null) ?? null,
@@ -39,7 +41,7 @@ export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: Kubernet
               error: h.error ?? null,
               created_at: h.createdAt.toISOString(),
             })),
-            warm_pools: pools.map((p) => ({ name: p.name, image: p.image, replicas: p.replicas, ready_replicas: p.readyReplicas, sandboxes: p.sandboxes.map((s) => ({ name: s.name, ready: s.ready, created_at: s.createdAt })) })),
+            warm_pools: pools.map((p) => ({ name: p.name, image: p.image, replicas: p.replicas, ready_replicas: p.readyReplicas, resources: p.resources, sandboxes: p.sandboxes.map((s) => ({ name: s.name, ready: s.ready, created_at: s.createdAt })) })),
           };
         } catch (err) {
           throw new ApiError(502, "kubernetes_unavailable", `Kubernetes API: ${(err as Error).message}`);

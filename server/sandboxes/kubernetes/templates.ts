@@ -18,7 +18,11 @@ export interface TemplateSettings {
   service: boolean;
   /** Labels every LAP object carries (managed + instance). */
   baseLabels: Record<string, string>;
+  /** K8S_SANDBOX_EGRESS: `lap-only` (default) lets sandbox pods reach LAP and DNS only; `internet` adds the public internet. */
+  egress?: SandboxEgress;
 }
+
+export type SandboxEgress = "lap-only" | "internet";
 
 export interface HarnessImages {
   default: string;
@@ -73,7 +77,7 @@ export function templateSpec(image: string, s: TemplateSettings) {
       : {}),
     ...(s.service ? { service: true } : {}),
     networkPolicyManagement: "Managed",
-    networkPolicy: sandboxNetworkPolicy(s.supervisorPort),
+    networkPolicy: sandboxNetworkPolicy(s),
     envVarsInjectionPolicy: "Disallowed",
   };
 }
@@ -83,19 +87,40 @@ export const LAP_POD_SELECTOR = { matchLabels: { "app.kubernetes.io/name": "lap"
 
 /**
  * agent-sandbox's managed default lets only sandbox-router in and only the public internet out, which
- * would cut LAP off from the supervisor and the sandbox from LAP's gateway. Ours: LAP may reach the
- * supervisor port; the sandbox may reach LAP, cluster DNS and the public internet, never private ranges
- * or the cloud metadata address.
+ * would cut LAP off from the supervisor and the sandbox from LAP's gateway. Ours: only LAP's pods may
+ * reach the supervisor port (nobody else can make the first bind); the sandbox may reach LAP's pods and
+ * cluster DNS, and nothing else unless K8S_SANDBOX_EGRESS=internet, which adds the public internet
+ * (never private ranges or the cloud metadata address). Enforced only by a CNI that implements
+ * NetworkPolicy (Calico, Cilium, ...); kind's default kindnet ignores it.
  */
-function sandboxNetworkPolicy(port: number) {
+export function sandboxNetworkPolicy(s: Pick<TemplateSettings, "supervisorPort" | "egress">) {
   const lap = { namespaceSelector: {}, podSelector: LAP_POD_SELECTOR };
+  const dns = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } };
   return {
-    ingress: [{ from: [lap], ports: [{ protocol: "TCP", port }] }],
+    ingress: [{ from: [lap], ports: [{ protocol: "TCP", port: s.supervisorPort }] }],
     egress: [
+      // Any port of LAP's pods: LAP's PORT is not part of the template, so replicas started with
+      // different PORT settings still share one template (and do not remove each other's as stale).
       { to: [lap] },
-      { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
-      { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }] },
+      { to: [dns], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+      ...((s.egress ?? "lap-only") === "internet"
+        ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }] }]
+        : []),
     ],
+  };
+}
+
+/**
+ * The same rules as a plain NetworkPolicy over every LAP sandbox pod of an installation, for
+ * deploy/k8s/network-policy.yaml: it holds even where the template's managed policy is not created
+ * (networkPolicyManagement unsupported or switched to Unmanaged by a cluster admin).
+ */
+export function sandboxNetworkPolicyObject(namespace: string, s: Pick<TemplateSettings, "supervisorPort" | "egress" | "baseLabels">) {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "lap-sandboxes", namespace, labels: { ...s.baseLabels } },
+    spec: { podSelector: { matchLabels: { ...s.baseLabels } }, policyTypes: ["Ingress", "Egress"], ...sandboxNetworkPolicy(s) },
   };
 }
 

@@ -21,6 +21,8 @@ export interface WarmPoolStatus {
   image: string;
   replicas: number;
   readyReplicas: number;
+  /** Container resources of the pool's pods, from the template LAP builds for its image (null: a pool of an older configuration). */
+  resources: { requests: Record<string, string>; limits: Record<string, string> } | null;
   /** Unclaimed sandboxes the pool holds right now. */
   sandboxes: Array<{ name: string; ready: boolean; createdAt: string | null }>;
 }
@@ -103,10 +105,20 @@ export class KubernetesWarmPools {
       image: p.metadata.annotations?.["lap.dev/image"] ?? "",
       replicas: p.spec?.replicas ?? 0,
       readyReplicas: p.status?.readyReplicas ?? 0,
+      resources: this.resourcesOf(p),
       sandboxes: sandboxes.items
         .filter((s) => s.metadata.labels?.[AS.warmPoolSandbox] === p.metadata.name)
         .map((s) => ({ name: s.metadata.name, ready: s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ?? false, createdAt: s.metadata.creationTimestamp ?? null })),
     }));
+  }
+
+  private resourcesOf(pool: KubeObject): WarmPoolStatus["resources"] {
+    const image = pool.metadata.annotations?.["lap.dev/image"];
+    if (!image) return null;
+    const built = buildTemplate(image, this.deps.settings);
+    if (built.name !== pool.metadata.name) return null;
+    const r = built.template.spec.podTemplate.spec.containers[0]?.resources;
+    return r ? { requests: { ...r.requests }, limits: { ...r.limits } } : null;
   }
 
   /** Deletes unclaimed warm sandboxes older than the TTL; the pool controller replaces them. */

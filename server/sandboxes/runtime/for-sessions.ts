@@ -39,5 +39,23 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
           )
         ).map((r) => ({ ...r.data, type: r.type })),
     }));
-  return { get, current: () => adapter };
+  /**
+   * A sandbox's pod was lost (the kubernetes pod monitor saw it deleted, terminating or failing). When
+   * this LAP serves the session, it is `recovering` while a new sandbox is claimed and given the history,
+   * then back to idle; a running turn recovers through its own stream instead. The next stream of the
+   * session starts with `session.recovered`.
+   */
+  async function onSandboxLost(sandboxId: string, log?: { warn(obj: object, msg: string): void }) {
+    const sessionId = adapter?.sessionOfSandbox(sandboxId);
+    if (!adapter || !sessionId) return;
+    const [marked] = await deps.database.query(`update sessions set status = 'recovering', updated_at = now() where id = $1 and status = 'idle' returning id`, [sessionId]);
+    try {
+      await adapter.recover(sessionId);
+    } catch (err) {
+      log?.warn({ err, session_id: sessionId, sandbox_id: sandboxId }, "recovering a lost sandbox failed; the next message tries again");
+    } finally {
+      if (marked) await deps.database.query(`update sessions set status = 'idle', updated_at = now() where id = $1 and status = 'recovering'`, [sessionId]);
+    }
+  }
+  return { get, current: () => adapter, onSandboxLost };
 }

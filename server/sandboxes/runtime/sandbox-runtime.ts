@@ -5,7 +5,6 @@
  * dies, or was stopped when idle, the next call gets a new sandbox on the same workspace, the
  * history replayed to the harness, and (after a death) `session.recovered` in the event stream.
  */
-import { randomBytes } from "node:crypto";
 import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
 import { RuntimeError } from "../../runtimes/adapter";
 import type { ContentPart, SessionEventData } from "../../sessions/events/types";
@@ -15,7 +14,8 @@ import type { SandboxProvider, SandboxSpec } from "../provider";
 import { SupervisorClient } from "../supervisor-client";
 import { newWorkspaceId, type WarmPool } from "../warm-pool";
 import { cloneInto } from "./repo";
-import { sandboxSpecFor } from "./spec";
+import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
+import { type AgentForSandbox, sandboxSpecFor } from "./spec";
 
 export interface SandboxRuntimeDeps {
   database: Database;
@@ -108,29 +108,28 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     let rowId: string;
     let sandboxId: string;
     let ws: string;
+    /** The supervisor may already hold this session's conversation (a sandbox another replica, or LAP before a restart, bound). */
+    let adopted = false;
     if (claimed) {
       ({ rowId, sandboxId, workspaceId: ws } = claimed);
     } else {
-      ws = workspaceId ?? newWorkspaceId();
-      rowId = `sbr_${randomBytes(8).toString("hex")}`;
-      await database.query(
-        `insert into sandboxes (id, provider, agent_id, session_id, workspace_id, spec_hash, status, claimed_at) values ($1, $2, $3, $4, $5, $6, 'provisioning', now())`,
-        [rowId, provider.name, agent.id, sessionId, ws, hash],
-      );
-      const h = await provider.create({ ...spec, workspaceId: ws, labels: { ...spec.labels, session_id: sessionId } });
-      sandboxId = h.id;
-      await database.query(`update sandboxes set sandbox_id = $2 where id = $1`, [rowId, sandboxId]);
-      try {
-        await provider.waitReady(sandboxId, { timeoutMs: 60_000 });
-      } catch (err) {
-        await database.query(`update sandboxes set status = 'dead', reason = $2 where id = $1`, [rowId, (err as Error).message.slice(0, 500)]);
-        await provider.destroy(sandboxId).catch(() => {});
-        throw new RuntimeError(`sandbox did not start: ${(err as Error).message}`);
+      const other = await reserveOrAdopt({ database, provider, logger: this.deps.logger }, { sessionId, agentId: agent.id, workspaceId: workspaceId ?? newWorkspaceId(), specHash: hash });
+      if ("adopted" in other) {
+        ({ rowId, sandboxId, workspaceId: ws } = other.adopted);
+        adopted = true;
+      } else {
+        ({ rowId, workspaceId: ws } = other);
+        const h = await provider.create({ ...spec, name: sandboxNameFor(rowId), workspaceId: ws, labels: { ...spec.labels, session_id: sessionId, sandbox_row: rowId } });
+        sandboxId = h.id;
+        await database.query(`update sandboxes set sandbox_id = $2 where id = $1`, [rowId, sandboxId]);
+        await this.ready(rowId, sandboxId);
+        await database.query(`update sandboxes set status = 'claimed', ready_at = now(), updated_at = now() where id = $1`, [rowId]);
       }
-      await database.query(`update sandboxes set status = 'claimed', ready_at = now(), updated_at = now() where id = $1`, [rowId]);
     }
     const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
     if (repo && this.deps.workspacePath) await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch);
+    const alreadyBound =
+      adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
     const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
     const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
     await provider.bind(sandboxId, {
@@ -138,7 +137,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       systemPrompt: agent.systemPrompt || undefined, mcpServers,
     });
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
-    if (workspaceId) {
+    if (workspaceId && !alreadyBound) {
       const history = await this.deps.history(sessionId);
       if (history.length) await client.replayHistory(history);
     }
@@ -147,8 +146,40 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     return live;
   }
 
+  private async ready(rowId: string, sandboxId: string) {
+    try {
+      await this.deps.provider.waitReady(sandboxId, { timeoutMs: 60_000 });
+    } catch (err) {
+      await this.deps.database.query(`update sandboxes set status = 'dead', reason = $2 where id = $1`, [rowId, (err as Error).message.slice(0, 500)]);
+      await this.deps.provider.destroy(sandboxId).catch(() => {});
+      throw new RuntimeError(`sandbox did not start: ${(err as Error).message}`);
+    }
+  }
+
+  private healing = new Map<string, Promise<Live>>();
+
   /** The session's sandbox, brought back (same workspace, history replayed) if it died or was stopped. */
-  private async ensureLive(sessionId: string): Promise<Live> {
+  private ensureLive(sessionId: string): Promise<Live> {
+    // One recovery per session at a time: the pod monitor and the next message may both ask.
+    const running = this.healing.get(sessionId);
+    if (running) return running;
+    const p = this.heal(sessionId).finally(() => this.healing.delete(sessionId));
+    this.healing.set(sessionId, p);
+    return p;
+  }
+
+  /** The session whose live sandbox this is, when this LAP process serves it. */
+  sessionOfSandbox(sandboxId: string): string | null {
+    for (const [sessionId, live] of this.live) if (live.sandboxId === sandboxId) return sessionId;
+    return null;
+  }
+
+  /** Brings a session's sandbox back now (its pod was lost), rather than at the next message. */
+  async recover(sessionId: string): Promise<void> {
+    await this.ensureLive(sessionId);
+  }
+
+  private async heal(sessionId: string): Promise<Live> {
     const cur = this.live.get(sessionId);
     if (cur) {
       const h = await this.deps.provider.get(cur.sandboxId);
@@ -239,9 +270,18 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const live = this.live.get(sessionId);
     this.live.delete(sessionId);
     await this.deps.revokeSessionKey?.(sessionId).catch((err) => this.deps.logger.warn({ err, session_id: sessionId }, "could not revoke the session key"));
-    if (!live) return;
-    await this.deps.provider.stop(live.sandboxId).catch(() => {});
-    await this.deps.database.query(`update sandboxes set status = 'stopped', updated_at = now() where id = $1`, [live.rowId]);
+    // A stopped session is over: its sandbox goes (on kubernetes the SandboxClaim, and with it the
+    // Sandbox, pod and Service); the workspace stays unless the provider keeps none (emptyDir).
+    const rows = await this.deps.database.query<{ id: string; sandbox_id: string }>(
+      `select id, sandbox_id from sandboxes where session_id = $1 and sandbox_id is not null and status in ('provisioning', 'claimed', 'stopped')`,
+      [sessionId],
+    );
+    const targets = new Map(rows.map((r) => [r.id, r.sandbox_id]));
+    if (live) targets.set(live.rowId, live.sandboxId);
+    for (const [rowId, sandboxId] of targets) {
+      await this.deps.provider.destroy(sandboxId).catch((err) => this.deps.logger.warn({ err, sandbox_id: sandboxId }, "could not delete the sandbox of a stopped session"));
+      await this.deps.database.query(`update sandboxes set status = 'dead', reason = 'session stopped', updated_at = now() where id = $1`, [rowId]);
+    }
   }
 
   /** One idle sweep with each agent's own `idle_timeout_minutes` (default 60). */

@@ -51,6 +51,7 @@ export function Kubernetes() {
               <Stat label="Namespace" value={s().namespace ?? ""} testid="k8s-namespace" />
               <Stat label="API server" value={s().api_server ?? ""} small />
               <Stat label="Supervisor access" value={s().supervisor_access ?? ""} />
+              <Stat label="Sandbox egress" value={s().sandbox_egress ?? ""} testid="k8s-egress" />
               <Stat label="Sandboxes ready" value={`${s().sandboxes.filter((x) => x.state === "ready").length}/${s().sandboxes.length}`} testid="k8s-ready-count" />
             </div>
             <h2>Warm pools</h2>
@@ -61,12 +62,13 @@ export function Kubernetes() {
                     <th>Pool</th>
                     <th>Image</th>
                     <th>Ready</th>
+                    <th>Pod resources</th>
                     <th>Warm sandboxes</th>
                     <th>Replicas</th>
                   </tr>
                 </thead>
                 <tbody>
-                  <For each={s().warm_pools} fallback={<tr><td colSpan={5} class="muted">No warm pools yet: LAP creates one per harness image on first use.</td></tr>}>
+                  <For each={s().warm_pools} fallback={<tr><td colSpan={6} class="muted">No warm pools yet: LAP creates one per harness image on first use.</td></tr>}>
                     {(p) => <PoolRow pool={p} draft={draftFor(p)} onScaled={refetch} />}
                   </For>
                 </tbody>
@@ -83,11 +85,12 @@ export function Kubernetes() {
                     <th>Node</th>
                     <th>Phase</th>
                     <th>Start</th>
+                    <th>Session</th>
                     <th>Workspace</th>
                   </tr>
                 </thead>
                 <tbody>
-                  <For each={s().sandboxes} fallback={<tr><td colSpan={7} class="muted">No sandboxes: sessions claim one when they start.</td></tr>}>
+                  <For each={s().sandboxes} fallback={<tr><td colSpan={8} class="muted">No sandboxes: sessions claim one when they start.</td></tr>}>
                     {(r) => (
                       <>
                         <tr data-testid="k8s-sandbox-row">
@@ -101,11 +104,12 @@ export function Kubernetes() {
                           <td class="mono">{r.node ?? <span class="muted">unscheduled</span>}</td>
                           <td>{r.phase ?? <span class="muted">—</span>}</td>
                           <td>{r.launch ? <span class={`badge ${r.launch === "warm" ? "ok" : ""}`}>{r.launch}</span> : <span class="muted">—</span>}</td>
+                          <td class="mono" data-testid="k8s-sandbox-session">{r.session_id ?? <span class="muted">—</span>}</td>
                           <td class="mono muted">{r.workspace_id}</td>
                         </tr>
                         <Show when={r.error}>
                           <tr>
-                            <td colSpan={7}>
+                            <td colSpan={8}>
                               <div class="alert" role="alert" data-testid="k8s-sandbox-error">{r.error}</div>
                             </td>
                           </tr>
@@ -170,14 +174,27 @@ function PoolRow(props: { pool: Pool; draft: Draft; onScaled: () => void }) {
           {props.pool.ready_replicas}/{props.pool.replicas}
         </span>
       </td>
-      <td>
-        <For each={props.pool.sandboxes} fallback={<span class="muted">none</span>}>
-          {(sb) => (
-            <span class={`badge ${sb.ready ? "ok" : ""}`} title={sb.created_at ?? ""}>
-              <span class="dot" /> {sb.name}
+      <td data-testid="k8s-pool-resources">
+        <Show when={props.pool.resources} fallback={<span class="muted">older configuration</span>}>
+          {(r) => (
+            <span class="mono" title="requests → limits per pod" style={{ "white-space": "nowrap" }}>
+              {r().requests.cpu ?? "?"} / {r().requests.memory ?? "?"} → {r().limits.cpu ?? "?"} / {r().limits.memory ?? "?"}
             </span>
           )}
-        </For>
+        </Show>
+      </td>
+      <td>
+        {/* One badge per line: pod names are long, and wrapped badges would overlap. */}
+        <div style={{ display: "flex", "flex-direction": "column", gap: "4px", "align-items": "flex-start" }}>
+          <For each={props.pool.sandboxes} fallback={<span class="muted">none</span>}>
+            {(sb) => (
+              <span class={`badge mono ${sb.ready ? "ok" : ""}`} title={`${sb.name}${sb.created_at ? `, created ${sb.created_at}` : ""}`} style={{ "white-space": "nowrap" }} data-testid="k8s-pool-sandbox">
+                {/* Named after the pool (first column): the suffix tells them apart. */}
+                <span class="dot" /> …{sb.name.startsWith(`${props.pool.name}-`) ? sb.name.slice(props.pool.name.length) : sb.name}
+              </span>
+            )}
+          </For>
+        </div>
       </td>
       <td>
         <form onSubmit={save} class="toolbar" style={{ margin: 0 }}>

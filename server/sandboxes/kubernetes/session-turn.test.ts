@@ -1,0 +1,236 @@
+/**
+ * A whole session through LAP's HTTP API with LAP_SANDBOX=kubernetes, against the fake cluster (TLS with
+ * a CA and a client certificate, through a kubeconfig file): the fake agent-sandbox controller makes
+ * claims, Sandboxes and pods; the fake kubelet (test/support/fake-kubelet.ts) runs the REAL supervisor
+ * with the built-in agent harness as each pod's process on the pod's own loopback IP, reached by LAP
+ * with K8S_SUPERVISOR_ACCESS=pod-ip; the agent's model calls go through LAP's gateway to a scripted
+ * OpenAI-compatible provider. Covers a cold turn, a warm claim, pod death and recovery, and cleanup
+ * when the session stops and the agent is deleted. One cluster and one LAP for the whole file.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLap, type RunningLap } from "../../main";
+import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
+import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
+import { FakeKubelet } from "../../../test/support/fake-kubelet";
+import { TEST_ENCRYPTION_KEY } from "../../../test/support/kube-env";
+import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
+
+const MASTER = "k8s-session-master-key";
+/** Image pull + container start of a cold pod in the fake (a warm pod has paid it already). */
+const COLD_START_MS = 1500;
+let fake: FakeKubeApiServer;
+let kubelet: FakeKubelet;
+let lap: RunningLap;
+let model: ScriptedOpenAI;
+let dropDb: (() => Promise<void>) | undefined;
+
+type Ev = { type: string; data: Record<string, unknown> };
+const api = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+  const res = await fetch(`${lap.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+};
+const events = async (id: string) => (await api<{ data: Ev[] }>("GET", `/api/sessions/${id}/events?limit=1000`)).body.data;
+const status = async (id: string) => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status;
+const idleCount = async (id: string) => (await events(id)).filter((e) => e.type === "session.status_idle").length;
+const replyText = (evs: Ev[]) =>
+  evs.filter((e) => e.type === "agent.message").map((e) => ((e.data.content as { text?: string }[]) ?? []).map((c) => c.text ?? "").join("")).join("");
+async function waitFor(what: string, check: () => Promise<unknown> | unknown, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+const claims = () => fake.store.list("sandboxclaims", "default");
+const claimOfSession = async (sessionId: string) => {
+  const [row] = await lap.database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1 and status = 'claimed'`, [sessionId]);
+  return row ? fake.store.get("sandboxclaims", "default", row.sandbox_id) : undefined;
+};
+const sandboxOf = (claim: { metadata: { annotations?: Record<string, string> } }) => fake.store.get("sandboxes", "default", claim.metadata.annotations!["agents.x-k8s.io/sandbox-name"]!)!;
+const coldSandboxes = () => fake.store.list("sandboxes", "default").filter((s) => s.metadata.labels?.["agents.x-k8s.io/launch-type"] === "cold").length;
+
+let agentId = "";
+let first = "";
+let second = "";
+
+beforeAll(async () => {
+  model = startScriptedOpenAI();
+  fake = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const supervisorPort = probe.port!;
+  probe.stop(true);
+  kubelet = new FakeKubelet(fake, { port: supervisorPort, startMs: COLD_START_MS });
+  // The pool is still filling when the first session comes: it starts cold.
+  kubelet.holdWarmPool = true;
+  const dataDir = mkdtempSync(join(tmpdir(), "lap-k8s-turn-"));
+  const gatewayConfig = join(dataDir, "gateway.yaml");
+  writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-k8s }\n`);
+  const env: Record<string, string> = {
+    LAP_DATA_DIR: dataDir,
+    PORT: "0",
+    MASTER_KEY: MASTER,
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    LOG_LEVEL: "silent",
+    LAP_GATEWAY_CONFIG: gatewayConfig,
+    LAP_SANDBOX: "kubernetes",
+    K8S_KUBECONFIG: fake.kubeconfigPath,
+    K8S_SUPERVISOR_ACCESS: "pod-ip",
+    K8S_SUPERVISOR_PORT: String(supervisorPort),
+    K8S_IMAGE_PULL_POLICY: "IfNotPresent",
+    K8S_HARNESS_IMAGE: "lap-builtin:test",
+    WARM_POOL_SIZE: "1",
+    PATH: process.env.PATH ?? "",
+  };
+  if (TEST_DB_DRIVER === "postgres") {
+    const db = await freshPostgresUrl();
+    env.DATABASE_URL = db.url;
+    dropDb = db.drop;
+  }
+  lap = await startLap(env);
+  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "k8s-builder", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  expect(agent.status).toBe(201);
+  agentId = agent.body.id;
+}, 90_000);
+
+afterAll(async () => {
+  await lap?.stop();
+  await kubelet?.close();
+  await fake?.close();
+  await model?.stop();
+  await dropDb?.();
+});
+
+describe("a session on the (fake) cluster through LAP's HTTP API", () => {
+  let coldMs = 0;
+
+  test("cold: the session gets a claimed pod, the turn runs in the real supervisor, events stream and the reply is stored", async () => {
+    const t0 = Date.now();
+    const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId });
+    expect(session.status).toBe(201);
+    first = session.body.id;
+    await waitFor("session idle", async () => (await status(first)) === "idle");
+    coldMs = Date.now() - t0;
+    if (!(await claimOfSession(first))) console.error(await lap.database.query(`select * from sandboxes`), claims().map((c) => c.metadata.name));
+    const claim = (await claimOfSession(first))!;
+    expect(claim.spec.warmPoolRef.name).toBeTruthy();
+    expect(claim.spec.env).toBeUndefined(); // env on a claim would force a cold start
+    expect(sandboxOf(claim).metadata.labels!["agents.x-k8s.io/launch-type"]).toBe("cold");
+
+    model.script([{ toolCalls: [{ name: "write", arguments: { path: "plan.md", content: "ship the k8s provider" } }] }, { text: "Noted: the plan is to ship the k8s provider." }]);
+    // The live stream (SSE) sees the turn as it happens.
+    const token = (await api<{ token: string }>("POST", `/api/sessions/${first}/stream-token`)).body?.token;
+    const stream = token ? fetch(`${lap.url}/api/sessions/${first}/stream?token=${token}`) : fetch(`${lap.url}/api/sessions/${first}/stream`, { headers: { authorization: `Bearer ${MASTER}` } });
+    expect((await api("POST", `/api/sessions/${first}/messages`, { text: "remember: we ship the k8s provider" })).status).toBe(202);
+    await waitFor("first turn", async () => (await idleCount(first)) >= 1);
+    const evs = await events(first);
+    const types = evs.map((e) => e.type);
+    for (const t of ["user.message", "session.status_running", "agent.tool_use", "agent.tool_result", "agent.message", "session.status_idle"]) expect(types).toContain(t);
+    expect(replyText(evs)).toContain("Noted: the plan is to ship the k8s provider.");
+    const res = await stream;
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let seen = "";
+    while (!seen.includes("session.status_idle")) seen += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(seen).toContain("agent.message");
+    // Every model call went through LAP's gateway with the provider key the pod never saw.
+    expect(model.requests.length).toBe(2);
+    for (const r of model.requests) expect(r.authorization).toBe("Bearer sk-provider-secret-k8s");
+  }, 60_000);
+
+  test("warm: the second session is served from the SandboxWarmPool, with no new cold pod, and faster", async () => {
+    kubelet.release();
+    await waitFor("a ready warm sandbox", () => fake.store.list("sandboxwarmpools", "default").some((p) => (p.status?.readyReplicas ?? 0) >= 1), 20_000);
+    const coldBefore = coldSandboxes();
+    const t0 = Date.now();
+    const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId });
+    second = session.body.id;
+    await waitFor("session idle", async () => (await status(second)) === "idle");
+    const warmMs = Date.now() - t0;
+    const sandbox = sandboxOf((await claimOfSession(second))!);
+    expect(sandbox.metadata.labels!["agents.x-k8s.io/launch-type"]).toBe("warm");
+    expect(coldSandboxes()).toBe(coldBefore);
+    expect(warmMs).toBeLessThan(coldMs);
+    console.log(`session ready: cold ${coldMs} ms, warm ${warmMs} ms`);
+    model.script([{ text: "Warm and ready." }]);
+    expect((await api("POST", `/api/sessions/${second}/messages`, { text: "hello" })).status).toBe(202);
+    await waitFor("warm turn", async () => replyText(await events(second)).includes("Warm and ready."));
+  }, 60_000);
+
+  test("pod death: the session goes recovering, gets a new pod, replays history, emits session.recovered and answers with the context", async () => {
+    const before = (await claimOfSession(first))!;
+    const pod = sandboxOf(before).metadata.name;
+    const seenStatuses = new Set<string>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        seenStatuses.add(await status(first));
+        await Bun.sleep(10);
+      }
+    })();
+    fake.deletePod(pod, 2);
+    await waitFor("a new claim for the session", async () => {
+      const c = await claimOfSession(first);
+      return c && c.metadata.name !== before.metadata.name;
+    });
+    await waitFor("back to idle", async () => (await status(first)) === "idle" && seenStatuses.has("recovering"));
+    watching = false;
+    await watcher;
+    expect(seenStatuses.has("recovering")).toBe(true);
+    await waitFor("the old claim to go", () => !fake.store.get("sandboxclaims", "default", before.metadata.name));
+
+    const countBefore = (await events(first)).length;
+    model.requests.length = 0;
+    model.script([{ text: "You asked me to remember that we ship the k8s provider." }]);
+    expect((await api("POST", `/api/sessions/${first}/messages`, { text: "what did I ask you to remember?" })).status).toBe(202);
+    await waitFor("the turn after recovery", async () => (await idleCount(first)) >= 2, 30_000);
+    const after = (await events(first)).slice(countBefore);
+    expect(after.map((e) => e.type)).toContain("session.recovered");
+    expect(replyText(after)).toContain("ship the k8s provider");
+    // The new pod's harness was given the conversation so far (replayed history).
+    expect(JSON.stringify(model.requests[0]!.messages)).toContain("remember: we ship the k8s provider");
+  }, 60_000);
+
+  test("a crash-looping pod: the session is moved to a new pod and still answers", async () => {
+    const before = (await claimOfSession(second))!;
+    await kubelet.crash(sandboxOf(before).metadata.name);
+    await waitFor("a new claim for the session", async () => {
+      const c = await claimOfSession(second);
+      return c && c.metadata.name !== before.metadata.name;
+    });
+    await waitFor("back to idle", async () => (await status(second)) === "idle");
+    model.script([{ text: "Still here after the crash." }]);
+    expect((await api("POST", `/api/sessions/${second}/messages`, { text: "are you there?" })).status).toBe(202);
+    await waitFor("the answer", async () => replyText(await events(second)).includes("Still here after the crash."));
+    const dead = await lap.database.query<{ reason: string | null }>(`select reason from sandboxes where session_id = $1 and status = 'dead'`, [second]);
+    expect(dead.map((d) => d.reason).join(" ")).toContain("CrashLoopBackOff");
+  }, 60_000);
+
+  test("stopping the session deletes its SandboxClaim, and with it the Sandbox and the pod", async () => {
+    const claim = (await claimOfSession(first))!;
+    const sandboxName = sandboxOf(claim).metadata.name;
+    expect((await api("POST", `/api/sessions/${first}/stop`)).status).toBe(200);
+    await waitFor("claim, sandbox and pod gone", () => !fake.store.get("sandboxclaims", "default", claim.metadata.name) && !fake.store.get("sandboxes", "default", sandboxName) && !fake.store.get("pods", "default", sandboxName));
+    const rows = await lap.database.query<{ status: string }>(`select status from sandboxes where session_id = $1 and status in ('provisioning', 'claimed', 'stopped')`, [first]);
+    expect(rows).toEqual([]);
+  }, 30_000);
+
+  test("deleting the agent stops its sessions and deletes their claims; only the warm pool remains", async () => {
+    const claim = (await claimOfSession(second))!;
+    expect((await api("DELETE", `/api/agents/${agentId}`)).status).toBe(200);
+    expect(await status(second)).toBe("stopped");
+    await waitFor("the claim to go", () => !fake.store.get("sandboxclaims", "default", claim.metadata.name));
+    expect(claims()).toEqual([]);
+    const left = fake.store.list("sandboxes", "default");
+    expect(left.every((s) => s.metadata.labels?.["agents.x-k8s.io/warm-pool-sandbox"])).toBe(true);
+  }, 30_000);
+});
