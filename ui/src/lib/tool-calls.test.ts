@@ -24,6 +24,18 @@ test("file writes and edits read as diffs", () => {
   expect(describeToolCall({ name: "file_change", input: { changes: [{ path: "/w/x", kind: "add" }] } })).toMatchObject({ kind: "file", path: "/w/x", summary: "add", diff: [] });
 });
 
+test("Codex file changes read as diffs: an added file's content, an update's unified diff", () => {
+  // As harness/adapters/codex/translate.ts emits them from the app server's fileChange items.
+  expect(describeToolCall({ name: "file_change", input: { changes: [{ path: "/w/a.txt", kind: "add", diff: "line one\nline two\n" }] } })).toMatchObject({
+    kind: "file", path: "/w/a.txt", summary: "add", diff: [{ op: "+", text: "line one" }, { op: "+", text: "line two" }],
+  });
+  expect(describeToolCall({ name: "file_change", input: { changes: [{ path: "/w/a.txt", kind: "update", diff: "@@ -1,2 +1,2 @@\n line one\n-line two\n+line 2\n" }] } })).toMatchObject({
+    kind: "file", summary: "update", diff: [{ op: " ", text: "line one" }, { op: "-", text: "line two" }, { op: "+", text: "line 2" }],
+  });
+  const two = describeToolCall({ name: "file_change", input: { changes: [{ path: "/w/old", kind: "delete", diff: "gone\n" }, { path: "/w/new", kind: "add", diff: "here" }] } });
+  expect(two).toMatchObject({ path: "/w/old, /w/new", summary: "delete, add", diff: [{ op: "-", text: "gone" }, { op: "+", text: "here" }] });
+});
+
 test("unknown tools fall back to their JSON input and output", () => {
   const view = describeToolCall({ name: "webfetch", input: { url: "https://example.com" } }, { content: "ok" });
   expect(view).toEqual({ kind: "other", name: "webfetch", input: '{\n  "url": "https://example.com"\n}', output: "ok", isError: false });
