@@ -1,11 +1,11 @@
-// A real LAP (startLap: HTTP server on port 0, PGlite or a fresh PostgreSQL database per LAP_TEST_DB)
+// A real LAP (startLap: HTTP server on port 0, on testDatabase(): PGlite or PostgreSQL per LAP_TEST_DB)
 // with its gateway in front of the scripted model (test/support/scripted-model, standing for the
 // LLM providers), and a small client that talks to it the way a user does: over HTTP with a key.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningLap, startLap } from "../../server/main.ts";
-import { freshPostgresUrl, TEST_DB_DRIVER } from "./db.ts";
+import { testDatabase } from "./db.ts";
 import { type ScriptedModel, startScriptedModel } from "./scripted-model/index.ts";
 
 export const PROVIDER_KEY = "sk-provider-real-key-never-in-sandbox";
@@ -30,34 +30,18 @@ export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
   const master = "harness-api-master-key";
   const model = startScriptedModel({ models: [UPSTREAM_MODEL], apiKey: PROVIDER_KEY });
   const dataDir = mkdtempSync(join(tmpdir(), "lap-harness-api-"));
-  const config = join(dataDir, "gateway.yaml");
-  writeFileSync(
-    config,
-    `model_list:
-  - model_name: ${GATEWAY_MODELS.anthropic}
-    litellm_params: { model: anthropic/${UPSTREAM_MODEL}, api_base: "${model.url}", api_key: os.environ/SCRIPTED_PROVIDER_KEY }
-  - model_name: ${GATEWAY_MODELS.openai}
-    litellm_params: { model: openai/${UPSTREAM_MODEL}, api_base: "${model.url}/v1", api_key: os.environ/SCRIPTED_PROVIDER_KEY }
-`,
-  );
   const env: Record<string, string> = {
     LAP_DATA_DIR: dataDir,
     PORT: "0",
     MASTER_KEY: master,
     LOG_LEVEL: "silent",
-    LAP_GATEWAY_CONFIG: config,
     LAP_GATEWAY_SPEND_FLUSH_MS: "50",
-    SCRIPTED_PROVIDER_KEY: PROVIDER_KEY,
     WARM_POOL_SIZE: "0",
     PATH: process.env.PATH ?? "",
   };
-  let dropDb: (() => Promise<void>) | undefined;
-  if (TEST_DB_DRIVER === "postgres") {
-    const db = await freshPostgresUrl();
-    env.DATABASE_URL = db.url;
-    dropDb = db.drop;
-  }
-  const lap = await startLap(env);
+  // A copy of the migrated template (PGlite: built once per `bun test` process and shared by every
+  // file; PostgreSQL: a fresh database, dropped when LAP closes it).
+  const lap = await startLap(env, { database: await testDatabase() });
   const api = async <T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> => {
     const res = await fetch(`${lap.url}${path}`, {
       method,
@@ -67,6 +51,15 @@ export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as T) : (null as T) };
   };
+  // The gateway's models, added the way a user adds them (dashboard or API), both routed to the scripted
+  // provider with its key: Anthropic Messages for Claude Code, OpenAI chat completions + Responses for the others.
+  for (const [name, params] of [
+    [GATEWAY_MODELS.anthropic, { model: `anthropic/${UPSTREAM_MODEL}`, api_base: model.url, api_key: PROVIDER_KEY }],
+    [GATEWAY_MODELS.openai, { model: `openai/${UPSTREAM_MODEL}`, api_base: `${model.url}/v1`, api_key: PROVIDER_KEY }],
+  ] as const) {
+    const added = await api<unknown>("POST", "/model/new", { model_name: name, litellm_params: params });
+    if (added.status !== 200 || JSON.stringify(added.body).includes(PROVIDER_KEY)) throw new Error(`POST /model/new ${name}: ${added.status} ${JSON.stringify(added.body)}`);
+  }
   return {
     lap,
     model,
@@ -76,7 +69,6 @@ export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
     async stop() {
       await lap.stop();
       await model.stop();
-      await dropDb?.();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
