@@ -110,6 +110,8 @@ export function harnessApiSuite(harness: HarnessName): void {
       }
       expect(types.lastIndexOf("agent.message")).toBeGreaterThan(types.lastIndexOf("agent.tool_result"));
       expect(replyText(turn)).toContain("report.md is written and counted.");
+      // The reply streams: the provider sends it in 12-character pieces and they arrive as deltas, not one block.
+      expect(turn.filter((e) => e.type === "agent.message").length).toBeGreaterThan(1);
       expect(JSON.stringify(results.map((r) => r.data.content))).toContain("command-ran");
       // The dashboard renders each of these tool calls as a diff or a command with its output, never raw JSON.
       const views = uses.map((use) => describeToolCall(use.data as { name: string; input?: unknown }, results.find((r) => r.data.tool_use_id === use.data.id)?.data));
