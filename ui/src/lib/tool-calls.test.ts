@@ -6,7 +6,12 @@ test("commands from every harness read as `$ command` with their output", () => 
   const output = { content: [{ type: "text", text: "hello\n" }], is_error: false };
   expect(describeToolCall({ name: "Bash", input: { command: "echo hello", description: "x" } }, output)).toEqual({ kind: "command", command: "echo hello", output: "hello\n", isError: false });
   expect(describeToolCall({ name: "bash", input: { command: "echo hello" } }, output)).toMatchObject({ kind: "command", command: "echo hello" });
-  expect(describeToolCall({ name: "command_execution", input: { command: "/bin/bash -lc 'echo hello'" } }, output)).toMatchObject({ kind: "command", command: "/bin/bash -lc 'echo hello'" });
+  // Codex wraps every command in a login shell; the view shows the command itself.
+  expect(describeToolCall({ name: "command_execution", input: { command: "/bin/bash -lc 'echo hello'" } }, output)).toMatchObject({ kind: "command", command: "echo hello" });
+  expect(describeToolCall({ name: "command_execution", input: { command: `/bin/bash -lc "printf '%s' \\"hi\\" > '/tmp/x.txt'"` } })).toMatchObject({ command: `printf '%s' "hi" > '/tmp/x.txt'` });
+  expect(describeToolCall({ name: "command_execution", input: { command: `/bin/bash -lc 'echo '\\''quoted'\\'''` } })).toMatchObject({ command: "echo 'quoted'" });
+  // Not one quoted argument: shown as it is.
+  expect(describeToolCall({ name: "command_execution", input: { command: "bash -lc 'a' && b 'c'" } })).toMatchObject({ command: "bash -lc 'a' && b 'c'" });
   expect(describeToolCall({ name: "shell", input: { command: ["bash", "-lc", "ls"] } })).toMatchObject({ kind: "command", command: "bash -lc ls", output: "" });
   expect(describeToolCall({ name: "bash", input: { command: "false" } }, { content: [{ type: "text", text: "exit 1" }], is_error: true }).isError).toBe(true);
 });

@@ -90,6 +90,18 @@ export function codexChangeDiff(kind: string | undefined, diff: string | undefin
   return out;
 }
 
+const SINGLE_QUOTED_SHELL = /^(?:\/(?:usr\/)?bin\/)?(?:ba|z)?sh -l?c '((?:[^']|'\\'')*)'$/;
+const DOUBLE_QUOTED_SHELL = /^(?:\/(?:usr\/)?bin\/)?(?:ba|z)?sh -l?c "((?:[^"\\]|\\.)*)"$/;
+
+/** Codex runs every command as `/bin/bash -lc '<command>'`: show the command the model asked for. */
+export function unwrapShell(command: string): string {
+  const single = SINGLE_QUOTED_SHELL.exec(command);
+  if (single) return single[1]!.replaceAll("'\\''", "'");
+  const double = DOUBLE_QUOTED_SHELL.exec(command);
+  if (double) return double[1]!.replace(/\\(.)/g, "$1");
+  return command;
+}
+
 export function describeToolCall(use: ToolUse, result?: ToolResult): ToolView {
   const input = (use.input && typeof use.input === "object" ? use.input : {}) as Record<string, unknown>;
   const name = use.name.toLowerCase();
@@ -98,7 +110,7 @@ export function describeToolCall(use: ToolUse, result?: ToolResult): ToolView {
   if (COMMAND_TOOLS.has(name)) {
     const raw = input.command ?? input.cmd;
     const command = Array.isArray(raw) ? raw.map(String).join(" ") : String(raw ?? "");
-    return { kind: "command", command, output, isError };
+    return { kind: "command", command: unwrapShell(command), output, isError };
   }
   if (WRITE_TOOLS.has(name)) {
     const content = str(input, "content") ?? "";
