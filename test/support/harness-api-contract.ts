@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import type { HarnessName } from "../../harness/adapters/types.ts";
 import { sessionEventData } from "../../server/sessions/events/types.ts";
 import { describeToolCall } from "../../ui/src/lib/tool-calls.ts";
-import { descendants, GATEWAY_MODELS, type LapUnderTest, PROVIDER_KEY, readSse, type StoredEvent, startLapWithScriptedModel, UPSTREAM_MODEL, waitFor } from "./lap-api.ts";
+import { descendants, GATEWAY_MODELS, type LapUnderTest, MASTER_KEY, PROVIDER_KEY, readSse, type StoredEvent, startLapWithScriptedModel, UPSTREAM_MODEL, waitFor } from "./lap-api.ts";
 
 /** The wire format each CLI speaks, hence the gateway model its agent uses, and its binary's name. */
 const HARNESS: Record<HarnessName, { model: string; binary: string }> = {
@@ -79,7 +79,7 @@ export function harnessApiSuite(harness: HarnessName): void {
       ]);
       const lastSeq = (await t.events(sessionId)).at(-1)?.seq ?? 0;
       // A dashboard tab following the session over SSE while the turn runs.
-      const sse = readSse(`${t.lap.url}/api/sessions/${sessionId}/stream?after=${lastSeq}`, "harness-api-master-key", (seen) =>
+      const sse = readSse(`${t.lap.url}/api/sessions/${sessionId}/stream?after=${lastSeq}`, MASTER_KEY, (seen) =>
         seen.some((e) => e.type === "session.status_idle" || e.type === "session.error"),
       );
       const turn = await runTurn(sessionId, "Please write report.md and count its bytes.");

@@ -8,6 +8,8 @@ import { type RunningLap, startLap } from "../../server/main.ts";
 import { testDatabase } from "./db.ts";
 import { type ScriptedModel, startScriptedModel } from "./scripted-model/index.ts";
 
+/** The key the tests use for LAP itself (MASTER_KEY). */
+export const MASTER_KEY = "harness-api-master-key";
 export const PROVIDER_KEY = "sk-provider-real-key-never-in-sandbox";
 /** The model name the scripted provider knows; the gateway's model names route to it. */
 export const UPSTREAM_MODEL = "scripted-coder-1";
@@ -21,13 +23,13 @@ export type LapUnderTest = {
   lap: RunningLap;
   model: ScriptedModel;
   dataDir: string;
-  api<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
   events(sessionId: string): Promise<StoredEvent[]>;
   stop(): Promise<void>;
 };
 
 export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
-  const master = "harness-api-master-key";
+  const master = MASTER_KEY;
   const model = startScriptedModel({ models: [UPSTREAM_MODEL], apiKey: PROVIDER_KEY });
   const dataDir = mkdtempSync(join(tmpdir(), "lap-harness-api-"));
   const env: Record<string, string> = {
