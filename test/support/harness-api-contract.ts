@@ -34,7 +34,7 @@ export function harnessApiSuite(harness: HarnessName): void {
   const session = async (id: string) => (await t.api<{ status: string; error?: string | null }>("GET", `/api/sessions/${id}`)).body;
   const turnEnds = async (id: string) => (await t.events(id)).filter((e) => e.type === "session.status_idle" || e.type === "session.error").length;
   /** Posts a message and waits for the turn it starts to end; returns that turn's events. */
-  const runTurn = async (id: string, text: string, ms = 90_000): Promise<StoredEvent[]> => {
+  const runTurn = async (id: string, text: string, ms = 120_000): Promise<StoredEvent[]> => {
     const ended = await turnEnds(id);
     const before = (await t.events(id)).length;
     expect((await t.api("POST", `/api/sessions/${id}/messages`, { text })).status).toBe(202);
@@ -143,7 +143,7 @@ export function harnessApiSuite(harness: HarnessName): void {
       const rows = await spend();
       expect(rows.length).toBe(calls.length);
       for (const row of rows) expect(row).toMatchObject({ model_group: agentModel, key_alias: `session-${sessionId}`, session_id: sessionId, status: "success" });
-    }, 180_000);
+    }, 300_000);
 
     test(`${harness}: POST /interrupt mid-turn ends the turn as interrupted; the next message works`, async () => {
       t.model.setScript([
@@ -167,7 +167,7 @@ export function harnessApiSuite(harness: HarnessName): void {
       expect(next.at(-1)!.type).toBe("session.status_idle");
       expect(replyText(next)).toContain("ready again");
       expect((await session(sessionId)).status).toBe("idle");
-    }, 150_000);
+    }, 240_000);
 
     test(`${harness}: the CLI killed inside the sandbox mid-turn is a clear session.error, never stuck running; the next message picks the conversation up`, async () => {
       t.model.setScript([
@@ -198,7 +198,7 @@ export function harnessApiSuite(harness: HarnessName): void {
       expect(replyText(next)).toContain("It was report.md.");
       // The restarted CLI resumed its own conversation: the first turn is in what it sent.
       expect(t.model.requests.slice(after).find((call) => call.tools.length > 0)?.transcript).toContain("Please write report.md");
-    }, 150_000);
+    }, 240_000);
 
     test(`${harness}: a model the gateway does not know is a clear session.error naming it; nothing is sent upstream`, async () => {
       const id = await newSession(`${harness}-misconfigured`, "no-such-model");
@@ -212,6 +212,6 @@ export function harnessApiSuite(harness: HarnessName): void {
       // No silent fallback: the provider saw nothing at all.
       expect(t.model.requests.length).toBe(before);
       await waitFor("the session to leave running", async () => (await session(id)).status !== "running", 10_000);
-    }, 120_000);
+    }, 180_000);
   });
 }
