@@ -71,7 +71,7 @@ export function harnessApiSuite(harness: HarnessName): void {
           when: "write report.md",
           steps: [
             { kind: "write_file", path: "/workspace/report.md", content: `# report by ${harness}`, thinking: "Write the file first." },
-            { kind: "run", command: "wc -c /workspace/report.md && echo command-ran" },
+            { kind: "run", command: "wc -c /workspace/report.md && uname -n && echo command-ran" },
             { kind: "text", text: "report.md is written and counted." },
           ],
         },
@@ -113,6 +113,8 @@ export function harnessApiSuite(harness: HarnessName): void {
       // The reply streams: the provider sends it in 12-character pieces and they arrive as deltas, not one block.
       expect(turn.filter((e) => e.type === "agent.message").length).toBeGreaterThan(1);
       expect(JSON.stringify(results.map((r) => r.data.content))).toContain("command-ran");
+      // The command ran inside the bubblewrap sandbox (its own UTS namespace), not on the host.
+      expect(JSON.stringify(results.map((r) => r.data.content))).toContain("lap-sandbox");
       // The dashboard renders each of these tool calls as a diff or a command with its output, never raw JSON.
       const views = uses.map((use) => describeToolCall(use.data as { name: string; input?: unknown }, results.find((r) => r.data.tool_use_id === use.data.id)?.data));
       expect(views.map((view) => view.kind)).not.toContain("other");
