@@ -97,6 +97,8 @@ for (const [harness, label, modelName, format] of [
     await expect(command.locator(".tool-head")).toContainText("wc -l /workspace/report.md");
     await expect(command.locator(".tool-output")).toContainText("command-ran");
     await expect(page.getByTestId("chat-status")).toContainText("idle");
+    // The sandbox badge follows the session (it was read while the sandbox was still provisioning).
+    await expect(page.getByTestId("session-sandbox")).toContainText("· ready");
     await shot(page, `chat-${harness}-tool-calls`);
   });
 }
