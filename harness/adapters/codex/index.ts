@@ -96,8 +96,11 @@ export class CodexAdapter implements HarnessAdapter {
   }
 
   private onExit(cli: CliProcess, code: number): void {
-    if (this.turns.cli === cli) this.ready = undefined;
-    this.rpc.closed(new RpcError("codex", `app-server exited (code ${code})`));
+    // Only the current process's exit touches the protocol state (a replaced one may exit late).
+    if (this.turns.cli === cli) {
+      this.ready = undefined;
+      this.rpc.closed(new RpcError("codex", `app-server exited (code ${code})`));
+    }
     this.turns.exited(cli, code);
   }
 

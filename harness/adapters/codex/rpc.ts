@@ -66,8 +66,9 @@ export class JsonRpc {
     this.cli?.write(JSON.stringify({ jsonrpc: "2.0", method, ...(params === undefined ? {} : { params }) }));
   }
 
-  /** The process ended: every request still waiting fails with `error`. */
+  /** The process ended: every request still waiting fails with `error`, and later ones at once. */
   closed(error: Error): void {
+    this.cli = undefined;
     for (const [, waiting] of this.pending) waiting.reject(error);
     this.pending.clear();
   }
