@@ -22,7 +22,8 @@ export interface RunningLap {
 const USAGE_FLUSH_MS = 15_000;
 
 /** Loads config, opens and migrates the database, and serves the app. Throws ConfigError on bad env. */
-export async function startLap(rawEnv: Record<string, string | undefined> = process.env): Promise<RunningLap> {
+/** `opts.database`: an already open database to use instead of opening DATABASE_URL (tests hand in a migrated template copy). */
+export async function startLap(rawEnv: Record<string, string | undefined> = process.env, opts: { database?: Database } = {}): Promise<RunningLap> {
   const config = loadConfig(rawEnv);
   const logger = createLogger(config.env.LOG_LEVEL, { version: config.version });
   // LAP_SANDBOX=kubernetes: sessions run in agent-sandbox pods (docs/kubernetes.md); checked before the
@@ -39,7 +40,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
       throw new Error(`LAP_SANDBOX=kubernetes: the cluster is not usable: ${(err as Error).message}. Check K8S_KUBECONFIG, K8S_NAMESPACE and that agent-sandbox (v1beta1, --extensions) is installed.`);
     }
   }
-  const database = await openDatabase(config).catch(async (err) => {
+  const database = await (opts.database ? Promise.resolve(opts.database) : openDatabase(config)).catch(async (err) => {
     await kubernetes?.close();
     throw err;
   });

@@ -25,5 +25,5 @@ export function createHarnessAdapter(name: HarnessName, config: HarnessConfig): 
 export const HARNESS_DESCRIPTIONS: Record<HarnessName, string> = {
   opencode: "opencode serve with its own tools (bash, edit, write, patch); talks to LAP's gateway over OpenAI chat completions.",
   "claude-code": "Anthropic's Claude Code CLI in stream-JSON mode; talks to LAP's gateway over the Anthropic Messages API.",
-  codex: "OpenAI's Codex CLI (codex exec --json, resumed per turn); talks to LAP's gateway over the OpenAI Responses API.",
+  codex: "OpenAI's Codex CLI as a long-lived codex app-server (streamed replies, file changes as diffs); talks to LAP's gateway over the OpenAI Responses API.",
 };

@@ -1,4 +1,5 @@
-// A CLI child process with line-by-line stdout and the tail of stderr kept for error messages.
+// A CLI child process with line-by-line stdout and the tail of stderr kept for error messages, and
+// the line reader the stdio harness program uses for its commands too.
 import type { Subprocess } from "bun";
 
 export type CliProcess = {
@@ -10,6 +11,23 @@ export type CliProcess = {
   kill(signal?: NodeJS.Signals): void;
 };
 
+/** The non-empty, trimmed lines of a byte stream (a CLI's stdout, the supervisor's commands), the last one even without a newline. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline = buffer.indexOf("\n");
+    while (newline >= 0) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      if (line) yield line;
+      newline = buffer.indexOf("\n");
+    }
+  }
+  if (buffer.trim()) yield buffer.trim();
+}
+
 export function spawnCli(options: {
   cmd: string[];
   cwd: string;
@@ -20,19 +38,7 @@ export function spawnCli(options: {
   const proc = Bun.spawn(options.cmd, { cwd: options.cwd, env: options.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   let stderr = "";
   const readLines = async (stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) => {
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for await (const chunk of stream) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let newline = buffer.indexOf("\n");
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line) onLine(line);
-        newline = buffer.indexOf("\n");
-      }
-    }
-    if (buffer.trim()) onLine(buffer.trim());
+    for await (const line of lines(stream)) onLine(line);
   };
   const stdoutDone = readLines(proc.stdout, options.onLine).catch(() => undefined);
   const stderrDone = readLines(proc.stderr, (line) => {

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHarnessAdapter, type RunningHarness } from "./index.ts";
+import { lines } from "./process.ts";
 import { contentText, type HarnessEvent, type HarnessName, type HistoryEntry, type TextContent } from "./types.ts";
 
 type Configure = {
@@ -38,23 +39,12 @@ export function historyFromEvents(stored: StoredEvent[]): HistoryEntry[] {
   return out.filter((entry) => entry.text.length > 0);
 }
 
-async function* jsonLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of stream) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let newline = buffer.indexOf("\n");
-    while (newline >= 0) {
-      const line = buffer.slice(0, newline).trim();
-      buffer = buffer.slice(newline + 1);
-      if (line) {
-        try {
-          yield JSON.parse(line);
-        } catch {
-          console.error(`bad command line: ${line.slice(0, 200)}`);
-        }
-      }
-      newline = buffer.indexOf("\n");
+async function* commands(stream: ReadableStream<Uint8Array>): AsyncGenerator<Command> {
+  for await (const line of lines(stream)) {
+    try {
+      yield JSON.parse(line) as Command;
+    } catch {
+      console.error(`bad command line: ${line.slice(0, 200)}`);
     }
   }
 }
@@ -95,8 +85,7 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
   process.on("SIGTERM", () => void shutdown());
   process.on("SIGINT", () => void shutdown());
 
-  for await (const raw of jsonLines(Bun.stdin.stream() as ReadableStream<Uint8Array>)) {
-    const command = raw as Command;
+  for await (const command of commands(Bun.stdin.stream() as ReadableStream<Uint8Array>)) {
     if (command.type === "configure") configure = command.config;
     else if (command.type === "history") history = historyFromEvents(command.events);
     else if (command.type === "interrupt") void adapter?.interrupt();

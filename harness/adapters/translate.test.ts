@@ -32,20 +32,35 @@ test("claude-code: deltas, tool calls, results, and how the turn ends", () => {
   });
 });
 
-test("codex: items become tool calls and messages; retries are quiet; failures are classified", () => {
+test("codex app-server: deltas stream, items become tool calls with diffs, retries are quiet, failures are classified", () => {
   const codex = new CodexTranslator("m1");
-  const line = (record: unknown) => codex.translate(JSON.stringify(record));
-  expect(line({ type: "thread.started", thread_id: "th1" })).toEqual({ threadId: "th1", events: [] });
-  expect(line({ type: "item.completed", item: { id: "i0", type: "error", message: "Model metadata for `m1` not found." } }).events).toEqual([]);
-  expect(line({ type: "error", message: "Reconnecting... 1/5" }).events).toEqual([]);
-  expect(line({ type: "item.started", item: { id: "i1", type: "command_execution", command: "ls" } }).events).toEqual([{ type: "agent.tool_use", id: "i1", name: "command_execution", input: { command: "ls" } }]);
-  expect(line({ type: "item.completed", item: { id: "i1", type: "command_execution", aggregated_output: "boom", exit_code: 2, status: "failed" } }).events).toEqual([
+  const note = (method: string, params: Record<string, unknown>) => codex.translate({ method, params });
+  expect(note("turn/started", { threadId: "th1", turn: { id: "t1" } })).toEqual({ turnId: "t1", events: [] });
+  expect(note("warning", { message: "Model metadata for `m1` not found." }).events).toEqual([]);
+  expect(note("error", { error: { message: "Reconnecting... 1/5" }, willRetry: true }).events).toEqual([]);
+  expect(note("item/reasoning/summaryTextDelta", { itemId: "r1", delta: "Plan" }).events).toEqual([{ type: "agent.thinking", thinking: "Plan" }]);
+  // The completed reasoning item is not repeated after its deltas.
+  expect(note("item/completed", { item: { id: "r1", type: "reasoning", summary: ["Plan"], content: [] } }).events).toEqual([]);
+  expect(note("item/started", { item: { id: "i1", type: "commandExecution", command: "ls" } }).events).toEqual([{ type: "agent.tool_use", id: "i1", name: "command_execution", input: { command: "ls" } }]);
+  expect(note("item/completed", { item: { id: "i1", type: "commandExecution", aggregatedOutput: "boom", exitCode: 2, status: "failed" } }).events).toEqual([
     { type: "agent.tool_result", tool_use_id: "i1", content: [{ type: "text", text: "boom" }], is_error: true },
   ]);
-  // A file change reported only on completion still gets its tool_use first.
-  expect(line({ type: "item.completed", item: { id: "i2", type: "file_change", changes: [{ path: "/w/a", kind: "add" }], status: "completed" } }).events.map((e) => e.type)).toEqual(["agent.tool_use", "agent.tool_result"]);
-  expect(line({ type: "turn.failed", error: { message: "The model `m1` does not exist" } }).events[0]).toMatchObject({ error: { code: "model_error" } });
-  expect(line({ type: "turn.failed", error: { message: "stream disconnected" } }).events[0]).toMatchObject({ error: { code: "harness_failed", message: "codex turn failed: stream disconnected" } });
+  // A file change reported only on completion still gets its tool_use first, with each file's diff.
+  expect(note("item/completed", { item: { id: "i2", type: "fileChange", changes: [{ path: "/w/a", kind: { type: "add" }, diff: "one\n" }], status: "completed" } }).events).toEqual([
+    { type: "agent.tool_use", id: "i2", name: "file_change", input: { changes: [{ path: "/w/a", kind: "add", diff: "one\n" }] } },
+    { type: "agent.tool_result", tool_use_id: "i2", content: [{ type: "text", text: "add /w/a" }], is_error: false },
+  ]);
+  expect(note("item/agentMessage/delta", { itemId: "m1", delta: "Hel" }).events).toEqual([{ type: "agent.message", content: [{ type: "text", text: "Hel" }] }]);
+  expect(note("item/agentMessage/delta", { itemId: "m1", delta: "lo" }).events).toEqual([{ type: "agent.message", content: [{ type: "text", text: "lo" }] }]);
+  expect(note("item/completed", { item: { id: "m1", type: "agentMessage", text: "Hello" } }).events).toEqual([]);
+  // A message that streamed nothing arrives whole.
+  expect(note("item/completed", { item: { id: "m2", type: "agentMessage", text: "Whole" } }).events).toEqual([{ type: "agent.message", content: [{ type: "text", text: "Whole" }] }]);
+  expect(note("turn/completed", { turn: { id: "t1", status: "completed" } }).events).toEqual([{ type: "session.status_idle", stop_reason: { type: "end_turn" } }]);
+  expect(note("turn/completed", { turn: { id: "t1", status: "interrupted" } }).events).toEqual([{ type: "session.status_idle", stop_reason: { type: "interrupted" } }]);
+  expect(note("turn/completed", { turn: { status: "failed", error: { message: "The model `m1` does not exist" } } }).events[0]).toMatchObject({ error: { code: "model_error" } });
+  expect(note("turn/completed", { turn: { status: "failed", error: { message: "stream disconnected" } } }).events[0]).toMatchObject({
+    error: { code: "harness_failed", message: "codex turn failed: stream disconnected" },
+  });
 });
 
 test("opencode: only this session's assistant parts; deltas and late text are not doubled; aborts are not errors", () => {

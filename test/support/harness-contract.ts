@@ -78,7 +78,8 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
     const first = await adapter.send("Please create hello.txt, then show it.");
     expect(first.outcome).toBe("end_turn");
     expect(existsSync(file)).toBe(true);
-    expect(readFileSync(file, "utf8")).toBe(`hello from ${name}`);
+    // apply_patch (Codex, opencode with gpt-* models) ends the file with a newline.
+    expect(readFileSync(file, "utf8").trimEnd()).toBe(`hello from ${name}`);
 
     const types = eventTypes(first.events);
     expect(types[0]).toBe("session.status_running");

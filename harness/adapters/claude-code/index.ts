@@ -6,8 +6,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
-import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
-import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type TurnResult, withHistory } from "../types.ts";
+import { CliTurns } from "../cli-turns.ts";
+import { type CliProcess, spawnCli } from "../process.ts";
+import type { HarnessAdapter, HarnessConfig, HarnessEvent, TurnResult } from "../types.ts";
 import { translateClaudeLine } from "./translate.ts";
 
 /** If Claude Code does not end the turn this long after an interrupt request, it is killed. */
@@ -51,14 +52,11 @@ export function claudeMcpConfig(config: HarnessConfig): { mcpServers: Record<str
 export class ClaudeCodeAdapter implements HarnessAdapter {
   readonly name = "claude-code" as const;
   conversationId: string | undefined;
-  private cli: CliProcess | undefined;
-  private turn: TurnRecorder | undefined;
-  private interrupted = false;
-  private historyPending: boolean;
+  private readonly turns: CliTurns;
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
-    this.historyPending = Boolean(config.history?.length) && !config.resumeId;
+    this.turns = new CliTurns("claude", config);
   }
 
   async start(): Promise<void> {
@@ -67,11 +65,11 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
 
   /** The CLI's process id while it runs (health checks, tests). */
   pid(): number | undefined {
-    return this.cli?.proc.pid;
+    return this.turns.cli?.proc.pid;
   }
 
   private ensureProcess(): CliProcess {
-    if (this.cli) return this.cli;
+    if (this.turns.cli) return this.turns.cli;
     const binary = this.config.binary ?? harnessBinary("claude-code");
     const cmd = [
       binary, "-p",
@@ -85,8 +83,8 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
       ...(this.conversationId ? ["--resume", this.conversationId] : []),
     ];
     const cli = spawnCli({ cmd, cwd: this.config.workspace, env: claudeCodeEnv(this.config), onLine: (line) => this.onLine(line) });
-    this.cli = cli;
-    void cli.exited.then((code) => this.onExit(cli, code));
+    this.turns.cli = cli;
+    void cli.exited.then((code) => this.turns.exited(cli, code));
     return cli;
   }
 
@@ -101,63 +99,31 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
   }
 
   private onLine(line: string): void {
-    const translated = translateClaudeLine(line, { interrupted: this.interrupted, model: this.config.model });
+    const translated = translateClaudeLine(line, { interrupted: this.turns.interrupted, model: this.config.model });
     if (translated.sessionId) this.conversationId = translated.sessionId;
-    for (const event of translated.events) this.turn?.emit(event);
-  }
-
-  private onExit(cli: CliProcess, code: number): void {
-    if (this.cli === cli) this.cli = undefined;
-    const turn = this.turn;
-    if (!turn || turn.finished) return;
-    if (this.interrupted) {
-      turn.emit(ev.idle("interrupted"));
-      return;
-    }
-    const stderr = cli.stderrTail();
-    turn.emit({
-      type: "session.error",
-      error: { code: "harness_crashed", message: `claude exited mid-turn (code ${code})${stderr ? `: ${stderr.slice(-500)}` : ""}` },
-    });
+    for (const event of translated.events) this.turns.turn?.emit(event);
   }
 
   async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
-    if (this.turn && !this.turn.finished) throw new Error("claude-code: a turn is already running");
-    const turn = new TurnRecorder(onEvent);
-    this.turn = turn;
-    this.interrupted = false;
-    turn.emit({ type: "session.status_running" });
-    const prompt = this.historyPending ? withHistory(text, this.config.history) : text;
-    this.historyPending = false;
+    const { turn, prompt } = this.turns.begin(text, onEvent);
     try {
       const cli = this.ensureProcess();
       cli.write(JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: prompt }] } }));
     } catch (error) {
-      turn.emit(ev.error("harness_start_failed", `claude could not start: ${(error as Error).message}`));
+      this.turns.fail("harness_start_failed", `claude could not start: ${(error as Error).message}`);
     }
-    const outcome = await turn.done;
-    return { outcome, events: turn.events };
+    return this.turns.result(turn);
   }
 
   async interrupt(): Promise<void> {
-    const turn = this.turn;
-    const cli = this.cli;
-    if (!turn || turn.finished || !cli) return;
-    this.interrupted = true;
     // Claude Code's stream-JSON control protocol: the turn ends with a `result` record.
-    cli.write(JSON.stringify({ type: "control_request", request_id: `interrupt-${Date.now()}`, request: { subtype: "interrupt" } }));
-    const timer = setTimeout(() => cli.kill("SIGKILL"), INTERRUPT_GRACE_MS);
-    await turn.done;
-    clearTimeout(timer);
+    await this.turns.interrupt(
+      (cli) => cli.write(JSON.stringify({ type: "control_request", request_id: `interrupt-${Date.now()}`, request: { subtype: "interrupt" } })),
+      INTERRUPT_GRACE_MS,
+    );
   }
 
   async stop(): Promise<void> {
-    const cli = this.cli;
-    if (!cli) return;
-    cli.proc.stdin.end();
-    cli.kill("SIGTERM");
-    const timer = setTimeout(() => cli.kill("SIGKILL"), 3_000);
-    await cli.exited;
-    clearTimeout(timer);
+    await this.turns.stop();
   }
 }

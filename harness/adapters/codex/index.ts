@@ -1,12 +1,17 @@
-// Codex as a LAP harness: one `codex exec --json` process per turn; turns after the first run
-// `codex exec resume <thread id>`, so Codex keeps its own conversation (its rollout files live in
-// CODEX_HOME under the session's home). The model provider is LAP's gateway (/v1, Responses API)
-// with the session key read from an env var, and the agent's model is pinned in config.toml.
+// Codex as a LAP harness: one long-lived `codex app-server` per session, driven over its JSON-RPC
+// protocol (initialize → thread/start or thread/resume → turn/start per message, turn/interrupt).
+// Unlike `codex exec --json`, the app server streams replies and reasoning as deltas and reports
+// each file change with its diff. Codex keeps its own conversation (rollout files in CODEX_HOME
+// under the session's home); after a crash the next turn resumes the thread in a new process.
+// The model provider is LAP's gateway (/v1, Responses API) with the session key read from an env
+// var, and the agent's model is pinned in config.toml and on the thread.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
-import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
-import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type McpEndpoint, type TurnResult, withHistory } from "../types.ts";
+import { CliTurns } from "../cli-turns.ts";
+import { type CliProcess, spawnCli } from "../process.ts";
+import type { HarnessAdapter, HarnessConfig, HarnessEvent, McpEndpoint, TurnResult } from "../types.ts";
+import { JsonRpc, type Notification, RpcError } from "./rpc.ts";
 import { CodexTranslator } from "./translate.ts";
 
 const KEY_ENV = "LAP_GATEWAY_KEY";
@@ -20,6 +25,8 @@ export function codexConfigToml(config: HarnessConfig): string {
     `model_provider = "lap"`,
     // Summaries and compaction use the same model; nothing here may name another one.
     `review_model = ${toml(config.model)}`,
+    `approval_policy = "never"`,
+    `sandbox_mode = "danger-full-access"`,
     `check_for_update_on_startup = false`,
     `web_search = "disabled"`,
     ``,
@@ -47,93 +54,102 @@ export function codexMcpToml(servers: McpEndpoint[]): string[] {
 export class CodexAdapter implements HarnessAdapter {
   readonly name = "codex" as const;
   conversationId: string | undefined;
-  private cli: CliProcess | undefined;
-  private turn: TurnRecorder | undefined;
-  private interrupted = false;
-  private historyPending: boolean;
+  private readonly turns: CliTurns;
+  private readonly rpc = new JsonRpc((notification) => this.onNotification(notification));
   private readonly codexHome: string;
+  /** Resolves once the current process has a thread (initialize + thread/start or resume). */
+  private ready: Promise<void> | undefined;
+  private translator: CodexTranslator | undefined;
+  private turnId: string | undefined;
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
-    this.historyPending = Boolean(config.history?.length) && !config.resumeId;
+    this.turns = new CliTurns("codex", config);
     this.codexHome = join(config.home, ".codex");
   }
 
-  private configured = false;
-
   async start(): Promise<void> {
-    this.configured = true;
-    mkdirSync(this.codexHome, { recursive: true });
-    writeFileSync(join(this.codexHome, "config.toml"), codexConfigToml(this.config), { mode: 0o600 });
+    await this.ensureThread();
   }
 
   pid(): number | undefined {
-    return this.cli?.proc.pid;
+    return this.turns.cli?.proc.pid;
+  }
+
+  private ensureThread(): Promise<void> {
+    if (this.turns.cli && this.ready) return this.ready;
+    mkdirSync(this.codexHome, { recursive: true });
+    writeFileSync(join(this.codexHome, "config.toml"), codexConfigToml(this.config), { mode: 0o600 });
+    const cli = spawnCli({
+      cmd: [this.config.binary ?? harnessBinary("codex"), "app-server"],
+      cwd: this.config.workspace,
+      env: baseEnv(this.config.home, { ...this.config.env, CODEX_HOME: this.codexHome, [KEY_ENV]: this.config.apiKey }),
+      onLine: (line) => this.rpc.onLine(line),
+    });
+    this.turns.cli = cli;
+    this.rpc.attach(cli);
+    void cli.exited.then((code) => this.onExit(cli, code));
+    const ready = this.openThread();
+    this.ready = ready;
+    return ready;
+  }
+
+  private async openThread(): Promise<void> {
+    await this.rpc.request("initialize", { clientInfo: { name: "lap", title: "LAP", version: "1" }, capabilities: null });
+    this.rpc.notify("initialized");
+    const thread = { model: this.config.model, modelProvider: "lap", cwd: this.config.workspace, approvalPolicy: "never", sandbox: "danger-full-access" };
+    const opened = this.conversationId
+      ? await this.rpc.request<{ thread: { id: string } }>("thread/resume", { threadId: this.conversationId, ...thread })
+      : await this.rpc.request<{ thread: { id: string } }>("thread/start", thread);
+    this.conversationId = opened.thread.id;
+  }
+
+  private onExit(cli: CliProcess, code: number): void {
+    // Only the current process's exit touches the protocol state (a replaced one may exit late).
+    if (this.turns.cli === cli) {
+      this.ready = undefined;
+      this.rpc.closed(new RpcError("codex", `app-server exited (code ${code})`));
+    }
+    this.turns.exited(cli, code);
+  }
+
+  private onNotification(notification: Notification): void {
+    const turn = this.turns.turn;
+    const translator = this.translator;
+    if (!turn || turn.finished || !translator) return;
+    if (notification.params.threadId !== undefined && notification.params.threadId !== this.conversationId) return;
+    const translated = translator.translate(notification);
+    if (translated.turnId) this.turnId = translated.turnId;
+    for (const event of translated.events) turn.emit(event);
   }
 
   async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
-    if (this.turn && !this.turn.finished) throw new Error("codex: a turn is already running");
-    const turn = new TurnRecorder(onEvent);
-    this.turn = turn;
-    this.interrupted = false;
-    turn.emit({ type: "session.status_running" });
-    const prompt = this.historyPending ? withHistory(text, this.config.history) : text;
-    this.historyPending = false;
-    if (!this.configured) await this.start();
-    const translator = new CodexTranslator(this.config.model);
-    const common = ["--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "-m", this.config.model];
-    const cmd = [
-      this.config.binary ?? harnessBinary("codex"),
-      "exec",
-      ...(this.conversationId ? ["resume", ...common, this.conversationId] : ["-C", this.config.workspace, ...common]),
-      "--",
-      prompt,
-    ];
+    const { turn, prompt } = this.turns.begin(text, onEvent);
+    this.translator = new CodexTranslator(this.config.model);
+    this.turnId = undefined;
     try {
-      const cli = spawnCli({
-        cmd,
-        cwd: this.config.workspace,
-        env: baseEnv(this.config.home, { ...this.config.env, CODEX_HOME: this.codexHome, [KEY_ENV]: this.config.apiKey }),
-        onLine: (line) => {
-          const translated = translator.translate(line);
-          if (translated.threadId) this.conversationId = translated.threadId;
-          for (const event of translated.events) turn.emit(event);
-        },
+      await this.ensureThread();
+      const started = await this.rpc.request<{ turn: { id: string } }>("turn/start", {
+        threadId: this.conversationId,
+        input: [{ type: "text", text: prompt, text_elements: [] }],
+        model: this.config.model,
       });
-      cli.proc.stdin.end(); // codex exec reads extra prompt input from stdin until EOF
-      this.cli = cli;
-      void cli.exited.then((code) => {
-        if (this.cli === cli) this.cli = undefined;
-        if (turn.finished) return;
-        if (this.interrupted) turn.emit(ev.idle("interrupted"));
-        else {
-          const stderr = cli.stderrTail();
-          turn.emit({ type: "session.error", error: { code: "harness_crashed", message: `codex exited mid-turn (code ${code})${stderr ? `: ${stderr.slice(-500)}` : ""}` } });
-        }
-      });
+      this.turnId ??= started.turn.id;
     } catch (error) {
-      turn.emit(ev.error("harness_start_failed", `codex could not start: ${(error as Error).message}`));
+      // A process that died has already ended the turn as a crash (onExit); this is then a no-op.
+      this.turns.fail("harness_start_failed", `codex could not start the turn: ${(error as Error).message}`);
     }
-    const outcome = await turn.done;
-    return { outcome, events: turn.events };
+    return this.turns.result(turn);
   }
 
   async interrupt(): Promise<void> {
-    const turn = this.turn;
-    const cli = this.cli;
-    if (!turn || turn.finished || !cli) return;
-    this.interrupted = true;
-    // Ctrl-C: codex exec aborts the turn and exits; the thread stays resumable.
-    cli.kill("SIGINT");
-    const timer = setTimeout(() => cli.kill("SIGKILL"), 5_000);
-    await turn.done;
-    clearTimeout(timer);
+    await this.turns.interrupt(() => {
+      if (!this.turnId) return; // not started yet: the grace timer kills the process
+      this.rpc.request("turn/interrupt", { threadId: this.conversationId, turnId: this.turnId }).catch(() => undefined);
+    });
   }
 
   async stop(): Promise<void> {
-    const cli = this.cli;
-    if (!cli) return;
-    cli.kill("SIGTERM");
-    await cli.exited;
+    await this.turns.stop();
   }
 }

@@ -11,7 +11,8 @@ import { OpencodeTranslator, readSse } from "./translate.ts";
 
 const PROVIDER = "lap";
 const KEY_ENV = "LAP_GATEWAY_KEY";
-const START_TIMEOUT_MS = 30_000;
+// opencode (a 185 MB compiled Bun program) takes 5-40 s to boot on a busy 2-core machine.
+const START_TIMEOUT_MS = 90_000;
 
 export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
   const model = `${PROVIDER}/${config.model}`;

@@ -99,7 +99,12 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
       const args = patcher.kind === "custom" ? patch : JSON.stringify({ [patcher.parameters.includes("patchText") ? "patchText" : "input"]: patch });
       return [...parts, { type: "tool_call", id, name: patcher.name, kind: patcher.kind, arguments: args }];
     }
-    // No file tool offered (Codex with unknown-model metadata): write the file through the shell.
+    // No file tool offered (Codex with unknown-model metadata): Codex models then send apply_patch
+    // through the shell, which Codex intercepts and applies itself (a fileChange with its diff).
+    const body = action.content.split("\n").map((line) => `+${line}`).join("\n");
+    if (findTool(tools, ["exec_command"])) {
+      return toOutputParts({ kind: "run", command: `apply_patch <<'PATCH'\n*** Begin Patch\n*** Add File: ${action.path}\n${body}\n*** End Patch\nPATCH`, thinking: action.thinking }, tools, idPrefix);
+    }
     const quoted = action.content.replaceAll("'", "'\\''");
     return toOutputParts({ kind: "run", command: `printf '%s' '${quoted}' > '${action.path}'`, thinking: action.thinking }, tools, idPrefix);
   }

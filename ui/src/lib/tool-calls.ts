@@ -1,7 +1,7 @@
 // Turns any harness's tool call (agent.tool_use + its agent.tool_result) into something a person
 // reads at a glance: a command with its output, or a file change as a diff. Tool names differ per
 // harness (Claude Code: Bash/Write/Edit; opencode: bash/write/edit/apply_patch; Codex:
-// command_execution/file_change; built-in: bash/write/edit), the views do not.
+// command_execution/file_change with each file's diff; built-in: bash/write/edit), the views do not.
 
 export type DiffLine = { op: " " | "+" | "-"; text: string };
 export type ToolView =
@@ -71,6 +71,37 @@ export function parsePatch(patch: string): { path: string; diff: DiffLine[] } {
   return { path, diff };
 }
 
+/**
+ * The diff of one Codex file change: an added file's diff is its content, a deleted one's the old
+ * content, an update's a unified diff (its `---`/`+++`/`@@` headers dropped).
+ */
+export function codexChangeDiff(kind: string | undefined, diff: string | undefined): DiffLine[] {
+  if (!diff) return [];
+  const lines = diff.replace(/\n$/, "").split("\n").slice(0, MAX_DIFF_LINES);
+  if (kind === "add") return lines.map((text) => ({ op: "+", text }));
+  if (kind === "delete") return lines.map((text) => ({ op: "-", text }));
+  const out: DiffLine[] = [];
+  for (const line of lines) {
+    if (/^(---|\+\+\+|@@|diff --git|index )/.test(line)) continue;
+    if (line.startsWith("+")) out.push({ op: "+", text: line.slice(1) });
+    else if (line.startsWith("-")) out.push({ op: "-", text: line.slice(1) });
+    else if (line.startsWith(" ")) out.push({ op: " ", text: line.slice(1) });
+  }
+  return out;
+}
+
+const SINGLE_QUOTED_SHELL = /^(?:\/(?:usr\/)?bin\/)?(?:ba|z)?sh -l?c '((?:[^']|'\\'')*)'$/;
+const DOUBLE_QUOTED_SHELL = /^(?:\/(?:usr\/)?bin\/)?(?:ba|z)?sh -l?c "((?:[^"\\]|\\.)*)"$/;
+
+/** Codex runs every command as `/bin/bash -lc '<command>'`: show the command the model asked for. */
+export function unwrapShell(command: string): string {
+  const single = SINGLE_QUOTED_SHELL.exec(command);
+  if (single) return single[1]!.replaceAll("'\\''", "'");
+  const double = DOUBLE_QUOTED_SHELL.exec(command);
+  if (double) return double[1]!.replace(/\\(.)/g, "$1");
+  return command;
+}
+
 export function describeToolCall(use: ToolUse, result?: ToolResult): ToolView {
   const input = (use.input && typeof use.input === "object" ? use.input : {}) as Record<string, unknown>;
   const name = use.name.toLowerCase();
@@ -79,7 +110,7 @@ export function describeToolCall(use: ToolUse, result?: ToolResult): ToolView {
   if (COMMAND_TOOLS.has(name)) {
     const raw = input.command ?? input.cmd;
     const command = Array.isArray(raw) ? raw.map(String).join(" ") : String(raw ?? "");
-    return { kind: "command", command, output, isError };
+    return { kind: "command", command: unwrapShell(command), output, isError };
   }
   if (WRITE_TOOLS.has(name)) {
     const content = str(input, "content") ?? "";
@@ -95,8 +126,15 @@ export function describeToolCall(use: ToolUse, result?: ToolResult): ToolView {
     return { kind: "file", path, diff, output, isError };
   }
   if (name === "file_change" && Array.isArray(input.changes)) {
-    const changes = input.changes as { path?: string; kind?: string }[];
-    return { kind: "file", path: changes.map((change) => change.path ?? "").join(", "), diff: [], summary: changes.map((change) => change.kind ?? "changed").join(", "), output, isError };
+    const changes = input.changes as { path?: string; kind?: string; diff?: string }[];
+    return {
+      kind: "file",
+      path: changes.map((change) => change.path ?? "").join(", "),
+      diff: changes.flatMap((change) => codexChangeDiff(change.kind, change.diff)),
+      summary: changes.map((change) => change.kind ?? "changed").join(", "),
+      output,
+      isError,
+    };
   }
   return { kind: "other", name: use.name, input: JSON.stringify(use.input ?? {}, null, 2), output, isError };
 }

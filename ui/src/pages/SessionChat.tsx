@@ -65,7 +65,7 @@ export function SessionChat() {
   const params = useParams();
   const [session, { refetch }] = createResource(() => params.id, api.sessions.get);
   // The session's sandbox, when it runs in one (admin only; others simply do not see the badge).
-  const [sandbox] = createResource(() => params.id, (id) => sandboxesApi.list(id).then((l) => l[0] ?? null).catch(() => null));
+  const [sandbox, { refetch: refetchSandbox }] = createResource(() => params.id, (id) => sandboxesApi.list(id).then((l) => l[0] ?? null).catch(() => null));
   const [events, setEvents] = createSignal<StoredEvent[]>([]);
   const [connection, setConnection] = createSignal<"connecting" | "live" | "reconnecting">("connecting");
   const [text, setText] = createSignal("");
@@ -87,7 +87,11 @@ export function SessionChat() {
       if (e.seq <= lastSeq) return;
       lastSeq = e.seq;
       setEvents((all) => [...all, e]);
-      if (e.type.startsWith("session.")) refetch();
+      if (e.type.startsWith("session.")) {
+        refetch();
+        // The badge was read when the page opened, often while the sandbox was still provisioning.
+        refetchSandbox();
+      }
       queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
     };
     for (const type of ["user.message", "session.status_running", "agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"])
