@@ -7,3 +7,4 @@ export * from "./agents";
 export * from "./sessions";
 export * from "./sandboxes";
 export * from "./slack";
+export * from "./approvals";

@@ -75,7 +75,7 @@ describe("runtime registry", () => {
 describe("Managed Agents adapter", () => {
   test("sends the protocol headers and reuses the remote agent while the definition is unchanged", async () => {
     const adapter = new ManagedAgentsAdapter({ baseUrl: fake.url, apiKey: fake.apiKey });
-    const def = { id: "agt_1", name: "a", description: "", model: "m", systemPrompt: "s", tools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null };
+    const def = { id: "agt_1", name: "a", description: "", model: "m", systemPrompt: "s", tools: [], approvalRequiredTools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null };
     const first = await adapter.ensureAgent(def, null);
     expect(first.reused).toBe(false);
     const again = await adapter.ensureAgent(def, first);
