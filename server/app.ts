@@ -24,6 +24,7 @@ import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
 import { runtimeRoutes } from "./runtimes";
 import { sessionRoutes } from "./sessions";
+import { approvalRoutes } from "./approvals";
 import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
 import { createSlack } from "./slack";
 import type { SessionsPort } from "./slack/ports";
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps) {
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     .use(agentRoutes({ agents: core.agents, guard }))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
+    .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));

@@ -47,6 +47,8 @@ export function normalizeRuntimeEvent(raw: Record<string, unknown>): RuntimeEven
   if (!PASSTHROUGH.has(type)) return null;
   const { id, processed_at: _p, ...rest } = raw;
   const candidate: Record<string, unknown> = { ...rest, type };
+  // A tool_use's event id is what `user.tool_confirmation.tool_use_id` and requires_action's event_ids name.
+  if (type === "agent.tool_use" && typeof id === "string") candidate.id = id;
   if (type === "session.error" && typeof (candidate.error as { message?: unknown } | undefined)?.message !== "string") {
     candidate.error = { message: raw.type === "session.status_terminated" ? "The runtime terminated the session" : "The runtime reported an error" };
   }
