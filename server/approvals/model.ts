@@ -40,4 +40,5 @@ export type ApprovalView = z.infer<typeof approvalView>;
 
 export const approvalListView = z.object({ data: z.array(approvalView), next_cursor: z.string().nullable() });
 export const approvalSummaryView = z.object({ pending: z.number() });
-export const decisionView = z.object({ approval: approvalView, turn_id: z.string() });
+/** `seq` is the confirmation's user event: the resumed turn's events follow it. */
+export const decisionView = z.object({ approval: approvalView, turn_id: z.string(), seq: z.number() });

@@ -97,7 +97,7 @@ export class ApprovalService {
    * Allows or denies a pending call and queues the confirmation turn on its session.
    * Throws 404 for an unknown id and ApprovalConflict (409) when it is no longer pending.
    */
-  async decide(id: string, input: DecisionInput, decidedBy: string): Promise<{ approval: ApprovalView; turn_id: string }> {
+  async decide(id: string, input: DecisionInput, decidedBy: string): Promise<{ approval: ApprovalView; turn_id: string; seq: number }> {
     const status = input.decision === "allow" ? "allowed" : "denied";
     const message = input.message?.trim() || null;
     const outcome = await this.deps.database.transaction(async (tx) => {
@@ -132,7 +132,7 @@ export class ApprovalService {
     }
     if ("expired" in outcome) throw conflict(`The session is ${outcome.expired}; this approval expired`);
     this.deps.sessions.announceTurn(outcome.row.session_id, outcome.turn.events);
-    return { approval: view(outcome.row), turn_id: outcome.turn.turnId };
+    return { approval: view(outcome.row), turn_id: outcome.turn.turnId, seq: outcome.turn.seq };
   }
 }
 
