@@ -122,6 +122,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
     runtime_id: a?.runtime_id ?? "rt_local_sandbox",
     harness: a?.harness && a.harness !== "default" ? a.harness : "builtin",
     tools: (a?.tools ?? []).join(", "),
+    approval_required_tools: (a?.approval_required_tools ?? []).join(", "),
     mcp: (a?.mcp_servers ?? []).map((m) => `${m.name} ${m.url}`).join("\n"),
     repo_url: a?.repo_url ?? "",
     repo_branch: a?.repo_branch ?? "",
@@ -143,6 +144,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
       runtime_id: f.runtime_id || null,
       harness: f.harness,
       tools: lines(f.tools),
+      approval_required_tools: lines(f.approval_required_tools),
       mcp_servers: f.mcp.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => { const [name = "", url = ""] = l.split(/\s+/); return { name, url }; }),
       repo_url: f.repo_url || null,
       repo_branch: f.repo_branch || null,
@@ -205,6 +207,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
       </Show>
       <label class="field">System prompt<textarea name="system_prompt" rows={4} value={v().system_prompt} onInput={set("system_prompt")} />{err("system_prompt")}</label>
       <label class="field">Tools <span class="hint">comma separated</span><input name="tools" value={v().tools} onInput={set("tools")} />{err("tools")}</label>
+      <label class="field">Ask before using <span class="hint">tools that wait for a person to allow each call, comma separated (e.g. bash, write)</span><input name="approval_required_tools" value={v().approval_required_tools} onInput={set("approval_required_tools")} />{err("approval_required_tools")}</label>
       <label class="field">MCP servers <span class="hint">one per line: name url</span><textarea name="mcp" rows={2} value={v().mcp} onInput={set("mcp")} />{err("mcp_servers")}</label>
       <label class="field">Repository URL<input name="repo_url" value={v().repo_url} onInput={set("repo_url")} />{err("repo_url")}</label>
       <label class="field">Branch<input name="repo_branch" value={v().repo_branch} onInput={set("repo_branch")} />{err("repo_branch")}</label>
