@@ -76,7 +76,7 @@ export class SlackService {
     try {
       const auth = await this.deps.auth.forTeam(row.teamId);
       if (!auth) throw new Error(`workspace ${row.teamId} is not installed`);
-      client = this.deps.clients.forToken(auth.botToken);
+      client = await this.deps.clients.forToken(auth.botToken);
       const c = client;
       const started = await this.threadLock.run(`${row.teamId}:${row.channelId}:${row.threadTs}`, () => this.startTurn(row, c, ctx));
       if (!started) return;
