@@ -89,8 +89,16 @@ describe("Managed Agents adapter", () => {
 
   test("normalizes runtime events and drops what LAP does not surface", () => {
     expect(normalizeRuntimeEvent({ type: "agent.mcp_tool_use", id: "e1", name: "search", input: { q: 1 } })).toEqual({
-      event: { type: "agent.tool_use", name: "search", input: { q: 1 } },
+      // A tool_use keeps its event id: confirmations and requires_action name it.
+      event: { type: "agent.tool_use", id: "e1", name: "search", input: { q: 1 } },
       providerEventId: "e1",
+    });
+    expect(normalizeRuntimeEvent({ type: "agent.tool_use", id: "e5", name: "bash", input: {}, evaluated_permission: "ask" })!.event).toMatchObject({ id: "e5", evaluated_permission: "ask" });
+    expect(normalizeRuntimeEvent({ type: "user.tool_confirmation", id: "e6", tool_use_id: "e5", result: "deny", deny_message: "no" })!.event).toEqual({
+      type: "user.tool_confirmation",
+      tool_use_id: "e5",
+      result: "deny",
+      deny_message: "no",
     });
     expect(normalizeRuntimeEvent({ type: "session.status_terminated", id: "e2" })!.event).toEqual({
       type: "session.error",
