@@ -49,7 +49,7 @@ function toItems(events: StoredEvent[]): Item[] {
         break;
       case "session.status_idle":
         if (d.stop_reason?.type === "interrupted") items.push({ kind: "note", seq: e.seq, text: "Turn stopped" });
-        else if (d.stop_reason?.type === "requires_action") items.push({ kind: "note", seq: e.seq, text: "Waiting for a person to allow or deny the tool call above" });
+        else if (d.stop_reason?.type === "requires_action") items.push({ kind: "note", seq: e.seq, text: "Paused for a person to allow or deny the tool call above" });
         break;
       case "session.recovered":
         items.push({ kind: "note", seq: e.seq, text: d.sandbox_id ? `Sandbox replaced (${d.reason ?? "it stopped"}); workspace and conversation restored` : "LAP restarted; the turn was re-attached" });
