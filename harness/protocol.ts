@@ -31,6 +31,15 @@ export interface HarnessConfig {
   maxSteps: number;
   /** The agent's MCP servers through LAP's gateway; authenticate with `gatewayKey` (Bearer). */
   mcp?: HarnessMcp;
+  /** Tools whose calls wait for a person (`always_ask`): the turn ends with `requires_action`. */
+  approvalRequiredTools?: string[];
+}
+
+/** A person's decision on a tool call the agent asked about (Managed Agents `user.tool_confirmation`). */
+export interface ToolConfirmation {
+  tool_use_id: string;
+  result: "allow" | "deny";
+  deny_message?: string;
 }
 
 /**
@@ -54,6 +63,8 @@ export type HarnessCommand =
   /** Earlier conversation (after a recovery or a harness restart): normalized events, oldest first. */
   | { type: "history"; events: NormalizedEvent[] }
   | { type: "turn"; turnId: string; content: TextPart[] }
+  /** Starts a turn that resolves a pending tool call, then carries on the loop. */
+  | { type: "tool_confirmation"; turnId: string; confirmation: ToolConfirmation }
   | { type: "interrupt" };
 
 /** Events that end a turn. */

@@ -19,6 +19,8 @@ export const agents = pgTable(
     runtimeId: text("runtime_id").references(() => runtimes.id, { onDelete: "restrict" }),
     harness: text("harness").notNull().default("default"),
     tools: jsonb("tools").$type<string[]>().notNull().default([]),
+    /** Tools whose every call waits for a person's decision (Managed Agents `always_ask`). */
+    approvalRequiredTools: jsonb("approval_required_tools").$type<string[]>().notNull().default([]),
     mcpServers: jsonb("mcp_servers").$type<AgentMcpServer[]>().notNull().default([]),
     skillIds: jsonb("skill_ids").$type<string[]>().notNull().default([]),
     ruleIds: jsonb("rule_ids").$type<string[]>().notNull().default([]),

@@ -8,3 +8,4 @@ export * from "./sessions";
 export * from "./sandboxes";
 export * from "./slack";
 export * from "./vault";
+export * from "./approvals";

@@ -27,6 +27,7 @@ import { createSecretBox } from "./lib/crypto";
 import { vaultRoutes } from "./vault";
 import { VaultService } from "./vault/service";
 import { sessionRoutes } from "./sessions";
+import { approvalRoutes } from "./approvals";
 import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
 import { createSlack } from "./slack";
 import type { SessionsPort } from "./slack/ports";
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps) {
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     .use(agentRoutes({ agents: core.agents, guard }))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
+    .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
     .use(vaultRoutes({ vault, guard }))
     .use(slack.routes)

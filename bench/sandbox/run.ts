@@ -26,7 +26,7 @@ import { startScriptedOpenAI } from "../../test/support/scripted-openai";
 const RUNS = Number(process.argv[2] ?? 30);
 const model = startScriptedOpenAI();
 const database = await testDatabase();
-const agent: AgentDefinition = { id: "agent_bench", name: "bench", description: "", model: "scripted", systemPrompt: "", tools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null };
+const agent: AgentDefinition = { id: "agent_bench", name: "bench", description: "", model: "scripted", systemPrompt: "", tools: [], approvalRequiredTools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null };
 await database.query(`insert into agents (id, name, model) values ('agent_bench', 'bench', 'scripted')`);
 await database.query(`insert into sessions (id, agent_id) values ('ses_seed', 'agent_bench')`);
 let n = 0;

@@ -22,6 +22,7 @@ type Command =
   | { type: "configure"; config: Configure }
   | { type: "history"; events: StoredEvent[] }
   | { type: "turn"; turnId?: string; content: TextContent }
+  | { type: "tool_confirmation"; turnId?: string }
   | { type: "interrupt" };
 
 /** Conversation so far, from stored normalized events: user prompts and the agent's replies. */
@@ -89,7 +90,11 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
     if (command.type === "configure") configure = command.config;
     else if (command.type === "history") history = historyFromEvents(command.events);
     else if (command.type === "interrupt") void adapter?.interrupt();
-    else if (command.type === "turn") {
+    else if (command.type === "tool_confirmation") {
+      // The CLI agents decide on their own tools; a confirmation has nothing to resume here.
+      out({ type: "session.status_running" });
+      out({ type: "session.error", error: { code: "harness_failed", message: "this harness does not ask for tool approvals" } });
+    } else if (command.type === "turn") {
       let running: RunningHarness;
       try {
         running = ensureAdapter();

@@ -2,8 +2,13 @@
  * The built-in agent loop: user turn → model (through LAP's gateway, streamed) → tools in the
  * sandbox → model … until the model stops calling tools, the step limit is hit, or LAP interrupts.
  * Every step is emitted as a normalized event.
+ *
+ * A tool in `approvalRequiredTools` is not run: its `agent.tool_use` carries
+ * `evaluated_permission: "ask"` and the turn ends with `stop_reason: requires_action`. Nothing waits
+ * in memory: the next turn is a `tool_confirmation` (run or refuse the call, then carry on), and a
+ * restarted harness finds the unanswered calls again in its history.
  */
-import type { HarnessConfig, NormalizedEvent, TextPart } from "../protocol";
+import type { HarnessConfig, NormalizedEvent, TextPart, ToolConfirmation } from "../protocol";
 import { type ChatMessage, streamChat } from "./chat-stream";
 import { McpTools } from "./mcp-tools";
 import { TOOLS, runTool } from "./tools";
@@ -50,8 +55,23 @@ export function messagesFromHistory(events: NormalizedEvent[]): ChatMessage[] {
   return out;
 }
 
+export interface PendingCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** Tool calls that asked for a decision and have no result yet (rebuilt after a restart). */
+export function pendingFromHistory(events: NormalizedEvent[]): PendingCall[] {
+  const answered = new Set(events.filter((e) => e.type === "agent.tool_result").map((e) => String(e.tool_use_id)));
+  return events
+    .filter((e) => e.type === "agent.tool_use" && e.evaluated_permission === "ask" && !answered.has(String(e.id)))
+    .map((e) => ({ id: String(e.id), name: String(e.name), arguments: JSON.stringify(e.input ?? {}) }));
+}
+
 export class AgentLoop {
   private transcript: ChatMessage[] = [];
+  private pending: PendingCall[] = [];
   private current: AbortController | null = null;
   /** The agent's MCP servers through LAP, when it has any: more tools, named `server__tool`. */
   readonly mcp: McpTools | null;
@@ -62,6 +82,7 @@ export class AgentLoop {
 
   loadHistory(events: NormalizedEvent[]) {
     this.transcript = messagesFromHistory(events);
+    this.pending = pendingFromHistory(events);
   }
 
   interrupt() {
@@ -72,16 +93,71 @@ export class AgentLoop {
     return this.current !== null;
   }
 
-  async turn(content: TextPart[]): Promise<void> {
+  /** Calls waiting for a person's decision. */
+  get waiting(): readonly PendingCall[] {
+    return this.pending;
+  }
+
+  turn(content: TextPart[]): Promise<void> {
+    return this.run(async () => {
+      // A new message instead of a decision: the unanswered calls are refused, so the transcript
+      // stays one the model accepts (every tool call has its result).
+      for (const call of this.pending.splice(0)) this.toolResult(call, "Not run: the user sent a new message instead of deciding on this tool call.", true);
+      this.transcript.push({ role: "user", content: textOf(content) });
+      return true;
+    });
+  }
+
+  /** Runs or refuses the pending call, then continues the loop once no call is waiting. */
+  confirm(confirmation: ToolConfirmation): Promise<void> {
+    return this.run(async (signal) => {
+      const i = this.pending.findIndex((p) => p.id === confirmation.tool_use_id);
+      if (i < 0) throw new Error(`no tool call ${confirmation.tool_use_id} is waiting for a decision`);
+      const [call] = this.pending.splice(i, 1);
+      if (confirmation.result === "allow") {
+        const result = await this.runCall(call!.name, call!.arguments, signal);
+        this.toolResult(call!, result.output, result.isError);
+      } else {
+        const why = confirmation.deny_message?.trim();
+        this.toolResult(call!, `The user denied this tool call${why ? `: ${why}` : "."} Do not retry it unchanged.`, true);
+      }
+      if (signal.aborted) throw new DOMException("interrupted", "AbortError");
+      return this.endIfWaiting();
+    });
+  }
+
+  /** A sandbox tool, or one of the agent's MCP tools through LAP. */
+  private runCall(name: string, args: string, signal: AbortSignal) {
+    return this.mcp?.has(name) ? this.mcp.call(name, args, signal) : runTool(name, args, { workspace: this.config.workspace, signal, proxy: this.proxy });
+  }
+
+  private toolResult(call: PendingCall, output: string, isError: boolean) {
+    this.emit({ type: "agent.tool_result", tool_use_id: call.id, name: call.name, content: [{ type: "text", text: output }], is_error: isError });
+    this.transcript.push({ role: "tool", tool_call_id: call.id, content: output });
+  }
+
+  /** Ends the turn with `requires_action` while calls wait; returns whether the loop may go on. */
+  private endIfWaiting(): boolean {
+    if (!this.pending.length) return true;
+    this.emit({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: this.pending.map((p) => p.id) } });
+    return false;
+  }
+
+  private needsApproval(name: string) {
+    return this.config.approvalRequiredTools?.includes(name) ?? false;
+  }
+
+  /** One turn: `prelude` prepares the transcript (false: the turn already ended), then model ⇄ tools. */
+  private async run(prelude: (signal: AbortSignal) => Promise<boolean>): Promise<void> {
     if (this.current) {
       this.emit({ type: "session.error", error: { message: "a turn is already running" } });
       return;
     }
     const abort = new AbortController();
     this.current = abort;
-    this.transcript.push({ role: "user", content: textOf(content) });
     this.emit({ type: "session.status_running" });
     try {
+      if (!(await prelude(abort.signal))) return;
       const tools = [...TOOL_SPECS, ...((await this.mcp?.functions()) ?? [])];
       for (let step = 1; step <= this.config.maxSteps; step++) {
         const stream = streamChat({
@@ -110,15 +186,18 @@ export class AgentLoop {
           try {
             input = JSON.parse(call.function.arguments || "{}");
           } catch {}
-          this.emit({ type: "agent.tool_use", id: call.id, name: call.function.name, input });
-          const result = this.mcp?.has(call.function.name)
-            ? await this.mcp.call(call.function.name, call.function.arguments, abort.signal)
-            : await runTool(call.function.name, call.function.arguments, { workspace: this.config.workspace, signal: abort.signal, proxy: this.proxy });
-          this.emit({ type: "agent.tool_result", tool_use_id: call.id, name: call.function.name, content: [{ type: "text", text: result.output }], is_error: result.isError });
-          this.transcript.push({ role: "tool", tool_call_id: call.id, content: result.output });
+          const ask = this.needsApproval(call.function.name);
+          this.emit({ type: "agent.tool_use", id: call.id, name: call.function.name, input, evaluated_permission: ask ? "ask" : "allow" });
+          if (ask) {
+            this.pending.push({ id: call.id, name: call.function.name, arguments: call.function.arguments });
+            continue;
+          }
+          const result = await this.runCall(call.function.name, call.function.arguments, abort.signal);
+          this.toolResult({ id: call.id, name: call.function.name, arguments: call.function.arguments }, result.output, result.isError);
           if (abort.signal.aborted) break;
         }
         if (abort.signal.aborted) throw new DOMException("interrupted", "AbortError");
+        if (!this.endIfWaiting()) return;
       }
       this.emit({ type: "session.status_idle", stop_reason: { type: "step_limit", steps: this.config.maxSteps } });
     } catch (e) {

@@ -23,6 +23,9 @@ for await (const raw of readJsonLines(Bun.stdin.stream() as ReadableStream<Uint8
   } else if (cmd.type === "turn") {
     if (!loop) out({ type: "session.error", error: { message: "harness is not bound to a session yet" } });
     else void loop.turn(cmd.content);
+  } else if (cmd.type === "tool_confirmation") {
+    if (!loop) out({ type: "session.error", error: { message: "harness is not bound to a session yet" } });
+    else void loop.confirm(cmd.confirmation);
   } else if (cmd.type === "interrupt") {
     loop?.interrupt();
   }

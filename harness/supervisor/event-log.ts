@@ -9,6 +9,9 @@ export interface LoggedEvent extends NormalizedEvent {
   seq: number;
 }
 
+/** What a harness needs to rebuild its transcript: the user's side and the agent's. */
+export const isConversation = (e: NormalizedEvent) => e.type === "user.message" || e.type === "user.tool_confirmation" || e.type.startsWith("agent.");
+
 export class EventLog {
   private events: LoggedEvent[] = [];
   private listeners = new Set<(e: LoggedEvent) => void>();
@@ -26,7 +29,7 @@ export class EventLog {
 
   /** The conversation without LAP-only bookkeeping, for a harness that has to catch up. */
   conversation(): NormalizedEvent[] {
-    return this.events.filter((e) => e.type === "user.message" || e.type.startsWith("agent."));
+    return this.events.filter(isConversation);
   }
 
   get lastSeq() {

@@ -90,7 +90,7 @@ export class HarnessProcess {
 
   /** Sends a command; returns false when no process is running to take it. */
   send(cmd: HarnessCommand): boolean {
-    if (cmd.type === "turn") this.turnOpen = true;
+    if (cmd.type === "turn" || cmd.type === "tool_confirmation") this.turnOpen = true;
     return this.write(cmd);
   }
 

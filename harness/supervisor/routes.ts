@@ -19,6 +19,7 @@ const bindBody = z.object({
   env: z.record(z.string(), z.string()).optional(),
   mcpServers: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).max(50).optional(),
   maxSteps: z.number().int().min(1).max(1000).optional(),
+  approvalRequiredTools: z.array(z.string().min(1).max(128)).max(100).optional(),
 });
 export type BindBody = z.infer<typeof bindBody>;
 /** What LAP's kubernetes provider sends (docs/kubernetes.md, "Supervisor contract"): the binding plus the token it chose. */
@@ -32,7 +33,18 @@ const bindRequest = bindBody.extend({
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 const eventsBody = z.object({
   events: z
-    .array(z.discriminatedUnion("type", [z.object({ type: z.literal("user.message"), content: z.array(textPart).min(1) }), z.object({ type: z.literal("user.interrupt") })]))
+    .array(
+      z.discriminatedUnion("type", [
+        z.object({ type: z.literal("user.message"), content: z.array(textPart).min(1) }),
+        z.object({ type: z.literal("user.interrupt") }),
+        z.object({
+          type: z.literal("user.tool_confirmation"),
+          tool_use_id: z.string().min(1).max(200),
+          result: z.enum(["allow", "deny"]),
+          deny_message: z.string().max(10_000).optional(),
+        }),
+      ]),
+    )
     .min(1),
 });
 const historyBody = z.object({ events: z.array(z.object({ type: z.string() }).passthrough()) });
@@ -145,7 +157,7 @@ export function createHandler(sup: Supervisor) {
       for (const e of p.data.events) {
         if (e.type === "user.interrupt") sup.interrupt();
         else {
-          const r = sup.sendTurn(e.content);
+          const r = e.type === "user.tool_confirmation" ? sup.sendConfirmation({ tool_use_id: e.tool_use_id, result: e.result, deny_message: e.deny_message }) : sup.sendTurn(e.content);
           if (!r.ok) return fail(409, r.error);
         }
       }

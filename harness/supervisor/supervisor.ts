@@ -3,8 +3,8 @@
  * and the session's event log. HTTP lives in routes.ts; process start-up in main.ts.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
-import { type HarnessCommand, mcpEndpoints, type NormalizedEvent, type TextPart } from "../protocol";
-import { EventLog } from "./event-log";
+import { type HarnessCommand, mcpEndpoints, type NormalizedEvent, type TextPart, type ToolConfirmation } from "../protocol";
+import { EventLog, isConversation } from "./event-log";
 import { HarnessProcess } from "./harness-process";
 import type { BindBody } from "./routes";
 
@@ -80,6 +80,7 @@ export class Supervisor {
         workspace: this.opts.workspace,
         maxSteps: b.maxSteps ?? this.opts.defaultMaxSteps,
         mcp: mcpEndpoints(b.gatewayBaseUrl, b.mcpServers ?? []),
+        approvalRequiredTools: b.approvalRequiredTools,
       },
     };
   }
@@ -110,15 +111,24 @@ export class Supervisor {
   }
 
   loadHistory(events: NormalizedEvent[]) {
-    this.priorHistory = events.filter((e) => e.type === "user.message" || e.type.startsWith("agent."));
+    this.priorHistory = events.filter(isConversation);
     this.harness?.send({ type: "history", events: [...this.priorHistory, ...this.log.conversation()] });
   }
 
   sendTurn(content: TextPart[]): { ok: true } | { ok: false; error: string } {
+    return this.startTurn({ type: "user.message", content }, (turnId) => ({ type: "turn", turnId, content }));
+  }
+
+  /** A decision on a tool call the agent asked about: a turn of its own (Managed Agents `user.tool_confirmation`). */
+  sendConfirmation(confirmation: ToolConfirmation): { ok: true } | { ok: false; error: string } {
+    return this.startTurn({ type: "user.tool_confirmation", ...confirmation }, (turnId) => ({ type: "tool_confirmation", turnId, confirmation }));
+  }
+
+  private startTurn(userEvent: NormalizedEvent, command: (turnId: string) => HarnessCommand): { ok: true } | { ok: false; error: string } {
     if (!this.harness || this.harness.state === "failed") return { ok: false, error: "the harness is not running" };
     if (this.harness.busy) return { ok: false, error: "a turn is already running; interrupt it or wait for session.status_idle" };
-    this.log.append({ type: "user.message", content });
-    if (!this.harness.send({ type: "turn", turnId: String(this.log.lastSeq), content })) {
+    this.log.append(userEvent);
+    if (!this.harness.send(command(String(this.log.lastSeq)))) {
       this.log.append({ type: "session.error", error: { message: "the harness is restarting; send the message again" } });
     }
     return { ok: true };

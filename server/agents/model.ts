@@ -12,6 +12,12 @@ const agentFields = {
   runtime_id: z.string().min(1).max(64).nullable().default(null),
   harness: z.string().trim().min(1).max(64).default("default"),
   tools: idList("tool").default([]),
+  /** Tools whose calls wait for a person to allow or deny them (docs/approvals.md). */
+  approval_required_tools: z
+    .array(z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "tool names are letters, digits, and _ . : - only"))
+    .max(100, "at most 100")
+    .refine((l) => new Set(l).size === l.length, "each tool only once")
+    .default([]),
   mcp_servers: z
     .array(
       z.object({
@@ -64,6 +70,7 @@ export const agentView = z.object({
   runtime_id: z.string().nullable(),
   harness: z.string(),
   tools: z.array(z.string()),
+  approval_required_tools: z.array(z.string()),
   mcp_servers: z.array(z.object({ name: z.string(), url: z.string() })),
   skill_ids: z.array(z.string()),
   rule_ids: z.array(z.string()),

@@ -90,6 +90,7 @@ export class AgentService {
     if (p.runtime_id !== undefined) out.runtimeId = p.runtime_id;
     if (p.harness !== undefined) out.harness = p.harness;
     if (p.tools !== undefined) out.tools = p.tools;
+    if (p.approval_required_tools !== undefined) out.approvalRequiredTools = p.approval_required_tools;
     if (p.mcp_servers !== undefined) out.mcpServers = p.mcp_servers;
     if (p.skill_ids !== undefined) out.skillIds = p.skill_ids;
     if (p.rule_ids !== undefined) out.ruleIds = p.rule_ids;
@@ -114,6 +115,7 @@ export function agentView(r: AgentRow): AgentView {
     runtime_id: r.runtimeId,
     harness: r.harness,
     tools: r.tools,
+    approval_required_tools: r.approvalRequiredTools,
     mcp_servers: r.mcpServers,
     skill_ids: r.skillIds,
     rule_ids: r.ruleIds,
@@ -139,6 +141,7 @@ export function agentDefinition(r: AgentRow): AgentDefinition {
     model: r.model,
     systemPrompt: r.systemPrompt,
     tools: r.tools,
+    approvalRequiredTools: r.approvalRequiredTools,
     mcpServers: r.mcpServers,
     environment: r.environment,
     repoUrl: r.repoUrl,

@@ -14,6 +14,8 @@ export interface AgentDefinition {
   model: string;
   systemPrompt: string;
   tools: string[];
+  /** Tools whose calls the runtime must not run before a person allows them (`always_ask`). */
+  approvalRequiredTools: string[];
   mcpServers: Array<{ name: string; url: string }>;
   environment: Record<string, string>;
   repoUrl: string | null;

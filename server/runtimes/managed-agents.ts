@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ContentPart, SessionEventData } from "../sessions/events/types";
-import { sessionEventData } from "../sessions/events/types";
+import { confirmationIn, sessionEventData, toolConfirmationEvent } from "../sessions/events/types";
 import { RuntimeError, type AgentDefinition, type RemoteAgentRef, type RemoteSessionState, type RuntimeAdapter, type RuntimeEvent, type StreamOptions } from "./adapter";
 import { parseSse } from "./sse";
 
@@ -20,11 +20,21 @@ export interface ManagedAgentsOptions {
 const BETA = "managed-agents-2026-04-01";
 
 /** Runtime event types LAP passes through; others (spans, status_rescheduling, …) are dropped. */
-const PASSTHROUGH = new Set(["agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "session.status_running", "session.status_idle", "session.error", "user.message"]);
+const PASSTHROUGH = new Set([
+  "agent.message",
+  "agent.thinking",
+  "agent.tool_use",
+  "agent.tool_result",
+  "session.status_running",
+  "session.status_idle",
+  "session.error",
+  "user.message",
+  "user.tool_confirmation",
+]);
 
 /** Stable hash of everything in a definition that the runtime-side agent depends on. */
 export function agentSignature(agent: AgentDefinition): string {
-  const material = JSON.stringify([agent.name, agent.description, agent.model, agent.systemPrompt, agent.tools, agent.mcpServers]);
+  const material = JSON.stringify([agent.name, agent.description, agent.model, agent.systemPrompt, agent.tools, agent.mcpServers, agent.approvalRequiredTools]);
   return createHash("sha256").update(material).digest("hex").slice(0, 32);
 }
 
@@ -37,6 +47,8 @@ export function normalizeRuntimeEvent(raw: Record<string, unknown>): RuntimeEven
   if (!PASSTHROUGH.has(type)) return null;
   const { id, processed_at: _p, ...rest } = raw;
   const candidate: Record<string, unknown> = { ...rest, type };
+  // A tool_use's event id is what `user.tool_confirmation.tool_use_id` and requires_action's event_ids name.
+  if (type === "agent.tool_use" && typeof id === "string") candidate.id = id;
   if (type === "session.error" && typeof (candidate.error as { message?: unknown } | undefined)?.message !== "string") {
     candidate.error = { message: raw.type === "session.status_terminated" ? "The runtime terminated the session" : "The runtime reported an error" };
   }
@@ -44,6 +56,14 @@ export function normalizeRuntimeEvent(raw: Record<string, unknown>): RuntimeEven
   const parsed = sessionEventData.safeParse(candidate);
   if (!parsed.success) return null;
   return { event: parsed.data as SessionEventData, providerEventId: typeof id === "string" ? id : undefined };
+}
+
+/** The built-in toolset; tools that need a person's decision get the `always_ask` permission policy. */
+export function toolset(approvalRequiredTools: string[]) {
+  return {
+    type: "agent_toolset_20260401",
+    ...(approvalRequiredTools.length ? { configs: approvalRequiredTools.map((name) => ({ name, permission_policy: { type: "always_ask" } })) } : {}),
+  };
 }
 
 export class ManagedAgentsAdapter implements RuntimeAdapter {
@@ -99,7 +119,7 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
       description: agent.description || undefined,
       model: { id: agent.model },
       system: agent.systemPrompt,
-      tools: [{ type: "agent_toolset_20260401" }],
+      tools: [toolset(agent.approvalRequiredTools)],
       mcp_servers: agent.mcpServers.map((s) => ({ type: "url", name: s.name, url: s.url })),
       metadata: { local_agent_id: agent.id, source: "lap" },
     });
@@ -123,7 +143,9 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
   }
 
   async sendMessage(remoteSessionId: string, content: ContentPart[]) {
-    await this.call("POST", `/v1/sessions/${encodeURIComponent(remoteSessionId)}/events`, { events: [{ type: "user.message", content }] });
+    const confirmation = confirmationIn(content);
+    const event = confirmation ? toolConfirmationEvent(confirmation) : { type: "user.message", content };
+    await this.call("POST", `/v1/sessions/${encodeURIComponent(remoteSessionId)}/events`, { events: [event] });
   }
 
   async interrupt(remoteSessionId: string) {

@@ -75,7 +75,7 @@ describe("runtime registry", () => {
 describe("Managed Agents adapter", () => {
   test("sends the protocol headers and reuses the remote agent while the definition is unchanged", async () => {
     const adapter = new ManagedAgentsAdapter({ baseUrl: fake.url, apiKey: fake.apiKey });
-    const def = { id: "agt_1", name: "a", description: "", model: "m", systemPrompt: "s", tools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null };
+    const def = { id: "agt_1", name: "a", description: "", model: "m", systemPrompt: "s", tools: [], approvalRequiredTools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null };
     const first = await adapter.ensureAgent(def, null);
     expect(first.reused).toBe(false);
     const again = await adapter.ensureAgent(def, first);
@@ -89,8 +89,16 @@ describe("Managed Agents adapter", () => {
 
   test("normalizes runtime events and drops what LAP does not surface", () => {
     expect(normalizeRuntimeEvent({ type: "agent.mcp_tool_use", id: "e1", name: "search", input: { q: 1 } })).toEqual({
-      event: { type: "agent.tool_use", name: "search", input: { q: 1 } },
+      // A tool_use keeps its event id: confirmations and requires_action name it.
+      event: { type: "agent.tool_use", id: "e1", name: "search", input: { q: 1 } },
       providerEventId: "e1",
+    });
+    expect(normalizeRuntimeEvent({ type: "agent.tool_use", id: "e5", name: "bash", input: {}, evaluated_permission: "ask" })!.event).toMatchObject({ id: "e5", evaluated_permission: "ask" });
+    expect(normalizeRuntimeEvent({ type: "user.tool_confirmation", id: "e6", tool_use_id: "e5", result: "deny", deny_message: "no" })!.event).toEqual({
+      type: "user.tool_confirmation",
+      tool_use_id: "e5",
+      result: "deny",
+      deny_message: "no",
     });
     expect(normalizeRuntimeEvent({ type: "session.status_terminated", id: "e2" })!.event).toEqual({
       type: "session.error",

@@ -2,6 +2,7 @@
  * LAP's client for a supervisor (Managed Agents shape, see harness/supervisor/routes.ts): send a
  * turn, interrupt, replay history, and read events, over the connection a provider returns.
  */
+import { toolConfirmationEvent, type ToolConfirmationPart } from "../sessions/events/types";
 import type { SupervisorConnection } from "./provider";
 
 export interface SandboxEvent {
@@ -34,6 +35,12 @@ export class SupervisorClient {
   async sendMessage(text: string): Promise<number> {
     const r = await this.call("POST", `/v1/sessions/${this.sessionId}/events`, { events: [{ type: "user.message", content: [{ type: "text", text }] }] });
     // The user.message itself is last_seq; the turn's events follow it.
+    return Number(r.last_seq ?? 0);
+  }
+
+  /** Sends a decision on a tool call the agent asked about; returns the last seq before the turn's events. */
+  async sendConfirmation(confirmation: ToolConfirmationPart): Promise<number> {
+    const r = await this.call("POST", `/v1/sessions/${this.sessionId}/events`, { events: [toolConfirmationEvent(confirmation)] });
     return Number(r.last_seq ?? 0);
   }
 

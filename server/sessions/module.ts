@@ -1,4 +1,6 @@
 import { AgentService } from "../agents/service";
+import { approvalSideEffects } from "../approvals/record";
+import { ApprovalService } from "../approvals/service";
 import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
@@ -34,7 +36,7 @@ export interface SessionModuleDeps {
 export function createSessionModule(deps: SessionModuleDeps) {
   const log = deps.logger.child({ module: "sessions" });
   const bus = new LiveBus(deps.database, log);
-  const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events) });
+  const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events), sideEffects: approvalSideEffects });
   const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter });
   const worker = new TurnWorker({
     database: deps.database,
@@ -48,6 +50,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
     maxStreamDrops: deps.maxStreamDrops,
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
+  const approvals = new ApprovalService({ database: deps.database, sessions });
   const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId) });
   const tokens = new StreamTokens(deps.masterKey);
   const openStreams = new Set<() => void>();
@@ -57,6 +60,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
     runtimes,
     worker,
     sessions,
+    approvals,
     agents,
     tokens,
     heartbeatMs: deps.heartbeatMs,

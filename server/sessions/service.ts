@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, sessions, sessionTurns, type SessionRow } from "../../schema";
-import type { Database } from "../db/client";
+import type { Database, SqlTx } from "../db/client";
 import { badRequest, conflict, notFound } from "../lib/errors";
 import type { LiveBus } from "./events/bus";
 import type { EventStore, NewEvent } from "./events/store";
@@ -123,19 +123,32 @@ export class SessionService {
   }
 
   private async enqueue(sessionId: string, content: ContentPart[]) {
+    const turn = await this.deps.database.transaction((tx) => this.enqueueInTx(tx, sessionId, content));
+    this.deps.bus.publish(sessionId, turn.events);
+    return turn;
+  }
+
+  /**
+   * Stores the user event and queues its turn inside the caller's transaction (the approvals module
+   * decides and queues the confirmation atomically). Call `announceTurn` after the commit.
+   */
+  async enqueueInTx(tx: SqlTx, sessionId: string, content: ContentPart[], userEvent?: { type: string; data: Record<string, unknown> }) {
     const turnId = newId("turn");
-    const stored = await this.deps.database.transaction(async (tx) => {
-      const events = await this.deps.store.appendInTx(tx, sessionId, [{ type: "user.message", data: { content, turn_id: turnId } }], turnId);
-      await tx.query("insert into session_turns (id, session_id, status, content, user_seq) values ($1, $2, 'queued', $3::jsonb, $4)", [
-        turnId,
-        sessionId,
-        JSON.stringify(content),
-        events[0]!.seq,
-      ]);
-      return events;
-    });
-    this.deps.bus.publish(sessionId, stored);
-    return { turnId, seq: stored[0]!.seq };
+    const user = userEvent ?? { type: "user.message", data: { content } };
+    const events = await this.deps.store.appendInTx(tx, sessionId, [{ type: user.type, data: { ...user.data, turn_id: turnId } }], turnId);
+    await tx.query("insert into session_turns (id, session_id, status, content, user_seq) values ($1, $2, 'queued', $3::jsonb, $4)", [
+      turnId,
+      sessionId,
+      JSON.stringify(content),
+      events[0]!.seq,
+    ]);
+    return { turnId, seq: events[0]!.seq, events };
+  }
+
+  /** After `enqueueInTx` committed: live clients see the user event, the worker runs the turn. */
+  announceTurn(sessionId: string, events: StoredEvent[]) {
+    this.deps.bus.publish(sessionId, events);
+    this.deps.runner.kick(sessionId);
   }
 
   async interrupt(sessionId: string): Promise<{ interrupted: boolean }> {
@@ -159,6 +172,11 @@ export class SessionService {
       .set({ status: "interrupted", endedAt: new Date(), error: reason })
       .where(and(eq(sessionTurns.sessionId, sessionId), inArray(sessionTurns.status, ["queued", "running"])));
     await this.db.update(sessions).set({ status: "stopped", updatedAt: new Date() }).where(eq(sessions.id, sessionId));
+    // Nobody can act on a stopped session's questions any more.
+    await this.deps.database.query(
+      "update approvals set status = 'expired', message = $2, decided_at = now() where session_id = $1 and status = 'pending'",
+      [sessionId, `session ${reason}`],
+    );
     await this.deps.runner.stopSession(sessionId);
     await this.deps.store.append(sessionId, [{ type: "session.stopped", data: { reason } }]);
     return this.get(sessionId);

@@ -55,30 +55,6 @@ describe("Slack interactivity", () => {
     h.sessions.interrupt = original;
   });
 
-  test("an approval request posts Approve/Reject buttons; a click decides it once", async () => {
-    h.sessions.approvals.set("appr-1", "pending");
-    h.sessions.script = () => [
-      { type: "approval.requested", data: { approval_id: "appr-1", title: "Deploy to prod?" } },
-      { type: "agent.message", data: { text: "Waiting for approval." } },
-      { type: "session.status_idle" },
-    ];
-    const ts = nextTs();
-    await h.event(mention("deploy", ts));
-    await h.idle();
-    const approval = h.fake.thread("C1", ts).find((m) => m.text.startsWith("Approval needed"))!;
-    const buttons = approval.blocks!.find((b: any) => b.type === "actions").elements;
-    expect(buttons.map((b: any) => b.action_id)).toEqual(["lap_approval_accept", "lap_approval_reject"]);
-    const payload = click("lap_approval_accept", buttons[0].value, { message: { ts: approval.ts } });
-    expect((await h.interaction(payload)).status).toBe(200);
-    await h.idle();
-    expect(h.sessions.approvals.get("appr-1")).toBe("accept");
-    expect(approval.text).toBe(":white_check_mark: Approved by <@U1>");
-    await h.interaction(click("lap_approval_reject", buttons[1].value, { message: { ts: approval.ts } }));
-    await h.idle();
-    expect(h.sessions.approvals.get("appr-1")).toBe("accept");
-    expect(approval.text).toBe("This approval was already handled.");
-  });
-
   test("interactivity with a bad signature is 401 and interrupts nothing", async () => {
     const res = await h.interaction(click("lap_stop", "sess-1"), { secret: "wrong" });
     expect(res.status).toBe(401);

@@ -1,6 +1,8 @@
 import type { WebClient } from "@slack/web-api";
 import type { Logger } from "../lib/logger";
+import { ALLOW_ACTION, approvalMessage, deciderText, DENY_ACTION } from "./approval-blocks";
 import type { SlackService } from "./service";
+import { withRateLimit } from "./web";
 
 interface ActionBody {
   team?: { id: string };
@@ -33,22 +35,25 @@ export async function handleAction(args: { service: SlackService; client: WebCli
     log.info({ session_id: action.value, user: body.user.id }, "slack stop requested");
     return;
   }
-  if (action.action_id === "lap_approval_accept" || action.action_id === "lap_approval_reject") {
-    let parsed: { approval_id?: string; session_id?: string } = {};
-    try {
-      parsed = JSON.parse(action.value ?? "{}");
-    } catch {}
-    const thread = parsed.session_id ? await store.threadOfSession(parsed.session_id) : null;
-    if (!parsed.approval_id || !thread || thread.teamId !== teamId) return void (await post("That approval is not part of this workspace."));
-    if (!sessions.decideApproval) return void (await post("Approvals are not available on this LAP."));
-    const decision = action.action_id === "lap_approval_accept" ? "accept" : "reject";
-    const result = await sessions.decideApproval(parsed.approval_id, decision, `slack:${body.user.id}`);
-    const text =
-      result === "decided"
-        ? `${decision === "accept" ? ":white_check_mark: Approved" : ":x: Rejected"} by <@${body.user.id}>`
-        : result === "already_handled" ? "This approval was already handled." : "This approval no longer exists.";
+  if (action.action_id === ALLOW_ACTION || action.action_id === DENY_ACTION) {
+    const approval = action.value ? await sessions.getApproval(action.value) : null;
+    const thread = approval ? await store.threadOfSession(approval.sessionId) : null;
+    if (!approval || !thread || thread.teamId !== teamId) return void (await post("That approval is not part of this workspace."));
+    const decision = action.action_id === ALLOW_ACTION ? "allow" : "deny";
+    const result = await sessions.decideApproval(approval.id, decision, `slack:${body.user.id}`);
+    if (result.kind === "not_found") return void (await post("This approval no longer exists."));
+    // Either way the message now shows the outcome and who decided, without buttons.
     if (body.channel && body.message) {
-      await client.chat.update({ channel: body.channel.id, ts: body.message.ts, text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] });
+      const msg = approvalMessage(result.approval);
+      await withRateLimit(() => client.chat.update({ channel: body.channel!.id, ts: body.message!.ts, text: msg.text, blocks: msg.blocks as never })).catch((err) =>
+        log.warn({ err: String(err) }, "slack: could not update the approval message"),
+      );
     }
+    if (result.kind === "conflict") {
+      const a = result.approval;
+      return void (await post(a.status === "expired" ? `This approval expired${a.message ? ` (${a.message})` : ""}.` : `Already ${a.status === "allowed" ? "allowed" : "denied"} by ${deciderText(a.decidedBy)}.`));
+    }
+    log.info({ approval_id: approval.id, decision, user: body.user.id }, "slack approval decided");
+    await service.followTurn(client, approval.sessionId, result.turnId, result.afterSeq);
   }
 }

@@ -40,7 +40,7 @@ export async function completeInstall(deps: OAuthDeps, query: { code?: string; s
   if (query.error) return { ok: false, status: 400, reason: query.error };
   if (!query.code) return { ok: false, status: 400, reason: "missing code" };
   try {
-    const res = await deps.clients.anonymous().oauth.v2.access({
+    const res = await (await deps.clients.anonymous()).oauth.v2.access({
       client_id: deps.clientId!, client_secret: deps.clientSecret!, code: query.code, redirect_uri: redirectUri(deps.baseUrl),
     });
     if (!res.access_token || !res.team?.id || !res.bot_user_id) return { ok: false, status: 502, reason: "Slack returned no bot token" };

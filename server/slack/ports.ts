@@ -16,7 +16,25 @@ export interface SessionEventLike {
   turnId?: string | null;
 }
 
-export type ApprovalDecision = "accept" | "reject";
+export type ApprovalDecision = "allow" | "deny";
+
+/** A tool call an agent asked a person to allow (server/approvals). */
+export interface ApprovalRef {
+  id: string;
+  sessionId: string;
+  toolName: string;
+  input: unknown;
+  status: "pending" | "allowed" | "denied" | "expired";
+  decidedBy: string | null;
+  message: string | null;
+}
+
+export type DecideResult =
+  /** Decided now; the confirmation turn is queued (`afterSeq`: its user event). */
+  | { kind: "decided"; approval: ApprovalRef; turnId: string; afterSeq: number }
+  /** No longer pending: someone decided first, or it expired. */
+  | { kind: "conflict"; approval: ApprovalRef }
+  | { kind: "not_found" };
 
 export interface SessionsPort {
   /** By id or by name; null when there is no such agent. */
@@ -33,8 +51,10 @@ export interface SessionsPort {
    * its turn and recording it find that turn again instead of sending it twice.
    */
   userTurns(sessionId: string): Promise<Array<{ turnId: string; seq: number; text: string }>>;
-  /** Optional until the approvals module exists. */
-  decideApproval?(approvalId: string, decision: ApprovalDecision, decidedBy: string): Promise<"decided" | "already_handled" | "not_found">;
+  getApproval(approvalId: string): Promise<ApprovalRef | null>;
+  /** The approval an `agent.tool_use` with evaluated_permission "ask" created (same transaction as the event). */
+  approvalForToolUse(sessionId: string, toolUseId: string): Promise<ApprovalRef | null>;
+  decideApproval(approvalId: string, decision: ApprovalDecision, decidedBy: string): Promise<DecideResult>;
 }
 
 /** Text delta of an `agent.message` event, whatever shape the runtime used. */

@@ -3,7 +3,7 @@
  * store) over the FakeManagedAgents runtime, with Slack played by FakeSlack.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { echoReply, FakeManagedAgents } from "../../test/support/fake-managed-agents";
+import { askReply, echoReply, FakeManagedAgents, type FakeStep } from "../../test/support/fake-managed-agents";
 import { nextTs, slackHarness, type SlackHarness } from "../../test/support/slack-harness";
 
 let h: SlackHarness;
@@ -32,6 +32,11 @@ beforeEach(async () => {
 const mention = (text: string, ts = nextTs()) => ({ type: "app_mention", user: "U1", text: `<@UBOTT1> ${text}`, ts, channel: "C1" });
 const sessionEvents = async (id: string) => (await h.api("GET", `/api/sessions/${id}/events?after=0&limit=1000`)).body.data as Array<{ type: string; data: any }>;
 const rowFor = async (ts: string) => (await h.rows()).find((r) => r.message_ts === ts)!;
+const click = (action_id: string, value: string, messageTs: string, o: { team?: string; user?: string } = {}) => ({
+  type: "block_actions", team: { id: o.team ?? "T1" }, user: { id: o.user ?? "U1" }, channel: { id: "C1" }, message: { ts: messageTs }, api_app_id: "AFAKE", trigger_id: "t",
+  actions: [{ type: "button", action_id, block_id: "lap_approval", value, action_ts: "1" }],
+});
+const approvalMessageIn = (ts: string) => h.fake.thread("C1", ts).find((m) => m.blocks?.some((b: any) => b.block_id === "lap_approval" || (b.type === "section" && b.text.text.includes("Approval needed"))));
 
 describe("Slack on the real sessions service", () => {
   test("a mention creates a session; a thread reply continues it; each message is sent once", async () => {
@@ -98,5 +103,98 @@ describe("Slack on the real sessions service", () => {
     await h.idle();
     expect((await rowFor(ts)).status).toBe("answered");
     expect(h.fake.thread("C1", ts).map((m) => m.text).filter((t) => t === "You said: are you there").length).toBe(1);
+  });
+
+  test("the reply streams into the thread by editing the placeholder", async () => {
+    runtime.reply = () => [
+      { event: { type: "session.status_running" } },
+      ...["one ", "two ", "three ", "four"].flatMap((w) => [{ delay: 120 }, { event: { type: "agent.message", content: [{ type: "text", text: w }] } }] as FakeStep[]),
+      { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
+    ];
+    const ts = nextTs();
+    await h.event(mention("count", ts));
+    await h.idle();
+    const thread = h.fake.thread("C1", ts);
+    expect(thread.map((m) => m.text)).toEqual(["one two three four"]);
+    // One message, first posted as the placeholder, then edited as text arrived.
+    const posts = h.fake.callsTo("chat.postMessage").filter((c) => c.args.thread_ts === ts);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.args.text).toBe("_Thinking…_");
+    const edits = h.fake.callsTo("chat.update").filter((c) => c.args.ts === thread[0]!.ts).map((c) => String(c.args.text));
+    expect(edits.length).toBeGreaterThanOrEqual(2);
+    expect(edits.some((t) => t !== "one two three four" && "one two three four".startsWith(t))).toBe(true);
+    expect(edits.at(-1)).toBe("one two three four");
+  });
+
+  describe("approvals", () => {
+    beforeAll(async () => {
+      expect((await h.api("PATCH", `/api/agents/${agentId}`, { approval_required_tools: ["bash"] })).status).toBe(200);
+    });
+    afterAll(async () => {
+      await h.api("PATCH", `/api/agents/${agentId}`, { approval_required_tools: [] });
+    });
+
+    /** A mention whose agent asks to run `command`; returns the thread ts, the approval message and its id. */
+    async function ask(command: string) {
+      runtime.reply = () => askReply("bash", { command });
+      const ts = nextTs();
+      await h.event(mention(`please run ${command}`, ts));
+      await h.idle();
+      for (let i = 0; i < 100 && !approvalMessageIn(ts); i++) await Bun.sleep(20);
+      const message = approvalMessageIn(ts)!;
+      const buttons = message.blocks!.find((b: any) => b.type === "actions").elements;
+      return { ts, message, buttons, approvalId: buttons[0].value as string, sessionId: (await rowFor(ts)).session_id as string };
+    }
+
+    test("an ask posts Allow/Deny; Allow decides once, resumes the session and the answer streams into the thread", async () => {
+      const { ts, message, buttons, approvalId, sessionId } = await ask("uptime");
+      expect(buttons.map((b: any) => [b.action_id, b.value])).toEqual([["lap_approval_allow", approvalId], ["lap_approval_deny", approvalId]]);
+      expect(message.blocks![0].text.text).toContain('"command": "uptime"');
+      expect(h.fake.thread("C1", ts)[0]!.text).toBe("I need to run a command.\n\n:raising_hand: _Waiting for approval: see the buttons below._");
+      const pending = await h.api("GET", `/api/approvals/${approvalId}`);
+      expect(pending.body).toMatchObject({ status: "pending", session_id: sessionId, tool_name: "bash" });
+
+      expect((await h.interaction(click("lap_approval_allow", approvalId, message.ts))).status).toBe(200);
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "allowed", decided_by: "slack:U1" });
+      expect(message.text).toBe(":white_check_mark: Allowed by <@U1>: bash");
+      expect(message.blocks!.some((b: any) => b.type === "actions")).toBe(false);
+      expect(h.fake.thread("C1", ts).map((m) => m.text).at(-1)).toBe("Done: bash ran.");
+      expect(runtime.confirmations.filter((c) => c.result === "allow").length).toBeGreaterThanOrEqual(1);
+
+      // A second click (say, a colleague on Deny) changes nothing and says who decided.
+      const confirmationsBefore = runtime.confirmations.length;
+      expect((await h.interaction(click("lap_approval_deny", approvalId, message.ts, { user: "U2" }))).status).toBe(200);
+      await h.idle();
+      expect(h.fake.callsTo("chat.postEphemeral").at(-1)!.args).toMatchObject({ user: "U2", text: "Already allowed by <@U1>." });
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("allowed");
+      expect(runtime.confirmations.length).toBe(confirmationsBefore);
+      const confirmations = (await sessionEvents(sessionId)).filter((e) => e.type === "user.tool_confirmation");
+      expect(confirmations).toHaveLength(1);
+    }, 30_000);
+
+    test("Deny tells the runtime and the thread; a click from another workspace decides nothing", async () => {
+      const { ts, message, approvalId } = await ask("rm -rf /");
+      expect((await h.interaction(click("lap_approval_allow", approvalId, message.ts, { team: "T2" }))).status).toBe(200);
+      await h.idle();
+      // LAP has no installation for T2: Bolt refuses to authorize the click, nothing is decided or edited.
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("pending");
+      expect(h.fake.callsTo("chat.update").filter((c) => c.args.ts === message.ts)).toHaveLength(0);
+
+      expect((await h.interaction(click("lap_approval_deny", approvalId, message.ts))).status).toBe(200);
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "denied", decided_by: "slack:U1" });
+      expect(message.text).toBe(":no_entry_sign: Denied by <@U1>: bash");
+      expect(h.fake.thread("C1", ts).map((m) => m.text).at(-1)).toBe("Understood, I did not run bash.");
+    }, 30_000);
+
+    test("an approval decided in the dashboard first: the Slack click says so", async () => {
+      const { message, approvalId } = await ask("ls");
+      expect((await h.api("POST", `/api/approvals/${approvalId}/decision`, { decision: "deny", message: "not now" })).status).toBe(200);
+      expect((await h.interaction(click("lap_approval_allow", approvalId, message.ts))).status).toBe(200);
+      await h.idle();
+      expect(h.fake.callsTo("chat.postEphemeral").at(-1)!.args.text).toBe("Already denied by master key.");
+      expect(message.text).toBe(":no_entry_sign: Denied by master key: not now: bash");
+    }, 30_000);
   });
 });

@@ -21,7 +21,7 @@ export interface ReplyOptions {
   maxChars?: number;
 }
 
-export type ReplyOutcome = { kind: "ok" } | { kind: "error"; message: string } | { kind: "stopped" } | { kind: "timeout" };
+export type ReplyOutcome = { kind: "ok" } | { kind: "error"; message: string } | { kind: "stopped" } | { kind: "timeout" } | { kind: "waiting" };
 
 /**
  * One agent answer in a Slack thread: a placeholder, then the text streamed in by editing the
@@ -122,6 +122,7 @@ export class ReplyStream {
     const o = this.outcome;
     if (o?.kind === "error") body = `${body ? `${body}\n\n` : ""}:warning: *The agent run failed:* ${escapeSlack(o.message)}`;
     else if (o?.kind === "stopped") body = `${body ? `${body}\n\n` : ""}:octagonal_sign: _Stopped._`;
+    else if (o?.kind === "waiting") body = `${body ? `${body}\n\n` : ""}:raising_hand: _Waiting for approval: see the buttons below._`;
     else if (o?.kind === "timeout") body = `${body ? `${body}\n\n` : ""}_Still working: follow the session in the dashboard._`;
     else if (!body) body = o ? "Done." : THINKING;
     const chunks = splitMrkdwn(body, this.maxChars);

@@ -4,7 +4,8 @@ import { KeyedLock } from "./keyed-lock";
 import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "./ports";
 import { ReplyStream, type ReplyOutcome } from "./reply";
 import type { EventRow, IncomingMessage, SlackStore } from "./store";
-import { slackErrorCode, type SlackClients } from "./web";
+import { slackErrorCode, withRateLimit, type SlackClients } from "./web";
+import { approvalMessage } from "./approval-blocks";
 import type { WorkspaceAuthResolver } from "./workspace-auth";
 import { withThreadContext } from "./backfill";
 import { escapeSlack } from "./mrkdwn";
@@ -75,7 +76,7 @@ export class SlackService {
     try {
       const auth = await this.deps.auth.forTeam(row.teamId);
       if (!auth) throw new Error(`workspace ${row.teamId} is not installed`);
-      client = this.deps.clients.forToken(auth.botToken);
+      client = await this.deps.clients.forToken(auth.botToken);
       const c = client;
       const started = await this.threadLock.run(`${row.teamId}:${row.channelId}:${row.threadTs}`, () => this.startTurn(row, c, ctx));
       if (!started) return;
@@ -180,9 +181,13 @@ export class SlackService {
       const onEvent = (e: SessionEventLike) => {
         if (done || (e.turnId && e.turnId !== turnId)) return;
         if (e.type === "agent.message") reply.append(textOf(e));
-        else if (e.type === "agent.tool_use") reply.toolUsed(String(e.data.name ?? e.data.tool ?? "tool"));
-        else if (e.type === "approval.requested") this.background(this.postApproval(client, sessionId, reply, e));
-        else if (TERMINAL_OK.has(e.type)) end((e.data.stop_reason as { type?: string } | undefined)?.type === "interrupted" ? { kind: "stopped" } : { kind: "ok" });
+        else if (e.type === "agent.tool_use") {
+          reply.toolUsed(String(e.data.name ?? e.data.tool ?? "tool"));
+          if (e.data.evaluated_permission === "ask" && typeof e.data.id === "string") this.background(this.postApproval(client, sessionId, e.data.id));
+        } else if (TERMINAL_OK.has(e.type)) {
+          const reason = (e.data.stop_reason as { type?: string } | undefined)?.type;
+          end(reason === "interrupted" ? { kind: "stopped" } : reason === "requires_action" ? { kind: "waiting" } : { kind: "ok" });
+        }
         else if (TERMINAL_ERROR.has(e.type)) end({ kind: "error", message: String((e.data.error as { message?: string })?.message ?? e.data.message ?? e.data.error ?? "Agent run failed.") });
         else if (TERMINAL_STOPPED.has(e.type)) end({ kind: "stopped" });
       };
@@ -193,24 +198,29 @@ export class SlackService {
     });
   }
 
-  /** Approve / Reject buttons for an approval the agent asked for (the Rust LAP never posted them). */
-  private async postApproval(client: WebClient, sessionId: string, reply: ReplyStream, e: SessionEventLike) {
+  /**
+   * Allow / Deny buttons in the thread for a tool call the agent asked about. The approval row was
+   * written with the event, so it is there to read; the buttons carry only its id.
+   */
+  private async postApproval(client: WebClient, sessionId: string, toolUseId: string) {
+    const approval = await this.deps.sessions.approvalForToolUse(sessionId, toolUseId);
+    const thread = await this.deps.store.threadOfSession(sessionId);
+    if (!approval || !thread) return void this.deps.log.warn({ session_id: sessionId, tool_use_id: toolUseId }, "slack: no approval row for an ask");
+    await withRateLimit(() => client.chat.postMessage({ channel: thread.channelId, thread_ts: thread.threadTs, ...approvalMessage(approval), blocks: approvalMessage(approval).blocks as never }));
+  }
+
+  /** After a decision from Slack: the resumed turn answers in the thread like any other. */
+  async followTurn(client: WebClient, sessionId: string, turnId: string, afterSeq: number) {
     const thread = await this.deps.store.threadOfSession(sessionId);
     if (!thread) return;
-    const approvalId = String(e.data.approval_id ?? e.data.id ?? "");
-    const title = escapeSlack(String(e.data.title ?? e.data.description ?? "The agent asks for approval."));
-    const value = JSON.stringify({ approval_id: approvalId, session_id: sessionId });
-    await client.chat.postMessage({
-      channel: thread.channelId, thread_ts: thread.threadTs, text: `Approval needed: ${title}`,
-      blocks: [
-        { type: "section", text: { type: "mrkdwn", text: `:raising_hand: *Approval needed*\n${title}` } },
-        { type: "actions", block_id: "lap_approval", elements: [
-          { type: "button", action_id: "lap_approval_accept", style: "primary", text: { type: "plain_text", text: "Approve" }, value },
-          { type: "button", action_id: "lap_approval_reject", style: "danger", text: { type: "plain_text", text: "Reject" }, value },
-        ] },
-      ],
+    const agentId = (await this.deps.store.threadSession(thread.teamId, thread.channelId, thread.threadTs))?.agentId;
+    const agentName = agentId ? (await this.deps.sessions.findAgent(agentId).catch(() => null))?.name : undefined;
+    const reply = new ReplyStream({
+      client, channel: thread.channelId, threadTs: thread.threadTs, sessionId, sessionUrl: this.sessionUrl(sessionId), log: this.deps.log, username: agentName,
+      minIntervalMs: this.deps.minEditIntervalMs,
     });
-    void reply;
+    await reply.start();
+    await this.streamTurn(sessionId, turnId, afterSeq, reply, client);
   }
 
   /** Re-runs inbox rows a crash left pending or a failure left retryable. */

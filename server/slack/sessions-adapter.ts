@@ -1,8 +1,15 @@
+import type { ApprovalView } from "../approvals/model";
+import { ApprovalConflict } from "../approvals/service";
+import { ApiError } from "../lib/errors";
 import type { SessionModule } from "../sessions/module";
-import type { SessionsPort } from "./ports";
+import type { ApprovalRef, SessionsPort } from "./ports";
 
-/** The Slack bot's view of the real agents and sessions services. */
-export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents">): SessionsPort {
+const approvalRef = (a: ApprovalView): ApprovalRef => ({
+  id: a.id, sessionId: a.session_id, toolName: a.tool_name, input: a.input, status: a.status, decidedBy: a.decided_by, message: a.message,
+});
+
+/** The Slack bot's view of the real agents, sessions and approvals services. */
+export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents" | "approvals">): SessionsPort {
   const findAgent = async (idOrName: string) => {
     const byId = await core.agents.row(idOrName).catch(() => null);
     if (byId) return { id: byId.id, name: byId.name };
@@ -24,6 +31,28 @@ export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents"
       }),
     interrupt: async (sessionId) => {
       await core.sessions.interrupt(sessionId);
+    },
+    getApproval: async (id) => {
+      const a = await core.approvals.get(id).catch((err) => (err instanceof ApiError && err.status === 404 ? null : Promise.reject(err)));
+      return a ? approvalRef(a) : null;
+    },
+    approvalForToolUse: async (sessionId, toolUseId) => {
+      const a = await core.approvals.findByToolUse(sessionId, toolUseId);
+      return a ? approvalRef(a) : null;
+    },
+    decideApproval: async (id, decision, decidedBy) => {
+      try {
+        const r = await core.approvals.decide(id, { decision }, decidedBy);
+        return { kind: "decided", approval: approvalRef(r.approval), turnId: r.turn_id, afterSeq: r.seq };
+      } catch (err) {
+        if (err instanceof ApprovalConflict) return { kind: "conflict", approval: approvalRef(err.approval) };
+        if (err instanceof ApiError && err.status === 404) return { kind: "not_found" };
+        if (err instanceof ApiError && err.status === 409) {
+          const a = await core.approvals.get(id);
+          return { kind: "conflict", approval: approvalRef(a) };
+        }
+        throw err;
+      }
     },
     userTurns: async (sessionId) => {
       const out: Array<{ turnId: string; seq: number; text: string }> = [];

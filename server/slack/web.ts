@@ -1,5 +1,15 @@
-import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from "@slack/web-api";
+import type { LogLevel, Logger as SlackLogger, WebClient } from "@slack/web-api";
 import type { Logger } from "../lib/logger";
+
+/**
+ * @slack/web-api (and Bolt, see index.ts) are loaded on first use: a LAP without Slack never pays
+ * for them at start-up (bench/startup). Only types are imported statically.
+ */
+let webApi: Promise<typeof import("@slack/web-api")> | undefined;
+export const loadWebApi = () => (webApi ??= import("@slack/web-api"));
+
+/** `ErrorCode.RateLimitedError` of @slack/web-api, without loading it to compare. */
+const RATE_LIMITED = "slack_webapi_rate_limited_error";
 
 /**
  * Slack Web API clients. Rate-limited calls are rejected instead of silently waiting inside the
@@ -7,7 +17,7 @@ import type { Logger } from "../lib/logger";
  * are off because the inbox already makes processing retryable.
  */
 export function slackLogger(log: Logger): SlackLogger {
-  let level = LogLevel.WARN;
+  let level = "warn" as LogLevel;
   return {
     debug: () => {},
     info: () => {},
@@ -27,15 +37,17 @@ export function clientOptions(apiUrl: string, log: Logger) {
 export class SlackClients {
   private cache = new Map<string, WebClient>();
   constructor(private readonly opts: { apiUrl: string; log: Logger }) {}
-  forToken(token: string): WebClient {
+  async forToken(token: string): Promise<WebClient> {
     let client = this.cache.get(token);
     if (!client) {
-      client = new WebClient(token, clientOptions(this.opts.apiUrl, this.opts.log));
+      const { WebClient } = await loadWebApi();
+      client = this.cache.get(token) ?? new WebClient(token, clientOptions(this.opts.apiUrl, this.opts.log));
       this.cache.set(token, client);
     }
     return client;
   }
-  anonymous(): WebClient {
+  async anonymous(): Promise<WebClient> {
+    const { WebClient } = await loadWebApi();
     return new WebClient(undefined, clientOptions(this.opts.apiUrl, this.opts.log));
   }
 }
@@ -43,7 +55,7 @@ export class SlackClients {
 /** Milliseconds Slack asked us to wait, when `err` is a rate-limit rejection. */
 export function retryAfterMs(err: unknown): number | undefined {
   const e = err as { code?: string; retryAfter?: number };
-  return e?.code === ErrorCode.RateLimitedError ? Math.max(0, (e.retryAfter ?? 1) * 1000) : undefined;
+  return e?.code === RATE_LIMITED ? Math.max(0, (e.retryAfter ?? 1) * 1000) : undefined;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

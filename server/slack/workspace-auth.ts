@@ -23,7 +23,7 @@ export class WorkspaceAuthResolver {
     if (!token) return null;
     this.single ??= this.deps.clients
       .forToken(token)
-      .auth.test()
+      .then((client) => client.auth.test())
       .then((r) => ({ botUserId: r.user_id, botId: r.bot_id, teamId: r.team_id }))
       .catch((err) => {
         this.single = undefined; // try again on the next event

@@ -3,7 +3,7 @@
  * runtime such as OpenCode/DeepAgents), which tests cannot reach on the internet. It speaks the
  * real wire format of reference/lap-rust-core.md §3.2 over real HTTP on port 0: x-api-key auth,
  * POST /v1/agents, /v1/environments, /v1/sessions, POST /v1/sessions/:id/events (user.message,
- * user.interrupt), GET /v1/sessions/:id, GET /v1/sessions/:id/events, and the SSE stream
+ * user.interrupt, user.tool_confirmation), GET /v1/sessions/:id, GET /v1/sessions/:id/events, and the SSE stream
  * GET /v1/sessions/:id/events/stream with `id:` lines and Last-Event-ID resume.
  *
  * Scriptable: `reply` decides the steps of each turn (events, delays, stream drops, failures).
@@ -25,12 +25,55 @@ export interface FakeSession {
   events: Array<Record<string, unknown> & { id: string }>;
   streams: Set<ReadableStreamDefaultController<Uint8Array>>;
   turn?: { cancelled: boolean };
+  /** Tool calls emitted with evaluated_permission "ask" and not yet confirmed. */
+  pending: Map<string, { name: string; input: unknown }>;
+}
+
+export interface FakeConfirmation {
+  tool_use_id: string;
+  result: "allow" | "deny";
+  deny_message?: string;
 }
 
 export interface FakeRuntimeOptions {
   apiKey?: string;
   /** Steps for a user message; defaults to a short streamed echo. */
   reply?: (text: string, session: FakeSession) => FakeStep[];
+  /** Steps after a `user.tool_confirmation`; defaults to confirmedReply. */
+  confirm?: (c: FakeConfirmation, tool: { name: string; input: unknown }, session: FakeSession) => FakeStep[];
+}
+
+/**
+ * A turn that asks before running `name` (Managed Agents `always_ask`): tool_use "ask", then idle
+ * with requires_action. As in the real protocol, the tool_use's event id (sevt_…) is the id the
+ * confirmation names; the fake fills `event_ids` with the session's waiting calls.
+ */
+export function askReply(name: string, input: unknown, preface = "I need to run a command."): FakeStep[] {
+  return [
+    { event: { type: "session.status_running" } },
+    { event: { type: "agent.message", content: [{ type: "text", text: preface }] } },
+    { event: { type: "agent.tool_use", name, input, evaluated_permission: "ask" } },
+    { event: { type: "session.status_idle", stop_reason: { type: "requires_action" } } },
+  ];
+}
+
+/** What the runtime does with a decision: runs the tool (a canned result) or tells the model it was denied. */
+export function confirmedReply(c: FakeConfirmation, tool: { name: string; input: unknown }): FakeStep[] {
+  const allowed = c.result === "allow";
+  return [
+    { event: { type: "session.status_running" } },
+    {
+      event: {
+        type: "agent.tool_result",
+        tool_use_id: c.tool_use_id,
+        name: tool.name,
+        is_error: !allowed,
+        content: [{ type: "text", text: allowed ? `ran ${tool.name}` : `denied: ${c.deny_message ?? "no reason given"}` }],
+      },
+    },
+    { event: { type: "agent.message", content: [{ type: "text", text: allowed ? `Done: ${tool.name} ran.` : `Understood, I did not run ${tool.name}.` }] } },
+    { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
+  ];
 }
 
 export function echoReply(text: string, chunkDelayMs = 5): FakeStep[] {
@@ -49,6 +92,8 @@ const json = (body: unknown, status = 200) => Response.json(body, { status });
 export class FakeManagedAgents {
   readonly apiKey: string;
   reply: (text: string, session: FakeSession) => FakeStep[];
+  confirm: NonNullable<FakeRuntimeOptions["confirm"]>;
+  readonly confirmations: FakeConfirmation[] = [];
   readonly sessions = new Map<string, FakeSession>();
   readonly agents = new Map<string, Record<string, unknown>>();
   readonly requests: string[] = [];
@@ -62,6 +107,7 @@ export class FakeManagedAgents {
   constructor(opts: FakeRuntimeOptions = {}) {
     this.apiKey = opts.apiKey ?? "fake-runtime-key";
     this.reply = opts.reply ?? ((text) => echoReply(text));
+    this.confirm = opts.confirm ?? ((c, tool) => confirmedReply(c, tool));
   }
 
   get url() {
@@ -127,7 +173,7 @@ export class FakeManagedAgents {
     if (req.method === "POST" && path === "/v1/environments") return json({ id: this.newId("env"), ...body });
     if (req.method === "POST" && path === "/v1/sessions") {
       if (!this.agents.has(String(body.agent))) return json({ type: "error", error: { message: "unknown agent" } }, 404);
-      const s: FakeSession = { id: this.newId("sesn"), agent: String(body.agent), status: "idle", events: [], streams: new Set() };
+      const s: FakeSession = { id: this.newId("sesn"), agent: String(body.agent), status: "idle", events: [], streams: new Set(), pending: new Map() };
       this.sessions.set(s.id, s);
       return json({ id: s.id, agent: s.agent, status: s.status, metadata: body.metadata ?? {} });
     }
@@ -164,6 +210,16 @@ export class FakeManagedAgents {
         const text = ((e.content as Array<{ text?: string }>) ?? []).map((p) => p.text ?? "").join("");
         this.emit(session, { type: "user.message", content: e.content });
         void this.runTurn(session, this.reply(text, session));
+      } else if (e.type === "user.tool_confirmation") {
+        const c = { tool_use_id: String(e.tool_use_id), result: e.result === "allow" ? "allow" : "deny", ...(typeof e.deny_message === "string" ? { deny_message: e.deny_message } : {}) } as FakeConfirmation;
+        const tool = session.pending.get(c.tool_use_id);
+        if (!tool || (e.result !== "allow" && e.result !== "deny")) {
+          return json({ type: "error", error: { type: "invalid_request_error", message: `no tool_use ${c.tool_use_id} is waiting for confirmation` } }, 400);
+        }
+        session.pending.delete(c.tool_use_id);
+        this.confirmations.push(c);
+        this.emit(session, { type: "user.tool_confirmation", ...c });
+        void this.runTurn(session, this.confirm(c, tool, session));
       }
     }
     return json({ data: events.map((e) => ({ ...e, id: `sevt_receipt_${crypto.randomUUID()}`, processed_at: null })) });
@@ -192,6 +248,9 @@ export class FakeManagedAgents {
 
   private emit(session: FakeSession, event: Record<string, unknown>) {
     const stored: Record<string, unknown> & { id: string } = { ...event, id: `sevt_${++this.seq}`, processed_at: new Date().toISOString() };
+    if (event.type === "agent.tool_use" && event.evaluated_permission === "ask") session.pending.set(stored.id, { name: String(event.name), input: event.input });
+    const reason = stored.stop_reason as { type?: string; event_ids?: string[] } | undefined;
+    if (stored.type === "session.status_idle" && reason?.type === "requires_action" && !reason.event_ids) stored.stop_reason = { ...reason, event_ids: [...session.pending.keys()] };
     session.events.push(stored);
     const frame = enc.encode(`id: ${stored.id}\nevent: ${stored.type}\ndata: ${JSON.stringify(stored)}\n\n`);
     for (const c of session.streams) {

@@ -4,7 +4,7 @@
  * events then streams live ones, turns of one session run one at a time in order.
  * A turn's script is a list of steps (events to emit, with optional delays).
  */
-import type { AgentRef, ApprovalDecision, SessionEventLike, SessionsPort } from "../../server/slack/ports";
+import type { AgentRef, SessionEventLike, SessionsPort } from "../../server/slack/ports";
 
 export interface Step {
   type: string;
@@ -34,7 +34,6 @@ export class MemorySessions implements SessionsPort {
   failCreate = 0;
   failSend = 0;
   stepDelayMs = 5;
-  approvals = new Map<string, "pending" | ApprovalDecision>();
   /** What the agent does for a prompt. Default: echo it back, then go idle. */
   script: (prompt: string) => Step[] = (prompt) => [{ type: "agent.message", data: { text: `You said: ${prompt}` } }, { type: "session.status_idle" }];
   private n = 0;
@@ -94,12 +93,15 @@ export class MemorySessions implements SessionsPort {
     const s = this.sessions.get(sessionId);
     return (s?.events ?? []).filter((e) => e.type === "user.message").map((e) => ({ turnId: e.turnId!, seq: e.seq, text: String(e.data.text) }));
   }
-  async decideApproval(approvalId: string, decision: ApprovalDecision) {
-    const state = this.approvals.get(approvalId);
-    if (!state) return "not_found" as const;
-    if (state !== "pending") return "already_handled" as const;
-    this.approvals.set(approvalId, decision);
-    return "decided" as const;
+  // Approvals are tested on the real sessions service (server/slack/real-sessions.test.ts).
+  async getApproval() {
+    return null;
+  }
+  async approvalForToolUse() {
+    return null;
+  }
+  async decideApproval() {
+    return { kind: "not_found" as const };
   }
   private emit(s: MemSession, e: Omit<SessionEventLike, "seq">) {
     const event = { ...e, seq: s.events.length + 1 };

@@ -4,6 +4,7 @@ import { Layout } from "./components/Layout";
 import { Toasts } from "./components/ui";
 import { api, setUnauthorizedHandler, type Me } from "./lib/api";
 import { ApiKeys } from "./pages/ApiKeys";
+import { Approvals } from "./pages/Approvals";
 import { GatewayKeys } from "./pages/GatewayKeys";
 import { GatewayLogs } from "./pages/GatewayLogs";
 import { GatewayModels } from "./pages/GatewayModels";
@@ -75,6 +76,7 @@ export function App() {
           <Route path="/agents" component={Agents} />
           <Route path="/agents/:id" component={AgentDetail} />
           <Route path="/sessions" component={Sessions} />
+          <Route path="/approvals" component={Approvals} />
           <Route path="/sessions/:id" component={SessionChat} />
           <Route path="/runtimes" component={Runtimes} />
           <Route path="/sandboxes" component={Sandboxes} />

@@ -23,7 +23,7 @@ let a: SandboxService;
 let b: SandboxService;
 let lapB: KubernetesSandboxes;
 
-const agent: AgentDefinition = { id: "agt_rep", name: "rep", description: "", model: "m", systemPrompt: "", tools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null };
+const agent: AgentDefinition = { id: "agt_rep", name: "rep", description: "", model: "m", systemPrompt: "", tools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null, approvalRequiredTools: [] };
 const claimNames = () => t.fake.store.list("sandboxclaims", "default").map((c) => c.metadata.name as string);
 const adapterOf = (svc: SandboxService) =>
   svc.adapter({ gatewayBaseUrl: "http://127.0.0.1:9/v1", mintSessionKey: async ({ sessionId }) => `sk-${sessionId}`, history: async () => [] });

@@ -130,6 +130,52 @@ test("a built-in-harness agent edits files and runs commands in its sandbox thro
   expect(existsSync(ws)).toBe(true);
 }, 120_000);
 
+test("a tool that needs approval waits for a person: allow runs it in the sandbox, deny tells the model why", async () => {
+  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "careful", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", approval_required_tools: ["bash"] });
+  expect(agent.status).toBe(201);
+  const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
+  const id = session.body.id;
+  await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle");
+  const pending = async () => (await api<{ data: { id: string; tool_use_id: string; input: unknown }[] }>("GET", `/api/approvals?status=pending&session_id=${id}`)).body.data;
+
+  // write runs at once; bash asks. The turn ends with requires_action and the command has not run.
+  model.script([{ toolCalls: [{ name: "write", arguments: { path: "a.txt", content: "x" } }, { name: "bash", arguments: { command: "echo approved > ran.txt" } }] }]);
+  expect((await api("POST", `/api/sessions/${id}/messages`, { text: "write then run" })).status).toBe(202);
+  await waitFor("the approval", async () => (await pending()).length === 1);
+  await waitFor("requires_action", async () => (await idleCount(id)) >= 1);
+  const [row] = await lap.database.query<{ workspace_id: string }>("select workspace_id from sandboxes where session_id = $1", [id]);
+  const ws = join(dataDir, "workspaces", row!.workspace_id);
+  expect(existsSync(join(ws, "a.txt"))).toBe(true);
+  expect(existsSync(join(ws, "ran.txt"))).toBe(false);
+  const idle = (await events(id)).filter((e) => e.type === "session.status_idle").at(-1)!;
+  const [approval] = await pending();
+  expect(idle.data.stop_reason).toEqual({ type: "requires_action", event_ids: [approval!.tool_use_id] });
+  expect(approval!.input).toEqual({ command: "echo approved > ran.txt" });
+
+  // Allow: the harness runs the command, then the model carries on in the same loop.
+  model.script([{ text: "Ran it." }]);
+  expect((await api("POST", `/api/approvals/${approval!.id}/decision`, { decision: "allow" })).status).toBe(200);
+  await waitFor("the confirmed turn", async () => (await idleCount(id)) >= 2);
+  expect(readFileSync(join(ws, "ran.txt"), "utf8")).toBe("approved\n");
+  const result = (await events(id)).find((e) => e.type === "agent.tool_result" && e.data.tool_use_id === approval!.tool_use_id)!;
+  expect(result.data.is_error).toBe(false);
+  // The model saw the command's result next to its call.
+  expect(JSON.stringify(model.requests.at(-1)!.messages)).toContain(approval!.tool_use_id);
+
+  // Deny: the model is told, with the person's reason, and answers.
+  model.script([{ toolCalls: [{ name: "bash", arguments: { command: "rm -rf ." } }] }, { text: "OK, I left it." }]);
+  expect((await api("POST", `/api/sessions/${id}/messages`, { text: "clean up" })).status).toBe(202);
+  await waitFor("the second approval", async () => (await pending()).length === 1);
+  const [second] = await pending();
+  await waitFor("requires_action again", async () => (await idleCount(id)) >= 3);
+  expect((await api("POST", `/api/approvals/${second!.id}/decision`, { decision: "deny", message: "keep the files" })).status).toBe(200);
+  await waitFor("the refused turn", async () => (await idleCount(id)) >= 4);
+  expect(existsSync(join(ws, "a.txt"))).toBe(true);
+  expect(JSON.stringify(model.requests.at(-1)!.messages)).toContain("The user denied this tool call: keep the files");
+  const texts = (await events(id)).filter((e) => e.type === "agent.message").map((e) => ((e.data.content as { text?: string }[]) ?? []).map((c) => c.text ?? "").join("")).join("");
+  expect(texts).toContain("OK, I left it.");
+}, 90_000);
+
 test("a model the gateway does not know ends the turn with a clear session.error, never another model", async () => {
   const agent = await api<{ id: string }>("POST", "/api/agents", { name: "misconfigured", model: "no-such-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });

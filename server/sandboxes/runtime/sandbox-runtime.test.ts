@@ -25,7 +25,7 @@ const history = new Map<string, Array<{ type: string; [k: string]: unknown }>>()
 const minted: string[] = [];
 
 const agent: AgentDefinition = {
-  id: "agent_rt", name: "rt", description: "", model: "scripted-model", systemPrompt: "", tools: [], mcpServers: [],
+  id: "agent_rt", name: "rt", description: "", model: "scripted-model", systemPrompt: "", tools: [], approvalRequiredTools: [], mcpServers: [],
   environment: { PLAIN_SETTING: "on" }, repoUrl: null, repoBranch: null,
 };
 

@@ -7,7 +7,7 @@
  */
 import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
 import { RuntimeError } from "../../runtimes/adapter";
-import type { ContentPart, SessionEventData } from "../../sessions/events/types";
+import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
 import type { SandboxProvider, SandboxSpec } from "../provider";
@@ -60,7 +60,7 @@ interface Live {
 }
 
 const signatureOf = (a: AgentDefinition) =>
-  Bun.hash(JSON.stringify([a.model, a.systemPrompt, a.environment, a.repoUrl, a.repoBranch, a.tools])).toString(16);
+  Bun.hash(JSON.stringify([a.model, a.systemPrompt, a.environment, a.repoUrl, a.repoBranch, a.tools, a.approvalRequiredTools])).toString(16);
 
 export class SandboxRuntimeAdapter implements RuntimeAdapter {
   private live = new Map<string, Live>();
@@ -134,7 +134,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
     await provider.bind(sandboxId, {
       sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
-      systemPrompt: agent.systemPrompt || undefined, mcpServers,
+      systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
     });
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
     if (workspaceId && !alreadyBound) {
@@ -207,17 +207,23 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const [a] = await this.deps.database.query<any>(`select * from agents where id = $1`, [agentId]);
     if (!a) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
     return {
-      id: a.id, name: a.name, description: a.description, model: a.model, systemPrompt: a.system_prompt, tools: a.tools ?? [],
+      id: a.id, name: a.name, description: a.description, model: a.model, systemPrompt: a.system_prompt, tools: a.tools ?? [], approvalRequiredTools: a.approval_required_tools ?? [],
       mcpServers: a.mcp_servers ?? [], environment: a.environment ?? {}, repoUrl: a.repo_url, repoBranch: a.repo_branch,
     };
   }
 
   async sendMessage(sessionId: string, content: ContentPart[]): Promise<void> {
     const live = await this.ensureLive(sessionId);
-    const text = content.map((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join("");
     live.inFlight = content;
     live.lastActivity = Date.now();
-    await live.client.sendMessage(text);
+    await this.send(live, content);
+  }
+
+  /** A message or a tool confirmation; returns the supervisor's last seq before the turn's events. */
+  private send(live: Live, content: ContentPart[]): Promise<number> {
+    const confirmation = confirmationIn(content);
+    if (confirmation) return live.client.sendConfirmation(confirmation);
+    return live.client.sendMessage(content.map((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join(""));
   }
 
   async interrupt(sessionId: string): Promise<void> {
@@ -237,13 +243,13 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       // The turn that was running when the sandbox died runs again on the new one.
       const resend = live.resend;
       live.resend = undefined;
-      if (resend) after = await live.client.sendMessage(resend.map((p) => String((p as { text?: string }).text ?? "")).join(""));
+      if (resend) after = await this.send(live, resend);
     }
     opts.onOpen?.();
     for await (const e of live.client.stream(after, { signal: opts.signal })) {
       live.lastActivity = Date.now();
       // LAP already stored the user's message when it sent it; the supervisor's echo is not news.
-      if (e.type === "session.bound" || e.type === "user.message") continue;
+      if (e.type === "session.bound" || e.type === "user.message" || e.type === "user.tool_confirmation") continue;
       if (e.type === "session.status_idle" || e.type === "session.error") live.inFlight = undefined;
       const { seq: s, ...event } = e;
       yield { event: event as SessionEventData, providerEventId: `${live.sandboxId}:${s}` };

@@ -26,6 +26,16 @@ export const toStoredEvent = (r: EventRowSql): StoredEvent => ({
 });
 
 /**
+ * Rows other modules must write in the same transaction as certain events (an approval request
+ * with the `agent.tool_use` that asks): an event stored means its row exists, and a crash between
+ * the two cannot happen.
+ */
+export interface EventSideEffects {
+  wants(type: string): boolean;
+  apply(query: SqlTx["query"], sessionId: string, stored: StoredEvent[]): Promise<void>;
+}
+
+/**
  * The durable, ordered event log of each session.
  *
  * Sequence numbers come from `sessions.last_seq`. One statement does the whole append: a CTE bumps
@@ -35,11 +45,20 @@ export const toStoredEvent = (r: EventRowSql): StoredEvent => ({
  * subscriber never sees an event that could still roll back.
  */
 export class EventStore {
-  constructor(private readonly deps: { database: Database; onAppended?: (sessionId: string, events: StoredEvent[]) => void }) {}
+  constructor(
+    private readonly deps: { database: Database; onAppended?: (sessionId: string, events: StoredEvent[]) => void; sideEffects?: EventSideEffects },
+  ) {}
+
+  private wantsSideEffects(events: NewEvent[]) {
+    const fx = this.deps.sideEffects;
+    return !!fx && events.some((e) => fx.wants(e.type));
+  }
 
   async append(sessionId: string, events: NewEvent[], turnId: string | null = null): Promise<StoredEvent[]> {
     if (!events.length) return [];
-    const stored = await this.insert((text, params) => this.deps.database.query(text, params), sessionId, events, turnId);
+    const stored = this.wantsSideEffects(events)
+      ? await this.deps.database.transaction((tx) => this.insert((text, params) => tx.query(text, params), sessionId, events, turnId))
+      : await this.insert((text, params) => this.deps.database.query(text, params), sessionId, events, turnId);
     if (stored.length) this.deps.onAppended?.(sessionId, stored);
     return stored;
   }
@@ -79,7 +98,9 @@ export class EventStore {
       [sessionId, fresh.length, turnId, fresh.map((e) => e.type), fresh.map((e) => JSON.stringify(e.data)), fresh.map((e) => e.providerEventId ?? null)],
     );
     if (!rows.length) throw notFound("Session");
-    return rows.map(toStoredEvent).sort((a, b) => a.seq - b.seq);
+    const stored = rows.map(toStoredEvent).sort((a, b) => a.seq - b.seq);
+    if (this.wantsSideEffects(fresh)) await this.deps.sideEffects!.apply(query, sessionId, stored);
+    return stored;
   }
 
   /** The last runtime event id stored for a turn: where a re-attached runtime stream resumes. */

@@ -10,14 +10,65 @@ const contentPart = z.union([textPart, z.object({ type: z.string() }).loose()]);
 export const contentParts = z.array(contentPart);
 export type ContentPart = z.infer<typeof contentPart>;
 
+/**
+ * A person's decision on a tool call, as the content of a confirmation turn (the queue stores turn
+ * content). Adapters send it to the runtime as a Managed Agents `user.tool_confirmation` event.
+ */
+export const toolConfirmationPart = z.object({
+  type: z.literal("tool_confirmation"),
+  tool_use_id: z.string().min(1),
+  result: z.enum(["allow", "deny"]),
+  deny_message: z.string().optional(),
+});
+export type ToolConfirmationPart = z.infer<typeof toolConfirmationPart>;
+
+/** The confirmation a turn carries, or null for an ordinary message. */
+export function confirmationIn(content: ContentPart[]): ToolConfirmationPart | null {
+  if (content.length !== 1) return null;
+  const parsed = toolConfirmationPart.safeParse(content[0]);
+  return parsed.success ? parsed.data : null;
+}
+
+/** The Managed Agents event for a confirmation (`type` plus its fields, no `type` of the part). */
+export const toolConfirmationEvent = ({ tool_use_id, result, deny_message }: ToolConfirmationPart) => ({
+  type: "user.tool_confirmation" as const,
+  tool_use_id,
+  result,
+  ...(deny_message ? { deny_message } : {}),
+});
+
 export const sessionEventData = z.discriminatedUnion("type", [
   z.object({ type: z.literal("user.message"), content: contentParts, turn_id: z.string().optional() }).loose(),
+  z
+    .object({
+      type: z.literal("user.tool_confirmation"),
+      tool_use_id: z.string(),
+      result: z.enum(["allow", "deny"]),
+      deny_message: z.string().optional(),
+      turn_id: z.string().optional(),
+    })
+    .loose(),
   z.object({ type: z.literal("session.status_running") }).loose(),
   z.object({ type: z.literal("agent.message"), content: contentParts }).loose(),
   z.object({ type: z.literal("agent.thinking"), thinking: z.string().optional() }).loose(),
-  z.object({ type: z.literal("agent.tool_use"), id: z.string().optional(), name: z.string(), input: z.unknown().optional() }).loose(),
+  z
+    .object({
+      type: z.literal("agent.tool_use"),
+      id: z.string().optional(),
+      name: z.string(),
+      input: z.unknown().optional(),
+      /** "ask": the runtime waits for a `user.tool_confirmation` (the turn ends with requires_action). */
+      evaluated_permission: z.string().optional(),
+    })
+    .loose(),
   z.object({ type: z.literal("agent.tool_result"), tool_use_id: z.string().optional(), content: z.unknown().optional(), is_error: z.boolean().optional() }).loose(),
-  z.object({ type: z.literal("session.status_idle"), stop_reason: z.object({ type: z.string() }).loose().optional() }).loose(),
+  z
+    .object({
+      type: z.literal("session.status_idle"),
+      /** `requires_action` lists the tool_use ids waiting for a decision in `event_ids`. */
+      stop_reason: z.object({ type: z.string(), event_ids: z.array(z.string()).optional() }).loose().optional(),
+    })
+    .loose(),
   z.object({ type: z.literal("session.error"), error: z.object({ message: z.string() }).loose() }).loose(),
   z.object({ type: z.literal("session.created") }).loose(),
   z.object({ type: z.literal("session.ready") }).loose(),

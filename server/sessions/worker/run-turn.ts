@@ -124,8 +124,8 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
           for await (const ev of adapter.streamEvents(input.remoteSessionId, { signal: streamAbort.signal, afterEventId: lastPid ?? undefined, onOpen: opened })) {
             if (outcome) return;
             if (ev.providerEventId) lastPid = ev.providerEventId;
-            // LAP stored the user message when it was posted; the runtime's echo is not stored twice.
-            if (ev.event.type === "user.message") continue;
+            // LAP stored the user message (or confirmation) when it was posted; the runtime's echo is not stored twice.
+            if (ev.event.type === "user.message" || ev.event.type === "user.tool_confirmation") continue;
             batch.push(ev);
             void flush();
             if (ev.event.type === "session.error") {

@@ -1,5 +1,5 @@
 import { A, useNavigate } from "@solidjs/router";
-import { For, type JSX } from "solid-js";
+import { createResource, For, onCleanup, Show, type JSX } from "solid-js";
 import { api, type Me } from "../lib/api";
 import { useShortcuts } from "../lib/shortcuts";
 import { theme, toggleTheme } from "../lib/theme";
@@ -15,6 +15,7 @@ export interface NavItem {
 /** Later features add their pages here. */
 export const NAV: NavItem[] = [
   { href: "/sessions", label: "Sessions", key: "e", section: "Agents" },
+  { href: "/approvals", label: "Approvals", key: "i", section: "Agents" },
   { href: "/agents", label: "Agents", key: "a", section: "Agents" },
   { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents" },
   { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents" },
@@ -34,6 +35,10 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
   const navigate = useNavigate();
   useShortcuts(Object.fromEntries([...NAV.map((n) => [`g ${n.key}`, () => navigate(n.href)]), ["t", () => toggleTheme()]]));
   const sections = () => [...new Set(NAV.map((n) => n.section))];
+  // Pending tool approvals, shown next to the Approvals link (polled: cheap, one count query).
+  const [pending, { refetch: refetchPending }] = createResource(() => api.approvals.summary().then((s) => s.pending).catch(() => 0));
+  const poll = setInterval(() => refetchPending(), 5000);
+  onCleanup(() => clearInterval(poll));
   const logout = async () => {
     await api.auth.logout().catch(() => {});
     props.onLogout();
@@ -52,7 +57,12 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
               <For each={NAV.filter((n) => n.section === section)}>
                 {(item) => (
                   <A href={item.href} activeClass="active">
-                    <span>{item.label}</span>
+                    <span>
+                      {item.label}
+                      <Show when={item.href === "/approvals" && (pending() ?? 0) > 0}>
+                        {" "}<span class="nav-count" data-testid="pending-approvals" aria-label={`${pending()} pending`}>{pending()}</span>
+                      </Show>
+                    </span>
                     <span class="kbd" title={`Press g then ${item.key}`}>g {item.key}</span>
                   </A>
                 )}

@@ -22,6 +22,9 @@ export interface McpHealth {
 }
 export type { KubernetesStatus };
 import type { AgentView, CreateAgentInput, UpdateAgentInput } from "../../../server/agents/model";
+import type { ApprovalView } from "../../../server/approvals/model";
+
+export type { ApprovalView };
 import type { CreateRuntimeInput, RuntimeView } from "../../../server/runtimes/model";
 import type { CreateSessionInput, SessionView, StoredEvent } from "../../../server/sessions/model";
 import type { AllowlistBody, BindingBody, SlackEventView, SlackStatus } from "../../../server/slack/model";
@@ -133,6 +136,13 @@ export const api = {
     pause: (id: string) => request<AgentView>("POST", `/api/agents/${encodeURIComponent(id)}/pause`),
     resume: (id: string) => request<AgentView>("POST", `/api/agents/${encodeURIComponent(id)}/resume`),
     remove: (id: string) => request<AgentView>("DELETE", `/api/agents/${encodeURIComponent(id)}`),
+  },
+  approvals: {
+    list: (opts: { status?: ApprovalView["status"]; session_id?: string; limit?: number } = {}) =>
+      request<{ data: ApprovalView[]; next_cursor: string | null }>("GET", `/api/approvals${q({ limit: 100, ...opts })}`),
+    summary: () => request<{ pending: number }>("GET", "/api/approvals/summary"),
+    decide: (id: string, decision: "allow" | "deny", message?: string) =>
+      request<{ approval: ApprovalView; turn_id: string; seq: number }>("POST", `/api/approvals/${encodeURIComponent(id)}/decision`, { decision, ...(message ? { message } : {}) }),
   },
   sessions: {
     list: (opts: { agent_id?: string; cursor?: string; limit?: number } = {}) =>

@@ -125,6 +125,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
     runtime_id: a?.runtime_id ?? "rt_local_sandbox",
     harness: a?.harness && a.harness !== "default" ? a.harness : "builtin",
     tools: (a?.tools ?? []).join(", "),
+    approval_required_tools: (a?.approval_required_tools ?? []).join(", "),
     mcp: (a?.mcp_servers ?? []).map((m) => `${m.name} ${m.url}`).join("\n"),
     repo_url: a?.repo_url ?? "",
     repo_branch: a?.repo_branch ?? "",
@@ -147,6 +148,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
       runtime_id: f.runtime_id || null,
       harness: f.harness,
       tools: lines(f.tools),
+      approval_required_tools: lines(f.approval_required_tools),
       mcp_servers: f.mcp.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => { const [name = "", url = ""] = l.split(/\s+/); return { name, url }; }),
       repo_url: f.repo_url || null,
       repo_branch: f.repo_branch || null,
@@ -211,6 +213,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
       </Show>
       <label class="field">System prompt<textarea name="system_prompt" rows={4} value={v().system_prompt} onInput={set("system_prompt")} />{err("system_prompt")}</label>
       <label class="field">Tools <span class="hint">comma separated</span><input name="tools" value={v().tools} onInput={set("tools")} />{err("tools")}</label>
+      <label class="field">Ask before using <span class="hint">tools that wait for a person to allow each call, comma separated (e.g. bash, write)</span><input name="approval_required_tools" value={v().approval_required_tools} onInput={set("approval_required_tools")} />{err("approval_required_tools")}</label>
       <label class="field">MCP servers <span class="hint">one per line: name url</span><textarea name="mcp" rows={2} value={v().mcp} onInput={set("mcp")} />{err("mcp_servers")}</label>
       <label class="field">Egress allow-list <span class="hint">hosts the sandbox may reach, one per line (pypi.org, *.npmjs.org); empty blocks all</span><textarea name="egress_allow_hosts" rows={2} value={v().egress} onInput={set("egress")} />{err("egress_allow_hosts")}</label>
       <fieldset class="field key-picker">

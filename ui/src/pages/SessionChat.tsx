@@ -1,8 +1,9 @@
 import { A, useParams } from "@solidjs/router";
+import { ApprovalCard, ApprovalOutcome } from "../components/ApprovalCard";
 import { ToolCall } from "../components/ToolCall";
 import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
 import { toast } from "../components/ui";
-import { api, sandboxesApi, type StoredEvent } from "../lib/api";
+import { api, sandboxesApi, type ApprovalView, type StoredEvent } from "../lib/api";
 import { renderMarkdown } from "../lib/markdown";
 import { statusClass } from "./Sessions";
 
@@ -10,7 +11,7 @@ type Item =
   | { kind: "user"; seq: number; text: string; turnId: string | null }
   | { kind: "assistant"; seq: number; text: string }
   | { kind: "thinking"; seq: number; text: string }
-  | { kind: "tool"; seq: number; name: string; input: unknown; result?: unknown; isError?: boolean; id?: string }
+  | { kind: "tool"; seq: number; name: string; input: unknown; result?: unknown; isError?: boolean; id?: string; ask?: boolean }
   | { kind: "error"; seq: number; text: string }
   | { kind: "note"; seq: number; text: string };
 
@@ -35,7 +36,7 @@ function toItems(events: StoredEvent[]): Item[] {
         else items.push({ kind: "thinking", seq: e.seq, text: d.thinking ?? "" });
         break;
       case "agent.tool_use":
-        items.push({ kind: "tool", seq: e.seq, name: d.name, input: d.input, id: d.id });
+        items.push({ kind: "tool", seq: e.seq, name: d.name, input: d.input, id: d.id, ask: d.evaluated_permission === "ask" });
         break;
       case "agent.tool_result": {
         const call = [...items].reverse().find((i) => i.kind === "tool" && (i.id === undefined || i.id === d.tool_use_id) && i.result === undefined) as Extract<Item, { kind: "tool" }> | undefined;
@@ -48,6 +49,7 @@ function toItems(events: StoredEvent[]): Item[] {
         break;
       case "session.status_idle":
         if (d.stop_reason?.type === "interrupted") items.push({ kind: "note", seq: e.seq, text: "Turn stopped" });
+        else if (d.stop_reason?.type === "requires_action") items.push({ kind: "note", seq: e.seq, text: "Paused for a person to allow or deny the tool call above" });
         break;
       case "session.recovered":
         items.push({ kind: "note", seq: e.seq, text: d.sandbox_id ? `Sandbox replaced (${d.reason ?? "it stopped"}); workspace and conversation restored` : "LAP restarted; the turn was re-attached" });
@@ -67,6 +69,10 @@ export function SessionChat() {
   // The session's sandbox, when it runs in one (admin only; others simply do not see the badge).
   const [sandbox, { refetch: refetchSandbox }] = createResource(() => params.id, (id) => sandboxesApi.list(id).then((l) => l[0] ?? null).catch(() => null));
   const [events, setEvents] = createSignal<StoredEvent[]>([]);
+  // Tool calls that asked for a decision, by tool_use_id (re-read when the log says something changed).
+  const [approvals, { refetch: refetchApprovals, mutate: setApprovals }] = createResource(() => params.id, (id) => api.approvals.list({ session_id: id }).then((l) => l.data));
+  const approvalFor = (toolUseId?: string) => approvals()?.find((a) => a.tool_use_id === toolUseId);
+  const decided = (a: ApprovalView) => setApprovals((all) => (all ?? []).map((x) => (x.id === a.id ? a : x)));
   const [connection, setConnection] = createSignal<"connecting" | "live" | "reconnecting">("connecting");
   const [text, setText] = createSignal("");
   const [interrupt, setInterrupt] = createSignal(false);
@@ -92,9 +98,10 @@ export function SessionChat() {
         // The badge was read when the page opened, often while the sandbox was still provisioning.
         refetchSandbox();
       }
+      if (e.type.startsWith("session.") || e.type === "user.tool_confirmation" || (e.type === "agent.tool_use" && (e.data as { evaluated_permission?: string }).evaluated_permission === "ask")) refetchApprovals();
       queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
     };
-    for (const type of ["user.message", "session.status_running", "agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"])
+    for (const type of ["user.message", "session.status_running", "agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"])
       source.addEventListener(type, onEvent as EventListener);
   };
   connect();
@@ -186,9 +193,17 @@ export function SessionChat() {
                 <Match when={item.kind === "tool" && item}>
                   {(t) => (
                     <div class="card tool-card" data-testid="tool-card">
-                      <div><strong>{t().name}</strong> <Show when={t().result === undefined}><span class="muted">running…</span></Show><Show when={t().isError}><span class="badge err">error</span></Show></div>
+                      <div>
+                        <strong>{t().name}</strong>{" "}
+                        <Show when={t().result === undefined && !(t().ask && approvalFor(t().id)?.status === "pending")}><span class="muted">running…</span></Show>
+                        <Show when={t().isError}><span class="badge err">error</span></Show>{" "}
+                        <Show when={t().ask && approvalFor(t().id)?.status !== "pending" && approvalFor(t().id)}>{(a) => <ApprovalOutcome approval={a()} />}</Show>
+                      </div>
                       {/* Commands with their output, file writes and edits as diffs, for every harness's tool names. */}
                       <ToolCall use={{ name: t().name, input: t().input }} result={t().result === undefined ? undefined : { content: t().result, is_error: t().isError }} />
+                      <Show when={t().ask && approvalFor(t().id)?.status === "pending" && approvalFor(t().id)}>
+                        {(a) => <ApprovalCard approval={a()} onDecided={decided} showInput={false} />}
+                      </Show>
                     </div>
                   )}
                 </Match>

@@ -1,0 +1,79 @@
+import { expect, test } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { login, MASTER_KEY, shot } from "./support";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+let model: ChildProcess;
+let modelUrl: string;
+
+// The LLM provider is a scripted stand-in (test/support/scripted-openai.ts) in its own Bun process.
+test.beforeAll(async () => {
+  const script = [
+    { toolCalls: [{ name: "bash", arguments: { command: "echo approved-by-a-person > proof.txt && cat proof.txt" } }] },
+    { text: "The command printed **approved-by-a-person**." },
+  ];
+  model = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/scripted-openai-server.ts", JSON.stringify(script)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  modelUrl = await new Promise<string>((resolve, reject) => {
+    model.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString().split("\n")[0]!).url));
+    model.on("exit", () => reject(new Error("scripted model exited")));
+  });
+});
+test.afterAll(() => {
+  model?.kill();
+});
+
+test("an agent whose bash needs approval asks; the person allows it in the chat, the command runs and the reply streams", async ({ page, request }) => {
+  test.setTimeout(90_000);
+  const auth = { authorization: `Bearer ${MASTER_KEY}` };
+  const added = await request.post("/model/new", { headers: auth, data: { model_name: "approval-model", litellm_params: { model: "openai/approval-model", api_base: modelUrl, api_key: "sk-scripted-provider" } } });
+  expect(added.status()).toBe(200);
+
+  await login(page);
+  await page.getByRole("link", { name: /^Agents/ }).click();
+  await page.getByRole("button", { name: "New agent" }).click();
+  const form = page.getByRole("dialog");
+  await form.locator('input[name="name"]').fill("careful-builder");
+  await form.locator('input[name="model"]').fill("approval-model");
+  await form.locator('select[name="runtime_id"]').selectOption({ label: "local-sandbox" });
+  // A bad tool name is refused with the field's message, and nothing is created.
+  await form.getByLabel(/Ask before using/).fill("bash, rm -rf");
+  await form.getByRole("button", { name: "Create agent" }).click();
+  await expect(form).toContainText("tool names are letters, digits");
+  await form.getByLabel(/Ask before using/).fill("bash");
+  await form.getByRole("button", { name: "Create agent" }).click();
+  await expect(page.getByTestId("agent-row").filter({ hasText: "careful-builder" })).toHaveCount(1);
+
+  await page.getByRole("link", { name: /Sessions/ }).click();
+  await page.getByLabel("Agent", { exact: true }).selectOption({ label: "careful-builder" });
+  await page.getByLabel("First message").fill("write the proof file");
+  await page.getByRole("button", { name: "Start session" }).click();
+
+  // The agent asks: the card shows the command; nothing has run yet.
+  const card = page.getByTestId("approval-card");
+  await expect(card).toBeVisible({ timeout: 45_000 });
+  await expect(page.getByTestId("tool-call").first()).toContainText("echo approved-by-a-person");
+  await expect(page.getByTestId("chat-status")).toContainText("idle");
+  await expect(page.getByTestId("pending-approvals")).toHaveText("1", { timeout: 10_000 });
+  await shot(page, "chat-approval-pending");
+  const sessionUrl = page.url();
+
+  // The Approvals page lists it (reached from the keyboard: g then i).
+  await page.locator("body").press("g");
+  await page.locator("body").press("i");
+  await expect(page.getByRole("heading", { name: "Approvals" })).toBeVisible();
+  await expect(page.getByTestId("approval-row")).toHaveCount(1);
+  await expect(page.getByTestId("approval-row")).toContainText("echo approved-by-a-person");
+  await shot(page, "approvals-page");
+
+  // Back in the chat, the person allows it: the command runs in the sandbox and the reply streams in.
+  await page.goto(sessionUrl);
+  await page.getByTestId("approval-card").getByRole("button", { name: "Allow" }).click();
+  await expect(page.getByTestId("approval-outcome")).toContainText("allowed by master key");
+  await expect(page.getByTestId("tool-call").first()).toContainText("approved-by-a-person\n", { timeout: 30_000 });
+  await expect(page.getByTestId("msg-assistant").last()).toContainText("The command printed approved-by-a-person.", { timeout: 30_000 });
+  await expect(page.getByTestId("approval-card")).toHaveCount(0);
+  await expect(page.getByTestId("pending-approvals")).toHaveCount(0, { timeout: 10_000 });
+  await shot(page, "chat-approval-allowed");
+});

@@ -1,0 +1,29 @@
+import { Elysia } from "elysia";
+import type { Principal } from "../auth/model";
+import type { AuthGuard } from "../http/auth-guard";
+import { approvalIdParams, approvalListView, approvalSummaryView, approvalView, decisionBody, decisionView, listApprovalsQuery } from "./model";
+import type { ApprovalService } from "./service";
+
+/** Who decided, as shown next to the outcome (an API key's label, or the master key). */
+export const principalName = (p: Principal) => (p.via === "master_key" ? "master key" : p.label || p.keyId || p.via);
+
+export function approvalRoutes(deps: { approvals: ApprovalService; guard: AuthGuard }) {
+  return new Elysia({ prefix: "/api/approvals", detail: { tags: ["Approvals"] } })
+    .use(deps.guard)
+    .get("", ({ query }) => deps.approvals.list(query), {
+      query: listApprovalsQuery,
+      response: approvalListView,
+      detail: { summary: "Tool calls that asked for a decision; pending ones oldest first, paginated with next_cursor" },
+    })
+    .get("/summary", async () => ({ pending: await deps.approvals.pendingCount() }), {
+      response: approvalSummaryView,
+      detail: { summary: "How many approvals are pending (the dashboard's badge)" },
+    })
+    .get("/:id", ({ params }) => deps.approvals.get(params.id), { params: approvalIdParams, response: approvalView })
+    .post("/:id/decision", ({ params, body, principal }) => deps.approvals.decide(params.id, body, principalName(principal)), {
+      params: approvalIdParams,
+      body: decisionBody,
+      response: decisionView,
+      detail: { summary: "Allow or deny a pending tool call (once: a second decision is 409) and resume the session with the confirmation" },
+    });
+}

@@ -1,0 +1,36 @@
+/**
+ * Writes approval rows in the transaction that stores the events (EventStore side effects):
+ * an `agent.tool_use` with evaluated_permission "ask" creates one pending approval, once per
+ * (session, tool_use_id) however often the event is replayed; a result for a call nobody decided
+ * (the user sent a new message instead) expires its approval.
+ */
+import { randomUUID } from "node:crypto";
+import type { SqlTx } from "../db/client";
+import type { EventSideEffects } from "../sessions/events/store";
+import type { StoredEvent } from "../sessions/events/types";
+
+export const newApprovalId = () => `apr_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
+
+const asksForApproval = (e: StoredEvent) => e.type === "agent.tool_use" && e.data.evaluated_permission === "ask" && typeof e.data.id === "string";
+
+export const approvalSideEffects: EventSideEffects = {
+  wants: (type) => type === "agent.tool_use" || type === "agent.tool_result",
+  async apply(query: SqlTx["query"], sessionId: string, stored: StoredEvent[]) {
+    for (const e of stored) {
+      if (asksForApproval(e)) {
+        await query(
+          `insert into approvals (id, session_id, agent_id, tool_use_id, tool_name, input, event_seq)
+           select $1, s.id, s.agent_id, $3, $4, $5::jsonb, $6 from sessions s where s.id = $2
+           on conflict (session_id, tool_use_id) do nothing`,
+          [newApprovalId(), sessionId, e.data.id, String(e.data.name ?? ""), JSON.stringify(e.data.input ?? null), e.seq],
+        );
+      } else if (e.type === "agent.tool_result" && typeof e.data.tool_use_id === "string") {
+        await query(
+          `update approvals set status = 'expired', message = 'answered without a decision (a new message came first)', decided_at = now()
+           where session_id = $1 and tool_use_id = $2 and status = 'pending'`,
+          [sessionId, e.data.tool_use_id],
+        );
+      }
+    }
+  },
+};

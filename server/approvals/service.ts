@@ -1,0 +1,148 @@
+import type { Database } from "../db/client";
+import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
+import type { SessionService } from "../sessions/service";
+import type { ToolConfirmationPart } from "../sessions/events/types";
+import type { ApprovalView, DecisionInput, ListApprovalsQuery } from "./model";
+
+interface ApprovalSql {
+  id: string;
+  session_id: string;
+  agent_id: string | null;
+  tool_use_id: string;
+  tool_name: string;
+  input: unknown;
+  status: ApprovalView["status"];
+  decided_by: string | null;
+  message: string | null;
+  created_at: Date | string;
+  decided_at: Date | string | null;
+}
+
+const iso = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString();
+const view = (r: ApprovalSql): ApprovalView => ({
+  id: r.id,
+  session_id: r.session_id,
+  agent_id: r.agent_id,
+  tool_use_id: r.tool_use_id,
+  tool_name: r.tool_name,
+  input: typeof r.input === "string" ? JSON.parse(r.input) : r.input,
+  status: r.status,
+  decided_by: r.decided_by,
+  message: r.message,
+  created_at: iso(r.created_at),
+  decided_at: r.decided_at ? iso(r.decided_at) : null,
+});
+
+const COLUMNS = "id, session_id, agent_id, tool_use_id, tool_name, input, status, decided_by, message, created_at, decided_at";
+
+/** Why a second decision is refused, in words a person clicking a button understands. */
+function alreadyDecided(r: ApprovalView): string {
+  if (r.status === "expired") return `This approval expired (${r.message ?? "no longer pending"})`;
+  const verb = r.status === "allowed" ? "allowed" : "denied";
+  return `Already ${verb} by ${r.decided_by ?? "someone"}${r.decided_at ? ` at ${r.decided_at}` : ""}`;
+}
+
+/** 409 for a decision on an approval that is no longer pending (says who decided, and when). */
+export class ApprovalConflict extends ApiError {
+  constructor(readonly approval: ApprovalView) {
+    super(409, "conflict", alreadyDecided(approval));
+  }
+}
+
+/**
+ * Tool calls waiting for a person (rows written by record.ts as the events are stored), and their
+ * decision: once, by a conditional UPDATE, in the same transaction as the confirmation turn it
+ * queues on the session, so an acknowledged decision is never lost and never applied twice.
+ */
+export class ApprovalService {
+  constructor(private readonly deps: { database: Database; sessions: SessionService }) {}
+
+  async get(id: string): Promise<ApprovalView> {
+    const [row] = await this.deps.database.query<ApprovalSql>(`select ${COLUMNS} from approvals where id = $1`, [id]);
+    if (!row) throw notFound("Approval");
+    return view(row);
+  }
+
+  async findByToolUse(sessionId: string, toolUseId: string): Promise<ApprovalView | null> {
+    const [row] = await this.deps.database.query<ApprovalSql>(`select ${COLUMNS} from approvals where session_id = $1 and tool_use_id = $2`, [sessionId, toolUseId]);
+    return row ? view(row) : null;
+  }
+
+  /** Oldest first for pending (the queue a person works through), newest first otherwise. */
+  async list(q: ListApprovalsQuery): Promise<{ data: ApprovalView[]; next_cursor: string | null }> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (q.status) where.push(`status = $${params.push(q.status)}`);
+    if (q.session_id) where.push(`session_id = $${params.push(q.session_id)}`);
+    const asc = q.status === "pending";
+    if (q.cursor) {
+      const after = decodeCursor(q.cursor);
+      where.push(`(created_at, id) ${asc ? ">" : "<"} (select a2.created_at, a2.id from approvals a2 where a2.id = $${params.push(after)})`);
+    }
+    const order = asc ? "created_at asc, id asc" : "created_at desc, id desc";
+    const rows = await this.deps.database.query<ApprovalSql>(
+      `select ${COLUMNS} from approvals ${where.length ? `where ${where.join(" and ")}` : ""} order by ${order} limit $${params.push(q.limit + 1)}`,
+      params,
+    );
+    const page = rows.slice(0, q.limit);
+    return { data: page.map(view), next_cursor: rows.length > q.limit ? encodeCursor(page.at(-1)!.id) : null };
+  }
+
+  async pendingCount(): Promise<number> {
+    const [r] = await this.deps.database.query<{ n: number }>("select count(*)::int as n from approvals where status = 'pending'");
+    return Number(r?.n ?? 0);
+  }
+
+  /**
+   * Allows or denies a pending call and queues the confirmation turn on its session.
+   * Throws 404 for an unknown id and ApprovalConflict (409) when it is no longer pending.
+   */
+  async decide(id: string, input: DecisionInput, decidedBy: string): Promise<{ approval: ApprovalView; turn_id: string; seq: number }> {
+    const status = input.decision === "allow" ? "allowed" : "denied";
+    const message = input.message?.trim() || null;
+    const outcome = await this.deps.database.transaction(async (tx) => {
+      const [row] = await tx.query<ApprovalSql & { session_status: string }>(
+        `update approvals a set status = $2, decided_by = $3, message = $4, decided_at = now()
+         from sessions s where a.id = $1 and a.status = 'pending' and s.id = a.session_id
+         returning a.${COLUMNS.split(", ").join(", a.")}, s.status as session_status`,
+        [id, status, decidedBy, message],
+      );
+      if (!row) return null;
+      if (row.session_status === "stopped" || row.session_status === "error") {
+        // The session can no longer run the call: record that instead of a decision nobody will act on.
+        await tx.query("update approvals set status = 'expired', message = $2, decided_by = null, decided_at = now() where id = $1", [id, `session is ${row.session_status}`]);
+        return { expired: row.session_status };
+      }
+      const confirmation: ToolConfirmationPart = {
+        type: "tool_confirmation",
+        tool_use_id: row.tool_use_id,
+        result: input.decision,
+        ...(input.decision === "deny" && message ? { deny_message: message } : {}),
+      };
+      const { type: _t, ...fields } = confirmation;
+      const turn = await this.deps.sessions.enqueueInTx(tx, row.session_id, [confirmation], {
+        type: "user.tool_confirmation",
+        data: { ...fields, approval_id: id, tool_name: row.tool_name, decided_by: decidedBy, ...(message ? { message } : {}) },
+      });
+      return { row, turn };
+    });
+    if (!outcome) {
+      const current = await this.get(id);
+      throw new ApprovalConflict(current);
+    }
+    if ("expired" in outcome) throw conflict(`The session is ${outcome.expired}; this approval expired`);
+    this.deps.sessions.announceTurn(outcome.row.session_id, outcome.turn.events);
+    return { approval: view(outcome.row), turn_id: outcome.turn.turnId, seq: outcome.turn.seq };
+  }
+}
+
+const encodeCursor = (id: string) => Buffer.from(JSON.stringify({ after: id })).toString("base64url");
+function decodeCursor(cursor: string): string {
+  try {
+    const { after } = JSON.parse(Buffer.from(cursor, "base64url").toString()) as { after: unknown };
+    if (typeof after !== "string" || !after) throw new Error();
+    return after;
+  } catch {
+    throw badRequest("cursor: not a cursor from next_cursor", [{ field: "cursor", message: "not a cursor from next_cursor" }]);
+  }
+}
