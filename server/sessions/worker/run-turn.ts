@@ -17,6 +17,8 @@ export interface TurnInput {
   expectEndSoon: boolean;
   deadlineAt: number;
   maxRuntimeMinutes: number;
+  /** Records that the runtime accepted the message (with its event id, when it said one). */
+  onSent?: (eventId: string | null) => Promise<void>;
 }
 
 export interface TurnOutcome {
@@ -142,8 +144,12 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
         if (!sent) {
           await Promise.race([open, reading]);
           if (outcome) break;
-          await adapter.sendMessage(input.remoteSessionId, input.content);
+          const accepted = await adapter.sendMessage(input.remoteSessionId, input.content);
           sent = true;
+          const eventId = accepted?.eventId ?? null;
+          // A stream that drops before the first event resumes after the message, not from "now".
+          if (lastPid === null && eventId) lastPid = eventId;
+          await input.onSent?.(eventId).catch((err) => deps.log.warn({ err, session_id: input.sessionId }, "could not record that the message was sent"));
         }
         await reading;
       } catch (err) {
