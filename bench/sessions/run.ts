@@ -125,36 +125,22 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
     add(driver, `runtime → worker → log, one turn streaming ${N} events`, `${f(rate, 0)} ev/s`, `${f(naive, 0)} ev/s (MAX+1)`, driver === "postgres" ? "≥ 5000 ev/s" : "");
   }
 
-  // 2. Runtime event → WebSocket client latency.
+  // 2. Runtime event → WebSocket client latency, clients in another process (see ws-clients.ts).
   for (const subscribers of [1, 500]) {
     const EVENTS = 200;
     const sid = await newSession();
-    const sockets: WebSocket[] = [];
-    const lat: number[] = [];
-    let done = 0;
     const from = (await api("GET", `/api/sessions/${sid}`)).last_seq;
-    await Promise.all(Array.from({ length: subscribers }, () => new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(`${base.replace("http", "ws")}/api/sessions/${sid}/stream?after=${from}`, { headers: H } as never);
-      ws.onopen = () => resolve();
-      ws.onerror = () => reject(new Error("ws"));
-      ws.onmessage = (m) => {
-        const e = JSON.parse(String(m.data));
-        if (e.type === "agent.message") lat.push(performance.now() - Number(e.data.content[0].text));
-        if (e.type === "session.status_idle") done++;
-      };
-      sockets.push(ws);
-    })));
+    const clients = await startClients(`${base.replace("http", "ws")}/api/sessions/${sid}/stream?after=${from}`, subscribers, EVENTS);
     fake.reply = () => [
       { event: { type: "session.status_running" } },
       ...Array.from({ length: EVENTS }, () => [{ delay: 5 }, { lazy: true }] as unknown as FakeStep[]).flat(),
       { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
-    ].map((s) => ("lazy" in s ? { get event() { return { type: "agent.message", content: [{ type: "text", text: String(performance.now()) }] }; } } : s)) as FakeStep[];
+    ].map((s) => ("lazy" in s ? { get event() { return { type: "agent.message", content: [{ type: "text", text: String(epochNow()) }] }; } } : s)) as FakeStep[];
     await api("POST", `/api/sessions/${sid}/messages`, { text: "go" });
-    while (done < subscribers) await Bun.sleep(20);
-    for (const ws of sockets) ws.close();
+    const lap = await clients.result;
     // Baseline: a bare Bun server publishing the same number of messages to the same number of sockets.
     const bare = await bareWsLatency(subscribers, EVENTS);
-    add(driver, `runtime event → WS client, ${subscribers} subscriber${subscribers > 1 ? "s" : ""} (p50 / p99)`, `${f(pct(lat, 50), 2)} / ${f(pct(lat, 99), 2)} ms`, `${f(pct(bare, 50), 2)} / ${f(pct(bare, 99), 2)} ms (bare Bun WS)`, subscribers === 500 ? "p99 < 10 ms" : "");
+    add(driver, `runtime event → WS client, ${subscribers} subscriber${subscribers > 1 ? "s" : ""} (p50 / p99)`, `${f(lap.p50, 2)} / ${f(lap.p99, 2)} ms`, `${f(bare.p50, 2)} / ${f(bare.p99, 2)} ms (bare Bun WS)`, subscribers === 500 ? "p99 < 10 ms" : "");
   }
 
   // 3. Replay of 10,000 events on reconnect.
@@ -207,28 +193,51 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
   await fake.stop();
 }
 
-async function bareWsLatency(subscribers: number, events: number): Promise<number[]> {
+/** Epoch milliseconds with sub-millisecond precision, comparable across processes on this machine. */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/** Starts the WebSocket clients in their own process; resolves once they are all connected. */
+async function startClients(url: string, sockets: number, perSocket: number) {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "ws-clients.ts"), url, String(sockets), String(perSocket)], {
+    env: { ...process.env, BENCH_AUTH: H.authorization },
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = child.stdout.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  const line = async () => {
+    while (!buf.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("benchmark clients exited early");
+      buf += dec.decode(value, { stream: true });
+    }
+    const i = buf.indexOf("\n");
+    const out = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    return out;
+  };
+  if ((await line()) !== "ready") throw new Error("benchmark clients did not connect");
+  await Bun.sleep(100);
+  const result = line().then((l) => JSON.parse(l) as { n: number; p50: number; p99: number; max: number }).finally(() => child.kill());
+  return { result };
+}
+
+async function bareWsLatency(subscribers: number, events: number) {
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
     fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("no")),
     websocket: { open: (ws) => void ws.subscribe("t"), message() {} },
   });
-  const lat: number[] = [];
-  const sockets = await Promise.all(Array.from({ length: subscribers }, () => new Promise<WebSocket>((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}`);
-    ws.onmessage = (m) => lat.push(performance.now() - Number(JSON.parse(String(m.data)).t));
-    ws.onopen = () => resolve(ws);
-  })));
-  await Bun.sleep(50);
+  const clients = await startClients(`ws://127.0.0.1:${server.port}`, subscribers, events);
   for (let i = 0; i < events; i++) {
-    server.publish("t", JSON.stringify({ t: performance.now(), type: "agent.message" }));
+    server.publish("t", JSON.stringify({ t: epochNow(), type: "agent.message" }));
     await Bun.sleep(5);
   }
-  await Bun.sleep(200);
-  for (const s of sockets) s.close();
+  const result = await clients.result;
   await server.stop(true);
-  return lat;
+  return result;
 }
 
 const drivers = (process.argv[2] ? [process.argv[2]] : ["pglite", "postgres"]) as Array<"pglite" | "postgres">;

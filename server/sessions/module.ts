@@ -8,6 +8,7 @@ import type { RuntimeRow } from "../../schema";
 import { LiveBus } from "./events/bus";
 import { EventStore } from "./events/store";
 import { SessionService } from "./service";
+import { LiveTopics } from "./stream/live-topics";
 import { StreamTokens } from "./stream/tokens";
 import { TurnWorker } from "./worker/turn-worker";
 
@@ -50,6 +51,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
   const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId) });
   const tokens = new StreamTokens(deps.masterKey);
+  const topics = new LiveTopics({ bus, store });
   const openStreams = new Set<() => void>();
   return {
     bus,
@@ -59,6 +61,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
     sessions,
     agents,
     tokens,
+    topics,
     heartbeatMs: deps.heartbeatMs,
     openStreams,
     async start() {
