@@ -70,13 +70,15 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
     return s.id as string;
   };
   const svc = services.sessions.sessions;
+  const ev = (i: number) => ({ type: "agent.message", data: { content: [{ type: "text", text: `chunk ${i} of a streamed reply` }] } });
+  let t0 = performance.now();
 
+  if (!ONLY_LATENCY) {
   // 1. Append throughput: 10 sessions written concurrently.
   const SESSIONS = 10;
   const PER = driver === "postgres" ? 1000 : 500;
   const ids = await Promise.all(Array.from({ length: SESSIONS }, () => newSession()));
-  const ev = (i: number) => ({ type: "agent.message", data: { content: [{ type: "text", text: `chunk ${i} of a streamed reply` }] } });
-  let t0 = performance.now();
+  t0 = performance.now();
   await Promise.all(ids.map(async (id) => {
     for (let i = 0; i < PER; i++) await svc.append(id, [ev(i)]);
   }));
@@ -125,9 +127,12 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
     add(driver, `runtime → worker → log, one turn streaming ${N} events`, `${f(rate, 0)} ev/s`, `${f(naive, 0)} ev/s (MAX+1)`, driver === "postgres" ? "≥ 5000 ev/s" : "");
   }
 
+  }
   // 2. Runtime event → WebSocket client latency, clients in another process (see ws-clients.ts).
-  for (const subscribers of [1, 500]) {
+  // `cpu` is this process's CPU time (LAP + the fake runtime; not the clients) per event.
+  const deliver = async (subscribers: number, native: boolean) => {
     const EVENTS = 200;
+    services.sessions.topics.native = native;
     const sid = await newSession();
     const from = (await api("GET", `/api/sessions/${sid}`)).last_seq;
     const clients = await startClients(`${base.replace("http", "ws")}/api/sessions/${sid}/stream?after=${from}`, subscribers, EVENTS);
@@ -136,13 +141,27 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
       ...Array.from({ length: EVENTS }, () => [{ delay: 5 }, { lazy: true }] as unknown as FakeStep[]).flat(),
       { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
     ].map((s) => ("lazy" in s ? { get event() { return { type: "agent.message", content: [{ type: "text", text: String(epochNow()) }] }; } } : s)) as FakeStep[];
+    const cpu0 = process.cpuUsage();
     await api("POST", `/api/sessions/${sid}/messages`, { text: "go" });
-    const lap = await clients.result;
+    const result = await clients.result;
+    const cpu = process.cpuUsage(cpu0);
+    services.sessions.topics.native = true;
+    return { ...result, cpuPerEvent: (cpu.user + cpu.system) / 1000 / EVENTS };
+  };
+  for (const subscribers of [1, 500]) {
+    const lap = await deliver(subscribers, true);
     // Baseline: a bare Bun server publishing the same number of messages to the same number of sockets.
-    const bare = await bareWsLatency(subscribers, EVENTS);
-    add(driver, `runtime event → WS client, ${subscribers} subscriber${subscribers > 1 ? "s" : ""} (p50 / p99)`, `${f(lap.p50, 2)} / ${f(lap.p99, 2)} ms`, `${f(bare.p50, 2)} / ${f(bare.p99, 2)} ms (bare Bun WS)`, subscribers === 500 ? "p99 < 10 ms" : "");
+    const bare = await bareWsLatency(subscribers, 200);
+    const label = `runtime event → WS client, ${subscribers} subscriber${subscribers > 1 ? "s" : ""} (p50 / p99)`;
+    add(driver, label, `${f(lap.p50, 2)} / ${f(lap.p99, 2)} ms, cpu ${f(lap.cpuPerEvent, 2)} ms/ev`, `${f(bare.p50, 2)} / ${f(bare.p99, 2)} ms (bare Bun WS)`, subscribers === 500 ? "p99 < 10 ms" : "");
+    if (subscribers === 500) {
+      // The previous design in the same run: every socket fed from its own feed by a JS ws.send.
+      const perClient = await deliver(subscribers, false);
+      add(driver, `… same, per-socket JS sends (the previous design)`, `${f(perClient.p50, 2)} / ${f(perClient.p99, 2)} ms, cpu ${f(perClient.cpuPerEvent, 2)} ms/ev`, "", "");
+    }
   }
 
+  if (!ONLY_LATENCY) {
   // 3. Replay of 10,000 events on reconnect.
   const rsid = await newSession();
   for (let i = 0; i < 10_000; i += 500) await svc.append(rsid, Array.from({ length: 500 }, (_, j) => ev(i + j)));
@@ -188,6 +207,7 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
   add(driver, `list 10,000 sessions: first page of 50 (HTTP)`, `${f(first, 2)} ms, ${f(body / 1024, 1)} KiB`, "", "");
   add(driver, `list 10,000 sessions: page 191 via cursor (HTTP)`, `${f(deep, 2)} ms`, `${f(offset, 2)} ms (OFFSET 9500, SQL only)`, "");
 
+  }
   await services.sessions.stop();
   await app.server!.stop(true);
   await fake.stop();
@@ -240,7 +260,11 @@ async function bareWsLatency(subscribers: number, events: number) {
   return result;
 }
 
-const drivers = (process.argv[2] ? [process.argv[2]] : ["pglite", "postgres"]) as Array<"pglite" | "postgres">;
+const args = process.argv.slice(2);
+/** `--latency`: only the delivery-latency rows, printed, RESULTS.md left alone (for iterating on fan-out). */
+const ONLY_LATENCY = args.includes("--latency");
+const named = args.filter((a) => !a.startsWith("--"));
+const drivers = (named.length ? named : ["pglite", "postgres"]) as Array<"pglite" | "postgres">;
 console.log(`${"driver".padEnd(9)} ${"what".padEnd(48)} ${"LAP".padEnd(22)} ${"baseline".padEnd(22)} goal`);
 for (const d of drivers) await withDriver(d, (db) => bench(d, db));
 
@@ -279,6 +303,7 @@ runs by 3–5x; compare LAP with the baseline in the same row):
   Batched appends and the worker path are faster than the baseline.
 - Replay of 10,000 events is paged 2,000 at a time and written corked; it meets the 300 ms goal on both.
 `;
+if (ONLY_LATENCY) process.exit(0);
 writeFileSync(join(import.meta.dir, "RESULTS.md"), md);
 console.log("\nwrote bench/sessions/RESULTS.md");
 process.exit(0);

@@ -25,6 +25,8 @@ type Publish = (topic: string, data: string) => void;
 export class LiveTopics {
   private topics = new Map<string, SessionTopic>();
   private publish: Publish | null = null;
+  /** Off: every socket stays on its own feed (the benchmark's same-run comparison). */
+  native = true;
 
   constructor(private readonly deps: { bus: LiveBus; store: EventStore }) {}
 
@@ -36,7 +38,7 @@ export class LiveTopics {
   /** Opens a client at `after` (clamped to `lastSeq`, the log's end). Returns its close function. */
   async open(sessionId: string, after: number, lastSeq: number, socket: TopicSocket): Promise<() => void> {
     after = Math.min(after, lastSeq);
-    const publish = this.publish;
+    const publish = this.native ? this.publish : null;
     let topic = this.topics.get(sessionId);
     if (!topic && publish) {
       topic = new SessionTopic(this.deps, sessionId, lastSeq, publish, () => this.topics.delete(sessionId));
