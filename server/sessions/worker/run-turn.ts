@@ -146,9 +146,9 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
           if (outcome) break;
           const accepted = await adapter.sendMessage(input.remoteSessionId, input.content);
           sent = true;
+          // Not used as this stream's resume point: only ids the stream itself gave are (the runtime's
+          // echo of the message sets lastPid above); a re-attach checks this id against the runtime's list.
           const eventId = accepted?.eventId ?? null;
-          // A stream that drops before the first event resumes after the message, not from "now".
-          if (lastPid === null && eventId) lastPid = eventId;
           await input.onSent?.(eventId).catch((err) => deps.log.warn({ err, session_id: input.sessionId }, "could not record that the message was sent"));
         }
         await reading;

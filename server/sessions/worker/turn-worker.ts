@@ -228,10 +228,11 @@ export class TurnWorker implements TurnRunner {
   }
 
   /**
-   * Re-attach: did the runtime get this turn's message? Sure yes when `sent_at` is set or runtime
-   * events of the turn are stored; otherwise the runtime's event list decides (and `sent_at` is
-   * written when it has it). Adapters without a list (the sandbox runtime re-sends its in-flight
-   * message itself) keep the old rule: running means it got there.
+   * Re-attach: did the runtime get this turn's message, and where does its stream resume? Stored
+   * runtime events of the turn settle both. Otherwise the runtime's own event list decides (see
+   * delivery.ts) and `sent_at` is written when it has the message; `sent_at` already set means it
+   * has it whatever the list says. Adapters without a list (the sandbox runtime re-sends its
+   * in-flight message itself) keep the simple rule: a running runtime has the message.
    */
   private async resolveDelivery(
     adapter: RuntimeAdapter,
@@ -241,8 +242,8 @@ export class TurnWorker implements TurnRunner {
     lastProviderEventId: string | null,
     state: RemoteSessionState,
   ): Promise<{ sent: boolean; resumeAfter: string | null } | "unknown"> {
-    if (turn.sentAt || lastProviderEventId) return { sent: true, resumeAfter: lastProviderEventId ?? turn.remoteEventId };
-    if (!adapter.listEvents) return { sent: state === "running", resumeAfter: null };
+    if (lastProviderEventId) return { sent: true, resumeAfter: lastProviderEventId };
+    if (!adapter.listEvents) return turn.sentAt ? { sent: true, resumeAfter: turn.remoteEventId } : { sent: state === "running", resumeAfter: null };
     const listEvents = adapter.listEvents.bind(adapter);
     let delivery: Delivery | undefined;
     for (let attempt = 0; attempt < 3 && !delivery; attempt++) {
@@ -254,8 +255,10 @@ export class TurnWorker implements TurnRunner {
       });
       if (!delivery) await Bun.sleep(500 * (attempt + 1));
     }
+    this.deps.log.info({ session_id: sessionId, turn_id: turn.id, sent_at: turn.sentAt, delivered: delivery?.delivered }, "re-attach: asked the runtime whether it has the message");
+    // Resume only after an id the runtime's list confirmed (an unknown Last-Event-ID could replay everything).
+    if (turn.sentAt) return { sent: true, resumeAfter: delivery?.delivered ? delivery.eventId : delivery ? null : turn.remoteEventId };
     if (!delivery) return "unknown";
-    this.deps.log.info({ session_id: sessionId, turn_id: turn.id, delivered: delivery.delivered }, "re-attach: asked the runtime whether it has the message");
     if (!delivery.delivered) return { sent: false, resumeAfter: null };
     await this.markSent(turn.id, delivery.eventId);
     return { sent: true, resumeAfter: delivery.eventId };
