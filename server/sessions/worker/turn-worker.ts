@@ -231,8 +231,8 @@ export class TurnWorker implements TurnRunner {
    * Re-attach: did the runtime get this turn's message, and where does its stream resume? Stored
    * runtime events of the turn settle both. Otherwise the runtime's own event list decides (see
    * delivery.ts) and `sent_at` is written when it has the message; `sent_at` already set means it
-   * has it whatever the list says. Adapters without a list (the sandbox runtime re-sends its
-   * in-flight message itself) keep the simple rule: a running runtime has the message.
+   * has it whatever the list says. Adapters without a list (the sandbox runtime, which restarts a
+   * sandbox after a LAP restart) keep their rule: only a running runtime has the message.
    */
   private async resolveDelivery(
     adapter: RuntimeAdapter,
@@ -243,7 +243,8 @@ export class TurnWorker implements TurnRunner {
     state: RemoteSessionState,
   ): Promise<{ sent: boolean; resumeAfter: string | null } | "unknown"> {
     if (lastProviderEventId) return { sent: true, resumeAfter: lastProviderEventId };
-    if (!adapter.listEvents) return turn.sentAt ? { sent: true, resumeAfter: turn.remoteEventId } : { sent: state === "running", resumeAfter: null };
+    // Unchanged for these: the sandbox runtime brings a new sandbox back and wants the message again.
+    if (!adapter.listEvents) return { sent: state === "running", resumeAfter: null };
     const listEvents = adapter.listEvents.bind(adapter);
     let delivery: Delivery | undefined;
     for (let attempt = 0; attempt < 3 && !delivery; attempt++) {
