@@ -40,7 +40,8 @@ async function freePort() {
 
 async function startChild() {
   child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" });
-  const until = Date.now() + 30_000;
+  // Generous: embedded PGlite's start alone takes 20–30 s when the shared machine is busy.
+  const until = Date.now() + 60_000;
   while (Date.now() < until) {
     const ok = await fetch(`${base}/health/readiness`).then((r) => r.ok, () => false);
     if (ok) return;
