@@ -126,7 +126,7 @@ describe("SIGKILL mid-turn and restart", () => {
     fake.reply = () => chunks(2, 1);
     expect((await api("POST", `/api/sessions/${s.id}/messages`, { text: "thanks" })).status).toBe(202);
     await waitFor("next turn", async () => (await events(s.id)).filter((e) => e.type === "session.status_idle").length === 2);
-  }, 60_000);
+  }, 120_000);
 
   test("when the runtime lost the turn during the outage, the session ends with a clear session.error", async () => {
     fake.reply = () => chunks(100, 40);
@@ -138,7 +138,7 @@ describe("SIGKILL mid-turn and restart", () => {
     const err = await waitFor("session.error", async () => (await events(s.id)).find((e) => e.type === "session.error"));
     expect((err.data.error as { message: string }).message).toContain("runtime no longer has the session");
     await waitFor("status error", async () => (await api("GET", `/api/sessions/${s.id}`)).body.status === "error");
-  }, 60_000);
+  }, 120_000);
 
   test("SIGTERM closes open streams at once, leaves the turn to the next start, which finishes it", async () => {
     fake.reply = () => chunks(30, 40);
@@ -155,7 +155,7 @@ describe("SIGKILL mid-turn and restart", () => {
     const stored = await events(s.id);
     expect([...before, ...after].map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
     expect(text(stored)).toBe(Array.from({ length: 30 }, (_, i) => `c${i} `).join(""));
-  }, 60_000);
+  }, 120_000);
 
   test("a session killed while provisioning does not stay creating", async () => {
     fake.reply = () => chunks(2, 1);
@@ -166,7 +166,7 @@ describe("SIGKILL mid-turn and restart", () => {
     await startChild();
     await waitFor("idle after re-provisioning", async () => (await api("GET", `/api/sessions/${s.id}`)).body.status === "idle");
     await waitFor("first prompt answered", async () => (await events(s.id)).some((e) => e.type === "session.status_idle"));
-  }, 60_000);
+  }, 120_000);
 });
 
 /** The runtime-side session of the newest LAP session (tests here run one at a time). */
@@ -202,7 +202,7 @@ describe("SIGKILL around sending a message: the runtime gets it exactly once", (
     expect((await api("POST", `/api/sessions/${s.id}/messages`, { text: "second" })).status).toBe(202);
     await waitFor("second turn", async () => (await events(s.id)).filter((e) => e.type === "session.status_idle").length === 2);
     expect(userTexts(remote)).toEqual(["only once please", "second"]);
-  }, 60_000);
+  }, 120_000);
 
   test("killed after LAP recorded the send and before any runtime event: the stream is re-attached, nothing is sent again", async () => {
     fake.reply = () => [{ delay: 1_500 }, ...chunks(4, 1)];
@@ -219,7 +219,7 @@ describe("SIGKILL around sending a message: the runtime gets it exactly once", (
     await waitFor("turn finished after restart", async () => (await events(s.id)).some((e) => e.type === "session.status_idle"), 20_000);
     expect(userTexts(remote)).toEqual(["say it once"]);
     expect(text(await events(s.id))).toBe("c0 c1 c2 c3 ");
-  }, 60_000);
+  }, 120_000);
 
   test("killed before the runtime got the message: re-attach sees it missing from the runtime's list and sends it, once", async () => {
     fake.reply = () => chunks(3, 1);
@@ -236,5 +236,5 @@ describe("SIGKILL around sending a message: the runtime gets it exactly once", (
     await waitFor("turn finished after restart", async () => (await events(s.id)).some((e) => e.type === "session.status_idle"), 20_000);
     expect(userTexts(remote)).toEqual(["lost in transit"]);
     expect(text(await events(s.id))).toBe("c0 c1 c2 ");
-  }, 60_000);
+  }, 120_000);
 });
