@@ -41,7 +41,10 @@ export class LiveTopics {
     const publish = this.native ? this.publish : null;
     let topic = this.topics.get(sessionId);
     if (!topic && publish) {
-      topic = new SessionTopic(this.deps, sessionId, lastSeq, publish, () => this.topics.delete(sessionId));
+      const created: SessionTopic = new SessionTopic(this.deps, sessionId, lastSeq, publish, () => {
+        if (this.topics.get(sessionId) === created) this.topics.delete(sessionId);
+      });
+      topic = created;
       this.topics.set(sessionId, topic);
     }
     const client = new TopicClient(this.deps, sessionId, after, socket, topic ?? null);
@@ -56,6 +59,8 @@ export class LiveTopics {
     return { topics: this.topics.size, joined };
   }
 }
+
+let topicCounter = 0;
 
 class SessionTopic {
   readonly name: string;
@@ -74,7 +79,8 @@ class SessionTopic {
     private readonly publish: Publish,
     private readonly onEmpty: () => void,
   ) {
-    this.name = `lap:session:${sessionId}`;
+    // Unique per topic: sockets of a failed topic, still closing, never hear its successor.
+    this.name = `lap:session:${sessionId}:${++topicCounter}`;
     this.feed = new OrderedFeed(deps, sessionId, after, (events) => this.broadcast(events), (err) => this.fail(err));
     this.started = this.feed.start().then(() => {
       this.live = true;
@@ -82,8 +88,9 @@ class SessionTopic {
     });
   }
 
+  /** -1 until the topic is live, and after it failed: then nobody joins it. */
   get lastSeq() {
-    return this.live ? this.feed.lastSeq : -1;
+    return this.live && !this.failed ? this.feed.lastSeq : -1;
   }
 
   get joinedCount() {
@@ -104,10 +111,12 @@ class SessionTopic {
   remove(client: TopicClient) {
     this.waiting.delete(client);
     this.sockets.delete(client);
-    if (--this.members === 0) {
-      this.feed.close();
-      this.onEmpty();
-    }
+    if (--this.members === 0) this.retire();
+  }
+
+  private retire() {
+    this.feed.close();
+    this.onEmpty();
   }
 
   private broadcast(events: StoredEvent[]) {
@@ -118,7 +127,9 @@ class SessionTopic {
   private fail(err: unknown) {
     if (this.failed) return;
     this.failed = true;
-    // Joined sockets can no longer be fed: close them (clients reconnect with their last seq).
+    // Joined sockets can no longer be fed: close them (clients reconnect with their last seq). Clients
+    // still replaying keep their own feeds; the next ones get a fresh topic.
+    this.retire();
     for (const c of [...this.sockets]) c.fail(err);
   }
 }
