@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { login, shot } from "./support";
+import { login, MASTER_KEY, shot } from "./support";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 let fake: ChildProcess;
@@ -91,4 +91,20 @@ test("add a runtime, create an agent, chat, stop a turn, reload mid-stream witho
   await page.getByRole("button", { name: "Inspector" }).click();
   await expect(page.getByTestId("inspector")).toContainText("session.status_idle");
   await shot(page, "session-chat");
+
+  // The sessions list is pushed, not polled: a turn started elsewhere (here the API, as Slack or
+  // another replica would) shows up as running, then idle, without a reload.
+  const sessionId = /\/sessions\/([^/?#]+)/.exec(page.url())![1]!;
+  await page.getByRole("link", { name: /Sessions/ }).click();
+  await expect(page.getByTestId("sessions-live")).toContainText("live");
+  const row = page.getByTestId("session-row").filter({ hasText: sessionId });
+  await expect(row.getByTestId("session-status")).toHaveText("idle");
+  const sent = await page.request.post(`/api/sessions/${sessionId}/messages`, { headers: { authorization: `Bearer ${MASTER_KEY}` }, data: { text: "one more slow answer" } });
+  expect(sent.status()).toBe(202);
+  await expect(row.getByTestId("session-status")).toHaveText("running", { timeout: 5_000 });
+  await shot(page, "sessions-list-live");
+  await expect(row.getByTestId("session-status")).toHaveText("idle", { timeout: 30_000 });
+  const created = await page.request.post("/api/sessions", { headers: { authorization: `Bearer ${MASTER_KEY}` }, data: { agent_id: (await (await page.request.get(`/api/sessions/${sessionId}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()).agent_id, title: "pushed in" } });
+  expect(created.status()).toBe(201);
+  await expect(page.getByTestId("session-row").filter({ hasText: "pushed in" })).toHaveCount(1, { timeout: 5_000 });
 });

@@ -55,7 +55,11 @@ export type SessionEventRow = typeof sessionEvents.$inferSelect;
 export const TURN_STATUSES = ["queued", "running", "completed", "interrupted", "failed"] as const;
 export type TurnStatus = (typeof TURN_STATUSES)[number];
 
-/** The per-session turn queue: one user message each, run one at a time in creation order. */
+/**
+ * The per-session turn queue: one user message each, run one at a time in creation order.
+ * `sent_at` set means the runtime has the message; null on a `running` turn means a crash may have
+ * come before or after the runtime got it, and re-attach asks the runtime's event list.
+ */
 export const sessionTurns = pgTable(
   "session_turns",
   {
@@ -65,6 +69,10 @@ export const sessionTurns = pgTable(
     content: jsonb("content").$type<Array<Record<string, unknown>>>().notNull(),
     userSeq: bigint("user_seq", { mode: "number" }).notNull(),
     interruptRequested: boolean("interrupt_requested").notNull().default(false),
+    /** When the runtime accepted the message (written right after its answer): a re-attach never sends it again. */
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+    /** The runtime's id for the user.message it recorded, when it said: where a re-attached stream resumes. */
+    remoteEventId: text("remote_event_id"),
     error: text("error"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),

@@ -99,7 +99,7 @@ export function createApp(deps: AppDeps) {
     .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     .use(agentRoutes({ agents: core.agents, guard }))
-    .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
+    .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
     .use(vaultRoutes({ vault, guard }))

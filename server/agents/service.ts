@@ -146,5 +146,8 @@ export function agentDefinition(r: AgentRow): AgentDefinition {
     environment: r.environment,
     repoUrl: r.repoUrl,
     repoBranch: r.repoBranch,
+    skillIds: r.skillIds,
+    ruleIds: r.ruleIds,
+    vaultKeys: r.vaultKeys,
   };
 }

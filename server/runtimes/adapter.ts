@@ -20,12 +20,21 @@ export interface AgentDefinition {
   environment: Record<string, string>;
   repoUrl: string | null;
   repoBranch: string | null;
+  /** Skill and rule ids attached to the agent (their content lives in LAP; runtimes get the ids). */
+  skillIds?: string[];
+  ruleIds?: string[];
+  /** Names of vault keys the agent may use (names only; never values in a definition). */
+  vaultKeys?: string[];
 }
 
 /** A normalized event plus the runtime's own id for it (dedupes retries within a turn). */
 export interface RuntimeEvent {
   event: SessionEventData;
   providerEventId?: string;
+}
+
+export interface SentMessage {
+  eventId: string | null;
 }
 
 /** The runtime-side agent LAP can reuse across sessions while the signature is unchanged. */
@@ -51,8 +60,17 @@ export interface RuntimeAdapter {
   ensureAgent(agent: AgentDefinition, existing: RemoteAgentRef | null): Promise<RemoteAgentRef & { reused: boolean }>;
   /** Starts a runtime session for a LAP session; returns the runtime's session id. */
   startSession(input: { ref: RemoteAgentRef; agent: AgentDefinition; localSessionId: string; title: string }): Promise<string>;
-  /** Sends one user message (returns once the runtime accepted it). */
-  sendMessage(remoteSessionId: string, content: ContentPart[]): Promise<void>;
+  /**
+   * Sends one user message (returns once the runtime accepted it), with the runtime's id for the
+   * recorded user.message when its answer carries one (a re-attached stream resumes after it).
+   */
+  sendMessage(remoteSessionId: string, content: ContentPart[]): Promise<SentMessage | void>;
+  /**
+   * The runtime's own event history of a session, oldest first (user.message included). Lets a
+   * re-attach after a crash tell whether the runtime already got a message. Optional: adapters that
+   * track in-flight messages themselves (the sandbox runtime) leave it out.
+   */
+  listEvents?(remoteSessionId: string): Promise<RuntimeEvent[]>;
   /** Asks the runtime to stop the running turn. */
   interrupt(remoteSessionId: string): Promise<void>;
   /**

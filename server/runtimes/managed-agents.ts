@@ -32,10 +32,38 @@ const PASSTHROUGH = new Set([
   "user.tool_confirmation",
 ]);
 
-/** Stable hash of everything in a definition that the runtime-side agent depends on. */
+/**
+ * Stable hash of everything in a definition that the runtime-side agent, its environment or its
+ * sessions depend on: a change to any of them makes the next session create a new remote agent
+ * and environment; an unchanged definition reuses them.
+ */
 export function agentSignature(agent: AgentDefinition): string {
-  const material = JSON.stringify([agent.name, agent.description, agent.model, agent.systemPrompt, agent.tools, agent.mcpServers, agent.approvalRequiredTools]);
+  const env = Object.entries(agent.environment).sort(([a], [b]) => a.localeCompare(b));
+  const material = JSON.stringify([
+    agent.name, agent.description, agent.model, agent.systemPrompt, agent.tools, agent.mcpServers,
+    env, agent.repoUrl, agent.repoBranch, agent.skillIds ?? [], agent.ruleIds ?? [], agent.vaultKeys ?? [], agent.approvalRequiredTools,
+  ]);
   return createHash("sha256").update(material).digest("hex").slice(0, 32);
+}
+
+/** Metadata values are strings of at most 512 characters on Managed Agents runtimes. */
+const idsMeta = (ids: string[] | undefined) => (ids?.length ? ids.join(",").slice(0, 512) : undefined);
+
+/**
+ * The environment config LAP asks for. `packages`/`networking` are the protocol's documented
+ * fields; the agent's environment variables travel as `config.env` (a LAP extension, sent only when
+ * the agent has some; runtimes that run the sandbox themselves export them into it).
+ */
+export function environmentConfig(agent: AgentDefinition): Record<string, unknown> {
+  const config: Record<string, unknown> = { type: "cloud", networking: { type: "unrestricted" } };
+  if (Object.keys(agent.environment).length) config.env = { ...agent.environment };
+  return config;
+}
+
+/** The agent's repository as a session resource (the protocol's `github_repository` shape). */
+export function repositoryResources(agent: AgentDefinition): Array<Record<string, unknown>> | undefined {
+  if (!agent.repoUrl) return undefined;
+  return [{ type: "github_repository", url: agent.repoUrl, ...(agent.repoBranch ? { checkout: { type: "branch", name: agent.repoBranch } } : {}) }];
 }
 
 /** Maps one runtime event onto LAP's types; null for events LAP does not surface. */
@@ -121,12 +149,18 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
       system: agent.systemPrompt,
       tools: [toolset(agent.approvalRequiredTools)],
       mcp_servers: agent.mcpServers.map((s) => ({ type: "url", name: s.name, url: s.url })),
-      metadata: { local_agent_id: agent.id, source: "lap" },
+      metadata: {
+        local_agent_id: agent.id,
+        source: "lap",
+        lap_skill_ids: idsMeta(agent.skillIds),
+        lap_rule_ids: idsMeta(agent.ruleIds),
+        lap_vault_keys: idsMeta(agent.vaultKeys),
+      },
     });
     if (typeof created.id !== "string") throw new RuntimeError("runtime created an agent without an id");
     const env = await this.call<{ id?: string }>("POST", "/v1/environments", {
       name: `${agent.name} environment`,
-      config: { type: "cloud", networking: { type: "unrestricted" } },
+      config: environmentConfig(agent),
     });
     return { remoteAgentId: created.id, remoteEnvironmentId: typeof env.id === "string" ? env.id : null, signature, reused: false };
   }
@@ -137,6 +171,7 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
       environment_id: input.ref.remoteEnvironmentId ?? undefined,
       title: input.title || `${input.agent.name} session`,
       metadata: { local_agent_id: input.agent.id, local_session_id: input.localSessionId },
+      resources: repositoryResources(input.agent),
     });
     if (typeof session.id !== "string") throw new RuntimeError("runtime created a session without an id");
     return session.id;
@@ -145,7 +180,19 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
   async sendMessage(remoteSessionId: string, content: ContentPart[]) {
     const confirmation = confirmationIn(content);
     const event = confirmation ? toolConfirmationEvent(confirmation) : { type: "user.message", content };
-    await this.call("POST", `/v1/sessions/${encodeURIComponent(remoteSessionId)}/events`, { events: [event] });
+    const res = await this.call<{ data?: Array<{ id?: unknown; type?: unknown }> }>("POST", `/v1/sessions/${encodeURIComponent(remoteSessionId)}/events`, { events: [event] });
+    const recorded = Array.isArray(res.data) ? res.data.find((e) => e?.type === event.type) : undefined;
+    return { eventId: typeof recorded?.id === "string" ? recorded.id : null };
+  }
+
+  async listEvents(remoteSessionId: string): Promise<RuntimeEvent[]> {
+    const res = await this.call<{ data?: unknown } | unknown[]>("GET", `/v1/sessions/${encodeURIComponent(remoteSessionId)}/events`);
+    const raw = Array.isArray(res) ? res : Array.isArray(res.data) ? res.data : null;
+    if (!raw) throw new RuntimeError("runtime answered the event list without a data array");
+    return raw.flatMap((e) => {
+      const normalized = e && typeof e === "object" ? normalizeRuntimeEvent(e as Record<string, unknown>) : null;
+      return normalized ? [normalized] : [];
+    });
   }
 
   async interrupt(remoteSessionId: string) {

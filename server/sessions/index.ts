@@ -13,12 +13,24 @@ import {
   sessionView,
 } from "./model";
 import type { SessionService } from "./service";
+import type { LiveTopics } from "./stream/live-topics";
 import { streamRoutes } from "./stream/routes";
+import { statusStreamRoutes } from "./stream/status-routes";
+import type { LiveBus } from "./events/bus";
 import type { StreamTokens } from "./stream/tokens";
 
-export function sessionRoutes(deps: { sessions: SessionService; guard: AuthGuard; tokens: StreamTokens; heartbeatMs?: number; openStreams?: Set<() => void> }) {
+export function sessionRoutes(deps: {
+  sessions: SessionService;
+  guard: AuthGuard;
+  tokens: StreamTokens;
+  topics: LiveTopics;
+  bus: LiveBus;
+  heartbeatMs?: number;
+  openStreams?: Set<() => void>;
+}) {
   return new Elysia({ prefix: "/api/sessions", detail: { tags: ["Sessions"] } })
     .use(deps.guard)
+    .use(statusStreamRoutes(deps))
     .post(
       "",
       async ({ body, set }) => {

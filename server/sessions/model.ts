@@ -72,3 +72,19 @@ export const sessionListView = z.object({ data: z.array(sessionView.omit({ queue
 export const eventsView = z.object({ data: z.array(storedEventView), last_seq: z.number() });
 export const acceptedTurnView = z.object({ turn_id: z.string(), seq: z.number(), queued: z.boolean() });
 export const streamTokenView = z.object({ token: z.string(), expires_at: z.string() });
+
+/** One frame of GET /api/sessions/stream: a session was created, deleted, or changed status. */
+export const sessionStatusChange = z.object({
+  op: z.enum(["insert", "update", "delete"]),
+  id: z.string(),
+  agent_id: z.string().nullable(),
+  status: sessionStatus,
+  error: z.string().nullable(),
+  updated_at: z.string(),
+});
+export type SessionStatusChange = z.infer<typeof sessionStatusChange>;
+
+export const statusStreamQuery = z.object({
+  /** Only this agent's sessions. */
+  agent_id: z.string().max(64).optional(),
+});

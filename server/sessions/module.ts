@@ -10,6 +10,7 @@ import type { RuntimeRow } from "../../schema";
 import { LiveBus } from "./events/bus";
 import { EventStore } from "./events/store";
 import { SessionService } from "./service";
+import { LiveTopics } from "./stream/live-topics";
 import { StreamTokens } from "./stream/tokens";
 import { TurnWorker } from "./worker/turn-worker";
 
@@ -53,6 +54,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
   const approvals = new ApprovalService({ database: deps.database, sessions });
   const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId) });
   const tokens = new StreamTokens(deps.masterKey);
+  const topics = new LiveTopics({ bus, store });
   const openStreams = new Set<() => void>();
   return {
     bus,
@@ -63,6 +65,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
     approvals,
     agents,
     tokens,
+    topics,
     heartbeatMs: deps.heartbeatMs,
     openStreams,
     async start() {

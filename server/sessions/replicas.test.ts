@@ -54,4 +54,15 @@ describe("two replicas", () => {
     close();
     expect(seen.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
   }, 60_000);
+
+  test.skipIf(!onPostgres)("session status changes made on one replica reach the other's status stream", async () => {
+    const seen: Array<{ op: string; id: string; status: string }> = [];
+    const off = b.bus.onStatus((c) => seen.push(c));
+    const s = await h.createSession({ prompt: "hello" });
+    await h.waitForEvent(s.id, (e) => e.type === "session.status_idle");
+    await h.t.json("POST", `/api/sessions/${s.id}/stop`);
+    await h.waitFor("stopped seen on replica B", async () => seen.some((c) => c.id === s.id && c.status === "stopped"));
+    off();
+    expect(seen.filter((c) => c.id === s.id).map((c) => `${c.op}:${c.status}`)).toEqual(["insert:creating", "update:idle", "update:running", "update:idle", "update:stopped"]);
+  }, 30_000);
 });

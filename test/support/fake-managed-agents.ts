@@ -4,7 +4,9 @@
  * real wire format of reference/lap-rust-core.md §3.2 over real HTTP on port 0: x-api-key auth,
  * POST /v1/agents, /v1/environments, /v1/sessions, POST /v1/sessions/:id/events (user.message,
  * user.interrupt, user.tool_confirmation), GET /v1/sessions/:id, GET /v1/sessions/:id/events, and the SSE stream
- * GET /v1/sessions/:id/events/stream with `id:` lines and Last-Event-ID resume.
+ * GET /v1/sessions/:id/events/stream with `id:` lines and Last-Event-ID resume. The answer to a
+ * user.message names the recorded event by the id the list and stream use. Environments keep their
+ * `config` (with LAP's `config.env` extension) and sessions their `resources` (github_repository).
  *
  * Scriptable: `reply` decides the steps of each turn (events, delays, stream drops, failures).
  */
@@ -21,6 +23,11 @@ export type FakeStep =
 export interface FakeSession {
   id: string;
   agent: string;
+  environmentId: string | null;
+  /** `resources` of the create call (the agent's repository arrives here). */
+  resources: Array<Record<string, unknown>>;
+  /** Every user.message the runtime accepted (a re-attach must never make this grow twice for one turn). */
+  received: Array<Record<string, unknown>>;
   status: "idle" | "running" | "terminated";
   events: Array<Record<string, unknown> & { id: string }>;
   streams: Set<ReadableStreamDefaultController<Uint8Array>>;
@@ -96,7 +103,12 @@ export class FakeManagedAgents {
   readonly confirmations: FakeConfirmation[] = [];
   readonly sessions = new Map<string, FakeSession>();
   readonly agents = new Map<string, Record<string, unknown>>();
+  readonly environments = new Map<string, Record<string, unknown>>();
   readonly requests: string[] = [];
+  /** Next N matching POSTs are processed, then their answer is held (the runtime has it; the caller does not know yet). */
+  private holds: Array<{ match: string; ms: number; remaining: number }> = [];
+  /** Called when a held answer starts waiting (tests kill LAP at exactly that point). */
+  onHold?: (path: string) => void;
   /** Next N requests matching a path prefix answer this status. */
   private failures: Array<{ match: string; status: number; remaining: number }> = [];
   private delays: Array<{ match: string; ms: number; remaining: number }> = [];
@@ -129,6 +141,10 @@ export class FakeManagedAgents {
     this.delays.push({ match, ms, remaining: times });
   }
 
+  holdAnswer(match: string, ms: number, times = 1) {
+    this.holds.push({ match, ms, remaining: times });
+  }
+
   failNext(match: string, status = 500, times = 1) {
     this.failures.push({ match, status, remaining: times });
   }
@@ -156,6 +172,8 @@ export class FakeManagedAgents {
     if (delay) {
       delay.remaining--;
       await Bun.sleep(delay.ms);
+      // The caller hung up while the request was held: like a dropped connection, it never arrives.
+      if (req.signal.aborted) return new Response(null, { status: 499 });
     }
     const failure = this.failures.find((f) => f.remaining > 0 && path.startsWith(f.match));
     if (failure) {
@@ -170,10 +188,31 @@ export class FakeManagedAgents {
       this.agents.set(agent.id, agent);
       return json(agent);
     }
-    if (req.method === "POST" && path === "/v1/environments") return json({ id: this.newId("env"), ...body });
+    if (req.method === "POST" && path === "/v1/environments") {
+      const config = body.config as { type?: unknown; env?: unknown } | undefined;
+      if (!body.name || config?.type !== "cloud") return json({ type: "error", error: { message: "name and config.type are required" } }, 400);
+      if (config.env !== undefined && (typeof config.env !== "object" || Object.values(config.env as object).some((v) => typeof v !== "string")))
+        return json({ type: "error", error: { message: "config.env must map names to strings" } }, 400);
+      const environment = { id: this.newId("env"), ...body };
+      this.environments.set(environment.id, environment);
+      return json(environment);
+    }
     if (req.method === "POST" && path === "/v1/sessions") {
       if (!this.agents.has(String(body.agent))) return json({ type: "error", error: { message: "unknown agent" } }, 404);
-      const s: FakeSession = { id: this.newId("sesn"), agent: String(body.agent), status: "idle", events: [], streams: new Set(), pending: new Map() };
+      if (body.environment_id !== undefined && !this.environments.has(String(body.environment_id))) return json({ type: "error", error: { message: "unknown environment" } }, 404);
+      const resources = Array.isArray(body.resources) ? (body.resources as Array<Record<string, unknown>>) : [];
+      if (resources.some((r) => r.type !== "github_repository" || typeof r.url !== "string")) return json({ type: "error", error: { message: "resources: unsupported resource" } }, 400);
+      const s: FakeSession = {
+        id: this.newId("sesn"),
+        agent: String(body.agent),
+        environmentId: body.environment_id === undefined ? null : String(body.environment_id),
+        resources,
+        received: [],
+        status: "idle",
+        events: [],
+        streams: new Set(),
+        pending: new Map(),
+      };
       this.sessions.set(s.id, s);
       return json({ id: s.id, agent: s.agent, status: s.status, metadata: body.metadata ?? {} });
     }
@@ -189,7 +228,16 @@ export class FakeManagedAgents {
     }
     if (session && m![2] && !m![3]) {
       if (req.method === "GET") return json({ data: session.events });
-      if (req.method === "POST") return this.receive(session, body);
+      if (req.method === "POST") {
+        const answer = this.receive(session, body);
+        const hold = this.holds.find((h) => h.remaining > 0 && path.startsWith(h.match));
+        if (hold) {
+          hold.remaining--;
+          this.onHold?.(path);
+          await Bun.sleep(hold.ms);
+        }
+        return answer;
+      }
     }
     if (session && m![3] && req.method === "GET") return this.stream(session, req.headers.get("last-event-id"));
     return json({ type: "error", error: { message: `no route ${req.method} ${path}` } }, 404);
@@ -198,6 +246,7 @@ export class FakeManagedAgents {
   private receive(session: FakeSession, body: Record<string, unknown>) {
     const events = Array.isArray(body.events) ? (body.events as Array<Record<string, unknown>>) : [];
     if (!events.length) return json({ type: "error", error: { message: "events: required" } }, 400);
+    const receipts: Array<Record<string, unknown>> = [];
     for (const e of events) {
       if (e.type === "user.interrupt") {
         if (session.turn) {
@@ -208,8 +257,11 @@ export class FakeManagedAgents {
         }
       } else if (e.type === "user.message") {
         const text = ((e.content as Array<{ text?: string }>) ?? []).map((p) => p.text ?? "").join("");
-        this.emit(session, { type: "user.message", content: e.content });
+        session.received.push(e);
+        // The answer names the recorded event by the same id the list and the stream use.
+        receipts.push(this.emit(session, { type: "user.message", content: e.content }));
         void this.runTurn(session, this.reply(text, session));
+        continue;
       } else if (e.type === "user.tool_confirmation") {
         const c = { tool_use_id: String(e.tool_use_id), result: e.result === "allow" ? "allow" : "deny", ...(typeof e.deny_message === "string" ? { deny_message: e.deny_message } : {}) } as FakeConfirmation;
         const tool = session.pending.get(c.tool_use_id);
@@ -218,11 +270,13 @@ export class FakeManagedAgents {
         }
         session.pending.delete(c.tool_use_id);
         this.confirmations.push(c);
-        this.emit(session, { type: "user.tool_confirmation", ...c });
+        receipts.push(this.emit(session, { type: "user.tool_confirmation", ...c }));
         void this.runTurn(session, this.confirm(c, tool, session));
+        continue;
       }
+      receipts.push({ ...e, id: `sevt_${++this.seq}`, processed_at: null });
     }
-    return json({ data: events.map((e) => ({ ...e, id: `sevt_receipt_${crypto.randomUUID()}`, processed_at: null })) });
+    return json({ data: receipts });
   }
 
   private async runTurn(session: FakeSession, steps: FakeStep[]) {
@@ -246,7 +300,7 @@ export class FakeManagedAgents {
     }
   }
 
-  private emit(session: FakeSession, event: Record<string, unknown>) {
+  private emit(session: FakeSession, event: Record<string, unknown>): Record<string, unknown> {
     const stored: Record<string, unknown> & { id: string } = { ...event, id: `sevt_${++this.seq}`, processed_at: new Date().toISOString() };
     if (event.type === "agent.tool_use" && event.evaluated_permission === "ask") session.pending.set(stored.id, { name: String(event.name), input: event.input });
     const reason = stored.stop_reason as { type?: string; event_ids?: string[] } | undefined;
@@ -260,6 +314,7 @@ export class FakeManagedAgents {
         session.streams.delete(c);
       }
     }
+    return stored;
   }
 
   private closeStreams(session: FakeSession) {

@@ -1,14 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "../../db/client";
+import { sessionStatusChange, type SessionStatusChange } from "../model";
 import type { StoredEvent } from "./types";
 
 export const EVENTS_CHANNEL = "lap_session_events";
 export const CONTROL_CHANNEL = "lap_session_control";
+/** Sent by a trigger on `sessions` (migration 0003) for inserts, deletes and status changes. */
+export const STATUS_CHANNEL = "lap_session_status";
 /** NOTIFY payloads are capped at 8000 bytes; bigger batches travel as a seq range to re-read. */
 const MAX_INLINE_PAYLOAD = 7000;
 
 export type EventListener = (events: StoredEvent[]) => void;
 export type ControlMessage = { kind: "interrupt" | "stop" | "kick"; sessionId: string };
+export type StatusListener = (change: SessionStatusChange) => void;
 
 interface WireEvents {
   o: string;
@@ -27,6 +31,7 @@ export class LiveBus {
   readonly origin = randomUUID();
   private listeners = new Map<string, Set<EventListener & { hint?: (hi: number) => void }>>();
   private controlHandlers = new Set<(msg: ControlMessage) => void>();
+  private statusListeners = new Set<StatusListener>();
   private unlisten: Array<() => Promise<void>> = [];
 
   constructor(private readonly database: Database, private readonly log?: { warn(obj: unknown, msg: string): void }) {}
@@ -41,6 +46,29 @@ export class LiveBus {
         } catch {}
       }),
     );
+    this.unlisten.push(await this.database.listen(STATUS_CHANNEL, (payload) => this.onStatusWire(payload)));
+  }
+
+  /** Session created, deleted or changed status, on any replica (the database trigger notifies). */
+  onStatus(listener: StatusListener) {
+    this.statusListeners.add(listener);
+    return () => void this.statusListeners.delete(listener);
+  }
+
+  private onStatusWire(payload: string) {
+    let change: SessionStatusChange;
+    try {
+      const raw = JSON.parse(payload) as Record<string, unknown>;
+      change = sessionStatusChange.parse({ ...raw, updated_at: new Date(String(raw.updated_at)).toISOString() });
+    } catch (err) {
+      this.log?.warn({ err }, "unreadable session status notification");
+      return;
+    }
+    for (const l of this.statusListeners) {
+      try {
+        l(change);
+      } catch {}
+    }
   }
 
   async stop() {

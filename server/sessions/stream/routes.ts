@@ -4,12 +4,19 @@ import { badRequest } from "../../lib/errors";
 import { eventJson, type StoredEvent } from "../events/types";
 import { sessionIdParams, streamQuery, streamTokenView } from "../model";
 import type { SessionService } from "../service";
+import type { LiveTopics } from "./live-topics";
 import type { StreamTokens } from "./tokens";
 
 /** Bun closes connections idle for 30 s (server idleTimeout); heartbeats keep quiet streams open. */
 export const HEARTBEAT_MS = 15_000;
 
-const sseFrame = (e: StoredEvent) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${eventJson(e)}\n\n`;
+const sseFrames = new WeakMap<StoredEvent, string>();
+/** One SSE frame per event, built once however many SSE clients it goes to. */
+function sseFrame(e: StoredEvent): string {
+  let frame = sseFrames.get(e);
+  if (frame === undefined) sseFrames.set(e, (frame = `id: ${e.seq}\nevent: ${e.type}\ndata: ${eventJson(e)}\n\n`));
+  return frame;
+}
 
 /** Last-Event-ID wins over ?after=: a reconnecting EventSource keeps its original URL but sends the header. */
 function resumeAfter(query: { after?: number }, request: Request): number {
@@ -24,13 +31,15 @@ function resumeAfter(query: { after?: number }, request: Request): number {
  * `/api/sessions/:id/stream`: the same ordered replay-then-live stream over WebSocket (upgrade) and
  * SSE (plain GET, `id:` = seq, resumable with `?after=` or `Last-Event-ID`).
  */
-export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard; tokens: StreamTokens; heartbeatMs?: number; openStreams?: Set<() => void> }) {
+export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard; tokens: StreamTokens; topics: LiveTopics; heartbeatMs?: number; openStreams?: Set<() => void> }) {
   // Every open stream registers how to end it, so shutdown can close them instead of waiting on them.
   const open = deps.openStreams ?? new Set<() => void>();
   const heartbeatMs = deps.heartbeatMs ?? HEARTBEAT_MS;
   const sockets = new Map<string, { close: () => void; beat: ReturnType<typeof setInterval>; end: () => void }>();
   // Mounted inside sessionRoutes, which supplies the /api/sessions prefix.
   return new Elysia({ detail: { tags: ["Sessions"] } })
+    // The listening server's publish() is the native fan-out for WebSocket clients.
+    .onStart(({ server }) => deps.topics.bindServer(server))
     .use(deps.guard)
     .post("/:id/stream-token", async ({ params }) => {
       await deps.sessions.row(params.id);
@@ -99,18 +108,18 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
         const entry = { close: () => {}, beat, end };
         sockets.set(ws.id, entry);
         open.add(end);
-        const unsubscribe = await deps.sessions.subscribe(
-          ws.data.params.id,
-          after,
+        const session = await deps.sessions.row(ws.data.params.id);
+        const unsubscribe = await deps.topics.open(session.id, after, session.lastSeq, {
           // cork: a replayed run goes out in as few writes as possible.
-          (events) =>
+          send: (events) =>
             events.length === 1
               ? ws.raw.send(eventJson(events[0]!))
               : ws.raw.cork(() => {
                   for (const e of events) ws.raw.send(eventJson(e));
                 }),
-          () => ws.raw.close(1011, "stream failed"),
-        );
+          subscribe: (topic) => ws.raw.subscribe(topic),
+          fail: () => ws.raw.close(1011, "stream failed"),
+        });
         if (!sockets.has(ws.id)) return unsubscribe();
         entry.close = unsubscribe;
       },

@@ -113,6 +113,34 @@ describe("WebSocket", () => {
     expect(c.received).toEqual(stored.slice(2));
   });
 
+  test("sockets joining at different points while events are appended each get every event once, then share the native topic", async () => {
+    const s = await h.createSession();
+    await h.waitForStatus(s.id, "idle");
+    await appendMany(s.id, 300, "old");
+    const topics = h.t.services.sessions.topics;
+    const writer = appendMany(s.id, 600, "new");
+    const clients: Array<ReturnType<typeof openWs> & { after: number }> = [];
+    for (const after of [0, 0, 5, 50, 150, 299, 302, 302]) {
+      const c = openWs(`/api/sessions/${s.id}/stream?after=${after}`);
+      clients.push({ ...c, after });
+      await c.opened;
+      await Bun.sleep(15);
+    }
+    // Some join while the writer runs, some after it: both sides of the switch to the topic.
+    await writer;
+    await svc().append(s.id, [{ type: "agent.message", data: { content: [{ type: "text", text: "after all joined" }] } }]);
+    const lastSeq = (await h.t.json("GET", `/api/sessions/${s.id}`)).body.last_seq;
+    await h.waitFor("every socket at the end", async () => clients.every((c) => c.received.at(-1)?.seq === lastSeq), 20_000);
+    for (const c of clients) expectRun(c.received, c.after + 1, lastSeq);
+    expect(topics.stats()).toEqual({ topics: 1, joined: clients.length });
+    // Live after joining: one more event reaches every socket once, from the topic.
+    await svc().append(s.id, [{ type: "agent.message", data: { content: [{ type: "text", text: "live" }] } }]);
+    await h.waitFor("live event everywhere", async () => clients.every((c) => c.received.at(-1)?.seq === lastSeq + 1));
+    for (const c of clients) expectRun(c.received, c.after + 1, lastSeq + 1);
+    for (const c of clients) c.ws.close();
+    await h.waitFor("topic closed with its last socket", async () => topics.stats().topics === 0);
+  }, 30_000);
+
   test("unauthenticated upgrades are refused; a stream token works only for its own session", async () => {
     await expect(openWs(`/api/sessions/${sid}/stream`, {}).opened).rejects.toThrow();
     await expect(openWs(`/api/sessions/${sid}/stream?token=${TEST_MASTER_KEY}`, {}).opened).rejects.toThrow();

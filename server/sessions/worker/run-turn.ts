@@ -17,6 +17,8 @@ export interface TurnInput {
   expectEndSoon: boolean;
   deadlineAt: number;
   maxRuntimeMinutes: number;
+  /** Records that the runtime accepted the message (with its event id, when it said one). */
+  onSent?: (eventId: string | null) => Promise<void>;
 }
 
 export interface TurnOutcome {
@@ -142,8 +144,12 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
         if (!sent) {
           await Promise.race([open, reading]);
           if (outcome) break;
-          await adapter.sendMessage(input.remoteSessionId, input.content);
+          const accepted = await adapter.sendMessage(input.remoteSessionId, input.content);
           sent = true;
+          // Not used as this stream's resume point: only ids the stream itself gave are (the runtime's
+          // echo of the message sets lastPid above); a re-attach checks this id against the runtime's list.
+          const eventId = accepted?.eventId ?? null;
+          await input.onSent?.(eventId).catch((err) => deps.log.warn({ err, session_id: input.sessionId }, "could not record that the message was sent"));
         }
         await reading;
       } catch (err) {

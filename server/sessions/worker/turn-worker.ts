@@ -2,12 +2,14 @@ import { and, asc, eq, inArray, ne } from "drizzle-orm";
 import { agents, sessions, sessionTurns, type SessionRow, type SessionTurnRow } from "../../../schema";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
+import type { RemoteSessionState, RuntimeAdapter } from "../../runtimes/adapter";
 import type { RuntimeService } from "../../runtimes/service";
 import type { LiveBus } from "../events/bus";
 import type { EventStore } from "../events/store";
 import { isTerminal, type ContentPart } from "../events/types";
 import type { TurnRunner } from "../service";
 import { TurnControl } from "./control";
+import { findDelivery, type Delivery } from "./delivery";
 import { SessionLocks } from "./locks";
 import { provisionSession } from "./provision";
 import { runTurn, type TurnOutcome } from "./run-turn";
@@ -187,10 +189,15 @@ export class TurnWorker implements TurnRunner {
         await this.deps.store.append(session.id, [{ type: "session.error", data: { error: { message, type: "runtime_lost_session" } } }], turn.id);
         return end({ status: "failed", error: message, fatal: true });
       }
-      // Without any runtime event id we cannot tell whether the message reached the runtime; when it
-      // is idle, send again; when it is running, the message got there.
       lastProviderEventId = await this.deps.store.lastProviderEventId(session.id, turn.id);
-      alreadySent = state === "running" || lastProviderEventId !== null;
+      const resolved = await this.resolveDelivery(adapter, session.id, session.remoteSessionId, turn, lastProviderEventId, state);
+      if (resolved === "unknown") {
+        const message = "LAP restarted while sending this message and could not ask the runtime whether it arrived; it was not sent again";
+        await this.deps.store.append(session.id, [{ type: "session.error", data: { error: { message, type: "delivery_unknown" } } }], turn.id);
+        return end({ status: "failed", error: message });
+      }
+      alreadySent = resolved.sent;
+      lastProviderEventId = resolved.resumeAfter;
       expectEndSoon = state === "idle" && alreadySent;
     }
     await this.setStatus(session.id, "running");
@@ -210,6 +217,7 @@ export class TurnWorker implements TurnRunner {
           expectEndSoon,
           deadlineAt,
           maxRuntimeMinutes,
+          onSent: (eventId) => this.markSent(turn.id, eventId),
         },
         control,
       );
@@ -217,6 +225,48 @@ export class TurnWorker implements TurnRunner {
     } finally {
       this.active.delete(session.id);
     }
+  }
+
+  /**
+   * Re-attach: did the runtime get this turn's message, and where does its stream resume? Stored
+   * runtime events of the turn settle both. Otherwise the runtime's own event list decides (see
+   * delivery.ts) and `sent_at` is written when it has the message; `sent_at` already set means it
+   * has it whatever the list says. Adapters without a list (the sandbox runtime, which restarts a
+   * sandbox after a LAP restart) keep their rule: only a running runtime has the message.
+   */
+  private async resolveDelivery(
+    adapter: RuntimeAdapter,
+    sessionId: string,
+    remoteSessionId: string,
+    turn: SessionTurnRow,
+    lastProviderEventId: string | null,
+    state: RemoteSessionState,
+  ): Promise<{ sent: boolean; resumeAfter: string | null } | "unknown"> {
+    if (lastProviderEventId) return { sent: true, resumeAfter: lastProviderEventId };
+    // Unchanged for these: the sandbox runtime brings a new sandbox back and wants the message again.
+    if (!adapter.listEvents) return { sent: state === "running", resumeAfter: null };
+    const listEvents = adapter.listEvents.bind(adapter);
+    let delivery: Delivery | undefined;
+    for (let attempt = 0; attempt < 3 && !delivery; attempt++) {
+      delivery = await findDelivery({ database: this.deps.database, listEvents }, {
+        sessionId, turnId: turn.id, remoteSessionId, content: turn.content as ContentPart[],
+      }, this.deps.log).catch((err) => {
+        this.deps.log.warn({ err, session_id: sessionId }, "could not list the runtime's events");
+        return undefined;
+      });
+      if (!delivery) await Bun.sleep(500 * (attempt + 1));
+    }
+    this.deps.log.info({ session_id: sessionId, turn_id: turn.id, sent_at: turn.sentAt, delivered: delivery?.delivered }, "re-attach: asked the runtime whether it has the message");
+    // Resume only after an id the runtime's list confirmed (an unknown Last-Event-ID could replay everything).
+    if (turn.sentAt) return { sent: true, resumeAfter: delivery?.delivered ? delivery.eventId : delivery ? null : turn.remoteEventId };
+    if (!delivery) return "unknown";
+    if (!delivery.delivered) return { sent: false, resumeAfter: null };
+    await this.markSent(turn.id, delivery.eventId);
+    return { sent: true, resumeAfter: delivery.eventId };
+  }
+
+  private async markSent(turnId: string, eventId: string | null) {
+    await this.db.update(sessionTurns).set({ sentAt: new Date(), remoteEventId: eventId }).where(eq(sessionTurns.id, turnId));
   }
 
   private async endTurn(sessionId: string, turnId: string, outcome: TurnOutcome) {

@@ -26,10 +26,10 @@ import type { ApprovalView } from "../../../server/approvals/model";
 
 export type { ApprovalView };
 import type { CreateRuntimeInput, RuntimeView } from "../../../server/runtimes/model";
-import type { CreateSessionInput, SessionView, StoredEvent } from "../../../server/sessions/model";
+import type { CreateSessionInput, SessionStatusChange, SessionView, StoredEvent } from "../../../server/sessions/model";
 import type { AllowlistBody, BindingBody, SlackEventView, SlackStatus } from "../../../server/slack/model";
 
-export type { AgentView, CreateAgentInput, CreateRuntimeInput, RuntimeView, SessionView, StoredEvent };
+export type { AgentView, CreateAgentInput, CreateRuntimeInput, RuntimeView, SessionStatusChange, SessionView, StoredEvent };
 export type SessionListItem = Omit<SessionView, "queued_turns">;
 const q = (params: Record<string, string | number | undefined>) => {
   const s = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]));
@@ -156,6 +156,8 @@ export const api = {
     remove: (id: string) => request<{ ok: boolean }>("DELETE", `/api/sessions/${encodeURIComponent(id)}`),
     /** Same-origin EventSource: the session cookie authenticates it, and it resends Last-Event-ID on reconnect. */
     streamUrl: (id: string, after = 0) => `/api/sessions/${encodeURIComponent(id)}/stream?after=${after}`,
+    /** SSE of session status changes (`event: status`), from every replica. */
+    statusStreamUrl: (agentId?: string) => `/api/sessions/stream${q({ agent_id: agentId })}`,
   },
   slack: {
     status: () => request<SlackStatus>("GET", "/api/slack/status"),

@@ -1,7 +1,8 @@
 import { A, useNavigate } from "@solidjs/router";
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
+import { createSessionStatusStream } from "../lib/session-status-stream";
 import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
-import { api, ApiError, type SessionListItem } from "../lib/api";
+import { api, ApiError, type SessionListItem, type SessionStatusChange } from "../lib/api";
 import { timeAgo } from "../lib/format";
 
 export const statusClass: Record<string, string> = { idle: "ok", running: "accent", creating: "", recovering: "warn", stopped: "", error: "err" };
@@ -53,13 +54,34 @@ export function Sessions() {
   );
 }
 
-/** Sessions list, refreshed every 2 s so statuses stay live; optionally one agent's sessions. */
+/**
+ * Sessions list with live status: status changes are pushed over SSE (any replica's) and patched
+ * into the rows at once; the first page is re-read shortly after (new sessions, event counts).
+ * If the stream is down, the list polls until it is back. Optionally one agent's sessions.
+ */
 export function SessionTable(props: { agentId?: string }) {
-  const [page, { refetch }] = createResource(() => api.sessions.list({ agent_id: props.agentId }));
+  const [page, { refetch, mutate }] = createResource(() => api.sessions.list({ agent_id: props.agentId }));
   const [more, setMore] = createSignal<SessionListItem[]>([]);
   const [cursor, setCursor] = createSignal<string | null | undefined>(undefined);
-  const timer = setInterval(() => refetch(), 2000);
-  onCleanup(() => clearInterval(timer));
+  let refresh: ReturnType<typeof setTimeout> | undefined;
+  const refetchSoon = () => {
+    clearTimeout(refresh);
+    refresh = setTimeout(() => refetch(), 300);
+  };
+  onCleanup(() => clearTimeout(refresh));
+  const patch = (list: SessionListItem[], c: SessionStatusChange) =>
+    c.op === "delete" ? list.filter((s) => s.id !== c.id) : list.map((s) => (s.id === c.id ? { ...s, status: c.status, error: c.error, updated_at: c.updated_at } : s));
+  const live = createSessionStatusStream({
+    agentId: props.agentId,
+    onOpen: () => refetch(),
+    poll: () => refetch(),
+    onChange: (c) => {
+      const current = page.latest;
+      if (current) mutate({ ...current, data: patch(current.data, c) });
+      setMore(patch(more(), c));
+      refetchSoon();
+    },
+  });
   const rows = () => [...(page.latest?.data ?? []), ...more()];
   const next = () => (cursor() === undefined ? page.latest?.next_cursor : cursor());
   const loadMore = async () => {
@@ -80,7 +102,16 @@ export function SessionTable(props: { agentId?: string }) {
         <Show when={page.loading && !page.latest} fallback={
           <Show when={rows().length} fallback={<EmptyState title="No sessions yet">Start one above, or from Slack or the API.</EmptyState>}>
             <table>
-              <thead><tr><th>Session</th><th>Agent</th><th>Status</th><th>Events</th><th>Updated</th></tr></thead>
+              <thead><tr><th>Session</th><th>Agent</th><th>
+                  Status{" "}
+                  <span
+                    class={`badge live-badge ${live() === "live" ? "ok" : "warn"}`}
+                    data-testid="sessions-live"
+                    title={live() === "polling" ? "The live stream is down; refreshing every few seconds until it is back" : "Statuses update as they change"}
+                  >
+                    <span class="dot" />{live() === "live" ? "live" : live() === "connecting" ? "connecting…" : "polling"}
+                  </span>
+                </th><th>Events</th><th>Updated</th></tr></thead>
               <tbody>
                 <For each={rows()}>
                   {(s) => (

@@ -1,0 +1,60 @@
+import { Elysia } from "elysia";
+import type { AuthGuard } from "../../http/auth-guard";
+import type { LiveBus } from "../events/bus";
+import { statusStreamQuery } from "../model";
+import { HEARTBEAT_MS } from "./routes";
+
+/**
+ * `GET /api/sessions/stream`: SSE of session status changes (created, deleted, status changed) for
+ * the dashboard's sessions list. Fed by a database trigger through LISTEN/NOTIFY, so changes made
+ * on any replica arrive. No replay: a client opens the stream first, then reads the list, and
+ * re-reads the list whenever it reconnects.
+ */
+export function statusStreamRoutes(deps: { bus: LiveBus; guard: AuthGuard; heartbeatMs?: number; openStreams?: Set<() => void> }) {
+  const open = deps.openStreams ?? new Set<() => void>();
+  const heartbeatMs = deps.heartbeatMs ?? HEARTBEAT_MS;
+  return new Elysia({ detail: { tags: ["Sessions"] } })
+    .use(deps.guard)
+    .get(
+      "/stream",
+      ({ query, request }) => {
+        const enc = new TextEncoder();
+        let close = () => {};
+        const body = new ReadableStream<Uint8Array>({
+          start: (ctrl) => {
+            const push = (text: string) => {
+              try {
+                ctrl.enqueue(enc.encode(text));
+              } catch {
+                close();
+              }
+            };
+            const end = () => {
+              try {
+                ctrl.close();
+              } catch {}
+            };
+            push("retry: 1000\n: connected\n\n");
+            const beat = setInterval(() => push(": heartbeat\n\n"), heartbeatMs);
+            const off = deps.bus.onStatus((change) => {
+              if (query.agent_id && change.agent_id !== query.agent_id) return;
+              push(`event: status\ndata: ${JSON.stringify(change)}\n\n`);
+            });
+            open.add(end);
+            close = () => {
+              clearInterval(beat);
+              off();
+              open.delete(end);
+            };
+            if (request.signal.aborted) close();
+          },
+          cancel: () => close(),
+        });
+        request.signal.addEventListener("abort", () => close(), { once: true });
+        return new Response(body, {
+          headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" },
+        });
+      },
+      { query: statusStreamQuery, detail: { summary: "Session status changes as SSE (created, deleted, status), from every replica" } },
+    );
+}
