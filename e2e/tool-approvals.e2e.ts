@@ -1,3 +1,4 @@
+// Runs after sessions.e2e.ts (files run in name order on one LAP), which expects to create the first agent.
 import { expect, test } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
