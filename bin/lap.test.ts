@@ -44,12 +44,12 @@ describe("lap CLI", () => {
   });
 
   test("--help is helpful on every command", async () => {
-    for (const args of [["--help"], ["up", "--help"], ["keys", "--help"], ["keys", "create", "--help"], ["doctor", "--help"], ["migrate", "--help"]]) {
-      const r = await run(args, {});
+    const commands = [["--help"], ["up", "--help"], ["keys", "--help"], ["keys", "create", "--help"], ["doctor", "--help"], ["migrate", "--help"]];
+    for (const r of await Promise.all(commands.map((args) => run(args, {})))) {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Usage: lap");
     }
-  });
+  }, 30_000);
 
   test("first start on embedded defaults: generates and prints the master key once, serves, stops cleanly on SIGTERM", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-"));
