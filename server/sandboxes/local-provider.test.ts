@@ -145,7 +145,7 @@ describe("local bubblewrap provider", () => {
   test("limits: a fork bomb is stopped by the pids cgroup", async () => {
     const { id, client } = await boundSandbox("ws-pids", "ses_pids", { maxProcesses: 60 });
     if (!String((await provider.get(id))!.info.limits).includes("pids")) return void (await provider.destroy(id)); // no cgroup here
-    model.script([bash("for i in $(seq 200); do sleep 60 & done 2>&1 | tail -1; echo FORKS_DONE"), { text: "ok" }]);
+    model.script([bash("for i in $(seq 200); do sleep 60 >/dev/null & done 2>&1 | tail -1; echo FORKS_DONE"), { text: "ok" }]);
     const forkTurn = await client.runTurn("fork a lot", { timeoutMs: 30_000 }).catch(() => []);
     // Bash is refused new processes, or the harness (or the supervisor) cannot start a thread and
     // dies: either way the sandbox never reaches 200 processes, and a death is reported for recovery.
