@@ -3,7 +3,7 @@ import { ConfirmDialog, createApiForm, FormDialog, RevealSecretDialog } from "..
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
 import { timeAgo } from "../lib/format";
-import { gatewayApi, usd, type KeyInfo, type NewKeyInput } from "../lib/gateway-api";
+import { gatewayApi, usd, type KeyInfo, type NewKeyInput } from "../lib/api/gateway";
 
 const statusClass = { active: "ok", expired: "warn", revoked: "err" } as const;
 

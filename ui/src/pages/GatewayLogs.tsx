@@ -1,7 +1,7 @@
 import { createMemo, createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { EmptyState, ErrorAlert } from "../components/ui";
 import { timeAgo } from "../lib/format";
-import { gatewayApi, usd, type DailySpend, type SpendLog } from "../lib/gateway-api";
+import { gatewayApi, usd, type DailySpend, type SpendLog } from "../lib/api/gateway";
 
 const pretty = (v: unknown) => {
   if (v && typeof v === "object" && "text" in v && typeof (v as { text: unknown }).text === "string") return (v as { text: string }).text;

@@ -3,7 +3,7 @@ import { createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
 import { ApiError } from "../lib/api";
-import { gatewayApi, type DeploymentView } from "../lib/gateway-api";
+import { gatewayApi, type DeploymentView } from "../lib/api/gateway";
 
 type TestResult = { ok: boolean; latency_ms: number; reply?: string | null; error?: string };
 

@@ -1,6 +1,6 @@
 // Typed calls to the LLM gateway's API (LiteLLM-compatible paths). Types come from the server's models.
-import type { KeyInfo } from "../../../server/gateway/keys/model";
-import { request } from "./api";
+import type { KeyInfo } from "../../../../server/gateway/keys/model";
+import { request } from "./client";
 
 export type { KeyInfo };
 

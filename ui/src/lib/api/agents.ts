@@ -1,0 +1,53 @@
+// Agents, the runtimes they run on, the harnesses they can use, and their sessions and approvals.
+import type { AgentView, CreateAgentInput, UpdateAgentInput } from "../../../../server/agents/model";
+import type { ApprovalView } from "../../../../server/approvals/model";
+import type { HarnessInfo } from "../../../../server/harnesses/model";
+import type { CreateRuntimeInput, RuntimeView } from "../../../../server/runtimes/model";
+import type { CreateSessionInput, SessionStatusChange, SessionView, StoredEvent } from "../../../../server/sessions/model";
+import { q, request } from "./client";
+
+export type { AgentView, ApprovalView, CreateAgentInput, CreateRuntimeInput, HarnessInfo, RuntimeView, SessionStatusChange, SessionView, StoredEvent };
+export type SessionListItem = Omit<SessionView, "queued_turns">;
+
+export const agentsApi = {
+  runtimes: {
+    list: () => request<{ data: RuntimeView[] }>("GET", "/api/runtimes").then((r) => r.data),
+    create: (input: CreateRuntimeInput) => request<RuntimeView>("POST", "/api/runtimes", input),
+    test: (id: string) => request<RuntimeView>("POST", `/api/runtimes/${encodeURIComponent(id)}/test`),
+    remove: (id: string) => request<RuntimeView>("DELETE", `/api/runtimes/${encodeURIComponent(id)}`),
+  },
+  agents: {
+    list: (search?: string) => request<{ data: AgentView[] }>("GET", `/api/agents${q({ q: search, limit: 200 })}`).then((r) => r.data),
+    get: (id: string) => request<AgentView>("GET", `/api/agents/${encodeURIComponent(id)}`),
+    create: (input: CreateAgentInput) => request<AgentView>("POST", "/api/agents", input),
+    update: (id: string, input: UpdateAgentInput) => request<AgentView>("PATCH", `/api/agents/${encodeURIComponent(id)}`, input),
+    pause: (id: string) => request<AgentView>("POST", `/api/agents/${encodeURIComponent(id)}/pause`),
+    resume: (id: string) => request<AgentView>("POST", `/api/agents/${encodeURIComponent(id)}/resume`),
+    remove: (id: string) => request<AgentView>("DELETE", `/api/agents/${encodeURIComponent(id)}`),
+  },
+  approvals: {
+    list: (opts: { status?: ApprovalView["status"]; session_id?: string; limit?: number } = {}) =>
+      request<{ data: ApprovalView[]; next_cursor: string | null }>("GET", `/api/approvals${q({ limit: 100, ...opts })}`),
+    summary: () => request<{ pending: number }>("GET", "/api/approvals/summary"),
+    decide: (id: string, decision: "allow" | "deny", message?: string) =>
+      request<{ approval: ApprovalView; turn_id: string; seq: number }>("POST", `/api/approvals/${encodeURIComponent(id)}/decision`, { decision, ...(message ? { message } : {}) }),
+  },
+  sessions: {
+    list: (opts: { agent_id?: string; cursor?: string; limit?: number } = {}) =>
+      request<{ data: SessionListItem[]; next_cursor: string | null }>("GET", `/api/sessions${q({ limit: 50, ...opts })}`),
+    get: (id: string) => request<SessionView>("GET", `/api/sessions/${encodeURIComponent(id)}`),
+    create: (input: CreateSessionInput) => request<SessionView>("POST", "/api/sessions", input),
+    send: (id: string, text: string, interrupt = false) =>
+      request<{ turn_id: string; seq: number; queued: boolean }>("POST", `/api/sessions/${encodeURIComponent(id)}/messages`, { text, interrupt }),
+    interrupt: (id: string) => request<{ interrupted: boolean }>("POST", `/api/sessions/${encodeURIComponent(id)}/interrupt`),
+    stop: (id: string) => request<SessionView>("POST", `/api/sessions/${encodeURIComponent(id)}/stop`),
+    remove: (id: string) => request<{ ok: boolean }>("DELETE", `/api/sessions/${encodeURIComponent(id)}`),
+    /** Same-origin EventSource: the session cookie authenticates it, and it resends Last-Event-ID on reconnect. */
+    streamUrl: (id: string, after = 0) => `/api/sessions/${encodeURIComponent(id)}/stream?after=${after}`,
+    /** SSE of session status changes (`event: status`), from every replica. */
+    statusStreamUrl: (agentId?: string) => `/api/sessions/stream${q({ agent_id: agentId })}`,
+  },
+  harnesses: {
+    list: () => request<{ data: HarnessInfo[] }>("GET", "/api/harnesses").then((r) => r.data),
+  },
+};

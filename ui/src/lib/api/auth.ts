@@ -1,0 +1,28 @@
+// Sign-in, API keys and system settings.
+import type { ApiKeyView, CreateKeyInput } from "../../../../server/auth/model";
+import type { SystemInfo } from "../../../../server/settings/model";
+import { request } from "./client";
+
+export type { ApiKeyView, CreateKeyInput, SystemInfo };
+export interface Me {
+  name: string;
+  role: "admin" | "user";
+  via: string;
+  label: string;
+}
+
+export const authApi = {
+  auth: {
+    login: (key: string) => request<Me>("POST", "/api/auth/login", { key }),
+    logout: () => request<{ ok: true }>("POST", "/api/auth/logout"),
+    me: () => request<Me>("GET", "/api/auth/me"),
+  },
+  keys: {
+    list: () => request<{ data: ApiKeyView[] }>("GET", "/api/keys").then((r) => r.data),
+    create: (input: CreateKeyInput) => request<{ key: ApiKeyView; token: string }>("POST", "/api/keys", input),
+    revoke: (id: string) => request<ApiKeyView>("DELETE", `/api/keys/${encodeURIComponent(id)}`),
+  },
+  settings: {
+    system: () => request<SystemInfo>("GET", "/api/settings/system"),
+  },
+};
