@@ -4,10 +4,9 @@ import { agents, vaultSecrets, type VaultSecretRow } from "../../schema";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import { conflict, notFound } from "../lib/errors";
+import { withConstraintConflicts } from "../lib/pg-errors";
 import type { VaultSecret } from "../sandboxes/egress/policy";
 import { createVaultSecretBody, updateVaultSecretBody, type CreateVaultSecretInput, type UpdateVaultSecretInput, type VaultSecretView } from "./model";
-
-const pgCode = (err: unknown) => (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
 
 /** Shows that a value is set and which one, without giving it away. */
 export const hintOf = (value: string) => `••••${value.length >= 12 ? value.slice(-4) : ""}`;
@@ -40,16 +39,15 @@ export class VaultService {
 
   async create(input: CreateVaultSecretInput): Promise<VaultSecretView> {
     const p = createVaultSecretBody.parse(input);
-    try {
-      const [row] = await this.db
-        .insert(vaultSecrets)
-        .values({ id: `vlt_${randomUUID().replaceAll("-", "").slice(0, 20)}`, name: p.name, valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), hosts: [...new Set(p.hosts)], description: p.description })
-        .returning();
-      return view(row!, (await this.usersByName()).get(p.name) ?? []);
-    } catch (err) {
-      if (pgCode(err) === "23505") throw conflict(`A vault secret named ${p.name} already exists; rotate its value instead`);
-      throw err;
-    }
+    const [row] = await withConstraintConflicts(
+      () =>
+        this.db
+          .insert(vaultSecrets)
+          .values({ id: `vlt_${randomUUID().replaceAll("-", "").slice(0, 20)}`, name: p.name, valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), hosts: [...new Set(p.hosts)], description: p.description })
+          .returning(),
+      { unique: `A vault secret named ${p.name} already exists; rotate its value instead` },
+    );
+    return view(row!, (await this.usersByName()).get(p.name) ?? []);
   }
 
   /** Changes hosts or description, or rotates the value (sandboxes started after this get the new one). */
