@@ -1,7 +1,9 @@
 import { A } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
-import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
-import { ApiError, vaultApi, type VaultSecretView } from "../lib/api";
+import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
+import { ListCard } from "../components/list-card";
+import { toast } from "../components/ui";
+import { vaultApi, type VaultSecretView } from "../lib/api";
 import { timeAgo } from "../lib/format";
 
 const hostList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
@@ -11,16 +13,6 @@ export function Vault() {
   const [secrets, { refetch }] = createResource(vaultApi.list);
   const [editing, setEditing] = createSignal<VaultSecretView | "new" | null>(null);
   const [deleting, setDeleting] = createSignal<VaultSecretView | null>(null);
-  const remove = async (s: VaultSecretView) => {
-    try {
-      await vaultApi.remove(s.id);
-      toast(`Deleted ${s.name}`);
-    } catch (err) {
-      toast((err as Error).message);
-    }
-    setDeleting(null);
-    refetch();
-  };
   return (
     <div class="page">
       <div class="page-head">
@@ -30,69 +22,58 @@ export function Vault() {
         </div>
         <button class="btn primary" onClick={() => setEditing("new")}>Add secret</button>
       </div>
-      <Show when={secrets.error}>
-        <ErrorAlert error={secrets.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={secrets.loading || (secrets() ?? []).length > 0}
-          fallback={
-            <EmptyState title="No secrets yet" action={<button class="btn primary" onClick={() => setEditing("new")}>Add your first secret</button>}>
-              Add a token (for example GITHUB_TOKEN bound to api.github.com), then pick it under Vault keys in an agent's form.
-            </EmptyState>
-          }
-        >
-          <table>
-            <thead>
-              <tr><th>Name</th><th>Bound hosts</th><th>Value</th><th>Agents</th><th>Last used</th><th>Rotated</th><th /></tr>
-            </thead>
-            <tbody>
-              <Show when={!secrets.loading} fallback={<SkeletonRows cols={7} />}>
-                <For each={secrets()}>
-                  {(s) => (
-                    <tr data-testid="vault-row">
-                      <td>
-                        <span class="mono">{s.name}</span>
-                        <div class="muted">{s.description}</div>
-                      </td>
-                      <td><div class="chips"><For each={s.hosts}>{(h) => <span class="chip">{h}</span>}</For></div></td>
-                      <td class="mono muted">{s.value_hint}</td>
-                      <td>
-                        <Show when={s.agents.length} fallback={<span class="muted">none</span>}>
-                          <For each={s.agents}>{(a, i) => <>{i() > 0 ? ", " : ""}<A href={`/agents/${a.id}`}>{a.name}</A></>}</For>
-                        </Show>
-                      </td>
-                      <td title={s.last_used_at ?? ""}>{s.last_used_at ? timeAgo(s.last_used_at) : <span class="muted">never</span>}</td>
-                      <td title={s.rotated_at}>{timeAgo(s.rotated_at)}</td>
-                      <td style={{ "text-align": "right", "white-space": "nowrap" }}>
-                        <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit / rotate</button>{" "}
-                        <button class="btn sm danger" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</button>
-                      </td>
-                    </tr>
-                  )}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </div>
+      <ListCard
+        items={secrets}
+        retry={refetch}
+        colCount={7}
+        columns={<><th>Name</th><th>Bound hosts</th><th>Value</th><th>Agents</th><th>Last used</th><th>Rotated</th><th /></>}
+        empty={{
+          title: "No secrets yet",
+          text: "Add a token (for example GITHUB_TOKEN bound to api.github.com), then pick it under Vault keys in an agent's form.",
+          action: <button class="btn primary" onClick={() => setEditing("new")}>Add your first secret</button>,
+        }}
+      >
+        <For each={secrets()}>
+          {(s) => (
+            <tr data-testid="vault-row">
+              <td>
+                <span class="mono">{s.name}</span>
+                <div class="muted">{s.description}</div>
+              </td>
+              <td><div class="chips"><For each={s.hosts}>{(h) => <span class="chip">{h}</span>}</For></div></td>
+              <td class="mono muted">{s.value_hint}</td>
+              <td>
+                <Show when={s.agents.length} fallback={<span class="muted">none</span>}>
+                  <For each={s.agents}>{(a, i) => <>{i() > 0 ? ", " : ""}<A href={`/agents/${a.id}`}>{a.name}</A></>}</For>
+                </Show>
+              </td>
+              <td title={s.last_used_at ?? ""}>{s.last_used_at ? timeAgo(s.last_used_at) : <span class="muted">never</span>}</td>
+              <td title={s.rotated_at}>{timeAgo(s.rotated_at)}</td>
+              <td style={{ "text-align": "right", "white-space": "nowrap" }}>
+                <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit / rotate</button>{" "}
+                <button class="btn sm danger" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</button>
+              </td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
       <Show when={editing()}>
         {(e) => <SecretDialog secret={e() === "new" ? null : (e() as VaultSecretView)} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); refetch(); }} />}
       </Show>
       <Show when={deleting()}>
-        {(s) => (
-          <Dialog
-            title={`Delete ${s().name}?`}
+        {(d) => (
+          <ConfirmDialog
+            title={`Delete ${d().name}?`}
+            confirmLabel="Delete secret"
+            action={async () => {
+              await vaultApi.remove(d().id);
+              toast(`Deleted ${d().name}`);
+            }}
             onClose={() => setDeleting(null)}
-            footer={
-              <>
-                <button class="btn" onClick={() => setDeleting(null)}>Cancel</button>
-                <button class="btn danger solid" onClick={() => remove(s())}>Delete secret</button>
-              </>
-            }
+            onDone={refetch}
           >
             <p>The value is erased. Sandboxes already running keep their stub until they stop; new ones will not start while an agent still lists this key.</p>
-          </Dialog>
+          </ConfirmDialog>
         )}
       </Show>
     </div>
@@ -105,52 +86,28 @@ function SecretDialog(props: { secret: VaultSecretView | null; onClose: () => vo
   const [value, setValue] = createSignal("");
   const [hosts, setHosts] = createSignal((s?.hosts ?? []).join("\n"));
   const [description, setDescription] = createSignal(s?.description ?? "");
-  const [errors, setErrors] = createSignal<Record<string, string>>({});
-  const [busy, setBusy] = createSignal(false);
-  const submit = async () => {
-    setBusy(true);
-    setErrors({});
-    try {
+  const form = createApiForm({ nested: true });
+  const submit = () =>
+    form.submit(async () => {
       const saved = s
         ? await vaultApi.update(s.id, { hosts: hostList(hosts()), description: description(), ...(value() ? { value: value() } : {}) })
         : await vaultApi.create({ name: name(), value: value(), hosts: hostList(hosts()), description: description() });
       toast(s ? (value() ? `Rotated ${saved.name}` : `Saved ${saved.name}`) : `Added ${saved.name}`);
       props.onSaved();
-    } catch (err) {
-      if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((f) => [f.field.split(".")[0]!, f.message])));
-      else setErrors({ _: (err as Error).message });
-    } finally {
-      setBusy(false);
-    }
-  };
-  const err = (field: string) => (
-    <Show when={errors()[field]}>
-      <span class="field-error">{errors()[field]}</span>
-    </Show>
-  );
+    });
   return (
-    <Dialog
-      title={s ? `Edit ${s.name}` : "Add secret"}
-      onSubmit={submit}
-      onClose={props.onClose}
-      footer={
-        <>
-          <button class="btn" type="button" onClick={props.onClose}>Cancel</button>
-          <button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Saving…" : s ? "Save" : "Add secret"}</button>
-        </>
-      }
-    >
+    <FormDialog title={s ? `Edit ${s.name}` : "Add secret"} submitLabel={s ? "Save" : "Add secret"} busyLabel="Saving…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
       <Show when={!s}>
-        <label class="field">Name <span class="hint">the environment variable the sandbox sees</span><input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="GITHUB_TOKEN" autocomplete="off" />{err("name")}</label>
+        <label class="field">Name <span class="hint">the environment variable the sandbox sees</span><input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="GITHUB_TOKEN" autocomplete="off" /><form.FieldError field="name" /></label>
       </Show>
       <label class="field">
         {s ? "New value" : "Value"} <span class="hint">{s ? `now ${s.value_hint}; leave empty to keep it` : "never shown again"}</span>
         <input name="value" type="password" value={value()} onInput={(e) => setValue(e.currentTarget.value)} autocomplete="new-password" />
-        {err("value")}
+        <form.FieldError field="value" />
       </label>
-      <label class="field">Bound hosts <span class="hint">one per line; api.github.com or *.example.com</span><textarea name="hosts" rows={3} value={hosts()} onInput={(e) => setHosts(e.currentTarget.value)} />{err("hosts")}</label>
-      <label class="field">Description<input name="description" value={description()} onInput={(e) => setDescription(e.currentTarget.value)} />{err("description")}</label>
-      <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
-    </Dialog>
+      <label class="field">Bound hosts <span class="hint">one per line; api.github.com or *.example.com</span><textarea name="hosts" rows={3} value={hosts()} onInput={(e) => setHosts(e.currentTarget.value)} /><form.FieldError field="hosts" /></label>
+      <label class="field">Description<input name="description" value={description()} onInput={(e) => setDescription(e.currentTarget.value)} /><form.FieldError field="description" /></label>
+      <form.FormError />
+    </FormDialog>
   );
 }
