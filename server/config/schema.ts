@@ -93,7 +93,7 @@ export const envSchema = z.object({
     .meta(plain("Pull policy of sandbox pods. Never suits kind with loaded images; use IfNotPresent or Always with a registry (else ErrImageNeverPull).", "Kubernetes")),
   K8S_HARNESS_IMAGE: z.string().default("opencode-sandbox:dev").meta(plain("Default sandbox image, fallback for every harness.", "Kubernetes")),
   K8S_HARNESS_IMAGE_OPENCODE: optionalString.meta(plain("Image for the opencode harness (falls back to K8S_HARNESS_IMAGE).", "Kubernetes")),
-  K8S_HARNESS_IMAGE_CLAUDE_SDK: optionalString.meta(plain("Image for the claude-agent-sdk harness.", "Kubernetes")),
+  K8S_HARNESS_IMAGE_CLAUDE_SDK: optionalString.meta(plain("Accepted for existing configs; unused: LAP has no separate claude-agent-sdk harness (the SDK runs the same CLI as claude-code), so set K8S_HARNESS_IMAGE_CLAUDE_CODE.", "Kubernetes")),
   K8S_HARNESS_IMAGE_CLAUDE_CODE: optionalString.meta(plain("Image for the claude-code harness.", "Kubernetes")),
   K8S_HARNESS_IMAGE_CODEX: optionalString.meta(plain("Image for the codex harness.", "Kubernetes")),
   K8S_KUBECONFIG: optionalString.meta(plain("Kubeconfig file for LAP_SANDBOX=kubernetes. Unset: the in-cluster service account when running in a pod, else KUBECONFIG / ~/.kube/config.", "Kubernetes")),

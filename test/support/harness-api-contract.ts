@@ -71,7 +71,8 @@ export function harnessApiSuite(harness: HarnessName): void {
           when: "write report.md",
           steps: [
             { kind: "write_file", path: "/workspace/report.md", content: `# report by ${harness}`, thinking: "Write the file first." },
-            { kind: "run", command: "wc -c /workspace/report.md && uname -n && echo command-ran" },
+            // Outside the workspace too (/tmp): no harness may stop to ask for permission nobody can give.
+            { kind: "run", command: "wc -c /workspace/report.md && uname -n && ls /tmp > /dev/null && echo command-ran" },
             { kind: "text", text: "report.md is written and counted." },
           ],
         },

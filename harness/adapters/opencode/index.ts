@@ -20,6 +20,9 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
     $schema: "https://opencode.ai/config.json",
     autoupdate: false,
     share: "disabled",
+    // The sandbox is the boundary: nobody is at opencode's prompt to answer "ask" (a bash command
+    // touching /tmp would otherwise wait forever for external_directory approval).
+    permission: "allow",
     // Only LAP's gateway: no built-in or free providers to fall back to.
     enabled_providers: [PROVIDER],
     provider: {
