@@ -63,7 +63,10 @@ describe("deploy/k8s manifests", () => {
     for (const rule of role.rules) for (const g of rule.apiGroups) for (const r of rule.resources) for (const v of rule.verbs) granted.add(`${g}|${r}|${v}`);
     const missing = [...used].filter((u) => !granted.has(u));
     expect(missing).toEqual([]);
-    expect([...granted].filter((g) => !used.has(g))).toEqual([]);
+    // Reading one pod by name is the readiness fallback (a claim Ready before its labelled pod was
+    // seen): needed, but whether this run takes it depends on event timing.
+    const fallbackOnly = new Set(["|pods|get"]);
+    expect([...granted].filter((g) => !used.has(g) && !fallbackOnly.has(g))).toEqual([]);
     expect(role.metadata.namespace).toBe("lap-sandboxes");
     expect(JSON.stringify(role)).not.toContain('"*"');
   });
