@@ -76,7 +76,7 @@ describe("LAP with LAP_SANDBOX=kubernetes (startLap, fake cluster)", () => {
 
     const conn = await provider.connect(h.id);
     const who = await conn.fetch(`${conn.baseUrl}/v1/whoami`);
-    expect(await who.json()).toEqual({ pod, sessionId: "ses_k8s", envKeys: ["VAULT_STUB_GITHUB"] });
+    expect(await who.json()).toEqual({ pod, sessionId: "ses_k8s", envKeys: ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "VAULT_STUB_GITHUB", "http_proxy", "https_proxy", "no_proxy"] });
 
     const res = await fetch(`${lap.url}/api/sandboxes`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(200);
