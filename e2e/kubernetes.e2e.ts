@@ -47,7 +47,7 @@ test.beforeAll(async () => {
   const { kubeconfig } = JSON.parse(first) as { kubeconfig: string };
   const lap = spawn(BUN, ["bin/lap.ts", "up"], {
     cwd: ROOT,
-    env: { ...process.env, ...ENV, PORT: String(PORT), HOST: "127.0.0.1", LOG_LEVEL: "warn", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-")), LAP_SANDBOX: "kubernetes", K8S_KUBECONFIG: kubeconfig },
+    env: { ...process.env, ...ENV, PORT: String(PORT), HOST: "127.0.0.1", LOG_LEVEL: "warn", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-")), LAP_SANDBOX: "kubernetes", K8S_EGRESS_PROXY_PORT: "0", K8S_KUBECONFIG: kubeconfig },
     stdio: ["ignore", "ignore", "inherit"],
   });
   children.push(lap);

@@ -33,6 +33,8 @@ export interface HarnessConfig {
   mcp?: HarnessMcp;
   /** Tools whose calls wait for a person (`always_ask`): the turn ends with `requires_action`. */
   approvalRequiredTools?: string[];
+  /** Environment the binding added (vault stubs, egress proxy, CA bundle, MCP URLs), for programs the agent runs. */
+  env?: Record<string, string>;
 }
 
 /** A person's decision on a tool call the agent asked about (Managed Agents `user.tool_confirmation`). */

@@ -13,6 +13,8 @@ for await (const raw of readJsonLines(Bun.stdin.stream() as ReadableStream<Uint8
   const cmd = raw as HarnessCommand;
   if (cmd.type === "configure") {
     void loop?.mcp?.close();
+    // A warm harness was started before its session was known: what the binding added comes here.
+    if (cmd.config.env) Object.assign(process.env, cmd.config.env);
     // Programs the agent runs (bash) can find LAP's MCP endpoints too; URLs only, no key.
     if (cmd.config.mcp) Object.assign(process.env, { LAP_MCP_URL: cmd.config.mcp.url, LAP_MCP_SERVERS: JSON.stringify(cmd.config.mcp.servers) });
     loop = new AgentLoop(cmd.config, out, process.env.HTTP_PROXY || undefined);

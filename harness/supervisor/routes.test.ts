@@ -23,3 +23,22 @@ test("a confirmation with a bad result is 400 naming the field; a good one needs
   expect(noHarness.status).toBe(409);
   expect(sup.log.lastSeq).toBe(before);
 });
+
+test("a bind with an egress CA that is not a PEM certificate is 400 naming the field and binds nothing; a PEM is written to a bundle the harness env points at", async () => {
+  const fresh = new Supervisor({ harnessName: "builtin", harnessEntry: "/nonexistent", bunPath: process.execPath, workspace: "/tmp", harnessEnv: {}, token: TOKEN, defaultMaxSteps: 5, log: () => {} });
+  const post = (body: unknown) =>
+    createHandler(fresh)(new Request("http://sandbox/lap/bind", { method: "POST", headers: { "x-api-key": TOKEN, "content-type": "application/json" }, body: JSON.stringify(body) }));
+  const binding = { sessionId: "ses_ca", agentId: "a", gatewayKey: "k", gatewayBaseUrl: "http://127.0.0.1:1/v1", model: "m", env: { HTTPS_PROXY: "http://lap-1:t@lap:3128" } };
+  const bad = await post({ ...binding, egressCaPem: "not a certificate" });
+  expect(bad.status).toBe(400);
+  expect(((await bad.json()) as { error: { fields: { field: string }[] } }).error.fields[0]!.field).toBe("egressCaPem");
+  expect(fresh.binding).toBeNull();
+  const pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----";
+  expect((await post({ ...binding, egressCaPem: pem })).status).toBe(200);
+  const env = (fresh as unknown as { opts: { harnessEnv: Record<string, string> } }).opts.harnessEnv;
+  expect(env.HTTPS_PROXY).toBe("http://lap-1:t@lap:3128");
+  for (const k of ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"]) expect(env[k]).toBe(env.SSL_CERT_FILE!);
+  const bundle = await Bun.file(env.SSL_CERT_FILE!).text();
+  expect(bundle.trimEnd().endsWith(pem)).toBe(true);
+  expect(bundle).toContain("-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nMIIBfake");
+});

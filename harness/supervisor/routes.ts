@@ -20,6 +20,8 @@ const bindBody = z.object({
   mcpServers: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).max(50).optional(),
   maxSteps: z.number().int().min(1).max(1000).optional(),
   approvalRequiredTools: z.array(z.string().min(1).max(128)).max(100).optional(),
+  /** LAP's egress CA (Kubernetes pods): added to the CA bundle the harness's TLS stacks use. */
+  egressCaPem: z.string().includes("BEGIN CERTIFICATE").max(64 * 1024).optional(),
 });
 export type BindBody = z.infer<typeof bindBody>;
 /** What LAP's kubernetes provider sends (docs/kubernetes.md, "Supervisor contract"): the binding plus the token it chose. */

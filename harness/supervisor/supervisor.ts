@@ -4,6 +4,7 @@
  */
 import { timingSafeEqual, createHash } from "node:crypto";
 import { type HarnessCommand, mcpEndpoints, type NormalizedEvent, type TextPart, type ToolConfirmation } from "../protocol";
+import { writeCaBundle } from "./ca-bundle";
 import { EventLog, isConversation } from "./event-log";
 import { HarnessProcess } from "./harness-process";
 import type { BindBody } from "./routes";
@@ -29,6 +30,8 @@ const digest = (s: string) => createHash("sha256").update(s).digest();
 export class Supervisor {
   readonly log = new EventLog();
   binding: BindBody | null = null;
+  /** What the binding added to the harness environment. */
+  private boundEnv: Record<string, string> = {};
   harness: HarnessProcess | null = null;
   private priorHistory: NormalizedEvent[] = [];
   private readonly startedAt = Date.now();
@@ -81,6 +84,7 @@ export class Supervisor {
         maxSteps: b.maxSteps ?? this.opts.defaultMaxSteps,
         mcp: mcpEndpoints(b.gatewayBaseUrl, b.mcpServers ?? []),
         approvalRequiredTools: b.approvalRequiredTools,
+        env: Object.keys(this.boundEnv).length ? this.boundEnv : undefined,
       },
     };
   }
@@ -98,12 +102,14 @@ export class Supervisor {
       return this.binding.sessionId === binding.sessionId ? { ok: true } : { ok: false, error: `sandbox is already bound to session ${this.binding.sessionId}` };
     }
     this.binding = binding;
-    // Binding env (MCP URLs, vault stubs) reaches the harness process on its next start; the
-    // built-in agent reads everything it needs from `configure`.
-    if (binding.env && Object.keys(binding.env).length) Object.assign(this.opts.harnessEnv, binding.env);
+    // Binding env (MCP URLs, vault stubs, a pod's egress proxy and CA bundle) reaches the harness
+    // process on its next start; the built-in agent, already running in a warm pod, gets it in `configure`.
+    this.boundEnv = { ...binding.env };
+    if (binding.egressCaPem) Object.assign(this.boundEnv, writeCaBundle(binding.egressCaPem));
     // Where the agent's MCP servers are, for programs the agent runs (URLs only; the key is its own).
     const mcp = mcpEndpoints(binding.gatewayBaseUrl, binding.mcpServers ?? []);
-    if (mcp) Object.assign(this.opts.harnessEnv, { LAP_MCP_URL: mcp.url, LAP_MCP_SERVERS: JSON.stringify(mcp.servers) });
+    if (mcp) Object.assign(this.boundEnv, { LAP_MCP_URL: mcp.url, LAP_MCP_SERVERS: JSON.stringify(mcp.servers) });
+    Object.assign(this.opts.harnessEnv, this.boundEnv);
     const configure = this.configureCommand()!;
     this.harness?.send(configure);
     this.log.append({ type: "session.bound", session_id: binding.sessionId, harness: this.opts.harnessName });

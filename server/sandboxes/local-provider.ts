@@ -3,6 +3,7 @@
  * The sandbox has its own network namespace with only loopback; the supervisor bridges
  * 127.0.0.1:4000 to LAP (gateway) and 127.0.0.1:3128 to LAP's egress proxy over Unix sockets.
  */
+import { caBundleEnv, noProxyEnv, proxyEnv } from "../../harness/sandbox-env";
 import { IN_SANDBOX, bwrapArgs } from "./host/bwrap";
 import { HostSandboxProvider, type HostProviderOptions, type Launch, type LaunchContext } from "./host/host-provider";
 import { type SandboxBinding, SandboxError } from "./provider";
@@ -28,14 +29,7 @@ export function baseSandboxEnv(paths: { workspace: string; bunDir: string }): Re
   };
 }
 
-/** Every common TLS stack pointed at the bundle of system roots + LAP's egress CA. */
-export const caBundleEnv = (path: string) => ({
-  SSL_CERT_FILE: path,
-  NODE_EXTRA_CA_CERTS: path,
-  CURL_CA_BUNDLE: path,
-  GIT_SSL_CAINFO: path,
-  REQUESTS_CA_BUNDLE: path,
-});
+export { caBundleEnv } from "../../harness/sandbox-env";
 
 export const userEnv = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([k]) => !isReservedSandboxEnv(k)));
 
@@ -65,13 +59,11 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       LAP_WORKSPACE: IN_SANDBOX.workspace,
       LAP_BUN: IN_SANDBOX.bun,
       LAP_BUILTIN_ENTRY: `${IN_SANDBOX.bundle}/agent/main.js`,
-      NO_PROXY: "127.0.0.1,localhost",
-      no_proxy: "127.0.0.1,localhost",
+      ...noProxyEnv(["127.0.0.1", "localhost"]),
     };
     if (this.opts.egress) {
       bridges.push(`127.0.0.1:${EGRESS_PORT_INSIDE}=${IN_SANDBOX.runDir}/egress.sock`);
-      const proxy = `http://127.0.0.1:${EGRESS_PORT_INSIDE}`;
-      Object.assign(env, { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy });
+      Object.assign(env, proxyEnv(`http://127.0.0.1:${EGRESS_PORT_INSIDE}`));
       if (this.opts.egressCa) Object.assign(env, caBundleEnv(`${IN_SANDBOX.runDir}/ca-bundle.pem`));
     }
     env.LAP_BRIDGES = bridges.join(",");

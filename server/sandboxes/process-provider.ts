@@ -5,6 +5,7 @@
  */
 import { dirname, join } from "node:path";
 import { HostSandboxProvider, type Launch, type LaunchContext } from "./host/host-provider";
+import { noProxyEnv, proxyEnv } from "../../harness/sandbox-env";
 import { baseSandboxEnv, caBundleEnv, userEnv } from "./local-provider";
 import type { SandboxBinding } from "./provider";
 
@@ -28,12 +29,10 @@ export class ProcessSandboxProvider extends HostSandboxProvider {
       LAP_WORKSPACE: ctx.workspace,
       LAP_BUN: this.opts.bunPath,
       LAP_BUILTIN_ENTRY: ctx.bundle.agent,
-      NO_PROXY: "127.0.0.1,localhost",
-      no_proxy: "127.0.0.1,localhost",
+      ...noProxyEnv(["127.0.0.1", "localhost"]),
     };
     if (ctx.egressPort) {
-      const proxy = `http://127.0.0.1:${ctx.egressPort}`;
-      Object.assign(env, { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy });
+      Object.assign(env, proxyEnv(`http://127.0.0.1:${ctx.egressPort}`));
       if (this.opts.egressCa) Object.assign(env, caBundleEnv(join(ctx.runDir, "ca-bundle.pem")));
     }
     return { command: [this.opts.bunPath, ctx.bundle.supervisor], env, cwd: ctx.workspace };

@@ -15,6 +15,7 @@ import { EgressPolicies, egressFactory } from "./egress";
 import { EgressCa } from "./egress/ca";
 import type { VaultSecret } from "./egress/policy";
 import { EgressRecordStore } from "./egress/records";
+import { PodEgressProxy } from "./kubernetes/pod-egress";
 import type { HostSandboxProvider } from "./host/host-provider";
 import type { Upstream } from "./host/lap-sockets";
 import { LocalSandboxProvider } from "./local-provider";
@@ -116,6 +117,7 @@ export class SandboxService {
     const e = this.deps.config.env;
     if (e.LAP_SANDBOX === "kubernetes") {
       if (!this.deps.kubernetes) throw new SandboxError("unavailable", "LAP_SANDBOX=kubernetes but this LAP was built without the Kubernetes provider (startLap creates it)");
+      this.deps.kubernetes.provider.useEgress(this.podEgressProxy());
       this.providerInstance = this.deps.kubernetes.provider;
       return this.providerInstance;
     }
@@ -134,6 +136,23 @@ export class SandboxService {
     this.hostInstance = e.LAP_SANDBOX === "process" ? new ProcessSandboxProvider(opts) : new LocalSandboxProvider(opts);
     this.providerInstance = this.hostInstance;
     return this.providerInstance;
+  }
+
+  private podEgress: PodEgressProxy | null = null;
+  /** Kubernetes: the one egress proxy every sandbox pod uses, with per-sandbox credentials. */
+  podEgressProxy(): PodEgressProxy {
+    const e = this.deps.config.env;
+    this.podEgress ??= new PodEgressProxy({
+      policies: this.policies,
+      sink: this.egressRecords,
+      logger: this.deps.logger.child({ module: "egress" }),
+      ca: this.egressCa(),
+      upstreamTls: this.upstreamTls(),
+      listenPort: e.K8S_EGRESS_PROXY_PORT,
+      listenHost: e.HOST,
+      advertisedHost: e.K8S_EGRESS_PROXY_HOST,
+    });
+    return this.podEgress;
   }
 
   pool(): WarmPool {
@@ -304,6 +323,12 @@ export class SandboxService {
   /** The warm-pool reconcile loop (recycle, then top up), every `intervalMs`, first pass at once. */
   start(intervalMs = 30_000) {
     this.egressRecords.start();
+    if (this.deps.kubernetes && this.deps.config.env.LAP_SANDBOX === "kubernetes") {
+      this.podEgressProxy()
+        .listen()
+        .then((port) => this.deps.logger.info({ port }, "egress proxy for sandbox pods listening"))
+        .catch((err) => this.deps.logger.error({ err: (err as Error).message }, "egress proxy for sandbox pods cannot listen; pods get no web access"));
+    }
     this.reconciled = this.reconcileAfterRestart().catch((err) => this.deps.logger.warn({ err }, "sandbox reconcile failed"));
     if (this.deps.kubernetes && !this.clusterTimer) {
       // Not only at start: sessions end and replicas die while LAP runs, and their claims must not linger.
@@ -325,6 +350,7 @@ export class SandboxService {
     this.clusterTimer = null;
     await this.clusterPass;
     await this.poolInstance?.idle();
+    await this.podEgress?.close();
     // The kubernetes provider holds no processes here; startLap closes its watches.
     await this.hostInstance?.shutdown();
   }

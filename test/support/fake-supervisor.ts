@@ -19,6 +19,7 @@ const bindBody = z.object({
   env: z.record(z.string(), z.string()).default({}),
   harness: z.string().optional(),
   workspaceId: z.string().optional(),
+  egressCaPem: z.string().optional(),
 });
 
 export type FakeBinding = z.infer<typeof bindBody>;

@@ -47,6 +47,8 @@ export async function kubeTestEnv(env: Record<string, string> = {}, fakeOpts: Fa
     K8S_IMAGE_PULL_POLICY: "IfNotPresent",
     K8S_SUPERVISOR_ACCESS: "apiserver-proxy",
     WARM_POOL_SIZE: "0",
+    // A free port for LAP's pod egress proxy: several LAPs (and test files) run at once.
+    K8S_EGRESS_PROXY_PORT: "0",
     CONTAINER_ENV_TZ: "UTC",
     ...env,
   };

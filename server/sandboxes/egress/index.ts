@@ -1,5 +1,6 @@
 /**
- * Wires the egress proxy into a provider: each sandbox gets its own proxy server, reading the
+ * Wires the egress proxy into a provider: each host sandbox gets its own proxy server (Kubernetes
+ * pods share one, see ../kubernetes/pod-egress.ts), reading the
  * policy registered under its `egress_policy` label (else its spec's allow-list and no secrets), and
  * every request goes to a sink (the database store in LAP, see records.ts; in memory in tests) and
  * to the log, without values.
@@ -9,7 +10,7 @@ import type { EgressServerFactory } from "../host/host-provider";
 import type { EgressCa } from "./ca";
 import { MitmServers } from "./mitm";
 import { EgressPolicies } from "./policy";
-import { type EgressRecord, createEgressProxy } from "./proxy";
+import { type EgressProxyOptions, type EgressRecord, createEgressProxy } from "./proxy";
 
 /** Where the proxy puts each record; must not block (the proxy path waits on nothing). */
 export interface EgressSink {
@@ -29,6 +30,40 @@ export class EgressLog implements EgressSink {
   }
 }
 
+/**
+ * One sandbox's side of an egress proxy: its policy (registered under `policyId`, else its plain
+ * allow-list and no secrets), its own TLS termination, and records to the sink and the log.
+ * `close` drops the policy and the TLS servers when the sandbox goes.
+ */
+export function sandboxEgress(
+  sandbox: { id: string; policyId?: string; allowHosts: string[] },
+  policies: EgressPolicies,
+  log: EgressSink,
+  logger: Logger,
+  tls?: { ca: EgressCa; upstreamTls?: { ca?: string | string[] } },
+): { options: EgressProxyOptions; close(): void } {
+  const { id, policyId, allowHosts } = sandbox;
+  if (policyId) policies.attach(policyId);
+  const mitm = tls ? new MitmServers(tls.ca) : undefined;
+  return {
+    options: {
+      sandboxId: id,
+      mitm,
+      upstreamTls: tls?.upstreamTls,
+      policy: () => (policyId ? policies.get(policyId) : { allowHosts, stubs: [] }),
+      record: (r) => {
+        log.push(r);
+        if (r.refused.length) logger.warn({ sandbox_id: id, host: r.host, secrets: r.refused }, "sandbox sent vault stubs to a host they are not bound to; not swapped");
+        else logger.info({ sandbox_id: id, host: r.host, outcome: r.outcome, swapped: r.swapped }, "sandbox egress");
+      },
+    },
+    close() {
+      void mitm?.close();
+      if (policyId) policies.delete(policyId);
+    },
+  };
+}
+
 export function egressFactory(
   policies: EgressPolicies,
   log: EgressSink,
@@ -36,24 +71,9 @@ export function egressFactory(
   tls?: { ca: EgressCa; upstreamTls?: { ca?: string | string[] } },
 ): EgressServerFactory {
   return ({ id, spec }) => {
-    const policyId = spec.labels?.egress_policy;
-    if (policyId) policies.attach(policyId);
-    const mitm = tls ? new MitmServers(tls.ca) : undefined;
-    const server = createEgressProxy({
-      sandboxId: id,
-      mitm,
-      upstreamTls: tls?.upstreamTls,
-      policy: () => (policyId ? policies.get(policyId) : { allowHosts: spec.egressAllowHosts ?? [], stubs: [] }),
-      record: (r) => {
-        log.push(r);
-        if (r.refused.length) logger.warn({ sandbox_id: id, host: r.host, secrets: r.refused }, "sandbox sent vault stubs to a host they are not bound to; not swapped");
-        else logger.info({ sandbox_id: id, host: r.host, outcome: r.outcome, swapped: r.swapped }, "sandbox egress");
-      },
-    });
-    server.on("close", () => {
-      void mitm?.close();
-      if (policyId) policies.delete(policyId);
-    });
+    const egress = sandboxEgress({ id, policyId: spec.labels?.egress_policy, allowHosts: spec.egressAllowHosts ?? [] }, policies, log, logger, tls);
+    const server = createEgressProxy(egress.options);
+    server.on("close", () => egress.close());
     return server;
   };
 }

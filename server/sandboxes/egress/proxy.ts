@@ -25,6 +25,7 @@ export interface EgressRecord {
   refused: string[];
 }
 
+/** What one connection is checked against and recorded under: one sandbox's policy. */
 export interface EgressProxyOptions {
   sandboxId: string;
   policy: () => EgressPolicy;
@@ -35,15 +36,25 @@ export interface EgressProxyOptions {
   upstreamTls?: { ca?: string | string[]; rejectUnauthorized?: boolean };
 }
 
+/**
+ * A proxy shared by many sandboxes (the Kubernetes pods' one): each request or CONNECT names its
+ * sandbox in `Proxy-Authorization`; null (missing or wrong credentials) answers 407 and records nothing.
+ */
+export interface SharedEgressProxyOptions {
+  authenticate(proxyAuthorization: string | undefined): EgressProxyOptions | null;
+}
+
 const HOP = ["proxy-connection", "proxy-authorization", "connection", "keep-alive", "host", "transfer-encoding", "content-length"];
 const TEXT_BODY = /json|xml|x-www-form-urlencoded|text\/|graphql|ndjson/;
 
 const MAX_HEAD = 64 * 1024;
 const MAX_BODY = 10 * 1024 * 1024;
 
+const STATUS_TEXT: Record<number, string> = { 403: "Forbidden", 407: "Proxy Authentication Required", 502: "Bad Gateway" };
+
 function reply(socket: net.Socket, status: number, text: string) {
   const body = `${text}\n`;
-  socket.end(`HTTP/1.1 ${status} ${status === 403 ? "Forbidden" : status === 502 ? "Bad Gateway" : "Bad Request"}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Bad Request"}\r\n${status === 407 ? 'proxy-authenticate: Basic realm="LAP egress"\r\n' : ""}content-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 function swapStubs(text: string, policy: EgressPolicy, host: string, swapped: Set<string>, refused: Set<string>): string {
@@ -58,7 +69,7 @@ function swapStubs(text: string, policy: EgressPolicy, host: string, swapped: Se
   return out;
 }
 
-export function createEgressProxy(opts: EgressProxyOptions): net.Server {
+export function createEgressProxy(options: EgressProxyOptions | SharedEgressProxyOptions): net.Server {
   return net.createServer((socket) => {
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
@@ -70,14 +81,23 @@ export function createEgressProxy(opts: EgressProxyOptions): net.Server {
       }
       socket.off("data", onData);
       socket.pause();
-      void handle(socket, head.subarray(0, end).toString("latin1"), head.subarray(end + 4)).catch((err) => reply(socket, 502, `egress proxy error: ${(err as Error).message}`));
+      void route(socket, head.subarray(0, end).toString("latin1"), head.subarray(end + 4)).catch((err) => reply(socket, 502, `egress proxy error: ${(err as Error).message}`));
     };
     socket.on("data", onData);
     socket.on("error", () => socket.destroy());
   });
 
+  /** Picks the sandbox this connection speaks for (fixed, or by its proxy credentials), then handles it. */
+  async function route(socket: net.Socket, headText: string, rest: Buffer) {
+    if (!("authenticate" in options)) return handle(options, socket, headText, rest);
+    const auth = /^proxy-authorization:\s*(.*)$/im.exec(headText)?.[1]?.trim();
+    const opts = options.authenticate(auth);
+    if (!opts) return reply(socket, 407, "LAP egress: proxy credentials missing or wrong");
+    return handle(opts, socket, headText, rest);
+  }
+
   /** One request from inside a terminated tunnel: swap, record, re-send over real TLS. */
-  async function forwardHttps(req: Request, origin: string, host: string): Promise<Response> {
+  async function forwardHttps(opts: EgressProxyOptions, req: Request, origin: string, host: string): Promise<Response> {
     const policy = opts.policy();
     const url = new URL(req.url);
     const swapped = new Set<string>();
@@ -98,7 +118,7 @@ export function createEgressProxy(opts: EgressProxyOptions): net.Server {
     return new Response(res.body, { status: res.status, headers: out });
   }
 
-  async function handle(socket: net.Socket, headText: string, rest: Buffer) {
+  async function handle(opts: EgressProxyOptions, socket: net.Socket, headText: string, rest: Buffer) {
     const [requestLine, ...headerLines] = headText.split("\r\n");
     const [method = "", target = ""] = (requestLine ?? "").split(" ");
     const policy = opts.policy();
@@ -109,7 +129,7 @@ export function createEgressProxy(opts: EgressProxyOptions): net.Server {
       opts.record({ at, sandboxId: opts.sandboxId, method, host, outcome: allowed ? "allowed" : "denied", swapped: [], refused: [] });
       if (!allowed) return reply(socket, 403, `LAP egress: ${host} is not on this agent's allow-list`);
       if (opts.mitm && policy.stubs.some((r) => r.hosts.some((h) => hostMatches(host, h)))) {
-        const local = await opts.mitm.socketFor(host, Number(portText), (req, origin) => forwardHttps(req, origin, host));
+        const local = await opts.mitm.socketFor(host, Number(portText), (req, origin) => forwardHttps(opts, req, origin, host));
         const inner = net.connect(local, () => {
           socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
           if (rest.length) inner.write(rest);

@@ -64,12 +64,19 @@ describe("LAP with LAP_SANDBOX=kubernetes (startLap, fake cluster)", () => {
     await provider.bind(h.id, { sessionId: "ses_k8s", agentId: "agt_k8s", gatewayKey: "sk-session-k8s", gatewayBaseUrl: `${lap.url}/v1`, model: "m-1" });
     const sup = [...t.supervisors.values()].find((s) => s.podName === pod)!;
     expect(sup.binding).toMatchObject({ sandboxId: h.id, sessionId: "ses_k8s", gatewayKey: "sk-session-k8s", harness: "opencode", workspaceId: "ws_live" });
-    expect(sup.binding!.env).toEqual({ VAULT_STUB_GITHUB: "stub-9" });
+    // The spec's env, plus the proxy settings of LAP's pod egress proxy with this sandbox's own credentials.
+    const env = sup.binding!.env as Record<string, string>;
+    expect(env.VAULT_STUB_GITHUB).toBe("stub-9");
+    const proxy = new URL(env.HTTPS_PROXY!);
+    expect([proxy.username, proxy.port]).toEqual([h.id, String(await lap.sandboxes.podEgressProxy().port())]);
+    expect(lap.sandboxes.podEgressProxy().authenticate(`Basic ${Buffer.from(`${h.id}:${decodeURIComponent(proxy.password)}`).toString("base64")}`)?.sandboxId).toBe(h.id);
+    expect(env.NO_PROXY).toContain("127.0.0.1");
+    expect(String(sup.binding!.egressCaPem)).toContain("BEGIN CERTIFICATE");
     expect(sup.binding!.supervisorToken.length).toBeGreaterThanOrEqual(16);
 
     const conn = await provider.connect(h.id);
     const who = await conn.fetch(`${conn.baseUrl}/v1/whoami`);
-    expect(await who.json()).toEqual({ pod, sessionId: "ses_k8s", envKeys: ["VAULT_STUB_GITHUB"] });
+    expect(await who.json()).toEqual({ pod, sessionId: "ses_k8s", envKeys: ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "VAULT_STUB_GITHUB", "http_proxy", "https_proxy", "no_proxy"] });
 
     const res = await fetch(`${lap.url}/api/sandboxes`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(200);

@@ -107,6 +107,25 @@ describe("deploy/k8s manifests", () => {
     }
   });
 
+  test("sandbox pods may reach LAP's egress proxy port: the Deployment and Service expose K8S_EGRESS_PROXY_PORT and the policy's LAP rule covers it", () => {
+    const [policy] = parseAllDocuments(read("deploy/k8s/network-policy.yaml")).map((d) => d.toJS());
+    const docs = parseAllDocuments(read("deploy/k8s/lap.yaml")).map((d) => d.toJS());
+    const deployment = docs.find((d) => d.kind === "Deployment");
+    const service = docs.find((d) => d.kind === "Service");
+    const container = deployment.spec.template.spec.containers[0];
+    const envOf = (name: string) => container.env.find((e: any) => e.name === name)?.value;
+    const egressPort = Number(envOf("K8S_EGRESS_PROXY_PORT"));
+    expect(egressPort).toBeGreaterThan(0);
+    expect(container.ports).toContainEqual({ name: "egress", containerPort: egressPort });
+    expect(service.spec.ports).toContainEqual({ name: "egress", port: egressPort, targetPort: "egress" });
+    // Pods reach the proxy through the Service's name.
+    expect(envOf("K8S_EGRESS_PROXY_HOST")).toBe(`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`);
+    // The rule to LAP's pods lists no ports, so it allows this one (and LAP's HTTP port) and no other destination.
+    const toLap = policy.spec.egress.filter((r: any) => r.to.some((t: any) => t.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "lap"));
+    expect(toLap).toHaveLength(1);
+    expect(toLap[0].ports).toBeUndefined();
+  });
+
   test("K8S_SANDBOX_EGRESS=internet adds the public internet and nothing private; the template (and its name) change with it", () => {
     const open = sandboxNetworkPolicy({ ...manifestSettings(), egress: "internet" });
     const blocks = open.egress.flatMap((r: any) => r.to).filter((t: any) => t.ipBlock);

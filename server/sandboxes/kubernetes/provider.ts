@@ -11,6 +11,8 @@ import {
   type SupervisorConnection,
 } from "../provider";
 import { KubeApiError, type KubeClient } from "./client";
+import { podEgressEnv } from "./egress-env";
+import type { PodEgressPort } from "./pod-egress";
 import { diagnosePod, podServing } from "./diagnose";
 import { waitForClaim } from "./readiness";
 import { AS, conditionOf, LAP, POD, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
@@ -43,6 +45,9 @@ export interface KubernetesProviderDeps {
 interface Sealed {
   token: string;
   env: Record<string, string>;
+  /** Password of this sandbox at LAP's pod egress proxy (pod-egress.ts); absent on claims made before it existed. */
+  egressToken?: string;
+  allowHosts?: string[];
 }
 
 const labelSafe = (v: string) => createHash("sha256").update(v).digest("hex").slice(0, 16);
@@ -63,6 +68,12 @@ export class KubernetesSandboxProvider implements SandboxProvider {
 
   constructor(private readonly deps: KubernetesProviderDeps) {
     this.externalWarmPool = deps.pools;
+  }
+
+  private egress: PodEgressPort | null = null;
+  /** LAP's egress proxy for pods (the sandbox service starts it); without it pods get no proxy settings. */
+  useEgress(egress: PodEgressPort) {
+    this.egress = egress;
   }
 
   private get ns() {
@@ -89,7 +100,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const pool = await this.deps.pools.ensure(image);
     const id = spec.name ?? `lap-${randomBytes(6).toString("hex")}`;
     const extraEnv = Object.fromEntries(Object.entries(spec.env).filter(([k, v]) => this.deps.containerEnv[k] !== v));
-    const sealed: Sealed = { token: randomBytes(24).toString("base64url"), env: extraEnv };
+    const sealed: Sealed = { token: randomBytes(24).toString("base64url"), env: extraEnv, egressToken: randomBytes(24).toString("base64url"), allowHosts: spec.egressAllowHosts ?? [] };
     const labels = { [LAP.managed]: "true", [LAP.instance]: this.deps.instance, [LAP.sandboxId]: id, [LAP.workspace]: labelSafe(spec.workspaceId) };
     const claim = await this.deps.kube.create<KubeObject>(SANDBOX_CLAIM, this.ns, {
       metadata: {
@@ -154,13 +165,15 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     const sealed = this.unseal(claim);
     const conn = await this.connect(id);
+    const proxy = await this.egressFor(id, claim, sealed, binding.gatewayBaseUrl);
     const body = {
       sandboxId: id,
       harness: claim.metadata.annotations?.["lap.dev/harness"] ?? claim.metadata.labels?.[LAP.harness],
       workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"],
       supervisorToken: sealed.token,
       ...binding,
-      env: { ...sealed.env, ...binding.env },
+      env: { ...sealed.env, ...binding.env, ...proxy?.env },
+      ...(proxy ? { egressCaPem: proxy.caPem } : {}),
     };
     const res = await conn.fetch(`${conn.baseUrl}/lap/bind`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).catch((err) => {
       throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable for bind: ${(err as Error).message}`);
@@ -168,6 +181,22 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const text = await res.text();
     if (res.status === 409) throw new SandboxError("failed", `sandbox ${id} is already bound to another session`);
     if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: bind answered HTTP ${res.status} ${text.slice(0, 200)}`);
+  }
+
+  /**
+   * Registers the sandbox with LAP's pod egress proxy under its sealed token and policy, and returns
+   * the proxy settings for the harness env and the CA the supervisor adds to the pod's bundle.
+   */
+  private async egressFor(id: string, claim: KubeObject, sealed: Sealed, gatewayBaseUrl: string) {
+    if (!this.egress || !sealed.egressToken) return null;
+    const port = await this.egress.port().catch((err) => {
+      this.deps.logger?.error({ sandbox: id, err: (err as Error).message }, "egress proxy for pods is not listening; this pod gets no proxy (vault stubs stay stubs)");
+      return null;
+    });
+    if (port === null) return null;
+    this.egress.register(id, { token: sealed.egressToken, policyId: specLabelsOf(claim).egress_policy, allowHosts: sealed.allowHosts ?? [] });
+    const host = this.egress.advertisedHost ?? new URL(gatewayBaseUrl).hostname;
+    return { env: podEgressEnv({ sandboxId: id, token: sealed.egressToken, host, port, gatewayBaseUrl }), caPem: await this.egress.caPem() };
   }
 
   connect(id: string): Promise<SupervisorConnection> {
@@ -197,6 +226,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   async destroy(id: string, _opts: { dropWorkspace?: boolean } = {}): Promise<void> {
     await this.deps.kube.delete(SANDBOX_CLAIM, this.ns, id);
     this.lostPods.delete(id);
+    this.egress?.unregister(id);
   }
 
   async get(id: string): Promise<SandboxHandle | null> {
@@ -254,10 +284,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     else if (ready?.status === "True" && podServing(pod)) state = "ready";
     else if (ready?.reason === "WarmPoolNotFound") [state, error] = ["failed", ready.message];
     else if (problem) error = problem.message;
-    let specLabels: Record<string, string> = {};
-    try {
-      specLabels = JSON.parse(claim.metadata.annotations?.[LAP.specLabels] ?? "{}");
-    } catch {}
+    const specLabels = specLabelsOf(claim);
     return {
       id: claim.metadata.name,
       provider: "kubernetes",
@@ -280,6 +307,15 @@ export class KubernetesSandboxProvider implements SandboxProvider {
       },
       ...(error ? { error } : {}),
     };
+  }
+}
+
+/** The spec's labels (agent, egress policy id) kept on the claim. */
+function specLabelsOf(claim: KubeObject): Record<string, string> {
+  try {
+    return JSON.parse(claim.metadata.annotations?.[LAP.specLabels] ?? "{}");
+  } catch {
+    return {};
   }
 }
 

@@ -82,6 +82,7 @@ beforeAll(async () => {
     LOG_LEVEL: "silent",
     LAP_GATEWAY_CONFIG: gatewayConfig,
     LAP_SANDBOX: "kubernetes",
+    K8S_EGRESS_PROXY_PORT: "0",
     K8S_KUBECONFIG: fake.kubeconfigPath,
     K8S_SUPERVISOR_ACCESS: "pod-ip",
     K8S_SUPERVISOR_PORT: String(supervisorPort),

@@ -88,8 +88,8 @@ export const LAP_POD_SELECTOR = { matchLabels: { "app.kubernetes.io/name": "lap"
 /**
  * agent-sandbox's managed default lets only sandbox-router in and only the public internet out, which
  * would cut LAP off from the supervisor and the sandbox from LAP's gateway. Ours: only LAP's pods may
- * reach the supervisor port (nobody else can make the first bind); the sandbox may reach LAP's pods and
- * cluster DNS, and nothing else unless K8S_SANDBOX_EGRESS=internet, which adds the public internet
+ * reach the supervisor port (nobody else can make the first bind); the sandbox may reach LAP's pods (its
+ * gateway and its egress proxy, through which the agent's allow-list reaches the web) and cluster DNS, and nothing else unless K8S_SANDBOX_EGRESS=internet, which adds the public internet
  * (never private ranges or the cloud metadata address). Enforced only by a CNI that implements
  * NetworkPolicy (Calico, Cilium, ...); kind's default kindnet ignores it.
  */
@@ -99,8 +99,9 @@ export function sandboxNetworkPolicy(s: Pick<TemplateSettings, "supervisorPort" 
   return {
     ingress: [{ from: [lap], ports: [{ protocol: "TCP", port: s.supervisorPort }] }],
     egress: [
-      // Any port of LAP's pods: LAP's PORT is not part of the template, so replicas started with
-      // different PORT settings still share one template (and do not remove each other's as stale).
+      // Any port of LAP's pods: its HTTP port (gateway, MCP) and its egress proxy for pods
+      // (K8S_EGRESS_PROXY_PORT). Neither is part of the template, so replicas started with different
+      // port settings still share one template (and do not remove each other's as stale).
       { to: [lap] },
       { to: [dns], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
       ...((s.egress ?? "lap-only") === "internet"
