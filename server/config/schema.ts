@@ -113,7 +113,10 @@ export const envSchema = z.object({
     .default("lap-only")
     .meta(plain("What sandbox pods may reach (the NetworkPolicy in their SandboxTemplate): lap-only = LAP's pods and cluster DNS; internet = also the public internet (private ranges and the metadata address stay blocked). Needs a CNI that enforces NetworkPolicy.", "Kubernetes")),
   K8S_EGRESS_PROXY_PORT: intFromEnv(3128, 0).meta(plain("Port of the egress proxy LAP serves for sandbox pods (on HOST, only with LAP_SANDBOX=kubernetes): pods send their web traffic through it with per-sandbox credentials; it applies the agent's allow-list and swaps vault stubs. 0 picks a free one.", "Kubernetes")),
-  K8S_EGRESS_PROXY_HOST: optionalString.meta(plain("Host name or address sandbox pods reach LAP's egress proxy at (for example the LAP Service name). Unset: the host of PUBLIC_URL.", "Kubernetes")),
+  K8S_EGRESS_PROXY_HOST: optionalString.meta(plain("Host name or address sandbox pods reach LAP's egress proxy at (for example the LAP Service name). Unset: the host of K8S_LAP_URL (else BASE_URL).", "Kubernetes")),
+  K8S_LAP_URL: optionalString.pipe(urlString.optional()).meta(
+    plain("URL sandbox pods reach LAP at (its gateway and MCP proxy), for example the LAP Service http://lap.lap-sandboxes.svc.cluster.local:3000. Unset: BASE_URL, which is often a public address pods cannot reach under the sandbox NetworkPolicy.", "Kubernetes"),
+  ),
   K8S_RUNTIME_CLASS: optionalString.meta(plain("RuntimeClass for sandbox pods (for example gvisor or kata). Unset: the cluster default.", "Kubernetes")),
 
   LAP_MCP_TIMEOUT_MS: intFromEnv(60_000, 100).meta(plain("Default time an upstream MCP request may take before the caller gets a timeout error (per-server timeout_ms overrides).", "MCP")),

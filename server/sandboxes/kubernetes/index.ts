@@ -67,6 +67,7 @@ export async function createKubernetesSandboxes(
     instance: env.K8S_INSTANCE,
     containerEnv: config.containerEnv,
     workspacePersistent: Boolean(env.K8S_WORKSPACE_STORAGE_CLASS),
+    lapUrl: env.K8S_LAP_URL,
     logger: opts.logger,
   });
   const listeners = new Set<(event: SandboxLost) => void>(opts.onLost ? [opts.onLost] : []);

@@ -24,7 +24,8 @@ beforeAll(async () => {
   t = await kubeTestEnv();
   // A claim left by an earlier LAP run that no row in this database owns.
   orphanId = (await t.lap.provider.create(spec("ws_orphan"))).id;
-  const env: Record<string, string> = { ...t.env, LAP_SANDBOX: "kubernetes", PORT: "0", MASTER_KEY: KEY };
+  // Pods reach LAP at its Service, not at BASE_URL (a public address the sandbox NetworkPolicy blocks).
+  const env: Record<string, string> = { ...t.env, LAP_SANDBOX: "kubernetes", PORT: "0", MASTER_KEY: KEY, K8S_LAP_URL: "http://lap.lap-sandboxes.svc.cluster.local:3000" };
   if (TEST_DB_DRIVER === "postgres") {
     const db = await freshPostgresUrl();
     drop = db.drop;
@@ -64,6 +65,8 @@ describe("LAP with LAP_SANDBOX=kubernetes (startLap, fake cluster)", () => {
     await provider.bind(h.id, { sessionId: "ses_k8s", agentId: "agt_k8s", gatewayKey: "sk-session-k8s", gatewayBaseUrl: `${lap.url}/v1`, model: "m-1" });
     const sup = [...t.supervisors.values()].find((s) => s.podName === pod)!;
     expect(sup.binding).toMatchObject({ sandboxId: h.id, sessionId: "ses_k8s", gatewayKey: "sk-session-k8s", harness: "opencode", workspaceId: "ws_live" });
+    // The gateway URL LAP handed out, on the origin pods reach (K8S_LAP_URL); the same path.
+    expect(sup.binding!.gatewayBaseUrl).toBe("http://lap.lap-sandboxes.svc.cluster.local:3000/v1");
     // The spec's env, plus the proxy settings of LAP's pod egress proxy with this sandbox's own credentials.
     const env = sup.binding!.env as Record<string, string>;
     expect(env.VAULT_STUB_GITHUB).toBe("stub-9");
@@ -71,6 +74,7 @@ describe("LAP with LAP_SANDBOX=kubernetes (startLap, fake cluster)", () => {
     expect([proxy.username, proxy.port]).toEqual([h.id, String(await lap.sandboxes.podEgressProxy().port())]);
     expect(lap.sandboxes.podEgressProxy().authenticate(`Basic ${Buffer.from(`${h.id}:${decodeURIComponent(proxy.password)}`).toString("base64")}`)?.sandboxId).toBe(h.id);
     expect(env.NO_PROXY).toContain("127.0.0.1");
+    expect(env.NO_PROXY).toContain("lap.lap-sandboxes.svc.cluster.local");
     expect(String(sup.binding!.egressCaPem)).toContain("BEGIN CERTIFICATE");
     expect(sup.binding!.supervisorToken.length).toBeGreaterThanOrEqual(16);
 

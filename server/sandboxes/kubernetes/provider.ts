@@ -39,7 +39,16 @@ export interface KubernetesProviderDeps {
   /** CONTAINER_ENV_* already baked into templates; the rest of a spec's env goes through bind. */
   containerEnv: Record<string, string>;
   workspacePersistent: boolean;
+  /** Origin pods reach LAP at (K8S_LAP_URL): replaces the origin of the gateway URL LAP hands out. */
+  lapUrl?: string;
   logger?: Logger;
+}
+
+/** The same path on another origin (`http://lap.svc:3000` + `http://localhost:3000/v1` → `http://lap.svc:3000/v1`). */
+export function onOrigin(url: string, origin: string | undefined): string {
+  if (!origin) return url;
+  const u = new URL(url);
+  return `${origin.replace(/\/+$/, "")}${u.pathname.replace(/\/+$/, "")}`;
 }
 
 interface Sealed {
@@ -165,13 +174,15 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     const sealed = this.unseal(claim);
     const conn = await this.connect(id);
-    const proxy = await this.egressFor(id, claim, sealed, binding.gatewayBaseUrl);
+    const gatewayBaseUrl = onOrigin(binding.gatewayBaseUrl, this.deps.lapUrl);
+    const proxy = await this.egressFor(id, claim, sealed, gatewayBaseUrl);
     const body = {
       sandboxId: id,
       harness: claim.metadata.annotations?.["lap.dev/harness"] ?? claim.metadata.labels?.[LAP.harness],
       workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"],
       supervisorToken: sealed.token,
       ...binding,
+      gatewayBaseUrl,
       env: { ...sealed.env, ...binding.env, ...proxy?.env },
       ...(proxy ? { egressCaPem: proxy.caPem } : {}),
     };
