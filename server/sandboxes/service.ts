@@ -16,6 +16,7 @@ import { EgressCa } from "./egress/ca";
 import type { VaultSecret } from "./egress/policy";
 import { EgressRecordStore } from "./egress/records";
 import { PodEgressProxy } from "./kubernetes/pod-egress";
+import { restorePodEgress } from "./kubernetes/restore-egress";
 import type { HostSandboxProvider } from "./host/host-provider";
 import type { Upstream } from "./host/lap-sockets";
 import { LocalSandboxProvider } from "./local-provider";
@@ -66,6 +67,8 @@ export class SandboxService {
   private hostInstance: HostSandboxProvider | null = null;
   /** The first reconcile after start (tests and the dashboard can await it). */
   reconciled: Promise<unknown> = Promise.resolve();
+  /** Pods' egress served again after start (kubernetes); tests await it. */
+  egressRestored: Promise<unknown> = Promise.resolve();
   private poolInstance: WarmPool | null = null;
 
   constructor(private deps: SandboxServiceDeps) {
@@ -317,6 +320,19 @@ export class SandboxService {
     }
   }
 
+  /** Kubernetes: serve the egress of pods this process did not bind (after a restart, or bound by another replica). */
+  async restorePodEgress(): Promise<string[]> {
+    const k = this.deps.kubernetes;
+    if (!k || this.deps.config.env.LAP_SANDBOX !== "kubernetes") return [];
+    return restorePodEgress({
+      provider: k.provider,
+      proxy: this.podEgressProxy(),
+      policies: this.policies,
+      resolve: this.deps.vault ? (names) => this.deps.vault!.resolve(names) : undefined,
+      logger: this.deps.logger,
+    });
+  }
+
   private clusterTimer: ReturnType<typeof setInterval> | null = null;
   private clusterPass: Promise<unknown> = Promise.resolve();
 
@@ -330,10 +346,15 @@ export class SandboxService {
         .catch((err) => this.deps.logger.error({ err: (err as Error).message }, "egress proxy for sandbox pods cannot listen; pods get no web access"));
     }
     this.reconciled = this.reconcileAfterRestart().catch((err) => this.deps.logger.warn({ err }, "sandbox reconcile failed"));
+    this.egressRestored = this.reconciled.then(() => this.restorePodEgress()).catch((err) => this.deps.logger.warn({ err }, "restoring pod egress failed"));
     if (this.deps.kubernetes && !this.clusterTimer) {
       // Not only at start: sessions end and replicas die while LAP runs, and their claims must not linger.
       this.clusterTimer = setInterval(() => {
-        this.clusterPass = this.reconcileCluster().catch((err) => this.deps.logger.warn({ err }, "kubernetes reconcile failed"));
+        this.clusterPass = this.reconcileCluster()
+          .catch((err) => this.deps.logger.warn({ err }, "kubernetes reconcile failed"))
+          // Every replica, whether or not it held the reconcile lock: pods bound elsewhere may send their traffic here.
+          .then(() => this.restorePodEgress())
+          .catch((err) => this.deps.logger.warn({ err }, "restoring pod egress failed"));
       }, this.deps.config.env.K8S_RECONCILE_INTERVAL_SECONDS * 1000);
     }
     if (this.settings.size <= 0 || this.timer) return;

@@ -38,7 +38,7 @@ export function parseProxyBasic(header: string | undefined): [string, string] | 
 }
 
 export class PodEgressProxy implements PodEgressPort {
-  private sandboxes = new Map<string, { token: Buffer; options: EgressProxyOptions; close(): void }>();
+  private sandboxes = new Map<string, { token: Buffer; options: EgressProxyOptions; close(): void; at: number }>();
   private server: net.Server;
   private listening: Promise<number> | null = null;
 
@@ -69,13 +69,23 @@ export class PodEgressProxy implements PodEgressPort {
     return entry.options;
   }
 
+  /** Sandboxes registered before `time` (ms since the epoch). */
+  registeredBefore(time: number): string[] {
+    return [...this.sandboxes].filter(([, e]) => e.at < time).map(([id]) => id);
+  }
+
+  /** Whether this LAP serves the sandbox's egress now. */
+  knows(sandboxId: string): boolean {
+    return this.sandboxes.has(sandboxId);
+  }
+
   register(sandboxId: string, egress: { token: string; policyId?: string; allowHosts: string[] }) {
     if (this.sandboxes.has(sandboxId)) return;
     const s = sandboxEgress({ id: sandboxId, policyId: egress.policyId, allowHosts: egress.allowHosts }, this.deps.policies, this.deps.sink, this.deps.logger, {
       ca: this.deps.ca,
       upstreamTls: this.deps.upstreamTls,
     });
-    this.sandboxes.set(sandboxId, { token: digest(egress.token), ...s });
+    this.sandboxes.set(sandboxId, { token: digest(egress.token), ...s, at: Date.now() });
   }
 
   unregister(sandboxId: string) {

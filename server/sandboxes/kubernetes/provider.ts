@@ -260,6 +260,24 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     });
   }
 
+  /**
+   * The egress credentials sealed in this installation's live claims (token, allow-list, the env with
+   * its vault stubs), so a LAP that did not bind a pod (after a restart, or another replica) can serve
+   * its egress. Claims it cannot unseal are skipped (made with another ENCRYPTION_KEY).
+   */
+  async sealedEgress(): Promise<Array<{ id: string; token: string; allowHosts: string[]; env: Record<string, string> }>> {
+    const claims = await this.deps.kube.list(SANDBOX_CLAIM, this.ns, { labelSelector: `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}` });
+    return claims.items.flatMap((c) => {
+      if (c.metadata.deletionTimestamp) return [];
+      try {
+        const sealed = this.unseal(c);
+        return sealed.egressToken ? [{ id: c.metadata.name, token: sealed.egressToken, allowHosts: sealed.allowHosts ?? [], env: sealed.env }] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   /** Claim, its Sandbox and the current pod (a live one preferred over a terminating one). */
   async parts(id: string): Promise<{ claim: KubeObject | null; sandbox: KubeObject | null; pod: KubeObject | null }> {
     const claim = await this.deps.kube.find<KubeObject>(SANDBOX_CLAIM, this.ns, id);

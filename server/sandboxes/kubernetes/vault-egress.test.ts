@@ -6,6 +6,7 @@
  * allow-list; the scripted model makes the agent run curl in the pod with the stub. Through LAP's pod
  * egress proxy the bound host gets the real value, an allowed unbound host the stub, a host off the
  * list is refused; the records carry the session. Wrong or missing proxy credentials get 407, unrecorded.
+ * A LAP that did not bind the pod restores its egress from the claim and the vault.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -195,7 +196,30 @@ test("a pod's stub becomes the real value only toward its bound host; the allow-
   const sealed = fake.store.get("sandboxclaims", "default", sandboxId)!.metadata.annotations![LAP.supervisorToken]!;
   const { egressToken } = JSON.parse(createSecretBox(Buffer.from(TEST_ENCRYPTION_KEY, "base64")).decrypt(sealed)) as { egressToken: string };
   expect(lap.sandboxes.podEgressProxy().authenticate(basic(sandboxId, egressToken))?.sandboxId).toBe(sandboxId);
+
+  // A LAP that did not bind this pod (restarted, or another replica behind the Service) knows neither its
+  // token nor its policy; it restores both from the claim and the vault, and the same stub works again.
+  lap.sandboxes.podEgressProxy().unregister(sandboxId);
+  expect(lap.sandboxes.podEgressProxy().authenticate(basic(sandboxId, egressToken))).toBeNull();
+  expect(await lap.sandboxes.restorePodEgress()).toEqual([sandboxId]);
+  expect(await lap.sandboxes.restorePodEgress()).toEqual([]);
+  const replies = (await events(id)).filter((e) => e.type === "session.status_idle").length;
+  model.script([
+    { toolCalls: [{ name: "bash", arguments: { command: `curl -sS --noproxy '' -H "Authorization: Bearer $GITHUB_TOKEN" https://localhost:${boundApi.port}/api; echo; echo AGAIN_DONE` } }] },
+    { text: "again" },
+  ]);
+  expect((await api("POST", `/api/sessions/${id}/messages`, { text: "call the bound api again" })).status).toBe(202);
+  await waitFor("the second turn", async () => (await events(id)).filter((e) => e.type === "session.status_idle").length > replies, 60_000);
+  expect((await events(id)).filter((e) => e.type === "agent.tool_result").map((e) => JSON.stringify(e.data)).join("\n")).toContain("AGAIN_DONE");
+  expect(seen.bound).toEqual([`Bearer ${VAULT_VALUE}`, `Bearer ${VAULT_VALUE}`]);
+
   expect((await api("POST", `/api/sessions/${id}/stop`)).status).toBe(200);
   await waitFor("the claim to go", () => !fake.store.get("sandboxclaims", "default", sandboxId));
   expect(lap.sandboxes.podEgressProxy().authenticate(basic(sandboxId, egressToken))).toBeNull();
+
+  // A pod another replica registered whose claim is gone since: the next pass drops it here too.
+  lap.sandboxes.podEgressProxy().register("lap-ended-elsewhere", { token: "t0k3n", allowHosts: [] });
+  await Bun.sleep(5);
+  await lap.sandboxes.restorePodEgress();
+  expect(lap.sandboxes.podEgressProxy().knows("lap-ended-elsewhere")).toBe(false);
 }, 90_000);
