@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningLap, startLap } from "../../server/main.ts";
+import { type ApiResponse, lapClient, type SessionEvent as StoredEvent } from "./api-client.ts";
 import { testDatabase } from "./db.ts";
 import { type ScriptedModel, startScriptedModel } from "./scripted-model/index.ts";
 
@@ -16,8 +17,8 @@ export const UPSTREAM_MODEL = "scripted-coder-1";
 /** Gateway model names by wire format: Anthropic Messages, and OpenAI chat completions + Responses. */
 export const GATEWAY_MODELS = { anthropic: "claude-scripted", openai: "gpt-scripted" } as const;
 
-export type StoredEvent = { seq: number; type: string; data: Record<string, unknown>; turn_id: string | null };
-export type ApiResponse<T> = { status: number; body: T };
+export type { ApiResponse, SessionEvent as StoredEvent } from "./api-client.ts";
+export { waitFor } from "./api-client.ts";
 
 export type LapUnderTest = {
   lap: RunningLap;
@@ -44,15 +45,7 @@ export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
   // A copy of the migrated template (PGlite: built once per `bun test` process and shared by every
   // file; PostgreSQL: a fresh database, dropped when LAP closes it).
   const lap = await startLap(env, { database: await testDatabase() });
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> => {
-    const res = await fetch(`${lap.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${master}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as T) : (null as T) };
-  };
+  const { api, events } = lapClient(() => lap.url, master);
   // The gateway's models, added the way a user adds them (dashboard or API), both routed to the scripted
   // provider with its key: Anthropic Messages for Claude Code, OpenAI chat completions + Responses for the others.
   for (const [name, params] of [
@@ -67,22 +60,13 @@ export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
     model,
     dataDir,
     api,
-    events: async (sessionId) => (await api<{ data: StoredEvent[] }>("GET", `/api/sessions/${sessionId}/events?limit=1000`)).body.data,
+    events,
     async stop() {
       await lap.stop();
       await model.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /**

@@ -17,6 +17,7 @@ import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/su
 import { FakeKubelet } from "../../../test/support/fake-kubelet";
 import { TEST_ENCRYPTION_KEY } from "../../../test/support/kube-env";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
+import { lapClient, waitFor } from "../../../test/support/api-client";
 
 const MASTER = "k8s-session-master-key";
 /** Image pull + container start of a cold pod in the fake (a warm pod has paid it already). */
@@ -28,28 +29,11 @@ let model: ScriptedOpenAI;
 let dropDb: (() => Promise<void>) | undefined;
 
 type Ev = { type: string; data: Record<string, unknown> };
-const api = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-  const res = await fetch(`${lap.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
-const events = async (id: string) => (await api<{ data: Ev[] }>("GET", `/api/sessions/${id}/events?limit=1000`)).body.data;
+const { api, events } = lapClient(() => lap.url, MASTER);
 const status = async (id: string) => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status;
 const idleCount = async (id: string) => (await events(id)).filter((e) => e.type === "session.status_idle").length;
 const replyText = (evs: Ev[]) =>
   evs.filter((e) => e.type === "agent.message").map((e) => ((e.data.content as { text?: string }[]) ?? []).map((c) => c.text ?? "").join("")).join("");
-async function waitFor(what: string, check: () => Promise<unknown> | unknown, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 const claims = () => fake.store.list("sandboxclaims", "default");
 const claimOfSession = async (sessionId: string) => {
   const [row] = await lap.database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1 and status = 'claimed'`, [sessionId]);

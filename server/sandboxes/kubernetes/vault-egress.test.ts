@@ -22,6 +22,7 @@ import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/
 import { createSecretBox } from "../../lib/crypto";
 import { EgressCa } from "../egress/ca";
 import { LAP } from "./resources";
+import { lapClient, waitFor } from "../../../test/support/api-client";
 
 const MASTER = "k8s-vault-master-key";
 const VAULT_VALUE = "ghp_REALK8SVAULTVALUE_51c0de";
@@ -34,25 +35,7 @@ let boundApi: ReturnType<typeof Bun.serve>;
 let otherApi: ReturnType<typeof Bun.serve>;
 const seen: { bound: Array<string | null>; other: Array<string | null> } = { bound: [], other: [] };
 
-type Ev = { type: string; data: Record<string, unknown> };
-const api = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-  const res = await fetch(`${lap.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
-const events = async (id: string) => (await api<{ data: Ev[] }>("GET", `/api/sessions/${id}/events?limit=1000`)).body.data;
-async function waitFor(what: string, check: () => Promise<unknown> | unknown, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const { api, events } = lapClient(() => lap.url, MASTER);
 /** Sends one raw proxy request head to LAP's pod egress proxy and returns the status line. */
 async function proxyStatus(head: string): Promise<string> {
   const port = await lap.sandboxes.podEgressProxy().port();

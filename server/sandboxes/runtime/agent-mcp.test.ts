@@ -14,6 +14,7 @@ import { startLap, type RunningLap } from "../../main";
 import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
 import { everythingStdio } from "../../../test/support/mcp";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
+import { lapClient, waitFor } from "../../../test/support/api-client";
 
 const MASTER = "agent-mcp-master-key";
 const UPSTREAM_SECRET = "upstream-secret-never-in-a-sandbox-5d1f";
@@ -21,25 +22,8 @@ let lap: RunningLap;
 let model: ScriptedOpenAI;
 let dropDb: (() => Promise<void>) | undefined;
 
-const api = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-  const res = await fetch(`${lap.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
+const { api, events } = lapClient(() => lap.url, MASTER);
 type StoredEvent = { type: string; data: Record<string, unknown> };
-const events = async (id: string) => (await api<{ data: StoredEvent[] }>("GET", `/api/sessions/${id}/events?limit=1000`)).body.data;
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 45_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 const resultText = (e: StoredEvent) => ((e.data.content as { text?: string }[]) ?? []).map((c) => c.text ?? "").join("");
 
 beforeAll(async () => {

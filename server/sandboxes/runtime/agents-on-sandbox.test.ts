@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { startLap, type RunningLap } from "../../main";
 import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
+import { lapClient, waitFor } from "../../../test/support/api-client";
 
 const MASTER = "sandbox-e2e-master-key";
 let lap: RunningLap;
@@ -19,24 +20,7 @@ let model: ScriptedOpenAI;
 let dataDir: string;
 let dropDb: (() => Promise<void>) | undefined;
 
-const api = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-  const res = await fetch(`${lap.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
-const events = async (sessionId: string) => (await api<{ data: { type: string; data: Record<string, unknown> }[] }>("GET", `/api/sessions/${sessionId}/events?limit=1000`)).body.data;
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const { api, events } = lapClient(() => lap.url, MASTER);
 const idleCount = async (id: string) => (await events(id)).filter((e) => e.type === "session.status_idle").length;
 
 beforeAll(async () => {

@@ -15,6 +15,7 @@ import { startLap, type RunningLap } from "../../main";
 import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { EgressCa } from "../egress/ca";
+import { lapClient, waitFor } from "../../../test/support/api-client";
 
 const MASTER = "vault-proof-master-key";
 const VAULT_VALUE = "ghp_REALVAULTVALUE_7c1d9e";
@@ -33,24 +34,7 @@ let boundApi: ReturnType<typeof Bun.serve>;
 let otherApi: ReturnType<typeof Bun.serve>;
 const seen: { bound: Array<string | null>; other: Array<string | null> } = { bound: [], other: [] };
 
-const api = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-  const res = await fetch(`${lap.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
-const events = async (sessionId: string) => (await api<{ data: { type: string; data: Record<string, unknown> }[] }>("GET", `/api/sessions/${sessionId}/events?limit=1000`)).body.data;
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const { api, events } = lapClient(() => lap.url, MASTER);
 
 beforeAll(async () => {
   model = startScriptedOpenAI();
