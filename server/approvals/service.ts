@@ -1,8 +1,9 @@
 import type { Database } from "../db/client";
-import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
+import { ApiError, conflict, notFound } from "../lib/errors";
 import type { SessionService } from "../sessions/service";
 import type { ToolConfirmationPart } from "../sessions/events/types";
 import type { ApprovalView, DecisionInput, ListApprovalsQuery } from "./model";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 
 interface ApprovalSql {
   id: string;
@@ -133,16 +134,5 @@ export class ApprovalService {
     if ("expired" in outcome) throw conflict(`The session is ${outcome.expired}; this approval expired`);
     this.deps.sessions.announceTurn(outcome.row.session_id, outcome.turn.events);
     return { approval: view(outcome.row), turn_id: outcome.turn.turnId, seq: outcome.turn.seq };
-  }
-}
-
-const encodeCursor = (id: string) => Buffer.from(JSON.stringify({ after: id })).toString("base64url");
-function decodeCursor(cursor: string): string {
-  try {
-    const { after } = JSON.parse(Buffer.from(cursor, "base64url").toString()) as { after: unknown };
-    if (typeof after !== "string" || !after) throw new Error();
-    return after;
-  } catch {
-    throw badRequest("cursor: not a cursor from next_cursor", [{ field: "cursor", message: "not a cursor from next_cursor" }]);
   }
 }

@@ -8,6 +8,7 @@ import type { EventStore, NewEvent } from "./events/store";
 import type { ContentPart, StoredEvent } from "./events/types";
 import { postMessageBody, type CreateSessionInput, type PostMessageInput, type SessionView } from "./model";
 import { OrderedFeed } from "./stream/feed";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 
 /** What the service needs from the worker (kept as an interface so the service is testable alone). */
 export interface TurnRunner {
@@ -230,15 +231,4 @@ export function sessionView(r: SessionRow, agentName: string | null): SessionVie
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };
-}
-
-const encodeCursor = (id: string) => Buffer.from(JSON.stringify({ after: id })).toString("base64url");
-function decodeCursor(cursor: string): string {
-  try {
-    const { after } = JSON.parse(Buffer.from(cursor, "base64url").toString()) as { after: unknown };
-    if (typeof after !== "string" || !after) throw new Error();
-    return after;
-  } catch {
-    throw badRequest("cursor: not a cursor from next_cursor", [{ field: "cursor", message: "not a cursor from next_cursor" }]);
-  }
 }
