@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLap, type RunningLap } from "../../main";
-import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
+import { testDatabase } from "../../../test/support/db";
 import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
 import { FakeKubelet } from "../../../test/support/fake-kubelet";
 import { TEST_ENCRYPTION_KEY } from "../../../test/support/kube-env";
@@ -26,7 +26,6 @@ let fake: FakeKubeApiServer;
 let kubelet: FakeKubelet;
 let lap: RunningLap;
 let model: ScriptedOpenAI;
-let dropDb: (() => Promise<void>) | undefined;
 
 type Ev = { type: string; data: Record<string, unknown> };
 const { api, events } = lapClient(() => lap.url, MASTER);
@@ -75,12 +74,8 @@ beforeAll(async () => {
     WARM_POOL_SIZE: "1",
     PATH: process.env.PATH ?? "",
   };
-  if (TEST_DB_DRIVER === "postgres") {
-    const db = await freshPostgresUrl();
-    env.DATABASE_URL = db.url;
-    dropDb = db.drop;
-  }
-  lap = await startLap(env);
+  // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
+  lap = await startLap(env, { database: await testDatabase() });
   const agent = await api<{ id: string }>("POST", "/api/agents", { name: "k8s-builder", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
   expect(agent.status).toBe(201);
   agentId = agent.body.id;
@@ -91,7 +86,6 @@ afterAll(async () => {
   await kubelet?.close();
   await fake?.close();
   await model?.stop();
-  await dropDb?.();
 });
 
 describe("a session on the (fake) cluster through LAP's HTTP API", () => {

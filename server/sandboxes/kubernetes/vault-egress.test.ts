@@ -14,15 +14,15 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLap, type RunningLap } from "../../main";
-import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
+import { testDatabase } from "../../../test/support/db";
 import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
 import { FakeKubelet } from "../../../test/support/fake-kubelet";
 import { TEST_ENCRYPTION_KEY } from "../../../test/support/kube-env";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { createSecretBox } from "../../lib/crypto";
-import { EgressCa } from "../egress/ca";
 import { LAP } from "./resources";
 import { lapClient, waitFor } from "../../../test/support/api-client";
+import { startEgressTargets } from "../../../test/support/egress-targets";
 
 const MASTER = "k8s-vault-master-key";
 const VAULT_VALUE = "ghp_REALK8SVAULTVALUE_51c0de";
@@ -30,7 +30,6 @@ let fake: FakeKubeApiServer;
 let kubelet: FakeKubelet;
 let lap: RunningLap;
 let model: ScriptedOpenAI;
-let dropDb: (() => Promise<void>) | undefined;
 let boundApi: ReturnType<typeof Bun.serve>;
 let otherApi: ReturnType<typeof Bun.serve>;
 const seen: { bound: Array<string | null>; other: Array<string | null> } = { bound: [], other: [] };
@@ -57,27 +56,8 @@ beforeAll(async () => {
   probe.stop(true);
   kubelet = new FakeKubelet(fake, { port: supervisorPort, startMs: 100 });
   const dataDir = mkdtempSync(join(tmpdir(), "lap-k8s-vault-"));
-  const publicCa = new EgressCa(mkdtempSync(join(tmpdir(), "lap-public-ca-")));
-  await publicCa.init();
-  boundApi = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    tls: await publicCa.leaf("localhost"),
-    fetch(req: Request) {
-      seen.bound.push(req.headers.get("authorization"));
-      return new Response("bound api says hi");
-    },
-  } as unknown as Parameters<typeof Bun.serve>[0]);
-  otherApi = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(req) {
-      seen.other.push(req.headers.get("authorization"));
-      return new Response("other api says hi");
-    },
-  });
-  const caFile = join(dataDir, "public-ca.pem");
-  writeFileSync(caFile, publicCa.caPem);
+  let caFile: string;
+  ({ boundApi, otherApi, caFile } = await startEgressTargets(dataDir, seen));
   const gatewayConfig = join(dataDir, "gateway.yaml");
   writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-k8s-vault }\n`);
   const env: Record<string, string> = {
@@ -98,12 +78,8 @@ beforeAll(async () => {
     EGRESS_UPSTREAM_CA_FILE: caFile,
     PATH: process.env.PATH ?? "",
   };
-  if (TEST_DB_DRIVER === "postgres") {
-    const db = await freshPostgresUrl();
-    env.DATABASE_URL = db.url;
-    dropDb = db.drop;
-  }
-  lap = await startLap(env);
+  // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
+  lap = await startLap(env, { database: await testDatabase() });
 }, 90_000);
 
 afterAll(async () => {
@@ -113,7 +89,6 @@ afterAll(async () => {
   await model?.stop();
   boundApi?.stop(true);
   otherApi?.stop(true);
-  await dropDb?.();
 });
 
 test("a pod's stub becomes the real value only toward its bound host; the allow-list holds; records carry the session; bad proxy credentials get 407", async () => {

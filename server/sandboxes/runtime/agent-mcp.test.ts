@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLap, type RunningLap } from "../../main";
-import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
+import { testDatabase } from "../../../test/support/db";
 import { everythingStdio } from "../../../test/support/mcp";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { lapClient, waitFor } from "../../../test/support/api-client";
@@ -20,7 +20,6 @@ const MASTER = "agent-mcp-master-key";
 const UPSTREAM_SECRET = "upstream-secret-never-in-a-sandbox-5d1f";
 let lap: RunningLap;
 let model: ScriptedOpenAI;
-let dropDb: (() => Promise<void>) | undefined;
 
 const { api, events } = lapClient(() => lap.url, MASTER);
 type StoredEvent = { type: string; data: Record<string, unknown> };
@@ -32,12 +31,8 @@ beforeAll(async () => {
   const config = join(dataDir, "gateway.yaml");
   writeFileSync(config, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-9 }\n`);
   const env: Record<string, string> = { LAP_DATA_DIR: dataDir, PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: config, WARM_POOL_SIZE: "0", PATH: process.env.PATH ?? "" };
-  if (TEST_DB_DRIVER === "postgres") {
-    const db = await freshPostgresUrl();
-    env.DATABASE_URL = db.url;
-    dropDb = db.drop;
-  }
-  lap = await startLap(env);
+  // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
+  lap = await startLap(env, { database: await testDatabase() });
   for (const name of ["everything", "other"]) {
     const res = await api("POST", "/api/mcp/servers", { name, ...everythingStdio(), env: { UPSTREAM_TOKEN: UPSTREAM_SECRET } });
     expect(res.status).toBe(201);
@@ -47,7 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await lap?.stop();
   await model?.stop();
-  await dropDb?.();
 }, 30_000);
 
 test("the built-in agent calls its agent's MCP tool through LAP with the session key; the call is in the events and the call log", async () => {

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLap, type RunningLap } from "../../main";
-import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
+import { testDatabase } from "../../../test/support/db";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { lapClient, waitFor } from "../../../test/support/api-client";
 
@@ -18,7 +18,6 @@ const MASTER = "sandbox-e2e-master-key";
 let lap: RunningLap;
 let model: ScriptedOpenAI;
 let dataDir: string;
-let dropDb: (() => Promise<void>) | undefined;
 
 const { api, events } = lapClient(() => lap.url, MASTER);
 const idleCount = async (id: string) => (await events(id)).filter((e) => e.type === "session.status_idle").length;
@@ -29,18 +28,13 @@ beforeAll(async () => {
   const config = join(dataDir, "gateway.yaml");
   writeFileSync(config, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-123 }\n`);
   const env: Record<string, string> = { LAP_DATA_DIR: dataDir, PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: config, WARM_POOL_SIZE: "0", PATH: process.env.PATH ?? "" };
-  if (TEST_DB_DRIVER === "postgres") {
-    const db = await freshPostgresUrl();
-    env.DATABASE_URL = db.url;
-    dropDb = db.drop;
-  }
-  lap = await startLap(env);
+  // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
+  lap = await startLap(env, { database: await testDatabase() });
 }, 90_000);
 
 afterAll(async () => {
   await lap?.stop();
   await model?.stop();
-  await dropDb?.();
 });
 
 test("every LAP has the local-sandbox runtime; it cannot be removed", async () => {

@@ -12,10 +12,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLap, type RunningLap } from "../../main";
-import { freshPostgresUrl, TEST_DB_DRIVER } from "../../../test/support/db";
+import { testDatabase } from "../../../test/support/db";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
-import { EgressCa } from "../egress/ca";
 import { lapClient, waitFor } from "../../../test/support/api-client";
+import { startEgressTargets } from "../../../test/support/egress-targets";
 
 const MASTER = "vault-proof-master-key";
 const VAULT_VALUE = "ghp_REALVAULTVALUE_7c1d9e";
@@ -27,7 +27,6 @@ const PROVIDER_PATTERN = "sk-REALPROVIDERKEY-4b8a2[f]";
 
 let lap: RunningLap;
 let model: ScriptedOpenAI;
-let dropDb: (() => Promise<void>) | undefined;
 // Stands for an external HTTPS API the secret is bound to; its certificate comes from a CA standing in for a public one.
 let boundApi: ReturnType<typeof Bun.serve>;
 // Stands for another allowed host (a package mirror), plain HTTP, with no secret bound to it.
@@ -39,39 +38,16 @@ const { api, events } = lapClient(() => lap.url, MASTER);
 beforeAll(async () => {
   model = startScriptedOpenAI();
   const dataDir = mkdtempSync(join(tmpdir(), "lap-vault-proof-"));
-  const publicCa = new EgressCa(mkdtempSync(join(tmpdir(), "lap-public-ca-")));
-  await publicCa.init();
-  boundApi = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    tls: await publicCa.leaf("localhost"),
-    fetch(req: Request) {
-      seen.bound.push(req.headers.get("authorization"));
-      return new Response("bound api says hi");
-    },
-  } as unknown as Parameters<typeof Bun.serve>[0]);
-  otherApi = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(req) {
-      seen.other.push(req.headers.get("authorization"));
-      return new Response("other api says hi");
-    },
-  });
-  const caFile = join(dataDir, "public-ca.pem");
-  writeFileSync(caFile, publicCa.caPem);
+  let caFile: string;
+  ({ boundApi, otherApi, caFile } = await startEgressTargets(dataDir, seen));
   const gatewayConfig = join(dataDir, "gateway.yaml");
   writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: ${PROVIDER_KEY} }\n`);
   const env: Record<string, string> = {
     LAP_DATA_DIR: dataDir, PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: gatewayConfig,
     WARM_POOL_SIZE: "0", EGRESS_UPSTREAM_CA_FILE: caFile, PATH: process.env.PATH ?? "",
   };
-  if (TEST_DB_DRIVER === "postgres") {
-    const db = await freshPostgresUrl();
-    env.DATABASE_URL = db.url;
-    dropDb = db.drop;
-  }
-  lap = await startLap(env);
+  // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
+  lap = await startLap(env, { database: await testDatabase() });
 }, 90_000);
 
 afterAll(async () => {
@@ -79,7 +55,6 @@ afterAll(async () => {
   await model?.stop();
   boundApi?.stop(true);
   otherApi?.stop(true);
-  await dropDb?.();
 });
 
 test("no real key is in the sandbox's environment, files or processes; the stub becomes the value only toward its bound host", async () => {
