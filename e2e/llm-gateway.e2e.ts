@@ -1,24 +1,15 @@
 import { expect, test } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { login, shot } from "./support";
+import { type FakeProcess, login, shot, startFakeProcess } from "./support";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PROVIDER_KEY = "sk-e2e-provider-key";
-let provider: ChildProcess;
-let providerUrl = "";
+let provider: FakeProcess;
 
 // A fake OpenAI-compatible provider in its own Bun process (test/support/fake-openai-server.ts).
 test.beforeAll(async () => {
-  provider = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), [join(ROOT, "test/support/fake-openai-server.ts"), PROVIDER_KEY], { stdio: ["ignore", "pipe", "inherit"] });
-  providerUrl = await new Promise<string>((resolve, reject) => {
-    provider.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString().split("\n")[0]!).url));
-    provider.once("exit", () => reject(new Error("fake provider exited")));
-  });
+  provider = await startFakeProcess("test/support/fake-openai-server.ts", [PROVIDER_KEY]);
 });
 test.afterAll(() => {
-  provider?.kill();
+  provider?.stop();
 });
 
 test("add a provider, test the model, mint a limited key, use it, and see the call in the logs", async ({ page, request }) => {
@@ -34,7 +25,7 @@ test("add a provider, test the model, mint a limited key, use it, and see the ca
   await expect(page.getByRole("dialog")).toContainText("model name");
   await page.getByLabel("Model name").fill("e2e-gpt");
   await page.getByLabel("Upstream model").fill("gpt-4o-mini");
-  await page.getByLabel("API base").fill(providerUrl);
+  await page.getByLabel("API base").fill(provider.url);
   await page.getByLabel("Provider API key").fill(PROVIDER_KEY);
   await page.getByRole("dialog").getByRole("button", { name: "Add model" }).click();
   const row = page.getByTestId("model-row").filter({ hasText: "e2e-gpt" });

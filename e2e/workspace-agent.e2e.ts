@@ -1,12 +1,7 @@
 import { expect, test } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { login, MASTER_KEY, shot } from "./support";
+import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./support";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-let model: ChildProcess;
-let modelUrl: string;
+let model: FakeProcess;
 
 // The LLM provider is a scripted stand-in (test/support/scripted-openai.ts) in its own Bun process.
 test.beforeAll(async () => {
@@ -15,20 +10,16 @@ test.beforeAll(async () => {
     { toolCalls: [{ name: "bash", arguments: { command: "wc -l hello.txt" } }] },
     { text: "Created **hello.txt** with two lines." },
   ];
-  model = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/scripted-openai-server.ts", JSON.stringify(script)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-  modelUrl = await new Promise<string>((resolve, reject) => {
-    model.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString().split("\n")[0]!).url));
-    model.on("exit", () => reject(new Error("scripted model exited")));
-  });
+  model = await startFakeProcess("test/support/scripted-openai-server.ts", [JSON.stringify(script)]);
 });
 test.afterAll(() => {
-  model?.kill();
+  model?.stop();
 });
 
 test("an agent with the built-in harness edits files and runs commands in its sandbox; the chat shows them readably", async ({ page, request }) => {
   test.setTimeout(90_000);
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
-  const added = await request.post("/model/new", { headers: auth, data: { model_name: "scripted-model", litellm_params: { model: "openai/scripted-model", api_base: modelUrl, api_key: "sk-scripted-provider" } } });
+  const added = await request.post("/model/new", { headers: auth, data: { model_name: "scripted-model", litellm_params: { model: "openai/scripted-model", api_base: model.url, api_key: "sk-scripted-provider" } } });
   expect(added.status()).toBe(200);
 
   await login(page);

@@ -1,13 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { login, MASTER_KEY, shot } from "./support";
+import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./support";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const UPSTREAM = "scripted-coder-1";
-let model: ChildProcess;
-let modelUrl: string;
+let model: FakeProcess;
 
 // The LLM providers are the scripted model (test/support/scripted-model, all three wire formats) in its
 // own Bun process: it asks whichever CLI calls it to write a file, run a command, then report.
@@ -22,14 +17,10 @@ test.beforeAll(async () => {
       ],
     },
   ];
-  model = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/scripted-model/serve.ts", JSON.stringify({ models: [UPSTREAM], script })], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-  modelUrl = await new Promise<string>((resolve, reject) => {
-    model.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString().split("\n")[0]!).url));
-    model.on("exit", () => reject(new Error("scripted model exited")));
-  });
+  model = await startFakeProcess("test/support/scripted-model/serve.ts", [JSON.stringify({ models: [UPSTREAM], script })]);
 });
 test.afterAll(() => {
-  model?.kill();
+  model?.stop();
 });
 
 // Runs after the other dashboard tests on the shared LAP (files run in name order): it adds gateway
@@ -44,7 +35,7 @@ for (const [harness, label, modelName, format] of [
   test(`an agent on ${label} writes a file and runs a command in its sandbox; the chat shows the diff and the output`, async ({ page, request }) => {
     test.setTimeout(120_000);
     const auth = { authorization: `Bearer ${MASTER_KEY}` };
-    const apiBase = format === "anthropic" ? modelUrl : `${modelUrl}/v1`;
+    const apiBase = format === "anthropic" ? model.url : `${model.url}/v1`;
     const added = await request.post("/model/new", { headers: auth, data: { model_name: modelName, litellm_params: { model: `${format}/${UPSTREAM}`, api_base: apiBase, api_key: "sk-scripted-provider" } } });
     expect(added.status()).toBe(200);
 
