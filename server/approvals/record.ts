@@ -14,7 +14,8 @@ export const newApprovalId = () => `apr_${randomUUID().replaceAll("-", "").slice
 const asksForApproval = (e: StoredEvent) => e.type === "agent.tool_use" && e.data.evaluated_permission === "ask" && typeof e.data.id === "string";
 
 export const approvalSideEffects: EventSideEffects = {
-  wants: (type) => type === "agent.tool_use" || type === "agent.tool_result",
+  // Only a call that asks, or a result that may answer one: every other tool_use appends without a transaction.
+  wants: (e) => (e.type === "agent.tool_use" && e.data.evaluated_permission === "ask") || e.type === "agent.tool_result",
   async apply(query: SqlTx["query"], sessionId: string, stored: StoredEvent[]) {
     for (const e of stored) {
       if (asksForApproval(e)) {

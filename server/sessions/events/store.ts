@@ -31,7 +31,8 @@ export const toStoredEvent = (r: EventRowSql): StoredEvent => ({
  * the two cannot happen.
  */
 export interface EventSideEffects {
-  wants(type: string): boolean;
+  /** Whether this event needs `apply` (checked per event, so ordinary appends skip the transaction). */
+  wants(event: NewEvent): boolean;
   apply(query: SqlTx["query"], sessionId: string, stored: StoredEvent[]): Promise<void>;
 }
 
@@ -51,7 +52,7 @@ export class EventStore {
 
   private wantsSideEffects(events: NewEvent[]) {
     const fx = this.deps.sideEffects;
-    return !!fx && events.some((e) => fx.wants(e.type));
+    return !!fx && events.some((e) => fx.wants(e));
   }
 
   async append(sessionId: string, events: NewEvent[], turnId: string | null = null): Promise<StoredEvent[]> {
