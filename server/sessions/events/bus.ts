@@ -29,10 +29,13 @@ interface WireEvents {
  */
 export class LiveBus {
   readonly origin = randomUUID();
+  private readonly ownPrefix = `{"o":"${this.origin}"`;
   private listeners = new Map<string, Set<EventListener & { hint?: (hi: number) => void }>>();
   private controlHandlers = new Set<(msg: ControlMessage) => void>();
   private statusListeners = new Set<StatusListener>();
   private unlisten: Array<() => Promise<void>> = [];
+  private outbox: string[] = [];
+  private sending: Promise<void> | undefined;
 
   constructor(private readonly database: Database, private readonly log?: { warn(obj: unknown, msg: string): void }) {}
 
@@ -72,6 +75,7 @@ export class LiveBus {
   }
 
   async stop() {
+    await this.sending;
     for (const u of this.unlisten.splice(0)) await u().catch(() => {});
   }
 
@@ -98,7 +102,25 @@ export class LiveBus {
     this.deliver(sessionId, events);
     let payload = JSON.stringify({ o: this.origin, s: sessionId, e: events } satisfies WireEvents);
     if (Buffer.byteLength(payload) > MAX_INLINE_PAYLOAD) payload = JSON.stringify({ o: this.origin, s: sessionId, hi: events.at(-1)!.seq } satisfies WireEvents);
-    this.database.notify(EVENTS_CHANNEL, payload).catch((err) => this.log?.warn({ err }, "session event notify failed"));
+    this.outbox.push(payload);
+    this.sending ??= this.sendOutbox();
+  }
+
+  /**
+   * One NOTIFY statement in flight at a time; batches published meanwhile go out together in the
+   * next. A notifying transaction gets an xid and a commit record, and Postgres serializes notifying
+   * commits, so one NOTIFY per append would halve append throughput under concurrency.
+   */
+  private async sendOutbox() {
+    while (this.outbox.length) {
+      const payloads = this.outbox.splice(0);
+      try {
+        await this.database.query("select pg_notify($1, p) from unnest($2::text[]) as p", [EVENTS_CHANNEL, payloads]);
+      } catch (err) {
+        this.log?.warn({ err }, "session event notify failed");
+      }
+    }
+    this.sending = undefined;
   }
 
   onControl(handler: (msg: ControlMessage) => void) {
@@ -122,13 +144,14 @@ export class LiveBus {
   }
 
   private onWire(payload: string) {
+    // Our own batches were delivered directly: skip them before parsing (the origin leads the payload).
+    if (payload.startsWith(this.ownPrefix)) return;
     let msg: WireEvents;
     try {
       msg = JSON.parse(payload);
     } catch {
       return;
     }
-    if (msg.o === this.origin) return;
     if (msg.e) return this.deliver(msg.s, msg.e);
     const set = this.listeners.get(msg.s);
     if (set && msg.hi !== undefined) for (const l of set) l.hint?.(msg.hi);
