@@ -44,8 +44,11 @@ export const toStoredEvent = (r: EventRowSql): StoredEvent => ({
  *   within the batch, before numbering, so seqs stay gapless. Only a turn's worker appends that
  *   turn's runtime events, so the check cannot race; the unique index
  *   (session_id, turn_id, provider_event_id) is the backstop.
- * - `locked` takes the sessions' row locks in id order: two statements appending to the same
- *   sessions (another replica's, or a transaction's) wait for each other instead of deadlocking.
+ * - Row locks are taken in whatever order the UPDATE meets the sessions. Within one process only one
+ *   such statement runs at a time (group-commit.ts); two processes' statements for overlapping
+ *   sessions can deadlock, which Postgres detects, and group commit then writes each append alone.
+ *   Locking in id order first (`SELECT … ORDER BY id FOR UPDATE`) would avoid that rare retry but
+ *   costs a WAL record per session per statement: it made 20-event appends ~40% slower.
  * - The result carries each event's position in the input (`ord`), so the caller hands every
  *   append back exactly its own events.
  */
