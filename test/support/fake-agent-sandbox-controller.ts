@@ -29,6 +29,12 @@ export interface ControllerOptions {
   unpullableImage?: RegExp;
   podIp?: string;
   nodeName?: string;
+  /**
+   * false: an adopted warm pod keeps only its warm-pool labels (as a controller version that does not
+   * copy the claim's additionalPodMetadata onto the running pod would), so LAP's label watch never
+   * sees it and readiness must read the pod by the sandbox's name. Replacement pods are labelled.
+   */
+  labelAdoptedPods?: boolean;
 }
 
 export class FakeAgentSandboxController {
@@ -142,7 +148,8 @@ export class FakeAgentSandboxController {
         // Claim identity and additionalPodMetadata go onto the pod template too, so a replacement pod carries them.
         s.spec.podTemplate = { ...s.spec.podTemplate, metadata: { ...s.spec.podTemplate?.metadata, labels: { ...s.spec.podTemplate?.metadata?.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid } } };
       });
-      this.store.mutate("pods", ns, sandboxName, (p) => (p.metadata.labels = { ...p.metadata.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid }));
+      if (this.opts.labelAdoptedPods !== false)
+        this.store.mutate("pods", ns, sandboxName, (p) => (p.metadata.labels = { ...p.metadata.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid }));
       this.reconcilePool(ns, pool.metadata.name);
     } else {
       const template = this.store.get("sandboxtemplates", ns, pool.spec.sandboxTemplateRef.name);
