@@ -1,12 +1,13 @@
 import { createSignal, onCleanup } from "solid-js";
 import { api, type SessionStatusChange } from "./api";
+import { openLiveSource } from "./live-source";
 
 export type LiveState = "connecting" | "live" | "polling";
 
 /**
  * Subscribes a component to session status changes over SSE. `onOpen` runs on every (re)connect:
  * the stream has no replay, so the caller re-reads its list then. While the stream is down the
- * caller's `poll` runs every `pollMs` (EventSource keeps retrying meanwhile), so the list never
+ * caller's `poll` runs every `pollMs` (the source keeps reconnecting meanwhile), so the list never
  * goes stale: push when it can, polling when it must.
  */
 export function createSessionStatusStream(opts: {
@@ -31,20 +32,24 @@ export function createSessionStatusStream(opts: {
     onCleanup(stopPolling);
     return state;
   }
-  const source = new EventSource(api.sessions.statusStreamUrl(opts.agentId));
-  source.onopen = () => {
-    stopPolling();
-    setState("live");
-    opts.onOpen();
-  };
-  source.onerror = () => startPolling();
-  source.addEventListener("status", (m) => {
-    try {
-      opts.onChange(JSON.parse((m as MessageEvent<string>).data) as SessionStatusChange);
-    } catch {}
+  const close = openLiveSource({
+    url: () => api.sessions.statusStreamUrl(opts.agentId),
+    events: {
+      status: (m) => {
+        try {
+          opts.onChange(JSON.parse(m.data) as SessionStatusChange);
+        } catch {}
+      },
+    },
+    onOpen: () => {
+      stopPolling();
+      setState("live");
+      opts.onOpen();
+    },
+    onError: startPolling,
   });
   onCleanup(() => {
-    source.close();
+    close();
     stopPolling();
   });
   return state;

@@ -4,6 +4,7 @@ import { ToolCall } from "../components/ToolCall";
 import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
 import { toast } from "../components/ui";
 import { api, sandboxesApi, type ApprovalView, type StoredEvent } from "../lib/api";
+import { openLiveSource } from "../lib/live-source";
 import { renderMarkdown } from "../lib/markdown";
 import { statusClass } from "./Sessions";
 
@@ -13,7 +14,7 @@ type Item =
   | { kind: "thinking"; seq: number; text: string }
   | { kind: "tool"; seq: number; name: string; input: unknown; result?: unknown; isError?: boolean; id?: string; ask?: boolean }
   | { kind: "error"; seq: number; text: string }
-  | { kind: "note"; seq: number; text: string };
+  | { kind: "note"; seq: number; text: string; reattached?: boolean };
 
 const textOf = (content: unknown) => (Array.isArray(content) ? content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("") : "");
 
@@ -27,10 +28,13 @@ function toItems(events: StoredEvent[]): Item[] {
       case "user.message":
         items.push({ kind: "user", seq: e.seq, text: textOf(d.content), turnId: e.turn_id });
         break;
-      case "agent.message":
-        if (last?.kind === "assistant") last.text += textOf(d.content);
+      case "agent.message": {
+        // A reply that LAP re-attached after a restart reads as one reply; the note stays under it.
+        const reply = last?.kind === "assistant" ? last : last?.kind === "note" && last.reattached && items.at(-2)?.kind === "assistant" ? items.at(-2) : undefined;
+        if (reply?.kind === "assistant") reply.text += textOf(d.content);
         else items.push({ kind: "assistant", seq: e.seq, text: textOf(d.content) });
         break;
+      }
       case "agent.thinking":
         if (last?.kind === "thinking") last.text += d.thinking ?? "";
         else items.push({ kind: "thinking", seq: e.seq, text: d.thinking ?? "" });
@@ -52,7 +56,7 @@ function toItems(events: StoredEvent[]): Item[] {
         else if (d.stop_reason?.type === "requires_action") items.push({ kind: "note", seq: e.seq, text: "Paused for a person to allow or deny the tool call above" });
         break;
       case "session.recovered":
-        items.push({ kind: "note", seq: e.seq, text: d.sandbox_id ? `Sandbox replaced (${d.reason ?? "it stopped"}); workspace and conversation restored` : "LAP restarted; the turn was re-attached" });
+        items.push({ kind: "note", seq: e.seq, text: d.sandbox_id ? `Sandbox replaced (${d.reason ?? "it stopped"}); workspace and conversation restored` : "LAP restarted; the turn was re-attached", reattached: !d.sandbox_id });
         break;
       case "session.stopped":
         items.push({ kind: "note", seq: e.seq, text: `Session stopped (${d.reason ?? "stopped"})` });
@@ -65,12 +69,16 @@ function toItems(events: StoredEvent[]): Item[] {
 /** The chat view: streams the session live over SSE and resumes from the last seq on reconnect. */
 export function SessionChat() {
   const params = useParams();
-  const [session, { refetch }] = createResource(() => params.id, api.sessions.get);
+  // A failed re-read (LAP restarting) keeps what is shown instead of putting the resource in error.
+  const [session, { refetch }] = createResource<Awaited<ReturnType<typeof api.sessions.get>>, string>(() => params.id, (id, { value }) => api.sessions.get(id).catch((err) => (value ? value : Promise.reject(err))));
   // The session's sandbox, when it runs in one (admin only; others simply do not see the badge).
   const [sandbox, { refetch: refetchSandbox }] = createResource(() => params.id, (id) => sandboxesApi.list(id).then((l) => l[0] ?? null).catch(() => null));
   const [events, setEvents] = createSignal<StoredEvent[]>([]);
   // Tool calls that asked for a decision, by tool_use_id (re-read when the log says something changed).
-  const [approvals, { refetch: refetchApprovals, mutate: setApprovals }] = createResource(() => params.id, (id) => api.approvals.list({ session_id: id }).then((l) => l.data));
+  const [approvals, { refetch: refetchApprovals, mutate: setApprovals }] = createResource<ApprovalView[], string>(
+    () => params.id,
+    (id, { value }) => api.approvals.list({ session_id: id }).then((l) => l.data, (err) => (value ? value : Promise.reject(err))),
+  );
   const approvalFor = (toolUseId?: string) => approvals()?.find((a) => a.tool_use_id === toolUseId);
   const decided = (a: ApprovalView) => setApprovals((all) => (all ?? []).map((x) => (x.id === a.id ? a : x)));
   const [connection, setConnection] = createSignal<"connecting" | "live" | "reconnecting">("connecting");
@@ -78,36 +86,36 @@ export function SessionChat() {
   const [interrupt, setInterrupt] = createSignal(false);
   const [inspector, setInspector] = createSignal(false);
   let lastSeq = 0;
-  let source: EventSource | undefined;
   let bottom: HTMLDivElement | undefined;
 
-  // EventSource resends Last-Event-ID itself when it reconnects; the seq check is a second guard.
-  const connect = () => {
-    source?.close();
-    source = new EventSource(api.sessions.streamUrl(params.id!, lastSeq));
-    source.onopen = () => setConnection("live");
-    source.onerror = () => setConnection("reconnecting");
-    source.onmessage = () => {};
-    const onEvent = (m: MessageEvent) => {
-      const e = JSON.parse(m.data) as StoredEvent;
-      if (e.seq <= lastSeq) return;
-      lastSeq = e.seq;
-      setEvents((all) => [...all, e]);
-      if (e.type.startsWith("session.")) {
-        refetch();
-        // The badge was read when the page opened, often while the sandbox was still provisioning.
-        refetchSandbox();
-      }
-      if (e.type.startsWith("session.") || e.type === "user.tool_confirmation" || (e.type === "agent.tool_use" && (e.data as { evaluated_permission?: string }).evaluated_permission === "ask")) refetchApprovals();
-      queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
-    };
-    for (const type of ["user.message", "session.status_running", "agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"])
-      source.addEventListener(type, onEvent as EventListener);
+  const onEvent = (m: MessageEvent<string>) => {
+    const e = JSON.parse(m.data) as StoredEvent;
+    if (e.seq <= lastSeq) return;
+    lastSeq = e.seq;
+    setEvents((all) => [...all, e]);
+    if (e.type.startsWith("session.")) {
+      refetch();
+      // The badge was read when the page opened, often while the sandbox was still provisioning.
+      refetchSandbox();
+    }
+    if (e.type.startsWith("session.") || e.type === "user.tool_confirmation" || (e.type === "agent.tool_use" && (e.data as { evaluated_permission?: string }).evaluated_permission === "ask")) refetchApprovals();
+    queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
   };
-  connect();
+  const EVENT_TYPES = ["user.message", "session.status_running", "agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"];
+  // The browser resends Last-Event-ID when it reconnects by itself; a new source (after LAP was
+  // down) starts from `lastSeq` in the URL. The seq check drops anything already shown.
+  const close = openLiveSource({
+    url: () => api.sessions.streamUrl(params.id!, lastSeq),
+    events: Object.fromEntries(EVENT_TYPES.map((t) => [t, onEvent])),
+    onOpen: () => {
+      setConnection("live");
+      refetch();
+    },
+    onError: () => setConnection("reconnecting"),
+  });
   const poll = setInterval(() => refetch(), 3000);
   onCleanup(() => {
-    source?.close();
+    close();
     clearInterval(poll);
   });
 
