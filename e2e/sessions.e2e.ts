@@ -66,6 +66,9 @@ test("add a runtime, create an agent, chat, stop a turn, reload mid-stream witho
   await expect(page.getByTestId("msg-user").first()).toContainText("hello agent");
   await expect(page.getByTestId("msg-assistant").first()).toContainText("You said: hello agent");
   await expect(page.getByTestId("tool-card").first()).toContainText("read_file");
+  // The result lands on its call's card (matched by the tool_use's event id), not on a card of its own.
+  await expect(page.getByTestId("tool-card")).toHaveCount(1);
+  await expect(page.getByTestId("tool-card").first()).toContainText("# README");
   await expect(page.getByTestId("chat-status")).toContainText("idle");
   await expect(page.getByTestId("connection")).toContainText("live");
 

@@ -34,6 +34,8 @@ export interface FakeSession {
   turn?: { cancelled: boolean };
   /** Tool calls emitted with evaluated_permission "ask" and not yet confirmed. */
   pending: Map<string, { name: string; input: unknown }>;
+  /** A script's own tool_use ids → the event ids the runtime gave those tool_uses. */
+  scriptIds?: Map<string, string>;
 }
 
 export interface FakeConfirmation {
@@ -302,6 +304,11 @@ export class FakeManagedAgents {
 
   private emit(session: FakeSession, event: Record<string, unknown>): Record<string, unknown> {
     const stored: Record<string, unknown> & { id: string } = { ...event, id: `sevt_${++this.seq}`, processed_at: new Date().toISOString() };
+    // Like the real API, a tool result names its call by the tool_use's event id: a script may write
+    // its own id on the tool_use and refer to it in the result, and it is translated here.
+    session.scriptIds ??= new Map();
+    if (event.type === "agent.tool_use" && typeof event.id === "string") session.scriptIds.set(event.id, stored.id);
+    if (typeof event.tool_use_id === "string" && session.scriptIds.has(event.tool_use_id)) stored.tool_use_id = session.scriptIds.get(event.tool_use_id);
     if (event.type === "agent.tool_use" && event.evaluated_permission === "ask") session.pending.set(stored.id, { name: String(event.name), input: event.input });
     const reason = stored.stop_reason as { type?: string; event_ids?: string[] } | undefined;
     if (stored.type === "session.status_idle" && reason?.type === "requires_action" && !reason.event_ids) stored.stop_reason = { ...reason, event_ids: [...session.pending.keys()] };
