@@ -14,11 +14,14 @@ export type ListApprovalsQuery = z.infer<typeof listApprovalsQuery>;
 
 export const approvalIdParams = z.object({ id: z.string().min(1).max(64) });
 
+/** Longest message a decision may carry (the dashboard, the API and Slack's Deny dialog share it). */
+export const DECISION_MESSAGE_MAX = 2000;
+
 export const decisionBody = z
   .object({
     decision: z.enum(["allow", "deny"], { error: 'must be "allow" or "deny"' }),
     /** Shown to the agent with a denial (why not, what to do instead); kept with the approval either way. */
-    message: z.string().trim().max(2000, "at most 2000 characters").optional(),
+    message: z.string().trim().max(DECISION_MESSAGE_MAX, `at most ${DECISION_MESSAGE_MAX} characters`).optional(),
   })
   .strict();
 export type DecisionInput = z.infer<typeof decisionBody>;

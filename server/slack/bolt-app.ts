@@ -2,7 +2,8 @@ import { App, ErrorCode } from "@slack/bolt";
 import type { Logger } from "../lib/logger";
 import { handleLapCommand, type CommandDeps } from "./commands";
 import { normalizeEvent, type SlackMessageEvent } from "./events";
-import { handleAction } from "./interactivity";
+import { DENY_VIEW } from "./deny-modal";
+import { handleAction, handleDenySubmission } from "./interactivity";
 import { FetchReceiver } from "./receiver";
 import type { SlackService } from "./service";
 import { clientOptions, slackLogger } from "./web";
@@ -53,6 +54,14 @@ export function createBoltApp(deps: BoltDeps) {
   app.action(/^lap_/, async ({ ack, body, action, client }) => {
     await ack();
     await handleAction({ service: deps.service, client, body: body as never, action: action as never, log: deps.log });
+  });
+
+  app.view({ callback_id: DENY_VIEW, type: "view_submission" }, async ({ ack, body, client }) => {
+    await handleDenySubmission({ service: deps.service, client, body, ack: (r) => ack(r), log: deps.log });
+  });
+  // Slack sends this only for modals with notify_on_close; acknowledged so it never counts as a decision.
+  app.view({ callback_id: DENY_VIEW, type: "view_closed" }, async ({ ack }) => {
+    await ack();
   });
 
   app.command("/lap", async ({ ack, command, client }) => {

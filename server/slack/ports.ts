@@ -54,7 +54,8 @@ export interface SessionsPort {
   getApproval(approvalId: string): Promise<ApprovalRef | null>;
   /** The approval an `agent.tool_use` with evaluated_permission "ask" created (same transaction as the event). */
   approvalForToolUse(sessionId: string, toolUseId: string): Promise<ApprovalRef | null>;
-  decideApproval(approvalId: string, decision: ApprovalDecision, decidedBy: string): Promise<DecideResult>;
+  /** `message`: kept with the decision; with a denial the runtime gets it as the confirmation's `deny_message`. */
+  decideApproval(approvalId: string, decision: ApprovalDecision, decidedBy: string, message?: string): Promise<DecideResult>;
 }
 
 /** Text delta of an `agent.message` event, whatever shape the runtime used. */

@@ -32,8 +32,9 @@ beforeEach(async () => {
 const mention = (text: string, ts = nextTs()) => ({ type: "app_mention", user: "U1", text: `<@UBOTT1> ${text}`, ts, channel: "C1" });
 const sessionEvents = async (id: string) => (await h.api("GET", `/api/sessions/${id}/events?after=0&limit=1000`)).body.data as Array<{ type: string; data: any }>;
 const rowFor = async (ts: string) => (await h.rows()).find((r) => r.message_ts === ts)!;
-const click = (action_id: string, value: string, messageTs: string, o: { team?: string; user?: string } = {}) => ({
-  type: "block_actions", team: { id: o.team ?? "T1" }, user: { id: o.user ?? "U1" }, channel: { id: "C1" }, message: { ts: messageTs }, api_app_id: "AFAKE", trigger_id: "t",
+const click = (action_id: string, value: string, messageTs: string, o: { team?: string; user?: string; trigger?: string } = {}) => ({
+  type: "block_actions", team: { id: o.team ?? "T1" }, user: { id: o.user ?? "U1" }, channel: { id: "C1" }, message: { ts: messageTs }, api_app_id: "AFAKE",
+  trigger_id: o.trigger ?? h.fake.issueTrigger(),
   actions: [{ type: "button", action_id, block_id: "lap_approval", value, action_ts: "1" }],
 });
 const approvalMessageIn = (ts: string) => h.fake.thread("C1", ts).find((m) => m.blocks?.some((b: any) => b.block_id === "lap_approval" || (b.type === "section" && b.text.text.includes("Approval needed"))));
@@ -173,19 +174,169 @@ describe("Slack on the real sessions service", () => {
       expect(confirmations).toHaveLength(1);
     }, 30_000);
 
-    test("Deny tells the runtime and the thread; a click from another workspace decides nothing", async () => {
-      const { ts, message, approvalId } = await ask("rm -rf /");
-      expect((await h.interaction(click("lap_approval_allow", approvalId, message.ts, { team: "T2" }))).status).toBe(200);
+    /** Clicks Deny and returns the modal Slack opened for it. */
+    async function openDeny(approvalId: string, messageTs: string, user = "U1") {
+      const opened = h.fake.callsTo("views.open").length;
+      expect((await h.interaction(click("lap_approval_deny", approvalId, messageTs, { user }))).status).toBe(200);
       await h.idle();
-      // LAP has no installation for T2: Bolt refuses to authorize the click, nothing is decided or edited.
+      const call = h.fake.callsTo("views.open")[opened];
+      expect(call).toBeDefined();
+      return [...h.fake.views.values()].at(-1)!;
+    }
+    const submit = (viewId: string, reason: string | null, user = "U1") => h.interaction(h.fake.viewSubmission(viewId, user, { reason }));
+    const confirmationsIn = async (sessionId: string) => (await sessionEvents(sessionId)).filter((e) => e.type === "user.tool_confirmation");
+
+    test("Deny opens a dialog; its reason reaches the runtime as deny_message and the thread says who and why", async () => {
+      const { ts, message, approvalId, sessionId } = await ask("rm -rf /");
+      const view = await openDeny(approvalId, message.ts);
+      // The click only opened the dialog, for this approval and this message.
+      expect(h.fake.callsTo("views.open").at(-1)!.args.trigger_id).toBeString();
+      expect(view).toMatchObject({ type: "modal", callback_id: "lap_approval_deny_reason" });
+      expect(JSON.parse(view.private_metadata)).toEqual({ approval_id: approvalId, channel_id: "C1", message_ts: message.ts });
+      const input = view.blocks.find((b) => b.type === "input");
+      expect(input).toMatchObject({ block_id: "reason", optional: true, element: { type: "plain_text_input", max_length: 2000 } });
       expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("pending");
+      expect(message.text).toContain("Approval needed");
+
+      const reason = "Not on prod <!channel> & use a dry run";
+      const res = await submit(view.id, `  ${reason}  `);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(""); // an empty ack closes the dialog
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "denied", decided_by: "slack:U1", message: reason });
+      expect(runtime.confirmations.at(-1)).toMatchObject({ result: "deny", deny_message: reason });
+      const confirmations = await confirmationsIn(sessionId);
+      expect(confirmations).toHaveLength(1);
+      expect(confirmations[0]!.data).toMatchObject({ approval_id: approvalId, result: "deny", deny_message: reason, decided_by: "slack:U1" });
+      // Escaped for mrkdwn: the reason cannot ping the channel.
+      expect(message.text).toBe(":no_entry_sign: Denied by <@U1>: Not on prod &lt;!channel&gt; &amp; use a dry run: bash");
+      expect(message.blocks!.some((b: any) => b.type === "actions")).toBe(false);
+      expect(h.fake.thread("C1", ts).map((m) => m.text).at(-1)).toBe("Understood, I did not run bash.");
+    }, 30_000);
+
+    test("Deny without a reason denies with no message; a click from another workspace decides nothing", async () => {
+      const { ts, message, approvalId } = await ask("reboot");
+      expect((await h.interaction(click("lap_approval_deny", approvalId, message.ts, { team: "T2" }))).status).toBe(200);
+      await h.idle();
+      // LAP has no installation for T2: Bolt refuses to authorize the click, no dialog, nothing edited.
+      expect(h.fake.callsTo("views.open")).toHaveLength(0);
       expect(h.fake.callsTo("chat.update").filter((c) => c.args.ts === message.ts)).toHaveLength(0);
 
-      expect((await h.interaction(click("lap_approval_deny", approvalId, message.ts))).status).toBe(200);
+      const view = await openDeny(approvalId, message.ts);
+      expect((await submit(view.id, null)).status).toBe(200);
       await h.idle();
-      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "denied", decided_by: "slack:U1" });
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "denied", decided_by: "slack:U1", message: null });
+      expect(runtime.confirmations.at(-1)).toEqual({ tool_use_id: expect.any(String), result: "deny" });
       expect(message.text).toBe(":no_entry_sign: Denied by <@U1>: bash");
       expect(h.fake.thread("C1", ts).map((m) => m.text).at(-1)).toBe("Understood, I did not run bash.");
+    }, 30_000);
+
+    test("a dialog submitted after the approval was decided elsewhere answers with an error and changes nothing", async () => {
+      const { message, approvalId, sessionId } = await ask("df -h");
+      const mine = await openDeny(approvalId, message.ts, "U1");
+      const colleague = await openDeny(approvalId, message.ts, "U2");
+      // The dashboard allows while both dialogs are open.
+      expect((await h.api("POST", `/api/approvals/${approvalId}/decision`, { decision: "allow" })).status).toBe(200);
+      const before = runtime.confirmations.length;
+      const res = await submit(mine.id, "too risky");
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ response_action: "errors", errors: { reason: "Already allowed by master key; nothing was changed." } });
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "allowed", decided_by: "master key", message: null });
+      expect(runtime.confirmations.length).toBe(before);
+      expect(await confirmationsIn(sessionId)).toHaveLength(1);
+      // The thread stops offering buttons and shows the real outcome.
+      expect(message.text).toBe(":white_check_mark: Allowed by master key: bash");
+
+      const again = await submit(colleague.id, "me neither", "U2");
+      expect(await again.json()).toEqual({ response_action: "errors", errors: { reason: "Already allowed by master key; nothing was changed." } });
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("allowed");
+      expect(await confirmationsIn(sessionId)).toHaveLength(1);
+    }, 30_000);
+
+    test("two dialogs for one approval: the second submission says who denied first", async () => {
+      const { message, approvalId, sessionId } = await ask("whoami");
+      const first = await openDeny(approvalId, message.ts, "U1");
+      const second = await openDeny(approvalId, message.ts, "U2");
+      expect((await submit(first.id, "no")).status).toBe(200);
+      await h.idle();
+      const res = await submit(second.id, "also no", "U2");
+      expect(await res.json()).toEqual({ response_action: "errors", errors: { reason: "Already denied by Slack user U1; nothing was changed." } });
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "denied", decided_by: "slack:U1", message: "no" });
+      expect(await confirmationsIn(sessionId)).toHaveLength(1);
+    }, 30_000);
+
+    test("an unsigned or wrongly signed submission is 401 and decides nothing", async () => {
+      const { message, approvalId, sessionId } = await ask("cat /etc/passwd");
+      const view = await openDeny(approvalId, message.ts);
+      const payload = h.fake.viewSubmission(view.id, "U1", { reason: "forged" });
+      const updates = h.fake.callsTo("chat.update").length;
+      expect((await h.interaction(payload, { secret: "wrong-secret" })).status).toBe(401);
+      expect((await h.interaction(payload, { signature: "" })).status).toBe(401);
+      const unsigned = new Request(`${h.config.baseUrl}/slack/interactivity`, {
+        method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+      });
+      expect((await h.send(unsigned)).status).toBe(401);
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "pending", message: null });
+      expect(await confirmationsIn(sessionId)).toHaveLength(0);
+      expect(h.fake.callsTo("chat.update").length).toBe(updates);
+      // The real submission still works afterwards.
+      expect((await submit(view.id, "not that file")).status).toBe(200);
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "denied", message: "not that file" });
+    }, 30_000);
+
+    test("a reason over 2000 characters is refused in the dialog, naming the field; nothing is decided", async () => {
+      const { message, approvalId, sessionId } = await ask("ls -la");
+      const view = await openDeny(approvalId, message.ts);
+      const res = await submit(view.id, "x".repeat(2001));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ response_action: "errors", errors: { reason: "Reason: at most 2000 characters" } });
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("pending");
+      expect(await confirmationsIn(sessionId)).toHaveLength(0);
+      expect(message.text).toContain("Approval needed");
+      // Exactly at the limit is fine.
+      expect(await (await submit(view.id, "y".repeat(2000))).text()).toBe("");
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.message).toBe("y".repeat(2000));
+    }, 30_000);
+
+    test("closing the dialog decides nothing", async () => {
+      const { message, approvalId, sessionId } = await ask("top");
+      const view = await openDeny(approvalId, message.ts);
+      const updates = h.fake.callsTo("chat.update").length;
+      expect((await h.interaction(h.fake.viewClosed(view.id, "U1"))).status).toBe(200);
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("pending");
+      expect(await confirmationsIn(sessionId)).toHaveLength(0);
+      expect(h.fake.callsTo("chat.update").length).toBe(updates);
+      expect(message.text).toContain("Approval needed");
+    }, 30_000);
+
+    test("a Deny click whose trigger_id expired says so and decides nothing", async () => {
+      const { message, approvalId } = await ask("uname");
+      const res = await h.interaction(click("lap_approval_deny", approvalId, message.ts, { trigger: h.fake.issueTrigger(4000) }));
+      expect(res.status).toBe(200);
+      await h.idle();
+      expect(h.fake.calls.filter((c) => c.method === "views.open").map((c) => c.error)).toEqual(["expired_trigger_id"]);
+      expect(h.fake.callsTo("chat.postEphemeral").at(-1)!.args.text).toBe("Slack could not open the Deny dialog (expired_trigger_id); click Deny again.");
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("pending");
+    }, 30_000);
+
+    test("a submission whose metadata names an approval of no thread is refused", async () => {
+      const { message, approvalId } = await ask("id");
+      const view = await openDeny(approvalId, message.ts);
+      const payload = h.fake.viewSubmission(view.id, "U1", { reason: "x" });
+      payload.view.private_metadata = JSON.stringify({ approval_id: "apr_does_not_exist" });
+      expect(await (await h.interaction(payload)).json()).toEqual({ response_action: "errors", errors: { reason: "That approval is not part of this workspace." } });
+      payload.view.private_metadata = "not json";
+      expect(await (await h.interaction(payload)).json()).toEqual({ response_action: "errors", errors: { reason: "This dialog does not name an approval. Close it and click Deny again." } });
+      await h.idle();
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("pending");
     }, 30_000);
 
     test("an approval decided in the dashboard first: the Slack click says so", async () => {

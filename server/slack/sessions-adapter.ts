@@ -40,9 +40,9 @@ export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents"
       const a = await core.approvals.findByToolUse(sessionId, toolUseId);
       return a ? approvalRef(a) : null;
     },
-    decideApproval: async (id, decision, decidedBy) => {
+    decideApproval: async (id, decision, decidedBy, message) => {
       try {
-        const r = await core.approvals.decide(id, { decision }, decidedBy);
+        const r = await core.approvals.decide(id, { decision, ...(message ? { message } : {}) }, decidedBy);
         return { kind: "decided", approval: approvalRef(r.approval), turnId: r.turn_id, afterSeq: r.seq };
       } catch (err) {
         if (err instanceof ApprovalConflict) return { kind: "conflict", approval: approvalRef(err.approval) };

@@ -3,8 +3,11 @@
  * Speaks its wire format: POST, form-encoded or JSON bodies, `Authorization: Bearer <token>`,
  * HTTP 200 with `{ ok, error? }`, and HTTP 429 with a `Retry-After` header when rate limited.
  * Implements the methods LAP calls (auth.test, chat.postMessage, chat.update, chat.postEphemeral,
- * reactions.add, conversations.replies, users.info, oauth.v2.access), keeps messages so tests can
- * read a thread as a person would, and records every call for assertions.
+ * reactions.add, conversations.replies, users.info, oauth.v2.access, views.open, views.update), keeps
+ * messages and open modals so tests can read a thread as a person would, and records every call.
+ * Modals follow Slack's rules: `views.open` needs a trigger_id Slack minted for an interaction
+ * (`issueTrigger`), usable once within 3 seconds (`invalid_trigger_id`, `exchanged_trigger_id`,
+ * `expired_trigger_id`), and `viewSubmission` / `viewClosed` build the payloads Slack would then send.
  */
 export interface FakeSlackCall {
   method: string;
@@ -26,6 +29,24 @@ export interface FakeMessage {
   bot_id?: string;
 }
 
+export interface FakeView {
+  id: string;
+  team_id: string;
+  type: string;
+  callback_id?: string;
+  private_metadata: string;
+  title?: unknown;
+  submit?: unknown;
+  close?: unknown;
+  blocks: any[];
+  notify_on_close: boolean;
+  hash: string;
+  state: { values: Record<string, Record<string, { type: string; value: string | null }>> };
+}
+
+/** How long Slack accepts a trigger_id after the interaction. */
+const TRIGGER_TTL_MS = 3000;
+
 interface Team {
   teamId: string;
   teamName: string;
@@ -45,6 +66,9 @@ export class FakeSlack {
   private forced = new Map<string, Array<{ status: 429; retryAfterSec: number } | { error: string }>>();
   private seq = 0;
   private clock = 1_700_000_000;
+  /** Open modals by view id, and the trigger ids minted for interactions (issued at, used). */
+  readonly views = new Map<string, FakeView>();
+  private triggers = new Map<string, { at: number; used: boolean }>();
 
   async start() {
     this.server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => this.handle(req) });
@@ -89,9 +113,42 @@ export class FakeSlack {
   addUserMessage(channel: string, ts: string, text: string, user: string, thread_ts?: string) {
     this.messages.push({ channel, ts, text, thread_ts, edits: 0, reactions: [], user });
   }
+  /** A trigger_id as Slack puts in an interaction payload; `ageMs` backdates it (expiry tests). */
+  issueTrigger(ageMs = 0) {
+    this.seq += 1;
+    const id = `${this.clock + this.seq}.${this.seq}.${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    this.triggers.set(id, { at: Date.now() - ageMs, used: false });
+    return id;
+  }
+  /** The view_submission payload Slack sends when `user` submits the open modal with these inputs (by block_id). */
+  viewSubmission(viewId: string, user: string, inputs: Record<string, string | null>) {
+    const view = this.views.get(viewId);
+    if (!view) throw new Error(`no open view ${viewId}`);
+    const values: FakeView["state"]["values"] = {};
+    for (const b of view.blocks) {
+      if (b.type !== "input" || !b.block_id || !b.element?.action_id) continue;
+      values[b.block_id] = { [b.element.action_id]: { type: b.element.type, value: inputs[b.block_id] ?? null } };
+    }
+    return {
+      type: "view_submission", team: { id: view.team_id, domain: view.team_id.toLowerCase() }, user: { id: user, username: `user-${user}`, name: `user-${user}`, team_id: view.team_id },
+      api_app_id: "AFAKE", token: "deprecated-verification-token", trigger_id: this.issueTrigger(), view: { ...view, state: { values } },
+      response_urls: [], is_enterprise_install: false, enterprise: null,
+    };
+  }
+  /** The view_closed payload (Slack sends it only for modals opened with notify_on_close). */
+  viewClosed(viewId: string, user: string) {
+    const view = this.views.get(viewId);
+    if (!view) throw new Error(`no open view ${viewId}`);
+    return {
+      type: "view_closed", team: { id: view.team_id, domain: view.team_id.toLowerCase() }, user: { id: user, username: `user-${user}`, name: `user-${user}`, team_id: view.team_id },
+      api_app_id: "AFAKE", token: "deprecated-verification-token", view, is_cleared: false, is_enterprise_install: false, enterprise: null,
+    };
+  }
   reset() {
     this.calls.length = 0;
     this.messages.length = 0;
+    this.views.clear();
+    this.triggers.clear();
     this.limits.clear();
     this.forced.clear();
   }
@@ -110,7 +167,7 @@ export class FakeSlack {
     let args: Record<string, any> = {};
     if (type.includes("application/json")) args = raw ? JSON.parse(raw) : {};
     else for (const [k, v] of new URLSearchParams(raw)) args[k] = v;
-    for (const k of ["blocks", "attachments"]) if (typeof args[k] === "string") args[k] = JSON.parse(args[k]);
+    for (const k of ["blocks", "attachments", "view"]) if (typeof args[k] === "string") args[k] = JSON.parse(args[k]);
     const record = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
       this.calls.push({ method, args, at: Date.now(), status, error: body.ok === false ? String(body.error) : undefined });
       return Response.json(body, { status, headers });
@@ -176,11 +233,59 @@ export class FakeSlack {
         const list = this.messages.filter((m) => m.channel === args.channel && (m.ts === args.ts || m.thread_ts === args.ts));
         return record(200, { ok: true, messages: list.map((m) => ({ ts: m.ts, thread_ts: m.thread_ts, text: m.text, user: m.user, bot_id: m.bot_id })), has_more: false });
       }
+      case "views.open": {
+        const trigger = this.triggers.get(args.trigger_id);
+        if (!trigger) return record(200, { ok: false, error: "invalid_trigger_id" });
+        if (trigger.used) return record(200, { ok: false, error: "exchanged_trigger_id" });
+        if (Date.now() - trigger.at > TRIGGER_TTL_MS) return record(200, { ok: false, error: "expired_trigger_id" });
+        const invalid = this.checkView(args.view);
+        if (invalid) return record(200, { ok: false, error: "invalid_arguments", response_metadata: { messages: [invalid] } });
+        trigger.used = true;
+        const view = this.storeView(`V${String(++this.seq).padStart(10, "0")}`, team.teamId, args.view);
+        return record(200, { ok: true, view });
+      }
+      case "views.update": {
+        const current = args.view_id ? this.views.get(args.view_id) : undefined;
+        if (!current) return record(200, { ok: false, error: "not_found" });
+        if (args.hash && args.hash !== current.hash) return record(200, { ok: false, error: "hash_conflict" });
+        const invalid = this.checkView(args.view);
+        if (invalid) return record(200, { ok: false, error: "invalid_arguments", response_metadata: { messages: [invalid] } });
+        return record(200, { ok: true, view: this.storeView(current.id, current.team_id, args.view) });
+      }
       case "users.info":
         return record(200, { ok: true, user: { id: args.user, name: `user-${args.user}`, real_name: `User ${args.user}` } });
       default:
         return record(200, { ok: false, error: "unknown_method" });
     }
+  }
+
+  private storeView(id: string, teamId: string, v: Record<string, any>): FakeView {
+    const view: FakeView = {
+      id, team_id: teamId, type: v.type, callback_id: v.callback_id, private_metadata: v.private_metadata ?? "", title: v.title, submit: v.submit, close: v.close,
+      blocks: v.blocks, notify_on_close: !!v.notify_on_close, hash: `${Date.now()}.${crypto.randomUUID().slice(0, 8)}`, state: { values: {} },
+    };
+    this.views.set(id, view);
+    return view;
+  }
+
+  /** Slack's modal rules (the ones a mistake in LAP could break), as invalid_arguments messages. */
+  private checkView(v: unknown): string | undefined {
+    if (!v || typeof v !== "object") return "[ERROR] missing required field: view";
+    const view = v as Record<string, any>;
+    if (view.type !== "modal") return "[ERROR] must be a modal [json-pointer:/view/type]";
+    if (typeof view.title?.text !== "string" || view.title.text.length > 24) return "[ERROR] must be less than 25 characters [json-pointer:/view/title/text]";
+    if ((view.private_metadata ?? "").length > 3000) return "[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]";
+    if (!Array.isArray(view.blocks) || view.blocks.length > 100) return "[ERROR] must provide at most 100 blocks [json-pointer:/view/blocks]";
+    const ids = new Set<string>();
+    for (const [i, b] of view.blocks.entries()) {
+      if (b.block_id && ids.has(b.block_id)) return `[ERROR] duplicate block_id [json-pointer:/view/blocks/${i}/block_id]`;
+      if (b.block_id) ids.add(b.block_id);
+      if (b.type === "input") {
+        if (!view.submit) return "[ERROR] must provide submit when the view has input blocks [json-pointer:/view/submit]";
+        if ((b.element?.max_length ?? 0) > 3000) return `[ERROR] must be at most 3000 [json-pointer:/view/blocks/${i}/element/max_length]`;
+      }
+    }
+    return undefined;
   }
 
   /** Slack's own limits: text up to 40,000 characters, section text up to 3,000, at most 50 blocks. */
