@@ -16,7 +16,7 @@ import { EgressCa } from "./egress/ca";
 import type { VaultSecret } from "./egress/policy";
 import { EgressRecordStore } from "./egress/records";
 import { PodEgressProxy } from "./kubernetes/pod-egress";
-import { restorePodEgress } from "./kubernetes/restore-egress";
+import { type RestoreEgressDeps, restoreOnePodEgress, restorePodEgress } from "./kubernetes/restore-egress";
 import type { HostSandboxProvider } from "./host/host-provider";
 import type { Upstream } from "./host/lap-sockets";
 import { LocalSandboxProvider } from "./local-provider";
@@ -154,6 +154,8 @@ export class SandboxService {
       listenPort: e.K8S_EGRESS_PROXY_PORT,
       listenHost: e.HOST,
       advertisedHost: e.K8S_EGRESS_PROXY_HOST,
+      // A pod bound by another replica may send its first request here before this replica's next pass.
+      ...(this.kubernetesOn() ? { lookupUnknown: (id: string) => restoreOnePodEgress(this.restoreDeps(this.deps.kubernetes!), id) } : {}),
     });
     return this.podEgress;
   }
@@ -323,14 +325,22 @@ export class SandboxService {
   /** Kubernetes: serve the egress of pods this process did not bind (after a restart, or bound by another replica). */
   async restorePodEgress(): Promise<string[]> {
     const k = this.deps.kubernetes;
-    if (!k || this.deps.config.env.LAP_SANDBOX !== "kubernetes") return [];
-    return restorePodEgress({
+    if (!k || !this.kubernetesOn()) return [];
+    return restorePodEgress(this.restoreDeps(k));
+  }
+
+  private kubernetesOn(): boolean {
+    return Boolean(this.deps.kubernetes) && this.deps.config.env.LAP_SANDBOX === "kubernetes";
+  }
+
+  private restoreDeps(k: KubernetesSandboxes): RestoreEgressDeps {
+    return {
       provider: k.provider,
       proxy: this.podEgressProxy(),
       policies: this.policies,
       resolve: this.deps.vault ? (names) => this.deps.vault!.resolve(names) : undefined,
       logger: this.deps.logger,
-    });
+    };
   }
 
   private clusterTimer: ReturnType<typeof setInterval> | null = null;
