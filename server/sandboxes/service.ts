@@ -142,10 +142,12 @@ export class SandboxService {
   }
 
   private podEgress: PodEgressProxy | null = null;
+  private stopEndedWatch: (() => void) | null = null;
   /** Kubernetes: the one egress proxy every sandbox pod uses, with per-sandbox credentials. */
   podEgressProxy(): PodEgressProxy {
     const e = this.deps.config.env;
-    this.podEgress ??= new PodEgressProxy({
+    if (this.podEgress) return this.podEgress;
+    this.podEgress = new PodEgressProxy({
       policies: this.policies,
       sink: this.egressRecords,
       logger: this.deps.logger.child({ module: "egress" }),
@@ -157,6 +159,8 @@ export class SandboxService {
       // A pod bound by another replica may send its first request here before this replica's next pass.
       ...(this.kubernetesOn() ? { lookupUnknown: (id: string) => restoreOnePodEgress(this.restoreDeps(this.deps.kubernetes!), id) } : {}),
     });
+    // A sandbox ended through another replica: its credentials stop working here when its pod goes, not a pass later.
+    if (this.kubernetesOn()) this.stopEndedWatch = this.deps.kubernetes!.onEnded((id) => this.podEgress?.unregister(id));
     return this.podEgress;
   }
 
@@ -381,6 +385,7 @@ export class SandboxService {
     this.clusterTimer = null;
     await this.clusterPass;
     await this.poolInstance?.idle();
+    this.stopEndedWatch?.();
     await this.podEgress?.close();
     // The kubernetes provider holds no processes here; startLap closes its watches.
     await this.hostInstance?.shutdown();
