@@ -16,7 +16,7 @@ import { EgressCa } from "./egress/ca";
 import type { VaultSecret } from "./egress/policy";
 import { EgressRecordStore } from "./egress/records";
 import { PodEgressProxy } from "./kubernetes/pod-egress";
-import { restorePodEgress } from "./kubernetes/restore-egress";
+import { type RestoreEgressDeps, restoreOnePodEgress, restorePodEgress } from "./kubernetes/restore-egress";
 import type { HostSandboxProvider } from "./host/host-provider";
 import type { Upstream } from "./host/lap-sockets";
 import { LocalSandboxProvider } from "./local-provider";
@@ -142,10 +142,12 @@ export class SandboxService {
   }
 
   private podEgress: PodEgressProxy | null = null;
+  private stopEndedWatch: (() => void) | null = null;
   /** Kubernetes: the one egress proxy every sandbox pod uses, with per-sandbox credentials. */
   podEgressProxy(): PodEgressProxy {
     const e = this.deps.config.env;
-    this.podEgress ??= new PodEgressProxy({
+    if (this.podEgress) return this.podEgress;
+    this.podEgress = new PodEgressProxy({
       policies: this.policies,
       sink: this.egressRecords,
       logger: this.deps.logger.child({ module: "egress" }),
@@ -154,7 +156,11 @@ export class SandboxService {
       listenPort: e.K8S_EGRESS_PROXY_PORT,
       listenHost: e.HOST,
       advertisedHost: e.K8S_EGRESS_PROXY_HOST,
+      // A pod bound by another replica may send its first request here before this replica's next pass.
+      ...(this.kubernetesOn() ? { lookupUnknown: (id: string) => restoreOnePodEgress(this.restoreDeps(this.deps.kubernetes!), id) } : {}),
     });
+    // A sandbox ended through another replica: its credentials stop working here when its pod goes, not a pass later.
+    if (this.kubernetesOn()) this.stopEndedWatch = this.deps.kubernetes!.onEnded((id) => this.podEgress?.unregister(id));
     return this.podEgress;
   }
 
@@ -323,14 +329,22 @@ export class SandboxService {
   /** Kubernetes: serve the egress of pods this process did not bind (after a restart, or bound by another replica). */
   async restorePodEgress(): Promise<string[]> {
     const k = this.deps.kubernetes;
-    if (!k || this.deps.config.env.LAP_SANDBOX !== "kubernetes") return [];
-    return restorePodEgress({
+    if (!k || !this.kubernetesOn()) return [];
+    return restorePodEgress(this.restoreDeps(k));
+  }
+
+  private kubernetesOn(): boolean {
+    return Boolean(this.deps.kubernetes) && this.deps.config.env.LAP_SANDBOX === "kubernetes";
+  }
+
+  private restoreDeps(k: KubernetesSandboxes): RestoreEgressDeps {
+    return {
       provider: k.provider,
       proxy: this.podEgressProxy(),
       policies: this.policies,
       resolve: this.deps.vault ? (names) => this.deps.vault!.resolve(names) : undefined,
       logger: this.deps.logger,
-    });
+    };
   }
 
   private clusterTimer: ReturnType<typeof setInterval> | null = null;
@@ -371,6 +385,7 @@ export class SandboxService {
     this.clusterTimer = null;
     await this.clusterPass;
     await this.poolInstance?.idle();
+    this.stopEndedWatch?.();
     await this.podEgress?.close();
     // The kubernetes provider holds no processes here; startLap closes its watches.
     await this.hostInstance?.shutdown();

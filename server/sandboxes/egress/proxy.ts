@@ -39,9 +39,10 @@ export interface EgressProxyOptions {
 /**
  * A proxy shared by many sandboxes (the Kubernetes pods' one): each request or CONNECT names its
  * sandbox in `Proxy-Authorization`; null (missing or wrong credentials) answers 407 and records nothing.
+ * It may be asynchronous (the credentials looked up first).
  */
 export interface SharedEgressProxyOptions {
-  authenticate(proxyAuthorization: string | undefined): EgressProxyOptions | null;
+  authenticate(proxyAuthorization: string | undefined): EgressProxyOptions | null | Promise<EgressProxyOptions | null>;
 }
 
 const HOP = ["proxy-connection", "proxy-authorization", "connection", "keep-alive", "host", "transfer-encoding", "content-length"];
@@ -91,7 +92,7 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
   async function route(socket: net.Socket, headText: string, rest: Buffer) {
     if (!("authenticate" in options)) return handle(options, socket, headText, rest);
     const auth = /^proxy-authorization:\s*(.*)$/im.exec(headText)?.[1]?.trim();
-    const opts = options.authenticate(auth);
+    const opts = await options.authenticate(auth);
     if (!opts) return reply(socket, 407, "LAP egress: proxy credentials missing or wrong");
     return handle(opts, socket, headText, rest);
   }

@@ -71,6 +71,7 @@ export async function createKubernetesSandboxes(
     logger: opts.logger,
   });
   const listeners = new Set<(event: SandboxLost) => void>(opts.onLost ? [opts.onLost] : []);
+  const endedListeners = new Set<(id: string) => void>();
   const warmTtlMs = opts.warmTtlMs ?? env.WARM_POOL_TTL_MINUTES * 60_000;
   let recycler: ReturnType<typeof setInterval> | undefined;
   const monitor = new PodMonitor({
@@ -80,6 +81,7 @@ export async function createKubernetesSandboxes(
     lostPods: provider.lostPods,
     get: (id) => provider.get(id),
     onLost: (e) => listeners.forEach((l) => l(e)),
+    onEnded: (id) => endedListeners.forEach((l) => l(id)),
     logger: opts.logger,
   });
   return {
@@ -93,6 +95,11 @@ export async function createKubernetesSandboxes(
     onLost(fn: (event: SandboxLost) => void) {
       listeners.add(fn);
       return () => listeners.delete(fn);
+    },
+    /** Subscribe to sandboxes ending (their claim gone or going, through any replica), seen as their pod goes. */
+    onEnded(fn: (id: string) => void) {
+      endedListeners.add(fn);
+      return () => endedListeners.delete(fn);
     },
     /** Ensures the default image's template and pool (sized WARM_POOL_SIZE), starts the pod monitor and TTL recycling. */
     async start() {

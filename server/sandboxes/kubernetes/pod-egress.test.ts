@@ -66,3 +66,74 @@ test("Proxy-Authorization parsing takes Basic id:token only", () => {
   expect(parseProxyBasic(`Basic ${b64(":tok")}`)).toBeNull();
   expect(parseProxyBasic(undefined)).toBeNull();
 });
+
+test("lookups of unknown sandboxes are bounded: at most maxConcurrent in flight, a miss is remembered for missTtlMs", async () => {
+  const asked: string[] = [];
+  const pending: Array<(found: boolean) => void> = [];
+  const bounded = new PodEgressProxy({
+    policies, sink: log, logger: createLogger("silent"), ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
+    listenPort: 0, listenHost: "127.0.0.1",
+    lookupUnknown: (id) => {
+      asked.push(id);
+      return new Promise<boolean>((resolve) => pending.push(resolve));
+    },
+    lookupLimits: { maxConcurrent: 2, missTtlMs: 300, timeoutMs: 2_000 },
+  });
+  await bounded.listen();
+  const port = await bounded.port();
+  const through = async (user: string) => {
+    const res = await fetch(`http://127.0.0.1:${upstream.port}/x`, { proxy: `http://${user}:guess@127.0.0.1:${port}` } as RequestInit);
+    return res.status;
+  };
+  try {
+    const served = seen.length;
+    const first = [through("lap-q1"), through("lap-q2")];
+    await Bun.sleep(100);
+    expect(asked).toEqual(["lap-q1", "lap-q2"]);
+    // Two in flight: the next unknown ids get 407 at once, without a lookup.
+    expect(await Promise.all([through("lap-q3"), through("lap-q4")])).toEqual([407, 407]);
+    expect(asked).toEqual(["lap-q1", "lap-q2"]);
+    for (const r of pending.splice(0)) r(false);
+    expect(await Promise.all(first)).toEqual([407, 407]);
+    // Remembered misses: no lookup; an id skipped for the bound is looked up now.
+    expect(await through("lap-q1")).toBe(407);
+    expect(asked).toEqual(["lap-q1", "lap-q2"]);
+    const q3 = through("lap-q3");
+    await Bun.sleep(50);
+    expect(asked).toEqual(["lap-q1", "lap-q2", "lap-q3"]);
+    pending.splice(0).forEach((r) => r(false));
+    expect(await q3).toBe(407);
+    // After missTtlMs the id is looked up again (a pod bound since then is found).
+    await Bun.sleep(350);
+    const again = through("lap-q1");
+    await Bun.sleep(50);
+    expect(asked.filter((id) => id === "lap-q1")).toHaveLength(2);
+    pending.splice(0).forEach((r) => r(false));
+    expect(await again).toBe(407);
+    expect(seen.length).toBe(served);
+  } finally {
+    await bounded.close();
+  }
+});
+
+test("a lookup that hangs answers 407 after timeoutMs and keeps its slot until it settles", async () => {
+  let calls = 0;
+  let release: (found: boolean) => void = () => {};
+  const slow = new PodEgressProxy({
+    policies, sink: log, logger: createLogger("silent"), ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
+    listenPort: 0, listenHost: "127.0.0.1",
+    lookupUnknown: () => (calls++, new Promise<boolean>((resolve) => (release = resolve))),
+    lookupLimits: { maxConcurrent: 1, timeoutMs: 150 },
+  });
+  try {
+    const started = Date.now();
+    expect(await slow.authorize(`Basic ${Buffer.from("lap-slow:x").toString("base64")}`)).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    // Still in flight after the request gave up: another id is not looked up (the bound holds).
+    expect(await slow.authorize(`Basic ${Buffer.from("lap-other:x").toString("base64")}`)).toBeNull();
+    expect(calls).toBe(1);
+    release(false);
+  } finally {
+    await slow.close();
+  }
+});

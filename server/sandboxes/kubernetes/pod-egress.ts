@@ -4,7 +4,9 @@
  * sandbox does. Each request or CONNECT carries `Proxy-Authorization: Basic <sandboxId>:<token>` (the
  * token minted when the claim was made, sealed in its annotation, registered here at bind); a known
  * sandbox with the right token gets THAT sandbox's policy through the same proxy code as host
- * sandboxes (../egress/proxy.ts). Anything else is answered 407 and recorded nowhere.
+ * sandboxes (../egress/proxy.ts). Credentials of a sandbox this LAP does not know (bound by another
+ * replica) are looked up on demand (`lookupUnknown`, bounded by egress-lookups.ts) before the answer.
+ * Anything else is answered 407 and recorded nowhere.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type net from "node:net";
@@ -12,6 +14,7 @@ import type { Logger } from "../../lib/logger";
 import type { EgressCa } from "../egress/ca";
 import { type EgressPolicies, type EgressSink, sandboxEgress } from "../egress";
 import { createEgressProxy, type EgressProxyOptions } from "../egress/proxy";
+import { EgressLookups, type EgressLookupLimits } from "./egress-lookups";
 
 /** What the kubernetes provider needs from the pods' egress proxy at bind and destroy. */
 export interface PodEgressPort {
@@ -27,6 +30,9 @@ export interface PodEgressPort {
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** A name a SandboxClaim can have (DNS-1123 subdomain); anything else is never looked up. */
+const CLAIM_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** `Basic base64(id:token)` → [id, token]; null when it is not that. */
 export function parseProxyBasic(header: string | undefined): [string, string] | null {
@@ -52,10 +58,17 @@ export class PodEgressProxy implements PodEgressPort {
       listenPort: number;
       listenHost: string;
       advertisedHost?: string;
+      /** Finds a sandbox this LAP does not know (its live claim) and registers it; false when there is none. */
+      lookupUnknown?: (sandboxId: string) => Promise<boolean>;
+      lookupLimits?: Partial<EgressLookupLimits>;
     },
   ) {
-    this.server = createEgressProxy({ authenticate: (h) => this.authenticate(h) });
+    const lookup = deps.lookupUnknown;
+    this.lookups = lookup ? new EgressLookups({ lookup, limits: deps.lookupLimits, logger: deps.logger }) : null;
+    this.server = createEgressProxy({ authenticate: (h) => this.authorize(h) });
   }
+
+  private readonly lookups: EgressLookups | null;
 
   get advertisedHost() {
     return this.deps.advertisedHost;
@@ -67,6 +80,19 @@ export class PodEgressProxy implements PodEgressPort {
     // Compared as digests: constant time whatever the candidate's length.
     if (!creds || !entry || !timingSafeEqual(digest(creds[1]), entry.token)) return null;
     return entry.options;
+  }
+
+  /**
+   * `authenticate`, and on credentials naming a sandbox this LAP does not know, one bounded lookup
+   * first. A known sandbox with a wrong token is never looked up: its token does not change.
+   */
+  async authorize(header: string | undefined): Promise<EgressProxyOptions | null> {
+    const known = this.authenticate(header);
+    if (known || !this.lookups) return known;
+    const creds = parseProxyBasic(header);
+    if (!creds || this.sandboxes.has(creds[0]) || !CLAIM_NAME.test(creds[0])) return null;
+    await this.lookups.resolve(creds[0]);
+    return this.authenticate(header);
   }
 
   /** Sandboxes registered before `time` (ms since the epoch). */

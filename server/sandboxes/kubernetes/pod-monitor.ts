@@ -8,7 +8,8 @@ import { LAP, POD, type KubeObject } from "./resources";
  * One watch over every LAP sandbox pod in the namespace. When a pod that was serving is deleted, starts
  * terminating, fails or crash-loops, the sandbox is reported lost (once per pod) so recovery can act:
  * wait for the replacement pod (waitReady skips the lost pod), bind again, restore the workspace and
- * emit `session.recovered`.
+ * emit `session.recovered`. When the pod went because its claim is gone or going (the sandbox ended,
+ * through this replica or another), `onEnded` is told instead: what this replica held for it can go.
  */
 export interface SandboxLost {
   id: string;
@@ -30,6 +31,7 @@ export class PodMonitor {
       lostPods: Map<string, Set<string>>;
       get(id: string): Promise<SandboxHandle | null>;
       onLost(event: SandboxLost): void;
+      onEnded?(id: string): void;
       logger?: Logger;
     },
   ) {}
@@ -83,7 +85,8 @@ export class PodMonitor {
     void this.deps.get(id).then(
       (handle) => {
         // A pod that goes because LAP stopped or destroyed its sandbox is not a loss.
-        if (!handle || handle.state === "stopped" || handle.state === "terminating") return;
+        if (!handle || handle.state === "terminating") return this.deps.onEnded?.(id);
+        if (handle.state === "stopped") return;
         this.deps.logger?.warn({ sandbox: id, pod, reason }, "kubernetes sandbox pod lost");
         this.deps.onLost({ id, pod, reason, handle });
       },

@@ -59,6 +59,15 @@ interface Sealed {
   allowHosts?: string[];
 }
 
+/** A live claim's egress credentials and policy inputs, unsealed (see `sealedEgress`). */
+export interface SealedEgress {
+  id: string;
+  token: string;
+  allowHosts: string[];
+  /** The env the pod was given, holding its vault stubs. */
+  env: Record<string, string>;
+}
+
 const labelSafe = (v: string) => createHash("sha256").update(v).digest("hex").slice(0, 16);
 
 /** A valid label value (≤63 chars, alphanumeric at both ends, `-_.` inside) that still reads like the input. */
@@ -265,17 +274,30 @@ export class KubernetesSandboxProvider implements SandboxProvider {
    * its vault stubs), so a LAP that did not bind a pod (after a restart, or another replica) can serve
    * its egress. Claims it cannot unseal are skipped (made with another ENCRYPTION_KEY).
    */
-  async sealedEgress(): Promise<Array<{ id: string; token: string; allowHosts: string[]; env: Record<string, string> }>> {
+  async sealedEgress(): Promise<SealedEgress[]> {
     const claims = await this.deps.kube.list(SANDBOX_CLAIM, this.ns, { labelSelector: `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}` });
-    return claims.items.flatMap((c) => {
-      if (c.metadata.deletionTimestamp) return [];
-      try {
-        const sealed = this.unseal(c);
-        return sealed.egressToken ? [{ id: c.metadata.name, token: sealed.egressToken, allowHosts: sealed.allowHosts ?? [], env: sealed.env }] : [];
-      } catch {
-        return [];
-      }
-    });
+    return claims.items.flatMap((c) => this.sealedEgressFrom(c) ?? []);
+  }
+
+  /**
+   * The same for one sandbox (one GET): null when its claim does not exist, is being deleted, is not
+   * this installation's, or cannot be unsealed. The pod egress proxy asks this on credentials it does not know.
+   */
+  async sealedEgressOf(id: string): Promise<SealedEgress | null> {
+    const claim = await this.deps.kube.find<KubeObject>(SANDBOX_CLAIM, this.ns, id);
+    const labels = claim?.metadata.labels;
+    if (!claim || labels?.[LAP.managed] !== "true" || labels[LAP.instance] !== this.deps.instance) return null;
+    return this.sealedEgressFrom(claim);
+  }
+
+  private sealedEgressFrom(c: KubeObject): SealedEgress | null {
+    if (c.metadata.deletionTimestamp) return null;
+    try {
+      const sealed = this.unseal(c);
+      return sealed.egressToken ? { id: c.metadata.name, token: sealed.egressToken, allowHosts: sealed.allowHosts ?? [], env: sealed.env } : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Claim, its Sandbox and the current pod (a live one preferred over a terminating one). */
