@@ -49,3 +49,24 @@ export async function noneMarkedWithin(marker: string, ms: number): Promise<bool
   }
   return markedProcesses(marker).length === 0;
 }
+
+/** A process and all its descendants (by parent pid, one /proc walk). */
+export function withDescendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    const stat = read(pid, "stat");
+    if (!stat) continue;
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(pid)]);
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []));
+  return out;
+}
+
+/** Whether a pid is a live process (a zombie counts as gone). */
+export function isRunning(pid: number): boolean {
+  const stat = read(String(pid), "stat");
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return stat !== "" && state !== "Z" && state !== "X";
+}
