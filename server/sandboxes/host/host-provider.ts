@@ -21,7 +21,7 @@ import {
 import { type HarnessBundle, bundleHarness } from "./bundle";
 import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand, removeStaleCgroups } from "./limits";
 import { closeServer, lapForwarder, listenLoopback, listenUnix, type Upstream } from "./lap-sockets";
-import { parentBoundCommand } from "./parent-bound";
+import { parentBoundCommand } from "../../lib/parent-bound";
 import { isAlive, killSandbox, processesNaming, processIdentity } from "./processes";
 
 /** Makes the per-sandbox egress proxy server (see ../egress); null = no web access at all. */

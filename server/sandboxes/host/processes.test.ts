@@ -12,7 +12,7 @@ import { killMarked, markedProcesses, noneMarkedWithin } from "../../../test/sup
 import { LocalSandboxProvider } from "../local-provider";
 import { providerOptions, REPO_ROOT } from "../test-helpers";
 import { bwrapArgs } from "./bwrap";
-import { PARENT_GONE_EXIT, parentBoundCommand } from "./parent-bound";
+import { PARENT_GONE_EXIT, parentBoundCommand } from "../../lib/parent-bound";
 import { processIdentity } from "./processes";
 
 const markers: string[] = [];
@@ -28,7 +28,7 @@ afterEach(() => {
 /** A bun process that spawns `command` the way LAP does (parent-bound or not), prints the child's pid, and waits. */
 function intermediate(command: string[], bound: boolean, mark: string) {
   const script = `
-    const { parentBoundCommand } = await import(${JSON.stringify(join(import.meta.dir, "parent-bound.ts"))});
+    const { parentBoundCommand } = await import(${JSON.stringify(join(import.meta.dir, "../../lib/parent-bound.ts"))});
     const command = ${JSON.stringify(command)};
     const p = Bun.spawn(${bound ? "parentBoundCommand(command)" : "command"}, { stdout: "ignore", stderr: "ignore" });
     console.log(p.pid);
