@@ -121,6 +121,45 @@ describe("start-up recovery of host sandboxes", () => {
   }, 30_000);
 });
 
+describe("process provider (no pid namespace)", () => {
+  test("SIGKILL of its LAP takes the supervisor with it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "lap-proc-lap-"));
+    markers.push(dataDir);
+    const script = `
+      const { ProcessSandboxProvider } = await import(${JSON.stringify(join(import.meta.dir, "../process-provider.ts"))});
+      const { providerOptions } = await import(${JSON.stringify(join(import.meta.dir, "../test-helpers.ts"))});
+      const p = new ProcessSandboxProvider({ ...providerOptions(() => 1), dataDir: ${JSON.stringify(dataDir)} });
+      const h = await p.create({ workspaceId: "ws", harness: "builtin", env: {}, labels: {} });
+      await p.waitReady(h.id, { timeoutMs: 30000 });
+      console.log(h.info.pid);
+      setInterval(() => {}, 1000);`;
+    const lap = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+    const supervisor = await firstLine(lap);
+    expect(supervisor).toBeGreaterThan(0);
+    const sandbox = markedProcesses(join(dataDir, "run", "sbx_"));
+    expect(sandbox).toContain(supervisor);
+    lap.kill("SIGKILL");
+    await lap.exited;
+    expect(await noneMarkedWithin(join(dataDir, "run", "sbx_"), 5_000)).toBe(true);
+  }, 60_000);
+
+  test("a supervisor left by a dead LAP (found by LAP_SUPERVISOR_SOCKET) is killed at the next start", async () => {
+    const opts = providerOptions(() => 1);
+    const runDir = join(opts.dataDir, "run", "sbx_00aa00aa00aa");
+    mkdirSync(runDir, { recursive: true });
+    markers.push(runDir);
+    // Orphaned at once: the shell that starts it exits.
+    const env = { PATH: process.env.PATH ?? "", LAP_SUPERVISOR_SOCKET: join(runDir, "supervisor.sock") };
+    expect(Bun.spawnSync(["/bin/sh", "-c", "sleep 300 </dev/null >/dev/null 2>&1 &"], { env }).exitCode).toBe(0);
+    const deadline = Date.now() + 5_000;
+    while (!markedProcesses(runDir).length && Date.now() < deadline) await Bun.sleep(20);
+    expect(markedProcesses(runDir).length).toBe(1);
+    const provider = new LocalSandboxProvider(opts);
+    expect(await noneMarkedWithin(runDir, 5_000)).toBe(true);
+    await provider.shutdown();
+  }, 30_000);
+});
+
 afterAll(() => {
   for (const m of markers) killMarked(m);
 });
