@@ -1,36 +1,12 @@
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, statSync } from "node:fs";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freshPostgresUrl, TEST_DB_DRIVER } from "../test/support/db";
+import { baseEnv, run, startUp, stopLapChildren } from "../test/support/lap-cli";
+import { commandOf, isRunning, killMarked, markedProcesses } from "../test/support/processes";
 
-const ROOT = join(import.meta.dir, "..");
-const LAP = [process.execPath, join(ROOT, "bin/lap.ts")];
-const baseEnv = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn" };
-
-/** Starts `lap up` as a real child process and waits for the banner. */
-async function startUp(env: Record<string, string>) {
-  const proc = Bun.spawn([...LAP, "up"], { cwd: ROOT, env: { ...baseEnv, PORT: "0", ...env }, stdout: "pipe", stderr: "pipe" });
-  const decoder = new TextDecoder();
-  let banner = "";
-  const reader = proc.stderr.getReader();
-  const deadline = Date.now() + 60_000;
-  while (!/Dashboard\s+(http:\/\/\S+)\//.test(banner) || !banner.includes("Log in")) {
-    const { value, done } = await reader.read();
-    if (done || Date.now() > deadline) throw new Error(`lap up did not start:\n${banner}`);
-    banner += decoder.decode(value);
-  }
-  reader.releaseLock();
-  const url = /Dashboard\s+(http:\/\/\S+?)\//.exec(banner)![1]!;
-  return { proc, url, banner };
-}
-
-const run = async (args: string[], env: Record<string, string>) => {
-  const proc = Bun.spawn([...LAP, ...args], { cwd: ROOT, env: { ...baseEnv, ...env }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, code };
-};
-
+afterEach(stopLapChildren);
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const c of cleanups) await c().catch(() => {});
@@ -54,7 +30,6 @@ describe("lap CLI", () => {
   test("first start on embedded defaults: generates and prints the master key once, serves, stops cleanly on SIGTERM", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-"));
     const first = await startUp({ LAP_DATA_DIR: dataDir });
-    cleanups.push(async () => first.proc.kill("SIGKILL"));
     const key = /\n\s+(lap-master-\S+)\n/.exec(first.banner)?.[1];
     expect(key).toBeString();
     expect(statSync(join(dataDir, "master.key")).mode & 0o777).toBe(0o600);
@@ -72,7 +47,6 @@ describe("lap CLI", () => {
     expect(await first.proc.exited).toBe(0);
 
     const second = await startUp({ LAP_DATA_DIR: dataDir });
-    cleanups.push(async () => second.proc.kill("SIGKILL"));
     expect(second.banner).not.toContain(key!);
     expect(second.banner).toContain("master.key");
     expect((await fetch(`${second.url}/api/auth/me`, { headers: { "x-api-key": token } })).status).toBe(200);
@@ -95,7 +69,6 @@ describe("lap CLI", () => {
   test("a second LAP on the same embedded data directory refuses to start", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-"));
     const first = await startUp({ LAP_DATA_DIR: dataDir, MASTER_KEY: "cli-test-master" });
-    cleanups.push(async () => first.proc.kill("SIGKILL"));
     const second = await run(["up"], { LAP_DATA_DIR: dataDir, MASTER_KEY: "cli-test-master", PORT: "0" });
     expect(second.code).toBe(1);
     expect(second.stderr).toContain("Another LAP");
@@ -130,4 +103,27 @@ describe("lap CLI", () => {
       expect(outs.filter((o) => o.includes("migrations applied")).length).toBe(1);
     }, 120_000);
   }
+
+  test("an assertion failing mid-test leaves no `lap up` child running", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-fail-"));
+    const fixture = join(import.meta.dir, "fixtures/up-then-throw.fixture.ts");
+    const inner = Bun.spawn([process.execPath, "test", fixture], {
+      cwd: join(import.meta.dir, ".."),
+      env: { ...baseEnv, ...(process.env.LAP_TEST_DB ? { LAP_TEST_DB: process.env.LAP_TEST_DB } : {}), FIXTURE_DATA_DIR: dataDir },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    // If this test fails, what the fixture left must not outlive it either.
+    cleanups.push(async () => (inner.kill("SIGKILL"), killMarked(dataDir)));
+    const [out, err, code] = await Promise.all([new Response(inner.stdout).text(), new Response(inner.stderr).text(), inner.exited]);
+    // The fixture really started LAP and really failed…
+    expect(code).not.toBe(0);
+    expect(out + err).toContain("simulated assertion failure mid-test");
+    expect(existsSync(join(dataDir, "lap-up.pid"))).toBe(true);
+    const pid = Number(readFileSync(join(dataDir, "lap-up.pid"), "utf8"));
+    // …and left nothing behind: not that `lap up`, nor any process naming its data dir.
+    expect(isRunning(pid)).toBe(false);
+    expect(markedProcesses(dataDir).map(commandOf)).toEqual([]);
+  }, 120_000);
 });

@@ -86,12 +86,16 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     (stopped ??= (async () => {
       clearInterval(flush);
       clearInterval(idleSweep);
-      await kubernetes?.close();
-      // Long-lived session streams first, or server.stop() would wait on them.
-      await services.sessions.stop();
-      await server.stop();
-      await services.mcp.close().catch(() => {});
-      await services.sandboxes.shutdown();
+      try {
+        await kubernetes?.close();
+        // Long-lived session streams first, or server.stop() would wait on them.
+        await services.sessions.stop();
+        await server.stop();
+        await services.mcp.close().catch(() => {});
+      } finally {
+        // Whatever failed above, the sandboxes this process started do not outlive it.
+        await services.sandboxes.shutdown();
+      }
       await services.auth.flushUsage().catch(() => {});
       await services.gateway.close();
       await database.close();

@@ -270,7 +270,8 @@ export class SandboxService {
   private timer: ReturnType<typeof setInterval> | null = null;
 
   /**
-   * Host sandboxes die with the LAP process that started them (--die-with-parent), so rows left by
+   * Host sandboxes die with the LAP process that started them (parent-death signal; the provider kills
+   * any survivor at start-up, see docs/sandboxes.md "Lifetime of host sandboxes"), so rows left by
    * an earlier run are stale: warm slots are dropped (else the pool would count ghosts and never
    * refill) and session sandboxes marked stopped (their session restarts on its workspace).
    * On kubernetes sandboxes outlive LAP: the provider's reconcile first deletes claims no row owns

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { TEST_DB_DRIVER, freshPostgresUrl } from "../../test/support/db";
 import { FakeManagedAgents, type FakeStep } from "../../test/support/fake-managed-agents";
+import { killMarked } from "../../test/support/processes";
 import { readSse } from "../../test/support/session-harness";
 import type { StoredEvent } from "./model";
 
@@ -92,6 +93,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (child && child.exitCode === null) await kill9();
+  // Whatever the LAPs of this file started (warm-pool sandboxes) goes too, even after a failure.
+  if (dataDir) killMarked(dataDir);
   await fake?.stop();
   await dropDb?.();
   rmSync(dataDir, { recursive: true, force: true });

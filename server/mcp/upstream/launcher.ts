@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../../lib/logger";
+import { parentBoundCommand } from "../../lib/parent-bound";
 
 /** What a registered stdio server asks to run. */
 export interface StdioSpec {
@@ -55,8 +56,11 @@ export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string 
       const env = { PATH: BASE_PATH, HOME: "/tmp", ...spec.env };
       for (const [k, v] of Object.entries(env)) args.push("--setenv", k, v);
       args.push("--", spec.command, ...spec.args);
-      // bwrap itself gets a minimal environment; the server's own comes from --setenv above.
-      return { command: bwrap, args, env: { PATH: BASE_PATH } };
+      // bwrap itself gets a minimal environment; the server's own comes from --setenv above. The
+      // parent-death signal is armed before bwrap runs (bwrap's own --die-with-parent comes too late
+      // for a LAP killed while it starts; see lib/parent-bound.ts).
+      const [command, ...wrapped] = parentBoundCommand([bwrap, ...args]);
+      return { command: command!, args: wrapped, env: { PATH: BASE_PATH } };
     },
   };
 }

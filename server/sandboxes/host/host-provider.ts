@@ -3,8 +3,8 @@
  * providers: a run directory with LAP's sockets and the supervisor's one-time token, the workspace
  * kept under LAP_DATA_DIR/workspaces, the supervisor started and watched, limits applied.
  */
-import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
 import type { Logger } from "../../lib/logger";
@@ -21,6 +21,8 @@ import {
 import { type HarnessBundle, bundleHarness } from "./bundle";
 import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand, removeStaleCgroups } from "./limits";
 import { closeServer, lapForwarder, listenLoopback, listenUnix, type Upstream } from "./lap-sockets";
+import { parentBoundCommand } from "../../lib/parent-bound";
+import { isAlive, killSandbox, processesNaming, processIdentity } from "./processes";
 
 /** Makes the per-sandbox egress proxy server (see ../egress); null = no web access at all. */
 export type EgressServerFactory = (sandbox: { id: string; spec: SandboxSpec }) => net.Server | null;
@@ -78,18 +80,50 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   readonly workspacesDir: string;
   private readonly runRoot: string;
   private bundle: Promise<HarnessBundle> | null = null;
+  /** Set by shutdown(): no sandbox starts after it. */
+  private closed = false;
 
   constructor(protected opts: HostProviderOptions) {
     this.workspacesDir = join(opts.dataDir, "workspaces");
-    // Unix socket paths are limited to 107 bytes; keep the run directory short.
+    // Unix socket paths are limited to 107 bytes; keep the run directory short. The fallback is named
+    // after the data dir, not random, so the next start finds what an earlier one left there.
     const candidate = join(opts.dataDir, "run");
-    this.runRoot = candidate.length <= 60 ? candidate : join("/tmp", `lap-run-${randomBytes(4).toString("hex")}`);
+    this.runRoot = candidate.length <= 60 ? candidate : join("/tmp", `lap-run-${createHash("sha256").update(opts.dataDir).digest("hex").slice(0, 12)}`);
     mkdirSync(this.workspacesDir, { recursive: true });
     mkdirSync(this.runRoot, { recursive: true });
-    // Sandboxes die with the LAP that started them: run directories and cgroups left by an earlier
-    // process (killed before it could clean up) belong to nobody now.
-    for (const name of readdirSync(this.runRoot)) if (name.startsWith("sbx_")) rmSync(join(this.runRoot, name), { recursive: true, force: true });
+    this.reapLeftovers();
     removeStaleCgroups();
+  }
+
+  /**
+   * Sandboxes die with the LAP that started them; nothing is adopted. What an earlier LAP on this
+   * data dir left (it was SIGKILLed, and a sandbox escaped the parent-death signal, or it predates
+   * it) belongs to nobody: its processes are killed and its run directory removed. A sandbox whose
+   * owner (`<id>.owner`: pid and start time, outside the run dir the sandbox can write) is a live
+   * LAP is left alone.
+   */
+  private reapLeftovers() {
+    const ownedByLiveLap = (id: string) => {
+      let owner: string;
+      try {
+        owner = readFileSync(join(this.runRoot, `${id}.owner`), "utf8").trim();
+      } catch {
+        return false;
+      }
+      // Includes this process: a second provider on the same data dir must not kill the first's sandboxes.
+      return isAlive(owner);
+    };
+    const prefix = join(this.runRoot, "sbx_");
+    const ids = new Set(processesNaming(prefix).map(({ hit }) => `sbx_${hit.slice(prefix.length).split("/")[0]}`));
+    for (const name of readdirSync(this.runRoot)) if (name.startsWith("sbx_")) ids.add(name.replace(/\.owner$/, ""));
+    for (const id of ids) {
+      if (ownedByLiveLap(id)) continue;
+      const runDir = join(this.runRoot, id);
+      const pids = killSandbox(runDir);
+      if (pids.length) this.opts.logger.warn({ sandbox_id: id, pids }, "killed a sandbox left running by a LAP that is gone");
+      rmSync(runDir, { recursive: true, force: true });
+      rmSync(`${runDir}.owner`, { force: true });
+    }
   }
 
   protected abstract preflight(): void;
@@ -103,6 +137,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   }
 
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
+    if (this.closed) throw new SandboxError("unavailable", "LAP is shutting down");
     this.preflight();
     const id = SHORT_ID();
     const workspace = this.workspacePath(spec.workspaceId);
@@ -111,6 +146,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     const token = randomBytes(24).toString("base64url");
     writeFileSync(join(runDir, "token"), token, { mode: 0o600 });
+    writeFileSync(`${runDir}.owner`, processIdentity(), { mode: 0o600 });
     chmodSync(runDir, 0o700);
 
     const servers: net.Server[] = [];
@@ -143,8 +179,13 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       info: { limits: [limits.cpuSeconds ? "cpu" : "", ...(cgroup?.applied ?? [])].filter(Boolean).join(",") || "none" },
     };
     const entry: Entry = { handle, spec, token, runDir, proc: null, servers, cgroup, stderrTail: "", stopping: false };
+    if (this.closed) {
+      // shutdown() ran while this create was awaiting: a process started now would outlive it.
+      await this.release(entry);
+      throw new SandboxError("unavailable", "LAP is shutting down");
+    }
     this.entries.set(id, entry);
-    this.spawn(entry, limitedCommand(launch.command, limits, cgroup), launch);
+    this.spawn(entry, parentBoundCommand(limitedCommand(launch.command, limits, cgroup)), launch);
     return { ...handle };
   }
 
@@ -184,6 +225,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     entry.cgroup?.remove();
     entry.cgroup = null;
     rmSync(entry.runDir, { recursive: true, force: true });
+    rmSync(`${entry.runDir}.owner`, { force: true });
   }
 
   private entry(id: string): Entry {
@@ -250,7 +292,9 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     entry.stopping = true;
     if (entry.proc && entry.proc.exitCode === null && entry.proc.signalCode === null) {
       entry.handle.state = "terminating";
-      entry.proc.kill("SIGKILL");
+      // The whole sandbox, not only LAP's child: a process sandbox's harness processes are not in a
+      // pid namespace that dies with it.
+      killSandbox(entry.runDir, entry.proc.pid);
       await entry.proc.exited;
     }
     await this.release(entry);
@@ -284,6 +328,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   }
 
   async shutdown() {
+    this.closed = true;
     await Promise.all([...this.entries.keys()].map((id) => this.stop(id)));
   }
 }

@@ -13,6 +13,7 @@ import { startLap, type RunningLap } from "../../main";
 import { testDatabase } from "../../../test/support/db";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { lapClient, waitFor } from "../../../test/support/api-client";
+import { killMarked } from "../../../test/support/processes";
 
 const MASTER = "sandbox-e2e-master-key";
 let lap: RunningLap;
@@ -33,8 +34,13 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await lap?.stop();
-  await model?.stop();
+  try {
+    await lap?.stop();
+  } finally {
+    // Even if stop failed: no sandbox of this test outlives it.
+    if (dataDir) killMarked(dataDir);
+    await model?.stop();
+  }
 });
 
 test("every LAP has the local-sandbox runtime; it cannot be removed", async () => {

@@ -4,6 +4,7 @@
  * another branch). Proves that a killed sandbox is survived at the session level.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { killMarked } from "../../../test/support/processes";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../lib/logger";
@@ -40,9 +41,14 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await h.close();
-  await provider.shutdown();
-  await model.stop();
+  try {
+    await h?.close();
+  } finally {
+    // The sandboxes go even if closing the harness failed, and anything naming the data dir with them.
+    await provider?.shutdown();
+    if (provider) killMarked(join(provider.workspacesDir, ".."));
+    await model?.stop();
+  }
 });
 
 test("a session runs its turns in a sandbox and survives the sandbox being killed", async () => {
