@@ -3,12 +3,18 @@
 // `--resume <session id>`. Every model call goes to LAP's gateway (/v1/messages) under the session key,
 // and every model slot Claude Code has (main, small/fast, haiku/sonnet/opus aliases, sub-agents) is
 // pinned to the agent's model so nothing silently falls back to another model.
+//
+// Tool approvals: with approval-required tools the CLI runs in its default permission mode and asks
+// LAP about every tool over stream JSON (`--permission-prompt-tool stdio`, permissions.ts). Tools not
+// listed are allowed at once; a listed one ends LAP's turn with `requires_action` while the CLI waits,
+// and the `tool_confirmation` turn answers it, so the same process carries on.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { CliTurns } from "../cli-turns.ts";
 import { type CliProcess, spawnCli } from "../process.ts";
-import type { HarnessAdapter, HarnessConfig, HarnessEvent, TurnResult } from "../types.ts";
+import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type ToolConfirmation, type TurnResult } from "../types.ts";
+import { allowResponse, denialMessage, denyResponse, needsApproval, type PermissionRequest, parsePermissionRequest } from "./permissions.ts";
 import { translateClaudeLine } from "./translate.ts";
 
 /** If Claude Code does not end the turn this long after an interrupt request, it is killed. */
@@ -53,10 +59,24 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
   readonly name = "claude-code" as const;
   conversationId: string | undefined;
   private readonly turns: CliTurns;
+  /** The agent's approval-required tools; when there are none the CLI never asks. */
+  private readonly approvalTools: ReadonlySet<string>;
+  /** The tool call the CLI waits on a person for (LAP's turn ended with requires_action). */
+  private pending: PermissionRequest | undefined;
+  /**
+   * One entry per CLI turn LAP ended by refusing a waiting call (a new message, an interrupt): that
+   * turn's `result` is not the end of a LAP turn, and the entry runs when it arrives.
+   */
+  private afterRefusal: Array<() => void> = [];
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
     this.turns = new CliTurns("claude", config);
+    this.approvalTools = new Set(config.approvalRequiredTools ?? []);
+  }
+
+  private get asksForApproval(): boolean {
+    return this.approvalTools.size > 0;
   }
 
   async start(): Promise<void> {
@@ -78,13 +98,18 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
       "--verbose",
       "--include-partial-messages",
       "--model", this.config.model,
-      "--dangerously-skip-permissions",
+      ...(this.asksForApproval ? ["--permission-mode", "default", "--permission-prompt-tool", "stdio"] : ["--dangerously-skip-permissions"]),
       ...(this.config.mcpServers?.length ? ["--mcp-config", this.writeMcpConfig(), "--strict-mcp-config"] : []),
       ...(this.conversationId ? ["--resume", this.conversationId] : []),
     ];
     const cli = spawnCli({ cmd, cwd: this.config.workspace, env: claudeCodeEnv(this.config), onLine: (line) => this.onLine(line) });
     this.turns.cli = cli;
-    void cli.exited.then((code) => this.turns.exited(cli, code));
+    void cli.exited.then((code) => {
+      // A waiting call dies with its process; a decision on it then finds nothing to answer.
+      this.pending = undefined;
+      this.afterRefusal = [];
+      this.turns.exited(cli, code);
+    });
     return cli;
   }
 
@@ -99,23 +124,78 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
   }
 
   private onLine(line: string): void {
-    const translated = translateClaudeLine(line, { interrupted: this.turns.interrupted, model: this.config.model });
+    const request = this.asksForApproval ? parsePermissionRequest(line) : undefined;
+    if (request) return this.onPermissionRequest(request);
+    const translated = translateClaudeLine(line, {
+      interrupted: this.turns.interrupted,
+      model: this.config.model,
+      permission: this.asksForApproval ? (name) => (needsApproval(name, this.approvalTools) ? "ask" : "allow") : undefined,
+    });
     if (translated.sessionId) this.conversationId = translated.sessionId;
+    if (translated.turnEnded && this.afterRefusal.length) {
+      this.afterRefusal.shift()!();
+      return;
+    }
     for (const event of translated.events) this.turns.turn?.emit(event);
+  }
+
+  /** Tools not listed run at once; a listed one waits for `confirm` and ends LAP's turn meanwhile. */
+  private onPermissionRequest(request: PermissionRequest): void {
+    const cli = this.turns.cli;
+    if (!cli) return;
+    if (!needsApproval(request.toolName, this.approvalTools)) {
+      cli.write(allowResponse(request));
+      return;
+    }
+    this.pending = request;
+    this.turns.turn?.emit(ev.requiresAction([request.toolUseId]));
+  }
+
+  /** Refuses the waiting call and ends the CLI's turn; `then` runs once that turn has ended. */
+  private refusePending(cli: CliProcess, request: PermissionRequest, reason: string, then: () => void): void {
+    this.pending = undefined;
+    this.afterRefusal.push(then);
+    cli.write(denyResponse(request, reason, true));
   }
 
   async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
     const { turn, prompt } = this.turns.begin(text, onEvent);
     try {
       const cli = this.ensureProcess();
-      cli.write(JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: prompt }] } }));
+      const message = JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: prompt }] } });
+      const waiting = this.pending;
+      // A message instead of a decision refuses the call (as the built-in harness does). It is sent
+      // once the CLI's interrupted turn has ended, so that it starts a turn of its own.
+      if (waiting) this.refusePending(cli, waiting, "Not run: the user sent a new message instead of deciding on this tool call.", () => cli.write(message));
+      else cli.write(message);
     } catch (error) {
       this.turns.fail("harness_start_failed", `claude could not start: ${(error as Error).message}`);
     }
     return this.turns.result(turn);
   }
 
+  async confirm(confirmation: ToolConfirmation, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+    const turn = this.turns.open(onEvent);
+    const waiting = this.pending;
+    const cli = this.turns.cli;
+    if (!waiting || !cli || waiting.toolUseId !== confirmation.tool_use_id) {
+      this.turns.fail("harness_failed", `no tool call ${confirmation.tool_use_id} is waiting for a decision`);
+    } else {
+      // The same CLI process carries on; what it does next streams into this turn.
+      this.pending = undefined;
+      cli.write(confirmation.result === "allow" ? allowResponse(waiting) : denyResponse(waiting, denialMessage(confirmation.deny_message)));
+    }
+    return this.turns.result(turn);
+  }
+
   async interrupt(): Promise<void> {
+    const waiting = this.pending;
+    const cli = this.turns.cli;
+    if (waiting && cli && (!this.turns.turn || this.turns.turn.finished)) {
+      // No LAP turn is running while a call waits: the interrupt refuses the call and the CLI's turn ends quietly.
+      this.refusePending(cli, waiting, "Not run: the user interrupted the session.", () => undefined);
+      return;
+    }
     // Claude Code's stream-JSON control protocol: the turn ends with a `result` record.
     await this.turns.interrupt(
       (cli) => cli.write(JSON.stringify({ type: "control_request", request_id: `interrupt-${Date.now()}`, request: { subtype: "interrupt" } })),

@@ -26,7 +26,10 @@ function resultText(content: unknown): string {
   return "";
 }
 
-export function translateClaudeLine(line: string, context: { interrupted: boolean; model: string }): ClaudeTranslation {
+/** `permission` is given when the CLI asks LAP about tools: it marks each tool_use "ask" or "allow". */
+export type ClaudeContext = { interrupted: boolean; model: string; permission?: (toolName: string) => "ask" | "allow" };
+
+export function translateClaudeLine(line: string, context: ClaudeContext): ClaudeTranslation {
   let record: Record_;
   try {
     record = JSON.parse(line) as Record_;
@@ -47,7 +50,7 @@ export function translateClaudeLine(line: string, context: { interrupted: boolea
       const blocks = Array.isArray(record.message?.content) ? record.message.content : [];
       const events: HarnessEvent[] = blocks
         .filter((block) => block.type === "tool_use")
-        .map((block) => ev.toolUse(block.id ?? "", block.name ?? "", block.input ?? {}));
+        .map((block) => ev.toolUse(block.id ?? "", block.name ?? "", block.input ?? {}, context.permission?.(block.name ?? "")));
       return { sessionId, events };
     }
     case "user": {
