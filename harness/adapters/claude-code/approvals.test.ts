@@ -9,7 +9,7 @@ import { KEY, MODEL } from "../../../test/support/harness-contract.ts";
 import { type ScriptedModel, startScriptedModel } from "../../../test/support/scripted-model/index.ts";
 import { contentText, type HarnessEvent } from "../types.ts";
 import { ClaudeCodeAdapter } from "./index.ts";
-import { lapToolName, needsApproval } from "./permissions.ts";
+import { claudeAskRules, lapToolName, needsApproval } from "./permissions.ts";
 
 let model: ScriptedModel;
 let root: string;
@@ -52,6 +52,9 @@ test("LAP's tool names map to Claude Code's, MCP tools without the mcp__ prefix"
   expect(needsApproval("Glob", required)).toBe(true);
   expect(needsApproval("Write", required)).toBe(false);
   expect(needsApproval("mcp__github__list_issues", required)).toBe(false);
+  expect(claudeAskRules(["bash", "edit", "github__create_issue", "TodoWrite"]).sort()).toEqual(
+    ["Bash", "Edit", "MultiEdit", "NotebookEdit", "TodoWrite", "bash", "edit", "github__create_issue", "mcp__github__create_issue"].sort(),
+  );
 });
 
 describe("claude-code asks before a listed tool (real claude CLI)", () => {
@@ -93,6 +96,15 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
     expect(second.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
   }, 120_000);
 
+  test("a read-only command asks too (Claude Code's default mode would let `ls` through)", async () => {
+    const { adapter } = session(["bash"]);
+    model.setScript([{ when: "list the files", steps: [{ kind: "run", command: "ls" }, { kind: "text", text: "listed" }] }]);
+    const first = await adapter.send("Please list the files.");
+    expect(first.outcome).toBe("requires_action");
+    expect(toolUses(first.events)).toEqual([expect.objectContaining({ name: "Bash", evaluated_permission: "ask" })]);
+    expect(toolResults(first.events)).toEqual([]);
+  }, 120_000);
+
   test("deny with a message: the command does not run and the model reads the message; a decision on no waiting call is an error", async () => {
     const { adapter, workspace } = session(["bash"]);
     model.setScript([
@@ -121,6 +133,55 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
     expect(again.outcome).toBe("error");
     expect(again.events.at(-1)).toMatchObject({ type: "session.error", error: { code: "harness_failed", message: `no tool call ${bash!.id} is waiting for a decision` } });
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
+  }, 120_000);
+
+  test("several listed calls in one response: each waits for its own decision, and the turn ends once all are answered", async () => {
+    const { adapter, workspace } = session(["read", "bash"]);
+    await Bun.write(join(workspace, "a.txt"), "alpha-content");
+    await Bun.write(join(workspace, "b.txt"), "beta-content");
+    model.setScript([
+      {
+        when: "read both",
+        steps: [
+          {
+            kind: "parallel",
+            actions: [
+              { kind: "call_tool", tool: "^Read$", arguments: { file_path: join(workspace, "a.txt") } },
+              { kind: "call_tool", tool: "^Read$", arguments: { file_path: join(workspace, "b.txt") } },
+            ],
+          },
+          { kind: "run", command: "echo ran > after.txt" },
+          { kind: "text", text: "Both files read." },
+        ],
+      },
+    ]);
+    let result = await adapter.send("Please read both files.");
+    const reads = toolUses(result.events);
+    expect(reads.map((u) => [u.name, u.evaluated_permission])).toEqual([["Read", "ask"], ["Read", "ask"]]);
+    // Claude Code checks both reads at once (read-only tools run in parallel): one turn waits for both.
+    expect(result.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: reads.map((r) => r.id) } });
+    const turns = [result];
+    const decided: string[] = [];
+    // Answer whatever is waiting, one decision per turn, until the agent is done (bounded).
+    while (result.outcome === "requires_action" && turns.length < 6) {
+      const idle = result.events.at(-1)!;
+      if (idle.type !== "session.status_idle" || idle.stop_reason.type !== "requires_action") throw new Error("expected requires_action");
+      const next = idle.stop_reason.event_ids.find((id) => !decided.includes(id))!;
+      decided.push(next);
+      result = await adapter.confirm({ tool_use_id: next, result: "allow" });
+      turns.push(result);
+    }
+    expect(result.outcome).toBe("end_turn");
+    const all = turns.flatMap((t) => t.events);
+    // Both reads and then the command each asked once and ran once they were allowed.
+    const bash = toolUses(all).find((u) => u.name === "Bash")!;
+    expect(decided.sort()).toEqual([reads[0]!.id, reads[1]!.id, bash.id].sort());
+    const results = toolResults(all);
+    expect(contentText(results.find((r) => r.tool_use_id === reads[0]!.id)!.content)).toContain("alpha-content");
+    expect(contentText(results.find((r) => r.tool_use_id === reads[1]!.id)!.content)).toContain("beta-content");
+    expect(existsSync(join(workspace, "after.txt"))).toBe(true);
+    expect(replyText(all)).toContain("Both files read.");
+    for (const t of turns) expect(t.events.filter((e) => e.type === "session.status_idle" || e.type === "session.error")).toHaveLength(1);
   }, 120_000);
 
   test("a new message instead of a decision refuses the waiting call in the new turn; the command never runs", async () => {

@@ -28,6 +28,22 @@ export function lapToolName(claudeName: string): string {
   return LAP_TOOL_NAMES[claudeName] ?? claudeName;
 }
 
+/**
+ * Claude Code `ask` permission rules for the agent's list: each name as Claude Code spells it (every
+ * Claude Code tool LAP's name covers, `server__tool` as `mcp__server__tool`), and as given. Ask rules
+ * hold in `bypassPermissions` mode, where nothing else asks; without them Claude Code's default mode
+ * would let read-only calls (`Read` in the workspace, `ls`) through without asking.
+ */
+export function claudeAskRules(required: Iterable<string>): string[] {
+  const rules = new Set<string>();
+  for (const name of required) {
+    rules.add(name);
+    for (const [claude, lap] of Object.entries(LAP_TOOL_NAMES)) if (lap === name) rules.add(claude);
+    if (name.includes("__") && !name.startsWith("mcp__")) rules.add(`mcp__${name}`);
+  }
+  return [...rules];
+}
+
 /** Whether a Claude Code tool call waits for a person: listed under LAP's name or Claude Code's own. */
 export function needsApproval(claudeName: string, required: ReadonlySet<string>): boolean {
   return required.has(claudeName) || required.has(lapToolName(claudeName));
@@ -49,6 +65,17 @@ export function parsePermissionRequest(line: string): PermissionRequest | undefi
   if (record.type !== "control_request" || request?.subtype !== "can_use_tool" || typeof record.request_id !== "string") return undefined;
   const input = request.input && typeof request.input === "object" ? (request.input as Record<string, unknown>) : {};
   return { requestId: record.request_id, toolName: String(request.tool_name ?? ""), toolUseId: String(request.tool_use_id ?? ""), input };
+}
+
+/** The request id of a `control_cancel_request` (the CLI no longer waits for that answer), or undefined. */
+export function parseCancelRequest(line: string): string | undefined {
+  if (!line.includes('"control_cancel_request"')) return undefined;
+  try {
+    const record = JSON.parse(line) as { type?: unknown; request_id?: unknown };
+    return record.type === "control_cancel_request" && typeof record.request_id === "string" ? record.request_id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The CLI runs the tool (with its input unchanged). */

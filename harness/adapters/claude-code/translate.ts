@@ -18,7 +18,8 @@ type Record_ = {
   message?: { model?: string; content?: Block[] | string };
 };
 
-export type ClaudeTranslation = { events: HarnessEvent[]; sessionId?: string; turnEnded?: boolean };
+/** `streaming`: a model response started (true) or finished (false) streaming on this line. */
+export type ClaudeTranslation = { events: HarnessEvent[]; sessionId?: string; turnEnded?: boolean; streaming?: boolean };
 
 function resultText(content: unknown): string {
   if (typeof content === "string") return content;
@@ -39,6 +40,8 @@ export function translateClaudeLine(line: string, context: ClaudeContext): Claud
   const sessionId = record.session_id;
   switch (record.type) {
     case "stream_event": {
+      if (record.event?.type === "message_start") return { sessionId, events: [], streaming: true };
+      if (record.event?.type === "message_stop") return { sessionId, events: [], streaming: false };
       const delta = record.event?.type === "content_block_delta" ? record.event.delta : undefined;
       if (delta?.type === "text_delta" && delta.text) return { sessionId, events: [ev.message(delta.text)] };
       if (delta?.type === "thinking_delta" && delta.thinking) return { sessionId, events: [ev.thinking(delta.thinking)] };
