@@ -21,14 +21,20 @@ export class CliTurns {
 
   /** Opens a turn (status_running) and returns it with the prompt to send. */
   begin(text: string, onEvent?: (event: HarnessEvent) => void): { turn: TurnRecorder; prompt: string } {
+    const turn = this.open(onEvent);
+    const prompt = this.historyPending ? withHistory(text, this.config.history) : text;
+    this.historyPending = false;
+    return { turn, prompt };
+  }
+
+  /** Opens a turn (status_running) that sends no prompt (a decision on a tool call the CLI waits on). */
+  open(onEvent?: (event: HarnessEvent) => void): TurnRecorder {
     if (this.turn && !this.turn.finished) throw new Error(`${this.label}: a turn is already running`);
     const turn = new TurnRecorder(onEvent);
     this.turn = turn;
     this.interrupted = false;
     turn.emit({ type: "session.status_running" });
-    const prompt = this.historyPending ? withHistory(text, this.config.history) : text;
-    this.historyPending = false;
-    return { turn, prompt };
+    return turn;
   }
 
   /** Ends the running turn with an error (a failed start, a rejected request). */

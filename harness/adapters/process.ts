@@ -67,8 +67,8 @@ export function spawnCli(options: {
 /** Collects a turn's events and settles once the terminal event arrives. */
 export class TurnRecorder {
   readonly events: import("./types.ts").HarnessEvent[] = [];
-  private settle!: (outcome: "end_turn" | "interrupted" | "error") => void;
-  readonly done: Promise<"end_turn" | "interrupted" | "error">;
+  private settle!: (outcome: import("./types.ts").TurnOutcome) => void;
+  readonly done: Promise<import("./types.ts").TurnOutcome>;
   finished = false;
 
   constructor(private readonly listener?: (event: import("./types.ts").HarnessEvent) => void) {
@@ -85,7 +85,7 @@ export class TurnRecorder {
     else if (event.type === "session.error") this.finish("error");
   }
 
-  private finish(outcome: "end_turn" | "interrupted" | "error"): void {
+  private finish(outcome: import("./types.ts").TurnOutcome): void {
     this.finished = true;
     this.settle(outcome);
   }

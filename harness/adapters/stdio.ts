@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHarnessAdapter, type RunningHarness } from "./index.ts";
 import { lines } from "./process.ts";
-import { contentText, type HarnessEvent, type HarnessName, type HistoryEntry, type TextContent } from "./types.ts";
+import { contentText, type HarnessEvent, type HarnessName, type HistoryEntry, type TextContent, type ToolConfirmation, type TurnResult } from "./types.ts";
 
 type Configure = {
   sessionId: string;
@@ -16,13 +16,14 @@ type Configure = {
   gatewayKey: string;
   workspace: string;
   mcp?: { url: string; servers: Array<{ name: string; url: string }> };
+  approvalRequiredTools?: string[];
 };
 type StoredEvent = { type: string; content?: unknown; [field: string]: unknown };
 type Command =
   | { type: "configure"; config: Configure }
   | { type: "history"; events: StoredEvent[] }
   | { type: "turn"; turnId?: string; content: TextContent }
-  | { type: "tool_confirmation"; turnId?: string }
+  | { type: "tool_confirmation"; turnId?: string; confirmation: ToolConfirmation }
   | { type: "interrupt" };
 
 /** Conversation so far, from stored normalized events: user prompts and the agent's replies. */
@@ -72,6 +73,7 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
       apiKey: configure.gatewayKey,
       model: configure.model,
       mcpServers: configure.mcp?.servers,
+      approvalRequiredTools: configure.approvalRequiredTools,
       resumeId,
       // With a resumable conversation the CLI already has the history; otherwise replay it.
       history: resumeId ? undefined : history,
@@ -90,11 +92,7 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
     if (command.type === "configure") configure = command.config;
     else if (command.type === "history") history = historyFromEvents(command.events);
     else if (command.type === "interrupt") void adapter?.interrupt();
-    else if (command.type === "tool_confirmation") {
-      // The CLI agents decide on their own tools; a confirmation has nothing to resume here.
-      out({ type: "session.status_running" });
-      out({ type: "session.error", error: { code: "harness_failed", message: "this harness does not ask for tool approvals" } });
-    } else if (command.type === "turn") {
+    else {
       let running: RunningHarness;
       try {
         running = ensureAdapter();
@@ -102,8 +100,16 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
         out({ type: "session.error", error: { code: "harness_start_failed", message: (error as Error).message } });
         continue;
       }
-      void running
-        .send(contentText(command.content), out)
+      let result: Promise<TurnResult>;
+      if (command.type === "turn") result = running.send(contentText(command.content), out);
+      else if (running.confirm) result = running.confirm(command.confirmation, out);
+      else {
+        // This CLI decides on its own tools (only Claude Code asks, see docs/approvals.md).
+        out({ type: "session.status_running" });
+        out({ type: "session.error", error: { code: "harness_failed", message: "this harness does not ask for tool approvals" } });
+        continue;
+      }
+      void result
         .then(() => {
           if (running.conversationId) writeFileSync(idFile(), running.conversationId);
         })

@@ -11,16 +11,23 @@ export type HarnessEvent =
   /** A text delta of the agent's reply. */
   | { type: "agent.message"; content: TextContent }
   | { type: "agent.thinking"; thinking: string }
-  | { type: "agent.tool_use"; id: string; name: string; input: Record<string, unknown> }
+  /** `evaluated_permission` is set when the harness checks permissions: "ask" waits for a person (docs/approvals.md). */
+  | { type: "agent.tool_use"; id: string; name: string; input: Record<string, unknown>; evaluated_permission?: "ask" | "allow" }
   | { type: "agent.tool_result"; tool_use_id: string; content: TextContent; is_error: boolean }
-  | { type: "session.status_idle"; stop_reason: { type: "end_turn" | "interrupted" } }
+  | { type: "session.status_idle"; stop_reason: { type: "end_turn" | "interrupted" } | { type: "requires_action"; event_ids: string[] } }
   | { type: "session.error"; error: { code: HarnessErrorCode; message: string } };
 
 /** Builders, so every adapter emits exactly the same shapes. */
 export const events = {
   message: (text: string): HarnessEvent => ({ type: "agent.message", content: [{ type: "text", text }] }),
   thinking: (text: string): HarnessEvent => ({ type: "agent.thinking", thinking: text }),
-  toolUse: (id: string, name: string, input: Record<string, unknown>): HarnessEvent => ({ type: "agent.tool_use", id, name, input }),
+  toolUse: (id: string, name: string, input: Record<string, unknown>, permission?: "ask" | "allow"): HarnessEvent => ({
+    type: "agent.tool_use",
+    id,
+    name,
+    input,
+    ...(permission ? { evaluated_permission: permission } : {}),
+  }),
   toolResult: (toolUseId: string, output: string, isError: boolean): HarnessEvent => ({
     type: "agent.tool_result",
     tool_use_id: toolUseId,
@@ -28,6 +35,8 @@ export const events = {
     is_error: isError,
   }),
   idle: (reason: "end_turn" | "interrupted"): HarnessEvent => ({ type: "session.status_idle", stop_reason: { type: reason } }),
+  /** The turn ends waiting for a decision on these tool calls (Managed Agents `requires_action`). */
+  requiresAction: (toolUseIds: string[]): HarnessEvent => ({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: toolUseIds } }),
   error: (code: HarnessErrorCode, message: string): HarnessEvent => ({ type: "session.error", error: { code, message } }),
 };
 
@@ -63,11 +72,20 @@ export type HarnessConfig = {
    * Each CLI gets them in its own MCP config; the upstream servers and their credentials stay in LAP.
    */
   mcpServers?: McpEndpoint[];
+  /**
+   * Tools whose calls wait for a person (the agent's `approval_required_tools`, LAP's names: see the
+   * adapter for how they map to the CLI's own). Only adapters with `confirm` honour it.
+   */
+  approvalRequiredTools?: string[];
 };
 
 export type McpEndpoint = { name: string; url: string };
 
-export type TurnResult = { outcome: "end_turn" | "interrupted" | "error"; events: HarnessEvent[] };
+export type TurnOutcome = "end_turn" | "interrupted" | "requires_action" | "error";
+export type TurnResult = { outcome: TurnOutcome; events: HarnessEvent[] };
+
+/** A person's decision on a tool call the harness asked about (Managed Agents `user.tool_confirmation`). */
+export type ToolConfirmation = { tool_use_id: string; result: "allow" | "deny"; deny_message?: string };
 
 export interface HarnessAdapter {
   readonly name: HarnessName;
@@ -79,6 +97,11 @@ export interface HarnessAdapter {
    * session.status_idle or session.error. Never rejects for harness failures: they become events.
    */
   send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult>;
+  /**
+   * Answers the call a turn ended `requires_action` for, as a turn of its own (the CLI carries on).
+   * Adapters without it cannot ask (the stdio program answers a confirmation with an error).
+   */
+  confirm?(confirmation: ToolConfirmation, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult>;
   /** Stops the running turn; the turn then ends with session.status_idle (interrupted). */
   interrupt(): Promise<void>;
   stop(): Promise<void>;

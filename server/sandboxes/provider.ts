@@ -67,7 +67,7 @@ export interface SandboxBinding {
   gatewayBaseUrl: string;
   model: string;
   systemPrompt?: string;
-  /** Tools whose calls wait for a person's decision (the built-in harness ends the turn with requires_action). */
+  /** Tools whose calls wait for a person's decision (the built-in and Claude Code harnesses end the turn with requires_action). */
   approvalRequiredTools?: string[];
   /** Extra env for the harness after binding (vault stubs). */
   env?: Record<string, string>;

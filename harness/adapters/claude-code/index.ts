@@ -3,16 +3,24 @@
 // `--resume <session id>`. Every model call goes to LAP's gateway (/v1/messages) under the session key,
 // and every model slot Claude Code has (main, small/fast, haiku/sonnet/opus aliases, sub-agents) is
 // pinned to the agent's model so nothing silently falls back to another model.
+//
+// Tool approvals: with approval-required tools the CLI still bypasses permissions, but `ask` rules for
+// the listed tools make it ask LAP over stream JSON (`--permission-prompt-tool stdio`, permissions.ts).
+// A listed tool ends LAP's turn with `requires_action` while the CLI waits, and the
+// `tool_confirmation` turn answers it, so the same process carries on.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { CliTurns } from "../cli-turns.ts";
 import { type CliProcess, spawnCli } from "../process.ts";
-import type { HarnessAdapter, HarnessConfig, HarnessEvent, TurnResult } from "../types.ts";
+import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type ToolConfirmation, type TurnResult } from "../types.ts";
+import { allowResponse, claudeAskRules, denialMessage, denyResponse, needsApproval, type PermissionRequest, parseCancelRequest, parsePermissionRequest } from "./permissions.ts";
 import { translateClaudeLine } from "./translate.ts";
 
 /** If Claude Code does not end the turn this long after an interrupt request, it is killed. */
 const INTERRUPT_GRACE_MS = 5_000;
+/** If Claude Code does not end its turn this long after LAP refused a waiting call, it is killed (never a stuck session). */
+const REFUSAL_GRACE_MS = 10_000;
 
 export function claudeCodeEnv(config: HarnessConfig): Record<string, string> {
   const model = config.model;
@@ -53,10 +61,34 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
   readonly name = "claude-code" as const;
   conversationId: string | undefined;
   private readonly turns: CliTurns;
+  /** The agent's approval-required tools; when there are none the CLI never asks. */
+  private readonly approvalTools: ReadonlySet<string>;
+  /**
+   * Tool calls the CLI waits on a person for (LAP's turn ended with requires_action), oldest first.
+   * More than one when Claude Code checks parallel calls (read-only tools) at once.
+   */
+  private pending: PermissionRequest[] = [];
+  /** A call just answered while others still wait: the turn ends requires_action once its result is in. */
+  private answeredWhileWaiting: string | undefined;
+  /**
+   * A model response is still streaming. Claude Code checks a tool's permission as soon as its block
+   * is complete, before the response's later tool calls are out, so the turn waits for those first.
+   */
+  private streaming = false;
+  /**
+   * One entry per CLI turn LAP ended by refusing a waiting call (a new message, an interrupt): that
+   * turn's `result` is not the end of a LAP turn, and the entry runs when it arrives.
+   */
+  private afterRefusal: Array<() => void> = [];
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
     this.turns = new CliTurns("claude", config);
+    this.approvalTools = new Set(config.approvalRequiredTools ?? []);
+  }
+
+  private get asksForApproval(): boolean {
+    return this.approvalTools.size > 0;
   }
 
   async start(): Promise<void> {
@@ -79,12 +111,20 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
       "--include-partial-messages",
       "--model", this.config.model,
       "--dangerously-skip-permissions",
+      ...(this.asksForApproval ? ["--permission-prompt-tool", "stdio", "--settings", JSON.stringify({ permissions: { ask: claudeAskRules(this.approvalTools) } })] : []),
       ...(this.config.mcpServers?.length ? ["--mcp-config", this.writeMcpConfig(), "--strict-mcp-config"] : []),
       ...(this.conversationId ? ["--resume", this.conversationId] : []),
     ];
     const cli = spawnCli({ cmd, cwd: this.config.workspace, env: claudeCodeEnv(this.config), onLine: (line) => this.onLine(line) });
     this.turns.cli = cli;
-    void cli.exited.then((code) => this.turns.exited(cli, code));
+    void cli.exited.then((code) => {
+      // A waiting call dies with its process; a decision on it then finds nothing to answer.
+      this.pending = [];
+      this.answeredWhileWaiting = undefined;
+      this.streaming = false;
+      this.afterRefusal = [];
+      this.turns.exited(cli, code);
+    });
     return cli;
   }
 
@@ -99,28 +139,113 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
   }
 
   private onLine(line: string): void {
-    const translated = translateClaudeLine(line, { interrupted: this.turns.interrupted, model: this.config.model });
+    const request = this.asksForApproval ? parsePermissionRequest(line) : undefined;
+    if (request) return this.onPermissionRequest(request);
+    const cancelled = this.asksForApproval ? parseCancelRequest(line) : undefined;
+    if (cancelled) {
+      this.pending = this.pending.filter((p) => p.requestId !== cancelled);
+      return;
+    }
+    const translated = translateClaudeLine(line, {
+      interrupted: this.turns.interrupted,
+      model: this.config.model,
+      permission: this.asksForApproval ? (name) => (needsApproval(name, this.approvalTools) ? "ask" : "allow") : undefined,
+    });
     if (translated.sessionId) this.conversationId = translated.sessionId;
-    for (const event of translated.events) this.turns.turn?.emit(event);
+    if (translated.streaming !== undefined || translated.turnEnded) {
+      this.streaming = translated.streaming ?? false;
+      if (!this.streaming) this.endTurnWaiting();
+    }
+    if (translated.turnEnded && this.afterRefusal.length) {
+      this.afterRefusal.shift()!();
+      return;
+    }
+    for (const event of translated.events) {
+      this.turns.turn?.emit(event);
+      if (event.type === "agent.tool_result" && event.tool_use_id === this.answeredWhileWaiting) {
+        this.answeredWhileWaiting = undefined;
+        this.endTurnWaiting();
+      }
+    }
+  }
+
+  /** Ends LAP's turn with requires_action for every waiting call (Managed Agents: one decision each). */
+  private endTurnWaiting(): void {
+    if (this.pending.length && !this.answeredWhileWaiting && !this.streaming) this.turns.turn?.emit(ev.requiresAction(this.pending.map((p) => p.toolUseId)));
+  }
+
+  /** A listed tool waits for `confirm` and ends LAP's turn meanwhile; anything else asked about runs at once. */
+  private onPermissionRequest(request: PermissionRequest): void {
+    const cli = this.turns.cli;
+    if (!cli) return;
+    if (!needsApproval(request.toolName, this.approvalTools)) {
+      cli.write(allowResponse(request));
+      return;
+    }
+    this.pending.push(request);
+    this.endTurnWaiting();
+  }
+
+  /** Refuses every waiting call and ends the CLI's turn; `then` runs once that turn has ended. */
+  private refusePending(cli: CliProcess, reason: string, then: () => void): void {
+    const timer = setTimeout(() => cli.kill("SIGKILL"), REFUSAL_GRACE_MS);
+    this.afterRefusal.push(() => {
+      clearTimeout(timer);
+      then();
+    });
+    this.denyAll(cli, reason);
+  }
+
+  /** Denies every waiting call; the last refusal carries `interrupt`, so the CLI ends its turn after answering all. */
+  private denyAll(cli: CliProcess, reason: string): void {
+    const waiting = this.pending.splice(0);
+    this.answeredWhileWaiting = undefined;
+    waiting.forEach((request, i) => cli.write(denyResponse(request, reason, i === waiting.length - 1)));
   }
 
   async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
     const { turn, prompt } = this.turns.begin(text, onEvent);
     try {
       const cli = this.ensureProcess();
-      cli.write(JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: prompt }] } }));
+      const message = JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: prompt }] } });
+      // A message instead of a decision refuses the waiting calls (as the built-in harness does). It is
+      // sent once the CLI's interrupted turn has ended, so that it starts a turn of its own.
+      if (this.pending.length) this.refusePending(cli, "Not run: the user sent a new message instead of deciding on this tool call.", () => cli.write(message));
+      else cli.write(message);
     } catch (error) {
       this.turns.fail("harness_start_failed", `claude could not start: ${(error as Error).message}`);
     }
     return this.turns.result(turn);
   }
 
+  async confirm(confirmation: ToolConfirmation, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+    const turn = this.turns.open(onEvent);
+    const index = this.pending.findIndex((p) => p.toolUseId === confirmation.tool_use_id);
+    const cli = this.turns.cli;
+    if (index < 0 || !cli) {
+      this.turns.fail("harness_failed", `no tool call ${confirmation.tool_use_id} is waiting for a decision`);
+    } else {
+      // The same CLI process carries on; what it does next streams into this turn.
+      const [waiting] = this.pending.splice(index, 1) as [PermissionRequest];
+      if (this.pending.length) this.answeredWhileWaiting = waiting.toolUseId;
+      cli.write(confirmation.result === "allow" ? allowResponse(waiting) : denyResponse(waiting, denialMessage(confirmation.deny_message)));
+    }
+    return this.turns.result(turn);
+  }
+
   async interrupt(): Promise<void> {
-    // Claude Code's stream-JSON control protocol: the turn ends with a `result` record.
-    await this.turns.interrupt(
-      (cli) => cli.write(JSON.stringify({ type: "control_request", request_id: `interrupt-${Date.now()}`, request: { subtype: "interrupt" } })),
-      INTERRUPT_GRACE_MS,
-    );
+    const cli = this.turns.cli;
+    if (this.pending.length && cli && (!this.turns.turn || this.turns.turn.finished)) {
+      // No LAP turn is running while calls wait: the interrupt refuses them and the CLI's turn ends quietly.
+      this.refusePending(cli, "Not run: the user interrupted the session.", () => undefined);
+      return;
+    }
+    // Claude Code's stream-JSON control protocol: the turn ends with a `result` record. Calls still
+    // waiting (a confirmation turn running while parallel calls wait) are refused the same way.
+    await this.turns.interrupt((running) => {
+      if (this.pending.length) this.denyAll(running, "Not run: the user interrupted the turn.");
+      else running.write(JSON.stringify({ type: "control_request", request_id: `interrupt-${Date.now()}`, request: { subtype: "interrupt" } }));
+    }, INTERRUPT_GRACE_MS);
   }
 
   async stop(): Promise<void> {

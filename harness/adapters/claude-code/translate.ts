@@ -18,7 +18,8 @@ type Record_ = {
   message?: { model?: string; content?: Block[] | string };
 };
 
-export type ClaudeTranslation = { events: HarnessEvent[]; sessionId?: string; turnEnded?: boolean };
+/** `streaming`: a model response started (true) or finished (false) streaming on this line. */
+export type ClaudeTranslation = { events: HarnessEvent[]; sessionId?: string; turnEnded?: boolean; streaming?: boolean };
 
 function resultText(content: unknown): string {
   if (typeof content === "string") return content;
@@ -26,7 +27,10 @@ function resultText(content: unknown): string {
   return "";
 }
 
-export function translateClaudeLine(line: string, context: { interrupted: boolean; model: string }): ClaudeTranslation {
+/** `permission` is given when the CLI asks LAP about tools: it marks each tool_use "ask" or "allow". */
+export type ClaudeContext = { interrupted: boolean; model: string; permission?: (toolName: string) => "ask" | "allow" };
+
+export function translateClaudeLine(line: string, context: ClaudeContext): ClaudeTranslation {
   let record: Record_;
   try {
     record = JSON.parse(line) as Record_;
@@ -36,6 +40,8 @@ export function translateClaudeLine(line: string, context: { interrupted: boolea
   const sessionId = record.session_id;
   switch (record.type) {
     case "stream_event": {
+      if (record.event?.type === "message_start") return { sessionId, events: [], streaming: true };
+      if (record.event?.type === "message_stop") return { sessionId, events: [], streaming: false };
       const delta = record.event?.type === "content_block_delta" ? record.event.delta : undefined;
       if (delta?.type === "text_delta" && delta.text) return { sessionId, events: [ev.message(delta.text)] };
       if (delta?.type === "thinking_delta" && delta.thinking) return { sessionId, events: [ev.thinking(delta.thinking)] };
@@ -47,7 +53,7 @@ export function translateClaudeLine(line: string, context: { interrupted: boolea
       const blocks = Array.isArray(record.message?.content) ? record.message.content : [];
       const events: HarnessEvent[] = blocks
         .filter((block) => block.type === "tool_use")
-        .map((block) => ev.toolUse(block.id ?? "", block.name ?? "", block.input ?? {}));
+        .map((block) => ev.toolUse(block.id ?? "", block.name ?? "", block.input ?? {}, context.permission?.(block.name ?? "")));
       return { sessionId, events };
     }
     case "user": {

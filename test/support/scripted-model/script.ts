@@ -15,7 +15,12 @@ export type ScriptAction =
    * tools its own way, e.g. `mcp__everything__echo`, `everything_echo`). No match: a text answer
    * listing the tools offered, so a test sees why.
    */
-  | { kind: "call_tool"; tool: string; arguments: Record<string, unknown> };
+  | { kind: "call_tool"; tool: string; arguments: Record<string, unknown> }
+  /**
+   * Several tool calls in one response (as models do for independent calls). It stands for as many
+   * steps as it has calls: the step after it answers once all their results are in.
+   */
+  | { kind: "parallel"; actions: Exclude<ScriptAction, { kind: "parallel" | "text" | "hang" }>[] };
 
 export type ScriptRule = { when: string; steps: ScriptAction[] };
 
@@ -48,8 +53,12 @@ export function nextAction(rules: ScriptRule[], conversation: Conversation): Scr
   // Latest matching rule wins so a later turn can reuse an earlier phrase.
   const rule = [...rules].reverse().find((candidate) => prompt.includes(candidate.when));
   if (!rule) return undefined;
-  const toolResultsSince = conversation.messages.slice(lastUser + 1).filter((m) => m.role === "tool_result").length;
-  return rule.steps[toolResultsSince] ?? { kind: "text", text: "Done." };
+  let resultsLeft = conversation.messages.slice(lastUser + 1).filter((m) => m.role === "tool_result").length;
+  for (const step of rule.steps) {
+    if (resultsLeft <= 0) return step;
+    resultsLeft -= step.kind === "parallel" ? step.actions.length : 1;
+  }
+  return { kind: "text", text: "Done." };
 }
 
 /** One thing the model emits in a response: text, reasoning or a tool call. */
@@ -78,6 +87,7 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
   if ("thinking" in action && action.thinking) parts.push({ type: "thinking", text: action.thinking });
   if (action.kind === "text") return [...parts, { type: "text", text: action.text }];
   if (action.kind === "hang") return [...parts, { type: "text", text: action.text ?? "Working on it" }];
+  if (action.kind === "parallel") return [...parts, ...action.actions.flatMap((one) => toOutputParts(one, tools, idPrefix))];
   const id = newCallId(idPrefix);
   if (action.kind === "call_tool") {
     const pattern = new RegExp(action.tool);
