@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
+import { resolveHostId } from "../../config/host-id";
 import type { Logger } from "../../lib/logger";
 import type { EgressCa } from "../egress/ca";
 import {
@@ -39,6 +40,8 @@ export interface HostProviderOptions {
   /** Told when a sandbox's process ends without LAP asking (crash, kill, OOM): recovery hooks in here. */
   onExit?: (handle: SandboxHandle) => void;
   defaultLimits?: SandboxLimitsDefaults;
+  /** This machine's id (Config.hostId); default: the id kept in dataDir/host-id. */
+  hostId?: string;
 }
 export type SandboxLimitsDefaults = NonNullable<SandboxSpec["limits"]>;
 
@@ -76,6 +79,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   abstract readonly name: SandboxProviderName;
   protected entries = new Map<string, Entry>();
   readonly workspacesDir: string;
+  readonly host: string;
   private readonly runRoot: string;
   private bundle: Promise<HarnessBundle> | null = null;
 
@@ -86,6 +90,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     this.runRoot = candidate.length <= 60 ? candidate : join("/tmp", `lap-run-${randomBytes(4).toString("hex")}`);
     mkdirSync(this.workspacesDir, { recursive: true });
     mkdirSync(this.runRoot, { recursive: true });
+    this.host = resolveHostId(opts.dataDir, opts.hostId);
     // Sandboxes die with the LAP that started them: run directories and cgroups left by an earlier
     // process (killed before it could clean up) belong to nobody now.
     for (const name of readdirSync(this.runRoot)) if (name.startsWith("sbx_")) rmSync(join(this.runRoot, name), { recursive: true, force: true });
