@@ -122,13 +122,14 @@ export class WarmPool {
     const { size, maxProvisioning, recentAgentHours } = this.deps.settings;
     if (size <= 0) return;
     const db = this.deps.database;
+    // Pool slots only: a session's own sandbox being started cold is also `provisioning`, but it is no slot.
     const counts = await db.query<{ agent_id: string; n: number }>(
-      `select agent_id, count(*)::int as n from sandboxes where status in ('warm','provisioning') and ${hostScope(1)} group by agent_id`,
+      `select agent_id, count(*)::int as n from sandboxes where status in ('warm','provisioning') and session_id is null and ${hostScope(1)} group by agent_id`,
       [this.host()],
     );
     const perAgent = new Map(counts.map((c) => [c.agent_id, Number(c.n)]));
     let budget = Math.min(maxProvisioning, size - [...perAgent.values()].reduce((a, b) => a + b, 0));
-    const provisioning = (await db.query<{ n: number }>(`select count(*)::int as n from sandboxes where status = 'provisioning' and ${hostScope(1)}`, [this.host()]))[0]?.n ?? 0;
+    const provisioning = (await db.query<{ n: number }>(`select count(*)::int as n from sandboxes where status = 'provisioning' and session_id is null and ${hostScope(1)}`, [this.host()]))[0]?.n ?? 0;
     budget = Math.min(budget, maxProvisioning - Number(provisioning));
     if (budget <= 0) return;
     const recent = await this.recentAgents();
