@@ -4,6 +4,8 @@ import { index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
  * Every sandbox LAP started, warm or bound to a session. The warm pool claims rows with
  * `FOR UPDATE SKIP LOCKED`; a session finds its workspace (for restart and recovery) here.
  * status: provisioning → warm → claimed (bound to session_id) → stopped | dead.
+ * Host sandboxes (local, process) are processes on one machine: `host` names it, and warm claims,
+ * pool counts and restart recovery on a machine only touch its own rows (see docs/sandboxes.md).
  */
 export const sandboxes = pgTable(
   "sandboxes",
@@ -12,6 +14,8 @@ export const sandboxes = pgTable(
     /** The provider's id; null while the row reserves a slot before the provider answers. */
     sandboxId: text("sandbox_id"),
     provider: text("provider").notNull(),
+    /** The machine a host sandbox runs on (LAP_HOST_ID); null for kubernetes (cluster-wide) and rows older than the column. */
+    host: text("host"),
     agentId: text("agent_id").notNull(),
     sessionId: text("session_id"),
     workspaceId: text("workspace_id").notNull(),
@@ -24,7 +28,7 @@ export const sandboxes = pgTable(
     claimedAt: timestamp("claimed_at", { withTimezone: true }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("sandboxes_agent_status_idx").on(t.agentId, t.status), index("sandboxes_session_idx").on(t.sessionId)],
+  (t) => [index("sandboxes_agent_status_idx").on(t.agentId, t.status), index("sandboxes_session_idx").on(t.sessionId), index("sandboxes_host_status_idx").on(t.host, t.status)],
 );
 
 export type SandboxRow = typeof sandboxes.$inferSelect;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { HostIdFileError, resolveHostId } from "./host-id";
 import { CONTAINER_ENV_PREFIX, envSchema, type Env } from "./schema";
 import pkg from "../../package.json" with { type: "json" };
 
@@ -14,6 +15,8 @@ export interface Config {
   encryptionKey: Buffer;
   /** `CONTAINER_ENV_NAME=value` on LAP becomes `NAME=value` in every sandbox. */
   containerEnv: Record<string, string>;
+  /** The machine's id for host sandboxes: LAP_HOST_ID, else the one kept in LAP_DATA_DIR/host-id. */
+  hostId: string;
   /** Which secrets were generated on this start (so the CLI prints them once). */
   generated: { masterKey: boolean; encryptionKey: boolean };
 }
@@ -71,6 +74,14 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     ? { value: env.ENCRYPTION_KEY, created: false }
     : persistedSecret(dataDir, "encryption.key", () => randomBytes(32).toString("base64"));
 
+  let hostId: string;
+  try {
+    hostId = resolveHostId(dataDir, env.LAP_HOST_ID);
+  } catch (err) {
+    if (err instanceof HostIdFileError) throw new ConfigError([`LAP_HOST_ID: unset, and ${err.message}`]);
+    throw err;
+  }
+
   return {
     env,
     version: pkg.version,
@@ -80,6 +91,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     masterKey: master.value,
     encryptionKey: Buffer.from(encryption.value, "base64"),
     containerEnv: containerEnvFrom(raw),
+    hostId,
     generated: { masterKey: master.created, encryptionKey: encryption.created },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HOST_ID_PATTERN, HOST_ID_RULE } from "./host-id";
 
 /**
  * Every environment variable LAP reads, in one schema. `meta.secret` marks values that are
@@ -75,6 +76,9 @@ export const envSchema = z.object({
     .enum(["local", "process", "kubernetes"])
     .default("local")
     .meta(plain("Sandbox provider: `local` (bubblewrap, default on Linux), `process` (NO isolation, only when chosen explicitly; warns on every sandbox), `kubernetes` (agent-sandbox).", "Sandboxes")),
+  LAP_HOST_ID: optionalString.pipe(z.string().regex(HOST_ID_PATTERN, HOST_ID_RULE).optional()).meta(
+    plain("This machine's id for local and process sandboxes: replicas sharing a database claim, count and recover only their own host's sandboxes. Unset: an id generated once into LAP_DATA_DIR/host-id. Give each machine its own.", "Sandboxes"),
+  ),
   SANDBOX_MEMORY_MB: intFromEnv(2048).meta(plain("Memory limit per local sandbox (cgroup; 0 = none). Applied where the kernel lets LAP create cgroups.", "Sandboxes")),
   SANDBOX_MAX_PROCESSES: intFromEnv(512).meta(plain("Process and thread limit per local sandbox (pids cgroup; 0 = none).", "Sandboxes")),
   SANDBOX_CPU_SECONDS: intFromEnv(0).meta(plain("CPU seconds any one process in a local sandbox may use (RLIMIT_CPU; 0 = unlimited).", "Sandboxes")),

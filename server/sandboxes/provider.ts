@@ -104,6 +104,12 @@ export interface ExternalWarmPool {
 
 export interface SandboxProvider {
   readonly name: SandboxProviderName;
+  /**
+   * The machine this provider's sandboxes live on (host providers: local, process). Rows it writes carry it,
+   * and warm claims, pool counts and restart recovery touch only rows of this host. Absent: the sandboxes are
+   * reachable from every replica (kubernetes), so its rows are shared.
+   */
+  readonly host?: string;
   /** Set when the platform owns the warm pool (kubernetes); absent for host providers. */
   readonly externalWarmPool?: ExternalWarmPool;
   /** Starts provisioning and returns at once (state `provisioning`). */

@@ -67,10 +67,12 @@ describe("/api/sandboxes/pool/refill", () => {
 
 describe("after a LAP restart", () => {
   test("stale warm slots are dropped and session sandboxes marked stopped, so the pool refills", async () => {
+    // Left by an earlier run of LAP on this machine (same host id).
     await t.database.query(
-      `insert into sandboxes (id, sandbox_id, provider, agent_id, session_id, workspace_id, spec_hash, status) values
-        ('sbr_old_warm', 'sbx_aaaaaaaaaaaa', 'local', 'agent_pool', null, 'ws_a', 'h', 'warm'),
-        ('sbr_old_claimed', 'sbx_bbbbbbbbbbbb', 'local', 'agent_pool', 'ses_pool', 'ws_b', 'h', 'claimed')`,
+      `insert into sandboxes (id, sandbox_id, provider, host, agent_id, session_id, workspace_id, spec_hash, status) values
+        ('sbr_old_warm', 'sbx_aaaaaaaaaaaa', 'local', $1, 'agent_pool', null, 'ws_a', 'h', 'warm'),
+        ('sbr_old_claimed', 'sbx_bbbbbbbbbbbb', 'local', $1, 'agent_pool', 'ses_pool', 'ws_b', 'h', 'claimed')`,
+      [t.services.sandboxes.provider().host],
     );
     const live = (await t.json("GET", "/api/sandboxes")).body.data.map((s: { id: string }) => s.id);
     const r = await t.services.sandboxes.reconcileAfterRestart();

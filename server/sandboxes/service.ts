@@ -28,6 +28,7 @@ import { SandboxRuntimeAdapter, type SandboxRuntimeDeps } from "./runtime/sandbo
 import { type AgentForSandbox, sandboxSpecFor } from "./runtime/spec";
 import type { SandboxView } from "./model";
 import { WarmPool } from "./warm-pool";
+import { hostOf, hostScope } from "./host-scope";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -134,6 +135,7 @@ export class SandboxService {
       egressCa: this.egressCa(),
       logger: this.deps.logger.child({ module: "sandboxes" }),
       defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
+      hostId: this.deps.config.hostId,
       onExit: (h: { id: string; error?: string }) => this.deps.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox exited; its session recovers on the next call"),
     };
     this.hostInstance = e.LAP_SANDBOX === "process" ? new ProcessSandboxProvider(opts) : new LocalSandboxProvider(opts);
@@ -237,7 +239,9 @@ export class SandboxService {
 
   async poolSlots() {
     const slots = await this.deps.database.query<{ id: string; sandbox_id: string | null; agent_id: string; status: string; created_at: Date | string; ready_at: Date | string | null }>(
-      `select id, sandbox_id, agent_id, status, created_at, ready_at from sandboxes where status in ('provisioning','warm') order by created_at`,
+      `select id, sandbox_id, agent_id, status, created_at, ready_at from sandboxes where status in ('provisioning','warm') and ${hostScope(1)} order by created_at`,
+      // The provider's host without building the provider (nothing starts until a sandbox is needed).
+      [this.deps.config.env.LAP_SANDBOX === "kubernetes" ? null : this.deps.config.hostId],
     );
     const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
     const s = this.settings;
@@ -273,7 +277,9 @@ export class SandboxService {
    * Host sandboxes die with the LAP process that started them (parent-death signal; the provider kills
    * any survivor at start-up, see docs/sandboxes.md "Lifetime of host sandboxes"), so rows left by
    * an earlier run are stale: warm slots are dropped (else the pool would count ghosts and never
-   * refill) and session sandboxes marked stopped (their session restarts on its workspace).
+   * refill) and session sandboxes marked stopped (their session restarts on its workspace). Only this
+   * host's rows: another machine's sandboxes live and die with the LAP there (and null-host rows, older
+   * than the column, may belong to a replica still running the previous version).
    * On kubernetes sandboxes outlive LAP: the provider's reconcile first deletes claims no row owns
    * (and orphaned Sandboxes, expired warm pods, stale pools); the rows are then checked as above.
    */
@@ -284,8 +290,8 @@ export class SandboxService {
     const kubernetes = cluster && cluster !== "skipped" ? cluster : undefined;
     const known = new Set((await this.provider().list()).map((h) => h.id));
     const rows = await this.deps.database.query<{ id: string; sandbox_id: string | null; status: string }>(
-      `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed') and created_at < $2`,
-      [this.provider().name, started],
+      `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed') and created_at < $2 and ${hostScope(3)}`,
+      [this.provider().name, started, hostOf(this.provider())],
     );
     let dropped = 0;
     let stopped = 0;

@@ -5,6 +5,8 @@
  * (the loser of a race gets nothing and goes cold), and every claim triggers a top-up.
  * Warm sandboxes past their TTL, or whose agent's harness/image/environment changed (spec hash),
  * are recycled.
+ * Host sandboxes live on one machine: with several replicas on different machines, each claims, counts
+ * and recycles only its own host's rows (`host-scope.ts`), so each host keeps its own pool.
  *
  * When the provider keeps its own pool (`externalWarmPool`, Kubernetes), this class only sizes it: a
  * top-up turns the recent agents into per-harness targets, nothing is pre-created, no rows are kept,
@@ -13,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import type { Database } from "../db/client";
 import type { Logger } from "../lib/logger";
+import { hostOf, hostScope } from "./host-scope";
 import type { SandboxProvider, SandboxSpec } from "./provider";
 
 export interface WarmPoolSettings {
@@ -63,9 +66,9 @@ export class WarmPool {
     const rows = await this.deps.database.transaction(async (tx) => {
       const found = await tx.query<{ id: string; sandbox_id: string; workspace_id: string }>(
         `select id, sandbox_id, workspace_id from sandboxes
-          where agent_id = $1 and status = 'warm' and spec_hash = $2 and created_at > $3
+          where agent_id = $1 and status = 'warm' and spec_hash = $2 and created_at > $3 and ${hostScope(4)}
           order by ready_at nulls last, created_at limit 1 for update skip locked`,
-        [agentId, specHash, this.ttlCutoff()],
+        [agentId, specHash, this.ttlCutoff(), this.host()],
       );
       if (!found[0]) return [];
       await tx.query(`update sandboxes set status = 'claimed', session_id = $2, claimed_at = now(), updated_at = now() where id = $1`, [found[0].id, sessionId]);
@@ -97,6 +100,10 @@ export class WarmPool {
     await this.topping;
   }
 
+  private host() {
+    return hostOf(this.deps.provider);
+  }
+
   private ttlCutoff() {
     return new Date(this.now().getTime() - this.deps.settings.ttlMinutes * 60_000).toISOString();
   }
@@ -115,12 +122,14 @@ export class WarmPool {
     const { size, maxProvisioning, recentAgentHours } = this.deps.settings;
     if (size <= 0) return;
     const db = this.deps.database;
+    // Pool slots only: a session's own sandbox being started cold is also `provisioning`, but it is no slot.
     const counts = await db.query<{ agent_id: string; n: number }>(
-      `select agent_id, count(*)::int as n from sandboxes where status in ('warm','provisioning') group by agent_id`,
+      `select agent_id, count(*)::int as n from sandboxes where status in ('warm','provisioning') and session_id is null and ${hostScope(1)} group by agent_id`,
+      [this.host()],
     );
     const perAgent = new Map(counts.map((c) => [c.agent_id, Number(c.n)]));
     let budget = Math.min(maxProvisioning, size - [...perAgent.values()].reduce((a, b) => a + b, 0));
-    const provisioning = (await db.query<{ n: number }>(`select count(*)::int as n from sandboxes where status = 'provisioning'`))[0]?.n ?? 0;
+    const provisioning = (await db.query<{ n: number }>(`select count(*)::int as n from sandboxes where status = 'provisioning' and session_id is null and ${hostScope(1)}`, [this.host()]))[0]?.n ?? 0;
     budget = Math.min(budget, maxProvisioning - Number(provisioning));
     if (budget <= 0) return;
     const recent = await this.recentAgents();
@@ -175,8 +184,8 @@ export class WarmPool {
     const rowId = newRowId();
     const workspaceId = newWorkspaceId();
     await this.deps.database.query(
-      `insert into sandboxes (id, provider, agent_id, workspace_id, spec_hash, status) values ($1, $2, $3, $4, $5, 'provisioning')`,
-      [rowId, this.deps.provider.name, agentId, workspaceId, hash],
+      `insert into sandboxes (id, provider, host, agent_id, workspace_id, spec_hash, status) values ($1, $2, $3, $4, $5, $6, 'provisioning')`,
+      [rowId, this.deps.provider.name, this.host(), agentId, workspaceId, hash],
     );
     try {
       const h = await this.deps.provider.create({ ...spec, workspaceId, labels: { ...spec.labels, pool: "warm", agent_id: agentId } });
@@ -199,7 +208,8 @@ export class WarmPool {
     if (this.deps.provider.externalWarmPool) return 0;
     const db = this.deps.database;
     const warm = await db.query<{ id: string; sandbox_id: string | null; agent_id: string; spec_hash: string; created_at: Date | string }>(
-      `select id, sandbox_id, agent_id, spec_hash, created_at from sandboxes where status = 'warm'`,
+      `select id, sandbox_id, agent_id, spec_hash, created_at from sandboxes where status = 'warm' and ${hostScope(1)}`,
+      [this.host()],
     );
     const cutoff = new Date(this.ttlCutoff()).getTime();
     const specs = new Map<string, string | null>();
@@ -214,13 +224,14 @@ export class WarmPool {
       recycled++;
       if (row.sandbox_id) await this.deps.provider.destroy(row.sandbox_id, { dropWorkspace: true }).catch(() => {});
     }
-    await db.query(`delete from sandboxes where status = 'dead' and session_id is null`);
+    await db.query(`delete from sandboxes where status = 'dead' and session_id is null and ${hostScope(1)}`, [this.host()]);
     return recycled;
   }
 
   async list() {
     return this.deps.database.query<{ id: string; sandbox_id: string | null; agent_id: string; status: string; created_at: string; ready_at: string | null }>(
-      `select id, sandbox_id, agent_id, status, created_at, ready_at from sandboxes where status in ('provisioning','warm') order by created_at`,
+      `select id, sandbox_id, agent_id, status, created_at, ready_at from sandboxes where status in ('provisioning','warm') and ${hostScope(1)} order by created_at`,
+      [this.host()],
     );
   }
 }

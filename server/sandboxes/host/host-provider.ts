@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
+import { resolveHostId } from "../../config/host-id";
 import type { Logger } from "../../lib/logger";
 import type { EgressCa } from "../egress/ca";
 import {
@@ -41,6 +42,8 @@ export interface HostProviderOptions {
   /** Told when a sandbox's process ends without LAP asking (crash, kill, OOM): recovery hooks in here. */
   onExit?: (handle: SandboxHandle) => void;
   defaultLimits?: SandboxLimitsDefaults;
+  /** This machine's id (Config.hostId); default: the id kept in dataDir/host-id. */
+  hostId?: string;
 }
 export type SandboxLimitsDefaults = NonNullable<SandboxSpec["limits"]>;
 
@@ -78,6 +81,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   abstract readonly name: SandboxProviderName;
   protected entries = new Map<string, Entry>();
   readonly workspacesDir: string;
+  readonly host: string;
   private readonly runRoot: string;
   private bundle: Promise<HarnessBundle> | null = null;
   /** Set by shutdown(): no sandbox starts after it. */
@@ -91,6 +95,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     this.runRoot = candidate.length <= 60 ? candidate : join("/tmp", `lap-run-${createHash("sha256").update(opts.dataDir).digest("hex").slice(0, 12)}`);
     mkdirSync(this.workspacesDir, { recursive: true });
     mkdirSync(this.runRoot, { recursive: true });
+    this.host = resolveHostId(opts.dataDir, opts.hostId);
     this.reapLeftovers();
     removeStaleCgroups();
   }

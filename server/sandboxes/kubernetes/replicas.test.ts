@@ -62,9 +62,11 @@ describe("two LAP replicas on one database", () => {
     const input = { ref: { remoteAgentId: agent.id, remoteEnvironmentId: null, signature: "s" }, agent, localSessionId: "ses_race", title: "" };
     const [ra, rb] = await Promise.all([adapterOf(a).startSession(input), adapterOf(b).startSession(input)]);
     expect([ra, rb]).toEqual(["ses_race", "ses_race"]);
-    const rows = await database.query<{ sandbox_id: string; status: string }>(`select sandbox_id, status from sandboxes where session_id = 'ses_race'`);
+    const rows = await database.query<{ sandbox_id: string; status: string; host: string | null }>(`select sandbox_id, status, host from sandboxes where session_id = 'ses_race'`);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.status).toBe("claimed");
+    // Pods are reachable from every replica: kubernetes rows belong to no host.
+    expect(rows[0]!.host).toBeNull();
     const mine = t.fake.store.list("sandboxclaims", "default").filter((c) => JSON.parse(c.metadata.annotations["lap.dev/labels"] ?? "{}").session_id === "ses_race");
     expect(mine.map((c) => c.metadata.name)).toEqual([rows[0]!.sandbox_id]);
     const pod = t.podOf(rows[0]!.sandbox_id);

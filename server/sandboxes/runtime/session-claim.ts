@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
 import { RuntimeError } from "../../runtimes/adapter";
+import { hostOf } from "../host-scope";
 import type { SandboxProvider } from "../provider";
 
 export interface SandboxRowRef {
@@ -24,7 +25,7 @@ export const sandboxNameFor = (rowId: string) => `lap-${rowId.replace(/^sbr_/, "
 
 export async function reserveSessionSandbox(
   database: Database,
-  input: { sessionId: string; agentId: string; provider: string; workspaceId: string; specHash: string },
+  input: { sessionId: string; agentId: string; provider: string; host: string | null; workspaceId: string; specHash: string },
 ): Promise<Reservation> {
   return database.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [`lap.sandbox-for-session:${input.sessionId}`]);
@@ -35,8 +36,8 @@ export async function reserveSessionSandbox(
     if (row) return { reserved: false as const, row };
     const rowId = `sbr_${randomBytes(8).toString("hex")}`;
     await tx.query(
-      `insert into sandboxes (id, provider, agent_id, session_id, workspace_id, spec_hash, status, claimed_at) values ($1, $2, $3, $4, $5, $6, 'provisioning', now())`,
-      [rowId, input.provider, input.agentId, input.sessionId, input.workspaceId, input.specHash],
+      `insert into sandboxes (id, provider, host, agent_id, session_id, workspace_id, spec_hash, status, claimed_at) values ($1, $2, $3, $4, $5, $6, $7, 'provisioning', now())`,
+      [rowId, input.provider, input.host, input.agentId, input.sessionId, input.workspaceId, input.specHash],
     );
     return { reserved: true as const, rowId };
   });
@@ -65,7 +66,7 @@ export async function reserveOrAdopt(
 ): Promise<{ rowId: string; workspaceId: string } | { adopted: { rowId: string; sandboxId: string; workspaceId: string } }> {
   const { database, provider } = deps;
   for (let attempt = 0; ; attempt++) {
-    const r = await reserveSessionSandbox(database, { ...input, provider: provider.name });
+    const r = await reserveSessionSandbox(database, { ...input, provider: provider.name, host: hostOf(provider) });
     if (r.reserved) return { rowId: r.rowId, workspaceId: input.workspaceId };
     const sandboxId = r.row.sandbox_id ?? (await sandboxIdOf(database, r.row.id));
     const usable = sandboxId ? await provider.waitReady(sandboxId, { timeoutMs: 60_000 }).then(() => true, () => false) : false;
