@@ -33,9 +33,11 @@ export function requestContext(opts: { logger: Logger; maxBodyBytes: number }) {
     })
     .derive({ as: "global" }, ({ request }) => {
       const requestId = requestIdOf(request) ?? randomUUID();
-      return { requestId, log: opts.logger.child({ request_id: requestId }) };
+      // A child logger costs a redaction pass over its bindings; a silent one would never use them.
+      return { requestId, log: opts.logger.level === "silent" ? opts.logger : opts.logger.child({ request_id: requestId }) };
     })
     .onAfterResponse({ as: "global" }, ({ request, set, path }) => {
+      if (!opts.logger.isLevelEnabled("info")) return;
       const info = started.get(request);
       opts.logger.info(
         {

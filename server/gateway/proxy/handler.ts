@@ -141,7 +141,7 @@ export class GatewayProxy {
 
     const base = {
       requestId: ctx.requestId,
-      keyHash: principal.via === "master_key" ? "master" : principal.keyId ? this.hashOf(bearerToken(request) ?? "") : null,
+      keyHash: principal.via === "master_key" ? "master" : principal.keyId ? (principal.keyHash ?? this.hashOf(bearerToken(request) ?? "")) : null,
       keyId: principal.keyId ?? null,
       keyAlias: state?.row.keyAlias ?? (principal.via === "master_key" ? "master key" : principal.label),
       route: ROUTE_OF[format],

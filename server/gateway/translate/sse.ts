@@ -8,16 +8,20 @@ export interface SseEvent {
 export class SseParser {
   private buffer = "";
 
-  push(text: string): SseEvent[] {
+  /** `only`: skip (without parsing) events whose text does not contain it. */
+  push(text: string, only?: string): SseEvent[] {
     this.buffer += text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
     const out: SseEvent[] = [];
+    let start = 0;
     let idx: number;
-    while ((idx = this.buffer.indexOf("\n\n")) >= 0) {
-      const block = this.buffer.slice(0, idx);
-      this.buffer = this.buffer.slice(idx + 2);
+    while ((idx = this.buffer.indexOf("\n\n", start)) >= 0) {
+      const block = this.buffer.slice(start, idx);
+      start = idx + 2;
+      if (only !== undefined && !block.includes(only)) continue;
       const ev = parseBlock(block);
       if (ev) out.push(ev);
     }
+    if (start > 0) this.buffer = this.buffer.slice(start);
     return out;
   }
 
@@ -111,7 +115,7 @@ export function passThroughStream(body: ReadableStream<Uint8Array>, onUsageEvent
         controller.enqueue(chunk);
         const text = decoder.decode(chunk, { stream: true });
         hooks.onOutput?.(text);
-        for (const ev of parser.push(text)) if (ev.data.includes('"usage"')) onUsageEvent(ev);
+        for (const ev of parser.push(text, '"usage"')) if (ev.data.includes('"usage"')) onUsageEvent(ev);
       },
       flush() {
         for (const ev of parser.end()) if (ev.data.includes('"usage"')) onUsageEvent(ev);
