@@ -10,6 +10,8 @@ export interface Principal {
   /** API key id, absent for the master key. */
   keyId?: string;
   label: string;
+  /** SHA-256 (hex) of the API key the call was made with (the gateway's spend rows record it). */
+  keyHash?: string;
 }
 
 export const loginBody = z.object({

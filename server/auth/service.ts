@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
-import { createHmac, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { apiKeys, type ApiKeyRow } from "../../schema";
 import type { Database } from "../db/client";
 import { randomToken, safeEqual, sha256Hex } from "../lib/crypto";
@@ -27,10 +27,12 @@ export class AuthService {
   private cache = new Map<string, { row: ApiKeyRow | null; until: number }>();
   private used = new Set<string>();
   private readonly sessionSecret: Buffer;
+  private readonly masterDigest: Buffer;
   private readonly now: () => number;
 
   constructor(private readonly deps: AuthServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.masterDigest = createHash("sha256").update(deps.masterKey).digest();
     this.sessionSecret = createHmac("sha256", "lap-session").update(deps.masterKey).digest();
   }
 
@@ -69,15 +71,20 @@ export class AuthService {
     return this.view(existing);
   }
 
-  /** Resolves a bearer token to a principal, or null. */
+  /**
+   * Resolves a bearer token to a principal, or null. The token is hashed once per call: that one SHA-256
+   * is both the constant-time comparison with the master key and the stored key hash looked up.
+   */
   async verifyToken(token: string): Promise<Principal | null> {
     if (!token) return null;
-    if (safeEqual(token, this.deps.masterKey)) return { via: "master_key", role: "admin", label: "master key" };
+    const digest = createHash("sha256").update(token).digest();
+    if (timingSafeEqual(digest, this.masterDigest)) return { via: "master_key", role: "admin", label: "master key" };
     if (!token.startsWith(KEY_PREFIX)) return null;
-    const row = await this.lookup(sha256Hex(token));
+    const keyHash = digest.toString("hex");
+    const row = await this.lookup(keyHash);
     if (!row || !this.isActive(row)) return null;
     this.used.add(row.id);
-    return { via: "api_key", role: row.role, keyId: row.id, label: row.label };
+    return { via: "api_key", role: row.role, keyId: row.id, label: row.label, keyHash };
   }
 
   /** Active API key row by id (used by session cookies and, later, the gateway). */

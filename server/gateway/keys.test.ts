@@ -84,6 +84,18 @@ describe("enforcement", () => {
     expect(env.anthropic.script.requests).toHaveLength(0);
   });
 
+  test("a key that has been calling is refused at once after /key/delete, its cached verification and limit state included", async () => {
+    const k = await generate({ key_alias: "revoke-while-warm", max_budget: 10 });
+    for (let i = 0; i < 3; i++) expect((await ask(k.key)).choices[0]!.message.content).toContain("Hello");
+    expect((await admin("/key/delete", { keys: [k.key] })).status).toBe(200);
+    const err = await ask(k.key).catch((e) => e);
+    expect(err.status).toBe(401);
+    // The three calls before it were logged with the key's hash; the refused one reached no provider.
+    await env.t.services.gateway.flush();
+    const rows = await env.t.database.query<{ key_hash: string }>("select key_hash from gateway_spend_logs where key_alias = 'revoke-while-warm'");
+    expect(rows.map((r) => r.key_hash)).toEqual([k.token, k.token, k.token]);
+  });
+
   test("an expired key is 401", async () => {
     const k = await generate({ duration: "1s" });
     expect((await ask(k.key)).choices[0]!.message.content).toContain("Hello");

@@ -16,7 +16,7 @@ export function requestIdOf(request: Request): string | undefined {
  * and parsing, so even a 404, a 413 or a malformed body gets an id and a log line.
  */
 export function requestContext(opts: { logger: Logger; maxBodyBytes: number }) {
-  return new Elysia({ name: "request-context" })
+  const plugin = new Elysia({ name: "request-context" })
     .onRequest(({ request, set }) => {
       const given = request.headers.get("x-request-id");
       const id = given && REQUEST_ID.test(given) ? given : randomUUID();
@@ -33,19 +33,23 @@ export function requestContext(opts: { logger: Logger; maxBodyBytes: number }) {
     })
     .derive({ as: "global" }, ({ request }) => {
       const requestId = requestIdOf(request) ?? randomUUID();
-      return { requestId, log: opts.logger.child({ request_id: requestId }) };
-    })
-    .onAfterResponse({ as: "global" }, ({ request, set, path }) => {
-      const info = started.get(request);
-      opts.logger.info(
-        {
-          request_id: info?.id,
-          method: request.method,
-          path,
-          status: typeof set.status === "number" ? set.status : 200,
-          duration_ms: info ? Math.round((performance.now() - info.at) * 100) / 100 : undefined,
-        },
-        "request",
-      );
+      // A child logger costs a redaction pass over its bindings; a silent one would never use them.
+      return { requestId, log: opts.logger.level === "silent" ? opts.logger : opts.logger.child({ request_id: requestId }) };
     });
+  // LOG_LEVEL is fixed for the process: below info there is no access log, so no after-response hook
+  // (Elysia schedules one per request when any is registered).
+  if (!opts.logger.isLevelEnabled("info")) return plugin;
+  return plugin.onAfterResponse({ as: "global" }, ({ request, set, path }) => {
+    const info = started.get(request);
+    opts.logger.info(
+      {
+        request_id: info?.id,
+        method: request.method,
+        path,
+        status: typeof set.status === "number" ? set.status : 200,
+        duration_ms: info ? Math.round((performance.now() - info.at) * 100) / 100 : undefined,
+      },
+      "request",
+    );
+  });
 }

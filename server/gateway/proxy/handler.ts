@@ -64,18 +64,6 @@ function upstreamFailure(status: number | "error" | "timeout", message: string, 
  */
 export class GatewayProxy {
   private prices = new Map<string, Price>();
-  /** token -> SHA-256, so the spend row's key hash costs nothing after a key's first call. */
-  private hashes = new Map<string, string>();
-
-  private hashOf(token: string): string {
-    let h = this.hashes.get(token);
-    if (!h) {
-      h = sha256Hex(token);
-      if (this.hashes.size > 10_000) this.hashes.clear();
-      this.hashes.set(token, h);
-    }
-    return h;
-  }
 
   constructor(private readonly deps: ProxyDeps) {}
 
@@ -141,7 +129,7 @@ export class GatewayProxy {
 
     const base = {
       requestId: ctx.requestId,
-      keyHash: principal.via === "master_key" ? "master" : principal.keyId ? this.hashOf(bearerToken(request) ?? "") : null,
+      keyHash: principal.via === "master_key" ? "master" : principal.keyId ? (principal.keyHash ?? sha256Hex(bearerToken(request) ?? "")) : null,
       keyId: principal.keyId ?? null,
       keyAlias: state?.row.keyAlias ?? (principal.via === "master_key" ? "master key" : principal.label),
       route: ROUTE_OF[format],

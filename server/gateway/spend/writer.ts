@@ -1,4 +1,5 @@
 import { gatewaySpendLogs } from "../../../schema";
+import { copyStatement, encodeBinaryCopy, type CopyColumn } from "../../db/binary-copy";
 import type { Database, SqlTx } from "../../db/client";
 import { BatchWriter } from "../../lib/batch-writer";
 
@@ -17,15 +18,67 @@ function toRecord(r: SpendRow) {
   };
 }
 
+/** The same columns with their exact types, for binary COPY (spend.test.ts checks them against the table). */
+export const SPEND_COPY_COLUMNS: CopyColumn<SpendRow>[] = [
+  { name: "request_id", type: "text", value: (r) => r.requestId },
+  { name: "key_hash", type: "text", value: (r) => r.keyHash },
+  { name: "key_id", type: "text", value: (r) => r.keyId },
+  { name: "key_alias", type: "text", value: (r) => r.keyAlias },
+  { name: "route", type: "text", value: (r) => r.route },
+  { name: "model_group", type: "text", value: (r) => r.modelGroup },
+  { name: "deployment", type: "text", value: (r) => r.deployment },
+  { name: "provider", type: "text", value: (r) => r.provider },
+  { name: "api_base", type: "text", value: (r) => r.apiBase },
+  { name: "prompt_tokens", type: "int4", value: (r) => r.promptTokens ?? 0 },
+  { name: "completion_tokens", type: "int4", value: (r) => r.completionTokens ?? 0 },
+  { name: "total_tokens", type: "int4", value: (r) => r.totalTokens ?? 0 },
+  { name: "spend", type: "float8", value: (r) => r.spend ?? 0 },
+  { name: "latency_ms", type: "float8", value: (r) => r.latencyMs },
+  { name: "ttft_ms", type: "float8", value: (r) => r.ttftMs },
+  { name: "stream", type: "int4", value: (r) => r.stream ?? 0 },
+  { name: "status", type: "text", value: (r) => r.status },
+  { name: "http_status", type: "int4", value: (r) => r.httpStatus },
+  { name: "error", type: "text", value: (r) => r.error },
+  { name: "attempts", type: "jsonb", value: (r) => r.attempts ?? [] },
+  { name: "session_id", type: "text", value: (r) => r.sessionId },
+  { name: "agent_id", type: "text", value: (r) => r.agentId },
+  { name: "end_user", type: "text", value: (r) => r.endUser },
+  { name: "request_body", type: "jsonb", value: (r) => r.requestBody },
+  { name: "response_body", type: "jsonb", value: (r) => r.responseBody },
+  { name: "start_time", type: "timestamptz", value: (r) => r.startTime },
+  { name: "end_time", type: "timestamptz", value: (r) => r.endTime },
+];
+const COPY = copyStatement("gateway_spend_logs", SPEND_COPY_COLUMNS);
+const UNIQUE_VIOLATION = "23505";
+
 /**
  * One statement per batch with the rows as a single JSON parameter: far cheaper to build than a
- * 25-column multi-row VALUES list, which matters when the database is PGlite in this same process.
+ * 25-column multi-row VALUES list. Used on PostgreSQL, and on PGlite when a batch repeats a request id.
  */
-async function insertBatch(tx: SqlTx, batch: SpendRow[]) {
+async function insertJson(tx: SqlTx, batch: SpendRow[]) {
   await tx.query(
     `insert into gateway_spend_logs select * from jsonb_populate_recordset(null::gateway_spend_logs, $1::jsonb) on conflict (request_id) do nothing`,
     [JSON.stringify(batch.map(toRecord))],
   );
+}
+
+/**
+ * Embedded PGlite runs on the request thread, and parsing the JSON parameter was most of the gateway's
+ * CPU per request; binary COPY costs about a third as much per row. COPY has no ON CONFLICT, so a batch
+ * that repeats a request id (a caller reusing `x-request-id`) is rolled back to its savepoint and
+ * written the JSON way, which skips the repeats as before.
+ */
+async function insertBatch(tx: SqlTx, batch: SpendRow[]) {
+  if (!tx.copyFrom) return insertJson(tx, batch);
+  await tx.query("savepoint spend_copy");
+  try {
+    await tx.copyFrom(COPY, encodeBinaryCopy(SPEND_COPY_COLUMNS, batch));
+  } catch (err) {
+    if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+    await tx.query("rollback to savepoint spend_copy");
+    await insertJson(tx, batch);
+  }
+  await tx.query("release savepoint spend_copy");
 }
 
 export type { BatchWriterStats as SpendWriterStats } from "../../lib/batch-writer";
@@ -33,6 +86,8 @@ export type { BatchWriterStats as SpendWriterStats } from "../../lib/batch-write
 /** Spend rows, written in batches off the request path (see BatchWriter). */
 export class SpendWriter extends BatchWriter<SpendRow> {
   constructor(deps: { database: Database; maxQueue: number; batchSize?: number; maxRowsPerFlush?: number; onError?: (err: unknown) => void }) {
-    super({ ...deps, insert: insertBatch });
+    // 250 rows take about as long to COPY as 100 took to insert from JSON, so the pause between
+    // statements (where requests run) stays the same while the per-statement overhead is spread wider.
+    super({ batchSize: 250, ...deps, insert: insertBatch });
   }
 }

@@ -8,16 +8,20 @@ export interface SseEvent {
 export class SseParser {
   private buffer = "";
 
-  push(text: string): SseEvent[] {
+  /** `only`: skip (without parsing) events whose text does not contain it. */
+  push(text: string, only?: string): SseEvent[] {
     this.buffer += text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
     const out: SseEvent[] = [];
+    let start = 0;
     let idx: number;
-    while ((idx = this.buffer.indexOf("\n\n")) >= 0) {
-      const block = this.buffer.slice(0, idx);
-      this.buffer = this.buffer.slice(idx + 2);
+    while ((idx = this.buffer.indexOf("\n\n", start)) >= 0) {
+      const block = this.buffer.slice(start, idx);
+      start = idx + 2;
+      if (only !== undefined && !block.includes(only)) continue;
       const ev = parseBlock(block);
       if (ev) out.push(ev);
     }
+    if (start > 0) this.buffer = this.buffer.slice(start);
     return out;
   }
 
@@ -57,40 +61,63 @@ export interface StreamHooks {
   onDone(error?: string): void;
 }
 
+/**
+ * Reads `body` only when the caller is ready for more and hands each chunk to `onChunk`, which enqueues
+ * what the caller gets. A pull source instead of `pipeThrough(new TransformStream())`: Bun runs the pipe
+ * machinery in JavaScript per chunk, which cost more than the gateway's own work on a stream. A caller
+ * that goes away cancels the upstream body.
+ */
+function relay(
+  body: ReadableStream<Uint8Array>,
+  /** Returns whether it enqueued anything: a pull that enqueues nothing must read on, or the stream stalls. */
+  onChunk: (chunk: Uint8Array, controller: ReadableStreamDefaultController<Uint8Array>) => boolean,
+  onEnd: (controller: ReadableStreamDefaultController<Uint8Array>) => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          onEnd(controller);
+          controller.close();
+          return;
+        }
+        if (onChunk(value, controller)) return;
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+}
+
 /** Upstream bytes -> parsed events -> translated events -> bytes, chunk by chunk (nothing is buffered). */
 export function translateStream(body: ReadableStream<Uint8Array>, translator: StreamTranslator, hooks: StreamHooks): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   const parser = new SseParser();
   let first = true;
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        if (first) {
-          first = false;
-          hooks.onFirstByte();
-        }
-        const out: string[] = [];
-        for (const ev of parser.push(decoder.decode(chunk, { stream: true }))) out.push(...translator.onEvent(ev));
-        if (out.length) {
-          const text = out.join("");
-          hooks.onOutput?.(text);
-          controller.enqueue(encoder.encode(text));
-        }
-      },
-      flush(controller) {
-        const out: string[] = [];
-        for (const ev of parser.end()) out.push(...translator.onEvent(ev));
-        out.push(...translator.onEnd());
-        if (out.length) {
-          const text = out.join("");
-          hooks.onOutput?.(text);
-          controller.enqueue(encoder.encode(text));
-        }
-        hooks.onDone();
-      },
-    }),
-  );
+  const emit = (out: string[], controller: ReadableStreamDefaultController<Uint8Array>): boolean => {
+    if (!out.length) return false;
+    const text = out.join("");
+    hooks.onOutput?.(text);
+    controller.enqueue(encoder.encode(text));
+    return true;
+  };
+  return relay(body, (chunk, controller) => {
+    if (first) {
+      first = false;
+      hooks.onFirstByte();
+    }
+    const out: string[] = [];
+    for (const ev of parser.push(decoder.decode(chunk, { stream: true }))) out.push(...translator.onEvent(ev));
+    return emit(out, controller);
+  }, (controller) => {
+    const out: string[] = [];
+    for (const ev of parser.end()) out.push(...translator.onEvent(ev));
+    out.push(...translator.onEnd());
+    emit(out, controller);
+    hooks.onDone();
+  });
 }
 
 /**
@@ -101,22 +128,18 @@ export function passThroughStream(body: ReadableStream<Uint8Array>, onUsageEvent
   const decoder = new TextDecoder();
   const parser = new SseParser();
   let first = true;
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        if (first) {
-          first = false;
-          hooks.onFirstByte();
-        }
-        controller.enqueue(chunk);
-        const text = decoder.decode(chunk, { stream: true });
-        hooks.onOutput?.(text);
-        for (const ev of parser.push(text)) if (ev.data.includes('"usage"')) onUsageEvent(ev);
-      },
-      flush() {
-        for (const ev of parser.end()) if (ev.data.includes('"usage"')) onUsageEvent(ev);
-        hooks.onDone();
-      },
-    }),
-  );
+  return relay(body, (chunk, controller) => {
+    if (first) {
+      first = false;
+      hooks.onFirstByte();
+    }
+    controller.enqueue(chunk);
+    const text = decoder.decode(chunk, { stream: true });
+    hooks.onOutput?.(text);
+    for (const ev of parser.push(text, '"usage"')) if (ev.data.includes('"usage"')) onUsageEvent(ev);
+    return true;
+  }, () => {
+    for (const ev of parser.end()) if (ev.data.includes('"usage"')) onUsageEvent(ev);
+    hooks.onDone();
+  });
 }

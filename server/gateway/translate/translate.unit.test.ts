@@ -107,6 +107,13 @@ describe("stream translators", () => {
     expect(p.push("event: a\r\nda")).toEqual([]);
     expect(p.push("ta: {\"x\":1}\r\n\r\ndata: [DONE]\n\n")).toEqual([{ event: "a", data: "{\"x\":1}" }, { event: undefined, data: "[DONE]" }]);
   });
+
+  test("the SSE parser can return only the events that mention a string, still across chunk splits", () => {
+    const p = new SseParser();
+    expect(p.push('data: {"a":1}\n\ndata: {"us', '"usage"')).toEqual([]);
+    expect(p.push('age":{"prompt_tokens":3}}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n', '"usage"')).toEqual([{ event: undefined, data: '{"usage":{"prompt_tokens":3}}' }]);
+    expect(p.push('data: {"c":3}\n\n')).toEqual([{ event: undefined, data: '{"c":3}' }]);
+  });
 });
 
 describe("Responses -> chat request", () => {
