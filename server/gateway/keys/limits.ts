@@ -3,13 +3,18 @@ import { ApiError } from "../../lib/errors";
 import { durationMs } from "./duration";
 
 /**
- * In-process accounting for one virtual key. LAP is one process, so this is the source of truth for
- * spend between flushes: budgets and rate limits are checked and reserved synchronously, which makes
- * them hold under concurrency without a database round trip per request.
+ * In-process accounting for one virtual key: budgets and rate limits are checked and reserved
+ * synchronously, which makes them hold under concurrency without a database round trip per request.
+ * Spend reaches the row as a delta (`unflushed`) added in SQL at each flush, and the flush reads the
+ * row back: several replicas add up instead of overwriting each other, and each sees the others'
+ * spend (and limits changed through another replica) within one flush interval.
  */
 export interface KeyState {
   row: GatewayKeyRow;
+  /** The key's spend in the current budget window: the row's at the last flush plus `unflushed`. */
   spend: number;
+  /** Spend made here since the last flush (in the current window). */
+  unflushed: number;
   /** Cost reserved by requests in flight, so parallel calls cannot all spend the last cent. */
   reserved: number;
   inflight: number;
@@ -20,7 +25,7 @@ export interface KeyState {
 }
 
 export const newKeyState = (row: GatewayKeyRow): KeyState => ({
-  row, spend: row.spend, reserved: 0, inflight: 0, windowStart: 0, windowRequests: 0, windowTokens: 0, dirty: false,
+  row, spend: row.spend, unflushed: 0, reserved: 0, inflight: 0, windowStart: 0, windowRequests: 0, windowTokens: 0, dirty: false,
 });
 
 export const tooMany = (code: string, message: string, retryAfterSeconds?: number) =>
@@ -34,6 +39,8 @@ export function resetBudgetIfDue(s: KeyState, now: number) {
   let next = at;
   while (next <= now) next += step;
   s.spend = 0;
+  // Spend not yet flushed belonged to the window that just ended, which starts over anyway.
+  s.unflushed = 0;
   s.row = { ...s.row, budgetResetAt: new Date(next) };
   s.dirty = true;
 }
@@ -71,8 +78,10 @@ export function admit(s: KeyState, now: number, estimatedCost: number): (cost: n
     s.inflight--;
     s.reserved = Math.max(0, s.reserved - estimatedCost);
     s.spend += cost;
+    s.unflushed += cost;
     s.windowTokens += tokens;
-    if (cost > 0) s.dirty = true;
+    // Even at no cost: the next flush re-reads the row, so this replica sees others' spend.
+    s.dirty = true;
   };
 }
 

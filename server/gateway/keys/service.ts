@@ -172,19 +172,40 @@ export class VirtualKeyService {
     return this.states.get(keyId);
   }
 
-  /** Writes spend and budget resets of keys that changed since the last flush. */
+  /**
+   * For keys used since the last flush: adds this replica's spend to the row (never overwrites it: other
+   * replicas add theirs) and reads the row back, so spend from elsewhere and limits changed through
+   * another replica are seen here. A budget window this replica advanced is advanced on the row once;
+   * spend that arrives stamped with an older window than the row's is dropped (its window was reset).
+   */
   async flush(): Promise<number> {
     const dirty = [...this.states.values()].filter((s): s is KeyState => s !== null && s.dirty);
     for (const s of dirty) {
+      const delta = s.unflushed;
       s.dirty = false;
+      s.unflushed = 0;
+      let fresh: GatewayKeyRow | undefined;
       try {
-        await this.deps.database.db.update(gatewayKeys)
-          .set({ spend: s.spend, budgetResetAt: s.row.budgetResetAt })
-          .where(eq(gatewayKeys.keyId, s.row.keyId));
+        [fresh] = await this.deps.database.db.update(gatewayKeys)
+          .set({
+            // No window on either side, or the same window: add. This replica advanced it: start it.
+            spend: sql`case
+              when ${gatewayKeys.budgetResetAt} is null or ${s.row.budgetResetAt}::timestamptz is null or ${gatewayKeys.budgetResetAt} = ${s.row.budgetResetAt} then ${gatewayKeys.spend} + ${delta}
+              when ${gatewayKeys.budgetResetAt} < ${s.row.budgetResetAt} then ${delta}
+              else ${gatewayKeys.spend} end`,
+            budgetResetAt: sql`case when ${gatewayKeys.budgetResetAt} < ${s.row.budgetResetAt} then ${s.row.budgetResetAt} else ${gatewayKeys.budgetResetAt} end`,
+          })
+          .where(eq(gatewayKeys.keyId, s.row.keyId))
+          .returning();
       } catch (err) {
+        s.unflushed += delta;
         s.dirty = true;
         throw err;
       }
+      if (!fresh) continue;
+      // What was spent here while the statement ran is not in the row yet.
+      s.row = fresh;
+      s.spend = fresh.spend + s.unflushed;
     }
     return dirty.length;
   }
