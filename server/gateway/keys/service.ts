@@ -182,6 +182,8 @@ export class VirtualKeyService {
     const dirty = [...this.states.values()].filter((s): s is KeyState => s !== null && s.dirty);
     for (const s of dirty) {
       const delta = s.unflushed;
+      // As text: a Date inside a raw sql fragment is not serialized by every driver.
+      const window = s.row.budgetResetAt ? s.row.budgetResetAt.toISOString() : null;
       s.dirty = false;
       s.unflushed = 0;
       let fresh: GatewayKeyRow | undefined;
@@ -190,10 +192,10 @@ export class VirtualKeyService {
           .set({
             // No window on either side, or the same window: add. This replica advanced it: start it.
             spend: sql`case
-              when ${gatewayKeys.budgetResetAt} is null or ${s.row.budgetResetAt}::timestamptz is null or ${gatewayKeys.budgetResetAt} = ${s.row.budgetResetAt} then ${gatewayKeys.spend} + ${delta}
-              when ${gatewayKeys.budgetResetAt} < ${s.row.budgetResetAt} then ${delta}
+              when ${gatewayKeys.budgetResetAt} is null or ${window}::timestamptz is null or ${gatewayKeys.budgetResetAt} = ${window}::timestamptz then ${gatewayKeys.spend} + ${delta}
+              when ${gatewayKeys.budgetResetAt} < ${window}::timestamptz then ${delta}
               else ${gatewayKeys.spend} end`,
-            budgetResetAt: sql`case when ${gatewayKeys.budgetResetAt} < ${s.row.budgetResetAt} then ${s.row.budgetResetAt} else ${gatewayKeys.budgetResetAt} end`,
+            budgetResetAt: sql`case when ${gatewayKeys.budgetResetAt} < ${window}::timestamptz then ${window}::timestamptz else ${gatewayKeys.budgetResetAt} end`,
           })
           .where(eq(gatewayKeys.keyId, s.row.keyId))
           .returning();
