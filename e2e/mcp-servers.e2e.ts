@@ -8,6 +8,8 @@ import { login, MASTER_KEY, shot } from "./support";
 const EVERYTHING = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
 
 test("register an MCP server, test it, grant a key, call it through LAP, see the calls", async ({ page, request, baseURL }) => {
+  // Starts a real stdio MCP server (node) more than once: on a loaded 2-core machine that alone can take 10-20 s.
+  test.setTimeout(90_000);
   await login(page);
   await page.keyboard.press("g");
   await page.keyboard.press("p");
