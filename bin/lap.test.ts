@@ -99,7 +99,7 @@ describe("lap CLI", () => {
         expect((await fetch(`${p.url}/health/readiness`)).status).toBe(200);
         p.proc.kill("SIGTERM");
       }
-      const outs = await Promise.all([a, b].map(async (p) => (await p.proc.exited, new Response(p.proc.stdout).text())));
+      const outs = await Promise.all([a, b].map(async (p) => (await p.proc.exited, p.stdout.finished)));
       expect(outs.filter((o) => o.includes("migrations applied")).length).toBe(1);
     }, 120_000);
   }

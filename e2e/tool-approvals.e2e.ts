@@ -29,10 +29,23 @@ test("an agent whose bash needs approval asks; the person allows it in the chat,
   await form.locator('input[name="name"]').fill("careful-builder");
   await form.locator('input[name="model"]').fill("approval-model");
   await form.locator('select[name="runtime_id"]').selectOption({ label: "local-sandbox" });
+  // The hint names the tools that ask for the harness chosen: the built-in agent's, or Claude Code's too.
+  const hint = form.getByTestId("approval-tools-hint");
+  await expect(hint).toContainText("bash, read, write, edit, glob, grep, web_fetch");
+  await expect(hint).not.toContainText("Bash");
+  await form.locator(".harness-option").filter({ hasText: "Claude Code" }).getByRole("radio").check();
+  await expect(hint).toContainText("Claude Code's own names (Bash, Read");
+  await form.locator(".harness-option").filter({ hasText: "Codex" }).getByRole("radio").check();
+  await expect(hint).toContainText("runs every tool without asking");
+  await form.locator(".harness-option").filter({ hasText: "Built-in agent" }).getByRole("radio").check();
+  await expect(hint).toContainText("web_fetch; MCP tools as server__tool");
   // A bad tool name is refused with the field's message, and nothing is created.
-  await form.getByLabel(/Ask before using/).fill("bash, rm -rf");
-  await form.getByRole("button", { name: "Create agent" }).click();
-  await expect(form).toContainText("tool names are letters, digits");
+  for (const bad of ["bash, rm -rf", "bash, mcp__"]) {
+    await form.getByLabel(/Ask before using/).fill(bad);
+    await form.getByRole("button", { name: "Create agent" }).click();
+    await expect(form).toContainText("tool names are letters, digits");
+  }
+  await expect(page.getByTestId("agent-row").filter({ hasText: "careful-builder" })).toHaveCount(0);
   await form.getByLabel(/Ask before using/).fill("bash");
   await form.getByRole("button", { name: "Create agent" }).click();
   await expect(page.getByTestId("agent-row").filter({ hasText: "careful-builder" })).toHaveCount(1);

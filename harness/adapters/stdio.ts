@@ -1,6 +1,6 @@
 // Runs one harness adapter as the program LAP's supervisor starts inside the sandbox
 // (harness/adapters/<name>/main.ts): commands arrive as JSON lines on stdin (configure, history,
-// turn, interrupt; see harness/protocol.ts on the sandbox branch) and normalized events leave as
+// turn, tool_confirmation, interrupt; see harness/protocol.ts) and normalized events leave as
 // JSON lines on stdout. stderr is the harness's own log.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

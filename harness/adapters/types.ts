@@ -3,7 +3,7 @@
 
 /**
  * LAP's normalized events (../shared/DESIGN.md), in the stored shape the dashboard reads
- * (server/sessions/events/types.ts on the sessions branch, the Managed Agents event shape).
+ * (server/sessions/events/types.ts, the Managed Agents event shape).
  */
 export type TextContent = { type: "text"; text: string }[];
 export type HarnessEvent =

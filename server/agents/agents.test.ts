@@ -74,6 +74,22 @@ describe("agents CRUD", () => {
     expect((await h.t.json("GET", "/api/agents?limit=200")).body.data.length).toBe(before + 1);
   });
 
+  test("approval_required_tools takes well-formed tool names only: a 400 names the bad entry and nothing changes", async () => {
+    const a = await h.t.json("POST", "/api/agents", { body: { ...full(), harness: "claude-code", approval_required_tools: ["bash", "Bash", "mcp__github__create_issue", "github__create_issue", "web_fetch"] } });
+    expect(a.status).toBe(201);
+    expect(a.body.approval_required_tools).toEqual(["bash", "Bash", "mcp__github__create_issue", "github__create_issue", "web_fetch"]);
+    // `-`, `mcp__`, `__bash`, `bash.` and `::` passed the old check (those characters in any order) but name no tool.
+    for (const bad of ["rm -rf", "", "-", "mcp__", "__bash", "bash.", "::", "x".repeat(129)]) {
+      const created = await h.t.json("POST", "/api/agents", { body: { ...full(), approval_required_tools: ["read", bad] } });
+      expect(created.status).toBe(400);
+      expect(created.body.error.fields.map((f: { field: string }) => f.field)).toEqual(["approval_required_tools.1"]);
+      const patched = await h.t.json("PATCH", `/api/agents/${a.body.id}`, { body: { approval_required_tools: [bad] } });
+      expect(patched.status).toBe(400);
+      expect(patched.body.error.fields[0].field).toBe("approval_required_tools.0");
+    }
+    expect((await h.t.json("GET", `/api/agents/${a.body.id}`)).body.approval_required_tools).toEqual(a.body.approval_required_tools);
+  });
+
   test("pause refuses new sessions and messages until resumed", async () => {
     const a = (await h.t.json("POST", "/api/agents", { body: full() })).body;
     const s = await h.createSession({ agent_id: a.id });

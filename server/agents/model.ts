@@ -4,6 +4,18 @@ import { hostPatterns } from "../vault/model";
 const req = (what: string) => ({ error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string") });
 const idList = (what: string) => z.array(z.string().trim().min(1, `each ${what} must be non-empty`).max(200)).max(100, "at most 100");
 
+/**
+ * A tool as a harness names it: `bash`, Claude Code's `Bash`, MCP's `github__create_issue` or
+ * `mcp__github__create_issue`. Separators only between letters or digits, so `mcp__` or `-` is refused.
+ */
+const toolName = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z0-9](?:[A-Za-z0-9_.:-]{0,126}[A-Za-z0-9])?$/,
+    "tool names are letters, digits, and _ . : - only, start and end with a letter or digit, at most 128 characters (bash, Bash, github__create_issue)",
+  );
+
 const agentFields = {
   name: z.string(req("a name for the agent")).trim().min(1, "required: a name for the agent").max(100, "at most 100 characters"),
   description: z.string().max(2000, "at most 2000 characters").default(""),
@@ -14,7 +26,7 @@ const agentFields = {
   tools: idList("tool").default([]),
   /** Tools whose calls wait for a person to allow or deny them (docs/approvals.md). */
   approval_required_tools: z
-    .array(z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "tool names are letters, digits, and _ . : - only"))
+    .array(toolName)
     .max(100, "at most 100")
     .refine((l) => new Set(l).size === l.length, "each tool only once")
     .default([]),

@@ -54,6 +54,37 @@ describe("spend log", () => {
     expect(bad.body.error.param).toBe("start_date");
   });
 
+  test("a call made with a dashboard session records no key hash, and the session's principal in key_id and key_alias", async () => {
+    const { body: admin } = await env.t.json("POST", "/api/keys", { body: { label: "dash admin", role: "admin" } });
+    const login = async (key: string) => {
+      const res = await env.t.request("POST", "/api/auth/login", { key: null, body: { key } });
+      expect(res.status).toBe(200);
+      return (res.headers.get("set-cookie") ?? "").split(";")[0]!;
+    };
+    const call = async (cookie: string, content: string) => {
+      const res = await env.t.json("POST", "/v1/chat/completions", { key: null, headers: { cookie }, body: { model: "gpt-fake", messages: [{ role: "user", content }] } });
+      expect(res.status).toBe(200);
+      return res.headers.get("x-request-id");
+    };
+    const viaKeySession = await call(await login(admin.token), "from the dashboard");
+    const viaMasterSession = await call(await login(env.masterKey), "from the master's dashboard");
+    await env.t.services.gateway.flush();
+
+    const [byKey] = (await env.t.json("GET", `/spend/logs?request_id=${viaKeySession}`)).body;
+    expect(byKey).toMatchObject({ key_hash: null, key_id: admin.key.id, key_alias: `session:${admin.key.id}`, status: "success" });
+    const [byMaster] = (await env.t.json("GET", `/spend/logs?request_id=${viaMasterSession}`)).body;
+    expect(byMaster).toMatchObject({ key_hash: null, key_id: null, key_alias: "session:master", status: "success" });
+
+    // The filters find the session's calls by its principal, and never by a hash of nothing.
+    const byId = await env.t.json("GET", `/spend/logs?key_id=${admin.key.id}`);
+    expect(byId.body.map((r: { request_id: string }) => r.request_id)).toEqual([viaKeySession]);
+    const byAlias = await env.t.json("GET", "/spend/logs?key_alias=session:master");
+    expect(byAlias.body.map((r: { request_id: string }) => r.request_id)).toEqual([viaMasterSession]);
+    const emptyHash = new Bun.CryptoHasher("sha256").update("").digest("hex");
+    expect((await env.t.json("GET", `/spend/logs?api_key=${emptyHash}`)).body).toHaveLength(0);
+    expect((await env.t.json("GET", `/spend/logs?api_key=${admin.token}`)).body).toHaveLength(0);
+  });
+
   test("a failed call is logged with its status and error", async () => {
     env.openai.script.failures.push({ status: 400, message: "bad things" });
     const err = await openai.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "x" }] }).catch((e) => e);

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { TEST_DB_DRIVER, freshPostgresUrl } from "../../test/support/db";
+import { ChildOutput } from "../../test/support/child-output";
 import { FakeManagedAgents, type FakeStep } from "../../test/support/fake-managed-agents";
 import { killMarked } from "../../test/support/processes";
 import { readSse } from "../../test/support/session-harness";
@@ -40,16 +41,19 @@ async function freePort() {
 }
 
 async function startChild() {
-  child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "bin/lap.ts", "up"], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" });
+  child = proc;
+  // Drained for the child's whole life: a full pipe would block LAP mid-test.
+  const stderr = new ChildOutput(proc.stderr);
   // Generous: embedded PGlite's start alone takes 20–30 s when the shared machine is busy.
   const until = Date.now() + 60_000;
   while (Date.now() < until) {
     const ok = await fetch(`${base}/health/readiness`).then((r) => r.ok, () => false);
     if (ok) return;
-    if (child.exitCode !== null) throw new Error(`LAP exited: ${await new Response(child.stderr as ReadableStream).text()}`);
+    if (proc.exitCode !== null) throw new Error(`LAP exited: ${await stderr.finished}`);
     await Bun.sleep(100);
   }
-  throw new Error("LAP did not become ready");
+  throw new Error(`LAP did not become ready:\n${stderr.text()}`);
 }
 
 async function kill9() {

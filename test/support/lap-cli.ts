@@ -7,6 +7,7 @@
  */
 import type { Subprocess } from "bun";
 import { join } from "node:path";
+import { ChildOutput } from "./child-output";
 import { killMarked } from "./processes";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -16,28 +17,19 @@ export const baseEnv = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ??
 const children = new Set<Subprocess>();
 const dataDirs = new Set<string>();
 
-/** Starts `lap up` and waits for the banner (60 s). */
+/**
+ * Starts `lap up` and waits for the banner (60 s). Both pipes are drained for the child's whole life
+ * (see ChildOutput); `stdout.text()` / `stderr.text()` keep their first and last 16 KB.
+ */
 export async function startUp(env: Record<string, string>) {
   const proc = Bun.spawn([...LAP, "up"], { cwd: ROOT, env: { ...baseEnv, PORT: "0", ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   children.add(proc);
   if (env.LAP_DATA_DIR) dataDirs.add(env.LAP_DATA_DIR);
-  const decoder = new TextDecoder();
-  let banner = "";
-  const reader = proc.stderr.getReader();
-  const deadline = Date.now() + 60_000;
-  const timeout = setTimeout(() => void reader.cancel().catch(() => {}), 60_000);
-  try {
-    while (!/Dashboard\s+(http:\/\/\S+)\//.test(banner) || !banner.includes("Log in")) {
-      const { value, done } = await reader.read();
-      if (done || Date.now() > deadline) throw new Error(`lap up did not start:\n${banner}`);
-      banner += decoder.decode(value);
-    }
-  } finally {
-    clearTimeout(timeout);
-    reader.releaseLock();
-  }
+  const stdout = new ChildOutput(proc.stdout);
+  const stderr = new ChildOutput(proc.stderr);
+  const banner = await stderr.waitFor(/Dashboard\s+http:\/\/\S+\/[\s\S]*Log in/, 60_000, "lap up");
   const url = /Dashboard\s+(http:\/\/\S+?)\//.exec(banner)![1]!;
-  return { proc, url, banner };
+  return { proc, url, banner, stdout, stderr };
 }
 
 /** Runs a `lap` command to completion. */

@@ -1,6 +1,4 @@
 import type { Principal } from "../../auth/model";
-import { bearerToken } from "../../http/auth-guard";
-import { sha256Hex } from "../../lib/crypto";
 import { ApiError } from "../../lib/errors";
 import { upstreamModelFor } from "../config/deployments";
 import { admit, modelAllowed, type KeyState } from "../keys/limits";
@@ -11,6 +9,7 @@ import { priceOf, type Price } from "../spend/pricing";
 import type { SpendWriter } from "../spend/writer";
 import { passThroughStream, translateStream } from "../translate/sse";
 import type { Attempt, Deployment, InboundFormat, Json } from "../types";
+import { callerIdentity } from "./caller";
 import { planFor, usageOf, type Plan } from "./plan";
 
 export interface ProxyDeps {
@@ -129,9 +128,7 @@ export class GatewayProxy {
 
     const base = {
       requestId: ctx.requestId,
-      keyHash: principal.via === "master_key" ? "master" : principal.keyId ? (principal.keyHash ?? sha256Hex(bearerToken(request) ?? "")) : null,
-      keyId: principal.keyId ?? null,
-      keyAlias: state?.row.keyAlias ?? (principal.via === "master_key" ? "master key" : principal.label),
+      ...callerIdentity(principal, state),
       route: ROUTE_OF[format],
       modelGroup: routed.modelGroup ?? resolved.group,
       stream: stream ? 1 : 0,

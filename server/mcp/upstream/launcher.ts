@@ -58,7 +58,7 @@ export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string 
       args.push("--", spec.command, ...spec.args);
       // bwrap itself gets a minimal environment; the server's own comes from --setenv above. The
       // parent-death signal is armed before bwrap runs (bwrap's own --die-with-parent comes too late
-      // for a LAP killed while it starts; see lib/parent-bound.ts).
+      // for a LAP killed while it starts; see server/lib/parent-bound.ts).
       const [command, ...wrapped] = parentBoundCommand([bwrap, ...args]);
       return { command: command!, args: wrapped, env: { PATH: BASE_PATH } };
     },

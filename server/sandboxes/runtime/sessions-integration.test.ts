@@ -1,7 +1,7 @@
 /**
  * The sandbox runtime under the real sessions module: sessions API → turn worker → sandbox adapter →
- * bubblewrap sandbox → built-in agent → scripted model (standing in for LAP's gateway, which lives on
- * another branch). Proves that a killed sandbox is survived at the session level.
+ * bubblewrap sandbox → built-in agent → scripted model (given to the sandbox as its gateway URL, so
+ * LAP's gateway is not on this test's path). Proves that a killed sandbox is survived at the session level.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { killMarked } from "../../../test/support/processes";

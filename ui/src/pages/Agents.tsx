@@ -2,6 +2,7 @@ import { A, useNavigate, useParams } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "../lib/api";
+import { approvalToolHint } from "../lib/approval-tools";
 import { timeAgo } from "../lib/format";
 import { SessionTable } from "./Sessions";
 
@@ -133,6 +134,9 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
     idle_timeout_minutes: String(a?.idle_timeout_minutes ?? 60),
     egress: (a?.egress_allow_hosts ?? []).join("\n"),
   });
+  const runtimeProtocol = () => (runtimes() ?? []).find((r) => r.id === v().runtime_id)?.protocol;
+  const sandboxRuntime = () => runtimeProtocol() === "sandbox";
+  const approvalHint = () => approvalToolHint(v().harness, sandboxRuntime() ? "sandbox" : runtimeProtocol() ? "remote" : "none");
   const [errors, setErrors] = createSignal<Record<string, string>>({});
   const [busy, setBusy] = createSignal(false);
   const set = (k: keyof ReturnType<typeof v>) => (e: { currentTarget: { value: string } }) => setV({ ...v(), [k]: e.currentTarget.value });
@@ -196,7 +200,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
         </select>
         {err("runtime_id")}
       </label>
-      <Show when={(runtimes() ?? []).find((r) => r.id === v().runtime_id)?.protocol === "sandbox"}>
+      <Show when={sandboxRuntime()}>
         <fieldset class="field harness-picker">
           <legend>Harness <span class="hint">what runs in the agent's sandbox; every model call goes through LAP's gateway</span></legend>
           <For each={harnesses() ?? []}>
@@ -213,7 +217,11 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
       </Show>
       <label class="field">System prompt<textarea name="system_prompt" rows={4} value={v().system_prompt} onInput={set("system_prompt")} />{err("system_prompt")}</label>
       <label class="field">Tools <span class="hint">comma separated</span><input name="tools" value={v().tools} onInput={set("tools")} />{err("tools")}</label>
-      <label class="field">Ask before using <span class="hint">tools that wait for a person to allow each call, comma separated (e.g. bash, write)</span><input name="approval_required_tools" value={v().approval_required_tools} onInput={set("approval_required_tools")} />{err("approval_required_tools")}</label>
+      <label class="field">Ask before using <span class="hint">tools that wait for a person to allow each call, comma separated</span>
+        <input name="approval_required_tools" value={v().approval_required_tools} onInput={set("approval_required_tools")} />
+        <span class="hint" data-testid="approval-tools-hint" classList={{ "field-error": !approvalHint().asks }}>{approvalHint().text}</span>
+        {err("approval_required_tools")}
+      </label>
       <label class="field">MCP servers <span class="hint">one per line: name url</span><textarea name="mcp" rows={2} value={v().mcp} onInput={set("mcp")} />{err("mcp_servers")}</label>
       <label class="field">Egress allow-list <span class="hint">hosts the sandbox may reach, one per line (pypi.org, *.npmjs.org); empty blocks all</span><textarea name="egress_allow_hosts" rows={2} value={v().egress} onInput={set("egress")} />{err("egress_allow_hosts")}</label>
       <fieldset class="field key-picker">
