@@ -118,6 +118,37 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
   }, 180_000);
 
+  test("two listed calls in one response wait together; each gets its own decision, and the turn ends once both are answered", async () => {
+    model.setScript([
+      {
+        when: "two commands",
+        steps: [
+          { kind: "parallel", actions: [{ kind: "run", command: "echo one > one.txt" }, { kind: "run", command: "echo two > two.txt" }] },
+          { kind: "text", text: "Both commands ran." },
+        ],
+      },
+    ]);
+    const first = await adapter.send("Please run the two commands.");
+    expect(first.outcome).toBe("requires_action");
+    const uses = toolUses(first.events);
+    expect(uses.map((u) => [u.name, u.evaluated_permission])).toEqual([["bash", "ask"], ["bash", "ask"]]);
+    expect(first.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: uses.map((u) => u.id) } });
+    expect(existsSync(join(workspace, "one.txt")) || existsSync(join(workspace, "two.txt"))).toBe(false);
+
+    const second = await adapter.confirm({ tool_use_id: uses[0]!.id, result: "allow" });
+    // The other call still waits: this turn ends requires_action again once the allowed call's result is in.
+    expect(second.outcome).toBe("requires_action");
+    expect(toolResults(second.events).map((r) => r.tool_use_id)).toEqual([uses[0]!.id]);
+    expect(second.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: [uses[1]!.id] } });
+    expect(existsSync(join(workspace, "one.txt"))).toBe(true);
+    expect(existsSync(join(workspace, "two.txt"))).toBe(false);
+
+    const third = await adapter.confirm({ tool_use_id: uses[1]!.id, result: "allow" });
+    expect(third.outcome).toBe("end_turn");
+    expect(existsSync(join(workspace, "two.txt"))).toBe(true);
+    expect(replyText(third.events)).toContain("Both commands ran.");
+  }, 180_000);
+
   test("a new message instead of a decision refuses the waiting call in the new turn; the command never runs", async () => {
     model.setScript([
       { when: "pending job", steps: [{ kind: "run", command: "echo ran > pending.txt" }, { kind: "text", text: "ran it" }] },
