@@ -346,6 +346,7 @@ export class OpencodeAdapter implements HarnessAdapter {
   async stop(): Promise<void> {
     const cli = this.cli;
     this.events?.abort();
+    clearTimeout(this.askTimer);
     if (!cli) return;
     this.cli = undefined;
     cli.kill("SIGTERM");
