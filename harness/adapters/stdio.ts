@@ -104,7 +104,7 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
       if (command.type === "turn") result = running.send(contentText(command.content), out);
       else if (running.confirm) result = running.confirm(command.confirmation, out);
       else {
-        // This CLI decides on its own tools (only Claude Code asks, see docs/approvals.md).
+        // This CLI decides on its own tools (Codex: only Claude Code and opencode ask, see docs/approvals.md).
         out({ type: "session.status_running" });
         out({ type: "session.error", error: { code: "harness_failed", message: "this harness does not ask for tool approvals" } });
         continue;

@@ -3,16 +3,30 @@
 // same session). LAP's gateway is the only provider (OpenAI-compatible, /v1/chat/completions), and
 // the agent's model is pinned as model, small_model and the model of every built-in agent, so titles,
 // summaries and compaction never use anything else.
+//
+// Tool approvals: the agent's approval-required tools are `ask` in opencode's permission config
+// (permissions.ts). A listed call's `permission.asked` ends LAP's turn with `requires_action` while
+// opencode's loop waits, and the `tool_confirmation` turn answers it through
+// `POST /permission/{id}/reply`, so the same opencode session carries on.
 import { randomBytes } from "node:crypto";
 import { baseEnv, harnessBinary } from "../binaries.ts";
+import { denialMessage } from "../claude-code/permissions.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
-import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type McpEndpoint, type TurnResult, withHistory } from "../types.ts";
+import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type McpEndpoint, type ToolConfirmation, type TurnResult, withHistory } from "../types.ts";
+import { opencodePermission, opencodePermissionConfig, type PermissionAsked, parsePermissionAsked, permissionOfTool, replyBody } from "./permissions.ts";
 import { OpencodeTranslator, readSse } from "./translate.ts";
 
 const PROVIDER = "lap";
 const KEY_ENV = "LAP_GATEWAY_KEY";
 // opencode (a 185 MB compiled Bun program) takes 5-40 s to boot on a busy 2-core machine.
 const START_TIMEOUT_MS = 90_000;
+/**
+ * opencode runs a response's tool calls as each one streams in, so their permission requests come one
+ * after the other: the turn ends requires_action once none has come for this long, with all of them.
+ */
+const ASK_SETTLE_MS = 300;
+/** If opencode does not go idle this long after LAP refused its waiting calls, LAP carries on anyway. */
+const REFUSAL_GRACE_MS = 10_000;
 
 export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
   const model = `${PROVIDER}/${config.model}`;
@@ -21,8 +35,9 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
     autoupdate: false,
     share: "disabled",
     // The sandbox is the boundary: nobody is at opencode's prompt to answer "ask" (a bash command
-    // touching /tmp would otherwise wait forever for external_directory approval).
-    permission: "allow",
+    // touching /tmp would otherwise wait forever for external_directory approval). Only the agent's
+    // approval-required tools ask, and LAP answers them (docs/approvals.md).
+    permission: opencodePermissionConfig(config.approvalRequiredTools ?? []),
     // Only LAP's gateway: no built-in or free providers to fall back to.
     enabled_providers: [PROVIDER],
     provider: {
@@ -68,11 +83,22 @@ export class OpencodeAdapter implements HarnessAdapter {
   private translator: OpencodeTranslator;
   private historyPending: boolean;
   private events: AbortController | undefined;
+  /** opencode permissions that wait for a person (the agent's approval-required tools). */
+  private readonly asks: ReadonlySet<string>;
+  /** Listed calls opencode waits on (LAP's turn ended, or will end, with requires_action), oldest first. */
+  private pending: PermissionAsked[] = [];
+  /** A call just answered while others still wait: the turn ends requires_action once its result is in. */
+  private answeredWhileWaiting: string | undefined;
+  private askTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Runs when opencode goes idle after LAP refused its waiting calls (that idle ends no LAP turn). */
+  private afterRefusal: (() => void) | undefined;
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
     this.historyPending = Boolean(config.history?.length) && !config.resumeId;
-    this.translator = new OpencodeTranslator(() => this.conversationId, config.model);
+    this.asks = new Set((config.approvalRequiredTools ?? []).map(opencodePermission));
+    const permission = this.asks.size ? (tool: string) => (this.asks.has(permissionOfTool(tool)) ? ("ask" as const) : ("allow" as const)) : undefined;
+    this.translator = new OpencodeTranslator(() => this.conversationId, config.model, permission);
   }
 
   pid(): number | undefined {
@@ -154,8 +180,72 @@ export class OpencodeAdapter implements HarnessAdapter {
   }
 
   private onBusEvent(event: { type: string; properties?: Record<string, unknown> }): void {
-    const events = this.translator.translate(event);
-    for (const normalized of events) this.turn?.emit(normalized);
+    if (event.type === "permission.asked") return this.onPermissionAsked(parsePermissionAsked(event.properties));
+    if (event.type === "permission.replied") {
+      // opencode rejects a session's other waiting requests along with a rejected one.
+      const requestId = event.properties?.requestID;
+      this.pending = this.pending.filter((p) => p.requestId !== requestId);
+      return;
+    }
+    if (event.type === "session.idle" && event.properties?.sessionID === this.conversationId && this.afterRefusal) {
+      const then = this.afterRefusal;
+      this.afterRefusal = undefined;
+      return then();
+    }
+    for (const normalized of this.translator.translate(event)) {
+      this.turn?.emit(normalized);
+      if (normalized.type === "agent.tool_result" && normalized.tool_use_id === this.answeredWhileWaiting) {
+        this.answeredWhileWaiting = undefined;
+        this.settleAsks();
+      }
+    }
+  }
+
+  /** A listed call waits for a person; anything else opencode asks about runs (it should not ask). */
+  private onPermissionAsked(asked: PermissionAsked | undefined): void {
+    if (!asked) return;
+    if (!this.asks.has(asked.permission)) {
+      void this.reply(asked.requestId, { reply: "once" });
+      return;
+    }
+    if (asked.sessionId !== this.conversationId || !asked.callId) {
+      // A sub-agent's call (opencode's task tool) has no tool_use in LAP's session to decide on:
+      // it is refused rather than run unasked.
+      void this.reply(asked.requestId, replyBody("deny", "Not run: this tool needs a person's approval, which LAP asks for only in the main session."));
+      return;
+    }
+    this.pending.push(asked);
+    this.settleAsks();
+  }
+
+  /** Ends LAP's turn with requires_action for every waiting call once no more are coming. */
+  private settleAsks(): void {
+    clearTimeout(this.askTimer);
+    this.askTimer = setTimeout(() => {
+      const turn = this.turn;
+      if (!this.pending.length || this.answeredWhileWaiting || !turn || turn.finished) return;
+      turn.emit(ev.requiresAction(this.pending.map((p) => p.callId!)));
+    }, ASK_SETTLE_MS);
+  }
+
+  private reply(requestId: string, body: ReturnType<typeof replyBody>): Promise<Response> {
+    return this.api(`/permission/${encodeURIComponent(requestId)}/reply`, { method: "POST", body: JSON.stringify(body) });
+  }
+
+  /**
+   * Refuses every waiting call (a plain reject, which stops opencode's loop); `then` runs once opencode
+   * has gone idle. The refused calls' results go to whatever LAP turn is open.
+   */
+  private refusePending(then: () => void): void {
+    const waiting = this.pending.splice(0);
+    this.answeredWhileWaiting = undefined;
+    const timer = setTimeout(() => this.afterRefusal === run && ((this.afterRefusal = undefined), then()), REFUSAL_GRACE_MS);
+    const run = () => {
+      clearTimeout(timer);
+      then();
+    };
+    this.afterRefusal = run;
+    for (const request of waiting) void this.reply(request.requestId, replyBody("deny")).catch(() => undefined);
   }
 
   private async ensureSession(): Promise<void> {
@@ -172,28 +262,64 @@ export class OpencodeAdapter implements HarnessAdapter {
     if (this.cli !== cli) return;
     this.cli = undefined;
     this.events?.abort();
+    // Waiting calls die with the server; a decision on one then finds nothing to answer.
+    this.pending = [];
+    this.answeredWhileWaiting = undefined;
+    this.afterRefusal = undefined;
     const turn = this.turn;
     if (!turn || turn.finished) return;
     turn.emit(ev.error("harness_crashed", `opencode serve exited mid-turn (code ${code})${cli.stderrTail() ? `: ${cli.stderrTail().slice(-500)}` : ""}`));
   }
 
-  async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+  /** Opens a LAP turn (status_running). */
+  private open(onEvent?: (event: HarnessEvent) => void): TurnRecorder {
     if (this.turn && !this.turn.finished) throw new Error("opencode: a turn is already running");
     const turn = new TurnRecorder(onEvent);
     this.turn = turn;
     this.translator.interrupted = false;
     turn.emit({ type: "session.status_running" });
+    return turn;
+  }
+
+  async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+    const turn = this.open(onEvent);
     const prompt = this.historyPending ? withHistory(text, this.config.history) : text;
     this.historyPending = false;
-    try {
-      await this.start(); // restarts the server after a crash; the session comes back from its store
-      const response = await this.api(`/session/${this.conversationId}/prompt_async`, {
-        method: "POST",
-        body: JSON.stringify({ parts: [{ type: "text", text: prompt }], model: { providerID: PROVIDER, modelID: this.config.model } }),
-      });
-      if (!response.ok) throw new Error(`prompt rejected (HTTP ${response.status}): ${(await response.text()).slice(0, 300)}`);
-    } catch (error) {
-      turn.emit(ev.error("harness_start_failed", `opencode: ${(error as Error).message}`));
+    const post = async () => {
+      try {
+        await this.start(); // restarts the server after a crash; the session comes back from its store
+        const response = await this.api(`/session/${this.conversationId}/prompt_async`, {
+          method: "POST",
+          body: JSON.stringify({ parts: [{ type: "text", text: prompt }], model: { providerID: PROVIDER, modelID: this.config.model } }),
+        });
+        if (!response.ok) throw new Error(`prompt rejected (HTTP ${response.status}): ${(await response.text()).slice(0, 300)}`);
+      } catch (error) {
+        turn.emit(ev.error("harness_start_failed", `opencode: ${(error as Error).message}`));
+      }
+    };
+    // A message instead of a decision refuses the waiting calls (as the built-in harness does); it is
+    // sent once opencode's refused loop has stopped, so it starts a loop of its own.
+    if (this.pending.length && this.cli) this.refusePending(() => void post());
+    else await post();
+    const outcome = await turn.done;
+    return { outcome, events: turn.events };
+  }
+
+  async confirm(confirmation: ToolConfirmation, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+    const turn = this.open(onEvent);
+    const index = this.pending.findIndex((p) => p.callId === confirmation.tool_use_id);
+    if (index < 0 || !this.cli) {
+      turn.emit(ev.error("harness_failed", `no tool call ${confirmation.tool_use_id} is waiting for a decision`));
+    } else {
+      // The same opencode loop carries on; what it does next streams into this turn.
+      const [waiting] = this.pending.splice(index, 1) as [PermissionAsked];
+      if (this.pending.length) this.answeredWhileWaiting = waiting.callId;
+      const message = confirmation.result === "deny" ? denialMessage(confirmation.deny_message) : undefined;
+      const response = await this.reply(waiting.requestId, replyBody(confirmation.result, message)).catch((error: Error) => error);
+      if (response instanceof Error || !response.ok) {
+        const why = response instanceof Error ? response.message : `HTTP ${response.status}`;
+        turn.emit(ev.error("harness_failed", `opencode: answering the permission request failed (${why})`));
+      }
     }
     const outcome = await turn.done;
     return { outcome, events: turn.events };
@@ -201,8 +327,16 @@ export class OpencodeAdapter implements HarnessAdapter {
 
   async interrupt(): Promise<void> {
     const turn = this.turn;
+    if (this.pending.length && this.cli && (!turn || turn.finished)) {
+      // No LAP turn runs while calls wait: the interrupt refuses them and opencode's loop stops quietly.
+      this.refusePending(() => undefined);
+      return;
+    }
     if (!turn || turn.finished || !this.cli) return;
     this.translator.interrupted = true;
+    // Aborting stops the loop and with it any call still waiting (a confirmation turn's siblings).
+    this.pending = [];
+    this.answeredWhileWaiting = undefined;
     await this.api(`/session/${this.conversationId}/abort`, { method: "POST" }).catch(() => undefined);
     const timer = setTimeout(() => turn.emit(ev.idle("interrupted")), 10_000);
     await turn.done;
@@ -212,6 +346,7 @@ export class OpencodeAdapter implements HarnessAdapter {
   async stop(): Promise<void> {
     const cli = this.cli;
     this.events?.abort();
+    clearTimeout(this.askTimer);
     if (!cli) return;
     this.cli = undefined;
     cli.kill("SIGTERM");

@@ -26,6 +26,8 @@ export class OpencodeTranslator {
   constructor(
     private readonly sessionId: () => string | undefined,
     private readonly model: string,
+    /** Set when the agent has approval-required tools: the `evaluated_permission` of each tool call. */
+    private readonly permission?: (tool: string) => "ask" | "allow",
   ) {}
 
   translate(event: BusEvent): HarnessEvent[] {
@@ -86,7 +88,8 @@ export class OpencodeTranslator {
     const status = part.state?.status;
     if (status && status !== "pending" && !this.toolsStarted.has(part.callID)) {
       this.toolsStarted.add(part.callID);
-      events.push(ev.toolUse(part.callID, part.tool ?? "tool", part.state?.input ?? {}));
+      const tool = part.tool ?? "tool";
+      events.push(ev.toolUse(part.callID, tool, part.state?.input ?? {}, this.permission?.(tool)));
     }
     if ((status === "completed" || status === "error") && !this.toolsDone.has(part.callID)) {
       this.toolsDone.add(part.callID);
