@@ -9,7 +9,8 @@ test("the hint names the tools that ask for the chosen harness", () => {
   expect(claude.text).toContain("web_search");
   expect(claude.text).toContain("mcp__server__tool");
   expect(approvalToolHint("builtin", "sandbox").text).not.toContain("Bash");
-  expect(approvalToolHint("opencode", "sandbox").asks).toBe(false);
+  expect(approvalToolHint("opencode", "sandbox").asks).toBe(true);
+  expect(approvalToolHint("opencode", "sandbox").text).toContain("opencode's own permission names");
   expect(approvalToolHint("codex", "sandbox").asks).toBe(false);
   expect(approvalToolHint("builtin", "remote").text).toContain("always_ask");
   expect(approvalToolHint("builtin", "none").text).toContain("web_fetch");
