@@ -41,6 +41,16 @@ const claimOfSession = async (sessionId: string) => {
 const sandboxOf = (claim: { metadata: { annotations?: Record<string, string> } }) => fake.store.get("sandboxes", "default", claim.metadata.annotations!["agents.x-k8s.io/sandbox-name"]!)!;
 const coldSandboxes = () => fake.store.list("sandboxes", "default").filter((s) => s.metadata.labels?.["agents.x-k8s.io/launch-type"] === "cold").length;
 
+/** What a stuck session looks like, for the failure message: its status, events, claims and pods. */
+async function explain(id: string) {
+  const evs = await events(id).catch(() => [] as Ev[]);
+  const pods = fake.store.list("pods", "default").map((p) => `${p.metadata.name}:${p.status?.phase ?? "?"}:${p.status?.podIP ?? "-"}`);
+  return JSON.stringify({ status: await status(id).catch(() => "?"), events: evs.map((e) => e.type === "session.error" ? `error: ${JSON.stringify(e.data.error)}` : e.type), claims: claims().map((c) => c.metadata.name), pods, model_requests: model.requests.length });
+}
+const idleOrExplain = (id: string) => waitFor("session idle", async () => (await status(id)) === "idle").catch(async (err) => {
+  throw new Error(`${(err as Error).message}: ${await explain(id)}`);
+});
+
 let agentId = "";
 let first = "";
 let second = "";
@@ -96,7 +106,7 @@ describe("a session on the (fake) cluster through LAP's HTTP API", () => {
     const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId });
     expect(session.status).toBe(201);
     first = session.body.id;
-    await waitFor("session idle", async () => (await status(first)) === "idle");
+    await idleOrExplain(first);
     coldMs = Date.now() - t0;
     if (!(await claimOfSession(first))) console.error(await lap.database.query(`select * from sandboxes`), claims().map((c) => c.metadata.name));
     const claim = (await claimOfSession(first))!;
@@ -133,7 +143,7 @@ describe("a session on the (fake) cluster through LAP's HTTP API", () => {
     const t0 = Date.now();
     const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId });
     second = session.body.id;
-    await waitFor("session idle", async () => (await status(second)) === "idle");
+    await idleOrExplain(second);
     const warmMs = Date.now() - t0;
     const sandbox = sandboxOf((await claimOfSession(second))!);
     expect(sandbox.metadata.labels!["agents.x-k8s.io/launch-type"]).toBe("warm");
