@@ -181,3 +181,41 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
     expect(next.events.filter((e) => e.type === "session.status_idle")).toHaveLength(1);
   }, 120_000);
 });
+
+describe("parallel calls (real codex CLI)", () => {
+  test("two listed commands in one response: each waits for its own decision, none is lost or run unasked, and the turn ends once both are answered", async () => {
+    const { adapter, workspace } = session(["bash"]);
+    model.setScript([
+      {
+        when: "do both",
+        steps: [
+          { kind: "parallel", actions: [{ kind: "run", command: "echo a > a.txt" }, { kind: "run", command: "echo b > b.txt" }] },
+          { kind: "text", text: "Both done." },
+        ],
+      },
+    ]);
+    let result = await adapter.send("Please do both.");
+    const turns = [result];
+    const decided: string[] = [];
+    // Answer whatever is waiting, one decision per turn, until the agent is done (bounded).
+    while (result.outcome === "requires_action" && turns.length < 5) {
+      const idle = result.events.at(-1)!;
+      if (idle.type !== "session.status_idle" || idle.stop_reason.type !== "requires_action") throw new Error("expected requires_action");
+      const next = idle.stop_reason.event_ids.find((id) => !decided.includes(id))!;
+      // Nothing runs before its decision.
+      expect(existsSync(join(workspace, "a.txt")) && existsSync(join(workspace, "b.txt"))).toBe(false);
+      decided.push(next);
+      result = await adapter.confirm({ tool_use_id: next, result: "allow" });
+      turns.push(result);
+    }
+    expect(result.outcome).toBe("end_turn");
+    const all = turns.flatMap((t) => t.events);
+    const uses = toolUses(all);
+    expect(uses.map((u) => u.evaluated_permission)).toEqual(["ask", "ask"]);
+    expect(decided.sort()).toEqual(uses.map((u) => u.id).sort());
+    expect(toolResults(all).map((r) => r.tool_use_id).sort()).toEqual(uses.map((u) => u.id).sort());
+    expect(existsSync(join(workspace, "a.txt")) && existsSync(join(workspace, "b.txt"))).toBe(true);
+    expect(replyText(all)).toContain("Both done.");
+    for (const t of turns) expect(t.events.filter((e) => e.type === "session.status_idle" || e.type === "session.error")).toHaveLength(1);
+  }, 120_000);
+});

@@ -83,6 +83,8 @@ export class CodexAdapter implements HarnessAdapter {
   private pending: ApprovalRequest[] = [];
   /** A call just answered while others still wait: the turn ends requires_action once its result is in. */
   private answeredWhileWaiting: string | undefined;
+  /** Events from Codex's turn while no LAP turn ran and calls waited (deliver). */
+  private backlog: HarnessEvent[] = [];
   /** LAP cancelled the waiting calls and waits for Codex's turn to end; its notifications belong to no LAP turn. */
   private refusing: { ended: () => void } | undefined;
 
@@ -139,6 +141,7 @@ export class CodexAdapter implements HarnessAdapter {
       this.ready = undefined;
       // A waiting call dies with its process; a decision on it then finds nothing to answer.
       this.pending = [];
+      this.backlog = [];
       this.answeredWhileWaiting = undefined;
       this.refusing?.ended();
       this.rpc.closed(new RpcError("codex", `app-server exited (code ${code})`));
@@ -152,18 +155,34 @@ export class CodexAdapter implements HarnessAdapter {
       if (notification.method === "turn/completed") this.refusing.ended();
       return;
     }
-    const turn = this.turns.turn;
     const translator = this.translator;
-    if (!turn || turn.finished || !translator) return;
+    if (!translator) return;
     const translated = translator.translate(notification);
     if (translated.turnId) this.turnId = translated.turnId;
-    for (const event of translated.events) {
-      turn.emit(event);
-      if (event.type === "agent.tool_result" && event.tool_use_id === this.answeredWhileWaiting) {
-        this.answeredWhileWaiting = undefined;
-        if (this.pending.length) turn.emit(ev.requiresAction(this.pending.map((p) => p.itemId)));
-      }
+    for (const event of translated.events) this.deliver(event);
+  }
+
+  /**
+   * An event for LAP's running turn. While none runs and calls wait (the turn ended requires_action),
+   * Codex's turn goes on: a parallel call asking late, or an unlisted one running meanwhile, is kept
+   * for the next LAP turn (a decision or a message) instead of being lost.
+   */
+  private deliver(event: HarnessEvent): void {
+    const turn = this.turns.turn;
+    if (!turn || turn.finished) {
+      if (this.pending.length && event.type !== "session.status_idle" && event.type !== "session.error") this.backlog.push(event);
+      return;
     }
+    turn.emit(event);
+    if (event.type === "agent.tool_result" && event.tool_use_id === this.answeredWhileWaiting) {
+      this.answeredWhileWaiting = undefined;
+      if (this.pending.length) turn.emit(ev.requiresAction(this.pending.map((p) => p.itemId)));
+    }
+  }
+
+  /** What happened while no LAP turn ran goes first into the turn that just opened. */
+  private flushBacklog(turn: { emit: (event: HarnessEvent) => void }): void {
+    for (const event of this.backlog.splice(0)) turn.emit(event);
   }
 
   /**
@@ -175,17 +194,15 @@ export class CodexAdapter implements HarnessAdapter {
     const approval = this.asksForApproval ? parseApprovalRequest(request.id, request.method, request.params) : undefined;
     if (!approval) return false;
     const listed = needsApproval(approval.kind, this.approvalTools);
-    const turn = this.turns.turn && !this.turns.turn.finished ? this.turns.turn : undefined;
-    for (const event of this.translator?.release(approval.itemId, listed ? "ask" : "allow") ?? []) turn?.emit(event);
+    if (listed) this.pending.push(approval);
+    for (const event of this.translator?.release(approval.itemId, listed ? "ask" : "allow") ?? []) this.deliver(event);
     if (!listed) {
       this.rpc.respond(approval.requestId, { decision: "accept" });
-    } else if (!turn) {
-      // No LAP turn to ask in (its tool call could not be recorded): never run it unasked.
-      this.rpc.respond(approval.requestId, { decision: "decline" });
-    } else {
-      this.pending.push(approval);
-      if (!this.answeredWhileWaiting) turn.emit(ev.requiresAction(this.pending.map((p) => p.itemId)));
+      return true;
     }
+    const turn = this.turns.turn;
+    // Without a running turn it is announced (and its turn ends requires_action) in the next one.
+    if (turn && !turn.finished && !this.answeredWhileWaiting) turn.emit(ev.requiresAction(this.pending.map((p) => p.itemId)));
     return true;
   }
 
@@ -212,6 +229,7 @@ export class CodexAdapter implements HarnessAdapter {
 
   async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
     const { turn, prompt } = this.turns.begin(text, onEvent);
+    this.flushBacklog(turn);
     // A message instead of a decision refuses the waiting calls (as the built-in harness does).
     for (const id of await this.refusePending()) turn.emit(ev.toolResult(id, "Not run: the user sent a new message instead of deciding on this tool call.", true));
     this.translator = new CodexTranslator(this.config.model, this.asksForApproval);
@@ -233,6 +251,7 @@ export class CodexAdapter implements HarnessAdapter {
 
   async confirm(confirmation: ToolConfirmation, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
     const turn = this.turns.open(onEvent);
+    this.flushBacklog(turn);
     const index = this.pending.findIndex((p) => p.itemId === confirmation.tool_use_id);
     if (index < 0 || !this.turns.cli) {
       this.turns.fail("harness_failed", `no tool call ${confirmation.tool_use_id} is waiting for a decision`);
@@ -258,8 +277,10 @@ export class CodexAdapter implements HarnessAdapter {
 
   async interrupt(): Promise<void> {
     if (this.pending.length && (!this.turns.turn || this.turns.turn.finished)) {
-      // No LAP turn is running while calls wait: the interrupt refuses them and Codex's turn ends quietly.
+      // No LAP turn is running while calls wait: the interrupt refuses them and Codex's turn ends quietly
+      // (calls that asked late were never announced and never ran: nothing to report).
       await this.refusePending();
+      this.backlog = [];
       return;
     }
     await this.turns.interrupt(() => {
