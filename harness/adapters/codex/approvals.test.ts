@@ -91,6 +91,15 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
     expect(second.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
   }, 120_000);
 
+  test("a read-only command asks too (`ls`: every command asks under the untrusted policy)", async () => {
+    const { adapter } = session(["bash"]);
+    model.setScript([{ when: "list the files", steps: [{ kind: "run", command: "ls" }, { kind: "text", text: "listed" }] }]);
+    const first = await adapter.send("Please list the files.");
+    expect(first.outcome).toBe("requires_action");
+    expect(toolUses(first.events)).toEqual([expect.objectContaining({ name: "command_execution", evaluated_permission: "ask" })]);
+    expect(toolResults(first.events)).toEqual([]);
+  }, 120_000);
+
   test("deny with a message: the command does not run and the model's next request carries the message; a decision on no waiting call is an error", async () => {
     const { adapter, workspace } = session(["bash"]);
     model.setScript([

@@ -4,8 +4,8 @@
 // v2/CommandExecutionApprovalDecision.ts, v2/FileChangeApprovalDecision.ts, v2/TurnSteerParams.ts).
 // With approval-required tools the thread runs with approvalPolicy "untrusted" (accepted on
 // thread/start and thread/resume; config.toml no longer takes it), under which Codex sends the client
-// a request before every file change and every command that is not on its known-safe list (`ls`,
-// `cat`, ... run without asking). The server's request is a JSON-RPC request:
+// a request before every file change and every command (read-only ones such as `ls` too, checked
+// with codex 0.169). The server's request is a JSON-RPC request:
 //   { id, method: "item/commandExecution/requestApproval", params: { threadId, turnId, itemId, command, ... } }
 //   { id, method: "item/fileChange/requestApproval",       params: { threadId, turnId, itemId, ... } }
 // answered with `{ decision: "accept" | "decline" | "cancel" }` ("cancel" also ends Codex's turn).

@@ -127,7 +127,7 @@ export class CodexTranslator {
         }
         const result = toolResult(item, this.declined.get(item.id));
         if (!result) return { events: [] };
-        // Not started (or held and never asked about: a known-safe command Codex runs without asking).
+        // Not started, or held and never asked about (Codex ran it without asking): emitted now, "allow".
         this.held.delete(item.id);
         const use = this.started.has(item.id) ? [] : [toolUse(item, this.holdAskable && itemApprovalKind(item.type) ? "allow" : undefined)!];
         return { events: [...use, result] };
