@@ -36,7 +36,7 @@ test("an agent whose bash needs approval asks; the person allows it in the chat,
   await form.locator(".harness-option").filter({ hasText: "Claude Code" }).getByRole("radio").check();
   await expect(hint).toContainText("Claude Code's own names (Bash, Read");
   await form.locator(".harness-option").filter({ hasText: "Codex" }).getByRole("radio").check();
-  await expect(hint).toContainText("runs every tool without asking");
+  await expect(hint).toContainText("every command, read-only ones too");
   await form.locator(".harness-option").filter({ hasText: "Built-in agent" }).getByRole("radio").check();
   await expect(hint).toContainText("web_fetch; MCP tools as server__tool");
   // A bad tool name is refused with the field's message, and nothing is created.

@@ -17,7 +17,7 @@ process.stdin.on("data", (chunk) => {
     if (m.method === "echo") { out({ method: "note", params: { n: 1 } }); out({ id: m.id, result: m.params }); }
     else if (m.method === "fail") out({ id: m.id, error: { code: -1, message: "nope" } });
     else if (m.method === "ask") out({ id: "srv-1", method: "item/approval", params: {} });
-    else if (m.id === "srv-1") out({ method: "answered", params: { error: m.error } });
+    else if (m.id === "srv-1") out({ method: "answered", params: { error: m.error, result: m.result } });
     else if (m.method === "exit") process.exit(3);
   }
 });
@@ -43,6 +43,27 @@ test("requests resolve by id, errors reject, notifications arrive in order, serv
   rpc.notify("exit");
   await expect(pending).rejects.toThrow("exited (code 3)");
   await expect(rpc.request("echo", {})).rejects.toThrow();
+});
+
+test("a server request the handler takes is answered with its result, not the error", async () => {
+  const notes: Notification[] = [];
+  const taken: unknown[] = [];
+  const rpc = new JsonRpc(
+    (note) => notes.push(note),
+    (request) => {
+      taken.push(request);
+      rpc.respond(request.id, { decision: "accept" });
+      return true;
+    },
+  );
+  const cli = spawnCli({ cmd: [process.execPath, "-e", PEER], cwd: import.meta.dir, env: { PATH: process.env.PATH ?? "" }, onLine: (line) => rpc.onLine(line) });
+  rpc.attach(cli);
+  rpc.notify("ask");
+  for (let i = 0; i < 100 && !notes.some((note) => note.method === "answered"); i++) await Bun.sleep(20);
+  expect(taken).toEqual([{ id: "srv-1", method: "item/approval", params: {} }]);
+  expect(notes.find((note) => note.method === "answered")?.params).toEqual({ result: { decision: "accept" } });
+  cli.kill("SIGKILL");
+  await cli.exited;
 });
 
 test("lines that are not JSON-RPC are ignored", () => {

@@ -3,6 +3,8 @@
 import type { CliProcess } from "../process.ts";
 
 export type Notification = { method: string; params: Record<string, unknown> };
+/** A request the server sends us (approvals); the handler returns false for one it does not answer. */
+export type ServerRequest = { id: number | string; method: string; params: Record<string, unknown> };
 type Message = { id?: number | string; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code?: number; message?: string } };
 
 export class RpcError extends Error {
@@ -19,7 +21,10 @@ export class JsonRpc {
   private pending = new Map<number, { method: string; resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private cli: CliProcess | undefined;
 
-  constructor(private readonly onNotification: (notification: Notification) => void) {}
+  constructor(
+    private readonly onNotification: (notification: Notification) => void,
+    private readonly onRequest: (request: ServerRequest) => boolean = () => false,
+  ) {}
 
   /** Binds to a freshly spawned process; whatever was pending on the previous one fails. */
   attach(cli: CliProcess): void {
@@ -36,8 +41,9 @@ export class JsonRpc {
       return; // not protocol: a stray log line
     }
     if (message.method && message.id !== undefined) {
-      // A request from the server (approvals): LAP's sandbox is the boundary and approvals are
-      // off, so none is expected; answer so the server never waits on us.
+      // A request from the server (approvals): the handler answers it (respond); any other gets an
+      // error at once so the server never waits on us.
+      if (this.onRequest({ id: message.id, method: message.method, params: message.params ?? {} })) return;
       this.cli?.write(JSON.stringify({ jsonrpc: "2.0", id: message.id, error: { code: -32601, message: "not supported by LAP" } }));
       return;
     }
@@ -60,6 +66,11 @@ export class JsonRpc {
       this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject });
       cli.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
     });
+  }
+
+  /** Answers a request the server sent (onRequest). */
+  respond(id: number | string, result: unknown): void {
+    this.cli?.write(JSON.stringify({ jsonrpc: "2.0", id, result }));
   }
 
   notify(method: string, params?: unknown): void {

@@ -1,7 +1,10 @@
 // `codex app-server` notifications translated into LAP's normalized events. Replies and reasoning
 // stream as deltas (item/agentMessage/delta, item/reasoning/*Delta); a commandExecution becomes a
 // tool call and its result, a fileChange a tool call carrying each file's diff.
+// When the agent has approval-required tools, a command's or file change's tool call is held back
+// until Codex asks about it (release, marked "ask" or "allow") or it completes without asking.
 import { events as ev, type HarnessEvent } from "../types.ts";
+import { itemApprovalKind } from "./approvals.ts";
 import type { Notification } from "./rpc.ts";
 
 type FileChange = { path: string; kind?: { type?: string } | string; diff?: string };
@@ -29,12 +32,14 @@ export type CodexTranslation = { events: HarnessEvent[]; turnId?: string };
 
 const kindOf = (change: FileChange) => (typeof change.kind === "string" ? change.kind : (change.kind?.type ?? "update"));
 
-function toolUse(item: CodexItem): HarnessEvent | undefined {
+type Permission = "ask" | "allow";
+
+function toolUse(item: CodexItem, permission?: Permission): HarnessEvent | undefined {
   switch (item.type) {
     case "commandExecution":
-      return ev.toolUse(item.id, "command_execution", { command: item.command ?? "" });
+      return ev.toolUse(item.id, "command_execution", { command: item.command ?? "" }, permission);
     case "fileChange":
-      return ev.toolUse(item.id, "file_change", { changes: (item.changes ?? []).map((change) => ({ path: change.path, kind: kindOf(change), diff: change.diff ?? "" })) });
+      return ev.toolUse(item.id, "file_change", { changes: (item.changes ?? []).map((change) => ({ path: change.path, kind: kindOf(change), diff: change.diff ?? "" })) }, permission);
     case "mcpToolCall":
       return ev.toolUse(item.id, `${item.server ?? "mcp"}.${item.tool ?? "tool"}`, { arguments: item.arguments ?? null });
     case "webSearch":
@@ -44,7 +49,9 @@ function toolUse(item: CodexItem): HarnessEvent | undefined {
   }
 }
 
-function toolResult(item: CodexItem): HarnessEvent | undefined {
+/** `declined` is what LAP told the model about a call a person refused (Codex itself says only "rejected by user"). */
+function toolResult(item: CodexItem, declined?: string): HarnessEvent | undefined {
+  if (item.status === "declined" && (item.type === "commandExecution" || item.type === "fileChange")) return ev.toolResult(item.id, declined ?? "Not run: the user declined this tool call.", true);
   switch (item.type) {
     case "commandExecution":
       return ev.toolResult(item.id, item.aggregatedOutput ?? "", item.status === "failed" || (item.exitCode ?? 0) !== 0);
@@ -59,12 +66,33 @@ function toolResult(item: CodexItem): HarnessEvent | undefined {
   }
 }
 
-/** One translator per turn: it remembers which items already streamed deltas or started. */
+/** One translator per Codex turn: it remembers which items already streamed deltas or started. */
 export class CodexTranslator {
   private started = new Set<string>();
   private streamed = new Set<string>();
+  /** Items Codex may ask about, not yet emitted (only when `holdAskable`). */
+  private held = new Map<string, CodexItem>();
+  private declined = new Map<string, string>();
 
-  constructor(private readonly model: string) {}
+  /** `holdAskable`: the agent has approval-required tools, so each command or file change says whether it asked. */
+  constructor(
+    private readonly model: string,
+    private readonly holdAskable = false,
+  ) {}
+
+  /** The held tool call Codex now asks about, marked "ask" (waits for a person) or "allow" (accepted at once). */
+  release(itemId: string, permission: Permission): HarnessEvent[] {
+    const item = this.held.get(itemId);
+    if (!item) return [];
+    this.held.delete(itemId);
+    this.started.add(itemId);
+    return [toolUse(item, permission)!];
+  }
+
+  /** The text the model got for a call a person refused: the declined item's result carries it. */
+  decline(itemId: string, text: string): void {
+    this.declined.set(itemId, text);
+  }
 
   translate({ method, params }: Notification): CodexTranslation {
     const item = params.item as CodexItem | undefined;
@@ -82,6 +110,10 @@ export class CodexTranslator {
       case "item/started": {
         const use = item && toolUse(item);
         if (!item || !use) return { events: [] };
+        if (this.holdAskable && itemApprovalKind(item.type)) {
+          this.held.set(item.id, item);
+          return { events: [] };
+        }
         this.started.add(item.id);
         return { events: [use] };
       }
@@ -93,9 +125,11 @@ export class CodexTranslator {
           const text = [...(item.summary ?? []), ...(item.content ?? [])].join("\n");
           return { events: text && !this.streamed.has(item.id) ? [ev.thinking(text)] : [] };
         }
-        const result = toolResult(item);
+        const result = toolResult(item, this.declined.get(item.id));
         if (!result) return { events: [] };
-        const use = this.started.has(item.id) ? [] : [toolUse(item)!];
+        // Not started, or held and never asked about (Codex ran it without asking): emitted now, "allow".
+        this.held.delete(item.id);
+        const use = this.started.has(item.id) ? [] : [toolUse(item, this.holdAskable && itemApprovalKind(item.type) ? "allow" : undefined)!];
         return { events: [...use, result] };
       }
       case "turn/completed": {

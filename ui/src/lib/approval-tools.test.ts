@@ -11,7 +11,8 @@ test("the hint names the tools that ask for the chosen harness", () => {
   expect(approvalToolHint("builtin", "sandbox").text).not.toContain("Bash");
   expect(approvalToolHint("opencode", "sandbox").asks).toBe(true);
   expect(approvalToolHint("opencode", "sandbox").text).toContain("opencode's own permission names");
-  expect(approvalToolHint("codex", "sandbox").asks).toBe(false);
+  expect(approvalToolHint("codex", "sandbox")).toMatchObject({ asks: true, text: expect.stringContaining("every file change") });
+  expect(approvalToolHint("some-future-harness", "sandbox").asks).toBe(false);
   expect(approvalToolHint("builtin", "remote").text).toContain("always_ask");
   expect(approvalToolHint("builtin", "none").text).toContain("web_fetch");
   expect(approvalToolHint("builtin", "remote").asks).toBe(true);
