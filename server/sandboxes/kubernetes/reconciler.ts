@@ -49,10 +49,13 @@ export async function reconcileKubernetes(deps: {
     else result.recovering.push(h);
   }
   const sel = `${LAP.managed}=true,${LAP.instance}=${deps.instance}`;
+  // Sandboxes before claims: a claim is created before its sandbox, so every sandbox listed here has
+  // its claim in the later list unless that claim is really gone. (Claims first would miss a session's
+  // claim made between the two lists and delete its brand-new sandbox as an orphan.)
+  const sandboxes = await kube.list(SANDBOX, namespace);
   const claims = await kube.list(SANDBOX_CLAIM, namespace, { labelSelector: sel });
   const claimUids = new Set(claims.items.map((c) => c.metadata.uid));
   // Cold sandboxes carry the claim as owner; warm pool members are the pool's business.
-  const sandboxes = await kube.list(SANDBOX, namespace);
   for (const sb of sandboxes.items) {
     if (sb.metadata.labels?.[AS.warmPoolSandbox] || sb.metadata.deletionTimestamp) continue;
     const owner = sb.metadata.ownerReferences?.find((r) => r.kind === "SandboxClaim");

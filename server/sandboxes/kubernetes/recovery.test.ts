@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventually, kubeTestEnv, type KubeTestEnv } from "../../../test/support/kube-env";
 import type { SandboxHandle } from "../provider";
+import { reconcileKubernetes } from "./reconciler";
 
 let t: KubeTestEnv;
 beforeAll(async () => {
@@ -157,5 +158,40 @@ describe("pod loss and LAP restarts", () => {
     expect(result.removedPools).toEqual([stalePool]);
     expect(t.fake.store.get("sandboxtemplates", "default", stalePool)).toBeUndefined();
     expect(t.fake.store.get("sandboxwarmpools", "default", "lap-other-install")).toBeDefined();
+  });
+
+  test("a session's claim and sandbox made while the reconciler is between its lists are not taken for orphans", async () => {
+    const lap = await t.restart();
+    const kinds = { claim: { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxclaims", kind: "SandboxClaim" }, sandbox: { group: "agents.x-k8s.io", version: "v1beta1", plural: "sandboxes", kind: "Sandbox" } };
+    // The race, made certain: right after the reconciler's first list of sandboxes or claims (after it
+    // has read the provider's handles), a session creates its claim and then its cold sandbox.
+    let phase = false;
+    let made = false;
+    const provider = Object.create(lap.provider) as typeof lap.provider;
+    provider.list = async () => {
+      const handles = await lap.provider.list();
+      phase = true;
+      return handles;
+    };
+    const kube = Object.create(lap.kube) as typeof lap.kube;
+    kube.list = (async (k: { plural: string }, ns: string, sel?: Record<string, string>) => {
+      const listed = await lap.kube.list(k as never, ns, sel);
+      if (phase && !made && (k.plural === "sandboxes" || k.plural === "sandboxclaims")) {
+        made = true;
+        const claim = await lap.kube.create(kinds.claim, "default", {
+          metadata: { name: "lap-racing", labels: { "lap.dev/managed": "true", "lap.dev/instance": "lap" } },
+          spec: { warmPoolRef: { name: "none" } },
+        });
+        await lap.kube.create(kinds.sandbox, "default", {
+          metadata: { name: "lap-racing", labels: { "lap.dev/instance": "lap" }, ownerReferences: [{ apiVersion: "extensions.agents.x-k8s.io/v1beta1", kind: "SandboxClaim", name: "lap-racing", uid: claim.metadata.uid! }] },
+          spec: { podTemplate: { spec: { containers: [{ name: "harness", image: "x" }] } } },
+        });
+      }
+      return listed;
+    }) as typeof kube.list;
+    const result = await reconcileKubernetes({ kube, namespace: "default", instance: "lap", provider, pools: lap.pools, isOwned: () => true, warmTtlMs: 3_600_000 });
+    expect(made).toBe(true);
+    expect(result.deletedSandboxes).toEqual([]);
+    expect(t.fake.store.get("sandboxes", "default", "lap-racing")).toBeDefined();
   });
 });

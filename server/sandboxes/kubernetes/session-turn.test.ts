@@ -45,7 +45,7 @@ const coldSandboxes = () => fake.store.list("sandboxes", "default").filter((s) =
 async function explain(id: string) {
   const evs = await events(id).catch(() => [] as Ev[]);
   const pods = fake.store.list("pods", "default").map((p) => `${p.metadata.name}:${p.status?.phase ?? "?"}:${p.status?.podIP ?? "-"}`);
-  return JSON.stringify({ status: await status(id).catch(() => "?"), events: evs.map((e) => e.type === "session.error" ? `error: ${JSON.stringify(e.data.error)}` : e.type), claims: claims().map((c) => c.metadata.name), pods, model_requests: model.requests.length });
+  return JSON.stringify({ status: await status(id).catch(() => "?"), events: evs.map((e) => e.type === "session.error" ? `error: ${JSON.stringify(e.data.error)}` : e.type), claims: claims().map((c) => ({ name: c.metadata.name, status: c.status, annotations: c.metadata.annotations, pool: c.spec?.warmPoolRef?.name })), sandboxes: fake.store.list("sandboxes", "default").map((s) => s.metadata.name), pools: fake.store.list("sandboxwarmpools", "default").map((p) => p.metadata.name), templates: fake.store.list("sandboxtemplates", "default").map((p) => p.metadata.name), paused: fake.controller.paused, pods, model_requests: model.requests.length });
 }
 const idleOrExplain = (id: string) => waitFor("session idle", async () => (await status(id)) === "idle").catch(async (err) => {
   throw new Error(`${(err as Error).message}: ${await explain(id)}`);
