@@ -34,8 +34,11 @@ test("register an MCP server, test it, grant a key, call it through LAP, see the
   await page.getByRole("button", { name: "Test connection" }).click();
   await expect(page.getByTestId("test-result")).toContainText("Connected", { timeout: 20_000 });
   await expect(page.getByTestId("tool-row").filter({ hasText: "echo" }).first()).toBeVisible();
-  await page.getByLabel("Enable get-env").uncheck();
   await expect(page.getByTestId("health")).toContainText("connected");
+  // The tool list stays while tools are toggled (it used to vanish: the server's update reset it).
+  await page.getByLabel("Enable get-env").uncheck();
+  await expect(page.getByLabel("Enable get-env")).not.toBeChecked();
+  await expect(page.getByTestId("tool-row").filter({ hasText: "echo" }).first()).toBeVisible();
   await shot(page, "mcp-tested");
 
   // A user key for an agent session, granted two tools.

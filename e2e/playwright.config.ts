@@ -33,7 +33,8 @@ export default defineConfig({
       args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     },
     viewport: { width: 1280, height: 800 },
-    trace: "off",
+    // A failure leaves a trace in .cache/e2e-output (npx playwright show-trace) to see what happened.
+    trace: "retain-on-failure",
   },
   webServer: {
     command: `${join(ROOT, ".tools/node_modules/.bin/bun")} bin/lap.ts up`,

@@ -1,4 +1,4 @@
-import { createEffect, createResource, createSignal, For, on, Show } from "solid-js";
+import { createEffect, createMemo, createResource, createSignal, For, on, Show } from "solid-js";
 import { api, ApiError, type McpTestResult, type ServerView } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { CopyButton, toast } from "./ui";
@@ -14,7 +14,10 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
   const [health, { refetch: refetchHealth }] = createResource(() => s().id, api.mcp.health);
   const [grants, { refetch: refetchGrants }] = createResource(() => s().id, api.mcp.grants);
   const proxyUrl = () => `${location.origin}${s().proxy_path}`;
-  createEffect(on(() => s().id, () => setTest(null), { defer: true }));
+  // Only another server clears the test result: `on` fires whenever its source is re-read, and the
+  // server object is replaced on every edit (a tool toggled), so it watches a memo of the id.
+  const serverId = createMemo(() => s().id);
+  createEffect(on(serverId, () => setTest(null), { defer: true }));
 
   const runTest = async () => {
     setTesting(true);
