@@ -1,45 +1,15 @@
 // Tool approvals with the real Claude Code CLI against the scripted model (standing for the LLM
 // provider): a listed tool ends the turn with requires_action while the same CLI process waits; the
 // confirmation turn answers it. The approval rows LAP writes are covered in approvals.api.test.ts.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { KEY, MODEL } from "../../../test/support/harness-contract.ts";
-import { type ScriptedModel, startScriptedModel } from "../../../test/support/scripted-model/index.ts";
+import { adapterSessions, replyText, toolResults, toolUses } from "../../../test/support/adapter-sessions.ts";
 import { contentText, type HarnessEvent } from "../types.ts";
 import { ClaudeCodeAdapter } from "./index.ts";
 import { claudeAskRules, lapToolName, needsApproval } from "./permissions.ts";
 
-let model: ScriptedModel;
-let root: string;
-const adapters: ClaudeCodeAdapter[] = [];
-
-function session(approvalRequiredTools: string[]) {
-  const dir = mkdtempSync(join(root, "session-"));
-  const workspace = join(dir, "workspace");
-  const home = join(dir, "home");
-  mkdirSync(workspace);
-  mkdirSync(home);
-  const adapter = new ClaudeCodeAdapter({ workspace, home, gatewayUrl: model.url, apiKey: KEY, model: MODEL, approvalRequiredTools });
-  adapters.push(adapter);
-  return { adapter, workspace };
-}
-
-const toolUses = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.tool_use" ? [e] : []));
-const toolResults = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.tool_result" ? [e] : []));
-const replyText = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.message" ? [contentText(e.content)] : [])).join("");
-
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), "lap-claude-approvals-"));
-  model = startScriptedModel({ models: [MODEL], apiKey: KEY });
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(adapters.map((a) => a.stop().catch(() => undefined)));
-  await model.stop();
-  rmSync(root, { recursive: true, force: true });
-}, 60_000);
+const { session, model: scripted } = adapterSessions("claude-approvals", (config) => new ClaudeCodeAdapter(config));
 
 test("LAP's tool names map to Claude Code's, MCP tools without the mcp__ prefix", () => {
   expect(lapToolName("Bash")).toBe("bash");
@@ -60,7 +30,7 @@ test("LAP's tool names map to Claude Code's, MCP tools without the mcp__ prefix"
 describe("claude-code asks before a listed tool (real claude CLI)", () => {
   test("bash listed: Write runs without asking; Bash ends the turn requires_action and does not run; allow runs it in the same process and the reply streams in the confirmation turn", async () => {
     const { adapter, workspace } = session(["bash"]);
-    model.setScript([
+    scripted().setScript([
       {
         when: "guarded job",
         steps: [
@@ -98,7 +68,7 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
 
   test("a read-only command asks too (Claude Code's default mode would let `ls` through)", async () => {
     const { adapter } = session(["bash"]);
-    model.setScript([{ when: "list the files", steps: [{ kind: "run", command: "ls" }, { kind: "text", text: "listed" }] }]);
+    scripted().setScript([{ when: "list the files", steps: [{ kind: "run", command: "ls" }, { kind: "text", text: "listed" }] }]);
     const first = await adapter.send("Please list the files.");
     expect(first.outcome).toBe("requires_action");
     expect(toolUses(first.events)).toEqual([expect.objectContaining({ name: "Bash", evaluated_permission: "ask" })]);
@@ -107,7 +77,7 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
 
   test("deny with a message: the command does not run and the model reads the message; a decision on no waiting call is an error", async () => {
     const { adapter, workspace } = session(["bash"]);
-    model.setScript([
+    scripted().setScript([
       {
         when: "risky job",
         steps: [
@@ -119,14 +89,14 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
     const first = await adapter.send("Please do the risky job.");
     expect(first.outcome).toBe("requires_action");
     const [bash] = toolUses(first.events);
-    const before = model.requests.length;
+    const before = scripted().requests.length;
     const second = await adapter.confirm({ tool_use_id: bash!.id, result: "deny", deny_message: "not on this machine, use the staging box" });
     expect(second.outcome).toBe("end_turn");
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
     const [result] = toolResults(second.events);
     expect(result).toMatchObject({ tool_use_id: bash!.id, is_error: true });
     expect(contentText(result!.content)).toContain("not on this machine, use the staging box");
-    expect(model.requests.slice(before).at(-1)!.transcript).toContain("not on this machine, use the staging box");
+    expect(scripted().requests.slice(before).at(-1)!.transcript).toContain("not on this machine, use the staging box");
     expect(replyText(second.events)).toContain("Understood, I will not run it.");
 
     const again = await adapter.confirm({ tool_use_id: bash!.id, result: "allow" });
@@ -139,7 +109,7 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
     const { adapter, workspace } = session(["read", "bash"]);
     await Bun.write(join(workspace, "a.txt"), "alpha-content");
     await Bun.write(join(workspace, "b.txt"), "beta-content");
-    model.setScript([
+    scripted().setScript([
       {
         when: "read both",
         steps: [
@@ -186,7 +156,7 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
 
   test("a new message instead of a decision refuses the waiting call in the new turn; the command never runs", async () => {
     const { adapter, workspace } = session(["Bash"]);
-    model.setScript([
+    scripted().setScript([
       { when: "pending job", steps: [{ kind: "run", command: "echo ran > pending.txt" }, { kind: "text", text: "ran it" }] },
       { when: "something else", steps: [{ kind: "text", text: "Doing something else." }] },
     ]);
@@ -205,7 +175,7 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
 
   test("an interrupt while a call waits refuses it; the session goes on", async () => {
     const { adapter, workspace } = session(["bash"]);
-    model.setScript([
+    scripted().setScript([
       { when: "stoppable job", steps: [{ kind: "run", command: "echo ran > stopped.txt" }, { kind: "text", text: "ran it" }] },
       { when: "say hello", steps: [{ kind: "text", text: "hello after the interrupt" }] },
     ]);

@@ -1,45 +1,15 @@
 // Tool approvals with the real Codex CLI (`codex app-server`) against the scripted model (standing for
 // the LLM provider): a listed tool ends the turn with requires_action while the same Codex process
 // waits; the confirmation turn answers it. The approval rows LAP writes are covered in approvals.api.test.ts.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KEY, MODEL } from "../../../test/support/harness-contract.ts";
-import { type ScriptedModel, startScriptedModel } from "../../../test/support/scripted-model/index.ts";
-import { contentText, type HarnessEvent } from "../types.ts";
+import { adapterSessions, replyText, toolResults, toolUses } from "../../../test/support/adapter-sessions.ts";
 import { approvalKind, needsApproval } from "./approvals.ts";
+import { contentText, type HarnessEvent } from "../types.ts";
 import { CodexAdapter } from "./index.ts";
 
-let model: ScriptedModel;
-let root: string;
-const adapters: CodexAdapter[] = [];
-
-function session(approvalRequiredTools: string[]) {
-  const dir = mkdtempSync(join(root, "session-"));
-  const workspace = join(dir, "workspace");
-  const home = join(dir, "home");
-  mkdirSync(workspace);
-  mkdirSync(home);
-  const adapter = new CodexAdapter({ workspace, home, gatewayUrl: model.url, apiKey: KEY, model: MODEL, approvalRequiredTools });
-  adapters.push(adapter);
-  return { adapter, workspace };
-}
-
-const toolUses = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.tool_use" ? [e] : []));
-const toolResults = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.tool_result" ? [e] : []));
-const replyText = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.message" ? [contentText(e.content)] : [])).join("");
-
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), "lap-codex-approvals-"));
-  model = startScriptedModel({ models: [MODEL], apiKey: KEY });
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(adapters.map((a) => a.stop().catch(() => undefined)));
-  await model.stop();
-  rmSync(root, { recursive: true, force: true });
-}, 60_000);
+const { session, model: scripted } = adapterSessions("codex-approvals", (config) => new CodexAdapter(config));
 
 test("LAP's tool names map to what Codex asks about: bash = commands, write/edit = file changes", () => {
   expect(approvalKind("item/commandExecution/requestApproval")).toBe("command");
@@ -55,7 +25,7 @@ test("LAP's tool names map to what Codex asks about: bash = commands, write/edit
 describe("codex asks before a listed tool (real codex CLI)", () => {
   test("bash listed: a file change runs without asking; the command ends the turn requires_action and does not run; allow runs it in the same process and its result streams in the confirmation turn", async () => {
     const { adapter, workspace } = session(["bash"]);
-    model.setScript([
+    scripted().setScript([
       {
         when: "guarded job",
         steps: [
@@ -93,7 +63,7 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
 
   test("a read-only command asks too (`ls`: every command asks under the untrusted policy)", async () => {
     const { adapter } = session(["bash"]);
-    model.setScript([{ when: "list the files", steps: [{ kind: "run", command: "ls" }, { kind: "text", text: "listed" }] }]);
+    scripted().setScript([{ when: "list the files", steps: [{ kind: "run", command: "ls" }, { kind: "text", text: "listed" }] }]);
     const first = await adapter.send("Please list the files.");
     expect(first.outcome).toBe("requires_action");
     expect(toolUses(first.events)).toEqual([expect.objectContaining({ name: "command_execution", evaluated_permission: "ask" })]);
@@ -102,7 +72,7 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
 
   test("deny with a message: the command does not run and the model's next request carries the message; a decision on no waiting call is an error", async () => {
     const { adapter, workspace } = session(["bash"]);
-    model.setScript([
+    scripted().setScript([
       { when: "risky job", steps: [{ kind: "run", command: "echo ran > risky.txt" }, { kind: "text", text: "ran it" }] },
       // Codex's refusal tells the model only "rejected by user"; the person's reason arrives as a user
       // message in the same turn (turn/steer), so the reply answers that.
@@ -111,14 +81,14 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
     const first = await adapter.send("Please do the risky job.");
     expect(first.outcome).toBe("requires_action");
     const [command] = toolUses(first.events);
-    const before = model.requests.length;
+    const before = scripted().requests.length;
     const second = await adapter.confirm({ tool_use_id: command!.id, result: "deny", deny_message: "not on this machine, use the staging box" });
     expect(second.outcome).toBe("end_turn");
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
     const [result] = toolResults(second.events);
     expect(result).toMatchObject({ tool_use_id: command!.id, is_error: true });
     expect(contentText(result!.content)).toContain("not on this machine, use the staging box");
-    expect(model.requests.slice(before).at(-1)!.transcript).toContain("not on this machine, use the staging box");
+    expect(scripted().requests.slice(before).at(-1)!.transcript).toContain("not on this machine, use the staging box");
     expect(replyText(second.events)).toContain("Understood, I will not run it.");
 
     const again = await adapter.confirm({ tool_use_id: command!.id, result: "allow" });
@@ -129,7 +99,7 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
 
   test("edit listed: the file change asks and is not written until allowed; a command runs without asking", async () => {
     const { adapter, workspace } = session(["edit"]);
-    model.setScript([
+    scripted().setScript([
       {
         when: "edit job",
         steps: [
@@ -154,7 +124,7 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
 
   test("a new message instead of a decision refuses the waiting call in the new turn; the command never runs", async () => {
     const { adapter, workspace } = session(["bash"]);
-    model.setScript([
+    scripted().setScript([
       { when: "pending job", steps: [{ kind: "run", command: "echo ran > pending.txt" }, { kind: "text", text: "ran it" }] },
       { when: "something else", steps: [{ kind: "text", text: "Doing something else." }] },
     ]);
@@ -173,7 +143,7 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
 
   test("an interrupt while a call waits refuses it; the session goes on", async () => {
     const { adapter, workspace } = session(["bash"]);
-    model.setScript([
+    scripted().setScript([
       { when: "stoppable job", steps: [{ kind: "run", command: "echo ran > stopped.txt" }, { kind: "text", text: "ran it" }] },
       { when: "say hello", steps: [{ kind: "text", text: "hello after the interrupt" }] },
     ]);
@@ -194,7 +164,7 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
 describe("parallel calls (real codex CLI)", () => {
   test("two listed commands in one response: each waits for its own decision, none is lost or run unasked, and the turn ends once both are answered", async () => {
     const { adapter, workspace } = session(["bash"]);
-    model.setScript([
+    scripted().setScript([
       {
         when: "do both",
         steps: [

@@ -3,40 +3,19 @@
 // waits on its permission request; the confirmation turn answers it through opencode's API. The
 // approval rows LAP writes are covered in approvals.api.test.ts. One opencode server carries the
 // tests in order (a start takes seconds), as users' long-lived sessions do.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { adapterSessions, replyText, toolResults, toolUses } from "../../../test/support/adapter-sessions.ts";
 import { KEY, MODEL } from "../../../test/support/harness-contract.ts";
-import { type ScriptedModel, startScriptedModel } from "../../../test/support/scripted-model/index.ts";
 import { contentText, type HarnessEvent } from "../types.ts";
 import { OpencodeAdapter, opencodeConfig } from "./index.ts";
 import { opencodePermission, opencodePermissionConfig, permissionOfTool } from "./permissions.ts";
 
-let model: ScriptedModel;
-let root: string;
+const { session, model: scripted } = adapterSessions("opencode-approvals", (config) => new OpencodeAdapter(config));
 let adapter: OpencodeAdapter;
 let workspace: string;
-
-const toolUses = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.tool_use" ? [e] : []));
-const toolResults = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.tool_result" ? [e] : []));
-const replyText = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.message" ? [contentText(e.content)] : [])).join("");
-
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), "lap-opencode-approvals-"));
-  model = startScriptedModel({ models: [MODEL], apiKey: KEY });
-  workspace = join(root, "workspace");
-  const home = join(root, "home");
-  mkdirSync(workspace);
-  mkdirSync(home);
-  adapter = new OpencodeAdapter({ workspace, home, gatewayUrl: model.url, apiKey: KEY, model: MODEL, approvalRequiredTools: ["bash"] });
-}, 60_000);
-
-afterAll(async () => {
-  await adapter?.stop().catch(() => undefined);
-  await model.stop();
-  rmSync(root, { recursive: true, force: true });
-}, 60_000);
+beforeAll(() => void ({ adapter, workspace } = session(["bash"])));
 
 test("LAP's tool names map to opencode's permissions; only listed ones ask", () => {
   expect(opencodePermission("bash")).toBe("bash");
@@ -57,7 +36,7 @@ test("LAP's tool names map to opencode's permissions; only listed ones ask", () 
 
 describe("opencode asks before a listed tool (real opencode serve)", () => {
   test("bash listed: write runs without asking; bash ends the turn requires_action and does not run; allow runs it in the same server and the reply streams in the confirmation turn", async () => {
-    model.setScript([
+    scripted().setScript([
       {
         when: "guarded job",
         steps: [
@@ -95,21 +74,21 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
   }, 180_000);
 
   test("deny with a message: the command does not run and the model's next request carries the message; a decision on no waiting call is an error", async () => {
-    model.setScript([
+    scripted().setScript([
       { when: "risky job", steps: [{ kind: "run", command: "echo ran > risky.txt" }, { kind: "text", text: "Understood, I will not run it." }] },
     ]);
     const first = await adapter.send("Please do the risky job.");
     expect(first.outcome).toBe("requires_action");
     const [bash] = toolUses(first.events);
-    const before = model.requests.length;
+    const before = scripted().requests.length;
     const second = await adapter.confirm({ tool_use_id: bash!.id, result: "deny", deny_message: "not on this machine, use the staging box" });
     expect(second.outcome).toBe("end_turn");
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
     const [result] = toolResults(second.events);
     expect(result).toMatchObject({ tool_use_id: bash!.id, is_error: true });
     expect(contentText(result!.content)).toContain("not on this machine, use the staging box");
-    expect(model.requests.length).toBeGreaterThan(before);
-    expect(model.requests.slice(before).at(-1)!.transcript).toContain("not on this machine, use the staging box");
+    expect(scripted().requests.length).toBeGreaterThan(before);
+    expect(scripted().requests.slice(before).at(-1)!.transcript).toContain("not on this machine, use the staging box");
     expect(replyText(second.events)).toContain("Understood, I will not run it.");
 
     const again = await adapter.confirm({ tool_use_id: bash!.id, result: "allow" });
@@ -119,7 +98,7 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
   }, 180_000);
 
   test("two listed calls in one response wait together; each gets its own decision, and the turn ends once both are answered", async () => {
-    model.setScript([
+    scripted().setScript([
       {
         when: "two commands",
         steps: [
@@ -150,7 +129,7 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
   }, 180_000);
 
   test("a new message instead of a decision refuses the waiting call in the new turn; the command never runs", async () => {
-    model.setScript([
+    scripted().setScript([
       { when: "pending job", steps: [{ kind: "run", command: "echo ran > pending.txt" }, { kind: "text", text: "ran it" }] },
       { when: "something else", steps: [{ kind: "text", text: "Doing something else." }] },
     ]);
@@ -168,7 +147,7 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
   }, 180_000);
 
   test("an interrupt while a call waits refuses it; the session goes on", async () => {
-    model.setScript([
+    scripted().setScript([
       { when: "stoppable job", steps: [{ kind: "run", command: "echo ran > stopped.txt" }, { kind: "text", text: "ran it" }] },
       { when: "say hello", steps: [{ kind: "text", text: "hello after the interrupt" }] },
     ]);
