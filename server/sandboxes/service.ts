@@ -9,7 +9,7 @@ import { rootCertificates } from "node:tls";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/load";
-import type { Database, SqlTx } from "../db/client";
+import type { Database } from "../db/client";
 import type { Logger } from "../lib/logger";
 import { EgressPolicies, egressFactory } from "./egress";
 import { EgressCa } from "./egress/ca";
@@ -23,12 +23,13 @@ import { LocalSandboxProvider } from "./local-provider";
 import { ProcessSandboxProvider } from "./process-provider";
 import type { KubernetesSandboxes } from "./kubernetes";
 import type { ReconcileResult } from "./kubernetes/reconciler";
-import { SandboxError, type SandboxHandle, type SandboxProvider } from "./provider";
+import { SandboxError, type SandboxProvider } from "./provider";
 import { SandboxRuntimeAdapter, type SandboxRuntimeDeps } from "./runtime/sandbox-runtime";
 import { type AgentForSandbox, sandboxSpecFor } from "./runtime/spec";
 import type { SandboxView } from "./model";
 import { WarmPool } from "./warm-pool";
-import { hostOf, hostScope } from "./host-scope";
+import { hostScope } from "./host-scope";
+import { reconcileClusterOnce, settleRowsAfterRestart } from "./reconcile";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -273,64 +274,19 @@ export class SandboxService {
 
   private timer: ReturnType<typeof setInterval> | null = null;
 
-  /**
-   * Host sandboxes die with the LAP process that started them (parent-death signal; the provider kills
-   * any survivor at start-up, see docs/sandboxes.md "Lifetime of host sandboxes"), so rows left by
-   * an earlier run are stale: warm slots are dropped (else the pool would count ghosts and never
-   * refill) and session sandboxes marked stopped (their session restarts on its workspace). Only this
-   * host's rows: another machine's sandboxes live and die with the LAP there (and null-host rows, older
-   * than the column, may belong to a replica still running the previous version).
-   * On kubernetes sandboxes outlive LAP: the provider's reconcile first deletes claims no row owns
-   * (and orphaned Sandboxes, expired warm pods, stale pools); the rows are then checked as above.
-   */
+  /** Start-up: settles rows an earlier run left (reconcile.ts), after a Kubernetes reconcile pass. */
   async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number; kubernetes?: ReconcileResult }> {
-    // Only rows left by an earlier run: a session may already be acquiring a sandbox in this one.
     const [{ started }] = (await this.deps.database.query<{ started: Date }>(`select now() as started`)) as [{ started: Date }];
     const cluster = await this.reconcileCluster();
-    const kubernetes = cluster && cluster !== "skipped" ? cluster : undefined;
-    const known = new Set((await this.provider().list()).map((h) => h.id));
-    const rows = await this.deps.database.query<{ id: string; sandbox_id: string | null; status: string }>(
-      `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed') and created_at < $2 and ${hostScope(3)}`,
-      [this.provider().name, started, hostOf(this.provider())],
-    );
-    let dropped = 0;
-    let stopped = 0;
-    for (const r of rows) {
-      if (r.sandbox_id && known.has(r.sandbox_id)) continue;
-      if (r.status === "claimed") {
-        await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'LAP restarted', updated_at = now() where id = $1`, [r.id]);
-        stopped++;
-      } else {
-        await this.deps.database.query(`delete from sandboxes where id = $1`, [r.id]);
-        dropped++;
-      }
-    }
-    return kubernetes ? { dropped, stopped, kubernetes } : { dropped, stopped };
+    const settled = await settleRowsAfterRestart(this.deps.database, this.provider(), started);
+    return cluster && cluster !== "skipped" ? { ...settled, kubernetes: cluster } : settled;
   }
 
-  /**
-   * One pass over the cluster (kubernetes only): claims no live session owns go, orphaned Sandboxes
-   * go. With several LAP replicas on one database only one reconciles at a time (a transaction-scoped
-   * advisory lock); the others answer "skipped" rather than deleting the same objects twice.
-   */
+  /** One Kubernetes reconcile pass (reconcile.ts); null when the provider is not Kubernetes. */
   async reconcileCluster(): Promise<ReconcileResult | "skipped" | null> {
     const k = this.deps.kubernetes;
-    if (!k || this.deps.config.env.LAP_SANDBOX !== "kubernetes") return null;
-    const db = this.deps.database;
-    if (reconciling.has(db)) return "skipped";
-    reconciling.add(db);
-    try {
-      // Embedded PGlite is one process with one connection: no other replica to exclude, and a transaction
-      // held across Kubernetes API calls would stall every other query of this LAP.
-      if (this.deps.database.mode === "embedded") return await k.reconcile((h) => ownsSandbox(this.deps.database, h));
-      return await this.deps.database.transaction(async (tx) => {
-        const [lock] = await tx.query<{ locked: boolean }>(`select pg_try_advisory_xact_lock(hashtext('lap.kubernetes-reconcile')) as locked`);
-        if (!lock?.locked) return "skipped" as const;
-        return k.reconcile((h) => ownsSandbox(tx, h));
-      });
-    } finally {
-      reconciling.delete(db);
-    }
+    if (!k || !this.kubernetesOn()) return null;
+    return reconcileClusterOnce(this.deps.database, k);
   }
 
   /** Kubernetes: serve the egress of pods this process did not bind (after a restart, or bound by another replica). */
@@ -397,24 +353,4 @@ export class SandboxService {
     // The kubernetes provider holds no processes here; startLap closes its watches.
     await this.hostInstance?.shutdown();
   }
-}
-
-/** Databases a reconcile pass is running on in this process (PGlite has no other process to share it with). */
-const reconciling = new WeakSet<Database>();
-
-/**
- * Whether a live row owns this sandbox: a session's sandbox whose session has not ended (stopped,
- * error or deleted), a warm slot, or a slot being provisioned. The row is found by the sandbox id or,
- * for a sandbox created under the row's own name, by the row id it carries (the row is written before
- * the create, so a claim being created is never mistaken for an orphan).
- */
-export async function ownsSandbox(tx: SqlTx, h: Pick<SandboxHandle, "id" | "labels">): Promise<boolean> {
-  const rows = await tx.query(
-    `select 1 from sandboxes s left join sessions se on se.id = s.session_id
-      where (s.sandbox_id = $1 or s.id = $2) and s.status in ('provisioning','warm','claimed','stopped')
-        and (s.session_id is null or se.status not in ('stopped', 'error'))
-      limit 1`,
-    [h.id, h.labels.sandbox_row ?? ""],
-  );
-  return rows.length > 0;
 }

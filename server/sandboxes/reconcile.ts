@@ -1,0 +1,82 @@
+/**
+ * What LAP does with sandbox rows and cluster objects an earlier run (or another replica) left:
+ * the start-up pass over this host's rows, the Kubernetes reconcile pass under an advisory lock, and
+ * the ownership test both use. SandboxService calls these; they hold no state of their own.
+ */
+import type { Database, SqlTx } from "../db/client";
+import { hostOf, hostScope } from "./host-scope";
+import type { KubernetesSandboxes } from "./kubernetes";
+import type { ReconcileResult } from "./kubernetes/reconciler";
+import type { SandboxHandle, SandboxProvider } from "./provider";
+
+/**
+ * Host sandboxes die with the LAP process that started them (parent-death signal; the provider kills
+ * any survivor at start-up, see docs/sandboxes.md "Lifetime of host sandboxes"), so rows left by
+ * an earlier run are stale: warm slots are dropped (else the pool would count ghosts and never
+ * refill) and session sandboxes marked stopped (their session restarts on its workspace). Only this
+ * host's rows: another machine's sandboxes live and die with the LAP there (and null-host rows, older
+ * than the column, may belong to a replica still running the previous version). Only rows created
+ * before `started`: a session may already be acquiring a sandbox in this run.
+ */
+export async function settleRowsAfterRestart(database: Database, provider: SandboxProvider, started: Date): Promise<{ dropped: number; stopped: number }> {
+  const known = new Set((await provider.list()).map((h) => h.id));
+  const rows = await database.query<{ id: string; sandbox_id: string | null; status: string }>(
+    `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed') and created_at < $2 and ${hostScope(3)}`,
+    [provider.name, started, hostOf(provider)],
+  );
+  let dropped = 0;
+  let stopped = 0;
+  for (const r of rows) {
+    if (r.sandbox_id && known.has(r.sandbox_id)) continue;
+    if (r.status === "claimed") {
+      await database.query(`update sandboxes set status = 'stopped', reason = 'LAP restarted', updated_at = now() where id = $1`, [r.id]);
+      stopped++;
+    } else {
+      await database.query(`delete from sandboxes where id = $1`, [r.id]);
+      dropped++;
+    }
+  }
+  return { dropped, stopped };
+}
+
+/** Databases a reconcile pass is running on in this process (PGlite has no other process to share it with). */
+const reconciling = new WeakSet<Database>();
+
+/**
+ * One pass over the cluster: claims no live session owns go, orphaned Sandboxes go. With several LAP
+ * replicas on one database only one reconciles at a time (a transaction-scoped advisory lock); the
+ * others answer "skipped" rather than deleting the same objects twice.
+ */
+export async function reconcileClusterOnce(database: Database, k: KubernetesSandboxes): Promise<ReconcileResult | "skipped"> {
+  if (reconciling.has(database)) return "skipped";
+  reconciling.add(database);
+  try {
+    // Embedded PGlite is one process with one connection: no other replica to exclude, and a transaction
+    // held across Kubernetes API calls would stall every other query of this LAP.
+    if (database.mode === "embedded") return await k.reconcile((h) => ownsSandbox(database, h));
+    return await database.transaction(async (tx) => {
+      const [lock] = await tx.query<{ locked: boolean }>(`select pg_try_advisory_xact_lock(hashtext('lap.kubernetes-reconcile')) as locked`);
+      if (!lock?.locked) return "skipped" as const;
+      return k.reconcile((h) => ownsSandbox(tx, h));
+    });
+  } finally {
+    reconciling.delete(database);
+  }
+}
+
+/**
+ * Whether a live row owns this sandbox: a session's sandbox whose session has not ended (stopped,
+ * error or deleted), a warm slot, or a slot being provisioned. The row is found by the sandbox id or,
+ * for a sandbox created under the row's own name, by the row id it carries (the row is written before
+ * the create, so a claim being created is never mistaken for an orphan).
+ */
+export async function ownsSandbox(tx: SqlTx, h: Pick<SandboxHandle, "id" | "labels">): Promise<boolean> {
+  const rows = await tx.query(
+    `select 1 from sandboxes s left join sessions se on se.id = s.session_id
+      where (s.sandbox_id = $1 or s.id = $2) and s.status in ('provisioning','warm','claimed','stopped')
+        and (s.session_id is null or se.status not in ('stopped', 'error'))
+      limit 1`,
+    [h.id, h.labels.sandbox_row ?? ""],
+  );
+  return rows.length > 0;
+}
