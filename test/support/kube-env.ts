@@ -90,3 +90,28 @@ export async function eventually<T>(fn: () => T | Promise<T>, ms = 3000): Promis
     await Bun.sleep(10);
   }
 }
+
+/**
+ * The environment of a whole LAP (startLap) on the fake cluster whose pods run the real supervisor
+ * (test/support/fake-kubelet.ts), reached by pod IP, with the built-in harness image and one warm pod.
+ */
+export function kubeLapEnv(o: { dataDir: string; masterKey: string; kubeconfigPath: string; supervisorPort: number; gatewayConfig: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    LAP_DATA_DIR: o.dataDir,
+    PORT: "0",
+    MASTER_KEY: o.masterKey,
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    LOG_LEVEL: "silent",
+    LAP_GATEWAY_CONFIG: o.gatewayConfig,
+    LAP_SANDBOX: "kubernetes",
+    K8S_EGRESS_PROXY_PORT: "0",
+    K8S_KUBECONFIG: o.kubeconfigPath,
+    K8S_SUPERVISOR_ACCESS: "pod-ip",
+    K8S_SUPERVISOR_PORT: String(o.supervisorPort),
+    K8S_IMAGE_PULL_POLICY: "IfNotPresent",
+    K8S_HARNESS_IMAGE: "lap-builtin:test",
+    WARM_POOL_SIZE: "1",
+    PATH: process.env.PATH ?? "",
+    ...extra,
+  };
+}

@@ -17,7 +17,7 @@ import { startLap, type RunningLap } from "../../main";
 import { testDatabase } from "../../../test/support/db";
 import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
 import { FakeKubelet } from "../../../test/support/fake-kubelet";
-import { TEST_ENCRYPTION_KEY } from "../../../test/support/kube-env";
+import { kubeLapEnv, TEST_ENCRYPTION_KEY } from "../../../test/support/kube-env";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { createSecretBox } from "../../lib/crypto";
 import { LAP } from "./resources";
@@ -60,24 +60,7 @@ beforeAll(async () => {
   ({ boundApi, otherApi, caFile } = await startEgressTargets(dataDir, seen));
   const gatewayConfig = join(dataDir, "gateway.yaml");
   writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-k8s-vault }\n`);
-  const env: Record<string, string> = {
-    LAP_DATA_DIR: dataDir,
-    PORT: "0",
-    MASTER_KEY: MASTER,
-    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-    LOG_LEVEL: "silent",
-    LAP_GATEWAY_CONFIG: gatewayConfig,
-    LAP_SANDBOX: "kubernetes",
-    K8S_KUBECONFIG: fake.kubeconfigPath,
-    K8S_SUPERVISOR_ACCESS: "pod-ip",
-    K8S_SUPERVISOR_PORT: String(supervisorPort),
-    K8S_IMAGE_PULL_POLICY: "IfNotPresent",
-    K8S_HARNESS_IMAGE: "lap-builtin:test",
-    K8S_EGRESS_PROXY_PORT: "0",
-    WARM_POOL_SIZE: "1",
-    EGRESS_UPSTREAM_CA_FILE: caFile,
-    PATH: process.env.PATH ?? "",
-  };
+  const env = kubeLapEnv({ dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig }, { EGRESS_UPSTREAM_CA_FILE: caFile });
   // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
   lap = await startLap(env, { database: await testDatabase() });
 }, 90_000);
