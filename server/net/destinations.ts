@@ -75,7 +75,7 @@ export class DestinationGuard {
     const allowed = (address?: IpAddress) => Boolean(this.allow.match({ host: h, port, address }));
     if (ip) {
       const range = nonPublicRange(ip);
-      if (range && !allowed(ip)) return `${host} is a ${describeRange(range)} address; LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
+      if (range && !allowed(ip)) return `${host} is a non-public address (${describeRange(range)}); LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
       return null;
     }
     if (isLocalName(h) && !allowed()) return `${host} names this machine; LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
@@ -90,6 +90,9 @@ export class DestinationGuard {
     const h = host.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
     const literal = parseIp(h);
     let addresses: ResolvedAddress[];
+    if (!literal && isLocalName(h) && !this.allow.match({ host: h, port })) {
+      throw new DestinationRefused(host, "local_name", `${host} names this machine; LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`);
+    }
     if (literal) {
       addresses = [{ address: canonicalIp(literal), family: literal.kind() === "ipv6" ? 6 : 4 }];
     } else {
@@ -107,7 +110,7 @@ export class DestinationGuard {
       const range = nonPublicRange(ip);
       if (!range) continue;
       const entry = this.allow.match({ host: h, port, address: ip });
-      if (!entry) throw new DestinationRefused(host, "non_public", `${host} resolves to a ${describeRange(range)} address (${canonicalIp(ip)}); LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`);
+      if (!entry) throw new DestinationRefused(host, "non_public", `${host} resolves to a non-public address (${canonicalIp(ip)}: ${describeRange(range)}); LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`);
       allowedBy = entry;
     }
     const first = parseIp(addresses[0]!.address)!;
