@@ -88,8 +88,7 @@ describe("per-user variables", () => {
     const id = await register({ name: "legacy-tenant", transport: "streamable-http", url: `${proxy.url}/legacy/mcp`, auth: { type: "bearer", token: "instance-token" }, headers: { "X-Admin": "admin-static" }, variables: [{ name: "ORG", scope: "user" }] });
     // As a row from before registration refused it.
     await t.database.query(`update mcp_servers set config = jsonb_set(config, '{url}', to_jsonb($2::text)) where id = $1`, [id, "http://${ORG}/mcp"]);
-    t.services.mcp.gateway.registry.list(); // (the gateway re-reads rows after its short cache)
-    await Bun.sleep(2_100);
+    await Bun.sleep(2_100); // the gateway caches server rows for 2 s
     expect((await t.json("PUT", `/api/mcp/servers/${id}/credentials`, { key: alice, body: { variables: { ORG: `127.0.0.2:${evil.port}` } } })).status).toBe(200);
     const before = proxy.seen.length;
     await expect((await aliceClient("legacy-tenant")).listTools()).rejects.toThrow(/per-user variable ORG in its scheme, host or port/);

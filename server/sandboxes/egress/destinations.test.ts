@@ -89,7 +89,7 @@ describe("egress to non-public addresses", () => {
     const res = await viaProxy(allowed, `http://internal.test:${internal.port}/x`);
     expect(await res.text()).toBe("internal api");
     expect(hits).toEqual([`internal internal.test:${internal.port}`]);
-    const otherPortOnly = await proxyFor(["internal.test"], `internal.test:${internal.port + 1}`);
+    const otherPortOnly = await proxyFor(["internal.test"], `internal.test:${internal.port! + 1}`);
     expect((await viaProxy(otherPortOnly, `http://internal.test:${internal.port}/`)).status).toBe(403);
     expect(await connect(otherPortOnly, `internal.test:${internal.port}`)).toStartWith("HTTP/1.1 403");
     expect(await connect(allowed, `internal.test:${internal.port}`)).toStartWith("HTTP/1.1 200");
