@@ -99,8 +99,9 @@ describe("checking a destination", () => {
     expect(guard.literalProblem("x.localhost")).toMatch(/names this machine/);
     expect(guard.literalProblem("api.github.com")).toBeNull();
     expect(guard.literalProblem("8.8.8.8")).toBeNull();
-    const allowing = new DestinationGuard({ allow: AllowList.parse("127.0.0.0/8,localhost:4000"), resolve: dns.resolver });
-    expect(await allowing.check("127.1", 80)).toMatchObject({ address: "127.0.0.1", allowedBy: { text: "127.0.0.0/8" } });
+    const allowing = new DestinationGuard({ allow: AllowList.parse("10.0.0.0/8,localhost:4000"), resolve: dns.resolver });
+    expect(await allowing.check("10.1", 80)).toMatchObject({ address: "10.0.0.1", allowedBy: { text: "10.0.0.0/8" } });
+    expect(await refusal(allowing.check("127.1", 80))).toBe("non_public");
     expect(allowing.literalProblem("localhost", 4000)).toBeNull();
     expect(allowing.literalProblem("localhost", 4001)).toMatch(/names this machine/);
   });
@@ -117,7 +118,11 @@ describe("checking a destination", () => {
     expect(await refusal(guard.check("v6-loopback.test", 80))).toBe("non_public");
     expect(await refusal(guard.check("nxdomain.test", 80))).toBe("unresolvable");
     // The system resolver knows localhost without DNS: still refused.
-    expect(await refusal(new DestinationGuard().check("localhost", 80))).toBe("local_name");
+    expect(await refusal(new DestinationGuard().check("localhost", 80))).toBe("non_public");
+    // Local names resolve through the system (not the stub), then pass like any other name.
+    const loopbackRange = new DestinationGuard({ allow: AllowList.parse("127.0.0.0/8"), resolve: dns.resolver });
+    expect(await loopbackRange.check("localhost", 80)).toMatchObject({ address: "127.0.0.1" });
+    expect(loopbackRange.literalProblem("localhost")).toBeNull();
   });
 });
 

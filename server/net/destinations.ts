@@ -24,7 +24,7 @@ export const systemResolver: Resolver = async (host) =>
 export class DestinationRefused extends Error {
   constructor(
     readonly host: string,
-    readonly reason: "non_public" | "unresolvable" | "local_name",
+    readonly reason: "non_public" | "unresolvable",
     message: string,
   ) {
     super(message);
@@ -47,6 +47,10 @@ export interface DestinationGuardOptions {
   /** Longest a resolution may take before the destination counts as unresolvable. */
   resolveTimeoutMs?: number;
 }
+
+const LOOPBACK_V4 = parseIp("127.0.0.1")!;
+const LOOPBACK_V6 = parseIp("::1")!;
+const LOCAL_ADDRESSES: ResolvedAddress[] = [{ address: "127.0.0.1", family: 4 }, { address: "::1", family: 6 }];
 
 export class DestinationGuard {
   readonly allow: AllowList;
@@ -78,7 +82,7 @@ export class DestinationGuard {
       if (range && !allowed(ip)) return `${host} is a non-public address (${describeRange(range)}); LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
       return null;
     }
-    if (isLocalName(h) && !allowed()) return `${host} names this machine; LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
+    if (isLocalName(h) && !allowed() && !allowed(LOOPBACK_V4) && !allowed(LOOPBACK_V6)) return `${host} names this machine; LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
     return null;
   }
 
@@ -90,14 +94,12 @@ export class DestinationGuard {
     const h = host.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
     const literal = parseIp(h);
     let addresses: ResolvedAddress[];
-    if (!literal && isLocalName(h) && !this.allow.match({ host: h, port })) {
-      throw new DestinationRefused(host, "local_name", `${host} names this machine; LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`);
-    }
     if (literal) {
       addresses = [{ address: canonicalIp(literal), family: literal.kind() === "ipv6" ? 6 : 4 }];
     } else {
       try {
-        addresses = await this.withTimeout(this.resolver(h));
+        // Names for this machine are the system's (/etc/hosts), whatever resolver checks the rest.
+        addresses = await this.withTimeout(isLocalName(h) ? systemResolver(h).catch(() => LOCAL_ADDRESSES) : this.resolver(h));
       } catch (err) {
         throw new DestinationRefused(host, "unresolvable", `${host} does not resolve (${(err as { code?: string }).code ?? (err as Error).message})`);
       }
