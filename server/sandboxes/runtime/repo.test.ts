@@ -57,6 +57,15 @@ describe("repo_url", () => {
     }
   });
 
+  test("PREINSTALLED_GITHUB_REPO is the operator's: a local repository path is cloned for it, never for repo_url", async () => {
+    const src = mkdtempSync(join(tmpdir(), "lap-operator-repo-"));
+    for (const args of [["init", "-q", "-b", "main"], ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "init"]]) Bun.spawnSync(["git", ...args], { cwd: src });
+    expect(await failure(cloneInto(workspace(), src, null, { destinations: noExceptions() }))).toContain("repo_url must be");
+    const ws = workspace();
+    expect(await cloneInto(ws, src, null, { destinations: noExceptions(), trusted: true })).toBe("cloned");
+    expect(existsSync(join(ws, ".git"))).toBe(true);
+  });
+
   test("loopback, private and metadata hosts are refused in any spelling and through DNS; nothing is fetched", async () => {
     internalHits.length = 0;
     for (const url of [`https://127.0.0.1:${internal.port}/x.git`, `https://127.1:${internal.port}/x.git`, `https://0x7f000001:${internal.port}/x.git`, `https://[::ffff:127.0.0.1]:${internal.port}/x.git`, `https://0.0.0.0:${internal.port}/x.git`, `https://localhost:${internal.port}/x.git`, `https://evil.test:${internal.port}/x.git`, "https://metadata.test/x.git"]) {

@@ -23,7 +23,10 @@ export class RepoCloneError extends Error {}
 
 export interface CloneOptions {
   destinations: DestinationGuard;
-  /** The operator configured this URL (PREINSTALLED_GITHUB_REPO): its address is not checked. */
+  /**
+   * The operator configured this URL (PREINSTALLED_GITHUB_REPO): its address is not checked, and a
+   * local path or file:// URL (a repository on LAP's host the operator chose) is accepted.
+   */
   trusted?: boolean;
   logger?: Logger;
   timeoutMs?: number;
@@ -35,10 +38,10 @@ export const redactUrl = (url: string) => url.replace(/\/\/[^/@\s]*@/g, "//***@"
 export async function cloneInto(workspace: string, repoUrl: string, branch: string | null, opts: CloneOptions): Promise<"cloned" | "kept"> {
   if (existsSync(join(workspace, ".git"))) return "kept";
   if (readdirSync(workspace).length) throw new RepoCloneError("could not clone the agent's repository: the workspace is not empty and has no .git");
-  const operatorHttp = opts.trusted && /^https?:\/\//i.test(repoUrl);
-  const problem = operatorHttp ? null : repoUrlProblem(repoUrl, opts.destinations);
+  const operatorRepo = opts.trusted && /^(https?:\/\/|file:\/\/\/|\/)/i.test(repoUrl);
+  const problem = operatorRepo ? null : repoUrlProblem(repoUrl, opts.destinations);
   if (problem) throw new RepoCloneError(`could not clone the agent's repository: repo_url ${problem}`);
-  const url = new URL(repoUrl);
+  const url = new URL(repoUrl.startsWith("/") ? `file://${repoUrl}` : repoUrl);
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = defaultPort(url);
   const pin: string[] = [];
@@ -52,12 +55,13 @@ export async function cloneInto(workspace: string, repoUrl: string, branch: stri
       throw err;
     }
   }
-  const protocols = url.protocol === "http:" ? "http:https" : "https";
+  const scheme = url.protocol.slice(0, -1);
+  const protocols = scheme === "https" ? "https" : `${scheme}:https`;
   const home = mkdtempSync(join(tmpdir(), "lap-git-home-"));
   try {
     const args = [
       "git",
-      ...["-c", "protocol.allow=never", "-c", "protocol.https.allow=always", ...(url.protocol === "http:" ? ["-c", "protocol.http.allow=always"] : [])],
+      ...["-c", "protocol.allow=never", "-c", "protocol.https.allow=always", ...(scheme !== "https" ? ["-c", `protocol.${scheme}.allow=always`] : [])],
       ...["-c", "http.followRedirects=false", "-c", "credential.helper=", "-c", "core.askPass=", "-c", "http.proxy=", "-c", "transfer.fsckObjects=true", "-c", "advice.detachedHead=false"],
       ...pin,
       "clone", "--depth", "1", "--no-recurse-submodules", "--template=",
