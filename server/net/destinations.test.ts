@@ -127,7 +127,7 @@ describe("checking a destination", () => {
 });
 
 describe("pinned fetch", () => {
-  const hits: Array<{ at: string; host: string | null; auth: string | null; key: string | null }> = [];
+  const hits: Array<{ at: string; host: string | null; auth: string | null; key: string | null; method?: string; body?: string }> = [];
   let allowed: ReturnType<typeof Bun.serve>;
   let other: ReturnType<typeof Bun.serve>;
   let lap: ReturnType<typeof Bun.serve>;
@@ -136,8 +136,9 @@ describe("pinned fetch", () => {
       Bun.serve({
         hostname,
         port: 0,
-        fetch(req) {
-          hits.push({ at, host: req.headers.get("host"), auth: req.headers.get("authorization"), key: req.headers.get("x-api-key") });
+        async fetch(req) {
+          const body = await req.text();
+          hits.push({ at, host: req.headers.get("host"), auth: req.headers.get("authorization"), key: req.headers.get("x-api-key"), ...(req.method !== "GET" ? { method: req.method, body } : {}) });
           return handler?.(req) ?? new Response(`hello from ${at}`);
         },
       });
@@ -145,8 +146,9 @@ describe("pinned fetch", () => {
     lap = serve("127.0.0.1", "lap");
     // Stands for an internet API the operator allowed (127.0.0.2 in LAP_ALLOW_PRIVATE_HOSTS).
     allowed = serve("127.0.0.2", "allowed", (req) => {
-      const to = new URL(req.url).searchParams.get("to");
-      return to ? new Response(null, { status: 302, headers: { location: to } }) : undefined;
+      const q = new URL(req.url).searchParams;
+      const to = q.get("to");
+      return to ? new Response(null, { status: Number(q.get("code") ?? 302), headers: { location: to } }) : undefined;
     });
     other = serve("127.0.0.2", "other");
   });
@@ -180,6 +182,12 @@ describe("pinned fetch", () => {
     expect(await res.text()).toBe("hello from other");
     expect(hits.at(-2)).toMatchObject({ at: "allowed", auth: "Bearer instance-token", key: "admin-header" });
     expect(hits.at(-1)).toMatchObject({ at: "other", auth: null, key: null });
+    // 307 re-sends the request with its body; 303 turns it into a GET.
+    const post = { method: "POST", body: '{"jsonrpc":"2.0"}', headers: { "content-type": "application/json" } };
+    await pinnedFetch(`${toOther}&code=307`, post, { guard, maxRedirects: 3 });
+    expect(hits.at(-1)).toMatchObject({ at: "other", method: "POST", body: '{"jsonrpc":"2.0"}' });
+    await pinnedFetch(`${toOther}&code=303`, post, { guard, maxRedirects: 3 });
+    expect(hits.at(-1)).toEqual({ at: "other", host: `127.0.0.2:${other.port}`, auth: null, key: null });
   });
 
   test("only http and https", async () => {

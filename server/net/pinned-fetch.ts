@@ -5,6 +5,7 @@
  * move it between check and connection. Redirects are not followed blindly: each hop is checked
  * like the first, credentials are dropped when the origin changes, and only GET/HEAD are re-sent.
  */
+import { parseIp } from "./addresses";
 import { type CheckedDestination, type DestinationGuard, DestinationRefused } from "./destinations";
 
 export interface PinnedFetchOptions {
@@ -35,7 +36,7 @@ async function once(url: URL, init: RequestInit, opts: PinnedFetchOptions): Prom
   target.hostname = dest.family === 6 ? `[${dest.address}]` : dest.address;
   const headers = new Headers(init.headers);
   headers.set("host", url.host);
-  const isName = target.hostname !== url.hostname;
+  const isName = parseIp(host) === null;
   const tls = { ...opts.tls, ...(url.protocol === "https:" && isName ? { serverName: url.hostname } : {}) };
   return fetch(target, { ...init, headers, redirect: "manual", tls } as RequestInit);
 }
@@ -50,11 +51,15 @@ export async function pinnedFetch(input: string | URL, init: RequestInit, opts: 
     if (!REDIRECT.has(res.status) || !location || hop >= (opts.maxRedirects ?? 0)) return res;
     const next = new URL(location, url);
     const method = (request.method ?? "GET").toUpperCase();
-    if (method !== "GET" && method !== "HEAD" && res.status !== 303) return res;
+    // As fetch does: 303 (and 301/302 after a POST) become a GET without body; 307/308 re-send the
+    // request, which needs a body that can be sent twice (not a stream).
+    const toGet = res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST");
+    if (!toGet && method !== "GET" && method !== "HEAD" && request.body instanceof ReadableStream) return res;
     await res.body?.cancel().catch(() => {});
     const headers = new Headers(request.headers);
     if (next.origin !== url.origin) for (const name of [...headers.keys()]) if (!CROSS_ORIGIN_SAFE.has(name)) headers.delete(name);
-    request = { ...request, headers, ...(method !== "GET" && method !== "HEAD" ? { method: "GET", body: undefined } : {}) };
+    if (toGet) headers.delete("content-type");
+    request = { ...request, headers, ...(toGet && method !== "HEAD" ? { method: "GET", body: undefined } : {}) };
     url = next;
   }
 }
