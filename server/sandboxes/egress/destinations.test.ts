@@ -25,7 +25,11 @@ const servers: net.Server[] = [];
 beforeAll(async () => {
   dns = await startDnsStub();
   lap = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => (hits.push("lap"), new Response("lap internals")) });
-  internal = Bun.serve({ hostname: "127.0.0.2", port: 0, fetch: (req) => (hits.push(`internal ${req.headers.get("host")}`), new Response("internal api")) });
+  internal = Bun.serve({
+    hostname: "127.0.0.2",
+    port: 0,
+    fetch: (req) => (hits.push(`internal ${req.headers.get("host")}${req.headers.get("authorization") ? ` ${req.headers.get("authorization")}` : ""}`), new Response("internal api")),
+  });
 });
 afterAll(async () => {
   for (const s of servers) s.close();
@@ -34,8 +38,8 @@ afterAll(async () => {
   await dns?.close();
 });
 
-async function proxyFor(allowHosts: string[], operatorAllows = "") {
-  const policy: EgressPolicy = { allowHosts, stubs: [] };
+async function proxyFor(allowHosts: string[], operatorAllows = "", stubs: EgressPolicy["stubs"] = []) {
+  const policy: EgressPolicy = { allowHosts, stubs };
   const destinations = new DestinationGuard({ allow: AllowList.parse(operatorAllows), resolve: dns.resolver });
   const l = await listenLoopback(createEgressProxy({ sandboxId: "sbx_dest", policy: () => policy, destinations, record: (r) => records.push(r) }));
   servers.push(l.server);
@@ -93,6 +97,19 @@ describe("egress to non-public addresses", () => {
     expect((await viaProxy(otherPortOnly, `http://internal.test:${internal.port}/`)).status).toBe(403);
     expect(await connect(otherPortOnly, `internal.test:${internal.port}`)).toStartWith("HTTP/1.1 403");
     expect(await connect(allowed, `internal.test:${internal.port}`)).toStartWith("HTTP/1.1 200");
+  });
+
+  test("a secret bound to host:port is swapped only on that port", async () => {
+    dns.set("internal.test", ["127.0.0.2"]);
+    const stubs = [{ stub: "stub_tok_1", name: "TOK", real: "real-token", hosts: [`internal.test:${internal.port! + 1}`] }];
+    const port = await proxyFor(["internal.test"], "127.0.0.2", stubs);
+    hits.length = 0;
+    await fetch(`http://internal.test:${internal.port}/`, { proxy: `http://127.0.0.1:${port}`, headers: { authorization: "Bearer stub_tok_1" } });
+    expect(hits).toEqual([`internal internal.test:${internal.port} Bearer stub_tok_1`]);
+    expect(records.at(-1)).toMatchObject({ host: "internal.test", swapped: [], refused: ["TOK"] });
+    const bound = await proxyFor(["internal.test"], "127.0.0.2", [{ ...stubs[0]!, hosts: [`internal.test:${internal.port}`] }]);
+    await fetch(`http://internal.test:${internal.port}/`, { proxy: `http://127.0.0.1:${bound}`, headers: { authorization: "Bearer stub_tok_1" } });
+    expect(hits.at(-1)).toBe(`internal internal.test:${internal.port} Bearer real-token`);
   });
 
   test("public hosts get ports 80 and 443 only, unless the allow-list entry names the port", async () => {

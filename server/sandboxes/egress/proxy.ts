@@ -98,11 +98,11 @@ function reply(socket: net.Socket, status: number, text: string) {
   socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Bad Request"}\r\n${status === 407 ? 'proxy-authenticate: Basic realm="LAP egress"\r\n' : ""}content-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
-function swapStubs(text: string, policy: EgressPolicy, host: string, swapped: Set<string>, refused: Set<string>): string {
+function swapStubs(text: string, policy: EgressPolicy, host: string, port: number, swapped: Set<string>, refused: Set<string>): string {
   let out = text;
   for (const rule of policy.stubs) {
     if (!out.includes(rule.stub)) continue;
-    if (rule.hosts.some((h) => hostMatches(host, h))) {
+    if (rule.hosts.some((h) => hostMatches(host, h, port))) {
       out = out.split(rule.stub).join(rule.real);
       swapped.add(rule.name);
     } else refused.add(rule.name);
@@ -138,19 +138,19 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
   }
 
   /** One request from inside a terminated tunnel: swap, record, re-send over real TLS. */
-  async function forwardHttps(opts: EgressProxyOptions, req: Request, origin: string, host: string): Promise<Response> {
+  async function forwardHttps(opts: EgressProxyOptions, req: Request, origin: string, host: string, port: number): Promise<Response> {
     const policy = opts.policy();
     const url = new URL(req.url);
     const swapped = new Set<string>();
     const refused = new Set<string>();
     const headers = new Headers();
     req.headers.forEach((v, k) => {
-      if (!HOP.includes(k)) headers.append(k, swapStubs(v, policy, host, swapped, refused));
+      if (!HOP.includes(k)) headers.append(k, swapStubs(v, policy, host, port, swapped, refused));
     });
     let body: string | Uint8Array | undefined;
     if (req.method !== "GET" && req.method !== "HEAD") {
       const raw = new Uint8Array(await req.arrayBuffer());
-      body = TEXT_BODY.test(headers.get("content-type") ?? "") && !headers.get("content-encoding") ? swapStubs(new TextDecoder().decode(raw), policy, host, swapped, refused) : raw;
+      body = TEXT_BODY.test(headers.get("content-type") ?? "") && !headers.get("content-encoding") ? swapStubs(new TextDecoder().decode(raw), policy, host, port, swapped, refused) : raw;
     }
     let res: Response;
     try {
@@ -180,7 +180,7 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
       opts.record({ at, sandboxId: opts.sandboxId, method, host, outcome: admission.ok ? "allowed" : "denied", swapped: [], refused: [] });
       if (!admission.ok) return reply(socket, admission.status, admission.message);
       if (opts.mitm && policy.stubs.some((r) => r.hosts.some((h) => hostMatches(host, h, port)))) {
-        const local = await opts.mitm.socketFor(host, port, (req, origin) => forwardHttps(opts, req, origin, host));
+        const local = await opts.mitm.socketFor(host, port, (req, origin) => forwardHttps(opts, req, origin, host, port));
         const inner = net.connect(local, () => {
           socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
           if (rest.length) inner.write(rest);
@@ -228,7 +228,7 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
       const value = line.slice(i + 1).trim();
       if (["proxy-connection", "proxy-authorization", "connection", "keep-alive", "host", "transfer-encoding"].includes(name)) continue;
       if (name === "content-length") length = Number(value) || 0;
-      else headers.append(name, swapStubs(value, policy, host, swapped, refused));
+      else headers.append(name, swapStubs(value, policy, host, port, swapped, refused));
     }
     if (length > MAX_BODY) return reply(socket, 400, "LAP egress: body too large");
     let body = rest;
@@ -251,7 +251,7 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
     let payload: Buffer | string | undefined = length ? body.subarray(0, length) : undefined;
     const type = headers.get("content-type") ?? "";
     if (payload && /json|xml|x-www-form-urlencoded|text\/|graphql|ndjson/.test(type) && !headers.get("content-encoding")) {
-      payload = swapStubs(payload.toString("utf8"), policy, host, swapped, refused);
+      payload = swapStubs(payload.toString("utf8"), policy, host, port, swapped, refused);
     }
     opts.record({ at, sandboxId: opts.sandboxId, method, host, outcome: "allowed", swapped: [...swapped], refused: [...refused] });
     const res = await pinnedFetch(url, { method, headers, body: payload === undefined ? undefined : typeof payload === "string" ? payload : new Uint8Array(payload) }, { guard: opts.destinations, checked: admission.dest });
