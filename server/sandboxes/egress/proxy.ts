@@ -152,16 +152,17 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
       const raw = new Uint8Array(await req.arrayBuffer());
       body = TEXT_BODY.test(headers.get("content-type") ?? "") && !headers.get("content-encoding") ? swapStubs(new TextDecoder().decode(raw), policy, host, port, swapped, refused) : raw;
     }
-    let res: Response;
+    let checked: CheckedDestination;
     try {
       // Checked again for every request: the name may resolve elsewhere than when the tunnel opened.
-      res = await pinnedFetch(`${origin}${url.pathname}${url.search}`, { method: req.method, headers, body: body as BodyInit | undefined }, { guard: opts.destinations, tls: opts.upstreamTls });
+      checked = await opts.destinations.check(host, port);
     } catch (err) {
       if (!(err instanceof DestinationRefused)) throw err;
       opts.record({ at: new Date().toISOString(), sandboxId: opts.sandboxId, method: req.method, host, outcome: "denied", swapped: [], refused: [] });
       return new Response(`LAP egress: ${err.message}\n`, { status: 403 });
     }
     opts.record({ at: new Date().toISOString(), sandboxId: opts.sandboxId, method: req.method, host, outcome: "allowed", swapped: [...swapped], refused: [...refused] });
+    const res = await pinnedFetch(`${origin}${url.pathname}${url.search}`, { method: req.method, headers, body: body as BodyInit | undefined }, { guard: opts.destinations, tls: opts.upstreamTls, checked });
     const out = new Headers(res.headers);
     for (const h of ["content-encoding", "content-length", "transfer-encoding", "connection"]) out.delete(h);
     return new Response(res.body, { status: res.status, headers: out });
