@@ -24,6 +24,7 @@ import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
 import { runtimeRoutes } from "./runtimes";
 import { createSecretBox } from "./lib/crypto";
+import { DestinationGuard } from "./net/destinations";
 import { vaultRoutes } from "./vault";
 import { VaultService } from "./vault/service";
 import { sessionRoutes } from "./sessions";
@@ -48,13 +49,17 @@ export interface AppDeps {
   /** Replaces the sessions service under the Slack bot (tests of Slack alone); default: the real one. */
   slackSessions?: SessionsPort;
   slackOptions?: { minEditIntervalMs?: number; turnTimeoutMs?: number };
+  /** Replaces the destination check built from LAP_ALLOW_PRIVATE_HOSTS (tests: a resolver on a local DNS stub). */
+  destinations?: DestinationGuard;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
 export function createApp(deps: AppDeps) {
+  // The one check of every destination a user names (docs/security.md, "User-supplied URLs and hosts").
+  const destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.config.env);
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
   const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
-  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger });
+  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
   const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
   const core = createSessionModule({
@@ -63,10 +68,11 @@ export function createApp(deps: AppDeps) {
     masterKey: deps.config.masterKey,
     encryptionKey: deps.config.encryptionKey,
     sandboxAdapter: sandboxRuntime.get,
+    destinations,
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate]);
-  const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey) });
+  const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations });
   const sandboxes = new SandboxService({
     config: deps.config,
     database: deps.database,
@@ -75,6 +81,7 @@ export function createApp(deps: AppDeps) {
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
     kubernetes: deps.kubernetes,
     vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
+    destinations,
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).

@@ -4,6 +4,8 @@ import { agents, runtimes, type AgentRow } from "../../schema";
 import type { Database } from "../db/client";
 import { badRequest, notFound } from "../lib/errors";
 import { withConstraintConflicts } from "../lib/pg-errors";
+import { DestinationGuard } from "../net/destinations";
+import { hostPatternErrors, repoUrlProblem } from "../net/user-destinations";
 import type { AgentDefinition } from "../runtimes/adapter";
 import { createAgentBody, updateAgentBody, type AgentView, type CreateAgentInput, type UpdateAgentInput } from "./model";
 
@@ -11,6 +13,8 @@ export interface AgentServiceDeps {
   database: Database;
   /** Called before an agent row is deleted: stops its sessions and their sandboxes. */
   beforeDelete?: (agentId: string) => Promise<void>;
+  /** Refuses egress hosts and repo_url that name non-public addresses (docs/security.md); default: no exceptions. */
+  destinations?: DestinationGuard;
 }
 
 export class AgentService {
@@ -22,6 +26,7 @@ export class AgentService {
 
   async create(input: CreateAgentInput): Promise<AgentView> {
     const p = createAgentBody.parse(input);
+    this.assertDestinations(p);
     await this.assertRuntime(p.runtime_id);
     const [row] = await withConstraintConflicts(
       () =>
@@ -36,6 +41,7 @@ export class AgentService {
 
   async update(id: string, input: UpdateAgentInput): Promise<AgentView> {
     const p = updateAgentBody.parse(input);
+    this.assertDestinations(p);
     await this.row(id);
     if (p.runtime_id !== undefined) await this.assertRuntime(p.runtime_id);
     const [row] = await withConstraintConflicts(
@@ -73,6 +79,15 @@ export class AgentService {
     await this.deps.beforeDelete?.(id);
     await this.db.delete(agents).where(eq(agents.id, id));
     return agentView(row);
+  }
+
+  /** Destinations the user names must not be visibly non-public (resolved ones are checked at each connection). */
+  private assertDestinations(p: { egress_allow_hosts?: string[]; repo_url?: string | null }) {
+    const destinations = this.deps.destinations ?? new DestinationGuard();
+    const fields = hostPatternErrors("egress_allow_hosts", p.egress_allow_hosts, destinations);
+    const repo = p.repo_url ? repoUrlProblem(p.repo_url, destinations) : null;
+    if (repo) fields.push({ field: "repo_url", message: repo });
+    if (fields.length) throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
   }
 
   private async assertRuntime(runtimeId: string | null | undefined) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseAllowList } from "../net/allow-list";
 import { HOST_ID_PATTERN, HOST_ID_RULE } from "./host-id";
 
 /**
@@ -54,6 +55,21 @@ export const envSchema = z.object({
     )
     .meta(secret("Base64 32-byte key for secrets at rest (AES-256-GCM). Generated into LAP_DATA_DIR in development when unset.", "Auth")),
   UI_USERNAME: z.string().default("admin").meta(plain("Name shown on the dashboard. Cosmetic: login uses MASTER_KEY or an admin key.", "Auth")),
+
+  LAP_ALLOW_PRIVATE_HOSTS: optionalString
+    .superRefine((v, ctx) => {
+      try {
+        parseAllowList(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    })
+    .meta(
+      plain(
+        "Destinations users may name although they are not public addresses (loopback, private, link-local, metadata ...): repo_url, egress allow-lists and vault hosts, MCP OAuth discovery. Comma-separated host names (git.internal), wildcards (*.corp.example), addresses or ranges (10.0.0.0/8, fd00::/8), each optionally with :port (then only that port). An entry also lets sandboxes' egress use ports other than 80 and 443 toward it. Unset: public addresses only (docs/security.md).",
+        "Server",
+      ),
+    ),
 
   LITELLM_API_BASE: optionalString.pipe(urlString.optional()).meta(plain("Upstream LiteLLM (or any OpenAI-compatible) base URL the gateway can route to.", "LLM gateway")),
   LITELLM_API_KEY: optionalString.meta(secret("Key for LITELLM_API_BASE. Never enters a sandbox.", "LLM gateway")),

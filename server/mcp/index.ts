@@ -6,6 +6,7 @@ import type { Database } from "../db/client";
 import type { AuthGuard } from "../http/auth-guard";
 import { createSecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
+import type { DestinationGuard } from "../net/destinations";
 import { adminRoutes } from "./admin-routes";
 import { McpOAuth } from "./oauth/service";
 import { McpSessions } from "./proxy/sessions";
@@ -21,7 +22,7 @@ export interface McpModule {
 }
 
 /** Builds the gateway from configuration; `launcher` overrides LAP_MCP_STDIO_LAUNCHER (tests, sandbox provider). */
-export function createMcpModule(deps: { config: Config; database: Database; auth: AuthService; logger?: Logger; launcher?: StdioLauncher }): McpModule {
+export function createMcpModule(deps: { config: Config; database: Database; auth: AuthService; logger?: Logger; launcher?: StdioLauncher; destinations?: DestinationGuard }): McpModule {
   const env = deps.config.env;
   const box = createSecretBox(deps.config.encryptionKey);
   const gateway = new McpGateway({
@@ -32,10 +33,11 @@ export function createMcpModule(deps: { config: Config; database: Database; auth
     launcher: deps.launcher ?? createLauncher(env.LAP_MCP_STDIO_LAUNCHER, deps.logger),
     timeoutMs: env.LAP_MCP_TIMEOUT_MS,
     connectTimeoutMs: env.LAP_MCP_CONNECT_TIMEOUT_MS,
+    destinations: deps.destinations,
   });
   const sessions = new McpSessions({ gateway, idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000, logger: deps.logger });
   // baseUrl is read late: without BASE_URL it is only known once the server listens.
-  const oauth = new McpOAuth({ database: deps.database, box, gateway, baseUrl: () => deps.config.baseUrl, logger: deps.logger });
+  const oauth = new McpOAuth({ database: deps.database, box, gateway, baseUrl: () => deps.config.baseUrl, logger: deps.logger, destinations: deps.destinations });
   gateway.deps.oauthToken = (row, userId, secrets) => oauth.token(row, userId, secrets);
   return {
     gateway,

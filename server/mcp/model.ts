@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { userVariablesInOrigin } from "./registry/secrets";
 
 /**
  * Shapes of the MCP registry API. Secrets (env values, header values, credentials, variable values)
@@ -85,7 +86,10 @@ const serverFields = {
   log_payloads: baseFields.log_payloads.default(false),
 };
 
-function checkTransport(v: { transport?: Transport; command?: string; url?: string; auth?: AuthInput }, ctx: z.RefinementCtx) {
+function checkTransport(v: { transport?: Transport; command?: string; url?: string; auth?: AuthInput; variables?: Array<{ name: string; scope?: string }> }, ctx: z.RefinementCtx) {
+  // A user's value may only fill a path or query: in the host it would send the server's credentials where the user chooses.
+  const inOrigin = v.url ? userVariablesInOrigin(v.url, (v.variables ?? []).filter((x) => x.scope === "user").map((x) => x.name)) : [];
+  if (inOrigin.length) ctx.addIssue({ code: "custom", path: ["url"], message: `per-user variable ${inOrigin.join(", ")} may not be in the scheme, host or port; put it in the path or query` });
   if (v.transport === "stdio" && !v.command) ctx.addIssue({ code: "custom", path: ["command"], message: "required for transport stdio" });
   if ((v.transport === "streamable-http" || v.transport === "sse") && !v.url) {
     ctx.addIssue({ code: "custom", path: ["url"], message: `required for transport ${v.transport}` });

@@ -5,10 +5,11 @@ import type { AuthService } from "../auth/service";
 import type { Database } from "../db/client";
 import { sha256Hex, type SecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
+import type { DestinationGuard } from "../net/destinations";
 import { ToolCallLog } from "./calls/log";
 import { McpPolicy, type McpCaller, type ToolGrant } from "./policy/service";
 import { McpRegistry, type ServerConfig } from "./registry/service";
-import { seal, substitute, unseal, type UserSecrets } from "./registry/secrets";
+import { seal, substitute, substituteUrl, unseal, type UserSecrets } from "./registry/secrets";
 import type { UpstreamConnection, UpstreamSpec } from "./upstream/connection";
 import { UpstreamPool } from "./upstream/pool";
 import type { StdioLauncher } from "./upstream/launcher";
@@ -21,6 +22,8 @@ export interface GatewayDeps {
   logger?: Logger;
   timeoutMs: number;
   connectTimeoutMs: number;
+  /** Checks destinations an upstream leads LAP to (redirects, OAuth metadata); default: public only. */
+  destinations?: DestinationGuard;
   /** Hook for OAuth: returns a fresh access token for a user (refreshing it when needed). */
   oauthToken?: (server: McpServerRow, userId: string, secrets: UserSecrets) => Promise<string | undefined>;
 }
@@ -49,7 +52,7 @@ export class McpGateway {
   private userSecretsCache = new Map<string, { at: number; value: Promise<{ secrets: UserSecrets; version: string } | null> }>();
 
   constructor(readonly deps: GatewayDeps) {
-    this.pool = new UpstreamPool(deps.launcher);
+    this.pool = new UpstreamPool(deps.launcher, { destinations: deps.destinations });
     this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed) });
     this.policy = new McpPolicy({ database: deps.database });
     this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger });
@@ -154,7 +157,8 @@ export class McpGateway {
     }
     // Static headers win over computed auth, as configured by the admin.
     for (const [k, v] of Object.entries(secrets.headers ?? {})) headers[k.toLowerCase()] = substitute(v, vars);
-    return { ...base, transport: row.transport, url: substitute(c.url!, vars), headers };
+    const userNames = new Set(row.variables.filter((v) => v.scope === "user").map((v) => v.name));
+    return { ...base, transport: row.transport, url: substituteUrl(c.url!, vars, userNames), headers };
   }
 
   async userSecrets(serverId: string, userId: string): Promise<{ secrets: UserSecrets; version: string } | null> {

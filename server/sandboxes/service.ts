@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Config } from "../config/load";
 import type { Database } from "../db/client";
 import type { Logger } from "../lib/logger";
+import { DestinationGuard } from "../net/destinations";
 import { EgressPolicies, egressFactory } from "./egress";
 import { EgressCa } from "./egress/ca";
 import type { VaultSecret } from "./egress/policy";
@@ -44,6 +45,8 @@ export interface SandboxServiceDeps {
   kubernetes?: KubernetesSandboxes;
   /** The vault (server/vault): real values of an agent's vault keys, and when they were used. */
   vault?: VaultPort;
+  /** Checks every destination a user named (egress, repo_url); default: from LAP_ALLOW_PRIVATE_HOSTS. */
+  destinations?: DestinationGuard;
 }
 
 export interface VaultPort {
@@ -72,8 +75,10 @@ export class SandboxService {
   /** Pods' egress served again after start (kubernetes); tests await it. */
   egressRestored: Promise<unknown> = Promise.resolve();
   private poolInstance: WarmPool | null = null;
+  private readonly destinations: DestinationGuard;
 
   constructor(private deps: SandboxServiceDeps) {
+    this.destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.config.env);
     this.egressRecords = new EgressRecordStore({
       database: deps.database,
       logger: deps.logger.child({ module: "egress" }),
@@ -132,7 +137,7 @@ export class SandboxService {
       bunPath: realpathSync(process.execPath),
       harnessRoot: join(REPO, "harness"),
       nodeModules: join(REPO, "node_modules"),
-      egress: egressFactory(this.policies, this.egressRecords, this.deps.logger, { ca: this.egressCa(), upstreamTls: this.upstreamTls() }),
+      egress: egressFactory(this.policies, this.egressRecords, this.deps.logger, { destinations: this.destinations, ca: this.egressCa(), upstreamTls: this.upstreamTls() }),
       egressCa: this.egressCa(),
       logger: this.deps.logger.child({ module: "sandboxes" }),
       defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
@@ -156,6 +161,7 @@ export class SandboxService {
       logger: this.deps.logger.child({ module: "egress" }),
       ca: this.egressCa(),
       upstreamTls: this.upstreamTls(),
+      destinations: this.destinations,
       listenPort: e.K8S_EGRESS_PROXY_PORT,
       listenHost: e.HOST,
       advertisedHost: e.K8S_EGRESS_PROXY_HOST,
@@ -198,6 +204,7 @@ export class SandboxService {
       logger: this.deps.logger.child({ module: "sandbox-runtime" }),
       lapEnv: this.deps.rawEnv,
       preinstalledRepo: this.deps.config.env.PREINSTALLED_GITHUB_REPO,
+      destinations: this.destinations,
       specFor: async (agent) => {
         const s = await this.specForAgent(agent.id);
         if (!s) throw new SandboxError("not_found", `agent ${agent.id} no longer exists`);

@@ -4,6 +4,7 @@ import { ApprovalService } from "../approvals/service";
 import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
+import type { DestinationGuard } from "../net/destinations";
 import type { RuntimeAdapter } from "../runtimes/adapter";
 import { RuntimeService } from "../runtimes/service";
 import type { RuntimeRow } from "../../schema";
@@ -28,6 +29,8 @@ export interface SessionModuleDeps {
   adapterFactory?: (row: RuntimeRow, apiKey: string) => RuntimeAdapter;
   /** LAP's sandbox runtime, for agents on the built-in local-sandbox runtime. */
   sandboxAdapter?: () => RuntimeAdapter;
+  /** The destination check for agents' egress hosts and repo_url (server/net/destinations.ts). */
+  destinations?: DestinationGuard;
 }
 
 /**
@@ -52,7 +55,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
   const approvals = new ApprovalService({ database: deps.database, sessions });
-  const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId) });
+  const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId), destinations: deps.destinations });
   const tokens = new StreamTokens(deps.masterKey);
   const topics = new LiveTopics({ bus, store });
   const openStreams = new Set<() => void>();

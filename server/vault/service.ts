@@ -3,8 +3,10 @@ import { randomUUID } from "node:crypto";
 import { agents, vaultSecrets, type VaultSecretRow } from "../../schema";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
-import { conflict, notFound } from "../lib/errors";
+import { badRequest, conflict, notFound } from "../lib/errors";
 import { withConstraintConflicts } from "../lib/pg-errors";
+import { DestinationGuard } from "../net/destinations";
+import { hostPatternErrors } from "../net/user-destinations";
 import type { VaultSecret } from "../sandboxes/egress/policy";
 import { createVaultSecretBody, updateVaultSecretBody, type CreateVaultSecretInput, type UpdateVaultSecretInput, type VaultSecretView } from "./model";
 
@@ -20,7 +22,14 @@ export class MissingVaultSecrets extends Error {
 
 /** The vault: sealed values, their bound hosts, which agents use them, and when they were last used. */
 export class VaultService {
-  constructor(private readonly deps: { database: Database; box: SecretBox }) {}
+  /** `destinations` refuses hosts that name non-public addresses (docs/security.md); default: no exceptions. */
+  constructor(private readonly deps: { database: Database; box: SecretBox; destinations?: DestinationGuard }) {}
+
+  /** A secret's hosts go through the same check as an agent's egress allow-list. */
+  private assertHosts(hosts: string[] | undefined) {
+    const fields = hostPatternErrors("hosts", hosts, this.deps.destinations ?? new DestinationGuard());
+    if (fields.length) throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
+  }
 
   private get db() {
     return this.deps.database.db;
@@ -39,6 +48,7 @@ export class VaultService {
 
   async create(input: CreateVaultSecretInput): Promise<VaultSecretView> {
     const p = createVaultSecretBody.parse(input);
+    this.assertHosts(p.hosts);
     const [row] = await withConstraintConflicts(
       () =>
         this.db
@@ -53,6 +63,7 @@ export class VaultService {
   /** Changes hosts or description, or rotates the value (sandboxes started after this get the new one). */
   async update(id: string, input: UpdateVaultSecretInput): Promise<VaultSecretView> {
     const p = updateVaultSecretBody.parse(input);
+    this.assertHosts(p.hosts);
     await this.row(id);
     const now = new Date();
     const set: Partial<typeof vaultSecrets.$inferInsert> = { updatedAt: now };

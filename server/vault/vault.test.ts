@@ -82,7 +82,10 @@ describe("vault API", () => {
       [{ name: "OK_NAME", value: "v" }, "hosts"],
       [{ name: "OK_NAME", value: "v", hosts: [] }, "hosts"],
       [{ name: "OK_NAME", value: "v", hosts: ["https://a.com/path"] }, "hosts.0"],
-      [{ name: "OK_NAME", value: "v", hosts: ["a.com:443"] }, "hosts.0"],
+      [{ name: "OK_NAME", value: "v", hosts: ["a.com:0"] }, "hosts.0"],
+      [{ name: "OK_NAME", value: "v", hosts: ["a.com:65536"] }, "hosts.0"],
+      [{ name: "OK_NAME", value: "v", hosts: ["localhost"] }, "hosts.0"],
+      [{ name: "OK_NAME", value: "v", hosts: ["a.com", "169.254.169.254"] }, "hosts.1"],
       [{ name: "OK_NAME", value: "v", hosts: ["*"] }, "hosts.0"],
       [{ name: "OK_NAME", value: "v", hosts: ["a.com"], extra: 1 }, "extra"],
     ];

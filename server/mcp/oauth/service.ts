@@ -10,6 +10,8 @@ import { seal, substitute, unseal, type UserSecrets } from "../registry/secrets"
 import type { ServerConfig } from "../registry/service";
 import type { McpGateway } from "../service";
 import { LapOAuthProvider } from "./provider";
+import { DestinationGuard } from "../../net/destinations";
+import { originBoundFetch } from "../../net/pinned-fetch";
 
 const FLOW_TTL_MS = 10 * 60_000;
 /** Refresh a little before expiry so a call never starts with a token about to lapse. */
@@ -25,7 +27,7 @@ export class McpOAuth {
   private refreshing = new Map<string, Promise<string | undefined>>();
 
   constructor(
-    private readonly deps: { database: Database; box: SecretBox; gateway: McpGateway; baseUrl: () => string; logger?: Logger },
+    private readonly deps: { database: Database; box: SecretBox; gateway: McpGateway; baseUrl: () => string; logger?: Logger; destinations?: DestinationGuard },
   ) {}
 
   get redirectUri() {
@@ -41,7 +43,7 @@ export class McpOAuth {
     const provider = this.provider(row, { client: current.client }, state);
     let result: string;
     try {
-      result = await auth(provider, { serverUrl: this.serverUrl(row), scope: this.scopes(row).join(" ") || undefined });
+      result = await auth(provider, { serverUrl: this.serverUrl(row), scope: this.scopes(row).join(" ") || undefined, fetchFn: this.fetchFor(row) });
     } catch (err) {
       throw new ApiError(502, "oauth_failed", `Could not start OAuth with ${row.name}: ${(err as Error).message}`);
     }
@@ -63,7 +65,7 @@ export class McpOAuth {
     const current = (await this.deps.gateway.userSecrets(row.id, flow.userId))?.secrets.oauth ?? {};
     const provider = this.provider(row, { client: current.client }, state, verifier);
     try {
-      await auth(provider, { serverUrl: this.serverUrl(row), authorizationCode: code });
+      await auth(provider, { serverUrl: this.serverUrl(row), authorizationCode: code, fetchFn: this.fetchFor(row) });
     } catch (err) {
       throw new ApiError(502, "oauth_failed", `Token exchange with ${row.name} failed: ${(err as Error).message}`);
     }
@@ -89,7 +91,7 @@ export class McpOAuth {
   private async refresh(row: McpServerRow, userId: string, stored: NonNullable<UserSecrets["oauth"]>): Promise<string | undefined> {
     const provider = this.provider(row, structuredClone(stored));
     try {
-      const result = await auth(provider, { serverUrl: this.serverUrl(row) });
+      const result = await auth(provider, { serverUrl: this.serverUrl(row), fetchFn: this.fetchFor(row) });
       if (result !== "AUTHORIZED" || !provider.stored.tokens?.access_token) return undefined;
     } catch (err) {
       this.deps.logger?.warn({ server: row.name, err: (err as Error).message }, "MCP OAuth refresh failed");
@@ -110,6 +112,15 @@ export class McpOAuth {
       state,
       codeVerifier,
     });
+  }
+
+  /**
+   * The SDK's fetch for this server's OAuth: the server's own origin as registered (the admin named
+   * it); metadata, authorization and token endpoints it advertises elsewhere are attacker-influenced,
+   * so they must resolve to public addresses (or ones LAP_ALLOW_PRIVATE_HOSTS names), checked per hop.
+   */
+  private fetchFor(row: McpServerRow) {
+    return originBoundFetch(this.deps.destinations ?? new DestinationGuard(), new URL(this.serverUrl(row)).origin);
   }
 
   private scopes(row: McpServerRow): string[] {

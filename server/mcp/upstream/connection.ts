@@ -18,6 +18,8 @@ import {
   type ResourceUpdatedNotification,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
+import { DestinationGuard } from "../../net/destinations";
+import { originBoundFetch } from "../../net/pinned-fetch";
 import type { StdioLauncher, StdioSpec } from "./launcher";
 
 /** A registered server resolved for one caller: secrets decrypted, variables substituted. */
@@ -65,8 +67,6 @@ export class UpstreamUnavailableError extends McpError {
 }
 
 const MAX_ERRORS = 20;
-// Bun's fetch times out idle responses by default; long silent tool calls must not be cut off.
-const noTimeoutFetch = ((url: string | URL, init?: RequestInit) => fetch(url, { ...init, timeout: false } as RequestInit)) as typeof fetch;
 
 /**
  * One SDK `Client` to one upstream, shared by every downstream session that uses it. Connects lazily,
@@ -88,6 +88,8 @@ export class UpstreamConnection {
   constructor(
     readonly spec: UpstreamSpec,
     private readonly launcher: StdioLauncher,
+    /** Checks where redirects lead (the registered origin itself is the admin's choice). */
+    private readonly destinations: DestinationGuard = new DestinationGuard(),
   ) {}
 
   /** The connected client, connecting (or reconnecting) first when needed. */
@@ -225,10 +227,13 @@ export class UpstreamConnection {
       return new StdioClientTransport({ command: plan.command, args: plan.args, env: plan.env, cwd: plan.cwd, stderr: "ignore" });
     }
     const requestInit = { headers: s.headers };
-    if (s.transport === "sse") return new SSEClientTransport(new URL(s.url), { requestInit, fetch: noTimeoutFetch });
+    // Bun's fetch times out idle responses by default; long silent tool calls must not be cut off.
+    // A redirect away from the registered origin is checked like user input and gets no credentials.
+    const upstreamFetch = originBoundFetch(this.destinations, new URL(s.url).origin, { timeout: false } as RequestInit);
+    if (s.transport === "sse") return new SSEClientTransport(new URL(s.url), { requestInit, fetch: upstreamFetch });
     return new StreamableHTTPClientTransport(new URL(s.url), {
       requestInit,
-      fetch: noTimeoutFetch,
+      fetch: upstreamFetch,
       // LAP reconnects on the next call itself; the SDK's own GET-stream retries stay short.
       reconnectionOptions: { maxReconnectionDelay: 5_000, initialReconnectionDelay: 500, reconnectionDelayGrowFactor: 2, maxRetries: 2 },
     });

@@ -1,3 +1,4 @@
+import type { DestinationGuard } from "../../net/destinations";
 import type { StdioLauncher } from "./launcher";
 import { UpstreamConnection, type UpstreamSpec } from "./connection";
 
@@ -12,10 +13,13 @@ export class UpstreamPool {
 
   constructor(
     private readonly launcher: StdioLauncher,
-    opts: { now?: () => number } = {},
+    opts: { now?: () => number; destinations?: DestinationGuard } = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.destinations = opts.destinations;
   }
+
+  private readonly destinations: DestinationGuard | undefined;
 
   get(spec: UpstreamSpec): UpstreamConnection {
     const existing = this.connections.get(spec.key);
@@ -24,7 +28,7 @@ export class UpstreamPool {
       return existing;
     }
     if (existing) this.retire(existing);
-    const created = new UpstreamConnection(spec, this.launcher);
+    const created = new UpstreamConnection(spec, this.launcher, this.destinations);
     this.connections.set(spec.key, created);
     this.lastUsed.set(created, this.now());
     return created;

@@ -19,6 +19,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEgressProxy, type EgressRecord } from "./proxy";
+import { DestinationGuard } from "../../net/destinations";
+import { loopbackFakesAllowed } from "../../../test/support/destinations";
 
 // Stands for an external API (api.github.com, ...): records what actually arrived.
 let upstream: ReturnType<typeof Bun.serve>;
@@ -52,7 +54,7 @@ beforeAll(async () => {
     },
   } as unknown as Parameters<typeof Bun.serve>[0]);
   await lapCa.init();
-  const l = await listenLoopback(createEgressProxy({ sandboxId: "sbx_unit", policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }), record: (r) => records.push(r) }));
+  const l = await listenLoopback(createEgressProxy({ sandboxId: "sbx_unit", destinations: loopbackFakesAllowed(), policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }), record: (r) => records.push(r) }));
   proxyServer = l.server;
   proxyPort = l.port;
 }, 60_000);
@@ -80,7 +82,7 @@ describe("egress proxy", () => {
   });
 
   test("hosts off the allow-list are refused (HTTP and CONNECT), with nothing sent upstream", async () => {
-    const deny = createEgressProxy({ sandboxId: "sbx_deny", policy: () => ({ allowHosts: [], stubs: [] }), record: (r) => records.push(r) });
+    const deny = createEgressProxy({ sandboxId: "sbx_deny", destinations: loopbackFakesAllowed(), policy: () => ({ allowHosts: [], stubs: [] }), record: (r) => records.push(r) });
     const l = await listenLoopback(deny);
     received.length = 0;
     const res = await fetch(`http://localhost:${upstream.port}/api`, { proxy: `http://127.0.0.1:${l.port}` });
@@ -101,7 +103,7 @@ describe("egress proxy over HTTPS", () => {
   test("a bound host's tunnel is terminated with LAP's CA and the stub swapped; other hosts get a blind tunnel", async () => {
     const mitm = new MitmServers(lapCa);
     const l = await listenLoopback(
-      createEgressProxy({ sandboxId: "sbx_tls", policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }), record: (r) => records.push(r), mitm, upstreamTls: { ca: publicCa.caPem } }),
+      createEgressProxy({ sandboxId: "sbx_tls", destinations: loopbackFakesAllowed(), policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }), record: (r) => records.push(r), mitm, upstreamTls: { ca: publicCa.caPem } }),
     );
     const proxy = `http://127.0.0.1:${l.port}`;
     received.length = 0;
@@ -134,7 +136,11 @@ describe("egress from inside a bubblewrap sandbox", () => {
   beforeAll(() => {
     model = startScriptedOpenAI();
     provider = new LocalSandboxProvider(
-      providerOptions(() => model.port, { egress: egressFactory(policies, log, createLogger("silent"), { ca: lapCa, upstreamTls: { ca: publicCa.caPem } }), egressCa: lapCa }),
+      // The operator allows `localhost` (the fake API) by name, nothing else on loopback.
+      providerOptions(() => model.port, {
+        egress: egressFactory(policies, log, createLogger("silent"), { destinations: DestinationGuard.fromEnv({ LAP_ALLOW_PRIVATE_HOSTS: "localhost" }), ca: lapCa, upstreamTls: { ca: publicCa.caPem } }),
+        egressCa: lapCa,
+      }),
     );
   }, 60_000);
   afterAll(async () => {
@@ -142,8 +148,8 @@ describe("egress from inside a bubblewrap sandbox", () => {
     await model.stop();
   });
 
-  test("the agent sees only a stub; curl through HTTP_PROXY reaches the allowed host with the real value; others are refused", async () => {
-    const { spec } = sandboxSpecFor({ id: "agent_e", harness: "builtin", environment: {}, egressAllowHosts: ["localhost"] }, {}, {
+  test("the agent sees only a stub; curl through HTTP_PROXY reaches the allowed host with the real value; others, and loopback or metadata addresses even when listed, are refused", async () => {
+    const { spec } = sandboxSpecFor({ id: "agent_e", harness: "builtin", environment: {}, egressAllowHosts: ["localhost", "127.0.0.1", "169.254.169.254"] }, {}, {
       secrets: [{ name: "GITHUB_TOKEN", value: "ghp_REAL_IN_SANDBOX_TEST", hosts: ["localhost"] }],
       policies,
     });
@@ -162,7 +168,8 @@ describe("egress from inside a bubblewrap sandbox", () => {
                 "echo TOKEN=$GITHUB_TOKEN",
                 // NO_PROXY lists localhost for the gateway bridge; force the proxy for this call.
                 `curl -s --noproxy '' -H "Authorization: Bearer $GITHUB_TOKEN" http://localhost:${upstream.port}/api; echo`,
-                `curl -s --noproxy '' -o /dev/null -w 'OTHER=%{http_code}\\n' http://127.0.0.1:${upstream.port}/api`,
+                `curl -s --noproxy '' -w 'OTHER=%{http_code}\\n' http://127.0.0.1:${upstream.port}/api`,
+                `curl -s --noproxy '' -o /dev/null -w 'METADATA=%{http_code}\\n' http://169.254.169.254/latest/meta-data/`,
                 `curl -sS --noproxy '' -H "Authorization: Bearer $GITHUB_TOKEN" https://localhost:${upstreamTls.port}/api; echo`,
                 `curl -s --noproxy '' -o /dev/null -w 'TLS=%{http_code}\\n' https://example.com/ || true`,
                 "grep -rl ghp_REAL_IN_SANDBOX_TES[T] /proc/[0-9]*/environ /workspace /tmp 2>/dev/null; echo SCAN_DONE",
@@ -178,12 +185,15 @@ describe("egress from inside a bubblewrap sandbox", () => {
     expect(out).toContain("upstream says hi");
     expect(out).toContain("tls upstream says hi");
     expect(out).toContain("OTHER=403");
+    expect(out).toContain("127.0.0.1 resolves to a non-public address (127.0.0.1: loopback)");
+    expect(out).toContain("METADATA=403");
     expect(out).toMatch(/TLS=(403|000)/);
     expect(out).not.toContain("ghp_REAL_IN_SANDBOX_TEST");
     expect(received.map((r) => r.auth)).toEqual(["Bearer ghp_REAL_IN_SANDBOX_TEST", "Bearer ghp_REAL_IN_SANDBOX_TEST"]);
     expect(log.list(h.id).map((r) => [r.host, r.outcome, r.swapped.join(",")])).toEqual([
       ["localhost", "allowed", "GITHUB_TOKEN"],
       ["127.0.0.1", "denied", ""],
+      ["169.254.169.254", "denied", ""],
       ["localhost", "allowed", ""],
       ["localhost", "allowed", "GITHUB_TOKEN"],
       ["example.com", "denied", ""],

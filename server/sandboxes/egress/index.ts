@@ -6,6 +6,7 @@
  * to the log, without values.
  */
 import type { Logger } from "../../lib/logger";
+import type { DestinationGuard } from "../../net/destinations";
 import type { EgressServerFactory } from "../host/host-provider";
 import type { EgressCa } from "./ca";
 import { MitmServers } from "./mitm";
@@ -31,6 +32,17 @@ export class EgressLog implements EgressSink {
 }
 
 /**
+ * How the proxy reaches out: the destination check every connection passes (LAP_ALLOW_PRIVATE_HOSTS
+ * in LAP; tests that use loopback fakes allow loopback explicitly), and optionally LAP's CA to
+ * terminate TLS toward hosts vault secrets are bound to.
+ */
+export interface EgressNetwork {
+  destinations: DestinationGuard;
+  ca?: EgressCa;
+  upstreamTls?: { ca?: string | string[] };
+}
+
+/**
  * One sandbox's side of an egress proxy: its policy (registered under `policyId`, else its plain
  * allow-list and no secrets), its own TLS termination, and records to the sink and the log.
  * `close` drops the policy and the TLS servers when the sandbox goes.
@@ -40,14 +52,16 @@ export function sandboxEgress(
   policies: EgressPolicies,
   log: EgressSink,
   logger: Logger,
-  tls?: { ca: EgressCa; upstreamTls?: { ca?: string | string[] } },
+  network: EgressNetwork,
 ): { options: EgressProxyOptions; close(): void } {
   const { id, policyId, allowHosts } = sandbox;
   if (policyId) policies.attach(policyId);
+  const tls = network.ca ? { ca: network.ca, upstreamTls: network.upstreamTls } : undefined;
   const mitm = tls ? new MitmServers(tls.ca) : undefined;
   return {
     options: {
       sandboxId: id,
+      destinations: network.destinations,
       mitm,
       upstreamTls: tls?.upstreamTls,
       policy: () => (policyId ? policies.get(policyId) : { allowHosts, stubs: [] }),
@@ -64,14 +78,9 @@ export function sandboxEgress(
   };
 }
 
-export function egressFactory(
-  policies: EgressPolicies,
-  log: EgressSink,
-  logger: Logger,
-  tls?: { ca: EgressCa; upstreamTls?: { ca?: string | string[] } },
-): EgressServerFactory {
+export function egressFactory(policies: EgressPolicies, log: EgressSink, logger: Logger, network: EgressNetwork): EgressServerFactory {
   return ({ id, spec }) => {
-    const egress = sandboxEgress({ id, policyId: spec.labels?.egress_policy, allowHosts: spec.egressAllowHosts ?? [] }, policies, log, logger, tls);
+    const egress = sandboxEgress({ id, policyId: spec.labels?.egress_policy, allowHosts: spec.egressAllowHosts ?? [] }, policies, log, logger, network);
     const server = createEgressProxy(egress.options);
     server.on("close", () => egress.close());
     return server;

@@ -1,6 +1,7 @@
 /**
  * Egress policy of one sandbox: which hosts it may reach (deny by default), and which vault stubs
- * become real values toward which hosts. Host patterns: exact name, `*.suffix`, or an IPv4 address.
+ * become real values toward which hosts. Host patterns: exact name, `*.suffix`, or an IPv4 address,
+ * optionally with `:port`.
  */
 import { randomBytes } from "node:crypto";
 
@@ -24,14 +25,33 @@ export interface EgressPolicy {
   stubs: StubRule[];
 }
 
-export function hostMatches(host: string, pattern: string): boolean {
-  const h = host.toLowerCase().replace(/\.$/, "");
+/** `api.example.com:8443` → host and port; no port → undefined. */
+export function splitPattern(pattern: string): { host: string; port?: number } {
   const p = pattern.toLowerCase().trim();
-  if (p.startsWith("*.")) return h.endsWith(p.slice(1)) && h.length > p.length - 1;
-  return h === p;
+  const m = /^(.*):(\d{1,5})$/.exec(p);
+  return m ? { host: m[1]!, port: Number(m[2]) } : { host: p };
 }
 
-export const hostAllowed = (policy: EgressPolicy, host: string) => policy.allowHosts.some((p) => hostMatches(host, p));
+/**
+ * Whether `host` (and `port`, when given) is what `pattern` names. A pattern without a port matches
+ * the host on any port here; which ports a connection may use is the proxy's check (80 and 443, or
+ * the port a pattern names, see `portNamed`).
+ */
+export function hostMatches(host: string, pattern: string, port?: number): boolean {
+  const h = host.toLowerCase().replace(/\.$/, "");
+  const p = splitPattern(pattern);
+  if (port !== undefined && p.port !== undefined && p.port !== port) return false;
+  if (p.host.startsWith("*.")) return h.endsWith(p.host.slice(1)) && h.length > p.host.length - 1;
+  return h === p.host;
+}
+
+export const hostAllowed = (policy: EgressPolicy, host: string, port?: number) => policy.allowHosts.some((p) => hostMatches(host, p, port));
+
+/** The ports every allowed host may use; others only when a pattern names them (or the operator allows). */
+export const STANDARD_PORTS = new Set([80, 443]);
+
+/** Whether an allow-list pattern for `host` names exactly this port. */
+export const portNamed = (policy: EgressPolicy, host: string, port: number) => policy.allowHosts.some((p) => splitPattern(p).port === port && hostMatches(host, p, port));
 
 /** Per-sandbox random stubs; the env gets the stub, LAP keeps the real value. */
 export function mintStubs(secrets: VaultSecret[]): { env: Record<string, string>; rules: StubRule[] } {

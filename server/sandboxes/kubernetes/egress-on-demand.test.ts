@@ -15,6 +15,7 @@ import { createSecretBox } from "../../lib/crypto";
 import { createLogger } from "../../lib/logger";
 import { testDatabase } from "../../../test/support/db";
 import { eventually, kubeTestEnv, TEST_ENCRYPTION_KEY, type KubeTestEnv } from "../../../test/support/kube-env";
+import { LOOPBACK_FAKES_ALLOWED, loopbackFakesAllowed } from "../../../test/support/destinations";
 import type { AgentDefinition } from "../../runtimes/adapter";
 import { VaultService } from "../../vault/service";
 import type { KubernetesSandboxes } from ".";
@@ -37,7 +38,7 @@ const adapterOf = (svc: SandboxService) =>
 
 function service(kubernetes: KubernetesSandboxes, vault: VaultService) {
   return new SandboxService({
-    config: loadConfig({ ...t.env, LAP_SANDBOX: "kubernetes", HOST: "127.0.0.1", K8S_RECONCILE_INTERVAL_SECONDS: "3600" }),
+    config: loadConfig({ ...t.env, LAP_SANDBOX: "kubernetes", HOST: "127.0.0.1", K8S_RECONCILE_INTERVAL_SECONDS: "3600", LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED }),
     database,
     logger: createLogger("silent"),
     rawEnv: t.env,
@@ -79,7 +80,7 @@ beforeAll(async () => {
   t = await kubeTestEnv({}, { autoReadyMs: 20 });
   lapB = await t.restart();
   database = await testDatabase();
-  const vault = new VaultService({ database, box });
+  const vault = new VaultService({ database, box, destinations: loopbackFakesAllowed() });
   await vault.create({ name: "API_TOKEN", value: REAL_VALUE, hosts: ["127.0.0.1"] });
   await database.query(
     `insert into agents (id, name, model, harness, vault_keys, egress_allow_hosts) values ('agt_od', 'od', 'm', 'opencode', '["API_TOKEN"]'::jsonb, '["127.0.0.1"]'::jsonb)`,

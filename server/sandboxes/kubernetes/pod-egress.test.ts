@@ -12,6 +12,7 @@ import { EgressLog, EgressPolicies } from "../egress";
 import { EgressCa } from "../egress/ca";
 import { podEgressEnv } from "./egress-env";
 import { parseProxyBasic, PodEgressProxy } from "./pod-egress";
+import { loopbackFakesAllowed } from "../../../test/support/destinations";
 
 let upstream: ReturnType<typeof Bun.serve>;
 let proxy: PodEgressProxy;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   policies.set("egp_a", { allowHosts: ["127.0.0.1"], stubs: [{ stub: "stub_a", name: "TOKEN_A", real: "real-a", hosts: ["127.0.0.1"] }] });
   proxy = new PodEgressProxy({
     policies, sink: log, logger: createLogger("silent"), ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
-    listenPort: 0, listenHost: "127.0.0.1",
+    destinations: loopbackFakesAllowed(), listenPort: 0, listenHost: "127.0.0.1",
   });
   await proxy.listen();
   proxy.register("lap-a", { token: "token-a", policyId: "egp_a", allowHosts: [] });
@@ -72,7 +73,7 @@ test("lookups of unknown sandboxes are bounded: at most maxConcurrent in flight,
   const pending: Array<(found: boolean) => void> = [];
   const bounded = new PodEgressProxy({
     policies, sink: log, logger: createLogger("silent"), ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
-    listenPort: 0, listenHost: "127.0.0.1",
+    destinations: loopbackFakesAllowed(), listenPort: 0, listenHost: "127.0.0.1",
     lookupUnknown: (id) => {
       asked.push(id);
       return new Promise<boolean>((resolve) => pending.push(resolve));
@@ -121,7 +122,7 @@ test("a lookup that hangs answers 407 after timeoutMs and keeps its slot until i
   let release: (found: boolean) => void = () => {};
   const slow = new PodEgressProxy({
     policies, sink: log, logger: createLogger("silent"), ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
-    listenPort: 0, listenHost: "127.0.0.1",
+    destinations: loopbackFakesAllowed(), listenPort: 0, listenHost: "127.0.0.1",
     lookupUnknown: () => (calls++, new Promise<boolean>((resolve) => (release = resolve))),
     lookupLimits: { maxConcurrent: 1, timeoutMs: 150 },
   });

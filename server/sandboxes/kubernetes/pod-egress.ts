@@ -11,6 +11,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type net from "node:net";
 import type { Logger } from "../../lib/logger";
+import type { DestinationGuard } from "../../net/destinations";
 import type { EgressCa } from "../egress/ca";
 import { type EgressPolicies, type EgressSink, sandboxEgress } from "../egress";
 import { createEgressProxy, type EgressProxyOptions } from "../egress/proxy";
@@ -55,6 +56,8 @@ export class PodEgressProxy implements PodEgressPort {
       logger: Logger;
       ca: EgressCa;
       upstreamTls?: { ca?: string | string[] };
+      /** The destination check every pod's connection passes (../../net/destinations.ts). */
+      destinations: DestinationGuard;
       listenPort: number;
       listenHost: string;
       advertisedHost?: string;
@@ -108,6 +111,7 @@ export class PodEgressProxy implements PodEgressPort {
   register(sandboxId: string, egress: { token: string; policyId?: string; allowHosts: string[] }) {
     if (this.sandboxes.has(sandboxId)) return;
     const s = sandboxEgress({ id: sandboxId, policyId: egress.policyId, allowHosts: egress.allowHosts }, this.deps.policies, this.deps.sink, this.deps.logger, {
+      destinations: this.deps.destinations,
       ca: this.deps.ca,
       upstreamTls: this.deps.upstreamTls,
     });

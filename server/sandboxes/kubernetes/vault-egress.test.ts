@@ -18,6 +18,7 @@ import { testDatabase } from "../../../test/support/db";
 import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
 import { FakeKubelet } from "../../../test/support/fake-kubelet";
 import { kubeLapEnv, TEST_ENCRYPTION_KEY } from "../../../test/support/kube-env";
+import { LOOPBACK_FAKES_ALLOWED } from "../../../test/support/destinations";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { createSecretBox } from "../../lib/crypto";
 import { LAP } from "./resources";
@@ -60,7 +61,7 @@ beforeAll(async () => {
   ({ boundApi, otherApi, caFile } = await startEgressTargets(dataDir, seen));
   const gatewayConfig = join(dataDir, "gateway.yaml");
   writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-k8s-vault }\n`);
-  const env = kubeLapEnv({ dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig }, { EGRESS_UPSTREAM_CA_FILE: caFile });
+  const env = kubeLapEnv({ dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig }, { EGRESS_UPSTREAM_CA_FILE: caFile, LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED });
   // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
   lap = await startLap(env, { database: await testDatabase() });
 }, 90_000);

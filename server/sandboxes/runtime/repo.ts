@@ -1,20 +1,93 @@
 /**
  * Clones the agent's repository into a session's workspace at session start, on the host side
- * (LAP has the network and the credentials; the sandbox has neither). An existing checkout is kept:
- * a restarted or recovered session gets its workspace back as it left it.
+ * (the sandbox has no network of its own). An existing checkout is kept: a restarted or recovered
+ * session gets its workspace back as it left it.
+ *
+ * `repo_url` is user input that makes LAP connect somewhere, so (docs/security.md, "User-supplied
+ * URLs and hosts"): https only (http only to a host LAP_ALLOW_PRIVATE_HOSTS names; never ssh, git,
+ * file or a path, which would use the host's keys or files); the host must resolve to public
+ * addresses only and git is pinned to the checked address (`http.curloptResolve`); git runs with no
+ * system or global config, no credential helper, no prompts, no proxy, no redirects and only the
+ * https (or http) protocol. A failure is reported as a fixed message: the remote's answer is
+ * never echoed into the session (it could be an internal page), only git's own error line is logged.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Logger } from "../../lib/logger";
+import { DestinationRefused, type DestinationGuard } from "../../net/destinations";
+import { defaultPort } from "../../net/pinned-fetch";
+import { repoUrlProblem } from "../../net/user-destinations";
 
 export class RepoCloneError extends Error {}
 
-export async function cloneInto(workspace: string, repoUrl: string, branch: string | null): Promise<"cloned" | "kept"> {
+export interface CloneOptions {
+  destinations: DestinationGuard;
+  /**
+   * The operator configured this URL (PREINSTALLED_GITHUB_REPO): its address is not checked, and a
+   * local path or file:// URL (a repository on LAP's host the operator chose) is accepted.
+   */
+  trusted?: boolean;
+  logger?: Logger;
+  timeoutMs?: number;
+}
+
+/** The URL with any user:password removed, for logs. */
+export const redactUrl = (url: string) => url.replace(/\/\/[^/@\s]*@/g, "//***@");
+
+export async function cloneInto(workspace: string, repoUrl: string, branch: string | null, opts: CloneOptions): Promise<"cloned" | "kept"> {
   if (existsSync(join(workspace, ".git"))) return "kept";
-  if (readdirSync(workspace).length) throw new RepoCloneError(`workspace is not empty and has no .git; not cloning ${repoUrl} over it`);
-  if (!/^(https?:\/\/|git@|ssh:\/\/|file:\/\/|\/)/.test(repoUrl)) throw new RepoCloneError(`repo_url must be an http(s), ssh, file URL or absolute path: ${repoUrl}`);
-  const args = ["git", "-c", "advice.detachedHead=false", "clone", "--depth", "1", ...(branch ? ["--branch", branch] : []), "--", repoUrl.startsWith("/") ? `file://${repoUrl}` : repoUrl, workspace];
-  const proc = Bun.spawn(args, { stdout: "ignore", stderr: "pipe", env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } });
-  const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new RepoCloneError(`git clone ${repoUrl}${branch ? ` (branch ${branch})` : ""} failed: ${stderr.trim().split("\n").slice(-2).join(" ")}`);
+  if (readdirSync(workspace).length) throw new RepoCloneError("could not clone the agent's repository: the workspace is not empty and has no .git");
+  const operatorRepo = opts.trusted && /^(https?:\/\/|file:\/\/\/|\/)/i.test(repoUrl);
+  const problem = operatorRepo ? null : repoUrlProblem(repoUrl, opts.destinations);
+  if (problem) throw new RepoCloneError(`could not clone the agent's repository: repo_url ${problem}`);
+  const url = new URL(repoUrl.startsWith("/") ? `file://${repoUrl}` : repoUrl);
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = defaultPort(url);
+  const pin: string[] = [];
+  if (!opts.trusted) {
+    try {
+      const dest = await opts.destinations.check(host, port);
+      // curl's resolve entry: git connects to the checked address, whatever DNS says next.
+      if (dest.address !== host) pin.push("-c", `http.curloptResolve=${host}:${port}:${dest.family === 6 ? `[${dest.address}]` : dest.address}`);
+    } catch (err) {
+      if (err instanceof DestinationRefused) throw new RepoCloneError(`could not clone the agent's repository: ${err.message}`);
+      throw err;
+    }
+  }
+  const scheme = url.protocol.slice(0, -1);
+  const protocols = scheme === "https" ? "https" : `${scheme}:https`;
+  const home = mkdtempSync(join(tmpdir(), "lap-git-home-"));
+  try {
+    const args = [
+      "git",
+      ...["-c", "protocol.allow=never", "-c", "protocol.https.allow=always", ...(scheme !== "https" ? ["-c", `protocol.${scheme}.allow=always`] : [])],
+      ...["-c", "http.followRedirects=false", "-c", "credential.helper=", "-c", "core.askPass=", "-c", "http.proxy=", "-c", "transfer.fsckObjects=true", "-c", "advice.detachedHead=false"],
+      ...pin,
+      "clone", "--depth", "1", "--no-recurse-submodules", "--template=",
+      ...(branch ? ["--branch", branch] : []),
+      "--", url.toString(), workspace,
+    ];
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: home,
+      LANG: "C",
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_TERMINAL_PROMPT: "0",
+      GIT_ALLOW_PROTOCOL: protocols,
+      GIT_SSH_COMMAND: "false",
+    };
+    const proc = Bun.spawn(args, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env, timeout: opts.timeoutMs ?? 300_000 });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    if (code !== 0) {
+      // git's own error lines only ("fatal: ...", "error: ..."), never what the remote sent ("remote: ...").
+      const own = stderr.split("\n").filter((l) => /^(fatal|error):/.test(l)).join(" ").slice(0, 500);
+      opts.logger?.warn({ repo: redactUrl(repoUrl), branch, exit_code: code, git: redactUrl(own) }, "git clone of the agent's repository failed");
+      throw new RepoCloneError(`could not clone the agent's repository (git exit code ${code}${proc.signalCode ? `, ${proc.signalCode}` : ""}); LAP's log has git's error`);
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
   return "cloned";
 }

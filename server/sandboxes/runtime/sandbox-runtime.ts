@@ -10,6 +10,7 @@ import { RuntimeError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
+import { DestinationGuard } from "../../net/destinations";
 import type { SandboxProvider, SandboxSpec } from "../provider";
 import { SupervisorClient } from "../supervisor-client";
 import { newWorkspaceId, type WarmPool } from "../warm-pool";
@@ -37,6 +38,8 @@ export interface SandboxRuntimeDeps {
   revokeSessionKey?(sessionId: string): Promise<void>;
   lapEnv: Record<string, string | undefined>;
   preinstalledRepo?: string;
+  /** Checks repo_url's host after resolution (docs/security.md); default: public addresses only. */
+  destinations?: DestinationGuard;
   /**
    * The agent's sandbox spec from its row (harness, egress allow-list, vault stubs; see
    * SandboxService.specForAgent). Default: the built-in harness, the definition's env, no egress.
@@ -127,7 +130,13 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       }
     }
     const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
-    if (repo && this.deps.workspacePath) await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch);
+    if (repo && this.deps.workspacePath) {
+      await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch, {
+        destinations: this.deps.destinations ?? new DestinationGuard(),
+        trusted: !agent.repoUrl,
+        logger: this.deps.logger,
+      });
+    }
     const alreadyBound =
       adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
     const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];

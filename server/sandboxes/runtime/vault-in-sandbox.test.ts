@@ -16,6 +16,7 @@ import { testDatabase } from "../../../test/support/db";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { lapClient, waitFor } from "../../../test/support/api-client";
 import { startEgressTargets } from "../../../test/support/egress-targets";
+import { LOOPBACK_FAKES_ALLOWED } from "../../../test/support/destinations";
 
 const MASTER = "vault-proof-master-key";
 const VAULT_VALUE = "ghp_REALVAULTVALUE_7c1d9e";
@@ -45,6 +46,8 @@ beforeAll(async () => {
   const env: Record<string, string> = {
     LAP_DATA_DIR: dataDir, PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: gatewayConfig,
     WARM_POOL_SIZE: "0", EGRESS_UPSTREAM_CA_FILE: caFile, PATH: process.env.PATH ?? "",
+    // The fake APIs stand for internet hosts on loopback: allowed the way an operator would.
+    LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED,
   };
   // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
   lap = await startLap(env, { database: await testDatabase() });
