@@ -2,9 +2,10 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freshPostgresUrl, TEST_DB_DRIVER } from "../test/support/db";
+import { freshPostgresUrl } from "../test/support/db";
 import { baseEnv, run, startUp, stopLapChildren } from "../test/support/lap-cli";
 import { commandOf, isRunning, killMarked, markedProcesses } from "../test/support/processes";
+import { NEEDS_POSTGRES, requires } from "../test/support/skip";
 
 afterEach(stopLapChildren);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -89,20 +90,18 @@ describe("lap CLI", () => {
     expect(bad.code).toBe(1);
   }, 60_000);
 
-  if (TEST_DB_DRIVER === "postgres") {
-    test("two LAP processes starting at once on one PostgreSQL database both come up; one migrates", async () => {
-      const fresh = await freshPostgresUrl();
-      cleanups.push(fresh.drop);
-      const env = { DATABASE_URL: fresh.url, MASTER_KEY: "cli-test-master", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), LOG_LEVEL: "info" };
-      const [a, b] = await Promise.all([startUp(env), startUp({ ...env, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")) })]);
-      for (const p of [a, b]) {
-        expect((await fetch(`${p.url}/health/readiness`)).status).toBe(200);
-        p.proc.kill("SIGTERM");
-      }
-      const outs = await Promise.all([a, b].map(async (p) => (await p.proc.exited, p.stdout.finished)));
-      expect(outs.filter((o) => o.includes("migrations applied")).length).toBe(1);
-    }, 120_000);
-  }
+  requires(NEEDS_POSTGRES).test("two LAP processes starting at once on one PostgreSQL database both come up; one migrates", async () => {
+    const fresh = await freshPostgresUrl();
+    cleanups.push(fresh.drop);
+    const env = { DATABASE_URL: fresh.url, MASTER_KEY: "cli-test-master", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), LOG_LEVEL: "info" };
+    const [a, b] = await Promise.all([startUp(env), startUp({ ...env, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")) })]);
+    for (const p of [a, b]) {
+      expect((await fetch(`${p.url}/health/readiness`)).status).toBe(200);
+      p.proc.kill("SIGTERM");
+    }
+    const outs = await Promise.all([a, b].map(async (p) => (await p.proc.exited, p.stdout.finished)));
+    expect(outs.filter((o) => o.includes("migrations applied")).length).toBe(1);
+  }, 120_000);
 
   test("an assertion failing mid-test leaves no `lap up` child running", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-fail-"));

@@ -102,7 +102,7 @@ export function bunSuiteCounts(run: { asked: string[]; junit: string | null; out
   const reported = new Set(cases.map((c) => c.file));
   for (const file of run.asked.map(normalizePath)) {
     if (reported.has(file) || crashed.includes(file)) continue;
-    notes.push(`${file}: no test ran (it registers none; use test.skipIf with a reason when a precondition is missing)`);
+    notes.push(`${file}: no test ran (it registers none; report a missing precondition as skipped: test/support/skip.ts)`);
     failed += 1;
   }
   if (run.exitCode !== 0 && failed === 0) {
