@@ -140,6 +140,8 @@ requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers t
       expect(inside.envs.length).toBeGreaterThan(2);
       expect(inside.envs.filter((env) => JSON.stringify(env).includes(UPSTREAM_SECRET))).toEqual([]);
       expect(inside.filesWith(UPSTREAM_SECRET)).toEqual([]);
+      // The scan does see the sandbox's files: Claude Code's MCP config holds the session key.
+      if (harness === "claude-code") expect(inside.filesWith(key).some((f) => f.endsWith("/lap-mcp.json"))).toBe(true);
       if (harness === "opencode") {
         const env = inside.envs.find((e) => e.OPENCODE_CONFIG_CONTENT)!;
         const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
