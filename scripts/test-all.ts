@@ -35,27 +35,27 @@ function testFiles(under?: string[]): string[] {
   return files.filter((f) => !skip.test(f)).sort();
 }
 
-/** Runs a command with its output passed through; returns the exit code and what it wrote. */
-async function run(cmd: string[], env: Record<string, string>): Promise<{ exitCode: number; output: string }> {
+/** Runs a command with its output passed through; returns the exit code and what it wrote to stderr (bun's report). */
+async function run(cmd: string[], env: Record<string, string>): Promise<{ exitCode: number; stderr: string }> {
   const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
-  const chunks: string[] = [];
-  const relay = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream) => {
+  const relay = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream, keep: string[] | null) => {
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
       sink.write(chunk);
-      chunks.push(decoder.decode(chunk, { stream: true }));
+      keep?.push(decoder.decode(chunk, { stream: true }));
     }
   };
-  const [, , exitCode] = await Promise.all([relay(proc.stdout, process.stdout), relay(proc.stderr, process.stderr), proc.exited]);
-  return { exitCode, output: chunks.join("") };
+  const stderr: string[] = [];
+  const [, , exitCode] = await Promise.all([relay(proc.stdout, process.stdout, null), relay(proc.stderr, process.stderr, stderr), proc.exited]);
+  return { exitCode, stderr: stderr.join("") };
 }
 
 async function bunSuite(name: string, env: Record<string, string>, files: string[]): Promise<SuiteCounts> {
   const junit = join(OUT, `${name}.xml`);
   if (!files.length) return { passed: 0, failed: 0, skipped: 0, notes: ["no test file selected"], skipReasons: new Map() };
   // Explicit paths (`./` makes bun read them as files, not name filters), so the report can be checked against them.
-  const { exitCode, output } = await run([process.execPath, "test", "--reporter=junit", `--reporter-outfile=${junit}`, ...files.map((f) => `./${f}`)], env);
-  return bunSuiteCounts({ asked: files, junit: existsSync(junit) ? readFileSync(junit, "utf8") : null, output, exitCode });
+  const { exitCode, stderr } = await run([process.execPath, "test", "--reporter=junit", `--reporter-outfile=${junit}`, ...files.map((f) => `./${f}`)], env);
+  return bunSuiteCounts({ asked: files, junit: existsSync(junit) ? readFileSync(junit, "utf8") : null, output: stderr, exitCode });
 }
 
 async function postgresReachable(): Promise<string | null> {

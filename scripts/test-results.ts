@@ -54,7 +54,7 @@ export function parseJunit(xml: string): JunitCase[] {
 export const normalizePath = (p: string) => p.replace(/^\.\//, "");
 
 /**
- * One entry per "# Unhandled error between tests" in bun's console output, naming the test file it
+ * One entry per "# Unhandled error between tests" in bun's console output (stderr), naming the test file it
  * printed under (bun prints `path/to/file.test.ts:` before each file's results). A file that throws
  * while loading never reaches the junit report, and bun's report has no count for these errors.
  */
