@@ -1,10 +1,12 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freshPostgresUrl, TEST_DB_DRIVER } from "../test/support/db";
+import { freshPostgresUrl } from "../test/support/db";
 import { baseEnv, run, startUp, stopLapChildren } from "../test/support/lap-cli";
 import { commandOf, isRunning, killMarked, markedProcesses } from "../test/support/processes";
+import { NEEDS_POSTGRES, requires } from "../test/support/skip";
 
 afterEach(stopLapChildren);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -89,20 +91,57 @@ describe("lap CLI", () => {
     expect(bad.code).toBe(1);
   }, 60_000);
 
-  if (TEST_DB_DRIVER === "postgres") {
-    test("two LAP processes starting at once on one PostgreSQL database both come up; one migrates", async () => {
-      const fresh = await freshPostgresUrl();
-      cleanups.push(fresh.drop);
-      const env = { DATABASE_URL: fresh.url, MASTER_KEY: "cli-test-master", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), LOG_LEVEL: "info" };
-      const [a, b] = await Promise.all([startUp(env), startUp({ ...env, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")) })]);
-      for (const p of [a, b]) {
-        expect((await fetch(`${p.url}/health/readiness`)).status).toBe(200);
-        p.proc.kill("SIGTERM");
-      }
-      const outs = await Promise.all([a, b].map(async (p) => (await p.proc.exited, p.stdout.finished)));
-      expect(outs.filter((o) => o.includes("migrations applied")).length).toBe(1);
-    }, 120_000);
-  }
+  test("doctor checks the embedded database: asks a running LAP, opens a stopped one, fails a broken one", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-doctor-"));
+    const database = async (env: Record<string, string> = {}) => {
+      const r = await run(["doctor", "--json"], { LAP_DATA_DIR: dataDir, PORT: "0", ...env });
+      const check = (JSON.parse(r.stdout) as { name: string; ok: boolean; detail: string; fix?: string }[]).find((c) => c.name === "Database")!;
+      return { ...check, code: r.code };
+    };
+    expect(await database()).toMatchObject({ ok: true, detail: expect.stringContaining("LAP creates it") });
+
+    // While LAP holds the database, doctor asks LAP (a second opener could corrupt PGlite).
+    const lap = await startUp({ LAP_DATA_DIR: dataDir, MASTER_KEY: "cli-test-master" });
+    const running = await database({ LAP_URL: lap.url });
+    expect(running.ok).toBe(true);
+    expect(running.detail).toMatch(/open in LAP \(pid \d+\): ready, (\d+)\/\1 migrations applied$/);
+    lap.proc.kill("SIGTERM");
+    expect(await lap.proc.exited).toBe(0);
+
+    // Stopped: doctor opens it, runs select 1 and reads the migrations, and leaves no lock behind.
+    const stopped = await database();
+    expect(stopped.ok).toBe(true);
+    expect(stopped.detail).toMatch(/: (\d+)\/\1 migrations applied$/);
+    expect(existsSync(join(dataDir, "pgdata.pid"))).toBe(false);
+
+    // A live process holds the lock but no LAP answers: not OK, and doctor does not open the database.
+    const squatter = Bun.spawn(["sleep", "60"]);
+    cleanups.push(async () => squatter.kill());
+    writeFileSync(join(dataDir, "pgdata.pid"), String(squatter.pid));
+    const held = await database({ LAP_URL: "http://127.0.0.1:9" });
+    expect(held).toMatchObject({ ok: false, code: 1, fix: expect.stringContaining("LAP_URL") });
+    squatter.kill();
+    await squatter.exited;
+
+    // A broken data directory fails the check (it used to be reported OK without a look).
+    writeFileSync(join(dataDir, "pgdata", "global", "pg_control"), randomBytes(8192));
+    const broken = await database();
+    expect(broken).toMatchObject({ ok: false, code: 1, fix: expect.stringContaining("backup") });
+    expect(broken.detail).toContain("does not open");
+  }, 180_000);
+
+  requires(NEEDS_POSTGRES).test("two LAP processes starting at once on one PostgreSQL database both come up; one migrates", async () => {
+    const fresh = await freshPostgresUrl();
+    cleanups.push(fresh.drop);
+    const env = { DATABASE_URL: fresh.url, MASTER_KEY: "cli-test-master", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), LOG_LEVEL: "info" };
+    const [a, b] = await Promise.all([startUp(env), startUp({ ...env, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")) })]);
+    for (const p of [a, b]) {
+      expect((await fetch(`${p.url}/health/readiness`)).status).toBe(200);
+      p.proc.kill("SIGTERM");
+    }
+    const outs = await Promise.all([a, b].map(async (p) => (await p.proc.exited, p.stdout.finished)));
+    expect(outs.filter((o) => o.includes("migrations applied")).length).toBe(1);
+  }, 120_000);
 
   test("an assertion failing mid-test leaves no `lap up` child running", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-fail-"));

@@ -1,55 +1,61 @@
 /**
- * Runs every suite and ends with one line `N passed, N failed` adding them all up.
- *  1. bun test on embedded PGlite (every *.test.ts)
- *  2. bun test on the local PostgreSQL server (server/, schema/ and bin/ tests), in fresh databases
- *  3. Playwright dashboard tests under Node with Debian's chromium
- *  4. the TypeScript type check (strict), counted as one test
- * Pass suite names to run only some: `bun scripts/test-all.ts pglite postgres e2e typecheck`.
+ * Runs every suite and ends with one line `N passed, N failed, N skipped` adding them all up (CI reads it).
+ *  - pglite: bun test on embedded PGlite, every test file in the repository
+ *  - postgres: bun test on the local PostgreSQL server, in fresh databases: the test files under
+ *    server/, schema/ and bin/ (harness/ files start real CLIs and run once, on PGlite; run one on
+ *    PostgreSQL with `LAP_TEST_DB=postgres bun test <file>`)
+ *  - e2e: Playwright dashboard tests under Node with Debian's chromium
+ *  - typecheck: the TypeScript type check (strict), counted as one test
+ * `bun scripts/test-all.ts [suite…] [-- path…]`: only these suites (an unknown name exits 2), and with
+ * paths only the bun suites' test files under them. Counting is in ./test-results.ts.
  */
-import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { bunSuiteCounts, finalLine, parseArgs, playwrightCounts, underPaths, type SuiteCounts } from "./test-results";
 
 const ROOT = join(import.meta.dir, "..");
 const OUT = join(ROOT, ".cache", "test-results");
-rmSync(OUT, { recursive: true, force: true });
-mkdirSync(OUT, { recursive: true });
 const PG_URL = process.env.LAP_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
-interface SuiteResult {
+interface SuiteResult extends SuiteCounts {
   name: string;
-  passed: number;
-  failed: number;
-  skipped: number;
   seconds: number;
-  note?: string;
+}
+type Suite = (paths: string[]) => Promise<SuiteCounts>;
+
+/**
+ * Test files as bun finds them (its default name patterns) under the given top-level directories
+ * (default: every one but dependencies, tool installs and caches), sorted.
+ */
+function testFiles(under?: string[]): string[] {
+  const skip = /(^|\/)(node_modules|dist)\//;
+  const dirs = under ?? readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith(".") && d.name !== "node_modules").map((d) => d.name);
+  const glob = new Bun.Glob("**/*{.test,_test,.spec,_spec}.{ts,tsx,js,jsx,mjs,cjs}");
+  const files = dirs.flatMap((d) => (existsSync(join(ROOT, d)) ? [...glob.scanSync({ cwd: join(ROOT, d) })].map((f) => `${d}/${f}`) : []));
+  return files.filter((f) => !skip.test(f)).sort();
 }
 
-function junitCounts(file: string): { tests: number; failures: number; skipped: number } | null {
-  if (!existsSync(file)) return null;
-  const xml = readFileSync(file, "utf8");
-  const m = /<testsuites[^>]*?\stests="(\d+)"[^>]*?\sfailures="(\d+)"(?:[^>]*?\sskipped="(\d+)")?/.exec(xml);
-  if (!m) return null;
-  const errors = Number(/<testsuites[^>]*?\serrors="(\d+)"/.exec(xml)?.[1] ?? 0);
-  return { tests: Number(m[1]), failures: Number(m[2]) + errors, skipped: Number(m[3] ?? 0) };
+/** Runs a command with its output passed through; returns the exit code and what it wrote to stderr (bun's report). */
+async function run(cmd: string[], env: Record<string, string>): Promise<{ exitCode: number; stderr: string }> {
+  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  const relay = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream, keep: string[] | null) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      sink.write(chunk);
+      keep?.push(decoder.decode(chunk, { stream: true }));
+    }
+  };
+  const stderr: string[] = [];
+  const [, , exitCode] = await Promise.all([relay(proc.stdout, process.stdout, null), relay(proc.stderr, process.stderr, stderr), proc.exited]);
+  return { exitCode, stderr: stderr.join("") };
 }
 
-async function run(cmd: string[], env: Record<string, string>): Promise<number> {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "inherit", stderr: "inherit" });
-  return proc.exited;
-}
-
-async function bunSuite(name: string, env: Record<string, string>, paths: string[]): Promise<SuiteResult> {
-  const started = performance.now();
+async function bunSuite(name: string, env: Record<string, string>, files: string[]): Promise<SuiteCounts> {
   const junit = join(OUT, `${name}.xml`);
-  console.log(`\n━━ ${name} ━━`);
-  const code = await run([process.execPath, "test", "--reporter=junit", `--reporter-outfile=${junit}`, ...paths], env);
-  const counts = junitCounts(junit);
-  const seconds = (performance.now() - started) / 1000;
-  if (!counts) return { name, passed: 0, failed: 1, skipped: 0, seconds, note: `bun test exited ${code} without a report` };
-  const passed = counts.tests - counts.failures - counts.skipped;
-  // A crash after the report (or an unhandled error between tests) still fails the suite.
-  const extra = code !== 0 && counts.failures === 0 ? 1 : 0;
-  return { name, passed, failed: counts.failures + extra, skipped: counts.skipped, seconds, note: extra ? `exit code ${code}` : undefined };
+  if (!files.length) return { passed: 0, failed: 0, skipped: 0, notes: ["no test file selected"], skipReasons: new Map() };
+  // Explicit paths (`./` makes bun read them as files, not name filters), so the report can be checked against them.
+  const { exitCode, stderr } = await run([process.execPath, "test", "--reporter=junit", `--reporter-outfile=${junit}`, ...files.map((f) => `./${f}`)], env);
+  return bunSuiteCounts({ asked: files, junit: existsSync(junit) ? readFileSync(junit, "utf8") : null, output: stderr, exitCode });
 }
 
 async function postgresReachable(): Promise<string | null> {
@@ -65,47 +71,47 @@ async function postgresReachable(): Promise<string | null> {
   }
 }
 
-async function e2eSuite(): Promise<SuiteResult> {
-  const started = performance.now();
-  const report = join(OUT, "e2e.json");
-  console.log("\n━━ e2e (Playwright, chromium) ━━");
-  const code = await run(["node", join(ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", "e2e/playwright.config.ts"], {
-    PLAYWRIGHT_JSON_OUTPUT_NAME: report,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  if (!existsSync(report)) return { name: "e2e", passed: 0, failed: 1, skipped: 0, seconds, note: `playwright exited ${code} without a report` };
-  const stats = JSON.parse(readFileSync(report, "utf8")).stats as { expected: number; unexpected: number; flaky: number; skipped: number };
-  const extra = code !== 0 && stats.unexpected === 0 ? 1 : 0;
-  return { name: "e2e", passed: stats.expected + stats.flaky, failed: stats.unexpected + extra, skipped: stats.skipped, seconds };
+/** The suites, in the order they run. A new suite is one more entry. */
+const SUITES: Record<string, Suite> = {
+  pglite: (paths) => bunSuite("pglite", { LAP_TEST_DB: "pglite" }, underPaths(testFiles(), paths)),
+  postgres: async (paths) => {
+    const problem = await postgresReachable();
+    if (problem) return { passed: 0, failed: 1, skipped: 0, notes: [`PostgreSQL at ${PG_URL} is not reachable (${problem}); set LAP_TEST_PG_URL`], skipReasons: new Map() };
+    return bunSuite("postgres", { LAP_TEST_DB: "postgres", LAP_TEST_PG_URL: PG_URL }, underPaths(testFiles(["server", "schema", "bin"]), paths));
+  },
+  e2e: async () => {
+    const report = join(OUT, "e2e.json");
+    const { exitCode } = await run(["node", join(ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", "e2e/playwright.config.ts"], { PLAYWRIGHT_JSON_OUTPUT_NAME: report });
+    if (!existsSync(report)) return { passed: 0, failed: 1, skipped: 0, notes: [`playwright exited ${exitCode} without a report`], skipReasons: new Map() };
+    return playwrightCounts(JSON.parse(readFileSync(report, "utf8")).stats, exitCode);
+  },
+  typecheck: async () => {
+    const { exitCode } = await run(["node", join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", "."], {});
+    return { passed: exitCode === 0 ? 1 : 0, failed: exitCode === 0 ? 0 : 1, skipped: 0, notes: [], skipReasons: new Map() };
+  },
+};
+
+const args = parseArgs(process.argv.slice(2), Object.keys(SUITES));
+if ("error" in args) {
+  console.error(`${args.error}\nusage: bun scripts/test-all.ts [suite…] [-- path…]`);
+  process.exit(2);
 }
 
-const wanted = new Set(process.argv.slice(2));
-const want = (s: string) => wanted.size === 0 || wanted.has(s);
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
 const results: SuiteResult[] = [];
-
-if (want("pglite")) results.push(await bunSuite("pglite", { LAP_TEST_DB: "pglite" }, []));
-if (want("postgres")) {
-  const problem = await postgresReachable();
-  if (problem) {
-    console.log(`\nPostgreSQL at ${PG_URL} is not reachable (${problem}); set LAP_TEST_PG_URL.`);
-    results.push({ name: "postgres", passed: 0, failed: 1, skipped: 0, seconds: 0, note: "server unreachable" });
-  } else {
-    results.push(await bunSuite("postgres", { LAP_TEST_DB: "postgres", LAP_TEST_PG_URL: PG_URL }, ["server", "schema", "bin"]));
-  }
-}
-if (want("e2e")) results.push(await e2eSuite());
-if (want("typecheck")) {
+for (const name of args.suites) {
+  console.log(`\n━━ ${name} ━━`);
   const started = performance.now();
-  console.log("\n━━ typecheck (tsc --noEmit, strict) ━━");
-  const code = await run(["node", join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", "."], {});
-  results.push({ name: "typecheck", passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, seconds: (performance.now() - started) / 1000 });
+  const counts = await SUITES[name]!(args.paths);
+  results.push({ name, ...counts, seconds: (performance.now() - started) / 1000 });
 }
 
 console.log("\nsuite       passed  failed  skipped  seconds");
 for (const r of results) {
-  console.log(`${r.name.padEnd(11)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.seconds.toFixed(1).padStart(7)}${r.note ? `  (${r.note})` : ""}`);
+  console.log(`${r.name.padEnd(11)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.seconds.toFixed(1).padStart(7)}`);
+  for (const note of r.notes) console.log(`  ${r.name}: ${note}`);
+  for (const [reason, n] of r.skipReasons) console.log(`  ${r.name}: ${n} skipped: ${reason}`);
 }
-const passed = results.reduce((n, r) => n + r.passed, 0);
-const failed = results.reduce((n, r) => n + r.failed, 0);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+console.log(finalLine(results));
+process.exit(results.some((r) => r.failed > 0) ? 1 : 0);

@@ -24,3 +24,13 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   return [line(headers), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map((r) => line(r.map(String)))].join("\n");
 }
+
+/**
+ * A measured statement about how busy the machine was (load average against its cores), for results
+ * whose wall-clock figures move with load; empty when the load stayed below the core count.
+ */
+export function loadNote(loads: number[]): string {
+  const cores = cpus().length;
+  const peak = Math.max(...loads);
+  return peak > cores ? `The 1-minute load average reached ${peak.toFixed(1)} on ${cores} cores during this run: other work shared the machine, so wall-clock latencies and throughput move between runs.` : "";
+}

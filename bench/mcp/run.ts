@@ -8,9 +8,10 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { execSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEverythingHttp } from "../../test/support/mcp";
+import { loadNote } from "../lib/report";
 
 const SEQUENTIAL = Number(process.argv[2] ?? 1000);
 const CONCURRENT = Number(process.argv[3] ?? 2000);
@@ -114,6 +115,7 @@ async function startLapProcess(dataDir: string) {
   return { url, pid: child.pid!, stop: async () => void (child.kill("SIGTERM"), await new Promise((r) => child.once("exit", r))) };
 }
 
+const loadAtStart = loadavg()[0]!;
 const upstream = await startEverythingHttp();
 const dataDir = mkdtempSync(join(tmpdir(), "lap-bench-mcp-"));
 const lap = await startLapProcess(dataDir);
@@ -148,6 +150,7 @@ try {
   const rounds = `added p50 per round (ms): ${perRound.map(f).join(", ")}\nLAP CPU per proxied call: ${lapCpuMsPerCall.toFixed(3)} ms (user+system, during the throughput runs)`;
   console.log(`\n${rounds}\nGoal (added p50 <= 1 ms): ${goal}`);
 
+  const busy = loadNote([loadAtStart, loadavg()[0]!]);
   const machine = [
     `nproc: ${execSync("nproc").toString().trim()}`,
     `uname -a: ${execSync("uname -a").toString().trim()}`,
@@ -162,10 +165,9 @@ try {
       `Latency: ${ROUNDS} rounds alternating direct and proxied, ${Math.ceil(SEQUENTIAL / ROUNDS)} sequential calls each (after ${WARMUP} warm-up), medians across rounds. ` +
       `Throughput: ${CONCURRENT} calls with ${CONCURRENCY} in flight, best of 2. LAP runs as its own process (\`lap up\`, embedded PGlite unless DATABASE_URL is set).\n\n` +
       `${table}\n\n${rounds}\n\nGoal (added p50 <= 1 ms): ${goal}\n\n` +
-      `Reading it: this machine has 2 cores shared with other jobs (see the load average below), so wall-clock latency ` +
-      `moves a lot between rounds; LAP's CPU per proxied call is the figure load barely changes. Most of it is the ` +
-      `upstream fetch and the downstream response; calls without a progress token are answered as plain JSON (SSE only when ` +
-      `progress must stream), which cut LAP's CPU per call by about a third on this machine (0.67 -> 0.45 ms).\n\n## Machine\n\n\`\`\`\n${machine}\n\`\`\`\n\nRun: \`bun bench/mcp/run.ts\` (${new Date().toISOString()})\n`,
+      // Only what this run measured: notes and history by hand go in NOTES.md.
+      (busy ? `${busy}\n\n` : "") +
+      `## Machine\n\n\`\`\`\n${machine}\n\`\`\`\n\nRun: \`bun bench/mcp/run.ts\` (${new Date().toISOString()})\n`,
   );
 } finally {
   await lap.stop();

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { existsSync } from "node:fs";
-import { createDatabase } from "../../server/db/client";
+import { checkDatabase } from "./doctor-database";
 import { color, configOrExit } from "./shared";
 
 interface Check {
@@ -39,17 +39,7 @@ export async function runChecks(env = process.env): Promise<Check[]> {
     fix: "Install Bun 1.4 or newer: npm install --prefix .tools bun@1.4 (npm start does this)",
   });
 
-  if (config.env.DATABASE_URL) {
-    const db = await createDatabase({ url: config.env.DATABASE_URL, max: 1 });
-    const res = await Promise.race([
-      db.query("select version() as v").then((r) => ({ ok: true, out: String((r[0] as { v: string }).v).split(",")[0]! })),
-      new Promise<{ ok: false; out: string }>((r) => setTimeout(() => r({ ok: false, out: "no answer in 5 s" }), 5000)),
-    ]).catch((e: Error) => ({ ok: false, out: e.message }));
-    await db.close().catch(() => {});
-    checks.push({ name: "Database", ok: res.ok, required: true, detail: res.ok ? `external: ${res.out}` : `external: ${res.out}`, fix: "Check DATABASE_URL: the server must accept connections (psql \"$DATABASE_URL\" -c 'select 1')" });
-  } else {
-    checks.push({ name: "Database", ok: true, required: true, detail: `embedded PGlite in ${config.dataDir}/pgdata (set DATABASE_URL for PostgreSQL)` });
-  }
+  checks.push({ name: "Database", required: true, ...(await checkDatabase(config, env)) });
 
   const bwrap = await run(["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"]);
   const bwrapVersion = await run(["bwrap", "--version"]);

@@ -3,17 +3,20 @@
 // over stdio, registered in LAP with an upstream secret in its env), the scripted model (standing
 // for the LLM provider, test/support/scripted-model) asking for the MCP echo tool under the CLI's own
 // name for it. Asserts the tool ran through LAP (result in the events, row in the call log under the
-// session), the CLI's MCP config points at LAP with the session key, and no upstream secret is in
-// the sandbox (config files, or any process's environment).
+// session), the CLI's MCP config points at LAP with the session key (Claude Code's config file,
+// opencode's OPENCODE_CONFIG_CONTENT), and no upstream secret is in the sandbox: no process's
+// environment and no file under /tmp, /workspace or /run, read from the host through /proc.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalSandboxProvider } from "../../server/sandboxes/local-provider.ts";
 import { type SandboxEvent, SupervisorClient } from "../../server/sandboxes/supervisor-client.ts";
 import { providerOptions } from "../../server/sandboxes/test-helpers.ts";
 import { createTestApp, type TestApp } from "../../test/support/app.ts";
+import { descendants } from "../../test/support/lap-api.ts";
 import { everythingStdio } from "../../test/support/mcp.ts";
+import { BWRAP_MISSING, requires } from "../../test/support/skip.ts";
 import { type ScriptedModel, startScriptedModel } from "../../test/support/scripted-model/index.ts";
 import type { HarnessName } from "./types.ts";
 
@@ -58,9 +61,32 @@ afterAll(async () => {
   await lap?.close();
 }, 60_000);
 
+/**
+ * What the sandbox holds, read from the host (through /proc, as its owner): each process's
+ * environment, and the files the sandbox sees under /tmp, /workspace and /run that contain `needle`.
+ */
+function sandboxContents(rootPid: number, insidePid: (env: Record<string, string>) => boolean) {
+  const envs = descendants(rootPid).flatMap(({ pid }) => {
+    try {
+      const pairs = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]);
+      return [{ pid, env: Object.fromEntries(pairs) as Record<string, string> }];
+    } catch {
+      return []; // ended while we looked
+    }
+  });
+  const inside = envs.find((e) => insidePid(e.env));
+  const filesWith = (needle: string) => {
+    if (!inside) throw new Error("no process of the sandbox matched");
+    const roots = ["tmp", "workspace", "run"].map((d) => `/proc/${inside.pid}/root/${d}`);
+    const grep = Bun.spawnSync(["grep", "-rlsF", "-D", "skip", needle, ...roots]);
+    return grep.stdout.toString().split("\n").filter(Boolean);
+  };
+  return { envs: envs.map((e) => e.env), filesWith };
+}
+
 const results = (events: SandboxEvent[]) => events.filter((e) => e.type === "agent.tool_result").map((e) => (e.content as { text: string }[]).map((p) => p.text).join(""));
 
-describe.skipIf(!Bun.which("bwrap"))("harness CLIs reach their agent's MCP servers through LAP", () => {
+requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers through LAP", () => {
   for (const harness of ["claude-code", "opencode"] as HarnessName[]) {
     test(`${harness}: calls everything's echo through LAP with the session key; its config holds no upstream secret`, async () => {
       const sessionId = `ses_mcp_${harness.replace("-", "_")}`;
@@ -73,7 +99,7 @@ describe.skipIf(!Bun.which("bwrap"))("harness CLIs reach their agent's MCP serve
       // What the CLI was configured with, and whether any process or file in the sandbox holds the
       // upstream secret (split in two, so the CLI's transcript of this command does not match).
       // opencode asks permission for paths outside the workspace (and nobody answers in a sandbox),
-      // so only Claude Code runs the inspection; opencode's config is checked below instead.
+      // so only Claude Code runs this inspection; both are inspected from the host below.
       const inspect = "cat /tmp/lap-harness-home/*/lap-mcp.json 2>/dev/null; echo; echo ENV=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c upstream-mcp-secret-\"\"3c9a); grep -rls -D skip upstream-mcp-secret-\"\"3c9a /tmp /workspace /run 2>/dev/null | sed 's/^/FOUND:/'; true";
       model.setScript([
         {
@@ -106,6 +132,23 @@ describe.skipIf(!Bun.which("bwrap"))("harness CLIs reach their agent's MCP serve
         expect(inspected).not.toContain(UPSTREAM_SECRET);
         const config = JSON.parse(inspected!.slice(inspected!.indexOf("{"), inspected!.lastIndexOf("}") + 1));
         expect(config).toEqual({ mcpServers: { everything: { type: "http", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/), headers: { Authorization: `Bearer ${key}` } } } });
+      }
+
+      // Seen from the host, for both CLIs: the upstream secret is in no process's environment and no
+      // file of the sandbox; the harness (the process holding the session key) sees the config LAP wrote.
+      const inside = sandboxContents((await provider.get(handle.id))!.info.pid as number, (env) => Object.values(env).includes(key));
+      expect(inside.envs.length).toBeGreaterThan(2);
+      expect(inside.envs.filter((env) => JSON.stringify(env).includes(UPSTREAM_SECRET))).toEqual([]);
+      expect(inside.filesWith(UPSTREAM_SECRET)).toEqual([]);
+      // The scan does see the sandbox's files: Claude Code's MCP config holds the session key.
+      if (harness === "claude-code") expect(inside.filesWith(key).some((f) => f.endsWith("/lap-mcp.json"))).toBe(true);
+      if (harness === "opencode") {
+        const env = inside.envs.find((e) => e.OPENCODE_CONFIG_CONTENT)!;
+        const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
+        expect(config.mcp).toEqual({
+          everything: { type: "remote", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/), enabled: true, oauth: false, headers: { Authorization: "Bearer {env:LAP_GATEWAY_KEY}" } },
+        });
+        expect(env.LAP_GATEWAY_KEY).toBe(key);
       }
 
       // LAP logged the call under the session.

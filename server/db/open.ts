@@ -26,7 +26,13 @@ export async function openDatabase(config: Config): Promise<Database> {
     }
   }
   writeFileSync(lock, String(process.pid));
-  const database = await createDatabase({ dataDir: join(config.dataDir, "pgdata") });
+  let database: Database;
+  try {
+    database = await createDatabase({ dataDir: join(config.dataDir, "pgdata") });
+  } catch (err) {
+    rmSync(lock, { force: true });
+    throw err;
+  }
   const close = database.close;
   database.close = async () => {
     await close();

@@ -80,9 +80,11 @@ describe("routing", () => {
     // With the master key this call falls back to gpt-fake and succeeds (the test above); here it must fail:
     // 529 from the deployment, or 429 while it cools down from the earlier failures.
     expect([429, 529]).toContain(err.status);
-    await env.t.services.gateway.flush();
-    const rows = (await env.t.json("GET", "/spend/logs?model=lonely&status=failure")).body as { model_group: string; attempts: { model_group: string }[] }[];
-    for (const row of rows) for (const a of row.attempts) if (row.model_group === "lonely") expect(a.model_group).toBe("lonely");
+    // gpt-fake's provider was never called, and this call's own spend row shows only the agent's model.
+    expect(env.openai.script.requests).toHaveLength(0);
+    const log = await logFor(err.headers.get("x-request-id"));
+    expect(log).toMatchObject({ model_group: "lonely", status: "failure", session_id: "sess-pinned" });
+    for (const a of log.attempts as { model_group: string }[]) expect(a.model_group).toBe("lonely");
   });
 
   test("a per-deployment timeout gives 408, then the cooled-down group answers 429 with retry-after", async () => {

@@ -52,6 +52,9 @@ export interface SandboxHandle {
   error?: string;
 }
 
+/** How a sandbox's memory limit reads in errors: its size and the setting it comes from (docs/sandboxes.md). */
+export const memoryLimitText = (memoryMb: number | undefined) => `${memoryMb ?? "?"} MB, SANDBOX_MEMORY_MB`;
+
 /** How LAP reaches the supervisor inside a sandbox: a fetch bound to its Managed Agents API. */
 export interface SupervisorConnection {
   baseUrl: string;

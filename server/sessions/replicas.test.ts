@@ -6,18 +6,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { TEST_MASTER_KEY } from "../../test/support/app";
-import { TEST_DB_DRIVER } from "../../test/support/db";
 import { echoReply } from "../../test/support/fake-managed-agents";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
+import { NEEDS_POSTGRES, requires } from "../../test/support/skip";
 import { createLogger } from "../lib/logger";
 import type { StoredEvent } from "./model";
 import { createSessionModule, type SessionModule } from "./module";
 
-const onPostgres = TEST_DB_DRIVER === "postgres";
 let h: SessionHarness;
 let b: SessionModule;
 beforeAll(async () => {
-  if (!onPostgres) return;
+  if (NEEDS_POSTGRES) return; // the tests below report themselves skipped
   // Replicas share the database and the keys, as they would in production.
   const encryptionKey = randomBytes(32);
   h = await sessionHarness({ env: { ENCRYPTION_KEY: encryptionKey.toString("base64") } });
@@ -29,8 +28,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe("two replicas", () => {
-  test.skipIf(!onPostgres)("turns of one session never overlap and every message is answered", async () => {
+requires(NEEDS_POSTGRES).describe("two replicas", () => {
+  test("turns of one session never overlap and every message is answered", async () => {
     // Slow enough that two replicas running turns at once would overlap (the runtime would cancel one).
     h.fake.reply = (text) => echoReply(`${text} a b c d e f g h`, 15);
     const a = h.t.services.sessions.sessions;
@@ -55,7 +54,7 @@ describe("two replicas", () => {
     expect(seen.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
   }, 60_000);
 
-  test.skipIf(!onPostgres)("session status changes made on one replica reach the other's status stream", async () => {
+  test("session status changes made on one replica reach the other's status stream", async () => {
     const seen: Array<{ op: string; id: string; status: string }> = [];
     const off = b.bus.onStatus((c) => seen.push(c));
     const s = await h.createSession({ prompt: "hello" });

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GATEWAY_MODELS, type LapUnderTest, type StoredEvent, startLapWithScriptedModel, waitFor } from "./lap-api.ts";
 import type { ScriptRule } from "./scripted-model/script.ts";
+import { BWRAP_MISSING, requires } from "./skip.ts";
 
 export interface ApprovalsApiContract {
   harness: "claude-code" | "codex" | "opencode";
@@ -19,16 +20,15 @@ export interface ApprovalsApiContract {
   /**
    * The model's script for the deny test. By default the denial reaches the model as the tool's result
    * and its one rule answers; a harness that hands the reason over as a user message (Codex) adds a rule
-   * for that message, and `denyReply` checks the model's answer is in the turn.
+   * for that message. Either way the model's answer ("Understood, not running it.") ends the turn.
    */
   denyScript?: ScriptRule[];
-  denyReply?: boolean;
 }
 
 type Approval = { id: string; session_id: string; tool_use_id: string; tool_name: string; input: Record<string, unknown>; status: string; decided_by: string | null; message: string | null };
 
 export function approvalsApiContract(c: ApprovalsApiContract) {
-describe.skipIf(!Bun.which("bwrap"))(`${c.harness} asks before approval-required tools, through LAP's API`, () => {
+requires(BWRAP_MISSING).describe(`${c.harness} asks before approval-required tools, through LAP's API`, () => {
   let t: LapUnderTest;
   let sessionId = "";
   let workspace = "";
@@ -112,7 +112,7 @@ describe.skipIf(!Bun.which("bwrap"))(`${c.harness} asks before approval-required
     expect((await approvals())[0]).toMatchObject({ status: "allowed", decided_by: "master key" });
   }, 240_000);
 
-  test("deny with a message: the command does not run and the model reads the message", async () => {
+  test("deny with a message: the command does not run, the model reads the message and its reply ends the turn", async () => {
     t.model.setScript(c.denyScript ?? [{ when: "risky job", steps: [{ kind: "run", command: "echo ran > /workspace/risky.txt" }, { kind: "text", text: "Understood, not running it." }] }]);
     const asked = await message("Please do the risky job.");
     expect(asked.at(-1)!.data.stop_reason).toMatchObject({ type: "requires_action" });
@@ -123,7 +123,7 @@ describe.skipIf(!Bun.which("bwrap"))(`${c.harness} asks before approval-required
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
     expect(resultText(denied, approval.tool_use_id)).toContain("not on this machine, use the staging box");
     expect(t.model.requests.slice(before).at(-1)!.transcript).toContain("not on this machine, use the staging box");
-    if (c.denyReply) expect(replyText(denied)).toContain("Understood, not running it.");
+    expect(replyText(denied)).toContain("Understood, not running it.");
     expect((await approvals()).find((a) => a.id === approval.id)).toMatchObject({ status: "denied", message: "not on this machine, use the staging box" });
   }, 240_000);
 

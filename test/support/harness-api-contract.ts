@@ -9,6 +9,7 @@ import { basename, join } from "node:path";
 import type { HarnessName } from "../../harness/adapters/types.ts";
 import { sessionEventData } from "../../server/sessions/events/types.ts";
 import { describeToolCall } from "../../ui/src/lib/tool-calls.ts";
+import { BWRAP_MISSING, requires } from "./skip.ts";
 import { descendants, GATEWAY_MODELS, type LapUnderTest, MASTER_KEY, PROVIDER_KEY, readSse, type StoredEvent, startLapWithScriptedModel, UPSTREAM_MODEL, waitFor } from "./lap-api.ts";
 
 /** The wire format each CLI speaks, hence the gateway model its agent uses, and its binary's name. */
@@ -53,7 +54,7 @@ export function harnessApiSuite(harness: HarnessName): void {
     return created.body.id;
   };
 
-  describe.skipIf(!Bun.which("bwrap"))(`${harness} through LAP's sessions API`, () => {
+  requires(BWRAP_MISSING).describe(`${harness} through LAP's sessions API`, () => {
     beforeAll(async () => {
       t = await startLapWithScriptedModel();
       upstreamAtStart = t.model.requests.length;

@@ -13,5 +13,4 @@ approvalsApiContract({
     // The person's reason reaches Codex's model as a user message in the same turn (turn/steer).
     { when: "not on this machine", steps: [{ kind: "text", text: "Understood, not running it." }] },
   ],
-  denyReply: true,
 });

@@ -64,6 +64,8 @@ export interface KeyInfo {
   session_id: string | null;
   agent_id: string | null;
   metadata: Record<string, unknown>;
+  aliases: Record<string, never>;
+  config: Record<string, never>;
   created_at: string;
   status: "active" | "expired" | "revoked";
 }

@@ -236,6 +236,9 @@ export class VirtualKeyService {
       session_id: gw.sessionId,
       agent_id: gw.agentId,
       metadata: gw.metadata,
+      // LiteLLM's per-key model aliases and config overrides: LAP has neither, so they are always empty.
+      aliases: {},
+      config: {},
       created_at: api.createdAt.toISOString(),
       status,
     };

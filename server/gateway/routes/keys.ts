@@ -25,8 +25,13 @@ export function keyAdminRoutes(deps: { gateway: GatewayService; guard: AuthGuard
       body: generateKeyBody,
       detail: { summary: "Create a virtual key (shown once) with models, budget, rate and parallel limits, expiry" },
     })
-    .post("/update", ({ body }) => keys.update(body), { body: updateKeyBody, detail: { summary: "Change a key's limits" } })
-    .post("/delete", async ({ body }) => ({ deleted_keys: await keys.delete(body.keys ?? [], body.key_aliases ?? []) }), {
+    // LiteLLM answers with the key as the caller named it, and the changed fields.
+    .post("/update", async ({ body }) => ({ ...(await keys.update(body)), key: body.key }), { body: updateKeyBody, detail: { summary: "Change a key's limits" } })
+    .post("/delete", async ({ body }) => {
+      await keys.delete(body.keys ?? [], body.key_aliases ?? []);
+      // LiteLLM lists what was asked for (the keys as given), not internal ids.
+      return { deleted_keys: [...(body.keys ?? []), ...(body.key_aliases ?? [])] };
+    }, {
       body: deleteKeyBody,
       detail: { summary: "Revoke keys by key, hash, id or alias" },
     })

@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
-import { gatewaySpendLogs } from "../../../schema";
+import { gatewayKeys, gatewaySpendLogs } from "../../../schema";
 import type { Database } from "../../db/client";
 import { sha256Hex } from "../../lib/crypto";
 
@@ -29,9 +29,49 @@ export async function spendLogs(database: Database, f: SpendLogFilter) {
   if (f.status) conds.push(eq(t.status, f.status));
   if (f.start_date) conds.push(gte(t.startTime, new Date(f.start_date)));
   if (f.end_date) conds.push(lte(t.startTime, new Date(f.end_date)));
-  const rows = await database.db.select().from(t).where(conds.length ? and(...conds) : undefined).orderBy(desc(t.startTime)).limit(f.limit);
+  // The key's user and team (LiteLLM's `user` and `team_id`) live on the key, not the row.
+  const rows = await database.db
+    .select({ log: t, userId: gatewayKeys.userId, teamId: gatewayKeys.teamId })
+    .from(t)
+    .leftJoin(gatewayKeys, eq(gatewayKeys.keyId, t.keyId))
+    .where(conds.length ? and(...conds) : undefined)
+    .orderBy(desc(t.startTime))
+    .limit(f.limit);
   // Stored bodies can be 32 KB a row: lists leave them out; asking for one request_id includes them.
-  return rows.map((r) => (f.request_id ? spendLogView(r) : spendLogView({ ...r, requestBody: null, responseBody: null })));
+  return rows.map(({ log, userId, teamId }) => ({
+    ...spendLogView(f.request_id ? log : { ...log, requestBody: null, responseBody: null }),
+    ...litellmSpendFields(log, { userId, teamId }),
+  }));
+}
+
+/** LiteLLM's call_type for each route LAP logs. */
+const CALL_TYPES: Record<string, string> = {
+  "/v1/chat/completions": "acompletion",
+  "/v1/completions": "atext_completion",
+  "/v1/embeddings": "aembedding",
+  "/v1/responses": "aresponses",
+  "/v1/messages": "anthropic_messages",
+};
+
+/**
+ * The fields LiteLLM documents for a spend log (https://docs.litellm.ai/docs/proxy/cost_tracking) that
+ * LAP names differently or keeps elsewhere; test/support/litellm-key-api.ts holds the documented shape.
+ */
+function litellmSpendFields(row: typeof gatewaySpendLogs.$inferSelect, key: { userId: string | null; teamId: string | null }) {
+  return {
+    api_key: row.keyHash,
+    call_type: CALL_TYPES[row.route] ?? row.route,
+    user: key.userId,
+    team_id: key.teamId,
+    request_tags: [] as string[],
+    metadata: {
+      user_api_key: row.keyHash,
+      user_api_key_alias: row.keyAlias,
+      user_api_key_user_id: key.userId,
+      user_api_key_team_id: key.teamId,
+      spend_logs_metadata: null,
+    },
+  };
 }
 
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -18,6 +18,7 @@ import {
   type SandboxSpec,
   type SupervisorConnection,
   SandboxError,
+  memoryLimitText,
 } from "../provider";
 import { type HarnessBundle, bundleHarness } from "./bundle";
 import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand, removeStaleCgroups } from "./limits";
@@ -71,6 +72,8 @@ interface Entry {
   proc: ReturnType<typeof Bun.spawn> | null;
   servers: net.Server[];
   cgroup: CgroupHandle | null;
+  /** The limits applied (defaults and the spec's own), for saying which one a sandbox ran into. */
+  limits: SandboxLimitsDefaults;
   stderrTail: string;
   stopping: boolean;
 }
@@ -183,7 +186,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       createdAt: new Date(),
       info: { limits: [limits.cpuSeconds ? "cpu" : "", ...(cgroup?.applied ?? [])].filter(Boolean).join(",") || "none" },
     };
-    const entry: Entry = { handle, spec, token, runDir, proc: null, servers, cgroup, stderrTail: "", stopping: false };
+    const entry: Entry = { handle, spec, token, runDir, proc: null, servers, cgroup, limits, stderrTail: "", stopping: false };
     if (this.closed) {
       // shutdown() ran while this create was awaiting: a process started now would outlive it.
       await this.release(entry);
@@ -215,7 +218,9 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       const h = entry.handle;
       if (!entry.stopping) {
         h.state = "failed";
-        h.error = `sandbox process exited (${proc.signalCode ?? `code ${code}`})${entry.stderrTail ? `: ${entry.stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`;
+        // Read before release() removes the cgroup: a kill at the memory limit is the likely cause then.
+        const oom = entry.cgroup?.oomKills() ? `; killed at the sandbox's memory limit (${memoryLimitText(entry.limits.memoryMb)})` : "";
+        h.error = `sandbox process exited (${proc.signalCode ?? `code ${code}`})${oom}${entry.stderrTail ? `: ${entry.stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`;
         this.opts.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox died");
       }
       await this.release(entry);
@@ -328,6 +333,9 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     if (e.proc && e.handle.state === "ready") {
       info.cpuSeconds = cpuSecondsOf(e.proc.pid);
       info.memoryBytes = e.cgroup?.memoryUsageBytes() ?? null;
+      info.oomKills = e.cgroup?.oomKills() ?? null;
+      info.pidsRefused = e.cgroup?.pidsRefused() ?? null;
+      if (e.limits.memoryMb) info.memoryLimitMb = e.limits.memoryMb;
     }
     return { ...e.handle, labels: { ...e.handle.labels }, info };
   }

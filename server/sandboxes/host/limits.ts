@@ -12,6 +12,10 @@ export interface CgroupHandle {
   /** cgroup.procs files the launcher writes its pid into before exec'ing the sandbox. */
   procsFiles: string[];
   memoryUsageBytes(): number | null;
+  /** Processes the kernel killed for going past the memory limit (memory.events / memory.oom_control `oom_kill`). */
+  oomKills(): number | null;
+  /** Forks refused at the process limit (pids.events `max`). */
+  pidsRefused(): number | null;
   remove(): void;
   applied: string[];
 }
@@ -50,6 +54,8 @@ export function createCgroup(name: string, limits: SandboxLimits): CgroupHandle 
         procsFiles: [join(dir, "cgroup.procs")],
         applied,
         memoryUsageBytes: () => readNumber(join(dir, "memory.current")),
+        oomKills: () => (limits.memoryMb ? readKeyed(join(dir, "memory.events"), "oom_kill") : null),
+        pidsRefused: () => (limits.maxProcesses ? readKeyed(join(dir, "pids.events"), "max") : null),
         remove: () => removeDirs(dirs),
       };
     }
@@ -62,9 +68,11 @@ export function createCgroup(name: string, limits: SandboxLimits): CgroupHandle 
         applied.push("memory");
       } else memDir = null;
     }
+    let pidsDir: string | null = null;
     if (limits.maxProcesses && existsSync("/sys/fs/cgroup/pids")) {
-      const pidsDir = join("/sys/fs/cgroup/pids", ownCgroupPath("pids"), `lap-${name}`);
-      if (tryMkdir(pidsDir)) {
+      pidsDir = join("/sys/fs/cgroup/pids", ownCgroupPath("pids"), `lap-${name}`);
+      if (!tryMkdir(pidsDir)) pidsDir = null;
+      else {
         dirs.push(pidsDir);
         writeFileSync(join(pidsDir, "pids.max"), String(limits.maxProcesses));
         applied.push("pids");
@@ -72,10 +80,13 @@ export function createCgroup(name: string, limits: SandboxLimits): CgroupHandle 
     }
     if (!dirs.length) return null;
     const mem = memDir;
+    const pids = pidsDir;
     return {
       procsFiles: dirs.map((d) => join(d, "cgroup.procs")),
       applied,
       memoryUsageBytes: () => (mem ? readNumber(join(mem, "memory.usage_in_bytes")) : null),
+      oomKills: () => (mem ? readKeyed(join(mem, "memory.oom_control"), "oom_kill") : null),
+      pidsRefused: () => (pids ? readKeyed(join(pids, "pids.events"), "max") : null),
       remove: () => removeDirs(dirs),
     };
   } catch {
@@ -106,6 +117,17 @@ function readNumber(file: string): number | null {
   try {
     const n = Number(readFileSync(file, "utf8").trim());
     return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The number after `key` in a cgroup file of `key value` lines (memory.events, pids.events, memory.oom_control). */
+function readKeyed(file: string, key: string): number | null {
+  try {
+    const line = readFileSync(file, "utf8").split("\n").find((l) => l.startsWith(`${key} `));
+    const n = Number(line?.slice(key.length + 1));
+    return line && Number.isFinite(n) ? n : null;
   } catch {
     return null;
   }

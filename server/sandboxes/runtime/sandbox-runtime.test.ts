@@ -12,7 +12,9 @@ import type { AgentDefinition, RuntimeEvent } from "../../runtimes/adapter";
 import { testDatabase } from "../../../test/support/db";
 import { type ScriptedOpenAI, startScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { LocalSandboxProvider } from "../local-provider";
-import { providerOptions } from "../test-helpers";
+import { requires } from "../../../test/support/skip";
+import { cgroupMissing, providerOptions } from "../test-helpers";
+import { SupervisorClient } from "../supervisor-client";
 import { WarmPool } from "../warm-pool";
 import { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { sandboxSpecFor } from "./spec";
@@ -51,22 +53,37 @@ function adapter(p = provider, pool: WarmPool | null = null) {
 /**
  * One turn the way the session worker runs it: open the stream, send the message once it is open
  * (or resume from a cursor), collect normalized events until the turn ends, record them as history.
+ * A stream that ends or fails before the turn's last event fails the test, unless `streamMayDrop`
+ * (the sandbox is killed on purpose); running out of time always does.
  */
-async function turn(a: SandboxRuntimeAdapter, sessionId: string, text: string | null, opts: { afterEventId?: string; onEvent?: (e: RuntimeEvent) => Promise<void> | void } = {}) {
+async function turn(
+  a: SandboxRuntimeAdapter,
+  sessionId: string,
+  text: string | null,
+  opts: { afterEventId?: string; onEvent?: (e: RuntimeEvent) => Promise<void> | void; streamMayDrop?: boolean } = {},
+) {
   const events: RuntimeEvent[] = [];
   const log = history.get(sessionId) ?? [];
   history.set(sessionId, log);
   if (text !== null) log.push({ type: "user.message", content: [{ type: "text", text }] });
   let sending: Promise<void> = Promise.resolve();
   const onOpen = text === null ? undefined : () => void (sending = a.sendMessage(sessionId, [{ type: "text", text }]));
+  let ended = false;
   try {
     for await (const e of a.streamEvents(sessionId, { signal: AbortSignal.timeout(20_000), afterEventId: opts.afterEventId, onOpen })) {
       events.push(e);
       log.push(e.event as any);
       await opts.onEvent?.(e);
-      if (e.event.type === "session.status_idle" || e.event.type === "session.error") break;
+      if (e.event.type === "session.status_idle" || e.event.type === "session.error") {
+        ended = true;
+        break;
+      }
     }
-  } catch {}
+  } catch (err) {
+    const timedOut = ["TimeoutError", "AbortError"].includes((err as Error).name);
+    if (timedOut || !opts.streamMayDrop) throw new Error(`turn "${text}": the stream ${timedOut ? "timed out" : `failed (${(err as Error).message})`} after ${JSON.stringify(events.map((e) => e.event.type))}`);
+  }
+  if (!ended && !opts.streamMayDrop) throw new Error(`turn "${text}": the stream ended before the turn did, after ${JSON.stringify(events.map((e) => e.event.type))}`);
   await sending;
   return events;
 }
@@ -134,10 +151,12 @@ describe("sandbox runtime adapter", () => {
       onEvent: async (e) => {
         if (e.event.type === "agent.message") process.kill((await provider.get(row.sandbox_id))!.info.pid as number, "SIGKILL");
       },
+      streamMayDrop: true,
     });
     const firstPart = first.map((e) => e.event.type);
     const cursor = first.at(-1)!.providerEventId;
     expect(firstPart).toContain("agent.message");
+    expect(firstPart).not.toContain("session.status_idle"); // the stream dropped with the sandbox
     // What the session worker does when a stream drops: ask the state, then stream again from its cursor.
     expect(await a.sessionState("ses_die")).toBe("running");
     model.requests.length = 0;
@@ -189,6 +208,37 @@ describe("sandbox runtime adapter", () => {
     expect(JSON.stringify(events)).toContain("before restart");
     expect(await b.sessionState("ses_unknown")).toBe("missing");
     await provider2.shutdown();
+  }, 60_000);
+
+  requires(cgroupMissing("memory")).test("a process past SANDBOX_MEMORY_MB is killed and the turn ends in a session.error naming the limit; the session goes on", async () => {
+    const limited = new LocalSandboxProvider(providerOptions(() => model.port, { defaultLimits: { memoryMb: 64 } }));
+    try {
+      const a = adapter(limited);
+      const ref = await a.ensureAgent(agent, null);
+      await a.startSession({ ref, agent, localSessionId: "ses_mem", title: "" });
+      // bash holds ~300 MB in a variable, far past the limit (the idle sandbox uses ~20 MB). The kernel
+      // kills the biggest process of the cgroup: this bash, or the harness running it.
+      model.script([{ toolCalls: [{ name: "bash", arguments: { command: "a=$(head -c 300000000 /dev/zero | tr '\\0' x); echo HELD=${#a}" } }] }, { text: "held it" }]);
+      const events = await send(a, "ses_mem", "hold a lot of memory");
+      const last = events.at(-1)!.event as { type: string; error?: { type: string; message: string } };
+      expect(last.type).toBe("session.error");
+      expect(last.error!.type).toBe("memory_limit_exceeded");
+      expect(last.error!.message).toContain("memory limit (64 MB, SANDBOX_MEMORY_MB)");
+      expect(JSON.stringify(events)).not.toContain("HELD=300000000");
+      // The sandbox and the session are still usable, and a turn without a kill ends normally: once the
+      // supervisor has restarted a killed harness, and the command it ran (which outlives the harness and
+      // goes on allocating until the kernel kills it too) is gone.
+      const [row] = await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = 'ses_mem'`);
+      const supervisor = new SupervisorClient(await limited.connect(row!.sandbox_id), "ses_mem");
+      const settled = async () => (await supervisor.health()).harness?.state === "running" && Number((await limited.get(row!.sandbox_id))!.info.memoryBytes) < 40e6;
+      for (let i = 0; i < 300 && !(await settled()); i++) await Bun.sleep(50);
+      model.script([{ text: "still here" }]);
+      const next = await send(a, "ses_mem", "are you there?");
+      expect(next.at(-1)!.event.type).toBe("session.status_idle");
+      expect(textOf(next)).toBe("still here");
+    } finally {
+      await limited.shutdown();
+    }
   }, 60_000);
 
   test("a warm sandbox is claimed (no cold start) when the agent's spec matches", async () => {

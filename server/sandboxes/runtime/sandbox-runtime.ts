@@ -14,6 +14,7 @@ import { DestinationGuard } from "../../net/destinations";
 import type { SandboxProvider, SandboxSpec } from "../provider";
 import { SupervisorClient } from "../supervisor-client";
 import { newWorkspaceId, type WarmPool } from "../warm-pool";
+import { memoryLimitTurnEnd, sandboxMemoryKills, waitsForApproval } from "./memory-limit";
 import { cloneInto } from "./repo";
 import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { type AgentForSandbox, sandboxSpecFor } from "./spec";
@@ -59,6 +60,8 @@ interface Live {
   inFlight?: ContentPart[];
   /** The turn that was running when the sandbox died: sent again on the new one. */
   resend?: ContentPart[];
+  /** The sandbox's count of processes killed at its memory limit when the turn began (null: not counted here). */
+  oomKillsAtTurnStart?: number | null;
   lastActivity: number;
 }
 
@@ -225,7 +228,23 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const live = await this.ensureLive(sessionId);
     live.inFlight = content;
     live.lastActivity = Date.now();
+    // A turn answering an approval continues the one that asked: its count still holds.
+    live.oomKillsAtTurnStart ??= await this.oomKills(live);
     await this.send(live, content);
+  }
+
+  private async oomKills(live: Live): Promise<number | null> {
+    return (await sandboxMemoryKills(this.deps.provider, live.sandboxId)).kills;
+  }
+
+  /** The turn's last event as LAP records it: a kill at the memory limit during the turn is said there (./memory-limit.ts). */
+  private async endOfTurn(live: Live, event: SessionEventData): Promise<SessionEventData> {
+    if (waitsForApproval(event)) return event; // the turn answering it continues this one and reports it
+    const before = live.oomKillsAtTurnStart;
+    live.oomKillsAtTurnStart = undefined;
+    if (before == null) return event;
+    const now = await sandboxMemoryKills(this.deps.provider, live.sandboxId);
+    return now.kills != null && now.kills > before ? memoryLimitTurnEnd(event, now.kills - before, now.limitMb) : event;
   }
 
   /** A message or a tool confirmation; returns the supervisor's last seq before the turn's events. */
@@ -252,15 +271,22 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       // The turn that was running when the sandbox died runs again on the new one.
       const resend = live.resend;
       live.resend = undefined;
-      if (resend) after = await this.send(live, resend);
+      if (resend) {
+        live.oomKillsAtTurnStart ??= await this.oomKills(live);
+        after = await this.send(live, resend);
+      }
     }
     opts.onOpen?.();
     for await (const e of live.client.stream(after, { signal: opts.signal })) {
       live.lastActivity = Date.now();
       // LAP already stored the user's message when it sent it; the supervisor's echo is not news.
       if (e.type === "session.bound" || e.type === "user.message" || e.type === "user.tool_confirmation") continue;
-      if (e.type === "session.status_idle" || e.type === "session.error") live.inFlight = undefined;
       const { seq: s, ...event } = e;
+      if (e.type === "session.status_idle" || e.type === "session.error") {
+        live.inFlight = undefined;
+        yield { event: await this.endOfTurn(live, event as SessionEventData), providerEventId: `${live.sandboxId}:${s}` };
+        continue;
+      }
       yield { event: event as SessionEventData, providerEventId: `${live.sandboxId}:${s}` };
     }
   }
