@@ -24,4 +24,30 @@ CREATE INDEX "dashboard_sessions_expires_idx" ON "dashboard_sessions" USING btre
 ALTER TABLE "agents" ADD CONSTRAINT "agents_owner_key_id_api_keys_id_fk" FOREIGN KEY ("owner_key_id") REFERENCES "public"."api_keys"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sessions" ADD CONSTRAINT "sessions_owner_key_id_api_keys_id_fk" FOREIGN KEY ("owner_key_id") REFERENCES "public"."api_keys"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "agents_owner_idx" ON "agents" USING btree ("owner_key_id","created_at");--> statement-breakpoint
-CREATE INDEX "sessions_owner_idx" ON "sessions" USING btree ("owner_key_id","created_at");
+CREATE INDEX "sessions_owner_idx" ON "sessions" USING btree ("owner_key_id","created_at");--> statement-breakpoint
+-- The status notification carries the session's owner, so each replica's status stream can send a
+-- user key only its own sessions' changes (server/sessions/stream/status-routes.ts).
+CREATE OR REPLACE FUNCTION lap_notify_session_status() RETURNS trigger AS $$
+DECLARE
+  r sessions%ROWTYPE;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    r := OLD;
+  ELSE
+    r := NEW;
+  END IF;
+  IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status THEN
+    RETURN NULL;
+  END IF;
+  PERFORM pg_notify('lap_session_status', json_build_object(
+    'op', lower(TG_OP),
+    'id', r.id,
+    'agent_id', r.agent_id,
+    'status', r.status,
+    'error', left(r.error, 500),
+    'updated_at', r.updated_at,
+    'owner_key_id', r.owner_key_id
+  )::text);
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
