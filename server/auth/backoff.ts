@@ -44,10 +44,14 @@ export class AuthBackoff {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The buckets a credential attempt belongs to: its client address (when known) and its key prefix. */
+  /**
+   * The buckets a credential attempt belongs to: its client address and its key prefix. A loopback
+   * address has no bucket: every sandbox reaches LAP through a bridge on loopback, so one hostile agent
+   * would otherwise block every other agent's model calls and the operator's local CLI and browser.
+   */
   static bucketsOf(token: string, clientIp: string | undefined, keyPrefix: (token: string) => string | undefined): string[] {
     const out: string[] = [];
-    if (clientIp) out.push(`ip:${clientIp}`);
+    if (clientIp && !isLoopback(clientIp)) out.push(`ip:${clientIp}`);
     const prefix = keyPrefix(token);
     if (prefix) out.push(`prefix:${prefix}`);
     return out;
@@ -108,3 +112,9 @@ export const tooManyAttempts = (waitMs: number) => {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   return new ApiError(429, "rate_limited", `Too many failed attempts with a key from here; try again in ${seconds} s`, undefined, { "retry-after": String(seconds) });
 };
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+export function isLoopback(ip: string): boolean {
+  const v4 = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+  return v4.startsWith("127.") || ip === "::1" || ip === "0:0:0:0:0:0:0:1";
+}
