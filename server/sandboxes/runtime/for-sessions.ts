@@ -67,7 +67,7 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
  * do"): every registered one for an agent an admin key or the master key made; for a `user` key's
  * agent, those granted to that key (none once the key is revoked).
  */
-async function ownerUsableServers(database: Database, mcp: McpGateway, agentId: string): Promise<Set<string>> {
+export async function ownerUsableServers(database: Database, mcp: McpGateway, agentId: string): Promise<Set<string>> {
   const [owner] = await database.query<{ id: string | null; kind: string | null; label: string | null; active: boolean | null }>(
     `select k.id, k.kind, k.label, (k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) as active
        from agents a left join api_keys k on k.id = a.owner_key_id where a.id = $1`,
