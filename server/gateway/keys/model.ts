@@ -66,4 +66,6 @@ export interface KeyInfo {
   metadata: Record<string, unknown>;
   created_at: string;
   status: "active" | "expired" | "revoked";
+  /** LAP's own: `session` (minted for one session) or `gateway` (docs/security.md "Keys and what each kind may do"). */
+  kind: "gateway" | "session";
 }

@@ -242,6 +242,7 @@ export class VirtualKeyService {
       metadata: gw.metadata,
       created_at: api.createdAt.toISOString(),
       status,
+      kind: api.kind === "session" ? "session" : "gateway",
     };
   }
 
