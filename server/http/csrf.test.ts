@@ -21,9 +21,11 @@ beforeAll(async () => {
   cookie = login.headers.get("set-cookie")!.split(";")[0]!;
 }, 60_000);
 afterAll(async () => {
+  // The WebSocket test opened the live bus (LISTEN); stop it before the database closes.
+  await t?.services.sessions.stop();
   await t?.app.server?.stop(true);
   await t?.close();
-});
+}, 30_000);
 
 const keyCount = async () => Number((await t.database.query<{ n: number }>("select count(*)::int as n from api_keys"))[0]!.n);
 const post = (path: string, headers: Record<string, string>, body?: BodyInit) => fetch(`${base}${path}`, { method: "POST", headers, body });
