@@ -119,6 +119,19 @@ describe("sessions and approvals", () => {
     expect(ok.status).toBe(200);
     await ok.body?.cancel();
     expect((await fetch(`${h.url}/api/sessions/${s.id}/events?token=${encodeURIComponent(token)}`)).status).toBe(401);
+
+    // The WebSocket form of the stream: the owner opens it; another user key and the session's own key do not.
+    const sessionKey = (await t.services.gateway.mintSessionKey({ sessionId: s.id, agentId: agentA, models: ["claude-sonnet-4-5"] })).key;
+    const tryOpen = (key: string) =>
+      new Promise<"open" | "refused">((resolve) => {
+        const ws = new WebSocket(`${h.url.replace("http", "ws")}/api/sessions/${s.id}/stream`, { headers: { authorization: `Bearer ${key}` } } as never);
+        const timer = setTimeout(() => resolve("refused"), 5_000);
+        ws.onopen = () => (clearTimeout(timer), ws.close(), resolve("open"));
+        ws.onerror = () => (clearTimeout(timer), resolve("refused"));
+      });
+    expect(await tryOpen(keys.a)).toBe("open");
+    expect(await tryOpen(keys.b)).toBe("refused");
+    expect(await tryOpen(sessionKey)).toBe("refused");
   });
 
   test("the live status stream tells a user key only about its own sessions", async () => {
