@@ -32,6 +32,7 @@ test("a wrong key is refused with a message that says what to use", async ({ pag
 
 test("logout clears the session: protected pages send you back to login", async ({ page, context }) => {
   await login(page);
+  const cookie = (await context.cookies()).find((c) => c.name === "lap_session")!;
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login/);
   expect((await context.cookies()).find((c) => c.name === "lap_session")).toBeUndefined();
@@ -39,5 +40,22 @@ test("logout clears the session: protected pages send you back to login", async 
   await expect(page).toHaveURL(/\/login/);
   const res = await page.request.get("/api/keys");
   expect(res.status()).toBe(401);
+  // The session ended on the server too: a copy of the old cookie is refused.
+  const copied = await page.request.get("/api/keys", { headers: { cookie: `lap_session=${cookie.value}` } });
+  expect(copied.status()).toBe(401);
   await shot(page, "logged-out");
+});
+
+test("another site cannot use the dashboard session: a form post or a foreign Origin is refused", async ({ page, context }) => {
+  await login(page);
+  const cookie = (await context.cookies()).find((c) => c.name === "lap_session")!;
+  const headers = { cookie: `lap_session=${cookie.value}`, origin: "https://evil.example" };
+  const form = await page.request.post("/api/keys", { headers, form: { label: "csrf", role: "admin" } });
+  expect(form.status()).toBe(403);
+  const json = await page.request.post("/api/keys", { headers, data: { label: "csrf", role: "admin" } });
+  expect(json.status()).toBe(403);
+  // The page itself keeps working.
+  await page.goto("/keys");
+  await expect(page.getByRole("heading", { name: "API keys", exact: true })).toBeVisible();
+  await expect(page.getByTestId("key-row").filter({ hasText: "csrf" })).toHaveCount(0);
 });

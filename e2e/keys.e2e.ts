@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { login, shot } from "./support";
+import { login, MASTER_KEY, shot } from "./support";
 
 test("create a key, see it once, use it, revoke it", async ({ page, request }) => {
   await login(page);
@@ -13,7 +13,7 @@ test("create a key, see it once, use it, revoke it", async ({ page, request }) =
   await page.getByRole("dialog").getByRole("button", { name: "Create key" }).click();
   await expect(page.getByRole("dialog")).toContainText("label");
   await page.getByLabel("Label").fill("ci-runner");
-  await page.getByLabel("Role").selectOption("admin");
+  await page.getByLabel("Kind").selectOption("admin");
   await page.getByRole("dialog").getByRole("button", { name: "Create key" }).click();
 
   const token = (await page.getByTestId("new-key").textContent())!.trim();
@@ -23,6 +23,7 @@ test("create a key, see it once, use it, revoke it", async ({ page, request }) =
   // Other e2e files share this LAP, so find the row by its label rather than counting rows.
   const row = page.getByTestId("key-row").filter({ hasText: "ci-runner" });
   await expect(row).toHaveCount(1);
+  await expect(row.getByTestId("key-kind")).toHaveText("admin");
   await expect(page.locator("body")).not.toContainText(token);
 
   // The new key works against the API…
@@ -37,4 +38,36 @@ test("create a key, see it once, use it, revoke it", async ({ page, request }) =
   // …and stops working once revoked.
   const refused = await request.get("/api/keys", { headers: { authorization: `Bearer ${token}` } });
   expect(refused.status()).toBe(401);
+});
+
+test("each key shows its kind; a user key cannot manage keys, a gateway key cannot call the API at all", async ({ page, request }) => {
+  const auth = { authorization: `Bearer ${MASTER_KEY}` };
+  const user = await (await request.post("/api/keys", { headers: auth, data: { label: "e2e-user", kind: "user" } })).json();
+  const virtual = await (await request.post("/key/generate", { headers: auth, data: { key_alias: "e2e-virtual" } })).json();
+  await login(page);
+  await page.goto("/keys");
+  await expect(page.getByTestId("key-row").filter({ hasText: "e2e-user" }).getByTestId("key-kind")).toHaveText("user");
+  await expect(page.getByTestId("key-row").filter({ hasText: "e2e-virtual" }).getByTestId("key-kind")).toHaveText("gateway");
+  await shot(page, "keys-kinds");
+
+  const byUser = await request.get("/api/keys", { headers: { authorization: `Bearer ${user.token}` } });
+  expect(byUser.status()).toBe(403);
+  const byVirtual = await request.get("/api/agents", { headers: { authorization: `Bearer ${virtual.key}` } });
+  expect(byVirtual.status()).toBe(403);
+  expect((await byVirtual.json()).error.message).toContain("LLM gateway");
+});
+
+test("ending all dashboard sessions signs out every browser, this one included", async ({ page, browser }) => {
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await login(otherPage);
+  await login(page);
+  await page.goto("/keys");
+  await page.getByRole("button", { name: "End all dashboard sessions" }).click();
+  await page.getByRole("button", { name: "End all sessions" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  expect((await otherPage.request.get("/api/auth/me")).status()).toBe(401);
+  await other.close();
+  // Signing in again works.
+  await login(page);
 });

@@ -1,4 +1,5 @@
 import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { apiKeys } from "./api-keys";
 import { runtimes } from "./runtimes";
 
 /** An MCP server attached to an agent: forwarded to the runtime as `{type:"url", name, url}`. */
@@ -33,10 +34,15 @@ export const agents = pgTable(
     maxRuntimeMinutes: integer("max_runtime_minutes").notNull().default(30),
     idleTimeoutMinutes: integer("idle_timeout_minutes").notNull().default(60),
     status: text("status", { enum: ["active", "paused"] }).notNull().default("active"),
+    /**
+     * The API key that created the agent: a `user` key sees and changes only its own agents (null: made
+     * with the master key or by LAP itself, admins only). Teams will add a team owner beside it.
+     */
+    ownerKeyId: text("owner_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("agents_created_at_idx").on(t.createdAt)],
+  (t) => [index("agents_created_at_idx").on(t.createdAt), index("agents_owner_idx").on(t.ownerKeyId, t.createdAt)],
 );
 
 export type AgentRow = typeof agents.$inferSelect;

@@ -1,5 +1,13 @@
 import { index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
+/**
+ * What a key is for (docs/security.md "Keys and what each kind may do"): `admin` and `user` keys call
+ * the management API (`user` scoped to what it created), `gateway` keys (LiteLLM virtual keys) only
+ * the LLM gateway and /mcp, `session` keys the same for the one session they were minted for.
+ */
+export const KEY_KINDS = ["admin", "user", "gateway", "session"] as const;
+export type KeyKind = (typeof KEY_KINDS)[number];
+
 /** API keys are stored as a SHA-256 hash of a high-entropy token; the token itself is shown once. */
 export const apiKeys = pgTable(
   "api_keys",
@@ -9,7 +17,9 @@ export const apiKeys = pgTable(
     /** First characters of the token, safe to display so a user can tell keys apart. */
     keyPrefix: text("key_prefix").notNull(),
     label: text("label").notNull(),
+    /** `admin` for admin keys, `user` for every other kind; kept beside `kind` for replicas of the previous version. */
     role: text("role", { enum: ["admin", "user"] }).notNull(),
+    kind: text("kind", { enum: KEY_KINDS }).notNull().default("user"),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),

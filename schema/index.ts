@@ -1,5 +1,6 @@
 // Every table LAP owns. drizzle-kit reads this file to generate migrations into drizzle/.
 export * from "./api-keys";
+export * from "./dashboard-sessions";
 export * from "./gateway";
 export * from "./mcp";
 export * from "./runtimes";

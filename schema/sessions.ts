@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { agents } from "./agents";
+import { apiKeys } from "./api-keys";
 
 export const SESSION_STATUSES = ["creating", "idle", "running", "recovering", "stopped", "error"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -20,6 +21,8 @@ export const sessions = pgTable(
     remoteSessionId: text("remote_session_id"),
     error: text("error"),
     lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+    /** The API key that created the session (null: master key, Slack, LAP itself); see agents.owner_key_id. */
+    ownerKeyId: text("owner_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -27,6 +30,7 @@ export const sessions = pgTable(
     index("sessions_created_at_idx").on(t.createdAt, t.id),
     index("sessions_agent_idx").on(t.agentId, t.createdAt),
     index("sessions_status_idx").on(t.status),
+    index("sessions_owner_idx").on(t.ownerKeyId, t.createdAt),
   ],
 );
 

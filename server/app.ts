@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { fileURLToPath } from "node:url";
 import { authRoutes, keyRoutes } from "./auth";
+import type { BackoffOptions } from "./auth/backoff";
 import { AuthService } from "./auth/service";
 import type { Config } from "./config/load";
 import type { Database } from "./db/client";
@@ -51,13 +52,15 @@ export interface AppDeps {
   slackOptions?: { minEditIntervalMs?: number; turnTimeoutMs?: number };
   /** Replaces the destination check built from LAP_ALLOW_PRIVATE_HOSTS (tests: a resolver on a local DNS stub). */
   destinations?: DestinationGuard;
+  /** Backoff on failed logins and keys (server/auth/backoff.ts); tests tighten or loosen it. */
+  authBackoff?: Partial<BackoffOptions>;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
 export function createApp(deps: AppDeps) {
   // The one check of every destination a user names (docs/security.md, "User-supplied URLs and hosts").
   const destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.config.env);
-  const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey });
+  const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff });
   const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
   const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
@@ -71,7 +74,10 @@ export function createApp(deps: AppDeps) {
     destinations,
     ...deps.sessionOptions,
   });
-  const guard = createAuthGuard(auth, [core.tokens.authenticate]);
+  const guard = createAuthGuard(auth, [core.tokens.authenticate], {
+    allowedOrigins: [new URL(deps.config.baseUrl).origin],
+    trustedProxyHops: deps.config.env.LAP_TRUSTED_PROXY_HOPS,
+  });
   const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations });
   const sandboxes = new SandboxService({
     config: deps.config,

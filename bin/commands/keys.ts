@@ -77,14 +77,14 @@ export function keysCommand() {
     .command("create")
     .description("Create an API key; the key is printed once and stored only as a hash")
     .requiredOption("-l, --label <label>", "what the key is for, e.g. ci or alice-laptop")
-    .option("-r, --role <role>", "admin or user", "user")
+    .option("-r, --role <role>", "admin (everything) or user (its own agents and sessions, the gateway)", "user")
     .option("--expires-at <iso>", "expiry as an ISO date-time, e.g. 2027-01-01T00:00:00Z")
     .option("--json", "print JSON")
     .action((opts: { label: string; role: "admin" | "user"; expiresAt?: string; json?: boolean }) =>
       withClient(async (c) => {
         const created = await c.create({ label: opts.label, role: opts.role, expires_at: opts.expiresAt });
         if (opts.json) return console.log(JSON.stringify(created, null, 2));
-        console.log(`Created ${created.key.role} key "${created.key.label}" (${created.key.id}).\nCopy it now, it is not shown again:\n\n    ${created.token}\n`);
+        console.log(`Created ${created.key.kind} key "${created.key.label}" (${created.key.id}).\nCopy it now, it is not shown again:\n\n    ${created.token}\n`);
       }),
     );
   keys
@@ -96,7 +96,8 @@ export function keysCommand() {
         const rows = await c.list();
         if (opts.json) return console.log(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return console.log("No API keys yet. Create one with: lap keys create --label <name>");
-        for (const k of rows) console.log(`${k.id}  ${k.prefix}…  ${k.role.padEnd(5)}  ${k.status.padEnd(7)}  ${k.label}`);
+        // kind: admin, user, gateway (virtual) or session (docs/security.md "Keys and what each kind may do")
+        for (const k of rows) console.log(`${k.id}  ${k.prefix}…  ${k.kind.padEnd(7)}  ${k.status.padEnd(7)}  ${k.label}`);
       }),
     );
   keys

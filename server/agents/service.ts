@@ -1,8 +1,9 @@
-import { desc, eq, ilike, or } from "drizzle-orm";
+import { and, desc, eq, ilike, or } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, runtimes, type AgentRow } from "../../schema";
+import { ALL, covers, ownedWhere, type Scope } from "../auth/access";
 import type { Database } from "../db/client";
-import { badRequest, notFound } from "../lib/errors";
+import { ApiError, badRequest, notFound } from "../lib/errors";
 import { withConstraintConflicts } from "../lib/pg-errors";
 import { DestinationGuard } from "../net/destinations";
 import { hostPatternErrors, repoUrlProblem } from "../net/user-destinations";
@@ -17,6 +18,11 @@ export interface AgentServiceDeps {
   destinations?: DestinationGuard;
 }
 
+/**
+ * Agents. Every method that takes a `scope` (server/auth/access.ts) acts only on agents it covers: a
+ * `user` key's own; another's is 404. What an owner may set on its own agent is in docs/security.md
+ * ("Keys and what each kind may do"): everything but vault secrets, which only an admin attaches.
+ */
 export class AgentService {
   constructor(private readonly deps: AgentServiceDeps) {}
 
@@ -24,25 +30,27 @@ export class AgentService {
     return this.deps.database.db;
   }
 
-  async create(input: CreateAgentInput): Promise<AgentView> {
+  async create(input: CreateAgentInput, owner: string | null = null, scope: Scope = ALL): Promise<AgentView> {
     const p = createAgentBody.parse(input);
     this.assertDestinations(p);
+    assertVaultKeys(scope, p.vault_keys, []);
     await this.assertRuntime(p.runtime_id);
     const [row] = await withConstraintConflicts(
       () =>
         this.db
           .insert(agents)
-          .values({ ...this.columns(p), id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` })
+          .values({ ...this.columns(p), ownerKeyId: owner, id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` })
           .returning(),
       { unique: `An agent named ${p.name} already exists` },
     );
     return agentView(row!);
   }
 
-  async update(id: string, input: UpdateAgentInput): Promise<AgentView> {
+  async update(id: string, input: UpdateAgentInput, scope: Scope = ALL): Promise<AgentView> {
     const p = updateAgentBody.parse(input);
     this.assertDestinations(p);
-    await this.row(id);
+    const current = await this.row(id, scope);
+    if (p.vault_keys !== undefined) assertVaultKeys(scope, p.vault_keys, current.vaultKeys);
     if (p.runtime_id !== undefined) await this.assertRuntime(p.runtime_id);
     const [row] = await withConstraintConflicts(
       () => this.db.update(agents).set({ ...this.columns(p), updatedAt: new Date() }).where(eq(agents.id, id)).returning(),
@@ -51,31 +59,32 @@ export class AgentService {
     return agentView(row!);
   }
 
-  async setStatus(id: string, status: "active" | "paused"): Promise<AgentView> {
+  async setStatus(id: string, status: "active" | "paused", scope: Scope = ALL): Promise<AgentView> {
+    await this.row(id, scope);
     const [row] = await this.db.update(agents).set({ status, updatedAt: new Date() }).where(eq(agents.id, id)).returning();
     if (!row) throw notFound("Agent");
     return agentView(row);
   }
 
-  async list(opts: { q?: string; limit: number }): Promise<AgentView[]> {
+  async list(opts: { q?: string; limit: number }, scope: Scope = ALL): Promise<AgentView[]> {
     const q = opts.q?.trim();
-    const where = q ? or(ilike(agents.name, `%${q.replace(/[%_\\]/g, "\\$&")}%`), ilike(agents.description, `%${q.replace(/[%_\\]/g, "\\$&")}%`)) : undefined;
-    const rows = await this.db.select().from(agents).where(where).orderBy(desc(agents.createdAt)).limit(opts.limit);
+    const search = q ? or(ilike(agents.name, `%${q.replace(/[%_\\]/g, "\\$&")}%`), ilike(agents.description, `%${q.replace(/[%_\\]/g, "\\$&")}%`)) : undefined;
+    const rows = await this.db.select().from(agents).where(and(search, ownedWhere(scope, agents.ownerKeyId))).orderBy(desc(agents.createdAt)).limit(opts.limit);
     return rows.map(agentView);
   }
 
-  async row(id: string): Promise<AgentRow> {
+  async row(id: string, scope: Scope = ALL): Promise<AgentRow> {
     const [row] = await this.db.select().from(agents).where(eq(agents.id, id));
-    if (!row) throw notFound("Agent");
+    if (!row || !covers(scope, row.ownerKeyId)) throw notFound("Agent");
     return row;
   }
 
-  async get(id: string): Promise<AgentView> {
-    return agentView(await this.row(id));
+  async get(id: string, scope: Scope = ALL): Promise<AgentView> {
+    return agentView(await this.row(id, scope));
   }
 
-  async remove(id: string): Promise<AgentView> {
-    const row = await this.row(id);
+  async remove(id: string, scope: Scope = ALL): Promise<AgentView> {
+    const row = await this.row(id, scope);
     await this.deps.beforeDelete?.(id);
     await this.db.delete(agents).where(eq(agents.id, id));
     return agentView(row);
@@ -118,6 +127,19 @@ export class AgentService {
     if (p.idle_timeout_minutes !== undefined) out.idleTimeoutMinutes = p.idle_timeout_minutes;
     return out as typeof agents.$inferInsert;
   }
+}
+
+/**
+ * Vault secrets are made by admins, so only an admin attaches one to an agent; a user key may keep or
+ * drop the ones an admin attached to its agent, never add one (issue 15, item 3).
+ */
+function assertVaultKeys(scope: Scope, wanted: string[], current: string[]) {
+  if (scope.all) return;
+  const added = wanted.filter((k) => !current.includes(k));
+  if (added.length === 0) return;
+  throw new ApiError(403, "forbidden", `vault_keys: only an admin attaches vault secrets to an agent (${added.slice(0, 5).join(", ")})`, [
+    { field: "vault_keys", message: "only an admin attaches vault secrets" },
+  ]);
 }
 
 export function agentView(r: AgentRow): AgentView {

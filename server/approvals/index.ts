@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { Principal } from "../auth/model";
+import { scopeOf } from "../auth/access";
 import type { AuthGuard } from "../http/auth-guard";
 import { approvalIdParams, approvalListView, approvalSummaryView, approvalView, decisionBody, decisionView, listApprovalsQuery } from "./model";
 import type { ApprovalService } from "./service";
@@ -7,20 +8,21 @@ import type { ApprovalService } from "./service";
 /** Who decided, as shown next to the outcome (an API key's label, or the master key). */
 export const principalName = (p: Principal) => (p.via === "master_key" ? "master key" : p.label || p.keyId || p.via);
 
+/** Approvals: a user key sees and decides only its own sessions' (server/auth/access.ts); admins all. */
 export function approvalRoutes(deps: { approvals: ApprovalService; guard: AuthGuard }) {
   return new Elysia({ prefix: "/api/approvals", detail: { tags: ["Approvals"] } })
     .use(deps.guard)
-    .get("", ({ query }) => deps.approvals.list(query), {
+    .get("", ({ query, principal }) => deps.approvals.list(query, scopeOf(principal)), {
       query: listApprovalsQuery,
       response: approvalListView,
       detail: { summary: "Tool calls that asked for a decision; pending ones oldest first, paginated with next_cursor" },
     })
-    .get("/summary", async () => ({ pending: await deps.approvals.pendingCount() }), {
+    .get("/summary", async ({ principal }) => ({ pending: await deps.approvals.pendingCount(scopeOf(principal)) }), {
       response: approvalSummaryView,
       detail: { summary: "How many approvals are pending (the dashboard's badge)" },
     })
-    .get("/:id", ({ params }) => deps.approvals.get(params.id), { params: approvalIdParams, response: approvalView })
-    .post("/:id/decision", ({ params, body, principal }) => deps.approvals.decide(params.id, body, principalName(principal)), {
+    .get("/:id", ({ params, principal }) => deps.approvals.get(params.id, scopeOf(principal)), { params: approvalIdParams, response: approvalView })
+    .post("/:id/decision", ({ params, body, principal }) => deps.approvals.decide(params.id, body, principalName(principal), principal), {
       params: approvalIdParams,
       body: decisionBody,
       response: decisionView,

@@ -1,5 +1,7 @@
+import { ALL, mayDecide, scopeOf, type Scope } from "../auth/access";
+import type { Principal } from "../auth/model";
 import type { Database } from "../db/client";
-import { ApiError, conflict, notFound } from "../lib/errors";
+import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
 import type { SessionService } from "../sessions/service";
 import type { ToolConfirmationPart } from "../sessions/events/types";
 import type { ApprovalView, DecisionInput, ListApprovalsQuery } from "./model";
@@ -36,6 +38,17 @@ const view = (r: ApprovalSql): ApprovalView => ({
 
 const COLUMNS = "id, session_id, agent_id, tool_use_id, tool_name, input, status, decided_by, message, created_at, decided_at";
 
+/**
+ * The SQL condition limiting approvals to the sessions a scope covers (server/auth/access.ts), pushing
+ * its parameters onto `params`; null for everything. Approvals belong to their session's owner.
+ */
+function scopeSql(scope: Scope, params: unknown[], alias = "approvals"): string | null {
+  if (scope.all) return null;
+  if (scope.ownerKeyId) return `${alias}.session_id in (select id from sessions where owner_key_id = $${params.push(scope.ownerKeyId)})`;
+  if (scope.sessionId) return `${alias}.session_id = $${params.push(scope.sessionId)}`;
+  return "false";
+}
+
 /** Why a second decision is refused, in words a person clicking a button understands. */
 function alreadyDecided(r: ApprovalView): string {
   if (r.status === "expired") return `This approval expired (${r.message ?? "no longer pending"})`;
@@ -58,8 +71,10 @@ export class ApprovalConflict extends ApiError {
 export class ApprovalService {
   constructor(private readonly deps: { database: Database; sessions: SessionService }) {}
 
-  async get(id: string): Promise<ApprovalView> {
-    const [row] = await this.deps.database.query<ApprovalSql>(`select ${COLUMNS} from approvals where id = $1`, [id]);
+  async get(id: string, scope: Scope = ALL): Promise<ApprovalView> {
+    const params: unknown[] = [id];
+    const owned = scopeSql(scope, params);
+    const [row] = await this.deps.database.query<ApprovalSql>(`select ${COLUMNS} from approvals where id = $1${owned ? ` and ${owned}` : ""}`, params);
     if (!row) throw notFound("Approval");
     return view(row);
   }
@@ -70,9 +85,11 @@ export class ApprovalService {
   }
 
   /** Oldest first for pending (the queue a person works through), newest first otherwise. */
-  async list(q: ListApprovalsQuery): Promise<{ data: ApprovalView[]; next_cursor: string | null }> {
+  async list(q: ListApprovalsQuery, scope: Scope = ALL): Promise<{ data: ApprovalView[]; next_cursor: string | null }> {
     const params: unknown[] = [];
     const where: string[] = [];
+    const owned = scopeSql(scope, params);
+    if (owned) where.push(owned);
     if (q.status) where.push(`status = $${params.push(q.status)}`);
     if (q.session_id) where.push(`session_id = $${params.push(q.session_id)}`);
     const asc = q.status === "pending";
@@ -89,16 +106,38 @@ export class ApprovalService {
     return { data: page.map(view), next_cursor: rows.length > q.limit ? encodeCursor(page.at(-1)!.id) : null };
   }
 
-  async pendingCount(): Promise<number> {
-    const [r] = await this.deps.database.query<{ n: number }>("select count(*)::int as n from approvals where status = 'pending'");
+  async pendingCount(scope: Scope = ALL): Promise<number> {
+    const params: unknown[] = [];
+    const owned = scopeSql(scope, params);
+    const [r] = await this.deps.database.query<{ n: number }>(`select count(*)::int as n from approvals where status = 'pending'${owned ? ` and ${owned}` : ""}`, params);
     return Number(r?.n ?? 0);
+  }
+
+  /**
+   * 404 unless the caller may see the approval; 403 unless it may decide it (the session's owner or an
+   * admin, never a key bound to a session or agent: server/auth/access.ts mayDecide).
+   */
+  async assertMayDecide(id: string, who: Principal): Promise<void> {
+    const params: unknown[] = [id];
+    const owned = scopeSql(scopeOf(who), params, "a");
+    const [row] = await this.deps.database.query<{ owner_key_id: string | null }>(
+      `select s.owner_key_id from approvals a join sessions s on s.id = a.session_id where a.id = $1${owned ? ` and ${owned}` : ""}`,
+      params,
+    );
+    if (!row) throw notFound("Approval");
+    if (!mayDecide(who, row.owner_key_id)) {
+      throw forbidden(who.sessionId || who.agentId
+        ? "A key bound to a session or an agent may not decide approvals"
+        : "Only the session's owner or an admin may decide this approval");
+    }
   }
 
   /**
    * Allows or denies a pending call and queues the confirmation turn on its session.
    * Throws 404 for an unknown id and ApprovalConflict (409) when it is no longer pending.
    */
-  async decide(id: string, input: DecisionInput, decidedBy: string): Promise<{ approval: ApprovalView; turn_id: string; seq: number }> {
+  async decide(id: string, input: DecisionInput, decidedBy: string, who?: Principal): Promise<{ approval: ApprovalView; turn_id: string; seq: number }> {
+    if (who) await this.assertMayDecide(id, who);
     const status = input.decision === "allow" ? "allowed" : "denied";
     const message = input.message?.trim() || null;
     const outcome = await this.deps.database.transaction(async (tx) => {

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import { unauthorized } from "../lib/errors";
 import { requireAdmin, type AuthGuard } from "../http/auth-guard";
-import { apiKeyView, createdKeyView, createKeyBody, keyIdParams, loginBody, meView } from "./model";
+import { apiKeyView, createdKeyView, createKeyBody, dashboardSessionView, keyIdParams, loginBody, meView } from "./model";
 import { SESSION_COOKIE, type AuthService } from "./service";
 
 export interface AuthRoutesDeps {
@@ -16,32 +16,53 @@ function sessionCookie(value: string, maxAge: number, secure: boolean) {
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? "; Secure" : ""}`;
 }
 
-/** Dashboard login/logout and the current caller. */
+/**
+ * Dashboard login/logout, the current caller, and the dashboard sessions (docs/security.md "Dashboard
+ * sessions, CSRF and login"). Login is behind the same backoff as bearer keys.
+ */
 export function authRoutes(deps: AuthRoutesDeps) {
   return new Elysia({ prefix: "/api/auth", detail: { tags: ["Auth"] } })
     .use(deps.guard)
     .post(
       "/login",
-      async ({ body, set }) => {
-        const principal = await deps.auth.verifyToken(body.key);
-        if (!principal || principal.role !== "admin") throw unauthorized("That key is not the master key or an active admin key");
-        const session = deps.auth.issueSession(principal);
+      async ({ body, set, clientIp }) => {
+        const principal = await deps.auth.verifyTokenFrom(body.key, clientIp);
+        if (!principal || principal.kind !== "admin") throw unauthorized("That key is not the master key or an active admin key");
+        const session = await deps.auth.issueSession(principal);
         set.headers["set-cookie"] = sessionCookie(session.cookie, session.maxAgeSeconds, deps.secureCookies);
-        return { name: deps.uiUsername, role: principal.role, via: "session", label: principal.label };
+        return { name: deps.uiUsername, role: principal.role, kind: principal.kind, via: "session", label: principal.label };
       },
       { body: loginBody, response: meView, detail: { summary: "Log in to the dashboard (sets an HttpOnly session cookie)" } },
     )
     .post(
       "/logout",
-      ({ set }) => {
+      async ({ set, principal }) => {
+        // Ends this sign-in server-side too: a copy of the cookie stops working at once.
+        if (principal?.dashboardSessionId) await deps.auth.sessions.end(principal.dashboardSessionId);
         set.headers["set-cookie"] = sessionCookie("", 0, deps.secureCookies);
         return { ok: true };
       },
-      { detail: { summary: "Clear the dashboard session cookie" } },
+      { detail: { summary: "End this dashboard session and clear its cookie" } },
     )
-    .get("/me", ({ principal }) => ({ name: deps.uiUsername, role: principal.role, via: principal.via, label: principal.label }), {
+    .get("/me", ({ principal }) => ({ name: deps.uiUsername, role: principal.role, kind: principal.kind, via: principal.via, label: principal.label }), {
       response: meView,
       detail: { summary: "Who the caller is" },
+    })
+    .get("/sessions", async ({ principal }) => ({ data: await deps.auth.sessions.list(principal.dashboardSessionId) }), {
+      response: z.object({ data: z.array(dashboardSessionView) }),
+      detail: { summary: "Live dashboard sessions (admin)" },
+    })
+    .delete(
+      "/sessions/:id",
+      async ({ params }) => {
+        await deps.auth.sessions.revoke(params.id);
+        return { ok: true };
+      },
+      { params: keyIdParams, detail: { summary: "End one dashboard session (admin)" } },
+    )
+    .post("/sessions/revoke-all", async () => ({ revoked: await deps.auth.sessions.revokeAll() }), {
+      response: z.object({ revoked: z.number() }),
+      detail: { summary: "End every dashboard session, this one included (admin)" },
     });
 }
 

@@ -95,8 +95,11 @@ describe("dashboard login", () => {
     const tampered = value.replace(/.$/, (c) => (c === "A" ? "B" : "A"));
     expect((await t.request("GET", "/api/auth/me", { key: null, headers: { cookie: tampered } })).status).toBe(401);
 
-    const out = await t.request("POST", "/api/auth/logout", { key: null, headers: { cookie: value } });
+    // As a browser sends it: a cookie call that changes something carries its Origin (server/http/csrf.ts).
+    const out = await t.request("POST", "/api/auth/logout", { key: null, headers: { cookie: value, origin: "http://localhost" } });
     expect(cookieOf(out)).toContain("Max-Age=0");
+    // Logout ended the session server-side: a copy of the cookie no longer works.
+    expect((await t.request("GET", "/api/auth/me", { key: null, headers: { cookie: value } })).status).toBe(401);
   });
 
   test("wrong keys and user keys cannot log in", async () => {

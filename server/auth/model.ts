@@ -1,17 +1,36 @@
 import { z } from "zod";
+import { KEY_KINDS, type KeyKind } from "../../schema/api-keys";
 
 export const roleSchema = z.enum(["admin", "user"]);
 export type Role = z.infer<typeof roleSchema>;
+export const keyKindSchema = z.enum(KEY_KINDS);
+export type { KeyKind };
+/** Kinds a person may create through /api/keys; gateway keys come from /key/generate, session keys from LAP. */
+export const creatableKindSchema = z.enum(["admin", "user"], { error: 'must be "admin" or "user" (gateway keys: POST /key/generate)' });
+
+/**
+ * What the caller is, for the route policy (server/http/route-policy.ts): a key's kind; the master
+ * key and dashboard sessions are `admin`; a stream token is `stream` (one session's stream only).
+ */
+export type CallerKind = KeyKind | "stream";
 
 /** Who is calling: the master key, an API key, or a dashboard session cookie made from one of them. */
 export interface Principal {
   via: "master_key" | "api_key" | "session" | "stream_token";
+  /** `admin` for the admin kind, `user` for every other (kept for the modules that only ask "admin?"). */
   role: Role;
+  kind: CallerKind;
   /** API key id, absent for the master key. */
   keyId?: string;
   label: string;
   /** SHA-256 (hex) of the API key the call was made with (the gateway's spend rows record it). */
   keyHash?: string;
+  /** The session (session keys, stream tokens, or a key whose metadata names one) the caller is bound to. */
+  sessionId?: string;
+  /** The agent a key is bound to (session keys, or a key whose metadata names one). */
+  agentId?: string;
+  /** The dashboard sign-in a cookie call came from (so logout ends exactly that one). */
+  dashboardSessionId?: string;
 }
 
 export const loginBody = z.object({
@@ -21,12 +40,15 @@ export const loginBody = z.object({
 export const createKeyBody = z.object({
   label: z.string({ error: (i) => (i.input === undefined ? "required: give the key a label" : "must be a string") })
     .trim().min(1, "give the key a label").max(100, "at most 100 characters"),
-  role: roleSchema.default("user"),
+  role: roleSchema.optional(),
+  /** Same as role (admin or user); give either. */
+  kind: creatableKindSchema.optional(),
   expires_at: z.iso.datetime({ offset: true, message: "must be an ISO date-time" }).optional()
     .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future"),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 export type CreateKeyInput = z.input<typeof createKeyBody>;
+export const kindOfCreateInput = (b: { role?: Role; kind?: "admin" | "user" }) => b.kind ?? b.role ?? "user";
 
 export const keyIdParams = z.object({ id: z.string().min(1).max(64) });
 
@@ -34,6 +56,7 @@ export const apiKeyView = z.object({
   id: z.string(),
   label: z.string(),
   role: roleSchema,
+  kind: keyKindSchema,
   prefix: z.string(),
   created_at: z.string(),
   expires_at: z.string().nullable(),
@@ -44,4 +67,14 @@ export const apiKeyView = z.object({
 export type ApiKeyView = z.infer<typeof apiKeyView>;
 
 export const createdKeyView = z.object({ key: apiKeyView, token: z.string() });
-export const meView = z.object({ name: z.string(), role: roleSchema, via: z.string(), label: z.string() });
+export const meView = z.object({ name: z.string(), role: roleSchema, kind: z.string(), via: z.string(), label: z.string() });
+
+export const dashboardSessionView = z.object({
+  id: z.string(),
+  label: z.string(),
+  key_id: z.string().nullable(),
+  created_at: z.string(),
+  expires_at: z.string(),
+  current: z.boolean(),
+});
+export type DashboardSessionView = z.infer<typeof dashboardSessionView>;

@@ -1,22 +1,39 @@
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
-import { apiKeys, type ApiKeyRow } from "../../schema";
-import type { Database } from "../db/client";
-import { randomToken, safeEqual, sha256Hex } from "../lib/crypto";
-import { notFound } from "../lib/errors";
+import { apiKeys, type ApiKeyRow, type KeyKind } from "../../schema";
+import type { Database, Db } from "../db/client";
+import { randomToken, sha256Hex } from "../lib/crypto";
+import { badRequest, notFound } from "../lib/errors";
+import { AuthBackoff, DEFAULT_BACKOFF, tooManyAttempts, type BackoffOptions } from "./backoff";
+import { DashboardSessions } from "./dashboard-sessions";
 import type { ApiKeyView, CreateKeyInput, Principal } from "./model";
-import { createKeyBody } from "./model";
+import { createKeyBody, kindOfCreateInput } from "./model";
 
 export const KEY_PREFIX = "sk-lap-";
 const CACHE_TTL_MS = 10_000;
-const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 export const SESSION_COOKIE = "lap_session";
+
+/** Drizzle's database or a transaction of it: key inserts can join the caller's transaction. */
+export type DbExecutor = Db | Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 export interface AuthServiceDeps {
   database: Database;
   masterKey: string;
   now?: () => number;
+  backoff?: Partial<BackoffOptions>;
 }
+
+export interface NewKey {
+  label: string;
+  kind: KeyKind;
+  metadata?: Record<string, unknown>;
+  expiresAt?: Date | null;
+}
+
+const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : undefined);
+
+/** The prefix a sk-lap- key is told apart by (shown in lists); other tokens (the master key) have none. */
+export const keyPrefixOf = (token: string) => (token.startsWith(KEY_PREFIX) && token.length > KEY_PREFIX.length + 4 ? token.slice(0, KEY_PREFIX.length + 4) : undefined);
 
 /**
  * API keys, the master key and dashboard sessions.
@@ -26,32 +43,56 @@ export interface AuthServiceDeps {
 export class AuthService {
   private cache = new Map<string, { row: ApiKeyRow | null; until: number }>();
   private used = new Set<string>();
-  private readonly sessionSecret: Buffer;
   private readonly masterDigest: Buffer;
   private readonly now: () => number;
+  readonly backoff: AuthBackoff;
+  readonly sessions: DashboardSessions;
 
   constructor(private readonly deps: AuthServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.masterDigest = createHash("sha256").update(deps.masterKey).digest();
-    this.sessionSecret = createHmac("sha256", "lap-session").update(deps.masterKey).digest();
+    this.backoff = new AuthBackoff({ ...DEFAULT_BACKOFF, ...deps.backoff }, this.now);
+    this.sessions = new DashboardSessions({
+      database: deps.database,
+      secret: createHmac("sha256", "lap-session").update(deps.masterKey).digest(),
+      now: this.now,
+      activeAdminKey: async (id) => {
+        const row = await this.activeKeyById(id);
+        return row && row.kind === "admin" ? row : null;
+      },
+    });
   }
 
+  /** POST /api/keys and `lap keys create`: an admin or user key. */
   async createKey(input: CreateKeyInput): Promise<{ key: ApiKeyView; token: string }> {
     const parsed = createKeyBody.parse(input);
+    if (parsed.kind && parsed.role && parsed.kind !== parsed.role) throw badRequest("kind and role disagree: give one of them", [{ field: "kind", message: `is ${parsed.kind} but role is ${parsed.role}` }]);
+    const { row, token } = await this.insertKey(this.deps.database.db, {
+      label: parsed.label,
+      kind: kindOfCreateInput(parsed),
+      metadata: parsed.metadata,
+      expiresAt: parsed.expires_at ? new Date(parsed.expires_at) : null,
+    });
+    return { key: this.view(row), token };
+  }
+
+  /** Inserts a key of any kind, inside the caller's transaction when given one (virtual keys: /key/generate). */
+  async insertKey(exec: DbExecutor, k: NewKey): Promise<{ row: ApiKeyRow; token: string }> {
     const token = randomToken(KEY_PREFIX, 24);
-    const [row] = await this.deps.database.db
+    const [row] = await exec
       .insert(apiKeys)
       .values({
         id: randomUUID(),
         keyHash: sha256Hex(token),
-        keyPrefix: token.slice(0, KEY_PREFIX.length + 4),
-        label: parsed.label,
-        role: parsed.role,
-        metadata: parsed.metadata ?? {},
-        expiresAt: parsed.expires_at ? new Date(parsed.expires_at) : null,
+        keyPrefix: keyPrefixOf(token)!,
+        label: k.label,
+        kind: k.kind,
+        role: k.kind === "admin" ? "admin" : "user",
+        metadata: k.metadata ?? {},
+        expiresAt: k.expiresAt ?? null,
       })
       .returning();
-    return { key: this.view(row!), token };
+    return { row: row!, token };
   }
 
   async listKeys(): Promise<ApiKeyView[]> {
@@ -68,6 +109,8 @@ export class AuthService {
     const existing = row ?? (await this.deps.database.db.select().from(apiKeys).where(eq(apiKeys.id, id)))[0];
     if (!existing) throw notFound("API key");
     this.cache.delete(existing.keyHash);
+    // Its dashboard sign-ins end with it (they are refused anyway once the key is inactive; this records it).
+    await this.sessions.revokeOfKey(existing.id);
     return this.view(existing);
   }
 
@@ -78,13 +121,36 @@ export class AuthService {
   async verifyToken(token: string): Promise<Principal | null> {
     if (!token) return null;
     const digest = createHash("sha256").update(token).digest();
-    if (timingSafeEqual(digest, this.masterDigest)) return { via: "master_key", role: "admin", label: "master key" };
+    if (timingSafeEqual(digest, this.masterDigest)) return { via: "master_key", role: "admin", kind: "admin", label: "master key" };
     if (!token.startsWith(KEY_PREFIX)) return null;
     const keyHash = digest.toString("hex");
     const row = await this.lookup(keyHash);
     if (!row || !this.isActive(row)) return null;
     this.used.add(row.id);
-    return { via: "api_key", role: row.role, keyId: row.id, label: row.label, keyHash };
+    return {
+      via: "api_key",
+      role: row.kind === "admin" ? "admin" : "user",
+      kind: row.kind,
+      keyId: row.id,
+      label: row.label,
+      keyHash,
+      sessionId: str(row.metadata.session_id),
+      agentId: str(row.metadata.agent_id),
+    };
+  }
+
+  /**
+   * verifyToken behind the backoff (server/auth/backoff.ts): 429 while the caller's address or the key's
+   * prefix is blocked, without checking the key; a failure counts against both.
+   */
+  async verifyTokenFrom(token: string, clientIp: string | undefined): Promise<Principal | null> {
+    const buckets = AuthBackoff.bucketsOf(token, clientIp, keyPrefixOf);
+    const wait = this.backoff.blockedFor(buckets);
+    if (wait > 0) throw tooManyAttempts(wait);
+    const principal = await this.verifyToken(token);
+    if (principal) this.backoff.succeed(buckets);
+    else this.backoff.fail(buckets);
+    return principal;
   }
 
   /** Active API key row by id (used by session cookies and, later, the gateway). */
@@ -105,33 +171,12 @@ export class AuthService {
     return ids.length;
   }
 
-  issueSession(principal: Principal): { cookie: string; maxAgeSeconds: number } {
-    const payload = Buffer.from(
-      JSON.stringify({ sub: principal.keyId ?? "master", role: principal.role, label: principal.label, exp: this.now() + SESSION_TTL_MS }),
-    ).toString("base64url");
-    return { cookie: `${payload}.${this.sign(payload)}`, maxAgeSeconds: SESSION_TTL_MS / 1000 };
+  issueSession(principal: Principal): Promise<{ cookie: string; maxAgeSeconds: number; id: string }> {
+    return this.sessions.issue(principal);
   }
 
-  async verifySession(cookie: string): Promise<Principal | null> {
-    const [payload, signature] = cookie.split(".");
-    if (!payload || !signature || !safeEqual(signature, this.sign(payload))) return null;
-    let claims: { sub: string; role: Principal["role"]; label: string; exp: number };
-    try {
-      claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    } catch {
-      return null;
-    }
-    if (typeof claims.exp !== "number" || claims.exp < this.now()) return null;
-    if (claims.sub !== "master") {
-      // A revoked or demoted key ends its dashboard sessions too.
-      const row = await this.activeKeyById(claims.sub);
-      if (!row || row.role !== "admin") return null;
-    }
-    return { via: "session", role: claims.role, keyId: claims.sub === "master" ? undefined : claims.sub, label: claims.label };
-  }
-
-  private sign(payload: string) {
-    return createHmac("sha256", this.sessionSecret).update(payload).digest("base64url");
+  verifySession(cookie: string): Promise<Principal | null> {
+    return this.sessions.verify(cookie);
   }
 
   private async lookup(hash: string): Promise<ApiKeyRow | null> {
@@ -152,7 +197,8 @@ export class AuthService {
     return {
       id: row.id,
       label: row.label,
-      role: row.role,
+      role: row.kind === "admin" ? "admin" : "user",
+      kind: row.kind,
       prefix: row.keyPrefix,
       created_at: row.createdAt.toISOString(),
       expires_at: row.expiresAt?.toISOString() ?? null,

@@ -42,7 +42,7 @@ describe("key verification cache", () => {
     const { token } = await auth.createKey({ label: "hashed", role: "admin" });
     const principal = await auth.verifyToken(token);
     expect(principal).toMatchObject({ via: "api_key", role: "admin", keyHash: createHash("sha256").update(token).digest("hex") });
-    expect(await auth.verifyToken(MASTER)).toEqual({ via: "master_key", role: "admin", label: "master key" });
+    expect(await auth.verifyToken(MASTER)).toEqual({ via: "master_key", role: "admin", kind: "admin", label: "master key" });
     expect(await auth.verifyToken(`${MASTER}x`)).toBeNull();
     expect(await auth.verifyToken(`${token}x`)).toBeNull();
     expect(await auth.verifyToken("")).toBeNull();

@@ -32,10 +32,21 @@ describe("configuration", () => {
     expect(error!.message).toContain("at least 8 characters");
   });
 
-  test("production requires MASTER_KEY and ENCRYPTION_KEY", () => {
+  test("production requires MASTER_KEY (at least 32 characters) and ENCRYPTION_KEY", () => {
     expect(() => parseEnv({ LAP_ENV: "production" })).toThrow(/MASTER_KEY: required[\s\S]*ENCRYPTION_KEY: required/);
     const key = Buffer.alloc(32, 7).toString("base64");
-    expect(parseEnv({ LAP_ENV: "production", MASTER_KEY: "long-enough-key", ENCRYPTION_KEY: key }).LAP_ENV).toBe("production");
+    // 8 characters were enough before issue 15; in production a master key must resist guessing on its own.
+    let error: ConfigError | undefined;
+    try {
+      parseEnv({ LAP_ENV: "production", MASTER_KEY: "a".repeat(31), ENCRYPTION_KEY: key });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.issues).toEqual(["MASTER_KEY: must be at least 32 characters when LAP_ENV=production (it has 31; openssl rand -base64 32)"]);
+    expect(parseEnv({ LAP_ENV: "production", MASTER_KEY: "a".repeat(32), ENCRYPTION_KEY: key }).LAP_ENV).toBe("production");
+    // Development keeps the old floor: a short key for a laptop is the operator's call.
+    expect(parseEnv({ LAP_ENV: "development", MASTER_KEY: "short-ok" }).MASTER_KEY).toBe("short-ok");
   });
 
   test("in development a master key and an encryption key are generated once, mode 0600, and reused", () => {

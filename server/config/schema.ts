@@ -44,7 +44,7 @@ export const envSchema = z.object({
   ).meta(secret("PostgreSQL connection string (direct, not through a pooler: migrations take an advisory lock). Unset: embedded PGlite in LAP_DATA_DIR.", "Database")),
 
   MASTER_KEY: optionalString.pipe(z.string().min(8, "must be at least 8 characters").optional()).meta(
-    secret("Admin credential for the API (Bearer or x-api-key) and the dashboard login. Generated into LAP_DATA_DIR in development when unset.", "Auth"),
+    secret("Admin credential for the API (Bearer or x-api-key) and the dashboard login; at least 32 characters with LAP_ENV=production. Generated into LAP_DATA_DIR in development when unset.", "Auth"),
   ),
   ENCRYPTION_KEY: optionalString
     .pipe(
@@ -54,6 +54,9 @@ export const envSchema = z.object({
         .optional(),
     )
     .meta(secret("Base64 32-byte key for secrets at rest (AES-256-GCM). Generated into LAP_DATA_DIR in development when unset.", "Auth")),
+  LAP_TRUSTED_PROXY_HOPS: intFromEnv(0, 0).meta(
+    plain("Reverse proxies in front of LAP whose X-Forwarded-For is believed, for the per-address backoff on failed logins and keys. 0: the connection's own address.", "Auth"),
+  ),
   UI_USERNAME: z.string().default("admin").meta(plain("Name shown on the dashboard. Cosmetic: login uses MASTER_KEY or an admin key.", "Auth")),
 
   LAP_ALLOW_PRIVATE_HOSTS: optionalString

@@ -30,7 +30,7 @@ const ask = (key: string, model = "gpt-fake", extra: Record<string, unknown> = {
   client(key).chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], ...extra } as never);
 
 describe("key admin API", () => {
-  test("generate, info, update, list and delete; the key is also a LAP API key of role user", async () => {
+  test("generate, info, update, list and delete; the key is a LAP API key of kind gateway, refused on /api", async () => {
     const k = await generate({ key_alias: "team-a", models: ["gpt-fake"], max_budget: 5, budget_duration: "30d", rpm_limit: 100, metadata: { team: "a" }, user_id: "u1", team_id: "t1", duration: "1h" });
     expect(k.key.startsWith("sk-lap-")).toBe(true);
     expect(Date.parse(k.expires!)).toBeGreaterThan(Date.now() + 3_500_000);
@@ -38,9 +38,11 @@ describe("key admin API", () => {
     expect(info.info).toMatchObject({ key_alias: "team-a", models: ["gpt-fake"], max_budget: 5, rpm_limit: 100, user_id: "u1", team_id: "t1", spend: 0 });
     expect(info.info.budget_reset_at).toBeTruthy();
     const lapKeys = await env.t.json("GET", "/api/keys");
-    expect(lapKeys.body.data.find((r: { id: string }) => r.id === k.token_id).role).toBe("user");
+    expect(lapKeys.body.data.find((r: { id: string }) => r.id === k.token_id)).toMatchObject({ role: "user", kind: "gateway" });
+    // A virtual key is for the LLM gateway only (issue 15, item 2): the management API says so.
     const me = await env.t.json("GET", "/api/auth/me", { key: k.key });
-    expect(me.status).toBe(200);
+    expect(me.status).toBe(403);
+    expect(me.body.error.message).toContain("A gateway (virtual) key may not call GET /api/auth/me");
 
     const upd = await admin("/key/update", { key: k.token, max_budget: 7, models: ["gpt-fake", "claude-fake"] });
     expect((await upd.json()).max_budget).toBe(7);
@@ -65,6 +67,34 @@ describe("key admin API", () => {
     expect((await admin("/key/generate", {}, user.key)).status).toBe(403);
     expect((await admin("/key/info", undefined, user.key)).status).toBe(200);
     expect((await admin("/spend/logs", undefined, user.key)).status).toBe(403);
+  });
+
+  test("generate is one transaction: a failure after the key row leaves no key behind (issue 15, item 10)", async () => {
+    const count = async () => Number((await env.t.database.query<{ n: number }>("select count(*)::int as n from api_keys"))[0]!.n);
+    const before = await count();
+    // The second insert fails inside the database, after the api_keys row was written.
+    await env.t.database.query(`create or replace function lap_test_fail() returns trigger as $$ begin raise exception 'injected failure'; end; $$ language plpgsql`);
+    await env.t.database.query("create trigger lap_test_fail before insert on gateway_keys for each row execute function lap_test_fail()");
+    try {
+      const res = await admin("/key/generate", { key_alias: "half-made" });
+      expect(res.status).toBe(500);
+      expect(await count()).toBe(before);
+    } finally {
+      await env.t.database.query("drop trigger lap_test_fail on gateway_keys");
+    }
+    expect((await admin("/key/generate", { key_alias: "whole" })).status).toBe(200);
+    expect(await count()).toBe(before + 1);
+  });
+
+  test("a key minted for a session is of kind session; one without is of kind gateway", async () => {
+    const session = await env.t.services.gateway.mintSessionKey({ sessionId: "ses-kind", agentId: "agt-kind", models: ["gpt-fake"] });
+    const plain = await generate({ key_alias: "kind-check" });
+    const rows = (await env.t.json("GET", "/api/keys")).body.data as Array<{ id: string; kind: string }>;
+    expect(rows.find((r) => r.id === session.info!.token_id)!.kind).toBe("session");
+    expect(rows.find((r) => r.id === plain.token_id)!.kind).toBe("gateway");
+    // Both still call models.
+    env.openai.script.reply = "ok";
+    expect((await ask(session.key)).choices[0]!.message.content).toBe("ok");
   });
 });
 

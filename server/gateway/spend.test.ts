@@ -62,7 +62,8 @@ describe("spend log", () => {
       return (res.headers.get("set-cookie") ?? "").split(";")[0]!;
     };
     const call = async (cookie: string, content: string) => {
-      const res = await env.t.json("POST", "/v1/chat/completions", { key: null, headers: { cookie }, body: { model: "gpt-fake", messages: [{ role: "user", content }] } });
+      // As the dashboard's page sends it: same Origin (cookie calls without one are refused as CSRF).
+      const res = await env.t.json("POST", "/v1/chat/completions", { key: null, headers: { cookie, origin: "http://localhost" }, body: { model: "gpt-fake", messages: [{ role: "user", content }] } });
       expect(res.status).toBe(200);
       return res.headers.get("x-request-id");
     };

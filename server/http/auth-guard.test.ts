@@ -22,7 +22,8 @@ describe("route table auth", () => {
     for (const r of routes) {
       const key = `${r.method} ${r.path}`;
       if (PUBLIC_ROUTES.has(key)) continue;
-      for (const creds of [null, "sk-lap-not-a-real-key", "wrong-master-key"]) {
+      // A fresh wrong key each time: repeating one would (rightly) run into the backoff on its prefix.
+      for (const creds of [null, `sk-lap-${crypto.randomUUID()}`, "wrong-master-key"]) {
         const res = await t.request(r.method, concretePath(r.path), { key: creds, body: r.method === "GET" || r.method === "HEAD" ? undefined : {} });
         if (res.status !== 401) unprotected.push(`${key} with ${creds ?? "no key"} -> ${res.status}`);
         else expect((await res.json()).error.code).toBe("unauthorized");

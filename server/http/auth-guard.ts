@@ -2,7 +2,8 @@ import { Elysia } from "elysia";
 import type { Principal } from "../auth/model";
 import { SESSION_COOKIE, type AuthService } from "../auth/service";
 import { forbidden, unauthorized } from "../lib/errors";
-import { isPublicRoute } from "./public-routes";
+import { crossSiteRefusal, isJsonOrEmpty } from "./csrf";
+import { accessOf, KINDS_BY_ACCESS, refusal } from "./route-policy";
 
 export function bearerToken(request: Request): string | undefined {
   const header = request.headers.get("authorization");
@@ -23,30 +24,69 @@ export function cookieValue(request: Request, name: string): string | undefined 
   return undefined;
 }
 
-export async function authenticate(auth: AuthService, request: Request): Promise<Principal | null> {
+export interface AuthGuardOptions {
+  /** Origins a dashboard-session request may come from besides its own (BASE_URL's). */
+  allowedOrigins?: readonly string[];
+  /** Reverse proxies in front of LAP whose X-Forwarded-For entries are believed (0: none). */
+  trustedProxyHops?: number;
+}
+
+type BunServer = { requestIP(request: Request): { address: string } | null } | null | undefined;
+
+/**
+ * The caller's address for the auth backoff: the socket's peer, or with trusted proxies in front the
+ * X-Forwarded-For entry the outermost trusted proxy saw (entries further left are the client's word).
+ */
+export function clientIpOf(request: Request, server: BunServer, trustedProxyHops = 0): string | undefined {
+  const peer = server?.requestIP(request)?.address;
+  if (trustedProxyHops <= 0) return peer;
+  const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return hops[hops.length - trustedProxyHops] ?? hops[0] ?? peer;
+}
+
+/** Resolves credentials: a bearer key (behind the backoff), else the dashboard cookie (CSRF-checked by the caller). */
+export async function authenticate(auth: AuthService, request: Request, clientIp?: string): Promise<{ principal: Principal | null; cookie: boolean }> {
   const token = bearerToken(request);
-  if (token) return auth.verifyToken(token);
+  if (token) return { principal: await auth.verifyTokenFrom(token, clientIp), cookie: false };
   const cookie = cookieValue(request, SESSION_COOKIE);
-  return cookie ? auth.verifySession(cookie) : null;
+  return cookie ? { principal: await auth.verifySession(cookie), cookie: true } : { principal: null, cookie: false };
 }
 
 /**
- * Resolves the caller on every route (as a derive, so before body validation) and rejects
- * anonymous calls to any route not in PUBLIC_ROUTES. Modules `.use()` it to get a typed `principal`.
+ * Resolves the caller on every route (as a derive, so before body validation) and enforces the route
+ * policy (server/http/route-policy.ts): anonymous calls to a route not in PUBLIC_ROUTES are 401, a
+ * caller whose kind the route does not admit is 403, and a dashboard-session call from another
+ * origin, or changing something without JSON, is 403 (server/http/csrf.ts). Modules `.use()` it to
+ * get a typed `principal`.
  */
-export function createAuthGuard(auth: AuthService, extra: Array<(request: Request) => Promise<Principal | null>> = []) {
-  return new Elysia({ name: "auth-guard" }).derive({ as: "global" }, async ({ request, route }) => {
-    let principal = await authenticate(auth, request);
+export function createAuthGuard(auth: AuthService, extra: Array<(request: Request) => Promise<Principal | null>> = [], opts: AuthGuardOptions = {}) {
+  const allowedOrigins = opts.allowedOrigins ?? [];
+  return new Elysia({ name: "auth-guard" }).derive({ as: "global" }, async ({ request, route, server }) => {
+    const access = accessOf(request.method, route);
+    const clientIp = clientIpOf(request, server as BunServer, opts.trustedProxyHops);
+    const { principal: resolved, cookie } = await authenticate(auth, request, clientIp);
+    let principal = resolved;
+    if (cookie) {
+      const crossSite = crossSiteRefusal(request, allowedOrigins);
+      // A public page fetched with the cookie simply is not signed in; anything else is refused.
+      if (crossSite && (access !== null || request.method !== "GET")) throw forbidden(crossSite);
+      if (crossSite) principal = null;
+    } else if (access === null && request.method === "POST" && route === "/api/auth/login" && !isJsonOrEmpty(request)) {
+      // A login form posted from another site would sign the browser in as someone else.
+      throw forbidden("Log in with JSON (content-type: application/json); forms are refused");
+    }
     // Narrow extra credentials (a session's stream token) that each check their own route.
     for (const check of extra) principal ??= await check(request);
-    if (!principal && !isPublicRoute(request.method, route)) throw unauthorized();
-    // Public routes may see an anonymous caller; protected handlers always get a principal.
-    return { principal: principal as Principal };
+    if (access === null) return { principal: principal as Principal, clientIp };
+    if (!principal) throw unauthorized();
+    if (!KINDS_BY_ACCESS[access].includes(principal.kind)) throw forbidden(refusal(principal.kind, access, request.method, new URL(request.url).pathname));
+    // Protected handlers always get a principal.
+    return { principal, clientIp };
   });
 }
 export type AuthGuard = ReturnType<typeof createAuthGuard>;
 
-/** Put on admin-only modules: `.onTransform(requireAdmin)` runs before validation. */
+/** Put on admin-only modules: `.onTransform(requireAdmin)` runs before validation (the route policy already refused others). */
 export function requireAdmin({ principal }: { principal: Principal }) {
-  if (principal?.role !== "admin") throw forbidden("This needs an admin key or the master key");
+  if (principal?.kind !== "admin") throw forbidden("This needs an admin key or the master key");
 }

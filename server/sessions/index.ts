@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
+import { ownerOf, scopeOf } from "../auth/access";
 import type { AuthGuard } from "../http/auth-guard";
 import {
   acceptedTurnView,
@@ -33,31 +34,31 @@ export function sessionRoutes(deps: {
     .use(statusStreamRoutes(deps))
     .post(
       "",
-      async ({ body, set }) => {
+      async ({ body, set, principal }) => {
         set.status = 201;
-        return deps.sessions.create(body);
+        return deps.sessions.create(body, ownerOf(principal), scopeOf(principal));
       },
       { body: createSessionBody, response: { 201: sessionView }, detail: { summary: "Create a session; answers at once (creating), provisioning runs in the background" } },
     )
-    .get("", ({ query }) => deps.sessions.list(query), {
+    .get("", ({ query, principal }) => deps.sessions.list(query, scopeOf(principal)), {
       query: listSessionsQuery,
       response: sessionListView,
       detail: { summary: "List sessions, newest first, paginated with next_cursor (no history)" },
     })
-    .get("/:id", ({ params }) => deps.sessions.get(params.id), { params: sessionIdParams, response: sessionView })
-    .delete("/:id", async ({ params }) => {
-      await deps.sessions.remove(params.id);
+    .get("/:id", ({ params, principal }) => deps.sessions.get(params.id, scopeOf(principal)), { params: sessionIdParams, response: sessionView })
+    .delete("/:id", async ({ params, principal }) => {
+      await deps.sessions.remove(params.id, scopeOf(principal));
       return { ok: true };
     }, { params: sessionIdParams, response: z.object({ ok: z.boolean() }), detail: { summary: "Stop and delete a session with its events" } })
-    .post("/:id/stop", ({ params }) => deps.sessions.stop(params.id), {
+    .post("/:id/stop", ({ params, principal }) => deps.sessions.stop(params.id, undefined, scopeOf(principal)), {
       params: sessionIdParams,
       response: sessionView,
       detail: { summary: "Stop the running turn, drop the queue and end the runtime session" },
     })
     .post(
       "/:id/messages",
-      async ({ params, body, set }) => {
-        const accepted = await deps.sessions.postMessage(params.id, body);
+      async ({ params, body, set, principal }) => {
+        const accepted = await deps.sessions.postMessage(params.id, body, scopeOf(principal));
         set.status = 202;
         return accepted;
       },
@@ -68,12 +69,12 @@ export function sessionRoutes(deps: {
         detail: { summary: "Store a user message and queue its turn (or interrupt the running one with interrupt: true)" },
       },
     )
-    .post("/:id/interrupt", ({ params }) => deps.sessions.interrupt(params.id), {
+    .post("/:id/interrupt", ({ params, principal }) => deps.sessions.interrupt(params.id, scopeOf(principal)), {
       params: sessionIdParams,
       response: z.object({ interrupted: z.boolean() }),
       detail: { summary: "Stop the running turn (the queue carries on)" },
     })
-    .get("/:id/events", ({ params, query }) => deps.sessions.events(params.id, query.after, query.limit), {
+    .get("/:id/events", ({ params, query, principal }) => deps.sessions.events(params.id, query.after, query.limit, scopeOf(principal)), {
       params: sessionIdParams,
       query: eventsQuery,
       response: eventsView,

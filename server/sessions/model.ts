@@ -81,6 +81,8 @@ export const sessionStatusChange = z.object({
   status: sessionStatus,
   error: z.string().nullable(),
   updated_at: z.string(),
+  /** Who may see the change (server/auth/access.ts); not sent to clients. */
+  owner_key_id: z.string().nullable().optional(),
 });
 export type SessionStatusChange = z.infer<typeof sessionStatusChange>;
 

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, sessions, sessionTurns, type SessionRow } from "../../schema";
+import { ALL, covers, ownedWhere, type Scope } from "../auth/access";
 import type { Database, SqlTx } from "../db/client";
 import { badRequest, conflict, notFound } from "../lib/errors";
 import type { LiveBus } from "./events/bus";
@@ -31,6 +32,8 @@ const FINAL = new Set(["stopped", "error"]);
 /**
  * The public surface of sessions for every other module (API routes, Slack bot, sandbox runtime):
  * create a session, post a message, interrupt, stop, read and subscribe to events, append events.
+ * Methods taking a `scope` (server/auth/access.ts) act only on sessions it covers, else 404; LAP's own
+ * callers leave it out (ALL).
  */
 export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
@@ -40,39 +43,42 @@ export class SessionService {
   }
 
   /** Writes the row (`creating`) and returns at once; the worker provisions in the background. */
-  async create(input: CreateSessionInput): Promise<SessionView> {
+  async create(input: CreateSessionInput, owner: string | null = null, scope: Scope = ALL): Promise<SessionView> {
     const [agent] = await this.db.select().from(agents).where(eq(agents.id, input.agent_id));
-    if (!agent) throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
+    // Another's agent is answered like one that does not exist.
+    if (!agent || !covers(scope, agent.ownerKeyId)) throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
     if (agent.status === "paused") throw conflict(`Agent ${agent.name} is paused; resume it to start sessions`);
     if (!agent.runtimeId) throw badRequest("agent_id: the agent has no runtime", [{ field: "agent_id", message: "the agent has no runtime_id; set one first" }]);
     const id = newId("ses");
-    await this.db.insert(sessions).values({ id, agentId: agent.id, title: input.title ?? "", runtimeId: agent.runtimeId, status: "creating" });
+    await this.db.insert(sessions).values({ id, agentId: agent.id, title: input.title ?? "", runtimeId: agent.runtimeId, status: "creating", ownerKeyId: owner });
     await this.deps.store.append(id, [{ type: "session.created", data: { agent_id: agent.id } }]);
     if (input.prompt) await this.enqueue(id, [{ type: "text", text: input.prompt }]);
     this.deps.runner.kick(id);
     return this.get(id);
   }
 
-  async get(id: string): Promise<SessionView> {
+  async get(id: string, scope: Scope = ALL): Promise<SessionView> {
     const [row] = await this.db
       .select({ s: sessions, agentName: agents.name })
       .from(sessions)
       .leftJoin(agents, eq(agents.id, sessions.agentId))
       .where(eq(sessions.id, id));
-    if (!row) throw notFound("Session");
+    if (!row || !covers(scope, row.s.ownerKeyId, row.s.id)) throw notFound("Session");
     const [q] = await this.deps.database.query<{ n: number }>("select count(*)::int as n from session_turns where session_id = $1 and status = 'queued'", [id]);
     return { ...sessionView(row.s, row.agentName), queued_turns: q?.n ?? 0 };
   }
 
-  async row(id: string): Promise<SessionRow> {
+  async row(id: string, scope: Scope = ALL): Promise<SessionRow> {
     const [row] = await this.db.select().from(sessions).where(eq(sessions.id, id));
-    if (!row) throw notFound("Session");
+    if (!row || !covers(scope, row.ownerKeyId, row.id)) throw notFound("Session");
     return row;
   }
 
   /** Keyset-paginated, newest first, and light: no events, no counts per row. */
-  async list(opts: { limit: number; cursor?: string; agent_id?: string; status?: SessionView["status"] }) {
+  async list(opts: { limit: number; cursor?: string; agent_id?: string; status?: SessionView["status"] }, scope: Scope = ALL) {
     const filters = [];
+    const owned = ownedWhere(scope, sessions.ownerKeyId, sessions.id);
+    if (owned) filters.push(owned);
     if (opts.agent_id) filters.push(eq(sessions.agentId, opts.agent_id));
     if (opts.status) filters.push(eq(sessions.status, opts.status));
     if (opts.cursor) {
@@ -91,6 +97,7 @@ export class SessionService {
         lastSeq: sessions.lastSeq,
         createdAt: sessions.createdAt,
         updatedAt: sessions.updatedAt,
+        ownerKeyId: sessions.ownerKeyId,
         agentName: agents.name,
       })
       .from(sessions)
@@ -107,9 +114,9 @@ export class SessionService {
   }
 
   /** Stores the user event and queues the turn; answers with the turn id (HTTP 202). */
-  async postMessage(sessionId: string, input: PostMessageInput): Promise<{ turn_id: string; seq: number; queued: boolean }> {
+  async postMessage(sessionId: string, input: PostMessageInput, scope: Scope = ALL): Promise<{ turn_id: string; seq: number; queued: boolean }> {
     const body = postMessageBody.parse(input);
-    const session = await this.row(sessionId);
+    const session = await this.row(sessionId, scope);
     if (FINAL.has(session.status)) throw conflict(`Session is ${session.status}; start a new session`);
     if (session.agentId) {
       const [agent] = await this.db.select({ status: agents.status, name: agents.name }).from(agents).where(eq(agents.id, session.agentId));
@@ -152,8 +159,8 @@ export class SessionService {
     this.deps.runner.kick(sessionId);
   }
 
-  async interrupt(sessionId: string): Promise<{ interrupted: boolean }> {
-    const session = await this.row(sessionId);
+  async interrupt(sessionId: string, scope: Scope = ALL): Promise<{ interrupted: boolean }> {
+    const session = await this.row(sessionId, scope);
     const [running] = await this.db
       .select({ id: sessionTurns.id })
       .from(sessionTurns)
@@ -165,8 +172,8 @@ export class SessionService {
   }
 
   /** Stops the running turn, drops the queue and ends the runtime session. */
-  async stop(sessionId: string, reason = "stopped by request"): Promise<SessionView> {
-    const session = await this.row(sessionId);
+  async stop(sessionId: string, reason = "stopped by request", scope: Scope = ALL): Promise<SessionView> {
+    const session = await this.row(sessionId, scope);
     if (session.status === "stopped") return this.get(sessionId);
     await this.db
       .update(sessionTurns)
@@ -183,8 +190,8 @@ export class SessionService {
     return this.get(sessionId);
   }
 
-  async remove(sessionId: string): Promise<void> {
-    await this.stop(sessionId, "deleted");
+  async remove(sessionId: string, scope: Scope = ALL): Promise<void> {
+    await this.stop(sessionId, "deleted", scope);
     await this.db.delete(sessions).where(eq(sessions.id, sessionId));
   }
 
@@ -197,8 +204,8 @@ export class SessionService {
     for (const s of live) await this.stop(s.id, "agent deleted");
   }
 
-  async events(sessionId: string, after: number, limit: number): Promise<{ data: StoredEvent[]; last_seq: number }> {
-    const session = await this.row(sessionId);
+  async events(sessionId: string, after: number, limit: number, scope: Scope = ALL): Promise<{ data: StoredEvent[]; last_seq: number }> {
+    const session = await this.row(sessionId, scope);
     return { data: await this.deps.store.list(sessionId, after, limit), last_seq: session.lastSeq };
   }
 

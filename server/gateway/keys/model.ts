@@ -68,4 +68,6 @@ export interface KeyInfo {
   config: Record<string, never>;
   created_at: string;
   status: "active" | "expired" | "revoked";
+  /** LAP's own: `session` (minted for one session) or `gateway` (docs/security.md "Keys and what each kind may do"). */
+  kind: "gateway" | "session";
 }

@@ -15,7 +15,8 @@ export interface VirtualKeyDeps {
 }
 
 /**
- * LiteLLM-style virtual keys: a foundation API key (role user, hashed, expiring) plus a
+ * LiteLLM-style virtual keys: a foundation API key (kind `gateway`, or `session` when minted for a
+ * session; hashed, expiring) plus a
  * `gateway_keys` row with limits. Limit state lives in memory (see limits.ts) and spend is
  * flushed to the row in batches.
  */
@@ -42,32 +43,35 @@ export class VirtualKeyService {
     if (b.user_id) metadata.user_id = b.user_id;
     if (scope.mcpServers) metadata.mcp_servers = scope.mcpServers;
     const now = this.now();
-    const expiresAt = b.duration ? new Date(now + durationMs(b.duration)!).toISOString() : undefined;
-    const { key, token } = await this.deps.auth.createKey({
-      label: b.key_alias ?? (b.session_id ? `session ${b.session_id}` : "virtual key"),
-      role: "user",
-      expires_at: expiresAt,
-      metadata,
+    // One transaction: a failure after the key row leaves nothing behind (issue 15, item 10).
+    const { api, gw, token } = await this.deps.database.db.transaction(async (tx) => {
+      const { row: api, token } = await this.deps.auth.insertKey(tx, {
+        label: b.key_alias ?? (b.session_id ? `session ${b.session_id}` : "virtual key"),
+        // Bound to a session: only that session's model calls and its agent's MCP servers.
+        kind: b.session_id ? "session" : "gateway",
+        expiresAt: b.duration ? new Date(now + durationMs(b.duration)!) : null,
+        metadata,
+      });
+      const [gw] = await tx.insert(gatewayKeys).values({
+        keyId: api.id,
+        keyAlias: b.key_alias ?? null,
+        models: b.models ?? [],
+        maxBudget: b.max_budget ?? null,
+        budgetDuration: b.budget_duration ?? null,
+        budgetResetAt: b.budget_duration ? new Date(now + durationMs(b.budget_duration)!) : null,
+        rpmLimit: b.rpm_limit ?? null,
+        tpmLimit: b.tpm_limit ?? null,
+        maxParallelRequests: b.max_parallel_requests ?? null,
+        userId: b.user_id ?? null,
+        teamId: b.team_id ?? null,
+        sessionId: b.session_id ?? null,
+        agentId: b.agent_id ?? null,
+        metadata: b.metadata ?? {},
+      }).returning();
+      return { api, gw: gw!, token };
     });
-    const [row] = await this.deps.database.db.insert(gatewayKeys).values({
-      keyId: key.id,
-      keyAlias: b.key_alias ?? null,
-      models: b.models ?? [],
-      maxBudget: b.max_budget ?? null,
-      budgetDuration: b.budget_duration ?? null,
-      budgetResetAt: b.budget_duration ? new Date(now + durationMs(b.budget_duration)!) : null,
-      rpmLimit: b.rpm_limit ?? null,
-      tpmLimit: b.tpm_limit ?? null,
-      maxParallelRequests: b.max_parallel_requests ?? null,
-      userId: b.user_id ?? null,
-      teamId: b.team_id ?? null,
-      sessionId: b.session_id ?? null,
-      agentId: b.agent_id ?? null,
-      metadata: b.metadata ?? {},
-    }).returning();
-    const apiRow = (await this.deps.database.db.select().from(apiKeys).where(eq(apiKeys.id, key.id)))[0]!;
-    this.states.set(key.id, newKeyState(row!));
-    return { key: token, ...this.view(apiRow, row!, 0) };
+    this.states.set(api.id, newKeyState(gw));
+    return { key: token, ...this.view(api, gw, 0) };
   }
 
   /** Finds a key by the raw token, its SHA-256 hash (LiteLLM's "token") or its id. */
@@ -241,6 +245,7 @@ export class VirtualKeyService {
       config: {},
       created_at: api.createdAt.toISOString(),
       status,
+      kind: api.kind === "session" ? "session" : "gateway",
     };
   }
 

@@ -1,20 +1,20 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import { requireAdmin, type AuthGuard } from "../../http/auth-guard";
-import { forbidden } from "../../lib/errors";
+import { badRequest, forbidden } from "../../lib/errors";
 import { deleteKeyBody, generateKeyBody, keyInfoQuery, keyListQuery, updateKeyBody } from "../keys/model";
 import type { GatewayService } from "../service";
 
-/** LiteLLM's key admin API. Admin only, except /key/info on the caller's own key. */
+/** LiteLLM's key admin API. Admin only, except /key/info on the caller's own key (any kind: server/http/route-policy.ts). */
 export function keyAdminRoutes(deps: { gateway: GatewayService; guard: AuthGuard }) {
   const keys = deps.gateway.keys;
   const self = new Elysia({ prefix: "/key", detail: { tags: ["LLM gateway keys"] } })
     .use(deps.guard)
     .get("/info", async ({ query, principal }) => {
       const ref = query.key ?? principal.keyId;
-      if (!ref) throw forbidden("The master key has no key info: pass ?key=");
+      if (!ref) throw badRequest("key: the master key has no key info of its own; pass ?key=", [{ field: "key", message: "required with the master key" }]);
       const info = await keys.info(ref);
-      if (principal.role !== "admin" && info.token_id !== principal.keyId) throw forbidden("A key can only read its own info");
+      if (principal.kind !== "admin" && info.token_id !== principal.keyId) throw forbidden("A key can only read its own info");
       return { key: info.token, info };
     }, { query: keyInfoQuery, detail: { summary: "A key's limits and spend (its own, or any for admins)" } });
 

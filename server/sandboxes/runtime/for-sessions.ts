@@ -1,6 +1,7 @@
 import type { Config } from "../../config/load";
 import type { Database } from "../../db/client";
 import type { GatewayService } from "../../gateway/service";
+import type { Principal } from "../../auth/model";
 import type { McpGateway } from "../../mcp/service";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
@@ -22,11 +23,12 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
       },
       mintSessionKey: async ({ sessionId, agentId, model, mcpServers }) =>
         (await deps.gateway.mintSessionKey({ sessionId, agentId, models: [model], duration: "7d", mcpServers })).key,
-      // The agent's servers that are registered in LAP's MCP gateway (a sandbox has no other network).
+      // The agent's servers that are registered in LAP's MCP gateway (a sandbox has no other network),
+      // and that the agent's owner may use itself: listing a server on one's agent grants nothing more.
       mcpServersFor: async (agent) => {
         if (!deps.mcp || !agent.mcpServers.length) return [];
-        const registered = new Set((await deps.mcp.servers()).map((r) => r.name));
-        return agent.mcpServers.map((s) => s.name).filter((name) => registered.has(name));
+        const usable = await ownerUsableServers(deps.database, deps.mcp, agent.id);
+        return agent.mcpServers.map((s) => s.name).filter((name) => usable.has(name));
       },
       revokeSessionKey: async (sessionId) => {
         await deps.gateway.revokeSessionKeys(sessionId);
@@ -58,4 +60,24 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
     }
   }
   return { get, current: () => adapter, onSandboxLost };
+}
+
+/**
+ * Names of the MCP servers an agent's owner may use (docs/security.md "Keys and what each kind may
+ * do"): every registered one for an agent an admin key or the master key made; for a `user` key's
+ * agent, those granted to that key (none once the key is revoked).
+ */
+export async function ownerUsableServers(database: Database, mcp: McpGateway, agentId: string): Promise<Set<string>> {
+  const [owner] = await database.query<{ id: string | null; kind: string | null; label: string | null; active: boolean | null }>(
+    `select k.id, k.kind, k.label, (k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) as active
+       from agents a left join api_keys k on k.id = a.owner_key_id where a.id = $1`,
+    [agentId],
+  );
+  if (!owner) return new Set();
+  const all = async () => new Set((await mcp.servers()).map((r) => r.name));
+  // Made by an admin: an admin's, even after that key is rotated out.
+  if (!owner.id || owner.kind === "admin") return all();
+  if (owner.kind !== "user" || !owner.active) return new Set();
+  const principal: Principal = { via: "api_key", role: "user", kind: "user", keyId: owner.id, label: owner.label ?? "" };
+  return new Set((await mcp.visible(await mcp.callerOf(principal))).map((v) => v.row.name));
 }

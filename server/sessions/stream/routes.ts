@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { scopeOf } from "../../auth/access";
 import type { AuthGuard } from "../../http/auth-guard";
 import { badRequest } from "../../lib/errors";
 import { eventJson, type StoredEvent } from "../events/types";
@@ -41,8 +42,8 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
     // The listening server's publish() is the native fan-out for WebSocket clients.
     .onStart(({ server }) => deps.topics.bindServer(server))
     .use(deps.guard)
-    .post("/:id/stream-token", async ({ params }) => {
-      await deps.sessions.row(params.id);
+    .post("/:id/stream-token", async ({ params, principal }) => {
+      await deps.sessions.row(params.id, scopeOf(principal));
       return deps.tokens.issue(params.id);
     }, {
       params: sessionIdParams,
@@ -51,9 +52,9 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
     })
     .get(
       "/:id/stream",
-      async ({ params, query, request }) => {
+      async ({ params, query, request, principal }) => {
         const after = resumeAfter(query, request);
-        await deps.sessions.row(params.id);
+        await deps.sessions.row(params.id, scopeOf(principal));
         const enc = new TextEncoder();
         let close = () => {};
         let beat: ReturnType<typeof setInterval> | undefined;
@@ -98,8 +99,8 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
     .ws("/:id/stream", {
       params: sessionIdParams,
       query: streamQuery,
-      beforeHandle: async ({ params }) => {
-        await deps.sessions.row(params.id);
+      beforeHandle: async ({ params, principal }) => {
+        await deps.sessions.row(params.id, scopeOf(principal));
       },
       async open(ws) {
         const after = ws.data.query.after ?? 0;

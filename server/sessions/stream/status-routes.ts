@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { covers, scopeOf } from "../../auth/access";
 import type { AuthGuard } from "../../http/auth-guard";
 import type { LiveBus } from "../events/bus";
 import { statusStreamQuery } from "../model";
@@ -8,7 +9,7 @@ import { HEARTBEAT_MS } from "./routes";
  * `GET /api/sessions/stream`: SSE of session status changes (created, deleted, status changed) for
  * the dashboard's sessions list. Fed by a database trigger through LISTEN/NOTIFY, so changes made
  * on any replica arrive. No replay: a client opens the stream first, then reads the list, and
- * re-reads the list whenever it reconnects.
+ * re-reads the list whenever it reconnects. A user key gets only its own sessions' changes.
  */
 export function statusStreamRoutes(deps: { bus: LiveBus; guard: AuthGuard; heartbeatMs?: number; openStreams?: Set<() => void> }) {
   const open = deps.openStreams ?? new Set<() => void>();
@@ -17,7 +18,8 @@ export function statusStreamRoutes(deps: { bus: LiveBus; guard: AuthGuard; heart
     .use(deps.guard)
     .get(
       "/stream",
-      ({ query, request }) => {
+      ({ query, request, principal }) => {
+        const scope = scopeOf(principal);
         const enc = new TextEncoder();
         let close = () => {};
         const body = new ReadableStream<Uint8Array>({
@@ -38,7 +40,10 @@ export function statusStreamRoutes(deps: { bus: LiveBus; guard: AuthGuard; heart
             const beat = setInterval(() => push(": heartbeat\n\n"), heartbeatMs);
             const off = deps.bus.onStatus((change) => {
               if (query.agent_id && change.agent_id !== query.agent_id) return;
-              push(`event: status\ndata: ${JSON.stringify(change)}\n\n`);
+              // A user key hears only about its own sessions.
+              const { owner_key_id: owner, ...visible } = change;
+              if (!covers(scope, owner ?? null, change.id)) return;
+              push(`event: status\ndata: ${JSON.stringify(visible)}\n\n`);
             });
             open.add(end);
             close = () => {

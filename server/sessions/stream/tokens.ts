@@ -37,8 +37,9 @@ export class StreamTokens {
     const token = url.searchParams.get("token");
     if (!token) return null;
     const match = STREAM_PATH.exec(url.pathname);
-    if (!match || !this.verify(token, decodeURIComponent(match[1]!))) return null;
-    return { via: "stream_token", role: "user", label: "stream token" };
+    const sessionId = match ? decodeURIComponent(match[1]!) : "";
+    if (!match || !this.verify(token, sessionId)) return null;
+    return { via: "stream_token", role: "user", kind: "stream", label: "stream token", sessionId };
   };
 
   private sign(payload: string) {

@@ -8,11 +8,20 @@ import { useShortcuts } from "../lib/shortcuts";
 
 const statusClass = { active: "ok", expired: "warn", revoked: "err" } as const;
 
+/** What each kind may do (docs/security.md "Keys and what each kind may do"). */
+const KIND_HINT: Record<ApiKeyView["kind"], string> = {
+  admin: "Everything, and signs in here",
+  user: "The API for its own agents and sessions, the LLM gateway and MCP",
+  gateway: "A virtual key: the LLM gateway and MCP only",
+  session: "Minted for one agent session: its model calls and its agent's MCP servers only",
+};
+
 export function ApiKeys() {
   const [keys, { refetch }] = createResource(api.keys.list);
   const [creating, setCreating] = createSignal(false);
   const [revealed, setRevealed] = createSignal<{ key: ApiKeyView; token: string } | null>(null);
   const [revoking, setRevoking] = createSignal<ApiKeyView | null>(null);
+  const [endingSessions, setEndingSessions] = createSignal(false);
   useShortcuts({ c: () => setCreating(true) });
 
   return (
@@ -22,15 +31,18 @@ export function ApiKeys() {
           <h1>API keys</h1>
           <p>Keys for the API, the gateway and the CLI. Stored hashed: a key is shown once, when it is created.</p>
         </div>
-        <button class="btn primary" onClick={() => setCreating(true)}>
-          Create key <span class="kbd">c</span>
-        </button>
+        <span>
+          <button class="btn" onClick={() => setEndingSessions(true)}>End all dashboard sessions</button>{" "}
+          <button class="btn primary" onClick={() => setCreating(true)}>
+            Create key <span class="kbd">c</span>
+          </button>
+        </span>
       </div>
       <ListCard
         items={keys}
         retry={refetch}
         colCount={8}
-        columns={<><th>Label</th><th>Key</th><th>Role</th><th>Status</th><th>Created</th><th>Last used</th><th>Expires</th><th /></>}
+        columns={<><th>Label</th><th>Key</th><th>Kind</th><th>Status</th><th>Created</th><th>Last used</th><th>Expires</th><th /></>}
         empty={{
           title: "No API keys yet",
           text: "Create a key for CI, a teammate, or an agent. Admin keys can also sign in here.",
@@ -43,7 +55,7 @@ export function ApiKeys() {
               <td>{k.label}</td>
               <td class="mono muted">{k.prefix}…</td>
               <td>
-                <span class={`badge ${k.role === "admin" ? "accent" : ""}`}>{k.role}</span>
+                <span class={`badge ${k.kind === "admin" ? "accent" : ""}`} title={KIND_HINT[k.kind]} data-testid="key-kind">{k.kind}</span>
               </td>
               <td>
                 <span class={`badge ${statusClass[k.status]}`}>{k.status}</span>
@@ -92,9 +104,24 @@ export function ApiKeys() {
             onClose={() => setRevoking(null)}
             onDone={refetch}
           >
-            Anything using this key stops working immediately. This cannot be undone.
+            Anything using this key stops working immediately, and dashboard sessions signed in with it end. This cannot be undone.
           </ConfirmDialog>
         )}
+      </Show>
+      <Show when={endingSessions()}>
+        <ConfirmDialog
+          title="End all dashboard sessions?"
+          confirmLabel="End all sessions"
+          action={async () => {
+            const { revoked } = await api.auth.endAllSessions();
+            toast(`Ended ${revoked} dashboard session${revoked === 1 ? "" : "s"}`);
+          }}
+          onClose={() => setEndingSessions(false)}
+          // The next call is refused (this session ended too), which takes the page to the login.
+          onDone={refetch}
+        >
+          Everyone signed in to this dashboard, you included, is signed out at once and has to sign in again with a key.
+        </ConfirmDialog>
       </Show>
     </div>
   );
@@ -102,14 +129,14 @@ export function ApiKeys() {
 
 function CreateKeyDialog(props: { onClose: () => void; onCreated: (c: { key: ApiKeyView; token: string }) => void }) {
   const [label, setLabel] = createSignal("");
-  const [role, setRole] = createSignal<"admin" | "user">("user");
+  const [kind, setKind] = createSignal<"admin" | "user">("user");
   const [expires, setExpires] = createSignal("");
   const form = createApiForm();
   const submit = () =>
     form.submit(async () => {
       const created = await api.keys.create({
         label: label(),
-        role: role(),
+        kind: kind(),
         expires_at: expires() ? new Date(`${expires()}T23:59:59`).toISOString() : undefined,
       });
       props.onCreated(created);
@@ -122,10 +149,10 @@ function CreateKeyDialog(props: { onClose: () => void; onCreated: (c: { key: Api
         <form.FieldError field="label" />
       </label>
       <label class="field">
-        Role
-        <select name="role" value={role()} onChange={(e) => setRole(e.currentTarget.value as "admin" | "user")}>
-          <option value="user">user: use the API and gateway</option>
-          <option value="admin">admin: also manage keys and settings, sign in here</option>
+        Kind <span class="hint">gateway keys: the Gateway keys page</span>
+        <select name="kind" value={kind()} onChange={(e) => setKind(e.currentTarget.value as "admin" | "user")}>
+          <option value="user">user: the API for its own agents and sessions, and the gateway</option>
+          <option value="admin">admin: everything, and signs in here</option>
         </select>
       </label>
       <label class="field">

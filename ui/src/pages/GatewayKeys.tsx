@@ -29,8 +29,8 @@ export function GatewayKeys() {
       <ListCard
         items={keys}
         retry={refetch}
-        colCount={8}
-        columns={<><th>Alias</th><th>Key</th><th>Models</th><th>Spend / budget</th><th>Limits</th><th>Expires</th><th>Status</th><th /></>}
+        colCount={9}
+        columns={<><th>Alias</th><th>Key</th><th>Kind</th><th>Models</th><th>Spend / budget</th><th>Limits</th><th>Expires</th><th>Status</th><th /></>}
         empty={{
           title: "No gateway keys yet",
           text: "Give each agent or teammate a key with its own budget and limits.",
@@ -44,6 +44,7 @@ export function GatewayKeys() {
               <tr data-testid="gateway-key-row">
                 <td><strong>{k.key_alias ?? <span class="muted">unnamed</span>}</strong><Show when={k.session_id}><div class="muted">session {k.session_id}</div></Show></td>
                 <td class="mono muted">{k.key_name}</td>
+                <td><span class="badge" title={k.kind === "session" ? "Bound to one session: its model calls and its agent's MCP servers" : "LLM gateway and /mcp only"}>{k.kind}</span></td>
                 <td>{k.models.length ? k.models.join(", ") : <span class="muted">all</span>}</td>
                 <td data-testid="spend">
                   {usd(k.spend)} {k.max_budget !== null ? <span class="muted">of {usd(k.max_budget)}{k.budget_duration ? ` / ${k.budget_duration}` : ""}</span> : <span class="muted">no budget</span>}

@@ -1,12 +1,13 @@
 // Sign-in, API keys and system settings.
-import type { ApiKeyView, CreateKeyInput } from "../../../../server/auth/model";
+import type { ApiKeyView, CreateKeyInput, DashboardSessionView } from "../../../../server/auth/model";
 import type { SystemInfo } from "../../../../server/settings/model";
 import { request } from "./client";
 
-export type { ApiKeyView, CreateKeyInput, SystemInfo };
+export type { ApiKeyView, CreateKeyInput, DashboardSessionView, SystemInfo };
 export interface Me {
   name: string;
   role: "admin" | "user";
+  kind: string;
   via: string;
   label: string;
 }
@@ -16,6 +17,8 @@ export const authApi = {
     login: (key: string) => request<Me>("POST", "/api/auth/login", { key }),
     logout: () => request<{ ok: true }>("POST", "/api/auth/logout"),
     me: () => request<Me>("GET", "/api/auth/me"),
+    sessions: () => request<{ data: DashboardSessionView[] }>("GET", "/api/auth/sessions").then((r) => r.data),
+    endAllSessions: () => request<{ revoked: number }>("POST", "/api/auth/sessions/revoke-all"),
   },
   keys: {
     list: () => request<{ data: ApiKeyView[] }>("GET", "/api/keys").then((r) => r.data),

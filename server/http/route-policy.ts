@@ -1,0 +1,129 @@
+import type { CallerKind } from "../auth/model";
+import { isPublicRoute } from "./public-routes";
+
+/**
+ * Which kinds of caller may reach each route (docs/security.md "Keys and what each kind may do").
+ * The auth guard enforces this table on every request, before validation or any handler runs; what
+ * a permitted caller then sees of owned objects (agents, sessions, approvals) is scoped by
+ * server/auth/access.ts. `server/http/route-policy.test.ts` walks the built app's route table with
+ * every kind of caller: a route missing here fails it (and is admin-only meanwhile: closed by default).
+ *
+ * - `admin`: the master key, admin keys and dashboard sessions.
+ * - `user`: the management API for admin and user keys (a user key sees only what it created).
+ * - `llm`: the LLM gateway: admin, user, gateway (virtual) and session keys.
+ * - `mcp`: LAP's MCP gateway, same kinds (a session key reaches only its agent's servers).
+ * - `stream`: a session's event stream: admin, user, and a stream token for that session.
+ */
+export type Access = "admin" | "user" | "llm" | "mcp" | "stream";
+
+export const KINDS_BY_ACCESS: Record<Access, readonly CallerKind[]> = {
+  admin: ["admin"],
+  user: ["admin", "user"],
+  llm: ["admin", "user", "gateway", "session"],
+  mcp: ["admin", "user", "gateway", "session"],
+  stream: ["admin", "user", "stream"],
+};
+
+const table: Array<[Access, string[]]> = [
+  ["user", ["GET /api/auth/me"]],
+  ["admin", ["GET /api/auth/sessions", "DELETE /api/auth/sessions/:id", "POST /api/auth/sessions/revoke-all"]],
+  ["admin", ["GET /api/keys", "POST /api/keys", "DELETE /api/keys/:id"]],
+  ["admin", ["GET /api/settings/system"]],
+  ["admin", ["GET /api/sandboxes/kubernetes", "POST /api/sandboxes/kubernetes/warm-pools/:name/scale"]],
+  ["user", ["GET /docs/scalar.js", "GET /docs", "GET /openapi.json"]],
+  [
+    "llm",
+    [
+      "POST /v1/chat/completions", "POST /chat/completions", "POST /v1/messages", "POST /v1/messages/count_tokens",
+      "POST /v1/responses", "POST /responses", "POST /v1/completions", "POST /completions", "POST /v1/embeddings",
+      "POST /embeddings", "GET /v1/models", "GET /v1/model/info", "GET /model/info",
+      // A key's own limits and spend (any key; admins any key's).
+      "GET /key/info",
+    ],
+  ],
+  ["admin", ["POST /key/generate", "POST /key/update", "POST /key/delete", "GET /key/list"]],
+  ["admin", ["POST /model/new", "POST /model/delete", "POST /api/gateway/models/test", "GET /api/gateway/settings"]],
+  ["admin", ["GET /spend/logs", "GET /spend/report"]],
+  [
+    "admin",
+    [
+      "GET /api/mcp/servers", "POST /api/mcp/servers", "GET /api/mcp/servers/:id", "PATCH /api/mcp/servers/:id",
+      "DELETE /api/mcp/servers/:id", "POST /api/mcp/servers/:id/test", "GET /api/mcp/servers/:id/health",
+      "GET /api/mcp/grants", "POST /api/mcp/grants", "DELETE /api/mcp/grants/:id", "GET /api/mcp/calls",
+    ],
+  ],
+  ["user", ["GET /api/mcp/available", "PUT /api/mcp/servers/:id/credentials", "DELETE /api/mcp/servers/:id/credentials", "POST /api/mcp/servers/:id/oauth/start"]],
+  ["mcp", ["POST /mcp", "GET /mcp", "DELETE /mcp", "POST /mcp/:server", "GET /mcp/:server", "DELETE /mcp/:server"]],
+  ["user", ["GET /api/harnesses/"]],
+  ["admin", ["GET /api/runtimes", "POST /api/runtimes", "GET /api/runtimes/:id", "POST /api/runtimes/:id/test", "DELETE /api/runtimes/:id"]],
+  [
+    "user",
+    [
+      "GET /api/agents", "POST /api/agents", "GET /api/agents/:id", "PATCH /api/agents/:id", "POST /api/agents/:id/pause",
+      "POST /api/agents/:id/resume", "DELETE /api/agents/:id",
+    ],
+  ],
+  [
+    "user",
+    [
+      "GET /api/sessions/stream", "POST /api/sessions", "GET /api/sessions", "GET /api/sessions/:id", "DELETE /api/sessions/:id",
+      "POST /api/sessions/:id/stop", "POST /api/sessions/:id/messages", "POST /api/sessions/:id/interrupt",
+      "GET /api/sessions/:id/events", "POST /api/sessions/:id/stream-token",
+    ],
+  ],
+  // The WebSocket upgrade is a GET on the same path.
+  ["stream", ["GET /api/sessions/:id/stream", "WS /api/sessions/:id/stream"]],
+  ["user", ["GET /api/approvals", "GET /api/approvals/summary", "GET /api/approvals/:id", "POST /api/approvals/:id/decision"]],
+  [
+    "admin",
+    [
+      "GET /api/sandboxes", "GET /api/sandboxes/pool", "POST /api/sandboxes/pool/refill", "GET /api/sandboxes/egress",
+      "POST /api/sandboxes/:id/stop", "DELETE /api/sandboxes/:id",
+    ],
+  ],
+  ["admin", ["GET /api/vault", "POST /api/vault", "GET /api/vault/:id", "PATCH /api/vault/:id", "DELETE /api/vault/:id"]],
+  [
+    "admin",
+    [
+      "GET /slack/install", "GET /api/slack/status", "GET /api/slack/manifest", "DELETE /api/slack/installations/:team_id",
+      "GET /api/slack/bindings", "PUT /api/slack/bindings", "DELETE /api/slack/bindings/:id", "GET /api/slack/dm-allowlist",
+      "PUT /api/slack/dm-allowlist", "GET /api/slack/events",
+    ],
+  ],
+];
+
+export const ROUTE_POLICY: ReadonlyMap<string, Access> = new Map(table.flatMap(([access, routes]) => routes.map((r) => [r, access] as const)));
+
+/** The access a route needs; null for public routes; `admin` for a route nobody listed (closed by default). */
+export function accessOf(method: string, route: string): Access | null {
+  if (isPublicRoute(method, route)) return null;
+  const m = method === "HEAD" ? "GET" : method;
+  return ROUTE_POLICY.get(`${m} ${route}`) ?? "admin";
+}
+
+const KIND_NAMES: Record<CallerKind, string> = {
+  admin: "An admin key",
+  user: "A user key",
+  gateway: "A gateway (virtual) key",
+  session: "A session key",
+  stream: "A stream token",
+};
+
+const NEEDS: Record<Access, string> = {
+  admin: "an admin key, the master key or a dashboard session",
+  user: "a user or admin key",
+  llm: "a key",
+  mcp: "a key",
+  stream: "a user or admin key, or this session's stream token",
+};
+
+/** Why a caller of this kind may not call the route: said plainly, with what it may call instead. */
+export function refusal(kind: CallerKind, access: Access, method: string, path: string): string {
+  const mayDo =
+    kind === "gateway" || kind === "session"
+      ? " It may call only the LLM gateway (/v1/…, /chat/completions, /key/info) and /mcp."
+      : kind === "stream"
+        ? " It is valid only on its session's stream."
+        : "";
+  return `${KIND_NAMES[kind]} may not call ${method} ${path}: that needs ${NEEDS[access]}.${mayDo}`;
+}
