@@ -46,10 +46,13 @@ const translator = new DeepAgentsTranslator(ask);
 const thread = { configurable: { thread_id: config.threadId } };
 
 /** Calls the agent stopped on for a person, in the interrupt's order, with the decisions given so far. */
+const DROPPED = "Not run: another tool call of the same step was denied, and DeepAgents then runs none of that step's calls; the model was asked again.";
+
 let pending: { ids: string[]; decisions: Map<string, { type: "approve" } | { type: "reject"; message: string }> } | undefined;
 let running: AbortController | undefined;
 
-async function run(input: unknown): Promise<void> {
+/** Runs the graph until it ends or stops for approval; `dropped`: calls that never run in this run (reported before its end). */
+async function run(input: unknown, dropped: string[] = []): Promise<void> {
   const controller = new AbortController();
   running = controller;
   let asked: ReturnType<DeepAgentsTranslator["translate"]>["interrupt"];
@@ -60,6 +63,10 @@ async function run(input: unknown): Promise<void> {
       const translated = translator.translate(mode, data);
       for (const event of translated.events) emit(event);
       if (translated.interrupt?.length) asked = translated.interrupt;
+    }
+    for (const id of dropped.filter((one) => !translator.isReported(one))) {
+      translator.markReported(id);
+      emit(ev.toolResult(id, DROPPED, true));
     }
     if (asked) {
       pending = { ids: translator.idsFor(asked), decisions: new Map() };
@@ -102,7 +109,11 @@ async function onCommand(command: RunnerCommand): Promise<void> {
     return;
   }
   pending = undefined;
-  await run(new Command({ resume: { decisions: waiting.ids.map((id) => waiting.decisions.get(id)!) } }));
+  const decisions = waiting.ids.map((id) => waiting.decisions.get(id)!);
+  // LangChain's human-in-the-loop middleware runs none of a response's calls once one is denied: the
+  // approved ones are dropped and the model is asked again. Their results say so (never left unanswered).
+  const dropped = decisions.some((d) => d.type === "reject") ? waiting.ids.filter((id) => waiting.decisions.get(id)!.type === "approve") : [];
+  await run(new Command({ resume: { decisions } }), dropped);
 }
 
 // One command at a time, in order; an interrupt is handled at once (it aborts the running one).

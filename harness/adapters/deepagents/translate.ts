@@ -105,4 +105,8 @@ export class DeepAgentsTranslator {
   markReported(id: string): void {
     this.reported.add(id);
   }
+
+  isReported(id: string): boolean {
+    return this.reported.has(id);
+  }
 }
