@@ -29,5 +29,5 @@ export const HARNESS_DESCRIPTIONS: Record<HarnessName, string> = {
   opencode: "opencode serve with its own tools (bash, edit, write, patch); talks to LAP's gateway over OpenAI chat completions.",
   "claude-code": "Anthropic's Claude Code CLI in stream-JSON mode; talks to LAP's gateway over the Anthropic Messages API.",
   codex: "OpenAI's Codex CLI as a long-lived codex app-server (streamed replies, file changes as diffs); talks to LAP's gateway over the OpenAI Responses API.",
-  deepagents: "LangChain's DeepAgents (LangGraph JS) with its own tools (execute, write_file, edit_file, todos, sub-agents); talks to LAP's gateway over OpenAI chat completions.",
+  deepagents: "LangChain's DeepAgents (LangGraph JS) with its own tools (execute, write_file, edit_file, glob, grep, sub-agents); talks to LAP's gateway over OpenAI chat completions.",
 };

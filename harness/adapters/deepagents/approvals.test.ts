@@ -18,7 +18,7 @@ test("LAP's tool names cover DeepAgents' own: bash = execute, write = write_file
   expect(needsApproval("write_file", new Set(["bash"]))).toBe(false);
   expect(needsApproval("everything__echo", new Set(["everything__echo"]))).toBe(true);
   expect(interruptOn(new Set(["bash", "edit", "everything__echo"]), ["everything__echo", "everything__add"])).toEqual({ execute: true, edit_file: true, everything__echo: true });
-  expect(interruptOn(new Set(["task"]), [])).toEqual({ task: true });
+  expect(interruptOn(new Set(["task", "delete"]), [])).toEqual({ delete: true, task: true });
 });
 
 const ends = (result: TurnResult) => result.events.filter((e) => e.type === "session.status_idle" || e.type === "session.error");

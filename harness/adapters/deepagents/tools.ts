@@ -1,5 +1,5 @@
 // What DeepAgents gets besides its own tools (ls, read_file, write_file, edit_file, glob, grep,
-// execute, write_todos, task): the agent's MCP tools through LAP's aggregate MCP endpoint, with the
+// delete, execute, task): the agent's MCP tools through LAP's aggregate MCP endpoint, with the
 // session key, named `server__tool` as LAP names them; and which tool calls wait for a person.
 import { type StructuredToolInterface, tool } from "@langchain/core/tools";
 import { McpTools } from "../../agent/mcp-tools.ts";
@@ -26,7 +26,7 @@ export function needsApproval(name: string, required: ReadonlySet<string>): bool
 
 /** The human-in-the-loop middleware's `interruptOn` for the agent's list: every tool of ours a listed name covers. */
 export function interruptOn(required: ReadonlySet<string>, toolNames: string[]): Record<string, boolean> {
-  const names = [...Object.keys(LAP_TOOL_NAMES), "write_todos", "task", ...toolNames];
+  const names = [...Object.keys(LAP_TOOL_NAMES), "delete", "task", ...toolNames];
   return Object.fromEntries(names.filter((name) => needsApproval(name, required)).map((name) => [name, true]));
 }
 
