@@ -9,12 +9,14 @@ test("see which coding-agent harnesses this LAP can run and that their CLIs are 
   await page.keyboard.press("g");
   await page.keyboard.press("h");
   await expect(page.getByRole("heading", { name: "Harnesses", exact: true })).toBeVisible();
-  await expect(page.getByTestId("harness-row")).toHaveCount(4);
+  await expect(page.getByTestId("harness-row")).toHaveCount(5);
 
   for (const [id, label, pkg] of [
     ["opencode", "opencode", "opencode-ai@"],
     ["claude-code", "Claude Code", "@anthropic-ai/claude-code@"],
     ["codex", "Codex", "@openai/codex@"],
+    // A library LAP's Bun runs (no CLI binary): installed means the package resolves.
+    ["deepagents", "DeepAgents", "deepagents@"],
   ] as const) {
     const row = page.locator(`[data-testid="harness-row"][data-harness="${id}"]`);
     await expect(row).toContainText(label);

@@ -11,13 +11,27 @@ const os = process.platform === "darwin" ? "darwin" : "linux";
 const arch = process.arch === "arm64" ? "arm64" : "x64";
 const triple = `${arch === "arm64" ? "aarch64" : "x86_64"}-${os === "darwin" ? "apple-darwin" : "unknown-linux-musl"}`;
 
-const packages: Record<HarnessName, { pkg: string; file: string; command: string; override: string }> = {
+/**
+ * Harnesses that are a JavaScript library rather than a CLI: LAP's own Bun runs them (DeepAgents is
+ * a LangGraph library; its adapter's runner.ts is the program). Their "binary" is the package's entry.
+ */
+export const LIBRARY_HARNESSES: Partial<Record<HarnessName, string>> = { deepagents: "deepagents" };
+
+const packages: Record<Exclude<HarnessName, "deepagents">, { pkg: string; file: string; command: string; override: string }> = {
   opencode: { pkg: `opencode-${os}-${arch}`, file: "bin/opencode", command: "opencode", override: "LAP_OPENCODE_BIN" },
   "claude-code": { pkg: `@anthropic-ai/claude-code-${os}-${arch}`, file: "claude", command: "claude", override: "LAP_CLAUDE_BIN" },
   codex: { pkg: `@openai/codex-${os}-${arch}`, file: `vendor/${triple}/bin/codex`, command: "codex", override: "LAP_CODEX_BIN" },
 };
 
 export function harnessBinary(name: HarnessName, env: Record<string, string | undefined> = process.env): string {
+  if (name === "deepagents") {
+    const pkg = LIBRARY_HARNESSES[name]!;
+    try {
+      return Bun.resolveSync(pkg, import.meta.dir);
+    } catch {
+      throw new Error(`${name}: package ${pkg} is not installed (bun add ${pkg})`);
+    }
+  }
   const entry = packages[name];
   const override = env[entry.override];
   if (override) return override;

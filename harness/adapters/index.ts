@@ -2,6 +2,7 @@
 // through the HarnessAdapter interface; see README.md in this folder.
 import { ClaudeCodeAdapter } from "./claude-code/index.ts";
 import { CodexAdapter } from "./codex/index.ts";
+import { DeepAgentsAdapter } from "./deepagents/index.ts";
 import { OpencodeAdapter } from "./opencode/index.ts";
 import type { HarnessAdapter, HarnessConfig, HarnessName } from "./types.ts";
 
@@ -18,6 +19,8 @@ export function createHarnessAdapter(name: HarnessName, config: HarnessConfig): 
       return new ClaudeCodeAdapter(config);
     case "codex":
       return new CodexAdapter(config);
+    case "deepagents":
+      return new DeepAgentsAdapter(config);
   }
 }
 
@@ -26,4 +29,5 @@ export const HARNESS_DESCRIPTIONS: Record<HarnessName, string> = {
   opencode: "opencode serve with its own tools (bash, edit, write, patch); talks to LAP's gateway over OpenAI chat completions.",
   "claude-code": "Anthropic's Claude Code CLI in stream-JSON mode; talks to LAP's gateway over the Anthropic Messages API.",
   codex: "OpenAI's Codex CLI as a long-lived codex app-server (streamed replies, file changes as diffs); talks to LAP's gateway over the OpenAI Responses API.",
+  deepagents: "LangChain's DeepAgents (LangGraph JS) with its own tools (execute, write_file, edit_file, glob, grep, sub-agents); talks to LAP's gateway over OpenAI chat completions.",
 };

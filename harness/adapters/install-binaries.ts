@@ -3,10 +3,10 @@
 //   bun harness/adapters/install-binaries.ts /opt/lap/harness/bin [opencode claude-code codex]
 import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { harnessBinary } from "./binaries.ts";
+import { harnessBinary, LIBRARY_HARNESSES } from "./binaries.ts";
 import { HARNESS_NAMES, type HarnessName } from "./types.ts";
 
-const COMMANDS: Record<HarnessName, string> = { opencode: "opencode", "claude-code": "claude", codex: "codex" };
+const COMMANDS: Record<HarnessName, string> = { opencode: "opencode", "claude-code": "claude", codex: "codex", deepagents: "" };
 
 const [target, ...names] = process.argv.slice(2);
 if (!target) {
@@ -17,6 +17,8 @@ const wanted = (names.length ? names : [...HARNESS_NAMES]) as HarnessName[];
 mkdirSync(target, { recursive: true });
 for (const name of wanted) {
   if (!HARNESS_NAMES.includes(name)) throw new Error(`unknown harness ${name}`);
+  // A library harness has no binary of its own: LAP's Bun runs it from the shared node_modules.
+  if (LIBRARY_HARNESSES[name]) continue;
   // Resolve from node_modules even if LAP_HARNESS_BIN_DIR is set in this shell.
   const source = harnessBinary(name, {});
   const destination = join(target, COMMANDS[name]);

@@ -1,4 +1,4 @@
-// A real harness CLI uses its agent's MCP server through LAP: Claude Code and opencode in a bubblewrap
+// A real harness CLI uses its agent's MCP server through LAP: Claude Code, opencode and DeepAgents in a bubblewrap
 // sandbox, bound with a session key scoped to `everything` (@modelcontextprotocol/server-everything
 // over stdio, registered in LAP with an upstream secret in its env), the scripted model (standing
 // for the LLM provider, test/support/scripted-model) asking for the MCP echo tool under the CLI's own
@@ -23,7 +23,7 @@ import type { HarnessName } from "./types.ts";
 const PROVIDER_KEY = "sk-provider-real-key-mcp";
 const UPSTREAM_SECRET = "upstream-mcp-secret-3c9a";
 const UPSTREAM_MODEL = "scripted-coder-1";
-const AGENT_MODEL: Partial<Record<HarnessName, string>> = { "claude-code": "claude-scripted", opencode: "gpt-scripted" };
+const AGENT_MODEL: Partial<Record<HarnessName, string>> = { "claude-code": "claude-scripted", opencode: "gpt-scripted", deepagents: "gpt-scripted" };
 
 let model: ScriptedModel;
 let lap: TestApp;
@@ -87,7 +87,7 @@ function sandboxContents(rootPid: number, insidePid: (env: Record<string, string
 const results = (events: SandboxEvent[]) => events.filter((e) => e.type === "agent.tool_result").map((e) => (e.content as { text: string }[]).map((p) => p.text).join(""));
 
 requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers through LAP", () => {
-  for (const harness of ["claude-code", "opencode"] as HarnessName[]) {
+  for (const harness of ["claude-code", "opencode", "deepagents"] as HarnessName[]) {
     test(`${harness}: calls everything's echo through LAP with the session key; its config holds no upstream secret`, async () => {
       const sessionId = `ses_mcp_${harness.replace("-", "_")}`;
       const agentModel = AGENT_MODEL[harness]!;
@@ -149,6 +149,15 @@ requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers t
           everything: { type: "remote", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/), enabled: true, oauth: false, headers: { Authorization: "Bearer {env:LAP_GATEWAY_KEY}" } },
         });
         expect(env.LAP_GATEWAY_KEY).toBe(key);
+      }
+      if (harness === "deepagents") {
+        // The DeepAgents process reaches LAP's aggregate MCP endpoint with the session key (from its env, never a file).
+        const env = inside.envs.find((e) => e.LAP_DEEPAGENTS_CONFIG)!;
+        const config = JSON.parse(env.LAP_DEEPAGENTS_CONFIG!);
+        expect(config.gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(config.mcpServers).toEqual([{ name: "everything", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/) }]);
+        expect(env.LAP_GATEWAY_KEY).toBe(key);
+        expect(JSON.stringify(config)).not.toContain(key);
       }
 
       // LAP logged the call under the session.

@@ -30,12 +30,14 @@ export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator
 
 export function spawnCli(options: {
   cmd: string[];
+  /** The process's argv[0] when it should differ from cmd[0] (a runtime running a script, named after the harness). */
+  argv0?: string;
   cwd: string;
   env: Record<string, string>;
   onLine: (line: string) => void;
   onStderrLine?: (line: string) => void;
 }): CliProcess {
-  const proc = Bun.spawn(options.cmd, { cwd: options.cwd, env: options.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(options.cmd, { cwd: options.cwd, env: options.env, argv0: options.argv0, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   let stderr = "";
   const readLines = async (stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) => {
     for await (const line of lines(stream)) onLine(line);

@@ -89,7 +89,7 @@ export type ToolConfirmation = { tool_use_id: string; result: "allow" | "deny"; 
 
 export interface HarnessAdapter {
   readonly name: HarnessName;
-  /** The CLI's own conversation id (Claude session id, Codex thread id, opencode session id). */
+  /** The CLI's own conversation id (Claude session id, Codex thread id, opencode session id, DeepAgents thread). */
   readonly conversationId: string | undefined;
   start(): Promise<void>;
   /**
@@ -107,7 +107,7 @@ export interface HarnessAdapter {
   stop(): Promise<void>;
 }
 
-export const HARNESS_NAMES = ["opencode", "claude-code", "codex"] as const;
+export const HARNESS_NAMES = ["opencode", "claude-code", "codex", "deepagents"] as const;
 export type HarnessName = (typeof HARNESS_NAMES)[number];
 
 /** Renders recovered history the way LAP replays it (lap-berriai-nextjs.md §3.6). */

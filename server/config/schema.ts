@@ -119,6 +119,7 @@ export const envSchema = z.object({
   K8S_HARNESS_IMAGE_CLAUDE_SDK: optionalString.meta(plain("Accepted for existing configs; unused: LAP has no separate claude-agent-sdk harness (the SDK runs the same CLI as claude-code), so set K8S_HARNESS_IMAGE_CLAUDE_CODE.", "Kubernetes")),
   K8S_HARNESS_IMAGE_CLAUDE_CODE: optionalString.meta(plain("Image for the claude-code harness.", "Kubernetes")),
   K8S_HARNESS_IMAGE_CODEX: optionalString.meta(plain("Image for the codex harness.", "Kubernetes")),
+  K8S_HARNESS_IMAGE_DEEPAGENTS: optionalString.meta(plain("Image for the deepagents harness (LAP's node_modules with deepagents and Bun; falls back to K8S_HARNESS_IMAGE).", "Kubernetes")),
   K8S_KUBECONFIG: optionalString.meta(plain("Kubeconfig file for LAP_SANDBOX=kubernetes. Unset: the in-cluster service account when running in a pod, else KUBECONFIG / ~/.kube/config.", "Kubernetes")),
   K8S_CONTEXT: optionalString.meta(plain("Kubeconfig context to use (default: the file's current-context).", "Kubernetes")),
   K8S_SANDBOX_READY_TIMEOUT_SECONDS: intFromEnv(180, 5).meta(plain("How long a claimed sandbox may take to become ready before the session fails with the reason (image pull, crash loop, unschedulable).", "Kubernetes")),

@@ -19,7 +19,7 @@ test("GET /api/harnesses needs a key", async () => {
 test("GET /api/harnesses lists every harness with its description and the installed CLI version and binary", async () => {
   const { status, body } = await t.json("GET", "/api/harnesses");
   expect(status).toBe(200);
-  expect(body.data.map((h: { id: string }) => h.id)).toEqual(["builtin", "opencode", "claude-code", "codex"]);
+  expect(body.data.map((h: { id: string }) => h.id)).toEqual(["builtin", "opencode", "claude-code", "codex", "deepagents"]);
   const deps = pkg.dependencies as Record<string, string>;
   for (const harness of body.data.slice(1)) {
     expect(harness.installed).toBe(true);
@@ -46,5 +46,9 @@ test("a CLI that is not installed is reported with the reason, not hidden", () =
   const plain = join(mkdtempSync(join(tmpdir(), "lap-harness-info-")), "not-a-binary");
   writeFileSync(plain, "text", { mode: 0o644 });
   const notExecutable = listHarnesses({ binary: () => plain, version: () => "1" });
-  expect(notExecutable.filter((h) => h.id !== "builtin").every((h) => !h.installed)).toBe(true);
+  expect(notExecutable.filter((h) => h.id !== "builtin" && h.id !== "deepagents").every((h) => !h.installed)).toBe(true);
+  // DeepAgents is a library LAP's Bun runs: its package entry needs to exist, not to be executable.
+  expect(notExecutable.find((h) => h.id === "deepagents")).toMatchObject({ installed: true, binary: plain });
+  const missing = listHarnesses({ binary: () => join(tmpdir(), "no-such-entry.js"), version: () => "1" });
+  expect(missing.find((h) => h.id === "deepagents")).toMatchObject({ installed: false });
 });

@@ -2,6 +2,7 @@
 // and whether the CLI is installed here (package version, native binary path).
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { LIBRARY_HARNESSES } from "../../harness/adapters/binaries.ts";
 import { harnessBinary, HARNESS_DESCRIPTIONS } from "../../harness/adapters/index.ts";
 import { HARNESS_NAMES, type HarnessName } from "../../harness/adapters/types.ts";
 import type { HarnessInfo } from "./model";
@@ -10,6 +11,7 @@ const PACKAGES: Record<HarnessName, { pkg: string; label: string }> = {
   opencode: { pkg: "opencode-ai", label: "opencode" },
   "claude-code": { pkg: "@anthropic-ai/claude-code", label: "Claude Code" },
   codex: { pkg: "@openai/codex", label: "Codex" },
+  deepagents: { pkg: "deepagents", label: "DeepAgents" },
 };
 
 export type HarnessProbe = {
@@ -46,7 +48,8 @@ export function listHarnesses(probe: HarnessProbe = defaultProbe): HarnessInfo[]
       try {
         const binary = probe.binary(name);
         const stat = statSync(binary);
-        if (!stat.isFile() || (stat.mode & 0o111) === 0) throw new Error(`${name}: ${binary} is not an executable file`);
+        // A library harness (DeepAgents) is run by LAP's Bun: its package entry must exist, not be executable.
+        if (!stat.isFile() || (!LIBRARY_HARNESSES[name] && (stat.mode & 0o111) === 0)) throw new Error(`${name}: ${binary} is not an executable file`);
         return { ...base, version: probe.version(pkg), binary, installed: true, problem: null };
       } catch (error) {
         return { ...base, version: null, binary: null, installed: false, problem: (error as Error).message.split("\n")[0]! };

@@ -13,7 +13,7 @@ import type { ScriptRule } from "./scripted-model/script.ts";
 import { BWRAP_MISSING, requires } from "./skip.ts";
 
 export interface ApprovalsApiContract {
-  harness: "claude-code" | "codex" | "opencode";
+  harness: "claude-code" | "codex" | "opencode" | "deepagents";
   model: keyof typeof GATEWAY_MODELS;
   /** The tool names the harness reports for a file write (not listed) and a shell command (listed as bash). */
   tools: { write: string; bash: string };

@@ -17,6 +17,8 @@ const HARNESS: Record<HarnessName, { model: string; binary: string }> = {
   opencode: { model: GATEWAY_MODELS.openai, binary: "opencode" },
   "claude-code": { model: GATEWAY_MODELS.anthropic, binary: "claude" },
   codex: { model: GATEWAY_MODELS.openai, binary: "codex" },
+  // DeepAgents is a library: its process is LAP's Bun running the adapter's runner, named deepagents.
+  deepagents: { model: GATEWAY_MODELS.openai, binary: "deepagents" },
 };
 
 const replyText = (events: StoredEvent[]) =>

@@ -41,7 +41,7 @@ export async function createKubernetesSandboxes(
     opts.logger?.warn("K8S_IMAGE_PULL_POLICY=Never: sandbox images must already be on every node (kind load docker-image); otherwise pods fail with ErrImageNeverPull. Use IfNotPresent or Always with a registry.");
   const images: HarnessImages = {
     default: env.K8S_HARNESS_IMAGE,
-    byHarness: { opencode: env.K8S_HARNESS_IMAGE_OPENCODE, claude_sdk: env.K8S_HARNESS_IMAGE_CLAUDE_SDK, claude_code: env.K8S_HARNESS_IMAGE_CLAUDE_CODE, codex: env.K8S_HARNESS_IMAGE_CODEX },
+    byHarness: { opencode: env.K8S_HARNESS_IMAGE_OPENCODE, claude_sdk: env.K8S_HARNESS_IMAGE_CLAUDE_SDK, claude_code: env.K8S_HARNESS_IMAGE_CLAUDE_CODE, codex: env.K8S_HARNESS_IMAGE_CODEX, deepagents: env.K8S_HARNESS_IMAGE_DEEPAGENTS },
   };
   const settings: TemplateSettings = {
     namespace: env.K8S_NAMESPACE,

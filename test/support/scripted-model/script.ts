@@ -96,7 +96,7 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
     return [...parts, { type: "tool_call", id, name: tool.name, kind: "function", arguments: JSON.stringify(action.arguments) }];
   }
   if (action.kind === "write_file") {
-    const writer = findTool(tools, ["write", "Write"]);
+    const writer = findTool(tools, ["write", "Write", "write_file"]);
     if (writer) {
       const pathKey = writer.parameters.includes("filePath") ? "filePath" : "file_path";
       return [...parts, { type: "tool_call", id, name: writer.name, kind: "function", arguments: JSON.stringify({ [pathKey]: action.path, content: action.content }) }];
@@ -118,12 +118,12 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
     const quoted = action.content.replaceAll("'", "'\\''");
     return toOutputParts({ kind: "run", command: `printf '%s' '${quoted}' > '${action.path}'`, thinking: action.thinking }, tools, idPrefix);
   }
-  const shell = findTool(tools, ["bash", "Bash", "exec_command", "shell_command", "shell"]);
+  const shell = findTool(tools, ["bash", "Bash", "exec_command", "shell_command", "shell", "execute"]);
   if (!shell) throw new Error(`scripted model: no shell tool among ${tools.map((t) => t.name).join(", ")}`);
   let args: Record<string, unknown>;
   if (shell.name === "exec_command") args = { cmd: action.command };
   else if (shell.name === "shell") args = { command: ["bash", "-lc", action.command] };
-  else if (shell.name === "shell_command") args = { command: action.command };
+  else if (shell.name === "shell_command" || shell.name === "execute") args = { command: action.command };
   else args = { command: action.command, description: "Run a command" };
   return [...parts, { type: "tool_call", id, name: shell.name, kind: "function", arguments: JSON.stringify(args) }];
 }

@@ -14,6 +14,8 @@ test("commands from every harness read as `$ command` with their output", () => 
   expect(describeToolCall({ name: "command_execution", input: { command: "bash -lc 'a' && b 'c'" } })).toMatchObject({ command: "bash -lc 'a' && b 'c'" });
   expect(describeToolCall({ name: "shell", input: { command: ["bash", "-lc", "ls"] } })).toMatchObject({ kind: "command", command: "bash -lc ls", output: "" });
   expect(describeToolCall({ name: "bash", input: { command: "false" } }, { content: [{ type: "text", text: "exit 1" }], is_error: true }).isError).toBe(true);
+  // DeepAgents' shell tool.
+  expect(describeToolCall({ name: "execute", input: { command: "echo hello" } }, output)).toMatchObject({ kind: "command", command: "echo hello", output: "hello\n" });
 });
 
 test("file writes and edits read as diffs", () => {
@@ -27,6 +29,11 @@ test("file writes and edits read as diffs", () => {
     kind: "file", path: "/w/r.md", diff: [{ op: "+", text: "# hi" }],
   });
   expect(describeToolCall({ name: "file_change", input: { changes: [{ path: "/w/x", kind: "add" }] } })).toMatchObject({ kind: "file", path: "/w/x", summary: "add", diff: [] });
+  // DeepAgents' file tools.
+  expect(describeToolCall({ name: "write_file", input: { file_path: "/w/d.txt", content: "x" } })).toMatchObject({ kind: "file", path: "/w/d.txt", summary: "new file", diff: [{ op: "+", text: "x" }] });
+  expect(describeToolCall({ name: "edit_file", input: { file_path: "/w/d.txt", old_string: "x", new_string: "y" } })).toMatchObject({
+    kind: "file", path: "/w/d.txt", diff: [{ op: "-", text: "x" }, { op: "+", text: "y" }],
+  });
 });
 
 test("Codex file changes read as diffs: an added file's content, an update's unified diff", () => {

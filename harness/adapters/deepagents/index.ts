@@ -1,0 +1,121 @@
+// DeepAgents (the `deepagents` npm package: LangChain's agent harness on LangGraph JS) as a LAP
+// harness. DeepAgents is a library, not a CLI, so the "CLI" is runner.ts: one long-lived process
+// per session, started with Bun under the name `deepagents`, holding the deep agent and its LangGraph
+// thread; this adapter drives it over JSON lines exactly as the Codex and Claude Code adapters drive
+// theirs (cli-turns.ts): one turn at a time, interrupt with a kill after a grace period, a crash
+// ending the turn with harness_crashed and the next turn starting a new process that reloads the
+// thread from its checkpoint file under the harness home.
+//
+// Tool approvals: DeepAgents' human-in-the-loop middleware (`interruptOn`) stops the graph before a
+// listed tool runs; the runner ends LAP's turn `requires_action` and resumes the graph with the
+// person's decisions (docs/approvals.md).
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { baseEnv } from "../binaries.ts";
+import { CliTurns } from "../cli-turns.ts";
+import { type CliProcess, spawnCli } from "../process.ts";
+import type { HarnessAdapter, HarnessConfig, HarnessEvent, ToolConfirmation, TurnResult } from "../types.ts";
+import type { RunnerCommand, RunnerConfig } from "./runner-protocol.ts";
+
+/** The process's name (argv[0]): what `ps` shows, and what LAP's tests look for. */
+export const DEEPAGENTS_PROCESS = "deepagents";
+const THREAD = "lap-session";
+const RUNNER = join(import.meta.dir, "runner.ts");
+
+export class DeepAgentsAdapter implements HarnessAdapter {
+  readonly name = "deepagents" as const;
+  conversationId: string | undefined;
+  private readonly turns: CliTurns;
+  private readonly stateFile: string;
+
+  constructor(private readonly config: HarnessConfig) {
+    this.conversationId = config.resumeId;
+    this.turns = new CliTurns(DEEPAGENTS_PROCESS, config);
+    this.stateFile = join(config.home, "deepagents-thread.json");
+  }
+
+  pid(): number | undefined {
+    return this.turns.cli?.proc.pid;
+  }
+
+  async start(): Promise<void> {
+    this.ensureProcess();
+  }
+
+  private ensureProcess(): CliProcess {
+    if (this.turns.cli) return this.turns.cli;
+    mkdirSync(this.config.home, { recursive: true });
+    const shellEnv = baseEnv(this.config.home, this.config.env);
+    const runnerConfig: RunnerConfig = {
+      model: this.config.model,
+      gatewayUrl: this.config.gatewayUrl,
+      workspace: this.config.workspace,
+      stateFile: this.stateFile,
+      threadId: THREAD,
+      approvalTools: this.config.approvalRequiredTools,
+      mcpServers: this.config.mcpServers,
+      shellEnv,
+    };
+    const cli = spawnCli({
+      // The Bun running this adapter runs the deep agent too (LAP's node_modules hold deepagents).
+      cmd: [this.config.binary ?? process.execPath, RUNNER],
+      argv0: DEEPAGENTS_PROCESS,
+      cwd: this.config.workspace,
+      env: {
+        ...shellEnv,
+        LAP_DEEPAGENTS_CONFIG: JSON.stringify(runnerConfig),
+        LAP_GATEWAY_KEY: this.config.apiKey,
+        // LangSmith tracing is LangChain's only telemetry; the agent talks to LAP's gateway alone.
+        LANGSMITH_TRACING: "false",
+        LANGCHAIN_TRACING_V2: "false",
+      },
+      onLine: (line) => this.onLine(line),
+    });
+    this.turns.cli = cli;
+    void cli.exited.then((code) => this.turns.exited(cli, code));
+    return cli;
+  }
+
+  private onLine(line: string): void {
+    let event: HarnessEvent;
+    try {
+      event = JSON.parse(line) as HarnessEvent;
+    } catch {
+      return; // not protocol: a stray log line
+    }
+    const turn = this.turns.turn;
+    if (!turn || turn.finished || typeof event?.type !== "string") return;
+    turn.emit(event);
+    // Once a turn has been saved the thread can be resumed by a restarted harness.
+    if (existsSync(this.stateFile)) this.conversationId = THREAD;
+  }
+
+  private write(command: RunnerCommand): void {
+    this.ensureProcess().write(JSON.stringify(command));
+  }
+
+  async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+    const { turn, prompt } = this.turns.begin(text, onEvent);
+    this.write({ type: "turn", text: prompt });
+    return this.turns.result(turn);
+  }
+
+  async confirm(confirmation: ToolConfirmation, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+    const turn = this.turns.open(onEvent);
+    if (!this.turns.cli) {
+      // The process that held the waiting call is gone (crash, restart): nothing can answer it.
+      this.turns.fail("harness_failed", `no tool call ${confirmation.tool_use_id} is waiting for a decision`);
+      return this.turns.result(turn);
+    }
+    this.write({ type: "decide", tool_use_id: confirmation.tool_use_id, result: confirmation.result, deny_message: confirmation.deny_message });
+    return this.turns.result(turn);
+  }
+
+  async interrupt(): Promise<void> {
+    await this.turns.interrupt((cli) => cli.write(JSON.stringify({ type: "interrupt" } satisfies RunnerCommand)));
+  }
+
+  async stop(): Promise<void> {
+    await this.turns.stop();
+  }
+}
