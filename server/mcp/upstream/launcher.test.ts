@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,8 @@ import { bubblewrapLauncher } from "./launcher";
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const shared = mkdtempSync(join(tmpdir(), "lap-bwrap-"));
 writeFileSync(join(shared, "visible.txt"), "bound in");
+// The server runs as an unprivileged uid (never root): a bound path must be readable by it.
+chmodSync(shared, 0o755);
 const clients: Client[] = [];
 afterAll(async () => {
   for (const c of clients) await c.close().catch(() => {});
@@ -35,7 +37,10 @@ describe("bubblewrap launcher", () => {
     const { client } = await sandboxed();
     expect((await read(client, join(shared, "visible.txt"))).text).toContain("bound in");
     expect((await read(client, join(ROOT, "package.json"))).error).toBe(true);
-    expect((await read(client, "/etc/hostname")).error).toBe(false);
+    // Its own accounts, not the host's; no /etc/shadow at all.
+    expect((await read(client, "/etc/passwd")).text).toContain("lap:x:1000:1000");
+    expect((await read(client, "/etc/passwd")).text).not.toContain("daemon:");
+    expect((await read(client, "/etc/shadow")).error).toBe(true);
   }, 30_000);
 
   test("clean environment, all namespaces unshared, network only when asked", () => {

@@ -43,6 +43,8 @@ export interface SandboxRuntimeDeps {
    */
   specFor?(agent: AgentDefinition): Promise<{ spec: SandboxSpec; hash: string }>;
   workspacePath?(workspaceId: string): string;
+  /** After a clone on the host: the workspace's files go to the sandbox's (non-root) user (host/sandbox-user.ts). */
+  handOverWorkspace?(workspaceId: string): Promise<void>;
 }
 
 interface Live {
@@ -127,7 +129,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       }
     }
     const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
-    if (repo && this.deps.workspacePath) await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch);
+    if (repo && this.deps.workspacePath && (await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch)) === "cloned") await this.deps.handOverWorkspace?.(ws);
     const alreadyBound =
       adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
     const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
