@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FILESYSTEM_JS, NODE } from "../../../test/support/mcp";
+import type { Logger } from "../../lib/logger";
+import { runningAsRoot } from "../../sandboxes/host/sandbox-user";
 import { bubblewrapLauncher } from "./launcher";
 
 /** The bubblewrap launcher with a real stdio server (server-filesystem allowed to read "/"). */
@@ -54,5 +56,14 @@ describe("bubblewrap launcher", () => {
     expect(plan.args.slice(i - 1, i + 2)).toEqual(["--setenv", "A", "1"]);
     const net = bubblewrapLauncher().plan({ command: NODE, args: [], env: {}, bindPaths: [], network: true });
     expect(net.args).toContain("--share-net");
+  });
+
+  test.skipIf(!runningAsRoot())("LAP as root: a bound path the server's uid cannot read is named in a warning", () => {
+    const closed = mkdtempSync(join(tmpdir(), "lap-bwrap-closed-")); // 0700, root's
+    const warnings: Array<{ path: string; uid: number }> = [];
+    const logger = { warn: (o: { path: string; uid: number }) => warnings.push(o) } as unknown as Logger;
+    bubblewrapLauncher({ logger }).plan({ command: NODE, args: [], env: {}, bindPaths: [{ path: closed, writable: false }, { path: shared, writable: false }], network: false });
+    expect(warnings.map((w) => w.path)).toEqual([closed]);
+    expect(warnings[0]!.uid).toBeGreaterThan(0);
   });
 });

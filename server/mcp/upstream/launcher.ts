@@ -4,7 +4,7 @@ import type { Logger } from "../../lib/logger";
 import { parentBoundCommand } from "../../lib/parent-bound";
 import { bwrapFeatures, jailCommand, type Mount } from "../../sandboxes/host/bwrap";
 import { sandboxingProblem } from "../../sandboxes/host/preflight";
-import { SandboxUsers, type UidRange } from "../../sandboxes/host/sandbox-user";
+import { type HostUser, SandboxUsers, type UidRange } from "../../sandboxes/host/sandbox-user";
 
 /** What a registered stdio server asks to run. */
 export interface StdioSpec {
@@ -44,7 +44,7 @@ const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
  * (network only if the server asks), no inherited environment, and the process dies with LAP.
  * Bound paths keep their host path inside; a writable one must be writable by that uid.
  */
-export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string; users?: SandboxUsers } = {}): StdioLauncher {
+export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string; users?: SandboxUsers; logger?: Logger } = {}): StdioLauncher {
   const bwrap = opts.bwrap ?? "/usr/bin/bwrap";
   const nodeModules = opts.nodeModules ?? PROJECT_NODE_MODULES;
   const users = opts.users ?? new SandboxUsers();
@@ -62,6 +62,7 @@ export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string;
       const mounts: Mount[] = [];
       if (existsSync(nodeModules)) mounts.push({ host: nodeModules, sandbox: nodeModules });
       for (const b of spec.bindPaths) mounts.push({ host: b.path, sandbox: b.path, writable: b.writable });
+      if (user) warnUnreachable(spec.bindPaths, user, opts.logger);
       const env = { PATH: BASE_PATH, HOME: "/tmp", ...spec.env };
       const command = jailCommand(
         { bwrap, user, mounts, home: "/tmp", chdir: "/tmp", env, network: spec.network, disableUserns: bwrapFeatures(bwrap).disableUserns },
@@ -74,6 +75,18 @@ export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string;
       return { command: first!, args: wrapped, env: { PATH: BASE_PATH } };
     },
   };
+}
+
+/**
+ * The server runs as `user`, not root: say so in the log when a bound path is closed to that uid
+ * (a 0700 directory, a file only root may read), rather than leave the server to fail on EACCES.
+ */
+function warnUnreachable(binds: StdioSpec["bindPaths"], user: HostUser, logger?: Logger) {
+  for (const b of binds) {
+    const test = b.writable ? `test -r "$1" && test -w "$1"` : `test -r "$1"`;
+    const ok = Bun.spawnSync(["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", "/bin/sh", "-c", test, "sh", b.path]).exitCode === 0;
+    if (!ok) logger?.warn({ path: b.path, uid: user.uid, writable: b.writable }, `stdio MCP servers run as uid ${user.uid} (LAP_SANDBOX_UIDS), which cannot ${b.writable ? "read and write" : "read"} this bound path; give that uid access (chown/chmod/setfacl)`);
+  }
 }
 
 /** Runs the server directly on LAP's host. Development only: it sees LAP's files and network. */
@@ -93,5 +106,5 @@ export function processLauncher(logger?: Logger): StdioLauncher {
 
 /** `uids`: LAP_SANDBOX_UIDS (a LAP running as root starts stdio servers as its first uid). */
 export function createLauncher(kind: "bubblewrap" | "process", logger?: Logger, uids?: UidRange): StdioLauncher {
-  return kind === "process" ? processLauncher(logger) : bubblewrapLauncher({ users: new SandboxUsers(uids) });
+  return kind === "process" ? processLauncher(logger) : bubblewrapLauncher({ users: new SandboxUsers(uids), logger });
 }
