@@ -184,6 +184,11 @@ function expectContained(o: Observed, hostUid: (uid: number) => boolean) {
     "raw via socket /api/agents": "HTTP/1.1 403 Forbidden",
   });
 
+  // No descriptor of LAP's came along, in any process the agent can look at (bubblewrap's init
+  // included): only stdio, sockets, anonymous inodes, /dev and /proc entries (a host file or
+  // directory would show its path; `?` is the listing's own descriptor, closed by then).
+  for (const fd of p.fds as string[]) expect({ fd, ok: /-> (\?|pipe:|socket:|anon_inode:|\/dev\/|\/proc\/)|EACCES/.test(fd) }).toEqual({ fd, ok: true });
+
   // Its own accounts, not the host's; no /etc/shadow.
   expect(p.etc.shadow).toBe("ENOENT");
   expect(p.etc.passwd).toContain("lap:x:1000:1000");
