@@ -4,7 +4,7 @@
  * The sandbox has its own network namespace with only loopback; the supervisor bridges
  * 127.0.0.1:4000 to the LAP bridge (model routes and /mcp) and 127.0.0.1:3128 to LAP's egress proxy over Unix sockets.
  */
-import { statSync } from "node:fs";
+import { chownSync, readdirSync, statSync } from "node:fs";
 import { caBundleEnv, noProxyEnv, proxyEnv } from "../../harness/sandbox-env";
 import { IN_SANDBOX, bwrapFeatures, localSandboxCommand } from "./host/bwrap";
 import { sandboxingProblem } from "./host/preflight";
@@ -59,8 +59,11 @@ export class LocalSandboxProvider extends HostSandboxProvider {
 
   protected async sandboxUser(workspace: string): Promise<HostUser | null> {
     const user = this.users.forWorkspace(this.workspacesDir, workspace);
-    // A new workspace, or one an older LAP left owned by root: give it (all of it) to the sandbox's user.
-    if (user && statSync(workspace).uid !== user.uid) await handOver(workspace, user);
+    // A new workspace (empty: no walk needed), or one an older LAP left owned by root: give it (all of it) to the sandbox's user.
+    if (user && statSync(workspace).uid !== user.uid) {
+      if (readdirSync(workspace).length) await handOver(workspace, user);
+      else chownSync(workspace, user.uid, user.gid);
+    }
     return user;
   }
 

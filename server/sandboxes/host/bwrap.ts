@@ -7,15 +7,15 @@
  *
  * Host paths LAP chooses (the workspace, the run dir, the Bun binary, harness/, node_modules, the
  * bundle) may lie where the sandbox's uid cannot walk (LAP_DATA_DIR under /root, a 0700 temp dir).
- * A LAP running as root therefore stages them first: in a private mount namespace of its own it
- * mounts a small tmpfs on an empty directory and bind-mounts each path into it, then drops to the
- * sandbox's uid, and bubblewrap binds them from there. Nothing of this is visible on the host, and
- * the rest of the data dir stays out of the sandbox user's reach. (`bwrap --bind-fd` does not help:
- * bubblewrap 0.8 resolves the descriptor's path again as the unprivileged user.)
+ * A LAP running as root therefore stages those: in a private mount namespace of its own it
+ * bind-mounts each onto an empty mount point under /tmp, then drops to the sandbox's uid, and
+ * bubblewrap binds them from there. Nothing of this is visible on the host, and the rest of the data
+ * dir stays out of the sandbox user's reach. (`bwrap --bind-fd` does not help: bubblewrap 0.8
+ * resolves the descriptor's path again as the unprivileged user.)
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, type Stats, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { PARENT_GONE_EXIT } from "../../lib/parent-bound";
 import { droppedCommand, type HostUser, INSIDE_USER, insideAccounts } from "./sandbox-user";
 import { nativeSeccompArch, sandboxSeccompFilter } from "./seccomp";
 
@@ -80,19 +80,29 @@ export function bwrapFeatures(bwrap = "bwrap"): { disableUserns: boolean } {
 }
 
 /**
- * Files every jail reads through a descriptor (seccomp filter, passwd, group), in a directory only
- * LAP's user can open. Rewritten when something (a /tmp cleaner) removed them.
+ * This process's jail directory under /tmp (which every uid may walk): the files every jail reads
+ * through a descriptor (seccomp filter, passwd, group; nothing secret, readable by the sandbox's uid,
+ * writable only by LAP's) and the stage's empty mount points. Made again when something (a /tmp
+ * cleaner) removed it; removed when this process exits.
  */
-let assetsDir: string | null = null;
+let jailDir: string | null = null;
+function ownJailDir(): string {
+  if (!jailDir || !existsSync(jailDir)) {
+    jailDir = mkdtempSync("/tmp/lap-jail-");
+    chmodSync(jailDir, 0o755);
+    const dir = jailDir;
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return jailDir;
+}
+
 function jailAssets(home: string): { seccomp: string; passwd: string; group: string } {
-  if (!assetsDir || !existsSync(assetsDir)) assetsDir = mkdtempSync(join(tmpdir(), "lap-jail-"));
-  const tag = Buffer.from(home).toString("hex");
-  const files = { seccomp: join(assetsDir, `seccomp-${nativeSeccompArch()}.bpf`), passwd: join(assetsDir, `passwd-${tag}`), group: join(assetsDir, "group") };
+  const dir = ownJailDir();
+  const files = { seccomp: join(dir, `seccomp-${nativeSeccompArch()}.bpf`), passwd: join(dir, `passwd-${Buffer.from(home).toString("hex")}`), group: join(dir, "group") };
   const accounts = insideAccounts(home);
-  mkdirSync(assetsDir, { recursive: true, mode: 0o700 });
-  if (!existsSync(files.seccomp)) writeFileSync(files.seccomp, sandboxSeccompFilter(), { mode: 0o600 });
-  if (!existsSync(files.passwd)) writeFileSync(files.passwd, accounts.passwd, { mode: 0o600 });
-  if (!existsSync(files.group)) writeFileSync(files.group, accounts.group, { mode: 0o600 });
+  if (!existsSync(files.seccomp)) writeFileSync(files.seccomp, sandboxSeccompFilter(), { mode: 0o644 });
+  if (!existsSync(files.passwd)) writeFileSync(files.passwd, accounts.passwd, { mode: 0o644 });
+  if (!existsSync(files.group)) writeFileSync(files.group, accounts.group, { mode: 0o644 });
   return files;
 }
 
@@ -110,31 +120,54 @@ function systemArgs(): string[] {
   return args;
 }
 
-/** An empty directory under /tmp (which every uid may walk) that a staging tmpfs covers; made again if a cleaner removed it. */
-let stageDir: string | null = null;
-function stageMountPoint(): string {
-  if (!stageDir || !existsSync(stageDir)) {
-    stageDir = mkdtempSync("/tmp/lap-stage-");
-    chmodSync(stageDir, 0o755);
+/** An empty mount point in the jail dir: `d<n>` a directory, `f<n>` a file, reused by every staged sandbox (each binds onto it in its own mount namespace). */
+function stageMountPoint(kind: "d" | "f", n: number): string {
+  const point = join(ownJailDir(), `${kind}${n}`);
+  if (!existsSync(point)) {
+    if (kind === "d") mkdirSync(point, { mode: 0o755 });
+    else writeFileSync(point, "", { mode: 0o644 });
   }
-  return stageDir;
+  return point;
+}
+
+/** Whether `user` may walk down to `path` (search permission on each directory above it). */
+function walkable(path: string, user: HostUser): boolean {
+  let dir = dirname(path);
+  for (;;) {
+    let st: Stats;
+    try {
+      st = statSync(dir);
+    } catch {
+      return false;
+    }
+    const x = st.uid === user.uid ? st.mode & 0o100 : st.gid === user.gid ? st.mode & 0o010 : st.mode & 0o001;
+    if (!x) return false;
+    if (dir === "/") return true;
+    dir = dirname(dir);
+  }
 }
 
 /**
- * Staging for a LAP running as root: the mounts re-pointed at `<stage>/m<n>`, and a wrapper that
- * (in a new mount namespace with private propagation) mounts a tmpfs on the stage and binds each
- * host path there before it execs the command.
+ * Staging for a LAP running as root: mounts whose host path the sandbox's uid cannot walk to are
+ * re-pointed at a stage mount point, and a wrapper (a new mount namespace with private propagation)
+ * binds each such host path there before it execs the command. Mounts the uid can reach stay as they
+ * are, and with none to stage there is no wrapper.
  */
-function staging(mounts: Mount[]): { mounts: Mount[]; wrap(command: string[]): string[] } {
-  if (!mounts.length) return { mounts, wrap: (c) => c };
-  const dir = stageMountPoint();
-  const script =
-    'd=$1; shift; mount -t tmpfs -o mode=0755,nosuid,nodev,size=64k lap-stage "$d" || exit 126; ' +
-    'while [ "$1" != "--" ]; do if [ -d "$1" ]; then mkdir "$d/$2"; else : > "$d/$2"; fi; mount --bind "$1" "$d/$2" || exit 126; shift 2; done; shift; exec "$@"';
-  const pairs = mounts.flatMap((m, i) => [m.host, `m${i}`]);
+function staging(mounts: Mount[], user: HostUser): { mounts: Mount[]; wrap(command: string[]): string[] } {
+  const pairs: string[] = [];
+  let n = 0;
+  const out = mounts.map((m) => {
+    // bubblewrap resolves links in the source as the sandbox's uid: judge the real path.
+    if (walkable(realpathSync(m.host), user)) return m;
+    const point = stageMountPoint(lstatSync(m.host).isDirectory() ? "d" : "f", n++);
+    pairs.push(m.host, point);
+    return { ...m, host: point };
+  });
+  if (!pairs.length) return { mounts, wrap: (c) => c };
+  const script = 'while [ "$1" != "--" ]; do mount --bind "$1" "$2" || exit 126; shift 2; done; shift; exec "$@"';
   return {
-    mounts: mounts.map((m, i) => ({ ...m, host: join(dir, `m${i}`) })),
-    wrap: (command) => ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "lap-stage", dir, ...pairs, "--", ...command],
+    mounts: out,
+    wrap: (command) => ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "lap-stage", ...pairs, "--", ...command],
   };
 }
 
@@ -149,7 +182,7 @@ export function jailCommand(opts: JailOptions, command: string[]): string[] {
     opened.push(path);
     return String(2 + opened.length);
   };
-  const stage = opts.user ? staging(opts.mounts) : { mounts: opts.mounts, wrap: (c: string[]) => c };
+  const stage = opts.user ? staging(opts.mounts, opts.user) : { mounts: opts.mounts, wrap: (c: string[]) => c };
   const args = ["--unshare-all", "--unshare-user"];
   if (opts.network) args.push("--share-net");
   if (opts.disableUserns) args.push("--disable-userns");
@@ -174,19 +207,22 @@ export function jailCommand(opts: JailOptions, command: string[]): string[] {
   // The root bwrap builds is a tmpfs: read-only, so only the writable binds, /tmp and /run take writes.
   args.push("--remount-ro", "/");
   const bwrap = [opts.bwrap ?? "bwrap", ...args, "--", ...command];
-  const dropped = droppedCommand(opts.user, bwrap, opts.parentPid === undefined ? process.pid : opts.parentPid);
-  return openingFiles(opened, stage.wrap(dropped));
+  // After a uid change the parent is checked again (sandbox-user.ts, droppedCommand).
+  const parent = opts.user && opts.parentPid !== null ? (opts.parentPid ?? process.pid) : null;
+  return stage.wrap(droppedCommand(opts.user, openingFiles(opened, bwrap, parent), parent !== null));
 }
 
 /**
- * `sh -c 'exec 3<"$1" 4<"$2" …; shift N; exec "$@"'`: the files open as descriptors 3, 4, … for
- * the command (bubblewrap closes each one it consumes). At most 7 (sh's descriptors stop at 9).
+ * `sh -c 'exec 3<"$2" 4<"$3" …; shift N+1; exec "$@"'`: the files open as descriptors 3, 4, … for
+ * the command (bubblewrap closes each one it consumes); with `parentPid`, the shell first exits
+ * (125) unless its parent is that process. At most 7 files (sh's descriptors stop at 9).
  */
-export function openingFiles(files: string[], command: string[]): string[] {
-  if (!files.length) return command;
+export function openingFiles(files: string[], command: string[], parentPid: number | null = null): string[] {
   if (files.length > 7) throw new Error("openingFiles: at most 7 files");
-  const redirects = files.map((_, i) => `${i + 3}<"$${i + 1}"`).join(" ");
-  return ["/bin/sh", "-c", `exec ${redirects} || exit 126; shift ${files.length}; exec "$@"`, "lap-jail", ...files, ...command];
+  const check = parentPid === null ? "" : `[ "$PPID" = "$1" ] || exit ${PARENT_GONE_EXIT}; `;
+  const redirects = files.map((_, i) => `${i + 3}<"$${i + 2}"`).join(" ");
+  const open = files.length ? `exec ${redirects} || exit 126; ` : "";
+  return ["/bin/sh", "-c", `${check}${open}shift ${files.length + 1}; exec "$@"`, "lap-jail", String(parentPid ?? ""), ...files, ...command];
 }
 
 export interface BwrapPaths {

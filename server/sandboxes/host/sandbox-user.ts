@@ -10,7 +10,6 @@
  */
 import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { PARENT_GONE_EXIT } from "../../lib/parent-bound";
 
 export interface HostUser {
   uid: number;
@@ -51,17 +50,13 @@ export function insideAccounts(home: string): { passwd: string; group: string } 
 
 /**
  * The command run as `user` (root only: a LAP that is not root already is its own unprivileged
- * user). Changing uid clears the parent-death signal, so it is armed again after the change and
- * the parent checked once more (server/lib/parent-bound.ts explains the race).
+ * user). Changing uid clears the parent-death signal, so setpriv arms it again after the change; the
+ * command it runs checks its parent once more (bwrap.ts, openingFiles), which closes the race
+ * server/lib/parent-bound.ts explains.
  */
-export function droppedCommand(user: HostUser | null, command: string[], parentPid: number | null = process.pid): string[] {
+export function droppedCommand(user: HostUser | null, command: string[], parentBound = true): string[] {
   if (!user) return command;
-  const drop = ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--inh-caps=-all"];
-  if (parentPid === null) return [...drop, "--", ...command];
-  return [
-    ...drop, "--pdeathsig", "KILL", "--",
-    "/bin/sh", "-c", `[ "$PPID" = "$0" ] || exit ${PARENT_GONE_EXIT}; exec "$@"`, String(parentPid), ...command,
-  ];
+  return ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--inh-caps=-all", ...(parentBound ? ["--pdeathsig", "KILL"] : []), "--", ...command];
 }
 
 export class SandboxUsers {
