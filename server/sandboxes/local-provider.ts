@@ -4,7 +4,7 @@
  * The sandbox has its own network namespace with only loopback; the supervisor bridges
  * 127.0.0.1:4000 to the LAP bridge (model routes and /mcp) and 127.0.0.1:3128 to LAP's egress proxy over Unix sockets.
  */
-import { chownSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, chownSync, readdirSync, statSync } from "node:fs";
 import { caBundleEnv, noProxyEnv, proxyEnv } from "../../harness/sandbox-env";
 import { IN_SANDBOX, bwrapFeatures, localSandboxCommand } from "./host/bwrap";
 import { sandboxingProblem } from "./host/preflight";
@@ -63,6 +63,8 @@ export class LocalSandboxProvider extends HostSandboxProvider {
     if (user && statSync(workspace).uid !== user.uid) {
       if (readdirSync(workspace).length) await handOver(workspace, user);
       else chownSync(workspace, user.uid, user.gid);
+      // Closed to every other uid, other sandboxes' included (should one ever get out of its mount namespace).
+      chmodSync(workspace, 0o700);
     }
     return user;
   }

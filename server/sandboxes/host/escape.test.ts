@@ -76,6 +76,7 @@ interface Observed {
   probe: Record<string, any> | null;
   processes: Array<{ pid: number; cmd: string; uid: string; gid: string; capEff: string; capPrm: string; noNewPrivs: string; seccomp: string }>;
   workspaceOwner: number;
+  workspaceMode: number;
   runnerUid: number;
   toolText: string[];
 }
@@ -211,7 +212,10 @@ describe.skipIf(Boolean(problem))("sandbox escape: a local sandbox", () => {
       const o = await runEscape();
       const inRange = (uid: number) => uid > DEFAULT_SANDBOX_UIDS.first && uid <= DEFAULT_SANDBOX_UIDS.last;
       expectContained(o, runningAsRoot() ? inRange : (uid) => uid === process.getuid!());
-      if (runningAsRoot()) expect(inRange(o.workspaceOwner)).toBe(true);
+      if (runningAsRoot()) {
+        expect(inRange(o.workspaceOwner)).toBe(true);
+        expect(o.workspaceMode & 0o777).toBe(0o700);
+      }
       expectOnlyAllowedReachedLap(since);
     },
     120_000,
