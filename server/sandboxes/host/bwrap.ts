@@ -2,8 +2,8 @@
  * The bubblewrap command lines of local sandboxes and stdio MCP servers (docs/security.md,
  * "Sandboxes"): a new user namespace as a non-root host uid (sandbox-user.ts), every capability
  * dropped, no further user namespaces, a seccomp filter (seccomp.ts), own pid/ipc/uts/net/cgroup
- * namespaces, a read-only root with only the listed writable places, /proc/sys and friends
- * read-only, a private /etc/passwd, killed with LAP.
+ * namespaces, a read-only root with only the listed writable places, kernel files in /proc masked
+ * or (/proc/sys) owned by a uid the sandbox does not map, a private /etc/passwd, killed with LAP.
  *
  * Host paths LAP chooses (the workspace, the run dir, the Bun binary, harness/, node_modules, the
  * bundle) may lie where the sandbox's uid cannot walk (LAP_DATA_DIR under /root, a 0700 temp dir).
@@ -34,7 +34,10 @@ export const ETC_FILES = [
   "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "mime.types", "gitconfig", "bash.bashrc", "profile", "inputrc",
 ];
 
-/** /proc files hidden even from an unprivileged sandbox (bubblewrap already makes sys, sysrq-trigger, irq, bus read-only). */
+/**
+ * /proc files covered with an empty read-only file. The rest of /proc/sys, irq, bus belongs to a uid
+ * the sandbox's user namespace does not map, so nothing there is writable (docs/security.md).
+ */
 const PROC_MASKED = ["kcore", "keys", "timer_list", "sched_debug", "kallsyms", "sysrq-trigger"];
 
 export interface Mount {
@@ -50,8 +53,6 @@ export interface JailOptions {
   user: HostUser | null;
   /** Host paths LAP chooses, bound in this order (staged first when LAP is root). */
   mounts: Mount[];
-  /** Host paths bound by path (system directories every uid may walk to). */
-  pathMounts?: Mount[];
   /** Home of the sandbox user in /etc/passwd. */
   home: string;
   network?: boolean;
@@ -172,8 +173,10 @@ function staging(mounts: Mount[], user: HostUser): { mounts: Mount[]; wrap(comma
 }
 
 /**
- * The whole command: a shell (as LAP's user) opens the files the jail reads by descriptor, LAP's
- * paths are staged (when LAP is root), the process drops to the sandbox user, and execs bubblewrap.
+ * The whole command. LAP as root: stage the paths the sandbox's uid cannot reach (as root, in a
+ * private mount namespace), drop to that uid (setpriv, parent-death signal armed again), check the
+ * parent once more and open the files the jail reads by descriptor (sh), exec bubblewrap. LAP as
+ * another user: sh opens the files and execs bubblewrap.
  */
 export function jailCommand(opts: JailOptions, command: string[]): string[] {
   const assets = jailAssets(opts.home);
@@ -195,7 +198,6 @@ export function jailCommand(opts: JailOptions, command: string[]): string[] {
   for (const p of PROC_MASKED) if (existsSync(`/proc/${p}`)) args.push("--ro-bind", "/dev/null", `/proc/${p}`);
   // The private /tmp and /run come before the binds: LAP itself may live under /tmp (a CI checkout).
   args.push("--tmpfs", "/tmp", "--tmpfs", "/run");
-  for (const m of opts.pathMounts ?? []) args.push(m.writable ? "--bind" : "--ro-bind", m.host, m.sandbox);
   for (const m of stage.mounts) args.push(m.writable ? "--bind" : "--ro-bind", m.host, m.sandbox);
   args.push("--chdir", opts.chdir);
   if (opts.env) {
