@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { existsSync } from "node:fs";
 import { createDatabase } from "../../server/db/client";
 import { bwrapFeatures } from "../../server/sandboxes/host/bwrap";
-import { sandboxingProblem, USERNS_FIX } from "../../server/sandboxes/host/preflight";
+import { checkSandboxing, USERNS_FIX } from "../../server/sandboxes/host/preflight";
 import { parseUidRange, runningAsRoot, SandboxUsers } from "../../server/sandboxes/host/sandbox-user";
 import { color, configOrExit } from "./shared";
 
@@ -59,7 +59,7 @@ export async function runChecks(env = process.env): Promise<Check[]> {
   const bwrapVersion = await run(["bwrap", "--version"]);
   const asRoot = runningAsRoot();
   const sandboxUser = new SandboxUsers(parseUidRange(config.env.LAP_SANDBOX_UIDS)).forProbe();
-  const problem = bwrapVersion.ok ? sandboxingProblem({ user: sandboxUser }) : null;
+  const problem = bwrapVersion.ok ? await checkSandboxing({ user: sandboxUser }) : null;
   checks.push({
     name: "bubblewrap",
     ok: bwrapVersion.ok && !problem,

@@ -7,7 +7,7 @@
 import { chmodSync, chownSync, readdirSync, statSync } from "node:fs";
 import { caBundleEnv, noProxyEnv, proxyEnv } from "../../harness/sandbox-env";
 import { IN_SANDBOX, bwrapFeatures, localSandboxCommand } from "./host/bwrap";
-import { sandboxingProblem } from "./host/preflight";
+import { checkSandboxing } from "./host/preflight";
 import { RUN_DIR_MARK } from "./host/processes";
 import { handOver, type HostUser, SandboxUsers } from "./host/sandbox-user";
 import { HostSandboxProvider, type HostProviderOptions, type Launch, type LaunchContext } from "./host/host-provider";
@@ -49,10 +49,10 @@ export class LocalSandboxProvider extends HostSandboxProvider {
   }
 
   /** Once: bubblewrap is there and can make a user namespace as a non-root uid; else no sandbox at all. */
-  protected preflight() {
+  protected async preflight() {
     if (this.checked) return;
     if (!Bun.which(this.bwrapPath)) throw new SandboxError("unavailable", BWRAP_MISSING);
-    const problem = sandboxingProblem({ bwrap: this.bwrapPath, user: this.users.forProbe() });
+    const problem = await checkSandboxing({ bwrap: this.bwrapPath, user: this.users.forProbe() });
     if (problem) throw new SandboxError("unavailable", problem);
     this.checked = true;
   }

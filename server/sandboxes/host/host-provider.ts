@@ -138,7 +138,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     }
   }
 
-  protected abstract preflight(): void;
+  protected abstract preflight(): void | Promise<void>;
   /**
    * The host user a sandbox on `workspace` runs as, after making the workspace its own; null: LAP's
    * uid (the process provider; a LAP that is not root).
@@ -159,7 +159,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
 
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
     if (this.closed) throw new SandboxError("unavailable", "LAP is shutting down");
-    this.preflight();
+    await this.preflight();
     const id = SHORT_ID();
     const workspace = this.workspacePath(spec.workspaceId);
     const runDir = join(this.runRoot, id);
