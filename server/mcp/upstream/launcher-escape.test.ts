@@ -18,7 +18,11 @@ if (problem) console.warn(`SKIPPED stdio MCP escape suite: ${problem}`);
 const NOBODY = 65534;
 const NODE_MODULES = fileURLToPath(new URL("../../../node_modules", import.meta.url));
 const bun = realpathSync(process.execPath);
-const nobodyCanRun = runningAsRoot() && Bun.spawnSync(["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", "/bin/sh", "-c", `test -x '${bun}'`]).exitCode === 0;
+const RUNNER = fileURLToPath(new URL("./fixtures/escape-run.ts", import.meta.url));
+/** The non-root run needs the Bun binary and the checkout readable by uid 65534. */
+const nobodyCanRun =
+  runningAsRoot() && Bun.spawnSync(["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", "/bin/sh", "-c", `test -x '${bun}' && test -r '${RUNNER}'`]).exitCode === 0;
+if (!problem && runningAsRoot() && !nobodyCanRun) console.warn(`SKIPPED non-root LAP case: uid ${NOBODY} cannot run ${bun} or read ${RUNNER}`);
 
 /** The probe and the Bun binary, bound read-only into the jail at their host paths (readable by any uid). */
 const probeDir = mkdtempSync(join(tmpdir(), "lap-mcp-escape-"));
@@ -45,7 +49,7 @@ interface Observed {
 
 /** fixtures/escape-run.ts as LAP: this test's user, or `asUid` (setpriv). */
 async function run(asUid?: number): Promise<Observed> {
-  const runner = [bun, fileURLToPath(new URL("./fixtures/escape-run.ts", import.meta.url))];
+  const runner = [bun, RUNNER];
   const command = asUid === undefined ? runner : ["setpriv", `--reuid=${asUid}`, `--regid=${asUid}`, "--clear-groups", "--", ...runner];
   const proc = Bun.spawn(command, { cwd: "/", stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ESCAPE_PROBE: join(probeDir, "probe.ts"), ESCAPE_CONFIG: JSON.stringify(config) } });
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
