@@ -82,6 +82,10 @@ export const envSchema = z.object({
   LAP_SANDBOX_UIDS: z
     .string()
     .regex(/^\d+-\d+$/, "must be a uid range first-last, e.g. 2000000000-2000065535")
+    .refine((v) => {
+      const [first, last] = v.split("-").map(Number) as [number, number];
+      return first >= 1000 && last > first && last < 4294967295;
+    }, "must be first-last with 1000 <= first < last < 4294967295")
     .default("2000000000-2000065535")
     .meta(plain("When LAP runs as root: host uids its sandboxes run as (never root). Each workspace gets its own; stdio MCP servers get the first. Use a range no account or other container runtime uses.", "Sandboxes")),
   SANDBOX_MEMORY_MB: intFromEnv(2048).meta(plain("Memory limit per local sandbox (cgroup; 0 = none). Applied where the kernel lets LAP create cgroups.", "Sandboxes")),
