@@ -1,6 +1,9 @@
 import { Command } from "commander";
 import { existsSync } from "node:fs";
 import { checkDatabase } from "./doctor-database";
+import { bwrapFeatures } from "../../server/sandboxes/host/bwrap";
+import { checkSandboxing, USERNS_FIX } from "../../server/sandboxes/host/preflight";
+import { parseUidRange, runningAsRoot, SandboxUsers } from "../../server/sandboxes/host/sandbox-user";
 import { color, configOrExit } from "./shared";
 
 interface Check {
@@ -41,14 +44,22 @@ export async function runChecks(env = process.env): Promise<Check[]> {
 
   checks.push({ name: "Database", required: true, ...(await checkDatabase(config, env)) });
 
-  const bwrap = await run(["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"]);
+  // The same check the local provider and the stdio MCP launcher make before their first sandbox:
+  // bubblewrap in a user namespace as a non-root uid, all capabilities dropped, the seccomp filter.
   const bwrapVersion = await run(["bwrap", "--version"]);
+  const asRoot = runningAsRoot();
+  const sandboxUser = new SandboxUsers(parseUidRange(config.env.LAP_SANDBOX_UIDS)).forProbe();
+  const problem = bwrapVersion.ok ? await checkSandboxing({ user: sandboxUser }) : null;
   checks.push({
     name: "bubblewrap",
-    ok: bwrap.ok,
+    ok: bwrapVersion.ok && !problem,
     required: false,
-    detail: bwrap.ok ? `${bwrapVersion.out} can create sandboxes` : bwrapVersion.ok ? `installed but cannot sandbox: ${bwrap.out}` : "not installed",
-    fix: bwrapVersion.ok ? "Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run as root" : "sudo apt-get install -y bubblewrap (needed for local sandboxes)",
+    detail: !bwrapVersion.ok
+      ? "not installed"
+      : problem
+        ? `installed but cannot sandbox: ${problem}`
+        : `${bwrapVersion.out} can create sandboxes as ${asRoot ? `uid ${sandboxUser?.uid} (LAP_SANDBOX_UIDS; never root)` : "LAP's own uid"} in a user namespace${bwrapFeatures().disableUserns ? "" : " (this bwrap has no --disable-userns; the seccomp filter still blocks new namespaces)"}`,
+    fix: !bwrapVersion.ok ? "sudo apt-get install -y bubblewrap (needed for local sandboxes)" : USERNS_FIX,
   });
 
   const chromiumPath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));

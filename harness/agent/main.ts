@@ -2,8 +2,12 @@
  * Entry of the built-in agent harness: a process the supervisor starts inside the sandbox.
  * Reads HarnessCommand lines on stdin, writes normalized events on stdout (harness/protocol.ts).
  */
+import { hardenProcess } from "../harden";
 import { encodeLine, type HarnessCommand, readJsonLines } from "../protocol";
 import { AgentLoop } from "./loop";
+
+// It holds the session key; the commands it runs for the agent must not read its memory.
+hardenProcess((m) => console.error(`[agent] ${m}`));
 
 const out = (event: unknown) => process.stdout.write(encodeLine(event));
 let loop: AgentLoop | null = null;

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
+import { hardenProcess } from "../harden";
 import { parseBridges, startBridge } from "./bridge";
 import { harnessEntry } from "./harness-process";
 import { createHandler } from "./routes";
@@ -13,6 +14,8 @@ import { Supervisor } from "./supervisor";
 
 const env = process.env;
 const log = (message: string) => console.error(`[supervisor] ${message}`);
+// Before the token is read: nothing the agent runs (same uid) may read this process's memory.
+hardenProcess(log);
 
 /** null: no token file (a warm pod): the first /lap/bind brings the token (docs/kubernetes.md). */
 function readToken(): string | null {

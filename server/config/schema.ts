@@ -98,6 +98,15 @@ export const envSchema = z.object({
   LAP_HOST_ID: optionalString.pipe(z.string().regex(HOST_ID_PATTERN, HOST_ID_RULE).optional()).meta(
     plain("This machine's id for local and process sandboxes: replicas sharing a database claim, count and recover only their own host's sandboxes. Unset: an id generated once into LAP_DATA_DIR/host-id. Give each machine its own.", "Sandboxes"),
   ),
+  LAP_SANDBOX_UIDS: z
+    .string()
+    .regex(/^\d+-\d+$/, "must be a uid range first-last, e.g. 2000000000-2000065535")
+    .refine((v) => {
+      const [first, last] = v.split("-").map(Number) as [number, number];
+      return first >= 1000 && last > first && last < 4294967295;
+    }, "must be first-last with 1000 <= first < last < 4294967295")
+    .default("2000000000-2000065535")
+    .meta(plain("When LAP runs as root: host uids its sandboxes run as (never root). Each workspace gets its own; stdio MCP servers get the first. Use a range no account or other container runtime uses.", "Sandboxes")),
   SANDBOX_MEMORY_MB: intFromEnv(2048).meta(plain("Memory limit per local sandbox (cgroup; 0 = none). Applied where the kernel lets LAP create cgroups.", "Sandboxes")),
   SANDBOX_MAX_PROCESSES: intFromEnv(512).meta(plain("Process and thread limit per local sandbox (pids cgroup; 0 = none).", "Sandboxes")),
   SANDBOX_CPU_SECONDS: intFromEnv(0).meta(plain("CPU seconds any one process in a local sandbox may use (RLIMIT_CPU; 0 = unlimited).", "Sandboxes")),

@@ -12,6 +12,7 @@ import { McpOAuth } from "./oauth/service";
 import { McpSessions } from "./proxy/sessions";
 import { McpGateway } from "./service";
 import { createLauncher, type StdioLauncher } from "./upstream/launcher";
+import { parseUidRange } from "../sandboxes/host/sandbox-user";
 import { userRoutes } from "./user-routes";
 
 export interface McpModule {
@@ -30,7 +31,7 @@ export function createMcpModule(deps: { config: Config; database: Database; auth
     box,
     auth: deps.auth,
     logger: deps.logger,
-    launcher: deps.launcher ?? createLauncher(env.LAP_MCP_STDIO_LAUNCHER, deps.logger),
+    launcher: deps.launcher ?? createLauncher(env.LAP_MCP_STDIO_LAUNCHER, deps.logger, parseUidRange(env.LAP_SANDBOX_UIDS)),
     timeoutMs: env.LAP_MCP_TIMEOUT_MS,
     connectTimeoutMs: env.LAP_MCP_CONNECT_TIMEOUT_MS,
     destinations: deps.destinations,

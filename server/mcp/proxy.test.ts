@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestApp, TEST_MASTER_KEY, type TestApp } from "../../test/support/app";
@@ -21,6 +21,8 @@ beforeAll(async () => {
   t = await createTestApp();
   http = await startEverythingHttp();
   files = mkdtempSync(join(tmpdir(), "lap-mcp-fs-"));
+  // Stdio servers never run as root: a bound directory must be open to their uid (docs/mcp.md).
+  chmodSync(files, 0o755);
   writeFileSync(join(files, "hello.txt"), "hello from the filesystem server\n");
   for (const body of [
     { name: "ev-stdio", ...everythingStdio(), env: { SERVER_ONLY: "configured-value" } },

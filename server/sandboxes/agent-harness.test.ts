@@ -34,6 +34,8 @@ describe("built-in agent harness", () => {
   test("read, edit, glob and grep work on the workspace; a second turn sees the first", async () => {
     const s = await session("tools");
     writeFileSync(join(s.workspace, "app.ts"), "export const greeting = 'hello';\n");
+    // Written on the host (as root in CI): the sandbox's user gets it, as after a clone.
+    await provider.handOverWorkspace("ws-tools");
     model.script([
       { toolCalls: [{ name: "glob", arguments: { pattern: "**/*.ts" } }, { name: "read", arguments: { path: "app.ts" } }] },
       { toolCalls: [{ name: "edit", arguments: { path: "app.ts", old_string: "'hello'", new_string: "'bonjour'" } }] },

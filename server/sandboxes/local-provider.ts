@@ -1,10 +1,15 @@
 /**
- * `local` provider (default on Linux): every sandbox is a bubblewrap jail around the supervisor.
+ * `local` provider (default on Linux): every sandbox is a bubblewrap jail around the supervisor,
+ * as a non-root host user in its own user namespace (host/bwrap.ts, docs/security.md).
  * The sandbox has its own network namespace with only loopback; the supervisor bridges
- * 127.0.0.1:4000 to LAP (gateway) and 127.0.0.1:3128 to LAP's egress proxy over Unix sockets.
+ * 127.0.0.1:4000 to the LAP bridge (model routes and /mcp) and 127.0.0.1:3128 to LAP's egress proxy over Unix sockets.
  */
+import { chmodSync, chownSync, readdirSync, statSync } from "node:fs";
 import { caBundleEnv, noProxyEnv, proxyEnv } from "../../harness/sandbox-env";
-import { IN_SANDBOX, bwrapArgs } from "./host/bwrap";
+import { IN_SANDBOX, bwrapFeatures, localSandboxCommand } from "./host/bwrap";
+import { checkSandboxing } from "./host/preflight";
+import { RUN_DIR_MARK } from "./host/processes";
+import { handOver, type HostUser, SandboxUsers } from "./host/sandbox-user";
 import { HostSandboxProvider, type HostProviderOptions, type Launch, type LaunchContext } from "./host/host-provider";
 import { type SandboxBinding, SandboxError } from "./provider";
 import { isReservedSandboxEnv } from "./secrets/reserved-env";
@@ -36,15 +41,38 @@ export const userEnv = (env: Record<string, string>) => Object.fromEntries(Objec
 export class LocalSandboxProvider extends HostSandboxProvider {
   readonly name = "local" as const;
   private checked = false;
+  private readonly users: SandboxUsers;
 
   constructor(opts: HostProviderOptions, private bwrapPath = "bwrap") {
     super(opts);
+    this.users = new SandboxUsers(opts.sandboxUids);
   }
 
-  protected preflight() {
+  /** Once: bubblewrap is there and can make a user namespace as a non-root uid; else no sandbox at all. */
+  protected async preflight() {
     if (this.checked) return;
     if (!Bun.which(this.bwrapPath)) throw new SandboxError("unavailable", BWRAP_MISSING);
+    const problem = await checkSandboxing({ bwrap: this.bwrapPath, user: this.users.forProbe() });
+    if (problem) throw new SandboxError("unavailable", problem);
     this.checked = true;
+  }
+
+  protected async sandboxUser(workspace: string): Promise<HostUser | null> {
+    const user = this.users.forWorkspace(this.workspacesDir, workspace);
+    // A new workspace (empty: no walk needed), or one an older LAP left owned by root: give it (all of it) to the sandbox's user.
+    if (user && statSync(workspace).uid !== user.uid) {
+      if (readdirSync(workspace).length) await handOver(workspace, user);
+      else chownSync(workspace, user.uid, user.gid);
+      // Closed to every other uid, other sandboxes' included (should one ever get out of its mount namespace).
+      chmodSync(workspace, 0o700);
+    }
+    return user;
+  }
+
+  async handOverWorkspace(workspaceId: string): Promise<void> {
+    const workspace = this.workspacePath(workspaceId);
+    const user = this.users.forWorkspace(this.workspacesDir, workspace);
+    if (user) await handOver(workspace, user);
   }
 
   protected launch(ctx: LaunchContext): Launch {
@@ -60,6 +88,7 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       LAP_BUN: IN_SANDBOX.bun,
       LAP_BUILTIN_ENTRY: `${IN_SANDBOX.bundle}/agent/main.js`,
       ...noProxyEnv(["127.0.0.1", "localhost"]),
+      [RUN_DIR_MARK]: ctx.runDir,
     };
     if (this.opts.egress) {
       bridges.push(`127.0.0.1:${EGRESS_PORT_INSIDE}=${IN_SANDBOX.runDir}/egress.sock`);
@@ -67,7 +96,7 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       if (this.opts.egressCa) Object.assign(env, caBundleEnv(`${IN_SANDBOX.runDir}/ca-bundle.pem`));
     }
     env.LAP_BRIDGES = bridges.join(",");
-    const command = bwrapArgs(
+    const command = localSandboxCommand(
       {
         bunPath: this.opts.bunPath,
         harnessRoot: this.opts.harnessRoot,
@@ -77,9 +106,10 @@ export class LocalSandboxProvider extends HostSandboxProvider {
         extraReadOnly: [{ host: ctx.bundle.dir, sandbox: IN_SANDBOX.bundle }],
       },
       [IN_SANDBOX.bun, `${IN_SANDBOX.bundle}/supervisor/main.js`],
+      { user: ctx.user, bwrap: this.bwrapPath, disableUserns: bwrapFeatures(this.bwrapPath).disableUserns, unsetEnv: [RUN_DIR_MARK] },
     );
-    command[0] = this.bwrapPath;
-    return { command, env, cwd: ctx.workspace };
+    // cwd: bubblewrap starts from the run root's parent, which the sandbox's user need not be able to enter.
+    return { command, env, cwd: "/" };
   }
 
   protected gatewayUrlInside(binding: SandboxBinding): string {

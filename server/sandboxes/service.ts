@@ -20,6 +20,7 @@ import { PodEgressProxy } from "./kubernetes/pod-egress";
 import { type RestoreEgressDeps, restoreOnePodEgress, restorePodEgress } from "./kubernetes/restore-egress";
 import type { HostSandboxProvider } from "./host/host-provider";
 import type { Upstream } from "./host/lap-sockets";
+import { parseUidRange } from "./host/sandbox-user";
 import { LocalSandboxProvider } from "./local-provider";
 import { ProcessSandboxProvider } from "./process-provider";
 import type { KubernetesSandboxes } from "./kubernetes";
@@ -142,6 +143,7 @@ export class SandboxService {
       logger: this.deps.logger.child({ module: "sandboxes" }),
       defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
       hostId: this.deps.config.hostId,
+      sandboxUids: parseUidRange(e.LAP_SANDBOX_UIDS),
       onExit: (h: { id: string; error?: string }) => this.deps.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox exited; its session recovers on the next call"),
     };
     this.hostInstance = e.LAP_SANDBOX === "process" ? new ProcessSandboxProvider(opts) : new LocalSandboxProvider(opts);
@@ -210,7 +212,7 @@ export class SandboxService {
         if (!s) throw new SandboxError("not_found", `agent ${agent.id} no longer exists`);
         return { spec: s.spec, hash: s.hash };
       },
-      ...(host ? { workspacePath: (ws: string) => host.workspacePath(ws) } : {}),
+      ...(host ? { workspacePath: (ws: string) => host.workspacePath(ws), handOverWorkspace: (ws: string) => host.handOverWorkspace(ws) } : {}),
       ...extra,
     });
   }

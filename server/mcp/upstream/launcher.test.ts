@@ -1,17 +1,21 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FILESYSTEM_JS, NODE } from "../../../test/support/mcp";
+import type { Logger } from "../../lib/logger";
+import { runningAsRoot } from "../../sandboxes/host/sandbox-user";
 import { bubblewrapLauncher } from "./launcher";
 
 /** The bubblewrap launcher with a real stdio server (server-filesystem allowed to read "/"). */
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const shared = mkdtempSync(join(tmpdir(), "lap-bwrap-"));
 writeFileSync(join(shared, "visible.txt"), "bound in");
+// The server runs as an unprivileged uid (never root): a bound path must be readable by it.
+chmodSync(shared, 0o755);
 const clients: Client[] = [];
 afterAll(async () => {
   for (const c of clients) await c.close().catch(() => {});
@@ -35,7 +39,10 @@ describe("bubblewrap launcher", () => {
     const { client } = await sandboxed();
     expect((await read(client, join(shared, "visible.txt"))).text).toContain("bound in");
     expect((await read(client, join(ROOT, "package.json"))).error).toBe(true);
-    expect((await read(client, "/etc/hostname")).error).toBe(false);
+    // Its own accounts, not the host's; no /etc/shadow at all.
+    expect((await read(client, "/etc/passwd")).text).toContain("lap:x:1000:1000");
+    expect((await read(client, "/etc/passwd")).text).not.toContain("daemon:");
+    expect((await read(client, "/etc/shadow")).error).toBe(true);
   }, 30_000);
 
   test("clean environment, all namespaces unshared, network only when asked", () => {
@@ -49,5 +56,14 @@ describe("bubblewrap launcher", () => {
     expect(plan.args.slice(i - 1, i + 2)).toEqual(["--setenv", "A", "1"]);
     const net = bubblewrapLauncher().plan({ command: NODE, args: [], env: {}, bindPaths: [], network: true });
     expect(net.args).toContain("--share-net");
+  });
+
+  test.skipIf(!runningAsRoot())("LAP as root: a bound path the server's uid cannot read is named in a warning", () => {
+    const closed = mkdtempSync(join(tmpdir(), "lap-bwrap-closed-")); // 0700, root's
+    const warnings: Array<{ path: string; uid: number }> = [];
+    const logger = { warn: (o: { path: string; uid: number }) => warnings.push(o) } as unknown as Logger;
+    bubblewrapLauncher({ logger }).plan({ command: NODE, args: [], env: {}, bindPaths: [{ path: closed, writable: false }, { path: shared, writable: false }], network: false });
+    expect(warnings.map((w) => w.path)).toEqual([closed]);
+    expect(warnings[0]!.uid).toBeGreaterThan(0);
   });
 });

@@ -2,6 +2,9 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../../lib/logger";
 import { parentBoundCommand } from "../../lib/parent-bound";
+import { bwrapFeatures, jailCommand, type Mount } from "../../sandboxes/host/bwrap";
+import { sandboxingProblem } from "../../sandboxes/host/preflight";
+import { type HostUser, SandboxUsers, type UidRange } from "../../sandboxes/host/sandbox-user";
 
 /** What a registered stdio server asks to run. */
 export interface StdioSpec {
@@ -33,36 +36,57 @@ const PROJECT_NODE_MODULES = fileURLToPath(new URL("../../../node_modules", impo
 const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 /**
- * bubblewrap: system directories read-only, the project's node_modules read-only (so npm-installed
- * servers run), a private /tmp, every namespace unshared (network only if the server asks), no
- * inherited environment, and the process dies with LAP.
+ * bubblewrap, hardened like a local sandbox (server/sandboxes/host/bwrap.ts, docs/security.md
+ * "Stdio MCP servers"): a non-root host uid in its own user namespace (the first of
+ * LAP_SANDBOX_UIDS when LAP is root), no capabilities, the seccomp filter, system directories and
+ * a short list of /etc files read-only (no /etc/shadow, no host accounts), the project's
+ * node_modules read-only (so npm-installed servers run), a private /tmp, every namespace unshared
+ * (network only if the server asks), no inherited environment, and the process dies with LAP.
+ * Bound paths keep their host path inside; a writable one must be writable by that uid.
  */
-export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string } = {}): StdioLauncher {
+export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string; users?: SandboxUsers; logger?: Logger } = {}): StdioLauncher {
   const bwrap = opts.bwrap ?? "/usr/bin/bwrap";
   const nodeModules = opts.nodeModules ?? PROJECT_NODE_MODULES;
+  const users = opts.users ?? new SandboxUsers();
+  let checked = false;
   return {
     name: "bubblewrap",
     plan(spec) {
-      const args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/bin", "/bin", "--ro-bind", "/etc", "/etc"];
-      for (const dir of ["/lib", "/lib64", "/lib32", "/sbin"]) if (existsSync(dir)) args.push("--ro-bind", dir, dir);
-      // The private /tmp comes before the binds: LAP itself may live under /tmp (a CI checkout), and a
-      // tmpfs mounted after them would hide node_modules and the bound paths.
-      args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
-      if (existsSync(nodeModules)) args.push("--ro-bind", nodeModules, nodeModules);
-      for (const b of spec.bindPaths) args.push(b.writable ? "--bind" : "--ro-bind", b.path, b.path);
-      args.push("--unshare-all");
-      if (spec.network) args.push("--share-net");
-      args.push("--die-with-parent", "--new-session", "--clearenv", "--chdir", "/tmp");
+      const user = users.mcpUser();
+      if (!checked) {
+        // Once: no stdio server starts unless it can start as a non-root user (never as root).
+        const problem = sandboxingProblem({ bwrap, user });
+        if (problem) throw new Error(`stdio MCP servers cannot be sandboxed: ${problem}`);
+        checked = true;
+      }
+      const mounts: Mount[] = [];
+      if (existsSync(nodeModules)) mounts.push({ host: nodeModules, sandbox: nodeModules });
+      for (const b of spec.bindPaths) mounts.push({ host: b.path, sandbox: b.path, writable: b.writable });
+      if (user) warnUnreachable(spec.bindPaths, user, opts.logger);
       const env = { PATH: BASE_PATH, HOME: "/tmp", ...spec.env };
-      for (const [k, v] of Object.entries(env)) args.push("--setenv", k, v);
-      args.push("--", spec.command, ...spec.args);
-      // bwrap itself gets a minimal environment; the server's own comes from --setenv above. The
+      const command = jailCommand(
+        { bwrap, user, mounts, home: "/tmp", chdir: "/tmp", env, network: spec.network, disableUserns: bwrapFeatures(bwrap).disableUserns },
+        [spec.command, ...spec.args],
+      );
+      // bwrap itself gets a minimal environment; the server's own comes from --setenv. The
       // parent-death signal is armed before bwrap runs (bwrap's own --die-with-parent comes too late
       // for a LAP killed while it starts; see server/lib/parent-bound.ts).
-      const [command, ...wrapped] = parentBoundCommand([bwrap, ...args]);
-      return { command: command!, args: wrapped, env: { PATH: BASE_PATH } };
+      const [first, ...wrapped] = parentBoundCommand(command);
+      return { command: first!, args: wrapped, env: { PATH: BASE_PATH } };
     },
   };
+}
+
+/**
+ * The server runs as `user`, not root: say so in the log when a bound path is closed to that uid
+ * (a 0700 directory, a file only root may read), rather than leave the server to fail on EACCES.
+ */
+function warnUnreachable(binds: StdioSpec["bindPaths"], user: HostUser, logger?: Logger) {
+  for (const b of binds) {
+    const test = b.writable ? `test -r "$1" && test -w "$1"` : `test -r "$1"`;
+    const ok = Bun.spawnSync(["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", "/bin/sh", "-c", test, "sh", b.path]).exitCode === 0;
+    if (!ok) logger?.warn({ path: b.path, uid: user.uid, writable: b.writable }, `stdio MCP servers run as uid ${user.uid} (LAP_SANDBOX_UIDS), which cannot ${b.writable ? "read and write" : "read"} this bound path; give that uid access (chown/chmod/setfacl)`);
+  }
 }
 
 /** Runs the server directly on LAP's host. Development only: it sees LAP's files and network. */
@@ -80,6 +104,7 @@ export function processLauncher(logger?: Logger): StdioLauncher {
   };
 }
 
-export function createLauncher(kind: "bubblewrap" | "process", logger?: Logger): StdioLauncher {
-  return kind === "process" ? processLauncher(logger) : bubblewrapLauncher();
+/** `uids`: LAP_SANDBOX_UIDS (a LAP running as root starts stdio servers as its first uid). */
+export function createLauncher(kind: "bubblewrap" | "process", logger?: Logger, uids?: UidRange): StdioLauncher {
+  return kind === "process" ? processLauncher(logger) : bubblewrapLauncher({ users: new SandboxUsers(uids), logger });
 }

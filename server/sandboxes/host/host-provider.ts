@@ -4,7 +4,7 @@
  * kept under LAP_DATA_DIR/workspaces, the supervisor started and watched, limits applied.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
 import { resolveHostId } from "../../config/host-id";
@@ -22,9 +22,11 @@ import {
 } from "../provider";
 import { type HarnessBundle, bundleHarness } from "./bundle";
 import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand, removeStaleCgroups } from "./limits";
-import { closeServer, lapForwarder, listenLoopback, listenUnix, type Upstream } from "./lap-sockets";
+import { closeServer, listenLoopback, listenUnix, type Upstream } from "./lap-sockets";
+import { listenLapBridge } from "./lap-bridge";
 import { parentBoundCommand } from "../../lib/parent-bound";
 import { isAlive, killSandbox, processesNaming, processIdentity } from "./processes";
+import type { HostUser, UidRange } from "./sandbox-user";
 
 /** Makes the per-sandbox egress proxy server (see ../egress); null = no web access at all. */
 export type EgressServerFactory = (sandbox: { id: string; spec: SandboxSpec }) => net.Server | null;
@@ -45,6 +47,8 @@ export interface HostProviderOptions {
   defaultLimits?: SandboxLimitsDefaults;
   /** This machine's id (Config.hostId); default: the id kept in dataDir/host-id. */
   hostId?: string;
+  /** LAP as root: the host uids sandboxes run as (LAP_SANDBOX_UIDS; default sandbox-user.ts). */
+  sandboxUids?: UidRange;
 }
 export type SandboxLimitsDefaults = NonNullable<SandboxSpec["limits"]>;
 
@@ -62,6 +66,8 @@ export interface LaunchContext {
   /** Loopback port of the egress proxy, for the process provider (bubblewrap uses the socket). */
   egressPort: number | null;
   bundle: HarnessBundle;
+  /** The host user the sandbox runs as (LAP is root); null: LAP's own uid. */
+  user: HostUser | null;
 }
 
 interface Entry {
@@ -70,7 +76,8 @@ interface Entry {
   token: string;
   runDir: string;
   proc: ReturnType<typeof Bun.spawn> | null;
-  servers: net.Server[];
+  /** What LAP serves the sandbox (the LAP bridge, the egress proxy); closed when it ends. */
+  servers: Array<{ close(): Promise<void> }>;
   cgroup: CgroupHandle | null;
   /** The limits applied (defaults and the spec's own), for saying which one a sandbox ran into. */
   limits: SandboxLimitsDefaults;
@@ -134,7 +141,16 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     }
   }
 
-  protected abstract preflight(): void;
+  protected abstract preflight(): void | Promise<void>;
+  /**
+   * The host user a sandbox on `workspace` runs as, after making the workspace its own; null: LAP's
+   * uid (the process provider; a LAP that is not root).
+   */
+  protected async sandboxUser(_workspace: string): Promise<HostUser | null> {
+    return null;
+  }
+  /** Gives what LAP wrote into a workspace on the host (a repository clone) to the sandbox's user. */
+  async handOverWorkspace(_workspaceId: string): Promise<void> {}
   protected abstract launch(ctx: LaunchContext): Launch;
   /** The gateway URL as the harness must use it from inside the sandbox. */
   protected abstract gatewayUrlInside(binding: SandboxBinding): string;
@@ -146,19 +162,21 @@ export abstract class HostSandboxProvider implements SandboxProvider {
 
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
     if (this.closed) throw new SandboxError("unavailable", "LAP is shutting down");
-    this.preflight();
+    await this.preflight();
     const id = SHORT_ID();
     const workspace = this.workspacePath(spec.workspaceId);
     const runDir = join(this.runRoot, id);
     mkdirSync(workspace, { recursive: true });
+    const user = await this.sandboxUser(workspace);
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     const token = randomBytes(24).toString("base64url");
     writeFileSync(join(runDir, "token"), token, { mode: 0o600 });
     writeFileSync(`${runDir}.owner`, processIdentity(), { mode: 0o600 });
     chmodSync(runDir, 0o700);
 
-    const servers: net.Server[] = [];
-    servers.push(await listenUnix(lapForwarder(this.opts.lapUpstream), join(runDir, "lap.sock")));
+    const servers: Entry["servers"] = [];
+    const closing = (server: net.Server) => ({ close: () => closeServer(server) });
+    servers.push(listenLapBridge(join(runDir, "lap.sock"), this.opts.lapUpstream, this.opts.logger));
     let egressPort: number | null = null;
     const egress = this.opts.egress?.({ id, spec });
     if (egress && this.opts.egressCa) {
@@ -169,14 +187,16 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       if (this.name === "process") {
         const l = await listenLoopback(egress);
         egressPort = l.port;
-        servers.push(l.server);
-      } else servers.push(await listenUnix(egress, join(runDir, "egress.sock")));
+        servers.push(closing(l.server));
+      } else servers.push(closing(await listenUnix(egress, join(runDir, "egress.sock"))));
     }
 
+    // The sandbox's user owns its run dir (token, sockets, CA bundle); LAP's owner file stays outside.
+    if (user) for (const p of [runDir, ...readdirSync(runDir).map((n) => join(runDir, n))]) chownSync(p, user.uid, user.gid);
     const limits = { ...this.opts.defaultLimits, ...spec.limits };
     const cgroup = createCgroup(id, limits);
     this.bundle ??= bundleHarness(this.opts.harnessRoot, join(this.runRoot, "bundle"));
-    const launch = this.launch({ id, spec, workspace, runDir, egressPort, bundle: await this.bundle });
+    const launch = this.launch({ id, spec, workspace, runDir, egressPort, bundle: await this.bundle, user });
     const handle: SandboxHandle = {
       id,
       provider: this.name,
@@ -230,7 +250,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
 
   /** Frees what LAP holds for a sandbox whose process is gone (sockets, cgroup); keeps the workspace. */
   private async release(entry: Entry) {
-    await Promise.all(entry.servers.map(closeServer));
+    await Promise.all(entry.servers.map((s) => s.close()));
     entry.servers = [];
     entry.cgroup?.remove();
     entry.cgroup = null;
@@ -244,12 +264,21 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     return e;
   }
 
-  private supervisorFetch(entry: Entry): typeof fetch {
+  /**
+   * The supervisor's socket, which the sandbox's user could swap for a symbolic link to some host
+   * socket: LAP talks only to a socket that is one.
+   */
+  private supervisorSocket(entry: Entry): string {
     const socket = join(entry.runDir, "supervisor.sock");
-    const f = (input: string | URL | Request, init: RequestInit = {}) => {
+    if (!lstatSync(socket, { throwIfNoEntry: false })?.isSocket()) throw new SandboxError("failed", `sandbox ${entry.handle.id}: ${socket} is not a socket`);
+    return socket;
+  }
+
+  private supervisorFetch(entry: Entry): typeof fetch {
+    const f = async (input: string | URL | Request, init: RequestInit = {}) => {
       const headers = new Headers(init.headers);
       headers.set("x-api-key", entry.token);
-      return fetch(input, { ...init, headers, unix: socket } as RequestInit);
+      return fetch(input, { ...init, headers, unix: this.supervisorSocket(entry) } as RequestInit);
     };
     return f as typeof fetch;
   }
@@ -265,7 +294,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       if (Date.now() > deadline) throw new SandboxError("timeout", `supervisor did not answer within ${opts.timeoutMs ?? 30_000} ms${entry.stderrTail ? `: ${entry.stderrTail.trim().slice(-500)}` : ""}`);
       if (existsSync(socket)) {
         try {
-          const res = await fetch("http://sandbox/health", { unix: socket } as RequestInit);
+          const res = await fetch("http://sandbox/health", { unix: this.supervisorSocket(entry) } as RequestInit);
           if (res.ok) {
             entry.handle.state = "ready";
             entry.handle.info.readyAt = new Date().toISOString();

@@ -1,7 +1,7 @@
 /**
  * LAP's side of a sandbox's way out: servers on Unix sockets in the sandbox's run directory.
- * `lap.sock` pipes bytes to LAP's own HTTP listener (the gateway, and nothing else the sandbox
- * could not reach with its session key anyway); `egress.sock` is the egress proxy for this sandbox.
+ * `lap.sock` is the LAP bridge (lap-bridge.ts: the model routes and /mcp, nothing else);
+ * `egress.sock` is the egress proxy for this sandbox.
  */
 import { rmSync } from "node:fs";
 import net from "node:net";
@@ -23,24 +23,6 @@ export function listenLoopback(server: net.Server): Promise<{ server: net.Server
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as net.AddressInfo).port }));
-  });
-}
-
-/** A byte pipe to LAP's HTTP port: the sandbox reaches the gateway as if it were local. */
-export function lapForwarder(upstream: () => Upstream): net.Server {
-  return net.createServer((client) => {
-    const { host, port } = upstream();
-    const up = net.connect(port, host);
-    client.pipe(up);
-    up.pipe(client);
-    const close = () => {
-      client.destroy();
-      up.destroy();
-    };
-    client.on("error", close);
-    up.on("error", close);
-    client.on("close", close);
-    up.on("close", close);
   });
 }
 

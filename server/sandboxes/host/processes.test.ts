@@ -11,9 +11,10 @@ import { join } from "node:path";
 import { killMarked, markedProcesses, noneMarkedWithin } from "../../../test/support/processes";
 import { LocalSandboxProvider } from "../local-provider";
 import { providerOptions, REPO_ROOT } from "../test-helpers";
-import { bwrapArgs } from "./bwrap";
+import { bwrapFeatures, localSandboxCommand } from "./bwrap";
+import { SandboxUsers } from "./sandbox-user";
 import { PARENT_GONE_EXIT, parentBoundCommand } from "../../lib/parent-bound";
-import { processIdentity } from "./processes";
+import { processIdentity, RUN_DIR_MARK } from "./processes";
 
 const markers: string[] = [];
 const marker = () => {
@@ -84,9 +85,17 @@ describe("start-up recovery of host sandboxes", () => {
     mkdirSync(runDir, { recursive: true });
     markers.push(runDir);
     mkdirSync(workspace, { recursive: true });
-    const cmd = bwrapArgs({ bunPath: realpathSync(process.execPath), harnessRoot: join(REPO_ROOT, "harness"), workspace, runDir }, ["/bin/sleep", "300"]);
+    const user = new SandboxUsers().forProbe();
+    const cmd = localSandboxCommand({ bunPath: realpathSync(process.execPath), harnessRoot: join(REPO_ROOT, "harness"), workspace, runDir }, ["/bin/sleep", "300"], {
+      user,
+      disableUserns: bwrapFeatures().disableUserns,
+      unsetEnv: [RUN_DIR_MARK],
+      parentPid: null, // orphaned on purpose: no parent to check
+    });
     const quoted = cmd.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-    expect(Bun.spawnSync(["/bin/sh", "-c", `${quoted} </dev/null >/dev/null 2>&1 &`]).exitCode).toBe(0);
+    // The provider marks a sandbox's outer processes with its run dir in the environment (their argv does not name it).
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", [RUN_DIR_MARK]: runDir };
+    expect(Bun.spawnSync(["/bin/sh", "-c", `${quoted} </dev/null >/dev/null 2>&1 &`], { env }).exitCode).toBe(0);
     return runDir;
   }
   const pidsNaming = (runDir: string) => markedProcesses(runDir);

@@ -3,7 +3,7 @@
  * killing all of it. A bubblewrap sandbox is three processes (the outer bwrap, LAP's child; the
  * namespace's init; the supervisor) and a process sandbox is the supervisor plus whatever it runs,
  * so "kill the pid LAP spawned" is not enough: the descendants and anything that still names the
- * sandbox's run directory (bwrap's `--bind <run dir> /run/lap`, the process provider's
+ * sandbox's run directory (bwrap's `LAP_SANDBOX_RUN_DIR=<run dir>`, the process provider's
  * `LAP_SUPERVISOR_SOCKET=<run dir>/…`) go too.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -74,8 +74,14 @@ export function descendantsOf(root: number): number[] {
   return out;
 }
 
-/** Environment variables a host sandbox's processes carry its run directory in (process provider). */
-const MARKING_ENV = ["LAP_SUPERVISOR_SOCKET=", "LAP_SUPERVISOR_TOKEN_FILE="];
+/**
+ * Set (to the host run dir) in the environment of a bubblewrap sandbox's outer processes, whose argv
+ * no longer names it (its directories are bound by descriptor); bwrap unsets it inside.
+ */
+export const RUN_DIR_MARK = "LAP_SANDBOX_RUN_DIR";
+
+/** Environment variables a host sandbox's processes carry its run directory in (process provider; local provider's RUN_DIR_MARK). */
+const MARKING_ENV = ["LAP_SUPERVISOR_SOCKET=", "LAP_SUPERVISOR_TOKEN_FILE=", `${RUN_DIR_MARK}=`];
 
 /**
  * A process's argv and the values of MARKING_ENV ([] when not readable). Only those variables: a

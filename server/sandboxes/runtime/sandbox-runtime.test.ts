@@ -47,6 +47,7 @@ function adapter(p = provider, pool: WarmPool | null = null) {
     lapEnv: { CONTAINER_ENV_TEAM: "platform", CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass" },
     preinstalledRepo: repoDir,
     workspacePath: (ws) => p.workspacePath(ws),
+    handOverWorkspace: (ws) => p.handOverWorkspace(ws),
   });
 }
 
@@ -134,6 +135,8 @@ describe("sandbox runtime adapter", () => {
     expect(JSON.stringify(events)).toContain("TEAM=platform PLAIN=on KEY=none");
     expect(events.every((e) => e.providerEventId?.includes(":"))).toBe(true);
     expect(model.requests.at(-1)!.authorization).toBe("Bearer sk-lap-session-ses_cold");
+    // The clone (made on the host) belongs to the sandbox's user: the agent could change it.
+    expect(readFileSync(join(ws, "README.md"), "utf8")).toBe("# project\nchange\n");
     expect(await a.sessionState("ses_cold")).toBe("idle");
   }, 60_000);
 

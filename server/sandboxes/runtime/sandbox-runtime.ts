@@ -47,6 +47,8 @@ export interface SandboxRuntimeDeps {
    */
   specFor?(agent: AgentDefinition): Promise<{ spec: SandboxSpec; hash: string }>;
   workspacePath?(workspaceId: string): string;
+  /** After a clone on the host: the workspace's files go to the sandbox's (non-root) user (host/sandbox-user.ts). */
+  handOverWorkspace?(workspaceId: string): Promise<void>;
 }
 
 interface Live {
@@ -134,11 +136,13 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
     if (repo && this.deps.workspacePath) {
-      await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch, {
+      const cloned = await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch, {
         destinations: this.deps.destinations ?? new DestinationGuard(),
         trusted: !agent.repoUrl,
         logger: this.deps.logger,
       });
+      // A clone made on the host belongs to LAP's user: hand it to the sandbox's uid.
+      if (cloned === "cloned") await this.deps.handOverWorkspace?.(ws);
     }
     const alreadyBound =
       adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
