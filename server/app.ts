@@ -10,7 +10,9 @@ import { healthRoutes } from "./health";
 import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
 import { gatewayRoutes, GatewayService } from "./gateway";
+import { jsonBody } from "./http/json-body";
 import { requestContext } from "./http/request-context";
+import { installInputValidation } from "./http/validation";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
 import { createMcpModule, mcpRoutes } from "./mcp";
@@ -84,9 +86,11 @@ export function createApp(deps: AppDeps) {
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
   });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
+  const jsonLimits = { maxBytes: deps.config.env.LAP_MAX_BODY_BYTES, maxDepth: deps.config.env.LAP_MAX_JSON_DEPTH };
   const app = new Elysia()
     .use(errorHandler(deps.logger))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
+    .use(jsonBody(jsonLimits))
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
     .use(authRoutes({ auth, guard, uiUsername: deps.config.env.UI_USERNAME, secureCookies }))
@@ -105,6 +109,8 @@ export function createApp(deps: AppDeps) {
     .use(vaultRoutes({ vault, guard }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
+  // Every route's body, query, params and headers schema validates at a bounded cost (docs/security.md).
+  installInputValidation(app);
   return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring } };
 }
 

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { Logger } from "../lib/logger";
 import { ApiError, envelope, type FieldError } from "../lib/errors";
+import { dataErrorColumn, dataErrorMessage } from "../lib/pg-errors";
 import { requestIdOf } from "./request-context";
 import { isGatewayPath, openAiErrorBody } from "../gateway/errors";
 
@@ -18,7 +19,11 @@ export function errorHandler(logger: Logger) {
   return new Elysia({ name: "error-handler" }).onError({ as: "global" }, ({ code, error, request, set }) => {
     const requestId = requestIdOf(request);
     let apiError: ApiError;
-    if (error instanceof ApiError) {
+    // Elysia wraps what a parser throws (server/http/json-body.ts) in its ParseError.
+    const cause = (error as { cause?: unknown }).cause;
+    if (code === "PARSE" && cause instanceof ApiError) {
+      apiError = cause;
+    } else if (error instanceof ApiError) {
       apiError = error;
       if (error.headers) Object.assign(set.headers, error.headers);
     } else if (code === "VALIDATION") {
@@ -41,6 +46,11 @@ export function errorHandler(logger: Logger) {
       apiError = new ApiError(404, "not_found", `No route for ${request.method} ${new URL(request.url).pathname}`);
     } else if (code === "INVALID_COOKIE_SIGNATURE" || code === "INVALID_FILE_TYPE") {
       apiError = new ApiError(400, "invalid_request", (error as Error).message);
+    } else if (dataErrorMessage(error)) {
+      // The database refused a value validation let through: the caller's input, so a 400 (never echoing the value).
+      const message = dataErrorMessage(error)!;
+      logger.warn({ request_id: requestId, pg_code: (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code }, "database refused a value");
+      apiError = new ApiError(400, "invalid_request", `Invalid request: ${message}`, [{ field: dataErrorColumn(error) ?? "(body)", message }]);
     } else {
       logger.error({ request_id: requestId, err: error, code }, "unhandled error");
       apiError = new ApiError(500, "internal_error", "Something went wrong on our side; the request id is in the logs");
