@@ -86,11 +86,11 @@ export function createApp(deps: AppDeps) {
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
   });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
-  const jsonLimits = { maxBytes: deps.config.env.LAP_MAX_BODY_BYTES, maxDepth: deps.config.env.LAP_MAX_JSON_DEPTH };
+  const json = jsonBody({ maxBytes: deps.config.env.LAP_MAX_BODY_BYTES, maxDepth: deps.config.env.LAP_MAX_JSON_DEPTH });
   const app = new Elysia()
     .use(errorHandler(deps.logger))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
-    .use(jsonBody(jsonLimits))
+    .use(json.plugin)
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
     .use(authRoutes({ auth, guard, uiUsername: deps.config.env.UI_USERNAME, secureCookies }))
@@ -109,7 +109,9 @@ export function createApp(deps: AppDeps) {
     .use(vaultRoutes({ vault, guard }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  // Every route's body, query, params and headers schema validates at a bounded cost (docs/security.md).
+  // Every JSON body is parsed within size and depth bounds, and every route's body, query, params and
+  // headers schema validates at a bounded cost (docs/security.md, "Hostile input").
+  json.exemptSelfParsing(app);
   installInputValidation(app);
   return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring } };
 }

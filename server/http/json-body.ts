@@ -5,7 +5,7 @@
  * validator, handler or error formatter walks it. Routes that read their own body (MCP, Slack)
  * call `readJsonBody` / `parseJsonText` directly.
  */
-import { Elysia } from "elysia";
+import { Elysia, type AnyElysia } from "elysia";
 import { ApiError } from "../lib/errors";
 
 export interface JsonLimits {
@@ -84,10 +84,24 @@ const isJsonType = (contentType: string) => {
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
 };
 
-/** Replaces Elysia's JSON parser on every route; other content types fall through to Elysia's parsers. */
+/**
+ * Replaces Elysia's JSON parser on every route; other content types fall through to Elysia's parsers.
+ * Routes declared with `parse: "none"` (MCP, Slack) read their own body: `exemptSelfParsing(app)`,
+ * run on the built app, keeps this parser off them.
+ */
 export function jsonBody(limits: JsonLimits) {
-  return new Elysia({ name: "json-body" }).onParse({ as: "global" }, async ({ request, contentType }) => {
+  const selfParsing = new Set<string>();
+  const plugin = new Elysia({ name: "json-body" }).onParse({ as: "global" }, async ({ request, contentType, route }) => {
+    // null (not undefined) tells Elysia the body is handled, so neither its parsers nor "none" run.
+    if (selfParsing.has(`${request.method} ${route}`)) return null;
     if (!isJsonType(contentType ?? "")) return;
     return (await readJsonBody(request, limits)) ?? {};
   });
+  const exemptSelfParsing = (app: AnyElysia) => {
+    for (const r of app.routes) {
+      const parse = (r.hooks as { parse?: Array<{ fn?: unknown }> }).parse ?? [];
+      if (parse.some((p) => p.fn === "none")) selfParsing.add(`${r.method} ${r.path}`);
+    }
+  };
+  return { plugin, exemptSelfParsing };
 }

@@ -34,25 +34,42 @@ const rootName = (where: InputKind) => (where === "body" ? "(body)" : `(${where}
 const fieldOf = (path: readonly PropertyKey[], where: InputKind) =>
   path.length === 0 ? rootName(where) : path.map((p) => (typeof p === "symbol" ? p.toString() : String(p))).join(".");
 
-/** The first string (value or key) that cannot be stored, with its path; iterative, linear in the input. */
+/**
+ * The first string (value or key) that cannot be stored, with its path. Linear in the input and
+ * allocation-free until it finds one; the recursion is bounded by the parser's depth limit.
+ */
 export function findUnsafeString(value: unknown): { path: (string | number)[]; reason: string } | undefined {
-  const stack: Array<{ value: unknown; path: (string | number)[] }> = [{ value, path: [] }];
-  while (stack.length) {
-    const { value: v, path } = stack.pop()!;
-    if (typeof v === "string") {
-      const reason = unsafeStringReason(v);
-      if (reason) return { path, reason };
-    } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: [...path, i] });
-    } else if (v && typeof v === "object") {
-      for (const key of Object.keys(v)) {
-        const reason = unsafeStringReason(key);
-        if (reason) return { path: [...path, key.toWellFormed().replaceAll("\u0000", "\\u0000")], reason: `key ${reason}` };
-        stack.push({ value: (v as Record<string, unknown>)[key], path: [...path, key] });
+  const path: (string | number)[] = [];
+  const walk = (v: unknown): string | undefined => {
+    if (typeof v === "string") return unsafeStringReason(v);
+    if (!v || typeof v !== "object" || path.length > 1000) return undefined;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const item = v[i];
+        if (typeof item === "number" || typeof item === "boolean" || item === null) continue;
+        path.push(i);
+        const reason = walk(item);
+        if (reason) return reason;
+        path.pop();
       }
+      return undefined;
     }
-  }
-  return undefined;
+    for (const key in v) {
+      if (!Object.hasOwn(v, key)) continue;
+      path.push(key);
+      const keyReason = unsafeStringReason(key);
+      if (keyReason) {
+        path[path.length - 1] = key.toWellFormed().replaceAll("\u0000", "\\u0000");
+        return `key ${keyReason}`;
+      }
+      const reason = walk((v as Record<string, unknown>)[key]);
+      if (reason) return reason;
+      path.pop();
+    }
+    return undefined;
+  };
+  const reason = walk(value);
+  return reason ? { path, reason } : undefined;
 }
 
 interface Issue {
