@@ -46,6 +46,9 @@ export const HOSTILE_VALUES: ReadonlyArray<{ name: string; value: unknown }> = [
   { name: "nul", value: "a\u0000b" },
   { name: "lone-surrogate", value: "x\ud800y" },
   { name: "huge-string", value: "x".repeat(300_000) },
+  // Passes id-like patterns ([A-Z0-9]+, [a-z0-9-]+) and reaches unique indexes unless a length cap stops it.
+  { name: "huge-id", value: "A1".repeat(150_000) },
+  { name: "huge-lower-id", value: "a1".repeat(150_000) },
   { name: "non-latin1", value: "модель-模型-😀" },
   { name: "control-chars", value: "line\r\nx-injected: 1" },
   { name: "number", value: 12345 },
