@@ -97,7 +97,7 @@ export function createApp(deps: AppDeps) {
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
-    .use(docsRoutes({ guard, version: deps.config.version }))
+    .use(docsRoutes({ guard, version: deps.config.version, routes: () => app.routes }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(harnessRoutes({ guard }))

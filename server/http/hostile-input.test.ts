@@ -78,15 +78,15 @@ describe("a hostile body costs milliseconds on every JSON route class", () => {
     }
   });
 
-  test("the depth limit is LAP_MAX_JSON_DEPTH: 64 levels pass the parser, 65 do not", async () => {
+  test("the depth limit is LAP_MAX_JSON_DEPTH: 128 levels pass the parser, 129 do not", async () => {
     const at = (depth: number) => t.json("POST", "/api/keys", { body: `{"label":"x","metadata":{"a":${"[".repeat(depth - 2)}${"]".repeat(depth - 2)}}}` });
-    const ok = await at(64);
+    const ok = await at(128);
     expect(ok.status).toBe(201);
-    const deep = await at(65);
+    const deep = await at(129);
     expect(deep.status).toBe(400);
     expect(deep.body.error.code).toBe("invalid_json");
     expect(deep.body.error.message).toContain("LAP_MAX_JSON_DEPTH");
-    expect(deep.body.error.fields).toEqual([{ field: "(body)", message: "nests deeper than 64 levels" }]);
+    expect(deep.body.error.fields).toEqual([{ field: "(body)", message: "nests deeper than 128 levels" }]);
   });
 
   test("a validation error reports at most 20 fields and never the value", async () => {

@@ -13,6 +13,9 @@ export interface JsonLimits {
   maxDepth: number;
 }
 
+/** The defaults of LAP_MAX_BODY_BYTES and LAP_MAX_JSON_DEPTH, for parts built without a config (tests). */
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 10 * 1024 * 1024, maxDepth: 128 };
+
 export const tooLarge = (limit: number) =>
   new ApiError(413, "payload_too_large", `Request body is over the limit of ${limit} bytes (LAP_MAX_BODY_BYTES)`);
 export const tooDeep = (limit: number) =>

@@ -141,12 +141,10 @@ export function installInputValidation(app: AnyElysia): string[] {
       }
       if (installed.has(schema)) continue;
       installed.add(schema);
-      // zod's own hook for wrappers: an own `~standard` replaces the lazily built default.
-      (schema as { "~standard": unknown })["~standard"] = {
-        version: 1,
-        vendor: "zod",
-        validate: (input: unknown) => validateInput(schema, input, where),
-      };
+      // zod's own hook for wrappers: an own `~standard` replaces the lazily built default. Everything
+      // else on it (vendor, the JSON Schema the OpenAPI document is built from) is kept.
+      const standard = (schema as { "~standard": Record<string, unknown> })["~standard"];
+      (schema as { "~standard": unknown })["~standard"] = { ...standard, validate: (input: unknown) => validateInput(schema, input, where) };
     }
   }
   return unknown;

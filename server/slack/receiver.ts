@@ -1,5 +1,5 @@
 import { isValidSlackRequest, type App, type Receiver, type ReceiverEvent } from "@slack/bolt";
-import { parseJsonText, readBodyText, type JsonLimits } from "../http/json-body";
+import { DEFAULT_JSON_LIMITS, parseJsonText, readBodyText, type JsonLimits } from "../http/json-body";
 import { ApiError } from "../lib/errors";
 
 /** How long an Events API request may take before we answer 503 (Slack gives up at 3 s and retries). */
@@ -18,7 +18,7 @@ export interface ReceiverGuards {
   now?: () => number;
 }
 
-const DEFAULT_GUARDS: ReceiverGuards = { limits: { maxBytes: 10 * 1024 * 1024, maxDepth: 64 } };
+const DEFAULT_GUARDS: ReceiverGuards = { limits: DEFAULT_JSON_LIMITS };
 const refused = (status: number, code: string, message: string) => Response.json({ error: { code, message } }, { status });
 
 /**

@@ -2,7 +2,7 @@ import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprot
 import { isInitializeRequest, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { randomUUID } from "node:crypto";
 import type { Principal } from "../../auth/model";
-import { readJsonBody, type JsonLimits } from "../../http/json-body";
+import { DEFAULT_JSON_LIMITS, readJsonBody, type JsonLimits } from "../../http/json-body";
 import { ApiError } from "../../lib/errors";
 import type { Logger } from "../../lib/logger";
 import type { McpCaller } from "../policy/service";
@@ -22,8 +22,6 @@ interface Session {
 
 const jsonRpcError = (status: number, code: number, message: string) =>
   new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), { status, headers: { "content-type": "application/json" } });
-
-const DEFAULT_LIMITS: JsonLimits = { maxBytes: 10 * 1024 * 1024, maxDepth: 64 };
 
 /** The shape of the ids this class hands out (random UUIDs); only such an unknown id is re-created (see `revive`). */
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -81,7 +79,7 @@ export class McpSessions {
   /** The JSON-RPC body within the size and depth limits (server/http/json-body.ts), or the JSON-RPC error to answer. */
   private async readBody(request: Request): Promise<unknown> {
     try {
-      const body = await readJsonBody(request, this.deps.limits ?? DEFAULT_LIMITS);
+      const body = await readJsonBody(request, this.deps.limits ?? DEFAULT_JSON_LIMITS);
       return body === undefined ? jsonRpcError(400, -32700, "Parse error: empty body") : body;
     } catch (err) {
       if (err instanceof ApiError && err.status === 413) return jsonRpcError(413, -32600, err.message);
