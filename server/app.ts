@@ -1,4 +1,4 @@
-import { Elysia } from "elysia";
+import { Elysia, type AnyElysia } from "elysia";
 import { fileURLToPath } from "node:url";
 import { authRoutes, keyRoutes } from "./auth";
 import { AuthService } from "./auth/service";
@@ -86,6 +86,8 @@ export function createApp(deps: AppDeps) {
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
   });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
+  // The docs fill in request bodies from the finished route table (server/docs/index.ts).
+  let appRoutes: () => AnyElysia["routes"] = () => [];
   const json = jsonBody({ maxBytes: deps.config.env.LAP_MAX_BODY_BYTES, maxDepth: deps.config.env.LAP_MAX_JSON_DEPTH });
   const app = new Elysia()
     .use(errorHandler(deps.logger))
@@ -97,7 +99,7 @@ export function createApp(deps: AppDeps) {
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
-    .use(docsRoutes({ guard, version: deps.config.version, routes: () => app.routes }))
+    .use(docsRoutes({ guard, version: deps.config.version, routes: (): AnyElysia["routes"] => appRoutes() }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(harnessRoutes({ guard }))
@@ -111,6 +113,7 @@ export function createApp(deps: AppDeps) {
     .use(staticUi(deps.uiDist ?? UI_DIST));
   // Every JSON body is parsed within size and depth bounds, and every route's body, query, params and
   // headers schema validates at a bounded cost (docs/security.md, "Hostile input").
+  appRoutes = () => app.routes;
   json.exemptSelfParsing(app);
   installInputValidation(app);
   return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring } };
