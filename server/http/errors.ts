@@ -3,6 +3,7 @@ import type { Logger } from "../lib/logger";
 import { ApiError, envelope, type FieldError } from "../lib/errors";
 import { dataErrorColumn, dataErrorMessage } from "../lib/pg-errors";
 import { requestIdOf } from "./request-context";
+import { MAX_FIELDS } from "./validation";
 import { isGatewayPath, openAiErrorBody } from "../gateway/errors";
 
 interface ValidationIssue {
@@ -27,7 +28,9 @@ export function errorHandler(logger: Logger) {
       apiError = error;
       if (error.headers) Object.assign(set.headers, error.headers);
     } else if (code === "VALIDATION") {
-      const all = ((error as unknown as { all?: ValidationIssue[] }).all ?? []) as ValidationIssue[];
+      // Inputs never get here: installInputValidation (./validation.ts) throws its own 400 before Elysia
+      // builds a ValidationError (which serializes the whole value). What is left is response validation.
+      const all = (((error as unknown as { all?: ValidationIssue[] }).all ?? []) as ValidationIssue[]).slice(0, MAX_FIELDS);
       const where = (error as unknown as { type?: string }).type ?? "body";
       // An unknown key is named itself, not the object that holds it.
       const fields: FieldError[] = all.flatMap((i) => {

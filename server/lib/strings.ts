@@ -43,15 +43,15 @@ export const idString = (max = 64) => safeString({ min: 1, max, line: true });
 
 /**
  * A model name as callers send it (`gpt-4o`, `anthropic/claude-sonnet-4-5`, `openrouter/x:free`):
- * printable ASCII without spaces, because the gateway echoes it in response headers
- * (`x-litellm-model-group`), which hold only Latin-1.
+ * printable ASCII (spaces only inside), because the gateway echoes it in response headers
+ * (`x-litellm-model-group`), which hold only Latin-1 and lose surrounding spaces.
  */
 export const MODEL_NAME_MAX = 256;
 export const modelName = (what = "the model to call") =>
   z.string({ error: (i) => (i.input === undefined ? `required: ${what}` : "must be a string") })
     .min(1, "must not be empty")
     .max(MODEL_NAME_MAX, `at most ${MODEL_NAME_MAX} characters`)
-    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces (a model name such as gpt-4o or anthropic/claude-sonnet-4-5)");
+    .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, "must be printable ASCII, without leading or trailing spaces (a model name such as gpt-4o or anthropic/claude-sonnet-4-5)");
 
 /**
  * A value for a response header: visible ASCII and spaces pass; anything else (non-Latin-1, control
