@@ -35,15 +35,18 @@ const fieldOf = (path: readonly PropertyKey[], where: InputKind) =>
   path.length === 0 ? rootName(where) : path.map((p) => (typeof p === "symbol" ? p.toString() : String(p))).join(".");
 
 /**
- * The first string (value or key) that cannot be stored, with its path. Linear in the input and
+ * Scans an input once: the first string (value or key) that cannot be stored, with its path, and
+ * how many values the input holds (which decides how much validation may report). Linear and
  * allocation-free until it finds one; the recursion is bounded by the parser's depth limit.
  */
-export function findUnsafeString(value: unknown): { path: (string | number)[]; reason: string } | undefined {
+export function scanInput(value: unknown): { unsafe?: { path: (string | number)[]; reason: string }; values: number } {
   const path: (string | number)[] = [];
+  let values = 1;
   const walk = (v: unknown): string | undefined => {
     if (typeof v === "string") return unsafeStringReason(v);
     if (!v || typeof v !== "object" || path.length > 1000) return undefined;
     if (Array.isArray(v)) {
+      values += v.length;
       for (let i = 0; i < v.length; i++) {
         const item = v[i];
         if (typeof item === "number" || typeof item === "boolean" || item === null) continue;
@@ -56,6 +59,7 @@ export function findUnsafeString(value: unknown): { path: (string | number)[]; r
     }
     for (const key in v) {
       if (!Object.hasOwn(v, key)) continue;
+      values++;
       path.push(key);
       const keyReason = unsafeStringReason(key);
       if (keyReason) {
@@ -69,8 +73,11 @@ export function findUnsafeString(value: unknown): { path: (string | number)[]; r
     return undefined;
   };
   const reason = walk(value);
-  return reason ? { path, reason } : undefined;
+  return reason ? { unsafe: { path, reason }, values } : { values };
 }
+
+/** Up to this many values, validation reports every failing field (capped at MAX_FIELDS); above it, the first. */
+export const FULL_REPORT_MAX_VALUES = 10_000;
 
 interface Issue {
   code?: string;
@@ -102,12 +109,16 @@ type Result = { value: unknown } | { issues: readonly Issue[] };
 
 /** Validates one input; returns the parsed value or throws the 400. */
 export function validateInput(schema: z.ZodType, value: unknown, where: InputKind): Result | Promise<Result> {
+  // A forwarded body is not walked (the LLM gateway's hot path); it always validates abort-early.
+  let small = false;
   if (!passThrough.has(schema)) {
-    const unsafe = findUnsafeString(value);
-    if (unsafe) throw invalidInput([{ field: fieldOf(unsafe.path, where), message: unsafe.reason }], where);
+    const scan = scanInput(value);
+    if (scan.unsafe) throw invalidInput([{ field: fieldOf(scan.unsafe.path, where), message: scan.unsafe.reason }], where);
+    small = scan.values <= FULL_REPORT_MAX_VALUES;
   }
-  // abortEarly is zod's own switch (used by its `validate`): stop at the first issue that ends parsing.
-  const ctx = { abortEarly: true } as z.core.ParseContext<z.core.$ZodIssue>;
+  // abortEarly is zod's own switch (used by its `validate`): stop at the first issue that ends parsing,
+  // so a large input with many bad items costs one issue. A small input gets every failing field.
+  const ctx = (small ? undefined : { abortEarly: true }) as z.core.ParseContext<z.core.$ZodIssue> | undefined;
   const settle = (r: z.ZodSafeParseResult<unknown>): Result => {
     if (r.success) return { value: r.data };
     throw invalidInput(fieldErrors(r.error.issues as Issue[], where), where);
