@@ -26,12 +26,17 @@ export const gatewayKeys = pgTable("gateway_keys", {
 });
 export type GatewayKeyRow = typeof gatewayKeys.$inferSelect;
 
-/** Deployments added through the API or dashboard; `api_key_sealed` is encrypted with the secret box. */
+/**
+ * Deployments added through the API or dashboard. `api_key_sealed` and `params_sealed` (a JSON object
+ * of every other credential-like param, server/gateway/models/sealed-params.ts) are encrypted with the
+ * secret box; `litellm_params` keeps only routing and pricing fields.
+ */
 export const gatewayModels = pgTable("gateway_models", {
   id: text("id").primaryKey(),
   modelName: text("model_name").notNull(),
   litellmParams: jsonb("litellm_params").$type<Record<string, unknown>>().notNull(),
   apiKeySealed: text("api_key_sealed"),
+  paramsSealed: text("params_sealed"),
   modelInfo: jsonb("model_info").$type<Record<string, unknown>>().notNull().default({}),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });

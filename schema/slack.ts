@@ -105,3 +105,12 @@ export const slackEvents = pgTable(
 );
 
 export type SlackEventRow = typeof slackEvents.$inferSelect;
+
+/**
+ * Signatures of verified interactivity and slash-command requests (server/slack/receiver.ts): a
+ * replay of one within Slack's 5-minute window finds its row and is not run twice, on any replica.
+ */
+export const slackSeenRequests = pgTable("slack_seen_requests", {
+  signature: text("signature").primaryKey(),
+  seenAt: timestamp("seen_at", { withTimezone: true }).notNull().defaultNow(),
+});

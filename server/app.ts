@@ -1,4 +1,4 @@
-import { Elysia } from "elysia";
+import { Elysia, type AnyElysia } from "elysia";
 import { fileURLToPath } from "node:url";
 import { authRoutes, keyRoutes } from "./auth";
 import type { BackoffOptions } from "./auth/backoff";
@@ -11,7 +11,9 @@ import { healthRoutes } from "./health";
 import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
 import { gatewayRoutes, GatewayService } from "./gateway";
+import { jsonBody } from "./http/json-body";
 import { requestContext } from "./http/request-context";
+import { installInputValidation } from "./http/validation";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
 import { createMcpModule, mcpRoutes } from "./mcp";
@@ -97,16 +99,20 @@ export function createApp(deps: AppDeps) {
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
   });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
+  // The docs fill in request bodies from the finished route table (server/docs/index.ts).
+  let appRoutes: () => AnyElysia["routes"] = () => [];
+  const json = jsonBody({ maxBytes: deps.config.env.LAP_MAX_BODY_BYTES, maxDepth: deps.config.env.LAP_MAX_JSON_DEPTH });
   const app = new Elysia()
     .use(errorHandler(deps.logger))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
+    .use(json.plugin)
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
     .use(authRoutes({ auth, guard, uiUsername: deps.config.env.UI_USERNAME, secureCookies }))
     .use(keyRoutes({ auth, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
-    .use(docsRoutes({ guard, version: deps.config.version }))
+    .use(docsRoutes({ guard, version: deps.config.version, routes: (): AnyElysia["routes"] => appRoutes() }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(harnessRoutes({ guard }))
@@ -118,6 +124,11 @@ export function createApp(deps: AppDeps) {
     .use(vaultRoutes({ vault, guard }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
+  // Every JSON body is parsed within size and depth bounds, and every route's body, query, params and
+  // headers schema validates at a bounded cost (docs/security.md, "Hostile input").
+  appRoutes = () => app.routes;
+  json.exemptSelfParsing(app);
+  installInputValidation(app);
   return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring } };
 }
 

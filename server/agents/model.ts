@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { idString, safeString } from "../lib/strings";
 import { hostPatterns } from "../vault/model";
 
 const req = (what: string) => ({ error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string") });
-const idList = (what: string) => z.array(z.string().trim().min(1, `each ${what} must be non-empty`).max(200)).max(100, "at most 100");
+const idList = (what: string) => z.array(idString(200).pipe(z.string().trim().min(1, `each ${what} must be non-empty`))).max(100, "at most 100");
 
 /**
  * A tool as a harness names it: `bash`, Claude Code's `Bash`, MCP's `github__create_issue` or
@@ -17,7 +18,7 @@ const toolName = z
   );
 
 const agentFields = {
-  name: z.string(req("a name for the agent")).trim().min(1, "required: a name for the agent").max(100, "at most 100 characters"),
+  name: safeString({ max: 100, line: true, what: "a name for the agent" }).pipe(z.string().trim().min(1, "required: a name for the agent")),
   description: z.string().max(2000, "at most 2000 characters").default(""),
   model: z.string(req("a model id such as claude-sonnet-4-5")).trim().min(1, "required: a model id such as claude-sonnet-4-5").max(200),
   system_prompt: z.string().max(200_000, "at most 200000 characters").default(""),
@@ -34,7 +35,7 @@ const agentFields = {
     .array(
       z.object({
         name: z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _ only"),
-        url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
+        url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048, "at most 2048 characters"),
       }),
     )
     .max(50)
@@ -50,7 +51,7 @@ const agentFields = {
   environment: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "names must look like ENV_VARS"), z.string().max(10_000))
     .default({}),
-  repo_url: z.url({ message: "must be a URL such as https://github.com/org/repo" }).nullable().default(null),
+  repo_url: z.url({ message: "must be a URL such as https://github.com/org/repo" }).max(2048, "at most 2048 characters").nullable().default(null),
   repo_branch: z.string().trim().min(1).max(200).nullable().default(null),
   max_runtime_minutes: z.number({ error: "must be a number of minutes" }).int("must be a whole number").min(1, "at least 1").max(24 * 60, "at most 1440").default(30),
   idle_timeout_minutes: z.number({ error: "must be a number of minutes" }).int("must be a whole number").min(1, "at least 1").max(7 * 24 * 60).default(60),
@@ -67,7 +68,7 @@ export const updateAgentBody = z
   .strict();
 export type UpdateAgentInput = z.input<typeof updateAgentBody>;
 
-export const agentIdParams = z.object({ id: z.string().min(1).max(64) });
+export const agentIdParams = z.object({ id: idString(64) });
 export const listAgentsQuery = z.object({
   q: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { APPROVAL_STATUSES } from "../../schema/approvals";
+import { idString } from "../lib/strings";
 
 export const approvalStatus = z.enum(APPROVAL_STATUSES);
 
@@ -12,7 +13,7 @@ export const listApprovalsQuery = z.object({
 });
 export type ListApprovalsQuery = z.infer<typeof listApprovalsQuery>;
 
-export const approvalIdParams = z.object({ id: z.string().min(1).max(64) });
+export const approvalIdParams = z.object({ id: idString(64) });
 
 /** Longest message a decision may carry (the dashboard, the API and Slack's Deny dialog share it). */
 export const DECISION_MESSAGE_MAX = 2000;

@@ -35,6 +35,7 @@ export const envSchema = z.object({
   LAP_DATA_DIR: z.string().default("./.lap").meta(plain("Where embedded data lives: the PGlite database, generated keys, workspaces.", "Server")),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").meta(plain("Minimum level of the JSON logs on stdout.", "Server")),
   LAP_MAX_BODY_BYTES: intFromEnv(10 * 1024 * 1024, 1024).meta(plain("Largest request body accepted; larger bodies get 413.", "Server")),
+  LAP_MAX_JSON_DEPTH: intFromEnv(128, 8).meta(plain("Deepest nesting of arrays and objects a JSON body may have; deeper bodies get 400 before they are parsed.", "Server")),
 
   DATABASE_URL: optionalString.pipe(
     z

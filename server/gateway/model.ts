@@ -1,14 +1,17 @@
 import { z } from "zod";
+import { passThroughStrings } from "../http/validation";
+import { idString, modelName, safeString } from "../lib/strings";
 
 /**
  * Request bodies of the LLM routes. Only the fields the gateway itself relies on are checked (so a
- * bad body gets a 400 naming the field); everything else passes through to the provider untouched.
+ * bad body gets a 400 naming the field); everything else passes through to the provider untouched,
+ * so these bodies are `passThroughStrings` (message content may hold any string the provider takes).
  */
-const model = z.string({ error: (i) => (i.input === undefined ? "required: the model to call" : "must be a string") }).min(1, "must not be empty");
+const model = modelName();
 const maxTokens = z.number({ message: "must be a whole number" }).int("must be a whole number").positive("must be at least 1");
 const stream = z.boolean({ message: "must be true or false" }).optional();
 
-export const chatBody = z.looseObject({
+export const chatBody = passThroughStrings(z.looseObject({
   model,
   messages: z.array(z.looseObject({ role: z.enum(["system", "developer", "user", "assistant", "tool", "function"], { message: "must be system, developer, user, assistant or tool" }) }), {
     error: (i) => (i.input === undefined ? "required: the conversation so far" : "must be an array of messages"),
@@ -16,10 +19,10 @@ export const chatBody = z.looseObject({
   stream,
   max_tokens: maxTokens.nullish(),
   tools: z.array(z.looseObject({ type: z.string() })).nullish(),
-});
+}));
 
 const anthropicContent = z.union([z.string(), z.array(z.looseObject({ type: z.string() }))], { message: "must be a string or an array of content blocks" });
-export const messagesBody = z.looseObject({
+export const messagesBody = passThroughStrings(z.looseObject({
   model,
   max_tokens: z.number({ error: (i) => (i.input === undefined ? "required: the most tokens to generate" : "must be a whole number") }).int("must be a whole number").positive("must be at least 1"),
   // "system" entries are not Anthropic's API but Claude Code sends them; the route hoists them into `system`.
@@ -29,14 +32,14 @@ export const messagesBody = z.looseObject({
   system: anthropicContent.optional(),
   stream,
   tools: z.array(z.looseObject({ name: z.string() })).optional(),
-});
+}));
 
-export const countTokensBody = z.looseObject({
+export const countTokensBody = passThroughStrings(z.looseObject({
   model,
   messages: z.array(z.looseObject({ role: z.enum(["user", "assistant"], { message: "must be user or assistant" }) }), { message: "must be an array of messages" }),
-});
+}));
 
-export const responsesBody = z.looseObject({
+export const responsesBody = passThroughStrings(z.looseObject({
   model,
   input: z.union([z.string(), z.array(z.looseObject({}))], { error: (i) => (i.input === undefined ? "required: a string or an array of input items" : "must be a string or an array of input items") }),
   instructions: z.string().nullish(),
@@ -44,25 +47,25 @@ export const responsesBody = z.looseObject({
   max_output_tokens: maxTokens.nullish(),
   // Responses are not stored, so a caller must send the whole conversation (Codex does, with store: false).
   previous_response_id: z.null({ message: "is not supported: this gateway does not store responses; send the full input instead" }).optional(),
-});
+}));
 
-export const completionsBody = z.looseObject({
+export const completionsBody = passThroughStrings(z.looseObject({
   model,
   prompt: z.union([z.string(), z.array(z.string())], { message: "must be a string or an array of strings" }),
   stream,
-});
+}));
 
-export const embeddingsBody = z.looseObject({
+export const embeddingsBody = passThroughStrings(z.looseObject({
   model,
   input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))], { message: "must be a string or an array" }),
-});
+}));
 
 export const newModelBody = z.object({
-  model_name: z.string().trim().min(1, "required: the public model name"),
+  model_name: modelName("the public model name"),
   litellm_params: z.looseObject({
-    model: z.string().trim().min(1, "required: provider/model, e.g. openai/gpt-4o or anthropic/claude-sonnet-4-5"),
-    api_base: z.url({ message: "must be a URL" }).optional(),
-    api_key: z.string().min(1).optional(),
+    model: modelName("provider/model, e.g. openai/gpt-4o or anthropic/claude-sonnet-4-5"),
+    api_base: z.url({ message: "must be a URL" }).max(2048, "at most 2048 characters").optional(),
+    api_key: safeString({ min: 1, max: 16_384, line: true }).optional(),
     rpm: z.number().int().positive().optional(),
     tpm: z.number().int().positive().optional(),
     order: z.number().int().min(0).optional(),
@@ -70,26 +73,29 @@ export const newModelBody = z.object({
     input_cost_per_token: z.number().min(0).optional(),
     output_cost_per_token: z.number().min(0).optional(),
   }),
-  model_info: z.record(z.string(), z.unknown()).optional(),
+  // `id` becomes the deployment id, echoed in the x-litellm-model-id header.
+  model_info: z.looseObject({ id: idString(200).optional() }).optional(),
 });
 
-export const deleteModelBody = z.object({ id: z.string().min(1, "required: the deployment id") });
-export const testModelBody = z.object({ model: z.string().min(1, "required: the model to test") });
+export const deleteModelBody = z.object({ id: idString(200) });
+export const testModelBody = z.object({ model: modelName("the model to test") });
+
+const date = z.string().max(64, "must be a date").refine((v) => !Number.isNaN(Date.parse(v)), "must be a date");
 
 export const spendLogsQuery = z.object({
-  api_key: z.string().optional(),
-  key_id: z.string().optional(),
-  key_alias: z.string().optional(),
-  model: z.string().optional(),
-  session_id: z.string().optional(),
-  request_id: z.string().optional(),
+  api_key: safeString({ max: 512 }).optional(),
+  key_id: safeString({ max: 200 }).optional(),
+  key_alias: safeString({ max: 200 }).optional(),
+  model: safeString({ max: 256 }).optional(),
+  session_id: safeString({ max: 200 }).optional(),
+  request_id: safeString({ max: 200 }).optional(),
   status: z.enum(["success", "failure"]).optional(),
-  start_date: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be a date").optional(),
-  end_date: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be a date").optional(),
+  start_date: date.optional(),
+  end_date: date.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export const spendReportQuery = z.object({
-  start_date: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be a date").optional(),
-  end_date: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be a date").optional(),
+  start_date: date.optional(),
+  end_date: date.optional(),
 });

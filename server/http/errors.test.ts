@@ -68,4 +68,25 @@ describe("dashboard files", () => {
     const escape = await app.handle(new Request("http://localhost/..%2f..%2fetc%2fpasswd"));
     expect(await escape.text()).toBe("<html>dashboard</html>");
   });
+
+  test("a sibling directory that shares the dashboard's name prefix is not served (issue 15, item 11)", async () => {
+    const dir = join(process.env.TMPDIR ?? "/tmp", `lap-ui-sib-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(`${dir}-evil`, { recursive: true });
+    writeFileSync(join(dir, "index.html"), "<html>dashboard</html>");
+    writeFileSync(join(`${dir}-evil`, "secret.txt"), "host secret");
+    const { staticUi } = await import("./static-ui");
+    const app = staticUi(dir);
+    const name = `lap-ui-sib-${process.pid}-evil`;
+    for (const path of [`/..%2f${name}%2fsecret.txt`, `/%2e%2e/${name}/secret.txt`, `/..%5c${name}%5csecret.txt`]) {
+      const res = await app.handle(new Request(`http://localhost${path}`));
+      expect(await res.text()).toBe("<html>dashboard</html>");
+    }
+    // Paths that do not decode, or hold a NUL, fall back to the dashboard instead of failing.
+    for (const path of ["/%E0%A4%A", "/a%00b", "/%ED%A0%80"]) {
+      const res = await app.handle(new Request(`http://localhost${path}`));
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("<html>dashboard</html>");
+    }
+  });
 });

@@ -1,7 +1,9 @@
 import { Elysia } from "elysia";
 import type { Logger } from "../lib/logger";
 import { ApiError, envelope, type FieldError } from "../lib/errors";
+import { dataErrorColumn, dataErrorMessage } from "../lib/pg-errors";
 import { requestIdOf } from "./request-context";
+import { MAX_FIELDS } from "./validation";
 import { isGatewayPath, openAiErrorBody } from "../gateway/errors";
 
 interface ValidationIssue {
@@ -18,11 +20,17 @@ export function errorHandler(logger: Logger) {
   return new Elysia({ name: "error-handler" }).onError({ as: "global" }, ({ code, error, request, set }) => {
     const requestId = requestIdOf(request);
     let apiError: ApiError;
-    if (error instanceof ApiError) {
+    // Elysia wraps what a parser throws (server/http/json-body.ts) in its ParseError.
+    const cause = (error as { cause?: unknown }).cause;
+    if (code === "PARSE" && cause instanceof ApiError) {
+      apiError = cause;
+    } else if (error instanceof ApiError) {
       apiError = error;
       if (error.headers) Object.assign(set.headers, error.headers);
     } else if (code === "VALIDATION") {
-      const all = ((error as unknown as { all?: ValidationIssue[] }).all ?? []) as ValidationIssue[];
+      // Inputs never get here: installInputValidation (./validation.ts) throws its own 400 before Elysia
+      // builds a ValidationError (which serializes the whole value). What is left is response validation.
+      const all = (((error as unknown as { all?: ValidationIssue[] }).all ?? []) as ValidationIssue[]).slice(0, MAX_FIELDS);
       const where = (error as unknown as { type?: string }).type ?? "body";
       // An unknown key is named itself, not the object that holds it.
       const fields: FieldError[] = all.flatMap((i) => {
@@ -41,6 +49,11 @@ export function errorHandler(logger: Logger) {
       apiError = new ApiError(404, "not_found", `No route for ${request.method} ${new URL(request.url).pathname}`);
     } else if (code === "INVALID_COOKIE_SIGNATURE" || code === "INVALID_FILE_TYPE") {
       apiError = new ApiError(400, "invalid_request", (error as Error).message);
+    } else if (dataErrorMessage(error)) {
+      // The database refused a value validation let through: the caller's input, so a 400 (never echoing the value).
+      const message = dataErrorMessage(error)!;
+      logger.warn({ request_id: requestId, pg_code: (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code }, "database refused a value");
+      apiError = new ApiError(400, "invalid_request", `Invalid request: ${message}`, [{ field: dataErrorColumn(error) ?? "(body)", message }]);
     } else {
       logger.error({ request_id: requestId, err: error, code }, "unhandled error");
       apiError = new ApiError(500, "internal_error", "Something went wrong on our side; the request id is in the logs");

@@ -36,7 +36,10 @@ export function createMcpModule(deps: { config: Config; database: Database; auth
     connectTimeoutMs: env.LAP_MCP_CONNECT_TIMEOUT_MS,
     destinations: deps.destinations,
   });
-  const sessions = new McpSessions({ gateway, idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000, logger: deps.logger });
+  const sessions = new McpSessions({
+    gateway, idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000, logger: deps.logger,
+    limits: { maxBytes: env.LAP_MAX_BODY_BYTES, maxDepth: env.LAP_MAX_JSON_DEPTH },
+  });
   // baseUrl is read late: without BASE_URL it is only known once the server listens.
   const oauth = new McpOAuth({ database: deps.database, box, gateway, baseUrl: () => deps.config.baseUrl, logger: deps.logger, destinations: deps.destinations });
   gateway.deps.oauthToken = (row, userId, secrets) => oauth.token(row, userId, secrets);

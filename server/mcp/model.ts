@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { idString, safeString } from "../lib/strings";
 import { userVariablesInOrigin } from "./registry/secrets";
 
 /**
@@ -14,21 +15,26 @@ export const serverName = z
 export const transportSchema = z.enum(["stdio", "streamable-http", "sse"]);
 export type Transport = z.infer<typeof transportSchema>;
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+const envName = z.string().max(128, "at most 128 characters").regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a valid HTTP header name");
 const toolList = z.array(z.string().min(1).max(200)).max(1000);
+/** A credential or a value sent upstream: one line, capped (it may end up in an HTTP header). */
+const secretValue = (min = 1) => safeString({ min: min || undefined, max: 16_384, line: true });
+/** An HTTP header value: Latin-1 without control characters, or `fetch` refuses it at call time. */
+const headerValue = safeString({ max: 8192 }).regex(/^[\t\x20-\x7e\x80-\xff]*$/, "must be a header value: printable Latin-1, no line breaks");
+const bounded = <T extends z.ZodType>(record: T, max = 100) => record.refine((r) => Object.keys(r as object).length <= max, `at most ${max} entries`);
 
 export const authInput = z.discriminatedUnion("type", [
   z.object({ type: z.literal("none") }),
-  z.object({ type: z.literal("bearer"), token: z.string().min(1, "required for bearer auth") }),
-  z.object({ type: z.literal("api_key"), header: headerName.default("x-api-key"), key: z.string().min(1, "required for api_key auth") }),
-  z.object({ type: z.literal("basic"), username: z.string().min(1, "required for basic auth"), password: z.string() }),
+  z.object({ type: z.literal("bearer"), token: secretValue() }),
+  z.object({ type: z.literal("api_key"), header: headerName.default("x-api-key"), key: secretValue() }),
+  z.object({ type: z.literal("basic"), username: secretValue(), password: secretValue(0) }),
   z.object({
     type: z.literal("oauth"),
-    scopes: z.array(z.string().min(1)).default([]),
+    scopes: z.array(idString(200)).max(50, "at most 50").default([]),
     /** Pre-registered client; without it LAP registers itself dynamically (RFC 7591). */
-    client_id: z.string().min(1).optional(),
-    client_secret: z.string().min(1).optional(),
+    client_id: secretValue().optional(),
+    client_secret: secretValue().optional(),
   }),
 ]);
 export type AuthInput = z.infer<typeof authInput>;
@@ -37,11 +43,11 @@ export const variableInput = z.object({
   name: envName,
   scope: z.enum(["instance", "user"]).default("instance"),
   /** Instance variables only; per-user values come from each user's credentials. */
-  value: z.string().optional(),
+  value: safeString({ max: 16_384 }).optional(),
 });
 
 export const bindPath = z.object({
-  path: z.string().regex(/^\/(?!.*\.\.)/, "must be an absolute path without .."),
+  path: z.string().max(4096, "at most 4096 characters").regex(/^\/(?!.*\.\.)/, "must be an absolute path without .."),
   writable: z.boolean().default(false),
 });
 
@@ -52,12 +58,12 @@ const baseFields = {
   transport: transportSchema,
   command: z.string().min(1).max(1000),
   args: z.array(z.string().max(4000)).max(200),
-  env: z.record(envName, z.string()),
+  env: bounded(z.record(envName, safeString({ max: 16_384 }))),
   bind_paths: z.array(bindPath).max(50),
   /** stdio: give the sandbox network access (off by default). */
   network: z.boolean(),
-  url: z.url({ message: "must be an http(s) URL" }).regex(/^https?:\/\//, "must be an http(s) URL"),
-  headers: z.record(headerName, z.string()),
+  url: z.url({ message: "must be an http(s) URL" }).max(2048, "at most 2048 characters").regex(/^https?:\/\//, "must be an http(s) URL"),
+  headers: bounded(z.record(headerName, headerValue)),
   auth: authInput,
   variables: z.array(variableInput).max(100),
   allowed_tools: toolList.nullable(),
@@ -111,7 +117,7 @@ export const updateServerBody = z
   .strict();
 export type UpdateServer = z.output<typeof updateServerBody>;
 
-export const serverIdParams = z.object({ id: z.string().min(1).max(64) });
+export const serverIdParams = z.object({ id: idString(64) });
 
 export const serverView = z.object({
   id: z.string(),
@@ -171,8 +177,8 @@ export type GrantView = z.infer<typeof grantView>;
 
 export const userCredentialBody = z.object({
   /** Personal key/token used with the server's auth type (bearer, api_key; basic as `user:password`). */
-  credential: z.string().min(1).optional(),
-  variables: z.record(envName, z.string()).optional(),
+  credential: secretValue().optional(),
+  variables: bounded(z.record(envName, safeString({ max: 16_384 }))).optional(),
 });
 
 export const callsQuery = z.object({

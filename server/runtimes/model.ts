@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { idString } from "../lib/strings";
 
 export const runtimeProtocol = z.enum(["managed-agents"], { error: "must be managed-agents" });
 /** Protocols of stored runtimes: `sandbox` is LAP's own built-in runtime (one row, created at start). */
@@ -10,12 +11,12 @@ export const createRuntimeBody = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _ only (at most 64)"),
   protocol: runtimeProtocol.default("managed-agents"),
-  base_url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL such as https://api.anthropic.com" }),
+  base_url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL such as https://api.anthropic.com" }).max(2048, "at most 2048 characters"),
   api_key: z.string({ error: "required: the runtime's API key" }).min(1, "required: the runtime's API key").max(4096),
 });
 export type CreateRuntimeInput = z.input<typeof createRuntimeBody>;
 
-export const runtimeIdParams = z.object({ id: z.string().min(1).max(64) });
+export const runtimeIdParams = z.object({ id: idString(64) });
 
 export const runtimeView = z.object({
   id: z.string(),

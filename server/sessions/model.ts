@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SESSION_STATUSES } from "../../schema/sessions";
+import { idString } from "../lib/strings";
 import { storedEventView } from "./events/types";
 
 export * from "./events/types";
@@ -32,7 +33,7 @@ export const createSessionBody = z
   .strict();
 export type CreateSessionInput = z.input<typeof createSessionBody>;
 
-export const sessionIdParams = z.object({ id: z.string().min(1).max(64) });
+export const sessionIdParams = z.object({ id: idString(64) });
 
 export const listSessionsQuery = z.object({
   limit: z.coerce.number({ error: "must be a number" }).int().min(1, "at least 1").max(200, "at most 200").default(50),

@@ -1,4 +1,5 @@
 import { App, ErrorCode } from "@slack/bolt";
+import type { JsonLimits } from "../http/json-body";
 import type { Logger } from "../lib/logger";
 import { handleLapCommand, type CommandDeps } from "./commands";
 import { normalizeEvent, type SlackMessageEvent } from "./events";
@@ -16,6 +17,7 @@ export interface BoltDeps {
   auth: WorkspaceAuthResolver;
   commands: CommandDeps;
   log: Logger;
+  limits: JsonLimits;
 }
 
 /** Bolt app with LAP's listeners, fed by a FetchReceiver that Elysia routes call. */
@@ -24,6 +26,8 @@ export function createBoltApp(deps: BoltDeps) {
     deps.signingSecret,
     (err) => deps.log.error({ err: String(err) }, "slack request failed"),
     (work) => deps.service.background(work),
+    undefined,
+    { limits: deps.limits, firstSeen: (signature) => deps.service.deps.store.firstSeen(signature) },
   );
   const app = new App({
     receiver,

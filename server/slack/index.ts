@@ -46,7 +46,10 @@ export function createSlack(deps: SlackDeps) {
   let bolt: Promise<ReturnType<typeof createBoltApp>> | undefined;
   const loadBolt = () =>
     (bolt ??= import("./bolt-app").then(({ createBoltApp }) =>
-      createBoltApp({ signingSecret: signingSecret!, apiUrl: env.SLACK_API_URL, service, auth, commands: { service }, log }),
+      createBoltApp({
+        signingSecret: signingSecret!, apiUrl: env.SLACK_API_URL, service, auth, commands: { service }, log,
+        limits: { maxBytes: env.LAP_MAX_BODY_BYTES, maxDepth: env.LAP_MAX_JSON_DEPTH },
+      }),
     ));
   const oauth: OAuthDeps = {
     store, clients, baseUrl: deps.config.baseUrl, authorizeUrl: env.SLACK_OAUTH_AUTHORIZE_URL, clientId: env.SLACK_CLIENT_ID, clientSecret: env.SLACK_CLIENT_SECRET,
@@ -149,6 +152,7 @@ export function createSlack(deps: SlackDeps) {
       sweeper = setInterval(() => {
         void service.resumeStuck().catch((err) => log.warn({ err: String(err) }, "slack sweep failed"));
         void store.pruneEvents(30).catch(() => {});
+        void store.pruneSeenRequests().catch(() => {});
       }, 30_000);
       sweeper.unref?.();
     })

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { nextTs, slackHarness, type SlackHarness } from "../../test/support/slack-harness";
+import { createSecretBox } from "../lib/crypto";
+import { SlackStore } from "./store";
 
 let h: SlackHarness;
 beforeAll(async () => {
@@ -96,6 +98,39 @@ describe("/lap slash command", () => {
     await h.event({ type: "message", channel_type: "channel", channel: "C1", user: "U1", text: "and the timeline?", ts: nextTs(), thread_ts: root.ts });
     await h.idle();
     expect(h.fake.thread("C1", root.ts).map((m) => m.text)).toEqual(["On it: summarize the incident", "On it: and the timeline?"]);
+  });
+
+  test("a command timestamped 10 minutes in the future is 401 and runs nothing (issue 15, item 11)", async () => {
+    const res = await h.command(command("new from the future"), { timestamp: Math.floor(Date.now() / 1000) + 600 });
+    expect(res.status).toBe(401);
+    await h.idle();
+    expect(h.fake.callsTo("chat.postMessage")).toEqual([]);
+  });
+
+  test("a replayed /lap new (the same signed request again) starts one thread, not two (issue 15, item 11)", async () => {
+    h.sessions.script = (p) => [{ type: "agent.message", data: { text: `On it: ${p}` } }, { type: "session.status_idle" }];
+    const fields = command("new replay me");
+    const timestamp = Math.floor(Date.now() / 1000);
+    const first = await h.command(fields, { timestamp });
+    expect((await first.json()).text).toContain("Starting a session");
+    const replay = await h.command(fields, { timestamp });
+    expect(replay.status).toBe(200);
+    expect(await replay.text()).toBe("");
+    await h.idle();
+    const roots = h.fake.messages.filter((m) => m.channel === "C1" && !m.thread_ts && m.text.includes("replay me"));
+    expect(roots.length).toBe(1);
+    // A new command (new trigger, new signature) is not a replay.
+    expect((await (await h.command(command("status"))).json()).text).toContain("answers in this channel");
+  });
+
+  test("the replay record is shared: a second replica on the same database sees the first one's request", async () => {
+    const box = createSecretBox(h.config.encryptionKey);
+    const replicaA = new SlackStore({ database: h.database, secretBox: box });
+    const replicaB = new SlackStore({ database: h.database, secretBox: box });
+    const signature = `v0=${"ab".repeat(32)}`;
+    expect(await replicaA.firstSeen(signature)).toBe(true);
+    expect(await replicaB.firstSeen(signature)).toBe(false);
+    expect(await replicaA.firstSeen(signature)).toBe(false);
   });
 
   test("a command with a stale signature is 401", async () => {

@@ -1,26 +1,28 @@
 import { z } from "zod";
+import { idString } from "../lib/strings";
 
-const slackId = (what: string) => z.string().trim().regex(/^[A-Z0-9]{2,}$/, `must be a Slack ${what} id such as T0123ABC`);
+/** Slack ids are short (T0123ABC); capped, since they key unique indexes. */
+const slackId = (what: string) => z.string().max(64, `must be a Slack ${what} id such as T0123ABC`).trim().regex(/^[A-Z0-9]{2,}$/, `must be a Slack ${what} id such as T0123ABC`);
 
 export const bindingBody = z.object({
   team_id: z.union([z.literal("*"), slackId("team")]).default("*"),
   channel_id: z.union([z.literal("*"), slackId("channel")]).default("*"),
-  agent_id: z.string().trim().min(1, "is required"),
+  agent_id: idString(200).pipe(z.string().trim().min(1, "is required")),
 });
 export type BindingBody = z.infer<typeof bindingBody>;
 
-export const bindingParams = z.object({ id: z.string().min(1) });
+export const bindingParams = z.object({ id: idString(64) });
 
 export const allowlistBody = z.object({
   team_id: z.union([z.literal("*"), slackId("team")]).default("*"),
   /** Accepts U…/W… ids and <@U…> mentions; each must be a user id. */
-  user_ids: z.array(z.string().regex(/^\s*<?@?[UW][A-Za-z0-9]{2,}(\|[^>]*)?>?\s*$/, "must be a Slack user id such as U0123ABC or <@U0123ABC>")).max(1000),
+  user_ids: z.array(z.string().max(200, "must be a Slack user id such as U0123ABC or <@U0123ABC>").regex(/^\s*<?@?[UW][A-Za-z0-9]{2,}(\|[^>]*)?>?\s*$/, "must be a Slack user id such as U0123ABC or <@U0123ABC>")).max(1000),
 });
 export type AllowlistBody = z.infer<typeof allowlistBody>;
 
 export const eventsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
-export const teamParams = z.object({ team_id: z.string().min(1) });
+export const teamParams = z.object({ team_id: idString(64) });
 
 export interface SlackStatus {
   enabled: boolean;

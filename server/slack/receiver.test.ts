@@ -75,4 +75,48 @@ describe("FetchReceiver", () => {
     expect(unsigned.status).toBe(401);
     expect(called).toBe(0);
   });
+
+  test("a validly signed request timestamped more than 5 minutes ahead is 401, as one 5 minutes old is", async () => {
+    let ran = 0;
+    const r = receiverWith(async (e) => {
+      ran++;
+      await e.ack();
+    });
+    const now = Math.floor(Date.now() / 1000);
+    for (const timestamp of [now + 600, now + 301, now - 301]) {
+      const res = await r.handle(signedInteraction(BASE, { type: "block_actions", actions: [] }, { secret: SECRET, timestamp }));
+      expect(res.status).toBe(401);
+    }
+    expect(ran).toBe(0);
+    expect((await r.handle(signedInteraction(BASE, { type: "block_actions", actions: [] }, { secret: SECRET, timestamp: now + 200 }))).status).toBe(200);
+  });
+
+  test("an interaction replayed with the same signature runs once; events are left to the inbox's event_id dedupe", async () => {
+    const seen = new Set<string>();
+    let ran = 0;
+    const r = new FetchReceiver(SECRET, () => {}, () => {}, 200, {
+      limits: { maxBytes: 1_000_000, maxDepth: 64 },
+      firstSeen: async (sig) => !seen.has(sig) && !!seen.add(sig),
+    });
+    r.init({ processEvent: async (e: ReceiverEvent) => { ran++; await e.ack(); } } as unknown as App);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const interaction = () => signedInteraction(BASE, { type: "block_actions", actions: [] }, { secret: SECRET, timestamp });
+    expect((await r.handle(interaction())).status).toBe(200);
+    expect((await r.handle(interaction())).status).toBe(200);
+    expect(ran).toBe(1);
+    const event = () => signedEvent(BASE, { type: "event_callback", event_id: "EvSame", event: {} }, { secret: SECRET, timestamp });
+    await r.handle(event());
+    await r.handle(event());
+    expect(ran).toBe(3);
+  });
+
+  test("a body over the size limit is 413 and one nested past the depth limit is 400, before any listener", async () => {
+    let ran = 0;
+    const r = new FetchReceiver(SECRET, () => {}, () => {}, 200, { limits: { maxBytes: 2048, maxDepth: 8 } });
+    r.init({ processEvent: async () => void ran++ } as unknown as App);
+    expect((await r.handle(signedEvent(BASE, { type: "event_callback", pad: "x".repeat(5000) }, { secret: SECRET }))).status).toBe(413);
+    const deep = `{"type":"event_callback","e":${"[".repeat(20)}${"]".repeat(20)}}`;
+    expect((await r.handle(signedRequest(`${BASE}/slack/events`, deep, "application/json", { secret: SECRET }))).status).toBe(400);
+    expect(ran).toBe(0);
+  });
 });

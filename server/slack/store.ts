@@ -246,6 +246,20 @@ export class SlackStore {
     await this.q(`insert into slack_oauth_states (state, created_by, expires_at) values ($1,$2, now() + ($3::int * interval '1 millisecond'))`, [state, createdBy, ttlMs]);
   }
 
+  // Replays ----------------------------------------------------------------
+  /**
+   * Records the signature of a verified interactivity or slash-command request; false when some
+   * replica already recorded it (a replay). Kept past Slack's 5-minute timestamp window, then pruned.
+   */
+  async firstSeen(signature: string): Promise<boolean> {
+    const rows = await this.q(`insert into slack_seen_requests (signature) values ($1) on conflict do nothing returning signature`, [signature]);
+    return rows.length === 1;
+  }
+
+  async pruneSeenRequests(): Promise<void> {
+    await this.q(`delete from slack_seen_requests where seen_at < now() - interval '15 minutes'`);
+  }
+
   /** One atomic update: a state works once, and only before it expires. */
   async consumeOauthState(state: string): Promise<boolean> {
     const rows = await this.q(`update slack_oauth_states set used_at = now() where state = $1 and used_at is null and expires_at > now() returning state`, [state]);

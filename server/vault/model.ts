@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { idString } from "../lib/strings";
 import { isReservedSandboxEnv } from "../sandboxes/secrets/reserved-env";
 
 /**
@@ -41,7 +42,7 @@ export type CreateVaultSecretInput = z.input<typeof createVaultSecretBody>;
 export const updateVaultSecretBody = z.object({ value: value.optional(), hosts: hosts.optional(), description: z.string().max(2000).optional() }).strict();
 export type UpdateVaultSecretInput = z.input<typeof updateVaultSecretBody>;
 
-export const vaultIdParams = z.object({ id: z.string().min(1).max(64) });
+export const vaultIdParams = z.object({ id: idString(64) });
 
 export const vaultSecretView = z.object({
   id: z.string(),

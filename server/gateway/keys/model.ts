@@ -1,14 +1,15 @@
 import { z } from "zod";
+import { idString, modelName, safeString } from "../../lib/strings";
 import { durationMs } from "./duration";
 
-const duration = z.string().refine((v) => durationMs(v) !== undefined, "must be a duration such as 30s, 15m, 1h, 30d");
+const duration = z.string().max(32, "must be a duration such as 30s, 15m, 1h, 30d").refine((v) => durationMs(v) !== undefined, "must be a duration such as 30s, 15m, 1h, 30d");
 const nonNeg = z.number({ message: "must be a number" }).min(0, "must be 0 or more");
 const posInt = z.number({ message: "must be a whole number" }).int("must be a whole number").min(1, "must be at least 1");
 
 /** The limit fields shared by /key/generate and /key/update (LiteLLM names). */
 const limits = {
   key_alias: z.string().trim().min(1).max(200).nullish(),
-  models: z.array(z.string().min(1)).optional(),
+  models: z.array(modelName("a model name")).max(1000, "at most 1000").optional(),
   max_budget: nonNeg.nullish(),
   budget_duration: duration.nullish(),
   rpm_limit: posInt.nullish(),
@@ -27,21 +28,21 @@ export const generateKeyBody = z.object({
 });
 export type GenerateKeyInput = z.input<typeof generateKeyBody>;
 
-export const updateKeyBody = z.object({ key: z.string().min(1, "required: the key, its hash or its id"), ...limits });
+export const updateKeyBody = z.object({ key: idString(512), ...limits });
 export type UpdateKeyInput = z.input<typeof updateKeyBody>;
 
 export const deleteKeyBody = z.object({
-  keys: z.array(z.string().min(1)).optional(),
-  key_aliases: z.array(z.string().min(1)).optional(),
+  keys: z.array(idString(512)).max(1000, "at most 1000").optional(),
+  key_aliases: z.array(idString(200)).max(1000, "at most 1000").optional(),
 }).refine((b) => (b.keys?.length ?? 0) + (b.key_aliases?.length ?? 0) > 0, { message: "give keys or key_aliases", path: ["keys"] });
 
-export const keyInfoQuery = z.object({ key: z.string().min(1).optional() });
+export const keyInfoQuery = z.object({ key: idString(512).optional() });
 export const keyListQuery = z.object({
   page: z.coerce.number().int().min(1).default(1),
   size: z.coerce.number().int().min(1).max(500).default(50),
-  user_id: z.string().optional(),
-  team_id: z.string().optional(),
-  key_alias: z.string().optional(),
+  user_id: safeString({ max: 200 }).optional(),
+  team_id: safeString({ max: 200 }).optional(),
+  key_alias: safeString({ max: 200 }).optional(),
   return_full_object: z.enum(["true", "false"]).optional(),
 });
 

@@ -1,3 +1,4 @@
+import { redactUrl } from "../models/sealed-params";
 import type { Deployment, Json } from "../types";
 
 /** A provider answered with an error status, or could not be reached. */
@@ -55,7 +56,7 @@ export async function callUpstream(d: Deployment, path: string, body: Json, call
   } catch (err) {
     clearTimeout(timer);
     if (controller.signal.aborted && controller.signal.reason instanceof UpstreamError) throw controller.signal.reason;
-    throw new UpstreamError("error", `Could not reach ${d.apiBase}: ${(err as Error).message}`);
+    throw new UpstreamError("error", `Could not reach ${redactUrl(d.apiBase)}: ${(err as Error).message}`);
   }
   clearTimeout(timer);
   if (!res.ok) throw new UpstreamError(res.status, await errorMessage(res), res.headers.get("retry-after") ?? undefined);

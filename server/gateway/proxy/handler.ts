@@ -1,8 +1,10 @@
 import type { Principal } from "../../auth/model";
 import { ApiError } from "../../lib/errors";
+import { headerSafe } from "../../lib/strings";
 import { upstreamModelFor } from "../config/deployments";
 import { admit, modelAllowed, type KeyState } from "../keys/limits";
 import type { VirtualKeyService } from "../keys/service";
+import { redactUrl } from "../models/sealed-params";
 import { callUpstream, UpstreamError } from "../providers/upstream";
 import type { Router } from "../router/router";
 import { priceOf, type Price } from "../spend/pricing";
@@ -159,8 +161,9 @@ export class GatewayProxy {
     const price = this.price(deployment, upstreamModel);
     const headers: Record<string, string> = {
       "x-request-id": ctx.requestId,
-      "x-litellm-model-group": base.modelGroup,
-      "x-litellm-model-id": deployment.id,
+      // Names from callers and config: made header-safe, since one non-Latin-1 character would make `new Response` throw.
+      "x-litellm-model-group": headerSafe(base.modelGroup),
+      "x-litellm-model-id": headerSafe(deployment.id),
       "x-litellm-attempted-retries": String(Math.max(0, routed.attempts.length - 1)),
     };
     let responseBody: unknown;
@@ -169,7 +172,7 @@ export class GatewayProxy {
       release?.(cost, input + output);
       this.deps.router.addTokens(deployment, input + output);
       this.deps.spend.push({
-        ...base, deployment: deployment.id, provider: deployment.provider, apiBase: deployment.apiBase,
+        ...base, deployment: deployment.id, provider: deployment.provider, apiBase: redactUrl(deployment.apiBase),
         promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost,
         latencyMs: performance.now() - started, ttftMs, status: error ? "failure" : "success", httpStatus: 200,
         error: error ?? null, endTime: new Date(),

@@ -2,6 +2,7 @@ import { gatewaySpendLogs } from "../../../schema";
 import { copyStatement, encodeBinaryCopy, type CopyColumn } from "../../db/binary-copy";
 import type { Database, SqlTx } from "../../db/client";
 import { BatchWriter } from "../../lib/batch-writer";
+import { storableJsonText, storableText } from "../../lib/strings";
 
 export type SpendRow = typeof gatewaySpendLogs.$inferInsert;
 
@@ -83,11 +84,38 @@ async function insertBatch(tx: SqlTx, batch: SpendRow[]) {
 
 export type { BatchWriterStats as SpendWriterStats } from "../../lib/batch-writer";
 
+const TEXT_FIELDS = ["requestId", "keyAlias", "modelGroup", "deployment", "apiBase", "error", "sessionId", "agentId", "endUser"] as const;
+const JSON_FIELDS = ["attempts", "requestBody", "responseBody"] as const;
+
+/**
+ * A row PostgreSQL will take: caller-supplied strings (`user`, model names, bodies, upstream errors)
+ * may hold NUL or lone surrogates, and one such row would fail its whole batch again and again.
+ */
+export function storableRow(row: SpendRow): SpendRow {
+  const out: SpendRow = { ...row };
+  for (const f of TEXT_FIELDS) {
+    const v = out[f];
+    if (typeof v === "string") (out as Record<string, unknown>)[f] = storableText(v, 2000);
+  }
+  for (const f of JSON_FIELDS) {
+    const v = out[f];
+    if (v === undefined || v === null) continue;
+    const text = JSON.stringify(v);
+    const clean = storableJsonText(text);
+    if (clean !== text) (out as Record<string, unknown>)[f] = JSON.parse(clean);
+  }
+  return out;
+}
+
 /** Spend rows, written in batches off the request path (see BatchWriter). */
 export class SpendWriter extends BatchWriter<SpendRow> {
   constructor(deps: { database: Database; maxQueue: number; batchSize?: number; maxRowsPerFlush?: number; onError?: (err: unknown) => void }) {
     // 250 rows take about as long to COPY as 100 took to insert from JSON, so the pause between
     // statements (where requests run) stays the same while the per-statement overhead is spread wider.
     super({ batchSize: 250, ...deps, insert: insertBatch });
+  }
+
+  override push(row: SpendRow) {
+    super.push(storableRow(row));
   }
 }

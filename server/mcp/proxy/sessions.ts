@@ -2,6 +2,8 @@ import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprot
 import { isInitializeRequest, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { randomUUID } from "node:crypto";
 import type { Principal } from "../../auth/model";
+import { DEFAULT_JSON_LIMITS, readJsonBody, type JsonLimits } from "../../http/json-body";
+import { ApiError } from "../../lib/errors";
 import type { Logger } from "../../lib/logger";
 import type { McpCaller } from "../policy/service";
 import type { McpGateway } from "../service";
@@ -39,7 +41,7 @@ export class McpSessions {
   private readonly ended = new Set<string>();
   private readonly sweeper: ReturnType<typeof setInterval>;
 
-  constructor(private readonly deps: { gateway: McpGateway; idleMs: number; logger?: Logger; keepAliveMs?: number }) {
+  constructor(private readonly deps: { gateway: McpGateway; idleMs: number; logger?: Logger; keepAliveMs?: number; limits?: JsonLimits }) {
     this.sweeper = setInterval(() => void this.sweep(), Math.min(60_000, deps.idleMs));
     this.sweeper.unref?.();
   }
@@ -60,26 +62,29 @@ export class McpSessions {
       session.lastSeen = Date.now();
       if (request.method !== "POST") return session.transport.handleRequest(request);
       // Parsed here so the transport can answer plain JSON when no streaming is needed.
-      let parsed: unknown;
-      try {
-        parsed = await request.json();
-      } catch {
-        return jsonRpcError(400, -32700, "Parse error: Invalid JSON");
-      }
+      const parsed = await this.readBody(request);
+      if (parsed instanceof Response) return parsed;
       return session.transport.handleRequest(request, { parsedBody: parsed });
     }
     if (request.method !== "POST") return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
-    let body: unknown;
-    try {
-      body = await request.json();
-    } catch {
-      return jsonRpcError(400, -32700, "Parse error: Invalid JSON");
-    }
+    const body = await this.readBody(request);
+    if (body instanceof Response) return body;
     if (!isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required (send initialize first)");
     if (only && (await this.deps.gateway.visible(caller, only)).length === 0) {
       return jsonRpcError(404, -32001, `MCP server ${only} does not exist or is not granted to this key`);
     }
     return this.open(request, body, principal, caller, scope, only);
+  }
+
+  /** The JSON-RPC body within the size and depth limits (server/http/json-body.ts), or the JSON-RPC error to answer. */
+  private async readBody(request: Request): Promise<unknown> {
+    try {
+      const body = await readJsonBody(request, this.deps.limits ?? DEFAULT_JSON_LIMITS);
+      return body === undefined ? jsonRpcError(400, -32700, "Parse error: empty body") : body;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 413) return jsonRpcError(413, -32600, err.message);
+      return jsonRpcError(400, -32700, `Parse error: ${err instanceof ApiError ? err.message : "Invalid JSON"}`);
+    }
   }
 
   async closeAll() {
