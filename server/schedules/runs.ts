@@ -7,6 +7,7 @@ import type { TurnDispatcher, Dispatched } from "../automation/dispatch";
 import type { SqlTx } from "../db/client";
 import { ApiError } from "../lib/errors";
 
+// Times go into raw SQL as ISO strings: postgres.js cannot send a Date where it infers a text parameter.
 export const newRunId = () => `run_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
 /** The columns of `schedules` a run needs (raw SQL rows). */
@@ -22,7 +23,8 @@ export interface ScheduleSqlRow {
   concurrency: "skip" | "queue";
   catch_up: boolean;
   status: "active" | "paused";
-  next_run_at: Date | null;
+  /** A Date or an ISO string, depending on the driver. */
+  next_run_at: Date | string | null;
 }
 
 export type Admission = { kind: "start" } | { kind: "wait" } | { kind: "skip"; reason: string };
@@ -63,13 +65,13 @@ export async function startRunInTx(tx: SqlTx, dispatcher: TurnDispatcher, s: Sch
     });
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    await tx.query("update schedule_runs set status = 'failed', error = $2, started_at = $3, ended_at = $3 where id = $1", [runId, err.message, now]);
+    await tx.query("update schedule_runs set status = 'failed', error = $2, started_at = $3, ended_at = $3 where id = $1", [runId, err.message, now.toISOString()]);
     return null;
   }
-  await tx.query("update schedule_runs set status = 'started', session_id = $2, turn_id = $3, started_at = $4 where id = $1", [runId, d.sessionId, d.turnId, now]);
+  await tx.query("update schedule_runs set status = 'started', session_id = $2, turn_id = $3, started_at = $4 where id = $1", [runId, d.sessionId, d.turnId, now.toISOString()]);
   await tx.query(
     "update schedules set last_run_at = $2, session_id = case when session_mode = 'continue' then $3 else session_id end, updated_at = now() where id = $1",
-    [s.id, now, d.sessionId],
+    [s.id, now.toISOString(), d.sessionId],
   );
   return d;
 }

@@ -44,7 +44,7 @@ export class Scheduler {
     const now = this.deps.clock.now();
     const due = await this.deps.database.query<{ id: string }>(
       "select id from schedules where status = 'active' and next_run_at <= $1 order by next_run_at limit $2",
-      [now, BATCH],
+      [now.toISOString(), BATCH],
     );
     for (const { id } of due) {
       await this.fireOne(id, now).catch((err) => this.deps.log.error({ err, schedule_id: id }, "schedule slot failed to fire"));
@@ -55,20 +55,20 @@ export class Scheduler {
     const started = await this.deps.database.transaction(async (tx): Promise<Dispatched | null> => {
       const [s] = await tx.query<ScheduleSqlRow>(
         "select * from schedules where id = $1 and status = 'active' and next_run_at <= $2 for update skip locked",
-        [id, now],
+        [id, now.toISOString()],
       );
       if (!s) return null; // another replica has it, or it is no longer due
       const cron = new CronSchedule(s.cron, s.timezone);
-      const due = s.next_run_at!;
+      const due = new Date(s.next_run_at!);
       const latest = cron.latestAtOrBefore(now);
       const slot = latest && latest > due ? latest : due;
-      await tx.query("update schedules set next_run_at = $2, updated_at = now() where id = $1", [s.id, cron.next(now)]);
+      await tx.query("update schedules set next_run_at = $2, updated_at = now() where id = $1", [s.id, cron.next(now)?.toISOString() ?? null]);
       const missed = now.getTime() - slot.getTime() > (this.deps.missedAfterMs ?? DEFAULT_MISSED_AFTER_MS);
       if (missed && !s.catch_up) {
         await tx.query(
           `insert into schedule_runs (id, schedule_id, slot_at, trigger, status, error, ended_at)
            values ($1, $2, $3, 'schedule', 'skipped', $4, $5) on conflict (schedule_id, slot_at) do nothing`,
-          [newRunId(), s.id, slot, `missed: no LAP was running at ${slot.toISOString()} (catch_up is off)`, now],
+          [newRunId(), s.id, slot.toISOString(), `missed: no LAP was running at ${slot.toISOString()} (catch_up is off)`, now.toISOString()],
         );
         return null;
       }
@@ -76,7 +76,7 @@ export class Scheduler {
       const [claimed] = await tx.query<{ id: string }>(
         `insert into schedule_runs (id, schedule_id, slot_at, trigger, status) values ($1, $2, $3, $4, 'pending')
          on conflict (schedule_id, slot_at) do nothing returning id`,
-        [runId, s.id, slot, missed ? "catch_up" : "schedule"],
+        [runId, s.id, slot.toISOString(), missed ? "catch_up" : "schedule"],
       );
       if (!claimed) return null; // fired already (by another replica, or before a restart)
       await this.deps.afterClaim?.(s.id, slot);
@@ -90,7 +90,7 @@ export class Scheduler {
     const verdict = await admission(tx, s, runId);
     if (verdict.kind === "wait") return null; // stays pending; startWaitingRuns picks it up
     if (verdict.kind === "skip") {
-      await tx.query("update schedule_runs set status = 'skipped', error = $2, ended_at = $3 where id = $1", [runId, verdict.reason, now]);
+      await tx.query("update schedule_runs set status = 'skipped', error = $2, ended_at = $3 where id = $1", [runId, verdict.reason, now.toISOString()]);
       return null;
     }
     return startRunInTx(tx, this.deps.dispatcher, s, runId, now);
@@ -103,12 +103,12 @@ export class Scheduler {
       `update schedule_runs r set status = t.status, error = t.error, ended_at = coalesce(t.ended_at, $1)
          from session_turns t
         where r.status = 'started' and t.id = r.turn_id and t.status in ('completed', 'failed', 'interrupted')`,
-      [now],
+      [now.toISOString()],
     );
     await this.deps.database.query(
       `update schedule_runs r set status = 'failed', error = 'the session was deleted before the run ended', ended_at = $1
         where r.status = 'started' and not exists (select 1 from session_turns t where t.id = r.turn_id)`,
-      [now],
+      [now.toISOString()],
     );
   }
 

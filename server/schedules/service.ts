@@ -31,16 +31,16 @@ interface RunSqlRow {
   id: string;
   schedule_id: string;
   trigger: RunView["trigger"];
-  slot_at: Date | null;
+  slot_at: Date | string | null;
   status: string;
   turn_status: string | null;
   session_id: string | null;
   turn_id: string | null;
   error: string | null;
   cost: number | string | null;
-  created_at: Date;
-  started_at: Date | null;
-  ended_at: Date | null;
+  created_at: Date | string;
+  started_at: Date | string | null;
+  ended_at: Date | string | null;
 }
 
 /**
@@ -128,7 +128,7 @@ export class ScheduleService {
     if (status === "paused") {
       await this.deps.database.transaction(async (tx) => {
         await tx.query("update schedules set status = 'paused', updated_at = now() where id = $1", [id]);
-        await tx.query("update schedule_runs set status = 'skipped', error = 'the schedule was paused', ended_at = $2 where schedule_id = $1 and status = 'pending'", [id, now]);
+        await tx.query("update schedule_runs set status = 'skipped', error = 'the schedule was paused', ended_at = $2 where schedule_id = $1 and status = 'pending'", [id, now.toISOString()]);
       });
     } else if (current.status === "paused") {
       const next = new CronSchedule(current.cron, current.timezone).next(now);

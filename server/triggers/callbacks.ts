@@ -41,7 +41,7 @@ interface DueCallback {
   turn_id: string | null;
   error: string | null;
   callback_attempts: number;
-  ended_at: Date | null;
+  ended_at: Date | string | null;
   callback_url: string | null;
   secret_sealed: string;
 }
@@ -65,14 +65,14 @@ export class TriggerCallbacks {
               callback_status = case when tr.callback_url is null then 'none' else 'pending' end, callback_next_at = $1
          from session_turns t, triggers tr
         where d.status = 'started' and t.id = d.turn_id and tr.id = d.trigger_id and t.status in ('completed', 'failed', 'interrupted')`,
-      [now],
+      [now.toISOString()],
     );
     await this.deps.database.query(
       `update trigger_deliveries d set status = 'failed', error = 'the session was deleted before the turn ended', ended_at = $1,
               callback_status = case when tr.callback_url is null then 'none' else 'pending' end, callback_next_at = $1
          from triggers tr
         where d.status = 'started' and tr.id = d.trigger_id and not exists (select 1 from session_turns t where t.id = d.turn_id)`,
-      [now],
+      [now.toISOString()],
     );
   }
 
@@ -88,7 +88,7 @@ export class TriggerCallbacks {
                  order by callback_next_at limit ${BATCH} for update skip locked)
           returning d.id, d.trigger_id, d.idempotency_key, d.status, d.session_id, d.turn_id, d.error, d.callback_attempts, d.ended_at,
                     tr.callback_url, tr.secret_sealed`,
-        [now, new Date(now.getTime() + 2 * timeout + 5_000)],
+        [now.toISOString(), new Date(now.getTime() + 2 * timeout + 5_000).toISOString()],
       ),
     );
     await Promise.all(leased.map((c) => this.send(c).catch((err) => this.deps.log.error({ err, delivery_id: c.id }, "trigger callback failed"))));
@@ -137,7 +137,7 @@ export class TriggerCallbacks {
   private async record(id: string, attempts: number, status: "pending" | "delivered" | "failed", error: string | null, nextAt: Date | null = null) {
     await this.deps.database.query(
       "update trigger_deliveries set callback_status = $2, callback_attempts = $3, callback_error = $4, callback_next_at = $5 where id = $1",
-      [id, status, attempts, error, nextAt],
+      [id, status, attempts, error, nextAt?.toISOString() ?? null],
     );
   }
 }

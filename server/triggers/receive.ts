@@ -81,7 +81,7 @@ export class TriggerIntake {
       const [inserted] = await tx.query<{ id: string }>(
         `insert into trigger_deliveries (id, trigger_id, idempotency_key, body_sha256, received_at) values ($1, $2, $3, $4, $5)
          on conflict (trigger_id, idempotency_key) do nothing returning id`,
-        [deliveryId, t.id, key, bodySha, this.deps.clock.now()],
+        [deliveryId, t.id, key, bodySha, this.deps.clock.now().toISOString()],
       );
       if (!inserted) return null; // the same key arrived concurrently and won
       // A refusal (agent paused, no runtime) throws: nothing is kept, and the sender may retry the same key later.

@@ -31,8 +31,8 @@ interface DeliverySqlRow {
   callback_status: DeliveryView["callback_status"];
   callback_attempts: number;
   callback_error: string | null;
-  received_at: Date;
-  ended_at: Date | null;
+  received_at: Date | string;
+  ended_at: Date | string | null;
 }
 
 /**
@@ -171,7 +171,7 @@ export class TriggerService {
       .where(where)
       .orderBy(desc(triggers.createdAt), desc(triggers.id));
     if (!rows.length) return [];
-    const last = await this.deps.database.query<{ trigger_id: string; at: Date }>(
+    const last = await this.deps.database.query<{ trigger_id: string; at: Date | string }>(
       "select trigger_id, max(received_at) as at from trigger_deliveries where trigger_id = any($1::text[]) group by trigger_id",
       [rows.map((r) => r.t.id)],
     );
