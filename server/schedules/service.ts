@@ -250,8 +250,8 @@ export class ScheduleService {
  * "continue" schedule shares is split by time). Spend rows are written in batches (about half a
  * second late), so a run that just ended may still grow by its last call.
  */
-const RUN_COLUMNS = `r.id, r.schedule_id, r.trigger, r.slot_at, r.status, t.status as turn_status, r.session_id, r.turn_id, r.error,
-  r.created_at, r.started_at, r.ended_at,
+const RUN_COLUMNS = `r.id, r.schedule_id, r.trigger, r.slot_at, r.status, t.status as turn_status, r.session_id, r.turn_id,
+  coalesce(r.error, t.error) as error, r.created_at, r.started_at, coalesce(r.ended_at, t.ended_at) as ended_at,
   (select coalesce(sum(g.spend), 0) from gateway_spend_logs g
     where r.session_id is not null and g.session_id = r.session_id and g.start_time >= r.started_at
       and g.start_time <= coalesce(r.ended_at, t.ended_at, now())) as cost`;

@@ -58,14 +58,15 @@ async function triggerWithCallback(callbackUrl = hook()) {
 
 const delivery = async (triggerId: string) => (await h.t.json("GET", `/api/triggers/${triggerId}/deliveries`)).body.data[0];
 
-/** Delivers a webhook and ticks `loop` until it has seen the turn end (that tick makes the first attempt). */
+/** Delivers a webhook and ticks `loop` until it has closed the delivery (that tick makes the first attempt). */
 async function deliverAndFinish(id: string, secret: string, text: string, loop: { tick(): Promise<void> } = callbacks()) {
   const raw = JSON.stringify({ text });
   const res = await h.t.json("POST", `/api/triggers/${id}`, { key: null, body: raw, headers: webhookHeaders(secret, raw, clock.now()) });
   expect(res.status).toBe(202);
-  await h.waitFor("the turn ended", async () => {
+  await h.waitFor("the loop saw the turn end", async () => {
     await loop.tick();
-    return ["completed", "failed", "interrupted"].includes((await delivery(id)).status);
+    const [row] = await h.t.database.query<{ status: string }>("select status from trigger_deliveries where id = $1", [res.body.delivery_id]);
+    return row!.status !== "started";
   });
   return res.body as { delivery_id: string; session_id: string; turn_id: string };
 }

@@ -155,7 +155,9 @@ export class TriggerService {
     }
     params.push(opts.limit + 1);
     const rows = await this.deps.database.query<DeliverySqlRow>(
-      `select d.*, t.status as turn_status from trigger_deliveries d left join session_turns t on t.id = d.turn_id
+      `select d.id, d.trigger_id, d.idempotency_key, d.status, t.status as turn_status, d.session_id, d.turn_id, coalesce(d.error, t.error) as error,
+              d.callback_status, d.callback_attempts, d.callback_error, d.received_at, coalesce(d.ended_at, t.ended_at) as ended_at
+         from trigger_deliveries d left join session_turns t on t.id = d.turn_id
         where ${where} order by d.received_at desc, d.id desc limit $${params.length}`,
       params,
     );
