@@ -7,8 +7,7 @@ const required = (what: string) => ({ error: (i: { input: unknown }) => (i.input
 const timezone = z
   .string({ error: "must be an IANA time zone name such as Europe/Berlin" })
   .trim()
-  .refine((v) => canonicalTimezone(v) !== null, "not an IANA time zone this server knows (for example UTC, Europe/Berlin, America/New_York)")
-  .transform((v) => canonicalTimezone(v)!);
+  .refine((v) => canonicalTimezone(v) !== null, "not an IANA time zone this server knows (for example UTC, Europe/Berlin, America/New_York)");
 
 const cron = z.string(required("a cron expression such as 0 9 * * MON-FRI")).trim().min(1, "required: a cron expression such as 0 9 * * MON-FRI").max(200, "at most 200 characters");
 

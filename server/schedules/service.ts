@@ -8,7 +8,7 @@ import { ownerScope, type OwnerScope } from "../automation/owner";
 import type { Database } from "../db/client";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { badRequest, conflict, notFound } from "../lib/errors";
-import { CronSchedule } from "./cron";
+import { canonicalTimezone, CronSchedule } from "./cron";
 import {
   createScheduleBody,
   updateScheduleBody,
@@ -75,6 +75,7 @@ export class ScheduleService {
   async create(principal: Principal, input: CreateScheduleInput): Promise<ScheduleView> {
     const scope = ownerScope(principal);
     const p = createScheduleBody.parse(input);
+    p.timezone = canonicalTimezone(p.timezone)!;
     await this.assertAgent(p.agent_id);
     const id = `sch_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
     await this.db.insert(schedules).values({
@@ -97,6 +98,7 @@ export class ScheduleService {
   async update(principal: Principal, id: string, input: UpdateScheduleInput): Promise<ScheduleView> {
     const current = await this.row(principal, id);
     const p = updateScheduleBody.parse(input);
+    if (p.timezone !== undefined) p.timezone = canonicalTimezone(p.timezone)!;
     if (p.agent_id !== undefined) await this.assertAgent(p.agent_id);
     const set: Partial<typeof schedules.$inferInsert> = { updatedAt: new Date() };
     if (p.name !== undefined) set.name = p.name;
@@ -169,7 +171,8 @@ export class ScheduleService {
   }
 
   /** The next slots of an expression, for the form's preview (no schedule needed). */
-  preview(cron: string, timezone: string, count: number): { timezone: string; next_runs: string[] } {
+  preview(cron: string, zone: string, count: number): { timezone: string; next_runs: string[] } {
+    const timezone = canonicalTimezone(zone)!;
     return { timezone, next_runs: new CronSchedule(cron, timezone).nextRuns(count, this.deps.clock.now()).map((d) => d.toISOString()) };
   }
 

@@ -79,17 +79,16 @@ export class TriggerCallbacks {
   private async sendDue() {
     const now = this.deps.clock.now();
     const timeout = this.deps.timeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS;
-    const leased = await this.deps.database.transaction((tx) =>
-      tx.query<DueCallback>(
-        `update trigger_deliveries d set callback_next_at = $2
-           from triggers tr
-          where tr.id = d.trigger_id and d.id in (
-                select id from trigger_deliveries where callback_status = 'pending' and callback_next_at <= $1
-                 order by callback_next_at limit ${BATCH} for update skip locked)
-          returning d.id, d.trigger_id, d.idempotency_key, d.status, d.session_id, d.turn_id, d.error, d.callback_attempts, d.ended_at,
-                    tr.callback_url, tr.secret_sealed`,
-        [now.toISOString(), new Date(now.getTime() + 2 * timeout + 5_000).toISOString()],
-      ),
+    // One statement: the row locks of the subquery and the lease are taken atomically.
+    const leased = await this.deps.database.query<DueCallback>(
+      `update trigger_deliveries d set callback_next_at = $2
+         from triggers tr
+        where tr.id = d.trigger_id and d.id in (
+              select id from trigger_deliveries where callback_status = 'pending' and callback_next_at <= $1
+               order by callback_next_at limit ${BATCH} for update skip locked)
+        returning d.id, d.trigger_id, d.idempotency_key, d.status, d.session_id, d.turn_id, d.error, d.callback_attempts, d.ended_at,
+                  tr.callback_url, tr.secret_sealed`,
+      [now.toISOString(), new Date(now.getTime() + 2 * timeout + 5_000).toISOString()],
     );
     await Promise.all(leased.map((c) => this.send(c).catch((err) => this.deps.log.error({ err, delivery_id: c.id }, "trigger callback failed"))));
   }
