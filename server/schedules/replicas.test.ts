@@ -19,6 +19,7 @@ import { freshPostgresUrl } from "../../test/support/db";
 import { FakeManagedAgents } from "../../test/support/fake-managed-agents";
 import { NEEDS_POSTGRES, requires } from "../../test/support/skip";
 import { TEST_MASTER_KEY } from "../../test/support/app";
+import { TurnDispatcher } from "../automation/dispatch";
 import { Scheduler } from "./scheduler";
 
 type Replica = { app: ReturnType<typeof createApp>; database: Database; stop(): Promise<void> };
@@ -32,7 +33,7 @@ const replicas: Replica[] = [];
 async function replica(): Promise<Replica> {
   const database = await createDatabase({ url: fresh!.url, max: 4 });
   const rawEnv = { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-sched-replica-")), MASTER_KEY: TEST_MASTER_KEY, ENCRYPTION_KEY: encryptionKey, LOG_LEVEL: "silent" };
-  const app = createApp({ config: loadConfig(rawEnv), database, logger: createLogger(process.env.DEBUG_LOG ?? "silent"), rawEnv, clock, uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui"), sessionOptions: { sweepIntervalMs: 500 } });
+  const app = createApp({ config: loadConfig(rawEnv), database, logger: createLogger("silent"), rawEnv, clock, uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui"), sessionOptions: { sweepIntervalMs: 500 } });
   await app.services.sessions.start();
   const r: Replica = {
     app,
@@ -130,7 +131,7 @@ requires(NEEDS_POSTGRES).describe("two replicas on one PostgreSQL", () => {
     const sessionsBefore = await sessionCount(db);
     const dying = new Scheduler({
       database: replicas[1]!.database,
-      dispatcher: (replicas[1]!.app.services.scheduler as unknown as { deps: { dispatcher: never } }).deps.dispatcher,
+      dispatcher: new TurnDispatcher(replicas[1]!.app.services.sessions.sessions),
       clock,
       log: createLogger("silent"),
       afterClaim: async () => {

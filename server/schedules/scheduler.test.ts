@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { echoReply, type FakeStep } from "../../test/support/fake-managed-agents";
 import { ManualClock } from "../../test/support/clock";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
+import { TurnDispatcher } from "../automation/dispatch";
 import { createLogger } from "../lib/logger";
 import { Scheduler } from "./scheduler";
 
@@ -78,7 +79,7 @@ describe("each slot fires once", () => {
     let crashes = 1;
     const crashing = new Scheduler({
       database: h.t.database,
-      dispatcher: (scheduler() as unknown as { deps: { dispatcher: any } }).deps.dispatcher,
+      dispatcher: new TurnDispatcher(h.t.services.sessions.sessions),
       clock,
       log: createLogger("silent"),
       afterClaim: async () => {
