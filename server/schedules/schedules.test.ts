@@ -176,4 +176,18 @@ describe("who may do what: admins everything, a user key its own schedules", () 
     expect((await admin.json("PATCH", `/api/schedules/${mine.body.id}`, { name: "renamed by admin" })).status).toBe(200);
     expect((await h.t.json("GET", "/api/schedules", { key: null })).status).toBe(401);
   });
+
+  test("a schedule whose key was revoked starts nothing more: its runs fail saying why", async () => {
+    const carol = (await h.t.json("POST", "/api/keys", { body: { label: "carol", role: "user" } })).body;
+    const s = (await as(carol.token).json("POST", "/api/schedules", { ...valid(), cron: "0 * * * *" })).body;
+    expect((await admin.json("DELETE", `/api/keys/${carol.key.id}`)).status).toBeLessThan(300);
+    const sessionsBefore = (await h.t.database.query<{ n: number }>("select count(*)::int as n from sessions"))[0]!.n;
+    const manual = await admin.json("POST", `/api/schedules/${s.id}/run`);
+    expect(manual.body).toMatchObject({ status: "failed", error: "not started: the API key that created it was revoked", session_id: null });
+    clock.set("2025-01-06T09:00:10Z");
+    await h.t.services.scheduler.tick();
+    const runs = (await admin.json("GET", `/api/schedules/${s.id}/runs`)).body.data;
+    expect(runs.map((r: { trigger: string; status: string }) => `${r.trigger}:${r.status}`)).toEqual(["schedule:failed", "manual:failed"]);
+    expect((await h.t.database.query<{ n: number }>("select count(*)::int as n from sessions"))[0]!.n).toBe(sessionsBefore);
+  });
 });

@@ -107,7 +107,8 @@ export class ScheduleService {
     if (p.session_mode !== undefined) set.sessionMode = p.session_mode;
     if (p.concurrency !== undefined) set.concurrency = p.concurrency;
     if (p.catch_up !== undefined) set.catchUp = p.catch_up;
-    if (p.cron !== undefined || p.timezone !== undefined) {
+    // Only a changed rhythm moves next_run_at (saving the form unchanged must not drop a slot that is due).
+    if ((p.cron !== undefined && p.cron !== current.cron) || (p.timezone !== undefined && p.timezone !== current.timezone)) {
       set.cron = p.cron ?? current.cron;
       set.timezone = p.timezone ?? current.timezone;
       // A new rhythm starts from now: slots of the old one are not owed.

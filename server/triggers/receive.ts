@@ -9,7 +9,8 @@ import type { Clock } from "../automation/clock";
 import type { Dispatched, TurnDispatcher } from "../automation/dispatch";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
-import { ApiError, badRequest, conflict, notFound, unauthorized } from "../lib/errors";
+import { ownerProblem } from "../automation/owner";
+import { ApiError, badRequest, conflict, forbidden, notFound, unauthorized } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import type { AcceptedDelivery } from "./model";
 import { TIMESTAMP_HEADER, verifySignature } from "./signature";
@@ -29,6 +30,7 @@ interface TriggerSqlRow {
   session_id: string | null;
   secret_sealed: string;
   status: "active" | "paused";
+  owner_key_id: string | null;
 }
 
 export interface TriggerIntakeDeps {
@@ -52,7 +54,6 @@ export class TriggerIntake {
     if (!trigger) throw notFound("Trigger");
     const check = verifySignature(this.deps.box.decrypt(trigger.secret_sealed), request.headers, raw, this.deps.clock.now());
     if (!check.ok) throw unauthorized(`Webhook refused: ${check.reason}`);
-    if (trigger.status === "paused") throw conflict(`Trigger ${trigger.name} is paused`);
 
     const given = request.headers.get(IDEMPOTENCY_HEADER);
     if (given !== null && !KEY_PATTERN.test(given)) {
@@ -61,8 +62,12 @@ export class TriggerIntake {
     const bodySha = createHash("sha256").update(raw).digest("hex");
     // Without a key, the signed request itself is the key: the same request sent twice is one delivery.
     const key = given ?? `sig:${createHash("sha256").update(request.headers.get(TIMESTAMP_HEADER) ?? "").update("\n").update(raw).digest("hex")}`;
+    // A replay gets its first answer whatever happened since (a pause does not turn an accepted delivery into a 409).
     const earlier = await this.replayOf(trigger.id, key, bodySha);
     if (earlier) return earlier;
+    if (trigger.status === "paused") throw conflict(`Trigger ${trigger.name} is paused`);
+    const owner = await ownerProblem((text, params) => this.deps.database.query(text, params), trigger.owner_key_id, this.deps.clock.now());
+    if (owner) throw forbidden(`Trigger ${trigger.name} starts nothing: ${owner}`);
 
     let body: unknown;
     try {

@@ -204,6 +204,26 @@ describe("POST /api/triggers/:id", () => {
     expect((await deliver(trigger.id, secret, issue, { headers: { "idempotency-key": "k1" } })).status).toBe(202);
   });
 
+  test("a replay is answered even after the trigger was paused; a new delivery is not", async () => {
+    const { trigger, secret } = await createTrigger();
+    const first = await deliver(trigger.id, secret, issue, { headers: { "idempotency-key": "before-pause" } });
+    await h.t.json("POST", `/api/triggers/${trigger.id}/pause`);
+    const again = await deliver(trigger.id, secret, issue, { headers: { "idempotency-key": "before-pause" } });
+    expect([again.status, again.body.session_id, again.body.replayed]).toEqual([202, first.body.session_id, true]);
+    expect((await deliver(trigger.id, secret, issue, { headers: { "idempotency-key": "after-pause" } })).status).toBe(409);
+  });
+
+  test("a trigger whose key was revoked is refused (403) and keeps nothing", async () => {
+    const dave = (await h.t.json("POST", "/api/keys", { body: { label: "dave", role: "user" } })).body;
+    const { trigger, secret } = await createTrigger({ name: "dave's" }, dave.token);
+    expect((await deliver(trigger.id, secret, issue)).status).toBe(202);
+    await h.t.json("DELETE", `/api/keys/${dave.key.id}`);
+    const before = await counts();
+    const res = await deliver(trigger.id, secret, { ...issue, action: "edited" });
+    expect([res.status, res.body.error.message]).toEqual([403, "Trigger dave's starts nothing: the API key that created it was revoked"]);
+    expect(await counts()).toEqual(before);
+  });
+
   test("rotating the secret: the old one is refused at once, the new one works", async () => {
     const { trigger, secret } = await createTrigger();
     const rotated = await h.t.json("POST", `/api/triggers/${trigger.id}/rotate-secret`);
