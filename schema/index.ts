@@ -10,3 +10,5 @@ export * from "./sandboxes";
 export * from "./slack";
 export * from "./vault";
 export * from "./approvals";
+export * from "./schedules";
+export * from "./triggers";

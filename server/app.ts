@@ -34,6 +34,15 @@ import { sessionRoutes } from "./sessions";
 import { approvalRoutes } from "./approvals";
 import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
 import { createSlack } from "./slack";
+import { systemClock, type Clock } from "./automation/clock";
+import { TurnDispatcher } from "./automation/dispatch";
+import { scheduleRoutes } from "./schedules";
+import { Scheduler } from "./schedules/scheduler";
+import { ScheduleService } from "./schedules/service";
+import { triggerRoutes } from "./triggers";
+import { TriggerCallbacks } from "./triggers/callbacks";
+import { TriggerIntake } from "./triggers/receive";
+import { TriggerService } from "./triggers/service";
 import type { SessionsPort } from "./slack/ports";
 import { sessionsPortFrom } from "./slack/sessions-adapter";
 
@@ -56,6 +65,10 @@ export interface AppDeps {
   destinations?: DestinationGuard;
   /** Backoff on failed logins and keys (server/auth/backoff.ts); tests tighten or loosen it. */
   authBackoff?: Partial<BackoffOptions>;
+  /** The clock of schedules and webhook triggers (tests drive it); default: the system's. */
+  clock?: Clock;
+  /** Test hooks of the scheduler and the trigger callbacks (how late a slot counts as missed, retry waits). */
+  automationOptions?: { missedAfterMs?: number; callbackBackoffMs?: number[]; callbackTimeoutMs?: number };
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
@@ -98,6 +111,19 @@ export function createApp(deps: AppDeps) {
     config: deps.config, database: deps.database, guard, logger: deps.logger,
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
   });
+  // Schedules and webhook triggers start turns through one path (docs/schedules.md).
+  const clock = deps.clock ?? systemClock;
+  const dispatcher = new TurnDispatcher(core.sessions);
+  const automationLog = deps.logger.child({ module: "automation" });
+  const triggerBox = createSecretBox(deps.config.encryptionKey);
+  const schedules = new ScheduleService({ database: deps.database, dispatcher, clock });
+  const scheduler = new Scheduler({ database: deps.database, dispatcher, clock, log: automationLog, missedAfterMs: deps.automationOptions?.missedAfterMs });
+  const triggers = new TriggerService({ database: deps.database, box: triggerBox, destinations, baseUrl: () => deps.config.baseUrl });
+  const triggerIntake = new TriggerIntake({ database: deps.database, dispatcher, box: triggerBox, clock, log: automationLog });
+  const triggerCallbacks = new TriggerCallbacks({
+    database: deps.database, box: triggerBox, destinations, clock, log: automationLog,
+    backoffMs: deps.automationOptions?.callbackBackoffMs, timeoutMs: deps.automationOptions?.callbackTimeoutMs,
+  });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   // The docs fill in request bodies from the finished route table (server/docs/index.ts).
   let appRoutes: () => AnyElysia["routes"] = () => [];
@@ -122,6 +148,8 @@ export function createApp(deps: AppDeps) {
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
     .use(vaultRoutes({ vault, guard }))
+    .use(scheduleRoutes({ schedules, guard }))
+    .use(triggerRoutes({ triggers, intake: triggerIntake, guard }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
   // Every JSON body is parsed within size and depth bounds, and every route's body, query, params and
@@ -129,7 +157,10 @@ export function createApp(deps: AppDeps) {
   appRoutes = () => app.routes;
   json.exemptSelfParsing(app);
   installInputValidation(app);
-  return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring } };
+  return {
+    app,
+    services: { auth, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
+  };
 }
 
 export type App = ReturnType<typeof createApp>["app"];

@@ -7,6 +7,7 @@ import { openDatabase } from "./db/open";
 import { createLogger, type Logger } from "./lib/logger";
 import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 import type { SandboxService } from "./sandboxes/service";
+import { Ticker } from "./automation/ticker";
 
 export interface RunningLap {
   url: string;
@@ -20,6 +21,8 @@ export interface RunningLap {
 }
 
 const USAGE_FLUSH_MS = 15_000;
+/** How often each replica looks for due schedule slots, finished runs and callbacks to send. */
+const AUTOMATION_TICK_MS = 1_000;
 
 /** Loads config, opens and migrates the database, and serves the app. Throws ConfigError on bad env. */
 /** `opts.database`: an already open database to use instead of opening DATABASE_URL (tests hand in a migrated template copy). */
@@ -76,6 +79,12 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     services.sandboxRuntime.current()?.sweepIdle().catch((err) => logger.warn({ err }, "sandbox idle sweep failed"));
   }, 60_000);
   services.sandboxes.start();
+  // Every replica ticks; the database makes each slot fire once and each callback go out once (docs/schedules.md).
+  const automation = [
+    new Ticker("schedules", AUTOMATION_TICK_MS, () => services.scheduler.tick(), logger),
+    new Ticker("trigger-callbacks", AUTOMATION_TICK_MS, () => services.triggerCallbacks.tick(), logger),
+  ];
+  for (const t of automation) t.start();
   const flush = setInterval(() => services.auth.flushUsage().catch((err) => logger.warn({ err }, "usage flush failed")), USAGE_FLUSH_MS);
   const url = `http://${config.env.HOST === "0.0.0.0" ? "localhost" : config.env.HOST}:${server.port}`;
   if (!config.env.BASE_URL) config.baseUrl = `http://localhost:${server.port}`;
@@ -86,6 +95,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     (stopped ??= (async () => {
       clearInterval(flush);
       clearInterval(idleSweep);
+      for (const t of automation) await t.stop();
       try {
         await kubernetes?.close();
         // Long-lived session streams first, or server.stop() would wait on them.

@@ -18,6 +18,8 @@ export const PUBLIC_ROUTES = new Set<string>([
   "POST /slack/interactivity",
   "POST /slack/commands",
   "GET /slack/oauth_redirect",
+  // Webhook triggers verify their own HMAC signature, timestamp and idempotency key (server/triggers/receive.ts).
+  "POST /api/triggers/:id",
   // The dashboard's static files and its SPA fallback; unknown /api, /v1, /mcp, /slack paths answer a JSON 404.
   "GET /*",
 ]);

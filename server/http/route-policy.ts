@@ -81,6 +81,21 @@ const table: Array<[Access, string[]]> = [
       "POST /api/sandboxes/:id/stop", "DELETE /api/sandboxes/:id",
     ],
   ],
+  [
+    "user",
+    [
+      "GET /api/schedules", "POST /api/schedules", "GET /api/schedules/preview", "GET /api/schedules/:id", "PATCH /api/schedules/:id",
+      "DELETE /api/schedules/:id", "POST /api/schedules/:id/pause", "POST /api/schedules/:id/resume", "POST /api/schedules/:id/run",
+      "GET /api/schedules/:id/runs",
+    ],
+  ],
+  [
+    "user",
+    [
+      "GET /api/triggers", "POST /api/triggers", "GET /api/triggers/:id", "PATCH /api/triggers/:id", "DELETE /api/triggers/:id",
+      "POST /api/triggers/:id/pause", "POST /api/triggers/:id/resume", "POST /api/triggers/:id/rotate-secret", "GET /api/triggers/:id/deliveries",
+    ],
+  ],
   ["admin", ["GET /api/vault", "POST /api/vault", "GET /api/vault/:id", "PATCH /api/vault/:id", "DELETE /api/vault/:id"]],
   [
     "admin",

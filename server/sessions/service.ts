@@ -44,17 +44,32 @@ export class SessionService {
 
   /** Writes the row (`creating`) and returns at once; the worker provisions in the background. */
   async create(input: CreateSessionInput, owner: string | null = null, scope: Scope = ALL): Promise<SessionView> {
-    const [agent] = await this.db.select().from(agents).where(eq(agents.id, input.agent_id));
+    const created = await this.deps.database.transaction((tx) => this.createInTx(tx, input, owner, scope));
+    this.announceTurn(created.sessionId, created.events);
+    return this.get(created.sessionId);
+  }
+
+  /**
+   * The session row, its `session.created` event and the first turn (with `prompt`) inside the
+   * caller's transaction: schedules and webhook triggers write their claim in the same one, so a
+   * run exists exactly when its session does. Call `announceTurn` after the commit.
+   * `owner` is the key the session belongs to; `scope` limits which agents it may use.
+   */
+  async createInTx(tx: SqlTx, input: CreateSessionInput, owner: string | null = null, scope: Scope = ALL): Promise<{ sessionId: string; turnId: string | null; events: StoredEvent[] }> {
+    const [agent] = await tx.query<{ id: string; name: string; status: string; runtime_id: string | null; owner_key_id: string | null }>(
+      "select id, name, status, runtime_id, owner_key_id from agents where id = $1",
+      [input.agent_id],
+    );
     // Another's agent is answered like one that does not exist.
-    if (!agent || !covers(scope, agent.ownerKeyId)) throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
+    if (!agent || !covers(scope, agent.owner_key_id)) throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
     if (agent.status === "paused") throw conflict(`Agent ${agent.name} is paused; resume it to start sessions`);
-    if (!agent.runtimeId) throw badRequest("agent_id: the agent has no runtime", [{ field: "agent_id", message: "the agent has no runtime_id; set one first" }]);
+    if (!agent.runtime_id) throw badRequest("agent_id: the agent has no runtime", [{ field: "agent_id", message: "the agent has no runtime_id; set one first" }]);
     const id = newId("ses");
-    await this.db.insert(sessions).values({ id, agentId: agent.id, title: input.title ?? "", runtimeId: agent.runtimeId, status: "creating", ownerKeyId: owner });
-    await this.deps.store.append(id, [{ type: "session.created", data: { agent_id: agent.id } }]);
-    if (input.prompt) await this.enqueue(id, [{ type: "text", text: input.prompt }]);
-    this.deps.runner.kick(id);
-    return this.get(id);
+    await tx.query("insert into sessions (id, agent_id, title, runtime_id, status, owner_key_id) values ($1, $2, $3, $4, 'creating', $5)", [id, agent.id, input.title ?? "", agent.runtime_id, owner]);
+    const events = await this.deps.store.appendInTx(tx, id, [{ type: "session.created", data: { agent_id: agent.id } }], null);
+    if (!input.prompt) return { sessionId: id, turnId: null, events };
+    const turn = await this.enqueueInTx(tx, id, [{ type: "text", text: input.prompt }]);
+    return { sessionId: id, turnId: turn.turnId, events: [...events, ...turn.events] };
   }
 
   async get(id: string, scope: Scope = ALL): Promise<SessionView> {

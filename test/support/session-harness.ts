@@ -2,6 +2,7 @@
  * A real LAP app listening on loopback port 0, wired to the fake Managed Agents runtime, with one
  * registered runtime and one agent. Used by the sessions, agents and runtimes tests.
  */
+import type { AppDeps } from "../../server/app";
 import type { SessionModuleDeps } from "../../server/sessions/module";
 import type { StoredEvent } from "../../server/sessions/model";
 import { createTestApp, TEST_MASTER_KEY, type TestApp } from "./app";
@@ -22,9 +23,11 @@ export interface SessionHarness {
   close(): Promise<void>;
 }
 
-export async function sessionHarness(opts: { fake?: FakeRuntimeOptions; session?: Partial<SessionModuleDeps>; agent?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<SessionHarness> {
+export async function sessionHarness(
+  opts: { fake?: FakeRuntimeOptions; session?: Partial<SessionModuleDeps>; agent?: Record<string, unknown>; env?: Record<string, string>; app?: Partial<AppDeps> } = {},
+): Promise<SessionHarness> {
   const fake = new FakeManagedAgents(opts.fake).start();
-  const t = await createTestApp(opts.env ?? {}, { sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, maxStreamDrops: 3, ...opts.session } });
+  const t = await createTestApp(opts.env ?? {}, { ...opts.app, sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, maxStreamDrops: 3, ...opts.session } });
   t.app.listen({ port: 0, hostname: "127.0.0.1", idleTimeout: 30 });
   await t.services.sessions.start();
   const url = `http://127.0.0.1:${t.app.server!.port}`;

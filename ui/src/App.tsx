@@ -16,6 +16,8 @@ import { Slack } from "./pages/Slack";
 import { System } from "./pages/System";
 import { AgentDetail, Agents } from "./pages/Agents";
 import { Runtimes } from "./pages/Runtimes";
+import { ScheduleDetail, Schedules } from "./pages/Schedules";
+import { TriggerDetail, Triggers } from "./pages/Triggers";
 import { SessionChat } from "./pages/SessionChat";
 import { Sessions } from "./pages/Sessions";
 import { Sandboxes } from "./pages/Sandboxes";
@@ -79,6 +81,10 @@ export function App() {
           <Route path="/approvals" component={Approvals} />
           <Route path="/sessions/:id" component={SessionChat} />
           <Route path="/runtimes" component={Runtimes} />
+          <Route path="/schedules" component={Schedules} />
+          <Route path="/schedules/:id" component={ScheduleDetail} />
+          <Route path="/triggers" component={Triggers} />
+          <Route path="/triggers/:id" component={TriggerDetail} />
           <Route path="/sandboxes" component={Sandboxes} />
           <Route path="/vault" component={Vault} />
           <Route path="/integrations/slack" component={Slack} />

@@ -19,6 +19,8 @@ export const NAV: NavItem[] = [
   { href: "/agents", label: "Agents", key: "a", section: "Agents" },
   { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents" },
   { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents" },
+  { href: "/schedules", label: "Schedules", key: "d", section: "Automation" },
+  { href: "/triggers", label: "Webhook triggers", key: "w", section: "Automation" },
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },
   { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },

@@ -105,10 +105,10 @@ export function ConfirmDialog(props: {
 }
 
 /** Shows a newly created secret once, with a copy button; `children` says how to use it. */
-export function RevealSecretDialog(props: { secret: string; testId: string; onClose: () => void; children: JSX.Element }) {
+export function RevealSecretDialog(props: { secret: string; testId: string; onClose: () => void; children: JSX.Element; title?: string; what?: string }) {
   return (
-    <Dialog title="Copy your new key" onClose={props.onClose} footer={<button class="btn primary" onClick={props.onClose}>Done</button>}>
-      <div class="alert success">This is the only time the key is shown. Store it somewhere safe.</div>
+    <Dialog title={props.title ?? "Copy your new key"} onClose={props.onClose} footer={<button class="btn primary" onClick={props.onClose}>Done</button>}>
+      <div class="alert success">This is the only time the {props.what ?? "key"} is shown. Store it somewhere safe.</div>
       <div class="secret-box">
         <code data-testid={props.testId}>{props.secret}</code>
         <CopyButton value={props.secret} />

@@ -1,11 +1,13 @@
 // Typed calls to LAP's API, one file per domain. Types come from the server's own models so the two cannot drift.
 import { agentsApi } from "./agents";
+import { automationApi } from "./automation";
 import { authApi } from "./auth";
 import { mcpApi } from "./mcp";
 import { kubernetesApi } from "./sandboxes";
 import { slackApi } from "./slack";
 
 export * from "./agents";
+export * from "./automation";
 export * from "./auth";
 export * from "./client";
 export * from "./mcp";
@@ -13,4 +15,4 @@ export * from "./sandboxes";
 export * from "./slack";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...automationApi };

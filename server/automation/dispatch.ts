@@ -1,0 +1,63 @@
+import type { Scope } from "../auth/access";
+import type { SqlTx } from "../db/client";
+import { conflict } from "../lib/errors";
+import type { StoredEvent } from "../sessions/model";
+import type { SessionService } from "../sessions/service";
+
+export interface DispatchInput {
+  agentId: string;
+  prompt: string;
+  /** Title of a new session. */
+  title: string;
+  /** Continue this session when it still takes messages (same agent, not stopped); else start a new one. */
+  continueSessionId?: string | null;
+  /** Who the run acts as (server/automation/owner.ts `actingAs`): the new session's owner and what it may use. */
+  actor: { owner: string | null; scope: Scope };
+}
+
+export interface Dispatched {
+  sessionId: string;
+  turnId: string;
+  /** False when the prompt was queued in `continueSessionId`. */
+  newSession: boolean;
+  events: StoredEvent[];
+}
+
+/**
+ * The path from something that happened outside (a schedule's slot, a webhook, an integration's
+ * event) to a turn of an agent. `startInTx` writes the session (or the turn in an existing one)
+ * inside the caller's transaction, next to the caller's own record of the event (a claimed slot,
+ * a delivery): both commit or neither does, so the event runs exactly once. After the commit,
+ * `announce` wakes the worker (its periodic sweep would find the turn anyway).
+ * Refusals (agent paused, no runtime) are ApiErrors thrown before anything is written.
+ */
+export class TurnDispatcher {
+  constructor(private readonly sessions: SessionService) {}
+
+  async startInTx(tx: SqlTx, input: DispatchInput): Promise<Dispatched> {
+    const content = [{ type: "text" as const, text: input.prompt }];
+    if (input.continueSessionId) {
+      const [s] = await tx.query<{ id: string; status: string; agent_id: string | null; agent_status: string | null; agent_name: string | null }>(
+        `select s.id, s.status, s.agent_id, a.status as agent_status, a.name as agent_name
+           from sessions s left join agents a on a.id = s.agent_id where s.id = $1`,
+        [input.continueSessionId],
+      );
+      if (s && s.agent_id === input.agentId && s.status !== "stopped" && s.status !== "error") {
+        if (s.agent_status === "paused") throw conflict(`Agent ${s.agent_name} is paused; resume it to send messages`);
+        const turn = await this.sessions.enqueueInTx(tx, s.id, content);
+        return { sessionId: s.id, turnId: turn.turnId, newSession: false, events: turn.events };
+      }
+    }
+    const created = await this.sessions.createInTx(
+      tx,
+      { agent_id: input.agentId, title: input.title.slice(0, 200), prompt: input.prompt },
+      input.actor.owner,
+      input.actor.scope,
+    );
+    return { sessionId: created.sessionId, turnId: created.turnId!, newSession: true, events: created.events };
+  }
+
+  announce(d: Dispatched) {
+    this.sessions.announceTurn(d.sessionId, d.events);
+  }
+}
