@@ -67,6 +67,12 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       if (this.opts.egressCa) Object.assign(env, caBundleEnv(`${IN_SANDBOX.runDir}/ca-bundle.pem`));
     }
     env.LAP_BRIDGES = bridges.join(",");
+    const extraReadOnly = [{ host: ctx.bundle.dir, sandbox: IN_SANDBOX.bundle }];
+    if (this.opts.harnessBinDir) {
+      // The image's CLIs live outside node_modules (Dockerfile); the adapters find them through this variable.
+      extraReadOnly.push({ host: this.opts.harnessBinDir, sandbox: IN_SANDBOX.harnessBin });
+      env.LAP_HARNESS_BIN_DIR = IN_SANDBOX.harnessBin;
+    }
     const command = bwrapArgs(
       {
         bunPath: this.opts.bunPath,
@@ -74,7 +80,7 @@ export class LocalSandboxProvider extends HostSandboxProvider {
         nodeModules: this.opts.nodeModules,
         workspace: ctx.workspace,
         runDir: ctx.runDir,
-        extraReadOnly: [{ host: ctx.bundle.dir, sandbox: IN_SANDBOX.bundle }],
+        extraReadOnly,
       },
       [IN_SANDBOX.bun, `${IN_SANDBOX.bundle}/supervisor/main.js`],
     );
