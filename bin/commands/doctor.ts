@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { existsSync } from "node:fs";
 import { createDatabase } from "../../server/db/client";
+import { checkBubblewrap } from "../../server/sandboxes/host/bwrap-check";
 import { color, configOrExit } from "./shared";
 
 interface Check {
@@ -51,14 +52,15 @@ export async function runChecks(env = process.env): Promise<Check[]> {
     checks.push({ name: "Database", ok: true, required: true, detail: `embedded PGlite in ${config.dataDir}/pgdata (set DATABASE_URL for PostgreSQL)` });
   }
 
-  const bwrap = await run(["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"]);
-  const bwrapVersion = await run(["bwrap", "--version"]);
+  // The probe local sandboxes run before they start (server/sandboxes/host/bwrap-check.ts), with the fix for
+  // this place (host, container or pod). Required when sessions use local sandboxes (LAP_SANDBOX=local).
+  const bwrap = checkBubblewrap({ env });
   checks.push({
     name: "bubblewrap",
     ok: bwrap.ok,
-    required: false,
-    detail: bwrap.ok ? `${bwrapVersion.out} can create sandboxes` : bwrapVersion.ok ? `installed but cannot sandbox: ${bwrap.out}` : "not installed",
-    fix: bwrapVersion.ok ? "Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run as root" : "sudo apt-get install -y bubblewrap (needed for local sandboxes)",
+    required: config.env.LAP_SANDBOX === "local",
+    detail: bwrap.ok ? `${bwrap.version} can create sandboxes` : bwrap.reason,
+    fix: bwrap.ok ? undefined : bwrap.fix,
   });
 
   const chromiumPath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));

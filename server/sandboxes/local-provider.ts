@@ -5,6 +5,7 @@
  */
 import { caBundleEnv, noProxyEnv, proxyEnv } from "../../harness/sandbox-env";
 import { IN_SANDBOX, bwrapArgs } from "./host/bwrap";
+import { checkBubblewrap } from "./host/bwrap-check";
 import { HostSandboxProvider, type HostProviderOptions, type Launch, type LaunchContext } from "./host/host-provider";
 import { type SandboxBinding, SandboxError } from "./provider";
 import { isReservedSandboxEnv } from "./secrets/reserved-env";
@@ -43,7 +44,9 @@ export class LocalSandboxProvider extends HostSandboxProvider {
 
   protected preflight() {
     if (this.checked) return;
-    if (!Bun.which(this.bwrapPath)) throw new SandboxError("unavailable", BWRAP_MISSING);
+    // The same probe as at start-up and in `lap doctor`: a sandbox that cannot be isolated is not started.
+    const check = checkBubblewrap({ bwrap: this.bwrapPath });
+    if (!check.ok) throw new SandboxError("unavailable", check.problem === "missing" ? BWRAP_MISSING : `${check.reason}. ${check.fix}`);
     this.checked = true;
   }
 
