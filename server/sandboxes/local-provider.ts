@@ -70,7 +70,7 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       if (this.opts.egressCa) Object.assign(env, caBundleEnv(`${IN_SANDBOX.runDir}/ca-bundle.pem`));
     }
     env.LAP_BRIDGES = bridges.join(",");
-    const extraReadOnly = [{ host: ctx.bundle.dir, sandbox: IN_SANDBOX.bundle }];
+    const extraReadOnly: Array<{ host: string; sandbox: string }> = [{ host: ctx.bundle.dir, sandbox: IN_SANDBOX.bundle }];
     if (this.opts.harnessBinDir) {
       // The image's CLIs live outside node_modules (Dockerfile); the adapters find them through this variable.
       extraReadOnly.push({ host: this.opts.harnessBinDir, sandbox: IN_SANDBOX.harnessBin });
