@@ -4,7 +4,8 @@
  *  2. bun test on the local PostgreSQL server (server/, schema/ and bin/ tests), in fresh databases
  *  3. Playwright dashboard tests under Node with Debian's chromium
  *  4. the TypeScript type check (strict), counted as one test
- * Pass suite names to run only some: `bun scripts/test-all.ts pglite postgres e2e typecheck`.
+ *  5. the image: scripts/image/image-test.ts builds the root Dockerfile with podman and runs it (each check counts)
+ * Pass suite names to run only some: `bun scripts/test-all.ts pglite postgres e2e typecheck image`.
  */
 import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -79,6 +80,19 @@ async function e2eSuite(): Promise<SuiteResult> {
   return { name: "e2e", passed: stats.expected + stats.flaky, failed: stats.unexpected + extra, skipped: stats.skipped, seconds };
 }
 
+async function imageSuite(): Promise<SuiteResult> {
+  const started = performance.now();
+  const report = join(OUT, "image.json");
+  console.log("\n━━ image (root Dockerfile built with podman, run, a session held in it) ━━");
+  const code = await run([process.execPath, join(ROOT, "scripts/image/image-test.ts"), "--report", report], {});
+  const seconds = (performance.now() - started) / 1000;
+  if (!existsSync(report)) return { name: "image", passed: 0, failed: 1, skipped: 0, seconds, note: `image-test exited ${code} without a report` };
+  const { results } = JSON.parse(readFileSync(report, "utf8")) as { results: Array<{ status: "pass" | "fail" | "skip" }> };
+  const count = (s: string) => results.filter((r) => r.status === s).length;
+  const extra = code !== 0 && count("fail") === 0 ? 1 : 0;
+  return { name: "image", passed: count("pass"), failed: count("fail") + extra, skipped: count("skip"), seconds, note: extra ? `exit code ${code}` : undefined };
+}
+
 const wanted = new Set(process.argv.slice(2));
 const want = (s: string) => wanted.size === 0 || wanted.has(s);
 const results: SuiteResult[] = [];
@@ -94,6 +108,7 @@ if (want("postgres")) {
   }
 }
 if (want("e2e")) results.push(await e2eSuite());
+if (want("image")) results.push(await imageSuite());
 if (want("typecheck")) {
   const started = performance.now();
   console.log("\n━━ typecheck (tsc --noEmit, strict) ━━");
