@@ -5,7 +5,7 @@
 # $LAP_IMAGE_CACHE (default /var/cache/lap-image) so a machine builds it once; an image already in
 # podman's storage under that name (made here earlier, or pulled where a registry is reachable) is used as is.
 #   scripts/image/base-image.sh            # prints the image name when it is ready
-#   LAP_BASE_REFRESH=1 scripts/image/base-image.sh   # rebuild the cached tarball (security updates)
+#   LAP_BASE_REFRESH=1 scripts/image/base-image.sh   # rebuild the cached tarball now (it is after 30 days anyway)
 set -euo pipefail
 
 SUITE=bookworm
@@ -14,6 +14,8 @@ CACHE="${LAP_IMAGE_CACHE:-/var/cache/lap-image}"
 TARBALL="$CACHE/debian-${SUITE}-minbase.tar"
 log() { echo "[base-image] $*" >&2; }
 
+# Like the official image, which is rebuilt monthly: a tarball older than 30 days is made again.
+if [ -f "$TARBALL" ] && [ -n "$(find "$TARBALL" -mtime +30 2>/dev/null)" ]; then LAP_BASE_REFRESH=1; fi
 if [ "${LAP_BASE_REFRESH:-}" = 1 ]; then
   rm -f "$TARBALL"
   podman rmi -f "$IMAGE" >/dev/null 2>&1 || true

@@ -48,7 +48,21 @@ export async function build(opts: { context: string; file?: string; tag: string;
   args.push(opts.context);
   const r = await run(args);
   await Bun.write(opts.log, `$ ${args.join(" ")}\n${r.stdout}\n${r.stderr}`);
-  if (r.code !== 0) throw new Error(`podman build exited ${r.code} (log: ${opts.log}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-20).join("\n")}`);
+  if (r.code !== 0) {
+    await removeBuildLeftovers();
+    throw new Error(`podman build exited ${r.code} (log: ${opts.log}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-20).join("\n")}`);
+  }
+  // Each change of the sources leaves untagged layers behind; those unused for a week go (the cache stays warm).
+  await run(["podman", "image", "prune", "--force", "--filter", "until=168h"]);
+}
+
+/** A failed build leaves its working containers (and their overlay mounts) behind; nothing else makes them. */
+async function removeBuildLeftovers(): Promise<void> {
+  const list = await run(["podman", "ps", "--all", "--external", "--format", "{{.ID}} {{.Names}}"]);
+  for (const line of list.stdout.split("\n")) {
+    const [id, name] = line.split(" ");
+    if (id && name && /-working-container(-\d+)?$/.test(name)) await run(["podman", "rm", "--force", id]);
+  }
 }
 
 export interface ImageConfig {
