@@ -131,7 +131,7 @@ async function stopLap(lap: Lap, limitMs = 20_000): Promise<number> {
 async function main(): Promise<void> {
   const problem = await podmanProblem();
   if (problem) {
-    for (const name of ["base image", "build", "image config", "image size", "readiness", "dashboard", "healthcheck", "doctor", "session", "stop", "container options", "harness image"])
+    for (const name of ["base image", "build", "image config", "image size", "readiness", "dashboard", "healthcheck", "doctor", "session", "stop", "no configuration", "container options", "harness image"])
       record(name, "skip", problem, 0);
     return;
   }
@@ -302,6 +302,18 @@ async function main(): Promise<void> {
     if (code !== 0) throw new Error(`exit code ${code}\n${lap!.output.text().slice(-3000)}`);
     if (!/LAP stopped/.test(lap!.output.text())) throw new Error(`no "LAP stopped" log line:\n${lap!.output.text().slice(-2000)}`);
     return `exit 0 in ${ms(t)}`;
+  });
+
+  await check("`docker run lap` with no configuration: embedded PGlite and generated keys in the volume", async () => {
+    const t = performance.now();
+    const data = volumeDir(user.uid, user.gid);
+    const bare = await startLap(container(data), config, { container: "podman" });
+    const banner = await waitUntil("the banner with a generated master key", async () => /master key \(generated now/.test(bare.output.text()) && bare.output.text(), 120_000, bare.output);
+    if ((await fetch(`${bare.url}/health/readiness`)).status !== 200) throw new Error("not ready after the banner");
+    const stored = await Bun.file(join(data, "master.key")).text().catch(() => "");
+    if (!stored.trim() || !banner.includes(stored.trim())) throw new Error(`master.key in the volume (${stored.length} bytes) is not the key the banner shows`);
+    await stopLap(bare);
+    return `ready in ${ms(t)}; master key and PGlite data in the volume`;
   });
 
   await check("container options missing (Docker's default /proc masking): LAP says so at start-up, doctor names the fix, a session fails with the reason", async () => {
