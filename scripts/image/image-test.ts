@@ -15,14 +15,14 @@
  * Prints one line per check and `image: N passed, N failed, N skipped`; podman missing (and not
  * installable: not root) makes every check SKIPPED with the reason. Cleans up even when a check fails.
  */
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { ChildOutput } from "../../test/support/child-output.ts";
 import { freshPostgresUrl } from "../../test/support/db.ts";
 import { startScriptedModel, type ScriptedModel } from "../../test/support/scripted-model/index.ts";
-import { resolveUser, runInContainer, signalContainer, startContainer, type ContainerOptions } from "./container.ts";
-import { build, envList, inspectImage, mountImage, must, podmanProblem, run, type ImageConfig } from "./podman.ts";
+import { resolveUser, runInContainer, type ContainerOptions } from "./container.ts";
+import { checkHarnessImage } from "./harness-image.ts";
+import { type Cleanups, type Lap, ms, startLap, stopLap, volumeDir, waitUntil } from "./lap-in-image.ts";
+import { build, envList, inspectImage, mountImage, must, podmanProblem, type ImageConfig } from "./podman.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 /** The README's stated target for the LAP image (uncompressed, as `podman image inspect` reports it). */
@@ -36,7 +36,7 @@ const PROVIDER_KEY = "sk-image-test-provider";
 
 type Status = "pass" | "fail" | "skip";
 const results: Array<{ name: string; status: Status; detail: string; seconds: number }> = [];
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
+const cleanups: Cleanups = [];
 let blocked: string | null = null;
 
 function record(name: string, status: Status, detail: string, seconds: number) {
@@ -62,70 +62,6 @@ async function check(name: string, fn: () => Promise<string | void>, opts: { gat
     if (opts.gate) blocked = `"${name}" failed`;
     return false;
   }
-}
-
-const ms = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
-
-async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | null | false>, limitMs: number, output?: ChildOutput): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    const value = await fn().catch(() => undefined);
-    if (value) return value;
-    await Bun.sleep(250);
-  }
-  throw new Error(`timed out after ${limitMs / 1000} s waiting for ${what}${output ? `\n--- LAP's output ---\n${output.text().slice(-4000)}` : ""}`);
-}
-
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
-
-/** A host directory standing for the image's data volume, owned by the image's user. */
-function volumeDir(uid: number, gid: number): string {
-  const dir = mkdtempSync(join(tmpdir(), "lap-image-volume-"));
-  chownSync(dir, uid, gid);
-  chmodSync(dir, 0o700);
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-interface Lap {
-  url: string;
-  output: ChildOutput;
-  proc: ReturnType<typeof startContainer>;
-  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-}
-
-async function startLap(base: Omit<ContainerOptions, "argv" | "env">, config: ImageConfig, extraEnv: Record<string, string>): Promise<Lap> {
-  const port = await freePort();
-  const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
-  // As `docker run -e ... -p 127.0.0.1:<port>:3000 --network host` would: the image's ENV, then ours.
-  const env = { ...envList(config.Env), HOST: "127.0.0.1", PORT: String(port), ...extraEnv };
-  const proc = startContainer({ ...base, env, argv });
-  const output = new ChildOutput(proc.stdout);
-  const errors = new ChildOutput(proc.stderr);
-  const combined = { text: () => `${output.text()}\n${errors.text()}` } as ChildOutput;
-  cleanups.push(() => proc.kill("SIGKILL"));
-  const url = `http://127.0.0.1:${port}`;
-  const api = async <T,>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  };
-  return { url, output: combined, proc, api };
-}
-
-async function stopLap(lap: Lap, limitMs = 20_000): Promise<number> {
-  if (!signalContainer(lap.proc, "SIGTERM")) throw new Error("the container has no PID 1 to signal");
-  const code = await Promise.race([lap.proc.exited, Bun.sleep(limitMs).then(() => null)]);
-  if (code === null) {
-    lap.proc.kill("SIGKILL");
-    throw new Error(`LAP did not stop within ${limitMs / 1000} s of SIGTERM\n${lap.output.text().slice(-3000)}`);
-  }
-  return code;
 }
 
 async function main(): Promise<void> {
@@ -218,7 +154,7 @@ async function main(): Promise<void> {
   let lap: Lap | undefined;
   await check("readiness: the image's ENTRYPOINT + CMD as its USER, read-only root, fresh PostgreSQL database", async () => {
     const t = performance.now();
-    lap = await startLap(container(volumeDir(user.uid, user.gid)), config, lapEnv);
+    lap = await startLap(container(volumeDir(user.uid, user.gid, cleanups)), config, lapEnv, MASTER_KEY, cleanups);
     await waitUntil("GET /health/readiness to answer 200", async () => (await fetch(`${lap!.url}/health/readiness`)).status === 200, 90_000, lap.output);
     return `ready in ${ms(t)} at ${lap.url}`;
   }, { gate: true });
@@ -238,14 +174,14 @@ async function main(): Promise<void> {
     const test = config.Healthcheck?.Test ?? [];
     const argv = test[0] === "CMD" ? test.slice(1) : test[0] === "CMD-SHELL" ? ["/bin/sh", "-c", test[1]!] : test;
     const port = new URL(lap!.url).port;
-    const r = await runInContainer({ ...container(volumeDir(user.uid, user.gid)), env: { ...envList(config.Env), PORT: port }, argv }, 30_000);
+    const r = await runInContainer({ ...container(volumeDir(user.uid, user.gid, cleanups)), env: { ...envList(config.Env), PORT: port }, argv }, 30_000);
     if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr || r.stdout}`);
     return `${argv.slice(0, 2).join(" ")} … exit 0`;
   });
 
   await check("lap doctor in the image: bubblewrap can create sandboxes as the non-root user", async () => {
     const argv = [...(config.Entrypoint ?? []), "doctor", "--json"];
-    const r = await runInContainer({ ...container(volumeDir(user.uid, user.gid)), env: { ...envList(config.Env), ...lapEnv, PORT: "0" }, argv }, 60_000);
+    const r = await runInContainer({ ...container(volumeDir(user.uid, user.gid, cleanups)), env: { ...envList(config.Env), ...lapEnv, PORT: "0" }, argv }, 60_000);
     const checks = JSON.parse(r.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string }>;
     const bwrap = checks.find((c) => c.name === "bubblewrap");
     if (!bwrap?.ok) throw new Error(`bubblewrap: ${JSON.stringify(bwrap)}\n${r.stderr}`);
@@ -306,8 +242,8 @@ async function main(): Promise<void> {
 
   await check("`docker run lap` with no configuration: embedded PGlite and generated keys in the volume", async () => {
     const t = performance.now();
-    const data = volumeDir(user.uid, user.gid);
-    const bare = await startLap(container(data), config, { container: "podman" });
+    const data = volumeDir(user.uid, user.gid, cleanups);
+    const bare = await startLap(container(data), config, { container: "podman" }, MASTER_KEY, cleanups);
     const banner = await waitUntil("the banner with a generated master key", async () => /master key \(generated now/.test(bare.output.text()) && bare.output.text(), 120_000, bare.output);
     if ((await fetch(`${bare.url}/health/readiness`)).status !== 200) throw new Error("not ready after the banner");
     const stored = await Bun.file(join(data, "master.key")).text().catch(() => "");
@@ -317,13 +253,13 @@ async function main(): Promise<void> {
   });
 
   await check("container options missing (Docker's default /proc masking): LAP says so at start-up, doctor names the fix, a session fails with the reason", async () => {
-    const data = volumeDir(user.uid, user.gid);
+    const data = volumeDir(user.uid, user.gid, cleanups);
     const base = container(data, { maskProc: true });
     const doctor = await runInContainer({ ...base, env: { ...envList(config.Env), ...lapEnv, PORT: "0" }, argv: [...(config.Entrypoint ?? []), "doctor", "--json"] }, 60_000);
     const bwrap = (JSON.parse(doctor.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string; required: boolean }>).find((c) => c.name === "bubblewrap");
     if (!bwrap || bwrap.ok || !bwrap.required || !bwrap.fix?.includes("systempaths=unconfined")) throw new Error(`doctor's bubblewrap check: ${JSON.stringify(bwrap)}`);
     if (doctor.code !== 1) throw new Error(`lap doctor exited ${doctor.code}, expected 1 (a required check failed)`);
-    const masked = await startLap(base, config, lapEnv);
+    const masked = await startLap(base, config, lapEnv, MASTER_KEY, cleanups);
     await waitUntil("readiness", async () => (await fetch(`${masked.url}/health/readiness`)).status === 200, 90_000, masked.output);
     const said = await waitUntil("the start-up message", async () => /local sandboxes cannot start/.test(masked.output.text()) && masked.output.text(), 10_000, masked.output);
     if (!said.includes("systempaths=unconfined")) throw new Error(`the start-up message does not name the fix:\n${said.slice(-3000)}`);
@@ -349,31 +285,9 @@ async function main(): Promise<void> {
 
   blocked = null;
   if (process.argv.includes("--no-harness-image")) return;
-  await check("harness image (deploy/images/Dockerfile, opencode) builds the same way and its supervisor starts", async () => {
-    const t = performance.now();
-    await build({
-      context: ROOT,
-      file: join(ROOT, "deploy/images/Dockerfile"),
-      tag: HARNESS_TAG,
-      buildArgs: { HARNESS: "opencode", CLI_PACKAGE: `opencode-ai@${(await Bun.file(join(ROOT, "node_modules/opencode-ai/package.json")).json()).version}` },
-      log: join(ROOT, ".cache", "harness-image-build.log"),
-    });
-    const { config: hc, size: hsize } = await inspectImage(HARNESS_TAG);
-    const name = `${CONTAINER}-harness`;
-    const m = await mountImage(HARNESS_TAG, name);
-    cleanups.push(() => m.release());
-    const hu = await resolveUser(m.rootfs, hc.User ?? "root");
-    const port = await freePort();
-    // As a warm pod starts (no token yet: LAP's first /lap/bind brings it), on loopback for the test.
-    const env = { ...envList(hc.Env), LAP_SUPERVISOR_PORT: String(port), LAP_SUPERVISOR_HOST: "127.0.0.1" };
-    const proc = startContainer({ rootfs: m.rootfs, uid: hu.uid, gid: hu.gid, workdir: hc.WorkingDir || "/", env, argv: [...(hc.Entrypoint ?? []), ...(hc.Cmd ?? [])], readOnlyRoot: false });
-    cleanups.push(() => proc.kill("SIGKILL"));
-    const out = new ChildOutput(proc.stderr);
-    new ChildOutput(proc.stdout);
-    await waitUntil("the supervisor's /health", async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 30_000, out);
-    proc.kill("SIGKILL");
-    return `built ${HARNESS_TAG} (${(hsize / 1e6).toFixed(0)} MB) in ${ms(t)}; supervisor answered /health on :${port} as ${hc.User}`;
-  });
+  await check("harness image (deploy/images/Dockerfile, opencode) builds the same way and its supervisor starts", () =>
+    checkHarnessImage({ root: ROOT, tag: HARNESS_TAG, container: CONTAINER, cleanups }),
+  );
 }
 
 async function cleanup() {
