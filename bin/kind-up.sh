@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Brings up a local kind cluster with kubernetes-sigs/agent-sandbox (v1beta1, with extensions) installed,
-# LAP's namespace and RBAC, and a kubeconfig for LAP running outside the cluster:
+# LAP's namespace and RBAC, the LAP image (root Dockerfile, lap:dev) and the three harness images
+# (deploy/images/Dockerfile, lap-harness-<harness>:dev) built and loaded into the nodes, and a kubeconfig
+# for LAP running outside the cluster:
 #
 #   bin/kind-up.sh                    # cluster "lap", agent-sandbox v1.0.2
 #   K8S_KUBECONFIG=.lap/kind.kubeconfig LAP_SANDBOX=kubernetes K8S_NAMESPACE=lap-sandboxes \
-#     K8S_SUPERVISOR_ACCESS=apiserver-proxy npm start
+#     K8S_SUPERVISOR_ACCESS=apiserver-proxy K8S_HARNESS_IMAGE=lap-harness-opencode:dev npm start
 #
-# Sandbox images must be loaded into the nodes (K8S_IMAGE_PULL_POLICY=Never, the default) with
-# `kind load docker-image <image> --name lap`, or pulled from a registry with IfNotPresent.
-# Needs: docker (or podman), kind, kubectl. Idempotent: re-running reuses the cluster.
+# or LAP itself in the cluster (deploy/k8s/lap.yaml runs lap:dev): README.md, "Deploy".
+# LAP_IMAGES=0 skips building and loading the images. Needs: docker (or podman), kind, kubectl.
+# Idempotent: re-running reuses the cluster (and the image build cache).
 set -euo pipefail
 
 CLUSTER="${KIND_CLUSTER:-lap}"
@@ -21,6 +23,11 @@ RELEASE="https://github.com/kubernetes-sigs/agent-sandbox/releases/download/${AG
 need() { command -v "$1" >/dev/null 2>&1 || { echo "kind-up: '$1' is not installed ($2)" >&2; exit 1; }; }
 need kind "https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
 need kubectl "https://kubernetes.io/docs/tasks/tools/"
+if [ "${LAP_IMAGES:-1}" = 1 ]; then
+  if command -v docker >/dev/null 2>&1; then BUILDER=docker; elif command -v podman >/dev/null 2>&1; then BUILDER=podman; else
+    echo "kind-up: neither docker nor podman is installed (needed to build the images; LAP_IMAGES=0 skips them)" >&2; exit 1
+  fi
+fi
 
 if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
   echo "kind-up: cluster '$CLUSTER' exists, reusing it"
@@ -38,6 +45,26 @@ done
 if ! kubectl --context "$CTX" get crd sandboxclaims.extensions.agents.x-k8s.io -o jsonpath='{.spec.versions[*].name}' | grep -qw v1beta1; then
   echo "kind-up: agent-sandbox ${AGENT_SANDBOX_VERSION} does not serve v1beta1; LAP needs v0.5.2 or later" >&2
   exit 1
+fi
+
+if [ "${LAP_IMAGES:-1}" = 1 ]; then
+  # The same builds CI runs (scripts/image/image-test.ts); CLI versions as package.json pins them.
+  version() { grep -F "\"$1\": " "$ROOT/package.json" | head -1 | sed 's/.*: "[^0-9]*\([0-9][^"]*\)".*/\1/'; }
+  load() {
+    if [ "$BUILDER" = docker ]; then kind load docker-image "$1" --name "$CLUSTER"; else
+      archive="$(mktemp)"; podman save --format docker-archive -o "$archive" "$1"; kind load image-archive "$archive" --name "$CLUSTER"; rm -f "$archive"
+    fi
+  }
+  echo "kind-up: building lap:dev (root Dockerfile) with $BUILDER"
+  "$BUILDER" build -t lap:dev "$ROOT"
+  load lap:dev
+  for pair in "opencode:opencode-ai" "claude-code:@anthropic-ai/claude-code" "codex:@openai/codex"; do
+    harness="${pair%%:*}"; package="${pair#*:}"
+    echo "kind-up: building lap-harness-${harness}:dev (${package}@$(version "$package"))"
+    "$BUILDER" build -f "$ROOT/deploy/images/Dockerfile" --build-arg "HARNESS=$harness" \
+      --build-arg "CLI_PACKAGE=${package}@$(version "$package")" -t "lap-harness-${harness}:dev" "$ROOT"
+    load "lap-harness-${harness}:dev"
+  done
 fi
 
 echo "kind-up: namespace ${NAMESPACE} and LAP's RBAC"

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The README's two commands land here (`npm start`, `npm test`). Plain Node, no dependencies:
 // it installs Bun from the npm registry into .tools/, the project's packages, the dashboard build,
-// and (for tests, as root) Debian's chromium and bubblewrap; then hands over to Bun.
+// and (for tests, as root) Debian's chromium, bubblewrap, podman and debootstrap (the image suite
+// builds and runs the Dockerfile with them); then hands over to Bun.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -80,6 +81,8 @@ function ensureTestPackages() {
   const need = [];
   if (!existsSync("/usr/bin/chromium")) need.push("chromium");
   if (spawnSync("sh", ["-c", "command -v bwrap"]).status !== 0) need.push("bubblewrap");
+  if (spawnSync("sh", ["-c", "command -v podman"]).status !== 0) need.push("podman");
+  if (spawnSync("sh", ["-c", "command -v debootstrap"]).status !== 0) need.push("debootstrap");
   if (need.length === 0) return;
   if (process.getuid?.() !== 0) {
     log(`missing ${need.join(", ")}; not root, so not installing (sudo apt-get install -y ${need.join(" ")})`);

@@ -5,6 +5,8 @@
  *    server/, schema/ and bin/ (harness/ files start real CLIs and run once, on PGlite; run one on
  *    PostgreSQL with `LAP_TEST_DB=postgres bun test <file>`)
  *  - e2e: Playwright dashboard tests under Node with Debian's chromium
+ *  - image: scripts/image/image-test.ts builds the root Dockerfile with podman and runs it (each check counts;
+ *    skipped with the reason where podman cannot run)
  *  - typecheck: the TypeScript type check (strict), counted as one test
  * `bun scripts/test-all.ts [suite…] [-- path…]`: only these suites (an unknown name exits 2), and with
  * paths only the bun suites' test files under them. Counting is in ./test-results.ts.
@@ -84,6 +86,18 @@ const SUITES: Record<string, Suite> = {
     const { exitCode } = await run(["node", join(ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", "e2e/playwright.config.ts"], { PLAYWRIGHT_JSON_OUTPUT_NAME: report });
     if (!existsSync(report)) return { passed: 0, failed: 1, skipped: 0, notes: [`playwright exited ${exitCode} without a report`], skipReasons: new Map() };
     return playwrightCounts(JSON.parse(readFileSync(report, "utf8")).stats, exitCode);
+  },
+  image: async () => {
+    const report = join(OUT, "image.json");
+    const { exitCode } = await run([process.execPath, join(ROOT, "scripts/image/image-test.ts"), "--report", report], {});
+    if (!existsSync(report)) return { passed: 0, failed: 1, skipped: 0, notes: [`image-test exited ${exitCode} without a report`], skipReasons: new Map() };
+    const { results } = JSON.parse(readFileSync(report, "utf8")) as { results: Array<{ name: string; status: "pass" | "fail" | "skip"; detail: string }> };
+    const count = (status: string) => results.filter((r) => r.status === status).length;
+    const skipReasons = new Map<string, number>();
+    for (const r of results) if (r.status === "skip") skipReasons.set(r.detail || r.name, (skipReasons.get(r.detail || r.name) ?? 0) + 1);
+    // A crash after the report still fails the suite.
+    const crashed = exitCode !== 0 && count("fail") === 0;
+    return { passed: count("pass"), failed: count("fail") + (crashed ? 1 : 0), skipped: count("skip"), notes: crashed ? [`exit code ${exitCode}`] : [], skipReasons };
   },
   typecheck: async () => {
     const { exitCode } = await run(["node", join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", "."], {});

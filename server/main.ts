@@ -5,6 +5,9 @@ import type { Database } from "./db/client";
 import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import { createLogger, type Logger } from "./lib/logger";
+import type { BwrapCheck } from "./sandboxes/host/bwrap-check";
+import { checkBubblewrap } from "./sandboxes/host/preflight";
+import { parseUidRange, SandboxUsers } from "./sandboxes/host/sandbox-user";
 import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 import type { SandboxService } from "./sandboxes/service";
 import { Ticker } from "./automation/ticker";
@@ -17,6 +20,8 @@ export interface RunningLap {
   server: Server<unknown>;
   /** The sandbox service (its provider is the kubernetes one when LAP_SANDBOX=kubernetes). */
   sandboxes: SandboxService;
+  /** LAP_SANDBOX=local: whether bubblewrap can make sandboxes here, checked at start-up (undefined otherwise). */
+  sandboxCheck?: BwrapCheck;
   stop(): Promise<void>;
 }
 
@@ -89,6 +94,9 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   const url = `http://${config.env.HOST === "0.0.0.0" ? "localhost" : config.env.HOST}:${server.port}`;
   if (!config.env.BASE_URL) config.baseUrl = `http://localhost:${server.port}`;
   logger.info({ url, database: database.mode }, "LAP ready");
+  // Said once, at start-up, where an operator looks: sessions on this LAP would fail until it is fixed.
+  const sandboxCheck = config.env.LAP_SANDBOX === "local" ? checkBubblewrap({ user: new SandboxUsers(parseUidRange(config.env.LAP_SANDBOX_UIDS)).forProbe() }) : undefined;
+  if (sandboxCheck && !sandboxCheck.ok) logger.error({ problem: sandboxCheck.problem, fix: sandboxCheck.fix }, `local sandboxes cannot start: ${sandboxCheck.reason}`);
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -111,7 +119,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
       await database.close();
       logger.info("LAP stopped");
     })());
-  return { url, config, database, logger, server, sandboxes: services.sandboxes, stop };
+  return { url, config, database, logger, server, sandboxes: services.sandboxes, sandboxCheck, stop };
 }
 
 /** SIGTERM/SIGINT: stop accepting, finish in-flight requests, flush, close the database. */

@@ -1,12 +1,18 @@
 import { Command } from "commander";
 import { describeEnv } from "../../server/config/schema";
+import { envExample } from "./env-example";
 
 /** Prints every environment variable with its default; `--markdown` produces the README table. */
 export function configCommand() {
   return new Command("config")
     .description("List every environment variable LAP reads, with defaults and descriptions")
     .option("--markdown", "print a Markdown table (used for the README)")
-    .action((opts: { markdown?: boolean }) => {
+    .option("--env-example", "print .env.example for compose.yaml (every variable, commented out at its default)")
+    .action((opts: { markdown?: boolean; envExample?: boolean }) => {
+      if (opts.envExample) {
+        process.stdout.write(envExample());
+        return;
+      }
       const rows = describeEnv();
       if (opts.markdown) {
         console.log("| Variable | Default | Description |\n|---|---|---|");

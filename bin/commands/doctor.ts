@@ -1,8 +1,7 @@
 import { Command } from "commander";
 import { existsSync } from "node:fs";
 import { checkDatabase } from "./doctor-database";
-import { bwrapFeatures } from "../../server/sandboxes/host/bwrap";
-import { checkSandboxing, USERNS_FIX } from "../../server/sandboxes/host/preflight";
+import { checkBubblewrap } from "../../server/sandboxes/host/preflight";
 import { parseUidRange, runningAsRoot, SandboxUsers } from "../../server/sandboxes/host/sandbox-user";
 import { color, configOrExit } from "./shared";
 
@@ -44,22 +43,19 @@ export async function runChecks(env = process.env): Promise<Check[]> {
 
   checks.push({ name: "Database", required: true, ...(await checkDatabase(config, env)) });
 
-  // The same check the local provider and the stdio MCP launcher make before their first sandbox:
-  // bubblewrap in a user namespace as a non-root uid, all capabilities dropped, the seccomp filter.
-  const bwrapVersion = await run(["bwrap", "--version"]);
-  const asRoot = runningAsRoot();
+  // The same check the local provider and the stdio MCP launcher make before their first sandbox
+  // (bubblewrap in a user namespace as a non-root uid, capabilities dropped, the seccomp filter), with
+  // the fix for where LAP runs (host, container, pod). Required when sessions use local sandboxes.
   const sandboxUser = new SandboxUsers(parseUidRange(config.env.LAP_SANDBOX_UIDS)).forProbe();
-  const problem = bwrapVersion.ok ? await checkSandboxing({ user: sandboxUser }) : null;
+  const bwrap = checkBubblewrap({ user: sandboxUser, env });
   checks.push({
     name: "bubblewrap",
-    ok: bwrapVersion.ok && !problem,
-    required: false,
-    detail: !bwrapVersion.ok
-      ? "not installed"
-      : problem
-        ? `installed but cannot sandbox: ${problem}`
-        : `${bwrapVersion.out} can create sandboxes as ${asRoot ? `uid ${sandboxUser?.uid} (LAP_SANDBOX_UIDS; never root)` : "LAP's own uid"} in a user namespace${bwrapFeatures().disableUserns ? "" : " (this bwrap has no --disable-userns; the seccomp filter still blocks new namespaces)"}`,
-    fix: !bwrapVersion.ok ? "sudo apt-get install -y bubblewrap (needed for local sandboxes)" : USERNS_FIX,
+    ok: bwrap.ok,
+    required: config.env.LAP_SANDBOX === "local",
+    detail: bwrap.ok
+      ? `${bwrap.version} can create sandboxes as ${runningAsRoot() ? `uid ${sandboxUser?.uid} (LAP_SANDBOX_UIDS; never root)` : "LAP's own uid"} in a user namespace`
+      : bwrap.problem === "missing" ? "not installed" : bwrap.reason,
+    fix: bwrap.ok ? undefined : bwrap.fix,
   });
 
   const chromiumPath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));

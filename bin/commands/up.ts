@@ -36,6 +36,9 @@ export function upCommand() {
           `  Dashboard  ${color.bold(`${lap.url}/`)}   (user: ${config.env.UI_USERNAME})`,
           `  API docs   ${lap.url}/docs`,
           `  Database   ${lap.database.mode === "embedded" ? `embedded PGlite in ${join(config.dataDir, "pgdata")}` : "external PostgreSQL (DATABASE_URL)"}`,
+          ...(lap.sandboxCheck && !lap.sandboxCheck.ok
+            ? ["", `  ${color.red("Sandboxes  local sandboxes cannot start")}: ${lap.sandboxCheck.reason}`, `             fix: ${lap.sandboxCheck.fix}`]
+            : []),
           "",
           `  ${keyLine}`,
           "",

@@ -9,13 +9,14 @@ import { encodeLine, type HarnessCommand, type NormalizedEvent, readJsonLines } 
 
 export type HarnessState = "starting" | "running" | "restarting" | "failed" | "stopped";
 
-/** Where a harness's entry program lives: the built-in agent, or harness/adapters/<name>/main.ts. */
+/** Where a harness's entry program lives: the built-in agent, or harness/adapters/<name>/main.ts (main.js when bundled). */
 export function harnessEntry(harnessRoot: string, name: string): string {
   // LAP may hand in a pre-bundled built-in agent (one file: no module resolution at start).
   if (name === "builtin" || name === "built-in") return process.env.LAP_BUILTIN_ENTRY || join(harnessRoot, "agent", "main.ts");
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new Error(`bad harness name ${JSON.stringify(name)}`);
-  const entry = join(harnessRoot, "adapters", name, "main.ts");
-  if (!existsSync(entry)) throw new Error(`unknown harness ${name}: ${entry} does not exist`);
+  // The harness images (deploy/images/Dockerfile) carry the adapters bundled with their dependencies.
+  const entry = ["main.ts", "main.js"].map((file) => join(harnessRoot, "adapters", name, file)).find((file) => existsSync(file));
+  if (!entry) throw new Error(`unknown harness ${name}: ${join(harnessRoot, "adapters", name, "main.ts")} does not exist`);
   return entry;
 }
 

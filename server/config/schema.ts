@@ -111,6 +111,9 @@ export const envSchema = z.object({
   SANDBOX_MEMORY_MB: intFromEnv(2048).meta(plain("Memory limit per local sandbox (cgroup; 0 = none). Applied where the kernel lets LAP create cgroups.", "Sandboxes")),
   SANDBOX_MAX_PROCESSES: intFromEnv(512).meta(plain("Process and thread limit per local sandbox (pids cgroup; 0 = none).", "Sandboxes")),
   SANDBOX_CPU_SECONDS: intFromEnv(0).meta(plain("CPU seconds any one process in a local sandbox may use (RLIMIT_CPU; 0 = unlimited).", "Sandboxes")),
+  LAP_HARNESS_BIN_DIR: optionalString.meta(
+    plain("Directory holding the harness CLIs' native binaries (opencode, claude, codex), bound read-only into every local sandbox; fill it with `bun harness/adapters/install-binaries.ts <dir>` (the LAP image sets /opt/lap/harness-bin). Unset: the binaries in node_modules.", "Sandboxes"),
+  ),
   PREINSTALLED_GITHUB_REPO: optionalString.meta(plain("Repository cloned into each sandbox when the agent has no repo_url.", "Sandboxes")),
   EGRESS_RECORDS_RETENTION_DAYS: intFromEnv(30, 1).meta(plain("Days of sandbox egress records (host, outcome, secret names; never values) kept in the database.", "Sandboxes")),
   EGRESS_UPSTREAM_CA_FILE: optionalString.meta(plain("PEM file of extra CAs trusted (besides the system's) when LAP re-sends a sandbox's HTTPS request to a host a vault secret is bound to, e.g. a private API.", "Sandboxes")),

@@ -52,6 +52,7 @@ export class LocalSandboxProvider extends HostSandboxProvider {
   protected async preflight() {
     if (this.checked) return;
     if (!Bun.which(this.bwrapPath)) throw new SandboxError("unavailable", BWRAP_MISSING);
+    // The same probe as at start-up and in `lap doctor`: a sandbox that cannot be isolated is not started.
     const problem = await checkSandboxing({ bwrap: this.bwrapPath, user: this.users.forProbe() });
     if (problem) throw new SandboxError("unavailable", problem);
     this.checked = true;
@@ -96,6 +97,12 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       if (this.opts.egressCa) Object.assign(env, caBundleEnv(`${IN_SANDBOX.runDir}/ca-bundle.pem`));
     }
     env.LAP_BRIDGES = bridges.join(",");
+    const extraReadOnly: Array<{ host: string; sandbox: string }> = [{ host: ctx.bundle.dir, sandbox: IN_SANDBOX.bundle }];
+    if (this.opts.harnessBinDir) {
+      // The image's CLIs live outside node_modules (Dockerfile); the adapters find them through this variable.
+      extraReadOnly.push({ host: this.opts.harnessBinDir, sandbox: IN_SANDBOX.harnessBin });
+      env.LAP_HARNESS_BIN_DIR = IN_SANDBOX.harnessBin;
+    }
     const command = localSandboxCommand(
       {
         bunPath: this.opts.bunPath,
@@ -103,7 +110,7 @@ export class LocalSandboxProvider extends HostSandboxProvider {
         nodeModules: this.opts.nodeModules,
         workspace: ctx.workspace,
         runDir: ctx.runDir,
-        extraReadOnly: [{ host: ctx.bundle.dir, sandbox: IN_SANDBOX.bundle }],
+        extraReadOnly,
       },
       [IN_SANDBOX.bun, `${IN_SANDBOX.bundle}/supervisor/main.js`],
       { user: ctx.user, bwrap: this.bwrapPath, disableUserns: bwrapFeatures(this.bwrapPath).disableUserns, unsetEnv: [RUN_DIR_MARK] },

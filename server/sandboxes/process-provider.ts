@@ -30,6 +30,7 @@ export class ProcessSandboxProvider extends HostSandboxProvider {
       LAP_BUN: this.opts.bunPath,
       LAP_BUILTIN_ENTRY: ctx.bundle.agent,
       ...noProxyEnv(["127.0.0.1", "localhost"]),
+      ...(this.opts.harnessBinDir ? { LAP_HARNESS_BIN_DIR: this.opts.harnessBinDir } : {}),
     };
     if (ctx.egressPort) {
       Object.assign(env, proxyEnv(`http://127.0.0.1:${ctx.egressPort}`));

@@ -138,6 +138,7 @@ export class SandboxService {
       bunPath: realpathSync(process.execPath),
       harnessRoot: join(REPO, "harness"),
       nodeModules: join(REPO, "node_modules"),
+      harnessBinDir: e.LAP_HARNESS_BIN_DIR ? resolve(e.LAP_HARNESS_BIN_DIR) : undefined,
       egress: egressFactory(this.policies, this.egressRecords, this.deps.logger, { destinations: this.destinations, ca: this.egressCa(), upstreamTls: this.upstreamTls() }),
       egressCa: this.egressCa(),
       logger: this.deps.logger.child({ module: "sandboxes" }),

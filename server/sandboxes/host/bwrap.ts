@@ -24,6 +24,7 @@ export const IN_SANDBOX = {
   harnessRoot: "/opt/lap/harness",
   bundle: "/opt/lap/bundle",
   nodeModules: "/opt/lap/node_modules",
+  harnessBin: "/opt/lap/harness-bin",
   workspace: "/workspace",
   runDir: "/run/lap",
 } as const;

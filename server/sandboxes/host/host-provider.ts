@@ -38,6 +38,8 @@ export interface HostProviderOptions {
   bunPath: string;
   harnessRoot: string;
   nodeModules?: string;
+  /** LAP_HARNESS_BIN_DIR: the harness CLIs' binaries, when they are not taken from nodeModules. */
+  harnessBinDir?: string;
   egress?: EgressServerFactory;
   /** With egress: sandboxes trust this CA (bundle at <run dir>/ca-bundle.pem) so bound HTTPS hosts can be swapped. */
   egressCa?: EgressCa;

@@ -12,7 +12,8 @@ import { run, stopLapChildren } from "../../../test/support/lap-cli";
 import { LocalSandboxProvider } from "../local-provider";
 import { SandboxError } from "../provider";
 import { providerOptions } from "../test-helpers";
-import { sandboxingProblem, USERNS_FIX } from "./preflight";
+import { detectPlace, fixFor } from "./bwrap-check";
+import { sandboxingProblem } from "./preflight";
 import { SandboxUsers } from "./sandbox-user";
 import { sandboxSeccompFilter } from "./seccomp";
 
@@ -34,6 +35,8 @@ function failingBwrap() {
   return { dir, bwrap: join(dir, "bwrap"), runs: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).length : 0) };
 }
 
+/** What LAP says to do when user namespaces are refused, where this test runs. */
+const USERNS_FIX = fixFor("user-namespaces", detectPlace());
 const ROOT_ADVICE = /run (it |lap |this )?as root|as root instead|sudo lap/i;
 
 describe("no user namespace, no sandbox", () => {
