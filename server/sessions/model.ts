@@ -83,6 +83,7 @@ export const sessionStatusChange = z.object({
   updated_at: z.string(),
   /** Who may see the change (server/auth/access.ts); not sent to clients. */
   owner_key_id: z.string().nullable().optional(),
+  team_id: z.string().nullable().optional(),
 });
 export type SessionStatusChange = z.infer<typeof sessionStatusChange>;
 
