@@ -68,28 +68,24 @@ ALTER TABLE "gateway_spend_logs" ADD COLUMN "user_id" text;--> statement-breakpo
 ALTER TABLE "gateway_spend_logs" ADD COLUMN "team_id" text;--> statement-breakpoint
 ALTER TABLE "mcp_servers" ADD COLUMN "team_id" text;--> statement-breakpoint
 ALTER TABLE "runtimes" ADD COLUMN "team_id" text;--> statement-breakpoint
-ALTER TABLE "agents" ADD COLUMN "team_id" text;--> statement-breakpoint
+ALTER TABLE "agents" ADD COLUMN "team_id" text DEFAULT 'team_default' NOT NULL;--> statement-breakpoint
 ALTER TABLE "agents" ADD COLUMN "owner_user_id" text;--> statement-breakpoint
-ALTER TABLE "sessions" ADD COLUMN "team_id" text;--> statement-breakpoint
+ALTER TABLE "sessions" ADD COLUMN "team_id" text DEFAULT 'team_default' NOT NULL;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "owner_user_id" text;--> statement-breakpoint
-ALTER TABLE "slack_bindings" ADD COLUMN "lap_team_id" text;--> statement-breakpoint
+ALTER TABLE "slack_bindings" ADD COLUMN "lap_team_id" text DEFAULT 'team_default' NOT NULL;--> statement-breakpoint
+ALTER TABLE "vault_secrets" ADD COLUMN "team_id" text;--> statement-breakpoint
 -- Upgrading (docs/security.md "Users, teams and roles"): everything that belonged to no one (made with
--- the master key, an admin key, Slack or LAP) goes to the Default team, which has no members: admins
--- only, as before. Each existing user key gets a team of its own holding what it created, so it sees
--- exactly what it saw before (and nobody else's). Runtimes, vault secrets and MCP servers stay org-wide.
+-- the master key, an admin key, Slack or LAP) stays in the Default team (the column default), which has
+-- no members: admins only, as before. Each existing user key gets a team of its own holding what it
+-- created, so it sees exactly what it saw before and nobody else's. Runtimes, vault secrets and MCP
+-- servers stay org-wide (team null).
 INSERT INTO "teams" ("id", "alias") VALUES ('team_default', 'Default');--> statement-breakpoint
 INSERT INTO "teams" ("id", "alias")
   SELECT 'team_k_' || "id", 'Key: ' || "label" FROM "api_keys" WHERE "kind" = 'user';--> statement-breakpoint
 UPDATE "api_keys" SET "team_id" = 'team_k_' || "id" WHERE "kind" = 'user';--> statement-breakpoint
-UPDATE "agents" a SET "team_id" = COALESCE(
-  (SELECT 'team_k_' || k."id" FROM "api_keys" k WHERE k."id" = a."owner_key_id" AND k."kind" = 'user'), 'team_default');--> statement-breakpoint
-UPDATE "sessions" s SET "team_id" = COALESCE(
-  (SELECT 'team_k_' || k."id" FROM "api_keys" k WHERE k."id" = s."owner_key_id" AND k."kind" = 'user'), 'team_default');--> statement-breakpoint
-UPDATE "slack_bindings" b SET "lap_team_id" = COALESCE((SELECT a."team_id" FROM "agents" a WHERE a."id" = b."agent_id"), 'team_default');--> statement-breakpoint
-ALTER TABLE "agents" ALTER COLUMN "team_id" SET NOT NULL;--> statement-breakpoint
-ALTER TABLE "sessions" ALTER COLUMN "team_id" SET NOT NULL;--> statement-breakpoint
-ALTER TABLE "slack_bindings" ALTER COLUMN "lap_team_id" SET NOT NULL;--> statement-breakpoint
-ALTER TABLE "vault_secrets" ADD COLUMN "team_id" text;--> statement-breakpoint
+UPDATE "agents" a SET "team_id" = 'team_k_' || k."id" FROM "api_keys" k WHERE k."id" = a."owner_key_id" AND k."kind" = 'user';--> statement-breakpoint
+UPDATE "sessions" s SET "team_id" = 'team_k_' || k."id" FROM "api_keys" k WHERE k."id" = s."owner_key_id" AND k."kind" = 'user';--> statement-breakpoint
+UPDATE "slack_bindings" b SET "lap_team_id" = a."team_id" FROM "agents" a WHERE a."id" = b."agent_id";--> statement-breakpoint
 ALTER TABLE "invitations" ADD CONSTRAINT "invitations_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "team_members" ADD CONSTRAINT "team_members_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "team_members" ADD CONSTRAINT "team_members_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -1,7 +1,7 @@
 import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 import { runtimes } from "./runtimes";
-import { teams, users } from "./teams";
+import { DEFAULT_TEAM_ID, teams, users } from "./teams";
 
 /** An MCP server attached to an agent: forwarded to the runtime as `{type:"url", name, url}`. */
 export interface AgentMcpServer {
@@ -40,8 +40,8 @@ export const agents = pgTable(
      * with the master key or by LAP itself, admins only). Teams will add a team owner beside it.
      */
     ownerKeyId: text("owner_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
-    /** The team the agent belongs to: its members see it, its admins manage it (server/auth/policy.ts). */
-    teamId: text("team_id").notNull().references(() => teams.id, { onDelete: "restrict" }),
+    /** The team the agent belongs to: its members see it, its admins manage it (server/auth/policy.ts). Rows written without one go to Default (admins only). */
+    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
     /** The user who created it (null: a key without a user, the master key, LAP). */
     ownerUserId: text("owner_user_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

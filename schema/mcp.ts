@@ -42,7 +42,7 @@ export const mcpGrants = pgTable(
   {
     id: text("id").primaryKey(),
     serverId: text("server_id").notNull().references(() => mcpServers.id, { onDelete: "cascade" }),
-    subjectType: text("subject_type", { enum: ["key", "user", "agent"] }).notNull(),
+    subjectType: text("subject_type", { enum: ["key", "user", "agent", "team"] }).notNull(),
     subjectId: text("subject_id").notNull(),
     tools: jsonb("tools").$type<string[] | null>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

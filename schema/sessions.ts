@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { agents } from "./agents";
 import { apiKeys } from "./api-keys";
-import { teams, users } from "./teams";
+import { DEFAULT_TEAM_ID, teams, users } from "./teams";
 
 export const SESSION_STATUSES = ["creating", "idle", "running", "recovering", "stopped", "error"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -25,7 +25,7 @@ export const sessions = pgTable(
     /** The API key that created the session (null: master key, Slack, LAP itself); see agents.owner_key_id. */
     ownerKeyId: text("owner_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
     /** Always its agent's team (server/auth/policy.ts). */
-    teamId: text("team_id").notNull().references(() => teams.id, { onDelete: "restrict" }),
+    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
     ownerUserId: text("owner_user_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

@@ -1,6 +1,15 @@
 import { Elysia } from "elysia";
 import { fileURLToPath } from "node:url";
 import { authRoutes, keyRoutes } from "./auth";
+import { OidcLogin } from "./auth/oidc";
+import type { Principal } from "./auth/model";
+import { isAdmin } from "./auth/policy";
+import { teamRoutes } from "./teams";
+import { litellmTeamRoutes } from "./teams/litellm-routes";
+import { TeamService } from "./teams/service";
+import { SpendReports } from "./teams/spend";
+import { userRoutes } from "./users";
+import { UserService } from "./users/service";
 import type { BackoffOptions } from "./auth/backoff";
 import { AuthService } from "./auth/service";
 import type { Config } from "./config/load";
@@ -97,13 +106,37 @@ export function createApp(deps: AppDeps) {
     sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
   });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
+  const env = deps.config.env;
+  const users = new UserService({
+    database: deps.database,
+    identities: auth.identities,
+    baseUrl: () => deps.config.baseUrl,
+    endSignIns: (id) => auth.sessions.revokeOfUser(id),
+    onBudgetChange: (id) => gateway.budgets.users.forget(id),
+  });
+  const teams = new TeamService({
+    database: deps.database,
+    identities: auth.identities,
+    inviteByEmail: (email, by) => users.createInvited(email, by),
+    onBudgetChange: (id) => gateway.budgets.teams.forget(id),
+  });
+  const spendReports = new SpendReports({ database: deps.database });
+  const oidc = env.OIDC_ISSUER_URL && env.OIDC_CLIENT_ID
+    ? new OidcLogin({ database: deps.database, settings: { issuer: env.OIDC_ISSUER_URL, clientId: env.OIDC_CLIENT_ID, clientSecret: env.OIDC_CLIENT_SECRET, scopes: env.OIDC_SCOPES, baseUrl: () => deps.config.baseUrl } })
+    : undefined;
+  // The teams a caller acts in, named, for /api/auth/me and the dashboard's team switcher.
+  const teamsOf = async (p: Principal) =>
+    (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   const app = new Elysia()
     .use(errorHandler(deps.logger))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
-    .use(authRoutes({ auth, guard, uiUsername: deps.config.env.UI_USERNAME, secureCookies }))
+    .use(authRoutes({ auth, guard, users, oidc, oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS, uiUsername: env.UI_USERNAME, secureCookies, teamsOf }))
     .use(keyRoutes({ auth, guard }))
+    .use(teamRoutes({ teams, spend: spendReports, guard }))
+    .use(userRoutes({ users, spend: spendReports, guard }))
+    .use(litellmTeamRoutes({ teams, users, auth, keys: gateway.keys, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
     .use(docsRoutes({ guard, version: deps.config.version }))
@@ -118,7 +151,7 @@ export function createApp(deps: AppDeps) {
     .use(vaultRoutes({ vault, guard }))
     .use(slack.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
-  return { app, services: { auth, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring } };
+  return { app, services: { auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring } };
 }
 
 export type App = ReturnType<typeof createApp>["app"];
