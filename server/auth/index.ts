@@ -148,7 +148,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
 }
 
 /** A non-admin acts only on its own sign-ins and keys (a user without a user id: on nothing). */
-const ownOnly = (p: Principal): string | undefined => (isAdmin(p) ? undefined : (p.userId ?? "\u0000none"));
+const ownOnly = (p: Principal): string | undefined => (isAdmin(p) ? undefined : (p.userId ?? "(no user)"));
 
 /**
  * API keys: admins manage every key; a signed-in user (or its personal key) lists, makes and revokes

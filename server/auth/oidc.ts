@@ -100,13 +100,23 @@ export class OidcLogin {
     }
     const c = tokens.claims();
     if (!c) throw new ApiError(400, "oidc_failed", "The SSO provider sent no ID token");
+    // Providers may keep scope claims (email) out of the ID token and serve them at userinfo
+    // (OIDC Core 5.4); openid-client checks that answer is about the same subject.
+    let profile: Record<string, unknown> = c;
+    if (typeof c.email !== "string" && config.serverMetadata().userinfo_endpoint) {
+      try {
+        profile = { ...(await oidc.fetchUserInfo(config, tokens.access_token, c.sub)), ...c };
+      } catch (err) {
+        throw new ApiError(400, "oidc_failed", `The SSO provider's userinfo was refused: ${(err as Error).message}`);
+      }
+    }
     return {
       claims: {
         issuer: c.iss,
         subject: c.sub,
-        email: typeof c.email === "string" ? c.email : undefined,
-        emailVerified: c.email_verified === true,
-        name: typeof c.name === "string" ? c.name : undefined,
+        email: typeof profile.email === "string" ? profile.email : undefined,
+        emailVerified: profile.email_verified === true,
+        name: typeof profile.name === "string" ? profile.name : undefined,
       },
       returnTo: flow.returnTo,
     };

@@ -8,7 +8,7 @@ import type { AuthGuard } from "../http/auth-guard";
 import { badRequest, notFound } from "../lib/errors";
 import type { UserView } from "../users/model";
 import type { UserService } from "../users/service";
-import { litellmMemberAddBody, litellmNewTeamBody, litellmNewUserBody, litellmTeamQuery, litellmUserInfoQuery, litellmUserListQuery } from "./litellm-model";
+import { toLapRole, litellmMemberAddBody, litellmNewTeamBody, litellmNewUserBody, litellmTeamQuery, litellmUserInfoQuery, litellmUserListQuery } from "./litellm-model";
 import type { MemberView, TeamView } from "./model";
 import type { TeamService } from "./service";
 
@@ -75,7 +75,7 @@ export function litellmTeamRoutes(deps: { teams: TeamService; users: UserService
         metadata: body.metadata,
       }, principal);
       if (body.blocked) await deps.teams.update(team.id, { blocked: true }, principal);
-      for (const m of body.members_with_roles ?? []) await deps.teams.addMember(team.id, { user_id: m.user_id, email: m.user_email, role: m.role }, principal);
+      for (const m of body.members_with_roles ?? []) await deps.teams.addMember(team.id, { user_id: m.user_id, email: m.user_email, role: toLapRole(m.role) }, principal);
       return withMembers(await deps.teams.get(team.id, principal), principal);
     }, { body: litellmNewTeamBody, detail: { summary: "LiteLLM /team/new: create a team (admin)" } })
     .get("/list", async ({ principal }) => Promise.all((await deps.teams.list(principal)).map((t) => withMembers(t, principal))), {
@@ -97,7 +97,7 @@ export function litellmTeamRoutes(deps: { teams: TeamService; users: UserService
       const list = Array.isArray(body.member) ? body.member : [body.member];
       const updatedUsers: UserView[] = [];
       for (const m of list) {
-        const { member } = await deps.teams.addMember(body.team_id, { user_id: m.user_id, email: m.user_email, role: m.role }, principal);
+        const { member } = await deps.teams.addMember(body.team_id, { user_id: m.user_id, email: m.user_email, role: toLapRole(m.role) }, principal);
         updatedUsers.push(await deps.users.get(member.user_id));
       }
       const team = await deps.teams.get(body.team_id, principal);

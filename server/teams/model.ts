@@ -6,7 +6,8 @@ export const duration = z.string().refine((v) => durationMs(v) !== undefined, "m
 export const budget = z.number({ message: "must be a number" }).min(0, "must be 0 or more");
 /** Ids people choose (LiteLLM lets callers name them): safe in URLs and logs. */
 export const chosenId = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$/, "letters, digits and @ . _ : - only, at most 128 characters");
-export const email = z.email({ message: "must be an email address" }).max(320).transform((v) => v.toLowerCase());
+/** Compared lower-cased (the services lower-case it before storing or looking up). */
+export const email = z.email({ message: "must be an email address" }).max(320);
 
 export const teamRole = z.enum(TEAM_ROLES, { error: `must be one of ${TEAM_ROLES.join(", ")}` });
 export const orgRole = z.enum(["admin", "member"], { error: 'must be "admin" or "member"' });

@@ -143,9 +143,10 @@ export class TeamService {
     let userId = b.user_id;
     let invitation: { token: string; url: string } | undefined;
     if (!userId) {
-      const [existing] = await this.db.select({ id: users.id }).from(users).where(eq(users.email, b.email!));
+      b.email = b.email!.toLowerCase();
+      const [existing] = await this.db.select({ id: users.id }).from(users).where(eq(users.email, b.email));
       if (existing) userId = existing.id;
-      else ({ userId, invitation } = await this.deps.inviteByEmail(b.email!, actor));
+      else ({ userId, invitation } = await this.deps.inviteByEmail(b.email, actor));
     } else {
       const [existing] = await this.db.select({ id: users.id }).from(users).where(eq(users.id, userId));
       if (!existing) throw badRequest(`user_id: no user ${userId}`, [{ field: "user_id", message: `no user with id ${userId}` }]);

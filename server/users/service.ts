@@ -57,7 +57,7 @@ export class UserService {
     await withConstraintConflicts(
       async () => this.db.insert(users).values({
         id,
-        email: b.email ?? null,
+        email: b.email?.toLowerCase() ?? null,
         name: b.name ?? "",
         role: b.role,
         passwordHash: b.password ? await hashPassword(b.password) : null,
