@@ -58,7 +58,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
     .post(
       "/login",
       async ({ body, set, clientIp }) => {
-        if ("key" in body) {
+        if (body.key !== undefined) {
           const principal = await deps.auth.verifyTokenFrom(body.key, clientIp);
           if (!principal || principal.kind !== "admin" || principal.userId) throw unauthorized("That key is not the master key or an active admin key");
           const session = await deps.auth.issueSession(principal);
@@ -66,10 +66,11 @@ export function authRoutes(deps: AuthRoutesDeps) {
           return me(principal, "session");
         }
         // A wrong password counts against the address (and the email) like a wrong key.
-        const buckets = [...(clientIp && !isLoopback(clientIp) ? [`ip:${clientIp}`] : []), `email:${body.email.toLowerCase()}`];
+        const email = body.email!;
+        const buckets = [...(clientIp && !isLoopback(clientIp) ? [`ip:${clientIp}`] : []), `email:${email.toLowerCase()}`];
         const wait = deps.auth.backoff.blockedFor(buckets);
         if (wait > 0) throw tooManyAttempts(wait);
-        const user = await deps.users.verifyPassword(body.email, body.password);
+        const user = await deps.users.verifyPassword(email, body.password!);
         if (!user) {
           deps.auth.backoff.fail(buckets);
           throw unauthorized("That email and password did not match an active user");

@@ -47,13 +47,15 @@ export interface Principal {
 }
 
 /** Sign in with a key (the master key or an admin key) or a user's email and password. */
-export const loginBody = z.union([
-  z.object({ key: z.string().min(1, "enter the master key or an admin API key") }).strict(),
-  z.object({
-    email: z.string().trim().min(3, "enter your email").max(320),
-    password: z.string().min(1, "enter your password").max(1024),
-  }).strict(),
-], { error: "give key, or email and password" });
+export const loginBody = z.object({
+  key: z.string().min(1, "enter the master key or an admin API key").optional(),
+  email: z.string().trim().min(3, "enter your email").max(320).optional(),
+  password: z.string().min(1, "enter your password").max(1024).optional(),
+}).strict().superRefine((b, ctx) => {
+  if (b.key !== undefined || (b.email !== undefined && b.password !== undefined)) return;
+  const field = b.email !== undefined ? "password" : "key";
+  ctx.addIssue({ code: "custom", path: [field], message: field === "password" ? "enter your password" : "enter the master key or an admin API key (or an email and password)" });
+});
 
 export const createKeyBody = z.object({
   /** A personal key for this user (admins: any user; a user: only itself, which is the default). */
