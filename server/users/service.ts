@@ -13,7 +13,8 @@ import { createUserBody, updateUserBody, type CreateUserInput, type UpdateUserIn
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** A hash to verify against when there is no user, so a wrong email takes as long as a wrong password. */
-const DUMMY_HASH = Bun.password.hashSync("lap-no-such-user", { algorithm: "argon2id" });
+let dummyHash: Promise<string> | undefined;
+const noSuchUserHash = () => (dummyHash ??= Bun.password.hash("lap-no-such-user", { algorithm: "argon2id" }));
 
 export interface UserServiceDeps {
   database: Database;
@@ -166,7 +167,7 @@ export class UserService {
   /** The user with this email and password, or null (always one argon2id verification, user or not). */
   async verifyPassword(email: string, password: string): Promise<UserRow | null> {
     const [row] = await this.db.select().from(users).where(eq(users.email, email.trim().toLowerCase()));
-    const ok = await Bun.password.verify(password, row?.passwordHash ?? DUMMY_HASH);
+    const ok = await Bun.password.verify(password, row?.passwordHash ?? (await noSuchUserHash()));
     return ok && row?.passwordHash && !row.disabledAt ? row : null;
   }
 
