@@ -69,7 +69,8 @@ const table: Array<[Access, string[]]> = [
   ["user", ["GET /api/mcp/available", "PUT /api/mcp/servers/:id/credentials", "DELETE /api/mcp/servers/:id/credentials", "POST /api/mcp/servers/:id/oauth/start"]],
   ["mcp", ["POST /mcp", "GET /mcp", "DELETE /mcp", "POST /mcp/:server", "GET /mcp/:server", "DELETE /mcp/:server"]],
   ["user", ["GET /api/harnesses/"]],
-  ["admin", ["GET /api/runtimes", "POST /api/runtimes", "GET /api/runtimes/:id", "POST /api/runtimes/:id/test", "DELETE /api/runtimes/:id"]],
+  ["user", ["GET /api/runtimes"]],
+  ["admin", ["POST /api/runtimes", "GET /api/runtimes/:id", "POST /api/runtimes/:id/test", "DELETE /api/runtimes/:id"]],
   [
     "user",
     [

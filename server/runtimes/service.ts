@@ -1,3 +1,5 @@
+import type { Principal } from "../auth/model";
+import { isAdmin, scopeOf, scopeWhere, SYSTEM } from "../auth/policy";
 import { and, asc, eq } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { runtimeAgents, runtimes, type RuntimeRow } from "../../schema";
@@ -45,9 +47,13 @@ export class RuntimeService {
     return this.view(row!);
   }
 
-  async list(): Promise<RuntimeView[]> {
-    const rows = await this.deps.database.db.select().from(runtimes).orderBy(asc(runtimes.alias));
-    return rows.map((r) => this.view(r));
+  /**
+   * Admins: every runtime. Anyone else (to pick one for an agent): the org-wide ones and its teams',
+   * without the base URL or key hint, which are the admin's configuration (server/auth/policy.ts).
+   */
+  async list(actor: Principal = SYSTEM): Promise<RuntimeView[]> {
+    const rows = await this.deps.database.db.select().from(runtimes).where(scopeWhere(scopeOf(actor), runtimes.teamId)).orderBy(asc(runtimes.alias));
+    return rows.map((r) => (isAdmin(actor) ? this.view(r) : { ...this.view(r), base_url: "", api_key_hint: "", status_message: null }));
   }
 
   async row(id: string): Promise<RuntimeRow> {

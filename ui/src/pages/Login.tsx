@@ -12,7 +12,9 @@ export function Login(props: { onLogin: (me: Me) => void }) {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const [providers] = createResource(() => api.auth.providers().catch(() => ({ password: true, oidc: false })));
-  const [mode, setMode] = createSignal<"password" | "key">("password");
+  // The key first: the first person to sign in is the operator with the master key `npm start` printed;
+  // people arrive by SSO or their invitation link, and switch to email and password below.
+  const [mode, setMode] = createSignal<"password" | "key">("key");
   const [email, setEmail] = createSignal("");
   const [password, setPassword] = createSignal("");
   const [key, setKey] = createSignal("");
