@@ -36,7 +36,7 @@ async function admin(request: APIRequestContext, method: "POST" | "GET", path: s
 
 async function signIn(page: Page, email: string) {
   await page.goto("/login");
-  await page.getByRole("button", { name: "Sign in with email and password" }).click();
+  await page.getByRole("button", { name: "Use email and password instead" }).click();
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();

@@ -2,7 +2,9 @@ import { useNavigate, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, Show } from "solid-js";
 import { api, ApiError, setCurrentTeam, type Me } from "../lib/api";
 
-const nextOf = (next: unknown) => (typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : "/sessions");
+const nextOf = (next: unknown) => (typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : undefined);
+/** Where a sign-in lands without ?next=: admins on System, members on their sessions. */
+const landing = (me: Me) => (me.kind === "admin" ? "/system" : "/sessions");
 
 /**
  * Sign in: with SSO when the operator configured an OIDC issuer, with an email and password, or with
@@ -23,7 +25,7 @@ export function Login(props: { onLogin: (me: Me) => void }) {
   const done = (me: Me) => {
     setCurrentTeam("");
     props.onLogin(me);
-    navigate(nextOf(params.next), { replace: true });
+    navigate(nextOf(params.next) ?? landing(me), { replace: true });
   };
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -50,7 +52,7 @@ export function Login(props: { onLogin: (me: Me) => void }) {
           <span class="brand-mark">L</span> Sign in to LAP
         </div>
         <Show when={providers()?.oidc}>
-          <a class="btn primary" data-testid="sso" href={`/api/auth/oidc/start?return_to=${encodeURIComponent(nextOf(params.next))}`}>
+          <a class="btn primary" data-testid="sso" href={`/api/auth/oidc/start?return_to=${encodeURIComponent(nextOf(params.next) ?? "/")}`}>
             Sign in with SSO
           </a>
           <div class="muted" style={{ "text-align": "center" }}>or</div>
@@ -83,7 +85,7 @@ export function Login(props: { onLogin: (me: Me) => void }) {
           {busy() ? "Signing in…" : "Sign in"}
         </button>
         <button class="btn ghost sm" type="button" onClick={() => { setMode(mode() === "key" ? "password" : "key"); setError(""); }}>
-          {mode() === "key" ? "Sign in with email and password" : "Sign in with the master key or an admin key"}
+          {mode() === "key" ? "Use email and password instead" : "Use the master key or an admin key instead"}
         </button>
       </form>
     </div>
@@ -106,7 +108,7 @@ export function Invite(props: { onLogin: (me: Me) => void }) {
       const me = await api.auth.acceptInvitation(String(params.token ?? ""), password(), name() || undefined);
       setCurrentTeam("");
       props.onLogin(me);
-      navigate("/sessions", { replace: true });
+      navigate(landing(me), { replace: true });
     } catch (err) {
       setError(err instanceof ApiError && err.fields.length ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : (err as Error).message);
     } finally {

@@ -39,7 +39,7 @@ export function Members(props: { me: Me }) {
               <div>
                 <h1>Members of {t().alias}</h1>
                 <p>
-                  Your role here: <strong data-testid="my-role">{t().role}</strong>. Gateway spend this month:{" "}
+                  Your role here: <strong data-testid="my-role">{t().role}</strong>. Gateway spend in the last 30 days:{" "}
                   <span class="mono" data-testid="team-spend">${(spend()?.spend ?? 0).toFixed(4)}</span> in {spend()?.requests ?? 0} calls.
                 </p>
               </div>
@@ -50,7 +50,7 @@ export function Members(props: { me: Me }) {
             <ListCard
               items={members}
               retry={refetch}
-              colCount={5}
+              colCount={4}
               columns={<><th>Person</th><th>Role</th><th>Joined</th><th /></>}
               empty={{ title: "Nobody here yet", text: "Add people by email; each gets an invitation link." }}
             >
