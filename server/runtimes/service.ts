@@ -40,9 +40,10 @@ export class RuntimeService {
           protocol: parsed.protocol,
           baseUrl: parsed.base_url.replace(/\/+$/, ""),
           apiKeySealed: this.deps.secrets.encrypt(parsed.api_key),
+          teamId: parsed.team_id ?? null,
         })
         .returning(),
-      { unique: `A runtime with alias ${parsed.alias} already exists` },
+      { unique: `A runtime with alias ${parsed.alias} already exists`, foreignKey: `team_id: no team ${parsed.team_id}` },
     );
     return this.view(row!);
   }
@@ -156,6 +157,7 @@ export class RuntimeService {
       status: row.status,
       status_message: row.statusMessage,
       checked_at: row.checkedAt?.toISOString() ?? null,
+      team_id: row.teamId,
       created_at: row.createdAt.toISOString(),
     };
   }

@@ -111,3 +111,37 @@ describe("team roles", () => {
     expect((await t.json("GET", "/api/agents", { key: u.key })).body.data).toEqual([]);
   });
 });
+
+describe("team-owned runtimes and vault secrets", () => {
+  test("a team's runtime is for its agents only; its admins attach its vault secrets, not another team's nor org-wide ones", async () => {
+    const red = await makeTeam(t, "Red infra");
+    const blue = await makeTeam(t, "Blue infra");
+    const redAdmin = await makeUser(t, "red-admin@example.com", red, "admin");
+    const redMember = await makeUser(t, "red-member@example.com", red, "member");
+    const blueAdmin = await makeUser(t, "blue-admin@example.com", blue, "admin");
+    const rt = await t.json("POST", "/api/runtimes", { body: { alias: "red-rt", base_url: "https://runtime.example", api_key: "k-123456789", team_id: red } });
+    expect(rt.status).toBe(201);
+    expect(rt.body.team_id).toBe(red);
+    expect((await t.json("POST", "/api/agents", { key: redMember.key, body: { name: "red-on-rt", model: "m", runtime_id: rt.body.id } })).status).toBe(201);
+    const foreign = await t.json("POST", "/api/agents", { key: blueAdmin.key, body: { name: "blue-on-red-rt", model: "m", runtime_id: rt.body.id } });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.fields[0].field).toBe("runtime_id");
+    // Members see the runtimes they may use, without the admin's URL.
+    const listed = (await t.json("GET", "/api/runtimes", { key: blueAdmin.key })).body.data as Array<{ id: string; base_url: string }>;
+    expect(listed.map((r) => r.id)).not.toContain(rt.body.id);
+    expect(((await t.json("GET", "/api/runtimes", { key: redMember.key })).body.data as Array<{ id: string; base_url: string }>).find((r) => r.id === rt.body.id)!.base_url).toBe("");
+
+    for (const [name, team] of [["RED_TOKEN", red], ["BLUE_TOKEN", blue], ["ORG_TOKEN", undefined]] as const) {
+      expect((await t.json("POST", "/api/vault", { body: { name, value: "v-1234567", hosts: ["api.example.com"], ...(team ? { team_id: team } : {}) } })).status).toBe(201);
+    }
+    const agent = (await t.json("POST", "/api/agents", { key: redMember.key, body: { name: "red-vault", model: "m" } })).body;
+    expect((await t.json("PATCH", `/api/agents/${agent.id}`, { key: redMember.key, body: { vault_keys: ["RED_TOKEN"] } })).status).toBe(403);
+    expect((await t.json("PATCH", `/api/agents/${agent.id}`, { key: redAdmin.key, body: { vault_keys: ["RED_TOKEN"] } })).body.vault_keys).toEqual(["RED_TOKEN"]);
+    for (const other of ["BLUE_TOKEN", "ORG_TOKEN"]) {
+      const refused = await t.json("PATCH", `/api/agents/${agent.id}`, { key: redAdmin.key, body: { vault_keys: ["RED_TOKEN", other] } });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.fields[0].field).toBe("vault_keys");
+    }
+    expect((await t.json("GET", `/api/agents/${agent.id}`)).body.vault_keys).toEqual(["RED_TOKEN"]);
+  });
+});
