@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { apiKeys } from "../../schema";
 import { createTestApp, type TestApp } from "../../test/support/app";
+
+// Users get argon2id password hashes, slow on purpose: on a loaded machine a test making several takes seconds.
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 beforeAll(async () => {

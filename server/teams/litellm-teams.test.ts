@@ -3,12 +3,15 @@
  * its documented shapes (test/support/litellm-team-api.ts), team and user budgets enforced on real calls
  * (under concurrency too), and spend per team and user, each seen only by whom it belongs to.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import OpenAI from "openai";
 import { startGatewayTestEnv, type GatewayTestEnv } from "../../test/support/gateway";
 import { shapeMismatches } from "../../test/support/litellm-key-api";
 import { teamInfo, teamMemberAdd, teamNew, userInfo, userList, userNew } from "../../test/support/litellm-team-api";
 import { makeTeam, makeUser } from "../../test/support/teams";
+
+// Users get argon2id password hashes, slow on purpose: on a loaded machine a test making several takes seconds.
+setDefaultTimeout(60_000);
 
 let env: GatewayTestEnv;
 beforeAll(async () => {

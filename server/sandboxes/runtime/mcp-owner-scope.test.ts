@@ -4,11 +4,14 @@
  * server it lists; a user key's agent only those granted to that key; none once the key is revoked. A
  * member's agent (issue 21): those granted to the member or its team, and its team's own servers.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { createTestApp, type TestApp } from "../../../test/support/app";
 import { everythingStdio } from "../../../test/support/mcp";
 import { makeTeam, makeUser } from "../../../test/support/teams";
 import { ownerUsableServers } from "./for-sessions";
+
+// Users get argon2id password hashes, slow on purpose: on a loaded machine a test making several takes seconds.
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 beforeAll(async () => {
