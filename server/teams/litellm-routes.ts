@@ -66,6 +66,13 @@ export function litellmTeamRoutes(deps: { teams: TeamService; users: UserService
   const teamsApi = new Elysia({ prefix: "/team", detail: { tags: ["LiteLLM teams and users"] } })
     .use(deps.guard)
     .post("/new", async ({ body, principal }) => {
+      // Every member must exist before the team is made: a bad request writes nothing.
+      const members = body.members_with_roles ?? [];
+      const missing = await deps.users.missing(members.flatMap((m) => (m.user_id ? [m.user_id] : [])));
+      if (missing.length) {
+        const i = members.findIndex((m) => m.user_id === missing[0]);
+        throw badRequest(`members_with_roles.${i}.user_id: no user ${missing[0]}`, [{ field: `members_with_roles.${i}.user_id`, message: `no user with id ${missing[0]}` }]);
+      }
       const team = await deps.teams.create({
         team_id: body.team_id,
         alias: body.team_alias ?? body.team_id ?? "team",
@@ -95,6 +102,9 @@ export function litellmTeamRoutes(deps: { teams: TeamService; users: UserService
     }, { query: litellmTeamQuery, detail: { summary: "LiteLLM /team/info: a team, its keys and memberships" } })
     .post("/member_add", async ({ body, principal }) => {
       const list = Array.isArray(body.member) ? body.member : [body.member];
+      await deps.teams.get(body.team_id, principal);
+      const missing = await deps.users.missing(list.flatMap((m) => (m.user_id ? [m.user_id] : [])));
+      if (missing.length) throw badRequest(`member: no user ${missing[0]}`, [{ field: "member", message: `no user with id ${missing[0]}` }]);
       const updatedUsers: UserView[] = [];
       for (const m of list) {
         const { member } = await deps.teams.addMember(body.team_id, { user_id: m.user_id, email: m.user_email, role: toLapRole(m.role) }, principal);

@@ -78,6 +78,11 @@ describe("LiteLLM's documented team and user API, sent to LAP", () => {
     expect(bad.body.error.param ?? bad.body.error.fields?.[0]?.field).toBe("user_role");
     const badTeam = await call("POST", "/team/new", { max_budget: -1 });
     expect(badTeam.status).toBe(400);
+    const teamsBefore = (await call("GET", "/team/list")).body.length;
+    const ghost = await call("POST", "/team/new", { team_alias: "ghosts", members_with_roles: [{ role: "admin", user_id: "nobody-here" }] });
+    expect(ghost.status).toBe(400);
+    expect(ghost.body.error.fields?.[0]?.field ?? ghost.body.error.param).toBe("members_with_roles.0.user_id");
+    expect((await call("GET", "/team/list")).body.length).toBe(teamsBefore);
     expect((await call("GET", "/user/list")).body.total).toBe(before);
 
     const teamId = await makeTeam(env.t, "Members only");

@@ -193,6 +193,13 @@ export class UserService {
     return row ?? null;
   }
 
+  /** The ids among these that are no user's (to refuse a request before it writes anything). */
+  async missing(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const found = await this.db.select({ id: users.id }).from(users).where(inArray(users.id, ids));
+    return ids.filter((id) => !found.some((f) => f.id === id));
+  }
+
   async touchLogin(userId: string) {
     await this.db.update(users).set({ lastLoginAt: new Date(this.now()) }).where(eq(users.id, userId));
   }
