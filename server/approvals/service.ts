@@ -121,7 +121,7 @@ export class ApprovalService {
    */
   async assertMayDecide(id: string, who: Principal): Promise<void> {
     const params: unknown[] = [id];
-    const owned = scopeSql(scopeOf(who, undefined), params, "a");
+    const owned = scopeSql(scopeOf(who), params, "a");
     const [row] = await this.deps.database.query<{ id: string; owner_key_id: string | null; owner_user_id: string | null; team_id: string }>(
       `select s.id, s.owner_key_id, s.owner_user_id, s.team_id from approvals a join sessions s on s.id = a.session_id where a.id = $1${owned ? ` and ${owned}` : ""}`,
       params,
