@@ -1,5 +1,5 @@
-import { and, eq, inArray, or, sql, type Column, type SQL } from "drizzle-orm";
-import { DEFAULT_TEAM_ID, TEAM_ROLES, type TeamRole } from "../../schema/teams";
+import { eq, inArray, or, sql, type Column, type SQL } from "drizzle-orm";
+import { DEFAULT_TEAM_ID, type TeamRole } from "../../schema/teams";
 import { badRequest, forbidden } from "../lib/errors";
 import type { Principal } from "./model";
 
@@ -37,7 +37,6 @@ const NEEDS: Record<Action, TeamRole> = { read: "viewer", create: "member", act:
 
 export const isAdmin = (p: Principal) => p.kind === "admin";
 export const atLeast = (role: TeamRole, needed: TeamRole) => RANK[role] >= RANK[needed];
-export const teamRoles = TEAM_ROLES;
 
 /** The caller's role in a team (null: none). Admins are owners everywhere. */
 export function roleIn(p: Principal, teamId: string): TeamRole | null {
@@ -162,9 +161,6 @@ export function teamForNew(p: Principal, requested: string | undefined, action: 
   if (allowed.length === 0) throw forbidden(`You are in no team where you may do this (needs the role ${NEEDS[action]}); ask a team admin`);
   throw badRequest(`${field}: you are in several teams; say which (${allowed.slice(0, 5).join(", ")})`, [{ field, message: "required: you are in several teams" }]);
 }
-
-/** Team filter for a where clause combined with others. */
-export const andScope = (scope: Scope, teamColumn: Column, ...rest: Array<SQL | undefined>) => and(scopeWhere(scope, teamColumn), ...rest);
 
 /**
  * May this caller decide a tool call of this session? Whoever may `act` on the session (its creator,
