@@ -1,6 +1,7 @@
 import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 import { runtimes } from "./runtimes";
+import { DEFAULT_TEAM_ID, teams, users } from "./teams";
 
 /** An MCP server attached to an agent: forwarded to the runtime as `{type:"url", name, url}`. */
 export interface AgentMcpServer {
@@ -39,10 +40,14 @@ export const agents = pgTable(
      * with the master key or by LAP itself, admins only). Teams will add a team owner beside it.
      */
     ownerKeyId: text("owner_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
+    /** The team the agent belongs to: its members see it, its admins manage it (server/auth/policy.ts). Rows written without one go to Default (admins only). */
+    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    /** The user who created it (null: a key without a user, the master key, LAP). */
+    ownerUserId: text("owner_user_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("agents_created_at_idx").on(t.createdAt), index("agents_owner_idx").on(t.ownerKeyId, t.createdAt)],
+  (t) => [index("agents_created_at_idx").on(t.createdAt), index("agents_owner_idx").on(t.ownerKeyId, t.createdAt), index("agents_team_idx").on(t.teamId, t.createdAt)],
 );
 
 export type AgentRow = typeof agents.$inferSelect;

@@ -70,6 +70,9 @@ export const gatewaySpendLogs = pgTable(
     sessionId: text("session_id"),
     agentId: text("agent_id"),
     endUser: text("end_user"),
+    /** The LAP user and team the call was made for (the key's, or the session's), for spend per team and user. */
+    userId: text("user_id"),
+    teamId: text("team_id"),
     /** Only with LAP_GATEWAY_STORE_PROMPTS=true: the request body and the response (truncated). */
     requestBody: jsonb("request_body"),
     responseBody: jsonb("response_body"),
@@ -80,6 +83,8 @@ export const gatewaySpendLogs = pgTable(
     index("gateway_spend_logs_start_idx").on(t.startTime),
     index("gateway_spend_logs_key_idx").on(t.keyId, t.startTime),
     index("gateway_spend_logs_session_idx").on(t.sessionId),
+    index("gateway_spend_logs_team_idx").on(t.teamId, t.startTime),
+    index("gateway_spend_logs_user_idx").on(t.userId, t.startTime),
   ],
 );
 export type GatewaySpendLogRow = typeof gatewaySpendLogs.$inferSelect;

@@ -1,4 +1,5 @@
 // Every table LAP owns. drizzle-kit reads this file to generate migrations into drizzle/.
+export * from "./teams";
 export * from "./api-keys";
 export * from "./dashboard-sessions";
 export * from "./gateway";

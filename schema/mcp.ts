@@ -1,4 +1,5 @@
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { teams } from "./teams";
 
 /**
  * MCP servers the platform team registered. Everything secret (stdio env, static header values,
@@ -25,6 +26,8 @@ export const mcpServers = pgTable("mcp_servers", {
   timeoutMs: integer("timeout_ms"),
   /** Store tool call arguments and results in the call log (off by default: they may hold data). */
   logPayloads: boolean("log_payloads").notNull().default(false),
+  /** null: org-wide, registered by org admins; else that team's (docs/security.md "Users, teams and roles"). */
+  teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
@@ -39,7 +42,7 @@ export const mcpGrants = pgTable(
   {
     id: text("id").primaryKey(),
     serverId: text("server_id").notNull().references(() => mcpServers.id, { onDelete: "cascade" }),
-    subjectType: text("subject_type", { enum: ["key", "user", "agent"] }).notNull(),
+    subjectType: text("subject_type", { enum: ["key", "user", "agent", "team"] }).notNull(),
     subjectId: text("subject_id").notNull(),
     tools: jsonb("tools").$type<string[] | null>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

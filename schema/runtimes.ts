@@ -1,4 +1,5 @@
 import { pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { teams } from "./teams";
 
 /** A registered runtime (a service speaking the Managed Agents protocol). The API key is sealed. */
 export const runtimes = pgTable("runtimes", {
@@ -10,6 +11,8 @@ export const runtimes = pgTable("runtimes", {
   status: text("status", { enum: ["unknown", "ok", "error"] }).notNull().default("unknown"),
   statusMessage: text("status_message"),
   checkedAt: timestamp("checked_at", { withTimezone: true }),
+  /** null: org-wide (org admins manage it; every team's agents may use it); else that team's. */
+  teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 

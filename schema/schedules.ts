@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { agents } from "./agents";
+import { DEFAULT_TEAM_ID, teams } from "./teams";
 
 export const SESSION_MODES = ["new", "continue"] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
@@ -30,15 +31,18 @@ export const schedules = pgTable(
     status: text("status", { enum: ["active", "paused"] }).notNull().default("active"),
     nextRunAt: timestamp("next_run_at", { withTimezone: true }),
     lastRunAt: timestamp("last_run_at", { withTimezone: true }),
-    /** The API key that created it (null: the master key); a user key sees only its own. */
+    /** Its agent's team (server/auth/policy.ts): members see it; its creator or a team admin changes it. */
+    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    /** Who created it (key and/or user); its runs act for them and stop when they no longer can. */
     ownerKeyId: text("owner_key_id"),
+    ownerUserId: text("owner_user_id"),
     createdBy: text("created_by").notNull().default(""),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index("schedules_due_idx").on(t.nextRunAt).where(sql`status = 'active'`),
-    index("schedules_owner_idx").on(t.ownerKeyId, t.createdAt),
+    index("schedules_team_idx").on(t.teamId, t.createdAt),
   ],
 );
 export type ScheduleRow = typeof schedules.$inferSelect;

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { agents } from "./agents";
 import { apiKeys } from "./api-keys";
+import { DEFAULT_TEAM_ID, teams, users } from "./teams";
 
 export const SESSION_STATUSES = ["creating", "idle", "running", "recovering", "stopped", "error"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -23,6 +24,9 @@ export const sessions = pgTable(
     lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
     /** The API key that created the session (null: master key, Slack, LAP itself); see agents.owner_key_id. */
     ownerKeyId: text("owner_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
+    /** Always its agent's team (server/auth/policy.ts). */
+    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    ownerUserId: text("owner_user_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -31,6 +35,7 @@ export const sessions = pgTable(
     index("sessions_agent_idx").on(t.agentId, t.createdAt),
     index("sessions_status_idx").on(t.status),
     index("sessions_owner_idx").on(t.ownerKeyId, t.createdAt),
+    index("sessions_team_idx").on(t.teamId, t.createdAt),
   ],
 );
 

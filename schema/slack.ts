@@ -1,4 +1,5 @@
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { DEFAULT_TEAM_ID, teams } from "./teams";
 
 /** One row per workspace that installed LAP's Slack app through OAuth. The bot token is sealed with the SecretBox. */
 export const slackInstallations = pgTable("slack_installations", {
@@ -33,6 +34,8 @@ export const slackBindings = pgTable(
     teamId: text("team_id").notNull().default("*"),
     channelId: text("channel_id").notNull().default("*"),
     agentId: text("agent_id").notNull(),
+    /** The LAP team the binding answers for: its agent's team (`team_id` above is the Slack workspace). */
+    lapTeamId: text("lap_team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "cascade" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("slack_bindings_scope_uq").on(t.teamId, t.channelId)],

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { agents } from "./agents";
+import { DEFAULT_TEAM_ID, teams } from "./teams";
 import { SESSION_MODES } from "./schedules";
 
 /**
@@ -19,12 +20,16 @@ export const triggers = pgTable(
     callbackUrl: text("callback_url"),
     secretSealed: text("secret_sealed").notNull(),
     status: text("status", { enum: ["active", "paused"] }).notNull().default("active"),
+    /** Its agent's team (server/auth/policy.ts): members see it; its creator or a team admin changes it. */
+    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    /** Who created it (key and/or user); its runs act for them and stop when they no longer can. */
     ownerKeyId: text("owner_key_id"),
+    ownerUserId: text("owner_user_id"),
     createdBy: text("created_by").notNull().default(""),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("triggers_owner_idx").on(t.ownerKeyId, t.createdAt)],
+  (t) => [index("triggers_team_idx").on(t.teamId, t.createdAt)],
 );
 export type TriggerRow = typeof triggers.$inferSelect;
 

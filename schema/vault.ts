@@ -1,4 +1,5 @@
 import { bigserial, index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { teams } from "./teams";
 
 /**
  * Vault secrets: an agent lists their names in `vault_keys`; its sandbox sees a stub under `name`
@@ -13,6 +14,8 @@ export const vaultSecrets = pgTable("vault_secrets", {
   valueHint: text("value_hint").notNull(),
   hosts: jsonb("hosts").$type<string[]>().notNull(),
   description: text("description").notNull().default(""),
+  /** null: org-wide (org admins attach it to any agent); else only that team's admins attach it, to that team's agents. */
+  teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   /** When the value was last set (create or rotate). */

@@ -1,6 +1,15 @@
 import { Elysia, type AnyElysia } from "elysia";
 import { fileURLToPath } from "node:url";
 import { authRoutes, keyRoutes } from "./auth";
+import { OidcLogin } from "./auth/oidc";
+import type { Principal } from "./auth/model";
+import { isAdmin } from "./auth/policy";
+import { teamRoutes } from "./teams";
+import { litellmTeamRoutes } from "./teams/litellm-routes";
+import { TeamService } from "./teams/service";
+import { SpendReports } from "./teams/spend";
+import { userRoutes } from "./users";
+import { UserService } from "./users/service";
 import type { BackoffOptions } from "./auth/backoff";
 import { AuthService } from "./auth/service";
 import type { Config } from "./config/load";
@@ -128,14 +137,38 @@ export function createApp(deps: AppDeps) {
   // The docs fill in request bodies from the finished route table (server/docs/index.ts).
   let appRoutes: () => AnyElysia["routes"] = () => [];
   const json = jsonBody({ maxBytes: deps.config.env.LAP_MAX_BODY_BYTES, maxDepth: deps.config.env.LAP_MAX_JSON_DEPTH });
+  const env = deps.config.env;
+  const users = new UserService({
+    database: deps.database,
+    identities: auth.identities,
+    baseUrl: () => deps.config.baseUrl,
+    endSignIns: (id) => auth.sessions.revokeOfUser(id),
+    onBudgetChange: (id) => gateway.budgets.users.forget(id),
+  });
+  const teams = new TeamService({
+    database: deps.database,
+    identities: auth.identities,
+    inviteByEmail: (email, by) => users.createInvited(email, by),
+    onBudgetChange: (id) => gateway.budgets.teams.forget(id),
+  });
+  const spendReports = new SpendReports({ database: deps.database });
+  const oidc = env.OIDC_ISSUER_URL && env.OIDC_CLIENT_ID
+    ? new OidcLogin({ database: deps.database, settings: { issuer: env.OIDC_ISSUER_URL, clientId: env.OIDC_CLIENT_ID, clientSecret: env.OIDC_CLIENT_SECRET, scopes: env.OIDC_SCOPES, baseUrl: () => deps.config.baseUrl } })
+    : undefined;
+  // The teams a caller acts in, named, for /api/auth/me and the dashboard's team switcher.
+  const teamsOf = async (p: Principal) =>
+    (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   const app = new Elysia()
     .use(errorHandler(deps.logger))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(json.plugin)
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
-    .use(authRoutes({ auth, guard, uiUsername: deps.config.env.UI_USERNAME, secureCookies }))
+    .use(authRoutes({ auth, guard, users, oidc, oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS, uiUsername: env.UI_USERNAME, secureCookies, teamsOf }))
     .use(keyRoutes({ auth, guard }))
+    .use(teamRoutes({ teams, spend: spendReports, guard }))
+    .use(userRoutes({ users, spend: spendReports, guard }))
+    .use(litellmTeamRoutes({ teams, users, auth, keys: gateway.keys, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
     .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
     .use(docsRoutes({ guard, version: deps.config.version, routes: (): AnyElysia["routes"] => appRoutes() }))
@@ -159,7 +192,7 @@ export function createApp(deps: AppDeps) {
   installInputValidation(app);
   return {
     app,
-    services: { auth, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
+    services: { auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
   };
 }
 

@@ -9,7 +9,7 @@ import { openDatabase } from "../../server/db/open";
 import { configOrExit } from "./shared";
 
 interface KeysClient {
-  create(input: { label: string; role: "admin" | "user"; expires_at?: string }): Promise<{ key: ApiKeyView; token: string }>;
+  create(input: { label: string; role: "admin" | "user"; expires_at?: string; user_id?: string; team_id?: string }): Promise<{ key: ApiKeyView; token: string }>;
   list(): Promise<ApiKeyView[]>;
   revoke(id: string): Promise<ApiKeyView>;
   close(): Promise<void>;
@@ -77,12 +77,17 @@ export function keysCommand() {
     .command("create")
     .description("Create an API key; the key is printed once and stored only as a hash")
     .requiredOption("-l, --label <label>", "what the key is for, e.g. ci or alice-laptop")
-    .option("-r, --role <role>", "admin (everything) or user (its own agents and sessions, the gateway)", "user")
+    .option("-r, --role <role>", "admin (everything) or user (what its user or team may: docs/security.md)", "user")
+    .option("--user <id>", "a personal key acting as this user")
+    .option("--team <id>", "a key for this team (a member of it), or a personal key narrowed to it")
     .option("--expires-at <iso>", "expiry as an ISO date-time, e.g. 2027-01-01T00:00:00Z")
     .option("--json", "print JSON")
-    .action((opts: { label: string; role: "admin" | "user"; expiresAt?: string; json?: boolean }) =>
+    .action((opts: { label: string; role: "admin" | "user"; user?: string; team?: string; expiresAt?: string; json?: boolean }) =>
       withClient(async (c) => {
-        const created = await c.create({ label: opts.label, role: opts.role, expires_at: opts.expiresAt });
+        const created = await c.create({ label: opts.label, role: opts.role, expires_at: opts.expiresAt, user_id: opts.user, team_id: opts.team });
+        if (created.key.kind === "user" && !created.key.user_id && !created.key.team_id) {
+          console.error("Note: a user key with neither --user nor --team is in no team: it reaches the LLM gateway and /mcp, and sees no agents or sessions.");
+        }
         if (opts.json) return console.log(JSON.stringify(created, null, 2));
         console.log(`Created ${created.key.kind} key "${created.key.label}" (${created.key.id}).\nCopy it now, it is not shown again:\n\n    ${created.token}\n`);
       }),

@@ -1,15 +1,14 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { ownerOf, scopeOf } from "../auth/access";
 import type { AuthGuard } from "../http/auth-guard";
 import { agentIdParams, agentView, createAgentBody, listAgentsQuery, updateAgentBody } from "./model";
 import type { AgentService } from "./service";
 
-/** Agents: admin and user keys; a user key sees and changes only the agents it created (server/auth/access.ts). */
+/** Agents: admins, and users in their teams (server/auth/policy.ts). */
 export function agentRoutes(deps: { agents: AgentService; guard: AuthGuard }) {
   return new Elysia({ prefix: "/api/agents", detail: { tags: ["Agents"] } })
     .use(deps.guard)
-    .get("", async ({ query, principal }) => ({ data: await deps.agents.list(query, scopeOf(principal)) }), {
+    .get("", async ({ query, principal }) => ({ data: await deps.agents.list(query, principal) }), {
       query: listAgentsQuery,
       response: z.object({ data: z.array(agentView) }),
       detail: { summary: "List agents, newest first; q searches name and description" },
@@ -18,24 +17,24 @@ export function agentRoutes(deps: { agents: AgentService; guard: AuthGuard }) {
       "",
       async ({ body, set, principal }) => {
         set.status = 201;
-        return deps.agents.create(body, ownerOf(principal), scopeOf(principal));
+        return deps.agents.create(body, principal);
       },
       { body: createAgentBody, response: { 201: agentView }, detail: { summary: "Create an agent" } },
     )
-    .get("/:id", ({ params, principal }) => deps.agents.get(params.id, scopeOf(principal)), { params: agentIdParams, response: agentView })
-    .patch("/:id", ({ params, body, principal }) => deps.agents.update(params.id, body, scopeOf(principal)), {
+    .get("/:id", ({ params, principal }) => deps.agents.get(params.id, principal), { params: agentIdParams, response: agentView })
+    .patch("/:id", ({ params, body, principal }) => deps.agents.update(params.id, body, principal), {
       params: agentIdParams,
       body: updateAgentBody,
       response: agentView,
       detail: { summary: "Change an agent (absent fields stay as they are)" },
     })
-    .post("/:id/pause", ({ params, principal }) => deps.agents.setStatus(params.id, "paused", scopeOf(principal)), {
+    .post("/:id/pause", ({ params, principal }) => deps.agents.setStatus(params.id, "paused", principal), {
       params: agentIdParams,
       response: agentView,
       detail: { summary: "Pause: new sessions and messages are refused until resumed" },
     })
-    .post("/:id/resume", ({ params, principal }) => deps.agents.setStatus(params.id, "active", scopeOf(principal)), { params: agentIdParams, response: agentView })
-    .delete("/:id", ({ params, principal }) => deps.agents.remove(params.id, scopeOf(principal)), {
+    .post("/:id/resume", ({ params, principal }) => deps.agents.setStatus(params.id, "active", principal), { params: agentIdParams, response: agentView })
+    .delete("/:id", ({ params, principal }) => deps.agents.remove(params.id, principal), {
       params: agentIdParams,
       response: agentView,
       detail: { summary: "Delete an agent; its sessions are stopped first" },

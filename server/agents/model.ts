@@ -57,7 +57,11 @@ const agentFields = {
   idle_timeout_minutes: z.number({ error: "must be a number of minutes" }).int("must be a whole number").min(1, "at least 1").max(7 * 24 * 60).default(60),
 };
 
-export const createAgentBody = z.object(agentFields).strict();
+export const createAgentBody = z.object({
+  ...agentFields,
+  /** The team the agent belongs to: required for a member of several teams; admins default to Default. */
+  team_id: z.string().trim().min(1).max(200).optional(),
+}).strict();
 export type CreateAgentInput = z.input<typeof createAgentBody>;
 
 /** PATCH: every field optional, no defaults (absent means unchanged). */
@@ -95,6 +99,7 @@ export const agentView = z.object({
   max_runtime_minutes: z.number(),
   idle_timeout_minutes: z.number(),
   status: z.enum(["active", "paused"]),
+  team_id: z.string(),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -1,7 +1,8 @@
-import { and, desc, eq, ilike, or } from "drizzle-orm";
+import { and, desc, eq, ilike, inArray, or } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
-import { agents, runtimes, type AgentRow } from "../../schema";
-import { ALL, covers, ownedWhere, type Scope } from "../auth/access";
+import { agents, runtimes, vaultSecrets, type AgentRow } from "../../schema";
+import type { Principal } from "../auth/model";
+import { assertMay, creatorOf, isAdmin, may, scopeOf, scopeWhere, SYSTEM, teamForNew, visible } from "../auth/policy";
 import type { Database } from "../db/client";
 import { ApiError, badRequest, notFound } from "../lib/errors";
 import { withConstraintConflicts } from "../lib/pg-errors";
@@ -19,9 +20,10 @@ export interface AgentServiceDeps {
 }
 
 /**
- * Agents. Every method that takes a `scope` (server/auth/access.ts) acts only on agents it covers: a
- * `user` key's own; another's is 404. What an owner may set on its own agent is in docs/security.md
- * ("Keys and what each kind may do"): everything but vault secrets, which only an admin attaches.
+ * Agents. Every method takes the caller (`actor`, default: LAP itself) and asks server/auth/policy.ts:
+ * another team's agent is 404; members create agents in their team and change their own, team admins
+ * any of the team's. Vault secrets are attached only by admins, or a team admin its own team's secrets
+ * (docs/security.md "Users, teams and roles").
  */
 export class AgentService {
   constructor(private readonly deps: AgentServiceDeps) {}
@@ -30,28 +32,30 @@ export class AgentService {
     return this.deps.database.db;
   }
 
-  async create(input: CreateAgentInput, owner: string | null = null, scope: Scope = ALL): Promise<AgentView> {
+  async create(input: CreateAgentInput, actor: Principal = SYSTEM): Promise<AgentView> {
     const p = createAgentBody.parse(input);
     this.assertDestinations(p);
-    assertVaultKeys(scope, p.vault_keys, []);
-    await this.assertRuntime(p.runtime_id);
+    const teamId = teamForNew(actor, p.team_id);
+    await this.assertVaultKeys(actor, teamId, p.vault_keys, []);
+    await this.assertRuntime(p.runtime_id, teamId);
     const [row] = await withConstraintConflicts(
       () =>
         this.db
           .insert(agents)
-          .values({ ...this.columns(p), ownerKeyId: owner, id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` })
+          .values({ ...this.columns(p), ...creatorOf(actor), teamId, id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` })
           .returning(),
       { unique: `An agent named ${p.name} already exists` },
     );
     return agentView(row!);
   }
 
-  async update(id: string, input: UpdateAgentInput, scope: Scope = ALL): Promise<AgentView> {
+  async update(id: string, input: UpdateAgentInput, actor: Principal = SYSTEM): Promise<AgentView> {
     const p = updateAgentBody.parse(input);
     this.assertDestinations(p);
-    const current = await this.row(id, scope);
-    if (p.vault_keys !== undefined) assertVaultKeys(scope, p.vault_keys, current.vaultKeys);
-    if (p.runtime_id !== undefined) await this.assertRuntime(p.runtime_id);
+    const current = await this.row(id, actor);
+    assertMay(actor, "act", owned(current), "this agent");
+    if (p.vault_keys !== undefined) await this.assertVaultKeys(actor, current.teamId, p.vault_keys, current.vaultKeys);
+    if (p.runtime_id !== undefined) await this.assertRuntime(p.runtime_id, current.teamId);
     const [row] = await withConstraintConflicts(
       () => this.db.update(agents).set({ ...this.columns(p), updatedAt: new Date() }).where(eq(agents.id, id)).returning(),
       { unique: `An agent named ${p.name} already exists` },
@@ -59,32 +63,34 @@ export class AgentService {
     return agentView(row!);
   }
 
-  async setStatus(id: string, status: "active" | "paused", scope: Scope = ALL): Promise<AgentView> {
-    await this.row(id, scope);
+  async setStatus(id: string, status: "active" | "paused", actor: Principal = SYSTEM): Promise<AgentView> {
+    assertMay(actor, "act", owned(await this.row(id, actor)), "this agent");
     const [row] = await this.db.update(agents).set({ status, updatedAt: new Date() }).where(eq(agents.id, id)).returning();
     if (!row) throw notFound("Agent");
     return agentView(row);
   }
 
-  async list(opts: { q?: string; limit: number }, scope: Scope = ALL): Promise<AgentView[]> {
+  async list(opts: { q?: string; limit: number }, actor: Principal = SYSTEM): Promise<AgentView[]> {
     const q = opts.q?.trim();
     const search = q ? or(ilike(agents.name, `%${q.replace(/[%_\\]/g, "\\$&")}%`), ilike(agents.description, `%${q.replace(/[%_\\]/g, "\\$&")}%`)) : undefined;
-    const rows = await this.db.select().from(agents).where(and(search, ownedWhere(scope, agents.ownerKeyId))).orderBy(desc(agents.createdAt)).limit(opts.limit);
+    const rows = await this.db.select().from(agents).where(and(search, scopeWhere(scopeOf(actor), agents.teamId))).orderBy(desc(agents.createdAt)).limit(opts.limit);
     return rows.map(agentView);
   }
 
-  async row(id: string, scope: Scope = ALL): Promise<AgentRow> {
+  /** The agent if the caller may see it (another team's: 404). */
+  async row(id: string, actor: Principal = SYSTEM): Promise<AgentRow> {
     const [row] = await this.db.select().from(agents).where(eq(agents.id, id));
-    if (!row || !covers(scope, row.ownerKeyId)) throw notFound("Agent");
+    if (!row || !visible(actor, owned(row))) throw notFound("Agent");
     return row;
   }
 
-  async get(id: string, scope: Scope = ALL): Promise<AgentView> {
-    return agentView(await this.row(id, scope));
+  async get(id: string, actor: Principal = SYSTEM): Promise<AgentView> {
+    return agentView(await this.row(id, actor));
   }
 
-  async remove(id: string, scope: Scope = ALL): Promise<AgentView> {
-    const row = await this.row(id, scope);
+  async remove(id: string, actor: Principal = SYSTEM): Promise<AgentView> {
+    const row = await this.row(id, actor);
+    assertMay(actor, "act", owned(row), "this agent");
     await this.deps.beforeDelete?.(id);
     await this.db.delete(agents).where(eq(agents.id, id));
     return agentView(row);
@@ -99,10 +105,29 @@ export class AgentService {
     if (fields.length) throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
   }
 
-  private async assertRuntime(runtimeId: string | null | undefined) {
+  /** The runtime must be org-wide or the agent's team's (another team's is "no runtime"). */
+  private async assertRuntime(runtimeId: string | null | undefined, teamId: string) {
     if (!runtimeId) return;
-    const [rt] = await this.db.select({ id: runtimes.id }).from(runtimes).where(eq(runtimes.id, runtimeId));
-    if (!rt) throw badRequest(`runtime_id: no runtime ${runtimeId}`, [{ field: "runtime_id", message: `no runtime with id ${runtimeId}` }]);
+    const [rt] = await this.db.select({ id: runtimes.id, teamId: runtimes.teamId }).from(runtimes).where(eq(runtimes.id, runtimeId));
+    if (!rt || (rt.teamId !== null && rt.teamId !== teamId)) throw badRequest(`runtime_id: no runtime ${runtimeId}`, [{ field: "runtime_id", message: `no runtime with id ${runtimeId}` }]);
+  }
+
+  /**
+   * Vault secrets are made by admins (org-wide) or a team's admins (that team's), so only they attach
+   * one to an agent: an admin any, a team admin its team's own; others may keep or drop the ones
+   * attached, never add one (docs/security.md "Users, teams and roles").
+   */
+  private async assertVaultKeys(actor: Principal, teamId: string, wanted: string[], current: string[]) {
+    if (isAdmin(actor)) return;
+    const added = wanted.filter((k) => !current.includes(k));
+    if (added.length === 0) return;
+    const teamAdmin = may(actor, "manage", { teamId });
+    const rows = teamAdmin ? await this.db.select({ name: vaultSecrets.name, teamId: vaultSecrets.teamId }).from(vaultSecrets).where(inArray(vaultSecrets.name, added)) : [];
+    const refused = added.filter((k) => !rows.some((r) => r.name === k && r.teamId === teamId));
+    if (refused.length === 0) return;
+    throw new ApiError(403, "forbidden", `vault_keys: only an admin, or a team admin for the team's own secrets, attaches vault secrets to an agent (${refused.slice(0, 5).join(", ")})`, [
+      { field: "vault_keys", message: "only an admin attaches vault secrets" },
+    ]);
   }
 
   private columns(p: Partial<ReturnType<typeof createAgentBody.parse>>) {
@@ -129,18 +154,8 @@ export class AgentService {
   }
 }
 
-/**
- * Vault secrets are made by admins, so only an admin attaches one to an agent; a user key may keep or
- * drop the ones an admin attached to its agent, never add one (issue 15, item 3).
- */
-function assertVaultKeys(scope: Scope, wanted: string[], current: string[]) {
-  if (scope.all) return;
-  const added = wanted.filter((k) => !current.includes(k));
-  if (added.length === 0) return;
-  throw new ApiError(403, "forbidden", `vault_keys: only an admin attaches vault secrets to an agent (${added.slice(0, 5).join(", ")})`, [
-    { field: "vault_keys", message: "only an admin attaches vault secrets" },
-  ]);
-}
+/** What the policy needs to know of an agent. */
+export const owned = (r: AgentRow) => ({ teamId: r.teamId, ownerUserId: r.ownerUserId, ownerKeyId: r.ownerKeyId });
 
 export function agentView(r: AgentRow): AgentView {
   return {
@@ -164,6 +179,7 @@ export function agentView(r: AgentRow): AgentView {
     max_runtime_minutes: r.maxRuntimeMinutes,
     idle_timeout_minutes: r.idleTimeoutMinutes,
     status: r.status,
+    team_id: r.teamId,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };

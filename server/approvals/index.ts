@@ -1,14 +1,14 @@
 import { Elysia } from "elysia";
 import type { Principal } from "../auth/model";
-import { scopeOf } from "../auth/access";
+import { scopeOf } from "../auth/policy";
 import type { AuthGuard } from "../http/auth-guard";
 import { approvalIdParams, approvalListView, approvalSummaryView, approvalView, decisionBody, decisionView, listApprovalsQuery } from "./model";
 import type { ApprovalService } from "./service";
 
 /** Who decided, as shown next to the outcome (an API key's label, or the master key). */
-export const principalName = (p: Principal) => (p.via === "master_key" ? "master key" : p.label || p.keyId || p.via);
+export const principalName = (p: Principal) => (p.via === "master_key" ? "master key" : p.label || p.keyId || p.userId || p.via);
 
-/** Approvals: a user key sees and decides only its own sessions' (server/auth/access.ts); admins all. */
+/** Approvals: members see their teams' sessions' and decide those they may act on (server/auth/policy.ts); admins all. */
 export function approvalRoutes(deps: { approvals: ApprovalService; guard: AuthGuard }) {
   return new Elysia({ prefix: "/api/approvals", detail: { tags: ["Approvals"] } })
     .use(deps.guard)

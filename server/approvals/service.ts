@@ -1,4 +1,4 @@
-import { ALL, mayDecide, scopeOf, type Scope } from "../auth/access";
+import { ALL, mayDecide, scopeOf, scopeSql as teamScopeSql, type Scope } from "../auth/policy";
 import type { Principal } from "../auth/model";
 import type { Database } from "../db/client";
 import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
@@ -39,14 +39,15 @@ const view = (r: ApprovalSql): ApprovalView => ({
 const COLUMNS = "id, session_id, agent_id, tool_use_id, tool_name, input, status, decided_by, message, created_at, decided_at";
 
 /**
- * The SQL condition limiting approvals to the sessions a scope covers (server/auth/access.ts), pushing
- * its parameters onto `params`; null for everything. Approvals belong to their session's owner.
+ * The SQL condition limiting approvals to the sessions a scope covers (server/auth/policy.ts), pushing
+ * its parameters onto `params`; null for everything. Approvals belong to their session's team.
  */
 function scopeSql(scope: Scope, params: unknown[], alias = "approvals"): string | null {
   if (scope.all) return null;
-  if (scope.ownerKeyId) return `${alias}.session_id in (select id from sessions where owner_key_id = $${params.push(scope.ownerKeyId)})`;
-  if (scope.sessionId) return `${alias}.session_id = $${params.push(scope.sessionId)}`;
-  return "false";
+  const inTeams = teamScopeSql({ ...scope, sessionId: undefined }, params, "s2.team_id");
+  const parts = [`${alias}.session_id in (select s2.id from sessions s2 where ${inTeams})`];
+  if (scope.sessionId) parts.push(`${alias}.session_id = $${params.push(scope.sessionId)}`);
+  return `(${parts.join(" or ")})`;
 }
 
 /** Why a second decision is refused, in words a person clicking a button understands. */
@@ -114,21 +115,22 @@ export class ApprovalService {
   }
 
   /**
-   * 404 unless the caller may see the approval; 403 unless it may decide it (the session's owner or an
-   * admin, never a key bound to a session or agent: server/auth/access.ts mayDecide).
+   * 404 unless the caller may see the approval; 403 unless it may decide it (whoever may act on the
+   * session: its creator, its team's admins, admins; never a key bound to a session or agent:
+   * server/auth/policy.ts mayDecide).
    */
   async assertMayDecide(id: string, who: Principal): Promise<void> {
     const params: unknown[] = [id];
     const owned = scopeSql(scopeOf(who), params, "a");
-    const [row] = await this.deps.database.query<{ owner_key_id: string | null }>(
-      `select s.owner_key_id from approvals a join sessions s on s.id = a.session_id where a.id = $1${owned ? ` and ${owned}` : ""}`,
+    const [row] = await this.deps.database.query<{ id: string; owner_key_id: string | null; owner_user_id: string | null; team_id: string }>(
+      `select s.id, s.owner_key_id, s.owner_user_id, s.team_id from approvals a join sessions s on s.id = a.session_id where a.id = $1${owned ? ` and ${owned}` : ""}`,
       params,
     );
     if (!row) throw notFound("Approval");
-    if (!mayDecide(who, row.owner_key_id)) {
+    if (!mayDecide(who, { teamId: row.team_id, ownerKeyId: row.owner_key_id, ownerUserId: row.owner_user_id, sessionId: row.id })) {
       throw forbidden(who.sessionId || who.agentId
         ? "A key bound to a session or an agent may not decide approvals"
-        : "Only the session's owner or an admin may decide this approval");
+        : "Only the session's creator, a team admin or an admin may decide this approval");
     }
   }
 

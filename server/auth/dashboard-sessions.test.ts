@@ -59,10 +59,15 @@ describe("dashboard sessions", () => {
     expect((await me(await signIn())).status).toBe(200);
   });
 
-  test("a user key cannot list or end dashboard sessions", async () => {
+  test("a user key sees and ends only its own user's dashboard sessions: never an admin's", async () => {
+    const cookie = await signIn();
     const { token } = await t.services.auth.createKey({ label: "dev", role: "user" });
-    expect((await t.json("GET", "/api/auth/sessions", { key: token })).status).toBe(403);
-    expect((await t.json("POST", "/api/auth/sessions/revoke-all", { key: token })).status).toBe(403);
+    expect((await t.json("GET", "/api/auth/sessions", { key: token })).body.data).toEqual([]);
+    const admins = (await t.json("GET", "/api/auth/sessions")).body.data as Array<{ id: string }>;
+    expect(admins.length).toBeGreaterThan(0);
+    expect((await t.json("DELETE", `/api/auth/sessions/${admins[0]!.id}`, { key: token })).status).toBe(404);
+    expect((await t.json("POST", "/api/auth/sessions/revoke-all", { key: token })).body.revoked).toBe(0);
+    expect((await t.request("GET", "/api/auth/me", { key: null, headers: { cookie, "sec-fetch-site": "same-origin" } })).status).toBe(200);
   });
 
   test("a new MASTER_KEY ends every session made before it", async () => {

@@ -4,6 +4,7 @@ import { dashboardSessions, type ApiKeyRow, type DashboardSessionRow } from "../
 import type { Database } from "../db/client";
 import { randomToken } from "../lib/crypto";
 import { notFound } from "../lib/errors";
+import { userPrincipal, type Identities } from "./identity";
 import type { DashboardSessionView, Principal } from "./model";
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -22,6 +23,7 @@ export class DashboardSessions {
   constructor(
     private readonly deps: {
       database: Database;
+      identities: Identities;
       secret: Buffer;
       now: () => number;
       /** The key a session was made from, if it is still an active admin key. */
@@ -37,6 +39,7 @@ export class DashboardSessions {
       id,
       tokenHash: this.hash(token),
       keyId: principal.keyId ?? null,
+      userId: principal.userId ?? null,
       label: principal.label,
       createdAt: new Date(now),
       expiresAt: new Date(now + SESSION_TTL_MS),
@@ -51,6 +54,11 @@ export class DashboardSessions {
     const row = await this.lookup(this.hash(cookie));
     const now = this.deps.now();
     if (!row || row.revokedAt || row.expiresAt.getTime() <= now) return null;
+    if (row.userId) {
+      // A user's sign-in carries their current role and teams; a disabled or deleted user is signed out.
+      const identity = await this.deps.identities.of(row.userId);
+      return identity ? userPrincipal(identity, "session", { dashboardSessionId: row.id }) : null;
+    }
     if (row.keyId) {
       // A revoked or demoted key ends its dashboard sessions too.
       const key = await this.deps.activeAdminKey(row.keyId);
@@ -64,15 +72,23 @@ export class DashboardSessions {
     this.cache.clear();
   }
 
-  /** Ends one session by id (admin); 404 when there is no live one. */
-  async revoke(id: string): Promise<void> {
+  /** Ends one session by id (admin; a user only its own); 404 when there is no live one. */
+  async revoke(id: string, userId?: string): Promise<void> {
     const [row] = await this.deps.database.db
       .update(dashboardSessions)
       .set({ revokedAt: new Date(this.deps.now()) })
-      .where(and(eq(dashboardSessions.id, id), isNull(dashboardSessions.revokedAt)))
+      .where(and(eq(dashboardSessions.id, id), isNull(dashboardSessions.revokedAt), userId ? eq(dashboardSessions.userId, userId) : undefined))
       .returning({ id: dashboardSessions.id });
     this.cache.clear();
     if (!row) throw notFound("Dashboard session");
+  }
+
+  /** Ends every sign-in of a user (disabled, deleted, or "sign out everywhere"). */
+  async revokeOfUser(userId: string): Promise<number> {
+    const rows = await this.deps.database.db.update(dashboardSessions).set({ revokedAt: new Date(this.deps.now()) })
+      .where(and(eq(dashboardSessions.userId, userId), isNull(dashboardSessions.revokedAt))).returning({ id: dashboardSessions.id });
+    this.cache.clear();
+    return rows.length;
   }
 
   async revokeOfKey(keyId: string): Promise<void> {
@@ -90,16 +106,18 @@ export class DashboardSessions {
     return rows.length;
   }
 
-  async list(currentId?: string): Promise<DashboardSessionView[]> {
+  /** Live sign-ins: all of them (admins), or one user's. */
+  async list(currentId?: string, userId?: string): Promise<DashboardSessionView[]> {
     const rows = await this.deps.database.db
       .select()
       .from(dashboardSessions)
-      .where(and(isNull(dashboardSessions.revokedAt), gt(dashboardSessions.expiresAt, new Date(this.deps.now()))))
+      .where(and(isNull(dashboardSessions.revokedAt), gt(dashboardSessions.expiresAt, new Date(this.deps.now())), userId ? eq(dashboardSessions.userId, userId) : undefined))
       .orderBy(desc(dashboardSessions.createdAt));
     return rows.map((r) => ({
       id: r.id,
       label: r.label,
       key_id: r.keyId,
+      user_id: r.userId,
       created_at: r.createdAt.toISOString(),
       expires_at: r.expiresAt.toISOString(),
       current: r.id === currentId,

@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { apiKeys } from "../../schema";
 import { createTestApp, type TestApp } from "../../test/support/app";
+
+// Users get argon2id password hashes, slow on purpose: on a loaded machine a test making several takes seconds.
+setDefaultTimeout(60_000);
 
 let t: TestApp;
 beforeAll(async () => {
@@ -44,13 +47,36 @@ describe("API keys", () => {
     expect(missing.body.error.fields).toEqual([{ field: "label", message: "required: give the key a label" }]);
   });
 
-  test("user keys cannot manage keys (403 before validation); admin keys can", async () => {
-    const user = (await t.json("POST", "/api/keys", { body: { label: "u" } })).body.token;
-    const admin = (await t.json("POST", "/api/keys", { body: { label: "a", role: "admin" } })).body.token;
-    expect((await t.json("GET", "/api/keys", { key: user })).status).toBe(403);
-    expect((await t.json("POST", "/api/keys", { key: user, body: { bogus: true } })).status).toBe(403);
-    expect((await t.json("GET", "/api/settings/system", { key: user })).status).toBe(403);
-    expect((await t.json("GET", "/api/keys", { key: admin })).status).toBe(200);
+  test("a user key manages only its own user's keys: it lists none of others', revokes none, makes no admin key; admin keys manage all", async () => {
+    const user = (await t.json("POST", "/api/keys", { body: { label: "u" } })).body;
+    const admin = (await t.json("POST", "/api/keys", { body: { label: "a", role: "admin" } })).body;
+    expect((await t.json("GET", "/api/keys", { key: user.token })).body.data).toEqual([]);
+    expect((await t.json("DELETE", `/api/keys/${admin.key.id}`, { key: user.token })).status).toBe(404);
+    const escalate = await t.json("POST", "/api/keys", { key: user.token, body: { label: "x", role: "admin" } });
+    expect(escalate.status).toBe(403);
+    // A key that is no user's may not make keys at all.
+    expect((await t.json("POST", "/api/keys", { key: user.token, body: { label: "x" } })).status).toBe(403);
+    expect((await t.json("GET", "/api/settings/system", { key: user.token })).status).toBe(403);
+    expect((await t.json("GET", "/api/keys", { key: admin.token })).body.data.length).toBeGreaterThan(1);
+    expect((await t.json("GET", "/api/keys")).body.data.find((k: { id: string }) => k.id === admin.key.id).status).toBe("active");
+  });
+
+  test("a user's personal keys: it makes, lists and revokes its own, narrowed to one of its teams at most", async () => {
+    const team = (await t.json("POST", "/api/teams", { body: { alias: "Keys team" } })).body.id;
+    const other = (await t.json("POST", "/api/teams", { body: { alias: "Not mine" } })).body.id;
+    const created = (await t.json("POST", "/api/users", { body: { email: "keys@example.com", password: "correct horse battery staple" } })).body.user;
+    await t.json("POST", `/api/teams/${team}/members`, { body: { user_id: created.id, role: "member" } });
+    const first = (await t.json("POST", "/api/keys", { body: { label: "first", user_id: created.id } })).body;
+    const mine = await t.json("POST", "/api/keys", { key: first.token, body: { label: "second", team_id: team } });
+    expect(mine.status).toBe(201);
+    expect(mine.body.key).toMatchObject({ user_id: created.id, team_id: team, kind: "user" });
+    expect((await t.json("POST", "/api/keys", { key: first.token, body: { label: "x", team_id: other } })).status).toBe(403);
+    expect((await t.json("POST", "/api/keys", { key: first.token, body: { label: "x", user_id: "someone-else" } })).status).toBe(403);
+    expect((await t.json("GET", "/api/keys", { key: first.token })).body.data.map((k: { label: string }) => k.label).sort()).toEqual(["first", "second"]);
+    expect((await t.json("DELETE", `/api/keys/${mine.body.key.id}`, { key: first.token })).body.status).toBe("revoked");
+    // A disabled user's keys stop working at once on this replica.
+    await t.json("PATCH", `/api/users/${created.id}`, { body: { disabled: true } });
+    expect((await t.json("GET", "/api/auth/me", { key: first.token })).status).toBe(401);
   });
 
   test("revoked and expired keys are refused at once", async () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { KEY_KINDS, type KeyKind } from "../../schema/api-keys";
+import type { TeamRole } from "../../schema/teams";
 
 export const roleSchema = z.enum(["admin", "user"]);
 export type Role = z.infer<typeof roleSchema>;
@@ -14,7 +15,10 @@ export const creatableKindSchema = z.enum(["admin", "user"], { error: 'must be "
  */
 export type CallerKind = KeyKind | "stream";
 
-/** Who is calling: the master key, an API key, or a dashboard session cookie made from one of them. */
+/**
+ * Who is calling: the master key, an API key, or a dashboard session cookie (made from an admin key or
+ * a user's sign-in). What it may do to an object is server/auth/policy.ts.
+ */
 export interface Principal {
   via: "master_key" | "api_key" | "session" | "stream_token";
   /** `admin` for the admin kind, `user` for every other (kept for the modules that only ask "admin?"). */
@@ -31,13 +35,33 @@ export interface Principal {
   agentId?: string;
   /** The dashboard sign-in a cookie call came from (so logout ends exactly that one). */
   dashboardSessionId?: string;
+  /** The user the caller acts as: a signed-in user, or a personal API key's owner. */
+  userId?: string;
+  /**
+   * The teams the caller acts in and its role in each (server/auth/policy.ts). Admins act in every team
+   * and carry none; a team key is a `member` of its one team; a stream token has none.
+   */
+  teams?: Readonly<Record<string, TeamRole>>;
+  /** The dashboard's team switcher (`x-lap-team`): lists show only this team, new objects go to it. */
+  activeTeam?: string;
 }
 
+/** Sign in with a key (the master key or an admin key) or a user's email and password. */
 export const loginBody = z.object({
-  key: z.string().min(1, "enter the master key or an admin API key"),
+  key: z.string().min(1, "enter the master key or an admin API key").optional(),
+  email: z.string().trim().min(3, "enter your email").max(320).optional(),
+  password: z.string().min(1, "enter your password").max(1024).optional(),
+}).strict().superRefine((b, ctx) => {
+  if (b.key !== undefined || (b.email !== undefined && b.password !== undefined)) return;
+  const field = b.email !== undefined ? "password" : "key";
+  ctx.addIssue({ code: "custom", path: [field], message: field === "password" ? "enter your password" : "enter the master key or an admin API key (or an email and password)" });
 });
 
 export const createKeyBody = z.object({
+  /** A personal key for this user (admins: any user; a user: only itself, which is the default). */
+  user_id: z.string().min(1).max(200).optional(),
+  /** Restrict the key to one team (a personal key: one of its user's teams; without a user: a team key). */
+  team_id: z.string().min(1).max(200).optional(),
   label: z.string({ error: (i) => (i.input === undefined ? "required: give the key a label" : "must be a string") })
     .trim().min(1, "give the key a label").max(100, "at most 100 characters"),
   role: roleSchema.optional(),
@@ -57,6 +81,8 @@ export const apiKeyView = z.object({
   label: z.string(),
   role: roleSchema,
   kind: keyKindSchema,
+  user_id: z.string().nullable(),
+  team_id: z.string().nullable(),
   prefix: z.string(),
   created_at: z.string(),
   expires_at: z.string().nullable(),
@@ -67,12 +93,24 @@ export const apiKeyView = z.object({
 export type ApiKeyView = z.infer<typeof apiKeyView>;
 
 export const createdKeyView = z.object({ key: apiKeyView, token: z.string() });
-export const meView = z.object({ name: z.string(), role: roleSchema, kind: z.string(), via: z.string(), label: z.string() });
+export const meView = z.object({
+  name: z.string(),
+  role: roleSchema,
+  kind: z.string(),
+  via: z.string(),
+  label: z.string(),
+  /** The signed-in user (null: a key or the master key). */
+  user_id: z.string().nullable().optional(),
+  email: z.string().nullable().optional(),
+  /** The teams the caller acts in (admins: every team) with its role in each, for the team switcher. */
+  teams: z.array(z.object({ id: z.string(), alias: z.string(), role: z.string() })).optional(),
+});
 
 export const dashboardSessionView = z.object({
   id: z.string(),
   label: z.string(),
   key_id: z.string().nullable(),
+  user_id: z.string().nullable(),
   created_at: z.string(),
   expires_at: z.string(),
   current: z.boolean(),

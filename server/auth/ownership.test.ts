@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { TEST_MASTER_KEY } from "../../test/support/app";
 import { askReply } from "../../test/support/fake-managed-agents";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
+import { makeTeamKey } from "../../test/support/teams";
 
 let h: SessionHarness;
 const keys = { a: "", b: "", bound: "" };
@@ -19,7 +20,8 @@ beforeAll(async () => {
     session: { heartbeatMs: 200 },
     fake: { reply: (text) => (text.startsWith("run ") ? askReply("bash", { command: text.slice(4) }) : [{ event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }]) },
   });
-  const key = async (label: string, metadata?: Record<string, unknown>) => (await h.t.json("POST", "/api/keys", { body: { label, role: "user", metadata } })).body.token as string;
+  // Each key is a team key of a team of its own (what migration 0006 made of every user key).
+  const key = async (label: string, metadata?: Record<string, unknown>) => (await makeTeamKey(h.t, label, metadata)).key;
   keys.a = await key("alice");
   keys.b = await key("bob");
   // A user key whose metadata binds it to a session (how a script might pose as one): it never decides.

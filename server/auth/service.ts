@@ -6,6 +6,7 @@ import { randomToken, sha256Hex } from "../lib/crypto";
 import { badRequest, notFound } from "../lib/errors";
 import { AuthBackoff, DEFAULT_BACKOFF, tooManyAttempts, type BackoffOptions } from "./backoff";
 import { DashboardSessions } from "./dashboard-sessions";
+import { Identities, keyTeams, userPrincipal } from "./identity";
 import type { ApiKeyView, CreateKeyInput, Principal } from "./model";
 import { createKeyBody, kindOfCreateInput } from "./model";
 
@@ -26,6 +27,8 @@ export interface AuthServiceDeps {
 export interface NewKey {
   label: string;
   kind: KeyKind;
+  userId?: string | null;
+  teamId?: string | null;
   metadata?: Record<string, unknown>;
   expiresAt?: Date | null;
 }
@@ -47,12 +50,15 @@ export class AuthService {
   private readonly now: () => number;
   readonly backoff: AuthBackoff;
   readonly sessions: DashboardSessions;
+  readonly identities: Identities;
 
   constructor(private readonly deps: AuthServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.masterDigest = createHash("sha256").update(deps.masterKey).digest();
     this.backoff = new AuthBackoff({ ...DEFAULT_BACKOFF, ...deps.backoff }, this.now);
+    this.identities = new Identities({ database: deps.database, now: this.now });
     this.sessions = new DashboardSessions({
+      identities: this.identities,
       database: deps.database,
       secret: createHmac("sha256", "lap-session").update(deps.masterKey).digest(),
       now: this.now,
@@ -63,13 +69,22 @@ export class AuthService {
     });
   }
 
-  /** POST /api/keys and `lap keys create`: an admin or user key. */
+  /**
+   * POST /api/keys and `lap keys create`: an admin or user key. Who may ask for which user and team is
+   * checked by the caller (server/auth/keys-access.ts); here only that they exist.
+   */
   async createKey(input: CreateKeyInput): Promise<{ key: ApiKeyView; token: string }> {
     const parsed = createKeyBody.parse(input);
     if (parsed.kind && parsed.role && parsed.kind !== parsed.role) throw badRequest("kind and role disagree: give one of them", [{ field: "kind", message: `is ${parsed.kind} but role is ${parsed.role}` }]);
+    const kind = kindOfCreateInput(parsed);
+    if (kind === "admin" && (parsed.user_id || parsed.team_id)) {
+      throw badRequest("An admin key belongs to no user or team; make a user key for them", [{ field: parsed.user_id ? "user_id" : "team_id", message: "not with kind admin" }]);
+    }
     const { row, token } = await this.insertKey(this.deps.database.db, {
       label: parsed.label,
-      kind: kindOfCreateInput(parsed),
+      kind,
+      userId: parsed.user_id ?? null,
+      teamId: parsed.team_id ?? null,
       metadata: parsed.metadata,
       expiresAt: parsed.expires_at ? new Date(parsed.expires_at) : null,
     });
@@ -87,6 +102,8 @@ export class AuthService {
         keyPrefix: keyPrefixOf(token)!,
         label: k.label,
         kind: k.kind,
+        userId: k.userId ?? null,
+        teamId: k.teamId ?? null,
         role: k.kind === "admin" ? "admin" : "user",
         metadata: k.metadata ?? {},
         expiresAt: k.expiresAt ?? null,
@@ -95,18 +112,21 @@ export class AuthService {
     return { row: row!, token };
   }
 
-  async listKeys(): Promise<ApiKeyView[]> {
-    const rows = await this.deps.database.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
+  /** Every key (admins), or only one user's personal keys. */
+  async listKeys(userId?: string): Promise<ApiKeyView[]> {
+    const rows = await this.deps.database.db.select().from(apiKeys).where(userId ? eq(apiKeys.userId, userId) : undefined).orderBy(desc(apiKeys.createdAt));
     return rows.map((r) => this.view(r));
   }
 
-  async revokeKey(id: string): Promise<ApiKeyView> {
+  /** Revokes a key; with `userId`, only that user's own (another's is 404). */
+  async revokeKey(id: string, userId?: string): Promise<ApiKeyView> {
+    const mine = userId ? eq(apiKeys.userId, userId) : undefined;
     const [row] = await this.deps.database.db
       .update(apiKeys)
       .set({ revokedAt: new Date(this.now()) })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt), mine))
       .returning();
-    const existing = row ?? (await this.deps.database.db.select().from(apiKeys).where(eq(apiKeys.id, id)))[0];
+    const existing = row ?? (await this.deps.database.db.select().from(apiKeys).where(and(eq(apiKeys.id, id), mine)))[0];
     if (!existing) throw notFound("API key");
     this.cache.delete(existing.keyHash);
     // Its dashboard sign-ins end with it (they are refused anyway once the key is inactive; this records it).
@@ -126,11 +146,24 @@ export class AuthService {
     const keyHash = digest.toString("hex");
     const row = await this.lookup(keyHash);
     if (!row || !this.isActive(row)) return null;
+    // A user key acts as its user (or team); gone or disabled users' keys stop working.
+    let kind: Principal["kind"] = row.kind;
+    let teams: Principal["teams"];
+    let userId: string | undefined;
+    if (row.kind === "user") {
+      const owner = row.userId ? await this.identities.of(row.userId) : null;
+      const resolved = keyTeams(row, owner);
+      if (!resolved) return null;
+      ({ kind, teams } = resolved);
+      userId = row.userId ?? undefined;
+    }
     this.used.add(row.id);
     return {
       via: "api_key",
-      role: row.kind === "admin" ? "admin" : "user",
-      kind: row.kind,
+      role: kind === "admin" ? "admin" : "user",
+      kind,
+      userId,
+      teams,
       keyId: row.id,
       label: row.label,
       keyHash,
@@ -192,6 +225,16 @@ export class AuthService {
     return !row.revokedAt && (!row.expiresAt || row.expiresAt.getTime() > this.now());
   }
 
+  /** A dashboard sign-in for a user (password, SSO or invitation): their principal, and the cookie. */
+  async signInUser(userId: string): Promise<{ principal: Principal; cookie: string; maxAgeSeconds: number }> {
+    this.identities.invalidate(userId);
+    const identity = await this.identities.of(userId);
+    if (!identity) throw notFound("User");
+    const principal = userPrincipal(identity, "session");
+    const session = await this.sessions.issue(principal);
+    return { principal: { ...principal, dashboardSessionId: session.id }, cookie: session.cookie, maxAgeSeconds: session.maxAgeSeconds };
+  }
+
   private view(row: ApiKeyRow): ApiKeyView {
     const status = row.revokedAt ? "revoked" : row.expiresAt && row.expiresAt.getTime() <= this.now() ? "expired" : "active";
     return {
@@ -199,6 +242,8 @@ export class AuthService {
       label: row.label,
       role: row.kind === "admin" ? "admin" : "user",
       kind: row.kind,
+      user_id: row.userId,
+      team_id: row.teamId,
       prefix: row.keyPrefix,
       created_at: row.createdAt.toISOString(),
       expires_at: row.expiresAt?.toISOString() ?? null,

@@ -1,4 +1,4 @@
-import type { Scope } from "../auth/access";
+import { SYSTEM } from "../auth/policy";
 import type { SqlTx } from "../db/client";
 import { conflict } from "../lib/errors";
 import type { StoredEvent } from "../sessions/model";
@@ -11,8 +11,8 @@ export interface DispatchInput {
   title: string;
   /** Continue this session when it still takes messages (same agent, not stopped); else start a new one. */
   continueSessionId?: string | null;
-  /** Who the run acts as (server/automation/owner.ts `actingAs`): the new session's owner and what it may use. */
-  actor: { owner: string | null; scope: Scope };
+  /** Who a new session belongs to: the schedule's or trigger's creator (server/automation/owner.ts `runCreator`). */
+  creator: { ownerKeyId: string | null; ownerUserId: string | null };
 }
 
 export interface Dispatched {
@@ -51,8 +51,10 @@ export class TurnDispatcher {
     const created = await this.sessions.createInTx(
       tx,
       { agent_id: input.agentId, title: input.title.slice(0, 200), prompt: input.prompt },
-      input.actor.owner,
-      input.actor.scope,
+      // Who may use the agent was checked when the schedule or trigger was saved, and its creator is
+      // checked again before each run (ownerProblem); the run itself is LAP acting for that creator.
+      SYSTEM,
+      input.creator,
     );
     return { sessionId: created.sessionId, turnId: created.turnId!, newSession: true, events: created.events };
   }

@@ -59,6 +59,17 @@ export const envSchema = z.object({
     plain("Reverse proxies in front of LAP whose X-Forwarded-For is believed, for the per-address backoff on failed logins and keys. 0: the connection's own address.", "Auth"),
   ),
   UI_USERNAME: z.string().default("admin").meta(plain("Name shown on the dashboard. Cosmetic: login uses MASTER_KEY or an admin key.", "Auth")),
+  OIDC_ISSUER_URL: optionalString.pipe(urlString.optional()).meta(
+    plain("OpenID Connect issuer for dashboard sign-in with SSO (discovery at /.well-known/openid-configuration). Unset: no SSO button. Operator config: not checked against private addresses.", "Auth"),
+  ),
+  OIDC_CLIENT_ID: optionalString.meta(plain("Client id LAP is registered with at the OIDC issuer (redirect URI: BASE_URL/api/auth/oidc/callback).", "Auth")),
+  OIDC_CLIENT_SECRET: optionalString.meta(secret("Client secret at the OIDC issuer (unset: a public client, PKCE only).", "Auth")),
+  OIDC_SCOPES: z.string().default("openid email profile").meta(plain("Scopes asked of the OIDC issuer; LAP needs a verified `email` claim.", "Auth")),
+  OIDC_AUTO_CREATE_USERS: z
+    .enum(["true", "false"], { message: 'must be "true" or "false"' })
+    .default("false")
+    .transform((v) => v === "true")
+    .meta(plain("true: an SSO sign-in with a verified email no user has creates a member with no teams. false: only users an admin created or invited sign in.", "Auth")),
 
   LAP_ALLOW_PRIVATE_HOSTS: optionalString
     .superRefine((v, ctx) => {

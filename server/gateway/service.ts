@@ -11,6 +11,7 @@ import type { KeyInfo } from "./keys/model";
 import { VirtualKeyService } from "./keys/service";
 import { ModelStore } from "./models/service";
 import { GatewayProxy } from "./proxy/handler";
+import { BudgetBook } from "./budgets/book";
 import { Router } from "./router/router";
 import { warnOnce } from "./spend/pricing";
 import { SpendWriter } from "./spend/writer";
@@ -49,6 +50,8 @@ export class GatewayService {
   readonly spend: SpendWriter;
   readonly models: ModelStore;
   readonly proxy: GatewayProxy;
+  /** Team and user budgets (LiteLLM's /team/new and /user/new max_budget). */
+  readonly budgets: { teams: BudgetBook; users: BudgetBook };
   private fileDeployments: Deployment[] = [];
   private fileSettings: RouterSettings = DEFAULT_ROUTER_SETTINGS;
   private loaded: Promise<void> | undefined;
@@ -65,8 +68,12 @@ export class GatewayService {
       onError: (err) => deps.logger.warn({ err: (err as Error).message }, "gateway spend flush failed; rows stay queued"),
     });
     this.models = new ModelStore({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), litellm: this.litellmEnv() });
+    this.budgets = {
+      teams: new BudgetBook({ database: deps.database, table: "teams", what: "Team" }),
+      users: new BudgetBook({ database: deps.database, table: "users", what: "User" }),
+    };
     this.proxy = new GatewayProxy({
-      router: this.router, keys: this.keys, spend: this.spend,
+      router: this.router, keys: this.keys, spend: this.spend, budgets: this.budgets,
       warnUnpriced: warnOnce((msg) => deps.logger.warn(msg)),
       storePrompts: env.LAP_GATEWAY_STORE_PROMPTS === "true",
     });
@@ -126,6 +133,9 @@ export class GatewayService {
   async flush(): Promise<void> {
     await this.spend.flush();
     await this.keys.flush().catch((err) => this.deps.logger.warn({ err: (err as Error).message }, "gateway key spend flush failed"));
+    for (const book of [this.budgets.teams, this.budgets.users]) {
+      await book.flush().catch((err) => this.deps.logger.warn({ err: (err as Error).message }, "gateway team/user spend flush failed"));
+    }
   }
 
   async close() {
@@ -142,8 +152,12 @@ export class GatewayService {
     if (this.deps.config.env.LLM_PROVIDER === "litellm") {
       return { ...(await mintExternalKey(this.deps.config.env, req)), via: "litellm" };
     }
+    // The session's team and creator pay for its model calls (their budgets apply: docs/gateway.md).
+    const [owner] = await this.deps.database.query<{ team_id: string; owner_user_id: string | null }>("select team_id, owner_user_id from sessions where id = $1", [req.sessionId]);
     const created = await this.keys.generate({
       key_alias: `session-${req.sessionId}`,
+      team_id: owner?.team_id ?? null,
+      user_id: owner?.owner_user_id ?? null,
       session_id: req.sessionId,
       agent_id: req.agentId ?? null,
       models: req.models,

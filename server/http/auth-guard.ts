@@ -5,6 +5,9 @@ import { forbidden, unauthorized } from "../lib/errors";
 import { crossSiteRefusal, isJsonOrEmpty } from "./csrf";
 import { accessOf, KINDS_BY_ACCESS, refusal } from "./route-policy";
 
+/** Public routes that sign a browser in: JSON only, so another site cannot post a form to them. */
+const SIGN_IN_ROUTES = new Set(["/api/auth/login", "/api/auth/invitations/accept"]);
+
 export function bearerToken(request: Request): string | undefined {
   const header = request.headers.get("authorization");
   if (header) {
@@ -71,7 +74,7 @@ export function createAuthGuard(auth: AuthService, extra: Array<(request: Reques
       // A public page fetched with the cookie simply is not signed in; anything else is refused.
       if (crossSite && (access !== null || request.method !== "GET")) throw forbidden(crossSite);
       if (crossSite) principal = null;
-    } else if (access === null && request.method === "POST" && route === "/api/auth/login" && !isJsonOrEmpty(request)) {
+    } else if (access === null && request.method === "POST" && SIGN_IN_ROUTES.has(route) && !isJsonOrEmpty(request)) {
       // A login form posted from another site would sign the browser in as someone else.
       throw forbidden("Log in with JSON (content-type: application/json); forms are refused");
     }
@@ -80,6 +83,9 @@ export function createAuthGuard(auth: AuthService, extra: Array<(request: Reques
     if (access === null) return { principal: principal as Principal, clientIp };
     if (!principal) throw unauthorized();
     if (!KINDS_BY_ACCESS[access].includes(principal.kind)) throw forbidden(refusal(principal.kind, access, request.method, new URL(request.url).pathname));
+    // The dashboard's team switcher narrows lists to one team and puts new objects there (server/auth/policy.ts).
+    const team = request.headers.get("x-lap-team")?.trim();
+    if (team && team.length <= 128) principal = { ...principal, activeTeam: team };
     // Protected handlers always get a principal.
     return { principal, clientIp };
   });

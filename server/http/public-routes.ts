@@ -9,6 +9,13 @@ export const PUBLIC_ROUTES = new Set<string>([
   "GET /health/readiness",
   "POST /api/auth/login",
   "POST /api/auth/logout",
+  // How to sign in (the login page's SSO button); an invitation is accepted only with its one-time token.
+  "GET /api/auth/providers",
+  "POST /api/auth/invitations/accept",
+  // SSO: start redirects to the operator's OIDC issuer; the callback is accepted only with a state LAP
+  // issued (stored server-side, 10 minutes, used once) and an ID token the issuer signed for that nonce.
+  "GET /api/auth/oidc/start",
+  "GET /api/auth/oidc/callback",
   // MCP OAuth redirect from the vendor's authorization server: carries no LAP key; it is accepted only
   // with a single-use, 10-minute state LAP issued (stored server-side) and binds tokens to that flow's user.
   "GET /api/mcp/oauth/callback",

@@ -1,16 +1,19 @@
 /**
- * The route-table authorization test (issue 15, "Tests"): every route of the built app, called by every
- * kind of caller, answers what the policy table (server/http/route-policy.ts) says, and a refused call
- * writes nothing (a checksum of every table before and after). A route without a policy entry fails.
+ * The route-table authorization test (issues 15 and 21, "Tests"): every route of the built app, called
+ * by every kind of caller and every team role, answers what the route table (server/http/route-policy.ts)
+ * and the policy (server/auth/policy.ts) say, and a refused call writes nothing (a checksum of every
+ * table before and after). A route without a policy entry fails.
  *
- * Callers: none, the master key, an admin key, a user key that owns the fixtures (A), another user key
- * (B), a gateway virtual key, a session key minted for A's session, the dashboard cookie (same origin),
- * and the same cookie sent from a foreign Origin (CSRF).
+ * Callers: none, the master key, an admin key, an org-admin user's key; in team A its owner, an admin,
+ * the member who created the fixtures, another member, a viewer; a member of team B; a user key in no
+ * team; a gateway virtual key; a session key minted for the fixture session; the dashboard cookie (same
+ * origin) and the same cookie from a foreign Origin (CSRF). Users call with their personal keys.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { askReply } from "../../test/support/fake-managed-agents";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
 import { TEST_MASTER_KEY } from "../../test/support/app";
+import { makeTeam, makeUser } from "../../test/support/teams";
 import type { CallerKind } from "../auth/model";
 import { PUBLIC_ROUTES } from "./public-routes";
 import { accessOf, KINDS_BY_ACCESS, ROUTE_POLICY } from "./route-policy";
@@ -18,12 +21,17 @@ import { accessOf, KINDS_BY_ACCESS, ROUTE_POLICY } from "./route-policy";
 interface Caller {
   name: string;
   kind: CallerKind | null;
+  /** The caller's role in team A (null: none, as team B's member or a key in no team). */
+  roleInA?: "owner" | "admin" | "member" | "viewer" | null;
+  creator?: boolean;
+  /** The caller's own user id, where it is a user. */
+  self?: () => string;
   headers: () => Record<string, string>;
 }
 
 let h: SessionHarness;
-const ids = { agentA: "", sessionA: "", approvalA: "", adminKeyId: "", gatewayKeyId: "", dashboardSessionId: "" };
-const keys = { admin: "", userA: "", userB: "", gateway: "", session: "" };
+const ids = { agentA: "", sessionA: "", approvalA: "", adminKeyId: "", gatewayKeyId: "", dashboardSessionId: "", teamA: "", teamB: "", otherA: "" };
+const keys = { admin: "", orgAdmin: "", ownerA: "", adminA: "", creatorA: "", otherA: "", viewerA: "", memberB: "", noTeam: "", gateway: "", session: "" };
 let cookie = "";
 let callers: Caller[] = [];
 
@@ -36,17 +44,27 @@ beforeAll(async () => {
   const admin = await made("ops", "admin");
   keys.admin = admin.token;
   ids.adminKeyId = admin.key.id;
-  keys.userA = (await made("alice", "user")).token;
-  keys.userB = (await made("bob", "user")).token;
+  keys.noTeam = (await made("nobody", "user")).token;
+  ids.teamA = await makeTeam(t, "Team A");
+  ids.teamB = await makeTeam(t, "Team B");
+  keys.orgAdmin = (await makeUser(t, "root@example.com", null, "member", { role: "admin" })).key;
+  keys.ownerA = (await makeUser(t, "owner-a@example.com", ids.teamA, "owner")).key;
+  keys.adminA = (await makeUser(t, "admin-a@example.com", ids.teamA, "admin")).key;
+  keys.creatorA = (await makeUser(t, "alice@example.com", ids.teamA, "member")).key;
+  const other = await makeUser(t, "other-a@example.com", ids.teamA, "member");
+  keys.otherA = other.key;
+  ids.otherA = other.id;
+  keys.viewerA = (await makeUser(t, "viewer-a@example.com", ids.teamA, "viewer")).key;
+  keys.memberB = (await makeUser(t, "bob@example.com", ids.teamB, "member")).key;
   const gw = await t.json("POST", "/key/generate", { body: { key_alias: "ci-virtual" } });
   keys.gateway = gw.body.key;
   ids.gatewayKeyId = gw.body.token_id;
 
-  // A's agent, session and pending approval, made with A's own key.
-  const agent = await t.json("POST", "/api/agents", { key: keys.userA, body: { name: "alice-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId, approval_required_tools: ["bash"] } });
+  // Team A's agent, session and pending approval, made by its member alice with her personal key.
+  const agent = await t.json("POST", "/api/agents", { key: keys.creatorA, body: { name: "alice-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId, approval_required_tools: ["bash"] } });
   expect(agent.status).toBe(201);
   ids.agentA = agent.body.id;
-  const session = await t.json("POST", "/api/sessions", { key: keys.userA, body: { agent_id: ids.agentA, prompt: "run ls" } });
+  const session = await t.json("POST", "/api/sessions", { key: keys.creatorA, body: { agent_id: ids.agentA, prompt: "run ls" } });
   expect(session.status).toBe(201);
   ids.sessionA = session.body.id;
   ids.approvalA = await h.waitFor("A's approval", async () => (await t.json("GET", `/api/approvals?status=pending&session_id=${ids.sessionA}`)).body.data[0]?.id);
@@ -62,8 +80,14 @@ beforeAll(async () => {
     { name: "none", kind: null, headers: () => ({}) },
     { name: "master key", kind: "admin", headers: bearer(() => TEST_MASTER_KEY) },
     { name: "admin key", kind: "admin", headers: bearer(() => keys.admin) },
-    { name: "user key A (owner)", kind: "user", headers: bearer(() => keys.userA) },
-    { name: "user key B (another's)", kind: "user", headers: bearer(() => keys.userB) },
+    { name: "org-admin user", kind: "admin", headers: bearer(() => keys.orgAdmin) },
+    { name: "team A owner", kind: "user", roleInA: "owner", headers: bearer(() => keys.ownerA) },
+    { name: "team A admin", kind: "user", roleInA: "admin", headers: bearer(() => keys.adminA) },
+    { name: "team A member, creator of the fixtures", kind: "user", roleInA: "member", creator: true, headers: bearer(() => keys.creatorA) },
+    { name: "team A member, not the creator", kind: "user", roleInA: "member", self: () => ids.otherA, headers: bearer(() => keys.otherA) },
+    { name: "team A viewer", kind: "user", roleInA: "viewer", headers: bearer(() => keys.viewerA) },
+    { name: "team B member", kind: "user", roleInA: null, headers: bearer(() => keys.memberB) },
+    { name: "user key in no team", kind: "user", roleInA: null, headers: bearer(() => keys.noTeam) },
     { name: "gateway virtual key", kind: "gateway", headers: bearer(() => keys.gateway) },
     { name: "session key", kind: "session", headers: bearer(() => keys.session) },
     { name: "dashboard cookie", kind: "admin", headers: () => ({ cookie, origin: "http://localhost", "sec-fetch-site": "same-origin" }) },
@@ -91,9 +115,13 @@ function realPath(pattern: string): string {
     [/^\/api\/approvals\/:id/, ids.approvalA],
     [/^\/api\/keys\/:id/, ids.adminKeyId],
     [/^\/api\/auth\/sessions\/:id/, ids.dashboardSessionId],
+    [/^\/api\/teams\/:id/, ids.teamA],
+    [/^\/api\/users\/:id/, ids.otherA],
   ];
   const id = byPrefix.find(([re]) => re.test(pattern))?.[1];
-  return pattern.replace(/:(\w+)/g, (_m, name) => (id && name === "id" ? id : `x-${name}`)).replace(/\*$/, "anything");
+  return pattern
+    .replace(/:(\w+)/g, (_m, name) => (id && name === "id" ? id : name === "userId" ? ids.otherA : `x-${name}`))
+    .replace(/\*$/, "anything");
 }
 const fakePath = (pattern: string) => pattern.replace(/:(\w+)/g, "x-$1").replace(/\*$/, "anything");
 
@@ -112,6 +140,15 @@ const VALID_BODIES: Record<string, () => unknown> = {
   "POST /api/vault": () => ({ name: "EVIL", value: "v", hosts: ["example.com"] }),
   "POST /api/runtimes": () => ({ alias: "evil", base_url: "http://127.0.0.1:1", api_key: "k" }),
   "POST /api/mcp/servers": () => ({ name: "evil", transport: "http", url: "http://127.0.0.1:1/mcp" }),
+  "POST /api/teams": () => ({ alias: "evil" }),
+  "PATCH /api/teams/:id": () => ({ alias: "renamed", max_budget: 1_000_000 }),
+  "POST /api/teams/:id/members": () => ({ email: `new-${crypto.randomUUID().slice(0, 8)}@example.com`, role: "admin" }),
+  "PATCH /api/teams/:id/members/:userId": () => ({ role: "viewer" }),
+  "POST /api/users": () => ({ email: `evil-${crypto.randomUUID().slice(0, 8)}@example.com`, role: "admin" }),
+  "PATCH /api/users/:id": () => ({ name: "renamed" }),
+  "POST /team/new": () => ({ team_alias: "evil" }),
+  "POST /team/member_add": () => ({ team_id: ids.teamA, member: { role: "admin", user_email: `new-${crypto.randomUUID().slice(0, 8)}@example.com` } }),
+  "POST /user/new": () => ({ user_email: `evil-${crypto.randomUUID().slice(0, 8)}@example.com`, user_role: "proxy_admin" }),
 };
 
 /** Routes whose success would end the fixtures the rest of the walk needs; allowed callers skip them. */
@@ -124,11 +161,36 @@ function expectedRefusal(method: string, route: string, caller: Caller): number 
   if (caller.kind === null) return 401;
   if (caller.name.includes("foreign Origin")) return 403;
   if (!KINDS_BY_ACCESS[access].includes(caller.kind)) return 403;
-  if (caller.name.startsWith("user key B")) {
-    // Another user's agent, session or approval does not exist for B.
-    if (/^\/api\/(agents|sessions|approvals)\/:id/.test(route)) return 404;
-    if (method === "POST" && route === "/api/sessions") return 400;
+  if (caller.kind === "user") return teamRefusal(method, route, caller);
+  return null;
+}
+
+/** What server/auth/policy.ts answers a user for team A's objects (the fixtures) and its own things. */
+function teamRefusal(method: string, route: string, c: Caller): number | null {
+  const role = c.roleInA ?? null;
+  const rank = role ? { viewer: 0, member: 1, admin: 2, owner: 3 }[role] : -1;
+  const actor = c.creator || rank >= 2;
+  const read = method === "GET";
+  // Team A's agent, session and approval: another team's do not exist (404); a viewer reads; a member
+  // changes what it created; team admins anything of the team.
+  if (/^\/api\/(agents|sessions|approvals)\/:id/.test(route)) {
+    if (role === null) return 404;
+    if (read || route.endsWith("/stream-token")) return null;
+    return actor ? null : 403;
   }
+  if (method === "POST" && route === "/api/sessions") return role === null ? 400 : rank < 1 ? 403 : null;
+  // A new agent goes to the caller's only team: a viewer (or a key in no team) may not make one there.
+  if (method === "POST" && route === "/api/agents") return c.name === "team B member" ? null : rank < 1 ? 403 : null;
+  if (route.startsWith("/api/teams/:id")) {
+    if (role === null) return 404;
+    if (read) return null;
+    if (route === "/api/teams/:id") return 403; // the budget in the body is an org admin's
+    return rank >= 2 ? null : 403;
+  }
+  if (route === "/api/users/:id") return c.self ? null : 404;
+  if (route === "/api/keys/:id" || route === "/api/auth/sessions/:id") return 404;
+  if (method === "POST" && route === "/api/keys") return 403; // an admin key
+  if (method === "POST" && route === "/team/member_add") return role === null ? 404 : rank >= 2 ? null : 403;
   return null;
 }
 
@@ -149,7 +211,7 @@ describe("route-table authorization", () => {
 
   test("each caller gets the status the policy says, and a refused call writes nothing", async () => {
     const routes = h.t.app.routes.filter((r) => r.method !== "WS" && accessOf(r.method, r.path) !== null);
-    expect(routes.length).toBeGreaterThan(90);
+    expect(routes.length).toBeGreaterThan(110);
     const wrong: string[] = [];
     for (const r of routes) {
       const key = `${r.method} ${r.path}`;
@@ -171,18 +233,27 @@ describe("route-table authorization", () => {
     expect(wrong).toEqual([]);
   }, 300_000);
 
-  test("lists show a user key only its own agents, sessions and approvals; admins see all", async () => {
+  test("lists show a member its teams' agents, sessions and approvals only; admins see all", async () => {
     const t = h.t;
     const seen = async (key: string, path: string) => ((await t.json("GET", path, { key })).body.data as Array<{ id: string }>).map((x) => x.id);
-    expect(await seen(keys.userA, "/api/agents")).toEqual([ids.agentA]);
-    expect(await seen(keys.userB, "/api/agents")).toEqual([]);
+    for (const k of [keys.creatorA, keys.otherA, keys.viewerA, keys.ownerA]) {
+      expect(await seen(k, "/api/agents")).toEqual([ids.agentA]);
+      expect(await seen(k, "/api/sessions")).toEqual([ids.sessionA]);
+      expect(await seen(k, "/api/approvals")).toEqual([ids.approvalA]);
+    }
+    for (const k of [keys.memberB, keys.noTeam]) {
+      expect(await seen(k, "/api/agents")).toEqual([]);
+      expect(await seen(k, "/api/sessions")).toEqual([]);
+      expect(await seen(k, "/api/approvals")).toEqual([]);
+      expect((await t.json("GET", "/api/approvals/summary", { key: k })).body.pending).toBe(0);
+    }
     expect(await seen(keys.admin, "/api/agents")).toContain(ids.agentA);
-    expect(await seen(keys.userA, "/api/sessions")).toEqual([ids.sessionA]);
-    expect(await seen(keys.userB, "/api/sessions")).toEqual([]);
-    expect(await seen(keys.userA, "/api/approvals")).toEqual([ids.approvalA]);
-    expect(await seen(keys.userB, "/api/approvals")).toEqual([]);
-    expect((await t.json("GET", "/api/approvals/summary", { key: keys.userB })).body.pending).toBe(0);
-    expect((await t.json("GET", "/api/approvals/summary", { key: keys.userA })).body.pending).toBe(1);
+    expect(await seen(keys.orgAdmin, "/api/sessions")).toContain(ids.sessionA);
+    expect((await t.json("GET", "/api/approvals/summary", { key: keys.viewerA })).body.pending).toBe(1);
+    // The team switcher narrows a list to one team; naming a team one is not in shows nothing.
+    expect(await seen(keys.creatorA, "/api/sessions")).toEqual([ids.sessionA]);
+    expect(((await t.json("GET", "/api/sessions", { key: keys.creatorA, headers: { "x-lap-team": ids.teamB } })).body.data as unknown[]).length).toBe(0);
+    expect(((await t.json("GET", "/api/teams", { key: keys.memberB })).body.data as Array<{ id: string }>).map((x) => x.id)).toEqual([ids.teamB]);
   });
 
   test("the session key is refused on every /api route with a message saying what it may call", async () => {

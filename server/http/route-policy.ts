@@ -5,7 +5,7 @@ import { isPublicRoute } from "./public-routes";
  * Which kinds of caller may reach each route (docs/security.md "Keys and what each kind may do").
  * The auth guard enforces this table on every request, before validation or any handler runs; what
  * a permitted caller then sees of owned objects (agents, sessions, approvals) is scoped by
- * server/auth/access.ts. `server/http/route-policy.test.ts` walks the built app's route table with
+ * server/auth/policy.ts. `server/http/route-policy.test.ts` walks the built app's route table with
  * every kind of caller: a route missing here fails it (and is admin-only meanwhile: closed by default).
  *
  * - `admin`: the master key, admin keys and dashboard sessions.
@@ -26,8 +26,22 @@ export const KINDS_BY_ACCESS: Record<Access, readonly CallerKind[]> = {
 
 const table: Array<[Access, string[]]> = [
   ["user", ["GET /api/auth/me"]],
-  ["admin", ["GET /api/auth/sessions", "DELETE /api/auth/sessions/:id", "POST /api/auth/sessions/revoke-all"]],
-  ["admin", ["GET /api/keys", "POST /api/keys", "DELETE /api/keys/:id"]],
+  // A user lists and ends its own sign-ins and keys; admins everyone's (server/auth/index.ts).
+  ["user", ["GET /api/auth/sessions", "DELETE /api/auth/sessions/:id", "POST /api/auth/sessions/revoke-all"]],
+  ["user", ["GET /api/keys", "POST /api/keys", "DELETE /api/keys/:id"]],
+  // Teams and users: what each caller may do is server/auth/policy.ts (team roles), checked in the services.
+  [
+    "user",
+    [
+      "GET /api/teams", "GET /api/teams/spend", "GET /api/teams/:id", "PATCH /api/teams/:id",
+      "GET /api/teams/:id/members", "POST /api/teams/:id/members", "PATCH /api/teams/:id/members/:userId", "DELETE /api/teams/:id/members/:userId",
+      "GET /api/users", "GET /api/users/spend", "GET /api/users/:id", "PATCH /api/users/:id",
+    ],
+  ],
+  ["admin", ["POST /api/teams", "DELETE /api/teams/:id", "POST /api/users", "DELETE /api/users/:id", "POST /api/users/:id/invitation"]],
+  // LiteLLM's team and user API: the same services and policy.
+  ["user", ["GET /team/list", "GET /team/info", "POST /team/member_add", "GET /user/info"]],
+  ["admin", ["POST /team/new", "POST /user/new", "GET /user/list"]],
   ["admin", ["GET /api/settings/system"]],
   ["admin", ["GET /api/sandboxes/kubernetes", "POST /api/sandboxes/kubernetes/warm-pools/:name/scale"]],
   ["user", ["GET /docs/scalar.js", "GET /docs", "GET /openapi.json"]],
@@ -55,7 +69,8 @@ const table: Array<[Access, string[]]> = [
   ["user", ["GET /api/mcp/available", "PUT /api/mcp/servers/:id/credentials", "DELETE /api/mcp/servers/:id/credentials", "POST /api/mcp/servers/:id/oauth/start"]],
   ["mcp", ["POST /mcp", "GET /mcp", "DELETE /mcp", "POST /mcp/:server", "GET /mcp/:server", "DELETE /mcp/:server"]],
   ["user", ["GET /api/harnesses/"]],
-  ["admin", ["GET /api/runtimes", "POST /api/runtimes", "GET /api/runtimes/:id", "POST /api/runtimes/:id/test", "DELETE /api/runtimes/:id"]],
+  ["user", ["GET /api/runtimes"]],
+  ["admin", ["POST /api/runtimes", "GET /api/runtimes/:id", "POST /api/runtimes/:id/test", "DELETE /api/runtimes/:id"]],
   [
     "user",
     [

@@ -18,7 +18,7 @@ afterAll(() => database.close());
 
 const insertRuntimeA = () =>
   database.db.insert(runtimes).values({ id: "rt_b", alias: "a", protocol: "managed-agents", baseUrl: "http://127.0.0.1:1", apiKeySealed: "x" });
-const insertOrphanAgent = () => database.db.insert(agents).values({ id: "agt_x", name: "x", model: "m", runtimeId: "rt_missing" });
+const insertOrphanAgent = () => database.db.insert(agents).values({ id: "agt_x", name: "x", model: "m", runtimeId: "rt_missing", teamId: "team_default" });
 
 describe("constraint violations", () => {
   test("a duplicate becomes a 409 with the given message", async () => {

@@ -159,7 +159,7 @@ export const healthView = z.object({
 
 export const grantBody = z.object({
   server_id: z.string().min(1).max(64),
-  subject_type: z.enum(["key", "user", "agent"]),
+  subject_type: z.enum(["key", "user", "agent", "team"]),
   subject_id: z.string().min(1).max(200),
   /** null or omitted: every tool of the server. */
   tools: toolList.nullable().default(null),
@@ -168,7 +168,7 @@ export const grantView = z.object({
   id: z.string(),
   server_id: z.string(),
   server_name: z.string(),
-  subject_type: z.enum(["key", "user", "agent"]),
+  subject_type: z.enum(["key", "user", "agent", "team"]),
   subject_id: z.string(),
   tools: z.array(z.string()).nullable(),
   created_at: z.string(),

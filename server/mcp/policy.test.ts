@@ -231,7 +231,7 @@ describe("payload logging", () => {
 
 describe("grant validation", () => {
   test("bad grants are 400 naming the field; unknown server 404; duplicate 409", async () => {
-    const bad = await t.json("POST", "/api/mcp/grants", { body: { server_id: ids.ev, subject_type: "team", subject_id: "x" } });
+    const bad = await t.json("POST", "/api/mcp/grants", { body: { server_id: ids.ev, subject_type: "group", subject_id: "x" } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toContain("subject_type");
     const empty = await t.json("POST", "/api/mcp/grants", { body: { server_id: ids.ev, subject_type: "key", subject_id: "k", tools: [] } });

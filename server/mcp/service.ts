@@ -198,6 +198,12 @@ export class McpGateway {
     return deleted.length > 0;
   }
 
+  /** Forget cached registry rows and grants (a row changed outside this service, such as its team). */
+  invalidate() {
+    this.rows = undefined;
+    this.policy.invalidate();
+  }
+
   async close() {
     await this.calls.flush();
     await this.pool.closeAll();

@@ -4,15 +4,17 @@ import { requireAdmin, type AuthGuard } from "../http/auth-guard";
 import { createRuntimeBody, runtimeIdParams, runtimeView } from "./model";
 import type { RuntimeService } from "./service";
 
-/** Runtime registry: admin only, because runtimes hold credentials. */
+/** Runtime registry: admin only, because runtimes hold credentials; users list what their agents may use. */
 export function runtimeRoutes(deps: { runtimes: RuntimeService; guard: AuthGuard }) {
-  return new Elysia({ prefix: "/api/runtimes", detail: { tags: ["Runtimes"] } })
+  const list = new Elysia({ prefix: "/api/runtimes", detail: { tags: ["Runtimes"] } })
+    .use(deps.guard)
+    .get("", async ({ principal }) => ({ data: await deps.runtimes.list(principal) }), {
+      response: z.object({ data: z.array(runtimeView) }),
+      detail: { summary: "List runtimes (keys are never returned; a user sees org-wide ones and its teams', without URLs)" },
+    });
+  const admin = new Elysia({ prefix: "/api/runtimes", detail: { tags: ["Runtimes"] } })
     .use(deps.guard)
     .onTransform(requireAdmin)
-    .get("", async () => ({ data: await deps.runtimes.list() }), {
-      response: z.object({ data: z.array(runtimeView) }),
-      detail: { summary: "List runtimes (keys are never returned)" },
-    })
     .post(
       "",
       async ({ body, set }) => {
@@ -28,4 +30,5 @@ export function runtimeRoutes(deps: { runtimes: RuntimeService; guard: AuthGuard
       detail: { summary: "Call the runtime with its key and record the result" },
     })
     .delete("/:id", ({ params }) => deps.runtimes.remove(params.id), { params: runtimeIdParams, response: runtimeView });
+  return new Elysia().use(list).use(admin);
 }

@@ -13,6 +13,8 @@ export const createRuntimeBody = z.object({
   protocol: runtimeProtocol.default("managed-agents"),
   base_url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL such as https://api.anthropic.com" }).max(2048, "at most 2048 characters"),
   api_key: z.string({ error: "required: the runtime's API key" }).min(1, "required: the runtime's API key").max(4096),
+  /** Only this team's agents may use it; absent: org-wide. */
+  team_id: z.string().min(1).max(128).optional(),
 });
 export type CreateRuntimeInput = z.input<typeof createRuntimeBody>;
 
@@ -28,6 +30,8 @@ export const runtimeView = z.object({
   status: z.enum(["unknown", "ok", "error"]),
   status_message: z.string().nullable(),
   checked_at: z.string().nullable(),
+  /** null: org-wide (every team's agents may use it); else only that team's agents. */
+  team_id: z.string().nullable(),
   created_at: z.string(),
 });
 export type RuntimeView = z.infer<typeof runtimeView>;

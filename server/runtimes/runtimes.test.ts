@@ -65,10 +65,16 @@ describe("runtime registry", () => {
     expect((await t.json("GET", "/api/runtimes")).body.data.length).toBe(before + 1);
   });
 
-  test("is admin only", async () => {
+  test("is admin only to manage; a user key lists only what it may use, without URLs or key hints", async () => {
     const { body } = await t.json("POST", "/api/keys", { body: { label: "user key", role: "user" } });
     const res = await t.json("GET", "/api/runtimes", { key: body.token });
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(200);
+    for (const r of res.body.data as Array<{ base_url: string; api_key_hint: string }>) expect([r.base_url, r.api_key_hint]).toEqual(["", ""]);
+    expect((await t.json("POST", "/api/runtimes", { key: body.token, body: { alias: "x", base_url: "https://x.example", api_key: "k" } })).status).toBe(403);
+    const made = await t.json("POST", "/api/runtimes", { body: { alias: "listed-for-users", base_url: fake.url, api_key: fake.apiKey } });
+    const listed = (await t.json("GET", "/api/runtimes", { key: body.token })).body.data as Array<{ id: string; base_url: string }>;
+    expect(listed.find((r) => r.id === made.body.id)).toMatchObject({ base_url: "" });
+    expect((await t.json("GET", `/api/runtimes/${made.body.id}`, { key: body.token })).status).toBe(403);
   });
 });
 

@@ -1,3 +1,5 @@
+import type { Principal } from "../auth/model";
+import { isAdmin, scopeOf, scopeWhere, SYSTEM } from "../auth/policy";
 import { and, asc, eq } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { runtimeAgents, runtimes, type RuntimeRow } from "../../schema";
@@ -38,16 +40,21 @@ export class RuntimeService {
           protocol: parsed.protocol,
           baseUrl: parsed.base_url.replace(/\/+$/, ""),
           apiKeySealed: this.deps.secrets.encrypt(parsed.api_key),
+          teamId: parsed.team_id ?? null,
         })
         .returning(),
-      { unique: `A runtime with alias ${parsed.alias} already exists` },
+      { unique: `A runtime with alias ${parsed.alias} already exists`, foreignKey: `team_id: no team ${parsed.team_id}` },
     );
     return this.view(row!);
   }
 
-  async list(): Promise<RuntimeView[]> {
-    const rows = await this.deps.database.db.select().from(runtimes).orderBy(asc(runtimes.alias));
-    return rows.map((r) => this.view(r));
+  /**
+   * Admins: every runtime. Anyone else (to pick one for an agent): the org-wide ones and its teams',
+   * without the base URL or key hint, which are the admin's configuration (server/auth/policy.ts).
+   */
+  async list(actor: Principal = SYSTEM): Promise<RuntimeView[]> {
+    const rows = await this.deps.database.db.select().from(runtimes).where(scopeWhere(scopeOf(actor), runtimes.teamId)).orderBy(asc(runtimes.alias));
+    return rows.map((r) => (isAdmin(actor) ? this.view(r) : { ...this.view(r), base_url: "", api_key_hint: "", status_message: null }));
   }
 
   async row(id: string): Promise<RuntimeRow> {
@@ -150,6 +157,7 @@ export class RuntimeService {
       status: row.status,
       status_message: row.statusMessage,
       checked_at: row.checkedAt?.toISOString() ?? null,
+      team_id: row.teamId,
       created_at: row.createdAt.toISOString(),
     };
   }

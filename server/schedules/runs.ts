@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { TurnDispatcher, Dispatched } from "../automation/dispatch";
 import type { SqlTx } from "../db/client";
-import { actingAs, ownerProblem } from "../automation/owner";
+import { ownerProblem, runCreator } from "../automation/owner";
 import { ApiError } from "../lib/errors";
 
 // Times go into raw SQL as ISO strings: postgres.js cannot send a Date where it infers a text parameter.
@@ -27,6 +27,8 @@ export interface ScheduleSqlRow {
   /** A Date or an ISO string, depending on the driver. */
   next_run_at: Date | string | null;
   owner_key_id: string | null;
+  owner_user_id: string | null;
+  team_id: string;
 }
 
 export type Admission = { kind: "start" } | { kind: "wait" } | { kind: "skip"; reason: string };
@@ -57,7 +59,7 @@ export async function admission(tx: SqlTx, s: ScheduleSqlRow, excludeRunId: stri
  * run with its message instead; the transaction still commits, so the slot stays claimed.
  */
 export async function startRunInTx(tx: SqlTx, dispatcher: TurnDispatcher, s: ScheduleSqlRow, runId: string, now: Date): Promise<Dispatched | null> {
-  const owner = await ownerProblem((text, params) => tx.query(text, params), s.owner_key_id, now);
+  const owner = await ownerProblem((text, params) => tx.query(text, params), s, now);
   if (owner) {
     await tx.query("update schedule_runs set status = 'failed', error = $2, started_at = $3, ended_at = $3 where id = $1", [runId, `not started: ${owner}`, now.toISOString()]);
     return null;
@@ -65,7 +67,7 @@ export async function startRunInTx(tx: SqlTx, dispatcher: TurnDispatcher, s: Sch
   let d: Dispatched;
   try {
     d = await dispatcher.startInTx(tx, {
-      actor: await actingAs((text, params) => tx.query(text, params), s.owner_key_id),
+      creator: runCreator(s),
       agentId: s.agent_id,
       prompt: s.prompt,
       title: `${s.name} (schedule)`,

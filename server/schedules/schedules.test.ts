@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../test/support/clock";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
+import { makeTeam } from "../../test/support/teams";
 
 const clock = new ManualClock("2025-01-06T08:00:00Z");
 let h: SessionHarness;
@@ -13,9 +14,11 @@ let bob: string;
 /** The agent each user key made itself: a user key's schedule may only run its own agents. */
 const ownAgents = new Map<string, string>();
 
-/** A user key and an agent it owns (on the harness's runtime). */
+/** A user key in a team of its own, and an agent of that team (on the harness's runtime). */
 async function userWithAgent(label: string) {
-  const key = (await h.t.json("POST", "/api/keys", { body: { label, role: "user" } })).body as { token: string; key: { id: string } };
+  // A team key: a member of its own team, so each user key sees only its own (docs/security.md "Users, teams and roles").
+  const team = await makeTeam(h.t, `team of ${label}`);
+  const key = (await h.t.json("POST", "/api/keys", { body: { label, role: "user", team_id: team } })).body as { token: string; key: { id: string } };
   const agent = await h.t.json("POST", "/api/agents", { key: key.token, body: { name: `${label}-agent`, model: "claude-sonnet-4-5", runtime_id: h.runtimeId } });
   expect(agent.status).toBe(201);
   ownAgents.set(key.token, agent.body.id);

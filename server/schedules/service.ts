@@ -4,7 +4,7 @@ import { agents, schedules, type ScheduleRow } from "../../schema";
 import type { Principal } from "../auth/model";
 import type { Clock } from "../automation/clock";
 import type { Dispatched, TurnDispatcher } from "../automation/dispatch";
-import { assertAgentFor, ownerScope, type OwnerScope } from "../automation/owner";
+import { agentTeamFor, assertAccess, ownerColumns, teamFilter } from "../automation/owner";
 import type { Database } from "../db/client";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { badRequest, conflict, notFound } from "../lib/errors";
@@ -54,28 +54,32 @@ export class ScheduleService {
     return this.deps.database.db;
   }
 
-  private visible(scope: OwnerScope, id?: string): SQL | undefined {
+  /** The schedules a caller's lists show (its teams), optionally just one. */
+  private visible(principal: Principal, id?: string): SQL | undefined {
     const conds: SQL[] = [];
     if (id) conds.push(eq(schedules.id, id));
-    if (!scope.all) conds.push(eq(schedules.ownerKeyId, scope.keyId));
+    const team = teamFilter(principal, schedules.teamId);
+    if (team) conds.push(team);
     return conds.length ? and(...conds) : undefined;
   }
 
-  private async row(principal: Principal, id: string): Promise<ScheduleRow> {
-    const [row] = await this.db.select().from(schedules).where(this.visible(ownerScope(principal), id));
+  /** The schedule, if the caller may `action` it: another team's is 404, someone else's (not a team admin) 403 to change. */
+  private async row(principal: Principal, id: string, action: "read" | "act"): Promise<ScheduleRow> {
+    const [row] = await this.db.select().from(schedules).where(eq(schedules.id, id));
     if (!row) throw notFound("Schedule");
+    assertAccess(principal, row, action, "Schedule");
     return row;
   }
 
-  private assertAgent(scope: OwnerScope, agentId: string) {
-    return assertAgentFor((text, params) => this.deps.database.query(text, params), scope, agentId);
+  /** The agent's team, if the caller may start its sessions (400 agent_id otherwise). */
+  private agentTeam(principal: Principal, agentId: string) {
+    return agentTeamFor((text, params) => this.deps.database.query(text, params), principal, agentId);
   }
 
   async create(principal: Principal, input: CreateScheduleInput): Promise<ScheduleView> {
-    const scope = ownerScope(principal);
     const p = createScheduleBody.parse(input);
     p.timezone = canonicalTimezone(p.timezone)!;
-    await this.assertAgent(scope, p.agent_id);
+    const teamId = await this.agentTeam(principal, p.agent_id);
     const id = `sch_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
     await this.db.insert(schedules).values({
       id,
@@ -88,20 +92,22 @@ export class ScheduleService {
       concurrency: p.concurrency,
       catchUp: p.catch_up,
       nextRunAt: new CronSchedule(p.cron, p.timezone).next(this.deps.clock.now()),
-      ownerKeyId: scope.keyId,
+      teamId,
+      ...ownerColumns(principal),
       createdBy: principal.label,
     });
     return this.get(principal, id);
   }
 
   async update(principal: Principal, id: string, input: UpdateScheduleInput): Promise<ScheduleView> {
-    const current = await this.row(principal, id);
+    const current = await this.row(principal, id, "act");
     const p = updateScheduleBody.parse(input);
     if (p.timezone !== undefined) p.timezone = canonicalTimezone(p.timezone)!;
-    if (p.agent_id !== undefined) await this.assertAgent(ownerScope(principal), p.agent_id);
+    const teamId = p.agent_id !== undefined ? await this.agentTeam(principal, p.agent_id) : undefined;
     const set: Partial<typeof schedules.$inferInsert> = { updatedAt: new Date() };
     if (p.name !== undefined) set.name = p.name;
     if (p.agent_id !== undefined) set.agentId = p.agent_id;
+    if (teamId !== undefined) set.teamId = teamId;
     if (p.prompt !== undefined) set.prompt = p.prompt;
     if (p.session_mode !== undefined) set.sessionMode = p.session_mode;
     if (p.concurrency !== undefined) set.concurrency = p.concurrency;
@@ -118,6 +124,7 @@ export class ScheduleService {
   }
 
   async remove(principal: Principal, id: string): Promise<ScheduleView> {
+    await this.row(principal, id, "act");
     const view = await this.get(principal, id);
     await this.db.delete(schedules).where(eq(schedules.id, id));
     return view;
@@ -125,7 +132,7 @@ export class ScheduleService {
 
   /** Paused: no slot fires and a run waiting for its turn is dropped. Resumed: slots missed meanwhile are not owed. */
   async setStatus(principal: Principal, id: string, status: "active" | "paused"): Promise<ScheduleView> {
-    const current = await this.row(principal, id);
+    const current = await this.row(principal, id, "act");
     const now = this.deps.clock.now();
     if (status === "paused") {
       await this.deps.database.transaction(async (tx) => {
@@ -144,7 +151,7 @@ export class ScheduleService {
    * skipped, and nothing is recorded). Paused schedules may be run by hand.
    */
   async runNow(principal: Principal, id: string): Promise<RunView> {
-    await this.row(principal, id);
+    await this.row(principal, id, "act");
     const now = this.deps.clock.now();
     const runId = newRunId();
     const started = await this.deps.database.transaction(async (tx): Promise<Dispatched | null> => {
@@ -161,13 +168,14 @@ export class ScheduleService {
   }
 
   async get(principal: Principal, id: string): Promise<ScheduleView> {
-    const [view] = await this.views(this.visible(ownerScope(principal), id));
+    await this.row(principal, id, "read");
+    const [view] = await this.views(eq(schedules.id, id));
     if (!view) throw notFound("Schedule");
     return view;
   }
 
   async list(principal: Principal): Promise<ScheduleView[]> {
-    return this.views(this.visible(ownerScope(principal)));
+    return this.views(this.visible(principal));
   }
 
   /** The next slots of an expression, for the form's preview (no schedule needed). */
@@ -177,7 +185,7 @@ export class ScheduleService {
   }
 
   async runs(principal: Principal, id: string, opts: { limit: number; cursor?: string }): Promise<{ data: RunView[]; next_cursor: string | null }> {
-    await this.row(principal, id);
+    await this.row(principal, id, "read");
     const rows = await this.runRows(id, { limit: opts.limit + 1, after: opts.cursor ? decodeCursor(opts.cursor) : undefined });
     const page = rows.slice(0, opts.limit);
     return { data: page.map(runView), next_cursor: rows.length > opts.limit && page.length ? encodeCursor(page.at(-1)!.id) : null };

@@ -1,6 +1,5 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { ownerOf, scopeOf } from "../auth/access";
 import type { AuthGuard } from "../http/auth-guard";
 import {
   acceptedTurnView,
@@ -36,21 +35,21 @@ export function sessionRoutes(deps: {
       "",
       async ({ body, set, principal }) => {
         set.status = 201;
-        return deps.sessions.create(body, ownerOf(principal), scopeOf(principal));
+        return deps.sessions.create(body, principal);
       },
       { body: createSessionBody, response: { 201: sessionView }, detail: { summary: "Create a session; answers at once (creating), provisioning runs in the background" } },
     )
-    .get("", ({ query, principal }) => deps.sessions.list(query, scopeOf(principal)), {
+    .get("", ({ query, principal }) => deps.sessions.list(query, principal), {
       query: listSessionsQuery,
       response: sessionListView,
       detail: { summary: "List sessions, newest first, paginated with next_cursor (no history)" },
     })
-    .get("/:id", ({ params, principal }) => deps.sessions.get(params.id, scopeOf(principal)), { params: sessionIdParams, response: sessionView })
+    .get("/:id", ({ params, principal }) => deps.sessions.get(params.id, principal), { params: sessionIdParams, response: sessionView })
     .delete("/:id", async ({ params, principal }) => {
-      await deps.sessions.remove(params.id, scopeOf(principal));
+      await deps.sessions.remove(params.id, principal);
       return { ok: true };
     }, { params: sessionIdParams, response: z.object({ ok: z.boolean() }), detail: { summary: "Stop and delete a session with its events" } })
-    .post("/:id/stop", ({ params, principal }) => deps.sessions.stop(params.id, undefined, scopeOf(principal)), {
+    .post("/:id/stop", ({ params, principal }) => deps.sessions.stop(params.id, undefined, principal), {
       params: sessionIdParams,
       response: sessionView,
       detail: { summary: "Stop the running turn, drop the queue and end the runtime session" },
@@ -58,7 +57,7 @@ export function sessionRoutes(deps: {
     .post(
       "/:id/messages",
       async ({ params, body, set, principal }) => {
-        const accepted = await deps.sessions.postMessage(params.id, body, scopeOf(principal));
+        const accepted = await deps.sessions.postMessage(params.id, body, principal);
         set.status = 202;
         return accepted;
       },
@@ -69,12 +68,12 @@ export function sessionRoutes(deps: {
         detail: { summary: "Store a user message and queue its turn (or interrupt the running one with interrupt: true)" },
       },
     )
-    .post("/:id/interrupt", ({ params, principal }) => deps.sessions.interrupt(params.id, scopeOf(principal)), {
+    .post("/:id/interrupt", ({ params, principal }) => deps.sessions.interrupt(params.id, principal), {
       params: sessionIdParams,
       response: z.object({ interrupted: z.boolean() }),
       detail: { summary: "Stop the running turn (the queue carries on)" },
     })
-    .get("/:id/events", ({ params, query, principal }) => deps.sessions.events(params.id, query.after, query.limit, scopeOf(principal)), {
+    .get("/:id/events", ({ params, query, principal }) => deps.sessions.events(params.id, query.after, query.limit, principal), {
       params: sessionIdParams,
       query: eventsQuery,
       response: eventsView,

@@ -63,6 +63,7 @@ export const sessionView = z.object({
   runtime_id: z.string().nullable(),
   error: z.string().nullable(),
   last_seq: z.number(),
+  team_id: z.string(),
   queued_turns: z.number(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -82,8 +83,9 @@ export const sessionStatusChange = z.object({
   status: sessionStatus,
   error: z.string().nullable(),
   updated_at: z.string(),
-  /** Who may see the change (server/auth/access.ts); not sent to clients. */
+  /** Who may see the change (server/auth/policy.ts); not sent to clients. */
   owner_key_id: z.string().nullable().optional(),
+  team_id: z.string().nullable().optional(),
 });
 export type SessionStatusChange = z.infer<typeof sessionStatusChange>;
 

@@ -1,7 +1,8 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, sessions, sessionTurns, type SessionRow } from "../../schema";
-import { ALL, covers, ownedWhere, type Scope } from "../auth/access";
+import type { Principal } from "../auth/model";
+import { assertMay, creatorOf, scopeOf, scopeWhere, SYSTEM, visible } from "../auth/policy";
 import type { Database, SqlTx } from "../db/client";
 import { badRequest, conflict, notFound } from "../lib/errors";
 import type { LiveBus } from "./events/bus";
@@ -32,8 +33,9 @@ const FINAL = new Set(["stopped", "error"]);
 /**
  * The public surface of sessions for every other module (API routes, Slack bot, sandbox runtime):
  * create a session, post a message, interrupt, stop, read and subscribe to events, append events.
- * Methods taking a `scope` (server/auth/access.ts) act only on sessions it covers, else 404; LAP's own
- * callers leave it out (ALL).
+ * Methods take the caller (`actor`; LAP's own callers leave it out) and ask server/auth/policy.ts: a
+ * session belongs to its agent's team; another team's is 404; a viewer reads; a member starts sessions
+ * and acts on its own; a team admin on any of the team's.
  */
 export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
@@ -43,57 +45,68 @@ export class SessionService {
   }
 
   /** Writes the row (`creating`) and returns at once; the worker provisions in the background. */
-  async create(input: CreateSessionInput, owner: string | null = null, scope: Scope = ALL): Promise<SessionView> {
-    const created = await this.deps.database.transaction((tx) => this.createInTx(tx, input, owner, scope));
+  async create(input: CreateSessionInput, actor: Principal = SYSTEM): Promise<SessionView> {
+    const created = await this.deps.database.transaction((tx) => this.createInTx(tx, input, actor));
     this.announceTurn(created.sessionId, created.events);
-    return this.get(created.sessionId);
+    return this.get(created.sessionId, actor);
   }
 
   /**
    * The session row, its `session.created` event and the first turn (with `prompt`) inside the
    * caller's transaction: schedules and webhook triggers write their claim in the same one, so a
    * run exists exactly when its session does. Call `announceTurn` after the commit.
-   * `owner` is the key the session belongs to; `scope` limits which agents it may use.
+   * `creator` is who the session belongs to (default: the actor; a schedule's run acts for its creator).
    */
-  async createInTx(tx: SqlTx, input: CreateSessionInput, owner: string | null = null, scope: Scope = ALL): Promise<{ sessionId: string; turnId: string | null; events: StoredEvent[] }> {
-    const [agent] = await tx.query<{ id: string; name: string; status: string; runtime_id: string | null; owner_key_id: string | null }>(
-      "select id, name, status, runtime_id, owner_key_id from agents where id = $1",
+  async createInTx(
+    tx: SqlTx,
+    input: CreateSessionInput,
+    actor: Principal = SYSTEM,
+    creator: { ownerKeyId: string | null; ownerUserId: string | null } = creatorOf(actor),
+  ): Promise<{ sessionId: string; turnId: string | null; events: StoredEvent[] }> {
+    const [agent] = await tx.query<{ id: string; name: string; status: string; runtime_id: string | null; team_id: string }>(
+      "select id, name, status, runtime_id, team_id from agents where id = $1",
       [input.agent_id],
     );
-    // Another's agent is answered like one that does not exist.
-    if (!agent || !covers(scope, agent.owner_key_id)) throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
+    // Another team's agent is answered like one that does not exist.
+    if (!agent || !visible(actor, { teamId: agent.team_id })) throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
+    assertMay(actor, "create", { teamId: agent.team_id }, "a session in this team");
     if (agent.status === "paused") throw conflict(`Agent ${agent.name} is paused; resume it to start sessions`);
     if (!agent.runtime_id) throw badRequest("agent_id: the agent has no runtime", [{ field: "agent_id", message: "the agent has no runtime_id; set one first" }]);
     const id = newId("ses");
-    await tx.query("insert into sessions (id, agent_id, title, runtime_id, status, owner_key_id) values ($1, $2, $3, $4, 'creating', $5)", [id, agent.id, input.title ?? "", agent.runtime_id, owner]);
+    await tx.query(
+      "insert into sessions (id, agent_id, title, runtime_id, status, team_id, owner_key_id, owner_user_id) values ($1, $2, $3, $4, 'creating', $5, $6, $7)",
+      [id, agent.id, input.title ?? "", agent.runtime_id, agent.team_id, creator.ownerKeyId, creator.ownerUserId],
+    );
     const events = await this.deps.store.appendInTx(tx, id, [{ type: "session.created", data: { agent_id: agent.id } }], null);
     if (!input.prompt) return { sessionId: id, turnId: null, events };
     const turn = await this.enqueueInTx(tx, id, [{ type: "text", text: input.prompt }]);
     return { sessionId: id, turnId: turn.turnId, events: [...events, ...turn.events] };
   }
 
-  async get(id: string, scope: Scope = ALL): Promise<SessionView> {
+  async get(id: string, actor: Principal = SYSTEM): Promise<SessionView> {
     const [row] = await this.db
       .select({ s: sessions, agentName: agents.name })
       .from(sessions)
       .leftJoin(agents, eq(agents.id, sessions.agentId))
       .where(eq(sessions.id, id));
-    if (!row || !covers(scope, row.s.ownerKeyId, row.s.id)) throw notFound("Session");
+    if (!row || !visible(actor, owned(row.s))) throw notFound("Session");
     const [q] = await this.deps.database.query<{ n: number }>("select count(*)::int as n from session_turns where session_id = $1 and status = 'queued'", [id]);
     return { ...sessionView(row.s, row.agentName), queued_turns: q?.n ?? 0 };
   }
 
-  async row(id: string, scope: Scope = ALL): Promise<SessionRow> {
+  /** The session if the caller may see it (else 404); with `action`, 403 unless it may do that too. */
+  async row(id: string, actor: Principal = SYSTEM, action?: "act"): Promise<SessionRow> {
     const [row] = await this.db.select().from(sessions).where(eq(sessions.id, id));
-    if (!row || !covers(scope, row.ownerKeyId, row.id)) throw notFound("Session");
+    if (!row || !visible(actor, owned(row))) throw notFound("Session");
+    if (action) assertMay(actor, action, owned(row), "this session");
     return row;
   }
 
   /** Keyset-paginated, newest first, and light: no events, no counts per row. */
-  async list(opts: { limit: number; cursor?: string; agent_id?: string; status?: SessionView["status"] }, scope: Scope = ALL) {
+  async list(opts: { limit: number; cursor?: string; agent_id?: string; status?: SessionView["status"] }, actor: Principal = SYSTEM) {
     const filters = [];
-    const owned = ownedWhere(scope, sessions.ownerKeyId, sessions.id);
-    if (owned) filters.push(owned);
+    const scoped = scopeWhere(scopeOf(actor), sessions.teamId, sessions.id);
+    if (scoped) filters.push(scoped);
     if (opts.agent_id) filters.push(eq(sessions.agentId, opts.agent_id));
     if (opts.status) filters.push(eq(sessions.status, opts.status));
     if (opts.cursor) {
@@ -113,6 +126,8 @@ export class SessionService {
         createdAt: sessions.createdAt,
         updatedAt: sessions.updatedAt,
         ownerKeyId: sessions.ownerKeyId,
+        ownerUserId: sessions.ownerUserId,
+        teamId: sessions.teamId,
         agentName: agents.name,
       })
       .from(sessions)
@@ -129,9 +144,9 @@ export class SessionService {
   }
 
   /** Stores the user event and queues the turn; answers with the turn id (HTTP 202). */
-  async postMessage(sessionId: string, input: PostMessageInput, scope: Scope = ALL): Promise<{ turn_id: string; seq: number; queued: boolean }> {
+  async postMessage(sessionId: string, input: PostMessageInput, actor: Principal = SYSTEM): Promise<{ turn_id: string; seq: number; queued: boolean }> {
     const body = postMessageBody.parse(input);
-    const session = await this.row(sessionId, scope);
+    const session = await this.row(sessionId, actor, "act");
     if (FINAL.has(session.status)) throw conflict(`Session is ${session.status}; start a new session`);
     if (session.agentId) {
       const [agent] = await this.db.select({ status: agents.status, name: agents.name }).from(agents).where(eq(agents.id, session.agentId));
@@ -174,8 +189,8 @@ export class SessionService {
     this.deps.runner.kick(sessionId);
   }
 
-  async interrupt(sessionId: string, scope: Scope = ALL): Promise<{ interrupted: boolean }> {
-    const session = await this.row(sessionId, scope);
+  async interrupt(sessionId: string, actor: Principal = SYSTEM): Promise<{ interrupted: boolean }> {
+    const session = await this.row(sessionId, actor, "act");
     const [running] = await this.db
       .select({ id: sessionTurns.id })
       .from(sessionTurns)
@@ -187,8 +202,8 @@ export class SessionService {
   }
 
   /** Stops the running turn, drops the queue and ends the runtime session. */
-  async stop(sessionId: string, reason = "stopped by request", scope: Scope = ALL): Promise<SessionView> {
-    const session = await this.row(sessionId, scope);
+  async stop(sessionId: string, reason = "stopped by request", actor: Principal = SYSTEM): Promise<SessionView> {
+    const session = await this.row(sessionId, actor, "act");
     if (session.status === "stopped") return this.get(sessionId);
     await this.db
       .update(sessionTurns)
@@ -205,8 +220,8 @@ export class SessionService {
     return this.get(sessionId);
   }
 
-  async remove(sessionId: string, scope: Scope = ALL): Promise<void> {
-    await this.stop(sessionId, "deleted", scope);
+  async remove(sessionId: string, actor: Principal = SYSTEM): Promise<void> {
+    await this.stop(sessionId, "deleted", actor);
     await this.db.delete(sessions).where(eq(sessions.id, sessionId));
   }
 
@@ -219,8 +234,8 @@ export class SessionService {
     for (const s of live) await this.stop(s.id, "agent deleted");
   }
 
-  async events(sessionId: string, after: number, limit: number, scope: Scope = ALL): Promise<{ data: StoredEvent[]; last_seq: number }> {
-    const session = await this.row(sessionId, scope);
+  async events(sessionId: string, after: number, limit: number, actor: Principal = SYSTEM): Promise<{ data: StoredEvent[]; last_seq: number }> {
+    const session = await this.row(sessionId, actor);
     return { data: await this.deps.store.list(sessionId, after, limit), last_seq: session.lastSeq };
   }
 
@@ -239,6 +254,9 @@ export class SessionService {
   }
 }
 
+/** What the policy needs to know of a session. */
+export const owned = (r: Pick<SessionRow, "id" | "teamId" | "ownerUserId" | "ownerKeyId">) => ({ teamId: r.teamId, ownerUserId: r.ownerUserId, ownerKeyId: r.ownerKeyId, sessionId: r.id });
+
 export function sessionView(r: SessionRow, agentName: string | null): SessionView {
   return {
     id: r.id,
@@ -249,6 +267,7 @@ export function sessionView(r: SessionRow, agentName: string | null): SessionVie
     runtime_id: r.runtimeId,
     error: r.error,
     last_seq: Number(r.lastSeq),
+    team_id: r.teamId,
     queued_turns: 0,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),

@@ -114,7 +114,7 @@ export function createSlack(deps: SlackDeps) {
       if (!(await store.deleteInstallation(params.team_id))) throw notFound("Installation");
       return { ok: true };
     }, { params: teamParams, detail: { summary: "Forget a workspace installation (its token is deleted)" } })
-    .get("/bindings", async () => ({ data: (await store.listBindings()).map((b) => ({ id: b.id, team_id: b.teamId, channel_id: b.channelId, agent_id: b.agentId })) }), {
+    .get("/bindings", async () => ({ data: (await store.listBindings()).map((b) => ({ id: b.id, team_id: b.teamId, channel_id: b.channelId, agent_id: b.agentId, lap_team_id: b.lapTeamId })) }), {
       detail: { summary: "Which agent answers in which workspace and channel (* = default)" },
     })
     .put("/bindings", async ({ body }) => {

@@ -174,15 +174,21 @@ export class SlackStore {
   }
 
   async listBindings() {
-    return this.q<{ id: string; teamId: string; channelId: string; agentId: string; createdAt: string }>(
-      `select id, team_id as "teamId", channel_id as "channelId", agent_id as "agentId", created_at as "createdAt" from slack_bindings order by team_id, channel_id`,
+    return this.q<{ id: string; teamId: string; channelId: string; agentId: string; lapTeamId: string; createdAt: string }>(
+      `select id, team_id as "teamId", channel_id as "channelId", agent_id as "agentId", lap_team_id as "lapTeamId", created_at as "createdAt" from slack_bindings order by team_id, channel_id`,
     );
   }
 
+  /**
+   * A binding maps a Slack workspace/channel to one LAP team: its agent's (docs/security.md "Users,
+   * teams and roles"). Sessions started from Slack belong to that team, so its members see them.
+   * Linear bindings (issue 20) follow the same rule: the team is the bound agent's.
+   */
   async upsertBinding(teamId: string, channelId: string, agentId: string) {
     const rows = await this.q<{ id: string }>(
-      `insert into slack_bindings (id, team_id, channel_id, agent_id) values ($1,$2,$3,$4)
-       on conflict (team_id, channel_id) do update set agent_id = excluded.agent_id returning id`,
+      `insert into slack_bindings (id, team_id, channel_id, agent_id, lap_team_id)
+         values ($1,$2,$3,$4, coalesce((select a.team_id from agents a where a.id = $4), 'team_default'))
+       on conflict (team_id, channel_id) do update set agent_id = excluded.agent_id, lap_team_id = excluded.lap_team_id returning id`,
       [randomUUID(), teamId, channelId, agentId],
     );
     return rows[0]!.id;

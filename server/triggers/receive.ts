@@ -9,7 +9,7 @@ import type { Clock } from "../automation/clock";
 import type { Dispatched, TurnDispatcher } from "../automation/dispatch";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
-import { actingAs, ownerProblem } from "../automation/owner";
+import { ownerProblem, runCreator } from "../automation/owner";
 import { ApiError, badRequest, conflict, forbidden, notFound, unauthorized } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import type { AcceptedDelivery } from "./model";
@@ -31,6 +31,8 @@ interface TriggerSqlRow {
   secret_sealed: string;
   status: "active" | "paused";
   owner_key_id: string | null;
+  owner_user_id: string | null;
+  team_id: string;
 }
 
 export interface TriggerIntakeDeps {
@@ -66,7 +68,7 @@ export class TriggerIntake {
     const earlier = await this.replayOf(trigger.id, key, bodySha);
     if (earlier) return earlier;
     if (trigger.status === "paused") throw conflict(`Trigger ${trigger.name} is paused`);
-    const owner = await ownerProblem((text, params) => this.deps.database.query(text, params), trigger.owner_key_id, this.deps.clock.now());
+    const owner = await ownerProblem((text, params) => this.deps.database.query(text, params), trigger, this.deps.clock.now());
     if (owner) throw forbidden(`Trigger ${trigger.name} starts nothing: ${owner}`);
 
     let body: unknown;
@@ -91,7 +93,7 @@ export class TriggerIntake {
       if (!inserted) return null; // the same key arrived concurrently and won
       // A refusal (agent paused, no runtime) throws: nothing is kept, and the sender may retry the same key later.
       const d = await this.deps.dispatcher.startInTx(tx, {
-        actor: await actingAs((text, params) => tx.query(text, params), t.owner_key_id),
+        creator: runCreator(t),
         agentId: t.agent_id,
         prompt: rendered.prompt,
         title: `${t.name} (webhook)`,

@@ -2,7 +2,7 @@ import { and, desc, eq, type SQL } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, triggers, type TriggerRow } from "../../schema";
 import type { Principal } from "../auth/model";
-import { assertAgentFor, ownerScope, type OwnerScope } from "../automation/owner";
+import { agentTeamFor, assertAccess, ownerColumns, teamFilter } from "../automation/owner";
 import type { Database } from "../db/client";
 import { randomToken, type SecretBox } from "../lib/crypto";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
@@ -57,31 +57,32 @@ export class TriggerService {
     return this.deps.database.db;
   }
 
-  private visible(scope: OwnerScope, id?: string): SQL | undefined {
-    const conds: SQL[] = [];
-    if (id) conds.push(eq(triggers.id, id));
-    if (!scope.all) conds.push(eq(triggers.ownerKeyId, scope.keyId));
-    return conds.length ? and(...conds) : undefined;
+  /** The triggers a caller's lists show (its teams). */
+  private visible(principal: Principal): SQL | undefined {
+    return teamFilter(principal, triggers.teamId);
   }
 
-  private async row(principal: Principal, id: string): Promise<TriggerRow> {
-    const [row] = await this.db.select().from(triggers).where(this.visible(ownerScope(principal), id));
+  /** The trigger, if the caller may `action` it: another team's is 404, someone else's (not a team admin) 403 to change. */
+  private async row(principal: Principal, id: string, action: "read" | "act"): Promise<TriggerRow> {
+    const [row] = await this.db.select().from(triggers).where(eq(triggers.id, id));
     if (!row) throw notFound("Trigger");
+    assertAccess(principal, row, action, "Trigger");
     return row;
   }
 
-  private async check(scope: OwnerScope, p: { agent_id?: string; callback_url?: string | null }) {
+  /** Checks the callback URL and the agent; the agent's team when one is given (400 agent_id if the caller may not use it). */
+  private async check(principal: Principal, p: { agent_id?: string; callback_url?: string | null }): Promise<string | undefined> {
     if (p.callback_url) {
       const problem = callbackUrlProblem(p.callback_url, this.deps.destinations);
       if (problem) throw badRequest(`callback_url: ${problem}`, [{ field: "callback_url", message: problem }]);
     }
-    if (p.agent_id !== undefined) await assertAgentFor((text, params) => this.deps.database.query(text, params), scope, p.agent_id);
+    if (p.agent_id === undefined) return undefined;
+    return agentTeamFor((text, params) => this.deps.database.query(text, params), principal, p.agent_id);
   }
 
   async create(principal: Principal, input: CreateTriggerInput): Promise<{ trigger: TriggerView; secret: string }> {
-    const scope = ownerScope(principal);
     const p = createTriggerBody.parse(input);
-    await this.check(scope, p);
+    const teamId = (await this.check(principal, p))!;
     const id = `trg_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
     const secret = randomToken("whsec_", 32);
     await this.db.insert(triggers).values({
@@ -92,19 +93,21 @@ export class TriggerService {
       sessionMode: p.session_mode,
       callbackUrl: p.callback_url,
       secretSealed: this.deps.box.encrypt(secret),
-      ownerKeyId: scope.keyId,
+      teamId,
+      ...ownerColumns(principal),
       createdBy: principal.label,
     });
     return { trigger: await this.get(principal, id), secret };
   }
 
   async update(principal: Principal, id: string, input: UpdateTriggerInput): Promise<TriggerView> {
-    await this.row(principal, id);
+    await this.row(principal, id, "act");
     const p = updateTriggerBody.parse(input);
-    await this.check(ownerScope(principal), p);
+    const teamId = await this.check(principal, p);
     const set: Partial<typeof triggers.$inferInsert> = { updatedAt: new Date() };
     if (p.name !== undefined) set.name = p.name;
     if (p.agent_id !== undefined) set.agentId = p.agent_id;
+    if (teamId !== undefined) set.teamId = teamId;
     if (p.prompt_template !== undefined) set.promptTemplate = p.prompt_template;
     if (p.session_mode !== undefined) set.sessionMode = p.session_mode;
     if (p.callback_url !== undefined) set.callbackUrl = p.callback_url;
@@ -114,36 +117,38 @@ export class TriggerService {
 
   /** A new secret, shown once; the old one stops working at once. */
   async rotateSecret(principal: Principal, id: string): Promise<{ trigger: TriggerView; secret: string }> {
-    await this.row(principal, id);
+    await this.row(principal, id, "act");
     const secret = randomToken("whsec_", 32);
     await this.db.update(triggers).set({ secretSealed: this.deps.box.encrypt(secret), updatedAt: new Date() }).where(eq(triggers.id, id));
     return { trigger: await this.get(principal, id), secret };
   }
 
   async setStatus(principal: Principal, id: string, status: "active" | "paused"): Promise<TriggerView> {
-    await this.row(principal, id);
+    await this.row(principal, id, "act");
     await this.db.update(triggers).set({ status, updatedAt: new Date() }).where(eq(triggers.id, id));
     return this.get(principal, id);
   }
 
   async remove(principal: Principal, id: string): Promise<TriggerView> {
+    await this.row(principal, id, "act");
     const view = await this.get(principal, id);
     await this.db.delete(triggers).where(eq(triggers.id, id));
     return view;
   }
 
   async get(principal: Principal, id: string): Promise<TriggerView> {
-    const [view] = await this.views(this.visible(ownerScope(principal), id));
+    await this.row(principal, id, "read");
+    const [view] = await this.views(eq(triggers.id, id));
     if (!view) throw notFound("Trigger");
     return view;
   }
 
   list(principal: Principal): Promise<TriggerView[]> {
-    return this.views(this.visible(ownerScope(principal)));
+    return this.views(this.visible(principal));
   }
 
   async deliveries(principal: Principal, id: string, opts: { limit: number; cursor?: string }): Promise<{ data: DeliveryView[]; next_cursor: string | null }> {
-    await this.row(principal, id);
+    await this.row(principal, id, "read");
     const params: unknown[] = [id];
     let where = "d.trigger_id = $1";
     if (opts.cursor) {

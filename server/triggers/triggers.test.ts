@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../test/support/clock";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
+import { makeTeam } from "../../test/support/teams";
 import { webhookHeaders } from "../../test/support/webhook-signing";
 
 const clock = new ManualClock("2025-05-05T12:00:00Z");
@@ -15,9 +16,11 @@ let alice: string;
 /** Agents the user keys made themselves: a user key's trigger may only run its own agents. */
 const ownAgents = new Map<string, string>();
 
-/** A user key and an agent it owns (on the harness's runtime). */
+/** A user key in a team of its own, and an agent of that team (on the harness's runtime). */
 async function userWithAgent(label: string) {
-  const key = (await h.t.json("POST", "/api/keys", { body: { label, role: "user" } })).body;
+  // A team key: a member of its own team, so each user key sees only its own (docs/security.md "Users, teams and roles").
+  const team = await makeTeam(h.t, `team of ${label}`);
+  const key = (await h.t.json("POST", "/api/keys", { body: { label, role: "user", team_id: team } })).body as { token: string; key: { id: string } };
   const agent = await h.t.json("POST", "/api/agents", { key: key.token, body: { name: `${label}-agent`, model: "claude-sonnet-4-5", runtime_id: h.runtimeId } });
   expect(agent.status).toBe(201);
   ownAgents.set(key.token, agent.body.id);

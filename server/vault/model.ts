@@ -34,7 +34,14 @@ const value = z
 const hosts = hostPatterns.min(1, "at least one host the secret may be sent to");
 
 export const createVaultSecretBody = z
-  .object({ name, value, hosts: z.array(hostPattern, { error: "required: at least one host the secret may be sent to" }).min(1, "at least one host the secret may be sent to").max(100), description: z.string().max(2000).default("") })
+  .object({
+    name,
+    value,
+    hosts: z.array(hostPattern, { error: "required: at least one host the secret may be sent to" }).min(1, "at least one host the secret may be sent to").max(100),
+    description: z.string().max(2000).default(""),
+    /** The team whose admins may attach it to the team's agents; absent: org-wide (only admins attach it). */
+    team_id: z.string().min(1).max(128).optional(),
+  })
   .strict();
 export type CreateVaultSecretInput = z.input<typeof createVaultSecretBody>;
 
@@ -53,6 +60,7 @@ export const vaultSecretView = z.object({
   value_hint: z.string(),
   /** Agents whose `vault_keys` name this secret. */
   agents: z.array(z.object({ id: z.string(), name: z.string() })),
+  team_id: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
   rotated_at: z.string(),

@@ -53,9 +53,9 @@ export class VaultService {
       () =>
         this.db
           .insert(vaultSecrets)
-          .values({ id: `vlt_${randomUUID().replaceAll("-", "").slice(0, 20)}`, name: p.name, valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), hosts: [...new Set(p.hosts)], description: p.description })
+          .values({ id: `vlt_${randomUUID().replaceAll("-", "").slice(0, 20)}`, name: p.name, valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), hosts: [...new Set(p.hosts)], description: p.description, teamId: p.team_id ?? null })
           .returning(),
-      { unique: `A vault secret named ${p.name} already exists; rotate its value instead` },
+      { unique: `A vault secret named ${p.name} already exists; rotate its value instead`, foreignKey: `team_id: no team ${p.team_id}` },
     );
     return view(row!, (await this.usersByName()).get(p.name) ?? []);
   }
@@ -128,6 +128,7 @@ function view(r: VaultSecretRow, users: Array<{ id: string; name: string }>): Va
     description: r.description,
     value_hint: r.valueHint,
     agents: users,
+    team_id: r.teamId,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
     rotated_at: r.rotatedAt.toISOString(),

@@ -10,7 +10,8 @@ import { GatewayLogs } from "./pages/GatewayLogs";
 import { GatewayModels } from "./pages/GatewayModels";
 import { Kubernetes } from "./pages/Kubernetes";
 import { Harnesses } from "./pages/Harnesses";
-import { Login } from "./pages/Login";
+import { Invite, Login } from "./pages/Login";
+import { Members } from "./pages/Members";
 import { McpServers } from "./pages/McpServers";
 import { Slack } from "./pages/Slack";
 import { System } from "./pages/System";
@@ -66,10 +67,12 @@ export function App() {
     <>
       <Router>
         <Route path="/login" component={() => <Login onLogin={(m) => setMe(m)} />} />
+        <Route path="/invite" component={() => <Invite onLogin={(m) => setMe(m)} />} />
         <Route path="/" component={Authed}>
-          <Route path="/" component={() => <Navigate href="/system" />} />
+          <Route path="/" component={() => <Navigate href={me()?.kind === "admin" ? "/system" : "/sessions"} />} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
+          <Route path="/members" component={() => <Members me={me()!} />} />
           <Route path="/gateway/models" component={GatewayModels} />
           <Route path="/gateway/keys" component={GatewayKeys} />
           <Route path="/gateway/logs" component={GatewayLogs} />

@@ -11,6 +11,8 @@ import { priceOf, type Price } from "../spend/pricing";
 import type { SpendWriter } from "../spend/writer";
 import { passThroughStream, translateStream } from "../translate/sse";
 import type { Attempt, Deployment, InboundFormat, Json } from "../types";
+import type { BudgetBook, BudgetState } from "../budgets/book";
+import { attributionOf } from "./attribution";
 import { callerIdentity } from "./caller";
 import { planFor, usageOf, type Plan } from "./plan";
 
@@ -18,6 +20,8 @@ export interface ProxyDeps {
   router: Router;
   keys: VirtualKeyService;
   spend: SpendWriter;
+  /** Team and user budgets (server/gateway/budgets/book.ts). */
+  budgets: { teams: BudgetBook; users: BudgetBook };
   warnUnpriced: (model: string) => void;
   /** Keep request and response bodies (truncated) in the spend log. */
   storePrompts?: boolean;
@@ -98,18 +102,34 @@ export class GatewayProxy {
     if (!resolved) {
       throw new ApiError(400, "model_not_found", `Invalid model name passed in model=${model}. Call GET /v1/models to see the available models.`, [{ field: "model", message: "no such model on this gateway" }]);
     }
-    let release: ((cost: number, tokens: number) => void) | undefined;
-    if (state) {
-      let estimate = 0;
-      if (state.row.maxBudget !== null) {
-        const d = resolved.deployments[0]!;
-        const p = this.price(d, upstreamModelFor(d, model));
-        const inputTokens = Number(request.headers.get("content-length") ?? 0) / 4;
-        const outputTokens = Number(body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? 1024);
-        estimate = inputTokens * p.input + outputTokens * p.output;
-      }
-      release = admit(state, Date.now(), estimate);
+    // Who pays: the key's (or caller's) team and user, each with its own budget (LiteLLM: a team's key
+    // is held to the team's budget, not its user's; the user's spend still counts).
+    const who = attributionOf(principal, state);
+    const team = who.teamId ? (this.deps.budgets.teams.cached(who.teamId) ?? (await this.deps.budgets.teams.stateOf(who.teamId))) : null;
+    const user = who.userId ? (this.deps.budgets.users.cached(who.userId) ?? (await this.deps.budgets.users.stateOf(who.userId))) : null;
+    let estimate = 0;
+    if (state?.row.maxBudget != null || team?.maxBudget != null || user?.maxBudget != null) {
+      const d = resolved.deployments[0]!;
+      const p = this.price(d, upstreamModelFor(d, model));
+      const inputTokens = Number(request.headers.get("content-length") ?? 0) / 4;
+      const outputTokens = Number(body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? 1024);
+      estimate = inputTokens * p.input + outputTokens * p.output;
     }
+    const releases: Array<(cost: number, tokens: number) => void> = [];
+    try {
+      if (state) releases.push(admit(state, Date.now(), state.row.maxBudget !== null ? estimate : 0));
+      const admitBudget = (book: BudgetBook, s: BudgetState | null, enforce: boolean) => {
+        if (!s) return;
+        const done = book.admit(s, Date.now(), enforce && s.maxBudget !== null ? estimate : 0, enforce);
+        releases.push((cost) => done(cost));
+      };
+      admitBudget(this.deps.budgets.teams, team, true);
+      admitBudget(this.deps.budgets.users, user, !team);
+    } catch (err) {
+      for (const r of releases) r(0, 0);
+      throw err;
+    }
+    const release = releases.length ? (cost: number, tokens: number) => releases.forEach((r) => r(cost, tokens)) : undefined;
 
     const stream = body.stream === true && format !== "embeddings";
     const timeoutMs = Math.min(this.deps.router.routerSettings.timeoutMs, typeof body.timeout === "number" ? body.timeout * 1000 : Infinity);
@@ -137,6 +157,8 @@ export class GatewayProxy {
       attempts: routed.attempts as Attempt[],
       sessionId: state?.row.sessionId ?? null,
       agentId: state?.row.agentId ?? null,
+      teamId: team ? who.teamId : null,
+      userId: user ? who.userId : null,
       endUser: typeof body.user === "string" ? body.user : null,
       startTime,
       ...(this.deps.storePrompts ? { requestBody: storable(body) } : {}),

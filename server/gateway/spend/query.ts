@@ -29,7 +29,7 @@ export async function spendLogs(database: Database, f: SpendLogFilter) {
   if (f.status) conds.push(eq(t.status, f.status));
   if (f.start_date) conds.push(gte(t.startTime, new Date(f.start_date)));
   if (f.end_date) conds.push(lte(t.startTime, new Date(f.end_date)));
-  // The key's user and team (LiteLLM's `user` and `team_id`) live on the key, not the row.
+  // The user and team (LiteLLM's `user` and `team_id`): the row's (stamped at call time), else the key's.
   const rows = await database.db
     .select({ log: t, userId: gatewayKeys.userId, teamId: gatewayKeys.teamId })
     .from(t)
@@ -40,7 +40,7 @@ export async function spendLogs(database: Database, f: SpendLogFilter) {
   // Stored bodies can be 32 KB a row: lists leave them out; asking for one request_id includes them.
   return rows.map(({ log, userId, teamId }) => ({
     ...spendLogView(f.request_id ? log : { ...log, requestBody: null, responseBody: null }),
-    ...litellmSpendFields(log, { userId, teamId }),
+    ...litellmSpendFields(log, { userId: log.userId ?? userId, teamId: log.teamId ?? teamId }),
   }));
 }
 

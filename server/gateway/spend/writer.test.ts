@@ -18,7 +18,7 @@ const full = (id: string): SpendRow => ({
   promptTokens: 12, completionTokens: 34, totalTokens: 46, spend: 0.000123456789, latencyMs: 1.25, ttftMs: 0.5, stream: 1,
   status: "failure", httpStatus: 502, error: "tab\there, newline\nthere, back\\slash, null-ish \\N, émoji 🦊, 中文",
   attempts: [{ deployment: "dep-1", model_group: "gpt-fake", status: 502, error: "boom", ms: 3.5 }],
-  sessionId: "sess-1", agentId: "agent-1", endUser: "user-7",
+  sessionId: "sess-1", agentId: "agent-1", endUser: "user-7", userId: "usr-1", teamId: "team-1",
   requestBody: { model: "gpt-fake", messages: [{ role: "user", content: "hi \"there\" 🦊" }], nested: { a: [1, 2.5, null, true] } },
   responseBody: { text: "data: {\"x\":1}\n\n" },
   startTime: new Date("2026-01-02T03:04:05.678Z"), endTime: new Date("2026-01-02T03:04:06.789Z"),
@@ -47,13 +47,13 @@ describe("spend writer", () => {
       request_id: "round-trip-1", key_hash: f.keyHash, key_id: "key-1", key_alias: f.keyAlias, route: f.route, model_group: "gpt-fake",
       deployment: "dep-1", provider: "openai", api_base: f.apiBase, prompt_tokens: 12, completion_tokens: 34, total_tokens: 46,
       spend: 0.000123456789, latency_ms: 1.25, ttft_ms: 0.5, stream: 1, status: "failure", http_status: 502, error: f.error,
-      attempts: f.attempts, session_id: "sess-1", agent_id: "agent-1", end_user: "user-7", request_body: f.requestBody,
+      attempts: f.attempts, session_id: "sess-1", agent_id: "agent-1", end_user: "user-7", user_id: "usr-1", team_id: "team-1", request_body: f.requestBody,
       response_body: f.responseBody, start_ms: f.startTime!.getTime(), end_ms: f.endTime!.getTime(),
     });
     // Defaults for what a row leaves out: zero tokens and spend, no stream, empty attempts, NULL elsewhere.
     expect(b).toMatchObject({
       key_hash: null, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, spend: 0, latency_ms: null, ttft_ms: null, stream: 0,
-      http_status: null, attempts: [], request_body: null, response_body: null, start_ms: 0, end_ms: 1,
+      http_status: null, attempts: [], request_body: null, response_body: null, user_id: null, team_id: null, start_ms: 0, end_ms: 1,
     });
   });
 

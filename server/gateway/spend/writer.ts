@@ -14,6 +14,7 @@ function toRecord(r: SpendRow) {
     prompt_tokens: r.promptTokens ?? 0, completion_tokens: r.completionTokens ?? 0, total_tokens: r.totalTokens ?? 0, spend: r.spend ?? 0,
     latency_ms: r.latencyMs ?? null, ttft_ms: r.ttftMs ?? null, stream: r.stream ?? 0, status: r.status, http_status: r.httpStatus ?? null,
     error: r.error ?? null, attempts: r.attempts ?? [], session_id: r.sessionId ?? null, agent_id: r.agentId ?? null, end_user: r.endUser ?? null,
+    user_id: r.userId ?? null, team_id: r.teamId ?? null,
     request_body: r.requestBody ?? null, response_body: r.responseBody ?? null,
     start_time: r.startTime, end_time: r.endTime,
   };
@@ -44,6 +45,8 @@ export const SPEND_COPY_COLUMNS: CopyColumn<SpendRow>[] = [
   { name: "session_id", type: "text", value: (r) => r.sessionId },
   { name: "agent_id", type: "text", value: (r) => r.agentId },
   { name: "end_user", type: "text", value: (r) => r.endUser },
+  { name: "user_id", type: "text", value: (r) => r.userId },
+  { name: "team_id", type: "text", value: (r) => r.teamId },
   { name: "request_body", type: "jsonb", value: (r) => r.requestBody },
   { name: "response_body", type: "jsonb", value: (r) => r.responseBody },
   { name: "start_time", type: "timestamptz", value: (r) => r.startTime },

@@ -1,4 +1,4 @@
-import { and, asc, eq, or } from "drizzle-orm";
+import { and, asc, eq, inArray, or } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { mcpGrants, mcpServers, type McpServerRow } from "../../../schema";
 import type { Principal } from "../../auth/model";
@@ -16,6 +16,8 @@ export interface McpCaller {
   label: string;
   admin: boolean;
   userId?: string;
+  /** The teams the caller is in: their own servers, and grants to the team (docs/security.md "Users, teams and roles"). */
+  teams?: string[];
   agentId?: string;
   sessionId?: string;
   /**
@@ -47,7 +49,8 @@ export class McpPolicy {
       keyId: principal.keyId,
       label: principal.label,
       admin: principal.role === "admin",
-      userId: str(metadata.user_id),
+      userId: principal.userId ?? str(metadata.user_id),
+      teams: principal.teams ? Object.keys(principal.teams) : undefined,
       agentId: str(metadata.agent_id),
       sessionId: str(metadata.session_id),
       scope: Array.isArray(metadata.mcp_servers) ? metadata.mcp_servers.filter((n): n is string => typeof n === "string") : undefined,
@@ -64,6 +67,8 @@ export class McpPolicy {
       return (await this.grantsOf(caller)).get(server.id) ?? "all";
     }
     if (caller.admin) return "all";
+    // A team's own server is there for its members.
+    if (server.teamId && caller.teams?.includes(server.teamId)) return "all";
     return (await this.grantsOf(caller)).get(server.id) ?? null;
   }
 
@@ -75,7 +80,7 @@ export class McpPolicy {
     return grant === "all" || grant.has(tool);
   }
 
-  async createGrant(input: { server_id: string; subject_type: "key" | "user" | "agent"; subject_id: string; tools: string[] | null }): Promise<GrantView> {
+  async createGrant(input: { server_id: string; subject_type: "key" | "user" | "agent" | "team"; subject_id: string; tools: string[] | null }): Promise<GrantView> {
     const [server] = await this.deps.database.db.select().from(mcpServers).where(eq(mcpServers.id, input.server_id));
     if (!server) throw notFound("MCP server");
     const existing = await this.deps.database.db
@@ -113,7 +118,7 @@ export class McpPolicy {
 
   /** Union of the grants to the caller's key, user and agent, cached briefly (checked on every call). */
   private grantsOf(caller: McpCaller): Promise<Map<string, ToolGrant>> {
-    const cacheKey = `${caller.keyId}|${caller.userId}|${caller.agentId}`;
+    const cacheKey = `${caller.keyId}|${caller.userId}|${caller.agentId}|${caller.teams?.join(",") ?? ""}`;
     const now = (this.deps.now ?? Date.now)();
     const hit = this.cache.get(cacheKey);
     if (hit && now - hit.at < GRANT_TTL_MS) return hit.grants;
@@ -128,6 +133,7 @@ export class McpPolicy {
       caller.keyId && and(eq(mcpGrants.subjectType, "key"), eq(mcpGrants.subjectId, caller.keyId)),
       caller.userId && and(eq(mcpGrants.subjectType, "user"), eq(mcpGrants.subjectId, caller.userId)),
       caller.agentId && and(eq(mcpGrants.subjectType, "agent"), eq(mcpGrants.subjectId, caller.agentId)),
+      caller.teams?.length && and(eq(mcpGrants.subjectType, "team"), inArray(mcpGrants.subjectId, caller.teams)),
     ].filter((c): c is NonNullable<typeof c> & object => Boolean(c));
     const out = new Map<string, ToolGrant>();
     if (!subjects.length) return out;

@@ -2,6 +2,7 @@ import type { Config } from "../../config/load";
 import type { Database } from "../../db/client";
 import type { GatewayService } from "../../gateway/service";
 import type { Principal } from "../../auth/model";
+import type { TeamRole } from "../../../schema";
 import type { McpGateway } from "../../mcp/service";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
@@ -63,21 +64,29 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
 }
 
 /**
- * Names of the MCP servers an agent's owner may use (docs/security.md "Keys and what each kind may
- * do"): every registered one for an agent an admin key or the master key made; for a `user` key's
- * agent, those granted to that key (none once the key is revoked).
+ * Names of the MCP servers an agent's creator may use (docs/security.md "Users, teams and roles"):
+ * every registered one for an agent an admin (or LAP) made; for a member's agent, what that user may
+ * use (its team's servers and what is granted to it or its teams); for a user key's, what that key may
+ * (none once it is revoked). A user who is gone or disabled may use none.
  */
 export async function ownerUsableServers(database: Database, mcp: McpGateway, agentId: string): Promise<Set<string>> {
-  const [owner] = await database.query<{ id: string | null; kind: string | null; label: string | null; active: boolean | null }>(
-    `select k.id, k.kind, k.label, (k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) as active
-       from agents a left join api_keys k on k.id = a.owner_key_id where a.id = $1`,
+  const [owner] = await database.query<{ key_id: string | null; kind: string | null; label: string | null; active: boolean | null; key_team: string | null; user_id: string | null; user_role: string | null; user_ok: boolean | null }>(
+    `select k.id as key_id, k.kind, k.label, (k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) as active, k.team_id as key_team,
+            a.owner_user_id as user_id, u.role as user_role, (u.id is not null and u.disabled_at is null) as user_ok
+       from agents a left join api_keys k on k.id = a.owner_key_id left join users u on u.id = a.owner_user_id where a.id = $1`,
     [agentId],
   );
   if (!owner) return new Set();
   const all = async () => new Set((await mcp.servers()).map((r) => r.name));
+  const usable = async (principal: Principal) => new Set((await mcp.visible(await mcp.callerOf(principal))).map((v) => v.row.name));
+  if (owner.user_id) {
+    if (!owner.user_ok) return new Set();
+    if (owner.user_role === "admin") return all();
+    const rows = await database.query<{ team_id: string; role: TeamRole }>("select team_id, role from team_members where user_id = $1", [owner.user_id]);
+    return usable({ via: "session", role: "user", kind: "user", userId: owner.user_id, label: "", teams: Object.fromEntries(rows.map((r) => [r.team_id, r.role])) });
+  }
   // Made by an admin: an admin's, even after that key is rotated out.
-  if (!owner.id || owner.kind === "admin") return all();
+  if (!owner.key_id || owner.kind === "admin") return all();
   if (owner.kind !== "user" || !owner.active) return new Set();
-  const principal: Principal = { via: "api_key", role: "user", kind: "user", keyId: owner.id, label: owner.label ?? "" };
-  return new Set((await mcp.visible(await mcp.callerOf(principal))).map((v) => v.row.name));
+  return usable({ via: "api_key", role: "user", kind: "user", keyId: owner.key_id, label: owner.label ?? "", teams: owner.key_team ? { [owner.key_team]: "member" } : {} });
 }

@@ -1,5 +1,4 @@
 import { Elysia } from "elysia";
-import { scopeOf } from "../../auth/access";
 import type { AuthGuard } from "../../http/auth-guard";
 import { badRequest } from "../../lib/errors";
 import { eventJson, type StoredEvent } from "../events/types";
@@ -43,7 +42,7 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
     .onStart(({ server }) => deps.topics.bindServer(server))
     .use(deps.guard)
     .post("/:id/stream-token", async ({ params, principal }) => {
-      await deps.sessions.row(params.id, scopeOf(principal));
+      await deps.sessions.row(params.id, principal);
       return deps.tokens.issue(params.id);
     }, {
       params: sessionIdParams,
@@ -54,7 +53,7 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
       "/:id/stream",
       async ({ params, query, request, principal }) => {
         const after = resumeAfter(query, request);
-        await deps.sessions.row(params.id, scopeOf(principal));
+        await deps.sessions.row(params.id, principal);
         const enc = new TextEncoder();
         let close = () => {};
         let beat: ReturnType<typeof setInterval> | undefined;
@@ -100,7 +99,7 @@ export function streamRoutes(deps: { sessions: SessionService; guard: AuthGuard;
       params: sessionIdParams,
       query: streamQuery,
       beforeHandle: async ({ params, principal }) => {
-        await deps.sessions.row(params.id, scopeOf(principal));
+        await deps.sessions.row(params.id, principal);
       },
       async open(ws) {
         const after = ws.data.query.after ?? 0;

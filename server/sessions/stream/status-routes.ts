@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { covers, scopeOf } from "../../auth/access";
+import { covers, scopeOf } from "../../auth/policy";
 import type { AuthGuard } from "../../http/auth-guard";
 import type { LiveBus } from "../events/bus";
 import { statusStreamQuery } from "../model";
@@ -9,7 +9,7 @@ import { HEARTBEAT_MS } from "./routes";
  * `GET /api/sessions/stream`: SSE of session status changes (created, deleted, status changed) for
  * the dashboard's sessions list. Fed by a database trigger through LISTEN/NOTIFY, so changes made
  * on any replica arrive. No replay: a client opens the stream first, then reads the list, and
- * re-reads the list whenever it reconnects. A user key gets only its own sessions' changes.
+ * re-reads the list whenever it reconnects. A member gets only its teams' sessions' changes.
  */
 export function statusStreamRoutes(deps: { bus: LiveBus; guard: AuthGuard; heartbeatMs?: number; openStreams?: Set<() => void> }) {
   const open = deps.openStreams ?? new Set<() => void>();
@@ -40,9 +40,9 @@ export function statusStreamRoutes(deps: { bus: LiveBus; guard: AuthGuard; heart
             const beat = setInterval(() => push(": heartbeat\n\n"), heartbeatMs);
             const off = deps.bus.onStatus((change) => {
               if (query.agent_id && change.agent_id !== query.agent_id) return;
-              // A user key hears only about its own sessions.
-              const { owner_key_id: owner, ...visible } = change;
-              if (!covers(scope, owner ?? null, change.id)) return;
+              // A member hears only about its teams' sessions.
+              const { owner_key_id: _owner, team_id: team, ...visible } = change;
+              if (!covers(scope, team ?? "", change.id)) return;
               push(`event: status\ndata: ${JSON.stringify(visible)}\n\n`);
             });
             open.add(end);

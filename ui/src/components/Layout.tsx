@@ -1,6 +1,6 @@
 import { A, useNavigate } from "@solidjs/router";
 import { createResource, For, onCleanup, Show, type JSX } from "solid-js";
-import { api, type Me } from "../lib/api";
+import { api, currentTeam, setCurrentTeam, type Me } from "../lib/api";
 import { useShortcuts } from "../lib/shortcuts";
 import { theme, toggleTheme } from "../lib/theme";
 
@@ -10,17 +10,19 @@ export interface NavItem {
   /** Second key of the "g <key>" shortcut. */
   key: string;
   section: string;
+  /** Shown to members too (the rest are admin pages: their routes refuse non-admins). */
+  member?: boolean;
 }
 
 /** Later features add their pages here. */
 export const NAV: NavItem[] = [
-  { href: "/sessions", label: "Sessions", key: "e", section: "Agents" },
-  { href: "/approvals", label: "Approvals", key: "i", section: "Agents" },
-  { href: "/agents", label: "Agents", key: "a", section: "Agents" },
+  { href: "/sessions", label: "Sessions", key: "e", section: "Agents", member: true },
+  { href: "/approvals", label: "Approvals", key: "i", section: "Agents", member: true },
+  { href: "/agents", label: "Agents", key: "a", section: "Agents", member: true },
   { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents" },
-  { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents" },
-  { href: "/schedules", label: "Schedules", key: "d", section: "Automation" },
-  { href: "/triggers", label: "Webhook triggers", key: "w", section: "Automation" },
+  { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents", member: true },
+  { href: "/schedules", label: "Schedules", key: "d", section: "Automation", member: true },
+  { href: "/triggers", label: "Webhook triggers", key: "w", section: "Automation", member: true },
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },
   { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
@@ -30,13 +32,21 @@ export const NAV: NavItem[] = [
   { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
   { href: "/integrations/slack", label: "Slack", key: "c", section: "Integrations" },
   { href: "/system", label: "System", key: "s", section: "Settings" },
-  { href: "/keys", label: "API keys", key: "k", section: "Settings" },
+  { href: "/members", label: "Members", key: "u", section: "Settings", member: true },
+  { href: "/keys", label: "API keys", key: "k", section: "Settings", member: true },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {
   const navigate = useNavigate();
-  useShortcuts(Object.fromEntries([...NAV.map((n) => [`g ${n.key}`, () => navigate(n.href)]), ["t", () => toggleTheme()]]));
-  const sections = () => [...new Set(NAV.map((n) => n.section))];
+  const admin = () => props.me.kind === "admin";
+  const nav = () => NAV.filter((n) => admin() || n.member);
+  useShortcuts(Object.fromEntries([...nav().map((n) => [`g ${n.key}`, () => navigate(n.href)]), ["t", () => toggleTheme()]]));
+  const sections = () => [...new Set(nav().map((n) => n.section))];
+  // The team switcher: every page then shows (and creates in) that team only.
+  const switchTeam = (id: string) => {
+    setCurrentTeam(id);
+    window.location.reload();
+  };
   // Pending tool approvals, shown next to the Approvals link (polled: cheap, one count query).
   const [pending, { refetch: refetchPending }] = createResource(() => api.approvals.summary().then((s) => s.pending).catch(() => 0));
   const poll = setInterval(() => refetchPending(), 5000);
@@ -52,11 +62,20 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
         <div class="brand">
           <span class="brand-mark">L</span> LAP
         </div>
+        <Show when={(props.me.teams ?? []).length > 0}>
+          <label class="team-switcher">
+            <span class="nav-section">Team</span>
+            <select data-testid="team-switcher" aria-label="Team" value={currentTeam()} onChange={(e) => switchTeam(e.currentTarget.value)}>
+              <option value="">{admin() ? "All teams" : "All my teams"}</option>
+              <For each={props.me.teams}>{(t) => <option value={t.id}>{t.alias} ({t.role})</option>}</For>
+            </select>
+          </label>
+        </Show>
         <For each={sections()}>
           {(section) => (
             <nav class="nav" aria-label={section}>
               <div class="nav-section">{section}</div>
-              <For each={NAV.filter((n) => n.section === section)}>
+              <For each={nav().filter((n) => n.section === section)}>
                 {(item) => (
                   <A href={item.href} activeClass="active">
                     <span>

@@ -115,7 +115,8 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
   const a = props.agent;
   const [runtimes] = createResource(api.runtimes.list);
   const [harnesses] = createResource(api.harnesses.list);
-  const [vault] = createResource(vaultApi.list);
+  // Members may not list the vault (admins attach secrets); their form simply offers none.
+  const [vault] = createResource(() => vaultApi.list().catch(() => []));
   const [vaultKeys, setVaultKeys] = createSignal<string[]>(a?.vault_keys ?? []);
   const toggleKey = (name: string, on: boolean) => setVaultKeys(on ? [...vaultKeys(), name] : vaultKeys().filter((k) => k !== name));
   const [v, setV] = createSignal({

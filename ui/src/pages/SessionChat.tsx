@@ -3,7 +3,7 @@ import { ApprovalCard, ApprovalOutcome } from "../components/ApprovalCard";
 import { ToolCall } from "../components/ToolCall";
 import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
 import { toast } from "../components/ui";
-import { api, sandboxesApi, type ApprovalView, type StoredEvent } from "../lib/api";
+import { api, ApiError, sandboxesApi, type ApprovalView, type StoredEvent } from "../lib/api";
 import { openLiveSource } from "../lib/live-source";
 import { renderMarkdown } from "../lib/markdown";
 import { statusClass } from "./Sessions";
@@ -70,7 +70,14 @@ function toItems(events: StoredEvent[]): Item[] {
 export function SessionChat() {
   const params = useParams();
   // A failed re-read (LAP restarting) keeps what is shown instead of putting the resource in error.
-  const [session, { refetch }] = createResource<Awaited<ReturnType<typeof api.sessions.get>>, string>(() => params.id, (id, { value }) => api.sessions.get(id).catch((err) => (value ? value : Promise.reject(err))));
+  // A session that does not exist for this caller (another team's, or deleted) says so instead of a chat.
+  const [missing, setMissing] = createSignal("");
+  const [session, { refetch }] = createResource<Awaited<ReturnType<typeof api.sessions.get>> | undefined, string>(() => params.id, (id, { value }) =>
+    api.sessions.get(id).catch((err) => {
+      if (value) return value;
+      if (err instanceof ApiError && err.status === 404) return setMissing(err.message), undefined;
+      return Promise.reject(err);
+    }));
   // The session's sandbox, when it runs in one (admin only; others simply do not see the badge).
   const [sandbox, { refetch: refetchSandbox }] = createResource(() => params.id, (id) => sandboxesApi.list(id).then((l) => l[0] ?? null).catch(() => null));
   const [events, setEvents] = createSignal<StoredEvent[]>([]);
@@ -149,6 +156,7 @@ export function SessionChat() {
   };
 
   return (
+    <Show when={!missing()} fallback={<div class="page"><div class="alert" role="alert">{missing()}. It may have been deleted, or belong to a team you are not in.</div></div>}>
     <div class="page chat-page">
       <div class="page-head">
         <div>
@@ -246,5 +254,6 @@ export function SessionChat() {
         </Show>
       </div>
     </div>
+    </Show>
   );
 }

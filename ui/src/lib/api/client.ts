@@ -14,13 +14,23 @@ export class ApiError extends Error {
 let onUnauthorized: () => void = () => {};
 export const setUnauthorizedHandler = (fn: () => void) => (onUnauthorized = fn);
 
+/**
+ * The team the dashboard shows (the team switcher): sent as `x-lap-team` on every call, so lists hold
+ * only that team's things and new ones go there (server/auth/policy.ts). Empty: all the caller's teams.
+ */
+const TEAM_KEY = "lap.team";
+export const currentTeam = (): string => (typeof localStorage === "undefined" ? "" : (localStorage.getItem(TEAM_KEY) ?? ""));
+export const setCurrentTeam = (id: string) => (id ? localStorage.setItem(TEAM_KEY, id) : localStorage.removeItem(TEAM_KEY));
+
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
+  const headers: Record<string, string> = body === undefined ? {} : { "content-type": "application/json" };
+  if (currentTeam()) headers["x-lap-team"] = currentTeam();
   try {
     res = await fetch(path, {
       method,
       credentials: "same-origin",
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {

@@ -5,6 +5,7 @@ import { authApi } from "./auth";
 import { mcpApi } from "./mcp";
 import { kubernetesApi } from "./sandboxes";
 import { slackApi } from "./slack";
+import { teamsApi } from "./teams";
 
 export * from "./agents";
 export * from "./automation";
@@ -13,6 +14,7 @@ export * from "./client";
 export * from "./mcp";
 export * from "./sandboxes";
 export * from "./slack";
+export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...automationApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...automationApi, ...teamsApi };
