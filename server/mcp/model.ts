@@ -60,7 +60,7 @@ const baseFields = {
   args: z.array(z.string().max(4000)).max(200),
   env: bounded(z.record(envName, safeString({ max: 16_384 }))),
   bind_paths: z.array(bindPath).max(50),
-  /** stdio: give the sandbox network access (off by default). */
+  /** stdio: a way out through LAP's egress proxy, to public addresses only (off by default; docs/mcp.md). */
   network: z.boolean(),
   url: z.url({ message: "must be an http(s) URL" }).max(2048, "at most 2048 characters").regex(/^https?:\/\//, "must be an http(s) URL"),
   headers: bounded(z.record(headerName, headerValue)),

@@ -139,7 +139,7 @@ export class McpGateway {
       return {
         ...base,
         transport: "stdio",
-        stdio: { command: c.command!, args: (c.args ?? []).map((a) => substitute(a, vars)), env, bindPaths: c.bindPaths ?? [], network: c.network ?? false },
+        stdio: { name: row.name, command: c.command!, args: (c.args ?? []).map((a) => substitute(a, vars)), env, bindPaths: c.bindPaths ?? [], network: c.network ?? false },
       };
     }
     const headers: Record<string, string> = {};
