@@ -12,12 +12,12 @@ import { FAKE_OPENAI_KEY, startGatewayTestEnv, type GatewayTestEnv } from "../..
 let env: GatewayTestEnv;
 let openai: OpenAI;
 /** Another origin (127.0.0.2): whatever reaches it has left the admin's api_base. */
-const elsewhereHits: Array<{ path: string; authorization: string | null; body: string }> = [];
+const elsewhereHits: Array<{ path: string; authorization: string | null; apiKey: string | null; body: string }> = [];
 const elsewhere = Bun.serve({
   hostname: "127.0.0.2",
   port: 0,
   fetch: async (req) => {
-    elsewhereHits.push({ path: new URL(req.url).pathname, authorization: req.headers.get("authorization"), body: await req.text() });
+    elsewhereHits.push({ path: new URL(req.url).pathname, authorization: req.headers.get("authorization"), apiKey: req.headers.get("x-api-key"), body: await req.text() });
     return Response.json({ error: { message: "not here" } }, { status: 500 });
   },
 });
@@ -47,6 +47,7 @@ beforeAll(async () => {
 model_list:
   - { model_name: away, litellm_params: { model: openai/gpt-4o-mini, api_base: ${base}/away/v1, api_key: os.environ/FAKE_OPENAI_KEY } }
   - { model_name: hop, litellm_params: { model: openai/gpt-4o-mini, api_base: ${base}/hop/v1, api_key: os.environ/FAKE_OPENAI_KEY } }
+  - { model_name: away-anthropic, litellm_params: { model: anthropic/claude-haiku-4-5, api_base: ${base}/away, api_key: os.environ/FAKE_ANTHROPIC_KEY } }
 router_settings:
   num_retries: 0
 `,
@@ -61,6 +62,7 @@ afterAll(async () => {
 
 describe("redirects from a deployment's api_base", () => {
   test("to another origin: not followed; the prompt and the provider key reach nothing there; the caller gets a 502 saying why", async () => {
+    elsewhereHits.length = 0;
     const err = await openai.chat.completions.create({ model: "away", messages: [{ role: "user", content: "secret prompt" }] }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
@@ -69,7 +71,20 @@ describe("redirects from a deployment's api_base", () => {
     expect(elsewhereHits).toEqual([]);
   });
 
+  test("an Anthropic deployment's x-api-key (which fetch would carry across origins) reaches nothing there either", async () => {
+    elsewhereHits.length = 0;
+    const res = await fetch(`${env.baseUrl}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": env.masterKey, "content-type": "application/json", "anthropic-version": "2023-06-01" },
+      body: JSON.stringify({ model: "away-anthropic", max_tokens: 16, messages: [{ role: "user", content: "secret prompt" }] }),
+    });
+    expect(res.status).toBe(502);
+    expect(elsewhereHits).toEqual([]);
+    expect(providerHits.some((h) => h.startsWith("POST /away/v1/messages"))).toBe(true);
+  });
+
   test("within the admin's origin: followed (the request re-sent with its key), the answer comes back", async () => {
+    elsewhereHits.length = 0;
     const res = await openai.chat.completions.create({ model: "hop", messages: [{ role: "user", content: "hi" }] });
     expect(res.choices[0]!.message.content).toBe("answered at the admin's origin");
     expect(providerHits).toContain(`POST /ok/v1/chat/completions Bearer ${FAKE_OPENAI_KEY}`);

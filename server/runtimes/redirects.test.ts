@@ -39,6 +39,7 @@ afterAll(async () => {
 
 describe("redirects from a runtime's base_url", () => {
   test("to another origin: not followed, the key goes nowhere else, the error says why", async () => {
+    elsewhereHits.length = 0;
     const adapter = new ManagedAgentsAdapter({ baseUrl: `http://127.0.0.1:${front.port}/away`, apiKey: fake.apiKey });
     const err = await adapter.check().catch((e) => e);
     expect(err).toBeInstanceOf(RuntimeError);
@@ -47,6 +48,7 @@ describe("redirects from a runtime's base_url", () => {
   });
 
   test("within its origin: followed", async () => {
+    elsewhereHits.length = 0;
     const adapter = new ManagedAgentsAdapter({ baseUrl: `http://127.0.0.1:${front.port}/hop`, apiKey: fake.apiKey });
     await adapter.check();
     expect(elsewhereHits).toEqual([]);
