@@ -32,6 +32,7 @@ import { settingsRoutes } from "./settings";
 import type { RuntimeAdapter } from "./runtimes/adapter";
 import { sandboxRuntimeForSessions } from "./sandboxes/runtime/for-sessions";
 import { sandboxRoutes } from "./sandboxes";
+import type { EgressRecord } from "./sandboxes/egress/proxy";
 import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
 import { runtimeRoutes } from "./runtimes";
@@ -86,7 +87,9 @@ export function createApp(deps: AppDeps) {
   const destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.config.env);
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff });
   const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
-  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations });
+  // Stdio MCP servers' egress decisions join the sandboxes' records (the service is built below).
+  const egressSink = { push: (r: EgressRecord) => sandboxes.egressRecords.push(r) };
+  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
   const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
   const core = createSessionModule({

@@ -45,9 +45,10 @@ export class AuthBackoff {
   ) {}
 
   /**
-   * The buckets a credential attempt belongs to: its client address and its key prefix. A loopback
-   * address has no bucket: every sandbox reaches LAP through a bridge on loopback, so one hostile agent
-   * would otherwise block every other agent's model calls and the operator's local CLI and browser.
+   * The buckets a credential attempt belongs to: its client address and its key prefix. A local
+   * sandbox's requests come through its bridge as `sandbox:<id>` (server/http/bridge-client.ts), its
+   * own bucket. A plain loopback address has none: the operator's local CLI and browser are there, and
+   * blocking them would lock the admin out.
    */
   static bucketsOf(token: string, clientIp: string | undefined, keyPrefix: (token: string) => string | undefined): string[] {
     const out: string[] = [];

@@ -1,5 +1,6 @@
 import type { Env } from "../config/schema";
 import { ApiError } from "../lib/errors";
+import { fetchWithinOrigin } from "../net/origin-fetch";
 
 /** Settings of the external-LiteLLM mode, or which variables are missing. */
 export function litellmSettings(env: Env) {
@@ -36,7 +37,8 @@ export async function mintExternalKey(env: Env, req: { sessionId?: string; agent
     team_id: s.team_id ?? undefined,
     metadata: { lap_session_id: req.sessionId, lap_agent_id: req.agentId },
   };
-  const res = await fetch(`${env.LITELLM_BASE_URL!.replace(/\/$/, "")}/key/generate`, {
+  // The operator's URL as configured; a redirect to another origin (with the master key) is not followed.
+  const res = await fetchWithinOrigin(`${env.LITELLM_BASE_URL!.replace(/\/$/, "")}/key/generate`, {
     method: "POST",
     headers: { authorization: `Bearer ${env.LITELLM_MASTER_KEY}`, "content-type": "application/json" },
     body: JSON.stringify(body),

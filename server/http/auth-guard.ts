@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { Principal } from "../auth/model";
 import { SESSION_COOKIE, type AuthService } from "../auth/service";
 import { forbidden, unauthorized } from "../lib/errors";
+import { bridgeClientOf } from "./bridge-client";
 import { crossSiteRefusal, isJsonOrEmpty } from "./csrf";
 import { accessOf, KINDS_BY_ACCESS, refusal } from "./route-policy";
 
@@ -37,11 +38,14 @@ export interface AuthGuardOptions {
 type BunServer = { requestIP(request: Request): { address: string } | null } | null | undefined;
 
 /**
- * The caller's address for the auth backoff: the socket's peer, or with trusted proxies in front the
+ * The caller's address for the auth backoff: `sandbox:<id>` for a request a sandbox's LAP bridge
+ * forwarded (./bridge-client.ts), else the socket's peer, or with trusted proxies in front the
  * X-Forwarded-For entry the outermost trusted proxy saw (entries further left are the client's word).
  */
 export function clientIpOf(request: Request, server: BunServer, trustedProxyHops = 0): string | undefined {
   const peer = server?.requestIP(request)?.address;
+  const sandbox = bridgeClientOf(request, peer);
+  if (sandbox) return `sandbox:${sandbox}`;
   if (trustedProxyHops <= 0) return peer;
   const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   return hops[hops.length - trustedProxyHops] ?? hops[0] ?? peer;

@@ -12,6 +12,7 @@ import { McpOAuth } from "./oauth/service";
 import { McpSessions } from "./proxy/sessions";
 import { McpGateway } from "./service";
 import { createLauncher, type StdioLauncher } from "./upstream/launcher";
+import type { EgressSink } from "../sandboxes/egress";
 import { parseUidRange } from "../sandboxes/host/sandbox-user";
 import { userRoutes } from "./user-routes";
 
@@ -23,7 +24,16 @@ export interface McpModule {
 }
 
 /** Builds the gateway from configuration; `launcher` overrides LAP_MCP_STDIO_LAUNCHER (tests, sandbox provider). */
-export function createMcpModule(deps: { config: Config; database: Database; auth: AuthService; logger?: Logger; launcher?: StdioLauncher; destinations?: DestinationGuard }): McpModule {
+export function createMcpModule(deps: {
+  config: Config;
+  database: Database;
+  auth: AuthService;
+  logger?: Logger;
+  launcher?: StdioLauncher;
+  destinations?: DestinationGuard;
+  /** Where `network: true` stdio servers' egress decisions are kept (LAP: the egress records table). */
+  egressSink?: EgressSink;
+}): McpModule {
   const env = deps.config.env;
   const box = createSecretBox(deps.config.encryptionKey);
   const gateway = new McpGateway({
@@ -31,7 +41,12 @@ export function createMcpModule(deps: { config: Config; database: Database; auth
     box,
     auth: deps.auth,
     logger: deps.logger,
-    launcher: deps.launcher ?? createLauncher(env.LAP_MCP_STDIO_LAUNCHER, deps.logger, parseUidRange(env.LAP_SANDBOX_UIDS)),
+    launcher:
+      deps.launcher ??
+      createLauncher(env.LAP_MCP_STDIO_LAUNCHER, deps.logger, parseUidRange(env.LAP_SANDBOX_UIDS), {
+        ...(deps.destinations ? { destinations: deps.destinations } : {}),
+        sink: deps.egressSink,
+      }),
     timeoutMs: env.LAP_MCP_TIMEOUT_MS,
     connectTimeoutMs: env.LAP_MCP_CONNECT_TIMEOUT_MS,
     destinations: deps.destinations,

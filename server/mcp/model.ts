@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { idString, safeString } from "../lib/strings";
-import { userVariablesInOrigin } from "./registry/secrets";
+import { USER_VALUE_MAX, userVariablesInCode, userVariablesInOrigin } from "./registry/secrets";
 
 /**
  * Shapes of the MCP registry API. Secrets (env values, header values, credentials, variable values)
@@ -60,7 +60,7 @@ const baseFields = {
   args: z.array(z.string().max(4000)).max(200),
   env: bounded(z.record(envName, safeString({ max: 16_384 }))),
   bind_paths: z.array(bindPath).max(50),
-  /** stdio: give the sandbox network access (off by default). */
+  /** stdio: a way out through LAP's egress proxy, to public addresses only (off by default; docs/mcp.md). */
   network: z.boolean(),
   url: z.url({ message: "must be an http(s) URL" }).max(2048, "at most 2048 characters").regex(/^https?:\/\//, "must be an http(s) URL"),
   headers: bounded(z.record(headerName, headerValue)),
@@ -92,10 +92,20 @@ const serverFields = {
   log_payloads: baseFields.log_payloads.default(false),
 };
 
-function checkTransport(v: { transport?: Transport; command?: string; url?: string; auth?: AuthInput; variables?: Array<{ name: string; scope?: string }> }, ctx: z.RefinementCtx) {
+function checkTransport(
+  v: { transport?: Transport; command?: string; args?: string[]; url?: string; auth?: AuthInput; variables?: Array<{ name: string; scope?: string }> },
+  ctx: z.RefinementCtx,
+) {
+  const userNames = (v.variables ?? []).filter((x) => x.scope === "user").map((x) => x.name);
   // A user's value may only fill a path or query: in the host it would send the server's credentials where the user chooses.
-  const inOrigin = v.url ? userVariablesInOrigin(v.url, (v.variables ?? []).filter((x) => x.scope === "user").map((x) => x.name)) : [];
+  const inOrigin = v.url ? userVariablesInOrigin(v.url, userNames) : [];
   if (inOrigin.length) ctx.addIssue({ code: "custom", path: ["url"], message: `per-user variable ${inOrigin.join(", ")} may not be in the scheme, host or port; put it in the path or query` });
+  // Nor be code a shell or an interpreter runs (docs/mcp.md, "Variables in stdio servers").
+  if (v.transport === "stdio" && v.command) {
+    for (const { index, names } of userVariablesInCode(v.command, v.args ?? [], userNames)) {
+      ctx.addIssue({ code: "custom", path: ["args", index], message: `per-user variable ${names.join(", ")} would be code this command runs; pass it in env and read it from there ("$${names[0]}")` });
+    }
+  }
   if (v.transport === "stdio" && !v.command) ctx.addIssue({ code: "custom", path: ["command"], message: "required for transport stdio" });
   if ((v.transport === "streamable-http" || v.transport === "sse") && !v.url) {
     ctx.addIssue({ code: "custom", path: ["url"], message: `required for transport ${v.transport}` });
@@ -178,7 +188,8 @@ export type GrantView = z.infer<typeof grantView>;
 export const userCredentialBody = z.object({
   /** Personal key/token used with the server's auth type (bearer, api_key; basic as `user:password`). */
   credential: secretValue().optional(),
-  variables: bounded(z.record(envName, safeString({ max: 16_384 }))).optional(),
+  /** Per-user variable values: one line each, no control characters (docs/mcp.md, "Variables in stdio servers"). */
+  variables: bounded(z.record(envName, safeString({ max: USER_VALUE_MAX, line: true }))).optional(),
 });
 
 export const callsQuery = z.object({

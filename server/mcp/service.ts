@@ -9,7 +9,7 @@ import type { DestinationGuard } from "../net/destinations";
 import { ToolCallLog } from "./calls/log";
 import { McpPolicy, type McpCaller, type ToolGrant } from "./policy/service";
 import { McpRegistry, type ServerConfig } from "./registry/service";
-import { seal, substitute, substituteUrl, unseal, type UserSecrets } from "./registry/secrets";
+import { checkUserValues, seal, substitute, substituteArgs, substituteUrl, unseal, type UserSecrets } from "./registry/secrets";
 import type { UpstreamConnection, UpstreamSpec } from "./upstream/connection";
 import { UpstreamPool } from "./upstream/pool";
 import type { StdioLauncher } from "./upstream/launcher";
@@ -126,6 +126,9 @@ export class McpGateway {
     const perUser = perUserNeeded || Boolean(user?.secrets.credential);
     const vars: Record<string, string> = { ...secrets.variables };
     for (const v of row.variables) if (v.scope === "user" && user?.secrets.variables?.[v.name] !== undefined) vars[v.name] = user.secrets.variables[v.name]!;
+    const userNames = new Set(row.variables.filter((v) => v.scope === "user").map((v) => v.name));
+    // Also values stored before the credentials route refused them (docs/mcp.md, "Variables in stdio servers").
+    checkUserValues(vars, userNames);
     const base = {
       key: perUser ? `${row.id}|${userId}` : row.id,
       fingerprint: "",
@@ -139,7 +142,7 @@ export class McpGateway {
       return {
         ...base,
         transport: "stdio",
-        stdio: { command: c.command!, args: (c.args ?? []).map((a) => substitute(a, vars)), env, bindPaths: c.bindPaths ?? [], network: c.network ?? false },
+        stdio: { name: row.name, command: c.command!, args: substituteArgs(c.args ?? [], vars, userNames), env, bindPaths: c.bindPaths ?? [], network: c.network ?? false },
       };
     }
     const headers: Record<string, string> = {};
@@ -157,7 +160,6 @@ export class McpGateway {
     }
     // Static headers win over computed auth, as configured by the admin.
     for (const [k, v] of Object.entries(secrets.headers ?? {})) headers[k.toLowerCase()] = substitute(v, vars);
-    const userNames = new Set(row.variables.filter((v) => v.scope === "user").map((v) => v.name));
     return { ...base, transport: row.transport, url: substituteUrl(c.url!, vars, userNames), headers };
   }
 

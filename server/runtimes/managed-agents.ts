@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { ContentPart, SessionEventData } from "../sessions/events/types";
 import { confirmationIn, sessionEventData, toolConfirmationEvent } from "../sessions/events/types";
 import { RuntimeError, type AgentDefinition, type RemoteAgentRef, type RemoteSessionState, type RuntimeAdapter, type RuntimeEvent, type StreamOptions } from "./adapter";
+import { crossOriginRedirect, fetchWithinOrigin, REDIRECT_REFUSED } from "../net/origin-fetch";
 import { parseSse } from "./sse";
 
 /**
@@ -100,7 +101,8 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
 
   constructor(private readonly opts: ManagedAgentsOptions) {
     this.base = opts.baseUrl.replace(/\/+$/, "");
-    this.fetch = opts.fetch ?? fetch;
+    // The admin's base_url as configured; a redirect to another origin is the runtime's choice and is not followed.
+    this.fetch = opts.fetch ?? (fetchWithinOrigin as typeof fetch);
   }
 
   private headers(extra: Record<string, string> = {}) {
@@ -125,6 +127,7 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
     } catch (err) {
       throw new RuntimeError(`runtime at ${this.base} is unreachable: ${(err as Error).message}`);
     }
+    if (crossOriginRedirect(res, `${this.base}${path}`)) throw new RuntimeError(`runtime request ${method} ${path} to ${this.base}: ${REDIRECT_REFUSED}`, 502);
     const text = await res.text();
     if (!res.ok) throw new RuntimeError(`runtime request ${method} ${path} failed with status ${res.status}: ${text.slice(0, 300)}`, res.status);
     if (!text) return {} as T;
@@ -226,6 +229,7 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
       if (opts.signal.aborted) return;
       throw new RuntimeError(`runtime stream is unreachable: ${(err as Error).message}`);
     }
+    if (crossOriginRedirect(res, this.base)) throw new RuntimeError(`runtime stream at ${this.base}: ${REDIRECT_REFUSED}`, 502);
     if (!res.ok || !res.body) throw new RuntimeError(`runtime stream failed with status ${res.status}: ${(await res.text()).slice(0, 300)}`, res.status);
     opts.onOpen?.();
     try {

@@ -1,3 +1,4 @@
+import { crossOriginRedirect, fetchWithinOrigin, REDIRECT_REFUSED } from "../../net/origin-fetch";
 import { redactUrl } from "../models/sealed-params";
 import type { Deployment, Json } from "../types";
 
@@ -52,13 +53,18 @@ export async function callUpstream(d: Deployment, path: string, body: Json, call
   opts.signal?.addEventListener("abort", onCallerAbort, { once: true });
   let res: Response;
   try {
-    res = await fetch(url, { ...init, signal: controller.signal });
+    // The admin's api_base as configured; a redirect elsewhere is the provider's choice and is not followed.
+    res = await fetchWithinOrigin(url, { ...init, signal: controller.signal });
   } catch (err) {
     clearTimeout(timer);
     if (controller.signal.aborted && controller.signal.reason instanceof UpstreamError) throw controller.signal.reason;
     throw new UpstreamError("error", `Could not reach ${redactUrl(d.apiBase)}: ${(err as Error).message}`);
   }
   clearTimeout(timer);
+  if (crossOriginRedirect(res, url)) {
+    await res.body?.cancel().catch(() => {});
+    throw new UpstreamError(502, `Deployment ${d.id} at ${redactUrl(d.apiBase)}: ${REDIRECT_REFUSED}`);
+  }
   if (!res.ok) throw new UpstreamError(res.status, await errorMessage(res), res.headers.get("retry-after") ?? undefined);
   return res;
 }

@@ -171,12 +171,17 @@ export class UpstreamConnection {
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => this.listeners.forEach((l) => l.onLog(n.params)));
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => this.listeners.forEach((l) => l.onResourceUpdated(n.params)));
     client.onerror = (err) => this.recordError(err);
+    let release: (() => Promise<void>) | undefined;
     client.onclose = () => {
+      // The process is gone: what its launch opened (a stdio server's egress proxy) goes with it.
+      void release?.();
       if (this.client === client) this.drop(client, this.closedByUs ? "closed" : "failed");
     };
-    const transport = this.transport();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let transport: Transport | undefined;
     try {
+      const made = await this.transport();
+      ({ transport, release } = made);
       await Promise.race([
         client.connect(transport, { timeout: this.spec.connectTimeoutMs }),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${this.spec.connectTimeoutMs} ms`)), this.spec.connectTimeoutMs))),
@@ -185,11 +190,12 @@ export class UpstreamConnection {
       this.state = "failed";
       this.recordError(err);
       await client.close().catch(() => {});
+      void release?.();
       throw new UpstreamUnavailableError(this.spec.serverName, describe(err));
     } finally {
       clearTimeout(timer);
     }
-    deferResponses(transport);
+    deferResponses(transport!);
     this.client = client;
     this.tools = undefined;
     this.state = "connected";
@@ -220,23 +226,25 @@ export class UpstreamConnection {
     void client.close().catch(() => {});
   }
 
-  private transport(): Transport {
+  private async transport(): Promise<{ transport: Transport; release?: () => Promise<void> }> {
     const s = this.spec;
     if (s.transport === "stdio") {
-      const plan = this.launcher.plan(s.stdio);
-      return new StdioClientTransport({ command: plan.command, args: plan.args, env: plan.env, cwd: plan.cwd, stderr: "ignore" });
+      const plan = await this.launcher.plan(s.stdio);
+      return { transport: new StdioClientTransport({ command: plan.command, args: plan.args, env: plan.env, cwd: plan.cwd, stderr: "ignore" }), release: plan.release };
     }
     const requestInit = { headers: s.headers };
     // Bun's fetch times out idle responses by default; long silent tool calls must not be cut off.
     // A redirect away from the registered origin is checked like user input and gets no credentials.
     const upstreamFetch = originBoundFetch(this.destinations, new URL(s.url).origin, { timeout: false } as RequestInit);
-    if (s.transport === "sse") return new SSEClientTransport(new URL(s.url), { requestInit, fetch: upstreamFetch });
-    return new StreamableHTTPClientTransport(new URL(s.url), {
-      requestInit,
-      fetch: upstreamFetch,
-      // LAP reconnects on the next call itself; the SDK's own GET-stream retries stay short.
-      reconnectionOptions: { maxReconnectionDelay: 5_000, initialReconnectionDelay: 500, reconnectionDelayGrowFactor: 2, maxRetries: 2 },
-    });
+    if (s.transport === "sse") return { transport: new SSEClientTransport(new URL(s.url), { requestInit, fetch: upstreamFetch }) };
+    return {
+      transport: new StreamableHTTPClientTransport(new URL(s.url), {
+        requestInit,
+        fetch: upstreamFetch,
+        // LAP reconnects on the next call itself; the SDK's own GET-stream retries stay short.
+        reconnectionOptions: { maxReconnectionDelay: 5_000, initialReconnectionDelay: 500, reconnectionDelayGrowFactor: 2, maxRetries: 2 },
+      }),
+    };
   }
 }
 

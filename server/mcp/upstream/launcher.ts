@@ -5,9 +5,13 @@ import { parentBoundCommand } from "../../lib/parent-bound";
 import { bwrapFeatures, jailCommand, type Mount } from "../../sandboxes/host/bwrap";
 import { sandboxingProblem } from "../../sandboxes/host/preflight";
 import { type HostUser, SandboxUsers, type UidRange } from "../../sandboxes/host/sandbox-user";
+import { DestinationGuard } from "../../net/destinations";
+import { openStdioEgress, type StdioEgressOptions } from "./egress";
 
 /** What a registered stdio server asks to run. */
 export interface StdioSpec {
+  /** The registered server's name (egress records are kept under `mcp:<name>`). */
+  name?: string;
   command: string;
   args: string[];
   env: Record<string, string>;
@@ -21,6 +25,8 @@ export interface LaunchPlan {
   args: string[];
   env: Record<string, string>;
   cwd?: string;
+  /** Closes what the launch opened for the process (its egress proxy); call once it is gone. Idempotent. */
+  release?(): Promise<void>;
 }
 
 /**
@@ -29,7 +35,7 @@ export interface LaunchPlan {
  */
 export interface StdioLauncher {
   readonly name: string;
-  plan(spec: StdioSpec): LaunchPlan;
+  plan(spec: StdioSpec): Promise<LaunchPlan>;
 }
 
 const PROJECT_NODE_MODULES = fileURLToPath(new URL("../../../node_modules", import.meta.url));
@@ -41,17 +47,23 @@ const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
  * LAP_SANDBOX_UIDS when LAP is root), no capabilities, the seccomp filter, system directories and
  * a short list of /etc files read-only (no /etc/shadow, no host accounts), the project's
  * node_modules read-only (so npm-installed servers run), a private /tmp, every namespace unshared
- * (network only if the server asks), no inherited environment, and the process dies with LAP.
+ * (the network namespace too: with `network: true` the only way out is LAP's egress proxy, see
+ * egress.ts), no inherited environment, and the process dies with LAP.
  * Bound paths keep their host path inside; a writable one must be writable by that uid.
+ * `egress`: the destination check and record sink of that proxy (default: public addresses only,
+ * records to the log).
  */
-export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string; users?: SandboxUsers; logger?: Logger } = {}): StdioLauncher {
+export function bubblewrapLauncher(
+  opts: { bwrap?: string; nodeModules?: string; users?: SandboxUsers; logger?: Logger; egress?: Partial<StdioEgressOptions> } = {},
+): StdioLauncher {
   const bwrap = opts.bwrap ?? "/usr/bin/bwrap";
   const nodeModules = opts.nodeModules ?? PROJECT_NODE_MODULES;
   const users = opts.users ?? new SandboxUsers();
+  const egressOptions: StdioEgressOptions = { destinations: new DestinationGuard(), logger: opts.logger, ...opts.egress };
   let checked = false;
   return {
     name: "bubblewrap",
-    plan(spec) {
+    async plan(spec) {
       const user = users.mcpUser();
       if (!checked) {
         // Once: no stdio server starts unless it can start as a non-root user (never as root).
@@ -63,16 +75,25 @@ export function bubblewrapLauncher(opts: { bwrap?: string; nodeModules?: string;
       if (existsSync(nodeModules)) mounts.push({ host: nodeModules, sandbox: nodeModules });
       for (const b of spec.bindPaths) mounts.push({ host: b.path, sandbox: b.path, writable: b.writable });
       if (user) warnUnreachable(spec.bindPaths, user, opts.logger);
-      const env = { PATH: BASE_PATH, HOME: "/tmp", ...spec.env };
-      const command = jailCommand(
-        { bwrap, user, mounts, home: "/tmp", chdir: "/tmp", env, network: spec.network, disableUserns: bwrapFeatures(bwrap).disableUserns },
-        [spec.command, ...spec.args],
-      );
-      // bwrap itself gets a minimal environment; the server's own comes from --setenv. The
-      // parent-death signal is armed before bwrap runs (bwrap's own --die-with-parent comes too late
-      // for a LAP killed while it starts; see server/lib/parent-bound.ts).
-      const [first, ...wrapped] = parentBoundCommand(command);
-      return { command: first!, args: wrapped, env: { PATH: BASE_PATH } };
+      // Never the host's network: the jail's own namespace, and with `network` a proxy out of it.
+      const egress = spec.network ? await openStdioEgress(spec.name ?? "stdio", user, egressOptions) : null;
+      try {
+        if (egress) mounts.push(...egress.mounts);
+        const env = { PATH: BASE_PATH, HOME: "/tmp", ...spec.env, ...egress?.env };
+        const server = [spec.command, ...spec.args];
+        const command = jailCommand(
+          { bwrap, user, mounts, home: "/tmp", chdir: "/tmp", env, disableUserns: bwrapFeatures(bwrap).disableUserns },
+          egress ? egress.wrap(server) : server,
+        );
+        // bwrap itself gets a minimal environment; the server's own comes from --setenv. The
+        // parent-death signal is armed before bwrap runs (bwrap's own --die-with-parent comes too late
+        // for a LAP killed while it starts; see server/lib/parent-bound.ts).
+        const [first, ...wrapped] = parentBoundCommand(command);
+        return { command: first!, args: wrapped, env: { PATH: BASE_PATH }, ...(egress ? { release: egress.close } : {}) };
+      } catch (err) {
+        await egress?.close();
+        throw err;
+      }
     },
   };
 }
@@ -94,7 +115,7 @@ export function processLauncher(logger?: Logger): StdioLauncher {
   let warned = false;
   return {
     name: "process",
-    plan(spec) {
+    async plan(spec) {
       if (!warned) {
         logger?.warn({ launcher: "process" }, "stdio MCP servers run unsandboxed on this host (LAP_MCP_STDIO_LAUNCHER=process); use bubblewrap in production");
         warned = true;
@@ -104,7 +125,10 @@ export function processLauncher(logger?: Logger): StdioLauncher {
   };
 }
 
-/** `uids`: LAP_SANDBOX_UIDS (a LAP running as root starts stdio servers as its first uid). */
-export function createLauncher(kind: "bubblewrap" | "process", logger?: Logger, uids?: UidRange): StdioLauncher {
-  return kind === "process" ? processLauncher(logger) : bubblewrapLauncher({ users: new SandboxUsers(uids), logger });
+/**
+ * `uids`: LAP_SANDBOX_UIDS (a LAP running as root starts stdio servers as its first uid);
+ * `egress`: the destination check (LAP_ALLOW_PRIVATE_HOSTS) and record sink for `network: true` servers.
+ */
+export function createLauncher(kind: "bubblewrap" | "process", logger?: Logger, uids?: UidRange, egress?: Partial<StdioEgressOptions>): StdioLauncher {
+  return kind === "process" ? processLauncher(logger) : bubblewrapLauncher({ users: new SandboxUsers(uids), logger, egress });
 }

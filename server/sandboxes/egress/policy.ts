@@ -23,6 +23,11 @@ export interface StubRule {
 export interface EgressPolicy {
   allowHosts: string[];
   stubs: StubRule[];
+  /**
+   * Any host name passes the allow-list (a stdio MCP server with `network: true`, which had the whole
+   * network before it had a proxy); the address and port checks still apply to every connection.
+   */
+  anyHost?: boolean;
 }
 
 /** `api.example.com:8443` → host and port; no port → undefined. */
@@ -45,7 +50,7 @@ export function hostMatches(host: string, pattern: string, port?: number): boole
   return h === p.host;
 }
 
-export const hostAllowed = (policy: EgressPolicy, host: string, port?: number) => policy.allowHosts.some((p) => hostMatches(host, p, port));
+export const hostAllowed = (policy: EgressPolicy, host: string, port?: number) => Boolean(policy.anyHost) || policy.allowHosts.some((p) => hostMatches(host, p, port));
 
 /** The ports every allowed host may use; others only when a pattern names them (or the operator allows). */
 export const STANDARD_PORTS = new Set([80, 443]);

@@ -13,7 +13,7 @@
  * dir stays out of the sandbox user's reach. (`bwrap --bind-fd` does not help: bubblewrap 0.8
  * resolves the descriptor's path again as the unprivileged user.)
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, type Stats, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, type Stats, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PARENT_GONE_EXIT } from "../../lib/parent-bound";
 import { droppedCommand, type HostUser, INSIDE_USER, insideAccounts } from "./sandbox-user";
@@ -56,7 +56,6 @@ export interface JailOptions {
   mounts: Mount[];
   /** Home of the sandbox user in /etc/passwd. */
   home: string;
-  network?: boolean;
   chdir: string;
   /** Environment inside (`--clearenv` + `--setenv`); null keeps the spawner's. */
   env?: Record<string, string> | null;
@@ -96,6 +95,17 @@ function ownJailDir(): string {
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   }
   return jailDir;
+}
+
+/**
+ * A fresh directory in this process's jail dir for one jail's sockets (a stdio MCP server's egress
+ * proxy), 0700 and owned by the jail's host user (`user`; null: LAP's own uid), so no other uid
+ * connects to what LAP serves there. The caller removes it.
+ */
+export function jailRunDir(user: HostUser | null): string {
+  const dir = mkdtempSync(join(ownJailDir(), "run-"));
+  if (user) chownSync(dir, user.uid, user.gid);
+  return dir;
 }
 
 function jailAssets(home: string): { seccomp: string; passwd: string; group: string } {
@@ -187,8 +197,9 @@ export function jailCommand(opts: JailOptions, command: string[]): string[] {
     return String(2 + opened.length);
   };
   const stage = opts.user ? staging(opts.mounts, opts.user) : { mounts: opts.mounts, wrap: (c: string[]) => c };
+  // Never --share-net: a jail's network namespace has only loopback; its ways out are Unix sockets
+  // LAP serves (the LAP bridge, the egress proxy), bridged to loopback ports inside.
   const args = ["--unshare-all", "--unshare-user"];
-  if (opts.network) args.push("--share-net");
   if (opts.disableUserns) args.push("--disable-userns");
   args.push("--uid", String(INSIDE_USER.uid), "--gid", String(INSIDE_USER.gid), "--cap-drop", "ALL");
   args.push("--die-with-parent", "--new-session", "--hostname", "lap-sandbox");

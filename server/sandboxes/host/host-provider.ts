@@ -178,7 +178,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
 
     const servers: Entry["servers"] = [];
     const closing = (server: net.Server) => ({ close: () => closeServer(server) });
-    servers.push(listenLapBridge(join(runDir, "lap.sock"), this.opts.lapUpstream, this.opts.logger));
+    servers.push(listenLapBridge(join(runDir, "lap.sock"), this.opts.lapUpstream, this.opts.logger, id));
     let egressPort: number | null = null;
     const egress = this.opts.egress?.({ id, spec });
     if (egress && this.opts.egressCa) {

@@ -10,6 +10,7 @@
  * pathname and query, with its own Host, after dropping hop-by-hop and forwarding headers.
  */
 import { rmSync } from "node:fs";
+import { BRIDGE_CLIENT_HEADER, bridgeClientTag } from "../../http/bridge-client";
 import type { Logger } from "../../lib/logger";
 import type { Upstream } from "./lap-sockets";
 
@@ -36,7 +37,7 @@ export function bridgeAllows(method: string, pathname: string): boolean {
 const DROPPED_HEADERS = [
   "host", "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer",
   "transfer-encoding", "upgrade", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip",
-  "cookie", "origin", "referer",
+  "cookie", "origin", "referer", BRIDGE_CLIENT_HEADER,
 ];
 
 const refuse = (status: number, message: string) =>
@@ -46,9 +47,14 @@ export interface LapBridge {
   close(): Promise<void>;
 }
 
-/** Serves the bridge on `socketPath`; `upstream` is read per request (LAP's port may be known only after listen). */
-export function listenLapBridge(socketPath: string, upstream: () => Upstream, logger?: Logger): LapBridge {
+/**
+ * Serves the bridge on `socketPath`; `upstream` is read per request (LAP's port may be known only after
+ * listen). With `sandboxId`, each forwarded request names its sandbox in a header only this process can
+ * make (server/http/bridge-client.ts), so LAP slows a sandbox that guesses keys without slowing others.
+ */
+export function listenLapBridge(socketPath: string, upstream: () => Upstream, logger?: Logger, sandboxId?: string): LapBridge {
   rmSync(socketPath, { force: true });
+  const tag = sandboxId ? bridgeClientTag(sandboxId) : undefined;
   const server = Bun.serve({
     unix: socketPath,
     // Streams (SSE, long model turns) may be quiet for minutes.
@@ -63,6 +69,7 @@ export function listenLapBridge(socketPath: string, upstream: () => Upstream, lo
       const { host, port } = upstream();
       const headers = new Headers(req.headers);
       for (const h of DROPPED_HEADERS) headers.delete(h);
+      if (tag) headers.set(BRIDGE_CLIENT_HEADER, tag);
       try {
         return await fetch(`http://${host.includes(":") ? `[${host}]` : host}:${port}${url.pathname}${url.search}`, {
           method: req.method,
