@@ -3,7 +3,8 @@ import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, timestamp, un
 import { agents } from "./agents";
 import { apiKeys } from "./api-keys";
 
-export const SESSION_STATUSES = ["creating", "idle", "running", "recovering", "stopped", "error"] as const;
+/** `awaiting_approval`: idle, with a tool call waiting for a person's decision (docs/approvals.md). */
+export const SESSION_STATUSES = ["creating", "idle", "awaiting_approval", "running", "recovering", "stopped", "error"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 /**

@@ -6,7 +6,12 @@
  */
 
 export type ScriptStep =
-  | { text?: string; thinking?: string; toolCalls?: Array<{ name: string; arguments: Record<string, unknown> }> }
+  /**
+   * `id` names a call as the provider would; by default every call gets a fresh `call_<n>`. Some
+   * OpenAI-compatible servers number calls per response (`call_0`, `call_1` … each time), which a
+   * script reproduces by giving the same ids in several steps.
+   */
+  | { text?: string; thinking?: string; toolCalls?: Array<{ name: string; arguments: Record<string, unknown>; id?: string }> }
   /** Streams `text`, then holds the response open until the client goes away (for interrupts). */
   | { hang: true; text?: string }
   | { status: number; error: string };
@@ -64,7 +69,7 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
           const calls = step.toolCalls ?? [];
           calls.forEach((c, index) => {
             const args = JSON.stringify(c.arguments);
-            const id = `call_${++callCounter}`;
+            const id = c.id ?? `call_${++callCounter}`;
             controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, id, type: "function", function: { name: c.name, arguments: args.slice(0, 5) } }] })));
             controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, function: { arguments: args.slice(5) } }] })));
           });
