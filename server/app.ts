@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps) {
   });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   const app = new Elysia()
-    .use(errorHandler(deps.logger))
+    .use(errorHandler(deps.logger, { onGatewayError: (request, error, requestId) => gateway.recordRefusal(request, error, requestId) }))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(guard)
     .use(healthRoutes({ database: deps.database }))

@@ -13,6 +13,7 @@ import { ModelStore } from "./models/service";
 import { GatewayProxy } from "./proxy/handler";
 import { Router } from "./router/router";
 import { warnOnce } from "./spend/pricing";
+import { refusedKeyRecorder } from "./spend/refused-keys";
 import { SpendWriter } from "./spend/writer";
 import { DEFAULT_ROUTER_SETTINGS, type Deployment, type RouterSettings } from "./types";
 
@@ -54,6 +55,7 @@ export class GatewayService {
   private loaded: Promise<void> | undefined;
   private isLoaded = false;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly refusedKey: ReturnType<typeof refusedKeyRecorder>;
 
   constructor(private readonly deps: GatewayDeps) {
     const env = deps.config.env;
@@ -70,6 +72,16 @@ export class GatewayService {
       warnUnpriced: warnOnce((msg) => deps.logger.warn(msg)),
       storePrompts: env.LAP_GATEWAY_STORE_PROMPTS === "true",
     });
+    this.refusedKey = refusedKeyRecorder({ database: deps.database, spend: this.spend });
+  }
+
+  /**
+   * An LLM route answered with an error before the proxy ran (the auth guard's 401): logged when the
+   * key was one LAP issued and is revoked or expired. Never throws.
+   */
+  recordRefusal(request: Request, error: ApiError, requestId: string | undefined) {
+    if (error.status !== 401) return;
+    void this.refusedKey(request, error, requestId).catch((err) => this.deps.logger.warn({ err: (err as Error).message }, "could not log a refused gateway call"));
   }
 
   private litellmEnv() {

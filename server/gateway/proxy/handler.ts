@@ -7,7 +7,7 @@ import { callUpstream, UpstreamError } from "../providers/upstream";
 import type { Router } from "../router/router";
 import { priceOf, type Price } from "../spend/pricing";
 import type { SpendWriter } from "../spend/writer";
-import { passThroughStream, translateStream } from "../translate/sse";
+import { finalEventOf, passThroughStream, translateStream } from "../translate/sse";
 import type { Attempt, Deployment, InboundFormat, Json } from "../types";
 import { callerIdentity } from "./caller";
 import { planFor, usageOf, type Plan } from "./plan";
@@ -89,12 +89,34 @@ export class GatewayProxy {
     if (principal.via === "api_key" && principal.keyId) {
       state = this.deps.keys.cached(principal.keyId) ?? (await this.deps.keys.stateOf(principal.keyId));
     }
+    const stream = body.stream === true && format !== "embeddings";
+    const caller = {
+      requestId: ctx.requestId,
+      ...callerIdentity(principal, state),
+      route: ROUTE_OF[format],
+      stream: stream ? 1 : 0,
+      sessionId: state?.row.sessionId ?? null,
+      agentId: state?.row.agentId ?? null,
+      endUser: typeof body.user === "string" ? body.user : null,
+      startTime,
+      ...(this.deps.storePrompts ? { requestBody: storable(body) } : {}),
+    };
+    /**
+     * A call refused before any provider is asked (unknown model, a model the key may not use, a
+     * budget or rate limit) is logged too, with why: the log then explains an agent that failed.
+     */
+    const refuse = (err: ApiError, modelGroup: string): never => {
+      this.deps.spend.push({
+        ...caller, modelGroup, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
+      });
+      throw err;
+    };
     const resolved = this.deps.router.resolve(model);
     if (state && !modelAllowed(state.row.models, model, resolved?.group)) {
-      throw new ApiError(403, "key_model_access_denied", `This key is not allowed to call model=${model}. Allowed: ${state.row.models.join(", ")}`, [{ field: "model", message: "not allowed for this key" }]);
+      refuse(new ApiError(403, "key_model_access_denied", `This key is not allowed to call model=${model}. Allowed: ${state.row.models.join(", ")}`, [{ field: "model", message: "not allowed for this key" }]), model);
     }
     if (!resolved) {
-      throw new ApiError(400, "model_not_found", `Invalid model name passed in model=${model}. Call GET /v1/models to see the available models.`, [{ field: "model", message: "no such model on this gateway" }]);
+      return refuse(new ApiError(400, "model_not_found", `Invalid model name passed in model=${model}. Call GET /v1/models to see the available models.`, [{ field: "model", message: "no such model on this gateway" }]), model);
     }
     let release: ((cost: number, tokens: number) => void) | undefined;
     if (state) {
@@ -106,10 +128,14 @@ export class GatewayProxy {
         const outputTokens = Number(body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? 1024);
         estimate = inputTokens * p.input + outputTokens * p.output;
       }
-      release = admit(state, Date.now(), estimate);
+      try {
+        release = admit(state, Date.now(), estimate);
+      } catch (err) {
+        if (err instanceof ApiError) refuse(err, resolved.group);
+        throw err;
+      }
     }
 
-    const stream = body.stream === true && format !== "embeddings";
     const timeoutMs = Math.min(this.deps.router.routerSettings.timeoutMs, typeof body.timeout === "number" ? body.timeout * 1000 : Infinity);
     const routed = await this.deps.router.route<Success>(model, async (d, group) => {
       const upstreamModel = upstreamModelFor(d, group === resolved.group ? model : group);
@@ -126,19 +152,7 @@ export class GatewayProxy {
       throw err;
     });
 
-    const base = {
-      requestId: ctx.requestId,
-      ...callerIdentity(principal, state),
-      route: ROUTE_OF[format],
-      modelGroup: routed.modelGroup ?? resolved.group,
-      stream: stream ? 1 : 0,
-      attempts: routed.attempts as Attempt[],
-      sessionId: state?.row.sessionId ?? null,
-      agentId: state?.row.agentId ?? null,
-      endUser: typeof body.user === "string" ? body.user : null,
-      startTime,
-      ...(this.deps.storePrompts ? { requestBody: storable(body) } : {}),
-    };
+    const base = { ...caller, modelGroup: routed.modelGroup ?? resolved.group, attempts: routed.attempts as Attempt[] };
 
     if (!routed.outcome.ok) {
       release?.(0, 0);
@@ -170,7 +184,7 @@ export class GatewayProxy {
       this.deps.router.addTokens(deployment, input + output);
       this.deps.spend.push({
         ...base, deployment: deployment.id, provider: deployment.provider, apiBase: deployment.apiBase,
-        promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost,
+        promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost, priced: price.known,
         latencyMs: performance.now() - started, ttftMs, status: error ? "failure" : "success", httpStatus: 200,
         error: error ?? null, endTime: new Date(),
         ...(responseBody !== undefined ? { responseBody } : {}),
@@ -205,11 +219,16 @@ export class GatewayProxy {
     let input = 0;
     let output = 0;
     let done = false;
+    let complete = false;
     let captured: string | undefined = this.deps.storePrompts ? "" : undefined;
     const hooks = {
       onFirstByte: () => {
         ttft = performance.now() - started;
       },
+      onComplete: () => {
+        complete = true;
+      },
+      finalEvent: finalEventOf(format),
       onDone: (error?: string) => {
         if (done) return;
         done = true;
@@ -220,8 +239,9 @@ export class GatewayProxy {
         if (captured!.length < STORE_LIMIT + 1) captured += text;
       } : undefined,
     };
-    // A caller that hangs up mid-stream still releases its limits and gets a spend row.
-    request.signal?.addEventListener("abort", () => hooks.onDone("client disconnected"), { once: true });
+    // A caller that hangs up mid-stream still releases its limits and gets a spend row; one that hangs
+    // up after the stream's final event (as SDKs do once they read it) got the whole reply: a success.
+    request.signal?.addEventListener("abort", () => hooks.onDone(complete ? undefined : "client disconnected"), { once: true });
     const upstreamBody = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
     const out = plan.translateStream
       ? translateStream(upstreamBody, plan.translateStream((i, o) => {
