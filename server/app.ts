@@ -72,6 +72,7 @@ export function createApp(deps: AppDeps) {
     encryptionKey: deps.config.encryptionKey,
     sandboxAdapter: sandboxRuntime.get,
     destinations,
+    gatewayModel: (model) => gateway.modelCheck(model),
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {

@@ -76,6 +76,20 @@ export class GatewayService {
   }
 
   /**
+   * Whether the router can route `model` (for agents, whose sandboxes call it here); null when the
+   * gateway's configuration does not load, so nothing can be said.
+   */
+  async modelCheck(model: string): Promise<{ known: true } | { known: false; models: string[] } | null> {
+    try {
+      await this.ready();
+    } catch {
+      return null;
+    }
+    if (this.router.resolve(model)) return { known: true };
+    return { known: false, models: this.router.modelGroups().filter((m) => !m.includes("*")) };
+  }
+
+  /**
    * An LLM route answered with an error before the proxy ran (the auth guard's 401): logged when the
    * key was one LAP issued and is revoked or expired. Never throws.
    */

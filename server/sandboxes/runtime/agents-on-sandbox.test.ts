@@ -202,8 +202,28 @@ test("a provider that numbers its tool calls call_0 in every response: each call
   expect(confirmations).toEqual([[first!.id, uses[0]!.seq], [second.id, uses[1]!.seq]]);
 }, 120_000);
 
-test("a model the gateway does not know ends the turn with a clear session.error, never another model", async () => {
-  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "misconfigured", model: "no-such-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+test("an agent whose model the gateway does not know is refused with a 400 naming model and the models it has; nothing is made or changed", async () => {
+  const made = await api<{ error: { fields: { field: string; message: string }[] } }>("POST", "/api/agents", { name: "typo", model: "claude-sonnet-4-5", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  expect(made.status).toBe(400);
+  expect(made.body.error.fields).toEqual([{ field: "model", message: expect.stringContaining("no model named claude-sonnet-4-5 on this gateway (it has scripted-model)") }]);
+  expect((await api<{ data: { name: string }[] }>("GET", "/api/agents?q=typo")).body.data).toHaveLength(0);
+  const ok = await api<{ id: string; model: string }>("POST", "/api/agents", { name: "typo-later", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  expect(ok.status).toBe(201);
+  const changed = await api("PATCH", `/api/agents/${ok.body.id}`, { model: "gpt-4o" });
+  expect(changed.status).toBe(400);
+  expect((await api<{ model: string }>("GET", `/api/agents/${ok.body.id}`)).body.model).toBe("scripted-model");
+  // Only agents using a model are listed for it (what the dashboard shows before a model is removed).
+  const using = await api<{ data: { id: string }[] }>("GET", "/api/agents?model=scripted-model&limit=200");
+  expect(using.body.data.map((a) => a.id)).toContain(ok.body.id);
+  expect((await api<{ data: unknown[] }>("GET", "/api/agents?model=gpt-4o")).body.data).toHaveLength(0);
+});
+
+test("a model removed after its agent was made ends the turn with a clear session.error, never another model", async () => {
+  const added = await api<{ model_info: { id: string } }>("POST", "/model/new", { model_name: "short-lived", litellm_params: { model: "openai/scripted-model", api_base: model.url, api_key: "sk-provider-secret-123" } });
+  expect(added.status).toBe(200);
+  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "misconfigured", model: "short-lived", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  expect(agent.status).toBe(201);
+  expect((await api("POST", "/model/delete", { id: added.body.model_info.id })).status).toBe(200);
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
   const id = session.body.id;
   await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle");
@@ -212,7 +232,7 @@ test("a model the gateway does not know ends the turn with a clear session.error
   await waitFor("the turn to end", async () => (await events(id)).some((e) => e.type === "session.error" || e.type === "session.status_idle"));
   const error = (await events(id)).find((e) => e.type === "session.error");
   expect(error).toBeDefined();
-  expect(JSON.stringify(error!.data)).toContain("no-such-model");
+  expect(JSON.stringify(error!.data)).toContain("short-lived");
   // Nothing reached the provider: no silent fallback to a model that exists.
   expect(model.requests.length).toBe(before);
 }, 60_000);
