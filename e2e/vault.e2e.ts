@@ -67,7 +67,10 @@ test("add a vault secret, attach it to an agent with an egress allow-list, rotat
   await expect(row).toHaveCount(1);
   await page.getByRole("button", { name: "Delete GITHUB_TOKEN" }).click();
   await page.getByRole("button", { name: "Delete secret" }).click();
-  await expect(page.getByText("used by vault-e2e-agent")).toBeVisible();
+  // The dialog listed the agent first, and keeps the refusal in view.
+  await expect(page.getByTestId("confirm-dependent")).toHaveText("vault-e2e-agent");
+  await expect(page.getByTestId("confirm-error")).toContainText("used by vault-e2e-agent");
+  await page.getByRole("button", { name: "Cancel" }).click();
   await expect(row).toHaveCount(1);
 
   // Detached from the agent, it can go.

@@ -62,6 +62,11 @@ describe("key admin API", () => {
     expect((await bad.json()).error.param).toBe("max_budget");
     const badDuration = await admin("/key/generate", { duration: "forever" });
     expect((await badDuration.json()).error.param).toBe("duration");
+    // A budget in words is not "no budget" (issue 24): refused, naming the field, as are fractional limits.
+    const words = await admin("/key/generate", { key_alias: "ten-dollars", max_budget: "ten dollars" });
+    expect(words.status).toBe(400);
+    expect((await words.json()).error).toMatchObject({ param: "max_budget", fields: [{ field: "max_budget", message: "must be a number" }] });
+    expect((await (await admin("/key/generate", { rpm_limit: 1.5 })).json()).error.param).toBe("rpm_limit");
     expect((await (await admin("/key/list")).json()).total_count).toBe(before);
     const user = await generate({ key_alias: "plain-user" });
     expect((await admin("/key/generate", {}, user.key)).status).toBe(403);

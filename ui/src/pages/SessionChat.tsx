@@ -2,6 +2,7 @@ import { A, useParams } from "@solidjs/router";
 import { ApprovalCard, ApprovalOutcome } from "../components/ApprovalCard";
 import { ToolCall } from "../components/ToolCall";
 import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
+import { ConfirmDialog } from "../components/forms";
 import { toast } from "../components/ui";
 import { api, sandboxesApi, type ApprovalView, type StoredEvent } from "../lib/api";
 import { openLiveSource } from "../lib/live-source";
@@ -147,10 +148,7 @@ export function SessionChat() {
   const stopTurn = async () => {
     await api.sessions.interrupt(params.id!).catch((err) => toast((err as Error).message));
   };
-  const endSession = async () => {
-    await api.sessions.stop(params.id!).catch((err) => toast((err as Error).message));
-    refetch();
-  };
+  const [ending, setEnding] = createSignal(false);
 
   return (
     <div class="page chat-page">
@@ -179,9 +177,27 @@ export function SessionChat() {
         <div>
           <button class="btn" onClick={() => setInspector(!inspector())} aria-pressed={inspector()}>Inspector</button>{" "}
           <Show when={running()}><button class="btn danger" onClick={stopTurn}>Stop</button></Show>{" "}
-          <Show when={!finished()}><button class="btn" onClick={endSession}>End session</button></Show>
+          <Show when={!finished()}><button class="btn" onClick={() => setEnding(true)}>End session</button></Show>
         </div>
       </div>
+      <Show when={ending()}>
+        <ConfirmDialog
+          title="End this session?"
+          confirmLabel="End session"
+          action={async () => {
+            await api.sessions.stop(params.id!);
+          }}
+          onClose={() => setEnding(false)}
+          onDone={refetch}
+          dependents={{
+            label: "Tool calls waiting for a decision",
+            load: async () => (await api.approvals.list({ session_id: params.id!, status: "pending" })).data.map((a) => ({ name: a.tool_name, note: "expires" })),
+            none: "None.",
+          }}
+        >
+          A running turn stops, its sandbox ends and no more messages can be sent. The conversation stays readable.
+        </ConfirmDialog>
+      </Show>
       <div class="chat-layout" style={{ display: "grid", "grid-template-columns": inspector() ? "1fr 420px" : "1fr", gap: "16px" }}>
         <div class="chat" data-testid="chat">
           <For each={items()}>
