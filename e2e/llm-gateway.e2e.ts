@@ -41,7 +41,8 @@ test("add a provider, test the model, mint a limited key, use it, and see the ca
   await expect(page.getByRole("heading", { name: "Gateway keys", exact: true })).toBeVisible();
   await page.getByRole("button", { name: "Create key" }).first().click();
   await page.getByLabel("Alias").fill("e2e-agent");
-  await page.getByLabel("Models").fill("e2e-gpt");
+  // Models are ticked from the gateway's own list, not typed.
+  await page.getByRole("group", { name: "Models", exact: true }).getByLabel("e2e-gpt").check();
   await page.getByLabel("Max budget (USD)").fill("1");
   await page.getByRole("dialog").getByRole("button", { name: "Create key" }).click();
   const token = (await page.getByTestId("new-gateway-key").textContent())!.trim();

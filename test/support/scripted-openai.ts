@@ -1,7 +1,8 @@
 /**
  * Stands for an OpenAI-compatible LLM provider (or LAP's gateway in front of one) that a test cannot
  * reach: `POST /v1/chat/completions` with `stream: true`, answered in the real SSE chunk format
- * (`data: {choices:[{delta:{content|tool_calls}}]}` … `data: [DONE]`), following a script.
+ * (`data: {choices:[{delta:{content|tool_calls}}]}` … `data: [DONE]`), following a script; without
+ * `stream: true` the step is one `chat.completion` JSON body (a model's Test button asks that way).
  * Each request takes the next step of the script; every request is recorded (model, auth, messages).
  */
 
@@ -50,6 +51,19 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
       requests.push({ model: body.model, authorization: req.headers.get("authorization"), messages: body.messages, tools: body.tools ?? [] });
       const step = steps.shift() ?? { text: "done" };
       if ("status" in step) return Response.json({ error: { message: step.error, type: "invalid_request_error" } }, { status: step.status });
+      if (body.stream !== true) {
+        const calls = ("toolCalls" in step ? step.toolCalls : undefined) ?? [];
+        const message = {
+          role: "assistant",
+          content: ("text" in step ? step.text : undefined) ?? "",
+          ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id ?? `call_${++callCounter}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) } : {}),
+        };
+        return Response.json({
+          id: "chatcmpl-scripted", object: "chat.completion", created: 0, model: "scripted",
+          choices: [{ index: 0, message, finish_reason: calls.length ? "tool_calls" : "stop" }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        });
+      }
       const enc = new TextEncoder();
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {

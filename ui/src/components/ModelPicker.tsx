@@ -8,8 +8,9 @@ export function TestResult(props: { test: ModelTest | null | undefined }) {
   return (
     <Show when={props.test} fallback={<span class="muted" data-testid="test-result">not tested</span>}>
       {(t) => (
-        <span data-testid="test-result" class={`badge ${t().ok ? "ok" : "err"}`} title={`${t().error ?? "answered"} · ${new Date(t().checked_at).toLocaleString()}`}>
-          {t().ok ? `ok · ${t().latency_ms} ms` : `failed: ${t().error}`} · {timeAgo(t().checked_at)}
+        <span class="test-result" data-testid="test-result" title={`${t().error ?? "answered"} · ${new Date(t().checked_at).toLocaleString()}`}>
+          <span class={`badge ${t().ok ? "ok" : "err"}`}>{t().ok ? `ok · ${t().latency_ms} ms` : "failed"} · {timeAgo(t().checked_at)}</span>
+          <Show when={!t().ok && t().error}><span class="test-error">{t().error!.length > 120 ? `${t().error!.slice(0, 120)}…` : t().error}</span></Show>
         </span>
       )}
     </Show>

@@ -166,7 +166,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
     const f = v();
     // Checked here too (the API refuses the same), so nothing is sent that cannot be right.
     const local: Record<string, string> = {};
-    if (!f.model.trim()) local.model = "choose the model the agent calls";
+    if (!f.model.trim()) local.model = "required: the model the agent calls";
     for (const [k, label] of [["max_runtime_minutes", "minutes"], ["idle_timeout_minutes", "minutes"]] as const) {
       const n = parseNumberField(f[k], { integer: true, min: 1, unit: label });
       if (!n.ok) local[k] = n.message;

@@ -10,8 +10,9 @@ const pretty = (v: unknown) => {
 };
 const ms = (v: number | null) => (v === null ? "–" : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
 
-/** A call's cost, or "no price" when the model had none ($0 would read as free). */
+/** A call's cost, or "no price" when the model had none ($0 would read as free); "–" when no provider was called. */
 function Cost(props: { row: SpendLog }) {
+  if (props.row.priced === null && props.row.spend === 0 && props.row.status !== "success") return <span class="muted" title="Refused before any provider was called">–</span>;
   return (
     <Show when={props.row.priced !== false} fallback={<A href={`/gateway/models?model=${encodeURIComponent(props.row.model_group ?? "")}`} class="badge warn" data-testid="no-price" title="This model has no price: the call was logged at $0. Set its price in Models & providers.">no price</A>}>
       {usd(props.row.spend)}

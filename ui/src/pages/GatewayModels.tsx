@@ -73,7 +73,7 @@ export function GatewayModels() {
               <td><strong>{d.model_name}</strong><div class="muted">{d.model_info.source === "database" ? "added here" : d.model_info.source === "config" ? "config file" : "LITELLM_API_BASE"}</div></td>
               <td><span class="badge">{d.model_info.provider === "anthropic" ? "Anthropic" : "OpenAI-compatible"}</span></td>
               <td class="mono">{d.litellm_params.model}</td>
-              <td class="mono muted">{d.litellm_params.api_base}</td>
+              <td class="mono muted wrap-anywhere">{d.litellm_params.api_base}</td>
               <td>{d.model_info.has_api_key ? <span class="badge ok">stored</span> : <span class="muted">none</span>}</td>
               <td data-testid="model-price">
                 <Show
@@ -85,7 +85,7 @@ export function GatewayModels() {
                   </Show>
                 </Show>
               </td>
-              <td>
+              <td class="test-cell">
                 <div style={{ display: "flex", gap: "6px", "align-items": "center", "flex-wrap": "wrap" }}>
                   <TestResult test={d.model_info.last_test} />
                   <button class="btn sm" data-test-button disabled={testing()[d.model_name]} onClick={() => runTest(d.model_name)} aria-label={`Test ${d.model_name}`}>
