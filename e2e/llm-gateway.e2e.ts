@@ -72,7 +72,10 @@ test("add a provider, test the model, mint a limited key, use it, and see the ca
   await page.keyboard.press("g");
   await page.keyboard.press("l");
   await expect(page.getByRole("heading", { name: "Gateway logs", exact: true })).toBeVisible();
-  const logRow = page.getByTestId("log-row").filter({ hasText: "e2e-agent" }).first();
+  // The key's successful call (its refused call to "other" is logged too, with why).
+  const keyRows = page.getByTestId("log-row").filter({ hasText: "e2e-agent" });
+  const logRow = keyRows.filter({ has: page.getByTestId("log-status").getByText("ok", { exact: true }) }).first();
+  await expect(keyRows.filter({ hasText: "not allowed to call model=other" }).getByTestId("log-status")).toContainText("403");
   await expect(logRow).toBeVisible({ timeout: 10_000 });
   await expect(page.getByTestId("spend-total")).not.toHaveText("$0");
   await logRow.click();
