@@ -13,6 +13,8 @@ test.afterAll(() => {
 });
 
 test("add a provider, test the model, mint a limited key, use it, and see the call in the logs", async ({ page, request }) => {
+  // Many pages in one walk: room for a machine shared with other test runs.
+  test.setTimeout(60_000);
   await login(page);
   await page.keyboard.press("g");
   await page.keyboard.press("m");
