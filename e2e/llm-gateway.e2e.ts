@@ -13,6 +13,8 @@ test.afterAll(() => {
 });
 
 test("add a provider, test the model, mint a limited key, use it, and see the call in the logs", async ({ page, request }) => {
+  // Many pages in one walk: room for a machine shared with other test runs.
+  test.setTimeout(60_000);
   await login(page);
   await page.keyboard.press("g");
   await page.keyboard.press("m");
@@ -41,7 +43,8 @@ test("add a provider, test the model, mint a limited key, use it, and see the ca
   await expect(page.getByRole("heading", { name: "Gateway keys", exact: true })).toBeVisible();
   await page.getByRole("button", { name: "Create key" }).first().click();
   await page.getByLabel("Alias").fill("e2e-agent");
-  await page.getByLabel("Models").fill("e2e-gpt");
+  // Models are ticked from the gateway's own list, not typed.
+  await page.getByRole("group", { name: "Models", exact: true }).getByLabel("e2e-gpt").check();
   await page.getByLabel("Max budget (USD)").fill("1");
   await page.getByRole("dialog").getByRole("button", { name: "Create key" }).click();
   const token = (await page.getByTestId("new-gateway-key").textContent())!.trim();
@@ -71,7 +74,10 @@ test("add a provider, test the model, mint a limited key, use it, and see the ca
   await page.keyboard.press("g");
   await page.keyboard.press("l");
   await expect(page.getByRole("heading", { name: "Gateway logs", exact: true })).toBeVisible();
-  const logRow = page.getByTestId("log-row").filter({ hasText: "e2e-agent" }).first();
+  // The key's successful call (its refused call to "other" is logged too, with why).
+  const keyRows = page.getByTestId("log-row").filter({ hasText: "e2e-agent" });
+  const logRow = keyRows.filter({ has: page.getByTestId("log-status").getByText("ok", { exact: true }) }).first();
+  await expect(keyRows.filter({ hasText: "not allowed to call model=other" }).getByTestId("log-status")).toContainText("403");
   await expect(logRow).toBeVisible({ timeout: 10_000 });
   await expect(page.getByTestId("spend-total")).not.toHaveText("$0");
   await logRow.click();

@@ -45,12 +45,13 @@ test("add a runtime, create an agent, chat, stop a turn, reload mid-stream witho
   await page.getByRole("link", { name: /Agents/ }).first().click();
   await page.getByRole("button", { name: "New agent" }).click();
   const form = page.getByRole("dialog");
-  await form.locator('input[name="model"]').fill("");
+  // A remote runtime names its own models: the model is typed, and never pre-filled.
+  await form.locator('select[name="runtime_id"]').selectOption({ label: "remote" });
+  await expect(form.locator('input[name="model"]')).toHaveValue("");
   await page.getByRole("dialog").getByRole("button", { name: "Create agent" }).click();
   await expect(page.getByRole("dialog")).toContainText("required");
   await form.locator('input[name="name"]').fill("helper");
   await form.locator('input[name="model"]').fill("claude-sonnet-4-5");
-  await form.locator('select[name="runtime_id"]').selectOption({ label: "remote" });
   await form.locator('textarea[name="system_prompt"]').fill("Be helpful.");
   await page.getByRole("dialog").getByRole("button", { name: "Create agent" }).click();
   await expect(page.getByTestId("agent-row")).toContainText("helper");

@@ -27,7 +27,7 @@ test("an agent whose bash needs approval asks; the person allows it in the chat,
   await page.getByRole("button", { name: "New agent" }).click();
   const form = page.getByRole("dialog");
   await form.locator('input[name="name"]').fill("careful-builder");
-  await form.locator('input[name="model"]').fill("approval-model");
+  await form.locator('select[name="model"]').selectOption("approval-model");
   await form.locator('select[name="runtime_id"]').selectOption({ label: "local-sandbox" });
   // The hint names the tools that ask for the harness chosen: the built-in agent's, or Claude Code's too.
   const hint = form.getByTestId("approval-tools-hint");
@@ -59,7 +59,7 @@ test("an agent whose bash needs approval asks; the person allows it in the chat,
   const card = page.getByTestId("approval-card");
   await expect(card).toBeVisible({ timeout: 45_000 });
   await expect(page.getByTestId("tool-call").first()).toContainText("echo approved-by-a-person");
-  await expect(page.getByTestId("chat-status")).toContainText("idle");
+  await expect(page.getByTestId("chat-status")).toHaveText("awaiting approval");
   await expect(page.getByTestId("pending-approvals")).toHaveText("1", { timeout: 10_000 });
   await shot(page, "chat-approval-pending");
   const sessionUrl = page.url();

@@ -29,11 +29,14 @@ test("add a vault secret, attach it to an agent with an egress allow-list, rotat
   await expect(row).toContainText("never");
   await expect(page.getByText(VALUE)).toHaveCount(0);
 
-  // Attach it to a new agent in the agent form, with an egress allow-list.
+  // Attach it to a new agent in the agent form, with an egress allow-list. The agent's model must be one
+  // the gateway has (it never runs here, so its provider need not answer).
+  const model = await request.post("/model/new", { headers, data: { model_name: "vault-e2e-model", litellm_params: { model: "openai/unused", api_base: "http://127.0.0.1:9/v1" } } });
+  expect(model.status()).toBe(200);
   await page.getByRole("navigation").getByRole("link", { name: /^Agents/ }).click();
   await page.getByRole("button", { name: "New agent" }).click();
   await page.getByLabel("Name", { exact: true }).fill("vault-e2e-agent");
-  await page.getByLabel("Model").fill("scripted-model");
+  await page.locator('select[name="model"]').selectOption("vault-e2e-model");
   await page.getByLabel("Egress allow-list").fill("pypi.org\n*.pythonhosted.org");
   const keys = page.getByRole("group", { name: "Vault keys" });
   await expect(keys.locator(".chip")).toHaveText(["api.github.com", "*.githubusercontent.com"]);
@@ -67,7 +70,10 @@ test("add a vault secret, attach it to an agent with an egress allow-list, rotat
   await expect(row).toHaveCount(1);
   await page.getByRole("button", { name: "Delete GITHUB_TOKEN" }).click();
   await page.getByRole("button", { name: "Delete secret" }).click();
-  await expect(page.getByText("used by vault-e2e-agent")).toBeVisible();
+  // The dialog listed the agent first, and keeps the refusal in view.
+  await expect(page.getByTestId("confirm-dependent")).toHaveText("vault-e2e-agent");
+  await expect(page.getByTestId("confirm-error")).toContainText("used by vault-e2e-agent");
+  await page.getByRole("button", { name: "Cancel" }).click();
   await expect(row).toHaveCount(1);
 
   // Detached from the agent, it can go.

@@ -27,11 +27,11 @@ test("an agent with the built-in harness edits files and runs commands in its sa
   await page.getByRole("button", { name: "New agent" }).click();
   const form = page.getByRole("dialog");
   await form.locator('input[name="name"]').fill("workspace-builder");
-  await form.locator('input[name="model"]').fill("scripted-model");
+  await form.locator('select[name="model"]').selectOption("scripted-model");
   await form.locator('select[name="runtime_id"]').selectOption({ label: "local-sandbox" });
   // The harness picker offers every harness with a description; the built-in agent is the default.
   await expect(form.getByRole("radio", { name: /Built-in/ })).toBeChecked();
-  await expect(form.locator(".harness-option")).toHaveCount(4);
+  await expect(form.locator(".harness-option")).toHaveCount(5);
   await shot(page, "agent-form-harness");
   await form.getByRole("button", { name: "Create agent" }).click();
   await expect(page.getByTestId("agent-row").filter({ hasText: "workspace-builder" })).toHaveCount(1);

@@ -44,7 +44,7 @@ for (const [harness, label, modelName, format] of [
     await page.getByRole("button", { name: "New agent" }).click();
     const form = page.getByRole("dialog");
     await form.locator('input[name="name"]').fill(`${harness}-writer`);
-    await form.locator('input[name="model"]').fill(modelName);
+    await form.locator('select[name="model"]').selectOption(modelName);
     await form.locator('select[name="runtime_id"]').selectOption({ label: "local-sandbox" });
     const option = form.locator(".harness-option").filter({ hasText: label });
     await expect(option).toContainText("LAP's gateway");

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigint, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { sessions } from "./sessions";
 
@@ -6,8 +7,11 @@ export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 /**
  * A tool call an agent asked a person to confirm (`agent.tool_use` with evaluated_permission "ask").
- * One row per (session, tool_use_id), written in the transaction that stores the event, so a
- * retried or replayed event never asks twice. Decided once: a conditional UPDATE on `pending`.
+ * One row per asking event (session, event_seq), written in the transaction that stores it. The
+ * provider's tool_use_id is not unique over a session (some OpenAI-compatible servers number calls
+ * `call_0`, `call_1` … in every response), so it identifies a call only among the pending ones: at
+ * most one pending row per (session, tool_use_id), which also makes a replayed ask one approval.
+ * Decided once: a conditional UPDATE on `pending`.
  */
 export const approvals = pgTable(
   "approvals",
@@ -27,7 +31,8 @@ export const approvals = pgTable(
     decidedAt: timestamp("decided_at", { withTimezone: true }),
   },
   (t) => [
-    uniqueIndex("approvals_session_tool_use_uq").on(t.sessionId, t.toolUseId),
+    uniqueIndex("approvals_session_event_uq").on(t.sessionId, t.eventSeq),
+    uniqueIndex("approvals_pending_call_uq").on(t.sessionId, t.toolUseId).where(sql`status = 'pending'`),
     index("approvals_status_idx").on(t.status, t.createdAt),
     index("approvals_session_idx").on(t.sessionId, t.createdAt),
   ],

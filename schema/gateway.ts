@@ -1,4 +1,4 @@
-import { doublePrecision, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 
 /**
@@ -59,6 +59,11 @@ export const gatewaySpendLogs = pgTable(
     completionTokens: integer("completion_tokens").notNull().default(0),
     totalTokens: integer("total_tokens").notNull().default(0),
     spend: doublePrecision("spend").notNull().default(0),
+    /**
+     * Whether the deployment had a price when the call was made: false means `spend` is 0 because
+     * nothing says what the model costs (the dashboard shows "no price"); null when no provider was called.
+     */
+    priced: boolean("priced"),
     latencyMs: doublePrecision("latency_ms"),
     ttftMs: doublePrecision("ttft_ms"),
     stream: integer("stream").notNull().default(0),
@@ -88,3 +93,16 @@ export const gatewaySpendLogs = pgTable(
   ],
 );
 export type GatewaySpendLogRow = typeof gatewaySpendLogs.$inferSelect;
+
+/**
+ * The last "Test" of each gateway model (the dashboard's Test button, POST /api/gateway/models/test), so
+ * the agent form can show which models answered. Keyed by model name: config and stored models alike.
+ */
+export const gatewayModelChecks = pgTable("gateway_model_checks", {
+  modelName: text("model_name").primaryKey(),
+  ok: boolean("ok").notNull(),
+  latencyMs: integer("latency_ms").notNull(),
+  error: text("error"),
+  checkedAt: timestamp("checked_at", { withTimezone: true }).notNull().defaultNow(),
+});
+export type GatewayModelCheckRow = typeof gatewayModelChecks.$inferSelect;

@@ -4,7 +4,8 @@ import { agents } from "./agents";
 import { apiKeys } from "./api-keys";
 import { DEFAULT_TEAM_ID, teams, users } from "./teams";
 
-export const SESSION_STATUSES = ["creating", "idle", "running", "recovering", "stopped", "error"] as const;
+/** `awaiting_approval`: idle, with a tool call waiting for a person's decision (docs/approvals.md). */
+export const SESSION_STATUSES = ["creating", "idle", "awaiting_approval", "running", "recovering", "stopped", "error"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 /**

@@ -99,6 +99,7 @@ export function createApp(deps: AppDeps) {
     encryptionKey: deps.config.encryptionKey,
     sandboxAdapter: sandboxRuntime.get,
     destinations,
+    gatewayModel: (model) => gateway.modelCheck(model),
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {
@@ -162,7 +163,7 @@ export function createApp(deps: AppDeps) {
   const teamsOf = async (p: Principal) =>
     (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   const app = new Elysia()
-    .use(errorHandler(deps.logger))
+    .use(errorHandler(deps.logger, { onGatewayError: (request, error, requestId) => gateway.recordRefusal(request, error, requestId) }))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(json.plugin)
     .use(guard)

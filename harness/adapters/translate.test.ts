@@ -45,6 +45,11 @@ test("codex app-server: deltas stream, items become tool calls with diffs, retri
   expect(note("item/completed", { item: { id: "i1", type: "commandExecution", aggregatedOutput: "boom", exitCode: 2, status: "failed" } }).events).toEqual([
     { type: "agent.tool_result", tool_use_id: "i1", content: [{ type: "text", text: "boom" }], is_error: true },
   ]);
+  // The provider reuses the id i1 for a later call that completes unannounced: it still gets its tool_use.
+  expect(note("item/completed", { item: { id: "i1", type: "commandExecution", command: "pwd", aggregatedOutput: "/w", exitCode: 0, status: "completed" } }).events).toEqual([
+    { type: "agent.tool_use", id: "i1", name: "command_execution", input: { command: "pwd" } },
+    { type: "agent.tool_result", tool_use_id: "i1", content: [{ type: "text", text: "/w" }], is_error: false },
+  ]);
   // A file change reported only on completion still gets its tool_use first, with each file's diff.
   expect(note("item/completed", { item: { id: "i2", type: "fileChange", changes: [{ path: "/w/a", kind: { type: "add" }, diff: "one\n" }], status: "completed" } }).events).toEqual([
     { type: "agent.tool_use", id: "i2", name: "file_change", input: { changes: [{ path: "/w/a", kind: "add", diff: "one\n" }] } },
@@ -79,6 +84,11 @@ test("opencode: only this session's assistant parts; deltas and late text are no
   expect(tool("running").map((e) => e.type)).toEqual(["agent.tool_use"]);
   expect(tool("running")).toEqual([]);
   expect(tool("error", { error: "denied" })).toEqual([{ type: "agent.tool_result", tool_use_id: "c1", content: [{ type: "text", text: "denied" }], is_error: true }]);
+  // A later response whose provider numbers its calls again (callID c1 once more) is a new call: reported too.
+  const again = (status: string) =>
+    ev("message.part.updated", { part: { id: "p3", messageID: "msg_a", sessionID: "ses_1", type: "tool", tool: "bash", callID: "c1", state: { status, input: { command: "pwd" }, output: "/w" } } });
+  expect(again("running")).toEqual([{ type: "agent.tool_use", id: "c1", name: "bash", input: { command: "pwd" } }]);
+  expect(again("completed")).toEqual([{ type: "agent.tool_result", tool_use_id: "c1", content: [{ type: "text", text: "/w" }], is_error: false }]);
   expect(ev("session.error", { sessionID: "ses_1", error: { name: "APIError", data: { message: "Not Found", statusCode: 404 } } })[0]).toMatchObject({ error: { code: "model_error" } });
   expect(ev("session.error", { sessionID: "ses_1", error: { name: "MessageAbortedError" } })).toEqual([]);
   opencode.interrupted = true;

@@ -61,3 +61,28 @@ test("a new message instead of a decision refuses the waiting call; an unknown c
   expect(events.at(-1)).toMatchObject({ type: "session.error" });
   expect(String((events.at(-1)!.error as { message: string }).message)).toContain("no tool call");
 });
+
+test("a provider that reuses tool-call ids: each ask waits on its own, and a restarted harness finds the second one", async () => {
+  const events: NormalizedEvent[] = [];
+  const a = loop(events);
+  // Both responses number their call call_0, as some OpenAI-compatible servers do.
+  model.script([
+    { toolCalls: [{ id: "call_0", name: "bash", arguments: { command: "touch first" } }] },
+    { toolCalls: [{ id: "call_0", name: "bash", arguments: { command: "touch second" } }] },
+    { text: "both done" },
+  ]);
+  await a.agent.turn([{ type: "text", text: "two steps" }]);
+  await a.agent.confirm({ tool_use_id: "call_0", result: "allow" });
+  expect(existsSync(join(a.workspace, "first"))).toBe(true);
+  // The second call asked again under the same id, and nothing ran it.
+  expect(events.filter((e) => e.type === "agent.tool_use").map((e) => [e.id, e.evaluated_permission])).toEqual([["call_0", "ask"], ["call_0", "ask"]]);
+  expect(events.at(-1)).toMatchObject({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: ["call_0"] } });
+  expect(existsSync(join(a.workspace, "second"))).toBe(false);
+
+  // A new process rebuilt from the log: the answered call_0 does not hide the one still waiting.
+  const restarted = new AgentLoop(a.config, () => {});
+  restarted.loadHistory([{ type: "user.message", content: [{ type: "text", text: "two steps" }] }, ...events]);
+  expect(restarted.waiting).toEqual([{ id: "call_0", name: "bash", arguments: JSON.stringify({ command: "touch second" }) }]);
+  await restarted.confirm({ tool_use_id: "call_0", result: "allow" });
+  expect(existsSync(join(a.workspace, "second"))).toBe(true);
+});

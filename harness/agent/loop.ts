@@ -61,12 +61,18 @@ export interface PendingCall {
   arguments: string;
 }
 
-/** Tool calls that asked for a decision and have no result yet (rebuilt after a restart). */
+/**
+ * Tool calls that asked for a decision and have no result yet (rebuilt after a restart), read in
+ * order: a provider may reuse an id once its call is answered (`call_0` in every response), so a
+ * result answers the latest earlier call with its id, never a later one.
+ */
 export function pendingFromHistory(events: NormalizedEvent[]): PendingCall[] {
-  const answered = new Set(events.filter((e) => e.type === "agent.tool_result").map((e) => String(e.tool_use_id)));
-  return events
-    .filter((e) => e.type === "agent.tool_use" && e.evaluated_permission === "ask" && !answered.has(String(e.id)))
-    .map((e) => ({ id: String(e.id), name: String(e.name), arguments: JSON.stringify(e.input ?? {}) }));
+  const open = new Map<string, PendingCall>();
+  for (const e of events) {
+    if (e.type === "agent.tool_use" && e.evaluated_permission === "ask") open.set(String(e.id), { id: String(e.id), name: String(e.name), arguments: JSON.stringify(e.input ?? {}) });
+    else if (e.type === "agent.tool_result") open.delete(String(e.tool_use_id));
+  }
+  return [...open.values()];
 }
 
 export class AgentLoop {

@@ -75,7 +75,11 @@ export type UpdateAgentInput = z.input<typeof updateAgentBody>;
 export const agentIdParams = z.object({ id: idString(64) });
 export const listAgentsQuery = z.object({
   q: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Only agents using this model (the dashboard lists them before a model is removed). */
+  model: z.string().min(1).max(200).optional(),
+  /** Only agents on this runtime. */
+  runtime_id: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1, "at least 1").max(200, "at most 200").default(50),
 });
 
 export const agentView = z.object({

@@ -11,8 +11,19 @@ import { hostPatternErrors, repoUrlProblem } from "../net/user-destinations";
 import type { AgentDefinition } from "../runtimes/adapter";
 import { createAgentBody, updateAgentBody, type AgentView, type CreateAgentInput, type UpdateAgentInput } from "./model";
 
+/**
+ * Whether LAP's gateway can route a model name: the models it knows when it cannot, or null when it
+ * cannot tell (its configuration failed to load).
+ */
+export type GatewayModelCheck = (model: string) => Promise<{ known: true } | { known: false; models: string[] } | null>;
+
 export interface AgentServiceDeps {
   database: Database;
+  /**
+   * Agents on a sandbox runtime call their model through LAP's gateway: one whose model the gateway
+   * does not know is refused (its first message could only fail). Unset: not checked.
+   */
+  gatewayModel?: GatewayModelCheck;
   /** Called before an agent row is deleted: stops its sessions and their sandboxes. */
   beforeDelete?: (agentId: string) => Promise<void>;
   /** Refuses egress hosts and repo_url that name non-public addresses (docs/security.md); default: no exceptions. */
@@ -37,7 +48,8 @@ export class AgentService {
     this.assertDestinations(p);
     const teamId = teamForNew(actor, p.team_id);
     await this.assertVaultKeys(actor, teamId, p.vault_keys, []);
-    await this.assertRuntime(p.runtime_id, teamId);
+    const protocol = await this.assertRuntime(p.runtime_id, teamId);
+    await this.assertGatewayModel(p.model, protocol);
     const [row] = await withConstraintConflicts(
       () =>
         this.db
@@ -55,7 +67,12 @@ export class AgentService {
     const current = await this.row(id, actor);
     assertMay(actor, "act", owned(current), "this agent");
     if (p.vault_keys !== undefined) await this.assertVaultKeys(actor, current.teamId, p.vault_keys, current.vaultKeys);
-    if (p.runtime_id !== undefined) await this.assertRuntime(p.runtime_id, current.teamId);
+    const protocol = p.runtime_id !== undefined ? await this.assertRuntime(p.runtime_id, current.teamId) : await this.protocolOf(current.runtimeId);
+    // Only a change can make the model unknown: editing other fields of an agent whose model was
+    // removed since stays possible (its sessions fail with a session.error naming the model).
+    if ((p.model !== undefined && p.model !== current.model) || (p.runtime_id !== undefined && p.runtime_id !== current.runtimeId)) {
+      await this.assertGatewayModel(p.model ?? current.model, protocol);
+    }
     const [row] = await withConstraintConflicts(
       () => this.db.update(agents).set({ ...this.columns(p), updatedAt: new Date() }).where(eq(agents.id, id)).returning(),
       { unique: `An agent named ${p.name} already exists` },
@@ -70,10 +87,17 @@ export class AgentService {
     return agentView(row);
   }
 
-  async list(opts: { q?: string; limit: number }, actor: Principal = SYSTEM): Promise<AgentView[]> {
+  async list(opts: { q?: string; model?: string; runtime_id?: string; limit: number }, actor: Principal = SYSTEM): Promise<AgentView[]> {
     const q = opts.q?.trim();
     const search = q ? or(ilike(agents.name, `%${q.replace(/[%_\\]/g, "\\$&")}%`), ilike(agents.description, `%${q.replace(/[%_\\]/g, "\\$&")}%`)) : undefined;
-    const rows = await this.db.select().from(agents).where(and(search, scopeWhere(scopeOf(actor), agents.teamId))).orderBy(desc(agents.createdAt)).limit(opts.limit);
+    const byModel = opts.model ? eq(agents.model, opts.model) : undefined;
+    const byRuntime = opts.runtime_id ? eq(agents.runtimeId, opts.runtime_id) : undefined;
+    const rows = await this.db
+      .select()
+      .from(agents)
+      .where(and(search, byModel, byRuntime, scopeWhere(scopeOf(actor), agents.teamId)))
+      .orderBy(desc(agents.createdAt))
+      .limit(opts.limit);
     return rows.map(agentView);
   }
 
@@ -105,11 +129,33 @@ export class AgentService {
     if (fields.length) throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
   }
 
-  /** The runtime must be org-wide or the agent's team's (another team's is "no runtime"). */
-  private async assertRuntime(runtimeId: string | null | undefined, teamId: string) {
-    if (!runtimeId) return;
-    const [rt] = await this.db.select({ id: runtimes.id, teamId: runtimes.teamId }).from(runtimes).where(eq(runtimes.id, runtimeId));
+  /** The runtime's protocol; it must be org-wide or the agent's team's (another team's is "no runtime": 400 naming runtime_id). */
+  private async assertRuntime(runtimeId: string | null | undefined, teamId: string): Promise<string | null> {
+    if (!runtimeId) return null;
+    const [rt] = await this.db.select({ protocol: runtimes.protocol, teamId: runtimes.teamId }).from(runtimes).where(eq(runtimes.id, runtimeId));
     if (!rt || (rt.teamId !== null && rt.teamId !== teamId)) throw badRequest(`runtime_id: no runtime ${runtimeId}`, [{ field: "runtime_id", message: `no runtime with id ${runtimeId}` }]);
+    return rt.protocol;
+  }
+
+  private async protocolOf(runtimeId: string | null): Promise<string | null> {
+    if (!runtimeId) return null;
+    const [rt] = await this.db.select({ protocol: runtimes.protocol }).from(runtimes).where(eq(runtimes.id, runtimeId));
+    return rt?.protocol ?? null;
+  }
+
+  /**
+   * On a sandbox runtime every model call goes through LAP's gateway, so a model it cannot route is a
+   * 400 naming `model` and the models it has (a remote Managed Agents runtime names its own models).
+   */
+  private async assertGatewayModel(model: string, protocol: string | null) {
+    if (protocol !== "sandbox" || !this.deps.gatewayModel) return;
+    const answer = await this.deps.gatewayModel(model);
+    if (!answer || answer.known) return;
+    const have = answer.models.length
+      ? `it has ${answer.models.slice(0, 10).join(", ")}${answer.models.length > 10 ? ", …" : ""}`
+      : "it has no models yet";
+    const message = `no model named ${model} on this gateway (${have}); add it under Models & providers or POST /model/new`;
+    throw badRequest(`model: ${message}`, [{ field: "model", message }]);
   }
 
   /**

@@ -24,7 +24,8 @@ const idles = (events: StoredEvent[]) => events.filter((e) => e.type === "sessio
 async function asked(command: string) {
   const s = await h.createSession({ prompt: `run ${command}` });
   const approval = await h.waitFor("an approval", async () => (await pendingFor(s.id))[0]);
-  await h.waitForStatus(s.id, "idle");
+  // Not plainly idle: the session waits for a person's decision.
+  await h.waitForStatus(s.id, "awaiting_approval");
   return { sessionId: s.id as string, approval };
 }
 
@@ -36,6 +37,9 @@ describe("an agent asks before running a tool", () => {
     expect(agents.at(-1)!.tools[0]!.configs).toEqual([{ name: "bash", permission_policy: { type: "always_ask" } }]);
     expect(approval).toMatchObject({ session_id: sessionId, agent_id: h.agentId, tool_name: "bash", input: { command: "ls -la" }, status: "pending", decided_by: null });
     const events = await h.events(sessionId);
+    expect(approval.event_seq).toBe(events.find((e) => e.type === "agent.tool_use")!.seq);
+    const listed = (await h.t.json("GET", "/api/sessions?limit=200")).body.data.find((x: { id: string }) => x.id === sessionId);
+    expect(listed.status).toBe("awaiting_approval");
     const idle = idles(events).at(-1)!;
     expect(idle.data.stop_reason).toEqual({ type: "requires_action", event_ids: [approval.tool_use_id] });
     expect(events.find((e) => e.type === "agent.tool_use")!.data.evaluated_permission).toBe("ask");
@@ -49,9 +53,10 @@ describe("an agent asks before running a tool", () => {
     expect(decided.status).toBe(200);
     expect(decided.body.approval).toMatchObject({ status: "allowed", decided_by: "master key" });
     await h.waitFor("the confirmed turn", async () => idles(await h.events(sessionId)).length === 2);
+    await h.waitForStatus(sessionId, "idle");
     const events = await h.events(sessionId);
     const confirmation = events.find((e) => e.type === "user.tool_confirmation")!;
-    expect(confirmation.data).toMatchObject({ tool_use_id: approval.tool_use_id, result: "allow", approval_id: approval.id, decided_by: "master key" });
+    expect(confirmation.data).toMatchObject({ tool_use_id: approval.tool_use_id, tool_use_seq: approval.event_seq, result: "allow", approval_id: approval.id, decided_by: "master key" });
     expect(confirmation.turn_id).toBe(decided.body.turn_id);
     expect(events.find((e) => e.type === "agent.tool_result")!.data).toMatchObject({ tool_use_id: approval.tool_use_id, is_error: false });
     expect(h.fake.confirmations).toContainEqual({ tool_use_id: approval.tool_use_id, result: "allow" });
@@ -100,6 +105,20 @@ describe("an agent asks before running a tool", () => {
     // A call that ran without asking is no approval at all.
     await h.t.services.sessions.sessions.append(s.id, [{ type: "agent.tool_use", data: { id: "toolu_free", name: "read", input: {}, evaluated_permission: "allow" } }]);
     expect(await pendingFor(s.id)).toHaveLength(1);
+  });
+
+  test("an id the provider reuses after its call was answered asks again: a new approval tied to the new event", async () => {
+    const s = await h.createSession();
+    await h.waitForStatus(s.id, "idle");
+    const ask = (command: string) => ({ type: "agent.tool_use", data: { id: "call_0", name: "bash", input: { command }, evaluated_permission: "ask" } });
+    const [firstAsk] = await h.t.services.sessions.sessions.append(s.id, [ask("echo one")]);
+    await h.t.services.sessions.sessions.append(s.id, [{ type: "agent.tool_result", data: { tool_use_id: "call_0", is_error: true, content: [] } }]);
+    const [secondAsk] = await h.t.services.sessions.sessions.append(s.id, [ask("echo two")]);
+    const all = (await h.t.json("GET", `/api/approvals?session_id=${s.id}`)).body.data as Array<{ event_seq: number; status: string; input: unknown }>;
+    expect(all.map((a) => [a.event_seq, a.status, a.input]).sort()).toEqual([
+      [firstAsk!.seq, "expired", { command: "echo one" }],
+      [secondAsk!.seq, "pending", { command: "echo two" }],
+    ]);
   });
 
   test("stopping the session expires its pending approvals; deciding then is 409", async () => {

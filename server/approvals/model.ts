@@ -31,7 +31,10 @@ export const approvalView = z.object({
   id: z.string(),
   session_id: z.string(),
   agent_id: z.string().nullable(),
+  /** The provider's id for the call: unique only among a session's pending approvals (it may be reused later). */
   tool_use_id: z.string(),
+  /** Seq of the `agent.tool_use` event that asked: which call in the session's log this decides. */
+  event_seq: z.number().nullable(),
   tool_name: z.string(),
   input: z.unknown(),
   status: approvalStatus,

@@ -1,8 +1,10 @@
 /**
  * Writes approval rows in the transaction that stores the events (EventStore side effects):
- * an `agent.tool_use` with evaluated_permission "ask" creates one pending approval, once per
- * (session, tool_use_id) however often the event is replayed; a result for a call nobody decided
- * (the user sent a new message instead) expires its approval.
+ * an `agent.tool_use` with evaluated_permission "ask" creates one pending approval tied to that
+ * event's seq. A provider may reuse a tool_use_id once its earlier call is answered (`call_0` in
+ * every response), so the id only matters among pending approvals: an ask whose id is already
+ * pending is the same question replayed and adds nothing (schema/approvals.ts). A result for a call
+ * nobody decided (the user sent a new message instead) expires its approval.
  */
 import { randomUUID } from "node:crypto";
 import type { SqlTx } from "../db/client";
@@ -22,7 +24,7 @@ export const approvalSideEffects: EventSideEffects = {
         await query(
           `insert into approvals (id, session_id, agent_id, tool_use_id, tool_name, input, event_seq)
            select $1, s.id, s.agent_id, $3, $4, $5::jsonb, $6 from sessions s where s.id = $2
-           on conflict (session_id, tool_use_id) do nothing`,
+           on conflict do nothing`,
           [newApprovalId(), sessionId, e.data.id, String(e.data.name ?? ""), JSON.stringify(e.data.input ?? null), e.seq],
         );
       } else if (e.type === "agent.tool_result" && typeof e.data.tool_use_id === "string") {

@@ -12,6 +12,7 @@ interface ApprovalSql {
   session_id: string;
   agent_id: string | null;
   tool_use_id: string;
+  event_seq: string | number | null;
   tool_name: string;
   input: unknown;
   status: ApprovalView["status"];
@@ -27,6 +28,7 @@ const view = (r: ApprovalSql): ApprovalView => ({
   session_id: r.session_id,
   agent_id: r.agent_id,
   tool_use_id: r.tool_use_id,
+  event_seq: r.event_seq === null ? null : Number(r.event_seq),
   tool_name: r.tool_name,
   input: typeof r.input === "string" ? JSON.parse(r.input) : r.input,
   status: r.status,
@@ -36,7 +38,7 @@ const view = (r: ApprovalSql): ApprovalView => ({
   decided_at: r.decided_at ? iso(r.decided_at) : null,
 });
 
-const COLUMNS = "id, session_id, agent_id, tool_use_id, tool_name, input, status, decided_by, message, created_at, decided_at";
+const COLUMNS = "id, session_id, agent_id, tool_use_id, event_seq, tool_name, input, status, decided_by, message, created_at, decided_at";
 
 /**
  * The SQL condition limiting approvals to the sessions a scope covers (server/auth/policy.ts), pushing
@@ -80,8 +82,9 @@ export class ApprovalService {
     return view(row);
   }
 
-  async findByToolUse(sessionId: string, toolUseId: string): Promise<ApprovalView | null> {
-    const [row] = await this.deps.database.query<ApprovalSql>(`select ${COLUMNS} from approvals where session_id = $1 and tool_use_id = $2`, [sessionId, toolUseId]);
+  /** The approval the `agent.tool_use` stored at `askSeq` created (a provider's tool_use_id may repeat in a session). */
+  async findByAsk(sessionId: string, askSeq: number): Promise<ApprovalView | null> {
+    const [row] = await this.deps.database.query<ApprovalSql>(`select ${COLUMNS} from approvals where session_id = $1 and event_seq = $2`, [sessionId, askSeq]);
     return row ? view(row) : null;
   }
 
@@ -164,7 +167,8 @@ export class ApprovalService {
       const { type: _t, ...fields } = confirmation;
       const turn = await this.deps.sessions.enqueueInTx(tx, row.session_id, [confirmation], {
         type: "user.tool_confirmation",
-        data: { ...fields, approval_id: id, tool_name: row.tool_name, decided_by: decidedBy, ...(message ? { message } : {}) },
+        // `tool_use_seq` ties the decision to the call LAP recorded (the provider's id may repeat in a session).
+        data: { ...fields, approval_id: id, tool_use_seq: row.event_seq === null ? null : Number(row.event_seq), tool_name: row.tool_name, decided_by: decidedBy, ...(message ? { message } : {}) },
       });
       return { row, turn };
     });

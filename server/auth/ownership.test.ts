@@ -85,7 +85,7 @@ describe("sessions and approvals", () => {
     const s = await t.json("POST", "/api/sessions", { ...as(keys.a), body: { agent_id: agentA, prompt: "run date" } });
     expect(s.status).toBe(201);
     const approval = await h.waitFor("the approval", async () => (await t.json("GET", `/api/approvals?session_id=${s.body.id}`, as(keys.a))).body.data[0]);
-    await h.waitForStatus(s.body.id, "idle");
+    await h.waitForStatus(s.body.id, "awaiting_approval");
     expect((await t.json("POST", `/api/approvals/${approval.id}/decision`, { ...as(keys.b), body: { decision: "allow" } })).status).toBe(404);
     expect((await t.json("GET", `/api/approvals/${approval.id}`, as(keys.b))).status).toBe(404);
     const bound = await t.json("POST", `/api/approvals/${approval.id}/decision`, { ...as(keys.bound), body: { decision: "allow" } });

@@ -5,7 +5,7 @@
  * the request thread. The column types must match the table's exactly (binary COPY does not cast).
  */
 
-export type CopyType = "text" | "int4" | "float8" | "timestamptz" | "jsonb";
+export type CopyType = "text" | "bool" | "int4" | "float8" | "timestamptz" | "jsonb";
 export interface CopyColumn<Row> {
   name: string;
   type: CopyType;
@@ -56,6 +56,12 @@ function writeValue(out: Out, type: CopyType, value: unknown) {
     return;
   }
   switch (type) {
+    case "bool":
+      out.room(5);
+      out.view.setInt32(out.at, 1);
+      out.bytes[out.at + 4] = value ? 1 : 0;
+      out.at += 5;
+      return;
     case "int4":
       out.room(8);
       out.view.setInt32(out.at, 4);

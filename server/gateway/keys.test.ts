@@ -62,6 +62,11 @@ describe("key admin API", () => {
     expect((await bad.json()).error.param).toBe("max_budget");
     const badDuration = await admin("/key/generate", { duration: "forever" });
     expect((await badDuration.json()).error.param).toBe("duration");
+    // A budget in words is not "no budget" (issue 24): refused, naming the field, as are fractional limits.
+    const words = await admin("/key/generate", { key_alias: "ten-dollars", max_budget: "ten dollars" });
+    expect(words.status).toBe(400);
+    expect((await words.json()).error).toMatchObject({ param: "max_budget", fields: [{ field: "max_budget", message: "must be a number" }] });
+    expect((await (await admin("/key/generate", { rpm_limit: 1.5 })).json()).error.param).toBe("rpm_limit");
     expect((await (await admin("/key/list")).json()).total_count).toBe(before);
     const user = await generate({ key_alias: "plain-user" });
     expect((await admin("/key/generate", {}, user.key)).status).toBe(403);
@@ -120,10 +125,15 @@ describe("enforcement", () => {
     expect((await admin("/key/delete", { keys: [k.key] })).status).toBe(200);
     const err = await ask(k.key).catch((e) => e);
     expect(err.status).toBe(401);
-    // The three calls before it were logged with the key's hash; the refused one reached no provider.
+    // The three calls before it were logged with the key's hash; the refused one reached no provider and
+    // is logged as refused, saying why (the log explains an agent whose key ended).
+    await Bun.sleep(200);
     await env.t.services.gateway.flush();
-    const rows = await env.t.database.query<{ key_hash: string }>("select key_hash from gateway_spend_logs where key_alias = 'revoke-while-warm'");
-    expect(rows.map((r) => r.key_hash)).toEqual([k.token, k.token, k.token]);
+    const rows = await env.t.database.query<{ key_hash: string; http_status: number; deployment: string | null }>(
+      "select key_hash, http_status, deployment from gateway_spend_logs where key_alias = 'revoke-while-warm' order by start_time",
+    );
+    expect(rows.map((r) => [r.key_hash, r.http_status])).toEqual([[k.token, 200], [k.token, 200], [k.token, 200], [k.token, 401]]);
+    expect(rows[3]!.deployment).toBeNull();
   });
 
   test("an expired key is 401", async () => {

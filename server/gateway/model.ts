@@ -60,22 +60,46 @@ export const embeddingsBody = passThroughStrings(z.looseObject({
   input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))], { message: "must be a string or an array" }),
 }));
 
+const costPerToken = z.number({ error: "must be a number of US dollars per token (e.g. 0.000003 for $3 per million)" }).min(0, "must be 0 or more").max(1, "at most 1 (US dollars per token)");
+const deploymentParams = {
+  api_base: z.url({ message: "must be a URL" }).max(2048, "at most 2048 characters").optional(),
+  api_key: safeString({ min: 1, max: 16_384, line: true }).optional(),
+  rpm: z.number({ error: "must be a whole number" }).int("must be a whole number").positive("must be at least 1").optional(),
+  tpm: z.number({ error: "must be a whole number" }).int("must be a whole number").positive("must be at least 1").optional(),
+  order: z.number({ error: "must be a whole number" }).int("must be a whole number").min(0).optional(),
+  timeout: z.number({ error: "must be a number of seconds" }).positive("must be more than 0").optional(),
+  /** USD per token; without them a model missing from the bundled price table is logged as "no price". */
+  input_cost_per_token: costPerToken.optional(),
+  output_cost_per_token: costPerToken.optional(),
+};
+
 export const newModelBody = z.object({
   model_name: modelName("the public model name"),
   litellm_params: z.looseObject({
     model: modelName("provider/model, e.g. openai/gpt-4o or anthropic/claude-sonnet-4-5"),
-    api_base: z.url({ message: "must be a URL" }).max(2048, "at most 2048 characters").optional(),
-    api_key: safeString({ min: 1, max: 16_384, line: true }).optional(),
-    rpm: z.number().int().positive().optional(),
-    tpm: z.number().int().positive().optional(),
-    order: z.number().int().min(0).optional(),
-    timeout: z.number().positive().optional(),
-    input_cost_per_token: z.number().min(0).optional(),
-    output_cost_per_token: z.number().min(0).optional(),
+    ...deploymentParams,
   }),
   // `id` becomes the deployment id, echoed in the x-litellm-model-id header.
   model_info: z.looseObject({ id: idString(200).optional() }).optional(),
 });
+
+/**
+ * LiteLLM's `/model/update`: `model_info.id` names the stored deployment; the fields given replace
+ * its own (the provider key only when a new one is given; `null` prices remove the price).
+ */
+export const updateModelBody = z.object({
+  model_name: modelName("the public model name").optional(),
+  litellm_params: z
+    .looseObject({
+      model: modelName("provider/model, e.g. openai/gpt-4o or anthropic/claude-sonnet-4-5").optional(),
+      ...deploymentParams,
+      input_cost_per_token: costPerToken.nullable().optional(),
+      output_cost_per_token: costPerToken.nullable().optional(),
+    })
+    .optional(),
+  model_info: z.looseObject({ id: idString(200) }),
+});
+export type UpdateModelInput = z.infer<typeof updateModelBody>;
 
 export const deleteModelBody = z.object({ id: idString(200) });
 export const testModelBody = z.object({ model: modelName("the model to test") });

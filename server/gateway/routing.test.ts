@@ -122,6 +122,42 @@ describe("routing", () => {
     expect(gone.status).toBe(400);
   });
 
+  test("prices are set when a model is added and changed with /model/update; /model/info says which models are priced and how their last Test went", async () => {
+    const info = async (name: string) => (await env.t.json("GET", "/v1/model/info")).body.data.find((d: { model_name: string }) => d.model_name === name);
+    const added = await env.t.json("POST", "/model/new", { body: { model_name: "house-model", litellm_params: { model: "openai/house-llm-7b", api_base: env.openai.url, api_key: FAKE_OPENAI_KEY } } });
+    expect(added.status).toBe(200);
+    const id = added.body.model_info.id;
+    expect((await info("house-model")).model_info).toMatchObject({ priced: false, input_cost_per_token: null, last_test: null });
+
+    const bad = await env.t.json("POST", "/model/update", { body: { model_info: { id }, litellm_params: { input_cost_per_token: "three dollars" } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.param).toBe("litellm_params.input_cost_per_token");
+    const priced = await env.t.json("POST", "/model/update", { body: { model_info: { id }, litellm_params: { input_cost_per_token: 0.000003, output_cost_per_token: 0.000015 } } });
+    expect(priced.status).toBe(200);
+    expect((await info("house-model")).model_info).toMatchObject({ priced: true, input_cost_per_token: 0.000003, output_cost_per_token: 0.000015, has_api_key: true });
+    // The stored provider key was kept, so calls still work; and they now cost something.
+    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" }, body: JSON.stringify({ model: "house-model", messages: [{ role: "user", content: "hi" }] }) });
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get("x-litellm-response-cost"))).toBeGreaterThan(0);
+
+    const tested = await env.t.json("POST", "/api/gateway/models/test", { body: { model: "house-model" } });
+    expect(tested.body.ok).toBe(true);
+    expect((await info("house-model")).model_info.last_test).toMatchObject({ ok: true, error: null });
+    env.openai.script.alwaysFail = { status: 401, message: "bad provider key" };
+    const failed = await env.t.json("POST", "/api/gateway/models/test", { body: { model: "house-model" } });
+    env.openai.script.alwaysFail = undefined;
+    expect(failed.body.ok).toBe(false);
+    expect((await info("house-model")).model_info.last_test).toMatchObject({ ok: false, error: expect.stringContaining("bad provider key") });
+
+    expect((await env.t.json("POST", "/model/update", { body: { model_info: { id }, litellm_params: { input_cost_per_token: null, output_cost_per_token: null } } })).status).toBe(200);
+    expect((await info("house-model")).model_info.priced).toBe(false);
+    // A model from the config file is changed there, not through the API; an unknown id is 404.
+    const fromConfig = (await info("gpt-fake")).model_info.id;
+    expect((await env.t.json("POST", "/model/update", { body: { model_info: { id: fromConfig }, litellm_params: { input_cost_per_token: 1e-6 } } })).status).toBe(409);
+    expect((await env.t.json("POST", "/model/update", { body: { model_info: { id: "nope" }, model_name: "x" } })).status).toBe(404);
+    expect((await env.t.json("POST", "/model/delete", { body: { id } })).status).toBe(200);
+  });
+
   test("a user key cannot add models", async () => {
     const { body } = await env.t.json("POST", "/key/generate", { body: {} });
     const res = await env.t.json("POST", "/model/new", { key: body.key, body: { model_name: "x", litellm_params: { model: "openai/x", api_base: env.openai.url } } });

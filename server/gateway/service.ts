@@ -14,6 +14,7 @@ import { GatewayProxy } from "./proxy/handler";
 import { BudgetBook } from "./budgets/book";
 import { Router } from "./router/router";
 import { warnOnce } from "./spend/pricing";
+import { refusedKeyRecorder } from "./spend/refused-keys";
 import { SpendWriter } from "./spend/writer";
 import { DEFAULT_ROUTER_SETTINGS, type Deployment, type RouterSettings } from "./types";
 
@@ -57,6 +58,7 @@ export class GatewayService {
   private loaded: Promise<void> | undefined;
   private isLoaded = false;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly refusedKey: ReturnType<typeof refusedKeyRecorder>;
 
   constructor(private readonly deps: GatewayDeps) {
     const env = deps.config.env;
@@ -77,6 +79,30 @@ export class GatewayService {
       warnUnpriced: warnOnce((msg) => deps.logger.warn(msg)),
       storePrompts: env.LAP_GATEWAY_STORE_PROMPTS === "true",
     });
+    this.refusedKey = refusedKeyRecorder({ database: deps.database, spend: this.spend });
+  }
+
+  /**
+   * Whether the router can route `model` (for agents, whose sandboxes call it here); null when the
+   * gateway's configuration does not load, so nothing can be said.
+   */
+  async modelCheck(model: string): Promise<{ known: true } | { known: false; models: string[] } | null> {
+    try {
+      await this.ready();
+    } catch {
+      return null;
+    }
+    if (this.router.resolve(model)) return { known: true };
+    return { known: false, models: this.router.modelGroups().filter((m) => !m.includes("*")) };
+  }
+
+  /**
+   * An LLM route answered with an error before the proxy ran (the auth guard's 401): logged when the
+   * key was one LAP issued and is revoked or expired. Never throws.
+   */
+  recordRefusal(request: Request, error: ApiError, requestId: string | undefined) {
+    if (error.status !== 401) return;
+    void this.refusedKey(request, error, requestId).catch((err) => this.deps.logger.warn({ err: (err as Error).message }, "could not log a refused gateway call"));
   }
 
   private litellmEnv() {

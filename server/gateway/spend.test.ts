@@ -193,3 +193,82 @@ describe("LLM provider settings", () => {
     }
   }, 60_000);
 });
+
+describe("the log tells the truth (issue 24)", () => {
+  const logOf = async (requestId: string | null) => {
+    await env.t.services.gateway.flush();
+    return (await env.t.json("GET", `/spend/logs?request_id=${requestId}`)).body[0];
+  };
+  const call = (key: string, body: Record<string, unknown>) =>
+    fetch(`${env.baseUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  test("a streamed reply the client read to its final event, then hung up on, is a success with its tokens", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, {
+      method: "POST", signal: controller.signal,
+      headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-fake", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "read me to the end" }] }),
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    // As SDKs do: stop at `data: [DONE]` and close the connection without reading on.
+    while (!text.includes("data: [DONE]")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    await Bun.sleep(100);
+    const row = await logOf(res.headers.get("x-request-id"));
+    expect(row).toMatchObject({ status: "success", error: null, http_status: 200, priced: true });
+    expect(row.completion_tokens).toBeGreaterThan(0);
+  });
+
+  test("calls refused before any provider is asked are logged with why: unknown model, a model the key may not use, a budget spent", async () => {
+    const { body: k } = await env.t.json("POST", "/key/generate", { body: { key_alias: "refused-calls", models: ["gpt-fake"] } });
+    const unknown = await call(k.key, { model: "no-such-model", messages: [{ role: "user", content: "x" }] });
+    expect(unknown.status).toBe(403);
+    expect(await logOf(unknown.headers.get("x-request-id"))).toMatchObject({ status: "failure", http_status: 403, key_alias: "refused-calls", model_group: "no-such-model" });
+
+    const missing = await call(env.masterKey, { model: "no-such-model", messages: [{ role: "user", content: "x" }] });
+    expect(missing.status).toBe(400);
+    const row = await logOf(missing.headers.get("x-request-id"));
+    expect(row).toMatchObject({ status: "failure", http_status: 400, key_alias: "master key", model_group: "no-such-model", priced: null });
+    expect(row.error).toContain("Invalid model name passed in model=no-such-model");
+
+    const { body: broke } = await env.t.json("POST", "/key/generate", { body: { key_alias: "spent", max_budget: 0 } });
+    const over = await call(broke.key, { model: "gpt-fake", messages: [{ role: "user", content: "x" }] });
+    expect(over.status).toBe(429);
+    const overRow = await logOf(over.headers.get("x-request-id"));
+    expect(overRow).toMatchObject({ status: "failure", http_status: 429, key_alias: "spent", model_group: "gpt-fake" });
+    expect(overRow.error).toContain("Budget has been exceeded");
+  });
+
+  test("a revoked key's call is logged as 401 with the key and why; an unknown token leaves no row", async () => {
+    const { body: k } = await env.t.json("POST", "/key/generate", { body: { key_alias: "revoked-later" } });
+    expect((await env.t.json("POST", "/key/delete", { body: { keys: [k.token_id] } })).status).toBe(200);
+    const refused = await call(k.key, { model: "gpt-fake", messages: [{ role: "user", content: "x" }] });
+    expect(refused.status).toBe(401);
+    await Bun.sleep(200);
+    const row = await logOf(refused.headers.get("x-request-id"));
+    expect(row).toMatchObject({ status: "failure", http_status: 401, key_id: k.token_id, key_alias: "revoked-later", route: "/v1/chat/completions" });
+    expect(row.error).toContain("The key revoked-later was revoked at");
+
+    const anonymous = await call("sk-lap-not-a-real-key-0000000000", { model: "gpt-fake", messages: [{ role: "user", content: "x" }] });
+    expect(anonymous.status).toBe(401);
+    await Bun.sleep(200);
+    expect(await logOf(anonymous.headers.get("x-request-id"))).toBeUndefined();
+  });
+
+  test("a model without a price is logged as unpriced (spend 0 is not a price), a priced one as priced", async () => {
+    const unpriced = await call(env.masterKey, { model: "openai/mystery-model-9", messages: [{ role: "user", content: "what do I cost?" }] });
+    expect(unpriced.status).toBe(200);
+    expect(await logOf(unpriced.headers.get("x-request-id"))).toMatchObject({ status: "success", spend: 0, priced: false });
+    const priced = await call(env.masterKey, { model: "priced", messages: [{ role: "user", content: "and I?" }] });
+    const row = await logOf(priced.headers.get("x-request-id"));
+    expect(row.priced).toBe(true);
+    expect(row.spend).toBeGreaterThan(0);
+  });
+});

@@ -15,8 +15,11 @@ interface ValidationIssue {
 const fieldName = (path: ValidationIssue["path"]) =>
   (Array.isArray(path) ? path.join(".") : (path ?? "")).replace(/^\//, "").replaceAll("/", ".") || "(body)";
 
-/** Maps every failure to the one JSON envelope; validation failures name each failing field. */
-export function errorHandler(logger: Logger) {
+/**
+ * Maps every failure to the one JSON envelope; validation failures name each failing field.
+ * `onGatewayError` sees each error an LLM gateway route answers with (the gateway logs refused keys).
+ */
+export function errorHandler(logger: Logger, opts: { onGatewayError?: (request: Request, error: ApiError, requestId: string | undefined) => void } = {}) {
   return new Elysia({ name: "error-handler" }).onError({ as: "global" }, ({ code, error, request, set }) => {
     const requestId = requestIdOf(request);
     let apiError: ApiError;
@@ -63,6 +66,7 @@ export function errorHandler(logger: Logger) {
     // LLM gateway routes answer in OpenAI's error format, which the SDKs parse.
     const path = new URL(request.url).pathname;
     if (isGatewayPath(path)) {
+      opts.onGatewayError?.(request, apiError, requestId);
       set.headers["x-litellm-response-cost"] = "0";
       return openAiErrorBody(apiError, path, requestId);
     }

@@ -68,7 +68,7 @@ beforeAll(async () => {
   expect(session.status).toBe(201);
   ids.sessionA = session.body.id;
   ids.approvalA = await h.waitFor("A's approval", async () => (await t.json("GET", `/api/approvals?status=pending&session_id=${ids.sessionA}`)).body.data[0]?.id);
-  await h.waitForStatus(ids.sessionA, "idle");
+  await h.waitForStatus(ids.sessionA, "awaiting_approval");
   keys.session = (await t.services.gateway.mintSessionKey({ sessionId: ids.sessionA, agentId: ids.agentA, models: ["claude-sonnet-4-5"] })).key;
 
   const login = await t.request("POST", "/api/auth/login", { key: null, body: { key: TEST_MASTER_KEY } });

@@ -1,4 +1,4 @@
-import { AgentService } from "../agents/service";
+import { AgentService, type GatewayModelCheck } from "../agents/service";
 import { approvalSideEffects } from "../approvals/record";
 import { ApprovalService } from "../approvals/service";
 import type { Database } from "../db/client";
@@ -31,6 +31,8 @@ export interface SessionModuleDeps {
   sandboxAdapter?: () => RuntimeAdapter;
   /** The destination check for agents' egress hosts and repo_url (server/net/destinations.ts). */
   destinations?: DestinationGuard;
+  /** Whether LAP's gateway knows an agent's model (agents on a sandbox runtime call it there). */
+  gatewayModel?: GatewayModelCheck;
 }
 
 /**
@@ -55,7 +57,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
   const approvals = new ApprovalService({ database: deps.database, sessions });
-  const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId), destinations: deps.destinations });
+  const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId), destinations: deps.destinations, gatewayModel: deps.gatewayModel });
   const tokens = new StreamTokens(deps.masterKey);
   const topics = new LiveTopics({ bus, store });
   const openStreams = new Set<() => void>();

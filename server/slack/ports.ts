@@ -52,8 +52,11 @@ export interface SessionsPort {
    */
   userTurns(sessionId: string): Promise<Array<{ turnId: string; seq: number; text: string }>>;
   getApproval(approvalId: string): Promise<ApprovalRef | null>;
-  /** The approval an `agent.tool_use` with evaluated_permission "ask" created (same transaction as the event). */
-  approvalForToolUse(sessionId: string, toolUseId: string): Promise<ApprovalRef | null>;
+  /**
+   * The approval an `agent.tool_use` with evaluated_permission "ask" created (same transaction as the
+   * event), by that event's seq: a provider's tool_use_id may repeat within a session.
+   */
+  approvalForAsk(sessionId: string, askSeq: number): Promise<ApprovalRef | null>;
   /** `message`: kept with the decision; with a denial the runtime gets it as the confirmation's `deny_message`. */
   decideApproval(approvalId: string, decision: ApprovalDecision, decidedBy: string, message?: string): Promise<DecideResult>;
 }

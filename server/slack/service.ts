@@ -183,7 +183,7 @@ export class SlackService {
         if (e.type === "agent.message") reply.append(textOf(e));
         else if (e.type === "agent.tool_use") {
           reply.toolUsed(String(e.data.name ?? e.data.tool ?? "tool"));
-          if (e.data.evaluated_permission === "ask" && typeof e.data.id === "string") this.background(this.postApproval(client, sessionId, e.data.id));
+          if (e.data.evaluated_permission === "ask" && typeof e.data.id === "string") this.background(this.postApproval(client, sessionId, e.seq));
         } else if (TERMINAL_OK.has(e.type)) {
           const reason = (e.data.stop_reason as { type?: string } | undefined)?.type;
           end(reason === "interrupted" ? { kind: "stopped" } : reason === "requires_action" ? { kind: "waiting" } : { kind: "ok" });
@@ -202,10 +202,10 @@ export class SlackService {
    * Allow / Deny buttons in the thread for a tool call the agent asked about. The approval row was
    * written with the event, so it is there to read; the buttons carry only its id.
    */
-  private async postApproval(client: WebClient, sessionId: string, toolUseId: string) {
-    const approval = await this.deps.sessions.approvalForToolUse(sessionId, toolUseId);
+  private async postApproval(client: WebClient, sessionId: string, askSeq: number) {
+    const approval = await this.deps.sessions.approvalForAsk(sessionId, askSeq);
     const thread = await this.deps.store.threadOfSession(sessionId);
-    if (!approval || !thread) return void this.deps.log.warn({ session_id: sessionId, tool_use_id: toolUseId }, "slack: no approval row for an ask");
+    if (!approval || !thread) return void this.deps.log.warn({ session_id: sessionId, seq: askSeq }, "slack: no approval row for an ask");
     await withRateLimit(() => client.chat.postMessage({ channel: thread.channelId, thread_ts: thread.threadTs, ...approvalMessage(approval), blocks: approvalMessage(approval).blocks as never }));
   }
 

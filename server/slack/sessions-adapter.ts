@@ -36,8 +36,8 @@ export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents"
       const a = await core.approvals.get(id).catch((err) => (err instanceof ApiError && err.status === 404 ? null : Promise.reject(err)));
       return a ? approvalRef(a) : null;
     },
-    approvalForToolUse: async (sessionId, toolUseId) => {
-      const a = await core.approvals.findByToolUse(sessionId, toolUseId);
+    approvalForAsk: async (sessionId, askSeq) => {
+      const a = await core.approvals.findByAsk(sessionId, askSeq);
       return a ? approvalRef(a) : null;
     },
     decideApproval: async (id, decision, decidedBy, message) => {

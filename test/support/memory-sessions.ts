@@ -97,7 +97,7 @@ export class MemorySessions implements SessionsPort {
   async getApproval() {
     return null;
   }
-  async approvalForToolUse() {
+  async approvalForAsk() {
     return null;
   }
   async decideApproval() {

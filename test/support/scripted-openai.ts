@@ -1,12 +1,18 @@
 /**
  * Stands for an OpenAI-compatible LLM provider (or LAP's gateway in front of one) that a test cannot
  * reach: `POST /v1/chat/completions` with `stream: true`, answered in the real SSE chunk format
- * (`data: {choices:[{delta:{content|tool_calls}}]}` … `data: [DONE]`), following a script.
+ * (`data: {choices:[{delta:{content|tool_calls}}]}` … `data: [DONE]`), following a script; without
+ * `stream: true` the step is one `chat.completion` JSON body (a model's Test button asks that way).
  * Each request takes the next step of the script; every request is recorded (model, auth, messages).
  */
 
 export type ScriptStep =
-  | { text?: string; thinking?: string; toolCalls?: Array<{ name: string; arguments: Record<string, unknown> }> }
+  /**
+   * `id` names a call as the provider would; by default every call gets a fresh `call_<n>`. Some
+   * OpenAI-compatible servers number calls per response (`call_0`, `call_1` … each time), which a
+   * script reproduces by giving the same ids in several steps.
+   */
+  | { text?: string; thinking?: string; toolCalls?: Array<{ name: string; arguments: Record<string, unknown>; id?: string }> }
   /** Streams `text`, then holds the response open until the client goes away (for interrupts). */
   | { hang: true; text?: string }
   | { status: number; error: string };
@@ -45,6 +51,19 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
       requests.push({ model: body.model, authorization: req.headers.get("authorization"), messages: body.messages, tools: body.tools ?? [] });
       const step = steps.shift() ?? { text: "done" };
       if ("status" in step) return Response.json({ error: { message: step.error, type: "invalid_request_error" } }, { status: step.status });
+      if (body.stream !== true) {
+        const calls = ("toolCalls" in step ? step.toolCalls : undefined) ?? [];
+        const message = {
+          role: "assistant",
+          content: ("text" in step ? step.text : undefined) ?? "",
+          ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id ?? `call_${++callCounter}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) } : {}),
+        };
+        return Response.json({
+          id: "chatcmpl-scripted", object: "chat.completion", created: 0, model: "scripted",
+          choices: [{ index: 0, message, finish_reason: calls.length ? "tool_calls" : "stop" }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        });
+      }
       const enc = new TextEncoder();
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
@@ -64,7 +83,7 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
           const calls = step.toolCalls ?? [];
           calls.forEach((c, index) => {
             const args = JSON.stringify(c.arguments);
-            const id = `call_${++callCounter}`;
+            const id = c.id ?? `call_${++callCounter}`;
             controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, id, type: "function", function: { name: c.name, arguments: args.slice(0, 5) } }] })));
             controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, function: { arguments: args.slice(5) } }] })));
           });

@@ -130,6 +130,9 @@ export class CodexTranslator {
         // Not started, or held and never asked about (Codex ran it without asking): emitted now, "allow".
         this.held.delete(item.id);
         const use = this.started.has(item.id) ? [] : [toolUse(item, this.holdAskable && itemApprovalKind(item.type) ? "allow" : undefined)!];
+        // The call is over: an item id the provider reuses later (call_0 in every response) is a new call.
+        this.started.delete(item.id);
+        this.declined.delete(item.id);
         return { events: [...use, result] };
       }
       case "turn/completed": {

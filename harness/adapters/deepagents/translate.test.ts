@@ -34,6 +34,13 @@ test("a finished response's tool calls and each tool result once, whichever node
   expect(t.translate("updates", { "HumanInTheLoopMiddleware.after_model": { messages: [refused] } }).events).toEqual([
     { type: "agent.tool_result", tool_use_id: "c2", content: [{ type: "text", text: "denied" }], is_error: true },
   ]);
+  // The next response reuses c2 (some providers number calls per response): a new call, asked about and reported again.
+  const reused = new AIMessage({ content: "", tool_calls: [{ id: "c2", name: "execute", args: { command: "pwd" } }] });
+  expect(t.translate("updates", { model_request: { messages: [reused] } }).events).toEqual([{ type: "agent.tool_use", id: "c2", name: "execute", input: { command: "pwd" }, evaluated_permission: "ask" }]);
+  expect(t.idsFor([{ name: "execute", args: { command: "pwd" } }])).toEqual(["c2"]);
+  expect(t.translate("updates", { tools: [{ messages: [new ToolMessage({ content: "/w", tool_call_id: "c2" })] }] }).events).toEqual([
+    { type: "agent.tool_result", tool_use_id: "c2", content: [{ type: "text", text: "/w" }], is_error: false },
+  ]);
   // Without approval-required tools no call carries evaluated_permission.
   const plain = new DeepAgentsTranslator().translate("updates", { model_request: { messages: [response] } }).events;
   expect(plain.every((e) => e.type === "agent.tool_use" && !("evaluated_permission" in e))).toBe(true);

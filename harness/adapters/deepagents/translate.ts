@@ -83,6 +83,9 @@ export class DeepAgentsTranslator {
         const type = messageType(message);
         if (node === MODEL_NODE && (type === "ai" || type === "AIMessageChunk") && message.tool_calls?.length) {
           this.lastToolCalls = message.tool_calls.map((call, index) => ({ id: call.id ?? `call_${index}`, name: call.name, args: call.args ?? {} }));
+          // A new response's ids are new calls even when the provider reuses ids (call_0 in every
+          // response): an earlier call's reported result must not hide this one's.
+          for (const call of this.lastToolCalls) this.reported.delete(call.id);
           for (const call of this.lastToolCalls) out.push(ev.toolUse(call.id, call.name, call.args, this.ask ? (this.ask(call.name) ? "ask" : "allow") : undefined));
         } else if (type === "tool" && message.tool_call_id && !this.reported.has(message.tool_call_id)) {
           // A call's result is reported once, whichever node produced it (the tools node, or the

@@ -19,6 +19,10 @@ type ErrorInfo = { name?: string; data?: { message?: string; statusCode?: number
 export class OpencodeTranslator {
   private roles = new Map<string, string>();
   private parts = new Map<string, { type: string; emitted: number }>();
+  /**
+   * Tool parts already reported, by opencode's part id: the callID is the provider's and may repeat in a
+   * session (some OpenAI-compatible servers number calls call_0, call_1 … in every response).
+   */
   private toolsStarted = new Set<string>();
   private toolsDone = new Set<string>();
   interrupted = false;
@@ -86,13 +90,13 @@ export class OpencodeTranslator {
     if (part.type !== "tool" || !part.callID) return [];
     const events: HarnessEvent[] = [];
     const status = part.state?.status;
-    if (status && status !== "pending" && !this.toolsStarted.has(part.callID)) {
-      this.toolsStarted.add(part.callID);
+    if (status && status !== "pending" && !this.toolsStarted.has(part.id)) {
+      this.toolsStarted.add(part.id);
       const tool = part.tool ?? "tool";
       events.push(ev.toolUse(part.callID, tool, part.state?.input ?? {}, this.permission?.(tool)));
     }
-    if ((status === "completed" || status === "error") && !this.toolsDone.has(part.callID)) {
-      this.toolsDone.add(part.callID);
+    if ((status === "completed" || status === "error") && !this.toolsDone.has(part.id)) {
+      this.toolsDone.add(part.id);
       events.push(ev.toolResult(part.callID, status === "error" ? (part.state?.error ?? "tool failed") : (part.state?.output ?? ""), status === "error"));
     }
     return events;

@@ -1,12 +1,23 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
-import { gatewayModels } from "../../../schema";
+import { gatewayModelChecks, gatewayModels } from "../../../schema";
 import type { Database } from "../../db/client";
 import type { SecretBox } from "../../lib/crypto";
 import { notFound } from "../../lib/errors";
 import { toDeployment, type DeploymentInput } from "../config/deployments";
+import type { UpdateModelInput } from "../model";
 import type { Deployment, Json } from "../types";
 import { redactUrl, splitParams } from "./sealed-params";
+
+/** The last Test of a model (the dashboard's button), as the model list and the agent form show it. */
+export interface ModelCheck {
+  ok: boolean;
+  latency_ms: number;
+  error: string | null;
+  checked_at: string;
+}
+
+const PRICE_FIELDS = ["input_cost_per_token", "output_cost_per_token"] as const;
 
 /**
  * Deployments added through the API/dashboard. The provider key and every other credential-like
@@ -35,6 +46,51 @@ export class ModelStore {
     return { litellmParams: plain as Json, paramsSealed: Object.keys(secret).length ? this.deps.box.encrypt(JSON.stringify(secret)) : null };
   }
 
+  /**
+   * Changes a stored deployment (LiteLLM's /model/update): given fields replace its own, `null` prices
+   * remove them, the provider key changes only when a new one is given. Validated like /model/new.
+   */
+  async update(input: UpdateModelInput): Promise<Deployment> {
+    const id = input.model_info.id;
+    const [row] = await this.deps.database.db.select().from(gatewayModels).where(eq(gatewayModels.id, id));
+    if (!row) throw notFound(`Model ${id}`);
+    const { api_key, ...changes } = input.litellm_params ?? {};
+    // The stored params, sealed ones opened: an update re-splits them (a changed api_base may carry credentials).
+    const sealedBefore = row.paramsSealed ? (JSON.parse(this.deps.box.decrypt(row.paramsSealed)) as Record<string, unknown>) : {};
+    const params: Record<string, unknown> = { ...row.litellmParams, ...sealedBefore };
+    const info: Record<string, unknown> = { ...row.modelInfo };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete params[k];
+      else if (v !== undefined) params[k] = v;
+    }
+    // A price set or removed here replaces one given in model_info when the model was added.
+    for (const k of PRICE_FIELDS) if (k in changes) delete info[k];
+    const modelName = input.model_name ?? row.modelName;
+    const apiKey = api_key ?? (row.apiKeySealed ? this.deps.box.decrypt(row.apiKeySealed) : undefined);
+    const deployment = toDeployment({ id, model_name: modelName, litellm_params: { ...(params as unknown as DeploymentInput["litellm_params"]), api_key: apiKey }, model_info: info }, "database", this.deps.litellm);
+    await this.deps.database.db
+      .update(gatewayModels)
+      .set({ modelName, ...this.sealed(params), modelInfo: info, ...(api_key ? { apiKeySealed: this.deps.box.encrypt(api_key) } : {}) })
+      .where(eq(gatewayModels.id, id));
+    return deployment;
+  }
+
+  /** Keeps the outcome of a model's Test (one row per model name, the latest). */
+  async recordCheck(modelName: string, check: Omit<ModelCheck, "checked_at">): Promise<void> {
+    await this.deps.database.db
+      .insert(gatewayModelChecks)
+      .values({ modelName, ok: check.ok, latencyMs: Math.round(check.latency_ms), error: check.error?.slice(0, 1000) ?? null })
+      .onConflictDoUpdate({
+        target: gatewayModelChecks.modelName,
+        set: { ok: check.ok, latencyMs: Math.round(check.latency_ms), error: check.error?.slice(0, 1000) ?? null, checkedAt: sql`now()` },
+      });
+  }
+
+  async checks(): Promise<Map<string, ModelCheck>> {
+    const rows = await this.deps.database.db.select().from(gatewayModelChecks);
+    return new Map(rows.map((r) => [r.modelName, { ok: r.ok, latency_ms: r.latencyMs, error: r.error, checked_at: r.checkedAt.toISOString() }]));
+  }
+
   async delete(id: string): Promise<void> {
     const rows = await this.deps.database.db.delete(gatewayModels).where(eq(gatewayModels.id, id)).returning({ id: gatewayModels.id });
     if (rows.length === 0) throw notFound(`Model ${id}`);
@@ -61,8 +117,11 @@ export class ModelStore {
   }
 }
 
-/** A deployment as the API shows it: everything but the provider key. */
-export function deploymentView(d: Deployment) {
+/**
+ * A deployment as the API shows it: everything but the provider key. `priced`: whether calls get a
+ * cost (its own prices, or the bundled table knows the upstream model); `last_test`: its last Test.
+ */
+export function deploymentView(d: Deployment, extra: { priced?: boolean; lastTest?: ModelCheck | null } = {}) {
   return {
     model_name: d.modelName,
     litellm_params: {
@@ -80,6 +139,8 @@ export function deploymentView(d: Deployment) {
       has_api_key: Boolean(d.apiKey),
       input_cost_per_token: d.inputCostPerToken ?? null,
       output_cost_per_token: d.outputCostPerToken ?? null,
+      ...(extra.priced !== undefined ? { priced: extra.priced } : {}),
+      ...(extra.lastTest !== undefined ? { last_test: extra.lastTest } : {}),
     },
   };
 }

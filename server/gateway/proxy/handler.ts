@@ -9,7 +9,7 @@ import { callUpstream, UpstreamError } from "../providers/upstream";
 import type { Router } from "../router/router";
 import { priceOf, type Price } from "../spend/pricing";
 import type { SpendWriter } from "../spend/writer";
-import { passThroughStream, translateStream } from "../translate/sse";
+import { finalEventOf, passThroughStream, translateStream } from "../translate/sse";
 import type { Attempt, Deployment, InboundFormat, Json } from "../types";
 import type { BudgetBook, BudgetState } from "../budgets/book";
 import { attributionOf } from "./attribution";
@@ -95,18 +95,42 @@ export class GatewayProxy {
     if (principal.via === "api_key" && principal.keyId) {
       state = this.deps.keys.cached(principal.keyId) ?? (await this.deps.keys.stateOf(principal.keyId));
     }
-    const resolved = this.deps.router.resolve(model);
-    if (state && !modelAllowed(state.row.models, model, resolved?.group)) {
-      throw new ApiError(403, "key_model_access_denied", `This key is not allowed to call model=${model}. Allowed: ${state.row.models.join(", ")}`, [{ field: "model", message: "not allowed for this key" }]);
-    }
-    if (!resolved) {
-      throw new ApiError(400, "model_not_found", `Invalid model name passed in model=${model}. Call GET /v1/models to see the available models.`, [{ field: "model", message: "no such model on this gateway" }]);
-    }
     // Who pays: the key's (or caller's) team and user, each with its own budget (LiteLLM: a team's key
     // is held to the team's budget, not its user's; the user's spend still counts).
     const who = attributionOf(principal, state);
     const team = who.teamId ? (this.deps.budgets.teams.cached(who.teamId) ?? (await this.deps.budgets.teams.stateOf(who.teamId))) : null;
     const user = who.userId ? (this.deps.budgets.users.cached(who.userId) ?? (await this.deps.budgets.users.stateOf(who.userId))) : null;
+    const stream = body.stream === true && format !== "embeddings";
+    const caller = {
+      requestId: ctx.requestId,
+      ...callerIdentity(principal, state),
+      teamId: team ? who.teamId : null,
+      userId: user ? who.userId : null,
+      route: ROUTE_OF[format],
+      stream: stream ? 1 : 0,
+      sessionId: state?.row.sessionId ?? null,
+      agentId: state?.row.agentId ?? null,
+      endUser: typeof body.user === "string" ? body.user : null,
+      startTime,
+      ...(this.deps.storePrompts ? { requestBody: storable(body) } : {}),
+    };
+    /**
+     * A call refused before any provider is asked (unknown model, a model the key may not use, a
+     * budget or rate limit) is logged too, with why: the log then explains an agent that failed.
+     */
+    const refuse = (err: ApiError, modelGroup: string): never => {
+      this.deps.spend.push({
+        ...caller, modelGroup, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
+      });
+      throw err;
+    };
+    const resolved = this.deps.router.resolve(model);
+    if (state && !modelAllowed(state.row.models, model, resolved?.group)) {
+      refuse(new ApiError(403, "key_model_access_denied", `This key is not allowed to call model=${model}. Allowed: ${state.row.models.join(", ")}`, [{ field: "model", message: "not allowed for this key" }]), model);
+    }
+    if (!resolved) {
+      return refuse(new ApiError(400, "model_not_found", `Invalid model name passed in model=${model}. Call GET /v1/models to see the available models.`, [{ field: "model", message: "no such model on this gateway" }]), model);
+    }
     let estimate = 0;
     if (state?.row.maxBudget != null || team?.maxBudget != null || user?.maxBudget != null) {
       const d = resolved.deployments[0]!;
@@ -127,11 +151,12 @@ export class GatewayProxy {
       admitBudget(this.deps.budgets.users, user, !team);
     } catch (err) {
       for (const r of releases) r(0, 0);
+      // A budget or rate limit refused the call before any provider was asked: logged with why.
+      if (err instanceof ApiError) refuse(err, resolved.group);
       throw err;
     }
     const release = releases.length ? (cost: number, tokens: number) => releases.forEach((r) => r(cost, tokens)) : undefined;
 
-    const stream = body.stream === true && format !== "embeddings";
     const timeoutMs = Math.min(this.deps.router.routerSettings.timeoutMs, typeof body.timeout === "number" ? body.timeout * 1000 : Infinity);
     const routed = await this.deps.router.route<Success>(model, async (d, group) => {
       const upstreamModel = upstreamModelFor(d, group === resolved.group ? model : group);
@@ -148,21 +173,7 @@ export class GatewayProxy {
       throw err;
     });
 
-    const base = {
-      requestId: ctx.requestId,
-      ...callerIdentity(principal, state),
-      route: ROUTE_OF[format],
-      modelGroup: routed.modelGroup ?? resolved.group,
-      stream: stream ? 1 : 0,
-      attempts: routed.attempts as Attempt[],
-      sessionId: state?.row.sessionId ?? null,
-      agentId: state?.row.agentId ?? null,
-      teamId: team ? who.teamId : null,
-      userId: user ? who.userId : null,
-      endUser: typeof body.user === "string" ? body.user : null,
-      startTime,
-      ...(this.deps.storePrompts ? { requestBody: storable(body) } : {}),
-    };
+    const base = { ...caller, modelGroup: routed.modelGroup ?? resolved.group, attempts: routed.attempts as Attempt[] };
 
     if (!routed.outcome.ok) {
       release?.(0, 0);
@@ -195,7 +206,7 @@ export class GatewayProxy {
       this.deps.router.addTokens(deployment, input + output);
       this.deps.spend.push({
         ...base, deployment: deployment.id, provider: deployment.provider, apiBase: redactUrl(deployment.apiBase),
-        promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost,
+        promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost, priced: price.known,
         latencyMs: performance.now() - started, ttftMs, status: error ? "failure" : "success", httpStatus: 200,
         error: error ?? null, endTime: new Date(),
         ...(responseBody !== undefined ? { responseBody } : {}),
@@ -230,11 +241,16 @@ export class GatewayProxy {
     let input = 0;
     let output = 0;
     let done = false;
+    let complete = false;
     let captured: string | undefined = this.deps.storePrompts ? "" : undefined;
     const hooks = {
       onFirstByte: () => {
         ttft = performance.now() - started;
       },
+      onComplete: () => {
+        complete = true;
+      },
+      finalEvent: finalEventOf(format),
       onDone: (error?: string) => {
         if (done) return;
         done = true;
@@ -245,8 +261,9 @@ export class GatewayProxy {
         if (captured!.length < STORE_LIMIT + 1) captured += text;
       } : undefined,
     };
-    // A caller that hangs up mid-stream still releases its limits and gets a spend row.
-    request.signal?.addEventListener("abort", () => hooks.onDone("client disconnected"), { once: true });
+    // A caller that hangs up mid-stream still releases its limits and gets a spend row; one that hangs
+    // up after the stream's final event (as SDKs do once they read it) got the whole reply: a success.
+    request.signal?.addEventListener("abort", () => hooks.onDone(complete ? undefined : "client disconnected"), { once: true });
     const upstreamBody = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
     const out = plan.translateStream
       ? translateStream(upstreamBody, plan.translateStream((i, o) => {

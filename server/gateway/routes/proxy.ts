@@ -7,6 +7,7 @@ import { chatBody, completionsBody, countTokensBody, embeddingsBody, messagesBod
 import { countTokens } from "../proxy/count-tokens";
 import { hoistSystemMessages } from "../translate/anthropic-system";
 import { deploymentView } from "../models/service";
+import { priceOf } from "../spend/pricing";
 import type { GatewayService } from "../service";
 import type { InboundFormat, Json } from "../types";
 
@@ -32,7 +33,11 @@ export function proxyRoutes(deps: { gateway: GatewayService; guard: AuthGuard })
   });
   const modelInfo = async ({ principal }: { principal: Principal }) => {
     const allowed = new Set(await allowedModels(principal));
-    return { data: g.router.deployments().filter((d) => allowed.has(d.modelName)).map(deploymentView) };
+    const checks = await g.models.checks();
+    return {
+      data: g.router.deployments().filter((d) => allowed.has(d.modelName)).map((d) =>
+        deploymentView(d, { priced: priceOf(d, d.upstreamModel, () => {}).known, lastTest: checks.get(d.modelName) ?? null })),
+    };
   };
   return new Elysia({ detail: { tags: ["LLM gateway"] } })
     .use(deps.guard)

@@ -10,12 +10,12 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => database?.close());
 
-const PG_TYPE = { text: "text", int4: "integer", float8: "double precision", timestamptz: "timestamp with time zone", jsonb: "jsonb" } as const;
+const PG_TYPE = { text: "text", bool: "boolean", int4: "integer", float8: "double precision", timestamptz: "timestamp with time zone", jsonb: "jsonb" } as const;
 
 const full = (id: string): SpendRow => ({
   requestId: id, keyHash: "ab".repeat(32), keyId: "key-1", keyAlias: "alias 'quoted' \"twice\"", route: "/v1/chat/completions",
   modelGroup: "gpt-fake", deployment: "dep-1", provider: "openai", apiBase: "http://127.0.0.1:9/v1",
-  promptTokens: 12, completionTokens: 34, totalTokens: 46, spend: 0.000123456789, latencyMs: 1.25, ttftMs: 0.5, stream: 1,
+  promptTokens: 12, completionTokens: 34, totalTokens: 46, spend: 0.000123456789, priced: false, latencyMs: 1.25, ttftMs: 0.5, stream: 1,
   status: "failure", httpStatus: 502, error: "tab\there, newline\nthere, back\\slash, null-ish \\N, émoji 🦊, 中文",
   attempts: [{ deployment: "dep-1", model_group: "gpt-fake", status: 502, error: "boom", ms: 3.5 }],
   sessionId: "sess-1", agentId: "agent-1", endUser: "user-7", userId: "usr-1", teamId: "team-1",
@@ -46,13 +46,13 @@ describe("spend writer", () => {
     expect(a).toEqual({
       request_id: "round-trip-1", key_hash: f.keyHash, key_id: "key-1", key_alias: f.keyAlias, route: f.route, model_group: "gpt-fake",
       deployment: "dep-1", provider: "openai", api_base: f.apiBase, prompt_tokens: 12, completion_tokens: 34, total_tokens: 46,
-      spend: 0.000123456789, latency_ms: 1.25, ttft_ms: 0.5, stream: 1, status: "failure", http_status: 502, error: f.error,
+      spend: 0.000123456789, priced: false, latency_ms: 1.25, ttft_ms: 0.5, stream: 1, status: "failure", http_status: 502, error: f.error,
       attempts: f.attempts, session_id: "sess-1", agent_id: "agent-1", end_user: "user-7", user_id: "usr-1", team_id: "team-1", request_body: f.requestBody,
       response_body: f.responseBody, start_ms: f.startTime!.getTime(), end_ms: f.endTime!.getTime(),
     });
     // Defaults for what a row leaves out: zero tokens and spend, no stream, empty attempts, NULL elsewhere.
     expect(b).toMatchObject({
-      key_hash: null, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, spend: 0, latency_ms: null, ttft_ms: null, stream: 0,
+      key_hash: null, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, spend: 0, priced: null, latency_ms: null, ttft_ms: null, stream: 0,
       http_status: null, attempts: [], request_body: null, response_body: null, user_id: null, team_id: null, start_ms: 0, end_ms: 1,
     });
   });

@@ -11,7 +11,7 @@ function toRecord(r: SpendRow) {
   return {
     request_id: r.requestId, key_hash: r.keyHash ?? null, key_id: r.keyId ?? null, key_alias: r.keyAlias ?? null, route: r.route,
     model_group: r.modelGroup ?? null, deployment: r.deployment ?? null, provider: r.provider ?? null, api_base: r.apiBase ?? null,
-    prompt_tokens: r.promptTokens ?? 0, completion_tokens: r.completionTokens ?? 0, total_tokens: r.totalTokens ?? 0, spend: r.spend ?? 0,
+    prompt_tokens: r.promptTokens ?? 0, completion_tokens: r.completionTokens ?? 0, total_tokens: r.totalTokens ?? 0, spend: r.spend ?? 0, priced: r.priced ?? null,
     latency_ms: r.latencyMs ?? null, ttft_ms: r.ttftMs ?? null, stream: r.stream ?? 0, status: r.status, http_status: r.httpStatus ?? null,
     error: r.error ?? null, attempts: r.attempts ?? [], session_id: r.sessionId ?? null, agent_id: r.agentId ?? null, end_user: r.endUser ?? null,
     user_id: r.userId ?? null, team_id: r.teamId ?? null,
@@ -35,6 +35,7 @@ export const SPEND_COPY_COLUMNS: CopyColumn<SpendRow>[] = [
   { name: "completion_tokens", type: "int4", value: (r) => r.completionTokens ?? 0 },
   { name: "total_tokens", type: "int4", value: (r) => r.totalTokens ?? 0 },
   { name: "spend", type: "float8", value: (r) => r.spend ?? 0 },
+  { name: "priced", type: "bool", value: (r) => r.priced },
   { name: "latency_ms", type: "float8", value: (r) => r.latencyMs },
   { name: "ttft_ms", type: "float8", value: (r) => r.ttftMs },
   { name: "stream", type: "int4", value: (r) => r.stream ?? 0 },

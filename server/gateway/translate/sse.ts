@@ -1,4 +1,6 @@
 /** Server-sent events: an incremental parser and the encoders for both dialects we emit. */
+import type { InboundFormat } from "../types";
+
 export interface SseEvent {
   event?: string;
   data: string;
@@ -58,7 +60,41 @@ export interface StreamHooks {
   onFirstByte(): void;
   /** Sees the text sent to the caller (only set when prompts are stored). */
   onOutput?: (text: string) => void;
+  /**
+   * The caller has been sent the stream's final event (`finalEvent`): a hang-up from here on lost
+   * nothing, as SDKs close the connection once they read it.
+   */
+  onComplete?: () => void;
+  /** The final event of the caller's dialect, at the start of a line (finalEventOf). */
+  finalEvent?: RegExp;
   onDone(error?: string): void;
+}
+
+/**
+ * The event that ends a stream in the dialect the caller speaks, matched at the start of a line (a
+ * model's text inside a JSON string never has a raw newline before it): `data: [DONE]` for chat and
+ * legacy completions, Anthropic's `message_stop`, the Responses API's terminal `response.*` events.
+ */
+export function finalEventOf(format: InboundFormat): RegExp {
+  if (format === "messages") return /(?:^|\n)(?:event: message_stop|data: \{"type":"message_stop")/;
+  if (format === "responses") return /(?:^|\n)event: response\.(?:completed|incomplete|failed)/;
+  return /(?:^|\n)data: \[DONE\]/;
+}
+
+/** Watches the text sent to a caller for its stream's final event (which may be split across chunks). */
+class FinalEventWatch {
+  private tail = "";
+  seen = false;
+
+  constructor(private readonly pattern: RegExp | undefined) {}
+
+  push(text: string): boolean {
+    if (this.seen || !this.pattern) return this.seen;
+    const window = this.tail + text;
+    this.seen = this.pattern.test(window);
+    this.tail = window.slice(-64);
+    return this.seen;
+  }
 }
 
 /**
@@ -95,12 +131,14 @@ export function translateStream(body: ReadableStream<Uint8Array>, translator: St
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   const parser = new SseParser();
+  const final = new FinalEventWatch(hooks.finalEvent);
   let first = true;
   const emit = (out: string[], controller: ReadableStreamDefaultController<Uint8Array>): boolean => {
     if (!out.length) return false;
     const text = out.join("");
     hooks.onOutput?.(text);
     controller.enqueue(encoder.encode(text));
+    if (!final.seen && final.push(text)) hooks.onComplete?.();
     return true;
   };
   return relay(body, (chunk, controller) => {
@@ -127,6 +165,7 @@ export function translateStream(body: ReadableStream<Uint8Array>, translator: St
 export function passThroughStream(body: ReadableStream<Uint8Array>, onUsageEvent: (ev: SseEvent) => void, hooks: StreamHooks): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   const parser = new SseParser();
+  const final = new FinalEventWatch(hooks.finalEvent);
   let first = true;
   return relay(body, (chunk, controller) => {
     if (first) {
@@ -137,6 +176,7 @@ export function passThroughStream(body: ReadableStream<Uint8Array>, onUsageEvent
     const text = decoder.decode(chunk, { stream: true });
     hooks.onOutput?.(text);
     for (const ev of parser.push(text, '"usage"')) if (ev.data.includes('"usage"')) onUsageEvent(ev);
+    if (!final.seen && final.push(text)) hooks.onComplete?.();
     return true;
   }, () => {
     for (const ev of parser.end()) if (ev.data.includes('"usage"')) onUsageEvent(ev);

@@ -160,8 +160,70 @@ test("a tool that needs approval waits for a person: allow runs it in the sandbo
   expect(texts).toContain("OK, I left it.");
 }, 90_000);
 
-test("a model the gateway does not know ends the turn with a clear session.error, never another model", async () => {
-  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "misconfigured", model: "no-such-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+test("a provider that numbers its tool calls call_0 in every response: each call that asks gets its own approval, tied to its event", async () => {
+  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "reused-ids", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", approval_required_tools: ["bash"] });
+  expect(agent.status).toBe(201);
+  const id = (await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id })).body.id;
+  await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle");
+  type Approval = { id: string; tool_use_id: string; event_seq: number; status: string; input: { command: string } };
+  const approvals = async () => (await api<{ data: Approval[] }>("GET", `/api/approvals?session_id=${id}`)).body.data;
+  const status = async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status;
+  const asks = async () => (await events(id)).filter((e) => e.type === "agent.tool_use");
+
+  model.script([
+    { toolCalls: [{ id: "call_0", name: "bash", arguments: { command: "echo one >> log.txt" } }] },
+    { toolCalls: [{ id: "call_0", name: "bash", arguments: { command: "echo two >> log.txt" } }] },
+    { text: "Both ran." },
+  ]);
+  expect((await api("POST", `/api/sessions/${id}/messages`, { text: "two steps" })).status).toBe(202);
+  await waitFor("the first approval", async () => (await approvals()).length === 1);
+  await waitFor("the session to await the decision", async () => (await status()) === "awaiting_approval");
+  const [first] = await approvals();
+  expect(first!.event_seq).toBe((await asks())[0]!.seq);
+  expect((await api("POST", `/api/approvals/${first!.id}/decision`, { decision: "allow" })).status).toBe(200);
+
+  // The confirmation runs call_0; the model's next response asks again under the same id: a new approval, nothing run.
+  await waitFor("the second approval", async () => (await approvals()).some((a) => a.status === "pending"), 30_000);
+  await waitFor("the session to await the second decision", async () => (await status()) === "awaiting_approval");
+  const [uses, rows] = [await asks(), await approvals()];
+  expect(uses.map((u) => u.data.id)).toEqual(["call_0", "call_0"]);
+  const second = rows.find((a) => a.status === "pending")!;
+  expect(second).toMatchObject({ tool_use_id: "call_0", event_seq: uses[1]!.seq, input: { command: "echo two >> log.txt" } });
+  expect(rows.find((a) => a.id === first!.id)).toMatchObject({ status: "allowed", event_seq: uses[0]!.seq });
+  const [row] = await lap.database.query<{ workspace_id: string }>("select workspace_id from sandboxes where session_id = $1", [id]);
+  const log = join(dataDir, "workspaces", row!.workspace_id, "log.txt");
+  expect(readFileSync(log, "utf8")).toBe("one\n");
+
+  expect((await api("POST", `/api/approvals/${second.id}/decision`, { decision: "allow" })).status).toBe(200);
+  await waitFor("the reply", async () => (await status()) === "idle" && (await events(id)).some((e) => e.type === "agent.message"), 30_000);
+  expect(readFileSync(log, "utf8")).toBe("one\ntwo\n");
+  // Each confirmation names the call it decided by its event, not only by the provider's id.
+  const confirmations = (await events(id)).filter((e) => e.type === "user.tool_confirmation").map((e) => [e.data.approval_id, e.data.tool_use_seq]);
+  expect(confirmations).toEqual([[first!.id, uses[0]!.seq], [second.id, uses[1]!.seq]]);
+}, 120_000);
+
+test("an agent whose model the gateway does not know is refused with a 400 naming model and the models it has; nothing is made or changed", async () => {
+  const made = await api<{ error: { fields: { field: string; message: string }[] } }>("POST", "/api/agents", { name: "typo", model: "claude-sonnet-4-5", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  expect(made.status).toBe(400);
+  expect(made.body.error.fields).toEqual([{ field: "model", message: expect.stringContaining("no model named claude-sonnet-4-5 on this gateway (it has scripted-model)") }]);
+  expect((await api<{ data: { name: string }[] }>("GET", "/api/agents?q=typo")).body.data).toHaveLength(0);
+  const ok = await api<{ id: string; model: string }>("POST", "/api/agents", { name: "typo-later", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  expect(ok.status).toBe(201);
+  const changed = await api("PATCH", `/api/agents/${ok.body.id}`, { model: "gpt-4o" });
+  expect(changed.status).toBe(400);
+  expect((await api<{ model: string }>("GET", `/api/agents/${ok.body.id}`)).body.model).toBe("scripted-model");
+  // Only agents using a model are listed for it (what the dashboard shows before a model is removed).
+  const using = await api<{ data: { id: string }[] }>("GET", "/api/agents?model=scripted-model&limit=200");
+  expect(using.body.data.map((a) => a.id)).toContain(ok.body.id);
+  expect((await api<{ data: unknown[] }>("GET", "/api/agents?model=gpt-4o")).body.data).toHaveLength(0);
+});
+
+test("a model removed after its agent was made ends the turn with a clear session.error, never another model", async () => {
+  const added = await api<{ model_info: { id: string } }>("POST", "/model/new", { model_name: "short-lived", litellm_params: { model: "openai/scripted-model", api_base: model.url, api_key: "sk-provider-secret-123" } });
+  expect(added.status).toBe(200);
+  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "misconfigured", model: "short-lived", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  expect(agent.status).toBe(201);
+  expect((await api("POST", "/model/delete", { id: added.body.model_info.id })).status).toBe(200);
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
   const id = session.body.id;
   await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle");
@@ -170,7 +232,7 @@ test("a model the gateway does not know ends the turn with a clear session.error
   await waitFor("the turn to end", async () => (await events(id)).some((e) => e.type === "session.error" || e.type === "session.status_idle"));
   const error = (await events(id)).find((e) => e.type === "session.error");
   expect(error).toBeDefined();
-  expect(JSON.stringify(error!.data)).toContain("no-such-model");
+  expect(JSON.stringify(error!.data)).toContain("short-lived");
   // Nothing reached the provider: no silent fallback to a model that exists.
   expect(model.requests.length).toBe(before);
 }, 60_000);

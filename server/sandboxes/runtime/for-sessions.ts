@@ -51,13 +51,18 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
   async function onSandboxLost(sandboxId: string, log?: { warn(obj: object, msg: string): void }) {
     const sessionId = adapter?.sessionOfSandbox(sandboxId);
     if (!adapter || !sessionId) return;
-    const [marked] = await deps.database.query(`update sessions set status = 'recovering', updated_at = now() where id = $1 and status = 'idle' returning id`, [sessionId]);
+    // Idle or awaiting a decision: it goes back to what it was.
+    const [marked] = await deps.database.query<{ prior: string }>(
+      `update sessions s set status = 'recovering', updated_at = now() from (select id, status as prior from sessions where id = $1 for update) p
+       where s.id = p.id and p.prior in ('idle', 'awaiting_approval') returning p.prior`,
+      [sessionId],
+    );
     try {
       await adapter.recover(sessionId);
     } catch (err) {
       log?.warn({ err, session_id: sessionId, sandbox_id: sandboxId }, "recovering a lost sandbox failed; the next message tries again");
     } finally {
-      if (marked) await deps.database.query(`update sessions set status = 'idle', updated_at = now() where id = $1 and status = 'recovering'`, [sessionId]);
+      if (marked) await deps.database.query(`update sessions set status = $2, updated_at = now() where id = $1 and status = 'recovering'`, [sessionId, marked.prior]);
     }
   }
   return { get, current: () => adapter, onSandboxLost };

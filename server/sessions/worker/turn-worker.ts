@@ -1,5 +1,5 @@
-import { and, asc, eq, inArray, ne } from "drizzle-orm";
-import { agents, sessions, sessionTurns, type SessionRow, type SessionTurnRow } from "../../../schema";
+import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
+import { agents, sessions, sessionTurns, type SessionRow, type SessionStatus, type SessionTurnRow } from "../../../schema";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
 import type { RemoteSessionState, RuntimeAdapter } from "../../runtimes/adapter";
@@ -276,9 +276,12 @@ export class TurnWorker implements TurnRunner {
         .update(sessionTurns)
         .set({ status: outcome.status, error: outcome.error ?? null, endedAt: new Date() })
         .where(and(eq(sessionTurns.id, turnId), eq(sessionTurns.status, "running")));
+      // A turn that ended asking a person (its approval rows were written with its events) leaves the
+      // session awaiting that decision rather than plainly idle.
+      const idle = sql<SessionStatus>`case when exists (select 1 from approvals a where a.session_id = ${sessionId} and a.status = 'pending') then 'awaiting_approval' else 'idle' end`;
       await this.db
         .update(sessions)
-        .set({ status: outcome.fatal ? "error" : "idle", error: outcome.error ?? null, updatedAt: new Date() })
+        .set({ status: outcome.fatal ? "error" : idle, error: outcome.error ?? null, updatedAt: new Date() })
         .where(and(eq(sessions.id, sessionId), ne(sessions.status, "stopped")));
     }
   }

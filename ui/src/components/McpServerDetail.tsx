@@ -1,5 +1,6 @@
 import { createEffect, createMemo, createResource, createSignal, For, on, Show } from "solid-js";
-import { api, ApiError, type McpTestResult, type ServerView } from "../lib/api";
+import { api, ApiError, type GrantView, type McpTestResult, type ServerView } from "../lib/api";
+import { ConfirmDialog } from "./forms";
 import { timeAgo } from "../lib/format";
 import { CopyButton, toast } from "./ui";
 
@@ -13,6 +14,7 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
   const [testing, setTesting] = createSignal(false);
   const [health, { refetch: refetchHealth }] = createResource(() => s().id, api.mcp.health);
   const [grants, { refetch: refetchGrants }] = createResource(() => s().id, api.mcp.grants);
+  const [revoking, setRevoking] = createSignal<GrantView | null>(null);
   const proxyUrl = () => `${location.origin}${s().proxy_path}`;
   // Only another server clears the test result: `on` fires whenever its source is re-read, and the
   // server object is replaced on every edit (a tool toggled), so it watches a memo of the id.
@@ -137,7 +139,7 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
                   <td class="mono">{g.subject_id}</td>
                   <td>{g.tools ? g.tools.join(", ") : <span class="muted">all tools</span>}</td>
                   <td style={{ "text-align": "right" }}>
-                    <button class="btn sm danger" onClick={async () => { await api.mcp.revokeGrant(g.id); refetchGrants(); }}>Revoke</button>
+                    <button class="btn sm danger" onClick={() => setRevoking(g)} aria-label={`Revoke grant to ${g.subject_type} ${g.subject_id}`}>Revoke</button>
                   </td>
                 </tr>
               )}
@@ -145,6 +147,22 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
           </tbody>
         </table>
         <GrantForm serverId={s().id} onAdded={refetchGrants} />
+        <Show when={revoking()}>
+          {(g) => (
+            <ConfirmDialog
+              title={`Revoke ${g().subject_type} ${g().subject_id}'s access to ${s().name}?`}
+              confirmLabel="Revoke access"
+              action={async () => {
+                await api.mcp.revokeGrant(g().id);
+                toast("Access revoked");
+              }}
+              onClose={() => setRevoking(null)}
+              onDone={refetchGrants}
+            >
+              Its calls to {g().tools ? g().tools!.join(", ") : "every tool"} of this server are refused from now on (admin keys keep their access).
+            </ConfirmDialog>
+          )}
+        </Show>
       </div>
     </div>
   );

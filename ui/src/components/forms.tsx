@@ -1,6 +1,7 @@
-import { createSignal, type JSX, Show } from "solid-js";
+import { A } from "@solidjs/router";
+import { createResource, createSignal, For, type JSX, Show } from "solid-js";
 import { ApiError } from "../lib/api";
-import { CopyButton, Dialog, toast } from "./ui";
+import { CopyButton, Dialog } from "./ui";
 
 /**
  * A form that submits to the API: tracks `busy`, and maps a 400's `fields` onto the inputs they
@@ -64,9 +65,22 @@ export function FormDialog(props: {
   );
 }
 
+/** What else a destructive action touches, listed in its confirmation (agents using a model, …). */
+export interface Dependents {
+  /** Heading of the list, e.g. "Agents using this model". */
+  label: string;
+  /** What uses the object; a name with a link when there is a page for it. */
+  load: () => Promise<Array<{ name: string; href?: string; note?: string }>>;
+  /** Shown when nothing depends on it. */
+  none: string;
+  /** Shown under a non-empty list: what happens to them. */
+  consequence?: string;
+}
+
 /**
- * "Are you sure?" for destructive actions: says what happens, runs the action once, reports a
- * failure as a toast, and closes either way (the caller refetches in `onDone`).
+ * The one "Are you sure?" of every destructive action (never the browser's confirm()): says what
+ * happens, lists what depends on the object, runs the action once. A failure stays in the dialog;
+ * success closes it (the caller refetches in `onDone`).
  */
 export function ConfirmDialog(props: {
   title: string;
@@ -75,14 +89,20 @@ export function ConfirmDialog(props: {
   action: () => Promise<void>;
   onClose: () => void;
   onDone?: () => void;
+  dependents?: Dependents;
 }) {
   const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal("");
+  const [dependents] = createResource(() => props.dependents, (d) => d.load());
   const run = async () => {
     setBusy(true);
+    setError("");
     try {
       await props.action();
     } catch (err) {
-      toast((err as Error).message);
+      setError((err as Error).message);
+      setBusy(false);
+      return;
     }
     setBusy(false);
     props.onClose();
@@ -95,11 +115,36 @@ export function ConfirmDialog(props: {
       footer={
         <>
           <button class="btn" type="button" onClick={props.onClose}>Cancel</button>
-          <button class="btn danger solid" type="button" disabled={busy()} onClick={run}>{props.confirmLabel}</button>
+          <button class="btn danger solid" type="button" disabled={busy()} onClick={run} data-testid="confirm-action">{busy() ? "Working…" : props.confirmLabel}</button>
         </>
       }
     >
-      {props.children}
+      <div class="confirm-text">{props.children}</div>
+      <Show when={props.dependents}>
+        {(d) => (
+          <div class="confirm-dependents" data-testid="confirm-dependents">
+            <strong>{d().label}</strong>
+            <Show when={!dependents.loading} fallback={<div class="muted">Checking what uses it…</div>}>
+              <Show when={!dependents.error} fallback={<div class="field-error">Could not check: {(dependents.error as Error)?.message}</div>}>
+                <Show when={(dependents() ?? []).length} fallback={<div class="muted" data-testid="confirm-no-dependents">{d().none}</div>}>
+                  <ul>
+                    <For each={dependents()}>
+                      {(x) => (
+                        <li data-testid="confirm-dependent">
+                          <Show when={x.href} fallback={<span>{x.name}</span>}><A href={x.href!}>{x.name}</A></Show>
+                          <Show when={x.note}> <span class="muted">{x.note}</span></Show>
+                        </li>
+                      )}
+                    </For>
+                  </ul>
+                  <Show when={d().consequence}><div class="field-error">{d().consequence}</div></Show>
+                </Show>
+              </Show>
+            </Show>
+          </div>
+        )}
+      </Show>
+      <Show when={error()}><div class="alert" role="alert" data-testid="confirm-error">{error()}</div></Show>
     </Dialog>
   );
 }

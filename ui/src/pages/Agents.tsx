@@ -1,9 +1,12 @@
 import { A, useNavigate, useParams } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
+import { ConfirmDialog } from "../components/forms";
+import { ModelPicker } from "../components/ModelPicker";
 import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "../lib/api";
 import { approvalToolHint } from "../lib/approval-tools";
 import { timeAgo } from "../lib/format";
+import { parseNumberField } from "../lib/number-field";
 import { SessionTable } from "./Sessions";
 
 /** Agents: list with search, create/edit form, detail with its sessions. */
@@ -67,13 +70,8 @@ export function AgentDetail() {
   const navigate = useNavigate();
   const [agent, { refetch, mutate }] = createResource(() => params.id, api.agents.get);
   const [editing, setEditing] = createSignal(false);
+  const [deleting, setDeleting] = createSignal(false);
   const toggle = async (a: AgentView) => mutate(await (a.status === "active" ? api.agents.pause(a.id) : api.agents.resume(a.id)));
-  const remove = async (a: AgentView) => {
-    if (!confirm(`Delete ${a.name}? Its sessions are stopped.`)) return;
-    await api.agents.remove(a.id);
-    toast(`Deleted ${a.name}`);
-    navigate("/agents");
-  };
   return (
     <div class="page">
       <Show when={agent.error}>
@@ -90,7 +88,7 @@ export function AgentDetail() {
               <div>
                 <button class="btn" onClick={() => setEditing(true)}>Edit</button>{" "}
                 <button class="btn" onClick={() => toggle(a())}>{a().status === "active" ? "Pause" : "Resume"}</button>{" "}
-                <button class="btn danger" onClick={() => remove(a())}>Delete</button>
+                <button class="btn danger" onClick={() => setDeleting(true)}>Delete</button>
               </div>
             </div>
             <div class="card card-pad" style={{ "margin-bottom": "16px", "white-space": "pre-wrap" }}>
@@ -101,6 +99,29 @@ export function AgentDetail() {
             <SessionTable agentId={a().id} />
             <Show when={editing()}>
               <AgentForm agent={a()} onClose={() => setEditing(false)} onSaved={(saved) => { setEditing(false); mutate(saved); }} />
+            </Show>
+            <Show when={deleting()}>
+              <ConfirmDialog
+                title={`Delete agent “${a().name}”?`}
+                confirmLabel="Delete agent"
+                action={async () => {
+                  await api.agents.remove(a().id);
+                  toast(`Deleted ${a().name}`);
+                  navigate("/agents");
+                }}
+                onClose={() => setDeleting(false)}
+                dependents={{
+                  label: "Its sessions that are still open",
+                  load: async () => {
+                    const { data } = await api.sessions.list({ agent_id: a().id, limit: 200 });
+                    return data.filter((s) => s.status !== "stopped").map((s) => ({ name: s.title || s.id, href: `/sessions/${s.id}`, note: s.status.replace("_", " ") }));
+                  },
+                  none: "No open sessions.",
+                  consequence: "These sessions are stopped and their sandboxes end; their history stays readable.",
+                }}
+              >
+                The agent's settings are deleted. This cannot be undone.
+              </ConfirmDialog>
             </Show>
           </>
         )}
@@ -122,7 +143,8 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
   const [v, setV] = createSignal({
     name: a?.name ?? "",
     description: a?.description ?? "",
-    model: a?.model ?? "claude-sonnet-4-5",
+    // Never pre-filled with a model this gateway may not have (the picker offers the ones it has).
+    model: a?.model ?? "",
     system_prompt: a?.system_prompt ?? "",
     runtime_id: a?.runtime_id ?? "rt_local_sandbox",
     harness: a?.harness && a.harness !== "default" ? a.harness : "builtin",
@@ -142,9 +164,21 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
   const [busy, setBusy] = createSignal(false);
   const set = (k: keyof ReturnType<typeof v>) => (e: { currentTarget: { value: string } }) => setV({ ...v(), [k]: e.currentTarget.value });
   const submit = async () => {
+    const f = v();
+    // Checked here too (the API refuses the same), so nothing is sent that cannot be right.
+    const local: Record<string, string> = {};
+    if (!f.model.trim()) local.model = "required: the model the agent calls";
+    for (const [k, label] of [["max_runtime_minutes", "minutes"], ["idle_timeout_minutes", "minutes"]] as const) {
+      const n = parseNumberField(f[k], { integer: true, min: 1, unit: label });
+      if (!n.ok) local[k] = n.message;
+      else if (n.value === null) local[k] = "required: a number of minutes";
+    }
+    if (Object.keys(local).length) {
+      setErrors(local);
+      return;
+    }
     setBusy(true);
     setErrors({});
-    const f = v();
     const body: CreateAgentInput = {
       name: f.name,
       description: f.description,
@@ -192,7 +226,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
     >
       <label class="field">Name<input name="name" value={v().name} onInput={set("name")} />{err("name")}</label>
       <label class="field">Description<input name="description" value={v().description} onInput={set("description")} />{err("description")}</label>
-      <label class="field">Model<input name="model" value={v().model} onInput={set("model")} />{err("model")}</label>
+      <ModelPicker value={v().model} onChange={(model) => setV({ ...v(), model })} throughGateway={sandboxRuntime() || !runtimeProtocol()} error={errors().model} />
       <label class="field">
         Runtime
         <select name="runtime_id" value={v().runtime_id} onChange={set("runtime_id")}>

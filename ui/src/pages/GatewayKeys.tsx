@@ -1,4 +1,7 @@
 import { createResource, createSignal, For, Show } from "solid-js";
+import { ApiError } from "../lib/api";
+import { parseNumberFields } from "../lib/number-field";
+import { gatewayModelNames } from "../components/ModelPicker";
 import { ConfirmDialog, createApiForm, FormDialog, RevealSecretDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
@@ -90,8 +93,13 @@ export function GatewayKeys() {
             }}
             onClose={() => setDeleting(null)}
             onDone={refetch}
+            dependents={k().session_id ? {
+              label: "Bound to a session",
+              load: async () => [{ name: k().session_id!, href: `/sessions/${k().session_id}`, note: "its agent's model calls fail from now on" }],
+              none: "",
+            } : undefined}
           >
-            Callers using this key get 401 from now on. Its spend history stays in the logs.
+            Callers using this key get 401 from now on (the logs say so). Its spend history stays in the logs.
           </ConfirmDialog>
         )}
       </Show>
@@ -103,7 +111,7 @@ const initialForm = (k?: KeyInfo): Record<string, string> => {
   if (!k) return { budget_duration: "30d" };
   const s = (v: number | string | null) => (v === null ? "" : String(v));
   return {
-    key_alias: k.key_alias ?? "", models: k.models.join(", "), max_budget: s(k.max_budget), budget_duration: k.budget_duration ?? "30d",
+    key_alias: k.key_alias ?? "", max_budget: s(k.max_budget), budget_duration: k.budget_duration ?? "30d",
     rpm_limit: s(k.rpm_limit), tpm_limit: s(k.tpm_limit), max_parallel_requests: s(k.max_parallel_requests), duration: "",
   };
 };
@@ -111,19 +119,31 @@ const initialForm = (k?: KeyInfo): Record<string, string> => {
 /** Create a key, or change an existing key's limits (then the key itself is not shown again). */
 function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (token?: string) => void }) {
   const [form, setForm] = createSignal<Record<string, string>>(initialForm(props.existing));
+  const [models, setModels] = createSignal<string[]>(props.existing?.models ?? []);
+  const [gatewayModels] = createResource(() => gatewayApi.models.list().catch(() => []));
+  // The gateway's models, wildcard groups too (a key may be allowed `openai/*`), and any the key already names.
+  const choices = () => [...new Set([...gatewayModelNames(gatewayModels() ?? []).map((m) => m.name), ...(gatewayModels() ?? []).map((d) => d.model_name).filter((n) => n.includes("*")), ...models()])];
+  const toggleModel = (name: string, on: boolean) => setModels(on ? [...models(), name] : models().filter((m) => m !== name));
   const api = createApiForm();
   const set = (k: string) => (e: { currentTarget: HTMLInputElement }) => setForm((f) => ({ ...f, [k]: e.currentTarget.value }));
-  const num = (v: string | undefined) => (v ? Number(v) : null);
   const submit = () => api.submit(async () => {
     const f = form();
+    // Every number is checked before anything is sent: "ten dollars" is an error on its field, never no budget.
+    const { values, errors } = parseNumberFields({
+      max_budget: { raw: f.max_budget, min: 0, unit: "US dollars" },
+      rpm_limit: { raw: f.rpm_limit, integer: true, min: 1, unit: "requests" },
+      tpm_limit: { raw: f.tpm_limit, integer: true, min: 1, unit: "tokens" },
+      max_parallel_requests: { raw: f.max_parallel_requests, integer: true, min: 1, unit: "requests" },
+    });
+    if (Object.keys(errors).length) throw new ApiError(400, "invalid_request", "Check the highlighted fields", Object.entries(errors).map(([field, message]) => ({ field, message })));
     const input: NewKeyInput = {
       key_alias: f.key_alias || undefined,
-      models: f.models ? f.models.split(",").map((m) => m.trim()).filter(Boolean) : props.existing ? [] : undefined,
-      max_budget: num(f.max_budget),
-      budget_duration: f.max_budget ? f.budget_duration || null : null,
-      rpm_limit: num(f.rpm_limit),
-      tpm_limit: num(f.tpm_limit),
-      max_parallel_requests: num(f.max_parallel_requests),
+      models: models().length ? models() : props.existing ? [] : undefined,
+      max_budget: values.max_budget,
+      budget_duration: values.max_budget !== null ? f.budget_duration || null : null,
+      rpm_limit: values.rpm_limit,
+      tpm_limit: values.tpm_limit,
+      max_parallel_requests: values.max_parallel_requests,
       duration: f.duration || (props.existing ? undefined : null),
     };
     if (props.existing) {
@@ -148,7 +168,22 @@ function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (t
       onClose={props.onClose}
     >
       {field("key_alias", "Alias", "agent-reviewer, alice")}
-      {field("models", "Models", "gpt-4o, claude-sonnet", "comma-separated; empty allows all")}
+      <fieldset class="field key-picker">
+        <legend>Models <span class="hint">the models this key may call; none ticked allows every model</span></legend>
+        <Show when={choices().length} fallback={<span class="muted">{gatewayModels.loading ? "Loading models…" : "This gateway has no models yet; the key will be allowed every model added later."}</span>}>
+          <div class="pick-list" role="group" aria-label="Models">
+            <For each={choices()}>
+              {(name) => (
+                <label>
+                  <input type="checkbox" name="models" value={name} checked={models().includes(name)} onChange={(e) => toggleModel(name, e.currentTarget.checked)} />
+                  <span class="mono">{name}</span>
+                </label>
+              )}
+            </For>
+          </div>
+        </Show>
+        <api.FieldError field="models" />
+      </fieldset>
       <div class="grid-2">
         {field("max_budget", "Max budget (USD)", "10")}
         {field("budget_duration", "Budget resets every", "30d")}

@@ -1,3 +1,4 @@
+import { A } from "@solidjs/router";
 import { createMemo, createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { EmptyState, ErrorAlert } from "../components/ui";
 import { timeAgo } from "../lib/format";
@@ -8,6 +9,16 @@ const pretty = (v: unknown) => {
   return JSON.stringify(v, null, 2);
 };
 const ms = (v: number | null) => (v === null ? "–" : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
+
+/** A call's cost, or "no price" when the model had none ($0 would read as free); "–" when no provider was called. */
+function Cost(props: { row: SpendLog }) {
+  if (props.row.priced === null && props.row.spend === 0 && props.row.status !== "success") return <span class="muted" title="Refused before any provider was called">–</span>;
+  return (
+    <Show when={props.row.priced !== false} fallback={<A href={`/gateway/models?model=${encodeURIComponent(props.row.model_group ?? "")}`} class="badge warn" data-testid="no-price" title="This model has no price: the call was logged at $0. Set its price in Models & providers.">no price</A>}>
+      {usd(props.row.spend)}
+    </Show>
+  );
+}
 
 /** Gateway logs: a spend chart, a live tail with filters, and a drawer with one call's details. */
 export function GatewayLogs() {
@@ -57,12 +68,16 @@ export function GatewayLogs() {
                 {(r) => (
                   <tr data-testid="log-row" class="clickable" onClick={() => setSelected(r)}>
                     <td title={r.start_time}>{timeAgo(r.start_time)}</td>
-                    <td><span class={`badge ${r.status === "success" ? "ok" : "err"}`}>{r.status === "success" ? "ok" : r.http_status ?? "failed"}</span></td>
+                    <td data-testid="log-status">
+                      <span class={`badge ${r.status === "success" ? "ok" : "err"}`}>{r.status === "success" ? "ok" : r.http_status ?? "failed"}</span>
+                      {/* Why it failed, so the page explains an agent that did (refused calls included). */}
+                      <Show when={r.status !== "success" && r.error}><div class="muted log-why" title={r.error ?? ""} data-testid="log-why">{r.error!.length > 90 ? `${r.error!.slice(0, 90)}…` : r.error}</div></Show>
+                    </td>
                     <td>{r.key_alias ?? <span class="muted">–</span>}</td>
                     <td>{r.model_group}{r.attempts.length > 1 ? <span class="muted"> · {r.attempts.length} attempts</span> : ""}</td>
                     <td class="mono muted">{r.route}{r.stream ? " (stream)" : ""}</td>
                     <td>{r.total_tokens}</td>
-                    <td>{usd(r.spend)}</td>
+                    <td><Cost row={r} /></td>
                     <td>{ms(r.latency_ms)}</td>
                     <td>{ms(r.ttft_ms)}</td>
                   </tr>
@@ -132,7 +147,7 @@ function LogDrawer(props: { row: SpendLog; onClose: () => void }) {
         {item("Provider", r().provider)}
         {item("API base", r().api_base)}
         {item("Tokens in / out", `${r().prompt_tokens} / ${r().completion_tokens}`)}
-        {item("Cost", usd(r().spend))}
+        <div class="kv"><span class="muted">Cost</span><span class="mono"><Cost row={r()} /></span></div>
         <Show when={r().error}><div class="alert" role="alert">{r().error}</div></Show>
       </section>
       <section>

@@ -1,6 +1,7 @@
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { EmptyState, ErrorAlert, toast } from "../components/ui";
 import { api, ApiError, type KubernetesStatus } from "../lib/api";
+import { parseNumberField } from "../lib/number-field";
 
 type Pool = KubernetesStatus["warm_pools"][number];
 type Row = KubernetesStatus["sandboxes"][number];
@@ -151,9 +152,12 @@ function PoolRow(props: { pool: Pool; draft: Draft; onScaled: () => void }) {
   const save = async (e: Event) => {
     e.preventDefault();
     setError(null);
+    // Checked here first (the API refuses the same): a typo is never sent as "no number".
+    const parsed = parseNumberField(value(), { integer: true, min: 0 });
+    if (!parsed.ok || parsed.value === null) return setError(`replicas ${parsed.ok ? "is required" : parsed.message}`);
+    const replicas = parsed.value;
     setBusy(true);
     try {
-      const replicas = value().trim() === "" ? Number.NaN : Number(value());
       await api.kubernetes.scalePool(props.pool.name, replicas);
       toast(`${props.pool.name}: ${replicas} replicas`);
       props.onScaled();

@@ -1,7 +1,8 @@
 import { createResource, createSignal, For, Show } from "solid-js";
 import { McpServerDetail } from "../components/McpServerDetail";
 import { McpServerDialog } from "../components/McpServerDialog";
-import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { ConfirmDialog } from "../components/forms";
+import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api, type ServerView } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { useShortcuts } from "../lib/shortcuts";
@@ -135,28 +136,25 @@ export function McpServers() {
       </Show>
       <Show when={removing()}>
         {(s) => (
-          <Dialog
+          <ConfirmDialog
             title={`Remove “${s().name}”?`}
+            confirmLabel="Remove server"
+            action={async () => {
+              await api.mcp.remove(s().id);
+              toast(`Removed ${s().name}`);
+              setSelected(null);
+            }}
             onClose={() => setRemoving(null)}
-            footer={
-              <>
-                <button class="btn" onClick={() => setRemoving(null)}>Cancel</button>
-                <button
-                  class="btn danger solid"
-                  onClick={async () => {
-                    await api.mcp.remove(s().id).catch((err) => toast(err.message));
-                    setRemoving(null);
-                    setSelected(null);
-                    refetch();
-                  }}
-                >
-                  Remove server
-                </button>
-              </>
-            }
+            onDone={refetch}
+            dependents={{
+              label: "Agents that use this server",
+              load: async () => (await api.agents.list()).filter((a) => a.mcp_servers.some((m) => m.name === s().name)).map((a) => ({ name: a.name, href: `/agents/${a.id}` })),
+              none: "No agent lists it.",
+              consequence: "These agents lose its tools at once.",
+            }}
           >
             Clients using it lose access at once; its grants and users' credentials are deleted.
-          </Dialog>
+          </ConfirmDialog>
         )}
       </Show>
     </div>

@@ -75,8 +75,14 @@ export function Runtimes() {
             }}
             onClose={() => setRemoving(null)}
             onDone={refetch}
+            dependents={{
+              label: "Agents on this runtime",
+              load: async () => (await api.agents.list(undefined, { runtime_id: r().id })).map((a) => ({ name: a.name, href: `/agents/${a.id}` })),
+              none: "No agent uses it.",
+              consequence: "Move these agents to another runtime first: their sessions cannot start without one.",
+            }}
           >
-            LAP forgets this runtime and its key. Agents that use it must be moved to another runtime first.
+            LAP forgets this runtime and its key.
           </ConfirmDialog>
         )}
       </Show>

@@ -1,6 +1,7 @@
 import { A } from "@solidjs/router";
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
-import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { ConfirmDialog } from "../components/forms";
+import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { sandboxesApi, type SandboxView } from "../lib/api";
 import { duration, timeAgo } from "../lib/format";
 
@@ -190,35 +191,26 @@ export function Sandboxes() {
 
       <Show when={destroying()}>
         {(s) => (
-          <Dialog
+          <ConfirmDialog
             title={`Destroy ${s().id}?`}
+            confirmLabel="Destroy sandbox"
+            action={async () => {
+              await sandboxesApi.destroy(s().id, dropWorkspace());
+              toast(`Destroyed ${s().id}`);
+            }}
             onClose={() => setDestroying(null)}
-            footer={
-              <>
-                <button class="btn" onClick={() => setDestroying(null)}>Cancel</button>
-                <button
-                  class="btn danger solid"
-                  onClick={async () => {
-                    try {
-                      await sandboxesApi.destroy(s().id, dropWorkspace());
-                      toast(`Destroyed ${s().id}`);
-                    } catch (e) {
-                      toast((e as Error).message);
-                    }
-                    setDestroying(null);
-                    refresh();
-                  }}
-                >
-                  Destroy sandbox
-                </button>
-              </>
-            }
+            onDone={refresh}
+            dependents={{
+              label: "Session using it",
+              load: async () => (s().session_id ? [{ name: s().session_id!, href: `/sessions/${s().session_id}`, note: "gets a new sandbox on its next message" }] : []),
+              none: "No session: it is an unbound warm sandbox.",
+            }}
           >
-            <p>The sandbox's processes end now. A session using it gets a new sandbox on its next message.</p>
+            <p>The sandbox's processes end now.</p>
             <label>
-              <input type="checkbox" checked={dropWorkspace()} onChange={(e) => setDropWorkspace(e.currentTarget.checked)} /> Also delete its workspace files
+              <input type="checkbox" checked={dropWorkspace()} onChange={(e) => setDropWorkspace(e.currentTarget.checked)} /> Also delete its workspace files (this cannot be undone)
             </label>
-          </Dialog>
+          </ConfirmDialog>
         )}
       </Show>
     </div>

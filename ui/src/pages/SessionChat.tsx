@@ -2,11 +2,12 @@ import { A, useParams } from "@solidjs/router";
 import { ApprovalCard, ApprovalOutcome } from "../components/ApprovalCard";
 import { ToolCall } from "../components/ToolCall";
 import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
+import { ConfirmDialog } from "../components/forms";
 import { toast } from "../components/ui";
 import { api, ApiError, sandboxesApi, type ApprovalView, type StoredEvent } from "../lib/api";
 import { openLiveSource } from "../lib/live-source";
 import { renderMarkdown } from "../lib/markdown";
-import { statusClass } from "./Sessions";
+import { SessionStatusBadge } from "../components/SessionStatus";
 
 type Item =
   | { kind: "user"; seq: number; text: string; turnId: string | null }
@@ -81,12 +82,16 @@ export function SessionChat() {
   // The session's sandbox, when it runs in one (admin only; others simply do not see the badge).
   const [sandbox, { refetch: refetchSandbox }] = createResource(() => params.id, (id) => sandboxesApi.list(id).then((l) => l[0] ?? null).catch(() => null));
   const [events, setEvents] = createSignal<StoredEvent[]>([]);
-  // Tool calls that asked for a decision, by tool_use_id (re-read when the log says something changed).
+  // The agent's model, for the error box's link to its row on Models & providers.
+  const [agent] = createResource(() => session()?.agent_id ?? undefined, (id) => api.agents.get(id).catch(() => null));
+  // Tool calls that asked for a decision (re-read when the log says something changed).
   const [approvals, { refetch: refetchApprovals, mutate: setApprovals }] = createResource<ApprovalView[], string>(
     () => params.id,
     (id, { value }) => api.approvals.list({ session_id: id }).then((l) => l.data, (err) => (value ? value : Promise.reject(err))),
   );
-  const approvalFor = (toolUseId?: string) => approvals()?.find((a) => a.tool_use_id === toolUseId);
+  // By the seq of the agent.tool_use that asked: a provider may reuse its tool-call ids (call_0 in every
+  // response), so the id alone could pick another call's approval (docs/approvals.md).
+  const approvalFor = (askSeq: number) => approvals()?.find((a) => a.event_seq === askSeq);
   const decided = (a: ApprovalView) => setApprovals((all) => (all ?? []).map((x) => (x.id === a.id ? a : x)));
   const [connection, setConnection] = createSignal<"connecting" | "live" | "reconnecting">("connecting");
   const [text, setText] = createSignal("");
@@ -150,10 +155,7 @@ export function SessionChat() {
   const stopTurn = async () => {
     await api.sessions.interrupt(params.id!).catch((err) => toast((err as Error).message));
   };
-  const endSession = async () => {
-    await api.sessions.stop(params.id!).catch((err) => toast((err as Error).message));
-    refetch();
-  };
+  const [ending, setEnding] = createSignal(false);
 
   return (
     <Show when={!missing()} fallback={<div class="page"><div class="alert" role="alert">{missing()}. It may have been deleted, or belong to a team you are not in.</div></div>}>
@@ -165,10 +167,9 @@ export function SessionChat() {
             <Show when={session()?.agent_id}>
               <A href={`/agents/${session()!.agent_id}`}>{session()!.agent_name}</A> ·{" "}
             </Show>
-            <span class={`badge ${statusClass[session()?.status ?? ""] ?? ""}`} data-testid="chat-status">
-              <Show when={running()}><span class="dot pulse" /></Show>
-              {session()?.status ?? "…"}
-            </span>{" "}
+            <Show when={session()} fallback={<span class="badge" data-testid="chat-status">…</span>}>
+              {(s) => <SessionStatusBadge session={s()} testId="chat-status" />}
+            </Show>{" "}
             <Show when={sandbox()}>
               {(sb) => (
                 <>
@@ -184,9 +185,27 @@ export function SessionChat() {
         <div>
           <button class="btn" onClick={() => setInspector(!inspector())} aria-pressed={inspector()}>Inspector</button>{" "}
           <Show when={running()}><button class="btn danger" onClick={stopTurn}>Stop</button></Show>{" "}
-          <Show when={!finished()}><button class="btn" onClick={endSession}>End session</button></Show>
+          <Show when={!finished()}><button class="btn" onClick={() => setEnding(true)}>End session</button></Show>
         </div>
       </div>
+      <Show when={ending()}>
+        <ConfirmDialog
+          title="End this session?"
+          confirmLabel="End session"
+          action={async () => {
+            await api.sessions.stop(params.id!);
+          }}
+          onClose={() => setEnding(false)}
+          onDone={refetch}
+          dependents={{
+            label: "Tool calls waiting for a decision",
+            load: async () => (await api.approvals.list({ session_id: params.id!, status: "pending" })).data.map((a) => ({ name: a.tool_name, note: "expires" })),
+            none: "None.",
+          }}
+        >
+          A running turn stops, its sandbox ends and no more messages can be sent. The conversation stays readable.
+        </ConfirmDialog>
+      </Show>
       <div class="chat-layout" style={{ display: "grid", "grid-template-columns": inspector() ? "1fr 420px" : "1fr", gap: "16px" }}>
         <div class="chat" data-testid="chat">
           <For each={items()}>
@@ -207,23 +226,44 @@ export function SessionChat() {
                   {(t) => <details class="msg thinking"><summary>Thinking</summary><div>{t().text}</div></details>}
                 </Match>
                 <Match when={item.kind === "tool" && item}>
-                  {(t) => (
-                    <div class="card tool-card" data-testid="tool-card">
-                      <div>
-                        <strong>{t().name}</strong>{" "}
-                        <Show when={t().result === undefined && !(t().ask && approvalFor(t().id)?.status === "pending")}><span class="muted">running…</span></Show>
-                        <Show when={t().isError}><span class="badge err">error</span></Show>{" "}
-                        <Show when={t().ask && approvalFor(t().id)?.status !== "pending" && approvalFor(t().id)}>{(a) => <ApprovalOutcome approval={a()} />}</Show>
+                  {(t) => {
+                    const approval = () => (t().ask ? approvalFor(t().seq) : undefined);
+                    // Asked and not answered: waiting, whatever else the log says, until a person decides.
+                    const waiting = () => t().ask && t().result === undefined && (!approval() || approval()!.status === "pending");
+                    return (
+                      <div class="card tool-card" data-testid="tool-card">
+                        <div>
+                          <strong>{t().name}</strong>{" "}
+                          <Show when={t().result === undefined && !waiting()}><span class="muted">running…</span></Show>
+                          <Show when={waiting()}><span class="badge warn" data-testid="tool-waiting">waiting for a decision</span></Show>
+                          <Show when={t().isError}><span class="badge err">error</span></Show>{" "}
+                          <Show when={approval()?.status !== "pending" && approval()}>{(a) => <ApprovalOutcome approval={a()} />}</Show>
+                        </div>
+                        {/* Commands with their output, file writes and edits as diffs, for every harness's tool names. */}
+                        <ToolCall use={{ name: t().name, input: t().input }} result={t().result === undefined ? undefined : { content: t().result, is_error: t().isError }} />
+                        <Show when={approval()?.status === "pending" && approval()}>
+                          {(a) => <ApprovalCard approval={a()} onDecided={decided} showInput={false} />}
+                        </Show>
                       </div>
-                      {/* Commands with their output, file writes and edits as diffs, for every harness's tool names. */}
-                      <ToolCall use={{ name: t().name, input: t().input }} result={t().result === undefined ? undefined : { content: t().result, is_error: t().isError }} />
-                      <Show when={t().ask && approvalFor(t().id)?.status === "pending" && approvalFor(t().id)}>
-                        {(a) => <ApprovalCard approval={a()} onDecided={decided} showInput={false} />}
+                    );
+                  }}
+                </Match>
+                <Match when={item.kind === "error" && item}>
+                  {(x) => (
+                    <div class="alert" role="alert" data-testid="msg-error">
+                      <div>{x().text}</div>
+                      <Show when={agent()?.model}>
+                        {(model) => (
+                          <div class="alert-help" data-testid="error-model-help">
+                            The agent's model is{" "}
+                            <A href={`/gateway/models?model=${encodeURIComponent(model())}`} data-testid="error-model-link">{model()}</A>: open its row in
+                            Models &amp; providers and press <strong>Test</strong> to see whether it answers.
+                          </div>
+                        )}
                       </Show>
                     </div>
                   )}
                 </Match>
-                <Match when={item.kind === "error" && item}>{(x) => <div class="alert" data-testid="msg-error">{x().text}</div>}</Match>
                 <Match when={item.kind === "note" && item}>{(n) => <div class="muted note">{n().text}</div>}</Match>
               </Switch>
             )}

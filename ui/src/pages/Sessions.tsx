@@ -1,11 +1,10 @@
 import { A, useNavigate } from "@solidjs/router";
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { createSessionStatusStream } from "../lib/session-status-stream";
+import { SessionStatusBadge } from "../components/SessionStatus";
 import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api, ApiError, type SessionListItem, type SessionStatusChange } from "../lib/api";
 import { timeAgo } from "../lib/format";
-
-export const statusClass: Record<string, string> = { idle: "ok", running: "accent", creating: "", recovering: "warn", stopped: "", error: "err" };
 
 /** Sessions: launcher (agent + first message) and the list with live status. */
 export function Sessions() {
@@ -118,7 +117,7 @@ export function SessionTable(props: { agentId?: string }) {
                     <tr data-testid="session-row">
                       <td><A href={`/sessions/${s.id}`}>{s.title || s.id}</A></td>
                       <td>{s.agent_name ?? <span class="muted">deleted</span>}</td>
-                      <td><span class={`badge ${statusClass[s.status] ?? ""}`} data-testid="session-status">{s.status}</span></td>
+                      <td><SessionStatusBadge session={s} testId="session-status" /></td>
                       <td>{s.last_seq}</td>
                       <td>{timeAgo(s.updated_at)}</td>
                     </tr>

@@ -1,5 +1,6 @@
 import { useSearchParams } from "@solidjs/router";
-import { createResource, For, Show } from "solid-js";
+import { createResource, createSignal, For, Show } from "solid-js";
+import { ConfirmDialog } from "../components/forms";
 import { CopyButton, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api } from "../lib/api";
 import { timeAgo } from "../lib/format";
@@ -14,6 +15,7 @@ export function Slack() {
   const [status, { refetch: refetchStatus }] = createResource(api.slack.status);
   const [manifest] = createResource(api.slack.manifest);
   const [events, { refetch: refetchEvents }] = createResource(() => api.slack.events(50));
+  const [uninstalling, setUninstalling] = createSignal<{ team_id: string; team_name: string | null } | null>(null);
   const manifestJson = () => JSON.stringify(manifest() ?? {}, null, 2);
   const createAppUrl = () => `https://api.slack.com/apps?new_app=1&manifest_json=${encodeURIComponent(JSON.stringify(manifest() ?? {}))}`;
 
@@ -76,7 +78,7 @@ export function Slack() {
                           <td class="mono muted">{i.team_id}</td>
                           <td title={i.installed_at}>{timeAgo(i.installed_at)}</td>
                           <td style={{ "text-align": "right" }}>
-                            <button class="btn sm danger" onClick={async () => { await api.slack.removeInstallation(i.team_id); toast(`Removed ${i.team_name || i.team_id}`); refetchStatus(); }}>
+                            <button class="btn sm danger" onClick={() => setUninstalling(i)} aria-label={`Remove ${i.team_name || i.team_id}`}>
                               Remove
                             </button>
                           </td>
@@ -90,6 +92,23 @@ export function Slack() {
           )}
         </Show>
       </section>
+
+      <Show when={uninstalling()}>
+        {(i) => (
+          <ConfirmDialog
+            title={`Remove the workspace ${i().team_name || i().team_id}?`}
+            confirmLabel="Remove workspace"
+            action={async () => {
+              await api.slack.removeInstallation(i().team_id);
+              toast(`Removed ${i().team_name || i().team_id}`);
+            }}
+            onClose={() => setUninstalling(null)}
+            onDone={refetchStatus}
+          >
+            LAP deletes the workspace's bot token: the bot stops answering there until it is added to the workspace again.
+          </ConfirmDialog>
+        )}
+      </Show>
 
       <section class="card card-pad" style={{ "margin-bottom": "16px" }} aria-label="App manifest">
         <div class="page-head" style={{ "margin-bottom": "8px" }}>

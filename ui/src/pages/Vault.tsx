@@ -3,7 +3,7 @@ import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
-import { vaultApi, type VaultSecretView } from "../lib/api";
+import { api, vaultApi, type VaultSecretView } from "../lib/api";
 import { timeAgo } from "../lib/format";
 
 const hostList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
@@ -71,6 +71,12 @@ export function Vault() {
             }}
             onClose={() => setDeleting(null)}
             onDone={refetch}
+            dependents={{
+              label: "Agents that use this secret",
+              load: async () => (await api.agents.list()).filter((a) => a.vault_keys.includes(d().name)).map((a) => ({ name: a.name, href: `/agents/${a.id}` })),
+              none: "No agent lists it.",
+              consequence: "A secret an agent lists is not deleted: remove it from these agents first.",
+            }}
           >
             <p>The value is erased. Sandboxes already running keep their stub until they stop; new ones will not start while an agent still lists this key.</p>
           </ConfirmDialog>

@@ -17,7 +17,8 @@ export const agentsApi = {
     remove: (id: string) => request<RuntimeView>("DELETE", `/api/runtimes/${encodeURIComponent(id)}`),
   },
   agents: {
-    list: (search?: string) => request<{ data: AgentView[] }>("GET", `/api/agents${q({ q: search, limit: 200 })}`).then((r) => r.data),
+    list: (search?: string, filter: { model?: string; runtime_id?: string } = {}) =>
+      request<{ data: AgentView[] }>("GET", `/api/agents${q({ q: search, limit: 200, ...filter })}`).then((r) => r.data),
     get: (id: string) => request<AgentView>("GET", `/api/agents/${encodeURIComponent(id)}`),
     create: (input: CreateAgentInput) => request<AgentView>("POST", "/api/agents", input),
     update: (id: string, input: UpdateAgentInput) => request<AgentView>("PATCH", `/api/agents/${encodeURIComponent(id)}`, input),

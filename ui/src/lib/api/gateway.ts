@@ -4,10 +4,28 @@ import { request } from "./client";
 
 export type { KeyInfo };
 
+/** A model's last Test (POST /api/gateway/models/test), kept by LAP. */
+export interface ModelTest {
+  ok: boolean;
+  latency_ms: number;
+  error: string | null;
+  checked_at: string;
+}
+
 export interface DeploymentView {
   model_name: string;
   litellm_params: { model: string; api_base: string; rpm: number | null; tpm: number | null; order: number };
-  model_info: { id: string; provider: "openai" | "anthropic"; source: "config" | "database" | "env"; has_api_key: boolean; input_cost_per_token: number | null; output_cost_per_token: number | null };
+  model_info: {
+    id: string;
+    provider: "openai" | "anthropic";
+    source: "config" | "database" | "env";
+    has_api_key: boolean;
+    input_cost_per_token: number | null;
+    output_cost_per_token: number | null;
+    /** false: calls are logged at $0 because nothing says what the model costs. */
+    priced?: boolean;
+    last_test?: ModelTest | null;
+  };
 }
 
 export interface SpendLog {
@@ -24,6 +42,8 @@ export interface SpendLog {
   completion_tokens: number;
   total_tokens: number;
   spend: number;
+  /** false: the model had no price (spend 0 means unknown); null: no provider was called. */
+  priced: boolean | null;
   latency_ms: number | null;
   ttft_ms: number | null;
   stream: boolean;
@@ -83,7 +103,10 @@ export const gatewayApi = {
   settings: () => request<GatewaySettings>("GET", "/api/gateway/settings"),
   models: {
     list: () => request<{ data: DeploymentView[] }>("GET", "/v1/model/info").then((r) => r.data),
-    add: (input: { model_name: string; litellm_params: { model: string; api_base?: string; api_key?: string } }) => request<DeploymentView>("POST", "/model/new", input),
+    add: (input: { model_name: string; litellm_params: { model: string; api_base?: string; api_key?: string; input_cost_per_token?: number; output_cost_per_token?: number } }) =>
+      request<DeploymentView>("POST", "/model/new", input),
+    update: (input: { model_info: { id: string }; model_name?: string; litellm_params?: { model?: string; api_base?: string; api_key?: string; input_cost_per_token?: number | null; output_cost_per_token?: number | null } }) =>
+      request<DeploymentView>("POST", "/model/update", input),
     remove: (id: string) => request<{ deleted: string }>("POST", "/model/delete", { id }),
     test: (model: string) => request<{ ok: boolean; latency_ms: number; reply?: string | null; error?: string; deployment?: string | null }>("POST", "/api/gateway/models/test", { model }),
   },
@@ -100,3 +123,6 @@ export const gatewayApi = {
 };
 
 export const usd = (n: number) => (n === 0 ? "$0" : n < 0.01 ? `$${n.toFixed(6)}` : `$${n.toFixed(4)}`);
+
+/** A per-token price as US dollars per million tokens ("$3"), or "–" when unset. */
+export const perMillion = (perToken: number | null | undefined) => (perToken === null || perToken === undefined ? "–" : `$${+(perToken * 1e6).toPrecision(6)}`);

@@ -1,4 +1,5 @@
 import { createResource, createSignal, For, Show } from "solid-js";
+import { ConfirmDialog } from "../../components/forms";
 import { toast } from "../../components/ui";
 import { api, ApiError } from "../../lib/api";
 
@@ -10,6 +11,7 @@ export function BindingsCard() {
   const [channel, setChannel] = createSignal("*");
   const [agent, setAgent] = createSignal("");
   const [errors, setErrors] = createSignal<Record<string, string>>({});
+  const [removing, setRemoving] = createSignal<{ id: string; team_id: string; channel_id: string; agent_id: string } | null>(null);
   const agentName = (id: string) => agents()?.find((a) => a.id === id)?.name ?? id;
   const save = async (e: Event) => {
     e.preventDefault();
@@ -37,7 +39,7 @@ export function BindingsCard() {
                 <td class="mono">{b.channel_id}</td>
                 <td>{agentName(b.agent_id)}</td>
                 <td style={{ "text-align": "right" }}>
-                  <button class="btn sm danger" aria-label={`Remove binding ${b.team_id} ${b.channel_id}`} onClick={async () => { await api.slack.unbind(b.id); refetch(); }}>Remove</button>
+                  <button class="btn sm danger" aria-label={`Remove binding ${b.team_id} ${b.channel_id}`} onClick={() => setRemoving(b)}>Remove</button>
                 </td>
               </tr>
             )}
@@ -66,6 +68,22 @@ export function BindingsCard() {
         <button class="btn primary" type="submit">Bind</button>
       </form>
       <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
+      <Show when={removing()}>
+        {(b) => (
+          <ConfirmDialog
+            title={`Remove the binding of ${b().team_id} / ${b().channel_id}?`}
+            confirmLabel="Remove binding"
+            action={async () => {
+              await api.slack.unbind(b().id);
+              toast("Binding removed");
+            }}
+            onClose={() => setRemoving(null)}
+            onDone={refetch}
+          >
+            {agentName(b().agent_id)} stops answering there; a less specific binding answers instead, or the bot asks which agent to use. Threads already started keep their session.
+          </ConfirmDialog>
+        )}
+      </Show>
     </section>
   );
 }
