@@ -49,13 +49,20 @@ RUN --mount=type=secret,id=build_ca,required=false \
 #    (LAP_HARNESS_BIN_DIR) that every sandbox gets; then the packages' binaries are dropped from
 #    node_modules, keeping their package.json (the dashboard shows the versions). The Claude Agent SDK's
 #    own copy of the Claude Code binary is dropped too: LAP runs the CLI itself (harness/adapters).
+#    Of Scalar (the /docs page) only the browser bundle LAP serves is kept (about 150 MB less); source
+#    maps go too.
 FROM deps AS modules
 COPY harness/adapters/binaries.ts harness/adapters/install-binaries.ts harness/adapters/types.ts ./harness/adapters/
 RUN bun harness/adapters/install-binaries.ts /opt/lap/harness-bin \
  && rm -rf harness \
  && rm -rf node_modules/opencode-linux-* node_modules/opencode-darwin-* node_modules/opencode-windows-* \
       node_modules/@anthropic-ai/claude-code-* node_modules/@anthropic-ai/claude-agent-sdk-* node_modules/@openai/codex-* \
- && rm -f node_modules/opencode-ai/bin/opencode.exe
+ && rm -f node_modules/opencode-ai/bin/opencode.exe \
+ && mkdir -p /tmp/scalar/dist/browser \
+ && cp node_modules/@scalar/api-reference/package.json /tmp/scalar/ \
+ && cp node_modules/@scalar/api-reference/dist/browser/standalone.js /tmp/scalar/dist/browser/ \
+ && rm -rf node_modules/@scalar && mkdir -p node_modules/@scalar && mv /tmp/scalar node_modules/@scalar/api-reference \
+ && find node_modules -name '*.map' -type f -delete
 
 # 4. The dashboard (devDependencies: vite, solid), built once.
 FROM deps AS ui

@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     return `ready in ${ms(t)} at ${lap.url}`;
   }, { gate: true });
 
-  await check("dashboard served (index.html and its script)", async () => {
+  await check("dashboard and API reference served (index.html, its script, /docs/scalar.js)", async () => {
     const res = await fetch(`${lap!.url}/`);
     const html = await res.text();
     if (res.status !== 200 || !/<div id="?app|<script[^>]+src="\/assets\//.test(html)) throw new Error(`GET / answered ${res.status}: ${html.slice(0, 300)}`);
@@ -167,7 +167,11 @@ async function main(): Promise<void> {
     if (!script) throw new Error(`no /assets/*.js in ${html.slice(0, 300)}`);
     const asset = await fetch(`${lap!.url}${script}`);
     if (asset.status !== 200 || !(asset.headers.get("content-type") ?? "").includes("javascript")) throw new Error(`GET ${script} answered ${asset.status} ${asset.headers.get("content-type")}`);
-    return `GET / 200, ${script} 200 (${(await asset.arrayBuffer()).byteLength} bytes)`;
+    const size = (await asset.arrayBuffer()).byteLength;
+    // The image keeps only Scalar's browser bundle (Dockerfile, stage 3): the API reference must still load.
+    const scalar = await fetch(`${lap!.url}/docs/scalar.js`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+    if (scalar.status !== 200) throw new Error(`GET /docs/scalar.js answered ${scalar.status}`);
+    return `GET / 200, ${script} 200 (${size} bytes), /docs/scalar.js 200 (${(await scalar.arrayBuffer()).byteLength} bytes)`;
   });
 
   await check("HEALTHCHECK command passes inside the image", async () => {

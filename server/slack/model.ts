@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idString } from "../lib/strings";
+import { idString, safeString } from "../lib/strings";
 
 /** Slack ids are short (T0123ABC); capped, since they key unique indexes. */
 const slackId = (what: string) => z.string().max(64, `must be a Slack ${what} id such as T0123ABC`).trim().regex(/^[A-Z0-9]{2,}$/, `must be a Slack ${what} id such as T0123ABC`);
@@ -7,7 +7,8 @@ const slackId = (what: string) => z.string().max(64, `must be a Slack ${what} id
 export const bindingBody = z.object({
   team_id: z.union([z.literal("*"), slackId("team")]).default("*"),
   channel_id: z.union([z.literal("*"), slackId("channel")]).default("*"),
-  agent_id: idString(200).pipe(z.string().trim().min(1, "is required")),
+  // No agent chosen in the form sends "": that is a missing agent, so it says "is required".
+  agent_id: safeString({ max: 200, line: true }).pipe(z.string().trim().min(1, "is required")),
 });
 export type BindingBody = z.infer<typeof bindingBody>;
 
