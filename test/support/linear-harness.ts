@@ -10,6 +10,9 @@ import { FakeManagedAgents } from "./fake-managed-agents";
 
 export const LINEAR_BASE = "http://lap.test";
 
+/** All three LINEAR_* set, Linear's API on a closed port: for tests that only need Linear's routes registered. */
+export const LINEAR_ENV = { LINEAR_CLIENT_ID: "lin-cid", LINEAR_CLIENT_SECRET: "lin-csecret", LINEAR_WEBHOOK_SECRET: "lin-whsecret", LAP_LINEAR_API_URL: "http://127.0.0.1:9" };
+
 export const ACME: FakeLinearWorkspace = { organizationId: "0b1c2d3e-0000-4000-8000-00000000acme", name: "Acme", urlKey: "acme", appUserId: "app-user-acme" };
 
 export async function linearHarness(env: Record<string, string> = {}) {
