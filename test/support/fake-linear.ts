@@ -4,7 +4,8 @@
  * credentials in the body) and GraphQL (POST /graphql, `Authorization: Bearer <token>`, answers
  * `{ data }` or `{ errors }`). It implements what LAP calls: `viewer` / `organization` and the
  * `agentActivityCreate` mutation, whose activities it keeps per agent session so tests read them
- * as a person would in Linear. It also signs webhooks as Linear does (`Linear-Signature`: hex
+ * as a person would in Linear. `GET /oauth/authorize` plays Linear's consent page: it approves at
+ * once for `approveAs` and redirects the browser to `redirect_uri` with a code and the state. It also signs webhooks as Linear does (`Linear-Signature`: hex
  * HMAC-SHA256 of the raw body; `webhookTimestamp` in the body, unix milliseconds).
  */
 import { createHmac, randomUUID } from "node:crypto";
@@ -34,6 +35,8 @@ export class FakeLinear {
   private readonly codes = new Map<string, FakeLinearWorkspace>();
   private readonly tokens = new Map<string, FakeLinearWorkspace>();
   private readonly refreshTokens = new Map<string, FakeLinearWorkspace>();
+  /** The workspace the consent page (GET /oauth/authorize) approves for. */
+  approveAs?: FakeLinearWorkspace;
   /** Seconds an access token lives (Linear's default is a day). */
   expiresIn = 86_400;
 
@@ -90,12 +93,27 @@ export class FakeLinear {
     this.calls.push({ path, status, operation });
   }
 
-  private async handle(req: Request): Promise<Response> {
-    const path = new URL(req.url).pathname;
+  async handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    if (req.method === "GET" && path === "/oauth/authorize") return this.authorize(url);
     if (req.method === "POST" && path === "/oauth/token") return this.token(req);
     if (req.method === "POST" && path === "/graphql") return this.graphql(req);
     this.record(path, 404);
     return Response.json({ error: "not found" }, { status: 404 });
+  }
+
+  private authorize(url: URL): Response {
+    const redirect = url.searchParams.get("redirect_uri");
+    if (url.searchParams.get("client_id") !== this.clientId || !redirect || url.searchParams.get("response_type") !== "code" || !this.approveAs) {
+      this.record("/oauth/authorize", 400);
+      return new Response("Invalid authorization request", { status: 400 });
+    }
+    const back = new URL(redirect);
+    back.searchParams.set("code", this.issueCode(this.approveAs));
+    back.searchParams.set("state", url.searchParams.get("state") ?? "");
+    this.record("/oauth/authorize", 302);
+    return new Response(null, { status: 302, headers: { location: back.toString() } });
   }
 
   private async token(req: Request): Promise<Response> {
