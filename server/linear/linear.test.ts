@@ -25,7 +25,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await h?.close();
-});
+}, 60_000);
 beforeEach(async () => {
   await h.idle();
   h.runtime.reply = (text) => echoReply(text);
@@ -211,8 +211,10 @@ describe("agent sessions", () => {
     const stop = await h.webhook(promptedEvent(ACME, id, "Stop", "stop"));
     expect(stop.body).toEqual({ ok: true, outcome: "stopped", session_id: sessionId });
     await h.idle();
-    const [turn] = await h.database.query<{ status: string }>("select status from session_turns where session_id = $1 order by created_at limit 1", [sessionId]);
-    expect(turn!.status).toBe("interrupted");
+    // The turn row is closed by the worker, which may commit just after the event the follower saw.
+    const turnStatus = async () => (await h.database.query<{ status: string }>("select status from session_turns where session_id = $1 order by created_at limit 1", [sessionId]))[0]!.status;
+    await waitFor("the turn to be interrupted", async () => (await turnStatus()) !== "running");
+    expect(await turnStatus()).toBe("interrupted");
     const posted = h.fake.activitiesOf(id);
     expect(posted.at(-1)!.content).toEqual({ type: "response", body: "Stopped." });
     expect(posted.filter((a) => a.content.type === "response")).toHaveLength(1);

@@ -11,7 +11,7 @@ const ALL = { LINEAR_CLIENT_ID: "cid", LINEAR_CLIENT_SECRET: "csecret", LINEAR_W
 const apps: TestApp[] = [];
 afterAll(async () => {
   for (const a of apps) await a.close();
-});
+}, 60_000);
 
 const answer = async (a: TestApp, method: string, path: string, key?: string | null) => {
   const res = await a.request(method, path, { key, ...(method === "POST" ? { body: { type: "AgentSessionEvent" }, headers: { "linear-signature": "0".repeat(64) } } : {}) });
