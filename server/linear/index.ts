@@ -10,7 +10,7 @@ import type { Logger } from "../lib/logger";
 import type { SessionsPort } from "../slack/ports";
 import { LinearActivities } from "./activities";
 import { LinearApi } from "./client";
-import { linearBindingBody, linearEventsQuery, organizationParams, type LinearEventView, type LinearStatus } from "./model";
+import { callbackQuery, linearBindingBody, linearEventsQuery, organizationParams, type LinearEventView, type LinearStatus } from "./model";
 import { CALLBACK_PATH, completeInstall, installUrl, WEBHOOK_PATH, type LinearOAuthDeps } from "./oauth";
 import { linearSettings } from "./settings";
 import { LinearStore } from "./store";
@@ -96,13 +96,12 @@ export function createLinear(deps: LinearDeps) {
         return new Response(null, { status: 302, headers: { location: await installUrl(oauth, principal.label) } });
       }, { detail: { summary: "Start a Linear workspace install: redirects to Linear with a one-time state (admin)" } })
       .get(CALLBACK_PATH, async ({ query }) => {
-        const q = query as Record<string, string | undefined>;
-        const result = await completeInstall(oauth, { code: q.code, state: q.state, error: q.error });
+        const result = await completeInstall(oauth, query);
         if (!result.ok && result.status === 401) throw new ApiError(401, "unauthorized", "This install link is invalid, used or expired; start again from the Integrations page");
         const target = result.ok ? `/integrations?linear_installed=${encodeURIComponent(result.organizationName || result.organizationId)}` : `/integrations?linear_error=${encodeURIComponent(result.reason)}`;
         if (!result.ok) log.warn({ reason: result.reason }, "linear install failed");
         return new Response(null, { status: 302, headers: { location: target } });
-      }, { detail: { summary: "Linear OAuth callback: consumes the state, exchanges the code, stores the token sealed" } })
+      }, { query: callbackQuery, detail: { summary: "Linear OAuth callback: consumes the state, exchanges the code, stores the token sealed" } })
       .post(WEBHOOK_PATH, async ({ request }) => webhook.receive(request), {
         parse: "none",
         detail: { summary: "Linear webhook (Linear-Signature HMAC of the body, webhookTimestamp within 60 s): agent session events" },

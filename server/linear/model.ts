@@ -14,6 +14,13 @@ export const linearBindingBody = z.object({
   agent_id: safeString({ max: 200, line: true }).pipe(z.string().trim().min(1, "is required")),
 });
 
+/** What Linear's authorize page sends back: a code and the state, or an error. */
+export const callbackQuery = z.object({
+  code: safeString({ max: 2000, line: true }).optional(),
+  state: safeString({ max: 200, line: true }).optional(),
+  error: safeString({ max: 200, line: true }).optional(),
+});
+
 export const organizationParams = z.object({ organization_id: organizationId });
 export const linearEventsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
