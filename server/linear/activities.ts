@@ -30,17 +30,11 @@ type TurnEnd = { kind: "ok"; text: string } | { kind: "waiting" } | { kind: "err
 export class LinearActivities {
   private readonly order = new KeyedLock();
   private readonly running = new Set<Promise<unknown>>();
-  /** Agent sessions with a turn followed by this process (a stop is then confirmed by the follower). */
-  private readonly following = new Map<string, number>();
 
   constructor(private readonly deps: LinearActivitiesDeps) {}
 
   sessionUrl(sessionId: string) {
     return `${this.deps.baseUrl}/sessions/${encodeURIComponent(sessionId)}`;
-  }
-
-  isFollowing(agentSessionId: string) {
-    return (this.following.get(agentSessionId) ?? 0) > 0;
   }
 
   /** Keeps a handle on background work so tests and shutdown can wait for it. */
@@ -83,19 +77,12 @@ export class LinearActivities {
 
   /** Acknowledges a queued turn at once, then follows it to its end (in the background). */
   startFollowing(organizationId: string, agentSessionId: string, sessionId: string, turnId: string, afterSeq: number, first: boolean) {
-    this.following.set(agentSessionId, (this.following.get(agentSessionId) ?? 0) + 1);
     const ack = first ? `Working on it in LAP: ${this.sessionUrl(sessionId)}` : "Continuing in the same LAP session.";
     this.background(
       (async () => {
-        try {
-          await this.post(organizationId, agentSessionId, { type: "thought", body: ack });
-          const end = await this.follow(organizationId, agentSessionId, sessionId, turnId, afterSeq);
-          await this.post(organizationId, agentSessionId, finalActivity(end, this.sessionUrl(sessionId)));
-        } finally {
-          const n = (this.following.get(agentSessionId) ?? 1) - 1;
-          if (n > 0) this.following.set(agentSessionId, n);
-          else this.following.delete(agentSessionId);
-        }
+        await this.post(organizationId, agentSessionId, { type: "thought", body: ack });
+        const end = await this.follow(organizationId, agentSessionId, sessionId, turnId, afterSeq);
+        await this.post(organizationId, agentSessionId, finalActivity(end, this.sessionUrl(sessionId)));
       })(),
     );
   }

@@ -220,6 +220,37 @@ describe("agent sessions", () => {
     expect(posted.filter((a) => a.content.type === "response")).toHaveLength(1);
   }, 30_000);
 
+  test("stop also stops a turn queued behind the running one; with nothing running Linear is told at once", async () => {
+    h.runtime.reply = (text) =>
+      text.includes("long job")
+        ? [
+            { event: { type: "session.status_running" } },
+            { event: { type: "agent.message", content: [{ type: "text", text: "Starting a long job" }] } },
+            { delay: 20_000 },
+            { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
+          ]
+        : echoReply(text);
+    const id = linearId("as");
+    const sessionId = (await h.webhook(createdEvent(ACME, id, { comment: "long job" }))).body.session_id as string;
+    await waitFor("the turn to run", async () => (await sessionEvents(sessionId)).some((e) => e.type === "agent.message"));
+    expect((await h.webhook(promptedEvent(ACME, id, "and then this"))).body.outcome).toBe("started");
+    expect((await h.webhook(promptedEvent(ACME, id, "Stop", "stop"))).body.outcome).toBe("stopped");
+    await h.idle();
+    const statuses = async () => (await h.database.query<{ status: string }>("select status from session_turns where session_id = $1 order by created_at", [sessionId])).map((t) => t.status);
+    await waitFor("both turns to end", async () => (await statuses()).every((st) => st !== "running" && st !== "queued"));
+    expect(await statuses()).toEqual(["interrupted", "interrupted"]);
+    expect(h.fake.activitiesOf(id).filter((a) => a.content.type === "response").map((a) => a.content.body)).toEqual(["Stopped.", "Stopped."]);
+    // The queued prompt never reached the agent.
+    const sent = [...h.runtime.sessions.values()].flatMap((rs) => rs.received.map((m) => JSON.stringify(m)));
+    expect(sent.some((m) => m.includes("long job"))).toBe(true);
+    expect(sent.some((m) => m.includes("and then this"))).toBe(false);
+    // Nothing left to stop: the stop is confirmed at once, and nothing else happens.
+    expect((await h.webhook(promptedEvent(ACME, id, "Stop", "stop"))).body.outcome).toBe("stopped");
+    await h.idle();
+    expect(h.fake.activitiesOf(id).at(-1)!.content).toEqual({ type: "response", body: "Stopped." });
+    expect(await statuses()).toEqual(["interrupted", "interrupted"]);
+  }, 30_000);
+
   test("a workspace with no agent bound is told so in Linear and nothing starts", async () => {
     const other = { ...ACME, organizationId: "0b1c2d3e-0000-4000-8000-0000000nobd", name: "Unbound" };
     expect(await h.install(other)).toBe("/integrations?linear_installed=Unbound");

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../automation/clock";
 import type { Dispatched, TurnDispatcher } from "../automation/dispatch";
 import type { Database } from "../db/client";
+import type { StoredEvent } from "../sessions/model";
 import { ApiError, unauthorized } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import type { SessionsPort } from "../slack/ports";
@@ -42,7 +43,8 @@ type Plan =
   | { kind: "replayed" }
   | { kind: "ignored"; reason: string; notify?: string }
   | { kind: "started"; dispatched: Dispatched; afterSeq: number; first: boolean }
-  | { kind: "stop"; sessionId: string };
+  /** `active`: a turn was running or queued; its follower confirms the stop when it ends. */
+  | { kind: "stop"; sessionId: string; active: boolean; cancelled: StoredEvent[] };
 
 export class LinearWebhook {
   constructor(private readonly deps: LinearWebhookDeps) {}
@@ -94,8 +96,15 @@ export class LinearWebhook {
 
     if (isStop(event)) {
       if (!link) return ignore("stop for an agent session LAP did not start");
+      // Queued turns end here, before they start; the running one is marked (the replica running it
+      // sees the mark if the interrupt signal misses it) and interrupted after the commit.
+      const cancelled = await dispatcher.cancelQueuedInTx(tx, link.sessionId, "stopped from Linear");
+      const running = await tx.query<{ id: string }>(
+        "update session_turns set interrupt_requested = true where session_id = $1 and status = 'running' returning id",
+        [link.sessionId],
+      );
       await store.updateEventInTx(tx, eventId, { status: "stopped", sessionId: link.sessionId });
-      return { kind: "stop", sessionId: link.sessionId };
+      return { kind: "stop", sessionId: link.sessionId, active: running.length > 0 || cancelled.length > 0, cancelled };
     }
 
     let agentId: string;
@@ -143,10 +152,10 @@ export class LinearWebhook {
         if (plan.notify) this.notify(event, { type: "error", body: plan.notify });
         return { ok: true, outcome: "ignored" };
       case "stop": {
-        const following = activities.isFollowing(event.agentSession.id);
+        this.deps.dispatcher.publish(plan.sessionId, plan.cancelled);
         await this.deps.sessions.interrupt(plan.sessionId).catch((err) => log.warn({ ...ids, err: String(err) }, "linear stop: interrupt failed"));
-        // A turn followed here confirms the stop when it ends; otherwise there was nothing running here to stop.
-        if (!following) this.notify(event, { type: "response", body: "Stopped." });
+        // A stopped turn's follower posts "Stopped." when it ends; with nothing running, say so now.
+        if (!plan.active) this.notify(event, { type: "response", body: "Stopped." });
         log.info({ ...ids, session_id: plan.sessionId }, "linear stop signal");
         return { ok: true, outcome: "stopped", session_id: plan.sessionId };
       }
