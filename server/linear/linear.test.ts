@@ -191,6 +191,20 @@ describe("agent sessions", () => {
     expect(h.fake.activitiesOf(id).find((a) => a.content.body === "Continuing in the same LAP session.")).toBeDefined();
   });
 
+  test("a workspace LAP has no installation for starts nothing", async () => {
+    const before = await count("sessions");
+    const stranger = { ...ACME, organizationId: "0b1c2d3e-0000-4000-8000-00000stranger", name: "Stranger" };
+    expect((await h.json("PUT", "/api/integrations/linear/bindings", { body: { organization_id: "*", agent_id: agentId } })).status).toBe(200);
+    try {
+      expect((await h.webhook(createdEvent(stranger, linearId("as")))).body).toEqual({ ok: true, outcome: "ignored" });
+      expect(await count("sessions")).toBe(before);
+      const [row] = await h.database.query<{ error: string }>("select error from linear_events where organization_id = $1", [stranger.organizationId]);
+      expect(row!.error).toBe("workspace not installed in LAP");
+    } finally {
+      await h.json("DELETE", "/api/integrations/linear/bindings/*");
+    }
+  });
+
   test("a prompt for an agent session LAP did not start is ignored", async () => {
     const before = await count("sessions");
     expect((await h.webhook(promptedEvent(ACME, linearId("as"), "hello?"))).body).toEqual({ ok: true, outcome: "ignored" });

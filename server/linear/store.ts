@@ -86,6 +86,10 @@ export class LinearStore {
     return { accessToken: box.decrypt(row.access), refreshToken: row.refresh ? box.decrypt(row.refresh) : null, expiresAt: row.expiresAt ? new Date(row.expiresAt) : null };
   }
 
+  async isInstalled(tx: SqlTx, organizationId: string): Promise<boolean> {
+    return (await tx.query(`select 1 from linear_installations where organization_id = $1`, [organizationId])).length === 1;
+  }
+
   /** For display: never includes a token. */
   async listInstallations(): Promise<LinearInstallation[]> {
     return this.q<LinearInstallation>(

@@ -92,6 +92,9 @@ export class LinearWebhook {
       await store.updateEventInTx(tx, eventId, { status: "ignored", error: reason });
       return { kind: "ignored", reason, notify };
     };
+    // A workspace LAP holds no token for (never installed, or removed on the Integrations page) gets
+    // no agent: nothing could be posted back there.
+    if (!(await store.isInstalled(tx, event.organizationId))) return ignore("workspace not installed in LAP");
     const link = await store.agentSession(tx, event.agentSession.id);
 
     if (isStop(event)) {
