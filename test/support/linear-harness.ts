@@ -49,6 +49,16 @@ export async function linearHarness(env: Record<string, string> = {}) {
       const done = await t.request("GET", `/api/integrations/oauth/linear/callback?code=${fake.issueCode(ws)}&state=${state}`, { key: null });
       return done.headers.get("location");
     },
+    /** A runtime on the fake, an agent `linear-helper` on it, `ws` installed and bound to it; answers the agent's id. */
+    async installAndBind(ws: FakeLinearWorkspace): Promise<string> {
+      const rt = await t.json("POST", "/api/runtimes", { body: { alias: "fake", base_url: runtime.url, api_key: runtime.apiKey } });
+      const ag = await t.json("POST", "/api/agents", { body: { name: "linear-helper", model: "claude-sonnet-4-5", system_prompt: "Be brief.", runtime_id: rt.body.id } });
+      if (ag.status !== 201) throw new Error(`agent not created: ${JSON.stringify(ag.body)}`);
+      if ((await this.install(ws)) !== `/integrations?linear_installed=${encodeURIComponent(ws.name)}`) throw new Error("install failed");
+      const bound = await t.json("PUT", "/api/integrations/linear/bindings", { body: { organization_id: ws.organizationId, agent_id: "linear-helper" } });
+      if (bound.status !== 200) throw new Error(`binding failed: ${JSON.stringify(bound.body)}`);
+      return ag.body.id as string;
+    },
     idle: () => linear.activities.idle(),
     async close() {
       await linear.activities.idle();
