@@ -93,6 +93,31 @@ describe("LiteLLM's documented team and user API, sent to LAP", () => {
   });
 });
 
+describe("team and user models", () => {
+  test("a team's models narrow what its keys may call and list; changing them applies at once; a user's models narrow its personal key", async () => {
+    const team = await call("POST", "/team/new", { team_alias: "narrow", models: ["priced"] });
+    const key = (await call("POST", "/key/generate", { team_id: team.body.team_id })).body.key as string;
+    expect((await ask(key, "priced")).choices).toHaveLength(1);
+    const err = await ask(key, "gpt-fake").catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(err.code).toBe("team_model_access_denied");
+    expect(err.message).toContain(`Team ${team.body.team_id} is not allowed to call model=gpt-fake`);
+    const listed = await new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: key, maxRetries: 0 }).models.list();
+    expect(listed.data.map((m) => m.id)).toEqual(["priced"]);
+    // An admin widens the team: the same key may now call it, without a restart.
+    const widened = await fetch(`${env.baseUrl}/api/teams/${team.body.team_id}`, {
+      method: "PATCH", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" }, body: JSON.stringify({ models: [] }),
+    });
+    expect(widened.status).toBe(200);
+    expect((await ask(key, "gpt-fake")).choices).toHaveLength(1);
+
+    const solo = await makeUser(env.t, "narrow-user@example.com", null, "member", { models: ["priced"] });
+    expect((await ask(solo.key, "priced")).choices).toHaveLength(1);
+    const userErr = await ask(solo.key, "gpt-fake").catch((e) => e);
+    expect(userErr.code).toBe("user_model_access_denied");
+  });
+});
+
 describe("team and user budgets", () => {
   test("a team's budget stops its keys: the second call over it is refused; another team is unaffected", async () => {
     const team = await call("POST", "/team/new", { team_alias: "tiny", max_budget: 0.000000001, budget_duration: "1d" });

@@ -9,6 +9,8 @@ export interface BudgetState {
   maxBudget: number | null;
   budgetDuration: string | null;
   budgetResetAt: Date | null;
+  /** The models its keys may call (empty: every model), as LiteLLM's `models` on a team or user. */
+  models: string[];
   /** Refused outright (a blocked team, a disabled user). */
   blocked: boolean;
   spend: number;
@@ -24,6 +26,7 @@ interface Row {
   budget_reset_at: Date | string | null;
   spend: number;
   blocked: boolean;
+  models: string[] | string | null;
 }
 
 const asDate = (v: Date | string | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
@@ -52,7 +55,7 @@ export class BudgetBook {
     if (!pending) {
       pending = (async () => {
         const [row] = await this.deps.database.query<Row>(
-          `select id, max_budget, budget_duration, budget_reset_at, spend, (${this.blockedColumn} is not null) as blocked from ${this.deps.table} where id = $1`,
+          `select id, max_budget, budget_duration, budget_reset_at, spend, (${this.blockedColumn} is not null) as blocked, models from ${this.deps.table} where id = $1`,
           [id],
         );
         if (!this.states.has(id)) this.states.set(id, row ? fromRow(row) : null);
@@ -131,7 +134,7 @@ export class BudgetBook {
                         when budget_reset_at < $2::timestamptz then $3 else spend end,
            budget_reset_at = case when budget_reset_at < $2::timestamptz then $2::timestamptz else budget_reset_at end
          where id = $1
-         returning id, max_budget, budget_duration, budget_reset_at, spend, (${this.blockedColumn} is not null) as blocked`,
+         returning id, max_budget, budget_duration, budget_reset_at, spend, (${this.blockedColumn} is not null) as blocked, models`,
         [s.id, window, delta],
       );
     } catch (err) {
@@ -145,6 +148,7 @@ export class BudgetBook {
     s.budgetDuration = next.budgetDuration;
     s.budgetResetAt = next.budgetResetAt;
     s.blocked = next.blocked;
+    s.models = next.models;
     s.spend = next.spend + s.unflushed;
   }
 }
@@ -156,9 +160,16 @@ function fromRow(r: Row): BudgetState {
     budgetDuration: r.budget_duration,
     budgetResetAt: asDate(r.budget_reset_at),
     blocked: Boolean(r.blocked),
+    models: asModels(r.models),
     spend: Number(r.spend),
     unflushed: 0,
     reserved: 0,
     dirty: false,
   };
+}
+
+/** jsonb comes back parsed from PostgreSQL and PGlite alike; a string only if a driver left it raw. */
+function asModels(v: Row["models"]): string[] {
+  const list = typeof v === "string" ? (JSON.parse(v) as unknown) : v;
+  return Array.isArray(list) ? list.filter((m): m is string => typeof m === "string") : [];
 }
