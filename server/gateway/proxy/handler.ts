@@ -140,7 +140,7 @@ export class GatewayProxy {
       const admitBudget = (book: BudgetBook, s: BudgetState | null, enforce: boolean) => {
         if (!s) return;
         const done = book.admit(s, Date.now(), enforce && s.maxBudget !== null ? estimate : 0, enforce);
-        releases.push((cost) => done(cost));
+        releases.push(done);
       };
       admitBudget(this.deps.budgets.teams, team, true);
       admitBudget(this.deps.budgets.users, user, !team);
