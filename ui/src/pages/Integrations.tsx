@@ -27,6 +27,9 @@ export function Integrations() {
     try {
       const r = await api.linear.bind({ organization_id: org(), agent_id: agent() });
       toast(`${r.agent_name} now works for ${workspaceName(r.organization_id)}`);
+      // The form starts over (the workspace list is rebuilt by the refetch).
+      setOrg("*");
+      setAgent("");
       refetch();
     } catch (err) {
       if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((f) => [f.field, f.message])));
