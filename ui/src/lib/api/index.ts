@@ -4,6 +4,7 @@ import { automationApi } from "./automation";
 import { authApi } from "./auth";
 import { mcpApi } from "./mcp";
 import { kubernetesApi } from "./sandboxes";
+import { linearApi } from "./linear";
 import { slackApi } from "./slack";
 import { teamsApi } from "./teams";
 
@@ -13,8 +14,9 @@ export * from "./auth";
 export * from "./client";
 export * from "./mcp";
 export * from "./sandboxes";
+export * from "./linear";
 export * from "./slack";
 export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...automationApi, ...teamsApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi };
