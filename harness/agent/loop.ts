@@ -24,17 +24,31 @@ const TOOL_SPECS = TOOLS.map((t) => ({ type: "function", function: { name: t.nam
 const textOf = (content: unknown) =>
   Array.isArray(content) ? content.map((p: any) => (p?.type === "text" && typeof p.text === "string" ? p.text : "")).join("") : typeof content === "string" ? content : "";
 
-/** Rebuilds the chat transcript from stored normalized events (after a recovery or a restart). */
+/** What a rebuilt transcript says for a call that never got its result (its turn was lost with its sandbox). */
+export const LOST_CALL_RESULT = "No result: the sandbox running this tool call was lost before it finished (docs/sessions.md).";
+
+/**
+ * Rebuilds the chat transcript from stored normalized events (after a recovery or a restart). A call
+ * the agent ran without asking that has no result (the turn was lost mid-tool) gets LOST_CALL_RESULT
+ * before the next user message, so the transcript stays one a provider accepts; calls waiting for a
+ * decision are answered by the next turn (pendingFromHistory).
+ */
 export function messagesFromHistory(events: NormalizedEvent[]): ChatMessage[] {
   const out: ChatMessage[] = [];
   let assistant: Extract<ChatMessage, { role: "assistant" }> | null = null;
+  const unanswered = new Map<string, true>();
   const flush = () => {
     if (assistant) out.push(assistant);
     assistant = null;
   };
+  const closeLost = () => {
+    flush();
+    for (const id of unanswered.keys()) out.push({ role: "tool", tool_call_id: id, content: LOST_CALL_RESULT });
+    unanswered.clear();
+  };
   for (const e of events) {
     if (e.type === "user.message") {
-      flush();
+      closeLost();
       out.push({ role: "user", content: textOf(e.content) });
     } else if (e.type === "agent.message") {
       assistant ??= { role: "assistant", content: "" };
@@ -46,12 +60,14 @@ export function messagesFromHistory(events: NormalizedEvent[]): ChatMessage[] {
     } else if (e.type === "agent.tool_use") {
       assistant ??= { role: "assistant", content: "" };
       (assistant.tool_calls ??= []).push({ id: String(e.id), type: "function", function: { name: String(e.name), arguments: JSON.stringify(e.input ?? {}) } });
+      if (e.evaluated_permission !== "ask") unanswered.set(String(e.id), true);
     } else if (e.type === "agent.tool_result") {
       flush();
+      unanswered.delete(String(e.tool_use_id));
       out.push({ role: "tool", tool_call_id: String(e.tool_use_id), content: textOf(e.content) });
     }
   }
-  flush();
+  closeLost();
   return out;
 }
 

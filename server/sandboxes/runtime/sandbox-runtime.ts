@@ -6,7 +6,7 @@
  * history replayed to the harness, and (after a death) `session.recovered` in the event stream.
  */
 import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
-import { RuntimeError } from "../../runtimes/adapter";
+import { RuntimeError, TurnLostError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
@@ -60,8 +60,11 @@ interface Live {
   /** Set when the sandbox died: the next stream starts with session.recovered. */
   recovered?: string;
   inFlight?: ContentPart[];
-  /** The turn that was running when the sandbox died: sent again on the new one. */
-  resend?: ContentPart[];
+  /**
+   * Why the turn that was running when the sandbox died is lost: its stream ends it `interrupted`
+   * (TurnLostError). It is not sent again: a turn's tools may have changed the workspace already.
+   */
+  lost?: string;
   /** The sandbox's count of processes killed at its memory limit when the turn began (null: not counted here). */
   oomKillsAtTurnStart?: number | null;
   lastActivity: number;
@@ -206,7 +209,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       await this.deps.database.query(`update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`, [cur.rowId, died ? "dead" : "stopped", h?.error ?? null]);
       await this.deps.provider.destroy(cur.sandboxId).catch(() => {});
       const next = await this.acquire(sessionId, cur.agent, cur.workspaceId, died ? (h?.error ?? "sandbox gone") : undefined);
-      if (died && cur.inFlight) next.inFlight = next.resend = cur.inFlight;
+      if (died && cur.inFlight) next.lost = h?.error ?? "sandbox gone";
       return next;
     }
     // After a LAP restart: nothing in memory; the session's last sandbox row has its workspace.
@@ -265,20 +268,21 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   async *streamEvents(sessionId: string, opts: StreamOptions): AsyncIterable<RuntimeEvent> {
     const live = await this.ensureLive(sessionId);
     const [sandboxOfCursor, seq] = (opts.afterEventId ?? "").split(":");
-    // A cursor from this sandbox resumes there; from an older sandbox, this one's log is all new;
-    // no cursor (a new turn; LAP sends the message once the stream is open): only what comes next.
-    let after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : opts.afterEventId ? 0 : Number((await live.client.health()).last_seq) || 0;
+    // A cursor from this sandbox resumes there; no cursor (a new turn; LAP sends the message once the
+    // stream is open): only what comes next. A cursor from an older sandbox: the turn is lost (below).
+    const after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : Number((await live.client.health()).last_seq) || 0;
     if (live.recovered) {
       const reason = live.recovered;
       live.recovered = undefined;
       yield { event: { type: "session.recovered", reason, sandbox_id: live.sandboxId } as SessionEventData, providerEventId: `${live.sandboxId}:recovered` };
-      // The turn that was running when the sandbox died runs again on the new one.
-      const resend = live.resend;
-      live.resend = undefined;
-      if (resend) {
-        live.oomKillsAtTurnStart ??= await this.oomKills(live);
-        after = await this.send(live, resend);
-      }
+    }
+    // The turn being streamed ran in a sandbox that is gone (its cursor names an older sandbox, or it
+    // died under this LAP mid-turn): the new sandbox never heard of it, so it cannot finish.
+    const lostIn = live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? "it was gone when LAP restarted" : undefined);
+    if (lostIn) {
+      live.lost = undefined;
+      live.inFlight = undefined;
+      throw new TurnLostError("sandbox_lost", `The sandbox running this turn was lost (${lostIn}); the reply so far is incomplete. The session goes on with its history on a new sandbox.`);
     }
     opts.onOpen?.();
     for await (const e of live.client.stream(after, { signal: opts.signal })) {
