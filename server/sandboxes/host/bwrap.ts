@@ -65,6 +65,11 @@ export interface JailOptions {
   parentPid?: number | null;
   /** Variables the spawner set for LAP's own use (process markers) that the sandbox must not see. */
   unsetEnv?: string[];
+  /**
+   * false: the jail outlives LAP (an adoptable local sandbox, docs/sandboxes.md "Lifetime of host
+   * sandboxes"): no `--die-with-parent`; pass `parentPid: null` too, so no death signal is armed.
+   */
+  dieWithParent?: boolean;
 }
 
 /** What this machine's bubblewrap supports, read once from `bwrap --help`. */
@@ -202,7 +207,8 @@ export function jailCommand(opts: JailOptions, command: string[]): string[] {
   const args = ["--unshare-all", "--unshare-user"];
   if (opts.disableUserns) args.push("--disable-userns");
   args.push("--uid", String(INSIDE_USER.uid), "--gid", String(INSIDE_USER.gid), "--cap-drop", "ALL");
-  args.push("--die-with-parent", "--new-session", "--hostname", "lap-sandbox");
+  if (opts.dieWithParent !== false) args.push("--die-with-parent");
+  args.push("--new-session", "--hostname", "lap-sandbox");
   args.push(...systemArgs());
   args.push("--ro-bind-data", fd(assets.passwd), "/etc/passwd", "--ro-bind-data", fd(assets.group), "/etc/group");
   args.push("--proc", "/proc", "--dev", "/dev");
@@ -252,7 +258,7 @@ export interface BwrapPaths {
 export function localSandboxCommand(
   paths: BwrapPaths,
   command: string[],
-  opts: { user: HostUser | null; bwrap?: string; disableUserns: boolean; unsetEnv?: string[]; parentPid?: number | null },
+  opts: { user: HostUser | null; bwrap?: string; disableUserns: boolean; unsetEnv?: string[]; parentPid?: number | null; dieWithParent?: boolean },
 ): string[] {
   const mounts: Mount[] = [
     { host: paths.bunPath, sandbox: IN_SANDBOX.bun },

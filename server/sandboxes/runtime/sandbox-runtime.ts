@@ -149,18 +149,23 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     const alreadyBound =
       adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
-    const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
-    const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
-    await provider.bind(sandboxId, {
-      sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
-      systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
-    });
+    // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
+    // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
+    if (!alreadyBound) {
+      const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
+      const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
+      await provider.bind(sandboxId, {
+        sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
+        systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
+      });
+    }
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
     if (workspaceId && !alreadyBound) {
       const history = await this.deps.history(sessionId);
       if (history.length) await client.replayHistory(history);
     }
-    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered, lastActivity: Date.now() };
+    // Nothing was lost when the session's own sandbox was taken over as it was: no session.recovered.
+    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered: alreadyBound ? undefined : recovered, lastActivity: Date.now() };
     this.live.set(sessionId, live);
     return live;
   }
@@ -308,7 +313,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       }
       const live = await this.ensureLive(sessionId);
       const health = await live.client.health();
-      return health.harness?.state === "failed" ? "terminated" : live.inFlight ? "running" : "idle";
+      if (health.harness?.state === "failed") return "terminated";
+      if (live.inFlight) return "running";
+      // An adopted sandbox may be in the middle of a turn this LAP never sent: the supervisor knows.
+      return (await live.client.status()) === "running" ? "running" : "idle";
     } catch (err) {
       this.deps.logger.warn({ err, session_id: sessionId }, "sandbox session state unknown");
       return "missing";
