@@ -399,6 +399,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   }
 
   async waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {
+    await this.adopting;
     const entry = this.entry(id);
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
     const socket = join(entry.runDir, "supervisor.sock");
@@ -425,6 +426,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   }
 
   async bind(id: string, binding: SandboxBinding): Promise<void> {
+    await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}, not ready`);
     const res = await this.supervisorFetch(entry)("http://sandbox/lap/bind", {
@@ -439,12 +441,14 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   }
 
   async connect(id: string): Promise<SupervisorConnection> {
+    await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}`);
     return { baseUrl: "http://sandbox", fetch: this.supervisorFetch(entry) };
   }
 
   async stop(id: string): Promise<void> {
+    await this.adopting;
     const entry = this.entries.get(id);
     if (!entry) return;
     entry.stopping = true;
@@ -462,6 +466,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   }
 
   async destroy(id: string, opts: { dropWorkspace?: boolean } = {}): Promise<void> {
+    await this.adopting;
     const entry = this.entries.get(id);
     if (!entry) return;
     await this.stop(id);
