@@ -142,9 +142,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
   };
 
-  const started = Date.now();
-  const wallEnd = started + o.seconds * 1000;
-  const chaosFrom = started + (o.baselineFraction ?? 0.3) * o.seconds * 1000;
+  // Set once every session is ready: the run's clock starts then.
+  let started = 0;
+  let wallEnd = 0;
+  let chaosFrom = 0;
   const turnTimes: Array<{ at: number; ms: number; outcome: string }> = [];
   const sentAt: number[] = [];
   const samples: Array<{ t: number; lapStartedAt: number; rss: number; fds: number; pg: number | null; sandboxes: number; sandboxMemMb: number; sandboxCpuSeconds: number }> = [];
@@ -157,7 +158,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (agent.status !== 201) throw new Error(`agent: ${JSON.stringify(agent.body)}`);
     const ids: string[] = [];
     for (let i = 0; i < o.sessions; i++) ids.push((await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id })).body.id);
-    log(`${ids.length} sessions created`);
+    for (const id of ids) while ((await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status !== "idle") await Bun.sleep(250);
+    log(`${ids.length} sessions ready`);
+    started = Date.now();
+    wallEnd = started + o.seconds * 1000;
+    chaosFrom = started + (o.baselineFraction ?? 0.3) * o.seconds * 1000;
 
     const seen = new Map<string, Event[]>(ids.map((id) => [id, []]));
     const poll = async (id: string) => {
@@ -215,11 +220,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           log(`LAP back after ${downtime.at(-1)!.toFixed(1)} s`);
         }
         if (o.sandboxKillEverySeconds > 0 && Date.now() >= nextSandboxKill) {
-          nextSandboxKill = Date.now() + o.sandboxKillEverySeconds * 1000;
           const dirs = sandboxDirs();
           const victim = dirs[Math.floor(Math.random() * dirs.length)];
+          // No sandbox to kill right now (all being replaced): try again shortly.
+          nextSandboxKill = Date.now() + 1_000;
           if (victim && killMarked(join(dataDir, "run", victim)).length) {
             sandboxKills++;
+            nextSandboxKill = Date.now() + o.sandboxKillEverySeconds * 1000;
             log(`sandbox ${victim} SIGKILLed`);
           }
         }
