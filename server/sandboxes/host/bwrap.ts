@@ -3,7 +3,8 @@
  * "Sandboxes"): a new user namespace as a non-root host uid (sandbox-user.ts), every capability
  * dropped, no further user namespaces, a seccomp filter (seccomp.ts), own pid/ipc/uts/net/cgroup
  * namespaces, a read-only root with only the listed writable places, kernel files in /proc masked
- * or (/proc/sys) owned by a uid the sandbox does not map, a private /etc/passwd, killed with LAP.
+ * or (/proc/sys) owned by a uid the sandbox does not map, a private /etc/passwd, killed with LAP
+ * (or, adoptable, left to outlive it for the grace period: docs/sandboxes.md).
  *
  * Host paths LAP chooses (the workspace, the run dir, the Bun binary, harness/, node_modules, the
  * bundle) may lie where the sandbox's uid cannot walk (LAP_DATA_DIR under /root, a 0700 temp dir).
