@@ -4,7 +4,7 @@
  * kept under LAP_DATA_DIR/workspaces, the supervisor started and watched, limits applied.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
 import { resolveHostId } from "../../config/host-id";
@@ -25,8 +25,9 @@ import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand, removeSt
 import { closeServer, listenLoopback, listenUnix, type Upstream } from "./lap-sockets";
 import { listenLapBridge } from "./lap-bridge";
 import { parentBoundCommand } from "../../lib/parent-bound";
-import { isAlive, killSandbox, processesNaming, processIdentity } from "./processes";
-import { type AdoptionRecord, adoptionRecordPath, readAdoptionRecord, watchProcess, writeAdoptionRecord } from "./adoption";
+import { isAlive, killSandbox, processIdentity } from "./processes";
+import { type AdoptionRecord, adoptionRecordPath, watchProcess, writeAdoptionRecord } from "./adoption";
+import { reapSandbox, scanLeftovers, serveAgain } from "./leftovers";
 import type { HostUser, UidRange } from "./sandbox-user";
 
 /** Makes the per-sandbox egress proxy server (see ../egress); null = no web access at all. */
@@ -137,46 +138,9 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     return false;
   }
 
-  /**
-   * What an earlier LAP on this data dir left. A sandbox whose owner (`<id>.owner`: pid and start
-   * time, outside the run dir the sandbox can write) is a live LAP is left alone. With a grace period,
-   * a sandbox whose process still runs and whose adoption record reads is returned for adoption. The
-   * rest belongs to nobody: its processes are killed and its files removed.
-   */
+  /** What an earlier LAP left: adopted (with a grace period) or reaped (./leftovers.ts). */
   private reapLeftovers(): AdoptionRecord[] {
-    const ownedByLiveLap = (id: string) => {
-      let owner: string;
-      try {
-        owner = readFileSync(join(this.runRoot, `${id}.owner`), "utf8").trim();
-      } catch {
-        return false;
-      }
-      // Includes this process: a second provider on the same data dir must not kill the first's sandboxes.
-      return isAlive(owner);
-    };
-    const prefix = join(this.runRoot, "sbx_");
-    const ids = new Set(processesNaming(prefix).map(({ hit }) => `sbx_${hit.slice(prefix.length).split("/")[0]}`));
-    for (const name of readdirSync(this.runRoot)) if (name.startsWith("sbx_")) ids.add(name.split(".")[0]!);
-    const adoptable: AdoptionRecord[] = [];
-    for (const id of ids) {
-      if (ownedByLiveLap(id)) continue;
-      const runDir = join(this.runRoot, id);
-      const record = this.orphanGrace > 0 ? readAdoptionRecord(runDir) : null;
-      if (record && record.id === id && isAlive(record.identity) && existsSync(runDir)) {
-        adoptable.push(record);
-        continue;
-      }
-      this.reap(id);
-    }
-    return adoptable;
-  }
-
-  /** Kills whatever names a sandbox's run dir and removes its files (nobody owns it). */
-  private reap(id: string, pid?: number) {
-    const runDir = join(this.runRoot, id);
-    const pids = killSandbox(runDir, pid);
-    if (pids.length) this.opts.logger.warn({ sandbox_id: id, pids }, "killed a sandbox left running by a LAP that is gone");
-    for (const p of [runDir, `${runDir}.owner`, adoptionRecordPath(runDir)]) rmSync(p, { recursive: true, force: true });
+    return scanLeftovers(this.runRoot, this.orphanGrace, this.opts.logger);
   }
 
   /**
@@ -190,18 +154,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     const runDir = join(this.runRoot, id);
     const servers: Entry["servers"] = [];
     try {
-      // The sandbox's user owns the run dir: LAP serves only on paths that are sockets or absent.
-      for (const name of ["lap.sock", "egress.sock"]) {
-        const st = lstatSync(join(runDir, name), { throwIfNoEntry: false });
-        if (st && !st.isSocket()) throw new Error(`${name} is not a socket`);
-      }
-      servers.push(listenLapBridge(join(runDir, "lap.sock"), this.opts.lapUpstream, this.opts.logger, id));
-      const egress = this.opts.egress?.({ id, spec: record.spec });
-      if (egress) {
-        const server = await listenUnix(egress, join(runDir, "egress.sock"));
-        servers.push({ close: () => closeServer(server) });
-      }
-      if (record.user) for (const name of ["lap.sock", "egress.sock"]) if (existsSync(join(runDir, name))) chownSync(join(runDir, name), record.user.uid, record.user.gid);
+      servers.push(...(await serveAgain(runDir, record, this.opts)));
       const cgroup = createCgroup(id, record.limits);
       const handle: SandboxHandle = {
         id,
@@ -225,7 +178,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       this.entries.delete(id);
       await Promise.all(servers.map((s) => s.close().catch(() => {})));
       this.opts.logger.warn({ sandbox_id: id, err: (err as Error).message }, "could not adopt a sandbox an earlier LAP left running; killing it");
-      this.reap(id, record.pid);
+      reapSandbox(this.runRoot, id, this.opts.logger, record.pid);
     }
   }
 
