@@ -51,6 +51,8 @@ export interface StreamOptions {
   afterEventId?: string;
   /** Called once the stream is connected: LAP sends the message only then, so nothing is missed. */
   onOpen?: () => void;
+  /** The turn's message is already at the runtime: this stream resumes a turn (after a drop or a re-attach), not a new one. */
+  resuming?: boolean;
 }
 
 export interface RuntimeAdapter {

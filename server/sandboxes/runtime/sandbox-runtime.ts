@@ -283,7 +283,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     // The turn being streamed ran in a sandbox that is gone (its cursor names an older sandbox, or it
     // died under this LAP mid-turn): the new sandbox never heard of it, so it cannot finish.
-    const lostIn = live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? "it was gone when LAP restarted" : undefined);
+    // Only a resumed stream: a new turn's (LAP closed the lost one some other way) starts clean.
+    const resuming = opts.resuming ?? Boolean(opts.afterEventId);
+    const lostIn = resuming ? (live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? "it was gone when LAP restarted" : undefined)) : undefined;
+    live.lost = resuming ? live.lost : undefined;
     if (lostIn) {
       live.lost = undefined;
       live.inFlight = undefined;

@@ -137,7 +137,7 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
       const open = new Promise<void>((r) => (opened = r));
       try {
         const reading = (async () => {
-          for await (const ev of adapter.streamEvents(input.remoteSessionId, { signal: streamAbort.signal, afterEventId: lastPid ?? undefined, onOpen: opened })) {
+          for await (const ev of adapter.streamEvents(input.remoteSessionId, { signal: streamAbort.signal, afterEventId: lastPid ?? undefined, onOpen: opened, resuming: sent })) {
             if (outcome) return;
             if (ev.providerEventId) lastPid = ev.providerEventId;
             // LAP stored the user message (or confirmation) when it was posted; the runtime's echo is not stored twice.
