@@ -131,7 +131,9 @@ describe("local sandboxes across a LAP crash", () => {
       const p = adopter(dataDir, 60);
       expect((await p.list()).map((h) => h.id)).toEqual([id]);
       // No sandbox row at all (its session ended and its rows went while LAP was away).
-      expect(await settleRowsAfterRestart(database, p, new Date())).toMatchObject({ reaped: 1 });
+      // As the service does it: the start time as the database tells it.
+      const [{ started }] = (await database.query<{ started: Date }>("select now() as started")) as [{ started: Date }];
+      expect(await settleRowsAfterRestart(database, p, started)).toMatchObject({ reaped: 1 });
       expect(await p.list()).toEqual([]);
       expect(await gone(before, 5_000)).toEqual([]);
     } finally {
