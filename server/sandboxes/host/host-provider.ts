@@ -172,7 +172,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       writeFileSync(`${runDir}.owner`, processIdentity(), { mode: 0o600 });
       handle.state = "ready";
       handle.info.readyAt = new Date().toISOString();
-      entry.unwatch = watchProcess(record.identity, () => void this.exited(entry, "gone"));
+      entry.unwatch = watchProcess(record.identity, () => void this.exited(entry, "adopted after a LAP restart, so its exit status is unknown"));
       this.opts.logger.info({ sandbox_id: id, pid: record.pid, session_id: record.labels.session_id }, "adopted a sandbox an earlier LAP left running");
     } catch (err) {
       this.entries.delete(id);
