@@ -145,6 +145,7 @@ export class SandboxService {
       defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
       hostId: this.deps.config.hostId,
       sandboxUids: parseUidRange(e.LAP_SANDBOX_UIDS),
+      orphanGraceSeconds: e.LAP_SANDBOX_ORPHAN_GRACE_SECONDS,
       onExit: (h: { id: string; error?: string }) => this.deps.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox exited; its session recovers on the next call"),
     };
     this.hostInstance = e.LAP_SANDBOX === "process" ? new ProcessSandboxProvider(opts) : new LocalSandboxProvider(opts);

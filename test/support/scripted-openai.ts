@@ -12,7 +12,14 @@ export type ScriptStep =
    * OpenAI-compatible servers number calls per response (`call_0`, `call_1` … each time), which a
    * script reproduces by giving the same ids in several steps.
    */
-  | { text?: string; thinking?: string; toolCalls?: Array<{ name: string; arguments: Record<string, unknown>; id?: string }> }
+  | {
+      text?: string;
+      thinking?: string;
+      toolCalls?: Array<{ name: string; arguments: Record<string, unknown>; id?: string }>;
+      /** Streams these deltas instead of `text`'s two halves, `pieceDelayMs` apart (a slow model); stops when the client goes away. */
+      pieces?: string[];
+      pieceDelayMs?: number;
+    }
   /** Streams `text`, then holds the response open until the client goes away (for interrupts). */
   | { hang: true; text?: string }
   | { status: number; error: string };
@@ -72,7 +79,16 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
           const text = step.text ?? "";
           // Two deltas per text, so clients must concatenate.
           const half = Math.ceil(text.length / 2);
-          for (const piece of [text.slice(0, half), text.slice(half)]) if (piece) controller.enqueue(enc.encode(chunk({ content: piece })));
+          const slow = "pieces" in step && step.pieces ? step : null;
+          for (const piece of slow?.pieces ?? [text.slice(0, half), text.slice(half)]) {
+            if (req.signal.aborted) return;
+            if (slow?.pieceDelayMs) await Bun.sleep(slow.pieceDelayMs);
+            try {
+              if (piece) controller.enqueue(enc.encode(chunk({ content: piece })));
+            } catch {
+              return; // the client went away
+            }
+          }
           if ("hang" in step) {
             await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve(), { once: true }));
             try {

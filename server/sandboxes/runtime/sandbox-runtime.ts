@@ -6,7 +6,7 @@
  * history replayed to the harness, and (after a death) `session.recovered` in the event stream.
  */
 import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
-import { RuntimeError } from "../../runtimes/adapter";
+import { RuntimeError, TurnLostError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
@@ -60,8 +60,11 @@ interface Live {
   /** Set when the sandbox died: the next stream starts with session.recovered. */
   recovered?: string;
   inFlight?: ContentPart[];
-  /** The turn that was running when the sandbox died: sent again on the new one. */
-  resend?: ContentPart[];
+  /**
+   * Why the turn that was running when the sandbox died is lost: its stream ends it `interrupted`
+   * (TurnLostError). It is not sent again: a turn's tools may have changed the workspace already.
+   */
+  lost?: string;
   /** The sandbox's count of processes killed at its memory limit when the turn began (null: not counted here). */
   oomKillsAtTurnStart?: number | null;
   lastActivity: number;
@@ -146,18 +149,23 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     const alreadyBound =
       adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
-    const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
-    const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
-    await provider.bind(sandboxId, {
-      sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
-      systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
-    });
+    // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
+    // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
+    if (!alreadyBound) {
+      const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
+      const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
+      await provider.bind(sandboxId, {
+        sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
+        systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
+      });
+    }
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
     if (workspaceId && !alreadyBound) {
       const history = await this.deps.history(sessionId);
       if (history.length) await client.replayHistory(history);
     }
-    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered, lastActivity: Date.now() };
+    // Nothing was lost when the session's own sandbox was taken over as it was: no session.recovered.
+    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered: alreadyBound ? undefined : recovered, lastActivity: Date.now() };
     this.live.set(sessionId, live);
     return live;
   }
@@ -206,7 +214,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       await this.deps.database.query(`update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`, [cur.rowId, died ? "dead" : "stopped", h?.error ?? null]);
       await this.deps.provider.destroy(cur.sandboxId).catch(() => {});
       const next = await this.acquire(sessionId, cur.agent, cur.workspaceId, died ? (h?.error ?? "sandbox gone") : undefined);
-      if (died && cur.inFlight) next.inFlight = next.resend = cur.inFlight;
+      if (died && cur.inFlight) next.lost = h?.error ?? "sandbox gone";
       return next;
     }
     // After a LAP restart: nothing in memory; the session's last sandbox row has its workspace.
@@ -265,20 +273,24 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   async *streamEvents(sessionId: string, opts: StreamOptions): AsyncIterable<RuntimeEvent> {
     const live = await this.ensureLive(sessionId);
     const [sandboxOfCursor, seq] = (opts.afterEventId ?? "").split(":");
-    // A cursor from this sandbox resumes there; from an older sandbox, this one's log is all new;
-    // no cursor (a new turn; LAP sends the message once the stream is open): only what comes next.
-    let after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : opts.afterEventId ? 0 : Number((await live.client.health()).last_seq) || 0;
+    // A cursor from this sandbox resumes there; no cursor (a new turn; LAP sends the message once the
+    // stream is open): only what comes next. A cursor from an older sandbox: the turn is lost (below).
+    const after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : Number((await live.client.health()).last_seq) || 0;
     if (live.recovered) {
       const reason = live.recovered;
       live.recovered = undefined;
       yield { event: { type: "session.recovered", reason, sandbox_id: live.sandboxId } as SessionEventData, providerEventId: `${live.sandboxId}:recovered` };
-      // The turn that was running when the sandbox died runs again on the new one.
-      const resend = live.resend;
-      live.resend = undefined;
-      if (resend) {
-        live.oomKillsAtTurnStart ??= await this.oomKills(live);
-        after = await this.send(live, resend);
-      }
+    }
+    // The turn being streamed ran in a sandbox that is gone (its cursor names an older sandbox, or it
+    // died under this LAP mid-turn): the new sandbox never heard of it, so it cannot finish.
+    // Only a resumed stream: a new turn's (LAP closed the lost one some other way) starts clean.
+    const resuming = opts.resuming ?? Boolean(opts.afterEventId);
+    const lostIn = resuming ? (live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? "it was gone when LAP restarted" : undefined)) : undefined;
+    live.lost = resuming ? live.lost : undefined;
+    if (lostIn) {
+      live.lost = undefined;
+      live.inFlight = undefined;
+      throw new TurnLostError("sandbox_lost", `The sandbox running this turn was lost (${lostIn}); the reply so far is incomplete. The session goes on with its history on a new sandbox.`);
     }
     opts.onOpen?.();
     for await (const e of live.client.stream(after, { signal: opts.signal })) {
@@ -304,7 +316,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       }
       const live = await this.ensureLive(sessionId);
       const health = await live.client.health();
-      return health.harness?.state === "failed" ? "terminated" : live.inFlight ? "running" : "idle";
+      if (health.harness?.state === "failed") return "terminated";
+      if (live.inFlight) return "running";
+      // An adopted sandbox may be in the middle of a turn this LAP never sent: the supervisor knows.
+      return (await live.client.status()) === "running" ? "running" : "idle";
     } catch (err) {
       this.deps.logger.warn({ err, session_id: sessionId }, "sandbox session state unknown");
       return "missing";
