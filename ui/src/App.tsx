@@ -10,6 +10,7 @@ import { GatewayLogs } from "./pages/GatewayLogs";
 import { GatewayModels } from "./pages/GatewayModels";
 import { Kubernetes } from "./pages/Kubernetes";
 import { Harnesses } from "./pages/Harnesses";
+import { Home } from "./pages/Home";
 import { Invite, Login } from "./pages/Login";
 import { Members } from "./pages/Members";
 import { McpServers } from "./pages/McpServers";
@@ -56,7 +57,7 @@ function NotFound() {
     <div class="page">
       <h1>Page not found</h1>
       <p class="muted">
-        Nothing lives here. Go to <a href="/system">System</a>.
+        Nothing lives here. Go <a href="/">home</a>.
       </p>
     </div>
   );
@@ -69,7 +70,7 @@ export function App() {
         <Route path="/login" component={() => <Login onLogin={(m) => setMe(m)} />} />
         <Route path="/invite" component={() => <Invite onLogin={(m) => setMe(m)} />} />
         <Route path="/" component={Authed}>
-          <Route path="/" component={() => <Navigate href={me()?.kind === "admin" ? "/system" : "/sessions"} />} />
+          <Route path="/" component={Home} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
           <Route path="/members" component={() => <Members me={me()!} />} />

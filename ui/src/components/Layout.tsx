@@ -60,7 +60,7 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
     <div class="shell">
       <aside class="sidebar">
         <div class="brand">
-          <span class="brand-mark">L</span> LAP
+          <A href="/" title="Home: get started" aria-label="Home"><span class="brand-mark">L</span> LAP</A>
         </div>
         <Show when={(props.me.teams ?? []).length > 0}>
           <label class="team-switcher">

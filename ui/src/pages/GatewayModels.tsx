@@ -13,7 +13,8 @@ export function GatewayModels() {
   const [params] = useSearchParams();
   const [models, { refetch }] = createResource(gatewayApi.models.list);
   const [settings] = createResource(() => gatewayApi.settings().catch((e) => ({ error: e as ApiError })));
-  const [editing, setEditing] = createSignal<DeploymentView | "new" | null>(null);
+  // `?new=1`: the get-started checklist's "Add a model" opens the form.
+  const [editing, setEditing] = createSignal<DeploymentView | "new" | null>(params.new ? "new" : null);
   const [removing, setRemoving] = createSignal<DeploymentView | null>(null);
   const [testing, setTesting] = createSignal<Record<string, boolean>>({});
   const runTest = async (name: string) => {
