@@ -7,19 +7,24 @@ import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "
 import { approvalToolHint } from "../lib/approval-tools";
 import { timeAgo } from "../lib/format";
 import { parseNumberField } from "../lib/number-field";
+import { useCreate, usePageTitle } from "../lib/shortcuts";
 import { SessionLauncher, SessionTable } from "./Sessions";
 
 /** Agents: list with search, create/edit form, detail with its sessions. */
 export function Agents() {
   const [search, setSearch] = createSignal("");
   const [agents, { refetch }] = createResource(search, (s) => api.agents.list(s));
+  const [editing, setEditing] = createSignal<AgentView | "new" | null>(null);
   // `?new=1&model=name`: the get-started checklist's "Create an agent with this model" opens the form with it chosen.
   const [params, setParams] = useSearchParams();
-  const [editing, setEditing] = createSignal<AgentView | "new" | null>(params.new ? "new" : null);
-  const presetModel = typeof params.model === "string" ? params.model : "";
+  const [presetModel, setPresetModel] = createSignal("");
+  useCreate(() => {
+    setPresetModel(typeof params.model === "string" ? params.model : "");
+    setEditing("new");
+  });
   const closeForm = () => {
     setEditing(null);
-    if (params.new) setParams({ new: undefined, model: undefined }, { replace: true });
+    if (params.model) setParams({ model: undefined }, { replace: true });
   };
   return (
     <div class="page">
@@ -28,7 +33,7 @@ export function Agents() {
           <h1>Agents</h1>
           <p>What a session runs: a model, a system prompt, tools and a runtime.</p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>New agent</button>
+        <button class="btn primary" onClick={() => setEditing("new")}>New agent <span class="kbd">c</span></button>
       </div>
       <div class="toolbar">
         <input type="search" placeholder="Search agents" aria-label="Search agents" value={search()} onInput={(e) => setSearch(e.currentTarget.value)} />
@@ -66,7 +71,7 @@ export function Agents() {
         </Show>
       </div>
       <Show when={editing()}>
-        {(e) => <AgentForm agent={e() === "new" ? null : (e() as AgentView)} model={presetModel} onClose={closeForm} onSaved={() => { closeForm(); refetch(); }} />}
+        {(e) => <AgentForm agent={e() === "new" ? null : (e() as AgentView)} model={presetModel()} onClose={closeForm} onSaved={() => { closeForm(); refetch(); }} />}
       </Show>
     </div>
   );
@@ -78,6 +83,7 @@ export function AgentDetail() {
   const [agent, { refetch, mutate }] = createResource(() => params.id, api.agents.get);
   const [editing, setEditing] = createSignal(false);
   const [deleting, setDeleting] = createSignal(false);
+  usePageTitle(() => agent()?.name);
   const toggle = async (a: AgentView) => mutate(await (a.status === "active" ? api.agents.pause(a.id) : api.agents.resume(a.id)));
   return (
     <div class="page">

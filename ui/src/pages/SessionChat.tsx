@@ -8,6 +8,7 @@ import { api, ApiError, sandboxesApi, type ApprovalView, type StoredEvent } from
 import { openLiveSource } from "../lib/live-source";
 import { renderMarkdown } from "../lib/markdown";
 import { SessionStatusBadge } from "../components/SessionStatus";
+import { usePageTitle } from "../lib/shortcuts";
 
 type Item =
   | { kind: "user"; seq: number; text: string; turnId: string | null }
@@ -84,6 +85,7 @@ export function SessionChat() {
   const [events, setEvents] = createSignal<StoredEvent[]>([]);
   // The agent's model, for the error box's link to its row on Models & providers.
   const [agent] = createResource(() => session()?.agent_id ?? undefined, (id) => api.agents.get(id).catch(() => null));
+  usePageTitle(() => session() && (session()!.title || `Session with ${session()!.agent_name ?? "a deleted agent"}`));
   // Tool calls that asked for a decision (re-read when the log says something changed).
   const [approvals, { refetch: refetchApprovals, mutate: setApprovals }] = createResource<ApprovalView[], string>(
     () => params.id,

@@ -5,10 +5,13 @@ import { SessionStatusBadge } from "../components/SessionStatus";
 import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api, ApiError, type SessionListItem, type SessionStatusChange } from "../lib/api";
 import { timeAgo } from "../lib/format";
+import { useCreate } from "../lib/shortcuts";
 
 /** Sessions: launcher (agent + first message) and the list with live status. `?agent=id` preselects the agent. */
 export function Sessions() {
   const [params] = useSearchParams();
+  // `c` (and `?new=1`): a session starts from its first message.
+  useCreate(() => document.querySelector<HTMLInputElement>('[data-testid="session-launcher"] input[aria-label="First message"]')?.focus());
   return (
     <div class="page">
       <div class="page-head">
