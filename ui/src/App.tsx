@@ -23,6 +23,7 @@ import { TriggerDetail, Triggers } from "./pages/Triggers";
 import { SessionChat } from "./pages/SessionChat";
 import { Sessions } from "./pages/Sessions";
 import { Sandboxes } from "./pages/Sandboxes";
+import { Usage } from "./pages/Usage";
 import { Vault } from "./pages/Vault";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
@@ -77,6 +78,7 @@ export function App() {
           <Route path="/gateway/models" component={GatewayModels} />
           <Route path="/gateway/keys" component={GatewayKeys} />
           <Route path="/gateway/logs" component={GatewayLogs} />
+          <Route path="/gateway/usage" component={Usage} />
           <Route path="/mcp-servers" component={McpServers} />
           <Route path="/kubernetes" component={Kubernetes} />
           <Route path="/agents" component={Agents} />

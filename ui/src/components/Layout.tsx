@@ -27,6 +27,7 @@ export const NAV: NavItem[] = [
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },
   { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
+  { href: "/gateway/usage", label: "Usage", key: "b", section: "LLM gateway" },
   { href: "/mcp-servers", label: "MCP servers", key: "p", section: "MCP" },
   { href: "/sandboxes", label: "Sandboxes", key: "x", section: "Sandboxes" },
   { href: "/vault", label: "Vault", key: "y", section: "Sandboxes" },

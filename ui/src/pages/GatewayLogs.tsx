@@ -116,7 +116,7 @@ function SpendChart(props: { rows: DailySpend[] }) {
   const total = () => days().reduce((a, [, v]) => a + v, 0);
   return (
     <div class="card card-pad" data-testid="spend-chart">
-      <div class="muted">Spend, last 14 days: <strong data-testid="spend-total">{usd(total())}</strong></div>
+      <div class="muted">Spend, last 14 days: <strong data-testid="spend-total">{usd(total())}</strong> · <A href="/gateway/usage">Usage by day, model, key and agent</A></div>
       <svg viewBox="0 0 280 60" class="spend-chart" role="img" aria-label="Daily spend">
         <For each={days()}>
           {([day, v], i) => (
