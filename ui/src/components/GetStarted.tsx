@@ -2,6 +2,7 @@ import { A } from "@solidjs/router";
 import { createResource, createSignal, type JSX, Show } from "solid-js";
 import { api, type AgentView, type SessionListItem } from "../lib/api";
 import { gatewayApi, type DeploymentView } from "../lib/api/gateway";
+import { sessionLabel } from "../lib/session-names";
 import { gatewayModelNames } from "./ModelPicker";
 
 /** What the checklist reads: every tick comes from LAP's own state, never from a click on the checklist. */
@@ -131,13 +132,13 @@ export function GetStarted() {
               fallback={
                 <Show when={newestSession()} fallback={<>A session is a conversation: send the agent a first message and watch it work.</>}>
                   {(s) => <>
-                    <A href={`/sessions/${s().id}`}>{s().title || s().id}</A> has no answer yet{s().status === "error" ? ": it failed, open it to see why." : "."}
+                    <A href={`/sessions/${s().id}`} title={s().id}>The session {sessionLabel(s())}</A> has no answer yet{s().status === "error" ? ": it failed, open it to see why." : "."}
                   </>}
                 </Show>
               }
             >
               {(s) => <>
-                <A href={`/sessions/${s().id}`}>{s().title || s().id}</A> got an answer. Next: <A href="/schedules">run it on a schedule</A>, give it <A href="/mcp-servers">MCP tools</A>, or read <A href="/gateway/logs">what it cost</A>.
+                <A href={`/sessions/${s().id}`} title={s().id}>The session {sessionLabel(s())}</A> got an answer. Next: <A href="/schedules">run it on a schedule</A>, give it <A href="/mcp-servers">MCP tools</A>, or see <A href="/gateway/usage">what it cost</A>.
               </>}
             </Show>
           </Step>
