@@ -71,7 +71,7 @@ export function App() {
         <Route path="/login" component={() => <Login onLogin={(m) => setMe(m)} />} />
         <Route path="/invite" component={() => <Invite onLogin={(m) => setMe(m)} />} />
         <Route path="/" component={Authed}>
-          <Route path="/" component={Home} />
+          <Route path="/" component={() => <Home admin={me()?.kind === "admin"} />} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
           <Route path="/members" component={() => <Members me={me()!} />} />

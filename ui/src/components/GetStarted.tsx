@@ -44,7 +44,7 @@ const DISMISSED = "lap.get-started.hidden";
  * agent with it, start a session and get an answer. Each step is ticked from real state and offers the
  * next step with what the previous one made ("Create an agent with this model").
  */
-export function GetStarted() {
+export function GetStarted(props: { admin: boolean }) {
   const [state, { refetch }] = createResource(loadState);
   const [hidden, setHidden] = createSignal(localStorage.getItem(DISMISSED) === "1");
   const testedModel = () => state()?.models?.find((m) => m.ok === true) ?? null;
@@ -97,11 +97,13 @@ export function GetStarted() {
                   <Show
                     when={anyModel()}
                     fallback={<>A model is the name agents call, the provider's model behind it, and where that provider lives.{" "}
-                      <A class="btn primary sm" href="/gateway/models?new=1">Add a model</A></>}
+                      <Show when={props.admin} fallback="An admin adds models: ask one to add a model under Models & providers.">
+                        <A class="btn primary sm" href="/gateway/models?new=1">Add a model</A>
+                      </Show></>}
                   >
                     {(m) => <>
                       <span class="mono">{m().name}</span> {m().ok === false ? "failed its last test: fix it, then test again." : "is not tested yet: a test sends one word to it."}{" "}
-                      <A class="btn primary sm" href="/gateway/models">Test {m().name}</A>
+                      <Show when={props.admin}><A class="btn primary sm" href="/gateway/models">Test {m().name}</A></Show>
                     </>}
                   </Show>
                 }
@@ -117,7 +119,7 @@ export function GetStarted() {
           </Step>
           <Step n={2} done={agentDone()} title="Create an agent" testId="step-agent">
             <Show when={firstAgent()} fallback={<>An agent is a model, a system prompt, tools and a runtime (a sandbox on this machine by default).{" "}
-              <Show when={state()?.models === null}><A class="btn primary sm" href="/agents?new=1">New agent</A></Show></>}>
+              <Show when={state()?.models === null || (!props.admin && anyModel())}><A class="btn primary sm" href="/agents?new=1">New agent</A></Show></>}>
               {(a) => <>
                 <A href={`/agents/${a().id}`}>{a().name}</A> calls <span class="mono">{a().model}</span>.{" "}
                 <Show when={!sessionDone()}>

@@ -4,7 +4,7 @@ import { GetStarted } from "../components/GetStarted";
  * The home route: where a sign-in lands, with the get-started checklist (a newcomer's next step).
  * Other cards (an overview) live beside it.
  */
-export function Home() {
+export function Home(props: { admin: boolean }) {
   return (
     <div class="page">
       <div class="page-head">
@@ -13,7 +13,7 @@ export function Home() {
           <p>Run agents in sandboxes, behind one LLM gateway, with every event kept.</p>
         </div>
       </div>
-      <GetStarted />
+      <GetStarted admin={props.admin} />
     </div>
   );
 }
