@@ -4,7 +4,7 @@ import { forbidden, unauthorized } from "../lib/errors";
 import type { AuthGuard } from "../http/auth-guard";
 import type { UserService } from "../users/service";
 import { acceptInvitationBody } from "../users/model";
-import { apiKeyView, createdKeyView, createKeyBody, dashboardSessionView, keyIdParams, loginBody, meView, type Principal } from "./model";
+import { apiKeyView, createdKeyView, createKeyBody, dashboardSessionView, keyIdParams, listKeysQuery, loginBody, MANAGEMENT_KEY_KINDS, meView, type Principal } from "./model";
 import { safeReturnTo, type OidcLogin } from "./oidc";
 import { isLoopback, tooManyAttempts } from "./backoff";
 import { isAdmin } from "./policy";
@@ -158,9 +158,12 @@ const ownOnly = (p: Principal): string | undefined => (isAdmin(p) ? undefined : 
 export function keyRoutes(deps: Pick<AuthRoutesDeps, "auth" | "guard">) {
   return new Elysia({ prefix: "/api/keys", detail: { tags: ["API keys"] } })
     .use(deps.guard)
-    .get("", async ({ principal }) => ({ data: await deps.auth.listKeys(ownOnly(principal)) }), {
+    .get("", async ({ principal, query }) => ({
+      data: await deps.auth.listKeys(ownOnly(principal), query.kind === "all" ? undefined : query.kind ? [query.kind] : [...MANAGEMENT_KEY_KINDS]),
+    }), {
+      query: listKeysQuery,
       response: z.object({ data: z.array(apiKeyView) }),
-      detail: { summary: "List API keys (admins: all; a user: its own; never the keys themselves)" },
+      detail: { summary: "List API keys (admins: all; a user: its own; never the keys themselves); admin and user keys unless ?kind= says which (gateway and session keys: /key/list)" },
     })
     .post(
       "",

@@ -76,6 +76,16 @@ export const kindOfCreateInput = (b: { role?: Role; kind?: "admin" | "user" }) =
 
 export const keyIdParams = z.object({ id: z.string().min(1).max(64) });
 
+/**
+ * Which keys GET /api/keys lists. By default the management keys (admin and user): gateway (virtual)
+ * and session keys are the LLM gateway's and are listed with their limits and spend by /key/list
+ * (the dashboard's Gateway keys page), so no key shows up on both pages.
+ */
+export const listKeysQuery = z.object({
+  kind: z.enum(["admin", "user", "gateway", "session", "all"], { error: "must be admin, user, gateway, session or all" }).optional(),
+});
+export const MANAGEMENT_KEY_KINDS = ["admin", "user"] as const;
+
 export const apiKeyView = z.object({
   id: z.string(),
   label: z.string(),

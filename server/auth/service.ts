@@ -112,9 +112,11 @@ export class AuthService {
     return { row: row!, token };
   }
 
-  /** Every key (admins), or only one user's personal keys. */
-  async listKeys(userId?: string): Promise<ApiKeyView[]> {
-    const rows = await this.deps.database.db.select().from(apiKeys).where(userId ? eq(apiKeys.userId, userId) : undefined).orderBy(desc(apiKeys.createdAt));
+  /** Every key (admins), or only one user's personal keys; optionally only keys of these kinds. */
+  async listKeys(userId?: string, kinds?: readonly KeyKind[]): Promise<ApiKeyView[]> {
+    const rows = await this.deps.database.db.select().from(apiKeys)
+      .where(and(userId ? eq(apiKeys.userId, userId) : undefined, kinds ? inArray(apiKeys.kind, [...kinds]) : undefined))
+      .orderBy(desc(apiKeys.createdAt));
     return rows.map((r) => this.view(r));
   }
 

@@ -57,7 +57,7 @@ const table: Array<[Access, string[]]> = [
   ],
   ["admin", ["POST /key/generate", "POST /key/update", "POST /key/delete", "GET /key/list"]],
   ["admin", ["POST /model/new", "POST /model/update", "POST /model/delete", "POST /api/gateway/models/test", "GET /api/gateway/settings"]],
-  ["admin", ["GET /spend/logs", "GET /spend/report"]],
+  ["admin", ["GET /spend/logs", "GET /spend/report", "GET /spend/usage"]],
   [
     "admin",
     [

@@ -54,7 +54,7 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
     async fetch(req) {
       const url = new URL(req.url);
       if (req.method !== "POST" || !url.pathname.endsWith("/chat/completions")) return Response.json({ error: { message: "not found" } }, { status: 404 });
-      const body = (await req.json()) as RecordedRequest & { stream?: boolean };
+      const body = (await req.json()) as RecordedRequest & { stream?: boolean; stream_options?: { include_usage?: boolean } };
       requests.push({ model: body.model, authorization: req.headers.get("authorization"), messages: body.messages, tools: body.tools ?? [] });
       const step = steps.shift() ?? { text: "done" };
       if ("status" in step) return Response.json({ error: { message: step.error, type: "invalid_request_error" } }, { status: step.status });
@@ -104,6 +104,11 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
             controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, function: { arguments: args.slice(5) } }] })));
           });
           controller.enqueue(enc.encode(chunk({}, calls.length ? "tool_calls" : "stop")));
+          // As OpenAI does when asked (stream_options.include_usage, which LAP's gateway always sets): a last chunk with usage.
+          if (body.stream_options?.include_usage) {
+            const usage = { prompt_tokens: 10, completion_tokens: Math.max(1, Math.ceil(text.length / 4)), total_tokens: 10 + Math.max(1, Math.ceil(text.length / 4)) };
+            controller.enqueue(enc.encode(`data: ${JSON.stringify({ id: "chatcmpl-scripted", object: "chat.completion.chunk", created: 0, model: "scripted", choices: [], usage })}\n\n`));
+          }
           controller.enqueue(enc.encode("data: [DONE]\n\n"));
           controller.close();
         },

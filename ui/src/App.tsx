@@ -10,6 +10,7 @@ import { GatewayLogs } from "./pages/GatewayLogs";
 import { GatewayModels } from "./pages/GatewayModels";
 import { Kubernetes } from "./pages/Kubernetes";
 import { Harnesses } from "./pages/Harnesses";
+import { Home } from "./pages/Home";
 import { Invite, Login } from "./pages/Login";
 import { Members } from "./pages/Members";
 import { McpServers } from "./pages/McpServers";
@@ -23,6 +24,7 @@ import { TriggerDetail, Triggers } from "./pages/Triggers";
 import { SessionChat } from "./pages/SessionChat";
 import { Sessions } from "./pages/Sessions";
 import { Sandboxes } from "./pages/Sandboxes";
+import { Usage } from "./pages/Usage";
 import { Vault } from "./pages/Vault";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
@@ -57,7 +59,7 @@ function NotFound() {
     <div class="page">
       <h1>Page not found</h1>
       <p class="muted">
-        Nothing lives here. Go to <a href="/system">System</a>.
+        Nothing lives here. Go <a href="/">home</a>.
       </p>
     </div>
   );
@@ -70,13 +72,14 @@ export function App() {
         <Route path="/login" component={() => <Login onLogin={(m) => setMe(m)} />} />
         <Route path="/invite" component={() => <Invite onLogin={(m) => setMe(m)} />} />
         <Route path="/" component={Authed}>
-          <Route path="/" component={() => <Navigate href={me()?.kind === "admin" ? "/system" : "/sessions"} />} />
+          <Route path="/" component={() => <Home admin={me()?.kind === "admin"} />} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
           <Route path="/members" component={() => <Members me={me()!} />} />
           <Route path="/gateway/models" component={GatewayModels} />
           <Route path="/gateway/keys" component={GatewayKeys} />
           <Route path="/gateway/logs" component={GatewayLogs} />
+          <Route path="/gateway/usage" component={Usage} />
           <Route path="/mcp-servers" component={McpServers} />
           <Route path="/kubernetes" component={Kubernetes} />
           <Route path="/agents" component={Agents} />
