@@ -126,6 +126,7 @@ export const envSchema = z.object({
     plain("Directory holding the harness CLIs' native binaries (opencode, claude, codex), bound read-only into every local sandbox; fill it with `bun harness/adapters/install-binaries.ts <dir>` (the LAP image sets /opt/lap/harness-bin). Unset: the binaries in node_modules.", "Sandboxes"),
   ),
   PREINSTALLED_GITHUB_REPO: optionalString.meta(plain("Repository cloned into each sandbox when the agent has no repo_url.", "Sandboxes")),
+  LAP_AUDIT_RETENTION_DAYS: intFromEnv(365).meta(plain("Days of audit trail rows (who changed what; docs/operations.md \"Audit trail\") kept in the database; older rows are pruned hourly. 0 keeps them forever.", "Server")),
   EGRESS_RECORDS_RETENTION_DAYS: intFromEnv(30, 1).meta(plain("Days of sandbox egress records (host, outcome, secret names; never values) kept in the database.", "Sandboxes")),
   EGRESS_UPSTREAM_CA_FILE: optionalString.meta(plain("PEM file of extra CAs trusted (besides the system's) when LAP re-sends a sandbox's HTTPS request to a host a vault secret is bound to, e.g. a private API.", "Sandboxes")),
   WARM_POOL_SIZE: intFromEnv(2).meta(plain("Pre-provisioned sandboxes kept ready across recently active agents. 0 disables the pool.", "Sandboxes")),
