@@ -1,5 +1,6 @@
 import { Elysia, type AnyElysia } from "elysia";
 import { fileURLToPath } from "node:url";
+import { auditRoutes, auditTrail, AuditService } from "./audit";
 import { authRoutes, keyRoutes } from "./auth";
 import { OidcLogin } from "./auth/oidc";
 import type { Principal } from "./auth/model";
@@ -85,7 +86,10 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   // The one check of every destination a user names (docs/security.md, "User-supplied URLs and hosts").
   const destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.config.env);
-  const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff });
+  // Who changed what, recorded by each service in the transaction of its change (docs/operations.md "Audit trail").
+  const audit = auditTrail;
+  const auditLog = new AuditService({ database: deps.database });
+  const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff, audit });
   const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
   // Stdio MCP servers' egress decisions join the sandboxes' records (the service is built below).
   const egressSink = { push: (r: EgressRecord) => sandboxes.egressRecords.push(r) };
@@ -100,6 +104,7 @@ export function createApp(deps: AppDeps) {
     sandboxAdapter: sandboxRuntime.get,
     destinations,
     gatewayModel: (model) => gateway.modelCheck(model),
+    audit,
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {
@@ -188,6 +193,7 @@ export function createApp(deps: AppDeps) {
     .use(scheduleRoutes({ schedules, guard }))
     .use(triggerRoutes({ triggers, intake: triggerIntake, guard }))
     .use(slack.routes)
+    .use(auditRoutes({ audit: auditLog, guard }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
   // Every JSON body is parsed within size and depth bounds, and every route's body, query, params and
   // headers schema validates at a bounded cost (docs/security.md, "Hostile input").
@@ -196,7 +202,7 @@ export function createApp(deps: AppDeps) {
   installInputValidation(app);
   return {
     app,
-    services: { auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
+    services: { audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
   };
 }
 

@@ -3,7 +3,7 @@ import type { AuthGuard } from "../http/auth-guard";
 import { auditListView, listAuditQuery } from "./model";
 import type { AuditService } from "./service";
 
-export { auditTrail, NO_AUDIT, type AuditEntry, type AuditPort, type AuditTx } from "./record";
+export { audited, auditTrail, NO_AUDIT, type AuditEntry, type AuditPort, type AuditTx, type DbTx } from "./record";
 export { AuditService } from "./service";
 
 /** The audit trail, read-only: there is no route that changes or deletes a row (docs/security.md "Audit trail"). */

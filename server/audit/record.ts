@@ -82,3 +82,21 @@ export const auditTrail: AuditPort = {
     await tx.query(`insert into audit_log (${COLUMNS.join(", ")}) values (${COLUMNS.map((c, i) => `$${i + 1}${c === "changes" || c === "detail" ? "::jsonb" : ""}`).join(", ")})`, values);
   },
 };
+
+/** A drizzle transaction (what `db.transaction` hands its callback). */
+export type DbTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/**
+ * Makes a change and records it in one transaction: `entry` sees the change's result (the new row)
+ * and returns the audit entry, or null when nothing changed. Use `tx` for every statement inside:
+ * embedded PGlite has one connection, so a query on the database handle would wait for this very
+ * transaction to end.
+ */
+export function audited<T>(db: Pick<Db, "transaction">, audit: AuditPort, change: (tx: DbTx) => Promise<T>, entry: (result: T) => AuditEntry | null): Promise<T> {
+  return db.transaction(async (tx) => {
+    const result = await change(tx);
+    const e = entry(result);
+    if (e) await audit.record(tx, e);
+    return result;
+  });
+}

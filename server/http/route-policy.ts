@@ -120,6 +120,8 @@ const table: Array<[Access, string[]]> = [
       "PUT /api/slack/dm-allowlist", "GET /api/slack/events",
     ],
   ],
+  // The audit trail: admins read every row, team admins their teams' (server/audit/service.ts); read-only.
+  ["user", ["GET /api/audit"]],
 ];
 
 export const ROUTE_POLICY: ReadonlyMap<string, Access> = new Map(table.flatMap(([access, routes]) => routes.map((r) => [r, access] as const)));
