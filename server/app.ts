@@ -153,12 +153,14 @@ export function createApp(deps: AppDeps) {
     baseUrl: () => deps.config.baseUrl,
     endSignIns: (id) => auth.sessions.revokeOfUser(id),
     onBudgetChange: (id) => gateway.budgets.users.forget(id),
+    audit,
   });
   const teams = new TeamService({
     database: deps.database,
     identities: auth.identities,
     inviteByEmail: (email, by) => users.createInvited(email, by),
     onBudgetChange: (id) => gateway.budgets.teams.forget(id),
+    audit,
   });
   const spendReports = new SpendReports({ database: deps.database });
   const oidc = env.OIDC_ISSUER_URL && env.OIDC_CLIENT_ID
