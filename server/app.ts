@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps) {
   const audit = auditTrail;
   const auditLog = new AuditService({ database: deps.database });
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff, audit });
-  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
+  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, audit });
   // Stdio MCP servers' egress decisions join the sandboxes' records (the service is built below).
   const egressSink = { push: (r: EgressRecord) => sandboxes.egressRecords.push(r) };
   const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink });
