@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps) {
   const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, audit });
   // Stdio MCP servers' egress decisions join the sandboxes' records (the service is built below).
   const egressSink = { push: (r: EgressRecord) => sandboxes.egressRecords.push(r) };
-  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink });
+  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink, audit });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
   const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
   const core = createSessionModule({
