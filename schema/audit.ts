@@ -52,6 +52,8 @@ export const AUDIT_REDACTED_FIELDS: ReadonlySet<string> = new Set([
   // Stored secrets, sealed or hashed.
   "keyHash", "tokenHash", "passwordHash", "valueSealed", "secretSealed", "secretsSealed", "apiKeySealed",
   "paramsSealed", "botTokenSealed", "sealed", "codeVerifier",
+  // A vault value's last characters: shown to admins in the Vault, but kept out of the trail.
+  "valueHint",
   // Secrets as they arrive in a request body or an upstream's parameters (nested keys are matched too).
   "apiKey", "value", "secret", "token", "password", "clientSecret", "accessToken", "refreshToken", "authorization",
   "headers", "env", "key",
@@ -59,6 +61,6 @@ export const AUDIT_REDACTED_FIELDS: ReadonlySet<string> = new Set([
 
 /** Columns whose names look secret but hold none (ids, hints, prefixes, counts, names of secrets). */
 export const AUDIT_PLAIN_FIELDS: ReadonlySet<string> = new Set([
-  "keyId", "ownerKeyId", "actorKeyId", "keyPrefix", "keyAlias", "valueHint", "vaultKeys", "specHash",
+  "keyId", "ownerKeyId", "actorKeyId", "keyPrefix", "keyAlias", "vaultKeys", "specHash",
   "idempotencyKey", "promptTokens", "completionTokens", "totalTokens", "litellmParams",
 ]);

@@ -111,7 +111,7 @@ export function createApp(deps: AppDeps) {
     allowedOrigins: [new URL(deps.config.baseUrl).origin],
     trustedProxyHops: deps.config.env.LAP_TRUSTED_PROXY_HOPS,
   });
-  const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations });
+  const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations, audit });
   const sandboxes = new SandboxService({
     config: deps.config,
     database: deps.database,
