@@ -121,6 +121,7 @@ export function createApp(deps: AppDeps) {
     kubernetes: deps.kubernetes,
     vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
     destinations,
+    audit,
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
@@ -181,7 +182,7 @@ export function createApp(deps: AppDeps) {
     .use(userRoutes({ users, spend: spendReports, guard }))
     .use(litellmTeamRoutes({ teams, users, auth, keys: gateway.keys, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
-    .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
+    .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE, recordChange: (e) => sandboxes.recordChange(e) }))
     .use(docsRoutes({ guard, version: deps.config.version, routes: (): AnyElysia["routes"] => appRoutes() }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
