@@ -135,9 +135,9 @@ export function createApp(deps: AppDeps) {
   const dispatcher = new TurnDispatcher(core.sessions);
   const automationLog = deps.logger.child({ module: "automation" });
   const triggerBox = createSecretBox(deps.config.encryptionKey);
-  const schedules = new ScheduleService({ database: deps.database, dispatcher, clock });
+  const schedules = new ScheduleService({ database: deps.database, dispatcher, clock, audit });
   const scheduler = new Scheduler({ database: deps.database, dispatcher, clock, log: automationLog, missedAfterMs: deps.automationOptions?.missedAfterMs });
-  const triggers = new TriggerService({ database: deps.database, box: triggerBox, destinations, baseUrl: () => deps.config.baseUrl });
+  const triggers = new TriggerService({ database: deps.database, box: triggerBox, destinations, baseUrl: () => deps.config.baseUrl, audit });
   const triggerIntake = new TriggerIntake({ database: deps.database, dispatcher, box: triggerBox, clock, log: automationLog });
   const triggerCallbacks = new TriggerCallbacks({
     database: deps.database, box: triggerBox, destinations, clock, log: automationLog,
