@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps) {
   deps.kubernetes?.onLost((e) => void sandboxRuntimeWiring.onSandboxLost(e.id, deps.logger));
   const slack = createSlack({
     config: deps.config, database: deps.database, guard, logger: deps.logger,
-    sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
+    sessions: deps.slackSessions ?? sessionsPortFrom(core), audit, ...deps.slackOptions,
   });
   // Schedules and webhook triggers start turns through one path (docs/schedules.md).
   const clock = deps.clock ?? systemClock;
