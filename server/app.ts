@@ -2,6 +2,7 @@ import { Elysia, type AnyElysia } from "elysia";
 import { fileURLToPath } from "node:url";
 import { auditRoutes, auditTrail, AuditService } from "./audit";
 import { authRoutes, keyRoutes } from "./auth";
+import { backupRoutes } from "./backup";
 import { OidcLogin } from "./auth/oidc";
 import type { Principal } from "./auth/model";
 import { isAdmin } from "./auth/policy";
@@ -197,6 +198,7 @@ export function createApp(deps: AppDeps) {
     .use(triggerRoutes({ triggers, intake: triggerIntake, guard }))
     .use(slack.routes)
     .use(auditRoutes({ audit: auditLog, guard }))
+    .use(backupRoutes({ database: deps.database, encryptionKey: deps.config.encryptionKey, guard, audit, logger: deps.logger }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
   // Every JSON body is parsed within size and depth bounds, and every route's body, query, params and
   // headers schema validates at a bounded cost (docs/security.md, "Hostile input").

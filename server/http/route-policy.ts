@@ -122,6 +122,8 @@ const table: Array<[Access, string[]]> = [
   ],
   // The audit trail: admins read every row, team admins their teams' (server/audit/service.ts); read-only.
   ["user", ["GET /api/audit"]],
+  // A backup holds every row (secrets sealed): admins only (server/backup).
+  ["admin", ["GET /api/admin/backup"]],
 ];
 
 export const ROUTE_POLICY: ReadonlyMap<string, Access> = new Map(table.flatMap(([access, routes]) => routes.map((r) => [r, access] as const)));
