@@ -40,10 +40,9 @@ beforeAll(async () => {
   const t = h.t;
   const s = await h.createSession({ prompt: "hello there" });
   fixture.sessionId = s.id;
-  await h.waitForStatus(s.id, "idle");
-  const first = (await h.events(s.id)).length;
-  await h.send(s.id, "a second turn");
-  await h.waitForEvent(s.id, (e) => e.type === "session.status_idle" && e.seq > first);
+  await h.waitForEvent(s.id, (e) => e.type === "session.status_idle");
+  const second = (await h.send(s.id, "a second turn")).body.turn_id as string;
+  await h.waitForEvent(s.id, (e) => e.type === "session.status_idle" && e.turn_id === second);
   await h.waitForStatus(s.id, "idle");
   fixture.events = await (await t.request("GET", `/api/sessions/${s.id}/events?after=0&limit=1000`)).text();
   fixture.token = (await t.json("POST", "/api/keys", { body: { label: "kept", role: "admin" } })).body.token;
@@ -98,7 +97,7 @@ describe("backup and restore", () => {
     } finally {
       await db.close();
     }
-  });
+  }, 60_000);
 
   test("a backup of another schema version is refused, saying how, and changes nothing", async () => {
     const header = JSON.parse(lines[0]!.slice(1));
@@ -121,5 +120,5 @@ describe("backup and restore", () => {
     } finally {
       await db.close();
     }
-  });
+  }, 60_000);
 });
