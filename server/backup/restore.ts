@@ -61,7 +61,7 @@ function checkKey(header: BackupHeader, encryptionKey: Buffer) {
   }
   throw new RestoreRefused(
     `This backup's secrets (provider keys, vault values, tokens) are sealed with the ENCRYPTION_KEY whose id is ${header.key_id}; this LAP's ENCRYPTION_KEY has id ${box.keyId}. ` +
-      "Set ENCRYPTION_KEY to the key the backed-up LAP used (in development: the encryption-key file in its LAP_DATA_DIR) and run restore again. Nothing was changed.",
+      "Set ENCRYPTION_KEY to the key the backed-up LAP used (in development: the encryption.key file in its LAP_DATA_DIR) and run restore again. Nothing was changed.",
   );
 }
 
