@@ -139,7 +139,7 @@ const SCENARIOS: Record<string, Scenario> = {
   "POST /api/sandboxes/:id/stop": async () => ({ path: `/api/sandboxes/${await sandbox()}/stop`, action: "sandbox.stop" }),
   "DELETE /api/sandboxes/:id": async () => ({ path: `/api/sandboxes/${await sandbox()}`, action: "sandbox.destroy" }),
   "POST /api/sandboxes/kubernetes/warm-pools/:name/scale": async () => {
-    throw new Error("needs LAP_SANDBOX=kubernetes: covered in server/sandboxes/kubernetes (see KUBERNETES_ONLY)");
+    throw new Error("needs a cluster: see KUBERNETES_ONLY");
   },
   "POST /api/schedules": async () => ({ path: "/api/schedules", body: { name: `s-${uid()}`, agent_id: h.agentId, cron: "0 3 * * *", prompt: "hello" }, action: "schedule.create" }),
   "PATCH /api/schedules/:id": async () => ({ path: `/api/schedules/${await schedule()}`, body: { cron: "0 4 * * *" }, action: "schedule.update" }),
@@ -173,7 +173,10 @@ const SCENARIOS: Record<string, Scenario> = {
   "PUT /api/slack/dm-allowlist": async () => ({ path: "/api/slack/dm-allowlist", body: { team_id: "T0AUDIT", user_ids: ["U0AAA"] }, action: "slack_dm_allowlist.set" }),
 };
 
-/** Needs a cluster (LAP_SANDBOX=kubernetes): answered 404 here, so nothing to record. */
+/**
+ * Needs a cluster (LAP_SANDBOX=kubernetes): answered 404 here. Its audit row (`warm_pool.scale`) is
+ * checked against the fake cluster in server/sandboxes/kubernetes/routes.test.ts.
+ */
 const KUBERNETES_ONLY = new Set(["POST /api/sandboxes/kubernetes/warm-pools/:name/scale"]);
 
 /** A live sandbox from the configured provider (LAP_SANDBOX=process here: no bubblewrap needed). */
