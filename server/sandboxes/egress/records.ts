@@ -53,12 +53,14 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   if (uses.size === 0) return;
   const sessionIds = [...new Set([...uses.values()].flatMap((u) => (u.sessionId ? [u.sessionId] : [])))];
   const teams = new Map((await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [sessionIds])).map((s) => [s.id, s.team_id]));
+  const names = [...new Set([...uses.values()].map((u) => u.name))];
+  const secretIds = new Map((await tx.query<{ id: string; name: string }>("select id, name from vault_secrets where name = any($1::text[])", [names])).map((v) => [v.name, v.id]));
   for (const u of uses.values()) {
     await audit.record(tx, {
       actor: { kind: "system", label: `sandbox ${u.sandboxId}` },
       action: u.action,
       objectType: "vault_secret",
-      objectId: u.name,
+      objectId: secretIds.get(u.name) ?? u.name,
       teamId: u.sessionId ? (teams.get(u.sessionId) ?? null) : null,
       detail: { name: u.name, host: u.host, session_id: u.sessionId, agent_id: u.agentId, sandbox_id: u.sandboxId, requests: u.count },
     });
