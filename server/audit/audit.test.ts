@@ -106,6 +106,12 @@ describe("sign-ins", () => {
     const good = `login-${crypto.randomUUID()}`;
     expect((await t.request("POST", "/api/auth/login", { key: null, body: { email: "pw@example.com", password: "correct horse battery staple" }, headers: { "x-request-id": good } })).status).toBe(200);
     expect(await rowsOf(good)).toMatchObject([{ action: "auth.login", actor_kind: "user", actor_label: "pw@example.com", detail: { method: "password" } }]);
+
+    // Accepting an invitation signs in: recorded too.
+    const invited = (await t.json("POST", "/api/users", { body: { email: "invited@example.com" } })).body.invitation.token as string;
+    const accept = `login-${crypto.randomUUID()}`;
+    expect((await t.request("POST", "/api/auth/invitations/accept", { key: null, body: { token: invited, password: "a long enough password" }, headers: { "x-request-id": accept } })).status).toBe(200);
+    expect(await rowsOf(accept)).toMatchObject([{ action: "auth.login", actor_kind: "user", actor_label: "invited@example.com", detail: { method: "invitation" } }]);
   });
 });
 

@@ -92,7 +92,11 @@ export function authRoutes(deps: AuthRoutesDeps) {
     )
     .post(
       "/invitations/accept",
-      async ({ body, set }) => me(await signIn(await deps.users.acceptInvitation(body.token, body.password, body.name), set), "session"),
+      async ({ body, set, request, clientIp }) => {
+        const principal = await signIn(await deps.users.acceptInvitation(body.token, body.password, body.name), set);
+        await deps.auth.recordSignIn({ ...principal, origin: originOf(request, clientIp) }, "invitation");
+        return me(principal, "session");
+      },
       { body: acceptInvitationBody, response: meView, detail: { summary: "Use an invitation once: set a password and sign in" } },
     )
     .get(
@@ -114,6 +118,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
           const { claims, returnTo } = await deps.oidc.finish(new URL(request.url));
           const user = await deps.users.forOidc(claims, deps.oidcAutoCreate);
           if (!user) {
+            await deps.auth.recordSignIn({ kind: "anonymous", label: (claims.email ?? claims.subject).slice(0, 320), origin: originOf(request, undefined) }, "oidc", { reason: "no LAP account for this identity", ...(claims.email ? { email: claims.email.slice(0, 320) } : {}) });
             set.headers.location = `/login?error=${encodeURIComponent(`No LAP account for ${claims.email ?? claims.subject}: ask an admin to add or invite you`)}`;
             return "";
           }
