@@ -44,6 +44,15 @@ export interface Principal {
   teams?: Readonly<Record<string, TeamRole>>;
   /** The dashboard's team switcher (`x-lap-team`): lists show only this team, new objects go to it. */
   activeTeam?: string;
+  /** Where the call came from, for the audit trail (server/audit): set by the auth guard per request. */
+  origin?: RequestOrigin;
+}
+
+/** The request a change was made in: recorded with each audit row (docs/operations.md "Audit trail"). */
+export interface RequestOrigin {
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
 }
 
 /** Sign in with a key (the master key or an admin key) or a user's email and password. */

@@ -33,6 +33,7 @@ export const envSchema = z.object({
     plain("Public URL of this LAP (OAuth redirects, webhook and Slack URLs). Defaults to http://localhost:PORT.", "Server"),
   ),
   LAP_DATA_DIR: z.string().default("./.lap").meta(plain("Where embedded data lives: the PGlite database, generated keys, workspaces.", "Server")),
+  LAP_AUDIT_RETENTION_DAYS: intFromEnv(365).meta(plain("Days of audit trail rows (who changed what; docs/operations.md \"Audit trail\") kept in the database; older rows are pruned hourly. 0 keeps them forever.", "Server")),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").meta(plain("Minimum level of the JSON logs on stdout.", "Server")),
   LAP_MAX_BODY_BYTES: intFromEnv(10 * 1024 * 1024, 1024).meta(plain("Largest request body accepted; larger bodies get 413.", "Server")),
   LAP_MAX_JSON_DEPTH: intFromEnv(128, 8).meta(plain("Deepest nesting of arrays and objects a JSON body may have; deeper bodies get 400 before they are parsed.", "Server")),

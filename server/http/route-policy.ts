@@ -129,6 +129,10 @@ const table: Array<[Access, string[]]> = [
       "GET /api/integrations/linear/events",
     ],
   ],
+  // The audit trail: admins read every row, team admins their teams' (server/audit/service.ts); read-only.
+  ["user", ["GET /api/audit"]],
+  // A backup holds every row (secrets sealed): admins only (server/backup).
+  ["admin", ["GET /api/admin/backup"]],
 ];
 
 export const ROUTE_POLICY: ReadonlyMap<string, Access> = new Map(table.flatMap(([access, routes]) => routes.map((r) => [r, access] as const)));

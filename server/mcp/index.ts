@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { AuthService } from "../auth/service";
 import type { Config } from "../config/load";
+import type { AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import type { AuthGuard } from "../http/auth-guard";
 import { createSecretBox } from "../lib/crypto";
@@ -33,6 +34,8 @@ export function createMcpModule(deps: {
   destinations?: DestinationGuard;
   /** Where `network: true` stdio servers' egress decisions are kept (LAP: the egress records table). */
   egressSink?: EgressSink;
+  /** The audit trail (server/audit). */
+  audit?: AuditPort;
 }): McpModule {
   const env = deps.config.env;
   const box = createSecretBox(deps.config.encryptionKey);
@@ -50,6 +53,7 @@ export function createMcpModule(deps: {
     timeoutMs: env.LAP_MCP_TIMEOUT_MS,
     connectTimeoutMs: env.LAP_MCP_CONNECT_TIMEOUT_MS,
     destinations: deps.destinations,
+    audit: deps.audit,
   });
   const sessions = new McpSessions({
     gateway, idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000, logger: deps.logger,

@@ -4,6 +4,7 @@ import { Layout } from "./components/Layout";
 import { Toasts } from "./components/ui";
 import { api, setUnauthorizedHandler, type Me } from "./lib/api";
 import { ApiKeys } from "./pages/ApiKeys";
+import { Audit } from "./pages/Audit";
 import { Approvals } from "./pages/Approvals";
 import { GatewayKeys } from "./pages/GatewayKeys";
 import { GatewayLogs } from "./pages/GatewayLogs";
@@ -97,6 +98,7 @@ export function App() {
           <Route path="/integrations" component={Integrations} />
           <Route path="/integrations/slack" component={Slack} />
           <Route path="/harnesses" component={Harnesses} />
+          <Route path="/audit" component={() => <Audit me={me()!} />} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

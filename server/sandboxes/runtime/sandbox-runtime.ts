@@ -8,6 +8,7 @@
 import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
 import { RuntimeError, TurnLostError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
+import { NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
 import { DestinationGuard } from "../../net/destinations";
@@ -49,6 +50,8 @@ export interface SandboxRuntimeDeps {
   workspacePath?(workspaceId: string): string;
   /** After a clone on the host: the workspace's files go to the sandbox's (non-root) user (host/sandbox-user.ts). */
   handOverWorkspace?(workspaceId: string): Promise<void>;
+  /** The audit trail (server/audit): sandbox starts and stops, by LAP, with their session. */
+  audit?: AuditPort;
 }
 
 interface Live {
@@ -167,7 +170,26 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     // Nothing was lost when the session's own sandbox was taken over as it was: no session.recovered.
     const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered: alreadyBound ? undefined : recovered, lastActivity: Date.now() };
     this.live.set(sessionId, live);
+    await this.lifecycle(sessionId, sandboxId, "sandbox.start", { start: claimed ? "warm" : adopted ? "adopted" : "cold", agent_id: agent.id, workspace_id: ws, ...(recovered ? { recovered } : {}) });
     return live;
+  }
+
+  /**
+   * A sandbox's start or stop in the audit trail, by LAP for the session, in the same transaction as
+   * its row's status change (when there is one). Never fails the session: a lost row is logged.
+   */
+  private async lifecycle(sessionId: string, sandboxId: string, action: string, detail: Record<string, unknown>, change?: { sql: string; params: unknown[] }) {
+    const audit = this.deps.audit ?? NO_AUDIT;
+    try {
+      await this.deps.database.transaction(async (tx) => {
+        if (change) await tx.query(change.sql, change.params);
+        const [s] = await tx.query<{ team_id: string }>("select team_id from sessions where id = $1", [sessionId]);
+        await audit.record(tx, { actor: { kind: "system", label: "LAP" }, action, objectType: "sandbox", objectId: sandboxId, teamId: s?.team_id ?? null, detail: { session_id: sessionId, ...detail } });
+      });
+    } catch (err) {
+      if (change) throw err;
+      this.deps.logger.warn({ err: (err as Error).message, session_id: sessionId, sandbox_id: sandboxId }, "could not record a sandbox start in the audit trail");
+    }
   }
 
   private async ready(rowId: string, sandboxId: string) {
@@ -211,7 +233,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       const died = h?.state !== "stopped";
       this.deps.logger.warn({ session_id: sessionId, sandbox_id: cur.sandboxId, state: h?.state ?? "gone" }, died ? "sandbox died; recovering" : "restarting stopped sandbox");
       this.live.delete(sessionId);
-      await this.deps.database.query(`update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`, [cur.rowId, died ? "dead" : "stopped", h?.error ?? null]);
+      await this.lifecycle(sessionId, cur.sandboxId, died ? "sandbox.died" : "sandbox.stop", { reason: h?.error ?? (died ? "sandbox gone" : "stopped") }, {
+        sql: `update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`,
+        params: [cur.rowId, died ? "dead" : "stopped", h?.error ?? null],
+      });
       await this.deps.provider.destroy(cur.sandboxId).catch(() => {});
       const next = await this.acquire(sessionId, cur.agent, cur.workspaceId, died ? (h?.error ?? "sandbox gone") : undefined);
       if (died && cur.inFlight) next.lost = h?.error ?? "sandbox gone";
@@ -340,7 +365,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     if (live) targets.set(live.rowId, live.sandboxId);
     for (const [rowId, sandboxId] of targets) {
       await this.deps.provider.destroy(sandboxId).catch((err) => this.deps.logger.warn({ err, sandbox_id: sandboxId }, "could not delete the sandbox of a stopped session"));
-      await this.deps.database.query(`update sandboxes set status = 'dead', reason = 'session stopped', updated_at = now() where id = $1`, [rowId]);
+      await this.lifecycle(sessionId, sandboxId, "sandbox.destroy", { reason: "session stopped" }, {
+        sql: `update sandboxes set status = 'dead', reason = 'session stopped', updated_at = now() where id = $1`,
+        params: [rowId],
+      });
     }
   }
 
@@ -358,7 +386,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       if (live.inFlight || Date.now() - live.lastActivity < idleMs(live.agent.id)) continue;
       if ((await this.deps.provider.get(live.sandboxId))?.state !== "ready") continue;
       await this.deps.provider.stop(live.sandboxId);
-      await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`, [live.rowId]);
+      await this.lifecycle(sessionId, live.sandboxId, "sandbox.stop", { reason: "idle" }, {
+        sql: `update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`,
+        params: [live.rowId],
+      });
       stopped.push(sessionId);
     }
     return stopped;

@@ -37,6 +37,8 @@ export const NAV: NavItem[] = [
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/members", label: "Members", key: "u", section: "Settings", member: true },
   { href: "/keys", label: "API keys", key: "k", section: "Settings", member: true },
+  // Team admins read their team's rows; the page says so to anyone else.
+  { href: "/audit", label: "Audit trail", key: "j", section: "Settings", member: true },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {
