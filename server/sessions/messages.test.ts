@@ -224,6 +224,11 @@ describe("assembling (events/messages.ts)", () => {
     const whole = new MessageAssembler(false);
     const msg = { type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text: "hi" }] } };
     expect(whole.accept(msg)).toEqual([msg]);
+    // Ids are LAP's: a runtime cannot name deltas (its own or another message's) for a message to replace.
+    expect(whole.accept({ ...msg, data: { ...msg.data, message_id: "msg_guess", incomplete: false } })).toEqual([msg]);
+    const chunked = new MessageAssembler(true);
+    const [delta] = chunked.accept({ type: "agent.message_delta", data: { type: "agent.message_delta", message_id: "msg_guess", text: "x" } });
+    expect(delta!.data.message_id).not.toBe("msg_guess");
     const resumed = new MessageAssembler(true, { messageId: "msg_x", text: "so far ", fromSeq: 3 });
     resumed.accept({ type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text: "and more" }] } });
     expect(resumed.close(true)).toEqual([{ type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text: "so far and more" }], message_id: "msg_x", incomplete: true } }]);

@@ -36,9 +36,22 @@ export function pieceText(data: Record<string, unknown>): string {
   return textOfContent(data.content);
 }
 
+/**
+ * A whole message as the runtime sent it, without a `message_id` or `incomplete` of its own: those
+ * are LAP's (a message id names the deltas a message replaces), never the runtime's.
+ */
+function ownIdsOnly(e: NewEvent): NewEvent {
+  if (!("message_id" in e.data) && !("incomplete" in e.data)) return e;
+  const { message_id: _id, incomplete: _inc, ...data } = e.data;
+  return { ...e, data };
+}
+
 /** Whether a turn that ends with this event cut its last message short. */
 const cutsShort = (e: NewEvent) =>
-  e.type === "session.error" || (e.type === "session.status_idle" && (e.data.stop_reason as { type?: string } | undefined)?.type === "interrupted");
+  e.type === "session.error" ||
+  // In a turn's stream, a recovery means the sandbox writing the message was lost (the turn runs again).
+  e.type === "session.recovered" ||
+  (e.type === "session.status_idle" && (e.data.stop_reason as { type?: string } | undefined)?.type === "interrupted");
 
 /**
  * Folds a turn's runtime events into deltas and whole messages, in order. `chunked`: the runtime's
@@ -72,7 +85,7 @@ export class MessageAssembler {
       this.open = null;
       return [{ ...e, data: { ...e.data, message_id: messageId } }];
     }
-    return [...this.close(cutsShort(e)), e];
+    return [...this.close(cutsShort(e)), e.type === "agent.message" ? ownIdsOnly(e) : e];
   }
 
   /** Ends the open message (turn over, or another kind of event): its whole `agent.message`. */
