@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ManagedAgentsAdapter } from "../runtimes/managed-agents";
 import { type FakeStep } from "../../test/support/fake-managed-agents";
 import { authHeaders, sessionHarness, type SessionHarness } from "../../test/support/session-harness";
+import { createLogger } from "../lib/logger";
 import { MessageAssembler, noteStored, planWrite } from "./events/messages";
+import { TurnControl } from "./worker/control";
+import { runTurn } from "./worker/run-turn";
 import type { StoredEvent } from "./model";
 
 class ChunkedRuntime extends ManagedAgentsAdapter {
@@ -198,6 +201,40 @@ describe("streams", () => {
     expect(res.status).toBe(400);
     expect(res.body.error.fields[0].field).toBe("deltas");
   });
+});
+
+describe("a LAP that lets go mid-message (SIGTERM detaches, a restart re-attaches)", () => {
+  test("the re-attached turn continues the same message: one agent.message with all the text", async () => {
+    const s = await h.createSession();
+    await h.waitForStatus(s.id, "idle");
+    const [row] = await h.t.database.query<{ remote_session_id: string }>("select remote_session_id from sessions where id = $1", [s.id]);
+    const store = h.t.services.sessions.store;
+    const adapter = new ChunkedRuntime({ baseUrl: h.fake.url, apiKey: h.fake.apiKey });
+    const chunks = words(8);
+    const held = heldReply(chunks, 3);
+    h.fake.reply = () => held.steps;
+    const turnId = `turn_reattach_${Date.now()}`;
+    const deps = { store, adapter, log: createLogger("silent") };
+    const input = { sessionId: s.id, remoteSessionId: row!.remote_session_id, turnId, content: [{ type: "text", text: "go" }], lastProviderEventId: null, alreadySent: false, expectEndSoon: false, deadlineAt: Date.now() + 60_000, maxRuntimeMinutes: 1 };
+    const first = new TurnControl(turnId);
+    const running = runTurn(deps, input, first);
+    const stored = async () => (await store.list(s.id, 0, 1000)).filter((e) => e.turn_id === turnId);
+    await h.waitFor("the first pieces", async () => deltaText(await stored()) === chunks.slice(0, 3).join(""));
+    first.detach();
+    expect((await running).status).toBe("detached");
+    // Left as deltas for whoever re-attaches.
+    expect((await stored()).map((e) => e.type)).toEqual(["session.status_running", ...(await stored()).slice(1).map(() => "agent.message_delta")]);
+    const messageId = (await stored()).find((e) => e.type === "agent.message_delta")!.data.message_id;
+
+    const second = new TurnControl(turnId);
+    const resumed = runTurn(deps, { ...input, alreadySent: true, lastProviderEventId: await store.lastProviderEventId(s.id, turnId) }, second);
+    held.release();
+    expect((await resumed).status).toBe("completed");
+    const events = await stored();
+    expect(events.map((e) => e.type)).toEqual(["session.status_running", "agent.message", "session.status_idle"]);
+    expect(events[1]!.data).toMatchObject({ message_id: messageId, content: [{ type: "text", text: chunks.join("") }] });
+    expect(events[1]!.data.incomplete).toBeUndefined();
+  }, 30_000);
 });
 
 describe("assembling (events/messages.ts)", () => {
