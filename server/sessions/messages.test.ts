@@ -7,22 +7,18 @@
  * `messageChunks`).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ManagedAgentsAdapter } from "../runtimes/managed-agents";
 import { type FakeStep } from "../../test/support/fake-managed-agents";
 import { authHeaders, sessionHarness, type SessionHarness } from "../../test/support/session-harness";
+import { ChunkedRuntime, chunkedRuntimes } from "../../test/support/chunked-runtime";
 import { createLogger } from "../lib/logger";
 import { MessageAssembler, noteStored, planWrite } from "./events/messages";
 import { TurnControl } from "./worker/control";
 import { runTurn } from "./worker/run-turn";
 import type { StoredEvent } from "./model";
 
-class ChunkedRuntime extends ManagedAgentsAdapter {
-  readonly messageChunks = true;
-}
-
 let h: SessionHarness;
 beforeAll(async () => {
-  h = await sessionHarness({ session: { adapterFactory: (row, apiKey) => new ChunkedRuntime({ baseUrl: row.baseUrl, apiKey }) } });
+  h = await sessionHarness({ session: chunkedRuntimes });
 }, 60_000);
 afterAll(() => h?.close());
 
