@@ -59,6 +59,9 @@ async function kill9() {
 
 const sandboxProcesses = () => [...new Set(markedProcesses(join(dataDir, "run", "sbx_")).flatMap(withDescendants))];
 const texts = (evs: SessionEvent[]) => evs.filter((e) => e.type === "agent.message").map((e) => ((e.data.content as Array<{ text: string }>)[0]?.text ?? ""));
+/** Streamed pieces as a live client sees them (docs/sessions.md "Messages and deltas"). */
+const deltas = (evs: SessionEvent[]) => evs.filter((e) => e.type === "agent.message_delta");
+const increasing = (seqs: number[]) => seqs.every((s, i) => i === 0 || s > seqs[i - 1]!);
 const slowReply = Array.from({ length: 24 }, (_, i) => `p${i} `);
 
 async function sessionWithAgent() {
@@ -104,7 +107,7 @@ describe("SIGKILL of LAP mid-reply on a local sandbox", () => {
     model.script([{ pieces: slowReply, pieceDelayMs: 250 }, { text: "complete answer" }]);
     const res = await fetch(`${base}/api/sessions/${id}/stream?after=0`, { headers: { authorization: `Bearer ${KEY}` } });
     expect((await api("POST", `/api/sessions/${id}/messages`, { text: "tell me slowly" })).status).toBe(202);
-    const before = await readSse(res, (ev) => ev.filter((e) => e.type === "agent.message").length >= 4, 60_000);
+    const before = await readSse(res, (ev) => deltas(ev).length >= 4, 60_000);
     const sandbox = sandboxProcesses();
     expect(sandbox.length).toBeGreaterThanOrEqual(3);
     await kill9();
@@ -118,20 +121,26 @@ describe("SIGKILL of LAP mid-reply on a local sandbox", () => {
       90_000,
     );
     const stored = await events(id);
-    // One seq stream: the client's two connections together are exactly the log, numbered without a hole.
-    expect([...before, ...after].map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
-    expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
+    // One seq stream: the client's two connections saw every stored event once, in order; what else they
+    // saw were the pieces the whole message replaced (compacted, so the log has holes only there).
+    const seen = [...before, ...after];
+    expect(increasing(seen.map((e) => e.seq))).toBe(true);
+    expect(seen.filter((e) => e.type !== "agent.message_delta").map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+    expect(increasing(stored.map((e) => e.seq))).toBe(true);
     const turn = stored.filter((e) => e.turn_id);
     expect(turn.at(-1)).toMatchObject({ type: "session.status_idle", data: { stop_reason: { type: "end_turn" } } });
     expect(stored.filter((e) => e.type === "session.recovered")).toHaveLength(1);
     expect(stored.some((e) => e.type === "session.error")).toBe(false);
-    // The broken attempt's pieces arrived in order, none lost, none twice; then the step was tried
-    // again (marked `restarted`) and its answer completed the reply.
-    const said = texts(turn);
-    const restartedAt = turn.filter((e) => e.type === "agent.message").findIndex((e) => e.data.restarted);
+    // Live, the broken attempt's pieces arrived in order, none lost, none twice; then the step was tried
+    // again (a delta marked `restarted`) and its answer completed the reply. Stored, it is one message
+    // holding only the answer.
+    const pieces = deltas(seen);
+    const restartedAt = pieces.findIndex((e) => e.data.restarted);
     expect(restartedAt).toBeGreaterThanOrEqual(4);
-    expect(said.slice(0, restartedAt)).toEqual(slowReply.slice(0, restartedAt));
-    expect(said.slice(restartedAt).join("")).toBe("complete answer");
+    expect(pieces.slice(0, restartedAt).map((e) => e.data.text)).toEqual(slowReply.slice(0, restartedAt));
+    // Pieces that arrive with their message's end are not sent as deltas (the message has them).
+    expect("complete answer".startsWith(pieces.slice(restartedAt + 1).map((e) => e.data.text).join(""))).toBe(true);
+    expect(texts(turn)).toEqual(["complete answer"]);
     // The very same sandbox did it.
     expect(sandbox.filter((pid) => !isRunning(pid))).toEqual([]);
     expect((await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status).toBe("idle");
@@ -142,7 +151,7 @@ describe("SIGKILL of LAP mid-reply on a local sandbox", () => {
     const id = await sessionWithAgent();
     model.script([{ pieces: slowReply, pieceDelayMs: 250 }]);
     expect((await api("POST", `/api/sessions/${id}/messages`, { text: "tell me slowly" })).status).toBe(202);
-    await waitFor("the reply streaming", async () => texts(await events(id)).length >= 3, 60_000);
+    await waitFor("the reply streaming", async () => deltas((await api<{ data: SessionEvent[] }>("GET", `/api/sessions/${id}/events?limit=1000&deltas=true`)).body.data).length >= 3, 60_000);
     const sandbox = sandboxProcesses();
     await kill9();
     await waitFor("the orphan to stop itself", () => sandbox.every((pid) => !isRunning(pid)), 20_000);
@@ -150,7 +159,10 @@ describe("SIGKILL of LAP mid-reply on a local sandbox", () => {
     await startLap(2);
     await waitFor("the turn to end", async () => (await events(id)).some((e) => e.type === "session.status_idle" && e.turn_id), 60_000);
     const stored = await events(id);
-    expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
+    expect(increasing(stored.map((e) => e.seq))).toBe(true);
+    // The reply so far is one message, marked incomplete.
+    expect(stored.filter((e) => e.type === "agent.message")).toHaveLength(1);
+    expect(stored.find((e) => e.type === "agent.message")!.data).toMatchObject({ incomplete: true });
     const end = stored.find((e) => e.type === "session.status_idle" && e.turn_id)!;
     expect(end.data).toMatchObject({ stop_reason: { type: "interrupted", reason: "sandbox_lost" }, incomplete: true });
     expect(stored.find((e) => e.type === "session.error")!.data.error).toMatchObject({ type: "turn_lost", reason: "sandbox_lost" });
@@ -163,7 +175,7 @@ describe("SIGKILL of LAP mid-reply on a local sandbox", () => {
     await waitFor("the next turn", async () => (await events(id)).filter((e) => e.type === "session.status_idle").length >= 2, 60_000);
     const all = await events(id);
     expect(all.at(-1)!.data.stop_reason).toEqual({ type: "end_turn" });
-    expect(texts(all).at(-1)).toBe("start");
+    expect(texts(all).at(-1)).toBe("fresh start");
     expect(all.filter((e) => e.type === "session.recovered")).toHaveLength(1);
     // The new sandbox's agent was given the conversation, the lost turn included.
     expect(JSON.stringify(model.requests[0]!.messages)).toContain("tell me slowly");

@@ -34,17 +34,7 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
       revokeSessionKey: async (sessionId) => {
         await deps.gateway.revokeSessionKeys(sessionId);
       },
-      history: async (sessionId) =>
-        (
-          await deps.database.query<{ type: string; data: Record<string, unknown> }>(
-            "select type, data from session_events where session_id = $1 order by seq",
-            [sessionId],
-          )
-        ).map((r) =>
-          // A message cut off mid-stream is only deltas in the log: the harness reads consecutive
-          // agent.message pieces as one reply (docs/sessions.md "Messages and deltas").
-          r.type === "agent.message_delta" ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] } : { ...r.data, type: r.type },
-        ),
+      history: (sessionId) => sessionHistory(deps.database, sessionId),
     }));
   /**
    * A sandbox's pod was lost (the kubernetes pod monitor saw it deleted, terminating or failing). When
@@ -98,4 +88,14 @@ export async function ownerUsableServers(database: Database, mcp: McpGateway, ag
   if (!owner.key_id || owner.kind === "admin") return all();
   if (owner.kind !== "user" || !owner.active) return new Set();
   return usable({ via: "api_key", role: "user", kind: "user", keyId: owner.key_id, label: owner.label ?? "", teams: owner.key_team ? { [owner.key_team]: "member" } : {} });
+}
+
+/**
+ * A session's events as a new sandbox's harness is given them. A message cut off mid-stream is only
+ * deltas in the log: the harness reads consecutive agent.message pieces as one reply (docs/sessions.md
+ * "Messages and deltas").
+ */
+export async function sessionHistory(database: Pick<Database, "query">, sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>> {
+  const rows = await database.query<{ type: string; data: Record<string, unknown> }>("select type, data from session_events where session_id = $1 order by seq", [sessionId]);
+  return rows.map((r) => (r.type === "agent.message_delta" ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] } : { ...r.data, type: r.type }));
 }

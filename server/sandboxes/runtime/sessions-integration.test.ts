@@ -14,6 +14,7 @@ import { sessionHarness, type SessionHarness } from "../../../test/support/sessi
 import { type ScriptedOpenAI, startScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { LocalSandboxProvider } from "../local-provider";
 import { providerOptions } from "../test-helpers";
+import { sessionHistory } from "./for-sessions";
 import { SandboxRuntimeAdapter } from "./sandbox-runtime";
 
 let h: SessionHarness;
@@ -31,11 +32,7 @@ beforeAll(async () => {
     logger: createLogger("silent"),
     gatewayBaseUrl: `${model.url}`,
     mintSessionKey: async ({ sessionId }) => `sk-session-${sessionId}`,
-    history: async (sessionId) =>
-      (await h.t.database.query<{ type: string; data: Record<string, unknown> }>(`select type, data from session_events where session_id = $1 order by seq`, [sessionId])).map((r) => ({
-        ...r.data,
-        type: r.type,
-      })),
+    history: (sessionId) => sessionHistory(h.t.database, sessionId),
     lapEnv: {},
     workspacePath: (ws) => provider.workspacePath(ws),
   });
