@@ -21,6 +21,8 @@ import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
 import { gatewayRoutes, GatewayService } from "./gateway";
 import { jsonBody } from "./http/json-body";
+import { LapMetrics, metricsRoutes, recordersFor } from "./metrics";
+import { httpMetrics } from "./metrics/http";
 import { requestContext } from "./http/request-context";
 import { installInputValidation } from "./http/validation";
 import { staticUi } from "./http/static-ui";
@@ -79,17 +81,22 @@ export interface AppDeps {
   clock?: Clock;
   /** Test hooks of the scheduler and the trigger callbacks (how late a slot counts as missed, retry waits). */
   automationOptions?: { missedAfterMs?: number; callbackBackoffMs?: number[]; callbackTimeoutMs?: number };
+  /** The Prometheus registry the modules record into (GET /metrics); default: a new one for this app. */
+  metrics?: LapMetrics;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
 export function createApp(deps: AppDeps) {
   // The one check of every destination a user names (docs/security.md, "User-supplied URLs and hosts").
   const destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.config.env);
+  // One registry per app, handed to each module as the narrow recorder it needs (docs/operations.md "Metrics").
+  const metrics = deps.metrics ?? new LapMetrics();
+  const record = recordersFor(metrics);
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff });
-  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv });
+  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, metrics: record.gateway });
   // Stdio MCP servers' egress decisions join the sandboxes' records (the service is built below).
   const egressSink = { push: (r: EgressRecord) => sandboxes.egressRecords.push(r) };
-  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink });
+  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink, metrics: record.mcp });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
   const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
   const core = createSessionModule({
@@ -100,11 +107,13 @@ export function createApp(deps: AppDeps) {
     sandboxAdapter: sandboxRuntime.get,
     destinations,
     gatewayModel: (model) => gateway.modelCheck(model),
+    metrics: { turns: record.turns, eventAppend: record.eventAppend },
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {
     allowedOrigins: [new URL(deps.config.baseUrl).origin],
     trustedProxyHops: deps.config.env.LAP_TRUSTED_PROXY_HOPS,
+    metricsToken: deps.config.env.LAP_METRICS_TOKEN,
   });
   const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations });
   const sandboxes = new SandboxService({
@@ -116,13 +125,19 @@ export function createApp(deps: AppDeps) {
     kubernetes: deps.kubernetes,
     vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
     destinations,
+    metrics: record.sandboxes,
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
   deps.kubernetes?.onLost((e) => void sandboxRuntimeWiring.onSandboxLost(e.id, deps.logger));
   const slack = createSlack({
     config: deps.config, database: deps.database, guard, logger: deps.logger,
-    sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions,
+    sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions, metrics: record.slack,
+  });
+  metrics.observe({
+    sessionCounts: () => deps.database.query<{ status: string; count: number }>("select status, count(*)::int as count from sessions group by status"),
+    warmPoolCounts: () => sandboxes.warmPoolCounts(),
+    spendQueue: () => gateway.spend.stats,
   });
   // Schedules and webhook triggers start turns through one path (docs/schedules.md).
   const clock = deps.clock ?? systemClock;
@@ -163,11 +178,13 @@ export function createApp(deps: AppDeps) {
   const teamsOf = async (p: Principal) =>
     (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   const app = new Elysia()
+    .use(httpMetrics(metrics))
     .use(errorHandler(deps.logger, { onGatewayError: (request, error, requestId) => gateway.recordRefusal(request, error, requestId) }))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(json.plugin)
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
+    .use(metricsRoutes({ metrics, guard }))
     .use(authRoutes({ auth, guard, users, oidc, oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS, uiUsername: env.UI_USERNAME, secureCookies, teamsOf }))
     .use(keyRoutes({ auth, guard }))
     .use(teamRoutes({ teams, spend: spendReports, guard }))
@@ -196,6 +213,7 @@ export function createApp(deps: AppDeps) {
   installInputValidation(app);
   return {
     app,
+    metrics,
     services: { auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
   };
 }

@@ -4,6 +4,7 @@ import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
+import type { GatewayMetricsSink } from "../metrics/recorders";
 import { loadGatewayConfigFile } from "./config/yaml-config";
 import { toDeployment } from "./config/deployments";
 import { mintExternalKey } from "./external-litellm";
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   /** Where `os.environ/NAME` in config.yaml is read from. */
   rawEnv?: Record<string, string | undefined>;
   flushIntervalMs?: number;
+  /** Where calls, tokens, cost and refusals are counted (server/metrics). */
+  metrics?: GatewayMetricsSink;
 }
 
 export interface SessionKeyRequest {
@@ -78,6 +81,7 @@ export class GatewayService {
       router: this.router, keys: this.keys, spend: this.spend, budgets: this.budgets,
       warnUnpriced: warnOnce((msg) => deps.logger.warn(msg)),
       storePrompts: env.LAP_GATEWAY_STORE_PROMPTS === "true",
+      metrics: deps.metrics,
     });
     this.refusedKey = refusedKeyRecorder({ database: deps.database, spend: this.spend });
   }

@@ -13,8 +13,9 @@ import { isPublicRoute } from "./public-routes";
  * - `llm`: the LLM gateway: admin, user, gateway (virtual) and session keys.
  * - `mcp`: LAP's MCP gateway, same kinds (a session key reaches only its agent's servers).
  * - `stream`: a session's event stream: admin, user, and a stream token for that session.
+ * - `metrics`: the Prometheus scrape: admin, and the scrape token LAP_METRICS_TOKEN (valid nowhere else).
  */
-export type Access = "admin" | "user" | "llm" | "mcp" | "stream";
+export type Access = "admin" | "user" | "llm" | "mcp" | "stream" | "metrics";
 
 export const KINDS_BY_ACCESS: Record<Access, readonly CallerKind[]> = {
   admin: ["admin"],
@@ -22,9 +23,11 @@ export const KINDS_BY_ACCESS: Record<Access, readonly CallerKind[]> = {
   llm: ["admin", "user", "gateway", "session"],
   mcp: ["admin", "user", "gateway", "session"],
   stream: ["admin", "user", "stream"],
+  metrics: ["admin", "metrics"],
 };
 
 const table: Array<[Access, string[]]> = [
+  ["metrics", ["GET /metrics"]],
   ["user", ["GET /api/auth/me"]],
   // A user lists and ends its own sign-ins and keys; admins everyone's (server/auth/index.ts).
   ["user", ["GET /api/auth/sessions", "DELETE /api/auth/sessions/:id", "POST /api/auth/sessions/revoke-all"]],
@@ -137,6 +140,7 @@ const KIND_NAMES: Record<CallerKind, string> = {
   gateway: "A gateway (virtual) key",
   session: "A session key",
   stream: "A stream token",
+  metrics: "The metrics scrape token",
 };
 
 const NEEDS: Record<Access, string> = {
@@ -145,6 +149,7 @@ const NEEDS: Record<Access, string> = {
   llm: "a key",
   mcp: "a key",
   stream: "a user or admin key, or this session's stream token",
+  metrics: "an admin key, the master key or the scrape token (LAP_METRICS_TOKEN)",
 };
 
 /** Why a caller of this kind may not call the route: said plainly, with what it may call instead. */
@@ -154,6 +159,8 @@ export function refusal(kind: CallerKind, access: Access, method: string, path: 
       ? " It may call only the LLM gateway (/v1/…, /chat/completions, /key/info) and /mcp."
       : kind === "stream"
         ? " It is valid only on its session's stream."
-        : "";
+        : kind === "metrics"
+          ? " It is valid only on GET /metrics."
+          : "";
   return `${KIND_NAMES[kind]} may not call ${method} ${path}: that needs ${NEEDS[access]}.${mayDo}`;
 }

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import type { McpMetricsSink } from "../metrics/recorders";
 import { z } from "zod";
 import type { AuthService } from "../auth/service";
 import type { Config } from "../config/load";
@@ -33,6 +34,8 @@ export function createMcpModule(deps: {
   destinations?: DestinationGuard;
   /** Where `network: true` stdio servers' egress decisions are kept (LAP: the egress records table). */
   egressSink?: EgressSink;
+  /** Tool calls are counted here (server/metrics). */
+  metrics?: McpMetricsSink;
 }): McpModule {
   const env = deps.config.env;
   const box = createSecretBox(deps.config.encryptionKey);
@@ -50,6 +53,7 @@ export function createMcpModule(deps: {
     timeoutMs: env.LAP_MCP_TIMEOUT_MS,
     connectTimeoutMs: env.LAP_MCP_CONNECT_TIMEOUT_MS,
     destinations: deps.destinations,
+    metrics: deps.metrics,
   });
   const sessions = new McpSessions({
     gateway, idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000, logger: deps.logger,

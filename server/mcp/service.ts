@@ -6,6 +6,7 @@ import type { Database } from "../db/client";
 import { sha256Hex, type SecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
 import type { DestinationGuard } from "../net/destinations";
+import type { McpMetricsSink } from "../metrics/recorders";
 import { ToolCallLog } from "./calls/log";
 import { McpPolicy, type McpCaller, type ToolGrant } from "./policy/service";
 import { McpRegistry, type ServerConfig } from "./registry/service";
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   destinations?: DestinationGuard;
   /** Hook for OAuth: returns a fresh access token for a user (refreshing it when needed). */
   oauthToken?: (server: McpServerRow, userId: string, secrets: UserSecrets) => Promise<string | undefined>;
+  /** Tool calls by server, tool and outcome, with latency (server/metrics). */
+  metrics?: McpMetricsSink;
 }
 
 const CACHE_TTL_MS = 2_000;
@@ -55,7 +58,7 @@ export class McpGateway {
     this.pool = new UpstreamPool(deps.launcher, { destinations: deps.destinations });
     this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed) });
     this.policy = new McpPolicy({ database: deps.database });
-    this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger });
+    this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger, metrics: deps.metrics });
   }
 
   async callerOf(principal: Principal): Promise<McpCaller> {

@@ -30,6 +30,7 @@ import { SandboxRuntimeAdapter, type SandboxRuntimeDeps } from "./runtime/sandbo
 import { type AgentForSandbox, sandboxSpecFor } from "./runtime/spec";
 import type { SandboxView } from "./model";
 import { WarmPool } from "./warm-pool";
+import type { SandboxMetricsSink } from "../metrics/recorders";
 import { hostScope } from "./host-scope";
 import { reconcileClusterOnce, settleRowsAfterRestart } from "./reconcile";
 
@@ -48,6 +49,8 @@ export interface SandboxServiceDeps {
   vault?: VaultPort;
   /** Checks every destination a user named (egress, repo_url); default: from LAP_ALLOW_PRIVATE_HOSTS. */
   destinations?: DestinationGuard;
+  /** Sandbox starts and warm-pool hits (server/metrics). */
+  metrics?: SandboxMetricsSink;
 }
 
 export interface VaultPort {
@@ -201,6 +204,7 @@ export class SandboxService {
     const provider = this.provider();
     const host = this.hostInstance;
     return new SandboxRuntimeAdapter({
+      metrics: this.deps.metrics,
       database: this.deps.database,
       provider,
       pool: this.settings.size > 0 ? this.pool() : null,
@@ -246,6 +250,14 @@ export class SandboxService {
         error: h.error ?? null,
       };
     });
+  }
+
+  /** This host's warm-pool slots by status, for the metrics scrape (server/metrics). */
+  warmPoolCounts(): Promise<Array<{ status: string; count: number }>> {
+    return this.deps.database.query<{ status: string; count: number }>(
+      `select status, count(*)::int as count from sandboxes where status in ('provisioning','warm') and ${hostScope(1)} group by status`,
+      [this.deps.config.env.LAP_SANDBOX === "kubernetes" ? null : this.deps.config.hostId],
+    );
   }
 
   async poolSlots() {

@@ -4,6 +4,7 @@ import { ApprovalService } from "../approvals/service";
 import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
+import type { TurnMetricsSink } from "../metrics/recorders";
 import type { DestinationGuard } from "../net/destinations";
 import type { RuntimeAdapter } from "../runtimes/adapter";
 import { RuntimeService } from "../runtimes/service";
@@ -33,6 +34,8 @@ export interface SessionModuleDeps {
   destinations?: DestinationGuard;
   /** Whether LAP's gateway knows an agent's model (agents on a sandbox runtime call it there). */
   gatewayModel?: GatewayModelCheck;
+  /** Turns and event appends are counted here (server/metrics). */
+  metrics?: { turns: TurnMetricsSink; eventAppend: (seconds: number) => void };
 }
 
 /**
@@ -42,7 +45,7 @@ export interface SessionModuleDeps {
 export function createSessionModule(deps: SessionModuleDeps) {
   const log = deps.logger.child({ module: "sessions" });
   const bus = new LiveBus(deps.database, log);
-  const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events), sideEffects: approvalSideEffects });
+  const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events), sideEffects: approvalSideEffects, appendSeconds: deps.metrics?.eventAppend });
   const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter });
   const worker = new TurnWorker({
     database: deps.database,
@@ -54,6 +57,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
     sweepIntervalMs: deps.sweepIntervalMs,
     interruptGraceMs: deps.interruptGraceMs,
     maxStreamDrops: deps.maxStreamDrops,
+    metrics: deps.metrics?.turns,
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
   const approvals = new ApprovalService({ database: deps.database, sessions });

@@ -12,6 +12,7 @@ import type { SpendWriter } from "../spend/writer";
 import { finalEventOf, passThroughStream, translateStream } from "../translate/sse";
 import type { Attempt, Deployment, InboundFormat, Json } from "../types";
 import type { BudgetBook, BudgetState } from "../budgets/book";
+import type { GatewayMetricsSink } from "../../metrics/recorders";
 import { attributionOf } from "./attribution";
 import { callerIdentity } from "./caller";
 import { planFor, usageOf, type Plan } from "./plan";
@@ -25,6 +26,8 @@ export interface ProxyDeps {
   warnUnpriced: (model: string) => void;
   /** Keep request and response bodies (truncated) in the spend log. */
   storePrompts?: boolean;
+  /** Counts calls, tokens, cost and refusals (server/metrics). */
+  metrics?: GatewayMetricsSink;
 }
 
 const STORE_LIMIT = 16_384;
@@ -118,13 +121,15 @@ export class GatewayProxy {
      * A call refused before any provider is asked (unknown model, a model the key may not use, a
      * budget or rate limit) is logged too, with why: the log then explains an agent that failed.
      */
+    const resolved = this.deps.router.resolve(model);
     const refuse = (err: ApiError, modelGroup: string): never => {
       this.deps.spend.push({
         ...caller, modelGroup, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
       });
+      // A model nobody serves is not a label (callers choose it): it counts as `unknown`.
+      this.deps.metrics?.refused(err.code, resolved?.group ?? null, caller.keyAlias);
       throw err;
     };
-    const resolved = this.deps.router.resolve(model);
     if (state && !modelAllowed(state.row.models, model, resolved?.group)) {
       refuse(new ApiError(403, "key_model_access_denied", `This key is not allowed to call model=${model}. Allowed: ${state.row.models.join(", ")}`, [{ field: "model", message: "not allowed for this key" }]), model);
     }
@@ -183,10 +188,12 @@ export class GatewayProxy {
         : o.status === 400 && o.error.startsWith("Invalid model name")
           ? new ApiError(400, "model_not_found", o.error, [{ field: "model", message: "no such model" }])
           : upstreamFailure(o.status, o.error);
-      this.deps.spend.push({
-        ...base, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
+      const row = {
+        ...base, status: "failure" as const, httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
         ...(this.deps.storePrompts ? { responseBody: { error: err.message } } : {}),
-      });
+      };
+      this.deps.spend.push(row);
+      this.deps.metrics?.call(row);
       throw err;
     }
 
@@ -204,13 +211,15 @@ export class GatewayProxy {
       const cost = input * price.input + output * price.output;
       release?.(cost, input + output);
       this.deps.router.addTokens(deployment, input + output);
-      this.deps.spend.push({
+      const row = {
         ...base, deployment: deployment.id, provider: deployment.provider, apiBase: redactUrl(deployment.apiBase),
         promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost, priced: price.known,
         latencyMs: performance.now() - started, ttftMs, status: error ? "failure" : "success", httpStatus: 200,
         error: error ?? null, endTime: new Date(),
         ...(responseBody !== undefined ? { responseBody } : {}),
-      });
+      };
+      this.deps.spend.push(row);
+      this.deps.metrics?.call(row);
       return cost;
     };
 

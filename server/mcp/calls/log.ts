@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { mcpToolCalls, type McpToolCallRow } from "../../../schema";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
+import type { McpMetricsSink } from "../../metrics/recorders";
 import type { ToolCallView } from "../model";
 import type { McpCaller } from "../policy/service";
 
@@ -32,9 +33,10 @@ export class ToolCallLog {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: { database: Database; logger?: Logger }) {}
+  constructor(private readonly deps: { database: Database; logger?: Logger; metrics?: McpMetricsSink }) {}
 
   record(r: ToolCallRecord) {
+    this.deps.metrics?.call(r.serverName, r.tool, r.status, r.durationMs);
     this.queue.push({
       id: randomUUID(),
       serverId: r.serverId,

@@ -10,6 +10,7 @@ import { RuntimeError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
+import type { SandboxMetricsSink } from "../../metrics/recorders";
 import { DestinationGuard } from "../../net/destinations";
 import type { SandboxProvider, SandboxSpec } from "../provider";
 import { SupervisorClient } from "../supervisor-client";
@@ -20,6 +21,8 @@ import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { type AgentForSandbox, sandboxSpecFor } from "./spec";
 
 export interface SandboxRuntimeDeps {
+  /** Sandbox starts, their latency and failures, warm-pool hits (server/metrics). */
+  metrics?: SandboxMetricsSink;
   database: Database;
   provider: SandboxProvider;
   pool?: WarmPool | null;
@@ -106,18 +109,22 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   }
 
   private async doAcquire(sessionId: string, agent: AgentDefinition, workspaceId: string | null, recovered?: string): Promise<Live> {
-    const { provider, database } = this.deps;
+    const { provider, database, metrics } = this.deps;
+    const startedAt = performance.now();
     const { spec, hash } = await this.specFor(agent);
     let claimed = workspaceId ? null : await this.deps.pool?.claim(agent.id, hash, sessionId);
     if (claimed && (await provider.get(claimed.sandboxId))?.state !== "ready") {
       await database.query(`update sandboxes set status = 'dead', reason = 'gone before claim' where id = $1`, [claimed.rowId]);
       claimed = null;
     }
+    // Hits and misses only where LAP keeps the pool (Kubernetes keeps its own: provider.externalWarmPool).
+    if (!workspaceId && this.deps.pool && !provider.externalWarmPool) metrics?.pool(claimed !== null);
     let rowId: string;
     let sandboxId: string;
     let ws: string;
     /** The supervisor may already hold this session's conversation (a sandbox another replica, or LAP before a restart, bound). */
     let adopted = false;
+    let kind: "warm" | "cold" | "adopted" = "warm";
     if (claimed) {
       ({ rowId, sandboxId, workspaceId: ws } = claimed);
     } else {
@@ -125,15 +132,23 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       if ("adopted" in other) {
         ({ rowId, sandboxId, workspaceId: ws } = other.adopted);
         adopted = true;
+        kind = "adopted";
       } else {
         ({ rowId, workspaceId: ws } = other);
-        const h = await provider.create({ ...spec, name: sandboxNameFor(rowId), workspaceId: ws, labels: { ...spec.labels, session_id: sessionId, sandbox_row: rowId } });
-        sandboxId = h.id;
-        await database.query(`update sandboxes set sandbox_id = $2 where id = $1`, [rowId, sandboxId]);
-        await this.ready(rowId, sandboxId);
+        kind = "cold";
+        try {
+          const h = await provider.create({ ...spec, name: sandboxNameFor(rowId), workspaceId: ws, labels: { ...spec.labels, session_id: sessionId, sandbox_row: rowId } });
+          sandboxId = h.id;
+          await database.query(`update sandboxes set sandbox_id = $2 where id = $1`, [rowId, sandboxId]);
+          await this.ready(rowId, sandboxId);
+        } catch (err) {
+          metrics?.failed();
+          throw err;
+        }
         await database.query(`update sandboxes set status = 'claimed', ready_at = now(), updated_at = now() where id = $1`, [rowId]);
       }
     }
+    metrics?.started(kind, (performance.now() - startedAt) / 1000);
     const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
     if (repo && this.deps.workspacePath) {
       const cloned = await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch, {

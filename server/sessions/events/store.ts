@@ -26,7 +26,13 @@ export class EventStore {
   private readonly commits: GroupCommit;
 
   constructor(
-    private readonly deps: { database: Database; onAppended?: (sessionId: string, events: StoredEvent[]) => void; sideEffects?: EventSideEffects },
+    private readonly deps: {
+      database: Database;
+      onAppended?: (sessionId: string, events: StoredEvent[]) => void;
+      sideEffects?: EventSideEffects;
+      /** How long each append took, commit included (server/metrics). */
+      appendSeconds?: (seconds: number) => void;
+    },
   ) {
     this.commits = new GroupCommit(deps.database, (id, events) => deps.onAppended?.(id, events));
   }
@@ -38,9 +44,14 @@ export class EventStore {
 
   async append(sessionId: string, events: NewEvent[], turnId: string | null = null): Promise<StoredEvent[]> {
     if (!events.length) return [];
-    if (!this.wantsSideEffects(events)) return this.commits.append({ sessionId, events, turnId });
-    const stored = await this.deps.database.transaction((tx) => this.appendInTx(tx, sessionId, events, turnId));
-    if (stored.length) this.deps.onAppended?.(sessionId, stored);
+    const started = performance.now();
+    let stored: StoredEvent[];
+    if (!this.wantsSideEffects(events)) stored = await this.commits.append({ sessionId, events, turnId });
+    else {
+      stored = await this.deps.database.transaction((tx) => this.appendInTx(tx, sessionId, events, turnId));
+      if (stored.length) this.deps.onAppended?.(sessionId, stored);
+    }
+    this.deps.appendSeconds?.((performance.now() - started) / 1000);
     return stored;
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from "../../lib/logger";
+import type { TurnMetricsSink } from "../../metrics/recorders";
 import type { RuntimeAdapter, RuntimeEvent } from "../../runtimes/adapter";
 import type { EventStore, NewEvent } from "../events/store";
 import type { ContentPart } from "../events/types";
@@ -35,6 +36,7 @@ export interface RunTurnDeps {
   /** How long an interrupted runtime gets to confirm before LAP closes the turn itself. */
   interruptGraceMs?: number;
   maxStreamDrops?: number;
+  metrics?: TurnMetricsSink;
 }
 
 /**
@@ -45,6 +47,9 @@ export interface RunTurnDeps {
  */
 export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: TurnControl): Promise<TurnOutcome> {
   const { adapter, store } = deps;
+  const startedAt = performance.now();
+  let firstEventSeen = false;
+  deps.metrics?.started();
   let outcome: TurnOutcome | undefined;
   let streamAbort = new AbortController();
   let lastPid = input.lastProviderEventId;
@@ -128,6 +133,11 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
             if (ev.providerEventId) lastPid = ev.providerEventId;
             // LAP stored the user message (or confirmation) when it was posted; the runtime's echo is not stored twice.
             if (ev.event.type === "user.message" || ev.event.type === "user.tool_confirmation") continue;
+            // Time to first event: the runtime's first own event (not its echo of the message).
+            if (!firstEventSeen) {
+              firstEventSeen = true;
+              deps.metrics?.firstEvent((performance.now() - startedAt) / 1000);
+            }
             batch.push(ev);
             void flush();
             if (ev.event.type === "session.error") {
@@ -181,5 +191,6 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   await finished;
   for (const t of timers) clearTimeout(t);
   await writing;
+  deps.metrics?.finished(outcome!.status, (performance.now() - startedAt) / 1000);
   return outcome!;
 }

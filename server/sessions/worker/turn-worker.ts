@@ -12,6 +12,7 @@ import { TurnControl } from "./control";
 import { findDelivery, type Delivery } from "./delivery";
 import { SessionLocks } from "./locks";
 import { provisionSession } from "./provision";
+import type { TurnMetricsSink } from "../../metrics/recorders";
 import { runTurn, type TurnOutcome } from "./run-turn";
 
 export interface TurnWorkerDeps {
@@ -26,6 +27,8 @@ export interface TurnWorkerDeps {
   interruptGraceMs?: number;
   /** Stream reconnects allowed per turn before giving up (default 8, about 15 s of backoff). */
   maxStreamDrops?: number;
+  /** Turns started and finished, durations, time to first event (server/metrics). */
+  metrics?: TurnMetricsSink;
 }
 
 /**
@@ -206,7 +209,7 @@ export class TurnWorker implements TurnRunner {
     this.active.set(session.id, control);
     try {
       const outcome = await runTurn(
-        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs, maxStreamDrops: this.deps.maxStreamDrops },
+        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs, maxStreamDrops: this.deps.maxStreamDrops, metrics: this.deps.metrics },
         {
           sessionId: session.id,
           remoteSessionId: session.remoteSessionId,
