@@ -23,6 +23,8 @@ import { gatewayRoutes, GatewayService } from "./gateway";
 import { jsonBody } from "./http/json-body";
 import { LapMetrics, metricsRoutes, recordersFor } from "./metrics";
 import { httpMetrics } from "./metrics/http";
+import { httpTracing } from "./tracing/http";
+import { createTracing, type Tracing } from "./tracing/tracing";
 import { requestContext } from "./http/request-context";
 import { installInputValidation } from "./http/validation";
 import { staticUi } from "./http/static-ui";
@@ -83,6 +85,8 @@ export interface AppDeps {
   automationOptions?: { missedAfterMs?: number; callbackBackoffMs?: number[]; callbackTimeoutMs?: number };
   /** The Prometheus registry the modules record into (GET /metrics); default: a new one for this app. */
   metrics?: LapMetrics;
+  /** OpenTelemetry traces; default: from the OTEL_EXPORTER_OTLP_* variables (off when no endpoint is set). */
+  tracing?: Tracing;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
@@ -92,11 +96,13 @@ export function createApp(deps: AppDeps) {
   // One registry per app, handed to each module as the narrow recorder it needs (docs/operations.md "Metrics").
   const metrics = deps.metrics ?? new LapMetrics();
   const record = recordersFor(metrics);
+  const tracing = deps.tracing ?? createTracing(deps.config.env, { version: deps.config.version });
+  const tracer = tracing.tracer;
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff });
-  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, metrics: record.gateway });
+  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, metrics: record.gateway, tracer });
   // Stdio MCP servers' egress decisions join the sandboxes' records (the service is built below).
   const egressSink = { push: (r: EgressRecord) => sandboxes.egressRecords.push(r) };
-  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink, metrics: record.mcp });
+  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink, metrics: record.mcp, tracer });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
   const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
   const core = createSessionModule({
@@ -108,6 +114,7 @@ export function createApp(deps: AppDeps) {
     destinations,
     gatewayModel: (model) => gateway.modelCheck(model),
     metrics: { turns: record.turns, eventAppend: record.eventAppend },
+    tracer,
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {
@@ -126,6 +133,7 @@ export function createApp(deps: AppDeps) {
     vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
     destinations,
     metrics: record.sandboxes,
+    tracer,
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
@@ -179,6 +187,7 @@ export function createApp(deps: AppDeps) {
     (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   const app = new Elysia()
     .use(httpMetrics(metrics))
+    .use(httpTracing(tracing))
     .use(errorHandler(deps.logger, { onGatewayError: (request, error, requestId) => gateway.recordRefusal(request, error, requestId) }))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(json.plugin)
@@ -214,6 +223,7 @@ export function createApp(deps: AppDeps) {
   return {
     app,
     metrics,
+    tracing,
     services: { auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
   };
 }

@@ -5,6 +5,7 @@ import { createSecretBox } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import type { GatewayMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import { loadGatewayConfigFile } from "./config/yaml-config";
 import { toDeployment } from "./config/deployments";
 import { mintExternalKey } from "./external-litellm";
@@ -29,6 +30,8 @@ export interface GatewayDeps {
   flushIntervalMs?: number;
   /** Where calls, tokens, cost and refusals are counted (server/metrics). */
   metrics?: GatewayMetricsSink;
+  /** Spans of calls and upstream attempts (server/tracing). */
+  tracer?: Tracer;
 }
 
 export interface SessionKeyRequest {
@@ -82,6 +85,7 @@ export class GatewayService {
       warnUnpriced: warnOnce((msg) => deps.logger.warn(msg)),
       storePrompts: env.LAP_GATEWAY_STORE_PROMPTS === "true",
       metrics: deps.metrics,
+      tracer: deps.tracer,
     });
     this.refusedKey = refusedKeyRecorder({ database: deps.database, spend: this.spend });
   }

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { McpMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import type { AuthService } from "../auth/service";
 import type { Config } from "../config/load";
@@ -36,6 +37,7 @@ export function createMcpModule(deps: {
   egressSink?: EgressSink;
   /** Tool calls are counted here (server/metrics). */
   metrics?: McpMetricsSink;
+  tracer?: Tracer;
 }): McpModule {
   const env = deps.config.env;
   const box = createSecretBox(deps.config.encryptionKey);
@@ -54,6 +56,7 @@ export function createMcpModule(deps: {
     connectTimeoutMs: env.LAP_MCP_CONNECT_TIMEOUT_MS,
     destinations: deps.destinations,
     metrics: deps.metrics,
+    tracer: deps.tracer,
   });
   const sessions = new McpSessions({
     gateway, idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000, logger: deps.logger,

@@ -7,6 +7,7 @@ import { sha256Hex, type SecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
 import type { DestinationGuard } from "../net/destinations";
 import type { McpMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import { ToolCallLog } from "./calls/log";
 import { McpPolicy, type McpCaller, type ToolGrant } from "./policy/service";
 import { McpRegistry, type ServerConfig } from "./registry/service";
@@ -29,6 +30,8 @@ export interface GatewayDeps {
   oauthToken?: (server: McpServerRow, userId: string, secrets: UserSecrets) => Promise<string | undefined>;
   /** Tool calls by server, tool and outcome, with latency (server/metrics). */
   metrics?: McpMetricsSink;
+  /** Spans of tool calls (server/tracing). */
+  tracer?: Tracer;
 }
 
 const CACHE_TTL_MS = 2_000;
@@ -58,7 +61,7 @@ export class McpGateway {
     this.pool = new UpstreamPool(deps.launcher, { destinations: deps.destinations });
     this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed) });
     this.policy = new McpPolicy({ database: deps.database });
-    this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger, metrics: deps.metrics });
+    this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger, metrics: deps.metrics, tracer: deps.tracer });
   }
 
   async callerOf(principal: Principal): Promise<McpCaller> {

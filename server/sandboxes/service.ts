@@ -31,6 +31,7 @@ import { type AgentForSandbox, sandboxSpecFor } from "./runtime/spec";
 import type { SandboxView } from "./model";
 import { WarmPool } from "./warm-pool";
 import type { SandboxMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import { hostScope } from "./host-scope";
 import { reconcileClusterOnce, settleRowsAfterRestart } from "./reconcile";
 
@@ -51,6 +52,8 @@ export interface SandboxServiceDeps {
   destinations?: DestinationGuard;
   /** Sandbox starts and warm-pool hits (server/metrics). */
   metrics?: SandboxMetricsSink;
+  /** Spans of sandbox starts (server/tracing). */
+  tracer?: Tracer;
 }
 
 export interface VaultPort {
@@ -205,6 +208,7 @@ export class SandboxService {
     const host = this.hostInstance;
     return new SandboxRuntimeAdapter({
       metrics: this.deps.metrics,
+      tracer: this.deps.tracer,
       database: this.deps.database,
       provider,
       pool: this.settings.size > 0 ? this.pool() : null,

@@ -5,6 +5,7 @@ import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
 import type { TurnMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import type { DestinationGuard } from "../net/destinations";
 import type { RuntimeAdapter } from "../runtimes/adapter";
 import { RuntimeService } from "../runtimes/service";
@@ -36,6 +37,8 @@ export interface SessionModuleDeps {
   gatewayModel?: GatewayModelCheck;
   /** Turns and event appends are counted here (server/metrics). */
   metrics?: { turns: TurnMetricsSink; eventAppend: (seconds: number) => void };
+  /** Spans of provisioning and turns (server/tracing). */
+  tracer?: Tracer;
 }
 
 /**
@@ -58,6 +61,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
     interruptGraceMs: deps.interruptGraceMs,
     maxStreamDrops: deps.maxStreamDrops,
     metrics: deps.metrics?.turns,
+    tracer: deps.tracer,
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
   const approvals = new ApprovalService({ database: deps.database, sessions });

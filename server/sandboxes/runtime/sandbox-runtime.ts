@@ -11,6 +11,8 @@ import { type ContentPart, confirmationIn, type SessionEventData } from "../../s
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
 import type { SandboxMetricsSink } from "../../metrics/recorders";
+import { setSandboxTrace } from "../../tracing/sandbox-trace";
+import { SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import { DestinationGuard } from "../../net/destinations";
 import type { SandboxProvider, SandboxSpec } from "../provider";
 import { SupervisorClient } from "../supervisor-client";
@@ -23,6 +25,8 @@ import { type AgentForSandbox, sandboxSpecFor } from "./spec";
 export interface SandboxRuntimeDeps {
   /** Sandbox starts, their latency and failures, warm-pool hits (server/metrics). */
   metrics?: SandboxMetricsSink;
+  /** Spans of sandbox starts (server/tracing). */
+  tracer?: Tracer;
   database: Database;
   provider: SandboxProvider;
   pool?: WarmPool | null;
@@ -103,7 +107,19 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   private acquire(sessionId: string, agent: AgentDefinition, workspaceId: string | null, recovered?: string): Promise<Live> {
     const existing = this.pending.get(sessionId);
     if (existing) return existing;
-    const p = this.doAcquire(sessionId, agent, workspaceId, recovered).finally(() => this.pending.delete(sessionId));
+    const tracer = this.deps.tracer ?? trace.getTracer("lap");
+    const p = tracer.startActiveSpan("lap.sandbox.start", { attributes: { "lap.session_id": sessionId, "lap.agent_id": agent.id } }, async (span) => {
+      try {
+        const live = await this.doAcquire(sessionId, agent, workspaceId, recovered);
+        span.setAttribute("lap.sandbox_id", live.sandboxId);
+        return live;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message.slice(0, 200) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    }).finally(() => this.pending.delete(sessionId));
     this.pending.set(sessionId, p);
     return p;
   }
@@ -149,6 +165,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       }
     }
     metrics?.started(kind, (performance.now() - startedAt) / 1000);
+    trace.getActiveSpan()?.setAttribute("lap.sandbox.kind", kind);
     const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
     if (repo && this.deps.workspacePath) {
       const cloned = await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch, {
@@ -247,6 +264,8 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const live = await this.ensureLive(sessionId);
     live.inFlight = content;
     live.lastActivity = Date.now();
+    // The harness's model and MCP calls through the LAP bridge join this turn's trace.
+    setSandboxTrace(live.sandboxId);
     // A turn answering an approval continues the one that asked: its count still holds.
     live.oomKillsAtTurnStart ??= await this.oomKills(live);
     await this.send(live, content);
