@@ -11,7 +11,7 @@ import { type ContentPart, confirmationIn, type SessionEventData } from "../../s
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
 import type { SandboxMetricsSink } from "../../metrics/recorders";
-import { setSandboxTrace } from "../../tracing/sandbox-trace";
+import { clearSandboxTrace, setSandboxTrace } from "../../tracing/sandbox-trace";
 import { SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import { DestinationGuard } from "../../net/destinations";
 import type { SandboxProvider, SandboxSpec } from "../provider";
@@ -235,6 +235,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       const died = h?.state !== "stopped";
       this.deps.logger.warn({ session_id: sessionId, sandbox_id: cur.sandboxId, state: h?.state ?? "gone" }, died ? "sandbox died; recovering" : "restarting stopped sandbox");
       this.live.delete(sessionId);
+      clearSandboxTrace(cur.sandboxId);
       await this.deps.database.query(`update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`, [cur.rowId, died ? "dead" : "stopped", h?.error ?? null]);
       await this.deps.provider.destroy(cur.sandboxId).catch(() => {});
       const next = await this.acquire(sessionId, cur.agent, cur.workspaceId, died ? (h?.error ?? "sandbox gone") : undefined);
@@ -348,6 +349,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   async stopSession(sessionId: string): Promise<void> {
     const live = this.live.get(sessionId);
     this.live.delete(sessionId);
+    if (live) clearSandboxTrace(live.sandboxId);
     await this.deps.revokeSessionKey?.(sessionId).catch((err) => this.deps.logger.warn({ err, session_id: sessionId }, "could not revoke the session key"));
     // A stopped session is over: its sandbox goes (on kubernetes the SandboxClaim, and with it the
     // Sandbox, pod and Service); the workspace stays unless the provider keeps none (emptyDir).
