@@ -379,6 +379,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       if (live.inFlight || Date.now() - live.lastActivity < idleMs(live.agent.id)) continue;
       if ((await this.deps.provider.get(live.sandboxId))?.state !== "ready") continue;
       await this.deps.provider.stop(live.sandboxId);
+      clearSandboxTrace(live.sandboxId);
       await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`, [live.rowId]);
       stopped.push(sessionId);
     }
