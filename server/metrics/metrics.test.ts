@@ -68,10 +68,15 @@ describe("GET /metrics with sessions and MCP", () => {
 
   test("a scripted session moves sessions, turns, first-event, event-append and HTTP metrics; a second session adds no series", async () => {
     const before = await samples();
+    const completed = async () => valueOf(await samples(), "lap_turns_finished_total", { outcome: "completed" });
+    const base = await completed();
+    // A session is idle once provisioned, before its first turn ran: wait for the turn to be counted.
     const a = await h.createSession({ prompt: "hello" });
+    await h.waitFor("the first turn counted", async () => (await completed()) >= base + 1);
     await h.waitForStatus(a.id, "idle");
     const mid = await samples();
     const b = await h.createSession({ prompt: "again" });
+    await h.waitFor("the second turn counted", async () => (await completed()) >= base + 2);
     await h.waitForStatus(b.id, "idle");
     const after = await samples();
 
