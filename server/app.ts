@@ -22,6 +22,7 @@ import { errorHandler } from "./http/errors";
 import { gatewayRoutes, GatewayService } from "./gateway";
 import { jsonBody } from "./http/json-body";
 import { LapMetrics, metricsRoutes, recordersFor } from "./metrics";
+import { overviewRoutes } from "./overview";
 import { httpMetrics } from "./metrics/http";
 import { httpTracing } from "./tracing/http";
 import { createTracing, type Tracing } from "./tracing/tracing";
@@ -194,6 +195,7 @@ export function createApp(deps: AppDeps) {
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
     .use(metricsRoutes({ metrics, guard }))
+    .use(overviewRoutes({ database: deps.database, guard }))
     .use(authRoutes({ auth, guard, users, oidc, oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS, uiUsername: env.UI_USERNAME, secureCookies, teamsOf }))
     .use(keyRoutes({ auth, guard }))
     .use(teamRoutes({ teams, spend: spendReports, guard }))

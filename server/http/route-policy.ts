@@ -46,6 +46,8 @@ const table: Array<[Access, string[]]> = [
   ["user", ["GET /team/list", "GET /team/info", "POST /team/member_add", "GET /user/info"]],
   ["admin", ["POST /team/new", "POST /user/new", "GET /user/list"]],
   ["admin", ["GET /api/settings/system"]],
+  // The dashboard's home: every team's numbers, so admins only.
+  ["admin", ["GET /api/overview"]],
   ["admin", ["GET /api/sandboxes/kubernetes", "POST /api/sandboxes/kubernetes/warm-pools/:name/scale"]],
   ["user", ["GET /docs/scalar.js", "GET /docs", "GET /openapi.json"]],
   [
