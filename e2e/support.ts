@@ -17,7 +17,8 @@ export async function login(page: Page, key = MASTER_KEY) {
   await page.goto("/login");
   await page.getByLabel("Master key or admin API key").fill(key);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "System", exact: true })).toBeVisible();
+  // An admin's home is the Overview page.
+  await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

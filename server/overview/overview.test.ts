@@ -64,7 +64,7 @@ describe("GET /api/overview", () => {
     const user = (await h.t.json("POST", "/api/keys", { body: { label: "viewer", role: "user" } })).body.token;
     expect((await h.t.request("GET", "/api/overview", { key: user })).status).toBe(403);
     for (const bad of ["0", "721", "abc", "1.5"]) {
-      const res = await overview(`?hours=${bad}`);
+      const res = await h.t.json("GET", `/api/overview?hours=${bad}`);
       expect(res.status).toBe(400);
       expect(res.body.error?.fields?.[0]?.field ?? JSON.stringify(res.body)).toContain("hours");
     }

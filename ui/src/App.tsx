@@ -13,6 +13,7 @@ import { Harnesses } from "./pages/Harnesses";
 import { Invite, Login } from "./pages/Login";
 import { Members } from "./pages/Members";
 import { McpServers } from "./pages/McpServers";
+import { Overview } from "./pages/Overview";
 import { Slack } from "./pages/Slack";
 import { System } from "./pages/System";
 import { AgentDetail, Agents } from "./pages/Agents";
@@ -69,7 +70,8 @@ export function App() {
         <Route path="/login" component={() => <Login onLogin={(m) => setMe(m)} />} />
         <Route path="/invite" component={() => <Invite onLogin={(m) => setMe(m)} />} />
         <Route path="/" component={Authed}>
-          <Route path="/" component={() => <Navigate href={me()?.kind === "admin" ? "/system" : "/sessions"} />} />
+          <Route path="/" component={() => <Navigate href={me()?.kind === "admin" ? "/overview" : "/sessions"} />} />
+          <Route path="/overview" component={Overview} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
           <Route path="/members" component={() => <Members me={me()!} />} />

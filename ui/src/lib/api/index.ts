@@ -3,6 +3,7 @@ import { agentsApi } from "./agents";
 import { automationApi } from "./automation";
 import { authApi } from "./auth";
 import { mcpApi } from "./mcp";
+import { overviewApi } from "./overview";
 import { kubernetesApi } from "./sandboxes";
 import { slackApi } from "./slack";
 import { teamsApi } from "./teams";
@@ -12,9 +13,10 @@ export * from "./automation";
 export * from "./auth";
 export * from "./client";
 export * from "./mcp";
+export * from "./overview";
 export * from "./sandboxes";
 export * from "./slack";
 export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...automationApi, ...teamsApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...automationApi, ...teamsApi, ...overviewApi };
