@@ -57,7 +57,7 @@ function NotFound() {
     <div class="page">
       <h1>Page not found</h1>
       <p class="muted">
-        Nothing lives here. Go to <a href="/system">System</a>.
+        Nothing lives here. Go to <a href="/overview">Overview</a>.
       </p>
     </div>
   );

@@ -12,12 +12,21 @@ const COLORS = ["#6d5efc", "#16a34a", "#dc2626", "#d97706", "#0ea5e9", "#a855f7"
 
 /**
  * A time-series chart (uPlot, canvas: small and fast) of `series` over `points`, or `empty` when
- * every value is zero. Lines per series; `format` labels the values (axis and legend).
+ * every value is zero (or `show` is false). Lines per series; `format` labels the values (axis and legend).
  */
-export function TimeChart(props: { title: string; points: ChartPoint[]; series: string[]; format?: (v: number) => string; empty: JSX.Element; testId?: string }) {
+export function TimeChart(props: {
+  title: string;
+  points: ChartPoint[];
+  series: string[];
+  format?: (v: number) => string;
+  empty: JSX.Element;
+  testId?: string;
+  /** Draw even when every value is zero (a zero error rate is data); default: only with a non-zero value. */
+  show?: boolean;
+}) {
   let box!: HTMLDivElement;
   let chart: uPlot | undefined;
-  const hasData = () => props.points.some((p) => props.series.some((s) => Number(p[s] ?? 0) !== 0));
+  const hasData = () => props.show ?? props.points.some((p) => props.series.some((s) => Number(p[s] ?? 0) !== 0));
   const data = (): uPlot.AlignedData => [
     props.points.map((p) => Date.parse(p.t) / 1000),
     ...props.series.map((s) => props.points.map((p) => Number(p[s] ?? 0))),

@@ -4,7 +4,7 @@ import { api, ApiError, setCurrentTeam, type Me } from "../lib/api";
 
 const nextOf = (next: unknown) => (typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : undefined);
 /** Where a sign-in lands without ?next=: admins on System, members on their sessions. */
-const landing = (me: Me) => (me.kind === "admin" ? "/system" : "/sessions");
+const landing = (me: Me) => (me.kind === "admin" ? "/overview" : "/sessions");
 
 /**
  * Sign in: with SSO when the operator configured an OIDC issuer, with an email and password, or with

@@ -106,6 +106,7 @@ export function Overview() {
                 points={o().gateway}
                 series={["error_rate"]}
                 format={pct}
+                show={o().totals.gateway_calls > 0}
                 empty={<>No gateway calls in this window.</>}
               />
               <TimeChart
