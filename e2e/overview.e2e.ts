@@ -97,8 +97,11 @@ test("with a session and gateway calls: counts, spend and charts", async ({ page
   await expect(page.getByTestId("chart-spend-model")).toContainText("gpt-overview");
   await expect(page.getByTestId("chart-spend-agent")).toContainText("No agent has spent anything");
   // The window picker refetches: a week is in days.
+  await expect(page.getByTestId("window")).toContainText("Hourly");
   await page.getByLabel("Time window").selectOption({ label: "Last 7 days" });
+  await expect(page.getByTestId("window")).toContainText("Daily");
   await expect(page.getByTestId("gateway-calls")).toHaveText("3");
   await page.getByLabel("Time window").selectOption({ label: "Last 24 hours" });
+  await expect(page.getByTestId("window")).toContainText("Hourly");
   await shot(page, "overview");
 });

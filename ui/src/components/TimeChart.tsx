@@ -23,6 +23,8 @@ export function TimeChart(props: {
   testId?: string;
   /** Draw even when every value is zero (a zero error rate is data); default: only with a non-zero value. */
   show?: boolean;
+  /** The y axis's top at least this (a rate: 1); default: from the data. */
+  yMin?: number;
 }) {
   let box!: HTMLDivElement;
   let chart: uPlot | undefined;
@@ -43,6 +45,7 @@ export function TimeChart(props: {
         series: [{}, ...props.series.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, value: (_u: uPlot, v: number | null) => (v === null ? "–" : fmt(v)) }))],
         axes: [{ stroke: "#8b8b94" }, { stroke: "#8b8b94", values: (_u: uPlot, vals: number[]) => vals.map(fmt), size: 60 }],
         legend: { show: true },
+        scales: { y: { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, Math.max(max, props.yMin ?? 0, 1e-9) * (props.yMin ? 1 : 1.1)] } },
         cursor: { drag: { x: false, y: false } },
       },
       data(),

@@ -45,6 +45,9 @@ export function Overview() {
       <Show when={data.latest}>
         {(o) => (
           <>
+            <p class="muted" data-testid="window">
+              {o().window.bucket === "hour" ? "Hourly" : "Daily"} from {new Date(o().window.from).toLocaleString()} to {new Date(o().window.to).toLocaleString()}
+            </p>
             <div class="grid-stats">
               <div class="card stat">
                 <div class="label">Active sessions</div>
@@ -107,6 +110,7 @@ export function Overview() {
                 series={["error_rate"]}
                 format={pct}
                 show={o().totals.gateway_calls > 0}
+                yMin={1}
                 empty={<>No gateway calls in this window.</>}
               />
               <TimeChart
