@@ -16,6 +16,9 @@ process.env.LAP_E2E_PORT = String(PORT);
 // The Slack page's test serves a fake Slack Web API on this port (test/support/fake-slack.ts).
 const SLACK_PORT = Number(process.env.LAP_E2E_SLACK_PORT ?? (await freePort()));
 process.env.LAP_E2E_SLACK_PORT = String(SLACK_PORT);
+// The Integrations page's test serves a fake Linear API and consent page on this port (test/support/fake-linear.ts).
+const LINEAR_PORT = Number(process.env.LAP_E2E_LINEAR_PORT ?? (await freePort()));
+process.env.LAP_E2E_LINEAR_PORT = String(LINEAR_PORT);
 
 export default defineConfig({
   testDir: ".",
@@ -44,8 +47,11 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "ignore",
     stderr: "pipe",
-    env: { PORT: String(PORT), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY: E2E_MASTER_KEY, LOG_LEVEL: "warn",
+    // BASE_URL is the address the browser uses, as in a deployment: OAuth redirects (Linear's install) come back to it.
+    env: { PORT: String(PORT), HOST: "127.0.0.1", BASE_URL: `http://127.0.0.1:${PORT}`, LAP_DATA_DIR: dataDir, MASTER_KEY: E2E_MASTER_KEY, LOG_LEVEL: "warn",
       SLACK_SIGNING_SECRET: "e2e-slack-signing-secret", SLACK_BOT_TOKEN: "xoxb-e2e", SLACK_CLIENT_ID: "e2e-client", SLACK_CLIENT_SECRET: "e2e-client-secret",
-      SLACK_API_URL: `http://127.0.0.1:${SLACK_PORT}/api/` },
+      SLACK_API_URL: `http://127.0.0.1:${SLACK_PORT}/api/`,
+      LINEAR_CLIENT_ID: "lin-client-id", LINEAR_CLIENT_SECRET: "lin-client-secret-0123456789", LINEAR_WEBHOOK_SECRET: "lin_wh_secret_0123456789abcdef",
+      LAP_LINEAR_API_URL: `http://127.0.0.1:${LINEAR_PORT}`, LAP_LINEAR_AUTHORIZE_URL: `http://127.0.0.1:${LINEAR_PORT}/oauth/authorize` },
   },
 });

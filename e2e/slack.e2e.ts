@@ -1,23 +1,8 @@
 import { expect, test } from "@playwright/test";
 import { createHmac } from "node:crypto";
-import { createServer, type Server } from "node:http";
 import { FakeManagedAgents } from "../test/support/fake-managed-agents";
 import { FakeSlack } from "../test/support/fake-slack";
-import { login, MASTER_KEY, shot } from "./support";
-
-/** Serves a fetch-style handler on node:http (these tests run under Node, the fakes are fetch handlers). */
-function serve(handle: (req: Request) => Promise<Response>, port = 0): Promise<{ server: Server; url: string }> {
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = chunks.length ? Buffer.concat(chunks) : undefined;
-    const response = await handle(new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: req.method === "GET" ? undefined : body }));
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    if (response.body) for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
-    res.end();
-  });
-  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
-}
+import { login, MASTER_KEY, serve, shot } from "./support";
 
 // The fakes are written for Bun; under Node they only need Bun.sleep.
 (globalThis as { Bun?: unknown }).Bun ??= { sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)) };

@@ -1,5 +1,6 @@
 import { expect, type Page } from "@playwright/test";
 import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,4 +40,18 @@ export async function startFakeProcess(script: string, args: string[] = []): Pro
     child.once("exit", () => reject(new Error(`${script} exited`)));
   });
   return { url, stop: () => void child.kill() };
+}
+
+/** Serves a fetch-style handler on node:http (these tests run under Node, the fakes are fetch handlers). */
+export function serve(handle: (req: Request) => Promise<Response>, port = 0): Promise<{ server: Server; url: string }> {
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = chunks.length ? Buffer.concat(chunks) : undefined;
+    const response = await handle(new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: req.method === "GET" ? undefined : body }));
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    if (response.body) for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+    res.end();
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
 }

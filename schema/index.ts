@@ -13,3 +13,4 @@ export * from "./vault";
 export * from "./approvals";
 export * from "./schedules";
 export * from "./triggers";
+export * from "./linear";

@@ -1,4 +1,4 @@
-import { doublePrecision, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /**
  * People and teams (docs/security.md "Users, teams and roles"). A user's org role is `admin` (every
@@ -48,6 +48,10 @@ export const teams = pgTable("teams", {
   budgetDuration: text("budget_duration"),
   budgetResetAt: timestamp("budget_reset_at", { withTimezone: true }),
   spend: doublePrecision("spend").notNull().default(0),
+  /** LiteLLM's team rate limits, over all the team's calls (per LAP replica, like a key's). */
+  rpmLimit: integer("rpm_limit"),
+  tpmLimit: integer("tpm_limit"),
+  maxParallelRequests: integer("max_parallel_requests"),
   metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
   /** LiteLLM's `blocked`: every gateway call on the team's behalf is refused. */
   blockedAt: timestamp("blocked_at", { withTimezone: true }),

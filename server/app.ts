@@ -49,6 +49,7 @@ import { sessionRoutes } from "./sessions";
 import { approvalRoutes } from "./approvals";
 import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
 import { createSlack } from "./slack";
+import { createLinear } from "./linear";
 import { systemClock, type Clock } from "./automation/clock";
 import { TurnDispatcher } from "./automation/dispatch";
 import { scheduleRoutes } from "./schedules";
@@ -76,6 +77,8 @@ export interface AppDeps {
   /** Replaces the sessions service under the Slack bot (tests of Slack alone); default: the real one. */
   slackSessions?: SessionsPort;
   slackOptions?: { minEditIntervalMs?: number; turnTimeoutMs?: number };
+  /** Test knob of the Linear integration: how long one turn is followed before LAP stops posting. */
+  linearOptions?: { turnTimeoutMs?: number };
   /** Replaces the destination check built from LAP_ALLOW_PRIVATE_HOSTS (tests: a resolver on a local DNS stub). */
   destinations?: DestinationGuard;
   /** Backoff on failed logins and keys (server/auth/backoff.ts); tests tighten or loosen it. */
@@ -156,6 +159,11 @@ export function createApp(deps: AppDeps) {
   const schedules = new ScheduleService({ database: deps.database, dispatcher, clock });
   const scheduler = new Scheduler({ database: deps.database, dispatcher, clock, log: automationLog, missedAfterMs: deps.automationOptions?.missedAfterMs });
   const triggers = new TriggerService({ database: deps.database, box: triggerBox, destinations, baseUrl: () => deps.config.baseUrl });
+  // Linear agent sessions start turns through the same dispatcher and are followed like Slack threads (docs/linear.md).
+  const linear = createLinear({
+    config: deps.config, database: deps.database, guard, logger: deps.logger, sessions: deps.slackSessions ?? sessionsPortFrom(core), dispatcher, clock,
+    turnTimeoutMs: deps.linearOptions?.turnTimeoutMs,
+  });
   const triggerIntake = new TriggerIntake({ database: deps.database, dispatcher, box: triggerBox, clock, log: automationLog });
   const triggerCallbacks = new TriggerCallbacks({
     database: deps.database, box: triggerBox, destinations, clock, log: automationLog,
@@ -216,6 +224,7 @@ export function createApp(deps: AppDeps) {
     .use(scheduleRoutes({ schedules, guard }))
     .use(triggerRoutes({ triggers, intake: triggerIntake, guard }))
     .use(slack.routes)
+    .use(linear.routes)
     .use(staticUi(deps.uiDist ?? UI_DIST));
   // Every JSON body is parsed within size and depth bounds, and every route's body, query, params and
   // headers schema validates at a bounded cost (docs/security.md, "Hostile input").
@@ -226,7 +235,7 @@ export function createApp(deps: AppDeps) {
     app,
     metrics,
     tracing,
-    services: { auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
+    services: { auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
   };
 }
 

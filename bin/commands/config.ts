@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { describeEnv } from "../../server/config/schema";
+import { configMarkdown } from "./config-table";
 import { envExample } from "./env-example";
 
 /** Prints every environment variable with its default; `--markdown` produces the README table. */
@@ -13,13 +14,11 @@ export function configCommand() {
         process.stdout.write(envExample());
         return;
       }
-      const rows = describeEnv();
       if (opts.markdown) {
-        console.log("| Variable | Default | Description |\n|---|---|---|");
-        for (const r of rows) console.log(`| \`${r.name}\` | ${r.default ? `\`${r.default}\`` : ""} | ${r.meta.description}${r.meta.secret ? " *(secret)*" : ""} |`);
-        console.log("| `CONTAINER_ENV_*` | | Passed into every sandbox with the prefix stripped, as plain environment variables. |");
+        process.stdout.write(configMarkdown());
         return;
       }
+      const rows = describeEnv();
       let group = "";
       for (const r of rows) {
         if (r.meta.group !== group) console.log(`\n${(group = r.meta.group)}`);

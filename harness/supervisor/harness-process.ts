@@ -3,7 +3,7 @@
  * when it dies: a crash mid-turn ends that turn with `session.error`, and the new process is given
  * the conversation so far so the next turn carries on.
  */
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeLine, type HarnessCommand, type NormalizedEvent, readJsonLines } from "../protocol";
 
@@ -54,6 +54,7 @@ export class HarnessProcess {
       stderr: "inherit",
     });
     this.proc = proc;
+    preferForOomKill(proc.pid, (m) => this.opts.log(m));
     this.state = "running";
     for (const cmd of this.opts.bootCommands()) this.write(cmd);
     void (async () => {
@@ -108,5 +109,19 @@ export class HarnessProcess {
     this.state = "stopped";
     this.proc?.kill("SIGTERM");
     await this.proc?.exited;
+  }
+}
+
+/**
+ * Past the sandbox's memory limit the kernel kills the cgroup's "worst" process. The harness and the
+ * commands it runs (which inherit this) go first, never the supervisor: the supervisor is what reports
+ * the kill as a session.error and restarts the harness (docs/sandboxes.md, "Providers", Limits). Raising one's own
+ * child's score needs no privilege.
+ */
+function preferForOomKill(pid: number, log: (message: string) => void) {
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, "1000");
+  } catch (err) {
+    log(`could not raise the harness's oom_score_adj: ${(err as Error).message}`);
   }
 }

@@ -62,4 +62,14 @@ export class TurnDispatcher {
   announce(d: Dispatched) {
     this.sessions.announceTurn(d.sessionId, d.events);
   }
+
+  /** A stop from outside: the session's queued turns end before they start (SessionService.cancelQueuedInTx). */
+  cancelQueuedInTx(tx: SqlTx, sessionId: string, reason: string): Promise<StoredEvent[]> {
+    return this.sessions.cancelQueuedInTx(tx, sessionId, reason);
+  }
+
+  /** Publishes events written by `cancelQueuedInTx` after the commit. */
+  publish(sessionId: string, events: StoredEvent[]) {
+    if (events.length > 0) this.sessions.announceTurn(sessionId, events);
+  }
 }

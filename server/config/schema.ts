@@ -193,9 +193,19 @@ export const envSchema = z.object({
   ),
   OTEL_EXPORTER_OTLP_HEADERS: optionalString.meta(secret("Headers sent to the collector, `key=value` pairs separated by commas (for example an API key).", "Observability")),
   OTEL_SERVICE_NAME: z.string().default("lap").meta(plain("service.name of LAP's spans.", "Observability")),
-  LINEAR_CLIENT_ID: optionalString.meta(plain("Linear OAuth client id. Any of the three LINEAR_* unset disables the integration.", "Integrations")),
-  LINEAR_CLIENT_SECRET: optionalString.meta(secret("Linear OAuth client secret.", "Integrations")),
-  LINEAR_WEBHOOK_SECRET: optionalString.meta(secret("Linear webhook signing secret.", "Integrations")),
+  LINEAR_CLIENT_ID: optionalString.meta(
+    plain("Client ID of your Linear OAuth application (redirect URL: ${BASE_URL}/api/integrations/oauth/linear/callback). Any of the three LINEAR_* unset disables the integration: its routes answer 404.", "Integrations"),
+  ),
+  LINEAR_CLIENT_SECRET: optionalString.meta(secret("Client secret of the same Linear OAuth application.", "Integrations")),
+  LINEAR_WEBHOOK_SECRET: optionalString.meta(
+    secret("Webhook signing secret from Linear (webhook URL: ${BASE_URL}/api/integrations/webhooks/linear, category \"Agent session events\").", "Integrations"),
+  ),
+  LAP_LINEAR_API_URL: z.string().pipe(urlString).default("https://api.linear.app").meta(
+    plain("Linear's API origin (its /oauth/token and /graphql): a proxy, or a local fake in tests. Set by the operator only.", "Integrations"),
+  ),
+  LAP_LINEAR_AUTHORIZE_URL: z.string().pipe(urlString).default("https://linear.app/oauth/authorize").meta(
+    plain("Where the Linear install sends the browser to authorize LAP.", "Integrations"),
+  ),
 });
 
 export type EnvInput = z.input<typeof envSchema>;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createTestApp, type TestApp } from "../../test/support/app";
 import { PUBLIC_ROUTES } from "./public-routes";
+import { LINEAR_ENV } from "../../test/support/linear-harness";
 
 /**
  * Walks the whole route table: every route not in PUBLIC_ROUTES must refuse a caller without
@@ -8,7 +9,8 @@ import { PUBLIC_ROUTES } from "./public-routes";
  */
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp();
+  // Linear configured, so its conditional routes are walked too (server/linear/index.ts).
+  t = await createTestApp(LINEAR_ENV);
 }, 60_000);
 afterAll(() => t?.close());
 

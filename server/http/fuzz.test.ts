@@ -10,6 +10,7 @@ import {
   seededRandom,
 } from "../../test/support/hostile-inputs";
 import { hasBoundedValidation } from "./validation";
+import { LINEAR_ENV } from "../../test/support/linear-harness";
 
 /**
  * Issue 15, item 9 and the fuzz suite: every route of the built app (walked from its route table, as
@@ -50,7 +51,8 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
 let t: TestApp;
 let countSql: string;
 beforeAll(async () => {
-  t = await createTestApp();
+  // Linear configured, so its conditional routes (OAuth callback, webhook) are fuzzed too.
+  t = await createTestApp(LINEAR_ENV);
   const tables = await t.database.query<{ name: string }>(
     "select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1",
   );

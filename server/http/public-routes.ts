@@ -25,6 +25,11 @@ export const PUBLIC_ROUTES = new Set<string>([
   "POST /slack/interactivity",
   "POST /slack/commands",
   "GET /slack/oauth_redirect",
+  // Linear (registered only with all three LINEAR_* set): the webhook verifies Linear-Signature and a
+  // 60-second webhookTimestamp itself (server/linear/signature.ts); the OAuth callback is only useful with a
+  // one-time state minted by the admin-only install route.
+  "POST /api/integrations/webhooks/linear",
+  "GET /api/integrations/oauth/linear/callback",
   // Webhook triggers verify their own HMAC signature, timestamp and idempotency key (server/triggers/receive.ts).
   "POST /api/triggers/:id",
   // The dashboard's static files and its SPA fallback; unknown /api, /v1, /mcp, /slack paths answer a JSON 404.

@@ -17,6 +17,7 @@ import { makeTeam, makeUser } from "../../test/support/teams";
 import type { CallerKind } from "../auth/model";
 import { PUBLIC_ROUTES } from "./public-routes";
 import { accessOf, KINDS_BY_ACCESS, ROUTE_POLICY } from "./route-policy";
+import { LINEAR_ENV } from "../../test/support/linear-harness";
 
 interface Caller {
   name: string;
@@ -37,6 +38,8 @@ let callers: Caller[] = [];
 
 beforeAll(async () => {
   h = await sessionHarness({
+    // Linear configured, so its conditional routes are in the table too (server/linear/index.ts).
+    env: LINEAR_ENV,
     fake: { reply: (text) => (text.startsWith("run ") ? askReply("bash", { command: text.slice(4) }) : [{ event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }]) },
   });
   const t = h.t;

@@ -125,6 +125,15 @@ const table: Array<[Access, string[]]> = [
       "PUT /api/slack/dm-allowlist", "GET /api/slack/events",
     ],
   ],
+  // Linear: workspace installs and bindings are an admin's (like Slack's); the install route exists only when configured.
+  [
+    "admin",
+    [
+      "GET /api/integrations/linear/install", "GET /api/integrations/linear/status", "PUT /api/integrations/linear/bindings",
+      "DELETE /api/integrations/linear/bindings/:organization_id", "DELETE /api/integrations/linear/installations/:organization_id",
+      "GET /api/integrations/linear/events",
+    ],
+  ],
 ];
 
 export const ROUTE_POLICY: ReadonlyMap<string, Access> = new Map(table.flatMap(([access, routes]) => routes.map((r) => [r, access] as const)));

@@ -183,6 +183,23 @@ export class SessionService {
     return { turnId, seq: events[0]!.seq, events };
   }
 
+  /**
+   * Ends the session's queued turns before they start, inside the caller's transaction (a stop from an
+   * integration, docs/linear.md): each gets the event an interrupted turn ends with, so whoever follows
+   * it sees it end. Publish the returned events with `announceTurn` after the commit.
+   */
+  async cancelQueuedInTx(tx: SqlTx, sessionId: string, reason: string): Promise<StoredEvent[]> {
+    const cancelled = await tx.query<{ id: string }>(
+      "update session_turns set status = 'interrupted', ended_at = now(), error = $2 where session_id = $1 and status = 'queued' returning id",
+      [sessionId, reason],
+    );
+    const events: StoredEvent[] = [];
+    for (const { id } of cancelled) {
+      events.push(...(await this.deps.store.appendInTx(tx, sessionId, [{ type: "session.status_idle", data: { stop_reason: { type: "interrupted" }, turn_id: id } }], id)));
+    }
+    return events;
+  }
+
   /** After `enqueueInTx` committed: live clients see the user event, the worker runs the turn. */
   announceTurn(sessionId: string, events: StoredEvent[]) {
     this.deps.bus.publish(sessionId, events);

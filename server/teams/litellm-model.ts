@@ -26,7 +26,6 @@ export const litellmNewTeamBody = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
   members_with_roles: z.array(member).max(100).optional(),
   blocked: z.boolean().optional(),
-  // Accepted for compatibility; LAP enforces budgets, not per-team rate limits.
   tpm_limit: z.number().int().min(1).nullish(),
   rpm_limit: z.number().int().min(1).nullish(),
   max_parallel_requests: z.number().int().min(1).nullish(),

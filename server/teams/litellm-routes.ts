@@ -25,14 +25,14 @@ function teamObject(t: TeamView, members: MemberView[]) {
     members: members.map((m) => m.user_id),
     members_with_roles: members.map((m) => ({ role: litellmRole(m.role), user_id: m.user_id, user_email: m.email })),
     metadata: t.metadata,
-    tpm_limit: null,
-    rpm_limit: null,
+    tpm_limit: t.tpm_limit,
+    rpm_limit: t.rpm_limit,
     max_budget: t.max_budget,
     budget_duration: t.budget_duration,
     budget_reset_at: t.budget_reset_at,
     models: t.models,
     spend: t.spend,
-    max_parallel_requests: null,
+    max_parallel_requests: t.max_parallel_requests,
     blocked: t.blocked,
     created_at: t.created_at,
   };
@@ -79,6 +79,9 @@ export function litellmTeamRoutes(deps: { teams: TeamService; users: UserService
         models: body.models,
         max_budget: body.max_budget,
         budget_duration: body.budget_duration,
+        rpm_limit: body.rpm_limit,
+        tpm_limit: body.tpm_limit,
+        max_parallel_requests: body.max_parallel_requests,
         metadata: body.metadata,
       }, principal);
       if (body.blocked) await deps.teams.update(team.id, { blocked: true }, principal);

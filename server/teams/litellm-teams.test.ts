@@ -93,6 +93,72 @@ describe("LiteLLM's documented team and user API, sent to LAP", () => {
   });
 });
 
+describe("team and user models", () => {
+  test("a team's models narrow what its keys may call and list; changing them applies at once; a user's models narrow its personal key", async () => {
+    const team = await call("POST", "/team/new", { team_alias: "narrow", models: ["priced"] });
+    const key = (await call("POST", "/key/generate", { team_id: team.body.team_id })).body.key as string;
+    expect((await ask(key, "priced")).choices).toHaveLength(1);
+    const err = await ask(key, "gpt-fake").catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(err.code).toBe("team_model_access_denied");
+    expect(err.message).toContain(`Team ${team.body.team_id} is not allowed to call model=gpt-fake`);
+    const listed = await new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: key, maxRetries: 0 }).models.list();
+    expect(listed.data.map((m) => m.id)).toEqual(["priced"]);
+    // An admin widens the team: the same key may now call it, without a restart.
+    const widened = await fetch(`${env.baseUrl}/api/teams/${team.body.team_id}`, {
+      method: "PATCH", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" }, body: JSON.stringify({ models: [] }),
+    });
+    expect(widened.status).toBe(200);
+    expect((await ask(key, "gpt-fake")).choices).toHaveLength(1);
+
+    const solo = await makeUser(env.t, "narrow-user@example.com", null, "member", { models: ["priced"] });
+    expect((await ask(solo.key, "priced")).choices).toHaveLength(1);
+    const userErr = await ask(solo.key, "gpt-fake").catch((e) => e);
+    expect(userErr.code).toBe("user_model_access_denied");
+  });
+});
+
+describe("team rate limits", () => {
+  test("a team's rpm_limit holds over all its keys; max_parallel_requests refuses the call past it; another team is unaffected", async () => {
+    const team = await call("POST", "/team/new", { team_alias: "slow", rpm_limit: 3 });
+    expect(team.body).toMatchObject({ rpm_limit: 3, tpm_limit: null });
+    const keys = await Promise.all([1, 2].map(async () => (await call("POST", "/key/generate", { team_id: team.body.team_id })).body.key as string));
+    for (const key of [keys[0]!, keys[1]!, keys[0]!]) expect((await ask(key)).choices).toHaveLength(1);
+    const err = await ask(keys[1]!).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.message).toContain(`rpm_limit 3 for team ${team.body.team_id}`);
+    expect(err.headers?.get?.("retry-after")).toBeTruthy();
+
+    const narrow = await call("POST", "/team/new", { team_alias: "one-at-a-time", max_parallel_requests: 1 });
+    const narrowKeys = await Promise.all([1, 2].map(async () => (await call("POST", "/key/generate", { team_id: narrow.body.team_id })).body.key as string));
+    env.openai.script.delayMs = 300;
+    const both = await Promise.all(narrowKeys.map((k) => ask(k).then(() => 200, (e) => e.status as number)));
+    env.openai.script.delayMs = 0;
+    expect(both.sort()).toEqual([200, 429]);
+
+    const other = await call("POST", "/team/new", { team_alias: "fast" });
+    const otherKey = (await call("POST", "/key/generate", { team_id: other.body.team_id })).body.key;
+    expect((await ask(otherKey)).choices).toHaveLength(1);
+  });
+
+  test("a team's limits are the admin's: a team owner may not set them; bad values are 400s naming the field", async () => {
+    const teamId = await makeTeam(env.t, "Limited");
+    const owner = await makeUser(env.t, "limits-owner@example.com", teamId, "owner");
+    const patch = (body: unknown, key: string) => fetch(`${env.baseUrl}/api/teams/${teamId}`, {
+      method: "PATCH", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const refused = await patch({ rpm_limit: 1000 }, owner.key);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.fields[0].field).toBe("rpm_limit");
+    const bad = await patch({ tpm_limit: "lots" }, env.masterKey);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields[0].field).toBe("tpm_limit");
+    const set = await patch({ tpm_limit: 5000, max_parallel_requests: 2 }, env.masterKey);
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ tpm_limit: 5000, max_parallel_requests: 2, rpm_limit: null });
+  });
+});
+
 describe("team and user budgets", () => {
   test("a team's budget stops its keys: the second call over it is refused; another team is unaffected", async () => {
     const team = await call("POST", "/team/new", { team_alias: "tiny", max_budget: 0.000000001, budget_duration: "1d" });

@@ -18,6 +18,9 @@ export const createTeamBody = z.object({
   models: z.array(z.string().min(1)).max(200).optional(),
   max_budget: budget.nullish(),
   budget_duration: duration.nullish(),
+  rpm_limit: z.number({ error: "must be a whole number of requests per minute" }).int("must be a whole number of requests per minute").min(1, "at least 1").nullish(),
+  tpm_limit: z.number({ error: "must be a whole number of tokens per minute" }).int("must be a whole number of tokens per minute").min(1, "at least 1").nullish(),
+  max_parallel_requests: z.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "at least 1").nullish(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 }).strict();
 export type CreateTeamInput = z.input<typeof createTeamBody>;
@@ -27,6 +30,9 @@ export const updateTeamBody = z.object({
   models: z.array(z.string().min(1)).max(200).optional(),
   max_budget: budget.nullish(),
   budget_duration: duration.nullish(),
+  rpm_limit: z.number({ error: "must be a whole number of requests per minute" }).int("must be a whole number of requests per minute").min(1, "at least 1").nullish(),
+  tpm_limit: z.number({ error: "must be a whole number of tokens per minute" }).int("must be a whole number of tokens per minute").min(1, "at least 1").nullish(),
+  max_parallel_requests: z.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "at least 1").nullish(),
   metadata: z.record(z.string(), z.unknown()).optional(),
   blocked: z.boolean().optional(),
 }).strict();
@@ -53,6 +59,9 @@ export const teamView = z.object({
   budget_duration: z.string().nullable(),
   budget_reset_at: z.string().nullable(),
   spend: z.number(),
+  rpm_limit: z.number().nullable(),
+  tpm_limit: z.number().nullable(),
+  max_parallel_requests: z.number().nullable(),
   blocked: z.boolean(),
   metadata: z.record(z.string(), z.unknown()),
   /** The caller's role in the team (admins: owner). */

@@ -50,6 +50,9 @@ export class TeamService {
         maxBudget: b.max_budget ?? null,
         budgetDuration: b.budget_duration ?? null,
         budgetResetAt: b.budget_duration ? new Date(this.now() + durationMs(b.budget_duration)!) : null,
+        rpmLimit: b.rpm_limit ?? null,
+        tpmLimit: b.tpm_limit ?? null,
+        maxParallelRequests: b.max_parallel_requests ?? null,
         metadata: b.metadata ?? {},
       }).returning(),
       { unique: `A team with id ${id} already exists` },
@@ -84,9 +87,9 @@ export class TeamService {
     const b = updateTeamBody.parse(input);
     const row = await this.row(id, actor);
     // Spend controls are the org's: a team may not raise its own budget or unblock itself.
-    const adminOnly = (["max_budget", "budget_duration", "models", "blocked"] as const).filter((f) => b[f] !== undefined);
+    const adminOnly = (["max_budget", "budget_duration", "models", "blocked", "rpm_limit", "tpm_limit", "max_parallel_requests"] as const).filter((f) => b[f] !== undefined);
     if (adminOnly.length && !isAdmin(actor)) {
-      throw new ApiError(403, "forbidden", `${adminOnly[0]}: only an admin sets a team's budget, models or blocked`, adminOnly.map((field) => ({ field, message: "only an admin sets this" })));
+      throw new ApiError(403, "forbidden", `${adminOnly[0]}: only an admin sets a team's budget, limits, models or blocked`, adminOnly.map((field) => ({ field, message: "only an admin sets this" })));
     }
     if (b.alias !== undefined || b.metadata !== undefined) assertMay(actor, "administer", { teamId: id }, "this team's name and metadata");
     const set: Partial<typeof teams.$inferInsert> = { updatedAt: new Date(this.now()) };
@@ -94,6 +97,9 @@ export class TeamService {
     if (b.metadata !== undefined) set.metadata = b.metadata;
     if (b.models !== undefined) set.models = b.models;
     if (b.max_budget !== undefined) set.maxBudget = b.max_budget;
+    if (b.rpm_limit !== undefined) set.rpmLimit = b.rpm_limit;
+    if (b.tpm_limit !== undefined) set.tpmLimit = b.tpm_limit;
+    if (b.max_parallel_requests !== undefined) set.maxParallelRequests = b.max_parallel_requests;
     if (b.budget_duration !== undefined) {
       set.budgetDuration = b.budget_duration;
       set.budgetResetAt = b.budget_duration ? new Date(this.now() + durationMs(b.budget_duration)!) : null;
@@ -218,6 +224,9 @@ export class TeamService {
       budget_duration: r.budgetDuration,
       budget_reset_at: r.budgetResetAt?.toISOString() ?? null,
       spend: r.spend,
+      rpm_limit: r.rpmLimit,
+      tpm_limit: r.tpmLimit,
+      max_parallel_requests: r.maxParallelRequests,
       blocked: r.blockedAt !== null,
       metadata: r.metadata,
       my_role: roleIn(actor, r.id),

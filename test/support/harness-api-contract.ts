@@ -206,14 +206,25 @@ export function harnessApiSuite(harness: HarnessName): void {
       expect(t.model.requests.slice(after).find((call) => call.tools.length > 0)?.transcript).toContain("Please write report.md");
     }, 240_000);
 
-    test(`${harness}: a model the gateway does not know is a clear session.error naming it; nothing is sent upstream`, async () => {
-      const id = await newSession(`${harness}-misconfigured`, "no-such-model");
+    test(`${harness}: a model the gateway does not know is refused at creation, and one removed since is a clear session.error naming it; nothing is sent upstream`, async () => {
+      const refused = await t.api<{ error: { fields?: { field: string; message: string }[] } }>("POST", "/api/agents", { name: `${harness}-unknown`, model: "no-such-model", runtime_id: "rt_local_sandbox", harness });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.fields?.[0]).toMatchObject({ field: "model" });
+      expect(refused.body.error.fields?.[0]?.message).toContain("no-such-model");
+
+      // A model the agent was created with, then removed from the gateway.
+      const anthropic = agentModel === GATEWAY_MODELS.anthropic;
+      const params = { model: `${anthropic ? "anthropic" : "openai"}/${UPSTREAM_MODEL}`, api_base: anthropic ? t.model.url : `${t.model.url}/v1`, api_key: PROVIDER_KEY };
+      const added = await t.api<{ model_info: { id: string } }>("POST", "/model/new", { model_name: `${harness}-soon-gone`, litellm_params: params });
+      expect(added.status).toBe(200);
+      const id = await newSession(`${harness}-misconfigured`, `${harness}-soon-gone`);
+      expect((await t.api("POST", "/model/delete", { id: added.body.model_info.id })).status).toBe(200);
       const before = t.model.requests.length;
       const turn = await runTurn(id, "hello there");
       const end = turn.at(-1)!;
       expect(end.type).toBe("session.error");
       expect(end.data.error).toMatchObject({ code: "model_error" });
-      expect(String((end.data.error as { message: string }).message)).toContain("no-such-model");
+      expect(String((end.data.error as { message: string }).message)).toContain(`${harness}-soon-gone`);
       expect(turn.map((e) => e.type)).not.toContain("agent.message");
       // No silent fallback: the provider saw nothing at all.
       expect(t.model.requests.length).toBe(before);

@@ -13,6 +13,7 @@ import { Harnesses } from "./pages/Harnesses";
 import { Invite, Login } from "./pages/Login";
 import { Members } from "./pages/Members";
 import { McpServers } from "./pages/McpServers";
+import { Integrations } from "./pages/Integrations";
 import { Overview } from "./pages/Overview";
 import { Slack } from "./pages/Slack";
 import { System } from "./pages/System";
@@ -92,6 +93,7 @@ export function App() {
           <Route path="/triggers/:id" component={TriggerDetail} />
           <Route path="/sandboxes" component={Sandboxes} />
           <Route path="/vault" component={Vault} />
+          <Route path="/integrations" component={Integrations} />
           <Route path="/integrations/slack" component={Slack} />
           <Route path="/harnesses" component={Harnesses} />
           <Route path="*404" component={NotFound} />

@@ -9,8 +9,18 @@ export interface BudgetState {
   maxBudget: number | null;
   budgetDuration: string | null;
   budgetResetAt: Date | null;
+  /** The models its keys may call (empty: every model), as LiteLLM's `models` on a team or user. */
+  models: string[];
   /** Refused outright (a blocked team, a disabled user). */
   blocked: boolean;
+  /** A team's rate limits (users have none): over this replica's calls in the current minute. */
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  maxParallelRequests: number | null;
+  inflight: number;
+  windowStart: number;
+  windowRequests: number;
+  windowTokens: number;
   spend: number;
   unflushed: number;
   reserved: number;
@@ -24,6 +34,10 @@ interface Row {
   budget_reset_at: Date | string | null;
   spend: number;
   blocked: boolean;
+  models: string[] | string | null;
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  max_parallel_requests: number | null;
 }
 
 const asDate = (v: Date | string | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
@@ -44,6 +58,10 @@ export class BudgetBook {
     return this.deps.table === "teams" ? "blocked_at" : "disabled_at";
   }
 
+  private get limitColumns() {
+    return this.deps.table === "teams" ? "rpm_limit, tpm_limit, max_parallel_requests" : "null::int as rpm_limit, null::int as tpm_limit, null::int as max_parallel_requests";
+  }
+
   /** The state of one team or user (null: no such row). Loads concurrent first calls once. */
   async stateOf(id: string): Promise<BudgetState | null> {
     const hit = this.states.get(id);
@@ -52,7 +70,7 @@ export class BudgetBook {
     if (!pending) {
       pending = (async () => {
         const [row] = await this.deps.database.query<Row>(
-          `select id, max_budget, budget_duration, budget_reset_at, spend, (${this.blockedColumn} is not null) as blocked from ${this.deps.table} where id = $1`,
+          `select id, max_budget, budget_duration, budget_reset_at, spend, (${this.blockedColumn} is not null) as blocked, models, ${this.limitColumns} from ${this.deps.table} where id = $1`,
           [id],
         );
         if (!this.states.has(id)) this.states.set(id, row ? fromRow(row) : null);
@@ -79,18 +97,36 @@ export class BudgetBook {
    * Refuses a call over budget, else reserves `estimate` until the call's cost is known. Returns the
    * release function, which records the real cost.
    */
-  admit(s: BudgetState, now: number, estimate: number, enforce: boolean): (cost: number) => void {
+  admit(s: BudgetState, now: number, estimate: number, enforce: boolean): (cost: number, tokens: number) => void {
     this.resetIfDue(s, now);
+    const who = `${this.deps.what.toLowerCase()} ${s.id}`;
     if (s.blocked) throw new ApiError(403, this.deps.table === "teams" ? "team_blocked" : "user_disabled", `${this.deps.what} ${s.id} is ${this.deps.table === "teams" ? "blocked" : "disabled"}: its calls are refused`);
     if (enforce && s.maxBudget !== null && s.spend + s.reserved >= s.maxBudget) {
       const resetIn = s.budgetResetAt ? (s.budgetResetAt.getTime() - now) / 1000 : undefined;
-      throw tooMany("budget_exceeded", `Budget has been exceeded: ${this.deps.what.toLowerCase()} ${s.id} spent ${s.spend.toFixed(6)} of max_budget ${s.maxBudget}${s.budgetResetAt ? `; resets at ${s.budgetResetAt.toISOString()}` : ""}`, resetIn);
+      throw tooMany("budget_exceeded", `Budget has been exceeded: ${who} spent ${s.spend.toFixed(6)} of max_budget ${s.maxBudget}${s.budgetResetAt ? `; resets at ${s.budgetResetAt.toISOString()}` : ""}`, resetIn);
     }
+    // Rate limits hold every call for the team, whichever key makes it (LiteLLM's team tpm/rpm).
+    if (now - s.windowStart >= 60_000) {
+      s.windowStart = now;
+      s.windowRequests = 0;
+      s.windowTokens = 0;
+    }
+    const windowLeft = (s.windowStart + 60_000 - now) / 1000;
+    if (s.maxParallelRequests !== null && s.inflight >= s.maxParallelRequests) {
+      throw tooMany("parallel_request_limit_reached", `Max parallel requests reached: ${s.maxParallelRequests} in flight for ${who}`, 1);
+    }
+    if (s.rpmLimit !== null && s.windowRequests >= s.rpmLimit) throw tooMany("rate_limit_exceeded", `Rate limit reached: rpm_limit ${s.rpmLimit} for ${who}`, windowLeft);
+    if (s.tpmLimit !== null && s.windowTokens >= s.tpmLimit) throw tooMany("rate_limit_exceeded", `Token rate limit reached: tpm_limit ${s.tpmLimit} for ${who}`, windowLeft);
+    s.windowRequests++;
+    s.inflight++;
     s.reserved += estimate;
+    const window = s.windowStart;
     let released = false;
-    return (cost) => {
+    return (cost, tokens) => {
       if (released) return;
       released = true;
+      s.inflight = Math.max(0, s.inflight - 1);
+      if (s.windowStart === window) s.windowTokens += tokens;
       s.reserved = Math.max(0, s.reserved - estimate);
       s.spend += cost;
       s.unflushed += cost;
@@ -131,7 +167,7 @@ export class BudgetBook {
                         when budget_reset_at < $2::timestamptz then $3 else spend end,
            budget_reset_at = case when budget_reset_at < $2::timestamptz then $2::timestamptz else budget_reset_at end
          where id = $1
-         returning id, max_budget, budget_duration, budget_reset_at, spend, (${this.blockedColumn} is not null) as blocked`,
+         returning id, max_budget, budget_duration, budget_reset_at, spend, (${this.blockedColumn} is not null) as blocked, models, ${this.limitColumns}`,
         [s.id, window, delta],
       );
     } catch (err) {
@@ -145,6 +181,10 @@ export class BudgetBook {
     s.budgetDuration = next.budgetDuration;
     s.budgetResetAt = next.budgetResetAt;
     s.blocked = next.blocked;
+    s.models = next.models;
+    s.rpmLimit = next.rpmLimit;
+    s.tpmLimit = next.tpmLimit;
+    s.maxParallelRequests = next.maxParallelRequests;
     s.spend = next.spend + s.unflushed;
   }
 }
@@ -156,9 +196,23 @@ function fromRow(r: Row): BudgetState {
     budgetDuration: r.budget_duration,
     budgetResetAt: asDate(r.budget_reset_at),
     blocked: Boolean(r.blocked),
+    models: asModels(r.models),
+    rpmLimit: r.rpm_limit === null ? null : Number(r.rpm_limit),
+    tpmLimit: r.tpm_limit === null ? null : Number(r.tpm_limit),
+    maxParallelRequests: r.max_parallel_requests === null ? null : Number(r.max_parallel_requests),
+    inflight: 0,
+    windowStart: 0,
+    windowRequests: 0,
+    windowTokens: 0,
     spend: Number(r.spend),
     unflushed: 0,
     reserved: 0,
     dirty: false,
   };
+}
+
+/** jsonb comes back parsed from PostgreSQL and PGlite alike; a string only if a driver left it raw. */
+function asModels(v: Row["models"]): string[] {
+  const list = typeof v === "string" ? (JSON.parse(v) as unknown) : v;
+  return Array.isArray(list) ? list.filter((m): m is string => typeof m === "string") : [];
 }

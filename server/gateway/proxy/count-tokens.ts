@@ -1,24 +1,21 @@
 import { ApiError } from "../../lib/errors";
 import { upstreamModelFor } from "../config/deployments";
-import { modelAllowed } from "../keys/limits";
-import type { VirtualKeyService } from "../keys/service";
 import { callUpstream, UpstreamError } from "../providers/upstream";
 import type { Router } from "../router/router";
 import type { Principal } from "../../auth/model";
 import type { Json } from "../types";
+import { callerLimits, type LimitSources, modelRefusal } from "./model-access";
 
 /**
  * Anthropic's /v1/messages/count_tokens (Claude Code calls it). An Anthropic deployment answers with
  * its real count; for an OpenAI-compatible one there is no such endpoint, so it is estimated at about
  * four characters per token and marked `estimated: true`.
  */
-export async function countTokens(deps: { router: Router; keys: VirtualKeyService }, body: Json, principal: Principal, request: Request): Promise<Json> {
+export async function countTokens(deps: LimitSources & { router: Router }, body: Json, principal: Principal, request: Request): Promise<Json> {
   const model = body.model as string;
   const resolved = deps.router.resolve(model);
-  const state = principal.keyId ? await deps.keys.stateOf(principal.keyId) : null;
-  if (state && !modelAllowed(state.row.models, model, resolved?.group)) {
-    throw new ApiError(403, "key_model_access_denied", `This key is not allowed to call model=${model}`, [{ field: "model", message: "not allowed for this key" }]);
-  }
+  const denied = modelRefusal(await callerLimits(deps, principal), model, resolved?.group);
+  if (denied) throw denied;
   if (!resolved) throw new ApiError(400, "model_not_found", `Invalid model name passed in model=${model}`, [{ field: "model", message: "no such model on this gateway" }]);
   const anthropic = resolved.deployments.find((d) => d.provider === "anthropic");
   if (anthropic) {

@@ -2,7 +2,7 @@ import type { Principal } from "../../auth/model";
 import { ApiError } from "../../lib/errors";
 import { headerSafe } from "../../lib/strings";
 import { upstreamModelFor } from "../config/deployments";
-import { admit, modelAllowed, type KeyState } from "../keys/limits";
+import { admit, type KeyState } from "../keys/limits";
 import type { VirtualKeyService } from "../keys/service";
 import { redactUrl } from "../models/sealed-params";
 import { callUpstream, UpstreamError } from "../providers/upstream";
@@ -14,8 +14,8 @@ import type { Attempt, Deployment, InboundFormat, Json } from "../types";
 import type { BudgetBook, BudgetState } from "../budgets/book";
 import type { GatewayMetricsSink } from "../../metrics/recorders";
 import { SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
-import { attributionOf } from "./attribution";
 import { callerIdentity } from "./caller";
+import { callerLimits, modelRefusal } from "./model-access";
 import { planFor, usageOf, type Plan } from "./plan";
 
 export interface ProxyDeps {
@@ -125,15 +125,11 @@ export class GatewayProxy {
     const startTime = new Date();
     const model = body.model as string;
     const { principal, request } = ctx;
-    let state: KeyState | null = null;
-    if (principal.via === "api_key" && principal.keyId) {
-      state = this.deps.keys.cached(principal.keyId) ?? (await this.deps.keys.stateOf(principal.keyId));
-    }
     // Who pays: the key's (or caller's) team and user, each with its own budget (LiteLLM: a team's key
     // is held to the team's budget, not its user's; the user's spend still counts).
-    const who = attributionOf(principal, state);
-    const team = who.teamId ? (this.deps.budgets.teams.cached(who.teamId) ?? (await this.deps.budgets.teams.stateOf(who.teamId))) : null;
-    const user = who.userId ? (this.deps.budgets.users.cached(who.userId) ?? (await this.deps.budgets.users.stateOf(who.userId))) : null;
+    const limits = await callerLimits(this.deps, principal);
+    const { key: state, team, user } = limits;
+    const who = { teamId: limits.teamId, userId: limits.userId };
     const stream = body.stream === true && format !== "embeddings";
     const caller = {
       requestId: ctx.requestId,
@@ -161,9 +157,8 @@ export class GatewayProxy {
       this.deps.metrics?.refused(err.code, resolved?.group ?? null, caller.keyAlias);
       throw err;
     };
-    if (state && !modelAllowed(state.row.models, model, resolved?.group)) {
-      refuse(new ApiError(403, "key_model_access_denied", `This key is not allowed to call model=${model}. Allowed: ${state.row.models.join(", ")}`, [{ field: "model", message: "not allowed for this key" }]), model);
-    }
+    const denied = modelRefusal(limits, model, resolved?.group);
+    if (denied) refuse(denied, model);
     if (!resolved) {
       return refuse(new ApiError(400, "model_not_found", `Invalid model name passed in model=${model}. Call GET /v1/models to see the available models.`, [{ field: "model", message: "no such model on this gateway" }]), model);
     }
@@ -181,7 +176,7 @@ export class GatewayProxy {
       const admitBudget = (book: BudgetBook, s: BudgetState | null, enforce: boolean) => {
         if (!s) return;
         const done = book.admit(s, Date.now(), enforce && s.maxBudget !== null ? estimate : 0, enforce);
-        releases.push((cost) => done(cost));
+        releases.push(done);
       };
       admitBudget(this.deps.budgets.teams, team, true);
       admitBudget(this.deps.budgets.users, user, !team);

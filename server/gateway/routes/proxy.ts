@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import type { Principal } from "../../auth/model";
 import type { AuthGuard } from "../../http/auth-guard";
 import { requestIdOf } from "../../http/request-context";
-import { modelAllowed } from "../keys/limits";
+import { callerLimits, modelRefusal } from "../proxy/model-access";
 import { chatBody, completionsBody, countTokensBody, embeddingsBody, messagesBody, responsesBody } from "../model";
 import { countTokens } from "../proxy/count-tokens";
 import { hoistSystemMessages } from "../translate/anthropic-system";
@@ -23,8 +23,8 @@ export function proxyRoutes(deps: { gateway: GatewayService; guard: AuthGuard })
   const allowedModels = async (principal: Principal): Promise<string[]> => {
     const waiting = g.ready();
     if (waiting) await waiting;
-    const state = principal.keyId ? await g.keys.stateOf(principal.keyId) : null;
-    return g.router.modelGroups().filter((m) => m !== "*" && (!state || modelAllowed(state.row.models, m, m)));
+    const limits = await callerLimits(g, principal);
+    return g.router.modelGroups().filter((m) => m !== "*" && !modelRefusal(limits, m, m));
   };
   const detail = (summary: string) => ({ detail: { summary, tags: ["LLM gateway"] } });
   const modelList = async ({ principal }: { principal: Principal }) => ({
@@ -47,7 +47,7 @@ export function proxyRoutes(deps: { gateway: GatewayService; guard: AuthGuard })
     .post("/v1/messages/count_tokens", async ({ body, principal, request }) => {
       const waiting = g.ready();
       if (waiting) await waiting;
-      return countTokens({ router: g.router, keys: g.keys }, body as Json, principal, request);
+      return countTokens(g, body as Json, principal, request);
     }, { body: countTokensBody, ...detail("Anthropic token counting (real for Anthropic deployments, estimated otherwise)") })
     .post("/v1/responses", call("responses"), { body: responsesBody, ...detail("OpenAI Responses API") })
     .post("/responses", call("responses"), { body: responsesBody, ...detail("Alias of /v1/responses") })

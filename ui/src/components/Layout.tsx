@@ -32,6 +32,7 @@ export const NAV: NavItem[] = [
   { href: "/vault", label: "Vault", key: "y", section: "Sandboxes" },
   { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
   { href: "/integrations/slack", label: "Slack", key: "c", section: "Integrations" },
+  { href: "/integrations", label: "Linear", key: "n", section: "Integrations" },
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/members", label: "Members", key: "u", section: "Settings", member: true },
   { href: "/keys", label: "API keys", key: "k", section: "Settings", member: true },
@@ -78,7 +79,7 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
               <div class="nav-section">{section}</div>
               <For each={nav().filter((n) => n.section === section)}>
                 {(item) => (
-                  <A href={item.href} activeClass="active">
+                  <A href={item.href} activeClass="active" end={item.href === "/integrations"}>
                     <span>
                       {item.label}
                       <Show when={item.href === "/approvals" && (pending() ?? 0) > 0}>

@@ -5,6 +5,7 @@ import { authApi } from "./auth";
 import { mcpApi } from "./mcp";
 import { overviewApi } from "./overview";
 import { kubernetesApi } from "./sandboxes";
+import { linearApi } from "./linear";
 import { slackApi } from "./slack";
 import { teamsApi } from "./teams";
 
@@ -15,8 +16,9 @@ export * from "./client";
 export * from "./mcp";
 export * from "./overview";
 export * from "./sandboxes";
+export * from "./linear";
 export * from "./slack";
 export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...automationApi, ...teamsApi, ...overviewApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...overviewApi };
