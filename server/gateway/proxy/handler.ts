@@ -13,7 +13,8 @@ import { finalEventOf, passThroughStream, translateStream } from "../translate/s
 import type { Attempt, Deployment, InboundFormat, Json } from "../types";
 import type { BudgetBook, BudgetState } from "../budgets/book";
 import type { GatewayMetricsSink } from "../../metrics/recorders";
-import { SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
+import type { Tracer } from "@opentelemetry/api";
+import { traceAttempt, traceCall } from "./spans";
 import { callerIdentity } from "./caller";
 import { callerLimits, modelRefusal } from "./model-access";
 import { planFor, usageOf, type Plan } from "./plan";
@@ -92,32 +93,10 @@ export class GatewayProxy {
     this.prices.clear();
   }
 
-  /**
-   * One call in a `lap.gateway.call` span (to the response's headers: a stream's end is in the spend
-   * log), with a client span per upstream attempt. Attributes: model asked, model group, deployment,
-   * statuses, token counts; never the messages or a key.
-   */
+  /** One call, in its trace span (./spans.ts). */
   handle(format: InboundFormat, body: Json, ctx: CallContext): Promise<Response> {
-    const tracer = this.deps.tracer ?? trace.getTracer("lap");
     const model = typeof body.model === "string" ? body.model.slice(0, 200) : "";
-    return tracer.startActiveSpan("lap.gateway.call", { attributes: { "gen_ai.request.model": model, "lap.gateway.route": ROUTE_OF[format], "lap.gateway.stream": body.stream === true } }, async (span) => {
-      try {
-        const res = await this.handleCall(format, body, ctx);
-        const group = res.headers.get("x-litellm-model-group");
-        if (group) span.setAttribute("lap.gateway.model_group", group);
-        span.setAttribute("http.response.status_code", res.status);
-        return res;
-      } catch (err) {
-        if (err instanceof ApiError) {
-          span.setAttribute("http.response.status_code", err.status);
-          span.setAttribute("error.type", err.code);
-        }
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message.slice(0, 200) });
-        throw err;
-      } finally {
-        span.end();
-      }
-    });
+    return traceCall(this.deps.tracer, { "gen_ai.request.model": model, "lap.gateway.route": ROUTE_OF[format], "lap.gateway.stream": body.stream === true }, () => this.handleCall(format, body, ctx));
   }
 
   private async handleCall(format: InboundFormat, body: Json, ctx: CallContext): Promise<Response> {
@@ -192,24 +171,16 @@ export class GatewayProxy {
     const routed = await this.deps.router.route<Success>(model, async (d, group) => {
       const upstreamModel = upstreamModelFor(d, group === resolved.group ? model : group);
       const plan = planFor(format, d.provider, body, upstreamModel, model);
-      const tracer = this.deps.tracer ?? trace.getTracer("lap");
-      const span = tracer.startSpan("lap.gateway.upstream", {
-        kind: SpanKind.CLIENT,
-        attributes: { "lap.gateway.model_group": group, "lap.gateway.deployment": d.id, "gen_ai.system": d.provider, "gen_ai.request.model": upstreamModel },
-      });
+      const attributes = { "lap.gateway.model_group": group, "lap.gateway.deployment": d.id, "gen_ai.system": d.provider, "gen_ai.request.model": upstreamModel };
       try {
-        const res = await callUpstream(d, plan.path, plan.body, request.headers, { timeoutMs: d.timeoutMs ?? timeoutMs, signal: request.signal });
-        span.setAttribute("http.response.status_code", res.status);
-        return { ok: true, value: { res, plan, deployment: d, upstreamModel } };
+        const value = await traceAttempt(this.deps.tracer, attributes, async () => ({
+          res: await callUpstream(d, plan.path, plan.body, request.headers, { timeoutMs: d.timeoutMs ?? timeoutMs, signal: request.signal }),
+          plan, deployment: d, upstreamModel,
+        }));
+        return { ok: true, value };
       } catch (err) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message.slice(0, 200) });
-        if (err instanceof UpstreamError) {
-          span.setAttribute("error.type", String(err.status));
-          return { ok: false, status: err.status, error: err.message, retryable: err.retryable };
-        }
+        if (err instanceof UpstreamError) return { ok: false, status: err.status, error: err.message, retryable: err.retryable };
         throw err;
-      } finally {
-        span.end();
       }
     }, { allowFallbacks: !state?.row.sessionId }).catch((err) => {
       release?.(0, 0);
