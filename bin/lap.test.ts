@@ -22,7 +22,7 @@ describe("lap CLI", () => {
   });
 
   test("--help is helpful on every command", async () => {
-    const commands = [["--help"], ["up", "--help"], ["keys", "--help"], ["keys", "create", "--help"], ["doctor", "--help"], ["migrate", "--help"]];
+    const commands = [["--help"], ["up", "--help"], ["keys", "--help"], ["keys", "create", "--help"], ["doctor", "--help"], ["migrate", "--help"], ["backup", "--help"], ["restore", "--help"]];
     for (const r of await Promise.all(commands.map((args) => run(args, {})))) {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Usage: lap");

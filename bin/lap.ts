@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
-/** `lap`: start LAP, migrate, manage API keys, check the machine. Run with Bun: `bun bin/lap.ts <command>`. */
+/** `lap`: start LAP, migrate, manage API keys, check the machine, back up and restore. Run with Bun: `bun bin/lap.ts <command>`. */
 import { Command } from "commander";
 import pkg from "../package.json" with { type: "json" };
+import { backupCommand, restoreCommand } from "./commands/backup";
 import { configCommand } from "./commands/config";
 import { doctorCommand } from "./commands/doctor";
 import { keysCommand } from "./commands/keys";
@@ -19,5 +20,7 @@ program.addCommand(migrateCommand());
 program.addCommand(keysCommand());
 program.addCommand(doctorCommand());
 program.addCommand(configCommand());
+program.addCommand(backupCommand());
+program.addCommand(restoreCommand());
 
 await program.parseAsync(process.argv);

@@ -72,7 +72,7 @@ test("Kubernetes page: provider, pods, nodes, phases, warm pools; scale a pool",
   await page.goto(`${BASE}/login`);
   await page.getByLabel("Master key or admin API key").fill(MASTER_KEY);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
+  await expect(page.getByTestId("get-started")).toBeVisible();
   await page.getByRole("link", { name: /Kubernetes/ }).click();
   await expect(page.getByRole("heading", { name: "Kubernetes", exact: true })).toBeVisible();
 

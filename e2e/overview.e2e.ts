@@ -1,5 +1,5 @@
 /**
- * The Overview page (issue 18), the admin's home: first on an empty LAP (empty states that say what
+ * The Overview page (issue 18): first on an empty LAP (empty states that say what
  * to do), then with a session on a remote runtime (the Managed Agents stand-in) and gateway calls to the
  * fake OpenAI-compatible provider (test/support/fake-openai-server.ts). This file runs its own LAP on its
  * own port and data directory so that "empty" is really empty whatever the other files did.
@@ -64,6 +64,7 @@ const api = async (method: string, path: string, body?: unknown) => {
 
 test("an empty LAP: the Overview says nothing has run yet and what to do; each chart says why it is empty", async ({ page }) => {
   await login(page);
+  await page.getByRole("link", { name: /Overview/ }).click();
   await expect(page).toHaveURL(/\/overview$/);
   await expect(page.getByText("Nothing has run yet")).toBeVisible();
   await expect(page.getByRole("link", { name: "Create an agent" })).toBeVisible();
@@ -90,6 +91,8 @@ test("with a session and gateway calls: counts, spend and charts", async ({ page
   await expect.poll(async () => (await api("GET", "/api/overview")).body.totals, { timeout: 20_000 }).toMatchObject({ gateway_calls: 3, turns: 1 });
 
   await login(page);
+  await page.getByRole("link", { name: /Overview/ }).click();
+  await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
   await expect(page.getByText("Nothing has run yet")).toHaveCount(0);
   await expect(page.getByTestId("gateway-calls")).toHaveText("3");
   await expect(page.getByTestId("spend-total")).not.toHaveText("$0");

@@ -14,3 +14,4 @@ export * from "./approvals";
 export * from "./schedules";
 export * from "./triggers";
 export * from "./linear";
+export * from "./audit";

@@ -1,6 +1,8 @@
 import { Elysia, type AnyElysia } from "elysia";
 import { fileURLToPath } from "node:url";
+import { auditRoutes, auditTrail, AuditService } from "./audit";
 import { authRoutes, keyRoutes } from "./auth";
+import { backupRoutes } from "./backup";
 import { OidcLogin } from "./auth/oidc";
 import type { Principal } from "./auth/model";
 import { isAdmin } from "./auth/policy";
@@ -102,11 +104,14 @@ export function createApp(deps: AppDeps) {
   const record = recordersFor(metrics);
   const tracing = deps.tracing ?? createTracing(deps.config.env, { version: deps.config.version });
   const tracer = tracing.tracer;
-  const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff });
-  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, metrics: record.gateway, tracer });
+  // Who changed what, recorded by each service in the transaction of its change (docs/operations.md "Audit trail").
+  const audit = auditTrail;
+  const auditLog = new AuditService({ database: deps.database });
+  const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff, audit });
+  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, audit, metrics: record.gateway, tracer });
   // Stdio MCP servers' egress decisions join the sandboxes' records (the service is built below).
   const egressSink = { push: (r: EgressRecord) => sandboxes.egressRecords.push(r) };
-  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink, metrics: record.mcp, tracer });
+  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink, audit, metrics: record.mcp, tracer });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
   const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
   const core = createSessionModule({
@@ -119,6 +124,7 @@ export function createApp(deps: AppDeps) {
     gatewayModel: (model) => gateway.modelCheck(model),
     metrics: { turns: record.turns, eventAppend: record.eventAppend },
     tracer,
+    audit,
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {
@@ -126,7 +132,7 @@ export function createApp(deps: AppDeps) {
     trustedProxyHops: deps.config.env.LAP_TRUSTED_PROXY_HOPS,
     metricsToken: deps.config.env.LAP_METRICS_TOKEN,
   });
-  const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations });
+  const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations, audit });
   const sandboxes = new SandboxService({
     config: deps.config,
     database: deps.database,
@@ -138,13 +144,14 @@ export function createApp(deps: AppDeps) {
     destinations,
     metrics: record.sandboxes,
     tracer,
+    audit,
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
   deps.kubernetes?.onLost((e) => void sandboxRuntimeWiring.onSandboxLost(e.id, deps.logger));
   const slack = createSlack({
     config: deps.config, database: deps.database, guard, logger: deps.logger,
-    sessions: deps.slackSessions ?? sessionsPortFrom(core), ...deps.slackOptions, metrics: record.slack,
+    sessions: deps.slackSessions ?? sessionsPortFrom(core), audit, ...deps.slackOptions, metrics: record.slack,
   });
   metrics.observe({
     sessionCounts: () => deps.database.query<{ status: string; count: number }>("select status, count(*)::int as count from sessions group by status"),
@@ -156,13 +163,13 @@ export function createApp(deps: AppDeps) {
   const dispatcher = new TurnDispatcher(core.sessions);
   const automationLog = deps.logger.child({ module: "automation" });
   const triggerBox = createSecretBox(deps.config.encryptionKey);
-  const schedules = new ScheduleService({ database: deps.database, dispatcher, clock });
+  const schedules = new ScheduleService({ database: deps.database, dispatcher, clock, audit });
   const scheduler = new Scheduler({ database: deps.database, dispatcher, clock, log: automationLog, missedAfterMs: deps.automationOptions?.missedAfterMs });
-  const triggers = new TriggerService({ database: deps.database, box: triggerBox, destinations, baseUrl: () => deps.config.baseUrl });
+  const triggers = new TriggerService({ database: deps.database, box: triggerBox, destinations, baseUrl: () => deps.config.baseUrl, audit });
   // Linear agent sessions start turns through the same dispatcher and are followed like Slack threads (docs/linear.md).
   const linear = createLinear({
     config: deps.config, database: deps.database, guard, logger: deps.logger, sessions: deps.slackSessions ?? sessionsPortFrom(core), dispatcher, clock,
-    turnTimeoutMs: deps.linearOptions?.turnTimeoutMs,
+    turnTimeoutMs: deps.linearOptions?.turnTimeoutMs, audit,
   });
   const triggerIntake = new TriggerIntake({ database: deps.database, dispatcher, box: triggerBox, clock, log: automationLog });
   const triggerCallbacks = new TriggerCallbacks({
@@ -180,12 +187,14 @@ export function createApp(deps: AppDeps) {
     baseUrl: () => deps.config.baseUrl,
     endSignIns: (id) => auth.sessions.revokeOfUser(id),
     onBudgetChange: (id) => gateway.budgets.users.forget(id),
+    audit,
   });
   const teams = new TeamService({
     database: deps.database,
     identities: auth.identities,
     inviteByEmail: (email, by) => users.createInvited(email, by),
     onBudgetChange: (id) => gateway.budgets.teams.forget(id),
+    audit,
   });
   const spendReports = new SpendReports({ database: deps.database });
   const oidc = env.OIDC_ISSUER_URL && env.OIDC_CLIENT_ID
@@ -195,22 +204,20 @@ export function createApp(deps: AppDeps) {
   const teamsOf = async (p: Principal) =>
     (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   const app = new Elysia()
-    .use(httpMetrics(metrics))
-    .use(httpTracing(tracing))
+    .use(httpMetrics(metrics).use(httpTracing(tracing)))
     .use(errorHandler(deps.logger, { onGatewayError: (request, error, requestId) => gateway.recordRefusal(request, error, requestId) }))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(json.plugin)
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
-    .use(metricsRoutes({ metrics, guard }))
-    .use(overviewRoutes({ database: deps.database, guard }))
+    .use(metricsRoutes({ metrics, guard }).use(overviewRoutes({ database: deps.database, guard })))
     .use(authRoutes({ auth, guard, users, oidc, oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS, uiUsername: env.UI_USERNAME, secureCookies, teamsOf }))
     .use(keyRoutes({ auth, guard }))
     .use(teamRoutes({ teams, spend: spendReports, guard }))
     .use(userRoutes({ users, spend: spendReports, guard }))
     .use(litellmTeamRoutes({ teams, users, auth, keys: gateway.keys, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
-    .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE }))
+    .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE, recordChange: (e) => sandboxes.recordChange(e) }))
     .use(docsRoutes({ guard, version: deps.config.version, routes: (): AnyElysia["routes"] => appRoutes() }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
@@ -225,6 +232,8 @@ export function createApp(deps: AppDeps) {
     .use(triggerRoutes({ triggers, intake: triggerIntake, guard }))
     .use(slack.routes)
     .use(linear.routes)
+    .use(auditRoutes({ audit: auditLog, guard }))
+    .use(backupRoutes({ database: deps.database, encryptionKey: deps.config.encryptionKey, guard, audit, logger: deps.logger }))
     .use(staticUi(deps.uiDist ?? UI_DIST));
   // Every JSON body is parsed within size and depth bounds, and every route's body, query, params and
   // headers schema validates at a bounded cost (docs/security.md, "Hostile input").
@@ -235,7 +244,7 @@ export function createApp(deps: AppDeps) {
     app,
     metrics,
     tracing,
-    services: { auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
+    services: { audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
   };
 }
 

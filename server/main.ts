@@ -28,6 +28,8 @@ export interface RunningLap {
 const USAGE_FLUSH_MS = 15_000;
 /** How often each replica looks for due schedule slots, finished runs and callbacks to send. */
 const AUTOMATION_TICK_MS = 1_000;
+/** How often rows past LAP_AUDIT_RETENTION_DAYS are deleted. */
+const AUDIT_PRUNE_MS = 3_600_000;
 
 /** Loads config, opens and migrates the database, and serves the app. Throws ConfigError on bad env. */
 /** `opts.database`: an already open database to use instead of opening DATABASE_URL (tests hand in a migrated template copy). */
@@ -89,6 +91,11 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   const automation = [
     new Ticker("schedules", AUTOMATION_TICK_MS, () => services.scheduler.tick(), logger),
     new Ticker("trigger-callbacks", AUTOMATION_TICK_MS, () => services.triggerCallbacks.tick(), logger),
+    // The audit trail keeps LAP_AUDIT_RETENTION_DAYS (docs/operations.md "Audit trail"); pruning is idempotent across replicas.
+    new Ticker("audit-retention", AUDIT_PRUNE_MS, async () => {
+      const pruned = await services.audit.prune(config.env.LAP_AUDIT_RETENTION_DAYS);
+      if (pruned) logger.info({ pruned }, "audit rows past retention deleted");
+    }, logger),
   ];
   for (const t of automation) t.start();
   const flush = setInterval(() => services.auth.flushUsage().catch((err) => logger.warn({ err }, "usage flush failed")), USAGE_FLUSH_MS);

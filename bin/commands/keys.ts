@@ -43,7 +43,8 @@ async function keysClient(config: Config): Promise<KeysClient> {
     };
     return {
       create: (input) => call("POST", "/api/keys", input),
-      list: async () => (await call<{ data: ApiKeyView[] }>("GET", "/api/keys")).data,
+      // Every kind, as the offline path lists them (the dashboard's API keys page shows admin and user keys only).
+      list: async () => (await call<{ data: ApiKeyView[] }>("GET", "/api/keys?kind=all")).data,
       revoke: (id) => call("DELETE", `/api/keys/${encodeURIComponent(id)}`),
       close: async () => {},
     };

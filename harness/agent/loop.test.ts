@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../test/support/scripted-openai";
 import type { NormalizedEvent } from "../protocol";
-import { AgentLoop } from "./loop";
+import { AgentLoop, LOST_CALL_RESULT, messagesFromHistory } from "./loop";
 
 let model: ScriptedOpenAI;
 beforeAll(() => {
@@ -85,4 +85,20 @@ test("a provider that reuses tool-call ids: each ask waits on its own, and a res
   expect(restarted.waiting).toEqual([{ id: "call_0", name: "bash", arguments: JSON.stringify({ command: "touch second" }) }]);
   await restarted.confirm({ tool_use_id: "call_0", result: "allow" });
   expect(existsSync(join(a.workspace, "second"))).toBe(true);
+});
+
+test("a transcript rebuilt after a turn lost mid-tool answers the unfinished call, so the next request is one a provider accepts", () => {
+  const messages = messagesFromHistory([
+    { type: "user.message", content: [{ type: "text", text: "run it" }] },
+    { type: "agent.message", content: [{ type: "text", text: "running" }] },
+    { type: "agent.tool_use", id: "call_1", name: "bash", input: { command: "sleep 60" }, evaluated_permission: "allow" },
+    { type: "session.error", error: { message: "sandbox lost" } },
+    { type: "user.message", content: [{ type: "text", text: "again?" }] },
+  ]);
+  expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "user"]);
+  expect(messages[2]).toEqual({ role: "tool", tool_call_id: "call_1", content: LOST_CALL_RESULT });
+  // At the end of the history too: the next turn's user message follows it.
+  expect(messagesFromHistory([{ type: "agent.tool_use", id: "c", name: "bash", input: {} }]).at(-1)).toEqual({ role: "tool", tool_call_id: "c", content: LOST_CALL_RESULT });
+  // A call waiting for a decision is not answered here (the next turn decides or refuses it).
+  expect(messagesFromHistory([{ type: "agent.tool_use", id: "c", name: "bash", input: {}, evaluated_permission: "ask" }]).map((m) => m.role)).toEqual(["assistant"]);
 });

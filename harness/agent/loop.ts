@@ -9,7 +9,7 @@
  * restarted harness finds the unanswered calls again in its history.
  */
 import type { HarnessConfig, NormalizedEvent, TextPart, ToolConfirmation } from "../protocol";
-import { type ChatMessage, streamChat } from "./chat-stream";
+import { type ChatMessage, GatewayError, streamChat, type ToolCall } from "./chat-stream";
 import { McpTools } from "./mcp-tools";
 import { TOOLS, runTool } from "./tools";
 
@@ -24,18 +24,35 @@ const TOOL_SPECS = TOOLS.map((t) => ({ type: "function", function: { name: t.nam
 const textOf = (content: unknown) =>
   Array.isArray(content) ? content.map((p: any) => (p?.type === "text" && typeof p.text === "string" ? p.text : "")).join("") : typeof content === "string" ? content : "";
 
-/** Rebuilds the chat transcript from stored normalized events (after a recovery or a restart). */
+/** What a rebuilt transcript says for a call that never got its result (its turn was lost with its sandbox). */
+export const LOST_CALL_RESULT = "No result: the sandbox running this tool call was lost before it finished (docs/sessions.md).";
+
+/**
+ * Rebuilds the chat transcript from stored normalized events (after a recovery or a restart). A call
+ * the agent ran without asking that has no result (the turn was lost mid-tool) gets LOST_CALL_RESULT
+ * before the next user message, so the transcript stays one a provider accepts; calls waiting for a
+ * decision are answered by the next turn (pendingFromHistory).
+ */
 export function messagesFromHistory(events: NormalizedEvent[]): ChatMessage[] {
   const out: ChatMessage[] = [];
   let assistant: Extract<ChatMessage, { role: "assistant" }> | null = null;
+  const unanswered = new Map<string, true>();
   const flush = () => {
     if (assistant) out.push(assistant);
     assistant = null;
   };
+  const closeLost = () => {
+    flush();
+    for (const id of unanswered.keys()) out.push({ role: "tool", tool_call_id: id, content: LOST_CALL_RESULT });
+    unanswered.clear();
+  };
   for (const e of events) {
     if (e.type === "user.message") {
-      flush();
+      closeLost();
       out.push({ role: "user", content: textOf(e.content) });
+    } else if (e.type === "agent.message" && e.restarted) {
+      // The step was tried again: the text of the broken attempt is not part of the answer.
+      if (assistant && !assistant.tool_calls?.length) assistant.content = "";
     } else if (e.type === "agent.message") {
       assistant ??= { role: "assistant", content: "" };
       if (assistant.tool_calls?.length) {
@@ -46,12 +63,14 @@ export function messagesFromHistory(events: NormalizedEvent[]): ChatMessage[] {
     } else if (e.type === "agent.tool_use") {
       assistant ??= { role: "assistant", content: "" };
       (assistant.tool_calls ??= []).push({ id: String(e.id), type: "function", function: { name: String(e.name), arguments: JSON.stringify(e.input ?? {}) } });
+      if (e.evaluated_permission !== "ask") unanswered.set(String(e.id), true);
     } else if (e.type === "agent.tool_result") {
       flush();
+      unanswered.delete(String(e.tool_use_id));
       out.push({ role: "tool", tool_call_id: String(e.tool_use_id), content: textOf(e.content) });
     }
   }
-  flush();
+  closeLost();
   return out;
 }
 
@@ -153,6 +172,46 @@ export class AgentLoop {
     return this.config.approvalRequiredTools?.includes(name) ?? false;
   }
 
+  /**
+   * One model call, streamed out as it comes. When LAP's gateway cannot be reached (LAP is
+   * restarting: its sandboxes outlive it, docs/sessions.md) the step is tried again from the
+   * transcript until LAP_GATEWAY_RETRY_SECONDS (the sandbox's orphan grace period; unset: no retry) have passed; text already sent of the broken attempt
+   * is then followed by an `agent.message` with `restarted` (the message starts again there, and
+   * what came before it in this step is incomplete). An answer from the gateway (an HTTP error) is
+   * not retried.
+   */
+  private async modelStep(tools: unknown[], signal: AbortSignal): Promise<{ content: string; toolCalls: ToolCall[] }> {
+    const retryMs = (Number(process.env.LAP_GATEWAY_RETRY_SECONDS) || 0) * 1000;
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      let sent = false;
+      try {
+        const stream = streamChat({
+          baseUrl: this.config.gatewayBaseUrl,
+          apiKey: this.config.gatewayKey,
+          model: this.config.model,
+          messages: [{ role: "system", content: this.config.systemPrompt || DEFAULT_SYSTEM }, ...this.transcript],
+          tools,
+          signal,
+        });
+        let next = await stream.next();
+        while (!next.done) {
+          const d = next.value;
+          if (d.kind === "thinking") this.emit({ type: "agent.thinking", thinking: d.text, content: [{ type: "thinking", text: d.text }], model: this.config.model });
+          else this.emit({ type: "agent.message", content: [{ type: "text", text: d.text }], model: this.config.model });
+          sent = true;
+          next = await stream.next();
+        }
+        return next.value;
+      } catch (e) {
+        if (signal.aborted || e instanceof GatewayError || Date.now() - started > retryMs) throw e;
+        const reason = `LAP's gateway was unreachable (${e instanceof Error ? e.message : String(e)}); the model step is tried again`;
+        if (sent) this.emit({ type: "agent.message", content: [], model: this.config.model, restarted: { reason, attempt } });
+        await abortableSleep(Math.min(250 * 2 ** attempt, 3_000), signal);
+      }
+    }
+  }
+
   /** One turn: `prelude` prepares the transcript (false: the turn already ended), then model ⇄ tools. */
   private async run(prelude: (signal: AbortSignal) => Promise<boolean>): Promise<void> {
     if (this.current) {
@@ -166,22 +225,7 @@ export class AgentLoop {
       if (!(await prelude(abort.signal))) return;
       const tools = [...TOOL_SPECS, ...((await this.mcp?.functions()) ?? [])];
       for (let step = 1; step <= this.config.maxSteps; step++) {
-        const stream = streamChat({
-          baseUrl: this.config.gatewayBaseUrl,
-          apiKey: this.config.gatewayKey,
-          model: this.config.model,
-          messages: [{ role: "system", content: this.config.systemPrompt || DEFAULT_SYSTEM }, ...this.transcript],
-          tools,
-          signal: abort.signal,
-        });
-        let next = await stream.next();
-        while (!next.done) {
-          const d = next.value;
-          if (d.kind === "thinking") this.emit({ type: "agent.thinking", thinking: d.text, content: [{ type: "thinking", text: d.text }], model: this.config.model });
-          else this.emit({ type: "agent.message", content: [{ type: "text", text: d.text }], model: this.config.model });
-          next = await stream.next();
-        }
-        const { content: text, toolCalls } = next.value;
+        const { content: text, toolCalls } = await this.modelStep(tools, abort.signal);
         this.transcript.push({ role: "assistant", content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
         if (!toolCalls.length) {
           this.emit({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
@@ -213,4 +257,19 @@ export class AgentLoop {
       this.current = null;
     }
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal.removeEventListener("abort", aborted);
+      resolve();
+    }
+    function aborted() {
+      clearTimeout(timer);
+      reject(new DOMException("interrupted", "AbortError"));
+    }
+    signal.addEventListener("abort", aborted, { once: true });
+  });
 }

@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { hardenProcess } from "../harden";
 import { parseBridges, startBridge } from "./bridge";
 import { harnessEntry } from "./harness-process";
+import { watchForLap } from "./orphan";
 import { createHandler } from "./routes";
 import { Supervisor } from "./supervisor";
 
@@ -79,3 +80,13 @@ const shutdown = async () => {
 };
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
+
+// An adoptable local sandbox: stop once LAP (its bridge, the first one) has been gone for the grace period.
+const grace = Number(env.LAP_SUPERVISOR_ORPHAN_GRACE_SECONDS ?? 0);
+const lapSocket = parseBridges(env.LAP_BRIDGES)[0]?.socketPath;
+if (grace > 0 && lapSocket) {
+  watchForLap(lapSocket, grace, (away) => {
+    log(`LAP has been gone for ${Math.round(away / 1000)} s (grace ${grace} s): stopping this sandbox`);
+    void shutdown();
+  });
+}

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { agents, runtimes, vaultSecrets, type AgentRow } from "../../schema";
 import type { Principal } from "../auth/model";
 import { assertMay, creatorOf, isAdmin, may, scopeOf, scopeWhere, SYSTEM, teamForNew, visible } from "../auth/policy";
+import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { ApiError, badRequest, notFound } from "../lib/errors";
 import { withConstraintConflicts } from "../lib/pg-errors";
@@ -28,6 +29,8 @@ export interface AgentServiceDeps {
   beforeDelete?: (agentId: string) => Promise<void>;
   /** Refuses egress hosts and repo_url that name non-public addresses (docs/security.md); default: no exceptions. */
   destinations?: DestinationGuard;
+  /** The audit trail (server/audit): each change is recorded in its own transaction. */
+  audit?: AuditPort;
 }
 
 /**
@@ -43,6 +46,10 @@ export class AgentService {
     return this.deps.database.db;
   }
 
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
+
   async create(input: CreateAgentInput, actor: Principal = SYSTEM): Promise<AgentView> {
     const p = createAgentBody.parse(input);
     this.assertDestinations(p);
@@ -52,10 +59,12 @@ export class AgentService {
     await this.assertGatewayModel(p.model, protocol);
     const [row] = await withConstraintConflicts(
       () =>
-        this.db
-          .insert(agents)
-          .values({ ...this.columns(p), ...creatorOf(actor), teamId, id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` })
-          .returning(),
+        audited(
+          this.db,
+          this.audit,
+          (tx) => tx.insert(agents).values({ ...this.columns(p), ...creatorOf(actor), teamId, id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` }).returning(),
+          ([r]) => ({ actor, action: "agent.create", objectType: "agent", objectId: r!.id, teamId, after: r }),
+        ),
       { unique: `An agent named ${p.name} already exists` },
     );
     return agentView(row!);
@@ -74,15 +83,27 @@ export class AgentService {
       await this.assertGatewayModel(p.model ?? current.model, protocol);
     }
     const [row] = await withConstraintConflicts(
-      () => this.db.update(agents).set({ ...this.columns(p), updatedAt: new Date() }).where(eq(agents.id, id)).returning(),
+      () =>
+        audited(
+          this.db,
+          this.audit,
+          (tx) => tx.update(agents).set({ ...this.columns(p), updatedAt: new Date() }).where(eq(agents.id, id)).returning(),
+          ([r]) => ({ actor, action: "agent.update", objectType: "agent", objectId: id, teamId: current.teamId, before: current, after: r }),
+        ),
       { unique: `An agent named ${p.name} already exists` },
     );
     return agentView(row!);
   }
 
   async setStatus(id: string, status: "active" | "paused", actor: Principal = SYSTEM): Promise<AgentView> {
-    assertMay(actor, "act", owned(await this.row(id, actor)), "this agent");
-    const [row] = await this.db.update(agents).set({ status, updatedAt: new Date() }).where(eq(agents.id, id)).returning();
+    const current = await this.row(id, actor);
+    assertMay(actor, "act", owned(current), "this agent");
+    const [row] = await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.update(agents).set({ status, updatedAt: new Date() }).where(eq(agents.id, id)).returning(),
+      ([r]) => ({ actor, action: status === "paused" ? "agent.pause" : "agent.resume", objectType: "agent", objectId: id, teamId: current.teamId, before: current, after: r }),
+    );
     if (!row) throw notFound("Agent");
     return agentView(row);
   }
@@ -116,7 +137,12 @@ export class AgentService {
     const row = await this.row(id, actor);
     assertMay(actor, "act", owned(row), "this agent");
     await this.deps.beforeDelete?.(id);
-    await this.db.delete(agents).where(eq(agents.id, id));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.delete(agents).where(eq(agents.id, id)).returning({ id: agents.id }),
+      (gone) => (gone.length ? { actor, action: "agent.delete", objectType: "agent", objectId: id, teamId: row.teamId, before: row, after: null } : null),
+    );
     return agentView(row);
   }
 

@@ -1,5 +1,6 @@
 import { ALL, mayDecide, scopeOf, scopeSql as teamScopeSql, type Scope } from "../auth/policy";
 import type { Principal } from "../auth/model";
+import { NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
 import type { SessionService } from "../sessions/service";
@@ -72,7 +73,7 @@ export class ApprovalConflict extends ApiError {
  * queues on the session, so an acknowledged decision is never lost and never applied twice.
  */
 export class ApprovalService {
-  constructor(private readonly deps: { database: Database; sessions: SessionService }) {}
+  constructor(private readonly deps: { database: Database; sessions: SessionService; audit?: AuditPort }) {}
 
   async get(id: string, scope: Scope = ALL): Promise<ApprovalView> {
     const params: unknown[] = [id];
@@ -146,10 +147,10 @@ export class ApprovalService {
     const status = input.decision === "allow" ? "allowed" : "denied";
     const message = input.message?.trim() || null;
     const outcome = await this.deps.database.transaction(async (tx) => {
-      const [row] = await tx.query<ApprovalSql & { session_status: string }>(
+      const [row] = await tx.query<ApprovalSql & { session_status: string; session_team_id: string }>(
         `update approvals a set status = $2, decided_by = $3, message = $4, decided_at = now()
          from sessions s where a.id = $1 and a.status = 'pending' and s.id = a.session_id
-         returning a.${COLUMNS.split(", ").join(", a.")}, s.status as session_status`,
+         returning a.${COLUMNS.split(", ").join(", a.")}, s.status as session_status, s.team_id as session_team_id`,
         [id, status, decidedBy, message],
       );
       if (!row) return null;
@@ -169,6 +170,14 @@ export class ApprovalService {
         type: "user.tool_confirmation",
         // `tool_use_seq` ties the decision to the call LAP recorded (the provider's id may repeat in a session).
         data: { ...fields, approval_id: id, tool_use_seq: row.event_seq === null ? null : Number(row.event_seq), tool_name: row.tool_name, decided_by: decidedBy, ...(message ? { message } : {}) },
+      });
+      // Slack decisions come without a principal: recorded as LAP acting for the named person.
+      await (this.deps.audit ?? NO_AUDIT).record(tx, {
+        actor: who ?? { kind: "system", label: decidedBy },
+        action: input.decision === "allow" ? "approval.allow" : "approval.deny",
+        objectType: "approval", objectId: id, teamId: row.session_team_id,
+        before: { status: "pending" }, after: { status, message },
+        detail: { session_id: row.session_id, tool_name: row.tool_name, decided_by: decidedBy },
       });
       return { row, turn };
     });

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNull, lt } from "drizzle-orm";
 import { createHmac, randomUUID } from "node:crypto";
 import { dashboardSessions, type ApiKeyRow, type DashboardSessionRow } from "../../schema";
+import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { randomToken } from "../lib/crypto";
 import { notFound } from "../lib/errors";
@@ -28,6 +29,8 @@ export class DashboardSessions {
       now: () => number;
       /** The key a session was made from, if it is still an active admin key. */
       activeAdminKey: (id: string) => Promise<ApiKeyRow | null>;
+      /** The audit trail (server/audit): revocations a caller asks for are recorded. */
+      audit?: AuditPort;
     },
   ) {}
 
@@ -73,20 +76,30 @@ export class DashboardSessions {
   }
 
   /** Ends one session by id (admin; a user only its own); 404 when there is no live one. */
-  async revoke(id: string, userId?: string): Promise<void> {
-    const [row] = await this.deps.database.db
-      .update(dashboardSessions)
-      .set({ revokedAt: new Date(this.deps.now()) })
-      .where(and(eq(dashboardSessions.id, id), isNull(dashboardSessions.revokedAt), userId ? eq(dashboardSessions.userId, userId) : undefined))
-      .returning({ id: dashboardSessions.id });
+  async revoke(id: string, userId?: string, actor?: Principal): Promise<void> {
+    const [row] = await audited(
+      this.deps.database.db,
+      this.deps.audit ?? NO_AUDIT,
+      (tx) => tx
+        .update(dashboardSessions)
+        .set({ revokedAt: new Date(this.deps.now()) })
+        .where(and(eq(dashboardSessions.id, id), isNull(dashboardSessions.revokedAt), userId ? eq(dashboardSessions.userId, userId) : undefined))
+        .returning({ id: dashboardSessions.id, userId: dashboardSessions.userId, keyId: dashboardSessions.keyId }),
+      ([r]) => (r && actor ? { actor, action: "dashboard_session.revoke", objectType: "dashboard_session", objectId: id, detail: { user_id: r.userId, key_id: r.keyId } } : null),
+    );
     this.cache.clear();
     if (!row) throw notFound("Dashboard session");
   }
 
   /** Ends every sign-in of a user (disabled, deleted, or "sign out everywhere"). */
-  async revokeOfUser(userId: string): Promise<number> {
-    const rows = await this.deps.database.db.update(dashboardSessions).set({ revokedAt: new Date(this.deps.now()) })
-      .where(and(eq(dashboardSessions.userId, userId), isNull(dashboardSessions.revokedAt))).returning({ id: dashboardSessions.id });
+  async revokeOfUser(userId: string, actor?: Principal): Promise<number> {
+    const rows = await audited(
+      this.deps.database.db,
+      this.deps.audit ?? NO_AUDIT,
+      (tx) => tx.update(dashboardSessions).set({ revokedAt: new Date(this.deps.now()) })
+        .where(and(eq(dashboardSessions.userId, userId), isNull(dashboardSessions.revokedAt))).returning({ id: dashboardSessions.id }),
+      (gone) => (actor ? { actor, action: "dashboard_session.revoke_all", objectType: "user", objectId: userId, detail: { revoked: gone.length } } : null),
+    );
     this.cache.clear();
     return rows.length;
   }
@@ -96,12 +109,17 @@ export class DashboardSessions {
     this.cache.clear();
   }
 
-  async revokeAll(): Promise<number> {
-    const rows = await this.deps.database.db
-      .update(dashboardSessions)
-      .set({ revokedAt: new Date(this.deps.now()) })
-      .where(and(isNull(dashboardSessions.revokedAt), gt(dashboardSessions.expiresAt, new Date(this.deps.now()))))
-      .returning({ id: dashboardSessions.id });
+  async revokeAll(actor?: Principal): Promise<number> {
+    const rows = await audited(
+      this.deps.database.db,
+      this.deps.audit ?? NO_AUDIT,
+      (tx) => tx
+        .update(dashboardSessions)
+        .set({ revokedAt: new Date(this.deps.now()) })
+        .where(and(isNull(dashboardSessions.revokedAt), gt(dashboardSessions.expiresAt, new Date(this.deps.now()))))
+        .returning({ id: dashboardSessions.id }),
+      (gone) => (actor ? { actor, action: "dashboard_session.revoke_all", objectType: "dashboard_session", objectId: null, detail: { revoked: gone.length } } : null),
+    );
     this.cache.clear();
     return rows.length;
   }

@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import { forbidden, unauthorized } from "../lib/errors";
-import type { AuthGuard } from "../http/auth-guard";
+import { originOf, type AuthGuard } from "../http/auth-guard";
 import type { UserService } from "../users/service";
 import { acceptInvitationBody } from "../users/model";
-import { apiKeyView, createdKeyView, createKeyBody, dashboardSessionView, keyIdParams, loginBody, meView, type Principal } from "./model";
+import { apiKeyView, createdKeyView, createKeyBody, dashboardSessionView, keyIdParams, listKeysQuery, loginBody, MANAGEMENT_KEY_KINDS, meView, type Principal } from "./model";
 import { safeReturnTo, type OidcLogin } from "./oidc";
 import { isLoopback, tooManyAttempts } from "./backoff";
 import { isAdmin } from "./policy";
@@ -57,11 +57,18 @@ export function authRoutes(deps: AuthRoutesDeps) {
     })
     .post(
       "/login",
-      async ({ body, set, clientIp }) => {
+      async ({ body, set, clientIp, request }) => {
+        const origin = originOf(request, clientIp);
         if (body.key !== undefined) {
           const principal = await deps.auth.verifyTokenFrom(body.key, clientIp);
-          if (!principal || principal.kind !== "admin" || principal.userId) throw unauthorized("That key is not the master key or an active admin key");
+          if (!principal || principal.kind !== "admin" || principal.userId) {
+            // Who tried is unknown (the key is never recorded): a non-admin key is named by its id.
+            const tried = principal ? { kind: "anonymous" as const, label: `${principal.kind} key ${principal.keyId ?? ""}`.trim(), origin } : { kind: "anonymous" as const, origin };
+            await deps.auth.recordSignIn(tried, "key", { reason: principal ? "not an admin key" : "unknown, revoked or expired key" });
+            throw unauthorized("That key is not the master key or an active admin key");
+          }
           const session = await deps.auth.issueSession(principal);
+          await deps.auth.recordSignIn({ ...principal, dashboardSessionId: session.id, origin }, "key");
           set.headers["set-cookie"] = sessionCookie(session.cookie, session.maxAgeSeconds, deps.secureCookies);
           return me(principal, "session");
         }
@@ -73,16 +80,23 @@ export function authRoutes(deps: AuthRoutesDeps) {
         const user = await deps.users.verifyPassword(email, body.password!);
         if (!user) {
           deps.auth.backoff.fail(buckets);
+          await deps.auth.recordSignIn({ kind: "anonymous", label: email.slice(0, 320), origin }, "password", { reason: "email and password did not match an active user", email: email.slice(0, 320) });
           throw unauthorized("That email and password did not match an active user");
         }
         deps.auth.backoff.succeed(buckets.filter((b) => b.startsWith("email:")));
-        return me(await signIn(user.id, set), "session");
+        const principal = await signIn(user.id, set);
+        await deps.auth.recordSignIn({ ...principal, origin }, "password");
+        return me(principal, "session");
       },
       { body: loginBody, response: meView, detail: { summary: "Sign in to the dashboard with a key or an email and password (sets an HttpOnly session cookie)" } },
     )
     .post(
       "/invitations/accept",
-      async ({ body, set }) => me(await signIn(await deps.users.acceptInvitation(body.token, body.password, body.name), set), "session"),
+      async ({ body, set, request, clientIp }) => {
+        const principal = await signIn(await deps.users.acceptInvitation(body.token, body.password, body.name), set);
+        await deps.auth.recordSignIn({ ...principal, origin: originOf(request, clientIp) }, "invitation");
+        return me(principal, "session");
+      },
       { body: acceptInvitationBody, response: meView, detail: { summary: "Use an invitation once: set a password and sign in" } },
     )
     .get(
@@ -104,10 +118,12 @@ export function authRoutes(deps: AuthRoutesDeps) {
           const { claims, returnTo } = await deps.oidc.finish(new URL(request.url));
           const user = await deps.users.forOidc(claims, deps.oidcAutoCreate);
           if (!user) {
+            await deps.auth.recordSignIn({ kind: "anonymous", label: (claims.email ?? claims.subject).slice(0, 320), origin: originOf(request, undefined) }, "oidc", { reason: "no LAP account for this identity", ...(claims.email ? { email: claims.email.slice(0, 320) } : {}) });
             set.headers.location = `/login?error=${encodeURIComponent(`No LAP account for ${claims.email ?? claims.subject}: ask an admin to add or invite you`)}`;
             return "";
           }
-          await signIn(user.id, set);
+          const principal = await signIn(user.id, set);
+          await deps.auth.recordSignIn({ ...principal, origin: originOf(request, undefined) }, "oidc");
           set.headers.location = returnTo;
         } catch (err) {
           set.headers.location = `/login?error=${encodeURIComponent((err as Error).message.slice(0, 300))}`;
@@ -134,14 +150,14 @@ export function authRoutes(deps: AuthRoutesDeps) {
     .delete(
       "/sessions/:id",
       async ({ params, principal }) => {
-        await deps.auth.sessions.revoke(params.id, ownOnly(principal));
+        await deps.auth.sessions.revoke(params.id, ownOnly(principal), principal);
         return { ok: true };
       },
       { params: keyIdParams, detail: { summary: "End one dashboard session (admins: any; a user: its own)" } },
     )
     .post("/sessions/revoke-all", async ({ principal }) => {
       const own = ownOnly(principal);
-      return { revoked: own ? await deps.auth.sessions.revokeOfUser(own) : await deps.auth.sessions.revokeAll() };
+      return { revoked: own ? await deps.auth.sessions.revokeOfUser(own, principal) : await deps.auth.sessions.revokeAll(principal) };
     }, {
       response: z.object({ revoked: z.number() }),
       detail: { summary: "End every dashboard session (admins: everyone's; a user: its own), this one included" },
@@ -158,9 +174,12 @@ const ownOnly = (p: Principal): string | undefined => (isAdmin(p) ? undefined : 
 export function keyRoutes(deps: Pick<AuthRoutesDeps, "auth" | "guard">) {
   return new Elysia({ prefix: "/api/keys", detail: { tags: ["API keys"] } })
     .use(deps.guard)
-    .get("", async ({ principal }) => ({ data: await deps.auth.listKeys(ownOnly(principal)) }), {
+    .get("", async ({ principal, query }) => ({
+      data: await deps.auth.listKeys(ownOnly(principal), query.kind === "all" ? undefined : query.kind ? [query.kind] : [...MANAGEMENT_KEY_KINDS]),
+    }), {
+      query: listKeysQuery,
       response: z.object({ data: z.array(apiKeyView) }),
-      detail: { summary: "List API keys (admins: all; a user: its own; never the keys themselves)" },
+      detail: { summary: "List API keys (admins: all; a user: its own; never the keys themselves); admin and user keys unless ?kind= says which (gateway and session keys: /key/list)" },
     })
     .post(
       "",
@@ -174,11 +193,11 @@ export function keyRoutes(deps: Pick<AuthRoutesDeps, "auth" | "guard">) {
           body = { ...body, user_id: principal.userId };
         }
         set.status = 201;
-        return deps.auth.createKey(body);
+        return deps.auth.createKey(body, principal);
       },
       { body: createKeyBody, response: { 201: createdKeyView }, detail: { summary: "Create an API key; the token is returned only here" } },
     )
-    .delete("/:id", async ({ params, principal }) => deps.auth.revokeKey(params.id, ownOnly(principal)), {
+    .delete("/:id", async ({ params, principal }) => deps.auth.revokeKey(params.id, ownOnly(principal), principal), {
       params: keyIdParams,
       response: apiKeyView,
       detail: { summary: "Revoke an API key (a user: only its own)" },

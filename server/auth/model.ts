@@ -45,6 +45,15 @@ export interface Principal {
   teams?: Readonly<Record<string, TeamRole>>;
   /** The dashboard's team switcher (`x-lap-team`): lists show only this team, new objects go to it. */
   activeTeam?: string;
+  /** Where the call came from, for the audit trail (server/audit): set by the auth guard per request. */
+  origin?: RequestOrigin;
+}
+
+/** The request a change was made in: recorded with each audit row (docs/operations.md "Audit trail"). */
+export interface RequestOrigin {
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
 }
 
 /** Sign in with a key (the master key or an admin key) or a user's email and password. */
@@ -76,6 +85,16 @@ export type CreateKeyInput = z.input<typeof createKeyBody>;
 export const kindOfCreateInput = (b: { role?: Role; kind?: "admin" | "user" }) => b.kind ?? b.role ?? "user";
 
 export const keyIdParams = z.object({ id: z.string().min(1).max(64) });
+
+/**
+ * Which keys GET /api/keys lists. By default the management keys (admin and user): gateway (virtual)
+ * and session keys are the LLM gateway's and are listed with their limits and spend by /key/list
+ * (the dashboard's Gateway keys page), so no key shows up on both pages.
+ */
+export const listKeysQuery = z.object({
+  kind: z.enum(["admin", "user", "gateway", "session", "all"], { error: "must be admin, user, gateway, session or all" }).optional(),
+});
+export const MANAGEMENT_KEY_KINDS = ["admin", "user"] as const;
 
 export const apiKeyView = z.object({
   id: z.string(),

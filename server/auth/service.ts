@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { apiKeys, type ApiKeyRow, type KeyKind } from "../../schema";
 import type { Database, Db } from "../db/client";
+import { audited, NO_AUDIT, type AuditActor, type AuditPort } from "../audit/record";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { badRequest, notFound } from "../lib/errors";
 import { AuthBackoff, DEFAULT_BACKOFF, tooManyAttempts, type BackoffOptions } from "./backoff";
@@ -22,6 +23,8 @@ export interface AuthServiceDeps {
   masterKey: string;
   now?: () => number;
   backoff?: Partial<BackoffOptions>;
+  /** The audit trail (server/audit): keys made and revoked, sign-ins and failed sign-ins. */
+  audit?: AuditPort;
 }
 
 export interface NewKey {
@@ -62,6 +65,7 @@ export class AuthService {
       database: deps.database,
       secret: createHmac("sha256", "lap-session").update(deps.masterKey).digest(),
       now: this.now,
+      audit: deps.audit,
       activeAdminKey: async (id) => {
         const row = await this.activeKeyById(id);
         return row && row.kind === "admin" ? row : null;
@@ -73,20 +77,24 @@ export class AuthService {
    * POST /api/keys and `lap keys create`: an admin or user key. Who may ask for which user and team is
    * checked by the caller (server/auth/keys-access.ts); here only that they exist.
    */
-  async createKey(input: CreateKeyInput): Promise<{ key: ApiKeyView; token: string }> {
+  async createKey(input: CreateKeyInput, actor: Principal | AuditActor = { kind: "system" }): Promise<{ key: ApiKeyView; token: string }> {
     const parsed = createKeyBody.parse(input);
     if (parsed.kind && parsed.role && parsed.kind !== parsed.role) throw badRequest("kind and role disagree: give one of them", [{ field: "kind", message: `is ${parsed.kind} but role is ${parsed.role}` }]);
     const kind = kindOfCreateInput(parsed);
     if (kind === "admin" && (parsed.user_id || parsed.team_id)) {
       throw badRequest("An admin key belongs to no user or team; make a user key for them", [{ field: parsed.user_id ? "user_id" : "team_id", message: "not with kind admin" }]);
     }
-    const { row, token } = await this.insertKey(this.deps.database.db, {
-      label: parsed.label,
-      kind,
-      userId: parsed.user_id ?? null,
-      teamId: parsed.team_id ?? null,
-      metadata: parsed.metadata,
-      expiresAt: parsed.expires_at ? new Date(parsed.expires_at) : null,
+    const { row, token } = await this.deps.database.db.transaction(async (tx) => {
+      const made = await this.insertKey(tx, {
+        label: parsed.label,
+        kind,
+        userId: parsed.user_id ?? null,
+        teamId: parsed.team_id ?? null,
+        metadata: parsed.metadata,
+        expiresAt: parsed.expires_at ? new Date(parsed.expires_at) : null,
+      });
+      await this.audit.record(tx, { actor, action: "key.create", objectType: "api_key", objectId: made.row.id, teamId: made.row.teamId, after: this.view(made.row) });
+      return made;
     });
     return { key: this.view(row), token };
   }
@@ -112,20 +120,45 @@ export class AuthService {
     return { row: row!, token };
   }
 
-  /** Every key (admins), or only one user's personal keys. */
-  async listKeys(userId?: string): Promise<ApiKeyView[]> {
-    const rows = await this.deps.database.db.select().from(apiKeys).where(userId ? eq(apiKeys.userId, userId) : undefined).orderBy(desc(apiKeys.createdAt));
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
+
+  /**
+   * A dashboard sign-in, or a refused one (`failed`: the reason; never the key or password tried).
+   * Recorded on its own: a failed sign-in changes nothing else it could share a transaction with.
+   */
+  async recordSignIn(actor: Principal | AuditActor, method: string, failed?: { reason: string; email?: string }): Promise<void> {
+    await this.audit.record(this.deps.database.db, {
+      actor,
+      action: failed ? "auth.login_failed" : "auth.login",
+      objectType: "dashboard_session",
+      objectId: "dashboardSessionId" in actor ? actor.dashboardSessionId ?? null : null,
+      detail: { method, ...(failed ? { reason: failed.reason, ...(failed.email ? { email: failed.email } : {}) } : {}) },
+    });
+  }
+
+  /** Every key (admins), or only one user's personal keys; optionally only keys of these kinds. */
+  async listKeys(userId?: string, kinds?: readonly KeyKind[]): Promise<ApiKeyView[]> {
+    const rows = await this.deps.database.db.select().from(apiKeys)
+      .where(and(userId ? eq(apiKeys.userId, userId) : undefined, kinds ? inArray(apiKeys.kind, [...kinds]) : undefined))
+      .orderBy(desc(apiKeys.createdAt));
     return rows.map((r) => this.view(r));
   }
 
   /** Revokes a key; with `userId`, only that user's own (another's is 404). */
-  async revokeKey(id: string, userId?: string): Promise<ApiKeyView> {
+  async revokeKey(id: string, userId?: string, actor: Principal | AuditActor = { kind: "system" }): Promise<ApiKeyView> {
     const mine = userId ? eq(apiKeys.userId, userId) : undefined;
-    const [row] = await this.deps.database.db
-      .update(apiKeys)
-      .set({ revokedAt: new Date(this.now()) })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt), mine))
-      .returning();
+    const [row] = await audited(
+      this.deps.database.db,
+      this.audit,
+      (tx) => tx
+        .update(apiKeys)
+        .set({ revokedAt: new Date(this.now()) })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt), mine))
+        .returning(),
+      ([r]) => (r ? { actor, action: "key.revoke", objectType: "api_key", objectId: id, teamId: r.teamId, before: { status: "active" }, after: { status: "revoked" }, detail: { label: r.label, kind: r.kind } } : null),
+    );
     const existing = row ?? (await this.deps.database.db.select().from(apiKeys).where(and(eq(apiKeys.id, id), mine)))[0];
     if (!existing) throw notFound("API key");
     this.cache.delete(existing.keyHash);

@@ -33,6 +33,7 @@ export const envSchema = z.object({
     plain("Public URL of this LAP (OAuth redirects, webhook and Slack URLs). Defaults to http://localhost:PORT.", "Server"),
   ),
   LAP_DATA_DIR: z.string().default("./.lap").meta(plain("Where embedded data lives: the PGlite database, generated keys, workspaces.", "Server")),
+  LAP_AUDIT_RETENTION_DAYS: intFromEnv(365).meta(plain("Days of audit trail rows (who changed what; docs/operations.md \"Audit trail\") kept in the database; older rows are pruned hourly. 0 keeps them forever.", "Server")),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").meta(plain("Minimum level of the JSON logs on stdout.", "Server")),
   LAP_MAX_BODY_BYTES: intFromEnv(10 * 1024 * 1024, 1024).meta(plain("Largest request body accepted; larger bodies get 413.", "Server")),
   LAP_MAX_JSON_DEPTH: intFromEnv(128, 8).meta(plain("Deepest nesting of arrays and objects a JSON body may have; deeper bodies get 400 before they are parsed.", "Server")),
@@ -119,6 +120,9 @@ export const envSchema = z.object({
     }, "must be first-last with 1000 <= first < last < 4294967295")
     .default("2000000000-2000065535")
     .meta(plain("When LAP runs as root: host uids its sandboxes run as (never root). Each workspace gets its own; stdio MCP servers get the first. Use a range no account or other container runtime uses.", "Sandboxes")),
+  LAP_SANDBOX_ORPHAN_GRACE_SECONDS: intFromEnv(120).meta(
+    plain("Seconds a local (bubblewrap) sandbox outlives a LAP that died without stopping it (a crash, SIGKILL, OOM): a LAP started again on the same data within that time re-adopts it and its running turn finishes; past it the sandbox stops itself, and a LAP that starts finds and kills any it does not adopt. 0: sandboxes die with LAP. A clean stop (SIGTERM) always stops them.", "Sandboxes"),
+  ),
   SANDBOX_MEMORY_MB: intFromEnv(2048).meta(plain("Memory limit per local sandbox (cgroup; 0 = none). Applied where the kernel lets LAP create cgroups.", "Sandboxes")),
   SANDBOX_MAX_PROCESSES: intFromEnv(512).meta(plain("Process and thread limit per local sandbox (pids cgroup; 0 = none).", "Sandboxes")),
   SANDBOX_CPU_SECONDS: intFromEnv(0).meta(plain("CPU seconds any one process in a local sandbox may use (RLIMIT_CPU; 0 = unlimited).", "Sandboxes")),

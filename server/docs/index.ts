@@ -39,7 +39,12 @@ export function docsRoutes(deps: { guard: AuthGuard; version: string; routes?: (
         path: "/docs",
         specPath: "/openapi.json",
         mapJsonSchema: { zod: z.toJSONSchema },
-        scalar: { cdn: "/docs/scalar.js", withDefaultFonts: false } as never,
+        // A self-hosted reference: none of Scalar's hosted-service menus (the developer toolbar with
+        // "Deploy"/"Share", "Open API Client", Ask AI, MCP generation), and no telemetry.
+        scalar: {
+          cdn: "/docs/scalar.js", withDefaultFonts: false, hideClientButton: true, showDeveloperTools: "never",
+          telemetry: false, agent: { disabled: true }, mcp: { disabled: true },
+        } as never,
         documentation: {
           info: {
             title: "LAP API",

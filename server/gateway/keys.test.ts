@@ -37,7 +37,7 @@ describe("key admin API", () => {
     const info = await (await admin(`/key/info?key=${k.key}`)).json();
     expect(info.info).toMatchObject({ key_alias: "team-a", models: ["gpt-fake"], max_budget: 5, rpm_limit: 100, user_id: "u1", team_id: "t1", spend: 0 });
     expect(info.info.budget_reset_at).toBeTruthy();
-    const lapKeys = await env.t.json("GET", "/api/keys");
+    const lapKeys = await env.t.json("GET", "/api/keys?kind=all");
     expect(lapKeys.body.data.find((r: { id: string }) => r.id === k.token_id)).toMatchObject({ role: "user", kind: "gateway" });
     // A virtual key is for the LLM gateway only (issue 15, item 2): the management API says so.
     const me = await env.t.json("GET", "/api/auth/me", { key: k.key });
@@ -94,9 +94,19 @@ describe("key admin API", () => {
   test("a key minted for a session is of kind session; one without is of kind gateway", async () => {
     const session = await env.t.services.gateway.mintSessionKey({ sessionId: "ses-kind", agentId: "agt-kind", models: ["gpt-fake"] });
     const plain = await generate({ key_alias: "kind-check" });
-    const rows = (await env.t.json("GET", "/api/keys")).body.data as Array<{ id: string; kind: string }>;
+    const rows = (await env.t.json("GET", "/api/keys?kind=all")).body.data as Array<{ id: string; kind: string }>;
     expect(rows.find((r) => r.id === session.info!.token_id)!.kind).toBe("session");
     expect(rows.find((r) => r.id === plain.token_id)!.kind).toBe("gateway");
+    // The API keys list (the dashboard's API keys page) shows neither: they are the gateway's, on /key/list only.
+    const management = (await env.t.json("GET", "/api/keys")).body.data as Array<{ id: string; kind: string }>;
+    expect(management.some((r) => r.id === session.info!.token_id || r.id === plain.token_id)).toBe(false);
+    expect(management.every((r) => r.kind === "admin" || r.kind === "user")).toBe(true);
+    expect(((await env.t.json("GET", "/api/keys?kind=session")).body.data as Array<{ id: string }>).map((r) => r.id)).toContain(session.info!.token_id);
+    const gatewayList = (await (await admin("/key/list?return_full_object=true&size=500")).json()).keys as Array<{ token_id: string }>;
+    expect(gatewayList.map((k) => k.token_id)).toEqual(expect.arrayContaining([session.info!.token_id, plain.token_id]));
+    const bad = await env.t.json("GET", "/api/keys?kind=virtual");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toEqual([{ field: "kind", message: "must be admin, user, gateway, session or all" }]);
     // Both still call models.
     env.openai.script.reply = "ok";
     expect((await ask(session.key)).choices[0]!.message.content).toBe("ok");

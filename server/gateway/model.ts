@@ -119,6 +119,14 @@ export const spendLogsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
+/** The Usage page's range: whole UTC days, at most a year; the end defaults to today, the start to 30 days before it. */
+const day = z.string().max(10, "must be a date (YYYY-MM-DD)").refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)), "must be a date (YYYY-MM-DD)");
+export const spendUsageQuery = z
+  .object({ start_date: day.optional(), end_date: day.optional() })
+  .refine((q) => !q.start_date || !q.end_date || q.start_date <= q.end_date, { message: "must not be after end_date", path: ["start_date"] })
+  .refine((q) => !q.start_date || !q.end_date || Date.parse(q.end_date) - Date.parse(q.start_date) <= 366 * 86_400_000, { message: "the range is at most 366 days", path: ["start_date"] });
+export type SpendUsageQuery = z.infer<typeof spendUsageQuery>;
+
 export const spendReportQuery = z.object({
   start_date: date.optional(),
   end_date: date.optional(),

@@ -1,3 +1,4 @@
+import type { AuditPort } from "../audit/record";
 import type { AuthService } from "../auth/service";
 import type { Config } from "../config/load";
 import type { Database } from "../db/client";
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   metrics?: GatewayMetricsSink;
   /** Spans of calls and upstream attempts (server/tracing). */
   tracer?: Tracer;
+  /** The audit trail (server/audit): keys and models changed through the admin routes. */
+  audit?: AuditPort;
 }
 
 export interface SessionKeyRequest {
@@ -69,13 +72,13 @@ export class GatewayService {
   constructor(private readonly deps: GatewayDeps) {
     const env = deps.config.env;
     this.router = new Router(DEFAULT_ROUTER_SETTINGS);
-    this.keys = new VirtualKeyService({ database: deps.database, auth: deps.auth });
+    this.keys = new VirtualKeyService({ database: deps.database, auth: deps.auth, audit: deps.audit });
     this.spend = new SpendWriter({
       database: deps.database,
       maxQueue: env.LAP_GATEWAY_SPEND_QUEUE_MAX,
       onError: (err) => deps.logger.warn({ err: (err as Error).message }, "gateway spend flush failed; rows stay queued"),
     });
-    this.models = new ModelStore({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), litellm: this.litellmEnv() });
+    this.models = new ModelStore({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), litellm: this.litellmEnv(), audit: deps.audit });
     this.budgets = {
       teams: new BudgetBook({ database: deps.database, table: "teams", what: "Team" }),
       users: new BudgetBook({ database: deps.database, table: "users", what: "User" }),

@@ -32,7 +32,8 @@ describe("route table auth", () => {
       }
     }
     expect(unprotected).toEqual([]);
-  });
+    // Three calls per route, over 130 routes: more than Bun's default 5 s on a loaded machine.
+  }, 60_000);
 
   test("public routes are exactly the listed ones and all exist", () => {
     const registered = new Set(t.app.routes.map((r) => `${r.method} ${r.path}`));

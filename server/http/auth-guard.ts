@@ -1,11 +1,12 @@
 import { Elysia } from "elysia";
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Principal } from "../auth/model";
+import type { Principal, RequestOrigin } from "../auth/model";
 import { SESSION_COOKIE, type AuthService } from "../auth/service";
 import { forbidden, unauthorized } from "../lib/errors";
 import { bridgeClientOf } from "./bridge-client";
 import { crossSiteRefusal, isJsonOrEmpty } from "./csrf";
 import { accessOf, KINDS_BY_ACCESS, refusal } from "./route-policy";
+import { requestIdOf } from "./request-context";
 
 /** Public routes that sign a browser in: JSON only, so another site cannot post a form to them. */
 const SIGN_IN_ROUTES = new Set(["/api/auth/login", "/api/auth/invitations/accept"]);
@@ -105,11 +106,18 @@ export function createAuthGuard(auth: AuthService, extra: Array<(request: Reques
     // The dashboard's team switcher narrows lists to one team and puts new objects there (server/auth/policy.ts).
     const team = request.headers.get("x-lap-team")?.trim();
     if (team && team.length <= 128) principal = { ...principal, activeTeam: team };
+    // Who changed what is recorded with where the call came from (server/audit); the cached principal is shared, so copy.
+    principal = { ...principal, origin: originOf(request, clientIp) };
     // Protected handlers always get a principal.
     return { principal, clientIp };
   });
 }
 export type AuthGuard = ReturnType<typeof createAuthGuard>;
+
+/** The request's address, user agent (bounded) and id, as the audit trail records them. */
+export function originOf(request: Request, clientIp: string | undefined): RequestOrigin {
+  return { ip: clientIp, userAgent: request.headers.get("user-agent")?.slice(0, 512) ?? undefined, requestId: requestIdOf(request) };
+}
 
 /** Put on admin-only modules: `.onTransform(requireAdmin)` runs before validation (the route policy already refused others). */
 export function requireAdmin({ principal }: { principal: Principal }) {

@@ -62,7 +62,7 @@ const table: Array<[Access, string[]]> = [
   ],
   ["admin", ["POST /key/generate", "POST /key/update", "POST /key/delete", "GET /key/list"]],
   ["admin", ["POST /model/new", "POST /model/update", "POST /model/delete", "POST /api/gateway/models/test", "GET /api/gateway/settings"]],
-  ["admin", ["GET /spend/logs", "GET /spend/report"]],
+  ["admin", ["GET /spend/logs", "GET /spend/report", "GET /spend/usage"]],
   [
     "admin",
     [
@@ -134,6 +134,10 @@ const table: Array<[Access, string[]]> = [
       "GET /api/integrations/linear/events",
     ],
   ],
+  // The audit trail: admins read every row, team admins their teams' (server/audit/service.ts); read-only.
+  ["user", ["GET /api/audit"]],
+  // A backup holds every row (secrets sealed): admins only (server/backup).
+  ["admin", ["GET /api/admin/backup"]],
 ];
 
 export const ROUTE_POLICY: ReadonlyMap<string, Access> = new Map(table.flatMap(([access, routes]) => routes.map((r) => [r, access] as const)));

@@ -1,6 +1,7 @@
 import { Elysia, type AnyElysia } from "elysia";
 import type { Clock } from "../automation/clock";
 import type { TurnDispatcher } from "../automation/dispatch";
+import type { AuditPort } from "../audit/record";
 import type { Config } from "../config/load";
 import type { Database } from "../db/client";
 import { requireAdmin, type AuthGuard } from "../http/auth-guard";
@@ -26,6 +27,8 @@ export interface LinearDeps {
   sessions: SessionsPort;
   dispatcher: TurnDispatcher;
   clock: Clock;
+  /** Records admin changes (bindings, installations) in their transaction (docs/operations.md, "Audit trail"). */
+  audit?: AuditPort;
   /** Test knob: how long one turn is followed. */
   turnTimeoutMs?: number;
 }
@@ -39,7 +42,7 @@ export interface LinearDeps {
 export function createLinear(deps: LinearDeps) {
   const log = deps.logger.child({ module: "linear" });
   const base = deps.config.baseUrl;
-  const store = new LinearStore({ database: deps.database, secretBox: createSecretBox(deps.config.encryptionKey) });
+  const store = new LinearStore({ database: deps.database, secretBox: createSecretBox(deps.config.encryptionKey), audit: deps.audit });
   const state = linearSettings(deps.config.env);
   const urls = { callback: `${base}${CALLBACK_PATH}`, webhook: `${base}${WEBHOOK_PATH}`, install: `${base}${INSTALL_PATH}` };
   const settings = state.configured ? state.settings : null;
@@ -62,18 +65,18 @@ export function createLinear(deps: LinearDeps) {
         bindings: (await store.listBindings()).map((b) => ({ organization_id: b.organizationId, agent_id: b.agentId, agent_name: agents.get(b.agentId) ?? null, lap_team_id: b.lapTeamId })),
       };
     }, { detail: { summary: "Linear: configured or which variable is missing, its URLs, installed workspaces and bindings (never tokens)" } })
-    .put("/bindings", async ({ body }) => {
+    .put("/bindings", async ({ body, principal }) => {
       const agent = await deps.sessions.findAgent(body.agent_id);
       if (!agent) throw new ApiError(400, "invalid_request", "No such agent", [{ field: "agent_id", message: "no agent with this id or name" }]);
-      await store.upsertBinding(body.organization_id, agent.id);
+      await store.upsertBinding(body.organization_id, agent.id, principal);
       return { organization_id: body.organization_id, agent_id: agent.id, agent_name: agent.name };
     }, { body: linearBindingBody, detail: { summary: "Bind the agent that works for a Linear workspace (organization_id * = every workspace)" } })
-    .delete("/bindings/:organization_id", async ({ params }) => {
-      if (!(await store.deleteBinding(params.organization_id))) throw notFound("Binding");
+    .delete("/bindings/:organization_id", async ({ params, principal }) => {
+      if (!(await store.deleteBinding(params.organization_id, principal))) throw notFound("Binding");
       return { ok: true };
     }, { params: organizationParams, detail: { summary: "Remove a workspace's binding" } })
-    .delete("/installations/:organization_id", async ({ params }) => {
-      if (!(await store.deleteInstallation(params.organization_id))) throw notFound("Installation");
+    .delete("/installations/:organization_id", async ({ params, principal }) => {
+      if (!(await store.deleteInstallation(params.organization_id, principal))) throw notFound("Installation");
       return { ok: true };
     }, { params: organizationParams, detail: { summary: "Forget a workspace installation (its tokens are deleted)" } })
     .get("/events", async ({ query }) => ({

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Database, SqlTx } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
+import type { Principal } from "../auth/model";
+import { NO_AUDIT, type AuditEntry, type AuditPort } from "../audit/record";
 import type { LinearEventStatus } from "../../schema/linear";
 import type { TokenSet } from "./client";
 
@@ -31,7 +33,17 @@ const EVENT_COLS = `id, dedupe_key as "dedupeKey", organization_id as "organizat
   session_id as "sessionId", turn_id as "turnId", error, created_at as "createdAt"`;
 
 export class LinearStore {
-  constructor(private readonly deps: { database: Database; secretBox: SecretBox }) {}
+  constructor(private readonly deps: { database: Database; secretBox: SecretBox; audit?: AuditPort }) {}
+
+  /** One statement and, when a caller made the change, its audit row, in one transaction (as Slack's store). */
+  private async recorded<T extends Record<string, unknown>>(text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null): Promise<T[]> {
+    return this.deps.database.transaction(async (tx) => {
+      const rows = await tx.query<T>(text, params);
+      const e = entry?.(rows);
+      if (e) await (this.deps.audit ?? NO_AUDIT).record(tx, e);
+      return rows;
+    });
+  }
   private get q() {
     return this.deps.database.query.bind(this.deps.database);
   }
@@ -98,8 +110,13 @@ export class LinearStore {
     );
   }
 
-  async deleteInstallation(organizationId: string): Promise<boolean> {
-    return (await this.q(`delete from linear_installations where organization_id = $1 returning organization_id`, [organizationId])).length === 1;
+  async deleteInstallation(organizationId: string, actor?: Principal): Promise<boolean> {
+    const rows = await this.recorded<{ organization_id: string; organization_name: string }>(
+      `delete from linear_installations where organization_id = $1 returning organization_id, organization_name`,
+      [organizationId],
+      ([r]) => (r && actor ? { actor, action: "linear_installation.delete", objectType: "linear_workspace", objectId: organizationId, before: { organization_name: r.organization_name }, after: null } : null),
+    );
+    return rows.length === 1;
   }
 
   // Bindings ---------------------------------------------------------------
@@ -110,16 +127,23 @@ export class LinearStore {
   }
 
   /** The team a binding answers for is its agent's (as Slack's, docs/security.md "Users, teams and roles"). */
-  async upsertBinding(organizationId: string, agentId: string) {
-    await this.q(
+  async upsertBinding(organizationId: string, agentId: string, actor?: Principal) {
+    await this.recorded<{ lap_team_id: string }>(
       `insert into linear_bindings (organization_id, agent_id, lap_team_id) values ($1, $2, coalesce((select a.team_id from agents a where a.id = $2), 'team_default'))
-       on conflict (organization_id) do update set agent_id = excluded.agent_id, lap_team_id = excluded.lap_team_id, updated_at = now()`,
+       on conflict (organization_id) do update set agent_id = excluded.agent_id, lap_team_id = excluded.lap_team_id, updated_at = now()
+       returning lap_team_id`,
       [organizationId, agentId],
+      ([r]) => (actor ? { actor, action: "linear_binding.set", objectType: "linear_binding", objectId: organizationId, teamId: r?.lap_team_id ?? null, after: { organization_id: organizationId, agent_id: agentId } } : null),
     );
   }
 
-  async deleteBinding(organizationId: string): Promise<boolean> {
-    return (await this.q(`delete from linear_bindings where organization_id = $1 returning organization_id`, [organizationId])).length === 1;
+  async deleteBinding(organizationId: string, actor?: Principal): Promise<boolean> {
+    const rows = await this.recorded<{ agent_id: string; lap_team_id: string }>(
+      `delete from linear_bindings where organization_id = $1 returning agent_id, lap_team_id`,
+      [organizationId],
+      ([r]) => (r && actor ? { actor, action: "linear_binding.delete", objectType: "linear_binding", objectId: organizationId, teamId: r.lap_team_id, before: { agent_id: r.agent_id }, after: null } : null),
+    );
+    return rows.length === 1;
   }
 
   /** The workspace's own binding, else the default (`*`). */

@@ -18,9 +18,9 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
     })
     .post(
       "/servers",
-      async ({ body, set }) => {
+      async ({ body, set, principal }) => {
         set.status = 201;
-        return registry.create(body);
+        return registry.create(body, principal);
       },
       { body: createServerBody, response: { 201: serverView }, detail: { summary: "Register an MCP server" } },
     )
@@ -29,7 +29,7 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
       response: serverView,
       detail: { summary: "One MCP server" },
     })
-    .patch("/servers/:id", async ({ params, body }) => registry.update(params.id, body), {
+    .patch("/servers/:id", async ({ params, body, principal }) => registry.update(params.id, body, principal), {
       params: serverIdParams,
       body: updateServerBody,
       response: serverView,
@@ -37,8 +37,8 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
     })
     .delete(
       "/servers/:id",
-      async ({ params }) => {
-        await registry.remove(params.id);
+      async ({ params, principal }) => {
+        await registry.remove(params.id, principal);
         return { ok: true };
       },
       { params: serverIdParams, detail: { summary: "Remove an MCP server (its grants and user credentials go with it)" } },
@@ -97,17 +97,17 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
     })
     .post(
       "/grants",
-      async ({ body, set }) => {
+      async ({ body, set, principal }) => {
         if (body.tools && body.tools.length === 0) throw badRequest("Invalid body: tools: give at least one tool, or null for all", [{ field: "tools", message: "give at least one tool, or null for all" }]);
         set.status = 201;
-        return policy.createGrant(body);
+        return policy.createGrant(body, principal);
       },
       { body: grantBody, response: { 201: grantView }, detail: { summary: "Grant a server (all or some tools) to a key, user or agent" } },
     )
     .delete(
       "/grants/:id",
-      async ({ params }) => {
-        await policy.deleteGrant(params.id);
+      async ({ params, principal }) => {
+        await policy.deleteGrant(params.id, principal);
         return { ok: true };
       },
       { params: serverIdParams, detail: { summary: "Revoke a grant" } },

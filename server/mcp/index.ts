@@ -4,6 +4,7 @@ import type { Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import type { AuthService } from "../auth/service";
 import type { Config } from "../config/load";
+import type { AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import type { AuthGuard } from "../http/auth-guard";
 import { createSecretBox } from "../lib/crypto";
@@ -38,6 +39,8 @@ export function createMcpModule(deps: {
   /** Tool calls are counted here (server/metrics). */
   metrics?: McpMetricsSink;
   tracer?: Tracer;
+  /** The audit trail (server/audit). */
+  audit?: AuditPort;
 }): McpModule {
   const env = deps.config.env;
   const box = createSecretBox(deps.config.encryptionKey);
@@ -57,6 +60,7 @@ export function createMcpModule(deps: {
     destinations: deps.destinations,
     metrics: deps.metrics,
     tracer: deps.tracer,
+    audit: deps.audit,
   });
   const sessions = new McpSessions({
     gateway, idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000, logger: deps.logger,

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { mcpUserCredentials, type McpServerRow } from "../../schema";
 import type { Principal } from "../auth/model";
 import type { AuthService } from "../auth/service";
+import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { sha256Hex, type SecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   metrics?: McpMetricsSink;
   /** Spans of tool calls (server/tracing). */
   tracer?: Tracer;
+  /** The audit trail (server/audit): registry, grants and a user's own credentials. */
+  audit?: AuditPort;
 }
 
 const CACHE_TTL_MS = 2_000;
@@ -59,8 +62,8 @@ export class McpGateway {
 
   constructor(readonly deps: GatewayDeps) {
     this.pool = new UpstreamPool(deps.launcher, { destinations: deps.destinations });
-    this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed) });
-    this.policy = new McpPolicy({ database: deps.database });
+    this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed), audit: deps.audit });
+    this.policy = new McpPolicy({ database: deps.database, audit: deps.audit });
     this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger, metrics: deps.metrics, tracer: deps.tracer });
   }
 
@@ -186,22 +189,33 @@ export class McpGateway {
   }
 
   /** Stores (merging) a user's own credentials for a server. */
-  async saveUserSecrets(serverId: string, userId: string, change: Partial<UserSecrets>): Promise<void> {
+  async saveUserSecrets(serverId: string, userId: string, change: Partial<UserSecrets>, actor?: Principal): Promise<void> {
     const current = (await this.userSecrets(serverId, userId))?.secrets ?? {};
     const next: UserSecrets = { ...current, ...change, variables: { ...current.variables, ...change.variables } };
     const sealed = seal(this.deps.box, next);
-    await this.deps.database.db
-      .insert(mcpUserCredentials)
-      .values({ serverId, userId, sealed, updatedAt: new Date() })
-      .onConflictDoUpdate({ target: [mcpUserCredentials.serverId, mcpUserCredentials.userId], set: { sealed, updatedAt: new Date() } });
+    await audited(
+      this.deps.database.db,
+      this.deps.audit ?? NO_AUDIT,
+      (tx) => tx
+        .insert(mcpUserCredentials)
+        .values({ serverId, userId, sealed, updatedAt: new Date() })
+        .onConflictDoUpdate({ target: [mcpUserCredentials.serverId, mcpUserCredentials.userId], set: { sealed, updatedAt: new Date() } }),
+      // Which variables were set, never their values (docs/security.md "Audit trail").
+      () => (actor ? { actor, action: "mcp_credentials.set", objectType: "mcp_server", objectId: serverId, detail: { user_id: userId, credential: Boolean(change.credential), variables: Object.keys(change.variables ?? {}) } } : null),
+    );
     this.userSecretsCache.delete(`${serverId}|${userId}`);
   }
 
-  async deleteUserSecrets(serverId: string, userId: string): Promise<boolean> {
-    const deleted = await this.deps.database.db
-      .delete(mcpUserCredentials)
-      .where(and(eq(mcpUserCredentials.serverId, serverId), eq(mcpUserCredentials.userId, userId)))
-      .returning({ serverId: mcpUserCredentials.serverId });
+  async deleteUserSecrets(serverId: string, userId: string, actor?: Principal): Promise<boolean> {
+    const deleted = await audited(
+      this.deps.database.db,
+      this.deps.audit ?? NO_AUDIT,
+      (tx) => tx
+        .delete(mcpUserCredentials)
+        .where(and(eq(mcpUserCredentials.serverId, serverId), eq(mcpUserCredentials.userId, userId)))
+        .returning({ serverId: mcpUserCredentials.serverId }),
+      (gone) => (actor && gone.length ? { actor, action: "mcp_credentials.delete", objectType: "mcp_server", objectId: serverId, detail: { user_id: userId } } : null),
+    );
     this.userSecretsCache.delete(`${serverId}|${userId}`);
     return deleted.length > 0;
   }

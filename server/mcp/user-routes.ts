@@ -48,7 +48,7 @@ export function userRoutes(mcp: McpModule, guard: AuthGuard, baseUrl: () => stri
       async ({ principal, params, body }) => {
         if (!body.credential && !body.variables) throw badRequest("Invalid body: give credential or variables", [{ field: "credential", message: "give credential or variables" }]);
         const { caller, row } = await visibleById(principal, params.id);
-        await gateway.saveUserSecrets(row.id, gateway.userIdOf(caller), { ...(body.credential ? { credential: body.credential } : {}), variables: body.variables ?? {} });
+        await gateway.saveUserSecrets(row.id, gateway.userIdOf(caller), { ...(body.credential ? { credential: body.credential } : {}), variables: body.variables ?? {} }, principal);
         return { ok: true };
       },
       { params: serverIdParams, body: userCredentialBody, response: z.object({ ok: z.boolean() }), detail: { summary: "Store your own key or variables for a server (encrypted, never returned)" } },
@@ -57,7 +57,7 @@ export function userRoutes(mcp: McpModule, guard: AuthGuard, baseUrl: () => stri
       "/servers/:id/credentials",
       async ({ principal, params }) => {
         const { caller, row } = await visibleById(principal, params.id);
-        return { ok: await gateway.deleteUserSecrets(row.id, gateway.userIdOf(caller)) };
+        return { ok: await gateway.deleteUserSecrets(row.id, gateway.userIdOf(caller), principal) };
       },
       { params: serverIdParams, detail: { summary: "Forget your own credentials and OAuth tokens for a server" } },
     )

@@ -51,6 +51,8 @@ export interface StreamOptions {
   afterEventId?: string;
   /** Called once the stream is connected: LAP sends the message only then, so nothing is missed. */
   onOpen?: () => void;
+  /** The turn's message is already at the runtime: this stream resumes a turn (after a drop or a re-attach), not a new one. */
+  resuming?: boolean;
 }
 
 export interface RuntimeAdapter {
@@ -82,6 +84,18 @@ export interface RuntimeAdapter {
   sessionState(remoteSessionId: string): Promise<RemoteSessionState>;
   /** Ends the runtime session and frees what it holds (sandbox). Best effort. */
   stopSession(remoteSessionId: string): Promise<void>;
+}
+
+/**
+ * Thrown by `streamEvents` when the turn being streamed cannot finish: what ran it is gone (a killed
+ * or OOM-killed sandbox, a host reboot, an orphan reaped after its grace period). LAP ends the turn
+ * with `session.error` and `stop_reason: {type: "interrupted", reason}` (docs/sessions.md), never as
+ * if the agent had finished; the session goes on with its history.
+ */
+export class TurnLostError extends Error {
+  constructor(readonly reason: "sandbox_lost" | "runtime_lost_turn", message: string) {
+    super(message);
+  }
 }
 
 /** A failure talking to a runtime; `status` is the runtime's HTTP status when there was one. */

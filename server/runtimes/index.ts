@@ -17,9 +17,9 @@ export function runtimeRoutes(deps: { runtimes: RuntimeService; guard: AuthGuard
     .onTransform(requireAdmin)
     .post(
       "",
-      async ({ body, set }) => {
+      async ({ body, set, principal }) => {
         set.status = 201;
-        return deps.runtimes.create(body);
+        return deps.runtimes.create(body, principal);
       },
       { body: createRuntimeBody, response: { 201: runtimeView }, detail: { summary: "Register a runtime; its API key is encrypted at rest" } },
     )
@@ -29,6 +29,6 @@ export function runtimeRoutes(deps: { runtimes: RuntimeService; guard: AuthGuard
       response: runtimeView,
       detail: { summary: "Call the runtime with its key and record the result" },
     })
-    .delete("/:id", ({ params }) => deps.runtimes.remove(params.id), { params: runtimeIdParams, response: runtimeView });
+    .delete("/:id", ({ params, principal }) => deps.runtimes.remove(params.id, principal), { params: runtimeIdParams, response: runtimeView });
   return new Elysia().use(list).use(admin);
 }

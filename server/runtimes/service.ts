@@ -3,6 +3,7 @@ import { isAdmin, scopeOf, scopeWhere, SYSTEM } from "../auth/policy";
 import { and, asc, eq } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { runtimeAgents, runtimes, type RuntimeRow } from "../../schema";
+import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import { conflict, notFound } from "../lib/errors";
@@ -18,6 +19,8 @@ export interface RuntimeServiceDeps {
   adapterFactory?: (row: RuntimeRow, apiKey: string) => RuntimeAdapter;
   /** LAP's own sandbox runtime (bubblewrap or Kubernetes), used for the built-in `sandbox` row. */
   sandboxAdapter?: () => RuntimeAdapter;
+  /** The audit trail (server/audit). */
+  audit?: AuditPort;
 }
 
 /** The built-in runtime every LAP has: agents on it run in LAP's own sandboxes. */
@@ -28,11 +31,11 @@ export const LOCAL_SANDBOX_RUNTIME = { id: "rt_local_sandbox", alias: "local-san
 export class RuntimeService {
   constructor(private readonly deps: RuntimeServiceDeps) {}
 
-  async create(input: CreateRuntimeInput): Promise<RuntimeView> {
+  async create(input: CreateRuntimeInput, actor: Principal = SYSTEM): Promise<RuntimeView> {
     const parsed = createRuntimeBody.parse(input);
     const [row] = await withConstraintConflicts(
       () =>
-        this.deps.database.db
+        audited(this.deps.database.db, this.deps.audit ?? NO_AUDIT, (tx) => tx
         .insert(runtimes)
         .values({
           id: `rt_${randomUUID().replaceAll("-", "").slice(0, 20)}`,
@@ -43,6 +46,7 @@ export class RuntimeService {
           teamId: parsed.team_id ?? null,
         })
         .returning(),
+        ([r]) => ({ actor, action: "runtime.create", objectType: "runtime", objectId: r!.id, teamId: r!.teamId, after: r })),
       { unique: `A runtime with alias ${parsed.alias} already exists`, foreignKey: `team_id: no team ${parsed.team_id}` },
     );
     return this.view(row!);
@@ -67,10 +71,11 @@ export class RuntimeService {
     return this.view(await this.row(id));
   }
 
-  async remove(id: string): Promise<RuntimeView> {
+  async remove(id: string, actor: Principal = SYSTEM): Promise<RuntimeView> {
     const row = await this.row(id);
     if (row.protocol === "sandbox") throw conflict("The built-in local-sandbox runtime cannot be removed");
-    await withConstraintConflicts(() => this.deps.database.db.delete(runtimes).where(eq(runtimes.id, id)), {
+    const entry = { actor, action: "runtime.delete", objectType: "runtime", objectId: id, teamId: row.teamId, before: row, after: null };
+    await withConstraintConflicts(() => audited(this.deps.database.db, this.deps.audit ?? NO_AUDIT, (tx) => tx.delete(runtimes).where(eq(runtimes.id, id)), () => entry), {
       foreignKey: `Runtime ${row.alias} is used by agents; move them to another runtime first`,
     });
     return this.view(row);

@@ -19,8 +19,9 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
     .get("/pool", () => s.poolSlots(), { response: poolView, detail: { summary: "The warm pool: settings and slots" } })
     .post(
       "/pool/refill",
-      async () => {
+      async ({ principal }) => {
         await s.pool().topUp();
+        await s.recordChange({ actor: principal, action: "warm_pool.refill", objectType: "warm_pool", objectId: "local" });
         return s.poolSlots();
       },
       { response: poolView, detail: { summary: "Recycle and top up the warm pool now (the loop does it every 30 s)" } },
@@ -40,16 +41,16 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
     )
     .post(
       "/:id/stop",
-      async ({ params }) => {
-        if (!(await s.stop(params.id))) throw notFound("Sandbox");
+      async ({ params, principal }) => {
+        if (!(await s.stop(params.id, principal))) throw notFound("Sandbox");
         return { ok: true as const };
       },
       { params: sandboxIdParams, response: z.object({ ok: z.literal(true) }), detail: { summary: "Stop a sandbox; its workspace is kept" } },
     )
     .delete(
       "/:id",
-      async ({ params, query }) => {
-        if (!(await s.destroy(params.id, query.drop_workspace === "true"))) throw notFound("Sandbox");
+      async ({ params, query, principal }) => {
+        if (!(await s.destroy(params.id, query.drop_workspace === "true", principal))) throw notFound("Sandbox");
         return { ok: true as const };
       },
       { params: sandboxIdParams, query: destroyQuery, response: z.object({ ok: z.literal(true) }), detail: { summary: "Destroy a sandbox (drop_workspace=true also deletes its files)" } },

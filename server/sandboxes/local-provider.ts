@@ -48,6 +48,11 @@ export class LocalSandboxProvider extends HostSandboxProvider {
     this.users = new SandboxUsers(opts.sandboxUids);
   }
 
+  /** Local sandboxes can outlive a LAP crash and be adopted (LAP_SANDBOX_ORPHAN_GRACE_SECONDS). */
+  protected adoptable() {
+    return true;
+  }
+
   /** Once: bubblewrap is there and can make a user namespace as a non-root uid; else no sandbox at all. */
   protected async preflight() {
     if (this.checked) return;
@@ -91,6 +96,9 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       ...noProxyEnv(["127.0.0.1", "localhost"]),
       [RUN_DIR_MARK]: ctx.runDir,
     };
+    // The supervisor stops the sandbox once LAP's bridge has been gone this long (harness/supervisor/orphan.ts).
+    // The built-in agent retries a model step that cannot reach LAP for as long (harness/agent/loop.ts).
+    if (ctx.orphanGraceSeconds > 0) env.LAP_SUPERVISOR_ORPHAN_GRACE_SECONDS = env.LAP_GATEWAY_RETRY_SECONDS = String(ctx.orphanGraceSeconds);
     if (this.opts.egress) {
       bridges.push(`127.0.0.1:${EGRESS_PORT_INSIDE}=${IN_SANDBOX.runDir}/egress.sock`);
       Object.assign(env, proxyEnv(`http://127.0.0.1:${EGRESS_PORT_INSIDE}`));
@@ -113,7 +121,11 @@ export class LocalSandboxProvider extends HostSandboxProvider {
         extraReadOnly,
       },
       [IN_SANDBOX.bun, `${IN_SANDBOX.bundle}/supervisor/main.js`],
-      { user: ctx.user, bwrap: this.bwrapPath, disableUserns: bwrapFeatures(this.bwrapPath).disableUserns, unsetEnv: [RUN_DIR_MARK] },
+      {
+        user: ctx.user, bwrap: this.bwrapPath, disableUserns: bwrapFeatures(this.bwrapPath).disableUserns, unsetEnv: [RUN_DIR_MARK],
+        // Adoptable: nothing ties the jail to LAP's life; the supervisor's orphan watch bounds it instead.
+        ...(ctx.orphanGraceSeconds > 0 ? { dieWithParent: false, parentPid: null } : {}),
+      },
     );
     // cwd: bubblewrap starts from the run root's parent, which the sandbox's user need not be able to enter.
     return { command, env, cwd: "/" };

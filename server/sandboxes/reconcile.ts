@@ -10,15 +10,25 @@ import type { ReconcileResult } from "./kubernetes/reconciler";
 import type { SandboxHandle, SandboxProvider } from "./provider";
 
 /**
- * Host sandboxes die with the LAP process that started them (parent-death signal; the provider kills
- * any survivor at start-up, see docs/sandboxes.md "Lifetime of host sandboxes"), so rows left by
- * an earlier run are stale: warm slots are dropped (else the pool would count ghosts and never
- * refill) and session sandboxes marked stopped (their session restarts on its workspace). Only this
+ * Rows an earlier run left on this host. Host sandboxes that did not outlive that run (they die with
+ * LAP unless adoptable, and an adoptable one may be past its grace period; docs/sandboxes.md
+ * "Lifetime of host sandboxes") are stale: warm slots are dropped (else the pool would count ghosts
+ * and never refill) and session sandboxes marked stopped (their session restarts on its workspace).
+ * A sandbox the provider adopted keeps its row, unless no live row owns it (its session ended while
+ * LAP was away): then it is destroyed, so an adopted orphan never outlives the restart. Only this
  * host's rows: another machine's sandboxes live and die with the LAP there (and null-host rows, older
  * than the column, may belong to a replica still running the previous version). Only rows created
  * before `started`: a session may already be acquiring a sandbox in this run.
  */
-export async function settleRowsAfterRestart(database: Database, provider: SandboxProvider, started: Date): Promise<{ dropped: number; stopped: number }> {
+export async function settleRowsAfterRestart(database: Database, provider: SandboxProvider, started: Date): Promise<{ dropped: number; stopped: number; reaped: number }> {
+  const handles = await provider.list();
+  let reaped = 0;
+  for (const h of handles) {
+    if (h.info.adopted !== true || (await ownsSandbox(database, h))) continue;
+    await provider.destroy(h.id);
+    await database.query(`update sandboxes set status = 'dead', reason = 'adopted after a LAP restart but no longer used', updated_at = now() where sandbox_id = $1 and status in ('provisioning','warm','claimed')`, [h.id]);
+    reaped++;
+  }
   const known = new Set((await provider.list()).map((h) => h.id));
   const rows = await database.query<{ id: string; sandbox_id: string | null; status: string }>(
     `select id, sandbox_id, status from sandboxes where provider = $1 and status in ('provisioning','warm','claimed') and created_at < $2 and ${hostScope(3)}`,
@@ -36,7 +46,7 @@ export async function settleRowsAfterRestart(database: Database, provider: Sandb
       dropped++;
     }
   }
-  return { dropped, stopped };
+  return { dropped, stopped, reaped };
 }
 
 /** Databases a reconcile pass is running on in this process (PGlite has no other process to share it with). */

@@ -9,6 +9,9 @@ import { rootCertificates } from "node:tls";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/load";
+import { NO_AUDIT, type AuditEntry, type AuditPort } from "../audit/record";
+import type { Principal } from "../auth/model";
+import { SYSTEM } from "../auth/policy";
 import type { Database } from "../db/client";
 import type { Logger } from "../lib/logger";
 import { DestinationGuard } from "../net/destinations";
@@ -54,6 +57,8 @@ export interface SandboxServiceDeps {
   metrics?: SandboxMetricsSink;
   /** Spans of sandbox starts (server/tracing). */
   tracer?: Tracer;
+  /** The audit trail (server/audit): sandbox lifecycle, secret use, an admin's stop or destroy. */
+  audit?: AuditPort;
 }
 
 export interface VaultPort {
@@ -91,6 +96,7 @@ export class SandboxService {
       logger: deps.logger.child({ module: "egress" }),
       retentionDays: deps.config.env.EGRESS_RECORDS_RETENTION_DAYS,
       secretsUsed: async (uses) => deps.vault?.secretsUsed(uses),
+      audit: deps.audit,
     });
   }
 
@@ -151,6 +157,7 @@ export class SandboxService {
       defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
       hostId: this.deps.config.hostId,
       sandboxUids: parseUidRange(e.LAP_SANDBOX_UIDS),
+      orphanGraceSeconds: e.LAP_SANDBOX_ORPHAN_GRACE_SECONDS,
       onExit: (h: { id: string; error?: string }) => this.deps.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox exited; its session recovers on the next call"),
     };
     this.hostInstance = e.LAP_SANDBOX === "process" ? new ProcessSandboxProvider(opts) : new LocalSandboxProvider(opts);
@@ -222,6 +229,7 @@ export class SandboxService {
         return { spec: s.spec, hash: s.hash };
       },
       ...(host ? { workspacePath: (ws: string) => host.workspacePath(ws), handOverWorkspace: (ws: string) => host.handOverWorkspace(ws) } : {}),
+      audit: this.deps.audit,
       ...extra,
     });
   }
@@ -282,20 +290,35 @@ export class SandboxService {
     };
   }
 
-  async stop(id: string) {
+  async stop(id: string, actor: Principal = SYSTEM) {
     const p = this.provider();
     if (!(await p.get(id))) return false;
     await p.stop(id);
-    await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'stopped by an admin', updated_at = now() where sandbox_id = $1`, [id]);
+    await this.recordAdminChange(id, actor, "sandbox.stop", `update sandboxes set status = 'stopped', reason = 'stopped by an admin', updated_at = now() where sandbox_id = $1 returning session_id`, {});
     return true;
   }
 
-  async destroy(id: string, dropWorkspace: boolean) {
+  async destroy(id: string, dropWorkspace: boolean, actor: Principal = SYSTEM) {
     const p = this.provider();
     if (!(await p.get(id))) return false;
     await p.destroy(id, { dropWorkspace });
-    await this.deps.database.query(`update sandboxes set status = 'dead', reason = 'destroyed by an admin', updated_at = now() where sandbox_id = $1`, [id]);
+    await this.recordAdminChange(id, actor, "sandbox.destroy", `update sandboxes set status = 'dead', reason = 'destroyed by an admin', updated_at = now() where sandbox_id = $1 returning session_id`, { drop_workspace: dropWorkspace });
     return true;
+  }
+
+  /** A change made outside the database (the warm pool, the cluster): its audit row alone. */
+  async recordChange(entry: AuditEntry) {
+    await (this.deps.audit ?? NO_AUDIT).record(this.deps.database.db, entry);
+  }
+
+  /** The sandbox row's new status and its audit row, in one transaction. */
+  private async recordAdminChange(id: string, actor: Principal, action: string, sql: string, detail: Record<string, unknown>) {
+    await this.deps.database.transaction(async (tx) => {
+      const rows = await tx.query<{ session_id: string | null }>(sql, [id]);
+      const sessionId = rows[0]?.session_id ?? null;
+      const [s] = sessionId ? await tx.query<{ team_id: string }>("select team_id from sessions where id = $1", [sessionId]) : [];
+      await (this.deps.audit ?? NO_AUDIT).record(tx, { actor, action, objectType: "sandbox", objectId: id, teamId: s?.team_id ?? null, detail: { session_id: sessionId, ...detail } });
+    });
   }
 
   private timer: ReturnType<typeof setInterval> | null = null;

@@ -31,6 +31,11 @@ export class SupervisorClient {
     return this.call("GET", "/health");
   }
 
+  /** Whether the harness is running a turn (`running`) or waiting for one (`idle`). */
+  async status(): Promise<string> {
+    return String((await this.call("GET", `/v1/sessions/${this.sessionId}`)).status);
+  }
+
   /** Sends a user message; returns the last sequence number before the turn's events. */
   async sendMessage(text: string): Promise<number> {
     const r = await this.call("POST", `/v1/sessions/${this.sessionId}/events`, { events: [{ type: "user.message", content: [{ type: "text", text }] }] });

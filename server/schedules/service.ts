@@ -5,6 +5,7 @@ import type { Principal } from "../auth/model";
 import type { Clock } from "../automation/clock";
 import type { Dispatched, TurnDispatcher } from "../automation/dispatch";
 import { agentTeamFor, assertAccess, ownerColumns, teamFilter } from "../automation/owner";
+import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { badRequest, conflict, notFound } from "../lib/errors";
@@ -23,6 +24,8 @@ export interface ScheduleServiceDeps {
   database: Database;
   dispatcher: TurnDispatcher;
   clock: Clock;
+  /** The audit trail (server/audit). */
+  audit?: AuditPort;
 }
 
 const NEXT_RUNS = 5;
@@ -54,6 +57,10 @@ export class ScheduleService {
     return this.deps.database.db;
   }
 
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
+
   /** The schedules a caller's lists show (its teams), optionally just one. */
   private visible(principal: Principal, id?: string): SQL | undefined {
     const conds: SQL[] = [];
@@ -81,7 +88,7 @@ export class ScheduleService {
     p.timezone = canonicalTimezone(p.timezone)!;
     const teamId = await this.agentTeam(principal, p.agent_id);
     const id = `sch_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
-    await this.db.insert(schedules).values({
+    await audited(this.db, this.audit, (tx) => tx.insert(schedules).values({
       id,
       name: p.name,
       agentId: p.agent_id,
@@ -95,7 +102,7 @@ export class ScheduleService {
       teamId,
       ...ownerColumns(principal),
       createdBy: principal.label,
-    });
+    }).returning(), ([r]) => ({ actor: principal, action: "schedule.create", objectType: "schedule", objectId: id, teamId, after: r }));
     return this.get(principal, id);
   }
 
@@ -119,14 +126,19 @@ export class ScheduleService {
       // A new rhythm starts from now: slots of the old one are not owed.
       set.nextRunAt = new CronSchedule(set.cron, set.timezone).next(this.deps.clock.now());
     }
-    await this.db.update(schedules).set(set).where(eq(schedules.id, id));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.update(schedules).set(set).where(eq(schedules.id, id)).returning(),
+      ([r]) => ({ actor: principal, action: "schedule.update", objectType: "schedule", objectId: id, teamId: r?.teamId ?? current.teamId, before: current, after: r }),
+    );
     return this.get(principal, id);
   }
 
   async remove(principal: Principal, id: string): Promise<ScheduleView> {
-    await this.row(principal, id, "act");
+    const current = await this.row(principal, id, "act");
     const view = await this.get(principal, id);
-    await this.db.delete(schedules).where(eq(schedules.id, id));
+    await audited(this.db, this.audit, (tx) => tx.delete(schedules).where(eq(schedules.id, id)), () => ({ actor: principal, action: "schedule.delete", objectType: "schedule", objectId: id, teamId: current.teamId, before: current, after: null }));
     return view;
   }
 
@@ -138,10 +150,16 @@ export class ScheduleService {
       await this.deps.database.transaction(async (tx) => {
         await tx.query("update schedules set status = 'paused', updated_at = now() where id = $1", [id]);
         await tx.query("update schedule_runs set status = 'skipped', error = 'the schedule was paused', ended_at = $2 where schedule_id = $1 and status = 'pending'", [id, now.toISOString()]);
+        await this.audit.record(tx, { actor: principal, action: "schedule.pause", objectType: "schedule", objectId: id, teamId: current.teamId, before: { status: current.status }, after: { status: "paused" } });
       });
     } else if (current.status === "paused") {
       const next = new CronSchedule(current.cron, current.timezone).next(now);
-      await this.db.update(schedules).set({ status: "active", nextRunAt: next, updatedAt: new Date() }).where(eq(schedules.id, id));
+      await audited(
+        this.db,
+        this.audit,
+        (tx) => tx.update(schedules).set({ status: "active", nextRunAt: next, updatedAt: new Date() }).where(eq(schedules.id, id)),
+        () => ({ actor: principal, action: "schedule.resume", objectType: "schedule", objectId: id, teamId: current.teamId, before: { status: "paused" }, after: { status: "active" } }),
+      );
     }
     return this.get(principal, id);
   }
@@ -151,7 +169,7 @@ export class ScheduleService {
    * skipped, and nothing is recorded). Paused schedules may be run by hand.
    */
   async runNow(principal: Principal, id: string): Promise<RunView> {
-    await this.row(principal, id, "act");
+    const current = await this.row(principal, id, "act");
     const now = this.deps.clock.now();
     const runId = newRunId();
     const started = await this.deps.database.transaction(async (tx): Promise<Dispatched | null> => {
@@ -160,6 +178,7 @@ export class ScheduleService {
       const verdict = await admission(tx, s, null);
       if (verdict.kind === "skip") throw conflict(`Not started: ${verdict.reason} (concurrency: ${s.concurrency})`);
       await tx.query("insert into schedule_runs (id, schedule_id, slot_at, trigger, status) values ($1, $2, null, 'manual', 'pending')", [runId, id]);
+      await this.audit.record(tx, { actor: principal, action: "schedule.run", objectType: "schedule", objectId: id, teamId: current.teamId, detail: { run_id: runId } });
       return verdict.kind === "start" ? startRunInTx(tx, this.deps.dispatcher, s, runId, now) : null;
     });
     if (started) this.deps.dispatcher.announce(started);

@@ -1,6 +1,7 @@
 import { AgentService, type GatewayModelCheck } from "../agents/service";
 import { approvalSideEffects } from "../approvals/record";
 import { ApprovalService } from "../approvals/service";
+import type { AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
@@ -39,6 +40,8 @@ export interface SessionModuleDeps {
   metrics?: { turns: TurnMetricsSink; eventAppend: (seconds: number) => void };
   /** Spans of provisioning and turns (server/tracing). */
   tracer?: Tracer;
+  /** The audit trail (server/audit): agents, runtimes, sessions and approvals record their changes. */
+  audit?: AuditPort;
 }
 
 /**
@@ -49,7 +52,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
   const log = deps.logger.child({ module: "sessions" });
   const bus = new LiveBus(deps.database, log);
   const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events), sideEffects: approvalSideEffects, appendSeconds: deps.metrics?.eventAppend });
-  const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter });
+  const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter, audit: deps.audit });
   const worker = new TurnWorker({
     database: deps.database,
     store,
@@ -63,9 +66,9 @@ export function createSessionModule(deps: SessionModuleDeps) {
     metrics: deps.metrics?.turns,
     tracer: deps.tracer,
   });
-  const sessions = new SessionService({ database: deps.database, store, bus, runner: worker });
-  const approvals = new ApprovalService({ database: deps.database, sessions });
-  const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId), destinations: deps.destinations, gatewayModel: deps.gatewayModel });
+  const sessions = new SessionService({ database: deps.database, store, bus, runner: worker, audit: deps.audit });
+  const approvals = new ApprovalService({ database: deps.database, sessions, audit: deps.audit });
+  const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId), destinations: deps.destinations, gatewayModel: deps.gatewayModel, audit: deps.audit });
   const tokens = new StreamTokens(deps.masterKey);
   const topics = new LiveTopics({ bus, store });
   const openStreams = new Set<() => void>();

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { agents, sessions, sessionTurns, type SessionRow } from "../../schema";
 import type { Principal } from "../auth/model";
 import { assertMay, creatorOf, scopeOf, scopeWhere, SYSTEM, visible } from "../auth/policy";
+import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database, SqlTx } from "../db/client";
 import { badRequest, conflict, notFound } from "../lib/errors";
 import type { LiveBus } from "./events/bus";
@@ -25,6 +26,8 @@ export interface SessionServiceDeps {
   store: EventStore;
   bus: LiveBus;
   runner: TurnRunner;
+  /** The audit trail (server/audit): sessions created, stopped and deleted through the API. */
+  audit?: AuditPort;
 }
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
@@ -44,9 +47,22 @@ export class SessionService {
     return this.deps.database.db;
   }
 
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
+
   /** Writes the row (`creating`) and returns at once; the worker provisions in the background. */
   async create(input: CreateSessionInput, actor: Principal = SYSTEM): Promise<SessionView> {
-    const created = await this.deps.database.transaction((tx) => this.createInTx(tx, input, actor));
+    const created = await this.deps.database.transaction(async (tx) => {
+      const made = await this.createInTx(tx, input, actor);
+      const [row] = await tx.query<{ team_id: string }>("select team_id from sessions where id = $1", [made.sessionId]);
+      await this.audit.record(tx, {
+        actor, action: "session.create", objectType: "session", objectId: made.sessionId, teamId: row?.team_id ?? null,
+        after: { agent_id: input.agent_id, title: input.title ?? "" },
+        detail: { prompt_chars: input.prompt?.length ?? 0 },
+      });
+      return made;
+    });
     this.announceTurn(created.sessionId, created.events);
     return this.get(created.sessionId, actor);
   }
@@ -220,13 +236,25 @@ export class SessionService {
 
   /** Stops the running turn, drops the queue and ends the runtime session. */
   async stop(sessionId: string, reason = "stopped by request", actor: Principal = SYSTEM): Promise<SessionView> {
+    return this.stopRecorded(sessionId, reason, actor, "session.stop");
+  }
+
+  /** `stop`, recorded in the audit trail as `action` (null: the caller records the change itself). */
+  private async stopRecorded(sessionId: string, reason: string, actor: Principal, action: string | null): Promise<SessionView> {
     const session = await this.row(sessionId, actor, "act");
     if (session.status === "stopped") return this.get(sessionId);
-    await this.db
-      .update(sessionTurns)
-      .set({ status: "interrupted", endedAt: new Date(), error: reason })
-      .where(and(eq(sessionTurns.sessionId, sessionId), inArray(sessionTurns.status, ["queued", "running"])));
-    await this.db.update(sessions).set({ status: "stopped", updatedAt: new Date() }).where(eq(sessions.id, sessionId));
+    await audited(
+      this.db,
+      this.audit,
+      async (tx) => {
+        await tx
+          .update(sessionTurns)
+          .set({ status: "interrupted", endedAt: new Date(), error: reason })
+          .where(and(eq(sessionTurns.sessionId, sessionId), inArray(sessionTurns.status, ["queued", "running"])));
+        await tx.update(sessions).set({ status: "stopped", updatedAt: new Date() }).where(eq(sessions.id, sessionId));
+      },
+      () => (action ? { actor, action, objectType: "session", objectId: sessionId, teamId: session.teamId, before: { status: session.status }, after: { status: "stopped" }, detail: { reason } } : null),
+    );
     // Nobody can act on a stopped session's questions any more.
     await this.deps.database.query(
       "update approvals set status = 'expired', message = $2, decided_at = now() where session_id = $1 and status = 'pending'",
@@ -238,8 +266,14 @@ export class SessionService {
   }
 
   async remove(sessionId: string, actor: Principal = SYSTEM): Promise<void> {
-    await this.stop(sessionId, "deleted", actor);
-    await this.db.delete(sessions).where(eq(sessions.id, sessionId));
+    const session = await this.row(sessionId, actor, "act");
+    await this.stopRecorded(sessionId, "deleted", actor, null);
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.delete(sessions).where(eq(sessions.id, sessionId)).returning({ id: sessions.id }),
+      (gone) => (gone.length ? { actor, action: "session.delete", objectType: "session", objectId: sessionId, teamId: session.teamId, before: { status: session.status, agent_id: session.agentId, title: session.title }, after: null } : null),
+    );
   }
 
   /** Stops every live session of an agent (called before the agent is deleted). */
@@ -248,7 +282,8 @@ export class SessionService {
       .select({ id: sessions.id })
       .from(sessions)
       .where(and(eq(sessions.agentId, agentId), sql`${sessions.status} <> 'stopped'`));
-    for (const s of live) await this.stop(s.id, "agent deleted");
+    // The agent's deletion is the recorded change (server/agents/service.ts).
+    for (const s of live) await this.stopRecorded(s.id, "agent deleted", SYSTEM, null);
   }
 
   async events(sessionId: string, after: number, limit: number, actor: Principal = SYSTEM): Promise<{ data: StoredEvent[]; last_seq: number }> {

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { SlackMetricsSink } from "../metrics/recorders";
 import type { Config } from "../config/load";
+import type { AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { requireAdmin, type AuthGuard } from "../http/auth-guard";
 import { createSecretBox } from "../lib/crypto";
@@ -28,6 +29,8 @@ export interface SlackDeps {
   turnTimeoutMs?: number;
   /** Messages received, deduplicated and failed (server/metrics). */
   metrics?: SlackMetricsSink;
+  /** The audit trail (server/audit): bindings, the DM allow-list, installations removed. */
+  audit?: AuditPort;
 }
 
 const notConfigured = () => new ApiError(404, "not_found", "The Slack bot is not configured: set SLACK_SIGNING_SECRET (and SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SECRET)");
@@ -36,7 +39,7 @@ const notConfigured = () => new ApiError(404, "not_found", "The Slack bot is not
 export function createSlack(deps: SlackDeps) {
   const env = deps.config.env;
   const log = deps.logger.child({ module: "slack" });
-  const store = new SlackStore({ database: deps.database, secretBox: createSecretBox(deps.config.encryptionKey) });
+  const store = new SlackStore({ database: deps.database, secretBox: createSecretBox(deps.config.encryptionKey), audit: deps.audit });
   const clients = new SlackClients({ apiUrl: env.SLACK_API_URL, log });
   const auth = new WorkspaceAuthResolver({ store, clients, singleBotToken: env.SLACK_BOT_TOKEN });
   const service = new SlackService({
@@ -113,29 +116,29 @@ export function createSlack(deps: SlackDeps) {
     .get("/manifest", () => slackManifest(deps.config.baseUrl, { oauth: oauthAvailable || !env.SLACK_BOT_TOKEN }), {
       detail: { summary: "Slack app manifest built from BASE_URL, to paste into api.slack.com/apps" },
     })
-    .delete("/installations/:team_id", async ({ params }) => {
-      if (!(await store.deleteInstallation(params.team_id))) throw notFound("Installation");
+    .delete("/installations/:team_id", async ({ params, principal }) => {
+      if (!(await store.deleteInstallation(params.team_id, principal))) throw notFound("Installation");
       return { ok: true };
     }, { params: teamParams, detail: { summary: "Forget a workspace installation (its token is deleted)" } })
     .get("/bindings", async () => ({ data: (await store.listBindings()).map((b) => ({ id: b.id, team_id: b.teamId, channel_id: b.channelId, agent_id: b.agentId, lap_team_id: b.lapTeamId })) }), {
       detail: { summary: "Which agent answers in which workspace and channel (* = default)" },
     })
-    .put("/bindings", async ({ body }) => {
+    .put("/bindings", async ({ body, principal }) => {
       const agent = await deps.sessions.findAgent(body.agent_id);
       if (!agent) throw new ApiError(400, "invalid_request", "No such agent", [{ field: "agent_id", message: "no agent with this id or name" }]);
-      const id = await store.upsertBinding(body.team_id, body.channel_id, agent.id);
+      const id = await store.upsertBinding(body.team_id, body.channel_id, agent.id, principal);
       return { id, team_id: body.team_id, channel_id: body.channel_id, agent_id: agent.id };
     }, { body: bindingBody, detail: { summary: "Bind an agent to a channel, a workspace (channel *) or everywhere (both *)" } })
-    .delete("/bindings/:id", async ({ params }) => {
-      if (!(await store.deleteBinding(params.id))) throw notFound("Binding");
+    .delete("/bindings/:id", async ({ params, principal }) => {
+      if (!(await store.deleteBinding(params.id, principal))) throw notFound("Binding");
       return { ok: true };
     }, { params: bindingParams, detail: { summary: "Remove a binding" } })
     .get("/dm-allowlist", async () => ({ data: (await store.dmAllowlist()).map((e) => ({ team_id: e.teamId, user_id: e.userId })) }), {
       detail: { summary: "Slack users allowed to DM the bot (empty for a workspace: everyone there may)" },
     })
-    .put("/dm-allowlist", async ({ body }) => {
+    .put("/dm-allowlist", async ({ body, principal }) => {
       const ids = [...new Set(body.user_ids.map((u) => normalizeUserId(u)!))];
-      await store.replaceDmAllowlist(body.team_id, ids);
+      await store.replaceDmAllowlist(body.team_id, ids, principal);
       return { team_id: body.team_id, user_ids: ids };
     }, { body: allowlistBody, detail: { summary: "Replace one workspace's DM allow-list" } })
     .get("/events", async ({ query }) => ({

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { NO_AUDIT, type AuditEntry, type AuditPort } from "../audit/record";
+import type { Principal } from "../auth/model";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import type { SlackEventStatus } from "../../schema/slack";
@@ -46,7 +48,17 @@ export interface Installation {
 }
 
 export class SlackStore {
-  constructor(private readonly deps: { database: Database; secretBox: SecretBox }) {}
+  constructor(private readonly deps: { database: Database; secretBox: SecretBox; audit?: AuditPort }) {}
+
+  /** One statement and, when a caller made the change, its audit row, in one transaction. */
+  private async recorded<T extends Record<string, unknown>>(text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null): Promise<T[]> {
+    return this.deps.database.transaction(async (tx) => {
+      const rows = await tx.query<T>(text, params);
+      const e = entry?.(rows);
+      if (e) await (this.deps.audit ?? NO_AUDIT).record(tx, e);
+      return rows;
+    });
+  }
   private get q() {
     return this.deps.database.query.bind(this.deps.database);
   }
@@ -184,18 +196,24 @@ export class SlackStore {
    * teams and roles"). Sessions started from Slack belong to that team, so its members see them.
    * Linear bindings (issue 20) follow the same rule: the team is the bound agent's.
    */
-  async upsertBinding(teamId: string, channelId: string, agentId: string) {
-    const rows = await this.q<{ id: string }>(
+  async upsertBinding(teamId: string, channelId: string, agentId: string, actor?: Principal) {
+    const rows = await this.recorded<{ id: string; lap_team_id: string }>(
       `insert into slack_bindings (id, team_id, channel_id, agent_id, lap_team_id)
          values ($1,$2,$3,$4, coalesce((select a.team_id from agents a where a.id = $4), 'team_default'))
-       on conflict (team_id, channel_id) do update set agent_id = excluded.agent_id, lap_team_id = excluded.lap_team_id returning id`,
+       on conflict (team_id, channel_id) do update set agent_id = excluded.agent_id, lap_team_id = excluded.lap_team_id returning id, lap_team_id`,
       [randomUUID(), teamId, channelId, agentId],
+      ([r]) => (actor ? { actor, action: "slack_binding.set", objectType: "slack_binding", objectId: r!.id, teamId: r!.lap_team_id, after: { team_id: teamId, channel_id: channelId, agent_id: agentId } } : null),
     );
     return rows[0]!.id;
   }
 
-  async deleteBinding(id: string): Promise<boolean> {
-    return (await this.q(`delete from slack_bindings where id = $1 returning id`, [id])).length === 1;
+  async deleteBinding(id: string, actor?: Principal): Promise<boolean> {
+    const rows = await this.recorded<{ id: string; team_id: string; channel_id: string; agent_id: string; lap_team_id: string }>(
+      `delete from slack_bindings where id = $1 returning id, team_id, channel_id, agent_id, lap_team_id`,
+      [id],
+      ([r]) => (r && actor ? { actor, action: "slack_binding.delete", objectType: "slack_binding", objectId: id, teamId: r.lap_team_id, before: { team_id: r.team_id, channel_id: r.channel_id, agent_id: r.agent_id }, after: null } : null),
+    );
+    return rows.length === 1;
   }
 
   // DM allow-list ----------------------------------------------------------
@@ -206,10 +224,16 @@ export class SlackStore {
   }
 
   /** Replaces one team's list in a transaction, so a reader never sees it half-written. */
-  async replaceDmAllowlist(teamId: string, userIds: string[]) {
+  async replaceDmAllowlist(teamId: string, userIds: string[], actor?: Principal) {
     await this.deps.database.transaction(async (tx) => {
-      await tx.query(`delete from slack_dm_allowlist where team_id = $1`, [teamId]);
+      const before = await tx.query<{ user_id: string }>(`delete from slack_dm_allowlist where team_id = $1 returning user_id`, [teamId]);
       for (const userId of userIds) await tx.query(`insert into slack_dm_allowlist (team_id, user_id) values ($1,$2) on conflict do nothing`, [teamId, userId]);
+      if (actor) {
+        await (this.deps.audit ?? NO_AUDIT).record(tx, {
+          actor, action: "slack_dm_allowlist.set", objectType: "slack_workspace", objectId: teamId,
+          before: { user_ids: before.map((b) => b.user_id).sort() }, after: { user_ids: [...userIds].sort() },
+        });
+      }
     });
   }
 
@@ -243,8 +267,13 @@ export class SlackStore {
     );
   }
 
-  async deleteInstallation(teamId: string): Promise<boolean> {
-    return (await this.q(`delete from slack_installations where team_id = $1 returning team_id`, [teamId])).length === 1;
+  async deleteInstallation(teamId: string, actor?: Principal): Promise<boolean> {
+    const rows = await this.recorded<{ team_id: string; team_name: string }>(
+      `delete from slack_installations where team_id = $1 returning team_id, team_name`,
+      [teamId],
+      ([r]) => (r && actor ? { actor, action: "slack_installation.delete", objectType: "slack_workspace", objectId: teamId, before: { team_name: r.team_name }, after: null } : null),
+    );
+    return rows.length === 1;
   }
 
   // OAuth state ------------------------------------------------------------

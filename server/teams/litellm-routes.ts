@@ -136,7 +136,7 @@ export function litellmTeamRoutes(deps: { teams: TeamService; users: UserService
         metadata: body.metadata,
       }, principal);
       // LiteLLM hands back a key for the new user: here a personal key that acts as the user.
-      const key = body.auto_create_key ? await deps.auth.createKey({ label: body.key_alias ?? `key for ${user.email ?? user.id}`, kind: "user", user_id: user.id }) : null;
+      const key = body.auto_create_key ? await deps.auth.createKey({ label: body.key_alias ?? `key for ${user.email ?? user.id}`, kind: "user", user_id: user.id }, principal) : null;
       return { ...userObject(user), key: key?.token ?? null, key_name: key ? `${key.key.prefix}…` : null, token_id: key?.key.id ?? null, expires: null };
     }, { body: litellmNewUserBody, detail: { summary: "LiteLLM /user/new: create a user (admin), with a personal key unless auto_create_key is false" } })
     .get("/info", async ({ query, principal }) => {

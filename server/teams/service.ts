@@ -4,6 +4,7 @@ import { DEFAULT_TEAM_ID, teamMembers, teams, users, type TeamRole, type TeamRow
 import type { Identities } from "../auth/identity";
 import type { Principal } from "../auth/model";
 import { assertMay, atLeast, isAdmin, roleIn, SYSTEM, visible } from "../auth/policy";
+import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { durationMs } from "../gateway/keys/duration";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "../lib/errors";
@@ -18,6 +19,8 @@ export interface TeamServiceDeps {
   /** A team's budget changed: the gateway drops its cached budget state. */
   onBudgetChange?: (teamId: string) => void;
   now?: () => number;
+  /** The audit trail (server/audit). */
+  audit?: AuditPort;
 }
 
 const newTeamId = () => `team_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
@@ -38,12 +41,17 @@ export class TeamService {
     return this.deps.database.db;
   }
 
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
+
   async create(input: CreateTeamInput, actor: Principal = SYSTEM): Promise<TeamView> {
     if (!isAdmin(actor)) throw forbidden("Only an admin creates teams");
     const b = createTeamBody.parse(input);
     const id = b.team_id ?? newTeamId();
     const [row] = await withConstraintConflicts(
-      () => this.db.insert(teams).values({
+      () => this.db.transaction(async (tx) => {
+        const made = await tx.insert(teams).values({
         id,
         alias: b.alias,
         models: b.models ?? [],
@@ -54,11 +62,14 @@ export class TeamService {
         tpmLimit: b.tpm_limit ?? null,
         maxParallelRequests: b.max_parallel_requests ?? null,
         metadata: b.metadata ?? {},
-      }).returning(),
+        }).returning();
+        // A signed-in admin who makes a team owns it, so the Members page has someone to start from.
+        if (actor.userId) await tx.insert(teamMembers).values({ teamId: id, userId: actor.userId, role: "owner" }).onConflictDoNothing();
+        await this.audit.record(tx, { actor, action: "team.create", objectType: "team", objectId: id, teamId: id, after: made[0] });
+        return made;
+      }),
       { unique: `A team with id ${id} already exists` },
     );
-    // A signed-in admin who makes a team owns it, so the Members page has someone to start from.
-    if (actor.userId) await this.db.insert(teamMembers).values({ teamId: id, userId: actor.userId, role: "owner" }).onConflictDoNothing();
     return this.view(row!, actor);
   }
 
@@ -105,7 +116,12 @@ export class TeamService {
       set.budgetResetAt = b.budget_duration ? new Date(this.now() + durationMs(b.budget_duration)!) : null;
     }
     if (b.blocked !== undefined) set.blockedAt = b.blocked ? (row.blockedAt ?? new Date(this.now())) : null;
-    const [updated] = await this.db.update(teams).set(set).where(eq(teams.id, id)).returning();
+    const [updated] = await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.update(teams).set(set).where(eq(teams.id, id)).returning(),
+      ([r]) => ({ actor, action: "team.update", objectType: "team", objectId: id, teamId: id, before: row, after: r }),
+    );
     this.deps.onBudgetChange?.(id);
     return this.view(updated!, actor, (await this.memberCounts([id])).get(id) ?? 0);
   }
@@ -114,10 +130,10 @@ export class TeamService {
   async remove(id: string, actor: Principal = SYSTEM): Promise<{ deleted: string }> {
     if (!isAdmin(actor)) throw forbidden("Only an admin deletes teams");
     if (id === DEFAULT_TEAM_ID) throw conflict("The Default team holds what belongs to no other team; it cannot be deleted");
-    await this.row(id, actor);
+    const row = await this.row(id, actor);
     const members = await this.db.select({ userId: teamMembers.userId }).from(teamMembers).where(eq(teamMembers.teamId, id));
     try {
-      await this.db.delete(teams).where(eq(teams.id, id));
+      await audited(this.db, this.audit, (tx) => tx.delete(teams).where(eq(teams.id, id)), () => ({ actor, action: "team.delete", objectType: "team", objectId: id, teamId: id, before: row, after: null, detail: { members: members.length } }));
     } catch (err) {
       if (isForeignKeyViolation(err)) throw conflict("The team still has agents or sessions; delete them first");
       throw err;
@@ -159,8 +175,14 @@ export class TeamService {
     }
     const [current] = await this.db.select().from(teamMembers).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId)));
     if (current) this.assertMayChange(actor, id, current.role, b.role);
-    await this.db.insert(teamMembers).values({ teamId: id, userId, role: b.role })
-      .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.userId], set: { role: b.role } });
+    const memberId = userId;
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.insert(teamMembers).values({ teamId: id, userId: memberId, role: b.role })
+        .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.userId], set: { role: b.role } }),
+      () => ({ actor, action: current ? "team.member_update" : "team.member_add", objectType: "team_member", objectId: memberId, teamId: id, before: current ? { role: current.role } : null, after: { role: b.role }, detail: { invited: Boolean(invitation) } }),
+    );
     this.deps.identities.invalidate(userId);
     const member = (await this.members(id, SYSTEM)).find((m) => m.user_id === userId)!;
     return { member, ...(invitation ? { invitation } : {}) };
@@ -172,7 +194,12 @@ export class TeamService {
     if (!current) throw notFound("Member");
     this.assertMayChange(actor, id, current.role, role);
     if (current.role === "owner" && role !== "owner") await this.assertAnotherOwner(id, userId, actor);
-    await this.db.update(teamMembers).set({ role }).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId)));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.update(teamMembers).set({ role }).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId))),
+      () => ({ actor, action: "team.member_update", objectType: "team_member", objectId: userId, teamId: id, before: { role: current.role }, after: { role } }),
+    );
     this.deps.identities.invalidate(userId);
     return (await this.members(id, SYSTEM)).find((m) => m.user_id === userId)!;
   }
@@ -183,7 +210,12 @@ export class TeamService {
     if (!current) throw notFound("Member");
     this.assertMayChange(actor, id, current.role, "viewer");
     if (current.role === "owner") await this.assertAnotherOwner(id, userId, actor);
-    await this.db.delete(teamMembers).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId)));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.delete(teamMembers).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId))),
+      () => ({ actor, action: "team.member_remove", objectType: "team_member", objectId: userId, teamId: id, before: { role: current.role }, after: null }),
+    );
     this.deps.identities.invalidate(userId);
     return { removed: userId };
   }

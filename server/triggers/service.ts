@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { agents, triggers, type TriggerRow } from "../../schema";
 import type { Principal } from "../auth/model";
 import { agentTeamFor, assertAccess, ownerColumns, teamFilter } from "../automation/owner";
+import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { randomToken, type SecretBox } from "../lib/crypto";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
@@ -17,6 +18,8 @@ export interface TriggerServiceDeps {
   destinations: DestinationGuard;
   /** LAP's public URL, for the webhook URL shown with each trigger. */
   baseUrl: () => string;
+  /** The audit trail (server/audit). */
+  audit?: AuditPort;
 }
 
 interface DeliverySqlRow {
@@ -57,6 +60,10 @@ export class TriggerService {
     return this.deps.database.db;
   }
 
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
+
   /** The triggers a caller's lists show (its teams). */
   private visible(principal: Principal): SQL | undefined {
     return teamFilter(principal, triggers.teamId);
@@ -85,7 +92,7 @@ export class TriggerService {
     const teamId = (await this.check(principal, p))!;
     const id = `trg_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
     const secret = randomToken("whsec_", 32);
-    await this.db.insert(triggers).values({
+    await audited(this.db, this.audit, (tx) => tx.insert(triggers).values({
       id,
       name: p.name,
       agentId: p.agent_id,
@@ -96,12 +103,12 @@ export class TriggerService {
       teamId,
       ...ownerColumns(principal),
       createdBy: principal.label,
-    });
+    }).returning(), ([r]) => ({ actor: principal, action: "trigger.create", objectType: "trigger", objectId: id, teamId, after: r }));
     return { trigger: await this.get(principal, id), secret };
   }
 
   async update(principal: Principal, id: string, input: UpdateTriggerInput): Promise<TriggerView> {
-    await this.row(principal, id, "act");
+    const current = await this.row(principal, id, "act");
     const p = updateTriggerBody.parse(input);
     const teamId = await this.check(principal, p);
     const set: Partial<typeof triggers.$inferInsert> = { updatedAt: new Date() };
@@ -111,28 +118,43 @@ export class TriggerService {
     if (p.prompt_template !== undefined) set.promptTemplate = p.prompt_template;
     if (p.session_mode !== undefined) set.sessionMode = p.session_mode;
     if (p.callback_url !== undefined) set.callbackUrl = p.callback_url;
-    await this.db.update(triggers).set(set).where(eq(triggers.id, id));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.update(triggers).set(set).where(eq(triggers.id, id)).returning(),
+      ([r]) => ({ actor: principal, action: "trigger.update", objectType: "trigger", objectId: id, teamId: r?.teamId ?? current.teamId, before: current, after: r }),
+    );
     return this.get(principal, id);
   }
 
   /** A new secret, shown once; the old one stops working at once. */
   async rotateSecret(principal: Principal, id: string): Promise<{ trigger: TriggerView; secret: string }> {
-    await this.row(principal, id, "act");
+    const current = await this.row(principal, id, "act");
     const secret = randomToken("whsec_", 32);
-    await this.db.update(triggers).set({ secretSealed: this.deps.box.encrypt(secret), updatedAt: new Date() }).where(eq(triggers.id, id));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.update(triggers).set({ secretSealed: this.deps.box.encrypt(secret), updatedAt: new Date() }).where(eq(triggers.id, id)),
+      () => ({ actor: principal, action: "trigger.rotate_secret", objectType: "trigger", objectId: id, teamId: current.teamId, before: { secretSealed: current.secretSealed }, after: { secretSealed: "new" } }),
+    );
     return { trigger: await this.get(principal, id), secret };
   }
 
   async setStatus(principal: Principal, id: string, status: "active" | "paused"): Promise<TriggerView> {
-    await this.row(principal, id, "act");
-    await this.db.update(triggers).set({ status, updatedAt: new Date() }).where(eq(triggers.id, id));
+    const current = await this.row(principal, id, "act");
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.update(triggers).set({ status, updatedAt: new Date() }).where(eq(triggers.id, id)),
+      () => ({ actor: principal, action: status === "paused" ? "trigger.pause" : "trigger.resume", objectType: "trigger", objectId: id, teamId: current.teamId, before: { status: current.status }, after: { status } }),
+    );
     return this.get(principal, id);
   }
 
   async remove(principal: Principal, id: string): Promise<TriggerView> {
-    await this.row(principal, id, "act");
+    const current = await this.row(principal, id, "act");
     const view = await this.get(principal, id);
-    await this.db.delete(triggers).where(eq(triggers.id, id));
+    await audited(this.db, this.audit, (tx) => tx.delete(triggers).where(eq(triggers.id, id)), () => ({ actor: principal, action: "trigger.delete", objectType: "trigger", objectId: id, teamId: current.teamId, before: current, after: null }));
     return view;
   }
 

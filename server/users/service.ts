@@ -4,6 +4,7 @@ import { invitations, teamMembers, teams, users, type UserRow } from "../../sche
 import type { Identities } from "../auth/identity";
 import type { Principal } from "../auth/model";
 import { isAdmin, SYSTEM } from "../auth/policy";
+import { audited, NO_AUDIT, type AuditPort, type DbTx } from "../audit/record";
 import type { Database } from "../db/client";
 import { durationMs } from "../gateway/keys/duration";
 import { randomToken, sha256Hex } from "../lib/crypto";
@@ -24,6 +25,8 @@ export interface UserServiceDeps {
   endSignIns: (userId: string) => Promise<unknown>;
   onBudgetChange?: (userId: string) => void;
   now?: () => number;
+  /** The audit trail (server/audit). */
+  audit?: AuditPort;
 }
 
 const newUserId = () => `usr_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
@@ -46,6 +49,10 @@ export class UserService {
     return this.deps.database.db;
   }
 
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
+
   async create(input: CreateUserInput, actor: Principal = SYSTEM): Promise<{ user: UserView; invitation?: { token: string; url: string; expires_at: string } }> {
     if (!isAdmin(actor)) throw forbidden("Only an admin creates users; team admins add members by email on the team");
     const b = createUserBody.parse(input);
@@ -55,31 +62,43 @@ export class UserService {
       const missing = b.teams.filter((t) => !found.some((f) => f.id === t));
       if (missing.length) throw badRequest(`teams: no team ${missing[0]}`, [{ field: "teams", message: `no team with id ${missing[0]}` }]);
     }
-    await withConstraintConflicts(
-      async () => this.db.insert(users).values({
-        id,
-        email: b.email?.toLowerCase() ?? null,
-        name: b.name ?? "",
-        role: b.role,
-        passwordHash: b.password ? await hashPassword(b.password) : null,
-        models: b.models ?? [],
-        maxBudget: b.max_budget ?? null,
-        budgetDuration: b.budget_duration ?? null,
-        budgetResetAt: b.budget_duration ? new Date(this.now() + durationMs(b.budget_duration)!) : null,
-        metadata: b.metadata ?? {},
+    const passwordHash = b.password ? await hashPassword(b.password) : null;
+    const invitation = await withConstraintConflicts(
+      async () => this.db.transaction(async (tx) => {
+        const [row] = await tx.insert(users).values({
+          id,
+          email: b.email?.toLowerCase() ?? null,
+          name: b.name ?? "",
+          role: b.role,
+          passwordHash,
+          models: b.models ?? [],
+          maxBudget: b.max_budget ?? null,
+          budgetDuration: b.budget_duration ?? null,
+          budgetResetAt: b.budget_duration ? new Date(this.now() + durationMs(b.budget_duration)!) : null,
+          metadata: b.metadata ?? {},
+        }).returning();
+        for (const t of b.teams ?? []) await tx.insert(teamMembers).values({ teamId: t, userId: id, role: "member" }).onConflictDoNothing();
+        const invited = b.email && !b.password ? await this.inviteIn(tx, id, actor) : undefined;
+        await this.audit.record(tx, { actor, action: "user.create", objectType: "user", objectId: id, after: row, detail: { teams: b.teams ?? [], invited: Boolean(invited) } });
+        return invited;
       }),
       { unique: b.email ? `A user with id ${id} or email ${b.email} already exists` : `A user with id ${id} already exists` },
     );
-    for (const t of b.teams ?? []) await this.db.insert(teamMembers).values({ teamId: t, userId: id, role: "member" }).onConflictDoNothing();
-    const invitation = b.email && !b.password ? await this.invite(id, actor) : undefined;
     return { user: await this.get(id), ...(invitation ? { invitation } : {}) };
   }
 
   /** A team admin adding an email nobody has: a member with no org role, and an invitation. */
   async createInvited(email: string, actor: Principal): Promise<{ userId: string; invitation: { token: string; url: string } }> {
     const id = newUserId();
-    await withConstraintConflicts(() => this.db.insert(users).values({ id, email: email.toLowerCase(), role: "member" }), { unique: `A user with email ${email} already exists` });
-    return { userId: id, invitation: await this.invite(id, actor) };
+    // Recorded as the team membership that asked for it (server/teams/service.ts).
+    const invitation = await withConstraintConflicts(
+      () => this.db.transaction(async (tx) => {
+        await tx.insert(users).values({ id, email: email.toLowerCase(), role: "member" });
+        return this.inviteIn(tx, id, actor);
+      }),
+      { unique: `A user with email ${email} already exists` },
+    );
+    return { userId: id, invitation };
   }
 
   /** Admins: everyone; anyone else: itself. */
@@ -120,7 +139,12 @@ export class UserService {
     }
     if (b.metadata !== undefined) set.metadata = b.metadata;
     if (b.disabled !== undefined) set.disabledAt = b.disabled ? (row.disabledAt ?? new Date(this.now())) : null;
-    await this.db.update(users).set(set).where(eq(users.id, id));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.update(users).set(set).where(eq(users.id, id)).returning(),
+      ([r]) => ({ actor, action: "user.update", objectType: "user", objectId: id, before: row, after: r }),
+    );
     this.deps.identities.invalidate(id);
     this.deps.onBudgetChange?.(id);
     // A disabled user, or one whose password an admin reset, is signed out everywhere.
@@ -130,7 +154,12 @@ export class UserService {
 
   async remove(id: string, actor: Principal = SYSTEM): Promise<{ deleted: string }> {
     if (!isAdmin(actor)) throw forbidden("Only an admin deletes users");
-    const [row] = await this.db.delete(users).where(eq(users.id, id)).returning({ id: users.id });
+    const [row] = await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.delete(users).where(eq(users.id, id)).returning(),
+      ([r]) => (r ? { actor, action: "user.delete", objectType: "user", objectId: id, before: r, after: null } : null),
+    );
     if (!row) throw notFound("User");
     this.deps.identities.invalidate(id);
     return { deleted: id };
@@ -138,11 +167,19 @@ export class UserService {
 
   /** A one-time link for the user to set a password; earlier unused ones stop working. */
   async invite(userId: string, actor: Principal): Promise<{ token: string; url: string; expires_at: string; id: string }> {
+    return this.db.transaction(async (tx) => {
+      const made = await this.inviteIn(tx, userId, actor);
+      await this.audit.record(tx, { actor, action: "user.invite", objectType: "user", objectId: userId, detail: { invitation_id: made.id, expires_at: made.expires_at } });
+      return made;
+    });
+  }
+
+  private async inviteIn(tx: DbTx, userId: string, actor: Principal): Promise<{ token: string; url: string; expires_at: string; id: string }> {
     const token = randomToken("lap-inv-", 24);
     const id = randomUUID();
     const expiresAt = new Date(this.now() + INVITATION_TTL_MS);
-    await this.db.delete(invitations).where(and(eq(invitations.userId, userId), isNull(invitations.acceptedAt)));
-    await this.db.insert(invitations).values({ id, tokenHash: sha256Hex(token), userId, createdBy: actor.label, expiresAt });
+    await tx.delete(invitations).where(and(eq(invitations.userId, userId), isNull(invitations.acceptedAt)));
+    await tx.insert(invitations).values({ id, tokenHash: sha256Hex(token), userId, createdBy: actor.label, expiresAt });
     return { id, token, url: `${this.deps.baseUrl()}/invite?token=${encodeURIComponent(token)}`, expires_at: expiresAt.toISOString() };
   }
 

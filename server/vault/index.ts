@@ -16,20 +16,20 @@ export function vaultRoutes(deps: { vault: VaultService; guard: AuthGuard }) {
     })
     .post(
       "",
-      async ({ body, set }) => {
+      async ({ body, set, principal }) => {
         set.status = 201;
-        return v.create(body);
+        return v.create(body, principal);
       },
       { body: createVaultSecretBody, response: { 201: vaultSecretView }, detail: { summary: "Add a secret bound to hosts; sandboxes see a stub, the egress proxy swaps in the value toward those hosts" } },
     )
     .get("/:id", ({ params }) => v.get(params.id), { params: vaultIdParams, response: vaultSecretView })
-    .patch("/:id", ({ params, body }) => v.update(params.id, body), {
+    .patch("/:id", ({ params, body, principal }) => v.update(params.id, body, principal), {
       params: vaultIdParams,
       body: updateVaultSecretBody,
       response: vaultSecretView,
       detail: { summary: "Change hosts or description, or rotate the value (sandboxes started afterwards use the new one)" },
     })
-    .delete("/:id", ({ params }) => v.remove(params.id), {
+    .delete("/:id", ({ params, principal }) => v.remove(params.id, principal), {
       params: vaultIdParams,
       response: vaultSecretView,
       detail: { summary: "Delete a secret (refused with 409 while an agent lists it)" },

@@ -1,6 +1,9 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, vaultSecrets, type VaultSecretRow } from "../../schema";
+import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
+import type { Principal } from "../auth/model";
+import { SYSTEM } from "../auth/policy";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import { badRequest, conflict, notFound } from "../lib/errors";
@@ -23,7 +26,11 @@ export class MissingVaultSecrets extends Error {
 /** The vault: sealed values, their bound hosts, which agents use them, and when they were last used. */
 export class VaultService {
   /** `destinations` refuses hosts that name non-public addresses (docs/security.md); default: no exceptions. */
-  constructor(private readonly deps: { database: Database; box: SecretBox; destinations?: DestinationGuard }) {}
+  constructor(private readonly deps: { database: Database; box: SecretBox; destinations?: DestinationGuard; audit?: AuditPort }) {}
+
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
 
   /** A secret's hosts go through the same check as an agent's egress allow-list. */
   private assertHosts(hosts: string[] | undefined) {
@@ -46,40 +53,50 @@ export class VaultService {
     return view(row, (await this.usersByName()).get(row.name) ?? []);
   }
 
-  async create(input: CreateVaultSecretInput): Promise<VaultSecretView> {
+  async create(input: CreateVaultSecretInput, actor: Principal = SYSTEM): Promise<VaultSecretView> {
     const p = createVaultSecretBody.parse(input);
     this.assertHosts(p.hosts);
     const [row] = await withConstraintConflicts(
       () =>
-        this.db
-          .insert(vaultSecrets)
-          .values({ id: `vlt_${randomUUID().replaceAll("-", "").slice(0, 20)}`, name: p.name, valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), hosts: [...new Set(p.hosts)], description: p.description, teamId: p.team_id ?? null })
-          .returning(),
+        audited(
+          this.db,
+          this.audit,
+          (tx) => tx
+            .insert(vaultSecrets)
+            .values({ id: `vlt_${randomUUID().replaceAll("-", "").slice(0, 20)}`, name: p.name, valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), hosts: [...new Set(p.hosts)], description: p.description, teamId: p.team_id ?? null })
+            .returning(),
+          ([r]) => ({ actor, action: "vault_secret.create", objectType: "vault_secret", objectId: r!.id, teamId: r!.teamId, after: r }),
+        ),
       { unique: `A vault secret named ${p.name} already exists; rotate its value instead`, foreignKey: `team_id: no team ${p.team_id}` },
     );
     return view(row!, (await this.usersByName()).get(p.name) ?? []);
   }
 
   /** Changes hosts or description, or rotates the value (sandboxes started after this get the new one). */
-  async update(id: string, input: UpdateVaultSecretInput): Promise<VaultSecretView> {
+  async update(id: string, input: UpdateVaultSecretInput, actor: Principal = SYSTEM): Promise<VaultSecretView> {
     const p = updateVaultSecretBody.parse(input);
     this.assertHosts(p.hosts);
-    await this.row(id);
+    const current = await this.row(id);
     const now = new Date();
     const set: Partial<typeof vaultSecrets.$inferInsert> = { updatedAt: now };
     if (p.hosts !== undefined) set.hosts = [...new Set(p.hosts)];
     if (p.description !== undefined) set.description = p.description;
     if (p.value !== undefined) Object.assign(set, { valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), rotatedAt: now });
-    const [row] = await this.db.update(vaultSecrets).set(set).where(eq(vaultSecrets.id, id)).returning();
+    const [row] = await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.update(vaultSecrets).set(set).where(eq(vaultSecrets.id, id)).returning(),
+      ([r]) => ({ actor, action: p.value !== undefined ? "vault_secret.rotate" : "vault_secret.update", objectType: "vault_secret", objectId: id, teamId: current.teamId, before: current, after: r }),
+    );
     return view(row!, (await this.usersByName()).get(row!.name) ?? []);
   }
 
   /** Refused while an agent still lists the secret: its next sandbox would fail to start. */
-  async remove(id: string): Promise<VaultSecretView> {
+  async remove(id: string, actor: Principal = SYSTEM): Promise<VaultSecretView> {
     const row = await this.row(id);
     const users = (await this.usersByName()).get(row.name) ?? [];
     if (users.length) throw conflict(`${row.name} is used by ${users.map((u) => u.name).join(", ")}; remove it from those agents' vault keys first`);
-    await this.db.delete(vaultSecrets).where(eq(vaultSecrets.id, id));
+    await audited(this.db, this.audit, (tx) => tx.delete(vaultSecrets).where(eq(vaultSecrets.id, id)), () => ({ actor, action: "vault_secret.delete", objectType: "vault_secret", objectId: id, teamId: row.teamId, before: row, after: null }));
     return view(row, []);
   }
 

@@ -12,7 +12,14 @@ export type ScriptStep =
    * OpenAI-compatible servers number calls per response (`call_0`, `call_1` … each time), which a
    * script reproduces by giving the same ids in several steps.
    */
-  | { text?: string; thinking?: string; toolCalls?: Array<{ name: string; arguments: Record<string, unknown>; id?: string }> }
+  | {
+      text?: string;
+      thinking?: string;
+      toolCalls?: Array<{ name: string; arguments: Record<string, unknown>; id?: string }>;
+      /** Streams these deltas instead of `text`'s two halves, `pieceDelayMs` apart (a slow model); stops when the client goes away. */
+      pieces?: string[];
+      pieceDelayMs?: number;
+    }
   /** Streams `text`, then holds the response open until the client goes away (for interrupts). */
   | { hang: true; text?: string }
   | { status: number; error: string };
@@ -47,7 +54,7 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
     async fetch(req) {
       const url = new URL(req.url);
       if (req.method !== "POST" || !url.pathname.endsWith("/chat/completions")) return Response.json({ error: { message: "not found" } }, { status: 404 });
-      const body = (await req.json()) as RecordedRequest & { stream?: boolean };
+      const body = (await req.json()) as RecordedRequest & { stream?: boolean; stream_options?: { include_usage?: boolean } };
       requests.push({ model: body.model, authorization: req.headers.get("authorization"), messages: body.messages, tools: body.tools ?? [] });
       const step = steps.shift() ?? { text: "done" };
       if ("status" in step) return Response.json({ error: { message: step.error, type: "invalid_request_error" } }, { status: step.status });
@@ -72,7 +79,16 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
           const text = step.text ?? "";
           // Two deltas per text, so clients must concatenate.
           const half = Math.ceil(text.length / 2);
-          for (const piece of [text.slice(0, half), text.slice(half)]) if (piece) controller.enqueue(enc.encode(chunk({ content: piece })));
+          const slow = "pieces" in step && step.pieces ? step : null;
+          for (const piece of slow?.pieces ?? [text.slice(0, half), text.slice(half)]) {
+            if (req.signal.aborted) return;
+            if (slow?.pieceDelayMs) await Bun.sleep(slow.pieceDelayMs);
+            try {
+              if (piece) controller.enqueue(enc.encode(chunk({ content: piece })));
+            } catch {
+              return; // the client went away
+            }
+          }
           if ("hang" in step) {
             await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve(), { once: true }));
             try {
@@ -88,6 +104,11 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
             controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, function: { arguments: args.slice(5) } }] })));
           });
           controller.enqueue(enc.encode(chunk({}, calls.length ? "tool_calls" : "stop")));
+          // As OpenAI does when asked (stream_options.include_usage, which LAP's gateway always sets): a last chunk with usage.
+          if (body.stream_options?.include_usage) {
+            const usage = { prompt_tokens: 10, completion_tokens: Math.max(1, Math.ceil(text.length / 4)), total_tokens: 10 + Math.max(1, Math.ceil(text.length / 4)) };
+            controller.enqueue(enc.encode(`data: ${JSON.stringify({ id: "chatcmpl-scripted", object: "chat.completion.chunk", created: 0, model: "scripted", choices: [], usage })}\n\n`));
+          }
           controller.enqueue(enc.encode("data: [DONE]\n\n"));
           controller.close();
         },

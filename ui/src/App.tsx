@@ -4,12 +4,14 @@ import { Layout } from "./components/Layout";
 import { Toasts } from "./components/ui";
 import { api, setUnauthorizedHandler, type Me } from "./lib/api";
 import { ApiKeys } from "./pages/ApiKeys";
+import { Audit } from "./pages/Audit";
 import { Approvals } from "./pages/Approvals";
 import { GatewayKeys } from "./pages/GatewayKeys";
 import { GatewayLogs } from "./pages/GatewayLogs";
 import { GatewayModels } from "./pages/GatewayModels";
 import { Kubernetes } from "./pages/Kubernetes";
 import { Harnesses } from "./pages/Harnesses";
+import { Home } from "./pages/Home";
 import { Invite, Login } from "./pages/Login";
 import { Members } from "./pages/Members";
 import { McpServers } from "./pages/McpServers";
@@ -24,6 +26,7 @@ import { TriggerDetail, Triggers } from "./pages/Triggers";
 import { SessionChat } from "./pages/SessionChat";
 import { Sessions } from "./pages/Sessions";
 import { Sandboxes } from "./pages/Sandboxes";
+import { Usage } from "./pages/Usage";
 import { Vault } from "./pages/Vault";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
@@ -58,7 +61,7 @@ function NotFound() {
     <div class="page">
       <h1>Page not found</h1>
       <p class="muted">
-        Nothing lives here. Go to <a href="/overview">Overview</a>.
+        Nothing lives here. Go <a href="/">home</a>.
       </p>
     </div>
   );
@@ -71,7 +74,7 @@ export function App() {
         <Route path="/login" component={() => <Login onLogin={(m) => setMe(m)} />} />
         <Route path="/invite" component={() => <Invite onLogin={(m) => setMe(m)} />} />
         <Route path="/" component={Authed}>
-          <Route path="/" component={() => <Navigate href={me()?.kind === "admin" ? "/overview" : "/sessions"} />} />
+          <Route path="/" component={() => <Home admin={me()?.kind === "admin"} />} />
           <Route path="/overview" component={Overview} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
@@ -79,6 +82,7 @@ export function App() {
           <Route path="/gateway/models" component={GatewayModels} />
           <Route path="/gateway/keys" component={GatewayKeys} />
           <Route path="/gateway/logs" component={GatewayLogs} />
+          <Route path="/gateway/usage" component={Usage} />
           <Route path="/mcp-servers" component={McpServers} />
           <Route path="/kubernetes" component={Kubernetes} />
           <Route path="/agents" component={Agents} />
@@ -96,6 +100,7 @@ export function App() {
           <Route path="/integrations" component={Integrations} />
           <Route path="/integrations/slack" component={Slack} />
           <Route path="/harnesses" component={Harnesses} />
+          <Route path="/audit" component={() => <Audit me={me()!} />} />
           <Route path="*404" component={NotFound} />
         </Route>
       </Router>

@@ -1,6 +1,8 @@
 import { and, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { apiKeys, gatewayKeys, type ApiKeyRow, type GatewayKeyRow } from "../../../schema";
 import type { AuthService } from "../../auth/service";
+import { audited, NO_AUDIT, type AuditPort } from "../../audit/record";
+import type { Principal } from "../../auth/model";
 import type { Database } from "../../db/client";
 import { sha256Hex } from "../../lib/crypto";
 import { badRequest, notFound } from "../../lib/errors";
@@ -12,6 +14,8 @@ export interface VirtualKeyDeps {
   database: Database;
   auth: AuthService;
   now?: () => number;
+  /** The audit trail (server/audit): keys made, changed and revoked by a caller. */
+  audit?: AuditPort;
 }
 
 /**
@@ -35,7 +39,7 @@ export class VirtualKeyService {
    * session key: exactly its agent's servers). The key's session, agent and user go into the
    * foundation key's metadata too, so the MCP gateway attributes and authorizes its calls.
    */
-  async generate(input: GenerateKeyInput, scope: { mcpServers?: string[] } = {}): Promise<KeyInfo & { key: string }> {
+  async generate(input: GenerateKeyInput, scope: { mcpServers?: string[] } = {}, actor?: Principal): Promise<KeyInfo & { key: string }> {
     const b = generateKeyBody.parse(input);
     const metadata: Record<string, unknown> = { gateway: true };
     if (b.session_id) metadata.session_id = b.session_id;
@@ -68,6 +72,8 @@ export class VirtualKeyService {
         agentId: b.agent_id ?? null,
         metadata: b.metadata ?? {},
       }).returning();
+      // Session keys LAP mints for its own sessions have no caller: the session's creation is the record.
+      if (actor) await (this.deps.audit ?? NO_AUDIT).record(tx, { actor, action: "gateway_key.create", objectType: "api_key", objectId: api.id, teamId: gw!.teamId, after: this.view(api, gw!, 0) });
       return { api, gw: gw!, token };
     });
     this.states.set(api.id, newKeyState(gw));
@@ -89,7 +95,7 @@ export class VirtualKeyService {
     return this.view(found.api, found.gw);
   }
 
-  async update(input: UpdateKeyInput): Promise<KeyInfo> {
+  async update(input: UpdateKeyInput, actor?: Principal): Promise<KeyInfo> {
     const b = updateKeyBody.parse(input);
     const found = await this.find(b.key);
     if (!found) throw notFound("Key");
@@ -108,19 +114,27 @@ export class VirtualKeyService {
     if (b.user_id !== undefined) set.userId = b.user_id;
     if (b.team_id !== undefined) set.teamId = b.team_id;
     await this.flush(); // persist in-memory spend before the row is replaced in the cache
-    const [gw] = await this.deps.database.db.update(gatewayKeys).set(set).where(eq(gatewayKeys.keyId, found.api.id)).returning();
-    let api = found.api;
-    if (b.duration !== undefined) {
-      const expiresAt = b.duration ? new Date(this.now() + durationMs(b.duration)!) : null;
-      [api] = await this.deps.database.db.update(apiKeys).set({ expiresAt }).where(eq(apiKeys.id, found.api.id)).returning() as [ApiKeyRow];
-    }
+    const { gw, api } = await audited(
+      this.deps.database.db,
+      this.deps.audit ?? NO_AUDIT,
+      async (tx) => {
+        const [gw] = await tx.update(gatewayKeys).set(set).where(eq(gatewayKeys.keyId, found.api.id)).returning();
+        let api = found.api;
+        if (b.duration !== undefined) {
+          const expiresAt = b.duration ? new Date(this.now() + durationMs(b.duration)!) : null;
+          [api] = await tx.update(apiKeys).set({ expiresAt }).where(eq(apiKeys.id, found.api.id)).returning() as [ApiKeyRow];
+        }
+        return { gw, api };
+      },
+      (r) => (actor ? { actor, action: "gateway_key.update", objectType: "api_key", objectId: found.api.id, teamId: r.gw!.teamId, before: this.view(found.api, found.gw), after: this.view(r.api, r.gw!) } : null),
+    );
     const state = this.states.get(found.api.id);
     if (state) state.row = gw!;
     return this.view(api, gw!);
   }
 
   /** Revokes keys (they answer 401 at once) and drops their limit state. */
-  async delete(refs: string[], aliases: string[] = []): Promise<string[]> {
+  async delete(refs: string[], aliases: string[] = [], actor?: Principal): Promise<string[]> {
     const ids: string[] = [];
     for (const ref of refs) {
       const found = await this.find(ref);
@@ -133,7 +147,7 @@ export class VirtualKeyService {
       ids.push(...rows.map((r) => r.id));
     }
     for (const id of ids) {
-      await this.deps.auth.revokeKey(id);
+      await this.deps.auth.revokeKey(id, undefined, actor);
       this.states.delete(id);
     }
     return ids;

@@ -1,6 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { gatewayModelChecks, gatewayModels } from "../../../schema";
+import { audited, NO_AUDIT, type AuditPort } from "../../audit/record";
+import type { Principal } from "../../auth/model";
 import type { Database } from "../../db/client";
 import type { SecretBox } from "../../lib/crypto";
 import { notFound } from "../../lib/errors";
@@ -24,20 +26,34 @@ const PRICE_FIELDS = ["input_cost_per_token", "output_cost_per_token"] as const;
  * param (sealed-params.ts) are sealed at rest and never returned.
  */
 export class ModelStore {
-  constructor(private readonly deps: { database: Database; box: SecretBox; litellm: { litellmApiBase?: string; litellmApiKey?: string } }) {}
+  constructor(private readonly deps: { database: Database; box: SecretBox; litellm: { litellmApiBase?: string; litellmApiKey?: string }; audit?: AuditPort }) {}
 
-  async add(input: DeploymentInput): Promise<Deployment> {
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
+
+  /** A stored deployment as the audit trail shows it: the plain params (credentials are sealed apart and never shown). */
+  private static audited(r: typeof gatewayModels.$inferSelect) {
+    return { modelName: r.modelName, litellmParams: r.litellmParams, modelInfo: r.modelInfo, apiKeySealed: r.apiKeySealed, paramsSealed: r.paramsSealed };
+  }
+
+  async add(input: DeploymentInput, actor?: Principal): Promise<Deployment> {
     const api_key = input.litellm_params.api_key;
     const id = (input.model_info?.id as string | undefined) ?? randomUUID();
     // Validates the entry (provider prefix, base URL) before anything is stored.
     const deployment = toDeployment({ ...input, id }, "database", this.deps.litellm);
-    await this.deps.database.db.insert(gatewayModels).values({
-      id,
-      modelName: input.model_name,
-      ...this.sealed(input.litellm_params as unknown as Record<string, unknown>),
-      apiKeySealed: api_key ? this.deps.box.encrypt(api_key) : null,
-      modelInfo: { ...(input.model_info ?? {}), id },
-    });
+    await audited(
+      this.deps.database.db,
+      this.audit,
+      (tx) => tx.insert(gatewayModels).values({
+        id,
+        modelName: input.model_name,
+        ...this.sealed(input.litellm_params as unknown as Record<string, unknown>),
+        apiKeySealed: api_key ? this.deps.box.encrypt(api_key) : null,
+        modelInfo: { ...(input.model_info ?? {}), id },
+      }).returning(),
+      ([r]) => (actor ? { actor, action: "model.create", objectType: "model", objectId: id, after: ModelStore.audited(r!) } : null),
+    );
     return { ...deployment, id };
   }
 
@@ -50,7 +66,7 @@ export class ModelStore {
    * Changes a stored deployment (LiteLLM's /model/update): given fields replace its own, `null` prices
    * remove them, the provider key changes only when a new one is given. Validated like /model/new.
    */
-  async update(input: UpdateModelInput): Promise<Deployment> {
+  async update(input: UpdateModelInput, actor?: Principal): Promise<Deployment> {
     const id = input.model_info.id;
     const [row] = await this.deps.database.db.select().from(gatewayModels).where(eq(gatewayModels.id, id));
     if (!row) throw notFound(`Model ${id}`);
@@ -68,10 +84,16 @@ export class ModelStore {
     const modelName = input.model_name ?? row.modelName;
     const apiKey = api_key ?? (row.apiKeySealed ? this.deps.box.decrypt(row.apiKeySealed) : undefined);
     const deployment = toDeployment({ id, model_name: modelName, litellm_params: { ...(params as unknown as DeploymentInput["litellm_params"]), api_key: apiKey }, model_info: info }, "database", this.deps.litellm);
-    await this.deps.database.db
-      .update(gatewayModels)
-      .set({ modelName, ...this.sealed(params), modelInfo: info, ...(api_key ? { apiKeySealed: this.deps.box.encrypt(api_key) } : {}) })
-      .where(eq(gatewayModels.id, id));
+    await audited(
+      this.deps.database.db,
+      this.audit,
+      (tx) => tx
+        .update(gatewayModels)
+        .set({ modelName, ...this.sealed(params), modelInfo: info, ...(api_key ? { apiKeySealed: this.deps.box.encrypt(api_key) } : {}) })
+        .where(eq(gatewayModels.id, id))
+        .returning(),
+      ([r]) => (actor ? { actor, action: "model.update", objectType: "model", objectId: id, before: ModelStore.audited(row), after: ModelStore.audited(r!) } : null),
+    );
     return deployment;
   }
 
@@ -91,8 +113,13 @@ export class ModelStore {
     return new Map(rows.map((r) => [r.modelName, { ok: r.ok, latency_ms: r.latencyMs, error: r.error, checked_at: r.checkedAt.toISOString() }]));
   }
 
-  async delete(id: string): Promise<void> {
-    const rows = await this.deps.database.db.delete(gatewayModels).where(eq(gatewayModels.id, id)).returning({ id: gatewayModels.id });
+  async delete(id: string, actor?: Principal): Promise<void> {
+    const rows = await audited(
+      this.deps.database.db,
+      this.audit,
+      (tx) => tx.delete(gatewayModels).where(eq(gatewayModels.id, id)).returning(),
+      ([r]) => (r && actor ? { actor, action: "model.delete", objectType: "model", objectId: id, before: ModelStore.audited(r), after: null } : null),
+    );
     if (rows.length === 0) throw notFound(`Model ${id}`);
   }
 

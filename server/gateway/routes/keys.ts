@@ -21,14 +21,14 @@ export function keyAdminRoutes(deps: { gateway: GatewayService; guard: AuthGuard
   const admin = new Elysia({ prefix: "/key", detail: { tags: ["LLM gateway keys"] } })
     .use(deps.guard)
     .onTransform(requireAdmin)
-    .post("/generate", ({ body }) => keys.generate(body), {
+    .post("/generate", ({ body, principal }) => keys.generate(body, {}, principal), {
       body: generateKeyBody,
       detail: { summary: "Create a virtual key (shown once) with models, budget, rate and parallel limits, expiry" },
     })
     // LiteLLM answers with the key as the caller named it, and the changed fields.
-    .post("/update", async ({ body }) => ({ ...(await keys.update(body)), key: body.key }), { body: updateKeyBody, detail: { summary: "Change a key's limits" } })
-    .post("/delete", async ({ body }) => {
-      await keys.delete(body.keys ?? [], body.key_aliases ?? []);
+    .post("/update", async ({ body, principal }) => ({ ...(await keys.update(body, principal)), key: body.key }), { body: updateKeyBody, detail: { summary: "Change a key's limits" } })
+    .post("/delete", async ({ body, principal }) => {
+      await keys.delete(body.keys ?? [], body.key_aliases ?? [], principal);
       // LiteLLM lists what was asked for (the keys as given), not internal ids.
       return { deleted_keys: [...(body.keys ?? []), ...(body.key_aliases ?? [])] };
     }, {

@@ -18,11 +18,11 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
   return new Elysia({ detail: { tags: ["LLM gateway models"] } })
     .use(deps.guard)
     .onTransform(requireAdmin)
-    .post("/model/new", async ({ body }) => {
+    .post("/model/new", async ({ body, principal }) => {
       await ready();
       let added;
       try {
-        added = await g.models.add(body);
+        added = await g.models.add(body, principal);
       } catch (err) {
         if ((err as Error).message.includes("api_base is required")) throw badRequest((err as Error).message, [{ field: "litellm_params.api_base", message: "required for this provider" }]);
         throw err;
@@ -30,7 +30,7 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
       await g.reload();
       return deploymentView(added);
     }, { body: newModelBody, detail: { summary: "Add a deployment (its provider key is encrypted at rest and never shown)" } })
-    .post("/model/update", async ({ body }) => {
+    .post("/model/update", async ({ body, principal }) => {
       await ready();
       const current = g.router.deployments().find((d) => d.id === body.model_info.id);
       if (current && current.source !== "database") {
@@ -38,7 +38,7 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
       }
       let updated;
       try {
-        updated = await g.models.update(body);
+        updated = await g.models.update(body, principal);
       } catch (err) {
         if ((err as Error).message.includes("api_base is required")) throw badRequest((err as Error).message, [{ field: "litellm_params.api_base", message: "required for this provider" }]);
         throw err;
@@ -46,9 +46,9 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
       await g.reload();
       return deploymentView(updated);
     }, { body: updateModelBody, detail: { summary: "Change a stored deployment: its name, upstream model, API base, key or prices (model_info.id names it)" } })
-    .post("/model/delete", async ({ body }) => {
+    .post("/model/delete", async ({ body, principal }) => {
       await ready();
-      await g.models.delete(body.id);
+      await g.models.delete(body.id, principal);
       await g.reload();
       return { deleted: body.id };
     }, { body: deleteModelBody, detail: { summary: "Remove a stored deployment" } })

@@ -1,9 +1,10 @@
 import { Elysia } from "elysia";
 import { requireAdmin, type AuthGuard } from "../../http/auth-guard";
 import type { Database } from "../../db/client";
-import { spendLogsQuery, spendReportQuery } from "../model";
+import { spendLogsQuery, spendReportQuery, spendUsageQuery } from "../model";
 import type { GatewayService } from "../service";
 import { dailyReport, spendLogs } from "../spend/query";
+import { usageReport } from "../spend/usage";
 
 /** Spend logs and the daily report. Admin only; rows reach the database within a flush interval. */
 export function spendRoutes(deps: { gateway: GatewayService; guard: AuthGuard; database: Database }) {
@@ -17,5 +18,9 @@ export function spendRoutes(deps: { gateway: GatewayService; guard: AuthGuard; d
     .get("/report", async ({ query }) => ({ data: await dailyReport(deps.database, query), queue: deps.gateway.spend.stats }), {
       query: spendReportQuery,
       detail: { summary: "Daily spend by key and model group" },
+    })
+    .get("/usage", ({ query }) => usageReport(deps.database, query), {
+      query: spendUsageQuery,
+      detail: { summary: "Usage for the dashboard's Usage page: requests, tokens, cost and errors per UTC day, model, key and agent, in a date range" },
     });
 }

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, or } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { mcpGrants, mcpServers, type McpServerRow } from "../../../schema";
 import type { Principal } from "../../auth/model";
+import { audited, NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database } from "../../db/client";
 import { conflict, notFound } from "../../lib/errors";
 import type { GrantView } from "../model";
@@ -41,7 +42,7 @@ const GRANT_TTL_MS = 2_000;
 export class McpPolicy {
   private cache = new Map<string, { at: number; grants: Promise<Map<string, ToolGrant>> }>();
 
-  constructor(private readonly deps: { database: Database; now?: () => number }) {}
+  constructor(private readonly deps: { database: Database; now?: () => number; audit?: AuditPort }) {}
 
   static callerOf(principal: Principal, metadata: Record<string, unknown> = {}): McpCaller {
     const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : undefined);
@@ -80,7 +81,7 @@ export class McpPolicy {
     return grant === "all" || grant.has(tool);
   }
 
-  async createGrant(input: { server_id: string; subject_type: "key" | "user" | "agent" | "team"; subject_id: string; tools: string[] | null }): Promise<GrantView> {
+  async createGrant(input: { server_id: string; subject_type: "key" | "user" | "agent" | "team"; subject_id: string; tools: string[] | null }, actor?: Principal): Promise<GrantView> {
     const [server] = await this.deps.database.db.select().from(mcpServers).where(eq(mcpServers.id, input.server_id));
     if (!server) throw notFound("MCP server");
     const existing = await this.deps.database.db
@@ -88,10 +89,15 @@ export class McpPolicy {
       .from(mcpGrants)
       .where(and(eq(mcpGrants.serverId, input.server_id), eq(mcpGrants.subjectType, input.subject_type), eq(mcpGrants.subjectId, input.subject_id)));
     if (existing.length) throw conflict(`${input.subject_type} ${input.subject_id} already has a grant on ${server.name}; delete it first`);
-    const [row] = await this.deps.database.db
-      .insert(mcpGrants)
-      .values({ id: randomUUID(), serverId: input.server_id, subjectType: input.subject_type, subjectId: input.subject_id, tools: input.tools })
-      .returning();
+    const [row] = await audited(
+      this.deps.database.db,
+      this.deps.audit ?? NO_AUDIT,
+      (tx) => tx
+        .insert(mcpGrants)
+        .values({ id: randomUUID(), serverId: input.server_id, subjectType: input.subject_type, subjectId: input.subject_id, tools: input.tools })
+        .returning(),
+      ([r]) => (actor ? { actor, action: "mcp_grant.create", objectType: "mcp_grant", objectId: r!.id, teamId: server.teamId ?? null, after: r, detail: { server: server.name } } : null),
+    );
     this.cache.clear();
     return view(row!, server.name);
   }
@@ -106,8 +112,13 @@ export class McpPolicy {
     return rows.map((r) => view(r.grant, r.serverName));
   }
 
-  async deleteGrant(id: string): Promise<void> {
-    const deleted = await this.deps.database.db.delete(mcpGrants).where(eq(mcpGrants.id, id)).returning({ id: mcpGrants.id });
+  async deleteGrant(id: string, actor?: Principal): Promise<void> {
+    const deleted = await audited(
+      this.deps.database.db,
+      this.deps.audit ?? NO_AUDIT,
+      (tx) => tx.delete(mcpGrants).where(eq(mcpGrants.id, id)).returning(),
+      ([r]) => (r && actor ? { actor, action: "mcp_grant.delete", objectType: "mcp_grant", objectId: id, before: r, after: null } : null),
+    );
     if (!deleted.length) throw notFound("Grant");
     this.cache.clear();
   }

@@ -1,6 +1,8 @@
 import { asc, eq } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { mcpServers, type McpServerRow } from "../../../schema";
+import { audited, NO_AUDIT, type AuditPort } from "../../audit/record";
+import type { Principal } from "../../auth/model";
 import type { Database } from "../../db/client";
 import type { SecretBox } from "../../lib/crypto";
 import { badRequest, conflict, notFound } from "../../lib/errors";
@@ -27,17 +29,28 @@ export interface RegistryDeps {
   box: SecretBox;
   /** Called after a server changes so pooled upstream connections are rebuilt with the new settings. */
   onChange?: (serverId: string, removed: boolean) => void;
+  /** The audit trail (server/audit). */
+  audit?: AuditPort;
 }
 
 /** The registry of MCP servers: CRUD with secrets sealed at rest and never returned. */
 export class McpRegistry {
   constructor(private readonly deps: RegistryDeps) {}
 
-  async create(input: CreateServer): Promise<ServerView> {
+  private get audit() {
+    return this.deps.audit ?? NO_AUDIT;
+  }
+
+  async create(input: CreateServer, actor?: Principal): Promise<ServerView> {
     if (await this.byName(input.name)) throw conflict(`An MCP server named ${input.name} already exists`);
     const row = this.toRow(input, {});
     // The check above gives the common case a clear answer; the constraint settles a race.
-    const [saved] = await withConstraintConflicts(() => this.deps.database.db.insert(mcpServers).values({ id: randomUUID(), ...row }).returning(), {
+    const [saved] = await withConstraintConflicts(() => audited(
+      this.deps.database.db,
+      this.audit,
+      (tx) => tx.insert(mcpServers).values({ id: randomUUID(), ...row }).returning(),
+      ([r]) => (actor ? { actor, action: "mcp_server.create", objectType: "mcp_server", objectId: r!.id, teamId: r!.teamId ?? null, after: r } : null),
+    ), {
       unique: `An MCP server named ${input.name} already exists`,
     });
     this.deps.onChange?.(saved!.id, false);
@@ -45,7 +58,7 @@ export class McpRegistry {
   }
 
   /** Merges the change into the stored server, re-validates the whole result, then saves it. */
-  async update(id: string, change: UpdateServer): Promise<ServerView> {
+  async update(id: string, change: UpdateServer, actor?: Principal): Promise<ServerView> {
     const current = await this.get(id);
     const secrets = this.secretsOf(current);
     if (change.name && change.name !== current.name && (await this.byName(change.name))) {
@@ -59,15 +72,25 @@ export class McpRegistry {
     const merged = parsed.data;
     const row = this.toRow(merged, secrets, change);
     const [saved] = await withConstraintConflicts(
-      () => this.deps.database.db.update(mcpServers).set({ ...row, updatedAt: new Date() }).where(eq(mcpServers.id, id)).returning(),
+      () => audited(
+        this.deps.database.db,
+        this.audit,
+        (tx) => tx.update(mcpServers).set({ ...row, updatedAt: new Date() }).where(eq(mcpServers.id, id)).returning(),
+        ([r]) => (actor ? { actor, action: "mcp_server.update", objectType: "mcp_server", objectId: id, teamId: r!.teamId ?? null, before: current, after: r } : null),
+      ),
       { unique: `An MCP server named ${merged.name} already exists` },
     );
     this.deps.onChange?.(id, false);
     return this.view(saved!);
   }
 
-  async remove(id: string): Promise<void> {
-    const deleted = await this.deps.database.db.delete(mcpServers).where(eq(mcpServers.id, id)).returning({ id: mcpServers.id });
+  async remove(id: string, actor?: Principal): Promise<void> {
+    const deleted = await audited(
+      this.deps.database.db,
+      this.audit,
+      (tx) => tx.delete(mcpServers).where(eq(mcpServers.id, id)).returning(),
+      ([r]) => (r && actor ? { actor, action: "mcp_server.delete", objectType: "mcp_server", objectId: id, teamId: r.teamId ?? null, before: r, after: null } : null),
+    );
     if (deleted.length === 0) throw notFound("MCP server");
     this.deps.onChange?.(id, true);
   }

@@ -3,6 +3,7 @@
  * prune keeps `retentionDays`. Each record gets the session and agent of its sandbox at write time
  * (a warm sandbox learns its session only when claimed). Names of secrets only, never values.
  */
+import { NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database, SqlTx } from "../../db/client";
 import { BatchWriter } from "../../lib/batch-writer";
 import type { Logger } from "../../lib/logger";
@@ -21,18 +22,49 @@ export interface EgressRecordView {
   refused: string[];
 }
 
-/** One statement per batch; ids follow the order the proxy saw the requests. */
-async function insertBatch(tx: SqlTx, batch: EgressRecord[]) {
+/**
+ * One statement per batch; ids follow the order the proxy saw the requests. Vault secrets swapped in
+ * (or refused) are recorded in the audit trail in the same transaction: one row per secret, host and
+ * session in the batch, with the count; the name only, never the value (docs/security.md "Audit trail").
+ */
+async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   const rows = batch.map((r) => ({ sandbox_id: r.sandboxId, method: r.method, host: r.host, outcome: r.outcome, swapped: r.swapped, refused: r.refused, created_at: r.at }));
-  await tx.query(
+  const written = await tx.query<{ sandbox_id: string; session_id: string | null; agent_id: string | null; host: string; swapped: string[]; refused: string[] }>(
     `insert into egress_records (sandbox_id, session_id, agent_id, method, host, outcome, swapped, refused, created_at)
      select r.sandbox_id, s.session_id, s.agent_id, r.method, r.host, r.outcome, r.swapped, r.refused, r.created_at
      from jsonb_array_elements($1::jsonb) with ordinality as e(doc, n)
      cross join lateral jsonb_to_record(e.doc) as r(sandbox_id text, method text, host text, outcome text, swapped jsonb, refused jsonb, created_at timestamptz)
      left join lateral (select x.session_id, x.agent_id from sandboxes x where x.sandbox_id = r.sandbox_id order by x.created_at desc limit 1) s on true
-     order by e.n`,
+     order by e.n
+     returning sandbox_id, session_id, agent_id, host, swapped, refused`,
     [JSON.stringify(rows)],
   );
+  const uses = new Map<string, { action: string; name: string; host: string; sandboxId: string; sessionId: string | null; agentId: string | null; count: number }>();
+  for (const r of written) {
+    for (const [action, names] of [["secret.use", r.swapped], ["secret.refused", r.refused]] as const) {
+      for (const name of names ?? []) {
+        const key = JSON.stringify([action, name, r.host, r.sandbox_id, r.session_id]);
+        const u = uses.get(key) ?? { action, name, host: r.host, sandboxId: r.sandbox_id, sessionId: r.session_id, agentId: r.agent_id, count: 0 };
+        u.count++;
+        uses.set(key, u);
+      }
+    }
+  }
+  if (uses.size === 0) return;
+  const sessionIds = [...new Set([...uses.values()].flatMap((u) => (u.sessionId ? [u.sessionId] : [])))];
+  const teams = new Map((await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [sessionIds])).map((s) => [s.id, s.team_id]));
+  const names = [...new Set([...uses.values()].map((u) => u.name))];
+  const secretIds = new Map((await tx.query<{ id: string; name: string }>("select id, name from vault_secrets where name = any($1::text[])", [names])).map((v) => [v.name, v.id]));
+  for (const u of uses.values()) {
+    await audit.record(tx, {
+      actor: { kind: "system", label: `sandbox ${u.sandboxId}` },
+      action: u.action,
+      objectType: "vault_secret",
+      objectId: secretIds.get(u.name) ?? u.name,
+      teamId: u.sessionId ? (teams.get(u.sessionId) ?? null) : null,
+      detail: { name: u.name, host: u.host, session_id: u.sessionId, agent_id: u.agentId, sandbox_id: u.sandboxId, requests: u.count },
+    });
+  }
 }
 
 export interface EgressRecordStoreOptions {
@@ -42,6 +74,8 @@ export interface EgressRecordStoreOptions {
   maxQueue?: number;
   /** Vault secrets that were swapped into requests, with the time of their latest use. */
   secretsUsed?(uses: Map<string, Date>): Promise<void>;
+  /** The audit trail (server/audit): secret use, by name, host and session. */
+  audit?: AuditPort;
 }
 
 export class EgressRecordStore {
@@ -53,7 +87,7 @@ export class EgressRecordStore {
     this.writer = new BatchWriter({
       database: opts.database,
       maxQueue: opts.maxQueue ?? 50_000,
-      insert: insertBatch,
+      insert: (tx, batch) => insertBatch(tx, batch, opts.audit ?? NO_AUDIT),
       afterFlush: async (rows) => {
         const uses = new Map<string, Date>();
         for (const r of rows) for (const name of r.swapped) uses.set(name, new Date(Math.max(uses.get(name)?.getTime() ?? 0, Date.parse(r.at))));

@@ -3,7 +3,8 @@
  * "Sandboxes"): a new user namespace as a non-root host uid (sandbox-user.ts), every capability
  * dropped, no further user namespaces, a seccomp filter (seccomp.ts), own pid/ipc/uts/net/cgroup
  * namespaces, a read-only root with only the listed writable places, kernel files in /proc masked
- * or (/proc/sys) owned by a uid the sandbox does not map, a private /etc/passwd, killed with LAP.
+ * or (/proc/sys) owned by a uid the sandbox does not map, a private /etc/passwd, killed with LAP
+ * (or, adoptable, left to outlive it for the grace period: docs/sandboxes.md).
  *
  * Host paths LAP chooses (the workspace, the run dir, the Bun binary, harness/, node_modules, the
  * bundle) may lie where the sandbox's uid cannot walk (LAP_DATA_DIR under /root, a 0700 temp dir).
@@ -65,6 +66,11 @@ export interface JailOptions {
   parentPid?: number | null;
   /** Variables the spawner set for LAP's own use (process markers) that the sandbox must not see. */
   unsetEnv?: string[];
+  /**
+   * false: the jail outlives LAP (an adoptable local sandbox, docs/sandboxes.md "Lifetime of host
+   * sandboxes"): no `--die-with-parent`; pass `parentPid: null` too, so no death signal is armed.
+   */
+  dieWithParent?: boolean;
 }
 
 /** What this machine's bubblewrap supports, read once from `bwrap --help`. */
@@ -202,7 +208,8 @@ export function jailCommand(opts: JailOptions, command: string[]): string[] {
   const args = ["--unshare-all", "--unshare-user"];
   if (opts.disableUserns) args.push("--disable-userns");
   args.push("--uid", String(INSIDE_USER.uid), "--gid", String(INSIDE_USER.gid), "--cap-drop", "ALL");
-  args.push("--die-with-parent", "--new-session", "--hostname", "lap-sandbox");
+  if (opts.dieWithParent !== false) args.push("--die-with-parent");
+  args.push("--new-session", "--hostname", "lap-sandbox");
   args.push(...systemArgs());
   args.push("--ro-bind-data", fd(assets.passwd), "/etc/passwd", "--ro-bind-data", fd(assets.group), "/etc/group");
   args.push("--proc", "/proc", "--dev", "/dev");
@@ -252,7 +259,7 @@ export interface BwrapPaths {
 export function localSandboxCommand(
   paths: BwrapPaths,
   command: string[],
-  opts: { user: HostUser | null; bwrap?: string; disableUserns: boolean; unsetEnv?: string[]; parentPid?: number | null },
+  opts: { user: HostUser | null; bwrap?: string; disableUserns: boolean; unsetEnv?: string[]; parentPid?: number | null; dieWithParent?: boolean },
 ): string[] {
   const mounts: Mount[] = [
     { host: paths.bunPath, sandbox: IN_SANDBOX.bun },

@@ -4,7 +4,7 @@
  * kept under LAP_DATA_DIR/workspaces, the supervisor started and watched, limits applied.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
 import { resolveHostId } from "../../config/host-id";
@@ -25,7 +25,9 @@ import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand, removeSt
 import { closeServer, listenLoopback, listenUnix, type Upstream } from "./lap-sockets";
 import { listenLapBridge } from "./lap-bridge";
 import { parentBoundCommand } from "../../lib/parent-bound";
-import { isAlive, killSandbox, processesNaming, processIdentity } from "./processes";
+import { isAlive, killSandbox, processIdentity } from "./processes";
+import { type AdoptionRecord, adoptionRecordPath, watchProcess, writeAdoptionRecord } from "./adoption";
+import { reapSandbox, scanLeftovers, serveAgain } from "./leftovers";
 import type { HostUser, UidRange } from "./sandbox-user";
 
 /** Makes the per-sandbox egress proxy server (see ../egress); null = no web access at all. */
@@ -51,6 +53,11 @@ export interface HostProviderOptions {
   hostId?: string;
   /** LAP as root: the host uids sandboxes run as (LAP_SANDBOX_UIDS; default sandbox-user.ts). */
   sandboxUids?: UidRange;
+  /**
+   * LAP_SANDBOX_ORPHAN_GRACE_SECONDS, for providers whose sandboxes can be adopted (local): they
+   * outlive a LAP that dies for this long and the next start adopts them. 0/unset: they die with LAP.
+   */
+  orphanGraceSeconds?: number;
 }
 export type SandboxLimitsDefaults = NonNullable<SandboxSpec["limits"]>;
 
@@ -70,6 +77,8 @@ export interface LaunchContext {
   bundle: HarnessBundle;
   /** The host user the sandbox runs as (LAP is root); null: LAP's own uid. */
   user: HostUser | null;
+  /** > 0: the sandbox outlives LAP for this long (no parent-death signal) and stops itself after. */
+  orphanGraceSeconds: number;
 }
 
 interface Entry {
@@ -78,6 +87,12 @@ interface Entry {
   token: string;
   runDir: string;
   proc: ReturnType<typeof Bun.spawn> | null;
+  /** The launched process (LAP's child, or the adopted one) and its identity (pid:start time). */
+  pid: number | null;
+  identity: string | null;
+  /** Adopted after a LAP restart: no child handle, its exit is watched through /proc. */
+  unwatch?: () => void;
+  user: HostUser | null;
   /** What LAP serves the sandbox (the LAP bridge, the egress proxy); closed when it ends. */
   servers: Array<{ close(): Promise<void> }>;
   cgroup: CgroupHandle | null;
@@ -98,6 +113,10 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   private bundle: Promise<HarnessBundle> | null = null;
   /** Set by shutdown(): no sandbox starts after it. */
   private closed = false;
+  /** Seconds a sandbox outlives a dead LAP (0: it dies with LAP); see HostProviderOptions. */
+  protected readonly orphanGrace: number;
+  /** Start-up adoption of sandboxes an earlier LAP left alive; every call waits for it. */
+  private adopting: Promise<void>;
 
   constructor(protected opts: HostProviderOptions) {
     this.workspacesDir = join(opts.dataDir, "workspaces");
@@ -108,39 +127,68 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     mkdirSync(this.workspacesDir, { recursive: true });
     mkdirSync(this.runRoot, { recursive: true });
     this.host = resolveHostId(opts.dataDir, opts.hostId);
-    this.reapLeftovers();
+    this.orphanGrace = this.adoptable() ? Math.max(0, opts.orphanGraceSeconds ?? 0) : 0;
+    const candidates = this.reapLeftovers();
     removeStaleCgroups();
+    this.adopting = Promise.all(candidates.map((r) => this.adopt(r))).then(() => {});
+  }
+
+  /** Whether this provider's sandboxes can outlive LAP and be adopted (local: yes; process: no, its ports are LAP's). */
+  protected adoptable(): boolean {
+    return false;
+  }
+
+  /** What an earlier LAP left: adopted (with a grace period) or reaped (./leftovers.ts). */
+  private reapLeftovers(): AdoptionRecord[] {
+    return scanLeftovers(this.runRoot, this.orphanGrace, this.opts.logger);
   }
 
   /**
-   * Sandboxes die with the LAP that started them; nothing is adopted. What an earlier LAP on this
-   * data dir left (it was SIGKILLed, and a sandbox escaped the parent-death signal, or it predates
-   * it) belongs to nobody: its processes are killed and its run directory removed. A sandbox whose
-   * owner (`<id>.owner`: pid and start time, outside the run dir the sandbox can write) is a live
-   * LAP is left alone.
+   * Takes over a sandbox an earlier LAP left running: LAP's sockets in its run dir served again
+   * (the LAP bridge, the egress proxy with the spec's allow-list), its cgroup handle, the supervisor
+   * asked for its health with the recorded token, the owner file rewritten to this process. Any
+   * failure: the sandbox is reaped instead. Its exit is watched through /proc from now on.
    */
-  private reapLeftovers() {
-    const ownedByLiveLap = (id: string) => {
-      let owner: string;
-      try {
-        owner = readFileSync(join(this.runRoot, `${id}.owner`), "utf8").trim();
-      } catch {
-        return false;
-      }
-      // Includes this process: a second provider on the same data dir must not kill the first's sandboxes.
-      return isAlive(owner);
-    };
-    const prefix = join(this.runRoot, "sbx_");
-    const ids = new Set(processesNaming(prefix).map(({ hit }) => `sbx_${hit.slice(prefix.length).split("/")[0]}`));
-    for (const name of readdirSync(this.runRoot)) if (name.startsWith("sbx_")) ids.add(name.replace(/\.owner$/, ""));
-    for (const id of ids) {
-      if (ownedByLiveLap(id)) continue;
-      const runDir = join(this.runRoot, id);
-      const pids = killSandbox(runDir);
-      if (pids.length) this.opts.logger.warn({ sandbox_id: id, pids }, "killed a sandbox left running by a LAP that is gone");
-      rmSync(runDir, { recursive: true, force: true });
-      rmSync(`${runDir}.owner`, { force: true });
+  private async adopt(record: AdoptionRecord) {
+    const { id } = record;
+    const runDir = join(this.runRoot, id);
+    const servers: Entry["servers"] = [];
+    try {
+      servers.push(...(await serveAgain(runDir, record, this.opts)));
+      const cgroup = createCgroup(id, record.limits);
+      const handle: SandboxHandle = {
+        id,
+        provider: this.name,
+        state: "provisioning",
+        workspaceId: record.spec.workspaceId,
+        labels: { ...record.labels },
+        createdAt: new Date(record.createdAt),
+        info: { limits: [record.limits.cpuSeconds ? "cpu" : "", ...(cgroup?.applied ?? [])].filter(Boolean).join(",") || "none", pid: record.pid, adopted: true },
+      };
+      const entry: Entry = { handle, spec: record.spec, token: record.token, runDir, proc: null, pid: record.pid, identity: record.identity, user: record.user, servers, cgroup, limits: record.limits, stderrTail: "", stopping: false };
+      this.entries.set(id, entry);
+      const res = await this.supervisorFetch(entry)("http://sandbox/health", { signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) throw new Error(`supervisor health answered ${res.status}`);
+      writeFileSync(`${runDir}.owner`, processIdentity(), { mode: 0o600 });
+      handle.state = "ready";
+      handle.info.readyAt = new Date().toISOString();
+      entry.unwatch = watchProcess(record.identity, () => void this.exited(entry, "adopted after a LAP restart, so its exit status is unknown"));
+      this.opts.logger.info({ sandbox_id: id, pid: record.pid, session_id: record.labels.session_id }, "adopted a sandbox an earlier LAP left running");
+    } catch (err) {
+      this.entries.delete(id);
+      await Promise.all(servers.map((s) => s.close().catch(() => {})));
+      this.opts.logger.warn({ sandbox_id: id, err: (err as Error).message }, "could not adopt a sandbox an earlier LAP left running; killing it");
+      reapSandbox(this.runRoot, id, this.opts.logger, record.pid);
     }
+  }
+
+  /** The adoption record of a live sandbox, rewritten when its labels change (bind). */
+  private record(entry: Entry) {
+    if (!this.orphanGrace || !entry.pid || !entry.identity) return;
+    writeAdoptionRecord(entry.runDir, {
+      version: 1, id: entry.handle.id, pid: entry.pid, identity: entry.identity, token: entry.token, spec: entry.spec, limits: entry.limits,
+      user: entry.user, labels: entry.handle.labels, createdAt: entry.handle.createdAt.toISOString(),
+    });
   }
 
   protected abstract preflight(): void | Promise<void>;
@@ -164,6 +212,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
 
   async create(spec: SandboxSpec): Promise<SandboxHandle> {
     if (this.closed) throw new SandboxError("unavailable", "LAP is shutting down");
+    await this.adopting;
     await this.preflight();
     const id = SHORT_ID();
     const workspace = this.workspacePath(spec.workspaceId);
@@ -198,7 +247,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     const limits = { ...this.opts.defaultLimits, ...spec.limits };
     const cgroup = createCgroup(id, limits);
     this.bundle ??= bundleHarness(this.opts.harnessRoot, join(this.runRoot, "bundle"));
-    const launch = this.launch({ id, spec, workspace, runDir, egressPort, bundle: await this.bundle, user });
+    const launch = this.launch({ id, spec, workspace, runDir, egressPort, bundle: await this.bundle, user, orphanGraceSeconds: this.orphanGrace });
     const handle: SandboxHandle = {
       id,
       provider: this.name,
@@ -208,19 +257,24 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       createdAt: new Date(),
       info: { limits: [limits.cpuSeconds ? "cpu" : "", ...(cgroup?.applied ?? [])].filter(Boolean).join(",") || "none" },
     };
-    const entry: Entry = { handle, spec, token, runDir, proc: null, servers, cgroup, limits, stderrTail: "", stopping: false };
+    const entry: Entry = { handle, spec, token, runDir, proc: null, pid: null, identity: null, user, servers, cgroup, limits, stderrTail: "", stopping: false };
     if (this.closed) {
       // shutdown() ran while this create was awaiting: a process started now would outlive it.
       await this.release(entry);
       throw new SandboxError("unavailable", "LAP is shutting down");
     }
     this.entries.set(id, entry);
-    this.spawn(entry, parentBoundCommand(limitedCommand(launch.command, limits, cgroup)), launch);
+    // Adoptable: its own session (a signal to LAP's process group does not reach it) and no death
+    // signal; otherwise bound to LAP (../../lib/parent-bound.ts).
+    const limited = limitedCommand(launch.command, limits, cgroup);
+    this.spawn(entry, this.orphanGrace > 0 ? setsidCommand(limited) : parentBoundCommand(limited), launch);
     return { ...handle };
   }
 
   private spawn(entry: Entry, command: string[], launch: Launch) {
     let proc: ReturnType<typeof Bun.spawn>;
+    // A pipe, never a host file (no descriptor of LAP's reaches the sandbox). When LAP dies the
+    // supervisor's writes to it fail and are dropped; an adopted sandbox's stderr is not read again.
     try {
       proc = Bun.spawn(command, { cwd: launch.cwd, env: launch.env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     } catch (e) {
@@ -229,25 +283,33 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       return;
     }
     entry.proc = proc;
+    entry.pid = proc.pid;
+    entry.identity = processIdentity(proc.pid);
     entry.handle.info.pid = proc.pid;
+    this.record(entry);
     void (async () => {
       const decoder = new TextDecoder();
       for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
         entry.stderrTail = (entry.stderrTail + decoder.decode(chunk)).slice(-4000);
       }
     })();
-    void proc.exited.then(async (code) => {
-      const h = entry.handle;
-      if (!entry.stopping) {
-        h.state = "failed";
-        // Read before release() removes the cgroup: a kill at the memory limit is the likely cause then.
-        const oom = entry.cgroup?.oomKills() ? `; killed at the sandbox's memory limit (${memoryLimitText(entry.limits.memoryMb)})` : "";
-        h.error = `sandbox process exited (${proc.signalCode ?? `code ${code}`})${oom}${entry.stderrTail ? `: ${entry.stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`;
-        this.opts.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox died");
-      }
-      await this.release(entry);
-      if (!entry.stopping) this.opts.onExit?.({ ...h });
-    });
+    void proc.exited.then((code) => this.exited(entry, String(proc.signalCode ?? `code ${code}`)));
+  }
+
+  /** The sandbox's process ended (`how`: its signal or exit code): unless LAP stopped it, it failed. */
+  private async exited(entry: Entry, how: string) {
+    entry.unwatch?.();
+    const h = entry.handle;
+    if (!entry.stopping) {
+      h.state = "failed";
+      // Read before release() removes the cgroup: a kill at the memory limit is the likely cause then.
+      const oom = entry.cgroup?.oomKills() ? `; killed at the sandbox's memory limit (${memoryLimitText(entry.limits.memoryMb)})` : "";
+      const tail = entry.stderrTail;
+      h.error = `sandbox process exited (${how})${oom}${tail ? `: ${tail.trim().split("\n").slice(-3).join(" | ")}` : ""}`;
+      this.opts.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox died");
+    }
+    await this.release(entry);
+    if (!entry.stopping) this.opts.onExit?.({ ...h });
   }
 
   /** Frees what LAP holds for a sandbox whose process is gone (sockets, cgroup); keeps the workspace. */
@@ -256,8 +318,12 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     entry.servers = [];
     entry.cgroup?.remove();
     entry.cgroup = null;
-    rmSync(entry.runDir, { recursive: true, force: true });
-    rmSync(`${entry.runDir}.owner`, { force: true });
+    for (const p of [entry.runDir, `${entry.runDir}.owner`, adoptionRecordPath(entry.runDir)]) rmSync(p, { recursive: true, force: true });
+  }
+
+  private running(entry: Entry): boolean {
+    if (entry.proc) return entry.proc.exitCode === null && entry.proc.signalCode === null;
+    return !!entry.identity && isAlive(entry.identity);
   }
 
   private entry(id: string): Entry {
@@ -286,6 +352,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   }
 
   async waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {
+    await this.adopting;
     const entry = this.entry(id);
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
     const socket = join(entry.runDir, "supervisor.sock");
@@ -293,7 +360,10 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       if (entry.handle.state === "failed") throw new SandboxError("failed", entry.handle.error ?? "sandbox failed");
       if (entry.handle.state === "ready") return { ...entry.handle };
       if (opts.signal?.aborted) throw new SandboxError("timeout", "stopped waiting: aborted");
-      if (Date.now() > deadline) throw new SandboxError("timeout", `supervisor did not answer within ${opts.timeoutMs ?? 30_000} ms${entry.stderrTail ? `: ${entry.stderrTail.trim().slice(-500)}` : ""}`);
+      if (Date.now() > deadline) {
+        const tail = entry.stderrTail;
+        throw new SandboxError("timeout", `supervisor did not answer within ${opts.timeoutMs ?? 30_000} ms${tail ? `: ${tail.trim().slice(-500)}` : ""}`);
+      }
       if (existsSync(socket)) {
         try {
           const res = await fetch("http://sandbox/health", { unix: this.supervisorSocket(entry) } as RequestInit);
@@ -309,6 +379,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   }
 
   async bind(id: string, binding: SandboxBinding): Promise<void> {
+    await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}, not ready`);
     const res = await this.supervisorFetch(entry)("http://sandbox/lap/bind", {
@@ -319,30 +390,36 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     if (!res.ok) throw new SandboxError("failed", `supervisor refused the binding: ${res.status} ${await res.text()}`);
     entry.handle.labels.session_id = binding.sessionId;
     entry.handle.labels.agent_id = binding.agentId;
+    this.record(entry);
   }
 
   async connect(id: string): Promise<SupervisorConnection> {
+    await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}`);
     return { baseUrl: "http://sandbox", fetch: this.supervisorFetch(entry) };
   }
 
   async stop(id: string): Promise<void> {
+    await this.adopting;
     const entry = this.entries.get(id);
     if (!entry) return;
     entry.stopping = true;
-    if (entry.proc && entry.proc.exitCode === null && entry.proc.signalCode === null) {
+    entry.unwatch?.();
+    if (this.running(entry)) {
       entry.handle.state = "terminating";
       // The whole sandbox, not only LAP's child: a process sandbox's harness processes are not in a
       // pid namespace that dies with it.
-      killSandbox(entry.runDir, entry.proc.pid);
-      await entry.proc.exited;
+      killSandbox(entry.runDir, entry.pid ?? undefined);
+      if (entry.proc) await entry.proc.exited;
+      else for (let i = 0; i < 250 && this.running(entry); i++) await Bun.sleep(20);
     }
     await this.release(entry);
     entry.handle.state = "stopped";
   }
 
   async destroy(id: string, opts: { dropWorkspace?: boolean } = {}): Promise<void> {
+    await this.adopting;
     const entry = this.entries.get(id);
     if (!entry) return;
     await this.stop(id);
@@ -351,18 +428,20 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   }
 
   async get(id: string): Promise<SandboxHandle | null> {
+    await this.adopting;
     const e = this.entries.get(id);
     return e ? this.snapshot(e) : null;
   }
 
   async list(): Promise<SandboxHandle[]> {
+    await this.adopting;
     return [...this.entries.values()].map((e) => this.snapshot(e));
   }
 
   private snapshot(e: Entry): SandboxHandle {
     const info = { ...e.handle.info };
-    if (e.proc && e.handle.state === "ready") {
-      info.cpuSeconds = cpuSecondsOf(e.proc.pid);
+    if (e.pid && e.handle.state === "ready") {
+      info.cpuSeconds = cpuSecondsOf(e.pid);
       info.memoryBytes = e.cgroup?.memoryUsageBytes() ?? null;
       info.oomKills = e.cgroup?.oomKills() ?? null;
       info.pidsRefused = e.cgroup?.pidsRefused() ?? null;
@@ -373,6 +452,13 @@ export abstract class HostSandboxProvider implements SandboxProvider {
 
   async shutdown() {
     this.closed = true;
+    await this.adopting;
     await Promise.all([...this.entries.keys()].map((id) => this.stop(id)));
   }
+}
+
+/** `setsid` (util-linux) before the command: the sandbox leads its own session and process group. */
+function setsidCommand(command: string[]): string[] {
+  const setsid = Bun.which("setsid");
+  return setsid ? [setsid, ...command] : command;
 }

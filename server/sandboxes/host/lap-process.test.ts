@@ -1,7 +1,8 @@
 /**
  * A real `lap up` process with a real bubblewrap sandbox, killed with SIGKILL and restarted on the
- * same data dir and database. Documented behaviour (docs/sandboxes.md): host sandboxes are not
- * adopted; they die with the LAP that started them, and the next start owns only what it starts.
+ * same data dir and database, with LAP_SANDBOX_ORPHAN_GRACE_SECONDS=0 (docs/sandboxes.md): host
+ * sandboxes then die with the LAP that started them, and the next start owns only what it starts.
+ * (With a grace period they are adopted instead: lap-restart-adopt.test.ts.)
  * After the final SIGTERM no process of this test is left (found by its unique LAP_DATA_DIR in
  * argv or environment).
  */
@@ -53,7 +54,7 @@ beforeAll(async () => {
   writeFileSync(gateway, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-123 }\n`);
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  env = { PORT: String(port), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY: KEY, LOG_LEVEL: "warn", LAP_GATEWAY_CONFIG: gateway, WARM_POOL_SIZE: "0" };
+  env = { PORT: String(port), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY: KEY, LOG_LEVEL: "warn", LAP_GATEWAY_CONFIG: gateway, WARM_POOL_SIZE: "0", LAP_SANDBOX_ORPHAN_GRACE_SECONDS: "0" };
   if (TEST_DB_DRIVER === "postgres") {
     const db = await freshPostgresUrl("lap_leak");
     env.DATABASE_URL = db.url;

@@ -80,5 +80,10 @@ describe("POST /api/sandboxes/kubernetes/warm-pools/:name/scale", () => {
     const ok = await call(app, "POST", path, { replicas: 3 });
     expect(ok).toEqual({ status: 200, body: { name: pool.metadata.name, replicas: 3 } });
     expect(t.fake.store.get("sandboxwarmpools", "default", pool.metadata.name)!.spec.replicas).toBe(3);
+    // The one accepted scale is in the audit trail (server/audit/route-coverage.test.ts runs without a cluster).
+    const audited = await database.query<{ action: string; object_id: string; actor_label: string; changes: unknown }>(
+      "select action, object_id, actor_label, changes from audit_log where action = 'warm_pool.scale'",
+    );
+    expect(audited).toEqual([{ action: "warm_pool.scale", object_id: pool.metadata.name, actor_label: "master key", changes: { replicas: { before: null, after: 3 } } }]);
   });
 });

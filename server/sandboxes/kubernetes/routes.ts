@@ -2,6 +2,10 @@ import { Elysia } from "elysia";
 import { requireAdmin, type AuthGuard } from "../../http/auth-guard";
 import { ApiError, notFound } from "../../lib/errors";
 import type { KubernetesSandboxes } from "./index";
+import type { AuditEntry } from "../../audit/record";
+
+/** Records a change made outside the database (the cluster) in the audit trail. */
+export type RecordChange = (entry: AuditEntry) => Promise<void>;
 import { kubernetesStatus, scaleBody, scaleParams, type KubernetesStatus } from "./model";
 
 /**
@@ -9,7 +13,7 @@ import { kubernetesStatus, scaleBody, scaleParams, type KubernetesStatus } from 
  * warm pools). `POST .../warm-pools/:name/scale`: an operator override of one pool's size (the warm-pool
  * loop sets it again on its next pass). Admin only. Answers `enabled: false` when LAP_SANDBOX is not kubernetes.
  */
-export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: KubernetesSandboxes | null; namespace?: string }) {
+export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: KubernetesSandboxes | null; namespace?: string; recordChange?: RecordChange }) {
   const k = deps.kubernetes ?? null;
   return new Elysia({ prefix: "/api/sandboxes/kubernetes", detail: { tags: ["Sandboxes"] } })
     .use(deps.guard)
@@ -51,11 +55,13 @@ export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: Kubernet
     )
     .post(
       "/warm-pools/:name/scale",
-      async ({ params, body }) => {
+      async ({ params, body, principal }) => {
         if (!k) throw notFound("Kubernetes provider");
         const pools = await k.pools.listPools();
-        if (!pools.some((p) => p.metadata.name === params.name)) throw notFound(`Warm pool ${params.name}`);
+        const pool = pools.find((p) => p.metadata.name === params.name);
+        if (!pool) throw notFound(`Warm pool ${params.name}`);
         await k.pools.scale(params.name, body.replicas);
+        await deps.recordChange?.({ actor: principal, action: "warm_pool.scale", objectType: "warm_pool", objectId: params.name, after: { replicas: body.replicas } });
         return { name: params.name, replicas: body.replicas };
       },
       { params: scaleParams, body: scaleBody, detail: { summary: "Set one warm pool's replicas (scale subresource)" } },

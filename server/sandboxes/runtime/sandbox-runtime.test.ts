@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Database } from "../../db/client";
 import { createLogger } from "../../lib/logger";
-import type { AgentDefinition, RuntimeEvent } from "../../runtimes/adapter";
+import { type AgentDefinition, type RuntimeEvent, TurnLostError } from "../../runtimes/adapter";
 import { testDatabase } from "../../../test/support/db";
 import { type ScriptedOpenAI, startScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { LocalSandboxProvider } from "../local-provider";
@@ -140,7 +140,7 @@ describe("sandbox runtime adapter", () => {
     expect(await a.sessionState("ses_cold")).toBe("idle");
   }, 60_000);
 
-  test("a sandbox killed mid-turn: session.recovered, same workspace, history replayed, the turn runs again", async () => {
+  test("a sandbox killed mid-turn: session.recovered, then the turn is lost (TurnLostError, not run again); same workspace, the next turn has the history", async () => {
     const a = adapter();
     const ref = await a.ensureAgent(agent, null);
     await a.startSession({ ref, agent, localSessionId: "ses_die", title: "" });
@@ -148,7 +148,7 @@ describe("sandbox runtime adapter", () => {
     await send(a, "ses_die", "save a note");
     const ws = await workspaceOf("ses_die");
 
-    model.script([{ hang: true, text: "working..." }, { text: "recovered answer" }]);
+    model.script([{ hang: true, text: "working..." }]);
     const row = (await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = 'ses_die' and status = 'claimed'`))[0]!;
     const first = await turn(a, "ses_die", "second question", {
       onEvent: async (e) => {
@@ -160,17 +160,30 @@ describe("sandbox runtime adapter", () => {
     const cursor = first.at(-1)!.providerEventId;
     expect(firstPart).toContain("agent.message");
     expect(firstPart).not.toContain("session.status_idle"); // the stream dropped with the sandbox
-    // What the session worker does when a stream drops: ask the state, then stream again from its cursor.
-    expect(await a.sessionState("ses_die")).toBe("running");
+    // What the session worker does when a stream drops: ask the state (not gone), then stream again from its cursor.
+    expect(["idle", "running"]).toContain(await a.sessionState("ses_die"));
     model.requests.length = 0;
-    const again = await turn(a, "ses_die", null, { afterEventId: cursor });
-    expect(again[0]!.event.type).toBe("session.recovered");
-    expect(again.at(-1)!.event.type).toBe("session.status_idle");
-    expect(textOf(again)).toBe("recovered answer");
+    const again: RuntimeEvent[] = [];
+    const lost = await (async () => {
+      for await (const e of a.streamEvents("ses_die", { signal: AbortSignal.timeout(20_000), afterEventId: cursor })) again.push(e);
+    })().then(() => null, (err: Error) => err);
+    expect(again.map((e) => e.event.type)).toEqual(["session.recovered"]);
+    expect(lost).toBeInstanceOf(TurnLostError);
+    expect((lost as TurnLostError).reason).toBe("sandbox_lost");
+    expect(lost!.message).toContain("SIGKILL");
+    // Not sent again: the new sandbox's model saw nothing of the lost turn.
+    expect(model.requests).toEqual([]);
+    history.get("ses_die")!.push(...again.map((e) => e.event as any));
+
+    model.script([{ text: "next answer" }]);
+    const next = await send(a, "ses_die", "third question");
+    expect(next.map((e) => e.event.type)).not.toContain("session.recovered");
+    expect(textOf(next)).toBe("next answer");
     expect(await workspaceOf("ses_die")).toBe(ws);
     expect(readFileSync(join(ws, "notes.md"), "utf8")).toBe("remember me");
-    // The new harness was given the conversation so far.
-    expect(JSON.stringify(model.requests[0]!.messages)).toContain("save a note");
+    // The new harness was given the conversation so far, the lost turn's question and partial reply included.
+    const seen = JSON.stringify(model.requests[0]!.messages);
+    for (const said of ["save a note", "second question", "working...", "third question"]) expect(seen).toContain(said);
     const states = await database.query<{ status: string }>(`select status from sandboxes where session_id = 'ses_die' order by created_at`);
     expect(states.map((s) => s.status)).toEqual(["dead", "claimed"]);
   }, 60_000);

@@ -6,8 +6,9 @@
  * history replayed to the harness, and (after a death) `session.recovered` in the event stream.
  */
 import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
-import { RuntimeError } from "../../runtimes/adapter";
+import { RuntimeError, TurnLostError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
+import { NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
 import type { SandboxMetricsSink } from "../../metrics/recorders";
@@ -56,6 +57,8 @@ export interface SandboxRuntimeDeps {
   workspacePath?(workspaceId: string): string;
   /** After a clone on the host: the workspace's files go to the sandbox's (non-root) user (host/sandbox-user.ts). */
   handOverWorkspace?(workspaceId: string): Promise<void>;
+  /** The audit trail (server/audit): sandbox starts and stops, by LAP, with their session. */
+  audit?: AuditPort;
 }
 
 interface Live {
@@ -67,8 +70,11 @@ interface Live {
   /** Set when the sandbox died: the next stream starts with session.recovered. */
   recovered?: string;
   inFlight?: ContentPart[];
-  /** The turn that was running when the sandbox died: sent again on the new one. */
-  resend?: ContentPart[];
+  /**
+   * Why the turn that was running when the sandbox died is lost: its stream ends it `interrupted`
+   * (TurnLostError). It is not sent again: a turn's tools may have changed the workspace already.
+   */
+  lost?: string;
   /** The sandbox's count of processes killed at its memory limit when the turn began (null: not counted here). */
   oomKillsAtTurnStart?: number | null;
   lastActivity: number;
@@ -178,20 +184,44 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     const alreadyBound =
       adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
-    const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
-    const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
-    await provider.bind(sandboxId, {
-      sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
-      systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
-    });
+    // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
+    // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
+    if (!alreadyBound) {
+      const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
+      const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
+      await provider.bind(sandboxId, {
+        sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
+        systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
+      });
+    }
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
     if (workspaceId && !alreadyBound) {
       const history = await this.deps.history(sessionId);
       if (history.length) await client.replayHistory(history);
     }
-    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered, lastActivity: Date.now() };
+    // Nothing was lost when the session's own sandbox was taken over as it was: no session.recovered.
+    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered: alreadyBound ? undefined : recovered, lastActivity: Date.now() };
     this.live.set(sessionId, live);
+    await this.lifecycle(sessionId, sandboxId, "sandbox.start", { start: claimed ? "warm" : adopted ? "adopted" : "cold", agent_id: agent.id, workspace_id: ws, ...(recovered ? { recovered } : {}) });
     return live;
+  }
+
+  /**
+   * A sandbox's start or stop in the audit trail, by LAP for the session, in the same transaction as
+   * its row's status change (when there is one). Never fails the session: a lost row is logged.
+   */
+  private async lifecycle(sessionId: string, sandboxId: string, action: string, detail: Record<string, unknown>, change?: { sql: string; params: unknown[] }) {
+    const audit = this.deps.audit ?? NO_AUDIT;
+    try {
+      await this.deps.database.transaction(async (tx) => {
+        if (change) await tx.query(change.sql, change.params);
+        const [s] = await tx.query<{ team_id: string }>("select team_id from sessions where id = $1", [sessionId]);
+        await audit.record(tx, { actor: { kind: "system", label: "LAP" }, action, objectType: "sandbox", objectId: sandboxId, teamId: s?.team_id ?? null, detail: { session_id: sessionId, ...detail } });
+      });
+    } catch (err) {
+      if (change) throw err;
+      this.deps.logger.warn({ err: (err as Error).message, session_id: sessionId, sandbox_id: sandboxId }, "could not record a sandbox start in the audit trail");
+    }
   }
 
   private async ready(rowId: string, sandboxId: string) {
@@ -236,10 +266,13 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       this.deps.logger.warn({ session_id: sessionId, sandbox_id: cur.sandboxId, state: h?.state ?? "gone" }, died ? "sandbox died; recovering" : "restarting stopped sandbox");
       this.live.delete(sessionId);
       clearSandboxTrace(cur.sandboxId);
-      await this.deps.database.query(`update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`, [cur.rowId, died ? "dead" : "stopped", h?.error ?? null]);
+      await this.lifecycle(sessionId, cur.sandboxId, died ? "sandbox.died" : "sandbox.stop", { reason: h?.error ?? (died ? "sandbox gone" : "stopped") }, {
+        sql: `update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`,
+        params: [cur.rowId, died ? "dead" : "stopped", h?.error ?? null],
+      });
       await this.deps.provider.destroy(cur.sandboxId).catch(() => {});
       const next = await this.acquire(sessionId, cur.agent, cur.workspaceId, died ? (h?.error ?? "sandbox gone") : undefined);
-      if (died && cur.inFlight) next.inFlight = next.resend = cur.inFlight;
+      if (died && cur.inFlight) next.lost = h?.error ?? "sandbox gone";
       return next;
     }
     // After a LAP restart: nothing in memory; the session's last sandbox row has its workspace.
@@ -300,20 +333,24 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   async *streamEvents(sessionId: string, opts: StreamOptions): AsyncIterable<RuntimeEvent> {
     const live = await this.ensureLive(sessionId);
     const [sandboxOfCursor, seq] = (opts.afterEventId ?? "").split(":");
-    // A cursor from this sandbox resumes there; from an older sandbox, this one's log is all new;
-    // no cursor (a new turn; LAP sends the message once the stream is open): only what comes next.
-    let after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : opts.afterEventId ? 0 : Number((await live.client.health()).last_seq) || 0;
+    // A cursor from this sandbox resumes there; no cursor (a new turn; LAP sends the message once the
+    // stream is open): only what comes next. A cursor from an older sandbox: the turn is lost (below).
+    const after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : Number((await live.client.health()).last_seq) || 0;
     if (live.recovered) {
       const reason = live.recovered;
       live.recovered = undefined;
       yield { event: { type: "session.recovered", reason, sandbox_id: live.sandboxId } as SessionEventData, providerEventId: `${live.sandboxId}:recovered` };
-      // The turn that was running when the sandbox died runs again on the new one.
-      const resend = live.resend;
-      live.resend = undefined;
-      if (resend) {
-        live.oomKillsAtTurnStart ??= await this.oomKills(live);
-        after = await this.send(live, resend);
-      }
+    }
+    // The turn being streamed ran in a sandbox that is gone (its cursor names an older sandbox, or it
+    // died under this LAP mid-turn): the new sandbox never heard of it, so it cannot finish.
+    // Only a resumed stream: a new turn's (LAP closed the lost one some other way) starts clean.
+    const resuming = opts.resuming ?? Boolean(opts.afterEventId);
+    const lostIn = resuming ? (live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? "it was gone when LAP restarted" : undefined)) : undefined;
+    live.lost = resuming ? live.lost : undefined;
+    if (lostIn) {
+      live.lost = undefined;
+      live.inFlight = undefined;
+      throw new TurnLostError("sandbox_lost", `The sandbox running this turn was lost (${lostIn}); the reply so far is incomplete. The session goes on with its history on a new sandbox.`);
     }
     opts.onOpen?.();
     for await (const e of live.client.stream(after, { signal: opts.signal })) {
@@ -339,7 +376,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       }
       const live = await this.ensureLive(sessionId);
       const health = await live.client.health();
-      return health.harness?.state === "failed" ? "terminated" : live.inFlight ? "running" : "idle";
+      if (health.harness?.state === "failed") return "terminated";
+      if (live.inFlight) return "running";
+      // An adopted sandbox may be in the middle of a turn this LAP never sent: the supervisor knows.
+      return (await live.client.status()) === "running" ? "running" : "idle";
     } catch (err) {
       this.deps.logger.warn({ err, session_id: sessionId }, "sandbox session state unknown");
       return "missing";
@@ -361,7 +401,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     if (live) targets.set(live.rowId, live.sandboxId);
     for (const [rowId, sandboxId] of targets) {
       await this.deps.provider.destroy(sandboxId).catch((err) => this.deps.logger.warn({ err, sandbox_id: sandboxId }, "could not delete the sandbox of a stopped session"));
-      await this.deps.database.query(`update sandboxes set status = 'dead', reason = 'session stopped', updated_at = now() where id = $1`, [rowId]);
+      await this.lifecycle(sessionId, sandboxId, "sandbox.destroy", { reason: "session stopped" }, {
+        sql: `update sandboxes set status = 'dead', reason = 'session stopped', updated_at = now() where id = $1`,
+        params: [rowId],
+      });
     }
   }
 
@@ -380,7 +423,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       if ((await this.deps.provider.get(live.sandboxId))?.state !== "ready") continue;
       await this.deps.provider.stop(live.sandboxId);
       clearSandboxTrace(live.sandboxId);
-      await this.deps.database.query(`update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`, [live.rowId]);
+      await this.lifecycle(sessionId, live.sandboxId, "sandbox.stop", { reason: "idle" }, {
+        sql: `update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`,
+        params: [live.rowId],
+      });
       stopped.push(sessionId);
     }
     return stopped;

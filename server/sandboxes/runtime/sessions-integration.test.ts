@@ -1,7 +1,8 @@
 /**
  * The sandbox runtime under the real sessions module: sessions API → turn worker → sandbox adapter →
  * bubblewrap sandbox → built-in agent → scripted model (given to the sandbox as its gateway URL, so
- * LAP's gateway is not on this test's path). Proves that a killed sandbox is survived at the session level.
+ * LAP's gateway is not on this test's path). Proves that a killed sandbox is survived at the session level, and
+ * that a turn it was running ends `interrupted` (never `end_turn`) with a session.error saying why.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { killMarked } from "../../../test/support/processes";
@@ -84,21 +85,41 @@ test("a session runs its turns in a sandbox and survives the sandbox being kille
   expect(existsSync(ws)).toBe(true);
 }, 90_000);
 
-test("a sandbox killed in the middle of a turn: the turn is run again on a new sandbox and ends normally", async () => {
+test("a sandbox killed in the middle of a turn: the turn ends interrupted with a session.error saying why, one session.recovered, and the next turn works", async () => {
   const session = await h.createSession();
   await h.waitForStatus(session.id, "idle", 20_000);
-  model.script([{ hang: true, text: "thinking hard" }, { text: "Answer after recovery." }]);
+  model.script([{ hang: true, text: "thinking hard" }]);
   expect((await h.send(session.id, "a long question")).status).toBe(202);
   await h.waitForEvent(session.id, (e) => e.type === "agent.message", 20_000);
   const [row] = await h.t.database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1`, [session.id]);
   process.kill((await provider.get(row!.sandbox_id))!.info.pid as number, "SIGKILL");
-  const idle = await h.waitForEvent(session.id, (e) => e.type === "session.status_idle" || e.type === "session.error", 30_000);
-  expect(idle.type).toBe("session.status_idle");
+  const idle = await h.waitForEvent(session.id, (e) => e.type === "session.status_idle", 30_000);
+  expect(idle.data.stop_reason).toEqual({ type: "interrupted", reason: "sandbox_lost" });
+  expect(idle.data.incomplete).toBe(true);
   const events = await h.events(session.id);
   const types = events.map((e) => e.type);
-  expect(types).toContain("session.recovered");
+  expect(types.filter((t) => t === "session.recovered")).toHaveLength(1);
   expect(types.indexOf("session.recovered")).toBeGreaterThan(types.indexOf("agent.message"));
-  const text = events.filter((e) => e.type === "agent.message").map((e) => (e.data.content as Array<{ text: string }>)[0]!.text).join("");
-  expect(text).toContain("Answer after recovery.");
-  expect((await h.t.json("GET", `/api/sessions/${session.id}`)).body.status).toBe("idle");
+  const error = events.find((e) => e.type === "session.error")!;
+  expect(types.indexOf("session.error")).toBe(types.indexOf("session.status_idle") - 1);
+  expect(error.data.error).toMatchObject({ type: "turn_lost", reason: "sandbox_lost" });
+  expect((error.data.error as { message: string }).message).toContain("SIGKILL");
+  expect(JSON.stringify(events)).not.toContain("end_turn");
+  const [turnRow] = await h.t.database.query<{ status: string }>(`select status from session_turns where session_id = $1`, [session.id]);
+  expect(turnRow!.status).toBe("interrupted");
+  const s = (await h.t.json("GET", `/api/sessions/${session.id}`)).body;
+  expect(s.status).toBe("idle");
+  expect(s.error).toContain("was lost");
+
+  // The next message continues with the history on the new sandbox.
+  model.requests.length = 0;
+  model.script([{ text: "Here is the answer." }]);
+  expect((await h.send(session.id, "try again please")).status).toBe(202);
+  await h.waitFor("second turn to end", async () => (await h.events(session.id)).filter((e) => e.type === "session.status_idle").length >= 2, 30_000);
+  const all = await h.events(session.id);
+  expect(all.at(-1)!.data.stop_reason).toEqual({ type: "end_turn" });
+  expect(all.filter((e) => e.type === "session.recovered")).toHaveLength(1);
+  const seen = JSON.stringify(model.requests[0]!.messages);
+  for (const said of ["a long question", "thinking hard", "try again please"]) expect(seen).toContain(said);
+  expect((await h.t.json("GET", `/api/sessions/${session.id}`)).body.error).toBeNull();
 }, 90_000);

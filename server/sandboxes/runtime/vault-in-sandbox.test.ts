@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 test("no real key is in the sandbox's environment, files or processes; the stub becomes the value only toward its bound host", async () => {
-  const secret = await api("POST", "/api/vault", { name: "GITHUB_TOKEN", value: VAULT_VALUE, hosts: ["localhost"] });
+  const secret = await api<{ id: string }>("POST", "/api/vault", { name: "GITHUB_TOKEN", value: VAULT_VALUE, hosts: ["localhost"] });
   expect(secret.status).toBe(201);
   const agent = await api<{ id: string }>("POST", "/api/agents", {
     name: "vault-user", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin",
@@ -125,6 +125,17 @@ test("no real key is in the sandbox's environment, files or processes; the stub 
   expect(JSON.stringify(records)).not.toContain(VAULT_VALUE);
   const used = (await api<{ data: Array<{ name: string; last_used_at: string | null }> }>("GET", "/api/vault")).body.data.find((s) => s.name === "GITHUB_TOKEN");
   expect(used?.last_used_at).not.toBeNull();
+
+  // The audit trail: the secret's use and its refusal by name, host and session (never the value), and the sandbox's start.
+  type Row = { action: string; object: { type: string; id: string | null }; detail: Record<string, unknown> };
+  const trail = (await api<{ data: Row[] }>("GET", "/api/audit?action=secret.&limit=100")).body.data.filter((r) => r.detail.session_id === id);
+  expect(trail.map((r) => [r.action, r.detail.name, r.detail.host, r.object.id]).sort()).toEqual([
+    ["secret.refused", "GITHUB_TOKEN", "127.0.0.1", secret.body.id],
+    ["secret.use", "GITHUB_TOKEN", "localhost", secret.body.id],
+  ]);
+  expect(JSON.stringify(trail)).not.toContain(VAULT_VALUE);
+  const sandboxRows = (await api<{ data: Row[] }>("GET", "/api/audit?object_type=sandbox&limit=100")).body.data.filter((r) => r.detail.session_id === id);
+  expect(sandboxRows.find((r) => r.action === "sandbox.start")?.detail).toMatchObject({ start: "cold", agent_id: agent.body.id });
 }, 120_000);
 
 test("an agent whose vault key is not in the vault gets a session.error naming it, and no sandbox", async () => {

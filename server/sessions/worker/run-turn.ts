@@ -1,6 +1,6 @@
 import type { Logger } from "../../lib/logger";
 import type { TurnMetricsSink } from "../../metrics/recorders";
-import type { RuntimeAdapter, RuntimeEvent } from "../../runtimes/adapter";
+import { type RuntimeAdapter, type RuntimeEvent, TurnLostError } from "../../runtimes/adapter";
 import type { EventStore, NewEvent } from "../events/store";
 import type { ContentPart } from "../events/types";
 import type { TurnControl } from "./control";
@@ -18,6 +18,8 @@ export interface TurnInput {
   expectEndSoon: boolean;
   deadlineAt: number;
   maxRuntimeMinutes: number;
+  /** The worker already wrote this recovery's `session.recovered` (re-attach): the runtime's own is not stored again. */
+  recoveredAlready?: boolean;
   /** Records that the runtime accepted the message (with its event id, when it said one). */
   onSent?: (eventId: string | null) => Promise<void>;
 }
@@ -79,6 +81,16 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
     return flush();
   };
 
+  /**
+   * The turn cannot finish (its sandbox is gone, or a runtime that says it is idle never ended it):
+   * say why, and end it `interrupted` with the reply so far marked incomplete; never `end_turn`.
+   */
+  const lostTurn = (reason: string, message: string) => {
+    batch.push({ event: { type: "session.error", error: { type: "turn_lost", reason, message } } as RuntimeEvent["event"] });
+    batch.push({ event: { type: "session.status_idle", stop_reason: { type: "interrupted", reason }, incomplete: true } as RuntimeEvent["event"] });
+    return flush().then(() => finish({ status: "interrupted", error: message }));
+  };
+
   function finish(o: TurnOutcome) {
     if (outcome) return;
     outcome = o;
@@ -115,10 +127,12 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
     timers.push(
       setTimeout(() => {
         if (outcome) return;
-        void appendOwn("session.status_idle", { stop_reason: { type: "end_turn" }, recovered: true }).then(() => finish({ status: "completed" }));
+        void lostTurn("runtime_lost_turn", "LAP restarted during this turn and the runtime, which reports the session idle, did not send the turn's end; the reply so far is incomplete");
       }, 3_000),
     );
 
+  // One session.recovered per recovery: on a re-attach the worker wrote it, so the runtime's first one is dropped.
+  let skipRecovered = input.recoveredAlready ?? false;
   const consume = async () => {
     let sent = input.alreadySent;
     let drops = 0;
@@ -128,11 +142,16 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
       const open = new Promise<void>((r) => (opened = r));
       try {
         const reading = (async () => {
-          for await (const ev of adapter.streamEvents(input.remoteSessionId, { signal: streamAbort.signal, afterEventId: lastPid ?? undefined, onOpen: opened })) {
+          for await (const ev of adapter.streamEvents(input.remoteSessionId, { signal: streamAbort.signal, afterEventId: lastPid ?? undefined, onOpen: opened, resuming: sent })) {
             if (outcome) return;
             if (ev.providerEventId) lastPid = ev.providerEventId;
             // LAP stored the user message (or confirmation) when it was posted; the runtime's echo is not stored twice.
             if (ev.event.type === "user.message" || ev.event.type === "user.tool_confirmation") continue;
+            if (ev.event.type === "session.recovered" && skipRecovered) {
+              skipRecovered = false;
+              continue;
+            }
+            skipRecovered = false;
             // Time to first event: the runtime's first own event (not its echo of the message).
             if (!firstEventSeen) {
               firstEventSeen = true;
@@ -164,6 +183,7 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
         await reading;
       } catch (err) {
         if (outcome) break;
+        if (err instanceof TurnLostError) return lostTurn(err.reason, err.message);
         if (!sent) {
           const message = `The runtime did not accept the message: ${(err as Error).message}`;
           await appendOwn("session.error", { error: { message } });

@@ -217,7 +217,7 @@ export class TurnWorker implements TurnRunner {
     let expectEndSoon = false;
     if (reattach) {
       await this.setStatus(session.id, "recovering");
-      await this.deps.store.append(session.id, [{ type: "session.recovered", data: { turn_id: turn.id } }]);
+      await this.deps.store.append(session.id, [{ type: "session.recovered", data: { turn_id: turn.id, reason: "LAP restarted" } }]);
       const [last] = await this.deps.database.query<{ type: string }>(
         "select type from session_events where session_id = $1 and turn_id = $2 and seq > $3 order by seq desc limit 1",
         [session.id, turn.id, turn.userSeq],
@@ -256,6 +256,7 @@ export class TurnWorker implements TurnRunner {
           lastProviderEventId,
           alreadySent,
           expectEndSoon,
+          recoveredAlready: reattach,
           deadlineAt,
           maxRuntimeMinutes,
           onSent: (eventId) => this.markSent(turn.id, eventId),

@@ -1,8 +1,9 @@
-import { A, useNavigate } from "@solidjs/router";
-import { createResource, For, onCleanup, Show, type JSX } from "solid-js";
+import { A, useLocation, useNavigate } from "@solidjs/router";
+import { createEffect, createResource, createSignal, For, onCleanup, Show, type JSX } from "solid-js";
 import { api, currentTeam, setCurrentTeam, type Me } from "../lib/api";
-import { useShortcuts } from "../lib/shortcuts";
+import { titleOverride, useShortcuts } from "../lib/shortcuts";
 import { theme, toggleTheme } from "../lib/theme";
+import { CommandPalette, commandsFor, ShortcutSheet } from "./CommandPalette";
 
 export interface NavItem {
   href: string;
@@ -27,6 +28,7 @@ export const NAV: NavItem[] = [
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },
   { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
+  { href: "/gateway/usage", label: "Usage", key: "b", section: "LLM gateway" },
   { href: "/mcp-servers", label: "MCP servers", key: "p", section: "MCP" },
   { href: "/sandboxes", label: "Sandboxes", key: "x", section: "Sandboxes" },
   { href: "/vault", label: "Vault", key: "y", section: "Sandboxes" },
@@ -36,13 +38,36 @@ export const NAV: NavItem[] = [
   { href: "/system", label: "System", key: "s", section: "Settings" },
   { href: "/members", label: "Members", key: "u", section: "Settings", member: true },
   { href: "/keys", label: "API keys", key: "k", section: "Settings", member: true },
+  // Team admins read their team's rows; the page says so to anyone else.
+  { href: "/audit", label: "Audit trail", key: "j", section: "Settings", member: true },
 ];
 
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {
   const navigate = useNavigate();
   const admin = () => props.me.kind === "admin";
   const nav = () => NAV.filter((n) => admin() || n.member);
-  useShortcuts(Object.fromEntries([...nav().map((n) => [`g ${n.key}`, () => navigate(n.href)]), ["t", () => toggleTheme()]]));
+  const [palette, setPalette] = createSignal(false);
+  const [sheet, setSheet] = createSignal(false);
+  useShortcuts(Object.fromEntries([...nav().map((n) => [`g ${n.key}`, () => navigate(n.href)]), ["t", () => toggleTheme()], ["?", () => setSheet(true)]]));
+  // ⌘K / Ctrl+K opens the palette from anywhere, even while typing in a field.
+  const onPaletteKey = (e: KeyboardEvent) => {
+    if ((e.metaKey || e.ctrlKey) && !e.altKey && e.key.toLowerCase() === "k") {
+      e.preventDefault();
+      setSheet(false);
+      setPalette((open) => !open);
+    }
+  };
+  window.addEventListener("keydown", onPaletteKey);
+  onCleanup(() => window.removeEventListener("keydown", onPaletteKey));
+  const commands = () => commandsFor(nav(), admin(), (href) => navigate(href), { toggleTheme, showShortcuts: () => setSheet(true) });
+  // A title per page: the page's own (an agent's name) or its menu entry, so tabs and history read well.
+  const location = useLocation();
+  createEffect(() => {
+    const path = location.pathname;
+    const item = [...NAV].sort((a, b) => b.href.length - a.href.length).find((n) => path === n.href || path.startsWith(`${n.href}/`));
+    const page = titleOverride() ?? (path === "/" ? "Home" : item?.label ?? "Not found");
+    document.title = `${page} · LAP`;
+  });
   const sections = () => [...new Set(nav().map((n) => n.section))];
   // The team switcher: every page then shows (and creates in) that team only.
   const switchTeam = (id: string) => {
@@ -62,7 +87,10 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
     <div class="shell">
       <aside class="sidebar">
         <div class="brand">
-          <span class="brand-mark">L</span> LAP
+          <A href="/" title="Home: get started" aria-label="Home"><span class="brand-mark">L</span> LAP</A>
+          <button class="btn ghost sm palette-hint" onClick={() => setPalette(true)} title="Command palette (⌘K / Ctrl+K); ? lists every shortcut" aria-label="Open the command palette">
+            <span class="kbd">⌘K</span>
+          </button>
         </div>
         <Show when={(props.me.teams ?? []).length > 0}>
           <label class="team-switcher">
@@ -106,6 +134,12 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
         </div>
       </aside>
       <main class="main">{props.children}</main>
+      <Show when={palette()}>
+        <CommandPalette commands={commands()} onClose={() => setPalette(false)} />
+      </Show>
+      <Show when={sheet()}>
+        <ShortcutSheet nav={nav()} onClose={() => setSheet(false)} />
+      </Show>
     </div>
   );
 }

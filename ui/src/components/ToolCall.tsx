@@ -1,8 +1,8 @@
 import { For, Match, Show, Switch } from "solid-js";
 import { describeToolCall, type ToolResult, type ToolUse } from "../lib/tool-calls";
 
-/** One tool call in the chat view: commands with their output, file changes as diffs. */
-export function ToolCall(props: { use: ToolUse; result?: ToolResult }) {
+/** One tool call in the chat view: commands with their output, file changes as diffs. `folded`: only the head line. */
+export function ToolCall(props: { use: ToolUse; result?: ToolResult; folded?: boolean }) {
   const view = () => describeToolCall(props.use, props.result);
   return (
     <div class="tool-call" classList={{ "tool-error": view().isError }} data-testid="tool-call">
@@ -11,7 +11,7 @@ export function ToolCall(props: { use: ToolUse; result?: ToolResult }) {
           {(v) => v.kind === "command" && (
             <>
               <div class="tool-head"><span class="tool-kind">command</span><code>$ {v.command}</code></div>
-              <Show when={v.output}><pre class="tool-output">{v.output}</pre></Show>
+              <Show when={v.output && !props.folded}><pre class="tool-output" data-testid="tool-output">{v.output}</pre></Show>
             </>
           )}
         </Match>
@@ -19,12 +19,12 @@ export function ToolCall(props: { use: ToolUse; result?: ToolResult }) {
           {(v) => v.kind === "file" && (
             <>
               <div class="tool-head"><span class="tool-kind">{v.summary ?? "edit"}</span><code>{v.path}</code></div>
-              <Show when={v.diff.length}>
+              <Show when={v.diff.length && !props.folded}>
                 <pre class="tool-diff">
                   <For each={v.diff}>{(line) => <div class={line.op === "+" ? "diff-add" : line.op === "-" ? "diff-del" : "diff-ctx"}>{line.op}{line.text}</div>}</For>
                 </pre>
               </Show>
-              <Show when={v.isError}><pre class="tool-output">{v.output}</pre></Show>
+              <Show when={v.isError && !props.folded}><pre class="tool-output" data-testid="tool-output">{v.output}</pre></Show>
             </>
           )}
         </Match>
@@ -32,8 +32,8 @@ export function ToolCall(props: { use: ToolUse; result?: ToolResult }) {
           {(v) => v.kind === "other" && (
             <>
               <div class="tool-head"><span class="tool-kind">tool</span><code>{v.name}</code></div>
-              <pre class="tool-input">{v.input}</pre>
-              <Show when={v.output}><pre class="tool-output">{v.output}</pre></Show>
+              <Show when={!props.folded}><pre class="tool-input">{v.input}</pre></Show>
+              <Show when={v.output && !props.folded}><pre class="tool-output" data-testid="tool-output">{v.output}</pre></Show>
             </>
           )}
         </Match>

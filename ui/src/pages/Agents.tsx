@@ -1,4 +1,4 @@
-import { A, useNavigate, useParams } from "@solidjs/router";
+import { A, useNavigate, useParams, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog } from "../components/forms";
 import { ModelPicker } from "../components/ModelPicker";
@@ -7,13 +7,25 @@ import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "
 import { approvalToolHint } from "../lib/approval-tools";
 import { timeAgo } from "../lib/format";
 import { parseNumberField } from "../lib/number-field";
-import { SessionTable } from "./Sessions";
+import { useCreate, usePageTitle } from "../lib/shortcuts";
+import { SessionLauncher, SessionTable } from "./Sessions";
 
 /** Agents: list with search, create/edit form, detail with its sessions. */
 export function Agents() {
   const [search, setSearch] = createSignal("");
   const [agents, { refetch }] = createResource(search, (s) => api.agents.list(s));
   const [editing, setEditing] = createSignal<AgentView | "new" | null>(null);
+  // `?new=1&model=name`: the get-started checklist's "Create an agent with this model" opens the form with it chosen.
+  const [params, setParams] = useSearchParams();
+  const [presetModel, setPresetModel] = createSignal("");
+  useCreate(() => {
+    setPresetModel(typeof params.model === "string" ? params.model : "");
+    setEditing("new");
+  });
+  const closeForm = () => {
+    setEditing(null);
+    if (params.model) setParams({ model: undefined }, { replace: true });
+  };
   return (
     <div class="page">
       <div class="page-head">
@@ -21,7 +33,7 @@ export function Agents() {
           <h1>Agents</h1>
           <p>What a session runs: a model, a system prompt, tools and a runtime.</p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>New agent</button>
+        <button class="btn primary" onClick={() => setEditing("new")}>New agent <span class="kbd">c</span></button>
       </div>
       <div class="toolbar">
         <input type="search" placeholder="Search agents" aria-label="Search agents" value={search()} onInput={(e) => setSearch(e.currentTarget.value)} />
@@ -59,7 +71,7 @@ export function Agents() {
         </Show>
       </div>
       <Show when={editing()}>
-        {(e) => <AgentForm agent={e() === "new" ? null : (e() as AgentView)} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); refetch(); }} />}
+        {(e) => <AgentForm agent={e() === "new" ? null : (e() as AgentView)} model={presetModel()} onClose={closeForm} onSaved={() => { closeForm(); refetch(); }} />}
       </Show>
     </div>
   );
@@ -71,6 +83,7 @@ export function AgentDetail() {
   const [agent, { refetch, mutate }] = createResource(() => params.id, api.agents.get);
   const [editing, setEditing] = createSignal(false);
   const [deleting, setDeleting] = createSignal(false);
+  usePageTitle(() => agent()?.name);
   const toggle = async (a: AgentView) => mutate(await (a.status === "active" ? api.agents.pause(a.id) : api.agents.resume(a.id)));
   return (
     <div class="page">
@@ -95,7 +108,8 @@ export function AgentDetail() {
               <div class="muted">System prompt</div>
               {a().system_prompt || <span class="muted">(empty)</span>}
             </div>
-            <h2>Sessions</h2>
+            <h2 id="start">Sessions</h2>
+            <SessionLauncher agentId={a().id} />
             <SessionTable agentId={a().id} />
             <Show when={editing()}>
               <AgentForm agent={a()} onClose={() => setEditing(false)} onSaved={(saved) => { setEditing(false); mutate(saved); }} />
@@ -132,7 +146,7 @@ export function AgentDetail() {
 
 const lines = (s: string) => s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
 
-function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSaved: (a: AgentView) => void }) {
+function AgentForm(props: { agent: AgentView | null; model?: string; onClose: () => void; onSaved: (a: AgentView) => void }) {
   const a = props.agent;
   const [runtimes] = createResource(api.runtimes.list);
   const [harnesses] = createResource(api.harnesses.list);
@@ -144,7 +158,7 @@ function AgentForm(props: { agent: AgentView | null; onClose: () => void; onSave
     name: a?.name ?? "",
     description: a?.description ?? "",
     // Never pre-filled with a model this gateway may not have (the picker offers the ones it has).
-    model: a?.model ?? "",
+    model: a?.model ?? props.model ?? "",
     system_prompt: a?.system_prompt ?? "",
     runtime_id: a?.runtime_id ?? "rt_local_sandbox",
     harness: a?.harness && a.harness !== "default" ? a.harness : "builtin",

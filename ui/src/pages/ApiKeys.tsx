@@ -1,10 +1,11 @@
+import { A } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog, createApiForm, FormDialog, RevealSecretDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
 import { api, type ApiKeyView } from "../lib/api";
 import { timeAgo } from "../lib/format";
-import { useShortcuts } from "../lib/shortcuts";
+import { useCreate } from "../lib/shortcuts";
 
 const statusClass = { active: "ok", expired: "warn", revoked: "err" } as const;
 
@@ -22,14 +23,14 @@ export function ApiKeys() {
   const [revealed, setRevealed] = createSignal<{ key: ApiKeyView; token: string } | null>(null);
   const [revoking, setRevoking] = createSignal<ApiKeyView | null>(null);
   const [endingSessions, setEndingSessions] = createSignal(false);
-  useShortcuts({ c: () => setCreating(true) });
+  useCreate(() => setCreating(true));
 
   return (
     <div class="page">
       <div class="page-head">
         <div>
           <h1>API keys</h1>
-          <p>Keys for the API, the gateway and the CLI. Stored hashed: a key is shown once, when it is created.</p>
+          <p>Keys for LAP's management API and the <span class="mono">lap</span> CLI (admin keys also sign in here). Stored hashed: a key is shown once, when it is created.</p>
         </div>
         <span>
           <button class="btn" onClick={() => setEndingSessions(true)}>End all dashboard sessions</button>{" "}
@@ -38,6 +39,11 @@ export function ApiKeys() {
           </button>
         </span>
       </div>
+      <p class="callout" data-testid="keys-explained">
+        <strong>API keys or gateway keys?</strong> An API key manages LAP (agents, sessions, keys) and can call models too.
+        A key that should only call models, with its own budget, model list and rate limits, is a{" "}
+        <A href="/gateway/keys">gateway key</A>; so is the key LAP makes for each agent session. Those are listed there, not here.
+      </p>
       <ListCard
         items={keys}
         retry={refetch}

@@ -3,6 +3,7 @@ import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { ApprovalCard, ApprovalOutcome } from "../components/ApprovalCard";
 import { api, type ApprovalView } from "../lib/api";
 import { timeAgo } from "../lib/format";
+import { createSessionNames } from "../lib/session-names";
 
 /** Tool calls agents asked a person about: the pending ones to decide, oldest first, and the recent decisions. */
 export function Approvals() {
@@ -10,6 +11,7 @@ export function Approvals() {
   const [list, { refetch, mutate }] = createResource(status, (s) => api.approvals.list(s ? { status: s } : {}).then((l) => l.data));
   const poll = setInterval(() => refetch(), 4000);
   onCleanup(() => clearInterval(poll));
+  const sessionName = createSessionNames();
   const decided = (a: ApprovalView) => mutate((all) => (all ?? []).map((x) => (x.id === a.id ? a : x)));
   return (
     <div class="page">
@@ -37,7 +39,7 @@ export function Approvals() {
           {(a) => (
             <div class="card card-pad" data-testid="approval-row">
               <div class="muted">
-                <A href={`/sessions/${a.session_id}`}>{a.session_id}</A> · asked {timeAgo(a.created_at)}{" "}
+                Session <A href={`/sessions/${a.session_id}`} title={a.session_id} data-testid="approval-session">{sessionName(a.session_id)}</A> · asked {timeAgo(a.created_at)}{" "}
                 <Show when={a.status !== "pending"}><ApprovalOutcome approval={a} /></Show>
               </div>
               <Show when={a.status === "pending"} fallback={<div><code>{a.tool_name}</code> <span class="mono muted">{JSON.stringify(a.input).slice(0, 200)}</span></div>}>

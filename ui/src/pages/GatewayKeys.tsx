@@ -1,4 +1,6 @@
+import { A } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
+import { useCreate } from "../lib/shortcuts";
 import { ApiError } from "../lib/api";
 import { parseNumberFields } from "../lib/number-field";
 import { gatewayModelNames } from "../components/ModelPicker";
@@ -17,18 +19,24 @@ export function GatewayKeys() {
   const [revealed, setRevealed] = createSignal<string | null>(null);
   const [editing, setEditing] = createSignal<KeyInfo | null>(null);
   const [deleting, setDeleting] = createSignal<KeyInfo | null>(null);
+  useCreate(() => setCreating(true));
   return (
     <div class="page">
       <div class="page-head">
         <div>
           <h1>Gateway keys</h1>
-          <p>Virtual keys for agents and people: which models, how much they may spend, how fast.</p>
+          <p>Keys that only call models (<span class="mono">/v1</span>) and MCP: which models, how much they may spend, how fast.</p>
         </div>
         <span>
           <button class="btn" onClick={() => refetch()}>Refresh</button>{" "}
-          <button class="btn primary" onClick={() => setCreating(true)}>Create key</button>
+          <button class="btn primary" onClick={() => setCreating(true)}>Create key <span class="kbd">c</span></button>
         </span>
       </div>
+      <p class="callout" data-testid="keys-explained">
+        <strong>Gateway keys or API keys?</strong> Give a gateway key to an app, a teammate's SDK or CI that only calls models: it cannot
+        manage LAP. Keys of kind <span class="badge">session</span> are made by LAP for one agent session (its model calls and its
+        agent's MCP servers) and end with it. Keys that manage LAP are under <A href="/keys">API keys</A>.
+      </p>
       <ListCard
         items={keys}
         retry={refetch}
@@ -45,7 +53,7 @@ export function GatewayKeys() {
             const pct = () => (k.max_budget ? Math.min(100, (k.spend / k.max_budget) * 100) : 0);
             return (
               <tr data-testid="gateway-key-row">
-                <td><strong>{k.key_alias ?? <span class="muted">unnamed</span>}</strong><Show when={k.session_id}><div class="muted">session {k.session_id}</div></Show></td>
+                <td><strong>{k.key_alias ?? (k.session_id ? "session key" : <span class="muted">unnamed</span>)}</strong><Show when={k.session_id}>{(id) => <div class="muted">for <A href={`/sessions/${id()}`}>a session</A></div>}</Show></td>
                 <td class="mono muted">{k.key_name}</td>
                 <td><span class="badge" title={k.kind === "session" ? "Bound to one session: its model calls and its agent's MCP servers" : "LLM gateway and /mcp only"}>{k.kind}</span></td>
                 <td>{k.models.length ? k.models.join(", ") : <span class="muted">all</span>}</td>

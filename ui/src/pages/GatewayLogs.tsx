@@ -1,4 +1,4 @@
-import { A } from "@solidjs/router";
+import { A, useSearchParams } from "@solidjs/router";
 import { createMemo, createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { EmptyState, ErrorAlert } from "../components/ui";
 import { timeAgo } from "../lib/format";
@@ -27,7 +27,17 @@ export function GatewayLogs() {
   const [status, setStatus] = createSignal("");
   const [live, setLive] = createSignal(true);
   const [selected, setSelected] = createSignal<SpendLog | null>(null);
-  const filter = () => ({ model: model() || undefined, key_alias: alias() || undefined, status: status() || undefined, limit: "200" });
+  // Linked from a chat turn's usage line: `?request_id=` opens that call; `?session_id=` lists that session's calls.
+  const [params, setParams] = useSearchParams();
+  const sessionId = () => (typeof params.session_id === "string" ? params.session_id : undefined);
+  if (typeof params.request_id === "string") {
+    void gatewayApi.spend.logs({ request_id: params.request_id }).then((rows) => rows[0] && setSelected(rows[0])).catch(() => {});
+  }
+  const closeDrawer = () => {
+    setSelected(null);
+    if (params.request_id) setParams({ request_id: undefined }, { replace: true });
+  };
+  const filter = () => ({ model: model() || undefined, key_alias: alias() || undefined, status: status() || undefined, session_id: sessionId(), limit: "200" });
   const [logs, { refetch }] = createResource(filter, gatewayApi.spend.logs);
   const [daily, { refetch: refetchDaily }] = createResource(gatewayApi.spend.daily);
   const timer = setInterval(() => {
@@ -56,6 +66,9 @@ export function GatewayLogs() {
           <option value="failure">failure</option>
         </select>
       </div>
+      <Show when={sessionId()}>
+        {(id) => <div class="callout" data-testid="logs-session-filter">Calls of <A href={`/sessions/${id()}`}>one session</A> only. <A href="/gateway/logs">Show every call</A></div>}
+      </Show>
       <Show when={logs.error}><ErrorAlert error={logs.error} retry={refetch} /></Show>
       <div class="card">
         <Show when={(logs.latest ?? []).length > 0} fallback={<EmptyState title="No calls yet">Calls to /v1/chat/completions, /v1/messages and /v1/responses show up here within a second.</EmptyState>}>
@@ -87,7 +100,7 @@ export function GatewayLogs() {
           </table>
         </Show>
       </div>
-      <Show when={selected()}>{(r) => <LogDrawer row={r()} onClose={() => setSelected(null)} />}</Show>
+      <Show when={selected()}>{(r) => <LogDrawer row={r()} onClose={closeDrawer} />}</Show>
     </div>
   );
 }
@@ -103,7 +116,7 @@ function SpendChart(props: { rows: DailySpend[] }) {
   const total = () => days().reduce((a, [, v]) => a + v, 0);
   return (
     <div class="card card-pad" data-testid="spend-chart">
-      <div class="muted">Spend, last 14 days: <strong data-testid="spend-total">{usd(total())}</strong></div>
+      <div class="muted">Spend, last 14 days: <strong data-testid="spend-total">{usd(total())}</strong> · <A href="/gateway/usage">Usage by day, model, key and agent</A></div>
       <svg viewBox="0 0 280 60" class="spend-chart" role="img" aria-label="Daily spend">
         <For each={days()}>
           {([day, v], i) => (

@@ -7,6 +7,7 @@ import { api, ApiError } from "../lib/api";
 import { gatewayApi, perMillion, type DeploymentView } from "../lib/api/gateway";
 import { TestResult } from "../components/ModelPicker";
 import { parseNumberFields } from "../lib/number-field";
+import { useCreate } from "../lib/shortcuts";
 
 /** Models & providers: what the gateway routes to, adding and editing a provider key and prices, testing a model. */
 export function GatewayModels() {
@@ -14,6 +15,7 @@ export function GatewayModels() {
   const [models, { refetch }] = createResource(gatewayApi.models.list);
   const [settings] = createResource(() => gatewayApi.settings().catch((e) => ({ error: e as ApiError })));
   const [editing, setEditing] = createSignal<DeploymentView | "new" | null>(null);
+  useCreate(() => setEditing("new"));
   const [removing, setRemoving] = createSignal<DeploymentView | null>(null);
   const [testing, setTesting] = createSignal<Record<string, boolean>>({});
   const runTest = async (name: string) => {
@@ -44,7 +46,7 @@ export function GatewayModels() {
           <h1>Models &amp; providers</h1>
           <p>Model names callers use, and the provider deployments behind them. Provider keys are encrypted and never shown.</p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>Add model</button>
+        <button class="btn primary" onClick={() => setEditing("new")}>Add model <span class="kbd">c</span></button>
       </div>
       <Show when={missing()}>
         <div class="alert" role="alert" data-testid="litellm-missing">

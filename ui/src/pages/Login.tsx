@@ -3,8 +3,8 @@ import { createResource, createSignal, Show } from "solid-js";
 import { api, ApiError, setCurrentTeam, type Me } from "../lib/api";
 
 const nextOf = (next: unknown) => (typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : undefined);
-/** Where a sign-in lands without ?next=: admins on System, members on their sessions. */
-const landing = (me: Me) => (me.kind === "admin" ? "/overview" : "/sessions");
+/** Where a sign-in lands without ?next=: admins on the home page (its get-started checklist), members on their sessions. */
+const landing = (me: Me) => (me.kind === "admin" ? "/" : "/sessions");
 
 /**
  * Sign in: with SSO when the operator configured an OIDC issuer, with an email and password, or with

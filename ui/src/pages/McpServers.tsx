@@ -5,7 +5,7 @@ import { ConfirmDialog } from "../components/forms";
 import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api, type ServerView } from "../lib/api";
 import { timeAgo } from "../lib/format";
-import { useShortcuts } from "../lib/shortcuts";
+import { useCreate } from "../lib/shortcuts";
 
 const callStatus: Record<string, string> = { ok: "ok", denied: "warn", error: "err", timeout: "err", unavailable: "err", cancelled: "" };
 
@@ -17,7 +17,7 @@ export function McpServers() {
   const [selected, setSelected] = createSignal<string | null>(null);
   const [removing, setRemoving] = createSignal<ServerView | null>(null);
   const current = () => servers()?.find((s) => s.id === selected());
-  useShortcuts({ c: () => setEditing("new") });
+  useCreate(() => setEditing("new"));
 
   const replace = (s: ServerView) => mutate((list) => (list ?? []).map((x) => (x.id === s.id ? s : x)));
 

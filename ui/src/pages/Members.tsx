@@ -4,6 +4,7 @@ import { ListCard } from "../components/list-card";
 import { CopyButton, EmptyState, toast } from "../components/ui";
 import { api, currentTeam, type Me, type MemberView } from "../lib/api";
 import { timeAgo } from "../lib/format";
+import { useCreate } from "../lib/shortcuts";
 
 const ROLES = ["owner", "admin", "member", "viewer"] as const;
 const RANK: Record<string, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
@@ -20,6 +21,7 @@ export function Members(props: { me: Me }) {
   const [members, { refetch }] = createResource(() => team()?.id, (id) => api.teams.members(id));
   const [spend] = createResource(() => team()?.id, async (id) => (await api.teams.spend()).find((r) => r.id === id));
   const [adding, setAdding] = createSignal(false);
+  useCreate(() => myRank() >= 2 && setAdding(true));
   const [removing, setRemoving] = createSignal<MemberView | null>(null);
   const setRole = async (m: MemberView, role: string) => {
     try {
@@ -44,7 +46,7 @@ export function Members(props: { me: Me }) {
                 </p>
               </div>
               <Show when={myRank() >= 2}>
-                <button class="btn primary" onClick={() => setAdding(true)}>Add member</button>
+                <button class="btn primary" onClick={() => setAdding(true)}>Add member <span class="kbd">c</span></button>
               </Show>
             </div>
             <ListCard

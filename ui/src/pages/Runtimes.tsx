@@ -1,4 +1,5 @@
 import { createResource, createSignal, For, Show } from "solid-js";
+import { useCreate } from "../lib/shortcuts";
 import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
@@ -11,6 +12,7 @@ const statusClass = { ok: "ok", error: "err", unknown: "" } as const;
 export function Runtimes() {
   const [runtimes, { refetch }] = createResource(api.runtimes.list);
   const [adding, setAdding] = createSignal(false);
+  useCreate(() => setAdding(true));
   const [busy, setBusy] = createSignal<string | null>(null);
   const test = async (r: RuntimeView) => {
     setBusy(r.id);
@@ -31,7 +33,7 @@ export function Runtimes() {
           <h1>Runtimes</h1>
           <p>Where agents run: any service that speaks the Managed Agents protocol. Keys are encrypted and never shown again.</p>
         </div>
-        <button class="btn primary" onClick={() => setAdding(true)}>Add runtime</button>
+        <button class="btn primary" onClick={() => setAdding(true)}>Add runtime <span class="kbd">c</span></button>
       </div>
       <ListCard
         items={runtimes}

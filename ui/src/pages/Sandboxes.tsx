@@ -3,6 +3,7 @@ import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { ConfirmDialog } from "../components/forms";
 import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { sandboxesApi, type SandboxView } from "../lib/api";
+import { createSessionNames } from "../lib/session-names";
 import { duration, timeAgo } from "../lib/format";
 
 const stateClass: Record<string, string> = { ready: "ok", provisioning: "warn", stopped: "", failed: "err", terminating: "warn" };
@@ -11,6 +12,7 @@ const mib = (bytes: number | null) => (bytes === null ? "—" : `${(bytes / 1024
 /** Live sandboxes, the warm pool and recent egress; stop and destroy. Refreshes every 3 s. */
 export function Sandboxes() {
   const [list, { refetch }] = createResource(() => sandboxesApi.list());
+  const sessionName = createSessionNames();
   const [pool, { refetch: refetchPool }] = createResource(sandboxesApi.pool);
   const [egress, { refetch: refetchEgress }] = createResource(() => sandboxesApi.egress({ limit: 50 }).then((r) => r.data));
   const [destroying, setDestroying] = createSignal<SandboxView | null>(null);
@@ -70,7 +72,7 @@ export function Sandboxes() {
                   {(s) => (
                     <tr data-testid="sandbox-row">
                       <td class="mono" title={`workspace ${s.workspace_id}${s.limits ? `, limits: ${s.limits}` : ""}`}>{s.id}</td>
-                      <td class="mono">{s.session_id ?? <span class="badge accent">{s.pool ?? "unbound"}</span>}</td>
+                      <td>{s.session_id ? <A href={`/sessions/${s.session_id}`} title={s.session_id}>{sessionName(s.session_id)}</A> : <span class="badge accent">{s.pool ?? "unbound"}</span>}</td>
                       <td class="mono">{s.agent_id ?? "—"}</td>
                       <td>{s.provider}</td>
                       <td title={s.created_at}>{duration(s.age_seconds)}</td>

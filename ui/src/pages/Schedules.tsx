@@ -7,7 +7,7 @@ import { ScheduleForm } from "../components/ScheduleForm";
 import { ErrorAlert, toast } from "../components/ui";
 import { api, type RunView, type ScheduleView } from "../lib/api";
 import { timeAgo } from "../lib/format";
-import { useShortcuts } from "../lib/shortcuts";
+import { useCreate } from "../lib/shortcuts";
 
 /** Runs a person can start or stop from a list row or the detail page. */
 function useScheduleActions(refresh: () => void) {
@@ -33,7 +33,7 @@ export function Schedules() {
   const [schedules, { refetch }] = createResource(api.schedules.list);
   const [editing, setEditing] = createSignal<ScheduleView | "new" | null>(null);
   const actions = useScheduleActions(refetch);
-  useShortcuts({ c: () => setEditing("new") });
+  useCreate(() => setEditing("new"));
   return (
     <div class="page">
       <div class="page-head">

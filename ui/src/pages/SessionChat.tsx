@@ -1,6 +1,6 @@
 import { A, useParams } from "@solidjs/router";
-import { ApprovalCard, ApprovalOutcome } from "../components/ApprovalCard";
-import { ToolCall } from "../components/ToolCall";
+import { ToolCard, type ToolItem } from "../components/ToolCard";
+import { createSessionUsage, TurnUsage } from "../components/TurnUsage";
 import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
 import { ConfirmDialog } from "../components/forms";
 import { toast } from "../components/ui";
@@ -8,12 +8,14 @@ import { api, ApiError, sandboxesApi, type ApprovalView, type StoredEvent } from
 import { openLiveSource } from "../lib/live-source";
 import { renderMarkdown } from "../lib/markdown";
 import { SessionStatusBadge } from "../components/SessionStatus";
+import { usePageTitle } from "../lib/shortcuts";
 
 type Item =
   | { kind: "user"; seq: number; text: string; turnId: string | null }
   | { kind: "assistant"; seq: number; text: string }
   | { kind: "thinking"; seq: number; text: string }
-  | { kind: "tool"; seq: number; name: string; input: unknown; result?: unknown; isError?: boolean; id?: string; ask?: boolean }
+  | ({ kind: "tool" } & ToolItem)
+  | { kind: "turn"; seq: number; start: string; end: string }
   | { kind: "error"; seq: number; text: string }
   | { kind: "note"; seq: number; text: string; reattached?: boolean };
 
@@ -22,6 +24,7 @@ const textOf = (content: unknown) => (Array.isArray(content) ? content.map((p) =
 /** Folds the event log into chat items: consecutive agent.message deltas become one reply. */
 function toItems(events: StoredEvent[]): Item[] {
   const items: Item[] = [];
+  let turnStart: string | null = null;
   for (const e of events) {
     const d = e.data as Record<string, any>;
     const last = items.at(-1);
@@ -41,18 +44,26 @@ function toItems(events: StoredEvent[]): Item[] {
         else items.push({ kind: "thinking", seq: e.seq, text: d.thinking ?? "" });
         break;
       case "agent.tool_use":
-        items.push({ kind: "tool", seq: e.seq, name: d.name, input: d.input, id: d.id, ask: d.evaluated_permission === "ask" });
+        items.push({ kind: "tool", seq: e.seq, name: d.name, input: d.input, id: d.id, ask: d.evaluated_permission === "ask", startedAt: e.created_at });
         break;
       case "agent.tool_result": {
         const call = [...items].reverse().find((i) => i.kind === "tool" && (i.id === undefined || i.id === d.tool_use_id) && i.result === undefined) as Extract<Item, { kind: "tool" }> | undefined;
-        if (call) Object.assign(call, { result: d.content ?? d.output, isError: d.is_error });
+        if (call) Object.assign(call, { result: d.content ?? d.output, isError: d.is_error, endedAt: e.created_at });
         else items.push({ kind: "tool", seq: e.seq, name: d.name ?? "tool", input: undefined, result: d.content, isError: d.is_error });
         break;
       }
+      case "session.status_running":
+        turnStart ??= e.created_at;
+        break;
       case "session.error":
         items.push({ kind: "error", seq: e.seq, text: d.error?.message ?? "error" });
+        if (turnStart) items.push({ kind: "turn", seq: e.seq, start: turnStart, end: e.created_at });
+        turnStart = null;
         break;
       case "session.status_idle":
+        // A turn's usage line goes where it ended (a pause for a decision ends it too).
+        if (turnStart) items.push({ kind: "turn", seq: e.seq, start: turnStart, end: e.created_at });
+        turnStart = null;
         if (d.stop_reason?.type === "interrupted") items.push({ kind: "note", seq: e.seq, text: "Turn stopped" });
         else if (d.stop_reason?.type === "requires_action") items.push({ kind: "note", seq: e.seq, text: "Paused for a person to allow or deny the tool call above" });
         break;
@@ -84,6 +95,7 @@ export function SessionChat() {
   const [events, setEvents] = createSignal<StoredEvent[]>([]);
   // The agent's model, for the error box's link to its row on Models & providers.
   const [agent] = createResource(() => session()?.agent_id ?? undefined, (id) => api.agents.get(id).catch(() => null));
+  usePageTitle(() => session() && (session()!.title || `Session with ${session()!.agent_name ?? "a deleted agent"}`));
   // Tool calls that asked for a decision (re-read when the log says something changed).
   const [approvals, { refetch: refetchApprovals, mutate: setApprovals }] = createResource<ApprovalView[], string>(
     () => params.id,
@@ -100,33 +112,71 @@ export function SessionChat() {
   let lastSeq = 0;
   let bottom: HTMLDivElement | undefined;
 
+  const usage = createSessionUsage(() => params.id);
+  // What a live event makes stale is re-read once per burst, never once per event (issue 24, item 9:
+  // a 56-event session used to fire 32 requests while it opened).
+  const stale = { session: false, approvals: false, usage: false };
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  const refreshSoon = () => {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
+      if (stale.session) {
+        refetch();
+        // The badge was read when the page opened, often while the sandbox was still provisioning.
+        refetchSandbox();
+      }
+      if (stale.approvals) refetchApprovals();
+      if (stale.usage) usage.turnEnded();
+      stale.session = stale.approvals = stale.usage = false;
+    }, 150);
+  };
+  onCleanup(() => clearTimeout(refreshTimer));
   const onEvent = (m: MessageEvent<string>) => {
     const e = JSON.parse(m.data) as StoredEvent;
     if (e.seq <= lastSeq) return;
     lastSeq = e.seq;
     setEvents((all) => [...all, e]);
-    if (e.type.startsWith("session.")) {
-      refetch();
-      // The badge was read when the page opened, often while the sandbox was still provisioning.
-      refetchSandbox();
-    }
-    if (e.type.startsWith("session.") || e.type === "user.tool_confirmation" || (e.type === "agent.tool_use" && (e.data as { evaluated_permission?: string }).evaluated_permission === "ask")) refetchApprovals();
+    if (e.type.startsWith("session.")) stale.session = true;
+    if (e.type.startsWith("session.") || e.type === "user.tool_confirmation" || (e.type === "agent.tool_use" && (e.data as { evaluated_permission?: string }).evaluated_permission === "ask")) stale.approvals = true;
+    if (e.type === "session.status_idle" || e.type === "session.error") stale.usage = true;
+    if (stale.session || stale.approvals || stale.usage) refreshSoon();
     queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
   };
   const EVENT_TYPES = ["user.message", "session.status_running", "agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"];
   // The browser resends Last-Event-ID when it reconnects by itself; a new source (after LAP was
   // down) starts from `lastSeq` in the URL. The seq check drops anything already shown.
-  const close = openLiveSource({
-    url: () => api.sessions.streamUrl(params.id!, lastSeq),
-    events: Object.fromEntries(EVENT_TYPES.map((t) => [t, onEvent])),
-    onOpen: () => {
-      setConnection("live");
-      refetch();
-    },
-    onError: () => setConnection("reconnecting"),
+  // The history in one request (1000 events a page), then the live stream from its last seq.
+  let close = () => {};
+  let closed = false;
+  const loadHistory = async (id: string) => {
+    for (;;) {
+      const page = await api.sessions.events(id, lastSeq, 1000).catch(() => null);
+      if (!page || closed) return;
+      if (page.data.length) {
+        lastSeq = page.data.at(-1)!.seq;
+        setEvents((all) => [...all, ...page.data]);
+      }
+      if (page.data.length < 1000) return;
+    }
+  };
+  void loadHistory(params.id!).then(() => {
+    if (closed) return;
+    queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
+    close = openLiveSource({
+      url: () => api.sessions.streamUrl(params.id!, lastSeq),
+      events: Object.fromEntries(EVENT_TYPES.map((t) => [t, onEvent])),
+      onOpen: () => {
+        // Re-read only after a reconnect: the first open comes right after the page read everything.
+        if (connection() === "reconnecting") refetch();
+        setConnection("live");
+      },
+      onError: () => setConnection("reconnecting"),
+    });
   });
-  const poll = setInterval(() => refetch(), 3000);
+  // While the stream is down, the status is polled.
+  const poll = setInterval(() => connection() !== "live" && refetch(), 3000);
   onCleanup(() => {
+    closed = true;
     close();
     clearInterval(poll);
   });
@@ -173,8 +223,8 @@ export function SessionChat() {
             <Show when={sandbox()}>
               {(sb) => (
                 <>
-                  <A href="/sandboxes" class="badge" data-testid="session-sandbox" title={`workspace ${sb().workspace_id}`}>
-                    sandbox {sb().id} · {sb().provider} · {sb().state}
+                  <A href="/sandboxes" class="badge" data-testid="session-sandbox" title={`sandbox ${sb().id}, workspace ${sb().workspace_id}`}>
+                    sandbox · {sb().provider} · {sb().state}
                   </A>{" "}
                 </>
               )}
@@ -226,27 +276,10 @@ export function SessionChat() {
                   {(t) => <details class="msg thinking"><summary>Thinking</summary><div>{t().text}</div></details>}
                 </Match>
                 <Match when={item.kind === "tool" && item}>
-                  {(t) => {
-                    const approval = () => (t().ask ? approvalFor(t().seq) : undefined);
-                    // Asked and not answered: waiting, whatever else the log says, until a person decides.
-                    const waiting = () => t().ask && t().result === undefined && (!approval() || approval()!.status === "pending");
-                    return (
-                      <div class="card tool-card" data-testid="tool-card">
-                        <div>
-                          <strong>{t().name}</strong>{" "}
-                          <Show when={t().result === undefined && !waiting()}><span class="muted">running…</span></Show>
-                          <Show when={waiting()}><span class="badge warn" data-testid="tool-waiting">waiting for a decision</span></Show>
-                          <Show when={t().isError}><span class="badge err">error</span></Show>{" "}
-                          <Show when={approval()?.status !== "pending" && approval()}>{(a) => <ApprovalOutcome approval={a()} />}</Show>
-                        </div>
-                        {/* Commands with their output, file writes and edits as diffs, for every harness's tool names. */}
-                        <ToolCall use={{ name: t().name, input: t().input }} result={t().result === undefined ? undefined : { content: t().result, is_error: t().isError }} />
-                        <Show when={approval()?.status === "pending" && approval()}>
-                          {(a) => <ApprovalCard approval={a()} onDecided={decided} showInput={false} />}
-                        </Show>
-                      </div>
-                    );
-                  }}
+                  {(t) => <ToolCard tool={t()} approval={t().ask ? approvalFor(t().seq) : undefined} onDecided={decided} />}
+                </Match>
+                <Match when={item.kind === "turn" && item}>
+                  {(turn) => <TurnUsage rows={usage.rows()} turn={turn()} />}
                 </Match>
                 <Match when={item.kind === "error" && item}>
                   {(x) => (

@@ -1,32 +1,17 @@
-import { A, useNavigate } from "@solidjs/router";
+import { A, useNavigate, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { createSessionStatusStream } from "../lib/session-status-stream";
 import { SessionStatusBadge } from "../components/SessionStatus";
 import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api, ApiError, type SessionListItem, type SessionStatusChange } from "../lib/api";
 import { timeAgo } from "../lib/format";
+import { useCreate } from "../lib/shortcuts";
 
-/** Sessions: launcher (agent + first message) and the list with live status. */
+/** Sessions: launcher (agent + first message) and the list with live status. `?agent=id` preselects the agent. */
 export function Sessions() {
-  const navigate = useNavigate();
-  const [agents] = createResource(() => api.agents.list());
-  const [agentId, setAgentId] = createSignal("");
-  const [prompt, setPrompt] = createSignal("");
-  const [error, setError] = createSignal("");
-  const [busy, setBusy] = createSignal(false);
-  const start = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError("");
-    try {
-      const s = await api.sessions.create({ agent_id: agentId() || (agents()?.[0]?.id ?? ""), prompt: prompt() || undefined });
-      navigate(`/sessions/${s.id}`);
-    } catch (err) {
-      setError(err instanceof ApiError && err.fields.length ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : (err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [params] = useSearchParams();
+  // `c` (and `?new=1`): a session starts from its first message.
+  useCreate(() => document.querySelector<HTMLInputElement>('[data-testid="session-launcher"] input[aria-label="First message"]')?.focus());
   return (
     <div class="page">
       <div class="page-head">
@@ -35,21 +20,53 @@ export function Sessions() {
           <p>Conversations with agents. Every event is stored and streamed live.</p>
         </div>
       </div>
-      <form class="card card-pad launcher" onSubmit={start} style={{ display: "grid", gap: "8px", "margin-bottom": "16px" }}>
-        <div style={{ display: "flex", gap: "8px" }}>
-          <select aria-label="Agent" value={agentId()} onChange={(e) => setAgentId(e.currentTarget.value)} style={{ "max-width": "260px" }}>
-            <For each={agents() ?? []}>{(a) => <option value={a.id}>{a.name}</option>}</For>
-          </select>
-          <input aria-label="First message" placeholder="What should the agent do?" value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} style={{ flex: 1 }} />
-          <button class="btn primary" type="submit" disabled={busy() || !(agents() ?? []).length}>{busy() ? "Starting…" : "Start session"}</button>
-        </div>
-        <Show when={!agents.loading && !(agents() ?? []).length}>
-          <span class="muted">Create an agent first (<A href="/agents">Agents</A>).</span>
-        </Show>
-        <Show when={error()}><span class="field-error">{error()}</span></Show>
-      </form>
+      <SessionLauncher preselect={typeof params.agent === "string" ? params.agent : undefined} />
       <SessionTable />
     </div>
+  );
+}
+
+/**
+ * The start box: an agent (fixed on an agent's own page) and a first message. On an agent's page the
+ * empty sessions list says "Start one above", so the box is there too.
+ */
+export function SessionLauncher(props: { agentId?: string; preselect?: string }) {
+  const navigate = useNavigate();
+  const [agents] = createResource(() => (props.agentId ? Promise.resolve([]) : api.agents.list()));
+  const [agentId, setAgentId] = createSignal(props.preselect ?? "");
+  const [prompt, setPrompt] = createSignal("");
+  const [error, setError] = createSignal("");
+  const [busy, setBusy] = createSignal(false);
+  const chosen = () => props.agentId ?? (agentId() || (agents()?.[0]?.id ?? ""));
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError("");
+    try {
+      const s = await api.sessions.create({ agent_id: chosen(), prompt: prompt() || undefined });
+      navigate(`/sessions/${s.id}`);
+    } catch (err) {
+      setError(err instanceof ApiError && err.fields.length ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : (err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card card-pad launcher" data-testid="session-launcher" onSubmit={start}>
+      <div class="launcher-row">
+        <Show when={!props.agentId}>
+          <select aria-label="Agent" value={agentId()} onChange={(e) => setAgentId(e.currentTarget.value)}>
+            <For each={agents() ?? []}>{(a) => <option value={a.id} selected={a.id === agentId()}>{a.name}</option>}</For>
+          </select>
+        </Show>
+        <input aria-label="First message" placeholder="What should the agent do?" value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} />
+        <button class="btn primary" type="submit" disabled={busy() || !chosen()}>{busy() ? "Starting…" : "Start session"}</button>
+      </div>
+      <Show when={!props.agentId && !agents.loading && !(agents() ?? []).length}>
+        <span class="muted">Create an agent first (<A href="/agents">Agents</A>).</span>
+      </Show>
+      <Show when={error()}><span class="field-error">{error()}</span></Show>
+    </form>
   );
 }
 

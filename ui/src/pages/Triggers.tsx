@@ -7,7 +7,7 @@ import { curlExample, sampleBody, TriggerForm } from "../components/TriggerForm"
 import { CopyButton, ErrorAlert, toast } from "../components/ui";
 import { api, type TriggerView } from "../lib/api";
 import { timeAgo } from "../lib/format";
-import { useShortcuts } from "../lib/shortcuts";
+import { useCreate } from "../lib/shortcuts";
 
 type Revealed = { trigger: TriggerView; secret: string };
 
@@ -76,7 +76,7 @@ export function Triggers() {
   const [triggers, { refetch }] = createResource(api.triggers.list);
   const [editing, setEditing] = createSignal<TriggerView | "new" | null>(null);
   const actions = useTriggerActions(refetch);
-  useShortcuts({ c: () => setEditing("new") });
+  useCreate(() => setEditing("new"));
   return (
     <div class="page">
       <div class="page-head">

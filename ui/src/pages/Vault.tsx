@@ -1,4 +1,5 @@
 import { A } from "@solidjs/router";
+import { useCreate } from "../lib/shortcuts";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
@@ -12,6 +13,7 @@ const hostList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Bo
 export function Vault() {
   const [secrets, { refetch }] = createResource(vaultApi.list);
   const [editing, setEditing] = createSignal<VaultSecretView | "new" | null>(null);
+  useCreate(() => setEditing("new"));
   const [deleting, setDeleting] = createSignal<VaultSecretView | null>(null);
   return (
     <div class="page">
@@ -20,7 +22,7 @@ export function Vault() {
           <h1>Vault</h1>
           <p>Secrets for agents' sandboxes. The sandbox sees a stub; LAP's egress proxy puts the real value into requests to the bound hosts only. Values are never shown again.</p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>Add secret</button>
+        <button class="btn primary" onClick={() => setEditing("new")}>Add secret <span class="kbd">c</span></button>
       </div>
       <ListCard
         items={secrets}

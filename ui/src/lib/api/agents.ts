@@ -37,6 +37,9 @@ export const agentsApi = {
     list: (opts: { agent_id?: string; cursor?: string; limit?: number } = {}) =>
       request<{ data: SessionListItem[]; next_cursor: string | null }>("GET", `/api/sessions${q({ limit: 50, ...opts })}`),
     get: (id: string) => request<SessionView>("GET", `/api/sessions/${encodeURIComponent(id)}`),
+    /** Stored events after `after` (up to 1000 per call). */
+    events: (id: string, after = 0, limit = 1000) =>
+      request<{ data: StoredEvent[]; last_seq: number }>("GET", `/api/sessions/${encodeURIComponent(id)}/events${q({ after, limit })}`),
     create: (input: CreateSessionInput) => request<SessionView>("POST", "/api/sessions", input),
     send: (id: string, text: string, interrupt = false) =>
       request<{ turn_id: string; seq: number; queued: boolean }>("POST", `/api/sessions/${encodeURIComponent(id)}/messages`, { text, interrupt }),

@@ -117,7 +117,7 @@ export const gatewayApi = {
     remove: (tokenId: string) => request<{ deleted_keys: string[] }>("POST", "/key/delete", { keys: [tokenId] }),
   },
   spend: {
-    logs: (filter: { model?: string; key_alias?: string; status?: string; limit?: string; request_id?: string }) => request<SpendLog[]>("GET", `/spend/logs${qs(filter)}`),
+    logs: (filter: { model?: string; key_alias?: string; status?: string; limit?: string; request_id?: string; session_id?: string }) => request<SpendLog[]>("GET", `/spend/logs${qs(filter)}`),
     daily: () => request<{ data: DailySpend[] }>("GET", "/spend/report").then((r) => r.data),
   },
 };

@@ -1,5 +1,6 @@
 // Typed calls to LAP's API, one file per domain. Types come from the server's own models so the two cannot drift.
 import { agentsApi } from "./agents";
+import { auditApi } from "./audit";
 import { automationApi } from "./automation";
 import { authApi } from "./auth";
 import { mcpApi } from "./mcp";
@@ -10,6 +11,7 @@ import { slackApi } from "./slack";
 import { teamsApi } from "./teams";
 
 export * from "./agents";
+export * from "./audit";
 export * from "./automation";
 export * from "./auth";
 export * from "./client";
@@ -21,4 +23,4 @@ export * from "./slack";
 export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...overviewApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi, ...overviewApi };
