@@ -47,5 +47,8 @@ test("an agent with the built-in harness edits files and runs commands in its sa
   await expect(page.getByTestId("tool-call").filter({ hasText: "hello.txt" }).first()).toContainText("line one");
   await expect(page.getByTestId("msg-assistant").last()).toContainText("Created hello.txt with two lines.");
   await expect(page.getByTestId("chat-status")).toContainText("idle");
+  // The reply streamed as deltas, then arrived whole: one bubble, its text once (docs/sessions.md "Messages and deltas").
+  await expect(page.getByTestId("msg-assistant")).toHaveCount(1);
+  await expect(page.getByTestId("msg-assistant")).toHaveText("Created hello.txt with two lines.");
   await shot(page, "chat-sandbox-tool-calls");
 });

@@ -81,16 +81,17 @@ describe("an agent asks before running a tool", () => {
     expect(result.data.is_error).toBe(true);
   });
 
-  test("two decisions at once: exactly one wins, one confirmation turn is queued", async () => {
+  test("decisions at once from several callers: exactly one wins and the runtime gets one confirmation", async () => {
     const { sessionId, approval } = await asked("date");
-    const results = await Promise.all([
-      h.t.json("POST", `/api/approvals/${approval.id}/decision`, { body: { decision: "allow" } }),
-      h.t.json("POST", `/api/approvals/${approval.id}/decision`, { body: { decision: "deny" } }),
-    ]);
-    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    const decide = (decision: "allow" | "deny") => h.t.json("POST", `/api/approvals/${approval.id}/decision`, { body: { decision } });
+    const results = await Promise.all([decide("allow"), decide("deny"), decide("allow"), decide("deny")]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
+    const winner = results.find((r) => r.status === 200)!.body.approval.status as string;
     await h.waitFor("the confirmed turn", async () => idles(await h.events(sessionId)).length === 2);
-    await Bun.sleep(200);
+    await h.waitForStatus(sessionId, "idle");
+    expect((await h.t.json("GET", `/api/approvals/${approval.id}`)).body.status).toBe(winner);
     expect((await h.events(sessionId)).filter((e) => e.type === "user.tool_confirmation")).toHaveLength(1);
+    expect(h.fake.confirmations.filter((c) => c.tool_use_id === approval.tool_use_id)).toHaveLength(1);
     const [turns] = await h.t.database.query<{ n: number }>("select count(*)::int as n from session_turns where session_id = $1", [sessionId]);
     expect(turns!.n).toBe(2);
   });

@@ -44,6 +44,11 @@ export const envSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
       .optional(),
   ).meta(secret("PostgreSQL connection string (direct, not through a pooler: migrations take an advisory lock). Unset: embedded PGlite in LAP_DATA_DIR.", "Database")),
+  LAP_PGLITE_SHARED_BUFFERS: z
+    .string()
+    .regex(/^[1-9]\d*(kB|MB|GB)$/, "must be a size such as 16MB")
+    .default("16MB")
+    .meta(plain("Embedded PGlite's buffer cache (Postgres `shared_buffers`). PGlite touches all of it at start, so it is resident memory; PostgreSQL's default of 128MB costs ~105 MB more idle (docs/operations.md).", "Database")),
 
   MASTER_KEY: optionalString.pipe(z.string().min(8, "must be at least 8 characters").optional()).meta(
     secret("Admin credential for the API (Bearer or x-api-key) and the dashboard login; at least 32 characters with LAP_ENV=production. Generated into LAP_DATA_DIR in development when unset.", "Auth"),

@@ -28,7 +28,7 @@ export async function openDatabase(config: Config): Promise<Database> {
   writeFileSync(lock, String(process.pid));
   let database: Database;
   try {
-    database = await createDatabase({ dataDir: join(config.dataDir, "pgdata") });
+    database = await createDatabase({ dataDir: join(config.dataDir, "pgdata"), sharedBuffers: config.env.LAP_PGLITE_SHARED_BUFFERS });
   } catch (err) {
     rmSync(lock, { force: true });
     throw err;

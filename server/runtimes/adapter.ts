@@ -56,6 +56,12 @@ export interface StreamOptions {
 }
 
 export interface RuntimeAdapter {
+  /**
+   * true: the runtime streams a reply as many `agent.message` events, each a piece of one message
+   * (LAP's sandbox harnesses). LAP stores them as `agent.message_delta` and one whole `agent.message`
+   * (docs/sessions.md "Messages and deltas"). Unset: each `agent.message` is whole (Managed Agents).
+   */
+  readonly messageChunks?: boolean;
   /** Health/credentials check for "test runtime". Throws RuntimeError with a readable message. */
   check(): Promise<void>;
   /** Returns `existing` untouched when its signature matches the definition; otherwise creates one. */

@@ -73,7 +73,7 @@ export function sessionRoutes(deps: {
       response: z.object({ interrupted: z.boolean() }),
       detail: { summary: "Stop the running turn (the queue carries on)" },
     })
-    .get("/:id/events", ({ params, query, principal }) => deps.sessions.events(params.id, query.after, query.limit, principal), {
+    .get("/:id/events", ({ params, query, principal }) => deps.sessions.events(params.id, query.after, query.limit, principal, query.deltas), {
       params: sessionIdParams,
       query: eventsQuery,
       response: eventsView,

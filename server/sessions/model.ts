@@ -46,6 +46,8 @@ export const listSessionsQuery = z.object({
 export const eventsQuery = z.object({
   after: z.coerce.number({ error: "must be a sequence number" }).int("must be a whole number").min(0, "must be 0 or more").default(0),
   limit: z.coerce.number({ error: "must be a number" }).int().min(1, "at least 1").max(1000, "at most 1000").default(200),
+  /** `true`: also the `agent.message_delta` pieces of a message still being written. */
+  deltas: z.enum(["true", "false"], { error: "must be true or false" }).default("false").transform((v) => v === "true"),
 });
 
 export const streamQuery = z.object({

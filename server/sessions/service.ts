@@ -286,9 +286,10 @@ export class SessionService {
     for (const s of live) await this.stopRecorded(s.id, "agent deleted", SYSTEM, null);
   }
 
-  async events(sessionId: string, after: number, limit: number, actor: Principal = SYSTEM): Promise<{ data: StoredEvent[]; last_seq: number }> {
+  /** Stored events, whole messages only unless `deltas` (docs/sessions.md "Messages and deltas"). */
+  async events(sessionId: string, after: number, limit: number, actor: Principal = SYSTEM, deltas = false): Promise<{ data: StoredEvent[]; last_seq: number }> {
     const session = await this.row(sessionId, actor);
-    return { data: await this.deps.store.list(sessionId, after, limit), last_seq: session.lastSeq };
+    return { data: await this.deps.store.list(sessionId, after, limit, { deltas }), last_seq: session.lastSeq };
   }
 
   /** Appends events from outside a turn (other modules: sandbox runtime, Slack). */

@@ -235,9 +235,13 @@ describe("Slack on the real sessions service", () => {
       const { message, approvalId, sessionId } = await ask("df -h");
       const mine = await openDeny(approvalId, message.ts, "U1");
       const colleague = await openDeny(approvalId, message.ts, "U2");
-      // The dashboard allows while both dialogs are open.
+      // The dashboard allows while both dialogs are open. Its confirmation reaches the runtime from the
+      // turn worker after the 200, so count from before it and wait for exactly that one (reading the
+      // counter right after the 200 was this test's flake on PostgreSQL: 4 for 3).
+      const before = runtime.confirmations.length + 1;
       expect((await h.api("POST", `/api/approvals/${approvalId}/decision`, { decision: "allow" })).status).toBe(200);
-      const before = runtime.confirmations.length;
+      for (let i = 0; i < 250 && runtime.confirmations.length < before; i++) await Bun.sleep(20);
+      expect(runtime.confirmations.length).toBe(before);
       const res = await submit(mine.id, "too risky");
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ response_action: "errors", errors: { reason: "Already allowed by master key; nothing was changed." } });

@@ -67,6 +67,11 @@ export class ReplyStream {
     if (this.posted.length === 0) throw new Error(`could not post the reply: ${this.lastError ?? "rate limited"}`);
   }
 
+  /** The reply's text so far (markdown). */
+  get text(): string {
+    return this.markdown;
+  }
+
   append(text: string) {
     if (!text) return;
     this.markdown += text;

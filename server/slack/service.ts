@@ -184,9 +184,25 @@ export class SlackService {
         reply.finish(outcome).then(() => resolve(outcome), reject);
       };
       const timer = setTimeout(() => end({ kind: "timeout" }), this.deps.turnTimeoutMs ?? 30 * 60_000);
+      // Text already shown per message id: the pieces stream in as deltas, and the whole message that
+      // replaces them adds only what was not shown (all of it when the deltas were compacted first).
+      const shown = new Map<string, string>();
       const onEvent = (e: SessionEventLike) => {
         if (done || (e.turnId && e.turnId !== turnId)) return;
-        if (e.type === "agent.message") reply.append(textOf(e));
+        const messageId = typeof e.data.message_id === "string" ? e.data.message_id : null;
+        if (e.type === "agent.message_delta" && messageId) {
+          const text = textOf(e);
+          shown.set(messageId, (shown.get(messageId) ?? "") + text);
+          reply.append(text);
+        } else if (e.type === "agent.message") {
+          const whole = textOf(e);
+          const prior = messageId ? shown.get(messageId) ?? "" : "";
+          if (messageId) shown.delete(messageId);
+          if (whole.startsWith(prior)) reply.append(whole.slice(prior.length));
+          // The message's pieces are the reply's tail (nothing else comes between them): swap them for it.
+          else if (reply.text.endsWith(prior)) reply.replace(reply.text.slice(0, reply.text.length - prior.length) + whole);
+          else reply.append(whole);
+        }
         else if (e.type === "agent.tool_use") {
           reply.toolUsed(String(e.data.name ?? e.data.tool ?? "tool"));
           if (e.data.evaluated_permission === "ask" && typeof e.data.id === "string") this.background(this.postApproval(client, sessionId, e.seq));

@@ -15,6 +15,8 @@ import type { Server } from "bun";
 export type FakeStep =
   | { event: Record<string, unknown> }
   | { delay: number }
+  /** Holds the turn until the promise settles (a test decides when the rest of a reply comes). */
+  | { until: Promise<unknown> }
   /** Closes every open stream of the session (the turn itself carries on). */
   | { drop: true }
   /** Ends the turn with session.error. */
@@ -289,6 +291,7 @@ export class FakeManagedAgents {
     for (const step of steps) {
       if (turn.cancelled) return;
       if ("delay" in step) await Bun.sleep(step.delay);
+      else if ("until" in step) await step.until;
       else if ("drop" in step) this.closeStreams(session);
       else if ("fail" in step) {
         this.emit(session, { type: "session.error", error: { message: step.fail } });

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../server/app";
+import type { SessionModuleDeps } from "../../server/sessions/module";
 import { loadConfig } from "../../server/config/load";
 import { createLogger } from "../../server/lib/logger";
 import { TEST_MASTER_KEY } from "./app";
@@ -21,7 +22,7 @@ export interface SlackHarnessOptions {
   minEditIntervalMs?: number;
   turnTimeoutMs?: number;
   /** Use the real sessions service over a FakeManagedAgents runtime instead of MemorySessions. */
-  real?: { runtime: FakeManagedAgents };
+  real?: { runtime: FakeManagedAgents; sessionOptions?: Partial<SessionModuleDeps> };
 }
 
 export async function slackHarness(opts: SlackHarnessOptions = {}) {
@@ -40,7 +41,7 @@ export async function slackHarness(opts: SlackHarnessOptions = {}) {
   const { app, services } = createApp({
     config, database, logger: createLogger("silent"), rawEnv, uiDist: join(rawEnv.LAP_DATA_DIR!, "no-ui"),
     slackSessions: opts.real ? undefined : sessions,
-    sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000 },
+    sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, ...opts.real?.sessionOptions },
     slackOptions: { minEditIntervalMs: opts.minEditIntervalMs ?? 40, turnTimeoutMs: opts.turnTimeoutMs },
   });
   if (opts.real) await services.sessions.start();

@@ -244,12 +244,13 @@ test("interrupt stops a running turn in the sandbox and the next message still r
   await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle");
   model.script([{ hang: true, text: "thinking very slowly" }]);
   expect((await api("POST", `/api/sessions/${id}/messages`, { text: "take your time" })).status).toBe(202);
-  await waitFor("the reply to start", async () => (await events(id)).some((e) => e.type === "agent.message"));
+  // The reply streams as agent.message_delta until it ends (docs/sessions.md "Messages and deltas").
+  await waitFor("the reply to start", async () => (await api<{ data: { type: string }[] }>("GET", `/api/sessions/${id}/events?deltas=true`)).body.data.some((e) => e.type === "agent.message_delta"));
   expect((await api("POST", `/api/sessions/${id}/interrupt`)).status).toBe(200);
   await waitFor("the turn to end", async () => (await idleCount(id)) >= 1 || (await events(id)).some((e) => e.type === "session.error"), 20_000);
   model.script([{ text: "Back again." }]);
   expect((await api("POST", `/api/sessions/${id}/messages`, { text: "still there?" })).status).toBe(202);
-  // Replies stream as deltas: join the text of the agent's messages.
+  // Join the text of the agent's messages (the interrupted one, then the next).
   const replyText = async () =>
     (await events(id)).filter((e) => e.type === "agent.message").map((e) => ((e.data.content as { text?: string }[]) ?? []).map((c) => c.text ?? "").join("")).join("");
   await waitFor("the next turn", async () => (await replyText()).includes("Back again."), 30_000);

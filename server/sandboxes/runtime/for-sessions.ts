@@ -40,7 +40,11 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
             "select type, data from session_events where session_id = $1 order by seq",
             [sessionId],
           )
-        ).map((r) => ({ ...r.data, type: r.type })),
+        ).map((r) =>
+          // A message cut off mid-stream is only deltas in the log: the harness reads consecutive
+          // agent.message pieces as one reply (docs/sessions.md "Messages and deltas").
+          r.type === "agent.message_delta" ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] } : { ...r.data, type: r.type },
+        ),
     }));
   /**
    * A sandbox's pod was lost (the kubernetes pod monitor saw it deleted, terminating or failing). When

@@ -84,6 +84,8 @@ const signatureOf = (a: AgentDefinition) =>
   Bun.hash(JSON.stringify([a.model, a.systemPrompt, a.environment, a.repoUrl, a.repoBranch, a.tools, a.approvalRequiredTools])).toString(16);
 
 export class SandboxRuntimeAdapter implements RuntimeAdapter {
+  /** The harnesses send each streamed text chunk as an `agent.message` (harness/adapters/types.ts). */
+  readonly messageChunks = true;
   private live = new Map<string, Live>();
   private pending = new Map<string, Promise<Live>>();
 

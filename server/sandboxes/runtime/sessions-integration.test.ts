@@ -90,7 +90,8 @@ test("a sandbox killed in the middle of a turn: the turn ends interrupted with a
   await h.waitForStatus(session.id, "idle", 20_000);
   model.script([{ hang: true, text: "thinking hard" }]);
   expect((await h.send(session.id, "a long question")).status).toBe(202);
-  await h.waitForEvent(session.id, (e) => e.type === "agent.message", 20_000);
+  // Mid-reply: the text streams as agent.message_delta until the message ends (docs/sessions.md "Messages and deltas").
+  await h.waitFor("the reply to start", async () => (await h.t.json("GET", `/api/sessions/${session.id}/events?deltas=true`)).body.data.some((e: { type: string }) => e.type === "agent.message_delta"), 20_000);
   const [row] = await h.t.database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1`, [session.id]);
   process.kill((await provider.get(row!.sandbox_id))!.info.pid as number, "SIGKILL");
   const idle = await h.waitForEvent(session.id, (e) => e.type === "session.status_idle", 30_000);

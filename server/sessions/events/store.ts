@@ -1,6 +1,7 @@
 import type { Database, SqlTx } from "../../db/client";
 import { toStoredEvent, writeAppends, type EventRowSql, type NewEvent } from "./append-sql";
 import { GroupCommit } from "./group-commit";
+import { DELTA, pieceText, type Compaction, type OpenMessage } from "./messages";
 import type { StoredEvent } from "./types";
 
 export { toStoredEvent, type NewEvent } from "./append-sql";
@@ -42,17 +43,50 @@ export class EventStore {
     return !!fx && events.some((e) => fx.wants(e));
   }
 
-  async append(sessionId: string, events: NewEvent[], turnId: string | null = null): Promise<StoredEvent[]> {
+  /**
+   * `compact`: stored `agent.message_delta` rows to delete in the same transaction, because a message
+   * in `events` replaces them (events/messages.ts). They are deleted before the insert, so a reader
+   * sees either the deltas or the message, never both and never neither.
+   */
+  async append(sessionId: string, events: NewEvent[], turnId: string | null = null, compact: Compaction[] = []): Promise<StoredEvent[]> {
     if (!events.length) return [];
     const started = performance.now();
-    let stored: StoredEvent[];
-    if (!this.wantsSideEffects(events)) stored = await this.commits.append({ sessionId, events, turnId });
-    else {
-      stored = await this.deps.database.transaction((tx) => this.appendInTx(tx, sessionId, events, turnId));
-      if (stored.length) this.deps.onAppended?.(sessionId, stored);
-    }
+    const stored = await this.write(sessionId, events, turnId, compact);
     this.deps.appendSeconds?.((performance.now() - started) / 1000);
     return stored;
+  }
+
+  private async write(sessionId: string, events: NewEvent[], turnId: string | null, compact: Compaction[]): Promise<StoredEvent[]> {
+    if (!compact.length && !this.wantsSideEffects(events)) return this.commits.append({ sessionId, events, turnId });
+    const stored = await this.deps.database.transaction(async (tx) => {
+      for (const c of compact) {
+        // The primary key's range (session_id, seq >= first delta) bounds the scan to this message's tail of the log.
+        await tx.query(
+          "delete from session_events where session_id = $1 and seq >= $2 and type = $3 and data->>'message_id' = $4",
+          [sessionId, c.fromSeq, DELTA, c.messageId],
+        );
+      }
+      return this.appendInTx(tx, sessionId, events, turnId);
+    });
+    if (stored.length) this.deps.onAppended?.(sessionId, stored);
+    return stored;
+  }
+
+  /**
+   * The message a turn was writing when its process stopped: its stored deltas (the last message's,
+   * oldest first), or null. A re-attached turn continues it (run-turn.ts).
+   */
+  async openMessage(sessionId: string, turnId: string): Promise<OpenMessage | null> {
+    const rows = await this.deps.database.query<EventRowSql>(
+      "select seq, type, data, turn_id, created_at from session_events where session_id = $1 and turn_id = $2 and type = $3 order by seq",
+      [sessionId, turnId, DELTA],
+    );
+    const deltas = rows.map(toStoredEvent);
+    const last = deltas.at(-1);
+    if (!last) return null;
+    const messageId = String(last.data.message_id);
+    const mine = deltas.filter((d) => d.data.message_id === messageId);
+    return { messageId, text: mine.map((d) => pieceText(d.data)).join(""), fromSeq: mine[0]!.seq };
   }
 
   /** For callers that must write other rows atomically with the events (a turn with its user message). */
@@ -74,10 +108,13 @@ export class EventStore {
     return row?.provider_event_id ?? null;
   }
 
-  /** Events with seq > after, oldest first. */
-  async list(sessionId: string, after: number, limit: number): Promise<StoredEvent[]> {
+  /**
+   * Events with seq > after, oldest first. `deltas: false` leaves out the pieces of a message still
+   * being written (the event list reads whole messages; streams need the pieces to resume exactly).
+   */
+  async list(sessionId: string, after: number, limit: number, opts: { deltas?: boolean } = {}): Promise<StoredEvent[]> {
     const rows = await this.deps.database.query<EventRowSql>(
-      "select seq, type, data, turn_id, created_at from session_events where session_id = $1 and seq > $2 order by seq limit $3",
+      `select seq, type, data, turn_id, created_at from session_events where session_id = $1 and seq > $2${opts.deltas === false ? ` and type <> '${DELTA}'` : ""} order by seq limit $3`,
       [sessionId, after, limit],
     );
     return rows.map(toStoredEvent);

@@ -49,7 +49,16 @@ export const sessionEventData = z.discriminatedUnion("type", [
     })
     .loose(),
   z.object({ type: z.literal("session.status_running") }).loose(),
-  z.object({ type: z.literal("agent.message"), content: contentParts }).loose(),
+  /**
+   * A whole message of the agent. `message_id` (LAP's, for messages it assembled from deltas) names
+   * the `agent.message_delta` events it replaces; `incomplete` marks a reply the turn cut short.
+   */
+  z.object({ type: z.literal("agent.message"), content: contentParts, message_id: z.string().optional(), incomplete: z.boolean().optional() }).loose(),
+  /**
+   * A piece of a message still being written (docs/sessions.md "Messages and deltas"): stored while
+   * the message streams and deleted when its `agent.message` is stored.
+   */
+  z.object({ type: z.literal("agent.message_delta"), message_id: z.string(), text: z.string() }).loose(),
   z.object({ type: z.literal("agent.thinking"), thinking: z.string().optional() }).loose(),
   z
     .object({

@@ -9,7 +9,10 @@ const PAGE = 2000;
  * each exactly once. It subscribes to the bus BEFORE reading the store and buffers what arrives;
  * anything at or below the last sent seq is dropped, and any hole (a live event ahead of what was
  * sent) is filled from the store. So an event appended while the replay runs is neither lost nor
- * doubled, whichever path delivers it first. Seqs have no holes (see EventStore), so "next" is last+1.
+ * doubled, whichever path delivers it first. Seqs are allocated without holes (see EventStore), so
+ * a live event's "next" is last+1; the store can have holes where a message's deltas were compacted
+ * (events/messages.ts), and what it returns is complete up to its last row (a session's appends
+ * commit in seq order: each holds the session's counter row until commit), so a page is taken as is.
  */
 export class OrderedFeed {
   private last: number;
@@ -91,7 +94,7 @@ export class OrderedFeed {
           if (this.closed) return;
           const run: StoredEvent[] = [];
           for (const e of page) {
-            if (e.seq !== this.last + 1) break;
+            if (e.seq <= this.last) continue;
             this.last = e.seq;
             run.push(e);
           }

@@ -1,6 +1,7 @@
 import type { Logger } from "../../lib/logger";
 import type { TurnMetricsSink } from "../../metrics/recorders";
-import { type RuntimeAdapter, type RuntimeEvent, TurnLostError } from "../../runtimes/adapter";
+import { type RuntimeAdapter, TurnLostError } from "../../runtimes/adapter";
+import { MessageAssembler, noteStored, planWrite } from "../events/messages";
 import type { EventStore, NewEvent } from "../events/store";
 import type { ContentPart } from "../events/types";
 import type { TurnControl } from "./control";
@@ -60,15 +61,20 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   const finished = new Promise<void>((r) => (done = r));
 
   // Appends are chained so events keep their order; whatever arrives during a write goes in the next batch.
-  let batch: RuntimeEvent[] = [];
+  // Streamed text becomes deltas and one agent.message per message (events/messages.ts); a re-attached
+  // turn continues the message its stored deltas began.
+  const resumed = input.lastProviderEventId || input.alreadySent ? await store.openMessage(input.sessionId, input.turnId) : null;
+  const messages = new MessageAssembler(!!adapter.messageChunks, resumed);
+  const storedFrom = new Map<string, number>(resumed ? [[resumed.messageId, resumed.fromSeq]] : []);
+  let batch: NewEvent[] = [];
   let writing: Promise<void> = Promise.resolve();
-  const write = (events: NewEvent[]) => store.append(input.sessionId, events, input.turnId);
+  const push = (e: NewEvent) => batch.push(...messages.accept(e));
   const flush = () => {
     writing = writing.then(async () => {
       if (!batch.length) return;
-      const events = batch;
+      const { events, compact } = planWrite(batch, storedFrom);
       batch = [];
-      await write(events.map((e) => ({ type: e.event.type, data: e.event as Record<string, unknown>, providerEventId: e.providerEventId })));
+      noteStored(await store.append(input.sessionId, events, input.turnId, compact), storedFrom);
     }).catch((err) => {
       deps.log.error({ err, session_id: input.sessionId }, "appending turn events failed");
       finish({ status: "failed", error: "LAP could not store the turn's events" });
@@ -77,7 +83,7 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   };
   /** LAP's own events (timeouts, synthetic interrupts) go through the same ordered chain. */
   const appendOwn = (type: string, data: Record<string, unknown>) => {
-    batch.push({ event: { type, ...data } as RuntimeEvent["event"] });
+    push({ type, data: { type, ...data } });
     return flush();
   };
 
@@ -86,8 +92,10 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
    * say why, and end it `interrupted` with the reply so far marked incomplete; never `end_turn`.
    */
   const lostTurn = (reason: string, message: string) => {
-    batch.push({ event: { type: "session.error", error: { type: "turn_lost", reason, message } } as RuntimeEvent["event"] });
-    batch.push({ event: { type: "session.status_idle", stop_reason: { type: "interrupted", reason }, incomplete: true } as RuntimeEvent["event"] });
+    // The message being streamed is closed incomplete first (events/messages.ts), then the turn's end.
+    batch.push(...messages.close(true));
+    push({ type: "session.error", data: { type: "session.error", error: { type: "turn_lost", reason, message } } });
+    push({ type: "session.status_idle", data: { type: "session.status_idle", stop_reason: { type: "interrupted", reason }, incomplete: true } });
     return flush().then(() => finish({ status: "interrupted", error: message }));
   };
 
@@ -109,7 +117,9 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
       );
     },
     stop: () => {
-      batch = [];
+      // What was not written yet is dropped, but a message already streaming is kept, marked incomplete.
+      batch = messages.close(true);
+      void flush();
       finish({ status: "stopped" });
     },
     detach: () => finish({ status: "detached" }),
@@ -157,7 +167,7 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
               firstEventSeen = true;
               deps.metrics?.firstEvent((performance.now() - startedAt) / 1000);
             }
-            batch.push(ev);
+            push({ type: ev.event.type, data: ev.event as Record<string, unknown>, providerEventId: ev.providerEventId });
             void flush();
             if (ev.event.type === "session.error") {
               await flush();
@@ -210,6 +220,12 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   void consume().catch((err) => finish({ status: "failed", error: (err as Error).message }));
   await finished;
   for (const t of timers) clearTimeout(t);
+  // A turn that ended without a runtime event after its last message (failed, interrupted by LAP)
+  // still stores it whole; a detached turn leaves its deltas for the process that re-attaches.
+  if (outcome!.status !== "detached" && outcome!.status !== "stopped" && messages.current) {
+    batch.push(...messages.close(outcome!.status !== "completed"));
+    void flush();
+  }
   await writing;
   deps.metrics?.finished(outcome!.status, (performance.now() - startedAt) / 1000);
   return outcome!;

@@ -12,7 +12,7 @@ import { usePageTitle } from "../lib/shortcuts";
 
 type Item =
   | { kind: "user"; seq: number; text: string; turnId: string | null }
-  | { kind: "assistant"; seq: number; text: string }
+  | { kind: "assistant"; seq: number; text: string; messageId?: string; incomplete?: boolean }
   | { kind: "thinking"; seq: number; text: string }
   | ({ kind: "tool" } & ToolItem)
   | { kind: "turn"; seq: number; start: string; end: string }
@@ -21,10 +21,15 @@ type Item =
 
 const textOf = (content: unknown) => (Array.isArray(content) ? content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("") : "");
 
-/** Folds the event log into chat items: consecutive agent.message deltas become one reply. */
+/**
+ * Folds the event log into chat items. A message streams in as `agent.message_delta` pieces and then
+ * arrives whole as one `agent.message` with the same message_id, which replaces them
+ * (docs/sessions.md "Messages and deltas"); messages without an id that follow each other read as one reply.
+ */
 function toItems(events: StoredEvent[]): Item[] {
   const items: Item[] = [];
   let turnStart: string | null = null;
+  const byMessage = new Map<string, Extract<Item, { kind: "assistant" }>>();
   for (const e of events) {
     const d = e.data as Record<string, any>;
     const last = items.at(-1);
@@ -32,10 +37,33 @@ function toItems(events: StoredEvent[]): Item[] {
       case "user.message":
         items.push({ kind: "user", seq: e.seq, text: textOf(d.content), turnId: e.turn_id });
         break;
+      case "agent.message_delta": {
+        const reply = byMessage.get(d.message_id);
+        // `restarted`: the agent tried the model step again after LAP came back; its text starts over.
+        if (reply) reply.text = d.restarted ? "" : reply.text + (d.text ?? "");
+        else {
+          const item = { kind: "assistant" as const, seq: e.seq, text: d.text ?? "", messageId: d.message_id };
+          byMessage.set(d.message_id, item);
+          items.push(item);
+        }
+        break;
+      }
       case "agent.message": {
+        const streamed = typeof d.message_id === "string" ? byMessage.get(d.message_id) : undefined;
+        if (streamed) {
+          streamed.text = textOf(d.content);
+          streamed.incomplete = d.incomplete === true;
+          break;
+        }
+        if (typeof d.message_id === "string") {
+          const item = { kind: "assistant" as const, seq: e.seq, text: textOf(d.content), messageId: d.message_id, incomplete: d.incomplete === true };
+          byMessage.set(d.message_id, item);
+          items.push(item);
+          break;
+        }
         // A reply that LAP re-attached after a restart reads as one reply; the note stays under it.
         const reply = last?.kind === "assistant" ? last : last?.kind === "note" && last.reattached && items.at(-2)?.kind === "assistant" ? items.at(-2) : undefined;
-        if (reply?.kind === "assistant") reply.text += textOf(d.content);
+        if (reply?.kind === "assistant" && reply.messageId === undefined) reply.text += textOf(d.content);
         else items.push({ kind: "assistant", seq: e.seq, text: textOf(d.content) });
         break;
       }
@@ -142,7 +170,7 @@ export function SessionChat() {
     if (stale.session || stale.approvals || stale.usage) refreshSoon();
     queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
   };
-  const EVENT_TYPES = ["user.message", "session.status_running", "agent.message", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"];
+  const EVENT_TYPES = ["user.message", "session.status_running", "agent.message", "agent.message_delta", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"];
   // The browser resends Last-Event-ID when it reconnects by itself; a new source (after LAP was
   // down) starts from `lastSeq` in the URL. The seq check drops anything already shown.
   // The history in one request (1000 events a page), then the live stream from its last seq.
@@ -270,7 +298,12 @@ export function SessionChat() {
                   )}
                 </Match>
                 <Match when={item.kind === "assistant" && item}>
-                  {(a) => <div class="msg assistant" data-testid="msg-assistant" innerHTML={renderMarkdown(a().text)} />}
+                  {(a) => (
+                    <>
+                      <div class="msg assistant" data-testid="msg-assistant" innerHTML={renderMarkdown(a().text)} />
+                      <Show when={a().incomplete}><div class="muted note" data-testid="msg-incomplete">The reply was cut short</div></Show>
+                    </>
+                  )}
                 </Match>
                 <Match when={item.kind === "thinking" && item}>
                   {(t) => <details class="msg thinking"><summary>Thinking</summary><div>{t().text}</div></details>}
