@@ -23,6 +23,11 @@ import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
 import { gatewayRoutes, GatewayService } from "./gateway";
 import { jsonBody } from "./http/json-body";
+import { LapMetrics, metricsRoutes, recordersFor } from "./metrics";
+import { overviewRoutes } from "./overview";
+import { httpMetrics } from "./metrics/http";
+import { httpTracing } from "./tracing/http";
+import { createTracing, type Tracing } from "./tracing/tracing";
 import { requestContext } from "./http/request-context";
 import { installInputValidation } from "./http/validation";
 import { staticUi } from "./http/static-ui";
@@ -84,20 +89,29 @@ export interface AppDeps {
   clock?: Clock;
   /** Test hooks of the scheduler and the trigger callbacks (how late a slot counts as missed, retry waits). */
   automationOptions?: { missedAfterMs?: number; callbackBackoffMs?: number[]; callbackTimeoutMs?: number };
+  /** The Prometheus registry the modules record into (GET /metrics); default: a new one for this app. */
+  metrics?: LapMetrics;
+  /** OpenTelemetry traces; default: from the OTEL_EXPORTER_OTLP_* variables (off when no endpoint is set). */
+  tracing?: Tracing;
 }
 
 /** Builds the whole HTTP app from its dependencies; no I/O happens until it handles a request. */
 export function createApp(deps: AppDeps) {
   // The one check of every destination a user names (docs/security.md, "User-supplied URLs and hosts").
   const destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.config.env);
+  // One registry per app, handed to each module as the narrow recorder it needs (docs/operations.md "Metrics").
+  const metrics = deps.metrics ?? new LapMetrics();
+  const record = recordersFor(metrics);
+  const tracing = deps.tracing ?? createTracing(deps.config.env, { version: deps.config.version });
+  const tracer = tracing.tracer;
   // Who changed what, recorded by each service in the transaction of its change (docs/operations.md "Audit trail").
   const audit = auditTrail;
   const auditLog = new AuditService({ database: deps.database });
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff, audit });
-  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, audit });
+  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, audit, metrics: record.gateway, tracer });
   // Stdio MCP servers' egress decisions join the sandboxes' records (the service is built below).
   const egressSink = { push: (r: EgressRecord) => sandboxes.egressRecords.push(r) };
-  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink, audit });
+  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink, audit, metrics: record.mcp, tracer });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
   const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
   const core = createSessionModule({
@@ -108,12 +122,15 @@ export function createApp(deps: AppDeps) {
     sandboxAdapter: sandboxRuntime.get,
     destinations,
     gatewayModel: (model) => gateway.modelCheck(model),
+    metrics: { turns: record.turns, eventAppend: record.eventAppend },
+    tracer,
     audit,
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {
     allowedOrigins: [new URL(deps.config.baseUrl).origin],
     trustedProxyHops: deps.config.env.LAP_TRUSTED_PROXY_HOPS,
+    metricsToken: deps.config.env.LAP_METRICS_TOKEN,
   });
   const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations, audit });
   const sandboxes = new SandboxService({
@@ -125,6 +142,8 @@ export function createApp(deps: AppDeps) {
     kubernetes: deps.kubernetes,
     vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
     destinations,
+    metrics: record.sandboxes,
+    tracer,
     audit,
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
@@ -132,7 +151,12 @@ export function createApp(deps: AppDeps) {
   deps.kubernetes?.onLost((e) => void sandboxRuntimeWiring.onSandboxLost(e.id, deps.logger));
   const slack = createSlack({
     config: deps.config, database: deps.database, guard, logger: deps.logger,
-    sessions: deps.slackSessions ?? sessionsPortFrom(core), audit, ...deps.slackOptions,
+    sessions: deps.slackSessions ?? sessionsPortFrom(core), audit, ...deps.slackOptions, metrics: record.slack,
+  });
+  metrics.observe({
+    sessionCounts: () => deps.database.query<{ status: string; count: number }>("select status, count(*)::int as count from sessions group by status"),
+    warmPoolCounts: () => sandboxes.warmPoolCounts(),
+    spendQueue: () => gateway.spend.stats,
   });
   // Schedules and webhook triggers start turns through one path (docs/schedules.md).
   const clock = deps.clock ?? systemClock;
@@ -180,11 +204,13 @@ export function createApp(deps: AppDeps) {
   const teamsOf = async (p: Principal) =>
     (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   const app = new Elysia()
+    .use(httpMetrics(metrics).use(httpTracing(tracing)))
     .use(errorHandler(deps.logger, { onGatewayError: (request, error, requestId) => gateway.recordRefusal(request, error, requestId) }))
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(json.plugin)
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
+    .use(metricsRoutes({ metrics, guard }).use(overviewRoutes({ database: deps.database, guard })))
     .use(authRoutes({ auth, guard, users, oidc, oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS, uiUsername: env.UI_USERNAME, secureCookies, teamsOf }))
     .use(keyRoutes({ auth, guard }))
     .use(teamRoutes({ teams, spend: spendReports, guard }))
@@ -216,6 +242,8 @@ export function createApp(deps: AppDeps) {
   installInputValidation(app);
   return {
     app,
+    metrics,
+    tracing,
     services: { audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
   };
 }

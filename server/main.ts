@@ -62,7 +62,8 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     await kubernetes?.close();
     throw err;
   }
-  const { app, services } = createApp({ config, database, logger, rawEnv, kubernetes });
+  // Traces only when an OTLP endpoint is configured (docs/operations.md "Traces").
+  const { app, services, tracing } = createApp({ config, database, logger, rawEnv, kubernetes });
   // Every LAP has the local-sandbox runtime, so a fresh install can run agents without configuring one.
   await services.sessions.runtimes.ensureBuiltin();
   // A bad LAP_GATEWAY_CONFIG stops the start with its message, rather than failing the first model call.
@@ -123,6 +124,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
       }
       await services.auth.flushUsage().catch(() => {});
       await services.gateway.close();
+      await tracing.shutdown().catch(() => {});
       await database.close();
       logger.info("LAP stopped");
     })());

@@ -11,16 +11,17 @@ export const creatableKindSchema = z.enum(["admin", "user"], { error: 'must be "
 
 /**
  * What the caller is, for the route policy (server/http/route-policy.ts): a key's kind; the master
- * key and dashboard sessions are `admin`; a stream token is `stream` (one session's stream only).
+ * key and dashboard sessions are `admin`; a stream token is `stream` (one session's stream only); the
+ * scrape token LAP_METRICS_TOKEN is `metrics` (GET /metrics only).
  */
-export type CallerKind = KeyKind | "stream";
+export type CallerKind = KeyKind | "stream" | "metrics";
 
 /**
  * Who is calling: the master key, an API key, or a dashboard session cookie (made from an admin key or
  * a user's sign-in). What it may do to an object is server/auth/policy.ts.
  */
 export interface Principal {
-  via: "master_key" | "api_key" | "session" | "stream_token";
+  via: "master_key" | "api_key" | "session" | "stream_token" | "metrics_token";
   /** `admin` for the admin kind, `user` for every other (kept for the modules that only ask "admin?"). */
   role: Role;
   kind: CallerKind;

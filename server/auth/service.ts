@@ -84,6 +84,10 @@ export class AuthService {
     if (kind === "admin" && (parsed.user_id || parsed.team_id)) {
       throw badRequest("An admin key belongs to no user or team; make a user key for them", [{ field: parsed.user_id ? "user_id" : "team_id", message: "not with kind admin" }]);
     }
+    // An unknown user or team is the caller's mistake (a 400 naming it), not a foreign-key failure (500).
+    for (const [field, table, id] of [["user_id", "users", parsed.user_id], ["team_id", "teams", parsed.team_id]] as const) {
+      if (id && !(await this.deps.database.query(`select 1 from ${table} where id = $1`, [id])).length) throw badRequest(`No ${field === "user_id" ? "user" : "team"} ${id}`, [{ field, message: "no such " + (field === "user_id" ? "user" : "team") }]);
+    }
     const { row, token } = await this.deps.database.db.transaction(async (tx) => {
       const made = await this.insertKey(tx, {
         label: parsed.label,

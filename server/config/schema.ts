@@ -191,6 +191,17 @@ export const envSchema = z.object({
   SLACK_API_URL: z.string().default("https://slack.com/api/").meta(plain("Slack Web API base URL (a proxy, or a local fake in tests).", "Slack")),
   SLACK_OAUTH_AUTHORIZE_URL: z.string().default("https://slack.com/oauth/v2/authorize").meta(plain("Where /slack/install sends the browser.", "Slack")),
 
+  LAP_METRICS_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()).meta(
+    secret("Bearer token a Prometheus scraper may use on GET /metrics (and nothing else). Unset: only admin keys, the master key and dashboard sessions may scrape.", "Observability"),
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(urlString.optional()).meta(
+    plain("OTLP/HTTP collector base URL (traces go to <url>/v1/traces). Set: LAP sends OpenTelemetry traces of API requests, turns, sandbox starts, gateway calls and MCP calls. Unset: no tracing.", "Observability"),
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(urlString.optional()).meta(
+    plain("Full OTLP/HTTP traces URL; overrides OTEL_EXPORTER_OTLP_ENDPOINT for traces.", "Observability"),
+  ),
+  OTEL_EXPORTER_OTLP_HEADERS: optionalString.meta(secret("Headers sent to the collector, `key=value` pairs separated by commas (for example an API key).", "Observability")),
+  OTEL_SERVICE_NAME: z.string().default("lap").meta(plain("service.name of LAP's spans.", "Observability")),
   LINEAR_CLIENT_ID: optionalString.meta(
     plain("Client ID of your Linear OAuth application (redirect URL: ${BASE_URL}/api/integrations/oauth/linear/callback). Any of the three LINEAR_* unset disables the integration: its routes answer 404.", "Integrations"),
   ),

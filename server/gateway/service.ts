@@ -5,6 +5,8 @@ import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
+import type { GatewayMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import { loadGatewayConfigFile } from "./config/yaml-config";
 import { toDeployment } from "./config/deployments";
 import { mintExternalKey } from "./external-litellm";
@@ -27,6 +29,10 @@ export interface GatewayDeps {
   /** Where `os.environ/NAME` in config.yaml is read from. */
   rawEnv?: Record<string, string | undefined>;
   flushIntervalMs?: number;
+  /** Where calls, tokens, cost and refusals are counted (server/metrics). */
+  metrics?: GatewayMetricsSink;
+  /** Spans of calls and upstream attempts (server/tracing). */
+  tracer?: Tracer;
   /** The audit trail (server/audit): keys and models changed through the admin routes. */
   audit?: AuditPort;
 }
@@ -81,6 +87,8 @@ export class GatewayService {
       router: this.router, keys: this.keys, spend: this.spend, budgets: this.budgets,
       warnUnpriced: warnOnce((msg) => deps.logger.warn(msg)),
       storePrompts: env.LAP_GATEWAY_STORE_PROMPTS === "true",
+      metrics: deps.metrics,
+      tracer: deps.tracer,
     });
     this.refusedKey = refusedKeyRecorder({ database: deps.database, spend: this.spend });
   }

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { Principal, RequestOrigin } from "../auth/model";
 import { SESSION_COOKIE, type AuthService } from "../auth/service";
 import { forbidden, unauthorized } from "../lib/errors";
@@ -34,7 +35,19 @@ export interface AuthGuardOptions {
   allowedOrigins?: readonly string[];
   /** Reverse proxies in front of LAP whose X-Forwarded-For entries are believed (0: none). */
   trustedProxyHops?: number;
+  /** LAP_METRICS_TOKEN: a bearer token accepted on the `metrics` routes only (GET /metrics). */
+  metricsToken?: string;
 }
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** Whether `given` is the scrape token, compared in constant time (over digests, so lengths do not leak either). */
+export function isMetricsToken(given: string | undefined, token: string | undefined): boolean {
+  if (!given || !token) return false;
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+const METRICS_PRINCIPAL: Principal = { via: "metrics_token", role: "user", kind: "metrics", label: "metrics scrape token" };
 
 type BunServer = { requestIP(request: Request): { address: string } | null } | null | undefined;
 
@@ -72,6 +85,8 @@ export function createAuthGuard(auth: AuthService, extra: Array<(request: Reques
   return new Elysia({ name: "auth-guard" }).derive({ as: "global" }, async ({ request, route, server }) => {
     const access = accessOf(request.method, route);
     const clientIp = clientIpOf(request, server as BunServer, opts.trustedProxyHops);
+    // The scrape token is checked before keys, so a scraper never counts as a failed key (auth backoff).
+    if (access === "metrics" && isMetricsToken(bearerToken(request), opts.metricsToken)) return { principal: METRICS_PRINCIPAL, clientIp };
     const { principal: resolved, cookie } = await authenticate(auth, request, clientIp);
     let principal = resolved;
     if (cookie) {

@@ -13,8 +13,9 @@ import { isPublicRoute } from "./public-routes";
  * - `llm`: the LLM gateway: admin, user, gateway (virtual) and session keys.
  * - `mcp`: LAP's MCP gateway, same kinds (a session key reaches only its agent's servers).
  * - `stream`: a session's event stream: admin, user, and a stream token for that session.
+ * - `metrics`: the Prometheus scrape: admin, and the scrape token LAP_METRICS_TOKEN (valid nowhere else).
  */
-export type Access = "admin" | "user" | "llm" | "mcp" | "stream";
+export type Access = "admin" | "user" | "llm" | "mcp" | "stream" | "metrics";
 
 export const KINDS_BY_ACCESS: Record<Access, readonly CallerKind[]> = {
   admin: ["admin"],
@@ -22,9 +23,11 @@ export const KINDS_BY_ACCESS: Record<Access, readonly CallerKind[]> = {
   llm: ["admin", "user", "gateway", "session"],
   mcp: ["admin", "user", "gateway", "session"],
   stream: ["admin", "user", "stream"],
+  metrics: ["admin", "metrics"],
 };
 
 const table: Array<[Access, string[]]> = [
+  ["metrics", ["GET /metrics"]],
   ["user", ["GET /api/auth/me"]],
   // A user lists and ends its own sign-ins and keys; admins everyone's (server/auth/index.ts).
   ["user", ["GET /api/auth/sessions", "DELETE /api/auth/sessions/:id", "POST /api/auth/sessions/revoke-all"]],
@@ -43,6 +46,8 @@ const table: Array<[Access, string[]]> = [
   ["user", ["GET /team/list", "GET /team/info", "POST /team/member_add", "GET /user/info"]],
   ["admin", ["POST /team/new", "POST /user/new", "GET /user/list"]],
   ["admin", ["GET /api/settings/system"]],
+  // The dashboard's home: every team's numbers, so admins only.
+  ["admin", ["GET /api/overview"]],
   ["admin", ["GET /api/sandboxes/kubernetes", "POST /api/sandboxes/kubernetes/warm-pools/:name/scale"]],
   ["user", ["GET /docs/scalar.js", "GET /docs", "GET /openapi.json"]],
   [
@@ -150,6 +155,7 @@ const KIND_NAMES: Record<CallerKind, string> = {
   gateway: "A gateway (virtual) key",
   session: "A session key",
   stream: "A stream token",
+  metrics: "The metrics scrape token",
 };
 
 const NEEDS: Record<Access, string> = {
@@ -158,6 +164,7 @@ const NEEDS: Record<Access, string> = {
   llm: "a key",
   mcp: "a key",
   stream: "a user or admin key, or this session's stream token",
+  metrics: "an admin key, the master key or the scrape token (LAP_METRICS_TOKEN)",
 };
 
 /** Why a caller of this kind may not call the route: said plainly, with what it may call instead. */
@@ -167,6 +174,8 @@ export function refusal(kind: CallerKind, access: Access, method: string, path: 
       ? " It may call only the LLM gateway (/v1/…, /chat/completions, /key/info) and /mcp."
       : kind === "stream"
         ? " It is valid only on its session's stream."
-        : "";
+        : kind === "metrics"
+          ? " It is valid only on GET /metrics."
+          : "";
   return `${KIND_NAMES[kind]} may not call ${method} ${path}: that needs ${NEEDS[access]}.${mayDo}`;
 }

@@ -4,7 +4,7 @@ import { join, resolve, sep } from "node:path";
 import { notFound } from "../lib/errors";
 
 /** Paths that belong to APIs: an unknown one is a JSON 404, never the dashboard's HTML. */
-export const API_PREFIXES = ["/api", "/v1", "/mcp", "/slack", "/health", "/key", "/spend", "/openapi.json"];
+export const API_PREFIXES = ["/api", "/v1", "/mcp", "/slack", "/health", "/key", "/spend", "/openapi.json", "/metrics"];
 const isApiPath = (path: string) => API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>LAP</title>

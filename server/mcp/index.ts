@@ -1,4 +1,6 @@
 import { Elysia } from "elysia";
+import type { McpMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import type { AuthService } from "../auth/service";
 import type { Config } from "../config/load";
@@ -34,6 +36,9 @@ export function createMcpModule(deps: {
   destinations?: DestinationGuard;
   /** Where `network: true` stdio servers' egress decisions are kept (LAP: the egress records table). */
   egressSink?: EgressSink;
+  /** Tool calls are counted here (server/metrics). */
+  metrics?: McpMetricsSink;
+  tracer?: Tracer;
   /** The audit trail (server/audit). */
   audit?: AuditPort;
 }): McpModule {
@@ -53,6 +58,8 @@ export function createMcpModule(deps: {
     timeoutMs: env.LAP_MCP_TIMEOUT_MS,
     connectTimeoutMs: env.LAP_MCP_CONNECT_TIMEOUT_MS,
     destinations: deps.destinations,
+    metrics: deps.metrics,
+    tracer: deps.tracer,
     audit: deps.audit,
   });
   const sessions = new McpSessions({

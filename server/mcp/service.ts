@@ -7,6 +7,8 @@ import type { Database } from "../db/client";
 import { sha256Hex, type SecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
 import type { DestinationGuard } from "../net/destinations";
+import type { McpMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import { ToolCallLog } from "./calls/log";
 import { McpPolicy, type McpCaller, type ToolGrant } from "./policy/service";
 import { McpRegistry, type ServerConfig } from "./registry/service";
@@ -27,6 +29,10 @@ export interface GatewayDeps {
   destinations?: DestinationGuard;
   /** Hook for OAuth: returns a fresh access token for a user (refreshing it when needed). */
   oauthToken?: (server: McpServerRow, userId: string, secrets: UserSecrets) => Promise<string | undefined>;
+  /** Tool calls by server, tool and outcome, with latency (server/metrics). */
+  metrics?: McpMetricsSink;
+  /** Spans of tool calls (server/tracing). */
+  tracer?: Tracer;
   /** The audit trail (server/audit): registry, grants and a user's own credentials. */
   audit?: AuditPort;
 }
@@ -58,7 +64,7 @@ export class McpGateway {
     this.pool = new UpstreamPool(deps.launcher, { destinations: deps.destinations });
     this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed), audit: deps.audit });
     this.policy = new McpPolicy({ database: deps.database, audit: deps.audit });
-    this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger });
+    this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger, metrics: deps.metrics, tracer: deps.tracer });
   }
 
   async callerOf(principal: Principal): Promise<McpCaller> {

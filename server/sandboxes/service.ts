@@ -33,6 +33,8 @@ import { SandboxRuntimeAdapter, type SandboxRuntimeDeps } from "./runtime/sandbo
 import { type AgentForSandbox, sandboxSpecFor } from "./runtime/spec";
 import type { SandboxView } from "./model";
 import { WarmPool } from "./warm-pool";
+import type { SandboxMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import { hostScope } from "./host-scope";
 import { reconcileClusterOnce, settleRowsAfterRestart } from "./reconcile";
 
@@ -51,6 +53,10 @@ export interface SandboxServiceDeps {
   vault?: VaultPort;
   /** Checks every destination a user named (egress, repo_url); default: from LAP_ALLOW_PRIVATE_HOSTS. */
   destinations?: DestinationGuard;
+  /** Sandbox starts and warm-pool hits (server/metrics). */
+  metrics?: SandboxMetricsSink;
+  /** Spans of sandbox starts (server/tracing). */
+  tracer?: Tracer;
   /** The audit trail (server/audit): sandbox lifecycle, secret use, an admin's stop or destroy. */
   audit?: AuditPort;
 }
@@ -208,6 +214,8 @@ export class SandboxService {
     const provider = this.provider();
     const host = this.hostInstance;
     return new SandboxRuntimeAdapter({
+      metrics: this.deps.metrics,
+      tracer: this.deps.tracer,
       database: this.deps.database,
       provider,
       pool: this.settings.size > 0 ? this.pool() : null,
@@ -254,6 +262,14 @@ export class SandboxService {
         error: h.error ?? null,
       };
     });
+  }
+
+  /** This host's warm-pool slots by status, for the metrics scrape (server/metrics). */
+  warmPoolCounts(): Promise<Array<{ status: string; count: number }>> {
+    return this.deps.database.query<{ status: string; count: number }>(
+      `select status, count(*)::int as count from sandboxes where status in ('provisioning','warm') and ${hostScope(1)} group by status`,
+      [this.deps.config.env.LAP_SANDBOX === "kubernetes" ? null : this.deps.config.hostId],
+    );
   }
 
   async poolSlots() {

@@ -5,6 +5,8 @@ import type { AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
 import type { Logger } from "../lib/logger";
+import type { TurnMetricsSink } from "../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
 import type { DestinationGuard } from "../net/destinations";
 import type { RuntimeAdapter } from "../runtimes/adapter";
 import { RuntimeService } from "../runtimes/service";
@@ -34,6 +36,10 @@ export interface SessionModuleDeps {
   destinations?: DestinationGuard;
   /** Whether LAP's gateway knows an agent's model (agents on a sandbox runtime call it there). */
   gatewayModel?: GatewayModelCheck;
+  /** Turns and event appends are counted here (server/metrics). */
+  metrics?: { turns: TurnMetricsSink; eventAppend: (seconds: number) => void };
+  /** Spans of provisioning and turns (server/tracing). */
+  tracer?: Tracer;
   /** The audit trail (server/audit): agents, runtimes, sessions and approvals record their changes. */
   audit?: AuditPort;
 }
@@ -45,7 +51,7 @@ export interface SessionModuleDeps {
 export function createSessionModule(deps: SessionModuleDeps) {
   const log = deps.logger.child({ module: "sessions" });
   const bus = new LiveBus(deps.database, log);
-  const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events), sideEffects: approvalSideEffects });
+  const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events), sideEffects: approvalSideEffects, appendSeconds: deps.metrics?.eventAppend });
   const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter, audit: deps.audit });
   const worker = new TurnWorker({
     database: deps.database,
@@ -57,6 +63,8 @@ export function createSessionModule(deps: SessionModuleDeps) {
     sweepIntervalMs: deps.sweepIntervalMs,
     interruptGraceMs: deps.interruptGraceMs,
     maxStreamDrops: deps.maxStreamDrops,
+    metrics: deps.metrics?.turns,
+    tracer: deps.tracer,
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker, audit: deps.audit });
   const approvals = new ApprovalService({ database: deps.database, sessions, audit: deps.audit });

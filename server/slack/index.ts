@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import type { SlackMetricsSink } from "../metrics/recorders";
 import type { Config } from "../config/load";
 import type { AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
@@ -26,6 +27,8 @@ export interface SlackDeps {
   /** Test knobs. */
   minEditIntervalMs?: number;
   turnTimeoutMs?: number;
+  /** Messages received, deduplicated and failed (server/metrics). */
+  metrics?: SlackMetricsSink;
   /** The audit trail (server/audit): bindings, the DM allow-list, installations removed. */
   audit?: AuditPort;
 }
@@ -41,7 +44,7 @@ export function createSlack(deps: SlackDeps) {
   const auth = new WorkspaceAuthResolver({ store, clients, singleBotToken: env.SLACK_BOT_TOKEN });
   const service = new SlackService({
     store, sessions: deps.sessions, clients, auth, baseUrl: deps.config.baseUrl, log,
-    minEditIntervalMs: deps.minEditIntervalMs, turnTimeoutMs: deps.turnTimeoutMs,
+    minEditIntervalMs: deps.minEditIntervalMs, turnTimeoutMs: deps.turnTimeoutMs, metrics: deps.metrics,
   });
   // Bolt (and @slack/web-api under it) is imported on first use, or right after listen when Slack is
   // configured: ~120 ms and ~12 MB that a LAP without Slack never spends (bench/startup).

@@ -1,4 +1,5 @@
 import type { WebClient } from "@slack/web-api";
+import type { SlackMetricsSink } from "../metrics/recorders";
 import type { Logger } from "../lib/logger";
 import { KeyedLock } from "./keyed-lock";
 import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "./ports";
@@ -24,6 +25,8 @@ export interface SlackServiceDeps {
   turnTimeoutMs?: number;
   minEditIntervalMs?: number;
   maxAttempts?: number;
+  /** Messages received, deduplicated and failed (server/metrics). */
+  metrics?: SlackMetricsSink;
 }
 
 export type AcceptOutcome = "queued" | "duplicate" | "not_for_us";
@@ -45,8 +48,10 @@ export class SlackService {
     // A reply in a thread counts only if the bot owns the thread; no row otherwise, so the twin
     // app_mention of the same message (if any) is not mistaken for a duplicate.
     if (msg.kind === "thread_reply" && !(await this.deps.store.threadSession(msg.teamId, msg.channelId, msg.threadTs))) return "not_for_us";
+    this.deps.metrics?.received();
     const claim = await this.deps.store.claim(msg, retry?.num ? `${retry.num}:${retry.reason ?? ""}` : undefined);
     if (!claim.claimed) {
+      this.deps.metrics?.deduplicated();
       this.deps.log.info({ event_id: msg.eventId, retry_num: retry?.num, previous: claim.previousStatus }, "slack duplicate delivery ignored");
       return "duplicate";
     }
@@ -86,6 +91,7 @@ export class SlackService {
       await store.updateEvent(rowId, { status: "answered", error: outcome.kind === "error" ? outcome.message : null });
     } catch (err) {
       const message = slackErrorCode(err);
+      this.deps.metrics?.failed();
       log.warn({ event_id: row.eventId, err: message }, "slack message processing failed; a retry may re-claim it");
       const current = await store.getEvent(rowId);
       if (current?.status === "enqueued") {

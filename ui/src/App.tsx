@@ -16,6 +16,7 @@ import { Invite, Login } from "./pages/Login";
 import { Members } from "./pages/Members";
 import { McpServers } from "./pages/McpServers";
 import { Integrations } from "./pages/Integrations";
+import { Overview } from "./pages/Overview";
 import { Slack } from "./pages/Slack";
 import { System } from "./pages/System";
 import { AgentDetail, Agents } from "./pages/Agents";
@@ -74,6 +75,7 @@ export function App() {
         <Route path="/invite" component={() => <Invite onLogin={(m) => setMe(m)} />} />
         <Route path="/" component={Authed}>
           <Route path="/" component={() => <Home admin={me()?.kind === "admin"} />} />
+          <Route path="/overview" component={Overview} />
           <Route path="/system" component={System} />
           <Route path="/keys" component={ApiKeys} />
           <Route path="/members" component={() => <Members me={me()!} />} />

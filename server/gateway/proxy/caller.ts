@@ -22,6 +22,7 @@ export function callerIdentity(principal: Principal, state: KeyState | null): Ca
     case "session":
       return { keyHash: null, keyId: principal.keyId ?? null, keyAlias: `session:${principal.keyId ?? "master"}` };
     case "stream_token":
+    case "metrics_token":
       return { keyHash: null, keyId: null, keyAlias: principal.label };
   }
 }

@@ -12,6 +12,9 @@ import type { SpendWriter } from "../spend/writer";
 import { finalEventOf, passThroughStream, translateStream } from "../translate/sse";
 import type { Attempt, Deployment, InboundFormat, Json } from "../types";
 import type { BudgetBook, BudgetState } from "../budgets/book";
+import type { GatewayMetricsSink } from "../../metrics/recorders";
+import type { Tracer } from "@opentelemetry/api";
+import { traceAttempt, traceCall } from "./spans";
 import { callerIdentity } from "./caller";
 import { callerLimits, modelRefusal } from "./model-access";
 import { planFor, usageOf, type Plan } from "./plan";
@@ -25,6 +28,10 @@ export interface ProxyDeps {
   warnUnpriced: (model: string) => void;
   /** Keep request and response bodies (truncated) in the spend log. */
   storePrompts?: boolean;
+  /** Counts calls, tokens, cost and refusals (server/metrics). */
+  metrics?: GatewayMetricsSink;
+  /** Spans of each call and its upstream attempts (server/tracing). */
+  tracer?: Tracer;
 }
 
 const STORE_LIMIT = 16_384;
@@ -86,7 +93,13 @@ export class GatewayProxy {
     this.prices.clear();
   }
 
-  async handle(format: InboundFormat, body: Json, ctx: CallContext): Promise<Response> {
+  /** One call, in its trace span (./spans.ts). */
+  handle(format: InboundFormat, body: Json, ctx: CallContext): Promise<Response> {
+    const model = typeof body.model === "string" ? body.model.slice(0, 200) : "";
+    return traceCall(this.deps.tracer, { "gen_ai.request.model": model, "lap.gateway.route": ROUTE_OF[format], "lap.gateway.stream": body.stream === true }, () => this.handleCall(format, body, ctx));
+  }
+
+  private async handleCall(format: InboundFormat, body: Json, ctx: CallContext): Promise<Response> {
     const started = performance.now();
     const startTime = new Date();
     const model = body.model as string;
@@ -114,13 +127,15 @@ export class GatewayProxy {
      * A call refused before any provider is asked (unknown model, a model the key may not use, a
      * budget or rate limit) is logged too, with why: the log then explains an agent that failed.
      */
+    const resolved = this.deps.router.resolve(model);
     const refuse = (err: ApiError, modelGroup: string): never => {
       this.deps.spend.push({
         ...caller, modelGroup, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
       });
+      // A model nobody serves is not a label (callers choose it): it counts as `unknown`.
+      this.deps.metrics?.refused(err.code, resolved?.group ?? null, caller.keyAlias);
       throw err;
     };
-    const resolved = this.deps.router.resolve(model);
     const denied = modelRefusal(limits, model, resolved?.group);
     if (denied) refuse(denied, model);
     if (!resolved) {
@@ -156,9 +171,13 @@ export class GatewayProxy {
     const routed = await this.deps.router.route<Success>(model, async (d, group) => {
       const upstreamModel = upstreamModelFor(d, group === resolved.group ? model : group);
       const plan = planFor(format, d.provider, body, upstreamModel, model);
+      const attributes = { "lap.gateway.model_group": group, "lap.gateway.deployment": d.id, "gen_ai.system": d.provider, "gen_ai.request.model": upstreamModel };
       try {
-        const res = await callUpstream(d, plan.path, plan.body, request.headers, { timeoutMs: d.timeoutMs ?? timeoutMs, signal: request.signal });
-        return { ok: true, value: { res, plan, deployment: d, upstreamModel } };
+        const value = await traceAttempt(this.deps.tracer, attributes, async () => ({
+          res: await callUpstream(d, plan.path, plan.body, request.headers, { timeoutMs: d.timeoutMs ?? timeoutMs, signal: request.signal }),
+          plan, deployment: d, upstreamModel,
+        }));
+        return { ok: true, value };
       } catch (err) {
         if (err instanceof UpstreamError) return { ok: false, status: err.status, error: err.message, retryable: err.retryable };
         throw err;
@@ -178,10 +197,12 @@ export class GatewayProxy {
         : o.status === 400 && o.error.startsWith("Invalid model name")
           ? new ApiError(400, "model_not_found", o.error, [{ field: "model", message: "no such model" }])
           : upstreamFailure(o.status, o.error);
-      this.deps.spend.push({
-        ...base, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
+      const row = {
+        ...base, status: "failure" as const, httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
         ...(this.deps.storePrompts ? { responseBody: { error: err.message } } : {}),
-      });
+      };
+      this.deps.spend.push(row);
+      this.deps.metrics?.call(row);
       throw err;
     }
 
@@ -199,13 +220,15 @@ export class GatewayProxy {
       const cost = input * price.input + output * price.output;
       release?.(cost, input + output);
       this.deps.router.addTokens(deployment, input + output);
-      this.deps.spend.push({
+      const row = {
         ...base, deployment: deployment.id, provider: deployment.provider, apiBase: redactUrl(deployment.apiBase),
         promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost, priced: price.known,
         latencyMs: performance.now() - started, ttftMs, status: error ? "failure" : "success", httpStatus: 200,
         error: error ?? null, endTime: new Date(),
         ...(responseBody !== undefined ? { responseBody } : {}),
-      });
+      };
+      this.deps.spend.push(row);
+      this.deps.metrics?.call(row);
       return cost;
     };
 

@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import { mcpToolCalls, type McpToolCallRow } from "../../../schema";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
+import type { McpMetricsSink } from "../../metrics/recorders";
+import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { ToolCallView } from "../model";
 import type { McpCaller } from "../policy/service";
 
@@ -32,9 +34,11 @@ export class ToolCallLog {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: { database: Database; logger?: Logger }) {}
+  constructor(private readonly deps: { database: Database; logger?: Logger; metrics?: McpMetricsSink; tracer?: Tracer }) {}
 
   record(r: ToolCallRecord) {
+    this.deps.metrics?.call(r.serverName, r.tool, r.status, r.durationMs);
+    this.span(r);
     this.queue.push({
       id: randomUUID(),
       serverId: r.serverId,
@@ -55,6 +59,22 @@ export class ToolCallLog {
     if (r.status === "denied") this.deps.logger?.warn({ key_id: r.caller.keyId, server: r.serverName, tool: r.tool }, "MCP tool call denied");
     if (this.queue.length >= MAX_BATCH) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /**
+   * The call as a client span in the active trace (the MCP request's, which a harness's call joins through
+   * the LAP bridge), timed from its recorded duration. Server, tool and outcome only: no arguments or results.
+   */
+  private span(r: ToolCallRecord) {
+    if (!this.deps.tracer) return;
+    const end = Date.now();
+    const span = this.deps.tracer.startSpan("lap.mcp.call", {
+      kind: SpanKind.CLIENT,
+      startTime: end - r.durationMs,
+      attributes: { "mcp.server": r.serverName, "mcp.tool": r.tool, "lap.mcp.outcome": r.status },
+    });
+    if (r.status !== "ok") span.setStatus({ code: SpanStatusCode.ERROR, message: r.status });
+    span.end(end);
   }
 
   async flush(): Promise<void> {

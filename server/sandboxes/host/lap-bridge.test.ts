@@ -6,6 +6,10 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
+import { createTracing } from "../../tracing/tracing";
+import { clearSandboxTrace, sandboxTraceHeaders, setSandboxTrace } from "../../tracing/sandbox-trace";
 import { bridgeAllows, listenLapBridge } from "./lap-bridge";
 
 const seen: Array<{ method: string; path: string; headers: Record<string, string>; body: string }> = [];
@@ -105,5 +109,34 @@ describe("LAP bridge", () => {
     const res = await fetch("http://sandbox/v1/models", { unix: dead } as RequestInit);
     expect(res.status).toBe(502);
     await b.close();
+  });
+});
+
+describe("LAP bridge and traces", () => {
+  test("a sandbox's own traceparent is dropped; the bridge sends its turn's (server/tracing/sandbox-trace.ts)", async () => {
+    // Installs the W3C propagator, as a LAP with OTEL_EXPORTER_OTLP_ENDPOINT does.
+    createTracing({}, { exporter: new InMemorySpanExporter() });
+    const traced = join(mkdtempSync(join(tmpdir(), "lap-bridge-")), "lap.sock");
+    const tracedBridge = listenLapBridge(traced, () => ({ host: "127.0.0.1", port: lap.port! }), undefined, "sbx_traced");
+    try {
+      const forged = { traceparent: `00-${"a".repeat(32)}-${"b".repeat(16)}-01`, tracestate: "evil=1" };
+      const call = () => fetch("http://sandbox/v1/models", { headers: forged, unix: traced } as RequestInit);
+      expect((await call()).status).toBe(200);
+      expect(seen.at(-1)!.headers.traceparent).toBeUndefined();
+      expect(seen.at(-1)!.headers.tracestate).toBeUndefined();
+
+      const turn = { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", traceFlags: 1 };
+      setSandboxTrace("sbx_traced", trace.setSpanContext(ROOT_CONTEXT, turn));
+      expect((await call()).status).toBe(200);
+      expect(seen.at(-1)!.headers.traceparent).toBe(`00-${turn.traceId}-${turn.spanId}-01`);
+      expect(seen.at(-1)!.headers.tracestate).toBeUndefined();
+      // Another sandbox's bridge does not get this turn's context.
+      expect(sandboxTraceHeaders("sbx_other")).toEqual({});
+      clearSandboxTrace("sbx_traced");
+      expect((await call()).status).toBe(200);
+      expect(seen.at(-1)!.headers.traceparent).toBeUndefined();
+    } finally {
+      await tracedBridge.close();
+    }
   });
 });

@@ -12,6 +12,7 @@
 import { rmSync } from "node:fs";
 import { BRIDGE_CLIENT_HEADER, bridgeClientTag } from "../../http/bridge-client";
 import type { Logger } from "../../lib/logger";
+import { sandboxTraceHeaders } from "../../tracing/sandbox-trace";
 import type { Upstream } from "./lap-sockets";
 
 /** The gateway routes harnesses call (server/gateway/routes/proxy.ts; harness/adapters/README.md). */
@@ -38,6 +39,8 @@ const DROPPED_HEADERS = [
   "host", "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer",
   "transfer-encoding", "upgrade", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip",
   "cookie", "origin", "referer", BRIDGE_CLIENT_HEADER,
+  // The turn's trace context is LAP's to set (server/tracing/sandbox-trace.ts), not the sandbox's.
+  "traceparent", "tracestate",
 ];
 
 const refuse = (status: number, message: string) =>
@@ -70,6 +73,7 @@ export function listenLapBridge(socketPath: string, upstream: () => Upstream, lo
       const headers = new Headers(req.headers);
       for (const h of DROPPED_HEADERS) headers.delete(h);
       if (tag) headers.set(BRIDGE_CLIENT_HEADER, tag);
+      for (const [k, v] of Object.entries(sandboxTraceHeaders(sandboxId))) headers.set(k, v);
       try {
         return await fetch(`http://${host.includes(":") ? `[${host}]` : host}:${port}${url.pathname}${url.search}`, {
           method: req.method,

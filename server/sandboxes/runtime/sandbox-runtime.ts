@@ -11,6 +11,9 @@ import { type ContentPart, confirmationIn, type SessionEventData } from "../../s
 import { NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
+import type { SandboxMetricsSink } from "../../metrics/recorders";
+import { clearSandboxTrace, setSandboxTrace } from "../../tracing/sandbox-trace";
+import { SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import { DestinationGuard } from "../../net/destinations";
 import type { SandboxProvider, SandboxSpec } from "../provider";
 import { SupervisorClient } from "../supervisor-client";
@@ -21,6 +24,10 @@ import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { type AgentForSandbox, sandboxSpecFor } from "./spec";
 
 export interface SandboxRuntimeDeps {
+  /** Sandbox starts, their latency and failures, warm-pool hits (server/metrics). */
+  metrics?: SandboxMetricsSink;
+  /** Spans of sandbox starts (server/tracing). */
+  tracer?: Tracer;
   database: Database;
   provider: SandboxProvider;
   pool?: WarmPool | null;
@@ -108,24 +115,40 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   private acquire(sessionId: string, agent: AgentDefinition, workspaceId: string | null, recovered?: string): Promise<Live> {
     const existing = this.pending.get(sessionId);
     if (existing) return existing;
-    const p = this.doAcquire(sessionId, agent, workspaceId, recovered).finally(() => this.pending.delete(sessionId));
+    const tracer = this.deps.tracer ?? trace.getTracer("lap");
+    const p = tracer.startActiveSpan("lap.sandbox.start", { attributes: { "lap.session_id": sessionId, "lap.agent_id": agent.id } }, async (span) => {
+      try {
+        const live = await this.doAcquire(sessionId, agent, workspaceId, recovered);
+        span.setAttribute("lap.sandbox_id", live.sandboxId);
+        return live;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message.slice(0, 200) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    }).finally(() => this.pending.delete(sessionId));
     this.pending.set(sessionId, p);
     return p;
   }
 
   private async doAcquire(sessionId: string, agent: AgentDefinition, workspaceId: string | null, recovered?: string): Promise<Live> {
-    const { provider, database } = this.deps;
+    const { provider, database, metrics } = this.deps;
+    const startedAt = performance.now();
     const { spec, hash } = await this.specFor(agent);
     let claimed = workspaceId ? null : await this.deps.pool?.claim(agent.id, hash, sessionId);
     if (claimed && (await provider.get(claimed.sandboxId))?.state !== "ready") {
       await database.query(`update sandboxes set status = 'dead', reason = 'gone before claim' where id = $1`, [claimed.rowId]);
       claimed = null;
     }
+    // Hits and misses only where LAP keeps the pool (Kubernetes keeps its own: provider.externalWarmPool).
+    if (!workspaceId && this.deps.pool && !provider.externalWarmPool) metrics?.pool(claimed !== null);
     let rowId: string;
     let sandboxId: string;
     let ws: string;
     /** The supervisor may already hold this session's conversation (a sandbox another replica, or LAP before a restart, bound). */
     let adopted = false;
+    let kind: "warm" | "cold" | "adopted" = "warm";
     if (claimed) {
       ({ rowId, sandboxId, workspaceId: ws } = claimed);
     } else {
@@ -133,15 +156,24 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       if ("adopted" in other) {
         ({ rowId, sandboxId, workspaceId: ws } = other.adopted);
         adopted = true;
+        kind = "adopted";
       } else {
         ({ rowId, workspaceId: ws } = other);
-        const h = await provider.create({ ...spec, name: sandboxNameFor(rowId), workspaceId: ws, labels: { ...spec.labels, session_id: sessionId, sandbox_row: rowId } });
-        sandboxId = h.id;
-        await database.query(`update sandboxes set sandbox_id = $2 where id = $1`, [rowId, sandboxId]);
-        await this.ready(rowId, sandboxId);
+        kind = "cold";
+        try {
+          const h = await provider.create({ ...spec, name: sandboxNameFor(rowId), workspaceId: ws, labels: { ...spec.labels, session_id: sessionId, sandbox_row: rowId } });
+          sandboxId = h.id;
+          await database.query(`update sandboxes set sandbox_id = $2 where id = $1`, [rowId, sandboxId]);
+          await this.ready(rowId, sandboxId);
+        } catch (err) {
+          metrics?.failed();
+          throw err;
+        }
         await database.query(`update sandboxes set status = 'claimed', ready_at = now(), updated_at = now() where id = $1`, [rowId]);
       }
     }
+    metrics?.started(kind, (performance.now() - startedAt) / 1000);
+    trace.getActiveSpan()?.setAttribute("lap.sandbox.kind", kind);
     const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
     if (repo && this.deps.workspacePath) {
       const cloned = await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch, {
@@ -235,6 +267,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       const died = h?.state !== "stopped";
       this.deps.logger.warn({ session_id: sessionId, sandbox_id: cur.sandboxId, state: h?.state ?? "gone" }, died ? "sandbox died; recovering" : "restarting stopped sandbox");
       this.live.delete(sessionId);
+      clearSandboxTrace(cur.sandboxId);
       await this.lifecycle(sessionId, cur.sandboxId, died ? "sandbox.died" : "sandbox.stop", { reason: h?.error ?? (died ? "sandbox gone" : "stopped") }, {
         sql: `update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`,
         params: [cur.rowId, died ? "dead" : "stopped", h?.error ?? null],
@@ -267,6 +300,8 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const live = await this.ensureLive(sessionId);
     live.inFlight = content;
     live.lastActivity = Date.now();
+    // The harness's model and MCP calls through the LAP bridge join this turn's trace.
+    setSandboxTrace(live.sandboxId);
     // A turn answering an approval continues the one that asked: its count still holds.
     live.oomKillsAtTurnStart ??= await this.oomKills(live);
     await this.send(live, content);
@@ -356,6 +391,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   async stopSession(sessionId: string): Promise<void> {
     const live = this.live.get(sessionId);
     this.live.delete(sessionId);
+    if (live) clearSandboxTrace(live.sandboxId);
     await this.deps.revokeSessionKey?.(sessionId).catch((err) => this.deps.logger.warn({ err, session_id: sessionId }, "could not revoke the session key"));
     // A stopped session is over: its sandbox goes (on kubernetes the SandboxClaim, and with it the
     // Sandbox, pod and Service); the workspace stays unless the provider keeps none (emptyDir).
@@ -388,6 +424,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       if (live.inFlight || Date.now() - live.lastActivity < idleMs(live.agent.id)) continue;
       if ((await this.deps.provider.get(live.sandboxId))?.state !== "ready") continue;
       await this.deps.provider.stop(live.sandboxId);
+      clearSandboxTrace(live.sandboxId);
       await this.lifecycle(sessionId, live.sandboxId, "sandbox.stop", { reason: "idle" }, {
         sql: `update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`,
         params: [live.rowId],

@@ -27,7 +27,13 @@ export class EventStore {
   private readonly commits: GroupCommit;
 
   constructor(
-    private readonly deps: { database: Database; onAppended?: (sessionId: string, events: StoredEvent[]) => void; sideEffects?: EventSideEffects },
+    private readonly deps: {
+      database: Database;
+      onAppended?: (sessionId: string, events: StoredEvent[]) => void;
+      sideEffects?: EventSideEffects;
+      /** How long each append took, commit included (server/metrics). */
+      appendSeconds?: (seconds: number) => void;
+    },
   ) {
     this.commits = new GroupCommit(deps.database, (id, events) => deps.onAppended?.(id, events));
   }
@@ -44,6 +50,13 @@ export class EventStore {
    */
   async append(sessionId: string, events: NewEvent[], turnId: string | null = null, compact: Compaction[] = []): Promise<StoredEvent[]> {
     if (!events.length) return [];
+    const started = performance.now();
+    const stored = await this.write(sessionId, events, turnId, compact);
+    this.deps.appendSeconds?.((performance.now() - started) / 1000);
+    return stored;
+  }
+
+  private async write(sessionId: string, events: NewEvent[], turnId: string | null, compact: Compaction[]): Promise<StoredEvent[]> {
     if (!compact.length && !this.wantsSideEffects(events)) return this.commits.append({ sessionId, events, turnId });
     const stored = await this.deps.database.transaction(async (tx) => {
       for (const c of compact) {

@@ -1,4 +1,5 @@
 import type { Logger } from "../../lib/logger";
+import type { TurnMetricsSink } from "../../metrics/recorders";
 import { type RuntimeAdapter, TurnLostError } from "../../runtimes/adapter";
 import { MessageAssembler, noteStored, planWrite } from "../events/messages";
 import type { EventStore, NewEvent } from "../events/store";
@@ -38,6 +39,7 @@ export interface RunTurnDeps {
   /** How long an interrupted runtime gets to confirm before LAP closes the turn itself. */
   interruptGraceMs?: number;
   maxStreamDrops?: number;
+  metrics?: TurnMetricsSink;
 }
 
 /**
@@ -48,6 +50,9 @@ export interface RunTurnDeps {
  */
 export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: TurnControl): Promise<TurnOutcome> {
   const { adapter, store } = deps;
+  const startedAt = performance.now();
+  let firstEventSeen = false;
+  deps.metrics?.started();
   let outcome: TurnOutcome | undefined;
   let streamAbort = new AbortController();
   let lastPid = input.lastProviderEventId;
@@ -157,6 +162,11 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
               continue;
             }
             skipRecovered = false;
+            // Time to first event: the runtime's first own event (not its echo of the message).
+            if (!firstEventSeen) {
+              firstEventSeen = true;
+              deps.metrics?.firstEvent((performance.now() - startedAt) / 1000);
+            }
             push({ type: ev.event.type, data: ev.event as Record<string, unknown>, providerEventId: ev.providerEventId });
             void flush();
             if (ev.event.type === "session.error") {
@@ -217,5 +227,6 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
     void flush();
   }
   await writing;
+  deps.metrics?.finished(outcome!.status, (performance.now() - startedAt) / 1000);
   return outcome!;
 }

@@ -12,6 +12,8 @@ import { TurnControl } from "./control";
 import { findDelivery, type Delivery } from "./delivery";
 import { SessionLocks } from "./locks";
 import { provisionSession } from "./provision";
+import { context, SpanStatusCode, trace, type Context, type Tracer } from "@opentelemetry/api";
+import type { TurnMetricsSink } from "../../metrics/recorders";
 import { runTurn, type TurnOutcome } from "./run-turn";
 
 export interface TurnWorkerDeps {
@@ -26,6 +28,10 @@ export interface TurnWorkerDeps {
   interruptGraceMs?: number;
   /** Stream reconnects allowed per turn before giving up (default 8, about 15 s of backoff). */
   maxStreamDrops?: number;
+  /** Turns started and finished, durations, time to first event (server/metrics). */
+  metrics?: TurnMetricsSink;
+  /** Spans of provisioning and turns (server/tracing). */
+  tracer?: Tracer;
 }
 
 /**
@@ -42,8 +48,12 @@ export class TurnWorker implements TurnRunner {
   private sweepTimer?: ReturnType<typeof setInterval>;
   private stopping = false;
   private offControl?: () => void;
+  /** The trace context of whoever last asked for work on a session (an API request), parent of its next spans. */
+  private readonly origins = new Map<string, Context>();
+  private readonly tracer: Tracer;
 
   constructor(private readonly deps: TurnWorkerDeps) {
+    this.tracer = deps.tracer ?? trace.getTracer("lap");
     this.locks = new SessionLocks(deps.database);
   }
 
@@ -76,6 +86,8 @@ export class TurnWorker implements TurnRunner {
 
   kick(sessionId: string) {
     if (this.stopping) return;
+    // A kick from an API request makes its turn a child of that request's span (the sweep's: a root).
+    if (trace.getSpan(context.active())) this.origins.set(sessionId, context.active());
     if (this.driving.has(sessionId)) {
       this.rekick.add(sessionId);
       return;
@@ -97,6 +109,7 @@ export class TurnWorker implements TurnRunner {
     this.driving.set(sessionId, run);
     void run.finally(() => {
       this.driving.delete(sessionId);
+      if (!this.rekick.has(sessionId)) this.origins.delete(sessionId);
       // A message queued between our last look and the unlock would otherwise wait for the sweep.
       if (this.rekick.delete(sessionId)) this.kick(sessionId);
     });
@@ -131,7 +144,7 @@ export class TurnWorker implements TurnRunner {
     let session = await this.session(sessionId);
     if (!session) return;
     if (session.status === "creating") {
-      await provisionSession({ ...this.deps }, sessionId);
+      await this.traced("lap.session.provision", sessionId, {}, () => provisionSession({ ...this.deps }, sessionId));
       session = await this.session(sessionId);
       if (!session) return;
     }
@@ -163,12 +176,40 @@ export class TurnWorker implements TurnRunner {
     }
   }
 
-  private async execute(session: SessionRow, turn: SessionTurnRow, reattach: boolean) {
+  /** Runs `fn` in a span whose parent is the session's origin (the request that asked), else the active context. */
+  private traced<T>(name: string, sessionId: string, attributes: Record<string, string | boolean>, fn: () => Promise<T>): Promise<T> {
+    const parent = this.origins.get(sessionId) ?? context.active();
+    return this.tracer.startActiveSpan(name, { attributes: { "lap.session_id": sessionId, ...attributes } }, parent, async (span) => {
+      try {
+        return await fn();
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message.slice(0, 200) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private execute(session: SessionRow, turn: SessionTurnRow, reattach: boolean) {
+    const origin = this.origins.get(session.id);
+    return this.traced("lap.turn", session.id, { "lap.turn_id": turn.id, "lap.turn.reattach": reattach }, () => this.executeTurn(session, turn, reattach)).finally(() => {
+      // Used once; a request that asked during this turn keeps its own for the next.
+      if (this.origins.get(session.id) === origin) this.origins.delete(session.id);
+    });
+  }
+
+  private async executeTurn(session: SessionRow, turn: SessionTurnRow, reattach: boolean) {
     const log = this.deps.log;
     const [agent] = session.agentId ? await this.db.select().from(agents).where(eq(agents.id, session.agentId)) : [];
     const maxRuntimeMinutes = agent?.maxRuntimeMinutes ?? 30;
     const deadlineAt = (turn.startedAt ?? new Date()).getTime() + maxRuntimeMinutes * (this.deps.msPerMinute ?? 60_000);
-    const end = (outcome: TurnOutcome) => this.endTurn(session.id, turn.id, outcome);
+    const end = (outcome: TurnOutcome) => {
+      const span = trace.getActiveSpan();
+      span?.setAttribute("lap.turn.outcome", outcome.status);
+      if (outcome.status === "failed") span?.setStatus({ code: SpanStatusCode.ERROR, message: (outcome.error ?? "failed").slice(0, 200) });
+      return this.endTurn(session.id, turn.id, outcome);
+    };
     if (!session.runtimeId || !session.remoteSessionId) return end({ status: "failed", error: "The session has no runtime session", fatal: true });
     const adapter = await this.deps.runtimes.adapterFor(session.runtimeId);
     let alreadySent = false;
@@ -206,7 +247,7 @@ export class TurnWorker implements TurnRunner {
     this.active.set(session.id, control);
     try {
       const outcome = await runTurn(
-        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs, maxStreamDrops: this.deps.maxStreamDrops },
+        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs, maxStreamDrops: this.deps.maxStreamDrops, metrics: this.deps.metrics },
         {
           sessionId: session.id,
           remoteSessionId: session.remoteSessionId,

@@ -17,6 +17,7 @@ export interface NavItem {
 
 /** Later features add their pages here. */
 export const NAV: NavItem[] = [
+  { href: "/overview", label: "Overview", key: "o", section: "Overview" },
   { href: "/sessions", label: "Sessions", key: "e", section: "Agents", member: true },
   { href: "/approvals", label: "Approvals", key: "i", section: "Agents", member: true },
   { href: "/agents", label: "Agents", key: "a", section: "Agents", member: true },

@@ -4,6 +4,7 @@ import { auditApi } from "./audit";
 import { automationApi } from "./automation";
 import { authApi } from "./auth";
 import { mcpApi } from "./mcp";
+import { overviewApi } from "./overview";
 import { kubernetesApi } from "./sandboxes";
 import { linearApi } from "./linear";
 import { slackApi } from "./slack";
@@ -15,10 +16,11 @@ export * from "./automation";
 export * from "./auth";
 export * from "./client";
 export * from "./mcp";
+export * from "./overview";
 export * from "./sandboxes";
 export * from "./linear";
 export * from "./slack";
 export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi, ...overviewApi };
