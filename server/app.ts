@@ -122,7 +122,7 @@ export function createApp(deps: AppDeps) {
     sandboxAdapter: sandboxRuntime.get,
     destinations,
     gatewayModel: (model) => gateway.modelCheck(model),
-    metrics: { turns: record.turns, eventAppend: record.eventAppend },
+    metrics: { turns: record.turns, eventAppend: record.eventAppend, busLag: record.busLag },
     tracer,
     audit,
     ...deps.sessionOptions,

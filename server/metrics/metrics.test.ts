@@ -85,6 +85,7 @@ describe("GET /metrics with sessions and MCP", () => {
     expect(valueOf(after, "lap_turn_duration_seconds_count", { outcome: "completed" }) - valueOf(before, "lap_turn_duration_seconds_count", { outcome: "completed" })).toBe(2);
     expect(valueOf(after, "lap_turn_first_event_seconds_count") - valueOf(before, "lap_turn_first_event_seconds_count")).toBe(2);
     expect(valueOf(after, "lap_event_append_duration_seconds_count")).toBeGreaterThan(valueOf(before, "lap_event_append_duration_seconds_count"));
+    expect(valueOf(after, "lap_event_bus_lag_seconds_count", { path: "local" })).toBeGreaterThan(valueOf(before, "lap_event_bus_lag_seconds_count", { path: "local" }));
     expect(valueOf(after, "lap_sessions", { status: "idle" }) - valueOf(before, "lap_sessions", { status: "idle" })).toBe(2);
     const created = { method: "POST", route: "/api/sessions", status: "201" };
     expect(valueOf(after, "lap_http_requests_total", created) - valueOf(before, "lap_http_requests_total", created)).toBe(2);

@@ -104,6 +104,7 @@ export function recordersFor(m: LapMetrics) {
     failed: () => m.slackFailed.inc(),
   };
   const eventAppend = (seconds: number) => m.eventAppendDuration.observe(seconds);
-  return { gateway, turns, sandboxes, mcp, slack, eventAppend };
+  const busLag = (path: "local" | "replica", seconds: number) => m.eventBusLag.observe({ path }, seconds);
+  return { gateway, turns, sandboxes, mcp, slack, eventAppend, busLag };
 }
 export type MetricRecorders = ReturnType<typeof recordersFor>;

@@ -55,6 +55,7 @@ export class LapMetrics {
   readonly turnDuration: Histogram<"outcome">;
   readonly turnFirstEvent: Histogram;
   readonly eventAppendDuration: Histogram;
+  readonly eventBusLag: Histogram;
 
   readonly sandboxStarts: Counter<"kind">;
   readonly sandboxStartDuration: Histogram<"kind">;
@@ -124,6 +125,10 @@ export class LapMetrics {
     this.turnDuration = new Histogram({ name: "lap_turn_duration_seconds", help: "Turn duration by outcome", labelNames: ["outcome"], buckets: SLOW_BUCKETS, registers });
     this.turnFirstEvent = new Histogram({ name: "lap_turn_first_event_seconds", help: "Time from a turn's start to the runtime's first event", buckets: SLOW_BUCKETS, registers });
     this.eventAppendDuration = new Histogram({ name: "lap_event_append_duration_seconds", help: "Time to store a batch of session events (commit included)", buckets: FAST_BUCKETS, registers });
+    this.eventBusLag = new Histogram({
+      name: "lap_event_bus_lag_seconds", help: "From a session event's creation to its delivery to this replica's subscribers (local: stored here; replica: via NOTIFY from another)",
+      labelNames: ["path"], buckets: FAST_BUCKETS, registers,
+    });
 
     this.sandboxStarts = new Counter({ name: "lap_sandbox_starts_total", help: "Sandboxes given to sessions by kind (warm: from the pool, cold: created, adopted: already running)", labelNames: ["kind"], registers });
     this.sandboxStartDuration = new Histogram({ name: "lap_sandbox_start_duration_seconds", help: "Time until a session's sandbox is ready, by kind", labelNames: ["kind"], buckets: SLOW_BUCKETS, registers });

@@ -11,7 +11,7 @@ import type { DestinationGuard } from "../net/destinations";
 import type { RuntimeAdapter } from "../runtimes/adapter";
 import { RuntimeService } from "../runtimes/service";
 import type { RuntimeRow } from "../../schema";
-import { LiveBus } from "./events/bus";
+import { type BusLagSink, LiveBus } from "./events/bus";
 import { EventStore } from "./events/store";
 import { SessionService } from "./service";
 import { LiveTopics } from "./stream/live-topics";
@@ -37,7 +37,7 @@ export interface SessionModuleDeps {
   /** Whether LAP's gateway knows an agent's model (agents on a sandbox runtime call it there). */
   gatewayModel?: GatewayModelCheck;
   /** Turns and event appends are counted here (server/metrics). */
-  metrics?: { turns: TurnMetricsSink; eventAppend: (seconds: number) => void };
+  metrics?: { turns: TurnMetricsSink; eventAppend: (seconds: number) => void; busLag?: BusLagSink };
   /** Spans of provisioning and turns (server/tracing). */
   tracer?: Tracer;
   /** The audit trail (server/audit): agents, runtimes, sessions and approvals record their changes. */
@@ -50,7 +50,7 @@ export interface SessionModuleDeps {
  */
 export function createSessionModule(deps: SessionModuleDeps) {
   const log = deps.logger.child({ module: "sessions" });
-  const bus = new LiveBus(deps.database, log);
+  const bus = new LiveBus(deps.database, log, deps.metrics?.busLag);
   const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events), sideEffects: approvalSideEffects, appendSeconds: deps.metrics?.eventAppend });
   const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter, audit: deps.audit });
   const worker = new TurnWorker({

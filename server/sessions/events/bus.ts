@@ -13,6 +13,8 @@ const MAX_INLINE_PAYLOAD = 7000;
 export type EventListener = (events: StoredEvent[]) => void;
 export type ControlMessage = { kind: "interrupt" | "stop" | "kick"; sessionId: string };
 export type StatusListener = (change: SessionStatusChange) => void;
+/** How late a batch reached this replica's subscribers: from its first event's creation (metrics). */
+export type BusLagSink = (path: "local" | "replica", seconds: number) => void;
 
 interface WireEvents {
   o: string;
@@ -37,7 +39,16 @@ export class LiveBus {
   private outbox: string[] = [];
   private sending: Promise<void> | undefined;
 
-  constructor(private readonly database: Database, private readonly log?: { warn(obj: unknown, msg: string): void }) {}
+  constructor(
+    private readonly database: Database,
+    private readonly log?: { warn(obj: unknown, msg: string): void },
+    private readonly lag?: BusLagSink,
+  ) {}
+
+  private observeLag(path: "local" | "replica", events: StoredEvent[]) {
+    const created = Date.parse(events[0]?.created_at ?? "");
+    if (this.lag && Number.isFinite(created)) this.lag(path, Math.max(0, (Date.now() - created) / 1000));
+  }
 
   async start() {
     this.unlisten.push(await this.database.listen(EVENTS_CHANNEL, (payload) => this.onWire(payload)));
@@ -100,6 +111,7 @@ export class LiveBus {
   /** Called by the event store after commit. */
   publish(sessionId: string, events: StoredEvent[]) {
     this.deliver(sessionId, events);
+    this.observeLag("local", events);
     let payload = JSON.stringify({ o: this.origin, s: sessionId, e: events } satisfies WireEvents);
     if (Buffer.byteLength(payload) > MAX_INLINE_PAYLOAD) payload = JSON.stringify({ o: this.origin, s: sessionId, hi: events.at(-1)!.seq } satisfies WireEvents);
     this.outbox.push(payload);
@@ -152,7 +164,10 @@ export class LiveBus {
     } catch {
       return;
     }
-    if (msg.e) return this.deliver(msg.s, msg.e);
+    if (msg.e) {
+      this.observeLag("replica", msg.e);
+      return this.deliver(msg.s, msg.e);
+    }
     const set = this.listeners.get(msg.s);
     if (set && msg.hi !== undefined) for (const l of set) l.hint?.(msg.hi);
   }
