@@ -46,7 +46,7 @@ const lines = [
   "",
   "## Event log",
   "",
-  "| events | seq gaps | duplicated | lost | session.recovered | stuck sessions after 60 s settle |",
+  "| events | out of seq order | duplicated | lost | session.recovered | stuck sessions after 60 s settle |",
   "| ---: | ---: | ---: | ---: | ---: | ---: |",
   `| ${r.events} | ${r.gaps} | ${r.duplicates} | ${r.lost} | ${r.recovered} | ${r.stuckSessions} |`,
   "",

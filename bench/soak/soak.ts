@@ -42,6 +42,7 @@ export interface SoakResult {
   options: SoakOptions;
   phases: Array<{ phase: string; sent: number; completed: number; interrupted: number; failed: number; unfinished: number; p50: number; p95: number }>;
   events: number;
+  /** Events out of seq order (holes are compacted deltas, not gaps). */
   gaps: number;
   duplicates: number;
   lost: number;
@@ -252,7 +253,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const id of ids) {
       const list = await poll(id);
       events += list.length;
-      list.forEach((e, i) => (gaps += e.seq === i + 1 ? 0 : 1));
+      // Seqs only grow: the log's holes are the deltas a stored message replaced (docs/sessions.md
+      // "Messages and deltas"); lost text is counted from the pieces' numbers below.
+      list.forEach((e, i) => (gaps += i === 0 || e.seq > list[i - 1]!.seq ? 0 : 1));
       recovered += list.filter((e) => e.type === "session.recovered").length;
       const positions = new Map<string, number[]>();
       const tokens = new Set<string>();

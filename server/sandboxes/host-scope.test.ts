@@ -105,7 +105,7 @@ describe("local sandboxes of two hosts on one database", () => {
     // B restarts: its sandboxes died with it (--die-with-parent); a new LAP on the same machine recovers.
     await b.shutdown();
     b = replica("b");
-    expect(await b.reconcileAfterRestart()).toEqual({ dropped: 1, stopped: 2 });
+    expect(await b.reconcileAfterRestart()).toEqual({ dropped: 1, stopped: 2, reaped: 0 });
 
     // B's own stale rows were recovered: the warm one dropped, the sessions' marked stopped.
     const afterB = await rowsOf("host-b");

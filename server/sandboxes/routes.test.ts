@@ -76,7 +76,7 @@ describe("after a LAP restart", () => {
     );
     const live = (await t.json("GET", "/api/sandboxes")).body.data.map((s: { id: string }) => s.id);
     const r = await t.services.sandboxes.reconcileAfterRestart();
-    expect(r).toEqual({ dropped: 1, stopped: 1 });
+    expect(r).toEqual({ dropped: 1, stopped: 1, reaped: 0 });
     const rows = await t.database.query<{ id: string; status: string }>(`select id, status from sandboxes where id like 'sbr_old%'`);
     expect(rows).toEqual([{ id: "sbr_old_claimed", status: "stopped" }]);
     // Sandboxes this process runs are left alone.
