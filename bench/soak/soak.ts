@@ -48,6 +48,8 @@ export interface SoakResult {
   lost: number;
   recovered: number;
   stuckSessions: number;
+  /** The errors that failed turns ended with (a failed turn is neither finished nor interrupted). */
+  failures: string[];
   lapKills: number;
   sandboxKills: number;
   downtimeSeconds: number[];
@@ -148,6 +150,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let wallEnd = 0;
   let chaosFrom = 0;
   const turnTimes: Array<{ at: number; ms: number; outcome: string }> = [];
+  const failures: string[] = [];
   const sentAt: number[] = [];
   const samples: Array<{ t: number; lapStartedAt: number; rss: number; fds: number; pg: number | null; sandboxes: number; sandboxMemMb: number; sandboxCpuSeconds: number }> = [];
   let lapKills = 0;
@@ -188,6 +191,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           const end = (await poll(id)).find((e) => e.turn_id === r.body.turn_id && (e.type === "session.status_idle" || (e.type === "session.error" && e.data.error && (e.data.error as { type?: string }).type !== "turn_lost")));
           if (end) {
             outcome = end.type === "session.error" ? "failed" : String((end.data.stop_reason as { type?: string })?.type ?? "?");
+            if (end.type === "session.error") failures.push(JSON.stringify(end.data.error).slice(0, 300));
             break;
           }
           await Bun.sleep(400);
@@ -296,7 +300,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return {
       options: o,
       phases: [phase("baseline (no faults)", started, chaosFrom), phase("with faults", chaosFrom, wallEnd + 1)],
-      events, gaps, duplicates, lost, recovered, stuckSessions: stuck, lapKills, sandboxKills, downtimeSeconds: downtime,
+      events, gaps, duplicates, lost, recovered, stuckSessions: stuck, failures, lapKills, sandboxKills, downtimeSeconds: downtime,
       rssMb: { warm: warm.rss, end: end.rss, max: Math.max(...lastLap.map((s) => s.rss), end.rss) },
       fds: { warm: warm.fds, end: end.fds, max: Math.max(...lastLap.map((s) => s.fds), end.fds) },
       pgConnections: sql ? { max: Math.max(...samples.map((s) => s.pg ?? 0)), end: end.pg ?? 0 } : null,

@@ -104,6 +104,12 @@ export class TurnLostError extends Error {
   }
 }
 
+/**
+ * The runtime never took the message (a sandbox killed between turns): the turn opens its stream again,
+ * which brings the session a new sandbox, and sends the message there. Never a duplicate: nothing got it.
+ */
+export class MessageNotTakenError extends Error {}
+
 /** A failure talking to a runtime; `status` is the runtime's HTTP status when there was one. */
 export class RuntimeError extends Error {
   constructor(message: string, readonly status?: number) {

@@ -324,7 +324,7 @@ export class SandboxService {
   private timer: ReturnType<typeof setInterval> | null = null;
 
   /** Start-up: settles rows an earlier run left (reconcile.ts), after a Kubernetes reconcile pass. */
-  async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number; kubernetes?: ReconcileResult }> {
+  async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number; reaped: number; kubernetes?: ReconcileResult }> {
     const [{ started }] = (await this.deps.database.query<{ started: Date }>(`select now() as started`)) as [{ started: Date }];
     const cluster = await this.reconcileCluster();
     const settled = await settleRowsAfterRestart(this.deps.database, this.provider(), started);

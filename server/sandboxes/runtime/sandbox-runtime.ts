@@ -6,7 +6,7 @@
  * history replayed to the harness, and (after a death) `session.recovered` in the event stream.
  */
 import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
-import { RuntimeError, TurnLostError } from "../../runtimes/adapter";
+import { MessageNotTakenError, RuntimeError, TurnLostError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
 import { NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database } from "../../db/client";
@@ -298,6 +298,31 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
 
   async sendMessage(sessionId: string, content: ContentPart[]): Promise<void> {
     const live = await this.ensureLive(sessionId);
+    await this.orNotTaken(live, () => this.startTurn(live, content)).catch((err) => {
+      if (err instanceof MessageNotTakenError) live.inFlight = undefined;
+      throw err;
+    });
+  }
+
+  /**
+   * A call to a sandbox that died after it was last seen (killed between turns) fails to connect: once
+   * the provider has seen the death, that is a MessageNotTakenError, and the turn opens its stream again
+   * (which brings the session's next sandbox) and sends the message there.
+   */
+  private async orNotTaken<T>(live: Live, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (!supervisorUnreachable(err)) throw err;
+      const gone = async () => (await this.deps.provider.get(live.sandboxId))?.state !== "ready";
+      for (let i = 0; i < 60 && !(await gone()); i++) await Bun.sleep(50);
+      // Still running: not a dead sandbox (and maybe a message taken), so the error stands.
+      if (!(await gone())) throw err;
+      throw new MessageNotTakenError(`the sandbox was gone before it took the message (${(err as Error).message})`);
+    }
+  }
+
+  private async startTurn(live: Live, content: ContentPart[]): Promise<void> {
     live.inFlight = content;
     live.lastActivity = Date.now();
     // The harness's model and MCP calls through the LAP bridge join this turn's trace.
@@ -337,7 +362,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const [sandboxOfCursor, seq] = (opts.afterEventId ?? "").split(":");
     // A cursor from this sandbox resumes there; no cursor (a new turn; LAP sends the message once the
     // stream is open): only what comes next. A cursor from an older sandbox: the turn is lost (below).
-    const after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : Number((await live.client.health()).last_seq) || 0;
+    const after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : Number((await this.orNotTaken(live, () => live.client.health())).last_seq) || 0;
     if (live.recovered) {
       const reason = live.recovered;
       live.recovered = undefined;
@@ -433,4 +458,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     return stopped;
   }
+}
+
+/** The supervisor's socket refused or dropped the connection: its sandbox is gone, nothing was sent. */
+function supervisorUnreachable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return ["ECONNREFUSED", "ENOENT", "ECONNRESET"].includes(e?.code ?? "") || /ECONNREFUSED|ENOENT|socket connection was closed/.test(e?.message ?? "");
 }

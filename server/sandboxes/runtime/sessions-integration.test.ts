@@ -82,6 +82,26 @@ test("a session runs its turns in a sandbox and survives the sandbox being kille
   expect(existsSync(ws)).toBe(true);
 }, 90_000);
 
+test("a message sent the moment its sandbox was killed between turns goes to the next sandbox: answered, one session.recovered, never 'did not accept'", async () => {
+  const session = await h.createSession();
+  await h.waitForStatus(session.id, "idle", 20_000);
+  model.script([{ text: "first" }]);
+  expect((await h.send(session.id, "hello")).status).toBe(202);
+  await h.waitForEvent(session.id, (e) => e.type === "session.status_idle", 20_000);
+  const before = (await h.events(session.id)).length;
+  const [row] = await h.t.database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1`, [session.id]);
+  // No waiting for LAP to notice the death: the message may reach the dead supervisor's socket first.
+  process.kill((await provider.get(row!.sandbox_id))!.info.pid as number, "SIGKILL");
+  model.script([{ text: "second answer" }]);
+  expect((await h.send(session.id, "are you there?")).status).toBe(202);
+  await h.waitFor("the second turn to end", async () => (await h.events(session.id)).slice(before).some((e) => e.type === "session.status_idle" || e.type === "session.error"), 30_000);
+  const second = (await h.events(session.id)).slice(before);
+  expect(second.filter((e) => e.type === "session.error")).toEqual([]);
+  expect(second.at(-1)!.data.stop_reason).toEqual({ type: "end_turn" });
+  expect(second.filter((e) => e.type === "session.recovered")).toHaveLength(1);
+  expect(JSON.stringify(second)).toContain("second answer");
+}, 90_000);
+
 test("a sandbox killed in the middle of a turn: the turn ends interrupted with a session.error saying why, one session.recovered, and the next turn works", async () => {
   const session = await h.createSession();
   await h.waitForStatus(session.id, "idle", 20_000);

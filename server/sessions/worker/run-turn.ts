@@ -1,6 +1,6 @@
 import type { Logger } from "../../lib/logger";
 import type { TurnMetricsSink } from "../../metrics/recorders";
-import { type RuntimeAdapter, TurnLostError } from "../../runtimes/adapter";
+import { MessageNotTakenError, type RuntimeAdapter, TurnLostError } from "../../runtimes/adapter";
 import { MessageAssembler, noteStored, planWrite } from "../events/messages";
 import type { EventStore, NewEvent } from "../events/store";
 import type { ContentPart } from "../events/types";
@@ -194,7 +194,7 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
       } catch (err) {
         if (outcome) break;
         if (err instanceof TurnLostError) return lostTurn(err.reason, err.message);
-        if (!sent) {
+        if (!sent && !(err instanceof MessageNotTakenError)) {
           const message = `The runtime did not accept the message: ${(err as Error).message}`;
           await appendOwn("session.error", { error: { message } });
           return finish({ status: "failed", error: message });
