@@ -6,7 +6,8 @@ import { expect, type APIRequestContext, test } from "@playwright/test";
 import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./support";
 
 const auth = { authorization: `Bearer ${MASTER_KEY}` };
-const TEXT_TURNS = 10;
+// Enough turns for a session of at least 56 stored events (one agent.message per reply).
+const TEXT_TURNS = 11;
 let provider: FakeProcess;
 
 test.beforeAll(async () => {

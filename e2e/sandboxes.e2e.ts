@@ -18,10 +18,11 @@ test("see the warm pool fill, then stop and destroy a sandbox", async ({ page, r
   await expect(page.getByTestId("warm-pool")).toContainText("Keeps 2 sandbox(es) ready");
 
   await page.getByRole("button", { name: "Fill pool now" }).click();
-  await expect(page.getByTestId("pool-row")).toHaveCount(1, { timeout: 20_000 });
-  await expect(page.getByTestId("pool-row")).toContainText(agentId);
-  await expect(page.getByTestId("pool-row")).toContainText("warm");
-  const row = page.getByTestId("sandbox-row");
+  // Other tests' agents may have warm slots too: this agent's is the one to find.
+  const poolRow = page.getByTestId("pool-row").filter({ hasText: agentId });
+  await expect(poolRow).toHaveCount(1, { timeout: 20_000 });
+  await expect(poolRow).toContainText("warm");
+  const row = page.getByTestId("sandbox-row").filter({ hasText: agentId });
   await expect(row).toHaveCount(1);
   await expect(row).toContainText("local");
   await expect(row).toContainText("ready");
