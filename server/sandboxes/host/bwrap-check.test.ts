@@ -55,8 +55,10 @@ describe("bubblewrap check", () => {
   test.skipIf(!hasBwrap || !isRoot || !setpriv)("inside a container with a masked /proc, as a non-root user: `proc`, and the fix names systempaths=unconfined", () => {
     // Already non-root: the probe runs as this uid (no uid to drop to).
     const script = `import { checkBubblewrap } from "${join(ROOT, "server/sandboxes/host/preflight.ts")}"; console.log(JSON.stringify(checkBubblewrap({ user: null, env: { container: "docker" } })));`;
+    // A checkout under /tmp (a clone made there) stays visible under the fresh /tmp, with Bun in it.
+    const underTmp = ROOT.startsWith("/tmp/") ? ["--bind", ROOT, ROOT] : [];
     const r = Bun.spawnSync(
-      ["bwrap", "--dev-bind", "/", "/", "--unshare-pid", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp", "--", setpriv!, "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script],
+      ["bwrap", "--dev-bind", "/", "/", "--unshare-pid", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp", ...underTmp, "--", setpriv!, "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script],
       { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH, HOME: "/tmp", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } },
     );
     expect(r.stderr.toString()).toBe("");
