@@ -37,9 +37,15 @@ test("tool cards, per-turn usage linked to the logs, names, and a long session o
     expect((await request.post(`/api/sessions/${session.id}/messages`, { headers: auth, data: { text } })).status()).toBe(202);
     await idle(request, session.id);
   }
-  const events = (await (await request.get(`/api/sessions/${session.id}/events?limit=1000`, { headers: auth })).json()).data as unknown[];
+  const events = (await (await request.get(`/api/sessions/${session.id}/events?limit=1000`, { headers: auth })).json()).data as Array<{ type: string; created_at: string }>;
   // At least the 56 events of the session the issue opened (it fired 32 requests).
   expect(events.length).toBeGreaterThanOrEqual(56);
+  // Spend rows are written a moment after a call: the page is opened once the last turn's call is logged.
+  const lastTurnStart = Date.parse(events.filter((e) => e.type === "session.status_running").at(-1)!.created_at);
+  await expect.poll(async () => {
+    const rows = (await (await request.get(`/spend/logs?session_id=${session.id}&limit=1000`, { headers: auth })).json()) as Array<{ start_time: string }> | { data: Array<{ start_time: string }> };
+    return (Array.isArray(rows) ? rows : rows.data).some((r) => Date.parse(r.start_time) >= lastTurnStart);
+  }, { timeout: 20_000 }).toBe(true);
 
   await login(page);
   // The home page's checklist reads the newest sessions' events too: let it finish before counting.

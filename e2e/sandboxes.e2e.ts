@@ -12,6 +12,11 @@ test("see the warm pool fill, then stop and destroy a sandbox", async ({ page, r
   const agentId = (await agent.json()).id as string;
   expect((await request.post("/api/sessions", { data: { agent_id: agentId }, headers })).status()).toBeLessThan(300);
 
+  // Earlier tests' agents may hold the pool's slots (a full pool starts nothing new): free them, so the
+  // pool fills for the agents used most recently, this one first.
+  const existing = (await (await request.get("/api/sandboxes", { headers })).json()).data as Array<{ id: string; session_id: string | null }>;
+  for (const s of existing.filter((s) => !s.session_id)) expect((await request.delete(`/api/sandboxes/${s.id}`, { headers })).status()).toBeLessThan(300);
+
   await login(page);
   await page.getByRole("link", { name: "Sandboxes" }).click();
   await expect(page.getByRole("heading", { name: "Sandboxes", exact: true })).toBeVisible();
