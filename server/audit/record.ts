@@ -1,6 +1,6 @@
 import { auditLog, type NewAuditRow } from "../../schema/audit";
 import type { Principal, RequestOrigin } from "../auth/model";
-import type { Db, SqlTx } from "../db/client";
+import type { Database, Db, SqlTx } from "../db/client";
 import { changesOf, redactValue } from "./redact";
 
 /**
@@ -98,5 +98,20 @@ export function audited<T>(db: Pick<Db, "transaction">, audit: AuditPort, change
     const e = entry(result);
     if (e) await audit.record(tx, e);
     return result;
+  });
+}
+
+/**
+ * `audited` for stores written in SQL: one statement and, when a caller made the change, its audit row
+ * in one transaction. `entry` sees the statement's rows (null: nothing to record).
+ */
+export function auditedQuery<T extends Record<string, unknown>>(
+  database: Pick<Database, "transaction">, audit: AuditPort | undefined, text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null,
+): Promise<T[]> {
+  return database.transaction(async (tx) => {
+    const rows = await tx.query<T>(text, params);
+    const e = entry?.(rows);
+    if (e) await (audit ?? NO_AUDIT).record(tx, e);
+    return rows;
   });
 }

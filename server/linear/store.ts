@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Database, SqlTx } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import type { Principal } from "../auth/model";
-import { NO_AUDIT, type AuditEntry, type AuditPort } from "../audit/record";
+import { auditedQuery, type AuditEntry, type AuditPort } from "../audit/record";
 import type { LinearEventStatus } from "../../schema/linear";
 import type { TokenSet } from "./client";
 
@@ -35,14 +35,9 @@ const EVENT_COLS = `id, dedupe_key as "dedupeKey", organization_id as "organizat
 export class LinearStore {
   constructor(private readonly deps: { database: Database; secretBox: SecretBox; audit?: AuditPort }) {}
 
-  /** One statement and, when a caller made the change, its audit row, in one transaction (as Slack's store). */
-  private async recorded<T extends Record<string, unknown>>(text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null): Promise<T[]> {
-    return this.deps.database.transaction(async (tx) => {
-      const rows = await tx.query<T>(text, params);
-      const e = entry?.(rows);
-      if (e) await (this.deps.audit ?? NO_AUDIT).record(tx, e);
-      return rows;
-    });
+  /** One statement and, when a caller made the change, its audit row, in one transaction. */
+  private recorded<T extends Record<string, unknown>>(text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null): Promise<T[]> {
+    return auditedQuery(this.deps.database, this.deps.audit, text, params, entry);
   }
   private get q() {
     return this.deps.database.query.bind(this.deps.database);

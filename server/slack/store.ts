@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { NO_AUDIT, type AuditEntry, type AuditPort } from "../audit/record";
+import { auditedQuery, NO_AUDIT, type AuditEntry, type AuditPort } from "../audit/record";
 import type { Principal } from "../auth/model";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
@@ -51,13 +51,8 @@ export class SlackStore {
   constructor(private readonly deps: { database: Database; secretBox: SecretBox; audit?: AuditPort }) {}
 
   /** One statement and, when a caller made the change, its audit row, in one transaction. */
-  private async recorded<T extends Record<string, unknown>>(text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null): Promise<T[]> {
-    return this.deps.database.transaction(async (tx) => {
-      const rows = await tx.query<T>(text, params);
-      const e = entry?.(rows);
-      if (e) await (this.deps.audit ?? NO_AUDIT).record(tx, e);
-      return rows;
-    });
+  private recorded<T extends Record<string, unknown>>(text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null): Promise<T[]> {
+    return auditedQuery(this.deps.database, this.deps.audit, text, params, entry);
   }
   private get q() {
     return this.deps.database.query.bind(this.deps.database);
