@@ -59,6 +59,8 @@ requires(NEEDS_POSTGRES).describe("two replicas", () => {
     const off = b.bus.onStatus((c) => seen.push(c));
     const s = await h.createSession({ prompt: "hello" });
     await h.waitForEvent(s.id, (e) => e.type === "session.status_idle");
+    // The session row turns idle just after the stored idle event (turn-worker endTurn); a stop before that skips "idle".
+    await h.waitForStatus(s.id, "idle");
     await h.t.json("POST", `/api/sessions/${s.id}/stop`);
     await h.waitFor("stopped seen on replica B", async () => seen.some((c) => c.id === s.id && c.status === "stopped"));
     off();

@@ -224,11 +224,15 @@ export class SessionService {
 
   async interrupt(sessionId: string, actor: Principal = SYSTEM): Promise<{ interrupted: boolean }> {
     const session = await this.row(sessionId, actor, "act");
+    if (FINAL.has(session.status)) return { interrupted: false };
+    // Stop means the agent stops: turns still queued behind the running one end too, before they start.
+    const cancelled = await this.deps.database.transaction((tx) => this.cancelQueuedInTx(tx, sessionId, "interrupted by request"));
+    if (cancelled.length) this.deps.bus.publish(sessionId, cancelled);
     const [running] = await this.db
       .select({ id: sessionTurns.id })
       .from(sessionTurns)
       .where(and(eq(sessionTurns.sessionId, sessionId), eq(sessionTurns.status, "running")));
-    if (!running || FINAL.has(session.status)) return { interrupted: false };
+    if (!running) return { interrupted: cancelled.length > 0 };
     await this.db.update(sessionTurns).set({ interruptRequested: true }).where(eq(sessionTurns.id, running.id));
     await this.deps.runner.interrupt(sessionId);
     return { interrupted: true };

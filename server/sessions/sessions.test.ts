@@ -136,6 +136,26 @@ describe("session lifecycle", () => {
     await h.waitFor("reply after interrupt", async () => replyText(await h.events(s.id)).includes("You said: after"));
   });
 
+  test("interrupt also ends turns queued behind the running one: they never run", async () => {
+    h.fake.reply = (text) => (text === "long" ? slowReply(50, 50) : echoReply(text, 1));
+    const s = await h.createSession();
+    await h.waitForStatus(s.id, "idle");
+    const long = await h.send(s.id, "long");
+    await h.waitForEvent(s.id, (e) => e.type === "agent.message");
+    const queued = await h.send(s.id, "queued one");
+    expect(queued.body.queued).toBe(true);
+    expect((await h.t.json("POST", `/api/sessions/${s.id}/interrupt`)).body).toEqual({ interrupted: true });
+    await h.waitFor("both turns ended", async () => (await h.events(s.id)).filter((e) => e.type === "session.status_idle").length === 2);
+    await h.waitForStatus(s.id, "idle");
+    const turns = await h.t.database.query<{ id: string; status: string }>("select id, status from session_turns where session_id = $1", [s.id]);
+    expect(Object.fromEntries(turns.map((t) => [t.id, t.status]))).toEqual({ [long.body.turn_id]: "interrupted", [queued.body.turn_id]: "interrupted" });
+    const idles = (await h.events(s.id)).filter((e) => e.type === "session.status_idle");
+    expect(idles.every((e) => (e.data.stop_reason as { type: string }).type === "interrupted")).toBe(true);
+    expect(replyText(await h.events(s.id))).not.toContain("You said: queued one");
+    await h.send(s.id, "after");
+    await h.waitFor("reply after interrupt", async () => replyText(await h.events(s.id)).includes("You said: after"));
+  });
+
   test("a message with interrupt: true interrupts the running turn instead of waiting", async () => {
     h.fake.reply = (text) => (text === "long" ? slowReply(50, 50) : echoReply(text, 1));
     const s = await h.createSession();

@@ -17,7 +17,7 @@ export interface TeamServiceDeps {
   /** Creates a user for an email nobody has yet, with an invitation (server/users/service.ts). */
   inviteByEmail: (email: string, invitedBy: Principal) => Promise<{ userId: string; invitation?: { token: string; url: string } }>;
   /** A team's budget changed: the gateway drops its cached budget state. */
-  onBudgetChange?: (teamId: string) => void;
+  onBudgetChange?: (teamId: string) => Promise<void> | void;
   now?: () => number;
   /** The audit trail (server/audit). */
   audit?: AuditPort;
@@ -122,7 +122,7 @@ export class TeamService {
       (tx) => tx.update(teams).set(set).where(eq(teams.id, id)).returning(),
       ([r]) => ({ actor, action: "team.update", objectType: "team", objectId: id, teamId: id, before: row, after: r }),
     );
-    this.deps.onBudgetChange?.(id);
+    await this.deps.onBudgetChange?.(id);
     return this.view(updated!, actor, (await this.memberCounts([id])).get(id) ?? 0);
   }
 
@@ -139,7 +139,7 @@ export class TeamService {
       throw err;
     }
     for (const m of members) this.deps.identities.invalidate(m.userId);
-    this.deps.onBudgetChange?.(id);
+    await this.deps.onBudgetChange?.(id);
     return { deleted: id };
   }
 

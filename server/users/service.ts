@@ -23,7 +23,7 @@ export interface UserServiceDeps {
   baseUrl: () => string;
   /** Ends a user's dashboard sign-ins (disabled, deleted, password changed by an admin). */
   endSignIns: (userId: string) => Promise<unknown>;
-  onBudgetChange?: (userId: string) => void;
+  onBudgetChange?: (userId: string) => Promise<void> | void;
   now?: () => number;
   /** The audit trail (server/audit). */
   audit?: AuditPort;
@@ -146,7 +146,7 @@ export class UserService {
       ([r]) => ({ actor, action: "user.update", objectType: "user", objectId: id, before: row, after: r }),
     );
     this.deps.identities.invalidate(id);
-    this.deps.onBudgetChange?.(id);
+    await this.deps.onBudgetChange?.(id);
     // A disabled user, or one whose password an admin reset, is signed out everywhere.
     if (b.disabled || (b.password !== undefined && !self)) await this.deps.endSignIns(id);
     return this.get(id);

@@ -86,11 +86,14 @@ export class BudgetBook {
     return this.states.get(id);
   }
 
-  /** Drops the cached state after its budget changed (flushing its unsaved spend first). */
-  forget(id: string) {
+  /**
+   * Drops the cached state after its row changed (flushing its unsaved spend first). Awaited by the
+   * change, so the next call after the change's response is held to the new models and limits.
+   */
+  async forget(id: string): Promise<void> {
     const s = this.states.get(id);
-    if (s?.dirty) void this.flushOne(s).catch(() => {}).finally(() => this.states.delete(id));
-    else this.states.delete(id);
+    if (s?.dirty) await this.flushOne(s).catch(() => {});
+    this.states.delete(id);
   }
 
   /**

@@ -123,10 +123,11 @@ test("a sandbox killed in the middle of a turn: the turn ends interrupted with a
   expect(error.data.error).toMatchObject({ type: "turn_lost", reason: "sandbox_lost" });
   expect((error.data.error as { message: string }).message).toContain("SIGKILL");
   expect(JSON.stringify(events)).not.toContain("end_turn");
+  // The turn and session rows follow the stored idle event (turn-worker endTurn), not in its transaction.
+  await h.waitForStatus(session.id, "idle", 5_000);
   const [turnRow] = await h.t.database.query<{ status: string }>(`select status from session_turns where session_id = $1`, [session.id]);
   expect(turnRow!.status).toBe("interrupted");
   const s = (await h.t.json("GET", `/api/sessions/${session.id}`)).body;
-  expect(s.status).toBe("idle");
   expect(s.error).toContain("was lost");
 
   // The next message continues with the history on the new sandbox.
