@@ -81,7 +81,7 @@ RUN cd ui && bun ../node_modules/vite/bin/vite.js build --logLevel warn
 FROM ${BASE_IMAGE} AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap ca-certificates git openssl procps ripgrep tini \
+ && apt-get install -y --no-install-recommends bubblewrap ca-certificates gh git openssl procps ripgrep tini \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 lap \
  && useradd --system --uid 10001 --gid lap --home-dir /home/lap --create-home --shell /usr/sbin/nologin lap \

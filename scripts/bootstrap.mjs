@@ -83,6 +83,9 @@ function ensureTestPackages() {
   if (spawnSync("sh", ["-c", "command -v bwrap"]).status !== 0) need.push("bubblewrap");
   if (spawnSync("sh", ["-c", "command -v podman"]).status !== 0) need.push("podman");
   if (spawnSync("sh", ["-c", "command -v debootstrap"]).status !== 0) need.push("debootstrap");
+  // git and gh for agents that push branches and open pull requests (docs/github.md); the sandbox sees the host's /usr.
+  if (spawnSync("sh", ["-c", "command -v git"]).status !== 0) need.push("git");
+  if (spawnSync("sh", ["-c", "command -v gh"]).status !== 0) need.push("gh");
   if (need.length === 0) return;
   if (process.getuid?.() !== 0) {
     log(`missing ${need.join(", ")}; not root, so not installing (sudo apt-get install -y ${need.join(" ")})`);

@@ -145,6 +145,8 @@ export function createApp(deps: AppDeps) {
     metrics: record.sandboxes,
     tracer,
     audit,
+    // Seen by the egress proxy in GitHub's answer (docs/github.md); shown on the session.
+    onPullRequest: async (sessionId, pr) => void (await core.store.append(sessionId, [{ type: "session.pull_request", data: { ...pr } }])),
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).

@@ -4,6 +4,7 @@ import { loadConfig, type Config } from "./config/load";
 import type { Database } from "./db/client";
 import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
+import type { DestinationGuard } from "./net/destinations";
 import { createLogger, type Logger } from "./lib/logger";
 import type { BwrapCheck } from "./sandboxes/host/bwrap-check";
 import { checkBubblewrap } from "./sandboxes/host/preflight";
@@ -32,8 +33,11 @@ const AUTOMATION_TICK_MS = 1_000;
 const AUDIT_PRUNE_MS = 3_600_000;
 
 /** Loads config, opens and migrates the database, and serves the app. Throws ConfigError on bad env. */
-/** `opts.database`: an already open database to use instead of opening DATABASE_URL (tests hand in a migrated template copy). */
-export async function startLap(rawEnv: Record<string, string | undefined> = process.env, opts: { database?: Database } = {}): Promise<RunningLap> {
+/**
+ * `opts.database`: an already open database to use instead of opening DATABASE_URL (tests hand in a migrated template copy).
+ * `opts.destinations`: the destination check with its own resolver (tests: a DNS stub standing for the internet's DNS).
+ */
+export async function startLap(rawEnv: Record<string, string | undefined> = process.env, opts: { database?: Database; destinations?: DestinationGuard } = {}): Promise<RunningLap> {
   const config = loadConfig(rawEnv);
   const logger = createLogger(config.env.LOG_LEVEL, { version: config.version });
   // LAP_SANDBOX=kubernetes: sessions run in agent-sandbox pods (docs/kubernetes.md); checked before the
@@ -63,7 +67,7 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     throw err;
   }
   // Traces only when an OTLP endpoint is configured (docs/operations.md "Traces").
-  const { app, services, tracing } = createApp({ config, database, logger, rawEnv, kubernetes });
+  const { app, services, tracing } = createApp({ config, database, logger, rawEnv, kubernetes, destinations: opts.destinations });
   // Every LAP has the local-sandbox runtime, so a fresh install can run agents without configuring one.
   await services.sessions.runtimes.ensureBuiltin();
   // A bad LAP_GATEWAY_CONFIG stops the start with its message, rather than failing the first model call.

@@ -18,6 +18,7 @@ import { DestinationGuard } from "../net/destinations";
 import { EgressPolicies, egressFactory } from "./egress";
 import { EgressCa } from "./egress/ca";
 import type { VaultSecret } from "./egress/policy";
+import type { PullRequestSeen } from "./egress/github";
 import { EgressRecordStore } from "./egress/records";
 import { PodEgressProxy } from "./kubernetes/pod-egress";
 import { type RestoreEgressDeps, restoreOnePodEgress, restorePodEgress } from "./kubernetes/restore-egress";
@@ -59,6 +60,8 @@ export interface SandboxServiceDeps {
   tracer?: Tracer;
   /** The audit trail (server/audit): sandbox lifecycle, secret use, an admin's stop or destroy. */
   audit?: AuditPort;
+  /** A pull request a session's sandbox opened (egress/github.ts): LAP appends it to the session's log. */
+  onPullRequest?(sessionId: string, pr: PullRequestSeen): Promise<void>;
 }
 
 export interface VaultPort {
@@ -97,6 +100,7 @@ export class SandboxService {
       retentionDays: deps.config.env.EGRESS_RECORDS_RETENTION_DAYS,
       secretsUsed: async (uses) => deps.vault?.secretsUsed(uses),
       audit: deps.audit,
+      onPullRequest: deps.onPullRequest,
     });
   }
 

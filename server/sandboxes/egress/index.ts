@@ -9,6 +9,7 @@ import type { Logger } from "../../lib/logger";
 import type { DestinationGuard } from "../../net/destinations";
 import type { EgressServerFactory } from "../host/host-provider";
 import type { EgressCa } from "./ca";
+import type { PullRequestSeen } from "./github";
 import { MitmServers } from "./mitm";
 import { EgressPolicies } from "./policy";
 import { type EgressProxyOptions, type EgressRecord, createEgressProxy } from "./proxy";
@@ -16,6 +17,8 @@ import { type EgressProxyOptions, type EgressRecord, createEgressProxy } from ".
 /** Where the proxy puts each record; must not block (the proxy path waits on nothing). */
 export interface EgressSink {
   push(r: EgressRecord): void;
+  /** A pull request a sandbox created (./github.ts); the session shows its link. */
+  pullRequest?(sandboxId: string, pr: PullRequestSeen): void;
 }
 
 /** A bounded in-memory sink. */
@@ -65,6 +68,12 @@ export function sandboxEgress(
       mitm,
       upstreamTls: tls?.upstreamTls,
       policy: () => (policyId ? policies.get(policyId) : { allowHosts, stubs: [] }),
+      pullRequest: log.pullRequest
+        ? (pr) => {
+            logger.info({ sandbox_id: id, host: pr.host, pull_request: pr.url }, "sandbox opened a pull request");
+            log.pullRequest!(id, pr);
+          }
+        : undefined,
       record: (r) => {
         log.push(r);
         if (r.refused.length) logger.warn({ sandbox_id: id, host: r.host, secrets: r.refused }, "sandbox sent vault stubs to a host they are not bound to; not swapped");

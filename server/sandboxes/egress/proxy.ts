@@ -16,6 +16,7 @@
 import net from "node:net";
 import { type CheckedDestination, DestinationRefused, type DestinationGuard } from "../../net/destinations";
 import { pinnedFetch } from "../../net/pinned-fetch";
+import { mayCreatePullRequest, type PullRequestSeen, pullRequestIn, swapBasic } from "./github";
 import type { MitmServers } from "./mitm";
 import { type EgressPolicy, hostAllowed, hostMatches, portNamed, STANDARD_PORTS } from "./policy";
 
@@ -38,6 +39,8 @@ export interface EgressProxyOptions {
   /** Resolves and checks every destination (public addresses only unless the operator allows). */
   destinations: DestinationGuard;
   record(r: EgressRecord): void;
+  /** A pull request GitHub answered it created, through a terminated tunnel (./github.ts). */
+  pullRequest?(pr: PullRequestSeen): void;
   /** TLS termination for hosts with bound secrets; without it HTTPS is always a blind tunnel. */
   mitm?: MitmServers;
   /** Trust for upstream TLS (tests: the test server's CA). */
@@ -145,7 +148,8 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
     const refused = new Set<string>();
     const headers = new Headers();
     req.headers.forEach((v, k) => {
-      if (!HOP.includes(k)) headers.append(k, swapStubs(v, policy, host, port, swapped, refused));
+      // git and gh send tokens as Basic credentials: a stub inside them is swapped too.
+      if (!HOP.includes(k)) headers.append(k, swapBasic(v, (text) => swapStubs(text, policy, host, port, swapped, refused)));
     });
     let body: string | Uint8Array | undefined;
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -165,7 +169,13 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
     const res = await pinnedFetch(`${origin}${url.pathname}${url.search}`, { method: req.method, headers, body: body as BodyInit | undefined }, { guard: opts.destinations, tls: opts.upstreamTls, checked });
     const out = new Headers(res.headers);
     for (const h of ["content-encoding", "content-length", "transfer-encoding", "connection"]) out.delete(h);
-    return new Response(res.body, { status: res.status, headers: out });
+    let answer = res.body;
+    if (answer && opts.pullRequest && res.ok && mayCreatePullRequest(req.method, url.pathname, body)) {
+      const [forSandbox, forLap] = answer.tee();
+      answer = forSandbox;
+      void pullRequestIn(forLap, res.status, host, url.pathname).then((pr) => pr && opts.pullRequest?.(pr), () => {});
+    }
+    return new Response(answer, { status: res.status, headers: out });
   }
 
   async function handle(opts: EgressProxyOptions, socket: net.Socket, headText: string, rest: Buffer) {
@@ -229,7 +239,7 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
       const value = line.slice(i + 1).trim();
       if (["proxy-connection", "proxy-authorization", "connection", "keep-alive", "host", "transfer-encoding"].includes(name)) continue;
       if (name === "content-length") length = Number(value) || 0;
-      else headers.append(name, swapStubs(value, policy, host, port, swapped, refused));
+      else headers.append(name, swapBasic(value, (text) => swapStubs(text, policy, host, port, swapped, refused)));
     }
     if (length > MAX_BODY) return reply(socket, 400, "LAP egress: body too large");
     let body = rest;

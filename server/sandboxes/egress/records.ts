@@ -7,6 +7,7 @@ import { NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database, SqlTx } from "../../db/client";
 import { BatchWriter } from "../../lib/batch-writer";
 import type { Logger } from "../../lib/logger";
+import type { PullRequestSeen } from "./github";
 import type { EgressRecord } from "./proxy";
 
 export interface EgressRecordView {
@@ -76,6 +77,8 @@ export interface EgressRecordStoreOptions {
   secretsUsed?(uses: Map<string, Date>): Promise<void>;
   /** The audit trail (server/audit): secret use, by name, host and session. */
   audit?: AuditPort;
+  /** A pull request a session's sandbox opened: appended to the session's log (server/app.ts). */
+  onPullRequest?(sessionId: string, pr: PullRequestSeen): Promise<void>;
 }
 
 export class EgressRecordStore {
@@ -99,6 +102,19 @@ export class EgressRecordStore {
 
   push(r: EgressRecord) {
     this.writer.push(r);
+  }
+
+  /** Hands a pull request a sandbox opened to its session's log (`onPullRequest`), without blocking the proxy. */
+  pullRequest(sandboxId: string, pr: PullRequestSeen) {
+    const onPullRequest = this.opts.onPullRequest;
+    if (!onPullRequest) return;
+    void (async () => {
+      const [row] = await this.opts.database.query<{ session_id: string | null }>(
+        "select session_id from sandboxes where sandbox_id = $1 order by created_at desc limit 1",
+        [sandboxId],
+      );
+      if (row?.session_id) await onPullRequest(row.session_id, pr);
+    })().catch((err) => this.opts.logger.warn({ err: (err as Error).message, sandbox_id: sandboxId }, "could not record a pull request on its session"));
   }
 
   flush() {

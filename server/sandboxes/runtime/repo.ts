@@ -11,9 +11,10 @@
  * https (or http) protocol. A failure is reported as a fixed message: the remote's answer is
  * never echoed into the session (it could be an internal page), only git's own error line is logged.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SYSTEM_CA_BUNDLES } from "../../../harness/sandbox-env";
 import type { Logger } from "../../lib/logger";
 import { DestinationRefused, type DestinationGuard } from "../../net/destinations";
 import { defaultPort } from "../../net/pinned-fetch";
@@ -30,6 +31,8 @@ export interface CloneOptions {
   trusted?: boolean;
   logger?: Logger;
   timeoutMs?: number;
+  /** EGRESS_UPSTREAM_CA_FILE: CAs the operator trusts besides the system's (a GitHub Enterprise with its own CA). */
+  extraCaFile?: string;
 }
 
 /** The URL with any user:password removed, for logs. */
@@ -78,6 +81,11 @@ export async function cloneInto(workspace: string, repoUrl: string, branch: stri
       GIT_ALLOW_PROTOCOL: protocols,
       GIT_SSH_COMMAND: "false",
     };
+    if (opts.extraCaFile) {
+      const system = SYSTEM_CA_BUNDLES.find((f) => existsSync(f));
+      env.GIT_SSL_CAINFO = join(home, "ca-bundle.pem");
+      writeFileSync(env.GIT_SSL_CAINFO, `${system ? readFileSync(system, "utf8") : ""}\n${readFileSync(opts.extraCaFile, "utf8")}`);
+    }
     const proc = Bun.spawn(args, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env, timeout: opts.timeoutMs ?? 300_000 });
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0) {

@@ -180,6 +180,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
         destinations: this.deps.destinations ?? new DestinationGuard(),
         trusted: !agent.repoUrl,
         logger: this.deps.logger,
+        extraCaFile: this.deps.lapEnv.EGRESS_UPSTREAM_CA_FILE,
       });
       // A clone made on the host belongs to LAP's user: hand it to the sandbox's uid.
       if (cloned === "cloned") await this.deps.handOverWorkspace?.(ws);

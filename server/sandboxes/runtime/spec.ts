@@ -32,7 +32,7 @@ export function sandboxSpecFor(
   const labels: Record<string, string> = { agent_id: agent.id };
   if (vault) {
     const { env: stubEnv, rules } = mintStubs(vault.secrets);
-    Object.assign(env, stubEnv);
+    Object.assign(env, stubEnv, gitCredentialEnv(vault.secrets, env));
     labels.egress_policy = `egp_${randomBytes(6).toString("hex")}`;
     vault.policies.set(labels.egress_policy, { allowHosts, stubs: rules });
   }
@@ -44,4 +44,26 @@ export function sandboxSpecFor(
     .digest("hex")
     .slice(0, 16);
   return { spec, hash };
+}
+
+/**
+ * git in the sandbox answers a host's credential request with the stub of the first vault secret bound
+ * to that host (docs/github.md), set through GIT_CONFIG_* variables (no file to write): git hands the
+ * helper `host=<name[:port]>`, the helper matches the name against the secrets' host patterns (shell
+ * `case` globs, so `*.example.com` works) and prints `x-access-token:<stub>`; the egress proxy swaps
+ * the stub for the real token toward those hosts only.
+ */
+export function gitCredentialEnv(secrets: VaultSecret[], env: Record<string, string>): Record<string, string> {
+  const arms: string[] = [];
+  const seen = new Set<string>();
+  for (const s of secrets) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.name)) continue;
+    const hosts = s.hosts.map((h) => h.replace(/:\d+$/, "").toLowerCase()).filter((h) => /^[a-z0-9*.-]+$/.test(h) && !seen.has(h));
+    for (const h of hosts) seen.add(h);
+    if (hosts.length) arms.push(`${hosts.join("|")}) v="$${s.name}";;`);
+  }
+  if (!arms.length) return {};
+  const n = Number(env.GIT_CONFIG_COUNT) || 0;
+  const helper = `!f() { test "$1" = get || return 0; h=$(sed -n 's/^host=//p' | sed 's/:[0-9]*$//' | tr A-Z a-z); case "$h" in ${arms.join(" ")} *) return 0;; esac; printf 'username=x-access-token\\npassword=%s\\n' "$v"; }; f`;
+  return { GIT_CONFIG_COUNT: String(n + 1), [`GIT_CONFIG_KEY_${n}`]: "credential.helper", [`GIT_CONFIG_VALUE_${n}`]: helper };
 }

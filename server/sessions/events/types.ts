@@ -83,6 +83,8 @@ export const sessionEventData = z.discriminatedUnion("type", [
   z.object({ type: z.literal("session.ready") }).loose(),
   z.object({ type: z.literal("session.recovered"), turn_id: z.string().optional() }).loose(),
   z.object({ type: z.literal("session.stopped"), reason: z.string().optional() }).loose(),
+  /** A pull request the session's sandbox opened, as GitHub answered it (docs/github.md). */
+  z.object({ type: z.literal("session.pull_request"), url: z.string(), number: z.number().nullable(), title: z.string().nullable(), repository: z.string().nullable(), host: z.string() }).loose(),
 ]);
 export type SessionEventData = z.infer<typeof sessionEventData>;
 export type SessionEventType = SessionEventData["type"];

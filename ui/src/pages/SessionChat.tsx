@@ -17,7 +17,8 @@ type Item =
   | ({ kind: "tool" } & ToolItem)
   | { kind: "turn"; seq: number; start: string; end: string }
   | { kind: "error"; seq: number; text: string }
-  | { kind: "note"; seq: number; text: string; reattached?: boolean };
+  | { kind: "note"; seq: number; text: string; reattached?: boolean }
+  | { kind: "pull_request"; seq: number; url: string; title: string | null; repository: string | null; number: number | null };
 
 const textOf = (content: unknown) => (Array.isArray(content) ? content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("") : "");
 
@@ -101,6 +102,10 @@ function toItems(events: StoredEvent[]): Item[] {
       case "session.stopped":
         items.push({ kind: "note", seq: e.seq, text: `Session stopped (${d.reason ?? "stopped"})` });
         break;
+      case "session.pull_request":
+        // Read by LAP from GitHub's answer (docs/github.md); only http(s) links are shown.
+        if (/^https?:\/\//.test(String(d.url))) items.push({ kind: "pull_request", seq: e.seq, url: String(d.url), title: d.title ?? null, repository: d.repository ?? null, number: d.number ?? null });
+        break;
     }
   }
   return items;
@@ -170,7 +175,7 @@ export function SessionChat() {
     if (stale.session || stale.approvals || stale.usage) refreshSoon();
     queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
   };
-  const EVENT_TYPES = ["user.message", "session.status_running", "agent.message", "agent.message_delta", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped"];
+  const EVENT_TYPES = ["user.message", "session.status_running", "agent.message", "agent.message_delta", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped", "session.pull_request"];
   // The browser resends Last-Event-ID when it reconnects by itself; a new source (after LAP was
   // down) starts from `lastSeq` in the URL. The seq check drops anything already shown.
   // The history in one request (1000 events a page), then the live stream from its last seq.
@@ -331,6 +336,16 @@ export function SessionChat() {
                   )}
                 </Match>
                 <Match when={item.kind === "note" && item}>{(n) => <div class="muted note">{n().text}</div>}</Match>
+                <Match when={item.kind === "pull_request" && item}>
+                  {(pr) => (
+                    <div class="note pull-request" data-testid="pull-request">
+                      Pull request opened:{" "}
+                      <a href={pr().url} target="_blank" rel="noopener noreferrer">
+                        {pr().repository ?? "repository"}#{pr().number ?? "?"}{pr().title ? ` ${pr().title}` : ""}
+                      </a>
+                    </div>
+                  )}
+                </Match>
               </Switch>
             )}
           </For>
