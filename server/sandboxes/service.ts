@@ -17,7 +17,7 @@ import type { Logger } from "../lib/logger";
 import { DestinationGuard } from "../net/destinations";
 import { EgressPolicies, egressFactory } from "./egress";
 import { EgressCa } from "./egress/ca";
-import type { VaultSecret } from "./egress/policy";
+import { hostMatches, type VaultSecret } from "./egress/policy";
 import type { PullRequestSeen } from "./egress/github";
 import { EgressRecordStore } from "./egress/records";
 import { PodEgressProxy } from "./kubernetes/pod-egress";
@@ -115,6 +115,14 @@ export class SandboxService {
     const secrets = a.vault_keys?.length ? await this.vaultPort().resolve(a.vault_keys) : [];
     const agent: AgentForSandbox = { id: agentId, harness: a.harness, environment: a.environment ?? {}, egressAllowHosts: a.egress_allow_hosts ?? [], ...override };
     return { ...sandboxSpecFor(agent, this.deps.rawEnv, { secrets, policies: this.policies }), active: a.status === "active" };
+  }
+
+  /** The value of the agent's first vault secret bound to `host` (a private repository's clone), or null. */
+  private async repoToken(agentId: string, host: string): Promise<string | null> {
+    const [a] = await this.deps.database.query<{ vault_keys: string[] | null }>("select vault_keys from agents where id = $1", [agentId]);
+    if (!a?.vault_keys?.length || !this.deps.vault) return null;
+    const secrets = await this.deps.vault.resolve(a.vault_keys);
+    return secrets.find((s) => s.hosts.some((h) => hostMatches(host, h)))?.value ?? null;
   }
 
   private vaultPort(): VaultPort {
@@ -233,6 +241,7 @@ export class SandboxService {
         return { spec: s.spec, hash: s.hash };
       },
       ...(host ? { workspacePath: (ws: string) => host.workspacePath(ws), handOverWorkspace: (ws: string) => host.handOverWorkspace(ws) } : {}),
+      repoToken: (agentId, repoHost) => this.repoToken(agentId, repoHost),
       audit: this.deps.audit,
       ...extra,
     });

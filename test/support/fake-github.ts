@@ -2,7 +2,7 @@
  * A fake GitHub on loopback, standing for github.com and its REST API (or a GitHub Enterprise host:
  * git at `/{owner}/{repo}.git`, REST under `/api/v3`), over TLS with a certificate from a CA standing
  * for a public one (its PEM in `caFile`, for LAP's EGRESS_UPSTREAM_CA_FILE). What it does as GitHub does:
- * - git smart HTTP by git's own `git http-backend`: anyone may fetch (a public repository); a push needs
+ * - git smart HTTP by git's own `git http-backend`: anyone may fetch (unless `private`); a push needs
  *   Basic credentials whose password is the token (`x-access-token:<token>`), else 401 with
  *   `WWW-Authenticate: Basic` so git asks its credential helper.
  * - `POST /api/v3/repos/{owner}/{repo}/pulls` with `Authorization: token|Bearer <token>` and
@@ -53,7 +53,7 @@ export interface FakeGitHub {
  * `host` in its URLs and certificate: a name the test's DNS stub resolves to `listen` (programs in a
  * sandbox send loopback addresses around their proxy, as Go's HTTP client always does).
  */
-export async function startFakeGitHub(opts: { host?: string; listen?: string; owner?: string; repo?: string; token: string }): Promise<FakeGitHub> {
+export async function startFakeGitHub(opts: { host?: string; listen?: string; owner?: string; repo?: string; token: string; private?: boolean }): Promise<FakeGitHub> {
   const host = opts.host ?? "127.0.0.2";
   const listen = opts.listen ?? host;
   const owner = opts.owner ?? "octo";
@@ -86,7 +86,8 @@ export async function startFakeGitHub(opts: { host?: string; listen?: string; ow
 
   async function gitBackend(req: Request, url: URL) {
     const push = url.pathname.endsWith("/git-receive-pack") || url.searchParams.get("service") === "git-receive-pack";
-    if (push && tokenOf(req.headers.get("authorization")) !== opts.token) {
+    // A private repository answers every git request without the token with 401, as GitHub does.
+    if ((push || opts.private) && tokenOf(req.headers.get("authorization")) !== opts.token) {
       return new Response("Invalid username or token.\n", { status: 401, headers: { "www-authenticate": 'Basic realm="GitHub"' } });
     }
     const cgi = Bun.spawn([BACKEND], {

@@ -25,6 +25,7 @@ const TOKEN_PATTERN = "ghp_REALGITHUBTOKEN_5e2a7[c]";
 let lap: RunningLap;
 let model: ScriptedOpenAI;
 let github: FakeGitHub;
+let privateRepo: FakeGitHub;
 let dns: DnsStub;
 const { api, events } = lapClient(() => lap.url, MASTER);
 
@@ -34,6 +35,8 @@ beforeAll(async () => {
   dns = await startDnsStub();
   dns.set("github.test", ["127.0.0.2"]);
   github = await startFakeGitHub({ token: TOKEN, host: "github.test", listen: "127.0.0.2" });
+  dns.set("git.private.test", ["127.0.0.3"]);
+  privateRepo = await startFakeGitHub({ token: TOKEN, host: "git.private.test", listen: "127.0.0.3", private: true });
   const dataDir = mkdtempSync(join(tmpdir(), "lap-github-pr-"));
   const gatewayConfig = join(dataDir, "gateway.yaml");
   writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider }\n`);
@@ -51,6 +54,7 @@ afterAll(async () => {
   await lap?.stop();
   await model?.stop();
   github?.stop();
+  privateRepo?.stop();
   await dns?.close();
 });
 
@@ -128,4 +132,30 @@ test("a pull request GitHub refuses is not shown, and a claim in the agent's own
   await Bun.sleep(500);
   expect((await events(id)).filter((e) => e.type === "session.pull_request")).toEqual([]);
   expect(github.pulls.map((p) => p.number)).toEqual([1]);
+}, 150_000);
+
+test("a private repository is cloned at session start with the secret bound to its host, which stays out of the checkout; without one the session says the clone failed", async () => {
+  expect((await api("POST", "/api/vault", { name: "PRIVATE_GIT_TOKEN", value: TOKEN, hosts: [privateRepo.host] })).status).toBe(201);
+  const agent = await api<{ id: string }>("POST", "/api/agents", {
+    name: "private-repo", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", repo_url: privateRepo.repoUrl, vault_keys: ["PRIVATE_GIT_TOKEN"],
+  });
+  const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
+  await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${session.body.id}`)).body.status === "idle", 60_000);
+  const { output } = await runCommand(session.body.id, `cat README.md; grep -rlsE '${TOKEN_PATTERN}' .git | sed 's/^/FOUND:/'; echo DONE`);
+  expect(output).toContain("hello from the repo");
+  expect(output).toContain("DONE");
+  expect(output).not.toContain("FOUND:");
+  const clones = privateRepo.requests.filter((r) => r.path.endsWith("/git-upload-pack"));
+  expect(clones.length).toBeGreaterThan(0);
+  for (const c of clones) expect(Buffer.from(c.authorization!.replace(/^Basic /, ""), "base64").toString()).toBe(`x-access-token:${TOKEN}`);
+
+  // The same repository for an agent whose secret is bound to another host: no token is sent, the clone fails.
+  const before = privateRepo.requests.length;
+  const other = await api<{ id: string }>("POST", "/api/agents", {
+    name: "private-repo-no-token", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", repo_url: privateRepo.repoUrl, vault_keys: ["GITHUB_TOKEN"],
+  });
+  const failed = await api<{ id: string }>("POST", "/api/sessions", { agent_id: other.body.id });
+  await waitFor("the clone to fail", async () => (await events(failed.body.id)).some((e) => e.type === "session.error"), 60_000);
+  expect(JSON.stringify((await events(failed.body.id)).find((e) => e.type === "session.error"))).toContain("could not clone the agent's repository");
+  expect(privateRepo.requests.slice(before).every((r) => r.authorization === null)).toBe(true);
 }, 150_000);

@@ -33,6 +33,12 @@ export interface CloneOptions {
   timeoutMs?: number;
   /** EGRESS_UPSTREAM_CA_FILE: CAs the operator trusts besides the system's (a GitHub Enterprise with its own CA). */
   extraCaFile?: string;
+  /**
+   * The agent's vault secret bound to the repository's host (a private repository): sent as GitHub's
+   * `x-access-token` Basic credentials through GIT_CONFIG_* (never on the command line, never stored in
+   * the checkout's .git/config).
+   */
+  token?: string;
 }
 
 /** The URL with any user:password removed, for logs. */
@@ -81,6 +87,13 @@ export async function cloneInto(workspace: string, repoUrl: string, branch: stri
       GIT_ALLOW_PROTOCOL: protocols,
       GIT_SSH_COMMAND: "false",
     };
+    if (opts.token) {
+      Object.assign(env, {
+        GIT_CONFIG_COUNT: "1",
+        GIT_CONFIG_KEY_0: "http.extraHeader",
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`x-access-token:${opts.token}`).toString("base64")}`,
+      });
+    }
     if (opts.extraCaFile) {
       const system = SYSTEM_CA_BUNDLES.find((f) => existsSync(f));
       env.GIT_SSL_CAINFO = join(home, "ca-bundle.pem");

@@ -55,6 +55,8 @@ export interface SandboxRuntimeDeps {
    */
   specFor?(agent: AgentDefinition): Promise<{ spec: SandboxSpec; hash: string }>;
   workspacePath?(workspaceId: string): string;
+  /** The agent's vault secret bound to a repository's host, for cloning a private repository (docs/github.md). */
+  repoToken?(agentId: string, host: string): Promise<string | null>;
   /** After a clone on the host: the workspace's files go to the sandbox's (non-root) user (host/sandbox-user.ts). */
   handOverWorkspace?(workspaceId: string): Promise<void>;
   /** The audit trail (server/audit): sandbox starts and stops, by LAP, with their session. */
@@ -99,6 +101,11 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const signature = signatureOf(agent);
     if (existing && existing.signature === signature) return { ...existing, reused: true };
     return { remoteAgentId: agent.id, remoteEnvironmentId: null, signature, reused: false };
+  }
+
+  private async repoToken(agentId: string, repoUrl: string) {
+    const host = URL.canParse(repoUrl) ? new URL(repoUrl).hostname.replace(/^\[(.*)\]$/, "$1") : null;
+    return (host && (await this.deps.repoToken?.(agentId, host))) || undefined;
   }
 
   private async specFor(agent: AgentDefinition) {
@@ -181,6 +188,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
         trusted: !agent.repoUrl,
         logger: this.deps.logger,
         extraCaFile: this.deps.lapEnv.EGRESS_UPSTREAM_CA_FILE,
+        token: agent.repoUrl ? await this.repoToken(agent.id, agent.repoUrl) : undefined,
       });
       // A clone made on the host belongs to LAP's user: hand it to the sandbox's uid.
       if (cloned === "cloned") await this.deps.handOverWorkspace?.(ws);
