@@ -53,7 +53,7 @@ export interface FakeGitHub {
  * `host` in its URLs and certificate: a name the test's DNS stub resolves to `listen` (programs in a
  * sandbox send loopback addresses around their proxy, as Go's HTTP client always does).
  */
-export async function startFakeGitHub(opts: { host?: string; listen?: string; owner?: string; repo?: string; token: string; private?: boolean }): Promise<FakeGitHub> {
+export async function startFakeGitHub(opts: { host?: string; listen?: string; owner?: string; repo?: string; token: string; private?: boolean; sameCaAs?: FakeGitHub }): Promise<FakeGitHub> {
   const host = opts.host ?? "127.0.0.2";
   const listen = opts.listen ?? host;
   const owner = opts.owner ?? "octo";
@@ -68,10 +68,11 @@ export async function startFakeGitHub(opts: { host?: string; listen?: string; ow
   git(["clone", "-q", "--bare", work, bare], root);
   git(["config", "http.receivepack", "true"], bare);
 
-  const publicCa = new EgressCa(mkdtempSync(join(tmpdir(), "lap-github-ca-")));
+  // One CA for several fakes (`sameCaAs`), so LAP trusts them all through one EGRESS_UPSTREAM_CA_FILE.
+  const publicCa = opts.sameCaAs ? cas.get(opts.sameCaAs)! : new EgressCa(mkdtempSync(join(tmpdir(), "lap-github-ca-")));
   await publicCa.init();
-  const caFile = join(root, "public-ca.pem");
-  writeFileSync(caFile, publicCa.caPem);
+  const caFile = opts.sameCaAs?.caFile ?? join(root, "public-ca.pem");
+  if (!opts.sameCaAs) writeFileSync(caFile, publicCa.caPem);
   const requests: FakeGitHub["requests"] = [];
   const pulls: FakePull[] = [];
   let origin = "";
@@ -148,7 +149,7 @@ export async function startFakeGitHub(opts: { host?: string; listen?: string; ow
     },
   } as unknown as Parameters<typeof Bun.serve>[0]);
   origin = `https://${host}:${server.port}`;
-  return {
+  const fake: FakeGitHub = {
     origin, host, port: server.port!, repoUrl: `${origin}/${owner}/${repo}.git`, caFile, requests, pulls,
     fileAt(branch, path) {
       const p = Bun.spawnSync(["git", "show", `${branch}:${path}`], { cwd: bare, env: { ...GIT_ENV, HOME: root } });
@@ -156,4 +157,8 @@ export async function startFakeGitHub(opts: { host?: string; listen?: string; ow
     },
     stop: () => server.stop(true),
   };
+  cas.set(fake, publicCa);
+  return fake;
 }
+
+const cas = new WeakMap<FakeGitHub, EgressCa>();

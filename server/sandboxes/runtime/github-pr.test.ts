@@ -36,7 +36,7 @@ beforeAll(async () => {
   dns.set("github.test", ["127.0.0.2"]);
   github = await startFakeGitHub({ token: TOKEN, host: "github.test", listen: "127.0.0.2" });
   dns.set("git.private.test", ["127.0.0.3"]);
-  privateRepo = await startFakeGitHub({ token: TOKEN, host: "git.private.test", listen: "127.0.0.3", private: true });
+  privateRepo = await startFakeGitHub({ token: TOKEN, host: "git.private.test", listen: "127.0.0.3", private: true, sameCaAs: github });
   const dataDir = mkdtempSync(join(tmpdir(), "lap-github-pr-"));
   const gatewayConfig = join(dataDir, "gateway.yaml");
   writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider }\n`);
