@@ -126,7 +126,7 @@ export const envSchema = z.object({
     .default("2000000000-2000065535")
     .meta(plain("When LAP runs as root: host uids its sandboxes run as (never root). Each workspace gets its own; stdio MCP servers get the first. Use a range no account or other container runtime uses.", "Sandboxes")),
   LAP_SANDBOX_ORPHAN_GRACE_SECONDS: intFromEnv(120).meta(
-    plain("Seconds a local (bubblewrap) sandbox outlives a LAP that died without stopping it (a crash, SIGKILL, OOM): a LAP started again on the same data within that time re-adopts it and its running turn finishes; past it the sandbox stops itself, and a LAP that starts finds and kills any it does not adopt. 0: sandboxes die with LAP. A clean stop (SIGTERM) always stops them.", "Sandboxes"),
+    plain("Seconds a local (bubblewrap) sandbox outlives a LAP that died without stopping it (a crash, SIGKILL, OOM): a LAP started again on the same data within that time re-adopts it and its running turn finishes; past it the sandbox stops itself, and a LAP that starts finds and kills any it does not adopt. 0: sandboxes die with LAP. A clean stop (SIGTERM) always stops them. On Kubernetes, pods always outlive LAP; this is how long their agent retries a model step while LAP is unreachable before the turn fails.", "Sandboxes"),
   ),
   SANDBOX_MEMORY_MB: intFromEnv(2048).meta(plain("Memory limit per local sandbox (cgroup; 0 = none). Applied where the kernel lets LAP create cgroups.", "Sandboxes")),
   SANDBOX_MAX_PROCESSES: intFromEnv(512).meta(plain("Process and thread limit per local sandbox (pids cgroup; 0 = none).", "Sandboxes")),

@@ -53,6 +53,7 @@ export async function createKubernetesSandboxes(
     service: access === "service",
     baseLabels: { [LAP.managed]: "true", [LAP.instance]: env.K8S_INSTANCE },
     egress: env.K8S_SANDBOX_EGRESS,
+    gatewayRetrySeconds: env.LAP_SANDBOX_ORPHAN_GRACE_SECONDS,
   };
   const pools = new KubernetesWarmPools({ kube, namespace: env.K8S_NAMESPACE, images, settings, maxTotal: env.WARM_POOL_SIZE });
   const provider = new KubernetesSandboxProvider({

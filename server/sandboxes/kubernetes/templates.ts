@@ -20,6 +20,11 @@ export interface TemplateSettings {
   baseLabels: Record<string, string>;
   /** K8S_SANDBOX_EGRESS: `lap-only` (default) lets sandbox pods reach LAP and DNS only; `internet` adds the public internet. */
   egress?: SandboxEgress;
+  /**
+   * Seconds the agent in a pod retries a model step while LAP's gateway is unreachable (LAP restarting:
+   * pods outlive it, and the restarted LAP re-attaches the turn; docs/kubernetes.md). 0: no retry.
+   */
+  gatewayRetrySeconds?: number;
 }
 
 export type SandboxEgress = "lap-only" | "internet";
@@ -44,6 +49,7 @@ export function templateSpec(image: string, s: TemplateSettings) {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => ({ name, value }));
   env.push({ name: "LAP_SUPERVISOR_PORT", value: String(s.supervisorPort) }, { name: "LAP_WORKSPACE", value: WORKSPACE_MOUNT });
+  if (s.gatewayRetrySeconds) env.push({ name: "LAP_GATEWAY_RETRY_SECONDS", value: String(s.gatewayRetrySeconds) });
   const persistent = Boolean(s.workspace.storageClass);
   return {
     podTemplate: {
