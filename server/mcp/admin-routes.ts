@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Principal } from "../auth/model";
-import { assertShared, covers, scopeOf } from "../auth/policy";
+import { assertShared, covers, isAdmin, scopeOf } from "../auth/policy";
+import type { McpServerRow } from "../../schema";
 import { requireAdmin, type AuthGuard } from "../http/auth-guard";
 import { badRequest, notFound } from "../lib/errors";
 import { callsQuery, createServerBody, grantBody, grantView, healthView, serverIdParams, serverView, toolCallView, updateServerBody } from "./model";
@@ -21,11 +22,16 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
     assertShared(p, row.teamId, action, `MCP server ${row.name}`, () => notFound("MCP server"));
     return row;
   };
+  /** An org-wide server's command, URL and header names are the org admins' configuration: others see its name. */
+  const viewFor = (p: Principal, row: McpServerRow) => {
+    const v = registry.view(row);
+    return row.teamId !== null || isAdmin(p) ? v : { ...v, command: null, args: [], env_names: [], bind_paths: [], url: null, header_names: [], variables: [] };
+  };
   const routes = new Elysia({ prefix: "/api/mcp", detail: { tags: ["MCP servers"] } })
     .use(guard)
     .get("/servers", async ({ principal }) => {
       const scope = scopeOf(principal);
-      return { data: (await registry.list()).filter((r) => covers(scope, r.teamId)).map((r) => registry.view(r)) };
+      return { data: (await registry.list()).filter((r) => covers(scope, r.teamId)).map((r) => viewFor(principal, r)) };
     }, {
       response: z.object({ data: z.array(serverView) }),
       detail: { summary: "List registered MCP servers (credentials never included)" },
@@ -38,7 +44,7 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
       },
       { body: createServerBody, response: { 201: serverView }, detail: { summary: "Register an MCP server" } },
     )
-    .get("/servers/:id", async ({ params, principal }) => registry.view(await server(params.id, principal, "read")), {
+    .get("/servers/:id", async ({ params, principal }) => viewFor(principal, await server(params.id, principal, "read")), {
       params: serverIdParams,
       response: serverView,
       detail: { summary: "One MCP server" },
