@@ -29,12 +29,18 @@ export async function assertVaultKeys(database: Database, actor: Principal, team
     ]);
   }
   const rows = await database.db.select({ name: vaultSecrets.name, teamId: vaultSecrets.teamId }).from(vaultSecrets).where(inArray(vaultSecrets.name, added));
-  const usable = (k: string) => rows.some((r) => r.name === k && (r.teamId === teamId || (admin && r.teamId === null)));
-  const refused = added.filter((k) => !usable(k) && (!admin || rows.some((r) => r.name === k)));
+  const own = (k: string) => rows.some((r) => r.name === k && r.teamId === teamId);
+  const orgWide = (k: string) => rows.some((r) => r.name === k && r.teamId === null);
+  // A team admin may not attach an org-wide secret: that is an admin's to give (403).
+  const adminsOnly = admin ? [] : added.filter((k) => !own(k) && orgWide(k));
+  if (adminsOnly.length) {
+    throw new ApiError(403, "forbidden", `vault_keys: ${adminsOnly.join(", ")} is org-wide: only an admin attaches it to an agent`, [{ field: "vault_keys", message: "org-wide secrets are attached by an admin" }]);
+  }
+  const refused = added.filter((k) => !own(k) && !(admin && orgWide(k)) && (!admin || rows.some((r) => r.name === k)));
   if (refused.length === 0) return;
   const message = admin
     ? `${refused.join(", ")}: no vault secret of this name in the agent's team ${teamId} or org-wide (another team's is not the agent's)`
-    : `${refused.join(", ")}: no vault secret of this name in team ${teamId} (org-wide ones are attached by an admin)`;
+    : `${refused.join(", ")}: no vault secret of this name in team ${teamId}`;
   throw badRequest(`vault_keys: ${message}`, [{ field: "vault_keys", message }]);
 }
 
