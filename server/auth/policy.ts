@@ -174,11 +174,11 @@ export function mayDecide(p: Principal, session: Owned): boolean {
 
 /**
  * A team's shared things (runtimes, vault secrets, MCP servers): a new one goes to the body's
- * `team_id`; for an admin none means org-wide, for anyone else the one team where it is an admin
- * (the team switcher's, else its only one), as `teamForNew` with `manage`.
+ * `team_id`, else the team switcher's; for an admin neither means org-wide, for anyone else its only
+ * team where it is an admin, as `teamForNew` with `manage`.
  */
 export function teamForShared(p: Principal, requested: string | undefined): string | null {
-  if (isAdmin(p)) return requested ?? null;
+  if (isAdmin(p)) return requested ?? p.activeTeam ?? null;
   return teamForNew(p, requested, "manage");
 }
 
