@@ -19,8 +19,8 @@ setDefaultTimeout(60_000);
 let t: TestApp;
 const team = { a: "", b: "" };
 const key = { adminA: "", adminB: "", memberA: "" };
-const vaultIds: Record<string, string> = {};
-const mcpIds: Record<string, string> = {};
+const vaultIds = { org: "", a: "", b: "", bOnly: "" };
+const mcpIds = { org: "", a: "", b: "", bOnly: "", orgOnly: "" };
 const http = (name: string) => ({ name, transport: "streamable-http", url: `https://${name}.example.com/mcp` });
 
 beforeAll(async () => {
