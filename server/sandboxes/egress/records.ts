@@ -54,14 +54,18 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   const sessionIds = [...new Set([...uses.values()].flatMap((u) => (u.sessionId ? [u.sessionId] : [])))];
   const teams = new Map((await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [sessionIds])).map((s) => [s.id, s.team_id]));
   const names = [...new Set([...uses.values()].map((u) => u.name))];
-  const secretIds = new Map((await tx.query<{ id: string; name: string }>("select id, name from vault_secrets where name = any($1::text[])", [names])).map((v) => [v.name, v.id]));
+  // The secret a name meant: the session's team's, else the org-wide one (docs/security.md "Users, teams and roles").
+  const secrets = await tx.query<{ id: string; name: string; team_id: string | null }>("select id, name, team_id from vault_secrets where name = any($1::text[])", [names]);
+  const secretId = (name: string, teamId: string | null) =>
+    (secrets.find((v) => v.name === name && teamId !== null && v.team_id === teamId) ?? secrets.find((v) => v.name === name && v.team_id === null))?.id;
   for (const u of uses.values()) {
+    const teamId = u.sessionId ? (teams.get(u.sessionId) ?? null) : null;
     await audit.record(tx, {
       actor: { kind: "system", label: `sandbox ${u.sandboxId}` },
       action: u.action,
       objectType: "vault_secret",
-      objectId: secretIds.get(u.name) ?? u.name,
-      teamId: u.sessionId ? (teams.get(u.sessionId) ?? null) : null,
+      objectId: secretId(u.name, teamId) ?? u.name,
+      teamId,
       detail: { name: u.name, host: u.host, session_id: u.sessionId, agent_id: u.agentId, sandbox_id: u.sandboxId, requests: u.count },
     });
   }
