@@ -18,7 +18,7 @@ import { DestinationGuard } from "../net/destinations";
 import { EgressPolicies, egressFactory } from "./egress";
 import { EgressCa } from "./egress/ca";
 import type { VaultSecret } from "./egress/policy";
-import { EgressRecordStore } from "./egress/records";
+import { EgressRecordStore, type SecretUse } from "./egress/records";
 import { PodEgressProxy } from "./kubernetes/pod-egress";
 import { type RestoreEgressDeps, restoreOnePodEgress, restorePodEgress } from "./kubernetes/restore-egress";
 import type { HostSandboxProvider } from "./host/host-provider";
@@ -64,7 +64,7 @@ export interface SandboxServiceDeps {
 export interface VaultPort {
   /** Every name must exist for the agent's team (its own, else org-wide), else it throws naming the missing ones. */
   resolve(names: string[], teamId: string | null): Promise<VaultSecret[]>;
-  secretsUsed(uses: Map<string, Date>): Promise<void>;
+  secretsUsed(uses: SecretUse[]): Promise<void>;
 }
 
 /** The sandbox-relevant columns of an agent. */

@@ -126,13 +126,21 @@ export class VaultService {
     return found.map((r) => ({ name: r.name, value: this.deps.box.decrypt(r.valueSealed), hosts: r.hosts }));
   }
 
-  /** Called after each batch of egress records with the secrets swapped and their latest use. */
-  async markUsed(uses: Map<string, Date>) {
-    for (const [name, at] of uses) {
-      await this.db
-        .update(vaultSecrets)
-        .set({ lastUsedAt: sql`greatest(coalesce(${vaultSecrets.lastUsedAt}, ${at.toISOString()}::timestamptz), ${at.toISOString()}::timestamptz)` })
-        .where(eq(vaultSecrets.name, name));
+  /**
+   * Called after each batch of egress records with the secrets swapped and their latest use: the
+   * secret a name meant in that sandbox is its agent's team's, else the org-wide one (as `resolve`).
+   */
+  async markUsed(uses: Array<{ name: string; sandboxId?: string; at: Date }>) {
+    for (const u of uses) {
+      await this.deps.database.query(
+        `update vault_secrets set last_used_at = greatest(coalesce(last_used_at, $3::timestamptz), $3::timestamptz)
+          where id = (select v.id from vault_secrets v
+                       left join lateral (select a.team_id from sandboxes s join agents a on a.id = s.agent_id
+                                           where s.sandbox_id = $2 or s.id = $2 order by s.created_at desc limit 1) t on true
+                      where v.name = $1 and (v.team_id is null or v.team_id = t.team_id)
+                      order by v.team_id is null limit 1)`,
+        [u.name, u.sandboxId ?? "", u.at.toISOString()],
+      );
     }
   }
 

@@ -63,8 +63,8 @@ describe("vault API", () => {
     const err = await t.services.vault.resolve(["USED_ONE", "NOPE_A", "NOPE_B"], null).catch((e) => e);
     expect(err).toBeInstanceOf(MissingVaultSecrets);
     expect((err as Error).message).toContain("NOPE_A, NOPE_B");
-    await t.services.vault.markUsed(new Map([["USED_ONE", new Date("2030-01-02T00:00:00Z")]]));
-    await t.services.vault.markUsed(new Map([["USED_ONE", new Date("2030-01-01T00:00:00Z")]]));
+    await t.services.vault.markUsed([{ name: "USED_ONE", at: new Date("2030-01-02T00:00:00Z") }]);
+    await t.services.vault.markUsed([{ name: "USED_ONE", at: new Date("2030-01-01T00:00:00Z") }]);
     const used = (await t.json("GET", "/api/vault")).body.data.find((s: { name: string }) => s.name === "USED_ONE");
     expect(used.last_used_at).toBe("2030-01-02T00:00:00.000Z");
   });

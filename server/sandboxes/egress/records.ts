@@ -71,13 +71,20 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   }
 }
 
+/** A vault secret swapped into a sandbox's requests, at its latest use. */
+export interface SecretUse {
+  name: string;
+  sandboxId: string;
+  at: Date;
+}
+
 export interface EgressRecordStoreOptions {
   database: Database;
   logger: Logger;
   retentionDays: number;
   maxQueue?: number;
-  /** Vault secrets that were swapped into requests, with the time of their latest use. */
-  secretsUsed?(uses: Map<string, Date>): Promise<void>;
+  /** Vault secrets that were swapped into requests: name, sandbox (whose agent's team tells which secret) and latest use. */
+  secretsUsed?(uses: SecretUse[]): Promise<void>;
   /** The audit trail (server/audit): secret use, by name, host and session. */
   audit?: AuditPort;
 }
@@ -93,9 +100,15 @@ export class EgressRecordStore {
       maxQueue: opts.maxQueue ?? 50_000,
       insert: (tx, batch) => insertBatch(tx, batch, opts.audit ?? NO_AUDIT),
       afterFlush: async (rows) => {
-        const uses = new Map<string, Date>();
-        for (const r of rows) for (const name of r.swapped) uses.set(name, new Date(Math.max(uses.get(name)?.getTime() ?? 0, Date.parse(r.at))));
-        if (uses.size) await opts.secretsUsed?.(uses);
+        const uses = new Map<string, SecretUse>();
+        for (const r of rows) {
+          for (const name of r.swapped) {
+            const key = JSON.stringify([name, r.sandboxId]);
+            const at = new Date(Math.max(uses.get(key)?.at.getTime() ?? 0, Date.parse(r.at)));
+            uses.set(key, { name, sandboxId: r.sandboxId, at });
+          }
+        }
+        if (uses.size) await opts.secretsUsed?.([...uses.values()]);
       },
       onError: (err) => opts.logger.warn({ err: (err as Error).message }, "egress records flush failed; records stay queued"),
     });

@@ -128,8 +128,10 @@ test("no real key is in the sandbox's environment, files or processes; the stub 
   ]);
   for (const r of records) expect(r).toMatchObject({ session_id: id, agent_id: agent.body.id });
   expect(JSON.stringify(records)).not.toContain(VAULT_VALUE);
-  const used = (await api<{ data: Array<{ name: string; last_used_at: string | null }> }>("GET", "/api/vault")).body.data.find((s) => s.name === "GITHUB_TOKEN");
-  expect(used?.last_used_at).not.toBeNull();
+  const vault = (await api<{ data: Array<{ name: string; team_id: string | null; last_used_at: string | null }> }>("GET", "/api/vault")).body.data.filter((s) => s.name === "GITHUB_TOKEN");
+  expect(vault.find((s) => s.team_id === null)?.last_used_at).not.toBeNull();
+  // The other team's secret of the same name was not used.
+  expect(vault.find((s) => s.team_id !== null)?.last_used_at).toBeNull();
 
   // The audit trail: the secret's use and its refusal by name, host and session (never the value), and the sandbox's start.
   type Row = { action: string; object: { type: string; id: string | null }; detail: Record<string, unknown> };
