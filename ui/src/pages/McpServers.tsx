@@ -134,6 +134,7 @@ export function McpServers(props: { me: Me }) {
         {(e) => (
           <McpServerDialog
             server={e() === "new" ? undefined : (e() as ServerView)}
+            allowStdio={isOrgAdmin(props.me)}
             onClose={() => setEditing(null)}
             onSaved={(saved) => {
               setEditing(null);
