@@ -105,3 +105,47 @@ test("two people in two teams never see each other's sessions", async ({ page, r
   await expect(page.getByTestId("session-row")).toHaveCount(1);
   await expect(page.getByText("blue-helper")).toHaveCount(0);
 });
+
+test("a team admin registers a vault secret for the team; another team's member does not see it", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const name = `GREEN_TOKEN_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+  const green = await admin(request, "POST", "/api/teams", { alias: "Green team" });
+  const violet = await admin(request, "POST", "/api/teams", { alias: "Violet team" });
+  for (const [email, team, role] of [["gwen@green.example", green.id, "admin"], ["victor@violet.example", violet.id, "member"]] as const) {
+    const user = await admin(request, "POST", "/api/users", { email, password: PASSWORD });
+    await admin(request, "POST", `/api/teams/${team}/members`, { user_id: user.user.id, role });
+  }
+
+  // Gwen, Green's admin, has the Vault page; a new secret goes to her team.
+  await signIn(page, "gwen@green.example");
+  await page.getByRole("navigation").getByRole("link", { name: /^Vault/ }).click();
+  await expect(page.getByRole("heading", { name: "Vault", exact: true })).toBeVisible();
+  await page.getByRole("button", { name: /^Add (your first )?secret/ }).first().click();
+  await expect(page.getByTestId("vault-goes-to")).toContainText("team Green team");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Value").fill("green-team-value-4242");
+  await page.getByLabel("Bound hosts").fill("api.github.com");
+  await page.getByRole("dialog").getByRole("button", { name: "Add secret" }).click();
+  const row = page.getByTestId("vault-row").filter({ hasText: name });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId("vault-team")).toHaveText("Green team");
+  await expect(row.getByRole("button", { name: `Edit ${name}` })).toBeVisible();
+  await expect(page.getByText("green-team-value-4242")).toHaveCount(0);
+  await shot(page, "teams-vault-team-admin");
+  await signOut(page);
+
+  // Victor (Violet) does not see it, even on the page's own address.
+  await signIn(page, "victor@violet.example");
+  await expect(page.getByRole("navigation").getByRole("link", { name: /^Vault/ })).toHaveCount(0);
+  await page.goto("/vault");
+  await expect(page.getByRole("heading", { name: "Vault", exact: true })).toBeVisible();
+  await expect(page.getByText(name)).toHaveCount(0);
+  await expect(page.getByTestId("vault-add-hint")).toContainText("A team's admins and owners add secrets");
+  await shot(page, "teams-vault-other-team");
+
+  // Leave the shared LAP as found: other files list the vault.
+  const secrets = (await admin(request, "GET", "/api/vault")).data as Array<{ id: string; name: string; team_id: string | null }>;
+  const mine = secrets.find((s) => s.name === name)!;
+  expect(mine.team_id).toBe(green.id);
+  expect((await request.delete(`/api/vault/${mine.id}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).ok()).toBe(true);
+});

@@ -1,4 +1,4 @@
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uniqueIndex } from "drizzle-orm/pg-core";
 import { teams } from "./teams";
 
 /**
@@ -8,8 +8,11 @@ import { teams } from "./teams";
  */
 export const mcpServers = pgTable("mcp_servers", {
   id: text("id").primaryKey(),
-  /** URL and namespace segment: `/mcp/<name>`, tools appear as `<name>__<tool>` on `/mcp`. */
-  name: text("name").notNull().unique(),
+  /**
+   * URL and namespace segment: `/mcp/<name>`, tools appear as `<name>__<tool>` on `/mcp`. Unique per
+   * team (and once org-wide); a caller's own team's server shadows an org-wide one of the same name.
+   */
+  name: text("name").notNull(),
   description: text("description").notNull().default(""),
   transport: text("transport", { enum: ["stdio", "streamable-http", "sse"] }).notNull(),
   /** stdio: command, args, env names, bind paths, network; http/sse: url, header names. */
@@ -30,7 +33,7 @@ export const mcpServers = pgTable("mcp_servers", {
   teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
-});
+}, (t) => [unique("mcp_servers_team_name_key").on(t.teamId, t.name).nullsNotDistinct()]);
 export type McpServerRow = typeof mcpServers.$inferSelect;
 
 /**

@@ -1,10 +1,11 @@
-import { pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { pgTable, primaryKey, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { teams } from "./teams";
 
 /** A registered runtime (a service speaking the Managed Agents protocol). The API key is sealed. */
 export const runtimes = pgTable("runtimes", {
   id: text("id").primaryKey(),
-  alias: text("alias").notNull().unique(),
+  /** Unique per team (and once org-wide): agents point at a runtime by id, so aliases may repeat across teams. */
+  alias: text("alias").notNull(),
   protocol: text("protocol", { enum: ["managed-agents", "sandbox"] }).notNull(),
   baseUrl: text("base_url").notNull(),
   apiKeySealed: text("api_key_sealed").notNull(),
@@ -14,7 +15,7 @@ export const runtimes = pgTable("runtimes", {
   /** null: org-wide (org admins manage it; every team's agents may use it); else that team's. */
   teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-});
+}, (t) => [unique("runtimes_team_alias_key").on(t.teamId, t.alias).nullsNotDistinct()]);
 
 export type RuntimeRow = typeof runtimes.$inferSelect;
 

@@ -1,4 +1,4 @@
-import { bigserial, index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigserial, index, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { teams } from "./teams";
 
 /**
@@ -8,8 +8,11 @@ import { teams } from "./teams";
  */
 export const vaultSecrets = pgTable("vault_secrets", {
   id: text("id").primaryKey(),
-  /** The environment variable the sandbox sees. */
-  name: text("name").notNull().unique(),
+  /**
+   * The environment variable the sandbox sees. Unique per team (and once org-wide): two teams may
+   * each have a GITHUB_TOKEN; an agent's name resolves to its team's, else the org-wide one.
+   */
+  name: text("name").notNull(),
   valueSealed: text("value_sealed").notNull(),
   valueHint: text("value_hint").notNull(),
   hosts: jsonb("hosts").$type<string[]>().notNull(),
@@ -22,7 +25,7 @@ export const vaultSecrets = pgTable("vault_secrets", {
   rotatedAt: timestamp("rotated_at", { withTimezone: true }).notNull().defaultNow(),
   /** When the egress proxy last swapped this secret into a request. */
   lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
-});
+}, (t) => [unique("vault_secrets_team_name_key").on(t.teamId, t.name).nullsNotDistinct()]);
 export type VaultSecretRow = typeof vaultSecrets.$inferSelect;
 
 /**

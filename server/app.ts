@@ -140,7 +140,7 @@ export function createApp(deps: AppDeps) {
     rawEnv: deps.rawEnv ?? process.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
     kubernetes: deps.kubernetes,
-    vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
+    vault: { resolve: (names, teamId) => vault.resolve(names, teamId), secretsUsed: (uses) => vault.markUsed(uses) },
     destinations,
     metrics: record.sandboxes,
     tracer,

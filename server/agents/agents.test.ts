@@ -117,9 +117,9 @@ describe("agents CRUD", () => {
     h.fake.reply = (text) => echoReply(text);
   });
 
-  test("a user key can use agents but not runtimes", async () => {
+  test("a user key in no team can use agents but not register runtimes", async () => {
     const { body } = await h.t.json("POST", "/api/keys", { body: { label: "dev", role: "user" } });
     expect((await h.t.json("GET", "/api/agents", { key: body.token })).status).toBe(200);
-    expect((await h.t.json("POST", "/api/runtimes", { key: body.token, body: {} })).status).toBe(403);
+    expect((await h.t.json("POST", "/api/runtimes", { key: body.token, body: { alias: "mine", base_url: "https://rt.example.com", api_key: "k" } })).status).toBe(403);
   });
 });

@@ -1,15 +1,16 @@
-import { and, desc, eq, ilike, inArray, or } from "drizzle-orm";
+import { and, desc, eq, ilike, or } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
-import { agents, runtimes, vaultSecrets, type AgentRow } from "../../schema";
+import { agents, runtimes, type AgentRow } from "../../schema";
 import type { Principal } from "../auth/model";
-import { assertMay, creatorOf, isAdmin, may, scopeOf, scopeWhere, SYSTEM, teamForNew, visible } from "../auth/policy";
+import { assertMay, creatorOf, scopeOf, scopeWhere, SYSTEM, teamForNew, visible } from "../auth/policy";
 import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
-import { ApiError, badRequest, notFound } from "../lib/errors";
+import { badRequest, notFound } from "../lib/errors";
 import { withConstraintConflicts } from "../lib/pg-errors";
 import { DestinationGuard } from "../net/destinations";
 import { hostPatternErrors, repoUrlProblem } from "../net/user-destinations";
 import type { AgentDefinition } from "../runtimes/adapter";
+import { assertMcpServers, assertVaultKeys } from "./team-refs";
 import { createAgentBody, updateAgentBody, type AgentView, type CreateAgentInput, type UpdateAgentInput } from "./model";
 
 /**
@@ -54,7 +55,8 @@ export class AgentService {
     const p = createAgentBody.parse(input);
     this.assertDestinations(p);
     const teamId = teamForNew(actor, p.team_id);
-    await this.assertVaultKeys(actor, teamId, p.vault_keys, []);
+    await assertVaultKeys(this.deps.database, actor, teamId, p.vault_keys, []);
+    await assertMcpServers(this.deps.database, teamId, p.mcp_servers);
     const protocol = await this.assertRuntime(p.runtime_id, teamId);
     await this.assertGatewayModel(p.model, protocol);
     const [row] = await withConstraintConflicts(
@@ -75,7 +77,8 @@ export class AgentService {
     this.assertDestinations(p);
     const current = await this.row(id, actor);
     assertMay(actor, "act", owned(current), "this agent");
-    if (p.vault_keys !== undefined) await this.assertVaultKeys(actor, current.teamId, p.vault_keys, current.vaultKeys);
+    if (p.vault_keys !== undefined) await assertVaultKeys(this.deps.database, actor, current.teamId, p.vault_keys, current.vaultKeys);
+    await assertMcpServers(this.deps.database, current.teamId, p.mcp_servers, current.mcpServers);
     const protocol = p.runtime_id !== undefined ? await this.assertRuntime(p.runtime_id, current.teamId) : await this.protocolOf(current.runtimeId);
     // Only a change can make the model unknown: editing other fields of an agent whose model was
     // removed since stays possible (its sessions fail with a session.error naming the model).
@@ -182,24 +185,6 @@ export class AgentService {
       : "it has no models yet";
     const message = `no model named ${model} on this gateway (${have}); add it under Models & providers or POST /model/new`;
     throw badRequest(`model: ${message}`, [{ field: "model", message }]);
-  }
-
-  /**
-   * Vault secrets are made by admins (org-wide) or a team's admins (that team's), so only they attach
-   * one to an agent: an admin any, a team admin its team's own; others may keep or drop the ones
-   * attached, never add one (docs/security.md "Users, teams and roles").
-   */
-  private async assertVaultKeys(actor: Principal, teamId: string, wanted: string[], current: string[]) {
-    if (isAdmin(actor)) return;
-    const added = wanted.filter((k) => !current.includes(k));
-    if (added.length === 0) return;
-    const teamAdmin = may(actor, "manage", { teamId });
-    const rows = teamAdmin ? await this.db.select({ name: vaultSecrets.name, teamId: vaultSecrets.teamId }).from(vaultSecrets).where(inArray(vaultSecrets.name, added)) : [];
-    const refused = added.filter((k) => !rows.some((r) => r.name === k && r.teamId === teamId));
-    if (refused.length === 0) return;
-    throw new ApiError(403, "forbidden", `vault_keys: only an admin, or a team admin for the team's own secrets, attaches vault secrets to an agent (${refused.slice(0, 5).join(", ")})`, [
-      { field: "vault_keys", message: "only an admin attaches vault secrets" },
-    ]);
   }
 
   private columns(p: Partial<ReturnType<typeof createAgentBody.parse>>) {

@@ -171,3 +171,22 @@ export function mayDecide(p: Principal, session: Owned): boolean {
   if (p.sessionId || p.agentId) return false;
   return may(p, "act", session);
 }
+
+/**
+ * A team's shared things (runtimes, vault secrets, MCP servers): a new one goes to the body's
+ * `team_id`, else the team switcher's; for an admin neither means org-wide, for anyone else its only
+ * team where it is an admin, as `teamForNew` with `manage`.
+ */
+export function teamForShared(p: Principal, requested: string | undefined): string | null {
+  if (isAdmin(p)) return requested ?? p.activeTeam ?? null;
+  return teamForNew(p, requested, "manage");
+}
+
+/**
+ * Reading or changing one shared thing: another team's is a 404 (it does not exist for the caller), a
+ * visible one needs `manage` to change (org-wide ones: admins only, a 403 saying so).
+ */
+export function assertShared(p: Principal, teamId: string | null, action: "read" | "manage", what: string, notFoundError: () => Error): void {
+  if (!visible(p, { teamId })) throw notFoundError();
+  if (action === "manage") assertMay(p, "manage", { teamId }, what);
+}

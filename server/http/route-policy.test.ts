@@ -31,7 +31,7 @@ interface Caller {
 }
 
 let h: SessionHarness;
-const ids = { agentA: "", sessionA: "", approvalA: "", adminKeyId: "", gatewayKeyId: "", dashboardSessionId: "", teamA: "", teamB: "", otherA: "" };
+const ids = { agentA: "", sessionA: "", approvalA: "", adminKeyId: "", gatewayKeyId: "", dashboardSessionId: "", teamA: "", teamB: "", otherA: "", vaultA: "", runtimeA: "", mcpA: "", grantA: "" };
 const keys = { admin: "", orgAdmin: "", ownerA: "", adminA: "", creatorA: "", otherA: "", viewerA: "", memberB: "", noTeam: "", gateway: "", session: "" };
 let cookie = "";
 let callers: Caller[] = [];
@@ -72,6 +72,17 @@ beforeAll(async () => {
   ids.sessionA = session.body.id;
   ids.approvalA = await h.waitFor("A's approval", async () => (await t.json("GET", `/api/approvals?status=pending&session_id=${ids.sessionA}`)).body.data[0]?.id);
   await h.waitForStatus(ids.sessionA, "awaiting_approval");
+  // Team A's shared things, registered by its team admin (issue 21): a vault secret, a runtime, an MCP server and a grant.
+  const asAdminA = async (path: string, body: unknown) => {
+    const res = await t.json("POST", path, { key: keys.adminA, body });
+    expect(res.status).toBe(201);
+    expect(res.body.team_id ?? ids.teamA).toBe(ids.teamA);
+    return res.body.id as string;
+  };
+  ids.vaultA = await asAdminA("/api/vault", { name: "TEAM_A_TOKEN", value: "team-a-secret-value", hosts: ["api.example.com"] });
+  ids.runtimeA = await asAdminA("/api/runtimes", { alias: "team-a-runtime", base_url: "https://runtime.example.com", api_key: "team-a-runtime-key" });
+  ids.mcpA = await asAdminA("/api/mcp/servers", { name: "team-a-mcp", transport: "streamable-http", url: "https://mcp.example.com/mcp" });
+  ids.grantA = await asAdminA("/api/mcp/grants", { server_id: ids.mcpA, subject_type: "team", subject_id: ids.teamA, tools: null });
   keys.session = (await t.services.gateway.mintSessionKey({ sessionId: ids.sessionA, agentId: ids.agentA, models: ["claude-sonnet-4-5"] })).key;
 
   const login = await t.request("POST", "/api/auth/login", { key: null, body: { key: TEST_MASTER_KEY } });
@@ -120,6 +131,10 @@ function realPath(pattern: string): string {
     [/^\/api\/auth\/sessions\/:id/, ids.dashboardSessionId],
     [/^\/api\/teams\/:id/, ids.teamA],
     [/^\/api\/users\/:id/, ids.otherA],
+    [/^\/api\/vault\/:id/, ids.vaultA],
+    [/^\/api\/runtimes\/:id/, ids.runtimeA],
+    [/^\/api\/mcp\/servers\/:id(\/(test|health))?$/, ids.mcpA],
+    [/^\/api\/mcp\/grants\/:id/, ids.grantA],
   ];
   const id = byPrefix.find(([re]) => re.test(pattern))?.[1];
   return pattern
@@ -142,7 +157,10 @@ const VALID_BODIES: Record<string, () => unknown> = {
   "POST /model/new": () => ({ model_name: "evil", litellm_params: { model: "openai/evil", api_key: "sk-x", api_base: "http://127.0.0.1:1" } }),
   "POST /api/vault": () => ({ name: "EVIL", value: "v", hosts: ["example.com"] }),
   "POST /api/runtimes": () => ({ alias: "evil", base_url: "http://127.0.0.1:1", api_key: "k" }),
-  "POST /api/mcp/servers": () => ({ name: "evil", transport: "http", url: "http://127.0.0.1:1/mcp" }),
+  "POST /api/mcp/servers": () => ({ name: "evil", transport: "streamable-http", url: "https://evil.example.com/mcp" }),
+  "POST /api/mcp/grants": () => ({ server_id: ids.mcpA, subject_type: "user", subject_id: ids.otherA, tools: null }),
+  "PATCH /api/vault/:id": () => ({ value: "stolen-and-replaced" }),
+  "PATCH /api/mcp/servers/:id": () => ({ url: "https://evil.example.com/mcp" }),
   "POST /api/teams": () => ({ alias: "evil" }),
   "PATCH /api/teams/:id": () => ({ alias: "renamed", max_budget: 1_000_000 }),
   "POST /api/teams/:id/members": () => ({ email: `new-${crypto.randomUUID().slice(0, 8)}@example.com`, role: "admin" }),
@@ -181,6 +199,15 @@ function teamRefusal(method: string, route: string, c: Caller): number | null {
     if (read || route.endsWith("/stream-token")) return null;
     return actor ? null : 403;
   }
+  // Team A's vault secret, runtime, MCP server and grant: hidden from other teams (404); members and
+  // viewers read; its admins and owners change them, test them and see their health.
+  if (/^\/api\/(vault|runtimes)\/:id/.test(route) || /^\/api\/mcp\/servers\/:id(\/(test|health))?$/.test(route) || route === "/api/mcp/grants/:id") {
+    if (role === null) return 404;
+    return (!read || route.endsWith("/health")) && rank < 2 ? 403 : null;
+  }
+  // A new one goes to the caller's team where it is an admin; none: 403.
+  if (method === "POST" && ["/api/vault", "/api/runtimes", "/api/mcp/servers"].includes(route)) return rank >= 2 ? null : 403;
+  if (method === "POST" && route === "/api/mcp/grants") return role === null ? 404 : rank >= 2 ? null : 403;
   if (method === "POST" && route === "/api/sessions") return role === null ? 400 : rank < 1 ? 403 : null;
   // A new agent goes to the caller's only team: a viewer (or a key in no team) may not make one there.
   if (method === "POST" && route === "/api/agents") return c.name === "team B member" ? null : rank < 1 ? 403 : null;

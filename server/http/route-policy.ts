@@ -63,19 +63,22 @@ const table: Array<[Access, string[]]> = [
   ["admin", ["POST /key/generate", "POST /key/update", "POST /key/delete", "GET /key/list"]],
   ["admin", ["POST /model/new", "POST /model/update", "POST /model/delete", "POST /api/gateway/models/test", "GET /api/gateway/settings"]],
   ["admin", ["GET /spend/logs", "GET /spend/report", "GET /spend/usage"]],
+  // A team's shared things (MCP servers and grants, runtimes, vault secrets): admins manage every one,
+  // a team's admins and owners their team's, others read their teams' and org-wide ones (server/auth/policy.ts).
   [
-    "admin",
+    "user",
     [
       "GET /api/mcp/servers", "POST /api/mcp/servers", "GET /api/mcp/servers/:id", "PATCH /api/mcp/servers/:id",
       "DELETE /api/mcp/servers/:id", "POST /api/mcp/servers/:id/test", "GET /api/mcp/servers/:id/health",
-      "GET /api/mcp/grants", "POST /api/mcp/grants", "DELETE /api/mcp/grants/:id", "GET /api/mcp/calls",
+      "GET /api/mcp/grants", "POST /api/mcp/grants", "DELETE /api/mcp/grants/:id",
     ],
   ],
+  // Every caller's tool calls: admins only.
+  ["admin", ["GET /api/mcp/calls"]],
   ["user", ["GET /api/mcp/available", "PUT /api/mcp/servers/:id/credentials", "DELETE /api/mcp/servers/:id/credentials", "POST /api/mcp/servers/:id/oauth/start"]],
   ["mcp", ["POST /mcp", "GET /mcp", "DELETE /mcp", "POST /mcp/:server", "GET /mcp/:server", "DELETE /mcp/:server"]],
   ["user", ["GET /api/harnesses/"]],
-  ["user", ["GET /api/runtimes"]],
-  ["admin", ["POST /api/runtimes", "GET /api/runtimes/:id", "POST /api/runtimes/:id/test", "DELETE /api/runtimes/:id"]],
+  ["user", ["GET /api/runtimes", "POST /api/runtimes", "GET /api/runtimes/:id", "POST /api/runtimes/:id/test", "DELETE /api/runtimes/:id"]],
   [
     "user",
     [
@@ -116,7 +119,8 @@ const table: Array<[Access, string[]]> = [
       "POST /api/triggers/:id/pause", "POST /api/triggers/:id/resume", "POST /api/triggers/:id/rotate-secret", "GET /api/triggers/:id/deliveries",
     ],
   ],
-  ["admin", ["GET /api/vault", "POST /api/vault", "GET /api/vault/:id", "PATCH /api/vault/:id", "DELETE /api/vault/:id"]],
+  // Values are never read back, by anyone (server/vault).
+  ["user", ["GET /api/vault", "POST /api/vault", "GET /api/vault/:id", "PATCH /api/vault/:id", "DELETE /api/vault/:id"]],
   [
     "admin",
     [

@@ -1,18 +1,38 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
+import type { Principal } from "../auth/model";
+import { assertShared, covers, isAdmin, scopeOf } from "../auth/policy";
+import type { McpServerRow } from "../../schema";
 import { requireAdmin, type AuthGuard } from "../http/auth-guard";
-import { badRequest } from "../lib/errors";
+import { badRequest, notFound } from "../lib/errors";
 import { callsQuery, createServerBody, grantBody, grantView, healthView, serverIdParams, serverView, toolCallView, updateServerBody } from "./model";
 import type { McpGateway } from "./service";
 import { describe } from "./upstream/connection";
 
-/** Registry, grants and the call log: admin keys and the master key only. */
+/**
+ * Registry and grants: admins manage every server, a team's admins and owners the team's own; members
+ * and viewers list their teams' and the org-wide ones; another team's does not exist for them
+ * (server/auth/policy.ts). The call log stays an admin's.
+ */
 export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
   const { registry, policy, calls } = gateway;
-  return new Elysia({ prefix: "/api/mcp", detail: { tags: ["MCP servers"] } })
+  /** A server the caller may see (404 otherwise), and may manage when asked. */
+  const server = async (id: string, p: Principal, action: "read" | "manage") => {
+    const row = await registry.get(id);
+    assertShared(p, row.teamId, action, `MCP server ${row.name}`, () => notFound("MCP server"));
+    return row;
+  };
+  /** An org-wide server's command, URL and header names are the org admins' configuration: others see its name. */
+  const viewFor = (p: Principal, row: McpServerRow) => {
+    const v = registry.view(row);
+    return row.teamId !== null || isAdmin(p) ? v : { ...v, command: null, args: [], env_names: [], bind_paths: [], url: null, header_names: [], variables: [] };
+  };
+  const routes = new Elysia({ prefix: "/api/mcp", detail: { tags: ["MCP servers"] } })
     .use(guard)
-    .onTransform(requireAdmin)
-    .get("/servers", async () => ({ data: (await registry.list()).map((r) => registry.view(r)) }), {
+    .get("/servers", async ({ principal }) => {
+      const scope = scopeOf(principal);
+      return { data: (await registry.list()).filter((r) => covers(scope, r.teamId)).map((r) => viewFor(principal, r)) };
+    }, {
       response: z.object({ data: z.array(serverView) }),
       detail: { summary: "List registered MCP servers (credentials never included)" },
     })
@@ -24,12 +44,15 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
       },
       { body: createServerBody, response: { 201: serverView }, detail: { summary: "Register an MCP server" } },
     )
-    .get("/servers/:id", async ({ params }) => registry.view(await registry.get(params.id)), {
+    .get("/servers/:id", async ({ params, principal }) => viewFor(principal, await server(params.id, principal, "read")), {
       params: serverIdParams,
       response: serverView,
       detail: { summary: "One MCP server" },
     })
-    .patch("/servers/:id", async ({ params, body, principal }) => registry.update(params.id, body, principal), {
+    .patch("/servers/:id", async ({ params, body, principal }) => {
+      await server(params.id, principal, "manage");
+      return registry.update(params.id, body, principal);
+    }, {
       params: serverIdParams,
       body: updateServerBody,
       response: serverView,
@@ -38,6 +61,7 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
     .delete(
       "/servers/:id",
       async ({ params, principal }) => {
+        await server(params.id, principal, "manage");
         await registry.remove(params.id, principal);
         return { ok: true };
       },
@@ -46,7 +70,7 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
     .post(
       "/servers/:id/test",
       async ({ params, principal }) => {
-        const row = await registry.get(params.id);
+        const row = await server(params.id, principal, "manage");
         const caller = await gateway.callerOf(principal);
         const started = performance.now();
         try {
@@ -74,8 +98,8 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
     )
     .get(
       "/servers/:id/health",
-      async ({ params }) => {
-        await registry.get(params.id);
+      async ({ params, principal }) => {
+        await server(params.id, principal, "manage");
         const conns = gateway.pool.ofServer(params.id);
         const order = ["connected", "connecting", "failed", "closed", "idle"] as const;
         const state = order.find((s) => conns.some((c) => c.state === s)) ?? "idle";
@@ -90,7 +114,7 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
       },
       { params: serverIdParams, response: healthView, detail: { summary: "Connection health and recent errors" } },
     )
-    .get("/grants", async ({ query }) => ({ data: await policy.listGrants(query.server_id) }), {
+    .get("/grants", async ({ query, principal }) => ({ data: await policy.listGrants(query.server_id, principal) }), {
       query: z.object({ server_id: z.string().max(64).optional() }),
       response: z.object({ data: z.array(grantView) }),
       detail: { summary: "Access grants (servers and tools granted to keys, users, agents)" },
@@ -111,10 +135,14 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
         return { ok: true };
       },
       { params: serverIdParams, detail: { summary: "Revoke a grant" } },
-    )
+    );
+  const callLog = new Elysia({ prefix: "/api/mcp", detail: { tags: ["MCP servers"] } })
+    .use(guard)
+    .onTransform(requireAdmin)
     .get("/calls", async ({ query }) => ({ data: await calls.list(query) }), {
       query: callsQuery,
       response: z.object({ data: z.array(toolCallView) }),
       detail: { summary: "Recent tool calls through the proxy (caller, server, tool, duration, status)" },
     });
+  return new Elysia().use(routes).use(callLog);
 }

@@ -90,6 +90,8 @@ const serverFields = {
   enabled: baseFields.enabled.default(true),
   timeout_ms: baseFields.timeout_ms.default(null),
   log_payloads: baseFields.log_payloads.default(false),
+  /** The team whose agents and members use it (its admins register it); absent: org-wide (admins only). Fixed once made. */
+  team_id: z.string().min(1).max(128).optional(),
 };
 
 function checkTransport(
@@ -155,6 +157,8 @@ export const serverView = z.object({
   timeout_ms: z.number().nullable(),
   log_payloads: z.boolean(),
   proxy_path: z.string(),
+  /** null: org-wide; else the team's (docs/security.md "Users, teams and roles"). */
+  team_id: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });

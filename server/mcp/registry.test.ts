@@ -130,11 +130,17 @@ describe("edit", () => {
 });
 
 describe("access to the registry", () => {
-  test("a user key cannot list, add or edit servers", async () => {
-    expect((await t.json("GET", "/api/mcp/servers", { key: userKey })).status).toBe(403);
+  test("a user key in no team cannot add or edit servers, and sees only the names of org-wide ones", async () => {
+    const listed = await t.json("GET", "/api/mcp/servers", { key: userKey });
+    expect(listed.status).toBe(200);
+    for (const s of listed.body.data) expect([s.team_id, s.command, s.url, s.header_names]).toEqual([null, null, null, []]);
+    const id = listed.body.data[0].id;
     expect((await t.json("POST", "/api/mcp/servers", { key: userKey, body: { name: "x", ...everythingStdio() } })).status).toBe(403);
+    expect((await t.json("PATCH", `/api/mcp/servers/${id}`, { key: userKey, body: { enabled: false } })).status).toBe(403);
+    expect((await t.json("DELETE", `/api/mcp/servers/${id}`, { key: userKey })).status).toBe(403);
     expect((await t.json("GET", "/api/mcp/calls", { key: userKey })).status).toBe(403);
-    expect((await t.json("POST", "/api/mcp/grants", { key: userKey, body: {} })).status).toBe(403);
+    expect((await t.json("POST", "/api/mcp/grants", { key: userKey, body: { server_id: id, subject_type: "user", subject_id: "u", tools: null } })).status).toBe(403);
+    expect((await t.json("GET", `/api/mcp/servers/${id}`)).body.enabled).toBe(true);
   });
 
   test("a user key sees no servers until granted", async () => {

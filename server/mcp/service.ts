@@ -56,13 +56,13 @@ export class McpGateway {
   readonly pool: UpstreamPool;
   readonly calls: ToolCallLog;
   private rows: { at: number; rows: Promise<McpServerRow[]> } | undefined;
-  private metadata = new Map<string, { at: number; value: Promise<Record<string, unknown>> }>();
+  private metadata = new Map<string, { at: number; value: Promise<{ metadata: Record<string, unknown>; agentTeam: string | null | undefined }> }>();
   private specs = new Map<string, UpstreamSpec>();
   private userSecretsCache = new Map<string, { at: number; value: Promise<{ secrets: UserSecrets; version: string } | null> }>();
 
   constructor(readonly deps: GatewayDeps) {
     this.pool = new UpstreamPool(deps.launcher, { destinations: deps.destinations });
-    this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed), audit: deps.audit });
+    this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed), audit: deps.audit, destinations: deps.destinations });
     this.policy = new McpPolicy({ database: deps.database, audit: deps.audit });
     this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger, metrics: deps.metrics, tracer: deps.tracer });
   }
@@ -72,10 +72,19 @@ export class McpGateway {
     const now = Date.now();
     let hit = this.metadata.get(principal.keyId);
     if (!hit || now - hit.at > CACHE_TTL_MS) {
-      hit = { at: now, value: this.deps.auth.activeKeyById(principal.keyId).then((r) => r?.metadata ?? {}) };
+      hit = { at: now, value: this.keyContext(principal.keyId) };
       this.metadata.set(principal.keyId, hit);
     }
-    return McpPolicy.callerOf(principal, await hit.value);
+    const { metadata, agentTeam } = await hit.value;
+    return McpPolicy.callerOf(principal, metadata, agentTeam);
+  }
+
+  /** A key's metadata and, for a key of an agent (session keys), the agent's team (null: the agent is gone). */
+  private async keyContext(keyId: string) {
+    const metadata = (await this.deps.auth.activeKeyById(keyId))?.metadata ?? {};
+    if (typeof metadata.agent_id !== "string") return { metadata, agentTeam: undefined };
+    const [a] = await this.deps.database.query<{ team_id: string }>("select team_id from agents where id = $1", [metadata.agent_id]);
+    return { metadata, agentTeam: a?.team_id ?? null };
   }
 
   async servers(): Promise<McpServerRow[]> {
@@ -88,8 +97,24 @@ export class McpGateway {
     return this.rows.rows;
   }
 
-  /** Servers the caller may use; `only` limits it to one server by name (`/mcp/:server`). */
+  /**
+   * Servers the caller may use, one per name; `only` limits it to one server by name (`/mcp/:server`).
+   * Names repeat across teams: the agent's team's server wins, then the caller's teams', then the
+   * org-wide one, then (admins) another team's (docs/security.md "Users, teams and roles").
+   */
   async visible(caller: McpCaller, only?: string): Promise<VisibleServer[]> {
+    const rank = (r: McpServerRow) =>
+      r.teamId !== null && r.teamId === caller.agentTeam ? 0 : r.teamId !== null && caller.teams?.includes(r.teamId) ? 1 : r.teamId === null ? 2 : 3;
+    const byName = new Map<string, VisibleServer>();
+    for (const v of await this.visibleAll(caller, only)) {
+      const seen = byName.get(v.row.name);
+      if (!seen || rank(v.row) < rank(seen.row)) byName.set(v.row.name, v);
+    }
+    return [...byName.values()].sort((a, b) => (a.row.name < b.row.name ? -1 : a.row.name > b.row.name ? 1 : 0));
+  }
+
+  /** Every server the caller may use, names repeating when teams chose the same one. */
+  async visibleAll(caller: McpCaller, only?: string): Promise<VisibleServer[]> {
     const rows = (await this.servers()).filter((r) => !only || r.name === only);
     const out: VisibleServer[] = [];
     for (const row of rows) {

@@ -18,7 +18,7 @@ export function userRoutes(mcp: McpModule, guard: AuthGuard, baseUrl: () => stri
   const gateway = mcp.gateway;
   const visibleById = async (principal: Parameters<McpGateway["callerOf"]>[0], id: string) => {
     const caller = await gateway.callerOf(principal);
-    const v = (await gateway.visible(caller)).find((s) => s.row.id === id);
+    const v = (await gateway.visibleAll(caller)).find((s) => s.row.id === id);
     if (!v) throw notFound("MCP server");
     return { caller, row: v.row };
   };

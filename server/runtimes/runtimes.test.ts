@@ -65,7 +65,7 @@ describe("runtime registry", () => {
     expect((await t.json("GET", "/api/runtimes")).body.data.length).toBe(before + 1);
   });
 
-  test("is admin only to manage; a user key lists only what it may use, without URLs or key hints", async () => {
+  test("org-wide ones are admin only to manage; a user key lists what it may use, without URLs or key hints", async () => {
     const { body } = await t.json("POST", "/api/keys", { body: { label: "user key", role: "user" } });
     const res = await t.json("GET", "/api/runtimes", { key: body.token });
     expect(res.status).toBe(200);
@@ -74,7 +74,10 @@ describe("runtime registry", () => {
     const made = await t.json("POST", "/api/runtimes", { body: { alias: "listed-for-users", base_url: fake.url, api_key: fake.apiKey } });
     const listed = (await t.json("GET", "/api/runtimes", { key: body.token })).body.data as Array<{ id: string; base_url: string }>;
     expect(listed.find((r) => r.id === made.body.id)).toMatchObject({ base_url: "" });
-    expect((await t.json("GET", `/api/runtimes/${made.body.id}`, { key: body.token })).status).toBe(403);
+    expect((await t.json("GET", `/api/runtimes/${made.body.id}`, { key: body.token })).body).toMatchObject({ base_url: "", api_key_hint: "" });
+    expect((await t.json("POST", `/api/runtimes/${made.body.id}/test`, { key: body.token })).status).toBe(403);
+    expect((await t.json("DELETE", `/api/runtimes/${made.body.id}`, { key: body.token })).status).toBe(403);
+    expect((await t.json("GET", `/api/runtimes/${made.body.id}`)).status).toBe(200);
   });
 });
 

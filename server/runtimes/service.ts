@@ -1,12 +1,14 @@
 import type { Principal } from "../auth/model";
-import { isAdmin, scopeOf, scopeWhere, SYSTEM } from "../auth/policy";
+import { assertShared, may, scopeOf, scopeWhere, SYSTEM, teamForShared } from "../auth/policy";
 import { and, asc, eq } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { runtimeAgents, runtimes, type RuntimeRow } from "../../schema";
 import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
-import { conflict, notFound } from "../lib/errors";
+import { badRequest, conflict, notFound } from "../lib/errors";
+import type { DestinationGuard } from "../net/destinations";
+import { defaultPort } from "../net/pinned-fetch";
 import { withConstraintConflicts } from "../lib/pg-errors";
 import { RuntimeError, type RemoteAgentRef, type RuntimeAdapter } from "./adapter";
 import { ManagedAgentsAdapter } from "./managed-agents";
@@ -21,6 +23,8 @@ export interface RuntimeServiceDeps {
   sandboxAdapter?: () => RuntimeAdapter;
   /** The audit trail (server/audit). */
   audit?: AuditPort;
+  /** A team admin's base URL must not name a non-public address (docs/security.md); admins' are the operator's. */
+  destinations?: DestinationGuard;
 }
 
 /** The built-in runtime every LAP has: agents on it run in LAP's own sandboxes. */
@@ -33,6 +37,8 @@ export class RuntimeService {
 
   async create(input: CreateRuntimeInput, actor: Principal = SYSTEM): Promise<RuntimeView> {
     const parsed = createRuntimeBody.parse(input);
+    const teamId = teamForShared(actor, parsed.team_id);
+    this.assertBaseUrl(actor, parsed.base_url);
     const [row] = await withConstraintConflicts(
       () =>
         audited(this.deps.database.db, this.deps.audit ?? NO_AUDIT, (tx) => tx
@@ -43,22 +49,47 @@ export class RuntimeService {
           protocol: parsed.protocol,
           baseUrl: parsed.base_url.replace(/\/+$/, ""),
           apiKeySealed: this.deps.secrets.encrypt(parsed.api_key),
-          teamId: parsed.team_id ?? null,
+          teamId,
         })
         .returning(),
         ([r]) => ({ actor, action: "runtime.create", objectType: "runtime", objectId: r!.id, teamId: r!.teamId, after: r })),
-      { unique: `A runtime with alias ${parsed.alias} already exists`, foreignKey: `team_id: no team ${parsed.team_id}` },
+      { unique: `A runtime with alias ${parsed.alias} already exists ${teamId ? `in team ${teamId}` : "org-wide"}`, foreignKey: `team_id: no team ${parsed.team_id}` },
     );
     return this.view(row!);
   }
 
   /**
-   * Admins: every runtime. Anyone else (to pick one for an agent): the org-wide ones and its teams',
-   * without the base URL or key hint, which are the admin's configuration (server/auth/policy.ts).
+   * Admins: every runtime. Anyone else (to pick one for an agent): the org-wide ones and its teams';
+   * the base URL, key hint and status message only of those it manages (its teams' for a team admin).
    */
   async list(actor: Principal = SYSTEM): Promise<RuntimeView[]> {
     const rows = await this.deps.database.db.select().from(runtimes).where(scopeWhere(scopeOf(actor), runtimes.teamId)).orderBy(asc(runtimes.alias));
-    return rows.map((r) => (isAdmin(actor) ? this.view(r) : { ...this.view(r), base_url: "", api_key_hint: "", status_message: null }));
+    return rows.map((r) => this.viewFor(actor, r));
+  }
+
+  /** One runtime the caller may see (another team's: 404). */
+  async getFor(id: string, actor: Principal): Promise<RuntimeView> {
+    const row = await this.row(id);
+    assertShared(actor, row.teamId, "read", "this runtime", () => notFound("Runtime"));
+    return this.viewFor(actor, row);
+  }
+
+  /** Checks a runtime the caller manages. */
+  async testFor(id: string, actor: Principal): Promise<RuntimeView> {
+    assertShared(actor, (await this.row(id)).teamId, "manage", "this runtime", () => notFound("Runtime"));
+    return this.test(id);
+  }
+
+  private viewFor(actor: Principal, r: RuntimeRow): RuntimeView {
+    return may(actor, "manage", { teamId: r.teamId }) ? this.view(r) : { ...this.view(r), base_url: "", api_key_hint: "", status_message: null };
+  }
+
+  /** A visibly non-public base URL (loopback, private ranges) is refused for team admins: LAP would call it with the key. */
+  private assertBaseUrl(actor: Principal, baseUrl: string) {
+    if (actor.kind === "admin" || !this.deps.destinations) return;
+    const url = new URL(baseUrl);
+    const problem = this.deps.destinations.literalProblem(url.hostname.replace(/^\[(.*)\]$/, "$1"), defaultPort(url));
+    if (problem) throw badRequest(`base_url: ${problem}`, [{ field: "base_url", message: problem }]);
   }
 
   async row(id: string): Promise<RuntimeRow> {
@@ -73,6 +104,7 @@ export class RuntimeService {
 
   async remove(id: string, actor: Principal = SYSTEM): Promise<RuntimeView> {
     const row = await this.row(id);
+    assertShared(actor, row.teamId, "manage", "this runtime", () => notFound("Runtime"));
     if (row.protocol === "sandbox") throw conflict("The built-in local-sandbox runtime cannot be removed");
     const entry = { actor, action: "runtime.delete", objectType: "runtime", objectId: id, teamId: row.teamId, before: row, after: null };
     await withConstraintConflicts(() => audited(this.deps.database.db, this.deps.audit ?? NO_AUDIT, (tx) => tx.delete(runtimes).where(eq(runtimes.id, id)), () => entry), {

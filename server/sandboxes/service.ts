@@ -17,9 +17,9 @@ import type { Logger } from "../lib/logger";
 import { DestinationGuard } from "../net/destinations";
 import { EgressPolicies, egressFactory } from "./egress";
 import { EgressCa } from "./egress/ca";
-import { hostMatches, type VaultSecret } from "./egress/policy";
 import type { PullRequestSeen } from "./egress/github";
-import { EgressRecordStore } from "./egress/records";
+import { hostMatches, type VaultSecret } from "./egress/policy";
+import { EgressRecordStore, type SecretUse } from "./egress/records";
 import { PodEgressProxy } from "./kubernetes/pod-egress";
 import { type RestoreEgressDeps, restoreOnePodEgress, restorePodEgress } from "./kubernetes/restore-egress";
 import type { HostSandboxProvider } from "./host/host-provider";
@@ -65,9 +65,9 @@ export interface SandboxServiceDeps {
 }
 
 export interface VaultPort {
-  /** Every name must exist, else it throws naming the missing ones. */
-  resolve(names: string[]): Promise<VaultSecret[]>;
-  secretsUsed(uses: Map<string, Date>): Promise<void>;
+  /** Every name must exist for the agent's team (its own, else org-wide), else it throws naming the missing ones. */
+  resolve(names: string[], teamId: string | null): Promise<VaultSecret[]>;
+  secretsUsed(uses: SecretUse[]): Promise<void>;
 }
 
 /** The sandbox-relevant columns of an agent. */
@@ -77,6 +77,7 @@ interface AgentSandboxRow {
   status: string;
   egress_allow_hosts: string[] | null;
   vault_keys: string[] | null;
+  team_id: string;
 }
 
 export class SandboxService {
@@ -110,19 +111,29 @@ export class SandboxService {
    * A vault key with no secret throws, naming it (the session shows it as its error).
    */
   async specForAgent(agentId: string, override: Partial<AgentForSandbox> = {}) {
-    const [a] = await this.deps.database.query<AgentSandboxRow>(`select harness, environment, status, egress_allow_hosts, vault_keys from agents where id = $1`, [agentId]);
+    const [a] = await this.deps.database.query<AgentSandboxRow>(`select harness, environment, status, egress_allow_hosts, vault_keys, team_id from agents where id = $1`, [agentId]);
     if (!a) return null;
-    const secrets = a.vault_keys?.length ? await this.vaultPort().resolve(a.vault_keys) : [];
+    // The agent's team's secrets and org-wide ones only: a name another team also uses is never theirs.
+    const secrets = a.vault_keys?.length ? await this.vaultPort().resolve(a.vault_keys, a.team_id) : [];
     const agent: AgentForSandbox = { id: agentId, harness: a.harness, environment: a.environment ?? {}, egressAllowHosts: a.egress_allow_hosts ?? [], ...override };
     return { ...sandboxSpecFor(agent, this.deps.rawEnv, { secrets, policies: this.policies }), active: a.status === "active" };
   }
 
   /** The value of the agent's first vault secret bound to `host` (a private repository's clone), or null. */
   private async repoToken(agentId: string, host: string): Promise<string | null> {
-    const [a] = await this.deps.database.query<{ vault_keys: string[] | null }>("select vault_keys from agents where id = $1", [agentId]);
+    const [a] = await this.deps.database.query<{ vault_keys: string[] | null; team_id: string | null }>("select vault_keys, team_id from agents where id = $1", [agentId]);
     if (!a?.vault_keys?.length || !this.deps.vault) return null;
-    const secrets = await this.deps.vault.resolve(a.vault_keys);
+    // The agent's team's secrets and org-wide ones only, as for its sandbox.
+    const secrets = await this.deps.vault.resolve(a.vault_keys, a.team_id);
     return secrets.find((s) => s.hosts.some((h) => hostMatches(host, h)))?.value ?? null;
+  }
+
+  private async teamOfSandbox(sandboxId: string): Promise<string | null> {
+    const [row] = await this.deps.database.query<{ team_id: string }>(
+      `select a.team_id from sandboxes s join agents a on a.id = s.agent_id where s.id = $1 or s.sandbox_id = $1 limit 1`,
+      [sandboxId],
+    );
+    return row?.team_id ?? null;
   }
 
   private vaultPort(): VaultPort {
@@ -367,7 +378,8 @@ export class SandboxService {
       provider: k.provider,
       proxy: this.podEgressProxy(),
       policies: this.policies,
-      resolve: this.deps.vault ? (names) => this.deps.vault!.resolve(names) : undefined,
+      // A pod's stubs resolve for its agent's team, as when it started (an unknown sandbox: org-wide only).
+      resolve: this.deps.vault ? async (names, sandboxId) => this.deps.vault!.resolve(names, await this.teamOfSandbox(sandboxId)) : undefined,
       logger: this.deps.logger,
     };
   }

@@ -52,7 +52,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
   const log = deps.logger.child({ module: "sessions" });
   const bus = new LiveBus(deps.database, log, deps.metrics?.busLag);
   const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events), sideEffects: approvalSideEffects, appendSeconds: deps.metrics?.eventAppend });
-  const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter, audit: deps.audit });
+  const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter, audit: deps.audit, destinations: deps.destinations });
   const worker = new TurnWorker({
     database: deps.database,
     store,

@@ -1,16 +1,19 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { requireAdmin, type AuthGuard } from "../http/auth-guard";
+import type { AuthGuard } from "../http/auth-guard";
 import { createVaultSecretBody, updateVaultSecretBody, vaultIdParams, vaultSecretView } from "./model";
 import type { VaultService } from "./service";
 
-/** The vault: admin only; values are write-only (create and rotate), never read back. */
+/**
+ * The vault: values are write-only (create and rotate), never read back. Admins manage every secret,
+ * a team's admins and owners the team's own; members and viewers list their teams' and the org-wide
+ * ones; another team's does not exist for them (server/auth/policy.ts).
+ */
 export function vaultRoutes(deps: { vault: VaultService; guard: AuthGuard }) {
   const v = deps.vault;
   return new Elysia({ prefix: "/api/vault", detail: { tags: ["Vault"] } })
     .use(deps.guard)
-    .onTransform(requireAdmin)
-    .get("", async () => ({ data: await v.list() }), {
+    .get("", async ({ principal }) => ({ data: await v.list(principal) }), {
       response: z.object({ data: z.array(vaultSecretView) }),
       detail: { summary: "Vault secrets: names, bound hosts, a masked hint, the agents using them, last use (never values)" },
     })
@@ -22,7 +25,7 @@ export function vaultRoutes(deps: { vault: VaultService; guard: AuthGuard }) {
       },
       { body: createVaultSecretBody, response: { 201: vaultSecretView }, detail: { summary: "Add a secret bound to hosts; sandboxes see a stub, the egress proxy swaps in the value toward those hosts" } },
     )
-    .get("/:id", ({ params }) => v.get(params.id), { params: vaultIdParams, response: vaultSecretView })
+    .get("/:id", ({ params, principal }) => v.get(params.id, principal), { params: vaultIdParams, response: vaultSecretView })
     .patch("/:id", ({ params, body, principal }) => v.update(params.id, body, principal), {
       params: vaultIdParams,
       body: updateVaultSecretBody,

@@ -41,16 +41,16 @@ describe("vault API", () => {
 
   test("rotate replaces the sealed value; changing hosts alone keeps it; resolve gives the current value", async () => {
     const s = await t.json("POST", "/api/vault", { body: { name: "ROTATE_ME", value: "first-value-0000", hosts: ["a.example.com"] } });
-    const before = (await t.services.vault.resolve(["ROTATE_ME"]))[0]!;
+    const before = (await t.services.vault.resolve(["ROTATE_ME"], null))[0]!;
     expect(before).toEqual({ name: "ROTATE_ME", value: "first-value-0000", hosts: ["a.example.com"] });
     const hostsOnly = await t.json("PATCH", `/api/vault/${s.body.id}`, { body: { hosts: ["b.example.com"] } });
     expect(hostsOnly.body.rotated_at).toBe(s.body.rotated_at);
-    expect((await t.services.vault.resolve(["ROTATE_ME"]))[0]!.value).toBe("first-value-0000");
+    expect((await t.services.vault.resolve(["ROTATE_ME"], null))[0]!.value).toBe("first-value-0000");
     const rotated = await t.json("PATCH", `/api/vault/${s.body.id}`, { body: { value: "second-value-1111" } });
     expect(rotated.status).toBe(200);
     expect(rotated.body.value_hint).toBe("••••1111");
     expect(rotated.body.rotated_at > s.body.rotated_at).toBe(true);
-    expect(await t.services.vault.resolve(["ROTATE_ME"])).toEqual([{ name: "ROTATE_ME", value: "second-value-1111", hosts: ["b.example.com"] }]);
+    expect(await t.services.vault.resolve(["ROTATE_ME"], null)).toEqual([{ name: "ROTATE_ME", value: "second-value-1111", hosts: ["b.example.com"] }]);
   });
 
   test("short values show no characters in the hint", async () => {
@@ -60,11 +60,11 @@ describe("vault API", () => {
 
   test("resolve names every missing secret; last use is recorded and only moves forward", async () => {
     await t.json("POST", "/api/vault", { body: { name: "USED_ONE", value: "used-one-value-xyz", hosts: ["u.example.com"] } });
-    const err = await t.services.vault.resolve(["USED_ONE", "NOPE_A", "NOPE_B"]).catch((e) => e);
+    const err = await t.services.vault.resolve(["USED_ONE", "NOPE_A", "NOPE_B"], null).catch((e) => e);
     expect(err).toBeInstanceOf(MissingVaultSecrets);
     expect((err as Error).message).toContain("NOPE_A, NOPE_B");
-    await t.services.vault.markUsed(new Map([["USED_ONE", new Date("2030-01-02T00:00:00Z")]]));
-    await t.services.vault.markUsed(new Map([["USED_ONE", new Date("2030-01-01T00:00:00Z")]]));
+    await t.services.vault.markUsed([{ name: "USED_ONE", at: new Date("2030-01-02T00:00:00Z") }]);
+    await t.services.vault.markUsed([{ name: "USED_ONE", at: new Date("2030-01-01T00:00:00Z") }]);
     const used = (await t.json("GET", "/api/vault")).body.data.find((s: { name: string }) => s.name === "USED_ONE");
     expect(used.last_used_at).toBe("2030-01-02T00:00:00.000Z");
   });
@@ -99,7 +99,7 @@ describe("vault API", () => {
     const s = await t.json("POST", "/api/vault", { body: { name: "DUP", value: "one", hosts: ["a.com"] } });
     const dup = await t.json("POST", "/api/vault", { body: { name: "DUP", value: "two", hosts: ["a.com"] } });
     expect(dup.status).toBe(409);
-    expect((await t.services.vault.resolve(["DUP"]))[0]!.value).toBe("one");
+    expect((await t.services.vault.resolve(["DUP"], null))[0]!.value).toBe("one");
 
     for (const [body, field] of [[{ hosts: [] }, "hosts"], [{ value: "" }, "value"], [{ name: "RENAMED" }, "name"]] as const) {
       const res = await t.json("PATCH", `/api/vault/${s.body.id}`, { body });
@@ -120,10 +120,17 @@ describe("vault API", () => {
     expect(none.body.egress_allow_hosts).toEqual([]);
   });
 
-  test("is admin only", async () => {
+  test("needs a key; a user key in no team may not add one, nor change an org-wide one", async () => {
     expect((await t.json("GET", "/api/vault", { key: null })).status).toBe(401);
     const { body } = await t.json("POST", "/api/keys", { body: { label: "user key", role: "user" } });
-    expect((await t.json("GET", "/api/vault", { key: body.token })).status).toBe(403);
+    const before = await t.database.query("select id from vault_secrets order by id");
     expect((await t.json("POST", "/api/vault", { key: body.token, body: { name: "X", value: "v", hosts: ["a.com"] } })).status).toBe(403);
+    const orgWide = (await t.json("GET", "/api/vault", { key: body.token })).body.data[0];
+    expect(JSON.stringify(orgWide)).not.toContain("value\":");
+    const refused = await t.json("PATCH", `/api/vault/${orgWide.id}`, { key: body.token, body: { value: "hijacked-value" } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toContain("org-wide");
+    expect((await t.json("DELETE", `/api/vault/${orgWide.id}`, { key: body.token })).status).toBe(403);
+    expect(await t.database.query("select id from vault_secrets order by id")).toEqual(before);
   });
 });

@@ -83,20 +83,20 @@ export function App() {
           <Route path="/gateway/keys" component={GatewayKeys} />
           <Route path="/gateway/logs" component={GatewayLogs} />
           <Route path="/gateway/usage" component={Usage} />
-          <Route path="/mcp-servers" component={McpServers} />
+          <Route path="/mcp-servers" component={() => <McpServers me={me()!} />} />
           <Route path="/kubernetes" component={Kubernetes} />
           <Route path="/agents" component={Agents} />
           <Route path="/agents/:id" component={AgentDetail} />
           <Route path="/sessions" component={Sessions} />
           <Route path="/approvals" component={Approvals} />
           <Route path="/sessions/:id" component={SessionChat} />
-          <Route path="/runtimes" component={Runtimes} />
+          <Route path="/runtimes" component={() => <Runtimes me={me()!} />} />
           <Route path="/schedules" component={Schedules} />
           <Route path="/schedules/:id" component={ScheduleDetail} />
           <Route path="/triggers" component={Triggers} />
           <Route path="/triggers/:id" component={TriggerDetail} />
           <Route path="/sandboxes" component={Sandboxes} />
-          <Route path="/vault" component={Vault} />
+          <Route path="/vault" component={() => <Vault me={me()!} />} />
           <Route path="/integrations" component={Integrations} />
           <Route path="/integrations/slack" component={Slack} />
           <Route path="/harnesses" component={Harnesses} />

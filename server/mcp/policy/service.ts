@@ -2,9 +2,10 @@ import { and, asc, eq, inArray, or } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { mcpGrants, mcpServers, type McpServerRow } from "../../../schema";
 import type { Principal } from "../../auth/model";
+import { assertShared, isAdmin, scopeOf, covers, SYSTEM } from "../../auth/policy";
 import { audited, NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database } from "../../db/client";
-import { conflict, notFound } from "../../lib/errors";
+import { badRequest, conflict, notFound } from "../../lib/errors";
 import type { GrantView } from "../model";
 
 /**
@@ -20,6 +21,8 @@ export interface McpCaller {
   /** The teams the caller is in: their own servers, and grants to the team (docs/security.md "Users, teams and roles"). */
   teams?: string[];
   agentId?: string;
+  /** The team of the key's agent (session keys): its servers and org-wide ones only, the team's first. */
+  agentTeam?: string | null;
   sessionId?: string;
   /**
    * A session key's MCP servers (key metadata `mcp_servers`): the names of its agent's registered
@@ -44,7 +47,7 @@ export class McpPolicy {
 
   constructor(private readonly deps: { database: Database; now?: () => number; audit?: AuditPort }) {}
 
-  static callerOf(principal: Principal, metadata: Record<string, unknown> = {}): McpCaller {
+  static callerOf(principal: Principal, metadata: Record<string, unknown> = {}, agentTeam?: string | null): McpCaller {
     const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : undefined);
     return {
       keyId: principal.keyId,
@@ -53,6 +56,7 @@ export class McpPolicy {
       userId: principal.userId ?? str(metadata.user_id),
       teams: principal.teams ? Object.keys(principal.teams) : undefined,
       agentId: str(metadata.agent_id),
+      agentTeam,
       sessionId: str(metadata.session_id),
       scope: Array.isArray(metadata.mcp_servers) ? metadata.mcp_servers.filter((n): n is string => typeof n === "string") : undefined,
     };
@@ -65,6 +69,8 @@ export class McpPolicy {
       // Listing a server on the agent grants its sessions that server; a grant to the agent (or
       // key, or user) on it narrows the tools. Nothing outside the list, whatever else is granted.
       if (!caller.scope.includes(server.name)) return null;
+      // Another team's server of the same name is never the agent's (docs/security.md "Users, teams and roles").
+      if (server.teamId !== null && server.teamId !== caller.agentTeam) return null;
       return (await this.grantsOf(caller)).get(server.id) ?? "all";
     }
     if (caller.admin) return "all";
@@ -81,9 +87,19 @@ export class McpPolicy {
     return grant === "all" || grant.has(tool);
   }
 
+  /**
+   * A grant on a server the caller manages: admins any; a team's admins on the team's servers, to
+   * subjects of the team only (its agents, members, keys, or the team itself).
+   */
   async createGrant(input: { server_id: string; subject_type: "key" | "user" | "agent" | "team"; subject_id: string; tools: string[] | null }, actor?: Principal): Promise<GrantView> {
     const [server] = await this.deps.database.db.select().from(mcpServers).where(eq(mcpServers.id, input.server_id));
     if (!server) throw notFound("MCP server");
+    if (actor) {
+      assertShared(actor, server.teamId, "manage", `MCP server ${server.name}`, () => notFound("MCP server"));
+      if (!isAdmin(actor) && !(await this.inTeam(input.subject_type, input.subject_id, server.teamId!))) {
+        throw badRequest(`subject_id: no ${input.subject_type} ${input.subject_id} in team ${server.teamId}`, [{ field: "subject_id", message: `a ${input.subject_type} of the server's team` }]);
+      }
+    }
     const existing = await this.deps.database.db
       .select()
       .from(mcpGrants)
@@ -102,22 +118,28 @@ export class McpPolicy {
     return view(row!, server.name);
   }
 
-  async listGrants(serverId?: string): Promise<GrantView[]> {
+  /** Grants on servers the caller sees (for users: its teams' servers, and org-wide ones' grants to its teams). */
+  async listGrants(serverId?: string, actor: Principal = SYSTEM): Promise<GrantView[]> {
+    const scope = scopeOf(actor);
     const rows = await this.deps.database.db
-      .select({ grant: mcpGrants, serverName: mcpServers.name })
+      .select({ grant: mcpGrants, serverName: mcpServers.name, teamId: mcpServers.teamId })
       .from(mcpGrants)
       .innerJoin(mcpServers, eq(mcpServers.id, mcpGrants.serverId))
       .where(serverId ? eq(mcpGrants.serverId, serverId) : undefined)
       .orderBy(asc(mcpServers.name), asc(mcpGrants.createdAt));
-    return rows.map((r) => view(r.grant, r.serverName));
+    const shown = rows.filter((r) => (r.teamId === null ? scope.all || (r.grant.subjectType === "team" && covers(scope, r.grant.subjectId)) : covers(scope, r.teamId)));
+    return shown.map((r) => view(r.grant, r.serverName));
   }
 
   async deleteGrant(id: string, actor?: Principal): Promise<void> {
+    const [g] = await this.deps.database.db.select({ teamId: mcpServers.teamId, name: mcpServers.name }).from(mcpGrants).innerJoin(mcpServers, eq(mcpServers.id, mcpGrants.serverId)).where(eq(mcpGrants.id, id));
+    if (!g) throw notFound("Grant");
+    if (actor) assertShared(actor, g.teamId, "manage", `a grant on MCP server ${g.name}`, () => notFound("Grant"));
     const deleted = await audited(
       this.deps.database.db,
       this.deps.audit ?? NO_AUDIT,
       (tx) => tx.delete(mcpGrants).where(eq(mcpGrants.id, id)).returning(),
-      ([r]) => (r && actor ? { actor, action: "mcp_grant.delete", objectType: "mcp_grant", objectId: id, before: r, after: null } : null),
+      ([r]) => (r && actor ? { actor, action: "mcp_grant.delete", objectType: "mcp_grant", objectId: id, teamId: g.teamId, before: r, after: null } : null),
     );
     if (!deleted.length) throw notFound("Grant");
     this.cache.clear();
@@ -125,6 +147,17 @@ export class McpPolicy {
 
   invalidate() {
     this.cache.clear();
+  }
+
+  /** Whether a grant's subject belongs to the team (a key: the team's, or its user's while a member). */
+  private async inTeam(type: "key" | "user" | "agent" | "team", id: string, teamId: string): Promise<boolean> {
+    if (type === "team") return id === teamId;
+    const sql = {
+      user: "select 1 from team_members where user_id = $1 and team_id = $2",
+      agent: "select 1 from agents where id = $1 and team_id = $2",
+      key: "select 1 from api_keys k where k.id = $1 and (k.team_id = $2 or (k.team_id is null and exists (select 1 from team_members m where m.user_id = k.user_id and m.team_id = $2)))",
+    }[type];
+    return (await this.deps.database.query(sql, [id, teamId])).length > 0;
   }
 
   /** Union of the grants to the caller's key, user and agent, cached briefly (checked on every call). */

@@ -1,11 +1,14 @@
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { mcpServers, type McpServerRow } from "../../../schema";
 import { audited, NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Principal } from "../../auth/model";
+import { isAdmin, teamForShared } from "../../auth/policy";
+import type { DestinationGuard } from "../../net/destinations";
+import { defaultPort } from "../../net/pinned-fetch";
 import type { Database } from "../../db/client";
 import type { SecretBox } from "../../lib/crypto";
-import { badRequest, conflict, notFound } from "../../lib/errors";
+import { badRequest, conflict, forbidden, notFound } from "../../lib/errors";
 import { withConstraintConflicts } from "../../lib/pg-errors";
 import type { CreateServer, ServerView, UpdateServer } from "../model";
 import { createServerBody } from "../model";
@@ -31,6 +34,8 @@ export interface RegistryDeps {
   onChange?: (serverId: string, removed: boolean) => void;
   /** The audit trail (server/audit). */
   audit?: AuditPort;
+  /** A team admin's server URL must not name a non-public address (docs/security.md). */
+  destinations?: DestinationGuard;
 }
 
 /** The registry of MCP servers: CRUD with secrets sealed at rest and never returned. */
@@ -41,9 +46,12 @@ export class McpRegistry {
     return this.deps.audit ?? NO_AUDIT;
   }
 
+  /** Org-wide (admins; no `team_id`) or a team's (its admins and owners: http servers only, see `assertTeamAdminMay`). */
   async create(input: CreateServer, actor?: Principal): Promise<ServerView> {
-    if (await this.byName(input.name)) throw conflict(`An MCP server named ${input.name} already exists`);
-    const row = this.toRow(input, {});
+    const teamId = actor ? teamForShared(actor, input.team_id) : (input.team_id ?? null);
+    if (actor) this.assertTeamAdminMay(actor, input);
+    if (await this.byName(input.name, teamId)) throw conflict(`An MCP server named ${input.name} already exists ${teamId ? `in team ${teamId}` : "org-wide"}`);
+    const row = { ...this.toRow(input, {}), teamId };
     // The check above gives the common case a clear answer; the constraint settles a race.
     const [saved] = await withConstraintConflicts(() => audited(
       this.deps.database.db,
@@ -51,7 +59,8 @@ export class McpRegistry {
       (tx) => tx.insert(mcpServers).values({ id: randomUUID(), ...row }).returning(),
       ([r]) => (actor ? { actor, action: "mcp_server.create", objectType: "mcp_server", objectId: r!.id, teamId: r!.teamId ?? null, after: r } : null),
     ), {
-      unique: `An MCP server named ${input.name} already exists`,
+      unique: `An MCP server named ${input.name} already exists ${teamId ? `in team ${teamId}` : "org-wide"}`,
+      foreignKey: `team_id: no team ${input.team_id}`,
     });
     this.deps.onChange?.(saved!.id, false);
     return this.view(saved!);
@@ -61,7 +70,7 @@ export class McpRegistry {
   async update(id: string, change: UpdateServer, actor?: Principal): Promise<ServerView> {
     const current = await this.get(id);
     const secrets = this.secretsOf(current);
-    if (change.name && change.name !== current.name && (await this.byName(change.name))) {
+    if (change.name && change.name !== current.name && (await this.byName(change.name, current.teamId))) {
       throw conflict(`An MCP server named ${change.name} already exists`);
     }
     const parsed = createServerBody.safeParse({ ...this.inputOf(current, secrets), ...stripUndefined(change) });
@@ -70,6 +79,7 @@ export class McpRegistry {
       throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
     }
     const merged = parsed.data;
+    if (actor) this.assertTeamAdminMay(actor, merged);
     const row = this.toRow(merged, secrets, change);
     const [saved] = await withConstraintConflicts(
       () => audited(
@@ -105,9 +115,30 @@ export class McpRegistry {
     return row;
   }
 
-  async byName(name: string): Promise<McpServerRow | undefined> {
-    const [row] = await this.deps.database.db.select().from(mcpServers).where(eq(mcpServers.name, name));
+  /** The server of this name in a team (null: the org-wide one). */
+  async byName(name: string, teamId: string | null): Promise<McpServerRow | undefined> {
+    const [row] = await this.deps.database.db
+      .select()
+      .from(mcpServers)
+      .where(and(eq(mcpServers.name, name), teamId ? eq(mcpServers.teamId, teamId) : isNull(mcpServers.teamId)));
     return row;
+  }
+
+  /**
+   * What only an org admin may register (docs/security.md "Users, teams and roles"): a stdio server is
+   * a command on LAP's host (with host paths bound), and a URL naming a non-public address would
+   * let a team reach LAP's own network.
+   */
+  private assertTeamAdminMay(actor: Principal, input: CreateServer) {
+    if (isAdmin(actor)) return;
+    if (input.transport === "stdio") throw forbidden("transport: a stdio server runs a command on LAP's host; only an org admin registers one (a team registers streamable-http or sse servers)");
+    if (!input.url) return;
+    const origin = /^[a-z]+:\/\/[^/?#]*/i.exec(input.url)?.[0] ?? input.url;
+    if (origin.includes("${")) throw badRequest("url: a team's server may not take variables in its host or port", [{ field: "url", message: "no variables in the host or port" }]);
+    if (!this.deps.destinations) return;
+    const url = new URL(input.url);
+    const problem = this.deps.destinations.literalProblem(url.hostname.replace(/^\[(.*)\]$/, "$1"), defaultPort(url));
+    if (problem) throw badRequest(`url: ${problem}`, [{ field: "url", message: problem }]);
   }
 
   secretsOf(row: McpServerRow): ServerSecrets {
@@ -145,6 +176,7 @@ export class McpRegistry {
       timeout_ms: row.timeoutMs,
       log_payloads: row.logPayloads,
       proxy_path: `/mcp/${row.name}`,
+      team_id: row.teamId,
       created_at: row.createdAt.toISOString(),
       updated_at: row.updatedAt.toISOString(),
     };

@@ -55,17 +55,28 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   const sessionIds = [...new Set([...uses.values()].flatMap((u) => (u.sessionId ? [u.sessionId] : [])))];
   const teams = new Map((await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [sessionIds])).map((s) => [s.id, s.team_id]));
   const names = [...new Set([...uses.values()].map((u) => u.name))];
-  const secretIds = new Map((await tx.query<{ id: string; name: string }>("select id, name from vault_secrets where name = any($1::text[])", [names])).map((v) => [v.name, v.id]));
+  // The secret a name meant: the session's team's, else the org-wide one (docs/security.md "Users, teams and roles").
+  const secrets = await tx.query<{ id: string; name: string; team_id: string | null }>("select id, name, team_id from vault_secrets where name = any($1::text[])", [names]);
+  const secretId = (name: string, teamId: string | null) =>
+    (secrets.find((v) => v.name === name && teamId !== null && v.team_id === teamId) ?? secrets.find((v) => v.name === name && v.team_id === null))?.id;
   for (const u of uses.values()) {
+    const teamId = u.sessionId ? (teams.get(u.sessionId) ?? null) : null;
     await audit.record(tx, {
       actor: { kind: "system", label: `sandbox ${u.sandboxId}` },
       action: u.action,
       objectType: "vault_secret",
-      objectId: secretIds.get(u.name) ?? u.name,
-      teamId: u.sessionId ? (teams.get(u.sessionId) ?? null) : null,
+      objectId: secretId(u.name, teamId) ?? u.name,
+      teamId,
       detail: { name: u.name, host: u.host, session_id: u.sessionId, agent_id: u.agentId, sandbox_id: u.sandboxId, requests: u.count },
     });
   }
+}
+
+/** A vault secret swapped into a sandbox's requests, at its latest use. */
+export interface SecretUse {
+  name: string;
+  sandboxId: string;
+  at: Date;
 }
 
 export interface EgressRecordStoreOptions {
@@ -73,8 +84,8 @@ export interface EgressRecordStoreOptions {
   logger: Logger;
   retentionDays: number;
   maxQueue?: number;
-  /** Vault secrets that were swapped into requests, with the time of their latest use. */
-  secretsUsed?(uses: Map<string, Date>): Promise<void>;
+  /** Vault secrets that were swapped into requests: name, sandbox (whose agent's team tells which secret) and latest use. */
+  secretsUsed?(uses: SecretUse[]): Promise<void>;
   /** The audit trail (server/audit): secret use, by name, host and session. */
   audit?: AuditPort;
   /** A pull request a session's sandbox opened: appended to the session's log (server/app.ts). */
@@ -92,9 +103,15 @@ export class EgressRecordStore {
       maxQueue: opts.maxQueue ?? 50_000,
       insert: (tx, batch) => insertBatch(tx, batch, opts.audit ?? NO_AUDIT),
       afterFlush: async (rows) => {
-        const uses = new Map<string, Date>();
-        for (const r of rows) for (const name of r.swapped) uses.set(name, new Date(Math.max(uses.get(name)?.getTime() ?? 0, Date.parse(r.at))));
-        if (uses.size) await opts.secretsUsed?.(uses);
+        const uses = new Map<string, SecretUse>();
+        for (const r of rows) {
+          for (const name of r.swapped) {
+            const key = JSON.stringify([name, r.sandboxId]);
+            const at = new Date(Math.max(uses.get(key)?.at.getTime() ?? 0, Date.parse(r.at)));
+            uses.set(key, { name, sandboxId: r.sandboxId, at });
+          }
+        }
+        if (uses.size) await opts.secretsUsed?.([...uses.values()]);
       },
       onError: (err) => opts.logger.warn({ err: (err as Error).message }, "egress records flush failed; records stay queued"),
     });

@@ -44,7 +44,7 @@ function service(kubernetes: KubernetesSandboxes, vault: VaultService) {
     rawEnv: t.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
     kubernetes,
-    vault: { resolve: (names) => vault.resolve(names), secretsUsed: (uses) => vault.markUsed(uses) },
+    vault: { resolve: (names, teamId) => vault.resolve(names, teamId), secretsUsed: (uses) => vault.markUsed(uses) },
   });
 }
 

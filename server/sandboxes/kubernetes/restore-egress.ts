@@ -20,7 +20,7 @@ export interface RestoreEgressDeps {
   proxy: Pick<PodEgressProxy, "knows" | "register" | "unregister" | "registeredBefore">;
   policies: EgressPolicies;
   /** Real values by name; a name the vault no longer has is left a stub (never swapped). */
-  resolve?: (names: string[]) => Promise<VaultSecret[]>;
+  resolve?: (names: string[], sandboxId: string) => Promise<VaultSecret[]>;
   logger: Logger;
 }
 
@@ -53,7 +53,7 @@ async function registerFromClaim(deps: RestoreEgressDeps, pod: SealedEgress): Pr
   const stubNames = Object.keys(pod.env).filter((name) => isStub(pod.env[name]!));
   const secrets: VaultSecret[] = [];
   for (const name of stubNames) {
-    const found = await deps.resolve?.([name]).catch(() => []);
+    const found = await deps.resolve?.([name], pod.id).catch(() => []);
     if (found?.[0]) secrets.push(found[0]);
     else deps.logger.warn({ sandbox_id: pod.id, secret: name }, "vault secret of a running pod is gone; its stub stays a stub");
   }

@@ -2,7 +2,7 @@ import type { Config } from "../../config/load";
 import type { Database } from "../../db/client";
 import type { GatewayService } from "../../gateway/service";
 import type { Principal } from "../../auth/model";
-import type { TeamRole } from "../../../schema";
+import type { McpServerRow, TeamRole } from "../../../schema";
 import type { McpGateway } from "../../mcp/service";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
@@ -63,21 +63,25 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
 }
 
 /**
- * Names of the MCP servers an agent's creator may use (docs/security.md "Users, teams and roles"):
- * every registered one for an agent an admin (or LAP) made; for a member's agent, what that user may
- * use (its team's servers and what is granted to it or its teams); for a user key's, what that key may
- * (none once it is revoked). A user who is gone or disabled may use none.
+ * Names of the MCP servers an agent's creator may use (docs/security.md "Users, teams and roles"),
+ * among the agent's team's servers and the org-wide ones only (another team's server of the same
+ * name is never the agent's): every such one for an agent an admin (or LAP) made; for a member's
+ * agent, what that user may use (its team's servers and what is granted to it or its teams); for a
+ * user key's, what that key may (none once it is revoked). A user who is gone or disabled may use none.
+ * The session key gets these names, and LAP's MCP gateway resolves each in the agent's team first.
  */
 export async function ownerUsableServers(database: Database, mcp: McpGateway, agentId: string): Promise<Set<string>> {
-  const [owner] = await database.query<{ key_id: string | null; kind: string | null; label: string | null; active: boolean | null; key_team: string | null; user_id: string | null; user_role: string | null; user_ok: boolean | null }>(
-    `select k.id as key_id, k.kind, k.label, (k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) as active, k.team_id as key_team,
+  const [owner] = await database.query<{ team_id: string; key_id: string | null; kind: string | null; label: string | null; active: boolean | null; key_team: string | null; user_id: string | null; user_role: string | null; user_ok: boolean | null }>(
+    `select a.team_id, k.id as key_id, k.kind, k.label, (k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) as active, k.team_id as key_team,
             a.owner_user_id as user_id, u.role as user_role, (u.id is not null and u.disabled_at is null) as user_ok
        from agents a left join api_keys k on k.id = a.owner_key_id left join users u on u.id = a.owner_user_id where a.id = $1`,
     [agentId],
   );
   if (!owner) return new Set();
-  const all = async () => new Set((await mcp.servers()).map((r) => r.name));
-  const usable = async (principal: Principal) => new Set((await mcp.visible(await mcp.callerOf(principal))).map((v) => v.row.name));
+  const ofAgent = (r: McpServerRow) => r.teamId === null || r.teamId === owner.team_id;
+  const names = (rows: McpServerRow[]) => new Set(rows.filter(ofAgent).map((r) => r.name));
+  const all = async () => names(await mcp.servers());
+  const usable = async (principal: Principal) => names((await mcp.visibleAll(await mcp.callerOf(principal))).map((v) => v.row));
   if (owner.user_id) {
     if (!owner.user_ok) return new Set();
     if (owner.user_role === "admin") return all();

@@ -20,6 +20,8 @@ import { LOOPBACK_FAKES_ALLOWED } from "../../../test/support/destinations";
 
 const MASTER = "vault-proof-master-key";
 const VAULT_VALUE = "ghp_REALVAULTVALUE_7c1d9e";
+// Another team's secret of the same name, bound to the same host: never this agent's (issue 21).
+const OTHER_TEAM_VALUE = "ghp_OTHERTEAMVALUE_5a0b3c";
 const PROVIDER_KEY = "sk-REALPROVIDERKEY-4b8a2f";
 // Patterns that match the real values without containing them, so the command that searches for
 // them (visible in /proc/*/cmdline and in the harness's events) cannot be what is found.
@@ -63,6 +65,8 @@ afterAll(async () => {
 test("no real key is in the sandbox's environment, files or processes; the stub becomes the value only toward its bound host", async () => {
   const secret = await api<{ id: string }>("POST", "/api/vault", { name: "GITHUB_TOKEN", value: VAULT_VALUE, hosts: ["localhost"] });
   expect(secret.status).toBe(201);
+  const otherTeam = await api<{ id: string }>("POST", "/api/teams", { alias: "other team" });
+  expect((await api("POST", "/api/vault", { name: "GITHUB_TOKEN", value: OTHER_TEAM_VALUE, hosts: ["localhost"], team_id: otherTeam.body.id })).status).toBe(201);
   const agent = await api<{ id: string }>("POST", "/api/agents", {
     name: "vault-user", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin",
     vault_keys: ["GITHUB_TOKEN"], egress_allow_hosts: ["127.0.0.1"],
@@ -98,12 +102,13 @@ test("no real key is in the sandbox's environment, files or processes; the stub 
   expect(output).not.toContain("FOUND:");
   expect(output).not.toContain(VAULT_VALUE);
   expect(output).not.toContain(PROVIDER_KEY);
+  expect(output).not.toContain(OTHER_TEAM_VALUE);
   expect(output).toContain("bound api says hi");
   expect(output).toContain("other api says hi");
   expect(output).toMatch(/DENIED=(403|000)/);
   const stub = /STUB=(stub_github_token_[0-9a-f]{12})/.exec(output)![1]!;
 
-  // The bound host received the real value; the other allowed host only the stub.
+  // The bound host received the real value (the org-wide one, not the other team's of the same name); the other allowed host only the stub.
   expect(seen.bound).toEqual([`Bearer ${VAULT_VALUE}`]);
   expect(seen.other).toEqual([`Bearer ${stub}`]);
   // The provider saw the real provider key (through the gateway), never the vault value.
@@ -123,8 +128,10 @@ test("no real key is in the sandbox's environment, files or processes; the stub 
   ]);
   for (const r of records) expect(r).toMatchObject({ session_id: id, agent_id: agent.body.id });
   expect(JSON.stringify(records)).not.toContain(VAULT_VALUE);
-  const used = (await api<{ data: Array<{ name: string; last_used_at: string | null }> }>("GET", "/api/vault")).body.data.find((s) => s.name === "GITHUB_TOKEN");
-  expect(used?.last_used_at).not.toBeNull();
+  const vault = (await api<{ data: Array<{ name: string; team_id: string | null; last_used_at: string | null }> }>("GET", "/api/vault")).body.data.filter((s) => s.name === "GITHUB_TOKEN");
+  expect(vault.find((s) => s.team_id === null)?.last_used_at).not.toBeNull();
+  // The other team's secret of the same name was not used.
+  expect(vault.find((s) => s.team_id !== null)?.last_used_at).toBeNull();
 
   // The audit trail: the secret's use and its refusal by name, host and session (never the value), and the sandbox's start.
   type Row = { action: string; object: { type: string; id: string | null }; detail: Record<string, unknown> };

@@ -2,6 +2,7 @@ import { A, useLocation, useNavigate } from "@solidjs/router";
 import { createEffect, createResource, createSignal, For, onCleanup, Show, type JSX } from "solid-js";
 import { api, currentTeam, setCurrentTeam, type Me } from "../lib/api";
 import { titleOverride, useShortcuts } from "../lib/shortcuts";
+import { managedTeams } from "../lib/teams";
 import { theme, toggleTheme } from "../lib/theme";
 import { CommandPalette, commandsFor, ShortcutSheet } from "./CommandPalette";
 
@@ -13,6 +14,8 @@ export interface NavItem {
   section: string;
   /** Shown to members too (the rest are admin pages: their routes refuse non-admins). */
   member?: boolean;
+  /** Shown to a team's admins and owners too (their team's runtimes, vault secrets, MCP servers). */
+  teamAdmin?: boolean;
 }
 
 /** Later features add their pages here. */
@@ -21,7 +24,7 @@ export const NAV: NavItem[] = [
   { href: "/sessions", label: "Sessions", key: "e", section: "Agents", member: true },
   { href: "/approvals", label: "Approvals", key: "i", section: "Agents", member: true },
   { href: "/agents", label: "Agents", key: "a", section: "Agents", member: true },
-  { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents" },
+  { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents", teamAdmin: true },
   { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents", member: true },
   { href: "/schedules", label: "Schedules", key: "d", section: "Automation", member: true },
   { href: "/triggers", label: "Webhook triggers", key: "w", section: "Automation", member: true },
@@ -29,9 +32,9 @@ export const NAV: NavItem[] = [
   { href: "/gateway/keys", label: "Gateway keys", key: "v", section: "LLM gateway" },
   { href: "/gateway/logs", label: "Logs & spend", key: "l", section: "LLM gateway" },
   { href: "/gateway/usage", label: "Usage", key: "b", section: "LLM gateway" },
-  { href: "/mcp-servers", label: "MCP servers", key: "p", section: "MCP" },
+  { href: "/mcp-servers", label: "MCP servers", key: "p", section: "MCP", teamAdmin: true },
   { href: "/sandboxes", label: "Sandboxes", key: "x", section: "Sandboxes" },
-  { href: "/vault", label: "Vault", key: "y", section: "Sandboxes" },
+  { href: "/vault", label: "Vault", key: "y", section: "Sandboxes", teamAdmin: true },
   { href: "/kubernetes", label: "Kubernetes", key: "8", section: "Sandboxes" },
   { href: "/integrations/slack", label: "Slack", key: "c", section: "Integrations" },
   { href: "/integrations", label: "Linear", key: "n", section: "Integrations" },
@@ -45,7 +48,8 @@ export const NAV: NavItem[] = [
 export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => void }) {
   const navigate = useNavigate();
   const admin = () => props.me.kind === "admin";
-  const nav = () => NAV.filter((n) => admin() || n.member);
+  // Team admins and owners manage their team's runtimes, vault secrets and MCP servers.
+  const nav = () => NAV.filter((n) => admin() || n.member || (n.teamAdmin && managedTeams(props.me).length > 0));
   const [palette, setPalette] = createSignal(false);
   const [sheet, setSheet] = createSignal(false);
   useShortcuts(Object.fromEntries([...nav().map((n) => [`g ${n.key}`, () => navigate(n.href)]), ["t", () => toggleTheme()], ["?", () => setSheet(true)]]));

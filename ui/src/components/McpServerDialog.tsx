@@ -23,7 +23,8 @@ const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter(Boo
  * Add or edit an MCP server. Secrets (tokens, env and header values) are write-only: when editing,
  * leaving them empty keeps what is stored.
  */
-export function McpServerDialog(props: { server?: ServerView; onClose: () => void; onSaved: (s: ServerView) => void }) {
+/** `allowStdio`: an org admin's (a stdio server runs a command on LAP's host; a team's admins register URLs). */
+export function McpServerDialog(props: { server?: ServerView; allowStdio?: boolean; onClose: () => void; onSaved: (s: ServerView) => void }) {
   const s = props.server;
   const [name, setName] = createSignal(s?.name ?? "");
   const [description, setDescription] = createSignal(s?.description ?? "");
@@ -90,7 +91,9 @@ export function McpServerDialog(props: { server?: ServerView; onClose: () => voi
         <select name="transport" value={transport()} onChange={(e) => setTransport(e.currentTarget.value as Transport)}>
           <option value="streamable-http">Streamable HTTP (URL)</option>
           <option value="sse">SSE (legacy URL)</option>
-          <option value="stdio">stdio (command, runs in a sandbox)</option>
+          <Show when={props.allowStdio !== false || s?.transport === "stdio"}>
+            <option value="stdio">stdio (command, runs in a sandbox)</option>
+          </Show>
         </select>
         <form.FieldError field="transport" />
       </label>

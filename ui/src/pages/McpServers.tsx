@@ -3,21 +3,23 @@ import { McpServerDetail } from "../components/McpServerDetail";
 import { McpServerDialog } from "../components/McpServerDialog";
 import { ConfirmDialog } from "../components/forms";
 import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
-import { api, type ServerView } from "../lib/api";
+import { api, type Me, type ServerView } from "../lib/api";
+import { isOrgAdmin, mayAdd, mayManage, newGoesTo, teamName } from "../lib/teams";
 import { timeAgo } from "../lib/format";
 import { useCreate } from "../lib/shortcuts";
 
 const callStatus: Record<string, string> = { ok: "ok", denied: "warn", error: "err", timeout: "err", unavailable: "err", cancelled: "" };
 
 /** MCP servers registered once and reached through LAP's /mcp proxy, plus the tool call log. */
-export function McpServers() {
+export function McpServers(props: { me: Me }) {
   const [servers, { refetch, mutate }] = createResource(api.mcp.list);
-  const [calls, { refetch: refetchCalls }] = createResource(() => api.mcp.calls());
+  // The call log is every caller's: admins only.
+  const [calls, { refetch: refetchCalls }] = createResource(() => (isOrgAdmin(props.me) ? api.mcp.calls() : Promise.resolve([])));
   const [editing, setEditing] = createSignal<ServerView | "new" | null>(null);
   const [selected, setSelected] = createSignal<string | null>(null);
   const [removing, setRemoving] = createSignal<ServerView | null>(null);
   const current = () => servers()?.find((s) => s.id === selected());
-  useCreate(() => setEditing("new"));
+  useCreate(() => mayAdd(props.me) && setEditing("new"));
 
   const replace = (s: ServerView) => mutate((list) => (list ?? []).map((x) => (x.id === s.id ? s : x)));
 
@@ -26,11 +28,13 @@ export function McpServers() {
       <div class="page-head">
         <div>
           <h1>MCP servers</h1>
-          <p>Register MCP servers once; clients and agents reach them through LAP at <code>/mcp</code> or <code>/mcp/&lt;name&gt;</code> with their LAP key. Credentials stay here.</p>
+          <p>Register MCP servers once; clients and agents reach them through LAP at <code>/mcp</code> or <code>/mcp/&lt;name&gt;</code> with their LAP key. Credentials stay here. A team's servers are for its members and agents; new ones go to {newGoesTo(props.me) ?? "the team you pick in the team switcher"}.</p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>
-          Add server <span class="kbd">c</span>
-        </button>
+        <Show when={mayAdd(props.me)}>
+          <button class="btn primary" onClick={() => setEditing("new")}>
+            Add server <span class="kbd">c</span>
+          </button>
+        </Show>
       </div>
       <Show when={servers.error}>
         <ErrorAlert error={servers.error} retry={refetch} />
@@ -39,7 +43,7 @@ export function McpServers() {
         <Show
           when={servers.loading || (servers() ?? []).length > 0}
           fallback={
-            <EmptyState title="No MCP servers yet" action={<button class="btn primary" onClick={() => setEditing("new")}>Add your first server</button>}>
+            <EmptyState title="No MCP servers yet" action={mayAdd(props.me) ? <button class="btn primary" onClick={() => setEditing("new")}>Add your first server</button> : undefined}>
               Add a Streamable HTTP or SSE URL, or a stdio command that LAP runs in a sandbox.
             </EmptyState>
           }
@@ -48,6 +52,7 @@ export function McpServers() {
             <thead>
               <tr>
                 <th>Name</th>
+                <th>Team</th>
                 <th>Transport</th>
                 <th>Target</th>
                 <th>Auth</th>
@@ -56,21 +61,24 @@ export function McpServers() {
               </tr>
             </thead>
             <tbody>
-              <Show when={!servers.loading} fallback={<SkeletonRows cols={6} />}>
+              <Show when={!servers.loading} fallback={<SkeletonRows cols={7} />}>
                 <For each={servers()}>
                   {(s) => (
-                    <tr data-testid="server-row" style={{ cursor: "pointer" }} onClick={() => setSelected(s.id === selected() ? null : s.id)}>
+                    <tr data-testid="server-row" style={{ cursor: "pointer" }} onClick={() => mayManage(props.me, s.team_id) && setSelected(s.id === selected() ? null : s.id)}>
                       <td><strong>{s.name}</strong></td>
+                      <td><span class={`badge ${s.team_id ? "" : "accent"}`}>{teamName(props.me, s.team_id)}</span></td>
                       <td><span class="badge">{s.transport}</span></td>
                       <td class="mono muted">{s.url ?? [s.command, ...s.args].join(" ")}</td>
                       <td>{s.auth.type}</td>
                       <td><span class={`badge ${s.enabled ? "ok" : ""}`}>{s.enabled ? "enabled" : "disabled"}</span></td>
                       <td style={{ "text-align": "right", "white-space": "nowrap" }} onClick={(e) => e.stopPropagation()}>
+                        <Show when={mayManage(props.me, s.team_id)} fallback={<span class="muted">read only</span>}>
                         <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>{" "}
                         <button class="btn sm" onClick={async () => replace(await api.mcp.update(s.id, { enabled: !s.enabled }))}>
                           {s.enabled ? "Disable" : "Enable"}
                         </button>{" "}
                         <button class="btn sm danger" onClick={() => setRemoving(s)} aria-label={`Remove ${s.name}`}>Remove</button>
+                        </Show>
                       </td>
                     </tr>
                   )}
@@ -85,6 +93,7 @@ export function McpServers() {
         {(s) => <McpServerDetail server={s()} onChanged={replace} />}
       </Show>
 
+      <Show when={isOrgAdmin(props.me)}>
       <div class="page-head" style={{ "margin-top": "24px" }}>
         <h2 style={{ margin: 0 }}>Recent tool calls</h2>
         <button class="btn sm" onClick={() => refetchCalls()}>Refresh</button>
@@ -119,11 +128,13 @@ export function McpServers() {
           </tbody>
         </table>
       </div>
+      </Show>
 
       <Show when={editing()}>
         {(e) => (
           <McpServerDialog
             server={e() === "new" ? undefined : (e() as ServerView)}
+            allowStdio={isOrgAdmin(props.me)}
             onClose={() => setEditing(null)}
             onSaved={(saved) => {
               setEditing(null);

@@ -3,16 +3,17 @@ import { useCreate } from "../lib/shortcuts";
 import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
-import { api, type RuntimeView } from "../lib/api";
+import { api, type Me, type RuntimeView } from "../lib/api";
+import { mayAdd, mayManage, newGoesTo, teamName } from "../lib/teams";
 import { timeAgo } from "../lib/format";
 
 const statusClass = { ok: "ok", error: "err", unknown: "" } as const;
 
 /** Runtimes: services speaking the Managed Agents protocol that sessions run on. */
-export function Runtimes() {
+export function Runtimes(props: { me: Me }) {
   const [runtimes, { refetch }] = createResource(api.runtimes.list);
   const [adding, setAdding] = createSignal(false);
-  useCreate(() => setAdding(true));
+  useCreate(() => mayAdd(props.me) && setAdding(true));
   const [busy, setBusy] = createSignal<string | null>(null);
   const test = async (r: RuntimeView) => {
     setBusy(r.id);
@@ -33,23 +34,26 @@ export function Runtimes() {
           <h1>Runtimes</h1>
           <p>Where agents run: any service that speaks the Managed Agents protocol. Keys are encrypted and never shown again.</p>
         </div>
-        <button class="btn primary" onClick={() => setAdding(true)}>Add runtime <span class="kbd">c</span></button>
+        <Show when={mayAdd(props.me)}>
+          <button class="btn primary" onClick={() => setAdding(true)}>Add runtime <span class="kbd">c</span></button>
+        </Show>
       </div>
       <ListCard
         items={runtimes}
         retry={refetch}
-        colCount={6}
-        columns={<><th>Alias</th><th>Base URL</th><th>Key</th><th>Status</th><th>Checked</th><th /></>}
+        colCount={7}
+        columns={<><th>Alias</th><th>Team</th><th>Base URL</th><th>Key</th><th>Status</th><th>Checked</th><th /></>}
         empty={{
           title: "No runtimes yet",
           text: "Add Claude Managed Agents or a template runtime to start sessions.",
-          action: <button class="btn primary" onClick={() => setAdding(true)}>Add your first runtime</button>,
+          action: mayAdd(props.me) ? <button class="btn primary" onClick={() => setAdding(true)}>Add your first runtime</button> : undefined,
         }}
       >
         <For each={runtimes()}>
           {(r) => (
             <tr data-testid="runtime-row">
               <td>{r.alias}</td>
+              <td><span class={`badge ${r.team_id ? "" : "accent"}`}>{teamName(props.me, r.team_id)}</span></td>
               <td class="mono muted">{r.base_url}</td>
               <td class="mono muted">{r.api_key_hint}</td>
               <td>
@@ -57,9 +61,11 @@ export function Runtimes() {
               </td>
               <td>{timeAgo(r.checked_at)}</td>
               <td style={{ "text-align": "right" }}>
+                <Show when={mayManage(props.me, r.team_id)} fallback={<span class="muted">read only</span>}>
                 <button class="btn sm" disabled={busy() === r.id} onClick={() => test(r)} aria-label={`Test ${r.alias}`}>{busy() === r.id ? "Testing…" : "Test"}</button>{" "}
                 <Show when={r.protocol !== "sandbox"} fallback={<span class="badge" title="LAP's own sandboxes; always available">built-in</span>}>
                   <button class="btn sm danger" onClick={() => setRemoving(r)} aria-label={`Remove ${r.alias}`}>Remove</button>
+                </Show>
                 </Show>
               </td>
             </tr>
@@ -89,13 +95,13 @@ export function Runtimes() {
         )}
       </Show>
       <Show when={adding()}>
-        <AddRuntimeDialog onClose={() => setAdding(false)} onAdded={() => { setAdding(false); refetch(); }} />
+        <AddRuntimeDialog goesTo={newGoesTo(props.me)} onClose={() => setAdding(false)} onAdded={() => { setAdding(false); refetch(); }} />
       </Show>
     </div>
   );
 }
 
-function AddRuntimeDialog(props: { onClose: () => void; onAdded: () => void }) {
+function AddRuntimeDialog(props: { goesTo: string | null; onClose: () => void; onAdded: () => void }) {
   const [alias, setAlias] = createSignal("");
   const [baseUrl, setBaseUrl] = createSignal("https://api.anthropic.com");
   const [key, setKey] = createSignal("");
@@ -108,6 +114,7 @@ function AddRuntimeDialog(props: { onClose: () => void; onAdded: () => void }) {
     });
   return (
     <FormDialog title="Add runtime" submitLabel="Add runtime" busyLabel="Adding…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
+      <p class="muted">For {props.goesTo === "org-wide" ? "every team (org-wide)" : `team ${props.goesTo}`}: the team switcher decides.</p>
       <label class="field">
         Alias
         <input name="alias" value={alias()} onInput={(e) => setAlias(e.currentTarget.value)} placeholder="claude, local-opencode" aria-invalid={form.invalid("alias")} />

@@ -4,35 +4,38 @@ import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
-import { api, vaultApi, type VaultSecretView } from "../lib/api";
+import { api, vaultApi, type Me, type VaultSecretView } from "../lib/api";
+import { mayAdd, mayManage, newGoesTo, teamName, whyNotAdd } from "../lib/teams";
 import { timeAgo } from "../lib/format";
 
 const hostList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 
 /** The vault: secrets agents use without ever seeing them (stubs in the sandbox, swapped by the egress proxy). */
-export function Vault() {
+export function Vault(props: { me: Me }) {
   const [secrets, { refetch }] = createResource(vaultApi.list);
   const [editing, setEditing] = createSignal<VaultSecretView | "new" | null>(null);
-  useCreate(() => setEditing("new"));
+  useCreate(() => mayAdd(props.me) && setEditing("new"));
   const [deleting, setDeleting] = createSignal<VaultSecretView | null>(null);
   return (
     <div class="page">
       <div class="page-head">
         <div>
           <h1>Vault</h1>
-          <p>Secrets for agents' sandboxes. The sandbox sees a stub; LAP's egress proxy puts the real value into requests to the bound hosts only. Values are never shown again.</p>
+          <p>Secrets for agents' sandboxes. The sandbox sees a stub; LAP's egress proxy puts the real value into requests to the bound hosts only. Values are never shown again. A team's secrets are for its own agents; org-wide ones for every team's.</p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>Add secret <span class="kbd">c</span></button>
+        <Show when={mayAdd(props.me)} fallback={<span class="muted" data-testid="vault-add-hint">{whyNotAdd(props.me, "secrets")}</span>}>
+          <button class="btn primary" onClick={() => setEditing("new")}>Add secret <span class="kbd">c</span></button>
+        </Show>
       </div>
       <ListCard
         items={secrets}
         retry={refetch}
-        colCount={7}
-        columns={<><th>Name</th><th>Bound hosts</th><th>Value</th><th>Agents</th><th>Last used</th><th>Rotated</th><th /></>}
+        colCount={8}
+        columns={<><th>Name</th><th>Team</th><th>Bound hosts</th><th>Value</th><th>Agents</th><th>Last used</th><th>Rotated</th><th /></>}
         empty={{
           title: "No secrets yet",
           text: "Add a token (for example GITHUB_TOKEN bound to api.github.com), then pick it under Vault keys in an agent's form.",
-          action: <button class="btn primary" onClick={() => setEditing("new")}>Add your first secret</button>,
+          action: mayAdd(props.me) ? <button class="btn primary" onClick={() => setEditing("new")}>Add your first secret</button> : undefined,
         }}
       >
         <For each={secrets()}>
@@ -42,6 +45,7 @@ export function Vault() {
                 <span class="mono">{s.name}</span>
                 <div class="muted">{s.description}</div>
               </td>
+              <td data-testid="vault-team"><span class={`badge ${s.team_id ? "" : "accent"}`}>{teamName(props.me, s.team_id)}</span></td>
               <td><div class="chips"><For each={s.hosts}>{(h) => <span class="chip">{h}</span>}</For></div></td>
               <td class="mono muted">{s.value_hint}</td>
               <td>
@@ -52,15 +56,17 @@ export function Vault() {
               <td title={s.last_used_at ?? ""}>{s.last_used_at ? timeAgo(s.last_used_at) : <span class="muted">never</span>}</td>
               <td title={s.rotated_at}>{timeAgo(s.rotated_at)}</td>
               <td style={{ "text-align": "right", "white-space": "nowrap" }}>
-                <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit / rotate</button>{" "}
-                <button class="btn sm danger" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</button>
+                <Show when={mayManage(props.me, s.team_id)} fallback={<span class="muted" title="Only an admin changes org-wide secrets; a team's admins its own">read only</span>}>
+                  <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit / rotate</button>{" "}
+                  <button class="btn sm danger" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</button>
+                </Show>
               </td>
             </tr>
           )}
         </For>
       </ListCard>
       <Show when={editing()}>
-        {(e) => <SecretDialog secret={e() === "new" ? null : (e() as VaultSecretView)} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); refetch(); }} />}
+        {(e) => <SecretDialog secret={e() === "new" ? null : (e() as VaultSecretView)} goesTo={newGoesTo(props.me)} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); refetch(); }} />}
       </Show>
       <Show when={deleting()}>
         {(d) => (
@@ -88,7 +94,7 @@ export function Vault() {
   );
 }
 
-function SecretDialog(props: { secret: VaultSecretView | null; onClose: () => void; onSaved: () => void }) {
+function SecretDialog(props: { secret: VaultSecretView | null; goesTo: string | null; onClose: () => void; onSaved: () => void }) {
   const s = props.secret;
   const [name, setName] = createSignal(s?.name ?? "");
   const [value, setValue] = createSignal("");
@@ -106,6 +112,7 @@ function SecretDialog(props: { secret: VaultSecretView | null; onClose: () => vo
   return (
     <FormDialog title={s ? `Edit ${s.name}` : "Add secret"} submitLabel={s ? "Save" : "Add secret"} busyLabel="Saving…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
       <Show when={!s}>
+        <p class="muted" data-testid="vault-goes-to">For {props.goesTo === "org-wide" ? "every team (org-wide)" : `team ${props.goesTo}`}: the team switcher decides.</p>
         <label class="field">Name <span class="hint">the environment variable the sandbox sees</span><input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="GITHUB_TOKEN" autocomplete="off" /><form.FieldError field="name" /></label>
       </Show>
       <label class="field">
