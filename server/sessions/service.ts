@@ -11,6 +11,7 @@ import type { EventStore, NewEvent } from "./events/store";
 import type { ContentPart, StoredEvent } from "./events/types";
 import { postMessageBody, type CreateSessionInput, type PostMessageInput, type SessionView } from "./model";
 import { OrderedFeed } from "./stream/feed";
+import { readAttachment, storeAttachmentsInTx } from "./attachments/store";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 
 /** What the service needs from the worker (kept as an interface so the service is testable alone). */
@@ -188,6 +189,8 @@ export class SessionService {
    */
   async enqueueInTx(tx: SqlTx, sessionId: string, content: ContentPart[], userEvent?: { type: string; data: Record<string, unknown> }) {
     const turnId = newId("turn");
+    // Attachments' bytes go to their own table; the event and the turn keep references (attachments/store.ts).
+    content = await storeAttachmentsInTx(tx, sessionId, content);
     const user = userEvent ?? { type: "user.message", data: { content } };
     const events = await this.deps.store.appendInTx(tx, sessionId, [{ type: user.type, data: { ...user.data, turn_id: turnId } }], turnId);
     await tx.query("insert into session_turns (id, session_id, status, content, user_seq) values ($1, $2, 'queued', $3::jsonb, $4)", [
@@ -294,6 +297,14 @@ export class SessionService {
   async events(sessionId: string, after: number, limit: number, actor: Principal = SYSTEM, deltas = false): Promise<{ data: StoredEvent[]; last_seq: number }> {
     const session = await this.row(sessionId, actor);
     return { data: await this.deps.store.list(sessionId, after, limit, { deltas }), last_seq: session.lastSeq };
+  }
+
+  /** An attachment of a message of the session (docs/sessions.md "Attachments"); 404 unless the caller sees the session. */
+  async attachment(sessionId: string, attachmentId: string, actor: Principal = SYSTEM) {
+    await this.row(sessionId, actor);
+    const found = await readAttachment(this.deps.database, sessionId, attachmentId);
+    if (!found) throw notFound("Attachment");
+    return found;
   }
 
   /** Appends events from outside a turn (other modules: sandbox runtime, Slack). */
