@@ -85,7 +85,7 @@ export function sessionRoutes(deps: {
       async ({ params, principal }) => {
         const found = await deps.sessions.attachment(params.id, params.attachment_id, principal);
         // Only the media types LAP accepted (checked against the bytes) are served, never rendered as a page.
-        return new Response(found.bytes, {
+        return new Response(found.bytes as Uint8Array<ArrayBuffer>, {
           headers: {
             "content-type": found.mediaType === "text/plain" ? "text/plain; charset=utf-8" : found.mediaType,
             "content-disposition": found.mediaType.startsWith("image/") ? "inline" : `attachment; filename="${params.attachment_id}${found.mediaType === "application/pdf" ? ".pdf" : ".txt"}"`,

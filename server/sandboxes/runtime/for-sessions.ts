@@ -99,7 +99,7 @@ export async function ownerUsableServers(database: Database, mcp: McpGateway, ag
  */
 export async function sessionHistory(database: Pick<Database, "query">, sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>> {
   const rows = await database.query<{ type: string; data: Record<string, unknown> }>("select type, data from session_events where session_id = $1 order by seq", [sessionId]);
-  const out = rows.map((r) => (r.type === "agent.message_delta" ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] } : { ...r.data, type: r.type }));
+  const out: Array<{ type: string; [k: string]: unknown }> = rows.map((r) => (r.type === "agent.message_delta" ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] } : { ...r.data, type: r.type }));
   // A user message's attachments are references in the log; the new harness gets their bytes.
   for (const e of out) if (e.type === "user.message" && Array.isArray(e.content)) e.content = await resolveAttachments(database, sessionId, e.content as ContentPart[]);
   return out;
