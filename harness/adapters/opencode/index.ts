@@ -47,7 +47,9 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
         name: "LAP gateway",
         // The key stays in the environment, not in a config file on disk.
         options: { baseURL: `${config.gatewayUrl.replace(/\/$/, "")}/v1`, apiKey: `{env:${KEY_ENV}}` },
-        models: { [config.model]: { name: config.model } },
+        // Declared multimodal: opencode replaces images with an error text for a model that is not
+        // (attachments, docs/sessions.md); the gateway and the provider decide what the model takes.
+        models: { [config.model]: { name: config.model, attachment: true, modalities: { input: ["text", "image", "pdf"], output: ["text"] } } },
       },
     },
     model,
