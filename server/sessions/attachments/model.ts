@@ -4,6 +4,7 @@
  * type the bytes' magic numbers agree with, and size and count limits (docs/security.md "Attachments").
  */
 import { z } from "zod";
+import { idString } from "../../lib/strings";
 
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
 export const DOCUMENT_TYPES = ["application/pdf", "text/plain"] as const;
@@ -118,4 +119,4 @@ export interface StoredAttachmentRef {
   title?: string;
 }
 
-export const attachmentParams = z.object({ id: z.string().min(1).max(64), attachment_id: z.string().regex(/^att_[a-z0-9]{1,40}$/, "not an attachment id") });
+export const attachmentParams = z.object({ id: idString(64), attachment_id: idString(64) });
