@@ -28,8 +28,11 @@ export const createSessionBody = z
     agent_id: z.string({ error: (i) => (i.input === undefined ? "required: the agent to talk to" : "must be a string") }).min(1, "required: the agent to talk to").max(64),
     title: z.string().max(200, "at most 200 characters").optional(),
     prompt: z.string().min(1, "must not be empty").max(100_000).optional(),
+    /** The first message as content blocks, attachments included (docs/sessions.md "Attachments"); instead of `prompt`. */
+    content: messageContent.optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.prompt === undefined || b.content === undefined, { message: "send either prompt or content", path: ["content"] });
 export type CreateSessionInput = z.input<typeof createSessionBody>;
 
 export const sessionIdParams = z.object({ id: idString(64) });

@@ -60,7 +60,7 @@ export class SessionService {
       await this.audit.record(tx, {
         actor, action: "session.create", objectType: "session", objectId: made.sessionId, teamId: row?.team_id ?? null,
         after: { agent_id: input.agent_id, title: input.title ?? "" },
-        detail: { prompt_chars: input.prompt?.length ?? 0 },
+        detail: { prompt_chars: input.prompt?.length ?? 0, content_parts: input.content?.length ?? 0 },
       });
       return made;
     });
@@ -95,8 +95,9 @@ export class SessionService {
       [id, agent.id, input.title ?? "", agent.runtime_id, agent.team_id, creator.ownerKeyId, creator.ownerUserId],
     );
     const events = await this.deps.store.appendInTx(tx, id, [{ type: "session.created", data: { agent_id: agent.id } }], null);
-    if (!input.prompt) return { sessionId: id, turnId: null, events };
-    const turn = await this.enqueueInTx(tx, id, [{ type: "text", text: input.prompt }]);
+    const first: ContentPart[] | null = input.content ?? (input.prompt ? [{ type: "text", text: input.prompt }] : null);
+    if (!first) return { sessionId: id, turnId: null, events };
+    const turn = await this.enqueueInTx(tx, id, first);
     return { sessionId: id, turnId: turn.turnId, events: [...events, ...turn.events] };
   }
 

@@ -94,3 +94,16 @@ test("a JPEG passes with its own type; the attachment route is 404 for another s
   const outsider = await makeUser(h.t, "att-outsider@example.com", team);
   expect((await fetch(`${h.url}/api/sessions/${s.id}/attachments/${id}`, { headers: { authorization: `Bearer ${outsider.key}` } })).status).toBe(404);
 });
+
+test("a session can start with an image; a bad one is a 400 that creates no session", async () => {
+  const sessions = async () => (await h.t.database.query<{ n: number }>("select count(*)::int as n from sessions"))[0]!.n;
+  const before = await sessions();
+  const bad = await h.t.json("POST", "/api/sessions", { body: { agent_id: h.agentId, content: [{ type: "text", text: "see" }, imageBlock(PNG_1X1, "image/gif")] } });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.fields[0].field).toBe("content.1.source.data");
+  expect(await sessions()).toBe(before);
+  expect((await h.t.json("POST", "/api/sessions", { body: { agent_id: h.agentId, prompt: "x", content: [{ type: "text", text: "y" }] } })).status).toBe(400);
+  const s = await h.createSession({ content: [{ type: "text", text: "start with this" }, imageBlock()] });
+  const user = await h.waitForEvent(s.id, (e) => e.type === "user.message");
+  expect((user.data.content as any[])[1]).toMatchObject({ type: "image", source: { type: "file", media_type: "image/png" } });
+});
