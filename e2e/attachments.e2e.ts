@@ -91,6 +91,7 @@ test("attach an image and a PDF with the button, drop another image, send, and s
   }, png(48, [30, 90, 220]).toString("base64"));
   await page.locator("form.composer").dispatchEvent("drop", { dataTransfer: drop });
   await expect(pending.locator("img")).toHaveCount(2);
+  await shot(page, "chat-attachments-composer");
 
   // A file LAP does not take is refused before sending.
   const chooser2 = page.waitForEvent("filechooser");
