@@ -1,7 +1,8 @@
 // An image attached to a message reaches the model as the harness's native multimodal input
 // (docs/sessions.md "Attachments"), for the built-in agent (OpenAI chat `image_url`), Claude Code
 // (Anthropic `image` block through its stream-json input), Codex (app-server `image` input, sent
-// as a Responses `input_image`) and opencode (`file` part, sent as chat `image_url`). Each runs
+// as a Responses `input_image`), opencode (`file` part, sent as chat `image_url`) and DeepAgents
+// (a chat `image_url` part through LangChain). Each runs
 // in a real bubblewrap sandbox behind LAP's gateway; the scripted model (standing for the provider)
 // records the blocks it got. Outside server/ on purpose: CI runs it once, as the other api tests.
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -16,6 +17,7 @@ const CASES = [
   { harness: "claude-code", model: GATEWAY_MODELS.anthropic, format: "anthropic", block: "image" },
   { harness: "codex", model: GATEWAY_MODELS.openai, format: "chat", block: "image_url" },
   { harness: "opencode", model: GATEWAY_MODELS.openai, format: "chat", block: "image_url" },
+  { harness: "deepagents", model: GATEWAY_MODELS.openai, format: "chat", block: "image_url" },
 ] as const;
 
 requires(BWRAP_MISSING).describe("an image attachment through each harness", () => {
