@@ -13,6 +13,27 @@ export interface TextPart {
   text: string;
 }
 
+/** An image the user attached (Anthropic / Managed Agents shape; LAP checked the bytes, docs/sessions.md "Attachments"). */
+export interface ImagePart {
+  type: "image";
+  source: { type: "base64"; media_type: string; data: string };
+}
+
+/** A PDF or plain-text document the user attached. */
+export interface DocumentPart {
+  type: "document";
+  source: { type: "base64"; media_type: string; data: string };
+  title?: string;
+}
+
+export type ContentPart = TextPart | ImagePart | DocumentPart;
+
+/** The text parts of a turn, joined. */
+export const textOfParts = (content: ContentPart[]) => content.map((p) => (p.type === "text" ? p.text : "")).join("");
+
+/** The attachments of a turn. */
+export const attachmentsOf = (content: ContentPart[]) => content.filter((p): p is ImagePart | DocumentPart => p.type === "image" || p.type === "document");
+
 /** A normalized event as LAP stores and streams it (fields flattened next to `type`). */
 export interface NormalizedEvent {
   type: string;
@@ -64,7 +85,7 @@ export type HarnessCommand =
   | { type: "configure"; config: HarnessConfig }
   /** Earlier conversation (after a recovery or a harness restart): normalized events, oldest first. */
   | { type: "history"; events: NormalizedEvent[] }
-  | { type: "turn"; turnId: string; content: TextPart[] }
+  | { type: "turn"; turnId: string; content: ContentPart[] }
   /** Starts a turn that resolves a pending tool call, then carries on the loop. */
   | { type: "tool_confirmation"; turnId: string; confirmation: ToolConfirmation }
   | { type: "interrupt" };

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { agents } from "./agents";
 import { apiKeys } from "./api-keys";
 import { DEFAULT_TEAM_ID, teams, users } from "./teams";
@@ -96,3 +96,26 @@ export const sessionTurns = pgTable(
 );
 
 export type SessionTurnRow = typeof sessionTurns.$inferSelect;
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
+
+/**
+ * The bytes of images and documents attached to user messages (docs/sessions.md "Attachments"). The
+ * user.message event and the turn refer to a row by id (`source: {type: "file", file_id}`), so reading
+ * or streaming events never carries megabytes; the worker puts the bytes back when it sends the turn.
+ */
+export const sessionAttachments = pgTable(
+  "session_attachments",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id").notNull().references(() => sessions.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["image", "document"] }).notNull(),
+    mediaType: text("media_type").notNull(),
+    title: text("title"),
+    sizeBytes: integer("size_bytes").notNull(),
+    sha256: text("sha256").notNull(),
+    data: bytea("data").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("session_attachments_session_idx").on(t.sessionId)],
+);

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHarnessAdapter, type RunningHarness } from "./index.ts";
+import { splitContent } from "./attachments.ts";
 import { lines } from "./process.ts";
 import { contentText, type HarnessEvent, type HarnessName, type HistoryEntry, type TextContent, type ToolConfirmation, type TurnResult } from "./types.ts";
 
@@ -22,7 +23,7 @@ type StoredEvent = { type: string; content?: unknown; [field: string]: unknown }
 type Command =
   | { type: "configure"; config: Configure }
   | { type: "history"; events: StoredEvent[] }
-  | { type: "turn"; turnId?: string; content: TextContent }
+  | { type: "turn"; turnId?: string; content: unknown[] }
   | { type: "tool_confirmation"; turnId?: string; confirmation: ToolConfirmation }
   | { type: "interrupt" };
 
@@ -101,8 +102,10 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
         continue;
       }
       let result: Promise<TurnResult>;
-      if (command.type === "turn") result = running.send(contentText(command.content), out);
-      else if (running.confirm) result = running.confirm(command.confirmation, out);
+      if (command.type === "turn") {
+        const { text, attachments } = splitContent(command.content);
+        result = running.send(text, out, attachments);
+      } else if (running.confirm) result = running.confirm(command.confirmation, out);
       else {
         // This CLI decides on its own tools (Codex: only Claude Code and opencode ask, see docs/approvals.md).
         out({ type: "session.status_running" });

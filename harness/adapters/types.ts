@@ -1,5 +1,6 @@
 // The contract between LAP's in-sandbox supervisor and one harness CLI. Adapters never import
 // server/ code: harness/ is a separate program that runs inside the sandbox.
+import type { Attachment } from "./attachments.ts";
 
 /**
  * LAP's normalized events (../shared/DESIGN.md), in the stored shape the dashboard reads
@@ -96,7 +97,7 @@ export interface HarnessAdapter {
    * Runs one turn. Emits session.status_running first and exactly one terminal event last:
    * session.status_idle or session.error. Never rejects for harness failures: they become events.
    */
-  send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult>;
+  send(text: string, onEvent?: (event: HarnessEvent) => void, attachments?: Attachment[]): Promise<TurnResult>;
   /**
    * Answers the call a turn ended `requires_action` for, as a turn of its own (the CLI carries on).
    * Adapters without it cannot ask (the stdio program answers a confirmation with an error).

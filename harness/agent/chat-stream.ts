@@ -2,6 +2,7 @@
  * One streaming call to LAP's gateway (`POST {base}/chat/completions`, OpenAI wire format):
  * yields text deltas as they arrive and returns the assembled assistant message with its tool calls.
  */
+import type { ChatUserContent } from "./user-content";
 
 export interface ToolCall {
   id: string;
@@ -10,7 +11,8 @@ export interface ToolCall {
 }
 
 export type ChatMessage =
-  | { role: "system" | "user"; content: string }
+  | { role: "system"; content: string }
+  | { role: "user"; content: ChatUserContent }
   | { role: "assistant"; content: string | null; tool_calls?: ToolCall[] }
   | { role: "tool"; tool_call_id: string; content: string };
 

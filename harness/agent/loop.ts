@@ -8,7 +8,8 @@
  * in memory: the next turn is a `tool_confirmation` (run or refuse the call, then carry on), and a
  * restarted harness finds the unanswered calls again in its history.
  */
-import type { HarnessConfig, NormalizedEvent, TextPart, ToolConfirmation } from "../protocol";
+import type { ContentPart, HarnessConfig, NormalizedEvent, ToolConfirmation } from "../protocol";
+import { chatUserContent } from "./user-content";
 import { type ChatMessage, GatewayError, streamChat, type ToolCall } from "./chat-stream";
 import { McpTools } from "./mcp-tools";
 import { TOOLS, runTool } from "./tools";
@@ -49,7 +50,7 @@ export function messagesFromHistory(events: NormalizedEvent[]): ChatMessage[] {
   for (const e of events) {
     if (e.type === "user.message") {
       closeLost();
-      out.push({ role: "user", content: textOf(e.content) });
+      out.push({ role: "user", content: chatUserContent(e.content) });
     } else if (e.type === "agent.message" && e.restarted) {
       // The step was tried again: the text of the broken attempt is not part of the answer.
       if (assistant && !assistant.tool_calls?.length) assistant.content = "";
@@ -123,12 +124,12 @@ export class AgentLoop {
     return this.pending;
   }
 
-  turn(content: TextPart[]): Promise<void> {
+  turn(content: ContentPart[]): Promise<void> {
     return this.run(async () => {
       // A new message instead of a decision: the unanswered calls are refused, so the transcript
       // stays one the model accepts (every tool call has its result).
       for (const call of this.pending.splice(0)) this.toolResult(call, "Not run: the user sent a new message instead of deciding on this tool call.", true);
-      this.transcript.push({ role: "user", content: textOf(content) });
+      this.transcript.push({ role: "user", content: chatUserContent(content) });
       return true;
     });
   }

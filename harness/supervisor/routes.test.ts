@@ -42,3 +42,14 @@ test("a bind with an egress CA that is not a PEM certificate is 400 naming the f
   expect(bundle.trimEnd().endsWith(pem)).toBe(true);
   expect(bundle).toContain("-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nMIIBfake");
 });
+
+test("a user.message may carry image and document blocks; an unknown media type or a URL source is 400", async () => {
+  const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+  const image = (source: unknown) => ({ events: [{ type: "user.message", content: [{ type: "text", text: "see" }, { type: "image", source }] }] });
+  const svg = await call("/v1/sessions/ses_1/events", image({ type: "base64", media_type: "image/svg+xml", data: png }));
+  expect(svg.status).toBe(400);
+  expect(((await svg.json()) as { error: { fields: { field: string }[] } }).error.fields[0]!.field).toBe("events.0.content.1.source.media_type");
+  expect((await call("/v1/sessions/ses_1/events", image({ type: "url", url: "http://169.254.169.254/" }))).status).toBe(400);
+  // A well-formed one passes validation (and then needs a running harness, which this test has none of).
+  expect((await call("/v1/sessions/ses_1/events", image({ type: "base64", media_type: "image/png", data: png }))).status).toBe(409);
+});

@@ -33,11 +33,18 @@ const bindRequest = bindBody.extend({
 });
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
+// LAP checked an attachment's bytes and limits before storing it (docs/security.md "Attachments"); here only the shape.
+const base64Source = z.object({ type: z.literal("base64"), media_type: z.string().regex(/^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/plain)$/), data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/) });
+const contentPart = z.discriminatedUnion("type", [
+  textPart,
+  z.object({ type: z.literal("image"), source: base64Source }),
+  z.object({ type: z.literal("document"), source: base64Source, title: z.string().max(200).optional() }),
+]);
 const eventsBody = z.object({
   events: z
     .array(
       z.discriminatedUnion("type", [
-        z.object({ type: z.literal("user.message"), content: z.array(textPart).min(1) }),
+        z.object({ type: z.literal("user.message"), content: z.array(contentPart).min(1) }),
         z.object({ type: z.literal("user.interrupt") }),
         z.object({
           type: z.literal("user.tool_confirmation"),

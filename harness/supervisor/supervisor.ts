@@ -3,7 +3,7 @@
  * and the session's event log. HTTP lives in routes.ts; process start-up in main.ts.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
-import { type HarnessCommand, mcpEndpoints, type NormalizedEvent, type TextPart, type ToolConfirmation } from "../protocol";
+import { type HarnessCommand, mcpEndpoints, type NormalizedEvent, type ContentPart, type ToolConfirmation } from "../protocol";
 import { writeCaBundle } from "./ca-bundle";
 import { EventLog, isConversation } from "./event-log";
 import { HarnessProcess } from "./harness-process";
@@ -121,7 +121,7 @@ export class Supervisor {
     this.harness?.send({ type: "history", events: [...this.priorHistory, ...this.log.conversation()] });
   }
 
-  sendTurn(content: TextPart[]): { ok: true } | { ok: false; error: string } {
+  sendTurn(content: ContentPart[]): { ok: true } | { ok: false; error: string } {
     return this.startTurn({ type: "user.message", content }, (turnId) => ({ type: "turn", turnId, content }));
   }
 

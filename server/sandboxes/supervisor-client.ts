@@ -36,9 +36,10 @@ export class SupervisorClient {
     return String((await this.call("GET", `/v1/sessions/${this.sessionId}`)).status);
   }
 
-  /** Sends a user message; returns the last sequence number before the turn's events. */
-  async sendMessage(text: string): Promise<number> {
-    const r = await this.call("POST", `/v1/sessions/${this.sessionId}/events`, { events: [{ type: "user.message", content: [{ type: "text", text }] }] });
+  /** Sends a user message (text, or content parts with attachments); returns the last sequence number before the turn's events. */
+  async sendMessage(message: string | Array<{ type: string; [field: string]: unknown }>): Promise<number> {
+    const content = typeof message === "string" ? [{ type: "text", text: message }] : message;
+    const r = await this.call("POST", `/v1/sessions/${this.sessionId}/events`, { events: [{ type: "user.message", content }] });
     // The user.message itself is last_seq; the turn's events follow it.
     return Number(r.last_seq ?? 0);
   }

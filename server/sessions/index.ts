@@ -13,6 +13,7 @@ import {
   sessionView,
 } from "./model";
 import type { SessionService } from "./service";
+import { attachmentParams } from "./attachments/model";
 import type { LiveTopics } from "./stream/live-topics";
 import { streamRoutes } from "./stream/routes";
 import { statusStreamRoutes } from "./stream/status-routes";
@@ -79,5 +80,22 @@ export function sessionRoutes(deps: {
       response: eventsView,
       detail: { summary: "Stored events after a sequence number" },
     })
+    .get(
+      "/:id/attachments/:attachment_id",
+      async ({ params, principal }) => {
+        const found = await deps.sessions.attachment(params.id, params.attachment_id, principal);
+        // Only the media types LAP accepted (checked against the bytes) are served, never rendered as a page.
+        return new Response(found.bytes as Uint8Array<ArrayBuffer>, {
+          headers: {
+            "content-type": found.mediaType === "text/plain" ? "text/plain; charset=utf-8" : found.mediaType,
+            "content-disposition": found.mediaType.startsWith("image/") ? "inline" : `attachment; filename="${params.attachment_id}${found.mediaType === "application/pdf" ? ".pdf" : ".txt"}"`,
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "default-src 'none'; sandbox",
+            "cache-control": "private, max-age=86400, immutable",
+          },
+        });
+      },
+      { params: attachmentParams, detail: { summary: "The bytes of an image or document attached to a message of the session" } },
+    )
     .use(streamRoutes(deps));
 }

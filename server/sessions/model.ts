@@ -2,17 +2,16 @@ import { z } from "zod";
 import { SESSION_STATUSES } from "../../schema/sessions";
 import { idString } from "../lib/strings";
 import { storedEventView } from "./events/types";
+import { messageContent } from "./attachments/model";
 
 export * from "./events/types";
 
 export const sessionStatus = z.enum(SESSION_STATUSES);
 
-const messageContent = z
-  .array(z.object({ type: z.literal("text", { error: "only text parts are supported" }), text: z.string().min(1, "must not be empty").max(100_000) }))
-  .min(1, "at least one part")
-  .max(20);
-
-/** `text` is shorthand for `content: [{type:"text", text}]`. */
+/**
+ * `text` is shorthand for `content: [{type:"text", text}]`. `content` may carry image and document
+ * blocks (./attachments/model.ts, docs/sessions.md "Attachments").
+ */
 export const postMessageBody = z
   .object({
     text: z.string().min(1, "must not be empty").max(100_000, "at most 100000 characters").optional(),
@@ -29,8 +28,11 @@ export const createSessionBody = z
     agent_id: z.string({ error: (i) => (i.input === undefined ? "required: the agent to talk to" : "must be a string") }).min(1, "required: the agent to talk to").max(64),
     title: z.string().max(200, "at most 200 characters").optional(),
     prompt: z.string().min(1, "must not be empty").max(100_000).optional(),
+    /** The first message as content blocks, attachments included (docs/sessions.md "Attachments"); instead of `prompt`. */
+    content: messageContent.optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.prompt === undefined || b.content === undefined, { message: "send either prompt or content", path: ["content"] });
 export type CreateSessionInput = z.input<typeof createSessionBody>;
 
 export const sessionIdParams = z.object({ id: idString(64) });

@@ -11,6 +11,7 @@ import type { EventStore, NewEvent } from "./events/store";
 import type { ContentPart, StoredEvent } from "./events/types";
 import { postMessageBody, type CreateSessionInput, type PostMessageInput, type SessionView } from "./model";
 import { OrderedFeed } from "./stream/feed";
+import { readAttachment, storeAttachmentsInTx } from "./attachments/store";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 
 /** What the service needs from the worker (kept as an interface so the service is testable alone). */
@@ -59,7 +60,7 @@ export class SessionService {
       await this.audit.record(tx, {
         actor, action: "session.create", objectType: "session", objectId: made.sessionId, teamId: row?.team_id ?? null,
         after: { agent_id: input.agent_id, title: input.title ?? "" },
-        detail: { prompt_chars: input.prompt?.length ?? 0 },
+        detail: { prompt_chars: input.prompt?.length ?? 0, content_parts: input.content?.length ?? 0 },
       });
       return made;
     });
@@ -94,8 +95,9 @@ export class SessionService {
       [id, agent.id, input.title ?? "", agent.runtime_id, agent.team_id, creator.ownerKeyId, creator.ownerUserId],
     );
     const events = await this.deps.store.appendInTx(tx, id, [{ type: "session.created", data: { agent_id: agent.id } }], null);
-    if (!input.prompt) return { sessionId: id, turnId: null, events };
-    const turn = await this.enqueueInTx(tx, id, [{ type: "text", text: input.prompt }]);
+    const first: ContentPart[] | null = input.content ?? (input.prompt ? [{ type: "text", text: input.prompt }] : null);
+    if (!first) return { sessionId: id, turnId: null, events };
+    const turn = await this.enqueueInTx(tx, id, first);
     return { sessionId: id, turnId: turn.turnId, events: [...events, ...turn.events] };
   }
 
@@ -188,6 +190,8 @@ export class SessionService {
    */
   async enqueueInTx(tx: SqlTx, sessionId: string, content: ContentPart[], userEvent?: { type: string; data: Record<string, unknown> }) {
     const turnId = newId("turn");
+    // Attachments' bytes go to their own table; the event and the turn keep references (attachments/store.ts).
+    content = await storeAttachmentsInTx(tx, sessionId, content);
     const user = userEvent ?? { type: "user.message", data: { content } };
     const events = await this.deps.store.appendInTx(tx, sessionId, [{ type: user.type, data: { ...user.data, turn_id: turnId } }], turnId);
     await tx.query("insert into session_turns (id, session_id, status, content, user_seq) values ($1, $2, 'queued', $3::jsonb, $4)", [
@@ -294,6 +298,14 @@ export class SessionService {
   async events(sessionId: string, after: number, limit: number, actor: Principal = SYSTEM, deltas = false): Promise<{ data: StoredEvent[]; last_seq: number }> {
     const session = await this.row(sessionId, actor);
     return { data: await this.deps.store.list(sessionId, after, limit, { deltas }), last_seq: session.lastSeq };
+  }
+
+  /** An attachment of a message of the session (docs/sessions.md "Attachments"); 404 unless the caller sees the session. */
+  async attachment(sessionId: string, attachmentId: string, actor: Principal = SYSTEM) {
+    await this.row(sessionId, actor);
+    const found = await readAttachment(this.deps.database, sessionId, attachmentId);
+    if (!found) throw notFound("Attachment");
+    return found;
   }
 
   /** Appends events from outside a turn (other modules: sandbox runtime, Slack). */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "./store";
+import { fileRefs, type SlackFile } from "./files";
 
 /** The parts of a Slack message event we read (the rest is ignored). */
 export interface SlackMessageEvent {
@@ -11,6 +12,8 @@ export interface SlackMessageEvent {
   thread_ts?: string;
   channel: string;
   channel_type?: string;
+  /** Files shared with the message (subtype file_share): attached to the agent's message (./files.ts). */
+  files?: SlackFile[];
 }
 
 export const EMPTY_PROMPT = "Proceed with your task.";
@@ -43,6 +46,7 @@ export function normalizeEvent(event: SlackMessageEvent, ctx: { teamId: string; 
     userId: event.user,
     kind,
     text: cleanPrompt(event.text ?? "", ctx.botUserId),
+    ...(event.files?.length ? { files: fileRefs(event.files) } : {}),
   };
 }
 

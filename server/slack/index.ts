@@ -44,7 +44,7 @@ export function createSlack(deps: SlackDeps) {
   const auth = new WorkspaceAuthResolver({ store, clients, singleBotToken: env.SLACK_BOT_TOKEN });
   const service = new SlackService({
     store, sessions: deps.sessions, clients, auth, baseUrl: deps.config.baseUrl, log,
-    minEditIntervalMs: deps.minEditIntervalMs, turnTimeoutMs: deps.turnTimeoutMs, metrics: deps.metrics,
+    minEditIntervalMs: deps.minEditIntervalMs, turnTimeoutMs: deps.turnTimeoutMs, metrics: deps.metrics, apiUrl: env.SLACK_API_URL,
   });
   // Bolt (and @slack/web-api under it) is imported on first use, or right after listen when Slack is
   // configured: ~120 ms and ~12 MB that a LAP without Slack never spends (bench/startup).

@@ -12,6 +12,8 @@ export const BOT_SCOPES = [
   "commands",
   "reactions:write",
   "users:read",
+  // Files shared in a thread become attachments of the message (server/slack/files.ts).
+  "files:read",
 ] as const;
 
 export const BOT_EVENTS = ["app_mention", "message.channels", "message.groups", "message.im"] as const;

@@ -2,6 +2,8 @@
  * What the Slack bot needs from sessions. The sessions module's service satisfies this; the Slack
  * code never reaches into session tables itself, so it can be tested against any implementation.
  */
+import type { AttachmentPart } from "./files";
+
 export interface AgentRef {
   id: string;
   name: string;
@@ -42,7 +44,7 @@ export interface SessionsPort {
   listAgents(): Promise<AgentRef[]>;
   createSession(input: { agentId: string; title: string; metadata: Record<string, unknown> }): Promise<{ id: string }>;
   /** Queues one user turn. `afterSeq` is the seq of the user message: the turn's events come after it. */
-  sendMessage(sessionId: string, text: string): Promise<{ turnId: string; afterSeq: number }>;
+  sendMessage(sessionId: string, text: string, attachments?: AttachmentPart[]): Promise<{ turnId: string; afterSeq: number }>;
   /** Stored events after `afterSeq`, then live ones, in order; resolves to an unsubscribe function. */
   subscribe(sessionId: string, afterSeq: number, onEvent: (event: SessionEventLike) => void): Promise<() => void>;
   interrupt(sessionId: string): Promise<void>;

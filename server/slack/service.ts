@@ -10,6 +10,7 @@ import { approvalMessage } from "./approval-blocks";
 import type { WorkspaceAuthResolver } from "./workspace-auth";
 import { withThreadContext } from "./backfill";
 import { escapeSlack } from "./mrkdwn";
+import { downloadSlackFiles } from "./files";
 
 export const NO_AGENT_TEXT = "No agent answers in this channel yet. Pick one with `/lap agent <name>`, or ask an admin to bind one on LAP's Slack page.";
 export const DM_BLOCKED_TEXT = "You do not have permission to DM this agent. Ask an admin to add your Slack user ID to the DM allow-list on LAP's Slack page.";
@@ -27,6 +28,8 @@ export interface SlackServiceDeps {
   maxAttempts?: number;
   /** Messages received, deduplicated and failed (server/metrics). */
   metrics?: SlackMetricsSink;
+  /** SLACK_API_URL: where files may be downloaded from besides Slack's file host (./files.ts). */
+  apiUrl?: string;
 }
 
 export type AcceptOutcome = "queued" | "duplicate" | "not_for_us";
@@ -142,7 +145,10 @@ export class SlackService {
       sessionId = (await store.bindThread(row.teamId, row.channelId, row.threadTs, created.id, agentId)).sessionId;
     }
     // A session started mid-thread gets the thread so far as context (read before our placeholder exists).
-    const text = !thread && row.threadTs !== row.messageTs ? await withThreadContext(client, row.channelId, row.threadTs, row.messageTs, row.text) : row.text;
+    let text = !thread && row.threadTs !== row.messageTs ? await withThreadContext(client, row.channelId, row.threadTs, row.messageTs, row.text) : row.text;
+    // Files shared with the message become its attachments; those left out are named before the text.
+    const files = row.files?.length && client.token ? await downloadSlackFiles(row.files, { token: client.token, apiUrl: this.deps.apiUrl ?? "https://slack.com/api/" }) : null;
+    if (files?.notes.length) text = `${files.notes.join("\n")}\n\n${text}`;
     const agentName = (await sessions.findAgent(agentId).catch(() => null))?.name;
     const reply = new ReplyStream({
       client, channel: row.channelId, threadTs: row.threadTs, sessionId, sessionUrl: this.sessionUrl(sessionId), log: this.deps.log, username: agentName,
@@ -151,7 +157,7 @@ export class SlackService {
     await reply.start();
     ctx.reply = reply;
     // A retry after a crash may find its turn already queued: reuse it rather than send twice.
-    const turn = (row.attempts > 0 ? await this.queuedEarlier(sessionId, row.text) : null) ?? (await sessions.sendMessage(sessionId, text));
+    const turn = (row.attempts > 0 ? await this.queuedEarlier(sessionId, row.text) : null) ?? (await sessions.sendMessage(sessionId, text, files?.parts));
     return { reply, sessionId, agentId, turnId: turn.turnId, afterSeq: turn.afterSeq };
   }
 

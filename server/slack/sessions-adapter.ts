@@ -1,6 +1,7 @@
 import type { ApprovalView } from "../approvals/model";
 import { ApprovalConflict } from "../approvals/service";
 import { ApiError } from "../lib/errors";
+import type { PostMessageInput } from "../sessions/model";
 import type { SessionModule } from "../sessions/module";
 import type { ApprovalRef, SessionsPort } from "./ports";
 
@@ -21,8 +22,8 @@ export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents"
     findAgent,
     listAgents: async () => (await core.agents.list({ limit: 100 })).map((a) => ({ id: a.id, name: a.name })),
     createSession: async ({ agentId, title }) => ({ id: (await core.sessions.create({ agent_id: agentId, title: title.slice(0, 200) })).id }),
-    sendMessage: async (sessionId, text) => {
-      const r = await core.sessions.postMessage(sessionId, { text });
+    sendMessage: async (sessionId, text, attachments = []) => {
+      const r = await core.sessions.postMessage(sessionId, attachments.length ? { content: [{ type: "text", text }, ...attachments] as PostMessageInput["content"] } : { text });
       return { turnId: r.turn_id, afterSeq: r.seq };
     },
     subscribe: (sessionId, afterSeq, onEvent) =>

@@ -4,6 +4,7 @@ import type { Principal } from "../auth/model";
 import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import type { SlackEventStatus } from "../../schema/slack";
+import type { SlackFileRef } from "./files";
 
 /** Everything the Slack module keeps in Postgres. Plain SQL: the claim needs one atomic statement. */
 export interface IncomingMessage {
@@ -15,6 +16,8 @@ export interface IncomingMessage {
   userId: string;
   kind: "mention" | "dm" | "thread_reply" | "command";
   text: string;
+  /** Files shared with the message, fetched when the turn starts (./files.ts); kept in `meta`. */
+  files?: SlackFileRef[];
 }
 
 export interface EventRow extends IncomingMessage {
@@ -35,7 +38,7 @@ export type ClaimResult = { claimed: true; row: EventRow } | { claimed: false; p
 const cols = (p = "") => `${p}id, ${p}event_id as "eventId", ${p}team_id as "teamId", ${p}channel_id as "channelId",
   ${p}message_ts as "messageTs", ${p}thread_ts as "threadTs", ${p}user_id as "userId", ${p}kind, ${p}text, ${p}status,
   ${p}agent_id as "agentId", ${p}session_id as "sessionId", ${p}turn_id as "turnId", ${p}error, ${p}attempts, ${p}duplicates,
-  ${p}created_at as "createdAt", ${p}updated_at as "updatedAt"`;
+  ${p}created_at as "createdAt", ${p}updated_at as "updatedAt", ${p}meta->'files' as files`;
 const EVENT_COLS = cols();
 
 export interface Installation {
@@ -65,9 +68,9 @@ export class SlackStore {
    */
   async claim(msg: IncomingMessage, retryReason?: string): Promise<ClaimResult> {
     const inserted = await this.q<EventRow>(
-      `insert into slack_events (id, event_id, team_id, channel_id, message_ts, thread_ts, user_id, kind, text, status, attempts)
-       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,'pending',0) on conflict do nothing returning ${EVENT_COLS}`,
-      [randomUUID(), msg.eventId, msg.teamId, msg.channelId, msg.messageTs, msg.threadTs, msg.userId, msg.kind, msg.text],
+      `insert into slack_events (id, event_id, team_id, channel_id, message_ts, thread_ts, user_id, kind, text, status, attempts, meta)
+       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,'pending',0,$10::jsonb) on conflict do nothing returning ${EVENT_COLS}`,
+      [randomUUID(), msg.eventId, msg.teamId, msg.channelId, msg.messageTs, msg.threadTs, msg.userId, msg.kind, msg.text, JSON.stringify(msg.files?.length ? { files: msg.files } : {})],
     );
     if (inserted[0]) return { claimed: true, row: inserted[0] };
     const rows = await this.q<EventRow & { previous: SlackEventStatus }>(

@@ -8,6 +8,9 @@
  * Modals follow Slack's rules: `views.open` needs a trigger_id Slack minted for an interaction
  * (`issueTrigger`), usable once within 3 seconds (`invalid_trigger_id`, `exchanged_trigger_id`,
  * `expired_trigger_id`), and `viewSubmission` / `viewClosed` build the payloads Slack would then send.
+ * Files shared in a message (`addFile`) are served as files.slack.com serves `url_private_download`:
+ * GET with the bot token as Bearer, else Slack's sign-in page as HTML (HTTP 200, as Slack does);
+ * each download is recorded as a `files.download` call.
  */
 export interface FakeSlackCall {
   method: string;
@@ -69,6 +72,7 @@ export class FakeSlack {
   /** Open modals by view id, and the trigger ids minted for interactions (issued at, used). */
   readonly views = new Map<string, FakeView>();
   private triggers = new Map<string, { at: number; used: boolean }>();
+  private files = new Map<string, { bytes: Uint8Array; mimetype: string }>();
 
   async start() {
     this.server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => this.handle(req) });
@@ -158,9 +162,29 @@ export class FakeSlack {
     return `${this.clock + this.seq}.${String(this.seq).padStart(6, "0")}`;
   }
 
+  /**
+   * A file shared in a message: the Slack file object a message event's `files` carries, its
+   * url_private_download on this fake. `size` may lie (Slack's own field), to test the cap.
+   */
+  addFile(bytes: Uint8Array, o: { name: string; mimetype: string; size?: number }) {
+    this.seq += 1;
+    const id = `F${String(this.seq).padStart(8, "0")}`;
+    this.files.set(id, { bytes, mimetype: o.mimetype });
+    const url = `${this.apiUrl.replace(/\/api\/$/, "")}/files-pri/T-${id}/download/${encodeURIComponent(o.name)}`;
+    return { id, name: o.name, title: o.name, mimetype: o.mimetype, filetype: o.name.split(".").pop(), size: o.size ?? bytes.length, mode: "hosted", url_private: url, url_private_download: url };
+  }
+
   /** The whole fake as a fetch handler (tests under Node mount it on node:http). */
   async handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
+    const file = /^\/files-pri\/T-(F\d+)\//.exec(url.pathname);
+    if (file) {
+      const known = this.tokens.has(req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "");
+      const f = this.files.get(file[1]!);
+      this.calls.push({ method: "files.download", args: { id: file[1] }, at: Date.now(), status: 200, error: known && f ? undefined : "not_authed" });
+      if (!known || !f) return new Response("<!DOCTYPE html><html><body>Sign in to Slack</body></html>", { headers: { "content-type": "text/html" } });
+      return new Response(f.bytes as Uint8Array<ArrayBuffer>, { headers: { "content-type": f.mimetype } });
+    }
     const method = url.pathname.replace(/^\/api\//, "");
     const raw = await req.text();
     const type = req.headers.get("content-type") ?? "";

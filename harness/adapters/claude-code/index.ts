@@ -8,6 +8,7 @@
 // the listed tools make it ask LAP over stream JSON (`--permission-prompt-tool stdio`, permissions.ts).
 // A listed tool ends LAP's turn with `requires_action` while the CLI waits, and the
 // `tool_confirmation` turn answers it, so the same process carries on.
+import type { Attachment } from "../attachments.ts";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
@@ -203,11 +204,13 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
     waiting.forEach((request, i) => cli.write(denyResponse(request, reason, i === waiting.length - 1)));
   }
 
-  async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+  async send(text: string, onEvent?: (event: HarnessEvent) => void, attachments: Attachment[] = []): Promise<TurnResult> {
     const { turn, prompt } = this.turns.begin(text, onEvent);
     try {
       const cli = this.ensureProcess();
-      const message = JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: prompt }] } });
+      // Attachments as Anthropic content blocks in the stream-json input (docs/sessions.md "Attachments").
+      const blocks = attachments.map((a) => ({ type: a.kind, source: { type: "base64", media_type: a.mediaType, data: a.data }, ...(a.kind === "document" && a.title ? { title: a.title } : {}) }));
+      const message = JSON.stringify({ type: "user", message: { role: "user", content: [...(prompt ? [{ type: "text", text: prompt }] : []), ...blocks] } });
       // A message instead of a decision refuses the waiting calls (as the built-in harness does). It is
       // sent once the CLI's interrupted turn has ended, so that it starts a turn of its own.
       if (this.pending.length) this.refusePending(cli, "Not run: the user sent a new message instead of deciding on this tool call.", () => cli.write(message));

@@ -10,6 +10,7 @@
 // Codex asks the client before commands and file changes (approvals.ts). Calls not listed are
 // accepted at once; a listed one ends LAP's turn with `requires_action` while Codex waits, and the
 // `tool_confirmation` turn answers it, so the same process and Codex turn carry on.
+import { type Attachment, dataUrl, saveToWorkspace } from "../attachments.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
@@ -227,8 +228,10 @@ export class CodexAdapter implements HarnessAdapter {
     return waiting.map((p) => p.itemId);
   }
 
-  async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
-    const { turn, prompt } = this.turns.begin(text, onEvent);
+  async send(text: string, onEvent?: (event: HarnessEvent) => void, attachments: Attachment[] = []): Promise<TurnResult> {
+    // Images as the app server's `image` inputs (data URLs); a PDF, which Codex has no input for, as a workspace file.
+    const images = attachments.filter((a) => a.kind === "image");
+    const { turn, prompt } = this.turns.begin(saveToWorkspace(this.config.workspace, text, attachments.filter((a) => a.kind !== "image")), onEvent);
     this.flushBacklog(turn);
     // A message instead of a decision refuses the waiting calls (as the built-in harness does).
     for (const id of await this.refusePending()) turn.emit(ev.toolResult(id, "Not run: the user sent a new message instead of deciding on this tool call.", true));
@@ -238,7 +241,7 @@ export class CodexAdapter implements HarnessAdapter {
       await this.ensureThread();
       const started = await this.rpc.request<{ turn: { id: string } }>("turn/start", {
         threadId: this.conversationId,
-        input: [{ type: "text", text: prompt, text_elements: [] }],
+        input: [{ type: "text", text: prompt, text_elements: [] }, ...images.map((a) => ({ type: "image", url: dataUrl(a) }))],
         model: this.config.model,
       });
       this.turnId ??= started.turn.id;

@@ -9,6 +9,7 @@
 // Tool approvals: DeepAgents' human-in-the-loop middleware (`interruptOn`) stops the graph before a
 // listed tool runs; the runner ends LAP's turn `requires_action` and resumes the graph with the
 // person's decisions (docs/approvals.md).
+import type { Attachment } from "../attachments.ts";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv } from "../binaries.ts";
@@ -94,9 +95,9 @@ export class DeepAgentsAdapter implements HarnessAdapter {
     this.ensureProcess().write(JSON.stringify(command));
   }
 
-  async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+  async send(text: string, onEvent?: (event: HarnessEvent) => void, attachments: Attachment[] = []): Promise<TurnResult> {
     const { turn, prompt } = this.turns.begin(text, onEvent);
-    this.write({ type: "turn", text: prompt });
+    this.write({ type: "turn", text: prompt, ...(attachments.length ? { attachments } : {}) });
     return this.turns.result(turn);
   }
 

@@ -18,7 +18,8 @@ export type RunnerConfig = {
 };
 
 export type RunnerCommand =
-  | { type: "turn"; text: string }
+  /** `attachments`: images and PDFs of the message (docs/sessions.md "Attachments"). */
+  | { type: "turn"; text: string; attachments?: Array<{ kind: "image" | "document"; mediaType: string; data: string; title?: string }> }
   | { type: "decide"; tool_use_id: string; result: "allow" | "deny"; deny_message?: string }
   | { type: "interrupt" };
 

@@ -93,7 +93,13 @@ async function onCommand(command: RunnerCommand): Promise<void> {
       emit(ev.toolResult(id, "Not run: the user sent a new message instead of deciding on this tool call.", true));
     }
     pending = undefined;
-    await run({ messages: [{ role: "user", content: command.text }] });
+    // Attachments as OpenAI chat parts (LangChain passes them to the gateway as they are).
+    const parts = (command.attachments ?? []).map((a) =>
+      a.kind === "image"
+        ? { type: "image_url", image_url: { url: `data:${a.mediaType};base64,${a.data}` } }
+        : { type: "file", file: { filename: a.title ?? "document.pdf", file_data: `data:${a.mediaType};base64,${a.data}` } },
+    );
+    await run({ messages: [{ role: "user", content: parts.length ? [{ type: "text", text: command.text }, ...parts] : command.text }] });
     return;
   }
   const waiting = pending;

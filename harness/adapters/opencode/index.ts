@@ -8,6 +8,7 @@
 // (permissions.ts). A listed call's `permission.asked` ends LAP's turn with `requires_action` while
 // opencode's loop waits, and the `tool_confirmation` turn answers it through
 // `POST /permission/{id}/reply`, so the same opencode session carries on.
+import { type Attachment, dataUrl } from "../attachments.ts";
 import { randomBytes } from "node:crypto";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { denialMessage } from "../claude-code/permissions.ts";
@@ -46,7 +47,9 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
         name: "LAP gateway",
         // The key stays in the environment, not in a config file on disk.
         options: { baseURL: `${config.gatewayUrl.replace(/\/$/, "")}/v1`, apiKey: `{env:${KEY_ENV}}` },
-        models: { [config.model]: { name: config.model } },
+        // Declared multimodal: opencode replaces images with an error text for a model that is not
+        // (attachments, docs/sessions.md); the gateway and the provider decide what the model takes.
+        models: { [config.model]: { name: config.model, attachment: true, modalities: { input: ["text", "image", "pdf"], output: ["text"] } } },
       },
     },
     model,
@@ -281,7 +284,7 @@ export class OpencodeAdapter implements HarnessAdapter {
     return turn;
   }
 
-  async send(text: string, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult> {
+  async send(text: string, onEvent?: (event: HarnessEvent) => void, attachments: Attachment[] = []): Promise<TurnResult> {
     const turn = this.open(onEvent);
     const prompt = this.historyPending ? withHistory(text, this.config.history) : text;
     this.historyPending = false;
@@ -290,7 +293,11 @@ export class OpencodeAdapter implements HarnessAdapter {
         await this.start(); // restarts the server after a crash; the session comes back from its store
         const response = await this.api(`/session/${this.conversationId}/prompt_async`, {
           method: "POST",
-          body: JSON.stringify({ parts: [{ type: "text", text: prompt }], model: { providerID: PROVIDER, modelID: this.config.model } }),
+          // Attachments as opencode `file` parts with data URLs (docs/sessions.md "Attachments").
+          body: JSON.stringify({
+            parts: [{ type: "text", text: prompt }, ...attachments.map((a, i) => ({ type: "file", mime: a.mediaType, filename: a.title ?? `attachment-${i + 1}.${a.mediaType.split("/")[1]}`, url: dataUrl(a) }))],
+            model: { providerID: PROVIDER, modelID: this.config.model },
+          }),
         });
         if (!response.ok) throw new Error(`prompt rejected (HTTP ${response.status}): ${(await response.text()).slice(0, 300)}`);
       } catch (error) {

@@ -15,6 +15,15 @@ function imagePart(block: Json): Json | undefined {
   return undefined;
 }
 
+/** A document block as a chat part: a PDF as a `file` part (data URL), text as text. */
+function documentPart(block: Json): Json | undefined {
+  const src = block.source ?? {};
+  if (src.type === "base64" && src.media_type === "application/pdf") return { type: "file", file: { filename: block.title ?? "document.pdf", file_data: `data:application/pdf;base64,${src.data}` } };
+  if (src.type === "base64" && src.media_type === "text/plain") return { type: "text", text: Buffer.from(String(src.data), "base64").toString("utf8") };
+  if (src.type === "text") return { type: "text", text: String(src.data ?? "") };
+  return undefined;
+}
+
 export function anthropicRequestToChat(body: Json, upstreamModel: string): Json {
   const messages: Json[] = [];
   if (body.system) messages.push({ role: "system", content: textOf(body.system) });
@@ -44,6 +53,9 @@ export function anthropicRequestToChat(body: Json, upstreamModel: string): Json 
       else if (b.type === "image") {
         const img = imagePart(b);
         if (img) parts.push(img);
+      } else if (b.type === "document") {
+        const doc = documentPart(b);
+        if (doc) parts.push(doc);
       }
     }
     if (parts.length) {

@@ -15,12 +15,26 @@ function toImageBlock(url: string): Json {
   return m ? { type: "image", source: { type: "base64", media_type: m[1], data: m[2] } } : { type: "image", source: { type: "url", url } };
 }
 
+/** An OpenAI `file` part (`file_data` data URL) as an Anthropic document block; other files are dropped. */
+function toDocumentBlock(file: Json | undefined): Json | undefined {
+  const m = /^data:([^;]+);base64,(.*)$/s.exec(String(file?.file_data ?? ""));
+  if (!m) return undefined;
+  const title = typeof file?.filename === "string" && file.filename ? { title: file.filename } : {};
+  if (m[1] === "application/pdf") return { type: "document", source: { type: "base64", media_type: "application/pdf", data: m[2] }, ...title };
+  if (m[1] === "text/plain") return { type: "document", source: { type: "text", media_type: "text/plain", data: Buffer.from(m[2]!, "base64").toString("utf8") }, ...title };
+  return undefined;
+}
+
 function userBlocks(content: unknown): Json[] {
   if (typeof content === "string") return [{ type: "text", text: content }];
   const blocks: Json[] = [];
   for (const p of (content ?? []) as Json[]) {
     if (p.type === "text") blocks.push({ type: "text", text: p.text });
     else if (p.type === "image_url") blocks.push(toImageBlock(typeof p.image_url === "string" ? p.image_url : p.image_url?.url));
+    else if (p.type === "file") {
+      const doc = toDocumentBlock(p.file);
+      if (doc) blocks.push(doc);
+    }
   }
   return blocks;
 }

@@ -11,6 +11,7 @@ function contentToChat(content: unknown): unknown {
   for (const p of (content ?? []) as Json[]) {
     if (p.type === "input_text" || p.type === "output_text" || p.type === "text") parts.push({ type: "text", text: p.text });
     else if (p.type === "input_image") parts.push({ type: "image_url", image_url: { url: p.image_url ?? p.file_id } });
+    else if (p.type === "input_file" && typeof p.file_data === "string") parts.push({ type: "file", file: { filename: p.filename ?? "document.pdf", file_data: p.file_data } });
   }
   return parts.every((p) => p.type === "text") ? parts.map((p) => p.text).join("") : parts;
 }

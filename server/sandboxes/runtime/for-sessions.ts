@@ -6,6 +6,8 @@ import type { McpServerRow, TeamRole } from "../../../schema";
 import type { McpGateway } from "../../mcp/service";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
+import { resolveAttachments } from "../../sessions/attachments/store";
+import type { ContentPart } from "../../sessions/events/types";
 
 /**
  * The sandbox runtime as the sessions module uses it for agents on the built-in `local-sandbox`
@@ -101,5 +103,8 @@ export async function ownerUsableServers(database: Database, mcp: McpGateway, ag
  */
 export async function sessionHistory(database: Pick<Database, "query">, sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>> {
   const rows = await database.query<{ type: string; data: Record<string, unknown> }>("select type, data from session_events where session_id = $1 order by seq", [sessionId]);
-  return rows.map((r) => (r.type === "agent.message_delta" ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] } : { ...r.data, type: r.type }));
+  const out: Array<{ type: string; [k: string]: unknown }> = rows.map((r) => (r.type === "agent.message_delta" ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] } : { ...r.data, type: r.type }));
+  // A user message's attachments are references in the log; the new harness gets their bytes.
+  for (const e of out) if (e.type === "user.message" && Array.isArray(e.content)) e.content = await resolveAttachments(database, sessionId, e.content as ContentPart[]);
+  return out;
 }

@@ -359,7 +359,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   private send(live: Live, content: ContentPart[]): Promise<number> {
     const confirmation = confirmationIn(content);
     if (confirmation) return live.client.sendConfirmation(confirmation);
-    return live.client.sendMessage(content.map((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join(""));
+    // Text parts joined into one, attachments as they are (image and document blocks, docs/sessions.md "Attachments").
+    const text = content.map((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join("");
+    const attachments = content.filter((p) => p.type === "image" || p.type === "document");
+    return live.client.sendMessage(attachments.length ? [...(text ? [{ type: "text", text }] : []), ...attachments] : text);
   }
 
   async interrupt(sessionId: string): Promise<void> {

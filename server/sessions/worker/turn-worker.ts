@@ -14,6 +14,7 @@ import { SessionLocks } from "./locks";
 import { provisionSession } from "./provision";
 import { context, SpanStatusCode, trace, type Context, type Tracer } from "@opentelemetry/api";
 import type { TurnMetricsSink } from "../../metrics/recorders";
+import { resolveAttachments } from "../attachments/store";
 import { runTurn, type TurnOutcome } from "./run-turn";
 
 export interface TurnWorkerDeps {
@@ -252,7 +253,8 @@ export class TurnWorker implements TurnRunner {
           sessionId: session.id,
           remoteSessionId: session.remoteSessionId,
           turnId: turn.id,
-          content: turn.content as ContentPart[],
+          // The queue keeps attachment references; the runtime gets the bytes (attachments/store.ts).
+          content: await resolveAttachments(this.deps.database, session.id, turn.content as ContentPart[]),
           lastProviderEventId,
           alreadySent,
           expectEndSoon,

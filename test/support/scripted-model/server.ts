@@ -10,6 +10,7 @@ import { anthropicError, anthropicFrames, anthropicMessage, parseAnthropic } fro
 import { chatCompletion, chatFrames, openaiError, parseChat } from "./formats/chat.ts";
 import { parseResponses, responsesFrames, responsesJson } from "./formats/responses.ts";
 import { sseResponse } from "./formats/sse.ts";
+import { mediaIn, type RecordedMedia } from "./media.ts";
 import { type Conversation, nextAction, type ScriptRule, toOutputParts } from "./script.ts";
 
 export type RecordedRequest = {
@@ -22,6 +23,8 @@ export type RecordedRequest = {
   lastUserText: string;
   /** Every user and tool-result text in the request, joined: lets a test see the history it carried. */
   transcript: string;
+  /** Images and documents anywhere in the request, with the block type that carried them (media.ts). */
+  media: RecordedMedia[];
   at: number;
 };
 
@@ -59,7 +62,7 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
     const body = await request.json().catch(() => ({}));
     const conversation = format === "anthropic" ? parseAnthropic(body) : format === "chat" ? parseChat(body) : parseResponses(body);
     const authorization = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? request.headers.get("x-api-key") ?? "";
-    record(format, conversation, authorization);
+    record(format, conversation, authorization, mediaIn(body));
     const error = format === "anthropic" ? anthropicError : openaiError;
     if (options.apiKey && authorization !== options.apiKey) return error(401, "invalid api key");
     if (!known.has(conversation.model)) return error(404, `The model \`${conversation.model}\` does not exist`);
@@ -76,7 +79,7 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
     return sseResponse(frames, { hang, onOpen: (close) => openHangs.add(close) });
   };
 
-  const record = (format: RecordedRequest["format"], conversation: Conversation & { stream: boolean }, authorization: string) => {
+  const record = (format: RecordedRequest["format"], conversation: Conversation & { stream: boolean }, authorization: string, media: RecordedMedia[]) => {
     const users = conversation.messages.filter((message) => message.role === "user");
     requests.push({
       format,
@@ -86,6 +89,7 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
       authorization,
       lastUserText: users.at(-1)?.text ?? "",
       transcript: conversation.messages.map((message) => message.text).join("\n"),
+      media,
       at: Date.now(),
     });
   };

@@ -9,9 +9,10 @@ import { openLiveSource } from "../lib/live-source";
 import { renderMarkdown } from "../lib/markdown";
 import { SessionStatusBadge } from "../components/SessionStatus";
 import { usePageTitle } from "../lib/shortcuts";
+import { AttachButton, blockOf, MAX_FILES, MessageAttachments, PendingAttachments, readFiles, type Pending } from "../components/Attachments";
 
 type Item =
-  | { kind: "user"; seq: number; text: string; turnId: string | null }
+  | { kind: "user"; seq: number; text: string; turnId: string | null; content: unknown }
   | { kind: "assistant"; seq: number; text: string; messageId?: string; incomplete?: boolean }
   | { kind: "thinking"; seq: number; text: string }
   | ({ kind: "tool" } & ToolItem)
@@ -36,7 +37,7 @@ function toItems(events: StoredEvent[]): Item[] {
     const last = items.at(-1);
     switch (e.type) {
       case "user.message":
-        items.push({ kind: "user", seq: e.seq, text: textOf(d.content), turnId: e.turn_id });
+        items.push({ kind: "user", seq: e.seq, text: textOf(d.content), turnId: e.turn_id, content: d.content });
         break;
       case "agent.message_delta": {
         const reply = byMessage.get(d.message_id);
@@ -141,6 +142,11 @@ export function SessionChat() {
   const [connection, setConnection] = createSignal<"connecting" | "live" | "reconnecting">("connecting");
   const [text, setText] = createSignal("");
   const [interrupt, setInterrupt] = createSignal(false);
+  const [attached, setAttached] = createSignal<Pending[]>([]);
+  const attach = async (files: Iterable<File>) => {
+    const read = await readFiles(files, toast);
+    setAttached((all) => [...all, ...read].slice(0, MAX_FILES));
+  };
   const [inspector, setInspector] = createSignal(false);
   let lastSeq = 0;
   let bottom: HTMLDivElement | undefined;
@@ -225,10 +231,11 @@ export function SessionChat() {
 
   const send = async (e: Event) => {
     e.preventDefault();
-    if (!text().trim()) return;
+    if (!text().trim() && !attached().length) return;
     try {
-      await api.sessions.send(params.id!, text(), interrupt());
+      await api.sessions.send(params.id!, text(), interrupt(), attached().map(blockOf));
       setText("");
+      setAttached([]);
       setInterrupt(false);
       refetch();
     } catch (err) {
@@ -298,6 +305,7 @@ export function SessionChat() {
                   {(u) => (
                     <div class="msg user" data-testid="msg-user">
                       <div class="msg-body">{u().text}</div>
+                      <MessageAttachments sessionId={params.id!} content={u().content} />
                       <Show when={queuedTurns().has(u().turnId)}><span class="badge warn" data-testid="queued">queued</span></Show>
                     </div>
                   )}
@@ -351,12 +359,15 @@ export function SessionChat() {
           </For>
           <Show when={running()}><div class="muted typing" data-testid="typing">Agent is working…</div></Show>
           <div ref={bottom} />
-          <form class="composer" onSubmit={send}>
+          <form class="composer" onSubmit={send} onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); if (!finished()) void attach(e.dataTransfer?.files ?? []); }}>
+            <PendingAttachments items={attached()} onRemove={(i) => setAttached((all) => all.filter((_, j) => j !== i))} />
             <textarea aria-label="Message" rows={2} value={text()} disabled={finished()} placeholder={finished() ? "This session has ended" : "Message the agent (Enter to send, Shift+Enter for a new line)"}
               onInput={(e) => setText(e.currentTarget.value)}
+              onPaste={(e) => { const files = [...(e.clipboardData?.files ?? [])]; if (files.length) { e.preventDefault(); void attach(files); } }}
               onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.currentTarget.form?.requestSubmit(); } }} />
             <div style={{ display: "flex", gap: "8px", "align-items": "center" }}>
               <label class="muted"><input type="checkbox" checked={interrupt()} onChange={(e) => setInterrupt(e.currentTarget.checked)} /> interrupt the current turn</label>
+              <AttachButton disabled={finished()} onFiles={(files) => void attach(files)} />
               <button class="btn primary" type="submit" disabled={finished()}>Send</button>
             </div>
           </form>

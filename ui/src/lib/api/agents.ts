@@ -41,8 +41,15 @@ export const agentsApi = {
     events: (id: string, after = 0, limit = 1000) =>
       request<{ data: StoredEvent[]; last_seq: number }>("GET", `/api/sessions/${encodeURIComponent(id)}/events${q({ after, limit })}`),
     create: (input: CreateSessionInput) => request<SessionView>("POST", "/api/sessions", input),
-    send: (id: string, text: string, interrupt = false) =>
-      request<{ turn_id: string; seq: number; queued: boolean }>("POST", `/api/sessions/${encodeURIComponent(id)}/messages`, { text, interrupt }),
+    /** With attachments, the text and the image/document blocks go as `content` (docs/sessions.md "Attachments"). */
+    send: (id: string, text: string, interrupt = false, attachments: Array<Record<string, unknown>> = []) =>
+      request<{ turn_id: string; seq: number; queued: boolean }>(
+        "POST",
+        `/api/sessions/${encodeURIComponent(id)}/messages`,
+        attachments.length ? { content: [...(text.trim() ? [{ type: "text", text }] : []), ...attachments], interrupt } : { text, interrupt },
+      ),
+    /** Where the dashboard shows an attachment's bytes from (same-origin, with the sign-in cookie). */
+    attachmentUrl: (id: string, attachmentId: string) => `/api/sessions/${encodeURIComponent(id)}/attachments/${encodeURIComponent(attachmentId)}`,
     interrupt: (id: string) => request<{ interrupted: boolean }>("POST", `/api/sessions/${encodeURIComponent(id)}/interrupt`),
     stop: (id: string) => request<SessionView>("POST", `/api/sessions/${encodeURIComponent(id)}/stop`),
     remove: (id: string) => request<{ ok: boolean }>("DELETE", `/api/sessions/${encodeURIComponent(id)}`),
