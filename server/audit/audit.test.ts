@@ -112,6 +112,22 @@ describe("sign-ins", () => {
     const accept = `login-${crypto.randomUUID()}`;
     expect((await t.request("POST", "/api/auth/invitations/accept", { key: null, body: { token: invited, password: "a long enough password" }, headers: { "x-request-id": accept } })).status).toBe(200);
     expect(await rowsOf(accept)).toMatchObject([{ action: "auth.login", actor_kind: "user", actor_label: "invited@example.com", detail: { method: "invitation" } }]);
+    // Four password hashes: slow on a loaded machine.
+  }, 30_000);
+
+  test("a logout is recorded with the sign-in it ended; a logout without a sign-in records nothing", async () => {
+    const login = await t.request("POST", "/api/auth/login", { key: null, body: { key: TEST_MASTER_KEY } });
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const out = `logout-${crypto.randomUUID()}`;
+    expect((await t.request("POST", "/api/auth/logout", { key: null, headers: { cookie, origin: "http://localhost", "x-request-id": out } })).status).toBe(200);
+    const [row] = await t.database.query<{ action: string; actor_kind: string; object_type: string; object_id: string }>(
+      "select action, actor_kind, object_type, object_id from audit_log where request_id = $1", [out]);
+    expect(row).toMatchObject({ action: "auth.logout", actor_kind: "admin", object_type: "dashboard_session" });
+    const [session] = await t.database.query<{ id: string; revoked_at: string | null }>("select id, revoked_at from dashboard_sessions where id = $1", [row!.object_id]);
+    expect(session?.revoked_at).not.toBeNull();
+    const anon = `logout-${crypto.randomUUID()}`;
+    expect((await t.request("POST", "/api/auth/logout", { key: null, headers: { "x-request-id": anon } })).status).toBe(200);
+    expect(await rowsOf(anon)).toEqual([]);
   });
 });
 

@@ -70,8 +70,18 @@ export class DashboardSessions {
     return { via: "session", role: "admin", kind: "admin", keyId: row.keyId ?? undefined, label: row.label, dashboardSessionId: row.id };
   }
 
-  async end(id: string): Promise<void> {
-    await this.deps.database.db.update(dashboardSessions).set({ revokedAt: new Date(this.deps.now()) }).where(and(eq(dashboardSessions.id, id), isNull(dashboardSessions.revokedAt)));
+  /** Ends one sign-in (logout); with `actor`, an `auth.logout` audit row in the same transaction. */
+  async end(id: string, actor?: Principal): Promise<void> {
+    await audited(
+      this.deps.database.db,
+      this.deps.audit ?? NO_AUDIT,
+      (tx) => tx
+        .update(dashboardSessions)
+        .set({ revokedAt: new Date(this.deps.now()) })
+        .where(and(eq(dashboardSessions.id, id), isNull(dashboardSessions.revokedAt)))
+        .returning({ id: dashboardSessions.id }),
+      ([r]) => (r && actor ? { actor, action: "auth.logout", objectType: "dashboard_session", objectId: id } : null),
+    );
     this.cache.clear();
   }
 

@@ -136,7 +136,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
       "/logout",
       async ({ set, principal }) => {
         // Ends this sign-in server-side too: a copy of the cookie stops working at once.
-        if (principal?.dashboardSessionId) await deps.auth.sessions.end(principal.dashboardSessionId);
+        if (principal?.dashboardSessionId) await deps.auth.sessions.end(principal.dashboardSessionId, principal);
         set.headers["set-cookie"] = sessionCookie("", 0, deps.secureCookies);
         return { ok: true };
       },

@@ -100,7 +100,8 @@ export function createAuthGuard(auth: AuthService, extra: Array<(request: Reques
     }
     // Narrow extra credentials (a session's stream token) that each check their own route.
     for (const check of extra) principal ??= await check(request);
-    if (access === null) return { principal: principal as Principal, clientIp };
+    // A public route (logout) still records where the call came from when a caller is known.
+    if (access === null) return { principal: (principal ? { ...principal, origin: originOf(request, clientIp) } : principal) as Principal, clientIp };
     if (!principal) throw unauthorized();
     if (!KINDS_BY_ACCESS[access].includes(principal.kind)) throw forbidden(refusal(principal.kind, access, request.method, new URL(request.url).pathname));
     // The dashboard's team switcher narrows lists to one team and puts new objects there (server/auth/policy.ts).
