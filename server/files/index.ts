@@ -1,0 +1,120 @@
+import { Elysia } from "elysia";
+import type { AuthGuard } from "../http/auth-guard";
+import { agentIdParams } from "../agents/model";
+import { sessionIdParams } from "../sessions/model";
+import { ApiError, badRequest } from "../lib/errors";
+import { type AgentFileService, type NewAgentFile, tooLargeFile } from "./agent-files";
+import { agentFileListView, agentFilePathQuery, agentFilesUploadedView, agentFileView, workspaceListView, workspacePathQuery } from "./model";
+import { normalizeRelativePath } from "./paths";
+import { downloadHeaders, type WorkspaceFiles } from "./workspace";
+
+/** The body's bytes, refused (413 naming `field`) as soon as they pass `max`. */
+async function readBytes(request: Request, max: number, field: string): Promise<Uint8Array> {
+  if (Number(request.headers.get("content-length") ?? 0) > max) throw tooLargeFile(field, max);
+  if (!request.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > max) throw tooLargeFile(field, max);
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** multipart/form-data: `file` parts (one or more), each at `path` (the same count, in order) or its file name. */
+async function filesFromForm(request: Request, maxFileBytes: number): Promise<NewAgentFile[]> {
+  if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) {
+    throw new ApiError(415, "unsupported_media_type", "Send multipart/form-data with file parts, or PUT the raw bytes with ?path=", [{ field: "(body)", message: "not multipart/form-data" }]);
+  }
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    throw badRequest("The multipart body could not be parsed", [{ field: "(body)", message: "malformed multipart/form-data" }]);
+  }
+  const parts = form.getAll("file");
+  const paths = form.getAll("path");
+  if (parts.length === 0) throw badRequest("file: no file part", [{ field: "file", message: "required" }]);
+  if (paths.length && paths.length !== parts.length) throw badRequest("path: give one path per file part, or none", [{ field: "path", message: "one per file" }]);
+  const out: NewAgentFile[] = [];
+  for (const [i, part] of parts.entries()) {
+    const field = parts.length > 1 ? `file[${i}]` : "file";
+    if (typeof part === "string") throw badRequest(`${field}: not a file`, [{ field, message: "must be a file part" }]);
+    if (part.size > maxFileBytes) throw tooLargeFile(field, maxFileBytes);
+    const named = paths[i] ?? part.name;
+    const pathField = paths.length ? (parts.length > 1 ? `path[${i}]` : "path") : field;
+    const p = typeof named === "string" ? normalizeRelativePath(named) : ({ ok: false, message: "must be text" } as const);
+    if (!p.ok) throw badRequest(`${pathField}: ${p.message}`, [{ field: pathField, message: p.message }]);
+    out.push({ path: p.path, content: new Uint8Array(await part.arrayBuffer()), contentType: safeType(part.type) });
+  }
+  return out;
+}
+
+/** A content type as stored and shown (never used to render: downloads are attachments). */
+const safeType = (t: string | null | undefined) => (t && /^[\w.+-]+\/[\w.+-]+$/.test(t.split(";")[0]!.trim()) ? t.split(";")[0]!.trim().slice(0, 100) : "application/octet-stream");
+
+/** An agent's files (docs/files.md): the agent's viewers read them, those who may change the agent change them. */
+export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuard }) {
+  return new Elysia({ prefix: "/api/agents", detail: { tags: ["Agent files"] } })
+    .use(deps.guard)
+    .get("/:id/files", ({ params, principal }) => deps.files.list(params.id, principal), {
+      params: agentIdParams,
+      response: agentFileListView,
+      detail: { summary: "List the agent's files (placed in each new session's workspace)" },
+    })
+    .post(
+      "/:id/files",
+      async ({ params, request, set, principal }) => {
+        const files = await filesFromForm(request, deps.files.limits.maxFileBytes);
+        set.status = 201;
+        return { data: await deps.files.put(params.id, files, principal) };
+      },
+      { parse: "none", params: agentIdParams, response: { 201: agentFilesUploadedView }, detail: { summary: "Upload files (multipart/form-data `file` parts, optional `path` per part); all or none" } },
+    )
+    .put(
+      "/:id/files",
+      async ({ params, query, request, principal }) => {
+        const content = await readBytes(request, deps.files.limits.maxFileBytes, "(body)");
+        const [view] = await deps.files.put(params.id, [{ path: query.path, content, contentType: safeType(request.headers.get("content-type")) }], principal);
+        return view!;
+      },
+      { parse: "none", params: agentIdParams, query: agentFilePathQuery, response: agentFileView, detail: { summary: "Upload one file: the raw body, at ?path= (replaces a file at that path)" } },
+    )
+    .get(
+      "/:id/files/content",
+      async ({ params, query, principal }) => {
+        const row = await deps.files.content(params.id, query.path, principal);
+        return new Response(new Uint8Array(row.content), { headers: downloadHeaders(row.path.split("/").at(-1)!, "application/octet-stream", row.size) });
+      },
+      { params: agentIdParams, query: agentFilePathQuery, detail: { summary: "Download one of the agent's files" } },
+    )
+    .delete("/:id/files", ({ params, query, principal }) => deps.files.remove(params.id, query.path, principal), {
+      params: agentIdParams,
+      query: agentFilePathQuery,
+      response: agentFileView,
+      detail: { summary: "Delete one of the agent's files" },
+    });
+}
+
+/** A session's workspace (docs/files.md): whoever sees the session reads its files. */
+export function sessionFileRoutes(deps: { workspace: WorkspaceFiles; guard: AuthGuard }) {
+  return new Elysia({ prefix: "/api/sessions", detail: { tags: ["Session files"] } })
+    .use(deps.guard)
+    .get("/:id/files", ({ params, query, principal }) => deps.workspace.list(params.id, query.path, principal), {
+      params: sessionIdParams,
+      query: workspacePathQuery,
+      response: workspaceListView,
+      detail: { summary: "The workspace's tree below ?path= (no links; capped)" },
+    })
+    .get("/:id/files/content", ({ params, query, principal }) => deps.workspace.download(params.id, query.path, principal), {
+      params: sessionIdParams,
+      query: workspacePathQuery,
+      detail: { summary: "Download one file of the workspace" },
+    })
+    .get("/:id/files/zip", ({ params, query, principal }) => deps.workspace.zip(params.id, query.path, principal), {
+      params: sessionIdParams,
+      query: workspacePathQuery,
+      detail: { summary: "Download the workspace, or the folder at ?path=, as a zip (streamed)" },
+    });
+}

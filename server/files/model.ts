@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { safeString } from "../lib/strings";
+import { MAX_PATH_CHARS, normalizeRelativePath } from "./paths";
+
+/** `path` as callers send it: checked and normalized (server/files/paths.ts); errors name the field. */
+const relativePath = (allowRoot: boolean) =>
+  safeString({ max: MAX_PATH_CHARS, min: allowRoot ? 0 : 1 }).transform((v, ctx) => {
+    const r = normalizeRelativePath(v, { allowRoot });
+    if (!r.ok) {
+      ctx.addIssue({ code: "custom", message: r.message });
+      return z.NEVER;
+    }
+    return r.path;
+  });
+
+export const agentFilePathQuery = z.object({ path: relativePath(false) });
+export const workspacePathQuery = z.object({ path: relativePath(true).optional().default("") });
+
+export const agentFileView = z.object({
+  id: z.string(),
+  agent_id: z.string(),
+  path: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  content_type: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type AgentFileView = z.infer<typeof agentFileView>;
+
+export const agentFileLimitsView = z.object({ max_file_bytes: z.number(), max_files: z.number(), max_total_bytes: z.number() });
+export const agentFileListView = z.object({ data: z.array(agentFileView), total_bytes: z.number(), limits: agentFileLimitsView });
+export const agentFilesUploadedView = z.object({ data: z.array(agentFileView) });
+
+export const workspaceEntryView = z.object({
+  path: z.string(),
+  type: z.enum(["file", "dir"]),
+  size: z.number(),
+  modified_at: z.string(),
+});
+export const workspaceListView = z.object({
+  /** The folder listed ("" = the workspace). */
+  path: z.string(),
+  data: z.array(workspaceEntryView),
+  /** More entries than LAP lists (or deeper than it walks) were there. */
+  truncated: z.boolean(),
+  /** Symbolic links, hard-linked files, sockets and other special files left out. */
+  skipped: z.number(),
+  /** Whether the session's sandbox is running now (the tree can change under you). */
+  sandbox_running: z.boolean(),
+});
