@@ -44,7 +44,7 @@ import type { EgressRecord } from "./sandboxes/egress/proxy";
 import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
 import { AgentFileService } from "./files/agent-files";
-import { agentFileRoutes, sessionFileRoutes } from "./files";
+import { fileRoutes } from "./files";
 import { WorkspaceFiles } from "./files/workspace";
 import { runtimeRoutes } from "./runtimes";
 import { createSecretBox } from "./lib/crypto";
@@ -242,8 +242,8 @@ export function createApp(deps: AppDeps) {
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
-    // Nested, as metrics/overview above: one more link in this chain is past TypeScript's instantiation depth.
-    .use(agentRoutes({ agents: core.agents, guard }).use(agentFileRoutes({ files: agentFiles, guard }).use(sessionFileRoutes({ workspace: workspaceFiles, guard }))))
+    // Grouped in one plugin: one more link in this chain is past TypeScript's instantiation depth.
+    .use(new Elysia().use(agentRoutes({ agents: core.agents, guard })).use(fileRoutes({ files: agentFiles, workspace: workspaceFiles, guard })))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))

@@ -97,6 +97,10 @@ export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuar
     });
 }
 
+/** Both, for server/app.ts. */
+export const fileRoutes = (deps: { files: AgentFileService; workspace: WorkspaceFiles; guard: AuthGuard }) =>
+  new Elysia().use(agentFileRoutes(deps)).use(sessionFileRoutes(deps));
+
 /** A session's workspace (docs/files.md): whoever sees the session reads its files. */
 export function sessionFileRoutes(deps: { workspace: WorkspaceFiles; guard: AuthGuard }) {
   return new Elysia({ prefix: "/api/sessions", detail: { tags: ["Session files"] } })
