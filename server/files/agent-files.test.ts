@@ -16,8 +16,8 @@ const agent = async (key?: string) => {
   return res.body.id as string;
 };
 const put = (id: string, path: string, body: string, key?: string) =>
-  t.request("PUT", `/api/agents/${id}/files?path=${encodeURIComponent(path)}`, { body, key, headers: { "content-type": "text/plain" } });
-const upload = (id: string, parts: Array<{ name: string; body: string | Uint8Array; path?: string }>, key?: string | null) => {
+  t.request("PUT", `/api/agents/${id}/files/${encodeURIComponent(path)}`, { body, key, headers: { "content-type": "text/plain" } });
+const upload = (id: string, parts: Array<{ name: string; body: string; path?: string }>, key?: string | null) => {
   const form = new FormData();
   for (const p of parts) {
     form.append("file", new File([p.body], p.name, { type: "text/markdown" }));
@@ -45,14 +45,14 @@ describe("agent files", () => {
     expect(listed).toMatchObject({ total_bytes: 16, limits: { max_file_bytes: 1000, max_files: 3, max_total_bytes: 1500 } });
     expect(listed.data[0].sha256).toBe(new Bun.CryptoHasher("sha256").update("replaced").digest("hex"));
 
-    const dl = await t.request("GET", `/api/agents/${id}/files/content?path=docs/guide.txt`);
+    const dl = await t.request("GET", `/api/agents/${id}/files/docs/guide.txt`);
     expect(dl.status).toBe(200);
     expect(await dl.text()).toBe("replaced");
     expect(dl.headers.get("content-disposition")).toStartWith("attachment;");
     expect(dl.headers.get("content-type")).toBe("application/octet-stream");
 
-    expect((await t.json("DELETE", `/api/agents/${id}/files?path=notes.md`)).status).toBe(200);
-    expect((await t.json("DELETE", `/api/agents/${id}/files?path=notes.md`)).status).toBe(404);
+    expect((await t.json("DELETE", `/api/agents/${id}/files/notes.md`)).status).toBe(200);
+    expect((await t.json("DELETE", `/api/agents/${id}/files/notes.md`)).status).toBe(404);
     expect((await list(id)).data.map((f: { path: string }) => f.path)).toEqual(["docs/guide.txt"]);
     const actions = await t.database.query<{ action: string }>("select action from audit_log where object_type = 'agent_file' and detail->>'agent_id' = $1 order by id", [id]);
     expect(actions.map((a) => a.action)).toEqual(["agent_file.upload", "agent_file.upload", "agent_file.replace", "agent_file.delete"]);
@@ -70,7 +70,7 @@ describe("agent files", () => {
       ["backslash", await put(id, "a\\..\\b", "x"), 400, "path"],
       ["inside .git", await put(id, ".git/hooks/pre-commit", "x"), 400, "path"],
       ["control character", await put(id, "a\tb", "x"), 400, "path"],
-      ["no path", await t.request("PUT", `/api/agents/${id}/files`, { body: "x" }), 400, "path"],
+      ["no path", await t.request("PUT", `/api/agents/${id}/files/`, { body: "x" }), 400, "path"],
       ["oversized raw", await put(id, "big.bin", "x".repeat(1001)), 413, "(body)"],
       ["oversized part", await upload(id, [{ name: "big.bin", body: "x".repeat(1001) }]), 413, "file"],
       ["traversal in a part's name", await upload(id, [{ name: "ok.txt", body: "a" }, { name: "../x", body: "b" }]), 400, "file[1]"],
@@ -88,7 +88,7 @@ describe("agent files", () => {
     expect(await auditCount(id)).toBe(1);
     expect((await put("agt_nosuchagent", "a.txt", "x")).status).toBe(404);
     expect((await upload("agt_nosuchagent", [{ name: "a.txt", body: "x" }])).status).toBe(404);
-    expect((await t.request("GET", `/api/agents/${id}/files/content?path=nothing.txt`)).status).toBe(404);
+    expect((await t.request("GET", `/api/agents/${id}/files/nothing.txt`)).status).toBe(404);
     expect((await upload(id, [{ name: "a.txt", body: "x" }], null)).status).toBe(401);
   });
 
@@ -100,13 +100,13 @@ describe("agent files", () => {
     const id = await agent(member.key);
     expect((await put(id, "mine.txt", "secret plans", member.key)).status).toBe(200);
     expect((await t.json("GET", `/api/agents/${id}/files`, { key: stranger.key })).status).toBe(404);
-    expect((await t.request("GET", `/api/agents/${id}/files/content?path=mine.txt`, { key: stranger.key })).status).toBe(404);
+    expect((await t.request("GET", `/api/agents/${id}/files/mine.txt`, { key: stranger.key })).status).toBe(404);
     expect((await put(id, "mine.txt", "overwritten", stranger.key)).status).toBe(404);
     expect((await upload(id, [{ name: "x.txt", body: "x" }], stranger.key)).status).toBe(404);
-    expect((await t.json("DELETE", `/api/agents/${id}/files?path=mine.txt`, { key: stranger.key })).status).toBe(404);
+    expect((await t.json("DELETE", `/api/agents/${id}/files/mine.txt`, { key: stranger.key })).status).toBe(404);
     expect((await list(id, viewer.key)).data.map((f: { path: string }) => f.path)).toEqual(["mine.txt"]);
     expect((await put(id, "v.txt", "x", viewer.key)).status).toBe(403);
-    expect(await (await t.request("GET", `/api/agents/${id}/files/content?path=mine.txt`)).text()).toBe("secret plans");
+    expect(await (await t.request("GET", `/api/agents/${id}/files/mine.txt`)).text()).toBe("secret plans");
   });
 
   test("deleting the agent deletes its files", async () => {

@@ -48,6 +48,11 @@ export class AgentFileService {
     return row;
   }
 
+  /** 404 unless the caller sees the agent, 403 unless it may change it (routes ask before reading a body). */
+  async writable(agentId: string, actor: Principal = SYSTEM): Promise<void> {
+    await this.agent(agentId, actor, "act");
+  }
+
   async list(agentId: string, actor: Principal = SYSTEM) {
     await this.agent(agentId, actor);
     const rows = await this.db.select(metaColumns).from(agentFiles).where(eq(agentFiles.agentId, agentId)).orderBy(asc(agentFiles.path));

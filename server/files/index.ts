@@ -4,7 +4,7 @@ import { agentIdParams } from "../agents/model";
 import { sessionIdParams } from "../sessions/model";
 import { ApiError, badRequest } from "../lib/errors";
 import { type AgentFileService, type NewAgentFile, tooLargeFile } from "./agent-files";
-import { agentFileListView, agentFilePathQuery, agentFilesUploadedView, agentFileView, workspaceListView, workspacePathQuery } from "./model";
+import { agentFileListView, fileParams, filePath, agentFilesUploadedView, agentFileView, workspaceListView, workspacePathQuery } from "./model";
 import { normalizeRelativePath } from "./paths";
 import { downloadHeaders, type WorkspaceFiles } from "./workspace";
 
@@ -66,6 +66,8 @@ export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuar
     .post(
       "/:id/files",
       async ({ params, request, set, principal }) => {
+        // Who may change the agent is checked before the body is read: another team's key gets 404 whatever it sent.
+        await deps.files.writable(params.id, principal);
         const files = await filesFromForm(request, deps.files.limits.maxFileBytes);
         set.status = 201;
         return { data: await deps.files.put(params.id, files, principal) };
@@ -73,25 +75,26 @@ export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuar
       { parse: "none", params: agentIdParams, response: { 201: agentFilesUploadedView }, detail: { summary: "Upload files (multipart/form-data `file` parts, optional `path` per part); all or none" } },
     )
     .put(
-      "/:id/files",
-      async ({ params, query, request, principal }) => {
+      "/:id/files/*",
+      async ({ params, request, principal }) => {
+        await deps.files.writable(params.id, principal);
+        const path = filePath(params["*"]);
         const content = await readBytes(request, deps.files.limits.maxFileBytes, "(body)");
-        const [view] = await deps.files.put(params.id, [{ path: query.path, content, contentType: safeType(request.headers.get("content-type")) }], principal);
+        const [view] = await deps.files.put(params.id, [{ path, content, contentType: safeType(request.headers.get("content-type")) }], principal);
         return view!;
       },
-      { parse: "none", params: agentIdParams, query: agentFilePathQuery, response: agentFileView, detail: { summary: "Upload one file: the raw body, at ?path= (replaces a file at that path)" } },
+      { parse: "none", params: fileParams, filePath, response: agentFileView, detail: { summary: "Upload one file: the raw body, at the path after files/ (replaces a file there)" } },
     )
     .get(
-      "/:id/files/content",
-      async ({ params, query, principal }) => {
-        const row = await deps.files.content(params.id, query.path, principal);
+      "/:id/files/*",
+      async ({ params, principal }) => {
+        const row = await deps.files.content(params.id, filePath(params["*"]), principal);
         return new Response(new Uint8Array(row.content), { headers: downloadHeaders(row.path.split("/").at(-1)!, "application/octet-stream", row.size) });
       },
-      { params: agentIdParams, query: agentFilePathQuery, detail: { summary: "Download one of the agent's files" } },
+      { params: fileParams, filePath, detail: { summary: "Download one of the agent's files" } },
     )
-    .delete("/:id/files", ({ params, query, principal }) => deps.files.remove(params.id, query.path, principal), {
-      params: agentIdParams,
-      query: agentFilePathQuery,
+    .delete("/:id/files/*", ({ params, principal }) => deps.files.remove(params.id, filePath(params["*"]), principal), {
+      params: fileParams,
       response: agentFileView,
       detail: { summary: "Delete one of the agent's files" },
     });
@@ -111,12 +114,11 @@ export function sessionFileRoutes(deps: { workspace: WorkspaceFiles; guard: Auth
       response: workspaceListView,
       detail: { summary: "The workspace's tree below ?path= (no links; capped)" },
     })
-    .get("/:id/files/content", ({ params, query, principal }) => deps.workspace.download(params.id, query.path, principal), {
-      params: sessionIdParams,
-      query: workspacePathQuery,
-      detail: { summary: "Download one file of the workspace" },
+    .get("/:id/files/*", ({ params, principal }) => deps.workspace.download(params.id, filePath(params["*"]), principal), {
+      params: fileParams,
+      detail: { summary: "Download one file of the workspace (the path after files/)" },
     })
-    .get("/:id/files/zip", ({ params, query, principal }) => deps.workspace.zip(params.id, query.path, principal), {
+    .get("/:id/files.zip", ({ params, query, principal }) => deps.workspace.zip(params.id, query.path, principal), {
       params: sessionIdParams,
       query: workspacePathQuery,
       detail: { summary: "Download the workspace, or the folder at ?path=, as a zip (streamed)" },

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { safeString } from "../lib/strings";
+import { badRequest } from "../lib/errors";
+import { idString, safeString } from "../lib/strings";
 import { MAX_PATH_CHARS, normalizeRelativePath } from "./paths";
 
 /** `path` as callers send it: checked and normalized (server/files/paths.ts); errors name the field. */
@@ -13,7 +14,31 @@ const relativePath = (allowRoot: boolean) =>
     return r.path;
   });
 
-export const agentFilePathQuery = z.object({ path: relativePath(false) });
+/** The rest of the URL after `files/`, percent-decoded (Elysia hands the wildcard over as sent), then checked. */
+const urlPath = z
+  .string()
+  .transform((v, ctx) => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "is not valid percent-encoding" });
+      return z.NEVER;
+    }
+  })
+  .pipe(relativePath(false));
+
+/**
+ * `/api/agents/:id/files/<path>` and `/api/sessions/:id/files/<path>`: the path is checked by
+ * `filePath` in the handler, so its errors name `path` (not the wildcard).
+ */
+export const fileParams = z.object({ id: idString(64), "*": z.string() });
+
+export function filePath(raw: string): string {
+  const r = urlPath.safeParse(raw);
+  if (r.success) return r.data;
+  const message = r.error.issues[0]?.message ?? "is not a valid path";
+  throw badRequest(`path: ${message}`, [{ field: "path", message }]);
+}
 export const workspacePathQuery = z.object({ path: relativePath(true).optional().default("") });
 
 export const agentFileView = z.object({

@@ -59,7 +59,7 @@ requires(BWRAP_MISSING).describe("files in real sandboxes", () => {
   test("an agent's file reaches the session's workspace; what the agent writes is downloadable after the sandbox stopped; its links are not served", async () => {
     const agent = await api<{ id: string }>("POST", "/api/agents", { name: "filer", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
     expect(agent.status).toBe(201);
-    const put = await raw(`/api/agents/${agent.body.id}/files?path=docs/brief.md`, MASTER, { method: "PUT", body: "The secret word is pelican." });
+    const put = await raw(`/api/agents/${agent.body.id}/files/docs/brief.md`, MASTER, { method: "PUT", body: "The secret word is pelican." });
     expect(put.status).toBe(200);
 
     // Another session's workspace, the target of one of the agent's links below.
@@ -88,12 +88,12 @@ requires(BWRAP_MISSING).describe("files in real sandboxes", () => {
     expect(paths.some((p) => /passwd|other-ws|theirs|pipe/.test(p))).toBe(false);
     expect(list.body.skipped).toBe(4);
 
-    const report = await raw(`/api/sessions/${id}/files/content?path=out/report.txt`);
+    const report = await raw(`/api/sessions/${id}/files/out/report.txt`);
     expect(report.status).toBe(200);
     expect(await report.text()).toBe("report-body\n");
     expect(report.headers.get("content-disposition")).toContain('filename="report.txt"');
     for (const path of ["passwd-link", "other-ws/theirs.txt", "out/theirs-link", "out/pipe", "../../../etc/passwd", "/etc/passwd"]) {
-      const res = await raw(`/api/sessions/${id}/files/content?path=${encodeURIComponent(path)}`);
+      const res = await raw(`/api/sessions/${id}/files/${encodeURIComponent(path)}`);
       const text = await res.text();
       expect([path, res.status]).toEqual([path, expect.any(Number)]);
       expect([path, res.status >= 400 && res.status < 500]).toEqual([path, true]);
@@ -102,7 +102,7 @@ requires(BWRAP_MISSING).describe("files in real sandboxes", () => {
     }
     expect((await raw(`/api/sessions/${id}/files?path=other-ws`)).status).toBe(422);
 
-    const zip = await raw(`/api/sessions/${id}/files/zip`);
+    const zip = await raw(`/api/sessions/${id}/files.zip`);
     expect(zip.status).toBe(200);
     expect(zip.headers.get("content-type")).toBe("application/zip");
     const files = unzipSync(new Uint8Array(await zip.arrayBuffer()));
@@ -110,17 +110,17 @@ requires(BWRAP_MISSING).describe("files in real sandboxes", () => {
     expect(Object.keys(text).filter((k) => !k.startsWith(".")).sort()).toEqual(["docs/brief.md", "out/report.txt"]);
     expect(text["docs/brief.md"]).toBe("The secret word is pelican.");
     expect(JSON.stringify(text)).not.toContain("root:");
-    const folder = unzipSync(new Uint8Array(await (await raw(`/api/sessions/${id}/files/zip?path=out`)).arrayBuffer()));
+    const folder = unzipSync(new Uint8Array(await (await raw(`/api/sessions/${id}/files.zip?path=out`)).arrayBuffer()));
     expect(Object.keys(folder)).toEqual(["report.txt"]);
 
     // Another team's key sees no such session; unknown sessions and a bad path are 4xx.
     const team = await api<{ id: string }>("POST", "/api/teams", { alias: "strangers" });
     const stranger = await api<{ token: string }>("POST", "/api/keys", { label: "stranger", role: "user", team_id: team.body.id });
-    for (const path of [`/api/sessions/${id}/files`, `/api/sessions/${id}/files/content?path=out/report.txt`, `/api/sessions/${id}/files/zip`]) {
+    for (const path of [`/api/sessions/${id}/files`, `/api/sessions/${id}/files/out/report.txt`, `/api/sessions/${id}/files.zip`]) {
       expect([path, (await raw(path, stranger.body.token)).status]).toEqual([path, 404]);
     }
     expect((await raw(`/api/sessions/ses_nosuchsession/files`)).status).toBe(404);
     expect((await raw(`/api/sessions/${id}/files?path=..%2F..`)).status).toBe(400);
-    expect((await raw(`/api/sessions/${id}/files/content`)).status).toBe(400);
+    expect((await raw(`/api/sessions/${id}/files/..%2Fx`)).status).toBe(400);
   }, 180_000);
 });

@@ -84,8 +84,8 @@ const table: Array<[Access, string[]]> = [
     ],
   ],
   // An agent's files and a session's workspace (docs/files.md): the object's own checks decide (server/files).
-  ["user", ["GET /api/agents/:id/files", "POST /api/agents/:id/files", "PUT /api/agents/:id/files", "DELETE /api/agents/:id/files", "GET /api/agents/:id/files/content"]],
-  ["user", ["GET /api/sessions/:id/files", "GET /api/sessions/:id/files/content", "GET /api/sessions/:id/files/zip"]],
+  ["user", ["GET /api/agents/:id/files", "POST /api/agents/:id/files", "PUT /api/agents/:id/files/*", "GET /api/agents/:id/files/*", "DELETE /api/agents/:id/files/*"]],
+  ["user", ["GET /api/sessions/:id/files", "GET /api/sessions/:id/files/*", "GET /api/sessions/:id/files.zip"]],
   [
     "user",
     [
