@@ -34,7 +34,7 @@ test("a person uploads files to an agent, a session finds them in its workspace,
     { name: "brief.md", mimeType: "text/markdown", buffer: Buffer.from("The brief: ship on Friday.\n") },
     { name: "scratch.txt", mimeType: "text/plain", buffer: Buffer.from("throwaway") },
   ]);
-  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
   const rows = page.getByTestId("agent-file-row");
   await expect(rows).toHaveCount(2);
   await expect(rows.first()).toContainText("docs/brief.md");
@@ -42,8 +42,8 @@ test("a person uploads files to an agent, a session finds them in its workspace,
   // A path the server refuses says why, and nothing is added.
   await page.getByLabel("Folder").fill("../outside");
   await page.getByLabel("Files to upload").setInputFiles([{ name: "x.txt", mimeType: "text/plain", buffer: Buffer.from("x") }]);
-  await page.getByRole("button", { name: "Upload" }).click();
-  await expect(page.getByRole("alert")).toContainText("must not contain ..");
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
+  await expect(page.getByTestId("agent-files-error")).toContainText("must not contain ..");
   await expect(rows).toHaveCount(2);
 
   await page.getByRole("button", { name: "Delete docs/scratch.txt" }).click();

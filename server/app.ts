@@ -243,7 +243,7 @@ export function createApp(deps: AppDeps) {
     .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     // Grouped in one plugin: one more link in this chain is past TypeScript's instantiation depth.
-    .use(new Elysia().use(agentRoutes({ agents: core.agents, guard })).use(fileRoutes({ files: agentFiles, workspace: workspaceFiles, guard })))
+    .use(new Elysia().use(agentRoutes({ agents: core.agents, guard })).use(fileRoutes({ files: agentFiles, workspace: workspaceFiles, guard, jsonLimits: { maxBytes: env0.LAP_MAX_BODY_BYTES, maxDepth: env0.LAP_MAX_JSON_DEPTH } })))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))

@@ -77,7 +77,8 @@ describe("agent files", () => {
       ["traversal in a path field", await upload(id, [{ name: "ok.txt", body: "a", path: "a/../../b" }]), 400, "path"],
       ["too many", await upload(id, [{ name: "1", body: "a" }, { name: "2", body: "a" }, { name: "3", body: "a" }]), 409, "file"],
       ["over the total", await upload(id, [{ name: "1", body: "a".repeat(800) }, { name: "2", body: "a".repeat(800) }]), 413, "file"],
-      ["not multipart", await t.request("POST", `/api/agents/${id}/files`, { body: { path: "a" } }), 415, "(body)"],
+      ["neither multipart nor JSON", await t.request("POST", `/api/agents/${id}/files`, { body: "a", headers: { "content-type": "text/plain" } }), 415, "(body)"],
+      ["JSON without files", await t.request("POST", `/api/agents/${id}/files`, { body: { path: "a" } }), 400, "files"],
     ];
     for (const [what, res, status, field] of cases) {
       expect({ what, status: res.status }).toEqual({ what, status });
@@ -114,5 +115,27 @@ describe("agent files", () => {
     expect((await put(id, "a.txt", "x")).status).toBe(200);
     expect((await t.json("DELETE", `/api/agents/${id}`)).status).toBe(200);
     expect((await t.database.query<{ n: number }>("select count(*)::int as n from agent_files where agent_id = $1", [id]))[0]!.n).toBe(0);
+  });
+});
+
+describe("the JSON upload (the dashboard's: a cookie session sends only JSON)", () => {
+  test("base64 files are stored; bad base64, paths and sizes are 4xx naming the field and store nothing", async () => {
+    const id = await agent();
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    const ok = await t.json("POST", `/api/agents/${id}/files`, { body: { files: [{ path: "a/b.txt", content_base64: b64("hello"), content_type: "text/plain" }] } });
+    expect(ok.status).toBe(201);
+    expect(ok.body.data[0]).toMatchObject({ path: "a/b.txt", size: 5, content_type: "text/plain" });
+    expect(await (await t.request("GET", `/api/agents/${id}/files/a/b.txt`)).text()).toBe("hello");
+    const cases: Array<[unknown, number, string]> = [
+      [{ files: [{ path: "../x", content_base64: b64("x") }] }, 400, "files.0.path"],
+      [{ files: [{ path: "x", content_base64: "not base64!" }] }, 400, "files.0.content_base64"],
+      [{ files: [{ path: "x", content_base64: b64("x".repeat(1001)) }] }, 413, "files.0.content_base64"],
+      [{ files: [] }, 400, "files"],
+    ];
+    for (const [body, status, field] of cases) {
+      const res = await t.json("POST", `/api/agents/${id}/files`, { body });
+      expect([field, res.status, res.body.error.fields?.map((f: { field: string }) => f.field)]).toEqual([field, status, expect.arrayContaining([field])]);
+    }
+    expect((await list(id)).data.map((f: { path: string }) => f.path)).toEqual(["a/b.txt"]);
   });
 });

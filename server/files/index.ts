@@ -3,8 +3,9 @@ import type { AuthGuard } from "../http/auth-guard";
 import { agentIdParams } from "../agents/model";
 import { sessionIdParams } from "../sessions/model";
 import { ApiError, badRequest } from "../lib/errors";
+import { DEFAULT_JSON_LIMITS, type JsonLimits, readJsonBody } from "../http/json-body";
 import { type AgentFileService, type NewAgentFile, tooLargeFile } from "./agent-files";
-import { agentFileListView, fileParams, filePath, agentFilesUploadedView, agentFileView, workspaceListView, workspacePathQuery } from "./model";
+import { jsonUploadBody, agentFileListView, fileParams, filePath, agentFilesUploadedView, agentFileView, workspaceListView, workspacePathQuery } from "./model";
 import { normalizeRelativePath } from "./paths";
 import { downloadHeaders, type WorkspaceFiles } from "./workspace";
 
@@ -22,10 +23,28 @@ async function readBytes(request: Request, max: number, field: string): Promise<
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+/** JSON `{ files: [{ path, content_base64, content_type? }] }` (the dashboard's form; see model.ts). */
+async function filesFromJson(request: Request, limits: JsonLimits, maxFileBytes: number): Promise<NewAgentFile[]> {
+  const parsed = jsonUploadBody.safeParse(await readJsonBody(request, limits));
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));
+    throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
+  }
+  return parsed.data.files.map((f, i) => {
+    // base64 is 4 characters for 3 bytes: refuse before decoding what cannot fit.
+    if (Math.floor((f.content_base64.length * 3) / 4) - 2 > maxFileBytes) throw tooLargeFile(`files.${i}.content_base64`, maxFileBytes);
+    const content = new Uint8Array(Buffer.from(f.content_base64, "base64"));
+    if (content.byteLength > maxFileBytes) throw tooLargeFile(`files.${i}.content_base64`, maxFileBytes);
+    return { path: f.path, content, contentType: safeType(f.content_type) };
+  });
+}
+
+const isJson = (request: Request) => (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase() === "application/json";
+
 /** multipart/form-data: `file` parts (one or more), each at `path` (the same count, in order) or its file name. */
 async function filesFromForm(request: Request, maxFileBytes: number): Promise<NewAgentFile[]> {
   if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) {
-    throw new ApiError(415, "unsupported_media_type", "Send multipart/form-data with file parts, or PUT the raw bytes with ?path=", [{ field: "(body)", message: "not multipart/form-data" }]);
+    throw new ApiError(415, "unsupported_media_type", "Send multipart/form-data with file parts, JSON { files: [{ path, content_base64 }] }, or PUT the raw bytes to files/<path>", [{ field: "(body)", message: "not multipart/form-data" }]);
   }
   let form: FormData;
   try {
@@ -55,7 +74,7 @@ async function filesFromForm(request: Request, maxFileBytes: number): Promise<Ne
 const safeType = (t: string | null | undefined) => (t && /^[\w.+-]+\/[\w.+-]+$/.test(t.split(";")[0]!.trim()) ? t.split(";")[0]!.trim().slice(0, 100) : "application/octet-stream");
 
 /** An agent's files (docs/files.md): the agent's viewers read them, those who may change the agent change them. */
-export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuard }) {
+export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuard; jsonLimits?: JsonLimits }) {
   return new Elysia({ prefix: "/api/agents", detail: { tags: ["Agent files"] } })
     .use(deps.guard)
     .get("/:id/files", ({ params, principal }) => deps.files.list(params.id, principal), {
@@ -68,11 +87,12 @@ export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuar
       async ({ params, request, set, principal }) => {
         // Who may change the agent is checked before the body is read: another team's key gets 404 whatever it sent.
         await deps.files.writable(params.id, principal);
-        const files = await filesFromForm(request, deps.files.limits.maxFileBytes);
+        const max = deps.files.limits.maxFileBytes;
+        const files = isJson(request) ? await filesFromJson(request, deps.jsonLimits ?? DEFAULT_JSON_LIMITS, max) : await filesFromForm(request, max);
         set.status = 201;
         return { data: await deps.files.put(params.id, files, principal) };
       },
-      { parse: "none", params: agentIdParams, response: { 201: agentFilesUploadedView }, detail: { summary: "Upload files (multipart/form-data `file` parts, optional `path` per part); all or none" } },
+      { parse: "none", params: agentIdParams, response: { 201: agentFilesUploadedView }, detail: { summary: "Upload files: multipart/form-data `file` parts (optional `path` per part), or JSON { files: [{ path, content_base64 }] }; all or none" } },
     )
     .put(
       "/:id/files/*",
@@ -101,7 +121,7 @@ export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuar
 }
 
 /** Both, for server/app.ts. */
-export const fileRoutes = (deps: { files: AgentFileService; workspace: WorkspaceFiles; guard: AuthGuard }) =>
+export const fileRoutes = (deps: { files: AgentFileService; workspace: WorkspaceFiles; guard: AuthGuard; jsonLimits?: JsonLimits }) =>
   new Elysia().use(agentFileRoutes(deps)).use(sessionFileRoutes(deps));
 
 /** A session's workspace (docs/files.md): whoever sees the session reads its files. */

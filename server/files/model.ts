@@ -41,6 +41,23 @@ export function filePath(raw: string): string {
 }
 export const workspacePathQuery = z.object({ path: relativePath(true).optional().default("") });
 
+/**
+ * The JSON form of an upload, for the dashboard: a cookie session may only send JSON (docs/security.md
+ * "Dashboard sessions, CSRF and login"), so files come base64-encoded.
+ */
+export const jsonUploadBody = z.object({
+  files: z
+    .array(
+      z.object({
+        path: relativePath(false),
+        content_base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64"),
+        content_type: safeString({ max: 100, line: true }).optional(),
+      }),
+    )
+    .min(1)
+    .max(1000),
+});
+
 export const agentFileView = z.object({
   id: z.string(),
   agent_id: z.string(),

@@ -47,7 +47,7 @@ export function AgentFiles(props: { agentId: string }) {
         </Show>
       </div>
       <Show when={error()}>
-        <ErrorAlert error={error()} />
+        {(e) => <div class="alert" role="alert" data-testid="agent-files-error">Upload refused: {e() instanceof Error ? (e() as Error).message : String(e())}</div>}
       </Show>
       <Show when={files.error}>
         <ErrorAlert error={files.error} retry={refetch} />
@@ -77,7 +77,7 @@ export function AgentFiles(props: { agentId: string }) {
       </div>
       <Show when={deleting()}>
         {(f) => (
-          <ConfirmDialog title={`Delete ${f().path}?`} confirmLabel="Delete file" action={async () => { await api.agentFiles.remove(props.agentId, f().path); }} onClose={() => setDeleting(null)} onDone={refetch}>
+          <ConfirmDialog title={`Delete ${f().path}?`} confirmLabel="Delete file" action={async () => { await api.agentFiles.remove(props.agentId, f().path); }} onClose={() => setDeleting(null)} onDone={() => { setError(null); void refetch(); }}>
             New sessions no longer get this file. Workspaces of earlier sessions keep their copy.
           </ConfirmDialog>
         )}

@@ -1,6 +1,6 @@
 // An agent's files and a session's workspace (docs/files.md).
 import type { AgentFileView } from "../../../../server/files/model";
-import { ApiError, currentTeam, q, request } from "./client";
+import { q, request } from "./client";
 
 export type { AgentFileView };
 export interface AgentFileList {
@@ -22,24 +22,22 @@ export interface WorkspaceList {
   sandbox_running: boolean;
 }
 
+function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
 /** A path in a URL: each folder name encoded, the slashes kept. */
 const urlPath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
 
 export const filesApi = {
   agentFiles: {
     list: (agentId: string) => request<AgentFileList>("GET", `/api/agents/${encodeURIComponent(agentId)}/files`),
-    /** multipart/form-data: each file at its own name (or `paths`, one per file). */
+    /** JSON with base64 content: a dashboard (cookie) session may only send JSON (docs/security.md). */
     upload: async (agentId: string, files: File[], paths?: string[]) => {
-      const form = new FormData();
-      files.forEach((f, i) => {
-        form.append("file", f, f.name);
-        if (paths) form.append("path", paths[i]!);
-      });
-      const headers: Record<string, string> = currentTeam() ? { "x-lap-team": currentTeam() } : {};
-      const res = await fetch(`/api/agents/${encodeURIComponent(agentId)}/files`, { method: "POST", credentials: "same-origin", headers, body: form });
-      const json = await res.json().catch(() => null);
-      if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? "http_error", json?.error?.message ?? `HTTP ${res.status}`, json?.error?.fields);
-      return json as { data: AgentFileView[] };
+      const encoded = await Promise.all(files.map(async (f, i) => ({ path: paths?.[i] ?? f.name, content_base64: toBase64(new Uint8Array(await f.arrayBuffer())), content_type: f.type || undefined })));
+      return request<{ data: AgentFileView[] }>("POST", `/api/agents/${encodeURIComponent(agentId)}/files`, { files: encoded });
     },
     remove: (agentId: string, path: string) => request<AgentFileView>("DELETE", `/api/agents/${encodeURIComponent(agentId)}/files/${urlPath(path)}`),
     downloadUrl: (agentId: string, path: string) => `/api/agents/${encodeURIComponent(agentId)}/files/${urlPath(path)}`,
