@@ -139,3 +139,10 @@ describe("the JSON upload (the dashboard's: a cookie session sends only JSON)", 
     expect((await list(id)).data.map((f: { path: string }) => f.path)).toEqual(["a/b.txt"]);
   });
 });
+
+test("uploads at the same time cannot pass the count limit together (the agent row is locked; matters on PostgreSQL)", async () => {
+  const id = await agent();
+  const statuses = (await Promise.all(["a1", "a2", "a3", "a4", "a5"].map((p) => put(id, p, "x")))).map((r) => r.status).sort();
+  expect(statuses).toEqual([200, 200, 200, 409, 409]);
+  expect((await list(id)).data).toHaveLength(3);
+});

@@ -66,7 +66,7 @@ export class AgentFileService {
     const l = this.deps.limits;
     const seen = new Set<string>();
     files.forEach((f, i) => {
-      const field = files.length > 1 ? `files[${i}]` : "file";
+      const field = files.length > 1 ? `file[${i}]` : "file";
       if (f.content.byteLength > l.maxFileBytes) throw tooLargeFile(field, l.maxFileBytes);
       if (seen.has(f.path)) throw new ApiError(400, "invalid_request", `${field}: ${f.path} is given twice`, [{ field, message: "path given twice" }]);
       seen.add(f.path);

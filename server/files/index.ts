@@ -5,7 +5,7 @@ import { sessionIdParams } from "../sessions/model";
 import { ApiError, badRequest } from "../lib/errors";
 import { DEFAULT_JSON_LIMITS, type JsonLimits, readJsonBody } from "../http/json-body";
 import { type AgentFileService, type NewAgentFile, tooLargeFile } from "./agent-files";
-import { jsonUploadBody, agentFileListView, fileParams, filePath, agentFilesUploadedView, agentFileView, workspaceListView, workspacePathQuery } from "./model";
+import { jsonUploadBody, normalized, agentFileListView, fileParams, filePath, agentFilesUploadedView, agentFileView, workspaceListView, workspacePathQuery } from "./model";
 import { normalizeRelativePath } from "./paths";
 import { downloadHeaders, type WorkspaceFiles } from "./workspace";
 
@@ -35,7 +35,7 @@ async function filesFromJson(request: Request, limits: JsonLimits, maxFileBytes:
     if (Math.floor((f.content_base64.length * 3) / 4) - 2 > maxFileBytes) throw tooLargeFile(`files.${i}.content_base64`, maxFileBytes);
     const content = new Uint8Array(Buffer.from(f.content_base64, "base64"));
     if (content.byteLength > maxFileBytes) throw tooLargeFile(`files.${i}.content_base64`, maxFileBytes);
-    return { path: f.path, content, contentType: safeType(f.content_type) };
+    return { path: normalized(f.path), content, contentType: safeType(f.content_type) };
   });
 }
 
@@ -128,7 +128,7 @@ export const fileRoutes = (deps: { files: AgentFileService; workspace: Workspace
 export function sessionFileRoutes(deps: { workspace: WorkspaceFiles; guard: AuthGuard }) {
   return new Elysia({ prefix: "/api/sessions", detail: { tags: ["Session files"] } })
     .use(deps.guard)
-    .get("/:id/files", ({ params, query, principal }) => deps.workspace.list(params.id, query.path, principal), {
+    .get("/:id/files", ({ params, query, principal }) => deps.workspace.list(params.id, normalized(query.path ?? "", true), principal), {
       params: sessionIdParams,
       query: workspacePathQuery,
       response: workspaceListView,
@@ -138,7 +138,7 @@ export function sessionFileRoutes(deps: { workspace: WorkspaceFiles; guard: Auth
       params: fileParams,
       detail: { summary: "Download one file of the workspace (the path after files/)" },
     })
-    .get("/:id/files.zip", ({ params, query, principal }) => deps.workspace.zip(params.id, query.path, principal), {
+    .get("/:id/files.zip", ({ params, query, principal }) => deps.workspace.zip(params.id, normalized(query.path ?? "", true), principal), {
       params: sessionIdParams,
       query: workspacePathQuery,
       detail: { summary: "Download the workspace, or the folder at ?path=, as a zip (streamed)" },

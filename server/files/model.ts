@@ -3,16 +3,22 @@ import { badRequest } from "../lib/errors";
 import { idString, safeString } from "../lib/strings";
 import { MAX_PATH_CHARS, normalizeRelativePath } from "./paths";
 
-/** `path` as callers send it: checked and normalized (server/files/paths.ts); errors name the field. */
+/**
+ * `path` as callers send it, checked (server/files/paths.ts; errors name the field). A refinement, not
+ * a transform (the API docs' JSON Schema cannot show transforms): handlers normalize with `normalized`.
+ */
 const relativePath = (allowRoot: boolean) =>
-  safeString({ max: MAX_PATH_CHARS, min: allowRoot ? 0 : 1 }).transform((v, ctx) => {
+  safeString({ max: MAX_PATH_CHARS, min: allowRoot ? 0 : 1 }).superRefine((v, ctx) => {
     const r = normalizeRelativePath(v, { allowRoot });
-    if (!r.ok) {
-      ctx.addIssue({ code: "custom", message: r.message });
-      return z.NEVER;
-    }
-    return r.path;
+    if (!r.ok) ctx.addIssue({ code: "custom", message: r.message });
   });
+
+/** The normalized form of a path its schema accepted. */
+export function normalized(path: string, allowRoot = false): string {
+  const r = normalizeRelativePath(path, { allowRoot });
+  if (!r.ok) throw badRequest(`path: ${r.message}`, [{ field: "path", message: r.message }]);
+  return r.path;
+}
 
 /** The rest of the URL after `files/`, percent-decoded (Elysia hands the wildcard over as sent), then checked. */
 const urlPath = z
@@ -25,7 +31,8 @@ const urlPath = z
       return z.NEVER;
     }
   })
-  .pipe(relativePath(false));
+  .pipe(relativePath(false))
+  .transform((v) => normalized(v));
 
 /**
  * `/api/agents/:id/files/<path>` and `/api/sessions/:id/files/<path>`: the path is checked by
@@ -39,7 +46,7 @@ export function filePath(raw: string): string {
   const message = r.error.issues[0]?.message ?? "is not a valid path";
   throw badRequest(`path: ${message}`, [{ field: "path", message }]);
 }
-export const workspacePathQuery = z.object({ path: relativePath(true).optional().default("") });
+export const workspacePathQuery = z.object({ path: relativePath(true).optional() });
 
 /**
  * The JSON form of an upload, for the dashboard: a cookie session may only send JSON (docs/security.md
