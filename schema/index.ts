@@ -6,6 +6,7 @@ export * from "./gateway";
 export * from "./mcp";
 export * from "./runtimes";
 export * from "./agents";
+export * from "./agent-files";
 export * from "./sessions";
 export * from "./sandboxes";
 export * from "./slack";

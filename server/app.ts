@@ -1,3 +1,4 @@
+import { join, resolve } from "node:path";
 import { Elysia, type AnyElysia } from "elysia";
 import { fileURLToPath } from "node:url";
 import { auditRoutes, auditTrail, AuditService } from "./audit";
@@ -42,6 +43,9 @@ import { sandboxRoutes } from "./sandboxes";
 import type { EgressRecord } from "./sandboxes/egress/proxy";
 import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
+import { AgentFileService } from "./files/agent-files";
+import { fileRoutes } from "./files";
+import { WorkspaceFiles } from "./files/workspace";
 import { runtimeRoutes } from "./runtimes";
 import { createSecretBox } from "./lib/crypto";
 import { DestinationGuard } from "./net/destinations";
@@ -133,6 +137,18 @@ export function createApp(deps: AppDeps) {
     metricsToken: deps.config.env.LAP_METRICS_TOKEN,
   });
   const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations, audit });
+  const env0 = deps.config.env;
+  const agentFiles = new AgentFileService({
+    database: deps.database,
+    limits: { maxFileBytes: env0.LAP_AGENT_FILE_MAX_BYTES, maxFiles: env0.LAP_AGENT_FILES_MAX_COUNT, maxTotalBytes: env0.LAP_AGENT_FILES_MAX_TOTAL_BYTES },
+    audit,
+  });
+  const workspaceFiles = new WorkspaceFiles({
+    database: deps.database,
+    workspacesDir: join(resolve(env0.LAP_DATA_DIR), "workspaces"),
+    hostId: deps.config.hostId,
+    sessionRow: (id, p) => core.sessions.row(id, p),
+  });
   const sandboxes = new SandboxService({
     config: deps.config,
     database: deps.database,
@@ -147,6 +163,7 @@ export function createApp(deps: AppDeps) {
     audit,
     // Seen by the egress proxy in GitHub's answer (docs/github.md); shown on the session.
     onPullRequest: async (sessionId, pr) => void (await core.store.append(sessionId, [{ type: "session.pull_request", data: { ...pr } }])),
+    agentFiles: (agentId) => agentFiles.forSession(agentId),
   });
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
@@ -225,7 +242,8 @@ export function createApp(deps: AppDeps) {
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
-    .use(agentRoutes({ agents: core.agents, guard }))
+    // Grouped in one plugin: one more link in this chain is past TypeScript's instantiation depth.
+    .use(new Elysia().use(agentRoutes({ agents: core.agents, guard })).use(fileRoutes({ files: agentFiles, workspace: workspaceFiles, guard, jsonLimits: { maxBytes: env0.LAP_MAX_BODY_BYTES, maxDepth: env0.LAP_MAX_JSON_DEPTH } })))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
@@ -246,7 +264,7 @@ export function createApp(deps: AppDeps) {
     app,
     metrics,
     tracing,
-    services: { audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
+    services: { audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, agentFiles, workspaceFiles, schedules, scheduler, triggers, triggerCallbacks },
   };
 }
 

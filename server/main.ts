@@ -12,6 +12,8 @@ import { parseUidRange, SandboxUsers } from "./sandboxes/host/sandbox-user";
 import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 import type { SandboxService } from "./sandboxes/service";
 import { Ticker } from "./automation/ticker";
+import { pruneWorkspaces } from "./files/retention";
+import { join, resolve } from "node:path";
 
 export interface RunningLap {
   url: string;
@@ -96,6 +98,11 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     new Ticker("schedules", AUTOMATION_TICK_MS, () => services.scheduler.tick(), logger),
     new Ticker("trigger-callbacks", AUTOMATION_TICK_MS, () => services.triggerCallbacks.tick(), logger),
     // The audit trail keeps LAP_AUDIT_RETENTION_DAYS (docs/operations.md "Audit trail"); pruning is idempotent across replicas.
+    // Session workspaces are kept LAP_WORKSPACE_RETENTION_DAYS after the session ended (docs/files.md); each host prunes its own.
+    new Ticker("workspace-retention", AUDIT_PRUNE_MS, async () => {
+      const removed = await pruneWorkspaces({ database, workspacesDir: join(resolve(config.env.LAP_DATA_DIR), "workspaces"), hostId: config.hostId }, config.env.LAP_WORKSPACE_RETENTION_DAYS);
+      if (removed.length) logger.info({ removed: removed.length }, "workspaces past retention removed");
+    }, logger),
     new Ticker("audit-retention", AUDIT_PRUNE_MS, async () => {
       const pruned = await services.audit.prune(config.env.LAP_AUDIT_RETENTION_DAYS);
       if (pruned) logger.info({ pruned }, "audit rows past retention deleted");

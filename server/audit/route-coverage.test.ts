@@ -21,6 +21,8 @@ const uid = () => crypto.randomUUID().replaceAll("-", "").slice(0, 10);
 interface Call {
   path: string;
   body?: unknown;
+  /** Besides the request id and user agent (a multipart upload names its content type). */
+  headers?: Record<string, string>;
   action: string;
 }
 type Scenario = () => Promise<Call>;
@@ -126,6 +128,19 @@ const SCENARIOS: Record<string, Scenario> = {
     return { path: `/api/agents/${id}/resume`, action: "agent.resume" };
   },
   "DELETE /api/agents/:id": async () => ({ path: `/api/agents/${await agent()}`, action: "agent.delete" }),
+  "POST /api/agents/:id/files": async () => ({
+    path: `/api/agents/${await agent()}/files`,
+    body: '--b0\r\ncontent-disposition: form-data; name="file"; filename="notes.md"\r\ncontent-type: text/markdown\r\n\r\n# notes\r\n--b0--\r\n',
+    headers: { "content-type": "multipart/form-data; boundary=b0" },
+    action: "agent_file.upload",
+  }),
+  "PUT /api/agents/:id/files/*": async () => ({ path: `/api/agents/${await agent()}/files/docs/a.txt`, body: "file bytes", action: "agent_file.upload" }),
+  "DELETE /api/agents/:id/files/*": async () => {
+    const id = await agent();
+    const res = await h.t.request("PUT", `/api/agents/${id}/files/gone.txt`, { body: "x" });
+    if (res.status !== 200) throw new Error(`upload: ${res.status}`);
+    return { path: `/api/agents/${id}/files/gone.txt`, action: "agent_file.delete" };
+  },
   "POST /api/sessions": async () => ({ path: "/api/sessions", body: { agent_id: h.agentId, title: "audited" }, action: "session.create" }),
   "POST /api/sessions/:id/stop": async () => ({ path: `/api/sessions/${await session()}/stop`, action: "session.stop" }),
   "DELETE /api/sessions/:id": async () => ({ path: `/api/sessions/${await session()}`, action: "session.delete" }),
@@ -241,7 +256,7 @@ describe("every admin and user route that changes something writes one audit row
         continue;
       }
       const requestId = `audit-${uid()}`;
-      const res = await h.t.request(method, call.path, { body: call.body ?? (method === "DELETE" ? undefined : {}), headers: { "x-request-id": requestId, "user-agent": "audit-coverage/1.0" } });
+      const res = await h.t.request(method, call.path, { body: call.body ?? (method === "DELETE" ? undefined : {}), headers: { ...call.headers, "x-request-id": requestId, "user-agent": "audit-coverage/1.0" } });
       const text = await res.text();
       if (res.status >= 300) {
         wrong.push(`${route}: ${res.status} ${text.slice(0, 200)}`);

@@ -86,6 +86,9 @@ const table: Array<[Access, string[]]> = [
       "POST /api/agents/:id/resume", "DELETE /api/agents/:id",
     ],
   ],
+  // An agent's files and a session's workspace (docs/files.md): the object's own checks decide (server/files).
+  ["user", ["GET /api/agents/:id/files", "POST /api/agents/:id/files", "PUT /api/agents/:id/files/*", "GET /api/agents/:id/files/*", "DELETE /api/agents/:id/files/*"]],
+  ["user", ["GET /api/sessions/:id/files", "GET /api/sessions/:id/files/*", "GET /api/sessions/:id/files.zip"]],
   [
     "user",
     [

@@ -62,6 +62,8 @@ export interface SandboxServiceDeps {
   audit?: AuditPort;
   /** A pull request a session's sandbox opened (egress/github.ts): LAP appends it to the session's log. */
   onPullRequest?(sessionId: string, pr: PullRequestSeen): Promise<void>;
+  /** An agent's files for a new session's workspace (server/files). */
+  agentFiles?: SandboxRuntimeDeps["agentFiles"];
 }
 
 export interface VaultPort {
@@ -254,6 +256,7 @@ export class SandboxService {
       ...(host ? { workspacePath: (ws: string) => host.workspacePath(ws), handOverWorkspace: (ws: string) => host.handOverWorkspace(ws) } : {}),
       repoToken: (agentId, repoHost) => this.repoToken(agentId, repoHost),
       audit: this.deps.audit,
+      agentFiles: this.deps.agentFiles,
       ...extra,
     });
   }

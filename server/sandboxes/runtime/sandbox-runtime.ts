@@ -20,6 +20,7 @@ import { SupervisorClient } from "../supervisor-client";
 import { newWorkspaceId, type WarmPool } from "../warm-pool";
 import { memoryLimitTurnEnd, sandboxMemoryKills, waitsForApproval } from "./memory-limit";
 import { cloneInto } from "./repo";
+import { AgentFilePlacementError, placeAgentFiles } from "../../files/place";
 import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { type AgentForSandbox, sandboxSpecFor } from "./spec";
 
@@ -61,6 +62,8 @@ export interface SandboxRuntimeDeps {
   handOverWorkspace?(workspaceId: string): Promise<void>;
   /** The audit trail (server/audit): sandbox starts and stops, by LAP, with their session. */
   audit?: AuditPort;
+  /** The agent's files (server/files), placed in a new session's workspace after the clone. */
+  agentFiles?(agentId: string): Promise<Array<{ path: string; content: Uint8Array }>>;
 }
 
 interface Live {
@@ -192,6 +195,16 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       });
       // A clone made on the host belongs to LAP's user: hand it to the sandbox's uid.
       if (cloned === "cloned") await this.deps.handOverWorkspace?.(ws);
+    }
+    // A new session's workspace gets the agent's files (docs/files.md); a recovered one keeps what the agent left.
+    if (!workspaceId && this.deps.workspacePath && this.deps.agentFiles) {
+      const files = await this.deps.agentFiles(agent.id);
+      try {
+        if (placeAgentFiles(this.deps.workspacePath(ws), files)) await this.deps.handOverWorkspace?.(ws);
+      } catch (err) {
+        if (err instanceof AgentFilePlacementError) throw new RuntimeError(err.message);
+        throw err;
+      }
     }
     const alreadyBound =
       adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));

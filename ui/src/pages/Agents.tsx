@@ -2,6 +2,7 @@ import { A, useNavigate, useParams, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog } from "../components/forms";
 import { ModelPicker } from "../components/ModelPicker";
+import { AgentFiles } from "../components/AgentFiles";
 import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "../lib/api";
 import { approvalToolHint } from "../lib/approval-tools";
@@ -83,6 +84,7 @@ export function AgentDetail() {
   const [agent, { refetch, mutate }] = createResource(() => params.id, api.agents.get);
   const [editing, setEditing] = createSignal(false);
   const [deleting, setDeleting] = createSignal(false);
+  const [tab, setTab] = createSignal<"sessions" | "files">("sessions");
   usePageTitle(() => agent()?.name);
   const toggle = async (a: AgentView) => mutate(await (a.status === "active" ? api.agents.pause(a.id) : api.agents.resume(a.id)));
   return (
@@ -108,9 +110,19 @@ export function AgentDetail() {
               <div class="muted">System prompt</div>
               {a().system_prompt || <span class="muted">(empty)</span>}
             </div>
-            <h2 id="start">Sessions</h2>
-            <SessionLauncher agentId={a().id} />
-            <SessionTable agentId={a().id} />
+            <div class="usage-tabs" role="tablist" aria-label="Agent" style={{ "margin-bottom": "12px" }}>
+              <button role="tab" class="btn ghost sm" aria-selected={tab() === "sessions"} classList={{ active: tab() === "sessions" }} onClick={() => setTab("sessions")}>Sessions</button>
+              <button role="tab" class="btn ghost sm" aria-selected={tab() === "files"} classList={{ active: tab() === "files" }} onClick={() => setTab("files")}>Files</button>
+            </div>
+            <Show when={tab() === "sessions"}>
+              <h2 id="start">Sessions</h2>
+              <SessionLauncher agentId={a().id} />
+              <SessionTable agentId={a().id} />
+            </Show>
+            <Show when={tab() === "files"}>
+              <h2>Files</h2>
+              <AgentFiles agentId={a().id} />
+            </Show>
             <Show when={editing()}>
               <AgentForm agent={a()} onClose={() => setEditing(false)} onSaved={(saved) => { setEditing(false); mutate(saved); }} />
             </Show>

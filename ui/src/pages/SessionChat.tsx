@@ -2,6 +2,7 @@ import { A, useParams } from "@solidjs/router";
 import { ToolCard, type ToolItem } from "../components/ToolCard";
 import { createSessionUsage, TurnUsage } from "../components/TurnUsage";
 import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
+import { WorkspaceFiles } from "../components/WorkspaceFiles";
 import { ConfirmDialog } from "../components/forms";
 import { toast } from "../components/ui";
 import { api, ApiError, sandboxesApi, type ApprovalView, type StoredEvent } from "../lib/api";
@@ -148,6 +149,7 @@ export function SessionChat() {
     setAttached((all) => [...all, ...read].slice(0, MAX_FILES));
   };
   const [inspector, setInspector] = createSignal(false);
+  const [filesOpen, setFilesOpen] = createSignal(false);
   let lastSeq = 0;
   let bottom: HTMLDivElement | undefined;
 
@@ -273,6 +275,7 @@ export function SessionChat() {
           </p>
         </div>
         <div>
+          <button class="btn" onClick={() => setFilesOpen(!filesOpen())} aria-pressed={filesOpen()}>Files</button>{" "}
           <button class="btn" onClick={() => setInspector(!inspector())} aria-pressed={inspector()}>Inspector</button>{" "}
           <Show when={running()}><button class="btn danger" onClick={stopTurn}>Stop</button></Show>{" "}
           <Show when={!finished()}><button class="btn" onClick={() => setEnding(true)}>End session</button></Show>
@@ -296,7 +299,7 @@ export function SessionChat() {
           A running turn stops, its sandbox ends and no more messages can be sent. The conversation stays readable.
         </ConfirmDialog>
       </Show>
-      <div class="chat-layout" style={{ display: "grid", "grid-template-columns": inspector() ? "1fr 420px" : "1fr", gap: "16px" }}>
+      <div class="chat-layout" style={{ display: "grid", "grid-template-columns": inspector() || filesOpen() ? "1fr 420px" : "1fr", gap: "16px" }}>
         <div class="chat" data-testid="chat">
           <For each={items()}>
             {(item) => (
@@ -372,7 +375,10 @@ export function SessionChat() {
             </div>
           </form>
         </div>
-        <Show when={inspector()}>
+        <Show when={inspector() || filesOpen()}>
+          <div style={{ display: "flex", "flex-direction": "column", gap: "16px" }}>
+          <Show when={filesOpen()}><WorkspaceFiles sessionId={params.id!} /></Show>
+          <Show when={inspector()}>
           <div class="card inspector" data-testid="inspector">
             <For each={events()}>
               {(e) => (
@@ -382,6 +388,8 @@ export function SessionChat() {
                 </details>
               )}
             </For>
+          </div>
+          </Show>
           </div>
         </Show>
       </div>

@@ -3,6 +3,7 @@ import { agentsApi } from "./agents";
 import { auditApi } from "./audit";
 import { automationApi } from "./automation";
 import { authApi } from "./auth";
+import { filesApi } from "./files";
 import { mcpApi } from "./mcp";
 import { overviewApi } from "./overview";
 import { kubernetesApi } from "./sandboxes";
@@ -15,6 +16,7 @@ export * from "./audit";
 export * from "./automation";
 export * from "./auth";
 export * from "./client";
+export * from "./files";
 export * from "./mcp";
 export * from "./overview";
 export * from "./sandboxes";
@@ -23,4 +25,4 @@ export * from "./slack";
 export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi, ...overviewApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi, ...overviewApi, ...filesApi };

@@ -1,0 +1,31 @@
+/**
+ * Workspace retention (docs/files.md): a session's workspace stays on disk after its sandbox stops,
+ * so its files can be downloaded, until LAP_WORKSPACE_RETENTION_DAYS after the session ended (stopped,
+ * failed or deleted) and no sandbox uses it. Each host removes only its own workspaces.
+ */
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Database } from "../db/client";
+
+export async function pruneWorkspaces(deps: { database: Database; workspacesDir: string; hostId: string }, retentionDays: number): Promise<string[]> {
+  if (retentionDays <= 0) return [];
+  const rows = await deps.database.query<{ workspace_id: string }>(
+    `select b.workspace_id
+       from sandboxes b left join sessions s on s.id = b.session_id
+      where b.provider in ('local', 'process') and (b.host = $1 or b.host is null) and b.session_id is not null
+      group by b.workspace_id
+     having bool_and(b.status = 'dead' or b.status = 'stopped')
+        and bool_and(s.id is null or s.status in ('stopped', 'error'))
+        and max(greatest(b.updated_at, coalesce(s.updated_at, b.updated_at))) < now() - make_interval(days => $2::int)`,
+    [deps.hostId, retentionDays],
+  );
+  const removed: string[] = [];
+  for (const { workspace_id } of rows) {
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(workspace_id)) continue;
+    const dir = join(deps.workspacesDir, workspace_id);
+    if (!existsSync(dir)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(workspace_id);
+  }
+  return removed;
+}
