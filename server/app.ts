@@ -42,6 +42,9 @@ import { sandboxRoutes } from "./sandboxes";
 import type { EgressRecord } from "./sandboxes/egress/proxy";
 import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
+import { skillAndRuleRoutes } from "./skills";
+import { RuleService } from "./skills/rules-service";
+import { SkillService } from "./skills/service";
 import { runtimeRoutes } from "./runtimes";
 import { createSecretBox } from "./lib/crypto";
 import { DestinationGuard } from "./net/destinations";
@@ -132,6 +135,8 @@ export function createApp(deps: AppDeps) {
     trustedProxyHops: deps.config.env.LAP_TRUSTED_PROXY_HOPS,
     metricsToken: deps.config.env.LAP_METRICS_TOKEN,
   });
+  const skills = new SkillService({ database: deps.database, audit, destinations, logger: deps.logger.child({ module: "skills" }) });
+  const rules = new RuleService({ database: deps.database, audit });
   const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations, audit });
   const sandboxes = new SandboxService({
     config: deps.config,
@@ -210,7 +215,7 @@ export function createApp(deps: AppDeps) {
     .use(json.plugin)
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
-    .use(metricsRoutes({ metrics, guard }).use(overviewRoutes({ database: deps.database, guard })))
+    .use(metricsRoutes({ metrics, guard }).use(overviewRoutes({ database: deps.database, guard })).use(skillAndRuleRoutes({ skills, rules, guard })))
     .use(authRoutes({ auth, guard, users, oidc, oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS, uiUsername: env.UI_USERNAME, secureCookies, teamsOf }))
     .use(keyRoutes({ auth, guard }))
     .use(teamRoutes({ teams, spend: spendReports, guard }))

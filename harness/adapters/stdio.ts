@@ -5,6 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeHarnessContext } from "../context.ts";
+import type { HarnessContext } from "../protocol.ts";
 import { createHarnessAdapter, type RunningHarness } from "./index.ts";
 import { lines } from "./process.ts";
 import { contentText, type HarnessEvent, type HarnessName, type HistoryEntry, type TextContent, type ToolConfirmation, type TurnResult } from "./types.ts";
@@ -17,6 +19,7 @@ type Configure = {
   workspace: string;
   mcp?: { url: string; servers: Array<{ name: string; url: string }> };
   approvalRequiredTools?: string[];
+  context?: HarnessContext;
 };
 type StoredEvent = { type: string; content?: unknown; [field: string]: unknown };
 type Command =
@@ -65,6 +68,8 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
     // The CLI's own state outlives this process (a restart resumes the same conversation).
     home = process.env.LAP_HARNESS_HOME ?? join(tmpdir(), "lap-harness-home", configure.sessionId.replace(/[^\w-]/g, "_"));
     mkdirSync(home, { recursive: true });
+    // Rules and skills where this CLI reads them, before it starts (docs/skills.md).
+    writeHarnessContext(name, home, configure.context);
     const resumeId = existsSync(idFile()) ? readFileSync(idFile(), "utf8").trim() || undefined : undefined;
     adapter = createHarnessAdapter(name, {
       workspace: configure.workspace,

@@ -83,6 +83,14 @@ export const sessionEventData = z.discriminatedUnion("type", [
   z.object({ type: z.literal("session.ready") }).loose(),
   z.object({ type: z.literal("session.recovered"), turn_id: z.string().optional() }).loose(),
   z.object({ type: z.literal("session.stopped"), reason: z.string().optional() }).loose(),
+  /** The rules and skills (names and versions) a sandboxed harness was given when it was bound (docs/skills.md). */
+  z
+    .object({
+      type: z.literal("session.context"),
+      rules: z.array(z.object({ name: z.string(), version: z.number() })).optional(),
+      skills: z.array(z.object({ name: z.string(), version: z.number() })).optional(),
+    })
+    .loose(),
 ]);
 export type SessionEventData = z.infer<typeof sessionEventData>;
 export type SessionEventType = SessionEventData["type"];
