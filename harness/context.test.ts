@@ -120,6 +120,21 @@ test("Codex: $CODEX_HOME/AGENTS.md and $CODEX_HOME/skills are read by the real C
   expect(calls.at(-1)!.transcript).toContain(BODY);
 }, 120_000);
 
+// opencode's skill tool lists a skill's files with ripgrep, which this machine lacks ("ripgrep execution
+// failed"), so the load itself is not driven here: the rules and opencode's own listing are.
+test("opencode: ~/.config/opencode/AGENTS.md and ~/.config/opencode/skills are read by the real CLI (its skill tool lists the skill)", async () => {
+  model.setScript([{ when: "fill the form", steps: [{ kind: "text", text: "Filled." }] }]);
+  const before = model.requests.length;
+  const { lines } = await oneTurn(join(import.meta.dir, "adapters", "opencode", "main.ts"), "opencode", "please fill the form");
+  expect(lines.at(-1)).toMatchObject({ type: "session.status_idle" });
+  const calls = model.requests.slice(before).filter((c) => c.tools.length > 0);
+  expect(calls[0]!.system).toContain(RULE);
+  expect(calls[0]!.everything).toContain("form-filler");
+  expect(calls[0]!.everything).toContain("Fills in PDF forms");
+  expect(calls[0]!.everything).not.toContain(BODY);
+  expect(calls[0]!.tools).toContain("skill");
+}, 120_000);
+
 test("writing the context replaces a symlink the agent left where the skills go, and never follows it", () => {
   const home = join(root, "home-symlink");
   const outside = join(root, "outside");
