@@ -3,10 +3,13 @@
  * versions, in the agent's order. Only the agent's own team's skills and rules count (agents are
  * checked on write, this holds if one moved since); a missing one is left out.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { agents, rules, ruleVersions, skills, skillVersions } from "../../schema";
 import type { Database } from "../db/client";
 import { badRequest } from "../lib/errors";
+
+/** What one session may be given in skills (SKILL.md and files, uncompressed): checked when attached, enforced at start. */
+export const CONTEXT_SKILL_BYTES = 8 * 1024 * 1024;
 
 /** The context part of a sandbox binding (harness/protocol.ts HarnessContext). */
 export interface SessionContext {
@@ -30,12 +33,15 @@ export async function sessionContext(database: Database, agent: { teamId: string
   }
   if (agent.skillIds.length) {
     const rows = await db
-      .select({ id: skills.id, name: skills.name, description: skills.description, version: skills.currentVersion, skillMd: skillVersions.skillMd, files: skillVersions.files })
+      .select({ id: skills.id, name: skills.name, description: skills.description, version: skills.currentVersion, skillMd: skillVersions.skillMd, files: skillVersions.files, size: skillVersions.size })
       .from(skills)
       .innerJoin(skillVersions, and(eq(skillVersions.skillId, skills.id), eq(skillVersions.version, skills.currentVersion)))
       .where(and(inArray(skills.id, agent.skillIds), eq(skills.teamId, agent.teamId)));
+    let total = 0;
     for (const id of agent.skillIds) {
       const s = rows.find((x) => x.id === id);
+      // Skills that grew past the cap since they were attached stay out (the agent form says why).
+      if (s && (total += s.size) > CONTEXT_SKILL_BYTES) break;
       if (s) out.skills.push({ name: s.name, version: s.version, description: s.description, skillMd: s.skillMd, files: s.files });
     }
   }
@@ -62,6 +68,14 @@ export async function assertAttachable(database: Database, teamId: string, p: { 
     if (missing.length) fields.push({ field, message: `no ${what} ${missing.slice(0, 5).join(", ")} in the agent's team` });
   };
   await check("skill_ids", p.skill_ids, skills, "skill");
+  if (p.skill_ids?.length && !fields.length) {
+    const [{ total }] = (await db
+      .select({ total: sql<number>`coalesce(sum(${skillVersions.size}), 0)` })
+      .from(skills)
+      .innerJoin(skillVersions, and(eq(skillVersions.skillId, skills.id), eq(skillVersions.version, skills.currentVersion)))
+      .where(inArray(skills.id, [...new Set(p.skill_ids)]))) as [{ total: number }];
+    if (Number(total) > CONTEXT_SKILL_BYTES) fields.push({ field: "skill_ids", message: `these skills hold ${Number(total)} bytes together; a session takes at most ${CONTEXT_SKILL_BYTES}` });
+  }
   await check("rule_ids", p.rule_ids, rules, "rule");
   if (fields.length) throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
 }
