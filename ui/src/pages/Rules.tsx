@@ -47,7 +47,7 @@ export function Rules() {
         </For>
       </ListCard>
       <Show when={editing()}>
-        {(e) => <RuleEditor rule={e() === "new" ? null : (e() as RuleView)} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); refetch(); }} />}
+        {(e) => <RuleEditor rule={e() === "new" ? null : (e() as RuleView)} onClose={() => { setEditing(null); refetch(); }} onSaved={() => { setEditing(null); refetch(); }} />}
       </Show>
       <Show when={deleting()}>
         {(d) => (
@@ -96,7 +96,7 @@ function RuleEditor(props: { rule: RuleView | null; onClose: () => void; onSaved
     <FormDialog title={r ? `Edit ${r.name}` : "New rule"} submitLabel={r ? "Save" : "Create rule"} busyLabel="Saving…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
       <label class="field">Name<input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} /><form.FieldError field="name" /></label>
       <label class="field">Description<input name="description" value={description()} onInput={(e) => setDescription(e.currentTarget.value)} /><form.FieldError field="description" /></label>
-      <label class="field">Rule <span class="hint">markdown; a changed text is a new version</span><textarea name="body" rows={10} value={text()} onInput={(e) => setBody(e.currentTarget.value)} /><form.FieldError field="body" /></label>
+      <label class="field">Instructions <span class="hint">markdown; a changed text is a new version</span><textarea name="body" rows={10} style={{ "min-height": "12em" }} value={text()} onInput={(e) => setBody(e.currentTarget.value)} /><form.FieldError field="body" /></label>
       <Show when={r}>
         {(rl) => <Versions what={rl().name} current={current()?.current_version ?? rl().current_version} load={() => rulesApi.versions(rl().id)} rollback={(v) => rulesApi.rollback(rl().id, v)} onChanged={() => { setBody(null); refetch(); }} />}
       </Show>

@@ -23,9 +23,9 @@ export function Skills() {
           <h1>Skills</h1>
           <p>Instructions and files an agent loads when a task needs them (a SKILL.md with name and description, plus files). Claude Code, Codex and opencode read them natively; the built-in agent loads one by name.</p>
         </div>
-        <div>
-          <button class="btn" onClick={() => setDialog("zip")}>Upload zip</button>{" "}
-          <button class="btn" onClick={() => setDialog("git")}>Import from git</button>{" "}
+        <div style={{ display: "flex", gap: "8px", "flex-shrink": 0 }}>
+          <button class="btn" onClick={() => setDialog("zip")}>Upload zip</button>
+          <button class="btn" onClick={() => setDialog("git")}>Import from git</button>
           <button class="btn primary" onClick={() => setDialog("new")}>New skill <span class="kbd">c</span></button>
         </div>
       </div>
@@ -55,7 +55,8 @@ export function Skills() {
       </ListCard>
       <Show when={dialog() === "new"}><SkillEditor skill={null} onClose={() => setDialog(null)} onSaved={done} /></Show>
       <Show when={dialog() === "zip" || dialog() === "git"}><ImportDialog kind={dialog() as "zip" | "git"} onClose={() => setDialog(null)} onSaved={done} /></Show>
-      <Show when={typeof dialog() === "object" && dialog()}>{(s) => <SkillEditor skill={s() as SkillView} onClose={() => setDialog(null)} onSaved={done} />}</Show>
+      {/* Closed after a roll back, the list shows the new version too. */}
+      <Show when={typeof dialog() === "object" && dialog()}>{(s) => <SkillEditor skill={s() as SkillView} onClose={done} onSaved={done} />}</Show>
       <Show when={deleting()}>
         {(d) => (
           <ConfirmDialog
@@ -99,7 +100,7 @@ function SkillEditor(props: { skill: SkillView | null; onClose: () => void; onSa
     <FormDialog title={s ? `Edit ${s.name}` : "New skill"} submitLabel={s ? "Save as new version" : "Create skill"} busyLabel="Saving…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
       <label class="field">
         SKILL.md <span class="hint">front matter: name (lowercase, digits, hyphens) and description (when to use it)</span>
-        <textarea name="skill_md" rows={14} class="mono" value={value()} onInput={(e) => setText(e.currentTarget.value)} />
+        <textarea name="skill_md" rows={14} class="mono" style={{ "min-height": "16em" }} value={value()} onInput={(e) => setText(e.currentTarget.value)} />
         <form.FieldError field="skill_md" />
       </label>
       <Show when={current()?.current.files.length}>
