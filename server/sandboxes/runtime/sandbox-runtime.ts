@@ -392,7 +392,8 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     if (live.given) {
       const given = live.given;
       live.given = undefined;
-      yield { event: { type: "session.context", ...given } as SessionEventData, providerEventId: `${live.sandboxId}:context` };
+      // Its cursor is the supervisor's seq before the turn: a stream resumed from it misses nothing and repeats nothing.
+      yield { event: { type: "session.context", ...given } as SessionEventData, providerEventId: `${live.sandboxId}:${after}` };
     }
     opts.onOpen?.();
     for await (const e of live.client.stream(after, { signal: opts.signal })) {
