@@ -22,10 +22,10 @@ export function skillRoutes(deps: { skills: SkillService; guard: AuthGuard }) {
       response: { 201: skillView },
       detail: { summary: "Create a skill from SKILL.md (front matter name and description) and files" },
     })
-    .post("/import", async ({ body, set, principal }) => ((set.status = 201), deps.skills.import(body, principal)), {
+    .post("/import", async ({ body, set, principal }) => ((set.status = body.skill_id ? 200 : 201), deps.skills.import(body, principal)), {
       body: importSkillBody,
-      response: { 201: skillView },
-      detail: { summary: "Create a skill from a zip (base64) or a git repository" },
+      response: { 200: skillView, 201: skillView },
+      detail: { summary: "Create a skill (or, with skill_id, a new version of one) from a zip (base64) or a git repository" },
     })
     .get("/:id", ({ params, principal }) => deps.skills.get(params.id, principal), { params: idParams, response: skillDetail })
     .patch("/:id", ({ params, body, principal }) => deps.skills.update(params.id, body, principal), {

@@ -22,6 +22,8 @@ export const importSkillBody = z
     git_url: z.url({ message: "must be an https URL such as https://github.com/org/skills" }).max(2048).optional(),
     git_ref: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/, "a branch or tag name").optional(),
     path: z.string().trim().min(1).max(SKILL_LIMITS.pathChars).optional(),
+    /** Import as a new version of this skill instead of a new skill. */
+    skill_id: idString(64).optional(),
     ...teamField,
   })
   .strict()

@@ -55,13 +55,16 @@ export class SkillService {
   /** A new skill from a zip upload or a git repository (docs/skills.md "Import"). */
   async import(input: ImportSkillInput, actor: Principal = SYSTEM): Promise<SkillView> {
     const p = importSkillBody.parse(input);
-    const teamId = teamForNew(actor, p.team_id);
-    if (p.zip_base64 !== undefined) return this.insert(skillFromZip(Buffer.from(p.zip_base64, "base64")), "zip", teamId, actor);
-    const bundle = await skillFromGit(
-      { git_url: p.git_url!, git_ref: p.git_ref, path: p.path },
-      { destinations: this.deps.destinations ?? new DestinationGuard(), logger: this.deps.logger },
-    );
-    return this.insert(bundle, `git ${redactUrl(p.git_url!)}${p.git_ref ? `#${p.git_ref}` : ""}${p.path ? ` ${p.path}` : ""}`.slice(0, 500), teamId, actor);
+    // A new version of a skill the caller may change, or a new skill in its team.
+    const current = p.skill_id ? await this.row(p.skill_id, actor) : null;
+    if (current) assertMay(actor, "act", ownedBy(current), "this skill");
+    const teamId = current?.teamId ?? teamForNew(actor, p.team_id);
+    const bundle =
+      p.zip_base64 !== undefined
+        ? skillFromZip(Buffer.from(p.zip_base64, "base64"))
+        : await skillFromGit({ git_url: p.git_url!, git_ref: p.git_ref, path: p.path }, { destinations: this.deps.destinations ?? new DestinationGuard(), logger: this.deps.logger });
+    const source = p.zip_base64 !== undefined ? "zip" : `git ${redactUrl(p.git_url!)}${p.git_ref ? `#${p.git_ref}` : ""}${p.path ? ` ${p.path}` : ""}`.slice(0, 500);
+    return current ? this.addVersion(current, bundle, source, "skill.update", actor) : this.insert(bundle, source, teamId, actor);
   }
 
   private async insert(bundle: SkillBundle, source: string, teamId: string, actor: Principal): Promise<SkillView> {

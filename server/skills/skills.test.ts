@@ -70,6 +70,11 @@ describe("skills", () => {
     const res = await t.json("POST", "/api/skills/import", { body: { zip_base64: zip64({ [`${name}/SKILL.md`]: strToU8(md(name)), [`${name}/ref/notes.md`]: strToU8("notes") }) } });
     expect(res.status).toBe(201);
     expect((await t.json("GET", `/api/skills/${res.body.id}`)).body.current).toMatchObject({ source: "zip", files: [{ path: "ref/notes.md", size: 5 }] });
+    // A zip with skill_id is a new version of that skill (its files replaced).
+    const again = await t.json("POST", "/api/skills/import", { body: { skill_id: res.body.id, zip_base64: zip64({ "SKILL.md": strToU8(md(name, "Second")), "other.txt": strToU8("x") }) } });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: res.body.id, current_version: 2, description: "Second" });
+    expect((await t.json("GET", `/api/skills/${res.body.id}`)).body.current.files).toEqual([{ path: "other.txt", size: 1 }]);
   });
 
   const bomb = () => zipSync({ "SKILL.md": strToU8(md("bomb")), "zeros.bin": new Uint8Array(3 * 1024 * 1024) }, { level: 9 });

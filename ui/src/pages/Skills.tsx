@@ -89,10 +89,12 @@ function SkillEditor(props: { skill: SkillView | null; onClose: () => void; onSa
   const [current, { refetch }] = createResource(() => s?.id, (id) => skillsApi.get(id));
   const [text, setText] = createSignal(s ? "" : TEMPLATE);
   const form = createApiForm({ nested: true });
+  const [zip, setZip] = createSignal<File | null>(null);
   const value = () => text() || current()?.current.skill_md || "";
   const submit = () =>
     form.submit(async () => {
-      const saved = s ? await skillsApi.update(s.id, { skill_md: value() }) : await skillsApi.create({ skill_md: value() });
+      const z = zip();
+      const saved = s && z ? await skillsApi.import({ skill_id: s.id, zip_base64: await base64Of(z) }) : s ? await skillsApi.update(s.id, { skill_md: value() }) : await skillsApi.create({ skill_md: value() });
       toast(s ? `Saved ${saved.name} v${saved.current_version}` : `Created ${saved.name}`);
       props.onSaved();
     });
@@ -105,6 +107,9 @@ function SkillEditor(props: { skill: SkillView | null; onClose: () => void; onSa
       </label>
       <Show when={current()?.current.files.length}>
         <div class="field"><strong>Files</strong> <span class="chips"><For each={current()!.current.files}>{(f) => <span class="chip mono">{f.path}</span>}</For></span></div>
+      </Show>
+      <Show when={s}>
+        <label class="field">Or a zip <span class="hint">a new version from a skill folder (its SKILL.md and files replace these)</span><input name="zip" type="file" accept=".zip,application/zip" onChange={(e) => setZip(e.currentTarget.files?.[0] ?? null)} /><form.FieldError field="zip_base64" /></label>
       </Show>
       <Show when={s}>
         {(sk) => <Versions what={sk().name} current={current()?.current_version ?? sk().current_version} load={() => skillsApi.versions(sk().id)} rollback={(v) => skillsApi.rollback(sk().id, v)} onChanged={() => { setText(""); refetch(); }} />}
@@ -127,10 +132,7 @@ function ImportDialog(props: { kind: "zip" | "git"; onClose: () => void; onSaved
       if (props.kind === "zip") {
         const f = file();
         if (!f) throw new Error("Choose a .zip file first");
-        const bytes = new Uint8Array(await f.arrayBuffer());
-        let bin = "";
-        for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-        saved = await skillsApi.import({ zip_base64: btoa(bin) });
+        saved = await skillsApi.import({ zip_base64: await base64Of(f) });
       } else {
         saved = await skillsApi.import({ git_url: url(), ...(ref() ? { git_ref: ref() } : {}), ...(path() ? { path: path() } : {}) });
       }
@@ -154,4 +156,11 @@ function ImportDialog(props: { kind: "zip" | "git"; onClose: () => void; onSaved
       <form.FormError />
     </FormDialog>
   );
+}
+
+async function base64Of(f: File): Promise<string> {
+  const bytes = new Uint8Array(await f.arrayBuffer());
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
 }
