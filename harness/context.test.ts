@@ -135,6 +135,20 @@ test("opencode: ~/.config/opencode/AGENTS.md and ~/.config/opencode/skills are r
   expect(calls[0]!.tools).toContain("skill");
 }, 120_000);
 
+test("DeepAgents: ~/.deepagents/AGENTS.md as its memory and ~/.deepagents/skills as its skills reach the model; it reads the body with its own tools", async () => {
+  const skillMd = join(root, "home-deepagents", ".deepagents", "skills", "form-filler", "SKILL.md");
+  model.setScript([{ when: "fill the form", steps: [{ kind: "call_tool", tool: "^read_file$", arguments: { file_path: skillMd } }, { kind: "text", text: "Filled." }] }]);
+  const before = model.requests.length;
+  const { lines } = await oneTurn(join(import.meta.dir, "adapters", "deepagents", "main.ts"), "deepagents", "please fill the form");
+  expect(lines.at(-1)).toMatchObject({ type: "session.status_idle" });
+  const calls = model.requests.slice(before).filter((c) => c.tools.length > 0);
+  expect(calls[0]!.system).toContain(RULE);
+  expect(calls[0]!.system).toContain("form-filler");
+  expect(calls[0]!.system).toContain("Fills in PDF forms");
+  expect(calls[0]!.everything).not.toContain(BODY);
+  expect(calls.at(-1)!.transcript).toContain(BODY);
+}, 120_000);
+
 test("writing the context replaces a symlink the agent left where the skills go, and never follows it", () => {
   const home = join(root, "home-symlink");
   const outside = join(root, "outside");
@@ -144,5 +158,5 @@ test("writing the context replaces a symlink the agent left where the skills go,
   expect(writeHarnessContext("claude-code", home, context)).toBe(true);
   expect(existsSync(join(outside, "form-filler"))).toBe(false);
   expect(readFileSync(join(home, ".claude", "skills", "form-filler", "SKILL.md"), "utf8")).toContain(BODY);
-  expect(writeHarnessContext("deepagents", home, context)).toBe(false);
+  expect(writeHarnessContext("builtin", home, context)).toBe(false);
 });

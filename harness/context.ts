@@ -2,7 +2,8 @@
  * The agent's rules and skills, written where each harness's CLI reads them (docs/skills.md):
  * Claude Code `~/.claude/skills/<name>/` and `~/.claude/CLAUDE.md`; Codex `$CODEX_HOME/skills/<name>/`
  * and `$CODEX_HOME/AGENTS.md`; opencode `~/.config/opencode/skills/<name>/` and
- * `~/.config/opencode/AGENTS.md` (HOME is the session's harness home, never the workspace). The
+ * `~/.config/opencode/AGENTS.md`; DeepAgents `~/.deepagents/` given as its `memory` and `skills`
+ * (HOME is the session's harness home, never the workspace). The
  * built-in agent puts rules and the skills' descriptions in its system prompt and writes a skill's
  * files when it loads the skill (harness/agent/skills.ts).
  *
@@ -25,6 +26,9 @@ export function contextLayout(harness: string, home: string): { skillsDir: strin
       return { skillsDir: join(home, ".codex", "skills"), rulesFile: join(home, ".codex", "AGENTS.md") };
     case "opencode":
       return { skillsDir: join(home, ".config", "opencode", "skills"), rulesFile: join(home, ".config", "opencode", "AGENTS.md") };
+    // DeepAgents takes both as paths (`memory`, `skills` of createDeepAgent; adapters/deepagents).
+    case "deepagents":
+      return { skillsDir: join(home, ".deepagents", "skills"), rulesFile: join(home, ".deepagents", "AGENTS.md") };
     default:
       return null;
   }
