@@ -1,8 +1,19 @@
 import { expect, test } from "@playwright/test";
 import { strToU8, zipSync } from "fflate";
-import { login, MASTER_KEY, shot } from "./support";
+import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./support";
 
 const headers = { authorization: `Bearer ${MASTER_KEY}` };
+const chatTag = Math.random().toString(36).slice(2, 8);
+let model: FakeProcess;
+
+// The LLM provider is a scripted stand-in (test/support/scripted-openai.ts) in its own Bun process:
+// the agent loads its skill, then answers.
+test.beforeAll(async () => {
+  model = await startFakeProcess("test/support/scripted-openai-server.ts", [JSON.stringify([{ toolCalls: [{ name: "load_skill", arguments: { name: `haiku-${chatTag}` } }] }, { text: "Autumn wind / a skill is loaded / the answer is short" }])]);
+});
+test.afterAll(() => {
+  model?.stop();
+});
 
 test("write a rule and a skill, upload a skill zip, edit and roll back, and attach them to an agent", async ({ page, request }) => {
   const tag = Math.random().toString(36).slice(2, 8);
@@ -83,4 +94,24 @@ test("write a rule and a skill, upload a skill zip, edit and roll back, and atta
   await page.getByRole("dialog").getByRole("button", { name: "Delete skill" }).click();
   await expect(page.getByRole("dialog")).toContainText("is attached to agents");
   expect((await (await request.get(`/api/skills?q=${zipName}`, { headers })).json()).data).toHaveLength(1);
+});
+
+test("a session shows the rules and skills its agent was given, and the agent loads its skill", async ({ page, request }) => {
+  test.setTimeout(90_000);
+  const modelName = `skills-chat-model-${chatTag}`;
+  expect((await request.post("/model/new", { headers, data: { model_name: modelName, litellm_params: { model: "openai/scripted-model", api_base: model.url, api_key: "sk-scripted-provider" } } })).status()).toBe(200);
+  const skill = await (await request.post("/api/skills", { headers, data: { skill_md: `---\nname: haiku-${chatTag}\ndescription: Answers in haiku\n---\nThree lines: 5, 7, 5 syllables.\n` } })).json();
+  const rule = await (await request.post("/api/rules", { headers, data: { name: `Short ${chatTag}`, body: "Keep answers short." } })).json();
+  const agent = await request.post("/api/agents", { headers, data: { name: `poet-${chatTag}`, model: modelName, runtime_id: "rt_local_sandbox", harness: "builtin", skill_ids: [skill.id], rule_ids: [rule.id] } });
+  expect(agent.status()).toBe(201);
+
+  await login(page);
+  await page.getByRole("link", { name: /Sessions/ }).click();
+  await page.getByLabel("Agent", { exact: true }).selectOption({ label: `poet-${chatTag}` });
+  await page.getByLabel("First message").fill("write a poem");
+  await page.getByRole("button", { name: "Start session" }).click();
+  await expect(page.getByText(`Given to the agent: rules: Short ${chatTag} v1; skills: haiku-${chatTag} v1`)).toBeVisible({ timeout: 45_000 });
+  await expect(page.getByTestId("tool-call").filter({ hasText: "load_skill" })).toContainText("Three lines: 5, 7, 5 syllables.");
+  await expect(page.getByTestId("msg-assistant").last()).toContainText("a skill is loaded");
+  await shot(page, "chat-skills-given");
 });
