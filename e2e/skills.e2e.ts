@@ -66,7 +66,15 @@ test("write a rule and a skill, upload a skill zip, edit and roll back, and atta
   await page.getByRole("button", { name: "Upload zip" }).click();
   await page.getByLabel("Zip file").setInputFiles({ name: "skill.zip", mimeType: "application/zip", buffer: Buffer.from(zip) });
   await page.getByRole("dialog").getByRole("button", { name: "Import" }).click();
-  await expect(page.getByTestId("skill-row").filter({ hasText: zipName })).toContainText("Fills PDF forms");
+  const zipRow = page.getByTestId("skill-row").filter({ hasText: zipName });
+  await expect(zipRow).toContainText("Fills PDF forms");
+  // Another zip makes a new version of the same skill.
+  const zip2 = zipSync({ "SKILL.md": strToU8(`---\nname: ${zipName}\ndescription: Fills PDF and Word forms\n---\nRun fill.sh.\n`), "fill.sh": strToU8("echo fill2\n") });
+  await page.getByRole("button", { name: `Edit ${zipName}` }).click();
+  await page.getByLabel("Or a zip").setInputFiles({ name: "v2.zip", mimeType: "application/zip", buffer: Buffer.from(zip2) });
+  await page.getByRole("dialog").getByRole("button", { name: "Save as new version" }).click();
+  await expect(zipRow).toContainText("v2");
+  await expect(zipRow).toContainText("Fills PDF and Word forms");
   await shot(page, "skills");
 
   // The agent form picks them.

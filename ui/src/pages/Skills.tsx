@@ -109,7 +109,7 @@ function SkillEditor(props: { skill: SkillView | null; onClose: () => void; onSa
         <div class="field"><strong>Files</strong> <span class="chips"><For each={current()!.current.files}>{(f) => <span class="chip mono">{f.path}</span>}</For></span></div>
       </Show>
       <Show when={s}>
-        <label class="field">Or a zip <span class="hint">a new version from a skill folder (its SKILL.md and files replace these)</span><input name="zip" type="file" accept=".zip,application/zip" onChange={(e) => setZip(e.currentTarget.files?.[0] ?? null)} /><form.FieldError field="zip_base64" /></label>
+        <label class="field">Or a zip <span class="hint">a new version from a zipped skill folder (its text and files replace these)</span><input name="zip" type="file" accept=".zip,application/zip" onChange={(e) => setZip(e.currentTarget.files?.[0] ?? null)} /><form.FieldError field="zip_base64" /></label>
       </Show>
       <Show when={s}>
         {(sk) => <Versions what={sk().name} current={current()?.current_version ?? sk().current_version} load={() => skillsApi.versions(sk().id)} rollback={(v) => skillsApi.rollback(sk().id, v)} onChanged={() => { setText(""); refetch(); }} />}
