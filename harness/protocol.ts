@@ -56,6 +56,14 @@ export interface HarnessConfig {
   approvalRequiredTools?: string[];
   /** Environment the binding added (vault stubs, egress proxy, CA bundle, MCP URLs), for programs the agent runs. */
   env?: Record<string, string>;
+  /** The agent's rules and skills (docs/skills.md): each harness gets them the way its CLI reads them (harness/context.ts). */
+  context?: HarnessContext;
+}
+
+/** Rules (markdown) and skills (Agent Skills folders) given to a session at start, current versions, in the agent's order. */
+export interface HarnessContext {
+  rules: Array<{ name: string; version: number; body: string }>;
+  skills: Array<{ name: string; version: number; description: string; skillMd: string; files: Array<{ path: string; content_base64: string }> }>;
 }
 
 /** A person's decision on a tool call the agent asked about (Managed Agents `user.tool_confirmation`). */

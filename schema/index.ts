@@ -16,3 +16,4 @@ export * from "./schedules";
 export * from "./triggers";
 export * from "./linear";
 export * from "./audit";
+export * from "./skills";

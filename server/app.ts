@@ -46,6 +46,9 @@ import { agentRoutes } from "./agents";
 import { AgentFileService } from "./files/agent-files";
 import { fileRoutes } from "./files";
 import { WorkspaceFiles } from "./files/workspace";
+import { skillAndRuleRoutes } from "./skills";
+import { RuleService } from "./skills/rules-service";
+import { SkillService } from "./skills/service";
 import { runtimeRoutes } from "./runtimes";
 import { createSecretBox } from "./lib/crypto";
 import { DestinationGuard } from "./net/destinations";
@@ -136,6 +139,8 @@ export function createApp(deps: AppDeps) {
     trustedProxyHops: deps.config.env.LAP_TRUSTED_PROXY_HOPS,
     metricsToken: deps.config.env.LAP_METRICS_TOKEN,
   });
+  const skills = new SkillService({ database: deps.database, audit, destinations, logger: deps.logger.child({ module: "skills" }) });
+  const rules = new RuleService({ database: deps.database, audit });
   const vault = new VaultService({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), destinations, audit });
   const env0 = deps.config.env;
   const agentFiles = new AgentFileService({
@@ -229,7 +234,7 @@ export function createApp(deps: AppDeps) {
     .use(json.plugin)
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
-    .use(metricsRoutes({ metrics, guard }).use(overviewRoutes({ database: deps.database, guard })))
+    .use(metricsRoutes({ metrics, guard }).use(overviewRoutes({ database: deps.database, guard })).use(skillAndRuleRoutes({ skills, rules, guard })))
     .use(authRoutes({ auth, guard, users, oidc, oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS, uiUsername: env.UI_USERNAME, secureCookies, teamsOf }))
     .use(keyRoutes({ auth, guard }))
     .use(teamRoutes({ teams, spend: spendReports, guard }))

@@ -5,6 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeHarnessContext } from "../context.ts";
+import type { HarnessContext } from "../protocol.ts";
 import { createHarnessAdapter, type RunningHarness } from "./index.ts";
 import { splitContent } from "./attachments.ts";
 import { lines } from "./process.ts";
@@ -18,6 +20,7 @@ type Configure = {
   workspace: string;
   mcp?: { url: string; servers: Array<{ name: string; url: string }> };
   approvalRequiredTools?: string[];
+  context?: HarnessContext;
 };
 type StoredEvent = { type: string; content?: unknown; [field: string]: unknown };
 type Command =
@@ -66,6 +69,8 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
     // The CLI's own state outlives this process (a restart resumes the same conversation).
     home = process.env.LAP_HARNESS_HOME ?? join(tmpdir(), "lap-harness-home", configure.sessionId.replace(/[^\w-]/g, "_"));
     mkdirSync(home, { recursive: true });
+    // Rules and skills where this CLI reads them, before it starts (docs/skills.md).
+    writeHarnessContext(name, home, configure.context);
     const resumeId = existsSync(idFile()) ? readFileSync(idFile(), "utf8").trim() || undefined : undefined;
     adapter = createHarnessAdapter(name, {
       workspace: configure.workspace,

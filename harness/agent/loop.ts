@@ -12,6 +12,7 @@ import type { ContentPart, HarnessConfig, NormalizedEvent, ToolConfirmation } fr
 import { chatUserContent } from "./user-content";
 import { type ChatMessage, GatewayError, streamChat, type ToolCall } from "./chat-stream";
 import { McpTools } from "./mcp-tools";
+import { LOAD_SKILL, loadSkill, loadSkillSpec, systemWithContext } from "./skills";
 import { TOOLS, runTool } from "./tools";
 
 export type Emit = (event: NormalizedEvent) => void;
@@ -153,7 +154,8 @@ export class AgentLoop {
   }
 
   /** A sandbox tool, or one of the agent's MCP tools through LAP. */
-  private runCall(name: string, args: string, signal: AbortSignal) {
+  private async runCall(name: string, args: string, signal: AbortSignal) {
+    if (name === LOAD_SKILL && this.config.context?.skills.length) return loadSkill(this.config.context, this.config.sessionId, args);
     return this.mcp?.has(name) ? this.mcp.call(name, args, signal) : runTool(name, args, { workspace: this.config.workspace, signal, proxy: this.proxy });
   }
 
@@ -191,7 +193,7 @@ export class AgentLoop {
           baseUrl: this.config.gatewayBaseUrl,
           apiKey: this.config.gatewayKey,
           model: this.config.model,
-          messages: [{ role: "system", content: this.config.systemPrompt || DEFAULT_SYSTEM }, ...this.transcript],
+          messages: [{ role: "system", content: systemWithContext(this.config.systemPrompt || DEFAULT_SYSTEM, this.config.context) }, ...this.transcript],
           tools,
           signal,
         });
@@ -224,7 +226,7 @@ export class AgentLoop {
     this.emit({ type: "session.status_running" });
     try {
       if (!(await prelude(abort.signal))) return;
-      const tools = [...TOOL_SPECS, ...((await this.mcp?.functions()) ?? [])];
+      const tools = [...TOOL_SPECS, ...loadSkillSpec(this.config.context), ...((await this.mcp?.functions()) ?? [])];
       for (let step = 1; step <= this.config.maxSteps; step++) {
         const { content: text, toolCalls } = await this.modelStep(tools, abort.signal);
         this.transcript.push({ role: "assistant", content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });

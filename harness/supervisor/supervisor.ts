@@ -85,6 +85,7 @@ export class Supervisor {
         mcp: mcpEndpoints(b.gatewayBaseUrl, b.mcpServers ?? []),
         approvalRequiredTools: b.approvalRequiredTools,
         env: Object.keys(this.boundEnv).length ? this.boundEnv : undefined,
+        context: b.context,
       },
     };
   }

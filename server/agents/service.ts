@@ -11,6 +11,7 @@ import { DestinationGuard } from "../net/destinations";
 import { hostPatternErrors, repoUrlProblem } from "../net/user-destinations";
 import type { AgentDefinition } from "../runtimes/adapter";
 import { assertMcpServers, assertVaultKeys } from "./team-refs";
+import { assertAttachable } from "../skills/context";
 import { createAgentBody, updateAgentBody, type AgentView, type CreateAgentInput, type UpdateAgentInput } from "./model";
 
 /**
@@ -57,6 +58,7 @@ export class AgentService {
     const teamId = teamForNew(actor, p.team_id);
     await assertVaultKeys(this.deps.database, actor, teamId, p.vault_keys, []);
     await assertMcpServers(this.deps.database, teamId, p.mcp_servers);
+    await assertAttachable(this.deps.database, teamId, p);
     const protocol = await this.assertRuntime(p.runtime_id, teamId);
     await this.assertGatewayModel(p.model, protocol);
     const [row] = await withConstraintConflicts(
@@ -79,6 +81,7 @@ export class AgentService {
     assertMay(actor, "act", owned(current), "this agent");
     if (p.vault_keys !== undefined) await assertVaultKeys(this.deps.database, actor, current.teamId, p.vault_keys, current.vaultKeys);
     await assertMcpServers(this.deps.database, current.teamId, p.mcp_servers, current.mcpServers);
+    await assertAttachable(this.deps.database, current.teamId, p);
     const protocol = p.runtime_id !== undefined ? await this.assertRuntime(p.runtime_id, current.teamId) : await this.protocolOf(current.runtimeId);
     // Only a change can make the model unknown: editing other fields of an agent whose model was
     // removed since stays possible (its sessions fail with a session.error naming the model).
@@ -198,8 +201,8 @@ export class AgentService {
     if (p.tools !== undefined) out.tools = p.tools;
     if (p.approval_required_tools !== undefined) out.approvalRequiredTools = p.approval_required_tools;
     if (p.mcp_servers !== undefined) out.mcpServers = p.mcp_servers;
-    if (p.skill_ids !== undefined) out.skillIds = p.skill_ids;
-    if (p.rule_ids !== undefined) out.ruleIds = p.rule_ids;
+    if (p.skill_ids !== undefined) out.skillIds = [...new Set(p.skill_ids)];
+    if (p.rule_ids !== undefined) out.ruleIds = [...new Set(p.rule_ids)];
     if (p.vault_keys !== undefined) out.vaultKeys = [...new Set(p.vault_keys)];
     if (p.egress_allow_hosts !== undefined) out.egressAllowHosts = [...new Set(p.egress_allow_hosts)];
     if (p.environment !== undefined) out.environment = p.environment;

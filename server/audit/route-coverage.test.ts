@@ -13,6 +13,7 @@ import { sessionHarness, type SessionHarness } from "../../test/support/session-
 import { TEST_MASTER_KEY } from "../../test/support/app";
 import { makeTeam, makeUser } from "../../test/support/teams";
 import { accessOf } from "../http/route-policy";
+import { strToU8, zipSync } from "fflate";
 
 let h: SessionHarness;
 const uid = () => crypto.randomUUID().replaceAll("-", "").slice(0, 10);
@@ -44,6 +45,9 @@ const made = async (method: string, path: string, body?: unknown) => {
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 };
+const skillMd = () => `---\nname: s-${uid()}\ndescription: A test skill\n---\nDo it.\n`;
+const skill = async () => (await made("POST", "/api/skills", { skill_md: skillMd() })).id as string;
+const rule = async () => (await made("POST", "/api/rules", { name: `r-${uid()}`, body: "Be brief." })).id as string;
 const agent = async () => (await made("POST", "/api/agents", { name: `a-${uid()}`, model: "claude-sonnet-4-5", runtime_id: h.runtimeId })).id as string;
 const session = async () => (await made("POST", "/api/sessions", { agent_id: h.agentId })).id as string;
 const user = async () => (await made("POST", "/api/users", { email: `u-${uid()}@example.com`, password: "correct horse battery staple" })).user.id as string;
@@ -141,6 +145,15 @@ const SCENARIOS: Record<string, Scenario> = {
     if (res.status !== 200) throw new Error(`upload: ${res.status}`);
     return { path: `/api/agents/${id}/files/gone.txt`, action: "agent_file.delete" };
   },
+  "POST /api/skills": async () => ({ path: "/api/skills", body: { skill_md: skillMd() }, action: "skill.create" }),
+  "POST /api/skills/import": async () => ({ path: "/api/skills/import", body: { zip_base64: Buffer.from(zipSync({ "SKILL.md": strToU8(skillMd()) })).toString("base64") }, action: "skill.create" }),
+  "PATCH /api/skills/:id": async () => ({ path: `/api/skills/${await skill()}`, body: { skill_md: skillMd() }, action: "skill.update" }),
+  "DELETE /api/skills/:id": async () => ({ path: `/api/skills/${await skill()}`, action: "skill.delete" }),
+  "POST /api/skills/:id/rollback": async () => ({ path: `/api/skills/${await skill()}/rollback`, body: { version: 1 }, action: "skill.rollback" }),
+  "POST /api/rules": async () => ({ path: "/api/rules", body: { name: `r-${uid()}`, body: "Be brief." }, action: "rule.create" }),
+  "PATCH /api/rules/:id": async () => ({ path: `/api/rules/${await rule()}`, body: { body: "Be briefer." }, action: "rule.update" }),
+  "DELETE /api/rules/:id": async () => ({ path: `/api/rules/${await rule()}`, action: "rule.delete" }),
+  "POST /api/rules/:id/rollback": async () => ({ path: `/api/rules/${await rule()}/rollback`, body: { version: 1 }, action: "rule.rollback" }),
   "POST /api/sessions": async () => ({ path: "/api/sessions", body: { agent_id: h.agentId, title: "audited" }, action: "session.create" }),
   "POST /api/sessions/:id/stop": async () => ({ path: `/api/sessions/${await session()}/stop`, action: "session.stop" }),
   "DELETE /api/sessions/:id": async () => ({ path: `/api/sessions/${await session()}`, action: "session.delete" }),

@@ -92,6 +92,15 @@ const table: Array<[Access, string[]]> = [
   [
     "user",
     [
+      "GET /api/skills", "POST /api/skills", "POST /api/skills/import", "GET /api/skills/:id", "PATCH /api/skills/:id", "DELETE /api/skills/:id",
+      "GET /api/skills/:id/versions", "GET /api/skills/:id/versions/:version", "POST /api/skills/:id/rollback",
+      "GET /api/rules", "POST /api/rules", "GET /api/rules/:id", "PATCH /api/rules/:id", "DELETE /api/rules/:id",
+      "GET /api/rules/:id/versions", "GET /api/rules/:id/versions/:version", "POST /api/rules/:id/rollback",
+    ],
+  ],
+  [
+    "user",
+    [
       "GET /api/sessions/stream", "POST /api/sessions", "GET /api/sessions", "GET /api/sessions/:id", "DELETE /api/sessions/:id",
       "POST /api/sessions/:id/stop", "POST /api/sessions/:id/messages", "POST /api/sessions/:id/interrupt",
       "GET /api/sessions/:id/events", "POST /api/sessions/:id/stream-token", "GET /api/sessions/:id/attachments/:attachment_id",

@@ -6,6 +6,7 @@
  * Lifecycle: create → waitReady → bind (late: a warm sandbox learns its session only when claimed)
  * → connect (reach the supervisor's Managed Agents API) → stop (workspace kept) / destroy (all gone).
  */
+import type { HarnessContext } from "../../harness/protocol";
 
 export type SandboxProviderName = "local" | "process" | "kubernetes";
 
@@ -79,6 +80,8 @@ export interface SandboxBinding {
    * key). Names only: the supervisor builds the URLs from the gateway URL as seen inside the sandbox.
    */
   mcpServers?: string[];
+  /** The agent's rules and skills at their current versions (docs/skills.md); the supervisor hands them to the harness. */
+  context?: HarnessContext;
 }
 
 export class SandboxError extends Error {

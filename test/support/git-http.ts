@@ -3,9 +3,9 @@
  * (CGI) behind Bun.serve, serving one bare repository with one commit. Other paths answer what a
  * test wants (`routes`: an internal page, a redirect), and every request is recorded.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 const BACKEND = "/usr/lib/git-core/git-http-backend";
 
@@ -21,13 +21,20 @@ export interface GitHttpServer {
   stop(): void;
 }
 
-/** Serves `/repo.git` (a file README.md saying "hello from the repo"); `routes` answer other paths first. */
-export function startGitHttp(opts: { hostname?: string; routes?: Record<string, () => Response> } = {}): GitHttpServer {
+/**
+ * Serves `/repo.git` (a file README.md saying "hello from the repo", plus `files`: relative path →
+ * content, e.g. a skill folder); `routes` answer other paths first.
+ */
+export function startGitHttp(opts: { hostname?: string; routes?: Record<string, () => Response>; files?: Record<string, string> } = {}): GitHttpServer {
   const root = mkdtempSync(join(tmpdir(), "lap-git-http-"));
   const work = join(root, "work");
   git(["init", "-q", "-b", "main", work], root);
   writeFileSync(join(work, "README.md"), "hello from the repo\n");
-  git(["add", "README.md"], work);
+  for (const [path, content] of Object.entries(opts.files ?? {})) {
+    mkdirSync(dirname(join(work, path)), { recursive: true });
+    writeFileSync(join(work, path), content);
+  }
+  git(["add", "-A"], work);
   git(["commit", "-q", "-m", "first"], work);
   git(["clone", "-q", "--bare", work, join(root, "repo.git")], root);
   const requests: GitHttpServer["requests"] = [];

@@ -28,6 +28,8 @@ import { Sessions } from "./pages/Sessions";
 import { Sandboxes } from "./pages/Sandboxes";
 import { Usage } from "./pages/Usage";
 import { Vault } from "./pages/Vault";
+import { Rules } from "./pages/Rules";
+import { Skills } from "./pages/Skills";
 
 const [me, { mutate: setMe }] = createResource<Me | null>(() => api.auth.me().catch(() => null));
 
@@ -97,6 +99,8 @@ export function App() {
           <Route path="/triggers/:id" component={TriggerDetail} />
           <Route path="/sandboxes" component={Sandboxes} />
           <Route path="/vault" component={() => <Vault me={me()!} />} />
+          <Route path="/skills" component={Skills} />
+          <Route path="/rules" component={Rules} />
           <Route path="/integrations" component={Integrations} />
           <Route path="/integrations/slack" component={Slack} />
           <Route path="/harnesses" component={Harnesses} />

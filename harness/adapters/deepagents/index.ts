@@ -10,8 +10,9 @@
 // listed tool runs; the runner ends LAP's turn `requires_action` and resumes the graph with the
 // person's decisions (docs/approvals.md).
 import type { Attachment } from "../attachments.ts";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { contextLayout } from "../../context.ts";
 import { baseEnv } from "../binaries.ts";
 import { CliTurns } from "../cli-turns.ts";
 import { type CliProcess, spawnCli } from "../process.ts";
@@ -56,6 +57,8 @@ export class DeepAgentsAdapter implements HarnessAdapter {
       approvalTools: this.config.approvalRequiredTools,
       mcpServers: this.config.mcpServers,
       shellEnv,
+      // Rules and skills, when stdio.ts wrote them (docs/skills.md).
+      ...contextPaths(this.config.home),
     };
     const cli = spawnCli({
       // The Bun running this adapter runs the deep agent too (LAP's node_modules hold deepagents).
@@ -119,4 +122,13 @@ export class DeepAgentsAdapter implements HarnessAdapter {
   async stop(): Promise<void> {
     await this.turns.stop();
   }
+}
+
+/** DeepAgents' `memory` and `skills` from what harness/context.ts wrote under the home. */
+function contextPaths(home: string): { memory?: string[]; skills?: string[] } {
+  const layout = contextLayout("deepagents", home)!;
+  return {
+    ...(existsSync(layout.rulesFile) ? { memory: [layout.rulesFile] } : {}),
+    ...(existsSync(layout.skillsDir) && readdirSync(layout.skillsDir).length ? { skills: [`${layout.skillsDir}/`] } : {}),
+  };
 }

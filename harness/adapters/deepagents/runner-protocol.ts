@@ -15,6 +15,9 @@ export type RunnerConfig = {
   mcpServers?: McpEndpoint[];
   /** Environment of the agent's shell commands (never the session key). */
   shellEnv: Record<string, string>;
+  /** The agent's rules (an AGENTS.md) and skills folder, absolute paths under the harness home (harness/context.ts). */
+  memory?: string[];
+  skills?: string[];
 };
 
 export type RunnerCommand =

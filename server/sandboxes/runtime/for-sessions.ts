@@ -8,6 +8,7 @@ import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { resolveAttachments } from "../../sessions/attachments/store";
 import type { ContentPart } from "../../sessions/events/types";
+import { contextForAgent } from "../../skills/context";
 
 /**
  * The sandbox runtime as the sessions module uses it for agents on the built-in `local-sandbox`
@@ -37,6 +38,8 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
         await deps.gateway.revokeSessionKeys(sessionId);
       },
       history: (sessionId) => sessionHistory(deps.database, sessionId),
+      // The agent's rules and skills, current versions (docs/skills.md).
+      contextFor: (agentId) => contextForAgent(deps.database, agentId),
     }));
   /**
    * A sandbox's pod was lost (the kubernetes pod monitor saw it deleted, terminating or failing). When

@@ -23,6 +23,7 @@ import { cloneInto } from "./repo";
 import { AgentFilePlacementError, placeAgentFiles } from "../../files/place";
 import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { type AgentForSandbox, sandboxSpecFor } from "./spec";
+import type { HarnessContext } from "../../../harness/protocol";
 
 export interface SandboxRuntimeDeps {
   /** Sandbox starts, their latency and failures, warm-pool hits (server/metrics). */
@@ -64,6 +65,8 @@ export interface SandboxRuntimeDeps {
   audit?: AuditPort;
   /** The agent's files (server/files), placed in a new session's workspace after the clone. */
   agentFiles?(agentId: string): Promise<Array<{ path: string; content: Uint8Array }>>;
+  /** The agent's rules and skills at their current versions (server/skills/context.ts), given to the harness at bind. */
+  contextFor?(agentId: string): Promise<HarnessContext>;
 }
 
 interface Live {
@@ -83,6 +86,8 @@ interface Live {
   /** The sandbox's count of processes killed at its memory limit when the turn began (null: not counted here). */
   oomKillsAtTurnStart?: number | null;
   lastActivity: number;
+  /** What the harness was given at bind (names and versions): the next stream says so in `session.context`. */
+  given?: { rules: Array<{ name: string; version: number }>; skills: Array<{ name: string; version: number }> };
 }
 
 const signatureOf = (a: AgentDefinition) =>
@@ -210,12 +215,17 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
     // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
     // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
+    let given: Live["given"];
     if (!alreadyBound) {
       const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
+      const context = await this.deps.contextFor?.(agent.id);
+      const hasContext = !!context && (context.rules.length > 0 || context.skills.length > 0);
+      if (hasContext) given = { rules: context.rules.map((r) => ({ name: r.name, version: r.version })), skills: context.skills.map((k) => ({ name: k.name, version: k.version })) };
       const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
       await provider.bind(sandboxId, {
         sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
         systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
+        ...(hasContext ? { context } : {}),
       });
     }
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
@@ -224,7 +234,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       if (history.length) await client.replayHistory(history);
     }
     // Nothing was lost when the session's own sandbox was taken over as it was: no session.recovered.
-    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered: alreadyBound ? undefined : recovered, lastActivity: Date.now() };
+    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered: alreadyBound ? undefined : recovered, lastActivity: Date.now(), given };
     this.live.set(sessionId, live);
     await this.lifecycle(sessionId, sandboxId, "sandbox.start", { start: claimed ? "warm" : adopted ? "adopted" : "cold", agent_id: agent.id, workspace_id: ws, ...(recovered ? { recovered } : {}) });
     return live;
@@ -403,6 +413,12 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       live.lost = undefined;
       live.inFlight = undefined;
       throw new TurnLostError("sandbox_lost", `The sandbox running this turn was lost (${lostIn}); the reply so far is incomplete. The session goes on with its history on a new sandbox.`);
+    }
+    if (live.given) {
+      const given = live.given;
+      live.given = undefined;
+      // Its cursor is the supervisor's seq before the turn: a stream resumed from it misses nothing and repeats nothing.
+      yield { event: { type: "session.context", ...given } as SessionEventData, providerEventId: `${live.sandboxId}:${after}` };
     }
     opts.onOpen?.();
     for await (const e of live.client.stream(after, { signal: opts.signal })) {

@@ -85,6 +85,14 @@ export const sessionEventData = z.discriminatedUnion("type", [
   z.object({ type: z.literal("session.stopped"), reason: z.string().optional() }).loose(),
   /** A pull request the session's sandbox opened, as GitHub answered it (docs/github.md). */
   z.object({ type: z.literal("session.pull_request"), url: z.string(), number: z.number().nullable(), title: z.string().nullable(), repository: z.string().nullable(), host: z.string() }).loose(),
+  /** The rules and skills (names and versions) a sandboxed harness was given when it was bound (docs/skills.md). */
+  z
+    .object({
+      type: z.literal("session.context"),
+      rules: z.array(z.object({ name: z.string(), version: z.number() })).optional(),
+      skills: z.array(z.object({ name: z.string(), version: z.number() })).optional(),
+    })
+    .loose(),
 ]);
 export type SessionEventData = z.infer<typeof sessionEventData>;
 export type SessionEventType = SessionEventData["type"];

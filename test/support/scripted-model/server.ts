@@ -25,6 +25,10 @@ export type RecordedRequest = {
   transcript: string;
   /** Images and documents anywhere in the request, with the block type that carried them (media.ts). */
   media: RecordedMedia[];
+  /** The request's system text (Anthropic `system`, chat system/developer messages, Responses `instructions` and developer items). */
+  system: string;
+  /** Every text the request carried (system, messages, tool descriptions): what the model was given. */
+  everything: string;
   at: number;
 };
 
@@ -62,7 +66,7 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
     const body = await request.json().catch(() => ({}));
     const conversation = format === "anthropic" ? parseAnthropic(body) : format === "chat" ? parseChat(body) : parseResponses(body);
     const authorization = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? request.headers.get("x-api-key") ?? "";
-    record(format, conversation, authorization, mediaIn(body));
+    record(format, conversation, authorization, body);
     const error = format === "anthropic" ? anthropicError : openaiError;
     if (options.apiKey && authorization !== options.apiKey) return error(401, "invalid api key");
     if (!known.has(conversation.model)) return error(404, `The model \`${conversation.model}\` does not exist`);
@@ -79,7 +83,7 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
     return sseResponse(frames, { hang, onOpen: (close) => openHangs.add(close) });
   };
 
-  const record = (format: RecordedRequest["format"], conversation: Conversation & { stream: boolean }, authorization: string, media: RecordedMedia[]) => {
+  const record = (format: RecordedRequest["format"], conversation: Conversation & { stream: boolean }, authorization: string, body: unknown) => {
     const users = conversation.messages.filter((message) => message.role === "user");
     requests.push({
       format,
@@ -89,7 +93,9 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
       authorization,
       lastUserText: users.at(-1)?.text ?? "",
       transcript: conversation.messages.map((message) => message.text).join("\n"),
-      media,
+      media: mediaIn(body),
+      system: systemText(body),
+      everything: allText(body),
       at: Date.now(),
     });
   };
@@ -110,4 +116,33 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
       await server.stop(true);
     },
   };
+}
+
+/** Text of content in any of the three wire formats (a string, or parts with `text`). */
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) return content.map((part) => (typeof part === "string" ? part : typeof part?.text === "string" ? part.text : "")).join("\n");
+  return "";
+}
+
+function systemText(body: unknown): string {
+  const b = (body ?? {}) as { system?: unknown; instructions?: unknown; messages?: unknown; input?: unknown };
+  const parts = [textOf(b.system), textOf(b.instructions)];
+  for (const list of [b.messages, b.input]) {
+    if (!Array.isArray(list)) continue;
+    for (const item of list as Array<{ role?: string; content?: unknown }>) if (item?.role === "system" || item?.role === "developer") parts.push(textOf(item.content));
+  }
+  return parts.filter(Boolean).join("\n");
+}
+
+/** Every string in the body, joined. */
+function allText(body: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === "string") out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(body);
+  return out.join("\n");
 }

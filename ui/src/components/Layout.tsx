@@ -26,6 +26,8 @@ export const NAV: NavItem[] = [
   { href: "/agents", label: "Agents", key: "a", section: "Agents", member: true },
   { href: "/runtimes", label: "Runtimes", key: "r", section: "Agents", teamAdmin: true },
   { href: "/harnesses", label: "Harnesses", key: "h", section: "Agents", member: true },
+  { href: "/skills", label: "Skills", key: "f", section: "Agents", member: true },
+  { href: "/rules", label: "Rules", key: "g", section: "Agents", member: true },
   { href: "/schedules", label: "Schedules", key: "d", section: "Automation", member: true },
   { href: "/triggers", label: "Webhook triggers", key: "w", section: "Automation", member: true },
   { href: "/gateway/models", label: "Models & providers", key: "m", section: "LLM gateway" },

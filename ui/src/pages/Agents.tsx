@@ -1,5 +1,6 @@
 import { A, useNavigate, useParams, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
+import { ContextPicker } from "../components/ContextPicker";
 import { ConfirmDialog } from "../components/forms";
 import { ModelPicker } from "../components/ModelPicker";
 import { AgentFiles } from "../components/AgentFiles";
@@ -165,6 +166,8 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
   // Members may not list the vault (admins attach secrets); their form simply offers none.
   const [vault] = createResource(() => vaultApi.list().catch(() => []));
   const [vaultKeys, setVaultKeys] = createSignal<string[]>(a?.vault_keys ?? []);
+  const [skillIds, setSkillIds] = createSignal<string[]>(a?.skill_ids ?? []);
+  const [ruleIds, setRuleIds] = createSignal<string[]>(a?.rule_ids ?? []);
   const toggleKey = (name: string, on: boolean) => setVaultKeys(on ? [...vaultKeys(), name] : vaultKeys().filter((k) => k !== name));
   const [v, setV] = createSignal({
     name: a?.name ?? "",
@@ -221,6 +224,8 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       idle_timeout_minutes: Number(f.idle_timeout_minutes),
       egress_allow_hosts: f.egress.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean),
       vault_keys: vaultKeys(),
+      skill_ids: skillIds(),
+      rule_ids: ruleIds(),
     };
     try {
       const saved = a ? await api.agents.update(a.id, body) : await api.agents.create(body);
@@ -283,6 +288,8 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
         <span class="hint" data-testid="approval-tools-hint" classList={{ "field-error": !approvalHint().asks }}>{approvalHint().text}</span>
         {err("approval_required_tools")}
       </label>
+      <ContextPicker kind="rules" value={ruleIds()} onChange={setRuleIds} error={errors().rule_ids} />
+      <ContextPicker kind="skills" value={skillIds()} onChange={setSkillIds} error={errors().skill_ids} />
       <label class="field">MCP servers <span class="hint">one per line: name url</span><textarea name="mcp" rows={2} value={v().mcp} onInput={set("mcp")} />{err("mcp_servers")}</label>
       <label class="field">Egress allow-list <span class="hint">hosts the sandbox may reach, one per line (pypi.org, *.npmjs.org); empty blocks all</span><textarea name="egress_allow_hosts" rows={2} value={v().egress} onInput={set("egress")} />{err("egress_allow_hosts")}</label>
       <fieldset class="field key-picker">

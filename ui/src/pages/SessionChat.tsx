@@ -108,6 +108,13 @@ function toItems(events: StoredEvent[]): Item[] {
         // Read by LAP from GitHub's answer (docs/github.md); only http(s) links are shown.
         if (/^https?:\/\//.test(String(d.url))) items.push({ kind: "pull_request", seq: e.seq, url: String(d.url), title: d.title ?? null, repository: d.repository ?? null, number: d.number ?? null });
         break;
+      case "session.context": {
+        // What the harness was given at start (docs/skills.md): names and versions.
+        const list = (xs: Array<{ name: string; version: number }> | undefined) => (xs ?? []).map((x) => `${x.name} v${x.version}`).join(", ");
+        const parts = [d.rules?.length ? `rules: ${list(d.rules)}` : "", d.skills?.length ? `skills: ${list(d.skills)}` : ""].filter(Boolean);
+        items.push({ kind: "note", seq: e.seq, text: `Given to the agent: ${parts.join("; ")}` });
+        break;
+      }
     }
   }
   return items;
@@ -183,7 +190,7 @@ export function SessionChat() {
     if (stale.session || stale.approvals || stale.usage) refreshSoon();
     queueMicrotask(() => bottom?.scrollIntoView({ block: "end" }));
   };
-  const EVENT_TYPES = ["user.message", "session.status_running", "agent.message", "agent.message_delta", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped", "session.pull_request"];
+  const EVENT_TYPES = ["user.message", "session.status_running", "agent.message", "agent.message_delta", "agent.thinking", "agent.tool_use", "agent.tool_result", "user.tool_confirmation", "session.status_idle", "session.error", "session.created", "session.ready", "session.recovered", "session.stopped", "session.pull_request", "session.context"];
   // The browser resends Last-Event-ID when it reconnects by itself; a new source (after LAP was
   // down) starts from `lastSeq` in the URL. The seq check drops anything already shown.
   // The history in one request (1000 events a page), then the live stream from its last seq.

@@ -21,6 +21,7 @@ export * from "./mcp";
 export * from "./overview";
 export * from "./sandboxes";
 export * from "./linear";
+export * from "./skills";
 export * from "./slack";
 export * from "./teams";
 
