@@ -15,3 +15,4 @@ export * from "./schedules";
 export * from "./triggers";
 export * from "./linear";
 export * from "./audit";
+export * from "./memory";

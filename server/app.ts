@@ -42,6 +42,9 @@ import { sandboxRoutes } from "./sandboxes";
 import type { EgressRecord } from "./sandboxes/egress/proxy";
 import { SandboxService } from "./sandboxes/service";
 import { agentRoutes } from "./agents";
+import { memoryRoutes } from "./memory";
+import { MemoryService } from "./memory/service";
+import { PlatformService } from "./platform/service";
 import { runtimeRoutes } from "./runtimes";
 import { createSecretBox } from "./lib/crypto";
 import { DestinationGuard } from "./net/destinations";
@@ -146,7 +149,14 @@ export function createApp(deps: AppDeps) {
     tracer,
     audit,
   });
-  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
+  // Agents' memory, and LAP's platform tools for their sessions (/mcp/lap: docs/memory.md).
+  const memory = new MemoryService({ database: deps.database, agents: core.agents, audit });
+  const platform = new PlatformService({
+    database: deps.database, memory, sessions: core.sessions,
+    chargeParent: deps.config.env.LLM_PROVIDER === "litellm" ? undefined : async (child, parent) => void (await gateway.chargeParentSession(child, parent)),
+  });
+  mcp.sessions.platform = platform;
+  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway, memory });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
   deps.kubernetes?.onLost((e) => void sandboxRuntimeWiring.onSandboxLost(e.id, deps.logger));
   const slack = createSlack({
@@ -223,7 +233,7 @@ export function createApp(deps: AppDeps) {
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
-    .use(agentRoutes({ agents: core.agents, guard }))
+    .use(agentRoutes({ agents: core.agents, guard }).use(memoryRoutes({ memory, guard })))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
@@ -244,7 +254,7 @@ export function createApp(deps: AppDeps) {
     app,
     metrics,
     tracing,
-    services: { audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
+    services: { memory, platform, audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, schedules, scheduler, triggers, triggerCallbacks },
   };
 }
 

@@ -83,6 +83,14 @@ const table: Array<[Access, string[]]> = [
       "POST /api/agents/:id/resume", "DELETE /api/agents/:id",
     ],
   ],
+  // An agent's memory: who sees the agent reads it, who may change the agent writes it (server/memory). Never a session key.
+  [
+    "user",
+    [
+      "GET /api/agents/:id/memory", "POST /api/agents/:id/memory", "GET /api/agents/:id/memory/:memoryId", "PATCH /api/agents/:id/memory/:memoryId",
+      "DELETE /api/agents/:id/memory/:memoryId", "GET /api/agents/:id/memory/:memoryId/history", "POST /api/agents/:id/memory/:memoryId/restore",
+    ],
+  ],
   [
     "user",
     [

@@ -210,7 +210,7 @@ export class SandboxService {
   }
 
   /** The RuntimeAdapter for sessions whose runtime is a LAP sandbox. */
-  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey" | "mcpServersFor">): SandboxRuntimeAdapter {
+  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey" | "mcpServersFor" | "sessionContext">): SandboxRuntimeAdapter {
     const provider = this.provider();
     const host = this.hostInstance;
     return new SandboxRuntimeAdapter({

@@ -22,6 +22,7 @@ import { memoryLimitTurnEnd, sandboxMemoryKills, waitsForApproval } from "./memo
 import { cloneInto } from "./repo";
 import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { type AgentForSandbox, sandboxSpecFor } from "./spec";
+import { PLATFORM_SERVER, REQUEST_APPROVAL } from "../../platform/tools";
 
 export interface SandboxRuntimeDeps {
   /** Sandbox starts, their latency and failures, warm-pool hits (server/metrics). */
@@ -41,6 +42,11 @@ export interface SandboxRuntimeDeps {
    * exactly these, and the harness reaches them at LAP's /mcp/<name> with that key.
    */
   mcpServersFor?(agent: AgentDefinition): Promise<string[]>;
+  /**
+   * What a session adds to its agent at bind time (docs/memory.md): always-on memory for its system
+   * prompt, and whether it gets LAP's platform MCP server `lap`. Unset: neither.
+   */
+  sessionContext?(sessionId: string, agent: AgentDefinition): Promise<{ memoryPrompt: string; platform: boolean }>;
   /** The stored conversation of a session, oldest first (session_events), for replay. */
   history(sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>>;
   /** Ends the session's gateway key when the session ends (gateway module). */
@@ -191,9 +197,14 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     if (!alreadyBound) {
       const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
       const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
+      const extra = await this.deps.sessionContext?.(sessionId, agent);
+      const systemPrompt = [agent.systemPrompt, extra?.memoryPrompt].filter(Boolean).join("\n\n");
       await provider.bind(sandboxId, {
         sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
-        systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
+        systemPrompt: systemPrompt || undefined,
+        // LAP's own tools ride beside the agent's servers; asking for approval always waits for a person.
+        mcpServers: extra?.platform ? [...mcpServers, PLATFORM_SERVER] : mcpServers,
+        approvalRequiredTools: extra?.platform ? [...agent.approvalRequiredTools, `${PLATFORM_SERVER}__${REQUEST_APPROVAL}`] : agent.approvalRequiredTools,
       });
     }
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
@@ -292,7 +303,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     if (!a) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
     return {
       id: a.id, name: a.name, description: a.description, model: a.model, systemPrompt: a.system_prompt, tools: a.tools ?? [], approvalRequiredTools: a.approval_required_tools ?? [],
-      mcpServers: a.mcp_servers ?? [], environment: a.environment ?? {}, repoUrl: a.repo_url, repoBranch: a.repo_branch,
+      mcpServers: a.mcp_servers ?? [], environment: a.environment ?? {}, repoUrl: a.repo_url, repoBranch: a.repo_branch, platformTools: a.platform_tools ?? true,
     };
   }
 
