@@ -233,7 +233,8 @@ export function createApp(deps: AppDeps) {
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
-    .use(agentRoutes({ agents: core.agents, guard }).use(memoryRoutes({ memory, guard })))
+    // One plugin for both keeps the app's type shallow enough for tsc.
+    .use(new Elysia().use(agentRoutes({ agents: core.agents, guard })).use(memoryRoutes({ memory, guard })))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
