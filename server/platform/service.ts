@@ -17,16 +17,16 @@ const json = (v: unknown): CallToolResult => text(JSON.stringify(v, null, 2));
 const key = z.string().trim().min(1, "key must not be empty").max(200, "key: at most 200 characters");
 const limit = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt);
 const ARGS = {
-  memory_list: z.object({ limit: limit(500, 100) }),
-  memory_search: z.object({ query: z.string().trim().min(1, "query must not be empty").max(200) }),
-  memory_read: z.object({ key }),
-  memory_write: z.object({ key, content: z.string(), always_on: z.boolean().optional(), scope: z.enum(["agent", "user"]).default("agent") }),
-  memory_delete: z.object({ key }),
-  start_subagent: z.object({ agent: z.string().trim().min(1).max(200), message: z.string().min(1, "message must not be empty").max(100_000), wait_seconds: z.number().min(1).max(50).default(45) }),
-  list_sessions: z.object({ limit: limit(100, 20) }),
-  read_session: z.object({ session_id: z.string().min(1).max(64), limit: limit(200, 20) }),
-  message_session: z.object({ session_id: z.string().min(1).max(64), text: z.string().min(1, "text must not be empty").max(100_000), wait_seconds: z.number().min(1).max(50).default(45) }),
-  [REQUEST_APPROVAL]: z.object({ summary: z.string().trim().min(1, "summary must not be empty").max(2000) }),
+  memory_list: z.object({ limit: limit(500, 100) }).strict(),
+  memory_search: z.object({ query: z.string().trim().min(1, "query must not be empty").max(200) }).strict(),
+  memory_read: z.object({ key }).strict(),
+  memory_write: z.object({ key, content: z.string(), always_on: z.boolean().optional(), scope: z.enum(["agent", "user"]).default("agent") }).strict(),
+  memory_delete: z.object({ key }).strict(),
+  start_subagent: z.object({ agent: z.string().trim().min(1).max(200), message: z.string().min(1, "message must not be empty").max(100_000), wait_seconds: z.number().min(1).max(50).default(45) }).strict(),
+  list_sessions: z.object({ limit: limit(100, 20) }).strict(),
+  read_session: z.object({ session_id: z.string().min(1).max(64), limit: limit(200, 20) }).strict(),
+  message_session: z.object({ session_id: z.string().min(1).max(64), text: z.string().min(1, "text must not be empty").max(100_000), wait_seconds: z.number().min(1).max(50).default(45) }).strict(),
+  [REQUEST_APPROVAL]: z.object({ summary: z.string().trim().min(1, "summary must not be empty").max(2000) }).strict(),
 } as const;
 
 /**

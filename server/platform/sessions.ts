@@ -105,12 +105,20 @@ export class SessionTools {
 
   async read(c: PlatformCaller, id: string, limit: number) {
     const s = await this.reachable(c, id);
+    // A reply streams as several agent.message pieces: consecutive ones are one message.
     const rows = await this.deps.database.query<{ type: string; data: { content?: Array<{ type?: string; text?: unknown }> }; seq: number }>(
       "select seq, type, data from session_events where session_id = $1 and type in ('user.message', 'agent.message') order by seq desc limit $2",
-      [id, limit],
+      [id, Math.min(limit * 50, 5000)],
     );
-    const messages = rows.reverse().map((r) => ({ from: r.type === "user.message" ? "user" : "agent", text: (r.data.content ?? []).map((p) => (p.type === "text" && typeof p.text === "string" ? p.text : "")).join("").slice(0, 8000) }));
-    return { session_id: s.id, status: s.status, messages };
+    const messages: Array<{ from: "user" | "agent"; text: string }> = [];
+    for (const r of rows.reverse()) {
+      const from = r.type === "user.message" ? "user" : "agent";
+      const piece = (r.data.content ?? []).map((p) => (p.type === "text" && typeof p.text === "string" ? p.text : "")).join("");
+      const last = messages.at(-1);
+      if (last && last.from === "agent" && from === "agent") last.text += piece;
+      else messages.push({ from, text: piece });
+    }
+    return { session_id: s.id, status: s.status, messages: messages.slice(-limit).map((m) => ({ ...m, text: m.text.slice(0, 8000) })) };
   }
 
   async message(c: PlatformCaller, id: string, textIn: string, waitMs: number, signal?: AbortSignal) {
