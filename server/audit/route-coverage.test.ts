@@ -126,6 +126,21 @@ const SCENARIOS: Record<string, Scenario> = {
     return { path: `/api/agents/${id}/resume`, action: "agent.resume" };
   },
   "DELETE /api/agents/:id": async () => ({ path: `/api/agents/${await agent()}`, action: "agent.delete" }),
+  "POST /api/agents/:id/memory": async () => ({ path: `/api/agents/${await agent()}/memory`, body: { key: "k", content: "c" }, action: "memory.create" }),
+  "PATCH /api/agents/:id/memory/:memoryId": async () => {
+    const id = await agent();
+    return { path: `/api/agents/${id}/memory/${(await made("POST", `/api/agents/${id}/memory`, { key: "k", content: "c" })).id}`, body: { content: "d" }, action: "memory.update" };
+  },
+  "DELETE /api/agents/:id/memory/:memoryId": async () => {
+    const id = await agent();
+    return { path: `/api/agents/${id}/memory/${(await made("POST", `/api/agents/${id}/memory`, { key: "k", content: "c" })).id}`, action: "memory.delete" };
+  },
+  "POST /api/agents/:id/memory/:memoryId/restore": async () => {
+    const id = await agent();
+    const m = (await made("POST", `/api/agents/${id}/memory`, { key: "k", content: "c" })).id;
+    await made("DELETE", `/api/agents/${id}/memory/${m}`);
+    return { path: `/api/agents/${id}/memory/${m}/restore`, body: {}, action: "memory.restore" };
+  },
   "POST /api/sessions": async () => ({ path: "/api/sessions", body: { agent_id: h.agentId, title: "audited" }, action: "session.create" }),
   "POST /api/sessions/:id/stop": async () => ({ path: `/api/sessions/${await session()}/stop`, action: "session.stop" }),
   "DELETE /api/sessions/:id": async () => ({ path: `/api/sessions/${await session()}`, action: "session.delete" }),
