@@ -13,8 +13,8 @@ export const MEMORY_LIMITS = {
 } as const;
 
 /** A memory key: one printable line; it is the entry's title in the dashboard and its name for the agent. */
-export const memoryKey = safeString({ min: 1, max: 200, line: true, what: "a key (a short title such as deploy-steps)" }).pipe(
-  z.string().trim().min(1, "must not be empty"),
+export const memoryKey = safeString({ max: 200, line: true, what: "a key (a short title such as deploy-steps)" }).pipe(
+  z.string().trim().min(1, "required: a key (a short title such as deploy-steps)"),
 );
 export const memoryContent = safeString({ min: 1, max: MEMORY_LIMITS.entryChars, what: "the content to remember" });
 

@@ -9,6 +9,8 @@ import { timeAgo } from "../lib/format";
 import { parseNumberField } from "../lib/number-field";
 import { useCreate, usePageTitle } from "../lib/shortcuts";
 import { SessionLauncher, SessionTable } from "./Sessions";
+import { AgentMemory } from "../components/AgentMemory";
+import { SubagentPicker } from "../components/SubagentPicker";
 
 /** Agents: list with search, create/edit form, detail with its sessions. */
 export function Agents() {
@@ -83,6 +85,7 @@ export function AgentDetail() {
   const [agent, { refetch, mutate }] = createResource(() => params.id, api.agents.get);
   const [editing, setEditing] = createSignal(false);
   const [deleting, setDeleting] = createSignal(false);
+  const [tab, setTab] = createSignal<"sessions" | "memory">("sessions");
   usePageTitle(() => agent()?.name);
   const toggle = async (a: AgentView) => mutate(await (a.status === "active" ? api.agents.pause(a.id) : api.agents.resume(a.id)));
   return (
@@ -108,9 +111,15 @@ export function AgentDetail() {
               <div class="muted">System prompt</div>
               {a().system_prompt || <span class="muted">(empty)</span>}
             </div>
-            <h2 id="start">Sessions</h2>
-            <SessionLauncher agentId={a().id} />
-            <SessionTable agentId={a().id} />
+            <div class="usage-tabs" role="tablist" aria-label="Agent" style={{ padding: "0 0 12px" }}>
+              <button role="tab" class="btn ghost sm" aria-selected={tab() === "sessions"} classList={{ active: tab() === "sessions" }} onClick={() => setTab("sessions")}>Sessions</button>
+              <button role="tab" class="btn ghost sm" aria-selected={tab() === "memory"} classList={{ active: tab() === "memory" }} onClick={() => setTab("memory")}>Memory</button>
+            </div>
+            <Show when={tab() === "sessions"} fallback={<AgentMemory agentId={a().id} />}>
+              <h2 id="start">Sessions</h2>
+              <SessionLauncher agentId={a().id} />
+              <SessionTable agentId={a().id} />
+            </Show>
             <Show when={editing()}>
               <AgentForm agent={a()} onClose={() => setEditing(false)} onSaved={(saved) => { setEditing(false); mutate(saved); }} />
             </Show>
@@ -153,6 +162,8 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
   // Members may not list the vault (admins attach secrets); their form simply offers none.
   const [vault] = createResource(() => vaultApi.list().catch(() => []));
   const [vaultKeys, setVaultKeys] = createSignal<string[]>(a?.vault_keys ?? []);
+  const [subagents, setSubagents] = createSignal<string[]>(a?.subagent_ids ?? []);
+  const [platformTools, setPlatformTools] = createSignal(a?.platform_tools ?? true);
   const toggleKey = (name: string, on: boolean) => setVaultKeys(on ? [...vaultKeys(), name] : vaultKeys().filter((k) => k !== name));
   const [v, setV] = createSignal({
     name: a?.name ?? "",
@@ -209,6 +220,8 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       idle_timeout_minutes: Number(f.idle_timeout_minutes),
       egress_allow_hosts: f.egress.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean),
       vault_keys: vaultKeys(),
+      subagent_ids: subagents(),
+      platform_tools: platformTools(),
     };
     try {
       const saved = a ? await api.agents.update(a.id, body) : await api.agents.create(body);
@@ -295,6 +308,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
         </Show>
         {err("vault_keys")}
       </fieldset>
+      <SubagentPicker agentId={a?.id ?? null} value={subagents()} onChange={setSubagents} platformTools={platformTools()} onPlatformTools={setPlatformTools} error={errors().subagent_ids} />
       <label class="field">Repository URL<input name="repo_url" value={v().repo_url} onInput={set("repo_url")} />{err("repo_url")}</label>
       <label class="field">Branch<input name="repo_branch" value={v().repo_branch} onInput={set("repo_branch")} />{err("repo_branch")}</label>
       <label class="field">Max runtime (minutes)<input name="max_runtime_minutes" inputmode="numeric" value={v().max_runtime_minutes} onInput={set("max_runtime_minutes")} />{err("max_runtime_minutes")}</label>

@@ -4,6 +4,7 @@ import { auditApi } from "./audit";
 import { automationApi } from "./automation";
 import { authApi } from "./auth";
 import { mcpApi } from "./mcp";
+import { memoryApi } from "./memory";
 import { overviewApi } from "./overview";
 import { kubernetesApi } from "./sandboxes";
 import { linearApi } from "./linear";
@@ -16,6 +17,7 @@ export * from "./automation";
 export * from "./auth";
 export * from "./client";
 export * from "./mcp";
+export * from "./memory";
 export * from "./overview";
 export * from "./sandboxes";
 export * from "./linear";
@@ -23,4 +25,4 @@ export * from "./slack";
 export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi, ...overviewApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...memoryApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi, ...overviewApi };
