@@ -60,7 +60,7 @@ async function newSession(agentId: string): Promise<string> {
 }
 
 requires(BWRAP_MISSING).describe("platform tools in a bubblewrap sandbox", () => {
-  requires(BWRAP_MISSING).test("memory written in one session is in the next session's system prompt; a sub-agent's reply returns to its parent", async () => {
+  requires(BWRAP_MISSING).test("memory written in one session is in the next session's system prompt; a sub-agent's reply returns to its parent; request_approval waits for a person", async () => {
     const sub = await api<{ id: string }>("POST", "/api/agents", { name: "arithmetic", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
     const agent = await api<{ id: string }>("POST", "/api/agents", {
       name: "rememberer", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", system_prompt: "You help.", subagent_ids: [sub.body.id],
@@ -105,6 +105,18 @@ requires(BWRAP_MISSING).describe("platform tools in a bubblewrap sandbox", () =>
     expect(child.body.agent_id).toBe(sub.body.id);
     // The parent's model read the sub-agent's reply as the tool result.
     expect(JSON.stringify(model!.requests.at(-1)!.messages.at(-1))).toContain("Four.");
+
+    // request_approval: the turn waits for a person; Allow runs the tool, whose result the model reads.
+    model!.script([{ toolCalls: [{ name: "lap__request_approval", arguments: { summary: "Deploy to production" } }] }, { text: "Deploying." }]);
+    expect((await api("POST", `/api/sessions/${second}/messages`, { text: "Deploy, but ask first." })).status).toBe(202);
+    type Approval = { id: string; tool_name: string; status: string };
+    const pending = async () => (await api<{ data: Approval[] }>("GET", `/api/approvals?status=pending&session_id=${second}`)).body.data;
+    await waitFor("the approval", async () => (await pending()).length === 1, 60_000);
+    await waitFor("the session to wait", async () => (await api<{ status: string }>("GET", `/api/sessions/${second}`)).body.status === "awaiting_approval", 30_000);
+    const [approval] = await pending();
+    expect(approval!.tool_name).toBe("lap__request_approval");
+    expect((await api("POST", `/api/approvals/${approval!.id}/decision`, { decision: "allow" })).status).toBe(200);
+    await waitFor("the approved turn", async () => (await events(second)).some((e) => e.type === "agent.tool_result" && resultText(e as StoredEvent).startsWith("Approved by a person")), 60_000);
 
     for (const id of [first, second, result.session_id]) expect((await api("POST", `/api/sessions/${id}/stop`)).status).toBe(200);
   }, 240_000);
