@@ -91,6 +91,13 @@ describe("the session key as an attacker", () => {
       expect(r.isError, name).toBe(true);
       expect(textOf(r)).toContain("No session");
     }
+    // Another person's session of the same agent: readable, not writable.
+    const others = await h.t.json("POST", "/api/sessions", { body: { agent_id: h.agentId } });
+    await h.t.database.query("update sessions set owner_user_id = null, owner_key_id = (select id from api_keys where kind = 'session' limit 1) where id = $1", [others.body.id]);
+    expect(((await client.callTool({ name: "read_session", arguments: { session_id: others.body.id } })) as CallToolResult).isError).toBeFalsy();
+    const written = (await client.callTool({ name: "message_session", arguments: { session_id: others.body.id, text: "hi" } })) as CallToolResult;
+    expect(written.isError).toBe(true);
+    expect(textOf(written)).toContain("started by someone else");
     await client.close();
     for (const [method, path] of [["GET", `/api/agents/${strangerAgent}/memory`], ["GET", `/api/agents/${h.agentId}/memory`], ["POST", `/api/agents/${h.agentId}/memory`], ["GET", "/api/sessions"]] as const) {
       const res = await h.t.json(method, path, { key, body: method === "POST" ? { key: "x", content: "y" } : undefined });

@@ -123,6 +123,12 @@ export class SessionTools {
 
   async message(c: PlatformCaller, id: string, textIn: string, waitMs: number, signal?: AbortSignal) {
     const s = await this.reachable(c, id);
+    // Acting in a session is its creator's (server/auth/policy.ts "act"): another person's session of
+    // the same agent is readable (as for any member of the team) but not the agent's to write in.
+    const me = await this.session(c.sessionId);
+    if (s.parent_session_id !== c.sessionId && (s.owner_user_id !== me?.owner_user_id || s.owner_key_id !== me?.owner_key_id)) {
+      throw new ToolError(`Session ${id} was started by someone else: read it with read_session, but you may not write in it`);
+    }
     if (s.status === "stopped" || s.status === "error") throw new ToolError(`Session ${id} is ${s.status}`);
     const { turn_id } = await this.deps.sessions.postMessage(id, { text: textIn }, SYSTEM);
     const result = await this.wait(id, turn_id, waitMs, signal);
