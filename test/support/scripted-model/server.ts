@@ -22,6 +22,8 @@ export type RecordedRequest = {
   lastUserText: string;
   /** Every user and tool-result text in the request, joined: lets a test see the history it carried. */
   transcript: string;
+  /** The system prompt and developer instructions the request carried, joined (what the harness was told). */
+  system: string;
   at: number;
 };
 
@@ -59,7 +61,7 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
     const body = await request.json().catch(() => ({}));
     const conversation = format === "anthropic" ? parseAnthropic(body) : format === "chat" ? parseChat(body) : parseResponses(body);
     const authorization = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? request.headers.get("x-api-key") ?? "";
-    record(format, conversation, authorization);
+    record(format, conversation, authorization, systemOf(body));
     const error = format === "anthropic" ? anthropicError : openaiError;
     if (options.apiKey && authorization !== options.apiKey) return error(401, "invalid api key");
     if (!known.has(conversation.model)) return error(404, `The model \`${conversation.model}\` does not exist`);
@@ -76,7 +78,7 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
     return sseResponse(frames, { hang, onOpen: (close) => openHangs.add(close) });
   };
 
-  const record = (format: RecordedRequest["format"], conversation: Conversation & { stream: boolean }, authorization: string) => {
+  const record = (format: RecordedRequest["format"], conversation: Conversation & { stream: boolean }, authorization: string, system: string) => {
     const users = conversation.messages.filter((message) => message.role === "user");
     requests.push({
       format,
@@ -86,6 +88,7 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
       authorization,
       lastUserText: users.at(-1)?.text ?? "",
       transcript: conversation.messages.map((message) => message.text).join("\n"),
+      system,
       at: Date.now(),
     });
   };
@@ -106,4 +109,13 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
       await server.stop(true);
     },
   };
+}
+
+/** Anthropic `system`, Responses `instructions`, and system or developer messages of any format, as text. */
+function systemOf(body: unknown): string {
+  const b = (body ?? {}) as { system?: unknown; instructions?: unknown; messages?: unknown; input?: unknown };
+  const text = (v: unknown): string =>
+    typeof v === "string" ? v : Array.isArray(v) ? v.map((p) => (typeof p === "string" ? p : text((p as { text?: unknown; content?: unknown })?.text ?? (p as { content?: unknown })?.content))).join("\n") : "";
+  const roles = [...(Array.isArray(b.messages) ? b.messages : []), ...(Array.isArray(b.input) ? b.input : [])] as Array<{ role?: string; content?: unknown }>;
+  return [text(b.system), text(b.instructions), ...roles.filter((m) => m?.role === "system" || m?.role === "developer").map((m) => text(m.content))].filter(Boolean).join("\n");
 }
