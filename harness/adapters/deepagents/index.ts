@@ -54,6 +54,7 @@ export class DeepAgentsAdapter implements HarnessAdapter {
       threadId: THREAD,
       approvalTools: this.config.approvalRequiredTools,
       mcpServers: this.config.mcpServers,
+      systemPrompt: this.config.systemPrompt,
       shellEnv,
     };
     const cli = spawnCli({

@@ -40,6 +40,7 @@ const agent = createDeepAgent({
   // sandbox's environment without the session key.
   backend: new LocalShellBackend({ rootDir: config.workspace, env: config.shellEnv, inheritEnv: false, timeout: 600 }),
   checkpointer: saver,
+  ...(config.systemPrompt ? { systemPrompt: config.systemPrompt } : {}),
   ...(required.size ? { interruptOn: interruptOn(required, mcp.tools.map((t) => t.name)) } : {}),
 });
 const translator = new DeepAgentsTranslator(ask);
