@@ -9,6 +9,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { lapClient } from "../../test/support/mcp";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
 import { SUBAGENT_LIMITS } from "./sessions";
+import { parentBudgetLeft } from "../sandboxes/runtime/for-sessions";
 
 let h: SessionHarness;
 let childAgent: string;
@@ -158,6 +159,11 @@ describe("sub-agents", () => {
     expect(await gw.chargeParentSession(childSession, parentSession)).toBeCloseTo(0.25);
     expect(await gw.chargeParentSession(childSession, parentSession)).toBe(0);
     expect((await gw.sessionKey(parentSession))!.spend).toBeCloseTo(parentBefore + 0.25);
+    // A sub-agent's key may spend at most what its parent's key has left.
+    expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, childSession)).toBeUndefined();
+    await gw.keys.update({ key: (await gw.sessionKey(parentSession))!.token_id, max_budget: parentBefore + 1 });
+    expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, childSession)).toBeCloseTo(0.75);
+    expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, parentSession)).toBeUndefined();
   });
 
   test("sub-agent ids must be agents of the same team, not the agent itself", async () => {

@@ -73,7 +73,7 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
  * A sub-agent's key may spend at most what its parent session's key has left (docs/memory.md "Who
  * pays"); undefined: no parent, or a parent without a budget.
  */
-async function parentBudgetLeft(deps: { database: Database; gateway: GatewayService }, sessionId: string): Promise<number | undefined> {
+export async function parentBudgetLeft(deps: { database: Database; gateway: GatewayService }, sessionId: string): Promise<number | undefined> {
   const [s] = await deps.database.query<{ parent_session_id: string | null }>("select parent_session_id from sessions where id = $1", [sessionId]);
   if (!s?.parent_session_id) return undefined;
   const parent = await deps.gateway.sessionKey(s.parent_session_id);
