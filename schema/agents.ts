@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 import { runtimes } from "./runtimes";
 import { DEFAULT_TEAM_ID, teams, users } from "./teams";
@@ -26,6 +26,10 @@ export const agents = pgTable(
     mcpServers: jsonb("mcp_servers").$type<AgentMcpServer[]>().notNull().default([]),
     skillIds: jsonb("skill_ids").$type<string[]>().notNull().default([]),
     ruleIds: jsonb("rule_ids").$type<string[]>().notNull().default([]),
+    /** Agents this agent may start as sub-agents through LAP's platform MCP tools (docs/memory.md). */
+    subagentIds: jsonb("subagent_ids").$type<string[]>().notNull().default([]),
+    /** Whether its sessions get LAP's platform MCP server `lap` (memory, sub-agents, sessions, approval). */
+    platformTools: boolean("platform_tools").notNull().default(true),
     vaultKeys: jsonb("vault_keys").$type<string[]>().notNull().default([]),
     /** Hosts the agent's sandbox may reach through the egress proxy (patterns; empty = none). */
     egressAllowHosts: jsonb("egress_allow_hosts").$type<string[]>().notNull().default([]),

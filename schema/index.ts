@@ -17,3 +17,4 @@ export * from "./triggers";
 export * from "./linear";
 export * from "./audit";
 export * from "./skills";
+export * from "./memory";

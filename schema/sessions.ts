@@ -28,10 +28,14 @@ export const sessions = pgTable(
     /** Always its agent's team (server/auth/policy.ts). */
     teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
     ownerUserId: text("owner_user_id").references(() => users.id, { onDelete: "set null" }),
+    /** The session that started this one as a sub-agent (docs/memory.md), and how deep it is (0: started by a person). */
+    parentSessionId: text("parent_session_id"),
+    depth: integer("depth").notNull().default(0),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    index("sessions_parent_idx").on(t.parentSessionId),
     index("sessions_created_at_idx").on(t.createdAt, t.id),
     index("sessions_agent_idx").on(t.agentId, t.createdAt),
     index("sessions_status_idx").on(t.status),

@@ -49,6 +49,9 @@ import { WorkspaceFiles } from "./files/workspace";
 import { skillAndRuleRoutes } from "./skills";
 import { RuleService } from "./skills/rules-service";
 import { SkillService } from "./skills/service";
+import { memoryRoutes } from "./memory";
+import { MemoryService } from "./memory/service";
+import { PlatformService } from "./platform/service";
 import { runtimeRoutes } from "./runtimes";
 import { createSecretBox } from "./lib/crypto";
 import { DestinationGuard } from "./net/destinations";
@@ -170,7 +173,14 @@ export function createApp(deps: AppDeps) {
     onPullRequest: async (sessionId, pr) => void (await core.store.append(sessionId, [{ type: "session.pull_request", data: { ...pr } }])),
     agentFiles: (agentId) => agentFiles.forSession(agentId),
   });
-  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway });
+  // Agents' memory, and LAP's platform tools for their sessions (/mcp/lap: docs/memory.md).
+  const memory = new MemoryService({ database: deps.database, agents: core.agents, audit });
+  const platform = new PlatformService({
+    database: deps.database, memory, sessions: core.sessions,
+    chargeParent: deps.config.env.LLM_PROVIDER === "litellm" ? undefined : async (child, parent) => void (await gateway.chargeParentSession(child, parent)),
+  });
+  mcp.sessions.platform = platform;
+  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway, memory });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
   deps.kubernetes?.onLost((e) => void sandboxRuntimeWiring.onSandboxLost(e.id, deps.logger));
   const slack = createSlack({
@@ -248,7 +258,7 @@ export function createApp(deps: AppDeps) {
     .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     // Grouped in one plugin: one more link in this chain is past TypeScript's instantiation depth.
-    .use(new Elysia().use(agentRoutes({ agents: core.agents, guard })).use(fileRoutes({ files: agentFiles, workspace: workspaceFiles, guard, jsonLimits: { maxBytes: env0.LAP_MAX_BODY_BYTES, maxDepth: env0.LAP_MAX_JSON_DEPTH } })))
+    .use(new Elysia().use(agentRoutes({ agents: core.agents, guard })).use(fileRoutes({ files: agentFiles, workspace: workspaceFiles, guard, jsonLimits: { maxBytes: env0.LAP_MAX_BODY_BYTES, maxDepth: env0.LAP_MAX_JSON_DEPTH } })).use(memoryRoutes({ memory, guard })))
     .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
@@ -269,7 +279,7 @@ export function createApp(deps: AppDeps) {
     app,
     metrics,
     tracing,
-    services: { audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, agentFiles, workspaceFiles, schedules, scheduler, triggers, triggerCallbacks },
+    services: { memory, platform, audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, agentFiles, workspaceFiles, schedules, scheduler, triggers, triggerCallbacks },
   };
 }
 

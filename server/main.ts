@@ -125,8 +125,10 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
       for (const t of automation) await t.stop();
       try {
         await kubernetes?.close();
-        // Long-lived session streams first, or server.stop() would wait on them.
+        // Long-lived session streams first, or server.stop() would wait on them; so would the MCP
+        // clients' SSE streams (every sandboxed session has one: LAP's platform tools, docs/memory.md).
         await services.sessions.stop();
+        await services.mcp.sessions.closeAll().catch(() => {});
         await server.stop();
         await services.mcp.close().catch(() => {});
       } finally {

@@ -21,6 +21,7 @@ type Configure = {
   mcp?: { url: string; servers: Array<{ name: string; url: string }> };
   approvalRequiredTools?: string[];
   context?: HarnessContext;
+  systemPrompt?: string;
 };
 type StoredEvent = { type: string; content?: unknown; [field: string]: unknown };
 type Command =
@@ -80,6 +81,7 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
       model: configure.model,
       mcpServers: configure.mcp?.servers,
       approvalRequiredTools: configure.approvalRequiredTools,
+      systemPrompt: configure.systemPrompt,
       resumeId,
       // With a resumable conversation the CLI already has the history; otherwise replay it.
       history: resumeId ? undefined : history,

@@ -78,6 +78,11 @@ export type HarnessConfig = {
    * adapter for how they map to the CLI's own). Only adapters with `confirm` honour it.
    */
   approvalRequiredTools?: string[];
+  /**
+   * The agent's system prompt as LAP binds it (with its always-on memory: docs/memory.md), for CLIs that
+   * take instructions: Claude Code `--append-system-prompt`, Codex `developerInstructions`.
+   */
+  systemPrompt?: string;
 };
 
 export type McpEndpoint = { name: string; url: string };

@@ -42,6 +42,10 @@ const agentFields = {
     .default([]),
   skill_ids: idList("skill id").default([]),
   rule_ids: idList("rule id").default([]),
+  /** Agents this one may start as sub-agents (LAP's platform tools, docs/memory.md): the same team's. */
+  subagent_ids: idList("sub-agent id").refine((l) => new Set(l).size === l.length, "each agent only once").default([]),
+  /** false: its sessions do not get LAP's platform MCP server `lap` (memory, sub-agents, sessions, approval). */
+  platform_tools: z.boolean({ error: "must be true or false" }).default(true),
   vault_keys: z
     .array(z.string().trim().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "each vault key is a vault secret's name (an environment variable name)"))
     .max(100, "at most 100")
@@ -95,6 +99,8 @@ export const agentView = z.object({
   mcp_servers: z.array(z.object({ name: z.string(), url: z.string() })),
   skill_ids: z.array(z.string()),
   rule_ids: z.array(z.string()),
+  subagent_ids: z.array(z.string()),
+  platform_tools: z.boolean(),
   vault_keys: z.array(z.string()),
   egress_allow_hosts: z.array(z.string()),
   environment: z.record(z.string(), z.string()),

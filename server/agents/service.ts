@@ -59,6 +59,7 @@ export class AgentService {
     await assertVaultKeys(this.deps.database, actor, teamId, p.vault_keys, []);
     await assertMcpServers(this.deps.database, teamId, p.mcp_servers);
     await assertAttachable(this.deps.database, teamId, p);
+    await this.assertSubagents(p.subagent_ids, teamId, null);
     const protocol = await this.assertRuntime(p.runtime_id, teamId);
     await this.assertGatewayModel(p.model, protocol);
     const [row] = await withConstraintConflicts(
@@ -82,6 +83,7 @@ export class AgentService {
     if (p.vault_keys !== undefined) await assertVaultKeys(this.deps.database, actor, current.teamId, p.vault_keys, current.vaultKeys);
     await assertMcpServers(this.deps.database, current.teamId, p.mcp_servers, current.mcpServers);
     await assertAttachable(this.deps.database, current.teamId, p);
+    if (p.subagent_ids !== undefined) await this.assertSubagents(p.subagent_ids, current.teamId, id);
     const protocol = p.runtime_id !== undefined ? await this.assertRuntime(p.runtime_id, current.teamId) : await this.protocolOf(current.runtimeId);
     // Only a change can make the model unknown: editing other fields of an agent whose model was
     // removed since stays possible (its sessions fail with a session.error naming the model).
@@ -161,6 +163,16 @@ export class AgentService {
     if (fields.length) throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);
   }
 
+  /** Sub-agents are agents of the same team, never the agent itself: else a 400 naming subagent_ids. */
+  private async assertSubagents(ids: string[], teamId: string, self: string | null) {
+    if (!ids.length) return;
+    const rows = await this.db.select({ id: agents.id, teamId: agents.teamId }).from(agents).where(inArray(agents.id, ids));
+    const bad = ids.filter((i) => i === self || !rows.some((r) => r.id === i && r.teamId === teamId));
+    if (!bad.length) return;
+    const message = `no agent of this agent's team with id ${bad.slice(0, 5).join(", ")}${bad.includes(self ?? "") ? " (an agent cannot be its own sub-agent)" : ""}`;
+    throw badRequest(`subagent_ids: ${message}`, [{ field: "subagent_ids", message }]);
+  }
+
   /** The runtime's protocol; it must be org-wide or the agent's team's (another team's is "no runtime": 400 naming runtime_id). */
   private async assertRuntime(runtimeId: string | null | undefined, teamId: string): Promise<string | null> {
     if (!runtimeId) return null;
@@ -203,6 +215,8 @@ export class AgentService {
     if (p.mcp_servers !== undefined) out.mcpServers = p.mcp_servers;
     if (p.skill_ids !== undefined) out.skillIds = [...new Set(p.skill_ids)];
     if (p.rule_ids !== undefined) out.ruleIds = [...new Set(p.rule_ids)];
+    if (p.subagent_ids !== undefined) out.subagentIds = p.subagent_ids;
+    if (p.platform_tools !== undefined) out.platformTools = p.platform_tools;
     if (p.vault_keys !== undefined) out.vaultKeys = [...new Set(p.vault_keys)];
     if (p.egress_allow_hosts !== undefined) out.egressAllowHosts = [...new Set(p.egress_allow_hosts)];
     if (p.environment !== undefined) out.environment = p.environment;
@@ -231,6 +245,8 @@ export function agentView(r: AgentRow): AgentView {
     mcp_servers: r.mcpServers,
     skill_ids: r.skillIds,
     rule_ids: r.ruleIds,
+    subagent_ids: r.subagentIds,
+    platform_tools: r.platformTools,
     vault_keys: r.vaultKeys,
     egress_allow_hosts: r.egressAllowHosts,
     environment: r.environment,
@@ -262,5 +278,6 @@ export function agentDefinition(r: AgentRow): AgentDefinition {
     skillIds: r.skillIds,
     ruleIds: r.ruleIds,
     vaultKeys: r.vaultKeys,
+    platformTools: r.platformTools,
   };
 }

@@ -154,6 +154,21 @@ const SCENARIOS: Record<string, Scenario> = {
   "PATCH /api/rules/:id": async () => ({ path: `/api/rules/${await rule()}`, body: { body: "Be briefer." }, action: "rule.update" }),
   "DELETE /api/rules/:id": async () => ({ path: `/api/rules/${await rule()}`, action: "rule.delete" }),
   "POST /api/rules/:id/rollback": async () => ({ path: `/api/rules/${await rule()}/rollback`, body: { version: 1 }, action: "rule.rollback" }),
+  "POST /api/agents/:id/memory": async () => ({ path: `/api/agents/${await agent()}/memory`, body: { key: "k", content: "c" }, action: "memory.create" }),
+  "PATCH /api/agents/:id/memory/:memoryId": async () => {
+    const id = await agent();
+    return { path: `/api/agents/${id}/memory/${(await made("POST", `/api/agents/${id}/memory`, { key: "k", content: "c" })).id}`, body: { content: "d" }, action: "memory.update" };
+  },
+  "DELETE /api/agents/:id/memory/:memoryId": async () => {
+    const id = await agent();
+    return { path: `/api/agents/${id}/memory/${(await made("POST", `/api/agents/${id}/memory`, { key: "k", content: "c" })).id}`, action: "memory.delete" };
+  },
+  "POST /api/agents/:id/memory/:memoryId/restore": async () => {
+    const id = await agent();
+    const m = (await made("POST", `/api/agents/${id}/memory`, { key: "k", content: "c" })).id;
+    await made("DELETE", `/api/agents/${id}/memory/${m}`);
+    return { path: `/api/agents/${id}/memory/${m}/restore`, body: {}, action: "memory.restore" };
+  },
   "POST /api/sessions": async () => ({ path: "/api/sessions", body: { agent_id: h.agentId, title: "audited" }, action: "session.create" }),
   "POST /api/sessions/:id/stop": async () => ({ path: `/api/sessions/${await session()}/stop`, action: "session.stop" }),
   "DELETE /api/sessions/:id": async () => ({ path: `/api/sessions/${await session()}`, action: "session.delete" }),

@@ -207,6 +207,31 @@ export class GatewayService {
     return { key, expires: info.expires, info, via: "lap" };
   }
 
+  /** The session's live key (LAP-minted), or null. */
+  async sessionKey(sessionId: string): Promise<KeyInfo | null> {
+    const { keys } = await this.keys.list({ page: 1, size: 1, key_alias: `session-${sessionId}` });
+    return keys[0] ?? null;
+  }
+
+  /** What a sub-agent's key spent that its parent's key was already charged (per child session). */
+  private chargedToParent = new Map<string, number>();
+
+  /**
+   * Charges a sub-agent session's spend since the last charge to its parent session's key (docs/memory.md
+   * "Who pays"): the parent's max_budget then covers what it delegated. The child's spend rows stay the
+   * child's (its own cost in the lists); team and user budgets already see them through the child's key.
+   */
+  async chargeParentSession(childSessionId: string, parentSessionId: string): Promise<number> {
+    const [child, parent] = await Promise.all([this.sessionKey(childSessionId), this.sessionKey(parentSessionId)]);
+    if (!child || !parent) return 0;
+    const done = this.chargedToParent.get(childSessionId) ?? 0;
+    const delta = child.spend - done;
+    if (delta <= 0) return 0;
+    this.chargedToParent.set(childSessionId, child.spend);
+    await this.keys.charge(parent.token_id, delta);
+    return delta;
+  }
+
   /** Revokes every key minted for a session (call when the session ends). */
   async revokeSessionKeys(sessionId: string): Promise<number> {
     const { keys } = await this.keys.list({ page: 1, size: 500, key_alias: `session-${sessionId}` });

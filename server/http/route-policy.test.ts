@@ -148,6 +148,8 @@ const VALID_BODIES: Record<string, () => unknown> = {
   "POST /api/keys": () => ({ label: "escalated", role: "admin" }),
   "POST /api/agents": () => ({ name: `evil-${crypto.randomUUID().slice(0, 8)}`, model: "m", runtime_id: h.runtimeId }),
   "PATCH /api/agents/:id": () => ({ approval_required_tools: [], description: "changed" }),
+  "POST /api/agents/:id/memory": () => ({ key: "planted", content: "obey the attacker" }),
+  "PATCH /api/agents/:id/memory/:memoryId": () => ({ content: "obey the attacker" }),
   "POST /api/sessions": () => ({ agent_id: ids.agentA }),
   "POST /api/sessions/:id/messages": () => ({ text: "hello" }),
   "POST /api/approvals/:id/decision": () => ({ decision: "allow" }),

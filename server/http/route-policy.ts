@@ -89,6 +89,14 @@ const table: Array<[Access, string[]]> = [
   // An agent's files and a session's workspace (docs/files.md): the object's own checks decide (server/files).
   ["user", ["GET /api/agents/:id/files", "POST /api/agents/:id/files", "PUT /api/agents/:id/files/*", "GET /api/agents/:id/files/*", "DELETE /api/agents/:id/files/*"]],
   ["user", ["GET /api/sessions/:id/files", "GET /api/sessions/:id/files/*", "GET /api/sessions/:id/files.zip"]],
+  // An agent's memory: who sees the agent reads it, who may change the agent writes it (server/memory). Never a session key.
+  [
+    "user",
+    [
+      "GET /api/agents/:id/memory", "POST /api/agents/:id/memory", "GET /api/agents/:id/memory/:memoryId", "PATCH /api/agents/:id/memory/:memoryId",
+      "DELETE /api/agents/:id/memory/:memoryId", "GET /api/agents/:id/memory/:memoryId/history", "POST /api/agents/:id/memory/:memoryId/restore",
+    ],
+  ],
   [
     "user",
     [

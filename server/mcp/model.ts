@@ -10,7 +10,9 @@ import { USER_VALUE_MAX, userVariablesInCode, userVariablesInOrigin } from "./re
 /** Lowercase, digits and single dashes: no `_`, so `<server>__<tool>` always splits unambiguously. */
 export const serverName = z
   .string({ error: (i) => (i.input === undefined ? "required" : "must be a string") })
-  .regex(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/, "use 1-48 lowercase letters, digits and dashes (no underscores)");
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/, "use 1-48 lowercase letters, digits and dashes (no underscores)")
+  // LAP's own platform tools answer at /mcp/lap (docs/memory.md).
+  .refine((n) => n !== "lap", "lap is reserved for LAP's platform tools (docs/memory.md); pick another name");
 
 export const transportSchema = z.enum(["stdio", "streamable-http", "sse"]);
 export type Transport = z.infer<typeof transportSchema>;

@@ -25,6 +25,8 @@ export interface AgentDefinition {
   ruleIds?: string[];
   /** Names of vault keys the agent may use (names only; never values in a definition). */
   vaultKeys?: string[];
+  /** false: no LAP platform MCP server `lap` for its sessions (docs/memory.md); default true. */
+  platformTools?: boolean;
 }
 
 /** A normalized event plus the runtime's own id for it (dedupes retries within a turn). */

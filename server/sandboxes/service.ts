@@ -235,7 +235,7 @@ export class SandboxService {
   }
 
   /** The RuntimeAdapter for sessions whose runtime is a LAP sandbox. */
-  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey" | "mcpServersFor" | "contextFor">): SandboxRuntimeAdapter {
+  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey" | "mcpServersFor" | "contextFor" | "sessionContext">): SandboxRuntimeAdapter {
     const provider = this.provider();
     const host = this.hostInstance;
     return new SandboxRuntimeAdapter({

@@ -30,7 +30,7 @@ async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> 
   }
 }
 
-export function harnessContract(name: string, factory: HarnessFactory, options: { gatewayPath?: string } = {}): void {
+export function harnessContract(name: string, factory: HarnessFactory, options: { gatewayPath?: string; systemPrompt?: boolean } = {}): void {
   const setup = {} as Setup;
   const adapters: HarnessAdapter[] = [];
   const make = (overrides: Partial<HarnessConfig> = {}) => {
@@ -202,4 +202,19 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
     const calls = requestsSince(before).filter((call) => call.tools.length > 0);
     expect(calls[0]!.transcript).toContain("my name is Ada");
   }, 120_000);
+
+  // Harnesses that take instructions: the bound system prompt, with the agent's always-on memory (docs/memory.md).
+  if (options.systemPrompt) {
+    test(`${name}: the agent's system prompt, with its always-on memory, reaches the model`, async () => {
+      const { adapter } = make({ systemPrompt: "You help.\n\n# Memory\n\n## colour\nThe user's favourite colour is octarine." });
+      setup.model.setScript([{ when: "favourite colour", steps: [{ kind: "text", text: "Octarine." }] }]);
+      const before = setup.model.requests.length;
+      await adapter.start();
+      const reply = await adapter.send("What is my favourite colour?");
+      expect(reply.outcome).toBe("end_turn");
+      const calls = requestsSince(before).filter((call) => call.tools.length > 0);
+      expect(calls.length).toBeGreaterThan(0);
+      for (const call of calls) expect(call.system).toContain("The user's favourite colour is octarine.");
+    }, 120_000);
+  }
 }

@@ -114,6 +114,7 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
       "--dangerously-skip-permissions",
       ...(this.asksForApproval ? ["--permission-prompt-tool", "stdio", "--settings", JSON.stringify({ permissions: { ask: claudeAskRules(this.approvalTools) } })] : []),
       ...(this.config.mcpServers?.length ? ["--mcp-config", this.writeMcpConfig(), "--strict-mcp-config"] : []),
+      ...(this.config.systemPrompt ? ["--append-system-prompt", this.config.systemPrompt] : []),
       ...(this.conversationId ? ["--resume", this.conversationId] : []),
     ];
     const cli = spawnCli({ cmd, cwd: this.config.workspace, env: claudeCodeEnv(this.config), onLine: (line) => this.onLine(line) });

@@ -129,7 +129,8 @@ export class CodexAdapter implements HarnessAdapter {
   private async openThread(): Promise<void> {
     await this.rpc.request("initialize", { clientInfo: { name: "lap", title: "LAP", version: "1" }, capabilities: null });
     this.rpc.notify("initialized");
-    const thread = { model: this.config.model, modelProvider: "lap", cwd: this.config.workspace, approvalPolicy: approvalPolicy(this.config), sandbox: "danger-full-access" };
+    // developerInstructions: the agent's system prompt with its always-on memory (docs/memory.md).
+    const thread = { model: this.config.model, modelProvider: "lap", cwd: this.config.workspace, approvalPolicy: approvalPolicy(this.config), sandbox: "danger-full-access", ...(this.config.systemPrompt ? { developerInstructions: this.config.systemPrompt } : {}) };
     const opened = this.conversationId
       ? await this.rpc.request<{ thread: { id: string } }>("thread/resume", { threadId: this.conversationId, ...thread })
       : await this.rpc.request<{ thread: { id: string } }>("thread/start", thread);

@@ -56,6 +56,7 @@ export class DeepAgentsAdapter implements HarnessAdapter {
       threadId: THREAD,
       approvalTools: this.config.approvalRequiredTools,
       mcpServers: this.config.mcpServers,
+      systemPrompt: this.config.systemPrompt,
       shellEnv,
       // Rules and skills, when stdio.ts wrote them (docs/skills.md).
       ...contextPaths(this.config.home),

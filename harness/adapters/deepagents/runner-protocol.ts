@@ -13,6 +13,8 @@ export type RunnerConfig = {
   threadId: string;
   approvalTools?: string[];
   mcpServers?: McpEndpoint[];
+  /** The agent's system prompt with its always-on memory (docs/memory.md). */
+  systemPrompt?: string;
   /** Environment of the agent's shell commands (never the session key). */
   shellEnv: Record<string, string>;
   /** The agent's rules (an AGENTS.md) and skills folder, absolute paths under the harness home (harness/context.ts). */

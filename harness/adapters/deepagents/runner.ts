@@ -42,6 +42,7 @@ const agent = createDeepAgent({
   checkpointer: saver,
   ...(config.memory ? { memory: config.memory } : {}),
   ...(config.skills ? { skills: config.skills } : {}),
+  ...(config.systemPrompt ? { systemPrompt: config.systemPrompt } : {}),
   ...(required.size ? { interruptOn: interruptOn(required, mcp.tools.map((t) => t.name)) } : {}),
 });
 const translator = new DeepAgentsTranslator(ask);

@@ -10,6 +10,8 @@
 // `POST /permission/{id}/reply`, so the same opencode session carries on.
 import { type Attachment, dataUrl } from "../attachments.ts";
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { denialMessage } from "../claude-code/permissions.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
@@ -56,8 +58,12 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
     small_model: model,
     agent: Object.fromEntries(["build", "plan", "general", "title", "summary", "compaction"].map((name) => [name, { model }])),
     ...(config.mcpServers?.length ? { mcp: opencodeMcp(config.mcpServers) } : {}),
+    // The agent's system prompt with its always-on memory (docs/memory.md), written by the adapter.
+    ...(config.systemPrompt ? { instructions: [instructionsFile(config)] } : {}),
   };
 }
+
+const instructionsFile = (config: HarnessConfig) => join(config.home, "lap-instructions.md");
 
 /**
  * The agent's MCP servers as opencode remote servers: LAP's proxy URL, the session key by env
@@ -127,6 +133,7 @@ export class OpencodeAdapter implements HarnessAdapter {
       const match = /listening on (http:\/\/\S+)/.exec(line);
       if (match) announce(match[1]!);
     };
+    if (this.config.systemPrompt) writeFileSync(instructionsFile(this.config), this.config.systemPrompt, { mode: 0o600 });
     const cli = spawnCli({
       cmd: [this.config.binary ?? harnessBinary("opencode"), "serve", "--hostname", "127.0.0.1", "--port", String(port)],
       cwd: this.config.workspace,

@@ -185,6 +185,19 @@ export class VirtualKeyService {
     return pending;
   }
 
+  /**
+   * Adds spend made elsewhere to a key (a sub-agent's, charged to its parent session's key: docs/memory.md
+   * "Who pays"): counted against the key's max_budget like its own calls, flushed with them.
+   */
+  async charge(keyId: string, cost: number): Promise<void> {
+    if (!(cost > 0)) return;
+    const s = await this.stateOf(keyId);
+    if (!s) return;
+    s.spend += cost;
+    s.unflushed += cost;
+    s.dirty = true;
+  }
+
   /** Cached state only (the hot path uses this first to avoid an await). */
   cached(keyId: string): KeyState | null | undefined {
     return this.states.get(keyId);

@@ -28,6 +28,7 @@ import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sd
 import type { ClientBoundRequest, DownstreamRequester, UpstreamConnection, UpstreamListener } from "../upstream/connection";
 import { ACCESS_DENIED, callTool } from "./call-tool";
 import { ResourceRoutes } from "./resource-routes";
+import { PLATFORM_SERVER, type PlatformBinding } from "./platform";
 
 export const SEPARATOR = "__";
 const CAPABILITY_FOR = { "sampling/createMessage": "sampling", "elicitation/create": "elicitation", "roots/list": "roots" } as const;
@@ -44,6 +45,8 @@ export interface ProxySessionContext {
   caller(): McpCaller;
   /** One server (`/mcp/:server`, names unprefixed) or every granted server (`/mcp`, `server__name`). */
   only?: string;
+  /** LAP's platform tools for this session key (`/mcp/lap`, or `lap__<tool>` in `/mcp`); null: none. */
+  platform?: PlatformBinding | null;
 }
 
 /**
@@ -141,13 +144,17 @@ export function createProxyServer(ctx: ProxySessionContext) {
     return { ...r, visible: r.visible };
   }
 
+  const platformOnly = ctx.only === PLATFORM_SERVER;
+  const platformTools = (): Tool[] => (ctx.platform ? ctx.platform.port.tools().map((t) => ({ ...t, name: ns(PLATFORM_SERVER, t.name) })) : []);
+
   server.setRequestHandler(ListToolsRequestSchema, async () => {
+    if (platformOnly) return { tools: platformTools() };
     const tools = await fanOut("tools", async (_c, v) => {
       const conn = await upstream(v.row);
       const all: Tool[] = await conn.listTools();
       return all.filter((t) => McpPolicy.mayCall(v.row, v.grant, t.name)).map((t) => ({ ...t, name: ns(v.row.name, t.name) }));
     });
-    return { tools };
+    return { tools: [...platformTools(), ...tools] };
   });
 
   const owner = randomUUID();
@@ -165,11 +172,17 @@ export function createProxyServer(ctx: ProxySessionContext) {
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const name = request.params.name;
+    const prefix = `${PLATFORM_SERVER}${SEPARATOR}`;
+    if (ctx.platform && (platformOnly || (aggregated && name.startsWith(prefix)))) {
+      return ctx.platform.port.call(ctx.platform.caller, platformOnly ? name : name.slice(prefix.length), request.params.arguments, extra.signal);
+    }
     const r = await resolve(request.params.name);
     return callTool({ gateway: ctx.gateway, caller: ctx.caller(), visible: r.visible, serverName: r.serverName, tool: r.inner, request, extra, upstream, requester: requesterFor(extra) });
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
+    if (platformOnly) return { resources: [] };
     if (!aggregated) return single((c) => c.listResources(request.params), "resources/list");
     const resources = await fanOut("resources", async (c, v) => {
       const out = [];
@@ -188,6 +201,7 @@ export function createProxyServer(ctx: ProxySessionContext) {
   });
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) => {
+    if (platformOnly) return { resourceTemplates: [] };
     if (!aggregated) return single((c) => c.listResourceTemplates(request.params), "resources/templates/list");
     const resourceTemplates = await fanOut("resources", async (c, v) => {
       const res = await c.listResourceTemplates();
@@ -212,6 +226,7 @@ export function createProxyServer(ctx: ProxySessionContext) {
   server.setRequestHandler(UnsubscribeRequestSchema, async (request) => (await byUri(request.params.uri)).unsubscribeResource(request.params));
 
   server.setRequestHandler(ListPromptsRequestSchema, async (request) => {
+    if (platformOnly) return { prompts: [] };
     if (!aggregated) return single((c) => c.listPrompts(request.params), "prompts/list");
     const prompts = await fanOut("prompts", async (c, v) => (await c.listPrompts()).prompts.map((p) => ({ ...p, name: ns(v.row.name, p.name) })));
     return { prompts };
@@ -234,6 +249,7 @@ export function createProxyServer(ctx: ProxySessionContext) {
   });
 
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    if (platformOnly) return {};
     // Upstream connections are shared, so the level is applied upstream and filtered per session here.
     await fanOut("tools", async (c) => (c.getServerCapabilities()?.logging ? [await c.setLoggingLevel(request.params.level)] : []));
     return {};

@@ -9,6 +9,7 @@ import type { McpCaller } from "../policy/service";
 import type { McpGateway } from "../service";
 import { clientTakesRequests, createProxyServer } from "./server";
 import { JsonWhenPossibleTransport } from "./transport";
+import { PLATFORM_SERVER, type PlatformBinding, type PlatformPort } from "./platform";
 
 interface Session {
   id: string;
@@ -40,6 +41,8 @@ export class McpSessions {
   /** Ids ended here (DELETE, idle): not brought back by `revive`. */
   private readonly ended = new Set<string>();
   private readonly sweeper: ReturnType<typeof setInterval>;
+  /** LAP's own tools for session keys (server/platform), set once the sessions module exists (server/app.ts). */
+  platform?: PlatformPort;
 
   constructor(private readonly deps: { gateway: McpGateway; idleMs: number; logger?: Logger; keepAliveMs?: number; limits?: JsonLimits }) {
     this.sweeper = setInterval(() => void this.sweep(), Math.min(60_000, deps.idleMs));
@@ -54,9 +57,12 @@ export class McpSessions {
     const scope = only ?? "*";
     const caller = await this.deps.gateway.callerOf(principal);
     const id = request.headers.get("mcp-session-id");
+    // Looked up when a session opens (or revives) and on every /mcp/lap request (an agent may opt out meanwhile).
+    const platform = only === PLATFORM_SERVER || !id || !this.sessions.has(id) ? await this.platformFor(principal, caller) : null;
+    if (only === PLATFORM_SERVER && !platform) return jsonRpcError(404, -32001, `MCP server ${PLATFORM_SERVER} serves an agent's own sessions only (a session key of an agent with platform tools on)`);
     if (id) {
       let session = this.sessions.get(id);
-      if (!session && SESSION_ID.test(id) && !this.ended.has(id)) session = await this.revive(id, request, principal, caller, scope, only);
+      if (!session && SESSION_ID.test(id) && !this.ended.has(id)) session = await this.revive(id, request, principal, caller, scope, only, platform);
       if (!session || session.owner !== ownerOf(principal) || session.scope !== scope) return jsonRpcError(404, -32001, "Session not found");
       session.caller = caller;
       session.lastSeen = Date.now();
@@ -70,10 +76,17 @@ export class McpSessions {
     const body = await this.readBody(request);
     if (body instanceof Response) return body;
     if (!isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required (send initialize first)");
-    if (only && (await this.deps.gateway.visible(caller, only)).length === 0) {
+    if (only && only !== PLATFORM_SERVER && (await this.deps.gateway.visible(caller, only)).length === 0) {
       return jsonRpcError(404, -32001, `MCP server ${only} does not exist or is not granted to this key`);
     }
-    return this.open(request, body, principal, caller, scope, only);
+    return this.open(request, body, principal, caller, scope, only, undefined, platform);
+  }
+
+  /** The platform tools' binding for this caller: a session key of an agent that keeps them, else none. */
+  private async platformFor(principal: Principal, caller: McpCaller): Promise<PlatformBinding | null> {
+    if (!this.platform) return null;
+    const ref = await this.platform.callerOf(principal, { sessionId: caller.sessionId, agentId: caller.agentId });
+    return ref ? { port: this.platform, caller: ref } : null;
   }
 
   /** The JSON-RPC body within the size and depth limits (server/http/json-body.ts), or the JSON-RPC error to answer. */
@@ -98,12 +111,12 @@ export class McpSessions {
    * stateless re-initialize, so the client carries on instead of getting 404. What the client declared
    * at initialize (capabilities) is not known here: the revived session assumes none.
    */
-  private async revive(id: string, request: Request, principal: Principal, caller: McpCaller, scope: string, only?: string): Promise<Session | undefined> {
-    if (only && (await this.deps.gateway.visible(caller, only)).length === 0) return undefined;
+  private async revive(id: string, request: Request, principal: Principal, caller: McpCaller, scope: string, only?: string, platform?: PlatformBinding | null): Promise<Session | undefined> {
+    if (only && only !== PLATFORM_SERVER && (await this.deps.gateway.visible(caller, only)).length === 0) return undefined;
     const version = request.headers.get("mcp-protocol-version") ?? LATEST_PROTOCOL_VERSION;
     const headers = { accept: "application/json, text/event-stream", "content-type": "application/json", "mcp-protocol-version": version };
     const initialize = { jsonrpc: "2.0", id: `lap-revive-${id}`, method: "initialize", params: { protocolVersion: version, capabilities: {}, clientInfo: { name: "revived", version: "0" } } };
-    const res = await this.open(new Request(request.url, { method: "POST", headers, body: "{}" }), initialize, principal, caller, scope, only, id);
+    const res = await this.open(new Request(request.url, { method: "POST", headers, body: "{}" }), initialize, principal, caller, scope, only, id, platform);
     await res.text();
     const session = this.sessions.get(id);
     if (!res.ok || !session) return undefined;
@@ -113,9 +126,9 @@ export class McpSessions {
     return session;
   }
 
-  private async open(request: Request, body: unknown, principal: Principal, caller: McpCaller, scope: string, only?: string, reuseId?: string) {
+  private async open(request: Request, body: unknown, principal: Principal, caller: McpCaller, scope: string, only?: string, reuseId?: string, platform?: PlatformBinding | null) {
     const holder: { session?: Session } = {};
-    const { server, detach } = createProxyServer({ gateway: this.deps.gateway, caller: () => holder.session?.caller ?? caller, only });
+    const { server, detach } = createProxyServer({ gateway: this.deps.gateway, caller: () => holder.session?.caller ?? caller, only, platform: platform ?? null });
     const transport = new JsonWhenPossibleTransport({
       sessionIdGenerator: () => reuseId ?? randomUUID(),
       // Below Bun's default 10 s idle timeout, so quiet SSE streams are not cut.

@@ -6,6 +6,7 @@ import type { McpServerRow, TeamRole } from "../../../schema";
 import type { McpGateway } from "../../mcp/service";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
+import { memoryPrompt, type MemoryService } from "../../memory/service";
 import { resolveAttachments } from "../../sessions/attachments/store";
 import type { ContentPart } from "../../sessions/events/types";
 import { contextForAgent } from "../../skills/context";
@@ -17,7 +18,7 @@ import { contextForAgent } from "../../skills/context";
  * allow-list, vault stubs), and the history for replay from the event log.
  * Built on first use, so a LAP that never runs a sandboxed agent never starts the sandbox machinery.
  */
-export function sandboxRuntimeForSessions(deps: { config: Config; database: Database; gateway: GatewayService; sandboxes: SandboxService; mcp?: McpGateway }) {
+export function sandboxRuntimeForSessions(deps: { config: Config; database: Database; gateway: GatewayService; sandboxes: SandboxService; mcp?: McpGateway; memory?: MemoryService }) {
   let adapter: SandboxRuntimeAdapter | undefined;
   const get = (): SandboxRuntimeAdapter =>
     (adapter ??= deps.sandboxes.adapter({
@@ -26,13 +27,19 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
         return `${deps.config.baseUrl}/v1`;
       },
       mintSessionKey: async ({ sessionId, agentId, model, mcpServers }) =>
-        (await deps.gateway.mintSessionKey({ sessionId, agentId, models: [model], duration: "7d", mcpServers })).key,
+        (await deps.gateway.mintSessionKey({ sessionId, agentId, models: [model], duration: "7d", mcpServers, maxBudget: await parentBudgetLeft(deps, sessionId) })).key,
       // The agent's servers that are registered in LAP's MCP gateway (a sandbox has no other network),
       // and that the agent's owner may use itself: listing a server on one's agent grants nothing more.
       mcpServersFor: async (agent) => {
         if (!deps.mcp || !agent.mcpServers.length) return [];
         const usable = await ownerUsableServers(deps.database, deps.mcp, agent.id);
         return agent.mcpServers.map((s) => s.name).filter((name) => usable.has(name));
+      },
+      // Always-on memory (the agent's, and its creator's own) and LAP's platform tools (docs/memory.md).
+      sessionContext: async (sessionId, agent) => {
+        if (!deps.memory) return { memoryPrompt: "", platform: false };
+        const [s] = await deps.database.query<{ owner_user_id: string | null }>("select owner_user_id from sessions where id = $1", [sessionId]);
+        return { memoryPrompt: memoryPrompt(await deps.memory.alwaysOn(agent.id, s?.owner_user_id ?? null)), platform: agent.platformTools !== false };
       },
       revokeSessionKey: async (sessionId) => {
         await deps.gateway.revokeSessionKeys(sessionId);
@@ -65,6 +72,18 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
     }
   }
   return { get, current: () => adapter, onSandboxLost };
+}
+
+/**
+ * A sub-agent's key may spend at most what its parent session's key has left (docs/memory.md "Who
+ * pays"); undefined: no parent, or a parent without a budget.
+ */
+export async function parentBudgetLeft(deps: { database: Database; gateway: GatewayService }, sessionId: string): Promise<number | undefined> {
+  const [s] = await deps.database.query<{ parent_session_id: string | null }>("select parent_session_id from sessions where id = $1", [sessionId]);
+  if (!s?.parent_session_id) return undefined;
+  const parent = await deps.gateway.sessionKey(s.parent_session_id);
+  if (!parent || parent.max_budget === null) return undefined;
+  return Math.max(0, parent.max_budget - parent.spend);
 }
 
 /**

@@ -24,6 +24,7 @@ import { AgentFilePlacementError, placeAgentFiles } from "../../files/place";
 import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { type AgentForSandbox, sandboxSpecFor } from "./spec";
 import type { HarnessContext } from "../../../harness/protocol";
+import { PLATFORM_SERVER, REQUEST_APPROVAL } from "../../platform/tools";
 
 export interface SandboxRuntimeDeps {
   /** Sandbox starts, their latency and failures, warm-pool hits (server/metrics). */
@@ -43,6 +44,11 @@ export interface SandboxRuntimeDeps {
    * exactly these, and the harness reaches them at LAP's /mcp/<name> with that key.
    */
   mcpServersFor?(agent: AgentDefinition): Promise<string[]>;
+  /**
+   * What a session adds to its agent at bind time (docs/memory.md): always-on memory for its system
+   * prompt, and whether it gets LAP's platform MCP server `lap`. Unset: neither.
+   */
+  sessionContext?(sessionId: string, agent: AgentDefinition): Promise<{ memoryPrompt: string; platform: boolean }>;
   /** The stored conversation of a session, oldest first (session_events), for replay. */
   history(sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>>;
   /** Ends the session's gateway key when the session ends (gateway module). */
@@ -222,9 +228,14 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       const hasContext = !!context && (context.rules.length > 0 || context.skills.length > 0);
       if (hasContext) given = { rules: context.rules.map((r) => ({ name: r.name, version: r.version })), skills: context.skills.map((k) => ({ name: k.name, version: k.version })) };
       const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
+      const extra = await this.deps.sessionContext?.(sessionId, agent);
+      const systemPrompt = [agent.systemPrompt, extra?.memoryPrompt].filter(Boolean).join("\n\n");
       await provider.bind(sandboxId, {
         sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
-        systemPrompt: agent.systemPrompt || undefined, mcpServers, approvalRequiredTools: agent.approvalRequiredTools,
+        systemPrompt: systemPrompt || undefined,
+        // LAP's own tools ride beside the agent's servers; asking for approval always waits for a person.
+        mcpServers: extra?.platform ? [...mcpServers, PLATFORM_SERVER] : mcpServers,
+        approvalRequiredTools: extra?.platform ? [...agent.approvalRequiredTools, `${PLATFORM_SERVER}__${REQUEST_APPROVAL}`] : agent.approvalRequiredTools,
         ...(hasContext ? { context } : {}),
       });
     }
@@ -324,7 +335,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     if (!a) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
     return {
       id: a.id, name: a.name, description: a.description, model: a.model, systemPrompt: a.system_prompt, tools: a.tools ?? [], approvalRequiredTools: a.approval_required_tools ?? [],
-      mcpServers: a.mcp_servers ?? [], environment: a.environment ?? {}, repoUrl: a.repo_url, repoBranch: a.repo_branch,
+      mcpServers: a.mcp_servers ?? [], environment: a.environment ?? {}, repoUrl: a.repo_url, repoBranch: a.repo_branch, platformTools: a.platform_tools ?? true,
     };
   }
 

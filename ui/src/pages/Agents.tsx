@@ -11,6 +11,8 @@ import { timeAgo } from "../lib/format";
 import { parseNumberField } from "../lib/number-field";
 import { useCreate, usePageTitle } from "../lib/shortcuts";
 import { SessionLauncher, SessionTable } from "./Sessions";
+import { AgentMemory } from "../components/AgentMemory";
+import { SubagentPicker } from "../components/SubagentPicker";
 
 /** Agents: list with search, create/edit form, detail with its sessions. */
 export function Agents() {
@@ -85,7 +87,7 @@ export function AgentDetail() {
   const [agent, { refetch, mutate }] = createResource(() => params.id, api.agents.get);
   const [editing, setEditing] = createSignal(false);
   const [deleting, setDeleting] = createSignal(false);
-  const [tab, setTab] = createSignal<"sessions" | "files">("sessions");
+  const [tab, setTab] = createSignal<"sessions" | "files" | "memory">("sessions");
   usePageTitle(() => agent()?.name);
   const toggle = async (a: AgentView) => mutate(await (a.status === "active" ? api.agents.pause(a.id) : api.agents.resume(a.id)));
   return (
@@ -114,6 +116,7 @@ export function AgentDetail() {
             <div class="usage-tabs" role="tablist" aria-label="Agent" style={{ "margin-bottom": "12px" }}>
               <button role="tab" class="btn ghost sm" aria-selected={tab() === "sessions"} classList={{ active: tab() === "sessions" }} onClick={() => setTab("sessions")}>Sessions</button>
               <button role="tab" class="btn ghost sm" aria-selected={tab() === "files"} classList={{ active: tab() === "files" }} onClick={() => setTab("files")}>Files</button>
+              <button role="tab" class="btn ghost sm" aria-selected={tab() === "memory"} classList={{ active: tab() === "memory" }} onClick={() => setTab("memory")}>Memory</button>
             </div>
             <Show when={tab() === "sessions"}>
               <h2 id="start">Sessions</h2>
@@ -123,6 +126,9 @@ export function AgentDetail() {
             <Show when={tab() === "files"}>
               <h2>Files</h2>
               <AgentFiles agentId={a().id} />
+            </Show>
+            <Show when={tab() === "memory"}>
+              <AgentMemory agentId={a().id} />
             </Show>
             <Show when={editing()}>
               <AgentForm agent={a()} onClose={() => setEditing(false)} onSaved={(saved) => { setEditing(false); mutate(saved); }} />
@@ -168,6 +174,8 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
   const [vaultKeys, setVaultKeys] = createSignal<string[]>(a?.vault_keys ?? []);
   const [skillIds, setSkillIds] = createSignal<string[]>(a?.skill_ids ?? []);
   const [ruleIds, setRuleIds] = createSignal<string[]>(a?.rule_ids ?? []);
+  const [subagents, setSubagents] = createSignal<string[]>(a?.subagent_ids ?? []);
+  const [platformTools, setPlatformTools] = createSignal(a?.platform_tools ?? true);
   const toggleKey = (name: string, on: boolean) => setVaultKeys(on ? [...vaultKeys(), name] : vaultKeys().filter((k) => k !== name));
   const [v, setV] = createSignal({
     name: a?.name ?? "",
@@ -226,6 +234,8 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       vault_keys: vaultKeys(),
       skill_ids: skillIds(),
       rule_ids: ruleIds(),
+      subagent_ids: subagents(),
+      platform_tools: platformTools(),
     };
     try {
       const saved = a ? await api.agents.update(a.id, body) : await api.agents.create(body);
@@ -314,6 +324,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
         </Show>
         {err("vault_keys")}
       </fieldset>
+      <SubagentPicker agentId={a?.id ?? null} value={subagents()} onChange={setSubagents} platformTools={platformTools()} onPlatformTools={setPlatformTools} error={errors().subagent_ids} />
       <label class="field">Repository URL<input name="repo_url" value={v().repo_url} onInput={set("repo_url")} />{err("repo_url")}</label>
       <label class="field">Branch<input name="repo_branch" value={v().repo_branch} onInput={set("repo_branch")} />{err("repo_branch")}</label>
       <label class="field">Max runtime (minutes)<input name="max_runtime_minutes" inputmode="numeric" value={v().max_runtime_minutes} onInput={set("max_runtime_minutes")} />{err("max_runtime_minutes")}</label>

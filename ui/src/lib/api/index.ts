@@ -5,6 +5,7 @@ import { automationApi } from "./automation";
 import { authApi } from "./auth";
 import { filesApi } from "./files";
 import { mcpApi } from "./mcp";
+import { memoryApi } from "./memory";
 import { overviewApi } from "./overview";
 import { kubernetesApi } from "./sandboxes";
 import { linearApi } from "./linear";
@@ -18,6 +19,7 @@ export * from "./auth";
 export * from "./client";
 export * from "./files";
 export * from "./mcp";
+export * from "./memory";
 export * from "./overview";
 export * from "./sandboxes";
 export * from "./linear";
@@ -26,4 +28,4 @@ export * from "./slack";
 export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi, ...overviewApi, ...filesApi };
+export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...memoryApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi, ...overviewApi, ...filesApi };
