@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, or } from "drizzle-orm";
+import { and, desc, eq, ilike, inArray, or } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, runtimes, type AgentRow } from "../../schema";
 import type { Principal } from "../auth/model";
