@@ -22,6 +22,7 @@ import { healthRoutes } from "./health";
 import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
 import { gatewayRoutes, GatewayService } from "./gateway";
+import { chatOnBehalfOf } from "./gateway/internal-call";
 import { jsonBody } from "./http/json-body";
 import { LapMetrics, metricsRoutes, recordersFor } from "./metrics";
 import { overviewRoutes } from "./overview";
@@ -125,6 +126,7 @@ export function createApp(deps: AppDeps) {
     metrics: { turns: record.turns, eventAppend: record.eventAppend, busLag: record.busLag },
     tracer,
     audit,
+    titles: { model: deps.config.env.LAP_TITLE_MODEL, call: (body, on) => chatOnBehalfOf(gateway, body, on) },
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {
@@ -224,7 +226,7 @@ export function createApp(deps: AppDeps) {
     .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     .use(agentRoutes({ agents: core.agents, guard }))
-    .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
+    .use(sessionRoutes({ sessions: core.sessions, titles: core.titles, database: deps.database, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
     .use(vaultRoutes({ vault, guard }))

@@ -108,3 +108,6 @@ export const agentView = z.object({
   updated_at: z.string(),
 });
 export type AgentView = z.infer<typeof agentView>;
+
+/** An agent in the list, with the total cost of its gateway calls (USD, from the spend log; docs/sessions.md "Cost"). */
+export const agentListItem = agentView.extend({ spend: z.number() });

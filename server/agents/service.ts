@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, inArray, or } from "drizzle-orm";
+import { and, desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, runtimes, vaultSecrets, type AgentRow } from "../../schema";
 import type { Principal } from "../auth/model";
@@ -108,18 +108,18 @@ export class AgentService {
     return agentView(row);
   }
 
-  async list(opts: { q?: string; model?: string; runtime_id?: string; limit: number }, actor: Principal = SYSTEM): Promise<AgentView[]> {
+  async list(opts: { q?: string; model?: string; runtime_id?: string; limit: number }, actor: Principal = SYSTEM): Promise<Array<AgentView & { spend: number }>> {
     const q = opts.q?.trim();
     const search = q ? or(ilike(agents.name, `%${q.replace(/[%_\\]/g, "\\$&")}%`), ilike(agents.description, `%${q.replace(/[%_\\]/g, "\\$&")}%`)) : undefined;
     const byModel = opts.model ? eq(agents.model, opts.model) : undefined;
     const byRuntime = opts.runtime_id ? eq(agents.runtimeId, opts.runtime_id) : undefined;
     const rows = await this.db
-      .select()
+      .select({ agent: agents, spend: sql<number>`(select coalesce(sum(l.spend), 0)::float8 from gateway_spend_logs l where l.agent_id = ${agents.id})` })
       .from(agents)
       .where(and(search, byModel, byRuntime, scopeWhere(scopeOf(actor), agents.teamId)))
       .orderBy(desc(agents.createdAt))
       .limit(opts.limit);
-    return rows.map(agentView);
+    return rows.map((r) => ({ ...agentView(r.agent), spend: Number(r.spend) }));
   }
 
   /** The agent if the caller may see it (another team's: 404). */
