@@ -6,6 +6,7 @@ import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../componen
 import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "../lib/api";
 import { approvalToolHint } from "../lib/approval-tools";
 import { timeAgo } from "../lib/format";
+import { usd } from "../lib/api/gateway";
 import { parseNumberField } from "../lib/number-field";
 import { useCreate, usePageTitle } from "../lib/shortcuts";
 import { SessionLauncher, SessionTable } from "./Sessions";
@@ -48,10 +49,10 @@ export function Agents() {
         >
           <table>
             <thead>
-              <tr><th>Name</th><th>Model</th><th>Status</th><th>Updated</th></tr>
+              <tr><th>Name</th><th>Model</th><th>Status</th><th title="Total cost of the agent's model calls through LAP's gateway">Cost</th><th>Updated</th></tr>
             </thead>
             <tbody>
-              <Show when={!agents.loading} fallback={<SkeletonRows cols={4} />}>
+              <Show when={!agents.loading} fallback={<SkeletonRows cols={5} />}>
                 <For each={agents()}>
                   {(a) => (
                     <tr data-testid="agent-row">
@@ -61,6 +62,7 @@ export function Agents() {
                       </td>
                       <td class="mono">{a.model}</td>
                       <td><span class={`badge ${a.status === "active" ? "ok" : "warn"}`}>{a.status}</span></td>
+                      <td data-testid="agent-cost">{usd(a.spend)}</td>
                       <td>{timeAgo(a.updated_at)}</td>
                     </tr>
                   )}
