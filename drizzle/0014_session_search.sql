@@ -1,3 +1,4 @@
+ALTER TABLE "agents" ADD COLUMN "generate_titles" boolean DEFAULT true NOT NULL;--> statement-breakpoint
 CREATE INDEX "gateway_spend_logs_agent_idx" ON "gateway_spend_logs" USING btree ("agent_id","start_time");--> statement-breakpoint
 -- ==== Custom SQL (titles branch, issue 19: titles and search; drizzle cannot express these) ====
 -- Full-text search over session titles and message text (docs/sessions.md "Search"): built-in

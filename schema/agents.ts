@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 import { runtimes } from "./runtimes";
 import { DEFAULT_TEAM_ID, teams, users } from "./teams";
@@ -34,6 +34,8 @@ export const agents = pgTable(
     repoBranch: text("repo_branch"),
     maxRuntimeMinutes: integer("max_runtime_minutes").notNull().default(30),
     idleTimeoutMinutes: integer("idle_timeout_minutes").notNull().default(60),
+    /** Whether LAP writes its sessions' titles when LAP_TITLE_MODEL is set (docs/sessions.md "Titles"). */
+    generateTitles: boolean("generate_titles").notNull().default(true),
     status: text("status", { enum: ["active", "paused"] }).notNull().default("active"),
     /**
      * The API key that created the agent: a `user` key sees and changes only its own agents (null: made

@@ -222,6 +222,7 @@ export class AgentService {
     if (p.repo_branch !== undefined) out.repoBranch = p.repo_branch;
     if (p.max_runtime_minutes !== undefined) out.maxRuntimeMinutes = p.max_runtime_minutes;
     if (p.idle_timeout_minutes !== undefined) out.idleTimeoutMinutes = p.idle_timeout_minutes;
+    if (p.generate_titles !== undefined) out.generateTitles = p.generate_titles;
     return out as typeof agents.$inferInsert;
   }
 }
@@ -250,6 +251,7 @@ export function agentView(r: AgentRow): AgentView {
     repo_branch: r.repoBranch,
     max_runtime_minutes: r.maxRuntimeMinutes,
     idle_timeout_minutes: r.idleTimeoutMinutes,
+    generate_titles: r.generateTitles,
     status: r.status,
     team_id: r.teamId,
     created_at: r.createdAt.toISOString(),

@@ -72,13 +72,14 @@ export class TitleService {
   /** Generates and stores the title when this was the first turn and the title is still empty; returns it (null: skipped). */
   async generate(sessionId: string): Promise<string | null> {
     if (!this.deps.model || !this.deps.call) return null;
-    const [s] = await this.deps.database.query<{ title: string; team_id: string; owner_user_id: string | null; agent_id: string | null; model: string | null; done: number }>(
-      `select s.title, s.team_id, s.owner_user_id, s.agent_id, a.model,
+    const [s] = await this.deps.database.query<{ title: string; team_id: string; owner_user_id: string | null; agent_id: string | null; model: string | null; generate_titles: boolean | null; done: number }>(
+      `select s.title, s.team_id, s.owner_user_id, s.agent_id, a.model, a.generate_titles,
               (select count(*)::int from session_turns t where t.session_id = s.id and t.status = 'completed') as done
          from sessions s left join agents a on a.id = s.agent_id where s.id = $1`,
       [sessionId],
     );
-    if (!s || s.title !== "" || s.done !== 1) return null;
+    // An agent may opt out (`generate_titles: false`); a deleted agent's sessions get none either.
+    if (!s || s.title !== "" || s.done !== 1 || !s.generate_titles) return null;
     const model = this.deps.model === "agent" ? s.model : this.deps.model;
     if (!model) return null;
     const transcript = await this.transcript(sessionId);

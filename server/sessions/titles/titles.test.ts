@@ -131,6 +131,22 @@ describe("generated titles", () => {
     expect(failed.some((r) => r.status === "failure" && r.key_alias === TITLE_KEY_ALIAS)).toBe(true);
   });
 
+  test("an agent with generate_titles: false gets no titles and no call; bad values are 400", async () => {
+    const bad = await h.t.json("PATCH", `/api/agents/${h.agentId}`, { body: { generate_titles: "no" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields[0].field).toBe("generate_titles");
+    const off = await h.t.json("POST", "/api/agents", { body: { name: "untitled-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId, generate_titles: false } });
+    expect(off.status).toBe(201);
+    expect(off.body.generate_titles).toBe(false);
+    expect((await h.t.json("GET", `/api/agents/${h.agentId}`)).body.generate_titles).toBe(true);
+    openai.script.reset();
+    const s = await h.createSession({ agent_id: off.body.id, prompt: "no title for me please" });
+    await h.waitForStatus(s.id, "idle");
+    expect(await h.t.services.sessions.titles.generate(s.id)).toBeNull();
+    expect(titleCalls()).toHaveLength(0);
+    expect(await titleOf(s.id)).toBe("");
+  });
+
   test("without a title model nothing is called", async () => {
     let called = 0;
     const titles = new TitleService({ database: h.t.database, sessions: h.t.services.sessions.sessions, log: createLogger("silent"), call: async () => (called++, {}) });

@@ -172,6 +172,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
     max_runtime_minutes: String(a?.max_runtime_minutes ?? 30),
     idle_timeout_minutes: String(a?.idle_timeout_minutes ?? 60),
     egress: (a?.egress_allow_hosts ?? []).join("\n"),
+    generate_titles: a?.generate_titles ?? true,
   });
   const runtimeProtocol = () => (runtimes() ?? []).find((r) => r.id === v().runtime_id)?.protocol;
   const sandboxRuntime = () => runtimeProtocol() === "sandbox";
@@ -211,6 +212,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       idle_timeout_minutes: Number(f.idle_timeout_minutes),
       egress_allow_hosts: f.egress.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean),
       vault_keys: vaultKeys(),
+      generate_titles: f.generate_titles,
     };
     try {
       const saved = a ? await api.agents.update(a.id, body) : await api.agents.create(body);
@@ -301,6 +303,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       <label class="field">Branch<input name="repo_branch" value={v().repo_branch} onInput={set("repo_branch")} />{err("repo_branch")}</label>
       <label class="field">Max runtime (minutes)<input name="max_runtime_minutes" inputmode="numeric" value={v().max_runtime_minutes} onInput={set("max_runtime_minutes")} />{err("max_runtime_minutes")}</label>
       <label class="field">Idle timeout (minutes)<input name="idle_timeout_minutes" inputmode="numeric" value={v().idle_timeout_minutes} onInput={set("idle_timeout_minutes")} />{err("idle_timeout_minutes")}</label>
+      <label class="muted" title="Only when LAP_TITLE_MODEL is set (docs/sessions.md, Titles)"><input type="checkbox" name="generate_titles" checked={v().generate_titles} onChange={(e) => setV({ ...v(), generate_titles: e.currentTarget.checked })} /> Title sessions after their first turn</label>
       <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
     </Dialog>
   );
