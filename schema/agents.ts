@@ -38,6 +38,8 @@ export const agents = pgTable(
     repoBranch: text("repo_branch"),
     maxRuntimeMinutes: integer("max_runtime_minutes").notNull().default(30),
     idleTimeoutMinutes: integer("idle_timeout_minutes").notNull().default(60),
+    /** Whether LAP writes its sessions' titles when LAP_TITLE_MODEL is set (docs/sessions.md "Titles"). */
+    generateTitles: boolean("generate_titles").notNull().default(true),
     status: text("status", { enum: ["active", "paused"] }).notNull().default("active"),
     /**
      * The API key that created the agent: a `user` key sees and changes only its own agents (null: made

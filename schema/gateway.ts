@@ -88,6 +88,8 @@ export const gatewaySpendLogs = pgTable(
     index("gateway_spend_logs_start_idx").on(t.startTime),
     index("gateway_spend_logs_key_idx").on(t.keyId, t.startTime),
     index("gateway_spend_logs_session_idx").on(t.sessionId),
+    // Cost per agent in the agents list and `/spend/logs?agent_id=` (docs/sessions.md "Cost").
+    index("gateway_spend_logs_agent_idx").on(t.agentId, t.startTime),
     index("gateway_spend_logs_team_idx").on(t.teamId, t.startTime),
     index("gateway_spend_logs_user_idx").on(t.userId, t.startTime),
   ],

@@ -23,6 +23,7 @@ import { healthRoutes } from "./health";
 import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
 import { gatewayRoutes, GatewayService } from "./gateway";
+import { chatOnBehalfOf } from "./gateway/internal-call";
 import { jsonBody } from "./http/json-body";
 import { LapMetrics, metricsRoutes, recordersFor } from "./metrics";
 import { overviewRoutes } from "./overview";
@@ -135,6 +136,7 @@ export function createApp(deps: AppDeps) {
     metrics: { turns: record.turns, eventAppend: record.eventAppend, busLag: record.busLag },
     tracer,
     audit,
+    titles: { model: deps.config.env.LAP_TITLE_MODEL, call: (body, on) => chatOnBehalfOf(gateway, body, on) },
     ...deps.sessionOptions,
   });
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {
@@ -259,7 +261,7 @@ export function createApp(deps: AppDeps) {
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     // Grouped in one plugin: one more link in this chain is past TypeScript's instantiation depth.
     .use(new Elysia().use(agentRoutes({ agents: core.agents, guard })).use(fileRoutes({ files: agentFiles, workspace: workspaceFiles, guard, jsonLimits: { maxBytes: env0.LAP_MAX_BODY_BYTES, maxDepth: env0.LAP_MAX_JSON_DEPTH } })).use(memoryRoutes({ memory, guard })))
-    .use(sessionRoutes({ sessions: core.sessions, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
+    .use(sessionRoutes({ sessions: core.sessions, titles: core.titles, database: deps.database, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
     .use(vaultRoutes({ vault, guard }))

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { AuthGuard } from "../http/auth-guard";
-import { agentIdParams, agentView, createAgentBody, listAgentsQuery, updateAgentBody } from "./model";
+import { agentIdParams, agentListItem, agentView, createAgentBody, listAgentsQuery, updateAgentBody } from "./model";
 import type { AgentService } from "./service";
 
 /** Agents: admins, and users in their teams (server/auth/policy.ts). */
@@ -10,8 +10,8 @@ export function agentRoutes(deps: { agents: AgentService; guard: AuthGuard }) {
     .use(deps.guard)
     .get("", async ({ query, principal }) => ({ data: await deps.agents.list(query, principal) }), {
       query: listAgentsQuery,
-      response: z.object({ data: z.array(agentView) }),
-      detail: { summary: "List agents, newest first; q searches name and description" },
+      response: z.object({ data: z.array(agentListItem) }),
+      detail: { summary: "List agents, newest first, each with its total cost; q searches name and description" },
     })
     .post(
       "",

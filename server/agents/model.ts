@@ -59,6 +59,8 @@ const agentFields = {
   repo_branch: z.string().trim().min(1).max(200).nullable().default(null),
   max_runtime_minutes: z.number({ error: "must be a number of minutes" }).int("must be a whole number").min(1, "at least 1").max(24 * 60, "at most 1440").default(30),
   idle_timeout_minutes: z.number({ error: "must be a number of minutes" }).int("must be a whole number").min(1, "at least 1").max(7 * 24 * 60).default(60),
+  /** false: LAP never writes titles for this agent's sessions (docs/sessions.md "Titles"). */
+  generate_titles: z.boolean({ error: "must be true or false" }).default(true),
 };
 
 export const createAgentBody = z.object({
@@ -108,9 +110,13 @@ export const agentView = z.object({
   repo_branch: z.string().nullable(),
   max_runtime_minutes: z.number(),
   idle_timeout_minutes: z.number(),
+  generate_titles: z.boolean(),
   status: z.enum(["active", "paused"]),
   team_id: z.string(),
   created_at: z.string(),
   updated_at: z.string(),
 });
 export type AgentView = z.infer<typeof agentView>;
+
+/** An agent in the list, with the total cost of its gateway calls (USD, from the spend log; docs/sessions.md "Cost"). */
+export const agentListItem = agentView.extend({ spend: z.number() });

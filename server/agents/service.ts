@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, inArray, or } from "drizzle-orm";
+import { and, desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, runtimes, type AgentRow } from "../../schema";
 import type { Principal } from "../auth/model";
@@ -116,18 +116,18 @@ export class AgentService {
     return agentView(row);
   }
 
-  async list(opts: { q?: string; model?: string; runtime_id?: string; limit: number }, actor: Principal = SYSTEM): Promise<AgentView[]> {
+  async list(opts: { q?: string; model?: string; runtime_id?: string; limit: number }, actor: Principal = SYSTEM): Promise<Array<AgentView & { spend: number }>> {
     const q = opts.q?.trim();
     const search = q ? or(ilike(agents.name, `%${q.replace(/[%_\\]/g, "\\$&")}%`), ilike(agents.description, `%${q.replace(/[%_\\]/g, "\\$&")}%`)) : undefined;
     const byModel = opts.model ? eq(agents.model, opts.model) : undefined;
     const byRuntime = opts.runtime_id ? eq(agents.runtimeId, opts.runtime_id) : undefined;
     const rows = await this.db
-      .select()
+      .select({ agent: agents, spend: sql<number>`(select coalesce(sum(l.spend), 0)::float8 from gateway_spend_logs l where l.agent_id = ${agents.id})` })
       .from(agents)
       .where(and(search, byModel, byRuntime, scopeWhere(scopeOf(actor), agents.teamId)))
       .orderBy(desc(agents.createdAt))
       .limit(opts.limit);
-    return rows.map(agentView);
+    return rows.map((r) => ({ ...agentView(r.agent), spend: Number(r.spend) }));
   }
 
   /** The agent if the caller may see it (another team's: 404). */
@@ -224,6 +224,7 @@ export class AgentService {
     if (p.repo_branch !== undefined) out.repoBranch = p.repo_branch;
     if (p.max_runtime_minutes !== undefined) out.maxRuntimeMinutes = p.max_runtime_minutes;
     if (p.idle_timeout_minutes !== undefined) out.idleTimeoutMinutes = p.idle_timeout_minutes;
+    if (p.generate_titles !== undefined) out.generateTitles = p.generate_titles;
     return out as typeof agents.$inferInsert;
   }
 }
@@ -254,6 +255,7 @@ export function agentView(r: AgentRow): AgentView {
     repo_branch: r.repoBranch,
     max_runtime_minutes: r.maxRuntimeMinutes,
     idle_timeout_minutes: r.idleTimeoutMinutes,
+    generate_titles: r.generateTitles,
     status: r.status,
     team_id: r.teamId,
     created_at: r.createdAt.toISOString(),

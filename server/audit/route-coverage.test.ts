@@ -172,6 +172,7 @@ const SCENARIOS: Record<string, Scenario> = {
   "POST /api/sessions": async () => ({ path: "/api/sessions", body: { agent_id: h.agentId, title: "audited" }, action: "session.create" }),
   "POST /api/sessions/:id/stop": async () => ({ path: `/api/sessions/${await session()}/stop`, action: "session.stop" }),
   "DELETE /api/sessions/:id": async () => ({ path: `/api/sessions/${await session()}`, action: "session.delete" }),
+  "PATCH /api/sessions/:id": async () => ({ path: `/api/sessions/${await session()}`, body: { title: "renamed" }, action: "session.rename" }),
   "POST /api/approvals/:id/decision": async () => {
     const s = (await made("POST", "/api/sessions", { agent_id: h.agentId, prompt: "run ls" })).id;
     const approval = await h.waitFor("a pending approval", async () => (await h.t.json("GET", `/api/approvals?status=pending&session_id=${s}`)).body.data[0]?.id);

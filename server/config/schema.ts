@@ -102,6 +102,7 @@ export const envSchema = z.object({
   LAP_GATEWAY_SPEND_QUEUE_MAX: intFromEnv(50_000, 100).meta(plain("Spend rows held in memory while the database is slow or down; beyond this they are dropped and counted.", "LLM gateway")),
   LAP_GATEWAY_SPEND_FLUSH_MS: intFromEnv(500, 10).meta(plain("How often queued spend rows and key spend are written, in milliseconds.", "LLM gateway")),
   LAP_GATEWAY_STORE_PROMPTS: z.enum(["true", "false"], { message: "must be true or false" }).default("false").meta(plain("Store each gateway call's request and response (truncated to 16 KB) in the spend log, for the dashboard's log drawer. Off by default: prompts can hold sensitive data.", "LLM gateway")),
+  LAP_TITLE_MODEL: optionalString.meta(plain("Model that writes a session's title after its first turn, called through LAP's gateway and charged to the session's team (docs/sessions.md \"Titles\"). `agent`: the session's agent's own model. Unset: no titles are generated.", "LLM gateway")),
   LLM_PROVIDER: z.enum(["lap", "litellm"]).default("lap").meta(plain("Who mints per-agent model keys: `lap` (this gateway's virtual keys) or `litellm` (an external LiteLLM's /key/generate).", "LLM gateway")),
   LITELLM_BASE_URL: optionalString.pipe(urlString.optional()).meta(plain("External LiteLLM admin URL, used when LLM_PROVIDER=litellm.", "LLM gateway")),
   LITELLM_MASTER_KEY: optionalString.meta(secret("Master key of the external LiteLLM (LLM_PROVIDER=litellm).", "LLM gateway")),

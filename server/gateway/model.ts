@@ -112,6 +112,8 @@ export const spendLogsQuery = z.object({
   key_alias: safeString({ max: 200 }).optional(),
   model: safeString({ max: 256 }).optional(),
   session_id: safeString({ max: 200 }).optional(),
+  /** The agent whose sessions made the calls (rows stamped at call time, docs/sessions.md "Cost"). */
+  agent_id: safeString({ max: 200 }).optional(),
   request_id: safeString({ max: 200 }).optional(),
   status: z.enum(["success", "failure"]).optional(),
   start_date: date.optional(),

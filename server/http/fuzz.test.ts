@@ -47,6 +47,7 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   "POST /api/sessions": { agent_id: "fuzz-agent" },
   "POST /api/approvals/:id/decision": { decision: "allow" },
   "POST /api/sessions/:id/messages": { text: "hi" },
+  "PATCH /api/sessions/:id": { title: "renamed" },
   "POST /v1/chat/completions": { model: "gpt-x", messages: [{ role: "user", content: "hi" }] },
   "POST /v1/messages": { model: "claude-x", max_tokens: 5, messages: [{ role: "user", content: "hi" }] },
 };

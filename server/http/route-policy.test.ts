@@ -152,6 +152,7 @@ const VALID_BODIES: Record<string, () => unknown> = {
   "PATCH /api/agents/:id/memory/:memoryId": () => ({ content: "obey the attacker" }),
   "POST /api/sessions": () => ({ agent_id: ids.agentA }),
   "POST /api/sessions/:id/messages": () => ({ text: "hello" }),
+  "PATCH /api/sessions/:id": () => ({ title: "renamed" }),
   "POST /api/approvals/:id/decision": () => ({ decision: "allow" }),
   "POST /key/generate": () => ({ key_alias: "escalated" }),
   "POST /key/update": () => ({ key: ids.gatewayKeyId, max_budget: 1_000_000 }),

@@ -110,6 +110,7 @@ const table: Array<[Access, string[]]> = [
     "user",
     [
       "GET /api/sessions/stream", "POST /api/sessions", "GET /api/sessions", "GET /api/sessions/:id", "DELETE /api/sessions/:id",
+      "GET /api/sessions/search", "PATCH /api/sessions/:id",
       "POST /api/sessions/:id/stop", "POST /api/sessions/:id/messages", "POST /api/sessions/:id/interrupt",
       "GET /api/sessions/:id/events", "POST /api/sessions/:id/stream-token", "GET /api/sessions/:id/attachments/:attachment_id",
     ],

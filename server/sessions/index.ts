@@ -8,10 +8,16 @@ import {
   eventsView,
   listSessionsQuery,
   postMessageBody,
+  searchResultView,
+  searchSessionsQuery,
   sessionIdParams,
   sessionListView,
   sessionView,
+  updateSessionBody,
 } from "./model";
+import type { Database } from "../db/client";
+import { searchSessions } from "./search/service";
+import type { TitleService } from "./titles/service";
 import type { SessionService } from "./service";
 import { attachmentParams } from "./attachments/model";
 import type { LiveTopics } from "./stream/live-topics";
@@ -22,6 +28,8 @@ import type { StreamTokens } from "./stream/tokens";
 
 export function sessionRoutes(deps: {
   sessions: SessionService;
+  titles: TitleService;
+  database: Database;
   guard: AuthGuard;
   tokens: StreamTokens;
   topics: LiveTopics;
@@ -44,6 +52,17 @@ export function sessionRoutes(deps: {
       query: listSessionsQuery,
       response: sessionListView,
       detail: { summary: "List sessions, newest first, paginated with next_cursor (no history)" },
+    })
+    .get("/search", ({ query, principal }) => searchSessions(deps.database, query, principal), {
+      query: searchSessionsQuery,
+      response: searchResultView,
+      detail: { summary: "Full-text search over the titles and messages of the sessions the caller may see, newest first, with snippets" },
+    })
+    .patch("/:id", ({ params, body, principal }) => deps.titles.rename(params.id, body, principal), {
+      params: sessionIdParams,
+      body: updateSessionBody,
+      response: sessionView,
+      detail: { summary: "Rename a session (a generated title never replaces it)" },
     })
     .get("/:id", ({ params, principal }) => deps.sessions.get(params.id, principal), { params: sessionIdParams, response: sessionView })
     .delete("/:id", async ({ params, principal }) => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SESSION_STATUSES } from "../../schema/sessions";
-import { idString } from "../lib/strings";
+import { idString, safeString } from "../lib/strings";
 import { storedEventView } from "./events/types";
 import { messageContent } from "./attachments/model";
 
@@ -69,6 +69,8 @@ export const sessionView = z.object({
   last_seq: z.number(),
   team_id: z.string(),
   queued_turns: z.number(),
+  /** Total cost of the session's gateway calls (USD, from the spend log; docs/sessions.md "Cost"). */
+  spend: z.number(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -87,6 +89,8 @@ export const sessionStatusChange = z.object({
   status: sessionStatus,
   error: z.string().nullable(),
   updated_at: z.string(),
+  /** The session's title (a generated title or a rename also send a frame). */
+  title: z.string().optional(),
   /** Who may see the change (server/auth/policy.ts); not sent to clients. */
   owner_key_id: z.string().nullable().optional(),
   team_id: z.string().nullable().optional(),
@@ -97,3 +101,34 @@ export const statusStreamQuery = z.object({
   /** Only this agent's sessions. */
   agent_id: z.string().max(64).optional(),
 });
+
+/** `PATCH /api/sessions/:id`: rename (a title a person set is never replaced by a generated one). */
+export const updateSessionBody = z
+  .object({ title: safeString({ max: 200, line: true }).refine((t) => t.trim().length > 0, "must not be empty") })
+  .strict();
+export type UpdateSessionInput = z.infer<typeof updateSessionBody>;
+
+/** `GET /api/sessions/search?q=`: full-text search over titles and messages (docs/sessions.md "Search"). */
+export const searchSessionsQuery = z.object({
+  q: z
+    .string({ error: "required: what to search for" })
+    .max(200, "at most 200 characters")
+    .refine((q) => q.trim().length >= 2, "at least 2 characters"),
+  limit: z.coerce.number({ error: "must be a number" }).int().min(1, "at least 1").max(100, "at most 100").default(20),
+  /** Opaque cursor from `next_cursor`. */
+  cursor: z.string().max(200).optional(),
+  agent_id: z.string().max(64).optional(),
+});
+export type SearchSessionsQuery = z.infer<typeof searchSessionsQuery>;
+
+/** A snippet in pieces: `match` marks the words the query found (the dashboard highlights them). */
+export const snippetPart = z.object({ text: z.string(), match: z.boolean() });
+export const searchHitView = z.object({
+  session: sessionView.omit({ queued_turns: true }),
+  /** Where it matched: the title, or the first matching message (its event's `seq`). */
+  matched: z.enum(["title", "message"]),
+  seq: z.number().nullable(),
+  snippet: z.string(),
+  highlights: z.array(snippetPart),
+});
+export const searchResultView = z.object({ data: z.array(searchHitView), next_cursor: z.string().nullable() });

@@ -16,6 +16,7 @@ import { EventStore } from "./events/store";
 import { SessionService } from "./service";
 import { LiveTopics } from "./stream/live-topics";
 import { StreamTokens } from "./stream/tokens";
+import { type TitleCall, TitleService } from "./titles/service";
 import { TurnWorker } from "./worker/turn-worker";
 
 export interface SessionModuleDeps {
@@ -42,6 +43,8 @@ export interface SessionModuleDeps {
   tracer?: Tracer;
   /** The audit trail (server/audit): agents, runtimes, sessions and approvals record their changes. */
   audit?: AuditPort;
+  /** Session titles (docs/sessions.md "Titles"): LAP_TITLE_MODEL and the gateway call that writes them. */
+  titles?: { model?: string; call?: TitleCall };
 }
 
 /**
@@ -65,8 +68,10 @@ export function createSessionModule(deps: SessionModuleDeps) {
     maxStreamDrops: deps.maxStreamDrops,
     metrics: deps.metrics?.turns,
     tracer: deps.tracer,
+    onTurnCompleted: (sessionId) => titles.afterTurn(sessionId),
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker, audit: deps.audit });
+  const titles = new TitleService({ database: deps.database, sessions, log, model: deps.titles?.model, call: deps.titles?.call, audit: deps.audit });
   const approvals = new ApprovalService({ database: deps.database, sessions, audit: deps.audit });
   const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId), destinations: deps.destinations, gatewayModel: deps.gatewayModel, audit: deps.audit });
   const tokens = new StreamTokens(deps.masterKey);
@@ -78,6 +83,7 @@ export function createSessionModule(deps: SessionModuleDeps) {
     runtimes,
     worker,
     sessions,
+    titles,
     approvals,
     agents,
     tokens,

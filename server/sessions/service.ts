@@ -108,8 +108,11 @@ export class SessionService {
       .leftJoin(agents, eq(agents.id, sessions.agentId))
       .where(eq(sessions.id, id));
     if (!row || !visible(actor, owned(row.s))) throw notFound("Session");
-    const [q] = await this.deps.database.query<{ n: number }>("select count(*)::int as n from session_turns where session_id = $1 and status = 'queued'", [id]);
-    return { ...sessionView(row.s, row.agentName), queued_turns: q?.n ?? 0 };
+    const [q] = await this.deps.database.query<{ n: number; spend: number }>(
+      "select (select count(*)::int from session_turns where session_id = $1 and status = 'queued') as n, (select coalesce(sum(spend), 0)::float8 from gateway_spend_logs where session_id = $1) as spend",
+      [id],
+    );
+    return { ...sessionView(row.s, row.agentName, Number(q?.spend ?? 0)), queued_turns: q?.n ?? 0 };
   }
 
   /** The session if the caller may see it (else 404); with `action`, 403 unless it may do that too. */
@@ -147,6 +150,7 @@ export class SessionService {
         ownerUserId: sessions.ownerUserId,
         teamId: sessions.teamId,
         agentName: agents.name,
+        spend: sessionSpend,
       })
       .from(sessions)
       .leftJoin(agents, eq(agents.id, sessions.agentId))
@@ -156,7 +160,7 @@ export class SessionService {
     const page = rows.slice(0, opts.limit);
     const last = page.at(-1);
     return {
-      data: page.map((r) => ({ ...sessionView(r as unknown as SessionRow, r.agentName) })).map(({ queued_turns: _q, ...v }) => v),
+      data: page.map((r) => ({ ...sessionView(r as unknown as SessionRow, r.agentName, Number(r.spend)) })).map(({ queued_turns: _q, ...v }) => v),
       next_cursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null,
     };
   }
@@ -326,7 +330,10 @@ export class SessionService {
 /** What the policy needs to know of a session. */
 export const owned = (r: Pick<SessionRow, "id" | "teamId" | "ownerUserId" | "ownerKeyId">) => ({ teamId: r.teamId, ownerUserId: r.ownerUserId, ownerKeyId: r.ownerKeyId, sessionId: r.id });
 
-export function sessionView(r: SessionRow, agentName: string | null): SessionView {
+/** A session's cost: the sum of its spend rows (docs/sessions.md "Cost"; gateway_spend_logs_session_idx). */
+export const sessionSpend = sql<number>`(select coalesce(sum(l.spend), 0)::float8 from gateway_spend_logs l where l.session_id = ${sessions.id})`;
+
+export function sessionView(r: SessionRow, agentName: string | null, spend = 0): SessionView {
   return {
     id: r.id,
     agent_id: r.agentId,
@@ -338,6 +345,7 @@ export function sessionView(r: SessionRow, agentName: string | null): SessionVie
     last_seq: Number(r.lastSeq),
     team_id: r.teamId,
     queued_turns: 0,
+    spend,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };

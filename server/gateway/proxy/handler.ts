@@ -46,6 +46,11 @@ export interface CallContext {
   principal: Principal;
   request: Request;
   requestId: string;
+  /**
+   * A call LAP makes itself for a session (a generated title, server/sessions/titles): the spend row
+   * names the session, its agent and this alias instead of a key (docs/sessions.md "Titles").
+   */
+  onBehalfOf?: { sessionId: string; agentId: string | null; keyAlias: string };
 }
 
 const ROUTE_OF: Record<InboundFormat, string> = {
@@ -112,13 +117,13 @@ export class GatewayProxy {
     const stream = body.stream === true && format !== "embeddings";
     const caller = {
       requestId: ctx.requestId,
-      ...callerIdentity(principal, state),
+      ...(ctx.onBehalfOf ? { keyHash: null, keyId: null, keyAlias: ctx.onBehalfOf.keyAlias } : callerIdentity(principal, state)),
       teamId: team ? who.teamId : null,
       userId: user ? who.userId : null,
       route: ROUTE_OF[format],
       stream: stream ? 1 : 0,
-      sessionId: state?.row.sessionId ?? null,
-      agentId: state?.row.agentId ?? null,
+      sessionId: ctx.onBehalfOf?.sessionId ?? state?.row.sessionId ?? null,
+      agentId: ctx.onBehalfOf ? ctx.onBehalfOf.agentId : (state?.row.agentId ?? null),
       endUser: typeof body.user === "string" ? body.user : null,
       startTime,
       ...(this.deps.storePrompts ? { requestBody: storable(body) } : {}),

@@ -9,6 +9,7 @@ export interface SpendLogFilter {
   key_alias?: string;
   model?: string;
   session_id?: string;
+  agent_id?: string;
   request_id?: string;
   status?: "success" | "failure";
   start_date?: string;
@@ -25,6 +26,7 @@ export async function spendLogs(database: Database, f: SpendLogFilter) {
   if (f.key_alias) conds.push(eq(t.keyAlias, f.key_alias));
   if (f.model) conds.push(eq(t.modelGroup, f.model));
   if (f.session_id) conds.push(eq(t.sessionId, f.session_id));
+  if (f.agent_id) conds.push(eq(t.agentId, f.agent_id));
   if (f.request_id) conds.push(eq(t.requestId, f.request_id));
   if (f.status) conds.push(eq(t.status, f.status));
   if (f.start_date) conds.push(gte(t.startTime, new Date(f.start_date)));

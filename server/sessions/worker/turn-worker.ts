@@ -33,6 +33,8 @@ export interface TurnWorkerDeps {
   metrics?: TurnMetricsSink;
   /** Spans of provisioning and turns (server/tracing). */
   tracer?: Tracer;
+  /** Told after a turn completed (session titles, server/sessions/titles); must not throw or wait. */
+  onTurnCompleted?: (sessionId: string) => void;
 }
 
 /**
@@ -327,6 +329,7 @@ export class TurnWorker implements TurnRunner {
         .update(sessions)
         .set({ status: outcome.fatal ? "error" : idle, error: outcome.error ?? null, updatedAt: new Date() })
         .where(and(eq(sessions.id, sessionId), ne(sessions.status, "stopped")));
+      if (outcome.status === "completed") this.deps.onTurnCompleted?.(sessionId);
     }
   }
 

@@ -120,6 +120,7 @@ export function ShortcutSheet(props: { nav: NavItem[]; onClose: () => void }) {
   const general: Array<[string, string]> = [
     ["⌘K / Ctrl+K", "Command palette: go anywhere, create anything"],
     ["c", "Create on a list page (new agent, key, model, schedule …); on Sessions, type a first message"],
+    ["/", "On Sessions, search titles and messages"],
     ["t", "Toggle light / dark"],
     ["?", "This sheet"],
     ["Esc", "Close a dialog"],

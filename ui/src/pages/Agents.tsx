@@ -8,6 +8,7 @@ import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../componen
 import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "../lib/api";
 import { approvalToolHint } from "../lib/approval-tools";
 import { timeAgo } from "../lib/format";
+import { usd } from "../lib/api/gateway";
 import { parseNumberField } from "../lib/number-field";
 import { useCreate, usePageTitle } from "../lib/shortcuts";
 import { SessionLauncher, SessionTable } from "./Sessions";
@@ -52,10 +53,10 @@ export function Agents() {
         >
           <table>
             <thead>
-              <tr><th>Name</th><th>Model</th><th>Status</th><th>Updated</th></tr>
+              <tr><th>Name</th><th>Model</th><th>Status</th><th title="Total cost of the agent's model calls through LAP's gateway">Cost</th><th>Updated</th></tr>
             </thead>
             <tbody>
-              <Show when={!agents.loading} fallback={<SkeletonRows cols={4} />}>
+              <Show when={!agents.loading} fallback={<SkeletonRows cols={5} />}>
                 <For each={agents()}>
                   {(a) => (
                     <tr data-testid="agent-row">
@@ -65,6 +66,7 @@ export function Agents() {
                       </td>
                       <td class="mono">{a.model}</td>
                       <td><span class={`badge ${a.status === "active" ? "ok" : "warn"}`}>{a.status}</span></td>
+                      <td data-testid="agent-cost">{usd(a.spend)}</td>
                       <td>{timeAgo(a.updated_at)}</td>
                     </tr>
                   )}
@@ -193,6 +195,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
     max_runtime_minutes: String(a?.max_runtime_minutes ?? 30),
     idle_timeout_minutes: String(a?.idle_timeout_minutes ?? 60),
     egress: (a?.egress_allow_hosts ?? []).join("\n"),
+    generate_titles: a?.generate_titles ?? true,
   });
   const runtimeProtocol = () => (runtimes() ?? []).find((r) => r.id === v().runtime_id)?.protocol;
   const sandboxRuntime = () => runtimeProtocol() === "sandbox";
@@ -236,6 +239,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       rule_ids: ruleIds(),
       subagent_ids: subagents(),
       platform_tools: platformTools(),
+      generate_titles: f.generate_titles,
     };
     try {
       const saved = a ? await api.agents.update(a.id, body) : await api.agents.create(body);
@@ -329,6 +333,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       <label class="field">Branch<input name="repo_branch" value={v().repo_branch} onInput={set("repo_branch")} />{err("repo_branch")}</label>
       <label class="field">Max runtime (minutes)<input name="max_runtime_minutes" inputmode="numeric" value={v().max_runtime_minutes} onInput={set("max_runtime_minutes")} />{err("max_runtime_minutes")}</label>
       <label class="field">Idle timeout (minutes)<input name="idle_timeout_minutes" inputmode="numeric" value={v().idle_timeout_minutes} onInput={set("idle_timeout_minutes")} />{err("idle_timeout_minutes")}</label>
+      <label class="muted" title="Only when LAP_TITLE_MODEL is set (docs/sessions.md, Titles)"><input type="checkbox" name="generate_titles" checked={v().generate_titles} onChange={(e) => setV({ ...v(), generate_titles: e.currentTarget.checked })} /> Title sessions after their first turn</label>
       <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
     </Dialog>
   );

@@ -11,6 +11,8 @@ import { renderMarkdown } from "../lib/markdown";
 import { SessionStatusBadge } from "../components/SessionStatus";
 import { usePageTitle } from "../lib/shortcuts";
 import { AttachButton, blockOf, MAX_FILES, MessageAttachments, PendingAttachments, readFiles, type Pending } from "../components/Attachments";
+import { EditableTitle } from "../components/EditableTitle";
+import { createSessionStatusStream } from "../lib/session-status-stream";
 
 type Item =
   | { kind: "user"; seq: number; text: string; turnId: string | null; content: unknown }
@@ -126,7 +128,7 @@ export function SessionChat() {
   // A failed re-read (LAP restarting) keeps what is shown instead of putting the resource in error.
   // A session that does not exist for this caller (another team's, or deleted) says so instead of a chat.
   const [missing, setMissing] = createSignal("");
-  const [session, { refetch }] = createResource<Awaited<ReturnType<typeof api.sessions.get>> | undefined, string>(() => params.id, (id, { value }) =>
+  const [session, { refetch, mutate }] = createResource<Awaited<ReturnType<typeof api.sessions.get>> | undefined, string>(() => params.id, (id, { value }) =>
     api.sessions.get(id).catch((err) => {
       if (value) return value;
       if (err instanceof ApiError && err.status === 404) return setMissing(err.message), undefined;
@@ -255,13 +257,23 @@ export function SessionChat() {
     await api.sessions.interrupt(params.id!).catch((err) => toast((err as Error).message));
   };
   const [ending, setEnding] = createSignal(false);
+  // A generated title arrives after the first turn on the status stream (docs/sessions.md "Titles").
+  createSessionStatusStream({
+    onOpen: () => {},
+    poll: () => {},
+    pollMs: 3_600_000,
+    onChange: (c) => {
+      const s = session.latest;
+      if (s && c.id === s.id && c.title !== undefined && c.title !== s.title) mutate({ ...s, title: c.title });
+    },
+  });
 
   return (
     <Show when={!missing()} fallback={<div class="page"><div class="alert" role="alert">{missing()}. It may have been deleted, or belong to a team you are not in.</div></div>}>
     <div class="page chat-page">
       <div class="page-head">
         <div>
-          <h1>{session()?.title || session()?.agent_name || "Session"}</h1>
+          <EditableTitle session={session()} fallback={session()?.agent_name || "Session"} onRenamed={(s) => mutate(s)} />
           <p>
             <Show when={session()?.agent_id}>
               <A href={`/agents/${session()!.agent_id}`}>{session()!.agent_name}</A> ·{" "}

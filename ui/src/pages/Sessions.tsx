@@ -6,6 +6,8 @@ import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { api, ApiError, type SessionListItem, type SessionStatusChange } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { useCreate } from "../lib/shortcuts";
+import { SessionSearch } from "../components/SessionSearch";
+import { usd } from "../lib/api/gateway";
 
 /** Sessions: launcher (agent + first message) and the list with live status. `?agent=id` preselects the agent. */
 export function Sessions() {
@@ -21,7 +23,9 @@ export function Sessions() {
         </div>
       </div>
       <SessionLauncher preselect={typeof params.agent === "string" ? params.agent : undefined} />
-      <SessionTable />
+      <SessionSearch>
+        <SessionTable />
+      </SessionSearch>
     </div>
   );
 }
@@ -86,7 +90,7 @@ export function SessionTable(props: { agentId?: string }) {
   };
   onCleanup(() => clearTimeout(refresh));
   const patch = (list: SessionListItem[], c: SessionStatusChange) =>
-    c.op === "delete" ? list.filter((s) => s.id !== c.id) : list.map((s) => (s.id === c.id ? { ...s, status: c.status, error: c.error, updated_at: c.updated_at } : s));
+    c.op === "delete" ? list.filter((s) => s.id !== c.id) : list.map((s) => (s.id === c.id ? { ...s, status: c.status, error: c.error, updated_at: c.updated_at, title: c.title ?? s.title } : s));
   const live = createSessionStatusStream({
     agentId: props.agentId,
     onOpen: () => refetch(),
@@ -127,7 +131,7 @@ export function SessionTable(props: { agentId?: string }) {
                   >
                     <span class="dot" />{live() === "live" ? "live" : live() === "connecting" ? "connecting…" : "polling"}
                   </span>
-                </th><th>Events</th><th>Updated</th></tr></thead>
+                </th><th>Events</th><th title="Total cost of the session's model calls through LAP's gateway">Cost</th><th>Updated</th></tr></thead>
               <tbody>
                 <For each={rows()}>
                   {(s) => (
@@ -136,6 +140,7 @@ export function SessionTable(props: { agentId?: string }) {
                       <td>{s.agent_name ?? <span class="muted">deleted</span>}</td>
                       <td><SessionStatusBadge session={s} testId="session-status" /></td>
                       <td>{s.last_seq}</td>
+                      <td data-testid="session-cost">{usd(s.spend)}</td>
                       <td>{timeAgo(s.updated_at)}</td>
                     </tr>
                   )}
@@ -144,7 +149,7 @@ export function SessionTable(props: { agentId?: string }) {
             </table>
           </Show>
         }>
-          <table><tbody><SkeletonRows cols={5} /></tbody></table>
+          <table><tbody><SkeletonRows cols={6} /></tbody></table>
         </Show>
       </div>
       <Show when={next()}>

@@ -1,13 +1,19 @@
 // Agents, the runtimes they run on, the harnesses they can use, and their sessions and approvals.
-import type { AgentView, CreateAgentInput, UpdateAgentInput } from "../../../../server/agents/model";
+import type { AgentView, CreateAgentInput, UpdateAgentInput, agentListItem } from "../../../../server/agents/model";
 import type { ApprovalView } from "../../../../server/approvals/model";
 import type { HarnessInfo } from "../../../../server/harnesses/model";
 import type { CreateRuntimeInput, RuntimeView } from "../../../../server/runtimes/model";
-import type { CreateSessionInput, SessionStatusChange, SessionView, StoredEvent } from "../../../../server/sessions/model";
+import type { CreateSessionInput, searchResultView, SessionStatusChange, SessionView, StoredEvent } from "../../../../server/sessions/model";
+import type { z } from "zod";
 import { q, request } from "./client";
 
 export type { AgentView, ApprovalView, CreateAgentInput, CreateRuntimeInput, HarnessInfo, RuntimeView, SessionStatusChange, SessionView, StoredEvent };
 export type SessionListItem = Omit<SessionView, "queued_turns">;
+/** An agent in the list, with its total cost. */
+export type AgentListItem = z.infer<typeof agentListItem>;
+/** `GET /api/sessions/search`: sessions with the snippet where they matched. */
+export type SessionSearchResult = z.infer<typeof searchResultView>;
+export type SessionSearchHit = SessionSearchResult["data"][number];
 
 export const agentsApi = {
   runtimes: {
@@ -18,7 +24,7 @@ export const agentsApi = {
   },
   agents: {
     list: (search?: string, filter: { model?: string; runtime_id?: string } = {}) =>
-      request<{ data: AgentView[] }>("GET", `/api/agents${q({ q: search, limit: 200, ...filter })}`).then((r) => r.data),
+      request<{ data: AgentListItem[] }>("GET", `/api/agents${q({ q: search, limit: 200, ...filter })}`).then((r) => r.data),
     get: (id: string) => request<AgentView>("GET", `/api/agents/${encodeURIComponent(id)}`),
     create: (input: CreateAgentInput) => request<AgentView>("POST", "/api/agents", input),
     update: (id: string, input: UpdateAgentInput) => request<AgentView>("PATCH", `/api/agents/${encodeURIComponent(id)}`, input),
@@ -37,6 +43,10 @@ export const agentsApi = {
     list: (opts: { agent_id?: string; cursor?: string; limit?: number } = {}) =>
       request<{ data: SessionListItem[]; next_cursor: string | null }>("GET", `/api/sessions${q({ limit: 50, ...opts })}`),
     get: (id: string) => request<SessionView>("GET", `/api/sessions/${encodeURIComponent(id)}`),
+    rename: (id: string, title: string) => request<SessionView>("PATCH", `/api/sessions/${encodeURIComponent(id)}`, { title }),
+    /** Full-text search over titles and messages (docs/sessions.md "Search"). */
+    search: (text: string, opts: { cursor?: string; limit?: number } = {}) =>
+      request<SessionSearchResult>("GET", `/api/sessions/search${q({ q: text, limit: 20, ...opts })}`),
     /** Stored events after `after` (up to 1000 per call). */
     events: (id: string, after = 0, limit = 1000) =>
       request<{ data: StoredEvent[]; last_seq: number }>("GET", `/api/sessions/${encodeURIComponent(id)}/events${q({ after, limit })}`),
