@@ -8,93 +8,18 @@
 import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
 import { MessageNotTakenError, RuntimeError, TurnLostError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
-import { NO_AUDIT, type AuditPort } from "../../audit/record";
-import type { Database } from "../../db/client";
-import type { Logger } from "../../lib/logger";
-import type { SandboxMetricsSink } from "../../metrics/recorders";
+import { NO_AUDIT } from "../../audit/record";
 import { clearSandboxTrace, setSandboxTrace } from "../../tracing/sandbox-trace";
-import { SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
-import { DestinationGuard } from "../../net/destinations";
-import type { SandboxProvider, SandboxSpec } from "../provider";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { SupervisorClient } from "../supervisor-client";
-import { newWorkspaceId, type WarmPool } from "../warm-pool";
+import { newWorkspaceId } from "../warm-pool";
 import { memoryLimitTurnEnd, sandboxMemoryKills, waitsForApproval } from "./memory-limit";
-import { cloneInto } from "./repo";
-import { AgentFilePlacementError, placeAgentFiles } from "../../files/place";
+import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
 import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
-import { type AgentForSandbox, sandboxSpecFor } from "./spec";
-import type { HarnessContext } from "../../../harness/protocol";
-import { PLATFORM_SERVER, REQUEST_APPROVAL } from "../../platform/tools";
+import { bindHarness, prepareWorkspace } from "./session-setup";
+import { sandboxSpecFor } from "./spec";
 
-export interface SandboxRuntimeDeps {
-  /** Sandbox starts, their latency and failures, warm-pool hits (server/metrics). */
-  metrics?: SandboxMetricsSink;
-  /** Spans of sandbox starts (server/tracing). */
-  tracer?: Tracer;
-  database: Database;
-  provider: SandboxProvider;
-  pool?: WarmPool | null;
-  logger: Logger;
-  /** LAP's gateway as LAP hands it out (the provider rewrites it for inside the sandbox). */
-  gatewayBaseUrl: string;
-  /** A gateway key scoped to this session: its agent's model, a budget, expiring with the session. */
-  mintSessionKey(input: { sessionId: string; agentId: string; model: string; mcpServers: string[] }): Promise<string>;
-  /**
-   * The agent's MCP servers that LAP's gateway proxies (registered by name). The session key may use
-   * exactly these, and the harness reaches them at LAP's /mcp/<name> with that key.
-   */
-  mcpServersFor?(agent: AgentDefinition): Promise<string[]>;
-  /**
-   * What a session adds to its agent at bind time (docs/memory.md): always-on memory for its system
-   * prompt, and whether it gets LAP's platform MCP server `lap`. Unset: neither.
-   */
-  sessionContext?(sessionId: string, agent: AgentDefinition): Promise<{ memoryPrompt: string; platform: boolean }>;
-  /** The stored conversation of a session, oldest first (session_events), for replay. */
-  history(sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>>;
-  /** Ends the session's gateway key when the session ends (gateway module). */
-  revokeSessionKey?(sessionId: string): Promise<void>;
-  lapEnv: Record<string, string | undefined>;
-  preinstalledRepo?: string;
-  /** Checks repo_url's host after resolution (docs/security.md); default: public addresses only. */
-  destinations?: DestinationGuard;
-  /**
-   * The agent's sandbox spec from its row (harness, egress allow-list, vault stubs; see
-   * SandboxService.specForAgent). Default: the built-in harness, the definition's env, no egress.
-   */
-  specFor?(agent: AgentDefinition): Promise<{ spec: SandboxSpec; hash: string }>;
-  workspacePath?(workspaceId: string): string;
-  /** The agent's vault secret bound to a repository's host, for cloning a private repository (docs/github.md). */
-  repoToken?(agentId: string, host: string): Promise<string | null>;
-  /** After a clone on the host: the workspace's files go to the sandbox's (non-root) user (host/sandbox-user.ts). */
-  handOverWorkspace?(workspaceId: string): Promise<void>;
-  /** The audit trail (server/audit): sandbox starts and stops, by LAP, with their session. */
-  audit?: AuditPort;
-  /** The agent's files (server/files), placed in a new session's workspace after the clone. */
-  agentFiles?(agentId: string): Promise<Array<{ path: string; content: Uint8Array }>>;
-  /** The agent's rules and skills at their current versions (server/skills/context.ts), given to the harness at bind. */
-  contextFor?(agentId: string): Promise<HarnessContext>;
-}
-
-interface Live {
-  rowId: string;
-  sandboxId: string;
-  workspaceId: string;
-  client: SupervisorClient;
-  agent: AgentDefinition;
-  /** Set when the sandbox died: the next stream starts with session.recovered. */
-  recovered?: string;
-  inFlight?: ContentPart[];
-  /**
-   * Why the turn that was running when the sandbox died is lost: its stream ends it `interrupted`
-   * (TurnLostError). It is not sent again: a turn's tools may have changed the workspace already.
-   */
-  lost?: string;
-  /** The sandbox's count of processes killed at its memory limit when the turn began (null: not counted here). */
-  oomKillsAtTurnStart?: number | null;
-  lastActivity: number;
-  /** What the harness was given at bind (names and versions): the next stream says so in `session.context`. */
-  given?: { rules: Array<{ name: string; version: number }>; skills: Array<{ name: string; version: number }> };
-}
+export type { SandboxRuntimeDeps } from "./runtime-deps";
 
 const signatureOf = (a: AgentDefinition) =>
   Bun.hash(JSON.stringify([a.model, a.systemPrompt, a.environment, a.repoUrl, a.repoBranch, a.tools, a.approvalRequiredTools])).toString(16);
@@ -115,11 +40,6 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const signature = signatureOf(agent);
     if (existing && existing.signature === signature) return { ...existing, reused: true };
     return { remoteAgentId: agent.id, remoteEnvironmentId: null, signature, reused: false };
-  }
-
-  private async repoToken(agentId: string, repoUrl: string) {
-    const host = URL.canParse(repoUrl) ? new URL(repoUrl).hostname.replace(/^\[(.*)\]$/, "$1") : null;
-    return (host && (await this.deps.repoToken?.(agentId, host))) || undefined;
   }
 
   private async specFor(agent: AgentDefinition) {
@@ -195,50 +115,12 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     metrics?.started(kind, (performance.now() - startedAt) / 1000);
     trace.getActiveSpan()?.setAttribute("lap.sandbox.kind", kind);
-    const repo = agent.repoUrl ?? this.deps.preinstalledRepo;
-    if (repo && this.deps.workspacePath) {
-      const cloned = await cloneInto(this.deps.workspacePath(ws), repo, agent.repoBranch, {
-        destinations: this.deps.destinations ?? new DestinationGuard(),
-        trusted: !agent.repoUrl,
-        logger: this.deps.logger,
-        extraCaFile: this.deps.lapEnv.EGRESS_UPSTREAM_CA_FILE,
-        token: agent.repoUrl ? await this.repoToken(agent.id, agent.repoUrl) : undefined,
-      });
-      // A clone made on the host belongs to LAP's user: hand it to the sandbox's uid.
-      if (cloned === "cloned") await this.deps.handOverWorkspace?.(ws);
-    }
-    // A new session's workspace gets the agent's files (docs/files.md); a recovered one keeps what the agent left.
-    if (!workspaceId && this.deps.workspacePath && this.deps.agentFiles) {
-      const files = await this.deps.agentFiles(agent.id);
-      try {
-        if (placeAgentFiles(this.deps.workspacePath(ws), files)) await this.deps.handOverWorkspace?.(ws);
-      } catch (err) {
-        if (err instanceof AgentFilePlacementError) throw new RuntimeError(err.message);
-        throw err;
-      }
-    }
+    await prepareWorkspace(this.deps, agent, ws, !workspaceId);
     const alreadyBound =
       adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
     // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
     // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
-    let given: Live["given"];
-    if (!alreadyBound) {
-      const mcpServers = (await this.deps.mcpServersFor?.(agent)) ?? [];
-      const context = await this.deps.contextFor?.(agent.id);
-      const hasContext = !!context && (context.rules.length > 0 || context.skills.length > 0);
-      if (hasContext) given = { rules: context.rules.map((r) => ({ name: r.name, version: r.version })), skills: context.skills.map((k) => ({ name: k.name, version: k.version })) };
-      const gatewayKey = await this.deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
-      const extra = await this.deps.sessionContext?.(sessionId, agent);
-      const systemPrompt = [agent.systemPrompt, extra?.memoryPrompt].filter(Boolean).join("\n\n");
-      await provider.bind(sandboxId, {
-        sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: this.deps.gatewayBaseUrl, model: agent.model,
-        systemPrompt: systemPrompt || undefined,
-        // LAP's own tools ride beside the agent's servers; asking for approval always waits for a person.
-        mcpServers: extra?.platform ? [...mcpServers, PLATFORM_SERVER] : mcpServers,
-        approvalRequiredTools: extra?.platform ? [...agent.approvalRequiredTools, `${PLATFORM_SERVER}__${REQUEST_APPROVAL}`] : agent.approvalRequiredTools,
-        ...(hasContext ? { context } : {}),
-      });
-    }
+    const given = alreadyBound ? undefined : await bindHarness(this.deps, sandboxId, sessionId, agent);
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
     if (workspaceId && !alreadyBound) {
       const history = await this.deps.history(sessionId);

@@ -1,0 +1,66 @@
+/**
+ * The two steps between getting a sandbox and using it (./sandbox-runtime.ts): the workspace (the
+ * agent's repository cloned on the host, and for a new session the agent's files, docs/files.md), and
+ * the late bind that gives the harness its identity, session key, prompt, tools and context.
+ */
+import { AgentFilePlacementError, placeAgentFiles } from "../../files/place";
+import { DestinationGuard } from "../../net/destinations";
+import { PLATFORM_SERVER, REQUEST_APPROVAL } from "../../platform/tools";
+import { type AgentDefinition, RuntimeError } from "../../runtimes/adapter";
+import { cloneInto } from "./repo";
+import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
+
+/** Clones the agent's repository (kept if the workspace has it), then places the agent's files in a new session's workspace. */
+export async function prepareWorkspace(deps: SandboxRuntimeDeps, agent: AgentDefinition, ws: string, newSession: boolean): Promise<void> {
+  const repo = agent.repoUrl ?? deps.preinstalledRepo;
+  if (repo && deps.workspacePath) {
+    const cloned = await cloneInto(deps.workspacePath(ws), repo, agent.repoBranch, {
+      destinations: deps.destinations ?? new DestinationGuard(),
+      trusted: !agent.repoUrl,
+      logger: deps.logger,
+      extraCaFile: deps.lapEnv.EGRESS_UPSTREAM_CA_FILE,
+      token: agent.repoUrl ? await repoToken(deps, agent.id, agent.repoUrl) : undefined,
+    });
+    // A clone made on the host belongs to LAP's user: hand it to the sandbox's uid.
+    if (cloned === "cloned") await deps.handOverWorkspace?.(ws);
+  }
+  // A new session's workspace gets the agent's files (docs/files.md); a recovered one keeps what the agent left.
+  if (newSession && deps.workspacePath && deps.agentFiles) {
+    const files = await deps.agentFiles(agent.id);
+    try {
+      if (placeAgentFiles(deps.workspacePath(ws), files)) await deps.handOverWorkspace?.(ws);
+    } catch (err) {
+      if (err instanceof AgentFilePlacementError) throw new RuntimeError(err.message);
+      throw err;
+    }
+  }
+}
+
+/** The agent's vault secret bound to the repository's host (a private repository, docs/github.md). */
+async function repoToken(deps: SandboxRuntimeDeps, agentId: string, repoUrl: string) {
+  const host = URL.canParse(repoUrl) ? new URL(repoUrl).hostname.replace(/^\[(.*)\]$/, "$1") : null;
+  return (host && (await deps.repoToken?.(agentId, host))) || undefined;
+}
+
+/**
+ * Binds the sandbox to the session: a session key for the agent's model and MCP servers, the system
+ * prompt with always-on memory (docs/memory.md), LAP's platform tools, and the rules and skills
+ * (docs/skills.md). Returns what the harness was given, for `session.context`.
+ */
+export async function bindHarness(deps: SandboxRuntimeDeps, sandboxId: string, sessionId: string, agent: AgentDefinition): Promise<Live["given"]> {
+  const mcpServers = (await deps.mcpServersFor?.(agent)) ?? [];
+  const context = await deps.contextFor?.(agent.id);
+  const hasContext = !!context && (context.rules.length > 0 || context.skills.length > 0);
+  const gatewayKey = await deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
+  const extra = await deps.sessionContext?.(sessionId, agent);
+  const systemPrompt = [agent.systemPrompt, extra?.memoryPrompt].filter(Boolean).join("\n\n");
+  await deps.provider.bind(sandboxId, {
+    sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: deps.gatewayBaseUrl, model: agent.model,
+    systemPrompt: systemPrompt || undefined,
+    // LAP's own tools ride beside the agent's servers; asking for approval always waits for a person.
+    mcpServers: extra?.platform ? [...mcpServers, PLATFORM_SERVER] : mcpServers,
+    approvalRequiredTools: extra?.platform ? [...agent.approvalRequiredTools, `${PLATFORM_SERVER}__${REQUEST_APPROVAL}`] : agent.approvalRequiredTools,
+    ...(hasContext ? { context } : {}),
+  });
+  return hasContext ? { rules: context.rules.map((r) => ({ name: r.name, version: r.version })), skills: context.skills.map((k) => ({ name: k.name, version: k.version })) } : undefined;
+}
