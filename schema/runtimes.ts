@@ -1,4 +1,4 @@
-import { pgTable, primaryKey, text, timestamp, unique } from "drizzle-orm/pg-core";
+import { boolean, pgTable, primaryKey, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { teams } from "./teams";
 
 /** A registered runtime (a service speaking the Managed Agents protocol). The API key is sealed. */
@@ -14,6 +14,12 @@ export const runtimes = pgTable("runtimes", {
   checkedAt: timestamp("checked_at", { withTimezone: true }),
   /** null: org-wide (org admins manage it; every team's agents may use it); else that team's. */
   teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
+  /**
+   * A team admin named the base URL (not an org admin): it was refused if it named a non-public
+   * address, and every connection LAP makes to it is checked again after resolution (DNS rebinding;
+   * docs/security.md "User-supplied URLs and hosts").
+   */
+  baseUrlChecked: boolean("base_url_checked").notNull().default(false),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [unique("runtimes_team_alias_key").on(t.teamId, t.alias).nullsNotDistinct()]);
 

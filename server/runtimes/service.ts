@@ -8,7 +8,7 @@ import type { Database } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import { badRequest, conflict, notFound } from "../lib/errors";
 import type { DestinationGuard } from "../net/destinations";
-import { defaultPort } from "../net/pinned-fetch";
+import { defaultPort, pinnedFetch } from "../net/pinned-fetch";
 import { withConstraintConflicts } from "../lib/pg-errors";
 import { RuntimeError, type RemoteAgentRef, type RuntimeAdapter } from "./adapter";
 import { ManagedAgentsAdapter } from "./managed-agents";
@@ -50,6 +50,7 @@ export class RuntimeService {
           baseUrl: parsed.base_url.replace(/\/+$/, ""),
           apiKeySealed: this.deps.secrets.encrypt(parsed.api_key),
           teamId,
+          baseUrlChecked: actor.kind !== "admin",
         })
         .returning(),
         ([r]) => ({ actor, action: "runtime.create", objectType: "runtime", objectId: r!.id, teamId: r!.teamId, after: r })),
@@ -154,7 +155,10 @@ export class RuntimeService {
     }
     const apiKey = this.deps.secrets.decrypt(row.apiKeySealed);
     if (this.deps.adapterFactory) return this.deps.adapterFactory(row, apiKey);
-    return new ManagedAgentsAdapter({ baseUrl: row.baseUrl, apiKey });
+    // A team admin's URL: each connection goes to an address checked after resolution, not to whatever the name says next.
+    const guard = row.baseUrlChecked ? this.deps.destinations : undefined;
+    const fetch = guard ? (((input: string | URL, init?: RequestInit) => pinnedFetch(input, init ?? {}, { guard })) as typeof globalThis.fetch) : undefined;
+    return new ManagedAgentsAdapter({ baseUrl: row.baseUrl, apiKey, ...(fetch ? { fetch } : {}) });
   }
 
   async adapterFor(id: string): Promise<RuntimeAdapter> {

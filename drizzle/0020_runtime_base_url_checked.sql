@@ -1,0 +1,1 @@
+ALTER TABLE "runtimes" ADD COLUMN "base_url_checked" boolean DEFAULT false NOT NULL;
