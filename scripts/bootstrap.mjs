@@ -86,6 +86,8 @@ function ensureTestPackages() {
   // git and gh for agents that push branches and open pull requests (docs/github.md); the sandbox sees the host's /usr.
   if (spawnSync("sh", ["-c", "command -v git"]).status !== 0) need.push("git");
   if (spawnSync("sh", ["-c", "command -v gh"]).status !== 0) need.push("gh");
+  // opencode's grep, glob and skill tools run ripgrep (the images install it too).
+  if (spawnSync("sh", ["-c", "command -v rg"]).status !== 0) need.push("ripgrep");
   if (need.length === 0) return;
   if (process.getuid?.() !== 0) {
     log(`missing ${need.join(", ")}; not root, so not installing (sudo apt-get install -y ${need.join(" ")})`);
