@@ -185,7 +185,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
     // Never pre-filled with a model this gateway may not have (the picker offers the ones it has).
     model: a?.model ?? props.model ?? "",
     system_prompt: a?.system_prompt ?? "",
-    runtime_id: a?.runtime_id ?? "rt_local_sandbox",
+    runtime_id: a ? (a.runtime_id ?? "") : "rt_local_sandbox",
     harness: a?.harness && a.harness !== "default" ? a.harness : "builtin",
     tools: (a?.tools ?? []).join(", "),
     approval_required_tools: (a?.approval_required_tools ?? []).join(", "),
