@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 import { agents } from "./agents";
 import { apiKeys } from "./api-keys";
 import { DEFAULT_TEAM_ID, teams, users } from "./teams";
@@ -31,6 +31,8 @@ export const sessions = pgTable(
     /** The session that started this one as a sub-agent (docs/memory.md), and how deep it is (0: started by a person). */
     parentSessionId: text("parent_session_id"),
     depth: integer("depth").notNull().default(0),
+    /** A sub-agent's spend already charged to its parent session's key (docs/memory.md "Who pays"): kept across restarts. */
+    chargedToParent: doublePrecision("charged_to_parent").notNull().default(0),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

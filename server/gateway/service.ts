@@ -213,22 +213,25 @@ export class GatewayService {
     return keys[0] ?? null;
   }
 
-  /** What a sub-agent's key spent that its parent's key was already charged (per child session). */
-  private chargedToParent = new Map<string, number>();
-
   /**
    * Charges a sub-agent session's spend since the last charge to its parent session's key (docs/memory.md
    * "Who pays"): the parent's max_budget then covers what it delegated. The child's spend rows stay the
    * child's (its own cost in the lists); team and user budgets already see them through the child's key.
+   * What was charged is kept on the child's session row (locked while it moves), so a restart or two
+   * replicas never charge the same spend twice.
    */
   async chargeParentSession(childSessionId: string, parentSessionId: string): Promise<number> {
     const [child, parent] = await Promise.all([this.sessionKey(childSessionId), this.sessionKey(parentSessionId)]);
     if (!child || !parent) return 0;
-    const done = this.chargedToParent.get(childSessionId) ?? 0;
-    const delta = child.spend - done;
-    if (delta <= 0) return 0;
-    this.chargedToParent.set(childSessionId, child.spend);
-    await this.keys.charge(parent.token_id, delta);
+    const delta = await this.deps.database.transaction(async (tx) => {
+      const [row] = await tx.query<{ charged: number }>("select charged_to_parent as charged from sessions where id = $1 for update", [childSessionId]);
+      const d = child.spend - Number(row?.charged ?? 0);
+      if (!row || d <= 0) return 0;
+      await tx.query("update sessions set charged_to_parent = $2 where id = $1", [childSessionId, child.spend]);
+      return d;
+    });
+    // After the commit (PGlite has one connection): a crash in between under-charges, never charges twice.
+    if (delta > 0) await this.keys.charge(parent.token_id, delta);
     return delta;
   }
 

@@ -159,10 +159,17 @@ describe("sub-agents", () => {
     expect(await gw.chargeParentSession(childSession, parentSession)).toBeCloseTo(0.25);
     expect(await gw.chargeParentSession(childSession, parentSession)).toBe(0);
     expect((await gw.sessionKey(parentSession))!.spend).toBeCloseTo(parentBefore + 0.25);
+    // What was charged is on the child's row, so a restarted LAP (or another replica) does not charge it again;
+    // concurrent charges of new spend add it once.
+    expect((await h.t.database.query<{ c: number }>("select charged_to_parent as c from sessions where id = $1", [childSession]))[0]!.c).toBeCloseTo(0.25);
+    await gw.keys.charge(childKey.token_id, 0.5);
+    const both = await Promise.all([gw.chargeParentSession(childSession, parentSession), gw.chargeParentSession(childSession, parentSession)]);
+    expect(both.reduce((a, b) => a + b, 0)).toBeCloseTo(0.5);
+    expect((await gw.sessionKey(parentSession))!.spend).toBeCloseTo(parentBefore + 0.75);
     // A sub-agent's key may spend at most what its parent's key has left.
     expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, childSession)).toBeUndefined();
     await gw.keys.update({ key: (await gw.sessionKey(parentSession))!.token_id, max_budget: parentBefore + 1 });
-    expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, childSession)).toBeCloseTo(0.75);
+    expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, childSession)).toBeCloseTo(0.25);
     expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, parentSession)).toBeUndefined();
   });
 

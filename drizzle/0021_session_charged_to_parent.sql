@@ -1,0 +1,1 @@
+ALTER TABLE "sessions" ADD COLUMN "charged_to_parent" double precision DEFAULT 0 NOT NULL;
