@@ -117,3 +117,27 @@ test("attach an image and a PDF with the button, drop another image, send, and s
   const user = events.data.find((e: { type: string }) => e.type === "user.message");
   expect(user.data.content.map((p: { type: string; source?: { type: string } }) => `${p.type}:${p.source?.type ?? ""}`)).toEqual(["text:", "image:file", "document:file", "image:file"]);
 });
+
+test("start a session from the Sessions page with a first message and an image", async ({ page }) => {
+  test.setTimeout(60_000);
+  const name = `first-image-${Date.now().toString(36)}`;
+  const rt = await page.request.post("/api/runtimes", { headers, data: { alias: name, base_url: fakeUrl, api_key: "fake-runtime-key" } });
+  const agent = await page.request.post("/api/agents", { headers, data: { name, model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id } });
+  expect(agent.status()).toBe(201);
+
+  await login(page);
+  await page.goto("/sessions");
+  const launcher = page.getByTestId("session-launcher");
+  await launcher.getByLabel("Agent", { exact: true }).selectOption({ label: name });
+  await launcher.getByLabel("First message").fill("what colour is this?");
+  const chooser = page.waitForEvent("filechooser");
+  await launcher.getByTestId("attach").click();
+  await (await chooser).setFiles([{ name: "green.png", mimeType: "image/png", buffer: png(32, [20, 200, 60]) }]);
+  await expect(launcher.getByTestId("pending-attachments").locator("img")).toHaveCount(1);
+  await launcher.getByRole("button", { name: "Start session" }).click();
+
+  await expect(page).toHaveURL(/\/sessions\/ses_/);
+  const sent = page.getByTestId("msg-user").filter({ hasText: "what colour is this?" });
+  await expect(sent.getByTestId("msg-attachment-image")).toHaveCount(1);
+  await expect(page.getByTestId("msg-assistant").last()).toContainText("You said: what colour is this?");
+});

@@ -1,4 +1,5 @@
 import { A, useNavigate, useSearchParams } from "@solidjs/router";
+import { AttachButton, blockOf, MAX_FILES, PendingAttachments, readFiles, type Pending } from "../components/Attachments";
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { createSessionStatusStream } from "../lib/session-status-stream";
 import { SessionStatusBadge } from "../components/SessionStatus";
@@ -39,6 +40,8 @@ export function SessionLauncher(props: { agentId?: string; preselect?: string })
   const [agents] = createResource(() => (props.agentId ? Promise.resolve([]) : api.agents.list()));
   const [agentId, setAgentId] = createSignal(props.preselect ?? "");
   const [prompt, setPrompt] = createSignal("");
+  // Images and documents sent with the first message (docs/sessions.md "Attachments").
+  const [pending, setPending] = createSignal<Pending[]>([]);
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
   const chosen = () => props.agentId ?? (agentId() || (agents()?.[0]?.id ?? ""));
@@ -47,7 +50,7 @@ export function SessionLauncher(props: { agentId?: string; preselect?: string })
     setBusy(true);
     setError("");
     try {
-      const s = await api.sessions.create({ agent_id: chosen(), prompt: prompt() || undefined });
+      const s = await api.sessions.create({ agent_id: chosen(), prompt: prompt() || undefined }, pending().map(blockOf));
       navigate(`/sessions/${s.id}`);
     } catch (err) {
       setError(err instanceof ApiError && err.fields.length ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : (err as Error).message);
@@ -64,8 +67,13 @@ export function SessionLauncher(props: { agentId?: string; preselect?: string })
           </select>
         </Show>
         <input aria-label="First message" placeholder="What should the agent do?" value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} />
+        <AttachButton disabled={busy()} onFiles={async (picked) => {
+          const read = await readFiles(picked.slice(0, MAX_FILES - pending().length), setError);
+          setPending((p) => [...p, ...read]);
+        }} />
         <button class="btn primary" type="submit" disabled={busy() || !chosen()}>{busy() ? "Starting…" : "Start session"}</button>
       </div>
+      <PendingAttachments items={pending()} onRemove={(i) => setPending((p) => p.filter((_, j) => j !== i))} />
       <Show when={!props.agentId && !agents.loading && !(agents() ?? []).length}>
         <span class="muted">Create an agent first (<A href="/agents">Agents</A>).</span>
       </Show>

@@ -50,7 +50,13 @@ export const agentsApi = {
     /** Stored events after `after` (up to 1000 per call). */
     events: (id: string, after = 0, limit = 1000) =>
       request<{ data: StoredEvent[]; last_seq: number }>("GET", `/api/sessions/${encodeURIComponent(id)}/events${q({ after, limit })}`),
-    create: (input: CreateSessionInput) => request<SessionView>("POST", "/api/sessions", input),
+    /** With attachments (image and document blocks), the first message goes as `content` (docs/sessions.md "Attachments"). */
+    create: (input: CreateSessionInput, attachments: Array<Record<string, unknown>> = []) =>
+      request<SessionView>(
+        "POST",
+        "/api/sessions",
+        attachments.length ? { agent_id: input.agent_id, title: input.title, content: [...(input.prompt?.trim() ? [{ type: "text", text: input.prompt }] : []), ...attachments] } : input,
+      ),
     /** With attachments, the text and the image/document blocks go as `content` (docs/sessions.md "Attachments"). */
     send: (id: string, text: string, interrupt = false, attachments: Array<Record<string, unknown>> = []) =>
       request<{ turn_id: string; seq: number; queued: boolean }>(
