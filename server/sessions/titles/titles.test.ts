@@ -126,6 +126,8 @@ describe("generated titles", () => {
     const next = await h.send(s.id, "thanks");
     expect(next.status).toBe(202);
     await h.waitFor("second turn done", async () => (await h.events(s.id)).filter((e) => e.type === "session.status_idle").length === 2);
+    // The session row follows the stored idle event (turn-worker endTurn), not in its transaction.
+    await h.waitForStatus(s.id, "idle");
     expect((await h.t.json("GET", `/api/sessions/${s.id}`)).body).toMatchObject({ status: "idle", error: null });
     const failed = await spendRows(`session_id=${s.id}`);
     expect(failed.some((r) => r.status === "failure" && r.key_alias === TITLE_KEY_ALIAS)).toBe(true);
