@@ -12,50 +12,28 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { lapClient, type SessionEvent, waitFor } from "../../../test/support/api-client";
-import { ChildOutput } from "../../../test/support/child-output";
 import { TEST_DB_DRIVER, freshPostgresUrl } from "../../../test/support/db";
+import { freePort, type LapChild, startLapChild } from "../../../test/support/lap-child";
 import { isRunning, killMarked, markedProcesses, withDescendants } from "../../../test/support/processes";
 import { readSse } from "../../../test/support/session-harness";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { BWRAP_MISSING, requires } from "../../../test/support/skip";
 
 const KEY = "lap-adopt-master-key-123456";
-const ROOT = join(import.meta.dir, "../../..");
 let model: ScriptedOpenAI;
 let dataDir: string;
 let env: Record<string, string>;
 let base = "";
-let child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+let lapChild: LapChild | undefined;
 let dropDb: (() => Promise<void>) | undefined;
 const { api, events } = lapClient(() => base, KEY);
 
-async function freePort() {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  await s.stop(true);
-  return port;
-}
-
 async function startLap(graceSeconds: number) {
-  child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], {
-    cwd: ROOT, env: { ...process.env, ...env, LAP_SANDBOX_ORPHAN_GRACE_SECONDS: String(graceSeconds) }, stdin: "ignore", stdout: "ignore", stderr: "pipe",
-  });
-  const stderr = new ChildOutput(child.stderr);
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    if (await fetch(`${base}/health/readiness`).then((r) => r.ok, () => false)) return;
-    if (child.exitCode !== null) throw new Error(`LAP exited: ${await stderr.finished}`);
-    await Bun.sleep(100);
-  }
-  throw new Error(`LAP did not become ready: ${stderr.text()}`);
+  lapChild = await startLapChild({ ...env, LAP_SANDBOX_ORPHAN_GRACE_SECONDS: String(graceSeconds) }, base);
 }
 
-async function kill9() {
-  child!.kill("SIGKILL");
-  await child!.exited;
-}
+const kill9 = () => lapChild!.kill9();
 
 const sandboxProcesses = () => [...new Set(markedProcesses(join(dataDir, "run", "sbx_")).flatMap(withDescendants))];
 const texts = (evs: SessionEvent[]) => evs.filter((e) => e.type === "agent.message").map((e) => ((e.data.content as Array<{ text: string }>)[0]?.text ?? ""));
@@ -89,7 +67,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(async () => {
-  if (child && child.exitCode === null) await kill9();
+  if (lapChild && lapChild.child.exitCode === null) await kill9();
   killMarked(dataDir);
 });
 

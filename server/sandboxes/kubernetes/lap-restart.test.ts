@@ -11,50 +11,27 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { lapClient, type SessionEvent, waitFor } from "../../../test/support/api-client";
-import { ChildOutput } from "../../../test/support/child-output";
 import { TEST_DB_DRIVER, freshPostgresUrl } from "../../../test/support/db";
 import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
 import { FakeKubelet } from "../../../test/support/fake-kubelet";
 import { kubeLapEnv } from "../../../test/support/kube-env";
+import { freePort, type LapChild, startLapChild } from "../../../test/support/lap-child";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 
 const KEY = "k8s-restart-master-key-1234";
-const ROOT = join(import.meta.dir, "../../..");
 let model: ScriptedOpenAI;
 let fake: FakeKubeApiServer;
 let kubelet: FakeKubelet;
 let dataDir: string;
 let env: Record<string, string>;
 let base = "";
-let child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+let lapChild: LapChild | undefined;
 let dropDb: (() => Promise<void>) | undefined;
-let stderr: ChildOutput | undefined;
 const { api, events } = lapClient(() => base, KEY);
 
-async function freePort() {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  await s.stop(true);
-  return port;
-}
-
 async function startLap() {
-  child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], { cwd: ROOT, env: { ...process.env, ...env }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-  stderr = new ChildOutput(child.stderr);
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    if (await fetch(`${base}/health/readiness`).then((r) => r.ok, () => false)) return;
-    if (child.exitCode !== null) throw new Error(`LAP exited: ${await stderr!.finished}`);
-    await Bun.sleep(100);
-  }
-  throw new Error(`LAP did not become ready: ${stderr!.text()}`);
-}
-
-async function kill9() {
-  child!.kill("SIGKILL");
-  await child!.exited;
+  lapChild = await startLapChild(env, base);
 }
 
 const pods = () => fake.store.list("pods", "default").filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name).sort();
@@ -81,7 +58,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) await kill9();
+  if (lapChild && lapChild.child.exitCode === null) await lapChild.kill9();
   await kubelet?.close();
   await fake?.close();
   await model?.stop();
@@ -102,17 +79,17 @@ test("SIGKILL of LAP mid-reply: the pod lives on, the new LAP re-attaches to it 
   model.script([{ pieces: Array.from({ length: 24 }, (_, i) => `p${i} `), pieceDelayMs: 250 }, { text: "complete answer" }]);
   expect((await api("POST", `/api/sessions/${id}/messages`, { text: "tell me slowly" })).status).toBe(202);
   await waitFor("the reply streaming", async () => deltas((await api<{ data: SessionEvent[] }>("GET", `/api/sessions/${id}/events?limit=1000&deltas=true`)).body.data).length >= 3, 60_000);
-  await kill9();
+  await lapChild!.kill9();
   // LAP is gone; the pod is not.
   expect(pods()).toEqual(podsBefore);
 
   await startLap();
   await waitFor("the turn to end", async () => (await events(id)).some((e) => (e.type === "session.status_idle" && e.turn_id) || e.type === "session.error"), 90_000).catch(async (err) => {
     const evs = await api<{ data: SessionEvent[] }>("GET", `/api/sessions/${id}/events?limit=1000&deltas=true`);
-    throw new Error(`${(err as Error).message}: events ${JSON.stringify(evs.body.data.filter((e) => e.type !== "agent.message_delta"))}; LAP said: ${stderr?.text().slice(-3000)}`);
+    throw new Error(`${(err as Error).message}: events ${JSON.stringify(evs.body.data.filter((e) => e.type !== "agent.message_delta"))}; LAP said: ${lapChild?.stderr.text().slice(-3000)}`);
   });
   const stored = await events(id);
-  if (stored.some((e) => e.type === "session.error")) throw new Error(`the turn failed: ${JSON.stringify(stored.filter((e) => e.type !== "agent.message_delta"))}; LAP said: ${stderr?.text().slice(-3000)}`);
+  if (stored.some((e) => e.type === "session.error")) throw new Error(`the turn failed: ${JSON.stringify(stored.filter((e) => e.type !== "agent.message_delta"))}; LAP said: ${lapChild?.stderr.text().slice(-3000)}`);
   expect(increasing(stored.map((e) => e.seq))).toBe(true);
   const turn = stored.filter((e) => e.turn_id);
   expect(turn.at(-1)).toMatchObject({ type: "session.status_idle", data: { stop_reason: { type: "end_turn" } } });
