@@ -71,6 +71,8 @@ RUN --mount=type=secret,id=build_ca,required=false \
     bun install --frozen-lockfile
 COPY ui ./ui
 COPY server ./server
+COPY mcp ./mcp
+COPY slack ./slack
 COPY schema ./schema
 COPY harness ./harness
 COPY tsconfig.json ./
@@ -95,6 +97,8 @@ COPY drizzle ./drizzle
 COPY schema ./schema
 COPY harness ./harness
 COPY server ./server
+COPY mcp ./mcp
+COPY slack ./slack
 COPY bin ./bin
 COPY --from=ui /app/ui/dist ./ui/dist
 ENV NODE_ENV=production \

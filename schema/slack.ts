@@ -110,7 +110,7 @@ export const slackEvents = pgTable(
 export type SlackEventRow = typeof slackEvents.$inferSelect;
 
 /**
- * Signatures of verified interactivity and slash-command requests (server/slack/receiver.ts): a
+ * Signatures of verified interactivity and slash-command requests (slack/receiver.ts): a
  * replay of one within Slack's 5-minute window finds its row and is not run twice, on any replica.
  */
 export const slackSeenRequests = pgTable("slack_seen_requests", {

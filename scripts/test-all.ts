@@ -2,7 +2,7 @@
  * Runs every suite and ends with one line `N passed, N failed, N skipped` adding them all up (CI reads it).
  *  - pglite: bun test on embedded PGlite, every test file in the repository
  *  - postgres: bun test on the local PostgreSQL server, in fresh databases: the test files under
- *    server/, schema/ and bin/ (harness/ files start real CLIs and run once, on PGlite; run one on
+ *    server/, mcp/, slack/, schema/ and bin/ (harness/ files start real CLIs and run once, on PGlite; run one on
  *    PostgreSQL with `LAP_TEST_DB=postgres bun test <file>`)
  *  - e2e: Playwright dashboard tests under Node with Debian's chromium
  *  - image: scripts/image/image-test.ts builds the root Dockerfile with podman and runs it (each check counts;
@@ -79,7 +79,7 @@ const SUITES: Record<string, Suite> = {
   postgres: async (paths) => {
     const problem = await postgresReachable();
     if (problem) return { passed: 0, failed: 1, skipped: 0, notes: [`PostgreSQL at ${PG_URL} is not reachable (${problem}); set LAP_TEST_PG_URL`], skipReasons: new Map() };
-    return bunSuite("postgres", { LAP_TEST_DB: "postgres", LAP_TEST_PG_URL: PG_URL }, underPaths(testFiles(["server", "schema", "bin"]), paths));
+    return bunSuite("postgres", { LAP_TEST_DB: "postgres", LAP_TEST_PG_URL: PG_URL }, underPaths(testFiles(["server", "mcp", "slack", "schema", "bin"]), paths));
   },
   e2e: async () => {
     const report = join(OUT, "e2e.json");

@@ -34,7 +34,7 @@ import { requestContext } from "./http/request-context";
 import { installInputValidation } from "./http/validation";
 import { staticUi } from "./http/static-ui";
 import type { Logger } from "./lib/logger";
-import { createMcpModule, mcpRoutes } from "./mcp";
+import { createMcpModule, mcpRoutes } from "../mcp";
 import { kubernetesRoutes } from "./sandboxes/kubernetes/routes";
 import type { KubernetesSandboxes } from "./sandboxes/kubernetes";
 import { settingsRoutes } from "./settings";
@@ -61,7 +61,7 @@ import { VaultService } from "./vault/service";
 import { sessionRoutes } from "./sessions";
 import { approvalRoutes } from "./approvals";
 import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
-import { createSlack } from "./slack";
+import { createSlack } from "../slack";
 import { createLinear } from "./linear";
 import { systemClock, type Clock } from "./automation/clock";
 import { TurnDispatcher } from "./automation/dispatch";
@@ -72,8 +72,8 @@ import { triggerRoutes } from "./triggers";
 import { TriggerCallbacks } from "./triggers/callbacks";
 import { TriggerIntake } from "./triggers/receive";
 import { TriggerService } from "./triggers/service";
-import type { SessionsPort } from "./slack/ports";
-import { sessionsPortFrom } from "./slack/sessions-adapter";
+import type { SessionsPort } from "../slack/ports";
+import { sessionsPortFrom } from "../slack/sessions-adapter";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createTestApp, type TestApp } from "../test/support/app";
-import { bubblewrapLauncher } from "./mcp/upstream/launcher";
+import { bubblewrapLauncher } from "../mcp/upstream/launcher";
 
 let t: TestApp;
 /** An agent the master key made (an admin's). */

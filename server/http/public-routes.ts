@@ -19,7 +19,7 @@ export const PUBLIC_ROUTES = new Set<string>([
   // MCP OAuth redirect from the vendor's authorization server: carries no LAP key; it is accepted only
   // with a single-use, 10-minute state LAP issued (stored server-side) and binds tokens to that flow's user.
   "GET /api/mcp/oauth/callback",
-  // Slack webhooks verify Slack's request signature themselves (server/slack/receiver.ts); the OAuth
+  // Slack webhooks verify Slack's request signature themselves (slack/receiver.ts); the OAuth
   // redirect is only useful with a one-time state minted by the (protected) GET /slack/install.
   "POST /slack/events",
   "POST /slack/interactivity",

@@ -1,6 +1,6 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 
-export { PLATFORM_SERVER } from "../mcp/proxy/platform";
+export { PLATFORM_SERVER } from "../../mcp/proxy/platform";
 
 /** The tool that waits for a person: always in the session's approval-required tools (docs/approvals.md). */
 export const REQUEST_APPROVAL = "request_approval";

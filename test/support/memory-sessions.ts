@@ -4,7 +4,7 @@
  * events then streams live ones, turns of one session run one at a time in order.
  * A turn's script is a list of steps (events to emit, with optional delays).
  */
-import type { AgentRef, SessionEventLike, SessionsPort } from "../../server/slack/ports";
+import type { AgentRef, SessionEventLike, SessionsPort } from "../../slack/ports";
 
 export interface Step {
   type: string;
@@ -93,7 +93,7 @@ export class MemorySessions implements SessionsPort {
     const s = this.sessions.get(sessionId);
     return (s?.events ?? []).filter((e) => e.type === "user.message").map((e) => ({ turnId: e.turnId!, seq: e.seq, text: String(e.data.text) }));
   }
-  // Approvals are tested on the real sessions service (server/slack/real-sessions.test.ts).
+  // Approvals are tested on the real sessions service (slack/real-sessions.test.ts).
   async getApproval() {
     return null;
   }

@@ -24,7 +24,7 @@ const GATEWAY_POST = new Set([
   "/v1/embeddings", "/embeddings",
 ]);
 const GATEWAY_GET = new Set(["/v1/models", "/v1/model/info", "/model/info"]);
-/** `/mcp` and `/mcp/<server>` (server names: server/mcp/model.ts `serverName`); Streamable HTTP uses POST, GET (SSE) and DELETE. */
+/** `/mcp` and `/mcp/<server>` (server names: mcp/model.ts `serverName`); Streamable HTTP uses POST, GET (SSE) and DELETE. */
 const MCP_PATH = /^\/mcp(?:\/[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?)?$/;
 const MCP_METHODS = new Set(["POST", "GET", "DELETE"]);
 

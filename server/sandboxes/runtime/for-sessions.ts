@@ -3,7 +3,7 @@ import type { Database } from "../../db/client";
 import type { GatewayService } from "../../gateway/service";
 import type { Principal } from "../../auth/model";
 import type { McpServerRow, TeamRole } from "../../../schema";
-import type { McpGateway } from "../../mcp/service";
+import type { McpGateway } from "../../../mcp/service";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { memoryPrompt, type MemoryService } from "../../memory/service";

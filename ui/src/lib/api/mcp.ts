@@ -1,5 +1,5 @@
 // The MCP gateway: registered servers, grants, recorded calls.
-import type { CreateServerInput, GrantView, ServerView, ToolCallView } from "../../../../server/mcp/model";
+import type { CreateServerInput, GrantView, ServerView, ToolCallView } from "../../../../mcp/model";
 import { request } from "./client";
 
 export type { CreateServerInput, GrantView, ServerView, ToolCallView };

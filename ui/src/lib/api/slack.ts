@@ -1,5 +1,5 @@
 // The Slack bot: installation, bindings, DM allow-list, recent events.
-import type { AllowlistBody, BindingBody, SlackEventView, SlackStatus } from "../../../../server/slack/model";
+import type { AllowlistBody, BindingBody, SlackEventView, SlackStatus } from "../../../../slack/model";
 import { request } from "./client";
 
 export type { SlackEventView, SlackStatus };
