@@ -22,7 +22,10 @@ describe("lap backup and lap restore (embedded)", () => {
     const a = dir();
     const env = { LAP_DATA_DIR: a, MASTER_KEY, ENCRYPTION_KEY: KEY };
     const lap = await startUp(env);
-    const post = async (path: string, body: unknown) => (await fetch(`${lap.url}${path}`, { method: "POST", headers: auth, body: JSON.stringify(body) })).json() as Promise<Record<string, any>>;
+    const post = async (path: string, body: unknown) =>
+      (await fetch(`${lap.url}${path}`, { method: "POST", headers: auth, body: JSON.stringify(body) })).json() as Promise<
+        Record<string, any>
+      >;
     const token = (await post("/api/keys", { label: "kept", role: "admin" })).token as string;
     const vault = (await post("/api/vault", { name: "KEPT", value: "kept-value-7788", hosts: ["example.com"] })).id as string;
     await post("/api/mcp/servers", { name: "kept-mcp", transport: "streamable-http", url: "http://127.0.0.1:1/mcp" });
@@ -42,7 +45,11 @@ describe("lap backup and lap restore (embedded)", () => {
 
     // Another ENCRYPTION_KEY: refused, naming the key ids, and the target stays usable and empty.
     const wrong = dir();
-    const refused = await run(["restore", file], { LAP_DATA_DIR: wrong, MASTER_KEY, ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64") });
+    const refused = await run(["restore", file], {
+      LAP_DATA_DIR: wrong,
+      MASTER_KEY,
+      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+    });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("ENCRYPTION_KEY");
     expect(refused.stderr).toContain("Nothing was changed");
@@ -54,7 +61,8 @@ describe("lap backup and lap restore (embedded)", () => {
     expect(restored.code).toBe(0);
     expect(restored.stdout).toContain("Restored");
     const again = await startUp({ LAP_DATA_DIR: b, MASTER_KEY, ENCRYPTION_KEY: KEY });
-    const get = async (path: string, key = MASTER_KEY) => (await fetch(`${again.url}${path}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<Record<string, any>>;
+    const get = async (path: string, key = MASTER_KEY) =>
+      (await fetch(`${again.url}${path}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<Record<string, any>>;
     expect((await get("/api/auth/me", token)).kind).toBe("admin");
     expect((await get(`/api/vault/${vault}`)).name).toBe("KEPT");
     expect(((await get("/api/mcp/servers")).data as Array<{ name: string }>).map((s) => s.name)).toContain("kept-mcp");

@@ -16,13 +16,27 @@ afterAll(async () => {
 
 describe("lap CLI", () => {
   test("invalid configuration exits 1 and lists every failing variable", async () => {
-    const r = await run(["up"], { PORT: "nope", MASTER_KEY: "short", LAP_ENV: "production", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")) });
+    const r = await run(["up"], {
+      PORT: "nope",
+      MASTER_KEY: "short",
+      LAP_ENV: "production",
+      LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")),
+    });
     expect(r.code).toBe(1);
     for (const key of ["PORT", "MASTER_KEY", "ENCRYPTION_KEY"]) expect(r.stderr).toContain(key);
   });
 
   test("--help is helpful on every command", async () => {
-    const commands = [["--help"], ["up", "--help"], ["keys", "--help"], ["keys", "create", "--help"], ["doctor", "--help"], ["migrate", "--help"], ["backup", "--help"], ["restore", "--help"]];
+    const commands = [
+      ["--help"],
+      ["up", "--help"],
+      ["keys", "--help"],
+      ["keys", "create", "--help"],
+      ["doctor", "--help"],
+      ["migrate", "--help"],
+      ["backup", "--help"],
+      ["restore", "--help"],
+    ];
     for (const r of await Promise.all(commands.map((args) => run(args, {})))) {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Usage: lap");
@@ -84,7 +98,11 @@ describe("lap CLI", () => {
     expect(checks.map((c) => c.name)).toEqual(["Bun", "Database", "bubblewrap", "Chromium", "Port"]);
     expect(checks.find((c) => c.name === "Bun")!.ok).toBe(true);
     for (const c of checks.filter((x) => !x.ok)) expect(c.fix).toBeString();
-    const bad = await run(["doctor", "--json"], { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", PORT: "0" });
+    const bad = await run(["doctor", "--json"], {
+      LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")),
+      DATABASE_URL: "postgres://nobody@127.0.0.1:1/none",
+      PORT: "0",
+    });
     const db = (JSON.parse(bad.stdout) as { name: string; ok: boolean; fix: string }[]).find((c) => c.name === "Database")!;
     expect(db.ok).toBe(false);
     expect(db.fix).toContain("DATABASE_URL");
@@ -95,7 +113,9 @@ describe("lap CLI", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-doctor-"));
     const database = async (env: Record<string, string> = {}) => {
       const r = await run(["doctor", "--json"], { LAP_DATA_DIR: dataDir, PORT: "0", ...env });
-      const check = (JSON.parse(r.stdout) as { name: string; ok: boolean; detail: string; fix?: string }[]).find((c) => c.name === "Database")!;
+      const check = (JSON.parse(r.stdout) as { name: string; ok: boolean; detail: string; fix?: string }[]).find(
+        (c) => c.name === "Database",
+      )!;
       return { ...check, code: r.code };
     };
     expect(await database()).toMatchObject({ ok: true, detail: expect.stringContaining("LAP creates it") });
@@ -130,18 +150,27 @@ describe("lap CLI", () => {
     expect(broken.detail).toContain("does not open");
   }, 180_000);
 
-  requires(NEEDS_POSTGRES).test("two LAP processes starting at once on one PostgreSQL database both come up; one migrates", async () => {
-    const fresh = await freshPostgresUrl();
-    cleanups.push(fresh.drop);
-    const env = { DATABASE_URL: fresh.url, MASTER_KEY: "cli-test-master", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), LOG_LEVEL: "info" };
-    const [a, b] = await Promise.all([startUp(env), startUp({ ...env, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")) })]);
-    for (const p of [a, b]) {
-      expect((await fetch(`${p.url}/health/readiness`)).status).toBe(200);
-      p.proc.kill("SIGTERM");
-    }
-    const outs = await Promise.all([a, b].map(async (p) => (await p.proc.exited, p.stdout.finished)));
-    expect(outs.filter((o) => o.includes("migrations applied")).length).toBe(1);
-  }, 120_000);
+  requires(NEEDS_POSTGRES).test(
+    "two LAP processes starting at once on one PostgreSQL database both come up; one migrates",
+    async () => {
+      const fresh = await freshPostgresUrl();
+      cleanups.push(fresh.drop);
+      const env = {
+        DATABASE_URL: fresh.url,
+        MASTER_KEY: "cli-test-master",
+        LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")),
+        LOG_LEVEL: "info",
+      };
+      const [a, b] = await Promise.all([startUp(env), startUp({ ...env, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")) })]);
+      for (const p of [a, b]) {
+        expect((await fetch(`${p.url}/health/readiness`)).status).toBe(200);
+        p.proc.kill("SIGTERM");
+      }
+      const outs = await Promise.all([a, b].map(async (p) => (await p.proc.exited, p.stdout.finished)));
+      expect(outs.filter((o) => o.includes("migrations applied")).length).toBe(1);
+    },
+    120_000,
+  );
 
   test("an assertion failing mid-test leaves no `lap up` child running", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "lap-cli-fail-"));

@@ -44,16 +44,29 @@ const knownVariables = new Set(Object.keys(envSchema.shape));
 describe(`Kubernetes manifests against the Kubernetes ${KUBERNETES_VERSION} schemas`, () => {
   test("every manifest under deploy/k8s validates (schemas, and no unknown field)", () => {
     const files = kubernetesFiles();
-    expect(files.map((f) => f.slice(ROOT.length + 1))).toEqual(expect.arrayContaining(["deploy/k8s/lap.yaml", "deploy/k8s/rbac.yaml", "deploy/k8s/network-policy.yaml", "deploy/k8s/sandbox-templates.yaml", "deploy/k8s/examples/lap-secrets.yaml"]));
-    for (const file of files) expect({ file, problems: validateKubernetesText(readFileSync(file, "utf8")) }).toEqual({ file, problems: [] });
+    expect(files.map((f) => f.slice(ROOT.length + 1))).toEqual(
+      expect.arrayContaining([
+        "deploy/k8s/lap.yaml",
+        "deploy/k8s/rbac.yaml",
+        "deploy/k8s/network-policy.yaml",
+        "deploy/k8s/sandbox-templates.yaml",
+        "deploy/k8s/examples/lap-secrets.yaml",
+      ]),
+    );
+    for (const file of files)
+      expect({ file, problems: validateKubernetesText(readFileSync(file, "utf8")) }).toEqual({ file, problems: [] });
   });
 
   test("the validator rejects a misspelt field, a wrong type, a missing required field and a kind it has no schema for", () => {
     const lap = read("deploy/k8s/lap.yaml");
     expect(validateKubernetesText(lap.replace("readinessProbe:", "readinesProbe:")).join("\n")).toContain("readinesProbe: unknown field");
     expect(validateKubernetesText(lap.replace("replicas: 2", "replicas: two")).join("\n")).toContain("spec/replicas must be integer");
-    expect(validateKubernetesText(lap.replace("        - name: lap\n", "        - nam: lap\n")).join("\n")).toMatch(/containers\/0 must have required property '?name'?/);
-    expect(validateKubernetesObject({ apiVersion: "example.com/v1", kind: "Widget" })).toEqual(["example.com/v1/Widget: no schema for this kind here (add it to scripts/validate-deploy.ts)"]);
+    expect(validateKubernetesText(lap.replace("        - name: lap\n", "        - nam: lap\n")).join("\n")).toMatch(
+      /containers\/0 must have required property '?name'?/,
+    );
+    expect(validateKubernetesObject({ apiVersion: "example.com/v1", kind: "Widget" })).toEqual([
+      "example.com/v1/Widget: no schema for this kind here (add it to scripts/validate-deploy.ts)",
+    ]);
     const templates = read("deploy/k8s/sandbox-templates.yaml").replace("automountServiceAccountToken", "automountServiceAccountTokn");
     expect(validateKubernetesText(templates).join("\n")).toContain("spec.podTemplate: spec.automountServiceAccountTokn: unknown field");
   });
@@ -73,10 +86,18 @@ describe(`Kubernetes manifests against the Kubernetes ${KUBERNETES_VERSION} sche
     expect(lap.ports.find((p: Json) => p.name === "http").containerPort).toBe(image.port);
     expect(lap.volumeMounts.find((m: Json) => m.name === "data").mountPath).toBe(image.env.LAP_DATA_DIR);
     expect(image.volume).toBe(image.env.LAP_DATA_DIR);
-    expect(lap.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(lap.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
     // Every variable set is one LAP reads (a misspelt name would be silently ignored).
     for (const e of lap.env) expect({ name: e.name, known: knownVariables.has(e.name) }).toEqual({ name: e.name, known: true });
-    expect(Object.fromEntries(lap.env.filter((e: Json) => "value" in e).map((e: Json) => [e.name, e.value]))).toMatchObject({ LAP_ENV: "production", LAP_SANDBOX: "kubernetes", HOST: "0.0.0.0" });
+    expect(Object.fromEntries(lap.env.filter((e: Json) => "value" in e).map((e: Json) => [e.name, e.value]))).toMatchObject({
+      LAP_ENV: "production",
+      LAP_SANDBOX: "kubernetes",
+      HOST: "0.0.0.0",
+    });
   });
 
   test("two or more replicas; the Service and the PodDisruptionBudget select them and let one go at a time", () => {
@@ -125,7 +146,8 @@ describe(`Kubernetes manifests against the Kubernetes ${KUBERNETES_VERSION} sche
       const lap = byKind(lapDocs(), "Deployment").spec.template.spec.containers[0];
       const paths = ["startupProbe", "livenessProbe", "readinessProbe"].map((p) => lap[p].httpGet.path as string);
       expect(paths).toEqual(["/health/liveliness", "/health/liveliness", "/health/readiness"]);
-      for (const path of paths) expect({ path, status: (await t.request("GET", path, { key: null })).status }).toEqual({ path, status: 200 });
+      for (const path of paths)
+        expect({ path, status: (await t.request("GET", path, { key: null })).status }).toEqual({ path, status: 200 });
     });
   });
 });
@@ -136,8 +158,12 @@ describe("compose.yaml against the Compose Specification", () => {
   test("validates, and the validator rejects an unknown key and a bad value", () => {
     const text = read("compose.yaml");
     expect(validateComposeText(text)).toEqual([]);
-    expect(validateComposeText(text.replace("depends_on:", "depend_on:"))).toContain("/services/lap must NOT have additional properties (depend_on)");
-    expect(validateComposeText(text.replace("condition: service_healthy", "condition: healthy")).join("\n")).toContain("/services/lap/depends_on/postgres/condition must be equal to one of the allowed values");
+    expect(validateComposeText(text.replace("depends_on:", "depend_on:"))).toContain(
+      "/services/lap must NOT have additional properties (depend_on)",
+    );
+    expect(validateComposeText(text.replace("condition: service_healthy", "condition: healthy")).join("\n")).toContain(
+      "/services/lap/depends_on/postgres/condition must be equal to one of the allowed values",
+    );
   });
 
   test("lap is built from the root Dockerfile, waits for a healthy PostgreSQL with a named volume, and runs as the image expects", () => {
@@ -156,7 +182,8 @@ describe("compose.yaml against the Compose Specification", () => {
     expect(services.lap.cap_add).toBeUndefined();
     expect(services.lap.environment.LAP_ENV).toBe("production");
     expect(services.lap.environment.DATABASE_URL).toMatch(/^postgres:\/\/lap:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/lap$/);
-    for (const name of Object.keys(services.lap.environment)) expect({ name, known: knownVariables.has(name) }).toEqual({ name, known: true });
+    for (const name of Object.keys(services.lap.environment))
+      expect({ name, known: knownVariables.has(name) }).toEqual({ name, known: true });
     // The secrets come from .env and are required: compose stops with the message when one is missing.
     for (const name of ["MASTER_KEY", "ENCRYPTION_KEY"]) expect(services.lap.environment[name]).toStartWith(`\${${name}:?`);
     expect(services.lap.env_file).toEqual([{ path: ".env", required: true }]);
@@ -165,9 +192,11 @@ describe("compose.yaml against the Compose Specification", () => {
   test(".env.example is generated from LAP's config schema and lists every variable, and every one compose.yaml reads", () => {
     const example = read(".env.example");
     expect(example).toBe(envExample());
-    for (const { name } of describeEnv()) expect({ name, listed: new RegExp(`^#? ?${name}=`, "m").test(example) }).toEqual({ name, listed: true });
+    for (const { name } of describeEnv())
+      expect({ name, listed: new RegExp(`^#? ?${name}=`, "m").test(example) }).toEqual({ name, listed: true });
     const interpolated = [...read("compose.yaml").matchAll(/\$\{([A-Z_]+)/g)].map((m) => m[1]!);
-    for (const name of new Set(interpolated)) expect({ name, listed: new RegExp(`^#? ?${name}=`, "m").test(example) }).toEqual({ name, listed: true });
+    for (const name of new Set(interpolated))
+      expect({ name, listed: new RegExp(`^#? ?${name}=`, "m").test(example) }).toEqual({ name, listed: true });
     // The three required values are uncommented and empty: nothing secret is shipped.
     for (const name of ["MASTER_KEY", "ENCRYPTION_KEY", "POSTGRES_PASSWORD"]) expect(example).toMatch(new RegExp(`^${name}=$`, "m"));
     expect(read(".gitignore").split("\n")).toContain(".env");

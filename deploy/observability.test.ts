@@ -40,7 +40,10 @@ interface Panel {
 }
 
 function dashboardExprs(): Array<{ where: string; expr: string }> {
-  const dash = JSON.parse(read("deploy/grafana/lap.json")) as { panels: Panel[]; templating: { list: Array<{ name: string; definition?: string }> } };
+  const dash = JSON.parse(read("deploy/grafana/lap.json")) as {
+    panels: Panel[];
+    templating: { list: Array<{ name: string; definition?: string }> };
+  };
   const out: Array<{ where: string; expr: string }> = [];
   const walk = (ps: Panel[]) => {
     for (const p of ps) {
@@ -57,7 +60,19 @@ function dashboardExprs(): Array<{ where: string; expr: string }> {
 }
 
 function alertExprs(): Array<{ where: string; expr: string }> {
-  const doc = parse(read("deploy/prometheus/alerts.yaml")) as { groups: Array<{ name: string; rules: Array<{ alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }> };
+  const doc = parse(read("deploy/prometheus/alerts.yaml")) as {
+    groups: Array<{
+      name: string;
+      rules: Array<{
+        alert?: string;
+        record?: string;
+        expr: string;
+        for?: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+      }>;
+    }>;
+  };
   expect(doc.groups.length).toBeGreaterThan(0);
   return doc.groups.flatMap((g) =>
     g.rules.map((r) => {
@@ -80,7 +95,10 @@ describe("deploy/grafana and deploy/prometheus", () => {
   }, 60_000);
   afterAll(() => t?.close());
 
-  for (const [file, exprs] of [["deploy/grafana/lap.json", dashboardExprs], ["deploy/prometheus/alerts.yaml", alertExprs]] as const) {
+  for (const [file, exprs] of [
+    ["deploy/grafana/lap.json", dashboardExprs],
+    ["deploy/prometheus/alerts.yaml", alertExprs],
+  ] as const) {
     test(`${file}: every expression parses as PromQL and names only metrics LAP exports`, () => {
       const list = exprs();
       expect(list.length).toBeGreaterThan(5);
@@ -99,7 +117,7 @@ describe("deploy/grafana and deploy/prometheus", () => {
   }
 
   test("the checker notices a metric LAP does not export and a broken expression", () => {
-    const { names } = selectors('sum(rate(lap_no_such_metric_total[5m]))');
+    const { names } = selectors("sum(rate(lap_no_such_metric_total[5m]))");
     expect(names).toEqual(["lap_no_such_metric_total"]);
     expect(families.has("lap_no_such_metric_total")).toBe(false);
     expect(selectors("sum(rate(lap_http_requests_total[5m])) +").errors.length).toBeGreaterThan(0);

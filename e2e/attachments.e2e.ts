@@ -14,7 +14,10 @@ let fake: ChildProcess;
 let fakeUrl: string;
 
 test.beforeAll(async () => {
-  fake = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/fake-managed-agents-server.ts"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  fake = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/fake-managed-agents-server.ts"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   fakeUrl = await new Promise<string>((resolve, reject) => {
     fake.stdout!.on("data", (d: Buffer) => {
       const m = /FAKE_RUNTIME_URL=(\S+)/.exec(d.toString());
@@ -54,7 +57,12 @@ function png(size: number, rgb: [number, number, number]): Buffer {
   ihdr[9] = 2;
   const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(size * 3).map((_, i) => rgb[i % 3]!)]);
   const raw = Buffer.concat(Array.from({ length: size }, () => row));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 test("attach an image and a PDF with the button, drop another image, send, and see the thumbnails", async ({ page }) => {
@@ -62,7 +70,10 @@ test("attach an image and a PDF with the button, drop another image, send, and s
   const name = `attach-${Date.now().toString(36)}`;
   const rt = await page.request.post("/api/runtimes", { headers, data: { alias: name, base_url: fakeUrl, api_key: "fake-runtime-key" } });
   expect(rt.status()).toBe(201);
-  const agent = await page.request.post("/api/agents", { headers, data: { name, model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id } });
+  const agent = await page.request.post("/api/agents", {
+    headers,
+    data: { name, model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id },
+  });
   expect(agent.status()).toBe(201);
   const session = await page.request.post("/api/sessions", { headers, data: { agent_id: (await agent.json()).id, title: name } });
   expect(session.status()).toBe(201);
@@ -84,11 +95,14 @@ test("attach an image and a PDF with the button, drop another image, send, and s
   await expect(pending).toContainText("spec.pdf");
 
   // An image dropped on the composer joins them.
-  const drop = await page.evaluateHandle((b64) => {
-    const dt = new DataTransfer();
-    dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "blue.png", { type: "image/png" }));
-    return dt;
-  }, png(48, [30, 90, 220]).toString("base64"));
+  const drop = await page.evaluateHandle(
+    (b64) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "blue.png", { type: "image/png" }));
+      return dt;
+    },
+    png(48, [30, 90, 220]).toString("base64"),
+  );
   await page.locator("form.composer").dispatchEvent("drop", { dataTransfer: drop });
   await expect(pending.locator("img")).toHaveCount(2);
   await shot(page, "chat-attachments-composer");
@@ -115,14 +129,22 @@ test("attach an image and a PDF with the button, drop another image, send, and s
   // The event carries references, not bytes.
   const events = await (await page.request.get(`/api/sessions/${sessionId}/events?after=0`, { headers })).json();
   const user = events.data.find((e: { type: string }) => e.type === "user.message");
-  expect(user.data.content.map((p: { type: string; source?: { type: string } }) => `${p.type}:${p.source?.type ?? ""}`)).toEqual(["text:", "image:file", "document:file", "image:file"]);
+  expect(user.data.content.map((p: { type: string; source?: { type: string } }) => `${p.type}:${p.source?.type ?? ""}`)).toEqual([
+    "text:",
+    "image:file",
+    "document:file",
+    "image:file",
+  ]);
 });
 
 test("start a session from the Sessions page with a first message and an image", async ({ page }) => {
   test.setTimeout(60_000);
   const name = `first-image-${Date.now().toString(36)}`;
   const rt = await page.request.post("/api/runtimes", { headers, data: { alias: name, base_url: fakeUrl, api_key: "fake-runtime-key" } });
-  const agent = await page.request.post("/api/agents", { headers, data: { name, model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id } });
+  const agent = await page.request.post("/api/agents", {
+    headers,
+    data: { name, model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id },
+  });
   expect(agent.status()).toBe(201);
 
   await login(page);

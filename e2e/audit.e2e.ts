@@ -4,12 +4,23 @@ import { login, MASTER_KEY, shot } from "./support";
 const headers = { authorization: `Bearer ${MASTER_KEY}` };
 const VALUE = "audit-e2e-secret-value-4b1d";
 
-test("the audit trail shows a sign-in and a change with its before/after, secrets redacted; filters narrow to nothing with an empty state", async ({ page, request }) => {
+test("the audit trail shows a sign-in and a change with its before/after, secrets redacted; filters narrow to nothing with an empty state", async ({
+  page,
+  request,
+}) => {
   await login(page);
-  await page.getByRole("navigation").getByRole("link", { name: /^Audit trail/ }).click();
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^Audit trail/ })
+    .click();
   await expect(page.getByRole("heading", { name: "Audit trail", exact: true })).toBeVisible();
   // This very sign-in is there.
-  await expect(page.getByTestId("audit-action").filter({ hasText: /^auth\.login$/ }).first()).toBeVisible();
+  await expect(
+    page
+      .getByTestId("audit-action")
+      .filter({ hasText: /^auth\.login$/ })
+      .first(),
+  ).toBeVisible();
 
   // A filter nothing matches says so.
   await page.getByLabel("Filter by action").fill("nothing.matches");
@@ -23,7 +34,9 @@ test("the audit trail shows a sign-in and a change with its before/after, secret
   const made = await request.post("/api/vault", { headers, data: { name: "AUDIT_E2E_TOKEN", value: VALUE, hosts: ["api.example.com"] } });
   expect(made.status()).toBe(201);
   const id = (await made.json()).id as string;
-  expect((await request.patch(`/api/vault/${id}`, { headers, data: { hosts: ["api.example.com", "uploads.example.com"] } })).status()).toBe(200);
+  expect((await request.patch(`/api/vault/${id}`, { headers, data: { hosts: ["api.example.com", "uploads.example.com"] } })).status()).toBe(
+    200,
+  );
 
   await page.getByLabel("Filter by object id").fill(id);
   await page.getByLabel("Filter by object id").press("Enter");

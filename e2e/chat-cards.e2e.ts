@@ -23,29 +23,70 @@ test.beforeAll(async () => {
 test.afterAll(() => provider?.stop());
 
 async function idle(request: APIRequestContext, id: string) {
-  await expect.poll(async () => (await (await request.get(`/api/sessions/${id}`, { headers: auth })).json()).status, { timeout: 60_000 }).toBe("idle");
+  await expect
+    .poll(async () => (await (await request.get(`/api/sessions/${id}`, { headers: auth })).json()).status, { timeout: 60_000 })
+    .toBe("idle");
 }
 
-test("tool cards, per-turn usage linked to the logs, names, and a long session opened in one history request", async ({ page, request }) => {
+test("tool cards, per-turn usage linked to the logs, names, and a long session opened in one history request", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(180_000);
   // Priced, so each turn has a cost: $1 / $2 per million tokens.
-  expect((await request.post("/model/new", { headers: auth, data: { model_name: "chat-cards-model", litellm_params: { model: "openai/chat-cards-llm", api_base: provider.url, api_key: "sk-scripted", input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 } } })).status()).toBe(200);
-  const agent = await (await request.post("/api/agents", { headers: auth, data: { name: "chat-cards", model: "chat-cards-model", runtime_id: "rt_local_sandbox", harness: "builtin" } })).json();
-  const session = await (await request.post("/api/sessions", { headers: auth, data: { agent_id: agent.id, title: "Counting session", prompt: "count to forty" } })).json();
+  expect(
+    (
+      await request.post("/model/new", {
+        headers: auth,
+        data: {
+          model_name: "chat-cards-model",
+          litellm_params: {
+            model: "openai/chat-cards-llm",
+            api_base: provider.url,
+            api_key: "sk-scripted",
+            input_cost_per_token: 1e-6,
+            output_cost_per_token: 2e-6,
+          },
+        },
+      })
+    ).status(),
+  ).toBe(200);
+  const agent = await (
+    await request.post("/api/agents", {
+      headers: auth,
+      data: { name: "chat-cards", model: "chat-cards-model", runtime_id: "rt_local_sandbox", harness: "builtin" },
+    })
+  ).json();
+  const session = await (
+    await request.post("/api/sessions", {
+      headers: auth,
+      data: { agent_id: agent.id, title: "Counting session", prompt: "count to forty" },
+    })
+  ).json();
   await idle(request, session.id);
   for (const text of ["use a tool that does not exist", ...Array.from({ length: TEXT_TURNS }, (_, i) => `question ${i + 1}`)]) {
     expect((await request.post(`/api/sessions/${session.id}/messages`, { headers: auth, data: { text } })).status()).toBe(202);
     await idle(request, session.id);
   }
-  const events = (await (await request.get(`/api/sessions/${session.id}/events?limit=1000`, { headers: auth })).json()).data as Array<{ type: string; created_at: string }>;
+  const events = (await (await request.get(`/api/sessions/${session.id}/events?limit=1000`, { headers: auth })).json()).data as Array<{
+    type: string;
+    created_at: string;
+  }>;
   // At least the 56 events of the session the issue opened (it fired 32 requests).
   expect(events.length).toBeGreaterThanOrEqual(56);
   // Spend rows are written a moment after a call: the page is opened once the last turn's call is logged.
   const lastTurnStart = Date.parse(events.filter((e) => e.type === "session.status_running").at(-1)!.created_at);
-  await expect.poll(async () => {
-    const rows = (await (await request.get(`/spend/logs?session_id=${session.id}&limit=1000`, { headers: auth })).json()) as Array<{ start_time: string }> | { data: Array<{ start_time: string }> };
-    return (Array.isArray(rows) ? rows : rows.data).some((r) => Date.parse(r.start_time) >= lastTurnStart);
-  }, { timeout: 20_000 }).toBe(true);
+  await expect
+    .poll(
+      async () => {
+        const rows = (await (await request.get(`/spend/logs?session_id=${session.id}&limit=1000`, { headers: auth })).json()) as
+          | Array<{ start_time: string }>
+          | { data: Array<{ start_time: string }> };
+        return (Array.isArray(rows) ? rows : rows.data).some((r) => Date.parse(r.start_time) >= lastTurnStart);
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(true);
 
   await login(page);
   // The home page's checklist reads the newest sessions' events too: let it finish before counting.
@@ -61,7 +102,9 @@ test("tool cards, per-turn usage linked to the logs, names, and a long session o
   await expect(page.getByTestId("connection")).toHaveText("live");
 
   // The whole history in one request, then the live stream: not one request per few events.
-  const history = calls.filter((c) => c.startsWith(`GET /api/sessions/${session.id}/events`) || c.startsWith(`GET /api/sessions/${session.id}/stream`));
+  const history = calls.filter(
+    (c) => c.startsWith(`GET /api/sessions/${session.id}/events`) || c.startsWith(`GET /api/sessions/${session.id}/stream`),
+  );
   expect(history).toEqual([`GET /api/sessions/${session.id}/events`, `GET /api/sessions/${session.id}/stream`]);
   expect(calls.filter((c) => c === `GET /api/sessions/${session.id}`)).toHaveLength(1);
   expect(calls.length, calls.join("\n")).toBeLessThanOrEqual(10);

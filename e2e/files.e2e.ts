@@ -17,11 +17,26 @@ test.afterAll(() => {
   model?.stop();
 });
 
-test("a person uploads files to an agent, a session finds them in its workspace, and its files are browsable and downloadable", async ({ page }) => {
+test("a person uploads files to an agent, a session finds them in its workspace, and its files are browsable and downloadable", async ({
+  page,
+}) => {
   test.setTimeout(90_000);
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
-  expect((await page.request.post("/model/new", { headers: auth, data: { model_name: modelName, litellm_params: { model: `openai/${modelName}`, api_base: model.url, api_key: "sk-scripted-provider" } } })).status()).toBe(200);
-  const agent = await page.request.post("/api/agents", { headers: auth, data: { name: `files-agent-${uid}`, model: modelName, runtime_id: "rt_local_sandbox", harness: "builtin" } });
+  expect(
+    (
+      await page.request.post("/model/new", {
+        headers: auth,
+        data: {
+          model_name: modelName,
+          litellm_params: { model: `openai/${modelName}`, api_base: model.url, api_key: "sk-scripted-provider" },
+        },
+      })
+    ).status(),
+  ).toBe(200);
+  const agent = await page.request.post("/api/agents", {
+    headers: auth,
+    data: { name: `files-agent-${uid}`, model: modelName, runtime_id: "rt_local_sandbox", harness: "builtin" },
+  });
   expect(agent.status()).toBe(201);
   const agentId = (await agent.json()).id as string;
 

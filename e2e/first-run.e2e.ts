@@ -22,16 +22,31 @@ test.use({ baseURL: BASE });
 test.beforeAll(async () => {
   test.setTimeout(120_000);
   // The model's Test takes the first step; the session's first turn the second.
-  provider = await startFakeProcess("test/support/scripted-openai-server.ts", [JSON.stringify([{ text: "ok" }, { text: "Hello! I am your first agent." }])]);
+  provider = await startFakeProcess("test/support/scripted-openai-server.ts", [
+    JSON.stringify([{ text: "ok" }, { text: "Hello! I am your first agent." }]),
+  ]);
   lap = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["bin/lap.ts", "up"], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(PORT), HOST: "127.0.0.1", LOG_LEVEL: "warn", MASTER_KEY, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-first-run-")) },
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      MASTER_KEY,
+      LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-first-run-")),
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   let exited: number | null = null;
   lap.once("exit", (code) => (exited = code ?? 1));
   for (let i = 0; i < 500 && exited === null; i++) {
-    if (await fetch(`${BASE}/health/readiness`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${BASE}/health/readiness`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(exited === null ? "LAP did not become ready" : `LAP exited with code ${exited}`);

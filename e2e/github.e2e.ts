@@ -41,20 +41,34 @@ test.beforeAll(async () => {
     "git push -q origin lap/docs-typo 2>&1",
     `curl -sS -X POST -H "Authorization: token $GITHUB_TOKEN" -H 'content-type: application/json' ${gh.url}/api/v3/repos/octo/hello/pulls -d '{"title":"Fix a typo","head":"lap/docs-typo","base":"main"}' | grep -o '"html_url":"[^"]*"' | head -1`,
   ].join(" && ");
-  model = await startFakeProcess("test/support/scripted-openai-server.ts", [JSON.stringify([
-    { toolCalls: [{ name: "bash", arguments: { command } }] },
-    { text: "I pushed **lap/docs-typo** and opened a pull request." },
-  ])]);
+  model = await startFakeProcess("test/support/scripted-openai-server.ts", [
+    JSON.stringify([
+      { toolCalls: [{ name: "bash", arguments: { command } }] },
+      { text: "I pushed **lap/docs-typo** and opened a pull request." },
+    ]),
+  ]);
   lap = spawn(BUN, ["bin/lap.ts", "up"], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "inherit"],
     env: {
-      ...process.env, PORT: String(PORT), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY, LOG_LEVEL: "warn", WARM_POOL_SIZE: "0",
-      EGRESS_UPSTREAM_CA_FILE: gh.caFile, LAP_ALLOW_PRIVATE_HOSTS: "127.0.0.0/8",
+      ...process.env,
+      PORT: String(PORT),
+      HOST: "127.0.0.1",
+      LAP_DATA_DIR: dataDir,
+      MASTER_KEY,
+      LOG_LEVEL: "warn",
+      WARM_POOL_SIZE: "0",
+      EGRESS_UPSTREAM_CA_FILE: gh.caFile,
+      LAP_ALLOW_PRIVATE_HOSTS: "127.0.0.0/8",
     },
   });
   const until = Date.now() + 90_000;
-  while (!(await fetch(`${BASE}/health/readiness`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${BASE}/health/readiness`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (lap.exitCode !== null) throw new Error(`LAP exited with ${lap.exitCode}`);
     if (Date.now() > until) throw new Error("LAP did not become ready");
     await new Promise((r) => setTimeout(r, 100));
@@ -67,15 +81,33 @@ test.afterAll(() => {
 });
 
 const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
 test("an agent pushes a branch and opens a pull request with a token it never sees; the chat links to it", async ({ page }) => {
   test.setTimeout(120_000);
-  expect((await api("POST", "/model/new", { model_name: "scripted-model", litellm_params: { model: "openai/scripted-model", api_base: model!.url, api_key: "sk-scripted" } })).status).toBe(200);
+  expect(
+    (
+      await api("POST", "/model/new", {
+        model_name: "scripted-model",
+        litellm_params: { model: "openai/scripted-model", api_base: model!.url, api_key: "sk-scripted" },
+      })
+    ).status,
+  ).toBe(200);
   expect((await api("POST", "/api/vault", { name: "GITHUB_TOKEN", value: TOKEN, hosts: ["127.0.0.2"] })).status).toBe(201);
-  const agent = await api("POST", "/api/agents", { name: "pr-agent", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", repo_url: gh.repoUrl, vault_keys: ["GITHUB_TOKEN"] });
+  const agent = await api("POST", "/api/agents", {
+    name: "pr-agent",
+    model: "scripted-model",
+    runtime_id: "rt_local_sandbox",
+    harness: "builtin",
+    repo_url: gh.repoUrl,
+    vault_keys: ["GITHUB_TOKEN"],
+  });
   expect(agent.status).toBe(201);
   const session = await api("POST", "/api/sessions", { agent_id: agent.body.id });
   expect(session.status).toBe(201);

@@ -40,7 +40,10 @@ test("create a key, see it once, use it, revoke it", async ({ page, request }) =
   expect(refused.status()).toBe(401);
 });
 
-test("each key shows its kind; a user key cannot manage others' keys, a gateway key cannot call the API at all", async ({ page, request }) => {
+test("each key shows its kind; a user key cannot manage others' keys, a gateway key cannot call the API at all", async ({
+  page,
+  request,
+}) => {
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
   const user = await (await request.post("/api/keys", { headers: auth, data: { label: "e2e-user", kind: "user" } })).json();
   const virtual = await (await request.post("/key/generate", { headers: auth, data: { key_alias: "e2e-virtual" } })).json();
@@ -57,7 +60,10 @@ test("each key shows its kind; a user key cannot manage others' keys, a gateway 
   // A user key sees only its own user's keys (this one has no user: none) and may not make an admin key.
   const byUser = await request.get("/api/keys", { headers: { authorization: `Bearer ${user.token}` } });
   expect((await byUser.json()).data).toEqual([]);
-  const escalate = await request.post("/api/keys", { headers: { authorization: `Bearer ${user.token}` }, data: { label: "x", kind: "admin" } });
+  const escalate = await request.post("/api/keys", {
+    headers: { authorization: `Bearer ${user.token}` },
+    data: { label: "x", kind: "admin" },
+  });
   expect(escalate.status()).toBe(403);
   const byVirtual = await request.get("/api/agents", { headers: { authorization: `Bearer ${virtual.key}` } });
   expect(byVirtual.status()).toBe(403);

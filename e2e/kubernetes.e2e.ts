@@ -31,7 +31,13 @@ test.beforeAll(async () => {
   BASE = `http://127.0.0.1:${PORT}`;
   const cluster = spawn(BUN, ["test/support/fake-kube-cluster.ts"], {
     cwd: ROOT,
-    env: { ...process.env, ...ENV, SEED_SANDBOXES: "1", SEED_AFTER_URL: `${BASE}/health/readiness`, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-seed-")) },
+    env: {
+      ...process.env,
+      ...ENV,
+      SEED_SANDBOXES: "1",
+      SEED_AFTER_URL: `${BASE}/health/readiness`,
+      LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-seed-")),
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(cluster);
@@ -47,21 +53,36 @@ test.beforeAll(async () => {
   const { kubeconfig } = JSON.parse(first) as { kubeconfig: string };
   const lap = spawn(BUN, ["bin/lap.ts", "up"], {
     cwd: ROOT,
-    env: { ...process.env, ...ENV, PORT: String(PORT), HOST: "127.0.0.1", LOG_LEVEL: "warn", LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-")), LAP_SANDBOX: "kubernetes", K8S_EGRESS_PROXY_PORT: "0", K8S_KUBECONFIG: kubeconfig },
+    env: {
+      ...process.env,
+      ...ENV,
+      PORT: String(PORT),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-")),
+      LAP_SANDBOX: "kubernetes",
+      K8S_EGRESS_PROXY_PORT: "0",
+      K8S_KUBECONFIG: kubeconfig,
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   children.push(lap);
   let exited: number | null = null;
   lap.once("exit", (code) => (exited = code ?? 1));
   for (let i = 0; i < 750 && exited === null; i++) {
-    const ok = await fetch(`${BASE}/health/readiness`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${BASE}/health/readiness`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) {
       await seeded;
       return;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(exited === null ? "LAP with LAP_SANDBOX=kubernetes did not become ready" : `LAP with LAP_SANDBOX=kubernetes exited with code ${exited}`);
+  throw new Error(
+    exited === null ? "LAP with LAP_SANDBOX=kubernetes did not become ready" : `LAP with LAP_SANDBOX=kubernetes exited with code ${exited}`,
+  );
 });
 
 test.afterAll(() => {

@@ -17,9 +17,15 @@ test("Linear: status, install through Linear's consent, bind an agent, and a men
   const runtimeServer = await serve((r) => (runtime as unknown as { handle(r: Request): Promise<Response> }).handle(r));
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
   try {
-    const rt = await request.post("/api/runtimes", { headers: auth, data: { alias: "e2e-linear-fake", base_url: runtimeServer.url, api_key: runtime.apiKey } });
+    const rt = await request.post("/api/runtimes", {
+      headers: auth,
+      data: { alias: "e2e-linear-fake", base_url: runtimeServer.url, api_key: runtime.apiKey },
+    });
     expect(rt.status()).toBe(201);
-    const ag = await request.post("/api/agents", { headers: auth, data: { name: "linear-helper", model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id } });
+    const ag = await request.post("/api/agents", {
+      headers: auth,
+      data: { name: "linear-helper", model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id },
+    });
     expect(ag.status()).toBe(201);
 
     await login(page);
@@ -48,10 +54,20 @@ test("Linear: status, install through Linear's consent, bind an agent, and a men
     // A signed agent session webhook from Linear: the answer is posted back as an agent activity.
     const agentSessionId = "as-e2e-1";
     const hook = linear.webhook("http://x", {
-      type: "AgentSessionEvent", action: "created", organizationId: ACME.organizationId, appUserId: ACME.appUserId,
-      agentSession: { id: agentSessionId, issue: { id: "i1", identifier: "ENG-7", title: "Flaky login test", description: "Fails one run in ten." }, comment: { id: "c1", body: "@lap have a look" } },
+      type: "AgentSessionEvent",
+      action: "created",
+      organizationId: ACME.organizationId,
+      appUserId: ACME.appUserId,
+      agentSession: {
+        id: agentSessionId,
+        issue: { id: "i1", identifier: "ENG-7", title: "Flaky login test", description: "Fails one run in ten." },
+        comment: { id: "c1", body: "@lap have a look" },
+      },
     });
-    const res = await request.post("/api/integrations/webhooks/linear", { headers: Object.fromEntries(hook.headers), data: await hook.text() });
+    const res = await request.post("/api/integrations/webhooks/linear", {
+      headers: Object.fromEntries(hook.headers),
+      data: await hook.text(),
+    });
     expect(res.status()).toBe(200);
     expect((await res.json()).outcome).toBe("started");
     await expect

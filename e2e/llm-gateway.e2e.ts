@@ -53,10 +53,16 @@ test("add a provider, test the model, mint a limited key, use it, and see the ca
   await page.getByRole("button", { name: "Done" }).click();
 
   // The key works for its model and is refused for another.
-  const ok = await request.post("/v1/chat/completions", { headers: { authorization: `Bearer ${token}` }, data: { model: "e2e-gpt", messages: [{ role: "user", content: "hello from e2e" }] } });
+  const ok = await request.post("/v1/chat/completions", {
+    headers: { authorization: `Bearer ${token}` },
+    data: { model: "e2e-gpt", messages: [{ role: "user", content: "hello from e2e" }] },
+  });
   expect(ok.status()).toBe(200);
   expect((await ok.json()).choices[0].message.content).toBe("Hello! You said: hello from e2e");
-  const denied = await request.post("/v1/chat/completions", { headers: { authorization: `Bearer ${token}` }, data: { model: "other", messages: [{ role: "user", content: "x" }] } });
+  const denied = await request.post("/v1/chat/completions", {
+    headers: { authorization: `Bearer ${token}` },
+    data: { model: "other", messages: [{ role: "user", content: "x" }] },
+  });
   expect(denied.status()).toBe(403);
 
   await page.getByRole("button", { name: "Refresh" }).click();

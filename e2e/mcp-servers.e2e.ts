@@ -5,7 +5,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { login, MASTER_KEY, shot } from "./support";
 
-const EVERYTHING = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+const EVERYTHING = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+);
 
 test("register an MCP server, test it, grant a key, call it through LAP, see the calls", async ({ page, request, baseURL }) => {
   // Starts a real stdio MCP server (node) more than once: on a loaded 2-core machine that alone can take 10-20 s.
@@ -17,7 +21,10 @@ test("register an MCP server, test it, grant a key, call it through LAP, see the
   await shot(page, "mcp-empty");
 
   // Add a stdio server; a bad name is refused with the reason next to the field.
-  await page.getByRole("button", { name: /Add server/ }).first().click();
+  await page
+    .getByRole("button", { name: /Add server/ })
+    .first()
+    .click();
   const dialog = page.getByRole("dialog");
   await dialog.getByLabel(/^Name/).fill("Bad_Name");
   await dialog.getByLabel(/^Transport/).selectOption("stdio");
@@ -54,7 +61,9 @@ test("register an MCP server, test it, grant a key, call it through LAP, see the
 
   // An MCP client points at LAP with that key: it sees only what it may call.
   const client = new Client({ name: "e2e", version: "1" }, { capabilities: {} });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${baseURL}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${baseURL}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+  );
   const names = (await client.listTools()).tools.map((t) => t.name);
   expect(names).toEqual(["everything__echo"]);
   const res = await client.callTool({ name: "everything__echo", arguments: { message: "from e2e" } });

@@ -3,14 +3,27 @@ import { login, MASTER_KEY, shot } from "./support";
 
 const headers = { authorization: `Bearer ${MASTER_KEY}` };
 
-test("an agent's memory: add an always-on entry, edit it, see its history and revert; pick a sub-agent in the agent form", async ({ page, request }) => {
+test("an agent's memory: add an always-on entry, edit it, see its history and revert; pick a sub-agent in the agent form", async ({
+  page,
+  request,
+}) => {
   const tag = crypto.randomUUID().slice(0, 6);
-  const helper = await request.post("/api/agents", { headers, data: { name: `mem-helper-${tag}`, description: "Does arithmetic", model: "claude-sonnet-4-5" } });
+  const helper = await request.post("/api/agents", {
+    headers,
+    data: { name: `mem-helper-${tag}`, description: "Does arithmetic", model: "claude-sonnet-4-5" },
+  });
   const agent = await request.post("/api/agents", { headers, data: { name: `mem-agent-${tag}`, model: "claude-sonnet-4-5" } });
   expect(agent.status()).toBe(201);
   const agentId = (await agent.json()).id as string;
   // An entry the agent wrote itself (as its platform tool would), beside the ones a person adds.
-  expect((await request.post(`/api/agents/${agentId}/memory`, { headers, data: { key: "release-day", content: "Releases go out on Tuesdays." } })).status()).toBe(201);
+  expect(
+    (
+      await request.post(`/api/agents/${agentId}/memory`, {
+        headers,
+        data: { key: "release-day", content: "Releases go out on Tuesdays." },
+      })
+    ).status(),
+  ).toBe(201);
 
   await login(page);
   await page.goto(`/agents/${agentId}`);

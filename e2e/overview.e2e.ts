@@ -38,14 +38,30 @@ test.beforeAll(async () => {
     runtime!.once("exit", () => reject(new Error("fake runtime exited")));
   });
   const config = join(dataDir, "gateway.yaml");
-  writeFileSync(config, `model_list:\n  - model_name: gpt-overview\n    litellm_params: { model: openai/gpt-4o-mini, api_base: "${provider.url}", api_key: ${PROVIDER_KEY} }\n    model_info: { input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n`);
+  writeFileSync(
+    config,
+    `model_list:\n  - model_name: gpt-overview\n    litellm_params: { model: openai/gpt-4o-mini, api_base: "${provider.url}", api_key: ${PROVIDER_KEY} }\n    model_info: { input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n`,
+  );
   lap = spawn(BUN, ["bin/lap.ts", "up"], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, PORT: String(PORT), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY, LOG_LEVEL: "warn", LAP_GATEWAY_CONFIG: config },
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      HOST: "127.0.0.1",
+      LAP_DATA_DIR: dataDir,
+      MASTER_KEY,
+      LOG_LEVEL: "warn",
+      LAP_GATEWAY_CONFIG: config,
+    },
   });
   const until = Date.now() + 90_000;
-  while (!(await fetch(`${BASE}/health/readiness`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${BASE}/health/readiness`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (lap.exitCode !== null) throw new Error(`LAP exited with ${lap.exitCode}`);
     if (Date.now() > until) throw new Error("LAP did not become ready");
     await new Promise((r) => setTimeout(r, 100));
@@ -58,7 +74,11 @@ test.afterAll(() => {
 });
 
 const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
@@ -88,7 +108,9 @@ test("with a session and gateway calls: counts, spend and charts", async ({ page
     expect(res.status).toBe(200);
   }
   // Turns end and spend rows are written off the request path: wait until the API has them.
-  await expect.poll(async () => (await api("GET", "/api/overview")).body.totals, { timeout: 20_000 }).toMatchObject({ gateway_calls: 3, turns: 1 });
+  await expect
+    .poll(async () => (await api("GET", "/api/overview")).body.totals, { timeout: 20_000 })
+    .toMatchObject({ gateway_calls: 3, turns: 1 });
 
   await login(page);
   await page.getByRole("link", { name: /Overview/ }).click();
@@ -96,7 +118,8 @@ test("with a session and gateway calls: counts, spend and charts", async ({ page
   await expect(page.getByText("Nothing has run yet")).toHaveCount(0);
   await expect(page.getByTestId("gateway-calls")).toHaveText("3");
   await expect(page.getByTestId("spend-total")).not.toHaveText("$0");
-  for (const chart of ["chart-sessions", "chart-latency", "chart-errors", "chart-spend-model"]) await expect(page.getByTestId(chart).locator("canvas").first()).toBeVisible();
+  for (const chart of ["chart-sessions", "chart-latency", "chart-errors", "chart-spend-model"])
+    await expect(page.getByTestId(chart).locator("canvas").first()).toBeVisible();
   await expect(page.getByTestId("chart-spend-model")).toContainText("gpt-overview");
   await expect(page.getByTestId("chart-spend-agent")).toContainText("No agent has spent anything");
   // The window picker refetches: a week is in days.

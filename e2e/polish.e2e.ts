@@ -43,7 +43,12 @@ test("? shows every shortcut; ⌘K / Ctrl+K goes to pages and creates objects; e
   await expect(palette).toHaveCount(0);
 
   // Titles follow the page, including an object's own name.
-  for (const [keys, title] of [["g m", "Models & providers"], ["g v", "Gateway keys"], ["g s", "System"], ["g k", "API keys"]] as const) {
+  for (const [keys, title] of [
+    ["g m", "Models & providers"],
+    ["g v", "Gateway keys"],
+    ["g s", "System"],
+    ["g k", "API keys"],
+  ] as const) {
     for (const k of keys.split(" ")) await page.keyboard.press(k);
     await expect(page).toHaveTitle(`${title} · LAP`);
   }
@@ -52,8 +57,15 @@ test("? shows every shortcut; ⌘K / Ctrl+K goes to pages and creates objects; e
 test("c opens the create form on every list page, and 'g c' still goes to Slack without creating anything", async ({ page }) => {
   await login(page);
   const pages: Array<[string, string]> = [
-    ["/agents", "New agent"], ["/gateway/models", "Add model"], ["/gateway/keys", "Create gateway key"], ["/keys", "Create API key"],
-    ["/runtimes", "Add runtime"], ["/vault", "Add secret"], ["/mcp-servers", "Add MCP server"], ["/schedules", "New schedule"], ["/triggers", "New webhook trigger"],
+    ["/agents", "New agent"],
+    ["/gateway/models", "Add model"],
+    ["/gateway/keys", "Create gateway key"],
+    ["/keys", "Create API key"],
+    ["/runtimes", "Add runtime"],
+    ["/vault", "Add secret"],
+    ["/mcp-servers", "Add MCP server"],
+    ["/schedules", "New schedule"],
+    ["/triggers", "New webhook trigger"],
   ];
   for (const [path, dialog] of pages) {
     await page.goto(path);
@@ -125,8 +137,11 @@ test("layout: the Live checkbox is checkbox-sized, pills stay in their cells, Sa
   const margin = await heading.evaluate((el) => parseFloat(getComputedStyle(el).marginTop));
   expect(margin).toBeGreaterThanOrEqual(16);
   // No pill is wider than its table cell.
-  const overflowing = await page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>("td .badge, td .chip")].filter((b) => b.getBoundingClientRect().right > b.closest("td")!.getBoundingClientRect().right + 1).length,
+  const overflowing = await page.evaluate(
+    () =>
+      [...document.querySelectorAll<HTMLElement>("td .badge, td .chip")].filter(
+        (b) => b.getBoundingClientRect().right > b.closest("td")!.getBoundingClientRect().right + 1,
+      ).length,
   );
   expect(overflowing).toBe(0);
   await shot(page, "sandboxes-sections");

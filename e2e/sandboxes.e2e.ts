@@ -5,17 +5,27 @@ const headers = { authorization: `Bearer ${MASTER_KEY}` };
 
 test("see the warm pool fill, then stop and destroy a sandbox", async ({ page, request }) => {
   // An agent that was used recently (its runtime is unreachable, which does not matter to the pool).
-  const runtime = await request.post("/api/runtimes", { data: { alias: "e2e-pool", base_url: "http://127.0.0.1:9", api_key: "unused-key" }, headers });
+  const runtime = await request.post("/api/runtimes", {
+    data: { alias: "e2e-pool", base_url: "http://127.0.0.1:9", api_key: "unused-key" },
+    headers,
+  });
   expect(runtime.status()).toBe(201);
-  const agent = await request.post("/api/agents", { data: { name: "pool-agent", model: "scripted", runtime_id: (await runtime.json()).id }, headers });
+  const agent = await request.post("/api/agents", {
+    data: { name: "pool-agent", model: "scripted", runtime_id: (await runtime.json()).id },
+    headers,
+  });
   expect(agent.status()).toBe(201);
   const agentId = (await agent.json()).id as string;
   expect((await request.post("/api/sessions", { data: { agent_id: agentId }, headers })).status()).toBeLessThan(300);
 
   // Earlier tests' agents may hold the pool's slots (a full pool starts nothing new): free them, so the
   // pool fills for the agents used most recently, this one first.
-  const existing = (await (await request.get("/api/sandboxes", { headers })).json()).data as Array<{ id: string; session_id: string | null }>;
-  for (const s of existing.filter((s) => !s.session_id)) expect((await request.delete(`/api/sandboxes/${s.id}`, { headers })).status()).toBeLessThan(300);
+  const existing = (await (await request.get("/api/sandboxes", { headers })).json()).data as Array<{
+    id: string;
+    session_id: string | null;
+  }>;
+  for (const s of existing.filter((s) => !s.session_id))
+    expect((await request.delete(`/api/sandboxes/${s.id}`, { headers })).status()).toBeLessThan(300);
 
   await login(page);
   await page.getByRole("link", { name: "Sandboxes" }).click();

@@ -5,12 +5,18 @@ import { login, shot } from "./support";
 let stopFake = () => {};
 test.afterAll(() => stopFake());
 
-test("create a schedule with the cron helper, run it now, follow the run to its session, pause and delete it", async ({ page, request }) => {
+test("create a schedule with the cron helper, run it now, follow the run to its session, pause and delete it", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(90_000);
   const fixture = await remoteAgent(request, "scheduled-reporter");
   stopFake = fixture.stop;
   await login(page);
-  await page.getByRole("navigation").getByRole("link", { name: /^Schedules/ }).click();
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^Schedules/ })
+    .click();
   await expect(page.getByRole("heading", { name: "Schedules", exact: true })).toBeVisible();
   await expect(page.getByText("No schedules yet")).toBeVisible();
 
@@ -60,7 +66,10 @@ test("create a schedule with the cron helper, run it now, follow the run to its 
   await expect(page.getByTestId("msg-assistant").first()).toContainText("You said: Write the daily digest");
 
   // Pause and resume from the list; delete asks first.
-  await page.getByRole("navigation").getByRole("link", { name: /^Schedules/ }).click();
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^Schedules/ })
+    .click();
   await expect(row.locator(".badge").last()).toHaveText("active");
   await expect(row.locator(".badge").first()).toHaveText("completed");
   await page.getByRole("button", { name: "Pause daily digest" }).click();

@@ -15,7 +15,10 @@ let fake: ChildProcess;
 let fakeUrl: string;
 
 test.beforeAll(async () => {
-  fake = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/fake-managed-agents-server.ts"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  fake = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/fake-managed-agents-server.ts"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   fakeUrl = await new Promise<string>((resolve, reject) => {
     fake.stdout!.on("data", (d: Buffer) => {
       const m = /FAKE_RUNTIME_URL=(\S+)/.exec(d.toString());
@@ -30,15 +33,26 @@ test.afterAll(() => {
 
 test("search sessions with /, open a hit from its snippet, rename it inline, see cost columns", async ({ page, request }) => {
   test.setTimeout(60_000);
-  const rt = await request.post("/api/runtimes", { headers: auth, data: { alias: `search-rt-${uid}`, base_url: fakeUrl, api_key: "fake-runtime-key" } });
+  const rt = await request.post("/api/runtimes", {
+    headers: auth,
+    data: { alias: `search-rt-${uid}`, base_url: fakeUrl, api_key: "fake-runtime-key" },
+  });
   expect(rt.status()).toBe(201);
-  const agent = await request.post("/api/agents", { headers: auth, data: { name: `searcher-${uid}`, model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id } });
+  const agent = await request.post("/api/agents", {
+    headers: auth,
+    data: { name: `searcher-${uid}`, model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id },
+  });
   expect(agent.status()).toBe(201);
   const agentId = (await agent.json()).id as string;
-  const made = await request.post("/api/sessions", { headers: auth, data: { agent_id: agentId, prompt: `Where does the ${WORD} live in the wild?` } });
+  const made = await request.post("/api/sessions", {
+    headers: auth,
+    data: { agent_id: agentId, prompt: `Where does the ${WORD} live in the wild?` },
+  });
   expect(made.status()).toBe(201);
   const id = (await made.json()).id as string;
-  await expect.poll(async () => (await (await request.get(`/api/sessions/${id}`, { headers: auth })).json()).status, { timeout: 30_000 }).toBe("idle");
+  await expect
+    .poll(async () => (await (await request.get(`/api/sessions/${id}`, { headers: auth })).json()).status, { timeout: 30_000 })
+    .toBe("idle");
 
   await login(page);
   await page.getByRole("link", { name: /Sessions/ }).click();
@@ -87,7 +101,10 @@ test("search sessions with /, open a hit from its snippet, rename it inline, see
   await page.getByRole("link", { name: /Sessions/ }).click();
   await page.getByTestId("session-search").fill("habitats");
   await expect(page.getByTestId("search-hit").filter({ hasText: `Quokka habitats ${uid}` })).toHaveCount(1);
-  await page.getByRole("link", { name: /Agents/ }).first().click();
+  await page
+    .getByRole("link", { name: /Agents/ })
+    .first()
+    .click();
   const agentRow = page.getByTestId("agent-row").filter({ hasText: `searcher-${uid}` });
   await expect(agentRow.getByTestId("agent-cost")).toHaveText("$0");
 });

@@ -32,7 +32,13 @@ async function startLap() {
   });
   const until = Date.now() + 90_000;
   while (Date.now() < until) {
-    if (await fetch(`${BASE}/health/readiness`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${BASE}/health/readiness`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     if (lap.exitCode !== null) throw new Error(`LAP exited with ${lap.exitCode}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -63,11 +69,17 @@ test.afterAll(() => {
 });
 
 const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return (await res.json()) as Record<string, any>;
 };
 
-test("kill LAP mid-reply and start it again: the open chat reconnects and the reply carries on, nothing lost or doubled", async ({ page }) => {
+test("kill LAP mid-reply and start it again: the open chat reconnects and the reply carries on, nothing lost or doubled", async ({
+  page,
+}) => {
   test.setTimeout(240_000);
   // Runtime and agent through the API (sessions.e2e.ts creates them through the dashboard).
   const runtime = await api("POST", "/api/runtimes", { alias: "remote", base_url: fakeUrl, api_key: "fake-runtime-key" });
@@ -104,7 +116,11 @@ test("kill LAP mid-reply and start it again: the open chat reconnects and the re
   // The stored log agrees with the screen: every event once, seqs without holes, and the turn was
   // re-attached by the restarted LAP (not finished before the kill).
   const sessionId = /\/sessions\/([^/?#]+)/.exec(page.url())![1]!;
-  const events = (await api("GET", `/api/sessions/${sessionId}/events?limit=1000`)).data as Array<{ seq: number; type: string; data: { content?: Array<{ text: string }> } }>;
+  const events = (await api("GET", `/api/sessions/${sessionId}/events?limit=1000`)).data as Array<{
+    seq: number;
+    type: string;
+    data: { content?: Array<{ text: string }> };
+  }>;
   expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
   const firstTurnText = events
     .slice(0, events.findIndex((e) => e.type === "session.status_idle") + 1)

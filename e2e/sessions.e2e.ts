@@ -10,7 +10,10 @@ let fakeUrl: string;
 
 // The remote runtime is a local stand-in speaking the Managed Agents protocol (see its header).
 test.beforeAll(async () => {
-  fake = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/fake-managed-agents-server.ts"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  fake = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/fake-managed-agents-server.ts"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   fakeUrl = await new Promise<string>((resolve, reject) => {
     fake.stdout!.on("data", (d: Buffer) => {
       const m = /FAKE_RUNTIME_URL=(\S+)/.exec(d.toString());
@@ -42,7 +45,10 @@ test("add a runtime, create an agent, chat, stop a turn, reload mid-stream witho
   await shot(page, "runtimes");
 
   // Agent: validation message first, then create.
-  await page.getByRole("link", { name: /Agents/ }).first().click();
+  await page
+    .getByRole("link", { name: /Agents/ })
+    .first()
+    .click();
   await page.getByRole("button", { name: "New agent" }).click();
   const form = page.getByRole("dialog");
   // A remote runtime names its own models: the model is typed, and never pre-filled.
@@ -107,12 +113,23 @@ test("add a runtime, create an agent, chat, stop a turn, reload mid-stream witho
   await expect(page.getByTestId("sessions-live")).toContainText("live");
   const row = page.getByTestId("session-row").filter({ hasText: sessionId });
   await expect(row.getByTestId("session-status")).toHaveText("idle");
-  const sent = await page.request.post(`/api/sessions/${sessionId}/messages`, { headers: { authorization: `Bearer ${MASTER_KEY}` }, data: { text: "one more slow answer" } });
+  const sent = await page.request.post(`/api/sessions/${sessionId}/messages`, {
+    headers: { authorization: `Bearer ${MASTER_KEY}` },
+    data: { text: "one more slow answer" },
+  });
   expect(sent.status()).toBe(202);
   await expect(row.getByTestId("session-status")).toHaveText("running", { timeout: 5_000 });
   await shot(page, "sessions-list-live");
   await expect(row.getByTestId("session-status")).toHaveText("idle", { timeout: 30_000 });
-  const created = await page.request.post("/api/sessions", { headers: { authorization: `Bearer ${MASTER_KEY}` }, data: { agent_id: (await (await page.request.get(`/api/sessions/${sessionId}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()).agent_id, title: "pushed in" } });
+  const created = await page.request.post("/api/sessions", {
+    headers: { authorization: `Bearer ${MASTER_KEY}` },
+    data: {
+      agent_id: (
+        await (await page.request.get(`/api/sessions/${sessionId}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()
+      ).agent_id,
+      title: "pushed in",
+    },
+  });
   expect(created.status()).toBe(201);
   await expect(page.getByTestId("session-row").filter({ hasText: "pushed in" })).toHaveCount(1, { timeout: 5_000 });
 });

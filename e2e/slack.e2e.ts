@@ -10,7 +10,11 @@ import { login, MASTER_KEY, serve, shot } from "./support";
 const SECRET = "e2e-slack-signing-secret";
 const sign = (body: string) => {
   const ts = Math.floor(Date.now() / 1000);
-  return { "content-type": "application/json", "x-slack-request-timestamp": String(ts), "x-slack-signature": `v0=${createHmac("sha256", SECRET).update(`v0:${ts}:${body}`).digest("hex")}` };
+  return {
+    "content-type": "application/json",
+    "x-slack-request-timestamp": String(ts),
+    "x-slack-signature": `v0=${createHmac("sha256", SECRET).update(`v0:${ts}:${body}`).digest("hex")}`,
+  };
 };
 
 test("connect Slack: manifest, bind an agent, DM access, and a mention answered in the thread", async ({ page, request }) => {
@@ -21,9 +25,15 @@ test("connect Slack: manifest, bind an agent, DM access, and a mention answered 
   const runtimeServer = await serve((r) => (runtime as unknown as { handle(r: Request): Promise<Response> }).handle(r));
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
   try {
-    const rt = await request.post("/api/runtimes", { headers: auth, data: { alias: "e2e-fake", base_url: runtimeServer.url, api_key: runtime.apiKey } });
+    const rt = await request.post("/api/runtimes", {
+      headers: auth,
+      data: { alias: "e2e-fake", base_url: runtimeServer.url, api_key: runtime.apiKey },
+    });
     expect(rt.status()).toBe(201);
-    const ag = await request.post("/api/agents", { headers: auth, data: { name: "slack-helper", model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id } });
+    const ag = await request.post("/api/agents", {
+      headers: auth,
+      data: { name: "slack-helper", model: "claude-sonnet-4-5", runtime_id: (await rt.json()).id },
+    });
     expect(ag.status()).toBe(201);
 
     await login(page);
@@ -54,12 +64,25 @@ test("connect Slack: manifest, bind an agent, DM access, and a mention answered 
 
     // A signed mention from Slack: answered in the thread, listed under recent messages.
     const body = JSON.stringify({
-      type: "event_callback", team_id: "T0E2E", api_app_id: "A1", event_id: "EvE2E1", event_time: 1,
+      type: "event_callback",
+      team_id: "T0E2E",
+      api_app_id: "A1",
+      event_id: "EvE2E1",
+      event_time: 1,
       event: { type: "app_mention", user: "U0ALICE", text: "<@UBOTT0E2E> hello from Slack", ts: "1700000000.000100", channel: "C0E2E" },
     });
     const res = await request.post("/slack/events", { headers: sign(body), data: body });
     expect(res.status()).toBe(200);
-    await expect.poll(() => slack.thread("C0E2E", "1700000000.000100").map((m) => m.text).join(""), { timeout: 15_000 }).toBe("You said: hello from Slack");
+    await expect
+      .poll(
+        () =>
+          slack
+            .thread("C0E2E", "1700000000.000100")
+            .map((m) => m.text)
+            .join(""),
+        { timeout: 15_000 },
+      )
+      .toBe("You said: hello from Slack");
     await page.getByRole("button", { name: "Refresh" }).click();
     await expect(page.getByTestId("slack-event-row")).toHaveCount(1);
     await expect(page.getByTestId("slack-event-row")).toContainText("answered");

@@ -15,7 +15,10 @@ let fake: ChildProcess;
 let fakeUrl = "";
 
 test.beforeAll(async () => {
-  fake = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/fake-managed-agents-server.ts"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  fake = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/fake-managed-agents-server.ts"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   fakeUrl = await new Promise<string>((resolve, reject) => {
     fake.stdout!.on("data", (d: Buffer) => {
       const m = /FAKE_RUNTIME_URL=(\S+)/.exec(d.toString());
@@ -53,12 +56,20 @@ test("two people in two teams never see each other's sessions", async ({ page, r
   const runtime = await admin(request, "POST", "/api/runtimes", { alias: "teams-remote", base_url: fakeUrl, api_key: "fake-runtime-key" });
   const red = await admin(request, "POST", "/api/teams", { alias: "Red team" });
   const blue = await admin(request, "POST", "/api/teams", { alias: "Blue team" });
-  for (const [email, team] of [["rita@red.example", red.id], ["bruno@blue.example", blue.id]] as const) {
+  for (const [email, team] of [
+    ["rita@red.example", red.id],
+    ["bruno@blue.example", blue.id],
+  ] as const) {
     const user = await admin(request, "POST", "/api/users", { email, password: PASSWORD });
     await admin(request, "POST", `/api/teams/${team}/members`, { user_id: user.user.id, role: "member" });
   }
   await admin(request, "POST", "/api/agents", { name: "red-helper", model: "claude-sonnet-4-5", runtime_id: runtime.id, team_id: red.id });
-  await admin(request, "POST", "/api/agents", { name: "blue-helper", model: "claude-sonnet-4-5", runtime_id: runtime.id, team_id: blue.id });
+  await admin(request, "POST", "/api/agents", {
+    name: "blue-helper",
+    model: "claude-sonnet-4-5",
+    runtime_id: runtime.id,
+    team_id: blue.id,
+  });
 
   // Rita (Red) starts a session with her team's agent: the only agent she is offered.
   await signIn(page, "rita@red.example");
@@ -111,16 +122,25 @@ test("a team admin registers a vault secret for the team; another team's member 
   const name = `GREEN_TOKEN_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
   const green = await admin(request, "POST", "/api/teams", { alias: "Green team" });
   const violet = await admin(request, "POST", "/api/teams", { alias: "Violet team" });
-  for (const [email, team, role] of [["gwen@green.example", green.id, "admin"], ["victor@violet.example", violet.id, "member"]] as const) {
+  for (const [email, team, role] of [
+    ["gwen@green.example", green.id, "admin"],
+    ["victor@violet.example", violet.id, "member"],
+  ] as const) {
     const user = await admin(request, "POST", "/api/users", { email, password: PASSWORD });
     await admin(request, "POST", `/api/teams/${team}/members`, { user_id: user.user.id, role });
   }
 
   // Gwen, Green's admin, has the Vault page; a new secret goes to her team.
   await signIn(page, "gwen@green.example");
-  await page.getByRole("navigation").getByRole("link", { name: /^Vault/ }).click();
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^Vault/ })
+    .click();
   await expect(page.getByRole("heading", { name: "Vault", exact: true })).toBeVisible();
-  await page.getByRole("button", { name: /^Add (your first )?secret/ }).first().click();
+  await page
+    .getByRole("button", { name: /^Add (your first )?secret/ })
+    .first()
+    .click();
   await expect(page.getByTestId("vault-goes-to")).toContainText("team Green team");
   await page.getByLabel("Name").fill(name);
   await page.getByLabel("Value").fill("green-team-value-4242");

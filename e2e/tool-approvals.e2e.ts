@@ -16,10 +16,19 @@ test.afterAll(() => {
   model?.stop();
 });
 
-test("an agent whose bash needs approval asks; the person allows it in the chat, the command runs and the reply streams", async ({ page, request }) => {
+test("an agent whose bash needs approval asks; the person allows it in the chat, the command runs and the reply streams", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(90_000);
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
-  const added = await request.post("/model/new", { headers: auth, data: { model_name: "approval-model", litellm_params: { model: "openai/approval-model", api_base: model.url, api_key: "sk-scripted-provider" } } });
+  const added = await request.post("/model/new", {
+    headers: auth,
+    data: {
+      model_name: "approval-model",
+      litellm_params: { model: "openai/approval-model", api_base: model.url, api_key: "sk-scripted-provider" },
+    },
+  });
   expect(added.status()).toBe(200);
 
   await login(page);

@@ -6,12 +6,18 @@ import { login, shot } from "./support";
 let stopFake = () => {};
 test.afterAll(() => stopFake());
 
-test("create a webhook trigger, copy its secret once, send the shown curl example, and see the delivery's session", async ({ page, request }) => {
+test("create a webhook trigger, copy its secret once, send the shown curl example, and see the delivery's session", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(90_000);
   const fixture = await remoteAgent(request, "webhook-triager");
   stopFake = fixture.stop;
   await login(page);
-  await page.getByRole("navigation").getByRole("link", { name: /^Webhook triggers/ }).click();
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^Webhook triggers/ })
+    .click();
   await expect(page.getByText("No webhook triggers yet")).toBeVisible();
 
   // Refusals name the field: a template that tries an expression, a callback to this machine.
@@ -22,7 +28,9 @@ test("create a webhook trigger, copy its secret once, send the shown curl exampl
   await dialog.getByLabel("Prompt template").fill("Triage {{ body.issue.number + 1 }}");
   await dialog.getByLabel("Callback URL").fill("https://127.0.0.1/hook");
   await dialog.getByRole("button", { name: "Create trigger" }).click();
-  await expect(dialog.locator(".field-error")).toHaveText(["{{ body.issue.number + 1 }} is not a placeholder: use {{body}}, {{body.field.sub}} or {{body.items[0]}}"]);
+  await expect(dialog.locator(".field-error")).toHaveText([
+    "{{ body.issue.number + 1 }} is not a placeholder: use {{body}}, {{body.field.sub}} or {{body.items[0]}}",
+  ]);
   await dialog.getByLabel("Prompt template").fill("Triage issue #{{body.issue.number}}: {{body.issue.title}}");
   await dialog.getByRole("button", { name: "Create trigger" }).click();
   await expect(dialog.locator(".field-error")).toContainText("non-public address");
@@ -58,7 +66,10 @@ test("create a webhook trigger, copy its secret once, send the shown curl exampl
   await expect(page.getByTestId("msg-user").first()).toContainText("Triage issue #example issue.number: example issue.title");
 
   // A new secret replaces the old one at once.
-  await page.getByRole("navigation").getByRole("link", { name: /^Webhook triggers/ }).click();
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^Webhook triggers/ })
+    .click();
   await page.getByRole("button", { name: "New secret for github issues" }).click();
   await page.getByRole("button", { name: "Replace secret" }).click();
   const rotated = (await page.getByTestId("trigger-secret").textContent())!;

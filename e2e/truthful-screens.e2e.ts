@@ -22,10 +22,32 @@ test.afterAll(() => {
 
 test.describe.configure({ mode: "serial" });
 
-test("a second call under a reused tool-call id asks again: waiting with Allow / Deny, never 'allowed' by nobody", async ({ page, request }) => {
+test("a second call under a reused tool-call id asks again: waiting with Allow / Deny, never 'allowed' by nobody", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(120_000);
-  expect((await request.post("/model/new", { headers: auth, data: { model_name: "reuse-model", litellm_params: { model: "openai/reuse-llm", api_base: model.url, api_key: "sk-scripted-provider" } } })).status()).toBe(200);
-  const agent = await request.post("/api/agents", { headers: auth, data: { name: "reuse-ids", model: "reuse-model", runtime_id: "rt_local_sandbox", harness: "builtin", approval_required_tools: ["bash"] } });
+  expect(
+    (
+      await request.post("/model/new", {
+        headers: auth,
+        data: {
+          model_name: "reuse-model",
+          litellm_params: { model: "openai/reuse-llm", api_base: model.url, api_key: "sk-scripted-provider" },
+        },
+      })
+    ).status(),
+  ).toBe(200);
+  const agent = await request.post("/api/agents", {
+    headers: auth,
+    data: {
+      name: "reuse-ids",
+      model: "reuse-model",
+      runtime_id: "rt_local_sandbox",
+      harness: "builtin",
+      approval_required_tools: ["bash"],
+    },
+  });
   expect(agent.status()).toBe(201);
 
   await login(page);
@@ -56,7 +78,9 @@ test("a second call under a reused tool-call id asks again: waiting with Allow /
   const sessionUrl = page.url();
   const sessionId = /\/sessions\/([^/?#]+)/.exec(sessionUrl)![1]!;
   await page.getByRole("link", { name: /Sessions/ }).click();
-  await expect(page.getByTestId("session-row").filter({ hasText: sessionId }).getByTestId("session-status")).toHaveText("awaiting approval");
+  await expect(page.getByTestId("session-row").filter({ hasText: sessionId }).getByTestId("session-status")).toHaveText(
+    "awaiting approval",
+  );
   await shot(page, "sessions-awaiting-approval");
 
   await page.goto(sessionUrl);
@@ -111,7 +135,9 @@ test("a budget of 'ten dollars' is an error on its field, never a key without a 
   await expect(dialog).toContainText("must be a number of US dollars");
   await expect(dialog).toContainText("must be a whole number");
   await shot(page, "gateway-key-budget-in-words");
-  const keys = (await (await request.get("/key/list?return_full_object=true&size=500", { headers: auth })).json()).keys as { key_alias: string }[];
+  const keys = (await (await request.get("/key/list?return_full_object=true&size=500", { headers: auth })).json()).keys as {
+    key_alias: string;
+  }[];
   expect(keys.filter((k) => k.key_alias === "words-budget")).toHaveLength(0);
 
   await dialog.getByLabel("Max budget (USD)").fill("10");
@@ -124,13 +150,22 @@ test("a budget of 'ten dollars' is an error on its field, never a key without a 
   await expect(row.getByTestId("spend")).toContainText("of $10");
 });
 
-test("Logs & spend: a refused call says why, a reply read to its end is ok, an unpriced model says 'no price' until one is set", async ({ page, request, baseURL }) => {
-  const refused = await request.post("/v1/chat/completions", { headers: auth, data: { model: "no-such-model-e2e", messages: [{ role: "user", content: "x" }] } });
+test("Logs & spend: a refused call says why, a reply read to its end is ok, an unpriced model says 'no price' until one is set", async ({
+  page,
+  request,
+  baseURL,
+}) => {
+  const refused = await request.post("/v1/chat/completions", {
+    headers: auth,
+    data: { model: "no-such-model-e2e", messages: [{ role: "user", content: "x" }] },
+  });
   expect(refused.status()).toBe(400);
   // A streamed reply read to `data: [DONE]`, then the connection closed, as SDKs do.
   const controller = new AbortController();
   const res = await fetch(`${baseURL}/v1/chat/completions`, {
-    method: "POST", signal: controller.signal, headers: { ...auth, "content-type": "application/json" },
+    method: "POST",
+    signal: controller.signal,
+    headers: { ...auth, "content-type": "application/json" },
     body: JSON.stringify({ model: "reuse-model", stream: true, messages: [{ role: "user", content: "stream to the end" }] }),
   });
   const reader = res.body!.getReader();
@@ -168,7 +203,10 @@ test("Logs & spend: a refused call says why, a reply read to its end is ok, an u
   await dialog.getByRole("button", { name: "Save model" }).click();
   await expect(row.getByTestId("model-price")).toHaveText("$3 in · $15 out");
   await shot(page, "gateway-model-priced");
-  const priced = await request.post("/v1/chat/completions", { headers: auth, data: { model: "reuse-model", messages: [{ role: "user", content: "what do I cost now?" }] } });
+  const priced = await request.post("/v1/chat/completions", {
+    headers: auth,
+    data: { model: "reuse-model", messages: [{ role: "user", content: "what do I cost now?" }] },
+  });
   expect(priced.status()).toBe(200);
   expect(Number(priced.headers()["x-litellm-response-cost"])).toBeGreaterThan(0);
 });
@@ -207,8 +245,21 @@ test("removing a model or an agent asks first, in the dashboard's dialog, listin
 test("a session whose turn failed looks failed, and its error box leads to the model's row and Test button", async ({ page, request }) => {
   test.setTimeout(90_000);
   // A provider nobody answers at (connection refused): the agent's first call fails.
-  expect((await request.post("/model/new", { headers: auth, data: { model_name: "unreachable-model", litellm_params: { model: "openai/gone", api_base: "http://127.0.0.1:9/v1", api_key: "sk-nobody" } } })).status()).toBe(200);
-  const agent = await request.post("/api/agents", { headers: auth, data: { name: "doomed", model: "unreachable-model", runtime_id: "rt_local_sandbox", harness: "builtin" } });
+  expect(
+    (
+      await request.post("/model/new", {
+        headers: auth,
+        data: {
+          model_name: "unreachable-model",
+          litellm_params: { model: "openai/gone", api_base: "http://127.0.0.1:9/v1", api_key: "sk-nobody" },
+        },
+      })
+    ).status(),
+  ).toBe(200);
+  const agent = await request.post("/api/agents", {
+    headers: auth,
+    data: { name: "doomed", model: "unreachable-model", runtime_id: "rt_local_sandbox", harness: "builtin" },
+  });
   expect(agent.status()).toBe(201);
 
   await login(page);

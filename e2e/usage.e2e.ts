@@ -9,19 +9,47 @@ import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./s
 const auth = { authorization: `Bearer ${MASTER_KEY}` };
 let provider: FakeProcess;
 test.beforeAll(async () => {
-  provider = await startFakeProcess("test/support/scripted-openai-server.ts", [JSON.stringify([{ text: "one" }, { text: "two" }, { text: "three" }])]);
+  provider = await startFakeProcess("test/support/scripted-openai-server.ts", [
+    JSON.stringify([{ text: "one" }, { text: "two" }, { text: "three" }]),
+  ]);
 });
 test.afterAll(() => provider?.stop());
 
 test("Usage: totals, charts with axes, breakdowns by model, key and agent, a date range, and a CSV export", async ({ page, request }) => {
   test.setTimeout(90_000);
-  expect((await request.post("/model/new", { headers: auth, data: { model_name: "usage-e2e-model", litellm_params: { model: "openai/usage-llm", api_base: provider.url, api_key: "sk-scripted", input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 } } })).status()).toBe(200);
+  expect(
+    (
+      await request.post("/model/new", {
+        headers: auth,
+        data: {
+          model_name: "usage-e2e-model",
+          litellm_params: {
+            model: "openai/usage-llm",
+            api_base: provider.url,
+            api_key: "sk-scripted",
+            input_cost_per_token: 1e-6,
+            output_cost_per_token: 2e-6,
+          },
+        },
+      })
+    ).status(),
+  ).toBe(200);
   const key = await (await request.post("/key/generate", { headers: { ...auth }, data: { key_alias: "usage-e2e-key" } })).json();
   for (const text of ["a", "b", "c"]) {
-    const res = await request.post("/v1/chat/completions", { headers: { authorization: `Bearer ${key.key}` }, data: { model: "usage-e2e-model", messages: [{ role: "user", content: text }] } });
+    const res = await request.post("/v1/chat/completions", {
+      headers: { authorization: `Bearer ${key.key}` },
+      data: { model: "usage-e2e-model", messages: [{ role: "user", content: text }] },
+    });
     expect(res.status()).toBe(200);
   }
-  expect((await request.post("/v1/chat/completions", { headers: { authorization: `Bearer ${key.key}` }, data: { model: "usage-e2e-missing", messages: [{ role: "user", content: "x" }] } })).status()).toBe(400);
+  expect(
+    (
+      await request.post("/v1/chat/completions", {
+        headers: { authorization: `Bearer ${key.key}` },
+        data: { model: "usage-e2e-missing", messages: [{ role: "user", content: "x" }] },
+      })
+    ).status(),
+  ).toBe(400);
 
   await login(page);
   await page.keyboard.press("g");
@@ -68,7 +96,9 @@ test("Usage: totals, charts with axes, breakdowns by model, key and agent, a dat
   expect(download.suggestedFilename()).toMatch(/^lap-usage-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
   const csv = readFileSync((await download.path())!, "utf8");
   const lines = csv.trimEnd().split("\r\n");
-  expect(lines[0]).toBe("day,model,key_id,key_alias,agent_id,agent_name,requests,errors,prompt_tokens,completion_tokens,cost_usd,unpriced_requests");
+  expect(lines[0]).toBe(
+    "day,model,key_id,key_alias,agent_id,agent_name,requests,errors,prompt_tokens,completion_tokens,cost_usd,unpriced_requests",
+  );
   expect(lines.find((l) => l.includes(",usage-e2e-model,") && l.includes(",usage-e2e-key,"))).toMatch(/,3,0,\d+,\d+,[\d.e-]+,0$/);
 
   // A range with no calls; a range that ends before it starts is refused, naming why.

@@ -4,9 +4,15 @@ import { login, MASTER_KEY, shot } from "./support";
 const headers = { authorization: `Bearer ${MASTER_KEY}` };
 const VALUE = "ghp_e2eVaultValue_31f9";
 
-test("add a vault secret, attach it to an agent with an egress allow-list, rotate it, and delete it with confirmation", async ({ page, request }) => {
+test("add a vault secret, attach it to an agent with an egress allow-list, rotate it, and delete it with confirmation", async ({
+  page,
+  request,
+}) => {
   await login(page);
-  await page.getByRole("navigation").getByRole("link", { name: /^Vault/ }).click();
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^Vault/ })
+    .click();
   await expect(page.getByRole("heading", { name: "Vault", exact: true })).toBeVisible();
   await expect(page.getByText("No secrets yet")).toBeVisible();
   await expect(page.getByText("pick it under Vault keys")).toBeVisible();
@@ -31,9 +37,15 @@ test("add a vault secret, attach it to an agent with an egress allow-list, rotat
 
   // Attach it to a new agent in the agent form, with an egress allow-list. The agent's model must be one
   // the gateway has (it never runs here, so its provider need not answer).
-  const model = await request.post("/model/new", { headers, data: { model_name: "vault-e2e-model", litellm_params: { model: "openai/unused", api_base: "http://127.0.0.1:9/v1" } } });
+  const model = await request.post("/model/new", {
+    headers,
+    data: { model_name: "vault-e2e-model", litellm_params: { model: "openai/unused", api_base: "http://127.0.0.1:9/v1" } },
+  });
   expect(model.status()).toBe(200);
-  await page.getByRole("navigation").getByRole("link", { name: /^Agents/ }).click();
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^Agents/ })
+    .click();
   await page.getByRole("button", { name: "New agent" }).click();
   await page.getByLabel("Name", { exact: true }).fill("vault-e2e-agent");
   await page.locator('select[name="model"]').selectOption("vault-e2e-model");
@@ -44,13 +56,20 @@ test("add a vault secret, attach it to an agent with an egress allow-list, rotat
   await shot(page, "agent-form-vault-keys");
   await page.getByRole("button", { name: "Create agent" }).click();
   await expect(page.getByTestId("agent-row").filter({ hasText: "vault-e2e-agent" })).toBeVisible();
-  const agents = (await (await request.get("/api/agents?q=vault-e2e-agent", { headers })).json()).data as Array<{ id: string; vault_keys: string[]; egress_allow_hosts: string[] }>;
+  const agents = (await (await request.get("/api/agents?q=vault-e2e-agent", { headers })).json()).data as Array<{
+    id: string;
+    vault_keys: string[];
+    egress_allow_hosts: string[];
+  }>;
   expect(agents).toHaveLength(1);
   expect(agents[0]!.vault_keys).toEqual(["GITHUB_TOKEN"]);
   expect(agents[0]!.egress_allow_hosts).toEqual(["pypi.org", "*.pythonhosted.org"]);
 
   // The vault shows who uses it; rotating keeps the hosts and changes the hint.
-  await page.getByRole("navigation").getByRole("link", { name: /^Vault/ }).click();
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^Vault/ })
+    .click();
   await expect(row).toContainText("vault-e2e-agent");
   await page.getByRole("button", { name: "Edit GITHUB_TOKEN" }).click();
   await page.getByLabel("New value").fill("ghp_rotatedValue_77aa");

@@ -16,10 +16,19 @@ test.afterAll(() => {
   model?.stop();
 });
 
-test("an agent with the built-in harness edits files and runs commands in its sandbox; the chat shows them readably", async ({ page, request }) => {
+test("an agent with the built-in harness edits files and runs commands in its sandbox; the chat shows them readably", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(90_000);
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
-  const added = await request.post("/model/new", { headers: auth, data: { model_name: "scripted-model", litellm_params: { model: "openai/scripted-model", api_base: model.url, api_key: "sk-scripted-provider" } } });
+  const added = await request.post("/model/new", {
+    headers: auth,
+    data: {
+      model_name: "scripted-model",
+      litellm_params: { model: "openai/scripted-model", api_base: model.url, api_key: "sk-scripted-provider" },
+    },
+  });
   expect(added.status()).toBe(200);
 
   await login(page);

@@ -32,11 +32,20 @@ for (const [harness, label, modelName, format] of [
   ["claude-code", "Claude Code", "e2e-claude", "anthropic"],
   ["codex", "Codex", "e2e-gpt", "openai"],
 ] as const) {
-  test(`an agent on ${label} writes a file and runs a command in its sandbox; the chat shows the diff and the output`, async ({ page, request }) => {
+  test(`an agent on ${label} writes a file and runs a command in its sandbox; the chat shows the diff and the output`, async ({
+    page,
+    request,
+  }) => {
     test.setTimeout(120_000);
     const auth = { authorization: `Bearer ${MASTER_KEY}` };
     const apiBase = format === "anthropic" ? model.url : `${model.url}/v1`;
-    const added = await request.post("/model/new", { headers: auth, data: { model_name: modelName, litellm_params: { model: `${format}/${UPSTREAM}`, api_base: apiBase, api_key: "sk-scripted-provider" } } });
+    const added = await request.post("/model/new", {
+      headers: auth,
+      data: {
+        model_name: modelName,
+        litellm_params: { model: `${format}/${UPSTREAM}`, api_base: apiBase, api_key: "sk-scripted-provider" },
+      },
+    });
     expect(added.status()).toBe(200);
 
     await login(page);
@@ -58,7 +67,10 @@ for (const [harness, label, modelName, format] of [
     await page.getByRole("button", { name: "Start session" }).click();
 
     await expect(page.getByTestId("msg-assistant").last()).toContainText("Wrote report.md and counted its lines.", { timeout: 90_000 });
-    const file = page.getByTestId("tool-call").filter({ hasText: "/workspace/report.md" }).filter({ has: page.locator(".tool-diff") });
+    const file = page
+      .getByTestId("tool-call")
+      .filter({ hasText: "/workspace/report.md" })
+      .filter({ has: page.locator(".tool-diff") });
     await expect(file.locator(".diff-add").first()).toContainText("# Report");
     await expect(file.locator(".diff-add").filter({ hasText: "all tests pass" })).toHaveCount(1);
     const command = page.getByTestId("tool-call").filter({ hasText: "command-ran" });

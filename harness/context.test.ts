@@ -51,9 +51,25 @@ async function oneTurn(entry: string, name: string, text: string): Promise<{ lin
   const home = join(root, `home-${name}`);
   const workspace = join(root, `ws-${name}`);
   mkdirSync(workspace, { recursive: true });
-  const proc = Bun.spawn([process.execPath, entry], { env: { PATH: process.env.PATH ?? "", LAP_HARNESS_HOME: home }, stdin: "pipe", stdout: "pipe", stderr: "inherit" });
-  const config = { sessionId: `ses_${name}`, agentId: "agt", model: MODEL, gatewayBaseUrl: `${model.url}/v1`, gatewayKey: KEY, workspace, maxSteps: 10, context };
-  proc.stdin.write(`${JSON.stringify({ type: "configure", config })}\n${JSON.stringify({ type: "turn", turnId: "t1", content: [{ type: "text", text }] })}\n`);
+  const proc = Bun.spawn([process.execPath, entry], {
+    env: { PATH: process.env.PATH ?? "", LAP_HARNESS_HOME: home },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const config = {
+    sessionId: `ses_${name}`,
+    agentId: "agt",
+    model: MODEL,
+    gatewayBaseUrl: `${model.url}/v1`,
+    gatewayKey: KEY,
+    workspace,
+    maxSteps: 10,
+    context,
+  };
+  proc.stdin.write(
+    `${JSON.stringify({ type: "configure", config })}\n${JSON.stringify({ type: "turn", turnId: "t1", content: [{ type: "text", text }] })}\n`,
+  );
   proc.stdin.flush();
   const lines: Line[] = [];
   let buffer = "";
@@ -73,7 +89,15 @@ async function oneTurn(entry: string, name: string, text: string): Promise<{ lin
 }
 
 test("the built-in agent: rules in the system prompt, skills listed there, load_skill gives the body and writes the files", async () => {
-  model.setScript([{ when: "fill the form", steps: [{ kind: "call_tool", tool: "^load_skill$", arguments: { name: "form-filler" } }, { kind: "text", text: "Filled." }] }]);
+  model.setScript([
+    {
+      when: "fill the form",
+      steps: [
+        { kind: "call_tool", tool: "^load_skill$", arguments: { name: "form-filler" } },
+        { kind: "text", text: "Filled." },
+      ],
+    },
+  ]);
   const before = model.requests.length;
   const { lines, home } = await oneTurn(join(import.meta.dir, "agent", "main.ts"), "builtin", "please fill the form");
   expect(lines.at(-1)).toMatchObject({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
@@ -90,7 +114,15 @@ test("the built-in agent: rules in the system prompt, skills listed there, load_
 }, 60_000);
 
 test("Claude Code: CLAUDE.md and ~/.claude/skills are read by the real CLI; its Skill tool loads the body", async () => {
-  model.setScript([{ when: "fill the form", steps: [{ kind: "call_tool", tool: "^Skill$", arguments: { skill: "form-filler" } }, { kind: "text", text: "Filled." }] }]);
+  model.setScript([
+    {
+      when: "fill the form",
+      steps: [
+        { kind: "call_tool", tool: "^Skill$", arguments: { skill: "form-filler" } },
+        { kind: "text", text: "Filled." },
+      ],
+    },
+  ]);
   const before = model.requests.length;
   const { lines, home } = await oneTurn(join(import.meta.dir, "adapters", "claude-code", "main.ts"), "claude", "please fill the form");
   expect(lines.at(-1)).toMatchObject({ type: "session.status_idle" });
@@ -107,7 +139,15 @@ test("Claude Code: CLAUDE.md and ~/.claude/skills are read by the real CLI; its 
 
 test("Codex: $CODEX_HOME/AGENTS.md and $CODEX_HOME/skills are read by the real CLI; the listing names the skill and its SKILL.md", async () => {
   const codexHome = join(root, "home-codex", ".codex");
-  model.setScript([{ when: "fill the form", steps: [{ kind: "run", command: `cat ${join(codexHome, "skills", "form-filler", "SKILL.md")}` }, { kind: "text", text: "Filled." }] }]);
+  model.setScript([
+    {
+      when: "fill the form",
+      steps: [
+        { kind: "run", command: `cat ${join(codexHome, "skills", "form-filler", "SKILL.md")}` },
+        { kind: "text", text: "Filled." },
+      ],
+    },
+  ]);
   const before = model.requests.length;
   const { lines } = await oneTurn(join(import.meta.dir, "adapters", "codex", "main.ts"), "codex", "please fill the form");
   expect(lines.at(-1)).toMatchObject({ type: "session.status_idle" });
@@ -116,7 +156,9 @@ test("Codex: $CODEX_HOME/AGENTS.md and $CODEX_HOME/skills are read by the real C
   expect(calls[0]!.everything).toContain("form-filler");
   expect(calls[0]!.everything).toContain("Fills in PDF forms");
   // Codex's own skills listing (<skills_instructions>): name, description and where its SKILL.md is.
-  expect(calls[0]!.everything).toMatch(/<skills_instructions>[\s\S]*- form-filler: Fills in PDF forms; use when the user mentions a form \(file: [^)]*form-filler\/SKILL\.md\)/);
+  expect(calls[0]!.everything).toMatch(
+    /<skills_instructions>[\s\S]*- form-filler: Fills in PDF forms; use when the user mentions a form \(file: [^)]*form-filler\/SKILL\.md\)/,
+  );
   expect(calls.at(-1)!.transcript).toContain(BODY);
 }, 120_000);
 
@@ -137,7 +179,15 @@ test("opencode: ~/.config/opencode/AGENTS.md and ~/.config/opencode/skills are r
 
 test("DeepAgents: ~/.deepagents/AGENTS.md as its memory and ~/.deepagents/skills as its skills reach the model; it reads the body with its own tools", async () => {
   const skillMd = join(root, "home-deepagents", ".deepagents", "skills", "form-filler", "SKILL.md");
-  model.setScript([{ when: "fill the form", steps: [{ kind: "call_tool", tool: "^read_file$", arguments: { file_path: skillMd } }, { kind: "text", text: "Filled." }] }]);
+  model.setScript([
+    {
+      when: "fill the form",
+      steps: [
+        { kind: "call_tool", tool: "^read_file$", arguments: { file_path: skillMd } },
+        { kind: "text", text: "Filled." },
+      ],
+    },
+  ]);
   const before = model.requests.length;
   const { lines } = await oneTurn(join(import.meta.dir, "adapters", "deepagents", "main.ts"), "deepagents", "please fill the form");
   expect(lines.at(-1)).toMatchObject({ type: "session.status_idle" });

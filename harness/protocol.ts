@@ -32,7 +32,8 @@ export type ContentPart = TextPart | ImagePart | DocumentPart;
 export const textOfParts = (content: ContentPart[]) => content.map((p) => (p.type === "text" ? p.text : "")).join("");
 
 /** The attachments of a turn. */
-export const attachmentsOf = (content: ContentPart[]) => content.filter((p): p is ImagePart | DocumentPart => p.type === "image" || p.type === "document");
+export const attachmentsOf = (content: ContentPart[]) =>
+  content.filter((p): p is ImagePart | DocumentPart => p.type === "image" || p.type === "document");
 
 /** A normalized event as LAP stores and streams it (fields flattened next to `type`). */
 export interface NormalizedEvent {
@@ -63,7 +64,13 @@ export interface HarnessConfig {
 /** Rules (markdown) and skills (Agent Skills folders) given to a session at start, current versions, in the agent's order. */
 export interface HarnessContext {
   rules: Array<{ name: string; version: number; body: string }>;
-  skills: Array<{ name: string; version: number; description: string; skillMd: string; files: Array<{ path: string; content_base64: string }> }>;
+  skills: Array<{
+    name: string;
+    version: number;
+    description: string;
+    skillMd: string;
+    files: Array<{ path: string; content_base64: string }>;
+  }>;
 }
 
 /** A person's decision on a tool call the agent asked about (Managed Agents `user.tool_confirmation`). */

@@ -5,7 +5,17 @@ import { assertShared, covers, isAdmin, scopeOf } from "../server/auth/policy";
 import type { McpServerRow } from "../schema";
 import { requireAdmin, type AuthGuard } from "../server/http/auth-guard";
 import { badRequest, notFound } from "../server/lib/errors";
-import { callsQuery, createServerBody, grantBody, grantView, healthView, serverIdParams, serverView, toolCallView, updateServerBody } from "./model";
+import {
+  callsQuery,
+  createServerBody,
+  grantBody,
+  grantView,
+  healthView,
+  serverIdParams,
+  serverView,
+  toolCallView,
+  updateServerBody,
+} from "./model";
 import type { McpGateway } from "./service";
 import { describe } from "./upstream/connection";
 
@@ -25,17 +35,23 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
   /** An org-wide server's command, URL and header names are the org admins' configuration: others see its name. */
   const viewFor = (p: Principal, row: McpServerRow) => {
     const v = registry.view(row);
-    return row.teamId !== null || isAdmin(p) ? v : { ...v, command: null, args: [], env_names: [], bind_paths: [], url: null, header_names: [], variables: [] };
+    return row.teamId !== null || isAdmin(p)
+      ? v
+      : { ...v, command: null, args: [], env_names: [], bind_paths: [], url: null, header_names: [], variables: [] };
   };
   const routes = new Elysia({ prefix: "/api/mcp", detail: { tags: ["MCP servers"] } })
     .use(guard)
-    .get("/servers", async ({ principal }) => {
-      const scope = scopeOf(principal);
-      return { data: (await registry.list()).filter((r) => covers(scope, r.teamId)).map((r) => viewFor(principal, r)) };
-    }, {
-      response: z.object({ data: z.array(serverView) }),
-      detail: { summary: "List registered MCP servers (credentials never included)" },
-    })
+    .get(
+      "/servers",
+      async ({ principal }) => {
+        const scope = scopeOf(principal);
+        return { data: (await registry.list()).filter((r) => covers(scope, r.teamId)).map((r) => viewFor(principal, r)) };
+      },
+      {
+        response: z.object({ data: z.array(serverView) }),
+        detail: { summary: "List registered MCP servers (credentials never included)" },
+      },
+    )
     .post(
       "/servers",
       async ({ body, set, principal }) => {
@@ -49,15 +65,19 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
       response: serverView,
       detail: { summary: "One MCP server" },
     })
-    .patch("/servers/:id", async ({ params, body, principal }) => {
-      await server(params.id, principal, "manage");
-      return registry.update(params.id, body, principal);
-    }, {
-      params: serverIdParams,
-      body: updateServerBody,
-      response: serverView,
-      detail: { summary: "Edit an MCP server; omitted secrets are kept, given ones replaced" },
-    })
+    .patch(
+      "/servers/:id",
+      async ({ params, body, principal }) => {
+        await server(params.id, principal, "manage");
+        return registry.update(params.id, body, principal);
+      },
+      {
+        params: serverIdParams,
+        body: updateServerBody,
+        response: serverView,
+        detail: { summary: "Edit an MCP server; omitted secrets are kept, given ones replaced" },
+      },
+    )
     .delete(
       "/servers/:id",
       async ({ params, principal }) => {
@@ -86,12 +106,23 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
             ok: true,
             duration_ms: Math.round(performance.now() - started),
             server_info: client.getServerVersion() ?? null,
-            tools: tools.map((t) => ({ name: t.name, description: t.description ?? "", enabled: !row.disabledTools.includes(t.name) && (!row.allowedTools || row.allowedTools.includes(t.name)) })),
+            tools: tools.map((t) => ({
+              name: t.name,
+              description: t.description ?? "",
+              enabled: !row.disabledTools.includes(t.name) && (!row.allowedTools || row.allowedTools.includes(t.name)),
+            })),
             prompts: prompts.map((p) => ({ name: p.name, description: p.description ?? "" })),
             resources: resources.map((r) => ({ uri: r.uri, name: r.name })),
           };
         } catch (err) {
-          return { ok: false, duration_ms: Math.round(performance.now() - started), error: describe(err), tools: [], prompts: [], resources: [] };
+          return {
+            ok: false,
+            duration_ms: Math.round(performance.now() - started),
+            error: describe(err),
+            tools: [],
+            prompts: [],
+            resources: [],
+          };
         }
       },
       { params: serverIdParams, detail: { summary: "Test the connection: list the server's tools, prompts and resources" } },
@@ -103,7 +134,10 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
         const conns = gateway.pool.ofServer(params.id);
         const order = ["connected", "connecting", "failed", "closed", "idle"] as const;
         const state = order.find((s) => conns.some((c) => c.state === s)) ?? "idle";
-        const errors = conns.flatMap((c) => c.errors).sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, 20);
+        const errors = conns
+          .flatMap((c) => c.errors)
+          .sort((a, b) => b.at.getTime() - a.at.getTime())
+          .slice(0, 20);
         const last = conns.map((c) => c.lastConnectedAt?.getTime() ?? 0).reduce((a, b) => Math.max(a, b), 0);
         return {
           state,
@@ -122,7 +156,10 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
     .post(
       "/grants",
       async ({ body, set, principal }) => {
-        if (body.tools && body.tools.length === 0) throw badRequest("Invalid body: tools: give at least one tool, or null for all", [{ field: "tools", message: "give at least one tool, or null for all" }]);
+        if (body.tools && body.tools.length === 0)
+          throw badRequest("Invalid body: tools: give at least one tool, or null for all", [
+            { field: "tools", message: "give at least one tool, or null for all" },
+          ]);
         set.status = 201;
         return policy.createGrant(body, principal);
       },

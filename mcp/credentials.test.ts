@@ -35,19 +35,40 @@ beforeAll(async () => {
   upstream = await startEverythingHttp();
   sse = await startEverythingHttp(0, "sse");
   proxy = startRecordingProxy(upstream.url);
-  await register({ name: "bearer", transport: "streamable-http", url: `${proxy.url}/bearer`, auth: { type: "bearer", token: "tok-server" } });
-  await register({ name: "apikey", transport: "streamable-http", url: `${proxy.url}/apikey`, auth: { type: "api_key", header: "x-vendor-key", key: "key-server" } });
-  await register({ name: "basic", transport: "streamable-http", url: `${proxy.url}/basic`, auth: { type: "basic", username: "svc", password: "pw" } });
+  await register({
+    name: "bearer",
+    transport: "streamable-http",
+    url: `${proxy.url}/bearer`,
+    auth: { type: "bearer", token: "tok-server" },
+  });
+  await register({
+    name: "apikey",
+    transport: "streamable-http",
+    url: `${proxy.url}/apikey`,
+    auth: { type: "api_key", header: "x-vendor-key", key: "key-server" },
+  });
+  await register({
+    name: "basic",
+    transport: "streamable-http",
+    url: `${proxy.url}/basic`,
+    auth: { type: "basic", username: "svc", password: "pw" },
+  });
   await register({
     name: "vars",
     transport: "streamable-http",
     url: `${proxy.url}/vars/\${TENANT}`,
     headers: { "X-Org": "${ORG}", "X-Fixed": "fixed-value" },
-    variables: [{ name: "TENANT", scope: "instance", value: "acme" }, { name: "ORG", scope: "user" }],
+    variables: [
+      { name: "TENANT", scope: "instance", value: "acme" },
+      { name: "ORG", scope: "user" },
+    ],
   });
   await register({ name: "legacy", transport: "sse", url: sse.url });
-  keys.alice = (await t.json("POST", "/api/keys", { body: { label: "alice", role: "user", metadata: { user_id: "alice", session_id: "ses-9" } } })).body.token;
-  for (const name of ["bearer", "vars"]) await t.json("POST", "/api/mcp/grants", { body: { server_id: ids[name], subject_type: "user", subject_id: "alice" } });
+  keys.alice = (
+    await t.json("POST", "/api/keys", { body: { label: "alice", role: "user", metadata: { user_id: "alice", session_id: "ses-9" } } })
+  ).body.token;
+  for (const name of ["bearer", "vars"])
+    await t.json("POST", "/api/mcp/grants", { body: { server_id: ids[name], subject_type: "user", subject_id: "alice" } });
 }, 60_000);
 
 afterAll(async () => {
@@ -75,7 +96,10 @@ describe("credentials injected upstream", () => {
     const c = await lapClient(t.app, "/mcp/vars", keys.alice!);
     clients.push(c.client);
     await expect(c.client.listTools()).rejects.toThrow(/ORG has no value/);
-    const put = await t.json("PUT", `/api/mcp/servers/${ids.vars}/credentials`, { key: keys.alice, body: { variables: { ORG: "alice-org" } } });
+    const put = await t.json("PUT", `/api/mcp/servers/${ids.vars}/credentials`, {
+      key: keys.alice,
+      body: { variables: { ORG: "alice-org" } },
+    });
     expect(put.status).toBe(200);
     await echo("/mcp/vars", keys.alice);
     const seen = lastSeen("/vars/");
@@ -92,7 +116,10 @@ describe("credentials injected upstream", () => {
     expect(lastSeen("/bearer").headers.authorization).toBe("Bearer tok-alice");
     await echo("/mcp/bearer");
     expect(lastSeen("/bearer").headers.authorization).toBe("Bearer tok-server");
-    const [raw] = await t.database.query<{ sealed: string }>("select sealed from mcp_user_credentials where user_id = 'alice' and server_id = $1", [ids.bearer]);
+    const [raw] = await t.database.query<{ sealed: string }>(
+      "select sealed from mcp_user_credentials where user_id = 'alice' and server_id = $1",
+      [ids.bearer],
+    );
     expect(raw!.sealed).not.toContain("tok-alice");
     expect((await t.json("DELETE", `/api/mcp/servers/${ids.bearer}/credentials`, { key: keys.alice })).body.ok).toBe(true);
     await echo("/mcp/bearer", keys.alice);
@@ -100,8 +127,13 @@ describe("credentials injected upstream", () => {
   });
 
   test("credentials for a server the user may not use are refused; bad bodies are 400", async () => {
-    expect((await t.json("PUT", `/api/mcp/servers/${ids.apikey}/credentials`, { key: keys.alice, body: { credential: "x" } })).status).toBe(404);
-    const bad = await t.json("PUT", `/api/mcp/servers/${ids.bearer}/credentials`, { key: keys.alice, body: { variables: { "not a name": "x" } } });
+    expect((await t.json("PUT", `/api/mcp/servers/${ids.apikey}/credentials`, { key: keys.alice, body: { credential: "x" } })).status).toBe(
+      404,
+    );
+    const bad = await t.json("PUT", `/api/mcp/servers/${ids.bearer}/credentials`, {
+      key: keys.alice,
+      body: { variables: { "not a name": "x" } },
+    });
     expect(bad.status).toBe(400);
     expect((await t.json("PUT", `/api/mcp/servers/${ids.bearer}/credentials`, { key: keys.alice, body: {} })).status).toBe(400);
   });

@@ -27,17 +27,33 @@ beforeAll(async () => {
   t = await createTestApp();
   upstream = await startEverythingHttp();
   proxy = startRecordingProxy(upstream.url);
-  evil = Bun.serve({ hostname: "127.0.0.2", port: 0, fetch: (req) => (evilHits.push(Object.fromEntries(req.headers)), new Response("{}", { status: 500 })) });
-  internal = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (internalHits.push(new URL(req.url).pathname), Response.json({ issuer: "x" })) });
+  evil = Bun.serve({
+    hostname: "127.0.0.2",
+    port: 0,
+    fetch: (req) => (evilHits.push(Object.fromEntries(req.headers)), new Response("{}", { status: 500 })),
+  });
+  internal = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => (internalHits.push(new URL(req.url).pathname), Response.json({ issuer: "x" })),
+  });
   vendor = Bun.serve({
     hostname: "127.0.0.2",
     port: 0,
     fetch(req) {
       const url = new URL(req.url);
       if (url.pathname.startsWith("/.well-known/oauth-protected-resource")) {
-        return Response.json({ resource: `http://127.0.0.2:${vendor.port}/mcp`, authorization_servers: [`http://127.0.0.1:${internal.port}`] });
+        return Response.json({
+          resource: `http://127.0.0.2:${vendor.port}/mcp`,
+          authorization_servers: [`http://127.0.0.1:${internal.port}`],
+        });
       }
-      return new Response("unauthorized", { status: 401, headers: { "www-authenticate": `Bearer resource_metadata="http://127.0.0.1:${internal.port}/.well-known/oauth-protected-resource"` } });
+      return new Response("unauthorized", {
+        status: 401,
+        headers: {
+          "www-authenticate": `Bearer resource_metadata="http://127.0.0.1:${internal.port}/.well-known/oauth-protected-resource"`,
+        },
+      });
     },
   });
   alice = (await t.json("POST", "/api/keys", { body: { label: "alice", role: "user", metadata: { user_id: "alice" } } })).body.token;
@@ -75,7 +91,9 @@ describe("per-user variables", () => {
       variables: [{ name: "ORG", scope: "user" }],
     });
     const hostile = `@127.0.0.2:${evil.port}/steal?x=#`;
-    expect((await t.json("PUT", `/api/mcp/servers/${id}/credentials`, { key: alice, body: { variables: { ORG: hostile } } })).status).toBe(200);
+    expect((await t.json("PUT", `/api/mcp/servers/${id}/credentials`, { key: alice, body: { variables: { ORG: hostile } } })).status).toBe(
+      200,
+    );
     await (await aliceClient("tenant")).listTools().catch(() => {});
     const seen = proxy.seen.filter((s) => s.path.startsWith("/t/"));
     expect(seen.length).toBeGreaterThan(0);
@@ -85,11 +103,24 @@ describe("per-user variables", () => {
   });
 
   test("a server stored with a per-user variable in its host is refused at call time; nothing is sent anywhere", async () => {
-    const id = await register({ name: "legacy-tenant", transport: "streamable-http", url: `${proxy.url}/legacy/mcp`, auth: { type: "bearer", token: "instance-token" }, headers: { "X-Admin": "admin-static" }, variables: [{ name: "ORG", scope: "user" }] });
+    const id = await register({
+      name: "legacy-tenant",
+      transport: "streamable-http",
+      url: `${proxy.url}/legacy/mcp`,
+      auth: { type: "bearer", token: "instance-token" },
+      headers: { "X-Admin": "admin-static" },
+      variables: [{ name: "ORG", scope: "user" }],
+    });
     // As a row from before registration refused it.
-    await t.database.query(`update mcp_servers set config = jsonb_set(config, '{url}', to_jsonb($2::text)) where id = $1`, [id, "http://${ORG}/mcp"]);
+    await t.database.query(`update mcp_servers set config = jsonb_set(config, '{url}', to_jsonb($2::text)) where id = $1`, [
+      id,
+      "http://${ORG}/mcp",
+    ]);
     await Bun.sleep(2_100); // the gateway caches server rows for 2 s
-    expect((await t.json("PUT", `/api/mcp/servers/${id}/credentials`, { key: alice, body: { variables: { ORG: `127.0.0.2:${evil.port}` } } })).status).toBe(200);
+    expect(
+      (await t.json("PUT", `/api/mcp/servers/${id}/credentials`, { key: alice, body: { variables: { ORG: `127.0.0.2:${evil.port}` } } }))
+        .status,
+    ).toBe(200);
     const before = proxy.seen.length;
     await expect((await aliceClient("legacy-tenant")).listTools()).rejects.toThrow(/per-user variable ORG in its scheme, host or port/);
     expect(evilHits).toEqual([]);
@@ -99,7 +130,12 @@ describe("per-user variables", () => {
 
 describe("OAuth discovery", () => {
   test("metadata pointing the authorization server at a loopback address is not fetched", async () => {
-    const id = await register({ name: "vendor", transport: "streamable-http", url: `http://127.0.0.2:${vendor.port}/mcp`, auth: { type: "oauth", scopes: ["mcp:tools"] } });
+    const id = await register({
+      name: "vendor",
+      transport: "streamable-http",
+      url: `http://127.0.0.2:${vendor.port}/mcp`,
+      auth: { type: "oauth", scopes: ["mcp:tools"] },
+    });
     internalHits.length = 0;
     const res = await t.json("POST", `/api/mcp/servers/${id}/oauth/start`, { key: alice });
     expect(res.status).toBe(502);

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  type CallToolResult,
+} from "@modelcontextprotocol/sdk/types.js";
 import { createTestApp, TEST_MASTER_KEY, type TestApp } from "../test/support/app";
 import { everythingStdio, lapClient } from "../test/support/mcp";
 
@@ -76,7 +81,9 @@ describe("server-to-client requests reach the calling client", () => {
     const { client } = await lapClient(t.app, "/mcp/ev", TEST_MASTER_KEY);
     clients.push(client);
     const before = seen.sampling.length;
-    const outcome = await client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "x", maxTokens: 5 } }).then(text, (e: Error) => e.message);
+    const outcome = await client
+      .callTool({ name: "trigger-sampling-request", arguments: { prompt: "x", maxTokens: 5 } })
+      .then(text, (e: Error) => e.message);
     expect(outcome).toContain("did not declare the sampling capability");
     expect(seen.sampling.length).toBe(before);
   }, 30_000);

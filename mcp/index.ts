@@ -63,11 +63,20 @@ export function createMcpModule(deps: {
     audit: deps.audit,
   });
   const sessions = new McpSessions({
-    gateway, idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000, logger: deps.logger,
+    gateway,
+    idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000,
+    logger: deps.logger,
     limits: { maxBytes: env.LAP_MAX_BODY_BYTES, maxDepth: env.LAP_MAX_JSON_DEPTH },
   });
   // baseUrl is read late: without BASE_URL it is only known once the server listens.
-  const oauth = new McpOAuth({ database: deps.database, box, gateway, baseUrl: () => deps.config.baseUrl, logger: deps.logger, destinations: deps.destinations });
+  const oauth = new McpOAuth({
+    database: deps.database,
+    box,
+    gateway,
+    baseUrl: () => deps.config.baseUrl,
+    logger: deps.logger,
+    destinations: deps.destinations,
+  });
   gateway.deps.oauthToken = (row, userId, secrets) => oauth.token(row, userId, secrets);
   return {
     gateway,
@@ -82,9 +91,19 @@ export function createMcpModule(deps: {
 
 /** The MCP proxy endpoints: `/mcp` (every granted server, namespaced) and `/mcp/:server`. */
 function proxyRoutes(mcp: McpModule, guard: AuthGuard) {
-  const handler = ({ request, principal, params }: { request: Request; principal: Parameters<McpSessions["handle"]>[1]; params?: { server?: string } }) =>
-    mcp.sessions.handle(request, principal, params?.server);
-  const opts = { parse: "none" as const, detail: { tags: ["MCP proxy"], summary: "MCP Streamable HTTP (JSON-RPC; GET opens the SSE stream, DELETE ends the session)" } };
+  const handler = ({
+    request,
+    principal,
+    params,
+  }: {
+    request: Request;
+    principal: Parameters<McpSessions["handle"]>[1];
+    params?: { server?: string };
+  }) => mcp.sessions.handle(request, principal, params?.server);
+  const opts = {
+    parse: "none" as const,
+    detail: { tags: ["MCP proxy"], summary: "MCP Streamable HTTP (JSON-RPC; GET opens the SSE stream, DELETE ends the session)" },
+  };
   const one = { ...opts, params: z.object({ server: z.string().min(1).max(64) }) };
   return new Elysia({ detail: { tags: ["MCP proxy"] } })
     .use(guard)

@@ -17,14 +17,21 @@ export const serverName = z
 export const transportSchema = z.enum(["stdio", "streamable-http", "sse"]);
 export type Transport = z.infer<typeof transportSchema>;
 
-const envName = z.string().max(128, "at most 128 characters").regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+const envName = z
+  .string()
+  .max(128, "at most 128 characters")
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be a valid HTTP header name");
 const toolList = z.array(z.string().min(1).max(200)).max(1000);
 /** A credential or a value sent upstream: one line, capped (it may end up in an HTTP header). */
 const secretValue = (min = 1) => safeString({ min: min || undefined, max: 16_384, line: true });
 /** An HTTP header value: Latin-1 without control characters, or `fetch` refuses it at call time. */
-const headerValue = safeString({ max: 8192 }).regex(/^[\t\x20-\x7e\x80-\xff]*$/, "must be a header value: printable Latin-1, no line breaks");
-const bounded = <T extends z.ZodType>(record: T, max = 100) => record.refine((r) => Object.keys(r as object).length <= max, `at most ${max} entries`);
+const headerValue = safeString({ max: 8192 }).regex(
+  /^[\t\x20-\x7e\x80-\xff]*$/,
+  "must be a header value: printable Latin-1, no line breaks",
+);
+const bounded = <T extends z.ZodType>(record: T, max = 100) =>
+  record.refine((r) => Object.keys(r as object).length <= max, `at most ${max} entries`);
 
 export const authInput = z.discriminatedUnion("type", [
   z.object({ type: z.literal("none") }),
@@ -49,7 +56,10 @@ export const variableInput = z.object({
 });
 
 export const bindPath = z.object({
-  path: z.string().max(4096, "at most 4096 characters").regex(/^\/(?!.*\.\.)/, "must be an absolute path without .."),
+  path: z
+    .string()
+    .max(4096, "at most 4096 characters")
+    .regex(/^\/(?!.*\.\.)/, "must be an absolute path without .."),
   writable: z.boolean().default(false),
 });
 
@@ -64,7 +74,10 @@ const baseFields = {
   bind_paths: z.array(bindPath).max(50),
   /** stdio: a way out through LAP's egress proxy, to public addresses only (off by default; docs/mcp.md). */
   network: z.boolean(),
-  url: z.url({ message: "must be an http(s) URL" }).max(2048, "at most 2048 characters").regex(/^https?:\/\//, "must be an http(s) URL"),
+  url: z
+    .url({ message: "must be an http(s) URL" })
+    .max(2048, "at most 2048 characters")
+    .regex(/^https?:\/\//, "must be an http(s) URL"),
   headers: bounded(z.record(headerName, headerValue)),
   auth: authInput,
   variables: z.array(variableInput).max(100),
@@ -97,17 +110,33 @@ const serverFields = {
 };
 
 function checkTransport(
-  v: { transport?: Transport; command?: string; args?: string[]; url?: string; auth?: AuthInput; variables?: Array<{ name: string; scope?: string }> },
+  v: {
+    transport?: Transport;
+    command?: string;
+    args?: string[];
+    url?: string;
+    auth?: AuthInput;
+    variables?: Array<{ name: string; scope?: string }>;
+  },
   ctx: z.RefinementCtx,
 ) {
   const userNames = (v.variables ?? []).filter((x) => x.scope === "user").map((x) => x.name);
   // A user's value may only fill a path or query: in the host it would send the server's credentials where the user chooses.
   const inOrigin = v.url ? userVariablesInOrigin(v.url, userNames) : [];
-  if (inOrigin.length) ctx.addIssue({ code: "custom", path: ["url"], message: `per-user variable ${inOrigin.join(", ")} may not be in the scheme, host or port; put it in the path or query` });
+  if (inOrigin.length)
+    ctx.addIssue({
+      code: "custom",
+      path: ["url"],
+      message: `per-user variable ${inOrigin.join(", ")} may not be in the scheme, host or port; put it in the path or query`,
+    });
   // Nor be code a shell or an interpreter runs (docs/mcp.md, "Variables in stdio servers").
   if (v.transport === "stdio" && v.command) {
     for (const { index, names } of userVariablesInCode(v.command, v.args ?? [], userNames)) {
-      ctx.addIssue({ code: "custom", path: ["args", index], message: `per-user variable ${names.join(", ")} would be code this command runs; pass it in env and read it from there ("$${names[0]}")` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["args", index],
+        message: `per-user variable ${names.join(", ")} would be code this command runs; pass it in env and read it from there ("$${names[0]}")`,
+      });
     }
   }
   if (v.transport === "stdio" && !v.command) ctx.addIssue({ code: "custom", path: ["command"], message: "required for transport stdio" });
@@ -125,9 +154,11 @@ export type CreateServer = z.output<typeof createServerBody>;
 
 /** Every field optional; a secret-bearing field given replaces the stored one, omitted keeps it. */
 export const updateServerBody = z
-  .object(Object.fromEntries(Object.entries(baseFields).map(([k, v]) => [k, (v as z.ZodType).optional()])) as {
-    [K in keyof typeof baseFields]: z.ZodOptional<(typeof baseFields)[K]>;
-  })
+  .object(
+    Object.fromEntries(Object.entries(baseFields).map(([k, v]) => [k, (v as z.ZodType).optional()])) as {
+      [K in keyof typeof baseFields]: z.ZodOptional<(typeof baseFields)[K]>;
+    },
+  )
   .strict();
 export type UpdateServer = z.output<typeof updateServerBody>;
 

@@ -18,7 +18,9 @@ beforeAll(async () => {
   t = await createTestApp();
   upstream = await startEverythingHttp();
   fake = startFakeOAuthServer(upstream.url);
-  const res = await t.json("POST", "/api/mcp/servers", { body: { name: "vendor", transport: "streamable-http", url: fake.mcpUrl, auth: { type: "oauth", scopes: ["mcp:tools"] } } });
+  const res = await t.json("POST", "/api/mcp/servers", {
+    body: { name: "vendor", transport: "streamable-http", url: fake.mcpUrl, auth: { type: "oauth", scopes: ["mcp:tools"] } },
+  });
   expect(res.status).toBe(201);
   serverId = res.body.id;
   for (const user of ["alice", "bob"]) {
@@ -89,7 +91,9 @@ describe("connecting a user with OAuth", () => {
 
     const client = await tools("alice");
     expect((await client.listTools()).tools.map((x) => x.name)).toContain("echo");
-    expect((await client.callTool({ name: "echo", arguments: { message: "oauth" } })).content).toEqual([{ type: "text", text: "Echo: oauth" }]);
+    expect((await client.callTool({ name: "echo", arguments: { message: "oauth" } })).content).toEqual([
+      { type: "text", text: "Echo: oauth" },
+    ]);
   });
 
   test("another user's tokens are never used: bob is still not connected", async () => {
@@ -103,7 +107,9 @@ describe("connecting a user with OAuth", () => {
     fake.expireAccessTokens();
     await gw.saveUserSecrets(serverId, "alice", { oauth: { ...stored, expiresAt: Date.now() - 1000 } });
     const client = await tools("alice");
-    expect((await client.callTool({ name: "echo", arguments: { message: "refreshed" } })).content).toEqual([{ type: "text", text: "Echo: refreshed" }]);
+    expect((await client.callTool({ name: "echo", arguments: { message: "refreshed" } })).content).toEqual([
+      { type: "text", text: "Echo: refreshed" },
+    ]);
     expect(fake.tokenRequests.some((r) => r.grant_type === "refresh_token")).toBe(true);
     const after = (await gw.userSecrets(serverId, "alice"))!.secrets.oauth!;
     expect(after.tokens!.access_token).not.toBe(stored.tokens!.access_token);

@@ -99,7 +99,15 @@ describe("denied calls", () => {
 
     const calls = (await t.json("GET", "/api/mcp/calls?session_id=ses-1")).body.data;
     const byTool = Object.fromEntries(calls.map((c: { tool: string }) => [c.tool, c]));
-    expect(byTool.echo).toMatchObject({ status: "ok", server_name: "ev", key_id: ids.a, caller_label: "a", session_id: "ses-1", arguments: null, result: null });
+    expect(byTool.echo).toMatchObject({
+      status: "ok",
+      server_name: "ev",
+      key_id: ids.a,
+      caller_label: "a",
+      session_id: "ses-1",
+      arguments: null,
+      result: null,
+    });
     expect(byTool["get-sum"]).toMatchObject({ status: "denied", key_id: ids.a, session_id: "ses-1" });
     expect(byTool["get-env"]).toMatchObject({ status: "denied" });
     expect(typeof byTool.echo.duration_ms).toBe("number");
@@ -139,7 +147,9 @@ describe("session keys: exactly their agent's MCP servers", () => {
     const client = await connect("/mcp", k);
     const err = await client.callTool({ name: "ev2__get-sum", arguments: { a: 1, b: 2 } }).catch((e) => e);
     expect((err as McpError).code).toBe(ACCESS_DENIED);
-    expect((await client.callTool({ name: "ev__echo", arguments: { message: "in scope" } })).content).toEqual([{ type: "text", text: "Echo: in scope" }]);
+    expect((await client.callTool({ name: "ev__echo", arguments: { message: "in scope" } })).content).toEqual([
+      { type: "text", text: "Echo: in scope" },
+    ]);
     const calls = (await t.json("GET", "/api/mcp/calls?session_id=ses-scope")).body.data;
     const byTool = Object.fromEntries(calls.map((c: { tool: string }) => [c.tool, c]));
     expect(byTool["get-sum"]).toMatchObject({ status: "denied", server_name: "ev2", session_id: "ses-scope", agent_id: "agent-7" });
@@ -188,12 +198,18 @@ describe("resources and prompts follow the server grant", () => {
       one.listResources(),
       one.readResource({ uri }),
     ]) {
-      const err = await attempt.then(() => null, (e) => e);
+      const err = await attempt.then(
+        () => null,
+        (e) => e,
+      );
       expect(err).toBeInstanceOf(McpError);
       expect((err as McpError).code).toBe(ACCESS_DENIED);
     }
     expect((await all.listResources()).resources).toEqual([]);
-    const calls = (await t.json("GET", "/api/mcp/calls?session_id=ses-res&status=denied")).body.data as { tool: string; server_name: string }[];
+    const calls = (await t.json("GET", "/api/mcp/calls?session_id=ses-res&status=denied")).body.data as {
+      tool: string;
+      server_name: string;
+    }[];
     const items = calls.map((c) => `${c.server_name} ${c.tool}`);
     expect(items).toContain(`ev resource:${uri}`);
     expect(items).toContain("ev prompt:simple-prompt");
@@ -236,7 +252,11 @@ describe("grant validation", () => {
     expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toContain("subject_type");
     const empty = await t.json("POST", "/api/mcp/grants", { body: { server_id: ids.ev, subject_type: "key", subject_id: "k", tools: [] } });
     expect(empty.status).toBe(400);
-    expect((await t.json("POST", "/api/mcp/grants", { body: { server_id: "nope", subject_type: "key", subject_id: "x" } })).status).toBe(404);
-    expect((await t.json("POST", "/api/mcp/grants", { body: { server_id: ids.ev, subject_type: "user", subject_id: "alice" } })).status).toBe(409);
+    expect((await t.json("POST", "/api/mcp/grants", { body: { server_id: "nope", subject_type: "key", subject_id: "x" } })).status).toBe(
+      404,
+    );
+    expect(
+      (await t.json("POST", "/api/mcp/grants", { body: { server_id: ids.ev, subject_type: "user", subject_id: "alice" } })).status,
+    ).toBe(409);
   });
 });

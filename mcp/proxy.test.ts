@@ -83,7 +83,10 @@ describe("one server: /mcp/:server", () => {
     expect(resources.length).toBeGreaterThan(0);
     const read = await client.readResource({ uri: resources[0]!.uri });
     expect(read.contents[0]!.uri).toBe(resources[0]!.uri);
-    const completion = await client.complete({ ref: { type: "ref/prompt", name: "completable-prompt" }, argument: { name: "department", value: "Eng" } });
+    const completion = await client.complete({
+      ref: { type: "ref/prompt", name: "completable-prompt" },
+      argument: { name: "department", value: "Eng" },
+    });
     expect(completion.completion.values).toEqual(["Engineering"]);
   });
 

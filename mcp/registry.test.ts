@@ -23,7 +23,10 @@ describe("register", () => {
         url: "https://mcp.example.com/${WORKSPACE}/mcp",
         headers: { "X-Tenant": "secret-tenant-value" },
         auth: { type: "bearer", token: "upstream-token-123" },
-        variables: [{ name: "WORKSPACE", scope: "instance", value: "acme" }, { name: "USER_ORG", scope: "user" }],
+        variables: [
+          { name: "WORKSPACE", scope: "instance", value: "acme" },
+          { name: "USER_ORG", scope: "user" },
+        ],
         allowed_tools: ["search"],
       },
     });
@@ -51,7 +54,9 @@ describe("register", () => {
   });
 
   test("a stdio server keeps env values secret and shows only their names", async () => {
-    const res = await t.json("POST", "/api/mcp/servers", { body: { name: "ev", ...everythingStdio(), env: { API_TOKEN: "stdio-secret-456" } } });
+    const res = await t.json("POST", "/api/mcp/servers", {
+      body: { name: "ev", ...everythingStdio(), env: { API_TOKEN: "stdio-secret-456" } },
+    });
     expect(res.status).toBe(201);
     expect(res.body.env_names).toEqual(["API_TOKEN"]);
     expect(JSON.stringify(res.body)).not.toContain("stdio-secret-456");
@@ -86,14 +91,20 @@ describe("register", () => {
 describe("edit", () => {
   test("editing keeps omitted secrets and replaces given ones", async () => {
     const id = (await t.json("GET", "/api/mcp/servers")).body.data.find((s: { name: string }) => s.name === "linear").id;
-    const edited = await t.json("PATCH", `/api/mcp/servers/${id}`, { body: { description: "Linear issues", disabled_tools: ["delete_issue"] } });
+    const edited = await t.json("PATCH", `/api/mcp/servers/${id}`, {
+      body: { description: "Linear issues", disabled_tools: ["delete_issue"] },
+    });
     expect(edited.status).toBe(200);
     expect(edited.body.description).toBe("Linear issues");
     expect(edited.body.auth.has_credentials).toBe(true);
     expect(edited.body.variables[0].has_value).toBe(true);
     const gw = t.services.mcp.gateway;
     const row = await gw.registry.get(id);
-    expect(gw.registry.secretsOf(row)).toMatchObject({ token: "upstream-token-123", headers: { "X-Tenant": "secret-tenant-value" }, variables: { WORKSPACE: "acme" } });
+    expect(gw.registry.secretsOf(row)).toMatchObject({
+      token: "upstream-token-123",
+      headers: { "X-Tenant": "secret-tenant-value" },
+      variables: { WORKSPACE: "acme" },
+    });
 
     await t.json("PATCH", `/api/mcp/servers/${id}`, { body: { auth: { type: "api_key", header: "x-linear-key", key: "new-key-789" } } });
     const after = gw.registry.secretsOf(await gw.registry.get(id));
@@ -139,7 +150,14 @@ describe("access to the registry", () => {
     expect((await t.json("PATCH", `/api/mcp/servers/${id}`, { key: userKey, body: { enabled: false } })).status).toBe(403);
     expect((await t.json("DELETE", `/api/mcp/servers/${id}`, { key: userKey })).status).toBe(403);
     expect((await t.json("GET", "/api/mcp/calls", { key: userKey })).status).toBe(403);
-    expect((await t.json("POST", "/api/mcp/grants", { key: userKey, body: { server_id: id, subject_type: "user", subject_id: "u", tools: null } })).status).toBe(403);
+    expect(
+      (
+        await t.json("POST", "/api/mcp/grants", {
+          key: userKey,
+          body: { server_id: id, subject_type: "user", subject_id: "u", tools: null },
+        })
+      ).status,
+    ).toBe(403);
     expect((await t.json("GET", `/api/mcp/servers/${id}`)).body.enabled).toBe(true);
   });
 
@@ -150,7 +168,9 @@ describe("access to the registry", () => {
   });
 
   test("test connection reports a dead upstream as an error, not a crash", async () => {
-    const created = await t.json("POST", "/api/mcp/servers", { body: { name: "dead", transport: "streamable-http", url: "http://127.0.0.1:9/mcp" } });
+    const created = await t.json("POST", "/api/mcp/servers", {
+      body: { name: "dead", transport: "streamable-http", url: "http://127.0.0.1:9/mcp" },
+    });
     const res = await t.json("POST", `/api/mcp/servers/${created.body.id}/test`);
     expect(res.status).toBe(200);
     expect(res.body.ok).toBe(false);

@@ -21,7 +21,13 @@ let b: ReturnType<typeof createApp>;
 beforeAll(async () => {
   a = await createTestApp();
   const rawEnv = { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-replica-")), MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: "silent" };
-  b = createApp({ config: loadConfig(rawEnv), database: a.database, logger: createLogger("silent"), rawEnv, uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui") });
+  b = createApp({
+    config: loadConfig(rawEnv),
+    database: a.database,
+    logger: createLogger("silent"),
+    rawEnv,
+    uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui"),
+  });
   expect((await a.json("POST", "/api/mcp/servers", { body: { name: "ev", ...everythingStdio() } })).status).toBe(201);
 }, 60_000);
 
@@ -40,12 +46,16 @@ test("a session opened on one replica carries on when the next request lands on 
   });
   await client.connect(transport);
   const sessionId = transport.sessionId!;
-  expect((await client.callTool({ name: "ev__echo", arguments: { message: "on a" } })).content).toEqual([{ type: "text", text: "Echo: on a" }]);
+  expect((await client.callTool({ name: "ev__echo", arguments: { message: "on a" } })).content).toEqual([
+    { type: "text", text: "Echo: on a" },
+  ]);
   expect(a.services.mcp.sessions.size).toBe(1);
   expect(b.services.mcp.sessions.size).toBe(0);
 
   current = 1;
-  expect((await client.callTool({ name: "ev__echo", arguments: { message: "on b" } })).content).toEqual([{ type: "text", text: "Echo: on b" }]);
+  expect((await client.callTool({ name: "ev__echo", arguments: { message: "on b" } })).content).toEqual([
+    { type: "text", text: "Echo: on b" },
+  ]);
   expect((await client.listTools()).tools.map((t) => t.name)).toContain("ev__echo");
   expect(transport.sessionId).toBe(sessionId);
   expect(b.services.mcp.sessions.size).toBe(1);
@@ -57,7 +67,13 @@ test("a malformed or ended session id is still 404 (the client must initialize a
     app.handle(
       new Request("http://localhost/mcp", {
         method: "POST",
-        headers: { authorization: `Bearer ${TEST_MASTER_KEY}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" },
+        headers: {
+          authorization: `Bearer ${TEST_MASTER_KEY}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-session-id": id,
+          "mcp-protocol-version": "2025-06-18",
+        },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
       }),
     );

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { ErrorCode, LoggingMessageNotificationSchema, McpError, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ErrorCode,
+  LoggingMessageNotificationSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { createTestApp, TEST_MASTER_KEY, type TestApp } from "../test/support/app";
 import { everythingStdio, lapClient, startEverythingHttp, type HttpUpstream } from "../test/support/mcp";
 import { McpSessions } from "./proxy/sessions";
@@ -68,7 +73,9 @@ describe("pass-through", () => {
     };
     const abort = new AbortController();
     const started = Date.now();
-    const call = client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 5, steps: 5 } }, undefined, { signal: abort.signal });
+    const call = client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 5, steps: 5 } }, undefined, {
+      signal: abort.signal,
+    });
     setTimeout(() => abort.abort("user pressed stop"), 300);
     await expect(call).rejects.toThrow();
     await Bun.sleep(200);
@@ -130,7 +137,9 @@ describe("failures", () => {
 
   test("an HTTP upstream killed gives a clear error and recovers when it comes back", async () => {
     const { client } = await connect("/mcp/web");
-    expect((await client.callTool({ name: "echo", arguments: { message: "before" } })).content).toEqual([{ type: "text", text: "Echo: before" }]);
+    expect((await client.callTool({ name: "echo", arguments: { message: "before" } })).content).toEqual([
+      { type: "text", text: "Echo: before" },
+    ]);
     await http.stop();
     const err = await client.callTool({ name: "echo", arguments: { message: "down" } }).catch((e) => e);
     expect(err).toBeInstanceOf(McpError);
@@ -173,7 +182,12 @@ describe("failures", () => {
 
 describe("the wire", () => {
   const headers = { accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" };
-  const init = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
+  const init = {
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+  };
 
   test("the mcp-session-id is issued, required, checked and ended by DELETE", async () => {
     const opened = await t.request("POST", "/mcp/ev", { headers, body: init });
@@ -183,10 +197,20 @@ describe("the wire", () => {
     await opened.text();
     const list = { jsonrpc: "2.0", id: 1, method: "tools/list" };
     expect((await t.request("POST", "/mcp/ev", { headers, body: list })).status).toBe(400);
-    expect((await t.request("POST", "/mcp/ev", { headers: { ...headers, "mcp-session-id": "00000000-0000-0000-0000-000000000000" }, body: list })).status).toBe(404);
+    expect(
+      (
+        await t.request("POST", "/mcp/ev", {
+          headers: { ...headers, "mcp-session-id": "00000000-0000-0000-0000-000000000000" },
+          body: list,
+        })
+      ).status,
+    ).toBe(404);
     // The session was opened on /mcp/ev: it does not answer on /mcp.
     expect((await t.request("POST", "/mcp", { headers: { ...headers, "mcp-session-id": sid }, body: list })).status).toBe(404);
-    await t.request("POST", "/mcp/ev", { headers: { ...headers, "mcp-session-id": sid }, body: { jsonrpc: "2.0", method: "notifications/initialized" } });
+    await t.request("POST", "/mcp/ev", {
+      headers: { ...headers, "mcp-session-id": sid },
+      body: { jsonrpc: "2.0", method: "notifications/initialized" },
+    });
     const ok = await t.request("POST", "/mcp/ev", { headers: { ...headers, "mcp-session-id": sid }, body: list });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('"echo"');
@@ -205,7 +229,12 @@ describe("the wire", () => {
     expect((await list.json()).result.tools.length).toBeGreaterThan(0);
     const call = await t.request("POST", "/mcp/ev", {
       headers: h,
-      body: { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "trigger-long-running-operation", arguments: { duration: 0.2, steps: 2 }, _meta: { progressToken: "p-1" } } },
+      body: {
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "trigger-long-running-operation", arguments: { duration: 0.2, steps: 2 }, _meta: { progressToken: "p-1" } },
+      },
     });
     expect(call.headers.get("content-type")).toContain("text/event-stream");
     const events = await call.text();
@@ -240,7 +269,11 @@ describe("the wire", () => {
     const sessions = new McpSessions({ gateway: t.services.mcp.gateway, idleMs: 150 });
     const master = { via: "master_key" as const, role: "admin" as const, kind: "admin" as const, label: "master key" };
     const req = (body: unknown, sid?: string) =>
-      new Request("http://localhost/mcp/ev", { method: "POST", headers: { ...headers, "content-type": "application/json", ...(sid ? { "mcp-session-id": sid } : {}) }, body: JSON.stringify(body) });
+      new Request("http://localhost/mcp/ev", {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json", ...(sid ? { "mcp-session-id": sid } : {}) },
+        body: JSON.stringify(body),
+      });
     const opened = await sessions.handle(req(init), master, "ev");
     const sid = opened.headers.get("mcp-session-id")!;
     await opened.text();

@@ -56,13 +56,22 @@ export class McpGateway {
   readonly pool: UpstreamPool;
   readonly calls: ToolCallLog;
   private rows: { at: number; rows: Promise<McpServerRow[]> } | undefined;
-  private metadata = new Map<string, { at: number; value: Promise<{ metadata: Record<string, unknown>; agentTeam: string | null | undefined }> }>();
+  private metadata = new Map<
+    string,
+    { at: number; value: Promise<{ metadata: Record<string, unknown>; agentTeam: string | null | undefined }> }
+  >();
   private specs = new Map<string, UpstreamSpec>();
   private userSecretsCache = new Map<string, { at: number; value: Promise<{ secrets: UserSecrets; version: string } | null> }>();
 
   constructor(readonly deps: GatewayDeps) {
     this.pool = new UpstreamPool(deps.launcher, { destinations: deps.destinations });
-    this.registry = new McpRegistry({ database: deps.database, box: deps.box, onChange: (id, removed) => this.changed(id, removed), audit: deps.audit, destinations: deps.destinations });
+    this.registry = new McpRegistry({
+      database: deps.database,
+      box: deps.box,
+      onChange: (id, removed) => this.changed(id, removed),
+      audit: deps.audit,
+      destinations: deps.destinations,
+    });
     this.policy = new McpPolicy({ database: deps.database, audit: deps.audit });
     this.calls = new ToolCallLog({ database: deps.database, logger: deps.logger, metrics: deps.metrics, tracer: deps.tracer });
   }
@@ -104,7 +113,13 @@ export class McpGateway {
    */
   async visible(caller: McpCaller, only?: string): Promise<VisibleServer[]> {
     const rank = (r: McpServerRow) =>
-      r.teamId !== null && r.teamId === caller.agentTeam ? 0 : r.teamId !== null && caller.teams?.includes(r.teamId) ? 1 : r.teamId === null ? 2 : 3;
+      r.teamId !== null && r.teamId === caller.agentTeam
+        ? 0
+        : r.teamId !== null && caller.teams?.includes(r.teamId)
+          ? 1
+          : r.teamId === null
+            ? 2
+            : 3;
     const byName = new Map<string, VisibleServer>();
     for (const v of await this.visibleAll(caller, only)) {
       const seen = byName.get(v.row.name);
@@ -153,13 +168,18 @@ export class McpGateway {
     return spec;
   }
 
-  private async buildSpec(row: McpServerRow, userId: string, user: { secrets: UserSecrets; version: string } | null): Promise<UpstreamSpec> {
+  private async buildSpec(
+    row: McpServerRow,
+    userId: string,
+    user: { secrets: UserSecrets; version: string } | null,
+  ): Promise<UpstreamSpec> {
     const secrets = this.registry.secretsOf(row);
     const c = row.config as ServerConfig;
     const perUserNeeded = row.authType === "oauth" || row.variables.some((v) => v.scope === "user");
     const perUser = perUserNeeded || Boolean(user?.secrets.credential);
     const vars: Record<string, string> = { ...secrets.variables };
-    for (const v of row.variables) if (v.scope === "user" && user?.secrets.variables?.[v.name] !== undefined) vars[v.name] = user.secrets.variables[v.name]!;
+    for (const v of row.variables)
+      if (v.scope === "user" && user?.secrets.variables?.[v.name] !== undefined) vars[v.name] = user.secrets.variables[v.name]!;
     const userNames = new Set(row.variables.filter((v) => v.scope === "user").map((v) => v.name));
     // Also values stored before the credentials route refused them (docs/mcp.md, "Variables in stdio servers").
     checkUserValues(vars, userNames);
@@ -176,7 +196,14 @@ export class McpGateway {
       return {
         ...base,
         transport: "stdio",
-        stdio: { name: row.name, command: c.command!, args: substituteArgs(c.args ?? [], vars, userNames), env, bindPaths: c.bindPaths ?? [], network: c.network ?? false },
+        stdio: {
+          name: row.name,
+          command: c.command!,
+          args: substituteArgs(c.args ?? [], vars, userNames),
+          env,
+          bindPaths: c.bindPaths ?? [],
+          network: c.network ?? false,
+        },
       };
     }
     const headers: Record<string, string> = {};
@@ -221,12 +248,22 @@ export class McpGateway {
     await audited(
       this.deps.database.db,
       this.deps.audit ?? NO_AUDIT,
-      (tx) => tx
-        .insert(mcpUserCredentials)
-        .values({ serverId, userId, sealed, updatedAt: new Date() })
-        .onConflictDoUpdate({ target: [mcpUserCredentials.serverId, mcpUserCredentials.userId], set: { sealed, updatedAt: new Date() } }),
+      (tx) =>
+        tx
+          .insert(mcpUserCredentials)
+          .values({ serverId, userId, sealed, updatedAt: new Date() })
+          .onConflictDoUpdate({ target: [mcpUserCredentials.serverId, mcpUserCredentials.userId], set: { sealed, updatedAt: new Date() } }),
       // Which variables were set, never their values (docs/security.md "Audit trail").
-      () => (actor ? { actor, action: "mcp_credentials.set", objectType: "mcp_server", objectId: serverId, detail: { user_id: userId, credential: Boolean(change.credential), variables: Object.keys(change.variables ?? {}) } } : null),
+      () =>
+        actor
+          ? {
+              actor,
+              action: "mcp_credentials.set",
+              objectType: "mcp_server",
+              objectId: serverId,
+              detail: { user_id: userId, credential: Boolean(change.credential), variables: Object.keys(change.variables ?? {}) },
+            }
+          : null,
     );
     this.userSecretsCache.delete(`${serverId}|${userId}`);
   }
@@ -235,11 +272,15 @@ export class McpGateway {
     const deleted = await audited(
       this.deps.database.db,
       this.deps.audit ?? NO_AUDIT,
-      (tx) => tx
-        .delete(mcpUserCredentials)
-        .where(and(eq(mcpUserCredentials.serverId, serverId), eq(mcpUserCredentials.userId, userId)))
-        .returning({ serverId: mcpUserCredentials.serverId }),
-      (gone) => (actor && gone.length ? { actor, action: "mcp_credentials.delete", objectType: "mcp_server", objectId: serverId, detail: { user_id: userId } } : null),
+      (tx) =>
+        tx
+          .delete(mcpUserCredentials)
+          .where(and(eq(mcpUserCredentials.serverId, serverId), eq(mcpUserCredentials.userId, userId)))
+          .returning({ serverId: mcpUserCredentials.serverId }),
+      (gone) =>
+        actor && gone.length
+          ? { actor, action: "mcp_credentials.delete", objectType: "mcp_server", objectId: serverId, detail: { user_id: userId } }
+          : null,
     );
     this.userSecretsCache.delete(`${serverId}|${userId}`);
     return deleted.length > 0;

@@ -34,7 +34,8 @@ async function register(body: Record<string, unknown>) {
   return res.body.id as string;
 }
 
-const setVariables = (id: string, variables: Record<string, string>) => t.json("PUT", `/api/mcp/servers/${id}/credentials`, { key: alice, body: { variables } });
+const setVariables = (id: string, variables: Record<string, string>) =>
+  t.json("PUT", `/api/mcp/servers/${id}/credentials`, { key: alice, body: { variables } });
 
 async function aliceClient(server: string) {
   const c = await lapClient(t.app, `/mcp/${server}`, alice);
@@ -45,7 +46,13 @@ async function aliceClient(server: string) {
 describe("per-user values in stdio arguments", () => {
   test("a value that would be an option of the admin's command is refused at call time and nothing runs; a path is data", async () => {
     // The admin meant ENTRY to name a script; node reads a leading "--eval=" as an option.
-    const id = await register({ name: "entry", transport: "stdio", command: NODE, args: ["${ENTRY}", "stdio"], variables: [{ name: "ENTRY", scope: "user" }] });
+    const id = await register({
+      name: "entry",
+      transport: "stdio",
+      command: NODE,
+      args: ["${ENTRY}", "stdio"],
+      variables: [{ name: "ENTRY", scope: "user" }],
+    });
     const code = `--eval=require("fs").writeFileSync(${JSON.stringify(marker)}, "x")`;
     expect((await setVariables(id, { ENTRY: code })).status).toBe(200);
     await expect((await aliceClient("entry")).listTools()).rejects.toThrow(/per-user variable ENTRY would make argument 1 an option/);
@@ -61,14 +68,27 @@ describe("per-user values in stdio arguments", () => {
   }, 60_000);
 
   test("after the admin's own option (--x=${V}) a leading dash stays that option's value", async () => {
-    const id = await register({ name: "optval", transport: "stdio", command: NODE, args: [EVERYTHING_JS, "stdio", "--tenant=${T}"], variables: [{ name: "T", scope: "user" }] });
+    const id = await register({
+      name: "optval",
+      transport: "stdio",
+      command: NODE,
+      args: [EVERYTHING_JS, "stdio", "--tenant=${T}"],
+      variables: [{ name: "T", scope: "user" }],
+    });
     expect((await setVariables(id, { T: "-x y" })).status).toBe(200);
     const tools = await (await aliceClient("optval")).listTools();
     expect(tools.tools.length).toBeGreaterThan(0);
   }, 60_000);
 
   test("in env a value is passed as it is, leading dash and spaces included", async () => {
-    const id = await register({ name: "envval", transport: "stdio", command: NODE, args: [EVERYTHING_JS, "stdio"], env: { TENANT: "${T}" }, variables: [{ name: "T", scope: "user" }] });
+    const id = await register({
+      name: "envval",
+      transport: "stdio",
+      command: NODE,
+      args: [EVERYTHING_JS, "stdio"],
+      env: { TENANT: "${T}" },
+      variables: [{ name: "T", scope: "user" }],
+    });
     expect((await setVariables(id, { T: "--config=/etc/x; rm -rf /" })).status).toBe(200);
     const res = await (await aliceClient("envval")).callTool({ name: "get-env", arguments: {} });
     const env = JSON.parse((res.content as Array<{ text: string }>)[0]!.text) as Record<string, string>;
@@ -78,7 +98,14 @@ describe("per-user values in stdio arguments", () => {
 
 describe("what a user may store", () => {
   test("NUL, line breaks, other control characters and over-long values are 400 naming the variable; nothing is stored", async () => {
-    const id = await register({ name: "caps", transport: "stdio", command: NODE, args: [EVERYTHING_JS, "stdio"], env: { V: "${V}" }, variables: [{ name: "V", scope: "user" }] });
+    const id = await register({
+      name: "caps",
+      transport: "stdio",
+      command: NODE,
+      args: [EVERYTHING_JS, "stdio"],
+      env: { V: "${V}" },
+      variables: [{ name: "V", scope: "user" }],
+    });
     for (const bad of ["a\u0000b", "a\nb", "a\rb", "a\tb", "x".repeat(4097)]) {
       const res = await setVariables(id, { V: bad });
       expect(res.status).toBe(400);
@@ -89,7 +116,14 @@ describe("what a user may store", () => {
   });
 
   test("a value stored before these checks (a line break) is refused at call time, naming the variable", async () => {
-    const id = await register({ name: "legacy", transport: "stdio", command: NODE, args: [EVERYTHING_JS, "stdio"], env: { V: "${V}" }, variables: [{ name: "V", scope: "user" }] });
+    const id = await register({
+      name: "legacy",
+      transport: "stdio",
+      command: NODE,
+      args: [EVERYTHING_JS, "stdio"],
+      env: { V: "${V}" },
+      variables: [{ name: "V", scope: "user" }],
+    });
     await t.services.mcp.gateway.saveUserSecrets(id, "alice", { variables: { V: "line1\nINJECTED=1" } });
     await expect((await aliceClient("legacy")).listTools()).rejects.toThrow(/per-user variable V holds a control character/);
     expect(t.services.mcp.gateway.pool.ofServer(id)).toHaveLength(0);
@@ -107,13 +141,40 @@ describe("registration", () => {
     ];
     const before = (await t.json("GET", "/api/mcp/servers")).body.data.length;
     for (const [i, c] of cases.entries()) {
-      const res = await t.json("POST", "/api/mcp/servers", { body: { name: `code-${i}`, transport: "stdio", command: c.command, args: c.args, variables: [{ name: "T", scope: "user" }] } });
+      const res = await t.json("POST", "/api/mcp/servers", {
+        body: { name: `code-${i}`, transport: "stdio", command: c.command, args: c.args, variables: [{ name: "T", scope: "user" }] },
+      });
       expect({ i, status: res.status }).toEqual({ i, status: 400 });
       expect(res.body.error.fields.map((f: { field: string }) => f.field)).toEqual([c.field]);
     }
     expect((await t.json("GET", "/api/mcp/servers")).body.data.length).toBe(before);
     // The same value through env is fine; an instance (admin) variable in a script is the admin's own.
-    expect((await t.json("POST", "/api/mcp/servers", { body: { name: "code-env", transport: "stdio", command: "/bin/sh", args: ["-c", 'tool --tenant "$T"'], env: { T: "${T}" }, variables: [{ name: "T", scope: "user" }] } })).status).toBe(201);
-    expect((await t.json("POST", "/api/mcp/servers", { body: { name: "code-admin", transport: "stdio", command: "/bin/sh", args: ["-c", "tool ${I}"], variables: [{ name: "I", scope: "instance", value: "x" }] } })).status).toBe(201);
+    expect(
+      (
+        await t.json("POST", "/api/mcp/servers", {
+          body: {
+            name: "code-env",
+            transport: "stdio",
+            command: "/bin/sh",
+            args: ["-c", 'tool --tenant "$T"'],
+            env: { T: "${T}" },
+            variables: [{ name: "T", scope: "user" }],
+          },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await t.json("POST", "/api/mcp/servers", {
+          body: {
+            name: "code-admin",
+            transport: "stdio",
+            command: "/bin/sh",
+            args: ["-c", "tool ${I}"],
+            variables: [{ name: "I", scope: "instance", value: "x" }],
+          },
+        })
+      ).status,
+    ).toBe(201);
   });
 });

@@ -46,12 +46,25 @@ export function userRoutes(mcp: McpModule, guard: AuthGuard, baseUrl: () => stri
     .put(
       "/servers/:id/credentials",
       async ({ principal, params, body }) => {
-        if (!body.credential && !body.variables) throw badRequest("Invalid body: give credential or variables", [{ field: "credential", message: "give credential or variables" }]);
+        if (!body.credential && !body.variables)
+          throw badRequest("Invalid body: give credential or variables", [
+            { field: "credential", message: "give credential or variables" },
+          ]);
         const { caller, row } = await visibleById(principal, params.id);
-        await gateway.saveUserSecrets(row.id, gateway.userIdOf(caller), { ...(body.credential ? { credential: body.credential } : {}), variables: body.variables ?? {} }, principal);
+        await gateway.saveUserSecrets(
+          row.id,
+          gateway.userIdOf(caller),
+          { ...(body.credential ? { credential: body.credential } : {}), variables: body.variables ?? {} },
+          principal,
+        );
         return { ok: true };
       },
-      { params: serverIdParams, body: userCredentialBody, response: z.object({ ok: z.boolean() }), detail: { summary: "Store your own key or variables for a server (encrypted, never returned)" } },
+      {
+        params: serverIdParams,
+        body: userCredentialBody,
+        response: z.object({ ok: z.boolean() }),
+        detail: { summary: "Store your own key or variables for a server (encrypted, never returned)" },
+      },
     )
     .delete(
       "/servers/:id/credentials",
@@ -76,7 +89,8 @@ export function userRoutes(mcp: McpModule, guard: AuthGuard, baseUrl: () => stri
     .get(
       "/oauth/callback",
       async ({ query }) => {
-        if (query.error) return page("Not connected", `The authorization server said: ${escapeHtml(query.error_description ?? query.error)}`, 400);
+        if (query.error)
+          return page("Not connected", `The authorization server said: ${escapeHtml(query.error_description ?? query.error)}`, 400);
         if (!query.code || !query.state) return page("Not connected", "The redirect is missing code or state.", 400);
         try {
           const row = await mcp.oauth.finish(query.state, query.code);

@@ -14,8 +14,13 @@ export const agentFiles = pgTable(
   "agent_files",
   {
     id: text("id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
-    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    teamId: text("team_id")
+      .notNull()
+      .default(DEFAULT_TEAM_ID)
+      .references(() => teams.id, { onDelete: "restrict" }),
     path: text("path").notNull(),
     size: integer("size").notNull(),
     sha256: text("sha256").notNull(),

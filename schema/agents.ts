@@ -40,20 +40,29 @@ export const agents = pgTable(
     idleTimeoutMinutes: integer("idle_timeout_minutes").notNull().default(60),
     /** Whether LAP writes its sessions' titles when LAP_TITLE_MODEL is set (docs/sessions.md "Titles"). */
     generateTitles: boolean("generate_titles").notNull().default(true),
-    status: text("status", { enum: ["active", "paused"] }).notNull().default("active"),
+    status: text("status", { enum: ["active", "paused"] })
+      .notNull()
+      .default("active"),
     /**
      * The API key that created the agent: a `user` key sees and changes only its own agents (null: made
      * with the master key or by LAP itself, admins only). Teams will add a team owner beside it.
      */
     ownerKeyId: text("owner_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
     /** The team the agent belongs to: its members see it, its admins manage it (server/auth/policy.ts). Rows written without one go to Default (admins only). */
-    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    teamId: text("team_id")
+      .notNull()
+      .default(DEFAULT_TEAM_ID)
+      .references(() => teams.id, { onDelete: "restrict" }),
     /** The user who created it (null: a key without a user, the master key, LAP). */
     ownerUserId: text("owner_user_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("agents_created_at_idx").on(t.createdAt), index("agents_owner_idx").on(t.ownerKeyId, t.createdAt), index("agents_team_idx").on(t.teamId, t.createdAt)],
+  (t) => [
+    index("agents_created_at_idx").on(t.createdAt),
+    index("agents_owner_idx").on(t.ownerKeyId, t.createdAt),
+    index("agents_team_idx").on(t.teamId, t.createdAt),
+  ],
 );
 
 export type AgentRow = typeof agents.$inferSelect;

@@ -17,7 +17,9 @@ export const approvals = pgTable(
   "approvals",
   {
     id: text("id").primaryKey(),
-    sessionId: text("session_id").notNull().references(() => sessions.id, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
     agentId: text("agent_id"),
     toolUseId: text("tool_use_id").notNull(),
     toolName: text("tool_name").notNull(),

@@ -50,19 +50,52 @@ export type NewAuditRow = typeof auditLog.$inferInsert;
  */
 export const AUDIT_REDACTED_FIELDS: ReadonlySet<string> = new Set([
   // Stored secrets, sealed or hashed.
-  "keyHash", "tokenHash", "passwordHash", "valueSealed", "secretSealed", "secretsSealed", "apiKeySealed",
-  "paramsSealed", "botTokenSealed", "sealed", "codeVerifier", "accessTokenSealed", "refreshTokenSealed",
+  "keyHash",
+  "tokenHash",
+  "passwordHash",
+  "valueSealed",
+  "secretSealed",
+  "secretsSealed",
+  "apiKeySealed",
+  "paramsSealed",
+  "botTokenSealed",
+  "sealed",
+  "codeVerifier",
+  "accessTokenSealed",
+  "refreshTokenSealed",
   // A vault value's last characters: shown to admins in the Vault, but kept out of the trail.
   "valueHint",
   // Secrets as they arrive in a request body or an upstream's parameters (nested keys are matched too).
-  "apiKey", "value", "secret", "token", "password", "clientSecret", "accessToken", "refreshToken", "authorization",
-  "headers", "env", "key",
+  "apiKey",
+  "value",
+  "secret",
+  "token",
+  "password",
+  "clientSecret",
+  "accessToken",
+  "refreshToken",
+  "authorization",
+  "headers",
+  "env",
+  "key",
 ]);
 
 /** Columns whose names look secret but hold none (ids, hints, prefixes, counts, names of secrets). */
 export const AUDIT_PLAIN_FIELDS: ReadonlySet<string> = new Set([
-  "keyId", "ownerKeyId", "actorKeyId", "keyPrefix", "keyAlias", "vaultKeys", "specHash",
-  "idempotencyKey", "promptTokens", "completionTokens", "totalTokens", "litellmParams",
+  "keyId",
+  "ownerKeyId",
+  "actorKeyId",
+  "keyPrefix",
+  "keyAlias",
+  "vaultKeys",
+  "specHash",
+  "idempotencyKey",
+  "promptTokens",
+  "completionTokens",
+  "totalTokens",
+  "litellmParams",
   // Linear: a webhook's dedupe key, a workspace's URL slug, when its token expires.
-  "dedupeKey", "urlKey", "tokenExpiresAt",
+  "dedupeKey",
+  "urlKey",
+  "tokenExpiresAt",
 ]);

@@ -20,7 +20,11 @@ export const dashboardSessions = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
   },
-  (t) => [index("dashboard_sessions_key_idx").on(t.keyId), index("dashboard_sessions_user_idx").on(t.userId), index("dashboard_sessions_expires_idx").on(t.expiresAt)],
+  (t) => [
+    index("dashboard_sessions_key_idx").on(t.keyId),
+    index("dashboard_sessions_user_idx").on(t.userId),
+    index("dashboard_sessions_expires_idx").on(t.expiresAt),
+  ],
 );
 
 export type DashboardSessionRow = typeof dashboardSessions.$inferSelect;

@@ -6,7 +6,9 @@ import { apiKeys } from "./api-keys";
  * plus this row. `spend` is the running total since `budget_reset_at` was last advanced.
  */
 export const gatewayKeys = pgTable("gateway_keys", {
-  keyId: text("key_id").primaryKey().references(() => apiKeys.id, { onDelete: "cascade" }),
+  keyId: text("key_id")
+    .primaryKey()
+    .references(() => apiKeys.id, { onDelete: "cascade" }),
   keyAlias: text("key_alias"),
   models: jsonb("models").$type<string[]>().notNull().default([]),
   maxBudget: doublePrecision("max_budget"),

@@ -34,7 +34,10 @@ export const linearBindings = pgTable("linear_bindings", {
   organizationId: text("organization_id").primaryKey(),
   agentId: text("agent_id").notNull(),
   /** The LAP team the binding answers for: its agent's (sessions started from Linear belong to it). */
-  lapTeamId: text("lap_team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "cascade" }),
+  lapTeamId: text("lap_team_id")
+    .notNull()
+    .default(DEFAULT_TEAM_ID)
+    .references(() => teams.id, { onDelete: "cascade" }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

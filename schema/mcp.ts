@@ -6,34 +6,40 @@ import { teams } from "./teams";
  * bearer/API key/basic credentials, OAuth client secret, instance variable values) lives in
  * `secrets_sealed`, one AES-GCM sealed JSON document; the other columns are safe to show.
  */
-export const mcpServers = pgTable("mcp_servers", {
-  id: text("id").primaryKey(),
-  /**
-   * URL and namespace segment: `/mcp/<name>`, tools appear as `<name>__<tool>` on `/mcp`. Unique per
-   * team (and once org-wide); a caller's own team's server shadows an org-wide one of the same name.
-   */
-  name: text("name").notNull(),
-  description: text("description").notNull().default(""),
-  transport: text("transport", { enum: ["stdio", "streamable-http", "sse"] }).notNull(),
-  /** stdio: command, args, env names, bind paths, network; http/sse: url, header names. */
-  config: jsonb("config").$type<Record<string, unknown>>().notNull().default({}),
-  authType: text("auth_type", { enum: ["none", "bearer", "api_key", "basic", "oauth"] }).notNull().default("none"),
-  /** Non-secret auth settings: API key header name, OAuth scopes, OAuth client id. */
-  authConfig: jsonb("auth_config").$type<Record<string, unknown>>().notNull().default({}),
-  secretsSealed: text("secrets_sealed"),
-  variables: jsonb("variables").$type<Array<{ name: string; scope: "instance" | "user" }>>().notNull().default([]),
-  /** null: every tool the upstream offers; otherwise only these names. */
-  allowedTools: jsonb("allowed_tools").$type<string[] | null>(),
-  disabledTools: jsonb("disabled_tools").$type<string[]>().notNull().default([]),
-  enabled: boolean("enabled").notNull().default(true),
-  timeoutMs: integer("timeout_ms"),
-  /** Store tool call arguments and results in the call log (off by default: they may hold data). */
-  logPayloads: boolean("log_payloads").notNull().default(false),
-  /** null: org-wide, registered by org admins; else that team's (docs/security.md "Users, teams and roles"). */
-  teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [unique("mcp_servers_team_name_key").on(t.teamId, t.name).nullsNotDistinct()]);
+export const mcpServers = pgTable(
+  "mcp_servers",
+  {
+    id: text("id").primaryKey(),
+    /**
+     * URL and namespace segment: `/mcp/<name>`, tools appear as `<name>__<tool>` on `/mcp`. Unique per
+     * team (and once org-wide); a caller's own team's server shadows an org-wide one of the same name.
+     */
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    transport: text("transport", { enum: ["stdio", "streamable-http", "sse"] }).notNull(),
+    /** stdio: command, args, env names, bind paths, network; http/sse: url, header names. */
+    config: jsonb("config").$type<Record<string, unknown>>().notNull().default({}),
+    authType: text("auth_type", { enum: ["none", "bearer", "api_key", "basic", "oauth"] })
+      .notNull()
+      .default("none"),
+    /** Non-secret auth settings: API key header name, OAuth scopes, OAuth client id. */
+    authConfig: jsonb("auth_config").$type<Record<string, unknown>>().notNull().default({}),
+    secretsSealed: text("secrets_sealed"),
+    variables: jsonb("variables").$type<Array<{ name: string; scope: "instance" | "user" }>>().notNull().default([]),
+    /** null: every tool the upstream offers; otherwise only these names. */
+    allowedTools: jsonb("allowed_tools").$type<string[] | null>(),
+    disabledTools: jsonb("disabled_tools").$type<string[]>().notNull().default([]),
+    enabled: boolean("enabled").notNull().default(true),
+    timeoutMs: integer("timeout_ms"),
+    /** Store tool call arguments and results in the call log (off by default: they may hold data). */
+    logPayloads: boolean("log_payloads").notNull().default(false),
+    /** null: org-wide, registered by org admins; else that team's (docs/security.md "Users, teams and roles"). */
+    teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("mcp_servers_team_name_key").on(t.teamId, t.name).nullsNotDistinct()],
+);
 export type McpServerRow = typeof mcpServers.$inferSelect;
 
 /**
@@ -44,7 +50,9 @@ export const mcpGrants = pgTable(
   "mcp_grants",
   {
     id: text("id").primaryKey(),
-    serverId: text("server_id").notNull().references(() => mcpServers.id, { onDelete: "cascade" }),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => mcpServers.id, { onDelete: "cascade" }),
     subjectType: text("subject_type", { enum: ["key", "user", "agent", "team"] }).notNull(),
     subjectId: text("subject_id").notNull(),
     tools: jsonb("tools").$type<string[] | null>(),
@@ -58,7 +66,9 @@ export type McpGrantRow = typeof mcpGrants.$inferSelect;
 export const mcpUserCredentials = pgTable(
   "mcp_user_credentials",
   {
-    serverId: text("server_id").notNull().references(() => mcpServers.id, { onDelete: "cascade" }),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => mcpServers.id, { onDelete: "cascade" }),
     userId: text("user_id").notNull(),
     sealed: text("sealed").notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -69,7 +79,9 @@ export const mcpUserCredentials = pgTable(
 /** In-flight OAuth authorization-code flows (state -> PKCE verifier), so any replica can finish one. */
 export const mcpOauthFlows = pgTable("mcp_oauth_flows", {
   state: text("state").primaryKey(),
-  serverId: text("server_id").notNull().references(() => mcpServers.id, { onDelete: "cascade" }),
+  serverId: text("server_id")
+    .notNull()
+    .references(() => mcpServers.id, { onDelete: "cascade" }),
   userId: text("user_id").notNull(),
   sealed: text("sealed").notNull(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

@@ -14,9 +14,14 @@ export const agentMemory = pgTable(
   "agent_memory",
   {
     id: text("id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     /** Always the agent's team (server/auth/policy.ts). */
-    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    teamId: text("team_id")
+      .notNull()
+      .default(DEFAULT_TEAM_ID)
+      .references(() => teams.id, { onDelete: "restrict" }),
     userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
     key: text("key").notNull(),
     content: text("content").notNull(),
@@ -40,7 +45,9 @@ export type AgentMemoryRow = typeof agentMemory.$inferSelect;
 export const agentMemoryVersions = pgTable(
   "agent_memory_versions",
   {
-    memoryId: text("memory_id").notNull().references(() => agentMemory.id, { onDelete: "cascade" }),
+    memoryId: text("memory_id")
+      .notNull()
+      .references(() => agentMemory.id, { onDelete: "cascade" }),
     version: integer("version").notNull(),
     key: text("key").notNull(),
     content: text("content").notNull(),

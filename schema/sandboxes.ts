@@ -28,7 +28,11 @@ export const sandboxes = pgTable(
     claimedAt: timestamp("claimed_at", { withTimezone: true }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("sandboxes_agent_status_idx").on(t.agentId, t.status), index("sandboxes_session_idx").on(t.sessionId), index("sandboxes_host_status_idx").on(t.host, t.status)],
+  (t) => [
+    index("sandboxes_agent_status_idx").on(t.agentId, t.status),
+    index("sandboxes_session_idx").on(t.sessionId),
+    index("sandboxes_host_status_idx").on(t.host, t.status),
+  ],
 );
 
 export type SandboxRow = typeof sandboxes.$inferSelect;

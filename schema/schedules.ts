@@ -19,7 +19,9 @@ export const schedules = pgTable(
   {
     id: text("id").primaryKey(),
     name: text("name").notNull(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     cron: text("cron").notNull(),
     timezone: text("timezone").notNull(),
     prompt: text("prompt").notNull(),
@@ -28,11 +30,16 @@ export const schedules = pgTable(
     concurrency: text("concurrency", { enum: CONCURRENCY_POLICIES }).notNull().default("skip"),
     /** A slot missed while no LAP ran: true runs it once when LAP is back, false records it skipped. */
     catchUp: boolean("catch_up").notNull().default(false),
-    status: text("status", { enum: ["active", "paused"] }).notNull().default("active"),
+    status: text("status", { enum: ["active", "paused"] })
+      .notNull()
+      .default("active"),
     nextRunAt: timestamp("next_run_at", { withTimezone: true }),
     lastRunAt: timestamp("last_run_at", { withTimezone: true }),
     /** Its agent's team (server/auth/policy.ts): members see it; its creator or a team admin changes it. */
-    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    teamId: text("team_id")
+      .notNull()
+      .default(DEFAULT_TEAM_ID)
+      .references(() => teams.id, { onDelete: "restrict" }),
     /** Who created it (key and/or user); its runs act for them and stop when they no longer can. */
     ownerKeyId: text("owner_key_id"),
     ownerUserId: text("owner_user_id"),
@@ -40,10 +47,7 @@ export const schedules = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    index("schedules_due_idx").on(t.nextRunAt).where(sql`status = 'active'`),
-    index("schedules_team_idx").on(t.teamId, t.createdAt),
-  ],
+  (t) => [index("schedules_due_idx").on(t.nextRunAt).where(sql`status = 'active'`), index("schedules_team_idx").on(t.teamId, t.createdAt)],
 );
 export type ScheduleRow = typeof schedules.$inferSelect;
 
@@ -62,7 +66,9 @@ export const scheduleRuns = pgTable(
   "schedule_runs",
   {
     id: text("id").primaryKey(),
-    scheduleId: text("schedule_id").notNull().references(() => schedules.id, { onDelete: "cascade" }),
+    scheduleId: text("schedule_id")
+      .notNull()
+      .references(() => schedules.id, { onDelete: "cascade" }),
     slotAt: timestamp("slot_at", { withTimezone: true }),
     trigger: text("trigger", { enum: RUN_TRIGGERS }).notNull(),
     status: text("status", { enum: RUN_STATUSES }).notNull(),

@@ -1,5 +1,18 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 import { agents } from "./agents";
 import { apiKeys } from "./api-keys";
 import { DEFAULT_TEAM_ID, teams, users } from "./teams";
@@ -26,7 +39,10 @@ export const sessions = pgTable(
     /** The API key that created the session (null: master key, Slack, LAP itself); see agents.owner_key_id. */
     ownerKeyId: text("owner_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
     /** Always its agent's team (server/auth/policy.ts). */
-    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    teamId: text("team_id")
+      .notNull()
+      .default(DEFAULT_TEAM_ID)
+      .references(() => teams.id, { onDelete: "restrict" }),
     ownerUserId: text("owner_user_id").references(() => users.id, { onDelete: "set null" }),
     /** The session that started this one as a sub-agent (docs/memory.md), and how deep it is (0: started by a person). */
     parentSessionId: text("parent_session_id"),
@@ -52,7 +68,9 @@ export type SessionRow = typeof sessions.$inferSelect;
 export const sessionEvents = pgTable(
   "session_events",
   {
-    sessionId: text("session_id").notNull().references(() => sessions.id, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
     seq: bigint("seq", { mode: "number" }).notNull(),
     type: text("type").notNull(),
     data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
@@ -80,7 +98,9 @@ export const sessionTurns = pgTable(
   "session_turns",
   {
     id: text("id").primaryKey(),
-    sessionId: text("session_id").notNull().references(() => sessions.id, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
     status: text("status", { enum: TURN_STATUSES }).notNull().default("queued"),
     content: jsonb("content").$type<Array<Record<string, unknown>>>().notNull(),
     userSeq: bigint("user_seq", { mode: "number" }).notNull(),
@@ -114,7 +134,9 @@ export const sessionAttachments = pgTable(
   "session_attachments",
   {
     id: text("id").primaryKey(),
-    sessionId: text("session_id").notNull().references(() => sessions.id, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
     kind: text("kind", { enum: ["image", "document"] }).notNull(),
     mediaType: text("media_type").notNull(),
     title: text("title"),

@@ -16,7 +16,10 @@ export const skills = pgTable(
   "skills",
   {
     id: text("id").primaryKey(),
-    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    teamId: text("team_id")
+      .notNull()
+      .default(DEFAULT_TEAM_ID)
+      .references(() => teams.id, { onDelete: "restrict" }),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
     currentVersion: integer("current_version").notNull().default(1),
@@ -33,7 +36,9 @@ export type SkillRow = typeof skills.$inferSelect;
 export const skillVersions = pgTable(
   "skill_versions",
   {
-    skillId: text("skill_id").notNull().references(() => skills.id, { onDelete: "cascade" }),
+    skillId: text("skill_id")
+      .notNull()
+      .references(() => skills.id, { onDelete: "cascade" }),
     version: integer("version").notNull(),
     skillMd: text("skill_md").notNull(),
     files: jsonb("files").$type<SkillFile[]>().notNull().default([]),
@@ -52,7 +57,10 @@ export const rules = pgTable(
   "rules",
   {
     id: text("id").primaryKey(),
-    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    teamId: text("team_id")
+      .notNull()
+      .default(DEFAULT_TEAM_ID)
+      .references(() => teams.id, { onDelete: "restrict" }),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
     currentVersion: integer("current_version").notNull().default(1),
@@ -68,7 +76,9 @@ export type RuleRow = typeof rules.$inferSelect;
 export const ruleVersions = pgTable(
   "rule_versions",
   {
-    ruleId: text("rule_id").notNull().references(() => rules.id, { onDelete: "cascade" }),
+    ruleId: text("rule_id")
+      .notNull()
+      .references(() => rules.id, { onDelete: "cascade" }),
     version: integer("version").notNull(),
     body: text("body").notNull(),
     source: text("source").notNull().default("api"),

@@ -35,7 +35,10 @@ export const slackBindings = pgTable(
     channelId: text("channel_id").notNull().default("*"),
     agentId: text("agent_id").notNull(),
     /** The LAP team the binding answers for: its agent's team (`team_id` above is the Slack workspace). */
-    lapTeamId: text("lap_team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "cascade" }),
+    lapTeamId: text("lap_team_id")
+      .notNull()
+      .default(DEFAULT_TEAM_ID)
+      .references(() => teams.id, { onDelete: "cascade" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("slack_bindings_scope_uq").on(t.teamId, t.channelId)],

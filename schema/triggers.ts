@@ -13,15 +13,22 @@ export const triggers = pgTable(
   {
     id: text("id").primaryKey(),
     name: text("name").notNull(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     promptTemplate: text("prompt_template").notNull(),
     sessionMode: text("session_mode", { enum: SESSION_MODES }).notNull().default("new"),
     sessionId: text("session_id"),
     callbackUrl: text("callback_url"),
     secretSealed: text("secret_sealed").notNull(),
-    status: text("status", { enum: ["active", "paused"] }).notNull().default("active"),
+    status: text("status", { enum: ["active", "paused"] })
+      .notNull()
+      .default("active"),
     /** Its agent's team (server/auth/policy.ts): members see it; its creator or a team admin changes it. */
-    teamId: text("team_id").notNull().default(DEFAULT_TEAM_ID).references(() => teams.id, { onDelete: "restrict" }),
+    teamId: text("team_id")
+      .notNull()
+      .default(DEFAULT_TEAM_ID)
+      .references(() => teams.id, { onDelete: "restrict" }),
     /** Who created it (key and/or user); its runs act for them and stop when they no longer can. */
     ownerKeyId: text("owner_key_id"),
     ownerUserId: text("owner_user_id"),
@@ -45,7 +52,9 @@ export const triggerDeliveries = pgTable(
   "trigger_deliveries",
   {
     id: text("id").primaryKey(),
-    triggerId: text("trigger_id").notNull().references(() => triggers.id, { onDelete: "cascade" }),
+    triggerId: text("trigger_id")
+      .notNull()
+      .references(() => triggers.id, { onDelete: "cascade" }),
     idempotencyKey: text("idempotency_key").notNull(),
     /** SHA-256 of the body: the same key with another body is a conflict, not a replay. */
     bodySha256: text("body_sha256").notNull(),

@@ -6,26 +6,30 @@ import { teams } from "./teams";
  * and LAP's egress proxy swaps in the real value only on requests to `hosts`. The value is sealed
  * (createSecretBox) and never returned; `value_hint` is its last four characters.
  */
-export const vaultSecrets = pgTable("vault_secrets", {
-  id: text("id").primaryKey(),
-  /**
-   * The environment variable the sandbox sees. Unique per team (and once org-wide): two teams may
-   * each have a GITHUB_TOKEN; an agent's name resolves to its team's, else the org-wide one.
-   */
-  name: text("name").notNull(),
-  valueSealed: text("value_sealed").notNull(),
-  valueHint: text("value_hint").notNull(),
-  hosts: jsonb("hosts").$type<string[]>().notNull(),
-  description: text("description").notNull().default(""),
-  /** null: org-wide (org admins attach it to any agent); else only that team's admins attach it, to that team's agents. */
-  teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
-  /** When the value was last set (create or rotate). */
-  rotatedAt: timestamp("rotated_at", { withTimezone: true }).notNull().defaultNow(),
-  /** When the egress proxy last swapped this secret into a request. */
-  lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
-}, (t) => [unique("vault_secrets_team_name_key").on(t.teamId, t.name).nullsNotDistinct()]);
+export const vaultSecrets = pgTable(
+  "vault_secrets",
+  {
+    id: text("id").primaryKey(),
+    /**
+     * The environment variable the sandbox sees. Unique per team (and once org-wide): two teams may
+     * each have a GITHUB_TOKEN; an agent's name resolves to its team's, else the org-wide one.
+     */
+    name: text("name").notNull(),
+    valueSealed: text("value_sealed").notNull(),
+    valueHint: text("value_hint").notNull(),
+    hosts: jsonb("hosts").$type<string[]>().notNull(),
+    description: text("description").notNull().default(""),
+    /** null: org-wide (org admins attach it to any agent); else only that team's admins attach it, to that team's agents. */
+    teamId: text("team_id").references(() => teams.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    /** When the value was last set (create or rotate). */
+    rotatedAt: timestamp("rotated_at", { withTimezone: true }).notNull().defaultNow(),
+    /** When the egress proxy last swapped this secret into a request. */
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  },
+  (t) => [unique("vault_secrets_team_name_key").on(t.teamId, t.name).nullsNotDistinct()],
+);
 export type VaultSecretRow = typeof vaultSecrets.$inferSelect;
 
 /**

@@ -71,7 +71,11 @@ function ensureUi() {
   const index = join(ROOT, "ui", "dist", "index.html");
   const src = join(ROOT, "ui");
   const built = existsSync(index) ? statSync(index).mtimeMs : 0;
-  const changed = Math.max(newest(join(src, "src")), statSync(join(src, "index.html")).mtimeMs, statSync(join(src, "vite.config.ts")).mtimeMs);
+  const changed = Math.max(
+    newest(join(src, "src")),
+    statSync(join(src, "index.html")).mtimeMs,
+    statSync(join(src, "vite.config.ts")).mtimeMs,
+  );
   if (built >= changed) return;
   log("building the dashboard (vite build)");
   sh(process.execPath, [join(ROOT, "node_modules", "vite", "bin", "vite.js"), "build", "--logLevel", "warn"], { cwd: join(ROOT, "ui") });

@@ -31,7 +31,11 @@ type Suite = (paths: string[]) => Promise<SuiteCounts>;
  */
 function testFiles(under?: string[]): string[] {
   const skip = /(^|\/)(node_modules|dist)\//;
-  const dirs = under ?? readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith(".") && d.name !== "node_modules").map((d) => d.name);
+  const dirs =
+    under ??
+    readdirSync(ROOT, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith(".") && d.name !== "node_modules")
+      .map((d) => d.name);
   const glob = new Bun.Glob("**/*{.test,_test,.spec,_spec}.{ts,tsx,js,jsx,mjs,cjs}");
   const files = dirs.flatMap((d) => (existsSync(join(ROOT, d)) ? [...glob.scanSync({ cwd: join(ROOT, d) })].map((f) => `${d}/${f}`) : []));
   return files.filter((f) => !skip.test(f)).sort();
@@ -48,7 +52,11 @@ async function run(cmd: string[], env: Record<string, string>): Promise<{ exitCo
     }
   };
   const stderr: string[] = [];
-  const [, , exitCode] = await Promise.all([relay(proc.stdout, process.stdout, null), relay(proc.stderr, process.stderr, stderr), proc.exited]);
+  const [, , exitCode] = await Promise.all([
+    relay(proc.stdout, process.stdout, null),
+    relay(proc.stderr, process.stderr, stderr),
+    proc.exited,
+  ]);
   return { exitCode, stderr: stderr.join("") };
 }
 
@@ -56,7 +64,10 @@ async function bunSuite(name: string, env: Record<string, string>, files: string
   const junit = join(OUT, `${name}.xml`);
   if (!files.length) return { passed: 0, failed: 0, skipped: 0, notes: ["no test file selected"], skipReasons: new Map() };
   // Explicit paths (`./` makes bun read them as files, not name filters), so the report can be checked against them.
-  const { exitCode, stderr } = await run([process.execPath, "test", "--reporter=junit", `--reporter-outfile=${junit}`, ...files.map((f) => `./${f}`)], env);
+  const { exitCode, stderr } = await run(
+    [process.execPath, "test", "--reporter=junit", `--reporter-outfile=${junit}`, ...files.map((f) => `./${f}`)],
+    env,
+  );
   return bunSuiteCounts({ asked: files, junit: existsSync(junit) ? readFileSync(junit, "utf8") : null, output: stderr, exitCode });
 }
 
@@ -78,26 +89,49 @@ const SUITES: Record<string, Suite> = {
   pglite: (paths) => bunSuite("pglite", { LAP_TEST_DB: "pglite" }, underPaths(testFiles(), paths)),
   postgres: async (paths) => {
     const problem = await postgresReachable();
-    if (problem) return { passed: 0, failed: 1, skipped: 0, notes: [`PostgreSQL at ${PG_URL} is not reachable (${problem}); set LAP_TEST_PG_URL`], skipReasons: new Map() };
-    return bunSuite("postgres", { LAP_TEST_DB: "postgres", LAP_TEST_PG_URL: PG_URL }, underPaths(testFiles(["server", "mcp", "slack", "schema", "bin"]), paths));
+    if (problem)
+      return {
+        passed: 0,
+        failed: 1,
+        skipped: 0,
+        notes: [`PostgreSQL at ${PG_URL} is not reachable (${problem}); set LAP_TEST_PG_URL`],
+        skipReasons: new Map(),
+      };
+    return bunSuite(
+      "postgres",
+      { LAP_TEST_DB: "postgres", LAP_TEST_PG_URL: PG_URL },
+      underPaths(testFiles(["server", "mcp", "slack", "schema", "bin"]), paths),
+    );
   },
   e2e: async () => {
     const report = join(OUT, "e2e.json");
-    const { exitCode } = await run(["node", join(ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", "e2e/playwright.config.ts"], { PLAYWRIGHT_JSON_OUTPUT_NAME: report });
-    if (!existsSync(report)) return { passed: 0, failed: 1, skipped: 0, notes: [`playwright exited ${exitCode} without a report`], skipReasons: new Map() };
+    const { exitCode } = await run(["node", join(ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", "e2e/playwright.config.ts"], {
+      PLAYWRIGHT_JSON_OUTPUT_NAME: report,
+    });
+    if (!existsSync(report))
+      return { passed: 0, failed: 1, skipped: 0, notes: [`playwright exited ${exitCode} without a report`], skipReasons: new Map() };
     return playwrightCounts(JSON.parse(readFileSync(report, "utf8")).stats, exitCode);
   },
   image: async () => {
     const report = join(OUT, "image.json");
     const { exitCode } = await run([process.execPath, join(ROOT, "scripts/image/image-test.ts"), "--report", report], {});
-    if (!existsSync(report)) return { passed: 0, failed: 1, skipped: 0, notes: [`image-test exited ${exitCode} without a report`], skipReasons: new Map() };
-    const { results } = JSON.parse(readFileSync(report, "utf8")) as { results: Array<{ name: string; status: "pass" | "fail" | "skip"; detail: string }> };
+    if (!existsSync(report))
+      return { passed: 0, failed: 1, skipped: 0, notes: [`image-test exited ${exitCode} without a report`], skipReasons: new Map() };
+    const { results } = JSON.parse(readFileSync(report, "utf8")) as {
+      results: Array<{ name: string; status: "pass" | "fail" | "skip"; detail: string }>;
+    };
     const count = (status: string) => results.filter((r) => r.status === status).length;
     const skipReasons = new Map<string, number>();
     for (const r of results) if (r.status === "skip") skipReasons.set(r.detail || r.name, (skipReasons.get(r.detail || r.name) ?? 0) + 1);
     // A crash after the report still fails the suite.
     const crashed = exitCode !== 0 && count("fail") === 0;
-    return { passed: count("pass"), failed: count("fail") + (crashed ? 1 : 0), skipped: count("skip"), notes: crashed ? [`exit code ${exitCode}`] : [], skipReasons };
+    return {
+      passed: count("pass"),
+      failed: count("fail") + (crashed ? 1 : 0),
+      skipped: count("skip"),
+      notes: crashed ? [`exit code ${exitCode}`] : [],
+      skipReasons,
+    };
   },
   typecheck: async () => {
     const { exitCode } = await run(["node", join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", "."], {});
@@ -123,7 +157,9 @@ for (const name of args.suites) {
 
 console.log("\nsuite       passed  failed  skipped  seconds");
 for (const r of results) {
-  console.log(`${r.name.padEnd(11)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.seconds.toFixed(1).padStart(7)}`);
+  console.log(
+    `${r.name.padEnd(11)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.seconds.toFixed(1).padStart(7)}`,
+  );
   for (const note of r.notes) console.log(`  ${r.name}: ${note}`);
   for (const [reason, n] of r.skipReasons) console.log(`  ${r.name}: ${n} skipped: ${reason}`);
 }

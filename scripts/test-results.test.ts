@@ -83,10 +83,21 @@ describe("counting a bun suite", () => {
   });
 
   test("no report at all is one failure; a non-zero exit nothing explains is one failure", () => {
-    expect(bunSuiteCounts({ asked: ["a.test.ts"], junit: null, output: "", exitCode: 134 })).toMatchObject({ failed: 1, notes: ["bun test exited 134 without a report"] });
+    expect(bunSuiteCounts({ asked: ["a.test.ts"], junit: null, output: "", exitCode: 134 })).toMatchObject({
+      failed: 1,
+      notes: ["bun test exited 134 without a report"],
+    });
     const xml = `<testsuites><testsuite name="a.test.ts" file="a.test.ts"><testcase name="ok" file="a.test.ts" /></testsuite></testsuites>`;
-    expect(bunSuiteCounts({ asked: ["./a.test.ts"], junit: xml, output: "", exitCode: 1 })).toMatchObject({ passed: 1, failed: 1, notes: ["bun test exited 1 with no failure in its report"] });
-    expect(bunSuiteCounts({ asked: ["./a.test.ts"], junit: xml, output: "", exitCode: 0 })).toMatchObject({ passed: 1, failed: 0, notes: [] });
+    expect(bunSuiteCounts({ asked: ["./a.test.ts"], junit: xml, output: "", exitCode: 1 })).toMatchObject({
+      passed: 1,
+      failed: 1,
+      notes: ["bun test exited 1 with no failure in its report"],
+    });
+    expect(bunSuiteCounts({ asked: ["./a.test.ts"], junit: xml, output: "", exitCode: 0 })).toMatchObject({
+      passed: 1,
+      failed: 0,
+      notes: [],
+    });
   });
 
   test("Playwright: flaky counts as passed; a non-zero exit with nothing unexpected fails", () => {
@@ -97,7 +108,12 @@ describe("counting a bun suite", () => {
 
 describe("the final line and the arguments", () => {
   test("the final line adds up every suite, skips included", () => {
-    expect(finalLine([{ passed: 10, failed: 1, skipped: 2 }, { passed: 5, failed: 0, skipped: 3 }])).toBe("15 passed, 1 failed, 5 skipped");
+    expect(
+      finalLine([
+        { passed: 10, failed: 1, skipped: 2 },
+        { passed: 5, failed: 0, skipped: 3 },
+      ]),
+    ).toBe("15 passed, 1 failed, 5 skipped");
     expect(finalLine([])).toBe("0 passed, 0 failed, 0 skipped");
   });
 
@@ -105,7 +121,10 @@ describe("the final line and the arguments", () => {
     const known = ["pglite", "postgres", "e2e", "typecheck"];
     expect(parseArgs([], known)).toEqual({ suites: known, paths: [] });
     expect(parseArgs(["typecheck", "pglite"], known)).toEqual({ suites: ["pglite", "typecheck"], paths: [] });
-    expect(parseArgs(["postgres", "--", "./server/lib", "bin/lap.test.ts"], known)).toEqual({ suites: ["postgres"], paths: ["server/lib", "bin/lap.test.ts"] });
+    expect(parseArgs(["postgres", "--", "./server/lib", "bin/lap.test.ts"], known)).toEqual({
+      suites: ["postgres"],
+      paths: ["server/lib", "bin/lap.test.ts"],
+    });
     expect(parseArgs(["pglit"], known)).toEqual({ error: "unknown suite: pglit (known: pglite, postgres, e2e, typecheck)" });
   });
 

@@ -27,7 +27,11 @@ export interface JunitCase {
 const XML_ENTITIES: Record<string, string> = { "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&apos;": "'" };
 const unescapeXml = (s: string) =>
   s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (m) =>
-    m.startsWith("&#x") ? String.fromCodePoint(parseInt(m.slice(3, -1), 16)) : m.startsWith("&#") ? String.fromCodePoint(Number(m.slice(2, -1))) : XML_ENTITIES[m]!,
+    m.startsWith("&#x")
+      ? String.fromCodePoint(parseInt(m.slice(3, -1), 16))
+      : m.startsWith("&#")
+        ? String.fromCodePoint(Number(m.slice(2, -1)))
+        : XML_ENTITIES[m]!,
   );
 const attribute = (attrs: string, name: string) => {
   const m = new RegExp(`\\s${name}="([^"]*)"`).exec(attrs);
@@ -46,7 +50,12 @@ export function parseJunit(xml: string): JunitCase[] {
     const attrs = m[1]!;
     const body = m[3] ?? "";
     const status = /<(failure|error)\b/.test(body) ? "failed" : /<skipped\b/.test(body) ? "skipped" : "passed";
-    cases.push({ file: normalizePath(attribute(attrs, "file")), name: attribute(attrs, "name"), classname: attribute(attrs, "classname"), status });
+    cases.push({
+      file: normalizePath(attribute(attrs, "file")),
+      name: attribute(attrs, "name"),
+      classname: attribute(attrs, "classname"),
+      status,
+    });
   }
   return cases;
 }
@@ -62,7 +71,9 @@ export function unhandledErrors(output: string): string[] {
   const files: string[] = [];
   let current = "(before any test file)";
   for (const line of output.split("\n")) {
-    const header = /^(\S+\.(?:test|spec)\.[cm]?[jt]sx?|\S+_(?:test|spec)\.[cm]?[jt]sx?):$/.exec(line.replace(/\x1b\[[0-9;]*m/g, "").trimEnd());
+    const header = /^(\S+\.(?:test|spec)\.[cm]?[jt]sx?|\S+_(?:test|spec)\.[cm]?[jt]sx?):$/.exec(
+      line.replace(/\x1b\[[0-9;]*m/g, "").trimEnd(),
+    );
     if (header) current = normalizePath(header[1]!);
     else if (line.includes("# Unhandled error between tests")) files.push(current);
   }
@@ -113,7 +124,10 @@ export function bunSuiteCounts(run: { asked: string[]; junit: string | null; out
 }
 
 /** Playwright's JSON reporter stats; a non-zero exit with no unexpected result still fails the suite. */
-export function playwrightCounts(stats: { expected: number; unexpected: number; flaky: number; skipped: number }, exitCode: number): SuiteCounts {
+export function playwrightCounts(
+  stats: { expected: number; unexpected: number; flaky: number; skipped: number },
+  exitCode: number,
+): SuiteCounts {
   const extra = exitCode !== 0 && stats.unexpected === 0 ? 1 : 0;
   return {
     passed: stats.expected + stats.flaky,

@@ -49,8 +49,18 @@ const CORE: Record<string, { model: ModelClass; fields: string }> = {
 const AGENT_SANDBOX: Record<string, Array<{ path: string[]; model: ModelClass; fields: string; each?: boolean }>> = {
   "extensions.agents.x-k8s.io/v1beta1/SandboxTemplate": [
     { path: ["spec", "podTemplate"], model: PodTemplateSpec as unknown as ModelClass, fields: "V1PodTemplateSpec" },
-    { path: ["spec", "networkPolicy", "ingress"], model: NetworkPolicyIngressRule as unknown as ModelClass, fields: "V1NetworkPolicyIngressRule", each: true },
-    { path: ["spec", "networkPolicy", "egress"], model: NetworkPolicyEgressRule as unknown as ModelClass, fields: "V1NetworkPolicyEgressRule", each: true },
+    {
+      path: ["spec", "networkPolicy", "ingress"],
+      model: NetworkPolicyIngressRule as unknown as ModelClass,
+      fields: "V1NetworkPolicyIngressRule",
+      each: true,
+    },
+    {
+      path: ["spec", "networkPolicy", "egress"],
+      model: NetworkPolicyEgressRule as unknown as ModelClass,
+      fields: "V1NetworkPolicyEgressRule",
+      each: true,
+    },
   ],
   "extensions.agents.x-k8s.io/v1beta1/SandboxWarmPool": [],
 };
@@ -83,7 +93,8 @@ function schemaProblems(model: ModelClass, data: unknown): string[] {
   }
 }
 
-const at = (doc: Json, path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Json)[k] : undefined), doc);
+const at = (doc: Json, path: string[]): unknown =>
+  path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Json)[k] : undefined), doc);
 
 /** Problems of one Kubernetes object; an object of a kind with no schema here is itself a problem. */
 export function validateKubernetesObject(doc: Json): string[] {
@@ -127,7 +138,9 @@ export function validateKubernetesText(text: string): string[] {
     return [`YAML: ${(err as Error).message}`];
   }
   if (docs.length === 0) return ["no Kubernetes object in the file"];
-  return docs.flatMap((doc) => validateKubernetesObject(doc).map((p) => `${String(doc.kind)} ${String((doc.metadata as Json | undefined)?.name)}: ${p}`));
+  return docs.flatMap((doc) =>
+    validateKubernetesObject(doc).map((p) => `${String(doc.kind)} ${String((doc.metadata as Json | undefined)?.name)}: ${p}`),
+  );
 }
 
 /** Every .yaml under deploy/k8s (examples/ included). */
@@ -152,10 +165,14 @@ export function validateComposeText(text: string): string[] {
     composeValidator = ajv.compile(schema);
   }
   const docs = parseAllDocuments(text);
-  if (docs.length !== 1 || docs[0]!.errors.length) return [`YAML: ${docs.flatMap((d) => d.errors.map((e) => e.message)).join("; ") || "expected one document"}`];
+  if (docs.length !== 1 || docs[0]!.errors.length)
+    return [`YAML: ${docs.flatMap((d) => d.errors.map((e) => e.message)).join("; ") || "expected one document"}`];
   const data = docs[0]!.toJS();
   if (composeValidator(data)) return [];
-  return (composeValidator.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`);
+  return (composeValidator.errors ?? []).map(
+    (e) =>
+      `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`,
+  );
 }
 
 if (import.meta.main) {

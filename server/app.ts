@@ -119,10 +119,29 @@ export function createApp(deps: AppDeps) {
   const audit = auditTrail;
   const auditLog = new AuditService({ database: deps.database });
   const auth = new AuthService({ database: deps.database, masterKey: deps.config.masterKey, backoff: deps.authBackoff, audit });
-  const gateway = new GatewayService({ config: deps.config, database: deps.database, auth, logger: deps.logger, rawEnv: deps.rawEnv, audit, metrics: record.gateway, tracer });
+  const gateway = new GatewayService({
+    config: deps.config,
+    database: deps.database,
+    auth,
+    logger: deps.logger,
+    rawEnv: deps.rawEnv,
+    audit,
+    metrics: record.gateway,
+    tracer,
+  });
   // Stdio MCP servers' egress decisions join the sandboxes' records (the service is built below).
   const egressSink = { push: (r: EgressRecord) => sandboxes.egressRecords.push(r) };
-  const mcp = createMcpModule({ config: deps.config, database: deps.database, auth, logger: deps.logger, destinations, egressSink, audit, metrics: record.mcp, tracer });
+  const mcp = createMcpModule({
+    config: deps.config,
+    database: deps.database,
+    auth,
+    logger: deps.logger,
+    destinations,
+    egressSink,
+    audit,
+    metrics: record.mcp,
+    tracer,
+  });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
   const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
   const core = createSessionModule({
@@ -150,7 +169,11 @@ export function createApp(deps: AppDeps) {
   const env0 = deps.config.env;
   const agentFiles = new AgentFileService({
     database: deps.database,
-    limits: { maxFileBytes: env0.LAP_AGENT_FILE_MAX_BYTES, maxFiles: env0.LAP_AGENT_FILES_MAX_COUNT, maxTotalBytes: env0.LAP_AGENT_FILES_MAX_TOTAL_BYTES },
+    limits: {
+      maxFileBytes: env0.LAP_AGENT_FILE_MAX_BYTES,
+      maxFiles: env0.LAP_AGENT_FILES_MAX_COUNT,
+      maxTotalBytes: env0.LAP_AGENT_FILES_MAX_TOTAL_BYTES,
+    },
     audit,
   });
   const workspaceFiles = new WorkspaceFiles({
@@ -178,19 +201,38 @@ export function createApp(deps: AppDeps) {
   // Agents' memory, and LAP's platform tools for their sessions (/mcp/lap: docs/memory.md).
   const memory = new MemoryService({ database: deps.database, agents: core.agents, audit });
   const platform = new PlatformService({
-    database: deps.database, memory, sessions: core.sessions,
-    chargeParent: deps.config.env.LLM_PROVIDER === "litellm" ? undefined : async (child, parent) => void (await gateway.chargeParentSession(child, parent)),
+    database: deps.database,
+    memory,
+    sessions: core.sessions,
+    chargeParent:
+      deps.config.env.LLM_PROVIDER === "litellm"
+        ? undefined
+        : async (child, parent) => void (await gateway.chargeParentSession(child, parent)),
   });
   mcp.sessions.platform = platform;
-  const sandboxRuntimeWiring = sandboxRuntimeForSessions({ config: deps.config, database: deps.database, gateway, sandboxes, mcp: mcp.gateway, memory });
+  const sandboxRuntimeWiring = sandboxRuntimeForSessions({
+    config: deps.config,
+    database: deps.database,
+    gateway,
+    sandboxes,
+    mcp: mcp.gateway,
+    memory,
+  });
   // A lost pod is recovered at once, not at the session's next message (kubernetes only: host sandboxes are checked per call).
   deps.kubernetes?.onLost((e) => void sandboxRuntimeWiring.onSandboxLost(e.id, deps.logger));
   const slack = createSlack({
-    config: deps.config, database: deps.database, guard, logger: deps.logger,
-    sessions: deps.slackSessions ?? sessionsPortFrom(core), audit, ...deps.slackOptions, metrics: record.slack,
+    config: deps.config,
+    database: deps.database,
+    guard,
+    logger: deps.logger,
+    sessions: deps.slackSessions ?? sessionsPortFrom(core),
+    audit,
+    ...deps.slackOptions,
+    metrics: record.slack,
   });
   metrics.observe({
-    sessionCounts: () => deps.database.query<{ status: string; count: number }>("select status, count(*)::int as count from sessions group by status"),
+    sessionCounts: () =>
+      deps.database.query<{ status: string; count: number }>("select status, count(*)::int as count from sessions group by status"),
     warmPoolCounts: () => sandboxes.warmPoolCounts(),
     spendQueue: () => gateway.spend.stats,
   });
@@ -200,17 +242,41 @@ export function createApp(deps: AppDeps) {
   const automationLog = deps.logger.child({ module: "automation" });
   const triggerBox = createSecretBox(deps.config.encryptionKey);
   const schedules = new ScheduleService({ database: deps.database, dispatcher, clock, audit });
-  const scheduler = new Scheduler({ database: deps.database, dispatcher, clock, log: automationLog, missedAfterMs: deps.automationOptions?.missedAfterMs });
-  const triggers = new TriggerService({ database: deps.database, box: triggerBox, destinations, baseUrl: () => deps.config.baseUrl, audit });
+  const scheduler = new Scheduler({
+    database: deps.database,
+    dispatcher,
+    clock,
+    log: automationLog,
+    missedAfterMs: deps.automationOptions?.missedAfterMs,
+  });
+  const triggers = new TriggerService({
+    database: deps.database,
+    box: triggerBox,
+    destinations,
+    baseUrl: () => deps.config.baseUrl,
+    audit,
+  });
   // Linear agent sessions start turns through the same dispatcher and are followed like Slack threads (docs/linear.md).
   const linear = createLinear({
-    config: deps.config, database: deps.database, guard, logger: deps.logger, sessions: deps.slackSessions ?? sessionsPortFrom(core), dispatcher, clock,
-    turnTimeoutMs: deps.linearOptions?.turnTimeoutMs, audit,
+    config: deps.config,
+    database: deps.database,
+    guard,
+    logger: deps.logger,
+    sessions: deps.slackSessions ?? sessionsPortFrom(core),
+    dispatcher,
+    clock,
+    turnTimeoutMs: deps.linearOptions?.turnTimeoutMs,
+    audit,
   });
   const triggerIntake = new TriggerIntake({ database: deps.database, dispatcher, box: triggerBox, clock, log: automationLog });
   const triggerCallbacks = new TriggerCallbacks({
-    database: deps.database, box: triggerBox, destinations, clock, log: automationLog,
-    backoffMs: deps.automationOptions?.callbackBackoffMs, timeoutMs: deps.automationOptions?.callbackTimeoutMs,
+    database: deps.database,
+    box: triggerBox,
+    destinations,
+    clock,
+    log: automationLog,
+    backoffMs: deps.automationOptions?.callbackBackoffMs,
+    timeoutMs: deps.automationOptions?.callbackTimeoutMs,
   });
   const secureCookies = deps.config.baseUrl.startsWith("https://");
   // The docs fill in request bodies from the finished route table (server/docs/index.ts).
@@ -233,9 +299,19 @@ export function createApp(deps: AppDeps) {
     audit,
   });
   const spendReports = new SpendReports({ database: deps.database });
-  const oidc = env.OIDC_ISSUER_URL && env.OIDC_CLIENT_ID
-    ? new OidcLogin({ database: deps.database, settings: { issuer: env.OIDC_ISSUER_URL, clientId: env.OIDC_CLIENT_ID, clientSecret: env.OIDC_CLIENT_SECRET, scopes: env.OIDC_SCOPES, baseUrl: () => deps.config.baseUrl } })
-    : undefined;
+  const oidc =
+    env.OIDC_ISSUER_URL && env.OIDC_CLIENT_ID
+      ? new OidcLogin({
+          database: deps.database,
+          settings: {
+            issuer: env.OIDC_ISSUER_URL,
+            clientId: env.OIDC_CLIENT_ID,
+            clientSecret: env.OIDC_CLIENT_SECRET,
+            scopes: env.OIDC_SCOPES,
+            baseUrl: () => deps.config.baseUrl,
+          },
+        })
+      : undefined;
   // The teams a caller acts in, named, for /api/auth/me and the dashboard's team switcher.
   const teamsOf = async (p: Principal) =>
     (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
@@ -246,22 +322,68 @@ export function createApp(deps: AppDeps) {
     .use(json.plugin)
     .use(guard)
     .use(healthRoutes({ database: deps.database }))
-    .use(metricsRoutes({ metrics, guard }).use(overviewRoutes({ database: deps.database, guard })).use(skillAndRuleRoutes({ skills, rules, guard })))
-    .use(authRoutes({ auth, guard, users, oidc, oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS, uiUsername: env.UI_USERNAME, secureCookies, teamsOf }))
+    .use(
+      metricsRoutes({ metrics, guard })
+        .use(overviewRoutes({ database: deps.database, guard }))
+        .use(skillAndRuleRoutes({ skills, rules, guard })),
+    )
+    .use(
+      authRoutes({
+        auth,
+        guard,
+        users,
+        oidc,
+        oidcAutoCreate: env.OIDC_AUTO_CREATE_USERS,
+        uiUsername: env.UI_USERNAME,
+        secureCookies,
+        teamsOf,
+      }),
+    )
     .use(keyRoutes({ auth, guard }))
     .use(teamRoutes({ teams, spend: spendReports, guard }))
     .use(userRoutes({ users, spend: spendReports, guard }))
     .use(litellmTeamRoutes({ teams, users, auth, keys: gateway.keys, guard }))
     .use(settingsRoutes({ config: deps.config, database: deps.database, guard, rawEnv: deps.rawEnv ?? process.env, startedAt: Date.now() }))
-    .use(kubernetesRoutes({ guard, kubernetes: deps.kubernetes, namespace: deps.config.env.K8S_NAMESPACE, recordChange: (e) => sandboxes.recordChange(e) }))
+    .use(
+      kubernetesRoutes({
+        guard,
+        kubernetes: deps.kubernetes,
+        namespace: deps.config.env.K8S_NAMESPACE,
+        recordChange: (e) => sandboxes.recordChange(e),
+      }),
+    )
     .use(docsRoutes({ guard, version: deps.config.version, routes: (): AnyElysia["routes"] => appRoutes() }))
     .use(gatewayRoutes({ gateway, guard, database: deps.database, env: deps.config.env }))
     .use(mcpRoutes({ mcp, guard, baseUrl: () => deps.config.baseUrl }))
     .use(harnessRoutes({ guard }))
     .use(runtimeRoutes({ runtimes: core.runtimes, guard }))
     // Grouped in one plugin: one more link in this chain is past TypeScript's instantiation depth.
-    .use(new Elysia().use(agentRoutes({ agents: core.agents, guard })).use(fileRoutes({ files: agentFiles, workspace: workspaceFiles, guard, jsonLimits: { maxBytes: env0.LAP_MAX_BODY_BYTES, maxDepth: env0.LAP_MAX_JSON_DEPTH } })).use(memoryRoutes({ memory, guard })))
-    .use(sessionRoutes({ sessions: core.sessions, titles: core.titles, database: deps.database, guard, tokens: core.tokens, topics: core.topics, bus: core.bus, heartbeatMs: core.heartbeatMs, openStreams: core.openStreams }))
+    .use(
+      new Elysia()
+        .use(agentRoutes({ agents: core.agents, guard }))
+        .use(
+          fileRoutes({
+            files: agentFiles,
+            workspace: workspaceFiles,
+            guard,
+            jsonLimits: { maxBytes: env0.LAP_MAX_BODY_BYTES, maxDepth: env0.LAP_MAX_JSON_DEPTH },
+          }),
+        )
+        .use(memoryRoutes({ memory, guard })),
+    )
+    .use(
+      sessionRoutes({
+        sessions: core.sessions,
+        titles: core.titles,
+        database: deps.database,
+        guard,
+        tokens: core.tokens,
+        topics: core.topics,
+        bus: core.bus,
+        heartbeatMs: core.heartbeatMs,
+        openStreams: core.openStreams,
+      }),
+    )
     .use(approvalRoutes({ approvals: core.approvals, guard }))
     .use(sandboxRoutes({ sandboxes, guard }))
     .use(vaultRoutes({ vault, guard }))
@@ -281,7 +403,28 @@ export function createApp(deps: AppDeps) {
     app,
     metrics,
     tracing,
-    services: { memory, platform, audit: auditLog, auth, teams, users, gateway, mcp, sessions: core, sandboxes, vault, slack, linear, sandboxRuntime: sandboxRuntimeWiring, agentFiles, workspaceFiles, schedules, scheduler, triggers, triggerCallbacks },
+    services: {
+      memory,
+      platform,
+      audit: auditLog,
+      auth,
+      teams,
+      users,
+      gateway,
+      mcp,
+      sessions: core,
+      sandboxes,
+      vault,
+      slack,
+      linear,
+      sandboxRuntime: sandboxRuntimeWiring,
+      agentFiles,
+      workspaceFiles,
+      schedules,
+      scheduler,
+      triggers,
+      triggerCallbacks,
+    },
   };
 }
 

@@ -39,7 +39,10 @@ const AUDIT_PRUNE_MS = 3_600_000;
  * `opts.database`: an already open database to use instead of opening DATABASE_URL (tests hand in a migrated template copy).
  * `opts.destinations`: the destination check with its own resolver (tests: a DNS stub standing for the internet's DNS).
  */
-export async function startLap(rawEnv: Record<string, string | undefined> = process.env, opts: { database?: Database; destinations?: DestinationGuard } = {}): Promise<RunningLap> {
+export async function startLap(
+  rawEnv: Record<string, string | undefined> = process.env,
+  opts: { database?: Database; destinations?: DestinationGuard } = {},
+): Promise<RunningLap> {
   const config = loadConfig(rawEnv);
   const logger = createLogger(config.env.LOG_LEVEL, { version: config.version });
   // LAP_SANDBOX=kubernetes: sessions run in agent-sandbox pods (docs/kubernetes.md); checked before the
@@ -53,7 +56,9 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
       await kubernetes.start();
     } catch (err) {
       await kubernetes?.close();
-      throw new Error(`LAP_SANDBOX=kubernetes: the cluster is not usable: ${(err as Error).message}. Check K8S_KUBECONFIG, K8S_NAMESPACE and that agent-sandbox (v1beta1, --extensions) is installed.`);
+      throw new Error(
+        `LAP_SANDBOX=kubernetes: the cluster is not usable: ${(err as Error).message}. Check K8S_KUBECONFIG, K8S_NAMESPACE and that agent-sandbox (v1beta1, --extensions) is installed.`,
+      );
     }
   }
   const database = await (opts.database ? Promise.resolve(opts.database) : openDatabase(config)).catch(async (err) => {
@@ -90,7 +95,10 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   await services.sessions.start();
   // Idle sandboxes stop after their agent's idle timeout; the next message starts one on the same workspace.
   const idleSweep = setInterval(() => {
-    services.sandboxRuntime.current()?.sweepIdle().catch((err) => logger.warn({ err }, "sandbox idle sweep failed"));
+    services.sandboxRuntime
+      .current()
+      ?.sweepIdle()
+      .catch((err) => logger.warn({ err }, "sandbox idle sweep failed"));
   }, 60_000);
   services.sandboxes.start();
   // Every replica ticks; the database makes each slot fire once and each callback go out once (docs/schedules.md).
@@ -99,14 +107,27 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
     new Ticker("trigger-callbacks", AUTOMATION_TICK_MS, () => services.triggerCallbacks.tick(), logger),
     // The audit trail keeps LAP_AUDIT_RETENTION_DAYS (docs/operations.md "Audit trail"); pruning is idempotent across replicas.
     // Session workspaces are kept LAP_WORKSPACE_RETENTION_DAYS after the session ended (docs/files.md); each host prunes its own.
-    new Ticker("workspace-retention", AUDIT_PRUNE_MS, async () => {
-      const removed = await pruneWorkspaces({ database, workspacesDir: join(resolve(config.env.LAP_DATA_DIR), "workspaces"), hostId: config.hostId }, config.env.LAP_WORKSPACE_RETENTION_DAYS);
-      if (removed.length) logger.info({ removed: removed.length }, "workspaces past retention removed");
-    }, logger),
-    new Ticker("audit-retention", AUDIT_PRUNE_MS, async () => {
-      const pruned = await services.audit.prune(config.env.LAP_AUDIT_RETENTION_DAYS);
-      if (pruned) logger.info({ pruned }, "audit rows past retention deleted");
-    }, logger),
+    new Ticker(
+      "workspace-retention",
+      AUDIT_PRUNE_MS,
+      async () => {
+        const removed = await pruneWorkspaces(
+          { database, workspacesDir: join(resolve(config.env.LAP_DATA_DIR), "workspaces"), hostId: config.hostId },
+          config.env.LAP_WORKSPACE_RETENTION_DAYS,
+        );
+        if (removed.length) logger.info({ removed: removed.length }, "workspaces past retention removed");
+      },
+      logger,
+    ),
+    new Ticker(
+      "audit-retention",
+      AUDIT_PRUNE_MS,
+      async () => {
+        const pruned = await services.audit.prune(config.env.LAP_AUDIT_RETENTION_DAYS);
+        if (pruned) logger.info({ pruned }, "audit rows past retention deleted");
+      },
+      logger,
+    ),
   ];
   for (const t of automation) t.start();
   const flush = setInterval(() => services.auth.flushUsage().catch((err) => logger.warn({ err }, "usage flush failed")), USAGE_FLUSH_MS);
@@ -114,8 +135,12 @@ export async function startLap(rawEnv: Record<string, string | undefined> = proc
   if (!config.env.BASE_URL) config.baseUrl = `http://localhost:${server.port}`;
   logger.info({ url, database: database.mode }, "LAP ready");
   // Said once, at start-up, where an operator looks: sessions on this LAP would fail until it is fixed.
-  const sandboxCheck = config.env.LAP_SANDBOX === "local" ? checkBubblewrap({ user: new SandboxUsers(parseUidRange(config.env.LAP_SANDBOX_UIDS)).forProbe() }) : undefined;
-  if (sandboxCheck && !sandboxCheck.ok) logger.error({ problem: sandboxCheck.problem, fix: sandboxCheck.fix }, `local sandboxes cannot start: ${sandboxCheck.reason}`);
+  const sandboxCheck =
+    config.env.LAP_SANDBOX === "local"
+      ? checkBubblewrap({ user: new SandboxUsers(parseUidRange(config.env.LAP_SANDBOX_UIDS)).forProbe() })
+      : undefined;
+  if (sandboxCheck && !sandboxCheck.ok)
+    logger.error({ problem: sandboxCheck.problem, fix: sandboxCheck.fix }, `local sandboxes cannot start: ${sandboxCheck.reason}`);
 
   let stopped: Promise<void> | undefined;
   const stop = () =>

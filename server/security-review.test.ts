@@ -16,7 +16,9 @@ let userKey: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  const agent = await t.json("POST", "/api/agents", { body: { name: "admin-agent", model: "gpt-fake", approval_required_tools: ["bash"] } });
+  const agent = await t.json("POST", "/api/agents", {
+    body: { name: "admin-agent", model: "gpt-fake", approval_required_tools: ["bash"] },
+  });
   expect(agent.status).toBe(201);
   adminAgent = agent.body.id;
   userKey = (await t.json("POST", "/api/keys", { body: { label: "a user", role: "user" } })).body.token;
@@ -33,7 +35,12 @@ describe("item 2: keys bound to a session or minted for the gateway reach only t
     const virtual = (await t.json("POST", "/key/generate", { body: { key_alias: "review" } })).body.key as string;
     const before = await agentCount();
     for (const key of [session.key, virtual]) {
-      for (const [method, path] of [["GET", "/api/agents"], ["GET", "/api/sessions"], ["GET", "/api/approvals"], ["GET", `/api/agents/${adminAgent}`]] as const) {
+      for (const [method, path] of [
+        ["GET", "/api/agents"],
+        ["GET", "/api/sessions"],
+        ["GET", "/api/approvals"],
+        ["GET", `/api/agents/${adminAgent}`],
+      ] as const) {
         expect({ method, path, status: (await t.json(method, path, { key })).status }).toEqual({ method, path, status: 403 });
       }
       expect((await t.json("POST", "/api/agents", { key, body: { name: "from-a-sandbox", model: "gpt-fake" } })).status).toBe(403);
@@ -47,7 +54,10 @@ describe("item 3: a user key cannot touch what it did not create", () => {
   test("it neither sees nor changes an admin's agent (approvals, egress, repository stay as the admin set them)", async () => {
     const listed = (await t.json("GET", "/api/agents", { key: userKey })).body.data as Array<{ id: string }>;
     expect(listed.map((a) => a.id)).not.toContain(adminAgent);
-    const patch = await t.json("PATCH", `/api/agents/${adminAgent}`, { key: userKey, body: { approval_required_tools: [], egress_allow_hosts: ["example.com"] } });
+    const patch = await t.json("PATCH", `/api/agents/${adminAgent}`, {
+      key: userKey,
+      body: { approval_required_tools: [], egress_allow_hosts: ["example.com"] },
+    });
     expect(patch.status).toBe(404);
     const after = (await t.json("GET", `/api/agents/${adminAgent}`)).body;
     expect(after.approval_required_tools).toEqual(["bash"]);
@@ -58,7 +68,13 @@ describe("item 3: a user key cannot touch what it did not create", () => {
 describe("items 4 and 5: destinations a user names are public, and https for repositories", () => {
   test("repo_url with file://, ssh, or a loopback/private/metadata host is a 400 naming repo_url; nothing is created", async () => {
     const before = await agentCount();
-    for (const repo_url of ["file:///etc", "ssh://git@example.com/x.git", "http://127.0.0.1:4000/x.git", "https://169.254.169.254/x.git", "https://10.0.0.1/x.git"]) {
+    for (const repo_url of [
+      "file:///etc",
+      "ssh://git@example.com/x.git",
+      "http://127.0.0.1:4000/x.git",
+      "https://169.254.169.254/x.git",
+      "https://10.0.0.1/x.git",
+    ]) {
       const res = await t.json("POST", "/api/agents", { key: userKey, body: { name: "r", model: "gpt-fake", repo_url } });
       expect({ repo_url, status: res.status }).toEqual({ repo_url, status: 400 });
       expect(res.body.error.fields.map((f: { field: string }) => f.field)).toEqual(["repo_url"]);
@@ -69,7 +85,10 @@ describe("items 4 and 5: destinations a user names are public, and https for rep
   test("egress_allow_hosts naming loopback, metadata or private addresses is a 400 naming the entry; nothing is created", async () => {
     const before = await agentCount();
     for (const host of ["127.0.0.1", "localhost:5432", "169.254.169.254", "10.1.2.3", "[::1]"]) {
-      const res = await t.json("POST", "/api/agents", { key: userKey, body: { name: "e", model: "gpt-fake", egress_allow_hosts: ["example.com", host] } });
+      const res = await t.json("POST", "/api/agents", {
+        key: userKey,
+        body: { name: "e", model: "gpt-fake", egress_allow_hosts: ["example.com", host] },
+      });
       expect({ host, status: res.status }).toEqual({ host, status: 400 });
       expect(res.body.error.fields.map((f: { field: string }) => f.field)).toEqual(["egress_allow_hosts.1"]);
     }
@@ -98,7 +117,8 @@ describe("item 9: hostile strings are 400s naming the field, never 500s", () => 
 const bwrapMissing = Bun.which("bwrap") ? null : "bubblewrap is not installed";
 describe.skipIf(Boolean(bwrapMissing))(`item 1: a stdio MCP server's jail${bwrapMissing ? ` [skipped: ${bwrapMissing}]` : ""}`, () => {
   test("holds no capability, and /etc/shadow is not there", async () => {
-    const script = "grep -E '^(CapEff|CapPrm)' /proc/self/status; if [ -e /etc/shadow ]; then echo SHADOW-PRESENT; else echo SHADOW-ABSENT; fi";
+    const script =
+      "grep -E '^(CapEff|CapPrm)' /proc/self/status; if [ -e /etc/shadow ]; then echo SHADOW-PRESENT; else echo SHADOW-ABSENT; fi";
     const plan = await bubblewrapLauncher().plan({ command: "/bin/sh", args: ["-c", script], env: {}, bindPaths: [], network: false });
     const proc = Bun.spawn([plan.command, ...plan.args], { env: plan.env, stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: "/" });
     const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

@@ -51,7 +51,9 @@ describe("Slack install (OAuth)", () => {
     expect((await h.api("GET", `/slack/oauth_redirect?code=code-t2&state=${state}`, undefined, null)).status).toBe(401);
 
     const ts = nextTs();
-    expect((await h.event({ type: "app_mention", user: "U1", text: "<@UBOTT2> hi", ts, channel: "C9" }, { teamId: "T2" })).status).toBe(200);
+    expect((await h.event({ type: "app_mention", user: "U1", text: "<@UBOTT2> hi", ts, channel: "C9" }, { teamId: "T2" })).status).toBe(
+      200,
+    );
     await h.idle();
     expect(h.fake.thread("C9", ts).map((m) => m.text)).toEqual(["You said: hi"]);
   });
@@ -126,12 +128,32 @@ describe("Slack admin API", () => {
 
   test("inbox rows older than the retention are pruned; unfinished ones are kept", async () => {
     for (const ts of [nextTs(), nextTs()]) {
-      const claim = await h.slack.store.claim({ eventId: `EvOld${ts}`, teamId: "T9", channelId: "C9", messageTs: ts, threadTs: ts, userId: "U9", kind: "mention", text: "old" });
+      const claim = await h.slack.store.claim({
+        eventId: `EvOld${ts}`,
+        teamId: "T9",
+        channelId: "C9",
+        messageTs: ts,
+        threadTs: ts,
+        userId: "U9",
+        kind: "mention",
+        text: "old",
+      });
       if (claim.claimed) await h.slack.store.updateEvent(claim.row.id, { status: "answered" });
     }
-    await h.slack.store.claim({ eventId: "EvFresh", teamId: "T9", channelId: "C9", messageTs: nextTs(), threadTs: "1.0", userId: "U9", kind: "mention", text: "new" });
+    await h.slack.store.claim({
+      eventId: "EvFresh",
+      teamId: "T9",
+      channelId: "C9",
+      messageTs: nextTs(),
+      threadTs: "1.0",
+      userId: "U9",
+      kind: "mention",
+      text: "new",
+    });
     await h.database.query(`update slack_events set created_at = now() - interval '40 days' where event_id <> 'EvFresh'`);
-    await h.database.query(`update slack_events set status = 'pending' where id = (select id from slack_events where event_id <> 'EvFresh' limit 1)`);
+    await h.database.query(
+      `update slack_events set status = 'pending' where id = (select id from slack_events where event_id <> 'EvFresh' limit 1)`,
+    );
     const before = (await h.rows()).length;
     expect(before).toBeGreaterThan(1);
     expect(await h.slack.store.pruneEvents(30)).toBe(before - 2);
@@ -141,7 +163,13 @@ describe("Slack admin API", () => {
   });
 
   test("admin routes need credentials", async () => {
-    for (const path of ["/api/slack/status", "/api/slack/manifest", "/api/slack/bindings", "/api/slack/events", "/api/slack/dm-allowlist"]) {
+    for (const path of [
+      "/api/slack/status",
+      "/api/slack/manifest",
+      "/api/slack/bindings",
+      "/api/slack/events",
+      "/api/slack/dm-allowlist",
+    ]) {
       expect((await h.api("GET", path, undefined, null)).status).toBe(401);
     }
   });
@@ -149,7 +177,9 @@ describe("Slack admin API", () => {
 
 describe("Slack not configured", () => {
   test("webhooks answer a JSON 404 that says what to set", async () => {
-    const off = await slackHarness({ env: { SLACK_SIGNING_SECRET: "", SLACK_BOT_TOKEN: "", SLACK_CLIENT_ID: "", SLACK_CLIENT_SECRET: "" } });
+    const off = await slackHarness({
+      env: { SLACK_SIGNING_SECRET: "", SLACK_BOT_TOKEN: "", SLACK_CLIENT_ID: "", SLACK_CLIENT_SECRET: "" },
+    });
     try {
       const res = await off.event({ type: "app_mention", user: "U1", text: "hi", ts: nextTs(), channel: "C1" });
       expect(res.status).toBe(404);

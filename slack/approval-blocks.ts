@@ -26,7 +26,8 @@ function request(a: ApprovalRef): string {
 
 export function outcomeText(a: ApprovalRef): string {
   if (a.status === "allowed") return `:white_check_mark: Allowed by ${deciderText(a.decidedBy)}`;
-  if (a.status === "denied") return `:no_entry_sign: Denied by ${deciderText(a.decidedBy)}${a.message ? `: ${escapeSlack(a.message)}` : ""}`;
+  if (a.status === "denied")
+    return `:no_entry_sign: Denied by ${deciderText(a.decidedBy)}${a.message ? `: ${escapeSlack(a.message)}` : ""}`;
   if (a.status === "expired") return `:hourglass: Expired${a.message ? ` (${escapeSlack(a.message)})` : ""}`;
   return "Waiting for a decision";
 }

@@ -7,7 +7,13 @@ export const BACKFILL_CHARS = 6000;
  * When the bot is first mentioned inside an existing thread, the agent would start blind: fetch the
  * thread (best effort: any error just means no context) and prepend it, newest kept, oldest dropped.
  */
-export async function withThreadContext(client: WebClient, channel: string, threadTs: string, messageTs: string, prompt: string): Promise<string> {
+export async function withThreadContext(
+  client: WebClient,
+  channel: string,
+  threadTs: string,
+  messageTs: string,
+  prompt: string,
+): Promise<string> {
   let lines: string[] = [];
   try {
     const res = await client.conversations.replies({ channel, ts: threadTs, limit: BACKFILL_MESSAGES });

@@ -42,13 +42,18 @@ export function createBoltApp(deps: BoltDeps) {
   });
   app.error(async (err) => {
     // A workspace we have no token for: retrying will not help, so Slack gets its 200.
-    if (err.code === ErrorCode.AuthorizationError) return void deps.log.warn({ err: err.message }, "slack event from a workspace without an installation");
+    if (err.code === ErrorCode.AuthorizationError)
+      return void deps.log.warn({ err: err.message }, "slack event from a workspace without an installation");
     // Anything else: rethrow so the receiver answers 500 and Slack retries (the inbox row was not written).
     throw err;
   });
 
   const onMessage = async ({ event, body, context }: { event: unknown; body: any; context: any }) => {
-    const msg = normalizeEvent(event as SlackMessageEvent, { teamId: context.teamId ?? body.team_id, eventId: body.event_id, botUserId: context.botUserId });
+    const msg = normalizeEvent(event as SlackMessageEvent, {
+      teamId: context.teamId ?? body.team_id,
+      eventId: body.event_id,
+      botUserId: context.botUserId,
+    });
     if (!msg) return;
     await deps.service.accept(msg, { num: context.retryNum, reason: context.retryReason });
   };

@@ -48,7 +48,9 @@ export async function handleLapCommand(deps: CommandDeps, args: { command: Slash
     case "agent": {
       if (!arg) {
         const agents = await sessions.listAgents();
-        return say(agents.length ? `Agents: ${agents.map((a) => `\`${escapeSlack(a.name)}\``).join(", ")}` : "There are no agents on this LAP yet.");
+        return say(
+          agents.length ? `Agents: ${agents.map((a) => `\`${escapeSlack(a.name)}\``).join(", ")}` : "There are no agents on this LAP yet.",
+        );
       }
       const agent = await sessions.findAgent(arg);
       if (!agent) return say(`No agent named \`${escapeSlack(arg)}\`. Try \`/lap agent\` to list them.`);
@@ -69,7 +71,13 @@ export async function handleLapCommand(deps: CommandDeps, args: { command: Slash
 }
 
 /** Posts the thread root, then treats the prompt like a mention in that thread (same inbox, same reply). */
-async function startFromCommand(service: SlackService, client: WebClient, command: SlashCommand, agent: { id: string; name: string }, prompt: string) {
+async function startFromCommand(
+  service: SlackService,
+  client: WebClient,
+  command: SlashCommand,
+  agent: { id: string; name: string },
+  prompt: string,
+) {
   const { store, sessions } = service.deps;
   let root;
   try {
@@ -78,21 +86,34 @@ async function startFromCommand(service: SlackService, client: WebClient, comman
       text: `<@${command.user_id}> started a session with *${escapeSlack(agent.name)}*${prompt ? `: ${escapeSlack(prompt)}` : ". Reply in this thread to talk to it."}`,
     });
   } catch (err) {
-    await client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: `Could not post here: ${slackErrorCode(err)}. Invite the bot to this channel first.` }).catch(() => {});
+    await client.chat
+      .postEphemeral({
+        channel: command.channel_id,
+        user: command.user_id,
+        text: `Could not post here: ${slackErrorCode(err)}. Invite the bot to this channel first.`,
+      })
+      .catch(() => {});
     return;
   }
   const ts = root.ts!;
   if (!prompt) {
     const created = await sessions.createSession({
-      agentId: agent.id, title: `Slack ${command.channel_id} ${ts}`,
+      agentId: agent.id,
+      title: `Slack ${command.channel_id} ${ts}`,
       metadata: { source: "slack", team_id: command.team_id, channel_id: command.channel_id, thread_ts: ts, user_id: command.user_id },
     });
     await store.bindThread(command.team_id, command.channel_id, ts, created.id, agent.id);
     return;
   }
   const claim = await store.claim({
-    eventId: `command:${command.trigger_id}`, teamId: command.team_id, channelId: command.channel_id, messageTs: ts, threadTs: ts,
-    userId: command.user_id, kind: "command", text: prompt || EMPTY_PROMPT,
+    eventId: `command:${command.trigger_id}`,
+    teamId: command.team_id,
+    channelId: command.channel_id,
+    messageTs: ts,
+    threadTs: ts,
+    userId: command.user_id,
+    kind: "command",
+    text: prompt || EMPTY_PROMPT,
   });
   if (claim.claimed) await service.process(claim.row.id);
 }

@@ -30,7 +30,13 @@ export function denyModal(approval: ApprovalRef, where: { channelId?: string; me
     submit: { type: "plain_text" as const, text: "Deny" },
     close: { type: "plain_text" as const, text: "Cancel" },
     blocks: [
-      { type: "section", text: { type: "mrkdwn", text: `The agent wants to use \`${escapeSlack(approval.toolName)}\`. Denying tells it so; a reason helps it choose what to do instead.` } },
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `The agent wants to use \`${escapeSlack(approval.toolName)}\`. Denying tells it so; a reason helps it choose what to do instead.`,
+        },
+      },
       {
         type: "input",
         block_id: REASON_BLOCK,
@@ -49,7 +55,9 @@ export interface SubmittedView {
   state?: { values?: Record<string, Record<string, { value?: string | null }>> };
 }
 
-export type DenySubmission = { ok: true; approvalId: string; reason?: string; channelId?: string; messageTs?: string } | { ok: false; errors: Record<string, string> };
+export type DenySubmission =
+  | { ok: true; approvalId: string; reason?: string; channelId?: string; messageTs?: string }
+  | { ok: false; errors: Record<string, string> };
 
 /**
  * Validates a submission: the metadata we wrote, and the reason with the same rule as the API's
@@ -70,5 +78,11 @@ export function parseDenySubmission(view: SubmittedView): DenySubmission {
     const issue = body.error.issues.find((i) => i.path[0] === "message") ?? body.error.issues[0];
     return { ok: false, errors: { [REASON_BLOCK]: `Reason: ${issue?.message ?? "invalid"}` } };
   }
-  return { ok: true, approvalId: meta.approval_id, reason: body.data.message || undefined, channelId: meta.channel_id, messageTs: meta.message_ts };
+  return {
+    ok: true,
+    approvalId: meta.approval_id,
+    reason: body.data.message || undefined,
+    channelId: meta.channel_id,
+    messageTs: meta.message_ts,
+  };
 }

@@ -13,14 +13,23 @@ beforeEach(async () => {
   h.sessions.script = (p) => [{ type: "agent.message", data: { text: `You said: ${p}` } }, { type: "session.status_idle" }];
 });
 
-const mention = (text: string, ts = nextTs(), extra: Record<string, unknown> = {}) => ({ type: "app_mention", user: "U1", text: `<@UBOTT1> ${text}`, ts, channel: "C1", ...extra });
+const mention = (text: string, ts = nextTs(), extra: Record<string, unknown> = {}) => ({
+  type: "app_mention",
+  user: "U1",
+  text: `<@UBOTT1> ${text}`,
+  ts,
+  channel: "C1",
+  ...extra,
+});
 const lastText = (channel: string, thread: string) => h.fake.thread(channel, thread).map((m) => m.text);
 
 describe("Slack events", () => {
   test("URL verification answers the challenge, only when signed", async () => {
     const body = JSON.stringify({ type: "url_verification", challenge: "abc123", token: "x" });
     const { signedRequest } = await import("../test/support/slack-signing");
-    const ok = await h.send(signedRequest("http://lap.test/slack/events", body, "application/json", { secret: "test-signing-secret-0123456789abcdef" }));
+    const ok = await h.send(
+      signedRequest("http://lap.test/slack/events", body, "application/json", { secret: "test-signing-secret-0123456789abcdef" }),
+    );
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ challenge: "abc123" });
     const bad = await h.send(signedRequest("http://lap.test/slack/events", body, "application/json", { secret: "wrong" }));
@@ -93,8 +102,24 @@ describe("Slack events", () => {
     const root = nextTs();
     await h.event(mention("remember 42", root));
     await h.idle();
-    await h.event({ type: "message", channel_type: "channel", channel: "C1", user: "U2", text: "what number?", ts: nextTs(), thread_ts: root });
-    await h.event({ type: "message", channel_type: "channel", channel: "C1", user: "U2", text: "not for the bot", ts: nextTs(), thread_ts: "1600000000.000001" });
+    await h.event({
+      type: "message",
+      channel_type: "channel",
+      channel: "C1",
+      user: "U2",
+      text: "what number?",
+      ts: nextTs(),
+      thread_ts: root,
+    });
+    await h.event({
+      type: "message",
+      channel_type: "channel",
+      channel: "C1",
+      user: "U2",
+      text: "not for the bot",
+      ts: nextTs(),
+      thread_ts: "1600000000.000001",
+    });
     await h.event({ type: "message", channel_type: "channel", channel: "C1", user: "U2", text: "top-level chatter", ts: nextTs() });
     await h.idle();
     expect(lastText("C1", root)).toEqual(["You said: remember 42", "You said: what number?"]);
@@ -114,7 +139,9 @@ describe("Slack events", () => {
     const row = (await h.rows()).find((r) => r.message_ts === ts);
     expect(row.thread_ts).toBe(root);
     const [prompt] = h.sessions.sessions.get(row.session_id)!.prompts;
-    expect(prompt).toBe("Earlier messages in this Slack thread, oldest first:\n<@U7>: the deploy failed at 10:02\n<@U8>: logs say <disk full>\n\nThe message to answer:\nwhat happened?");
+    expect(prompt).toBe(
+      "Earlier messages in this Slack thread, oldest first:\n<@U7>: the deploy failed at 10:02\n<@U8>: logs say <disk full>\n\nThe message to answer:\nwhat happened?",
+    );
     expect(h.fake.callsTo("conversations.replies")[0]!.args).toEqual(expect.objectContaining({ channel: "C1", ts: root }));
     // Later messages in the now-owned thread are sent as they are.
     await h.event({ type: "message", channel_type: "channel", channel: "C1", user: "U7", text: "thanks", ts: nextTs(), thread_ts: root });

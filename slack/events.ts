@@ -27,7 +27,10 @@ const HUMAN_SUBTYPES = new Set(["file_share", "thread_broadcast"]);
  * as replies in a thread (the caller checks that the bot owns it). The session key is the thread
  * root's ts, so each top-level mention or DM starts its own session.
  */
-export function normalizeEvent(event: SlackMessageEvent, ctx: { teamId: string; eventId: string; botUserId?: string }): IncomingMessage | null {
+export function normalizeEvent(
+  event: SlackMessageEvent,
+  ctx: { teamId: string; eventId: string; botUserId?: string },
+): IncomingMessage | null {
   if (!event || !event.channel || !event.ts || !event.user) return null;
   if (event.bot_id || (event.subtype && !HUMAN_SUBTYPES.has(event.subtype))) return null;
   if (ctx.botUserId && event.user === ctx.botUserId) return null;

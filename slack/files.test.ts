@@ -32,7 +32,10 @@ const userMessage = async (ts: string) => {
   await h.idle();
   const row = (await h.rows()).find((r) => r.message_ts === ts)!;
   expect(row.status, row.error).toBe("answered");
-  const events = (await h.api("GET", `/api/sessions/${row.session_id}/events?after=0&limit=1000`)).body.data as Array<{ type: string; data: any }>;
+  const events = (await h.api("GET", `/api/sessions/${row.session_id}/events?after=0&limit=1000`)).body.data as Array<{
+    type: string;
+    data: any;
+  }>;
   return { row, content: events.find((e) => e.type === "user.message")!.data.content as any[] };
 };
 const received = () => [...runtime.sessions.values()].flatMap((s) => s.received).at(-1)!.content as any[];
@@ -55,7 +58,11 @@ test("an image, a PDF and a text file shared with a mention reach the agent as a
   expect(content[0].text).toBe("what are these?");
   const sent = received();
   expect(sent[1]).toEqual({ type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } });
-  expect(sent[2]).toMatchObject({ type: "document", title: "spec.pdf", source: { type: "base64", media_type: "application/pdf", data: PDF_TINY } });
+  expect(sent[2]).toMatchObject({
+    type: "document",
+    title: "spec.pdf",
+    source: { type: "base64", media_type: "application/pdf", data: PDF_TINY },
+  });
   // Each file was fetched once, with the bot token (the fake refuses others).
   expect(h.fake.callsTo("files.download").length).toBe(3);
 });
@@ -69,7 +76,14 @@ test("files LAP does not take are named in the message, not attached; another ho
     // Over the cap by Slack's own size: not downloaded at all.
     h.fake.addFile(bytes(PNG_1X1), { name: "huge.png", mimetype: "image/png", size: MAX_ATTACHMENT_BYTES + 1 }),
     // Not on Slack's file host.
-    { id: "F9", name: "elsewhere.png", mimetype: "image/png", size: 10, mode: "hosted", url_private_download: "http://127.0.0.2:9/steal.png" },
+    {
+      id: "F9",
+      name: "elsewhere.png",
+      mimetype: "image/png",
+      size: 10,
+      mode: "hosted",
+      url_private_download: "http://127.0.0.2:9/steal.png",
+    },
   ];
   await h.event({ type: "app_mention", subtype: "file_share", user: "U1", text: "<@UBOTT1> look", ts, channel: "C1", files });
   const { content } = await userMessage(ts);

@@ -6,7 +6,14 @@
  * redirect, and read no further than the size cap. What the bytes are decides the block, not Slack's
  * `mimetype`; a file LAP does not take is named in the message instead.
  */
-import { bytesMatch, IMAGE_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_TOTAL_BYTES, MAX_ATTACHMENTS, sniff } from "../server/sessions/attachments/model";
+import {
+  bytesMatch,
+  IMAGE_TYPES,
+  MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENT_TOTAL_BYTES,
+  MAX_ATTACHMENTS,
+  sniff,
+} from "../server/sessions/attachments/model";
 
 /** The parts of a Slack file object LAP reads. */
 export interface SlackFile {
@@ -40,7 +47,13 @@ export function fileRefs(files: SlackFile[] | undefined): SlackFileRef[] {
   return (files ?? [])
     .filter((f) => f && typeof (f.url_private_download ?? f.url_private) === "string" && f.mode !== "external" && f.mode !== "tombstone")
     .slice(0, 20)
-    .map((f) => ({ id: String(f.id ?? ""), name: String(f.name ?? f.title ?? "file").slice(0, 200), mimetype: String(f.mimetype ?? ""), size: Number(f.size ?? 0), url: String(f.url_private_download ?? f.url_private) }));
+    .map((f) => ({
+      id: String(f.id ?? ""),
+      name: String(f.name ?? f.title ?? "file").slice(0, 200),
+      mimetype: String(f.mimetype ?? ""),
+      size: Number(f.size ?? 0),
+      url: String(f.url_private_download ?? f.url_private),
+    }));
 }
 
 /** Origins files may come from: Slack's file host, and SLACK_API_URL's origin when it is not Slack's own. */
@@ -97,7 +110,11 @@ export async function downloadSlackFiles(
     }
     let bytes: Uint8Array | null;
     try {
-      const res = await (opts.fetch ?? fetch)(url, { headers: { authorization: `Bearer ${opts.token}` }, redirect: "manual", signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
+      const res = await (opts.fetch ?? fetch)(url, {
+        headers: { authorization: `Bearer ${opts.token}` },
+        redirect: "manual",
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+      });
       if (res.status !== 200) {
         await res.body?.cancel();
         skip(`Slack answered ${res.status}`);
@@ -114,7 +131,8 @@ export async function downloadSlackFiles(
     }
     // What the bytes are decides; text only when Slack also says text (any UTF-8 would pass as text).
     const seen = sniff(bytes);
-    const mediaType = seen && seen !== "text/plain" ? seen : f.mimetype.startsWith("text/") && bytesMatch("text/plain", bytes) ? "text/plain" : null;
+    const mediaType =
+      seen && seen !== "text/plain" ? seen : f.mimetype.startsWith("text/") && bytesMatch("text/plain", bytes) ? "text/plain" : null;
     if (!mediaType) {
       skip(`LAP takes PNG, JPEG, GIF and WebP images, PDFs and plain text${f.mimetype ? ` (this is ${f.mimetype})` : ""}`);
       continue;
@@ -125,7 +143,9 @@ export async function downloadSlackFiles(
     }
     total += bytes.length;
     const source = { type: "base64" as const, media_type: mediaType, data: Buffer.from(bytes).toString("base64") };
-    parts.push((IMAGE_TYPES as readonly string[]).includes(mediaType) ? { type: "image", source } : { type: "document", source, title: f.name });
+    parts.push(
+      (IMAGE_TYPES as readonly string[]).includes(mediaType) ? { type: "image", source } : { type: "document", source, title: f.name },
+    );
   }
   return { parts, notes };
 }

@@ -16,18 +16,37 @@ beforeEach(async () => {
 
 const mention = (text: string, ts = nextTs()) => ({ type: "app_mention", user: "U1", text: `<@UBOTT1> ${text}`, ts, channel: "C1" });
 const click = (action_id: string, value: string, extra: Record<string, unknown> = {}) => ({
-  type: "block_actions", team: { id: "T1", domain: "acme" }, user: { id: "U1", team_id: "T1" }, api_app_id: "AFAKE",
-  channel: { id: "C1" }, trigger_id: "trig", response_url: "http://127.0.0.1:1/unused",
-  actions: [{ type: "button", action_id, block_id: "b", value, action_ts: "1" }], ...extra,
+  type: "block_actions",
+  team: { id: "T1", domain: "acme" },
+  user: { id: "U1", team_id: "T1" },
+  api_app_id: "AFAKE",
+  channel: { id: "C1" },
+  trigger_id: "trig",
+  response_url: "http://127.0.0.1:1/unused",
+  actions: [{ type: "button", action_id, block_id: "b", value, action_ts: "1" }],
+  ...extra,
 });
 const command = (text: string, extra: Record<string, string> = {}) => ({
-  command: "/lap", text, team_id: "T1", team_domain: "acme", channel_id: "C1", channel_name: "general", user_id: "U1", user_name: "alice",
-  trigger_id: `trig-${Math.random()}`, response_url: "http://127.0.0.1:1/unused", api_app_id: "AFAKE", ...extra,
+  command: "/lap",
+  text,
+  team_id: "T1",
+  team_domain: "acme",
+  channel_id: "C1",
+  channel_name: "general",
+  user_id: "U1",
+  user_name: "alice",
+  trigger_id: `trig-${Math.random()}`,
+  response_url: "http://127.0.0.1:1/unused",
+  api_app_id: "AFAKE",
+  ...extra,
 });
 
 describe("Slack interactivity", () => {
   test("the Stop button interrupts the session and the reply says Stopped", async () => {
-    h.sessions.script = () => [{ type: "agent.message", data: { text: "Working…" } }, { type: "wait", untilInterrupted: true }];
+    h.sessions.script = () => [
+      { type: "agent.message", data: { text: "Working…" } },
+      { type: "wait", untilInterrupted: true },
+    ];
     const ts = nextTs();
     await h.event(mention("long job", ts));
     let row = (await h.rows()).find((r) => r.message_ts === ts)!;
@@ -95,7 +114,15 @@ describe("/lap slash command", () => {
     expect(root.text).toContain("summarize the incident");
     expect(h.fake.thread("C1", root.ts).map((m) => m.text)).toEqual(["On it: summarize the incident"]);
     // A later reply in that thread continues the same session.
-    await h.event({ type: "message", channel_type: "channel", channel: "C1", user: "U1", text: "and the timeline?", ts: nextTs(), thread_ts: root.ts });
+    await h.event({
+      type: "message",
+      channel_type: "channel",
+      channel: "C1",
+      user: "U1",
+      text: "and the timeline?",
+      ts: nextTs(),
+      thread_ts: root.ts,
+    });
     await h.idle();
     expect(h.fake.thread("C1", root.ts).map((m) => m.text)).toEqual(["On it: summarize the incident", "On it: and the timeline?"]);
   });

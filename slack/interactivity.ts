@@ -59,7 +59,11 @@ export async function handleAction(args: { service: SlackService; client: WebCli
     if (body.channel && body.message) await showOutcome(client, body.channel.id, body.message.ts, result.approval, log);
     if (result.kind === "conflict") {
       const a = result.approval;
-      return void (await post(a.status === "expired" ? `This approval expired${a.message ? ` (${a.message})` : ""}.` : `Already ${a.status === "allowed" ? "allowed" : "denied"} by ${deciderText(a.decidedBy)}.`));
+      return void (await post(
+        a.status === "expired"
+          ? `This approval expired${a.message ? ` (${a.message})` : ""}.`
+          : `Already ${a.status === "allowed" ? "allowed" : "denied"} by ${deciderText(a.decidedBy)}.`,
+      ));
     }
     log.info({ approval_id: approval.id, decision, user: body.user.id }, "slack approval decided");
     await service.followTurn(client, approval.sessionId, result.turnId, result.afterSeq);
@@ -99,7 +103,13 @@ type ViewAck = (response?: { response_action: "errors"; errors: Record<string, s
  * an approval decided meanwhile, another workspace's approval) is answered in the dialog and changes
  * nothing. The thread message is updated after Slack has its answer.
  */
-export async function handleDenySubmission(args: { service: SlackService; client: WebClient; body: ViewSubmissionBody; ack: ViewAck; log: Logger }) {
+export async function handleDenySubmission(args: {
+  service: SlackService;
+  client: WebClient;
+  body: ViewSubmissionBody;
+  ack: ViewAck;
+  log: Logger;
+}) {
   const { service, client, body, ack, log } = args;
   const { store, sessions } = service.deps;
   const refuse = (text: string) => ack({ response_action: "errors", errors: { [REASON_BLOCK]: text } });
@@ -114,11 +124,13 @@ export async function handleDenySubmission(args: { service: SlackService; client
   if (result.kind === "conflict") {
     await refuse(alreadyDecided(result.approval));
     // The thread may still show buttons (say, it was decided in the dashboard): show what happened.
-    if (submission.channelId && submission.messageTs) await showOutcome(client, submission.channelId, submission.messageTs, result.approval, log);
+    if (submission.channelId && submission.messageTs)
+      await showOutcome(client, submission.channelId, submission.messageTs, result.approval, log);
     return;
   }
   await ack();
   log.info({ approval_id: approval.id, decision: "deny", user: body.user.id, with_reason: !!submission.reason }, "slack approval decided");
-  if (submission.channelId && submission.messageTs) await showOutcome(client, submission.channelId, submission.messageTs, result.approval, log);
+  if (submission.channelId && submission.messageTs)
+    await showOutcome(client, submission.channelId, submission.messageTs, result.approval, log);
   await service.followTurn(client, approval.sessionId, result.turnId, result.afterSeq);
 }

@@ -32,7 +32,15 @@ export function slackManifest(baseUrl: string, opts: { name?: string; oauth?: bo
     features: {
       app_home: { home_tab_enabled: false, messages_tab_enabled: true, messages_tab_read_only_enabled: false },
       bot_user: { display_name: name, always_online: true },
-      slash_commands: [{ command: "/lap", url: `${base}/slack/commands`, description: "Status, new session, choose agent", usage_hint: "status | new [prompt] | agent [name]", should_escape: false }],
+      slash_commands: [
+        {
+          command: "/lap",
+          url: `${base}/slack/commands`,
+          description: "Status, new session, choose agent",
+          usage_hint: "status | new [prompt] | agent [name]",
+          should_escape: false,
+        },
+      ],
     },
     oauth_config: {
       ...(opts.oauth === false ? {} : { redirect_urls: [`${base}/slack/oauth_redirect`] }),

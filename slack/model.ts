@@ -2,7 +2,12 @@ import { z } from "zod";
 import { idString, safeString } from "../server/lib/strings";
 
 /** Slack ids are short (T0123ABC); capped, since they key unique indexes. */
-const slackId = (what: string) => z.string().max(64, `must be a Slack ${what} id such as T0123ABC`).trim().regex(/^[A-Z0-9]{2,}$/, `must be a Slack ${what} id such as T0123ABC`);
+const slackId = (what: string) =>
+  z
+    .string()
+    .max(64, `must be a Slack ${what} id such as T0123ABC`)
+    .trim()
+    .regex(/^[A-Z0-9]{2,}$/, `must be a Slack ${what} id such as T0123ABC`);
 
 export const bindingBody = z.object({
   team_id: z.union([z.literal("*"), slackId("team")]).default("*"),
@@ -17,7 +22,14 @@ export const bindingParams = z.object({ id: idString(64) });
 export const allowlistBody = z.object({
   team_id: z.union([z.literal("*"), slackId("team")]).default("*"),
   /** Accepts U…/W… ids and <@U…> mentions; each must be a user id. */
-  user_ids: z.array(z.string().max(200, "must be a Slack user id such as U0123ABC or <@U0123ABC>").regex(/^\s*<?@?[UW][A-Za-z0-9]{2,}(\|[^>]*)?>?\s*$/, "must be a Slack user id such as U0123ABC or <@U0123ABC>")).max(1000),
+  user_ids: z
+    .array(
+      z
+        .string()
+        .max(200, "must be a Slack user id such as U0123ABC or <@U0123ABC>")
+        .regex(/^\s*<?@?[UW][A-Za-z0-9]{2,}(\|[^>]*)?>?\s*$/, "must be a Slack user id such as U0123ABC or <@U0123ABC>"),
+    )
+    .max(1000),
 });
 export type AllowlistBody = z.infer<typeof allowlistBody>;
 

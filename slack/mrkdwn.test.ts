@@ -10,7 +10,9 @@ describe("markdown to mrkdwn", () => {
   });
 
   test("links become <url|label>; bare autolinks stay links", () => {
-    expect(markdownToMrkdwn("see [the docs](https://example.com/a?b=1&c=2) or <https://x.io>")).toBe("see <https://example.com/a?b=1&c=2|the docs> or <https://x.io>");
+    expect(markdownToMrkdwn("see [the docs](https://example.com/a?b=1&c=2) or <https://x.io>")).toBe(
+      "see <https://example.com/a?b=1&c=2|the docs> or <https://x.io>",
+    );
   });
 
   test("& < > are escaped in text and code; code is never reformatted; fence languages dropped", () => {

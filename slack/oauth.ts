@@ -36,17 +36,26 @@ export async function installUrl(deps: OAuthDeps, createdBy: string): Promise<st
 export type OAuthResult = { ok: true; teamId: string; teamName: string } | { ok: false; status: 400 | 401 | 502; reason: string };
 
 export async function completeInstall(deps: OAuthDeps, query: { code?: string; state?: string; error?: string }): Promise<OAuthResult> {
-  if (!query.state || !(await deps.store.consumeOauthState(query.state))) return { ok: false, status: 401, reason: "invalid or expired state" };
+  if (!query.state || !(await deps.store.consumeOauthState(query.state)))
+    return { ok: false, status: 401, reason: "invalid or expired state" };
   if (query.error) return { ok: false, status: 400, reason: query.error };
   if (!query.code) return { ok: false, status: 400, reason: "missing code" };
   try {
     const res = await (await deps.clients.anonymous()).oauth.v2.access({
-      client_id: deps.clientId!, client_secret: deps.clientSecret!, code: query.code, redirect_uri: redirectUri(deps.baseUrl),
+      client_id: deps.clientId!,
+      client_secret: deps.clientSecret!,
+      code: query.code,
+      redirect_uri: redirectUri(deps.baseUrl),
     });
     if (!res.access_token || !res.team?.id || !res.bot_user_id) return { ok: false, status: 502, reason: "Slack returned no bot token" };
     await deps.store.saveInstallation({
-      teamId: res.team.id, teamName: res.team.name ?? "", appId: res.app_id ?? null, botUserId: res.bot_user_id,
-      botToken: res.access_token, scopes: res.scope ?? "", installedBy: res.authed_user?.id,
+      teamId: res.team.id,
+      teamName: res.team.name ?? "",
+      appId: res.app_id ?? null,
+      botUserId: res.bot_user_id,
+      botToken: res.access_token,
+      scopes: res.scope ?? "",
+      installedBy: res.authed_user?.id,
     });
     return { ok: true, teamId: res.team.id, teamName: res.team.name ?? "" };
   } catch (err) {

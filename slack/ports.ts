@@ -78,4 +78,3 @@ export function textOf(event: SessionEventLike): string {
 export const TERMINAL_OK = new Set(["session.status_idle", "session.idle", "turn.completed"]);
 export const TERMINAL_ERROR = new Set(["session.error", "turn.failed"]);
 export const TERMINAL_STOPPED = new Set(["session.stopped", "turn.interrupted"]);
-

@@ -14,7 +14,12 @@ beforeAll(async () => {
   h = await slackHarness({ real: { runtime } });
   const rt = await h.api("POST", "/api/runtimes", { alias: "fake", base_url: runtime.url, api_key: runtime.apiKey });
   expect(rt.status).toBe(201);
-  const ag = await h.api("POST", "/api/agents", { name: "helper", model: "claude-sonnet-4-5", system_prompt: "Be brief.", runtime_id: rt.body.id });
+  const ag = await h.api("POST", "/api/agents", {
+    name: "helper",
+    model: "claude-sonnet-4-5",
+    system_prompt: "Be brief.",
+    runtime_id: rt.body.id,
+  });
   expect(ag.status).toBe(201);
   agentId = ag.body.id;
   expect((await h.api("PUT", "/api/slack/bindings", { agent_id: "helper" })).body.agent_id).toBe(agentId);
@@ -30,14 +35,25 @@ beforeEach(async () => {
 });
 
 const mention = (text: string, ts = nextTs()) => ({ type: "app_mention", user: "U1", text: `<@UBOTT1> ${text}`, ts, channel: "C1" });
-const sessionEvents = async (id: string) => (await h.api("GET", `/api/sessions/${id}/events?after=0&limit=1000`)).body.data as Array<{ type: string; data: any }>;
+const sessionEvents = async (id: string) =>
+  (await h.api("GET", `/api/sessions/${id}/events?after=0&limit=1000`)).body.data as Array<{ type: string; data: any }>;
 const rowFor = async (ts: string) => (await h.rows()).find((r) => r.message_ts === ts)!;
 const click = (action_id: string, value: string, messageTs: string, o: { team?: string; user?: string; trigger?: string } = {}) => ({
-  type: "block_actions", team: { id: o.team ?? "T1" }, user: { id: o.user ?? "U1" }, channel: { id: "C1" }, message: { ts: messageTs }, api_app_id: "AFAKE",
+  type: "block_actions",
+  team: { id: o.team ?? "T1" },
+  user: { id: o.user ?? "U1" },
+  channel: { id: "C1" },
+  message: { ts: messageTs },
+  api_app_id: "AFAKE",
   trigger_id: o.trigger ?? h.fake.issueTrigger(),
   actions: [{ type: "button", action_id, block_id: "lap_approval", value, action_ts: "1" }],
 });
-const approvalMessageIn = (ts: string) => h.fake.thread("C1", ts).find((m) => m.blocks?.some((b: any) => b.block_id === "lap_approval" || (b.type === "section" && b.text.text.includes("Approval needed"))));
+const approvalMessageIn = (ts: string) =>
+  h.fake
+    .thread("C1", ts)
+    .find((m) =>
+      m.blocks?.some((b: any) => b.block_id === "lap_approval" || (b.type === "section" && b.text.text.includes("Approval needed"))),
+    );
 
 describe("Slack on the real sessions service", () => {
   test("a mention creates a session; a thread reply continues it; each message is sent once", async () => {
@@ -46,7 +62,15 @@ describe("Slack on the real sessions service", () => {
     await Promise.all([h.event(ev, { eventId: "EvR1" }), h.event(ev, { eventId: "EvR1", retryNum: 1 })]);
     await h.idle();
     expect(h.fake.thread("C1", root).map((m) => m.text)).toEqual(["You said: hello there"]);
-    await h.event({ type: "message", channel_type: "channel", channel: "C1", user: "U1", text: "and again", ts: nextTs(), thread_ts: root });
+    await h.event({
+      type: "message",
+      channel_type: "channel",
+      channel: "C1",
+      user: "U1",
+      text: "and again",
+      ts: nextTs(),
+      thread_ts: root,
+    });
     await h.idle();
     expect(h.fake.thread("C1", root).map((m) => m.text)).toEqual(["You said: hello there", "You said: and again"]);
     const row = await rowFor(root);
@@ -59,7 +83,11 @@ describe("Slack on the real sessions service", () => {
   });
 
   test("a failed run is reported in the thread", async () => {
-    runtime.reply = () => [{ event: { type: "session.status_running" } }, { event: { type: "agent.message", content: [{ type: "text", text: "Trying…" }] } }, { fail: "tool crashed" }];
+    runtime.reply = () => [
+      { event: { type: "session.status_running" } },
+      { event: { type: "agent.message", content: [{ type: "text", text: "Trying…" }] } },
+      { fail: "tool crashed" },
+    ];
     const ts = nextTs();
     await h.event(mention("break", ts));
     await h.idle();
@@ -83,7 +111,12 @@ describe("Slack on the real sessions service", () => {
     // Wait until the runtime has the turn running, then click Stop.
     for (let i = 0; i < 200 && !h.fake.thread("C1", ts)[0]?.text.includes("long job"); i++) await Bun.sleep(20);
     const click = {
-      type: "block_actions", team: { id: "T1" }, user: { id: "U1" }, channel: { id: "C1" }, api_app_id: "AFAKE", trigger_id: "t",
+      type: "block_actions",
+      team: { id: "T1" },
+      user: { id: "U1" },
+      channel: { id: "C1" },
+      api_app_id: "AFAKE",
+      trigger_id: "t",
       actions: [{ type: "button", action_id: "lap_stop", block_id: "b", value: row.session_id, action_ts: "1" }],
     };
     expect((await h.interaction(click)).status).toBe(200);
@@ -103,13 +136,20 @@ describe("Slack on the real sessions service", () => {
     await h.event(ev, { eventId: "EvPAUSED", retryNum: 2, retryReason: "http_timeout" });
     await h.idle();
     expect((await rowFor(ts)).status).toBe("answered");
-    expect(h.fake.thread("C1", ts).map((m) => m.text).filter((t) => t === "You said: are you there").length).toBe(1);
+    expect(
+      h.fake
+        .thread("C1", ts)
+        .map((m) => m.text)
+        .filter((t) => t === "You said: are you there").length,
+    ).toBe(1);
   });
 
   test("the reply streams into the thread by editing the placeholder", async () => {
     runtime.reply = () => [
       { event: { type: "session.status_running" } },
-      ...["one ", "two ", "three ", "four"].flatMap((w) => [{ delay: 120 }, { event: { type: "agent.message", content: [{ type: "text", text: w }] } }] as FakeStep[]),
+      ...["one ", "two ", "three ", "four"].flatMap(
+        (w) => [{ delay: 120 }, { event: { type: "agent.message", content: [{ type: "text", text: w }] } }] as FakeStep[],
+      ),
       { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
     ];
     const ts = nextTs();
@@ -121,7 +161,10 @@ describe("Slack on the real sessions service", () => {
     const posts = h.fake.callsTo("chat.postMessage").filter((c) => c.args.thread_ts === ts);
     expect(posts).toHaveLength(1);
     expect(posts[0]!.args.text).toBe("_Thinking…_");
-    const edits = h.fake.callsTo("chat.update").filter((c) => c.args.ts === thread[0]!.ts).map((c) => String(c.args.text));
+    const edits = h.fake
+      .callsTo("chat.update")
+      .filter((c) => c.args.ts === thread[0]!.ts)
+      .map((c) => String(c.args.text));
     expect(edits.length).toBeGreaterThanOrEqual(2);
     expect(edits.some((t) => t !== "one two three four" && "one two three four".startsWith(t))).toBe(true);
     expect(edits.at(-1)).toBe("one two three four");
@@ -149,9 +192,14 @@ describe("Slack on the real sessions service", () => {
 
     test("an ask posts Allow/Deny; Allow decides once, resumes the session and the answer streams into the thread", async () => {
       const { ts, message, buttons, approvalId, sessionId } = await ask("uptime");
-      expect(buttons.map((b: any) => [b.action_id, b.value])).toEqual([["lap_approval_allow", approvalId], ["lap_approval_deny", approvalId]]);
+      expect(buttons.map((b: any) => [b.action_id, b.value])).toEqual([
+        ["lap_approval_allow", approvalId],
+        ["lap_approval_deny", approvalId],
+      ]);
       expect(message.blocks![0].text.text).toContain('"command": "uptime"');
-      expect(h.fake.thread("C1", ts)[0]!.text).toBe("I need to run a command.\n\n:raising_hand: _Waiting for approval: see the buttons below._");
+      expect(h.fake.thread("C1", ts)[0]!.text).toBe(
+        "I need to run a command.\n\n:raising_hand: _Waiting for approval: see the buttons below._",
+      );
       const pending = await h.api("GET", `/api/approvals/${approvalId}`);
       expect(pending.body).toMatchObject({ status: "pending", session_id: sessionId, tool_name: "bash" });
 
@@ -160,7 +208,12 @@ describe("Slack on the real sessions service", () => {
       expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "allowed", decided_by: "slack:U1" });
       expect(message.text).toBe(":white_check_mark: Allowed by <@U1>: bash");
       expect(message.blocks!.some((b: any) => b.type === "actions")).toBe(false);
-      expect(h.fake.thread("C1", ts).map((m) => m.text).at(-1)).toBe("Done: bash ran.");
+      expect(
+        h.fake
+          .thread("C1", ts)
+          .map((m) => m.text)
+          .at(-1),
+      ).toBe("Done: bash ran.");
       expect(runtime.confirmations.filter((c) => c.result === "allow").length).toBeGreaterThanOrEqual(1);
 
       // A second click (say, a colleague on Deny) changes nothing and says who decided.
@@ -184,7 +237,8 @@ describe("Slack on the real sessions service", () => {
       return [...h.fake.views.values()].at(-1)!;
     }
     const submit = (viewId: string, reason: string | null, user = "U1") => h.interaction(h.fake.viewSubmission(viewId, user, { reason }));
-    const confirmationsIn = async (sessionId: string) => (await sessionEvents(sessionId)).filter((e) => e.type === "user.tool_confirmation");
+    const confirmationsIn = async (sessionId: string) =>
+      (await sessionEvents(sessionId)).filter((e) => e.type === "user.tool_confirmation");
 
     test("Deny opens a dialog; its reason reaches the runtime as deny_message and the thread says who and why", async () => {
       const { ts, message, approvalId, sessionId } = await ask("rm -rf /");
@@ -203,15 +257,29 @@ describe("Slack on the real sessions service", () => {
       expect(res.status).toBe(200);
       expect(await res.text()).toBe(""); // an empty ack closes the dialog
       await h.idle();
-      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "denied", decided_by: "slack:U1", message: reason });
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({
+        status: "denied",
+        decided_by: "slack:U1",
+        message: reason,
+      });
       expect(runtime.confirmations.at(-1)).toMatchObject({ result: "deny", deny_message: reason });
       const confirmations = await confirmationsIn(sessionId);
       expect(confirmations).toHaveLength(1);
-      expect(confirmations[0]!.data).toMatchObject({ approval_id: approvalId, result: "deny", deny_message: reason, decided_by: "slack:U1" });
+      expect(confirmations[0]!.data).toMatchObject({
+        approval_id: approvalId,
+        result: "deny",
+        deny_message: reason,
+        decided_by: "slack:U1",
+      });
       // Escaped for mrkdwn: the reason cannot ping the channel.
       expect(message.text).toBe(":no_entry_sign: Denied by <@U1>: Not on prod &lt;!channel&gt; &amp; use a dry run: bash");
       expect(message.blocks!.some((b: any) => b.type === "actions")).toBe(false);
-      expect(h.fake.thread("C1", ts).map((m) => m.text).at(-1)).toBe("Understood, I did not run bash.");
+      expect(
+        h.fake
+          .thread("C1", ts)
+          .map((m) => m.text)
+          .at(-1),
+      ).toBe("Understood, I did not run bash.");
     }, 30_000);
 
     test("Deny without a reason denies with no message; a click from another workspace decides nothing", async () => {
@@ -225,10 +293,19 @@ describe("Slack on the real sessions service", () => {
       const view = await openDeny(approvalId, message.ts);
       expect((await submit(view.id, null)).status).toBe(200);
       await h.idle();
-      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "denied", decided_by: "slack:U1", message: null });
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({
+        status: "denied",
+        decided_by: "slack:U1",
+        message: null,
+      });
       expect(runtime.confirmations.at(-1)).toEqual({ tool_use_id: expect.any(String), result: "deny" });
       expect(message.text).toBe(":no_entry_sign: Denied by <@U1>: bash");
-      expect(h.fake.thread("C1", ts).map((m) => m.text).at(-1)).toBe("Understood, I did not run bash.");
+      expect(
+        h.fake
+          .thread("C1", ts)
+          .map((m) => m.text)
+          .at(-1),
+      ).toBe("Understood, I did not run bash.");
     }, 30_000);
 
     test("a dialog submitted after the approval was decided elsewhere answers with an error and changes nothing", async () => {
@@ -244,16 +321,26 @@ describe("Slack on the real sessions service", () => {
       expect(runtime.confirmations.length).toBe(before);
       const res = await submit(mine.id, "too risky");
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ response_action: "errors", errors: { reason: "Already allowed by master key; nothing was changed." } });
+      expect(await res.json()).toEqual({
+        response_action: "errors",
+        errors: { reason: "Already allowed by master key; nothing was changed." },
+      });
       await h.idle();
-      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "allowed", decided_by: "master key", message: null });
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({
+        status: "allowed",
+        decided_by: "master key",
+        message: null,
+      });
       expect(runtime.confirmations.length).toBe(before);
       expect(await confirmationsIn(sessionId)).toHaveLength(1);
       // The thread stops offering buttons and shows the real outcome.
       expect(message.text).toBe(":white_check_mark: Allowed by master key: bash");
 
       const again = await submit(colleague.id, "me neither", "U2");
-      expect(await again.json()).toEqual({ response_action: "errors", errors: { reason: "Already allowed by master key; nothing was changed." } });
+      expect(await again.json()).toEqual({
+        response_action: "errors",
+        errors: { reason: "Already allowed by master key; nothing was changed." },
+      });
       await h.idle();
       expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("allowed");
       expect(await confirmationsIn(sessionId)).toHaveLength(1);
@@ -266,9 +353,16 @@ describe("Slack on the real sessions service", () => {
       expect((await submit(first.id, "no")).status).toBe(200);
       await h.idle();
       const res = await submit(second.id, "also no", "U2");
-      expect(await res.json()).toEqual({ response_action: "errors", errors: { reason: "Already denied by Slack user U1; nothing was changed." } });
+      expect(await res.json()).toEqual({
+        response_action: "errors",
+        errors: { reason: "Already denied by Slack user U1; nothing was changed." },
+      });
       await h.idle();
-      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({ status: "denied", decided_by: "slack:U1", message: "no" });
+      expect((await h.api("GET", `/api/approvals/${approvalId}`)).body).toMatchObject({
+        status: "denied",
+        decided_by: "slack:U1",
+        message: "no",
+      });
       expect(await confirmationsIn(sessionId)).toHaveLength(1);
     }, 30_000);
 
@@ -280,7 +374,9 @@ describe("Slack on the real sessions service", () => {
       expect((await h.interaction(payload, { secret: "wrong-secret" })).status).toBe(401);
       expect((await h.interaction(payload, { signature: "" })).status).toBe(401);
       const unsigned = new Request(`${h.config.baseUrl}/slack/interactivity`, {
-        method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
       });
       expect((await h.send(unsigned)).status).toBe(401);
       await h.idle();
@@ -327,7 +423,9 @@ describe("Slack on the real sessions service", () => {
       expect(res.status).toBe(200);
       await h.idle();
       expect(h.fake.calls.filter((c) => c.method === "views.open").map((c) => c.error)).toEqual(["expired_trigger_id"]);
-      expect(h.fake.callsTo("chat.postEphemeral").at(-1)!.args.text).toBe("Slack could not open the Deny dialog (expired_trigger_id); click Deny again.");
+      expect(h.fake.callsTo("chat.postEphemeral").at(-1)!.args.text).toBe(
+        "Slack could not open the Deny dialog (expired_trigger_id); click Deny again.",
+      );
       expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("pending");
     }, 30_000);
 
@@ -336,9 +434,15 @@ describe("Slack on the real sessions service", () => {
       const view = await openDeny(approvalId, message.ts);
       const payload = h.fake.viewSubmission(view.id, "U1", { reason: "x" });
       payload.view.private_metadata = JSON.stringify({ approval_id: "apr_does_not_exist" });
-      expect(await (await h.interaction(payload)).json()).toEqual({ response_action: "errors", errors: { reason: "That approval is not part of this workspace." } });
+      expect(await (await h.interaction(payload)).json()).toEqual({
+        response_action: "errors",
+        errors: { reason: "That approval is not part of this workspace." },
+      });
       payload.view.private_metadata = "not json";
-      expect(await (await h.interaction(payload)).json()).toEqual({ response_action: "errors", errors: { reason: "This dialog does not name an approval. Close it and click Deny again." } });
+      expect(await (await h.interaction(payload)).json()).toEqual({
+        response_action: "errors",
+        errors: { reason: "This dialog does not name an approval. Close it and click Deny again." },
+      });
       await h.idle();
       expect((await h.api("GET", `/api/approvals/${approvalId}`)).body.status).toBe("pending");
     }, 30_000);

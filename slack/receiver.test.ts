@@ -8,7 +8,12 @@ const BASE = "http://lap.test";
 
 /** The receiver alone, with a stand-in for Bolt's App that does what each test needs. */
 function receiverWith(processEvent: (e: ReceiverEvent) => Promise<void>, deadlineMs = 200) {
-  const r = new FetchReceiver(SECRET, () => {}, () => {}, deadlineMs);
+  const r = new FetchReceiver(
+    SECRET,
+    () => {},
+    () => {},
+    deadlineMs,
+  );
   r.init({ processEvent } as unknown as App);
   return r;
 }
@@ -67,11 +72,15 @@ describe("FetchReceiver", () => {
       called += 1;
       await e.ack();
     });
-    const ssl = await r.handle(signedRequest(`${BASE}/slack/commands`, "ssl_check=1&token=x", "application/x-www-form-urlencoded", { secret: SECRET }));
+    const ssl = await r.handle(
+      signedRequest(`${BASE}/slack/commands`, "ssl_check=1&token=x", "application/x-www-form-urlencoded", { secret: SECRET }),
+    );
     expect(ssl.status).toBe(200);
     const bad = await r.handle(signedRequest(`${BASE}/slack/events`, "{not json", "application/json", { secret: SECRET }));
     expect(bad.status).toBe(400);
-    const unsigned = await r.handle(new Request(`${BASE}/slack/events`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } }));
+    const unsigned = await r.handle(
+      new Request(`${BASE}/slack/events`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } }),
+    );
     expect(unsigned.status).toBe(401);
     expect(called).toBe(0);
   });
@@ -88,17 +97,30 @@ describe("FetchReceiver", () => {
       expect(res.status).toBe(401);
     }
     expect(ran).toBe(0);
-    expect((await r.handle(signedInteraction(BASE, { type: "block_actions", actions: [] }, { secret: SECRET, timestamp: now + 200 }))).status).toBe(200);
+    expect(
+      (await r.handle(signedInteraction(BASE, { type: "block_actions", actions: [] }, { secret: SECRET, timestamp: now + 200 }))).status,
+    ).toBe(200);
   });
 
   test("an interaction replayed with the same signature runs once; events are left to the inbox's event_id dedupe", async () => {
     const seen = new Set<string>();
     let ran = 0;
-    const r = new FetchReceiver(SECRET, () => {}, () => {}, 200, {
-      limits: { maxBytes: 1_000_000, maxDepth: 64 },
-      firstSeen: async (sig) => !seen.has(sig) && !!seen.add(sig),
-    });
-    r.init({ processEvent: async (e: ReceiverEvent) => { ran++; await e.ack(); } } as unknown as App);
+    const r = new FetchReceiver(
+      SECRET,
+      () => {},
+      () => {},
+      200,
+      {
+        limits: { maxBytes: 1_000_000, maxDepth: 64 },
+        firstSeen: async (sig) => !seen.has(sig) && !!seen.add(sig),
+      },
+    );
+    r.init({
+      processEvent: async (e: ReceiverEvent) => {
+        ran++;
+        await e.ack();
+      },
+    } as unknown as App);
     const timestamp = Math.floor(Date.now() / 1000);
     const interaction = () => signedInteraction(BASE, { type: "block_actions", actions: [] }, { secret: SECRET, timestamp });
     expect((await r.handle(interaction())).status).toBe(200);
@@ -112,7 +134,13 @@ describe("FetchReceiver", () => {
 
   test("a body over the size limit is 413 and one nested past the depth limit is 400, before any listener", async () => {
     let ran = 0;
-    const r = new FetchReceiver(SECRET, () => {}, () => {}, 200, { limits: { maxBytes: 2048, maxDepth: 8 } });
+    const r = new FetchReceiver(
+      SECRET,
+      () => {},
+      () => {},
+      200,
+      { limits: { maxBytes: 2048, maxDepth: 8 } },
+    );
     r.init({ processEvent: async () => void ran++ } as unknown as App);
     expect((await r.handle(signedEvent(BASE, { type: "event_callback", pad: "x".repeat(5000) }, { secret: SECRET }))).status).toBe(413);
     const deep = `{"type":"event_callback","e":${"[".repeat(20)}${"]".repeat(20)}}`;

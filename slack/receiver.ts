@@ -62,12 +62,14 @@ export class FetchReceiver implements Receiver {
     const nowS = Math.floor((this.guards.now?.() ?? Date.now()) / 1000);
     // Bolt refuses only old timestamps; one from the future would extend a captured request's life.
     const fresh = Math.abs(nowS - timestamp) <= TIMESTAMP_WINDOW_S;
-    const ok = fresh && isValidSlackRequest({
-      signingSecret: this.signingSecret,
-      body: raw,
-      headers: { "x-slack-signature": signature, "x-slack-request-timestamp": timestamp },
-      nowMilliseconds: nowS * 1000,
-    });
+    const ok =
+      fresh &&
+      isValidSlackRequest({
+        signingSecret: this.signingSecret,
+        body: raw,
+        headers: { "x-slack-signature": signature, "x-slack-request-timestamp": timestamp },
+        nowMilliseconds: nowS * 1000,
+      });
     if (!ok) return refused(401, "unauthorized", "Invalid or stale Slack signature");
     let body: Record<string, any>;
     try {
@@ -100,7 +102,9 @@ export class FetchReceiver implements Receiver {
     const processing = this.app!.processEvent(event);
     if (body.type === "event_callback") {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<Response>((r) => (timer = setTimeout(() => r(new Response("busy", { status: 503 })), this.eventDeadlineMs)));
+      const deadline = new Promise<Response>(
+        (r) => (timer = setTimeout(() => r(new Response("busy", { status: 503 })), this.eventDeadlineMs)),
+      );
       const stored = processing.then(
         () => new Response(""),
         (err) => {

@@ -21,7 +21,12 @@ export interface ReplyOptions {
   maxChars?: number;
 }
 
-export type ReplyOutcome = { kind: "ok" } | { kind: "error"; message: string } | { kind: "stopped" } | { kind: "timeout" } | { kind: "waiting" };
+export type ReplyOutcome =
+  | { kind: "ok" }
+  | { kind: "error"; message: string }
+  | { kind: "stopped" }
+  | { kind: "timeout" }
+  | { kind: "waiting" };
 
 /**
  * One agent answer in a Slack thread: a placeholder, then the text streamed in by editing the
@@ -111,14 +116,17 @@ export class ReplyStream {
     this.dirty = true;
     if (this.timer || this.inflight) return;
     const wait = Math.max(this.lastWriteAt + this.interval, this.blockedUntil) - Date.now();
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.dirty = false;
-      this.inflight = this.flush().finally(() => {
-        this.inflight = undefined;
-        if (this.dirty) this.kick();
-      });
-    }, Math.max(0, wait));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.dirty = false;
+        this.inflight = this.flush().finally(() => {
+          this.inflight = undefined;
+          if (this.dirty) this.kick();
+        });
+      },
+      Math.max(0, wait),
+    );
   }
 
   /** What each Slack message should say now. */
@@ -136,8 +144,17 @@ export class ReplyStream {
       if (i === chunks.length - 1) {
         const context = this.contextLine();
         if (context) blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: context }] });
-        const buttons: unknown[] = [{ type: "button", action_id: "lap_view_session", text: { type: "plain_text", text: "View session" }, url: this.o.sessionUrl }];
-        if (!o) buttons.push({ type: "button", action_id: "lap_stop", style: "danger", text: { type: "plain_text", text: "Stop" }, value: this.o.sessionId });
+        const buttons: unknown[] = [
+          { type: "button", action_id: "lap_view_session", text: { type: "plain_text", text: "View session" }, url: this.o.sessionUrl },
+        ];
+        if (!o)
+          buttons.push({
+            type: "button",
+            action_id: "lap_stop",
+            style: "danger",
+            text: { type: "plain_text", text: "Stop" },
+            value: this.o.sessionId,
+          });
         blocks.push({ type: "actions", block_id: "lap_reply_actions", elements: buttons });
       }
       return { text: chunk, blocks };
@@ -165,7 +182,14 @@ export class ReplyStream {
           have.sig = sig;
         } else {
           const post = (username?: string) =>
-            this.o.client.chat.postMessage({ channel: this.o.channel, thread_ts: this.o.threadTs, text, blocks: blocks as never, unfurl_links: false, ...(username ? { username } : {}) });
+            this.o.client.chat.postMessage({
+              channel: this.o.channel,
+              thread_ts: this.o.threadTs,
+              text,
+              blocks: blocks as never,
+              unfurl_links: false,
+              ...(username ? { username } : {}),
+            });
           const res = await post(this.username).catch((err) => {
             if (!this.username || slackErrorCode(err) !== "missing_scope") throw err;
             this.username = undefined; // an older install without chat:write.customize

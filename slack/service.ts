@@ -12,8 +12,10 @@ import { withThreadContext } from "./backfill";
 import { escapeSlack } from "./mrkdwn";
 import { downloadSlackFiles } from "./files";
 
-export const NO_AGENT_TEXT = "No agent answers in this channel yet. Pick one with `/lap agent <name>`, or ask an admin to bind one on LAP's Slack page.";
-export const DM_BLOCKED_TEXT = "You do not have permission to DM this agent. Ask an admin to add your Slack user ID to the DM allow-list on LAP's Slack page.";
+export const NO_AGENT_TEXT =
+  "No agent answers in this channel yet. Pick one with `/lap agent <name>`, or ask an admin to bind one on LAP's Slack page.";
+export const DM_BLOCKED_TEXT =
+  "You do not have permission to DM this agent. Ask an admin to add your Slack user ID to the DM allow-list on LAP's Slack page.";
 
 export interface SlackServiceDeps {
   store: SlackStore;
@@ -55,7 +57,10 @@ export class SlackService {
     const claim = await this.deps.store.claim(msg, retry?.num ? `${retry.num}:${retry.reason ?? ""}` : undefined);
     if (!claim.claimed) {
       this.deps.metrics?.deduplicated();
-      this.deps.log.info({ event_id: msg.eventId, retry_num: retry?.num, previous: claim.previousStatus }, "slack duplicate delivery ignored");
+      this.deps.log.info(
+        { event_id: msg.eventId, retry_num: retry?.num, previous: claim.previousStatus },
+        "slack duplicate delivery ignored",
+      );
       return "duplicate";
     }
     this.background(this.process(claim.row.id));
@@ -89,7 +94,12 @@ export class SlackService {
       const started = await this.threadLock.run(`${row.teamId}:${row.channelId}:${row.threadTs}`, () => this.startTurn(row, c, ctx));
       if (!started) return;
       const reply = started.reply;
-      await store.updateEvent(rowId, { status: "enqueued", sessionId: started.sessionId, turnId: started.turnId, agentId: started.agentId });
+      await store.updateEvent(rowId, {
+        status: "enqueued",
+        sessionId: started.sessionId,
+        turnId: started.turnId,
+        agentId: started.agentId,
+      });
       const outcome = await this.streamTurn(started.sessionId, started.turnId, started.afterSeq, reply, client);
       await store.updateEvent(rowId, { status: "answered", error: outcome.kind === "error" ? outcome.message : null });
     } catch (err) {
@@ -109,7 +119,13 @@ export class SlackService {
         if (ctx.reply) await ctx.reply.finish({ kind: "error", message: text }).catch(() => {});
         // No placeholder yet: say so on the first failure and when giving up, not on every retry.
         else if (client && (attempts === 1 || last)) {
-          await client.chat.postMessage({ channel: row.channelId, thread_ts: row.threadTs, text: `:warning: Could not start the agent: ${escapeSlack(text)}` }).catch(() => {});
+          await client.chat
+            .postMessage({
+              channel: row.channelId,
+              thread_ts: row.threadTs,
+              text: `:warning: Could not start the agent: ${escapeSlack(text)}`,
+            })
+            .catch(() => {});
         }
       }
     }
@@ -145,19 +161,33 @@ export class SlackService {
       sessionId = (await store.bindThread(row.teamId, row.channelId, row.threadTs, created.id, agentId)).sessionId;
     }
     // A session started mid-thread gets the thread so far as context (read before our placeholder exists).
-    let text = !thread && row.threadTs !== row.messageTs ? await withThreadContext(client, row.channelId, row.threadTs, row.messageTs, row.text) : row.text;
+    let text =
+      !thread && row.threadTs !== row.messageTs
+        ? await withThreadContext(client, row.channelId, row.threadTs, row.messageTs, row.text)
+        : row.text;
     // Files shared with the message become its attachments; those left out are named before the text.
-    const files = row.files?.length && client.token ? await downloadSlackFiles(row.files, { token: client.token, apiUrl: this.deps.apiUrl ?? "https://slack.com/api/" }) : null;
+    const files =
+      row.files?.length && client.token
+        ? await downloadSlackFiles(row.files, { token: client.token, apiUrl: this.deps.apiUrl ?? "https://slack.com/api/" })
+        : null;
     if (files?.notes.length) text = `${files.notes.join("\n")}\n\n${text}`;
     const agentName = (await sessions.findAgent(agentId).catch(() => null))?.name;
     const reply = new ReplyStream({
-      client, channel: row.channelId, threadTs: row.threadTs, sessionId, sessionUrl: this.sessionUrl(sessionId), log: this.deps.log, username: agentName,
+      client,
+      channel: row.channelId,
+      threadTs: row.threadTs,
+      sessionId,
+      sessionUrl: this.sessionUrl(sessionId),
+      log: this.deps.log,
+      username: agentName,
       minIntervalMs: this.deps.minEditIntervalMs,
     });
     await reply.start();
     ctx.reply = reply;
     // A retry after a crash may find its turn already queued: reuse it rather than send twice.
-    const turn = (row.attempts > 0 ? await this.queuedEarlier(sessionId, row.text) : null) ?? (await sessions.sendMessage(sessionId, text, files?.parts));
+    const turn =
+      (row.attempts > 0 ? await this.queuedEarlier(sessionId, row.text) : null) ??
+      (await sessions.sendMessage(sessionId, text, files?.parts));
     return { reply, sessionId, agentId, turnId: turn.turnId, afterSeq: turn.afterSeq };
   }
 
@@ -202,21 +232,24 @@ export class SlackService {
           reply.append(text);
         } else if (e.type === "agent.message") {
           const whole = textOf(e);
-          const prior = messageId ? shown.get(messageId) ?? "" : "";
+          const prior = messageId ? (shown.get(messageId) ?? "") : "";
           if (messageId) shown.delete(messageId);
           if (whole.startsWith(prior)) reply.append(whole.slice(prior.length));
           // The message's pieces are the reply's tail (nothing else comes between them): swap them for it.
           else if (reply.text.endsWith(prior)) reply.replace(reply.text.slice(0, reply.text.length - prior.length) + whole);
           else reply.append(whole);
-        }
-        else if (e.type === "agent.tool_use") {
+        } else if (e.type === "agent.tool_use") {
           reply.toolUsed(String(e.data.name ?? e.data.tool ?? "tool"));
-          if (e.data.evaluated_permission === "ask" && typeof e.data.id === "string") this.background(this.postApproval(client, sessionId, e.seq));
+          if (e.data.evaluated_permission === "ask" && typeof e.data.id === "string")
+            this.background(this.postApproval(client, sessionId, e.seq));
         } else if (TERMINAL_OK.has(e.type)) {
           const reason = (e.data.stop_reason as { type?: string } | undefined)?.type;
           end(reason === "interrupted" ? { kind: "stopped" } : reason === "requires_action" ? { kind: "waiting" } : { kind: "ok" });
-        }
-        else if (TERMINAL_ERROR.has(e.type)) end({ kind: "error", message: String((e.data.error as { message?: string })?.message ?? e.data.message ?? e.data.error ?? "Agent run failed.") });
+        } else if (TERMINAL_ERROR.has(e.type))
+          end({
+            kind: "error",
+            message: String((e.data.error as { message?: string })?.message ?? e.data.message ?? e.data.error ?? "Agent run failed."),
+          });
         else if (TERMINAL_STOPPED.has(e.type)) end({ kind: "stopped" });
       };
       this.deps.sessions.subscribe(sessionId, afterSeq, onEvent).then(
@@ -234,7 +267,14 @@ export class SlackService {
     const approval = await this.deps.sessions.approvalForAsk(sessionId, askSeq);
     const thread = await this.deps.store.threadOfSession(sessionId);
     if (!approval || !thread) return void this.deps.log.warn({ session_id: sessionId, seq: askSeq }, "slack: no approval row for an ask");
-    await withRateLimit(() => client.chat.postMessage({ channel: thread.channelId, thread_ts: thread.threadTs, ...approvalMessage(approval), blocks: approvalMessage(approval).blocks as never }));
+    await withRateLimit(() =>
+      client.chat.postMessage({
+        channel: thread.channelId,
+        thread_ts: thread.threadTs,
+        ...approvalMessage(approval),
+        blocks: approvalMessage(approval).blocks as never,
+      }),
+    );
   }
 
   /** After a decision from Slack: the resumed turn answers in the thread like any other. */
@@ -244,7 +284,13 @@ export class SlackService {
     const agentId = (await this.deps.store.threadSession(thread.teamId, thread.channelId, thread.threadTs))?.agentId;
     const agentName = agentId ? (await this.deps.sessions.findAgent(agentId).catch(() => null))?.name : undefined;
     const reply = new ReplyStream({
-      client, channel: thread.channelId, threadTs: thread.threadTs, sessionId, sessionUrl: this.sessionUrl(sessionId), log: this.deps.log, username: agentName,
+      client,
+      channel: thread.channelId,
+      threadTs: thread.threadTs,
+      sessionId,
+      sessionUrl: this.sessionUrl(sessionId),
+      log: this.deps.log,
+      username: agentName,
       minIntervalMs: this.deps.minEditIntervalMs,
     });
     await reply.start();

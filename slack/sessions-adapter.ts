@@ -6,7 +6,13 @@ import type { SessionModule } from "../server/sessions/module";
 import type { ApprovalRef, SessionsPort } from "./ports";
 
 const approvalRef = (a: ApprovalView): ApprovalRef => ({
-  id: a.id, sessionId: a.session_id, toolName: a.tool_name, input: a.input, status: a.status, decidedBy: a.decided_by, message: a.message,
+  id: a.id,
+  sessionId: a.session_id,
+  toolName: a.tool_name,
+  input: a.input,
+  status: a.status,
+  decidedBy: a.decided_by,
+  message: a.message,
 });
 
 /** The Slack bot's view of the real agents, sessions and approvals services. */
@@ -21,9 +27,14 @@ export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents"
   return {
     findAgent,
     listAgents: async () => (await core.agents.list({ limit: 100 })).map((a) => ({ id: a.id, name: a.name })),
-    createSession: async ({ agentId, title }) => ({ id: (await core.sessions.create({ agent_id: agentId, title: title.slice(0, 200) })).id }),
+    createSession: async ({ agentId, title }) => ({
+      id: (await core.sessions.create({ agent_id: agentId, title: title.slice(0, 200) })).id,
+    }),
     sendMessage: async (sessionId, text, attachments = []) => {
-      const r = await core.sessions.postMessage(sessionId, attachments.length ? { content: [{ type: "text", text }, ...attachments] as PostMessageInput["content"] } : { text });
+      const r = await core.sessions.postMessage(
+        sessionId,
+        attachments.length ? { content: [{ type: "text", text }, ...attachments] as PostMessageInput["content"] } : { text },
+      );
       return { turnId: r.turn_id, afterSeq: r.seq };
     },
     subscribe: (sessionId, afterSeq, onEvent) =>

@@ -54,7 +54,11 @@ export class SlackStore {
   constructor(private readonly deps: { database: Database; secretBox: SecretBox; audit?: AuditPort }) {}
 
   /** One statement and, when a caller made the change, its audit row, in one transaction. */
-  private recorded<T extends Record<string, unknown>>(text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null): Promise<T[]> {
+  private recorded<T extends Record<string, unknown>>(
+    text: string,
+    params: unknown[],
+    entry?: (rows: T[]) => AuditEntry | null,
+  ): Promise<T[]> {
     return auditedQuery(this.deps.database, this.deps.audit, text, params, entry);
   }
   private get q() {
@@ -70,7 +74,18 @@ export class SlackStore {
     const inserted = await this.q<EventRow>(
       `insert into slack_events (id, event_id, team_id, channel_id, message_ts, thread_ts, user_id, kind, text, status, attempts, meta)
        values ($1,$2,$3,$4,$5,$6,$7,$8,$9,'pending',0,$10::jsonb) on conflict do nothing returning ${EVENT_COLS}`,
-      [randomUUID(), msg.eventId, msg.teamId, msg.channelId, msg.messageTs, msg.threadTs, msg.userId, msg.kind, msg.text, JSON.stringify(msg.files?.length ? { files: msg.files } : {})],
+      [
+        randomUUID(),
+        msg.eventId,
+        msg.teamId,
+        msg.channelId,
+        msg.messageTs,
+        msg.threadTs,
+        msg.userId,
+        msg.kind,
+        msg.text,
+        JSON.stringify(msg.files?.length ? { files: msg.files } : {}),
+      ],
     );
     if (inserted[0]) return { claimed: true, row: inserted[0] };
     const rows = await this.q<EventRow & { previous: SlackEventStatus }>(
@@ -95,15 +110,36 @@ export class SlackStore {
 
   /** pending -> processing, atomically: only one worker runs a row. */
   async startProcessing(id: string): Promise<boolean> {
-    const rows = await this.q(`update slack_events set status = 'processing', attempts = attempts + 1, updated_at = now() where id = $1 and status = 'pending' returning id`, [id]);
+    const rows = await this.q(
+      `update slack_events set status = 'processing', attempts = attempts + 1, updated_at = now() where id = $1 and status = 'pending' returning id`,
+      [id],
+    );
     return rows.length === 1;
   }
 
-  async updateEvent(id: string, patch: { status: SlackEventStatus; agentId?: string; sessionId?: string; turnId?: string; error?: string | null; bumpAttempt?: boolean }) {
+  async updateEvent(
+    id: string,
+    patch: {
+      status: SlackEventStatus;
+      agentId?: string;
+      sessionId?: string;
+      turnId?: string;
+      error?: string | null;
+      bumpAttempt?: boolean;
+    },
+  ) {
     await this.q(
       `update slack_events set status = $2, agent_id = coalesce($3, agent_id), session_id = coalesce($4, session_id),
          turn_id = coalesce($5, turn_id), error = $6, attempts = attempts + $7, updated_at = now() where id = $1`,
-      [id, patch.status, patch.agentId ?? null, patch.sessionId ?? null, patch.turnId ?? null, patch.error ?? null, patch.bumpAttempt ? 1 : 0],
+      [
+        id,
+        patch.status,
+        patch.agentId ?? null,
+        patch.sessionId ?? null,
+        patch.turnId ?? null,
+        patch.error ?? null,
+        patch.bumpAttempt ? 1 : 0,
+      ],
     );
   }
 
@@ -129,7 +165,10 @@ export class SlackStore {
 
   /** Old inbox rows only matter for the Recent messages list; Slack stops retrying after minutes. */
   async pruneEvents(olderThanDays: number): Promise<number> {
-    const rows = await this.q(`delete from slack_events where created_at < now() - ($1::int * interval '1 day') and status not in ('pending', 'processing') returning id`, [olderThanDays]);
+    const rows = await this.q(
+      `delete from slack_events where created_at < now() - ($1::int * interval '1 day') and status not in ('pending', 'processing') returning id`,
+      [olderThanDays],
+    );
     return rows.length;
   }
 
@@ -138,7 +177,10 @@ export class SlackStore {
   }
 
   async recordedTurnIds(sessionId: string): Promise<Set<string>> {
-    const rows = await this.q<{ turnId: string }>(`select turn_id as "turnId" from slack_events where session_id = $1 and turn_id is not null`, [sessionId]);
+    const rows = await this.q<{ turnId: string }>(
+      `select turn_id as "turnId" from slack_events where session_id = $1 and turn_id is not null`,
+      [sessionId],
+    );
     return new Set(rows.map((r) => r.turnId));
   }
 
@@ -169,7 +211,10 @@ export class SlackStore {
   }
 
   async countThreads(teamId: string, channelId: string): Promise<number> {
-    const rows = await this.q<{ n: number }>(`select count(*)::int as n from slack_threads where team_id = $1 and channel_id = $2`, [teamId, channelId]);
+    const rows = await this.q<{ n: number }>(`select count(*)::int as n from slack_threads where team_id = $1 and channel_id = $2`, [
+      teamId,
+      channelId,
+    ]);
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -200,7 +245,17 @@ export class SlackStore {
          values ($1,$2,$3,$4, coalesce((select a.team_id from agents a where a.id = $4), 'team_default'))
        on conflict (team_id, channel_id) do update set agent_id = excluded.agent_id, lap_team_id = excluded.lap_team_id returning id, lap_team_id`,
       [randomUUID(), teamId, channelId, agentId],
-      ([r]) => (actor ? { actor, action: "slack_binding.set", objectType: "slack_binding", objectId: r!.id, teamId: r!.lap_team_id, after: { team_id: teamId, channel_id: channelId, agent_id: agentId } } : null),
+      ([r]) =>
+        actor
+          ? {
+              actor,
+              action: "slack_binding.set",
+              objectType: "slack_binding",
+              objectId: r!.id,
+              teamId: r!.lap_team_id,
+              after: { team_id: teamId, channel_id: channelId, agent_id: agentId },
+            }
+          : null,
     );
     return rows[0]!.id;
   }
@@ -209,7 +264,18 @@ export class SlackStore {
     const rows = await this.recorded<{ id: string; team_id: string; channel_id: string; agent_id: string; lap_team_id: string }>(
       `delete from slack_bindings where id = $1 returning id, team_id, channel_id, agent_id, lap_team_id`,
       [id],
-      ([r]) => (r && actor ? { actor, action: "slack_binding.delete", objectType: "slack_binding", objectId: id, teamId: r.lap_team_id, before: { team_id: r.team_id, channel_id: r.channel_id, agent_id: r.agent_id }, after: null } : null),
+      ([r]) =>
+        r && actor
+          ? {
+              actor,
+              action: "slack_binding.delete",
+              objectType: "slack_binding",
+              objectId: id,
+              teamId: r.lap_team_id,
+              before: { team_id: r.team_id, channel_id: r.channel_id, agent_id: r.agent_id },
+              after: null,
+            }
+          : null,
     );
     return rows.length === 1;
   }
@@ -217,7 +283,9 @@ export class SlackStore {
   // DM allow-list ----------------------------------------------------------
   async dmAllowlist(teamId?: string): Promise<Array<{ teamId: string; userId: string }>> {
     return teamId
-      ? this.q(`select team_id as "teamId", user_id as "userId" from slack_dm_allowlist where team_id in ($1, '*') order by user_id`, [teamId])
+      ? this.q(`select team_id as "teamId", user_id as "userId" from slack_dm_allowlist where team_id in ($1, '*') order by user_id`, [
+          teamId,
+        ])
       : this.q(`select team_id as "teamId", user_id as "userId" from slack_dm_allowlist order by team_id, user_id`);
   }
 
@@ -225,11 +293,16 @@ export class SlackStore {
   async replaceDmAllowlist(teamId: string, userIds: string[], actor?: Principal) {
     await this.deps.database.transaction(async (tx) => {
       const before = await tx.query<{ user_id: string }>(`delete from slack_dm_allowlist where team_id = $1 returning user_id`, [teamId]);
-      for (const userId of userIds) await tx.query(`insert into slack_dm_allowlist (team_id, user_id) values ($1,$2) on conflict do nothing`, [teamId, userId]);
+      for (const userId of userIds)
+        await tx.query(`insert into slack_dm_allowlist (team_id, user_id) values ($1,$2) on conflict do nothing`, [teamId, userId]);
       if (actor) {
         await (this.deps.audit ?? NO_AUDIT).record(tx, {
-          actor, action: "slack_dm_allowlist.set", objectType: "slack_workspace", objectId: teamId,
-          before: { user_ids: before.map((b) => b.user_id).sort() }, after: { user_ids: [...userIds].sort() },
+          actor,
+          action: "slack_dm_allowlist.set",
+          objectType: "slack_workspace",
+          objectId: teamId,
+          before: { user_ids: before.map((b) => b.user_id).sort() },
+          after: { user_ids: [...userIds].sort() },
         });
       }
     });
@@ -269,14 +342,27 @@ export class SlackStore {
     const rows = await this.recorded<{ team_id: string; team_name: string }>(
       `delete from slack_installations where team_id = $1 returning team_id, team_name`,
       [teamId],
-      ([r]) => (r && actor ? { actor, action: "slack_installation.delete", objectType: "slack_workspace", objectId: teamId, before: { team_name: r.team_name }, after: null } : null),
+      ([r]) =>
+        r && actor
+          ? {
+              actor,
+              action: "slack_installation.delete",
+              objectType: "slack_workspace",
+              objectId: teamId,
+              before: { team_name: r.team_name },
+              after: null,
+            }
+          : null,
     );
     return rows.length === 1;
   }
 
   // OAuth state ------------------------------------------------------------
   async createOauthState(state: string, createdBy: string, ttlMs: number) {
-    await this.q(`insert into slack_oauth_states (state, created_by, expires_at) values ($1,$2, now() + ($3::int * interval '1 millisecond'))`, [state, createdBy, ttlMs]);
+    await this.q(
+      `insert into slack_oauth_states (state, created_by, expires_at) values ($1,$2, now() + ($3::int * interval '1 millisecond'))`,
+      [state, createdBy, ttlMs],
+    );
   }
 
   // Replays ----------------------------------------------------------------
@@ -285,7 +371,9 @@ export class SlackStore {
    * replica already recorded it (a replay). Kept past Slack's 5-minute timestamp window, then pruned.
    */
   async firstSeen(signature: string): Promise<boolean> {
-    const rows = await this.q(`insert into slack_seen_requests (signature) values ($1) on conflict do nothing returning signature`, [signature]);
+    const rows = await this.q(`insert into slack_seen_requests (signature) values ($1) on conflict do nothing returning signature`, [
+      signature,
+    ]);
     return rows.length === 1;
   }
 
@@ -295,7 +383,10 @@ export class SlackStore {
 
   /** One atomic update: a state works once, and only before it expires. */
   async consumeOauthState(state: string): Promise<boolean> {
-    const rows = await this.q(`update slack_oauth_states set used_at = now() where state = $1 and used_at is null and expires_at > now() returning state`, [state]);
+    const rows = await this.q(
+      `update slack_oauth_states set used_at = now() where state = $1 and used_at is null and expires_at > now() returning state`,
+      [state],
+    );
     return rows.length === 1;
   }
 }

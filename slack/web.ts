@@ -30,7 +30,13 @@ export function slackLogger(log: Logger): SlackLogger {
 }
 
 export function clientOptions(apiUrl: string, log: Logger) {
-  return { slackApiUrl: apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, logger: slackLogger(log), timeout: 10_000 };
+  return {
+    slackApiUrl: apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    logger: slackLogger(log),
+    timeout: 10_000,
+  };
 }
 
 /** One client per token (they keep a request queue each). */
@@ -73,4 +79,5 @@ export async function withRateLimit<T>(call: () => Promise<T>, attempts = 4): Pr
   }
 }
 
-export const slackErrorCode = (err: unknown) => (err as { data?: { error?: string } })?.data?.error ?? (err as Error)?.message ?? String(err);
+export const slackErrorCode = (err: unknown) =>
+  (err as { data?: { error?: string } })?.data?.error ?? (err as Error)?.message ?? String(err);

@@ -42,13 +42,22 @@ test("a reply streamed in pieces is posted whole, each message's text once", asy
   await h.event(mention("what is here", ts));
   await h.idle();
   expect(h.fake.thread("C1", ts).map((m) => m.text)).toEqual(["Looking at it. Found two files."]);
-  const edits = h.fake.callsTo("chat.update").filter((c) => c.args.ts === h.fake.thread("C1", ts)[0]!.ts).map((c) => String(c.args.text));
+  const edits = h.fake
+    .callsTo("chat.update")
+    .filter((c) => c.args.ts === h.fake.thread("C1", ts)[0]!.ts)
+    .map((c) => String(c.args.text));
   expect(edits.at(-1)).toBe("Looking at it. Found two files.");
   // Never a doubled text on the way (a message added on top of its own deltas).
   for (const t of edits) expect(t.includes("it.Looking") || t.split("Looking").length > 2).toBe(false);
   // The session's event list reads the two messages, not their pieces.
   const row = (await h.rows()).find((r) => r.message_ts === ts)!;
-  const events = (await h.api("GET", `/api/sessions/${row.session_id}/events?after=0&limit=1000`)).body.data as Array<{ type: string; data: { content?: Array<{ text: string }> } }>;
-  expect(events.filter((e) => e.type === "agent.message").map((e) => e.data.content![0]!.text)).toEqual(["Looking at it.", " Found two files."]);
+  const events = (await h.api("GET", `/api/sessions/${row.session_id}/events?after=0&limit=1000`)).body.data as Array<{
+    type: string;
+    data: { content?: Array<{ text: string }> };
+  }>;
+  expect(events.filter((e) => e.type === "agent.message").map((e) => e.data.content![0]!.text)).toEqual([
+    "Looking at it.",
+    " Found two files.",
+  ]);
   expect(events.some((e) => e.type === "agent.message_delta")).toBe(false);
 }, 30_000);

@@ -9,8 +9,19 @@ const [url, key, nArg, concArg] = process.argv.slice(2);
 const N = Number(nArg);
 const CONCURRENCY = Number(concArg);
 
-const plain = JSON.stringify({ model: "bench-model", messages: [{ role: "system", content: "You are a benchmark." }, { role: "user", content: "Say hello in a short sentence." }], max_tokens: 50 });
-const streamed = JSON.stringify({ model: "bench-model", messages: [{ role: "user", content: "Stream a short sentence back to me." }], stream: true });
+const plain = JSON.stringify({
+  model: "bench-model",
+  messages: [
+    { role: "system", content: "You are a benchmark." },
+    { role: "user", content: "Say hello in a short sentence." },
+  ],
+  max_tokens: 50,
+});
+const streamed = JSON.stringify({
+  model: "bench-model",
+  messages: [{ role: "user", content: "Stream a short sentence back to me." }],
+  stream: true,
+});
 
 async function one(body: string) {
   const res = await fetch(url!, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body });
@@ -21,9 +32,11 @@ async function one(body: string) {
 async function phase(label: string, body: string, n: number) {
   console.log(`start ${label} ${n}`);
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next++ < n) await one(body);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < n) await one(body);
+    }),
+  );
   console.log(`end ${label} ${n}`);
 }
 

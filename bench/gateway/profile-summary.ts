@@ -6,9 +6,22 @@
  */
 import { readFileSync } from "node:fs";
 
-interface CallFrame { functionName: string; url: string; lineNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+}
 
 const [file, topArg, windowArg, filter] = process.argv.slice(2);
 const [fromMs, toMs] = (windowArg && windowArg !== "-" ? windowArg.split("-").map(Number) : [0, Infinity]) as [number, number];
@@ -19,7 +32,11 @@ const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
-const short = (url: string) => url.replace(/^.*\/node_modules\//, "nm:").replace(/^.*\/wt-[^/]+\//, "").replace(/^.*\/main\//, "");
+const short = (url: string) =>
+  url
+    .replace(/^.*\/node_modules\//, "nm:")
+    .replace(/^.*\/wt-[^/]+\//, "")
+    .replace(/^.*\/main\//, "");
 const label = (f: CallFrame) => `${f.functionName || "(anonymous)"} ${short(f.url)}:${f.lineNumber + 1}`;
 
 const self = new Map<string, number>();
@@ -44,15 +61,24 @@ for (let i = 0; i < profile.samples.length; i++) {
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const f = byId.get(cur)!.callFrame;
     const l = label(f);
-    if (!seen.has(l)) { seen.add(l); inclusive.set(l, (inclusive.get(l) ?? 0) + 1); }
+    if (!seen.has(l)) {
+      seen.add(l);
+      inclusive.set(l, (inclusive.get(l) ?? 0) + 1);
+    }
     const u = short(f.url) || "(native)";
-    if (!seenFile.has(u)) { seenFile.add(u); inclusiveFile.set(u, (inclusiveFile.get(u) ?? 0) + 1); }
+    if (!seenFile.has(u)) {
+      seenFile.add(u);
+      inclusiveFile.set(u, (inclusiveFile.get(u) ?? 0) + 1);
+    }
   }
 }
 const pct = (n: number) => `${((n / total) * 100).toFixed(1).padStart(5)}%`;
 const print = (title: string, m: Map<string, number>) => {
   console.log(`\n## ${title}`);
-  [...m.entries()].filter(([k]) => !filter || k.includes(filter)).sort((a, b) => b[1] - a[1]).slice(0, top)
+  [...m.entries()]
+    .filter(([k]) => !filter || k.includes(filter))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
     .forEach(([k, v]) => console.log(`${pct(v)} ${String(v).padStart(6)}  ${k}`));
 };
 console.log(`${total} busy samples (${idle} idle samples left out)`);

@@ -21,7 +21,11 @@ const N = Number(process.argv[2] ?? 4000);
 const CONCURRENCY = Number(process.argv[3] ?? 20);
 const here = fileURLToPath(new URL(".", import.meta.url));
 
-const fake = spawn(["bun", `${here}../../test/support/fake-openai-server.ts`, "sk-bench-provider"], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
+const fake = spawn(["bun", `${here}../../test/support/fake-openai-server.ts`, "sk-bench-provider"], {
+  stdout: "pipe",
+  stderr: "inherit",
+  stdin: "ignore",
+});
 const firstLine = await (async () => {
   const reader = fake.stdout.getReader();
   let buf = "";
@@ -37,15 +41,31 @@ const upstream = (JSON.parse(firstLine) as { url: string }).url;
 
 const dir = mkdtempSync(join(tmpdir(), "lap-profile-"));
 const configPath = join(dir, "config.yaml");
-writeFileSync(configPath, `model_list:
+writeFileSync(
+  configPath,
+  `model_list:
   - model_name: bench-model
     litellm_params: { model: openai/gpt-4o-mini, api_base: ${upstream}, api_key: os.environ/BENCH_PROVIDER_KEY }
-`);
-const rawEnv = { LAP_DATA_DIR: dir, MASTER_KEY: "bench-master-key-0123456789", LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: configPath, BENCH_PROVIDER_KEY: "sk-bench-provider", ...(process.env.LAP_GATEWAY_SPEND_FLUSH_MS ? { LAP_GATEWAY_SPEND_FLUSH_MS: process.env.LAP_GATEWAY_SPEND_FLUSH_MS } : {}) };
+`,
+);
+const rawEnv = {
+  LAP_DATA_DIR: dir,
+  MASTER_KEY: "bench-master-key-0123456789",
+  LOG_LEVEL: "silent",
+  LAP_GATEWAY_CONFIG: configPath,
+  BENCH_PROVIDER_KEY: "sk-bench-provider",
+  ...(process.env.LAP_GATEWAY_SPEND_FLUSH_MS ? { LAP_GATEWAY_SPEND_FLUSH_MS: process.env.LAP_GATEWAY_SPEND_FLUSH_MS } : {}),
+};
 const database = await createDatabase({ dataDir: join(dir, "pgdata") });
 await migrate(database);
 const { app, services } = createApp({ config: loadConfig(rawEnv), database, logger: createLogger("silent"), rawEnv });
-const { key } = await services.gateway.keys.generate({ key_alias: "profile", max_budget: 1_000_000, rpm_limit: 10_000_000, tpm_limit: 1_000_000_000, max_parallel_requests: 1000 });
+const { key } = await services.gateway.keys.generate({
+  key_alias: "profile",
+  max_budget: 1_000_000,
+  rpm_limit: 10_000_000,
+  tpm_limit: 1_000_000_000,
+  max_parallel_requests: 1000,
+});
 app.listen({ port: 0, hostname: "127.0.0.1" });
 const url = `http://127.0.0.1:${app.server!.port}/v1/chat/completions`;
 
@@ -66,7 +86,11 @@ function threadTicks(): Map<string, number> {
 }
 
 // The load comes from another process, so this process's CPU is LAP's alone (plus the idle fake's pipe).
-const client = spawn(["bun", `${here}profile-client.ts`, url, key, String(N), String(CONCURRENCY)], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
+const client = spawn(["bun", `${here}profile-client.ts`, url, key, String(N), String(CONCURRENCY)], {
+  stdout: "pipe",
+  stderr: "inherit",
+  stdin: "ignore",
+});
 let cpu0 = process.cpuUsage();
 let threads0 = threadTicks();
 let from = Date.now();
@@ -85,8 +109,13 @@ for await (const chunk of client.stdout) {
       const cpu = process.cpuUsage(cpu0);
       const n = Number(count);
       const wall = Date.now() - from;
-      console.log(`${label!.padEnd(15)} ${((cpu.user + cpu.system) / n).toFixed(1)} µs CPU/request (user ${(cpu.user / n).toFixed(1)}, system ${(cpu.system / n).toFixed(1)}), ${(n / (wall / 1000)).toFixed(0)} req/s (window ${from}-${Date.now()})`);
-      const threads = [...threadTicks()].map(([name, t]) => [name, ((t - (threads0.get(name) ?? 0)) * 10_000) / n] as const).filter(([, us]) => us >= 1).sort((a, b) => b[1] - a[1]);
+      console.log(
+        `${label!.padEnd(15)} ${((cpu.user + cpu.system) / n).toFixed(1)} µs CPU/request (user ${(cpu.user / n).toFixed(1)}, system ${(cpu.system / n).toFixed(1)}), ${(n / (wall / 1000)).toFixed(0)} req/s (window ${from}-${Date.now()})`,
+      );
+      const threads = [...threadTicks()]
+        .map(([name, t]) => [name, ((t - (threads0.get(name) ?? 0)) * 10_000) / n] as const)
+        .filter(([, us]) => us >= 1)
+        .sort((a, b) => b[1] - a[1]);
       console.log(`  by thread (µs/request): ${threads.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(", ")}`);
     }
   }

@@ -18,7 +18,10 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const DB = process.env.BENCH_DB === "postgres" ? "postgres" : "pglite";
 const DB_LABEL = DB === "postgres" ? "PostgreSQL 15 on loopback (DATABASE_URL)" : "embedded PGlite (in the LAP process)";
 
-async function startChild(script: string, args: string[]): Promise<{ proc: Subprocess<"ignore", "pipe", "inherit">; info: any; rest: Promise<string> }> {
+async function startChild(
+  script: string,
+  args: string[],
+): Promise<{ proc: Subprocess<"ignore", "pipe", "inherit">; info: any; rest: Promise<string> }> {
   const proc = spawn(["bun", `${here}${script}`, ...args], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
   const reader = proc.stdout.getReader();
   let buf = "";
@@ -43,14 +46,33 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-const body = JSON.stringify({ model: "bench-model", messages: [{ role: "system", content: "You are a benchmark." }, { role: "user", content: "Say hello in a short sentence." }], max_tokens: 50 });
-const streamBody = JSON.stringify({ model: "bench-model", messages: [{ role: "user", content: "Stream a short sentence back to me." }], stream: true });
+const body = JSON.stringify({
+  model: "bench-model",
+  messages: [
+    { role: "system", content: "You are a benchmark." },
+    { role: "user", content: "Say hello in a short sentence." },
+  ],
+  max_tokens: 50,
+});
+const streamBody = JSON.stringify({
+  model: "bench-model",
+  messages: [{ role: "user", content: "Stream a short sentence back to me." }],
+  stream: true,
+});
 
-interface Target { name: string; url: string; key: string }
+interface Target {
+  name: string;
+  url: string;
+  key: string;
+}
 
 async function one(t: Target, payload = body): Promise<number> {
   const started = performance.now();
-  const res = await fetch(`${t.url}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" }, body: payload });
+  const res = await fetch(`${t.url}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
+    body: payload,
+  });
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`${t.name}: HTTP ${res.status}`);
   return performance.now() - started;
@@ -58,12 +80,18 @@ async function one(t: Target, payload = body): Promise<number> {
 
 async function ttft(t: Target): Promise<number> {
   const started = performance.now();
-  const res = await fetch(`${t.url}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" }, body: streamBody });
+  const res = await fetch(`${t.url}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
+    body: streamBody,
+  });
   const reader = res.body!.getReader();
   const first = await reader.read();
   const at = performance.now() - started;
   if (first.done) throw new Error("empty stream");
-  while (!(await reader.read()).done) { /* drain */ }
+  while (!(await reader.read()).done) {
+    /* drain */
+  }
   return at;
 }
 
@@ -77,9 +105,11 @@ async function concurrent(t: Target, total: number) {
   const xs: number[] = [];
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next++ < total) xs.push(await one(t));
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < total) xs.push(await one(t));
+    }),
+  );
   return { xs, rps: total / ((performance.now() - started) / 1000) };
 }
 
@@ -153,11 +183,26 @@ const rows: string[][] = [
   ["sequential p99 (ms)", f(pct(seq.direct, 99)), f(pct(seq.lap, 99)), f(pct(seq.lap, 99) - pct(seq.direct, 99))],
   [`concurrency ${CONCURRENCY} p50 (ms)`, f(pct(concD.xs, 50)), f(pct(concL.xs, 50)), f(pct(concL.xs, 50) - pct(concD.xs, 50))],
   [`concurrency ${CONCURRENCY} p99 (ms)`, f(pct(concD.xs, 99)), f(pct(concL.xs, 99)), f(pct(concL.xs, 99) - pct(concD.xs, 99))],
-  [`throughput at ${CONCURRENCY} (req/s)`, concD.rps.toFixed(0), concL.rps.toFixed(0), `${((concL.rps / concD.rps) * 100).toFixed(0)}% of direct`],
+  [
+    `throughput at ${CONCURRENCY} (req/s)`,
+    concD.rps.toFixed(0),
+    concL.rps.toFixed(0),
+    `${((concL.rps / concD.rps) * 100).toFixed(0)}% of direct`,
+  ],
   ["stream TTFT p50 (ms)", f(pct(ttD, 50)), f(pct(ttL, 50)), f(pct(ttL, 50) - pct(ttD, 50))],
   ["stream TTFT p99 (ms)", f(pct(ttD, 99)), f(pct(ttL, 99)), f(pct(ttL, 99) - pct(ttD, 99))],
-  ["CPU per request at concurrency 50 (µs)", `${perReq(cpu.fakeDirect)} (fake)`, `${perReq(cpu.lap)} (LAP) + ${perReq(cpu.fakeViaLap)} (fake)`, `${perReq(cpu.lap)} (LAP, incl. spend writes${DB === "pglite" ? " into PGlite" : ""})`],
-  ["LAP RSS idle / after load / peak (MB)", "", `${rssIdle.rss.toFixed(0)} / ${rssLoaded.rss.toFixed(0)} / ${rssLoaded.peak.toFixed(0)}`, ""],
+  [
+    "CPU per request at concurrency 50 (µs)",
+    `${perReq(cpu.fakeDirect)} (fake)`,
+    `${perReq(cpu.lap)} (LAP) + ${perReq(cpu.fakeViaLap)} (fake)`,
+    `${perReq(cpu.lap)} (LAP, incl. spend writes${DB === "pglite" ? " into PGlite" : ""})`,
+  ],
+  [
+    "LAP RSS idle / after load / peak (MB)",
+    "",
+    `${rssIdle.rss.toFixed(0)} / ${rssLoaded.rss.toFixed(0)} / ${rssLoaded.peak.toFixed(0)}`,
+    "",
+  ],
 ];
 const header = ["metric", "direct to fake", "through LAP", "added by LAP"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -173,7 +218,11 @@ const busy = loadNote([loadBefore, loadAfter]);
 const addedP50 = pct(seq.lap, 50) - pct(seq.direct, 50);
 const addedP99 = pct(seq.lap, 99) - pct(seq.direct, 99);
 const share = concL.rps / concD.rps;
-const goals = [`added p50 ${addedP50 <= 0.5 ? "met" : "NOT met"}`, `p99 ${addedP99 <= 2 ? "met" : "NOT met"}`, `throughput ${share >= 0.7 ? "met" : "NOT met"}`].join(", ");
+const goals = [
+  `added p50 ${addedP50 <= 0.5 ? "met" : "NOT met"}`,
+  `p99 ${addedP99 <= 2 ? "met" : "NOT met"}`,
+  `throughput ${share >= 0.7 ? "met" : "NOT met"}`,
+].join(", ");
 const md = `# Gateway benchmark (${DB === "postgres" ? "PostgreSQL" : "PGlite"})
 
 \`${DB === "postgres" ? "BENCH_DB=postgres " : ""}bun bench/gateway/run.ts ${SEQ} ${CONC_TOTAL}\` — ${new Date().toISOString()}

@@ -32,7 +32,13 @@ async function direct(harness: HarnessName, index: number): Promise<{ firstToken
   mkdirSync(join(dir, "ws"), { recursive: true });
   mkdirSync(join(dir, "home"), { recursive: true });
   const started = performance.now();
-  const adapter = createHarnessAdapter(harness, { workspace: join(dir, "ws"), home: join(dir, "home"), gatewayUrl: model.url, apiKey: "k", model: MODEL });
+  const adapter = createHarnessAdapter(harness, {
+    workspace: join(dir, "ws"),
+    home: join(dir, "home"),
+    gatewayUrl: model.url,
+    apiKey: "k",
+    model: MODEL,
+  });
   await adapter.start();
   let firstToken = -1;
   await adapter.send("say hi", (event) => {
@@ -84,7 +90,12 @@ async function modelAlone(): Promise<number> {
     const t = performance.now();
     const response = await fetch(`${model.url}/v1/chat/completions`, {
       method: "POST",
-      body: JSON.stringify({ model: MODEL, stream: true, messages: [{ role: "user", content: "say hi" }], tools: [{ type: "function", function: { name: "bash" } }] }),
+      body: JSON.stringify({
+        model: MODEL,
+        stream: true,
+        messages: [{ role: "user", content: "say hi" }],
+        tools: [{ type: "function", function: { name: "bash" } }],
+      }),
     });
     await response.text();
     samples.push(performance.now() - t);
@@ -115,7 +126,15 @@ for (const harness of HARNESS_NAMES) {
   console.log(`${harness} done`);
 }
 
-const headers = ["harness", "create→first token, direct (ms)", "create→first token, LAP sandbox (ms)", "added by LAP (ms)", "turn p50/p90, direct (ms)", "turn p50/p90, LAP sandbox (ms)", "per-turn added by LAP (ms)"];
+const headers = [
+  "harness",
+  "create→first token, direct (ms)",
+  "create→first token, LAP sandbox (ms)",
+  "added by LAP (ms)",
+  "turn p50/p90, direct (ms)",
+  "turn p50/p90, LAP sandbox (ms)",
+  "per-turn added by LAP (ms)",
+];
 const output = table(headers, rows);
 console.log(output);
 console.log(`model alone (one streamed call, no harness): ${modelMs.toFixed(1)} ms`);

@@ -17,7 +17,8 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 95).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |`;
+const row = (name: string, xs: number[]) =>
+  `| ${name} | ${xs.length} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 95).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |`;
 
 async function detection(t: KubeTestEnv, mode: "watch" | "poll"): Promise<number> {
   const { provider } = t.lap;
@@ -66,7 +67,9 @@ async function main() {
   }
   await warm.close();
 
-  const machine = `nproc ${cpus().length}; ${Bun.spawnSync(["uname", "-a"]).stdout.toString().trim()}; bun ${Bun.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (machine shared with other work)`;
+  const machine = `nproc ${cpus().length}; ${Bun.spawnSync(["uname", "-a"]).stdout.toString().trim()}; bun ${Bun.version}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")} (machine shared with other work)`;
   const table = [
     "| what (ms) | n | p50 | p95 | max |",
     "|---|---|---|---|---|",

@@ -32,5 +32,7 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function loadNote(loads: number[]): string {
   const cores = cpus().length;
   const peak = Math.max(...loads);
-  return peak > cores ? `The 1-minute load average reached ${peak.toFixed(1)} on ${cores} cores during this run: other work shared the machine, so wall-clock latencies and throughput move between runs.` : "";
+  return peak > cores
+    ? `The 1-minute load average reached ${peak.toFixed(1)} on ${cores} cores during this run: other work shared the machine, so wall-clock latencies and throughput move between runs.`
+    : "";
 }

@@ -87,7 +87,13 @@ async function compare(direct: Client, proxied: Client, lapPid: number) {
   }
   // LAP's own CPU per proxied call: unlike wall-clock latency, other load on the machine barely moves it.
   const lapCpuMsPerCall = (lapCpu * 1000) / (2 * CONCURRENT);
-  return { d: { ...row((x) => x.d), rps: Math.max(...rps.d) }, p: { ...row((x) => x.p), rps: Math.max(...rps.p) }, addedP50, perRound: rounds.map((x) => pct(x.p, 50) - pct(x.d, 50)), lapCpuMsPerCall };
+  return {
+    d: { ...row((x) => x.d), rps: Math.max(...rps.d) },
+    p: { ...row((x) => x.p), rps: Math.max(...rps.p) },
+    addedP50,
+    perRound: rounds.map((x) => pct(x.p, 50) - pct(x.d, 50)),
+    lapCpuMsPerCall,
+  };
 }
 
 const freePort = () =>
@@ -109,7 +115,13 @@ async function startLapProcess(dataDir: string) {
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
-    if (await fetch(`${url}/health/liveliness`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/health/liveliness`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await Bun.sleep(100);
   }
   return { url, pid: child.pid!, stop: async () => void (child.kill("SIGTERM"), await new Promise((r) => child.once("exit", r))) };
@@ -138,7 +150,14 @@ try {
     ["", "p50 ms", "p95 ms", "p99 ms", "mean ms", `calls/s (x${CONCURRENCY})`],
     ["direct to upstream", f(d.p50), f(d.p95), f(d.p99), f(d.mean), d.rps.toFixed(0)],
     ["through LAP", f(p.p50), f(p.p95), f(p.p99), f(p.mean), p.rps.toFixed(0)],
-    ["added by LAP", f(addedP50), f(p.p95 - d.p95), f(p.p99 - d.p99), f(p.mean - d.mean), `${(((p.rps - d.rps) / d.rps) * 100).toFixed(1)}%`],
+    [
+      "added by LAP",
+      f(addedP50),
+      f(p.p95 - d.p95),
+      f(p.p99 - d.p99),
+      f(p.mean - d.mean),
+      `${(((p.rps - d.rps) / d.rps) * 100).toFixed(1)}%`,
+    ],
   ];
   const table = [
     `| ${rows[0]!.join(" | ")} |`,

@@ -24,13 +24,23 @@ const status = async (pid: number) => {
   return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
 };
 
-interface Sample { readyMs: number; peakMb: number; idleMb: number; workloadMs: number; afterWorkMb: number }
+interface Sample {
+  readyMs: number;
+  peakMb: number;
+  idleMb: number;
+  workloadMs: number;
+  afterWorkMb: number;
+}
 
 async function workload(base: string): Promise<number> {
   const headers = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
   const started = performance.now();
   for (let i = 0; i < WORKLOAD; i++) {
-    const res = await fetch(`${base}/api/agents`, { method: "POST", headers, body: JSON.stringify({ name: `bench-${i}-${Math.random().toString(36).slice(2, 8)}`, model: "m" }) });
+    const res = await fetch(`${base}/api/agents`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ name: `bench-${i}-${Math.random().toString(36).slice(2, 8)}`, model: "m" }),
+    });
     if (res.status !== 201) throw new Error(`create agent: ${res.status} ${await res.text()}`);
     const list = await fetch(`${base}/api/agents?limit=50`, { headers });
     if (list.status !== 200) throw new Error(`list agents: ${list.status}`);
@@ -51,7 +61,10 @@ async function measure(env: Record<string, string>, port: number): Promise<Sampl
   let readyMs = -1;
   try {
     while (performance.now() - started < 180_000) {
-      const ready = await fetch(`${base}/health/readiness`).then((r) => r.status === 200, () => false);
+      const ready = await fetch(`${base}/health/readiness`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ready) {
         readyMs = performance.now() - started;
         break;
@@ -111,12 +124,26 @@ for (const s of scenarios) {
   const results: Sample[] = [];
   for (let i = 0; i < RUNS; i++) results.push(await s.run());
   const m = (f: (r: Sample) => number) => median(results.map(f));
-  rows.push([s.name, m((r) => r.idleMb).toFixed(0), m((r) => r.peakMb).toFixed(0), m((r) => r.readyMs).toFixed(0), m((r) => r.workloadMs).toFixed(0), m((r) => r.afterWorkMb).toFixed(0)]);
+  rows.push([
+    s.name,
+    m((r) => r.idleMb).toFixed(0),
+    m((r) => r.peakMb).toFixed(0),
+    m((r) => r.readyMs).toFixed(0),
+    m((r) => r.workloadMs).toFixed(0),
+    m((r) => r.afterWorkMb).toFixed(0),
+  ]);
   console.log(rows.at(-1)!.join(" | "));
 }
 clearInterval(loadTimer);
 
-const headers = ["scenario", "idle RSS (MB)", "peak RSS during start (MB)", "ready (ms)", `workload: ${WORKLOAD} × create + list agents (ms)`, "RSS after workload (MB)"];
+const headers = [
+  "scenario",
+  "idle RSS (MB)",
+  "peak RSS during start (MB)",
+  "ready (ms)",
+  `workload: ${WORKLOAD} × create + list agents (ms)`,
+  "RSS after workload (MB)",
+];
 const out = table(headers, rows);
 console.log(`\n${out}`);
 const note = loadNote(loads);

@@ -15,16 +15,29 @@ import { createLogger } from "../../server/lib/logger";
 const [upstream, otlp] = [process.argv[2]!, process.argv[3]];
 const dir = mkdtempSync(join(tmpdir(), "lap-bench-obs-"));
 const configPath = join(dir, "config.yaml");
-writeFileSync(configPath, `model_list:\n  - model_name: bench-model\n    litellm_params: { model: openai/gpt-4o-mini, api_base: ${upstream}, api_key: os.environ/BENCH_PROVIDER_KEY }\n`);
+writeFileSync(
+  configPath,
+  `model_list:\n  - model_name: bench-model\n    litellm_params: { model: openai/gpt-4o-mini, api_base: ${upstream}, api_key: os.environ/BENCH_PROVIDER_KEY }\n`,
+);
 const rawEnv: Record<string, string> = {
-  LAP_DATA_DIR: dir, MASTER_KEY: "bench-master-key-0123456789", LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: configPath, BENCH_PROVIDER_KEY: "sk-bench-provider",
+  LAP_DATA_DIR: dir,
+  MASTER_KEY: "bench-master-key-0123456789",
+  LOG_LEVEL: "silent",
+  LAP_GATEWAY_CONFIG: configPath,
+  BENCH_PROVIDER_KEY: "sk-bench-provider",
   ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp } : {}),
 };
 const config = loadConfig(rawEnv);
 const database = await createDatabase({ dataDir: join(dir, "pgdata") });
 await migrate(database);
 const { app, services, tracing } = createApp({ config, database, logger: createLogger("silent"), rawEnv });
-const key = await services.gateway.keys.generate({ key_alias: "bench", max_budget: 1_000_000, rpm_limit: 10_000_000, tpm_limit: 1_000_000_000, max_parallel_requests: 1000 });
+const key = await services.gateway.keys.generate({
+  key_alias: "bench",
+  max_budget: 1_000_000,
+  rpm_limit: 10_000_000,
+  tpm_limit: 1_000_000_000,
+  max_parallel_requests: 1000,
+});
 app.listen({ port: 0, hostname: "127.0.0.1" });
 console.log(JSON.stringify({ url: `http://127.0.0.1:${app.server!.port}`, key: key.key, pid: process.pid }));
 process.on("SIGTERM", async () => {

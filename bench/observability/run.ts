@@ -18,9 +18,16 @@ const CONCURRENCY = 50;
 const SCRAPES = 50;
 const MASTER = "bench-master-key-0123456789";
 const here = fileURLToPath(new URL(".", import.meta.url));
-const body = JSON.stringify({ model: "bench-model", messages: [{ role: "user", content: "Say hello in a short sentence." }], max_tokens: 50 });
+const body = JSON.stringify({
+  model: "bench-model",
+  messages: [{ role: "user", content: "Say hello in a short sentence." }],
+  max_tokens: 50,
+});
 
-interface Child { proc: Subprocess<"ignore", "pipe", "inherit">; info: { url: string; key?: string; pid?: number } }
+interface Child {
+  proc: Subprocess<"ignore", "pipe", "inherit">;
+  info: { url: string; key?: string; pid?: number };
+}
 async function startChild(script: string, args: string[]): Promise<Child> {
   const proc = spawn(["bun", script, ...args], { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
   const reader = proc.stdout.getReader();
@@ -34,10 +41,18 @@ async function startChild(script: string, args: string[]): Promise<Child> {
   return { proc, info: JSON.parse(buf.slice(0, buf.indexOf("\n"))) };
 }
 
-interface Target { name: string; url: string; key: string }
+interface Target {
+  name: string;
+  url: string;
+  key: string;
+}
 async function one(t: Target): Promise<number> {
   const started = performance.now();
-  const res = await fetch(`${t.url}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" }, body });
+  const res = await fetch(`${t.url}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
+    body,
+  });
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`${t.name}: HTTP ${res.status}`);
   return performance.now() - started;
@@ -45,9 +60,11 @@ async function one(t: Target): Promise<number> {
 async function concurrent(t: Target, total: number): Promise<number[]> {
   const xs: number[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next++ < total) xs.push(await one(t));
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < total) xs.push(await one(t));
+    }),
+  );
   return xs;
 }
 /** CPU seconds (user + system) of a process: not inflated by other jobs on the machine, unlike wall time. */
@@ -93,7 +110,9 @@ for (let i = 0; i < SCRAPES; i++) {
   if (res.status !== 200) throw new Error(`/metrics: HTTP ${res.status}`);
   scrapeMs.push(performance.now() - started);
 }
-const series = (await (await fetch(`${plain.info.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } })).text()).split("\n").filter((l) => l && !l.startsWith("#")).length;
+const series = (await (await fetch(`${plain.info.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } })).text())
+  .split("\n")
+  .filter((l) => l && !l.startsWith("#")).length;
 for (const c of [plain, traced, fake]) c.proc.kill("SIGTERM");
 await Promise.all([plain.proc.exited, traced.proc.exited]);
 const spans = otlp.spans.length;
@@ -102,13 +121,25 @@ await otlp.stop();
 const f = (x: number) => x.toFixed(3);
 const perReq = (s: number) => ((s / (Math.floor(CONC_TOTAL / 3) * 3)) * 1e6).toFixed(0);
 const header = ["metric", "direct to fake", "LAP: metrics", "LAP: metrics + traces", "traces add"];
-const row = (name: string, xs: number[][], p: number) => [name, f(percentile(xs[0]!, p)), f(percentile(xs[1]!, p)), f(percentile(xs[2]!, p)), f(percentile(xs[2]!, p) - percentile(xs[1]!, p))];
+const row = (name: string, xs: number[][], p: number) => [
+  name,
+  f(percentile(xs[0]!, p)),
+  f(percentile(xs[1]!, p)),
+  f(percentile(xs[2]!, p)),
+  f(percentile(xs[2]!, p) - percentile(xs[1]!, p)),
+];
 const rows = [
   row("sequential p50 (ms)", seq, 50),
   row("sequential p99 (ms)", seq, 99),
   row(`concurrency ${CONCURRENCY} p50 (ms)`, conc, 50),
   row(`concurrency ${CONCURRENCY} p99 (ms)`, conc, 99),
-  ["LAP CPU per request at concurrency 50 (µs)", "", perReq(cpu[1]!), perReq(cpu[2]!), `${(Number(perReq(cpu[2]!)) - Number(perReq(cpu[1]!))).toFixed(0)}`],
+  [
+    "LAP CPU per request at concurrency 50 (µs)",
+    "",
+    perReq(cpu[1]!),
+    perReq(cpu[2]!),
+    `${(Number(perReq(cpu[2]!)) - Number(perReq(cpu[1]!))).toFixed(0)}`,
+  ],
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");

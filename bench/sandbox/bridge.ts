@@ -17,7 +17,9 @@ const lap = Bun.serve({
   async fetch(req) {
     await req.text();
     if (new URL(req.url).pathname === "/mcp") {
-      return new Response(new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("data: 1\n\n")), c.close()) }), { headers: { "content-type": "text/event-stream" } });
+      return new Response(new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("data: 1\n\n")), c.close()) }), {
+        headers: { "content-type": "text/event-stream" },
+      });
     }
     return Response.json({ id: "chatcmpl", choices: [{ message: { role: "assistant", content: "ok" } }] });
   },
@@ -66,9 +68,13 @@ for (let i = 0; i < N; i++) {
 }
 rows.push("| path | p50 (ms) | p99 (ms) | stream first byte p50 (ms) | p99 (ms) |", "|---|---|---|---|---|");
 for (const how of ["direct", "pipe", "bridge"] as const) {
-  rows.push(`| ${how} | ${pct(lat[how]!, 50).toFixed(3)} | ${pct(lat[how]!, 99).toFixed(3)} | ${pct(ttfb[how]!, 50).toFixed(3)} | ${pct(ttfb[how]!, 99).toFixed(3)} |`);
+  rows.push(
+    `| ${how} | ${pct(lat[how]!, 50).toFixed(3)} | ${pct(lat[how]!, 99).toFixed(3)} | ${pct(ttfb[how]!, 50).toFixed(3)} | ${pct(ttfb[how]!, 99).toFixed(3)} |`,
+  );
 }
-console.log(`${N} sequential requests per path, alternating; load average (1 min) at start ${load}, ${navigator.hardwareConcurrency} cores.\n`);
+console.log(
+  `${N} sequential requests per path, alternating; load average (1 min) at start ${load}, ${navigator.hardwareConcurrency} cores.\n`,
+);
 console.log(rows.join("\n"));
 await bridge.close();
 pipe.close();

@@ -29,9 +29,51 @@ const cpu = (cmd: string[]) => {
   const u = r.resourceUsage!;
   return Number(u.cpuTime.user + u.cpuTime.system) / 1000;
 };
-const old = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", bun, "/opt/bun", "--bind", reachable, "/workspace", "--", "/bin/true"];
+const old = [
+  "bwrap",
+  "--unshare-all",
+  "--die-with-parent",
+  "--ro-bind",
+  "/usr",
+  "/usr",
+  "--symlink",
+  "usr/bin",
+  "/bin",
+  "--symlink",
+  "usr/lib",
+  "/lib",
+  "--symlink",
+  "usr/lib64",
+  "/lib64",
+  "--proc",
+  "/proc",
+  "--dev",
+  "/dev",
+  "--tmpfs",
+  "/tmp",
+  "--ro-bind",
+  bun,
+  "/opt/bun",
+  "--bind",
+  reachable,
+  "/workspace",
+  "--",
+  "/bin/true",
+];
 const jail = (ws: string) =>
-  jailCommand({ user, mounts: [{ host: bun, sandbox: "/opt/bun" }, { host: ws, sandbox: "/workspace", writable: true }], home: "/workspace", chdir: "/workspace", disableUserns: bwrapFeatures().disableUserns }, ["/bin/true"]);
+  jailCommand(
+    {
+      user,
+      mounts: [
+        { host: bun, sandbox: "/opt/bun" },
+        { host: ws, sandbox: "/workspace", writable: true },
+      ],
+      home: "/workspace",
+      chdir: "/workspace",
+      disableUserns: bwrapFeatures().disableUserns,
+    },
+    ["/bin/true"],
+  );
 const runs: Record<string, number[]> = { "old (bwrap as root)": [], "jail, paths reachable": [], "jail, workspace staged": [] };
 for (let i = 0; i < RUNS; i++) {
   runs["old (bwrap as root)"]!.push(cpu(old));

@@ -26,15 +26,33 @@ import { startScriptedOpenAI } from "../../test/support/scripted-openai";
 const RUNS = Number(process.argv[2] ?? 30);
 const model = startScriptedOpenAI();
 const database = await testDatabase();
-const agent: AgentDefinition = { id: "agent_bench", name: "bench", description: "", model: "scripted", systemPrompt: "", tools: [], approvalRequiredTools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null };
+const agent: AgentDefinition = {
+  id: "agent_bench",
+  name: "bench",
+  description: "",
+  model: "scripted",
+  systemPrompt: "",
+  tools: [],
+  approvalRequiredTools: [],
+  mcpServers: [],
+  environment: {},
+  repoUrl: null,
+  repoBranch: null,
+};
 await database.query(`insert into agents (id, name, model) values ('agent_bench', 'bench', 'scripted')`);
 await database.query(`insert into sessions (id, agent_id) values ('ses_seed', 'agent_bench')`);
 let n = 0;
 
 function adapterFor(provider: HostSandboxProvider, pool: WarmPool | null) {
   return new SandboxRuntimeAdapter({
-    database, provider, pool, logger: createLogger("silent"), gatewayBaseUrl: "http://127.0.0.1/v1",
-    mintSessionKey: async ({ sessionId }) => `sk-bench-${sessionId}`, history: async () => [], lapEnv: {},
+    database,
+    provider,
+    pool,
+    logger: createLogger("silent"),
+    gatewayBaseUrl: "http://127.0.0.1/v1",
+    mintSessionKey: async ({ sessionId }) => `sk-bench-${sessionId}`,
+    history: async () => [],
+    lapEnv: {},
   });
 }
 
@@ -46,7 +64,10 @@ async function sessionToFirstEvent(adapter: SandboxRuntimeAdapter): Promise<{ ms
   await adapter.startSession({ ref: await adapter.ensureAgent(agent, null), agent, localSessionId: id, title: "" });
   const ac = new AbortController();
   let sending: Promise<void> = Promise.resolve();
-  for await (const _ of adapter.streamEvents(id, { signal: ac.signal, onOpen: () => void (sending = adapter.sendMessage(id, [{ type: "text", text: "hi" }])) })) {
+  for await (const _ of adapter.streamEvents(id, {
+    signal: ac.signal,
+    onOpen: () => void (sending = adapter.sendMessage(id, [{ type: "text", text: "hi" }])),
+  })) {
     break;
   }
   const ms = performance.now() - t0;
@@ -59,7 +80,8 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
-const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)} | ${Math.min(...xs).toFixed(1)} |`;
+const row = (name: string, xs: number[]) =>
+  `| ${name} | ${xs.length} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)} | ${Math.min(...xs).toFixed(1)} |`;
 
 async function coldRuns(provider: HostSandboxProvider) {
   const adapter = adapterFor(provider, null);
@@ -74,7 +96,13 @@ async function coldRuns(provider: HostSandboxProvider) {
 
 async function warmRuns(provider: HostSandboxProvider) {
   const specFor = async () => sandboxSpecFor({ id: agent.id, harness: "builtin", environment: {} }, {});
-  const pool = new WarmPool({ database, provider, settings: { size: 1, ttlMinutes: 30, maxProvisioning: 1, recentAgentHours: 24 }, specFor, logger: createLogger("silent") });
+  const pool = new WarmPool({
+    database,
+    provider,
+    settings: { size: 1, ttlMinutes: 30, maxProvisioning: 1, recentAgentHours: 24 },
+    specFor,
+    logger: createLogger("silent"),
+  });
   const adapter = adapterFor(provider, pool);
   const xs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -140,7 +168,14 @@ async function idleMemory(provider: HostSandboxProvider, count: number) {
 async function concurrent(provider: HostSandboxProvider, count: number) {
   const adapter = adapterFor(provider, null);
   const t0 = performance.now();
-  const results = await Promise.all(Array.from({ length: count }, () => sessionToFirstEvent(adapter).then((r) => r, (e) => ({ ms: NaN, id: "", error: String(e) }))));
+  const results = await Promise.all(
+    Array.from({ length: count }, () =>
+      sessionToFirstEvent(adapter).then(
+        (r) => r,
+        (e) => ({ ms: NaN, id: "", error: String(e) }),
+      ),
+    ),
+  );
   const wall = performance.now() - t0;
   const ok = results.filter((r) => !Number.isNaN(r.ms));
   await Promise.all(ok.map((r) => adapter.stopSession(r.id)));

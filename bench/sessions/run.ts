@@ -61,7 +61,8 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
   const base = `http://127.0.0.1:${app.server!.port}`;
   await services.sessions.start();
   const fake = new FakeManagedAgents().start();
-  const api = async (method: string, path: string, body?: unknown) => (await fetch(`${base}${path}`, { method, headers: H, body: body ? JSON.stringify(body) : undefined })).json() as Promise<any>;
+  const api = async (method: string, path: string, body?: unknown) =>
+    (await fetch(`${base}${path}`, { method, headers: H, body: body ? JSON.stringify(body) : undefined })).json() as Promise<any>;
   const rt = await api("POST", "/api/runtimes", { alias: "fake", base_url: fake.url, api_key: fake.apiKey });
   const agent = await api("POST", "/api/agents", { name: "bench", model: "m", runtime_id: rt.id });
   const newSession = async () => {
@@ -74,67 +75,109 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
   let t0 = performance.now();
 
   if (!ONLY_LATENCY) {
-  // 1. Append throughput: 10 sessions written concurrently.
-  const SESSIONS = 10;
-  const PER = driver === "postgres" ? 1000 : 500;
-  const ids = await Promise.all(Array.from({ length: SESSIONS }, () => newSession()));
-  t0 = performance.now();
-  await Promise.all(ids.map(async (id) => {
-    for (let i = 0; i < PER; i++) await svc.append(id, [ev(i)]);
-  }));
-  const single = (SESSIONS * PER) / ((performance.now() - t0) / 1000);
-  t0 = performance.now();
-  await Promise.all(ids.map(async (id) => {
-    for (let i = 0; i < PER; i += 20) await svc.append(id, Array.from({ length: 20 }, (_, j) => ev(i + j)));
-  }));
-  const batched = (SESSIONS * PER) / ((performance.now() - t0) / 1000);
-  // Baseline: the reference's MAX(seq)+1 in a transaction, retried on a unique violation.
-  await db.query("create table if not exists bench_naive (session_id text, seq bigint, type text, data jsonb, primary key (session_id, seq))");
-  let retries = 0;
-  t0 = performance.now();
-  await Promise.all(ids.map(async (id) => {
-    for (let i = 0; i < PER; i++) {
-      for (;;) {
-        try {
-          await db.transaction(async (tx) => {
-            await tx.query("insert into bench_naive select $1, coalesce(max(seq), 0) + 1, $2, $3::jsonb from bench_naive where session_id = $1", [id, "agent.message", JSON.stringify(ev(i).data)]);
-          });
-          break;
-        } catch {
-          retries++;
+    // 1. Append throughput: 10 sessions written concurrently.
+    const SESSIONS = 10;
+    const PER = driver === "postgres" ? 1000 : 500;
+    const ids = await Promise.all(Array.from({ length: SESSIONS }, () => newSession()));
+    t0 = performance.now();
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let i = 0; i < PER; i++) await svc.append(id, [ev(i)]);
+      }),
+    );
+    const single = (SESSIONS * PER) / ((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let i = 0; i < PER; i += 20)
+          await svc.append(
+            id,
+            Array.from({ length: 20 }, (_, j) => ev(i + j)),
+          );
+      }),
+    );
+    const batched = (SESSIONS * PER) / ((performance.now() - t0) / 1000);
+    // Baseline: the reference's MAX(seq)+1 in a transaction, retried on a unique violation.
+    await db.query(
+      "create table if not exists bench_naive (session_id text, seq bigint, type text, data jsonb, primary key (session_id, seq))",
+    );
+    let retries = 0;
+    t0 = performance.now();
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let i = 0; i < PER; i++) {
+          for (;;) {
+            try {
+              await db.transaction(async (tx) => {
+                await tx.query(
+                  "insert into bench_naive select $1, coalesce(max(seq), 0) + 1, $2, $3::jsonb from bench_naive where session_id = $1",
+                  [id, "agent.message", JSON.stringify(ev(i).data)],
+                );
+              });
+              break;
+            } catch {
+              retries++;
+            }
+          }
         }
-      }
+      }),
+    );
+    const naive = (SESSIONS * PER) / ((performance.now() - t0) / 1000);
+    // Ceiling: how many commits a second this database takes from the same number of writers, one
+    // single-row INSERT each with nothing else (no counter, no NOTIFY).
+    await db.query("create table if not exists bench_commit (id bigserial primary key, data jsonb)");
+    t0 = performance.now();
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let i = 0; i < PER; i++) await db.query("insert into bench_commit (data) values ($1::jsonb)", [JSON.stringify(ev(i).data)]);
+      }),
+    );
+    const commits = (SESSIONS * PER) / ((performance.now() - t0) / 1000);
+    add(
+      driver,
+      `append, 1 event per call, ${SESSIONS} sessions concurrently`,
+      `${f(single, 0)} ev/s`,
+      `${f(naive, 0)} ev/s (MAX+1, ${retries} retries); ${f(commits, 0)} commits/s (bare INSERT)`,
+      driver === "postgres" ? "≥ 5000 ev/s" : "",
+    );
+    add(
+      driver,
+      `append, 20 events per call (a streaming turn)`,
+      `${f(batched, 0)} ev/s`,
+      `${f(naive, 0)} ev/s`,
+      driver === "postgres" ? "≥ 5000 ev/s" : "",
+    );
+
+    // 1b. The real path: a runtime streaming 3,000 events as fast as it can, through adapter and turn worker
+    // (which batches whatever arrives while a write is in flight).
+    {
+      const sid = await newSession();
+      const N = 3000;
+      fake.reply = () => [
+        { event: { type: "session.status_running" } },
+        ...Array.from({ length: N }, (_, i) => ({ event: { type: "agent.message", content: [{ type: "text", text: `t${i}` }] } })),
+        { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
+      ];
+      const start = performance.now();
+      await api("POST", `/api/sessions/${sid}/messages`, { text: "go" });
+      while (
+        (
+          await db.query<{ n: number }>(
+            "select count(*)::int as n from session_events where session_id = $1 and type = 'session.status_idle'",
+            [sid],
+          )
+        )[0]!.n === 0
+      )
+        await Bun.sleep(5);
+      const rate = (N + 2) / ((performance.now() - start) / 1000);
+      add(
+        driver,
+        `runtime → worker → log, one turn streaming ${N} events`,
+        `${f(rate, 0)} ev/s`,
+        `${f(naive, 0)} ev/s (MAX+1)`,
+        driver === "postgres" ? "≥ 5000 ev/s" : "",
+      );
     }
-  }));
-  const naive = (SESSIONS * PER) / ((performance.now() - t0) / 1000);
-  // Ceiling: how many commits a second this database takes from the same number of writers, one
-  // single-row INSERT each with nothing else (no counter, no NOTIFY).
-  await db.query("create table if not exists bench_commit (id bigserial primary key, data jsonb)");
-  t0 = performance.now();
-  await Promise.all(ids.map(async (id) => {
-    for (let i = 0; i < PER; i++) await db.query("insert into bench_commit (data) values ($1::jsonb)", [JSON.stringify(ev(i).data)]);
-  }));
-  const commits = (SESSIONS * PER) / ((performance.now() - t0) / 1000);
-  add(driver, `append, 1 event per call, ${SESSIONS} sessions concurrently`, `${f(single, 0)} ev/s`, `${f(naive, 0)} ev/s (MAX+1, ${retries} retries); ${f(commits, 0)} commits/s (bare INSERT)`, driver === "postgres" ? "≥ 5000 ev/s" : "");
-  add(driver, `append, 20 events per call (a streaming turn)`, `${f(batched, 0)} ev/s`, `${f(naive, 0)} ev/s`, driver === "postgres" ? "≥ 5000 ev/s" : "");
-
-  // 1b. The real path: a runtime streaming 3,000 events as fast as it can, through adapter and turn worker
-  // (which batches whatever arrives while a write is in flight).
-  {
-    const sid = await newSession();
-    const N = 3000;
-    fake.reply = () => [
-      { event: { type: "session.status_running" } },
-      ...Array.from({ length: N }, (_, i) => ({ event: { type: "agent.message", content: [{ type: "text", text: `t${i}` }] } })),
-      { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
-    ];
-    const start = performance.now();
-    await api("POST", `/api/sessions/${sid}/messages`, { text: "go" });
-    while ((await db.query<{ n: number }>("select count(*)::int as n from session_events where session_id = $1 and type = 'session.status_idle'", [sid]))[0]!.n === 0) await Bun.sleep(5);
-    const rate = (N + 2) / ((performance.now() - start) / 1000);
-    add(driver, `runtime → worker → log, one turn streaming ${N} events`, `${f(rate, 0)} ev/s`, `${f(naive, 0)} ev/s (MAX+1)`, driver === "postgres" ? "≥ 5000 ev/s" : "");
-  }
-
   }
   // 2. Runtime event → WebSocket client latency, clients in another process (see ws-clients.ts).
   // `cpu` is this process's CPU time (LAP + the fake runtime; not the clients) per event.
@@ -143,11 +186,20 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
     const sid = await newSession();
     const from = (await api("GET", `/api/sessions/${sid}`)).last_seq;
     const clients = await startClients(`${base.replace("http", "ws")}/api/sessions/${sid}/stream?after=${from}`, subscribers, EVENTS);
-    fake.reply = () => [
-      { event: { type: "session.status_running" } },
-      ...Array.from({ length: EVENTS }, () => [{ delay: 5 }, { lazy: true }] as unknown as FakeStep[]).flat(),
-      { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
-    ].map((s) => ("lazy" in s ? { get event() { return { type: "agent.message", content: [{ type: "text", text: String(epochNow()) }] }; } } : s)) as FakeStep[];
+    fake.reply = () =>
+      [
+        { event: { type: "session.status_running" } },
+        ...Array.from({ length: EVENTS }, () => [{ delay: 5 }, { lazy: true }] as unknown as FakeStep[]).flat(),
+        { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
+      ].map((s) =>
+        "lazy" in s
+          ? {
+              get event() {
+                return { type: "agent.message", content: [{ type: "text", text: String(epochNow()) }] };
+              },
+            }
+          : s,
+      ) as FakeStep[];
     const cpu0 = process.cpuUsage();
     await api("POST", `/api/sessions/${sid}/messages`, { text: "go" });
     const result = await clients.result;
@@ -164,60 +216,84 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
     // Baseline: a bare Bun server publishing the same number of messages to the same number of sockets.
     const bare = await bareWsLatency(subscribers, EVENTS);
     const label = `runtime event → WS client, ${subscribers} subscriber${subscribers > 1 ? "s" : ""} (p50 / p99)`;
-    add(driver, label, `${f(lap.p50, 2)} / ${f(lap.p99, 2)} ms, cpu ${f(lap.cpuPerEvent, 2)} ms/ev`, `${f(bare.p50, 2)} / ${f(bare.p99, 2)} ms (bare Bun WS)`, subscribers === 500 ? "p99 < 10 ms" : "");
+    add(
+      driver,
+      label,
+      `${f(lap.p50, 2)} / ${f(lap.p99, 2)} ms, cpu ${f(lap.cpuPerEvent, 2)} ms/ev`,
+      `${f(bare.p50, 2)} / ${f(bare.p99, 2)} ms (bare Bun WS)`,
+      subscribers === 500 ? "p99 < 10 ms" : "",
+    );
     if (subscribers === 500) {
       // The previous design in the same run: every socket fed from its own feed by a JS ws.send.
       const perClient = await deliver(subscribers, false);
-      add(driver, `… same, per-socket JS sends (the previous design)`, `${f(perClient.p50, 2)} / ${f(perClient.p99, 2)} ms, cpu ${f(perClient.cpuPerEvent, 2)} ms/ev`, "", "");
+      add(
+        driver,
+        `… same, per-socket JS sends (the previous design)`,
+        `${f(perClient.p50, 2)} / ${f(perClient.p99, 2)} ms, cpu ${f(perClient.cpuPerEvent, 2)} ms/ev`,
+        "",
+        "",
+      );
     }
   }
 
   if (!ONLY_LATENCY) {
-  // 3. Replay of 10,000 events on reconnect.
-  const rsid = await newSession();
-  for (let i = 0; i < 10_000; i += 500) await svc.append(rsid, Array.from({ length: 500 }, (_, j) => ev(i + j)));
-  const total = (await api("GET", `/api/sessions/${rsid}`)).last_seq;
-  const replays: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    t0 = performance.now();
-    await new Promise<void>((resolve) => {
-      let n = 0;
-      const ws = new WebSocket(`${base.replace("http", "ws")}/api/sessions/${rsid}/stream?after=0`, { headers: H } as never);
-      ws.onmessage = () => {
-        if (++n === total) {
-          ws.close();
-          resolve();
-        }
-      };
-    });
-    replays.push(performance.now() - t0);
-  }
-  t0 = performance.now();
-  await db.query("select seq, type, data, turn_id, created_at from session_events where session_id = $1 order by seq", [rsid]);
-  const select = performance.now() - t0;
-  add(driver, `replay ${total} events to a reconnecting WS client`, `${f(pct(replays, 50), 0)} ms (median of 3)`, `${f(select, 0)} ms (one SELECT, no network)`, "< 300 ms");
-
-  // 4. Session list with 10,000 sessions.
-  await db.query(`insert into sessions (id, agent_id, title, status, runtime_id, created_at)
-    select 'ses_bench_' || g, $1, 'bench ' || g, 'idle', $2, now() - (g || ' seconds')::interval from generate_series(1, 10000) g`, [agent.id, rt.id]);
-  const timeIt = async (fn: () => Promise<unknown>, n = 20) => {
-    const xs: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const s = performance.now();
-      await fn();
-      xs.push(performance.now() - s);
+    // 3. Replay of 10,000 events on reconnect.
+    const rsid = await newSession();
+    for (let i = 0; i < 10_000; i += 500)
+      await svc.append(
+        rsid,
+        Array.from({ length: 500 }, (_, j) => ev(i + j)),
+      );
+    const total = (await api("GET", `/api/sessions/${rsid}`)).last_seq;
+    const replays: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        let n = 0;
+        const ws = new WebSocket(`${base.replace("http", "ws")}/api/sessions/${rsid}/stream?after=0`, { headers: H } as never);
+        ws.onmessage = () => {
+          if (++n === total) {
+            ws.close();
+            resolve();
+          }
+        };
+      });
+      replays.push(performance.now() - t0);
     }
-    return pct(xs, 50);
-  };
-  const first = await timeIt(() => api("GET", "/api/sessions?limit=50"));
-  let cursor: string | null = null;
-  for (let i = 0; i < 190; i++) cursor = (await api("GET", `/api/sessions?limit=50${cursor ? `&cursor=${cursor}` : ""}`)).next_cursor;
-  const deep = await timeIt(() => api("GET", `/api/sessions?limit=50&cursor=${cursor}`));
-  const offset = await timeIt(() => db.query("select * from sessions order by created_at desc, id desc limit 50 offset 9500"));
-  const body = JSON.stringify(await api("GET", "/api/sessions?limit=50")).length;
-  add(driver, `list 10,000 sessions: first page of 50 (HTTP)`, `${f(first, 2)} ms, ${f(body / 1024, 1)} KiB`, "", "");
-  add(driver, `list 10,000 sessions: page 191 via cursor (HTTP)`, `${f(deep, 2)} ms`, `${f(offset, 2)} ms (OFFSET 9500, SQL only)`, "");
+    t0 = performance.now();
+    await db.query("select seq, type, data, turn_id, created_at from session_events where session_id = $1 order by seq", [rsid]);
+    const select = performance.now() - t0;
+    add(
+      driver,
+      `replay ${total} events to a reconnecting WS client`,
+      `${f(pct(replays, 50), 0)} ms (median of 3)`,
+      `${f(select, 0)} ms (one SELECT, no network)`,
+      "< 300 ms",
+    );
 
+    // 4. Session list with 10,000 sessions.
+    await db.query(
+      `insert into sessions (id, agent_id, title, status, runtime_id, created_at)
+    select 'ses_bench_' || g, $1, 'bench ' || g, 'idle', $2, now() - (g || ' seconds')::interval from generate_series(1, 10000) g`,
+      [agent.id, rt.id],
+    );
+    const timeIt = async (fn: () => Promise<unknown>, n = 20) => {
+      const xs: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const s = performance.now();
+        await fn();
+        xs.push(performance.now() - s);
+      }
+      return pct(xs, 50);
+    };
+    const first = await timeIt(() => api("GET", "/api/sessions?limit=50"));
+    let cursor: string | null = null;
+    for (let i = 0; i < 190; i++) cursor = (await api("GET", `/api/sessions?limit=50${cursor ? `&cursor=${cursor}` : ""}`)).next_cursor;
+    const deep = await timeIt(() => api("GET", `/api/sessions?limit=50&cursor=${cursor}`));
+    const offset = await timeIt(() => db.query("select * from sessions order by created_at desc, id desc limit 50 offset 9500"));
+    const body = JSON.stringify(await api("GET", "/api/sessions?limit=50")).length;
+    add(driver, `list 10,000 sessions: first page of 50 (HTTP)`, `${f(first, 2)} ms, ${f(body / 1024, 1)} KiB`, "", "");
+    add(driver, `list 10,000 sessions: page 191 via cursor (HTTP)`, `${f(deep, 2)} ms`, `${f(offset, 2)} ms (OFFSET 9500, SQL only)`, "");
   }
   await services.sessions.stop();
   await app.server!.stop(true);
@@ -253,7 +329,9 @@ async function startClients(url: string, sockets: number, perSocket: number) {
   };
   if ((await line()) !== "ready") throw new Error("benchmark clients did not connect");
   await Bun.sleep(100);
-  const result = line().then((l) => JSON.parse(l) as { n: number; p50: number; p99: number; max: number }).finally(() => child.kill());
+  const result = line()
+    .then((l) => JSON.parse(l) as { n: number; p50: number; p99: number; max: number })
+    .finally(() => child.kill());
   return { result };
 }
 

@@ -20,21 +20,25 @@ const lat: number[] = [];
 let complete = 0;
 const sockets: WebSocket[] = [];
 await Promise.all(
-  Array.from({ length: count }, () => new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(url!, { headers } as never);
-    let got = 0;
-    ws.onopen = () => resolve();
-    ws.onerror = () => reject(new Error("websocket failed"));
-    ws.onmessage = (m) => {
-      // A regex instead of JSON.parse: 100,000 messages a second must not make the clients the bottleneck.
-      const match = STAMP.exec(String(m.data));
-      const stamp = Number(match?.[1] ?? match?.[2]);
-      if (!Number.isFinite(stamp)) return;
-      lat.push(now() - stamp);
-      if (++got === expected && ++complete === count) finish();
-    };
-    sockets.push(ws);
-  })),
+  Array.from(
+    { length: count },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(url!, { headers } as never);
+        let got = 0;
+        ws.onopen = () => resolve();
+        ws.onerror = () => reject(new Error("websocket failed"));
+        ws.onmessage = (m) => {
+          // A regex instead of JSON.parse: 100,000 messages a second must not make the clients the bottleneck.
+          const match = STAMP.exec(String(m.data));
+          const stamp = Number(match?.[1] ?? match?.[2]);
+          if (!Number.isFinite(stamp)) return;
+          lat.push(now() - stamp);
+          if (++got === expected && ++complete === count) finish();
+        };
+        sockets.push(ws);
+      }),
+  ),
 );
 console.log("ready");
 

@@ -52,7 +52,9 @@ async function child(): Promise<Row[]> {
   const verify: number[] = [];
   for (let i = 0; i < N; i++) {
     const body = JSON.stringify({ type: "url_verification", challenge: `c${i}` });
-    verify.push(await time(() => h.app.handle(signedRequest(`${BASE}/slack/events`, body, "application/json", { secret: SIGNING_SECRET })), 200));
+    verify.push(
+      await time(() => h.app.handle(signedRequest(`${BASE}/slack/events`, body, "application/json", { secret: SIGNING_SECRET })), 200),
+    );
   }
   stats("url_verification -> challenge", verify);
 
@@ -113,8 +115,14 @@ if (process.env.BENCH_CHILD) {
 
 const results: Array<{ driver: string; rows: Row[] }> = [];
 for (const driver of ["pglite", "postgres"]) {
-  const proc = Bun.spawnSync([process.execPath, import.meta.path], { env: { ...process.env, BENCH_CHILD: "1", LAP_TEST_DB: driver }, stderr: "inherit" });
-  const line = proc.stdout.toString().split("\n").find((l) => l.startsWith("JSON:"));
+  const proc = Bun.spawnSync([process.execPath, import.meta.path], {
+    env: { ...process.env, BENCH_CHILD: "1", LAP_TEST_DB: driver },
+    stderr: "inherit",
+  });
+  const line = proc.stdout
+    .toString()
+    .split("\n")
+    .find((l) => l.startsWith("JSON:"));
   if (!line) throw new Error(`${driver} run failed`);
   results.push({ driver, rows: JSON.parse(line.slice(5)) });
 }
@@ -122,7 +130,10 @@ for (const driver of ["pglite", "postgres"]) {
 const f = (ms: number) => ms.toFixed(2);
 const out = results.map(({ driver, rows }) => {
   const base = rows[0]!.p50;
-  return `### ${driver}\n\n${table(["scenario", "n", "p50 ms", "p95 ms", "max ms", "p50 vs baseline"], rows.map((r) => [r.scenario, r.n, f(r.p50), f(r.p95), f(r.max), `${(r.p50 / base).toFixed(1)}×`]))}`;
+  return `### ${driver}\n\n${table(
+    ["scenario", "n", "p50 ms", "p95 ms", "max ms", "p50 vs baseline"],
+    rows.map((r) => [r.scenario, r.n, f(r.p50), f(r.p95), f(r.max), `${(r.p50 / base).toFixed(1)}×`]),
+  )}`;
 });
 const sh = (cmd: string) => execSync(cmd).toString().trim();
 const md = `# Slack bot benchmark

@@ -42,7 +42,9 @@ const lines = [
   "",
   "| phase | sent | completed (end_turn) | interrupted (said so) | failed | unfinished | p50 turn | p95 turn |",
   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...r.phases.map((p) => `| ${p.phase} | ${p.sent} | ${p.completed} | ${p.interrupted} | ${p.failed} | ${p.unfinished} | ${f(p.p50)} s | ${f(p.p95)} s |`),
+  ...r.phases.map(
+    (p) => `| ${p.phase} | ${p.sent} | ${p.completed} | ${p.interrupted} | ${p.failed} | ${p.unfinished} | ${f(p.p50)} s | ${f(p.p95)} s |`,
+  ),
   "",
   "## Event log",
   "",
@@ -56,7 +58,9 @@ const lines = [
   "| --- | ---: | ---: | ---: |",
   `| LAP RSS | ${f(r.rssMb.warm)} MB | ${f(r.rssMb.end)} MB | ${f(r.rssMb.max)} MB |`,
   `| LAP open descriptors | ${r.fds.warm} | ${r.fds.end} | ${r.fds.max} |`,
-  r.pgConnections ? `| PostgreSQL connections (LAP's) | | ${r.pgConnections.end} | ${r.pgConnections.max} |` : "| PostgreSQL connections | n/a (PGlite) | | |",
+  r.pgConnections
+    ? `| PostgreSQL connections (LAP's) | | ${r.pgConnections.end} | ${r.pgConnections.max} |`
+    : "| PostgreSQL connections | n/a (PGlite) | | |",
   `| memory per sandbox (its processes' RSS) | | ${f(r.sandbox.memoryMbAvg)} MB avg | |`,
   `| CPU per live sandbox at the end | | ${f(r.sandbox.cpuSecondsAvg)} s | |`,
   `| model (gateway) calls | | ${r.modelCalls} (${f(r.modelCalls / r.wallSeconds, 2)}/s) | |`,

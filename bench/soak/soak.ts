@@ -40,7 +40,16 @@ interface Event {
 
 export interface SoakResult {
   options: SoakOptions;
-  phases: Array<{ phase: string; sent: number; completed: number; interrupted: number; failed: number; unfinished: number; p50: number; p95: number }>;
+  phases: Array<{
+    phase: string;
+    sent: number;
+    completed: number;
+    interrupted: number;
+    failed: number;
+    unfinished: number;
+    p50: number;
+    p95: number;
+  }>;
   events: number;
   /** Events out of seq order (holes are compacted deltas, not gaps). */
   gaps: number;
@@ -63,7 +72,8 @@ export interface SoakResult {
 
 const KEY = "soak-master-key-0123456789";
 const H = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
-const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : 0);
+const pct = (xs: number[], p: number) =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : 0;
 
 async function freePort() {
   const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
@@ -74,7 +84,9 @@ async function freePort() {
 
 const procNumber = (pid: number, file: string, key: string) => {
   try {
-    const line = readFileSync(`/proc/${pid}/${file}`, "utf8").split("\n").find((l) => l.startsWith(key));
+    const line = readFileSync(`/proc/${pid}/${file}`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(key));
     return line ? Number(line.split(/\s+/)[1]) : 0;
   } catch {
     return 0;
@@ -103,12 +115,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const model = startSoakModel({ pieces, pieceDelayMs: o.pieceDelayMs ?? 150, toolSleepSeconds: 0.5 });
   const dataDir = mkdtempSync(join(tmpdir(), "lap-soak-"));
   const gateway = join(dataDir, "gateway.yaml");
-  writeFileSync(gateway, `model_list:\n  - model_name: soak-model\n    litellm_params: { model: openai/soak-model, api_base: "${model.url}", api_key: sk-provider-soak }\n`);
+  writeFileSync(
+    gateway,
+    `model_list:\n  - model_name: soak-model\n    litellm_params: { model: openai/soak-model, api_base: "${model.url}", api_key: sk-provider-soak }\n`,
+  );
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
-    PORT: String(port), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY: KEY, LOG_LEVEL: "warn", LAP_GATEWAY_CONFIG: gateway,
-    WARM_POOL_SIZE: "0", LAP_SANDBOX_ORPHAN_GRACE_SECONDS: "120",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LAP_DATA_DIR: dataDir,
+    MASTER_KEY: KEY,
+    LOG_LEVEL: "warn",
+    LAP_GATEWAY_CONFIG: gateway,
+    WARM_POOL_SIZE: "0",
+    LAP_SANDBOX_ORPHAN_GRACE_SECONDS: "120",
   };
   let pg: Awaited<ReturnType<typeof freshPostgresUrl>> | null = null;
   let sql: ReturnType<typeof postgres> | null = null;
@@ -122,11 +143,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const sandboxDirs = () => readdirSync(join(dataDir, "run")).filter((n) => /^sbx_[0-9a-f]+$/.test(n));
   const startLap = async () => {
     lapStartedAt = Date.now();
-    lap = Bun.spawn([process.execPath, "bin/lap.ts", "up"], { cwd: join(import.meta.dir, "../.."), env: { ...process.env, ...env }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    lap = Bun.spawn([process.execPath, "bin/lap.ts", "up"], {
+      cwd: join(import.meta.dir, "../.."),
+      env: { ...process.env, ...env },
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     const stderr = new ChildOutput(lap.stderr);
     const until = Date.now() + 90_000;
     while (Date.now() < until) {
-      if (await fetch(`${base}/health/readiness`).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(`${base}/health/readiness`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       if (lap.exitCode !== null) throw new Error(`LAP exited: ${await stderr.finished}`);
       await Bun.sleep(100);
     }
@@ -152,16 +185,31 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const turnTimes: Array<{ at: number; ms: number; outcome: string }> = [];
   const failures: string[] = [];
   const sentAt: number[] = [];
-  const samples: Array<{ t: number; lapStartedAt: number; rss: number; fds: number; pg: number | null; sandboxes: number; sandboxMemMb: number; sandboxCpuSeconds: number }> = [];
+  const samples: Array<{
+    t: number;
+    lapStartedAt: number;
+    rss: number;
+    fds: number;
+    pg: number | null;
+    sandboxes: number;
+    sandboxMemMb: number;
+    sandboxCpuSeconds: number;
+  }> = [];
   let lapKills = 0;
   let sandboxKills = 0;
   const downtime: number[] = [];
   try {
     await startLap();
-    const agent = await api<{ id: string }>("POST", "/api/agents", { name: "soak", model: "soak-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+    const agent = await api<{ id: string }>("POST", "/api/agents", {
+      name: "soak",
+      model: "soak-model",
+      runtime_id: "rt_local_sandbox",
+      harness: "builtin",
+    });
     if (agent.status !== 201) throw new Error(`agent: ${JSON.stringify(agent.body)}`);
     const ids: string[] = [];
-    for (let i = 0; i < o.sessions; i++) ids.push((await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id })).body.id);
+    for (let i = 0; i < o.sessions; i++)
+      ids.push((await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id })).body.id);
     for (const id of ids) while ((await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status !== "idle") await Bun.sleep(250);
     log(`${ids.length} sessions ready`);
     started = Date.now();
@@ -188,7 +236,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const deadline = Date.now() + 180_000;
         let outcome = "unfinished";
         while (Date.now() < deadline) {
-          const end = (await poll(id)).find((e) => e.turn_id === r.body.turn_id && (e.type === "session.status_idle" || (e.type === "session.error" && e.data.error && (e.data.error as { type?: string }).type !== "turn_lost")));
+          const end = (await poll(id)).find(
+            (e) =>
+              e.turn_id === r.body.turn_id &&
+              (e.type === "session.status_idle" ||
+                (e.type === "session.error" && e.data.error && (e.data.error as { type?: string }).type !== "turn_lost")),
+          );
           if (end) {
             outcome = end.type === "session.error" ? "failed" : String((end.data.stop_reason as { type?: string })?.type ?? "?");
             if (end.type === "session.error") failures.push(JSON.stringify(end.data.error).slice(0, 300));
@@ -203,10 +256,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const sample = async () => {
       const pid = lap?.exitCode === null ? lap.pid : 0;
       const sbx = [...new Set(markedProcesses(join(dataDir, "run", "sbx_")).flatMap(withDescendants))];
-      const pgCount = sql ? Number((await sql`select count(*)::int as n from pg_stat_activity where datname = current_database()`.catch(() => [{ n: -1 }]))[0]!.n) - 1 : null;
+      const pgCount = sql
+        ? Number(
+            (await sql`select count(*)::int as n from pg_stat_activity where datname = current_database()`.catch(() => [{ n: -1 }]))[0]!.n,
+          ) - 1
+        : null;
       samples.push({
-        t: Date.now(), lapStartedAt, rss: pid ? procNumber(pid, "status", "VmRSS:") / 1024 : 0, fds: pid ? fdCount(pid) : 0, pg: pgCount,
-        sandboxes: sandboxDirs().length, sandboxMemMb: sbx.reduce((a, p) => a + procNumber(p, "status", "VmRSS:") / 1024, 0), sandboxCpuSeconds: sbx.reduce((a, p) => a + cpuSeconds(p), 0),
+        t: Date.now(),
+        lapStartedAt,
+        rss: pid ? procNumber(pid, "status", "VmRSS:") / 1024 : 0,
+        fds: pid ? fdCount(pid) : 0,
+        pg: pgCount,
+        sandboxes: sandboxDirs().length,
+        sandboxMemMb: sbx.reduce((a, p) => a + procNumber(p, "status", "VmRSS:") / 1024, 0),
+        sandboxCpuSeconds: sbx.reduce((a, p) => a + cpuSeconds(p), 0),
       });
     };
     const chaos = async () => {
@@ -253,7 +316,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await sample();
 
     // What the logs hold.
-    let events = 0, gaps = 0, duplicates = 0, lost = 0, recovered = 0;
+    let events = 0,
+      gaps = 0,
+      duplicates = 0,
+      lost = 0,
+      recovered = 0;
     for (const id of ids) {
       const list = await poll(id);
       events += list.length;
@@ -288,8 +355,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const ts = turnTimes.filter((t) => t.at >= from && t.at < to);
       const ok = ts.filter((t) => t.outcome === "end_turn").map((t) => t.ms / 1000);
       return {
-        phase: name, sent: ts.length, completed: ok.length, interrupted: ts.filter((t) => t.outcome === "interrupted").length,
-        failed: ts.filter((t) => t.outcome === "failed").length, unfinished: ts.filter((t) => t.outcome === "unfinished").length, p50: pct(ok, 50), p95: pct(ok, 95),
+        phase: name,
+        sent: ts.length,
+        completed: ok.length,
+        interrupted: ts.filter((t) => t.outcome === "interrupted").length,
+        failed: ts.filter((t) => t.outcome === "failed").length,
+        unfinished: ts.filter((t) => t.outcome === "unfinished").length,
+        p50: pct(ok, 50),
+        p95: pct(ok, 95),
       };
     };
     // The last LAP's figures: after its warm-up (samples from 20 s after its start), and at the end.
@@ -300,7 +373,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return {
       options: o,
       phases: [phase("baseline (no faults)", started, chaosFrom), phase("with faults", chaosFrom, wallEnd + 1)],
-      events, gaps, duplicates, lost, recovered, stuckSessions: stuck, failures, lapKills, sandboxKills, downtimeSeconds: downtime,
+      events,
+      gaps,
+      duplicates,
+      lost,
+      recovered,
+      stuckSessions: stuck,
+      failures,
+      lapKills,
+      sandboxKills,
+      downtimeSeconds: downtime,
       rssMb: { warm: warm.rss, end: end.rss, max: Math.max(...lastLap.map((s) => s.rss), end.rss) },
       fds: { warm: warm.fds, end: end.fds, max: Math.max(...lastLap.map((s) => s.fds), end.fds) },
       pgConnections: sql ? { max: Math.max(...samples.map((s) => s.pg ?? 0)), end: end.pg ?? 0 } : null,

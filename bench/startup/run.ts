@@ -49,14 +49,24 @@ const baselineScript = join(mkdtempSync(join(tmpdir(), "lap-bench-")), "baseline
 writeFileSync(baselineScript, `Bun.serve({ port: Number(process.env.PORT), hostname: "127.0.0.1", fetch: () => new Response("ok") });`);
 
 const scenarios: { name: string; run: () => Promise<{ readyMs: number; rssMb: number }> }[] = [
-  { name: "baseline: bare Bun.serve", run: () => { const port = nextPort++; return measure([process.execPath, baselineScript], { PORT: String(port) }, port); } },
+  {
+    name: "baseline: bare Bun.serve",
+    run: () => {
+      const port = nextPort++;
+      return measure([process.execPath, baselineScript], { PORT: String(port) }, port);
+    },
+  },
   {
     name: "LAP, PostgreSQL (fresh database, migrates)",
     run: async () => {
       const db = await freshPostgresUrl("lap_bench");
       const port = nextPort++;
       try {
-        return await measure(lap, { ...common, PORT: String(port), DATABASE_URL: db.url, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-bench-")) }, port);
+        return await measure(
+          lap,
+          { ...common, PORT: String(port), DATABASE_URL: db.url, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-bench-")) },
+          port,
+        );
       } finally {
         await db.drop();
       }
@@ -69,13 +79,20 @@ const scenarios: { name: string; run: () => Promise<{ readyMs: number; rssMb: nu
       return async () => {
         db ??= await freshPostgresUrl("lap_bench");
         const port = nextPort++;
-        return measure(lap, { ...common, PORT: String(port), DATABASE_URL: db.url, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-bench-")) }, port);
+        return measure(
+          lap,
+          { ...common, PORT: String(port), DATABASE_URL: db.url, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-bench-")) },
+          port,
+        );
       };
     })(),
   },
   {
     name: "LAP, embedded PGlite (first start: initdb + migrate)",
-    run: () => { const port = nextPort++; return measure(lap, { ...common, PORT: String(port), LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-bench-")) }, port); },
+    run: () => {
+      const port = nextPort++;
+      return measure(lap, { ...common, PORT: String(port), LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-bench-")) }, port);
+    },
   },
   {
     name: "LAP, embedded PGlite (restart)",

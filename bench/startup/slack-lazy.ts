@@ -18,12 +18,27 @@ async function once(root: string, url: string) {
   const p = port++;
   const started = performance.now();
   const proc = Bun.spawn([process.execPath, "bin/lap.ts", "up"], {
-    cwd: root, stdout: "ignore", stderr: "ignore",
-    env: { PATH: process.env.PATH ?? "", MASTER_KEY: "bench-master-key", LOG_LEVEL: "warn", HOST: "127.0.0.1", PORT: String(p), DATABASE_URL: url, LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-bench-")) },
+    cwd: root,
+    stdout: "ignore",
+    stderr: "ignore",
+    env: {
+      PATH: process.env.PATH ?? "",
+      MASTER_KEY: "bench-master-key",
+      LOG_LEVEL: "warn",
+      HOST: "127.0.0.1",
+      PORT: String(p),
+      DATABASE_URL: url,
+      LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-bench-")),
+    },
   });
   let ready = -1;
   while (performance.now() - started < 180_000) {
-    if ((await fetch(`http://127.0.0.1:${p}/health/readiness`).then((r) => r.status, () => 0)) === 200) {
+    if (
+      (await fetch(`http://127.0.0.1:${p}/health/readiness`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200
+    ) {
       ready = performance.now() - started;
       break;
     }
@@ -45,6 +60,8 @@ for (let i = 0; i < RUNS; i++) {
 }
 await db.drop();
 for (const [name, r] of Object.entries(results)) {
-  console.log(`${name}: ready median ${median(r.map((x) => x.ready)).toFixed(0)} ms, idle RSS median ${median(r.map((x) => x.rss)).toFixed(1)} MB  (rss: ${r.map((x) => x.rss.toFixed(1)).join(", ")})`);
+  console.log(
+    `${name}: ready median ${median(r.map((x) => x.ready)).toFixed(0)} ms, idle RSS median ${median(r.map((x) => x.rss)).toFixed(1)} MB  (rss: ${r.map((x) => x.rss.toFixed(1)).join(", ")})`,
+  );
 }
 process.exit(0);

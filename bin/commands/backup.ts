@@ -46,7 +46,9 @@ const defaultName = () => `lap-backup-${new Date().toISOString().replace(/[:.]/g
 
 export function backupCommand() {
   return new Command("backup")
-    .description("Write a consistent backup of the whole database (agents, sessions and their events, keys, vault, MCP servers, audit trail; secrets stay sealed)")
+    .description(
+      "Write a consistent backup of the whole database (agents, sessions and their events, keys, vault, MCP servers, audit trail; secrets stay sealed)",
+    )
     .option("-o, --out <file>", "where to write it (default: lap-backup-<time>.jsonl.gz here)")
     .action(async (opts: { out?: string }) => {
       const config = configOrExit();
@@ -59,7 +61,9 @@ export function backupCommand() {
           const url = `${localLapUrl(config, process.env)}/api/admin/backup`;
           console.error(`LAP (pid ${holder}) holds the embedded database: asking it for the backup at ${url}`);
           const res = await fetch(url, { headers: { authorization: `Bearer ${config.masterKey}` } }).catch((err: Error) => {
-            throw new Error(`could not reach it (${err.message}). Set LAP_URL to where that LAP listens, or stop it and run lap backup again.`);
+            throw new Error(
+              `could not reach it (${err.message}). Set LAP_URL to where that LAP listens, or stop it and run lap backup again.`,
+            );
           });
           if (!res.ok || !res.body) throw new Error(`it answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
           let bytes = 0;
@@ -95,7 +99,9 @@ export function backupCommand() {
 
 export function restoreCommand() {
   return new Command("restore")
-    .description("Restore a backup made by `lap backup` into this LAP's database (stop LAP first); refuses another schema version or ENCRYPTION_KEY")
+    .description(
+      "Restore a backup made by `lap backup` into this LAP's database (stop LAP first); refuses another schema version or ENCRYPTION_KEY",
+    )
     .argument("<file>", "the backup file")
     .option("--replace", "replace what the database holds (default: refuse unless it is empty)")
     .action(async (file: string, opts: { replace?: boolean }) => {
@@ -106,15 +112,27 @@ export function restoreCommand() {
       }
       const holder = embeddedHolder(config);
       if (holder) {
-        console.error(`lap restore: LAP (pid ${holder}) is running on ${config.dataDir}. Restore replaces the whole database: stop that LAP, run lap restore again, then start it. Nothing was changed.`);
+        console.error(
+          `lap restore: LAP (pid ${holder}) is running on ${config.dataDir}. Restore replaces the whole database: stop that LAP, run lap restore again, then start it. Nothing was changed.`,
+        );
         process.exit(1);
       }
       const database = await openDatabase(config);
       try {
-        const { tables } = await restoreDatabase(database, backupLines(createReadStream(file)), { encryptionKey: config.encryptionKey, replace: opts.replace, onProgress: progress() });
-        console.log(`Restored ${Object.values(tables).reduce((a, b) => a + b, 0)} rows in ${Object.keys(tables).length} tables from ${file} (${database.mode} database).`);
+        const { tables } = await restoreDatabase(database, backupLines(createReadStream(file)), {
+          encryptionKey: config.encryptionKey,
+          replace: opts.replace,
+          onProgress: progress(),
+        });
+        console.log(
+          `Restored ${Object.values(tables).reduce((a, b) => a + b, 0)} rows in ${Object.keys(tables).length} tables from ${file} (${database.mode} database).`,
+        );
       } catch (err) {
-        console.error(err instanceof RestoreRefused ? `lap restore: ${err.message}` : `lap restore failed, nothing was changed: ${(err as Error).message}`);
+        console.error(
+          err instanceof RestoreRefused
+            ? `lap restore: ${err.message}`
+            : `lap restore failed, nothing was changed: ${(err as Error).message}`,
+        );
         process.exitCode = 1;
       } finally {
         await database.close();

@@ -20,7 +20,12 @@ export interface DatabaseCheck {
 const TIMEOUT_MS = 15_000;
 
 function withTimeout<T>(what: Promise<T>, label: string): Promise<T> {
-  return Promise.race([what, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${label}: no answer in ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS).unref?.())]);
+  return Promise.race([
+    what,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${label}: no answer in ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS).unref?.(),
+    ),
+  ]);
 }
 
 async function probe(database: Database): Promise<string> {
@@ -69,9 +74,21 @@ export async function checkDatabase(config: Config, env: Record<string, string |
     const url = `${localLapUrl(config, env)}/health/readiness`;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      const body = (await res.json()) as { ready?: boolean; migrations?: { applied: number; total: number } | null; database?: { error?: string } };
-      if (res.ok && body.ready) return { ok: true, detail: `embedded PGlite in ${dir}, open in LAP (pid ${holder}): ready, ${body.migrations?.applied}/${body.migrations?.total} migrations applied` };
-      return { ok: false, detail: `embedded PGlite in ${dir}, open in LAP (pid ${holder}): not ready (${body.database?.error ?? `HTTP ${res.status}`})`, fix: "See LAP's log; `lap migrate --status` once it is stopped" };
+      const body = (await res.json()) as {
+        ready?: boolean;
+        migrations?: { applied: number; total: number } | null;
+        database?: { error?: string };
+      };
+      if (res.ok && body.ready)
+        return {
+          ok: true,
+          detail: `embedded PGlite in ${dir}, open in LAP (pid ${holder}): ready, ${body.migrations?.applied}/${body.migrations?.total} migrations applied`,
+        };
+      return {
+        ok: false,
+        detail: `embedded PGlite in ${dir}, open in LAP (pid ${holder}): not ready (${body.database?.error ?? `HTTP ${res.status}`})`,
+        fix: "See LAP's log; `lap migrate --status` once it is stopped",
+      };
     } catch (e) {
       return {
         ok: false,
@@ -80,7 +97,8 @@ export async function checkDatabase(config: Config, env: Record<string, string |
       };
     }
   }
-  if (!existsSync(dir)) return { ok: true, detail: `embedded PGlite: none yet, LAP creates it in ${dir} at first start (set DATABASE_URL for PostgreSQL)` };
+  if (!existsSync(dir))
+    return { ok: true, detail: `embedded PGlite: none yet, LAP creates it in ${dir} at first start (set DATABASE_URL for PostgreSQL)` };
 
   let database: Database | undefined;
   try {

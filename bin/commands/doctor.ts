@@ -54,7 +54,9 @@ export async function runChecks(env = process.env): Promise<Check[]> {
     required: config.env.LAP_SANDBOX === "local",
     detail: bwrap.ok
       ? `${bwrap.version} can create sandboxes as ${runningAsRoot() ? `uid ${sandboxUser?.uid} (LAP_SANDBOX_UIDS; never root)` : "LAP's own uid"} in a user namespace`
-      : bwrap.problem === "missing" ? "not installed" : bwrap.reason,
+      : bwrap.problem === "missing"
+        ? "not installed"
+        : bwrap.reason,
     fix: bwrap.ok ? undefined : bwrap.fix,
   });
 

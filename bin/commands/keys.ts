@@ -9,7 +9,13 @@ import { openDatabase } from "../../server/db/open";
 import { configOrExit } from "./shared";
 
 interface KeysClient {
-  create(input: { label: string; role: "admin" | "user"; expires_at?: string; user_id?: string; team_id?: string }): Promise<{ key: ApiKeyView; token: string }>;
+  create(input: {
+    label: string;
+    role: "admin" | "user";
+    expires_at?: string;
+    user_id?: string;
+    team_id?: string;
+  }): Promise<{ key: ApiKeyView; token: string }>;
   list(): Promise<ApiKeyView[]>;
   revoke(id: string): Promise<ApiKeyView>;
   close(): Promise<void>;
@@ -85,12 +91,22 @@ export function keysCommand() {
     .option("--json", "print JSON")
     .action((opts: { label: string; role: "admin" | "user"; user?: string; team?: string; expiresAt?: string; json?: boolean }) =>
       withClient(async (c) => {
-        const created = await c.create({ label: opts.label, role: opts.role, expires_at: opts.expiresAt, user_id: opts.user, team_id: opts.team });
+        const created = await c.create({
+          label: opts.label,
+          role: opts.role,
+          expires_at: opts.expiresAt,
+          user_id: opts.user,
+          team_id: opts.team,
+        });
         if (created.key.kind === "user" && !created.key.user_id && !created.key.team_id) {
-          console.error("Note: a user key with neither --user nor --team is in no team: it reaches the LLM gateway and /mcp, and sees no agents or sessions.");
+          console.error(
+            "Note: a user key with neither --user nor --team is in no team: it reaches the LLM gateway and /mcp, and sees no agents or sessions.",
+          );
         }
         if (opts.json) return console.log(JSON.stringify(created, null, 2));
-        console.log(`Created ${created.key.kind} key "${created.key.label}" (${created.key.id}).\nCopy it now, it is not shown again:\n\n    ${created.token}\n`);
+        console.log(
+          `Created ${created.key.kind} key "${created.key.label}" (${created.key.id}).\nCopy it now, it is not shown again:\n\n    ${created.token}\n`,
+        );
       }),
     );
   keys

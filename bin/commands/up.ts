@@ -37,7 +37,11 @@ export function upCommand() {
           `  API docs   ${lap.url}/docs`,
           `  Database   ${lap.database.mode === "embedded" ? `embedded PGlite in ${join(config.dataDir, "pgdata")}` : "external PostgreSQL (DATABASE_URL)"}`,
           ...(lap.sandboxCheck && !lap.sandboxCheck.ok
-            ? ["", `  ${color.red("Sandboxes  local sandboxes cannot start")}: ${lap.sandboxCheck.reason}`, `             fix: ${lap.sandboxCheck.fix}`]
+            ? [
+                "",
+                `  ${color.red("Sandboxes  local sandboxes cannot start")}: ${lap.sandboxCheck.reason}`,
+                `             fix: ${lap.sandboxCheck.fix}`,
+              ]
             : []),
           "",
           `  ${keyLine}`,

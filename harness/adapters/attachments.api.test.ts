@@ -31,24 +31,44 @@ requires(BWRAP_MISSING).describe("an image attachment through each harness", () 
 
   for (const c of CASES) {
     test(`${c.harness}: the image reaches the provider as ${c.format} ${c.block}`, async () => {
-      const agent = await t.api<{ id: string }>("POST", "/api/agents", { name: `att-${c.harness}`, model: c.model, runtime_id: "rt_local_sandbox", harness: c.harness });
+      const agent = await t.api<{ id: string }>("POST", "/api/agents", {
+        name: `att-${c.harness}`,
+        model: c.model,
+        runtime_id: "rt_local_sandbox",
+        harness: c.harness,
+      });
       expect(agent.status).toBe(201);
       const created = await t.api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
       expect(created.status).toBe(201);
       const id = created.body.id;
-      await waitFor("the session to be idle", async () => (await t.api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle", 90_000);
+      await waitFor(
+        "the session to be idle",
+        async () => (await t.api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle",
+        90_000,
+      );
       const word = `describe-picture-${c.harness}`;
       t.model.setScript([{ when: word, steps: [{ kind: "text", text: "A single pixel." }] }]);
       const before = t.model.requests.length;
       const posted = await t.api("POST", `/api/sessions/${id}/messages`, {
-        content: [{ type: "text", text: `${word}: what is in this image?` }, { type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } }],
+        content: [
+          { type: "text", text: `${word}: what is in this image?` },
+          { type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } },
+        ],
       });
       expect(posted.status).toBe(202);
       const calls = () => t.model.requests.slice(before).filter((r) => r.lastUserText.includes(word));
       await waitFor(`${c.harness}: a model call carrying the prompt`, () => calls().length > 0, 120_000);
       const call = calls()[0]!;
-      expect(call.media, JSON.stringify(call.media.map((m) => m.block))).toContainEqual({ block: c.block, mediaType: "image/png", data: PNG_1X1 });
-      await waitFor("the turn to end", async () => (await t.events(id)).some((e) => e.type === "session.status_idle" && e.turn_id), 120_000);
+      expect(call.media, JSON.stringify(call.media.map((m) => m.block))).toContainEqual({
+        block: c.block,
+        mediaType: "image/png",
+        data: PNG_1X1,
+      });
+      await waitFor(
+        "the turn to end",
+        async () => (await t.events(id)).some((e) => e.type === "session.status_idle" && e.turn_id),
+        120_000,
+      );
     }, 240_000);
   }
 });

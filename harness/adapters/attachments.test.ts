@@ -26,7 +26,9 @@ test("text parts are joined, text documents inlined, images and PDFs kept; other
 });
 
 test("files written for a CLI without a file input get LAP's names, never the title as a path", () => {
-  const prompt = saveToWorkspace(dir, "summarise", [{ kind: "document", mediaType: "application/pdf", data: PDF_TINY, title: "../../etc/passwd" }]);
+  const prompt = saveToWorkspace(dir, "summarise", [
+    { kind: "document", mediaType: "application/pdf", data: PDF_TINY, title: "../../etc/passwd" },
+  ]);
   const files = readdirSync(join(dir, ".lap-attachments"));
   expect(files).toHaveLength(1);
   expect(files[0]).toMatch(/^[a-z0-9]+-1\.pdf$/);

@@ -28,13 +28,23 @@ export function splitContent(content: unknown): { text: string; attachments: Att
 export function inlineText(text: string, attachments: Attachment[]): { text: string; attachments: Attachment[] } {
   const docs = attachments.filter((a) => a.mediaType === "text/plain");
   if (!docs.length) return { text, attachments };
-  const blocks = docs.map((a) => `<document${a.title ? ` title=${JSON.stringify(a.title)}` : ""}>\n${Buffer.from(a.data, "base64").toString("utf8")}\n</document>`);
+  const blocks = docs.map(
+    (a) =>
+      `<document${a.title ? ` title=${JSON.stringify(a.title)}` : ""}>\n${Buffer.from(a.data, "base64").toString("utf8")}\n</document>`,
+  );
   return { text: [text, ...blocks].filter(Boolean).join("\n\n"), attachments: attachments.filter((a) => a.mediaType !== "text/plain") };
 }
 
 export const dataUrl = (a: Attachment) => `data:${a.mediaType};base64,${a.data}`;
 
-const EXT: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp", "application/pdf": "pdf", "text/plain": "txt" };
+const EXT: Record<string, string> = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/gif": "gif",
+  "image/webp": "webp",
+  "application/pdf": "pdf",
+  "text/plain": "txt",
+};
 
 /**
  * Writes attachments under `<workspace>/.lap-attachments/` for a CLI without a native input for them;

@@ -40,7 +40,9 @@ export function harnessBinary(name: HarnessName, env: Record<string, string | un
   try {
     packageDir = dirname(Bun.resolveSync(`${entry.pkg}/package.json`, import.meta.dir));
   } catch {
-    throw new Error(`${name}: package ${entry.pkg} is not installed (bun add ${name === "opencode" ? "opencode-ai" : name === "codex" ? "@openai/codex" : "@anthropic-ai/claude-code"})`);
+    throw new Error(
+      `${name}: package ${entry.pkg} is not installed (bun add ${name === "opencode" ? "opencode-ai" : name === "codex" ? "@openai/codex" : "@anthropic-ai/claude-code"})`,
+    );
   }
   const binary = join(packageDir, entry.file);
   if (!existsSync(binary)) throw new Error(`${name}: ${binary} is missing`);

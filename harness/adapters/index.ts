@@ -6,7 +6,15 @@ import { DeepAgentsAdapter } from "./deepagents/index.ts";
 import { OpencodeAdapter } from "./opencode/index.ts";
 import type { HarnessAdapter, HarnessConfig, HarnessName } from "./types.ts";
 
-export { HARNESS_NAMES, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type HarnessName, type HistoryEntry, type TurnResult } from "./types.ts";
+export {
+  HARNESS_NAMES,
+  type HarnessAdapter,
+  type HarnessConfig,
+  type HarnessEvent,
+  type HarnessName,
+  type HistoryEntry,
+  type TurnResult,
+} from "./types.ts";
 export { harnessBinary } from "./binaries.ts";
 
 export type RunningHarness = HarnessAdapter & { pid(): number | undefined };
@@ -28,6 +36,8 @@ export function createHarnessAdapter(name: HarnessName, config: HarnessConfig): 
 export const HARNESS_DESCRIPTIONS: Record<HarnessName, string> = {
   opencode: "opencode serve with its own tools (bash, edit, write, patch); talks to LAP's gateway over OpenAI chat completions.",
   "claude-code": "Anthropic's Claude Code CLI in stream-JSON mode; talks to LAP's gateway over the Anthropic Messages API.",
-  codex: "OpenAI's Codex CLI as a long-lived codex app-server (streamed replies, file changes as diffs); talks to LAP's gateway over the OpenAI Responses API.",
-  deepagents: "LangChain's DeepAgents (LangGraph JS) with its own tools (execute, write_file, edit_file, glob, grep, sub-agents); talks to LAP's gateway over OpenAI chat completions.",
+  codex:
+    "OpenAI's Codex CLI as a long-lived codex app-server (streamed replies, file changes as diffs); talks to LAP's gateway over the OpenAI Responses API.",
+  deepagents:
+    "LangChain's DeepAgents (LangGraph JS) with its own tools (execute, write_file, edit_file, glob, grep, sub-agents); talks to LAP's gateway over OpenAI chat completions.",
 };

@@ -37,8 +37,20 @@ test("Claude Code: --mcp-config with every server over HTTP at LAP, Bearer sessi
 test("opencode: remote servers at LAP, the key by env reference only, no OAuth discovery", () => {
   const oc = opencodeConfig(config);
   expect(oc.mcp).toEqual({
-    everything: { type: "remote", url: "http://127.0.0.1:4000/mcp/everything", enabled: true, oauth: false, headers: { Authorization: "Bearer {env:LAP_GATEWAY_KEY}" } },
-    files: { type: "remote", url: "http://127.0.0.1:4000/mcp/files", enabled: true, oauth: false, headers: { Authorization: "Bearer {env:LAP_GATEWAY_KEY}" } },
+    everything: {
+      type: "remote",
+      url: "http://127.0.0.1:4000/mcp/everything",
+      enabled: true,
+      oauth: false,
+      headers: { Authorization: "Bearer {env:LAP_GATEWAY_KEY}" },
+    },
+    files: {
+      type: "remote",
+      url: "http://127.0.0.1:4000/mcp/files",
+      enabled: true,
+      oauth: false,
+      headers: { Authorization: "Bearer {env:LAP_GATEWAY_KEY}" },
+    },
   });
   expect(JSON.stringify(oc)).not.toContain(KEY);
   expect(opencodeConfig({ ...config, mcpServers: [] }).mcp).toBeUndefined();

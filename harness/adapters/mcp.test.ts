@@ -23,7 +23,11 @@ import type { HarnessName } from "./types.ts";
 const PROVIDER_KEY = "sk-provider-real-key-mcp";
 const UPSTREAM_SECRET = "upstream-mcp-secret-3c9a";
 const UPSTREAM_MODEL = "scripted-coder-1";
-const AGENT_MODEL: Partial<Record<HarnessName, string>> = { "claude-code": "claude-scripted", opencode: "gpt-scripted", deepagents: "gpt-scripted" };
+const AGENT_MODEL: Partial<Record<HarnessName, string>> = {
+  "claude-code": "claude-scripted",
+  opencode: "gpt-scripted",
+  deepagents: "gpt-scripted",
+};
 
 let model: ScriptedModel;
 let lap: TestApp;
@@ -49,7 +53,9 @@ beforeAll(async () => {
   server = { port: listening.server!.port!, stop: (force) => listening.server!.stop(force) };
   lapUrl = `http://127.0.0.1:${server.port}`;
   provider = new LocalSandboxProvider(providerOptions(() => server.port));
-  const registered = await lap.json("POST", "/api/mcp/servers", { body: { name: "everything", ...everythingStdio(), env: { UPSTREAM_TOKEN: UPSTREAM_SECRET } } });
+  const registered = await lap.json("POST", "/api/mcp/servers", {
+    body: { name: "everything", ...everythingStdio(), env: { UPSTREAM_TOKEN: UPSTREAM_SECRET } },
+  });
   expect(registered.status).toBe(201);
 }, 60_000);
 
@@ -68,7 +74,10 @@ afterAll(async () => {
 function sandboxContents(rootPid: number, insidePid: (env: Record<string, string>) => boolean) {
   const envs = descendants(rootPid).flatMap(({ pid }) => {
     try {
-      const pairs = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]);
+      const pairs = readFileSync(`/proc/${pid}/environ`, "utf8")
+        .split("\0")
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]);
       return [{ pid, env: Object.fromEntries(pairs) as Record<string, string> }];
     } catch {
       return []; // ended while we looked
@@ -84,23 +93,37 @@ function sandboxContents(rootPid: number, insidePid: (env: Record<string, string
   return { envs: envs.map((e) => e.env), filesWith };
 }
 
-const results = (events: SandboxEvent[]) => events.filter((e) => e.type === "agent.tool_result").map((e) => (e.content as { text: string }[]).map((p) => p.text).join(""));
+const results = (events: SandboxEvent[]) =>
+  events.filter((e) => e.type === "agent.tool_result").map((e) => (e.content as { text: string }[]).map((p) => p.text).join(""));
 
 requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers through LAP", () => {
   for (const harness of ["claude-code", "opencode", "deepagents"] as HarnessName[]) {
     test(`${harness}: calls everything's echo through LAP with the session key; its config holds no upstream secret`, async () => {
       const sessionId = `ses_mcp_${harness.replace("-", "_")}`;
       const agentModel = AGENT_MODEL[harness]!;
-      const { key } = await lap.services.gateway.mintSessionKey({ sessionId, agentId: "agt_mcp", models: [agentModel], mcpServers: ["everything"] });
+      const { key } = await lap.services.gateway.mintSessionKey({
+        sessionId,
+        agentId: "agt_mcp",
+        models: [agentModel],
+        mcpServers: ["everything"],
+      });
       const handle = await provider.create({ harness, env: {}, workspaceId: `ws-mcp-${harness}` });
       await provider.waitReady(handle.id, { timeoutMs: 30_000 });
-      await provider.bind(handle.id, { sessionId, agentId: "agt_mcp", gatewayKey: key, gatewayBaseUrl: `${lapUrl}/v1`, model: agentModel, mcpServers: ["everything"] });
+      await provider.bind(handle.id, {
+        sessionId,
+        agentId: "agt_mcp",
+        gatewayKey: key,
+        gatewayBaseUrl: `${lapUrl}/v1`,
+        model: agentModel,
+        mcpServers: ["everything"],
+      });
       const client = new SupervisorClient(await provider.connect(handle.id), sessionId);
       // What the CLI was configured with, and whether any process or file in the sandbox holds the
       // upstream secret (split in two, so the CLI's transcript of this command does not match).
       // opencode asks permission for paths outside the workspace (and nobody answers in a sandbox),
       // so only Claude Code runs this inspection; both are inspected from the host below.
-      const inspect = "cat /tmp/lap-harness-home/*/lap-mcp.json 2>/dev/null; echo; echo ENV=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c upstream-mcp-secret-\"\"3c9a); grep -rls -D skip upstream-mcp-secret-\"\"3c9a /tmp /workspace /run 2>/dev/null | sed 's/^/FOUND:/'; true";
+      const inspect =
+        "cat /tmp/lap-harness-home/*/lap-mcp.json 2>/dev/null; echo; echo ENV=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c upstream-mcp-secret-\"\"3c9a); grep -rls -D skip upstream-mcp-secret-\"\"3c9a /tmp /workspace /run 2>/dev/null | sed 's/^/FOUND:/'; true";
       model.setScript([
         {
           when: "echo through MCP",
@@ -113,11 +136,16 @@ requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers t
       ]);
       const before = model.requests.length;
       const events = await client.runTurn("Please echo through MCP.", { timeoutMs: 90_000 }).catch((err) => {
-        console.error(harness, "requests:", JSON.stringify(model.requests.slice(before).map((r) => [r.format, r.tools.join(",")])).slice(0, 2000));
+        console.error(
+          harness,
+          "requests:",
+          JSON.stringify(model.requests.slice(before).map((r) => [r.format, r.tools.join(",")])).slice(0, 2000),
+        );
         throw err;
       });
       const types = events.map((e) => e.type);
-      if (types.includes("session.error") || results(events).length < (harness === "claude-code" ? 2 : 1)) console.error(harness, JSON.stringify(events).slice(0, 3000));
+      if (types.includes("session.error") || results(events).length < (harness === "claude-code" ? 2 : 1))
+        console.error(harness, JSON.stringify(events).slice(0, 3000));
       expect(types).not.toContain("session.error");
       expect(types.at(-1)).toBe("session.status_idle");
       const [echo, inspected] = results(events);
@@ -131,7 +159,15 @@ requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers t
         expect(inspected).not.toContain("FOUND:");
         expect(inspected).not.toContain(UPSTREAM_SECRET);
         const config = JSON.parse(inspected!.slice(inspected!.indexOf("{"), inspected!.lastIndexOf("}") + 1));
-        expect(config).toEqual({ mcpServers: { everything: { type: "http", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/), headers: { Authorization: `Bearer ${key}` } } } });
+        expect(config).toEqual({
+          mcpServers: {
+            everything: {
+              type: "http",
+              url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/),
+              headers: { Authorization: `Bearer ${key}` },
+            },
+          },
+        });
       }
 
       // Seen from the host, for both CLIs: the upstream secret is in no process's environment and no
@@ -146,7 +182,13 @@ requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers t
         const env = inside.envs.find((e) => e.OPENCODE_CONFIG_CONTENT)!;
         const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
         expect(config.mcp).toEqual({
-          everything: { type: "remote", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/), enabled: true, oauth: false, headers: { Authorization: "Bearer {env:LAP_GATEWAY_KEY}" } },
+          everything: {
+            type: "remote",
+            url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/),
+            enabled: true,
+            oauth: false,
+            headers: { Authorization: "Bearer {env:LAP_GATEWAY_KEY}" },
+          },
         });
         expect(env.LAP_GATEWAY_KEY).toBe(key);
       }
@@ -155,14 +197,18 @@ requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers t
         const env = inside.envs.find((e) => e.LAP_DEEPAGENTS_CONFIG)!;
         const config = JSON.parse(env.LAP_DEEPAGENTS_CONFIG!);
         expect(config.gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-        expect(config.mcpServers).toEqual([{ name: "everything", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/) }]);
+        expect(config.mcpServers).toEqual([
+          { name: "everything", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/) },
+        ]);
         expect(env.LAP_GATEWAY_KEY).toBe(key);
         expect(JSON.stringify(config)).not.toContain(key);
       }
 
       // LAP logged the call under the session.
       const calls = (await lap.json("GET", `/api/mcp/calls?session_id=${sessionId}`)).body.data;
-      expect(calls).toContainEqual(expect.objectContaining({ server_name: "everything", tool: "echo", status: "ok", session_id: sessionId, agent_id: "agt_mcp" }));
+      expect(calls).toContainEqual(
+        expect.objectContaining({ server_name: "everything", tool: "echo", status: "ok", session_id: sessionId, agent_id: "agt_mcp" }),
+      );
       await provider.destroy(handle.id);
     }, 180_000);
   }

@@ -37,7 +37,14 @@ export function spawnCli(options: {
   onLine: (line: string) => void;
   onStderrLine?: (line: string) => void;
 }): CliProcess {
-  const proc = Bun.spawn(options.cmd, { cwd: options.cwd, env: options.env, argv0: options.argv0, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(options.cmd, {
+    cwd: options.cwd,
+    env: options.env,
+    argv0: options.argv0,
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   let stderr = "";
   const readLines = async (stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) => {
     for await (const line of lines(stream)) onLine(line);

@@ -89,14 +89,37 @@ test("claude-code main.ts: a turn over stdio, then a restarted program resumes t
   const home = join(root, "home-a");
   const workspace = join(root, "ws-a");
   mkdirSync(workspace, { recursive: true });
-  const configure = { type: "configure", config: { sessionId: "ses_a", agentId: "agt", model: MODEL, gatewayBaseUrl: `${model.url}/v1`, gatewayKey: KEY, workspace, maxSteps: 10 } };
-  const first = await runProgram("claude-code", home, [configure, { type: "turn", turnId: "t1", content: [{ type: "text", text: "please remember mango" }] }], 1);
-  expect(first.map((line) => line.type)).toEqual(expect.arrayContaining(["session.status_running", "agent.message", "session.status_idle"]));
+  const configure = {
+    type: "configure",
+    config: {
+      sessionId: "ses_a",
+      agentId: "agt",
+      model: MODEL,
+      gatewayBaseUrl: `${model.url}/v1`,
+      gatewayKey: KEY,
+      workspace,
+      maxSteps: 10,
+    },
+  };
+  const first = await runProgram(
+    "claude-code",
+    home,
+    [configure, { type: "turn", turnId: "t1", content: [{ type: "text", text: "please remember mango" }] }],
+    1,
+  );
+  expect(first.map((line) => line.type)).toEqual(
+    expect.arrayContaining(["session.status_running", "agent.message", "session.status_idle"]),
+  );
   expect(first.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
 
   const before = model.requests.length;
   // A new program (as after a harness restart), told nothing about history: the CLI resumes.
-  const second = await runProgram("claude-code", home, [configure, { type: "turn", turnId: "t2", content: [{ type: "text", text: "which fruit was it?" }] }], 1);
+  const second = await runProgram(
+    "claude-code",
+    home,
+    [configure, { type: "turn", turnId: "t2", content: [{ type: "text", text: "which fruit was it?" }] }],
+    1,
+  );
   expect(second.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
   const calls = model.requests.slice(before).filter((call) => call.tools.length > 0);
   expect(calls[0]!.transcript).toContain("please remember mango");
@@ -111,11 +134,33 @@ test("claude-code main.ts: a fresh home is given the stored history; a turn befo
   expect(unbound.at(-1)).toMatchObject({ type: "session.error", error: { message: "harness is not bound to a session yet" } });
 
   const before = model.requests.length;
-  const lines = await runProgram("claude-code", join(root, "home-b"), [
-    { type: "configure", config: { sessionId: "ses_b", agentId: "agt", model: MODEL, gatewayBaseUrl: `${model.url}/v1`, gatewayKey: KEY, workspace, maxSteps: 10 } },
-    { type: "history", events: [{ type: "user.message", content: [{ type: "text", text: "I am Ada Lovelace" }] }, { type: "agent.message", content: [{ type: "text", text: "Noted" }] }] },
-    { type: "turn", content: [{ type: "text", text: "what is my name?" }] },
-  ], 1);
+  const lines = await runProgram(
+    "claude-code",
+    join(root, "home-b"),
+    [
+      {
+        type: "configure",
+        config: {
+          sessionId: "ses_b",
+          agentId: "agt",
+          model: MODEL,
+          gatewayBaseUrl: `${model.url}/v1`,
+          gatewayKey: KEY,
+          workspace,
+          maxSteps: 10,
+        },
+      },
+      {
+        type: "history",
+        events: [
+          { type: "user.message", content: [{ type: "text", text: "I am Ada Lovelace" }] },
+          { type: "agent.message", content: [{ type: "text", text: "Noted" }] },
+        ],
+      },
+      { type: "turn", content: [{ type: "text", text: "what is my name?" }] },
+    ],
+    1,
+  );
   expect(lines.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
   const calls = model.requests.slice(before).filter((call) => call.tools.length > 0);
   expect(calls[0]!.transcript).toContain("I am Ada Lovelace");

@@ -10,7 +10,15 @@ import type { HarnessContext } from "../protocol.ts";
 import { createHarnessAdapter, type RunningHarness } from "./index.ts";
 import { splitContent } from "./attachments.ts";
 import { lines } from "./process.ts";
-import { contentText, type HarnessEvent, type HarnessName, type HistoryEntry, type TextContent, type ToolConfirmation, type TurnResult } from "./types.ts";
+import {
+  contentText,
+  type HarnessEvent,
+  type HarnessName,
+  type HistoryEntry,
+  type TextContent,
+  type ToolConfirmation,
+  type TurnResult,
+} from "./types.ts";
 
 type Configure = {
   sessionId: string;

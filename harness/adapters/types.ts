@@ -37,7 +37,10 @@ export const events = {
   }),
   idle: (reason: "end_turn" | "interrupted"): HarnessEvent => ({ type: "session.status_idle", stop_reason: { type: reason } }),
   /** The turn ends waiting for a decision on these tool calls (Managed Agents `requires_action`). */
-  requiresAction: (toolUseIds: string[]): HarnessEvent => ({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: toolUseIds } }),
+  requiresAction: (toolUseIds: string[]): HarnessEvent => ({
+    type: "session.status_idle",
+    stop_reason: { type: "requires_action", event_ids: toolUseIds },
+  }),
   error: (code: HarnessErrorCode, message: string): HarnessEvent => ({ type: "session.error", error: { code, message } }),
 };
 

@@ -52,7 +52,9 @@ export interface Delta {
   text: string;
 }
 
-export async function* streamChat(req: ChatRequest): AsyncGenerator<Delta, { content: string; toolCalls: ToolCall[]; finishReason: string | null }> {
+export async function* streamChat(
+  req: ChatRequest,
+): AsyncGenerator<Delta, { content: string; toolCalls: ToolCall[]; finishReason: string | null }> {
   const res = await fetch(`${req.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${req.apiKey}` },

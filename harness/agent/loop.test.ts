@@ -18,7 +18,16 @@ afterAll(() => model?.stop());
 
 function loop(events: NormalizedEvent[]) {
   const workspace = mkdtempSync(join(tmpdir(), "lap-loop-"));
-  const config = { sessionId: "s", agentId: "a", model: "scripted-model", gatewayBaseUrl: model.url, gatewayKey: "k", workspace, maxSteps: 5, approvalRequiredTools: ["bash"] };
+  const config = {
+    sessionId: "s",
+    agentId: "a",
+    model: "scripted-model",
+    gatewayBaseUrl: model.url,
+    gatewayKey: "k",
+    workspace,
+    maxSteps: 5,
+    approvalRequiredTools: ["bash"],
+  };
   return { workspace, config, agent: new AgentLoop(config, (e) => events.push(e)) };
 }
 
@@ -40,7 +49,12 @@ test("a harness restarted while a call waits finds it in its history and runs it
   await restarted.confirm({ tool_use_id: String(ask.id), result: "allow" });
   expect(existsSync(join(a.workspace, "made"))).toBe(true);
   // (the reply streams as several agent.message deltas)
-  expect(second.map((e) => e.type).filter((t, i, all) => t !== all[i - 1])).toEqual(["session.status_running", "agent.tool_result", "agent.message", "session.status_idle"]);
+  expect(second.map((e) => e.type).filter((t, i, all) => t !== all[i - 1])).toEqual([
+    "session.status_running",
+    "agent.tool_result",
+    "agent.message",
+    "session.status_idle",
+  ]);
   // The model saw its call and the result in order.
   const msgs = model.requests.at(-1)!.messages;
   expect(msgs.at(-1)).toMatchObject({ role: "tool", tool_call_id: String(ask.id) });
@@ -75,7 +89,10 @@ test("a provider that reuses tool-call ids: each ask waits on its own, and a res
   await a.agent.confirm({ tool_use_id: "call_0", result: "allow" });
   expect(existsSync(join(a.workspace, "first"))).toBe(true);
   // The second call asked again under the same id, and nothing ran it.
-  expect(events.filter((e) => e.type === "agent.tool_use").map((e) => [e.id, e.evaluated_permission])).toEqual([["call_0", "ask"], ["call_0", "ask"]]);
+  expect(events.filter((e) => e.type === "agent.tool_use").map((e) => [e.id, e.evaluated_permission])).toEqual([
+    ["call_0", "ask"],
+    ["call_0", "ask"],
+  ]);
   expect(events.at(-1)).toMatchObject({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: ["call_0"] } });
   expect(existsSync(join(a.workspace, "second"))).toBe(false);
 
@@ -98,7 +115,13 @@ test("a transcript rebuilt after a turn lost mid-tool answers the unfinished cal
   expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "user"]);
   expect(messages[2]).toEqual({ role: "tool", tool_call_id: "call_1", content: LOST_CALL_RESULT });
   // At the end of the history too: the next turn's user message follows it.
-  expect(messagesFromHistory([{ type: "agent.tool_use", id: "c", name: "bash", input: {} }]).at(-1)).toEqual({ role: "tool", tool_call_id: "c", content: LOST_CALL_RESULT });
+  expect(messagesFromHistory([{ type: "agent.tool_use", id: "c", name: "bash", input: {} }]).at(-1)).toEqual({
+    role: "tool",
+    tool_call_id: "c",
+    content: LOST_CALL_RESULT,
+  });
   // A call waiting for a decision is not answered here (the next turn decides or refuses it).
-  expect(messagesFromHistory([{ type: "agent.tool_use", id: "c", name: "bash", input: {}, evaluated_permission: "ask" }]).map((m) => m.role)).toEqual(["assistant"]);
+  expect(
+    messagesFromHistory([{ type: "agent.tool_use", id: "c", name: "bash", input: {}, evaluated_permission: "ask" }]).map((m) => m.role),
+  ).toEqual(["assistant"]);
 });

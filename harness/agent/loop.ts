@@ -21,10 +21,17 @@ const DEFAULT_SYSTEM =
   "You are a capable software agent working in a sandboxed Linux workspace (the current directory). " +
   "Use the tools to inspect and change files and run commands. Be concise; when done, say what you did.";
 
-const TOOL_SPECS = TOOLS.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }));
+const TOOL_SPECS = TOOLS.map((t) => ({
+  type: "function",
+  function: { name: t.name, description: t.description, parameters: t.parameters },
+}));
 
 const textOf = (content: unknown) =>
-  Array.isArray(content) ? content.map((p: any) => (p?.type === "text" && typeof p.text === "string" ? p.text : "")).join("") : typeof content === "string" ? content : "";
+  Array.isArray(content)
+    ? content.map((p: any) => (p?.type === "text" && typeof p.text === "string" ? p.text : "")).join("")
+    : typeof content === "string"
+      ? content
+      : "";
 
 /** What a rebuilt transcript says for a call that never got its result (its turn was lost with its sandbox). */
 export const LOST_CALL_RESULT = "No result: the sandbox running this tool call was lost before it finished (docs/sessions.md).";
@@ -64,7 +71,11 @@ export function messagesFromHistory(events: NormalizedEvent[]): ChatMessage[] {
       assistant.content = (assistant.content ?? "") + textOf(e.content);
     } else if (e.type === "agent.tool_use") {
       assistant ??= { role: "assistant", content: "" };
-      (assistant.tool_calls ??= []).push({ id: String(e.id), type: "function", function: { name: String(e.name), arguments: JSON.stringify(e.input ?? {}) } });
+      (assistant.tool_calls ??= []).push({
+        id: String(e.id),
+        type: "function",
+        function: { name: String(e.name), arguments: JSON.stringify(e.input ?? {}) },
+      });
       if (e.evaluated_permission !== "ask") unanswered.set(String(e.id), true);
     } else if (e.type === "agent.tool_result") {
       flush();
@@ -90,7 +101,8 @@ export interface PendingCall {
 export function pendingFromHistory(events: NormalizedEvent[]): PendingCall[] {
   const open = new Map<string, PendingCall>();
   for (const e of events) {
-    if (e.type === "agent.tool_use" && e.evaluated_permission === "ask") open.set(String(e.id), { id: String(e.id), name: String(e.name), arguments: JSON.stringify(e.input ?? {}) });
+    if (e.type === "agent.tool_use" && e.evaluated_permission === "ask")
+      open.set(String(e.id), { id: String(e.id), name: String(e.name), arguments: JSON.stringify(e.input ?? {}) });
     else if (e.type === "agent.tool_result") open.delete(String(e.tool_use_id));
   }
   return [...open.values()];
@@ -103,7 +115,11 @@ export class AgentLoop {
   /** The agent's MCP servers through LAP, when it has any: more tools, named `server__tool`. */
   readonly mcp: McpTools | null;
 
-  constructor(private config: HarnessConfig, private emit: Emit, private proxy?: string) {
+  constructor(
+    private config: HarnessConfig,
+    private emit: Emit,
+    private proxy?: string,
+  ) {
     this.mcp = config.mcp ? new McpTools(config.mcp, config.gatewayKey) : null;
   }
 
@@ -129,7 +145,8 @@ export class AgentLoop {
     return this.run(async () => {
       // A new message instead of a decision: the unanswered calls are refused, so the transcript
       // stays one the model accepts (every tool call has its result).
-      for (const call of this.pending.splice(0)) this.toolResult(call, "Not run: the user sent a new message instead of deciding on this tool call.", true);
+      for (const call of this.pending.splice(0))
+        this.toolResult(call, "Not run: the user sent a new message instead of deciding on this tool call.", true);
       this.transcript.push({ role: "user", content: chatUserContent(content) });
       return true;
     });
@@ -156,11 +173,19 @@ export class AgentLoop {
   /** A sandbox tool, or one of the agent's MCP tools through LAP. */
   private async runCall(name: string, args: string, signal: AbortSignal) {
     if (name === LOAD_SKILL && this.config.context?.skills.length) return loadSkill(this.config.context, this.config.sessionId, args);
-    return this.mcp?.has(name) ? this.mcp.call(name, args, signal) : runTool(name, args, { workspace: this.config.workspace, signal, proxy: this.proxy });
+    return this.mcp?.has(name)
+      ? this.mcp.call(name, args, signal)
+      : runTool(name, args, { workspace: this.config.workspace, signal, proxy: this.proxy });
   }
 
   private toolResult(call: PendingCall, output: string, isError: boolean) {
-    this.emit({ type: "agent.tool_result", tool_use_id: call.id, name: call.name, content: [{ type: "text", text: output }], is_error: isError });
+    this.emit({
+      type: "agent.tool_result",
+      tool_use_id: call.id,
+      name: call.name,
+      content: [{ type: "text", text: output }],
+      is_error: isError,
+    });
     this.transcript.push({ role: "tool", tool_call_id: call.id, content: output });
   }
 
@@ -193,14 +218,23 @@ export class AgentLoop {
           baseUrl: this.config.gatewayBaseUrl,
           apiKey: this.config.gatewayKey,
           model: this.config.model,
-          messages: [{ role: "system", content: systemWithContext(this.config.systemPrompt || DEFAULT_SYSTEM, this.config.context) }, ...this.transcript],
+          messages: [
+            { role: "system", content: systemWithContext(this.config.systemPrompt || DEFAULT_SYSTEM, this.config.context) },
+            ...this.transcript,
+          ],
           tools,
           signal,
         });
         let next = await stream.next();
         while (!next.done) {
           const d = next.value;
-          if (d.kind === "thinking") this.emit({ type: "agent.thinking", thinking: d.text, content: [{ type: "thinking", text: d.text }], model: this.config.model });
+          if (d.kind === "thinking")
+            this.emit({
+              type: "agent.thinking",
+              thinking: d.text,
+              content: [{ type: "thinking", text: d.text }],
+              model: this.config.model,
+            });
           else this.emit({ type: "agent.message", content: [{ type: "text", text: d.text }], model: this.config.model });
           sent = true;
           next = await stream.next();

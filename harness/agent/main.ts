@@ -11,16 +11,19 @@ hardenProcess((m) => console.error(`[agent] ${m}`));
 
 const out = (event: unknown) => process.stdout.write(encodeLine(event));
 let loop: AgentLoop | null = null;
-let pendingHistory: HarnessCommand & { type: "history" } | null = null;
+let pendingHistory: (HarnessCommand & { type: "history" }) | null = null;
 
-for await (const raw of readJsonLines(Bun.stdin.stream() as ReadableStream<Uint8Array>, (l) => console.error(`bad command line: ${l.slice(0, 200)}`))) {
+for await (const raw of readJsonLines(Bun.stdin.stream() as ReadableStream<Uint8Array>, (l) =>
+  console.error(`bad command line: ${l.slice(0, 200)}`),
+)) {
   const cmd = raw as HarnessCommand;
   if (cmd.type === "configure") {
     void loop?.mcp?.close();
     // A warm harness was started before its session was known: what the binding added comes here.
     if (cmd.config.env) Object.assign(process.env, cmd.config.env);
     // Programs the agent runs (bash) can find LAP's MCP endpoints too; URLs only, no key.
-    if (cmd.config.mcp) Object.assign(process.env, { LAP_MCP_URL: cmd.config.mcp.url, LAP_MCP_SERVERS: JSON.stringify(cmd.config.mcp.servers) });
+    if (cmd.config.mcp)
+      Object.assign(process.env, { LAP_MCP_URL: cmd.config.mcp.url, LAP_MCP_SERVERS: JSON.stringify(cmd.config.mcp.servers) });
     loop = new AgentLoop(cmd.config, out, process.env.HTTP_PROXY || undefined);
     if (pendingHistory) loop.loadHistory(pendingHistory.events);
   } else if (cmd.type === "history") {

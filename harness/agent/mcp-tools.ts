@@ -39,7 +39,9 @@ export class McpTools {
         this.client = undefined;
         this.specs = undefined;
       };
-      const transport = new StreamableHTTPClientTransport(new URL(this.mcp.url), { requestInit: { headers: { authorization: `Bearer ${this.key}` } } });
+      const transport = new StreamableHTTPClientTransport(new URL(this.mcp.url), {
+        requestInit: { headers: { authorization: `Bearer ${this.key}` } },
+      });
       await client.connect(transport);
       return client;
     })().catch((err) => {
@@ -62,7 +64,10 @@ export class McpTools {
         const page = await client.listTools(cursor ? { cursor } : undefined);
         for (const t of page.tools) {
           if (!CALLABLE.test(t.name)) continue;
-          out.push({ type: "function", function: { name: t.name, description: t.description ?? t.title ?? t.name, parameters: t.inputSchema } });
+          out.push({
+            type: "function",
+            function: { name: t.name, description: t.description ?? t.title ?? t.name, parameters: t.inputSchema },
+          });
         }
         cursor = page.nextCursor;
       } while (cursor);

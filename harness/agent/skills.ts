@@ -18,7 +18,9 @@ export function systemWithContext(base: string, context: HarnessContext | undefi
   if (context.rules.length) parts.push(`# Rules\n\nFollow these rules.\n\n${rulesMarkdown(context.rules)}`);
   if (context.skills.length) {
     const list = context.skills.map((s) => `- ${s.name}: ${s.description.replace(/\s+/g, " ")}`).join("\n");
-    parts.push(`# Skills\n\nWhen a task matches one of these skills, call ${LOAD_SKILL} with its name first and follow its instructions.\n\n${list}`);
+    parts.push(
+      `# Skills\n\nWhen a task matches one of these skills, call ${LOAD_SKILL} with its name first and follow its instructions.\n\n${list}`,
+    );
   }
   return parts.join("\n\n");
 }
@@ -32,7 +34,11 @@ export function loadSkillSpec(context: HarnessContext | undefined) {
       function: {
         name: LOAD_SKILL,
         description: "Load one of your skills: returns its SKILL.md instructions and where its files are.",
-        parameters: { type: "object", properties: { name: { type: "string", enum: context.skills.map((s) => s.name) } }, required: ["name"] },
+        parameters: {
+          type: "object",
+          properties: { name: { type: "string", enum: context.skills.map((s) => s.name) } },
+          required: ["name"],
+        },
       },
     },
   ];
@@ -47,7 +53,11 @@ export function loadSkill(context: HarnessContext | undefined, sessionId: string
     return { output: "tool arguments must be a JSON object with name", isError: true };
   }
   const skill = context?.skills.find((s) => s.name === name);
-  if (!skill) return { output: `no skill ${JSON.stringify(name)}; you have: ${(context?.skills ?? []).map((s) => s.name).join(", ") || "none"}`, isError: true };
+  if (!skill)
+    return {
+      output: `no skill ${JSON.stringify(name)}; you have: ${(context?.skills ?? []).map((s) => s.name).join(", ") || "none"}`,
+      isError: true,
+    };
   let files = "";
   if (skill.files.length) {
     const home = process.env.LAP_HARNESS_HOME ?? join(tmpdir(), "lap-harness-home", sessionId.replace(/[^\w-]/g, "_"));

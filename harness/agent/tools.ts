@@ -28,7 +28,8 @@ export interface ToolDefinition {
 }
 
 const MAX_OUTPUT = 30_000;
-const clip = (text: string) => (text.length > MAX_OUTPUT ? `${text.slice(0, MAX_OUTPUT)}\n[... ${text.length - MAX_OUTPUT} more characters cut]` : text);
+const clip = (text: string) =>
+  text.length > MAX_OUTPUT ? `${text.slice(0, MAX_OUTPUT)}\n[... ${text.length - MAX_OUTPUT} more characters cut]` : text;
 
 class ToolInputError extends Error {}
 
@@ -67,7 +68,14 @@ const bash: ToolDefinition = {
     const timeout = num(args, "timeout_ms", 120_000);
     // Own process group, so an interrupt or timeout also ends what the command started (sleep, servers).
     // process.env as it is now (Bun would pass the environment from start-up, without LAP_MCP_*).
-    const proc = Bun.spawn(["/bin/bash", "-c", command], { cwd: ctx.workspace, env: { ...process.env }, stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
+    const proc = Bun.spawn(["/bin/bash", "-c", command], {
+      cwd: ctx.workspace,
+      env: { ...process.env },
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+      detached: true,
+    });
     const kill = () => {
       try {
         process.kill(-proc.pid, "SIGKILL");
@@ -91,14 +99,23 @@ const bash: ToolDefinition = {
 const read: ToolDefinition = {
   name: "read",
   description: "Read a text file. Lines are numbered from 1; use offset/limit for large files.",
-  parameters: { type: "object", properties: { path: { type: "string" }, offset: { type: "number" }, limit: { type: "number" } }, required: ["path"] },
+  parameters: {
+    type: "object",
+    properties: { path: { type: "string" }, offset: { type: "number" }, limit: { type: "number" } },
+    required: ["path"],
+  },
   async run(args, ctx) {
     const file = Bun.file(insideWorkspace(ctx, str(args, "path")));
     if (!(await file.exists())) throw new ToolInputError(`${str(args, "path")} does not exist`);
     const lines = (await file.text()).split("\n");
     const offset = Math.max(1, num(args, "offset", 1));
     const limit = num(args, "limit", 2000);
-    return clip(lines.slice(offset - 1, offset - 1 + limit).map((l, i) => `${offset + i}\t${l}`).join("\n"));
+    return clip(
+      lines
+        .slice(offset - 1, offset - 1 + limit)
+        .map((l, i) => `${offset + i}\t${l}`)
+        .join("\n"),
+    );
   },
 };
 
@@ -120,7 +137,12 @@ const edit: ToolDefinition = {
   description: "Replace old_string with new_string in a file. old_string must match exactly once unless replace_all is true.",
   parameters: {
     type: "object",
-    properties: { path: { type: "string" }, old_string: { type: "string" }, new_string: { type: "string" }, replace_all: { type: "boolean" } },
+    properties: {
+      path: { type: "string" },
+      old_string: { type: "string" },
+      new_string: { type: "string" },
+      replace_all: { type: "boolean" },
+    },
     required: ["path", "old_string", "new_string"],
   },
   async run(args, ctx) {
@@ -132,7 +154,8 @@ const edit: ToolDefinition = {
     const text = await file.text();
     const count = oldString ? text.split(oldString).length - 1 : 0;
     if (count === 0) throw new ToolInputError("old_string was not found in the file");
-    if (count > 1 && args.replace_all !== true) throw new ToolInputError(`old_string matches ${count} times; add context or set replace_all`);
+    if (count > 1 && args.replace_all !== true)
+      throw new ToolInputError(`old_string matches ${count} times; add context or set replace_all`);
     await Bun.write(path, args.replace_all === true ? text.split(oldString).join(newString) : text.replace(oldString, () => newString));
     return `replaced ${args.replace_all === true ? count : 1} occurrence(s) in ${str(args, "path")}`;
   },
@@ -160,7 +183,11 @@ const grep: ToolDefinition = {
   description: "Search file contents with a regular expression. Returns path:line:text for each match.",
   parameters: {
     type: "object",
-    properties: { pattern: { type: "string" }, glob: { type: "string", description: "which files, default **/*" }, ignore_case: { type: "boolean" } },
+    properties: {
+      pattern: { type: "string" },
+      glob: { type: "string", description: "which files, default **/*" },
+      ignore_case: { type: "boolean" },
+    },
     required: ["pattern"],
   },
   async run(args, ctx) {

@@ -11,7 +11,11 @@ test("text alone stays a string; images become image_url data URLs, PDFs file pa
       { type: "text", text: "look" },
       { type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } },
       { type: "document", title: "spec.pdf", source: { type: "base64", media_type: "application/pdf", data: PDF_TINY } },
-      { type: "document", title: "notes", source: { type: "base64", media_type: "text/plain", data: Buffer.from("plain").toString("base64") } },
+      {
+        type: "document",
+        title: "notes",
+        source: { type: "base64", media_type: "text/plain", data: Buffer.from("plain").toString("base64") },
+      },
     ]),
   ).toEqual([
     { type: "text", text: "look" },
@@ -22,6 +26,20 @@ test("text alone stays a string; images become image_url data URLs, PDFs file pa
 });
 
 test("a recovered transcript keeps the images of earlier messages", () => {
-  const [user] = messagesFromHistory([{ type: "user.message", content: [{ type: "text", text: "see" }, { type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } }] }]);
-  expect(user).toEqual({ role: "user", content: [{ type: "text", text: "see" }, { type: "image_url", image_url: { url: `data:image/png;base64,${PNG_1X1}` } }] });
+  const [user] = messagesFromHistory([
+    {
+      type: "user.message",
+      content: [
+        { type: "text", text: "see" },
+        { type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } },
+      ],
+    },
+  ]);
+  expect(user).toEqual({
+    role: "user",
+    content: [
+      { type: "text", text: "see" },
+      { type: "image_url", image_url: { url: `data:image/png;base64,${PNG_1X1}` } },
+    ],
+  });
 });

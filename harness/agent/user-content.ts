@@ -19,12 +19,17 @@ export function chatUserContent(content: unknown): ChatUserContent {
   const parts: ChatUserPart[] = [];
   for (const p of content as ContentPart[]) {
     if (p?.type === "text" && typeof p.text === "string") parts.push({ type: "text", text: p.text });
-    else if (p?.type === "image" && p.source?.type === "base64") parts.push({ type: "image_url", image_url: { url: `data:${p.source.media_type};base64,${p.source.data}` } });
+    else if (p?.type === "image" && p.source?.type === "base64")
+      parts.push({ type: "image_url", image_url: { url: `data:${p.source.media_type};base64,${p.source.data}` } });
     else if (p?.type === "document" && p.source?.type === "base64") {
       if (p.source.media_type === "text/plain") {
         const text = Buffer.from(p.source.data, "base64").toString("utf8");
         parts.push({ type: "text", text: `<document${p.title ? ` title=${JSON.stringify(p.title)}` : ""}>\n${text}\n</document>` });
-      } else parts.push({ type: "file", file: { filename: p.title ?? "document.pdf", file_data: `data:${p.source.media_type};base64,${p.source.data}` } });
+      } else
+        parts.push({
+          type: "file",
+          file: { filename: p.title ?? "document.pdf", file_data: `data:${p.source.media_type};base64,${p.source.data}` },
+        });
     }
   }
   return parts.every((p) => p.type === "text") ? parts.map((p) => (p as { text: string }).text).join("") : parts;

@@ -14,11 +14,14 @@ export interface BridgeSpec {
 /** Parses `127.0.0.1:4000=/run/lap/lap.sock,127.0.0.1:3128=/run/lap/egress.sock`. */
 export function parseBridges(value: string | undefined): BridgeSpec[] {
   if (!value) return [];
-  return value.split(",").filter(Boolean).map((item) => {
-    const m = /^([\d.]+):(\d+)=(.+)$/.exec(item.trim());
-    if (!m) throw new Error(`bad bridge ${item}: expected host:port=/path/to.sock`);
-    return { host: m[1]!, port: Number(m[2]), socketPath: m[3]! };
-  });
+  return value
+    .split(",")
+    .filter(Boolean)
+    .map((item) => {
+      const m = /^([\d.]+):(\d+)=(.+)$/.exec(item.trim());
+      if (!m) throw new Error(`bad bridge ${item}: expected host:port=/path/to.sock`);
+      return { host: m[1]!, port: Number(m[2]), socketPath: m[3]! };
+    });
 }
 
 export function startBridge(spec: BridgeSpec): Promise<net.Server> {

@@ -10,7 +10,8 @@ export interface LoggedEvent extends NormalizedEvent {
 }
 
 /** What a harness needs to rebuild its transcript: the user's side and the agent's. */
-export const isConversation = (e: NormalizedEvent) => e.type === "user.message" || e.type === "user.tool_confirmation" || e.type.startsWith("agent.");
+export const isConversation = (e: NormalizedEvent) =>
+  e.type === "user.message" || e.type === "user.tool_confirmation" || e.type.startsWith("agent.");
 
 export class EventLog {
   private events: LoggedEvent[] = [];

@@ -58,7 +58,9 @@ export class HarnessProcess {
     this.state = "running";
     for (const cmd of this.opts.bootCommands()) this.write(cmd);
     void (async () => {
-      for await (const raw of readJsonLines(proc.stdout as ReadableStream<Uint8Array>, (l) => this.opts.log(`harness wrote a non-JSON line: ${l.slice(0, 200)}`))) {
+      for await (const raw of readJsonLines(proc.stdout as ReadableStream<Uint8Array>, (l) =>
+        this.opts.log(`harness wrote a non-JSON line: ${l.slice(0, 200)}`),
+      )) {
         const event = raw as NormalizedEvent;
         if (!event || typeof event.type !== "string") continue;
         if (event.type === "session.status_idle" || event.type === "session.error") this.turnOpen = false;

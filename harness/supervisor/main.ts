@@ -30,7 +30,8 @@ function readToken(): string | null {
 
 const socketPath = env.LAP_SUPERVISOR_SOCKET;
 const tcpPort = env.LAP_SUPERVISOR_PORT ? Number(env.LAP_SUPERVISOR_PORT) : null;
-if (tcpPort !== null && !(Number.isInteger(tcpPort) && tcpPort >= 0 && tcpPort < 65536)) throw new Error(`LAP_SUPERVISOR_PORT is not a port: ${env.LAP_SUPERVISOR_PORT}`);
+if (tcpPort !== null && !(Number.isInteger(tcpPort) && tcpPort >= 0 && tcpPort < 65536))
+  throw new Error(`LAP_SUPERVISOR_PORT is not a port: ${env.LAP_SUPERVISOR_PORT}`);
 if (!socketPath && tcpPort === null) throw new Error("set LAP_SUPERVISOR_SOCKET (Unix socket) or LAP_SUPERVISOR_PORT (TCP)");
 const token = readToken();
 const harnessRoot = env.LAP_HARNESS_ROOT ?? dirname(import.meta.dir);
@@ -70,7 +71,9 @@ if (tcpPort !== null) {
   servers.push(tcp);
   where.push(`tcp ${tcp.hostname}:${tcp.port}`);
 }
-log(`listening on ${where.join(" and ")}, harness ${harnessName}, ${bridges.length} bridge(s)${token === null ? ", token from the first bind" : ""}`);
+log(
+  `listening on ${where.join(" and ")}, harness ${harnessName}, ${bridges.length} bridge(s)${token === null ? ", token from the first bind" : ""}`,
+);
 
 const shutdown = async () => {
   await supervisor.harness?.stop();

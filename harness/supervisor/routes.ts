@@ -17,7 +17,10 @@ const bindBody = z.object({
   model: z.string().min(1),
   systemPrompt: z.string().optional(),
   env: z.record(z.string(), z.string()).optional(),
-  mcpServers: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).max(50).optional(),
+  mcpServers: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/))
+    .max(50)
+    .optional(),
   maxSteps: z.number().int().min(1).max(1000).optional(),
   approvalRequiredTools: z.array(z.string().min(1).max(128)).max(100).optional(),
   /** The agent's rules and skills (docs/skills.md); names and paths are checked again where they are written (harness/context.ts). */
@@ -27,7 +30,10 @@ const bindBody = z.object({
       skills: z
         .array(
           z.object({
-            name: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(64),
+            name: z
+              .string()
+              .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/)
+              .max(64),
             version: z.number().int(),
             description: z.string().max(1024),
             skillMd: z.string().max(100_000),
@@ -38,7 +44,11 @@ const bindBody = z.object({
     })
     .optional(),
   /** LAP's egress CA (Kubernetes pods): added to the CA bundle the harness's TLS stacks use. */
-  egressCaPem: z.string().includes("BEGIN CERTIFICATE").max(64 * 1024).optional(),
+  egressCaPem: z
+    .string()
+    .includes("BEGIN CERTIFICATE")
+    .max(64 * 1024)
+    .optional(),
 });
 export type BindBody = z.infer<typeof bindBody>;
 /** What LAP's kubernetes provider sends (docs/kubernetes.md, "Supervisor contract"): the binding plus the token it chose. */
@@ -51,7 +61,11 @@ const bindRequest = bindBody.extend({
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 // LAP checked an attachment's bytes and limits before storing it (docs/security.md "Attachments"); here only the shape.
-const base64Source = z.object({ type: z.literal("base64"), media_type: z.string().regex(/^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/plain)$/), data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/) });
+const base64Source = z.object({
+  type: z.literal("base64"),
+  media_type: z.string().regex(/^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/plain)$/),
+  data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/),
+});
 const contentPart = z.discriminatedUnion("type", [
   textPart,
   z.object({ type: z.literal("image"), source: base64Source }),
@@ -77,7 +91,10 @@ const historyBody = z.object({ events: z.array(z.object({ type: z.string() }).pa
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
 const fail = (status: number, message: string, fields?: { field: string; message: string }[]) =>
-  json({ type: "error", error: { type: status === 400 ? "invalid_request_error" : "error", message, ...(fields ? { fields } : {}) } }, status);
+  json(
+    { type: "error", error: { type: status === 400 ? "invalid_request_error" : "error", message, ...(fields ? { fields } : {}) } },
+    status,
+  );
 
 async function parse<T>(req: Request, schema: z.ZodType<T>): Promise<{ ok: true; data: T } | { ok: false; res: Response }> {
   let body: unknown;
@@ -153,7 +170,10 @@ export function createHandler(sup: Supervisor) {
       if (!p.ok) return p.res;
       const { supervisorToken, sandboxId: _s, harness: _h, workspaceId: _w, ...binding } = p.data;
       if (firstBind) {
-        if (!supervisorToken) return fail(400, "supervisorToken is required: this supervisor was started without LAP_SUPERVISOR_TOKEN_FILE", [{ field: "supervisorToken", message: "Required" }]);
+        if (!supervisorToken)
+          return fail(400, "supervisorToken is required: this supervisor was started without LAP_SUPERVISOR_TOKEN_FILE", [
+            { field: "supervisorToken", message: "Required" },
+          ]);
         if (!sup.awaitingToken) return fail(401, "missing or wrong supervisor token"); // a concurrent first bind won
         sup.adoptToken(supervisorToken);
       }
@@ -170,7 +190,8 @@ export function createHandler(sup: Supervisor) {
     const m = /^\/v1\/sessions\/([^/]+)(\/events(\/stream)?|\/history)?$/.exec(path);
     if (!m) return fail(404, `no route ${req.method} ${path}`);
     if (!sup.binding || m[1] !== sup.binding.sessionId) return fail(404, `no session ${m[1]} in this sandbox`);
-    if (!m[2] && req.method === "GET") return json({ id: sup.binding.sessionId, type: "session", status: sup.harness?.busy ? "running" : "idle" });
+    if (!m[2] && req.method === "GET")
+      return json({ id: sup.binding.sessionId, type: "session", status: sup.harness?.busy ? "running" : "idle" });
     if (m[2] === "/history" && req.method === "POST") {
       const p = await parse(req, historyBody);
       if (!p.ok) return p.res;
@@ -183,7 +204,10 @@ export function createHandler(sup: Supervisor) {
       for (const e of p.data.events) {
         if (e.type === "user.interrupt") sup.interrupt();
         else {
-          const r = e.type === "user.tool_confirmation" ? sup.sendConfirmation({ tool_use_id: e.tool_use_id, result: e.result, deny_message: e.deny_message }) : sup.sendTurn(e.content);
+          const r =
+            e.type === "user.tool_confirmation"
+              ? sup.sendConfirmation({ tool_use_id: e.tool_use_id, result: e.result, deny_message: e.deny_message })
+              : sup.sendTurn(e.content);
           if (!r.ok) return fail(409, r.error);
         }
       }

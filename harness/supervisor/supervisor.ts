@@ -100,7 +100,9 @@ export class Supervisor {
 
   bind(binding: BindBody): { ok: true } | { ok: false; error: string } {
     if (this.binding) {
-      return this.binding.sessionId === binding.sessionId ? { ok: true } : { ok: false, error: `sandbox is already bound to session ${this.binding.sessionId}` };
+      return this.binding.sessionId === binding.sessionId
+        ? { ok: true }
+        : { ok: false, error: `sandbox is already bound to session ${this.binding.sessionId}` };
     }
     this.binding = binding;
     // Binding env (MCP URLs, vault stubs, a pod's egress proxy and CA bundle) reaches the harness
@@ -128,7 +130,11 @@ export class Supervisor {
 
   /** A decision on a tool call the agent asked about: a turn of its own (Managed Agents `user.tool_confirmation`). */
   sendConfirmation(confirmation: ToolConfirmation): { ok: true } | { ok: false; error: string } {
-    return this.startTurn({ type: "user.tool_confirmation", ...confirmation }, (turnId) => ({ type: "tool_confirmation", turnId, confirmation }));
+    return this.startTurn({ type: "user.tool_confirmation", ...confirmation }, (turnId) => ({
+      type: "tool_confirmation",
+      turnId,
+      confirmation,
+    }));
   }
 
   private startTurn(userEvent: NormalizedEvent, command: (turnId: string) => HarnessCommand): { ok: true } | { ok: false; error: string } {
@@ -151,7 +157,12 @@ export class Supervisor {
       bound: !!this.binding,
       session_id: this.binding?.sessionId ?? null,
       agent_id: this.binding?.agentId ?? null,
-      harness: { name: this.opts.harnessName, state: this.harness?.state ?? "stopped", pid: this.harness?.pid ?? null, restarts: this.harness?.restarts ?? 0 },
+      harness: {
+        name: this.opts.harnessName,
+        state: this.harness?.state ?? "stopped",
+        pid: this.harness?.pid ?? null,
+        restarts: this.harness?.restarts ?? 0,
+      },
       last_seq: this.log.lastSeq,
       uptime_ms: Date.now() - this.startedAt,
     };

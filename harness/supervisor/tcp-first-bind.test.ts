@@ -28,7 +28,11 @@ const bindBody = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 const post = (path: string, body: unknown, key?: string) =>
-  fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json", ...(key ? { "x-api-key": key } : {}) }, body: JSON.stringify(body) });
+  fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(key ? { "x-api-key": key } : {}) },
+    body: JSON.stringify(body),
+  });
 
 describe("supervisor on TCP in first-bind mode (no LAP_SUPERVISOR_TOKEN_FILE)", () => {
   test("health answers before the bind; everything else is refused until a token is known", async () => {
@@ -51,7 +55,7 @@ describe("supervisor on TCP in first-bind mode (no LAP_SUPERVISOR_TOKEN_FILE)", 
     const res = await post("/lap/bind", bindBody(), TOKEN);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, session_id: "ses_1" });
-    expect(((await (await fetch(`${base}/health`)).json()) as any)).toMatchObject({ bound: true, session_id: "ses_1", agent_id: "agt_1" });
+    expect((await (await fetch(`${base}/health`)).json()) as any).toMatchObject({ bound: true, session_id: "ses_1", agent_id: "agt_1" });
     const models = await fetch(`${base}/v1/models`, { headers: { "x-api-key": TOKEN } });
     expect(await models.json()).toEqual({ data: [{ id: "m-1", type: "model" }] });
     expect((await fetch(`${base}/v1/models`)).status).toBe(401);
@@ -61,7 +65,9 @@ describe("supervisor on TCP in first-bind mode (no LAP_SUPERVISOR_TOKEN_FILE)", 
 
   test("after the first bind the token is fixed: a bind without it, or naming another token, is 401; the same session again is idempotent; another session is 409", async () => {
     expect((await post("/lap/bind", bindBody({ supervisorToken: "attacker-token-0123456789" }))).status).toBe(401);
-    expect((await post("/lap/bind", bindBody({ supervisorToken: "attacker-token-0123456789" }), "attacker-token-0123456789")).status).toBe(401);
+    expect((await post("/lap/bind", bindBody({ supervisorToken: "attacker-token-0123456789" }), "attacker-token-0123456789")).status).toBe(
+      401,
+    );
     expect((await post("/lap/bind", bindBody(), TOKEN)).status).toBe(200);
     expect((await post("/lap/bind", bindBody({ sessionId: "ses_2" }), TOKEN)).status).toBe(409);
     expect((await fetch(`${base}/v1/models`, { headers: { "x-api-key": TOKEN } })).status).toBe(200);

@@ -56,7 +56,8 @@ export class ToolCallLog {
       result: r.result ?? null,
       createdAt: new Date(),
     });
-    if (r.status === "denied") this.deps.logger?.warn({ key_id: r.caller.keyId, server: r.serverName, tool: r.tool }, "MCP tool call denied");
+    if (r.status === "denied")
+      this.deps.logger?.warn({ key_id: r.caller.keyId, server: r.serverName, tool: r.tool }, "MCP tool call denied");
     if (this.queue.length >= MAX_BATCH) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }

@@ -27,7 +27,14 @@ export class McpOAuth {
   private refreshing = new Map<string, Promise<string | undefined>>();
 
   constructor(
-    private readonly deps: { database: Database; box: SecretBox; gateway: McpGateway; baseUrl: () => string; logger?: Logger; destinations?: DestinationGuard },
+    private readonly deps: {
+      database: Database;
+      box: SecretBox;
+      gateway: McpGateway;
+      baseUrl: () => string;
+      logger?: Logger;
+      destinations?: DestinationGuard;
+    },
   ) {}
 
   get redirectUri() {
@@ -43,7 +50,11 @@ export class McpOAuth {
     const provider = this.provider(row, { client: current.client }, state);
     let result: string;
     try {
-      result = await auth(provider, { serverUrl: this.serverUrl(row), scope: this.scopes(row).join(" ") || undefined, fetchFn: this.fetchFor(row) });
+      result = await auth(provider, {
+        serverUrl: this.serverUrl(row),
+        scope: this.scopes(row).join(" ") || undefined,
+        fetchFn: this.fetchFor(row),
+      });
     } catch (err) {
       throw new ApiError(502, "oauth_failed", `Could not start OAuth with ${row.name}: ${(err as Error).message}`);
     }
@@ -52,14 +63,17 @@ export class McpOAuth {
     }
     if (provider.changed) await this.deps.gateway.saveUserSecrets(row.id, userId, { oauth: provider.stored });
     await this.deps.database.db.delete(mcpOauthFlows).where(lt(mcpOauthFlows.createdAt, new Date(Date.now() - FLOW_TTL_MS)));
-    await this.deps.database.db.insert(mcpOauthFlows).values({ state, serverId: row.id, userId, sealed: seal(this.deps.box, { verifier: provider.verifier }) });
+    await this.deps.database.db
+      .insert(mcpOauthFlows)
+      .values({ state, serverId: row.id, userId, sealed: seal(this.deps.box, { verifier: provider.verifier }) });
     return { authorization_url: provider.authorizationUrl.toString(), redirect_uri: this.redirectUri };
   }
 
   /** The browser came back: the state must be one we issued (single use, 10 minutes), then exchange the code. */
   async finish(state: string, code: string): Promise<McpServerRow> {
     const [flow] = await this.deps.database.db.delete(mcpOauthFlows).where(eq(mcpOauthFlows.state, state)).returning();
-    if (!flow || flow.createdAt.getTime() < Date.now() - FLOW_TTL_MS) throw badRequest("Unknown or expired OAuth state: start the connection again");
+    if (!flow || flow.createdAt.getTime() < Date.now() - FLOW_TTL_MS)
+      throw badRequest("Unknown or expired OAuth state: start the connection again");
     const row = await this.deps.gateway.registry.get(flow.serverId);
     const { verifier } = unseal<{ verifier: string }>(this.deps.box, flow.sealed);
     const current = (await this.deps.gateway.userSecrets(row.id, flow.userId))?.secrets.oauth ?? {};

@@ -91,28 +91,57 @@ export class McpPolicy {
    * A grant on a server the caller manages: admins any; a team's admins on the team's servers, to
    * subjects of the team only (its agents, members, keys, or the team itself).
    */
-  async createGrant(input: { server_id: string; subject_type: "key" | "user" | "agent" | "team"; subject_id: string; tools: string[] | null }, actor?: Principal): Promise<GrantView> {
+  async createGrant(
+    input: { server_id: string; subject_type: "key" | "user" | "agent" | "team"; subject_id: string; tools: string[] | null },
+    actor?: Principal,
+  ): Promise<GrantView> {
     const [server] = await this.deps.database.db.select().from(mcpServers).where(eq(mcpServers.id, input.server_id));
     if (!server) throw notFound("MCP server");
     if (actor) {
       assertShared(actor, server.teamId, "manage", `MCP server ${server.name}`, () => notFound("MCP server"));
       if (!isAdmin(actor) && !(await this.inTeam(input.subject_type, input.subject_id, server.teamId!))) {
-        throw badRequest(`subject_id: no ${input.subject_type} ${input.subject_id} in team ${server.teamId}`, [{ field: "subject_id", message: `a ${input.subject_type} of the server's team` }]);
+        throw badRequest(`subject_id: no ${input.subject_type} ${input.subject_id} in team ${server.teamId}`, [
+          { field: "subject_id", message: `a ${input.subject_type} of the server's team` },
+        ]);
       }
     }
     const existing = await this.deps.database.db
       .select()
       .from(mcpGrants)
-      .where(and(eq(mcpGrants.serverId, input.server_id), eq(mcpGrants.subjectType, input.subject_type), eq(mcpGrants.subjectId, input.subject_id)));
+      .where(
+        and(
+          eq(mcpGrants.serverId, input.server_id),
+          eq(mcpGrants.subjectType, input.subject_type),
+          eq(mcpGrants.subjectId, input.subject_id),
+        ),
+      );
     if (existing.length) throw conflict(`${input.subject_type} ${input.subject_id} already has a grant on ${server.name}; delete it first`);
     const [row] = await audited(
       this.deps.database.db,
       this.deps.audit ?? NO_AUDIT,
-      (tx) => tx
-        .insert(mcpGrants)
-        .values({ id: randomUUID(), serverId: input.server_id, subjectType: input.subject_type, subjectId: input.subject_id, tools: input.tools })
-        .returning(),
-      ([r]) => (actor ? { actor, action: "mcp_grant.create", objectType: "mcp_grant", objectId: r!.id, teamId: server.teamId ?? null, after: r, detail: { server: server.name } } : null),
+      (tx) =>
+        tx
+          .insert(mcpGrants)
+          .values({
+            id: randomUUID(),
+            serverId: input.server_id,
+            subjectType: input.subject_type,
+            subjectId: input.subject_id,
+            tools: input.tools,
+          })
+          .returning(),
+      ([r]) =>
+        actor
+          ? {
+              actor,
+              action: "mcp_grant.create",
+              objectType: "mcp_grant",
+              objectId: r!.id,
+              teamId: server.teamId ?? null,
+              after: r,
+              detail: { server: server.name },
+            }
+          : null,
     );
     this.cache.clear();
     return view(row!, server.name);
@@ -127,19 +156,28 @@ export class McpPolicy {
       .innerJoin(mcpServers, eq(mcpServers.id, mcpGrants.serverId))
       .where(serverId ? eq(mcpGrants.serverId, serverId) : undefined)
       .orderBy(asc(mcpServers.name), asc(mcpGrants.createdAt));
-    const shown = rows.filter((r) => (r.teamId === null ? scope.all || (r.grant.subjectType === "team" && covers(scope, r.grant.subjectId)) : covers(scope, r.teamId)));
+    const shown = rows.filter((r) =>
+      r.teamId === null ? scope.all || (r.grant.subjectType === "team" && covers(scope, r.grant.subjectId)) : covers(scope, r.teamId),
+    );
     return shown.map((r) => view(r.grant, r.serverName));
   }
 
   async deleteGrant(id: string, actor?: Principal): Promise<void> {
-    const [g] = await this.deps.database.db.select({ teamId: mcpServers.teamId, name: mcpServers.name }).from(mcpGrants).innerJoin(mcpServers, eq(mcpServers.id, mcpGrants.serverId)).where(eq(mcpGrants.id, id));
+    const [g] = await this.deps.database.db
+      .select({ teamId: mcpServers.teamId, name: mcpServers.name })
+      .from(mcpGrants)
+      .innerJoin(mcpServers, eq(mcpServers.id, mcpGrants.serverId))
+      .where(eq(mcpGrants.id, id));
     if (!g) throw notFound("Grant");
     if (actor) assertShared(actor, g.teamId, "manage", `a grant on MCP server ${g.name}`, () => notFound("Grant"));
     const deleted = await audited(
       this.deps.database.db,
       this.deps.audit ?? NO_AUDIT,
       (tx) => tx.delete(mcpGrants).where(eq(mcpGrants.id, id)).returning(),
-      ([r]) => (r && actor ? { actor, action: "mcp_grant.delete", objectType: "mcp_grant", objectId: id, teamId: g.teamId, before: r, after: null } : null),
+      ([r]) =>
+        r && actor
+          ? { actor, action: "mcp_grant.delete", objectType: "mcp_grant", objectId: id, teamId: g.teamId, before: r, after: null }
+          : null,
     );
     if (!deleted.length) throw notFound("Grant");
     this.cache.clear();
@@ -181,7 +219,10 @@ export class McpPolicy {
     ].filter((c): c is NonNullable<typeof c> & object => Boolean(c));
     const out = new Map<string, ToolGrant>();
     if (!subjects.length) return out;
-    const rows = await this.deps.database.db.select().from(mcpGrants).where(or(...subjects));
+    const rows = await this.deps.database.db
+      .select()
+      .from(mcpGrants)
+      .where(or(...subjects));
     for (const r of rows) {
       const prev = out.get(r.serverId);
       if (prev === "all" || r.tools === null) out.set(r.serverId, "all");

@@ -62,21 +62,25 @@ export async function callTool(ctx: CallToolContext): Promise<CallToolResult> {
   // response onto the caller's stream and be dropped when the stream closes.
   let relayed: Promise<unknown> = Promise.resolve();
   const relay = (p: { progress: number; total?: number; message?: string }) => {
-    relayed = relayed.then(() => ctx.extra.sendNotification({ method: "notifications/progress", params: { ...p, progressToken: progressToken! } })).catch(() => {});
+    relayed = relayed
+      .then(() => ctx.extra.sendNotification({ method: "notifications/progress", params: { ...p, progressToken: progressToken! } }))
+      .catch(() => {});
   };
   try {
     const conn = await ctx.upstream(row);
     if (ctx.requester) conn.inFlight.add(ctx.requester);
-    const result = (await conn.withClient(
-      (client) =>
-        client.callTool(params, undefined, {
-          signal: ctx.extra.signal,
-          timeout: conn.spec.timeoutMs,
-          resetTimeoutOnProgress: progressToken !== undefined,
-          onprogress: progressToken === undefined ? undefined : relay,
-        }),
-      false,
-    ).finally(() => ctx.requester && conn.inFlight.delete(ctx.requester))) as CallToolResult;
+    const result = (await conn
+      .withClient(
+        (client) =>
+          client.callTool(params, undefined, {
+            signal: ctx.extra.signal,
+            timeout: conn.spec.timeoutMs,
+            resetTimeoutOnProgress: progressToken !== undefined,
+            onprogress: progressToken === undefined ? undefined : relay,
+          }),
+        false,
+      )
+      .finally(() => ctx.requester && conn.inFlight.delete(ctx.requester))) as CallToolResult;
     await relayed;
     record(result.isError ? "error" : "ok", { result, error: result.isError ? firstText(result) : undefined });
     return result;

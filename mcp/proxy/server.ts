@@ -74,8 +74,20 @@ export function createProxyServer(ctx: ProxySessionContext) {
 
   const listenerFor = (serverName: string): UpstreamListener => ({
     onListChanged: (kind) =>
-      notify(kind === "tools" ? server.sendToolListChanged() : kind === "resources" ? server.sendResourceListChanged() : server.sendPromptListChanged()),
-    onLog: (params) => notify(server.sendLoggingMessage({ ...params, logger: aggregated ? `${serverName}${params.logger ? `/${params.logger}` : ""}` : params.logger }, sessionId())),
+      notify(
+        kind === "tools"
+          ? server.sendToolListChanged()
+          : kind === "resources"
+            ? server.sendResourceListChanged()
+            : server.sendPromptListChanged(),
+      ),
+    onLog: (params) =>
+      notify(
+        server.sendLoggingMessage(
+          { ...params, logger: aggregated ? `${serverName}${params.logger ? `/${params.logger}` : ""}` : params.logger },
+          sessionId(),
+        ),
+      ),
     onResourceUpdated: (params) => notify(server.sendResourceUpdated(params)),
   });
   const sessionId = () => server.transport?.sessionId;
@@ -128,10 +140,21 @@ export function createProxyServer(ctx: ProxySessionContext) {
    */
   function denied(serverName: string, item: string): McpError {
     const message = `Access denied: this key may not use ${serverName} (${item})`;
-    void ctx.gateway.servers().then((rows) => {
-      const row = rows.find((r) => r.name === serverName);
-      ctx.gateway.calls.record({ caller: ctx.caller(), serverId: row?.id ?? null, serverName, tool: item, status: "denied", durationMs: 0, error: message });
-    }).catch(() => {});
+    void ctx.gateway
+      .servers()
+      .then((rows) => {
+        const row = rows.find((r) => r.name === serverName);
+        ctx.gateway.calls.record({
+          caller: ctx.caller(),
+          serverId: row?.id ?? null,
+          serverName,
+          tool: item,
+          status: "denied",
+          durationMs: 0,
+          error: message,
+        });
+      })
+      .catch(() => {});
     return new McpError(ACCESS_DENIED, message);
   }
 
@@ -139,13 +162,17 @@ export function createProxyServer(ctx: ProxySessionContext) {
     const r = await resolve(name);
     if (!r.visible) {
       if ((await ctx.gateway.servers()).some((row) => row.name === r.serverName)) throw denied(r.serverName, `${what}:${r.inner}`);
-      throw new McpError(ErrorCode.InvalidParams, `Unknown ${what} ${name}${aggregated ? ` (names look like server${SEPARATOR}${what})` : ""}`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown ${what} ${name}${aggregated ? ` (names look like server${SEPARATOR}${what})` : ""}`,
+      );
     }
     return { ...r, visible: r.visible };
   }
 
   const platformOnly = ctx.only === PLATFORM_SERVER;
-  const platformTools = (): Tool[] => (ctx.platform ? ctx.platform.port.tools().map((t) => ({ ...t, name: ns(PLATFORM_SERVER, t.name) })) : []);
+  const platformTools = (): Tool[] =>
+    ctx.platform ? ctx.platform.port.tools().map((t) => ({ ...t, name: ns(PLATFORM_SERVER, t.name) })) : [];
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     if (platformOnly) return { tools: platformTools() };
@@ -164,10 +191,21 @@ export function createProxyServer(ctx: ProxySessionContext) {
     forward: async (request: ClientBoundRequest, signal: AbortSignal) => {
       const capability = CAPABILITY_FOR[request.method];
       if (!server.getClientCapabilities()?.[capability]) {
-        throw new McpError(ErrorCode.InvalidRequest, `The MCP client did not declare the ${capability} capability, so LAP cannot forward ${request.method}`);
+        throw new McpError(
+          ErrorCode.InvalidRequest,
+          `The MCP client did not declare the ${capability} capability, so LAP cannot forward ${request.method}`,
+        );
       }
-      const schema = request.method === "sampling/createMessage" ? CreateMessageResultSchema : request.method === "elicitation/create" ? ElicitResultSchema : ListRootsResultSchema;
-      return (await extra.sendRequest(request as ServerRequest, schema, { signal, timeout: ctx.gateway.deps.timeoutMs })) as Record<string, unknown>;
+      const schema =
+        request.method === "sampling/createMessage"
+          ? CreateMessageResultSchema
+          : request.method === "elicitation/create"
+            ? ElicitResultSchema
+            : ListRootsResultSchema;
+      return (await extra.sendRequest(request as ServerRequest, schema, { signal, timeout: ctx.gateway.deps.timeoutMs })) as Record<
+        string,
+        unknown
+      >;
     },
   });
 
@@ -175,10 +213,25 @@ export function createProxyServer(ctx: ProxySessionContext) {
     const name = request.params.name;
     const prefix = `${PLATFORM_SERVER}${SEPARATOR}`;
     if (ctx.platform && (platformOnly || (aggregated && name.startsWith(prefix)))) {
-      return ctx.platform.port.call(ctx.platform.caller, platformOnly ? name : name.slice(prefix.length), request.params.arguments, extra.signal);
+      return ctx.platform.port.call(
+        ctx.platform.caller,
+        platformOnly ? name : name.slice(prefix.length),
+        request.params.arguments,
+        extra.signal,
+      );
     }
     const r = await resolve(request.params.name);
-    return callTool({ gateway: ctx.gateway, caller: ctx.caller(), visible: r.visible, serverName: r.serverName, tool: r.inner, request, extra, upstream, requester: requesterFor(extra) });
+    return callTool({
+      gateway: ctx.gateway,
+      caller: ctx.caller(),
+      visible: r.visible,
+      serverName: r.serverName,
+      tool: r.inner,
+      request,
+      extra,
+      upstream,
+      requester: requesterFor(extra),
+    });
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
@@ -223,12 +276,16 @@ export function createProxyServer(ctx: ProxySessionContext) {
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request) => (await byUri(request.params.uri)).readResource(request.params));
   server.setRequestHandler(SubscribeRequestSchema, async (request) => (await byUri(request.params.uri)).subscribeResource(request.params));
-  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => (await byUri(request.params.uri)).unsubscribeResource(request.params));
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request) =>
+    (await byUri(request.params.uri)).unsubscribeResource(request.params),
+  );
 
   server.setRequestHandler(ListPromptsRequestSchema, async (request) => {
     if (platformOnly) return { prompts: [] };
     if (!aggregated) return single((c) => c.listPrompts(request.params), "prompts/list");
-    const prompts = await fanOut("prompts", async (c, v) => (await c.listPrompts()).prompts.map((p) => ({ ...p, name: ns(v.row.name, p.name) })));
+    const prompts = await fanOut("prompts", async (c, v) =>
+      (await c.listPrompts()).prompts.map((p) => ({ ...p, name: ns(v.row.name, p.name) })),
+    );
     return { prompts };
   });
 

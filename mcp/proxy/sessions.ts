@@ -22,7 +22,10 @@ interface Session {
 }
 
 const jsonRpcError = (status: number, code: number, message: string) =>
-  new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), { status, headers: { "content-type": "application/json" } });
+  new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
 
 /** The shape of the ids this class hands out (random UUIDs); only such an unknown id is re-created (see `revive`). */
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -59,11 +62,18 @@ export class McpSessions {
     const id = request.headers.get("mcp-session-id");
     // Looked up when a session opens (or revives) and on every /mcp/lap request (an agent may opt out meanwhile).
     const platform = only === PLATFORM_SERVER || !id || !this.sessions.has(id) ? await this.platformFor(principal, caller) : null;
-    if (only === PLATFORM_SERVER && !platform) return jsonRpcError(404, -32001, `MCP server ${PLATFORM_SERVER} serves an agent's own sessions only (a session key of an agent with platform tools on)`);
+    if (only === PLATFORM_SERVER && !platform)
+      return jsonRpcError(
+        404,
+        -32001,
+        `MCP server ${PLATFORM_SERVER} serves an agent's own sessions only (a session key of an agent with platform tools on)`,
+      );
     if (id) {
       let session = this.sessions.get(id);
-      if (!session && SESSION_ID.test(id) && !this.ended.has(id)) session = await this.revive(id, request, principal, caller, scope, only, platform);
-      if (!session || session.owner !== ownerOf(principal) || session.scope !== scope) return jsonRpcError(404, -32001, "Session not found");
+      if (!session && SESSION_ID.test(id) && !this.ended.has(id))
+        session = await this.revive(id, request, principal, caller, scope, only, platform);
+      if (!session || session.owner !== ownerOf(principal) || session.scope !== scope)
+        return jsonRpcError(404, -32001, "Session not found");
       session.caller = caller;
       session.lastSeen = Date.now();
       if (request.method !== "POST") return session.transport.handleRequest(request);
@@ -75,7 +85,8 @@ export class McpSessions {
     if (request.method !== "POST") return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
     const body = await this.readBody(request);
     if (body instanceof Response) return body;
-    if (!isInitializeRequest(body)) return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required (send initialize first)");
+    if (!isInitializeRequest(body))
+      return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required (send initialize first)");
     if (only && only !== PLATFORM_SERVER && (await this.deps.gateway.visible(caller, only)).length === 0) {
       return jsonRpcError(404, -32001, `MCP server ${only} does not exist or is not granted to this key`);
     }
@@ -111,24 +122,63 @@ export class McpSessions {
    * stateless re-initialize, so the client carries on instead of getting 404. What the client declared
    * at initialize (capabilities) is not known here: the revived session assumes none.
    */
-  private async revive(id: string, request: Request, principal: Principal, caller: McpCaller, scope: string, only?: string, platform?: PlatformBinding | null): Promise<Session | undefined> {
+  private async revive(
+    id: string,
+    request: Request,
+    principal: Principal,
+    caller: McpCaller,
+    scope: string,
+    only?: string,
+    platform?: PlatformBinding | null,
+  ): Promise<Session | undefined> {
     if (only && only !== PLATFORM_SERVER && (await this.deps.gateway.visible(caller, only)).length === 0) return undefined;
     const version = request.headers.get("mcp-protocol-version") ?? LATEST_PROTOCOL_VERSION;
     const headers = { accept: "application/json, text/event-stream", "content-type": "application/json", "mcp-protocol-version": version };
-    const initialize = { jsonrpc: "2.0", id: `lap-revive-${id}`, method: "initialize", params: { protocolVersion: version, capabilities: {}, clientInfo: { name: "revived", version: "0" } } };
-    const res = await this.open(new Request(request.url, { method: "POST", headers, body: "{}" }), initialize, principal, caller, scope, only, id, platform);
+    const initialize = {
+      jsonrpc: "2.0",
+      id: `lap-revive-${id}`,
+      method: "initialize",
+      params: { protocolVersion: version, capabilities: {}, clientInfo: { name: "revived", version: "0" } },
+    };
+    const res = await this.open(
+      new Request(request.url, { method: "POST", headers, body: "{}" }),
+      initialize,
+      principal,
+      caller,
+      scope,
+      only,
+      id,
+      platform,
+    );
     await res.text();
     const session = this.sessions.get(id);
     if (!res.ok || !session) return undefined;
     const initialized = { jsonrpc: "2.0", method: "notifications/initialized" };
-    await session.transport.handleRequest(new Request(request.url, { method: "POST", headers: { ...headers, "mcp-session-id": id }, body: "{}" }), { parsedBody: initialized });
+    await session.transport.handleRequest(
+      new Request(request.url, { method: "POST", headers: { ...headers, "mcp-session-id": id }, body: "{}" }),
+      { parsedBody: initialized },
+    );
     this.deps.logger?.info({ mcp_session_id: id, scope }, "MCP session re-created on this replica");
     return session;
   }
 
-  private async open(request: Request, body: unknown, principal: Principal, caller: McpCaller, scope: string, only?: string, reuseId?: string, platform?: PlatformBinding | null) {
+  private async open(
+    request: Request,
+    body: unknown,
+    principal: Principal,
+    caller: McpCaller,
+    scope: string,
+    only?: string,
+    reuseId?: string,
+    platform?: PlatformBinding | null,
+  ) {
     const holder: { session?: Session } = {};
-    const { server, detach } = createProxyServer({ gateway: this.deps.gateway, caller: () => holder.session?.caller ?? caller, only, platform: platform ?? null });
+    const { server, detach } = createProxyServer({
+      gateway: this.deps.gateway,
+      caller: () => holder.session?.caller ?? caller,
+      only,
+      platform: platform ?? null,
+    });
     const transport = new JsonWhenPossibleTransport({
       sessionIdGenerator: () => reuseId ?? randomUUID(),
       // Below Bun's default 10 s idle timeout, so quiet SSE streams are not cut.

@@ -28,10 +28,18 @@ export class JsonWhenPossibleTransport extends WebStandardStreamableHTTPServerTr
 
   private supported(): boolean {
     const i = this.internals;
-    return typeof i._enableJsonResponse === "boolean" && i._requestToStreamMapping instanceof Map && i._streamMapping instanceof Map && !i._eventStore;
+    return (
+      typeof i._enableJsonResponse === "boolean" &&
+      i._requestToStreamMapping instanceof Map &&
+      i._streamMapping instanceof Map &&
+      !i._eventStore
+    );
   }
 
-  override handleRequest(req: Request, options?: Parameters<WebStandardStreamableHTTPServerTransport["handleRequest"]>[1]): Promise<Response> {
+  override handleRequest(
+    req: Request,
+    options?: Parameters<WebStandardStreamableHTTPServerTransport["handleRequest"]>[1],
+  ): Promise<Response> {
     const body = options?.parsedBody as { id?: unknown; method?: unknown; params?: { _meta?: { progressToken?: unknown } } } | undefined;
     const plain =
       req.method === "POST" &&

@@ -81,7 +81,11 @@ export function substituteArgs(args: string[], vars: Record<string, string>, use
     const users = placeholders(template).filter((n) => userNames.has(n));
     if (users.length && final.startsWith("-")) {
       const admins = template.replace(PLACEHOLDER, (_, name: string) => (userNames.has(name) ? "x" : (vars[name] ?? "")));
-      if (!admins.startsWith("-")) throw new UserValueError(users[0]!, `would make argument ${i + 1} an option (it starts with "-"); a per-user value is data, not an option`);
+      if (!admins.startsWith("-"))
+        throw new UserValueError(
+          users[0]!,
+          `would make argument ${i + 1} an option (it starts with "-"); a per-user value is data, not an option`,
+        );
     }
     return final;
   });
@@ -97,7 +101,11 @@ const CODE_FLAGS = new Set(["-c", "-e", "--eval", "-p", "--print", "-E"]);
  * and an interpreter's code argument (after `-c`, `-e`, `--eval`, `-p`, or `--eval=${X}`). They must
  * go through `env` instead (the script reads "$NAME"). The offending arguments, by index.
  */
-export function userVariablesInCode(command: string, args: string[], userNames: Iterable<string>): Array<{ index: number; names: string[] }> {
+export function userVariablesInCode(
+  command: string,
+  args: string[],
+  userNames: Iterable<string>,
+): Array<{ index: number; names: string[] }> {
   const names = [...userNames];
   const base = command.split("/").pop() ?? "";
   const shell = SHELL.test(base);
@@ -107,7 +115,8 @@ export function userVariablesInCode(command: string, args: string[], userNames: 
     const used = names.filter((n) => arg.includes(`\${${n}}`));
     if (!used.length) return;
     const flag = /^(--?[A-Za-z-]+)=/.exec(arg)?.[1];
-    if (shell || (interpreter && (CODE_FLAGS.has(args[i - 1] ?? "") || (flag !== undefined && CODE_FLAGS.has(flag))))) out.push({ index: i, names: used });
+    if (shell || (interpreter && (CODE_FLAGS.has(args[i - 1] ?? "") || (flag !== undefined && CODE_FLAGS.has(flag)))))
+      out.push({ index: i, names: used });
   });
   return out;
 }
@@ -135,7 +144,8 @@ export function substituteUrl(template: string, vars: Record<string, string>, us
   };
   const admins = template.replace(PLACEHOLDER, (_, name: string) => (userNames.has(name) ? "lap-user-value" : value(name)));
   const final = template.replace(PLACEHOLDER, (_, name: string) => (userNames.has(name) ? encodeURIComponent(value(name)) : value(name)));
-  if (originOf(final) === null || originOf(final) !== originOf(admins)) throw new VariableOriginError(userVariablesInOrigin(template, userNames));
+  if (originOf(final) === null || originOf(final) !== originOf(admins))
+    throw new VariableOriginError(userVariablesInOrigin(template, userNames));
   return final;
 }
 
@@ -151,14 +161,21 @@ const originOf = (url: string) => {
 /** A user's variable would change where the server's URL points; nothing is sent. */
 export class VariableOriginError extends Error {
   constructor(readonly variables: string[]) {
-    super(`the server's URL puts per-user variable${variables.length === 1 ? "" : "s"} ${variables.join(", ") || "(unknown)"} in its scheme, host or port; LAP does not send the server's credentials to an address a user chooses (an admin must move it into the path or query)`);
+    super(
+      `the server's URL puts per-user variable${variables.length === 1 ? "" : "s"} ${variables.join(", ") || "(unknown)"} in its scheme, host or port; LAP does not send the server's credentials to an address a user chooses (an admin must move it into the path or query)`,
+    );
   }
 }
 
 /** A user's value that LAP will not use where the template puts it; nothing is started or sent. */
 export class UserValueError extends Error {
-  constructor(readonly variable: string, reason: string) {
-    super(`your value for per-user variable ${variable} ${reason}; change it in your MCP credentials (PUT /api/mcp/servers/:id/credentials)`);
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(
+      `your value for per-user variable ${variable} ${reason}; change it in your MCP credentials (PUT /api/mcp/servers/:id/credentials)`,
+    );
   }
 }
 

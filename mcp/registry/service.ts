@@ -50,18 +50,30 @@ export class McpRegistry {
   async create(input: CreateServer, actor?: Principal): Promise<ServerView> {
     const teamId = actor ? teamForShared(actor, input.team_id) : (input.team_id ?? null);
     if (actor) this.assertTeamAdminMay(actor, input);
-    if (await this.byName(input.name, teamId)) throw conflict(`An MCP server named ${input.name} already exists ${teamId ? `in team ${teamId}` : "org-wide"}`);
+    if (await this.byName(input.name, teamId))
+      throw conflict(`An MCP server named ${input.name} already exists ${teamId ? `in team ${teamId}` : "org-wide"}`);
     const row = { ...this.toRow(input, {}), teamId };
     // The check above gives the common case a clear answer; the constraint settles a race.
-    const [saved] = await withConstraintConflicts(() => audited(
-      this.deps.database.db,
-      this.audit,
-      (tx) => tx.insert(mcpServers).values({ id: randomUUID(), ...row }).returning(),
-      ([r]) => (actor ? { actor, action: "mcp_server.create", objectType: "mcp_server", objectId: r!.id, teamId: r!.teamId ?? null, after: r } : null),
-    ), {
-      unique: `An MCP server named ${input.name} already exists ${teamId ? `in team ${teamId}` : "org-wide"}`,
-      foreignKey: `team_id: no team ${input.team_id}`,
-    });
+    const [saved] = await withConstraintConflicts(
+      () =>
+        audited(
+          this.deps.database.db,
+          this.audit,
+          (tx) =>
+            tx
+              .insert(mcpServers)
+              .values({ id: randomUUID(), ...row })
+              .returning(),
+          ([r]) =>
+            actor
+              ? { actor, action: "mcp_server.create", objectType: "mcp_server", objectId: r!.id, teamId: r!.teamId ?? null, after: r }
+              : null,
+        ),
+      {
+        unique: `An MCP server named ${input.name} already exists ${teamId ? `in team ${teamId}` : "org-wide"}`,
+        foreignKey: `team_id: no team ${input.team_id}`,
+      },
+    );
     this.deps.onChange?.(saved!.id, false);
     return this.view(saved!);
   }
@@ -82,12 +94,29 @@ export class McpRegistry {
     if (actor) this.assertTeamAdminMay(actor, merged);
     const row = this.toRow(merged, secrets, change);
     const [saved] = await withConstraintConflicts(
-      () => audited(
-        this.deps.database.db,
-        this.audit,
-        (tx) => tx.update(mcpServers).set({ ...row, updatedAt: new Date() }).where(eq(mcpServers.id, id)).returning(),
-        ([r]) => (actor ? { actor, action: "mcp_server.update", objectType: "mcp_server", objectId: id, teamId: r!.teamId ?? null, before: current, after: r } : null),
-      ),
+      () =>
+        audited(
+          this.deps.database.db,
+          this.audit,
+          (tx) =>
+            tx
+              .update(mcpServers)
+              .set({ ...row, updatedAt: new Date() })
+              .where(eq(mcpServers.id, id))
+              .returning(),
+          ([r]) =>
+            actor
+              ? {
+                  actor,
+                  action: "mcp_server.update",
+                  objectType: "mcp_server",
+                  objectId: id,
+                  teamId: r!.teamId ?? null,
+                  before: current,
+                  after: r,
+                }
+              : null,
+        ),
       { unique: `An MCP server named ${merged.name} already exists` },
     );
     this.deps.onChange?.(id, false);
@@ -99,7 +128,10 @@ export class McpRegistry {
       this.deps.database.db,
       this.audit,
       (tx) => tx.delete(mcpServers).where(eq(mcpServers.id, id)).returning(),
-      ([r]) => (r && actor ? { actor, action: "mcp_server.delete", objectType: "mcp_server", objectId: id, teamId: r.teamId ?? null, before: r, after: null } : null),
+      ([r]) =>
+        r && actor
+          ? { actor, action: "mcp_server.delete", objectType: "mcp_server", objectId: id, teamId: r.teamId ?? null, before: r, after: null }
+          : null,
     );
     if (deleted.length === 0) throw notFound("MCP server");
     this.deps.onChange?.(id, true);
@@ -131,10 +163,16 @@ export class McpRegistry {
    */
   private assertTeamAdminMay(actor: Principal, input: CreateServer) {
     if (isAdmin(actor)) return;
-    if (input.transport === "stdio") throw forbidden("transport: a stdio server runs a command on LAP's host; only an org admin registers one (a team registers streamable-http or sse servers)");
+    if (input.transport === "stdio")
+      throw forbidden(
+        "transport: a stdio server runs a command on LAP's host; only an org admin registers one (a team registers streamable-http or sse servers)",
+      );
     if (!input.url) return;
     const origin = /^[a-z]+:\/\/[^/?#]*/i.exec(input.url)?.[0] ?? input.url;
-    if (origin.includes("${")) throw badRequest("url: a team's server may not take variables in its host or port", [{ field: "url", message: "no variables in the host or port" }]);
+    if (origin.includes("${"))
+      throw badRequest("url: a team's server may not take variables in its host or port", [
+        { field: "url", message: "no variables in the host or port" },
+      ]);
     if (!this.deps.destinations) return;
     const url = new URL(input.url);
     const problem = this.deps.destinations.literalProblem(url.hostname.replace(/^\[(.*)\]$/, "$1"), defaultPort(url));
@@ -149,8 +187,7 @@ export class McpRegistry {
     const c = row.config as ServerConfig;
     const a = row.authConfig as { header?: string; scopes?: string[]; client_id?: string };
     const s = this.secretsOf(row);
-    const hasCredentials =
-      row.authType === "oauth" ? Boolean(a.client_id || s.clientSecret) : Boolean(s.token || s.key || s.username);
+    const hasCredentials = row.authType === "oauth" ? Boolean(a.client_id || s.clientSecret) : Boolean(s.token || s.key || s.username);
     return {
       id: row.id,
       name: row.name,
@@ -187,11 +224,15 @@ export class McpRegistry {
     const c = row.config as ServerConfig;
     const a = row.authConfig as { header?: string; scopes?: string[]; client_id?: string };
     const auth: CreateServer["auth"] =
-      row.authType === "bearer" ? { type: "bearer", token: s.token ?? "" }
-      : row.authType === "api_key" ? { type: "api_key", header: a.header ?? "x-api-key", key: s.key ?? "" }
-      : row.authType === "basic" ? { type: "basic", username: s.username ?? "", password: s.password ?? "" }
-      : row.authType === "oauth" ? { type: "oauth", scopes: a.scopes ?? [], client_id: a.client_id, client_secret: s.clientSecret }
-      : { type: "none" };
+      row.authType === "bearer"
+        ? { type: "bearer", token: s.token ?? "" }
+        : row.authType === "api_key"
+          ? { type: "api_key", header: a.header ?? "x-api-key", key: s.key ?? "" }
+          : row.authType === "basic"
+            ? { type: "basic", username: s.username ?? "", password: s.password ?? "" }
+            : row.authType === "oauth"
+              ? { type: "oauth", scopes: a.scopes ?? [], client_id: a.client_id, client_secret: s.clientSecret }
+              : { type: "none" };
     return {
       name: row.name,
       description: row.description,
@@ -231,12 +272,20 @@ export class McpRegistry {
     }
     if (Object.keys(vars).length) secrets.variables = vars;
     const config: ServerConfig = stdio
-      ? { command: input.command, args: input.args, envNames: Object.keys(input.env ?? {}), bindPaths: input.bind_paths.map((b) => ({ path: b.path, writable: b.writable })), network: input.network }
+      ? {
+          command: input.command,
+          args: input.args,
+          envNames: Object.keys(input.env ?? {}),
+          bindPaths: input.bind_paths.map((b) => ({ path: b.path, writable: b.writable })),
+          network: input.network,
+        }
       : { url: input.url, headerNames: Object.keys(input.headers ?? {}) };
     const authConfig =
-      auth.type === "api_key" ? { header: auth.header }
-      : auth.type === "oauth" ? { scopes: auth.scopes, ...(auth.client_id ? { client_id: auth.client_id } : {}) }
-      : {};
+      auth.type === "api_key"
+        ? { header: auth.header }
+        : auth.type === "oauth"
+          ? { scopes: auth.scopes, ...(auth.client_id ? { client_id: auth.client_id } : {}) }
+          : {};
     return {
       name: input.name,
       description: input.description,

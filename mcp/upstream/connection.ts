@@ -32,10 +32,7 @@ export type UpstreamSpec = {
   serverName: string;
   timeoutMs: number;
   connectTimeoutMs: number;
-} & (
-  | { transport: "stdio"; stdio: StdioSpec }
-  | { transport: "streamable-http" | "sse"; url: string; headers: Record<string, string> }
-);
+} & ({ transport: "stdio"; stdio: StdioSpec } | { transport: "streamable-http" | "sse"; url: string; headers: Record<string, string> });
 
 /** What connected downstream sessions hear from an upstream. */
 export interface UpstreamListener {
@@ -45,7 +42,10 @@ export interface UpstreamListener {
 }
 
 /** A server-to-client request an upstream may make, forwarded to the downstream client. */
-export type ClientBoundRequest = { method: "sampling/createMessage" | "elicitation/create" | "roots/list"; params?: Record<string, unknown> };
+export type ClientBoundRequest = {
+  method: "sampling/createMessage" | "elicitation/create" | "roots/list";
+  params?: Record<string, unknown>;
+};
 
 /**
  * A downstream request in progress on this connection (a tools/call), able to put the upstream's own
@@ -158,7 +158,10 @@ export class UpstreamConnection {
     this.state = "connecting";
     this.closedByUs = false;
     // LAP declares what it can forward; each request goes to the client whose call is waiting.
-    const client = new Client({ name: "lap-mcp-gateway", version: "0.1.0" }, { capabilities: { sampling: {}, elicitation: {}, roots: {} } });
+    const client = new Client(
+      { name: "lap-mcp-gateway", version: "0.1.0" },
+      { capabilities: { sampling: {}, elicitation: {}, roots: {} } },
+    );
     client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => this.toCaller(req, extra.signal) as never);
     client.setRequestHandler(ElicitRequestSchema, (req, extra) => this.toCaller(req, extra.signal) as never);
     client.setRequestHandler(ListRootsRequestSchema, (req, extra) => this.toCaller(req, extra.signal) as never);
@@ -184,7 +187,10 @@ export class UpstreamConnection {
       ({ transport, release } = made);
       await Promise.race([
         client.connect(transport, { timeout: this.spec.connectTimeoutMs }),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${this.spec.connectTimeoutMs} ms`)), this.spec.connectTimeoutMs))),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(() => reject(new Error(`no answer within ${this.spec.connectTimeoutMs} ms`)), this.spec.connectTimeoutMs)),
+        ),
       ]);
     } catch (err) {
       this.state = "failed";
@@ -212,7 +218,10 @@ export class UpstreamConnection {
     const waiting = [...this.inFlight];
     const owners = new Set(waiting.map((r) => r.owner));
     if (owners.size !== 1) {
-      const why = owners.size === 0 ? "no client call is in progress to ask" : "calls from several clients are in progress and LAP cannot tell which one this is for";
+      const why =
+        owners.size === 0
+          ? "no client call is in progress to ask"
+          : "calls from several clients are in progress and LAP cannot tell which one this is for";
       throw new McpError(ErrorCode.InvalidRequest, `LAP cannot forward ${request.method}: ${why}`);
     }
     return waiting.at(-1)!.forward(request as ClientBoundRequest, signal);
@@ -230,7 +239,10 @@ export class UpstreamConnection {
     const s = this.spec;
     if (s.transport === "stdio") {
       const plan = await this.launcher.plan(s.stdio);
-      return { transport: new StdioClientTransport({ command: plan.command, args: plan.args, env: plan.env, cwd: plan.cwd, stderr: "ignore" }), release: plan.release };
+      return {
+        transport: new StdioClientTransport({ command: plan.command, args: plan.args, env: plan.env, cwd: plan.cwd, stderr: "ignore" }),
+        release: plan.release,
+      };
     }
     const requestInit = { headers: s.headers };
     // Bun's fetch times out idle responses by default; long silent tool calls must not be cut off.

@@ -63,7 +63,8 @@ export async function openStdioEgress(serverName: string, user: HostUser | null,
     policy: () => ({ allowHosts: [], stubs: [], anyHost: true }),
     record: (r: EgressRecord) => {
       opts.sink?.push(r);
-      if (r.outcome === "denied") opts.logger?.warn({ mcp_server: serverName, host: r.host, method: r.method }, "stdio MCP server egress refused");
+      if (r.outcome === "denied")
+        opts.logger?.warn({ mcp_server: serverName, host: r.host, method: r.method }, "stdio MCP server egress refused");
       else opts.logger?.info({ mcp_server: serverName, host: r.host, method: r.method }, "stdio MCP server egress");
     },
   });
@@ -89,7 +90,14 @@ export async function openStdioEgress(serverName: string, user: HostUser | null,
       // Node 24 honours HTTP(S)_PROXY in fetch and http only when asked.
       NODE_USE_ENV_PROXY: "1",
     },
-    wrap: (command) => [STDIO_EGRESS_INSIDE.bun, STDIO_EGRESS_INSIDE.bridge, String(STDIO_EGRESS_INSIDE.port), STDIO_EGRESS_INSIDE.socket, "--", ...command],
+    wrap: (command) => [
+      STDIO_EGRESS_INSIDE.bun,
+      STDIO_EGRESS_INSIDE.bridge,
+      String(STDIO_EGRESS_INSIDE.port),
+      STDIO_EGRESS_INSIDE.socket,
+      "--",
+      ...command,
+    ],
     close: () => {
       if (!closed) {
         // The socket goes first (no new connection), then the server once its tunnels end.

@@ -14,7 +14,9 @@ import { fileURLToPath } from "node:url";
 import { sandboxingProblem } from "../../server/sandboxes/host/preflight";
 import { runningAsRoot, SandboxUsers } from "../../server/sandboxes/host/sandbox-user";
 
-const problem = Bun.which("bwrap") ? sandboxingProblem({ bwrap: "/usr/bin/bwrap", user: new SandboxUsers().mcpUser() }) : "bubblewrap is not installed";
+const problem = Bun.which("bwrap")
+  ? sandboxingProblem({ bwrap: "/usr/bin/bwrap", user: new SandboxUsers().mcpUser() })
+  : "bubblewrap is not installed";
 if (problem) console.warn(`SKIPPED stdio MCP network suite: ${problem}`);
 const curlMissing = Bun.which("curl") ? null : "curl is not installed";
 const NOBODY = 65534;
@@ -23,8 +25,18 @@ const RUNNER = fileURLToPath(new URL("./fixtures/network-run.ts", import.meta.ur
 const BRIDGE = fileURLToPath(new URL("./egress-bridge.ts", import.meta.url));
 const nobodyCanRun =
   runningAsRoot() &&
-  Bun.spawnSync(["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", "/bin/sh", "-c", `test -x '${bun}' && test -r '${RUNNER}' && test -r '${BRIDGE}'`]).exitCode === 0;
-if (!problem && runningAsRoot() && !nobodyCanRun) console.warn(`SKIPPED non-root LAP case: uid ${NOBODY} cannot run ${bun} or read ${RUNNER}`);
+  Bun.spawnSync([
+    "setpriv",
+    `--reuid=${NOBODY}`,
+    `--regid=${NOBODY}`,
+    "--clear-groups",
+    "--",
+    "/bin/sh",
+    "-c",
+    `test -x '${bun}' && test -r '${RUNNER}' && test -r '${BRIDGE}'`,
+  ]).exitCode === 0;
+if (!problem && runningAsRoot() && !nobodyCanRun)
+  console.warn(`SKIPPED non-root LAP case: uid ${NOBODY} cannot run ${bun} or read ${RUNNER}`);
 
 /** The probe in a directory any uid may read (it is bound into the jail). */
 const probeDir = mkdtempSync(join(tmpdir(), "lap-mcp-net-"));
@@ -52,7 +64,12 @@ interface Observed {
 async function run(asUid?: number): Promise<Observed> {
   const runner = [bun, RUNNER];
   const command = asUid === undefined ? runner : ["setpriv", `--reuid=${asUid}`, `--regid=${asUid}`, "--clear-groups", "--", ...runner];
-  const proc = Bun.spawn(command, { cwd: "/", stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NET_PROBE: join(probeDir, "probe.ts") } });
+  const proc = Bun.spawn(command, {
+    cwd: "/",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NET_PROBE: join(probeDir, "probe.ts") },
+  });
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   try {
     const o = JSON.parse(out.trim().split("\n").pop() ?? "") as Observed;
@@ -66,10 +83,13 @@ async function run(asUid?: number): Promise<Observed> {
 function expectOnlyThroughTheProxy(o: Observed) {
   const p = o.probe!;
   // Its own network namespace: nothing but its loopback, where nothing of the host's listens.
-  for (const [target, r] of Object.entries(p.direct)) expect({ target, connected: r === "connected" }).toEqual({ target, connected: false });
+  for (const [target, r] of Object.entries(p.direct))
+    expect({ target, connected: r === "connected" }).toEqual({ target, connected: false });
   // Through the proxy: loopback (LAP's port, PostgreSQL), private, metadata, and unusual ports are refused.
-  for (const [target, status] of Object.entries(p.connectRefused)) expect({ target, status }).toEqual({ target, status: expect.stringMatching(/^HTTP\/1\.1 403 /) });
-  for (const [url, status] of Object.entries(p.httpRefused)) expect({ url, status }).toEqual({ url, status: expect.stringMatching(/^HTTP\/1\.1 403 /) });
+  for (const [target, status] of Object.entries(p.connectRefused))
+    expect({ target, status }).toEqual({ target, status: expect.stringMatching(/^HTTP\/1\.1 403 /) });
+  for (const [url, status] of Object.entries(p.httpRefused))
+    expect({ url, status }).toEqual({ url, status: expect.stringMatching(/^HTTP\/1\.1 403 /) });
   // The proxy variables point at the bridge inside.
   expect(p.env.HTTPS_PROXY).toBe("http://127.0.0.1:3128");
   expect(p.env.http_proxy).toBe("http://127.0.0.1:3128");
@@ -89,15 +109,24 @@ function expectOnlyThroughTheProxy(o: Observed) {
   expect(records.filter((r) => r.outcome === "allowed")).toHaveLength(2);
 }
 
-describe.skipIf(Boolean(problem) || Boolean(curlMissing))(`stdio MCP servers with network: true${curlMissing ? ` (SKIPPED: ${curlMissing})` : ""}`, () => {
-  test(runningAsRoot() ? "LAP as root: the server's only way out is the egress proxy, which refuses loopback, private and metadata addresses" : "LAP as a normal user: the server's only way out is the egress proxy", async () => {
-    const o = await run();
-    expectOnlyThroughTheProxy(o);
-  }, 90_000);
+describe.skipIf(Boolean(problem) || Boolean(curlMissing))(
+  `stdio MCP servers with network: true${curlMissing ? ` (SKIPPED: ${curlMissing})` : ""}`,
+  () => {
+    test(runningAsRoot()
+      ? "LAP as root: the server's only way out is the egress proxy, which refuses loopback, private and metadata addresses"
+      : "LAP as a normal user: the server's only way out is the egress proxy", async () => {
+      const o = await run();
+      expectOnlyThroughTheProxy(o);
+    }, 90_000);
 
-  test.skipIf(!nobodyCanRun)("LAP as a non-root user (uid 65534): the same, as that uid", async () => {
-    const o = await run(NOBODY);
-    expect(o.runnerUid).toBe(NOBODY);
-    expectOnlyThroughTheProxy(o);
-  }, 90_000);
-});
+    test.skipIf(!nobodyCanRun)(
+      "LAP as a non-root user (uid 65534): the same, as that uid",
+      async () => {
+        const o = await run(NOBODY);
+        expect(o.runnerUid).toBe(NOBODY);
+        expectOnlyThroughTheProxy(o);
+      },
+      90_000,
+    );
+  },
+);

@@ -23,7 +23,13 @@ afterAll(async () => {
 });
 
 async function sandboxed(network = false) {
-  const plan = await bubblewrapLauncher().plan({ command: NODE, args: [FILESYSTEM_JS, "/"], env: { SECRET_FOR_SERVER: "s3" }, bindPaths: [{ path: shared, writable: false }], network });
+  const plan = await bubblewrapLauncher().plan({
+    command: NODE,
+    args: [FILESYSTEM_JS, "/"],
+    env: { SECRET_FOR_SERVER: "s3" },
+    bindPaths: [{ path: shared, writable: false }],
+    network,
+  });
   const client = new Client({ name: "t", version: "1" }, { capabilities: {} });
   await client.connect(new StdioClientTransport({ command: plan.command, args: plan.args, env: plan.env, stderr: "ignore" }));
   clients.push(client);
@@ -79,7 +85,16 @@ describe("bubblewrap launcher", () => {
       },
     };
     const conn = new UpstreamConnection(
-      { key: "everything", fingerprint: "f", serverId: "s1", serverName: "everything", timeoutMs: 20_000, connectTimeoutMs: 20_000, transport: "stdio", stdio: { name: "everything", command: NODE, args: [EVERYTHING_JS, "stdio"], env: {}, bindPaths: [], network: true } },
+      {
+        key: "everything",
+        fingerprint: "f",
+        serverId: "s1",
+        serverName: "everything",
+        timeoutMs: 20_000,
+        connectTimeoutMs: 20_000,
+        transport: "stdio",
+        stdio: { name: "everything", command: NODE, args: [EVERYTHING_JS, "stdio"], env: {}, bindPaths: [], network: true },
+      },
       spying,
     );
     const tools = await conn.listTools();
@@ -94,7 +109,16 @@ describe("bubblewrap launcher", () => {
     const closed = mkdtempSync(join(tmpdir(), "lap-bwrap-closed-")); // 0700, root's
     const warnings: Array<{ path: string; uid: number }> = [];
     const logger = { warn: (o: { path: string; uid: number }) => warnings.push(o) } as unknown as Logger;
-    await bubblewrapLauncher({ logger }).plan({ command: NODE, args: [], env: {}, bindPaths: [{ path: closed, writable: false }, { path: shared, writable: false }], network: false });
+    await bubblewrapLauncher({ logger }).plan({
+      command: NODE,
+      args: [],
+      env: {},
+      bindPaths: [
+        { path: closed, writable: false },
+        { path: shared, writable: false },
+      ],
+      network: false,
+    });
     expect(warnings.map((w) => w.path)).toEqual([closed]);
     expect(warnings[0]!.uid).toBeGreaterThan(0);
   });

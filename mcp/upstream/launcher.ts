@@ -105,8 +105,14 @@ export function bubblewrapLauncher(
 function warnUnreachable(binds: StdioSpec["bindPaths"], user: HostUser, logger?: Logger) {
   for (const b of binds) {
     const test = b.writable ? `test -r "$1" && test -w "$1"` : `test -r "$1"`;
-    const ok = Bun.spawnSync(["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", "/bin/sh", "-c", test, "sh", b.path]).exitCode === 0;
-    if (!ok) logger?.warn({ path: b.path, uid: user.uid, writable: b.writable }, `stdio MCP servers run as uid ${user.uid} (LAP_SANDBOX_UIDS), which cannot ${b.writable ? "read and write" : "read"} this bound path; give that uid access (chown/chmod/setfacl)`);
+    const ok =
+      Bun.spawnSync(["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", "/bin/sh", "-c", test, "sh", b.path])
+        .exitCode === 0;
+    if (!ok)
+      logger?.warn(
+        { path: b.path, uid: user.uid, writable: b.writable },
+        `stdio MCP servers run as uid ${user.uid} (LAP_SANDBOX_UIDS), which cannot ${b.writable ? "read and write" : "read"} this bound path; give that uid access (chown/chmod/setfacl)`,
+      );
   }
 }
 
@@ -117,10 +123,17 @@ export function processLauncher(logger?: Logger): StdioLauncher {
     name: "process",
     async plan(spec) {
       if (!warned) {
-        logger?.warn({ launcher: "process" }, "stdio MCP servers run unsandboxed on this host (LAP_MCP_STDIO_LAUNCHER=process); use bubblewrap in production");
+        logger?.warn(
+          { launcher: "process" },
+          "stdio MCP servers run unsandboxed on this host (LAP_MCP_STDIO_LAUNCHER=process); use bubblewrap in production",
+        );
         warned = true;
       }
-      return { command: spec.command, args: spec.args, env: { PATH: process.env.PATH ?? BASE_PATH, HOME: process.env.HOME ?? "/tmp", ...spec.env } };
+      return {
+        command: spec.command,
+        args: spec.args,
+        env: { PATH: process.env.PATH ?? BASE_PATH, HOME: process.env.HOME ?? "/tmp", ...spec.env },
+      };
     },
   };
 }
@@ -129,6 +142,11 @@ export function processLauncher(logger?: Logger): StdioLauncher {
  * `uids`: LAP_SANDBOX_UIDS (a LAP running as root starts stdio servers as its first uid);
  * `egress`: the destination check (LAP_ALLOW_PRIVATE_HOSTS) and record sink for `network: true` servers.
  */
-export function createLauncher(kind: "bubblewrap" | "process", logger?: Logger, uids?: UidRange, egress?: Partial<StdioEgressOptions>): StdioLauncher {
+export function createLauncher(
+  kind: "bubblewrap" | "process",
+  logger?: Logger,
+  uids?: UidRange,
+  egress?: Partial<StdioEgressOptions>,
+): StdioLauncher {
   return kind === "process" ? processLauncher(logger) : bubblewrapLauncher({ users: new SandboxUsers(uids), logger, egress });
 }

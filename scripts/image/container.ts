@@ -55,7 +55,23 @@ exec /usr/bin/setpriv --reuid="$LAP_CT_UID" --regid="$LAP_CT_GID" --clear-groups
 export function containerCommand(opts: ContainerOptions): { cmd: string[]; env: Record<string, string> } {
   const envArgs = Object.entries(opts.env).map(([k, v]) => `${k}=${v}`);
   return {
-    cmd: ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--", "/bin/sh", "-c", SETUP, "lap-container", opts.rootfs, ...envArgs, ...opts.argv],
+    cmd: [
+      "unshare",
+      "--mount",
+      "--pid",
+      "--fork",
+      "--kill-child",
+      "--propagation",
+      "private",
+      "--",
+      "/bin/sh",
+      "-c",
+      SETUP,
+      "lap-container",
+      opts.rootfs,
+      ...envArgs,
+      ...opts.argv,
+    ],
     env: {
       PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
       LAP_CT_RO: opts.readOnlyRoot ? "1" : "0",

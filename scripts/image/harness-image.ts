@@ -12,7 +12,13 @@ export async function checkHarnessImage(opts: { root: string; tag: string; conta
   const { root, tag, cleanups } = opts;
   const t = performance.now();
   const version = ((await Bun.file(join(root, "node_modules/opencode-ai/package.json")).json()) as { version: string }).version;
-  await build({ context: root, file: join(root, "deploy/images/Dockerfile"), tag, buildArgs: { HARNESS: "opencode", CLI_PACKAGE: `opencode-ai@${version}` }, log: join(root, ".cache", "harness-image-build.log") });
+  await build({
+    context: root,
+    file: join(root, "deploy/images/Dockerfile"),
+    tag,
+    buildArgs: { HARNESS: "opencode", CLI_PACKAGE: `opencode-ai@${version}` },
+    log: join(root, ".cache", "harness-image-build.log"),
+  });
   const { config, size } = await inspectImage(tag);
   const mounted = await mountImage(tag, `${opts.container}-harness`);
   cleanups.push(() => mounted.release());
@@ -22,14 +28,27 @@ export async function checkHarnessImage(opts: { root: string; tag: string; conta
   const env = { ...envList(config.Env), LAP_SUPERVISOR_PORT: String(port), LAP_SUPERVISOR_HOST: "127.0.0.1" };
   const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   // Root filesystem writable, as the SandboxTemplates leave it (their pods write /workspace).
-  const proc = startContainer({ rootfs: mounted.rootfs, uid: user.uid, gid: user.gid, workdir: config.WorkingDir || "/", env, argv, readOnlyRoot: false });
+  const proc = startContainer({
+    rootfs: mounted.rootfs,
+    uid: user.uid,
+    gid: user.gid,
+    workdir: config.WorkingDir || "/",
+    env,
+    argv,
+    readOnlyRoot: false,
+  });
   cleanups.push(() => proc.kill("SIGKILL"));
   const out = new ChildOutput(proc.stderr);
   new ChildOutput(proc.stdout);
-  const health = await waitUntil("the supervisor's /health", async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/health`);
-    return res.ok ? ((await res.json()) as { harness?: { name: string; state: string } }) : null;
-  }, 30_000, out);
+  const health = await waitUntil(
+    "the supervisor's /health",
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      return res.ok ? ((await res.json()) as { harness?: { name: string; state: string } }) : null;
+    },
+    30_000,
+    out,
+  );
   proc.kill("SIGKILL");
   if (health.harness?.name !== "opencode") throw new Error(`the supervisor runs ${JSON.stringify(health.harness)}, not opencode`);
   return `built ${tag} (${(size / 1e6).toFixed(0)} MB) in ${ms(t)}; its supervisor answered /health as ${config.User}, harness ${health.harness.name} ${health.harness.state}`;

@@ -67,40 +67,69 @@ async function check(name: string, fn: () => Promise<string | void>, opts: { gat
 async function main(): Promise<void> {
   const problem = await podmanProblem();
   if (problem) {
-    for (const name of ["base image", "build", "image config", "image size", "readiness", "dashboard", "healthcheck", "doctor", "session", "stop", "no configuration", "container options", "harness image"])
+    for (const name of [
+      "base image",
+      "build",
+      "image config",
+      "image size",
+      "readiness",
+      "dashboard",
+      "healthcheck",
+      "doctor",
+      "session",
+      "stop",
+      "no configuration",
+      "container options",
+      "harness image",
+    ])
       record(name, "skip", problem, 0);
     return;
   }
 
   let config: ImageConfig = {};
-  await check("base image (debootstrap, cached per machine)", async () => {
-    const t = performance.now();
-    const image = (await must(["bash", join(ROOT, "scripts/image/base-image.sh")])).trim();
-    return `${image} ready in ${ms(t)}`;
-  }, { gate: true });
+  await check(
+    "base image (debootstrap, cached per machine)",
+    async () => {
+      const t = performance.now();
+      const image = (await must(["bash", join(ROOT, "scripts/image/base-image.sh")])).trim();
+      return `${image} ready in ${ms(t)}`;
+    },
+    { gate: true },
+  );
 
-  await check("podman build of the root Dockerfile (--isolation=chroot --layers)", async () => {
-    const t = performance.now();
-    mkdirSync(join(ROOT, ".cache"), { recursive: true });
-    await build({ context: ROOT, tag: TAG, log: join(ROOT, ".cache", "image-build.log") });
-    return `built ${TAG} in ${ms(t)} (log: .cache/image-build.log)`;
-  }, { gate: true });
+  await check(
+    "podman build of the root Dockerfile (--isolation=chroot --layers)",
+    async () => {
+      const t = performance.now();
+      mkdirSync(join(ROOT, ".cache"), { recursive: true });
+      await build({ context: ROOT, tag: TAG, log: join(ROOT, ".cache", "image-build.log") });
+      return `built ${TAG} in ${ms(t)} (log: .cache/image-build.log)`;
+    },
+    { gate: true },
+  );
 
   let size = 0;
-  await check("image config: non-root USER, HEALTHCHECK on readiness, VOLUME for LAP_DATA_DIR, tini entrypoint", async () => {
-    const inspected = await inspectImage(TAG);
-    config = inspected.config;
-    size = inspected.size;
-    const env = envList(config.Env);
-    const problems: string[] = [];
-    if (!config.User || /^(root|0)(:|$)/.test(config.User)) problems.push(`USER is ${config.User || "unset (root)"}`);
-    if (!config.Healthcheck?.Test?.join(" ").includes("/health/readiness")) problems.push(`HEALTHCHECK ${JSON.stringify(config.Healthcheck)} does not ask /health/readiness`);
-    if (!env.LAP_DATA_DIR || !Object.keys(config.Volumes ?? {}).includes(env.LAP_DATA_DIR)) problems.push(`LAP_DATA_DIR ${env.LAP_DATA_DIR} is not a VOLUME (${Object.keys(config.Volumes ?? {})})`);
-    if (!config.Entrypoint?.[0]?.endsWith("tini")) problems.push(`ENTRYPOINT ${JSON.stringify(config.Entrypoint)} does not start with tini`);
-    if (config.Cmd?.join(" ") !== "up") problems.push(`CMD is ${JSON.stringify(config.Cmd)}, not ["up"]`);
-    if (problems.length) throw new Error(problems.join("\n"));
-    return `USER ${config.User}, ENTRYPOINT ${JSON.stringify(config.Entrypoint)} CMD ${JSON.stringify(config.Cmd)}, WORKDIR ${config.WorkingDir}`;
-  }, { gate: true });
+  await check(
+    "image config: non-root USER, HEALTHCHECK on readiness, VOLUME for LAP_DATA_DIR, tini entrypoint",
+    async () => {
+      const inspected = await inspectImage(TAG);
+      config = inspected.config;
+      size = inspected.size;
+      const env = envList(config.Env);
+      const problems: string[] = [];
+      if (!config.User || /^(root|0)(:|$)/.test(config.User)) problems.push(`USER is ${config.User || "unset (root)"}`);
+      if (!config.Healthcheck?.Test?.join(" ").includes("/health/readiness"))
+        problems.push(`HEALTHCHECK ${JSON.stringify(config.Healthcheck)} does not ask /health/readiness`);
+      if (!env.LAP_DATA_DIR || !Object.keys(config.Volumes ?? {}).includes(env.LAP_DATA_DIR))
+        problems.push(`LAP_DATA_DIR ${env.LAP_DATA_DIR} is not a VOLUME (${Object.keys(config.Volumes ?? {})})`);
+      if (!config.Entrypoint?.[0]?.endsWith("tini"))
+        problems.push(`ENTRYPOINT ${JSON.stringify(config.Entrypoint)} does not start with tini`);
+      if (config.Cmd?.join(" ") !== "up") problems.push(`CMD is ${JSON.stringify(config.Cmd)}, not ["up"]`);
+      if (problems.length) throw new Error(problems.join("\n"));
+      return `USER ${config.User}, ENTRYPOINT ${JSON.stringify(config.Entrypoint)} CMD ${JSON.stringify(config.Cmd)}, WORKDIR ${config.WorkingDir}`;
+    },
+    { gate: true },
+  );
 
   await check(`image size within the README's target (${IMAGE_SIZE_TARGET_MB} MB)`, async () => {
     const mb = size / 1e6;
@@ -152,21 +181,32 @@ async function main(): Promise<void> {
   };
 
   let lap: Lap | undefined;
-  await check("readiness: the image's ENTRYPOINT + CMD as its USER, read-only root, fresh PostgreSQL database", async () => {
-    const t = performance.now();
-    lap = await startLap(container(volumeDir(user.uid, user.gid, cleanups)), config, lapEnv, MASTER_KEY, cleanups);
-    await waitUntil("GET /health/readiness to answer 200", async () => (await fetch(`${lap!.url}/health/readiness`)).status === 200, 90_000, lap.output);
-    return `ready in ${ms(t)} at ${lap.url}`;
-  }, { gate: true });
+  await check(
+    "readiness: the image's ENTRYPOINT + CMD as its USER, read-only root, fresh PostgreSQL database",
+    async () => {
+      const t = performance.now();
+      lap = await startLap(container(volumeDir(user.uid, user.gid, cleanups)), config, lapEnv, MASTER_KEY, cleanups);
+      await waitUntil(
+        "GET /health/readiness to answer 200",
+        async () => (await fetch(`${lap!.url}/health/readiness`)).status === 200,
+        90_000,
+        lap.output,
+      );
+      return `ready in ${ms(t)} at ${lap.url}`;
+    },
+    { gate: true },
+  );
 
   await check("dashboard and API reference served (index.html, its script, /docs/scalar.js)", async () => {
     const res = await fetch(`${lap!.url}/`);
     const html = await res.text();
-    if (res.status !== 200 || !/<div id="?app|<script[^>]+src="\/assets\//.test(html)) throw new Error(`GET / answered ${res.status}: ${html.slice(0, 300)}`);
+    if (res.status !== 200 || !/<div id="?app|<script[^>]+src="\/assets\//.test(html))
+      throw new Error(`GET / answered ${res.status}: ${html.slice(0, 300)}`);
     const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     if (!script) throw new Error(`no /assets/*.js in ${html.slice(0, 300)}`);
     const asset = await fetch(`${lap!.url}${script}`);
-    if (asset.status !== 200 || !(asset.headers.get("content-type") ?? "").includes("javascript")) throw new Error(`GET ${script} answered ${asset.status} ${asset.headers.get("content-type")}`);
+    if (asset.status !== 200 || !(asset.headers.get("content-type") ?? "").includes("javascript"))
+      throw new Error(`GET ${script} answered ${asset.status} ${asset.headers.get("content-type")}`);
     const size = (await asset.arrayBuffer()).byteLength;
     // The image keeps only Scalar's browser bundle (Dockerfile, stage 3): the API reference must still load.
     const scalar = await fetch(`${lap!.url}/docs/scalar.js`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
@@ -178,14 +218,20 @@ async function main(): Promise<void> {
     const test = config.Healthcheck?.Test ?? [];
     const argv = test[0] === "CMD" ? test.slice(1) : test[0] === "CMD-SHELL" ? ["/bin/sh", "-c", test[1]!] : test;
     const port = new URL(lap!.url).port;
-    const r = await runInContainer({ ...container(volumeDir(user.uid, user.gid, cleanups)), env: { ...envList(config.Env), PORT: port }, argv }, 30_000);
+    const r = await runInContainer(
+      { ...container(volumeDir(user.uid, user.gid, cleanups)), env: { ...envList(config.Env), PORT: port }, argv },
+      30_000,
+    );
     if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr || r.stdout}`);
     return `${argv.slice(0, 2).join(" ")} … exit 0`;
   });
 
   await check("lap doctor in the image: bubblewrap can create sandboxes as the non-root user", async () => {
     const argv = [...(config.Entrypoint ?? []), "doctor", "--json"];
-    const r = await runInContainer({ ...container(volumeDir(user.uid, user.gid, cleanups)), env: { ...envList(config.Env), ...lapEnv, PORT: "0" }, argv }, 60_000);
+    const r = await runInContainer(
+      { ...container(volumeDir(user.uid, user.gid, cleanups)), env: { ...envList(config.Env), ...lapEnv, PORT: "0" }, argv },
+      60_000,
+    );
     const checks = JSON.parse(r.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string }>;
     const bwrap = checks.find((c) => c.name === "bubblewrap");
     if (!bwrap?.ok) throw new Error(`bubblewrap: ${JSON.stringify(bwrap)}\n${r.stderr}`);
@@ -196,10 +242,26 @@ async function main(): Promise<void> {
 
   await check("session: built-in agent in a bubblewrap sandbox answers through LAP's gateway from the scripted model", async () => {
     const t = performance.now();
-    model.setScript([{ when: "where are you", steps: [{ kind: "run", command: "uname -n; id -u; test -w /usr && echo usr-writable || echo usr-read-only" }, { kind: "text", text: "I am in the sandbox." }] }]);
-    const added = await lap!.api("POST", "/model/new", { model_name: "coder", litellm_params: { model: `openai/${MODEL}`, api_base: `${model.url}/v1`, api_key: PROVIDER_KEY } });
+    model.setScript([
+      {
+        when: "where are you",
+        steps: [
+          { kind: "run", command: "uname -n; id -u; test -w /usr && echo usr-writable || echo usr-read-only" },
+          { kind: "text", text: "I am in the sandbox." },
+        ],
+      },
+    ]);
+    const added = await lap!.api("POST", "/model/new", {
+      model_name: "coder",
+      litellm_params: { model: `openai/${MODEL}`, api_base: `${model.url}/v1`, api_key: PROVIDER_KEY },
+    });
     if (added.status !== 200) throw new Error(`POST /model/new: ${added.status} ${JSON.stringify(added.body)}`);
-    const agent = await lap!.api<{ id: string }>("POST", "/api/agents", { name: "image-test", model: "coder", runtime_id: "rt_local_sandbox", harness: "builtin" });
+    const agent = await lap!.api<{ id: string }>("POST", "/api/agents", {
+      name: "image-test",
+      model: "coder",
+      runtime_id: "rt_local_sandbox",
+      harness: "builtin",
+    });
     if (agent.status !== 201) throw new Error(`POST /api/agents: ${agent.status} ${JSON.stringify(agent.body)}`);
     const session = await lap!.api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
     if (session.status !== 201) throw new Error(`POST /api/sessions: ${session.status} ${JSON.stringify(session.body)}`);
@@ -226,13 +288,17 @@ async function main(): Promise<void> {
       .flatMap((e) => (e.data.content as Array<{ text?: string }> | undefined) ?? [])
       .map((c) => c.text ?? "")
       .join("");
-    if (!result.includes("lap-sandbox")) throw new Error(`the command did not run in a bubblewrap sandbox (hostname lap-sandbox): ${result}`);
+    if (!result.includes("lap-sandbox"))
+      throw new Error(`the command did not run in a bubblewrap sandbox (hostname lap-sandbox): ${result}`);
     if (!result.includes("usr-read-only")) throw new Error(`the sandbox could write /usr: ${result}`);
     if (!reply.includes("I am in the sandbox.")) throw new Error(`reply: ${reply}`);
     const calls = model.requests.filter((r) => r.model === MODEL);
-    if (!calls.length || calls.some((r) => r.authorization !== PROVIDER_KEY)) throw new Error(`the scripted provider saw ${calls.length} calls (keys: ${[...new Set(calls.map((r) => r.authorization.slice(0, 6)))]})`);
+    if (!calls.length || calls.some((r) => r.authorization !== PROVIDER_KEY))
+      throw new Error(
+        `the scripted provider saw ${calls.length} calls (keys: ${[...new Set(calls.map((r) => r.authorization.slice(0, 6)))]})`,
+      );
     const spend = await lap!.api<{ data?: unknown[] } | unknown[]>("GET", `/spend/logs?session_id=${session.body.id}`);
-    const rows = Array.isArray(spend.body) ? spend.body : (spend.body as { data?: unknown[] }).data ?? [];
+    const rows = Array.isArray(spend.body) ? spend.body : ((spend.body as { data?: unknown[] }).data ?? []);
     return `turn answered in ${ms(t)}: ${calls.length} model call(s) through the gateway, ${rows.length} spend row(s); the command ran on host lap-sandbox with /usr read-only`;
   });
 
@@ -248,44 +314,73 @@ async function main(): Promise<void> {
     const t = performance.now();
     const data = volumeDir(user.uid, user.gid, cleanups);
     const bare = await startLap(container(data), config, { container: "podman" }, MASTER_KEY, cleanups);
-    const banner = await waitUntil("the banner with a generated master key", async () => /master key \(generated now/.test(bare.output.text()) && bare.output.text(), 120_000, bare.output);
+    const banner = await waitUntil(
+      "the banner with a generated master key",
+      async () => /master key \(generated now/.test(bare.output.text()) && bare.output.text(),
+      120_000,
+      bare.output,
+    );
     if ((await fetch(`${bare.url}/health/readiness`)).status !== 200) throw new Error("not ready after the banner");
-    const stored = await Bun.file(join(data, "master.key")).text().catch(() => "");
-    if (!stored.trim() || !banner.includes(stored.trim())) throw new Error(`master.key in the volume (${stored.length} bytes) is not the key the banner shows`);
+    const stored = await Bun.file(join(data, "master.key"))
+      .text()
+      .catch(() => "");
+    if (!stored.trim() || !banner.includes(stored.trim()))
+      throw new Error(`master.key in the volume (${stored.length} bytes) is not the key the banner shows`);
     await stopLap(bare);
     return `ready in ${ms(t)}; master key and PGlite data in the volume`;
   });
 
-  await check("container options missing (Docker's default /proc masking): LAP says so at start-up, doctor names the fix, a session fails with the reason", async () => {
-    const data = volumeDir(user.uid, user.gid, cleanups);
-    const base = container(data, { maskProc: true });
-    const doctor = await runInContainer({ ...base, env: { ...envList(config.Env), ...lapEnv, PORT: "0" }, argv: [...(config.Entrypoint ?? []), "doctor", "--json"] }, 60_000);
-    const bwrap = (JSON.parse(doctor.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string; required: boolean }>).find((c) => c.name === "bubblewrap");
-    if (!bwrap || bwrap.ok || !bwrap.required || !bwrap.fix?.includes("systempaths=unconfined")) throw new Error(`doctor's bubblewrap check: ${JSON.stringify(bwrap)}`);
-    if (doctor.code !== 1) throw new Error(`lap doctor exited ${doctor.code}, expected 1 (a required check failed)`);
-    const masked = await startLap(base, config, lapEnv, MASTER_KEY, cleanups);
-    await waitUntil("readiness", async () => (await fetch(`${masked.url}/health/readiness`)).status === 200, 90_000, masked.output);
-    const said = await waitUntil("the start-up message", async () => /local sandboxes cannot start/.test(masked.output.text()) && masked.output.text(), 10_000, masked.output);
-    if (!said.includes("systempaths=unconfined")) throw new Error(`the start-up message does not name the fix:\n${said.slice(-3000)}`);
-    const callsBefore = model.requests.length;
-    const agent = await masked.api<{ id: string }>("POST", "/api/agents", { name: "masked", model: "coder", runtime_id: "rt_local_sandbox", harness: "builtin" });
-    const session = await masked.api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
-    await masked.api("POST", `/api/sessions/${session.body.id}/messages`, { text: "where are you?" });
-    const error = await waitUntil(
-      "the session to fail with the reason",
-      async () => {
-        const body = JSON.stringify((await masked.api("GET", `/api/sessions/${session.body.id}/events?limit=1000`)).body) + JSON.stringify((await masked.api("GET", `/api/sessions/${session.body.id}`)).body);
-        return /cannot create a sandbox|systempaths/.test(body) ? body : null;
-      },
-      60_000,
-      masked.output,
-    );
-    // Nothing ran without isolation: the model was never asked.
-    const ran = model.requests.length - callsBefore;
-    await stopLap(masked);
-    if (ran !== 0) throw new Error(`the model was called ${ran} time(s) although no sandbox could start`);
-    return `doctor: ${bwrap.detail.slice(0, 160)}…\nfix: ${bwrap.fix}\nsession: ${/"message":"([^"]{0,200})/.exec(error)?.[1] ?? error.slice(0, 200)} (no model call)`;
-  });
+  await check(
+    "container options missing (Docker's default /proc masking): LAP says so at start-up, doctor names the fix, a session fails with the reason",
+    async () => {
+      const data = volumeDir(user.uid, user.gid, cleanups);
+      const base = container(data, { maskProc: true });
+      const doctor = await runInContainer(
+        { ...base, env: { ...envList(config.Env), ...lapEnv, PORT: "0" }, argv: [...(config.Entrypoint ?? []), "doctor", "--json"] },
+        60_000,
+      );
+      const bwrap = (
+        JSON.parse(doctor.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string; required: boolean }>
+      ).find((c) => c.name === "bubblewrap");
+      if (!bwrap || bwrap.ok || !bwrap.required || !bwrap.fix?.includes("systempaths=unconfined"))
+        throw new Error(`doctor's bubblewrap check: ${JSON.stringify(bwrap)}`);
+      if (doctor.code !== 1) throw new Error(`lap doctor exited ${doctor.code}, expected 1 (a required check failed)`);
+      const masked = await startLap(base, config, lapEnv, MASTER_KEY, cleanups);
+      await waitUntil("readiness", async () => (await fetch(`${masked.url}/health/readiness`)).status === 200, 90_000, masked.output);
+      const said = await waitUntil(
+        "the start-up message",
+        async () => /local sandboxes cannot start/.test(masked.output.text()) && masked.output.text(),
+        10_000,
+        masked.output,
+      );
+      if (!said.includes("systempaths=unconfined")) throw new Error(`the start-up message does not name the fix:\n${said.slice(-3000)}`);
+      const callsBefore = model.requests.length;
+      const agent = await masked.api<{ id: string }>("POST", "/api/agents", {
+        name: "masked",
+        model: "coder",
+        runtime_id: "rt_local_sandbox",
+        harness: "builtin",
+      });
+      const session = await masked.api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
+      await masked.api("POST", `/api/sessions/${session.body.id}/messages`, { text: "where are you?" });
+      const error = await waitUntil(
+        "the session to fail with the reason",
+        async () => {
+          const body =
+            JSON.stringify((await masked.api("GET", `/api/sessions/${session.body.id}/events?limit=1000`)).body) +
+            JSON.stringify((await masked.api("GET", `/api/sessions/${session.body.id}`)).body);
+          return /cannot create a sandbox|systempaths/.test(body) ? body : null;
+        },
+        60_000,
+        masked.output,
+      );
+      // Nothing ran without isolation: the model was never asked.
+      const ran = model.requests.length - callsBefore;
+      await stopLap(masked);
+      if (ran !== 0) throw new Error(`the model was called ${ran} time(s) although no sandbox could start`);
+      return `doctor: ${bwrap.detail.slice(0, 160)}…\nfix: ${bwrap.fix}\nsession: ${/"message":"([^"]{0,200})/.exec(error)?.[1] ?? error.slice(0, 200)} (no model call)`;
+    },
+  );
 
   blocked = null;
   if (process.argv.includes("--no-harness-image")) return;
@@ -319,6 +414,7 @@ try {
   await cleanup();
 }
 const count = (s: Status) => results.filter((r) => r.status === s).length;
-if (reportAt > 0) writeFileSync(process.argv[reportAt + 1]!, JSON.stringify({ seconds: (performance.now() - started) / 1000, results }, null, 2));
+if (reportAt > 0)
+  writeFileSync(process.argv[reportAt + 1]!, JSON.stringify({ seconds: (performance.now() - started) / 1000, results }, null, 2));
 console.log(`image: ${count("pass")} passed, ${count("fail")} failed, ${count("skip")} skipped`);
 process.exit(count("fail") ? 1 : 0);

@@ -13,14 +13,21 @@ export type Cleanups = Array<() => Promise<unknown> | unknown>;
 
 export const ms = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
 
-export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | null | false>, limitMs: number, output?: { text(): string }): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  limitMs: number,
+  output?: { text(): string },
+): Promise<T> {
   const deadline = Date.now() + limitMs;
   while (Date.now() < deadline) {
     const value = await fn().catch(() => undefined);
     if (value) return value;
     await Bun.sleep(250);
   }
-  throw new Error(`timed out after ${limitMs / 1000} s waiting for ${what}${output ? `\n--- output ---\n${output.text().slice(-4000)}` : ""}`);
+  throw new Error(
+    `timed out after ${limitMs / 1000} s waiting for ${what}${output ? `\n--- output ---\n${output.text().slice(-4000)}` : ""}`,
+  );
 }
 
 export async function freePort(): Promise<number> {
@@ -47,7 +54,13 @@ export interface Lap {
 }
 
 /** The image's ENTRYPOINT + CMD with its ENV and `extraEnv`, on a free loopback port. */
-export async function startLap(base: Omit<ContainerOptions, "argv" | "env">, config: ImageConfig, extraEnv: Record<string, string>, key: string, cleanups: Cleanups): Promise<Lap> {
+export async function startLap(
+  base: Omit<ContainerOptions, "argv" | "env">,
+  config: ImageConfig,
+  extraEnv: Record<string, string>,
+  key: string,
+  cleanups: Cleanups,
+): Promise<Lap> {
   const port = await freePort();
   const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   // As `docker run -e ... -p 127.0.0.1:<port>:3000 --network host` would: the image's ENV, then ours.
@@ -57,8 +70,12 @@ export async function startLap(base: Omit<ContainerOptions, "argv" | "env">, con
   const errors = new ChildOutput(proc.stderr);
   cleanups.push(() => proc.kill("SIGKILL"));
   const url = `http://127.0.0.1:${port}`;
-  const api = async <T,>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const api = async <T>(method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   };

@@ -12,7 +12,10 @@ export interface Run {
   stderr: string;
 }
 
-export async function run(cmd: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; quiet?: boolean } = {}): Promise<Run> {
+export async function run(
+  cmd: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; quiet?: boolean } = {},
+): Promise<Run> {
   const proc = Bun.spawn(cmd, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
@@ -20,13 +23,17 @@ export async function run(cmd: string[], opts: { cwd?: string; env?: Record<stri
 
 export async function must(cmd: string[], opts: Parameters<typeof run>[1] = {}): Promise<string> {
   const r = await run(cmd, opts);
-  if (r.code !== 0) throw new Error(`${cmd.slice(0, 3).join(" ")} … exited ${r.code}: ${(r.stderr || r.stdout).trim().split("\n").slice(-15).join("\n")}`);
+  if (r.code !== 0)
+    throw new Error(`${cmd.slice(0, 3).join(" ")} … exited ${r.code}: ${(r.stderr || r.stdout).trim().split("\n").slice(-15).join("\n")}`);
   return r.stdout;
 }
 
 /** Why podman cannot be used here, or null when it can. */
 export async function podmanProblem(): Promise<string | null> {
-  if (!Bun.which("podman")) return process.getuid?.() === 0 ? "podman is not installed (apt-get install -y podman debootstrap)" : "podman is not installed and this is not root, so it cannot be installed";
+  if (!Bun.which("podman"))
+    return process.getuid?.() === 0
+      ? "podman is not installed (apt-get install -y podman debootstrap)"
+      : "podman is not installed and this is not root, so it cannot be installed";
   if (process.getuid?.() !== 0) return "not root: building with --isolation=chroot and mounting the image's filesystem need root";
   if (!Bun.which("unshare")) return "util-linux unshare is missing";
   const info = await run(["podman", "info", "--format", "{{.Store.GraphDriverName}}"]);
@@ -39,7 +46,13 @@ export function buildCaFile(env: Record<string, string | undefined> = process.en
   return undefined;
 }
 
-export async function build(opts: { context: string; file?: string; tag: string; buildArgs?: Record<string, string>; log: string }): Promise<void> {
+export async function build(opts: {
+  context: string;
+  file?: string;
+  tag: string;
+  buildArgs?: Record<string, string>;
+  log: string;
+}): Promise<void> {
   const ca = buildCaFile();
   const args = ["podman", "build", "--isolation=chroot", "--layers", "--format", "docker", "--tag", opts.tag];
   if (opts.file) args.push("--file", opts.file);
@@ -50,7 +63,9 @@ export async function build(opts: { context: string; file?: string; tag: string;
   await Bun.write(opts.log, `$ ${args.join(" ")}\n${r.stdout}\n${r.stderr}`);
   if (r.code !== 0) {
     await removeBuildLeftovers();
-    throw new Error(`podman build exited ${r.code} (log: ${opts.log}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-20).join("\n")}`);
+    throw new Error(
+      `podman build exited ${r.code} (log: ${opts.log}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-20).join("\n")}`,
+    );
   }
   // Each change of the sources leaves untagged layers behind; those unused for a week go (the cache stays warm).
   await run(["podman", "image", "prune", "--force", "--filter", "until=168h"]);
@@ -77,7 +92,12 @@ export interface ImageConfig {
 }
 
 export async function inspectImage(tag: string): Promise<{ config: ImageConfig; size: number; id: string }> {
-  const [image] = JSON.parse(await must(["podman", "image", "inspect", tag])) as Array<{ Id: string; Size: number; Config: ImageConfig; Healthcheck?: ImageConfig["Healthcheck"] }>;
+  const [image] = JSON.parse(await must(["podman", "image", "inspect", tag])) as Array<{
+    Id: string;
+    Size: number;
+    Config: ImageConfig;
+    Healthcheck?: ImageConfig["Healthcheck"];
+  }>;
   if (!image) throw new Error(`no image ${tag}`);
   // podman reports a docker-format image's HEALTHCHECK beside the config (docker inside it).
   const config = { ...image.Config, Healthcheck: image.Config.Healthcheck ?? image.Healthcheck ?? null };

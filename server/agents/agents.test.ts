@@ -34,7 +34,9 @@ describe("agents CRUD", () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ ...input, status: "active" });
     expect((await h.t.json("GET", `/api/agents/${created.body.id}`)).body).toEqual(created.body);
-    const patched = await h.t.json("PATCH", `/api/agents/${created.body.id}`, { body: { description: "Reviews PRs", max_runtime_minutes: 5 } });
+    const patched = await h.t.json("PATCH", `/api/agents/${created.body.id}`, {
+      body: { description: "Reviews PRs", max_runtime_minutes: 5 },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body.description).toBe("Reviews PRs");
     expect(patched.body.max_runtime_minutes).toBe(5);
@@ -75,7 +77,13 @@ describe("agents CRUD", () => {
   });
 
   test("approval_required_tools takes well-formed tool names only: a 400 names the bad entry and nothing changes", async () => {
-    const a = await h.t.json("POST", "/api/agents", { body: { ...full(), harness: "claude-code", approval_required_tools: ["bash", "Bash", "mcp__github__create_issue", "github__create_issue", "web_fetch"] } });
+    const a = await h.t.json("POST", "/api/agents", {
+      body: {
+        ...full(),
+        harness: "claude-code",
+        approval_required_tools: ["bash", "Bash", "mcp__github__create_issue", "github__create_issue", "web_fetch"],
+      },
+    });
     expect(a.status).toBe(201);
     expect(a.body.approval_required_tools).toEqual(["bash", "Bash", "mcp__github__create_issue", "github__create_issue", "web_fetch"]);
     // `-`, `mcp__`, `__bash`, `bash.` and `::` passed the old check (those characters in any order) but name no tool.
@@ -104,11 +112,19 @@ describe("agents CRUD", () => {
   });
 
   test("deleting an agent stops its sessions and their runtime sessions", async () => {
-    h.fake.reply = () => [{ event: { type: "session.status_running" } }, ...Array.from({ length: 100 }, () => [{ delay: 30 }, { event: { type: "agent.message", content: [{ type: "text", text: "." }] } }] as FakeStep[]).flat()];
+    h.fake.reply = () => [
+      { event: { type: "session.status_running" } },
+      ...Array.from(
+        { length: 100 },
+        () => [{ delay: 30 }, { event: { type: "agent.message", content: [{ type: "text", text: "." }] } }] as FakeStep[],
+      ).flat(),
+    ];
     const a = (await h.t.json("POST", "/api/agents", { body: full() })).body;
     const s = await h.createSession({ agent_id: a.id, prompt: "work" });
     await h.waitForEvent(s.id, (e) => e.type === "agent.message");
-    const remote = (await h.t.database.query<{ remote_session_id: string }>("select remote_session_id from sessions where id = $1", [s.id]))[0]!.remote_session_id;
+    const remote = (
+      await h.t.database.query<{ remote_session_id: string }>("select remote_session_id from sessions where id = $1", [s.id])
+    )[0]!.remote_session_id;
     expect((await h.t.json("DELETE", `/api/agents/${a.id}`)).status).toBe(200);
     const after = (await h.t.json("GET", `/api/sessions/${s.id}`)).body;
     expect(after.status).toBe("stopped");
@@ -120,6 +136,13 @@ describe("agents CRUD", () => {
   test("a user key in no team can use agents but not register runtimes", async () => {
     const { body } = await h.t.json("POST", "/api/keys", { body: { label: "dev", role: "user" } });
     expect((await h.t.json("GET", "/api/agents", { key: body.token })).status).toBe(200);
-    expect((await h.t.json("POST", "/api/runtimes", { key: body.token, body: { alias: "mine", base_url: "https://rt.example.com", api_key: "k" } })).status).toBe(403);
+    expect(
+      (
+        await h.t.json("POST", "/api/runtimes", {
+          key: body.token,
+          body: { alias: "mine", base_url: "https://rt.example.com", api_key: "k" },
+        })
+      ).status,
+    ).toBe(403);
   });
 });

@@ -33,7 +33,10 @@ export function agentRoutes(deps: { agents: AgentService; guard: AuthGuard }) {
       response: agentView,
       detail: { summary: "Pause: new sessions and messages are refused until resumed" },
     })
-    .post("/:id/resume", ({ params, principal }) => deps.agents.setStatus(params.id, "active", principal), { params: agentIdParams, response: agentView })
+    .post("/:id/resume", ({ params, principal }) => deps.agents.setStatus(params.id, "active", principal), {
+      params: agentIdParams,
+      response: agentView,
+    })
     .delete("/:id", ({ params, principal }) => deps.agents.remove(params.id, principal), {
       params: agentIdParams,
       response: agentView,

@@ -3,7 +3,8 @@ import { idString, safeString } from "../lib/strings";
 import { hostPatterns } from "../vault/model";
 
 const req = (what: string) => ({ error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string") });
-const idList = (what: string) => z.array(idString(200).pipe(z.string().trim().min(1, `each ${what} must be non-empty`))).max(100, "at most 100");
+const idList = (what: string) =>
+  z.array(idString(200).pipe(z.string().trim().min(1, `each ${what} must be non-empty`))).max(100, "at most 100");
 
 /**
  * A tool as a harness names it: `bash`, Claude Code's `Bash`, MCP's `github__create_issue` or
@@ -34,7 +35,10 @@ const agentFields = {
   mcp_servers: z
     .array(
       z.object({
-        name: z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _ only"),
+        name: z
+          .string()
+          .trim()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _ only"),
         url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048, "at most 2048 characters"),
       }),
     )
@@ -43,38 +47,66 @@ const agentFields = {
   skill_ids: idList("skill id").default([]),
   rule_ids: idList("rule id").default([]),
   /** Agents this one may start as sub-agents (LAP's platform tools, docs/memory.md): the same team's. */
-  subagent_ids: idList("sub-agent id").refine((l) => new Set(l).size === l.length, "each agent only once").default([]),
+  subagent_ids: idList("sub-agent id")
+    .refine((l) => new Set(l).size === l.length, "each agent only once")
+    .default([]),
   /** false: its sessions do not get LAP's platform MCP server `lap` (memory, sub-agents, sessions, approval). */
   platform_tools: z.boolean({ error: "must be true or false" }).default(true),
   vault_keys: z
-    .array(z.string().trim().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "each vault key is a vault secret's name (an environment variable name)"))
+    .array(
+      z
+        .string()
+        .trim()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "each vault key is a vault secret's name (an environment variable name)"),
+    )
     .max(100, "at most 100")
     .default([]),
   /** Hosts the sandbox may reach through LAP's egress proxy; empty denies everything. */
   egress_allow_hosts: hostPatterns.default([]),
-  environment: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "names must look like ENV_VARS"), z.string().max(10_000))
-    .default({}),
-  repo_url: z.url({ message: "must be a URL such as https://github.com/org/repo" }).max(2048, "at most 2048 characters").nullable().default(null),
+  environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "names must look like ENV_VARS"), z.string().max(10_000)).default({}),
+  repo_url: z
+    .url({ message: "must be a URL such as https://github.com/org/repo" })
+    .max(2048, "at most 2048 characters")
+    .nullable()
+    .default(null),
   repo_branch: z.string().trim().min(1).max(200).nullable().default(null),
-  max_runtime_minutes: z.number({ error: "must be a number of minutes" }).int("must be a whole number").min(1, "at least 1").max(24 * 60, "at most 1440").default(30),
-  idle_timeout_minutes: z.number({ error: "must be a number of minutes" }).int("must be a whole number").min(1, "at least 1").max(7 * 24 * 60).default(60),
+  max_runtime_minutes: z
+    .number({ error: "must be a number of minutes" })
+    .int("must be a whole number")
+    .min(1, "at least 1")
+    .max(24 * 60, "at most 1440")
+    .default(30),
+  idle_timeout_minutes: z
+    .number({ error: "must be a number of minutes" })
+    .int("must be a whole number")
+    .min(1, "at least 1")
+    .max(7 * 24 * 60)
+    .default(60),
   /** false: LAP never writes titles for this agent's sessions (docs/sessions.md "Titles"). */
   generate_titles: z.boolean({ error: "must be true or false" }).default(true),
 };
 
-export const createAgentBody = z.object({
-  ...agentFields,
-  /** The team the agent belongs to: required for a member of several teams; admins default to Default. */
-  team_id: z.string().trim().min(1).max(200).optional(),
-}).strict();
+export const createAgentBody = z
+  .object({
+    ...agentFields,
+    /** The team the agent belongs to: required for a member of several teams; admins default to Default. */
+    team_id: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
 export type CreateAgentInput = z.input<typeof createAgentBody>;
 
 /** PATCH: every field optional, no defaults (absent means unchanged). */
 export const updateAgentBody = z
-  .object(Object.fromEntries(Object.entries(agentFields).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()])) as {
-    [K in keyof typeof agentFields]: z.ZodOptional<(typeof agentFields)[K] extends z.ZodDefault<infer T> ? T : (typeof agentFields)[K]>;
-  })
+  .object(
+    Object.fromEntries(
+      Object.entries(agentFields).map(([k, v]) => [
+        k,
+        (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional(),
+      ]),
+    ) as {
+      [K in keyof typeof agentFields]: z.ZodOptional<(typeof agentFields)[K] extends z.ZodDefault<infer T> ? T : (typeof agentFields)[K]>;
+    },
+  )
   .strict();
 export type UpdateAgentInput = z.input<typeof updateAgentBody>;
 
@@ -85,7 +117,12 @@ export const listAgentsQuery = z.object({
   model: z.string().min(1).max(200).optional(),
   /** Only agents on this runtime. */
   runtime_id: z.string().min(1).max(64).optional(),
-  limit: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1, "at least 1").max(200, "at most 200").default(50),
+  limit: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(1, "at least 1")
+    .max(200, "at most 200")
+    .default(50),
 });
 
 export const agentView = z.object({

@@ -67,7 +67,11 @@ export class AgentService {
         audited(
           this.db,
           this.audit,
-          (tx) => tx.insert(agents).values({ ...this.columns(p), ...creatorOf(actor), teamId, id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` }).returning(),
+          (tx) =>
+            tx
+              .insert(agents)
+              .values({ ...this.columns(p), ...creatorOf(actor), teamId, id: `agt_${randomUUID().replaceAll("-", "").slice(0, 20)}` })
+              .returning(),
           ([r]) => ({ actor, action: "agent.create", objectType: "agent", objectId: r!.id, teamId, after: r }),
         ),
       { unique: `An agent named ${p.name} already exists` },
@@ -84,7 +88,8 @@ export class AgentService {
     await assertMcpServers(this.deps.database, current.teamId, p.mcp_servers, current.mcpServers);
     await assertAttachable(this.deps.database, current.teamId, p);
     if (p.subagent_ids !== undefined) await this.assertSubagents(p.subagent_ids, current.teamId, id);
-    const protocol = p.runtime_id !== undefined ? await this.assertRuntime(p.runtime_id, current.teamId) : await this.protocolOf(current.runtimeId);
+    const protocol =
+      p.runtime_id !== undefined ? await this.assertRuntime(p.runtime_id, current.teamId) : await this.protocolOf(current.runtimeId);
     // Only a change can make the model unknown: editing other fields of an agent whose model was
     // removed since stays possible (its sessions fail with a session.error naming the model).
     if ((p.model !== undefined && p.model !== current.model) || (p.runtime_id !== undefined && p.runtime_id !== current.runtimeId)) {
@@ -95,8 +100,21 @@ export class AgentService {
         audited(
           this.db,
           this.audit,
-          (tx) => tx.update(agents).set({ ...this.columns(p), updatedAt: new Date() }).where(eq(agents.id, id)).returning(),
-          ([r]) => ({ actor, action: "agent.update", objectType: "agent", objectId: id, teamId: current.teamId, before: current, after: r }),
+          (tx) =>
+            tx
+              .update(agents)
+              .set({ ...this.columns(p), updatedAt: new Date() })
+              .where(eq(agents.id, id))
+              .returning(),
+          ([r]) => ({
+            actor,
+            action: "agent.update",
+            objectType: "agent",
+            objectId: id,
+            teamId: current.teamId,
+            before: current,
+            after: r,
+          }),
         ),
       { unique: `An agent named ${p.name} already exists` },
     );
@@ -110,19 +128,35 @@ export class AgentService {
       this.db,
       this.audit,
       (tx) => tx.update(agents).set({ status, updatedAt: new Date() }).where(eq(agents.id, id)).returning(),
-      ([r]) => ({ actor, action: status === "paused" ? "agent.pause" : "agent.resume", objectType: "agent", objectId: id, teamId: current.teamId, before: current, after: r }),
+      ([r]) => ({
+        actor,
+        action: status === "paused" ? "agent.pause" : "agent.resume",
+        objectType: "agent",
+        objectId: id,
+        teamId: current.teamId,
+        before: current,
+        after: r,
+      }),
     );
     if (!row) throw notFound("Agent");
     return agentView(row);
   }
 
-  async list(opts: { q?: string; model?: string; runtime_id?: string; limit: number }, actor: Principal = SYSTEM): Promise<Array<AgentView & { spend: number }>> {
+  async list(
+    opts: { q?: string; model?: string; runtime_id?: string; limit: number },
+    actor: Principal = SYSTEM,
+  ): Promise<Array<AgentView & { spend: number }>> {
     const q = opts.q?.trim();
-    const search = q ? or(ilike(agents.name, `%${q.replace(/[%_\\]/g, "\\$&")}%`), ilike(agents.description, `%${q.replace(/[%_\\]/g, "\\$&")}%`)) : undefined;
+    const search = q
+      ? or(ilike(agents.name, `%${q.replace(/[%_\\]/g, "\\$&")}%`), ilike(agents.description, `%${q.replace(/[%_\\]/g, "\\$&")}%`))
+      : undefined;
     const byModel = opts.model ? eq(agents.model, opts.model) : undefined;
     const byRuntime = opts.runtime_id ? eq(agents.runtimeId, opts.runtime_id) : undefined;
     const rows = await this.db
-      .select({ agent: agents, spend: sql<number>`(select coalesce(sum(l.spend), 0)::float8 from gateway_spend_logs l where l.agent_id = ${agents.id})` })
+      .select({
+        agent: agents,
+        spend: sql<number>`(select coalesce(sum(l.spend), 0)::float8 from gateway_spend_logs l where l.agent_id = ${agents.id})`,
+      })
       .from(agents)
       .where(and(search, byModel, byRuntime, scopeWhere(scopeOf(actor), agents.teamId)))
       .orderBy(desc(agents.createdAt))
@@ -149,7 +183,10 @@ export class AgentService {
       this.db,
       this.audit,
       (tx) => tx.delete(agents).where(eq(agents.id, id)).returning({ id: agents.id }),
-      (gone) => (gone.length ? { actor, action: "agent.delete", objectType: "agent", objectId: id, teamId: row.teamId, before: row, after: null } : null),
+      (gone) =>
+        gone.length
+          ? { actor, action: "agent.delete", objectType: "agent", objectId: id, teamId: row.teamId, before: row, after: null }
+          : null,
     );
     return agentView(row);
   }
@@ -176,8 +213,12 @@ export class AgentService {
   /** The runtime's protocol; it must be org-wide or the agent's team's (another team's is "no runtime": 400 naming runtime_id). */
   private async assertRuntime(runtimeId: string | null | undefined, teamId: string): Promise<string | null> {
     if (!runtimeId) return null;
-    const [rt] = await this.db.select({ protocol: runtimes.protocol, teamId: runtimes.teamId }).from(runtimes).where(eq(runtimes.id, runtimeId));
-    if (!rt || (rt.teamId !== null && rt.teamId !== teamId)) throw badRequest(`runtime_id: no runtime ${runtimeId}`, [{ field: "runtime_id", message: `no runtime with id ${runtimeId}` }]);
+    const [rt] = await this.db
+      .select({ protocol: runtimes.protocol, teamId: runtimes.teamId })
+      .from(runtimes)
+      .where(eq(runtimes.id, runtimeId));
+    if (!rt || (rt.teamId !== null && rt.teamId !== teamId))
+      throw badRequest(`runtime_id: no runtime ${runtimeId}`, [{ field: "runtime_id", message: `no runtime with id ${runtimeId}` }]);
     return rt.protocol;
   }
 

@@ -41,7 +41,9 @@ beforeAll(async () => {
   expect(a.team_id).toBe(team.a);
   vaultIds.a = a.id;
   vaultIds.b = (await made("/api/vault", { name: "GITHUB_TOKEN", value: "team-b-value-2222", hosts: ["api.github.com"] }, key.adminB)).id;
-  vaultIds.bOnly = (await made("/api/vault", { name: "B_ONLY_TOKEN", value: "team-b-only-3333", hosts: ["api.example.com"] }, key.adminB)).id;
+  vaultIds.bOnly = (
+    await made("/api/vault", { name: "B_ONLY_TOKEN", value: "team-b-only-3333", hosts: ["api.example.com"] }, key.adminB)
+  ).id;
   mcpIds.org = (await made("/api/mcp/servers", http("tracker"))).id;
   mcpIds.a = (await made("/api/mcp/servers", http("tracker"), key.adminA)).id;
   mcpIds.b = (await made("/api/mcp/servers", http("tracker"), key.adminB)).id;
@@ -51,7 +53,8 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const agentCount = async () => (await t.database.query<{ n: number }>("select count(*)::int as n from agents"))[0]!.n;
-const newAgent = (k: string | undefined, body: Record<string, unknown>) => t.json("POST", "/api/agents", { key: k, body: { model: "m", ...body, name: `refs-${crypto.randomUUID().slice(0, 8)}` } });
+const newAgent = (k: string | undefined, body: Record<string, unknown>) =>
+  t.json("POST", "/api/agents", { key: k, body: { model: "m", ...body, name: `refs-${crypto.randomUUID().slice(0, 8)}` } });
 
 describe("vault secrets by name", () => {
   test("a name is unique per team: a second one in the same team is 409, in another team it is made", async () => {
@@ -61,7 +64,8 @@ describe("vault secrets by name", () => {
   });
 
   test("each team lists its own and the org-wide one; values never", async () => {
-    const ids = async (k: string) => ((await t.json("GET", "/api/vault", { key: k })).body.data as Array<{ id: string }>).map((x) => x.id).sort();
+    const ids = async (k: string) =>
+      ((await t.json("GET", "/api/vault", { key: k })).body.data as Array<{ id: string }>).map((x) => x.id).sort();
     expect(await ids(key.memberA)).toEqual([vaultIds.org, vaultIds.a].sort());
     expect(await ids(key.adminB)).toEqual([vaultIds.org, vaultIds.b, vaultIds.bOnly].sort());
     expect((await t.json("GET", `/api/vault/${vaultIds.b}`, { key: key.adminA })).status).toBe(404);
@@ -89,7 +93,10 @@ describe("vault secrets by name", () => {
     expect(await agentCount()).toBe(before);
     const ok = await newAgent(key.adminA, { vault_keys: ["GITHUB_TOKEN"] });
     expect(ok.status).toBe(201);
-    const patched = await t.json("PATCH", `/api/agents/${ok.body.id}`, { key: key.adminA, body: { vault_keys: ["GITHUB_TOKEN", "B_ONLY_TOKEN"] } });
+    const patched = await t.json("PATCH", `/api/agents/${ok.body.id}`, {
+      key: key.adminA,
+      body: { vault_keys: ["GITHUB_TOKEN", "B_ONLY_TOKEN"] },
+    });
     expect(patched.status).toBe(400);
     expect((await t.json("GET", `/api/agents/${ok.body.id}`)).body.vault_keys).toEqual(["GITHUB_TOKEN"]);
     // The vault lists the agent under team A's secret, not under the org-wide or B's of the same name.
@@ -139,7 +146,12 @@ describe("MCP servers by name", () => {
     expect([...(await ownerUsableServers(t.database, mcp, agent.body.id))].sort()).toEqual(["org-only", "tracker"]);
     // B's only server in the key's list (a key minted before, or a row written past the API): not given.
     await t.database.query(`insert into sessions (id, agent_id, team_id) values ('ses_refs_a', $1, $2)`, [agent.body.id, team.a]);
-    const minted = await t.services.gateway.mintSessionKey({ sessionId: "ses_refs_a", agentId: agent.body.id, models: ["m"], mcpServers: ["tracker", "org-only", "b-only"] });
+    const minted = await t.services.gateway.mintSessionKey({
+      sessionId: "ses_refs_a",
+      agentId: agent.body.id,
+      models: ["m"],
+      mcpServers: ["tracker", "org-only", "b-only"],
+    });
     const principal: Principal = { via: "api_key", role: "user", kind: "session", keyId: minted.info!.token_id, label: "session" };
     const caller = await mcp.callerOf(principal);
     expect(caller.agentTeam).toBe(team.a);

@@ -24,17 +24,25 @@ export async function assertVaultKeys(database: Database, actor: Principal, team
   const admin = isAdmin(actor);
   const teamAdmin = admin || may(actor, "manage", { teamId });
   if (!teamAdmin) {
-    throw new ApiError(403, "forbidden", `vault_keys: only an admin, or a team admin for the team's own secrets, attaches vault secrets to an agent (${added.slice(0, 5).join(", ")})`, [
-      { field: "vault_keys", message: "only an admin attaches vault secrets" },
-    ]);
+    throw new ApiError(
+      403,
+      "forbidden",
+      `vault_keys: only an admin, or a team admin for the team's own secrets, attaches vault secrets to an agent (${added.slice(0, 5).join(", ")})`,
+      [{ field: "vault_keys", message: "only an admin attaches vault secrets" }],
+    );
   }
-  const rows = await database.db.select({ name: vaultSecrets.name, teamId: vaultSecrets.teamId }).from(vaultSecrets).where(inArray(vaultSecrets.name, added));
+  const rows = await database.db
+    .select({ name: vaultSecrets.name, teamId: vaultSecrets.teamId })
+    .from(vaultSecrets)
+    .where(inArray(vaultSecrets.name, added));
   const own = (k: string) => rows.some((r) => r.name === k && r.teamId === teamId);
   const orgWide = (k: string) => rows.some((r) => r.name === k && r.teamId === null);
   // A team admin may not attach an org-wide secret: that is an admin's to give (403).
   const adminsOnly = admin ? [] : added.filter((k) => !own(k) && orgWide(k));
   if (adminsOnly.length) {
-    throw new ApiError(403, "forbidden", `vault_keys: ${adminsOnly.join(", ")} is org-wide: only an admin attaches it to an agent`, [{ field: "vault_keys", message: "org-wide secrets are attached by an admin" }]);
+    throw new ApiError(403, "forbidden", `vault_keys: ${adminsOnly.join(", ")} is org-wide: only an admin attaches it to an agent`, [
+      { field: "vault_keys", message: "org-wide secrets are attached by an admin" },
+    ]);
   }
   const refused = added.filter((k) => !own(k) && !(admin && orgWide(k)) && (!admin || rows.some((r) => r.name === k)));
   if (refused.length === 0) return;
@@ -48,11 +56,21 @@ export async function assertVaultKeys(database: Database, actor: Principal, team
  * MCP servers listed by name: a name registered in LAP's gateway must be the agent's team's or an
  * org-wide one; a name LAP has not registered is a server the runtime reaches itself (not LAP's).
  */
-export async function assertMcpServers(database: Database, teamId: string, wanted: Array<{ name: string }> | undefined, current: Array<{ name: string }> = []) {
+export async function assertMcpServers(
+  database: Database,
+  teamId: string,
+  wanted: Array<{ name: string }> | undefined,
+  current: Array<{ name: string }> = [],
+) {
   const added = [...new Set((wanted ?? []).map((s) => s.name).filter((n) => !current.some((c) => c.name === n)))];
   if (added.length === 0) return;
-  const rows = await database.db.select({ name: mcpServers.name, teamId: mcpServers.teamId }).from(mcpServers).where(inArray(mcpServers.name, added));
-  const refused = added.filter((n) => rows.some((r) => r.name === n) && !rows.some((r) => r.name === n && (r.teamId === null || r.teamId === teamId)));
+  const rows = await database.db
+    .select({ name: mcpServers.name, teamId: mcpServers.teamId })
+    .from(mcpServers)
+    .where(inArray(mcpServers.name, added));
+  const refused = added.filter(
+    (n) => rows.some((r) => r.name === n) && !rows.some((r) => r.name === n && (r.teamId === null || r.teamId === teamId)),
+  );
   if (refused.length === 0) return;
   const message = `${refused.join(", ")}: no MCP server of this name in the agent's team ${teamId} or org-wide (another team's is not the agent's)`;
   throw badRequest(`mcp_servers: ${message}`, [{ field: "mcp_servers", message }]);

@@ -12,12 +12,18 @@ let h: SessionHarness;
 beforeAll(async () => {
   h = await sessionHarness({
     agent: { approval_required_tools: ["bash"] },
-    fake: { reply: (text) => (text.startsWith("run ") ? askReply("bash", { command: text.slice(4) }) : [{ event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }]) },
+    fake: {
+      reply: (text) =>
+        text.startsWith("run ")
+          ? askReply("bash", { command: text.slice(4) })
+          : [{ event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }],
+    },
   });
 }, 60_000);
 afterAll(() => h?.close());
 
-const pendingFor = async (sessionId: string) => (await h.t.json("GET", `/api/approvals?status=pending&session_id=${sessionId}`)).body.data as any[];
+const pendingFor = async (sessionId: string) =>
+  (await h.t.json("GET", `/api/approvals?status=pending&session_id=${sessionId}`)).body.data as any[];
 const idles = (events: StoredEvent[]) => events.filter((e) => e.type === "session.status_idle");
 
 /** A session whose agent asked to run `command`; returns the session id and the approval. */
@@ -35,7 +41,14 @@ describe("an agent asks before running a tool", () => {
     // The runtime was told: its agent has bash as always_ask.
     const agents = [...h.fake.agents.values()] as Array<{ tools: Array<{ configs?: unknown }> }>;
     expect(agents.at(-1)!.tools[0]!.configs).toEqual([{ name: "bash", permission_policy: { type: "always_ask" } }]);
-    expect(approval).toMatchObject({ session_id: sessionId, agent_id: h.agentId, tool_name: "bash", input: { command: "ls -la" }, status: "pending", decided_by: null });
+    expect(approval).toMatchObject({
+      session_id: sessionId,
+      agent_id: h.agentId,
+      tool_name: "bash",
+      input: { command: "ls -la" },
+      status: "pending",
+      decided_by: null,
+    });
     const events = await h.events(sessionId);
     expect(approval.event_seq).toBe(events.find((e) => e.type === "agent.tool_use")!.seq);
     const listed = (await h.t.json("GET", "/api/sessions?limit=200")).body.data.find((x: { id: string }) => x.id === sessionId);
@@ -56,7 +69,13 @@ describe("an agent asks before running a tool", () => {
     await h.waitForStatus(sessionId, "idle");
     const events = await h.events(sessionId);
     const confirmation = events.find((e) => e.type === "user.tool_confirmation")!;
-    expect(confirmation.data).toMatchObject({ tool_use_id: approval.tool_use_id, tool_use_seq: approval.event_seq, result: "allow", approval_id: approval.id, decided_by: "master key" });
+    expect(confirmation.data).toMatchObject({
+      tool_use_id: approval.tool_use_id,
+      tool_use_seq: approval.event_seq,
+      result: "allow",
+      approval_id: approval.id,
+      decided_by: "master key",
+    });
     expect(confirmation.turn_id).toBe(decided.body.turn_id);
     expect(events.find((e) => e.type === "agent.tool_result")!.data).toMatchObject({ tool_use_id: approval.tool_use_id, is_error: false });
     expect(h.fake.confirmations).toContainEqual({ tool_use_id: approval.tool_use_id, result: "allow" });
@@ -72,7 +91,9 @@ describe("an agent asks before running a tool", () => {
 
   test("deny sends the message to the runtime and records it", async () => {
     const { sessionId, approval } = await asked("rm -rf /");
-    const decided = await h.t.json("POST", `/api/approvals/${approval.id}/decision`, { body: { decision: "deny", message: "  not on my machine " } });
+    const decided = await h.t.json("POST", `/api/approvals/${approval.id}/decision`, {
+      body: { decision: "deny", message: "  not on my machine " },
+    });
     expect(decided.status).toBe(200);
     expect(decided.body.approval).toMatchObject({ status: "denied", message: "not on my machine" });
     await h.waitFor("the refused turn", async () => idles(await h.events(sessionId)).length === 2);
@@ -92,30 +113,46 @@ describe("an agent asks before running a tool", () => {
     expect((await h.t.json("GET", `/api/approvals/${approval.id}`)).body.status).toBe(winner);
     expect((await h.events(sessionId)).filter((e) => e.type === "user.tool_confirmation")).toHaveLength(1);
     expect(h.fake.confirmations.filter((c) => c.tool_use_id === approval.tool_use_id)).toHaveLength(1);
-    const [turns] = await h.t.database.query<{ n: number }>("select count(*)::int as n from session_turns where session_id = $1", [sessionId]);
+    const [turns] = await h.t.database.query<{ n: number }>("select count(*)::int as n from session_turns where session_id = $1", [
+      sessionId,
+    ]);
     expect(turns!.n).toBe(2);
   });
 
   test("the same ask stored twice (a replay) is one approval", async () => {
     const s = await h.createSession();
     await h.waitForStatus(s.id, "idle");
-    const ask = { type: "agent.tool_use", data: { id: "toolu_replayed", name: "bash", input: { command: "true" }, evaluated_permission: "ask" } };
+    const ask = {
+      type: "agent.tool_use",
+      data: { id: "toolu_replayed", name: "bash", input: { command: "true" }, evaluated_permission: "ask" },
+    };
     await h.t.services.sessions.sessions.append(s.id, [ask]);
     await h.t.services.sessions.sessions.append(s.id, [ask]);
     expect(await pendingFor(s.id)).toHaveLength(1);
     // A call that ran without asking is no approval at all.
-    await h.t.services.sessions.sessions.append(s.id, [{ type: "agent.tool_use", data: { id: "toolu_free", name: "read", input: {}, evaluated_permission: "allow" } }]);
+    await h.t.services.sessions.sessions.append(s.id, [
+      { type: "agent.tool_use", data: { id: "toolu_free", name: "read", input: {}, evaluated_permission: "allow" } },
+    ]);
     expect(await pendingFor(s.id)).toHaveLength(1);
   });
 
   test("an id the provider reuses after its call was answered asks again: a new approval tied to the new event", async () => {
     const s = await h.createSession();
     await h.waitForStatus(s.id, "idle");
-    const ask = (command: string) => ({ type: "agent.tool_use", data: { id: "call_0", name: "bash", input: { command }, evaluated_permission: "ask" } });
+    const ask = (command: string) => ({
+      type: "agent.tool_use",
+      data: { id: "call_0", name: "bash", input: { command }, evaluated_permission: "ask" },
+    });
     const [firstAsk] = await h.t.services.sessions.sessions.append(s.id, [ask("echo one")]);
-    await h.t.services.sessions.sessions.append(s.id, [{ type: "agent.tool_result", data: { tool_use_id: "call_0", is_error: true, content: [] } }]);
+    await h.t.services.sessions.sessions.append(s.id, [
+      { type: "agent.tool_result", data: { tool_use_id: "call_0", is_error: true, content: [] } },
+    ]);
     const [secondAsk] = await h.t.services.sessions.sessions.append(s.id, [ask("echo two")]);
-    const all = (await h.t.json("GET", `/api/approvals?session_id=${s.id}`)).body.data as Array<{ event_seq: number; status: string; input: unknown }>;
+    const all = (await h.t.json("GET", `/api/approvals?session_id=${s.id}`)).body.data as Array<{
+      event_seq: number;
+      status: string;
+      input: unknown;
+    }>;
     expect(all.map((a) => [a.event_seq, a.status, a.input]).sort()).toEqual([
       [firstAsk!.seq, "expired", { command: "echo one" }],
       [secondAsk!.seq, "pending", { command: "echo two" }],
@@ -134,7 +171,9 @@ describe("an agent asks before running a tool", () => {
 
   test("a new message instead of a decision expires the approval when the runtime answers the call", async () => {
     const { sessionId, approval } = await asked("whoami");
-    await h.t.services.sessions.sessions.append(sessionId, [{ type: "agent.tool_result", data: { tool_use_id: approval.tool_use_id, is_error: true, content: [] } }]);
+    await h.t.services.sessions.sessions.append(sessionId, [
+      { type: "agent.tool_result", data: { tool_use_id: approval.tool_use_id, is_error: true, content: [] } },
+    ]);
     expect((await h.t.json("GET", `/api/approvals/${approval.id}`)).body.status).toBe("expired");
   });
 });
@@ -147,7 +186,9 @@ describe("bad requests change nothing", () => {
     expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toContain("decision");
     const extra = await h.t.json("POST", `/api/approvals/${approval.id}/decision`, { body: { decision: "allow", sneaky: 1 } });
     expect(extra.status).toBe(400);
-    const long = await h.t.json("POST", `/api/approvals/${approval.id}/decision`, { body: { decision: "deny", message: "x".repeat(2001) } });
+    const long = await h.t.json("POST", `/api/approvals/${approval.id}/decision`, {
+      body: { decision: "deny", message: "x".repeat(2001) },
+    });
     expect(long.status).toBe(400);
     expect(long.body.error.fields[0].field).toBe("message");
     expect((await h.t.json("GET", `/api/approvals/${approval.id}`)).body.status).toBe("pending");
@@ -165,10 +206,14 @@ describe("bad requests change nothing", () => {
   });
 
   test("agents validate approval_required_tools", async () => {
-    const res = await h.t.json("POST", "/api/agents", { body: { name: "bad-tools", model: "m", approval_required_tools: ["bash", "no spaces!"] } });
+    const res = await h.t.json("POST", "/api/agents", {
+      body: { name: "bad-tools", model: "m", approval_required_tools: ["bash", "no spaces!"] },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.fields[0].field).toBe("approval_required_tools.1");
-    const dup = await h.t.json("POST", "/api/agents", { body: { name: "dup-tools", model: "m", approval_required_tools: ["bash", "bash"] } });
+    const dup = await h.t.json("POST", "/api/agents", {
+      body: { name: "dup-tools", model: "m", approval_required_tools: ["bash", "bash"] },
+    });
     expect(dup.status).toBe(400);
     const ok = await h.t.json("PATCH", `/api/agents/${h.agentId}`, { body: { approval_required_tools: ["bash", "write"] } });
     expect(ok.body.approval_required_tools).toEqual(["bash", "write"]);

@@ -2,7 +2,15 @@ import { Elysia } from "elysia";
 import type { Principal } from "../auth/model";
 import { scopeOf } from "../auth/policy";
 import type { AuthGuard } from "../http/auth-guard";
-import { approvalIdParams, approvalListView, approvalSummaryView, approvalView, decisionBody, decisionView, listApprovalsQuery } from "./model";
+import {
+  approvalIdParams,
+  approvalListView,
+  approvalSummaryView,
+  approvalView,
+  decisionBody,
+  decisionView,
+  listApprovalsQuery,
+} from "./model";
 import type { ApprovalService } from "./service";
 
 /** Who decided, as shown next to the outcome (an API key's label, or the master key). */
@@ -21,11 +29,16 @@ export function approvalRoutes(deps: { approvals: ApprovalService; guard: AuthGu
       response: approvalSummaryView,
       detail: { summary: "How many approvals are pending (the dashboard's badge)" },
     })
-    .get("/:id", ({ params, principal }) => deps.approvals.get(params.id, scopeOf(principal)), { params: approvalIdParams, response: approvalView })
+    .get("/:id", ({ params, principal }) => deps.approvals.get(params.id, scopeOf(principal)), {
+      params: approvalIdParams,
+      response: approvalView,
+    })
     .post("/:id/decision", ({ params, body, principal }) => deps.approvals.decide(params.id, body, principalName(principal), principal), {
       params: approvalIdParams,
       body: decisionBody,
       response: decisionView,
-      detail: { summary: "Allow or deny a pending tool call (once: a second decision is 409) and resume the session with the confirmation" },
+      detail: {
+        summary: "Allow or deny a pending tool call (once: a second decision is 409) and resume the session with the confirmation",
+      },
     });
 }

@@ -13,7 +13,8 @@ import type { StoredEvent } from "../sessions/events/types";
 
 export const newApprovalId = () => `apr_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
-const asksForApproval = (e: StoredEvent) => e.type === "agent.tool_use" && e.data.evaluated_permission === "ask" && typeof e.data.id === "string";
+const asksForApproval = (e: StoredEvent) =>
+  e.type === "agent.tool_use" && e.data.evaluated_permission === "ask" && typeof e.data.id === "string";
 
 export const approvalSideEffects: EventSideEffects = {
   // Only a call that asks, or a result that may answer one: every other tool_use appends without a transaction.

@@ -78,14 +78,20 @@ export class ApprovalService {
   async get(id: string, scope: Scope = ALL): Promise<ApprovalView> {
     const params: unknown[] = [id];
     const owned = scopeSql(scope, params);
-    const [row] = await this.deps.database.query<ApprovalSql>(`select ${COLUMNS} from approvals where id = $1${owned ? ` and ${owned}` : ""}`, params);
+    const [row] = await this.deps.database.query<ApprovalSql>(
+      `select ${COLUMNS} from approvals where id = $1${owned ? ` and ${owned}` : ""}`,
+      params,
+    );
     if (!row) throw notFound("Approval");
     return view(row);
   }
 
   /** The approval the `agent.tool_use` stored at `askSeq` created (a provider's tool_use_id may repeat in a session). */
   async findByAsk(sessionId: string, askSeq: number): Promise<ApprovalView | null> {
-    const [row] = await this.deps.database.query<ApprovalSql>(`select ${COLUMNS} from approvals where session_id = $1 and event_seq = $2`, [sessionId, askSeq]);
+    const [row] = await this.deps.database.query<ApprovalSql>(`select ${COLUMNS} from approvals where session_id = $1 and event_seq = $2`, [
+      sessionId,
+      askSeq,
+    ]);
     return row ? view(row) : null;
   }
 
@@ -100,7 +106,9 @@ export class ApprovalService {
     const asc = q.status === "pending";
     if (q.cursor) {
       const after = decodeCursor(q.cursor);
-      where.push(`(created_at, id) ${asc ? ">" : "<"} (select a2.created_at, a2.id from approvals a2 where a2.id = $${params.push(after)})`);
+      where.push(
+        `(created_at, id) ${asc ? ">" : "<"} (select a2.created_at, a2.id from approvals a2 where a2.id = $${params.push(after)})`,
+      );
     }
     const order = asc ? "created_at asc, id asc" : "created_at desc, id desc";
     const rows = await this.deps.database.query<ApprovalSql>(
@@ -114,7 +122,10 @@ export class ApprovalService {
   async pendingCount(scope: Scope = ALL): Promise<number> {
     const params: unknown[] = [];
     const owned = scopeSql(scope, params);
-    const [r] = await this.deps.database.query<{ n: number }>(`select count(*)::int as n from approvals where status = 'pending'${owned ? ` and ${owned}` : ""}`, params);
+    const [r] = await this.deps.database.query<{ n: number }>(
+      `select count(*)::int as n from approvals where status = 'pending'${owned ? ` and ${owned}` : ""}`,
+      params,
+    );
     return Number(r?.n ?? 0);
   }
 
@@ -126,15 +137,22 @@ export class ApprovalService {
   async assertMayDecide(id: string, who: Principal): Promise<void> {
     const params: unknown[] = [id];
     const owned = scopeSql(scopeOf(who), params, "a");
-    const [row] = await this.deps.database.query<{ id: string; owner_key_id: string | null; owner_user_id: string | null; team_id: string }>(
+    const [row] = await this.deps.database.query<{
+      id: string;
+      owner_key_id: string | null;
+      owner_user_id: string | null;
+      team_id: string;
+    }>(
       `select s.id, s.owner_key_id, s.owner_user_id, s.team_id from approvals a join sessions s on s.id = a.session_id where a.id = $1${owned ? ` and ${owned}` : ""}`,
       params,
     );
     if (!row) throw notFound("Approval");
     if (!mayDecide(who, { teamId: row.team_id, ownerKeyId: row.owner_key_id, ownerUserId: row.owner_user_id, sessionId: row.id })) {
-      throw forbidden(who.sessionId || who.agentId
-        ? "A key bound to a session or an agent may not decide approvals"
-        : "Only the session's creator, a team admin or an admin may decide this approval");
+      throw forbidden(
+        who.sessionId || who.agentId
+          ? "A key bound to a session or an agent may not decide approvals"
+          : "Only the session's creator, a team admin or an admin may decide this approval",
+      );
     }
   }
 
@@ -142,7 +160,12 @@ export class ApprovalService {
    * Allows or denies a pending call and queues the confirmation turn on its session.
    * Throws 404 for an unknown id and ApprovalConflict (409) when it is no longer pending.
    */
-  async decide(id: string, input: DecisionInput, decidedBy: string, who?: Principal): Promise<{ approval: ApprovalView; turn_id: string; seq: number }> {
+  async decide(
+    id: string,
+    input: DecisionInput,
+    decidedBy: string,
+    who?: Principal,
+  ): Promise<{ approval: ApprovalView; turn_id: string; seq: number }> {
     if (who) await this.assertMayDecide(id, who);
     const status = input.decision === "allow" ? "allowed" : "denied";
     const message = input.message?.trim() || null;
@@ -156,7 +179,10 @@ export class ApprovalService {
       if (!row) return null;
       if (row.session_status === "stopped" || row.session_status === "error") {
         // The session can no longer run the call: record that instead of a decision nobody will act on.
-        await tx.query("update approvals set status = 'expired', message = $2, decided_by = null, decided_at = now() where id = $1", [id, `session is ${row.session_status}`]);
+        await tx.query("update approvals set status = 'expired', message = $2, decided_by = null, decided_at = now() where id = $1", [
+          id,
+          `session is ${row.session_status}`,
+        ]);
         return { expired: row.session_status };
       }
       const confirmation: ToolConfirmationPart = {
@@ -169,14 +195,24 @@ export class ApprovalService {
       const turn = await this.deps.sessions.enqueueInTx(tx, row.session_id, [confirmation], {
         type: "user.tool_confirmation",
         // `tool_use_seq` ties the decision to the call LAP recorded (the provider's id may repeat in a session).
-        data: { ...fields, approval_id: id, tool_use_seq: row.event_seq === null ? null : Number(row.event_seq), tool_name: row.tool_name, decided_by: decidedBy, ...(message ? { message } : {}) },
+        data: {
+          ...fields,
+          approval_id: id,
+          tool_use_seq: row.event_seq === null ? null : Number(row.event_seq),
+          tool_name: row.tool_name,
+          decided_by: decidedBy,
+          ...(message ? { message } : {}),
+        },
       });
       // Slack decisions come without a principal: recorded as LAP acting for the named person.
       await (this.deps.audit ?? NO_AUDIT).record(tx, {
         actor: who ?? { kind: "system", label: decidedBy },
         action: input.decision === "allow" ? "approval.allow" : "approval.deny",
-        objectType: "approval", objectId: id, teamId: row.session_team_id,
-        before: { status: "pending" }, after: { status, message },
+        objectType: "approval",
+        objectId: id,
+        teamId: row.session_team_id,
+        before: { status: "pending" },
+        after: { status, message },
         detail: { session_id: row.session_id, tool_name: row.tool_name, decided_by: decidedBy },
       });
       return { row, turn };

@@ -20,7 +20,8 @@ describe("redaction", () => {
     for (const table of Object.values(schema)) {
       if (!is(table, PgTable)) continue;
       for (const field of Object.keys(getTableColumns(table))) {
-        if (looksSecret.test(field) && !AUDIT_REDACTED_FIELDS.has(field) && !AUDIT_PLAIN_FIELDS.has(field)) unclassified.push(`${getTableConfig(table).name}.${field}`);
+        if (looksSecret.test(field) && !AUDIT_REDACTED_FIELDS.has(field) && !AUDIT_PLAIN_FIELDS.has(field))
+          unclassified.push(`${getTableConfig(table).name}.${field}`);
       }
     }
     expect(unclassified).toEqual([]);
@@ -34,7 +35,10 @@ describe("redaction", () => {
       valueHint: { before: REDACTED, after: REDACTED },
       hosts: { before: ["a.com"], after: ["a.com", "b.com"] },
     });
-    expect(changesOf(null, { keyHash: "abc", label: "ops" })).toEqual({ keyHash: { before: null, after: REDACTED }, label: { before: null, after: "ops" } });
+    expect(changesOf(null, { keyHash: "abc", label: "ops" })).toEqual({
+      keyHash: { before: null, after: REDACTED },
+      label: { before: null, after: "ops" },
+    });
   });
 
   test("secrets nested in bodies, parameters and environments are redacted by key name", () => {
@@ -88,30 +92,81 @@ describe("the table is append-only", () => {
 describe("sign-ins", () => {
   test("a sign-in and a failed one are recorded, never the key or password tried", async () => {
     const ok = `login-${crypto.randomUUID()}`;
-    expect((await t.request("POST", "/api/auth/login", { key: null, body: { key: TEST_MASTER_KEY }, headers: { "x-request-id": ok, "user-agent": "browser/1" } })).status).toBe(200);
-    expect(await rowsOf(ok)).toEqual([{ action: "auth.login", actor_kind: "admin", actor_label: "master key", detail: { method: "key" }, ip: null }]);
+    expect(
+      (
+        await t.request("POST", "/api/auth/login", {
+          key: null,
+          body: { key: TEST_MASTER_KEY },
+          headers: { "x-request-id": ok, "user-agent": "browser/1" },
+        })
+      ).status,
+    ).toBe(200);
+    expect(await rowsOf(ok)).toEqual([
+      { action: "auth.login", actor_kind: "admin", actor_label: "master key", detail: { method: "key" }, ip: null },
+    ]);
 
     const bad = `login-${crypto.randomUUID()}`;
-    expect((await t.request("POST", "/api/auth/login", { key: null, body: { key: "sk-lap-not-a-real-key-0000" }, headers: { "x-request-id": bad } })).status).toBe(401);
+    expect(
+      (
+        await t.request("POST", "/api/auth/login", {
+          key: null,
+          body: { key: "sk-lap-not-a-real-key-0000" },
+          headers: { "x-request-id": bad },
+        })
+      ).status,
+    ).toBe(401);
     const [failed] = await rowsOf(bad);
     expect(failed).toMatchObject({ action: "auth.login_failed", actor_kind: "anonymous" });
     expect(JSON.stringify(failed)).not.toContain("sk-lap-not-a-real-key");
 
     await makeUser(t, "pw@example.com", null);
     const wrongPw = `login-${crypto.randomUUID()}`;
-    expect((await t.request("POST", "/api/auth/login", { key: null, body: { email: "pw@example.com", password: "wrong password" }, headers: { "x-request-id": wrongPw } })).status).toBe(401);
+    expect(
+      (
+        await t.request("POST", "/api/auth/login", {
+          key: null,
+          body: { email: "pw@example.com", password: "wrong password" },
+          headers: { "x-request-id": wrongPw },
+        })
+      ).status,
+    ).toBe(401);
     const [pw] = await rowsOf(wrongPw);
-    expect(pw).toMatchObject({ action: "auth.login_failed", actor_kind: "anonymous", actor_label: "pw@example.com", detail: { method: "password", email: "pw@example.com" } });
+    expect(pw).toMatchObject({
+      action: "auth.login_failed",
+      actor_kind: "anonymous",
+      actor_label: "pw@example.com",
+      detail: { method: "password", email: "pw@example.com" },
+    });
     expect(JSON.stringify(pw)).not.toContain("wrong password");
     const good = `login-${crypto.randomUUID()}`;
-    expect((await t.request("POST", "/api/auth/login", { key: null, body: { email: "pw@example.com", password: "correct horse battery staple" }, headers: { "x-request-id": good } })).status).toBe(200);
-    expect(await rowsOf(good)).toMatchObject([{ action: "auth.login", actor_kind: "user", actor_label: "pw@example.com", detail: { method: "password" } }]);
+    expect(
+      (
+        await t.request("POST", "/api/auth/login", {
+          key: null,
+          body: { email: "pw@example.com", password: "correct horse battery staple" },
+          headers: { "x-request-id": good },
+        })
+      ).status,
+    ).toBe(200);
+    expect(await rowsOf(good)).toMatchObject([
+      { action: "auth.login", actor_kind: "user", actor_label: "pw@example.com", detail: { method: "password" } },
+    ]);
 
     // Accepting an invitation signs in: recorded too.
     const invited = (await t.json("POST", "/api/users", { body: { email: "invited@example.com" } })).body.invitation.token as string;
     const accept = `login-${crypto.randomUUID()}`;
-    expect((await t.request("POST", "/api/auth/invitations/accept", { key: null, body: { token: invited, password: "a long enough password" }, headers: { "x-request-id": accept } })).status).toBe(200);
-    expect(await rowsOf(accept)).toMatchObject([{ action: "auth.login", actor_kind: "user", actor_label: "invited@example.com", detail: { method: "invitation" } }]);
+    expect(
+      (
+        await t.request("POST", "/api/auth/invitations/accept", {
+          key: null,
+          body: { token: invited, password: "a long enough password" },
+          headers: { "x-request-id": accept },
+        })
+      ).status,
+    ).toBe(200);
+    expect(await rowsOf(accept)).toMatchObject([
+      { action: "auth.login", actor_kind: "user", actor_label: "invited@example.com", detail: { method: "invitation" } },
+    ]);
     // Four password hashes: slow on a loaded machine.
   }, 30_000);
 
@@ -119,11 +174,19 @@ describe("sign-ins", () => {
     const login = await t.request("POST", "/api/auth/login", { key: null, body: { key: TEST_MASTER_KEY } });
     const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
     const out = `logout-${crypto.randomUUID()}`;
-    expect((await t.request("POST", "/api/auth/logout", { key: null, headers: { cookie, origin: "http://localhost", "x-request-id": out } })).status).toBe(200);
+    expect(
+      (await t.request("POST", "/api/auth/logout", { key: null, headers: { cookie, origin: "http://localhost", "x-request-id": out } }))
+        .status,
+    ).toBe(200);
     const [row] = await t.database.query<{ action: string; actor_kind: string; object_type: string; object_id: string }>(
-      "select action, actor_kind, object_type, object_id from audit_log where request_id = $1", [out]);
+      "select action, actor_kind, object_type, object_id from audit_log where request_id = $1",
+      [out],
+    );
     expect(row).toMatchObject({ action: "auth.logout", actor_kind: "admin", object_type: "dashboard_session" });
-    const [session] = await t.database.query<{ id: string; revoked_at: string | null }>("select id, revoked_at from dashboard_sessions where id = $1", [row!.object_id]);
+    const [session] = await t.database.query<{ id: string; revoked_at: string | null }>(
+      "select id, revoked_at from dashboard_sessions where id = $1",
+      [row!.object_id],
+    );
     expect(session?.revoked_at).not.toBeNull();
     const anon = `logout-${crypto.randomUUID()}`;
     expect((await t.request("POST", "/api/auth/logout", { key: null, headers: { "x-request-id": anon } })).status).toBe(200);
@@ -161,7 +224,12 @@ describe("GET /api/audit", () => {
   });
 
   test("bad filters are 400 naming the field", async () => {
-    for (const [q, field] of [["limit=0", "limit"], ["since=yesterday", "since"], ["cursor=bogus", "cursor"], ["limit=9999", "limit"]]) {
+    for (const [q, field] of [
+      ["limit=0", "limit"],
+      ["since=yesterday", "since"],
+      ["cursor=bogus", "cursor"],
+      ["limit=9999", "limit"],
+    ]) {
       const res = await t.json("GET", `/api/audit?${q}`);
       expect(res.status).toBe(400);
       expect(res.body.error.fields[0].field).toBe(field);
@@ -176,7 +244,8 @@ describe("GET /api/audit", () => {
     const inA = (await t.json("POST", "/api/agents", { key: memberA.key, body: { name: "in-a", model: "m" } })).body.id;
     await t.json("POST", "/api/agents", { body: { name: "in-b", model: "m", team_id: teamB } });
 
-    const seenBy = async (key: string) => ((await t.json("GET", "/api/audit?limit=500", { key })).body.data as Array<{ object: { id: string; team_id: string | null } }>);
+    const seenBy = async (key: string) =>
+      (await t.json("GET", "/api/audit?limit=500", { key })).body.data as Array<{ object: { id: string; team_id: string | null } }>;
     const forAdminA = await seenBy(adminA.key);
     expect(forAdminA.length).toBeGreaterThan(0);
     expect(forAdminA.every((r) => r.object.team_id === teamA)).toBe(true);

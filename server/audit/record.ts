@@ -68,7 +68,21 @@ export function auditRow(e: AuditEntry): NewAuditRow {
   };
 }
 
-const COLUMNS = ["actor_kind", "actor_key_id", "actor_user_id", "actor_label", "ip", "user_agent", "request_id", "action", "object_type", "object_id", "team_id", "changes", "detail"];
+const COLUMNS = [
+  "actor_kind",
+  "actor_key_id",
+  "actor_user_id",
+  "actor_label",
+  "ip",
+  "user_agent",
+  "request_id",
+  "action",
+  "object_type",
+  "object_id",
+  "team_id",
+  "changes",
+  "detail",
+];
 
 /** The port LAP uses (server/app.ts): one insert into audit_log within the caller's transaction. */
 export const auditTrail: AuditPort = {
@@ -78,8 +92,25 @@ export const auditTrail: AuditPort = {
       await tx.insert(auditLog).values(row);
       return;
     }
-    const values = [row.actorKind, row.actorKeyId, row.actorUserId, row.actorLabel, row.ip, row.userAgent, row.requestId, row.action, row.objectType, row.objectId, row.teamId, JSON.stringify(row.changes), JSON.stringify(row.detail)];
-    await tx.query(`insert into audit_log (${COLUMNS.join(", ")}) values (${COLUMNS.map((c, i) => `$${i + 1}${c === "changes" || c === "detail" ? "::jsonb" : ""}`).join(", ")})`, values);
+    const values = [
+      row.actorKind,
+      row.actorKeyId,
+      row.actorUserId,
+      row.actorLabel,
+      row.ip,
+      row.userAgent,
+      row.requestId,
+      row.action,
+      row.objectType,
+      row.objectId,
+      row.teamId,
+      JSON.stringify(row.changes),
+      JSON.stringify(row.detail),
+    ];
+    await tx.query(
+      `insert into audit_log (${COLUMNS.join(", ")}) values (${COLUMNS.map((c, i) => `$${i + 1}${c === "changes" || c === "detail" ? "::jsonb" : ""}`).join(", ")})`,
+      values,
+    );
   },
 };
 
@@ -92,7 +123,12 @@ export type DbTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
  * embedded PGlite has one connection, so a query on the database handle would wait for this very
  * transaction to end.
  */
-export function audited<T>(db: Pick<Db, "transaction">, audit: AuditPort, change: (tx: DbTx) => Promise<T>, entry: (result: T) => AuditEntry | null): Promise<T> {
+export function audited<T>(
+  db: Pick<Db, "transaction">,
+  audit: AuditPort,
+  change: (tx: DbTx) => Promise<T>,
+  entry: (result: T) => AuditEntry | null,
+): Promise<T> {
   return db.transaction(async (tx) => {
     const result = await change(tx);
     const e = entry(result);
@@ -106,7 +142,11 @@ export function audited<T>(db: Pick<Db, "transaction">, audit: AuditPort, change
  * in one transaction. `entry` sees the statement's rows (null: nothing to record).
  */
 export function auditedQuery<T extends Record<string, unknown>>(
-  database: Pick<Database, "transaction">, audit: AuditPort | undefined, text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null,
+  database: Pick<Database, "transaction">,
+  audit: AuditPort | undefined,
+  text: string,
+  params: unknown[],
+  entry?: (rows: T[]) => AuditEntry | null,
 ): Promise<T[]> {
   return database.transaction(async (tx) => {
     const rows = await tx.query<T>(text, params);

@@ -23,7 +23,8 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.slice(0, 200).map((v) => redactValue(v, depth + 1));
   if (typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = isSecretField(k) && v != null ? REDACTED : redactValue(v, depth + 1);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      out[k] = isSecretField(k) && v != null ? REDACTED : redactValue(v, depth + 1);
     return out;
   }
   if (typeof value === "string" && value.length > 2000) return `${value.slice(0, 2000)}…`;
@@ -37,14 +38,17 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
  * has `before` null, a deleted one `after` null; a secret field shows "[redacted]" on each side that
  * had a value, so the trail says a secret changed without saying what it was or became.
  */
-export function changesOf(before: object | null | undefined, after: object | null | undefined): Record<string, { before: unknown; after: unknown }> {
+export function changesOf(
+  before: object | null | undefined,
+  after: object | null | undefined,
+): Record<string, { before: unknown; after: unknown }> {
   const b = (before ?? {}) as Record<string, unknown>;
   const a = (after ?? {}) as Record<string, unknown>;
   const out: Record<string, { before: unknown; after: unknown }> = {};
   for (const field of new Set([...Object.keys(b), ...Object.keys(a)])) {
     if (NOISE.has(field)) continue;
-    const was = before ? b[field] ?? null : null;
-    const now = after ? a[field] ?? null : null;
+    const was = before ? (b[field] ?? null) : null;
+    const now = after ? (a[field] ?? null) : null;
     if (same(was instanceof Date ? was.toISOString() : was, now instanceof Date ? now.toISOString() : now)) continue;
     if (isSecretField(field)) out[field] = { before: was == null ? null : REDACTED, after: now == null ? null : REDACTED };
     else out[field] = { before: redactValue(was), after: redactValue(now) };

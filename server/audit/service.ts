@@ -22,7 +22,8 @@ export class AuditService {
       where.push(inArray(auditLog.teamId, teams));
     }
     if (q.actor) where.push(or(eq(auditLog.actorKeyId, q.actor), eq(auditLog.actorUserId, q.actor)));
-    if (q.action) where.push(q.action.endsWith(".") ? like(auditLog.action, `${q.action.replace(/[%_\\]/g, "\\$&")}%`) : eq(auditLog.action, q.action));
+    if (q.action)
+      where.push(q.action.endsWith(".") ? like(auditLog.action, `${q.action.replace(/[%_\\]/g, "\\$&")}%`) : eq(auditLog.action, q.action));
     if (q.object_type) where.push(eq(auditLog.objectType, q.object_type));
     if (q.object_id) where.push(eq(auditLog.objectId, q.object_id));
     if (q.since) where.push(gte(auditLog.at, new Date(q.since)));
@@ -31,7 +32,12 @@ export class AuditService {
       const after = Number(decodeCursor(q.cursor));
       where.push(lt(auditLog.id, Number.isSafeInteger(after) ? after : 0));
     }
-    const rows = await this.deps.database.db.select().from(auditLog).where(and(...where)).orderBy(desc(auditLog.id)).limit(q.limit + 1);
+    const rows = await this.deps.database.db
+      .select()
+      .from(auditLog)
+      .where(and(...where))
+      .orderBy(desc(auditLog.id))
+      .limit(q.limit + 1);
     const page = rows.slice(0, q.limit);
     return { data: page.map(auditView), next_cursor: rows.length > q.limit ? encodeCursor(String(page.at(-1)!.id)) : null };
   }
@@ -45,7 +51,10 @@ export class AuditService {
     const cutoff = new Date(now.getTime() - days * 86_400_000);
     return this.deps.database.transaction(async (tx) => {
       await tx.query("select set_config('lap.audit_prune', 'on', true)");
-      const rows = await tx.query<{ n: number }>("with gone as (delete from audit_log where at < $1 returning 1) select count(*)::int as n from gone", [cutoff.toISOString()]);
+      const rows = await tx.query<{ n: number }>(
+        "with gone as (delete from audit_log where at < $1 returning 1) select count(*)::int as n from gone",
+        [cutoff.toISOString()],
+      );
       return rows[0]?.n ?? 0;
     });
   }
@@ -55,7 +64,15 @@ export function auditView(r: AuditRow): AuditView {
   return {
     id: String(r.id),
     at: r.at.toISOString(),
-    actor: { kind: r.actorKind, key_id: r.actorKeyId, user_id: r.actorUserId, label: r.actorLabel, ip: r.ip, user_agent: r.userAgent, request_id: r.requestId },
+    actor: {
+      kind: r.actorKind,
+      key_id: r.actorKeyId,
+      user_id: r.actorUserId,
+      label: r.actorLabel,
+      ip: r.ip,
+      user_agent: r.userAgent,
+      request_id: r.requestId,
+    },
     action: r.action,
     object: { type: r.objectType, id: r.objectId, team_id: r.teamId },
     changes: r.changes,

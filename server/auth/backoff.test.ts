@@ -14,7 +14,10 @@ describe("AuthBackoff", () => {
 
   test("free failures, then blocks that double up to the cap, and forgets a quiet bucket", () => {
     const c = clock();
-    const b = new AuthBackoff({ ...DEFAULT_BACKOFF, ipFreeFailures: 3, baseBlockMs: 1_000, maxBlockMs: 4_000, forgetAfterMs: 60_000 }, c.now);
+    const b = new AuthBackoff(
+      { ...DEFAULT_BACKOFF, ipFreeFailures: 3, baseBlockMs: 1_000, maxBlockMs: 4_000, forgetAfterMs: 60_000 },
+      c.now,
+    );
     const ip = ["ip:10.0.0.1"];
     for (let i = 0; i < 3; i++) b.fail(ip);
     expect(b.blockedFor(ip)).toBe(0);
@@ -70,7 +73,10 @@ describe("over HTTP", () => {
   let base = "";
   beforeAll(async () => {
     // One trusted proxy, so each test's client address comes from X-Forwarded-For.
-    t = await createTestApp({ LAP_TRUSTED_PROXY_HOPS: "1" }, { authBackoff: { ipFreeFailures: 5, prefixFreeFailures: 8, baseBlockMs: 60_000 } });
+    t = await createTestApp(
+      { LAP_TRUSTED_PROXY_HOPS: "1" },
+      { authBackoff: { ipFreeFailures: 5, prefixFreeFailures: 8, baseBlockMs: 60_000 } },
+    );
     t.app.listen({ port: 0, hostname: "127.0.0.1" });
     base = `http://127.0.0.1:${t.app.server!.port}`;
   }, 60_000);
@@ -79,9 +85,14 @@ describe("over HTTP", () => {
     await t?.close();
   });
 
-  const call = (key: string, from: string, path = "/api/keys") => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, "x-forwarded-for": `203.0.113.50, ${from}` } });
+  const call = (key: string, from: string, path = "/api/keys") =>
+    fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}`, "x-forwarded-for": `203.0.113.50, ${from}` } });
   const login = (key: string, from: string) =>
-    fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json", "x-forwarded-for": from }, body: JSON.stringify({ key }) });
+    fetch(`${base}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": from },
+      body: JSON.stringify({ key }),
+    });
 
   test("wrong bearer keys from one address: 401s, then 429 with Retry-After, even for the right key; other addresses carry on", async () => {
     const from = "198.51.100.1";
@@ -106,7 +117,8 @@ describe("over HTTP", () => {
   });
 
   test("a direct loopback caller (no X-Forwarded-For: the local CLI) is never blocked by address", async () => {
-    for (let i = 0; i < 12; i++) expect((await fetch(`${base}/api/keys`, { headers: { authorization: `Bearer wrong-${i}` } })).status).toBe(401);
+    for (let i = 0; i < 12; i++)
+      expect((await fetch(`${base}/api/keys`, { headers: { authorization: `Bearer wrong-${i}` } })).status).toBe(401);
     expect((await fetch(`${base}/api/keys`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } })).status).toBe(200);
   });
 

@@ -111,7 +111,9 @@ export class AuthBackoff {
 
 export const tooManyAttempts = (waitMs: number) => {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  return new ApiError(429, "rate_limited", `Too many failed attempts with a key from here; try again in ${seconds} s`, undefined, { "retry-after": String(seconds) });
+  return new ApiError(429, "rate_limited", `Too many failed attempts with a key from here; try again in ${seconds} s`, undefined, {
+    "retry-after": String(seconds),
+  });
 };
 
 /** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */

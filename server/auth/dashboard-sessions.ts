@@ -75,11 +75,12 @@ export class DashboardSessions {
     await audited(
       this.deps.database.db,
       this.deps.audit ?? NO_AUDIT,
-      (tx) => tx
-        .update(dashboardSessions)
-        .set({ revokedAt: new Date(this.deps.now()) })
-        .where(and(eq(dashboardSessions.id, id), isNull(dashboardSessions.revokedAt)))
-        .returning({ id: dashboardSessions.id }),
+      (tx) =>
+        tx
+          .update(dashboardSessions)
+          .set({ revokedAt: new Date(this.deps.now()) })
+          .where(and(eq(dashboardSessions.id, id), isNull(dashboardSessions.revokedAt)))
+          .returning({ id: dashboardSessions.id }),
       ([r]) => (r && actor ? { actor, action: "auth.logout", objectType: "dashboard_session", objectId: id } : null),
     );
     this.cache.clear();
@@ -90,12 +91,28 @@ export class DashboardSessions {
     const [row] = await audited(
       this.deps.database.db,
       this.deps.audit ?? NO_AUDIT,
-      (tx) => tx
-        .update(dashboardSessions)
-        .set({ revokedAt: new Date(this.deps.now()) })
-        .where(and(eq(dashboardSessions.id, id), isNull(dashboardSessions.revokedAt), userId ? eq(dashboardSessions.userId, userId) : undefined))
-        .returning({ id: dashboardSessions.id, userId: dashboardSessions.userId, keyId: dashboardSessions.keyId }),
-      ([r]) => (r && actor ? { actor, action: "dashboard_session.revoke", objectType: "dashboard_session", objectId: id, detail: { user_id: r.userId, key_id: r.keyId } } : null),
+      (tx) =>
+        tx
+          .update(dashboardSessions)
+          .set({ revokedAt: new Date(this.deps.now()) })
+          .where(
+            and(
+              eq(dashboardSessions.id, id),
+              isNull(dashboardSessions.revokedAt),
+              userId ? eq(dashboardSessions.userId, userId) : undefined,
+            ),
+          )
+          .returning({ id: dashboardSessions.id, userId: dashboardSessions.userId, keyId: dashboardSessions.keyId }),
+      ([r]) =>
+        r && actor
+          ? {
+              actor,
+              action: "dashboard_session.revoke",
+              objectType: "dashboard_session",
+              objectId: id,
+              detail: { user_id: r.userId, key_id: r.keyId },
+            }
+          : null,
     );
     this.cache.clear();
     if (!row) throw notFound("Dashboard session");
@@ -106,16 +123,26 @@ export class DashboardSessions {
     const rows = await audited(
       this.deps.database.db,
       this.deps.audit ?? NO_AUDIT,
-      (tx) => tx.update(dashboardSessions).set({ revokedAt: new Date(this.deps.now()) })
-        .where(and(eq(dashboardSessions.userId, userId), isNull(dashboardSessions.revokedAt))).returning({ id: dashboardSessions.id }),
-      (gone) => (actor ? { actor, action: "dashboard_session.revoke_all", objectType: "user", objectId: userId, detail: { revoked: gone.length } } : null),
+      (tx) =>
+        tx
+          .update(dashboardSessions)
+          .set({ revokedAt: new Date(this.deps.now()) })
+          .where(and(eq(dashboardSessions.userId, userId), isNull(dashboardSessions.revokedAt)))
+          .returning({ id: dashboardSessions.id }),
+      (gone) =>
+        actor
+          ? { actor, action: "dashboard_session.revoke_all", objectType: "user", objectId: userId, detail: { revoked: gone.length } }
+          : null,
     );
     this.cache.clear();
     return rows.length;
   }
 
   async revokeOfKey(keyId: string): Promise<void> {
-    await this.deps.database.db.update(dashboardSessions).set({ revokedAt: new Date(this.deps.now()) }).where(and(eq(dashboardSessions.keyId, keyId), isNull(dashboardSessions.revokedAt)));
+    await this.deps.database.db
+      .update(dashboardSessions)
+      .set({ revokedAt: new Date(this.deps.now()) })
+      .where(and(eq(dashboardSessions.keyId, keyId), isNull(dashboardSessions.revokedAt)));
     this.cache.clear();
   }
 
@@ -123,12 +150,22 @@ export class DashboardSessions {
     const rows = await audited(
       this.deps.database.db,
       this.deps.audit ?? NO_AUDIT,
-      (tx) => tx
-        .update(dashboardSessions)
-        .set({ revokedAt: new Date(this.deps.now()) })
-        .where(and(isNull(dashboardSessions.revokedAt), gt(dashboardSessions.expiresAt, new Date(this.deps.now()))))
-        .returning({ id: dashboardSessions.id }),
-      (gone) => (actor ? { actor, action: "dashboard_session.revoke_all", objectType: "dashboard_session", objectId: null, detail: { revoked: gone.length } } : null),
+      (tx) =>
+        tx
+          .update(dashboardSessions)
+          .set({ revokedAt: new Date(this.deps.now()) })
+          .where(and(isNull(dashboardSessions.revokedAt), gt(dashboardSessions.expiresAt, new Date(this.deps.now()))))
+          .returning({ id: dashboardSessions.id }),
+      (gone) =>
+        actor
+          ? {
+              actor,
+              action: "dashboard_session.revoke_all",
+              objectType: "dashboard_session",
+              objectId: null,
+              detail: { revoked: gone.length },
+            }
+          : null,
     );
     this.cache.clear();
     return rows.length;
@@ -139,7 +176,13 @@ export class DashboardSessions {
     const rows = await this.deps.database.db
       .select()
       .from(dashboardSessions)
-      .where(and(isNull(dashboardSessions.revokedAt), gt(dashboardSessions.expiresAt, new Date(this.deps.now())), userId ? eq(dashboardSessions.userId, userId) : undefined))
+      .where(
+        and(
+          isNull(dashboardSessions.revokedAt),
+          gt(dashboardSessions.expiresAt, new Date(this.deps.now())),
+          userId ? eq(dashboardSessions.userId, userId) : undefined,
+        ),
+      )
       .orderBy(desc(dashboardSessions.createdAt));
     return rows.map((r) => ({
       id: r.id,
@@ -160,10 +203,7 @@ export class DashboardSessions {
     const now = this.deps.now();
     const hit = this.cache.get(hash);
     if (hit && hit.until > now) return hit.row;
-    const [row] = await this.deps.database.db
-      .select()
-      .from(dashboardSessions)
-      .where(eq(dashboardSessions.tokenHash, hash));
+    const [row] = await this.deps.database.db.select().from(dashboardSessions).where(eq(dashboardSessions.tokenHash, hash));
     this.cache.set(hash, { row: row ?? null, until: now + CACHE_TTL_MS });
     if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!);
     return row ?? null;

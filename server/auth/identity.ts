@@ -27,7 +27,10 @@ export class Identities {
     const [user] = await this.deps.database.db.select().from(users).where(eq(users.id, userId));
     let value: Identity | null = null;
     if (user && !user.disabledAt) {
-      const rows = await this.deps.database.db.select({ teamId: teamMembers.teamId, role: teamMembers.role }).from(teamMembers).where(eq(teamMembers.userId, userId));
+      const rows = await this.deps.database.db
+        .select({ teamId: teamMembers.teamId, role: teamMembers.role })
+        .from(teamMembers)
+        .where(eq(teamMembers.userId, userId));
       value = { user, teams: Object.fromEntries(rows.map((r) => [r.teamId, r.role])) };
     }
     this.cache.set(userId, { value, until: now + CACHE_TTL_MS });

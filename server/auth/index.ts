@@ -4,7 +4,18 @@ import { forbidden, unauthorized } from "../lib/errors";
 import { originOf, type AuthGuard } from "../http/auth-guard";
 import type { UserService } from "../users/service";
 import { acceptInvitationBody } from "../users/model";
-import { apiKeyView, createdKeyView, createKeyBody, dashboardSessionView, keyIdParams, listKeysQuery, loginBody, MANAGEMENT_KEY_KINDS, meView, type Principal } from "./model";
+import {
+  apiKeyView,
+  createdKeyView,
+  createKeyBody,
+  dashboardSessionView,
+  keyIdParams,
+  listKeysQuery,
+  loginBody,
+  MANAGEMENT_KEY_KINDS,
+  meView,
+  type Principal,
+} from "./model";
 import { safeReturnTo, type OidcLogin } from "./oidc";
 import { isLoopback, tooManyAttempts } from "./backoff";
 import { isAdmin } from "./policy";
@@ -63,7 +74,9 @@ export function authRoutes(deps: AuthRoutesDeps) {
           const principal = await deps.auth.verifyTokenFrom(body.key, clientIp);
           if (!principal || principal.kind !== "admin" || principal.userId) {
             // Who tried is unknown (the key is never recorded): a non-admin key is named by its id.
-            const tried = principal ? { kind: "anonymous" as const, label: `${principal.kind} key ${principal.keyId ?? ""}`.trim(), origin } : { kind: "anonymous" as const, origin };
+            const tried = principal
+              ? { kind: "anonymous" as const, label: `${principal.kind} key ${principal.keyId ?? ""}`.trim(), origin }
+              : { kind: "anonymous" as const, origin };
             await deps.auth.recordSignIn(tried, "key", { reason: principal ? "not an admin key" : "unknown, revoked or expired key" });
             throw unauthorized("That key is not the master key or an active admin key");
           }
@@ -80,7 +93,10 @@ export function authRoutes(deps: AuthRoutesDeps) {
         const user = await deps.users.verifyPassword(email, body.password!);
         if (!user) {
           deps.auth.backoff.fail(buckets);
-          await deps.auth.recordSignIn({ kind: "anonymous", label: email.slice(0, 320), origin }, "password", { reason: "email and password did not match an active user", email: email.slice(0, 320) });
+          await deps.auth.recordSignIn({ kind: "anonymous", label: email.slice(0, 320), origin }, "password", {
+            reason: "email and password did not match an active user",
+            email: email.slice(0, 320),
+          });
           throw unauthorized("That email and password did not match an active user");
         }
         deps.auth.backoff.succeed(buckets.filter((b) => b.startsWith("email:")));
@@ -88,7 +104,11 @@ export function authRoutes(deps: AuthRoutesDeps) {
         await deps.auth.recordSignIn({ ...principal, origin }, "password");
         return me(principal, "session");
       },
-      { body: loginBody, response: meView, detail: { summary: "Sign in to the dashboard with a key or an email and password (sets an HttpOnly session cookie)" } },
+      {
+        body: loginBody,
+        response: meView,
+        detail: { summary: "Sign in to the dashboard with a key or an email and password (sets an HttpOnly session cookie)" },
+      },
     )
     .post(
       "/invitations/accept",
@@ -107,7 +127,10 @@ export function authRoutes(deps: AuthRoutesDeps) {
         set.headers.location = await deps.oidc.start(safeReturnTo(query.return_to));
         return "";
       },
-      { query: z.object({ return_to: z.string().max(500).optional() }), detail: { summary: "Start a sign-in with SSO: redirects to the OIDC provider" } },
+      {
+        query: z.object({ return_to: z.string().max(500).optional() }),
+        detail: { summary: "Start a sign-in with SSO: redirects to the OIDC provider" },
+      },
     )
     .get(
       "/oidc/callback",
@@ -118,7 +141,11 @@ export function authRoutes(deps: AuthRoutesDeps) {
           const { claims, returnTo } = await deps.oidc.finish(new URL(request.url));
           const user = await deps.users.forOidc(claims, deps.oidcAutoCreate);
           if (!user) {
-            await deps.auth.recordSignIn({ kind: "anonymous", label: (claims.email ?? claims.subject).slice(0, 320), origin: originOf(request, undefined) }, "oidc", { reason: "no LAP account for this identity", ...(claims.email ? { email: claims.email.slice(0, 320) } : {}) });
+            await deps.auth.recordSignIn(
+              { kind: "anonymous", label: (claims.email ?? claims.subject).slice(0, 320), origin: originOf(request, undefined) },
+              "oidc",
+              { reason: "no LAP account for this identity", ...(claims.email ? { email: claims.email.slice(0, 320) } : {}) },
+            );
             set.headers.location = `/login?error=${encodeURIComponent(`No LAP account for ${claims.email ?? claims.subject}: ask an admin to add or invite you`)}`;
             return "";
           }
@@ -143,10 +170,14 @@ export function authRoutes(deps: AuthRoutesDeps) {
       { detail: { summary: "End this dashboard session and clear its cookie" } },
     )
     .get("/me", ({ principal }) => me(principal), { response: meView, detail: { summary: "Who the caller is, and its teams" } })
-    .get("/sessions", async ({ principal }) => ({ data: await deps.auth.sessions.list(principal.dashboardSessionId, ownOnly(principal)) }), {
-      response: z.object({ data: z.array(dashboardSessionView) }),
-      detail: { summary: "Live dashboard sessions (admins: all; a user: its own)" },
-    })
+    .get(
+      "/sessions",
+      async ({ principal }) => ({ data: await deps.auth.sessions.list(principal.dashboardSessionId, ownOnly(principal)) }),
+      {
+        response: z.object({ data: z.array(dashboardSessionView) }),
+        detail: { summary: "Live dashboard sessions (admins: all; a user: its own)" },
+      },
+    )
     .delete(
       "/sessions/:id",
       async ({ params, principal }) => {
@@ -155,13 +186,17 @@ export function authRoutes(deps: AuthRoutesDeps) {
       },
       { params: keyIdParams, detail: { summary: "End one dashboard session (admins: any; a user: its own)" } },
     )
-    .post("/sessions/revoke-all", async ({ principal }) => {
-      const own = ownOnly(principal);
-      return { revoked: own ? await deps.auth.sessions.revokeOfUser(own, principal) : await deps.auth.sessions.revokeAll(principal) };
-    }, {
-      response: z.object({ revoked: z.number() }),
-      detail: { summary: "End every dashboard session (admins: everyone's; a user: its own), this one included" },
-    });
+    .post(
+      "/sessions/revoke-all",
+      async ({ principal }) => {
+        const own = ownOnly(principal);
+        return { revoked: own ? await deps.auth.sessions.revokeOfUser(own, principal) : await deps.auth.sessions.revokeAll(principal) };
+      },
+      {
+        response: z.object({ revoked: z.number() }),
+        detail: { summary: "End every dashboard session (admins: everyone's; a user: its own), this one included" },
+      },
+    );
 }
 
 /** A non-admin acts only on its own sign-ins and keys (a user without a user id: on nothing). */
@@ -174,13 +209,23 @@ const ownOnly = (p: Principal): string | undefined => (isAdmin(p) ? undefined : 
 export function keyRoutes(deps: Pick<AuthRoutesDeps, "auth" | "guard">) {
   return new Elysia({ prefix: "/api/keys", detail: { tags: ["API keys"] } })
     .use(deps.guard)
-    .get("", async ({ principal, query }) => ({
-      data: await deps.auth.listKeys(ownOnly(principal), query.kind === "all" ? undefined : query.kind ? [query.kind] : [...MANAGEMENT_KEY_KINDS]),
-    }), {
-      query: listKeysQuery,
-      response: z.object({ data: z.array(apiKeyView) }),
-      detail: { summary: "List API keys (admins: all; a user: its own; never the keys themselves); admin and user keys unless ?kind= says which (gateway and session keys: /key/list)" },
-    })
+    .get(
+      "",
+      async ({ principal, query }) => ({
+        data: await deps.auth.listKeys(
+          ownOnly(principal),
+          query.kind === "all" ? undefined : query.kind ? [query.kind] : [...MANAGEMENT_KEY_KINDS],
+        ),
+      }),
+      {
+        query: listKeysQuery,
+        response: z.object({ data: z.array(apiKeyView) }),
+        detail: {
+          summary:
+            "List API keys (admins: all; a user: its own; never the keys themselves); admin and user keys unless ?kind= says which (gateway and session keys: /key/list)",
+        },
+      },
+    )
     .post(
       "",
       async ({ body, set, principal }) => {

@@ -64,7 +64,8 @@ describe("API keys", () => {
   test("a user's personal keys: it makes, lists and revokes its own, narrowed to one of its teams at most", async () => {
     const team = (await t.json("POST", "/api/teams", { body: { alias: "Keys team" } })).body.id;
     const other = (await t.json("POST", "/api/teams", { body: { alias: "Not mine" } })).body.id;
-    const created = (await t.json("POST", "/api/users", { body: { email: "keys@example.com", password: "correct horse battery staple" } })).body.user;
+    const created = (await t.json("POST", "/api/users", { body: { email: "keys@example.com", password: "correct horse battery staple" } }))
+      .body.user;
     await t.json("POST", `/api/teams/${team}/members`, { body: { user_id: created.id, role: "member" } });
     const first = (await t.json("POST", "/api/keys", { body: { label: "first", user_id: created.id } })).body;
     const mine = await t.json("POST", "/api/keys", { key: first.token, body: { label: "second", team_id: team } });
@@ -72,7 +73,10 @@ describe("API keys", () => {
     expect(mine.body.key).toMatchObject({ user_id: created.id, team_id: team, kind: "user" });
     expect((await t.json("POST", "/api/keys", { key: first.token, body: { label: "x", team_id: other } })).status).toBe(403);
     expect((await t.json("POST", "/api/keys", { key: first.token, body: { label: "x", user_id: "someone-else" } })).status).toBe(403);
-    expect((await t.json("GET", "/api/keys", { key: first.token })).body.data.map((k: { label: string }) => k.label).sort()).toEqual(["first", "second"]);
+    expect((await t.json("GET", "/api/keys", { key: first.token })).body.data.map((k: { label: string }) => k.label).sort()).toEqual([
+      "first",
+      "second",
+    ]);
     expect((await t.json("DELETE", `/api/keys/${mine.body.key.id}`, { key: first.token })).body.status).toBe("revoked");
     // A disabled user's keys stop working at once on this replica.
     await t.json("PATCH", `/api/users/${created.id}`, { body: { disabled: true } });

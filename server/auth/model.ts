@@ -57,27 +57,39 @@ export interface RequestOrigin {
 }
 
 /** Sign in with a key (the master key or an admin key) or a user's email and password. */
-export const loginBody = z.object({
-  key: z.string().min(1, "enter the master key or an admin API key").optional(),
-  email: z.string().trim().min(3, "enter your email").max(320).optional(),
-  password: z.string().min(1, "enter your password").max(1024).optional(),
-}).strict().superRefine((b, ctx) => {
-  if (b.key !== undefined || (b.email !== undefined && b.password !== undefined)) return;
-  const field = b.email !== undefined ? "password" : "key";
-  ctx.addIssue({ code: "custom", path: [field], message: field === "password" ? "enter your password" : "enter the master key or an admin API key (or an email and password)" });
-});
+export const loginBody = z
+  .object({
+    key: z.string().min(1, "enter the master key or an admin API key").optional(),
+    email: z.string().trim().min(3, "enter your email").max(320).optional(),
+    password: z.string().min(1, "enter your password").max(1024).optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.key !== undefined || (b.email !== undefined && b.password !== undefined)) return;
+    const field = b.email !== undefined ? "password" : "key";
+    ctx.addIssue({
+      code: "custom",
+      path: [field],
+      message: field === "password" ? "enter your password" : "enter the master key or an admin API key (or an email and password)",
+    });
+  });
 
 export const createKeyBody = z.object({
   /** A personal key for this user (admins: any user; a user: only itself, which is the default). */
   user_id: z.string().min(1).max(200).optional(),
   /** Restrict the key to one team (a personal key: one of its user's teams; without a user: a team key). */
   team_id: z.string().min(1).max(200).optional(),
-  label: z.string({ error: (i) => (i.input === undefined ? "required: give the key a label" : "must be a string") })
-    .trim().min(1, "give the key a label").max(100, "at most 100 characters"),
+  label: z
+    .string({ error: (i) => (i.input === undefined ? "required: give the key a label" : "must be a string") })
+    .trim()
+    .min(1, "give the key a label")
+    .max(100, "at most 100 characters"),
   role: roleSchema.optional(),
   /** Same as role (admin or user); give either. */
   kind: creatableKindSchema.optional(),
-  expires_at: z.iso.datetime({ offset: true, message: "must be an ISO date-time" }).optional()
+  expires_at: z.iso
+    .datetime({ offset: true, message: "must be an ISO date-time" })
+    .optional()
     .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future"),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });

@@ -19,7 +19,12 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   idp = await startOidcProvider({ redirectUri: `${base}/api/auth/oidc/callback` });
-  t = await createTestApp({ BASE_URL: base, OIDC_ISSUER_URL: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret });
+  t = await createTestApp({
+    BASE_URL: base,
+    OIDC_ISSUER_URL: idp.issuer,
+    OIDC_CLIENT_ID: idp.clientId,
+    OIDC_CLIENT_SECRET: idp.clientSecret,
+  });
   t.app.listen({ port, hostname: "127.0.0.1" });
   teamA = await makeTeam(t, "Team A");
   // An admin adds alice by email; her first SSO sign-in links the account.

@@ -38,7 +38,8 @@ export class OidcLogin {
 
   constructor(private readonly deps: { database: Database; settings: OidcSettings; now?: () => number }) {
     const url = new URL(deps.settings.issuer);
-    if (url.protocol !== "https:" && !LOOPBACK.has(url.hostname)) throw new Error("OIDC_ISSUER_URL must be https (http only for a loopback issuer)");
+    if (url.protocol !== "https:" && !LOOPBACK.has(url.hostname))
+      throw new Error("OIDC_ISSUER_URL must be https (http only for a loopback issuer)");
   }
 
   private get redirectUri() {
@@ -49,10 +50,16 @@ export class OidcLogin {
     const s = this.deps.settings;
     const url = new URL(s.issuer);
     this.config ??= oidc
-      .discovery(url, s.clientId, s.clientSecret ? { client_secret: s.clientSecret } : undefined, s.clientSecret ? undefined : oidc.None(), {
-        execute: url.protocol === "http:" ? [oidc.allowInsecureRequests] : [],
-        timeout: 10,
-      })
+      .discovery(
+        url,
+        s.clientId,
+        s.clientSecret ? { client_secret: s.clientSecret } : undefined,
+        s.clientSecret ? undefined : oidc.None(),
+        {
+          execute: url.protocol === "http:" ? [oidc.allowInsecureRequests] : [],
+          timeout: 10,
+        },
+      )
       .catch((err) => {
         this.config = undefined;
         throw new ApiError(502, "oidc_unavailable", `The SSO provider could not be reached: ${(err as Error).message}`);
@@ -68,7 +75,9 @@ export class OidcLogin {
     const nonce = oidc.randomNonce();
     const now = (this.deps.now ?? Date.now)();
     await this.deps.database.db.delete(oidcFlows).where(lt(oidcFlows.expiresAt, new Date(now)));
-    await this.deps.database.db.insert(oidcFlows).values({ state, nonce, codeVerifier, returnTo: safeReturnTo(returnTo), expiresAt: new Date(now + FLOW_TTL_MS) });
+    await this.deps.database.db
+      .insert(oidcFlows)
+      .values({ state, nonce, codeVerifier, returnTo: safeReturnTo(returnTo), expiresAt: new Date(now + FLOW_TTL_MS) });
     return oidc.buildAuthorizationUrl(config, {
       redirect_uri: this.redirectUri,
       scope: this.deps.settings.scopes,
@@ -88,13 +97,19 @@ export class OidcLogin {
     const state = callbackUrl.searchParams.get("state");
     if (!state) throw new ApiError(400, "oidc_failed", "The sign-in came back without a state");
     const [flow] = await this.deps.database.db.delete(oidcFlows).where(eq(oidcFlows.state, state)).returning();
-    if (!flow || flow.expiresAt.getTime() <= (this.deps.now ?? Date.now)()) throw new ApiError(400, "oidc_failed", "This sign-in expired or was already used; start again");
+    if (!flow || flow.expiresAt.getTime() <= (this.deps.now ?? Date.now)())
+      throw new ApiError(400, "oidc_failed", "This sign-in expired or was already used; start again");
     const config = await this.discover();
     // The URL the provider redirected to, as the provider saw it (BASE_URL, not a proxy's internal address).
     const current = new URL(`${this.redirectUri}${callbackUrl.search}`);
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
-      tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: flow.codeVerifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true });
+      tokens = await oidc.authorizationCodeGrant(config, current, {
+        pkceCodeVerifier: flow.codeVerifier,
+        expectedState: flow.state,
+        expectedNonce: flow.nonce,
+        idTokenExpected: true,
+      });
     } catch (err) {
       throw new ApiError(400, "oidc_failed", `The SSO provider's answer was refused: ${(err as Error).message}`);
     }

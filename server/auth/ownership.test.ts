@@ -18,7 +18,12 @@ let agentA = "";
 beforeAll(async () => {
   h = await sessionHarness({
     session: { heartbeatMs: 200 },
-    fake: { reply: (text) => (text.startsWith("run ") ? askReply("bash", { command: text.slice(4) }) : [{ event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }]) },
+    fake: {
+      reply: (text) =>
+        text.startsWith("run ")
+          ? askReply("bash", { command: text.slice(4) })
+          : [{ event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }],
+    },
   });
   // Each key is a team key of a team of its own (what migration 0006 made of every user key).
   const key = async (label: string, metadata?: Record<string, unknown>) => (await makeTeamKey(h.t, label, metadata)).key;
@@ -27,7 +32,10 @@ beforeAll(async () => {
   // A user key whose metadata binds it to a session (how a script might pose as one): it never decides.
   keys.bound = await key("bound", { session_id: "ses-anything" });
   await h.t.json("POST", "/api/vault", { body: { name: "GITHUB_TOKEN", value: "ghp_secret", hosts: ["api.github.com"] } });
-  const agent = await h.t.json("POST", "/api/agents", { key: keys.a, body: { name: "alice-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId, approval_required_tools: ["bash"] } });
+  const agent = await h.t.json("POST", "/api/agents", {
+    key: keys.a,
+    body: { name: "alice-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId, approval_required_tools: ["bash"] },
+  });
   expect(agent.status).toBe(201);
   agentA = agent.body.id;
 }, 60_000);
@@ -39,9 +47,16 @@ describe("agents", () => {
   test("the owner reads, changes, pauses and resumes its agent; another user key gets 404 for each and changes nothing", async () => {
     const t = h.t;
     expect((await t.json("GET", `/api/agents/${agentA}`, as(keys.a))).status).toBe(200);
-    const changed = await t.json("PATCH", `/api/agents/${agentA}`, { ...as(keys.a), body: { description: "mine", egress_allow_hosts: ["api.github.com"], approval_required_tools: ["bash", "write"] } });
+    const changed = await t.json("PATCH", `/api/agents/${agentA}`, {
+      ...as(keys.a),
+      body: { description: "mine", egress_allow_hosts: ["api.github.com"], approval_required_tools: ["bash", "write"] },
+    });
     expect(changed.status).toBe(200);
-    expect(changed.body).toMatchObject({ description: "mine", egress_allow_hosts: ["api.github.com"], approval_required_tools: ["bash", "write"] });
+    expect(changed.body).toMatchObject({
+      description: "mine",
+      egress_allow_hosts: ["api.github.com"],
+      approval_required_tools: ["bash", "write"],
+    });
     expect((await t.json("POST", `/api/agents/${agentA}/pause`, as(keys.a))).body.status).toBe("paused");
     expect((await t.json("POST", `/api/agents/${agentA}/resume`, as(keys.a))).body.status).toBe("active");
     for (const [method, path, body] of [
@@ -54,7 +69,10 @@ describe("agents", () => {
       expect(res.status).toBe(404);
       expect(res.body.error.message).toBe("Agent not found");
     }
-    expect((await t.json("GET", `/api/agents/${agentA}`)).body).toMatchObject({ approval_required_tools: ["bash", "write"], status: "active" });
+    expect((await t.json("GET", `/api/agents/${agentA}`)).body).toMatchObject({
+      approval_required_tools: ["bash", "write"],
+      status: "active",
+    });
   });
 
   test("only an admin attaches a vault secret; the owner keeps or drops it but cannot add it back", async () => {
@@ -62,12 +80,18 @@ describe("agents", () => {
     const denied = await t.json("PATCH", `/api/agents/${agentA}`, { ...as(keys.a), body: { vault_keys: ["GITHUB_TOKEN"] } });
     expect(denied.status).toBe(403);
     expect(denied.body.error.fields).toEqual([{ field: "vault_keys", message: "only an admin attaches vault secrets" }]);
-    const created = await t.json("POST", "/api/agents", { ...as(keys.a), body: { name: "sneaky", model: "m", vault_keys: ["GITHUB_TOKEN"] } });
+    const created = await t.json("POST", "/api/agents", {
+      ...as(keys.a),
+      body: { name: "sneaky", model: "m", vault_keys: ["GITHUB_TOKEN"] },
+    });
     expect(created.status).toBe(403);
     expect((await t.json("GET", "/api/agents", as(keys.a))).body.data.map((a: { name: string }) => a.name)).not.toContain("sneaky");
 
     expect((await t.json("PATCH", `/api/agents/${agentA}`, { body: { vault_keys: ["GITHUB_TOKEN"] } })).status).toBe(200);
-    expect((await t.json("PATCH", `/api/agents/${agentA}`, { ...as(keys.a), body: { vault_keys: ["GITHUB_TOKEN"], description: "kept" } })).status).toBe(200);
+    expect(
+      (await t.json("PATCH", `/api/agents/${agentA}`, { ...as(keys.a), body: { vault_keys: ["GITHUB_TOKEN"], description: "kept" } }))
+        .status,
+    ).toBe(200);
     expect((await t.json("PATCH", `/api/agents/${agentA}`, { ...as(keys.a), body: { vault_keys: [] } })).body.vault_keys).toEqual([]);
     expect((await t.json("PATCH", `/api/agents/${agentA}`, { ...as(keys.a), body: { vault_keys: ["GITHUB_TOKEN"] } })).status).toBe(403);
   });
@@ -84,24 +108,38 @@ describe("sessions and approvals", () => {
     const t = h.t;
     const s = await t.json("POST", "/api/sessions", { ...as(keys.a), body: { agent_id: agentA, prompt: "run date" } });
     expect(s.status).toBe(201);
-    const approval = await h.waitFor("the approval", async () => (await t.json("GET", `/api/approvals?session_id=${s.body.id}`, as(keys.a))).body.data[0]);
+    const approval = await h.waitFor(
+      "the approval",
+      async () => (await t.json("GET", `/api/approvals?session_id=${s.body.id}`, as(keys.a))).body.data[0],
+    );
     await h.waitForStatus(s.body.id, "awaiting_approval");
-    expect((await t.json("POST", `/api/approvals/${approval.id}/decision`, { ...as(keys.b), body: { decision: "allow" } })).status).toBe(404);
+    expect((await t.json("POST", `/api/approvals/${approval.id}/decision`, { ...as(keys.b), body: { decision: "allow" } })).status).toBe(
+      404,
+    );
     expect((await t.json("GET", `/api/approvals/${approval.id}`, as(keys.b))).status).toBe(404);
     const bound = await t.json("POST", `/api/approvals/${approval.id}/decision`, { ...as(keys.bound), body: { decision: "allow" } });
     expect(bound.status).toBe(404);
     expect((await t.json("GET", `/api/approvals/${approval.id}`)).body.status).toBe("pending");
 
-    const decided = await t.json("POST", `/api/approvals/${approval.id}/decision`, { ...as(keys.a), body: { decision: "deny", message: "no" } });
+    const decided = await t.json("POST", `/api/approvals/${approval.id}/decision`, {
+      ...as(keys.a),
+      body: { decision: "deny", message: "no" },
+    });
     expect(decided.status).toBe(200);
     expect(decided.body.approval).toMatchObject({ status: "denied", decided_by: "alice" });
   });
 
   test("a key bound to a session may not decide even the approvals of sessions it created", async () => {
     const t = h.t;
-    const agent = await t.json("POST", "/api/agents", { ...as(keys.bound), body: { name: "bound-agent", model: "m", runtime_id: h.runtimeId, approval_required_tools: ["bash"] } });
+    const agent = await t.json("POST", "/api/agents", {
+      ...as(keys.bound),
+      body: { name: "bound-agent", model: "m", runtime_id: h.runtimeId, approval_required_tools: ["bash"] },
+    });
     const s = await t.json("POST", "/api/sessions", { ...as(keys.bound), body: { agent_id: agent.body.id, prompt: "run id" } });
-    const approval = await h.waitFor("the approval", async () => (await t.json("GET", `/api/approvals?session_id=${s.body.id}`, as(keys.bound))).body.data[0]);
+    const approval = await h.waitFor(
+      "the approval",
+      async () => (await t.json("GET", `/api/approvals?session_id=${s.body.id}`, as(keys.bound))).body.data[0],
+    );
     const res = await t.json("POST", `/api/approvals/${approval.id}/decision`, { ...as(keys.bound), body: { decision: "allow" } });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toBe("A key bound to a session or an agent may not decide approvals");
@@ -126,7 +164,9 @@ describe("sessions and approvals", () => {
     const sessionKey = (await t.services.gateway.mintSessionKey({ sessionId: s.id, agentId: agentA, models: ["claude-sonnet-4-5"] })).key;
     const tryOpen = (key: string) =>
       new Promise<"open" | "refused">((resolve) => {
-        const ws = new WebSocket(`${h.url.replace("http", "ws")}/api/sessions/${s.id}/stream`, { headers: { authorization: `Bearer ${key}` } } as never);
+        const ws = new WebSocket(`${h.url.replace("http", "ws")}/api/sessions/${s.id}/stream`, {
+          headers: { authorization: `Bearer ${key}` },
+        } as never);
         const timer = setTimeout(() => resolve("refused"), 5_000);
         ws.onopen = () => (clearTimeout(timer), ws.close(), resolve("open"));
         ws.onerror = () => (clearTimeout(timer), resolve("refused"));
@@ -150,7 +190,13 @@ describe("sessions and approvals", () => {
           text += new TextDecoder().decode(value);
         }
       })();
-      return { text: () => text, close: async () => { await reader.cancel().catch(() => {}); await done; } };
+      return {
+        text: () => text,
+        close: async () => {
+          await reader.cancel().catch(() => {});
+          await done;
+        },
+      };
     };
     const a = await read(keys.a);
     const b = await read(keys.b);

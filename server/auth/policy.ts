@@ -89,7 +89,9 @@ export function teamsWhere(p: Principal, action: Action): string[] | undefined {
   if (isAdmin(p)) return undefined;
   if (p.kind !== "user") return [];
   const needed = action === "act" ? "member" : NEEDS[action];
-  return Object.entries(p.teams ?? {}).filter(([, r]) => atLeast(r, needed)).map(([t]) => t);
+  return Object.entries(p.teams ?? {})
+    .filter(([, r]) => atLeast(r, needed))
+    .map(([t]) => t);
 }
 
 /**
@@ -155,11 +157,17 @@ export function teamForNew(p: Principal, requested: string | undefined, action: 
   if (requested) {
     if (allowed.includes(requested)) return requested;
     const role = p.teams?.[requested];
-    throw forbidden(role ? `${field}: a ${role} may not do this in team ${requested} (needs ${NEEDS[action]})` : `${field}: you are not a member of team ${requested}`);
+    throw forbidden(
+      role
+        ? `${field}: a ${role} may not do this in team ${requested} (needs ${NEEDS[action]})`
+        : `${field}: you are not a member of team ${requested}`,
+    );
   }
   if (allowed.length === 1) return allowed[0]!;
   if (allowed.length === 0) throw forbidden(`You are in no team where you may do this (needs the role ${NEEDS[action]}); ask a team admin`);
-  throw badRequest(`${field}: you are in several teams; say which (${allowed.slice(0, 5).join(", ")})`, [{ field, message: "required: you are in several teams" }]);
+  throw badRequest(`${field}: you are in several teams; say which (${allowed.slice(0, 5).join(", ")})`, [
+    { field, message: "required: you are in several teams" },
+  ]);
 }
 
 /**
@@ -186,7 +194,13 @@ export function teamForShared(p: Principal, requested: string | undefined): stri
  * Reading or changing one shared thing: another team's is a 404 (it does not exist for the caller), a
  * visible one needs `manage` to change (org-wide ones: admins only, a 403 saying so).
  */
-export function assertShared(p: Principal, teamId: string | null, action: "read" | "manage", what: string, notFoundError: () => Error): void {
+export function assertShared(
+  p: Principal,
+  teamId: string | null,
+  action: "read" | "manage",
+  what: string,
+  notFoundError: () => Error,
+): void {
   if (!visible(p, { teamId })) throw notFoundError();
   if (action === "manage") assertMay(p, "manage", { teamId }, what);
 }

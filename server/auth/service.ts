@@ -39,7 +39,8 @@ export interface NewKey {
 const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : undefined);
 
 /** The prefix a sk-lap- key is told apart by (shown in lists); other tokens (the master key) have none. */
-export const keyPrefixOf = (token: string) => (token.startsWith(KEY_PREFIX) && token.length > KEY_PREFIX.length + 4 ? token.slice(0, KEY_PREFIX.length + 4) : undefined);
+export const keyPrefixOf = (token: string) =>
+  token.startsWith(KEY_PREFIX) && token.length > KEY_PREFIX.length + 4 ? token.slice(0, KEY_PREFIX.length + 4) : undefined;
 
 /**
  * API keys, the master key and dashboard sessions.
@@ -79,14 +80,25 @@ export class AuthService {
    */
   async createKey(input: CreateKeyInput, actor: Principal | AuditActor = { kind: "system" }): Promise<{ key: ApiKeyView; token: string }> {
     const parsed = createKeyBody.parse(input);
-    if (parsed.kind && parsed.role && parsed.kind !== parsed.role) throw badRequest("kind and role disagree: give one of them", [{ field: "kind", message: `is ${parsed.kind} but role is ${parsed.role}` }]);
+    if (parsed.kind && parsed.role && parsed.kind !== parsed.role)
+      throw badRequest("kind and role disagree: give one of them", [
+        { field: "kind", message: `is ${parsed.kind} but role is ${parsed.role}` },
+      ]);
     const kind = kindOfCreateInput(parsed);
     if (kind === "admin" && (parsed.user_id || parsed.team_id)) {
-      throw badRequest("An admin key belongs to no user or team; make a user key for them", [{ field: parsed.user_id ? "user_id" : "team_id", message: "not with kind admin" }]);
+      throw badRequest("An admin key belongs to no user or team; make a user key for them", [
+        { field: parsed.user_id ? "user_id" : "team_id", message: "not with kind admin" },
+      ]);
     }
     // An unknown user or team is the caller's mistake (a 400 naming it), not a foreign-key failure (500).
-    for (const [field, table, id] of [["user_id", "users", parsed.user_id], ["team_id", "teams", parsed.team_id]] as const) {
-      if (id && !(await this.deps.database.query(`select 1 from ${table} where id = $1`, [id])).length) throw badRequest(`No ${field === "user_id" ? "user" : "team"} ${id}`, [{ field, message: "no such " + (field === "user_id" ? "user" : "team") }]);
+    for (const [field, table, id] of [
+      ["user_id", "users", parsed.user_id],
+      ["team_id", "teams", parsed.team_id],
+    ] as const) {
+      if (id && !(await this.deps.database.query(`select 1 from ${table} where id = $1`, [id])).length)
+        throw badRequest(`No ${field === "user_id" ? "user" : "team"} ${id}`, [
+          { field, message: "no such " + (field === "user_id" ? "user" : "team") },
+        ]);
     }
     const { row, token } = await this.deps.database.db.transaction(async (tx) => {
       const made = await this.insertKey(tx, {
@@ -97,7 +109,14 @@ export class AuthService {
         metadata: parsed.metadata,
         expiresAt: parsed.expires_at ? new Date(parsed.expires_at) : null,
       });
-      await this.audit.record(tx, { actor, action: "key.create", objectType: "api_key", objectId: made.row.id, teamId: made.row.teamId, after: this.view(made.row) });
+      await this.audit.record(tx, {
+        actor,
+        action: "key.create",
+        objectType: "api_key",
+        objectId: made.row.id,
+        teamId: made.row.teamId,
+        after: this.view(made.row),
+      });
       return made;
     });
     return { key: this.view(row), token };
@@ -137,14 +156,16 @@ export class AuthService {
       actor,
       action: failed ? "auth.login_failed" : "auth.login",
       objectType: "dashboard_session",
-      objectId: "dashboardSessionId" in actor ? actor.dashboardSessionId ?? null : null,
+      objectId: "dashboardSessionId" in actor ? (actor.dashboardSessionId ?? null) : null,
       detail: { method, ...(failed ? { reason: failed.reason, ...(failed.email ? { email: failed.email } : {}) } : {}) },
     });
   }
 
   /** Every key (admins), or only one user's personal keys; optionally only keys of these kinds. */
   async listKeys(userId?: string, kinds?: readonly KeyKind[]): Promise<ApiKeyView[]> {
-    const rows = await this.deps.database.db.select().from(apiKeys)
+    const rows = await this.deps.database.db
+      .select()
+      .from(apiKeys)
       .where(and(userId ? eq(apiKeys.userId, userId) : undefined, kinds ? inArray(apiKeys.kind, [...kinds]) : undefined))
       .orderBy(desc(apiKeys.createdAt));
     return rows.map((r) => this.view(r));
@@ -156,14 +177,34 @@ export class AuthService {
     const [row] = await audited(
       this.deps.database.db,
       this.audit,
-      (tx) => tx
-        .update(apiKeys)
-        .set({ revokedAt: new Date(this.now()) })
-        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt), mine))
-        .returning(),
-      ([r]) => (r ? { actor, action: "key.revoke", objectType: "api_key", objectId: id, teamId: r.teamId, before: { status: "active" }, after: { status: "revoked" }, detail: { label: r.label, kind: r.kind } } : null),
+      (tx) =>
+        tx
+          .update(apiKeys)
+          .set({ revokedAt: new Date(this.now()) })
+          .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt), mine))
+          .returning(),
+      ([r]) =>
+        r
+          ? {
+              actor,
+              action: "key.revoke",
+              objectType: "api_key",
+              objectId: id,
+              teamId: r.teamId,
+              before: { status: "active" },
+              after: { status: "revoked" },
+              detail: { label: r.label, kind: r.kind },
+            }
+          : null,
     );
-    const existing = row ?? (await this.deps.database.db.select().from(apiKeys).where(and(eq(apiKeys.id, id), mine)))[0];
+    const existing =
+      row ??
+      (
+        await this.deps.database.db
+          .select()
+          .from(apiKeys)
+          .where(and(eq(apiKeys.id, id), mine))
+      )[0];
     if (!existing) throw notFound("API key");
     this.cache.delete(existing.keyHash);
     // Its dashboard sign-ins end with it (they are refused anyway once the key is inactive; this records it).
@@ -234,10 +275,7 @@ export class AuthService {
     if (this.used.size === 0) return 0;
     const ids = [...this.used];
     this.used.clear();
-    await this.deps.database.db
-      .update(apiKeys)
-      .set({ lastUsedAt: sql`now()` })
-      .where(inArray(apiKeys.id, ids));
+    await this.deps.database.db.update(apiKeys).set({ lastUsedAt: sql`now()` }).where(inArray(apiKeys.id, ids));
     return ids.length;
   }
 

@@ -37,7 +37,13 @@ export class TurnDispatcher {
   async startInTx(tx: SqlTx, input: DispatchInput): Promise<Dispatched> {
     const content = [{ type: "text" as const, text: input.prompt }];
     if (input.continueSessionId) {
-      const [s] = await tx.query<{ id: string; status: string; agent_id: string | null; agent_status: string | null; agent_name: string | null }>(
+      const [s] = await tx.query<{
+        id: string;
+        status: string;
+        agent_id: string | null;
+        agent_status: string | null;
+        agent_name: string | null;
+      }>(
         `select s.id, s.status, s.agent_id, a.status as agent_status, a.name as agent_name
            from sessions s left join agents a on a.id = s.agent_id where s.id = $1`,
         [input.continueSessionId],

@@ -54,7 +54,10 @@ export async function ownerProblem(
   now: Date,
 ): Promise<string | null> {
   if (owner.owner_key_id) {
-    const [key] = await query<{ revoked_at: unknown; expires_at: Date | string | null }>("select revoked_at, expires_at from api_keys where id = $1", [owner.owner_key_id]);
+    const [key] = await query<{ revoked_at: unknown; expires_at: Date | string | null }>(
+      "select revoked_at, expires_at from api_keys where id = $1",
+      [owner.owner_key_id],
+    );
     if (!key) return "the API key that created it no longer exists";
     if (key.revoked_at) return "the API key that created it was revoked";
     if (key.expires_at && new Date(key.expires_at).getTime() <= now.getTime()) return "the API key that created it has expired";
@@ -67,7 +70,8 @@ export async function ownerProblem(
     if (!user) return "the user who created it no longer exists";
     if (user.disabled_at) return "the user who created it was disabled";
     // Removed from the team (or made a viewer) since: it may no longer start sessions there.
-    if (user.role !== "admin" && (!user.team_role || user.team_role === "viewer")) return "the user who created it may no longer start sessions in its team";
+    if (user.role !== "admin" && (!user.team_role || user.team_role === "viewer"))
+      return "the user who created it may no longer start sessions in its team";
   }
   return null;
 }

@@ -29,7 +29,9 @@ async function checksum(db: Database): Promise<string> {
   const tables = await db.query<{ name: string }>("select tablename as name from pg_tables where schemaname = 'public' order by 1");
   const sums: string[] = [];
   for (const { name } of tables) {
-    const [row] = await db.query<{ sum: string }>(`select md5(coalesce(string_agg(x::text, '|' order by x::text), '')) as sum from "${name}" x`);
+    const [row] = await db.query<{ sum: string }>(
+      `select md5(coalesce(string_agg(x::text, '|' order by x::text), '')) as sum from "${name}" x`,
+    );
     sums.push(`${name}:${row!.sum}`);
   }
   return sums.join(",");
@@ -46,8 +48,12 @@ beforeAll(async () => {
   await h.waitForStatus(s.id, "idle");
   fixture.events = await (await t.request("GET", `/api/sessions/${s.id}/events?after=0&limit=1000`)).text();
   fixture.token = (await t.json("POST", "/api/keys", { body: { label: "kept", role: "admin" } })).body.token;
-  fixture.vaultId = (await t.json("POST", "/api/vault", { body: { name: "KEPT_TOKEN", value: "vault-value-kept-123", hosts: ["example.com"] } })).body.id;
-  fixture.mcpId = (await t.json("POST", "/api/mcp/servers", { body: { name: "kept-mcp", transport: "streamable-http", url: "http://127.0.0.1:1/mcp" } })).body.id;
+  fixture.vaultId = (
+    await t.json("POST", "/api/vault", { body: { name: "KEPT_TOKEN", value: "vault-value-kept-123", hosts: ["example.com"] } })
+  ).body.id;
+  fixture.mcpId = (
+    await t.json("POST", "/api/mcp/servers", { body: { name: "kept-mcp", transport: "streamable-http", url: "http://127.0.0.1:1/mcp" } })
+  ).body.id;
 }, 120_000);
 afterAll(() => h?.close());
 
@@ -55,7 +61,11 @@ describe("backup and restore", () => {
   test("backup -> fresh database -> restore: agents, the session's events byte-identical, keys, vault (sealed, usable), MCP servers", async () => {
     const key = KEY;
     const progress: string[] = [];
-    await dumpDatabase(h.t.database, { encryptionKey: key, write: (l) => void lines.push(l), onProgress: (table, done, total) => done === total && progress.push(table) });
+    await dumpDatabase(h.t.database, {
+      encryptionKey: key,
+      write: (l) => void lines.push(l),
+      onProgress: (table, done, total) => done === total && progress.push(table),
+    });
     expect(lines[0]!.startsWith('#{"lap_backup":1')).toBe(true);
     expect(lines.at(-1)!.startsWith('#{"end":true')).toBe(true);
     expect(progress).toContain("session_events");
@@ -71,7 +81,9 @@ describe("backup and restore", () => {
       expect((await target.json("GET", "/api/agents")).body.data.map((a: { id: string }) => a.id)).toContain(h.agentId);
       expect((await target.json("GET", "/api/auth/me", { key: fixture.token })).status).toBe(200);
       expect((await target.json("GET", `/api/mcp/servers/${fixture.mcpId}`)).body.name).toBe("kept-mcp");
-      const [vault] = await target.database.query<{ value_sealed: string }>("select value_sealed from vault_secrets where id = $1", [fixture.vaultId]);
+      const [vault] = await target.database.query<{ value_sealed: string }>("select value_sealed from vault_secrets where id = $1", [
+        fixture.vaultId,
+      ]);
       expect(createSecretBox(key).decrypt(vault!.value_sealed)).toBe("vault-value-kept-123");
       // New rows continue after the restored ones (sequences), and the restore is in the trail.
       const [restored] = await target.database.query<{ action: string }>("select action from audit_log order by id desc limit 1");
@@ -106,7 +118,10 @@ describe("backup and restore", () => {
     const db = await testDatabase();
     try {
       const before = await checksum(db);
-      for (const [backup, says] of [[older, /schema version \d+.*Restore it with the LAP version that made it/], [newer, /newer LAP/]] as const) {
+      for (const [backup, says] of [
+        [older, /schema version \d+.*Restore it with the LAP version that made it/],
+        [newer, /newer LAP/],
+      ] as const) {
         const err = await restoreDatabase(db, fromArray(backup), { encryptionKey: KEY }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(RestoreRefused);
         expect((err as Error).message).toMatch(says);

@@ -32,7 +32,11 @@ export type Progress = (table: string, done: number, total: number) => void;
 
 /** LAP's tables in an order where each comes after the tables it references (restore inserts in this order). */
 export async function tablesInOrder(tx: Pick<SqlTx, "query">): Promise<string[]> {
-  const tables = (await tx.query<{ name: string }>("select tablename as name from pg_tables where schemaname = 'public' and tablename <> 'lap_migrations' order by 1")).map((t) => t.name);
+  const tables = (
+    await tx.query<{ name: string }>(
+      "select tablename as name from pg_tables where schemaname = 'public' and tablename <> 'lap_migrations' order by 1",
+    )
+  ).map((t) => t.name);
   const deps = await tx.query<{ child: string; parent: string }>(
     `select c.relname as child, p.relname as parent from pg_constraint k
        join pg_class c on c.oid = k.conrelid join pg_class p on p.oid = k.confrelid
@@ -69,7 +73,10 @@ async function orderOf(tx: Pick<SqlTx, "query">, table: string): Promise<string>
  * The dump's lines, in order. Runs in one transaction: a snapshot of the whole database, while writers
  * go on (PostgreSQL) or wait for it (embedded PGlite, one connection).
  */
-export async function dumpDatabase(database: Database, opts: { encryptionKey: Buffer; write: (line: string) => Promise<void> | void; onProgress?: Progress }): Promise<{ tables: Record<string, number> }> {
+export async function dumpDatabase(
+  database: Database,
+  opts: { encryptionKey: Buffer; write: (line: string) => Promise<void> | void; onProgress?: Progress },
+): Promise<{ tables: Record<string, number> }> {
   const box = createSecretBox(opts.encryptionKey);
   return database.transaction(async (tx) => {
     await tx.query("set transaction isolation level repeatable read, read only");
@@ -92,7 +99,9 @@ export async function dumpDatabase(database: Database, opts: { encryptionKey: Bu
       const order = await orderOf(tx, table);
       let done = 0;
       while (done < n) {
-        const page = await tx.query<{ j: string }>(`select row_to_json(t)::text as j from ${quote(table)} t order by ${order} limit ${PAGE_ROWS} offset ${done}`);
+        const page = await tx.query<{ j: string }>(
+          `select row_to_json(t)::text as j from ${quote(table)} t order by ${order} limit ${PAGE_ROWS} offset ${done}`,
+        );
         if (page.length === 0) break;
         for (const r of page) await opts.write(r.j);
         done += page.length;

@@ -19,7 +19,12 @@ export function backupRoutes(deps: { database: Database; encryptionKey: Buffer; 
     .get(
       "/backup",
       async ({ principal }) => {
-        await deps.audit.record(deps.database.db, { actor: principal, action: "backup.download", objectType: "database", detail: { mode: deps.database.mode } });
+        await deps.audit.record(deps.database.db, {
+          actor: principal,
+          action: "backup.download",
+          objectType: "database",
+          detail: { mode: deps.database.mode },
+        });
         const gzip = createGzip();
         const ended = () => new Error("the backup download ended before the dump did");
         // Waits for the reader (backpressure); a reader that goes away ends the dump's transaction.
@@ -46,9 +51,17 @@ export function backupRoutes(deps: { database: Database; encryptionKey: Buffer; 
           },
         );
         return new Response(Readable.toWeb(gzip) as unknown as BodyInit, {
-          headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="lap-backup-${new Date().toISOString().replace(/[:.]/g, "-")}.jsonl.gz"`, "cache-control": "no-store" },
+          headers: {
+            "content-type": "application/gzip",
+            "content-disposition": `attachment; filename="lap-backup-${new Date().toISOString().replace(/[:.]/g, "-")}.jsonl.gz"`,
+            "cache-control": "no-store",
+          },
         });
       },
-      { detail: { summary: "Download a consistent backup of the whole database (gzip'd lines; secrets stay sealed). `lap restore` reads it." } },
+      {
+        detail: {
+          summary: "Download a consistent backup of the whole database (gzip'd lines; secrets stay sealed). `lap restore` reads it.",
+        },
+      },
     );
 }

@@ -34,8 +34,12 @@ function readHeader(line: string | undefined): BackupHeader {
   } catch {
     header = undefined;
   }
-  if (!header || typeof header.lap_backup !== "number" || !Array.isArray(header.migrations)) throw new RestoreRefused("This is not a LAP backup (made by `lap backup`); nothing was changed.");
-  if (header.lap_backup > BACKUP_FORMAT) throw new RestoreRefused(`This backup's format (${header.lap_backup}) is newer than this LAP reads (${BACKUP_FORMAT}): restore it with the LAP version that made it. Nothing was changed.`);
+  if (!header || typeof header.lap_backup !== "number" || !Array.isArray(header.migrations))
+    throw new RestoreRefused("This is not a LAP backup (made by `lap backup`); nothing was changed.");
+  if (header.lap_backup > BACKUP_FORMAT)
+    throw new RestoreRefused(
+      `This backup's format (${header.lap_backup}) is newer than this LAP reads (${BACKUP_FORMAT}): restore it with the LAP version that made it. Nothing was changed.`,
+    );
   return header as BackupHeader;
 }
 
@@ -82,7 +86,13 @@ export async function restoreDatabase(
   const header = readHeader((await it.next()).value as string | undefined);
   checkKey(header, opts.encryptionKey);
   const known = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR }).map((m) => m.hash);
-  if ((await database.query<{ n: number }>("select count(*)::int as n from pg_tables where schemaname = 'public' and tablename = 'lap_migrations'"))[0]?.n === 0) {
+  if (
+    (
+      await database.query<{ n: number }>(
+        "select count(*)::int as n from pg_tables where schemaname = 'public' and tablename = 'lap_migrations'",
+      )
+    )[0]?.n === 0
+  ) {
     // A database no LAP has started on: give it this LAP's schema, then compare.
     if (header.migrations.length === known.length && header.migrations.every((m, i) => m === known[i])) await migrate(database);
   }
@@ -93,7 +103,10 @@ export async function restoreDatabase(
       const [{ n }] = (await database.query<{ n: number }>(`select count(*)::int as n from ${quote(t)}`)) as [{ n: number }];
       if (n > 0) held.push(`${n} ${t.replace("_", " ")}`);
     }
-    if (held.length) throw new RestoreRefused(`This LAP's database is not empty (${held.join(", ")}). Restore replaces everything in it: run again with --replace to do so, or restore into a fresh LAP. Nothing was changed.`);
+    if (held.length)
+      throw new RestoreRefused(
+        `This LAP's database is not empty (${held.join(", ")}). Restore replaces everything in it: run again with --replace to do so, or restore into a fresh LAP. Nothing was changed.`,
+      );
   }
 
   return database.transaction(async (tx) => {
@@ -107,7 +120,9 @@ export async function restoreDatabase(
     let chunk: string[] = [];
     const flush = async () => {
       if (!table || chunk.length === 0) return;
-      await tx.query(`insert into ${quote(table)} select * from json_populate_recordset(null::${quote(table)}, $1::json)`, [`[${chunk.join(",")}]`]);
+      await tx.query(`insert into ${quote(table)} select * from json_populate_recordset(null::${quote(table)}, $1::json)`, [
+        `[${chunk.join(",")}]`,
+      ]);
       counts[table] = (counts[table] ?? 0) + chunk.length;
       opts.onProgress?.(table, counts[table]!, expected);
       chunk = [];

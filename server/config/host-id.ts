@@ -19,7 +19,8 @@ export function resolveHostId(dataDir: string, configured?: string): string {
   const path = join(dataDir, HOST_ID_FILE);
   if (existsSync(path)) {
     const kept = readFileSync(path, "utf8").trim();
-    if (!HOST_ID_PATTERN.test(kept)) throw new HostIdFileError(`${path} does not hold a valid host id (${HOST_ID_RULE}); delete it to get a new one, or set LAP_HOST_ID`);
+    if (!HOST_ID_PATTERN.test(kept))
+      throw new HostIdFileError(`${path} does not hold a valid host id (${HOST_ID_RULE}); delete it to get a new one, or set LAP_HOST_ID`);
     return kept;
   }
   const made = `host_${randomBytes(8).toString("hex")}`;

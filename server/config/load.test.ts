@@ -22,7 +22,14 @@ describe("configuration", () => {
   test("every failing variable is reported at once, not just the first", () => {
     let error: ConfigError | undefined;
     try {
-      parseEnv({ PORT: "http", MASTER_KEY: "short", DATABASE_URL: "mysql://x", WARM_POOL_SIZE: "-1", K8S_IMAGE_PULL_POLICY: "Sometimes", ENCRYPTION_KEY: "abc" });
+      parseEnv({
+        PORT: "http",
+        MASTER_KEY: "short",
+        DATABASE_URL: "mysql://x",
+        WARM_POOL_SIZE: "-1",
+        K8S_IMAGE_PULL_POLICY: "Sometimes",
+        ENCRYPTION_KEY: "abc",
+      });
     } catch (e) {
       error = e as ConfigError;
     }
@@ -43,7 +50,9 @@ describe("configuration", () => {
       error = e as ConfigError;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error!.issues).toEqual(["MASTER_KEY: must be at least 32 characters when LAP_ENV=production (it has 31; openssl rand -base64 32)"]);
+    expect(error!.issues).toEqual([
+      "MASTER_KEY: must be at least 32 characters when LAP_ENV=production (it has 31; openssl rand -base64 32)",
+    ]);
     expect(parseEnv({ LAP_ENV: "production", MASTER_KEY: "a".repeat(32), ENCRYPTION_KEY: key }).LAP_ENV).toBe("production");
     // Development keeps the old floor: a short key for a laptop is the operator's call.
     expect(parseEnv({ LAP_ENV: "development", MASTER_KEY: "short-ok" }).MASTER_KEY).toBe("short-ok");
@@ -86,6 +95,7 @@ describe("configuration", () => {
     const rows = describeEnv();
     for (const r of rows) expect(r.meta.description.length).toBeGreaterThan(10);
     const secrets = rows.filter((r) => r.meta.secret).map((r) => r.name);
-    for (const s of ["MASTER_KEY", "ENCRYPTION_KEY", "DATABASE_URL", "LITELLM_API_KEY", "LINEAR_CLIENT_SECRET", "LINEAR_WEBHOOK_SECRET"]) expect(secrets).toContain(s);
+    for (const s of ["MASTER_KEY", "ENCRYPTION_KEY", "DATABASE_URL", "LITELLM_API_KEY", "LINEAR_CLIENT_SECRET", "LINEAR_WEBHOOK_SECRET"])
+      expect(secrets).toContain(s);
   });
 });

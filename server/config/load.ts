@@ -33,16 +33,19 @@ export const PRODUCTION_MASTER_KEY_MIN = 32;
 
 export function parseEnv(raw: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(raw);
-  const issues = result.success
-    ? []
-    : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const issues = result.success ? [] : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   const lapEnv = raw.LAP_ENV ?? "development";
   if (lapEnv === "production") {
     // A production master key must resist guessing on its own (the login backoff only slows it down).
     const master = raw.MASTER_KEY?.trim() ?? "";
-    if (!master) issues.push(`MASTER_KEY: required when LAP_ENV=production (at least ${PRODUCTION_MASTER_KEY_MIN} characters; openssl rand -base64 32)`);
+    if (!master)
+      issues.push(
+        `MASTER_KEY: required when LAP_ENV=production (at least ${PRODUCTION_MASTER_KEY_MIN} characters; openssl rand -base64 32)`,
+      );
     else if (master.length < PRODUCTION_MASTER_KEY_MIN) {
-      issues.push(`MASTER_KEY: must be at least ${PRODUCTION_MASTER_KEY_MIN} characters when LAP_ENV=production (it has ${master.length}; openssl rand -base64 32)`);
+      issues.push(
+        `MASTER_KEY: must be at least ${PRODUCTION_MASTER_KEY_MIN} characters when LAP_ENV=production (it has ${master.length}; openssl rand -base64 32)`,
+      );
     }
     if (!raw.ENCRYPTION_KEY?.trim()) issues.push("ENCRYPTION_KEY: required when LAP_ENV=production (openssl rand -base64 32)");
   }

@@ -35,9 +35,7 @@ export interface Database {
   dump?: () => Promise<Blob>;
 }
 
-export type DatabaseOptions =
-  | { url: string; max?: number }
-  | { dataDir?: string; loadDataDir?: Blob | File; sharedBuffers?: string };
+export type DatabaseOptions = { url: string; max?: number } | { dataDir?: string; loadDataDir?: Blob | File; sharedBuffers?: string };
 
 /** `postgres` when a URL is given, embedded PGlite otherwise. */
 export async function createDatabase(opts: DatabaseOptions): Promise<Database> {
@@ -93,12 +91,15 @@ async function createPglite(opts: { dataDir?: string; loadDataDir?: Blob | File;
     db,
     mode: "embedded",
     query: async (text, params) => (await pg.query(text, params)).rows as never,
-    transaction: (fn) => pg.transaction((tx) => fn({
-      query: async (text, params) => (await tx.query(text, params)).rows as never,
-      copyFrom: async (statement, data) => {
-        await tx.query(statement, [], { blob: new Blob([data]) });
-      },
-    })),
+    transaction: (fn) =>
+      pg.transaction((tx) =>
+        fn({
+          query: async (text, params) => (await tx.query(text, params)).rows as never,
+          copyFrom: async (statement, data) => {
+            await tx.query(statement, [], { blob: new Blob([data]) });
+          },
+        }),
+      ),
     listen: async (channel, onPayload) => pg.listen(channel, onPayload),
     notify: async (channel, payload) => {
       await pg.query("select pg_notify($1, $2)", [channel, payload]);

@@ -21,7 +21,9 @@ describe("migrations", () => {
     const status = await migrationStatus(dbs[0]!);
     expect(status.pending).toBe(0);
     expect(status.applied).toBe(status.total);
-    const tables = await dbs[0]!.query<{ n: number }>("select count(*)::int as n from information_schema.tables where table_name = 'api_keys'");
+    const tables = await dbs[0]!.query<{ n: number }>(
+      "select count(*)::int as n from information_schema.tables where table_name = 'api_keys'",
+    );
     expect(tables[0]!.n).toBe(1);
     await Promise.all(dbs.map((d) => d.close()));
   });

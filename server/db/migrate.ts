@@ -40,9 +40,7 @@ export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise
 
 export async function migrationStatus(database: Database, dir = MIGRATIONS_DIR): Promise<MigrationStatus> {
   const total = readMigrationFiles({ migrationsFolder: dir }).length;
-  const rows = await database
-    .query<{ n: number }>("select count(*)::int as n from lap_migrations")
-    .catch(() => [{ n: 0 }]);
+  const rows = await database.query<{ n: number }>("select count(*)::int as n from lap_migrations").catch(() => [{ n: 0 }]);
   const applied = rows[0]?.n ?? 0;
   return { applied, total, pending: Math.max(0, total - applied) };
 }

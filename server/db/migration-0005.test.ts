@@ -22,7 +22,10 @@ function migrationsBefore(tag: string): string {
   cpSync(MIGRATIONS_DIR, dir, { recursive: true });
   const journalPath = join(dir, "meta", "_journal.json");
   const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: Array<{ tag: string }> };
-  journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === tag));
+  journal.entries = journal.entries.slice(
+    0,
+    journal.entries.findIndex((e) => e.tag === tag),
+  );
   writeFileSync(journalPath, JSON.stringify(journal));
   return dir;
 }
@@ -39,7 +42,11 @@ test("existing keys get their kind; existing agents and sessions no owner", asyn
   cleanups.push(() => db.close());
   await migrate(db, migrationsBefore("0005_key_kinds_owners_dashboard_sessions"));
   const key = (id: string, role: string) =>
-    db.query("insert into api_keys (id, key_hash, key_prefix, label, role) values ($1, $2, 'sk-lap-xxxx', $1, $3)", [id, `hash-${id}`, role]);
+    db.query("insert into api_keys (id, key_hash, key_prefix, label, role) values ($1, $2, 'sk-lap-xxxx', $1, $3)", [
+      id,
+      `hash-${id}`,
+      role,
+    ]);
   await key("k-admin", "admin");
   await key("k-user", "user");
   await key("k-virtual", "user");
@@ -49,7 +56,11 @@ test("existing keys get their kind; existing agents and sessions no owner", asyn
   await db.query("insert into agents (id, name, model) values ('agt-old', 'old', 'm')");
 
   await migrate(db);
-  const kinds = Object.fromEntries((await db.query<{ id: string; kind: string }>("select id, kind from api_keys")).map((r) => [r.id, r.kind]));
+  const kinds = Object.fromEntries(
+    (await db.query<{ id: string; kind: string }>("select id, kind from api_keys")).map((r) => [r.id, r.kind]),
+  );
   expect(kinds).toEqual({ "k-admin": "admin", "k-user": "user", "k-virtual": "gateway", "k-session": "session" });
-  expect((await db.query<{ owner_key_id: string | null }>("select owner_key_id from agents where id = 'agt-old'"))[0]!.owner_key_id).toBeNull();
+  expect(
+    (await db.query<{ owner_key_id: string | null }>("select owner_key_id from agents where id = 'agt-old'"))[0]!.owner_key_id,
+  ).toBeNull();
 }, 60_000);

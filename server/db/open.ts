@@ -22,7 +22,9 @@ export async function openDatabase(config: Config): Promise<Database> {
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, "utf8"));
     if (pid && pid !== process.pid && alive(pid)) {
-      throw new Error(`Another LAP (pid ${pid}) is using the embedded database in ${config.dataDir}. Stop it, or set LAP_DATA_DIR or DATABASE_URL.`);
+      throw new Error(
+        `Another LAP (pid ${pid}) is using the embedded database in ${config.dataDir}. Stop it, or set LAP_DATA_DIR or DATABASE_URL.`,
+      );
     }
   }
   writeFileSync(lock, String(process.pid));

@@ -32,7 +32,17 @@ describe("API docs", () => {
 
   test("the docs page turns off Scalar's hosted-service menus (Deploy, Open API Client) and telemetry", async () => {
     const html = await (await t.request("GET", "/docs")).text();
-    const config = JSON.parse(/data-configuration='([^']*)'/.exec(html)?.[1]?.replaceAll("&quot;", '"') ?? /data-configuration="([^"]*)"/.exec(html)?.[1]?.replaceAll("&quot;", '"') ?? "{}") as Record<string, unknown>;
-    expect(config).toMatchObject({ hideClientButton: true, showDeveloperTools: "never", telemetry: false, agent: { disabled: true }, mcp: { disabled: true } });
+    const config = JSON.parse(
+      /data-configuration='([^']*)'/.exec(html)?.[1]?.replaceAll("&quot;", '"') ??
+        /data-configuration="([^"]*)"/.exec(html)?.[1]?.replaceAll("&quot;", '"') ??
+        "{}",
+    ) as Record<string, unknown>;
+    expect(config).toMatchObject({
+      hideClientButton: true,
+      showDeveloperTools: "never",
+      telemetry: false,
+      agent: { disabled: true },
+      mcp: { disabled: true },
+    });
   });
 });

@@ -29,11 +29,17 @@ export function docsRoutes(deps: { guard: AuthGuard; version: string; routes?: (
   return new Elysia({ name: "docs" })
     .use(deps.guard)
     .onAfterHandle(({ path, response }) => {
-      if (path === "/openapi.json" && deps.routes && response && typeof response === "object") fillJsonBodies(response as OpenApiDoc, deps.routes());
+      if (path === "/openapi.json" && deps.routes && response && typeof response === "object")
+        fillJsonBodies(response as OpenApiDoc, deps.routes());
     })
-    .get("/docs/scalar.js", () => new Response(Bun.file(SCALAR_BUNDLE), {
-      headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" },
-    }), { detail: { hide: true } })
+    .get(
+      "/docs/scalar.js",
+      () =>
+        new Response(Bun.file(SCALAR_BUNDLE), {
+          headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" },
+        }),
+      { detail: { hide: true } },
+    )
     .use(
       openapi({
         path: "/docs",
@@ -42,14 +48,20 @@ export function docsRoutes(deps: { guard: AuthGuard; version: string; routes?: (
         // A self-hosted reference: none of Scalar's hosted-service menus (the developer toolbar with
         // "Deploy"/"Share", "Open API Client", Ask AI, MCP generation), and no telemetry.
         scalar: {
-          cdn: "/docs/scalar.js", withDefaultFonts: false, hideClientButton: true, showDeveloperTools: "never",
-          telemetry: false, agent: { disabled: true }, mcp: { disabled: true },
+          cdn: "/docs/scalar.js",
+          withDefaultFonts: false,
+          hideClientButton: true,
+          showDeveloperTools: "never",
+          telemetry: false,
+          agent: { disabled: true },
+          mcp: { disabled: true },
         } as never,
         documentation: {
           info: {
             title: "LAP API",
             version: deps.version,
-            description: "Self-hosted orchestration for stateful AI agents. Authenticate with `Authorization: Bearer <key>` or `x-api-key`.",
+            description:
+              "Self-hosted orchestration for stateful AI agents. Authenticate with `Authorization: Bearer <key>` or `x-api-key`.",
           },
           components: {
             securitySchemes: {

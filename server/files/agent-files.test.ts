@@ -28,12 +28,20 @@ const upload = (id: string, parts: Array<{ name: string; body: string; path?: st
 };
 const list = async (id: string, key?: string) => (await t.json("GET", `/api/agents/${id}/files`, { key })).body;
 const auditCount = async (id: string) =>
-  (await t.database.query<{ n: number }>("select count(*)::int as n from audit_log where object_type = 'agent_file' and detail->>'agent_id' = $1", [id]))[0]!.n;
+  (
+    await t.database.query<{ n: number }>(
+      "select count(*)::int as n from audit_log where object_type = 'agent_file' and detail->>'agent_id' = $1",
+      [id],
+    )
+  )[0]!.n;
 
 describe("agent files", () => {
   test("upload (multipart and raw), list, download, replace and delete, each audited", async () => {
     const id = await agent();
-    const up = await upload(id, [{ name: "notes.md", body: "# Notes\n", path: "notes.md" }, { name: "x.txt", body: "data", path: "./docs//guide.txt" }]);
+    const up = await upload(id, [
+      { name: "notes.md", body: "# Notes\n", path: "notes.md" },
+      { name: "x.txt", body: "data", path: "./docs//guide.txt" },
+    ]);
     expect(up.status).toBe(201);
     const uploaded = (await up.json()).data;
     expect(uploaded.map((f: { path: string }) => f.path)).toEqual(["notes.md", "docs/guide.txt"]);
@@ -41,7 +49,10 @@ describe("agent files", () => {
     expect((await put(id, "docs/guide.txt", "replaced")).status).toBe(200);
 
     const listed = await list(id);
-    expect(listed.data.map((f: { path: string; size: number }) => [f.path, f.size])).toEqual([["docs/guide.txt", 8], ["notes.md", 8]]);
+    expect(listed.data.map((f: { path: string; size: number }) => [f.path, f.size])).toEqual([
+      ["docs/guide.txt", 8],
+      ["notes.md", 8],
+    ]);
     expect(listed).toMatchObject({ total_bytes: 16, limits: { max_file_bytes: 1000, max_files: 3, max_total_bytes: 1500 } });
     expect(listed.data[0].sha256).toBe(new Bun.CryptoHasher("sha256").update("replaced").digest("hex"));
 
@@ -54,10 +65,16 @@ describe("agent files", () => {
     expect((await t.json("DELETE", `/api/agents/${id}/files/notes.md`)).status).toBe(200);
     expect((await t.json("DELETE", `/api/agents/${id}/files/notes.md`)).status).toBe(404);
     expect((await list(id)).data.map((f: { path: string }) => f.path)).toEqual(["docs/guide.txt"]);
-    const actions = await t.database.query<{ action: string }>("select action from audit_log where object_type = 'agent_file' and detail->>'agent_id' = $1 order by id", [id]);
+    const actions = await t.database.query<{ action: string }>(
+      "select action from audit_log where object_type = 'agent_file' and detail->>'agent_id' = $1 order by id",
+      [id],
+    );
     expect(actions.map((a) => a.action)).toEqual(["agent_file.upload", "agent_file.upload", "agent_file.replace", "agent_file.delete"]);
     // The audit rows describe the file, never hold its bytes.
-    const changes = await t.database.query<{ c: string }>("select changes::text as c from audit_log where object_type = 'agent_file' and detail->>'agent_id' = $1", [id]);
+    const changes = await t.database.query<{ c: string }>(
+      "select changes::text as c from audit_log where object_type = 'agent_file' and detail->>'agent_id' = $1",
+      [id],
+    );
     expect(changes.some((r) => r.c.includes("replaced"))).toBe(false);
   });
 
@@ -73,17 +90,50 @@ describe("agent files", () => {
       ["no path", await t.request("PUT", `/api/agents/${id}/files/`, { body: "x" }), 400, "path"],
       ["oversized raw", await put(id, "big.bin", "x".repeat(1001)), 413, "(body)"],
       ["oversized part", await upload(id, [{ name: "big.bin", body: "x".repeat(1001) }]), 413, "file"],
-      ["traversal in a part's name", await upload(id, [{ name: "ok.txt", body: "a" }, { name: "../x", body: "b" }]), 400, "file[1]"],
+      [
+        "traversal in a part's name",
+        await upload(id, [
+          { name: "ok.txt", body: "a" },
+          { name: "../x", body: "b" },
+        ]),
+        400,
+        "file[1]",
+      ],
       ["traversal in a path field", await upload(id, [{ name: "ok.txt", body: "a", path: "a/../../b" }]), 400, "path"],
-      ["too many", await upload(id, [{ name: "1", body: "a" }, { name: "2", body: "a" }, { name: "3", body: "a" }]), 409, "file"],
-      ["over the total", await upload(id, [{ name: "1", body: "a".repeat(800) }, { name: "2", body: "a".repeat(800) }]), 413, "file"],
-      ["neither multipart nor JSON", await t.request("POST", `/api/agents/${id}/files`, { body: "a", headers: { "content-type": "text/plain" } }), 415, "(body)"],
+      [
+        "too many",
+        await upload(id, [
+          { name: "1", body: "a" },
+          { name: "2", body: "a" },
+          { name: "3", body: "a" },
+        ]),
+        409,
+        "file",
+      ],
+      [
+        "over the total",
+        await upload(id, [
+          { name: "1", body: "a".repeat(800) },
+          { name: "2", body: "a".repeat(800) },
+        ]),
+        413,
+        "file",
+      ],
+      [
+        "neither multipart nor JSON",
+        await t.request("POST", `/api/agents/${id}/files`, { body: "a", headers: { "content-type": "text/plain" } }),
+        415,
+        "(body)",
+      ],
       ["JSON without files", await t.request("POST", `/api/agents/${id}/files`, { body: { path: "a" } }), 400, "files"],
     ];
     for (const [what, res, status, field] of cases) {
       expect({ what, status: res.status }).toEqual({ what, status });
       const body = await res.json();
-      expect({ what, fields: body.error.fields?.map((f: { field: string }) => f.field) }).toEqual({ what, fields: expect.arrayContaining([field]) });
+      expect({ what, fields: body.error.fields?.map((f: { field: string }) => f.field) }).toEqual({
+        what,
+        fields: expect.arrayContaining([field]),
+      });
     }
     expect((await list(id)).data.map((f: { path: string }) => f.path)).toEqual(["keep.txt"]);
     expect(await auditCount(id)).toBe(1);
@@ -122,7 +172,9 @@ describe("the JSON upload (the dashboard's: a cookie session sends only JSON)", 
   test("base64 files are stored; bad base64, paths and sizes are 4xx naming the field and store nothing", async () => {
     const id = await agent();
     const b64 = (s: string) => Buffer.from(s).toString("base64");
-    const ok = await t.json("POST", `/api/agents/${id}/files`, { body: { files: [{ path: "a/b.txt", content_base64: b64("hello"), content_type: "text/plain" }] } });
+    const ok = await t.json("POST", `/api/agents/${id}/files`, {
+      body: { files: [{ path: "a/b.txt", content_base64: b64("hello"), content_type: "text/plain" }] },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.data[0]).toMatchObject({ path: "a/b.txt", size: 5, content_type: "text/plain" });
     expect(await (await t.request("GET", `/api/agents/${id}/files/a/b.txt`)).text()).toBe("hello");
@@ -134,7 +186,11 @@ describe("the JSON upload (the dashboard's: a cookie session sends only JSON)", 
     ];
     for (const [body, status, field] of cases) {
       const res = await t.json("POST", `/api/agents/${id}/files`, { body });
-      expect([field, res.status, res.body.error.fields?.map((f: { field: string }) => f.field)]).toEqual([field, status, expect.arrayContaining([field])]);
+      expect([field, res.status, res.body.error.fields?.map((f: { field: string }) => f.field)]).toEqual([
+        field,
+        status,
+        expect.arrayContaining([field]),
+      ]);
     }
     expect((await list(id)).data.map((f: { path: string }) => f.path)).toEqual(["a/b.txt"]);
   });

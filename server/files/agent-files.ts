@@ -27,7 +27,12 @@ export interface NewAgentFile {
 }
 
 export const tooLargeFile = (field: string, limit: number) =>
-  new ApiError(413, "payload_too_large", `${field}: the file is over the limit of ${limit} bytes per agent file (LAP_AGENT_FILE_MAX_BYTES)`, [{ field, message: `over ${limit} bytes` }]);
+  new ApiError(
+    413,
+    "payload_too_large",
+    `${field}: the file is over the limit of ${limit} bytes per agent file (LAP_AGENT_FILE_MAX_BYTES)`,
+    [{ field, message: `over ${limit} bytes` }],
+  );
 
 export class AgentFileService {
   constructor(private readonly deps: { database: Database; limits: AgentFileLimits; audit?: AuditPort }) {}
@@ -57,7 +62,11 @@ export class AgentFileService {
     await this.agent(agentId, actor);
     const rows = await this.db.select(metaColumns).from(agentFiles).where(eq(agentFiles.agentId, agentId)).orderBy(asc(agentFiles.path));
     const l = this.deps.limits;
-    return { data: rows.map(fileView), total_bytes: rows.reduce((n, r) => n + r.size, 0), limits: { max_file_bytes: l.maxFileBytes, max_files: l.maxFiles, max_total_bytes: l.maxTotalBytes } };
+    return {
+      data: rows.map(fileView),
+      total_bytes: rows.reduce((n, r) => n + r.size, 0),
+      limits: { max_file_bytes: l.maxFileBytes, max_files: l.maxFiles, max_total_bytes: l.maxTotalBytes },
+    };
   }
 
   /** Adds or replaces files (all or none): paths already normalized by the route's schema. */
@@ -68,30 +77,61 @@ export class AgentFileService {
     files.forEach((f, i) => {
       const field = files.length > 1 ? `file[${i}]` : "file";
       if (f.content.byteLength > l.maxFileBytes) throw tooLargeFile(field, l.maxFileBytes);
-      if (seen.has(f.path)) throw new ApiError(400, "invalid_request", `${field}: ${f.path} is given twice`, [{ field, message: "path given twice" }]);
+      if (seen.has(f.path))
+        throw new ApiError(400, "invalid_request", `${field}: ${f.path} is given twice`, [{ field, message: "path given twice" }]);
       seen.add(f.path);
     });
     const audit = this.deps.audit ?? NO_AUDIT;
     return this.db.transaction(async (tx) => {
       // One upload at a time per agent, so two cannot each pass the limits together (Postgres; PGlite has one connection).
       await tx.execute(sql`select id from ${agents} where ${agents.id} = ${agentId} for update`);
-      const current = await tx.select({ path: agentFiles.path, size: agentFiles.size }).from(agentFiles).where(eq(agentFiles.agentId, agentId));
+      const current = await tx
+        .select({ path: agentFiles.path, size: agentFiles.size })
+        .from(agentFiles)
+        .where(eq(agentFiles.agentId, agentId));
       const kept = current.filter((c) => !seen.has(c.path));
       const count = kept.length + files.length;
       const total = kept.reduce((n, c) => n + c.size, 0) + files.reduce((n, f) => n + f.content.byteLength, 0);
-      if (count > l.maxFiles) throw new ApiError(409, "too_many_files", `file: an agent holds at most ${l.maxFiles} files (LAP_AGENT_FILES_MAX_COUNT); it would have ${count}`, [{ field: "file", message: `over ${l.maxFiles} files` }]);
-      if (total > l.maxTotalBytes) throw new ApiError(413, "payload_too_large", `file: an agent's files total at most ${l.maxTotalBytes} bytes (LAP_AGENT_FILES_MAX_TOTAL_BYTES); they would total ${total}`, [{ field: "file", message: `over ${l.maxTotalBytes} bytes in total` }]);
+      if (count > l.maxFiles)
+        throw new ApiError(
+          409,
+          "too_many_files",
+          `file: an agent holds at most ${l.maxFiles} files (LAP_AGENT_FILES_MAX_COUNT); it would have ${count}`,
+          [{ field: "file", message: `over ${l.maxFiles} files` }],
+        );
+      if (total > l.maxTotalBytes)
+        throw new ApiError(
+          413,
+          "payload_too_large",
+          `file: an agent's files total at most ${l.maxTotalBytes} bytes (LAP_AGENT_FILES_MAX_TOTAL_BYTES); they would total ${total}`,
+          [{ field: "file", message: `over ${l.maxTotalBytes} bytes in total` }],
+        );
       const out: AgentFileView[] = [];
       for (const f of files) {
         const before = current.find((c) => c.path === f.path);
-        const values = { size: f.content.byteLength, sha256: createHash("sha256").update(f.content).digest("hex"), contentType: f.contentType || "application/octet-stream", content: f.content, updatedAt: new Date() };
+        const values = {
+          size: f.content.byteLength,
+          sha256: createHash("sha256").update(f.content).digest("hex"),
+          contentType: f.contentType || "application/octet-stream",
+          content: f.content,
+          updatedAt: new Date(),
+        };
         const [row] = await tx
           .insert(agentFiles)
           .values({ id: `afl_${randomUUID().replaceAll("-", "").slice(0, 20)}`, agentId, teamId: agent.teamId, path: f.path, ...values })
           .onConflictDoUpdate({ target: [agentFiles.agentId, agentFiles.path], set: values })
           .returning(metaColumns);
         const view = fileView(row!);
-        await audit.record(tx, { actor, action: before ? "agent_file.replace" : "agent_file.upload", objectType: "agent_file", objectId: row!.id, teamId: agent.teamId, before: before ?? null, after: view, detail: { agent_id: agentId } });
+        await audit.record(tx, {
+          actor,
+          action: before ? "agent_file.replace" : "agent_file.upload",
+          objectType: "agent_file",
+          objectId: row!.id,
+          teamId: agent.teamId,
+          before: before ?? null,
+          after: view,
+          detail: { agent_id: agentId },
+        });
         out.push(view);
       }
       return out;
@@ -100,7 +140,10 @@ export class AgentFileService {
 
   async content(agentId: string, path: string, actor: Principal = SYSTEM): Promise<AgentFileRow> {
     await this.agent(agentId, actor);
-    const [row] = await this.db.select().from(agentFiles).where(and(eq(agentFiles.agentId, agentId), eq(agentFiles.path, path)));
+    const [row] = await this.db
+      .select()
+      .from(agentFiles)
+      .where(and(eq(agentFiles.agentId, agentId), eq(agentFiles.path, path)));
     if (!row) throw notFound("File");
     return row;
   }
@@ -109,17 +152,33 @@ export class AgentFileService {
     const agent = await this.agent(agentId, actor, "act");
     const audit = this.deps.audit ?? NO_AUDIT;
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.delete(agentFiles).where(and(eq(agentFiles.agentId, agentId), eq(agentFiles.path, path))).returning(metaColumns);
+      const [row] = await tx
+        .delete(agentFiles)
+        .where(and(eq(agentFiles.agentId, agentId), eq(agentFiles.path, path)))
+        .returning(metaColumns);
       if (!row) throw notFound("File");
       const view = fileView(row);
-      await audit.record(tx, { actor, action: "agent_file.delete", objectType: "agent_file", objectId: row.id, teamId: agent.teamId, before: view, after: null, detail: { agent_id: agentId } });
+      await audit.record(tx, {
+        actor,
+        action: "agent_file.delete",
+        objectType: "agent_file",
+        objectId: row.id,
+        teamId: agent.teamId,
+        before: view,
+        after: null,
+        detail: { agent_id: agentId },
+      });
       return view;
     });
   }
 
   /** Every file of an agent with its content, for a new session's workspace. */
   async forSession(agentId: string): Promise<Array<{ path: string; content: Uint8Array }>> {
-    const rows = await this.db.select({ path: agentFiles.path, content: agentFiles.content }).from(agentFiles).where(eq(agentFiles.agentId, agentId)).orderBy(asc(agentFiles.path));
+    const rows = await this.db
+      .select({ path: agentFiles.path, content: agentFiles.content })
+      .from(agentFiles)
+      .where(eq(agentFiles.agentId, agentId))
+      .orderBy(asc(agentFiles.path));
     return rows.map((r) => ({ path: r.path, content: new Uint8Array(r.content) }));
   }
 }
@@ -137,5 +196,14 @@ const metaColumns = {
 
 type FileMeta = Omit<AgentFileRow, "content" | "teamId">;
 export function fileView(r: FileMeta): AgentFileView {
-  return { id: r.id, agent_id: r.agentId, path: r.path, size: r.size, sha256: r.sha256, content_type: r.contentType, created_at: r.createdAt.toISOString(), updated_at: r.updatedAt.toISOString() };
+  return {
+    id: r.id,
+    agent_id: r.agentId,
+    path: r.path,
+    size: r.size,
+    sha256: r.sha256,
+    content_type: r.contentType,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
 }

@@ -5,7 +5,17 @@ import { sessionIdParams } from "../sessions/model";
 import { ApiError, badRequest } from "../lib/errors";
 import { DEFAULT_JSON_LIMITS, type JsonLimits, readJsonBody } from "../http/json-body";
 import { type AgentFileService, type NewAgentFile, tooLargeFile } from "./agent-files";
-import { jsonUploadBody, normalized, agentFileListView, fileParams, filePath, agentFilesUploadedView, agentFileView, workspaceListView, workspacePathQuery } from "./model";
+import {
+  jsonUploadBody,
+  normalized,
+  agentFileListView,
+  fileParams,
+  filePath,
+  agentFilesUploadedView,
+  agentFileView,
+  workspaceListView,
+  workspacePathQuery,
+} from "./model";
 import { normalizeRelativePath } from "./paths";
 import { downloadHeaders, type WorkspaceFiles } from "./workspace";
 
@@ -44,7 +54,12 @@ const isJson = (request: Request) => (request.headers.get("content-type") ?? "")
 /** multipart/form-data: `file` parts (one or more), each at `path` (the same count, in order) or its file name. */
 async function filesFromForm(request: Request, maxFileBytes: number): Promise<NewAgentFile[]> {
   if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) {
-    throw new ApiError(415, "unsupported_media_type", "Send multipart/form-data with file parts, JSON { files: [{ path, content_base64 }] }, or PUT the raw bytes to files/<path>", [{ field: "(body)", message: "not multipart/form-data" }]);
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      "Send multipart/form-data with file parts, JSON { files: [{ path, content_base64 }] }, or PUT the raw bytes to files/<path>",
+      [{ field: "(body)", message: "not multipart/form-data" }],
+    );
   }
   let form: FormData;
   try {
@@ -55,7 +70,8 @@ async function filesFromForm(request: Request, maxFileBytes: number): Promise<Ne
   const parts = form.getAll("file");
   const paths = form.getAll("path");
   if (parts.length === 0) throw badRequest("file: no file part", [{ field: "file", message: "required" }]);
-  if (paths.length && paths.length !== parts.length) throw badRequest("path: give one path per file part, or none", [{ field: "path", message: "one per file" }]);
+  if (paths.length && paths.length !== parts.length)
+    throw badRequest("path: give one path per file part, or none", [{ field: "path", message: "one per file" }]);
   const out: NewAgentFile[] = [];
   for (const [i, part] of parts.entries()) {
     const field = parts.length > 1 ? `file[${i}]` : "file";
@@ -71,7 +87,8 @@ async function filesFromForm(request: Request, maxFileBytes: number): Promise<Ne
 }
 
 /** A content type as stored and shown (never used to render: downloads are attachments). */
-const safeType = (t: string | null | undefined) => (t && /^[\w.+-]+\/[\w.+-]+$/.test(t.split(";")[0]!.trim()) ? t.split(";")[0]!.trim().slice(0, 100) : "application/octet-stream");
+const safeType = (t: string | null | undefined) =>
+  t && /^[\w.+-]+\/[\w.+-]+$/.test(t.split(";")[0]!.trim()) ? t.split(";")[0]!.trim().slice(0, 100) : "application/octet-stream";
 
 /** An agent's files (docs/files.md): the agent's viewers read them, those who may change the agent change them. */
 export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuard; jsonLimits?: JsonLimits }) {
@@ -88,11 +105,21 @@ export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuar
         // Who may change the agent is checked before the body is read: another team's key gets 404 whatever it sent.
         await deps.files.writable(params.id, principal);
         const max = deps.files.limits.maxFileBytes;
-        const files = isJson(request) ? await filesFromJson(request, deps.jsonLimits ?? DEFAULT_JSON_LIMITS, max) : await filesFromForm(request, max);
+        const files = isJson(request)
+          ? await filesFromJson(request, deps.jsonLimits ?? DEFAULT_JSON_LIMITS, max)
+          : await filesFromForm(request, max);
         set.status = 201;
         return { data: await deps.files.put(params.id, files, principal) };
       },
-      { parse: "none", params: agentIdParams, response: { 201: agentFilesUploadedView }, detail: { summary: "Upload files: multipart/form-data `file` parts (optional `path` per part), or JSON { files: [{ path, content_base64 }] }; all or none" } },
+      {
+        parse: "none",
+        params: agentIdParams,
+        response: { 201: agentFilesUploadedView },
+        detail: {
+          summary:
+            "Upload files: multipart/form-data `file` parts (optional `path` per part), or JSON { files: [{ path, content_base64 }] }; all or none",
+        },
+      },
     )
     .put(
       "/:id/files/*",
@@ -100,16 +127,28 @@ export function agentFileRoutes(deps: { files: AgentFileService; guard: AuthGuar
         await deps.files.writable(params.id, principal);
         const path = filePath(params["*"]);
         const content = await readBytes(request, deps.files.limits.maxFileBytes, "(body)");
-        const [view] = await deps.files.put(params.id, [{ path, content, contentType: safeType(request.headers.get("content-type")) }], principal);
+        const [view] = await deps.files.put(
+          params.id,
+          [{ path, content, contentType: safeType(request.headers.get("content-type")) }],
+          principal,
+        );
         return view!;
       },
-      { parse: "none", params: fileParams, filePath, response: agentFileView, detail: { summary: "Upload one file: the raw body, at the path after files/ (replaces a file there)" } },
+      {
+        parse: "none",
+        params: fileParams,
+        filePath,
+        response: agentFileView,
+        detail: { summary: "Upload one file: the raw body, at the path after files/ (replaces a file there)" },
+      },
     )
     .get(
       "/:id/files/*",
       async ({ params, principal }) => {
         const row = await deps.files.content(params.id, filePath(params["*"]), principal);
-        return new Response(new Uint8Array(row.content), { headers: downloadHeaders(row.path.split("/").at(-1)!, "application/octet-stream", row.size) });
+        return new Response(new Uint8Array(row.content), {
+          headers: downloadHeaders(row.path.split("/").at(-1)!, "application/octet-stream", row.size),
+        });
       },
       { params: fileParams, filePath, detail: { summary: "Download one of the agent's files" } },
     )

@@ -18,12 +18,14 @@ export function normalizeRelativePath(input: string, opts: { allowRoot?: boolean
   if (input.includes("\\")) return { ok: false, message: "contains a backslash (use / between folders)" };
   if (/^[A-Za-z]:/.test(input)) return { ok: false, message: "must be relative, not a drive path" };
   const trimmed = input.normalize("NFC");
-  if (trimmed.startsWith("/") && !(opts.allowRoot && /^\/*$/.test(trimmed))) return { ok: false, message: "must be relative (no leading /)" };
+  if (trimmed.startsWith("/") && !(opts.allowRoot && /^\/*$/.test(trimmed)))
+    return { ok: false, message: "must be relative (no leading /)" };
   const segments = trimmed.split("/").filter((s) => s !== "" && s !== ".");
   if (segments.some((s) => s === "..")) return { ok: false, message: "must not contain .." };
   if (segments.length === 0) return opts.allowRoot ? { ok: true, path: "", segments: [] } : { ok: false, message: "names no file" };
   if (segments.length > MAX_PATH_DEPTH) return { ok: false, message: `is deeper than ${MAX_PATH_DEPTH} folders` };
-  if (segments.some((s) => Buffer.byteLength(s) > MAX_SEGMENT_BYTES)) return { ok: false, message: `has a name longer than ${MAX_SEGMENT_BYTES} bytes` };
+  if (segments.some((s) => Buffer.byteLength(s) > MAX_SEGMENT_BYTES))
+    return { ok: false, message: `has a name longer than ${MAX_SEGMENT_BYTES} bytes` };
   if (segments.some((s) => s.toLowerCase() === ".git")) return { ok: false, message: "must not be inside .git" };
   return { ok: true, path: segments.join("/"), segments };
 }

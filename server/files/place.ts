@@ -20,7 +20,8 @@ export function placeAgentFiles(workspace: string, files: Array<{ path: string; 
       try {
         writeFileAt(root, p.segments, f.content);
       } catch (err) {
-        if (err instanceof UnsafePathError) throw new AgentFilePlacementError(`could not place the agent file ${p.path} in the workspace: ${err.message}`);
+        if (err instanceof UnsafePathError)
+          throw new AgentFilePlacementError(`could not place the agent file ${p.path} in the workspace: ${err.message}`);
         throw err;
       }
     }

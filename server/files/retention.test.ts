@@ -14,7 +14,14 @@ afterAll(() => h?.close());
 const HOST = "host-a";
 let n = 0;
 /** A workspace dir and a sandbox row for it (status, host), last changed `daysAgo`. */
-async function workspace(dir: string, sessionId: string | null, status: string, daysAgo: number, host: string | null = HOST, provider = "local") {
+async function workspace(
+  dir: string,
+  sessionId: string | null,
+  status: string,
+  daysAgo: number,
+  host: string | null = HOST,
+  provider = "local",
+) {
   const ws = `ws_ret_${++n}`;
   mkdirSync(join(dir, ws));
   writeFileSync(join(dir, ws, "out.txt"), "agent output");

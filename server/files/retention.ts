@@ -7,7 +7,10 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Database } from "../db/client";
 
-export async function pruneWorkspaces(deps: { database: Database; workspacesDir: string; hostId: string }, retentionDays: number): Promise<string[]> {
+export async function pruneWorkspaces(
+  deps: { database: Database; workspacesDir: string; hostId: string },
+  retentionDays: number,
+): Promise<string[]> {
   if (retentionDays <= 0) return [];
   const rows = await deps.database.query<{ workspace_id: string }>(
     `select b.workspace_id

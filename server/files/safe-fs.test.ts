@@ -3,7 +3,18 @@
  * to read or write outside it (docs/security.md "Workspace files"). Real files on a temporary dir.
  */
 import { describe, expect, test } from "bun:test";
-import { closeSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
@@ -45,7 +56,21 @@ function trappedWorkspace() {
 describe("paths", () => {
   test("normalized or refused with the reason", () => {
     expect(normalizeRelativePath("./a//b/./c.txt")).toEqual({ ok: true, path: "a/b/c.txt", segments: ["a", "b", "c.txt"] });
-    for (const bad of ["../x", "a/../../x", "/etc/passwd", "C:/x", "a\\b", "a\u0000b", "a\nb", ".git/config", "x/.GIT/hooks", "", ".", "a/".repeat(40) + "x", "n".repeat(256)]) {
+    for (const bad of [
+      "../x",
+      "a/../../x",
+      "/etc/passwd",
+      "C:/x",
+      "a\\b",
+      "a\u0000b",
+      "a\nb",
+      ".git/config",
+      "x/.GIT/hooks",
+      "",
+      ".",
+      "a/".repeat(40) + "x",
+      "n".repeat(256),
+    ]) {
       expect([bad, normalizeRelativePath(bad).ok]).toEqual([bad, false]);
     }
     expect(normalizeRelativePath("", { allowRoot: true })).toEqual({ ok: true, path: "", segments: [] });
@@ -109,14 +134,19 @@ describe("reading an agent's workspace", () => {
 describe("placing agent files", () => {
   test("written through no link: a link at the file is replaced, a link on the way refuses the file", () => {
     const { ws, host } = trappedWorkspace();
-    placeAgentFiles(ws, [{ path: "notes/plan.md", content: new TextEncoder().encode("the plan") }, { path: "passwd", content: new TextEncoder().encode("mine") }]);
+    placeAgentFiles(ws, [
+      { path: "notes/plan.md", content: new TextEncoder().encode("the plan") },
+      { path: "passwd", content: new TextEncoder().encode("mine") },
+    ]);
     expect(readFileSync(join(ws, "notes", "plan.md"), "utf8")).toBe("the plan");
     // The repository's link named like the agent file is gone; /etc/passwd is untouched.
     expect(readFileSync(join(ws, "passwd"), "utf8")).toBe("mine");
     expect(readFileSync("/etc/passwd", "utf8")).not.toContain("mine");
     // A link where a folder should be: refused, nothing written through it.
     symlinkSync(host, join(ws, "config"));
-    expect(() => placeAgentFiles(ws, [{ path: "config/secret.txt", content: new TextEncoder().encode("overwritten") }])).toThrow(AgentFilePlacementError);
+    expect(() => placeAgentFiles(ws, [{ path: "config/secret.txt", content: new TextEncoder().encode("overwritten") }])).toThrow(
+      AgentFilePlacementError,
+    );
     expect(readFileSync(join(host, "secret.txt"), "utf8")).toBe("HOST-SECRET");
     expect(readlinkSync(join(ws, "config"))).toBe(host);
     // A hard link to a host file at the name: replaced, the host file keeps its content.

@@ -8,7 +8,18 @@
  * itself, not a path that could have changed, so this is `openat`): a symbolic link anywhere is
  * refused, never followed. A file is served only when its descriptor is a regular file with one link.
  */
-import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  constants as C,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from "node:fs";
 
 const DIR_FLAGS = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW;
 
@@ -107,7 +118,11 @@ export function openFileAt(rootFd: number, segments: string[]): { fd: number; st
     closeSync(dirFd);
   }
   const stat = fstatSync(fd);
-  const problem = !stat.isFile() ? new UnsafePathError(`${shown} is not a regular file`, "not_file") : stat.nlink > 1 ? new UnsafePathError(`${shown} has other hard links; LAP does not serve it`, "hard_link") : null;
+  const problem = !stat.isFile()
+    ? new UnsafePathError(`${shown} is not a regular file`, "not_file")
+    : stat.nlink > 1
+      ? new UnsafePathError(`${shown} has other hard links; LAP does not serve it`, "hard_link")
+      : null;
   if (problem) {
     closeSync(fd);
     throw problem;
@@ -132,7 +147,11 @@ export interface WalkCaps {
  * links, sockets, FIFOs, devices and files with other hard links are left out (`skipped` counts them).
  * Each folder is read through its own descriptor, so a folder swapped for a link mid-walk is not entered.
  */
-export function walkTree(rootFd: number, segments: string[], caps: WalkCaps): { entries: TreeEntry[]; truncated: boolean; skipped: number } {
+export function walkTree(
+  rootFd: number,
+  segments: string[],
+  caps: WalkCaps,
+): { entries: TreeEntry[]; truncated: boolean; skipped: number } {
   const entries: TreeEntry[] = [];
   let skipped = 0;
   let truncated = false;
@@ -161,7 +180,8 @@ export function walkTree(rootFd: number, segments: string[], caps: WalkCaps): { 
             } catch {
               skipped++; // swapped for a link (or removed) since the lstat
             }
-          } else if (st.isFile() && st.nlink === 1) entries.push({ path, type: "file", size: st.size, modified_at: st.mtime.toISOString() });
+          } else if (st.isFile() && st.nlink === 1)
+            entries.push({ path, type: "file", size: st.size, modified_at: st.mtime.toISOString() });
           else skipped++;
         }
       } finally {

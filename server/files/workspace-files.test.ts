@@ -22,7 +22,8 @@ let lap: RunningLap;
 let model: ScriptedOpenAI;
 let dataDir: string;
 const { api, events } = lapClient(() => lap.url, MASTER);
-const raw = (path: string, key = MASTER, init: RequestInit = {}) => fetch(`${lap.url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...init.headers } });
+const raw = (path: string, key = MASTER, init: RequestInit = {}) =>
+  fetch(`${lap.url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...init.headers } });
 const idle = async (id: string) => (await events(id)).filter((e) => e.type === "session.status_idle").length;
 
 requires(BWRAP_MISSING).describe("files in real sandboxes", () => {
@@ -30,8 +31,22 @@ requires(BWRAP_MISSING).describe("files in real sandboxes", () => {
     model = startScriptedOpenAI();
     dataDir = mkdtempSync(join(tmpdir(), "lap-files-e2e-"));
     const config = join(dataDir, "gateway.yaml");
-    writeFileSync(config, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-123 }\n`);
-    lap = await startLap({ LAP_DATA_DIR: dataDir, PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: config, WARM_POOL_SIZE: "0", PATH: process.env.PATH ?? "" }, { database: await testDatabase() });
+    writeFileSync(
+      config,
+      `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-123 }\n`,
+    );
+    lap = await startLap(
+      {
+        LAP_DATA_DIR: dataDir,
+        PORT: "0",
+        MASTER_KEY: MASTER,
+        LOG_LEVEL: "silent",
+        LAP_GATEWAY_CONFIG: config,
+        WARM_POOL_SIZE: "0",
+        PATH: process.env.PATH ?? "",
+      },
+      { database: await testDatabase() },
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -57,20 +72,42 @@ requires(BWRAP_MISSING).describe("files in real sandboxes", () => {
   }
 
   test("an agent's file reaches the session's workspace; what the agent writes is downloadable after the sandbox stopped; its links are not served", async () => {
-    const agent = await api<{ id: string }>("POST", "/api/agents", { name: "filer", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+    const agent = await api<{ id: string }>("POST", "/api/agents", {
+      name: "filer",
+      model: "scripted-model",
+      runtime_id: "rt_local_sandbox",
+      harness: "builtin",
+    });
     expect(agent.status).toBe(201);
-    const put = await raw(`/api/agents/${agent.body.id}/files/docs/brief.md`, MASTER, { method: "PUT", body: "The secret word is pelican." });
+    const put = await raw(`/api/agents/${agent.body.id}/files/docs/brief.md`, MASTER, {
+      method: "PUT",
+      body: "The secret word is pelican.",
+    });
     expect(put.status).toBe(200);
 
     // Another session's workspace, the target of one of the agent's links below.
-    const otherId = await sessionThatRan(agent.body.id, [{ toolCalls: [{ name: "write", arguments: { path: "theirs.txt", content: "OTHER-SESSION-FILE" } }] }, { text: "ok" }]);
-    const [other] = await lap.database.query<{ workspace_id: string }>("select workspace_id from sandboxes where session_id = $1", [otherId]);
+    const otherId = await sessionThatRan(agent.body.id, [
+      { toolCalls: [{ name: "write", arguments: { path: "theirs.txt", content: "OTHER-SESSION-FILE" } }] },
+      { text: "ok" },
+    ]);
+    const [other] = await lap.database.query<{ workspace_id: string }>("select workspace_id from sandboxes where session_id = $1", [
+      otherId,
+    ]);
     const otherWs = join(dataDir, "workspaces", other!.workspace_id);
     expect(existsSync(join(otherWs, "theirs.txt"))).toBe(true);
 
     const id = await sessionThatRan(agent.body.id, [
       { toolCalls: [{ name: "bash", arguments: { command: "cat docs/brief.md" } }] },
-      { toolCalls: [{ name: "bash", arguments: { command: `mkdir -p out && echo report-body > out/report.txt && ln -s /etc/passwd passwd-link && ln -s ${otherWs} other-ws && ln -s ${otherWs}/theirs.txt out/theirs-link && mkfifo out/pipe` } }] },
+      {
+        toolCalls: [
+          {
+            name: "bash",
+            arguments: {
+              command: `mkdir -p out && echo report-body > out/report.txt && ln -s /etc/passwd passwd-link && ln -s ${otherWs} other-ws && ln -s ${otherWs}/theirs.txt out/theirs-link && mkfifo out/pipe`,
+            },
+          },
+        ],
+      },
       { text: "done" },
     ]);
     // The built-in harness read the agent's file from its workspace: the tool result the model got says so.
@@ -78,9 +115,19 @@ requires(BWRAP_MISSING).describe("files in real sandboxes", () => {
 
     // Stopped: the sandbox is gone, the workspace stays.
     expect((await api("POST", `/api/sessions/${id}/stop`)).status).toBe(200);
-    await waitFor("the sandbox gone", async () => (await lap.database.query<{ status: string }>("select status from sandboxes where session_id = $1", [id])).every((r) => r.status === "dead"), 20_000);
+    await waitFor(
+      "the sandbox gone",
+      async () =>
+        (await lap.database.query<{ status: string }>("select status from sandboxes where session_id = $1", [id])).every(
+          (r) => r.status === "dead",
+        ),
+      20_000,
+    );
 
-    const list = await api<{ data: Array<{ path: string; type: string }>; skipped: number; sandbox_running: boolean }>("GET", `/api/sessions/${id}/files`);
+    const list = await api<{ data: Array<{ path: string; type: string }>; skipped: number; sandbox_running: boolean }>(
+      "GET",
+      `/api/sessions/${id}/files`,
+    );
     expect(list.status).toBe(200);
     expect(list.body.sandbox_running).toBe(false);
     const paths = list.body.data.map((e) => `${e.type} ${e.path}`);
@@ -107,7 +154,11 @@ requires(BWRAP_MISSING).describe("files in real sandboxes", () => {
     expect(zip.headers.get("content-type")).toBe("application/zip");
     const files = unzipSync(new Uint8Array(await zip.arrayBuffer()));
     const text = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, new TextDecoder().decode(v)]));
-    expect(Object.keys(text).filter((k) => !k.startsWith(".")).sort()).toEqual(["docs/brief.md", "out/report.txt"]);
+    expect(
+      Object.keys(text)
+        .filter((k) => !k.startsWith("."))
+        .sort(),
+    ).toEqual(["docs/brief.md", "out/report.txt"]);
     expect(text["docs/brief.md"]).toBe("The secret word is pelican.");
     expect(JSON.stringify(text)).not.toContain("root:");
     const folder = unzipSync(new Uint8Array(await (await raw(`/api/sessions/${id}/files.zip?path=out`)).arrayBuffer()));

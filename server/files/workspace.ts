@@ -31,7 +31,8 @@ const WORKSPACE_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 
 function unsafe(err: unknown): never {
   if (err instanceof UnsafePathError) {
-    if (err.code === "not_found") throw new ApiError(404, "not_found", `path: ${err.message}`, [{ field: "path", message: "no such file or folder" }]);
+    if (err.code === "not_found")
+      throw new ApiError(404, "not_found", `path: ${err.message}`, [{ field: "path", message: "no such file or folder" }]);
     throw new ApiError(422, "unsafe_path", `path: ${err.message}`, [{ field: "path", message: err.message }]);
   }
   throw err;
@@ -53,15 +54,22 @@ export class WorkspaceFiles {
     );
     const row = rows[0];
     if (!row) throw new ApiError(404, "not_found", "This session has no workspace: it never started a sandbox");
-    if (row.provider === "kubernetes") throw new ApiError(409, "not_available", "Workspace files are not available on the kubernetes provider yet (docs/files.md)");
-    if (row.host && row.host !== this.deps.hostId) throw new ApiError(409, "other_host", `This session's workspace is on host ${row.host}; ask that LAP replica`);
+    if (row.provider === "kubernetes")
+      throw new ApiError(409, "not_available", "Workspace files are not available on the kubernetes provider yet (docs/files.md)");
+    if (row.host && row.host !== this.deps.hostId)
+      throw new ApiError(409, "other_host", `This session's workspace is on host ${row.host}; ask that LAP replica`);
     if (!WORKSPACE_ID.test(row.workspace_id)) throw notFound("Workspace");
     const dir = join(this.deps.workspacesDir, row.workspace_id);
-    if (!existsSync(dir)) throw new ApiError(404, "not_found", "This session's workspace is gone (removed after LAP_WORKSPACE_RETENTION_DAYS)");
+    if (!existsSync(dir))
+      throw new ApiError(404, "not_found", "This session's workspace is gone (removed after LAP_WORKSPACE_RETENTION_DAYS)");
     return { dir, running: ["provisioning", "claimed"].includes(row.status) };
   }
 
-  async list(sessionId: string, path: string, actor: Principal = SYSTEM): Promise<{ path: string; data: TreeEntry[]; truncated: boolean; skipped: number; sandbox_running: boolean }> {
+  async list(
+    sessionId: string,
+    path: string,
+    actor: Principal = SYSTEM,
+  ): Promise<{ path: string; data: TreeEntry[]; truncated: boolean; skipped: number; sandbox_running: boolean }> {
     const { dir, running } = await this.locate(sessionId, actor);
     const root = openRoot(dir);
     try {
@@ -97,7 +105,9 @@ export class WorkspaceFiles {
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         const buf = new Uint8Array(Math.min(64 * 1024, left));
-        const n = buf.byteLength ? await new Promise<number>((ok, no) => read(fd, buf, 0, buf.byteLength, null, (e, got) => (e ? no(e) : ok(got)))) : 0;
+        const n = buf.byteLength
+          ? await new Promise<number>((ok, no) => read(fd, buf, 0, buf.byteLength, null, (e, got) => (e ? no(e) : ok(got))))
+          : 0;
         left -= n;
         if (n > 0) controller.enqueue(buf.subarray(0, n));
         if (n === 0 || left <= 0) {
@@ -121,12 +131,20 @@ export class WorkspaceFiles {
       const files = tree.entries.filter((e) => e.type === "file");
       const bytes = files.reduce((n, f) => n + f.size, 0);
       if (tree.truncated || bytes > this.caps.zipMaxBytes) {
-        throw new ApiError(413, "payload_too_large", `path: the folder holds more than ${this.caps.zipMaxFiles} entries or ${this.caps.zipMaxBytes} bytes; zip a smaller folder`, [{ field: "path", message: "too large to zip" }]);
+        throw new ApiError(
+          413,
+          "payload_too_large",
+          `path: the folder holds more than ${this.caps.zipMaxFiles} entries or ${this.caps.zipMaxBytes} bytes; zip a smaller folder`,
+          [{ field: "path", message: "too large to zip" }],
+        );
       }
       const fd = base;
       base = null;
       const name = `${path ? path.split("/").at(-1) : `workspace-${sessionId}`}.zip`;
-      return new Response(zipStream(fd, [], tree.entries, () => closeSync(fd)), { headers: downloadHeaders(name, "application/zip") });
+      return new Response(
+        zipStream(fd, [], tree.entries, () => closeSync(fd)),
+        { headers: downloadHeaders(name, "application/zip") },
+      );
     } catch (err) {
       return unsafe(err);
     } finally {

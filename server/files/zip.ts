@@ -52,36 +52,36 @@ export function zipStream(rootFd: number, base: string[], entries: TreeEntry[], 
 
   /** One chunk of input into the zip (whose output the callback above enqueues). */
   function step() {
-      for (;;) {
-        if (!current) {
-          const next = files[index++];
-          if (!next) {
-            ended = true;
-            zip.end();
-            return;
-          }
-          try {
-            const { fd, stat } = openFileAt(rootFd, [...base, ...next.path.split("/")]);
-            const entry = new ZipDeflate(next.path, { level: 6 });
-            const year = stat.mtime.getFullYear();
-            if (year >= 1980 && year < 2099) entry.mtime = stat.mtime;
-            zip.add(entry);
-            current = { fd, left: Math.min(next.size, stat.size), entry };
-          } catch (err) {
-            if (err instanceof UnsafePathError) continue; // changed since the walk: left out
-            throw err;
-          }
+    for (;;) {
+      if (!current) {
+        const next = files[index++];
+        if (!next) {
+          ended = true;
+          zip.end();
+          return;
         }
-        const buf = new Uint8Array(Math.min(CHUNK, current.left));
-        const n = buf.byteLength ? readSync(current.fd, buf, 0, buf.byteLength, null) : 0;
-        current.left -= n;
-        const last = n === 0 || current.left <= 0;
-        current.entry.push(buf.subarray(0, n), last);
-        if (last) {
-          closeSync(current.fd);
-          current = null;
+        try {
+          const { fd, stat } = openFileAt(rootFd, [...base, ...next.path.split("/")]);
+          const entry = new ZipDeflate(next.path, { level: 6 });
+          const year = stat.mtime.getFullYear();
+          if (year >= 1980 && year < 2099) entry.mtime = stat.mtime;
+          zip.add(entry);
+          current = { fd, left: Math.min(next.size, stat.size), entry };
+        } catch (err) {
+          if (err instanceof UnsafePathError) continue; // changed since the walk: left out
+          throw err;
         }
-        return;
       }
+      const buf = new Uint8Array(Math.min(CHUNK, current.left));
+      const n = buf.byteLength ? readSync(current.fd, buf, 0, buf.byteLength, null) : 0;
+      current.left -= n;
+      const last = n === 0 || current.left <= 0;
+      current.entry.push(buf.subarray(0, n), last);
+      if (last) {
+        closeSync(current.fd);
+        current = null;
+      }
+      return;
+    }
   }
 }

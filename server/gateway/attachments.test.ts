@@ -19,7 +19,11 @@ beforeEach(() => {
 });
 
 const call = async (path: string, body: unknown) => {
-  const res = await fetch(`${env.baseUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json", "anthropic-version": "2023-06-01" }, body: JSON.stringify(body) });
+  const res = await fetch(`${env.baseUrl}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json", "anthropic-version": "2023-06-01" },
+    body: JSON.stringify(body),
+  });
   expect(res.status, await res.clone().text()).toBe(200);
   return res.json();
 };
@@ -47,8 +51,16 @@ test("OpenAI chat caller → Anthropic provider: image, PDF and text documents b
   await call("/v1/chat/completions", { model: "claude-fake", max_tokens: 50, messages: [{ role: "user", content: chatParts }] });
   const blocks = anthropicRequests()[0]!.body.messages[0].content;
   expect(blocks[1]).toEqual({ type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } });
-  expect(blocks[2]).toEqual({ type: "document", title: "spec.pdf", source: { type: "base64", media_type: "application/pdf", data: PDF_TINY } });
-  expect(blocks[3]).toEqual({ type: "document", title: "notes.txt", source: { type: "text", media_type: "text/plain", data: "plain notes" } });
+  expect(blocks[2]).toEqual({
+    type: "document",
+    title: "spec.pdf",
+    source: { type: "base64", media_type: "application/pdf", data: PDF_TINY },
+  });
+  expect(blocks[3]).toEqual({
+    type: "document",
+    title: "notes.txt",
+    source: { type: "text", media_type: "text/plain", data: "plain notes" },
+  });
 });
 
 test("Anthropic caller → Anthropic provider: image and document blocks pass as they are", async () => {
@@ -66,7 +78,16 @@ test("Anthropic caller → OpenAI provider: the image becomes an image_url part 
 test("Responses caller (Codex) → Anthropic provider: input_image reaches it as an image block, input_file as a document", async () => {
   await call("/v1/responses", {
     model: "claude-fake",
-    input: [{ role: "user", content: [{ type: "input_text", text: "look" }, { type: "input_image", image_url: PNG_URL }, { type: "input_file", filename: "spec.pdf", file_data: PDF_URL }] }],
+    input: [
+      {
+        role: "user",
+        content: [
+          { type: "input_text", text: "look" },
+          { type: "input_image", image_url: PNG_URL },
+          { type: "input_file", filename: "spec.pdf", file_data: PDF_URL },
+        ],
+      },
+    ],
   });
   const blocks = anthropicRequests()[0]!.body.messages[0].content;
   expect(blocks[1]).toEqual({ type: "image", source: { type: "base64", media_type: "image/png", data: PNG_1X1 } });

@@ -5,8 +5,14 @@ const GATEWAY_PREFIXES = ["/v1/", "/chat/", "/completions", "/embeddings", "/res
 export const isGatewayPath = (path: string) => GATEWAY_PREFIXES.some((p) => path.startsWith(p));
 
 const TYPE_BY_STATUS: Record<number, string> = {
-  400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error",
-  408: "timeout_error", 413: "invalid_request_error", 429: "rate_limit_error", 503: "service_unavailable",
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  408: "timeout_error",
+  413: "invalid_request_error",
+  429: "rate_limit_error",
+  503: "service_unavailable",
 };
 
 /** `{ error: { message, type, param, code } }`; Anthropic's SDK also reads `type: "error"` on /v1/messages. */

@@ -4,13 +4,18 @@ import { fetchWithinOrigin } from "../net/origin-fetch";
 
 /** Settings of the external-LiteLLM mode, or which variables are missing. */
 export function litellmSettings(env: Env) {
-  const missing = [!env.LITELLM_BASE_URL && "LITELLM_BASE_URL", !env.LITELLM_MASTER_KEY && "LITELLM_MASTER_KEY"].filter(Boolean) as string[];
+  const missing = [!env.LITELLM_BASE_URL && "LITELLM_BASE_URL", !env.LITELLM_MASTER_KEY && "LITELLM_MASTER_KEY"].filter(
+    Boolean,
+  ) as string[];
   return {
     mode: env.LLM_PROVIDER,
     missing,
     base_url: env.LITELLM_BASE_URL ?? null,
     master_key_set: Boolean(env.LITELLM_MASTER_KEY),
-    models: env.LITELLM_MODELS?.split(",").map((m) => m.trim()).filter(Boolean) ?? [],
+    models:
+      env.LITELLM_MODELS?.split(",")
+        .map((m) => m.trim())
+        .filter(Boolean) ?? [],
     key_duration: env.LITELLM_KEY_DURATION ?? null,
     key_alias: env.LITELLM_KEY_ALIAS ?? null,
     max_budget: env.LITELLM_MAX_BUDGET ?? null,
@@ -21,10 +26,18 @@ export function litellmSettings(env: Env) {
 }
 
 export const litellmMissingConfig = (missing: string[]) =>
-  new ApiError(503, "litellm_missing_config", `LLM_PROVIDER=litellm needs ${missing.join(" and ")}: set them on the LAP server and restart`, missing.map((m) => ({ field: m, message: "not set" })));
+  new ApiError(
+    503,
+    "litellm_missing_config",
+    `LLM_PROVIDER=litellm needs ${missing.join(" and ")}: set them on the LAP server and restart`,
+    missing.map((m) => ({ field: m, message: "not set" })),
+  );
 
 /** Mints a key on the external LiteLLM through its /key/generate admin API. */
-export async function mintExternalKey(env: Env, req: { sessionId?: string; agentId?: string; models?: string[]; maxBudget?: number; duration?: string }): Promise<{ key: string; expires: string | null }> {
+export async function mintExternalKey(
+  env: Env,
+  req: { sessionId?: string; agentId?: string; models?: string[]; maxBudget?: number; duration?: string },
+): Promise<{ key: string; expires: string | null }> {
   const s = litellmSettings(env);
   if (s.missing.length) throw litellmMissingConfig(s.missing);
   const body: Record<string, unknown> = {
@@ -45,7 +58,8 @@ export async function mintExternalKey(env: Env, req: { sessionId?: string; agent
     signal: AbortSignal.timeout(15_000),
   });
   const text = await res.text();
-  if (!res.ok) throw new ApiError(502, "litellm_key_generate_failed", `LiteLLM /key/generate answered ${res.status}: ${text.slice(0, 300)}`);
+  if (!res.ok)
+    throw new ApiError(502, "litellm_key_generate_failed", `LiteLLM /key/generate answered ${res.status}: ${text.slice(0, 300)}`);
   const json = JSON.parse(text) as { key: string; expires?: string | null };
   return { key: json.key, expires: json.expires ?? null };
 }

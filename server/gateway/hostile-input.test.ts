@@ -12,7 +12,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => env?.close());
 
-const chat = (body: Record<string, unknown>) => env.t.json("POST", "/v1/chat/completions", { body: { messages: [{ role: "user", content: "hi" }], ...body } });
+const chat = (body: Record<string, unknown>) =>
+  env.t.json("POST", "/v1/chat/completions", { body: { messages: [{ role: "user", content: "hi" }], ...body } });
 
 describe("model names", () => {
   test("a non-Latin-1 or over-long model name is a 400 naming `model`, not a 500 from the response header", async () => {
@@ -25,10 +26,16 @@ describe("model names", () => {
 
   test("a deployment id that is not ASCII is made header-safe, and the call succeeds", async () => {
     const added = await env.t.json("POST", "/model/new", {
-      body: { model_name: "unicode-id", litellm_params: { model: "openai/gpt-4o-mini", api_base: env.openai.url, api_key: "sk-fake-openai-provider-key" }, model_info: { id: "dépl-模型" } },
+      body: {
+        model_name: "unicode-id",
+        litellm_params: { model: "openai/gpt-4o-mini", api_base: env.openai.url, api_key: "sk-fake-openai-provider-key" },
+        model_info: { id: "dépl-模型" },
+      },
     });
     expect(added.status).toBe(200);
-    const res = await env.t.request("POST", "/v1/chat/completions", { body: { model: "unicode-id", messages: [{ role: "user", content: "hi" }] } });
+    const res = await env.t.request("POST", "/v1/chat/completions", {
+      body: { model: "unicode-id", messages: [{ role: "user", content: "hi" }] },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-litellm-model-id")).toBe(encodeURIComponent("dépl-模型").replace(/%2D/g, "-"));
   });
@@ -54,11 +61,18 @@ describe("deployment params at rest", () => {
     });
     expect(res.status).toBe(200);
     const id = res.body.model_info.id as string;
-    const [row] = await env.t.database.db.select().from(gatewayModels).where((await import("drizzle-orm")).eq(gatewayModels.id, id));
+    const [row] = await env.t.database.db
+      .select()
+      .from(gatewayModels)
+      .where((await import("drizzle-orm")).eq(gatewayModels.id, id));
     const stored = JSON.stringify(row);
     for (const s of secrets) expect(stored).not.toContain(s);
     expect(row!.paramsSealed).toBeString();
-    expect(row!.litellmParams).toMatchObject({ model: "openai/gpt-4o-mini", rpm: 10, api_base: "https://***:***@llm.example.com/v1?key=***" });
+    expect(row!.litellmParams).toMatchObject({
+      model: "openai/gpt-4o-mini",
+      rpm: 10,
+      api_base: "https://***:***@llm.example.com/v1?key=***",
+    });
 
     const info = await env.t.request("GET", "/v1/model/info");
     const infoText = await info.text();
@@ -73,11 +87,15 @@ describe("deployment params at rest", () => {
 
   test("a row stored before sealing is sealed when LAP loads it", async () => {
     await env.t.database.db.insert(gatewayModels).values({
-      id: "legacy-1", modelName: "legacy", litellmParams: { model: "openai/gpt-4o-mini", api_base: env.openai.url, aws_secret_access_key: "legacy-secret-7" },
+      id: "legacy-1",
+      modelName: "legacy",
+      litellmParams: { model: "openai/gpt-4o-mini", api_base: env.openai.url, aws_secret_access_key: "legacy-secret-7" },
     });
     const loaded = await env.t.services.gateway.models.all(() => {});
     expect(loaded.find((d) => d.id === "legacy-1")).toBeDefined();
-    const [row] = await env.t.database.query<{ litellm_params: unknown; params_sealed: string | null }>("select litellm_params, params_sealed from gateway_models where id = 'legacy-1'");
+    const [row] = await env.t.database.query<{ litellm_params: unknown; params_sealed: string | null }>(
+      "select litellm_params, params_sealed from gateway_models where id = 'legacy-1'",
+    );
     expect(JSON.stringify(row!.litellm_params)).not.toContain("legacy-secret-7");
     expect(row!.params_sealed).toBeString();
   });
@@ -85,12 +103,18 @@ describe("deployment params at rest", () => {
 
 describe("the spend log takes whatever a caller sends", () => {
   test("NUL and lone surrogates in `user` and the stored prompt do not poison the spend batch", async () => {
-    const res = await chat({ model: "gpt-fake", user: "end\u0000user\ud800", messages: [{ role: "user", content: "nul \u0000 and \udc00 here" }] });
+    const res = await chat({
+      model: "gpt-fake",
+      user: "end\u0000user\ud800",
+      messages: [{ role: "user", content: "nul \u0000 and \udc00 here" }],
+    });
     expect(res.status).toBe(200);
     const good = await chat({ model: "gpt-fake", user: "plain-user" });
     expect(good.status).toBe(200);
     await env.t.services.gateway.flush();
-    const rows = await env.t.database.query<{ end_user: string; request_body: unknown }>("select end_user, request_body from gateway_spend_logs where end_user like 'end%' or end_user = 'plain-user' order by end_user");
+    const rows = await env.t.database.query<{ end_user: string; request_body: unknown }>(
+      "select end_user, request_body from gateway_spend_logs where end_user like 'end%' or end_user = 'plain-user' order by end_user",
+    );
     expect(rows.map((r) => r.end_user)).toEqual(["end\ufffduser\ufffd", "plain-user"]);
     expect(JSON.stringify(rows[0]!.request_body)).toContain("nul \ufffd and \ufffd here");
     expect(env.t.services.gateway.spend.stats.failedFlushes).toBe(0);

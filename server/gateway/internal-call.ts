@@ -22,7 +22,14 @@ export interface OnBehalfOf {
 export async function chatOnBehalfOf(gateway: GatewayService, body: Json, on: OnBehalfOf, timeoutMs = 30_000): Promise<Json> {
   const waiting = gateway.ready();
   if (waiting) await waiting;
-  const principal: Principal = { via: "master_key", role: "admin", kind: "admin", label: on.keyAlias, activeTeam: on.teamId, ...(on.userId ? { userId: on.userId } : {}) };
+  const principal: Principal = {
+    via: "master_key",
+    role: "admin",
+    kind: "admin",
+    label: on.keyAlias,
+    activeTeam: on.teamId,
+    ...(on.userId ? { userId: on.userId } : {}),
+  };
   const text = JSON.stringify({ ...body, stream: false });
   const request = new Request("http://lap.internal/v1/chat/completions", {
     method: "POST",
@@ -30,9 +37,16 @@ export async function chatOnBehalfOf(gateway: GatewayService, body: Json, on: On
     body: text,
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const res = await gateway.proxy.handle("chat", { ...body, stream: false }, {
-    principal, request, requestId: randomUUID(), onBehalfOf: { sessionId: on.sessionId, agentId: on.agentId, keyAlias: on.keyAlias },
-  });
+  const res = await gateway.proxy.handle(
+    "chat",
+    { ...body, stream: false },
+    {
+      principal,
+      request,
+      requestId: randomUUID(),
+      onBehalfOf: { sessionId: on.sessionId, agentId: on.agentId, keyAlias: on.keyAlias },
+    },
+  );
   if (!res.ok) throw new ApiError(res.status, "upstream_error", (await res.text()).slice(0, 500));
   return (await res.json()) as Json;
 }

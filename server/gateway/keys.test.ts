@@ -31,11 +31,29 @@ const ask = (key: string, model = "gpt-fake", extra: Record<string, unknown> = {
 
 describe("key admin API", () => {
   test("generate, info, update, list and delete; the key is a LAP API key of kind gateway, refused on /api", async () => {
-    const k = await generate({ key_alias: "team-a", models: ["gpt-fake"], max_budget: 5, budget_duration: "30d", rpm_limit: 100, metadata: { team: "a" }, user_id: "u1", team_id: "t1", duration: "1h" });
+    const k = await generate({
+      key_alias: "team-a",
+      models: ["gpt-fake"],
+      max_budget: 5,
+      budget_duration: "30d",
+      rpm_limit: 100,
+      metadata: { team: "a" },
+      user_id: "u1",
+      team_id: "t1",
+      duration: "1h",
+    });
     expect(k.key.startsWith("sk-lap-")).toBe(true);
     expect(Date.parse(k.expires!)).toBeGreaterThan(Date.now() + 3_500_000);
     const info = await (await admin(`/key/info?key=${k.key}`)).json();
-    expect(info.info).toMatchObject({ key_alias: "team-a", models: ["gpt-fake"], max_budget: 5, rpm_limit: 100, user_id: "u1", team_id: "t1", spend: 0 });
+    expect(info.info).toMatchObject({
+      key_alias: "team-a",
+      models: ["gpt-fake"],
+      max_budget: 5,
+      rpm_limit: 100,
+      user_id: "u1",
+      team_id: "t1",
+      spend: 0,
+    });
     expect(info.info.budget_reset_at).toBeTruthy();
     const lapKeys = await env.t.json("GET", "/api/keys?kind=all");
     expect(lapKeys.body.data.find((r: { id: string }) => r.id === k.token_id)).toMatchObject({ role: "user", kind: "gateway" });
@@ -65,7 +83,10 @@ describe("key admin API", () => {
     // A budget in words is not "no budget" (issue 24): refused, naming the field, as are fractional limits.
     const words = await admin("/key/generate", { key_alias: "ten-dollars", max_budget: "ten dollars" });
     expect(words.status).toBe(400);
-    expect((await words.json()).error).toMatchObject({ param: "max_budget", fields: [{ field: "max_budget", message: "must be a number" }] });
+    expect((await words.json()).error).toMatchObject({
+      param: "max_budget",
+      fields: [{ field: "max_budget", message: "must be a number" }],
+    });
     expect((await (await admin("/key/generate", { rpm_limit: 1.5 })).json()).error.param).toBe("rpm_limit");
     expect((await (await admin("/key/list")).json()).total_count).toBe(before);
     const user = await generate({ key_alias: "plain-user" });
@@ -78,7 +99,9 @@ describe("key admin API", () => {
     const count = async () => Number((await env.t.database.query<{ n: number }>("select count(*)::int as n from api_keys"))[0]!.n);
     const before = await count();
     // The second insert fails inside the database, after the api_keys row was written.
-    await env.t.database.query(`create or replace function lap_test_fail() returns trigger as $$ begin raise exception 'injected failure'; end; $$ language plpgsql`);
+    await env.t.database.query(
+      `create or replace function lap_test_fail() returns trigger as $$ begin raise exception 'injected failure'; end; $$ language plpgsql`,
+    );
     await env.t.database.query("create trigger lap_test_fail before insert on gateway_keys for each row execute function lap_test_fail()");
     try {
       const res = await admin("/key/generate", { key_alias: "half-made" });
@@ -101,7 +124,9 @@ describe("key admin API", () => {
     const management = (await env.t.json("GET", "/api/keys")).body.data as Array<{ id: string; kind: string }>;
     expect(management.some((r) => r.id === session.info!.token_id || r.id === plain.token_id)).toBe(false);
     expect(management.every((r) => r.kind === "admin" || r.kind === "user")).toBe(true);
-    expect(((await env.t.json("GET", "/api/keys?kind=session")).body.data as Array<{ id: string }>).map((r) => r.id)).toContain(session.info!.token_id);
+    expect(((await env.t.json("GET", "/api/keys?kind=session")).body.data as Array<{ id: string }>).map((r) => r.id)).toContain(
+      session.info!.token_id,
+    );
     const gatewayList = (await (await admin("/key/list?return_full_object=true&size=500")).json()).keys as Array<{ token_id: string }>;
     expect(gatewayList.map((k) => k.token_id)).toEqual(expect.arrayContaining([session.info!.token_id, plain.token_id]));
     const bad = await env.t.json("GET", "/api/keys?kind=virtual");
@@ -122,7 +147,9 @@ describe("enforcement", () => {
     expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(denied.code).toBe("key_model_access_denied");
     const ant = new Anthropic({ baseURL: env.baseUrl, apiKey: k.key, maxRetries: 0 });
-    const denied2 = await ant.messages.create({ model: "claude-fake", max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    const denied2 = await ant.messages
+      .create({ model: "claude-fake", max_tokens: 10, messages: [{ role: "user", content: "x" }] })
+      .catch((e) => e);
     expect(denied2).toBeInstanceOf(Anthropic.PermissionDeniedError);
     const ok = await ant.messages.create({ model: "gpt-fake", max_tokens: 10, messages: [{ role: "user", content: "x" }] });
     expect(ok.type).toBe("message");
@@ -142,7 +169,12 @@ describe("enforcement", () => {
     const rows = await env.t.database.query<{ key_hash: string; http_status: number; deployment: string | null }>(
       "select key_hash, http_status, deployment from gateway_spend_logs where key_alias = 'revoke-while-warm' order by start_time",
     );
-    expect(rows.map((r) => [r.key_hash, r.http_status])).toEqual([[k.token, 200], [k.token, 200], [k.token, 200], [k.token, 401]]);
+    expect(rows.map((r) => [r.key_hash, r.http_status])).toEqual([
+      [k.token, 200],
+      [k.token, 200],
+      [k.token, 200],
+      [k.token, 401],
+    ]);
     expect(rows[3]!.deployment).toBeNull();
   });
 
@@ -158,7 +190,11 @@ describe("enforcement", () => {
     const k = await generate({ rpm_limit: 2 });
     await ask(k.key);
     await ask(k.key);
-    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-fake", messages: [{ role: "user", content: "x" }] }) });
+    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-fake", messages: [{ role: "user", content: "x" }] }),
+    });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await res.json()).error.type).toBe("rate_limit_error");
@@ -176,7 +212,14 @@ describe("enforcement", () => {
   test("max_parallel_requests holds under concurrency", async () => {
     const k = await generate({ max_parallel_requests: 2 });
     env.openai.script.delayMs = 500; // long enough that every call arrives while the first ones are in flight
-    const results = await Promise.all(Array.from({ length: 6 }, () => ask(k.key).then(() => 200, (e) => e.status)));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        ask(k.key).then(
+          () => 200,
+          (e) => e.status,
+        ),
+      ),
+    );
     expect(results.filter((s) => s === 200)).toHaveLength(2);
     expect(results.filter((s) => s === 429)).toHaveLength(4);
     env.openai.script.delayMs = 0;
@@ -186,7 +229,11 @@ describe("enforcement", () => {
   test("a budget crossed mid-stream: the stream finishes, its cost is counted, the next call is 429", async () => {
     // model `priced` costs 0.001/input token and 0.002/output token.
     const k = await generate({ max_budget: 0.01 });
-    const stream = await client(k.key).chat.completions.create({ model: "priced", messages: [{ role: "user", content: "tell me a long story please" }], stream: true });
+    const stream = await client(k.key).chat.completions.create({
+      model: "priced",
+      messages: [{ role: "user", content: "tell me a long story please" }],
+      stream: true,
+    });
     let text = "";
     for await (const c of stream) text += c.choices[0]?.delta?.content ?? "";
     expect(text).toContain("long story");
@@ -200,7 +247,14 @@ describe("enforcement", () => {
   test("a budget holds under concurrency: in-flight reservations stop a burst from overspending", async () => {
     const k = await generate({ max_budget: 0.02 });
     env.openai.script.delayMs = 100;
-    const results = await Promise.all(Array.from({ length: 20 }, () => ask(k.key, "priced", { max_tokens: 10 }).then(() => 200, (e) => e.status)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        ask(k.key, "priced", { max_tokens: 10 }).then(
+          () => 200,
+          (e) => e.status,
+        ),
+      ),
+    );
     env.openai.script.delayMs = 0;
     const ok = results.filter((s) => s === 200).length;
     expect(ok).toBeGreaterThan(0);
@@ -231,7 +285,13 @@ describe("enforcement", () => {
 describe("session-scoped keys", () => {
   test("mintSessionKey binds a key to a session: its models, budget and expiry; spend rows carry the ids", async () => {
     const gw = env.t.services.gateway;
-    const minted = await gw.mintSessionKey({ sessionId: "sess-1", agentId: "agent-9", models: ["claude-fake"], maxBudget: 1, duration: "2h" });
+    const minted = await gw.mintSessionKey({
+      sessionId: "sess-1",
+      agentId: "agent-9",
+      models: ["claude-fake"],
+      maxBudget: 1,
+      duration: "2h",
+    });
     expect(minted.via).toBe("lap");
     expect(minted.info!.session_id).toBe("sess-1");
     const ant = new Anthropic({ baseURL: env.baseUrl, apiKey: minted.key, maxRetries: 0 });
@@ -253,7 +313,14 @@ describe("limit state after a restart", () => {
     // Forget the in-memory state, as a fresh process would.
     (env.t.services.gateway.keys as unknown as { states: Map<string, unknown> }).states.delete(k.token_id);
     env.openai.script.delayMs = 500; // long enough that every call arrives while the first ones are in flight
-    const results = await Promise.all(Array.from({ length: 4 }, () => ask(k.key).then(() => 200, (e) => e.status)));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        ask(k.key).then(
+          () => 200,
+          (e) => e.status,
+        ),
+      ),
+    );
     env.openai.script.delayMs = 0;
     expect(results.filter((s) => s === 200)).toHaveLength(1);
     expect(results.filter((s) => s === 429)).toHaveLength(3);
@@ -266,9 +333,14 @@ describe("a caller that hangs up mid-stream", () => {
     env.openai.script.chunkDelayMs = 100;
     const controller = new AbortController();
     const res = await fetch(`${env.baseUrl}/v1/chat/completions`, {
-      method: "POST", signal: controller.signal,
+      method: "POST",
+      signal: controller.signal,
       headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "gpt-fake", stream: true, messages: [{ role: "user", content: "a slow and rather long answer please" }] }),
+      body: JSON.stringify({
+        model: "gpt-fake",
+        stream: true,
+        messages: [{ role: "user", content: "a slow and rather long answer please" }],
+      }),
     });
     const reader = res.body!.getReader();
     await reader.read();
@@ -279,7 +351,10 @@ describe("a caller that hangs up mid-stream", () => {
     let status = 0;
     for (let i = 0; i < 20 && status !== 200; i++) {
       await Bun.sleep(100);
-      status = await ask(k.key).then(() => 200, (e) => e.status);
+      status = await ask(k.key).then(
+        () => 200,
+        (e) => e.status,
+      );
     }
     expect(status).toBe(200);
     await env.t.services.gateway.flush();

@@ -6,7 +6,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { startGatewayTestEnv, type GatewayTestEnv } from "../../test/support/gateway";
-import { DOC_KEY, keyDelete, keyGenerate, keyInfo, keyList, keyUpdate, shapeMismatches, spendLogs } from "../../test/support/litellm-key-api";
+import {
+  DOC_KEY,
+  keyDelete,
+  keyGenerate,
+  keyInfo,
+  keyList,
+  keyUpdate,
+  shapeMismatches,
+  spendLogs,
+} from "../../test/support/litellm-key-api";
 
 let env: GatewayTestEnv;
 beforeAll(async () => {
@@ -35,7 +44,12 @@ describe("LiteLLM's documented key API, sent to LAP", () => {
     // The documented values were applied, not just accepted.
     const full = await call("POST", "/key/generate", keyGenerate.requests.full);
     const info = (await call("GET", `/key/info${keyInfo.query(full.body.key)}`)).body.info;
-    expect(info).toMatchObject({ models: ["gpt-3.5-turbo", "gpt-4", "claude-2"], metadata: { user: "ishaan@berri.ai" }, team_id: "core-infra", max_budget: 10 });
+    expect(info).toMatchObject({
+      models: ["gpt-3.5-turbo", "gpt-4", "claude-2"],
+      metadata: { user: "ishaan@berri.ai" },
+      team_id: "core-infra",
+      max_budget: 10,
+    });
     const minutes = (Date.parse(info.expires) - Date.now()) / 60_000;
     expect(minutes).toBeGreaterThan(18);
     expect(minutes).toBeLessThanOrEqual(20);
@@ -56,7 +70,12 @@ describe("LiteLLM's documented key API, sent to LAP", () => {
     const res = await call("POST", "/key/update", keyUpdate.request(made.key));
     expect(res.status).toBe(200);
     expect(shapeMismatches(res.body, keyUpdate.response)).toEqual([]);
-    expect(res.body).toMatchObject({ key: made.key, models: ["gpt-3.5-turbo", "gpt-4", "claude-2"], metadata: { user: "ishaan@berri.ai" }, team_id: "core-infra" });
+    expect(res.body).toMatchObject({
+      key: made.key,
+      models: ["gpt-3.5-turbo", "gpt-4", "claude-2"],
+      metadata: { user: "ishaan@berri.ai" },
+      team_id: "core-infra",
+    });
   });
 
   test("/key/list answers the documented paging object, with full key objects on return_full_object", async () => {
@@ -90,9 +109,16 @@ describe("LiteLLM's documented key API, sent to LAP", () => {
 
 describe("LiteLLM's documented spend log, read from LAP", () => {
   test("/spend/logs?request_id= answers a list of rows with the documented fields, naming the key's user and team", async () => {
-    const { body: made } = await call("POST", "/key/generate", { ...keyGenerate.requests.limits, models: ["gpt-fake"], key_alias: "spender", team_id: "core-infra" });
+    const { body: made } = await call("POST", "/key/generate", {
+      ...keyGenerate.requests.limits,
+      models: ["gpt-fake"],
+      key_alias: "spender",
+      team_id: "core-infra",
+    });
     const client = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: made.key, maxRetries: 0 });
-    const { response } = await client.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "hi" }], user: "palantir" }).withResponse();
+    const { response } = await client.chat.completions
+      .create({ model: "gpt-fake", messages: [{ role: "user", content: "hi" }], user: "palantir" })
+      .withResponse();
     await env.t.services.gateway.flush();
     const res = await call("GET", `/spend/logs${spendLogs.query(response.headers.get("x-request-id")!)}`);
     expect(res.status).toBe(200);
@@ -106,7 +132,12 @@ describe("LiteLLM's documented spend log, read from LAP", () => {
       team_id: "core-infra",
       end_user: "palantir",
       model_group: "gpt-fake",
-      metadata: { user_api_key: made.token, user_api_key_alias: "spender", user_api_key_user_id: "user-1234", user_api_key_team_id: "core-infra" },
+      metadata: {
+        user_api_key: made.token,
+        user_api_key_alias: "spender",
+        user_api_key_user_id: "user-1234",
+        user_api_key_team_id: "core-infra",
+      },
     });
     expect(row.total_tokens).toBe(row.prompt_tokens + row.completion_tokens);
   });

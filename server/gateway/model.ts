@@ -11,56 +11,102 @@ const model = modelName();
 const maxTokens = z.number({ message: "must be a whole number" }).int("must be a whole number").positive("must be at least 1");
 const stream = z.boolean({ message: "must be true or false" }).optional();
 
-export const chatBody = passThroughStrings(z.looseObject({
-  model,
-  messages: z.array(z.looseObject({ role: z.enum(["system", "developer", "user", "assistant", "tool", "function"], { message: "must be system, developer, user, assistant or tool" }) }), {
-    error: (i) => (i.input === undefined ? "required: the conversation so far" : "must be an array of messages"),
-  }).min(1, "must hold at least one message"),
-  stream,
-  max_tokens: maxTokens.nullish(),
-  tools: z.array(z.looseObject({ type: z.string() })).nullish(),
-}));
+export const chatBody = passThroughStrings(
+  z.looseObject({
+    model,
+    messages: z
+      .array(
+        z.looseObject({
+          role: z.enum(["system", "developer", "user", "assistant", "tool", "function"], {
+            message: "must be system, developer, user, assistant or tool",
+          }),
+        }),
+        {
+          error: (i) => (i.input === undefined ? "required: the conversation so far" : "must be an array of messages"),
+        },
+      )
+      .min(1, "must hold at least one message"),
+    stream,
+    max_tokens: maxTokens.nullish(),
+    tools: z.array(z.looseObject({ type: z.string() })).nullish(),
+  }),
+);
 
-const anthropicContent = z.union([z.string(), z.array(z.looseObject({ type: z.string() }))], { message: "must be a string or an array of content blocks" });
-export const messagesBody = passThroughStrings(z.looseObject({
-  model,
-  max_tokens: z.number({ error: (i) => (i.input === undefined ? "required: the most tokens to generate" : "must be a whole number") }).int("must be a whole number").positive("must be at least 1"),
-  // "system" entries are not Anthropic's API but Claude Code sends them; the route hoists them into `system`.
-  messages: z.array(z.looseObject({ role: z.enum(["user", "assistant", "system"], { message: "must be user or assistant" }), content: anthropicContent }), {
-    error: (i) => (i.input === undefined ? "required: the conversation so far" : "must be an array of messages"),
-  }).min(1, "must hold at least one message"),
-  system: anthropicContent.optional(),
-  stream,
-  tools: z.array(z.looseObject({ name: z.string() })).optional(),
-}));
+const anthropicContent = z.union([z.string(), z.array(z.looseObject({ type: z.string() }))], {
+  message: "must be a string or an array of content blocks",
+});
+export const messagesBody = passThroughStrings(
+  z.looseObject({
+    model,
+    max_tokens: z
+      .number({ error: (i) => (i.input === undefined ? "required: the most tokens to generate" : "must be a whole number") })
+      .int("must be a whole number")
+      .positive("must be at least 1"),
+    // "system" entries are not Anthropic's API but Claude Code sends them; the route hoists them into `system`.
+    messages: z
+      .array(
+        z.looseObject({
+          role: z.enum(["user", "assistant", "system"], { message: "must be user or assistant" }),
+          content: anthropicContent,
+        }),
+        {
+          error: (i) => (i.input === undefined ? "required: the conversation so far" : "must be an array of messages"),
+        },
+      )
+      .min(1, "must hold at least one message"),
+    system: anthropicContent.optional(),
+    stream,
+    tools: z.array(z.looseObject({ name: z.string() })).optional(),
+  }),
+);
 
-export const countTokensBody = passThroughStrings(z.looseObject({
-  model,
-  messages: z.array(z.looseObject({ role: z.enum(["user", "assistant"], { message: "must be user or assistant" }) }), { message: "must be an array of messages" }),
-}));
+export const countTokensBody = passThroughStrings(
+  z.looseObject({
+    model,
+    messages: z.array(z.looseObject({ role: z.enum(["user", "assistant"], { message: "must be user or assistant" }) }), {
+      message: "must be an array of messages",
+    }),
+  }),
+);
 
-export const responsesBody = passThroughStrings(z.looseObject({
-  model,
-  input: z.union([z.string(), z.array(z.looseObject({}))], { error: (i) => (i.input === undefined ? "required: a string or an array of input items" : "must be a string or an array of input items") }),
-  instructions: z.string().nullish(),
-  stream,
-  max_output_tokens: maxTokens.nullish(),
-  // Responses are not stored, so a caller must send the whole conversation (Codex does, with store: false).
-  previous_response_id: z.null({ message: "is not supported: this gateway does not store responses; send the full input instead" }).optional(),
-}));
+export const responsesBody = passThroughStrings(
+  z.looseObject({
+    model,
+    input: z.union([z.string(), z.array(z.looseObject({}))], {
+      error: (i) =>
+        i.input === undefined ? "required: a string or an array of input items" : "must be a string or an array of input items",
+    }),
+    instructions: z.string().nullish(),
+    stream,
+    max_output_tokens: maxTokens.nullish(),
+    // Responses are not stored, so a caller must send the whole conversation (Codex does, with store: false).
+    previous_response_id: z
+      .null({ message: "is not supported: this gateway does not store responses; send the full input instead" })
+      .optional(),
+  }),
+);
 
-export const completionsBody = passThroughStrings(z.looseObject({
-  model,
-  prompt: z.union([z.string(), z.array(z.string())], { message: "must be a string or an array of strings" }),
-  stream,
-}));
+export const completionsBody = passThroughStrings(
+  z.looseObject({
+    model,
+    prompt: z.union([z.string(), z.array(z.string())], { message: "must be a string or an array of strings" }),
+    stream,
+  }),
+);
 
-export const embeddingsBody = passThroughStrings(z.looseObject({
-  model,
-  input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))], { message: "must be a string or an array" }),
-}));
+export const embeddingsBody = passThroughStrings(
+  z.looseObject({
+    model,
+    input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))], {
+      message: "must be a string or an array",
+    }),
+  }),
+);
 
-const costPerToken = z.number({ error: "must be a number of US dollars per token (e.g. 0.000003 for $3 per million)" }).min(0, "must be 0 or more").max(1, "at most 1 (US dollars per token)");
+const costPerToken = z
+  .number({ error: "must be a number of US dollars per token (e.g. 0.000003 for $3 per million)" })
+  .min(0, "must be 0 or more")
+  .max(1, "at most 1 (US dollars per token)");
 const deploymentParams = {
   api_base: z.url({ message: "must be a URL" }).max(2048, "at most 2048 characters").optional(),
   api_key: safeString({ min: 1, max: 16_384, line: true }).optional(),
@@ -104,7 +150,10 @@ export type UpdateModelInput = z.infer<typeof updateModelBody>;
 export const deleteModelBody = z.object({ id: idString(200) });
 export const testModelBody = z.object({ model: modelName("the model to test") });
 
-const date = z.string().max(64, "must be a date").refine((v) => !Number.isNaN(Date.parse(v)), "must be a date");
+const date = z
+  .string()
+  .max(64, "must be a date")
+  .refine((v) => !Number.isNaN(Date.parse(v)), "must be a date");
 
 export const spendLogsQuery = z.object({
   api_key: safeString({ max: 512 }).optional(),
@@ -122,11 +171,20 @@ export const spendLogsQuery = z.object({
 });
 
 /** The Usage page's range: whole UTC days, at most a year; the end defaults to today, the start to 30 days before it. */
-const day = z.string().max(10, "must be a date (YYYY-MM-DD)").refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)), "must be a date (YYYY-MM-DD)");
+const day = z
+  .string()
+  .max(10, "must be a date (YYYY-MM-DD)")
+  .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)), "must be a date (YYYY-MM-DD)");
 export const spendUsageQuery = z
   .object({ start_date: day.optional(), end_date: day.optional() })
-  .refine((q) => !q.start_date || !q.end_date || q.start_date <= q.end_date, { message: "must not be after end_date", path: ["start_date"] })
-  .refine((q) => !q.start_date || !q.end_date || Date.parse(q.end_date) - Date.parse(q.start_date) <= 366 * 86_400_000, { message: "the range is at most 366 days", path: ["start_date"] });
+  .refine((q) => !q.start_date || !q.end_date || q.start_date <= q.end_date, {
+    message: "must not be after end_date",
+    path: ["start_date"],
+  })
+  .refine((q) => !q.start_date || !q.end_date || Date.parse(q.end_date) - Date.parse(q.start_date) <= 366 * 86_400_000, {
+    message: "the range is at most 366 days",
+    path: ["start_date"],
+  });
 export type SpendUsageQuery = z.infer<typeof spendUsageQuery>;
 
 export const spendReportQuery = z.object({

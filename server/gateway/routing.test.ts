@@ -46,7 +46,10 @@ describe("routing", () => {
     expect(response.headers.get("x-litellm-model-id")).toBe("ord-b");
     expect(response.headers.get("x-litellm-attempted-retries")).toBe("1");
     const log = await logFor(response.headers.get("x-request-id")!);
-    expect(log.attempts.map((a: { deployment: string; status: number }) => [a.deployment, a.status])).toEqual([["ord-a", 503], ["ord-b", 200]]);
+    expect(log.attempts.map((a: { deployment: string; status: number }) => [a.deployment, a.status])).toEqual([
+      ["ord-a", 503],
+      ["ord-b", 200],
+    ]);
     expect(log.deployment).toBe("ord-b");
     expect(log.status).toBe("success");
   });
@@ -93,7 +96,11 @@ describe("routing", () => {
     const err = await chat("slow").catch((e) => e);
     expect(err.status).toBe(408);
     expect(Date.now() - started).toBeLessThan(900);
-    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" }, body: JSON.stringify({ model: "slow", messages: [{ role: "user", content: "x" }] }) });
+    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "slow", messages: [{ role: "user", content: "x" }] }),
+    });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await res.json()).error.code).toBe("no_deployments_available");
@@ -106,10 +113,14 @@ describe("routing", () => {
     const bad = await env.t.json("POST", "/model/new", { body: { model_name: "x", litellm_params: {} } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.param).toBe("litellm_params.model");
-    const added = await env.t.json("POST", "/model/new", { body: { model_name: "stored", litellm_params: { model: "openai/gpt-4.1-mini", api_base: env.openai.url, api_key: FAKE_OPENAI_KEY } } });
+    const added = await env.t.json("POST", "/model/new", {
+      body: { model_name: "stored", litellm_params: { model: "openai/gpt-4.1-mini", api_base: env.openai.url, api_key: FAKE_OPENAI_KEY } },
+    });
     expect(added.status).toBe(200);
     expect(JSON.stringify(added.body)).not.toContain(FAKE_OPENAI_KEY);
-    const [row] = await env.t.database.query<{ api_key_sealed: string; litellm_params: unknown }>("select api_key_sealed, litellm_params from gateway_models");
+    const [row] = await env.t.database.query<{ api_key_sealed: string; litellm_params: unknown }>(
+      "select api_key_sealed, litellm_params from gateway_models",
+    );
     expect(row!.api_key_sealed.startsWith("v1.")).toBe(true);
     expect(JSON.stringify(row)).not.toContain(FAKE_OPENAI_KEY);
     const { data } = await chat("stored");
@@ -123,20 +134,39 @@ describe("routing", () => {
   });
 
   test("prices are set when a model is added and changed with /model/update; /model/info says which models are priced and how their last Test went", async () => {
-    const info = async (name: string) => (await env.t.json("GET", "/v1/model/info")).body.data.find((d: { model_name: string }) => d.model_name === name);
-    const added = await env.t.json("POST", "/model/new", { body: { model_name: "house-model", litellm_params: { model: "openai/house-llm-7b", api_base: env.openai.url, api_key: FAKE_OPENAI_KEY } } });
+    const info = async (name: string) =>
+      (await env.t.json("GET", "/v1/model/info")).body.data.find((d: { model_name: string }) => d.model_name === name);
+    const added = await env.t.json("POST", "/model/new", {
+      body: {
+        model_name: "house-model",
+        litellm_params: { model: "openai/house-llm-7b", api_base: env.openai.url, api_key: FAKE_OPENAI_KEY },
+      },
+    });
     expect(added.status).toBe(200);
     const id = added.body.model_info.id;
     expect((await info("house-model")).model_info).toMatchObject({ priced: false, input_cost_per_token: null, last_test: null });
 
-    const bad = await env.t.json("POST", "/model/update", { body: { model_info: { id }, litellm_params: { input_cost_per_token: "three dollars" } } });
+    const bad = await env.t.json("POST", "/model/update", {
+      body: { model_info: { id }, litellm_params: { input_cost_per_token: "three dollars" } },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.param).toBe("litellm_params.input_cost_per_token");
-    const priced = await env.t.json("POST", "/model/update", { body: { model_info: { id }, litellm_params: { input_cost_per_token: 0.000003, output_cost_per_token: 0.000015 } } });
+    const priced = await env.t.json("POST", "/model/update", {
+      body: { model_info: { id }, litellm_params: { input_cost_per_token: 0.000003, output_cost_per_token: 0.000015 } },
+    });
     expect(priced.status).toBe(200);
-    expect((await info("house-model")).model_info).toMatchObject({ priced: true, input_cost_per_token: 0.000003, output_cost_per_token: 0.000015, has_api_key: true });
+    expect((await info("house-model")).model_info).toMatchObject({
+      priced: true,
+      input_cost_per_token: 0.000003,
+      output_cost_per_token: 0.000015,
+      has_api_key: true,
+    });
     // The stored provider key was kept, so calls still work; and they now cost something.
-    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" }, body: JSON.stringify({ model: "house-model", messages: [{ role: "user", content: "hi" }] }) });
+    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "house-model", messages: [{ role: "user", content: "hi" }] }),
+    });
     expect(res.status).toBe(200);
     expect(Number(res.headers.get("x-litellm-response-cost"))).toBeGreaterThan(0);
 
@@ -147,30 +177,53 @@ describe("routing", () => {
     const failed = await env.t.json("POST", "/api/gateway/models/test", { body: { model: "house-model" } });
     env.openai.script.alwaysFail = undefined;
     expect(failed.body.ok).toBe(false);
-    expect((await info("house-model")).model_info.last_test).toMatchObject({ ok: false, error: expect.stringContaining("bad provider key") });
+    expect((await info("house-model")).model_info.last_test).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("bad provider key"),
+    });
 
-    expect((await env.t.json("POST", "/model/update", { body: { model_info: { id }, litellm_params: { input_cost_per_token: null, output_cost_per_token: null } } })).status).toBe(200);
+    expect(
+      (
+        await env.t.json("POST", "/model/update", {
+          body: { model_info: { id }, litellm_params: { input_cost_per_token: null, output_cost_per_token: null } },
+        })
+      ).status,
+    ).toBe(200);
     expect((await info("house-model")).model_info.priced).toBe(false);
     // A model from the config file is changed there, not through the API; an unknown id is 404.
     const fromConfig = (await info("gpt-fake")).model_info.id;
-    expect((await env.t.json("POST", "/model/update", { body: { model_info: { id: fromConfig }, litellm_params: { input_cost_per_token: 1e-6 } } })).status).toBe(409);
+    expect(
+      (
+        await env.t.json("POST", "/model/update", {
+          body: { model_info: { id: fromConfig }, litellm_params: { input_cost_per_token: 1e-6 } },
+        })
+      ).status,
+    ).toBe(409);
     expect((await env.t.json("POST", "/model/update", { body: { model_info: { id: "nope" }, model_name: "x" } })).status).toBe(404);
     expect((await env.t.json("POST", "/model/delete", { body: { id } })).status).toBe(200);
   });
 
   test("a user key cannot add models", async () => {
     const { body } = await env.t.json("POST", "/key/generate", { body: {} });
-    const res = await env.t.json("POST", "/model/new", { key: body.key, body: { model_name: "x", litellm_params: { model: "openai/x", api_base: env.openai.url } } });
+    const res = await env.t.json("POST", "/model/new", {
+      key: body.key,
+      body: { model_name: "x", litellm_params: { model: "openai/x", api_base: env.openai.url } },
+    });
     expect(res.status).toBe(403);
   });
 });
 
 describe("upstream LiteLLM", () => {
   test("with LITELLM_API_BASE set, a model no deployment names is forwarded there with LITELLM_API_KEY", async () => {
-    const other = await startGatewayTestEnv({ yaml: () => "model_list: []\n", env: { LITELLM_API_BASE: env.openai.url, LITELLM_API_KEY: FAKE_OPENAI_KEY } });
+    const other = await startGatewayTestEnv({
+      yaml: () => "model_list: []\n",
+      env: { LITELLM_API_BASE: env.openai.url, LITELLM_API_KEY: FAKE_OPENAI_KEY },
+    });
     try {
       const c = new OpenAI({ baseURL: `${other.baseUrl}/v1`, apiKey: other.masterKey, maxRetries: 0 });
-      const { data, response } = await c.chat.completions.create({ model: "team-alias-model", messages: [{ role: "user", content: "via litellm" }] }).withResponse();
+      const { data, response } = await c.chat.completions
+        .create({ model: "team-alias-model", messages: [{ role: "user", content: "via litellm" }] })
+        .withResponse();
       expect(data.choices[0]!.message.content).toBe("Hello! You said: via litellm");
       expect(response.headers.get("x-litellm-model-id")).toBe("litellm-upstream");
       const sent = env.openai.script.requests.at(-1)!;
@@ -185,7 +238,10 @@ describe("upstream LiteLLM", () => {
 
 describe("a broken config.yaml", () => {
   test("gateway calls answer 503 naming the problem instead of failing obscurely", async () => {
-    const other = await startGatewayTestEnv({ yaml: () => "model_list:\n  - model_name: x\n    litellm_params: { model: openai/x, api_base: http://127.0.0.1:9/v1, api_key: os.environ/NOT_SET_ANYWHERE }\n" });
+    const other = await startGatewayTestEnv({
+      yaml: () =>
+        "model_list:\n  - model_name: x\n    litellm_params: { model: openai/x, api_base: http://127.0.0.1:9/v1, api_key: os.environ/NOT_SET_ANYWHERE }\n",
+    });
     try {
       const res = await other.t.json("POST", "/v1/chat/completions", { body: { model: "x", messages: [{ role: "user", content: "x" }] } });
       expect(res.status).toBe(503);

@@ -78,13 +78,21 @@ export class GatewayService {
       maxQueue: env.LAP_GATEWAY_SPEND_QUEUE_MAX,
       onError: (err) => deps.logger.warn({ err: (err as Error).message }, "gateway spend flush failed; rows stay queued"),
     });
-    this.models = new ModelStore({ database: deps.database, box: createSecretBox(deps.config.encryptionKey), litellm: this.litellmEnv(), audit: deps.audit });
+    this.models = new ModelStore({
+      database: deps.database,
+      box: createSecretBox(deps.config.encryptionKey),
+      litellm: this.litellmEnv(),
+      audit: deps.audit,
+    });
     this.budgets = {
       teams: new BudgetBook({ database: deps.database, table: "teams", what: "Team" }),
       users: new BudgetBook({ database: deps.database, table: "users", what: "User" }),
     };
     this.proxy = new GatewayProxy({
-      router: this.router, keys: this.keys, spend: this.spend, budgets: this.budgets,
+      router: this.router,
+      keys: this.keys,
+      spend: this.spend,
+      budgets: this.budgets,
       warnUnpriced: warnOnce((msg) => deps.logger.warn(msg)),
       storePrompts: env.LAP_GATEWAY_STORE_PROMPTS === "true",
       metrics: deps.metrics,
@@ -113,7 +121,9 @@ export class GatewayService {
    */
   recordRefusal(request: Request, error: ApiError, requestId: string | undefined) {
     if (error.status !== 401) return;
-    void this.refusedKey(request, error, requestId).catch((err) => this.deps.logger.warn({ err: (err as Error).message }, "could not log a refused gateway call"));
+    void this.refusedKey(request, error, requestId).catch((err) =>
+      this.deps.logger.warn({ err: (err as Error).message }, "could not log a refused gateway call"),
+    );
   }
 
   private litellmEnv() {
@@ -149,12 +159,23 @@ export class GatewayService {
 
   /** Rebuilds the routing table from config.yaml, the database and LITELLM_API_BASE. */
   async reload() {
-    const stored = await this.models.all((id, err) => this.deps.logger.warn({ model_id: id, err: err.message }, "stored gateway model skipped"));
+    const stored = await this.models.all((id, err) =>
+      this.deps.logger.warn({ model_id: id, err: err.message }, "stored gateway model skipped"),
+    );
     const all = [...this.fileDeployments, ...stored];
     const env = this.deps.config.env;
     // With an upstream LiteLLM and nothing else matching, every model name is forwarded to it.
     if (env.LITELLM_API_BASE) {
-      all.push(toDeployment({ id: "litellm-upstream", model_name: "*", litellm_params: { model: "litellm_proxy/*", api_base: env.LITELLM_API_BASE, api_key: env.LITELLM_API_KEY } }, "env"));
+      all.push(
+        toDeployment(
+          {
+            id: "litellm-upstream",
+            model_name: "*",
+            litellm_params: { model: "litellm_proxy/*", api_base: env.LITELLM_API_BASE, api_key: env.LITELLM_API_KEY },
+          },
+          "env",
+        ),
+      );
     }
     this.router.setDeployments(all, this.fileSettings);
     this.proxy.clearPrices();
@@ -162,7 +183,10 @@ export class GatewayService {
 
   private start() {
     if (this.timer || this.deps.flushIntervalMs === 0) return;
-    this.timer = setInterval(() => void this.flush().catch(() => {}), this.deps.flushIntervalMs ?? this.deps.config.env.LAP_GATEWAY_SPEND_FLUSH_MS);
+    this.timer = setInterval(
+      () => void this.flush().catch(() => {}),
+      this.deps.flushIntervalMs ?? this.deps.config.env.LAP_GATEWAY_SPEND_FLUSH_MS,
+    );
     this.timer.unref?.();
   }
 
@@ -190,19 +214,25 @@ export class GatewayService {
       return { ...(await mintExternalKey(this.deps.config.env, req)), via: "litellm" };
     }
     // The session's team and creator pay for its model calls (their budgets apply: docs/gateway.md).
-    const [owner] = await this.deps.database.query<{ team_id: string; owner_user_id: string | null }>("select team_id, owner_user_id from sessions where id = $1", [req.sessionId]);
-    const created = await this.keys.generate({
-      key_alias: `session-${req.sessionId}`,
-      team_id: owner?.team_id ?? null,
-      user_id: owner?.owner_user_id ?? null,
-      session_id: req.sessionId,
-      agent_id: req.agentId ?? null,
-      models: req.models,
-      max_budget: req.maxBudget ?? null,
-      duration: req.duration ?? "24h",
-      rpm_limit: req.rpmLimit ?? null,
-      tpm_limit: req.tpmLimit ?? null,
-    }, { mcpServers: req.mcpServers ?? [] });
+    const [owner] = await this.deps.database.query<{ team_id: string; owner_user_id: string | null }>(
+      "select team_id, owner_user_id from sessions where id = $1",
+      [req.sessionId],
+    );
+    const created = await this.keys.generate(
+      {
+        key_alias: `session-${req.sessionId}`,
+        team_id: owner?.team_id ?? null,
+        user_id: owner?.owner_user_id ?? null,
+        session_id: req.sessionId,
+        agent_id: req.agentId ?? null,
+        models: req.models,
+        max_budget: req.maxBudget ?? null,
+        duration: req.duration ?? "24h",
+        rpm_limit: req.rpmLimit ?? null,
+        tpm_limit: req.tpmLimit ?? null,
+      },
+      { mcpServers: req.mcpServers ?? [] },
+    );
     const { key, ...info } = created;
     return { key, expires: info.expires, info, via: "lap" };
   }
@@ -224,7 +254,9 @@ export class GatewayService {
     const [child, parent] = await Promise.all([this.sessionKey(childSessionId), this.sessionKey(parentSessionId)]);
     if (!child || !parent) return 0;
     const delta = await this.deps.database.transaction(async (tx) => {
-      const [row] = await tx.query<{ charged: number }>("select charged_to_parent as charged from sessions where id = $1 for update", [childSessionId]);
+      const [row] = await tx.query<{ charged: number }>("select charged_to_parent as charged from sessions where id = $1 for update", [
+        childSessionId,
+      ]);
       const d = child.spend - Number(row?.charged ?? 0);
       if (!row || d <= 0) return 0;
       await tx.query("update sessions set charged_to_parent = $2 where id = $1", [childSessionId, child.spend]);

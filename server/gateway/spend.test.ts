@@ -12,17 +12,30 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => env?.close());
 
-const row = (id: string) => ({ requestId: id, route: "/v1/chat/completions", status: "success", startTime: new Date(), endTime: new Date() });
+const row = (id: string) => ({
+  requestId: id,
+  route: "/v1/chat/completions",
+  status: "success",
+  startTime: new Date(),
+  endTime: new Date(),
+});
 
 describe("spend log", () => {
   test("one row per request with key, model, deployment, tokens, cost, latency and time to first token", async () => {
     const { body: k } = await env.t.json("POST", "/key/generate", { body: { key_alias: "spender" } });
     const client = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: k.key, maxRetries: 0 });
-    const { response } = await client.chat.completions.create({ model: "priced", messages: [{ role: "user", content: "count me" }] }).withResponse();
+    const { response } = await client.chat.completions
+      .create({ model: "priced", messages: [{ role: "user", content: "count me" }] })
+      .withResponse();
     const cost = Number(response.headers.get("x-litellm-response-cost"));
     expect(cost).toBeGreaterThan(0);
     env.openai.script.chunkDelayMs = 5;
-    const stream = await client.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "stream" }], stream: true, user: "end-user-7" });
+    const stream = await client.chat.completions.create({
+      model: "gpt-fake",
+      messages: [{ role: "user", content: "stream" }],
+      stream: true,
+      user: "end-user-7",
+    });
     for await (const _ of stream) void _;
     env.openai.script.chunkDelayMs = 0;
     await env.t.services.gateway.flush();
@@ -30,7 +43,14 @@ describe("spend log", () => {
     const logs = await env.t.json("GET", `/spend/logs?api_key=${k.key}`);
     expect(logs.body).toHaveLength(2);
     const [streamed, plain] = logs.body;
-    expect(plain).toMatchObject({ key_alias: "spender", key_hash: k.token, model_group: "priced", provider: "openai", status: "success", stream: false });
+    expect(plain).toMatchObject({
+      key_alias: "spender",
+      key_hash: k.token,
+      model_group: "priced",
+      provider: "openai",
+      status: "success",
+      stream: false,
+    });
     expect(plain.spend).toBeCloseTo(cost, 10);
     expect(plain.prompt_tokens).toBeGreaterThan(0);
     expect(plain.total_tokens).toBe(plain.prompt_tokens + plain.completion_tokens);
@@ -63,7 +83,11 @@ describe("spend log", () => {
     };
     const call = async (cookie: string, content: string) => {
       // As the dashboard's page sends it: same Origin (cookie calls without one are refused as CSRF).
-      const res = await env.t.json("POST", "/v1/chat/completions", { key: null, headers: { cookie, origin: "http://localhost" }, body: { model: "gpt-fake", messages: [{ role: "user", content }] } });
+      const res = await env.t.json("POST", "/v1/chat/completions", {
+        key: null,
+        headers: { cookie, origin: "http://localhost" },
+        body: { model: "gpt-fake", messages: [{ role: "user", content }] },
+      });
       expect(res.status).toBe(200);
       return res.headers.get("x-request-id");
     };
@@ -113,7 +137,9 @@ describe("spend log", () => {
     await env.t.services.gateway.flush();
     expect(env.t.services.gateway.spend.pending).toBe(0);
     const logs = await env.t.json("GET", "/spend/logs?limit=50");
-    expect(logs.body.filter((r: { end_user: string | null; model_group: string }) => r.model_group === "gpt-fake").length).toBeGreaterThanOrEqual(3);
+    expect(
+      logs.body.filter((r: { end_user: string | null; model_group: string }) => r.model_group === "gpt-fake").length,
+    ).toBeGreaterThanOrEqual(3);
   });
 
   test("the queue is bounded: overflow is dropped and counted, never blocking", async () => {
@@ -139,12 +165,22 @@ describe("stored prompts", () => {
     try {
       const c = new OpenAI({ baseURL: `${other.baseUrl}/v1`, apiKey: other.masterKey, maxRetries: 0 });
       await c.chat.completions.create({ model: "claude-fake", messages: [{ role: "user", content: "keep me" }] });
-      const s = await c.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "keep the stream" }], stream: true });
+      const s = await c.chat.completions.create({
+        model: "gpt-fake",
+        messages: [{ role: "user", content: "keep the stream" }],
+        stream: true,
+      });
       for await (const _ of s) void _;
       await other.t.services.gateway.flush();
       const list = (await other.t.json("GET", "/spend/logs")).body;
       expect(list.every((r: { request_body: unknown }) => r.request_body === null)).toBe(true);
-      const one = async (model: string) => (await other.t.json("GET", `/spend/logs?request_id=${list.find((r: { model_group: string }) => r.model_group === model).request_id}`)).body;
+      const one = async (model: string) =>
+        (
+          await other.t.json(
+            "GET",
+            `/spend/logs?request_id=${list.find((r: { model_group: string }) => r.model_group === model).request_id}`,
+          )
+        ).body;
       const logs = [...(await one("claude-fake")), ...(await one("gpt-fake"))];
       const nonStream = logs.find((r: { model_group: string }) => r.model_group === "claude-fake");
       expect(nonStream.request_body.messages[0].content).toBe("keep me");
@@ -176,7 +212,15 @@ describe("LLM provider settings", () => {
 
   test("litellm mode mints per-agent keys through a LiteLLM-compatible /key/generate (here: another LAP)", async () => {
     const other = await startGatewayTestEnv({
-      env: { LLM_PROVIDER: "litellm", LITELLM_BASE_URL: env.baseUrl, LITELLM_MASTER_KEY: env.masterKey, LITELLM_MODELS: "gpt-fake", LITELLM_MAX_BUDGET: "2", LITELLM_KEY_ALIAS: "agents", LITELLM_KEY_DURATION: "1h" },
+      env: {
+        LLM_PROVIDER: "litellm",
+        LITELLM_BASE_URL: env.baseUrl,
+        LITELLM_MASTER_KEY: env.masterKey,
+        LITELLM_MODELS: "gpt-fake",
+        LITELLM_MAX_BUDGET: "2",
+        LITELLM_KEY_ALIAS: "agents",
+        LITELLM_KEY_DURATION: "1h",
+      },
     });
     try {
       const settings = await other.t.json("GET", "/api/gateway/settings");
@@ -187,7 +231,9 @@ describe("LLM provider settings", () => {
       const info = await env.t.json("GET", `/key/info?key=${minted.key}`);
       expect(info.body.info).toMatchObject({ key_alias: "agents-remote-1", models: ["gpt-fake"], max_budget: 2 });
       const client = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: minted.key, maxRetries: 0 });
-      expect((await client.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "r" }] })).choices).toHaveLength(1);
+      expect(
+        (await client.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "r" }] })).choices,
+      ).toHaveLength(1);
     } finally {
       await other.close();
     }
@@ -200,14 +246,24 @@ describe("the log tells the truth (issue 24)", () => {
     return (await env.t.json("GET", `/spend/logs?request_id=${requestId}`)).body[0];
   };
   const call = (key: string, body: Record<string, unknown>) =>
-    fetch(`${env.baseUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(`${env.baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   test("a streamed reply the client read to its final event, then hung up on, is a success with its tokens", async () => {
     const controller = new AbortController();
     const res = await fetch(`${env.baseUrl}/v1/chat/completions`, {
-      method: "POST", signal: controller.signal,
+      method: "POST",
+      signal: controller.signal,
       headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "gpt-fake", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "read me to the end" }] }),
+      body: JSON.stringify({
+        model: "gpt-fake",
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: "user", content: "read me to the end" }],
+      }),
     });
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
@@ -230,7 +286,12 @@ describe("the log tells the truth (issue 24)", () => {
     const { body: k } = await env.t.json("POST", "/key/generate", { body: { key_alias: "refused-calls", models: ["gpt-fake"] } });
     const unknown = await call(k.key, { model: "no-such-model", messages: [{ role: "user", content: "x" }] });
     expect(unknown.status).toBe(403);
-    expect(await logOf(unknown.headers.get("x-request-id"))).toMatchObject({ status: "failure", http_status: 403, key_alias: "refused-calls", model_group: "no-such-model" });
+    expect(await logOf(unknown.headers.get("x-request-id"))).toMatchObject({
+      status: "failure",
+      http_status: 403,
+      key_alias: "refused-calls",
+      model_group: "no-such-model",
+    });
 
     const missing = await call(env.masterKey, { model: "no-such-model", messages: [{ role: "user", content: "x" }] });
     expect(missing.status).toBe(400);
@@ -253,7 +314,13 @@ describe("the log tells the truth (issue 24)", () => {
     expect(refused.status).toBe(401);
     await Bun.sleep(200);
     const row = await logOf(refused.headers.get("x-request-id"));
-    expect(row).toMatchObject({ status: "failure", http_status: 401, key_id: k.token_id, key_alias: "revoked-later", route: "/v1/chat/completions" });
+    expect(row).toMatchObject({
+      status: "failure",
+      http_status: 401,
+      key_id: k.token_id,
+      key_alias: "revoked-later",
+      route: "/v1/chat/completions",
+    });
     expect(row.error).toContain("The key revoked-later was revoked at");
 
     const anonymous = await call("sk-lap-not-a-real-key-0000000000", { model: "gpt-fake", messages: [{ role: "user", content: "x" }] });
@@ -263,7 +330,10 @@ describe("the log tells the truth (issue 24)", () => {
   });
 
   test("a model without a price is logged as unpriced (spend 0 is not a price), a priced one as priced", async () => {
-    const unpriced = await call(env.masterKey, { model: "openai/mystery-model-9", messages: [{ role: "user", content: "what do I cost?" }] });
+    const unpriced = await call(env.masterKey, {
+      model: "openai/mystery-model-9",
+      messages: [{ role: "user", content: "what do I cost?" }],
+    });
     expect(unpriced.status).toBe(200);
     expect(await logOf(unpriced.headers.get("x-request-id"))).toMatchObject({ status: "success", spend: 0, priced: false });
     const priced = await call(env.masterKey, { model: "priced", messages: [{ role: "user", content: "and I?" }] });

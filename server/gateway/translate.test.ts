@@ -18,12 +18,21 @@ beforeEach(() => {
   env.anthropic.script.reset();
 });
 
-const weatherTool = { type: "function" as const, function: { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } };
+const weatherTool = {
+  type: "function" as const,
+  function: {
+    name: "get_weather",
+    description: "Weather for a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  },
+};
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
 describe("chat completions caller", () => {
   test("to an OpenAI-compatible provider: answer, usage, cost and request id headers", async () => {
-    const { data, response } = await openai.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "hi there" }] }).withResponse();
+    const { data, response } = await openai.chat.completions
+      .create({ model: "gpt-fake", messages: [{ role: "user", content: "hi there" }] })
+      .withResponse();
     expect(data.choices[0]!.message.content).toBe("Hello! You said: hi there");
     expect(data.usage!.total_tokens).toBeGreaterThan(0);
     expect(Number(response.headers.get("x-litellm-response-cost"))).toBeGreaterThan(0);
@@ -34,7 +43,11 @@ describe("chat completions caller", () => {
   });
 
   test("streams to an OpenAI-compatible provider chunk by chunk, asking for usage", async () => {
-    const stream = await openai.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "stream me" }], stream: true });
+    const stream = await openai.chat.completions.create({
+      model: "gpt-fake",
+      messages: [{ role: "user", content: "stream me" }],
+      stream: true,
+    });
     let text = "";
     let chunks = 0;
     for await (const c of stream) {
@@ -49,7 +62,10 @@ describe("chat completions caller", () => {
   test("to Anthropic: system prompt, tools and a tool call come back as OpenAI tool_calls", async () => {
     const res = await openai.chat.completions.create({
       model: "claude-fake",
-      messages: [{ role: "system", content: "You are terse." }, { role: "user", content: "weather in Paris?" }],
+      messages: [
+        { role: "system", content: "You are terse." },
+        { role: "user", content: "weather in Paris?" },
+      ],
       tools: [weatherTool],
       tool_choice: "auto",
       max_tokens: 200,
@@ -61,7 +77,11 @@ describe("chat completions caller", () => {
     const sent = env.anthropic.script.requests[0]!;
     expect(sent.headers["x-api-key"]).toBe(FAKE_ANTHROPIC_KEY);
     expect(sent.body.system).toBe("You are terse.");
-    expect(sent.body.tools[0]).toEqual({ name: "get_weather", description: "Weather for a city", input_schema: weatherTool.function.parameters });
+    expect(sent.body.tools[0]).toEqual({
+      name: "get_weather",
+      description: "Weather for a city",
+      input_schema: weatherTool.function.parameters,
+    });
     expect(sent.body.tool_choice).toEqual({ type: "auto" });
     expect(sent.body.model).toBe("claude-haiku-4-5");
   });
@@ -70,8 +90,18 @@ describe("chat completions caller", () => {
     const res = await openai.chat.completions.create({
       model: "claude-fake",
       messages: [
-        { role: "user", content: [{ type: "text", text: "what is this?" }, { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } }] },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "what is this?" },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+        },
         { role: "tool", tool_call_id: "call_1", content: "sunny, 21C" },
       ],
       tools: [weatherTool],
@@ -85,7 +115,12 @@ describe("chat completions caller", () => {
   });
 
   test("streams from Anthropic as chat chunks: text, tool call deltas, finish reason and usage", async () => {
-    const textStream = await openai.chat.completions.create({ model: "claude-fake", messages: [{ role: "user", content: "hello" }], stream: true, stream_options: { include_usage: true } });
+    const textStream = await openai.chat.completions.create({
+      model: "claude-fake",
+      messages: [{ role: "user", content: "hello" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = "";
     let usage: OpenAI.CompletionUsage | undefined;
     let finish: string | null = null;
@@ -98,7 +133,12 @@ describe("chat completions caller", () => {
     expect(finish).toBe("stop");
     expect(usage!.completion_tokens).toBeGreaterThan(0);
 
-    const toolStream = await openai.chat.completions.create({ model: "claude-fake", messages: [{ role: "user", content: "weather?" }], tools: [weatherTool], stream: true });
+    const toolStream = await openai.chat.completions.create({
+      model: "claude-fake",
+      messages: [{ role: "user", content: "weather?" }],
+      tools: [weatherTool],
+      stream: true,
+    });
     let args = "";
     let name = "";
     for await (const c of toolStream) {
@@ -118,7 +158,11 @@ describe("streaming is incremental", () => {
   // The fakes pace their chunks 80 ms apart: a buffering gateway would deliver the first chunk at the end.
   const timeline = async (model: string) => {
     const started = performance.now();
-    const stream = await openai.chat.completions.create({ model, messages: [{ role: "user", content: "one two three four five six" }], stream: true });
+    const stream = await openai.chat.completions.create({
+      model,
+      messages: [{ role: "user", content: "one two three four five six" }],
+      stream: true,
+    });
     let first = 0;
     for await (const c of stream) if (!first && c.choices[0]?.delta?.content) first = performance.now() - started;
     return { first, total: performance.now() - started };
@@ -147,7 +191,12 @@ describe("Anthropic messages caller", () => {
   });
 
   test("to an OpenAI-compatible provider: system prompt, text and usage", async () => {
-    const msg = await anthropic.messages.create({ model: "gpt-fake", max_tokens: 100, system: "Be brief.", messages: [{ role: "user", content: "hi" }] });
+    const msg = await anthropic.messages.create({
+      model: "gpt-fake",
+      max_tokens: 100,
+      system: "Be brief.",
+      messages: [{ role: "user", content: "hi" }],
+    });
     expect(msg.type).toBe("message");
     expect(msg.content).toEqual([{ type: "text", text: "Hello! You said: hi" }] as never);
     expect(msg.stop_reason).toBe("end_turn");
@@ -158,20 +207,31 @@ describe("Anthropic messages caller", () => {
   });
 
   test("to an OpenAI-compatible provider: tools as tool_use blocks, streaming and not, then a tool_result", async () => {
-    const tools = [{ name: "get_weather", description: "Weather", input_schema: { type: "object" as const, properties: { city: { type: "string" } } } }];
-    const msg = await anthropic.messages.create({ model: "gpt-fake", max_tokens: 100, tools, messages: [{ role: "user", content: "weather?" }] });
+    const tools = [
+      { name: "get_weather", description: "Weather", input_schema: { type: "object" as const, properties: { city: { type: "string" } } } },
+    ];
+    const msg = await anthropic.messages.create({
+      model: "gpt-fake",
+      max_tokens: 100,
+      tools,
+      messages: [{ role: "user", content: "weather?" }],
+    });
     expect(msg.stop_reason).toBe("tool_use");
     const use = msg.content[0] as Anthropic.ToolUseBlock;
     expect(use.type).toBe("tool_use");
     expect(use.input).toEqual({ city: "Paris", unit: "celsius" });
     expect(env.openai.script.requests[0]!.body.tools[0].function.name).toBe("get_weather");
 
-    const final = await anthropic.messages.stream({ model: "gpt-fake", max_tokens: 100, tools, messages: [{ role: "user", content: "weather?" }] }).finalMessage();
+    const final = await anthropic.messages
+      .stream({ model: "gpt-fake", max_tokens: 100, tools, messages: [{ role: "user", content: "weather?" }] })
+      .finalMessage();
     expect(final.stop_reason).toBe("tool_use");
     expect((final.content[0] as Anthropic.ToolUseBlock).input).toEqual({ city: "Paris", unit: "celsius" });
 
     const answer = await anthropic.messages.create({
-      model: "gpt-fake", max_tokens: 100, tools,
+      model: "gpt-fake",
+      max_tokens: 100,
+      tools,
       messages: [
         { role: "user", content: "weather?" },
         { role: "assistant", content: [{ type: "tool_use", id: use.id, name: "get_weather", input: { city: "Paris" } }] },
@@ -180,14 +240,27 @@ describe("Anthropic messages caller", () => {
     });
     expect((answer.content[0] as Anthropic.TextBlock).text).toBe("The tool said: rainy");
     const sent = env.openai.script.requests[2]!.body.messages;
-    expect(sent[1].tool_calls[0]).toEqual({ id: use.id, type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } });
+    expect(sent[1].tool_calls[0]).toEqual({
+      id: use.id,
+      type: "function",
+      function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+    });
     expect(sent[2]).toEqual({ role: "tool", tool_call_id: use.id, content: "rainy" });
   });
 
   test("to an OpenAI-compatible provider: streamed text events and an image", async () => {
     const stream = anthropic.messages.stream({
-      model: "gpt-fake", max_tokens: 100,
-      messages: [{ role: "user", content: [{ type: "text", text: "look" }, { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } }] }],
+      model: "gpt-fake",
+      max_tokens: 100,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "look" },
+            { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } },
+          ],
+        },
+      ],
     });
     const deltas: string[] = [];
     stream.on("text", (t) => deltas.push(t));
@@ -228,14 +301,27 @@ describe("Responses API caller", () => {
   });
 
   test("function calls to Anthropic and back with function_call_output", async () => {
-    const tools = [{ type: "function" as const, name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } }, strict: false }];
+    const tools = [
+      {
+        type: "function" as const,
+        name: "get_weather",
+        description: "Weather",
+        parameters: { type: "object", properties: { city: { type: "string" } } },
+        strict: false,
+      },
+    ];
     const res = await openai.responses.create({ model: "claude-fake", input: "weather?", tools });
     const call = res.output.find((o) => o.type === "function_call") as OpenAI.Responses.ResponseFunctionToolCall;
     expect(call.name).toBe("get_weather");
     expect(JSON.parse(call.arguments)).toEqual({ city: "Paris", unit: "celsius" });
     const next = await openai.responses.create({
-      model: "claude-fake", tools,
-      input: [{ role: "user", content: "weather?" }, { type: "function_call", call_id: call.call_id, name: call.name, arguments: call.arguments }, { type: "function_call_output", call_id: call.call_id, output: "cloudy" }],
+      model: "claude-fake",
+      tools,
+      input: [
+        { role: "user", content: "weather?" },
+        { type: "function_call", call_id: call.call_id, name: call.name, arguments: call.arguments },
+        { type: "function_call_output", call_id: call.call_id, output: "cloudy" },
+      ],
     });
     expect(next.output_text).toBe("The tool said: cloudy");
     const sent = env.anthropic.script.requests[1]!.body.messages;
@@ -250,7 +336,12 @@ describe("Responses API caller", () => {
   });
 
   test("streamed function call arguments from an OpenAI-compatible provider", async () => {
-    const stream = await openai.responses.create({ model: "gpt-fake", input: "weather?", stream: true, tools: [{ type: "function", name: "get_weather", parameters: { type: "object", properties: {} }, strict: false }] });
+    const stream = await openai.responses.create({
+      model: "gpt-fake",
+      input: "weather?",
+      stream: true,
+      tools: [{ type: "function", name: "get_weather", parameters: { type: "object", properties: {} }, strict: false }],
+    });
     let args = "";
     let final: OpenAI.Responses.Response | undefined;
     for await (const ev of stream) {
@@ -264,7 +355,11 @@ describe("Responses API caller", () => {
 
 describe("other routes and errors", () => {
   test("a body without messages is a 400 naming the field, in OpenAI format, and nothing goes upstream", async () => {
-    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-fake" }) });
+    const res = await fetch(`${env.baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-fake" }),
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.error.param).toBe("messages");
@@ -279,16 +374,23 @@ describe("other routes and errors", () => {
     expect(real.input_tokens).toBeGreaterThan(0);
     expect(env.anthropic.script.requests[0]!.path).toBe("/v1/messages/count_tokens");
     expect(env.anthropic.script.requests[0]!.body.model).toBe("claude-haiku-4-5");
-    const est = (await anthropic.messages.countTokens({ model: "gpt-fake", messages: [{ role: "user", content: "count these words" }] })) as { input_tokens: number; estimated?: boolean };
+    const est = (await anthropic.messages.countTokens({
+      model: "gpt-fake",
+      messages: [{ role: "user", content: "count these words" }],
+    })) as { input_tokens: number; estimated?: boolean };
     expect(est.input_tokens).toBeGreaterThan(0);
     expect(est.estimated).toBe(true);
   });
 
   test("Anthropic SDK sees a 400 naming max_tokens; OpenAI SDK sees a 400 for an unknown model", async () => {
-    const err = await anthropic.messages.create({ model: "claude-fake", messages: [{ role: "user", content: "x" }] } as never).catch((e) => e);
+    const err = await anthropic.messages
+      .create({ model: "claude-fake", messages: [{ role: "user", content: "x" }] } as never)
+      .catch((e) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
     expect(String(err.message)).toContain("max_tokens");
-    const err2 = await openai.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    const err2 = await openai.chat.completions
+      .create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] })
+      .catch((e) => e);
     expect(err2).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err2.param).toBe("model");
     expect(env.anthropic.script.requests).toHaveLength(0);

@@ -24,7 +24,11 @@ const call = (model: string, key = env.masterKey) =>
     body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
   });
 const admin = async (path: string, body: unknown) => {
-  const res = await fetch(`${env.baseUrl}${path}`, { method: "POST", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${env.baseUrl}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(200);
   return res.json() as Promise<Record<string, unknown>>;
 };
@@ -47,7 +51,10 @@ describe("docs/troubleshooting.md quotes LAP's own messages", () => {
 
   test("connection refused: the gateway's 502 names the API base and the connection error", async () => {
     const port = await closedPort();
-    await admin("/model/new", { model_name: "nobody-listens", litellm_params: { model: "openai/llama3.1:8b", api_base: `http://127.0.0.1:${port}/v1`, api_key: "x" } });
+    await admin("/model/new", {
+      model_name: "nobody-listens",
+      litellm_params: { model: "openai/llama3.1:8b", api_base: `http://127.0.0.1:${port}/v1`, api_key: "x" },
+    });
     const res = await call("nobody-listens");
     expect(res.status).toBe(502);
     const { error } = (await res.json()) as { error: { message: string; code: string } };

@@ -17,7 +17,12 @@ const elsewhere = Bun.serve({
   hostname: "127.0.0.2",
   port: 0,
   fetch: async (req) => {
-    elsewhereHits.push({ path: new URL(req.url).pathname, authorization: req.headers.get("authorization"), apiKey: req.headers.get("x-api-key"), body: await req.text() });
+    elsewhereHits.push({
+      path: new URL(req.url).pathname,
+      authorization: req.headers.get("authorization"),
+      apiKey: req.headers.get("x-api-key"),
+      body: await req.text(),
+    });
     return Response.json({ error: { message: "not here" } }, { status: 500 });
   },
 });
@@ -29,11 +34,16 @@ const provider = Bun.serve({
   fetch: async (req) => {
     const url = new URL(req.url);
     providerHits.push(`${req.method} ${url.pathname} ${req.headers.get("authorization") ?? ""}`);
-    if (url.pathname.startsWith("/away/")) return new Response(null, { status: 307, headers: { location: `http://127.0.0.2:${elsewhere.port}${url.pathname}` } });
-    if (url.pathname.startsWith("/hop/")) return new Response(null, { status: 307, headers: { location: url.pathname.replace("/hop/", "/ok/") } });
+    if (url.pathname.startsWith("/away/"))
+      return new Response(null, { status: 307, headers: { location: `http://127.0.0.2:${elsewhere.port}${url.pathname}` } });
+    if (url.pathname.startsWith("/hop/"))
+      return new Response(null, { status: 307, headers: { location: url.pathname.replace("/hop/", "/ok/") } });
     const body = (await req.json()) as { model: string };
     return Response.json({
-      id: "chatcmpl-1", object: "chat.completion", created: 1, model: body.model,
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      created: 1,
+      model: body.model,
       choices: [{ index: 0, message: { role: "assistant", content: "answered at the admin's origin" }, finish_reason: "stop" }],
       usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
     });
@@ -63,7 +73,9 @@ afterAll(async () => {
 describe("redirects from a deployment's api_base", () => {
   test("to another origin: not followed; the prompt and the provider key reach nothing there; the caller gets a 502 saying why", async () => {
     elsewhereHits.length = 0;
-    const err = await openai.chat.completions.create({ model: "away", messages: [{ role: "user", content: "secret prompt" }] }).catch((e) => e);
+    const err = await openai.chat.completions
+      .create({ model: "away", messages: [{ role: "user", content: "secret prompt" }] })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect(String((err as Error).message)).toContain("redirected to another origin");

@@ -16,13 +16,21 @@ describe("usage report", () => {
     const { body: key } = await env.t.json("POST", "/key/generate", { body: { key_alias: "usage-key" } });
     const { body: agent } = await env.t.json("POST", "/api/agents", { body: { name: "usage-agent", model: "priced", runtime_id: null } });
     expect(agent.id).toBeTruthy();
-    const session = await env.t.services.gateway.mintSessionKey({ sessionId: "ses-usage", agentId: agent.id, models: ["priced", "gpt-fake"] });
+    const session = await env.t.services.gateway.mintSessionKey({
+      sessionId: "ses-usage",
+      agentId: agent.id,
+      models: ["priced", "gpt-fake"],
+    });
     const byKey = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: key.key, maxRetries: 0 });
     const byAgent = new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: session.key, maxRetries: 0 });
     await byKey.chat.completions.create({ model: "priced", messages: [{ role: "user", content: "one" }] });
     await byKey.chat.completions.create({ model: "priced", messages: [{ role: "user", content: "two" }] });
     await byAgent.chat.completions.create({ model: "gpt-fake", messages: [{ role: "user", content: "three" }] });
-    expect(await byKey.chat.completions.create({ model: "no-such-usage-model", messages: [{ role: "user", content: "x" }] }).catch((e) => e.status)).toBe(400);
+    expect(
+      await byKey.chat.completions
+        .create({ model: "no-such-usage-model", messages: [{ role: "user", content: "x" }] })
+        .catch((e) => e.status),
+    ).toBe(400);
     await env.t.services.gateway.flush();
 
     const res = await env.t.json("GET", `/spend/usage?start_date=${today()}&end_date=${today()}`);

@@ -49,7 +49,8 @@ export function listHarnesses(probe: HarnessProbe = defaultProbe): HarnessInfo[]
         const binary = probe.binary(name);
         const stat = statSync(binary);
         // A library harness (DeepAgents) is run by LAP's Bun: its package entry must exist, not be executable.
-        if (!stat.isFile() || (!LIBRARY_HARNESSES[name] && (stat.mode & 0o111) === 0)) throw new Error(`${name}: ${binary} is not an executable file`);
+        if (!stat.isFile() || (!LIBRARY_HARNESSES[name] && (stat.mode & 0o111) === 0))
+          throw new Error(`${name}: ${binary} is not an executable file`);
         return { ...base, version: probe.version(pkg), binary, installed: true, problem: null };
       } catch (error) {
         return { ...base, version: null, binary: null, installed: false, problem: (error as Error).message.split("\n")[0]! };
@@ -57,5 +58,3 @@ export function listHarnesses(probe: HarnessProbe = defaultProbe): HarnessInfo[]
     }),
   ];
 }
-
-

@@ -9,7 +9,9 @@ export interface Readiness {
 
 export async function checkReadiness(database: Database, timeoutMs = 2000): Promise<Readiness> {
   try {
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref?.());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref?.(),
+    );
     await Promise.race([database.query("select 1"), timeout]);
     const migrations = await migrationStatus(database);
     return { ready: migrations.pending === 0, database: { mode: database.mode, reachable: true }, migrations };

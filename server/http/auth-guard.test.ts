@@ -26,7 +26,10 @@ describe("route table auth", () => {
       if (PUBLIC_ROUTES.has(key)) continue;
       // A fresh wrong key each time: repeating one would (rightly) run into the backoff on its prefix.
       for (const creds of [null, `sk-lap-${crypto.randomUUID()}`, "wrong-master-key"]) {
-        const res = await t.request(r.method, concretePath(r.path), { key: creds, body: r.method === "GET" || r.method === "HEAD" ? undefined : {} });
+        const res = await t.request(r.method, concretePath(r.path), {
+          key: creds,
+          body: r.method === "GET" || r.method === "HEAD" ? undefined : {},
+        });
         if (res.status !== 401) unprotected.push(`${key} with ${creds ?? "no key"} -> ${res.status}`);
         else expect((await res.json()).error.code).toBe("unauthorized");
       }
@@ -41,7 +44,10 @@ describe("route table auth", () => {
   });
 
   test("a forged session cookie is refused", async () => {
-    const res = await t.request("GET", "/api/keys", { key: null, headers: { cookie: "lap_session=eyJzdWIiOiJtYXN0ZXIiLCJyb2xlIjoiYWRtaW4iLCJleHAiOjk5OTk5OTk5OTk5OTl9.forged" } });
+    const res = await t.request("GET", "/api/keys", {
+      key: null,
+      headers: { cookie: "lap_session=eyJzdWIiOiJtYXN0ZXIiLCJyb2xlIjoiYWRtaW4iLCJleHAiOjk5OTk5OTk5OTk5OTl9.forged" },
+    });
     expect(res.status).toBe(401);
   });
 });

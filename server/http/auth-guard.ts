@@ -61,12 +61,19 @@ export function clientIpOf(request: Request, server: BunServer, trustedProxyHops
   const sandbox = bridgeClientOf(request, peer);
   if (sandbox) return `sandbox:${sandbox}`;
   if (trustedProxyHops <= 0) return peer;
-  const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const hops = (request.headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return hops[hops.length - trustedProxyHops] ?? hops[0] ?? peer;
 }
 
 /** Resolves credentials: a bearer key (behind the backoff), else the dashboard cookie (CSRF-checked by the caller). */
-export async function authenticate(auth: AuthService, request: Request, clientIp?: string): Promise<{ principal: Principal | null; cookie: boolean }> {
+export async function authenticate(
+  auth: AuthService,
+  request: Request,
+  clientIp?: string,
+): Promise<{ principal: Principal | null; cookie: boolean }> {
   const token = bearerToken(request);
   if (token) return { principal: await auth.verifyTokenFrom(token, clientIp), cookie: false };
   const cookie = cookieValue(request, SESSION_COOKIE);
@@ -80,7 +87,11 @@ export async function authenticate(auth: AuthService, request: Request, clientIp
  * origin, or changing something without JSON, is 403 (server/http/csrf.ts). Modules `.use()` it to
  * get a typed `principal`.
  */
-export function createAuthGuard(auth: AuthService, extra: Array<(request: Request) => Promise<Principal | null>> = [], opts: AuthGuardOptions = {}) {
+export function createAuthGuard(
+  auth: AuthService,
+  extra: Array<(request: Request) => Promise<Principal | null>> = [],
+  opts: AuthGuardOptions = {},
+) {
   const allowedOrigins = opts.allowedOrigins ?? [];
   return new Elysia({ name: "auth-guard" }).derive({ as: "global" }, async ({ request, route, server }) => {
     const access = accessOf(request.method, route);
@@ -101,9 +112,11 @@ export function createAuthGuard(auth: AuthService, extra: Array<(request: Reques
     // Narrow extra credentials (a session's stream token) that each check their own route.
     for (const check of extra) principal ??= await check(request);
     // A public route (logout) still records where the call came from when a caller is known.
-    if (access === null) return { principal: (principal ? { ...principal, origin: originOf(request, clientIp) } : principal) as Principal, clientIp };
+    if (access === null)
+      return { principal: (principal ? { ...principal, origin: originOf(request, clientIp) } : principal) as Principal, clientIp };
     if (!principal) throw unauthorized();
-    if (!KINDS_BY_ACCESS[access].includes(principal.kind)) throw forbidden(refusal(principal.kind, access, request.method, new URL(request.url).pathname));
+    if (!KINDS_BY_ACCESS[access].includes(principal.kind))
+      throw forbidden(refusal(principal.kind, access, request.method, new URL(request.url).pathname));
     // The dashboard's team switcher narrows lists to one team and puts new objects there (server/auth/policy.ts).
     const team = request.headers.get("x-lap-team")?.trim();
     if (team && team.length <= 128) principal = { ...principal, activeTeam: team };

@@ -16,7 +16,11 @@ beforeAll(async () => {
   t = await createTestApp({ BASE_URL });
   t.app.listen({ port: 0, hostname: "127.0.0.1" });
   base = `http://127.0.0.1:${t.app.server!.port}`;
-  const login = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: TEST_MASTER_KEY }) });
+  const login = await fetch(`${base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ key: TEST_MASTER_KEY }),
+  });
   expect(login.status).toBe(200);
   cookie = login.headers.get("set-cookie")!.split(";")[0]!;
 }, 60_000);
@@ -41,7 +45,10 @@ describe("dashboard cookie calls from another site", () => {
       multipart.set("label", "csrf");
       multipart.set("role", "admin");
       expect((await post("/api/keys", { cookie, origin }, multipart)).status).toBe(403);
-      expect((await post("/api/keys", { cookie, origin, "content-type": "text/plain" }, JSON.stringify({ label: "csrf", role: "admin" }))).status).toBe(403);
+      expect(
+        (await post("/api/keys", { cookie, origin, "content-type": "text/plain" }, JSON.stringify({ label: "csrf", role: "admin" })))
+          .status,
+      ).toBe(403);
     }
     expect(await keyCount()).toBe(before);
   });
@@ -72,18 +79,28 @@ describe("dashboard cookie calls from another site", () => {
   });
 
   test("logout from another site does not end the session", async () => {
-    expect((await post("/api/auth/logout", { cookie, origin: "https://evil.example", "content-type": "application/json" })).status).toBe(403);
+    expect((await post("/api/auth/logout", { cookie, origin: "https://evil.example", "content-type": "application/json" })).status).toBe(
+      403,
+    );
     expect((await fetch(`${base}/api/auth/me`, { headers: { cookie } })).status).toBe(200);
   });
 
   test("a login form (not JSON) is refused: another site cannot sign a browser in", async () => {
-    const res = await post("/api/auth/login", { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" }, new URLSearchParams({ key: TEST_MASTER_KEY }));
+    const res = await post(
+      "/api/auth/login",
+      { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" },
+      new URLSearchParams({ key: TEST_MASTER_KEY }),
+    );
     expect(res.status).toBe(403);
     expect(res.headers.get("set-cookie")).toBeNull();
   });
 
   test("bearer calls are unaffected by Origin and content type", async () => {
-    const res = await post("/api/keys", { authorization: `Bearer ${TEST_MASTER_KEY}`, origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" }, new URLSearchParams({ label: "cli" }));
+    const res = await post(
+      "/api/keys",
+      { authorization: `Bearer ${TEST_MASTER_KEY}`, origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" },
+      new URLSearchParams({ label: "cli" }),
+    );
     expect(res.status).toBe(201);
   });
 });

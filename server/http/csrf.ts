@@ -20,14 +20,16 @@ export function crossSiteRefusal(request: Request, allowedOrigins: readonly stri
   const upgrade = h.get("upgrade")?.toLowerCase() === "websocket";
   const unsafe = !SAFE_METHODS.has(request.method);
   if (origin !== null) {
-    if (origin !== own && !allowedOrigins.includes(origin)) return `Cross-site request refused: Origin ${origin.slice(0, 200)} is not this LAP`;
+    if (origin !== own && !allowedOrigins.includes(origin))
+      return `Cross-site request refused: Origin ${origin.slice(0, 200)} is not this LAP`;
   } else if (site !== null) {
     if (site !== "same-origin" && site !== "none") return `Cross-site request refused: Sec-Fetch-Site is ${site.slice(0, 40)}`;
   } else if (unsafe || upgrade) {
     return "Cross-site request refused: a dashboard-session request that changes something must carry Origin or Sec-Fetch-Site";
   }
   if (upgrade && origin === null) return "Cross-site request refused: a WebSocket upgrade with the dashboard session must carry Origin";
-  if (unsafe && !isJsonOrEmpty(request)) return "A dashboard-session request that changes something must send JSON (content-type: application/json); forms and multipart are refused";
+  if (unsafe && !isJsonOrEmpty(request))
+    return "A dashboard-session request that changes something must send JSON (content-type: application/json); forms and multipart are refused";
   return null;
 }
 
@@ -41,4 +43,3 @@ export function isJsonOrEmpty(request: Request): boolean {
   const essence = type.split(";")[0]!.trim().toLowerCase();
   return essence === "application/json" || /^application\/[a-z0-9.+-]*\+json$/.test(essence);
 }
-

@@ -19,7 +19,10 @@ const fieldName = (path: ValidationIssue["path"]) =>
  * Maps every failure to the one JSON envelope; validation failures name each failing field.
  * `onGatewayError` sees each error an LLM gateway route answers with (the gateway logs refused keys).
  */
-export function errorHandler(logger: Logger, opts: { onGatewayError?: (request: Request, error: ApiError, requestId: string | undefined) => void } = {}) {
+export function errorHandler(
+  logger: Logger,
+  opts: { onGatewayError?: (request: Request, error: ApiError, requestId: string | undefined) => void } = {},
+) {
   return new Elysia({ name: "error-handler" }).onError({ as: "global" }, ({ code, error, request, set }) => {
     const requestId = requestIdOf(request);
     let apiError: ApiError;
@@ -55,8 +58,13 @@ export function errorHandler(logger: Logger, opts: { onGatewayError?: (request: 
     } else if (dataErrorMessage(error)) {
       // The database refused a value validation let through: the caller's input, so a 400 (never echoing the value).
       const message = dataErrorMessage(error)!;
-      logger.warn({ request_id: requestId, pg_code: (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code }, "database refused a value");
-      apiError = new ApiError(400, "invalid_request", `Invalid request: ${message}`, [{ field: dataErrorColumn(error) ?? "(body)", message }]);
+      logger.warn(
+        { request_id: requestId, pg_code: (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code },
+        "database refused a value",
+      );
+      apiError = new ApiError(400, "invalid_request", `Invalid request: ${message}`, [
+        { field: dataErrorColumn(error) ?? "(body)", message },
+      ]);
     } else {
       logger.error({ request_id: requestId, err: error, code }, "unhandled error");
       apiError = new ApiError(500, "internal_error", "Something went wrong on our side; the request id is in the logs");

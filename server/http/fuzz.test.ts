@@ -63,7 +63,10 @@ beforeAll(async () => {
   const tables = await t.database.query<{ name: string }>(
     "select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1",
   );
-  countSql = `select ${tables.filter((r) => !AUDIT_TABLES.has(r.name)).map((r) => `(select count(*) from "${r.name}")::int as "${r.name}"`).join(", ")}`;
+  countSql = `select ${tables
+    .filter((r) => !AUDIT_TABLES.has(r.name))
+    .map((r) => `(select count(*) from "${r.name}")::int as "${r.name}"`)
+    .join(", ")}`;
 }, 60_000);
 afterAll(() => t?.close());
 
@@ -91,14 +94,25 @@ function casesFor(route: { method: string; path: string; hooks: Record<string, u
   const valid = VALID_BODIES[key];
   if (params) {
     for (const seg of rng.pick(HOSTILE_PATH_SEGMENTS, 4)) {
-      cases.push({ route: key, variant: `path ${seg.slice(0, 30)}`, method: route.method, path: concretePath(route.path, seg), body: write ? JSON.stringify(valid ?? {}) : undefined });
+      cases.push({
+        route: key,
+        variant: `path ${seg.slice(0, 30)}`,
+        method: route.method,
+        path: concretePath(route.path, seg),
+        body: write ? JSON.stringify(valid ?? {}) : undefined,
+      });
     }
   }
   const query = shapeOf(route.hooks.query);
   if (query) {
     for (const field of Object.keys(query)) {
       for (const value of rng.pick(HOSTILE_QUERY_VALUES, 2)) {
-        cases.push({ route: key, variant: `query ${field}=${value.slice(0, 20)}`, method: route.method, path: `${basePath}?${field}=${value}` });
+        cases.push({
+          route: key,
+          variant: `query ${field}=${value.slice(0, 20)}`,
+          method: route.method,
+          path: `${basePath}?${field}=${value}`,
+        });
       }
     }
   }
@@ -107,7 +121,13 @@ function casesFor(route: { method: string; path: string; hooks: Record<string, u
   if (body && !ACTING_WITHOUT_INPUT.has(key)) {
     for (const field of Object.keys(body)) {
       for (const hostile of rng.pick(HOSTILE_VALUES, 3)) {
-        cases.push({ route: key, variant: `body ${field}=${hostile.name}`, method: route.method, path: basePath, body: JSON.stringify({ ...valid, [field]: hostile.value }) });
+        cases.push({
+          route: key,
+          variant: `body ${field}=${hostile.name}`,
+          method: route.method,
+          path: basePath,
+          body: JSON.stringify({ ...valid, [field]: hostile.value }),
+        });
       }
     }
   }
@@ -118,7 +138,13 @@ function casesFor(route: { method: string; path: string; hooks: Record<string, u
 }
 
 /** What is wrong with one answer, or undefined. */
-async function judge(c: Case, res: Response, ms: number, before: Record<string, number> | undefined, after: () => Promise<Record<string, number>>) {
+async function judge(
+  c: Case,
+  res: Response,
+  ms: number,
+  before: Record<string, number> | undefined,
+  after: () => Promise<Record<string, number>>,
+) {
   const type = res.headers.get("content-type") ?? "";
   if (type.includes("text/event-stream")) await res.body?.cancel();
   const text = type.includes("text/event-stream") ? "" : await res.text();
@@ -133,13 +159,17 @@ async function judge(c: Case, res: Response, ms: number, before: Record<string, 
     return `${res.status} is not JSON: ${text.slice(0, 100)}`;
   }
   const err = parsed.error;
-  if (!err || (typeof err.code !== "string" && typeof err.code !== "number")) return `${res.status} without an error envelope: ${text.slice(0, 200)}`;
+  if (!err || (typeof err.code !== "string" && typeof err.code !== "number"))
+    return `${res.status} without an error envelope: ${text.slice(0, 200)}`;
   if (err.code === "invalid_request" && res.status === 400 && !(err.fields?.length && typeof err.fields[0]!.field === "string")) {
     return `validation error without a named field: ${text.slice(0, 200)}`;
   }
   if (before) {
     const now = await after();
-    const changed = unexpectedWrites(c.route, Object.keys(now).filter((k) => now[k] !== before[k]));
+    const changed = unexpectedWrites(
+      c.route,
+      Object.keys(now).filter((k) => now[k] !== before[k]),
+    );
     if (changed.length) return `refused with ${res.status} but wrote to ${changed.join(", ")}`;
   }
   return undefined;
@@ -186,7 +216,8 @@ describe("fuzzing every route with hostile input", () => {
       if (!perRequest && isWrite(route.method)) {
         const { now, changed } = await changedSince(last);
         const unexpected = unexpectedWrites(`${route.method} ${route.path}`, changed);
-        if (!accepted && unexpected.length) failures.push(`${route.method} ${route.path}: refused every case but wrote to ${unexpected.join(", ")}`);
+        if (!accepted && unexpected.length)
+          failures.push(`${route.method} ${route.path}: refused every case but wrote to ${unexpected.join(", ")}`);
         last = now;
       }
     }

@@ -14,7 +14,11 @@ const SIGNING_SECRET = "hostile-input-signing-secret-0123456789";
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: "xoxb-hostile-input", SLACK_API_URL: "http://127.0.0.1:9/api/" });
+  t = await createTestApp({
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_BOT_TOKEN: "xoxb-hostile-input",
+    SLACK_API_URL: "http://127.0.0.1:9/api/",
+  });
 }, 60_000);
 afterAll(() => t?.close());
 
@@ -41,7 +45,13 @@ const targets: Target[] = [
   { class: "API", method: "POST", path: "/api/agents", key: "master", wide: wideWrongTypes("tools", { name: "a", model: "m" }) },
   { class: "API", method: "PUT", path: "/api/slack/dm-allowlist", key: "master", wide: wideWrongTypes("user_ids") },
   { class: "gateway", method: "POST", path: "/v1/chat/completions", key: "master", wide: wideWrongTypes("messages", { model: "gpt-x" }) },
-  { class: "gateway", method: "POST", path: "/v1/messages", key: "master", wide: wideWrongTypes("messages", { model: "claude-x", max_tokens: 5 }) },
+  {
+    class: "gateway",
+    method: "POST",
+    path: "/v1/messages",
+    key: "master",
+    wide: wideWrongTypes("messages", { model: "claude-x", max_tokens: 5 }),
+  },
   { class: "MCP", method: "POST", path: "/mcp", key: "master" },
 ];
 
@@ -56,7 +66,9 @@ describe("a hostile body costs milliseconds on every JSON route class", () => {
   for (const target of targets) {
     for (const body of [...bodies, ...(target.wide ? [{ name: "100 000 wrong-typed items", text: target.wide }] : [])]) {
       test(`${target.class} ${target.method} ${target.path}: ${body.name}`, async () => {
-        const { res, text, ms } = await timed(() => t.request(target.method, target.path, { key: target.key === "master" ? undefined : null, body: body.text }));
+        const { res, text, ms } = await timed(() =>
+          t.request(target.method, target.path, { key: target.key === "master" ? undefined : null, body: body.text }),
+        );
         expect(res.status).toBe(400);
         expect(ms).toBeLessThan(BOUND_MS);
         // The error names what is wrong and never echoes the body back.
@@ -70,16 +82,21 @@ describe("a hostile body costs milliseconds on every JSON route class", () => {
   test("Slack: a signed body nested 100 000 deep is a 400 in milliseconds", async () => {
     // The Slack bot loads on first use; that one-time import is not what is measured.
     const hello = JSON.stringify({ type: "url_verification", challenge: "c" });
-    expect((await t.app.handle(signedRequest("http://localhost/slack/events", hello, "application/json", { secret: SIGNING_SECRET }))).status).toBe(200);
+    expect(
+      (await t.app.handle(signedRequest("http://localhost/slack/events", hello, "application/json", { secret: SIGNING_SECRET }))).status,
+    ).toBe(200);
     for (const text of [deepArrayText(100_000), `{"type":"event_callback","event":${deepObjectText(20_000)}}`]) {
-      const { res, ms } = await timed(() => t.app.handle(signedRequest("http://localhost/slack/events", text, "application/json", { secret: SIGNING_SECRET })));
+      const { res, ms } = await timed(() =>
+        t.app.handle(signedRequest("http://localhost/slack/events", text, "application/json", { secret: SIGNING_SECRET })),
+      );
       expect(res.status).toBe(400);
       expect(ms).toBeLessThan(BOUND_MS);
     }
   });
 
   test("the depth limit is LAP_MAX_JSON_DEPTH: 128 levels pass the parser, 129 do not", async () => {
-    const at = (depth: number) => t.json("POST", "/api/keys", { body: `{"label":"x","metadata":{"a":${"[".repeat(depth - 2)}${"]".repeat(depth - 2)}}}` });
+    const at = (depth: number) =>
+      t.json("POST", "/api/keys", { body: `{"label":"x","metadata":{"a":${"[".repeat(depth - 2)}${"]".repeat(depth - 2)}}}` });
     const ok = await at(128);
     expect(ok.status).toBe(201);
     const deep = await at(129);
@@ -90,7 +107,9 @@ describe("a hostile body costs milliseconds on every JSON route class", () => {
   });
 
   test("a validation error reports at most 20 fields and never the value", async () => {
-    const res = await t.json("POST", "/api/agents", { body: { name: "a", model: "m", tools: Array.from({ length: 5000 }, () => "x".repeat(300)) } });
+    const res = await t.json("POST", "/api/agents", {
+      body: { name: "a", model: "m", tools: Array.from({ length: 5000 }, () => "x".repeat(300)) },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("invalid_request");
     expect(res.body.error.fields.length).toBeGreaterThan(0);
@@ -109,10 +128,14 @@ describe("a hostile body costs milliseconds on every JSON route class", () => {
           controller.enqueue(new TextEncoder().encode(" ".repeat(1024)));
         },
       });
-      const res = await small.app.handle(new Request("http://localhost/api/keys", {
-        method: "POST", body: stream, headers: { "content-type": "application/json", authorization: "Bearer test-master-key-0123456789" },
-        duplex: "half",
-      } as RequestInit));
+      const res = await small.app.handle(
+        new Request("http://localhost/api/keys", {
+          method: "POST",
+          body: stream,
+          headers: { "content-type": "application/json", authorization: "Bearer test-master-key-0123456789" },
+          duplex: "half",
+        } as RequestInit),
+      );
       expect(res.status).toBe(413);
       expect((await res.json()).error.code).toBe("payload_too_large");
       expect(sent).toBeLessThan(100_000);

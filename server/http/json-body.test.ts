@@ -34,8 +34,12 @@ describe("the JSON body parser", () => {
     const declared = new Request("http://x/", { method: "POST", body: "x".repeat(100), headers: { "content-length": "100" } });
     await expect(readBodyText(declared, 50)).rejects.toMatchObject({ status: 413 });
     const chunks = ["a".repeat(40), "b".repeat(40)];
-    const stream = new ReadableStream<Uint8Array>({ pull: (c) => (chunks.length ? c.enqueue(new TextEncoder().encode(chunks.shift()!)) : c.close()) });
-    await expect(readBodyText(new Request("http://x/", { method: "POST", body: stream, duplex: "half" } as RequestInit), 50)).rejects.toMatchObject({ status: 413 });
+    const stream = new ReadableStream<Uint8Array>({
+      pull: (c) => (chunks.length ? c.enqueue(new TextEncoder().encode(chunks.shift()!)) : c.close()),
+    });
+    await expect(
+      readBodyText(new Request("http://x/", { method: "POST", body: stream, duplex: "half" } as RequestInit), 50),
+    ).rejects.toMatchObject({ status: 413 });
     expect(await readBodyText(new Request("http://x/", { method: "POST", body: "ok" }), 50)).toBe("ok");
   });
 });

@@ -19,7 +19,9 @@ export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 10 * 1024 * 1024, max
 export const tooLarge = (limit: number) =>
   new ApiError(413, "payload_too_large", `Request body is over the limit of ${limit} bytes (LAP_MAX_BODY_BYTES)`);
 export const tooDeep = (limit: number) =>
-  new ApiError(400, "invalid_json", `Request body nests deeper than ${limit} levels (LAP_MAX_JSON_DEPTH)`, [{ field: "(body)", message: `nests deeper than ${limit} levels` }]);
+  new ApiError(400, "invalid_json", `Request body nests deeper than ${limit} levels (LAP_MAX_JSON_DEPTH)`, [
+    { field: "(body)", message: `nests deeper than ${limit} levels` },
+  ]);
 export const notJson = () =>
   new ApiError(400, "invalid_json", "Request body could not be parsed: send valid JSON with content-type application/json");
 
@@ -57,7 +59,8 @@ export function nestsDeeperThan(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 91 || c === 123) {

@@ -30,7 +30,13 @@ afterAll(() => database?.close());
 
 describe("structured logs", () => {
   test("one JSON line per request with its request id, and no secret", async () => {
-    const res = await app.handle(new Request("http://localhost/api/keys", { method: "POST", headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" }, body: JSON.stringify({ label: "logged" }) }));
+    const res = await app.handle(
+      new Request("http://localhost/api/keys", {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+        body: JSON.stringify({ label: "logged" }),
+      }),
+    );
     const token = (await res.json()).token as string;
     await app.handle(new Request("http://localhost/api/nope", { headers: { "x-request-id": "req-42" } }));
     await Bun.sleep(20);

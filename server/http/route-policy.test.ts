@@ -31,8 +31,34 @@ interface Caller {
 }
 
 let h: SessionHarness;
-const ids = { agentA: "", sessionA: "", approvalA: "", adminKeyId: "", gatewayKeyId: "", dashboardSessionId: "", teamA: "", teamB: "", otherA: "", vaultA: "", runtimeA: "", mcpA: "", grantA: "" };
-const keys = { admin: "", orgAdmin: "", ownerA: "", adminA: "", creatorA: "", otherA: "", viewerA: "", memberB: "", noTeam: "", gateway: "", session: "" };
+const ids = {
+  agentA: "",
+  sessionA: "",
+  approvalA: "",
+  adminKeyId: "",
+  gatewayKeyId: "",
+  dashboardSessionId: "",
+  teamA: "",
+  teamB: "",
+  otherA: "",
+  vaultA: "",
+  runtimeA: "",
+  mcpA: "",
+  grantA: "",
+};
+const keys = {
+  admin: "",
+  orgAdmin: "",
+  ownerA: "",
+  adminA: "",
+  creatorA: "",
+  otherA: "",
+  viewerA: "",
+  memberB: "",
+  noTeam: "",
+  gateway: "",
+  session: "",
+};
 let cookie = "";
 let callers: Caller[] = [];
 
@@ -40,7 +66,12 @@ beforeAll(async () => {
   h = await sessionHarness({
     // Linear configured, so its conditional routes are in the table too (server/linear/index.ts).
     env: LINEAR_ENV,
-    fake: { reply: (text) => (text.startsWith("run ") ? askReply("bash", { command: text.slice(4) }) : [{ event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }]) },
+    fake: {
+      reply: (text) =>
+        text.startsWith("run ")
+          ? askReply("bash", { command: text.slice(4) })
+          : [{ event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }],
+    },
   });
   const t = h.t;
   const made = async (label: string, role: string) => (await t.json("POST", "/api/keys", { body: { label, role } })).body;
@@ -64,13 +95,19 @@ beforeAll(async () => {
   ids.gatewayKeyId = gw.body.token_id;
 
   // Team A's agent, session and pending approval, made by its member alice with her personal key.
-  const agent = await t.json("POST", "/api/agents", { key: keys.creatorA, body: { name: "alice-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId, approval_required_tools: ["bash"] } });
+  const agent = await t.json("POST", "/api/agents", {
+    key: keys.creatorA,
+    body: { name: "alice-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId, approval_required_tools: ["bash"] },
+  });
   expect(agent.status).toBe(201);
   ids.agentA = agent.body.id;
   const session = await t.json("POST", "/api/sessions", { key: keys.creatorA, body: { agent_id: ids.agentA, prompt: "run ls" } });
   expect(session.status).toBe(201);
   ids.sessionA = session.body.id;
-  ids.approvalA = await h.waitFor("A's approval", async () => (await t.json("GET", `/api/approvals?status=pending&session_id=${ids.sessionA}`)).body.data[0]?.id);
+  ids.approvalA = await h.waitFor(
+    "A's approval",
+    async () => (await t.json("GET", `/api/approvals?status=pending&session_id=${ids.sessionA}`)).body.data[0]?.id,
+  );
   await h.waitForStatus(ids.sessionA, "awaiting_approval");
   // Team A's shared things, registered by its team admin (issue 21): a vault secret, a runtime, an MCP server and a grant.
   const asAdminA = async (path: string, body: unknown) => {
@@ -80,10 +117,16 @@ beforeAll(async () => {
     return res.body.id as string;
   };
   ids.vaultA = await asAdminA("/api/vault", { name: "TEAM_A_TOKEN", value: "team-a-secret-value", hosts: ["api.example.com"] });
-  ids.runtimeA = await asAdminA("/api/runtimes", { alias: "team-a-runtime", base_url: "https://runtime.example.com", api_key: "team-a-runtime-key" });
+  ids.runtimeA = await asAdminA("/api/runtimes", {
+    alias: "team-a-runtime",
+    base_url: "https://runtime.example.com",
+    api_key: "team-a-runtime-key",
+  });
   ids.mcpA = await asAdminA("/api/mcp/servers", { name: "team-a-mcp", transport: "streamable-http", url: "https://mcp.example.com/mcp" });
   ids.grantA = await asAdminA("/api/mcp/grants", { server_id: ids.mcpA, subject_type: "team", subject_id: ids.teamA, tools: null });
-  keys.session = (await t.services.gateway.mintSessionKey({ sessionId: ids.sessionA, agentId: ids.agentA, models: ["claude-sonnet-4-5"] })).key;
+  keys.session = (
+    await t.services.gateway.mintSessionKey({ sessionId: ids.sessionA, agentId: ids.agentA, models: ["claude-sonnet-4-5"] })
+  ).key;
 
   const login = await t.request("POST", "/api/auth/login", { key: null, body: { key: TEST_MASTER_KEY } });
   cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
@@ -97,7 +140,13 @@ beforeAll(async () => {
     { name: "org-admin user", kind: "admin", headers: bearer(() => keys.orgAdmin) },
     { name: "team A owner", kind: "user", roleInA: "owner", headers: bearer(() => keys.ownerA) },
     { name: "team A admin", kind: "user", roleInA: "admin", headers: bearer(() => keys.adminA) },
-    { name: "team A member, creator of the fixtures", kind: "user", roleInA: "member", creator: true, headers: bearer(() => keys.creatorA) },
+    {
+      name: "team A member, creator of the fixtures",
+      kind: "user",
+      roleInA: "member",
+      creator: true,
+      headers: bearer(() => keys.creatorA),
+    },
     { name: "team A member, not the creator", kind: "user", roleInA: "member", self: () => ids.otherA, headers: bearer(() => keys.otherA) },
     { name: "team A viewer", kind: "user", roleInA: "viewer", headers: bearer(() => keys.viewerA) },
     { name: "team B member", kind: "user", roleInA: null, headers: bearer(() => keys.memberB) },
@@ -105,17 +154,25 @@ beforeAll(async () => {
     { name: "gateway virtual key", kind: "gateway", headers: bearer(() => keys.gateway) },
     { name: "session key", kind: "session", headers: bearer(() => keys.session) },
     { name: "dashboard cookie", kind: "admin", headers: () => ({ cookie, origin: "http://localhost", "sec-fetch-site": "same-origin" }) },
-    { name: "dashboard cookie, foreign Origin", kind: "admin", headers: () => ({ cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" }) },
+    {
+      name: "dashboard cookie, foreign Origin",
+      kind: "admin",
+      headers: () => ({ cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" }),
+    },
   ];
 }, 120_000);
 afterAll(() => h?.close());
 
 /** Every table's content, hashed in the database. */
 async function checksum(): Promise<Record<string, string>> {
-  const tables = await h.t.database.query<{ name: string }>("select tablename as name from pg_tables where schemaname = 'public' order by 1");
+  const tables = await h.t.database.query<{ name: string }>(
+    "select tablename as name from pg_tables where schemaname = 'public' order by 1",
+  );
   const out: Record<string, string> = {};
   for (const { name } of tables) {
-    const [row] = await h.t.database.query<{ sum: string }>(`select md5(coalesce(string_agg(x::text, '|' order by x::text), '')) as sum from "${name}" x`);
+    const [row] = await h.t.database.query<{ sum: string }>(
+      `select md5(coalesce(string_agg(x::text, '|' order by x::text), '')) as sum from "${name}" x`,
+    );
     out[name] = row!.sum;
   }
   return out;
@@ -157,7 +214,10 @@ const VALID_BODIES: Record<string, () => unknown> = {
   "POST /key/generate": () => ({ key_alias: "escalated" }),
   "POST /key/update": () => ({ key: ids.gatewayKeyId, max_budget: 1_000_000 }),
   "POST /key/delete": () => ({ keys: [ids.gatewayKeyId] }),
-  "POST /model/new": () => ({ model_name: "evil", litellm_params: { model: "openai/evil", api_key: "sk-x", api_base: "http://127.0.0.1:1" } }),
+  "POST /model/new": () => ({
+    model_name: "evil",
+    litellm_params: { model: "openai/evil", api_key: "sk-x", api_base: "http://127.0.0.1:1" },
+  }),
   "POST /api/vault": () => ({ name: "EVIL", value: "v", hosts: ["example.com"] }),
   "POST /api/runtimes": () => ({ alias: "evil", base_url: "http://127.0.0.1:1", api_key: "k" }),
   "POST /api/mcp/servers": () => ({ name: "evil", transport: "streamable-http", url: "https://evil.example.com/mcp" }),
@@ -171,7 +231,10 @@ const VALID_BODIES: Record<string, () => unknown> = {
   "POST /api/users": () => ({ email: `evil-${crypto.randomUUID().slice(0, 8)}@example.com`, role: "admin" }),
   "PATCH /api/users/:id": () => ({ name: "renamed" }),
   "POST /team/new": () => ({ team_alias: "evil" }),
-  "POST /team/member_add": () => ({ team_id: ids.teamA, member: { role: "admin", user_email: `new-${crypto.randomUUID().slice(0, 8)}@example.com` } }),
+  "POST /team/member_add": () => ({
+    team_id: ids.teamA,
+    member: { role: "admin", user_email: `new-${crypto.randomUUID().slice(0, 8)}@example.com` },
+  }),
   "POST /user/new": () => ({ user_email: `evil-${crypto.randomUUID().slice(0, 8)}@example.com`, user_role: "proxy_admin" }),
 };
 
@@ -204,7 +267,11 @@ function teamRefusal(method: string, route: string, c: Caller): number | null {
   }
   // Team A's vault secret, runtime, MCP server and grant: hidden from other teams (404); members and
   // viewers read; its admins and owners change them, test them and see their health.
-  if (/^\/api\/(vault|runtimes)\/:id/.test(route) || /^\/api\/mcp\/servers\/:id(\/(test|health))?$/.test(route) || route === "/api/mcp/grants/:id") {
+  if (
+    /^\/api\/(vault|runtimes)\/:id/.test(route) ||
+    /^\/api\/mcp\/servers\/:id(\/(test|health))?$/.test(route) ||
+    route === "/api/mcp/grants/:id"
+  ) {
     if (role === null) return 404;
     return (!read || route.endsWith("/health")) && rank < 2 ? 403 : null;
   }
@@ -228,7 +295,11 @@ function teamRefusal(method: string, route: string, c: Caller): number | null {
 }
 
 const send = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-  const res = await h.t.request(method, path, { key: null, headers, body: method === "GET" || method === "HEAD" ? undefined : body ?? {} });
+  const res = await h.t.request(method, path, {
+    key: null,
+    headers,
+    body: method === "GET" || method === "HEAD" ? undefined : (body ?? {}),
+  });
   await res.body?.cancel().catch(() => {});
   return res.status;
 };
@@ -268,7 +339,8 @@ describe("route-table authorization", () => {
 
   test("lists show a member its teams' agents, sessions and approvals only; admins see all", async () => {
     const t = h.t;
-    const seen = async (key: string, path: string) => ((await t.json("GET", path, { key })).body.data as Array<{ id: string }>).map((x) => x.id);
+    const seen = async (key: string, path: string) =>
+      ((await t.json("GET", path, { key })).body.data as Array<{ id: string }>).map((x) => x.id);
     for (const k of [keys.creatorA, keys.otherA, keys.viewerA, keys.ownerA]) {
       expect(await seen(k, "/api/agents")).toEqual([ids.agentA]);
       expect(await seen(k, "/api/sessions")).toEqual([ids.sessionA]);
@@ -285,8 +357,12 @@ describe("route-table authorization", () => {
     expect((await t.json("GET", "/api/approvals/summary", { key: keys.viewerA })).body.pending).toBe(1);
     // The team switcher narrows a list to one team; naming a team one is not in shows nothing.
     expect(await seen(keys.creatorA, "/api/sessions")).toEqual([ids.sessionA]);
-    expect(((await t.json("GET", "/api/sessions", { key: keys.creatorA, headers: { "x-lap-team": ids.teamB } })).body.data as unknown[]).length).toBe(0);
-    expect(((await t.json("GET", "/api/teams", { key: keys.memberB })).body.data as Array<{ id: string }>).map((x) => x.id)).toEqual([ids.teamB]);
+    expect(
+      ((await t.json("GET", "/api/sessions", { key: keys.creatorA, headers: { "x-lap-team": ids.teamB } })).body.data as unknown[]).length,
+    ).toBe(0);
+    expect(((await t.json("GET", "/api/teams", { key: keys.memberB })).body.data as Array<{ id: string }>).map((x) => x.id)).toEqual([
+      ids.teamB,
+    ]);
   });
 
   test("the session key is refused on every /api route with a message saying what it may call", async () => {

@@ -32,17 +32,21 @@ export function fileUnder(distDir: string, urlPath: string): string | undefined 
 
 /** Serves the built SolidJS dashboard with an SPA fallback to index.html. */
 export function staticUi(distDir: string) {
-  return new Elysia({ name: "static-ui" }).get("/*", ({ path }) => {
-    if (isApiPath(path)) throw notFound(`Route ${path}`);
-    const index = join(distDir, "index.html");
-    if (!existsSync(index)) return new Response(NOT_BUILT, { status: 503, headers: { "content-type": "text/html; charset=utf-8" } });
-    const file = fileUnder(distDir, path);
-    if (file) {
-      const immutable = path.startsWith("/assets/");
-      return new Response(Bun.file(file), {
-        headers: { "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache" },
-      });
-    }
-    return new Response(Bun.file(index), { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" } });
-  }, { detail: { hide: true } });
+  return new Elysia({ name: "static-ui" }).get(
+    "/*",
+    ({ path }) => {
+      if (isApiPath(path)) throw notFound(`Route ${path}`);
+      const index = join(distDir, "index.html");
+      if (!existsSync(index)) return new Response(NOT_BUILT, { status: 503, headers: { "content-type": "text/html; charset=utf-8" } });
+      const file = fileUnder(distDir, path);
+      if (file) {
+        const immutable = path.startsWith("/assets/");
+        return new Response(Bun.file(file), {
+          headers: { "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache" },
+        });
+      }
+      return new Response(Bun.file(index), { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" } });
+    },
+    { detail: { hide: true } },
+  );
 }

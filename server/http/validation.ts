@@ -155,7 +155,10 @@ export function installInputValidation(app: AnyElysia): string[] {
       // zod's own hook for wrappers: an own `~standard` replaces the lazily built default. Everything
       // else on it (vendor, the JSON Schema the OpenAPI document is built from) is kept.
       const standard = schema["~standard"];
-      (schema as { "~standard": unknown })["~standard"] = { ...standard, validate: (input: unknown) => validateInput(schema, input, where) };
+      (schema as { "~standard": unknown })["~standard"] = {
+        ...standard,
+        validate: (input: unknown) => validateInput(schema, input, where),
+      };
     }
   }
   return unknown;

@@ -39,7 +39,12 @@ describe("secret box (AES-256-GCM with key id)", () => {
   test("safeEqual compares fixed-length SHA-256 digests with timingSafeEqual, whatever the input lengths", () => {
     const spy = spyOn(nodeCrypto, "timingSafeEqual");
     try {
-      const pairs: [string, string][] = [["abc", "abc"], ["abc", "abd"], ["abc", "abcd"], ["", "x".repeat(10_000)]];
+      const pairs: [string, string][] = [
+        ["abc", "abc"],
+        ["abc", "abd"],
+        ["abc", "abcd"],
+        ["", "x".repeat(10_000)],
+      ];
       for (const [a, b] of pairs) expect(safeEqual(a, b)).toBe(a === b);
       expect(spy).toHaveBeenCalledTimes(pairs.length);
       spy.mock.calls.forEach(([x, y], i) => {

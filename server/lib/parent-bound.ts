@@ -23,5 +23,15 @@ function setpriv(): string | null {
 export function parentBoundCommand(command: string[], parentPid = process.pid): string[] {
   const sp = setpriv();
   if (!sp) return command;
-  return [sp, "--pdeathsig", "KILL", "--", "/bin/sh", "-c", `[ "$PPID" = "$0" ] || exit ${PARENT_GONE_EXIT}; exec "$@"`, String(parentPid), ...command];
+  return [
+    sp,
+    "--pdeathsig",
+    "KILL",
+    "--",
+    "/bin/sh",
+    "-c",
+    `[ "$PPID" = "$0" ] || exit ${PARENT_GONE_EXIT}; exec "$@"`,
+    String(parentPid),
+    ...command,
+  ];
 }

@@ -12,13 +12,18 @@ import { dataErrorMessage, isForeignKeyViolation, isUniqueViolation, withConstra
 let database: Database;
 beforeAll(async () => {
   database = await testDatabase();
-  await database.db.insert(runtimes).values({ id: "rt_a", alias: "a", protocol: "managed-agents", baseUrl: "http://127.0.0.1:1", apiKeySealed: "x" });
+  await database.db
+    .insert(runtimes)
+    .values({ id: "rt_a", alias: "a", protocol: "managed-agents", baseUrl: "http://127.0.0.1:1", apiKeySealed: "x" });
 }, 60_000);
 afterAll(() => database.close());
 
 const insertRuntimeA = () =>
-  database.db.insert(runtimes).values({ id: "rt_b", alias: "a", protocol: "managed-agents", baseUrl: "http://127.0.0.1:1", apiKeySealed: "x" });
-const insertOrphanAgent = () => database.db.insert(agents).values({ id: "agt_x", name: "x", model: "m", runtimeId: "rt_missing", teamId: "team_default" });
+  database.db
+    .insert(runtimes)
+    .values({ id: "rt_b", alias: "a", protocol: "managed-agents", baseUrl: "http://127.0.0.1:1", apiKeySealed: "x" });
+const insertOrphanAgent = () =>
+  database.db.insert(agents).values({ id: "agt_x", name: "x", model: "m", runtimeId: "rt_missing", teamId: "team_default" });
 
 describe("constraint violations", () => {
   test("a duplicate becomes a 409 with the given message", async () => {
@@ -48,12 +53,18 @@ describe("data the database refuses (issue 15, item 9: a 400, never a 500)", () 
   const nulText = () => database.query("select $1::text as v", ["a\u0000b"]);
   const nulJson = () => database.query("select $1::jsonb as v", ['{"a":"\\u0000"}']);
   const surrogateJson = () => database.query("select $1::jsonb as v", ['{"a":"\\ud800"}']);
-  const hugeIndexKey = () => database.db.insert(runtimes).values({ id: "rt_huge", alias: "x".repeat(300_000), protocol: "managed-agents", baseUrl: "http://127.0.0.1:1", apiKeySealed: "x" });
+  const hugeIndexKey = () =>
+    database.db
+      .insert(runtimes)
+      .values({ id: "rt_huge", alias: "x".repeat(300_000), protocol: "managed-agents", baseUrl: "http://127.0.0.1:1", apiKeySealed: "x" });
   const outOfRange = () => database.query("select $1::int as v", ["99999999999"]);
 
   test("each is recognised from the driver's real error", async () => {
     for (const run of [nulText, nulJson, surrogateJson, hugeIndexKey, outOfRange]) {
-      const err = await run().then(() => undefined, (e) => e);
+      const err = await run().then(
+        () => undefined,
+        (e) => e,
+      );
       expect(err).toBeDefined();
       expect(dataErrorMessage(err)).toBeString();
     }

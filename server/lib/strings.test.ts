@@ -22,7 +22,13 @@ describe("strings from the network", () => {
   });
 
   test("model names are printable ASCII, at most 256 characters", () => {
-    for (const ok of ["gpt-4o", "anthropic/claude-sonnet-4-5", "openrouter/meta-llama/llama-3.1-8b-instruct:free", "openai/*", "My team model"]) {
+    for (const ok of [
+      "gpt-4o",
+      "anthropic/claude-sonnet-4-5",
+      "openrouter/meta-llama/llama-3.1-8b-instruct:free",
+      "openai/*",
+      "My team model",
+    ]) {
       expect(modelName().safeParse(ok).success).toBe(true);
     }
     for (const bad of ["модель", " gpt-4o", "gpt-4o ", "a\u0000", "x\r\nset-cookie: a=b", "x".repeat(257), ""]) {

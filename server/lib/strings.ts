@@ -29,11 +29,13 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  */
 export function safeString(opts: { max?: number; min?: number; line?: boolean; what?: string } = {}) {
   const max = opts.max ?? DEFAULT_MAX_CHARS;
-  let s = z.string({ error: (i) => (i.input === undefined ? `required${opts.what ? `: ${opts.what}` : ""}` : "must be a string") })
+  let s = z
+    .string({ error: (i) => (i.input === undefined ? `required${opts.what ? `: ${opts.what}` : ""}` : "must be a string") })
     .max(max, `at most ${max} characters`);
   if (opts.min !== undefined) s = s.min(opts.min, opts.min === 1 ? "must not be empty" : `at least ${opts.min} characters`);
   return s.superRefine((v, ctx) => {
-    const reason = unsafeStringReason(v) ?? (opts.line && CONTROL.test(v) ? "must not contain control characters (tabs, newlines)" : undefined);
+    const reason =
+      unsafeStringReason(v) ?? (opts.line && CONTROL.test(v) ? "must not contain control characters (tabs, newlines)" : undefined);
     if (reason) ctx.addIssue({ code: "custom", message: reason, abort: true });
   });
 }
@@ -48,10 +50,14 @@ export const idString = (max = 64) => safeString({ min: 1, max, line: true });
  */
 export const MODEL_NAME_MAX = 256;
 export const modelName = (what = "the model to call") =>
-  z.string({ error: (i) => (i.input === undefined ? `required: ${what}` : "must be a string") })
+  z
+    .string({ error: (i) => (i.input === undefined ? `required: ${what}` : "must be a string") })
     .min(1, "must not be empty")
     .max(MODEL_NAME_MAX, `at most ${MODEL_NAME_MAX} characters`)
-    .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, "must be printable ASCII, without leading or trailing spaces (a model name such as gpt-4o or anthropic/claude-sonnet-4-5)");
+    .regex(
+      /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/,
+      "must be printable ASCII, without leading or trailing spaces (a model name such as gpt-4o or anthropic/claude-sonnet-4-5)",
+    );
 
 /**
  * A value for a response header: visible ASCII and spaces pass; anything else (non-Latin-1, control

@@ -25,7 +25,12 @@ export interface LinearActivitiesDeps {
   turnTimeoutMs?: number;
 }
 
-type TurnEnd = { kind: "ok"; text: string } | { kind: "waiting" } | { kind: "error"; message: string } | { kind: "stopped" } | { kind: "timeout" };
+type TurnEnd =
+  | { kind: "ok"; text: string }
+  | { kind: "waiting" }
+  | { kind: "error"; message: string }
+  | { kind: "stopped" }
+  | { kind: "timeout" };
 
 export class LinearActivities {
   private readonly order = new KeyedLock();
@@ -57,7 +62,10 @@ export class LinearActivities {
         await this.deps.api.createActivity(token, agentSessionId, clip(content), ephemeral);
         return true;
       } catch (err) {
-        this.deps.log.warn({ organization_id: organizationId, agent_session_id: agentSessionId, type: content.type, err: (err as Error).message }, "linear activity not posted");
+        this.deps.log.warn(
+          { organization_id: organizationId, agent_session_id: agentSessionId, type: content.type, err: (err as Error).message },
+          "linear activity not posted",
+        );
         return false;
       }
     });
@@ -106,12 +114,19 @@ export class LinearActivities {
         else if (e.type === "agent.thinking" && typeof e.data.thinking === "string" && e.data.thinking.trim()) {
           void this.post(organizationId, agentSessionId, { type: "thought", body: e.data.thinking.trim() }, true);
         } else if (e.type === "agent.tool_use" || e.type === "agent.mcp_tool_use" || e.type === "agent.custom_tool_use") {
-          void this.post(organizationId, agentSessionId, { type: "action", action: String(e.data.name ?? e.data.tool ?? "tool"), parameter: parameterOf(e.data.input) });
+          void this.post(organizationId, agentSessionId, {
+            type: "action",
+            action: String(e.data.name ?? e.data.tool ?? "tool"),
+            parameter: parameterOf(e.data.input),
+          });
         } else if (TERMINAL_OK.has(e.type)) {
           const reason = (e.data.stop_reason as { type?: string } | undefined)?.type;
           end(reason === "interrupted" ? { kind: "stopped" } : reason === "requires_action" ? { kind: "waiting" } : { kind: "ok", text });
         } else if (TERMINAL_ERROR.has(e.type)) {
-          end({ kind: "error", message: String((e.data.error as { message?: string })?.message ?? e.data.message ?? e.data.error ?? "Agent run failed.") });
+          end({
+            kind: "error",
+            message: String((e.data.error as { message?: string })?.message ?? e.data.message ?? e.data.error ?? "Agent run failed."),
+          });
         } else if (TERMINAL_STOPPED.has(e.type)) end({ kind: "stopped" });
       };
       this.deps.sessions.subscribe(sessionId, afterSeq, onEvent).then(

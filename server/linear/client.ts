@@ -10,7 +10,10 @@ export const LINEAR_SCOPES = ["read", "write", "app:assignable", "app:mentionabl
 const TIMEOUT_MS = 15_000;
 
 export class LinearApiError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
   }
 }
@@ -49,9 +52,18 @@ export class LinearApi {
       body,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
-    const json = (await res.json().catch(() => null)) as { access_token?: unknown; refresh_token?: unknown; expires_in?: unknown; scope?: unknown; error?: unknown } | null;
+    const json = (await res.json().catch(() => null)) as {
+      access_token?: unknown;
+      refresh_token?: unknown;
+      expires_in?: unknown;
+      scope?: unknown;
+      error?: unknown;
+    } | null;
     if (!res.ok || !json || typeof json.access_token !== "string") {
-      throw new LinearApiError(`Linear's token endpoint answered ${res.status}${typeof json?.error === "string" ? ` (${json.error})` : ""}`, res.status);
+      throw new LinearApiError(
+        `Linear's token endpoint answered ${res.status}${typeof json?.error === "string" ? ` (${json.error})` : ""}`,
+        res.status,
+      );
     }
     return {
       accessToken: json.access_token,
@@ -70,7 +82,11 @@ export class LinearApi {
     });
     const json = (await res.json().catch(() => null)) as { data?: T; errors?: Array<{ message?: string }> } | null;
     if (!res.ok || !json || json.errors?.length || !json.data) {
-      const message = json?.errors?.map((e) => e.message).filter(Boolean).join("; ") || `HTTP ${res.status}`;
+      const message =
+        json?.errors
+          ?.map((e) => e.message)
+          .filter(Boolean)
+          .join("; ") || `HTTP ${res.status}`;
       throw new LinearApiError(`Linear GraphQL: ${message.slice(0, 300)}`, res.status);
     }
     return json.data;
@@ -82,7 +98,12 @@ export class LinearApi {
       token,
       "query LapWhoAmI { viewer { id } organization { id name urlKey } }",
     );
-    return { appUserId: data.viewer.id, organizationId: data.organization.id, organizationName: data.organization.name, urlKey: data.organization.urlKey };
+    return {
+      appUserId: data.viewer.id,
+      organizationId: data.organization.id,
+      organizationName: data.organization.name,
+      urlKey: data.organization.urlKey,
+    };
   }
 
   async createActivity(token: string, agentSessionId: string, content: ActivityContent, ephemeral = false): Promise<void> {

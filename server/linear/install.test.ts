@@ -36,15 +36,21 @@ describe("OAuth install", () => {
     const before = await count("linear_installations");
     const other = { ...ACME, organizationId: "0b1c2d3e-0000-4000-8000-0000000other", name: "Other" };
     for (const state of ["lin_forged", ""]) {
-      const res = await h.request("GET", `/api/integrations/oauth/linear/callback?code=${h.fake.issueCode(other)}&state=${state}`, { key: null });
+      const res = await h.request("GET", `/api/integrations/oauth/linear/callback?code=${h.fake.issueCode(other)}&state=${state}`, {
+        key: null,
+      });
       expect(res.status).toBe(401);
       expect((await res.json()).error.message).toContain("invalid, used or expired");
     }
     const start = await h.request("GET", "/api/integrations/linear/install");
     const state = new URL(start.headers.get("location")!).searchParams.get("state")!;
-    const first = await h.request("GET", `/api/integrations/oauth/linear/callback?code=${h.fake.issueCode(other)}&state=${state}`, { key: null });
+    const first = await h.request("GET", `/api/integrations/oauth/linear/callback?code=${h.fake.issueCode(other)}&state=${state}`, {
+      key: null,
+    });
     expect(first.headers.get("location")).toBe("/integrations?linear_installed=Other");
-    const again = await h.request("GET", `/api/integrations/oauth/linear/callback?code=${h.fake.issueCode(other)}&state=${state}`, { key: null });
+    const again = await h.request("GET", `/api/integrations/oauth/linear/callback?code=${h.fake.issueCode(other)}&state=${state}`, {
+      key: null,
+    });
     expect(again.status).toBe(401);
     expect(await count("linear_installations")).toBe(before + 1);
     expect((await h.json("DELETE", `/api/integrations/linear/installations/${other.organizationId}`)).status).toBe(200);
@@ -70,6 +76,8 @@ describe("OAuth install", () => {
     expect(status.body.missing).toEqual([]);
     expect(status.body.urls.webhook).toBe("http://lap.test/api/integrations/webhooks/linear");
     expect(status.body.installations.map((i: any) => i.organization_name)).toContain("Acme");
-    expect(status.body.bindings).toEqual([{ organization_id: ACME.organizationId, agent_id: agentId, agent_name: "linear-helper", lap_team_id: "team_default" }]);
+    expect(status.body.bindings).toEqual([
+      { organization_id: ACME.organizationId, agent_id: agentId, agent_name: "linear-helper", lap_team_id: "team_default" },
+    ]);
   });
 });

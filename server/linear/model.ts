@@ -30,7 +30,14 @@ export interface LinearStatus {
   /** The LINEAR_* variables that are unset (the integration is off while any is). */
   missing: string[];
   urls: { callback: string; webhook: string; install: string };
-  installations: Array<{ organization_id: string; organization_name: string; url_key: string; app_user_id: string; scopes: string; installed_at: string }>;
+  installations: Array<{
+    organization_id: string;
+    organization_name: string;
+    url_key: string;
+    app_user_id: string;
+    scopes: string;
+    installed_at: string;
+  }>;
   bindings: Array<{ organization_id: string; agent_id: string; agent_name: string | null; lap_team_id: string }>;
 }
 

@@ -35,9 +35,14 @@ export async function installUrl(deps: LinearOAuthDeps, createdBy: string): Prom
   return url.toString();
 }
 
-export type LinearInstallResult = { ok: true; organizationId: string; organizationName: string } | { ok: false; status: 400 | 401 | 502; reason: string };
+export type LinearInstallResult =
+  | { ok: true; organizationId: string; organizationName: string }
+  | { ok: false; status: 400 | 401 | 502; reason: string };
 
-export async function completeInstall(deps: LinearOAuthDeps, query: { code?: string; state?: string; error?: string }): Promise<LinearInstallResult> {
+export async function completeInstall(
+  deps: LinearOAuthDeps,
+  query: { code?: string; state?: string; error?: string },
+): Promise<LinearInstallResult> {
   const state = query.state ? await deps.store.consumeOauthState(query.state) : null;
   if (!state) return { ok: false, status: 401, reason: "invalid or expired state" };
   if (query.error) return { ok: false, status: 400, reason: query.error.slice(0, 100) };
@@ -48,6 +53,10 @@ export async function completeInstall(deps: LinearOAuthDeps, query: { code?: str
     await deps.store.saveInstallation({ ...who, tokens, installedBy: state.createdBy });
     return { ok: true, organizationId: who.organizationId, organizationName: who.organizationName };
   } catch (err) {
-    return { ok: false, status: 502, reason: err instanceof LinearApiError ? err.message : `could not reach Linear: ${(err as Error).message}` };
+    return {
+      ok: false,
+      status: 502,
+      reason: err instanceof LinearApiError ? err.message : `could not reach Linear: ${(err as Error).message}`,
+    };
   }
 }

@@ -15,9 +15,7 @@ export const agentSessionEvent = z.object({
   webhookTimestamp: z.number(),
   agentSession: z.object({
     id,
-    issue: z
-      .object({ id: id.nullish(), identifier: text(50), title: text(1000), description: text(100_000), url: text(2000) })
-      .nullish(),
+    issue: z.object({ id: id.nullish(), identifier: text(50), title: text(1000), description: text(100_000), url: text(2000) }).nullish(),
     comment: z.object({ id: id.nullish(), body: text(100_000) }).nullish(),
   }),
   agentActivity: z

@@ -29,6 +29,7 @@ export function verifyLinearWebhook(secret: string, headers: Headers, raw: strin
   if (!body || typeof body !== "object" || Array.isArray(body)) return { ok: false, reason: "the body is not a JSON object" };
   const ts = (body as { webhookTimestamp?: unknown }).webhookTimestamp;
   if (typeof ts !== "number" || !Number.isFinite(ts)) return { ok: false, reason: "missing webhookTimestamp" };
-  if (Math.abs(now.getTime() - ts) > LINEAR_WINDOW_MS) return { ok: false, reason: `stale webhookTimestamp: more than ${LINEAR_WINDOW_MS / 1000} s from LAP's clock` };
+  if (Math.abs(now.getTime() - ts) > LINEAR_WINDOW_MS)
+    return { ok: false, reason: `stale webhookTimestamp: more than ${LINEAR_WINDOW_MS / 1000} s from LAP's clock` };
   return { ok: true, body: body as Record<string, unknown> };
 }

@@ -36,7 +36,11 @@ export class LinearStore {
   constructor(private readonly deps: { database: Database; secretBox: SecretBox; audit?: AuditPort }) {}
 
   /** One statement and, when a caller made the change, its audit row, in one transaction. */
-  private recorded<T extends Record<string, unknown>>(text: string, params: unknown[], entry?: (rows: T[]) => AuditEntry | null): Promise<T[]> {
+  private recorded<T extends Record<string, unknown>>(
+    text: string,
+    params: unknown[],
+    entry?: (rows: T[]) => AuditEntry | null,
+  ): Promise<T[]> {
     return auditedQuery(this.deps.database, this.deps.audit, text, params, entry);
   }
   private get q() {
@@ -45,7 +49,10 @@ export class LinearStore {
 
   // OAuth state ------------------------------------------------------------
   async createOauthState(state: string, createdBy: string, ttlMs: number) {
-    await this.q(`insert into linear_oauth_states (state, created_by, expires_at) values ($1,$2, now() + ($3::int * interval '1 millisecond'))`, [state, createdBy, ttlMs]);
+    await this.q(
+      `insert into linear_oauth_states (state, created_by, expires_at) values ($1,$2, now() + ($3::int * interval '1 millisecond'))`,
+      [state, createdBy, ttlMs],
+    );
   }
 
   /** One atomic update: a state works once, and only before it expires. Returns who started the install. */
@@ -67,8 +74,15 @@ export class LinearStore {
          access_token_sealed = excluded.access_token_sealed, refresh_token_sealed = excluded.refresh_token_sealed, token_expires_at = excluded.token_expires_at,
          scopes = excluded.scopes, installed_by = excluded.installed_by, updated_at = now()`,
       [
-        i.organizationId, i.organizationName, i.urlKey, i.appUserId, box.encrypt(i.tokens.accessToken),
-        i.tokens.refreshToken ? box.encrypt(i.tokens.refreshToken) : null, i.tokens.expiresAt?.toISOString() ?? null, i.tokens.scope, i.installedBy,
+        i.organizationId,
+        i.organizationName,
+        i.urlKey,
+        i.appUserId,
+        box.encrypt(i.tokens.accessToken),
+        i.tokens.refreshToken ? box.encrypt(i.tokens.refreshToken) : null,
+        i.tokens.expiresAt?.toISOString() ?? null,
+        i.tokens.scope,
+        i.installedBy,
       ],
     );
   }
@@ -78,7 +92,12 @@ export class LinearStore {
     await this.q(
       `update linear_installations set access_token_sealed = $2, refresh_token_sealed = coalesce($3, refresh_token_sealed), token_expires_at = $4, updated_at = now()
        where organization_id = $1`,
-      [organizationId, box.encrypt(tokens.accessToken), tokens.refreshToken ? box.encrypt(tokens.refreshToken) : null, tokens.expiresAt?.toISOString() ?? null],
+      [
+        organizationId,
+        box.encrypt(tokens.accessToken),
+        tokens.refreshToken ? box.encrypt(tokens.refreshToken) : null,
+        tokens.expiresAt?.toISOString() ?? null,
+      ],
     );
   }
 
@@ -90,7 +109,11 @@ export class LinearStore {
     );
     if (!row) return null;
     const box = this.deps.secretBox;
-    return { accessToken: box.decrypt(row.access), refreshToken: row.refresh ? box.decrypt(row.refresh) : null, expiresAt: row.expiresAt ? new Date(row.expiresAt) : null };
+    return {
+      accessToken: box.decrypt(row.access),
+      refreshToken: row.refresh ? box.decrypt(row.refresh) : null,
+      expiresAt: row.expiresAt ? new Date(row.expiresAt) : null,
+    };
   }
 
   async isInstalled(tx: SqlTx, organizationId: string): Promise<boolean> {
@@ -109,7 +132,17 @@ export class LinearStore {
     const rows = await this.recorded<{ organization_id: string; organization_name: string }>(
       `delete from linear_installations where organization_id = $1 returning organization_id, organization_name`,
       [organizationId],
-      ([r]) => (r && actor ? { actor, action: "linear_installation.delete", objectType: "linear_workspace", objectId: organizationId, before: { organization_name: r.organization_name }, after: null } : null),
+      ([r]) =>
+        r && actor
+          ? {
+              actor,
+              action: "linear_installation.delete",
+              objectType: "linear_workspace",
+              objectId: organizationId,
+              before: { organization_name: r.organization_name },
+              after: null,
+            }
+          : null,
     );
     return rows.length === 1;
   }
@@ -128,7 +161,17 @@ export class LinearStore {
        on conflict (organization_id) do update set agent_id = excluded.agent_id, lap_team_id = excluded.lap_team_id, updated_at = now()
        returning lap_team_id`,
       [organizationId, agentId],
-      ([r]) => (actor ? { actor, action: "linear_binding.set", objectType: "linear_binding", objectId: organizationId, teamId: r?.lap_team_id ?? null, after: { organization_id: organizationId, agent_id: agentId } } : null),
+      ([r]) =>
+        actor
+          ? {
+              actor,
+              action: "linear_binding.set",
+              objectType: "linear_binding",
+              objectId: organizationId,
+              teamId: r?.lap_team_id ?? null,
+              after: { organization_id: organizationId, agent_id: agentId },
+            }
+          : null,
     );
   }
 
@@ -136,7 +179,18 @@ export class LinearStore {
     const rows = await this.recorded<{ agent_id: string; lap_team_id: string }>(
       `delete from linear_bindings where organization_id = $1 returning agent_id, lap_team_id`,
       [organizationId],
-      ([r]) => (r && actor ? { actor, action: "linear_binding.delete", objectType: "linear_binding", objectId: organizationId, teamId: r.lap_team_id, before: { agent_id: r.agent_id }, after: null } : null),
+      ([r]) =>
+        r && actor
+          ? {
+              actor,
+              action: "linear_binding.delete",
+              objectType: "linear_binding",
+              objectId: organizationId,
+              teamId: r.lap_team_id,
+              before: { agent_id: r.agent_id },
+              after: null,
+            }
+          : null,
     );
     return rows.length === 1;
   }
@@ -159,7 +213,17 @@ export class LinearStore {
     return rows[0] ?? null;
   }
 
-  async linkInTx(tx: SqlTx, link: { agentSessionId: string; organizationId: string; sessionId: string; agentId: string; issueId: string | null; issueIdentifier: string | null }) {
+  async linkInTx(
+    tx: SqlTx,
+    link: {
+      agentSessionId: string;
+      organizationId: string;
+      sessionId: string;
+      agentId: string;
+      issueId: string | null;
+      issueIdentifier: string | null;
+    },
+  ) {
     await tx.query(
       `insert into linear_agent_sessions (agent_session_id, organization_id, session_id, agent_id, issue_id, issue_identifier) values ($1,$2,$3,$4,$5,$6)
        on conflict (agent_session_id) do update set session_id = excluded.session_id, agent_id = excluded.agent_id, updated_at = now()`,
@@ -177,7 +241,17 @@ export class LinearStore {
 
   // Events -----------------------------------------------------------------
   /** The dedupe record; false when this event was already recorded (a replay or a redelivery). */
-  async recordEventInTx(tx: SqlTx, e: { dedupeKey: string; organizationId: string; agentSessionId: string | null; action: string; status: LinearEventStatus; error?: string | null }) {
+  async recordEventInTx(
+    tx: SqlTx,
+    e: {
+      dedupeKey: string;
+      organizationId: string;
+      agentSessionId: string | null;
+      action: string;
+      status: LinearEventStatus;
+      error?: string | null;
+    },
+  ) {
     const id = `lev_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
     const rows = await tx.query<{ id: string }>(
       `insert into linear_events (id, dedupe_key, organization_id, agent_session_id, action, status, error) values ($1,$2,$3,$4,$5,$6,$7)
@@ -187,10 +261,15 @@ export class LinearStore {
     return rows[0]?.id ?? null;
   }
 
-  async updateEventInTx(tx: SqlTx, id: string, patch: { status: LinearEventStatus; sessionId?: string; turnId?: string; error?: string | null }) {
-    await tx.query(`update linear_events set status = $2, session_id = coalesce($3, session_id), turn_id = coalesce($4, turn_id), error = $5 where id = $1`, [
-      id, patch.status, patch.sessionId ?? null, patch.turnId ?? null, patch.error ?? null,
-    ]);
+  async updateEventInTx(
+    tx: SqlTx,
+    id: string,
+    patch: { status: LinearEventStatus; sessionId?: string; turnId?: string; error?: string | null },
+  ) {
+    await tx.query(
+      `update linear_events set status = $2, session_id = coalesce($3, session_id), turn_id = coalesce($4, turn_id), error = $5 where id = $1`,
+      [id, patch.status, patch.sessionId ?? null, patch.turnId ?? null, patch.error ?? null],
+    );
   }
 
   async eventByKey(dedupeKey: string): Promise<LinearEventRow | null> {

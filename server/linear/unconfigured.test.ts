@@ -14,7 +14,10 @@ afterAll(async () => {
 }, 60_000);
 
 const answer = async (a: TestApp, method: string, path: string, key?: string | null) => {
-  const res = await a.request(method, path, { key, ...(method === "POST" ? { body: { type: "AgentSessionEvent" }, headers: { "linear-signature": "0".repeat(64) } } : {}) });
+  const res = await a.request(method, path, {
+    key,
+    ...(method === "POST" ? { body: { type: "AgentSessionEvent" }, headers: { "linear-signature": "0".repeat(64) } } : {}),
+  });
   const body = (await res.json()) as { error: { code: string; message: string } };
   return { status: res.status, code: body.error.code, message: body.error.message.replace(path.split("?")[0]!, "<path>") };
 };
@@ -45,7 +48,9 @@ describe("Linear with a variable unset", () => {
   test("with all three set the routes exist", async () => {
     const a = await createTestApp(ALL);
     apps.push(a);
-    expect((await a.request("POST", "/api/integrations/webhooks/linear", { key: null, body: { type: "AgentSessionEvent" } })).status).toBe(401);
+    expect((await a.request("POST", "/api/integrations/webhooks/linear", { key: null, body: { type: "AgentSessionEvent" } })).status).toBe(
+      401,
+    );
     expect((await a.request("GET", "/api/integrations/linear/install")).status).toBe(302);
     expect((await a.json("GET", "/api/integrations/linear/status")).body).toMatchObject({ configured: true, missing: [] });
   }, 60_000);

@@ -23,8 +23,10 @@ beforeEach(async () => {
   h.runtime.reply = (text) => echoReply(text);
 });
 
-const sessionEvents = async (id: string) => (await h.json("GET", `/api/sessions/${id}/events?after=0&limit=1000`)).body.data as Array<{ type: string; data: any }>;
-const userTexts = async (id: string) => (await sessionEvents(id)).filter((e) => e.type === "user.message").map((e) => e.data.content[0].text as string);
+const sessionEvents = async (id: string) =>
+  (await h.json("GET", `/api/sessions/${id}/events?after=0&limit=1000`)).body.data as Array<{ type: string; data: any }>;
+const userTexts = async (id: string) =>
+  (await sessionEvents(id)).filter((e) => e.type === "user.message").map((e) => e.data.content[0].text as string);
 const count = async (table: string) => Number((await h.database.query<{ n: number }>(`select count(*)::int as n from ${table}`))[0]!.n);
 const waitFor = async (what: string, cond: () => Promise<boolean> | boolean) => {
   for (let i = 0; i < 500; i++) {
@@ -50,7 +52,13 @@ describe("webhook verification", () => {
       expect(res.status).toBe(401);
       expect(res.body.error.message).toContain(c.reason);
     }
-    const unsigned = await h.app.handle(new Request("http://lap.test/api/integrations/webhooks/linear", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...ev, webhookTimestamp: Date.now() }) }));
+    const unsigned = await h.app.handle(
+      new Request("http://lap.test/api/integrations/webhooks/linear", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...ev, webhookTimestamp: Date.now() }),
+      }),
+    );
     expect(unsigned.status).toBe(401);
     expect(await count("linear_events")).toBe(before.events);
     expect(await count("sessions")).toBe(before.sessions);
@@ -89,7 +97,9 @@ describe("agent sessions", () => {
       ...echoReply(text).slice(2),
     ];
     const id = linearId("as");
-    const res = await h.webhook(createdEvent(ACME, id, { title: "Fix the login page", description: "It returns 500 on submit.", comment: "@lap please look" }));
+    const res = await h.webhook(
+      createdEvent(ACME, id, { title: "Fix the login page", description: "It returns 500 on submit.", comment: "@lap please look" }),
+    );
     expect(res.status).toBe(200);
     const sessionId = res.body.session_id as string;
     await h.idle();
@@ -106,7 +116,10 @@ describe("agent sessions", () => {
     expect(posted[1]).toMatchObject({ ephemeral: true, content: { body: "Reading the issue" } });
     expect(posted[2]!.content).toEqual({ type: "action", action: "bash", parameter: '{"command":"grep -r login src"}' });
     expect(posted[3]!.content.body).toBe(`You said: ${prompt}`);
-    const [link] = await h.database.query<{ session_id: string; issue_identifier: string }>("select * from linear_agent_sessions where agent_session_id = $1", [id]);
+    const [link] = await h.database.query<{ session_id: string; issue_identifier: string }>(
+      "select * from linear_agent_sessions where agent_session_id = $1",
+      [id],
+    );
     expect(link).toMatchObject({ session_id: sessionId, issue_identifier: "ENG-42" });
   });
 
@@ -118,7 +131,10 @@ describe("agent sessions", () => {
     expect(followUp.body).toEqual({ ok: true, outcome: "started", session_id: created.body.session_id });
     await h.idle();
     expect((await userTexts(created.body.session_id)).at(-1)).toBe("Also check the signup page");
-    const responses = h.fake.activitiesOf(id).filter((a) => a.content.type === "response").map((a) => a.content.body);
+    const responses = h.fake
+      .activitiesOf(id)
+      .filter((a) => a.content.type === "response")
+      .map((a) => a.content.body);
     expect(responses).toHaveLength(2);
     expect(responses[1]).toBe("You said: Also check the signup page");
     expect(h.fake.activitiesOf(id).find((a) => a.content.body === "Continuing in the same LAP session.")).toBeDefined();
@@ -127,11 +143,15 @@ describe("agent sessions", () => {
   test("a workspace LAP has no installation for starts nothing", async () => {
     const before = await count("sessions");
     const stranger = { ...ACME, organizationId: "0b1c2d3e-0000-4000-8000-00000stranger", name: "Stranger" };
-    expect((await h.json("PUT", "/api/integrations/linear/bindings", { body: { organization_id: "*", agent_id: agentId } })).status).toBe(200);
+    expect((await h.json("PUT", "/api/integrations/linear/bindings", { body: { organization_id: "*", agent_id: agentId } })).status).toBe(
+      200,
+    );
     try {
       expect((await h.webhook(createdEvent(stranger, linearId("as")))).body).toEqual({ ok: true, outcome: "ignored" });
       expect(await count("sessions")).toBe(before);
-      const [row] = await h.database.query<{ error: string }>("select error from linear_events where organization_id = $1", [stranger.organizationId]);
+      const [row] = await h.database.query<{ error: string }>("select error from linear_events where organization_id = $1", [
+        stranger.organizationId,
+      ]);
       expect(row!.error).toBe("workspace not installed in LAP");
     } finally {
       await h.json("DELETE", "/api/integrations/linear/bindings/*");
@@ -159,7 +179,12 @@ describe("agent sessions", () => {
     expect(stop.body).toEqual({ ok: true, outcome: "stopped", session_id: sessionId });
     await h.idle();
     // The turn row is closed by the worker, which may commit just after the event the follower saw.
-    const turnStatus = async () => (await h.database.query<{ status: string }>("select status from session_turns where session_id = $1 order by created_at limit 1", [sessionId]))[0]!.status;
+    const turnStatus = async () =>
+      (
+        await h.database.query<{ status: string }>("select status from session_turns where session_id = $1 order by created_at limit 1", [
+          sessionId,
+        ])
+      )[0]!.status;
     await waitFor("the turn to be interrupted", async () => (await turnStatus()) !== "running");
     expect(await turnStatus()).toBe("interrupted");
     const posted = h.fake.activitiesOf(id);
@@ -183,10 +208,20 @@ describe("agent sessions", () => {
     expect((await h.webhook(promptedEvent(ACME, id, "and then this"))).body.outcome).toBe("started");
     expect((await h.webhook(promptedEvent(ACME, id, "Stop", "stop"))).body.outcome).toBe("stopped");
     await h.idle();
-    const statuses = async () => (await h.database.query<{ status: string }>("select status from session_turns where session_id = $1 order by created_at", [sessionId])).map((t) => t.status);
+    const statuses = async () =>
+      (
+        await h.database.query<{ status: string }>("select status from session_turns where session_id = $1 order by created_at", [
+          sessionId,
+        ])
+      ).map((t) => t.status);
     await waitFor("both turns to end", async () => (await statuses()).every((st) => st !== "running" && st !== "queued"));
     expect(await statuses()).toEqual(["interrupted", "interrupted"]);
-    expect(h.fake.activitiesOf(id).filter((a) => a.content.type === "response").map((a) => a.content.body)).toEqual(["Stopped.", "Stopped."]);
+    expect(
+      h.fake
+        .activitiesOf(id)
+        .filter((a) => a.content.type === "response")
+        .map((a) => a.content.body),
+    ).toEqual(["Stopped.", "Stopped."]);
     // The queued prompt never reached the agent.
     const sent = [...h.runtime.sessions.values()].flatMap((rs) => rs.received.map((m) => JSON.stringify(m)));
     expect(sent.some((m) => m.includes("long job"))).toBe(true);
@@ -260,7 +295,10 @@ describe("secrets", () => {
     await h.idle();
     expect(tokenCalls()).toBe(before + 1);
     expect(h.fake.activitiesOf(id).at(-1)!.content.type).toBe("response");
-    const [row] = await h.database.query<{ token_expires_at: Date }>("select token_expires_at from linear_installations where organization_id = $1", [ACME.organizationId]);
+    const [row] = await h.database.query<{ token_expires_at: Date }>(
+      "select token_expires_at from linear_installations where organization_id = $1",
+      [ACME.organizationId],
+    );
     expect(new Date(row!.token_expires_at).getTime()).toBeGreaterThan(Date.now() + 3_600_000);
   });
 });

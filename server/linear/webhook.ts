@@ -62,7 +62,9 @@ export class LinearWebhook {
     const parsed = agentSessionEvent.safeParse(check.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ApiError(400, "invalid_request", "Not an agent session event LAP understands", [{ field: issue?.path.join(".") || "body", message: issue?.message ?? "invalid" }]);
+      throw new ApiError(400, "invalid_request", "Not an agent session event LAP understands", [
+        { field: issue?.path.join(".") || "body", message: issue?.message ?? "invalid" },
+      ]);
     }
     const event = parsed.data;
     if (event.action !== "created" && event.action !== "prompted") return { ok: true, outcome: "ignored" };
@@ -75,7 +77,14 @@ export class LinearWebhook {
       if (!(err instanceof ApiError) || err.status >= 500) throw err;
       // The agent is paused or has no runtime: recorded (a redelivery does not retry it) and said in Linear.
       const recorded = await this.deps.database.transaction((tx) =>
-        this.deps.store.recordEventInTx(tx, { dedupeKey: key, organizationId: event.organizationId, agentSessionId: event.agentSession.id, action: event.action, status: "refused", error: err.message }),
+        this.deps.store.recordEventInTx(tx, {
+          dedupeKey: key,
+          organizationId: event.organizationId,
+          agentSessionId: event.agentSession.id,
+          action: event.action,
+          status: "refused",
+          error: err.message,
+        }),
       );
       if (recorded) this.notify(event, { type: "error", body: `LAP could not start the agent: ${err.message}` });
       return { ok: true, outcome: recorded ? "refused" : "replayed" };
@@ -85,7 +94,12 @@ export class LinearWebhook {
 
   private async planInTx(tx: Parameters<Parameters<Database["transaction"]>[0]>[0], event: AgentSessionEvent, key: string): Promise<Plan> {
     const { store, dispatcher } = this.deps;
-    const base = { dedupeKey: key, organizationId: event.organizationId, agentSessionId: event.agentSession.id, action: isStop(event) ? "stop" : event.action };
+    const base = {
+      dedupeKey: key,
+      organizationId: event.organizationId,
+      agentSessionId: event.agentSession.id,
+      action: isStop(event) ? "stop" : event.action,
+    };
     const eventId = await store.recordEventInTx(tx, { ...base, status: "ignored" });
     if (!eventId) return { kind: "replayed" };
     const ignore = async (reason: string, notify?: string): Promise<Plan> => {
@@ -134,8 +148,12 @@ export class LinearWebhook {
     });
     if (!link || link.sessionId !== dispatched.sessionId) {
       await store.linkInTx(tx, {
-        agentSessionId: event.agentSession.id, organizationId: event.organizationId, sessionId: dispatched.sessionId, agentId,
-        issueId: issue?.id ?? null, issueIdentifier: issue?.identifier ?? null,
+        agentSessionId: event.agentSession.id,
+        organizationId: event.organizationId,
+        sessionId: dispatched.sessionId,
+        agentId,
+        issueId: issue?.id ?? null,
+        issueIdentifier: issue?.identifier ?? null,
       });
     }
     await store.updateEventInTx(tx, eventId, { status: "started", sessionId: dispatched.sessionId, turnId: dispatched.turnId });
@@ -156,7 +174,9 @@ export class LinearWebhook {
         return { ok: true, outcome: "ignored" };
       case "stop": {
         this.deps.dispatcher.publish(plan.sessionId, plan.cancelled);
-        await this.deps.sessions.interrupt(plan.sessionId).catch((err) => log.warn({ ...ids, err: String(err) }, "linear stop: interrupt failed"));
+        await this.deps.sessions
+          .interrupt(plan.sessionId)
+          .catch((err) => log.warn({ ...ids, err: String(err) }, "linear stop: interrupt failed"));
         // A stopped turn's follower posts "Stopped." when it ends; with nothing running, say so now.
         if (!plan.active) this.notify(event, { type: "response", body: "Stopped." });
         log.info({ ...ids, session_id: plan.sessionId }, "linear stop signal");
@@ -189,4 +209,5 @@ function dedupeKeyOf(event: AgentSessionEvent, headers: Headers, raw: string): s
   return `body:${createHash("sha256").update(raw).digest("hex")}`;
 }
 
-const tooLarge = (bytes: number) => new ApiError(413, "payload_too_large", `Webhook body is ${bytes} bytes; the limit is ${MAX_LINEAR_BODY_BYTES}`);
+const tooLarge = (bytes: number) =>
+  new ApiError(413, "payload_too_large", `Webhook body is ${bytes} bytes; the limit is ${MAX_LINEAR_BODY_BYTES}`);

@@ -17,7 +17,8 @@ let outsider: { id: string; key: string };
 const base = () => `/api/agents/${agentId}/memory`;
 const count = async () => (await t.database.query<{ n: number }>("select count(*)::int as n from agent_memory"))[0]!.n;
 const versions = async () => (await t.database.query<{ n: number }>("select count(*)::int as n from agent_memory_versions"))[0]!.n;
-const audits = async (action: string) => (await t.database.query<{ n: number }>("select count(*)::int as n from audit_log where action = $1", [action]))[0]!.n;
+const audits = async (action: string) =>
+  (await t.database.query<{ n: number }>("select count(*)::int as n from audit_log where action = $1", [action]))[0]!.n;
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -34,9 +35,19 @@ afterAll(() => t?.close());
 
 describe("memory CRUD", () => {
   test("create, read, update (versioned), search, delete (soft) and restore a version; each change audited", async () => {
-    const created = await t.json("POST", base(), { key: member.key, body: { key: "deploy-steps", content: "Run make deploy.", always_on: true } });
+    const created = await t.json("POST", base(), {
+      key: member.key,
+      body: { key: "deploy-steps", content: "Run make deploy.", always_on: true },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ key: "deploy-steps", content: "Run make deploy.", always_on: true, scope: "agent", version: 1, deleted: false });
+    expect(created.body).toMatchObject({
+      key: "deploy-steps",
+      content: "Run make deploy.",
+      always_on: true,
+      scope: "agent",
+      version: 1,
+      deleted: false,
+    });
     const id = created.body.id as string;
     expect(await audits("memory.create")).toBe(1);
 
@@ -48,20 +59,31 @@ describe("memory CRUD", () => {
     const search = await t.json("GET", `${base()}?q=deploy-prod`, { key: viewer.key });
     expect(search.status).toBe(200);
     expect(search.body.data.map((e: { key: string }) => e.key)).toEqual(["deploy-steps"]);
-    expect(search.body.usage).toEqual({ entries: 2, chars: "Run make deploy-prod.".length + "Use tabs.".length, always_on_chars: "Run make deploy-prod.".length });
+    expect(search.body.usage).toEqual({
+      entries: 2,
+      chars: "Run make deploy-prod.".length + "Use tabs.".length,
+      always_on_chars: "Run make deploy-prod.".length,
+    });
     expect(search.body.limits.entry_chars).toBe(MEMORY_LIMITS.entryChars);
 
     const deleted = await t.json("DELETE", `${base()}/${id}`, { key: member.key });
     expect(deleted.body).toMatchObject({ deleted: true, version: 3 });
     expect((await t.json("GET", base(), { key: member.key })).body.data.map((e: { key: string }) => e.key)).toEqual(["style"]);
-    expect((await t.json("GET", `${base()}?deleted=true`, { key: member.key })).body.data.map((e: { key: string }) => e.key).sort()).toEqual(["deploy-steps", "style"]);
+    expect(
+      (await t.json("GET", `${base()}?deleted=true`, { key: member.key })).body.data.map((e: { key: string }) => e.key).sort(),
+    ).toEqual(["deploy-steps", "style"]);
 
     // Restore version 1: a new version (4), live again, with the first content.
     const restored = await t.json("POST", `${base()}/${id}/restore`, { key: member.key, body: { version: 1 } });
     expect(restored.status).toBe(200);
     expect(restored.body).toMatchObject({ content: "Run make deploy.", deleted: false, version: 4 });
     const history = await t.json("GET", `${base()}/${id}/history`, { key: viewer.key });
-    expect(history.body.data.map((v: { version: number; change: string }) => [v.version, v.change])).toEqual([[4, "restore"], [3, "delete"], [2, "update"], [1, "create"]]);
+    expect(history.body.data.map((v: { version: number; change: string }) => [v.version, v.change])).toEqual([
+      [4, "restore"],
+      [3, "delete"],
+      [2, "update"],
+      [1, "create"],
+    ]);
     expect(history.body.data[2].content).toBe("Run make deploy-prod.");
     expect(await audits("memory.update")).toBe(1);
     expect(await audits("memory.delete")).toBe(1);

@@ -30,9 +30,16 @@ export const createMemoryBody = z
 export type CreateMemoryInput = z.input<typeof createMemoryBody>;
 
 export const updateMemoryBody = z
-  .object({ key: memoryKey.optional(), content: memoryContent.optional(), always_on: z.boolean({ error: "must be true or false" }).optional() })
+  .object({
+    key: memoryKey.optional(),
+    content: memoryContent.optional(),
+    always_on: z.boolean({ error: "must be true or false" }).optional(),
+  })
   .strict()
-  .refine((b) => b.key !== undefined || b.content !== undefined || b.always_on !== undefined, { message: "give key, content or always_on", path: ["content"] });
+  .refine((b) => b.key !== undefined || b.content !== undefined || b.always_on !== undefined, {
+    message: "give key, content or always_on",
+    path: ["content"],
+  });
 export type UpdateMemoryInput = z.input<typeof updateMemoryBody>;
 
 export const restoreMemoryBody = z
@@ -48,7 +55,12 @@ export const listMemoryQuery = z.object({
   q: safeString({ max: 200 }).optional(),
   /** `true`: deleted entries too (to restore them). */
   deleted: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional(),
-  limit: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1, "at least 1").max(500, "at most 500").default(100),
+  limit: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(1, "at least 1")
+    .max(500, "at most 500")
+    .default(100),
 });
 
 export const memoryView = z.object({

@@ -9,9 +9,18 @@ import type { LapMetrics } from "./registry";
 export function metricsRoutes(deps: { metrics: LapMetrics; guard: AuthGuard }) {
   return new Elysia()
     .use(deps.guard)
-    .get("/metrics", async () => new Response(await deps.metrics.scrape(), { headers: { "content-type": deps.metrics.contentType, "cache-control": "no-store" } }), {
-      detail: { summary: "Prometheus metrics", description: "Text exposition format. Admin key, master key, or the scrape token LAP_METRICS_TOKEN.", tags: ["Operations"] },
-    });
+    .get(
+      "/metrics",
+      async () =>
+        new Response(await deps.metrics.scrape(), { headers: { "content-type": deps.metrics.contentType, "cache-control": "no-store" } }),
+      {
+        detail: {
+          summary: "Prometheus metrics",
+          description: "Text exposition format. Admin key, master key, or the scrape token LAP_METRICS_TOKEN.",
+          tags: ["Operations"],
+        },
+      },
+    );
 }
 
 export { LapMetrics } from "./registry";

@@ -61,7 +61,12 @@ describe("GET /metrics with sessions and MCP", () => {
     expect(denied.body.error.message).toContain("LAP_METRICS_TOKEN");
     const gw = (await h.t.json("POST", "/key/generate", { body: { key_alias: "scraper?" } })).body.key;
     expect((await scrape(gw)).status).toBe(403);
-    for (const [method, path] of [["GET", "/api/agents"], ["GET", "/api/settings/system"], ["GET", "/v1/models"], ["GET", "/api/keys"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/agents"],
+      ["GET", "/api/settings/system"],
+      ["GET", "/v1/models"],
+      ["GET", "/api/keys"],
+    ] as const) {
       expect((await h.t.request(method, path, { key: SCRAPE_TOKEN })).status).toBe(401);
     }
   });
@@ -81,11 +86,21 @@ describe("GET /metrics with sessions and MCP", () => {
     const after = await samples();
 
     expect(valueOf(after, "lap_turns_started_total") - valueOf(before, "lap_turns_started_total")).toBe(2);
-    expect(valueOf(after, "lap_turns_finished_total", { outcome: "completed" }) - valueOf(before, "lap_turns_finished_total", { outcome: "completed" })).toBe(2);
-    expect(valueOf(after, "lap_turn_duration_seconds_count", { outcome: "completed" }) - valueOf(before, "lap_turn_duration_seconds_count", { outcome: "completed" })).toBe(2);
+    expect(
+      valueOf(after, "lap_turns_finished_total", { outcome: "completed" }) -
+        valueOf(before, "lap_turns_finished_total", { outcome: "completed" }),
+    ).toBe(2);
+    expect(
+      valueOf(after, "lap_turn_duration_seconds_count", { outcome: "completed" }) -
+        valueOf(before, "lap_turn_duration_seconds_count", { outcome: "completed" }),
+    ).toBe(2);
     expect(valueOf(after, "lap_turn_first_event_seconds_count") - valueOf(before, "lap_turn_first_event_seconds_count")).toBe(2);
-    expect(valueOf(after, "lap_event_append_duration_seconds_count")).toBeGreaterThan(valueOf(before, "lap_event_append_duration_seconds_count"));
-    expect(valueOf(after, "lap_event_bus_lag_seconds_count", { path: "local" })).toBeGreaterThan(valueOf(before, "lap_event_bus_lag_seconds_count", { path: "local" }));
+    expect(valueOf(after, "lap_event_append_duration_seconds_count")).toBeGreaterThan(
+      valueOf(before, "lap_event_append_duration_seconds_count"),
+    );
+    expect(valueOf(after, "lap_event_bus_lag_seconds_count", { path: "local" })).toBeGreaterThan(
+      valueOf(before, "lap_event_bus_lag_seconds_count", { path: "local" }),
+    );
     expect(valueOf(after, "lap_sessions", { status: "idle" }) - valueOf(before, "lap_sessions", { status: "idle" })).toBe(2);
     const created = { method: "POST", route: "/api/sessions", status: "201" };
     expect(valueOf(after, "lap_http_requests_total", created) - valueOf(before, "lap_http_requests_total", created)).toBe(2);
@@ -96,7 +111,8 @@ describe("GET /metrics with sessions and MCP", () => {
     // Cardinality: the second session, doing what the first did, added no series. Aside: the runtime's own
     // gauges, and HTTP series (counted after each response is sent, so the last poll may land after a
     // scrape; their labels are route templates, and no id is in the scrape, checked above).
-    const series = (s: Sample[]) => new Set(s.filter((x) => !/^lap_(process|nodejs|http)_/.test(x.name)).map((x) => `${x.name}${JSON.stringify(x.labels)}`));
+    const series = (s: Sample[]) =>
+      new Set(s.filter((x) => !/^lap_(process|nodejs|http)_/.test(x.name)).map((x) => `${x.name}${JSON.stringify(x.labels)}`));
     expect([...series(after)].filter((x) => !series(mid).has(x))).toEqual([]);
   }, 30_000);
 
@@ -104,7 +120,10 @@ describe("GET /metrics with sessions and MCP", () => {
     const res = await h.t.request("GET", "/api/no-such-thing-abc123");
     expect(res.status).toBe(404);
     // Requests are counted after their response is sent.
-    await h.waitFor("the 404 counted", async () => valueOf(await samples(), "lap_http_requests_total", { method: "GET", route: "/*", status: "404" }) >= 1);
+    await h.waitFor(
+      "the 404 counted",
+      async () => valueOf(await samples(), "lap_http_requests_total", { method: "GET", route: "/*", status: "404" }) >= 1,
+    );
     expect((await scrape()).text).not.toContain("no-such-thing-abc123");
   });
 
@@ -117,7 +136,10 @@ describe("GET /metrics with sessions and MCP", () => {
     const after = await samples();
     const ok = { server: "ev", tool: "echo", outcome: "ok" };
     expect(valueOf(after, "lap_mcp_tool_calls_total", ok) - valueOf(before, "lap_mcp_tool_calls_total", ok)).toBe(1);
-    expect(valueOf(after, "lap_mcp_tool_call_duration_seconds_count", { server: "ev", tool: "echo" }) - valueOf(before, "lap_mcp_tool_call_duration_seconds_count", { server: "ev", tool: "echo" })).toBe(1);
+    expect(
+      valueOf(after, "lap_mcp_tool_call_duration_seconds_count", { server: "ev", tool: "echo" }) -
+        valueOf(before, "lap_mcp_tool_call_duration_seconds_count", { server: "ev", tool: "echo" }),
+    ).toBe(1);
   }, 30_000);
 });
 
@@ -149,19 +171,33 @@ describe("GET /metrics with the gateway", () => {
     const admin = new OpenAI({ apiKey: TEST_MASTER_KEY, baseURL: `${env.baseUrl}/v1`, maxRetries: 0 });
     await admin.chat.completions.create({ model: "pair", messages: [{ role: "user", content: "retry me" }] });
     // A model nobody serves: refused before any provider, labelled `unknown`, never with the caller's name.
-    const refused = await admin.chat.completions.create({ model: "no-such-model-xyz", messages: [{ role: "user", content: "x" }] }).then(() => null, (e: { status?: number }) => e);
+    const refused = await admin.chat.completions.create({ model: "no-such-model-xyz", messages: [{ role: "user", content: "x" }] }).then(
+      () => null,
+      (e: { status?: number }) => e,
+    );
     expect(refused?.status).toBe(400);
     await env.t.services.gateway.flush();
     const after = await samples();
 
     const session = { model_group: "gpt-fake", key_alias: "session", status: "success" };
     expect(valueOf(after, "lap_gateway_requests_total", session) - valueOf(before, "lap_gateway_requests_total", session)).toBe(2);
-    expect(valueOf(after, "lap_gateway_tokens_total", { model_group: "gpt-fake", type: "prompt" })).toBeGreaterThan(valueOf(before, "lap_gateway_tokens_total", { model_group: "gpt-fake", type: "prompt" }));
+    expect(valueOf(after, "lap_gateway_tokens_total", { model_group: "gpt-fake", type: "prompt" })).toBeGreaterThan(
+      valueOf(before, "lap_gateway_tokens_total", { model_group: "gpt-fake", type: "prompt" }),
+    );
     expect(valueOf(after, "lap_gateway_tokens_total", { model_group: "gpt-fake", type: "completion" })).toBeGreaterThan(0);
-    expect(valueOf(after, "lap_gateway_request_duration_seconds_count", { model_group: "gpt-fake" }) - valueOf(before, "lap_gateway_request_duration_seconds_count", { model_group: "gpt-fake" })).toBe(2);
-    expect(valueOf(after, "lap_gateway_retries_total", { model_group: "pair" }) - valueOf(before, "lap_gateway_retries_total", { model_group: "pair" })).toBeGreaterThanOrEqual(1);
+    expect(
+      valueOf(after, "lap_gateway_request_duration_seconds_count", { model_group: "gpt-fake" }) -
+        valueOf(before, "lap_gateway_request_duration_seconds_count", { model_group: "gpt-fake" }),
+    ).toBe(2);
+    expect(
+      valueOf(after, "lap_gateway_retries_total", { model_group: "pair" }) -
+        valueOf(before, "lap_gateway_retries_total", { model_group: "pair" }),
+    ).toBeGreaterThanOrEqual(1);
     expect(valueOf(after, "lap_gateway_upstream_failures_total", { model_group: "pair", status: "503" })).toBeGreaterThanOrEqual(1);
-    expect(valueOf(after, "lap_gateway_rejections_total", { reason: "model_not_found" }) - valueOf(before, "lap_gateway_rejections_total", { reason: "model_not_found" })).toBe(1);
+    expect(
+      valueOf(after, "lap_gateway_rejections_total", { reason: "model_not_found" }) -
+        valueOf(before, "lap_gateway_rejections_total", { reason: "model_not_found" }),
+    ).toBe(1);
     expect(valueOf(after, "lap_gateway_requests_total", { model_group: "unknown", status: "rejected" })).toBeGreaterThanOrEqual(1);
     expect(valueOf(after, "lap_gateway_spend_queue_depth")).toBe(0);
     const keyAliases = new Set(after.filter((s) => s.name === "lap_gateway_requests_total").map((s) => s.labels.key_alias));

@@ -72,7 +72,11 @@ export function recordersFor(m: LapMetrics) {
     },
     refused(code, modelGroup, keyAlias) {
       m.gatewayRejections.inc({ reason: code });
-      m.gatewayRequests.inc({ model_group: modelGroup === null ? "unknown" : labels.modelGroup.of(modelGroup), key_alias: labels.keyAlias.of(keyAlias), status: "rejected" });
+      m.gatewayRequests.inc({
+        model_group: modelGroup === null ? "unknown" : labels.modelGroup.of(modelGroup),
+        key_alias: labels.keyAlias.of(keyAlias),
+        status: "rejected",
+      });
     },
   };
   const turns: TurnMetricsSink = {

@@ -80,37 +80,99 @@ export class LapMetrics {
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     // Read at scrape time; a failed query leaves the gauge empty rather than failing the whole scrape.
-    const counts = (gauge: () => Gauge<"status">, read: (s: MetricSources) => Promise<Array<{ status: string; count: number }>>) => async () => {
-      const g = gauge();
-      g.reset();
-      if (!this.sources) return;
-      const rows = await read(this.sources).catch(() => []);
-      for (const r of rows) g.set({ status: r.status }, Number(r.count));
-    };
+    const counts =
+      (gauge: () => Gauge<"status">, read: (s: MetricSources) => Promise<Array<{ status: string; count: number }>>) => async () => {
+        const g = gauge();
+        g.reset();
+        if (!this.sources) return;
+        const rows = await read(this.sources).catch(() => []);
+        for (const r of rows) g.set({ status: r.status }, Number(r.count));
+      };
     const registers = [this.registry];
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "lap_" });
 
-    this.httpRequests = new Counter({ name: "lap_http_requests_total", help: "HTTP requests by route template and status", labelNames: ["method", "route", "status"], registers });
-    this.httpDuration = new Histogram({ name: "lap_http_request_duration_seconds", help: "HTTP request latency by route template", labelNames: ["method", "route", "status"], buckets: LATENCY_BUCKETS, registers });
+    this.httpRequests = new Counter({
+      name: "lap_http_requests_total",
+      help: "HTTP requests by route template and status",
+      labelNames: ["method", "route", "status"],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: "lap_http_request_duration_seconds",
+      help: "HTTP request latency by route template",
+      labelNames: ["method", "route", "status"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
 
-    this.gatewayRequests = new Counter({ name: "lap_gateway_requests_total", help: "LLM gateway calls by model group, key alias and outcome (success, failure)", labelNames: ["model_group", "key_alias", "status"], registers });
-    this.gatewayDuration = new Histogram({ name: "lap_gateway_request_duration_seconds", help: "LLM gateway call latency (to the last byte) by model group and key alias", labelNames: ["model_group", "key_alias"], buckets: LATENCY_BUCKETS, registers });
-    this.gatewayTokens = new Counter({ name: "lap_gateway_tokens_total", help: "Tokens through the gateway by model group, key alias and type (prompt, completion)", labelNames: ["model_group", "key_alias", "type"], registers });
-    this.gatewaySpend = new Counter({ name: "lap_gateway_spend_usd_total", help: "Cost of gateway calls in USD by model group and key alias", labelNames: ["model_group", "key_alias"], registers });
-    this.gatewayUpstreamFailures = new Counter({ name: "lap_gateway_upstream_failures_total", help: "Failed upstream attempts by model group and status (an HTTP status, timeout or error)", labelNames: ["model_group", "status"], registers });
-    this.gatewayRetries = new Counter({ name: "lap_gateway_retries_total", help: "Upstream attempts after the first of a call", labelNames: ["model_group"], registers });
-    this.gatewayFallbacks = new Counter({ name: "lap_gateway_fallbacks_total", help: "Calls answered (or tried) by a fallback model group, by the group asked for", labelNames: ["model_group"], registers });
-    this.gatewayCooldowns = new Counter({ name: "lap_gateway_cooldowns_total", help: "Deployments put into cooldown after failures, by model group", labelNames: ["model_group"], registers });
-    this.gatewayRejections = new Counter({ name: "lap_gateway_rejections_total", help: "Calls refused before any provider was asked, by reason (budget_exceeded, rate_limit_exceeded, ...)", labelNames: ["reason"], registers });
+    this.gatewayRequests = new Counter({
+      name: "lap_gateway_requests_total",
+      help: "LLM gateway calls by model group, key alias and outcome (success, failure)",
+      labelNames: ["model_group", "key_alias", "status"],
+      registers,
+    });
+    this.gatewayDuration = new Histogram({
+      name: "lap_gateway_request_duration_seconds",
+      help: "LLM gateway call latency (to the last byte) by model group and key alias",
+      labelNames: ["model_group", "key_alias"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.gatewayTokens = new Counter({
+      name: "lap_gateway_tokens_total",
+      help: "Tokens through the gateway by model group, key alias and type (prompt, completion)",
+      labelNames: ["model_group", "key_alias", "type"],
+      registers,
+    });
+    this.gatewaySpend = new Counter({
+      name: "lap_gateway_spend_usd_total",
+      help: "Cost of gateway calls in USD by model group and key alias",
+      labelNames: ["model_group", "key_alias"],
+      registers,
+    });
+    this.gatewayUpstreamFailures = new Counter({
+      name: "lap_gateway_upstream_failures_total",
+      help: "Failed upstream attempts by model group and status (an HTTP status, timeout or error)",
+      labelNames: ["model_group", "status"],
+      registers,
+    });
+    this.gatewayRetries = new Counter({
+      name: "lap_gateway_retries_total",
+      help: "Upstream attempts after the first of a call",
+      labelNames: ["model_group"],
+      registers,
+    });
+    this.gatewayFallbacks = new Counter({
+      name: "lap_gateway_fallbacks_total",
+      help: "Calls answered (or tried) by a fallback model group, by the group asked for",
+      labelNames: ["model_group"],
+      registers,
+    });
+    this.gatewayCooldowns = new Counter({
+      name: "lap_gateway_cooldowns_total",
+      help: "Deployments put into cooldown after failures, by model group",
+      labelNames: ["model_group"],
+      registers,
+    });
+    this.gatewayRejections = new Counter({
+      name: "lap_gateway_rejections_total",
+      help: "Calls refused before any provider was asked, by reason (budget_exceeded, rate_limit_exceeded, ...)",
+      labelNames: ["reason"],
+      registers,
+    });
     const sources = () => this.sources;
     this.spendQueueDepth = new Gauge({
-      name: "lap_gateway_spend_queue_depth", help: "Spend rows waiting to be written", registers,
+      name: "lap_gateway_spend_queue_depth",
+      help: "Spend rows waiting to be written",
+      registers,
       collect() {
         this.set(sources()?.spendQueue().queued ?? 0);
       },
     });
     this.spendRowsDropped = new Counter({
-      name: "lap_gateway_spend_rows_dropped_total", help: "Spend rows dropped because the queue was full (LAP_GATEWAY_SPEND_QUEUE_MAX)", registers,
+      name: "lap_gateway_spend_rows_dropped_total",
+      help: "Spend rows dropped because the queue was full (LAP_GATEWAY_SPEND_QUEUE_MAX)",
+      registers,
       // The writer counts; the counter mirrors it (it only grows).
       collect() {
         this.reset();
@@ -119,29 +181,109 @@ export class LapMetrics {
       },
     });
 
-    this.sessions = new Gauge({ name: "lap_sessions", help: "Sessions by status", labelNames: ["status"], registers, collect: counts(() => this.sessions, (s) => s.sessionCounts()) });
+    this.sessions = new Gauge({
+      name: "lap_sessions",
+      help: "Sessions by status",
+      labelNames: ["status"],
+      registers,
+      collect: counts(
+        () => this.sessions,
+        (s) => s.sessionCounts(),
+      ),
+    });
     this.turnsStarted = new Counter({ name: "lap_turns_started_total", help: "Turns started (or re-attached after a restart)", registers });
-    this.turnsFinished = new Counter({ name: "lap_turns_finished_total", help: "Turns finished by outcome (completed, interrupted, failed, stopped, detached)", labelNames: ["outcome"], registers });
-    this.turnDuration = new Histogram({ name: "lap_turn_duration_seconds", help: "Turn duration by outcome", labelNames: ["outcome"], buckets: SLOW_BUCKETS, registers });
-    this.turnFirstEvent = new Histogram({ name: "lap_turn_first_event_seconds", help: "Time from a turn's start to the runtime's first event", buckets: SLOW_BUCKETS, registers });
-    this.eventAppendDuration = new Histogram({ name: "lap_event_append_duration_seconds", help: "Time to store a batch of session events (commit included)", buckets: FAST_BUCKETS, registers });
+    this.turnsFinished = new Counter({
+      name: "lap_turns_finished_total",
+      help: "Turns finished by outcome (completed, interrupted, failed, stopped, detached)",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.turnDuration = new Histogram({
+      name: "lap_turn_duration_seconds",
+      help: "Turn duration by outcome",
+      labelNames: ["outcome"],
+      buckets: SLOW_BUCKETS,
+      registers,
+    });
+    this.turnFirstEvent = new Histogram({
+      name: "lap_turn_first_event_seconds",
+      help: "Time from a turn's start to the runtime's first event",
+      buckets: SLOW_BUCKETS,
+      registers,
+    });
+    this.eventAppendDuration = new Histogram({
+      name: "lap_event_append_duration_seconds",
+      help: "Time to store a batch of session events (commit included)",
+      buckets: FAST_BUCKETS,
+      registers,
+    });
     this.eventBusLag = new Histogram({
-      name: "lap_event_bus_lag_seconds", help: "From a session event's creation to its delivery to this replica's subscribers (local: stored here; replica: via NOTIFY from another)",
-      labelNames: ["path"], buckets: FAST_BUCKETS, registers,
+      name: "lap_event_bus_lag_seconds",
+      help: "From a session event's creation to its delivery to this replica's subscribers (local: stored here; replica: via NOTIFY from another)",
+      labelNames: ["path"],
+      buckets: FAST_BUCKETS,
+      registers,
     });
 
-    this.sandboxStarts = new Counter({ name: "lap_sandbox_starts_total", help: "Sandboxes given to sessions by kind (warm: from the pool, cold: created, adopted: already running)", labelNames: ["kind"], registers });
-    this.sandboxStartDuration = new Histogram({ name: "lap_sandbox_start_duration_seconds", help: "Time until a session's sandbox is ready, by kind", labelNames: ["kind"], buckets: SLOW_BUCKETS, registers });
-    this.sandboxStartFailures = new Counter({ name: "lap_sandbox_start_failures_total", help: "Sandboxes that failed to start for a session", registers });
-    this.warmPool = new Gauge({ name: "lap_sandbox_warm_pool", help: "Warm-pool sandboxes on this host by status (warm, provisioning)", labelNames: ["status"], registers, collect: counts(() => this.warmPool, (s) => s.warmPoolCounts()) });
+    this.sandboxStarts = new Counter({
+      name: "lap_sandbox_starts_total",
+      help: "Sandboxes given to sessions by kind (warm: from the pool, cold: created, adopted: already running)",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.sandboxStartDuration = new Histogram({
+      name: "lap_sandbox_start_duration_seconds",
+      help: "Time until a session's sandbox is ready, by kind",
+      labelNames: ["kind"],
+      buckets: SLOW_BUCKETS,
+      registers,
+    });
+    this.sandboxStartFailures = new Counter({
+      name: "lap_sandbox_start_failures_total",
+      help: "Sandboxes that failed to start for a session",
+      registers,
+    });
+    this.warmPool = new Gauge({
+      name: "lap_sandbox_warm_pool",
+      help: "Warm-pool sandboxes on this host by status (warm, provisioning)",
+      labelNames: ["status"],
+      registers,
+      collect: counts(
+        () => this.warmPool,
+        (s) => s.warmPoolCounts(),
+      ),
+    });
     this.warmPoolHits = new Counter({ name: "lap_sandbox_warm_pool_hits_total", help: "Sessions that got a warm sandbox", registers });
-    this.warmPoolMisses = new Counter({ name: "lap_sandbox_warm_pool_misses_total", help: "Sessions that found no warm sandbox and started a cold one", registers });
+    this.warmPoolMisses = new Counter({
+      name: "lap_sandbox_warm_pool_misses_total",
+      help: "Sessions that found no warm sandbox and started a cold one",
+      registers,
+    });
 
-    this.mcpCalls = new Counter({ name: "lap_mcp_tool_calls_total", help: "MCP tool calls by server, tool and outcome (ok, error, denied, timeout, ...)", labelNames: ["server", "tool", "outcome"], registers });
-    this.mcpDuration = new Histogram({ name: "lap_mcp_tool_call_duration_seconds", help: "MCP tool call latency by server and tool", labelNames: ["server", "tool"], buckets: LATENCY_BUCKETS, registers });
+    this.mcpCalls = new Counter({
+      name: "lap_mcp_tool_calls_total",
+      help: "MCP tool calls by server, tool and outcome (ok, error, denied, timeout, ...)",
+      labelNames: ["server", "tool", "outcome"],
+      registers,
+    });
+    this.mcpDuration = new Histogram({
+      name: "lap_mcp_tool_call_duration_seconds",
+      help: "MCP tool call latency by server and tool",
+      labelNames: ["server", "tool"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
 
-    this.slackReceived = new Counter({ name: "lap_slack_events_received_total", help: "Slack messages received (signed and for the bot)", registers });
-    this.slackDeduplicated = new Counter({ name: "lap_slack_events_deduplicated_total", help: "Slack deliveries ignored as duplicates (Slack retries, app_mention twins)", registers });
+    this.slackReceived = new Counter({
+      name: "lap_slack_events_received_total",
+      help: "Slack messages received (signed and for the bot)",
+      registers,
+    });
+    this.slackDeduplicated = new Counter({
+      name: "lap_slack_events_deduplicated_total",
+      help: "Slack deliveries ignored as duplicates (Slack retries, app_mention twins)",
+      registers,
+    });
     this.slackFailed = new Counter({ name: "lap_slack_events_failed_total", help: "Slack messages whose processing failed", registers });
   }
 

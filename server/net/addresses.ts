@@ -26,7 +26,8 @@ function unwrap(ip: IpAddress): IpAddress {
   if (v6.isIPv4MappedAddress()) return v6.toIPv4Address();
   const p = v6.parts;
   // IPv4-compatible (deprecated ::a.b.c.d), but not :: or ::1 which are their own ranges.
-  if (p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7]! > 1)) return ipaddr.IPv4.parse(`${p[6]! >> 8}.${p[6]! & 255}.${p[7]! >> 8}.${p[7]! & 255}`);
+  if (p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7]! > 1))
+    return ipaddr.IPv4.parse(`${p[6]! >> 8}.${p[6]! & 255}.${p[7]! >> 8}.${p[7]! & 255}`);
   return ip;
 }
 

@@ -70,7 +70,10 @@ export interface Destination {
 
 function entryMatches(e: AllowEntry, d: Destination): boolean {
   if (e.port !== undefined && d.port !== undefined && e.port !== d.port) return false;
-  const host = d.host.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+  const host = d.host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/\.$/, "");
   if (e.kind === "name") return host === e.name;
   if (e.kind === "suffix") return host.endsWith(e.suffix) && host.length > e.suffix.length;
   const ip = d.address ?? parseIp(host);

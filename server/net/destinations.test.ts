@@ -19,7 +19,11 @@ afterAll(async () => {
   await dns?.close();
 });
 
-const refusal = (p: Promise<unknown>) => p.then(() => null, (e) => (e instanceof DestinationRefused ? e.reason : `unexpected: ${e}`));
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e) => (e instanceof DestinationRefused ? e.reason : `unexpected: ${e}`),
+  );
 
 describe("addresses", () => {
   test("loopback, private, link-local, metadata, CGNAT, unique-local, mapped, NAT64, multicast, reserved: none is public", () => {
@@ -54,7 +58,8 @@ describe("addresses", () => {
       ["4000::1", "reserved"],
     ];
     for (const [address, range] of cases) expect([address, nonPublicRange(address)]).toEqual([address, range]);
-    for (const address of ["8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700:4700::1111", "::ffff:8.8.8.8"]) expect([address, nonPublicRange(address)]).toEqual([address, null]);
+    for (const address of ["8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+      expect([address, nonPublicRange(address)]).toEqual([address, null]);
     expect(parseIp("example.com")).toBeNull();
   });
 });
@@ -76,7 +81,8 @@ describe("the operator's allow-list (LAP_ALLOW_PRIVATE_HOSTS)", () => {
   });
 
   test("a bad entry stops LAP at start naming the variable and the entry", () => {
-    for (const bad of ["10.0.0.0/99", "exa mple", "host:0", "host:99999", "http://x", "[nope]"]) expect(() => parseAllowEntry(bad)).toThrow();
+    for (const bad of ["10.0.0.0/99", "exa mple", "host:0", "host:99999", "http://x", "[nope]"])
+      expect(() => parseAllowEntry(bad)).toThrow();
     try {
       parseEnv({ LAP_ALLOW_PRIVATE_HOSTS: "git.internal,10.0.0.0/99" });
       throw new Error("accepted");
@@ -138,7 +144,13 @@ describe("pinned fetch", () => {
         port: 0,
         async fetch(req) {
           const body = await req.text();
-          hits.push({ at, host: req.headers.get("host"), auth: req.headers.get("authorization"), key: req.headers.get("x-api-key"), ...(req.method !== "GET" ? { method: req.method, body } : {}) });
+          hits.push({
+            at,
+            host: req.headers.get("host"),
+            auth: req.headers.get("authorization"),
+            key: req.headers.get("x-api-key"),
+            ...(req.method !== "GET" ? { method: req.method, body } : {}),
+          });
           return handler?.(req) ?? new Response(`hello from ${at}`);
         },
       });
@@ -178,7 +190,11 @@ describe("pinned fetch", () => {
     expect((await pinnedFetch(toLap, {}, { guard })).status).toBe(302);
     expect(hits.filter((h) => h.at === "lap")).toEqual([]);
     const toOther = `http://127.0.0.2:${allowed.port}/?to=${encodeURIComponent(`http://127.0.0.2:${other.port}/`)}`;
-    const res = await pinnedFetch(toOther, { headers: { authorization: "Bearer instance-token", "x-api-key": "admin-header" } }, { guard, maxRedirects: 3 });
+    const res = await pinnedFetch(
+      toOther,
+      { headers: { authorization: "Bearer instance-token", "x-api-key": "admin-header" } },
+      { guard, maxRedirects: 3 },
+    );
     expect(await res.text()).toBe("hello from other");
     expect(hits.at(-2)).toMatchObject({ at: "allowed", auth: "Bearer instance-token", key: "admin-header" });
     expect(hits.at(-1)).toMatchObject({ at: "other", auth: null, key: null });

@@ -50,7 +50,10 @@ export interface DestinationGuardOptions {
 
 const LOOPBACK_V4 = parseIp("127.0.0.1")!;
 const LOOPBACK_V6 = parseIp("::1")!;
-const LOCAL_ADDRESSES: ResolvedAddress[] = [{ address: "127.0.0.1", family: 4 }, { address: "::1", family: 6 }];
+const LOCAL_ADDRESSES: ResolvedAddress[] = [
+  { address: "127.0.0.1", family: 4 },
+  { address: "::1", family: 6 },
+];
 
 export class DestinationGuard {
   readonly allow: AllowList;
@@ -74,15 +77,20 @@ export class DestinationGuard {
    * Null when nothing is visibly wrong (the resolved addresses are checked at connection time).
    */
   literalProblem(host: string, port?: number): string | null {
-    const h = host.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+    const h = host
+      .toLowerCase()
+      .replace(/^\[(.*)\]$/, "$1")
+      .replace(/\.$/, "");
     const ip = parseIp(h);
     const allowed = (address?: IpAddress) => Boolean(this.allow.match({ host: h, port, address }));
     if (ip) {
       const range = nonPublicRange(ip);
-      if (range && !allowed(ip)) return `${host} is a non-public address (${describeRange(range)}); LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
+      if (range && !allowed(ip))
+        return `${host} is a non-public address (${describeRange(range)}); LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
       return null;
     }
-    if (isLocalName(h) && !allowed() && !allowed(LOOPBACK_V4) && !allowed(LOOPBACK_V6)) return `${host} names this machine; LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
+    if (isLocalName(h) && !allowed() && !allowed(LOOPBACK_V4) && !allowed(LOOPBACK_V6))
+      return `${host} names this machine; LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`;
     return null;
   }
 
@@ -91,7 +99,10 @@ export class DestinationGuard {
    * DestinationRefused when any address is non-public and not allowed, or the name does not resolve.
    */
   async check(host: string, port: number): Promise<CheckedDestination> {
-    const h = host.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+    const h = host
+      .toLowerCase()
+      .replace(/^\[(.*)\]$/, "$1")
+      .replace(/\.$/, "");
     const literal = parseIp(h);
     let addresses: ResolvedAddress[];
     if (literal) {
@@ -101,7 +112,11 @@ export class DestinationGuard {
         // Names for this machine are the system's (/etc/hosts), whatever resolver checks the rest.
         addresses = await this.withTimeout(isLocalName(h) ? systemResolver(h).catch(() => LOCAL_ADDRESSES) : this.resolver(h));
       } catch (err) {
-        throw new DestinationRefused(host, "unresolvable", `${host} does not resolve (${(err as { code?: string }).code ?? (err as Error).message})`);
+        throw new DestinationRefused(
+          host,
+          "unresolvable",
+          `${host} does not resolve (${(err as { code?: string }).code ?? (err as Error).message})`,
+        );
       }
       if (!addresses.length) throw new DestinationRefused(host, "unresolvable", `${host} does not resolve`);
     }
@@ -112,11 +127,22 @@ export class DestinationGuard {
       const range = nonPublicRange(ip);
       if (!range) continue;
       const entry = this.allow.match({ host: h, port, address: ip });
-      if (!entry) throw new DestinationRefused(host, "non_public", `${host} resolves to a non-public address (${canonicalIp(ip)}: ${describeRange(range)}); LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`);
+      if (!entry)
+        throw new DestinationRefused(
+          host,
+          "non_public",
+          `${host} resolves to a non-public address (${canonicalIp(ip)}: ${describeRange(range)}); LAP reaches only public addresses unless LAP_ALLOW_PRIVATE_HOSTS names it`,
+        );
       allowedBy = entry;
     }
     const first = parseIp(addresses[0]!.address)!;
-    return { host: h, port, address: canonicalIp(first), family: parseIp(canonicalIp(first))!.kind() === "ipv6" ? 6 : 4, allowedBy: allowedBy ?? this.allow.match({ host: h, port, address: first }) };
+    return {
+      host: h,
+      port,
+      address: canonicalIp(first),
+      family: parseIp(canonicalIp(first))!.kind() === "ipv6" ? 6 : 4,
+      allowedBy: allowedBy ?? this.allow.match({ host: h, port, address: first }),
+    };
   }
 
   /** The operator's entry for this destination (any address), e.g. to allow a port other than 80/443. */
@@ -126,7 +152,12 @@ export class DestinationGuard {
 
   private withTimeout<T>(p: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error("timed out"), { code: "ETIMEOUT" })), this.timeoutMs)))]).finally(() => clearTimeout(timer));
+    return Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error("timed out"), { code: "ETIMEOUT" })), this.timeoutMs)),
+      ),
+    ]).finally(() => clearTimeout(timer));
   }
 }
 

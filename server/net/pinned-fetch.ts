@@ -28,10 +28,14 @@ export const defaultPort = (url: URL) => Number(url.port) || (url.protocol === "
 
 /** One request to `url`, connected to the checked address. */
 async function once(url: URL, init: RequestInit, opts: PinnedFetchOptions): Promise<Response> {
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new DestinationRefused(url.hostname, "non_public", `${url.protocol} URLs are not fetched; only http and https`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new DestinationRefused(url.hostname, "non_public", `${url.protocol} URLs are not fetched; only http and https`);
   if (opts.trusted?.(url)) return fetch(url, { ...init, redirect: "manual", ...(opts.tls ? { tls: opts.tls } : {}) } as RequestInit);
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  const dest = opts.checked && opts.checked.host === host && opts.checked.port === defaultPort(url) ? opts.checked : await opts.guard.check(host, defaultPort(url));
+  const dest =
+    opts.checked && opts.checked.host === host && opts.checked.port === defaultPort(url)
+      ? opts.checked
+      : await opts.guard.check(host, defaultPort(url));
   const target = new URL(url);
   target.hostname = dest.family === 6 ? `[${dest.address}]` : dest.address;
   const headers = new Headers(init.headers);
@@ -69,7 +73,12 @@ export async function pinnedFetch(input: string | URL, init: RequestInit, opts: 
  * go as they are (the admin named it, private or not); anything else it leads to (OAuth metadata
  * URLs it advertises, redirects) is checked like user input, with credentials left behind.
  */
-export function originBoundFetch(guard: DestinationGuard, origin: string, extra: RequestInit = {}, tls?: PinnedFetchOptions["tls"]): typeof fetch {
+export function originBoundFetch(
+  guard: DestinationGuard,
+  origin: string,
+  extra: RequestInit = {},
+  tls?: PinnedFetchOptions["tls"],
+): typeof fetch {
   const f = (input: string | URL | Request, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : input;
     const base = input instanceof Request ? { method: input.method, headers: input.headers, body: input.body } : {};

@@ -12,6 +12,9 @@ export function overviewRoutes(deps: { database: Database; guard: AuthGuard }) {
     .onTransform(requireAdmin)
     .get("", ({ query }) => overview.get(query.hours), {
       query: overviewQuery,
-      detail: { summary: "Active sessions, sessions and turns over time, spend by model and agent, gateway latency and errors, sandbox pool, pending approvals" },
+      detail: {
+        summary:
+          "Active sessions, sessions and turns over time, spend by model and agent, gateway latency and errors, sandbox pool, pending approvals",
+      },
     });
 }

@@ -1,9 +1,16 @@
 import { z } from "zod";
 
 /** `GET /api/overview?hours=24`: the window the charts cover (1 hour to 30 days). */
-export const overviewQuery = z.object({
-  hours: z.coerce.number({ message: "must be a number of hours" }).int("must be a whole number of hours").min(1, "at least 1").max(720, "at most 720 (30 days)").default(24),
-}).strict();
+export const overviewQuery = z
+  .object({
+    hours: z.coerce
+      .number({ message: "must be a number of hours" })
+      .int("must be a whole number of hours")
+      .min(1, "at least 1")
+      .max(720, "at most 720 (30 days)")
+      .default(24),
+  })
+  .strict();
 
 export interface SeriesPoint {
   /** Start of the bucket (ISO). */

@@ -40,7 +40,16 @@ describe("GET /api/overview", () => {
     await h.waitFor("the turn ended", async () => (await overview()).body.totals.turns >= 1);
     const now = new Date();
     const row = (id: string, latencyMs: number, status: "success" | "failure", spend: number) => ({
-      requestId: id, route: "/v1/chat/completions", status, startTime: now, endTime: now, modelGroup: "gpt-x", agentId: h.agentId, sessionId: session.id, latencyMs, spend,
+      requestId: id,
+      route: "/v1/chat/completions",
+      status,
+      startTime: now,
+      endTime: now,
+      modelGroup: "gpt-x",
+      agentId: h.agentId,
+      sessionId: session.id,
+      latencyMs,
+      spend,
     });
     h.t.services.gateway.spend.push(row("ov-1", 100, "success", 0.25));
     h.t.services.gateway.spend.push(row("ov-2", 300, "failure", 0));

@@ -22,15 +22,23 @@ export class OverviewService {
     const window = [bucket === "hour" ? 3600 : 86400, from.toISOString()] as const;
 
     const [statusRows, approvals, sessions, turns, spendModel, spendAgent, gateway, pool] = await Promise.all([
-      q<{ status: string; n: number }>(`select status, count(*)::int as n from sessions where status not in ('stopped', 'error') group by status`),
+      q<{ status: string; n: number }>(
+        `select status, count(*)::int as n from sessions where status not in ('stopped', 'error') group by status`,
+      ),
       q<{ n: number }>(`select count(*)::int as n from approvals where status = 'pending'`),
-      q<{ b: number; n: number }>(`select (floor(extract(epoch from created_at) / $1) * $1)::float8 as b, count(*)::int as n from sessions where created_at >= $2 group by 1`, [...window]),
+      q<{ b: number; n: number }>(
+        `select (floor(extract(epoch from created_at) / $1) * $1)::float8 as b, count(*)::int as n from sessions where created_at >= $2 group by 1`,
+        [...window],
+      ),
       q<{ b: number; status: string; n: number }>(
         `select (floor(extract(epoch from coalesce(ended_at, created_at)) / $1) * $1)::float8 as b, status, count(*)::int as n from session_turns
          where coalesce(ended_at, created_at) >= $2 and status in ('completed', 'failed', 'interrupted') group by 1, 2`,
         [...window],
       ),
-      q<{ b: number; k: string | null; v: number }>(`select (floor(extract(epoch from start_time) / $1) * $1)::float8 as b, model_group as k, sum(spend)::float8 as v from gateway_spend_logs where start_time >= $2 group by 1, 2`, [...window]),
+      q<{ b: number; k: string | null; v: number }>(
+        `select (floor(extract(epoch from start_time) / $1) * $1)::float8 as b, model_group as k, sum(spend)::float8 as v from gateway_spend_logs where start_time >= $2 group by 1, 2`,
+        [...window],
+      ),
       q<{ b: number; k: string | null; v: number }>(
         `select (floor(extract(epoch from l.start_time) / $1) * $1)::float8 as b, coalesce(a.name, l.agent_id) as k, sum(l.spend)::float8 as v from gateway_spend_logs l
          left join agents a on a.id = l.agent_id where l.start_time >= $2 and l.agent_id is not null group by 1, 2`,
@@ -44,16 +52,19 @@ export class OverviewService {
          from gateway_spend_logs where start_time >= $2 group by 1`,
         [...window],
       ),
-      q<{ status: string; n: number }>(`select status, count(*)::int as n from sandboxes where status in ('warm', 'provisioning', 'claimed') group by status`),
+      q<{ status: string; n: number }>(
+        `select status, count(*)::int as n from sandboxes where status in ('warm', 'provisioning', 'claimed') group by status`,
+      ),
     ]);
 
     const byStatus = Object.fromEntries(statusRows.map((r) => [r.status, num(r.n)]));
     const key = (seconds: number | string) => new Date(Number(seconds) * 1000).toISOString();
-    const points = (fill: (p: SeriesPoint) => void) => buckets.map((t) => {
-      const p: SeriesPoint = { t };
-      fill(p);
-      return p;
-    });
+    const points = (fill: (p: SeriesPoint) => void) =>
+      buckets.map((t) => {
+        const p: SeriesPoint = { t };
+        fill(p);
+        return p;
+      });
     const index = <R extends { b: number | string }>(rows: R[]) => {
       const m = new Map<string, R[]>();
       for (const r of rows) m.set(key(r.b), [...(m.get(key(r.b)) ?? []), r]);
@@ -66,7 +77,10 @@ export class OverviewService {
     const stacked = (rows: Array<{ b: number | string; k: string | null; v: number }>) => {
       const totals = new Map<string, number>();
       for (const r of rows) totals.set(r.k ?? "unknown", (totals.get(r.k ?? "unknown") ?? 0) + num(r.v));
-      const top = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, TOP).map(([k]) => k);
+      const top = [...totals.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, TOP)
+        .map(([k]) => k);
       const series = totals.size > TOP ? [...top, "other"] : top;
       const at = index(rows);
       return {

@@ -11,7 +11,10 @@ import { type PlatformCaller, ToolError } from "./types";
 
 export type { PlatformCaller };
 
-const text = (t: string, isError = false): CallToolResult => ({ content: [{ type: "text", text: t }], ...(isError ? { isError: true } : {}) });
+const text = (t: string, isError = false): CallToolResult => ({
+  content: [{ type: "text", text: t }],
+  ...(isError ? { isError: true } : {}),
+});
 const json = (v: unknown): CallToolResult => text(JSON.stringify(v, null, 2));
 
 const key = z.string().trim().min(1, "key must not be empty").max(200, "key: at most 200 characters");
@@ -20,12 +23,26 @@ const ARGS = {
   memory_list: z.object({ limit: limit(500, 100) }).strict(),
   memory_search: z.object({ query: z.string().trim().min(1, "query must not be empty").max(200) }).strict(),
   memory_read: z.object({ key }).strict(),
-  memory_write: z.object({ key, content: z.string(), always_on: z.boolean().optional(), scope: z.enum(["agent", "user"]).default("agent") }).strict(),
+  memory_write: z
+    .object({ key, content: z.string(), always_on: z.boolean().optional(), scope: z.enum(["agent", "user"]).default("agent") })
+    .strict(),
   memory_delete: z.object({ key }).strict(),
-  start_subagent: z.object({ agent: z.string().trim().min(1).max(200), message: z.string().min(1, "message must not be empty").max(100_000), wait_seconds: z.number().min(1).max(50).default(45) }).strict(),
+  start_subagent: z
+    .object({
+      agent: z.string().trim().min(1).max(200),
+      message: z.string().min(1, "message must not be empty").max(100_000),
+      wait_seconds: z.number().min(1).max(50).default(45),
+    })
+    .strict(),
   list_sessions: z.object({ limit: limit(100, 20) }).strict(),
   read_session: z.object({ session_id: z.string().min(1).max(64), limit: limit(200, 20) }).strict(),
-  message_session: z.object({ session_id: z.string().min(1).max(64), text: z.string().min(1, "text must not be empty").max(100_000), wait_seconds: z.number().min(1).max(50).default(45) }).strict(),
+  message_session: z
+    .object({
+      session_id: z.string().min(1).max(64),
+      text: z.string().min(1, "text must not be empty").max(100_000),
+      wait_seconds: z.number().min(1).max(50).default(45),
+    })
+    .strict(),
   [REQUEST_APPROVAL]: z.object({ summary: z.string().trim().min(1, "summary must not be empty").max(2000) }).strict(),
 } as const;
 
@@ -56,16 +73,26 @@ export class PlatformService {
     return PLATFORM_TOOLS;
   }
 
-  async call(caller: PlatformCaller, name: string, rawArgs: Record<string, unknown> | undefined, signal?: AbortSignal): Promise<CallToolResult> {
+  async call(
+    caller: PlatformCaller,
+    name: string,
+    rawArgs: Record<string, unknown> | undefined,
+    signal?: AbortSignal,
+  ): Promise<CallToolResult> {
     const schema = ARGS[name as keyof typeof ARGS];
     if (!schema) return text(`Unknown tool ${name.slice(0, 100)}`, true);
     const parsed = schema.safeParse(rawArgs ?? {});
-    if (!parsed.success) return text(`Invalid arguments: ${parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ")}`, true);
+    if (!parsed.success)
+      return text(
+        `Invalid arguments: ${parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ")}`,
+        true,
+      );
     try {
       return await this.run(caller, name, parsed.data as Record<string, unknown>, signal);
     } catch (err) {
       if (err instanceof ToolError || err instanceof ApiError) return text(err.message, true);
-      if (err instanceof z.ZodError) return text(`Invalid arguments: ${err.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ")}`, true);
+      if (err instanceof z.ZodError)
+        return text(`Invalid arguments: ${err.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ")}`, true);
       throw err;
     }
   }
@@ -90,9 +117,14 @@ export class PlatformService {
       }
       case "memory_write": {
         const acc = await access();
-        const existing = await m.byKey(acc, a.key).catch((err) => (err instanceof ApiError && err.status === 404 ? null : Promise.reject(err)));
+        const existing = await m
+          .byKey(acc, a.key)
+          .catch((err) => (err instanceof ApiError && err.status === 404 ? null : Promise.reject(err)));
         if (existing && (existing.scope === a.scope || a.scope === undefined)) {
-          const r = await m.update(acc, existing.id, { content: a.content, ...(a.always_on !== undefined ? { always_on: a.always_on } : {}) });
+          const r = await m.update(acc, existing.id, {
+            content: a.content,
+            ...(a.always_on !== undefined ? { always_on: a.always_on } : {}),
+          });
           return text(`Updated ${r.key} (version ${r.version}).`);
         }
         const r = await m.create(acc, { key: a.key, content: a.content, always_on: a.always_on ?? false, scope: a.scope });

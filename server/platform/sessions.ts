@@ -52,14 +52,18 @@ export class SessionTools {
   /** A session this caller may reach: its own agent's, or a sub-agent session it started. Else "no such session". */
   private async reachable(c: PlatformCaller, id: string): Promise<SessionLine> {
     const s = await this.session(id);
-    if (!s || id === c.sessionId || (s.agent_id !== c.agentId && s.parent_session_id !== c.sessionId)) throw new ToolError(`No session ${id.slice(0, 64)} of this agent (or a sub-agent you started)`);
+    if (!s || id === c.sessionId || (s.agent_id !== c.agentId && s.parent_session_id !== c.sessionId))
+      throw new ToolError(`No session ${id.slice(0, 64)} of this agent (or a sub-agent you started)`);
     return s;
   }
 
   async startSubagent(c: PlatformCaller, agentRef: string, message: string, waitMs: number, signal?: AbortSignal) {
     const parent = await this.session(c.sessionId);
     if (!parent) throw new ToolError("This session no longer exists");
-    const [me] = await this.deps.database.query<{ subagent_ids: string[]; team_id: string }>("select subagent_ids, team_id from agents where id = $1", [c.agentId]);
+    const [me] = await this.deps.database.query<{ subagent_ids: string[]; team_id: string }>(
+      "select subagent_ids, team_id from agents where id = $1",
+      [c.agentId],
+    );
     const allowed = me?.subagent_ids ?? [];
     const [target] = allowed.length
       ? await this.deps.database.query<{ id: string; name: string; team_id: string }>(
@@ -68,23 +72,39 @@ export class SessionTools {
         )
       : [];
     if (!target || target.team_id !== parent.team_id) {
-      const names = allowed.length ? (await this.deps.database.query<{ name: string }>("select name from agents where id = any($1::text[]) order by name", [allowed])).map((r) => r.name) : [];
-      throw new ToolError(`You may not start ${agentRef.slice(0, 200)} as a sub-agent: ${names.length ? `your sub-agents are ${names.join(", ")}` : "this agent has no sub-agents (a person adds them in the agent's settings)"}`);
+      const names = allowed.length
+        ? (
+            await this.deps.database.query<{ name: string }>("select name from agents where id = any($1::text[]) order by name", [allowed])
+          ).map((r) => r.name)
+        : [];
+      throw new ToolError(
+        `You may not start ${agentRef.slice(0, 200)} as a sub-agent: ${names.length ? `your sub-agents are ${names.join(", ")}` : "this agent has no sub-agents (a person adds them in the agent's settings)"}`,
+      );
     }
     const L = SUBAGENT_LIMITS;
-    if (parent.depth + 1 > L.maxDepth) throw new ToolError(`Sub-agent depth limit reached: this session is ${parent.depth} level(s) below a person's, and sub-agents go at most ${L.maxDepth} deep`);
+    if (parent.depth + 1 > L.maxDepth)
+      throw new ToolError(
+        `Sub-agent depth limit reached: this session is ${parent.depth} level(s) below a person's, and sub-agents go at most ${L.maxDepth} deep`,
+      );
     const [n] = await this.deps.database.query<{ all: number; running: number }>(
       "select count(*)::int as all, count(*) filter (where status in ('creating', 'running', 'recovering'))::int as running from sessions where parent_session_id = $1",
       [parent.id],
     );
-    if ((n?.all ?? 0) >= L.maxChildren) throw new ToolError(`Sub-agent limit reached: a session starts at most ${L.maxChildren} sub-agents`);
-    if ((n?.running ?? 0) >= L.maxRunning) throw new ToolError(`Too many sub-agents running: at most ${L.maxRunning} at a time; wait for one to finish (read_session)`);
+    if ((n?.all ?? 0) >= L.maxChildren)
+      throw new ToolError(`Sub-agent limit reached: a session starts at most ${L.maxChildren} sub-agents`);
+    if ((n?.running ?? 0) >= L.maxRunning)
+      throw new ToolError(`Too many sub-agents running: at most ${L.maxRunning} at a time; wait for one to finish (read_session)`);
     const created = await this.deps.database.transaction(async (tx) => {
       // The child belongs to whoever the parent belongs to (same team, same creator): LAP acts for them.
-      const made = await this.deps.sessions.createInTx(tx, { agent_id: target.id, title: `Sub-agent of ${parent.id}`, prompt: message }, SYSTEM, {
-        ownerKeyId: parent.owner_key_id,
-        ownerUserId: parent.owner_user_id,
-      });
+      const made = await this.deps.sessions.createInTx(
+        tx,
+        { agent_id: target.id, title: `Sub-agent of ${parent.id}`, prompt: message },
+        SYSTEM,
+        {
+          ownerKeyId: parent.owner_key_id,
+          ownerUserId: parent.owner_user_id,
+        },
+      );
       await tx.query("update sessions set parent_session_id = $2, depth = $3 where id = $1", [made.sessionId, parent.id, parent.depth + 1]);
       return made;
     });
@@ -100,13 +120,23 @@ export class SessionTools {
         where (agent_id = $1 or parent_session_id = $2) and id <> $2 order by created_at desc limit $3`,
       [c.agentId, c.sessionId, limit],
     );
-    return rows.map((s) => ({ id: s.id, status: s.status, title: s.title, sub_agent_of: s.parent_session_id, created_at: new Date(s.created_at).toISOString() }));
+    return rows.map((s) => ({
+      id: s.id,
+      status: s.status,
+      title: s.title,
+      sub_agent_of: s.parent_session_id,
+      created_at: new Date(s.created_at).toISOString(),
+    }));
   }
 
   async read(c: PlatformCaller, id: string, limit: number) {
     const s = await this.reachable(c, id);
     // A reply streams as several agent.message pieces: consecutive ones are one message.
-    const rows = await this.deps.database.query<{ type: string; data: { content?: Array<{ type?: string; text?: unknown }> }; seq: number }>(
+    const rows = await this.deps.database.query<{
+      type: string;
+      data: { content?: Array<{ type?: string; text?: unknown }> };
+      seq: number;
+    }>(
       "select seq, type, data from session_events where session_id = $1 and type in ('user.message', 'agent.message') order by seq desc limit $2",
       [id, Math.min(limit * 50, 5000)],
     );
@@ -140,14 +170,24 @@ export class SessionTools {
   private async wait(sessionId: string, turnId: string, waitMs: number, signal?: AbortSignal) {
     const until = Date.now() + waitMs;
     for (;;) {
-      const [t] = await this.deps.database.query<{ status: string; error: string | null }>("select t.status, s.error from session_turns t join sessions s on s.id = t.session_id where t.id = $1", [turnId]);
+      const [t] = await this.deps.database.query<{ status: string; error: string | null }>(
+        "select t.status, s.error from session_turns t join sessions s on s.id = t.session_id where t.id = $1",
+        [turnId],
+      );
       const [s] = await this.deps.database.query<{ status: string }>("select status from sessions where id = $1", [sessionId]);
       if (t && FINAL_TURN.has(t.status)) {
         const out = await turnOutput(this.deps.database, sessionId, turnId);
-        return { status: t.status, reply: out.text, ...(out.truncated ? { truncated: true } : {}), ...(t.status === "failed" && t.error ? { error: t.error } : {}) };
+        return {
+          status: t.status,
+          reply: out.text,
+          ...(out.truncated ? { truncated: true } : {}),
+          ...(t.status === "failed" && t.error ? { error: t.error } : {}),
+        };
       }
-      if (s?.status === "awaiting_approval") return { status: "awaiting_approval", reply: "The sub-agent waits for a person's approval; read its session later." };
-      if (Date.now() >= until || signal?.aborted) return { status: "running", reply: "Still working; read its session later with read_session." };
+      if (s?.status === "awaiting_approval")
+        return { status: "awaiting_approval", reply: "The sub-agent waits for a person's approval; read its session later." };
+      if (Date.now() >= until || signal?.aborted)
+        return { status: "running", reply: "Still working; read its session later with read_session." };
       await Bun.sleep(this.deps.pollMs ?? 250);
     }
   }

@@ -101,7 +101,10 @@ export interface RuntimeAdapter {
  * if the agent had finished; the session goes on with its history.
  */
 export class TurnLostError extends Error {
-  constructor(readonly reason: "sandbox_lost" | "runtime_lost_turn", message: string) {
+  constructor(
+    readonly reason: "sandbox_lost" | "runtime_lost_turn",
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -114,7 +117,10 @@ export class MessageNotTakenError extends Error {}
 
 /** A failure talking to a runtime; `status` is the runtime's HTTP status when there was one. */
 export class RuntimeError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
   }
 }

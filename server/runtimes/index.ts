@@ -23,7 +23,11 @@ export function runtimeRoutes(deps: { runtimes: RuntimeService; guard: AuthGuard
         set.status = 201;
         return deps.runtimes.create(body, principal);
       },
-      { body: createRuntimeBody, response: { 201: runtimeView }, detail: { summary: "Register a runtime (org-wide, or a team's by its admins); its API key is encrypted at rest" } },
+      {
+        body: createRuntimeBody,
+        response: { 201: runtimeView },
+        detail: { summary: "Register a runtime (org-wide, or a team's by its admins); its API key is encrypted at rest" },
+      },
     )
     .get("/:id", ({ params, principal }) => deps.runtimes.getFor(params.id, principal), { params: runtimeIdParams, response: runtimeView })
     .post("/:id/test", ({ params, principal }) => deps.runtimes.testFor(params.id, principal), {
@@ -31,6 +35,9 @@ export function runtimeRoutes(deps: { runtimes: RuntimeService; guard: AuthGuard
       response: runtimeView,
       detail: { summary: "Call the runtime with its key and record the result" },
     })
-    .delete("/:id", ({ params, principal }) => deps.runtimes.remove(params.id, principal), { params: runtimeIdParams, response: runtimeView });
+    .delete("/:id", ({ params, principal }) => deps.runtimes.remove(params.id, principal), {
+      params: runtimeIdParams,
+      response: runtimeView,
+    });
   return new Elysia().use(list).use(manage);
 }

@@ -1,7 +1,15 @@
 import { createHash } from "node:crypto";
 import type { ContentPart, SessionEventData } from "../sessions/events/types";
 import { confirmationIn, sessionEventData, toolConfirmationEvent } from "../sessions/events/types";
-import { RuntimeError, type AgentDefinition, type RemoteAgentRef, type RemoteSessionState, type RuntimeAdapter, type RuntimeEvent, type StreamOptions } from "./adapter";
+import {
+  RuntimeError,
+  type AgentDefinition,
+  type RemoteAgentRef,
+  type RemoteSessionState,
+  type RuntimeAdapter,
+  type RuntimeEvent,
+  type StreamOptions,
+} from "./adapter";
 import { crossOriginRedirect, fetchWithinOrigin, REDIRECT_REFUSED } from "../net/origin-fetch";
 import { parseSse } from "./sse";
 
@@ -41,8 +49,19 @@ const PASSTHROUGH = new Set([
 export function agentSignature(agent: AgentDefinition): string {
   const env = Object.entries(agent.environment).sort(([a], [b]) => a.localeCompare(b));
   const material = JSON.stringify([
-    agent.name, agent.description, agent.model, agent.systemPrompt, agent.tools, agent.mcpServers,
-    env, agent.repoUrl, agent.repoBranch, agent.skillIds ?? [], agent.ruleIds ?? [], agent.vaultKeys ?? [], agent.approvalRequiredTools,
+    agent.name,
+    agent.description,
+    agent.model,
+    agent.systemPrompt,
+    agent.tools,
+    agent.mcpServers,
+    env,
+    agent.repoUrl,
+    agent.repoBranch,
+    agent.skillIds ?? [],
+    agent.ruleIds ?? [],
+    agent.vaultKeys ?? [],
+    agent.approvalRequiredTools,
   ]);
   return createHash("sha256").update(material).digest("hex").slice(0, 32);
 }
@@ -64,7 +83,13 @@ export function environmentConfig(agent: AgentDefinition): Record<string, unknow
 /** The agent's repository as a session resource (the protocol's `github_repository` shape). */
 export function repositoryResources(agent: AgentDefinition): Array<Record<string, unknown>> | undefined {
   if (!agent.repoUrl) return undefined;
-  return [{ type: "github_repository", url: agent.repoUrl, ...(agent.repoBranch ? { checkout: { type: "branch", name: agent.repoBranch } } : {}) }];
+  return [
+    {
+      type: "github_repository",
+      url: agent.repoUrl,
+      ...(agent.repoBranch ? { checkout: { type: "branch", name: agent.repoBranch } } : {}),
+    },
+  ];
 }
 
 /** Maps one runtime event onto LAP's types; null for events LAP does not surface. */
@@ -79,7 +104,9 @@ export function normalizeRuntimeEvent(raw: Record<string, unknown>): RuntimeEven
   // A tool_use's event id is what `user.tool_confirmation.tool_use_id` and requires_action's event_ids name.
   if (type === "agent.tool_use" && typeof id === "string") candidate.id = id;
   if (type === "session.error" && typeof (candidate.error as { message?: unknown } | undefined)?.message !== "string") {
-    candidate.error = { message: raw.type === "session.status_terminated" ? "The runtime terminated the session" : "The runtime reported an error" };
+    candidate.error = {
+      message: raw.type === "session.status_terminated" ? "The runtime terminated the session" : "The runtime reported an error",
+    };
   }
   if (type === "agent.thinking" && typeof candidate.thinking !== "string") delete candidate.thinking;
   const parsed = sessionEventData.safeParse(candidate);
@@ -91,7 +118,9 @@ export function normalizeRuntimeEvent(raw: Record<string, unknown>): RuntimeEven
 export function toolset(approvalRequiredTools: string[]) {
   return {
     type: "agent_toolset_20260401",
-    ...(approvalRequiredTools.length ? { configs: approvalRequiredTools.map((name) => ({ name, permission_policy: { type: "always_ask" } })) } : {}),
+    ...(approvalRequiredTools.length
+      ? { configs: approvalRequiredTools.map((name) => ({ name, permission_policy: { type: "always_ask" } })) }
+      : {}),
   };
 }
 
@@ -127,9 +156,11 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
     } catch (err) {
       throw new RuntimeError(`runtime at ${this.base} is unreachable: ${(err as Error).message}`);
     }
-    if (crossOriginRedirect(res, `${this.base}${path}`)) throw new RuntimeError(`runtime request ${method} ${path} to ${this.base}: ${REDIRECT_REFUSED}`, 502);
+    if (crossOriginRedirect(res, `${this.base}${path}`))
+      throw new RuntimeError(`runtime request ${method} ${path} to ${this.base}: ${REDIRECT_REFUSED}`, 502);
     const text = await res.text();
-    if (!res.ok) throw new RuntimeError(`runtime request ${method} ${path} failed with status ${res.status}: ${text.slice(0, 300)}`, res.status);
+    if (!res.ok)
+      throw new RuntimeError(`runtime request ${method} ${path} failed with status ${res.status}: ${text.slice(0, 300)}`, res.status);
     if (!text) return {} as T;
     try {
       return JSON.parse(text) as T;
@@ -183,7 +214,11 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
   async sendMessage(remoteSessionId: string, content: ContentPart[]) {
     const confirmation = confirmationIn(content);
     const event = confirmation ? toolConfirmationEvent(confirmation) : { type: "user.message", content };
-    const res = await this.call<{ data?: Array<{ id?: unknown; type?: unknown }> }>("POST", `/v1/sessions/${encodeURIComponent(remoteSessionId)}/events`, { events: [event] });
+    const res = await this.call<{ data?: Array<{ id?: unknown; type?: unknown }> }>(
+      "POST",
+      `/v1/sessions/${encodeURIComponent(remoteSessionId)}/events`,
+      { events: [event] },
+    );
     const recorded = Array.isArray(res.data) ? res.data.find((e) => e?.type === event.type) : undefined;
     return { eventId: typeof recorded?.id === "string" ? recorded.id : null };
   }
@@ -230,7 +265,8 @@ export class ManagedAgentsAdapter implements RuntimeAdapter {
       throw new RuntimeError(`runtime stream is unreachable: ${(err as Error).message}`);
     }
     if (crossOriginRedirect(res, this.base)) throw new RuntimeError(`runtime stream at ${this.base}: ${REDIRECT_REFUSED}`, 502);
-    if (!res.ok || !res.body) throw new RuntimeError(`runtime stream failed with status ${res.status}: ${(await res.text()).slice(0, 300)}`, res.status);
+    if (!res.ok || !res.body)
+      throw new RuntimeError(`runtime stream failed with status ${res.status}: ${(await res.text()).slice(0, 300)}`, res.status);
     opts.onOpen?.();
     try {
       for await (const frame of parseSse(res.body, opts.signal)) {

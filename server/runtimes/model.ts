@@ -11,7 +11,9 @@ export const createRuntimeBody = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _ only (at most 64)"),
   protocol: runtimeProtocol.default("managed-agents"),
-  base_url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL such as https://api.anthropic.com" }).max(2048, "at most 2048 characters"),
+  base_url: z
+    .url({ protocol: /^https?$/, message: "must be an http(s) URL such as https://api.anthropic.com" })
+    .max(2048, "at most 2048 characters"),
   api_key: z.string({ error: "required: the runtime's API key" }).min(1, "required: the runtime's API key").max(4096),
   /** Only this team's agents may use it; absent: org-wide. */
   team_id: z.string().min(1).max(128).optional(),

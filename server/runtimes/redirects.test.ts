@@ -22,8 +22,13 @@ const front = Bun.serve({
   port: 0,
   fetch: (req) => {
     const url = new URL(req.url);
-    if (url.pathname.startsWith("/away/")) return new Response(null, { status: 302, headers: { location: `http://127.0.0.2:${elsewhere.port}${url.pathname.slice(5)}${url.search}` } });
-    if (url.pathname.startsWith("/hop/")) return new Response(null, { status: 307, headers: { location: `${url.pathname.slice(4)}${url.search}` } });
+    if (url.pathname.startsWith("/away/"))
+      return new Response(null, {
+        status: 302,
+        headers: { location: `http://127.0.0.2:${elsewhere.port}${url.pathname.slice(5)}${url.search}` },
+      });
+    if (url.pathname.startsWith("/hop/"))
+      return new Response(null, { status: 307, headers: { location: `${url.pathname.slice(4)}${url.search}` } });
     return fetch(`${fake.url}${url.pathname}${url.search}`, { method: req.method, headers: req.headers, body: req.body });
   },
 });

@@ -21,7 +21,9 @@ describe("runtime registry", () => {
     expect(created.body.base_url).toBe(fake.url);
     expect(created.body.api_key_hint).toBe("…cdef");
     expect(JSON.stringify(created.body)).not.toContain(fake.apiKey);
-    const [row] = await t.database.query<{ api_key_sealed: string }>("select api_key_sealed from runtimes where id = $1", [created.body.id]);
+    const [row] = await t.database.query<{ api_key_sealed: string }>("select api_key_sealed from runtimes where id = $1", [
+      created.body.id,
+    ]);
     expect(row!.api_key_sealed).toStartWith("v1.");
     expect(row!.api_key_sealed).not.toContain(fake.apiKey);
     const listed = await t.json("GET", "/api/runtimes");
@@ -69,12 +71,19 @@ describe("runtime registry", () => {
     const { body } = await t.json("POST", "/api/keys", { body: { label: "user key", role: "user" } });
     const res = await t.json("GET", "/api/runtimes", { key: body.token });
     expect(res.status).toBe(200);
-    for (const r of res.body.data as Array<{ base_url: string; api_key_hint: string }>) expect([r.base_url, r.api_key_hint]).toEqual(["", ""]);
-    expect((await t.json("POST", "/api/runtimes", { key: body.token, body: { alias: "x", base_url: "https://x.example", api_key: "k" } })).status).toBe(403);
+    for (const r of res.body.data as Array<{ base_url: string; api_key_hint: string }>)
+      expect([r.base_url, r.api_key_hint]).toEqual(["", ""]);
+    expect(
+      (await t.json("POST", "/api/runtimes", { key: body.token, body: { alias: "x", base_url: "https://x.example", api_key: "k" } }))
+        .status,
+    ).toBe(403);
     const made = await t.json("POST", "/api/runtimes", { body: { alias: "listed-for-users", base_url: fake.url, api_key: fake.apiKey } });
     const listed = (await t.json("GET", "/api/runtimes", { key: body.token })).body.data as Array<{ id: string; base_url: string }>;
     expect(listed.find((r) => r.id === made.body.id)).toMatchObject({ base_url: "" });
-    expect((await t.json("GET", `/api/runtimes/${made.body.id}`, { key: body.token })).body).toMatchObject({ base_url: "", api_key_hint: "" });
+    expect((await t.json("GET", `/api/runtimes/${made.body.id}`, { key: body.token })).body).toMatchObject({
+      base_url: "",
+      api_key_hint: "",
+    });
     expect((await t.json("POST", `/api/runtimes/${made.body.id}/test`, { key: body.token })).status).toBe(403);
     expect((await t.json("DELETE", `/api/runtimes/${made.body.id}`, { key: body.token })).status).toBe(403);
     expect((await t.json("GET", `/api/runtimes/${made.body.id}`)).status).toBe(200);
@@ -84,7 +93,19 @@ describe("runtime registry", () => {
 describe("Managed Agents adapter", () => {
   test("sends the protocol headers and reuses the remote agent while the definition is unchanged", async () => {
     const adapter = new ManagedAgentsAdapter({ baseUrl: fake.url, apiKey: fake.apiKey });
-    const def = { id: "agt_1", name: "a", description: "", model: "m", systemPrompt: "s", tools: [], approvalRequiredTools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null };
+    const def = {
+      id: "agt_1",
+      name: "a",
+      description: "",
+      model: "m",
+      systemPrompt: "s",
+      tools: [],
+      approvalRequiredTools: [],
+      mcpServers: [],
+      environment: {},
+      repoUrl: null,
+      repoBranch: null,
+    };
     const first = await adapter.ensureAgent(def, null);
     expect(first.reused).toBe(false);
     const again = await adapter.ensureAgent(def, first);
@@ -102,8 +123,12 @@ describe("Managed Agents adapter", () => {
       event: { type: "agent.tool_use", id: "e1", name: "search", input: { q: 1 } },
       providerEventId: "e1",
     });
-    expect(normalizeRuntimeEvent({ type: "agent.tool_use", id: "e5", name: "bash", input: {}, evaluated_permission: "ask" })!.event).toMatchObject({ id: "e5", evaluated_permission: "ask" });
-    expect(normalizeRuntimeEvent({ type: "user.tool_confirmation", id: "e6", tool_use_id: "e5", result: "deny", deny_message: "no" })!.event).toEqual({
+    expect(
+      normalizeRuntimeEvent({ type: "agent.tool_use", id: "e5", name: "bash", input: {}, evaluated_permission: "ask" })!.event,
+    ).toMatchObject({ id: "e5", evaluated_permission: "ask" });
+    expect(
+      normalizeRuntimeEvent({ type: "user.tool_confirmation", id: "e6", tool_use_id: "e5", result: "deny", deny_message: "no" })!.event,
+    ).toEqual({
       type: "user.tool_confirmation",
       tool_use_id: "e5",
       result: "deny",

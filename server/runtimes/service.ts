@@ -30,7 +30,6 @@ export interface RuntimeServiceDeps {
 /** The built-in runtime every LAP has: agents on it run in LAP's own sandboxes. */
 export const LOCAL_SANDBOX_RUNTIME = { id: "rt_local_sandbox", alias: "local-sandbox", baseUrl: "sandbox://local" } as const;
 
-
 /** The runtime registry: rows with sealed keys, adapters built on demand, remote agent refs. */
 export class RuntimeService {
   constructor(private readonly deps: RuntimeServiceDeps) {}
@@ -41,20 +40,28 @@ export class RuntimeService {
     this.assertBaseUrl(actor, parsed.base_url);
     const [row] = await withConstraintConflicts(
       () =>
-        audited(this.deps.database.db, this.deps.audit ?? NO_AUDIT, (tx) => tx
-        .insert(runtimes)
-        .values({
-          id: `rt_${randomUUID().replaceAll("-", "").slice(0, 20)}`,
-          alias: parsed.alias,
-          protocol: parsed.protocol,
-          baseUrl: parsed.base_url.replace(/\/+$/, ""),
-          apiKeySealed: this.deps.secrets.encrypt(parsed.api_key),
-          teamId,
-          baseUrlChecked: actor.kind !== "admin",
-        })
-        .returning(),
-        ([r]) => ({ actor, action: "runtime.create", objectType: "runtime", objectId: r!.id, teamId: r!.teamId, after: r })),
-      { unique: `A runtime with alias ${parsed.alias} already exists ${teamId ? `in team ${teamId}` : "org-wide"}`, foreignKey: `team_id: no team ${parsed.team_id}` },
+        audited(
+          this.deps.database.db,
+          this.deps.audit ?? NO_AUDIT,
+          (tx) =>
+            tx
+              .insert(runtimes)
+              .values({
+                id: `rt_${randomUUID().replaceAll("-", "").slice(0, 20)}`,
+                alias: parsed.alias,
+                protocol: parsed.protocol,
+                baseUrl: parsed.base_url.replace(/\/+$/, ""),
+                apiKeySealed: this.deps.secrets.encrypt(parsed.api_key),
+                teamId,
+                baseUrlChecked: actor.kind !== "admin",
+              })
+              .returning(),
+          ([r]) => ({ actor, action: "runtime.create", objectType: "runtime", objectId: r!.id, teamId: r!.teamId, after: r }),
+        ),
+      {
+        unique: `A runtime with alias ${parsed.alias} already exists ${teamId ? `in team ${teamId}` : "org-wide"}`,
+        foreignKey: `team_id: no team ${parsed.team_id}`,
+      },
     );
     return this.view(row!);
   }
@@ -64,7 +71,11 @@ export class RuntimeService {
    * the base URL, key hint and status message only of those it manages (its teams' for a team admin).
    */
   async list(actor: Principal = SYSTEM): Promise<RuntimeView[]> {
-    const rows = await this.deps.database.db.select().from(runtimes).where(scopeWhere(scopeOf(actor), runtimes.teamId)).orderBy(asc(runtimes.alias));
+    const rows = await this.deps.database.db
+      .select()
+      .from(runtimes)
+      .where(scopeWhere(scopeOf(actor), runtimes.teamId))
+      .orderBy(asc(runtimes.alias));
     return rows.map((r) => this.viewFor(actor, r));
   }
 
@@ -82,7 +93,9 @@ export class RuntimeService {
   }
 
   private viewFor(actor: Principal, r: RuntimeRow): RuntimeView {
-    return may(actor, "manage", { teamId: r.teamId }) ? this.view(r) : { ...this.view(r), base_url: "", api_key_hint: "", status_message: null };
+    return may(actor, "manage", { teamId: r.teamId })
+      ? this.view(r)
+      : { ...this.view(r), base_url: "", api_key_hint: "", status_message: null };
   }
 
   /** A visibly non-public base URL (loopback, private ranges) is refused for team admins: LAP would call it with the key. */
@@ -108,9 +121,18 @@ export class RuntimeService {
     assertShared(actor, row.teamId, "manage", "this runtime", () => notFound("Runtime"));
     if (row.protocol === "sandbox") throw conflict("The built-in local-sandbox runtime cannot be removed");
     const entry = { actor, action: "runtime.delete", objectType: "runtime", objectId: id, teamId: row.teamId, before: row, after: null };
-    await withConstraintConflicts(() => audited(this.deps.database.db, this.deps.audit ?? NO_AUDIT, (tx) => tx.delete(runtimes).where(eq(runtimes.id, id)), () => entry), {
-      foreignKey: `Runtime ${row.alias} is used by agents; move them to another runtime first`,
-    });
+    await withConstraintConflicts(
+      () =>
+        audited(
+          this.deps.database.db,
+          this.deps.audit ?? NO_AUDIT,
+          (tx) => tx.delete(runtimes).where(eq(runtimes.id, id)),
+          () => entry,
+        ),
+      {
+        foreignKey: `Runtime ${row.alias} is used by agents; move them to another runtime first`,
+      },
+    );
     return this.view(row);
   }
 
@@ -157,7 +179,9 @@ export class RuntimeService {
     if (this.deps.adapterFactory) return this.deps.adapterFactory(row, apiKey);
     // A team admin's URL: each connection goes to an address checked after resolution, not to whatever the name says next.
     const guard = row.baseUrlChecked ? this.deps.destinations : undefined;
-    const fetch = guard ? (((input: string | URL, init?: RequestInit) => pinnedFetch(input, init ?? {}, { guard })) as typeof globalThis.fetch) : undefined;
+    const fetch = guard
+      ? (((input: string | URL, init?: RequestInit) => pinnedFetch(input, init ?? {}, { guard })) as typeof globalThis.fetch)
+      : undefined;
     return new ManagedAgentsAdapter({ baseUrl: row.baseUrl, apiKey, ...(fetch ? { fetch } : {}) });
   }
 
@@ -174,7 +198,12 @@ export class RuntimeService {
   }
 
   async saveRemoteAgent(runtimeId: string, agentId: string, ref: RemoteAgentRef) {
-    const values = { remoteAgentId: ref.remoteAgentId, remoteEnvironmentId: ref.remoteEnvironmentId, signature: ref.signature, updatedAt: new Date() };
+    const values = {
+      remoteAgentId: ref.remoteAgentId,
+      remoteEnvironmentId: ref.remoteEnvironmentId,
+      signature: ref.signature,
+      updatedAt: new Date(),
+    };
     await this.deps.database.db
       .insert(runtimeAgents)
       .values({ runtimeId, agentId, ...values })

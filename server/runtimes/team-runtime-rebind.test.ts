@@ -22,7 +22,11 @@ const seen: Array<{ path: string; key: string | null }> = [];
 beforeAll(async () => {
   dns = await startDnsStub();
   // A service on LAP's own machine that the runtime's key must never reach through a team's runtime.
-  local = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => (seen.push({ path: new URL(req.url).pathname, key: req.headers.get("x-api-key") }), Response.json({ data: [] })) });
+  local = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req) => (seen.push({ path: new URL(req.url).pathname, key: req.headers.get("x-api-key") }), Response.json({ data: [] })),
+  });
   t = await createTestApp({}, { destinations: DestinationGuard.fromEnv({}, dns.resolver) });
 });
 afterAll(async () => {
@@ -35,7 +39,10 @@ test("a team admin's runtime whose name later resolves to loopback is refused on
   const team = await makeTeam(t, "Rebinders");
   const adminA = (await makeUser(t, "rebind-admin@example.com", team, "admin")).key;
   dns.set("runtime.rebind.test", ["203.0.113.20"]);
-  const made = await t.json("POST", "/api/runtimes", { key: adminA, body: { alias: "rebind", base_url: `http://runtime.rebind.test:${local.port}`, api_key: "team-runtime-key" } });
+  const made = await t.json("POST", "/api/runtimes", {
+    key: adminA,
+    body: { alias: "rebind", base_url: `http://runtime.rebind.test:${local.port}`, api_key: "team-runtime-key" },
+  });
   expect(made.status).toBe(201);
   // Later the name points at LAP's own machine.
   dns.set("runtime.rebind.test", ["127.0.0.1"]);
@@ -47,7 +54,9 @@ test("a team admin's runtime whose name later resolves to loopback is refused on
 });
 
 test("an org admin's runtime on a private address is the operator's choice: reached as configured", async () => {
-  const made = await t.json("POST", "/api/runtimes", { body: { alias: "ops-local", base_url: `http://127.0.0.1:${local.port}`, api_key: "operator-runtime-key" } });
+  const made = await t.json("POST", "/api/runtimes", {
+    body: { alias: "ops-local", base_url: `http://127.0.0.1:${local.port}`, api_key: "operator-runtime-key" },
+  });
   expect(made.status).toBe(201);
   await t.json("POST", `/api/runtimes/${made.body.id}/test`);
   expect(seen.some((s) => s.key === "operator-runtime-key")).toBe(true);

@@ -37,9 +37,19 @@ describe("built-in agent harness", () => {
     // Written on the host (as root in CI): the sandbox's user gets it, as after a clone.
     await provider.handOverWorkspace("ws-tools");
     model.script([
-      { toolCalls: [{ name: "glob", arguments: { pattern: "**/*.ts" } }, { name: "read", arguments: { path: "app.ts" } }] },
+      {
+        toolCalls: [
+          { name: "glob", arguments: { pattern: "**/*.ts" } },
+          { name: "read", arguments: { path: "app.ts" } },
+        ],
+      },
       { toolCalls: [{ name: "edit", arguments: { path: "app.ts", old_string: "'hello'", new_string: "'bonjour'" } }] },
-      { toolCalls: [{ name: "grep", arguments: { pattern: "bonjour" } }, { name: "read", arguments: { path: "../../etc/passwd" } }] },
+      {
+        toolCalls: [
+          { name: "grep", arguments: { pattern: "bonjour" } },
+          { name: "read", arguments: { path: "../../etc/passwd" } },
+        ],
+      },
       { text: "Changed the greeting." },
     ]);
     const events = await s.client.runTurn("translate the greeting");
@@ -52,7 +62,10 @@ describe("built-in agent harness", () => {
     expect(events.find((e) => e.type === "agent.tool_result" && e.name === "read" && e.is_error === true)).toBeTruthy();
     expect(readFileSync(join(s.workspace, "app.ts"), "utf8")).toBe("export const greeting = 'bonjour';\n");
     // agent.message deltas concatenate to the model's text.
-    const text = events.filter((e) => e.type === "agent.message").map((e) => (e.content as any)[0].text).join("");
+    const text = events
+      .filter((e) => e.type === "agent.message")
+      .map((e) => (e.content as any)[0].text)
+      .join("");
     expect(text).toBe("Changed the greeting.");
 
     model.requests.length = 0;
@@ -61,7 +74,15 @@ describe("built-in agent harness", () => {
     const seen = model.requests[0]!.messages;
     expect(seen.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["translate the greeting", "what did I ask before?"]);
     expect(seen.some((m) => m.role === "tool" && String(m.content).includes("bonjour"))).toBe(true);
-    expect(model.requests[0]!.tools.map((t) => t.function.name).sort()).toEqual(["bash", "edit", "glob", "grep", "read", "web_fetch", "write"]);
+    expect(model.requests[0]!.tools.map((t) => t.function.name).sort()).toEqual([
+      "bash",
+      "edit",
+      "glob",
+      "grep",
+      "read",
+      "web_fetch",
+      "write",
+    ]);
     await provider.destroy(s.id);
   }, 30_000);
 
@@ -94,8 +115,17 @@ describe("built-in agent harness", () => {
     const s = await session("thinking");
     model.script([{ thinking: "The user wants a greeting.", text: "Hello!" }]);
     const events = await s.client.runTurn("greet me");
-    expect(events.map((e) => e.type)).toEqual(["session.status_running", "agent.thinking", "agent.message", "agent.message", "session.status_idle"]);
-    expect(events[1]).toMatchObject({ thinking: "The user wants a greeting.", content: [{ type: "thinking", text: "The user wants a greeting." }] });
+    expect(events.map((e) => e.type)).toEqual([
+      "session.status_running",
+      "agent.thinking",
+      "agent.message",
+      "agent.message",
+      "session.status_idle",
+    ]);
+    expect(events[1]).toMatchObject({
+      thinking: "The user wants a greeting.",
+      content: [{ type: "thinking", text: "The user wants a greeting." }],
+    });
     await provider.destroy(s.id);
   }, 30_000);
 

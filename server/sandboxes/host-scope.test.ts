@@ -23,21 +23,58 @@ let hash: string;
 const dataDirs = { a: mkdtempSync(join(tmpdir(), "lap-host-a-")), b: mkdtempSync(join(tmpdir(), "lap-host-b-")) };
 
 const AGENT = "agt_hosts";
-const agent: AgentDefinition = { id: AGENT, name: "hosts", description: "", model: "m", systemPrompt: "", tools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null, approvalRequiredTools: [] };
+const agent: AgentDefinition = {
+  id: AGENT,
+  name: "hosts",
+  description: "",
+  model: "m",
+  systemPrompt: "",
+  tools: [],
+  mcpServers: [],
+  environment: {},
+  repoUrl: null,
+  repoBranch: null,
+  approvalRequiredTools: [],
+};
 
 /** One LAP replica: its own machine (data dir, host id), the shared database, a warm pool of one. */
 const replica = (host: "a" | "b") => {
   const env = { LAP_DATA_DIR: dataDirs[host], LAP_HOST_ID: `host-${host}`, LAP_SANDBOX: "local", WARM_POOL_SIZE: "1", LOG_LEVEL: "silent" };
-  return new SandboxService({ config: loadConfig(env), database, logger: createLogger("silent"), rawEnv: env, lapUpstream: () => ({ host: "127.0.0.1", port: 9 }) });
+  return new SandboxService({
+    config: loadConfig(env),
+    database,
+    logger: createLogger("silent"),
+    rawEnv: env,
+    lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
+  });
 };
 const adapterOf = (svc: SandboxService) =>
-  svc.adapter({ gatewayBaseUrl: "http://127.0.0.1:9/v1", mintSessionKey: async ({ sessionId }) => `sk-${sessionId}`, history: async () => [] });
+  svc.adapter({
+    gatewayBaseUrl: "http://127.0.0.1:9/v1",
+    mintSessionKey: async ({ sessionId }) => `sk-${sessionId}`,
+    history: async () => [],
+  });
 const startSession = (svc: SandboxService, sessionId: string) =>
-  adapterOf(svc).startSession({ ref: { remoteAgentId: AGENT, remoteEnvironmentId: null, signature: "s" }, agent, localSessionId: sessionId, title: "" });
+  adapterOf(svc).startSession({
+    ref: { remoteAgentId: AGENT, remoteEnvironmentId: null, signature: "s" },
+    agent,
+    localSessionId: sessionId,
+    title: "",
+  });
 
-type Row = { id: string; host: string | null; status: string; sandbox_id: string | null; session_id: string | null; updated_at: Date | string };
+type Row = {
+  id: string;
+  host: string | null;
+  status: string;
+  sandbox_id: string | null;
+  session_id: string | null;
+  updated_at: Date | string;
+};
 const rowsOf = (host: string | null) =>
-  database.query<Row>(`select id, host, status, sandbox_id, session_id, updated_at from sandboxes where host is not distinct from $1 order by created_at`, [host]);
+  database.query<Row>(
+    `select id, host, status, sandbox_id, session_id, updated_at from sandboxes where host is not distinct from $1 order by created_at`,
+    [host],
+  );
 const ready = async (svc: SandboxService, sandboxId: string) => (await svc.provider().get(sandboxId))?.state === "ready";
 
 beforeAll(async () => {
@@ -89,7 +126,9 @@ describe("local sandboxes of two hosts on one database", () => {
     await a.pool().idle();
     await b.pool().idle();
     // Each host refilled its own pool after its claim: one warm sandbox per host.
-    expect((await database.query<{ host: string }>(`select host from sandboxes where status = 'warm' order by host`)).map((r) => r.host)).toEqual(["host-a", "host-b"]);
+    expect(
+      (await database.query<{ host: string }>(`select host from sandboxes where status = 'warm' order by host`)).map((r) => r.host),
+    ).toEqual(["host-a", "host-b"]);
   }, 120_000);
 
   test("B's start-up recovery leaves A's running rows alone (and rows of unknown host); A's sandboxes still work", async () => {
@@ -135,7 +174,9 @@ describe("local sandboxes of two hosts on one database", () => {
   test("the pool view of each host lists only its own slots", async () => {
     const slotsA = (await a.poolSlots()).slots.map((s) => s.id);
     const slotsB = (await b.poolSlots()).slots.map((s) => s.id);
-    const hostOfRow = new Map((await database.query<{ id: string; host: string | null }>(`select id, host from sandboxes`)).map((r) => [r.id, r.host]));
+    const hostOfRow = new Map(
+      (await database.query<{ id: string; host: string | null }>(`select id, host from sandboxes`)).map((r) => [r.id, r.host]),
+    );
     expect(slotsA.length).toBeGreaterThan(0);
     expect(slotsA.every((id) => hostOfRow.get(id) === "host-a")).toBe(true);
     expect(slotsB.every((id) => hostOfRow.get(id) === "host-b")).toBe(true);

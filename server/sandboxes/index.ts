@@ -36,7 +36,9 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
       {
         query: egressQuery,
         response: z.object({ data: z.array(egressRecordView), next_before: z.number().nullable() }),
-        detail: { summary: "Outbound requests from sandboxes, newest first (allowed, denied, secret names swapped or refused; never values)" },
+        detail: {
+          summary: "Outbound requests from sandboxes, newest first (allowed, denied, secret names swapped or refused; never values)",
+        },
       },
     )
     .post(
@@ -45,7 +47,11 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
         if (!(await s.stop(params.id, principal))) throw notFound("Sandbox");
         return { ok: true as const };
       },
-      { params: sandboxIdParams, response: z.object({ ok: z.literal(true) }), detail: { summary: "Stop a sandbox; its workspace is kept" } },
+      {
+        params: sandboxIdParams,
+        response: z.object({ ok: z.literal(true) }),
+        detail: { summary: "Stop a sandbox; its workspace is kept" },
+      },
     )
     .delete(
       "/:id",
@@ -53,6 +59,11 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
         if (!(await s.destroy(params.id, query.drop_workspace === "true", principal))) throw notFound("Sandbox");
         return { ok: true as const };
       },
-      { params: sandboxIdParams, query: destroyQuery, response: z.object({ ok: z.literal(true) }), detail: { summary: "Destroy a sandbox (drop_workspace=true also deletes its files)" } },
+      {
+        params: sandboxIdParams,
+        query: destroyQuery,
+        response: z.object({ ok: z.literal(true) }),
+        detail: { summary: "Destroy a sandbox (drop_workspace=true also deletes its files)" },
+      },
     );
 }

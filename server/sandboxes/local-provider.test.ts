@@ -22,7 +22,11 @@ afterAll(async () => {
   await model.stop();
 });
 
-async function boundSandbox(workspaceId: string, sessionId: string, limits?: { cpuSeconds?: number; maxProcesses?: number; memoryMb?: number }) {
+async function boundSandbox(
+  workspaceId: string,
+  sessionId: string,
+  limits?: { cpuSeconds?: number; maxProcesses?: number; memoryMb?: number },
+) {
   const h = await provider.create({ harness: "builtin", env: { GREETING: "hello" }, workspaceId, limits });
   await provider.waitReady(h.id, { timeoutMs: 20_000 });
   await provider.bind(h.id, binding(sessionId, `${model.url}`));
@@ -107,7 +111,17 @@ describe("local bubblewrap provider", () => {
     const out = toolOutputs(await client.runTurn("check isolation"));
     rmSync(marker);
     delete process.env.LAP_TEST_REAL_PROVIDER_KEY;
-    for (const want of ["USR_READONLY", "ETC_READONLY", "TMP_PRIVATE", "NO_SHADOW", "PG_UNREACHABLE", "NET_UNREACHABLE", "LAP_REACHABLE", "HOSTNAME=lap-sandbox", "SECRET_SCAN_DONE"]) {
+    for (const want of [
+      "USR_READONLY",
+      "ETC_READONLY",
+      "TMP_PRIVATE",
+      "NO_SHADOW",
+      "PG_UNREACHABLE",
+      "NET_UNREACHABLE",
+      "LAP_REACHABLE",
+      "HOSTNAME=lap-sandbox",
+      "SECRET_SCAN_DONE",
+    ]) {
       expect(out).toContain(want);
     }
     expect(out).not.toContain("/proc/");
@@ -143,32 +157,36 @@ describe("local bubblewrap provider", () => {
     await expect(provider.connect(id)).rejects.toBeInstanceOf(SandboxError);
   }, 30_000);
 
-  requires(cgroupMissing("pids")).test("limits: a fork bomb is stopped by the pids cgroup", async () => {
-    const { id, client } = await boundSandbox("ws-pids", "ses_pids", { maxProcesses: 60 });
-    const started = (await provider.get(id))!;
-    expect(String(started.info.limits)).toContain("pids");
-    expect(started.info.pidsRefused).toBe(0);
-    model.script([bash("for i in $(seq 200); do sleep 60 >/dev/null & done 2>&1 | tail -1; echo FORKS_DONE"), { text: "ok" }]);
-    // Bash keeps retrying refused forks, so the turn may not end soon: watch the sandbox instead.
-    const turn = client.runTurn("fork a lot", { timeoutMs: 30_000 }).catch(() => []);
-    const root = started.info.pid as number;
-    let most = 0;
-    let refused = 0;
-    let state = started.state;
-    for (let i = 0; i < 300 && refused === 0 && state === "ready"; i++) {
-      await Bun.sleep(100);
-      most = Math.max(most, descendants(root).length);
-      const now = (await provider.get(id))!;
-      state = now.state;
-      refused = Number(now.info.pidsRefused ?? 0);
-    }
-    // The kernel refused forks at the limit (or the harness, unable to start a thread, died and LAP
-    // was told), and the sandbox never held more than its 60 processes (+1: the launcher outside it).
-    expect(refused > 0 || (state === "failed" && exits.includes(id))).toBe(true);
-    expect(most).toBeLessThanOrEqual(61);
-    await provider.destroy(id);
-    await turn;
-  }, 60_000);
+  requires(cgroupMissing("pids")).test(
+    "limits: a fork bomb is stopped by the pids cgroup",
+    async () => {
+      const { id, client } = await boundSandbox("ws-pids", "ses_pids", { maxProcesses: 60 });
+      const started = (await provider.get(id))!;
+      expect(String(started.info.limits)).toContain("pids");
+      expect(started.info.pidsRefused).toBe(0);
+      model.script([bash("for i in $(seq 200); do sleep 60 >/dev/null & done 2>&1 | tail -1; echo FORKS_DONE"), { text: "ok" }]);
+      // Bash keeps retrying refused forks, so the turn may not end soon: watch the sandbox instead.
+      const turn = client.runTurn("fork a lot", { timeoutMs: 30_000 }).catch(() => []);
+      const root = started.info.pid as number;
+      let most = 0;
+      let refused = 0;
+      let state = started.state;
+      for (let i = 0; i < 300 && refused === 0 && state === "ready"; i++) {
+        await Bun.sleep(100);
+        most = Math.max(most, descendants(root).length);
+        const now = (await provider.get(id))!;
+        state = now.state;
+        refused = Number(now.info.pidsRefused ?? 0);
+      }
+      // The kernel refused forks at the limit (or the harness, unable to start a thread, died and LAP
+      // was told), and the sandbox never held more than its 60 processes (+1: the launcher outside it).
+      expect(refused > 0 || (state === "failed" && exits.includes(id))).toBe(true);
+      expect(most).toBeLessThanOrEqual(61);
+      await provider.destroy(id);
+      await turn;
+    },
+    60_000,
+  );
 
   test("limits: CPU seconds end a spinning process with SIGXCPU", async () => {
     const { id, client } = await boundSandbox("ws-cpu", "ses_cpu", { cpuSeconds: 1 });
@@ -180,7 +198,10 @@ describe("local bubblewrap provider", () => {
   }, 40_000);
 
   test("sandboxes die with the LAP process that started them (--die-with-parent)", async () => {
-    const lap = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "hold-one-sandbox.ts")], { stdout: "pipe", stderr: "inherit" });
+    const lap = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "hold-one-sandbox.ts")], {
+      stdout: "pipe",
+      stderr: "inherit",
+    });
     const reader = (lap.stdout as ReadableStream<Uint8Array>).getReader();
     const { value } = await reader.read();
     const { pid } = JSON.parse(new TextDecoder().decode(value)) as { pid: number };
@@ -193,7 +214,10 @@ describe("local bubblewrap provider", () => {
   }, 30_000);
 
   test("a clear error pointing at `lap doctor` when bubblewrap is missing", async () => {
-    const missing = new LocalSandboxProvider(providerOptions(() => model.port), "/nonexistent/bwrap");
+    const missing = new LocalSandboxProvider(
+      providerOptions(() => model.port),
+      "/nonexistent/bwrap",
+    );
     const err = await missing.create({ harness: "builtin", env: {}, workspaceId: "ws-x" }).catch((e) => e);
     expect(err).toBeInstanceOf(SandboxError);
     expect(err.reason).toBe("unavailable");

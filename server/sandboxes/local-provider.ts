@@ -43,7 +43,10 @@ export class LocalSandboxProvider extends HostSandboxProvider {
   private checked = false;
   private readonly users: SandboxUsers;
 
-  constructor(opts: HostProviderOptions, private bwrapPath = "bwrap") {
+  constructor(
+    opts: HostProviderOptions,
+    private bwrapPath = "bwrap",
+  ) {
     super(opts);
     this.users = new SandboxUsers(opts.sandboxUids);
   }
@@ -98,7 +101,8 @@ export class LocalSandboxProvider extends HostSandboxProvider {
     };
     // The supervisor stops the sandbox once LAP's bridge has been gone this long (harness/supervisor/orphan.ts).
     // The built-in agent retries a model step that cannot reach LAP for as long (harness/agent/loop.ts).
-    if (ctx.orphanGraceSeconds > 0) env.LAP_SUPERVISOR_ORPHAN_GRACE_SECONDS = env.LAP_GATEWAY_RETRY_SECONDS = String(ctx.orphanGraceSeconds);
+    if (ctx.orphanGraceSeconds > 0)
+      env.LAP_SUPERVISOR_ORPHAN_GRACE_SECONDS = env.LAP_GATEWAY_RETRY_SECONDS = String(ctx.orphanGraceSeconds);
     if (this.opts.egress) {
       bridges.push(`127.0.0.1:${EGRESS_PORT_INSIDE}=${IN_SANDBOX.runDir}/egress.sock`);
       Object.assign(env, proxyEnv(`http://127.0.0.1:${EGRESS_PORT_INSIDE}`));
@@ -122,7 +126,10 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       },
       [IN_SANDBOX.bun, `${IN_SANDBOX.bundle}/supervisor/main.js`],
       {
-        user: ctx.user, bwrap: this.bwrapPath, disableUserns: bwrapFeatures(this.bwrapPath).disableUserns, unsetEnv: [RUN_DIR_MARK],
+        user: ctx.user,
+        bwrap: this.bwrapPath,
+        disableUserns: bwrapFeatures(this.bwrapPath).disableUserns,
+        unsetEnv: [RUN_DIR_MARK],
         // Adoptable: nothing ties the jail to LAP's life; the supervisor's orphan watch bounds it instead.
         ...(ctx.orphanGraceSeconds > 0 ? { dieWithParent: false, parentPid: null } : {}),
       },

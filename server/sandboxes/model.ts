@@ -58,5 +58,9 @@ export const poolView = z.object({
   slots: z.array(warmSlotView),
 });
 
-export const sandboxIdParams = z.object({ id: z.string().regex(/^(sbx_|lap-)[0-9a-f]{12}$/, "must be a sandbox id such as sbx_0123456789ab (host) or lap-0123456789ab (kubernetes)") });
+export const sandboxIdParams = z.object({
+  id: z
+    .string()
+    .regex(/^(sbx_|lap-)[0-9a-f]{12}$/, "must be a sandbox id such as sbx_0123456789ab (host) or lap-0123456789ab (kubernetes)"),
+});
 export const destroyQuery = z.object({ drop_workspace: z.enum(["true", "false"]).optional() });

@@ -20,13 +20,20 @@ import type { SandboxHandle, SandboxProvider } from "./provider";
  * than the column, may belong to a replica still running the previous version). Only rows created
  * before `started`: a session may already be acquiring a sandbox in this run.
  */
-export async function settleRowsAfterRestart(database: Database, provider: SandboxProvider, started: Date): Promise<{ dropped: number; stopped: number; reaped: number }> {
+export async function settleRowsAfterRestart(
+  database: Database,
+  provider: SandboxProvider,
+  started: Date,
+): Promise<{ dropped: number; stopped: number; reaped: number }> {
   const handles = await provider.list();
   let reaped = 0;
   for (const h of handles) {
     if (h.info.adopted !== true || (await ownsSandbox(database, h))) continue;
     await provider.destroy(h.id);
-    await database.query(`update sandboxes set status = 'dead', reason = 'adopted after a LAP restart but no longer used', updated_at = now() where sandbox_id = $1 and status in ('provisioning','warm','claimed')`, [h.id]);
+    await database.query(
+      `update sandboxes set status = 'dead', reason = 'adopted after a LAP restart but no longer used', updated_at = now() where sandbox_id = $1 and status in ('provisioning','warm','claimed')`,
+      [h.id],
+    );
     reaped++;
   }
   const known = new Set((await provider.list()).map((h) => h.id));
@@ -65,7 +72,9 @@ export async function reconcileClusterOnce(database: Database, k: KubernetesSand
     // held across Kubernetes API calls would stall every other query of this LAP.
     if (database.mode === "embedded") return await k.reconcile((h) => ownsSandbox(database, h));
     return await database.transaction(async (tx) => {
-      const [lock] = await tx.query<{ locked: boolean }>(`select pg_try_advisory_xact_lock(hashtext('lap.kubernetes-reconcile')) as locked`);
+      const [lock] = await tx.query<{ locked: boolean }>(
+        `select pg_try_advisory_xact_lock(hashtext('lap.kubernetes-reconcile')) as locked`,
+      );
       if (!lock?.locked) return "skipped" as const;
       return k.reconcile((h) => ownsSandbox(tx, h));
     });

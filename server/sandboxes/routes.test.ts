@@ -59,7 +59,9 @@ describe("/api/sandboxes/pool/refill", () => {
     expect(pool.slots).toHaveLength(1);
     expect(pool.slots[0]).toMatchObject({ agent_id: "agent_pool", status: "warm" });
     const live = (await t.json("GET", "/api/sandboxes")).body.data;
-    expect(live).toEqual([expect.objectContaining({ id: pool.slots[0].sandbox_id, pool: "warm", session_id: null, agent_id: "agent_pool", state: "ready" })]);
+    expect(live).toEqual([
+      expect.objectContaining({ id: pool.slots[0].sandbox_id, pool: "warm", session_id: null, agent_id: "agent_pool", state: "ready" }),
+    ]);
     expect((await t.json("GET", "/api/sandboxes?session_id=ses_nope")).body.data).toEqual([]);
     expect((await t.request("POST", "/api/sandboxes/pool/refill", { key: null })).status).toBe(401);
   }, 30_000);

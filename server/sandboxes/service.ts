@@ -113,17 +113,29 @@ export class SandboxService {
    * A vault key with no secret throws, naming it (the session shows it as its error).
    */
   async specForAgent(agentId: string, override: Partial<AgentForSandbox> = {}) {
-    const [a] = await this.deps.database.query<AgentSandboxRow>(`select harness, environment, status, egress_allow_hosts, vault_keys, team_id from agents where id = $1`, [agentId]);
+    const [a] = await this.deps.database.query<AgentSandboxRow>(
+      `select harness, environment, status, egress_allow_hosts, vault_keys, team_id from agents where id = $1`,
+      [agentId],
+    );
     if (!a) return null;
     // The agent's team's secrets and org-wide ones only: a name another team also uses is never theirs.
     const secrets = a.vault_keys?.length ? await this.vaultPort().resolve(a.vault_keys, a.team_id) : [];
-    const agent: AgentForSandbox = { id: agentId, harness: a.harness, environment: a.environment ?? {}, egressAllowHosts: a.egress_allow_hosts ?? [], ...override };
+    const agent: AgentForSandbox = {
+      id: agentId,
+      harness: a.harness,
+      environment: a.environment ?? {},
+      egressAllowHosts: a.egress_allow_hosts ?? [],
+      ...override,
+    };
     return { ...sandboxSpecFor(agent, this.deps.rawEnv, { secrets, policies: this.policies }), active: a.status === "active" };
   }
 
   /** The value of the agent's first vault secret bound to `host` (a private repository's clone), or null. */
   private async repoToken(agentId: string, host: string): Promise<string | null> {
-    const [a] = await this.deps.database.query<{ vault_keys: string[] | null; team_id: string | null }>("select vault_keys, team_id from agents where id = $1", [agentId]);
+    const [a] = await this.deps.database.query<{ vault_keys: string[] | null; team_id: string | null }>(
+      "select vault_keys, team_id from agents where id = $1",
+      [agentId],
+    );
     if (!a?.vault_keys?.length || !this.deps.vault) return null;
     // The agent's team's secrets and org-wide ones only, as for its sandbox.
     const secrets = await this.deps.vault.resolve(a.vault_keys, a.team_id);
@@ -145,7 +157,12 @@ export class SandboxService {
 
   get settings() {
     const e = this.deps.config.env;
-    return { size: e.WARM_POOL_SIZE, ttlMinutes: e.WARM_POOL_TTL_MINUTES, maxProvisioning: e.WARM_POOL_MAX_PROVISIONING, recentAgentHours: e.WARM_POOL_RECENT_AGENT_HOURS };
+    return {
+      size: e.WARM_POOL_SIZE,
+      ttlMinutes: e.WARM_POOL_TTL_MINUTES,
+      maxProvisioning: e.WARM_POOL_MAX_PROVISIONING,
+      recentAgentHours: e.WARM_POOL_RECENT_AGENT_HOURS,
+    };
   }
 
   /** Extra CAs for the upstream side of swapped HTTPS requests (a private API's CA), besides the system's. */
@@ -164,7 +181,11 @@ export class SandboxService {
     if (this.providerInstance) return this.providerInstance;
     const e = this.deps.config.env;
     if (e.LAP_SANDBOX === "kubernetes") {
-      if (!this.deps.kubernetes) throw new SandboxError("unavailable", "LAP_SANDBOX=kubernetes but this LAP was built without the Kubernetes provider (startLap creates it)");
+      if (!this.deps.kubernetes)
+        throw new SandboxError(
+          "unavailable",
+          "LAP_SANDBOX=kubernetes but this LAP was built without the Kubernetes provider (startLap creates it)",
+        );
       this.deps.kubernetes.provider.useEgress(this.podEgressProxy());
       this.providerInstance = this.deps.kubernetes.provider;
       return this.providerInstance;
@@ -176,14 +197,23 @@ export class SandboxService {
       harnessRoot: join(REPO, "harness"),
       nodeModules: join(REPO, "node_modules"),
       harnessBinDir: e.LAP_HARNESS_BIN_DIR ? resolve(e.LAP_HARNESS_BIN_DIR) : undefined,
-      egress: egressFactory(this.policies, this.egressRecords, this.deps.logger, { destinations: this.destinations, ca: this.egressCa(), upstreamTls: this.upstreamTls() }),
+      egress: egressFactory(this.policies, this.egressRecords, this.deps.logger, {
+        destinations: this.destinations,
+        ca: this.egressCa(),
+        upstreamTls: this.upstreamTls(),
+      }),
       egressCa: this.egressCa(),
       logger: this.deps.logger.child({ module: "sandboxes" }),
-      defaultLimits: { memoryMb: e.SANDBOX_MEMORY_MB || undefined, maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined, cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined },
+      defaultLimits: {
+        memoryMb: e.SANDBOX_MEMORY_MB || undefined,
+        maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined,
+        cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined,
+      },
       hostId: this.deps.config.hostId,
       sandboxUids: parseUidRange(e.LAP_SANDBOX_UIDS),
       orphanGraceSeconds: e.LAP_SANDBOX_ORPHAN_GRACE_SECONDS,
-      onExit: (h: { id: string; error?: string }) => this.deps.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox exited; its session recovers on the next call"),
+      onExit: (h: { id: string; error?: string }) =>
+        this.deps.logger.warn({ sandbox_id: h.id, error: h.error }, "sandbox exited; its session recovers on the next call"),
     };
     this.hostInstance = e.LAP_SANDBOX === "process" ? new ProcessSandboxProvider(opts) : new LocalSandboxProvider(opts);
     this.providerInstance = this.hostInstance;
@@ -235,7 +265,12 @@ export class SandboxService {
   }
 
   /** The RuntimeAdapter for sessions whose runtime is a LAP sandbox. */
-  adapter(extra: Pick<SandboxRuntimeDeps, "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey" | "mcpServersFor" | "contextFor" | "sessionContext">): SandboxRuntimeAdapter {
+  adapter(
+    extra: Pick<
+      SandboxRuntimeDeps,
+      "mintSessionKey" | "history" | "gatewayBaseUrl" | "revokeSessionKey" | "mcpServersFor" | "contextFor" | "sessionContext"
+    >,
+  ): SandboxRuntimeAdapter {
     const provider = this.provider();
     const host = this.hostInstance;
     return new SandboxRuntimeAdapter({
@@ -253,7 +288,9 @@ export class SandboxService {
         if (!s) throw new SandboxError("not_found", `agent ${agent.id} no longer exists`);
         return { spec: s.spec, hash: s.hash };
       },
-      ...(host ? { workspacePath: (ws: string) => host.workspacePath(ws), handOverWorkspace: (ws: string) => host.handOverWorkspace(ws) } : {}),
+      ...(host
+        ? { workspacePath: (ws: string) => host.workspacePath(ws), handOverWorkspace: (ws: string) => host.handOverWorkspace(ws) }
+        : {}),
       repoToken: (agentId, repoHost) => this.repoToken(agentId, repoHost),
       audit: this.deps.audit,
       agentFiles: this.deps.agentFiles,
@@ -300,7 +337,14 @@ export class SandboxService {
   }
 
   async poolSlots() {
-    const slots = await this.deps.database.query<{ id: string; sandbox_id: string | null; agent_id: string; status: string; created_at: Date | string; ready_at: Date | string | null }>(
+    const slots = await this.deps.database.query<{
+      id: string;
+      sandbox_id: string | null;
+      agent_id: string;
+      status: string;
+      created_at: Date | string;
+      ready_at: Date | string | null;
+    }>(
       `select id, sandbox_id, agent_id, status, created_at, ready_at from sandboxes where status in ('provisioning','warm') and ${hostScope(1)} order by created_at`,
       // The provider's host without building the provider (nothing starts until a sandbox is needed).
       [this.deps.config.env.LAP_SANDBOX === "kubernetes" ? null : this.deps.config.hostId],
@@ -313,7 +357,14 @@ export class SandboxService {
       ttl_minutes: s.ttlMinutes,
       max_provisioning: s.maxProvisioning,
       recent_agent_hours: s.recentAgentHours,
-      slots: slots.map((r) => ({ id: r.id, sandbox_id: r.sandbox_id, agent_id: r.agent_id, status: r.status, created_at: iso(r.created_at)!, ready_at: iso(r.ready_at) })),
+      slots: slots.map((r) => ({
+        id: r.id,
+        sandbox_id: r.sandbox_id,
+        agent_id: r.agent_id,
+        status: r.status,
+        created_at: iso(r.created_at)!,
+        ready_at: iso(r.ready_at),
+      })),
     };
   }
 
@@ -321,7 +372,13 @@ export class SandboxService {
     const p = this.provider();
     if (!(await p.get(id))) return false;
     await p.stop(id);
-    await this.recordAdminChange(id, actor, "sandbox.stop", `update sandboxes set status = 'stopped', reason = 'stopped by an admin', updated_at = now() where sandbox_id = $1 returning session_id`, {});
+    await this.recordAdminChange(
+      id,
+      actor,
+      "sandbox.stop",
+      `update sandboxes set status = 'stopped', reason = 'stopped by an admin', updated_at = now() where sandbox_id = $1 returning session_id`,
+      {},
+    );
     return true;
   }
 
@@ -329,7 +386,13 @@ export class SandboxService {
     const p = this.provider();
     if (!(await p.get(id))) return false;
     await p.destroy(id, { dropWorkspace });
-    await this.recordAdminChange(id, actor, "sandbox.destroy", `update sandboxes set status = 'dead', reason = 'destroyed by an admin', updated_at = now() where sandbox_id = $1 returning session_id`, { drop_workspace: dropWorkspace });
+    await this.recordAdminChange(
+      id,
+      actor,
+      "sandbox.destroy",
+      `update sandboxes set status = 'dead', reason = 'destroyed by an admin', updated_at = now() where sandbox_id = $1 returning session_id`,
+      { drop_workspace: dropWorkspace },
+    );
     return true;
   }
 
@@ -344,7 +407,14 @@ export class SandboxService {
       const rows = await tx.query<{ session_id: string | null }>(sql, [id]);
       const sessionId = rows[0]?.session_id ?? null;
       const [s] = sessionId ? await tx.query<{ team_id: string }>("select team_id from sessions where id = $1", [sessionId]) : [];
-      await (this.deps.audit ?? NO_AUDIT).record(tx, { actor, action, objectType: "sandbox", objectId: id, teamId: s?.team_id ?? null, detail: { session_id: sessionId, ...detail } });
+      await (this.deps.audit ?? NO_AUDIT).record(tx, {
+        actor,
+        action,
+        objectType: "sandbox",
+        objectId: id,
+        teamId: s?.team_id ?? null,
+        detail: { session_id: sessionId, ...detail },
+      });
     });
   }
 
@@ -382,7 +452,9 @@ export class SandboxService {
       proxy: this.podEgressProxy(),
       policies: this.policies,
       // A pod's stubs resolve for its agent's team, as when it started (an unknown sandbox: org-wide only).
-      resolve: this.deps.vault ? async (names, sandboxId) => this.deps.vault!.resolve(names, await this.teamOfSandbox(sandboxId)) : undefined,
+      resolve: this.deps.vault
+        ? async (names, sandboxId) => this.deps.vault!.resolve(names, await this.teamOfSandbox(sandboxId))
+        : undefined,
       logger: this.deps.logger,
     };
   }
@@ -397,10 +469,14 @@ export class SandboxService {
       this.podEgressProxy()
         .listen()
         .then((port) => this.deps.logger.info({ port }, "egress proxy for sandbox pods listening"))
-        .catch((err) => this.deps.logger.error({ err: (err as Error).message }, "egress proxy for sandbox pods cannot listen; pods get no web access"));
+        .catch((err) =>
+          this.deps.logger.error({ err: (err as Error).message }, "egress proxy for sandbox pods cannot listen; pods get no web access"),
+        );
     }
     this.reconciled = this.reconcileAfterRestart().catch((err) => this.deps.logger.warn({ err }, "sandbox reconcile failed"));
-    this.egressRestored = this.reconciled.then(() => this.restorePodEgress()).catch((err) => this.deps.logger.warn({ err }, "restoring pod egress failed"));
+    this.egressRestored = this.reconciled
+      .then(() => this.restorePodEgress())
+      .catch((err) => this.deps.logger.warn({ err }, "restoring pod egress failed"));
     if (this.deps.kubernetes && !this.clusterTimer) {
       // Not only at start: sessions end and replicas die while LAP runs, and their claims must not linger.
       this.clusterTimer = setInterval(() => {
@@ -412,7 +488,10 @@ export class SandboxService {
       }, this.deps.config.env.K8S_RECONCILE_INTERVAL_SECONDS * 1000);
     }
     if (this.settings.size <= 0 || this.timer) return;
-    const tick = () => void this.pool().topUp().catch((err) => this.deps.logger.warn({ err }, "warm pool tick failed"));
+    const tick = () =>
+      void this.pool()
+        .topUp()
+        .catch((err) => this.deps.logger.warn({ err }, "warm pool tick failed"));
     tick();
     this.timer = setInterval(tick, intervalMs);
   }

@@ -14,7 +14,10 @@ export interface SandboxEvent {
 export const TERMINAL = new Set(["session.status_idle", "session.error"]);
 
 export class SupervisorClient {
-  constructor(private conn: SupervisorConnection, private sessionId: string) {}
+  constructor(
+    private conn: SupervisorConnection,
+    private sessionId: string,
+  ) {}
 
   private async call(method: string, path: string, body?: unknown): Promise<any> {
     const res = await this.conn.fetch(`${this.conn.baseUrl}${path}`, {
@@ -64,10 +67,13 @@ export class SupervisorClient {
 
   /** Streams events after `after`; with `untilIdle` the stream ends at the turn's terminal event. */
   async *stream(after = 0, opts: { untilIdle?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<SandboxEvent> {
-    const res = await this.conn.fetch(`${this.conn.baseUrl}/v1/sessions/${this.sessionId}/events/stream?after=${after}${opts.untilIdle ? "&until=idle" : ""}`, {
-      headers: { accept: "text/event-stream" },
-      signal: opts.signal,
-    });
+    const res = await this.conn.fetch(
+      `${this.conn.baseUrl}/v1/sessions/${this.sessionId}/events/stream?after=${after}${opts.untilIdle ? "&until=idle" : ""}`,
+      {
+        headers: { accept: "text/event-stream" },
+        signal: opts.signal,
+      },
+    );
     if (!res.ok || !res.body) throw new Error(`supervisor stream failed with ${res.status}: ${await res.text()}`);
     const decoder = new TextDecoder();
     let buffer = "";
@@ -77,7 +83,11 @@ export class SupervisorClient {
       while ((end = buffer.indexOf("\n\n")) >= 0) {
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const data = frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+        const data = frame
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5).trimStart())
+          .join("\n");
         if (data) yield JSON.parse(data) as SandboxEvent;
       }
     }

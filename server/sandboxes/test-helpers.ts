@@ -44,5 +44,7 @@ export function cgroupMissing(controller: "memory" | "pids"): string | null {
   const probe = createCgroup(`probe_${process.pid}_${controller}`, controller === "memory" ? { memoryMb: 64 } : { maxProcesses: 64 });
   const applied = probe?.applied ?? [];
   probe?.remove();
-  return applied.includes(controller) ? null : `no ${controller} cgroup LAP may create on this machine (cgroup v2, or v1 with a writable ${controller} controller)`;
+  return applied.includes(controller)
+    ? null
+    : `no ${controller} cgroup LAP may create on this machine (cgroup v2, or v1 with a writable ${controller} controller)`;
 }

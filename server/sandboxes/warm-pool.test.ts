@@ -26,11 +26,18 @@ const pool = (settings: Partial<WarmPoolSettings> = {}) =>
 
 async function agentWithSession(id: string, minutesAgo: number) {
   await database.query(`insert into agents (id, name, model) values ($1, $1, 'm')`, [id]);
-  await database.query(`insert into sessions (id, agent_id, created_at) values ($1, $2, now() - ($3 || ' minutes')::interval)`, [`ses_${id}`, id, String(minutesAgo)]);
+  await database.query(`insert into sessions (id, agent_id, created_at) values ($1, $2, now() - ($3 || ' minutes')::interval)`, [
+    `ses_${id}`,
+    id,
+    String(minutesAgo),
+  ]);
   specs.set(id, "v1");
 }
 
-const rows = () => database.query<{ agent_id: string; status: string; sandbox_id: string | null; reason: string | null }>(`select agent_id, status, sandbox_id, reason from sandboxes order by agent_id, created_at`);
+const rows = () =>
+  database.query<{ agent_id: string; status: string; sandbox_id: string | null; reason: string | null }>(
+    `select agent_id, status, sandbox_id, reason from sandboxes order by agent_id, created_at`,
+  );
 
 beforeAll(async () => {
   database = await testDatabase();
@@ -65,7 +72,11 @@ describe("warm pool", () => {
     const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => p.claim("agent_a", "v1", `ses_claim_${i}`)));
     const won = claims.filter(Boolean);
     expect(won).toHaveLength(1);
-    const mine = (await database.query<{ session_id: string; status: string }>(`select session_id, status from sandboxes where id = $1`, [won[0]!.rowId]))[0]!;
+    const mine = (
+      await database.query<{ session_id: string; status: string }>(`select session_id, status from sandboxes where id = $1`, [
+        won[0]!.rowId,
+      ])
+    )[0]!;
     expect(mine.status).toBe("claimed");
     expect(mine.session_id).toMatch(/^ses_claim_/);
     // The stale spec hash is never handed out.
@@ -82,7 +93,9 @@ describe("warm pool", () => {
     expect(await pool().recycle()).toBe(1);
     expect(await provider.get(before.sandbox_id!)).toBeNull();
     await pool().topUp();
-    expect((await database.query(`select spec_hash from sandboxes where agent_id = 'agent_b' and status = 'warm'`))[0]).toEqual({ spec_hash: "v2" });
+    expect((await database.query(`select spec_hash from sandboxes where agent_id = 'agent_b' and status = 'warm'`))[0]).toEqual({
+      spec_hash: "v2",
+    });
 
     now = new Date(Date.now() + 31 * 60_000);
     expect(await pool().recycle()).toBe(2);

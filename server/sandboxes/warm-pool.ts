@@ -71,7 +71,10 @@ export class WarmPool {
         [agentId, specHash, this.ttlCutoff(), this.host()],
       );
       if (!found[0]) return [];
-      await tx.query(`update sandboxes set status = 'claimed', session_id = $2, claimed_at = now(), updated_at = now() where id = $1`, [found[0].id, sessionId]);
+      await tx.query(`update sandboxes set status = 'claimed', session_id = $2, claimed_at = now(), updated_at = now() where id = $1`, [
+        found[0].id,
+        sessionId,
+      ]);
       return found;
     });
     this.scheduleRefill();
@@ -129,7 +132,13 @@ export class WarmPool {
     );
     const perAgent = new Map(counts.map((c) => [c.agent_id, Number(c.n)]));
     let budget = Math.min(maxProvisioning, size - [...perAgent.values()].reduce((a, b) => a + b, 0));
-    const provisioning = (await db.query<{ n: number }>(`select count(*)::int as n from sandboxes where status = 'provisioning' and session_id is null and ${hostScope(1)}`, [this.host()]))[0]?.n ?? 0;
+    const provisioning =
+      (
+        await db.query<{ n: number }>(
+          `select count(*)::int as n from sandboxes where status = 'provisioning' and session_id is null and ${hostScope(1)}`,
+          [this.host()],
+        )
+      )[0]?.n ?? 0;
     budget = Math.min(budget, maxProvisioning - Number(provisioning));
     if (budget <= 0) return;
     const recent = await this.recentAgents();
@@ -198,7 +207,10 @@ export class WarmPool {
       if (!updated) await this.deps.provider.destroy(h.id, { dropWorkspace: true });
     } catch (err) {
       this.deps.logger.warn({ err, agent_id: agentId }, "warm sandbox failed to provision");
-      await this.deps.database.query(`update sandboxes set status = 'dead', reason = $2, updated_at = now() where id = $1`, [rowId, String((err as Error).message).slice(0, 500)]);
+      await this.deps.database.query(`update sandboxes set status = 'dead', reason = $2, updated_at = now() where id = $1`, [
+        rowId,
+        String((err as Error).message).slice(0, 500),
+      ]);
     }
   }
 
@@ -216,10 +228,14 @@ export class WarmPool {
     let recycled = 0;
     for (const row of warm) {
       if (!specs.has(row.agent_id)) specs.set(row.agent_id, (await this.deps.specFor(row.agent_id))?.hash ?? null);
-      const reason = new Date(row.created_at).getTime() <= cutoff ? "ttl-expired" : specs.get(row.agent_id) !== row.spec_hash ? "spec-changed" : null;
+      const reason =
+        new Date(row.created_at).getTime() <= cutoff ? "ttl-expired" : specs.get(row.agent_id) !== row.spec_hash ? "spec-changed" : null;
       if (!reason) continue;
       // Only the replica that flips the row stops the sandbox.
-      const [flipped] = await db.query(`update sandboxes set status = 'dead', reason = $2, updated_at = now() where id = $1 and status = 'warm' returning id`, [row.id, reason]);
+      const [flipped] = await db.query(
+        `update sandboxes set status = 'dead', reason = $2, updated_at = now() where id = $1 and status = 'warm' returning id`,
+        [row.id, reason],
+      );
       if (!flipped) continue;
       recycled++;
       if (row.sandbox_id) await this.deps.provider.destroy(row.sandbox_id, { dropWorkspace: true }).catch(() => {});
@@ -229,7 +245,14 @@ export class WarmPool {
   }
 
   async list() {
-    return this.deps.database.query<{ id: string; sandbox_id: string | null; agent_id: string; status: string; created_at: string; ready_at: string | null }>(
+    return this.deps.database.query<{
+      id: string;
+      sandbox_id: string | null;
+      agent_id: string;
+      status: string;
+      created_at: string;
+      ready_at: string | null;
+    }>(
       `select id, sandbox_id, agent_id, status, created_at, ready_at from sandboxes where status in ('provisioning','warm') and ${hostScope(1)} order by created_at`,
       [this.host()],
     );

@@ -29,7 +29,11 @@ export function scheduleRoutes(deps: { schedules: ScheduleService; guard: AuthGu
         set.status = 201;
         return s.create(principal, body);
       },
-      { body: createScheduleBody, response: { 201: scheduleView }, detail: { summary: "Create a schedule: a cron expression in a time zone, an agent and a prompt" } },
+      {
+        body: createScheduleBody,
+        response: { 201: scheduleView },
+        detail: { summary: "Create a schedule: a cron expression in a time zone, an agent and a prompt" },
+      },
     )
     .get("/preview", ({ query }) => s.preview(query.cron, query.timezone, query.count), {
       query: previewQuery,
@@ -64,7 +68,11 @@ export function scheduleRoutes(deps: { schedules: ScheduleService; guard: AuthGu
         set.status = 202;
         return s.runNow(principal, params.id);
       },
-      { params: scheduleIdParams, response: { 202: runView }, detail: { summary: "Run now, under the schedule's concurrency policy (409 when it would be skipped)" } },
+      {
+        params: scheduleIdParams,
+        response: { 202: runView },
+        detail: { summary: "Run now, under the schedule's concurrency policy (409 when it would be skipped)" },
+      },
     )
     .get("/:id/runs", ({ principal, params, query }) => s.runs(principal, params.id, query), {
       params: scheduleIdParams,

@@ -2,21 +2,33 @@ import { z } from "zod";
 import { CONCURRENCY_POLICIES, SESSION_MODES } from "../../schema/schedules";
 import { canonicalTimezone, cronProblem } from "./cron";
 
-const required = (what: string) => ({ error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string") });
+const required = (what: string) => ({
+  error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string"),
+});
 
 const timezone = z
   .string({ error: "must be an IANA time zone name such as Europe/Berlin" })
   .trim()
-  .refine((v) => canonicalTimezone(v) !== null, "not an IANA time zone this server knows (for example UTC, Europe/Berlin, America/New_York)");
+  .refine(
+    (v) => canonicalTimezone(v) !== null,
+    "not an IANA time zone this server knows (for example UTC, Europe/Berlin, America/New_York)",
+  );
 
-const cron = z.string(required("a cron expression such as 0 9 * * MON-FRI")).trim().min(1, "required: a cron expression such as 0 9 * * MON-FRI").max(200, "at most 200 characters");
+const cron = z
+  .string(required("a cron expression such as 0 9 * * MON-FRI"))
+  .trim()
+  .min(1, "required: a cron expression such as 0 9 * * MON-FRI")
+  .max(200, "at most 200 characters");
 
 const fields = {
   name: z.string(required("a name")).trim().min(1, "required: a name").max(100, "at most 100 characters"),
   agent_id: z.string(required("the agent that runs it")).trim().min(1, "required: the agent that runs it").max(64),
   cron,
   timezone: timezone.default("UTC"),
-  prompt: z.string(required("the prompt each run sends")).min(1, "required: the prompt each run sends").max(100_000, "at most 100000 characters"),
+  prompt: z
+    .string(required("the prompt each run sends"))
+    .min(1, "required: the prompt each run sends")
+    .max(100_000, "at most 100000 characters"),
   /** new: every run starts a session; continue: runs talk to one session (a new one if it was stopped). */
   session_mode: z.enum(SESSION_MODES, { error: "must be new or continue" }).default("new"),
   /** skip: a slot whose previous run is still going is skipped; queue: it waits for it (one at most). */

@@ -32,8 +32,21 @@ const replicas: Replica[] = [];
 
 async function replica(): Promise<Replica> {
   const database = await createDatabase({ url: fresh!.url, max: 4 });
-  const rawEnv = { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-sched-replica-")), MASTER_KEY: TEST_MASTER_KEY, ENCRYPTION_KEY: encryptionKey, LOG_LEVEL: "silent" };
-  const app = createApp({ config: loadConfig(rawEnv), database, logger: createLogger("silent"), rawEnv, clock, uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui"), sessionOptions: { sweepIntervalMs: 500 } });
+  const rawEnv = {
+    LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-sched-replica-")),
+    MASTER_KEY: TEST_MASTER_KEY,
+    ENCRYPTION_KEY: encryptionKey,
+    LOG_LEVEL: "silent",
+  };
+  const app = createApp({
+    config: loadConfig(rawEnv),
+    database,
+    logger: createLogger("silent"),
+    rawEnv,
+    clock,
+    uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui"),
+    sessionOptions: { sweepIntervalMs: 500 },
+  });
   await app.services.sessions.start();
   const r: Replica = {
     app,
@@ -85,7 +98,13 @@ beforeAll(async () => {
   const rt = await call(a, "POST", "/api/runtimes", { alias: "fake", base_url: fake.url, api_key: fake.apiKey });
   const agent = await call(a, "POST", "/api/agents", { name: "reporter", model: "claude-sonnet-4-5", runtime_id: rt.body.id });
   // queue: a slot never waits on skipping, so every slot has a run whatever the timing of the last one.
-  const s = await call(a, "POST", "/api/schedules", { name: "every minute", agent_id: agent.body.id, cron: "* * * * *", prompt: "tick", concurrency: "queue" });
+  const s = await call(a, "POST", "/api/schedules", {
+    name: "every minute",
+    agent_id: agent.body.id,
+    cron: "* * * * *",
+    prompt: "tick",
+    concurrency: "queue",
+  });
   expect(s.status).toBe(201);
   scheduleId = s.body.id;
 }, 60_000);
@@ -104,10 +123,17 @@ requires(NEEDS_POSTGRES).describe("two replicas on one PostgreSQL", () => {
       clock.set(new Date(Date.parse("2025-02-03T10:00:00Z") + minute * 60_000 + Math.floor(Math.random() * 20_000)));
       await tickAll();
       // Let the turn finish so the next slot starts rather than waits (either way it is one run).
-      await waitFor(async () => (await db.query("select 1 from schedule_runs where schedule_id = $1 and status in ('pending', 'started')", [scheduleId])).length === 0, tickAll);
+      await waitFor(
+        async () =>
+          (await db.query("select 1 from schedule_runs where schedule_id = $1 and status in ('pending', 'started')", [scheduleId]))
+            .length === 0,
+        tickAll,
+      );
     }
     const fired = await slotsFired(db);
-    expect(fired.map((f) => new Date(f.slot_at).toISOString())).toEqual(Array.from({ length: 8 }, (_, i) => `2025-02-03T10:0${i + 1}:00.000Z`));
+    expect(fired.map((f) => new Date(f.slot_at).toISOString())).toEqual(
+      Array.from({ length: 8 }, (_, i) => `2025-02-03T10:0${i + 1}:00.000Z`),
+    );
     expect(fired.every((f) => f.runs === 1 && f.sessions === 1)).toBe(true);
     expect(await sessionCount(db)).toBe(8);
   }, 120_000);
@@ -123,7 +149,12 @@ requires(NEEDS_POSTGRES).describe("two replicas on one PostgreSQL", () => {
     const fired = await slotsFired(db);
     expect(fired.length).toBe(9);
     expect(fired.at(-1)).toMatchObject({ runs: 1, sessions: 1 });
-    await waitFor(async () => (await db.query("select 1 from schedule_runs where schedule_id = $1 and status in ('pending', 'started')", [scheduleId])).length === 0, tickAll);
+    await waitFor(
+      async () =>
+        (await db.query("select 1 from schedule_runs where schedule_id = $1 and status in ('pending', 'started')", [scheduleId])).length ===
+        0,
+      tickAll,
+    );
   }, 60_000);
 
   test("a replica that dies after claiming, before committing, leaves the slot to the others: fired once", async () => {

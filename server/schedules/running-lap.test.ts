@@ -43,8 +43,19 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null |
 
 beforeAll(async () => {
   fake = new FakeManagedAgents().start();
-  receiver = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async (req) => (callbacks.push({ headers: req.headers, body: await req.text() }), new Response("ok")) });
-  const env = { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-running-")), PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", WARM_POOL_SIZE: "0", LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED };
+  receiver = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: async (req) => (callbacks.push({ headers: req.headers, body: await req.text() }), new Response("ok")),
+  });
+  const env = {
+    LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-running-")),
+    PORT: "0",
+    MASTER_KEY: MASTER,
+    LOG_LEVEL: "silent",
+    WARM_POOL_SIZE: "0",
+    LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED,
+  };
   lap = await startLap(env, { database: await testDatabase() });
   const rt = await api("POST", "/api/runtimes", { alias: "fake", base_url: fake.url, api_key: fake.apiKey });
   agentId = (await api("POST", "/api/agents", { name: "loop-agent", model: "claude-sonnet-4-5", runtime_id: rt.body.id })).body.id;
@@ -61,7 +72,10 @@ test("a due slot fires on its own and its run is closed with the turn's outcome"
   // Due now, without waiting for the next minute: the slot that began this minute.
   await lap.database.query("update schedules set next_run_at = date_trunc('minute', now()) where id = $1", [s.body.id]);
   const run = await waitFor("the run closed", async () => {
-    const [row] = await lap.database.query<{ status: string; trigger: string; session_id: string; slot_at: Date }>("select status, trigger, session_id, slot_at from schedule_runs where schedule_id = $1", [s.body.id]);
+    const [row] = await lap.database.query<{ status: string; trigger: string; session_id: string; slot_at: Date }>(
+      "select status, trigger, session_id, slot_at from schedule_runs where schedule_id = $1",
+      [s.body.id],
+    );
     return row?.status === "completed" ? row : undefined;
   });
   expect(run.trigger).toBe("schedule");
@@ -72,10 +86,19 @@ test("a due slot fires on its own and its run is closed with the turn's outcome"
 }, 30_000);
 
 test("a webhook's outcome callback goes out on its own", async () => {
-  const created = await api("POST", "/api/triggers", { name: "hook", agent_id: agentId, prompt_template: "{{body.text}}", callback_url: `http://127.0.0.1:${receiver.port}/cb` });
+  const created = await api("POST", "/api/triggers", {
+    name: "hook",
+    agent_id: agentId,
+    prompt_template: "{{body.text}}",
+    callback_url: `http://127.0.0.1:${receiver.port}/cb`,
+  });
   expect(created.status).toBe(201);
   const raw = JSON.stringify({ text: "ping" });
-  const res = await fetch(`${lap.url}/api/triggers/${created.body.trigger.id}`, { method: "POST", body: raw, headers: webhookHeaders(created.body.secret, raw, new Date()) });
+  const res = await fetch(`${lap.url}/api/triggers/${created.body.trigger.id}`, {
+    method: "POST",
+    body: raw,
+    headers: webhookHeaders(created.body.secret, raw, new Date()),
+  });
   expect(res.status).toBe(202);
   const cb = await waitFor("the callback", async () => callbacks[0]);
   expect(hasValidSignature(created.body.secret, cb.headers, cb.body)).toBe(true);

@@ -58,10 +58,20 @@ export async function admission(tx: SqlTx, s: ScheduleSqlRow, excludeRunId: stri
  * turn, in this transaction. A refusal by the sessions module (agent paused, no runtime) fails the
  * run with its message instead; the transaction still commits, so the slot stays claimed.
  */
-export async function startRunInTx(tx: SqlTx, dispatcher: TurnDispatcher, s: ScheduleSqlRow, runId: string, now: Date): Promise<Dispatched | null> {
+export async function startRunInTx(
+  tx: SqlTx,
+  dispatcher: TurnDispatcher,
+  s: ScheduleSqlRow,
+  runId: string,
+  now: Date,
+): Promise<Dispatched | null> {
   const owner = await ownerProblem((text, params) => tx.query(text, params), s, now);
   if (owner) {
-    await tx.query("update schedule_runs set status = 'failed', error = $2, started_at = $3, ended_at = $3 where id = $1", [runId, `not started: ${owner}`, now.toISOString()]);
+    await tx.query("update schedule_runs set status = 'failed', error = $2, started_at = $3, ended_at = $3 where id = $1", [
+      runId,
+      `not started: ${owner}`,
+      now.toISOString(),
+    ]);
     return null;
   }
   let d: Dispatched;
@@ -75,10 +85,19 @@ export async function startRunInTx(tx: SqlTx, dispatcher: TurnDispatcher, s: Sch
     });
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    await tx.query("update schedule_runs set status = 'failed', error = $2, started_at = $3, ended_at = $3 where id = $1", [runId, err.message, now.toISOString()]);
+    await tx.query("update schedule_runs set status = 'failed', error = $2, started_at = $3, ended_at = $3 where id = $1", [
+      runId,
+      err.message,
+      now.toISOString(),
+    ]);
     return null;
   }
-  await tx.query("update schedule_runs set status = 'started', session_id = $2, turn_id = $3, started_at = $4 where id = $1", [runId, d.sessionId, d.turnId, now.toISOString()]);
+  await tx.query("update schedule_runs set status = 'started', session_id = $2, turn_id = $3, started_at = $4 where id = $1", [
+    runId,
+    d.sessionId,
+    d.turnId,
+    now.toISOString(),
+  ]);
   await tx.query(
     "update schedules set last_run_at = $2, session_id = case when session_mode = 'continue' then $3 else session_id end, updated_at = now() where id = $1",
     [s.id, now.toISOString(), d.sessionId],

@@ -14,7 +14,11 @@ import { Scheduler } from "./scheduler";
 const clock = new ManualClock("2025-01-06T08:00:00Z");
 let h: SessionHarness;
 let hold = false;
-const held: FakeStep[] = [{ event: { type: "session.status_running" } }, { delay: 60_000 }, { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }];
+const held: FakeStep[] = [
+  { event: { type: "session.status_running" } },
+  { delay: 60_000 },
+  { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
+];
 
 beforeAll(async () => {
   h = await sessionHarness({ app: { clock }, fake: { reply: (text) => (hold ? held : echoReply(text, 1)) } });
@@ -36,7 +40,8 @@ async function createSchedule(body: Record<string, unknown>) {
   return res.body as { id: string; next_run_at: string };
 }
 const runs = async (id: string) => (await api<{ data: any[] }>("GET", `/api/schedules/${id}/runs?limit=200`)).body.data.reverse();
-const sessionsOfAgent = async () => (await h.t.database.query<{ id: string }>("select id from sessions where agent_id = $1", [h.agentId])).length;
+const sessionsOfAgent = async () =>
+  (await h.t.database.query<{ id: string }>("select id from sessions where agent_id = $1", [h.agentId])).length;
 
 /** Moves the clock from `from` to `to` in `stepMs` steps, ticking `ticksPerStep` times at each. */
 async function walk(from: string, to: string, stepMs = 60_000, ticksPerStep = 1, afterStep?: () => Promise<void>) {
@@ -146,7 +151,10 @@ describe("slots missed while LAP was down", () => {
     expect((await api("GET", `/api/schedules/${s.id}`)).body.next_run_at).toBe("2025-01-07T12:00:00.000Z");
     await walk("2025-01-07T12:00:00Z", "2025-01-07T12:01:00Z");
     list = await runs(s.id);
-    expect(list.map((r) => `${r.trigger}@${r.slot_at}`)).toEqual(["catch_up@2025-01-07T11:00:00.000Z", "schedule@2025-01-07T12:00:00.000Z"]);
+    expect(list.map((r) => `${r.trigger}@${r.slot_at}`)).toEqual([
+      "catch_up@2025-01-07T11:00:00.000Z",
+      "schedule@2025-01-07T12:00:00.000Z",
+    ]);
   }, 30_000);
 
   test("no catch_up: the missed slots start nothing and one skipped run says why", async () => {

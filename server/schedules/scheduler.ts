@@ -62,13 +62,22 @@ export class Scheduler {
       const due = new Date(s.next_run_at!);
       const latest = cron.latestAtOrBefore(now);
       const slot = latest && latest > due ? latest : due;
-      await tx.query("update schedules set next_run_at = $2, updated_at = now() where id = $1", [s.id, cron.next(now)?.toISOString() ?? null]);
+      await tx.query("update schedules set next_run_at = $2, updated_at = now() where id = $1", [
+        s.id,
+        cron.next(now)?.toISOString() ?? null,
+      ]);
       const missed = now.getTime() - slot.getTime() > (this.deps.missedAfterMs ?? DEFAULT_MISSED_AFTER_MS);
       if (missed && !s.catch_up) {
         await tx.query(
           `insert into schedule_runs (id, schedule_id, slot_at, trigger, status, error, ended_at)
            values ($1, $2, $3, 'schedule', 'skipped', $4, $5) on conflict (schedule_id, slot_at) do nothing`,
-          [newRunId(), s.id, slot.toISOString(), `missed: no LAP was running at ${slot.toISOString()} (catch_up is off)`, now.toISOString()],
+          [
+            newRunId(),
+            s.id,
+            slot.toISOString(),
+            `missed: no LAP was running at ${slot.toISOString()} (catch_up is off)`,
+            now.toISOString(),
+          ],
         );
         return null;
       }
@@ -90,7 +99,11 @@ export class Scheduler {
     const verdict = await admission(tx, s, runId);
     if (verdict.kind === "wait") return null; // stays pending; startWaitingRuns picks it up
     if (verdict.kind === "skip") {
-      await tx.query("update schedule_runs set status = 'skipped', error = $2, ended_at = $3 where id = $1", [runId, verdict.reason, now.toISOString()]);
+      await tx.query("update schedule_runs set status = 'skipped', error = $2, ended_at = $3 where id = $1", [
+        runId,
+        verdict.reason,
+        now.toISOString(),
+      ]);
       return null;
     }
     return startRunInTx(tx, this.deps.dispatcher, s, runId, now);
@@ -125,7 +138,9 @@ export class Scheduler {
           // Schedule row first, as fireOne does: the same lock order everywhere.
           const [s] = await tx.query<ScheduleSqlRow>("select * from schedules where id = $1 for update skip locked", [w.schedule_id]);
           if (!s) return null;
-          const [run] = await tx.query<{ id: string }>("select id from schedule_runs where id = $1 and status = 'pending' for update", [w.id]);
+          const [run] = await tx.query<{ id: string }>("select id from schedule_runs where id = $1 and status = 'pending' for update", [
+            w.id,
+          ]);
           if (!run) return null;
           const verdict = await admission(tx, s, w.id);
           if (verdict.kind !== "start") return null;

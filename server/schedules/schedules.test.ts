@@ -18,8 +18,14 @@ const ownAgents = new Map<string, string>();
 async function userWithAgent(label: string) {
   // A team key: a member of its own team, so each user key sees only its own (docs/security.md "Users, teams and roles").
   const team = await makeTeam(h.t, `team of ${label}`);
-  const key = (await h.t.json("POST", "/api/keys", { body: { label, role: "user", team_id: team } })).body as { token: string; key: { id: string } };
-  const agent = await h.t.json("POST", "/api/agents", { key: key.token, body: { name: `${label}-agent`, model: "claude-sonnet-4-5", runtime_id: h.runtimeId } });
+  const key = (await h.t.json("POST", "/api/keys", { body: { label, role: "user", team_id: team } })).body as {
+    token: string;
+    key: { id: string };
+  };
+  const agent = await h.t.json("POST", "/api/agents", {
+    key: key.token,
+    body: { name: `${label}-agent`, model: "claude-sonnet-4-5", runtime_id: h.runtimeId },
+  });
   expect(agent.status).toBe(201);
   ownAgents.set(key.token, agent.body.id);
   return key;
@@ -39,12 +45,19 @@ beforeEach(async () => {
 });
 
 const as = (key: string | undefined) => ({
-  json: <T = any>(method: string, path: string, body?: unknown) => h.t.json<T>(method, path, { ...(key === undefined ? {} : { key }), ...(body === undefined ? {} : { body }) }),
+  json: <T = any>(method: string, path: string, body?: unknown) =>
+    h.t.json<T>(method, path, { ...(key === undefined ? {} : { key }), ...(body === undefined ? {} : { body }) }),
 });
 /** A valid schedule on an agent the caller may use (its own, for a user key). */
 const validFor = (key: string | undefined) => ({ ...valid(), agent_id: (key && ownAgents.get(key)) || h.agentId });
 const admin = as(undefined);
-const valid = () => ({ name: "standup", agent_id: h.agentId, cron: "0 9 * * MON-FRI", timezone: "Europe/Berlin", prompt: "Post the standup summary" });
+const valid = () => ({
+  name: "standup",
+  agent_id: h.agentId,
+  cron: "0 9 * * MON-FRI",
+  timezone: "Europe/Berlin",
+  prompt: "Post the standup summary",
+});
 const stored = async () => (await h.t.database.query<{ n: number }>("select count(*)::int as n from schedules"))[0]!.n;
 
 describe("validation", () => {
@@ -90,10 +103,16 @@ describe("validation", () => {
 
 describe("schedules", () => {
   test("the preview lists the next slots in the time zone, and refuses a bad expression by field", async () => {
-    const res = await admin.json("GET", `/api/schedules/preview?cron=${encodeURIComponent("0 9 * * MON-FRI")}&timezone=America/New_York&count=3`);
+    const res = await admin.json(
+      "GET",
+      `/api/schedules/preview?cron=${encodeURIComponent("0 9 * * MON-FRI")}&timezone=America/New_York&count=3`,
+    );
     expect(res.status).toBe(200);
     // 2025-01-06 is a Monday; 09:00 EST is 14:00Z.
-    expect(res.body).toEqual({ timezone: "America/New_York", next_runs: ["2025-01-06T14:00:00.000Z", "2025-01-07T14:00:00.000Z", "2025-01-08T14:00:00.000Z"] });
+    expect(res.body).toEqual({
+      timezone: "America/New_York",
+      next_runs: ["2025-01-06T14:00:00.000Z", "2025-01-07T14:00:00.000Z", "2025-01-08T14:00:00.000Z"],
+    });
     const bad = await admin.json("GET", `/api/schedules/preview?cron=${encodeURIComponent("0 25 * * *")}`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields[0].field).toBe("cron");
@@ -103,7 +122,14 @@ describe("schedules", () => {
     const created = await admin.json("POST", "/api/schedules", valid());
     expect(created.status).toBe(201);
     const s = created.body;
-    expect(s).toMatchObject({ status: "active", session_mode: "new", concurrency: "skip", catch_up: false, agent_name: "helper", timezone: "Europe/Berlin" });
+    expect(s).toMatchObject({
+      status: "active",
+      session_mode: "new",
+      concurrency: "skip",
+      catch_up: false,
+      agent_name: "helper",
+      timezone: "Europe/Berlin",
+    });
     // Monday 09:00 CET is now: the next slot is strictly later, Tuesday's.
     expect(s.next_run_at).toBe("2025-01-07T08:00:00.000Z");
     expect(s.next_runs).toHaveLength(5);
@@ -140,9 +166,10 @@ describe("schedules", () => {
     // Two model calls during the run and one before it (another use of the session) in the gateway's log.
     const started = Date.parse(run.body.started_at);
     const spend = (id: string, at: number, usd: number) =>
-      h.t.database.query("insert into gateway_spend_logs (request_id, route, spend, status, session_id, start_time, end_time) values ($1, '/v1/messages', $2, 'success', $3, $4, $4)", [
-        id, usd, run.body.session_id, new Date(at).toISOString(),
-      ]);
+      h.t.database.query(
+        "insert into gateway_spend_logs (request_id, route, spend, status, session_id, start_time, end_time) values ($1, '/v1/messages', $2, 'success', $3, $4, $4)",
+        [id, usd, run.body.session_id, new Date(at).toISOString()],
+      );
     await spend("req_a", started + 1_000, 0.25);
     await spend("req_b", started + 2_000, 0.5);
     await spend("req_before", started - 3_600_000, 9);
@@ -206,7 +233,11 @@ describe("who may do what: admins everything, a user key its own schedules", () 
     expect((await admin.json("DELETE", `/api/keys/${carol.key.id}`)).status).toBeLessThan(300);
     const sessionsBefore = (await h.t.database.query<{ n: number }>("select count(*)::int as n from sessions"))[0]!.n;
     const manual = await admin.json("POST", `/api/schedules/${s.id}/run`);
-    expect(manual.body).toMatchObject({ status: "failed", error: "not started: the API key that created it was revoked", session_id: null });
+    expect(manual.body).toMatchObject({
+      status: "failed",
+      error: "not started: the API key that created it was revoked",
+      session_id: null,
+    });
     clock.set("2025-01-06T09:00:10Z");
     await h.t.services.scheduler.tick();
     const runs = (await admin.json("GET", `/api/schedules/${s.id}/runs`)).body.data;

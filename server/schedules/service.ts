@@ -88,21 +88,30 @@ export class ScheduleService {
     p.timezone = canonicalTimezone(p.timezone)!;
     const teamId = await this.agentTeam(principal, p.agent_id);
     const id = `sch_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
-    await audited(this.db, this.audit, (tx) => tx.insert(schedules).values({
-      id,
-      name: p.name,
-      agentId: p.agent_id,
-      cron: p.cron,
-      timezone: p.timezone,
-      prompt: p.prompt,
-      sessionMode: p.session_mode,
-      concurrency: p.concurrency,
-      catchUp: p.catch_up,
-      nextRunAt: new CronSchedule(p.cron, p.timezone).next(this.deps.clock.now()),
-      teamId,
-      ...ownerColumns(principal),
-      createdBy: principal.label,
-    }).returning(), ([r]) => ({ actor: principal, action: "schedule.create", objectType: "schedule", objectId: id, teamId, after: r }));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) =>
+        tx
+          .insert(schedules)
+          .values({
+            id,
+            name: p.name,
+            agentId: p.agent_id,
+            cron: p.cron,
+            timezone: p.timezone,
+            prompt: p.prompt,
+            sessionMode: p.session_mode,
+            concurrency: p.concurrency,
+            catchUp: p.catch_up,
+            nextRunAt: new CronSchedule(p.cron, p.timezone).next(this.deps.clock.now()),
+            teamId,
+            ...ownerColumns(principal),
+            createdBy: principal.label,
+          })
+          .returning(),
+      ([r]) => ({ actor: principal, action: "schedule.create", objectType: "schedule", objectId: id, teamId, after: r }),
+    );
     return this.get(principal, id);
   }
 
@@ -130,7 +139,15 @@ export class ScheduleService {
       this.db,
       this.audit,
       (tx) => tx.update(schedules).set(set).where(eq(schedules.id, id)).returning(),
-      ([r]) => ({ actor: principal, action: "schedule.update", objectType: "schedule", objectId: id, teamId: r?.teamId ?? current.teamId, before: current, after: r }),
+      ([r]) => ({
+        actor: principal,
+        action: "schedule.update",
+        objectType: "schedule",
+        objectId: id,
+        teamId: r?.teamId ?? current.teamId,
+        before: current,
+        after: r,
+      }),
     );
     return this.get(principal, id);
   }
@@ -138,7 +155,20 @@ export class ScheduleService {
   async remove(principal: Principal, id: string): Promise<ScheduleView> {
     const current = await this.row(principal, id, "act");
     const view = await this.get(principal, id);
-    await audited(this.db, this.audit, (tx) => tx.delete(schedules).where(eq(schedules.id, id)), () => ({ actor: principal, action: "schedule.delete", objectType: "schedule", objectId: id, teamId: current.teamId, before: current, after: null }));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.delete(schedules).where(eq(schedules.id, id)),
+      () => ({
+        actor: principal,
+        action: "schedule.delete",
+        objectType: "schedule",
+        objectId: id,
+        teamId: current.teamId,
+        before: current,
+        after: null,
+      }),
+    );
     return view;
   }
 
@@ -149,8 +179,19 @@ export class ScheduleService {
     if (status === "paused") {
       await this.deps.database.transaction(async (tx) => {
         await tx.query("update schedules set status = 'paused', updated_at = now() where id = $1", [id]);
-        await tx.query("update schedule_runs set status = 'skipped', error = 'the schedule was paused', ended_at = $2 where schedule_id = $1 and status = 'pending'", [id, now.toISOString()]);
-        await this.audit.record(tx, { actor: principal, action: "schedule.pause", objectType: "schedule", objectId: id, teamId: current.teamId, before: { status: current.status }, after: { status: "paused" } });
+        await tx.query(
+          "update schedule_runs set status = 'skipped', error = 'the schedule was paused', ended_at = $2 where schedule_id = $1 and status = 'pending'",
+          [id, now.toISOString()],
+        );
+        await this.audit.record(tx, {
+          actor: principal,
+          action: "schedule.pause",
+          objectType: "schedule",
+          objectId: id,
+          teamId: current.teamId,
+          before: { status: current.status },
+          after: { status: "paused" },
+        });
       });
     } else if (current.status === "paused") {
       const next = new CronSchedule(current.cron, current.timezone).next(now);
@@ -158,7 +199,15 @@ export class ScheduleService {
         this.db,
         this.audit,
         (tx) => tx.update(schedules).set({ status: "active", nextRunAt: next, updatedAt: new Date() }).where(eq(schedules.id, id)),
-        () => ({ actor: principal, action: "schedule.resume", objectType: "schedule", objectId: id, teamId: current.teamId, before: { status: "paused" }, after: { status: "active" } }),
+        () => ({
+          actor: principal,
+          action: "schedule.resume",
+          objectType: "schedule",
+          objectId: id,
+          teamId: current.teamId,
+          before: { status: "paused" },
+          after: { status: "active" },
+        }),
       );
     }
     return this.get(principal, id);
@@ -177,8 +226,18 @@ export class ScheduleService {
       if (!s) throw notFound("Schedule");
       const verdict = await admission(tx, s, null);
       if (verdict.kind === "skip") throw conflict(`Not started: ${verdict.reason} (concurrency: ${s.concurrency})`);
-      await tx.query("insert into schedule_runs (id, schedule_id, slot_at, trigger, status) values ($1, $2, null, 'manual', 'pending')", [runId, id]);
-      await this.audit.record(tx, { actor: principal, action: "schedule.run", objectType: "schedule", objectId: id, teamId: current.teamId, detail: { run_id: runId } });
+      await tx.query("insert into schedule_runs (id, schedule_id, slot_at, trigger, status) values ($1, $2, null, 'manual', 'pending')", [
+        runId,
+        id,
+      ]);
+      await this.audit.record(tx, {
+        actor: principal,
+        action: "schedule.run",
+        objectType: "schedule",
+        objectId: id,
+        teamId: current.teamId,
+        detail: { run_id: runId },
+      });
       return verdict.kind === "start" ? startRunInTx(tx, this.deps.dispatcher, s, runId, now) : null;
     });
     if (started) this.deps.dispatcher.announce(started);
@@ -203,7 +262,11 @@ export class ScheduleService {
     return { timezone, next_runs: new CronSchedule(cron, timezone).nextRuns(count, this.deps.clock.now()).map((d) => d.toISOString()) };
   }
 
-  async runs(principal: Principal, id: string, opts: { limit: number; cursor?: string }): Promise<{ data: RunView[]; next_cursor: string | null }> {
+  async runs(
+    principal: Principal,
+    id: string,
+    opts: { limit: number; cursor?: string },
+  ): Promise<{ data: RunView[]; next_cursor: string | null }> {
     await this.row(principal, id, "read");
     const rows = await this.runRows(id, { limit: opts.limit + 1, after: opts.cursor ? decodeCursor(opts.cursor) : undefined });
     const page = rows.slice(0, opts.limit);
@@ -289,7 +352,9 @@ const RUN_COLUMNS = `r.id, r.schedule_id, r.trigger, r.slot_at, r.status, t.stat
 function runView(r: RunSqlRow): RunView {
   // A started run is as far as its turn (the loop records the end a tick later).
   const turn = r.turn_status ?? "";
-  const status = (r.status !== "started" ? r.status : ["running", "completed", "failed", "interrupted"].includes(turn) ? turn : "queued") as RunView["status"];
+  const status = (
+    r.status !== "started" ? r.status : ["running", "completed", "failed", "interrupted"].includes(turn) ? turn : "queued"
+  ) as RunView["status"];
   return {
     id: r.id,
     schedule_id: r.schedule_id,
@@ -305,4 +370,3 @@ function runView(r: RunSqlRow): RunView {
     ended_at: r.ended_at ? new Date(r.ended_at).toISOString() : null,
   };
 }
-

@@ -24,7 +24,10 @@ beforeAll(async () => {
   ids.review = (await h.t.json("POST", "/api/skills", { body: { skill_md: skillMd("review") } })).body.id;
   ids.tests = (await h.t.json("POST", "/api/skills", { body: { skill_md: skillMd("tests") } })).body.id;
   ids.noForcePush = (await h.t.json("POST", "/api/rules", { body: { name: "no force push", body: "Never force-push." } })).body.id;
-  expect((await h.t.json("PATCH", `/api/agents/${h.agentId}`, { body: { skill_ids: [ids.review, ids.tests], rule_ids: [ids.noForcePush] } })).status).toBe(200);
+  expect(
+    (await h.t.json("PATCH", `/api/agents/${h.agentId}`, { body: { skill_ids: [ids.review, ids.tests], rule_ids: [ids.noForcePush] } }))
+      .status,
+  ).toBe(200);
 }, 60_000);
 afterAll(() => h?.close());
 
@@ -39,9 +42,19 @@ async function remoteOfNewSession() {
 describe("agent configuration on a remote runtime", () => {
   test("the runtime receives the environment, the repository, skills, rules and vault key names", async () => {
     const { remote, agent, environment } = await remoteOfNewSession();
-    expect(environment.config).toEqual({ type: "cloud", networking: { type: "unrestricted" }, env: { NODE_ENV: "production", FEATURE_FLAG: "on" } });
-    expect(remote.resources).toEqual([{ type: "github_repository", url: "https://github.com/acme/widgets", checkout: { type: "branch", name: "develop" } }]);
-    expect(agent.metadata).toMatchObject({ lap_skill_ids: `${ids.review},${ids.tests}`, lap_rule_ids: ids.noForcePush, lap_vault_keys: "GITHUB_TOKEN" });
+    expect(environment.config).toEqual({
+      type: "cloud",
+      networking: { type: "unrestricted" },
+      env: { NODE_ENV: "production", FEATURE_FLAG: "on" },
+    });
+    expect(remote.resources).toEqual([
+      { type: "github_repository", url: "https://github.com/acme/widgets", checkout: { type: "branch", name: "develop" } },
+    ]);
+    expect(agent.metadata).toMatchObject({
+      lap_skill_ids: `${ids.review},${ids.tests}`,
+      lap_rule_ids: ids.noForcePush,
+      lap_vault_keys: "GITHUB_TOKEN",
+    });
     expect(agent.system).toBe("Be brief.");
   });
 

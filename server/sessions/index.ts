@@ -46,7 +46,11 @@ export function sessionRoutes(deps: {
         set.status = 201;
         return deps.sessions.create(body, principal);
       },
-      { body: createSessionBody, response: { 201: sessionView }, detail: { summary: "Create a session; answers at once (creating), provisioning runs in the background" } },
+      {
+        body: createSessionBody,
+        response: { 201: sessionView },
+        detail: { summary: "Create a session; answers at once (creating), provisioning runs in the background" },
+      },
     )
     .get("", ({ query, principal }) => deps.sessions.list(query, principal), {
       query: listSessionsQuery,
@@ -65,10 +69,18 @@ export function sessionRoutes(deps: {
       detail: { summary: "Rename a session (a generated title never replaces it)" },
     })
     .get("/:id", ({ params, principal }) => deps.sessions.get(params.id, principal), { params: sessionIdParams, response: sessionView })
-    .delete("/:id", async ({ params, principal }) => {
-      await deps.sessions.remove(params.id, principal);
-      return { ok: true };
-    }, { params: sessionIdParams, response: z.object({ ok: z.boolean() }), detail: { summary: "Stop and delete a session with its events" } })
+    .delete(
+      "/:id",
+      async ({ params, principal }) => {
+        await deps.sessions.remove(params.id, principal);
+        return { ok: true };
+      },
+      {
+        params: sessionIdParams,
+        response: z.object({ ok: z.boolean() }),
+        detail: { summary: "Stop and delete a session with its events" },
+      },
+    )
     .post("/:id/stop", ({ params, principal }) => deps.sessions.stop(params.id, undefined, principal), {
       params: sessionIdParams,
       response: sessionView,
@@ -93,12 +105,16 @@ export function sessionRoutes(deps: {
       response: z.object({ interrupted: z.boolean() }),
       detail: { summary: "Stop the running turn (the queue carries on)" },
     })
-    .get("/:id/events", ({ params, query, principal }) => deps.sessions.events(params.id, query.after, query.limit, principal, query.deltas), {
-      params: sessionIdParams,
-      query: eventsQuery,
-      response: eventsView,
-      detail: { summary: "Stored events after a sequence number" },
-    })
+    .get(
+      "/:id/events",
+      ({ params, query, principal }) => deps.sessions.events(params.id, query.after, query.limit, principal, query.deltas),
+      {
+        params: sessionIdParams,
+        query: eventsQuery,
+        response: eventsView,
+        detail: { summary: "Stored events after a sequence number" },
+      },
+    )
     .get(
       "/:id/attachments/:attachment_id",
       async ({ params, principal }) => {
@@ -107,7 +123,9 @@ export function sessionRoutes(deps: {
         return new Response(found.bytes as Uint8Array<ArrayBuffer>, {
           headers: {
             "content-type": found.mediaType === "text/plain" ? "text/plain; charset=utf-8" : found.mediaType,
-            "content-disposition": found.mediaType.startsWith("image/") ? "inline" : `attachment; filename="${params.attachment_id}${found.mediaType === "application/pdf" ? ".pdf" : ".txt"}"`,
+            "content-disposition": found.mediaType.startsWith("image/")
+              ? "inline"
+              : `attachment; filename="${params.attachment_id}${found.mediaType === "application/pdf" ? ".pdf" : ".txt"}"`,
             "x-content-type-options": "nosniff",
             "content-security-policy": "default-src 'none'; sandbox",
             "cache-control": "private, max-age=86400, immutable",

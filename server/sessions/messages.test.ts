@@ -26,7 +26,12 @@ const piece = (text: string): FakeStep => ({ event: { type: "agent.message", con
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i} `);
 const textOf = (e: StoredEvent) => ((e.data.content as Array<{ text: string }>) ?? []).map((c) => c.text).join("");
 const deltaRows = async (sessionId: string) =>
-  (await h.t.database.query<{ n: number }>("select count(*)::int as n from session_events where session_id = $1 and type = 'agent.message_delta'", [sessionId]))[0]!.n;
+  (
+    await h.t.database.query<{ n: number }>(
+      "select count(*)::int as n from session_events where session_id = $1 and type = 'agent.message_delta'",
+      [sessionId],
+    )
+  )[0]!.n;
 
 /** A reply of `chunks`, held after the first `holdAfter` until `release()`. */
 function heldReply(chunks: string[], holdAfter: number) {
@@ -43,7 +48,9 @@ function heldReply(chunks: string[], holdAfter: number) {
 }
 
 function openWs(sessionId: string, after: number) {
-  const ws = new WebSocket(`${h.url.replace("http", "ws")}/api/sessions/${sessionId}/stream?after=${after}`, { headers: authHeaders } as never);
+  const ws = new WebSocket(`${h.url.replace("http", "ws")}/api/sessions/${sessionId}/stream?after=${after}`, {
+    headers: authHeaders,
+  } as never);
   const received: StoredEvent[] = [];
   ws.onmessage = (m) => received.push(JSON.parse(String(m.data)));
   const opened = new Promise<void>((resolve, reject) => {
@@ -53,12 +60,20 @@ function openWs(sessionId: string, after: number) {
   return { ws, received, opened };
 }
 
-const deltaText = (events: StoredEvent[]) => events.filter((e) => e.type === "agent.message_delta").map((e) => String(e.data.text)).join("");
+const deltaText = (events: StoredEvent[]) =>
+  events
+    .filter((e) => e.type === "agent.message_delta")
+    .map((e) => String(e.data.text))
+    .join("");
 
 describe("a reply streamed in pieces", () => {
   test("a reply of N deltas is one stored agent.message, and no delta stays in the log", async () => {
     const chunks = words(40);
-    h.fake.reply = () => [{ event: { type: "session.status_running" } }, ...chunks.map(piece), { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } }];
+    h.fake.reply = () => [
+      { event: { type: "session.status_running" } },
+      ...chunks.map(piece),
+      { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
+    ];
     const s = await h.createSession({ prompt: "talk" });
     await h.waitForEvent(s.id, (e) => e.type === "session.status_idle");
     const events = await h.events(s.id);
@@ -76,16 +91,26 @@ describe("a reply streamed in pieces", () => {
   test("text, a tool call, more text: two messages in order around the call", async () => {
     h.fake.reply = () => [
       { event: { type: "session.status_running" } },
-      piece("Let me "), piece("look."),
+      piece("Let me "),
+      piece("look."),
       { event: { type: "agent.tool_use", id: "toolu_1", name: "bash", input: { command: "ls" } } },
       { event: { type: "agent.tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "a b" }], is_error: false } },
-      piece("Found "), piece("two."),
+      piece("Found "),
+      piece("two."),
       { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
     ];
     const s = await h.createSession({ prompt: "look" });
     await h.waitForEvent(s.id, (e) => e.type === "session.status_idle");
     const events = (await h.events(s.id)).filter((e) => e.turn_id);
-    expect(events.map((e) => e.type)).toEqual(["user.message", "session.status_running", "agent.message", "agent.tool_use", "agent.tool_result", "agent.message", "session.status_idle"]);
+    expect(events.map((e) => e.type)).toEqual([
+      "user.message",
+      "session.status_running",
+      "agent.message",
+      "agent.tool_use",
+      "agent.tool_result",
+      "agent.message",
+      "session.status_idle",
+    ]);
     expect(events.filter((e) => e.type === "agent.message").map(textOf)).toEqual(["Let me look.", "Found two."]);
   });
 
@@ -150,14 +175,19 @@ describe("streams", () => {
     const soFar = chunks.slice(0, 4).join("");
     await h.waitFor("the text so far", async () => shown + deltaText(second.received) === soFar && deltaText(fresh.received) === soFar);
     held.release();
-    await h.waitFor("the end of the turn", async () => second.received.some((e) => e.type === "session.status_idle") && fresh.received.some((e) => e.type === "session.status_idle"));
+    await h.waitFor(
+      "the end of the turn",
+      async () =>
+        second.received.some((e) => e.type === "session.status_idle") && fresh.received.some((e) => e.type === "session.status_idle"),
+    );
     second.ws.close();
     fresh.ws.close();
     const all = [...seen, ...second.received];
     const seqs = all.map((e) => e.seq);
     expect(new Set(seqs).size).toBe(seqs.length);
     expect(Math.min(...second.received.map((e) => e.seq))).toBeGreaterThan(lastSeq);
-    for (const streamed of [shown + deltaText(second.received), deltaText(fresh.received)]) expect(chunks.join("").startsWith(streamed) && streamed.length >= soFar.length).toBe(true);
+    for (const streamed of [shown + deltaText(second.received), deltaText(fresh.received)])
+      expect(chunks.join("").startsWith(streamed) && streamed.length >= soFar.length).toBe(true);
     expect(all.filter((e) => e.type === "agent.message").map(textOf)).toEqual([chunks.join("")]);
     expect(fresh.received.filter((e) => e.type === "agent.message").map(textOf)).toEqual([chunks.join("")]);
   }, 30_000);
@@ -211,7 +241,17 @@ describe("a LAP that lets go mid-message (SIGTERM detaches, a restart re-attache
     h.fake.reply = () => held.steps;
     const turnId = `turn_reattach_${Date.now()}`;
     const deps = { store, adapter, log: createLogger("silent") };
-    const input = { sessionId: s.id, remoteSessionId: row!.remote_session_id, turnId, content: [{ type: "text", text: "go" }], lastProviderEventId: null, alreadySent: false, expectEndSoon: false, deadlineAt: Date.now() + 60_000, maxRuntimeMinutes: 1 };
+    const input = {
+      sessionId: s.id,
+      remoteSessionId: row!.remote_session_id,
+      turnId,
+      content: [{ type: "text", text: "go" }],
+      lastProviderEventId: null,
+      alreadySent: false,
+      expectEndSoon: false,
+      deadlineAt: Date.now() + 60_000,
+      maxRuntimeMinutes: 1,
+    };
     const first = new TurnControl(turnId);
     const running = runTurn(deps, input, first);
     const stored = async () => (await store.list(s.id, 0, 1000)).filter((e) => e.turn_id === turnId);
@@ -219,11 +259,18 @@ describe("a LAP that lets go mid-message (SIGTERM detaches, a restart re-attache
     first.detach();
     expect((await running).status).toBe("detached");
     // Left as deltas for whoever re-attaches.
-    expect((await stored()).map((e) => e.type)).toEqual(["session.status_running", ...(await stored()).slice(1).map(() => "agent.message_delta")]);
+    expect((await stored()).map((e) => e.type)).toEqual([
+      "session.status_running",
+      ...(await stored()).slice(1).map(() => "agent.message_delta"),
+    ]);
     const messageId = (await stored()).find((e) => e.type === "agent.message_delta")!.data.message_id;
 
     const second = new TurnControl(turnId);
-    const resumed = runTurn(deps, { ...input, alreadySent: true, lastProviderEventId: await store.lastProviderEventId(s.id, turnId) }, second);
+    const resumed = runTurn(
+      deps,
+      { ...input, alreadySent: true, lastProviderEventId: await store.lastProviderEventId(s.id, turnId) },
+      second,
+    );
     held.release();
     expect((await resumed).status).toBe("completed");
     const events = await stored();
@@ -237,8 +284,16 @@ describe("assembling (events/messages.ts)", () => {
   test("pieces become deltas of one message; the next event closes it; a batch never stores deltas of a message it also holds", () => {
     const m = new MessageAssembler(true);
     const out = [
-      ...m.accept({ type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text: "a" }] }, providerEventId: "p1" }),
-      ...m.accept({ type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text: "b" }] }, providerEventId: "p2" }),
+      ...m.accept({
+        type: "agent.message",
+        data: { type: "agent.message", content: [{ type: "text", text: "a" }] },
+        providerEventId: "p1",
+      }),
+      ...m.accept({
+        type: "agent.message",
+        data: { type: "agent.message", content: [{ type: "text", text: "b" }] },
+        providerEventId: "p2",
+      }),
       ...m.accept({ type: "agent.tool_use", data: { type: "agent.tool_use", name: "bash" }, providerEventId: "p3" }),
     ];
     expect(out.map((e) => e.type)).toEqual(["agent.message_delta", "agent.message_delta", "agent.message", "agent.tool_use"]);
@@ -248,7 +303,9 @@ describe("assembling (events/messages.ts)", () => {
     expect(planWrite(out, storedFrom).events.map((e) => e.type)).toEqual(["agent.message", "agent.tool_use"]);
     // Deltas written in an earlier batch: adjacent ones merge, and the message then compacts them.
     const early = planWrite(out.slice(0, 2), storedFrom);
-    expect(early.events).toEqual([{ type: "agent.message_delta", data: { type: "agent.message_delta", message_id: id, text: "ab" }, providerEventId: "p2" }]);
+    expect(early.events).toEqual([
+      { type: "agent.message_delta", data: { type: "agent.message_delta", message_id: id, text: "ab" }, providerEventId: "p2" },
+    ]);
     noteStored([{ seq: 7, type: "agent.message_delta", data: early.events[0]!.data, turn_id: "t", created_at: "" }], storedFrom);
     expect(planWrite(out.slice(2), storedFrom).compact).toEqual([{ messageId: String(id), fromSeq: 7 }]);
   });
@@ -260,20 +317,36 @@ describe("assembling (events/messages.ts)", () => {
     // Ids are LAP's: a runtime cannot name deltas (its own or another message's) for a message to replace.
     expect(whole.accept({ ...msg, data: { ...msg.data, message_id: "msg_guess", incomplete: false } })).toEqual([msg]);
     const chunked = new MessageAssembler(true);
-    const [delta] = chunked.accept({ type: "agent.message_delta", data: { type: "agent.message_delta", message_id: "msg_guess", text: "x" } });
+    const [delta] = chunked.accept({
+      type: "agent.message_delta",
+      data: { type: "agent.message_delta", message_id: "msg_guess", text: "x" },
+    });
     expect(delta!.data.message_id).not.toBe("msg_guess");
     const resumed = new MessageAssembler(true, { messageId: "msg_x", text: "so far ", fromSeq: 3 });
     resumed.accept({ type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text: "and more" }] } });
-    expect(resumed.close(true)).toEqual([{ type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text: "so far and more" }], message_id: "msg_x", incomplete: true } }]);
+    expect(resumed.close(true)).toEqual([
+      {
+        type: "agent.message",
+        data: { type: "agent.message", content: [{ type: "text", text: "so far and more" }], message_id: "msg_x", incomplete: true },
+      },
+    ]);
   });
 
   test("a model step the built-in agent tried again after a restart: the broken attempt's text is not in the message", () => {
     const m = new MessageAssembler(true, { messageId: "msg_r", text: "The answ", fromSeq: 4 });
     const piece = (text: string) => ({ type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text }] } });
-    const [marker] = m.accept({ type: "agent.message", data: { type: "agent.message", content: [], restarted: { reason: "gateway unreachable", attempt: 2 } } });
+    const [marker] = m.accept({
+      type: "agent.message",
+      data: { type: "agent.message", content: [], restarted: { reason: "gateway unreachable", attempt: 2 } },
+    });
     expect(marker!.data).toMatchObject({ type: "agent.message_delta", message_id: "msg_r", text: "" });
     m.accept(piece("The answer "));
     m.accept(piece("is 42."));
-    expect(m.close()).toEqual([{ type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text: "The answer is 42." }], message_id: "msg_r" } }]);
+    expect(m.close()).toEqual([
+      {
+        type: "agent.message",
+        data: { type: "agent.message", content: [{ type: "text", text: "The answer is 42." }], message_id: "msg_r" },
+      },
+    ]);
   });
 });

@@ -25,7 +25,10 @@ export type PostMessageInput = z.input<typeof postMessageBody>;
 
 export const createSessionBody = z
   .object({
-    agent_id: z.string({ error: (i) => (i.input === undefined ? "required: the agent to talk to" : "must be a string") }).min(1, "required: the agent to talk to").max(64),
+    agent_id: z
+      .string({ error: (i) => (i.input === undefined ? "required: the agent to talk to" : "must be a string") })
+      .min(1, "required: the agent to talk to")
+      .max(64),
     title: z.string().max(200, "at most 200 characters").optional(),
     prompt: z.string().min(1, "must not be empty").max(100_000).optional(),
     /** The first message as content blocks, attachments included (docs/sessions.md "Attachments"); instead of `prompt`. */
@@ -49,7 +52,10 @@ export const eventsQuery = z.object({
   after: z.coerce.number({ error: "must be a sequence number" }).int("must be a whole number").min(0, "must be 0 or more").default(0),
   limit: z.coerce.number({ error: "must be a number" }).int().min(1, "at least 1").max(1000, "at most 1000").default(200),
   /** `true`: also the `agent.message_delta` pieces of a message still being written. */
-  deltas: z.enum(["true", "false"], { error: "must be true or false" }).default("false").transform((v) => v === "true"),
+  deltas: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 export const streamQuery = z.object({

@@ -54,8 +54,20 @@ export interface SessionModuleDeps {
 export function createSessionModule(deps: SessionModuleDeps) {
   const log = deps.logger.child({ module: "sessions" });
   const bus = new LiveBus(deps.database, log, deps.metrics?.busLag);
-  const store = new EventStore({ database: deps.database, onAppended: (id, events) => bus.publish(id, events), sideEffects: approvalSideEffects, appendSeconds: deps.metrics?.eventAppend });
-  const runtimes = new RuntimeService({ database: deps.database, secrets: createSecretBox(deps.encryptionKey), adapterFactory: deps.adapterFactory, sandboxAdapter: deps.sandboxAdapter, audit: deps.audit, destinations: deps.destinations });
+  const store = new EventStore({
+    database: deps.database,
+    onAppended: (id, events) => bus.publish(id, events),
+    sideEffects: approvalSideEffects,
+    appendSeconds: deps.metrics?.eventAppend,
+  });
+  const runtimes = new RuntimeService({
+    database: deps.database,
+    secrets: createSecretBox(deps.encryptionKey),
+    adapterFactory: deps.adapterFactory,
+    sandboxAdapter: deps.sandboxAdapter,
+    audit: deps.audit,
+    destinations: deps.destinations,
+  });
   const worker = new TurnWorker({
     database: deps.database,
     store,
@@ -71,9 +83,22 @@ export function createSessionModule(deps: SessionModuleDeps) {
     onTurnCompleted: (sessionId) => titles.afterTurn(sessionId),
   });
   const sessions = new SessionService({ database: deps.database, store, bus, runner: worker, audit: deps.audit });
-  const titles = new TitleService({ database: deps.database, sessions, log, model: deps.titles?.model, call: deps.titles?.call, audit: deps.audit });
+  const titles = new TitleService({
+    database: deps.database,
+    sessions,
+    log,
+    model: deps.titles?.model,
+    call: deps.titles?.call,
+    audit: deps.audit,
+  });
   const approvals = new ApprovalService({ database: deps.database, sessions, audit: deps.audit });
-  const agents = new AgentService({ database: deps.database, beforeDelete: (agentId) => sessions.stopAgentSessions(agentId), destinations: deps.destinations, gatewayModel: deps.gatewayModel, audit: deps.audit });
+  const agents = new AgentService({
+    database: deps.database,
+    beforeDelete: (agentId) => sessions.stopAgentSessions(agentId),
+    destinations: deps.destinations,
+    gatewayModel: deps.gatewayModel,
+    audit: deps.audit,
+  });
   const tokens = new StreamTokens(deps.masterKey);
   const topics = new LiveTopics({ bus, store });
   const openStreams = new Set<() => void>();

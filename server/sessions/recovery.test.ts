@@ -29,7 +29,10 @@ let base: string;
 
 const chunks = (n: number, delay: number): FakeStep[] => [
   { event: { type: "session.status_running" } },
-  ...Array.from({ length: n }, (_, i) => [{ delay }, { event: { type: "agent.message", content: [{ type: "text", text: `c${i} ` }] } }] as FakeStep[]).flat(),
+  ...Array.from(
+    { length: n },
+    (_, i) => [{ delay }, { event: { type: "agent.message", content: [{ type: "text", text: `c${i} ` }] } }] as FakeStep[],
+  ).flat(),
   { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
 ];
 
@@ -41,14 +44,22 @@ async function freePort() {
 }
 
 async function startChild() {
-  const proc = Bun.spawn([process.execPath, "bin/lap.ts", "up"], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "bin/lap.ts", "up"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   child = proc;
   // Drained for the child's whole life: a full pipe would block LAP mid-test.
   const stderr = new ChildOutput(proc.stderr);
   // Generous: embedded PGlite's start alone takes 20–30 s when the shared machine is busy.
   const until = Date.now() + 60_000;
   while (Date.now() < until) {
-    const ok = await fetch(`${base}/health/readiness`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/health/readiness`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (proc.exitCode !== null) throw new Error(`LAP exited: ${await stderr.finished}`);
     await Bun.sleep(100);
@@ -75,7 +86,11 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
   }
   throw new Error(`timed out: ${what}`);
 }
-const text = (evs: StoredEvent[]) => evs.filter((e) => e.type === "agent.message").map((e) => (e.data.content as Array<{ text: string }>)[0]!.text).join("");
+const text = (evs: StoredEvent[]) =>
+  evs
+    .filter((e) => e.type === "agent.message")
+    .map((e) => (e.data.content as Array<{ text: string }>)[0]!.text)
+    .join("");
 
 let agentId: string;
 beforeAll(async () => {
@@ -117,8 +132,11 @@ describe("SIGKILL mid-turn and restart", () => {
     const lastSeen = before.at(-1)!.seq;
 
     await startChild();
-    const after = await readSse(await fetch(`${base}/api/sessions/${s.id}/stream`, { headers: { ...auth, "last-event-id": String(lastSeen) } }), (ev) =>
-      ev.some((e) => e.type === "session.status_idle"), 20_000);
+    const after = await readSse(
+      await fetch(`${base}/api/sessions/${s.id}/stream`, { headers: { ...auth, "last-event-id": String(lastSeen) } }),
+      (ev) => ev.some((e) => e.type === "session.status_idle"),
+      20_000,
+    );
     const stored = await events(s.id);
     // Everything acknowledged before the kill is still there, unchanged.
     expect(stored.slice(0, acknowledged.length)).toEqual(acknowledged);
@@ -128,7 +146,9 @@ describe("SIGKILL mid-turn and restart", () => {
     // One recovery, one session.recovered.
     expect(stored.filter((e) => e.type === "session.recovered")).toHaveLength(1);
     expect(text(stored)).toBe(Array.from({ length: 40 }, (_, i) => `c${i} `).join(""));
-    const final = await waitFor("idle", async () => ((await api("GET", `/api/sessions/${s.id}`)).body.status === "idle" ? true : undefined));
+    const final = await waitFor("idle", async () =>
+      (await api("GET", `/api/sessions/${s.id}`)).body.status === "idle" ? true : undefined,
+    );
     expect(final).toBe(true);
     // And the conversation carries on.
     fake.reply = () => chunks(2, 1);
@@ -158,8 +178,11 @@ describe("SIGKILL mid-turn and restart", () => {
     expect(await child!.exited).toBe(0);
     expect(performance.now() - started).toBeLessThan(5_000);
     await startChild();
-    const after = await readSse(await fetch(`${base}/api/sessions/${s.id}/stream`, { headers: { ...auth, "last-event-id": String(before.at(-1)!.seq) } }), (ev) =>
-      ev.some((e) => e.type === "session.status_idle"), 20_000);
+    const after = await readSse(
+      await fetch(`${base}/api/sessions/${s.id}/stream`, { headers: { ...auth, "last-event-id": String(before.at(-1)!.seq) } }),
+      (ev) => ev.some((e) => e.type === "session.status_idle"),
+      20_000,
+    );
     const stored = await events(s.id);
     expect([...before, ...after].map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
     expect(text(stored)).toBe(Array.from({ length: 30 }, (_, i) => `c${i} `).join(""));
@@ -188,16 +211,22 @@ describe("SIGKILL around sending a message: the runtime gets it exactly once", (
     // The runtime records the message and runs the whole turn, but its answer is held; LAP dies waiting.
     fake.holdAnswer("/v1/sessions/", 5_000);
     let killed!: Promise<void>;
-    const held = new Promise<void>((resolve) => (fake.onHold = () => {
-      killed = kill9();
-      resolve();
-    }));
+    const held = new Promise<void>(
+      (resolve) =>
+        (fake.onHold = () => {
+          killed = kill9();
+          resolve();
+        }),
+    );
     const { body: s } = await api("POST", "/api/sessions", { agent_id: agentId, prompt: "only once please" });
     await held;
     await killed;
     fake.onHold = undefined;
     const remote = newestRemote();
-    await waitFor("runtime finished the turn during the outage", async () => remote.status === "idle" && remote.events.some((e) => e.type === "session.status_idle"));
+    await waitFor(
+      "runtime finished the turn during the outage",
+      async () => remote.status === "idle" && remote.events.some((e) => e.type === "session.status_idle"),
+    );
     await startChild();
     await waitFor("turn finished after restart", async () => (await events(s.id)).some((e) => e.type === "session.status_idle"), 20_000);
     expect(userTexts(remote)).toEqual(["only once please"]);

@@ -20,7 +20,13 @@ beforeAll(async () => {
   // Replicas share the database and the keys, as they would in production.
   const encryptionKey = randomBytes(32);
   h = await sessionHarness({ env: { ENCRYPTION_KEY: encryptionKey.toString("base64") } });
-  b = createSessionModule({ database: h.t.database, logger: createLogger("silent"), masterKey: TEST_MASTER_KEY, encryptionKey, sweepIntervalMs: 500 });
+  b = createSessionModule({
+    database: h.t.database,
+    logger: createLogger("silent"),
+    masterKey: TEST_MASTER_KEY,
+    encryptionKey,
+    sweepIntervalMs: 500,
+  });
   await b.start();
 }, 60_000);
 afterAll(async () => {
@@ -64,6 +70,12 @@ requires(NEEDS_POSTGRES).describe("two replicas", () => {
     await h.t.json("POST", `/api/sessions/${s.id}/stop`);
     await h.waitFor("stopped seen on replica B", async () => seen.some((c) => c.id === s.id && c.status === "stopped"));
     off();
-    expect(seen.filter((c) => c.id === s.id).map((c) => `${c.op}:${c.status}`)).toEqual(["insert:creating", "update:idle", "update:running", "update:idle", "update:stopped"]);
+    expect(seen.filter((c) => c.id === s.id).map((c) => `${c.op}:${c.status}`)).toEqual([
+      "insert:creating",
+      "update:idle",
+      "update:running",
+      "update:idle",
+      "update:stopped",
+    ]);
   }, 30_000);
 });

@@ -58,7 +58,11 @@ export class SessionService {
       const made = await this.createInTx(tx, input, actor);
       const [row] = await tx.query<{ team_id: string }>("select team_id from sessions where id = $1", [made.sessionId]);
       await this.audit.record(tx, {
-        actor, action: "session.create", objectType: "session", objectId: made.sessionId, teamId: row?.team_id ?? null,
+        actor,
+        action: "session.create",
+        objectType: "session",
+        objectId: made.sessionId,
+        teamId: row?.team_id ?? null,
         after: { agent_id: input.agent_id, title: input.title ?? "" },
         detail: { prompt_chars: input.prompt?.length ?? 0, content_parts: input.content?.length ?? 0 },
       });
@@ -85,10 +89,14 @@ export class SessionService {
       [input.agent_id],
     );
     // Another team's agent is answered like one that does not exist.
-    if (!agent || !visible(actor, { teamId: agent.team_id })) throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
+    if (!agent || !visible(actor, { teamId: agent.team_id }))
+      throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
     assertMay(actor, "create", { teamId: agent.team_id }, "a session in this team");
     if (agent.status === "paused") throw conflict(`Agent ${agent.name} is paused; resume it to start sessions`);
-    if (!agent.runtime_id) throw badRequest("agent_id: the agent has no runtime", [{ field: "agent_id", message: "the agent has no runtime_id; set one first" }]);
+    if (!agent.runtime_id)
+      throw badRequest("agent_id: the agent has no runtime", [
+        { field: "agent_id", message: "the agent has no runtime_id; set one first" },
+      ]);
     const id = newId("ses");
     await tx.query(
       "insert into sessions (id, agent_id, title, runtime_id, status, team_id, owner_key_id, owner_user_id) values ($1, $2, $3, $4, 'creating', $5, $6, $7)",
@@ -160,13 +168,19 @@ export class SessionService {
     const page = rows.slice(0, opts.limit);
     const last = page.at(-1);
     return {
-      data: page.map((r) => ({ ...sessionView(r as unknown as SessionRow, r.agentName, Number(r.spend)) })).map(({ queued_turns: _q, ...v }) => v),
+      data: page
+        .map((r) => ({ ...sessionView(r as unknown as SessionRow, r.agentName, Number(r.spend)) }))
+        .map(({ queued_turns: _q, ...v }) => v),
       next_cursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null,
     };
   }
 
   /** Stores the user event and queues the turn; answers with the turn id (HTTP 202). */
-  async postMessage(sessionId: string, input: PostMessageInput, actor: Principal = SYSTEM): Promise<{ turn_id: string; seq: number; queued: boolean }> {
+  async postMessage(
+    sessionId: string,
+    input: PostMessageInput,
+    actor: Principal = SYSTEM,
+  ): Promise<{ turn_id: string; seq: number; queued: boolean }> {
     const body = postMessageBody.parse(input);
     const session = await this.row(sessionId, actor, "act");
     if (FINAL.has(session.status)) throw conflict(`Session is ${session.status}; start a new session`);
@@ -219,7 +233,14 @@ export class SessionService {
     );
     const events: StoredEvent[] = [];
     for (const { id } of cancelled) {
-      events.push(...(await this.deps.store.appendInTx(tx, sessionId, [{ type: "session.status_idle", data: { stop_reason: { type: "interrupted" }, turn_id: id } }], id)));
+      events.push(
+        ...(await this.deps.store.appendInTx(
+          tx,
+          sessionId,
+          [{ type: "session.status_idle", data: { stop_reason: { type: "interrupted" }, turn_id: id } }],
+          id,
+        )),
+      );
     }
     return events;
   }
@@ -265,7 +286,19 @@ export class SessionService {
           .where(and(eq(sessionTurns.sessionId, sessionId), inArray(sessionTurns.status, ["queued", "running"])));
         await tx.update(sessions).set({ status: "stopped", updatedAt: new Date() }).where(eq(sessions.id, sessionId));
       },
-      () => (action ? { actor, action, objectType: "session", objectId: sessionId, teamId: session.teamId, before: { status: session.status }, after: { status: "stopped" }, detail: { reason } } : null),
+      () =>
+        action
+          ? {
+              actor,
+              action,
+              objectType: "session",
+              objectId: sessionId,
+              teamId: session.teamId,
+              before: { status: session.status },
+              after: { status: "stopped" },
+              detail: { reason },
+            }
+          : null,
     );
     // Nobody can act on a stopped session's questions any more.
     await this.deps.database.query(
@@ -284,7 +317,18 @@ export class SessionService {
       this.db,
       this.audit,
       (tx) => tx.delete(sessions).where(eq(sessions.id, sessionId)).returning({ id: sessions.id }),
-      (gone) => (gone.length ? { actor, action: "session.delete", objectType: "session", objectId: sessionId, teamId: session.teamId, before: { status: session.status, agent_id: session.agentId, title: session.title }, after: null } : null),
+      (gone) =>
+        gone.length
+          ? {
+              actor,
+              action: "session.delete",
+              objectType: "session",
+              objectId: sessionId,
+              teamId: session.teamId,
+              before: { status: session.status, agent_id: session.agentId, title: session.title },
+              after: null,
+            }
+          : null,
     );
   }
 
@@ -299,7 +343,13 @@ export class SessionService {
   }
 
   /** Stored events, whole messages only unless `deltas` (docs/sessions.md "Messages and deltas"). */
-  async events(sessionId: string, after: number, limit: number, actor: Principal = SYSTEM, deltas = false): Promise<{ data: StoredEvent[]; last_seq: number }> {
+  async events(
+    sessionId: string,
+    after: number,
+    limit: number,
+    actor: Principal = SYSTEM,
+    deltas = false,
+  ): Promise<{ data: StoredEvent[]; last_seq: number }> {
     const session = await this.row(sessionId, actor);
     return { data: await this.deps.store.list(sessionId, after, limit, { deltas }), last_seq: session.lastSeq };
   }
@@ -318,17 +368,33 @@ export class SessionService {
   }
 
   /** Replay after `after`, then live, in order, once each. Returns a close function. */
-  async subscribe(sessionId: string, after: number, onEvents: (events: StoredEvent[]) => void, onError?: (err: unknown) => void): Promise<() => void> {
+  async subscribe(
+    sessionId: string,
+    after: number,
+    onEvents: (events: StoredEvent[]) => void,
+    onError?: (err: unknown) => void,
+  ): Promise<() => void> {
     const session = await this.row(sessionId);
     // A cursor past the end (a client of a deleted-and-recreated log) would wait forever; clamp it.
-    const feed = new OrderedFeed({ bus: this.deps.bus, store: this.deps.store }, sessionId, Math.min(after, session.lastSeq), onEvents, onError);
+    const feed = new OrderedFeed(
+      { bus: this.deps.bus, store: this.deps.store },
+      sessionId,
+      Math.min(after, session.lastSeq),
+      onEvents,
+      onError,
+    );
     await feed.start();
     return () => feed.close();
   }
 }
 
 /** What the policy needs to know of a session. */
-export const owned = (r: Pick<SessionRow, "id" | "teamId" | "ownerUserId" | "ownerKeyId">) => ({ teamId: r.teamId, ownerUserId: r.ownerUserId, ownerKeyId: r.ownerKeyId, sessionId: r.id });
+export const owned = (r: Pick<SessionRow, "id" | "teamId" | "ownerUserId" | "ownerKeyId">) => ({
+  teamId: r.teamId,
+  ownerUserId: r.ownerUserId,
+  ownerKeyId: r.ownerKeyId,
+  sessionId: r.id,
+});
 
 /** A session's cost: the sum of its spend rows (docs/sessions.md "Cost"; gateway_spend_logs_session_idx). */
 export const sessionSpend = sql<number>`(select coalesce(sum(l.spend), 0)::float8 from gateway_spend_logs l where l.session_id = ${sessions.id})`;

@@ -15,11 +15,17 @@ afterAll(() => h?.close());
 
 const slowReply = (chunks: number, delay: number): FakeStep[] => [
   { event: { type: "session.status_running" } },
-  ...Array.from({ length: chunks }, (_, i) => [{ delay }, { event: { type: "agent.message", content: [{ type: "text", text: `part${i} ` }] } }] as FakeStep[]).flat(),
+  ...Array.from(
+    { length: chunks },
+    (_, i) => [{ delay }, { event: { type: "agent.message", content: [{ type: "text", text: `part${i} ` }] } }] as FakeStep[],
+  ).flat(),
   { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
 ];
 const replyText = (events: StoredEvent[]) =>
-  events.filter((e) => e.type === "agent.message").map((e) => (e.data.content as Array<{ text: string }>).map((p) => p.text).join("")).join("");
+  events
+    .filter((e) => e.type === "agent.message")
+    .map((e) => (e.data.content as Array<{ text: string }>).map((p) => p.text).join(""))
+    .join("");
 const expectContiguous = (events: StoredEvent[]) => expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
 
 describe("session lifecycle", () => {
@@ -53,7 +59,12 @@ describe("session lifecycle", () => {
     const events = await h.events(s.id);
     expectContiguous(events);
     // The first prompt is queued while provisioning runs, so it may land either side of session.ready.
-    expect(events.slice(0, 3).map((e) => e.type).sort()).toEqual(["session.created", "session.ready", "user.message"]);
+    expect(
+      events
+        .slice(0, 3)
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(["session.created", "session.ready", "user.message"]);
     expect(events.slice(3).map((e) => e.type)).toEqual([
       "session.status_running",
       "agent.thinking",
@@ -147,8 +158,13 @@ describe("session lifecycle", () => {
     expect((await h.t.json("POST", `/api/sessions/${s.id}/interrupt`)).body).toEqual({ interrupted: true });
     await h.waitFor("both turns ended", async () => (await h.events(s.id)).filter((e) => e.type === "session.status_idle").length === 2);
     await h.waitForStatus(s.id, "idle");
-    const turns = await h.t.database.query<{ id: string; status: string }>("select id, status from session_turns where session_id = $1", [s.id]);
-    expect(Object.fromEntries(turns.map((t) => [t.id, t.status]))).toEqual({ [long.body.turn_id]: "interrupted", [queued.body.turn_id]: "interrupted" });
+    const turns = await h.t.database.query<{ id: string; status: string }>("select id, status from session_turns where session_id = $1", [
+      s.id,
+    ]);
+    expect(Object.fromEntries(turns.map((t) => [t.id, t.status]))).toEqual({
+      [long.body.turn_id]: "interrupted",
+      [queued.body.turn_id]: "interrupted",
+    });
     const idles = (await h.events(s.id)).filter((e) => e.type === "session.status_idle");
     expect(idles.every((e) => (e.data.stop_reason as { type: string }).type === "interrupted")).toBe(true);
     expect(replyText(await h.events(s.id))).not.toContain("You said: queued one");
@@ -171,12 +187,17 @@ describe("session lifecycle", () => {
 
   test("a turn over the agent's maximum runtime is stopped with a session.error that says so", async () => {
     h.fake.reply = () => slowReply(100, 100);
-    const { body: agent } = await h.t.json("POST", "/api/agents", { body: { name: "short-fuse", model: "m", runtime_id: h.runtimeId, max_runtime_minutes: 1 } });
+    const { body: agent } = await h.t.json("POST", "/api/agents", {
+      body: { name: "short-fuse", model: "m", runtime_id: h.runtimeId, max_runtime_minutes: 1 },
+    });
     const s = await h.createSession({ agent_id: agent.id, prompt: "take forever" });
     const err = await h.waitForEvent(s.id, (e) => e.type === "session.error", 5_000);
     expect(String((err.data.error as { message: string }).message)).toContain("maximum runtime of 1 minute");
     await h.waitForStatus(s.id, "idle");
-    const [turn] = await h.t.database.query<{ status: string; error: string }>("select status, error from session_turns where session_id = $1", [s.id]);
+    const [turn] = await h.t.database.query<{ status: string; error: string }>(
+      "select status, error from session_turns where session_id = $1",
+      [s.id],
+    );
     expect(turn!.status).toBe("failed");
   });
 
@@ -199,7 +220,9 @@ describe("session lifecycle", () => {
     h.fake.reply = () => slowReply(50, 40);
     const s = await h.createSession({ prompt: "hi" });
     await h.waitForEvent(s.id, (e) => e.type === "agent.message");
-    const remote = (await h.t.database.query<{ remote_session_id: string }>("select remote_session_id from sessions where id = $1", [s.id]))[0]!.remote_session_id;
+    const remote = (
+      await h.t.database.query<{ remote_session_id: string }>("select remote_session_id from sessions where id = $1", [s.id])
+    )[0]!.remote_session_id;
     h.fake.forget(remote);
     const err = await h.waitForEvent(s.id, (e) => e.type === "session.error");
     expect((err.data.error as { message: string }).message).toContain("no longer has this session");
@@ -247,7 +270,9 @@ describe("session lifecycle", () => {
     const stopped = await h.t.json("POST", `/api/sessions/${s.id}/stop`);
     expect(stopped.status).toBe(200);
     expect(stopped.body.status).toBe("stopped");
-    const remote = (await h.t.database.query<{ remote_session_id: string }>("select remote_session_id from sessions where id = $1", [s.id]))[0]!.remote_session_id;
+    const remote = (
+      await h.t.database.query<{ remote_session_id: string }>("select remote_session_id from sessions where id = $1", [s.id])
+    )[0]!.remote_session_id;
     expect(h.fake.sessions.has(remote)).toBe(false);
     const events = await h.events(s.id);
     expect(events.at(-1)!.type).toBe("session.stopped");
@@ -310,7 +335,13 @@ describe("bad input changes nothing", () => {
     const s = await h.createSession();
     await h.waitForStatus(s.id, "idle");
     const before = (await h.events(s.id)).length;
-    for (const body of [{}, { text: "" }, { text: "a", content: [{ type: "text", text: "b" }] }, { text: 5 }, { text: "a", interrupt: "yes" }]) {
+    for (const body of [
+      {},
+      { text: "" },
+      { text: "a", content: [{ type: "text", text: "b" }] },
+      { text: 5 },
+      { text: "a", interrupt: "yes" },
+    ]) {
       const res = await h.t.json("POST", `/api/sessions/${s.id}/messages`, { body });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe("invalid_request");
@@ -335,7 +366,11 @@ describe("bad input changes nothing", () => {
 describe("stop while provisioning", () => {
   test("a session stopped while creating ends the runtime session it was getting and never turns idle", async () => {
     // Earlier tests may still be provisioning; let them finish so the delay hits this session.
-    await h.waitFor("no other session creating", async () => (await h.t.database.query<{ n: number }>("select count(*)::int as n from sessions where status = 'creating'"))[0]!.n === 0);
+    await h.waitFor(
+      "no other session creating",
+      async () =>
+        (await h.t.database.query<{ n: number }>("select count(*)::int as n from sessions where status = 'creating'"))[0]!.n === 0,
+    );
     h.fake.delayNext("/v1/sessions", 400);
     const before = h.fake.sessions.size;
     const s = await h.createSession();

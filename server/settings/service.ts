@@ -26,8 +26,10 @@ export function redactUrl(url: string): string {
 export function effectiveConfig(config: Config, raw: Record<string, string | undefined>): ConfigEntry[] {
   return describeEnv().map(({ name, default: def, meta }) => {
     const fromEnv = raw[name]?.trim() ? raw[name]!.trim() : undefined;
-    const generated = (name === "MASTER_KEY" && config.generated.masterKey) || (name === "ENCRYPTION_KEY" && config.generated.encryptionKey)
-      || (!fromEnv && (name === "MASTER_KEY" || name === "ENCRYPTION_KEY"));
+    const generated =
+      (name === "MASTER_KEY" && config.generated.masterKey) ||
+      (name === "ENCRYPTION_KEY" && config.generated.encryptionKey) ||
+      (!fromEnv && (name === "MASTER_KEY" || name === "ENCRYPTION_KEY"));
     const effective = (config.env as Record<string, unknown>)[name];
     let value: string | null = effective === undefined ? null : String(effective);
     if (name === "BASE_URL") value = config.baseUrl;

@@ -43,13 +43,20 @@ export function frontMatter(skillMd: string): { name: string; description: strin
   } catch (err) {
     return { field: "skill_md", message: `the front matter is not valid YAML (${(err as Error).message.split("\n")[0]!.slice(0, 200)})` };
   }
-  if (!data || typeof data !== "object" || Array.isArray(data)) return { field: "skill_md", message: "the front matter must be a YAML mapping with name and description" };
+  if (!data || typeof data !== "object" || Array.isArray(data))
+    return { field: "skill_md", message: "the front matter must be a YAML mapping with name and description" };
   const { name, description } = data as Record<string, unknown>;
   if (typeof name !== "string" || name.length > 64 || !SKILL_NAME.test(name)) {
-    return { field: "skill_md.name", message: "front matter `name` is required: lowercase letters, digits and hyphens, at most 64 characters (e.g. pdf-forms)" };
+    return {
+      field: "skill_md.name",
+      message: "front matter `name` is required: lowercase letters, digits and hyphens, at most 64 characters (e.g. pdf-forms)",
+    };
   }
   if (typeof description !== "string" || !description.trim() || description.length > 1024) {
-    return { field: "skill_md.description", message: "front matter `description` is required: what the skill does and when to use it, at most 1024 characters" };
+    return {
+      field: "skill_md.description",
+      message: "front matter `description` is required: what the skill does and when to use it, at most 1024 characters",
+    };
   }
   return { name, description: description.trim() };
 }
@@ -62,7 +69,8 @@ export function pathProblem(path: string): string | null {
   const parts = path.split("/");
   if (parts.some((p) => p === "" || p === "." || p === "..")) return "must not contain empty, . or .. segments";
   if (parts.length > SKILL_LIMITS.pathDepth) return `at most ${SKILL_LIMITS.pathDepth} folders deep`;
-  if (!parts.every((p) => /^[A-Za-z0-9_][A-Za-z0-9_. -]*$/.test(p))) return "letters, digits, _ . - and spaces only, each part starting with a letter, digit or _";
+  if (!parts.every((p) => /^[A-Za-z0-9_][A-Za-z0-9_. -]*$/.test(p)))
+    return "letters, digits, _ . - and spaces only, each part starting with a letter, digit or _";
   if (path === "SKILL.md") return "SKILL.md is the skill itself, not one of its files";
   return null;
 }

@@ -14,10 +14,19 @@ export const CONTEXT_SKILL_BYTES = 8 * 1024 * 1024;
 /** The context part of a sandbox binding (harness/protocol.ts HarnessContext). */
 export interface SessionContext {
   rules: Array<{ name: string; version: number; body: string }>;
-  skills: Array<{ name: string; version: number; description: string; skillMd: string; files: Array<{ path: string; content_base64: string }> }>;
+  skills: Array<{
+    name: string;
+    version: number;
+    description: string;
+    skillMd: string;
+    files: Array<{ path: string; content_base64: string }>;
+  }>;
 }
 
-export async function sessionContext(database: Database, agent: { teamId: string; skillIds: string[]; ruleIds: string[] }): Promise<SessionContext> {
+export async function sessionContext(
+  database: Database,
+  agent: { teamId: string; skillIds: string[]; ruleIds: string[] },
+): Promise<SessionContext> {
   const db = database.db;
   const out: SessionContext = { rules: [], skills: [] };
   if (agent.ruleIds.length) {
@@ -33,7 +42,15 @@ export async function sessionContext(database: Database, agent: { teamId: string
   }
   if (agent.skillIds.length) {
     const rows = await db
-      .select({ id: skills.id, name: skills.name, description: skills.description, version: skills.currentVersion, skillMd: skillVersions.skillMd, files: skillVersions.files, size: skillVersions.size })
+      .select({
+        id: skills.id,
+        name: skills.name,
+        description: skills.description,
+        version: skills.currentVersion,
+        skillMd: skillVersions.skillMd,
+        files: skillVersions.files,
+        size: skillVersions.size,
+      })
       .from(skills)
       .innerJoin(skillVersions, and(eq(skillVersions.skillId, skills.id), eq(skillVersions.version, skills.currentVersion)))
       .where(and(inArray(skills.id, agent.skillIds), eq(skills.teamId, agent.teamId)));
@@ -50,7 +67,10 @@ export async function sessionContext(database: Database, agent: { teamId: string
 
 /** The context of an agent by id (empty when it is gone). */
 export async function contextForAgent(database: Database, agentId: string): Promise<SessionContext> {
-  const [a] = await database.db.select({ teamId: agents.teamId, skillIds: agents.skillIds, ruleIds: agents.ruleIds }).from(agents).where(eq(agents.id, agentId));
+  const [a] = await database.db
+    .select({ teamId: agents.teamId, skillIds: agents.skillIds, ruleIds: agents.ruleIds })
+    .from(agents)
+    .where(eq(agents.id, agentId));
   return a ? sessionContext(database, a) : { rules: [], skills: [] };
 }
 
@@ -63,7 +83,14 @@ export async function assertAttachable(database: Database, teamId: string, p: { 
   const fields: Array<{ field: string; message: string }> = [];
   const check = async (field: string, ids: string[] | undefined, table: typeof skills | typeof rules, what: string) => {
     if (!ids?.length) return;
-    const found = new Set((await db.select({ id: table.id }).from(table).where(and(inArray(table.id, ids), eq(table.teamId, teamId)))).map((r) => r.id));
+    const found = new Set(
+      (
+        await db
+          .select({ id: table.id })
+          .from(table)
+          .where(and(inArray(table.id, ids), eq(table.teamId, teamId)))
+      ).map((r) => r.id),
+    );
     const missing = [...new Set(ids)].filter((id) => !found.has(id));
     if (missing.length) fields.push({ field, message: `no ${what} ${missing.slice(0, 5).join(", ")} in the agent's team` });
   };
@@ -74,7 +101,11 @@ export async function assertAttachable(database: Database, teamId: string, p: { 
       .from(skills)
       .innerJoin(skillVersions, and(eq(skillVersions.skillId, skills.id), eq(skillVersions.version, skills.currentVersion)))
       .where(inArray(skills.id, [...new Set(p.skill_ids)]))) as [{ total: number }];
-    if (Number(total) > CONTEXT_SKILL_BYTES) fields.push({ field: "skill_ids", message: `these skills hold ${Number(total)} bytes together; a session takes at most ${CONTEXT_SKILL_BYTES}` });
+    if (Number(total) > CONTEXT_SKILL_BYTES)
+      fields.push({
+        field: "skill_ids",
+        message: `these skills hold ${Number(total)} bytes together; a session takes at most ${CONTEXT_SKILL_BYTES}`,
+      });
   }
   await check("rule_ids", p.rule_ids, rules, "rule");
   if (fields.length) throw badRequest(`Invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join("; ")}`, fields);

@@ -26,7 +26,11 @@ export async function skillFromGit(
   const dir = mkdtempSync(join(tmpdir(), "lap-skill-git-"));
   try {
     try {
-      await cloneInto(dir, input.git_url, input.git_ref ?? null, { destinations: deps.destinations, logger: deps.logger, timeoutMs: deps.timeoutMs ?? 60_000 });
+      await cloneInto(dir, input.git_url, input.git_ref ?? null, {
+        destinations: deps.destinations,
+        logger: deps.logger,
+        timeoutMs: deps.timeoutMs ?? 60_000,
+      });
     } catch (err) {
       if (err instanceof RepoCloneError) fail("git_url", err.message.replace("the agent's repository", "the skill's repository"));
       throw err;
@@ -43,7 +47,8 @@ export async function skillFromGit(
         const st = lstatSync(join(abs, name));
         if (st.isSymbolicLink()) fail("git_url", `${path} is a symbolic link; skills hold regular files only`);
         if (st.isDirectory()) {
-          if (path.split("/").length > SKILL_LIMITS.pathDepth) fail("git_url", `${path} is more than ${SKILL_LIMITS.pathDepth} folders deep`);
+          if (path.split("/").length > SKILL_LIMITS.pathDepth)
+            fail("git_url", `${path} is more than ${SKILL_LIMITS.pathDepth} folders deep`);
           walk(join(abs, name), path);
           continue;
         }
@@ -55,7 +60,11 @@ export async function skillFromGit(
       }
     };
     walk(root, "");
-    if (!entries.has("SKILL.md")) fail(input.path ? "path" : "git_url", `no SKILL.md at ${input.path ? `${input.path}/` : "the top of the repository"} (name the skill's folder in path)`);
+    if (!entries.has("SKILL.md"))
+      fail(
+        input.path ? "path" : "git_url",
+        `no SKILL.md at ${input.path ? `${input.path}/` : "the top of the repository"} (name the skill's folder in path)`,
+      );
     return bundleFromEntries(entries, "git_url");
   } finally {
     rmSync(dir, { recursive: true, force: true });

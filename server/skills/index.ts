@@ -2,8 +2,22 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { AuthGuard } from "../http/auth-guard";
 import {
-  createRuleBody, createSkillBody, idParams, importSkillBody, listQuery, rollbackBody, ruleDetail, ruleVersionView, ruleView, skillDetail,
-  skillVersionView, skillView, updateRuleBody, updateSkillBody, versionParams, versionSummary,
+  createRuleBody,
+  createSkillBody,
+  idParams,
+  importSkillBody,
+  listQuery,
+  rollbackBody,
+  ruleDetail,
+  ruleVersionView,
+  ruleView,
+  skillDetail,
+  skillVersionView,
+  skillView,
+  updateRuleBody,
+  updateSkillBody,
+  versionParams,
+  versionSummary,
 } from "./model";
 import type { RuleService } from "./rules-service";
 import type { SkillService } from "./service";
@@ -39,7 +53,10 @@ export function skillRoutes(deps: { skills: SkillService; guard: AuthGuard }) {
       params: idParams,
       response: z.object({ data: z.array(versionSummary) }),
     })
-    .get("/:id/versions/:version", ({ params, principal }) => deps.skills.getVersion(params.id, params.version, principal), { params: versionParams, response: skillVersionView })
+    .get("/:id/versions/:version", ({ params, principal }) => deps.skills.getVersion(params.id, params.version, principal), {
+      params: versionParams,
+      response: skillVersionView,
+    })
     .post("/:id/rollback", ({ params, body, principal }) => deps.skills.rollback(params.id, body.version, principal), {
       params: idParams,
       body: rollbackBody,
@@ -52,8 +69,14 @@ export function skillRoutes(deps: { skills: SkillService; guard: AuthGuard }) {
 export function ruleRoutes(deps: { rules: RuleService; guard: AuthGuard }) {
   return new Elysia({ prefix: "/api/rules", detail: { tags: ["Rules"] } })
     .use(deps.guard)
-    .get("", async ({ query, principal }) => ({ data: await deps.rules.list(query, principal) }), { query: listQuery, response: z.object({ data: z.array(ruleView) }) })
-    .post("", async ({ body, set, principal }) => ((set.status = 201), deps.rules.create(body, principal)), { body: createRuleBody, response: { 201: ruleView } })
+    .get("", async ({ query, principal }) => ({ data: await deps.rules.list(query, principal) }), {
+      query: listQuery,
+      response: z.object({ data: z.array(ruleView) }),
+    })
+    .post("", async ({ body, set, principal }) => ((set.status = 201), deps.rules.create(body, principal)), {
+      body: createRuleBody,
+      response: { 201: ruleView },
+    })
     .get("/:id", ({ params, principal }) => deps.rules.get(params.id, principal), { params: idParams, response: ruleDetail })
     .patch("/:id", ({ params, body, principal }) => deps.rules.update(params.id, body, principal), {
       params: idParams,
@@ -66,9 +89,17 @@ export function ruleRoutes(deps: { rules: RuleService; guard: AuthGuard }) {
       params: idParams,
       response: z.object({ data: z.array(versionSummary) }),
     })
-    .get("/:id/versions/:version", ({ params, principal }) => deps.rules.getVersion(params.id, params.version, principal), { params: versionParams, response: ruleVersionView })
-    .post("/:id/rollback", ({ params, body, principal }) => deps.rules.rollback(params.id, body.version, principal), { params: idParams, body: rollbackBody, response: ruleView });
+    .get("/:id/versions/:version", ({ params, principal }) => deps.rules.getVersion(params.id, params.version, principal), {
+      params: versionParams,
+      response: ruleVersionView,
+    })
+    .post("/:id/rollback", ({ params, body, principal }) => deps.rules.rollback(params.id, body.version, principal), {
+      params: idParams,
+      body: rollbackBody,
+      response: ruleView,
+    });
 }
 
 /** Both, as one plugin (one `.use` in server/app.ts). */
-export const skillAndRuleRoutes = (deps: { skills: SkillService; rules: RuleService; guard: AuthGuard }) => new Elysia().use(skillRoutes(deps)).use(ruleRoutes(deps));
+export const skillAndRuleRoutes = (deps: { skills: SkillService; rules: RuleService; guard: AuthGuard }) =>
+  new Elysia().use(skillRoutes(deps)).use(ruleRoutes(deps));

@@ -37,7 +37,10 @@ export class RuleService {
           this.db,
           this.audit,
           async (tx) => {
-            const rows = await tx.insert(rules).values({ id, teamId, name: p.name, description: p.description, ...creatorOf(actor) }).returning();
+            const rows = await tx
+              .insert(rules)
+              .values({ id, teamId, name: p.name, description: p.description, ...creatorOf(actor) })
+              .returning();
             await tx.insert(ruleVersions).values({ ruleId: id, version: 1, body: p.body });
             return rows;
           },
@@ -64,7 +67,14 @@ export class RuleService {
     return this.change(current, {}, old.body, `rollback to ${version}`, "rule.rollback", actor);
   }
 
-  private async change(current: RuleRow, fields: { name?: string; description?: string }, body: string | undefined, source: string, action: string, actor: Principal): Promise<RuleView> {
+  private async change(
+    current: RuleRow,
+    fields: { name?: string; description?: string },
+    body: string | undefined,
+    source: string,
+    action: string,
+    actor: Principal,
+  ): Promise<RuleView> {
     const [row] = await withConstraintConflicts(
       () =>
         audited(
@@ -73,16 +83,36 @@ export class RuleService {
           async (tx) => {
             let version = current.currentVersion;
             if (body !== undefined) {
-              const [{ next }] = (await tx.select({ next: sql<number>`coalesce(max(${ruleVersions.version}), 0) + 1` }).from(ruleVersions).where(eq(ruleVersions.ruleId, current.id))) as [{ next: number }];
+              const [{ next }] = (await tx
+                .select({ next: sql<number>`coalesce(max(${ruleVersions.version}), 0) + 1` })
+                .from(ruleVersions)
+                .where(eq(ruleVersions.ruleId, current.id))) as [{ next: number }];
               version = Number(next);
               await tx.insert(ruleVersions).values({ ruleId: current.id, version, body, source });
             }
-            const set = { ...(fields.name !== undefined ? { name: fields.name } : {}), ...(fields.description !== undefined ? { description: fields.description } : {}) };
-            return tx.update(rules).set({ ...set, currentVersion: version, updatedAt: new Date() }).where(eq(rules.id, current.id)).returning();
+            const set = {
+              ...(fields.name !== undefined ? { name: fields.name } : {}),
+              ...(fields.description !== undefined ? { description: fields.description } : {}),
+            };
+            return tx
+              .update(rules)
+              .set({ ...set, currentVersion: version, updatedAt: new Date() })
+              .where(eq(rules.id, current.id))
+              .returning();
           },
-          ([r]) => ({ actor, action, objectType: "rule", objectId: current.id, teamId: current.teamId, before: current, after: { ...r, ...(body !== undefined ? { body, source } : {}) } }),
+          ([r]) => ({
+            actor,
+            action,
+            objectType: "rule",
+            objectId: current.id,
+            teamId: current.teamId,
+            before: current,
+            after: { ...r, ...(body !== undefined ? { body, source } : {}) },
+          }),
         ),
-      { unique: `A rule named ${fields.name ?? current.name} already exists in this team (or the rule changed at the same moment: try again)` },
+      {
+        unique: `A rule named ${fields.name ?? current.name} already exists in this team (or the rule changed at the same moment: try again)`,
+      },
     );
     return ruleView(row!);
   }
@@ -92,7 +122,12 @@ export class RuleService {
     const rows = await this.db
       .select()
       .from(rules)
-      .where(and(q ? or(ilike(rules.name, escapeLike(q)), ilike(rules.description, escapeLike(q))) : undefined, scopeWhere(scopeOf(actor), rules.teamId)))
+      .where(
+        and(
+          q ? or(ilike(rules.name, escapeLike(q)), ilike(rules.description, escapeLike(q))) : undefined,
+          scopeWhere(scopeOf(actor), rules.teamId),
+        ),
+      )
       .orderBy(desc(rules.createdAt))
       .limit(opts.limit);
     return rows.map(ruleView);
@@ -110,7 +145,10 @@ export class RuleService {
   }
 
   private async version(id: string, version: number): Promise<RuleVersionRow> {
-    const [v] = await this.db.select().from(ruleVersions).where(and(eq(ruleVersions.ruleId, id), eq(ruleVersions.version, version)));
+    const [v] = await this.db
+      .select()
+      .from(ruleVersions)
+      .where(and(eq(ruleVersions.ruleId, id), eq(ruleVersions.version, version)));
     if (!v) throw notFound("Rule version");
     return v;
   }
@@ -118,7 +156,12 @@ export class RuleService {
   async versions(id: string, actor: Principal = SYSTEM) {
     await this.row(id, actor);
     const rows = await this.db.select().from(ruleVersions).where(eq(ruleVersions.ruleId, id)).orderBy(desc(ruleVersions.version));
-    return rows.map((r) => ({ version: r.version, size: Buffer.byteLength(r.body), source: r.source, created_at: r.createdAt.toISOString() }));
+    return rows.map((r) => ({
+      version: r.version,
+      size: Buffer.byteLength(r.body),
+      source: r.source,
+      created_at: r.createdAt.toISOString(),
+    }));
   }
 
   async getVersion(id: string, version: number, actor: Principal = SYSTEM): Promise<RuleVersionView> {
@@ -133,18 +176,34 @@ export class RuleService {
       this.db,
       this.audit,
       async (tx) => {
-        const users = await tx.select({ name: agents.name }).from(agents).where(sql`${agents.ruleIds} @> ${JSON.stringify([id])}::jsonb`).limit(5);
-        if (users.length) throw conflict(`Rule ${row.name} is attached to agents (${users.map((u) => u.name).join(", ")}); remove it from them first`);
+        const users = await tx
+          .select({ name: agents.name })
+          .from(agents)
+          .where(sql`${agents.ruleIds} @> ${JSON.stringify([id])}::jsonb`)
+          .limit(5);
+        if (users.length)
+          throw conflict(`Rule ${row.name} is attached to agents (${users.map((u) => u.name).join(", ")}); remove it from them first`);
         return tx.delete(rules).where(eq(rules.id, id)).returning({ id: rules.id });
       },
-      (gone) => (gone.length ? { actor, action: "rule.delete", objectType: "rule", objectId: id, teamId: row.teamId, before: row, after: null } : null),
+      (gone) =>
+        gone.length
+          ? { actor, action: "rule.delete", objectType: "rule", objectId: id, teamId: row.teamId, before: row, after: null }
+          : null,
     );
     return ruleView(row);
   }
 }
 
 export function ruleView(r: RuleRow): RuleView {
-  return { id: r.id, team_id: r.teamId, name: r.name, description: r.description, current_version: r.currentVersion, created_at: r.createdAt.toISOString(), updated_at: r.updatedAt.toISOString() };
+  return {
+    id: r.id,
+    team_id: r.teamId,
+    name: r.name,
+    description: r.description,
+    current_version: r.currentVersion,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
 }
 
 export function ruleVersionView(v: RuleVersionRow): RuleVersionView {

@@ -13,8 +13,14 @@ import { redactUrl } from "../sandboxes/runtime/repo";
 import { checkBundle, type SkillBundle } from "./bundle";
 import { skillFromGit } from "./git-import";
 import {
-  createSkillBody, importSkillBody, updateSkillBody,
-  type CreateSkillInput, type ImportSkillInput, type SkillVersionView, type SkillView, type UpdateSkillInput,
+  createSkillBody,
+  importSkillBody,
+  updateSkillBody,
+  type CreateSkillInput,
+  type ImportSkillInput,
+  type SkillVersionView,
+  type SkillView,
+  type UpdateSkillInput,
 } from "./model";
 import { skillFromZip } from "./zip";
 
@@ -27,7 +33,11 @@ export interface SkillServiceDeps {
 }
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
-export const ownedBy = (r: { teamId: string; ownerUserId: string | null; ownerKeyId: string | null }) => ({ teamId: r.teamId, ownerUserId: r.ownerUserId, ownerKeyId: r.ownerKeyId });
+export const ownedBy = (r: { teamId: string; ownerUserId: string | null; ownerKeyId: string | null }) => ({
+  teamId: r.teamId,
+  ownerUserId: r.ownerUserId,
+  ownerKeyId: r.ownerKeyId,
+});
 const escapeLike = (q: string) => `%${q.replace(/[%_\\]/g, "\\$&")}%`;
 
 /**
@@ -62,8 +72,14 @@ export class SkillService {
     const bundle =
       p.zip_base64 !== undefined
         ? skillFromZip(Buffer.from(p.zip_base64, "base64"))
-        : await skillFromGit({ git_url: p.git_url!, git_ref: p.git_ref, path: p.path }, { destinations: this.deps.destinations ?? new DestinationGuard(), logger: this.deps.logger });
-    const source = p.zip_base64 !== undefined ? "zip" : `git ${redactUrl(p.git_url!)}${p.git_ref ? `#${p.git_ref}` : ""}${p.path ? ` ${p.path}` : ""}`.slice(0, 500);
+        : await skillFromGit(
+            { git_url: p.git_url!, git_ref: p.git_ref, path: p.path },
+            { destinations: this.deps.destinations ?? new DestinationGuard(), logger: this.deps.logger },
+          );
+    const source =
+      p.zip_base64 !== undefined
+        ? "zip"
+        : `git ${redactUrl(p.git_url!)}${p.git_ref ? `#${p.git_ref}` : ""}${p.path ? ` ${p.path}` : ""}`.slice(0, 500);
     return current ? this.addVersion(current, bundle, source, "skill.update", actor) : this.insert(bundle, source, teamId, actor);
   }
 
@@ -75,11 +91,23 @@ export class SkillService {
           this.db,
           this.audit,
           async (tx) => {
-            const rows = await tx.insert(skills).values({ id, teamId, name: bundle.name, description: bundle.description, currentVersion: 1, ...creatorOf(actor) }).returning();
-            await tx.insert(skillVersions).values({ skillId: id, version: 1, skillMd: bundle.skillMd, files: bundle.files, size: bundle.size, source });
+            const rows = await tx
+              .insert(skills)
+              .values({ id, teamId, name: bundle.name, description: bundle.description, currentVersion: 1, ...creatorOf(actor) })
+              .returning();
+            await tx
+              .insert(skillVersions)
+              .values({ skillId: id, version: 1, skillMd: bundle.skillMd, files: bundle.files, size: bundle.size, source });
             return rows;
           },
-          ([r]) => ({ actor, action: "skill.create", objectType: "skill", objectId: id, teamId, after: { ...r, version: 1, size: bundle.size, source } }),
+          ([r]) => ({
+            actor,
+            action: "skill.create",
+            objectType: "skill",
+            objectId: id,
+            teamId,
+            after: { ...r, version: 1, size: bundle.size, source },
+          }),
         ),
       { unique: `A skill named ${bundle.name} already exists in this team` },
     );
@@ -112,11 +140,35 @@ export class SkillService {
           this.db,
           this.audit,
           async (tx: DbTx) => {
-            const [{ next }] = (await tx.select({ next: sql<number>`coalesce(max(${skillVersions.version}), 0) + 1` }).from(skillVersions).where(eq(skillVersions.skillId, current.id))) as [{ next: number }];
-            await tx.insert(skillVersions).values({ skillId: current.id, version: Number(next), skillMd: bundle.skillMd, files: bundle.files, size: bundle.size, source });
-            return tx.update(skills).set({ name: bundle.name, description: bundle.description, currentVersion: Number(next), updatedAt: new Date() }).where(eq(skills.id, current.id)).returning();
+            const [{ next }] = (await tx
+              .select({ next: sql<number>`coalesce(max(${skillVersions.version}), 0) + 1` })
+              .from(skillVersions)
+              .where(eq(skillVersions.skillId, current.id))) as [{ next: number }];
+            await tx
+              .insert(skillVersions)
+              .values({
+                skillId: current.id,
+                version: Number(next),
+                skillMd: bundle.skillMd,
+                files: bundle.files,
+                size: bundle.size,
+                source,
+              });
+            return tx
+              .update(skills)
+              .set({ name: bundle.name, description: bundle.description, currentVersion: Number(next), updatedAt: new Date() })
+              .where(eq(skills.id, current.id))
+              .returning();
           },
-          ([r]) => ({ actor, action, objectType: "skill", objectId: current.id, teamId: current.teamId, before: current, after: { ...r, size: bundle.size, source } }),
+          ([r]) => ({
+            actor,
+            action,
+            objectType: "skill",
+            objectId: current.id,
+            teamId: current.teamId,
+            before: current,
+            after: { ...r, size: bundle.size, source },
+          }),
         ),
       { unique: `A skill named ${bundle.name} already exists in this team (or the skill changed at the same moment: try again)` },
     );
@@ -128,7 +180,12 @@ export class SkillService {
     const rows = await this.db
       .select()
       .from(skills)
-      .where(and(q ? or(ilike(skills.name, escapeLike(q)), ilike(skills.description, escapeLike(q))) : undefined, scopeWhere(scopeOf(actor), skills.teamId)))
+      .where(
+        and(
+          q ? or(ilike(skills.name, escapeLike(q)), ilike(skills.description, escapeLike(q))) : undefined,
+          scopeWhere(scopeOf(actor), skills.teamId),
+        ),
+      )
       .orderBy(desc(skills.createdAt))
       .limit(opts.limit);
     return rows.map(skillView);
@@ -146,7 +203,10 @@ export class SkillService {
   }
 
   private async version(id: string, version: number): Promise<SkillVersionRow> {
-    const [v] = await this.db.select().from(skillVersions).where(and(eq(skillVersions.skillId, id), eq(skillVersions.version, version)));
+    const [v] = await this.db
+      .select()
+      .from(skillVersions)
+      .where(and(eq(skillVersions.skillId, id), eq(skillVersions.version, version)));
     if (!v) throw notFound("Skill version");
     return v;
   }
@@ -154,7 +214,12 @@ export class SkillService {
   async versions(id: string, actor: Principal = SYSTEM) {
     await this.row(id, actor);
     const rows = await this.db
-      .select({ version: skillVersions.version, size: skillVersions.size, source: skillVersions.source, createdAt: skillVersions.createdAt })
+      .select({
+        version: skillVersions.version,
+        size: skillVersions.size,
+        source: skillVersions.source,
+        createdAt: skillVersions.createdAt,
+      })
       .from(skillVersions)
       .where(eq(skillVersions.skillId, id))
       .orderBy(desc(skillVersions.version));
@@ -174,18 +239,34 @@ export class SkillService {
       this.db,
       this.audit,
       async (tx) => {
-        const users = await tx.select({ name: agents.name }).from(agents).where(sql`${agents.skillIds} @> ${JSON.stringify([id])}::jsonb`).limit(5);
-        if (users.length) throw conflict(`Skill ${row.name} is attached to agents (${users.map((u) => u.name).join(", ")}); remove it from them first`);
+        const users = await tx
+          .select({ name: agents.name })
+          .from(agents)
+          .where(sql`${agents.skillIds} @> ${JSON.stringify([id])}::jsonb`)
+          .limit(5);
+        if (users.length)
+          throw conflict(`Skill ${row.name} is attached to agents (${users.map((u) => u.name).join(", ")}); remove it from them first`);
         return tx.delete(skills).where(eq(skills.id, id)).returning({ id: skills.id });
       },
-      (gone) => (gone.length ? { actor, action: "skill.delete", objectType: "skill", objectId: id, teamId: row.teamId, before: row, after: null } : null),
+      (gone) =>
+        gone.length
+          ? { actor, action: "skill.delete", objectType: "skill", objectId: id, teamId: row.teamId, before: row, after: null }
+          : null,
     );
     return skillView(row);
   }
 }
 
 export function skillView(r: SkillRow): SkillView {
-  return { id: r.id, team_id: r.teamId, name: r.name, description: r.description, current_version: r.currentVersion, created_at: r.createdAt.toISOString(), updated_at: r.updatedAt.toISOString() };
+  return {
+    id: r.id,
+    team_id: r.teamId,
+    name: r.name,
+    description: r.description,
+    current_version: r.currentVersion,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
 }
 
 export function skillVersionView(v: SkillVersionRow): SkillVersionView {

@@ -18,13 +18,17 @@ import { SkillService } from "./service";
 let t: TestApp;
 let git: GitHttpServer;
 const uid = () => crypto.randomUUID().slice(0, 8);
-const md = (name: string, description = "Fills PDF forms; use when asked about forms", body = "Use pdftk.") => `---\nname: ${name}\ndescription: ${description}\n---\n${body}\n`;
+const md = (name: string, description = "Fills PDF forms; use when asked about forms", body = "Use pdftk.") =>
+  `---\nname: ${name}\ndescription: ${description}\n---\n${body}\n`;
 const b64 = (s: string) => Buffer.from(s).toString("base64");
-const zip64 = (files: Record<string, Uint8Array | [Uint8Array, { os?: number; attrs?: number }]>) => Buffer.from(zipSync(files as never)).toString("base64");
+const zip64 = (files: Record<string, Uint8Array | [Uint8Array, { os?: number; attrs?: number }]>) =>
+  Buffer.from(zipSync(files as never)).toString("base64");
 
 beforeAll(async () => {
   t = await createTestApp({ LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED });
-  git = startGitHttp({ files: { "skills/pdf-forms/SKILL.md": md("pdf-forms"), "skills/pdf-forms/scripts/fill.sh": "#!/bin/sh\necho fill\n" } });
+  git = startGitHttp({
+    files: { "skills/pdf-forms/SKILL.md": md("pdf-forms"), "skills/pdf-forms/scripts/fill.sh": "#!/bin/sh\necho fill\n" },
+  });
 }, 60_000);
 afterAll(async () => {
   git?.stop();
@@ -42,7 +46,9 @@ const counts = async () => {
 describe("skills", () => {
   test("create, edit (a version each), list versions, get one, roll back, delete", async () => {
     const name = `pdf-${uid()}`;
-    const created = await t.json("POST", "/api/skills", { body: { skill_md: md(name), files: [{ path: "scripts/fill.sh", content_base64: b64("echo v1") }] } });
+    const created = await t.json("POST", "/api/skills", {
+      body: { skill_md: md(name), files: [{ path: "scripts/fill.sh", content_base64: b64("echo v1") }] },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name, description: "Fills PDF forms; use when asked about forms", current_version: 1 });
     const id = created.body.id;
@@ -58,7 +64,9 @@ describe("skills", () => {
     const back = await t.json("POST", `/api/skills/${id}/rollback`, { body: { version: 1 } });
     expect(back.body).toMatchObject({ current_version: 3, description: "Fills PDF forms; use when asked about forms" });
     expect((await t.json("GET", `/api/skills/${id}/versions/3`)).body).toMatchObject({ source: "rollback to 1" });
-    expect((await t.json("POST", `/api/skills/${id}/rollback`, { body: { version: 7 } })).body.error.fields).toEqual([{ field: "version", message: "no version 7" }]);
+    expect((await t.json("POST", `/api/skills/${id}/rollback`, { body: { version: 7 } })).body.error.fields).toEqual([
+      { field: "version", message: "no version 7" },
+    ]);
     expect((await t.json("GET", `/api/skills?q=${name}`)).body.data.map((s: { id: string }) => s.id)).toEqual([id]);
     expect((await t.json("POST", "/api/skills", { body: { skill_md: md(name) } })).status).toBe(409);
     expect((await t.json("DELETE", `/api/skills/${id}`)).status).toBe(200);
@@ -67,11 +75,18 @@ describe("skills", () => {
 
   test("a zip upload: SKILL.md in one folder plus files", async () => {
     const name = `zip-${uid()}`;
-    const res = await t.json("POST", "/api/skills/import", { body: { zip_base64: zip64({ [`${name}/SKILL.md`]: strToU8(md(name)), [`${name}/ref/notes.md`]: strToU8("notes") }) } });
+    const res = await t.json("POST", "/api/skills/import", {
+      body: { zip_base64: zip64({ [`${name}/SKILL.md`]: strToU8(md(name)), [`${name}/ref/notes.md`]: strToU8("notes") }) },
+    });
     expect(res.status).toBe(201);
-    expect((await t.json("GET", `/api/skills/${res.body.id}`)).body.current).toMatchObject({ source: "zip", files: [{ path: "ref/notes.md", size: 5 }] });
+    expect((await t.json("GET", `/api/skills/${res.body.id}`)).body.current).toMatchObject({
+      source: "zip",
+      files: [{ path: "ref/notes.md", size: 5 }],
+    });
     // A zip with skill_id is a new version of that skill (its files replaced).
-    const again = await t.json("POST", "/api/skills/import", { body: { skill_id: res.body.id, zip_base64: zip64({ "SKILL.md": strToU8(md(name, "Second")), "other.txt": strToU8("x") }) } });
+    const again = await t.json("POST", "/api/skills/import", {
+      body: { skill_id: res.body.id, zip_base64: zip64({ "SKILL.md": strToU8(md(name, "Second")), "other.txt": strToU8("x") }) },
+    });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ id: res.body.id, current_version: 2, description: "Second" });
     expect((await t.json("GET", `/api/skills/${res.body.id}`)).body.current.files).toEqual([{ path: "other.txt", size: 1 }]);
@@ -87,9 +102,24 @@ describe("skills", () => {
     ["a traversal path", "files.0.path", { skill_md: md("trav"), files: [{ path: "../../.bashrc", content_base64: b64("x") }] }],
     ["an absolute path", "files.0.path", { skill_md: md("abs"), files: [{ path: "/etc/passwd", content_base64: b64("x") }] }],
     ["a file that is not base64", "files.0.content_base64", { skill_md: md("b64"), files: [{ path: "a.txt", content_base64: "%%%" }] }],
-    ["an oversized file", "files.0.content_base64", { skill_md: md("big"), files: [{ path: "big.bin", content_base64: Buffer.alloc(2 * 1024 * 1024 + 10).toString("base64") }] }],
-    ["an oversized skill", "files", { skill_md: md("big"), files: ["a", "b"].map((n) => ({ path: `${n}.bin`, content_base64: Buffer.alloc(1100 * 1024).toString("base64") })) }],
-    ["too many files", "files", { skill_md: md("many"), files: Array.from({ length: 101 }, (_, i) => ({ path: `f${i}.txt`, content_base64: "" })) }],
+    [
+      "an oversized file",
+      "files.0.content_base64",
+      { skill_md: md("big"), files: [{ path: "big.bin", content_base64: Buffer.alloc(2 * 1024 * 1024 + 10).toString("base64") }] },
+    ],
+    [
+      "an oversized skill",
+      "files",
+      {
+        skill_md: md("big"),
+        files: ["a", "b"].map((n) => ({ path: `${n}.bin`, content_base64: Buffer.alloc(1100 * 1024).toString("base64") })),
+      },
+    ],
+    [
+      "too many files",
+      "files",
+      { skill_md: md("many"), files: Array.from({ length: 101 }, (_, i) => ({ path: `f${i}.txt`, content_base64: "" })) },
+    ],
   ];
   for (const [what, field, body] of bad) {
     test(`${what}: 400 naming ${field}, nothing written`, async () => {
@@ -104,7 +134,11 @@ describe("skills", () => {
   const badZips: Array<[string, () => string, RegExp]> = [
     ["a traversal entry", () => zip64({ "SKILL.md": strToU8(md("zt")), "../evil.sh": strToU8("x") }), /evil\.sh.*\.\./],
     ["an absolute entry", () => zip64({ "SKILL.md": strToU8(md("za")), "/etc/cron.d/x": strToU8("x") }), /relative/],
-    ["a symlink", () => zip64({ "SKILL.md": strToU8(md("zs")), link: [strToU8("/etc/passwd"), { os: 3, attrs: (0o120777 << 16) >>> 0 }] }), /symbolic link/],
+    [
+      "a symlink",
+      () => zip64({ "SKILL.md": strToU8(md("zs")), link: [strToU8("/etc/passwd"), { os: 3, attrs: (0o120777 << 16) >>> 0 }] }),
+      /symbolic link/,
+    ],
     ["a zip bomb", () => Buffer.from(bomb()).toString("base64"), /expands to more than/],
     ["no SKILL.md", () => zip64({ "a/README.md": strToU8("x"), "b/README.md": strToU8("x") }), /no SKILL\.md/],
     ["not a zip", () => b64("hello"), /not a zip/],
@@ -125,7 +159,9 @@ describe("skills", () => {
   });
 
   test("a git import clones the repository and takes the named folder", async () => {
-    const res = await t.json("POST", "/api/skills/import", { body: { git_url: `http://127.0.0.1:${git.port}/repo.git`, path: "skills/pdf-forms", team_id: undefined } });
+    const res = await t.json("POST", "/api/skills/import", {
+      body: { git_url: `http://127.0.0.1:${git.port}/repo.git`, path: "skills/pdf-forms", team_id: undefined },
+    });
     expect(res.status).toBe(201);
     const got = await t.json("GET", `/api/skills/${res.body.id}`);
     expect(got.body).toMatchObject({ name: "pdf-forms", current: { files: [{ path: "scripts/fill.sh" }] } });
@@ -155,7 +191,10 @@ describe("rules", () => {
     expect(created.status).toBe(201);
     const id = created.body.id;
     expect((await t.json("PATCH", `/api/rules/${id}`, { body: { body: "Answer in French." } })).body.current_version).toBe(2);
-    expect((await t.json("PATCH", `/api/rules/${id}`, { body: { name: `${name}!` } })).body).toMatchObject({ current_version: 2, name: `${name}!` });
+    expect((await t.json("PATCH", `/api/rules/${id}`, { body: { name: `${name}!` } })).body).toMatchObject({
+      current_version: 2,
+      name: `${name}!`,
+    });
     expect((await t.json("GET", `/api/rules/${id}`)).body.current.body).toBe("Answer in French.");
     expect((await t.json("POST", `/api/rules/${id}/rollback`, { body: { version: 1 } })).body.current_version).toBe(3);
     expect((await t.json("GET", `/api/rules/${id}`)).body.current.body).toBe("Answer in English.");

@@ -78,12 +78,16 @@ export function skillFromZip(zip: Uint8Array): SkillBundle {
     file.ondata = (err, chunk, final) => {
       if (error) return;
       if (err) {
-        error = badRequest(`${FIELD}: ${name} could not be expanded (${err.message})`, [{ field: FIELD, message: `${name} could not be expanded` }]);
+        error = badRequest(`${FIELD}: ${name} could not be expanded (${err.message})`, [
+          { field: FIELD, message: `${name} could not be expanded` },
+        ]);
         return;
       }
       total += chunk.length;
       if (total > SKILL_LIMITS.totalBytes) {
-        error = badRequest(`${FIELD}: expands to more than ${SKILL_LIMITS.totalBytes} bytes`, [{ field: FIELD, message: `expands to more than ${SKILL_LIMITS.totalBytes} bytes` }]);
+        error = badRequest(`${FIELD}: expands to more than ${SKILL_LIMITS.totalBytes} bytes`, [
+          { field: FIELD, message: `expands to more than ${SKILL_LIMITS.totalBytes} bytes` },
+        ]);
         file.terminate();
         return;
       }

@@ -1,7 +1,18 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { AuthGuard } from "../http/auth-guard";
-import { memberBody, memberParams, memberRoleBody, memberView, spendQuery, spendRow, teamIdParams, teamView, createTeamBody, updateTeamBody } from "./model";
+import {
+  memberBody,
+  memberParams,
+  memberRoleBody,
+  memberView,
+  spendQuery,
+  spendRow,
+  teamIdParams,
+  teamView,
+  createTeamBody,
+  updateTeamBody,
+} from "./model";
 import type { TeamService } from "./service";
 import type { SpendReports } from "./spend";
 
@@ -10,11 +21,18 @@ export function teamRoutes(deps: { teams: TeamService; spend: SpendReports; guar
   const t = deps.teams;
   return new Elysia({ prefix: "/api/teams", detail: { tags: ["Teams"] } })
     .use(deps.guard)
-    .get("", async ({ principal }) => ({ data: await t.list(principal) }), { response: z.object({ data: z.array(teamView) }), detail: { summary: "Teams (admins: all; a user: its own)" } })
-    .post("", async ({ body, set, principal }) => {
-      set.status = 201;
-      return t.create(body, principal);
-    }, { body: createTeamBody, response: { 201: teamView }, detail: { summary: "Create a team (admin)" } })
+    .get("", async ({ principal }) => ({ data: await t.list(principal) }), {
+      response: z.object({ data: z.array(teamView) }),
+      detail: { summary: "Teams (admins: all; a user: its own)" },
+    })
+    .post(
+      "",
+      async ({ body, set, principal }) => {
+        set.status = 201;
+        return t.create(body, principal);
+      },
+      { body: createTeamBody, response: { 201: teamView }, detail: { summary: "Create a team (admin)" } },
+    )
     .get("/spend", async ({ query, principal }) => ({ data: await deps.spend.byTeam(principal, query) }), {
       query: spendQuery,
       response: z.object({ data: z.array(spendRow) }),
@@ -27,16 +45,27 @@ export function teamRoutes(deps: { teams: TeamService; spend: SpendReports; guar
       response: teamView,
       detail: { summary: "Rename (owner) or set budget, models, blocked (admin)" },
     })
-    .delete("/:id", ({ params, principal }) => t.remove(params.id, principal), { params: teamIdParams, detail: { summary: "Delete an empty team (admin)" } })
+    .delete("/:id", ({ params, principal }) => t.remove(params.id, principal), {
+      params: teamIdParams,
+      detail: { summary: "Delete an empty team (admin)" },
+    })
     .get("/:id/members", async ({ params, principal }) => ({ data: await t.members(params.id, principal) }), {
       params: teamIdParams,
       response: z.object({ data: z.array(memberView) }),
       detail: { summary: "A team's members and their roles" },
     })
-    .post("/:id/members", async ({ params, body, set, principal }) => {
-      set.status = 201;
-      return t.addMember(params.id, body, principal);
-    }, { params: teamIdParams, body: memberBody, detail: { summary: "Add a member by user id or email (a new email gets an invitation link); team admins" } })
+    .post(
+      "/:id/members",
+      async ({ params, body, set, principal }) => {
+        set.status = 201;
+        return t.addMember(params.id, body, principal);
+      },
+      {
+        params: teamIdParams,
+        body: memberBody,
+        detail: { summary: "Add a member by user id or email (a new email gets an invitation link); team admins" },
+      },
+    )
     .patch("/:id/members/:userId", ({ params, body, principal }) => t.setRole(params.id, params.userId, body.role, principal), {
       params: memberParams,
       body: memberRoleBody,

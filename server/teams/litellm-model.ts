@@ -11,11 +11,13 @@ const litellmMemberRole = z.enum(["admin", "user", "owner", "member", "viewer"],
 /** LiteLLM's `user` is LAP's `member`. */
 export const toLapRole = (r: z.infer<typeof litellmMemberRole>) => (r === "user" ? "member" : r);
 
-const member = z.object({
-  role: litellmMemberRole.default("user"),
-  user_id: chosenId.optional(),
-  user_email: z.email({ message: "must be an email address" }).max(320).optional(),
-}).refine((m) => m.user_id || m.user_email, { message: "give user_id or user_email", path: ["user_id"] });
+const member = z
+  .object({
+    role: litellmMemberRole.default("user"),
+    user_id: chosenId.optional(),
+    user_email: z.email({ message: "must be an email address" }).max(320).optional(),
+  })
+  .refine((m) => m.user_id || m.user_email, { message: "give user_id or user_email", path: ["user_id"] });
 
 export const litellmNewTeamBody = z.object({
   team_id: chosenId.optional(),

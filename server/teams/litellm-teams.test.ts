@@ -29,7 +29,11 @@ async function call(method: "GET" | "POST", path: string, body?: unknown, key = 
   return { status: res.status, body: (await res.json()) as any };
 }
 const ask = (key: string, model = "priced", extra: Record<string, unknown> = {}) =>
-  new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: key, maxRetries: 0 }).chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], ...extra } as never);
+  new OpenAI({ baseURL: `${env.baseUrl}/v1`, apiKey: key, maxRetries: 0 }).chat.completions.create({
+    model,
+    messages: [{ role: "user", content: "hi" }],
+    ...extra,
+  } as never);
 
 describe("LiteLLM's documented team and user API, sent to LAP", () => {
   test("/user/new, /team/new, /team/member_add, /team/info, /team/list, /user/info and /user/list answer in LiteLLM's shapes", async () => {
@@ -67,7 +71,9 @@ describe("LiteLLM's documented team and user API, sent to LAP", () => {
     expect(shapeMismatches(users.body, userList.response)).toEqual([]);
 
     // The key /user/new handed back acts as ishaan: his team's admin, refused the org admin's routes.
-    expect((await call("GET", "/team/list", undefined, created.body.key)).body.map((t: { team_id: string }) => t.team_id)).toEqual([team.body.team_id]);
+    expect((await call("GET", "/team/list", undefined, created.body.key)).body.map((t: { team_id: string }) => t.team_id)).toEqual([
+      team.body.team_id,
+    ]);
     expect((await call("GET", "/user/list", undefined, created.body.key)).status).toBe(403);
   });
 
@@ -79,7 +85,10 @@ describe("LiteLLM's documented team and user API, sent to LAP", () => {
     const badTeam = await call("POST", "/team/new", { max_budget: -1 });
     expect(badTeam.status).toBe(400);
     const teamsBefore = (await call("GET", "/team/list")).body.length;
-    const ghost = await call("POST", "/team/new", { team_alias: "ghosts", members_with_roles: [{ role: "admin", user_id: "nobody-here" }] });
+    const ghost = await call("POST", "/team/new", {
+      team_alias: "ghosts",
+      members_with_roles: [{ role: "admin", user_id: "nobody-here" }],
+    });
     expect(ghost.status).toBe(400);
     expect(ghost.body.error.fields?.[0]?.field ?? ghost.body.error.param).toBe("members_with_roles.0.user_id");
     expect((await call("GET", "/team/list")).body.length).toBe(teamsBefore);
@@ -87,9 +96,16 @@ describe("LiteLLM's documented team and user API, sent to LAP", () => {
 
     const teamId = await makeTeam(env.t, "Members only");
     const member = await makeUser(env.t, "just-a-member@example.com", teamId, "member");
-    const refused = await call("POST", "/team/member_add", { team_id: teamId, member: { role: "admin", user_email: "sneaky@example.com" } }, member.key);
+    const refused = await call(
+      "POST",
+      "/team/member_add",
+      { team_id: teamId, member: { role: "admin", user_email: "sneaky@example.com" } },
+      member.key,
+    );
     expect(refused.status).toBe(403);
-    expect((await call("GET", "/user/list")).body.users.map((u: { user_email: string }) => u.user_email)).not.toContain("sneaky@example.com");
+    expect((await call("GET", "/user/list")).body.users.map((u: { user_email: string }) => u.user_email)).not.toContain(
+      "sneaky@example.com",
+    );
   });
 });
 
@@ -106,7 +122,9 @@ describe("team and user models", () => {
     expect(listed.data.map((m) => m.id)).toEqual(["priced"]);
     // An admin widens the team: the same key may now call it, without a restart.
     const widened = await fetch(`${env.baseUrl}/api/teams/${team.body.team_id}`, {
-      method: "PATCH", headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" }, body: JSON.stringify({ models: [] }),
+      method: "PATCH",
+      headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ models: [] }),
     });
     expect(widened.status).toBe(200);
     expect((await ask(key, "gpt-fake")).choices).toHaveLength(1);
@@ -122,7 +140,9 @@ describe("team rate limits", () => {
   test("a team's rpm_limit holds over all its keys; max_parallel_requests refuses the call past it; another team is unaffected", async () => {
     const team = await call("POST", "/team/new", { team_alias: "slow", rpm_limit: 3 });
     expect(team.body).toMatchObject({ rpm_limit: 3, tpm_limit: null });
-    const keys = await Promise.all([1, 2].map(async () => (await call("POST", "/key/generate", { team_id: team.body.team_id })).body.key as string));
+    const keys = await Promise.all(
+      [1, 2].map(async () => (await call("POST", "/key/generate", { team_id: team.body.team_id })).body.key as string),
+    );
     for (const key of [keys[0]!, keys[1]!, keys[0]!]) expect((await ask(key)).choices).toHaveLength(1);
     const err = await ask(keys[1]!).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
@@ -130,9 +150,18 @@ describe("team rate limits", () => {
     expect(err.headers?.get?.("retry-after")).toBeTruthy();
 
     const narrow = await call("POST", "/team/new", { team_alias: "one-at-a-time", max_parallel_requests: 1 });
-    const narrowKeys = await Promise.all([1, 2].map(async () => (await call("POST", "/key/generate", { team_id: narrow.body.team_id })).body.key as string));
+    const narrowKeys = await Promise.all(
+      [1, 2].map(async () => (await call("POST", "/key/generate", { team_id: narrow.body.team_id })).body.key as string),
+    );
     env.openai.script.delayMs = 300;
-    const both = await Promise.all(narrowKeys.map((k) => ask(k).then(() => 200, (e) => e.status as number)));
+    const both = await Promise.all(
+      narrowKeys.map((k) =>
+        ask(k).then(
+          () => 200,
+          (e) => e.status as number,
+        ),
+      ),
+    );
     env.openai.script.delayMs = 0;
     expect(both.sort()).toEqual([200, 429]);
 
@@ -144,9 +173,12 @@ describe("team rate limits", () => {
   test("a team's limits are the admin's: a team owner may not set them; bad values are 400s naming the field", async () => {
     const teamId = await makeTeam(env.t, "Limited");
     const owner = await makeUser(env.t, "limits-owner@example.com", teamId, "owner");
-    const patch = (body: unknown, key: string) => fetch(`${env.baseUrl}/api/teams/${teamId}`, {
-      method: "PATCH", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body),
-    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const patch = (body: unknown, key: string) =>
+      fetch(`${env.baseUrl}/api/teams/${teamId}`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
     const refused = await patch({ rpm_limit: 1000 }, owner.key);
     expect(refused.status).toBe(403);
     expect(refused.body.error.fields[0].field).toBe("rpm_limit");
@@ -175,9 +207,18 @@ describe("team and user budgets", () => {
 
   test("a team budget holds under concurrency: a burst over several of the team's keys cannot overspend it", async () => {
     const team = await call("POST", "/team/new", { team_alias: "burst", max_budget: 0.02 });
-    const keys = await Promise.all([1, 2, 3, 4].map(async () => (await call("POST", "/key/generate", { team_id: team.body.team_id })).body.key as string));
+    const keys = await Promise.all(
+      [1, 2, 3, 4].map(async () => (await call("POST", "/key/generate", { team_id: team.body.team_id })).body.key as string),
+    );
     env.openai.script.delayMs = 100;
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ask(keys[i % 4]!, "priced", { max_tokens: 10 }).then(() => 200, (e) => e.status)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        ask(keys[i % 4]!, "priced", { max_tokens: 10 }).then(
+          () => 200,
+          (e) => e.status,
+        ),
+      ),
+    );
     env.openai.script.delayMs = 0;
     const ok = results.filter((s) => s === 200).length;
     expect(ok).toBeGreaterThan(0);

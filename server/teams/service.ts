@@ -9,7 +9,16 @@ import type { Database } from "../db/client";
 import { durationMs } from "../gateway/keys/duration";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "../lib/errors";
 import { isForeignKeyViolation, withConstraintConflicts } from "../lib/pg-errors";
-import { createTeamBody, memberBody, updateTeamBody, type CreateTeamInput, type MemberInput, type MemberView, type TeamView, type UpdateTeamInput } from "./model";
+import {
+  createTeamBody,
+  memberBody,
+  updateTeamBody,
+  type CreateTeamInput,
+  type MemberInput,
+  type MemberView,
+  type TeamView,
+  type UpdateTeamInput,
+} from "./model";
 
 export interface TeamServiceDeps {
   database: Database;
@@ -50,24 +59,28 @@ export class TeamService {
     const b = createTeamBody.parse(input);
     const id = b.team_id ?? newTeamId();
     const [row] = await withConstraintConflicts(
-      () => this.db.transaction(async (tx) => {
-        const made = await tx.insert(teams).values({
-        id,
-        alias: b.alias,
-        models: b.models ?? [],
-        maxBudget: b.max_budget ?? null,
-        budgetDuration: b.budget_duration ?? null,
-        budgetResetAt: b.budget_duration ? new Date(this.now() + durationMs(b.budget_duration)!) : null,
-        rpmLimit: b.rpm_limit ?? null,
-        tpmLimit: b.tpm_limit ?? null,
-        maxParallelRequests: b.max_parallel_requests ?? null,
-        metadata: b.metadata ?? {},
-        }).returning();
-        // A signed-in admin who makes a team owns it, so the Members page has someone to start from.
-        if (actor.userId) await tx.insert(teamMembers).values({ teamId: id, userId: actor.userId, role: "owner" }).onConflictDoNothing();
-        await this.audit.record(tx, { actor, action: "team.create", objectType: "team", objectId: id, teamId: id, after: made[0] });
-        return made;
-      }),
+      () =>
+        this.db.transaction(async (tx) => {
+          const made = await tx
+            .insert(teams)
+            .values({
+              id,
+              alias: b.alias,
+              models: b.models ?? [],
+              maxBudget: b.max_budget ?? null,
+              budgetDuration: b.budget_duration ?? null,
+              budgetResetAt: b.budget_duration ? new Date(this.now() + durationMs(b.budget_duration)!) : null,
+              rpmLimit: b.rpm_limit ?? null,
+              tpmLimit: b.tpm_limit ?? null,
+              maxParallelRequests: b.max_parallel_requests ?? null,
+              metadata: b.metadata ?? {},
+            })
+            .returning();
+          // A signed-in admin who makes a team owns it, so the Members page has someone to start from.
+          if (actor.userId) await tx.insert(teamMembers).values({ teamId: id, userId: actor.userId, role: "owner" }).onConflictDoNothing();
+          await this.audit.record(tx, { actor, action: "team.create", objectType: "team", objectId: id, teamId: id, after: made[0] });
+          return made;
+        }),
       { unique: `A team with id ${id} already exists` },
     );
     return this.view(row!, actor);
@@ -77,7 +90,11 @@ export class TeamService {
   async list(actor: Principal = SYSTEM): Promise<TeamView[]> {
     const mine = isAdmin(actor) ? undefined : Object.keys(actor.teams ?? {});
     if (mine && mine.length === 0) return [];
-    const rows = await this.db.select().from(teams).where(mine ? inArray(teams.id, mine) : undefined).orderBy(asc(teams.alias));
+    const rows = await this.db
+      .select()
+      .from(teams)
+      .where(mine ? inArray(teams.id, mine) : undefined)
+      .orderBy(asc(teams.alias));
     const counts = await this.memberCounts(rows.map((r) => r.id));
     return rows.map((r) => this.view(r, actor, counts.get(r.id) ?? 0));
   }
@@ -98,9 +115,16 @@ export class TeamService {
     const b = updateTeamBody.parse(input);
     const row = await this.row(id, actor);
     // Spend controls are the org's: a team may not raise its own budget or unblock itself.
-    const adminOnly = (["max_budget", "budget_duration", "models", "blocked", "rpm_limit", "tpm_limit", "max_parallel_requests"] as const).filter((f) => b[f] !== undefined);
+    const adminOnly = (
+      ["max_budget", "budget_duration", "models", "blocked", "rpm_limit", "tpm_limit", "max_parallel_requests"] as const
+    ).filter((f) => b[f] !== undefined);
     if (adminOnly.length && !isAdmin(actor)) {
-      throw new ApiError(403, "forbidden", `${adminOnly[0]}: only an admin sets a team's budget, limits, models or blocked`, adminOnly.map((field) => ({ field, message: "only an admin sets this" })));
+      throw new ApiError(
+        403,
+        "forbidden",
+        `${adminOnly[0]}: only an admin sets a team's budget, limits, models or blocked`,
+        adminOnly.map((field) => ({ field, message: "only an admin sets this" })),
+      );
     }
     if (b.alias !== undefined || b.metadata !== undefined) assertMay(actor, "administer", { teamId: id }, "this team's name and metadata");
     const set: Partial<typeof teams.$inferInsert> = { updatedAt: new Date(this.now()) };
@@ -133,7 +157,21 @@ export class TeamService {
     const row = await this.row(id, actor);
     const members = await this.db.select({ userId: teamMembers.userId }).from(teamMembers).where(eq(teamMembers.teamId, id));
     try {
-      await audited(this.db, this.audit, (tx) => tx.delete(teams).where(eq(teams.id, id)), () => ({ actor, action: "team.delete", objectType: "team", objectId: id, teamId: id, before: row, after: null, detail: { members: members.length } }));
+      await audited(
+        this.db,
+        this.audit,
+        (tx) => tx.delete(teams).where(eq(teams.id, id)),
+        () => ({
+          actor,
+          action: "team.delete",
+          objectType: "team",
+          objectId: id,
+          teamId: id,
+          before: row,
+          after: null,
+          detail: { members: members.length },
+        }),
+      );
     } catch (err) {
       if (isForeignKeyViolation(err)) throw conflict("The team still has agents or sessions; delete them first");
       throw err;
@@ -158,7 +196,11 @@ export class TeamService {
    * Adds a user (by id, or by email: a new email gets a user and an invitation) or changes the role of
    * one already in. Team admins add members, admins and viewers; only owners make owners.
    */
-  async addMember(id: string, input: MemberInput, actor: Principal = SYSTEM): Promise<{ member: MemberView; invitation?: { token: string; url: string } }> {
+  async addMember(
+    id: string,
+    input: MemberInput,
+    actor: Principal = SYSTEM,
+  ): Promise<{ member: MemberView; invitation?: { token: string; url: string } }> {
     const b = memberBody.parse(input);
     await this.row(id, actor);
     this.assertMayGrant(actor, id, b.role);
@@ -173,15 +215,30 @@ export class TeamService {
       const [existing] = await this.db.select({ id: users.id }).from(users).where(eq(users.id, userId));
       if (!existing) throw badRequest(`user_id: no user ${userId}`, [{ field: "user_id", message: `no user with id ${userId}` }]);
     }
-    const [current] = await this.db.select().from(teamMembers).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId)));
+    const [current] = await this.db
+      .select()
+      .from(teamMembers)
+      .where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId)));
     if (current) this.assertMayChange(actor, id, current.role, b.role);
     const memberId = userId;
     await audited(
       this.db,
       this.audit,
-      (tx) => tx.insert(teamMembers).values({ teamId: id, userId: memberId, role: b.role })
-        .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.userId], set: { role: b.role } }),
-      () => ({ actor, action: current ? "team.member_update" : "team.member_add", objectType: "team_member", objectId: memberId, teamId: id, before: current ? { role: current.role } : null, after: { role: b.role }, detail: { invited: Boolean(invitation) } }),
+      (tx) =>
+        tx
+          .insert(teamMembers)
+          .values({ teamId: id, userId: memberId, role: b.role })
+          .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.userId], set: { role: b.role } }),
+      () => ({
+        actor,
+        action: current ? "team.member_update" : "team.member_add",
+        objectType: "team_member",
+        objectId: memberId,
+        teamId: id,
+        before: current ? { role: current.role } : null,
+        after: { role: b.role },
+        detail: { invited: Boolean(invitation) },
+      }),
     );
     this.deps.identities.invalidate(userId);
     const member = (await this.members(id, SYSTEM)).find((m) => m.user_id === userId)!;
@@ -190,15 +247,30 @@ export class TeamService {
 
   async setRole(id: string, userId: string, role: TeamRole, actor: Principal = SYSTEM): Promise<MemberView> {
     await this.row(id, actor);
-    const [current] = await this.db.select().from(teamMembers).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId)));
+    const [current] = await this.db
+      .select()
+      .from(teamMembers)
+      .where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId)));
     if (!current) throw notFound("Member");
     this.assertMayChange(actor, id, current.role, role);
     if (current.role === "owner" && role !== "owner") await this.assertAnotherOwner(id, userId, actor);
     await audited(
       this.db,
       this.audit,
-      (tx) => tx.update(teamMembers).set({ role }).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId))),
-      () => ({ actor, action: "team.member_update", objectType: "team_member", objectId: userId, teamId: id, before: { role: current.role }, after: { role } }),
+      (tx) =>
+        tx
+          .update(teamMembers)
+          .set({ role })
+          .where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId))),
+      () => ({
+        actor,
+        action: "team.member_update",
+        objectType: "team_member",
+        objectId: userId,
+        teamId: id,
+        before: { role: current.role },
+        after: { role },
+      }),
     );
     this.deps.identities.invalidate(userId);
     return (await this.members(id, SYSTEM)).find((m) => m.user_id === userId)!;
@@ -206,7 +278,10 @@ export class TeamService {
 
   async removeMember(id: string, userId: string, actor: Principal = SYSTEM): Promise<{ removed: string }> {
     await this.row(id, actor);
-    const [current] = await this.db.select().from(teamMembers).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId)));
+    const [current] = await this.db
+      .select()
+      .from(teamMembers)
+      .where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId)));
     if (!current) throw notFound("Member");
     this.assertMayChange(actor, id, current.role, "viewer");
     if (current.role === "owner") await this.assertAnotherOwner(id, userId, actor);
@@ -214,7 +289,15 @@ export class TeamService {
       this.db,
       this.audit,
       (tx) => tx.delete(teamMembers).where(and(eq(teamMembers.teamId, id), eq(teamMembers.userId, userId))),
-      () => ({ actor, action: "team.member_remove", objectType: "team_member", objectId: userId, teamId: id, before: { role: current.role }, after: null }),
+      () => ({
+        actor,
+        action: "team.member_remove",
+        objectType: "team_member",
+        objectId: userId,
+        teamId: id,
+        before: { role: current.role },
+        after: null,
+      }),
     );
     this.deps.identities.invalidate(userId);
     return { removed: userId };
@@ -237,13 +320,20 @@ export class TeamService {
   /** A team keeps at least one owner, unless an admin says otherwise. */
   private async assertAnotherOwner(teamId: string, leaving: string, actor: Principal) {
     if (isAdmin(actor)) return;
-    const [r] = await this.db.select({ n: count() }).from(teamMembers).where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.role, "owner"), sql`${teamMembers.userId} <> ${leaving}`));
+    const [r] = await this.db
+      .select({ n: count() })
+      .from(teamMembers)
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.role, "owner"), sql`${teamMembers.userId} <> ${leaving}`));
     if (!r || Number(r.n) === 0) throw conflict("A team needs at least one owner: make someone else owner first");
   }
 
   private async memberCounts(ids: string[]): Promise<Map<string, number>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.select({ teamId: teamMembers.teamId, n: count() }).from(teamMembers).where(inArray(teamMembers.teamId, ids)).groupBy(teamMembers.teamId);
+    const rows = await this.db
+      .select({ teamId: teamMembers.teamId, n: count() })
+      .from(teamMembers)
+      .where(inArray(teamMembers.teamId, ids))
+      .groupBy(teamMembers.teamId);
     return new Map(rows.map((r) => [r.teamId, Number(r.n)]));
   }
 

@@ -30,10 +30,22 @@ export class SpendReports {
   }
 
   byUser(p: Principal, range: Range) {
-    return this.grouped("user_id", "users", "coalesce(nullif(x.email, ''), nullif(x.name, ''), x.id)", isAdmin(p) ? undefined : [p.userId ?? ""], range);
+    return this.grouped(
+      "user_id",
+      "users",
+      "coalesce(nullif(x.email, ''), nullif(x.name, ''), x.id)",
+      isAdmin(p) ? undefined : [p.userId ?? ""],
+      range,
+    );
   }
 
-  private async grouped(column: "team_id" | "user_id", table: "teams" | "users", label: string, only: string[] | undefined, range: Range): Promise<Array<Row & { name: string }>> {
+  private async grouped(
+    column: "team_id" | "user_id",
+    table: "teams" | "users",
+    label: string,
+    only: string[] | undefined,
+    range: Range,
+  ): Promise<Array<Row & { name: string }>> {
     const start = range.start_date ? new Date(range.start_date) : new Date(Date.now() - 30 * 86_400_000);
     const end = range.end_date ? new Date(range.end_date) : new Date(Date.now() + 86_400_000);
     const params: unknown[] = [start.toISOString(), end.toISOString()];

@@ -21,7 +21,11 @@ export function httpTracing(tracing: Tracing) {
   return plugin
     .onRequest(({ request }) => {
       const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
-      const span = tracing.tracer.startSpan(request.method, { kind: SpanKind.SERVER, attributes: { "http.request.method": request.method } }, parent);
+      const span = tracing.tracer.startSpan(
+        request.method,
+        { kind: SpanKind.SERVER, attributes: { "http.request.method": request.method } },
+        parent,
+      );
       spans.set(request, span);
       tracing.enter(trace.setSpan(parent, span));
     })

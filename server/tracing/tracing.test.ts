@@ -23,7 +23,13 @@ describe("traces over OTLP/HTTP", () => {
 
   beforeAll(async () => {
     receiver = startOtlpReceiver();
-    env = await startGatewayTestEnv({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_HEADERS: "x-collector-key=collector%20secret", OTEL_SERVICE_NAME: "lap-under-test" } });
+    env = await startGatewayTestEnv({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_HEADERS: "x-collector-key=collector%20secret",
+        OTEL_SERVICE_NAME: "lap-under-test",
+      },
+    });
     mcp = await startEverythingHttp();
     const res = await env.t.json("POST", "/api/mcp/servers", { body: { name: "ev", transport: "streamable-http", url: mcp.url } });
     expect(res.status).toBe(201);
@@ -40,7 +46,8 @@ describe("traces over OTLP/HTTP", () => {
     for (;;) {
       const spans = receiver.spans.filter((s) => s.traceId === traceId);
       if (names.every((n) => spans.some((s) => s.name === n))) return spans;
-      if (Date.now() > until) throw new Error(`trace ${traceId} has ${JSON.stringify(spans.map((s) => s.name))}, wanted ${JSON.stringify(names)}`);
+      if (Date.now() > until)
+        throw new Error(`trace ${traceId} has ${JSON.stringify(spans.map((s) => s.name))}, wanted ${JSON.stringify(names)}`);
       await Bun.sleep(100);
     }
   }
@@ -55,7 +62,12 @@ describe("traces over OTLP/HTTP", () => {
     // The first attempt on `pair` fails (503) and is retried on its other deployment.
     env.openai2.script.failures.push({ status: 503 });
     env.openai.script.failures.push({ status: 503 });
-    const openai = new OpenAI({ apiKey: TEST_MASTER_KEY, baseURL: `${env.baseUrl}/v1`, maxRetries: 0, defaultHeaders: { traceparent: client.traceparent } });
+    const openai = new OpenAI({
+      apiKey: TEST_MASTER_KEY,
+      baseURL: `${env.baseUrl}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { traceparent: client.traceparent },
+    });
     const out = await openai.chat.completions.create({ model: "pair", messages: [{ role: "user", content: SECRET_PROMPT }] });
     expect(out.choices[0]!.message.content).toBeTruthy();
 
@@ -104,8 +116,10 @@ describe("traces over OTLP/HTTP", () => {
   test("no span carries a key, the provider's key, the collector's header or a prompt; paths are route templates", async () => {
     await traceOf(receiver.spans[0]!.traceId, []);
     const all = JSON.stringify(receiver.spans);
-    for (const secret of [TEST_MASTER_KEY, FAKE_OPENAI_KEY, "collector secret", SECRET_PROMPT, "launch code"]) expect(all).not.toContain(secret);
-    for (const s of receiver.spans.filter((x) => x.kind === 2)) expect(s.attributes["url.full"] ?? s.attributes["url.path"]).toBeUndefined();
+    for (const secret of [TEST_MASTER_KEY, FAKE_OPENAI_KEY, "collector secret", SECRET_PROMPT, "launch code"])
+      expect(all).not.toContain(secret);
+    for (const s of receiver.spans.filter((x) => x.kind === 2))
+      expect(s.attributes["url.full"] ?? s.attributes["url.path"]).toBeUndefined();
   });
 });
 
@@ -120,7 +134,9 @@ describe("tracing settings", () => {
 
   test("the traces URL follows the OTLP conventions; headers are key=value pairs, URL-decoded", () => {
     expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" })).toBe("http://collector:4318/v1/traces");
-    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t:4318/custom" })).toBe("http://t:4318/custom");
+    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t:4318/custom" })).toBe(
+      "http://t:4318/custom",
+    );
     expect(tracesUrl({})).toBeUndefined();
     expect(parseOtlpHeaders("api-key=a%3Db, x = y ,broken")).toEqual({ "api-key": "a=b", x: "y" });
   });

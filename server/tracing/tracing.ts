@@ -25,7 +25,12 @@ export class LapContextManager implements ContextManager {
     return this.storage.getStore() ?? ROOT_CONTEXT;
   }
 
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     return this.storage.run(ctx, () => fn.apply(thisArg, args));
   }
 
@@ -113,7 +118,10 @@ export function createTracing(env: TracingSettings, opts: { version?: string; ex
   const manager = installGlobals();
   const exporter = opts.exporter ?? new OTLPTraceExporter({ url, headers: parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS) });
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ "service.name": env.OTEL_SERVICE_NAME ?? "lap", ...(opts.version ? { "service.version": opts.version } : {}) }),
+    resource: resourceFromAttributes({
+      "service.name": env.OTEL_SERVICE_NAME ?? "lap",
+      ...(opts.version ? { "service.version": opts.version } : {}),
+    }),
     spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1000 })],
   });
   return {

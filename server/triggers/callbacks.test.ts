@@ -51,7 +51,9 @@ const callbacks = () => h.t.services.triggerCallbacks;
 const hook = () => `http://127.0.0.1:${receiver.port}/hooks/lap`;
 
 async function triggerWithCallback(callbackUrl = hook()) {
-  const res = await h.t.json("POST", "/api/triggers", { body: { name: "cb", agent_id: h.agentId, prompt_template: "{{body.text}}", callback_url: callbackUrl } });
+  const res = await h.t.json("POST", "/api/triggers", {
+    body: { name: "cb", agent_id: h.agentId, prompt_template: "{{body.text}}", callback_url: callbackUrl },
+  });
   expect(res.status).toBe(201);
   return res.body as { trigger: { id: string }; secret: string };
 }
@@ -65,7 +67,9 @@ async function deliverAndFinish(id: string, secret: string, text: string, loop: 
   expect(res.status).toBe(202);
   await h.waitFor("the loop saw the turn end", async () => {
     await loop.tick();
-    const [row] = await h.t.database.query<{ status: string }>("select status from trigger_deliveries where id = $1", [res.body.delivery_id]);
+    const [row] = await h.t.database.query<{ status: string }>("select status from trigger_deliveries where id = $1", [
+      res.body.delivery_id,
+    ]);
     return row!.status !== "started";
   });
   return res.body as { delivery_id: string; session_id: string; turn_id: string };
@@ -93,7 +97,12 @@ describe("outcome callbacks", () => {
       output_truncated: false,
       attempt: 1,
     });
-    expect(await delivery(trigger.id)).toMatchObject({ status: "completed", callback_status: "delivered", callback_attempts: 1, callback_error: null });
+    expect(await delivery(trigger.id)).toMatchObject({
+      status: "completed",
+      callback_status: "delivered",
+      callback_attempts: 1,
+      callback_error: null,
+    });
   }, 30_000);
 
   test("a failing receiver is retried after each backoff, not before, until it answers 2xx", async () => {

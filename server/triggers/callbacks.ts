@@ -90,13 +90,16 @@ export class TriggerCallbacks {
                   tr.callback_url, tr.secret_sealed`,
       [now.toISOString(), new Date(now.getTime() + 2 * timeout + 5_000).toISOString()],
     );
-    await Promise.all(leased.map((c) => this.send(c).catch((err) => this.deps.log.error({ err, delivery_id: c.id }, "trigger callback failed"))));
+    await Promise.all(
+      leased.map((c) => this.send(c).catch((err) => this.deps.log.error({ err, delivery_id: c.id }, "trigger callback failed"))),
+    );
   }
 
   private async send(c: DueCallback) {
     const attempt = Number(c.callback_attempts) + 1;
     if (!c.callback_url) return this.record(c.id, attempt, "failed", "the trigger no longer has a callback URL");
-    const output = c.session_id && c.turn_id ? await turnOutput(this.deps.database, c.session_id, c.turn_id) : { text: "", truncated: false };
+    const output =
+      c.session_id && c.turn_id ? await turnOutput(this.deps.database, c.session_id, c.turn_id) : { text: "", truncated: false };
     const body = JSON.stringify({
       type: "trigger.turn_ended",
       trigger_id: c.trigger_id,
@@ -119,7 +122,11 @@ export class TriggerCallbacks {
     };
     let problem: string;
     try {
-      const res = await pinnedFetch(c.callback_url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.deps.timeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS) }, { guard: this.deps.destinations });
+      const res = await pinnedFetch(
+        c.callback_url,
+        { method: "POST", headers, body, signal: AbortSignal.timeout(this.deps.timeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS) },
+        { guard: this.deps.destinations },
+      );
       await res.body?.cancel().catch(() => {});
       if (res.ok) return this.record(c.id, attempt, "delivered", null);
       // The receiver's answer is not stored or logged: only its status.
@@ -133,7 +140,13 @@ export class TriggerCallbacks {
     return this.record(c.id, attempt, "pending", problem, new Date(this.deps.clock.now().getTime() + wait));
   }
 
-  private async record(id: string, attempts: number, status: "pending" | "delivered" | "failed", error: string | null, nextAt: Date | null = null) {
+  private async record(
+    id: string,
+    attempts: number,
+    status: "pending" | "delivered" | "failed",
+    error: string | null,
+    nextAt: Date | null = null,
+  ) {
     await this.deps.database.query(
       "update trigger_deliveries set callback_status = $2, callback_attempts = $3, callback_error = $4, callback_next_at = $5 where id = $1",
       [id, status, attempts, error, nextAt?.toISOString() ?? null],

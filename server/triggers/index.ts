@@ -22,14 +22,21 @@ export function triggerRoutes(deps: { triggers: TriggerService; intake: TriggerI
   const t = deps.triggers;
   return new Elysia({ prefix: "/api/triggers", detail: { tags: ["Triggers"] } })
     .use(deps.guard)
-    .get("", async ({ principal }) => ({ data: await t.list(principal) }), { response: triggerListView, detail: { summary: "List webhook triggers" } })
+    .get("", async ({ principal }) => ({ data: await t.list(principal) }), {
+      response: triggerListView,
+      detail: { summary: "List webhook triggers" },
+    })
     .post(
       "",
       async ({ principal, body, set }) => {
         set.status = 201;
         return t.create(principal, body);
       },
-      { body: createTriggerBody, response: { 201: triggerWithSecretView }, detail: { summary: "Create a webhook trigger; the signing secret is in this answer only" } },
+      {
+        body: createTriggerBody,
+        response: { 201: triggerWithSecretView },
+        detail: { summary: "Create a webhook trigger; the signing secret is in this answer only" },
+      },
     )
     .post(
       "/:id",
@@ -42,7 +49,10 @@ export function triggerRoutes(deps: { triggers: TriggerService; intake: TriggerI
         params: triggerIdParams,
         parse: "none",
         response: { 202: acceptedDeliveryView },
-        detail: { summary: "Deliver a webhook (signed with X-LAP-Timestamp and X-LAP-Signature; Idempotency-Key optional): starts a turn, answers its session" },
+        detail: {
+          summary:
+            "Deliver a webhook (signed with X-LAP-Timestamp and X-LAP-Signature; Idempotency-Key optional): starts a turn, answers its session",
+        },
       },
     )
     .get("/:id", ({ principal, params }) => t.get(principal, params.id), { params: triggerIdParams, response: triggerView })
@@ -62,7 +72,10 @@ export function triggerRoutes(deps: { triggers: TriggerService; intake: TriggerI
       response: triggerView,
       detail: { summary: "Pause: webhooks are answered 409 until resumed" },
     })
-    .post("/:id/resume", ({ principal, params }) => t.setStatus(principal, params.id, "active"), { params: triggerIdParams, response: triggerView })
+    .post("/:id/resume", ({ principal, params }) => t.setStatus(principal, params.id, "active"), {
+      params: triggerIdParams,
+      response: triggerView,
+    })
     .post("/:id/rotate-secret", ({ principal, params }) => t.rotateSecret(principal, params.id), {
       params: triggerIdParams,
       response: triggerWithSecretView,

@@ -2,7 +2,9 @@ import { z } from "zod";
 import { SESSION_MODES } from "../../schema/schedules";
 import { MAX_TEMPLATE_CHARS, templateProblem } from "./template";
 
-const required = (what: string) => ({ error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string") });
+const required = (what: string) => ({
+  error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string"),
+});
 
 const promptTemplate = z
   .string(required("the prompt template, e.g. Triage {{body.issue.title}}"))
@@ -14,7 +16,10 @@ const promptTemplate = z
   });
 
 /** Where LAP POSTs the outcome; checked for a public address here and again, after resolution, at each send. */
-const callbackUrl = z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2000, "at most 2000 characters").nullable();
+const callbackUrl = z
+  .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
+  .max(2000, "at most 2000 characters")
+  .nullable();
 
 const fields = {
   name: z.string(required("a name")).trim().min(1, "required: a name").max(100, "at most 100 characters"),

@@ -59,11 +59,19 @@ export class TriggerIntake {
 
     const given = request.headers.get(IDEMPOTENCY_HEADER);
     if (given !== null && !KEY_PATTERN.test(given)) {
-      throw badRequest(`${IDEMPOTENCY_HEADER}: 1-200 visible ASCII characters`, [{ field: IDEMPOTENCY_HEADER, message: "1-200 visible ASCII characters" }]);
+      throw badRequest(`${IDEMPOTENCY_HEADER}: 1-200 visible ASCII characters`, [
+        { field: IDEMPOTENCY_HEADER, message: "1-200 visible ASCII characters" },
+      ]);
     }
     const bodySha = createHash("sha256").update(raw).digest("hex");
     // Without a key, the signed request itself is the key: the same request sent twice is one delivery.
-    const key = given ?? `sig:${createHash("sha256").update(request.headers.get(TIMESTAMP_HEADER) ?? "").update("\n").update(raw).digest("hex")}`;
+    const key =
+      given ??
+      `sig:${createHash("sha256")
+        .update(request.headers.get(TIMESTAMP_HEADER) ?? "")
+        .update("\n")
+        .update(raw)
+        .digest("hex")}`;
     // A replay gets its first answer whatever happened since (a pause does not turn an accepted delivery into a 409).
     const earlier = await this.replayOf(trigger.id, key, bodySha);
     if (earlier) return earlier;
@@ -127,4 +135,5 @@ export class TriggerIntake {
   }
 }
 
-const tooLarge = (bytes: number) => new ApiError(413, "payload_too_large", `Webhook body is ${bytes} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES}`);
+const tooLarge = (bytes: number) =>
+  new ApiError(413, "payload_too_large", `Webhook body is ${bytes} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES}`);

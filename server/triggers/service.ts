@@ -10,7 +10,14 @@ import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { badRequest, notFound } from "../lib/errors";
 import type { DestinationGuard } from "../net/destinations";
 import { defaultPort } from "../net/pinned-fetch";
-import { createTriggerBody, updateTriggerBody, type CreateTriggerInput, type DeliveryView, type TriggerView, type UpdateTriggerInput } from "./model";
+import {
+  createTriggerBody,
+  updateTriggerBody,
+  type CreateTriggerInput,
+  type DeliveryView,
+  type TriggerView,
+  type UpdateTriggerInput,
+} from "./model";
 
 export interface TriggerServiceDeps {
   database: Database;
@@ -92,18 +99,27 @@ export class TriggerService {
     const teamId = (await this.check(principal, p))!;
     const id = `trg_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
     const secret = randomToken("whsec_", 32);
-    await audited(this.db, this.audit, (tx) => tx.insert(triggers).values({
-      id,
-      name: p.name,
-      agentId: p.agent_id,
-      promptTemplate: p.prompt_template,
-      sessionMode: p.session_mode,
-      callbackUrl: p.callback_url,
-      secretSealed: this.deps.box.encrypt(secret),
-      teamId,
-      ...ownerColumns(principal),
-      createdBy: principal.label,
-    }).returning(), ([r]) => ({ actor: principal, action: "trigger.create", objectType: "trigger", objectId: id, teamId, after: r }));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) =>
+        tx
+          .insert(triggers)
+          .values({
+            id,
+            name: p.name,
+            agentId: p.agent_id,
+            promptTemplate: p.prompt_template,
+            sessionMode: p.session_mode,
+            callbackUrl: p.callback_url,
+            secretSealed: this.deps.box.encrypt(secret),
+            teamId,
+            ...ownerColumns(principal),
+            createdBy: principal.label,
+          })
+          .returning(),
+      ([r]) => ({ actor: principal, action: "trigger.create", objectType: "trigger", objectId: id, teamId, after: r }),
+    );
     return { trigger: await this.get(principal, id), secret };
   }
 
@@ -122,7 +138,15 @@ export class TriggerService {
       this.db,
       this.audit,
       (tx) => tx.update(triggers).set(set).where(eq(triggers.id, id)).returning(),
-      ([r]) => ({ actor: principal, action: "trigger.update", objectType: "trigger", objectId: id, teamId: r?.teamId ?? current.teamId, before: current, after: r }),
+      ([r]) => ({
+        actor: principal,
+        action: "trigger.update",
+        objectType: "trigger",
+        objectId: id,
+        teamId: r?.teamId ?? current.teamId,
+        before: current,
+        after: r,
+      }),
     );
     return this.get(principal, id);
   }
@@ -134,8 +158,20 @@ export class TriggerService {
     await audited(
       this.db,
       this.audit,
-      (tx) => tx.update(triggers).set({ secretSealed: this.deps.box.encrypt(secret), updatedAt: new Date() }).where(eq(triggers.id, id)),
-      () => ({ actor: principal, action: "trigger.rotate_secret", objectType: "trigger", objectId: id, teamId: current.teamId, before: { secretSealed: current.secretSealed }, after: { secretSealed: "new" } }),
+      (tx) =>
+        tx
+          .update(triggers)
+          .set({ secretSealed: this.deps.box.encrypt(secret), updatedAt: new Date() })
+          .where(eq(triggers.id, id)),
+      () => ({
+        actor: principal,
+        action: "trigger.rotate_secret",
+        objectType: "trigger",
+        objectId: id,
+        teamId: current.teamId,
+        before: { secretSealed: current.secretSealed },
+        after: { secretSealed: "new" },
+      }),
     );
     return { trigger: await this.get(principal, id), secret };
   }
@@ -146,7 +182,15 @@ export class TriggerService {
       this.db,
       this.audit,
       (tx) => tx.update(triggers).set({ status, updatedAt: new Date() }).where(eq(triggers.id, id)),
-      () => ({ actor: principal, action: status === "paused" ? "trigger.pause" : "trigger.resume", objectType: "trigger", objectId: id, teamId: current.teamId, before: { status: current.status }, after: { status } }),
+      () => ({
+        actor: principal,
+        action: status === "paused" ? "trigger.pause" : "trigger.resume",
+        objectType: "trigger",
+        objectId: id,
+        teamId: current.teamId,
+        before: { status: current.status },
+        after: { status },
+      }),
     );
     return this.get(principal, id);
   }
@@ -154,7 +198,20 @@ export class TriggerService {
   async remove(principal: Principal, id: string): Promise<TriggerView> {
     const current = await this.row(principal, id, "act");
     const view = await this.get(principal, id);
-    await audited(this.db, this.audit, (tx) => tx.delete(triggers).where(eq(triggers.id, id)), () => ({ actor: principal, action: "trigger.delete", objectType: "trigger", objectId: id, teamId: current.teamId, before: current, after: null }));
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.delete(triggers).where(eq(triggers.id, id)),
+      () => ({
+        actor: principal,
+        action: "trigger.delete",
+        objectType: "trigger",
+        objectId: id,
+        teamId: current.teamId,
+        before: current,
+        after: null,
+      }),
+    );
     return view;
   }
 
@@ -169,7 +226,11 @@ export class TriggerService {
     return this.views(this.visible(principal));
   }
 
-  async deliveries(principal: Principal, id: string, opts: { limit: number; cursor?: string }): Promise<{ data: DeliveryView[]; next_cursor: string | null }> {
+  async deliveries(
+    principal: Principal,
+    id: string,
+    opts: { limit: number; cursor?: string },
+  ): Promise<{ data: DeliveryView[]; next_cursor: string | null }> {
     await this.row(principal, id, "read");
     const params: unknown[] = [id];
     let where = "d.trigger_id = $1";
@@ -224,7 +285,9 @@ export class TriggerService {
 
 function deliveryView(r: DeliverySqlRow): DeliveryView {
   const turn = r.turn_status ?? "";
-  const status = (r.status !== "started" ? r.status : ["running", "completed", "failed", "interrupted"].includes(turn) ? turn : "queued") as DeliveryView["status"];
+  const status = (
+    r.status !== "started" ? r.status : ["running", "completed", "failed", "interrupted"].includes(turn) ? turn : "queued"
+  ) as DeliveryView["status"];
   return {
     id: r.id,
     trigger_id: r.trigger_id,

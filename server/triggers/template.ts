@@ -53,6 +53,7 @@ export type Rendered = { ok: true; prompt: string } | { ok: false; message: stri
 export function renderTemplate(template: string, body: unknown): Rendered {
   const prompt = template.replace(PLACEHOLDER, (_, path: string) => printable(lookup(body, path.trim())));
   if (!prompt.trim()) return { ok: false, message: "the template gave an empty prompt for this body" };
-  if (prompt.length > MAX_PROMPT_CHARS) return { ok: false, message: `the prompt for this body is ${prompt.length} characters; the limit is ${MAX_PROMPT_CHARS}` };
+  if (prompt.length > MAX_PROMPT_CHARS)
+    return { ok: false, message: `the prompt for this body is ${prompt.length} characters; the limit is ${MAX_PROMPT_CHARS}` };
   return { ok: true, prompt };
 }

@@ -20,8 +20,14 @@ const ownAgents = new Map<string, string>();
 async function userWithAgent(label: string) {
   // A team key: a member of its own team, so each user key sees only its own (docs/security.md "Users, teams and roles").
   const team = await makeTeam(h.t, `team of ${label}`);
-  const key = (await h.t.json("POST", "/api/keys", { body: { label, role: "user", team_id: team } })).body as { token: string; key: { id: string } };
-  const agent = await h.t.json("POST", "/api/agents", { key: key.token, body: { name: `${label}-agent`, model: "claude-sonnet-4-5", runtime_id: h.runtimeId } });
+  const key = (await h.t.json("POST", "/api/keys", { body: { label, role: "user", team_id: team } })).body as {
+    token: string;
+    key: { id: string };
+  };
+  const agent = await h.t.json("POST", "/api/agents", {
+    key: key.token,
+    body: { name: `${label}-agent`, model: "claude-sonnet-4-5", runtime_id: h.runtimeId },
+  });
   expect(agent.status).toBe(201);
   ownAgents.set(key.token, agent.body.id);
   return key as { token: string; key: { id: string } };
@@ -48,7 +54,10 @@ const counts = async () => {
 
 async function createTrigger(body: Record<string, unknown> = {}, key?: string) {
   const agentId = (key && ownAgents.get(key)) || h.agentId;
-  const res = await h.t.json("POST", "/api/triggers", { ...(key ? { key } : {}), body: { name: "issues", agent_id: agentId, prompt_template: "Triage issue #{{body.issue.number}}: {{body.issue.title}}", ...body } });
+  const res = await h.t.json("POST", "/api/triggers", {
+    ...(key ? { key } : {}),
+    body: { name: "issues", agent_id: agentId, prompt_template: "Triage issue #{{body.issue.number}}: {{body.issue.title}}", ...body },
+  });
   expect(res.status).toBe(201);
   return res.body as { trigger: { id: string; url: string }; secret: string };
 }
@@ -56,7 +65,11 @@ async function createTrigger(body: Record<string, unknown> = {}, key?: string) {
 /** Sends a webhook as a sender would: signed with `secret` at the clock's time unless told otherwise. */
 function deliver(id: string, secret: string, body: unknown, opts: { at?: Date; headers?: Record<string, string>; raw?: string } = {}) {
   const raw = opts.raw ?? JSON.stringify(body);
-  return h.t.json("POST", `/api/triggers/${id}`, { key: null, body: raw, headers: { ...webhookHeaders(secret, raw, opts.at ?? clock.now()), ...opts.headers } });
+  return h.t.json("POST", `/api/triggers/${id}`, {
+    key: null,
+    body: raw,
+    headers: { ...webhookHeaders(secret, raw, opts.at ?? clock.now()), ...opts.headers },
+  });
 }
 
 const issue = { action: "opened", issue: { number: 7, title: "Login fails on Safari" } };
@@ -77,7 +90,9 @@ describe("managing triggers", () => {
   ];
   for (const [what, patch, field, message] of cases) {
     test(`${what} is a 400 naming ${field}, and nothing is stored`, async () => {
-      const res = await h.t.json("POST", "/api/triggers", { body: { name: "t", agent_id: h.agentId, prompt_template: "Hi {{body.x}}", ...patch } });
+      const res = await h.t.json("POST", "/api/triggers", {
+        body: { name: "t", agent_id: h.agentId, prompt_template: "Hi {{body.x}}", ...patch },
+      });
       expect(res.status).toBe(400);
       expect((res.body.error.fields as Array<{ field: string; message: string }>).find((f) => f.field === field)?.message).toMatch(message);
       expect((await counts()).triggers).toBe(0);
@@ -98,7 +113,9 @@ describe("managing triggers", () => {
 
   test("the management routes need a key; a user key sees only its own triggers", async () => {
     expect((await h.t.json("GET", "/api/triggers", { key: null })).status).toBe(401);
-    expect((await h.t.json("POST", "/api/triggers", { key: null, body: { name: "x", agent_id: h.agentId, prompt_template: "x" } })).status).toBe(401);
+    expect(
+      (await h.t.json("POST", "/api/triggers", { key: null, body: { name: "x", agent_id: h.agentId, prompt_template: "x" } })).status,
+    ).toBe(401);
     const admins = await createTrigger({ name: "admin's" });
     const own = await createTrigger({ name: "alice's" }, alice);
     expect((await h.t.json("GET", "/api/triggers", { key: alice })).body.data.map((t: { name: string }) => t.name)).toEqual(["alice's"]);
@@ -128,7 +145,11 @@ describe("POST /api/triggers/:id", () => {
     expect(res.status).toBe(202);
     expect(Object.keys(res.body).sort()).toEqual(["delivery_id", "replayed", "session_id", "turn_id"]);
     expect(res.body.replayed).toBe(false);
-    expect([res.body.session_id, res.body.turn_id, res.body.delivery_id].map((id: string) => id.split("_")[0])).toEqual(["ses", "turn", "dlv"]);
+    expect([res.body.session_id, res.body.turn_id, res.body.delivery_id].map((id: string) => id.split("_")[0])).toEqual([
+      "ses",
+      "turn",
+      "dlv",
+    ]);
     const user = await h.waitForEvent(res.body.session_id, (e) => e.type === "user.message");
     expect(user.data.content).toEqual([{ type: "text", text: "Triage issue #7: Login fails on Safari" }]);
     const d = await h.waitFor("the delivery completed", async () => {
@@ -186,7 +207,9 @@ describe("POST /api/triggers/:id", () => {
   test("concurrent copies of one delivery start one session", async () => {
     const { trigger, secret } = await createTrigger();
     const before = await counts();
-    const answers = await Promise.all(Array.from({ length: 5 }, () => deliver(trigger.id, secret, issue, { headers: { "idempotency-key": "burst" } })));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => deliver(trigger.id, secret, issue, { headers: { "idempotency-key": "burst" } })),
+    );
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
     expect(new Set(answers.map((a) => a.body.session_id)).size).toBe(1);
     expect(answers.filter((a) => !a.body.replayed)).toHaveLength(1);
@@ -258,8 +281,13 @@ describe("POST /api/triggers/:id", () => {
     const a = await deliver(trigger.id, secret, { text: "first" });
     const b = await deliver(trigger.id, secret, { text: "second" });
     expect(b.body.session_id).toBe(a.body.session_id);
-    await h.waitFor("both turns", async () => (await h.events(a.body.session_id)).filter((e) => e.type === "session.status_idle").length === 2);
-    const prompts = (await h.events(a.body.session_id)).filter((e) => e.type === "user.message").map((e) => (e.data.content as Array<{ text: string }>)[0]!.text);
+    await h.waitFor(
+      "both turns",
+      async () => (await h.events(a.body.session_id)).filter((e) => e.type === "session.status_idle").length === 2,
+    );
+    const prompts = (await h.events(a.body.session_id))
+      .filter((e) => e.type === "user.message")
+      .map((e) => (e.data.content as Array<{ text: string }>)[0]!.text);
     expect(prompts).toEqual(["first", "second"]);
     expect((await h.t.json("GET", `/api/triggers/${trigger.id}`)).body.session_id).toBe(a.body.session_id);
   }, 30_000);

@@ -13,11 +13,21 @@ export function userRoutes(deps: { users: UserService; spend: SpendReports; guar
   const u = deps.users;
   return new Elysia({ prefix: "/api/users", detail: { tags: ["Users"] } })
     .use(deps.guard)
-    .get("", async ({ principal }) => u.list(principal), { response: z.object({ data: z.array(userView), total: z.number() }), detail: { summary: "Users (admins: all; a user: itself)" } })
-    .post("", async ({ body, set, principal }) => {
-      set.status = 201;
-      return u.create(body, principal);
-    }, { body: createUserBody, detail: { summary: "Create a user (admin); with an email and no password, an invitation link comes back once" } })
+    .get("", async ({ principal }) => u.list(principal), {
+      response: z.object({ data: z.array(userView), total: z.number() }),
+      detail: { summary: "Users (admins: all; a user: itself)" },
+    })
+    .post(
+      "",
+      async ({ body, set, principal }) => {
+        set.status = 201;
+        return u.create(body, principal);
+      },
+      {
+        body: createUserBody,
+        detail: { summary: "Create a user (admin); with an email and no password, an invitation link comes back once" },
+      },
+    )
     .get("/spend", async ({ query, principal }) => ({ data: await deps.spend.byUser(principal, query) }), {
       query: spendQuery,
       response: z.object({ data: z.array(spendRow) }),
@@ -30,12 +40,23 @@ export function userRoutes(deps: { users: UserService; spend: SpendReports; guar
       response: userView,
       detail: { summary: "Change a user (admins: anything; a user: its name and password)" },
     })
-    .delete("/:id", ({ params, principal }) => u.remove(params.id, principal), { params: userIdParams, detail: { summary: "Delete a user and its keys (admin)" } })
-    .post("/:id/invitation", async ({ params, principal, set }) => {
-      if (!isAdmin(principal)) throw forbidden("Only an admin issues invitations here; team admins add members by email");
-      await u.get(params.id, principal);
-      set.status = 201;
-      const { id: _id, ...inv } = await u.invite(params.id, principal);
-      return { id: _id, user_id: params.id, ...inv };
-    }, { params: userIdParams, response: { 201: invitationView }, detail: { summary: "A new one-time sign-in link for a user (admin); earlier ones stop working" } });
+    .delete("/:id", ({ params, principal }) => u.remove(params.id, principal), {
+      params: userIdParams,
+      detail: { summary: "Delete a user and its keys (admin)" },
+    })
+    .post(
+      "/:id/invitation",
+      async ({ params, principal, set }) => {
+        if (!isAdmin(principal)) throw forbidden("Only an admin issues invitations here; team admins add members by email");
+        await u.get(params.id, principal);
+        set.status = 201;
+        const { id: _id, ...inv } = await u.invite(params.id, principal);
+        return { id: _id, user_id: params.id, ...inv };
+      },
+      {
+        params: userIdParams,
+        response: { 201: invitationView },
+        detail: { summary: "A new one-time sign-in link for a user (admin); earlier ones stop working" },
+      },
+    );
 }

@@ -1,32 +1,36 @@
 import { z } from "zod";
 import { budget, chosenId, duration, email, orgRole, teamRole } from "../teams/model";
 
-export const createUserBody = z.object({
-  user_id: chosenId.optional(),
-  email: email.optional(),
-  name: z.string().trim().max(200).optional(),
-  role: orgRole.default("member"),
-  /** Sets a password now (else: an invitation, or SSO). At least 12 characters. */
-  password: z.string().min(12, "at least 12 characters").max(1024).optional(),
-  models: z.array(z.string().min(1)).max(200).optional(),
-  max_budget: budget.nullish(),
-  budget_duration: duration.nullish(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  /** Teams to join as a member (the caller must be able to add members there). */
-  teams: z.array(chosenId).max(50).optional(),
-}).strict();
+export const createUserBody = z
+  .object({
+    user_id: chosenId.optional(),
+    email: email.optional(),
+    name: z.string().trim().max(200).optional(),
+    role: orgRole.default("member"),
+    /** Sets a password now (else: an invitation, or SSO). At least 12 characters. */
+    password: z.string().min(12, "at least 12 characters").max(1024).optional(),
+    models: z.array(z.string().min(1)).max(200).optional(),
+    max_budget: budget.nullish(),
+    budget_duration: duration.nullish(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    /** Teams to join as a member (the caller must be able to add members there). */
+    teams: z.array(chosenId).max(50).optional(),
+  })
+  .strict();
 export type CreateUserInput = z.input<typeof createUserBody>;
 
-export const updateUserBody = z.object({
-  name: z.string().trim().max(200).optional(),
-  role: orgRole.optional(),
-  password: z.string().min(12, "at least 12 characters").max(1024).optional(),
-  models: z.array(z.string().min(1)).max(200).optional(),
-  max_budget: budget.nullish(),
-  budget_duration: duration.nullish(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  disabled: z.boolean().optional(),
-}).strict();
+export const updateUserBody = z
+  .object({
+    name: z.string().trim().max(200).optional(),
+    role: orgRole.optional(),
+    password: z.string().min(12, "at least 12 characters").max(1024).optional(),
+    models: z.array(z.string().min(1)).max(200).optional(),
+    max_budget: budget.nullish(),
+    budget_duration: duration.nullish(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    disabled: z.boolean().optional(),
+  })
+  .strict();
 export type UpdateUserInput = z.input<typeof updateUserBody>;
 
 export const userIdParams = z.object({ id: z.string().min(1).max(128) });
@@ -59,9 +63,10 @@ export const invitationView = z.object({
   expires_at: z.string(),
 });
 
-export const acceptInvitationBody = z.object({
-  token: z.string().min(10).max(200),
-  password: z.string().min(12, "at least 12 characters").max(1024),
-  name: z.string().trim().max(200).optional(),
-}).strict();
-
+export const acceptInvitationBody = z
+  .object({
+    token: z.string().min(10).max(200),
+    password: z.string().min(12, "at least 12 characters").max(1024),
+    name: z.string().trim().max(200).optional(),
+  })
+  .strict();

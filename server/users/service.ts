@@ -53,7 +53,10 @@ export class UserService {
     return this.deps.audit ?? NO_AUDIT;
   }
 
-  async create(input: CreateUserInput, actor: Principal = SYSTEM): Promise<{ user: UserView; invitation?: { token: string; url: string; expires_at: string } }> {
+  async create(
+    input: CreateUserInput,
+    actor: Principal = SYSTEM,
+  ): Promise<{ user: UserView; invitation?: { token: string; url: string; expires_at: string } }> {
     if (!isAdmin(actor)) throw forbidden("Only an admin creates users; team admins add members by email on the team");
     const b = createUserBody.parse(input);
     const id = b.user_id ?? newUserId();
@@ -64,24 +67,36 @@ export class UserService {
     }
     const passwordHash = b.password ? await hashPassword(b.password) : null;
     const invitation = await withConstraintConflicts(
-      async () => this.db.transaction(async (tx) => {
-        const [row] = await tx.insert(users).values({
-          id,
-          email: b.email?.toLowerCase() ?? null,
-          name: b.name ?? "",
-          role: b.role,
-          passwordHash,
-          models: b.models ?? [],
-          maxBudget: b.max_budget ?? null,
-          budgetDuration: b.budget_duration ?? null,
-          budgetResetAt: b.budget_duration ? new Date(this.now() + durationMs(b.budget_duration)!) : null,
-          metadata: b.metadata ?? {},
-        }).returning();
-        for (const t of b.teams ?? []) await tx.insert(teamMembers).values({ teamId: t, userId: id, role: "member" }).onConflictDoNothing();
-        const invited = b.email && !b.password ? await this.inviteIn(tx, id, actor) : undefined;
-        await this.audit.record(tx, { actor, action: "user.create", objectType: "user", objectId: id, after: row, detail: { teams: b.teams ?? [], invited: Boolean(invited) } });
-        return invited;
-      }),
+      async () =>
+        this.db.transaction(async (tx) => {
+          const [row] = await tx
+            .insert(users)
+            .values({
+              id,
+              email: b.email?.toLowerCase() ?? null,
+              name: b.name ?? "",
+              role: b.role,
+              passwordHash,
+              models: b.models ?? [],
+              maxBudget: b.max_budget ?? null,
+              budgetDuration: b.budget_duration ?? null,
+              budgetResetAt: b.budget_duration ? new Date(this.now() + durationMs(b.budget_duration)!) : null,
+              metadata: b.metadata ?? {},
+            })
+            .returning();
+          for (const t of b.teams ?? [])
+            await tx.insert(teamMembers).values({ teamId: t, userId: id, role: "member" }).onConflictDoNothing();
+          const invited = b.email && !b.password ? await this.inviteIn(tx, id, actor) : undefined;
+          await this.audit.record(tx, {
+            actor,
+            action: "user.create",
+            objectType: "user",
+            objectId: id,
+            after: row,
+            detail: { teams: b.teams ?? [], invited: Boolean(invited) },
+          });
+          return invited;
+        }),
       { unique: b.email ? `A user with id ${id} or email ${b.email} already exists` : `A user with id ${id} already exists` },
     );
     return { user: await this.get(id), ...(invitation ? { invitation } : {}) };
@@ -92,10 +107,11 @@ export class UserService {
     const id = newUserId();
     // Recorded as the team membership that asked for it (server/teams/service.ts).
     const invitation = await withConstraintConflicts(
-      () => this.db.transaction(async (tx) => {
-        await tx.insert(users).values({ id, email: email.toLowerCase(), role: "member" });
-        return this.inviteIn(tx, id, actor);
-      }),
+      () =>
+        this.db.transaction(async (tx) => {
+          await tx.insert(users).values({ id, email: email.toLowerCase(), role: "member" });
+          return this.inviteIn(tx, id, actor);
+        }),
       { unique: `A user with email ${email} already exists` },
     );
     return { userId: id, invitation };
@@ -104,8 +120,14 @@ export class UserService {
   /** Admins: everyone; anyone else: itself. */
   async list(actor: Principal = SYSTEM, page = { page: 1, size: 100 }): Promise<{ data: UserView[]; total: number }> {
     const where = isAdmin(actor) ? undefined : eq(users.id, actor.userId ?? "");
-    const rows = await this.db.select().from(users).where(where).orderBy(asc(users.email), asc(users.id)).limit(page.size).offset((page.page - 1) * page.size);
-    const total = isAdmin(actor) ? (await this.db.$count(users)) : rows.length;
+    const rows = await this.db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(asc(users.email), asc(users.id))
+      .limit(page.size)
+      .offset((page.page - 1) * page.size);
+    const total = isAdmin(actor) ? await this.db.$count(users) : rows.length;
     return { data: await this.views(rows), total };
   }
 
@@ -122,8 +144,16 @@ export class UserService {
     const self = actor.userId === id;
     if (!isAdmin(actor)) {
       if (!self) throw notFound("User");
-      const notMine = (["role", "models", "max_budget", "budget_duration", "metadata", "disabled"] as const).filter((f) => b[f] !== undefined);
-      if (notMine.length) throw new ApiError(403, "forbidden", `${notMine[0]}: only an admin changes this`, notMine.map((field) => ({ field, message: "only an admin changes this" })));
+      const notMine = (["role", "models", "max_budget", "budget_duration", "metadata", "disabled"] as const).filter(
+        (f) => b[f] !== undefined,
+      );
+      if (notMine.length)
+        throw new ApiError(
+          403,
+          "forbidden",
+          `${notMine[0]}: only an admin changes this`,
+          notMine.map((field) => ({ field, message: "only an admin changes this" })),
+        );
     }
     const [row] = await this.db.select().from(users).where(eq(users.id, id));
     if (!row) throw notFound("User");
@@ -169,12 +199,22 @@ export class UserService {
   async invite(userId: string, actor: Principal): Promise<{ token: string; url: string; expires_at: string; id: string }> {
     return this.db.transaction(async (tx) => {
       const made = await this.inviteIn(tx, userId, actor);
-      await this.audit.record(tx, { actor, action: "user.invite", objectType: "user", objectId: userId, detail: { invitation_id: made.id, expires_at: made.expires_at } });
+      await this.audit.record(tx, {
+        actor,
+        action: "user.invite",
+        objectType: "user",
+        objectId: userId,
+        detail: { invitation_id: made.id, expires_at: made.expires_at },
+      });
       return made;
     });
   }
 
-  private async inviteIn(tx: DbTx, userId: string, actor: Principal): Promise<{ token: string; url: string; expires_at: string; id: string }> {
+  private async inviteIn(
+    tx: DbTx,
+    userId: string,
+    actor: Principal,
+  ): Promise<{ token: string; url: string; expires_at: string; id: string }> {
     const token = randomToken("lap-inv-", 24);
     const id = randomUUID();
     const expiresAt = new Date(this.now() + INVITATION_TTL_MS);
@@ -188,15 +228,23 @@ export class UserService {
     const now = new Date(this.now());
     const passwordHash = await hashPassword(password);
     const userId = await this.deps.database.db.transaction(async (tx) => {
-      const [inv] = await tx.update(invitations).set({ acceptedAt: now })
+      const [inv] = await tx
+        .update(invitations)
+        .set({ acceptedAt: now })
         .where(and(eq(invitations.tokenHash, sha256Hex(token)), isNull(invitations.acceptedAt), gt(invitations.expiresAt, now)))
         .returning({ userId: invitations.userId });
       if (!inv) return null;
-      const [user] = await tx.update(users).set({ passwordHash, updatedAt: now, ...(name ? { name } : {}) })
-        .where(and(eq(users.id, inv.userId), isNull(users.disabledAt))).returning({ id: users.id });
+      const [user] = await tx
+        .update(users)
+        .set({ passwordHash, updatedAt: now, ...(name ? { name } : {}) })
+        .where(and(eq(users.id, inv.userId), isNull(users.disabledAt)))
+        .returning({ id: users.id });
       return user?.id ?? null;
     });
-    if (!userId) throw badRequest("This invitation is not valid: it was used, replaced or has expired. Ask for a new one.", [{ field: "token", message: "not a valid invitation" }]);
+    if (!userId)
+      throw badRequest("This invitation is not valid: it was used, replaced or has expired. Ask for a new one.", [
+        { field: "token", message: "not a valid invitation" },
+      ]);
     this.deps.identities.invalidate(userId);
     return userId;
   }
@@ -213,8 +261,14 @@ export class UserService {
    * verified email (an admin made or invited it), which gets linked; else, when the operator allows,
    * a new member with no teams. null: nobody (the sign-in is refused).
    */
-  async forOidc(claims: { issuer: string; subject: string; email?: string; emailVerified: boolean; name?: string }, autoCreate: boolean): Promise<UserRow | null> {
-    const [linked] = await this.db.select().from(users).where(and(eq(users.oidcIssuer, claims.issuer), eq(users.oidcSubject, claims.subject)));
+  async forOidc(
+    claims: { issuer: string; subject: string; email?: string; emailVerified: boolean; name?: string },
+    autoCreate: boolean,
+  ): Promise<UserRow | null> {
+    const [linked] = await this.db
+      .select()
+      .from(users)
+      .where(and(eq(users.oidcIssuer, claims.issuer), eq(users.oidcSubject, claims.subject)));
     if (linked) return linked.disabledAt ? null : linked;
     if (!claims.email || !claims.emailVerified) return null;
     const email = claims.email.toLowerCase();
@@ -222,11 +276,18 @@ export class UserService {
     if (byEmail) {
       // Linked once; a different subject at the same issuer later does not take the account over.
       if (byEmail.disabledAt || byEmail.oidcSubject) return null;
-      const [row] = await this.db.update(users).set({ oidcIssuer: claims.issuer, oidcSubject: claims.subject, updatedAt: new Date(this.now()) }).where(eq(users.id, byEmail.id)).returning();
+      const [row] = await this.db
+        .update(users)
+        .set({ oidcIssuer: claims.issuer, oidcSubject: claims.subject, updatedAt: new Date(this.now()) })
+        .where(eq(users.id, byEmail.id))
+        .returning();
       return row ?? null;
     }
     if (!autoCreate) return null;
-    const [row] = await this.db.insert(users).values({ id: newUserId(), email, name: claims.name ?? "", role: "member", oidcIssuer: claims.issuer, oidcSubject: claims.subject }).returning();
+    const [row] = await this.db
+      .insert(users)
+      .values({ id: newUserId(), email, name: claims.name ?? "", role: "member", oidcIssuer: claims.issuer, oidcSubject: claims.subject })
+      .returning();
     return row ?? null;
   }
 
@@ -238,13 +299,24 @@ export class UserService {
   }
 
   async touchLogin(userId: string) {
-    await this.db.update(users).set({ lastLoginAt: new Date(this.now()) }).where(eq(users.id, userId));
+    await this.db
+      .update(users)
+      .set({ lastLoginAt: new Date(this.now()) })
+      .where(eq(users.id, userId));
   }
 
   private async views(rows: UserRow[]): Promise<UserView[]> {
     if (rows.length === 0) return [];
-    const memberships = await this.db.select({ userId: teamMembers.userId, id: teams.id, alias: teams.alias, role: teamMembers.role })
-      .from(teamMembers).innerJoin(teams, eq(teams.id, teamMembers.teamId)).where(inArray(teamMembers.userId, rows.map((r) => r.id)));
+    const memberships = await this.db
+      .select({ userId: teamMembers.userId, id: teams.id, alias: teams.alias, role: teamMembers.role })
+      .from(teamMembers)
+      .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+      .where(
+        inArray(
+          teamMembers.userId,
+          rows.map((r) => r.id),
+        ),
+      );
     return rows.map((r) => ({
       id: r.id,
       email: r.email,

@@ -23,7 +23,11 @@ export function vaultRoutes(deps: { vault: VaultService; guard: AuthGuard }) {
         set.status = 201;
         return v.create(body, principal);
       },
-      { body: createVaultSecretBody, response: { 201: vaultSecretView }, detail: { summary: "Add a secret bound to hosts; sandboxes see a stub, the egress proxy swaps in the value toward those hosts" } },
+      {
+        body: createVaultSecretBody,
+        response: { 201: vaultSecretView },
+        detail: { summary: "Add a secret bound to hosts; sandboxes see a stub, the egress proxy swaps in the value toward those hosts" },
+      },
     )
     .get("/:id", ({ params, principal }) => v.get(params.id, principal), { params: vaultIdParams, response: vaultSecretView })
     .patch("/:id", ({ params, body, principal }) => v.update(params.id, body, principal), {

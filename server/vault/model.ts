@@ -37,7 +37,10 @@ export const createVaultSecretBody = z
   .object({
     name,
     value,
-    hosts: z.array(hostPattern, { error: "required: at least one host the secret may be sent to" }).min(1, "at least one host the secret may be sent to").max(100),
+    hosts: z
+      .array(hostPattern, { error: "required: at least one host the secret may be sent to" })
+      .min(1, "at least one host the secret may be sent to")
+      .max(100),
     description: z.string().max(2000).default(""),
     /** The team whose admins may attach it to the team's agents; absent: org-wide (only admins attach it). */
     team_id: z.string().min(1).max(128).optional(),
@@ -46,7 +49,9 @@ export const createVaultSecretBody = z
 export type CreateVaultSecretInput = z.input<typeof createVaultSecretBody>;
 
 /** PATCH: `value` rotates the secret; the name cannot change (agents refer to it). */
-export const updateVaultSecretBody = z.object({ value: value.optional(), hosts: hosts.optional(), description: z.string().max(2000).optional() }).strict();
+export const updateVaultSecretBody = z
+  .object({ value: value.optional(), hosts: hosts.optional(), description: z.string().max(2000).optional() })
+  .strict();
 export type UpdateVaultSecretInput = z.input<typeof updateVaultSecretBody>;
 
 export const vaultIdParams = z.object({ id: idString(64) });

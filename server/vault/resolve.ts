@@ -3,7 +3,11 @@
  * object of that name, else the org-wide one (team null). Rows of other teams must not be passed in;
  * they are ignored all the same. Used for vault secrets and MCP servers.
  */
-export function resolveNames<R extends { name: string; teamId: string | null }>(names: string[], rows: R[], teamId: string | null): { found: R[]; missing: string[] } {
+export function resolveNames<R extends { name: string; teamId: string | null }>(
+  names: string[],
+  rows: R[],
+  teamId: string | null,
+): { found: R[]; missing: string[] } {
   const found: R[] = [];
   const missing: string[] = [];
   for (const name of [...new Set(names)]) {

@@ -11,7 +11,13 @@ import { withConstraintConflicts } from "../lib/pg-errors";
 import { DestinationGuard } from "../net/destinations";
 import { hostPatternErrors } from "../net/user-destinations";
 import type { VaultSecret } from "../sandboxes/egress/policy";
-import { createVaultSecretBody, updateVaultSecretBody, type CreateVaultSecretInput, type UpdateVaultSecretInput, type VaultSecretView } from "./model";
+import {
+  createVaultSecretBody,
+  updateVaultSecretBody,
+  type CreateVaultSecretInput,
+  type UpdateVaultSecretInput,
+  type VaultSecretView,
+} from "./model";
 import { resolveNames } from "./resolve";
 
 /** Shows that a value is set and which one, without giving it away. */
@@ -20,7 +26,9 @@ export const hintOf = (value: string) => `••••${value.length >= 12 ? val
 /** An agent names vault keys that do not exist: its sandbox must not start without them. */
 export class MissingVaultSecrets extends Error {
   constructor(readonly names: string[]) {
-    super(`vault secret${names.length > 1 ? "s" : ""} ${names.join(", ")} not found: add ${names.length > 1 ? "them" : "it"} in the Vault, or remove ${names.length > 1 ? "them" : "it"} from the agent's vault keys`);
+    super(
+      `vault secret${names.length > 1 ? "s" : ""} ${names.join(", ")} not found: add ${names.length > 1 ? "them" : "it"} in the Vault, or remove ${names.length > 1 ? "them" : "it"} from the agent's vault keys`,
+    );
   }
 }
 
@@ -46,7 +54,11 @@ export class VaultService {
   /** Admins: every secret; anyone else: its teams' and the org-wide ones (the team switcher narrows it). */
   async list(actor: Principal = SYSTEM): Promise<VaultSecretView[]> {
     const scope = scopeOf(actor);
-    const rows = await this.db.select().from(vaultSecrets).where(scopeWhere(scope, vaultSecrets.teamId)).orderBy(asc(vaultSecrets.name), asc(vaultSecrets.teamId));
+    const rows = await this.db
+      .select()
+      .from(vaultSecrets)
+      .where(scopeWhere(scope, vaultSecrets.teamId))
+      .orderBy(asc(vaultSecrets.name), asc(vaultSecrets.teamId));
     const users = await this.usersById(scope);
     return rows.map((r) => view(r, users.get(r.id) ?? []));
   }
@@ -67,13 +79,25 @@ export class VaultService {
         audited(
           this.db,
           this.audit,
-          (tx) => tx
-            .insert(vaultSecrets)
-            .values({ id: `vlt_${randomUUID().replaceAll("-", "").slice(0, 20)}`, name: p.name, valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), hosts: [...new Set(p.hosts)], description: p.description, teamId })
-            .returning(),
+          (tx) =>
+            tx
+              .insert(vaultSecrets)
+              .values({
+                id: `vlt_${randomUUID().replaceAll("-", "").slice(0, 20)}`,
+                name: p.name,
+                valueSealed: this.deps.box.encrypt(p.value),
+                valueHint: hintOf(p.value),
+                hosts: [...new Set(p.hosts)],
+                description: p.description,
+                teamId,
+              })
+              .returning(),
           ([r]) => ({ actor, action: "vault_secret.create", objectType: "vault_secret", objectId: r!.id, teamId: r!.teamId, after: r }),
         ),
-      { unique: `A vault secret named ${p.name} already exists ${teamId ? `in team ${teamId}` : "org-wide"}; rotate its value instead`, foreignKey: `team_id: no team ${p.team_id}` },
+      {
+        unique: `A vault secret named ${p.name} already exists ${teamId ? `in team ${teamId}` : "org-wide"}; rotate its value instead`,
+        foreignKey: `team_id: no team ${p.team_id}`,
+      },
     );
     return view(row!, (await this.usersById(scopeOf(actor))).get(row!.id) ?? []);
   }
@@ -88,12 +112,21 @@ export class VaultService {
     const set: Partial<typeof vaultSecrets.$inferInsert> = { updatedAt: now };
     if (p.hosts !== undefined) set.hosts = [...new Set(p.hosts)];
     if (p.description !== undefined) set.description = p.description;
-    if (p.value !== undefined) Object.assign(set, { valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), rotatedAt: now });
+    if (p.value !== undefined)
+      Object.assign(set, { valueSealed: this.deps.box.encrypt(p.value), valueHint: hintOf(p.value), rotatedAt: now });
     const [row] = await audited(
       this.db,
       this.audit,
       (tx) => tx.update(vaultSecrets).set(set).where(eq(vaultSecrets.id, id)).returning(),
-      ([r]) => ({ actor, action: p.value !== undefined ? "vault_secret.rotate" : "vault_secret.update", objectType: "vault_secret", objectId: id, teamId: current.teamId, before: current, after: r }),
+      ([r]) => ({
+        actor,
+        action: p.value !== undefined ? "vault_secret.rotate" : "vault_secret.update",
+        objectType: "vault_secret",
+        objectId: id,
+        teamId: current.teamId,
+        before: current,
+        after: r,
+      }),
     );
     return view(row!, (await this.usersById(scopeOf(actor))).get(row!.id) ?? []);
   }
@@ -106,8 +139,22 @@ export class VaultService {
     const all = (await this.usersById({ all: true })).get(row.id) ?? [];
     const scope = scopeOf(actor);
     const users = all.map((u) => (covers(scope, u.teamId) ? u : { ...u, name: "an agent of another team" }));
-    if (users.length) throw conflict(`${row.name} is used by ${users.map((u) => u.name).join(", ")}; remove it from those agents' vault keys first`);
-    await audited(this.db, this.audit, (tx) => tx.delete(vaultSecrets).where(eq(vaultSecrets.id, id)), () => ({ actor, action: "vault_secret.delete", objectType: "vault_secret", objectId: id, teamId: row.teamId, before: row, after: null }));
+    if (users.length)
+      throw conflict(`${row.name} is used by ${users.map((u) => u.name).join(", ")}; remove it from those agents' vault keys first`);
+    await audited(
+      this.db,
+      this.audit,
+      (tx) => tx.delete(vaultSecrets).where(eq(vaultSecrets.id, id)),
+      () => ({
+        actor,
+        action: "vault_secret.delete",
+        objectType: "vault_secret",
+        objectId: id,
+        teamId: row.teamId,
+        before: row,
+        after: null,
+      }),
+    );
     return view(row, []);
   }
 
@@ -120,7 +167,12 @@ export class VaultService {
     const rows = await this.db
       .select()
       .from(vaultSecrets)
-      .where(and(inArray(vaultSecrets.name, names), teamId ? or(eq(vaultSecrets.teamId, teamId), isNull(vaultSecrets.teamId)) : isNull(vaultSecrets.teamId)));
+      .where(
+        and(
+          inArray(vaultSecrets.name, names),
+          teamId ? or(eq(vaultSecrets.teamId, teamId), isNull(vaultSecrets.teamId)) : isNull(vaultSecrets.teamId),
+        ),
+      );
     const { found, missing } = resolveNames(names, rows, teamId);
     if (missing.length) throw new MissingVaultSecrets(missing);
     return found.map((r) => ({ name: r.name, value: this.deps.box.decrypt(r.valueSealed), hosts: r.hosts }));
@@ -160,9 +212,16 @@ export class VaultService {
     const out = new Map<string, Array<{ id: string; name: string; teamId: string }>>();
     if (!agentRows.length) return out;
     const names = [...new Set(agentRows.flatMap((a) => a.keys))];
-    const secrets = await this.db.select({ id: vaultSecrets.id, name: vaultSecrets.name, teamId: vaultSecrets.teamId }).from(vaultSecrets).where(inArray(vaultSecrets.name, names));
+    const secrets = await this.db
+      .select({ id: vaultSecrets.id, name: vaultSecrets.name, teamId: vaultSecrets.teamId })
+      .from(vaultSecrets)
+      .where(inArray(vaultSecrets.name, names));
     for (const a of agentRows) {
-      for (const s of resolveNames(a.keys, secrets.filter((r) => r.teamId === null || r.teamId === a.teamId), a.teamId).found) {
+      for (const s of resolveNames(
+        a.keys,
+        secrets.filter((r) => r.teamId === null || r.teamId === a.teamId),
+        a.teamId,
+      ).found) {
         out.set(s.id, [...(out.get(s.id) ?? []), { id: a.id, name: a.name, teamId: a.teamId }]);
       }
     }

@@ -14,19 +14,34 @@ const REAL = "ghp_vault_test_value_9f3c1a2b";
 
 describe("vault API", () => {
   test("a value is sealed at rest and never returned; the list shows a hint, hosts and the agents using it", async () => {
-    const created = await t.json("POST", "/api/vault", { body: { name: "GITHUB_TOKEN", value: REAL, hosts: ["api.github.com", "*.GitHub.com"], description: "bot account" } });
+    const created = await t.json("POST", "/api/vault", {
+      body: { name: "GITHUB_TOKEN", value: REAL, hosts: ["api.github.com", "*.GitHub.com"], description: "bot account" },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: "GITHUB_TOKEN", hosts: ["api.github.com", "*.github.com"], description: "bot account", value_hint: "••••1a2b", agents: [], last_used_at: null });
+    expect(created.body).toMatchObject({
+      name: "GITHUB_TOKEN",
+      hosts: ["api.github.com", "*.github.com"],
+      description: "bot account",
+      value_hint: "••••1a2b",
+      agents: [],
+      last_used_at: null,
+    });
     expect(JSON.stringify(created.body)).not.toContain(REAL);
-    const [row] = await t.database.query<{ value_sealed: string }>("select value_sealed from vault_secrets where id = $1", [created.body.id]);
+    const [row] = await t.database.query<{ value_sealed: string }>("select value_sealed from vault_secrets where id = $1", [
+      created.body.id,
+    ]);
     expect(row!.value_sealed).toStartWith("v1.");
     expect(row!.value_sealed).not.toContain(REAL);
 
-    const agent = await t.json("POST", "/api/agents", { body: { name: "uses-github", model: "m", vault_keys: ["GITHUB_TOKEN"], egress_allow_hosts: ["pypi.org"] } });
+    const agent = await t.json("POST", "/api/agents", {
+      body: { name: "uses-github", model: "m", vault_keys: ["GITHUB_TOKEN"], egress_allow_hosts: ["pypi.org"] },
+    });
     expect(agent.status).toBe(201);
     expect(agent.body).toMatchObject({ vault_keys: ["GITHUB_TOKEN"], egress_allow_hosts: ["pypi.org"] });
     const list = await t.json("GET", "/api/vault");
-    expect(list.body.data).toEqual([expect.objectContaining({ name: "GITHUB_TOKEN", agents: [{ id: agent.body.id, name: "uses-github" }] })]);
+    expect(list.body.data).toEqual([
+      expect.objectContaining({ name: "GITHUB_TOKEN", agents: [{ id: agent.body.id, name: "uses-github" }] }),
+    ]);
     expect(JSON.stringify(list.body)).not.toContain(REAL);
     expect(JSON.stringify((await t.json("GET", `/api/vault/${created.body.id}`)).body)).not.toContain(REAL);
 
@@ -50,7 +65,9 @@ describe("vault API", () => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.value_hint).toBe("••••1111");
     expect(rotated.body.rotated_at > s.body.rotated_at).toBe(true);
-    expect(await t.services.vault.resolve(["ROTATE_ME"], null)).toEqual([{ name: "ROTATE_ME", value: "second-value-1111", hosts: ["b.example.com"] }]);
+    expect(await t.services.vault.resolve(["ROTATE_ME"], null)).toEqual([
+      { name: "ROTATE_ME", value: "second-value-1111", hosts: ["b.example.com"] },
+    ]);
   });
 
   test("short values show no characters in the hint", async () => {
@@ -101,7 +118,11 @@ describe("vault API", () => {
     expect(dup.status).toBe(409);
     expect((await t.services.vault.resolve(["DUP"], null))[0]!.value).toBe("one");
 
-    for (const [body, field] of [[{ hosts: [] }, "hosts"], [{ value: "" }, "value"], [{ name: "RENAMED" }, "name"]] as const) {
+    for (const [body, field] of [
+      [{ hosts: [] }, "hosts"],
+      [{ value: "" }, "value"],
+      [{ name: "RENAMED" }, "name"],
+    ] as const) {
       const res = await t.json("PATCH", `/api/vault/${s.body.id}`, { body });
       expect(res.status).toBe(400);
       expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
@@ -126,7 +147,7 @@ describe("vault API", () => {
     const before = await t.database.query("select id from vault_secrets order by id");
     expect((await t.json("POST", "/api/vault", { key: body.token, body: { name: "X", value: "v", hosts: ["a.com"] } })).status).toBe(403);
     const orgWide = (await t.json("GET", "/api/vault", { key: body.token })).body.data[0];
-    expect(JSON.stringify(orgWide)).not.toContain("value\":");
+    expect(JSON.stringify(orgWide)).not.toContain('value":');
     const refused = await t.json("PATCH", `/api/vault/${orgWide.id}`, { key: body.token, body: { value: "hijacked-value" } });
     expect(refused.status).toBe(403);
     expect(refused.body.error.message).toContain("org-wide");

@@ -42,4 +42,5 @@ export function adapterSessions<A extends Pick<HarnessAdapter, "stop">>(label: s
 
 export const toolUses = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.tool_use" ? [e] : []));
 export const toolResults = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.tool_result" ? [e] : []));
-export const replyText = (events: HarnessEvent[]) => events.flatMap((e) => (e.type === "agent.message" ? [contentText(e.content)] : [])).join("");
+export const replyText = (events: HarnessEvent[]) =>
+  events.flatMap((e) => (e.type === "agent.message" ? [contentText(e.content)] : [])).join("");

@@ -14,7 +14,8 @@ export function lapClient(baseUrl: () => string, key: string) {
     return { status: res.status, body: text ? (JSON.parse(text) as T) : (null as T) };
   };
   /** The session's stored events, oldest first. */
-  const events = async (sessionId: string) => (await api<{ data: SessionEvent[] }>("GET", `/api/sessions/${sessionId}/events?limit=1000`)).body.data;
+  const events = async (sessionId: string) =>
+    (await api<{ data: SessionEvent[] }>("GET", `/api/sessions/${sessionId}/events?limit=1000`)).body.data;
   return { api, events };
 }
 

@@ -14,8 +14,16 @@ export interface TestApp {
   app: ReturnType<typeof createApp>["app"];
   services: ReturnType<typeof createApp>["services"];
   database: Database;
-  request(method: string, path: string, opts?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
-  json<T = any>(method: string, path: string, opts?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    opts?: { key?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
+  json<T = any>(
+    method: string,
+    path: string,
+    opts?: { key?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: T; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -23,7 +31,14 @@ export async function createTestApp(env: Record<string, string> = {}, extra: Par
   const rawEnv = { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-test-")), MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: "silent", ...env };
   const config = loadConfig(rawEnv);
   const database = await testDatabase();
-  const { app, services } = createApp({ config, database, logger: createLogger("silent"), rawEnv, uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui"), ...extra });
+  const { app, services } = createApp({
+    config,
+    database,
+    logger: createLogger("silent"),
+    rawEnv,
+    uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui"),
+    ...extra,
+  });
   const request: TestApp["request"] = (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
     const key = opts.key === undefined ? TEST_MASTER_KEY : opts.key;

@@ -51,7 +51,9 @@ test("waitFor fails with what was read when the child exits, or the time passes,
   await expect(out.waitFor(/Log in/, 10_000, "lap up")).rejects.toThrow(/lap up closed its output before printing .*\n.*boom: no database/);
   expect(await quiet.exited).toBe(3);
 
-  const silent = Bun.spawn([process.execPath, "-e", `process.stderr.write("starting\\n"); setTimeout(() => {}, 10_000)`], { stderr: "pipe" });
+  const silent = Bun.spawn([process.execPath, "-e", `process.stderr.write("starting\\n"); setTimeout(() => {}, 10_000)`], {
+    stderr: "pipe",
+  });
   spawned.push(silent);
   const slow = new ChildOutput(silent.stderr);
   await expect(slow.waitFor(/Log in/, 300, "lap up")).rejects.toThrow(/printed no \/Log in\/ within 300 ms:\nstarting/);

@@ -12,7 +12,10 @@ export class ChildOutput {
   /** Resolves when the pipe closes (the child exited and every byte was read). */
   readonly finished: Promise<string>;
 
-  constructor(stream: ReadableStream<Uint8Array>, private readonly keep = 16_384) {
+  constructor(
+    stream: ReadableStream<Uint8Array>,
+    private readonly keep = 16_384,
+  ) {
     this.finished = this.pump(stream);
   }
 

@@ -10,4 +10,5 @@ import { DestinationGuard, type Resolver } from "../../server/net/destinations";
 export const LOOPBACK_FAKES_ALLOWED = "localhost,127.0.0.0/8,[::1]";
 
 /** The destination check with loopback fakes allowed (and optionally a stub resolver). */
-export const loopbackFakesAllowed = (resolve?: Resolver) => DestinationGuard.fromEnv({ LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED }, resolve);
+export const loopbackFakesAllowed = (resolve?: Resolver) =>
+  DestinationGuard.fromEnv({ LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED }, resolve);

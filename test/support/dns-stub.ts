@@ -82,7 +82,9 @@ export async function startDnsStub(): Promise<DnsStub> {
     queries: (name) => counts.get(name.toLowerCase()) ?? 0,
     // A first (it counts the query), then AAAA for the same step.
     resolver: async (host) => {
-      const v4 = await client.resolve4(host).catch((err: { code?: string }) => (err.code === "ENODATA" || err.code === "ENOTFOUND" ? [] : Promise.reject(err)));
+      const v4 = await client
+        .resolve4(host)
+        .catch((err: { code?: string }) => (err.code === "ENODATA" || err.code === "ENOTFOUND" ? [] : Promise.reject(err)));
       const v6 = await client.resolve6(host).catch(() => [] as string[]);
       if (!v4.length && !v6.length) throw Object.assign(new Error(`${host}: no address`), { code: "ENOTFOUND" });
       return [...v4.map((address) => ({ address, family: 4 as const })), ...v6.map((address) => ({ address, family: 6 as const }))];

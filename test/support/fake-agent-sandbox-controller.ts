@@ -19,7 +19,13 @@ const AS = {
 export type PodDrive = "ready" | "crash_loop" | "image_pull" | "unschedulable" | "failed" | "pending";
 
 const now = () => new Date().toISOString();
-const cond = (type: string, status: "True" | "False", reason: string, message = "") => ({ type, status, reason, message, lastTransitionTime: now() });
+const cond = (type: string, status: "True" | "False", reason: string, message = "") => ({
+  type,
+  status,
+  reason,
+  message,
+  lastTransitionTime: now(),
+});
 const ownerRef = (o: Obj) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid, controller: true });
 
 export interface ControllerOptions {
@@ -80,7 +86,8 @@ export class FakeAgentSandboxController {
         if (ev.type !== "DELETED") this.reconcilePool(ns, name);
         break;
       case "sandboxtemplates":
-        for (const p of this.store.list("sandboxwarmpools", ns)) if (p.spec?.sandboxTemplateRef?.name === name) this.reconcilePool(ns, p.metadata.name);
+        for (const p of this.store.list("sandboxwarmpools", ns))
+          if (p.spec?.sandboxTemplateRef?.name === name) this.reconcilePool(ns, p.metadata.name);
         break;
       case "sandboxclaims":
         if (ev.type !== "DELETED") this.reconcileClaim(ns, name);
@@ -114,10 +121,18 @@ export class FakeAgentSandboxController {
       }
     }
     for (const extra of members.slice(want)) this.store.delete("sandboxes", ns, extra.metadata.name);
-    const ready = members.slice(0, want).filter((s) => s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length;
-    const status = { replicas: Math.min(members.length, want), readyReplicas: ready, selector: `${AS.warm}=${poolName}`, observedGeneration: pool.metadata.generation };
+    const ready = members
+      .slice(0, want)
+      .filter((s) => s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length;
+    const status = {
+      replicas: Math.min(members.length, want),
+      readyReplicas: ready,
+      selector: `${AS.warm}=${poolName}`,
+      observedGeneration: pool.metadata.generation,
+    };
     // Only real changes: a status write is itself an event that brings the pool back here.
-    if (JSON.stringify(status) !== JSON.stringify(pool.status)) this.store.mutate("sandboxwarmpools", ns, poolName, (p) => (p.status = status), { status: true });
+    if (JSON.stringify(status) !== JSON.stringify(pool.status))
+      this.store.mutate("sandboxwarmpools", ns, poolName, (p) => (p.status = status), { status: true });
   }
 
   private reconcileClaim(ns: string, claimName: string) {
@@ -127,7 +142,9 @@ export class FakeAgentSandboxController {
     if (bound) return this.forwardToClaim(claim, this.store.get("sandboxes", ns, bound));
     const pool = this.store.get("sandboxwarmpools", ns, claim.spec?.warmPoolRef?.name ?? "");
     if (!pool) {
-      this.setClaimStatus(claim, { conditions: [cond("Ready", "False", "WarmPoolNotFound", `SandboxWarmPool "${claim.spec?.warmPoolRef?.name}" not found`)] });
+      this.setClaimStatus(claim, {
+        conditions: [cond("Ready", "False", "WarmPoolNotFound", `SandboxWarmPool "${claim.spec?.warmPoolRef?.name}" not found`)],
+      });
       return;
     }
     const cold = (claim.spec?.env ?? []).length > 0 || (claim.spec?.volumeClaimTemplates ?? []).length > 0;
@@ -135,7 +152,12 @@ export class FakeAgentSandboxController {
       ? undefined
       : this.store
           .list("sandboxes", ns)
-          .find((s) => s.metadata.labels?.[AS.warm] === pool.metadata.name && !s.metadata.deletionTimestamp && s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+          .find(
+            (s) =>
+              s.metadata.labels?.[AS.warm] === pool.metadata.name &&
+              !s.metadata.deletionTimestamp &&
+              s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+          );
     let sandboxName: string;
     const extraLabels = claim.spec?.additionalPodMetadata?.labels ?? {};
     if (candidate) {
@@ -146,17 +168,31 @@ export class FakeAgentSandboxController {
         s.metadata.labels = labels;
         s.metadata.ownerReferences = [ownerRef(claim)];
         // Claim identity and additionalPodMetadata go onto the pod template too, so a replacement pod carries them.
-        s.spec.podTemplate = { ...s.spec.podTemplate, metadata: { ...s.spec.podTemplate?.metadata, labels: { ...s.spec.podTemplate?.metadata?.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid } } };
+        s.spec.podTemplate = {
+          ...s.spec.podTemplate,
+          metadata: {
+            ...s.spec.podTemplate?.metadata,
+            labels: { ...s.spec.podTemplate?.metadata?.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid },
+          },
+        };
       });
       if (this.opts.labelAdoptedPods !== false)
-        this.store.mutate("pods", ns, sandboxName, (p) => (p.metadata.labels = { ...p.metadata.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid }));
+        this.store.mutate(
+          "pods",
+          ns,
+          sandboxName,
+          (p) => (p.metadata.labels = { ...p.metadata.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid }),
+        );
       this.reconcilePool(ns, pool.metadata.name);
     } else {
       const template = this.store.get("sandboxtemplates", ns, pool.spec.sandboxTemplateRef.name);
       if (!template) return this.setClaimStatus(claim, { conditions: [cond("Ready", "False", "ReconcilerError", "template not found")] });
       sandboxName = claim.metadata.name;
       const podTemplate = structuredClone(template.spec.podTemplate);
-      podTemplate.metadata = { ...podTemplate.metadata, labels: { ...podTemplate.metadata?.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid } };
+      podTemplate.metadata = {
+        ...podTemplate.metadata,
+        labels: { ...podTemplate.metadata?.labels, ...extraLabels, [AS.claimUid]: claim.metadata.uid },
+      };
       this.store.create("sandboxes", ns, {
         apiVersion: "agents.x-k8s.io/v1beta1",
         kind: "Sandbox",
@@ -164,7 +200,12 @@ export class FakeAgentSandboxController {
         spec: { podTemplate, operatingMode: "Running", volumeClaimTemplates: template.spec.volumeClaimTemplates },
       });
     }
-    this.store.mutate("sandboxclaims", ns, claimName, (c) => (c.metadata.annotations = { ...c.metadata.annotations, [AS.sandboxName]: sandboxName }));
+    this.store.mutate(
+      "sandboxclaims",
+      ns,
+      claimName,
+      (c) => (c.metadata.annotations = { ...c.metadata.annotations, [AS.sandboxName]: sandboxName }),
+    );
   }
 
   private setClaimStatus(claim: Obj, status: any) {
@@ -174,7 +215,10 @@ export class FakeAgentSandboxController {
   private forwardToClaim(claim: Obj, sandbox: Obj | undefined) {
     const ready = sandbox?.status?.conditions?.find((c: any) => c.type === "Ready");
     const status = sandbox
-      ? { sandbox: { name: sandbox.metadata.name, podIPs: sandbox.status?.podIPs ?? [] }, conditions: [ready ?? cond("Ready", "False", "SandboxNotReady", "sandbox not ready")] }
+      ? {
+          sandbox: { name: sandbox.metadata.name, podIPs: sandbox.status?.podIPs ?? [] },
+          conditions: [ready ?? cond("Ready", "False", "SandboxNotReady", "sandbox not ready")],
+        }
       : { conditions: [cond("Ready", "False", "SandboxMissing", "sandbox is missing")] };
     if (JSON.stringify(status) !== JSON.stringify(claim.status)) this.setClaimStatus(claim, status);
   }
@@ -187,7 +231,8 @@ export class FakeAgentSandboxController {
       // Suspended: the pod goes (volumes stay); the Sandbox reports it.
       if (pod && !pod.metadata.deletionTimestamp) this.store.delete("pods", ns, name);
       const status = { ...sb.status, podIPs: [], conditions: [cond("Ready", "False", "SandboxSuspended", "Sandbox is suspended")] };
-      if (sb.status?.conditions?.[0]?.reason !== "SandboxSuspended") this.store.mutate("sandboxes", ns, name, (s) => (s.status = status), { status: true });
+      if (sb.status?.conditions?.[0]?.reason !== "SandboxSuspended")
+        this.store.mutate("sandboxes", ns, name, (s) => (s.status = status), { status: true });
       return;
     }
     if (!pod) {
@@ -216,7 +261,12 @@ export class FakeAgentSandboxController {
   }
 
   private syncSandboxStatus(sb: Obj, pod: Obj | undefined) {
-    const podReady = pod && !pod.metadata.deletionTimestamp && pod.status?.phase === "Running" && pod.status?.podIP && pod.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+    const podReady =
+      pod &&
+      !pod.metadata.deletionTimestamp &&
+      pod.status?.phase === "Running" &&
+      pod.status?.podIP &&
+      pod.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
     const status: any = {
       podIPs: pod?.status?.podIP && !pod.metadata.deletionTimestamp ? [pod.status.podIP] : [],
       nodeName: pod?.spec?.nodeName,
@@ -226,12 +276,18 @@ export class FakeAgentSandboxController {
           ? cond("Ready", "True", "DependenciesReady", "Pod is Ready")
           : pod?.status?.phase === "Failed"
             ? cond("Ready", "False", "PodFailed", "Pod failed")
-            : cond("Ready", "False", "DependenciesNotReady", pod ? `Pod is ${pod.metadata.deletionTimestamp ? "terminating" : pod.status?.phase} but not Ready` : "Pod does not exist"),
+            : cond(
+                "Ready",
+                "False",
+                "DependenciesNotReady",
+                pod ? `Pod is ${pod.metadata.deletionTimestamp ? "terminating" : pod.status?.phase} but not Ready` : "Pod does not exist",
+              ),
       ],
     };
     const prev = { ...sb.status, conditions: sb.status?.conditions?.map((c: any) => ({ ...c, lastTransitionTime: undefined })) };
     const next = { ...status, conditions: status.conditions.map((c: any) => ({ ...c, lastTransitionTime: undefined })) };
-    if (JSON.stringify(prev) !== JSON.stringify(next)) this.store.mutate("sandboxes", sb.metadata.namespace, sb.metadata.name, (s) => (s.status = status), { status: true });
+    if (JSON.stringify(prev) !== JSON.stringify(next))
+      this.store.mutate("sandboxes", sb.metadata.namespace, sb.metadata.name, (s) => (s.status = status), { status: true });
   }
 
   private refreshOwners(sb: Obj) {
@@ -272,22 +328,66 @@ export class FakeAgentSandboxController {
       (p) => {
         const container = p.spec?.containers?.[0]?.name ?? "harness";
         const image = p.spec?.containers?.[0]?.image ?? "unknown";
-        const waiting = (reason: string, message: string) => [{ name: container, image, ready: false, restartCount: reason === "CrashLoopBackOff" ? 4 : 0, state: { waiting: { reason, message } } }];
+        const waiting = (reason: string, message: string) => [
+          {
+            name: container,
+            image,
+            ready: false,
+            restartCount: reason === "CrashLoopBackOff" ? 4 : 0,
+            state: { waiting: { reason, message } },
+          },
+        ];
         switch (to) {
           case "ready":
-            p.status = { phase: "Running", podIP: ip, podIPs: [{ ip }], hostIP: "172.18.0.2", conditions: [cond("PodScheduled", "True", ""), cond("Ready", "True", "")], containerStatuses: [{ name: container, image, ready: true, restartCount: 0, state: { running: { startedAt: now() } } }] };
+            p.status = {
+              phase: "Running",
+              podIP: ip,
+              podIPs: [{ ip }],
+              hostIP: "172.18.0.2",
+              conditions: [cond("PodScheduled", "True", ""), cond("Ready", "True", "")],
+              containerStatuses: [{ name: container, image, ready: true, restartCount: 0, state: { running: { startedAt: now() } } }],
+            };
             break;
           case "crash_loop":
-            p.status = { phase: "Running", podIP: ip, podIPs: [{ ip }], conditions: [cond("PodScheduled", "True", ""), cond("Ready", "False", "ContainersNotReady", "containers with unready status: [harness]")], containerStatuses: waiting("CrashLoopBackOff", `back-off 40s restarting failed container=${container}`) };
+            p.status = {
+              phase: "Running",
+              podIP: ip,
+              podIPs: [{ ip }],
+              conditions: [
+                cond("PodScheduled", "True", ""),
+                cond("Ready", "False", "ContainersNotReady", "containers with unready status: [harness]"),
+              ],
+              containerStatuses: waiting("CrashLoopBackOff", `back-off 40s restarting failed container=${container}`),
+            };
             break;
           case "image_pull":
-            p.status = { phase: "Pending", conditions: [cond("PodScheduled", "True", "")], containerStatuses: waiting("ImagePullBackOff", `Back-off pulling image "${image}"`) };
+            p.status = {
+              phase: "Pending",
+              conditions: [cond("PodScheduled", "True", "")],
+              containerStatuses: waiting("ImagePullBackOff", `Back-off pulling image "${image}"`),
+            };
             break;
           case "unschedulable":
-            p.status = { phase: "Pending", conditions: [cond("PodScheduled", "False", "Unschedulable", "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.")] };
+            p.status = {
+              phase: "Pending",
+              conditions: [
+                cond(
+                  "PodScheduled",
+                  "False",
+                  "Unschedulable",
+                  "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+                ),
+              ],
+            };
             break;
           case "failed":
-            p.status = { phase: "Failed", conditions: [cond("Ready", "False", "PodFailed", "")], containerStatuses: [{ name: container, image, ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: "OOMKilled" } } }] };
+            p.status = {
+              phase: "Failed",
+              conditions: [cond("Ready", "False", "PodFailed", "")],
+              containerStatuses: [
+                { name: container, image, ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: "OOMKilled" } } },
+              ],
+            };
             break;
           case "pending":
             p.status = { phase: "Pending", conditions: [] };

@@ -14,12 +14,23 @@ export interface FakeAnthropic {
   stop(): void;
 }
 
-const ERROR_TYPES: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error", 529: "overloaded_error" };
+const ERROR_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  404: "not_found_error",
+  429: "rate_limit_error",
+  529: "overloaded_error",
+};
 const errorResponse = (status: number, message: string, headers: Record<string, string> = {}) =>
   Response.json({ type: "error", error: { type: ERROR_TYPES[status] ?? "api_error", message } }, { status, headers });
 
 const textOf = (content: any): string =>
-  typeof content === "string" ? content : (content ?? []).filter((b: any) => b.type === "text").map((b: any) => b.text).join(" ");
+  typeof content === "string"
+    ? content
+    : (content ?? [])
+        .filter((b: any) => b.type === "text")
+        .map((b: any) => b.text)
+        .join(" ");
 
 export function startFakeAnthropic(opts: { apiKey?: string } = {}): FakeAnthropic {
   const script = new FakeScript();
@@ -45,7 +56,8 @@ export function startFakeAnthropic(opts: { apiKey?: string } = {}): FakeAnthropi
         return errorResponse(400, "model, max_tokens and messages are required");
       }
       for (let i = 1; i < body.messages.length; i++) {
-        if (body.messages[i].role === body.messages[i - 1].role) return errorResponse(400, "messages: roles must alternate between user and assistant");
+        if (body.messages[i].role === body.messages[i - 1].role)
+          return errorResponse(400, "messages: roles must alternate between user and assistant");
       }
       return messages(body, script);
     },
@@ -60,25 +72,52 @@ function messages(body: any, script: FakeScript): Response {
   const tools: any[] = body.tools ?? [];
   const callTool = tools.length > 0 && body.tool_choice?.type !== "none" && !toolResult;
   const id = `msg_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
-  const text = script.reply ?? (toolResult ? `The tool said: ${textOf(toolResult.content) || String(toolResult.content)}` : `Hello! You said: ${textOf(last.content)}`);
+  const text =
+    script.reply ??
+    (toolResult
+      ? `The tool said: ${textOf(toolResult.content) || String(toolResult.content)}`
+      : `Hello! You said: ${textOf(last.content)}`);
   const input = { city: "Paris", unit: "celsius" };
-  const inputTokens = tokensOf(JSON.stringify(body.messages) + (typeof body.system === "string" ? body.system : JSON.stringify(body.system ?? "")));
+  const inputTokens = tokensOf(
+    JSON.stringify(body.messages) + (typeof body.system === "string" ? body.system : JSON.stringify(body.system ?? "")),
+  );
   const outputTokens = callTool ? tokensOf(JSON.stringify(input)) : tokensOf(text);
   const toolId = `toolu_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const stopReason = callTool ? "tool_use" : outputTokens > body.max_tokens ? "max_tokens" : "end_turn";
   const content = callTool ? [{ type: "tool_use", id: toolId, name: tools[0].name, input }] : [{ type: "text", text }];
   if (!body.stream) {
-    return Response.json({ id, type: "message", role: "assistant", model: body.model, content, stop_reason: stopReason, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: outputTokens } });
+    return Response.json({
+      id,
+      type: "message",
+      role: "assistant",
+      model: body.model,
+      content,
+      stop_reason: stopReason,
+      stop_sequence: null,
+      usage: { input_tokens: inputTokens, output_tokens: outputTokens },
+    });
   }
   const ev = (type: string, data: any) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
   const events = [
-    ev("message_start", { message: { id, type: "message", role: "assistant", model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 1 } } }),
+    ev("message_start", {
+      message: {
+        id,
+        type: "message",
+        role: "assistant",
+        model: body.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: inputTokens, output_tokens: 1 },
+      },
+    }),
     ev("ping", {}),
   ];
   if (callTool) {
     const json = JSON.stringify(input);
     events.push(ev("content_block_start", { index: 0, content_block: { type: "tool_use", id: toolId, name: tools[0].name, input: {} } }));
-    for (const part of [json.slice(0, 9), json.slice(9)]) events.push(ev("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: part } }));
+    for (const part of [json.slice(0, 9), json.slice(9)])
+      events.push(ev("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: part } }));
   } else {
     events.push(ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }));
     for (const p of pieces(text)) events.push(ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: p } }));

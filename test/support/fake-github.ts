@@ -16,7 +16,14 @@ import { join } from "node:path";
 import { EgressCa } from "../../server/sandboxes/egress/ca";
 
 const BACKEND = "/usr/lib/git-core/git-http-backend";
-const GIT_ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin", GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
+const GIT_ENV = {
+  PATH: process.env.PATH ?? "/usr/bin:/bin",
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@example.com",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@example.com",
+};
 
 function git(args: string[], cwd: string) {
   const p = Bun.spawnSync(["git", ...args], { cwd, env: { ...GIT_ENV, HOME: cwd } });
@@ -53,7 +60,15 @@ export interface FakeGitHub {
  * `host` in its URLs and certificate: a name the test's DNS stub resolves to `listen` (programs in a
  * sandbox send loopback addresses around their proxy, as Go's HTTP client always does).
  */
-export async function startFakeGitHub(opts: { host?: string; listen?: string; owner?: string; repo?: string; token: string; private?: boolean; sameCaAs?: FakeGitHub }): Promise<FakeGitHub> {
+export async function startFakeGitHub(opts: {
+  host?: string;
+  listen?: string;
+  owner?: string;
+  repo?: string;
+  token: string;
+  private?: boolean;
+  sameCaAs?: FakeGitHub;
+}): Promise<FakeGitHub> {
   const host = opts.host ?? "127.0.0.2";
   const listen = opts.listen ?? host;
   const owner = opts.owner ?? "octo";
@@ -96,9 +111,15 @@ export async function startFakeGitHub(opts: { host?: string; listen?: string; ow
       stdout: "pipe",
       stderr: "ignore",
       env: {
-        GIT_PROJECT_ROOT: root, GIT_HTTP_EXPORT_ALL: "1", PATH_INFO: url.pathname, QUERY_STRING: url.search.slice(1),
-        REQUEST_METHOD: req.method, CONTENT_TYPE: req.headers.get("content-type") ?? "", GIT_PROTOCOL: req.headers.get("git-protocol") ?? "",
-        REMOTE_ADDR: "127.0.0.1", ...(push ? { REMOTE_USER: "x-access-token" } : {}),
+        GIT_PROJECT_ROOT: root,
+        GIT_HTTP_EXPORT_ALL: "1",
+        PATH_INFO: url.pathname,
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method,
+        CONTENT_TYPE: req.headers.get("content-type") ?? "",
+        GIT_PROTOCOL: req.headers.get("git-protocol") ?? "",
+        REMOTE_ADDR: "127.0.0.1",
+        ...(push ? { REMOTE_USER: "x-access-token" } : {}),
       },
     });
     const out = Buffer.from(await new Response(cgi.stdout).arrayBuffer());
@@ -116,22 +137,46 @@ export async function startFakeGitHub(opts: { host?: string; listen?: string; ow
   }
 
   async function createPull(req: Request, o: string, r: string) {
-    if (tokenOf(req.headers.get("authorization")) !== opts.token) return json(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
+    if (tokenOf(req.headers.get("authorization")) !== opts.token)
+      return json(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
     if (o !== owner || r !== repo) return json(404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
     const body = (await req.json().catch(() => null)) as { title?: unknown; head?: unknown; base?: unknown; body?: unknown } | null;
     const missing = ["title", "head", "base"].filter((f) => typeof body?.[f as "title"] !== "string" || !(body[f as "title"] as string));
-    if (missing.length) return json(422, { message: "Validation Failed", errors: missing.map((field) => ({ resource: "PullRequest", field, code: "missing_field" })) });
+    if (missing.length)
+      return json(422, {
+        message: "Validation Failed",
+        errors: missing.map((field) => ({ resource: "PullRequest", field, code: "missing_field" })),
+      });
     const head = String(body!.head).replace(new RegExp(`^${owner}:`), "");
-    const exists = Bun.spawnSync(["git", "rev-parse", "--verify", "--quiet", `refs/heads/${head}`], { cwd: bare, env: { ...GIT_ENV, HOME: root } }).exitCode === 0;
+    const exists =
+      Bun.spawnSync(["git", "rev-parse", "--verify", "--quiet", `refs/heads/${head}`], { cwd: bare, env: { ...GIT_ENV, HOME: root } })
+        .exitCode === 0;
     if (!exists) return json(422, { message: "Validation Failed", errors: [{ resource: "PullRequest", field: "head", code: "invalid" }] });
     const number = pulls.length + 1;
-    const pull: FakePull = { number, title: String(body!.title), head, base: String(body!.base), body: typeof body!.body === "string" ? body!.body : null, html_url: `${origin}/${owner}/${repo}/pull/${number}` };
+    const pull: FakePull = {
+      number,
+      title: String(body!.title),
+      head,
+      base: String(body!.base),
+      body: typeof body!.body === "string" ? body!.body : null,
+      html_url: `${origin}/${owner}/${repo}/pull/${number}`,
+    };
     pulls.push(pull);
     return json(201, {
-      id: 1000 + number, number, state: "open", title: pull.title, body: pull.body, html_url: pull.html_url,
-      url: `${origin}/api/v3/repos/${owner}/${repo}/pulls/${number}`, diff_url: `${pull.html_url}.diff`,
-      head: { ref: head, label: `${owner}:${head}` }, base: { ref: pull.base, label: `${owner}:${pull.base}` },
-      user: { login: "x-access-token", type: "Bot" }, draft: false, merged: false, created_at: new Date().toISOString(),
+      id: 1000 + number,
+      number,
+      state: "open",
+      title: pull.title,
+      body: pull.body,
+      html_url: pull.html_url,
+      url: `${origin}/api/v3/repos/${owner}/${repo}/pulls/${number}`,
+      diff_url: `${pull.html_url}.diff`,
+      head: { ref: head, label: `${owner}:${head}` },
+      base: { ref: pull.base, label: `${owner}:${pull.base}` },
+      user: { login: "x-access-token", type: "Bot" },
+      draft: false,
+      merged: false,
+      created_at: new Date().toISOString(),
     });
   }
 
@@ -150,7 +195,13 @@ export async function startFakeGitHub(opts: { host?: string; listen?: string; ow
   } as unknown as Parameters<typeof Bun.serve>[0]);
   origin = `https://${host}:${server.port}`;
   const fake: FakeGitHub = {
-    origin, host, port: server.port!, repoUrl: `${origin}/${owner}/${repo}.git`, caFile, requests, pulls,
+    origin,
+    host,
+    port: server.port!,
+    repoUrl: `${origin}/${owner}/${repo}.git`,
+    caFile,
+    requests,
+    pulls,
     fileAt(branch, path) {
       const p = Bun.spawnSync(["git", "show", `${branch}:${path}`], { cwd: bare, env: { ...GIT_ENV, HOME: root } });
       return p.exitCode === 0 ? p.stdout.toString() : null;

@@ -60,7 +60,8 @@ export interface FakeKubeApiServer {
   close(): Promise<void>;
 }
 
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 const statusResponse = (e: StatusError) => json(e.toStatus(), e.code);
 
 function mergePatch(target: any, patch: any): any {
@@ -101,21 +102,53 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
             ctrl.close();
           } catch {}
         };
-        const relevant = (ev: StoreEvent) => ev.plural === plural && ev.object.metadata.namespace === ns && matchesSelectors(ev.object, label, field);
+        const relevant = (ev: StoreEvent) =>
+          ev.plural === plural && ev.object.metadata.namespace === ns && matchesSelectors(ev.object, label, field);
         const backlog = store.since(plural, fromRv);
         if (backlog === null) {
-          send({ type: "ERROR", object: { kind: "Status", apiVersion: "v1", status: "Failure", code: 410, reason: "Expired", message: `too old resource version: ${fromRv} (${store.compactedBelow})` } });
+          send({
+            type: "ERROR",
+            object: {
+              kind: "Status",
+              apiVersion: "v1",
+              status: "Failure",
+              code: 410,
+              reason: "Expired",
+              message: `too old resource version: ${fromRv} (${store.compactedBelow})`,
+            },
+          });
           queueMicrotask(close);
           return;
         }
         for (const ev of backlog) if (relevant(ev)) send({ type: ev.type, object: ev.object });
         const off = store.onEvent((ev) => relevant(ev) && send({ type: ev.type, object: ev.object }));
         const bm = bookmarks
-          ? setInterval(() => send({ type: "BOOKMARK", object: { kind: KINDS[plural]!.kind, apiVersion: KINDS[plural]!.group, metadata: { resourceVersion: store.resourceVersion } } }), opts.bookmarkIntervalMs ?? 100)
+          ? setInterval(
+              () =>
+                send({
+                  type: "BOOKMARK",
+                  object: {
+                    kind: KINDS[plural]!.kind,
+                    apiVersion: KINDS[plural]!.group,
+                    metadata: { resourceVersion: store.resourceVersion },
+                  },
+                }),
+              opts.bookmarkIntervalMs ?? 100,
+            )
           : undefined;
         const to = timeoutSeconds ? setTimeout(close, timeoutSeconds * 1000) : undefined;
         const kill = () => {
-          send({ type: "ERROR", object: { kind: "Status", apiVersion: "v1", status: "Failure", code: 410, reason: "Expired", message: "watch history compacted" } });
+          send({
+            type: "ERROR",
+            object: {
+              kind: "Status",
+              apiVersion: "v1",
+              status: "Failure",
+              code: 410,
+              reason: "Expired",
+              message: "watch history compacted",
+            },
+          });
           close();
         };
         watches.add(kill);
@@ -138,7 +171,8 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
     const podName = target.split(":")[0]!;
     const pod = store.get("pods", ns, podName);
     if (!pod) throw new StatusError(404, "NotFound", `pods "${podName}" not found`);
-    if (!pod.status?.podIP || pod.metadata.deletionTimestamp) throw new StatusError(503, "ServiceUnavailable", `error trying to reach service: dial tcp: connect: connection refused`);
+    if (!pod.status?.podIP || pod.metadata.deletionTimestamp)
+      throw new StatusError(503, "ServiceUnavailable", `error trying to reach service: dial tcp: connect: connection refused`);
     if (!supervisors.has(pod.metadata.uid)) supervisors.set(pod.metadata.uid, opts.supervisorFor?.(pod));
     const handler = supervisors.get(pod.metadata.uid);
     if (!handler) throw new StatusError(503, "ServiceUnavailable", "error trying to reach service: connection refused");
@@ -147,20 +181,40 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
 
   const forbid = new Set<string>();
   const verbOf = (method: string, named: boolean, url: URL) =>
-    method === "GET" ? (named ? "get" : url.searchParams.get("watch") ? "watch" : "list") : ({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[method] ?? method;
+    method === "GET"
+      ? named
+        ? "get"
+        : url.searchParams.get("watch")
+          ? "watch"
+          : "list"
+      : (({ POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" } as Record<string, string>)[method] ?? method);
 
   async function handle(req: Request, signal: AbortSignal): Promise<Response> {
     const url = new URL(req.url);
     const m = PATH.exec(url.pathname);
     if (!m) throw new StatusError(404, "NotFound", `the server could not find the requested resource (${url.pathname})`);
-    const [, group, version, ns, plural, rawName, sub, rest] = m as unknown as [string, string | undefined, string | undefined, string, string, string | undefined, string | undefined, string | undefined];
+    const [, group, version, ns, plural, rawName, sub, rest] = m as unknown as [
+      string,
+      string | undefined,
+      string | undefined,
+      string,
+      string,
+      string | undefined,
+      string | undefined,
+      string | undefined,
+    ];
     const name = rawName === undefined ? undefined : decodeURIComponent(rawName);
     const kind = KINDS[plural];
     const apiVersion = group ? `${group}/${version}` : "v1";
-    if (!kind || kind.group !== apiVersion) throw new StatusError(404, "NotFound", `the server could not find the requested resource (${apiVersion} ${plural})`);
+    if (!kind || kind.group !== apiVersion)
+      throw new StatusError(404, "NotFound", `the server could not find the requested resource (${apiVersion} ${plural})`);
     const verb = verbOf(req.method, Boolean(name), url);
     if (forbid.has(`${verb} ${plural}`))
-      throw new StatusError(403, "Forbidden", `${plural} is forbidden: User "system:serviceaccount:${ns}:lap" cannot ${verb} resource "${plural}" in API group "${group ?? ""}" in the namespace "${ns}"`);
+      throw new StatusError(
+        403,
+        "Forbidden",
+        `${plural} is forbidden: User "system:serviceaccount:${ns}:lap" cannot ${verb} resource "${plural}" in API group "${group ?? ""}" in the namespace "${ns}"`,
+      );
     if (plural === "pods" && name && sub === "proxy") return proxy(req, ns, name, rest ?? "/");
     if (sub && !kind.subresources.includes(sub)) throw new StatusError(404, "NotFound", `${plural}/${sub} not found`);
     const body = async () => {
@@ -174,19 +228,29 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
       case "GET": {
         if (!name) {
           if (url.searchParams.get("watch") === "1" || url.searchParams.get("watch") === "true") return openWatch(plural, ns, url, signal);
-          const items = store.list(plural, ns).filter((o) => matchesSelectors(o, url.searchParams.get("labelSelector"), url.searchParams.get("fieldSelector")));
+          const items = store
+            .list(plural, ns)
+            .filter((o) => matchesSelectors(o, url.searchParams.get("labelSelector"), url.searchParams.get("fieldSelector")));
           return json({ kind: `${kind.kind}List`, apiVersion, metadata: { resourceVersion: store.resourceVersion }, items });
         }
         const obj = store.get(plural, ns, name);
         if (!obj) throw new StatusError(404, "NotFound", `${plural} "${name}" not found`);
-        if (sub === "scale") return json({ kind: "Scale", apiVersion: "autoscaling/v1", metadata: obj.metadata, spec: { replicas: obj.spec?.replicas ?? 1 }, status: { replicas: obj.status?.replicas ?? 0, selector: obj.status?.selector } });
+        if (sub === "scale")
+          return json({
+            kind: "Scale",
+            apiVersion: "autoscaling/v1",
+            metadata: obj.metadata,
+            spec: { replicas: obj.spec?.replicas ?? 1 },
+            status: { replicas: obj.status?.replicas ?? 0, selector: obj.status?.selector },
+          });
         return json(obj);
       }
       case "POST": {
         if (name) throw new StatusError(405, "MethodNotAllowed", "POST to a named resource");
         const b = await body();
         if (b.kind && b.kind !== kind.kind) throw new StatusError(400, "BadRequest", `kind ${b.kind} does not match ${kind.kind}`);
-        if (plural === "sandboxclaims" && !b.spec?.warmPoolRef?.name) throw new StatusError(422, "Invalid", "spec.warmPoolRef.name: Required value");
+        if (plural === "sandboxclaims" && !b.spec?.warmPoolRef?.name)
+          throw new StatusError(422, "Invalid", "spec.warmPoolRef.name: Required value");
         return json(store.create(plural, ns, { ...b, apiVersion, kind: kind.kind }), 201);
       }
       case "PUT": {
@@ -197,7 +261,12 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
       case "PATCH": {
         if (!name) throw new StatusError(405, "MethodNotAllowed", "PATCH needs a name");
         const ct = req.headers.get("content-type") ?? "";
-        if (!ct.startsWith("application/merge-patch+json")) throw new StatusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json`);
+        if (!ct.startsWith("application/merge-patch+json"))
+          throw new StatusError(
+            415,
+            "UnsupportedMediaType",
+            `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json`,
+          );
         const cur = store.get(plural, ns, name);
         if (!cur) throw new StatusError(404, "NotFound", `${plural} "${name}" not found`);
         const patch = await body();
@@ -226,7 +295,8 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
       const url = new URL(req.url);
       let res: Response;
       try {
-        if (opts.bearerToken && req.headers.get("authorization") !== `Bearer ${opts.bearerToken}`) throw new StatusError(401, "Unauthorized", "Unauthorized");
+        if (opts.bearerToken && req.headers.get("authorization") !== `Bearer ${opts.bearerToken}`)
+          throw new StatusError(401, "Unauthorized", "Unauthorized");
         res = await handle(req, req.signal);
       } catch (err) {
         res = err instanceof StatusError ? statusResponse(err) : statusResponse(new StatusError(500, "InternalError", String(err)));

@@ -25,10 +25,22 @@ async function seed() {
   replica = await createKubernetesSandboxes(loadConfig(env), { inCluster: false });
   await replica.start();
   // Claim once the pool is warm, so the demo sandbox is a warm start.
-  for (let i = 0; i < 100 && !(await replica.pools.status()).some((p) => p.readyReplicas > 0 && p.readyReplicas === p.replicas); i++) await Bun.sleep(50);
-  const ok = await replica.provider.create({ harness: "opencode", env: {}, workspaceId: "ws-demo-ready", labels: { session_id: "sess-demo" } });
+  for (let i = 0; i < 100 && !(await replica.pools.status()).some((p) => p.readyReplicas > 0 && p.readyReplicas === p.replicas); i++)
+    await Bun.sleep(50);
+  const ok = await replica.provider.create({
+    harness: "opencode",
+    env: {},
+    workspaceId: "ws-demo-ready",
+    labels: { session_id: "sess-demo" },
+  });
   await replica.provider.waitReady(ok.id, { timeoutMs: 10_000 });
-  await replica.provider.bind(ok.id, { sessionId: "sess-demo", agentId: "agent-demo", gatewayKey: "sk-demo", gatewayBaseUrl: "http://127.0.0.1", model: "demo" });
+  await replica.provider.bind(ok.id, {
+    sessionId: "sess-demo",
+    agentId: "agent-demo",
+    gatewayKey: "sk-demo",
+    gatewayBaseUrl: "http://127.0.0.1",
+    model: "demo",
+  });
   const bad = await replica.provider.create({ harness: "codex", env: {}, workspaceId: "ws-demo-broken" });
   await replica.provider.waitReady(bad.id, { timeoutMs: 10_000 }).catch(() => {});
 }
@@ -39,7 +51,13 @@ if (process.env.SEED_SANDBOXES === "1") {
   // of its database owns, and this seeding replica has no rows in that database.
   const after = process.env.SEED_AFTER_URL;
   for (let i = 0; after && i < 600; i++) {
-    if (await fetch(after).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(after).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await Bun.sleep(100);
   }
   await seed();

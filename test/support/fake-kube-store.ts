@@ -95,11 +95,22 @@ export class FakeKubeStore {
     if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomUUID().slice(0, 5);
     if (!o.metadata.name) throw new StatusError(422, "Invalid", "metadata.name: Required value");
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.metadata.name) || o.metadata.name.length > 253)
-      throw new StatusError(422, "Invalid", `metadata.name: Invalid value: "${o.metadata.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+      throw new StatusError(
+        422,
+        "Invalid",
+        `metadata.name: Invalid value: "${o.metadata.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+      );
     const b = this.bucket(plural);
     if (b.has(keyOf(ns, o.metadata.name))) throw new StatusError(409, "AlreadyExists", `${plural} "${o.metadata.name}" already exists`);
     this.rv++;
-    o.metadata = { ...o.metadata, namespace: ns, uid: randomUUID(), resourceVersion: String(this.rv), generation: 1, creationTimestamp: new Date().toISOString() };
+    o.metadata = {
+      ...o.metadata,
+      namespace: ns,
+      uid: randomUUID(),
+      resourceVersion: String(this.rv),
+      generation: 1,
+      creationTimestamp: new Date().toISOString(),
+    };
     b.set(keyOf(ns, o.metadata.name), o);
     this.emit(plural, "ADDED", o);
     return clone(o);
@@ -111,11 +122,22 @@ export class FakeKubeStore {
     const cur = b.get(keyOf(ns, obj.metadata.name));
     if (!cur) throw new StatusError(404, "NotFound", `${plural} "${obj.metadata.name}" not found`);
     if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== cur.metadata.resourceVersion)
-      throw new StatusError(409, "Conflict", `Operation cannot be fulfilled on ${plural} "${obj.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`);
+      throw new StatusError(
+        409,
+        "Conflict",
+        `Operation cannot be fulfilled on ${plural} "${obj.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
     this.rv++;
     const next: Obj = opts.status ? { ...cur, status: clone(obj.status) } : { ...clone(obj), status: cur.status };
-    next.metadata = { ...next.metadata, uid: cur.metadata.uid, namespace: ns, creationTimestamp: cur.metadata.creationTimestamp, resourceVersion: String(this.rv) };
-    if (!opts.status && JSON.stringify(cur.spec) !== JSON.stringify(next.spec)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
+    next.metadata = {
+      ...next.metadata,
+      uid: cur.metadata.uid,
+      namespace: ns,
+      creationTimestamp: cur.metadata.creationTimestamp,
+      resourceVersion: String(this.rv),
+    };
+    if (!opts.status && JSON.stringify(cur.spec) !== JSON.stringify(next.spec))
+      next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     if (cur.metadata.deletionTimestamp) next.metadata.deletionTimestamp = cur.metadata.deletionTimestamp;
     b.set(keyOf(ns, obj.metadata.name), next);
     this.emit(plural, "MODIFIED", next);
@@ -190,7 +212,10 @@ export class FakeKubeStore {
 /** `a=b,c!=d,e,!f` label selectors and `metadata.name=x` field selectors. */
 export function matchesSelectors(o: Obj, labelSelector?: string | null, fieldSelector?: string | null): boolean {
   const labels: Record<string, string> = o.metadata.labels ?? {};
-  for (const term of (labelSelector ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const term of (labelSelector ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (term.includes("!=")) {
       const [k, v] = term.split("!=");
       if (labels[k!] === v) return false;
@@ -201,9 +226,19 @@ export function matchesSelectors(o: Obj, labelSelector?: string | null, fieldSel
       if (term.slice(1) in labels) return false;
     } else if (!(term in labels)) return false;
   }
-  for (const term of (fieldSelector ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const term of (fieldSelector ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [k, v] = term.split("=");
-    const actual = k === "metadata.name" ? o.metadata.name : k === "metadata.namespace" ? o.metadata.namespace : k === "status.phase" ? o.status?.phase : undefined;
+    const actual =
+      k === "metadata.name"
+        ? o.metadata.name
+        : k === "metadata.namespace"
+          ? o.metadata.namespace
+          : k === "status.phase"
+            ? o.status?.phase
+            : undefined;
     if (actual !== v) return false;
   }
   return true;

@@ -65,9 +65,18 @@ export class FakeKubelet {
       if (!pod || pod.metadata.uid !== uid || pod.metadata.deletionTimestamp) return null;
       // The container's env as the pod spec sets it, as a kubelet would; the supervisor's address and
       // workspace are this stand-in's own (the pod's loopback IP, a host directory).
-      const specEnv = ((pod.spec as { containers?: Array<{ env?: Array<{ name: string; value?: string }> }> } | undefined)?.containers?.[0]?.env ?? [])
-        .filter((e): e is { name: string; value: string } => typeof e.value === "string" && !["LAP_SUPERVISOR_HOST", "LAP_SUPERVISOR_PORT", "LAP_WORKSPACE"].includes(e.name));
-      const sup = await startRealSupervisor({ ...Object.fromEntries(specEnv.map((e) => [e.name, e.value])), LAP_SUPERVISOR_HOST: ip, LAP_SUPERVISOR_PORT: String(this.opts.port), ...this.opts.env });
+      const specEnv = (
+        (pod.spec as { containers?: Array<{ env?: Array<{ name: string; value?: string }> }> } | undefined)?.containers?.[0]?.env ?? []
+      ).filter(
+        (e): e is { name: string; value: string } =>
+          typeof e.value === "string" && !["LAP_SUPERVISOR_HOST", "LAP_SUPERVISOR_PORT", "LAP_WORKSPACE"].includes(e.name),
+      );
+      const sup = await startRealSupervisor({
+        ...Object.fromEntries(specEnv.map((e) => [e.name, e.value])),
+        LAP_SUPERVISOR_HOST: ip,
+        LAP_SUPERVISOR_PORT: String(this.opts.port),
+        ...this.opts.env,
+      });
       const still = this.fake.store.get("pods", namespace, name);
       if (!still || still.metadata.uid !== uid || still.metadata.deletionTimestamp) {
         await sup.stop();

@@ -76,14 +76,25 @@ export class FakeLinear {
   }
 
   /** A signed webhook request as Linear sends it. */
-  webhook(base: string, body: Record<string, unknown>, o: { at?: number; secret?: string; signature?: string; delivery?: string } = {}): Request {
+  webhook(
+    base: string,
+    body: Record<string, unknown>,
+    o: { at?: number; secret?: string; signature?: string; delivery?: string } = {},
+  ): Request {
     const raw = JSON.stringify({ ...body, webhookTimestamp: o.at ?? Date.now() });
-    const signature = o.signature ?? createHmac("sha256", o.secret ?? this.webhookSecret).update(raw).digest("hex");
+    const signature =
+      o.signature ??
+      createHmac("sha256", o.secret ?? this.webhookSecret)
+        .update(raw)
+        .digest("hex");
     return new Request(`${base}/api/integrations/webhooks/linear`, {
       method: "POST",
       headers: {
-        "content-type": "application/json; charset=utf-8", "linear-signature": signature, "linear-event": String(body.type ?? ""),
-        "linear-delivery": o.delivery ?? randomUUID(), "user-agent": "Linear-Webhook",
+        "content-type": "application/json; charset=utf-8",
+        "linear-signature": signature,
+        "linear-event": String(body.type ?? ""),
+        "linear-delivery": o.delivery ?? randomUUID(),
+        "user-agent": "Linear-Webhook",
       },
       body: raw,
     });
@@ -105,7 +116,12 @@ export class FakeLinear {
 
   private authorize(url: URL): Response {
     const redirect = url.searchParams.get("redirect_uri");
-    if (url.searchParams.get("client_id") !== this.clientId || !redirect || url.searchParams.get("response_type") !== "code" || !this.approveAs) {
+    if (
+      url.searchParams.get("client_id") !== this.clientId ||
+      !redirect ||
+      url.searchParams.get("response_type") !== "code" ||
+      !this.approveAs
+    ) {
       this.record("/oauth/authorize", 400);
       return new Response("Invalid authorization request", { status: 400 });
     }
@@ -136,7 +152,13 @@ export class FakeLinear {
     const refresh = `lin_refresh_${randomUUID().replaceAll("-", "")}`;
     this.refreshTokens.set(refresh, workspace);
     this.record("/oauth/token", 200);
-    return Response.json({ access_token: access, token_type: "Bearer", expires_in: this.expiresIn, scope: "read,write,app:assignable,app:mentionable", refresh_token: refresh });
+    return Response.json({
+      access_token: access,
+      token_type: "Bearer",
+      expires_in: this.expiresIn,
+      scope: "read,write,app:assignable,app:mentionable",
+      refresh_token: refresh,
+    });
   }
 
   private async graphql(req: Request): Promise<Response> {
@@ -146,14 +168,20 @@ export class FakeLinear {
     const operation = /(query|mutation)\s+(\w+)/.exec(body?.query ?? "")?.[2];
     if (!workspace) {
       this.record("/graphql", 400, operation);
-      return Response.json({ errors: [{ message: "Authentication required, not authenticated", extensions: { code: "AUTHENTICATION_ERROR" } }] }, { status: 400 });
+      return Response.json(
+        { errors: [{ message: "Authentication required, not authenticated", extensions: { code: "AUTHENTICATION_ERROR" } }] },
+        { status: 400 },
+      );
     }
     const q = body?.query ?? "";
     if (q.includes("agentActivityCreate")) {
       const input = body?.variables?.input ?? {};
       if (typeof input.agentSessionId !== "string" || !input.content?.type) {
         this.record("/graphql", 400, operation);
-        return Response.json({ errors: [{ message: "Argument Validation Error", extensions: { code: "INVALID_INPUT" } }] }, { status: 400 });
+        return Response.json(
+          { errors: [{ message: "Argument Validation Error", extensions: { code: "INVALID_INPUT" } }] },
+          { status: 400 },
+        );
       }
       this.activities.push({ agentSessionId: input.agentSessionId, content: input.content, ephemeral: input.ephemeral === true, token });
       this.record("/graphql", 200, operation);
@@ -161,7 +189,12 @@ export class FakeLinear {
     }
     if (q.includes("viewer")) {
       this.record("/graphql", 200, operation);
-      return Response.json({ data: { viewer: { id: workspace.appUserId }, organization: { id: workspace.organizationId, name: workspace.name, urlKey: workspace.urlKey } } });
+      return Response.json({
+        data: {
+          viewer: { id: workspace.appUserId },
+          organization: { id: workspace.organizationId, name: workspace.name, urlKey: workspace.urlKey },
+        },
+      });
     }
     this.record("/graphql", 400, operation);
     return Response.json({ errors: [{ message: "Unknown operation" }] }, { status: 400 });

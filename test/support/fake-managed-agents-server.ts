@@ -6,7 +6,9 @@
 import { FakeManagedAgents, type FakeStep } from "./fake-managed-agents";
 
 const words = (text: string, delay: number): FakeStep[] =>
-  text.split(/(?<= )/).flatMap((w) => [{ delay }, { event: { type: "agent.message", content: [{ type: "text", text: w }] } }] as FakeStep[]);
+  text
+    .split(/(?<= )/)
+    .flatMap((w) => [{ delay }, { event: { type: "agent.message", content: [{ type: "text", text: w }] } }] as FakeStep[]);
 
 const fake = new FakeManagedAgents({
   apiKey: process.env.FAKE_RUNTIME_KEY ?? "fake-runtime-key",

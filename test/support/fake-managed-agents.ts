@@ -82,7 +82,12 @@ export function confirmedReply(c: FakeConfirmation, tool: { name: string; input:
         content: [{ type: "text", text: allowed ? `ran ${tool.name}` : `denied: ${c.deny_message ?? "no reason given"}` }],
       },
     },
-    { event: { type: "agent.message", content: [{ type: "text", text: allowed ? `Done: ${tool.name} ran.` : `Understood, I did not run ${tool.name}.` }] } },
+    {
+      event: {
+        type: "agent.message",
+        content: [{ type: "text", text: allowed ? `Done: ${tool.name} ran.` : `Understood, I did not run ${tool.name}.` }],
+      },
+    },
     { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
   ];
 }
@@ -92,7 +97,9 @@ export function echoReply(text: string, chunkDelayMs = 5): FakeStep[] {
   return [
     { event: { type: "session.status_running" } },
     { event: { type: "agent.thinking", thinking: "considering" } },
-    ...words.flatMap((w) => [{ delay: chunkDelayMs }, { event: { type: "agent.message", content: [{ type: "text", text: w }] } }] as FakeStep[]),
+    ...words.flatMap(
+      (w) => [{ delay: chunkDelayMs }, { event: { type: "agent.message", content: [{ type: "text", text: w }] } }] as FakeStep[],
+    ),
     { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
   ];
 }
@@ -171,7 +178,8 @@ export class FakeManagedAgents {
     const url = new URL(req.url);
     const path = url.pathname;
     this.requests.push(`${req.method} ${path}`);
-    if (req.headers.get("x-api-key") !== this.apiKey) return json({ type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } }, 401);
+    if (req.headers.get("x-api-key") !== this.apiKey)
+      return json({ type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } }, 401);
     const delay = this.delays.find((d) => d.remaining > 0 && path.startsWith(d.match) && req.method === "POST");
     if (delay) {
       delay.remaining--;
@@ -187,15 +195,20 @@ export class FakeManagedAgents {
     const body = req.method === "POST" ? ((await req.json().catch(() => ({}))) as Record<string, unknown>) : {};
     if (req.method === "GET" && path === "/v1/agents") return json({ data: [...this.agents.values()] });
     if (req.method === "POST" && path === "/v1/agents") {
-      if (!body.name || !(body.model as { id?: string })?.id) return json({ type: "error", error: { message: "name and model.id are required" } }, 400);
+      if (!body.name || !(body.model as { id?: string })?.id)
+        return json({ type: "error", error: { message: "name and model.id are required" } }, 400);
       const agent = { id: this.newId("agent"), version: 1, ...body, created_at: new Date().toISOString() };
       this.agents.set(agent.id, agent);
       return json(agent);
     }
     if (req.method === "POST" && path === "/v1/environments") {
       const config = body.config as { type?: unknown; env?: unknown } | undefined;
-      if (!body.name || config?.type !== "cloud") return json({ type: "error", error: { message: "name and config.type are required" } }, 400);
-      if (config.env !== undefined && (typeof config.env !== "object" || Object.values(config.env as object).some((v) => typeof v !== "string")))
+      if (!body.name || config?.type !== "cloud")
+        return json({ type: "error", error: { message: "name and config.type are required" } }, 400);
+      if (
+        config.env !== undefined &&
+        (typeof config.env !== "object" || Object.values(config.env as object).some((v) => typeof v !== "string"))
+      )
         return json({ type: "error", error: { message: "config.env must map names to strings" } }, 400);
       const environment = { id: this.newId("env"), ...body };
       this.environments.set(environment.id, environment);
@@ -203,9 +216,11 @@ export class FakeManagedAgents {
     }
     if (req.method === "POST" && path === "/v1/sessions") {
       if (!this.agents.has(String(body.agent))) return json({ type: "error", error: { message: "unknown agent" } }, 404);
-      if (body.environment_id !== undefined && !this.environments.has(String(body.environment_id))) return json({ type: "error", error: { message: "unknown environment" } }, 404);
+      if (body.environment_id !== undefined && !this.environments.has(String(body.environment_id)))
+        return json({ type: "error", error: { message: "unknown environment" } }, 404);
       const resources = Array.isArray(body.resources) ? (body.resources as Array<Record<string, unknown>>) : [];
-      if (resources.some((r) => r.type !== "github_repository" || typeof r.url !== "string")) return json({ type: "error", error: { message: "resources: unsupported resource" } }, 400);
+      if (resources.some((r) => r.type !== "github_repository" || typeof r.url !== "string"))
+        return json({ type: "error", error: { message: "resources: unsupported resource" } }, 400);
       const s: FakeSession = {
         id: this.newId("sesn"),
         agent: String(body.agent),
@@ -267,10 +282,20 @@ export class FakeManagedAgents {
         void this.runTurn(session, this.reply(text, session));
         continue;
       } else if (e.type === "user.tool_confirmation") {
-        const c = { tool_use_id: String(e.tool_use_id), result: e.result === "allow" ? "allow" : "deny", ...(typeof e.deny_message === "string" ? { deny_message: e.deny_message } : {}) } as FakeConfirmation;
+        const c = {
+          tool_use_id: String(e.tool_use_id),
+          result: e.result === "allow" ? "allow" : "deny",
+          ...(typeof e.deny_message === "string" ? { deny_message: e.deny_message } : {}),
+        } as FakeConfirmation;
         const tool = session.pending.get(c.tool_use_id);
         if (!tool || (e.result !== "allow" && e.result !== "deny")) {
-          return json({ type: "error", error: { type: "invalid_request_error", message: `no tool_use ${c.tool_use_id} is waiting for confirmation` } }, 400);
+          return json(
+            {
+              type: "error",
+              error: { type: "invalid_request_error", message: `no tool_use ${c.tool_use_id} is waiting for confirmation` },
+            },
+            400,
+          );
         }
         session.pending.delete(c.tool_use_id);
         this.confirmations.push(c);
@@ -311,10 +336,13 @@ export class FakeManagedAgents {
     // its own id on the tool_use and refer to it in the result, and it is translated here.
     session.scriptIds ??= new Map();
     if (event.type === "agent.tool_use" && typeof event.id === "string") session.scriptIds.set(event.id, stored.id);
-    if (typeof event.tool_use_id === "string" && session.scriptIds.has(event.tool_use_id)) stored.tool_use_id = session.scriptIds.get(event.tool_use_id);
-    if (event.type === "agent.tool_use" && event.evaluated_permission === "ask") session.pending.set(stored.id, { name: String(event.name), input: event.input });
+    if (typeof event.tool_use_id === "string" && session.scriptIds.has(event.tool_use_id))
+      stored.tool_use_id = session.scriptIds.get(event.tool_use_id);
+    if (event.type === "agent.tool_use" && event.evaluated_permission === "ask")
+      session.pending.set(stored.id, { name: String(event.name), input: event.input });
     const reason = stored.stop_reason as { type?: string; event_ids?: string[] } | undefined;
-    if (stored.type === "session.status_idle" && reason?.type === "requires_action" && !reason.event_ids) stored.stop_reason = { ...reason, event_ids: [...session.pending.keys()] };
+    if (stored.type === "session.status_idle" && reason?.type === "requires_action" && !reason.event_ids)
+      stored.stop_reason = { ...reason, event_ids: [...session.pending.keys()] };
     session.events.push(stored);
     const frame = enc.encode(`id: ${stored.id}\nevent: ${stored.type}\ndata: ${JSON.stringify(stored)}\n\n`);
     for (const c of session.streams) {
@@ -344,7 +372,8 @@ export class FakeManagedAgents {
         c.enqueue(enc.encode(": connected\n\n"));
         if (lastEventId) {
           const at = session.events.findIndex((e) => e.id === lastEventId);
-          for (const e of session.events.slice(at + 1)) c.enqueue(enc.encode(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+          for (const e of session.events.slice(at + 1))
+            c.enqueue(enc.encode(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
         }
         session.streams.add(c);
       },

@@ -18,13 +18,29 @@ export interface FakeOpenAI {
 const lastUserText = (messages: any[]): string => {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
-    if (m.role === "user") return typeof m.content === "string" ? m.content : (m.content ?? []).filter((p: any) => p.type === "text").map((p: any) => p.text).join(" ");
+    if (m.role === "user")
+      return typeof m.content === "string"
+        ? m.content
+        : (m.content ?? [])
+            .filter((p: any) => p.type === "text")
+            .map((p: any) => p.text)
+            .join(" ");
   }
   return "";
 };
 
 const errorResponse = (status: number, message: string, headers: Record<string, string> = {}) =>
-  Response.json({ error: { message, type: status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error", param: null, code: null } }, { status, headers });
+  Response.json(
+    {
+      error: {
+        message,
+        type: status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error",
+        param: null,
+        code: null,
+      },
+    },
+    { status, headers },
+  );
 
 export function startFakeOpenAI(opts: { apiKey?: string } = {}): FakeOpenAI {
   const script = new FakeScript();
@@ -33,8 +49,10 @@ export function startFakeOpenAI(opts: { apiKey?: string } = {}): FakeOpenAI {
     hostname: "127.0.0.1",
     async fetch(req) {
       const path = new URL(req.url).pathname;
-      if (opts.apiKey && req.headers.get("authorization") !== `Bearer ${opts.apiKey}`) return errorResponse(401, "Incorrect API key provided");
-      if (req.method === "GET" && path === "/v1/models") return Response.json({ object: "list", data: [{ id: "fake-gpt", object: "model", created: 0, owned_by: "fake" }] });
+      if (opts.apiKey && req.headers.get("authorization") !== `Bearer ${opts.apiKey}`)
+        return errorResponse(401, "Incorrect API key provided");
+      if (req.method === "GET" && path === "/v1/models")
+        return Response.json({ object: "list", data: [{ id: "fake-gpt", object: "model", created: 0, owned_by: "fake" }] });
       const body: any = req.method === "POST" ? await req.json() : {};
       if (script.recordRequests) script.requests.push({ path, headers: Object.fromEntries(req.headers), body });
       if (script.delayMs) await sleep(script.delayMs);
@@ -45,13 +63,21 @@ export function startFakeOpenAI(opts: { apiKey?: string } = {}): FakeOpenAI {
         const text = script.reply ?? `completed: ${String(body.prompt).slice(0, 40)}`;
         const usage = { prompt_tokens: tokensOf(String(body.prompt)), completion_tokens: tokensOf(text), total_tokens: 0 };
         usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-        return Response.json({ id: "cmpl-fake", object: "text_completion", created: 1, model: body.model, choices: [{ index: 0, text, finish_reason: "stop", logprobs: null }], usage });
+        return Response.json({
+          id: "cmpl-fake",
+          object: "text_completion",
+          created: 1,
+          model: body.model,
+          choices: [{ index: 0, text, finish_reason: "stop", logprobs: null }],
+          usage,
+        });
       }
       if (path === "/v1/embeddings") {
         const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
         const tokens = inputs.reduce((n, s) => n + tokensOf(String(s)), 0);
         return Response.json({
-          object: "list", model: body.model,
+          object: "list",
+          model: body.model,
           data: inputs.map((s, index) => ({ object: "embedding", index, embedding: [String(s).length / 100, 0.5, -0.25] })),
           usage: { prompt_tokens: tokens, total_tokens: tokens },
         });
@@ -71,7 +97,11 @@ function chat(body: any, script: FakeScript): Response {
   const callTool = tools.length > 0 && body.tool_choice !== "none" && last?.role !== "tool";
   const id = `chatcmpl-${crypto.randomUUID().slice(0, 12)}`;
   const created = Math.floor(Date.now() / 1000);
-  const text = script.reply ?? (last?.role === "tool" ? `The tool said: ${typeof last.content === "string" ? last.content : JSON.stringify(last.content)}` : `Hello! You said: ${lastUserText(messages)}`);
+  const text =
+    script.reply ??
+    (last?.role === "tool"
+      ? `The tool said: ${typeof last.content === "string" ? last.content : JSON.stringify(last.content)}`
+      : `Hello! You said: ${lastUserText(messages)}`);
   const toolName = tools[0]?.function?.name;
   const toolArgs = JSON.stringify({ city: "Paris", unit: "celsius" });
   const completionTokens = callTool ? tokensOf(toolArgs) : tokensOf(text);
@@ -80,16 +110,30 @@ function chat(body: any, script: FakeScript): Response {
   const toolCallId = `call_${crypto.randomUUID().slice(0, 8)}`;
   if (!body.stream) {
     const message = callTool
-      ? { role: "assistant", content: null, tool_calls: [{ id: toolCallId, type: "function", function: { name: toolName, arguments: toolArgs } }], refusal: null }
+      ? {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: toolCallId, type: "function", function: { name: toolName, arguments: toolArgs } }],
+          refusal: null,
+        }
       : { role: "assistant", content: text, refusal: null };
-    return Response.json({ id, object: "chat.completion", created, model: body.model, choices: [{ index: 0, message, finish_reason: finish, logprobs: null }], usage, system_fingerprint: "fp_fake" });
+    return Response.json({
+      id,
+      object: "chat.completion",
+      created,
+      model: body.model,
+      choices: [{ index: 0, message, finish_reason: finish, logprobs: null }],
+      usage,
+      system_fingerprint: "fp_fake",
+    });
   }
   const chunk = (delta: any, finish_reason: string | null = null) =>
     `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason, logprobs: null }] })}\n\n`;
   const events: string[] = [chunk({ role: "assistant", content: "" })];
   if (callTool) {
     events.push(chunk({ tool_calls: [{ index: 0, id: toolCallId, type: "function", function: { name: toolName, arguments: "" } }] }));
-    for (const part of [toolArgs.slice(0, 10), toolArgs.slice(10)]) events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: part } }] }));
+    for (const part of [toolArgs.slice(0, 10), toolArgs.slice(10)])
+      events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: part } }] }));
   } else {
     for (const p of pieces(text)) events.push(chunk({ content: p }));
   }

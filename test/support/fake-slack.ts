@@ -134,9 +134,16 @@ export class FakeSlack {
       values[b.block_id] = { [b.element.action_id]: { type: b.element.type, value: inputs[b.block_id] ?? null } };
     }
     return {
-      type: "view_submission", team: { id: view.team_id, domain: view.team_id.toLowerCase() }, user: { id: user, username: `user-${user}`, name: `user-${user}`, team_id: view.team_id },
-      api_app_id: "AFAKE", token: "deprecated-verification-token", trigger_id: this.issueTrigger(), view: { ...view, state: { values } },
-      response_urls: [], is_enterprise_install: false, enterprise: null,
+      type: "view_submission",
+      team: { id: view.team_id, domain: view.team_id.toLowerCase() },
+      user: { id: user, username: `user-${user}`, name: `user-${user}`, team_id: view.team_id },
+      api_app_id: "AFAKE",
+      token: "deprecated-verification-token",
+      trigger_id: this.issueTrigger(),
+      view: { ...view, state: { values } },
+      response_urls: [],
+      is_enterprise_install: false,
+      enterprise: null,
     };
   }
   /** The view_closed payload (Slack sends it only for modals opened with notify_on_close). */
@@ -144,8 +151,15 @@ export class FakeSlack {
     const view = this.views.get(viewId);
     if (!view) throw new Error(`no open view ${viewId}`);
     return {
-      type: "view_closed", team: { id: view.team_id, domain: view.team_id.toLowerCase() }, user: { id: user, username: `user-${user}`, name: `user-${user}`, team_id: view.team_id },
-      api_app_id: "AFAKE", token: "deprecated-verification-token", view, is_cleared: false, is_enterprise_install: false, enterprise: null,
+      type: "view_closed",
+      team: { id: view.team_id, domain: view.team_id.toLowerCase() },
+      user: { id: user, username: `user-${user}`, name: `user-${user}`, team_id: view.team_id },
+      api_app_id: "AFAKE",
+      token: "deprecated-verification-token",
+      view,
+      is_cleared: false,
+      is_enterprise_install: false,
+      enterprise: null,
     };
   }
   reset() {
@@ -171,7 +185,17 @@ export class FakeSlack {
     const id = `F${String(this.seq).padStart(8, "0")}`;
     this.files.set(id, { bytes, mimetype: o.mimetype });
     const url = `${this.apiUrl.replace(/\/api\/$/, "")}/files-pri/T-${id}/download/${encodeURIComponent(o.name)}`;
-    return { id, name: o.name, title: o.name, mimetype: o.mimetype, filetype: o.name.split(".").pop(), size: o.size ?? bytes.length, mode: "hosted", url_private: url, url_private_download: url };
+    return {
+      id,
+      name: o.name,
+      title: o.name,
+      mimetype: o.mimetype,
+      filetype: o.name.split(".").pop(),
+      size: o.size ?? bytes.length,
+      mode: "hosted",
+      url_private: url,
+      url_private_download: url,
+    };
   }
 
   /** The whole fake as a fetch handler (tests under Node mount it on node:http). */
@@ -181,8 +205,15 @@ export class FakeSlack {
     if (file) {
       const known = this.tokens.has(req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "");
       const f = this.files.get(file[1]!);
-      this.calls.push({ method: "files.download", args: { id: file[1] }, at: Date.now(), status: 200, error: known && f ? undefined : "not_authed" });
-      if (!known || !f) return new Response("<!DOCTYPE html><html><body>Sign in to Slack</body></html>", { headers: { "content-type": "text/html" } });
+      this.calls.push({
+        method: "files.download",
+        args: { id: file[1] },
+        at: Date.now(),
+        status: 200,
+        error: known && f ? undefined : "not_authed",
+      });
+      if (!known || !f)
+        return new Response("<!DOCTYPE html><html><body>Sign in to Slack</body></html>", { headers: { "content-type": "text/html" } });
       return new Response(f.bytes as Uint8Array<ArrayBuffer>, { headers: { "content-type": f.mimetype } });
     }
     const method = url.pathname.replace(/^\/api\//, "");
@@ -198,25 +229,37 @@ export class FakeSlack {
     };
 
     const forced = this.forced.get(method)?.shift();
-    if (forced && "status" in forced) return record(429, { ok: false, error: "ratelimited" }, { "retry-after": String(forced.retryAfterSec) });
+    if (forced && "status" in forced)
+      return record(429, { ok: false, error: "ratelimited" }, { "retry-after": String(forced.retryAfterSec) });
     if (forced) return record(200, { ok: false, error: forced.error });
     const limit = this.limits.get(method);
     if (limit) {
       const now = Date.now();
-      const recent = this.calls.filter((c) => c.method === method && c.status === 200 && c.args.channel === args.channel && now - c.at < limit.windowMs);
-      if (recent.length >= limit.perWindow) return record(429, { ok: false, error: "ratelimited" }, { "retry-after": String(limit.retryAfterSec) });
+      const recent = this.calls.filter(
+        (c) => c.method === method && c.status === 200 && c.args.channel === args.channel && now - c.at < limit.windowMs,
+      );
+      if (recent.length >= limit.perWindow)
+        return record(429, { ok: false, error: "ratelimited" }, { "retry-after": String(limit.retryAfterSec) });
     }
 
     if (method === "oauth.v2.access") {
       const basic = req.headers.get("authorization")?.replace(/^Basic /, "");
       const [id, secret] = basic ? Buffer.from(basic, "base64").toString().split(":") : [args.client_id, args.client_secret];
-      if (!this.clientCreds || id !== this.clientCreds.id || secret !== this.clientCreds.secret) return record(200, { ok: false, error: "invalid_client_id" });
+      if (!this.clientCreds || id !== this.clientCreds.id || secret !== this.clientCreds.secret)
+        return record(200, { ok: false, error: "invalid_client_id" });
       const grant = this.oauthCodes.get(args.code);
       if (!grant) return record(200, { ok: false, error: "invalid_code" });
       this.oauthCodes.delete(args.code);
       return record(200, {
-        ok: true, access_token: grant.token, token_type: "bot", scope: grant.scope, bot_user_id: grant.team.botUserId, app_id: "AFAKE",
-        team: { id: grant.team.teamId, name: grant.team.teamName }, enterprise: null, authed_user: { id: "UINSTALLER" },
+        ok: true,
+        access_token: grant.token,
+        token_type: "bot",
+        scope: grant.scope,
+        bot_user_id: grant.team.botUserId,
+        app_id: "AFAKE",
+        team: { id: grant.team.teamId, name: grant.team.teamName },
+        enterprise: null,
+        authed_user: { id: "UINSTALLER" },
       });
     }
 
@@ -226,14 +269,37 @@ export class FakeSlack {
 
     switch (method) {
       case "auth.test":
-        return record(200, { ok: true, url: `https://${team.teamId}.slack.com/`, team: team.teamName, user: "lap", team_id: team.teamId, user_id: team.botUserId, bot_id: team.botId });
+        return record(200, {
+          ok: true,
+          url: `https://${team.teamId}.slack.com/`,
+          team: team.teamName,
+          user: "lap",
+          team_id: team.teamId,
+          user_id: team.botUserId,
+          bot_id: team.botId,
+        });
       case "chat.postMessage": {
         if (!args.channel) return record(200, { ok: false, error: "channel_not_found" });
         const invalid = this.checkContent(args);
         if (invalid) return record(200, { ok: false, error: invalid });
-        const msg: FakeMessage = { channel: args.channel, ts: this.nextTs(), thread_ts: args.thread_ts, text: args.text ?? "", blocks: args.blocks, edits: 0, reactions: [], bot_id: team.botId, user: team.botUserId };
+        const msg: FakeMessage = {
+          channel: args.channel,
+          ts: this.nextTs(),
+          thread_ts: args.thread_ts,
+          text: args.text ?? "",
+          blocks: args.blocks,
+          edits: 0,
+          reactions: [],
+          bot_id: team.botId,
+          user: team.botUserId,
+        };
         this.messages.push(msg);
-        return record(200, { ok: true, channel: msg.channel, ts: msg.ts, message: { text: msg.text, ts: msg.ts, thread_ts: msg.thread_ts, bot_id: team.botId } });
+        return record(200, {
+          ok: true,
+          channel: msg.channel,
+          ts: msg.ts,
+          message: { text: msg.text, ts: msg.ts, thread_ts: msg.thread_ts, bot_id: team.botId },
+        });
       }
       case "chat.update": {
         const msg = this.messages.find((m) => m.channel === args.channel && m.ts === args.ts);
@@ -255,7 +321,11 @@ export class FakeSlack {
       }
       case "conversations.replies": {
         const list = this.messages.filter((m) => m.channel === args.channel && (m.ts === args.ts || m.thread_ts === args.ts));
-        return record(200, { ok: true, messages: list.map((m) => ({ ts: m.ts, thread_ts: m.thread_ts, text: m.text, user: m.user, bot_id: m.bot_id })), has_more: false });
+        return record(200, {
+          ok: true,
+          messages: list.map((m) => ({ ts: m.ts, thread_ts: m.thread_ts, text: m.text, user: m.user, bot_id: m.bot_id })),
+          has_more: false,
+        });
       }
       case "views.open": {
         const trigger = this.triggers.get(args.trigger_id);
@@ -285,8 +355,18 @@ export class FakeSlack {
 
   private storeView(id: string, teamId: string, v: Record<string, any>): FakeView {
     const view: FakeView = {
-      id, team_id: teamId, type: v.type, callback_id: v.callback_id, private_metadata: v.private_metadata ?? "", title: v.title, submit: v.submit, close: v.close,
-      blocks: v.blocks, notify_on_close: !!v.notify_on_close, hash: `${Date.now()}.${crypto.randomUUID().slice(0, 8)}`, state: { values: {} },
+      id,
+      team_id: teamId,
+      type: v.type,
+      callback_id: v.callback_id,
+      private_metadata: v.private_metadata ?? "",
+      title: v.title,
+      submit: v.submit,
+      close: v.close,
+      blocks: v.blocks,
+      notify_on_close: !!v.notify_on_close,
+      hash: `${Date.now()}.${crypto.randomUUID().slice(0, 8)}`,
+      state: { values: {} },
     };
     this.views.set(id, view);
     return view;
@@ -297,9 +377,12 @@ export class FakeSlack {
     if (!v || typeof v !== "object") return "[ERROR] missing required field: view";
     const view = v as Record<string, any>;
     if (view.type !== "modal") return "[ERROR] must be a modal [json-pointer:/view/type]";
-    if (typeof view.title?.text !== "string" || view.title.text.length > 24) return "[ERROR] must be less than 25 characters [json-pointer:/view/title/text]";
-    if ((view.private_metadata ?? "").length > 3000) return "[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]";
-    if (!Array.isArray(view.blocks) || view.blocks.length > 100) return "[ERROR] must provide at most 100 blocks [json-pointer:/view/blocks]";
+    if (typeof view.title?.text !== "string" || view.title.text.length > 24)
+      return "[ERROR] must be less than 25 characters [json-pointer:/view/title/text]";
+    if ((view.private_metadata ?? "").length > 3000)
+      return "[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]";
+    if (!Array.isArray(view.blocks) || view.blocks.length > 100)
+      return "[ERROR] must provide at most 100 blocks [json-pointer:/view/blocks]";
     const ids = new Set<string>();
     for (const [i, b] of view.blocks.entries()) {
       if (b.block_id && ids.has(b.block_id)) return `[ERROR] duplicate block_id [json-pointer:/view/blocks/${i}/block_id]`;

@@ -43,12 +43,15 @@ export function createFakeSupervisor(podName: string): FakeSupervisor {
         sup.bindCalls++;
         const parsed = bindBody.safeParse(await req.json().catch(() => null));
         if (!parsed.success) return Response.json({ error: parsed.error.issues.map((i) => i.path.join(".")).join(",") }, { status: 400 });
-        if (sup.binding && sup.binding.sessionId !== parsed.data.sessionId) return Response.json({ error: "already bound" }, { status: 409 });
+        if (sup.binding && sup.binding.sessionId !== parsed.data.sessionId)
+          return Response.json({ error: "already bound" }, { status: 409 });
         sup.binding = parsed.data;
         return Response.json({ bound: true });
       }
-      if (!sup.binding || req.headers.get("x-api-key") !== sup.binding.supervisorToken) return Response.json({ error: "unauthorized" }, { status: 401 });
-      if (p === "/v1/whoami") return Response.json({ pod: podName, sessionId: sup.binding.sessionId, envKeys: Object.keys(sup.binding.env).sort() });
+      if (!sup.binding || req.headers.get("x-api-key") !== sup.binding.supervisorToken)
+        return Response.json({ error: "unauthorized" }, { status: 401 });
+      if (p === "/v1/whoami")
+        return Response.json({ pod: podName, sessionId: sup.binding.sessionId, envKeys: Object.keys(sup.binding.env).sort() });
       return Response.json({ error: "not found" }, { status: 404 });
     },
   };

@@ -55,7 +55,9 @@ router_settings:
 `;
 }
 
-export async function startGatewayTestEnv(opts: { yaml?: (f: { openai: FakeOpenAI; openai2: FakeOpenAI; anthropic: FakeAnthropic }) => string; env?: Record<string, string> } = {}): Promise<GatewayTestEnv> {
+export async function startGatewayTestEnv(
+  opts: { yaml?: (f: { openai: FakeOpenAI; openai2: FakeOpenAI; anthropic: FakeAnthropic }) => string; env?: Record<string, string> } = {},
+): Promise<GatewayTestEnv> {
   const openai = startFakeOpenAI({ apiKey: FAKE_OPENAI_KEY });
   const openai2 = startFakeOpenAI({ apiKey: FAKE_OPENAI_KEY });
   const anthropic = startFakeAnthropic({ apiKey: FAKE_ANTHROPIC_KEY });
@@ -66,7 +68,11 @@ export async function startGatewayTestEnv(opts: { yaml?: (f: { openai: FakeOpenA
   const server = t.app.listen({ port: 0, hostname: "127.0.0.1" });
   const port = server.server!.port;
   return {
-    t, openai, openai2, anthropic, masterKey: TEST_MASTER_KEY,
+    t,
+    openai,
+    openai2,
+    anthropic,
+    masterKey: TEST_MASTER_KEY,
     baseUrl: `http://127.0.0.1:${port}`,
     async close() {
       await t.services.gateway.close();

@@ -10,7 +10,18 @@ import { dirname, join } from "node:path";
 const BACKEND = "/usr/lib/git-core/git-http-backend";
 
 function git(args: string[], cwd: string) {
-  const p = Bun.spawnSync(["git", ...args], { cwd, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" } });
+  const p = Bun.spawnSync(["git", ...args], {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: cwd,
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@example.com",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@example.com",
+    },
+  });
   if (p.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${p.stderr.toString()}`);
 }
 
@@ -25,7 +36,9 @@ export interface GitHttpServer {
  * Serves `/repo.git` (a file README.md saying "hello from the repo", plus `files`: relative path →
  * content, e.g. a skill folder); `routes` answer other paths first.
  */
-export function startGitHttp(opts: { hostname?: string; routes?: Record<string, () => Response>; files?: Record<string, string> } = {}): GitHttpServer {
+export function startGitHttp(
+  opts: { hostname?: string; routes?: Record<string, () => Response>; files?: Record<string, string> } = {},
+): GitHttpServer {
   const root = mkdtempSync(join(tmpdir(), "lap-git-http-"));
   const work = join(root, "work");
   git(["init", "-q", "-b", "main", work], root);

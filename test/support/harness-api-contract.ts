@@ -10,7 +10,18 @@ import type { HarnessName } from "../../harness/adapters/types.ts";
 import { sessionEventData } from "../../server/sessions/events/types.ts";
 import { describeToolCall } from "../../ui/src/lib/tool-calls.ts";
 import { BWRAP_MISSING, requires } from "./skip.ts";
-import { descendants, GATEWAY_MODELS, type LapUnderTest, MASTER_KEY, PROVIDER_KEY, readSse, type StoredEvent, startLapWithScriptedModel, UPSTREAM_MODEL, waitFor } from "./lap-api.ts";
+import {
+  descendants,
+  GATEWAY_MODELS,
+  type LapUnderTest,
+  MASTER_KEY,
+  PROVIDER_KEY,
+  readSse,
+  type StoredEvent,
+  startLapWithScriptedModel,
+  UPSTREAM_MODEL,
+  waitFor,
+} from "./lap-api.ts";
 
 /** The wire format each CLI speaks, hence the gateway model its agent uses, and its binary's name. */
 const HARNESS: Record<HarnessName, { model: string; binary: string }> = {
@@ -35,7 +46,8 @@ export function harnessApiSuite(harness: HarnessName): void {
   let upstreamAtStart = 0;
 
   const session = async (id: string) => (await t.api<{ status: string; error?: string | null }>("GET", `/api/sessions/${id}`)).body;
-  const turnEnds = async (id: string) => (await t.events(id)).filter((e) => e.type === "session.status_idle" || e.type === "session.error").length;
+  const turnEnds = async (id: string) =>
+    (await t.events(id)).filter((e) => e.type === "session.status_idle" || e.type === "session.error").length;
   /** Posts a message and waits for the turn it starts to end; returns that turn's events. */
   const runTurn = async (id: string, text: string, ms = 120_000): Promise<StoredEvent[]> => {
     const ended = await turnEnds(id);
@@ -116,13 +128,17 @@ export function harnessApiSuite(harness: HarnessName): void {
       expect(replyText(turn)).toContain("report.md is written and counted.");
       // The provider sends the reply in 12-character pieces: they stream as deltas and are stored as ONE
       // agent.message (docs/sessions.md "Messages and deltas"), which replaced them.
-      expect(turn.filter((e) => e.type === "agent.message" && JSON.stringify(e.data).includes("report.md is written and counted.")).length).toBe(1);
+      expect(
+        turn.filter((e) => e.type === "agent.message" && JSON.stringify(e.data).includes("report.md is written and counted.")).length,
+      ).toBe(1);
       expect(types).not.toContain("agent.message_delta");
       expect(JSON.stringify(results.map((r) => r.data.content))).toContain("command-ran");
       // The command ran inside the bubblewrap sandbox (its own UTS namespace), not on the host.
       expect(JSON.stringify(results.map((r) => r.data.content))).toContain("lap-sandbox");
       // The dashboard renders each of these tool calls as a diff or a command with its output, never raw JSON.
-      const views = uses.map((use) => describeToolCall(use.data as { name: string; input?: unknown }, results.find((r) => r.data.tool_use_id === use.data.id)?.data));
+      const views = uses.map((use) =>
+        describeToolCall(use.data as { name: string; input?: unknown }, results.find((r) => r.data.tool_use_id === use.data.id)?.data),
+      );
       expect(views.map((view) => view.kind)).not.toContain("other");
       expect(views.some((view) => view.kind === "command" && view.output.includes("command-ran"))).toBe(true);
       expect(views.some((view) => view.kind === "file" && view.path.endsWith("report.md"))).toBe(true);
@@ -144,7 +160,9 @@ export function harnessApiSuite(harness: HarnessName): void {
       expect(replyText(second)).toContain("You asked me to write report.md.");
       const calls = t.model.requests.slice(upstreamAtStart);
       // The harness sent the first turn along with the second: it keeps its own conversation.
-      expect(calls.find((call) => call.lastUserText.includes("what did I ask") && call.tools.length > 0)?.transcript).toContain("Please write report.md");
+      expect(calls.find((call) => call.lastUserText.includes("what did I ask") && call.tools.length > 0)?.transcript).toContain(
+        "Please write report.md",
+      );
 
       // Every call (titles and side calls included) is costed against this session's key, as the agent's model.
       type SpendRow = { model_group: string; key_alias: string; session_id: string; status: string };
@@ -152,7 +170,8 @@ export function harnessApiSuite(harness: HarnessName): void {
       await waitFor("spend rows", async () => (await spend()).length >= calls.length, 10_000);
       const rows = await spend();
       expect(rows.length).toBe(calls.length);
-      for (const row of rows) expect(row).toMatchObject({ model_group: agentModel, key_alias: `session-${sessionId}`, session_id: sessionId, status: "success" });
+      for (const row of rows)
+        expect(row).toMatchObject({ model_group: agentModel, key_alias: `session-${sessionId}`, session_id: sessionId, status: "success" });
     }, 300_000);
 
     test(`${harness}: POST /interrupt mid-turn ends the turn as interrupted; the next message works`, async () => {
@@ -163,7 +182,11 @@ export function harnessApiSuite(harness: HarnessName): void {
       const before = t.model.requests.length;
       const ended = await turnEnds(sessionId);
       expect((await t.api("POST", `/api/sessions/${sessionId}/messages`, { text: "take your time on this one" })).status).toBe(202);
-      await waitFor("the model call to hang", () => t.model.requests.slice(before).some((call) => call.lastUserText.includes("take your time") && call.tools.length > 0), 60_000);
+      await waitFor(
+        "the model call to hang",
+        () => t.model.requests.slice(before).some((call) => call.lastUserText.includes("take your time") && call.tools.length > 0),
+        60_000,
+      );
       expect((await session(sessionId)).status).toBe("running");
       const interrupted = await t.api<{ interrupted: boolean }>("POST", `/api/sessions/${sessionId}/interrupt`);
       expect(interrupted).toEqual({ status: 200, body: { interrupted: true } });
@@ -187,7 +210,11 @@ export function harnessApiSuite(harness: HarnessName): void {
       const before = t.model.requests.length;
       const ended = await turnEnds(sessionId);
       expect((await t.api("POST", `/api/sessions/${sessionId}/messages`, { text: "hang now please" })).status).toBe(202);
-      await waitFor("the model call to hang", () => t.model.requests.slice(before).some((call) => call.lastUserText.includes("hang now") && call.tools.length > 0), 60_000);
+      await waitFor(
+        "the model call to hang",
+        () => t.model.requests.slice(before).some((call) => call.lastUserText.includes("hang now") && call.tools.length > 0),
+        60_000,
+      );
       const [box] = (await t.api<{ data: { pid: number | null }[] }>("GET", `/api/sandboxes?session_id=${sessionId}`)).body.data;
       const clis = descendants(box!.pid!).filter((p) => basename(p.argv[0] ?? "") === binary);
       expect(clis.length).toBeGreaterThanOrEqual(1);
@@ -211,15 +238,27 @@ export function harnessApiSuite(harness: HarnessName): void {
     }, 240_000);
 
     test(`${harness}: a model the gateway does not know is refused at creation, and one removed since is a clear session.error naming it; nothing is sent upstream`, async () => {
-      const refused = await t.api<{ error: { fields?: { field: string; message: string }[] } }>("POST", "/api/agents", { name: `${harness}-unknown`, model: "no-such-model", runtime_id: "rt_local_sandbox", harness });
+      const refused = await t.api<{ error: { fields?: { field: string; message: string }[] } }>("POST", "/api/agents", {
+        name: `${harness}-unknown`,
+        model: "no-such-model",
+        runtime_id: "rt_local_sandbox",
+        harness,
+      });
       expect(refused.status).toBe(400);
       expect(refused.body.error.fields?.[0]).toMatchObject({ field: "model" });
       expect(refused.body.error.fields?.[0]?.message).toContain("no-such-model");
 
       // A model the agent was created with, then removed from the gateway.
       const anthropic = agentModel === GATEWAY_MODELS.anthropic;
-      const params = { model: `${anthropic ? "anthropic" : "openai"}/${UPSTREAM_MODEL}`, api_base: anthropic ? t.model.url : `${t.model.url}/v1`, api_key: PROVIDER_KEY };
-      const added = await t.api<{ model_info: { id: string } }>("POST", "/model/new", { model_name: `${harness}-soon-gone`, litellm_params: params });
+      const params = {
+        model: `${anthropic ? "anthropic" : "openai"}/${UPSTREAM_MODEL}`,
+        api_base: anthropic ? t.model.url : `${t.model.url}/v1`,
+        api_key: PROVIDER_KEY,
+      };
+      const added = await t.api<{ model_info: { id: string } }>("POST", "/model/new", {
+        model_name: `${harness}-soon-gone`,
+        litellm_params: params,
+      });
       expect(added.status).toBe(200);
       const id = await newSession(`${harness}-misconfigured`, `${harness}-soon-gone`);
       expect((await t.api("POST", "/model/delete", { id: added.body.model_info.id })).status).toBe(200);

@@ -30,7 +30,11 @@ async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> 
   }
 }
 
-export function harnessContract(name: string, factory: HarnessFactory, options: { gatewayPath?: string; systemPrompt?: boolean } = {}): void {
+export function harnessContract(
+  name: string,
+  factory: HarnessFactory,
+  options: { gatewayPath?: string; systemPrompt?: boolean } = {},
+): void {
   const setup = {} as Setup;
   const adapters: HarnessAdapter[] = [];
   const make = (overrides: Partial<HarnessConfig> = {}) => {
@@ -38,7 +42,14 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
     const workspace = join(dir, "workspace");
     const home = join(dir, "home");
     Bun.spawnSync(["mkdir", "-p", workspace, home]);
-    const adapter = factory({ workspace, home, gatewayUrl: `${setup.model.url}${options.gatewayPath ?? ""}`, apiKey: KEY, model: MODEL, ...overrides });
+    const adapter = factory({
+      workspace,
+      home,
+      gatewayUrl: `${setup.model.url}${options.gatewayPath ?? ""}`,
+      apiKey: KEY,
+      model: MODEL,
+      ...overrides,
+    });
     adapters.push(adapter);
     return { adapter, workspace };
   };
@@ -193,7 +204,12 @@ export function harnessContract(name: string, factory: HarnessFactory, options: 
   }, 120_000);
 
   test(`${name}: recovered history is given to a fresh harness`, async () => {
-    const { adapter } = make({ history: [{ role: "user", text: "my name is Ada" }, { role: "assistant", text: "Hello Ada" }] });
+    const { adapter } = make({
+      history: [
+        { role: "user", text: "my name is Ada" },
+        { role: "assistant", text: "Hello Ada" },
+      ],
+    });
     setup.model.setScript([{ when: "my name?", steps: [{ kind: "text", text: "Your name is Ada." }] }]);
     await adapter.start();
     const before = setup.model.requests.length;

@@ -91,15 +91,7 @@ export const HOSTILE_PATH_SEGMENTS: readonly string[] = [
 ];
 
 /** Query values (already URL-encoded). */
-export const HOSTILE_QUERY_VALUES: readonly string[] = [
-  "%00",
-  "x".repeat(20_000),
-  "%ED%A0%80",
-  "-1",
-  "1e999",
-  "abc",
-  "%E2%80%AE",
-];
+export const HOSTILE_QUERY_VALUES: readonly string[] = ["%00", "x".repeat(20_000), "%ED%A0%80", "-1", "1e999", "abc", "%E2%80%AE"];
 
 /** A concrete path for a route pattern, with every `:param` (and a trailing `*`) replaced. */
 export const concretePath = (pattern: string, value: string) => pattern.replace(/:(\w+)/g, value).replace(/\*$/, value);

@@ -27,7 +27,11 @@ export interface KubeTestEnv {
   close(): Promise<void>;
 }
 
-export async function kubeTestEnv(env: Record<string, string> = {}, fakeOpts: FakeKubeOptions = {}, lapOpts: { recycleEveryMs?: number; warmTtlMs?: number } = {}): Promise<KubeTestEnv> {
+export async function kubeTestEnv(
+  env: Record<string, string> = {},
+  fakeOpts: FakeKubeOptions = {},
+  lapOpts: { recycleEveryMs?: number; warmTtlMs?: number } = {},
+): Promise<KubeTestEnv> {
   const supervisors = new Map<string, FakeSupervisor>();
   const fake = await startFakeKubeApiServer({
     bookmarkIntervalMs: 200,
@@ -95,7 +99,10 @@ export async function eventually<T>(fn: () => T | Promise<T>, ms = 3000): Promis
  * The environment of a whole LAP (startLap) on the fake cluster whose pods run the real supervisor
  * (test/support/fake-kubelet.ts), reached by pod IP, with the built-in harness image and one warm pod.
  */
-export function kubeLapEnv(o: { dataDir: string; masterKey: string; kubeconfigPath: string; supervisorPort: number; gatewayConfig: string }, extra: Record<string, string> = {}): Record<string, string> {
+export function kubeLapEnv(
+  o: { dataDir: string; masterKey: string; kubeconfigPath: string; supervisorPort: number; gatewayConfig: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     LAP_DATA_DIR: o.dataDir,
     PORT: "0",

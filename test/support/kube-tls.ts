@@ -33,11 +33,55 @@ export function generateKubeTls(): KubeTls {
   openssl(dir, ["req", "-x509", ...EC, "-keyout", "other-ca.key", "-out", "other-ca.crt", "-days", "1", "-subj", "/CN=stranger-ca"]);
   writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
   openssl(dir, ["req", ...EC, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=kube-apiserver"]);
-  openssl(dir, ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "san.ext"]);
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.crt",
+    "-days",
+    "1",
+    "-extfile",
+    "san.ext",
+  ]);
   openssl(dir, ["req", ...EC, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=lap/O=lap"]);
-  openssl(dir, ["x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "1"]);
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    "client.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "client.crt",
+    "-days",
+    "1",
+  ]);
   openssl(dir, ["req", ...EC, "-keyout", "stranger.key", "-out", "stranger.csr", "-subj", "/CN=stranger"]);
-  openssl(dir, ["x509", "-req", "-in", "stranger.csr", "-CA", "other-ca.crt", "-CAkey", "other-ca.key", "-CAcreateserial", "-out", "stranger.crt", "-days", "1"]);
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    "stranger.csr",
+    "-CA",
+    "other-ca.crt",
+    "-CAkey",
+    "other-ca.key",
+    "-CAcreateserial",
+    "-out",
+    "stranger.crt",
+    "-days",
+    "1",
+  ]);
   const r = (f: string) => readFileSync(join(dir, f), "utf8");
   return {
     dir,

@@ -53,7 +53,8 @@ export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
     [GATEWAY_MODELS.openai, { model: `openai/${UPSTREAM_MODEL}`, api_base: `${model.url}/v1`, api_key: PROVIDER_KEY }],
   ] as const) {
     const added = await api<unknown>("POST", "/model/new", { model_name: name, litellm_params: params });
-    if (added.status !== 200 || JSON.stringify(added.body).includes(PROVIDER_KEY)) throw new Error(`POST /model/new ${name}: ${added.status} ${JSON.stringify(added.body)}`);
+    if (added.status !== 200 || JSON.stringify(added.body).includes(PROVIDER_KEY))
+      throw new Error(`POST /model/new ${name}: ${added.status} ${JSON.stringify(added.body)}`);
   }
   return {
     lap,
@@ -73,7 +74,12 @@ export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
  * Reads `GET /api/sessions/:id/stream` (SSE) as a browser's EventSource would, until `until` says
  * stop or `ms` pass. Returns the events in the order they arrived.
  */
-export function readSse(url: string, key: string, until: (events: StoredEvent[]) => boolean, ms = 120_000): { events: Promise<StoredEvent[]>; close(): void } {
+export function readSse(
+  url: string,
+  key: string,
+  until: (events: StoredEvent[]) => boolean,
+  ms = 120_000,
+): { events: Promise<StoredEvent[]>; close(): void } {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), ms);
   const events = (async () => {

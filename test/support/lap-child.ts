@@ -26,7 +26,13 @@ export interface LapChild {
 
 /** Starts `lap up` with `env` and waits until `base`/health/readiness answers (60 s). */
 export async function startLapChild(env: Record<string, string>, base: string): Promise<LapChild> {
-  const child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], { cwd: ROOT, env: { ...process.env, ...env }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   const stderr = new ChildOutput(child.stderr);
   const kill9 = async () => {
     child.kill("SIGKILL");
@@ -34,7 +40,13 @@ export async function startLapChild(env: Record<string, string>, base: string): 
   };
   const until = Date.now() + 60_000;
   while (Date.now() < until) {
-    if (await fetch(`${base}/health/readiness`).then((r) => r.ok, () => false)) return { child, stderr, kill9 };
+    if (
+      await fetch(`${base}/health/readiness`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { child, stderr, kill9 };
     if (child.exitCode !== null) throw new Error(`LAP exited: ${await stderr.finished}`);
     await Bun.sleep(100);
   }

@@ -22,7 +22,13 @@ const dataDirs = new Set<string>();
  * (see ChildOutput); `stdout.text()` / `stderr.text()` keep their first and last 16 KB.
  */
 export async function startUp(env: Record<string, string>) {
-  const proc = Bun.spawn([...LAP, "up"], { cwd: ROOT, env: { ...baseEnv, PORT: "0", ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...LAP, "up"], {
+    cwd: ROOT,
+    env: { ...baseEnv, PORT: "0", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   children.add(proc);
   if (env.LAP_DATA_DIR) dataDirs.add(env.LAP_DATA_DIR);
   const stdout = new ChildOutput(proc.stdout);

@@ -28,13 +28,26 @@ export const DOC_KEY = "sk-kdEXbIqZRwEeEiHwdg7sFA";
 export const keyGenerate = {
   requests: {
     // virtual_keys: "## /key/generate ### Request"
-    full: { models: ["gpt-3.5-turbo", "gpt-4", "claude-2"], duration: "20m", metadata: { user: "ishaan@berri.ai" }, team_id: "core-infra", max_budget: 10 },
+    full: {
+      models: ["gpt-3.5-turbo", "gpt-4", "claude-2"],
+      duration: "20m",
+      metadata: { user: "ishaan@berri.ai" },
+      team_id: "core-infra",
+      max_budget: 10,
+    },
     // virtual_keys: "Quick Start - Generate a Key"
     quickStart: { models: ["gpt-3.5-turbo", "gpt-4"], metadata: { user: "ishaan@berri.ai" } },
     // virtual_keys: "Set Budgets - Per Key"
     budget: { metadata: { user: "ishaan@berri.ai" }, team_id: "core-infra", max_budget: 10 },
     // API reference: the documented limit and identity parameters
-    limits: { key_alias: "my-app-prod", user_id: "user-1234", rpm_limit: 1000, tpm_limit: 100000, max_parallel_requests: 10, budget_duration: "30d" },
+    limits: {
+      key_alias: "my-app-prod",
+      user_id: "user-1234",
+      rpm_limit: 1000,
+      tpm_limit: 100000,
+      max_parallel_requests: 10,
+      budget_duration: "30d",
+    },
   },
   // virtual_keys: {"key": "sk-kdEXbIqZRwEeEiHwdg7sFA", "expires": "2023-11-19T01:38:25.838000+00:00", "key_name": "sk-...7sFA"};
   // API reference "Returns": key (str), expires (datetime), user_id (str)
@@ -64,7 +77,12 @@ export const keyInfo = {
 
 export const keyUpdate = {
   // virtual_keys "/key/update ### Request"
-  request: (key: string) => ({ key, models: ["gpt-3.5-turbo", "gpt-4", "claude-2"], metadata: { user: "ishaan@berri.ai" }, team_id: "core-infra" }),
+  request: (key: string) => ({
+    key,
+    models: ["gpt-3.5-turbo", "gpt-4", "claude-2"],
+    metadata: { user: "ishaan@berri.ai" },
+    team_id: "core-infra",
+  }),
   // virtual_keys: {"key": "sk-kdEXbIqZRwEeEiHwdg7sFA", "models": [...], "metadata": {"user": "ishaan@berri.ai"}}
   response: { key: "string", models: "array", metadata: "object" } satisfies Shape,
 };
@@ -93,7 +111,12 @@ export const spendLogs = {
   row: {
     request_id: "string",
     call_type: "string",
-    metadata: { user_api_key: "string|null", user_api_key_alias: "string|null", user_api_key_team_id: "string|null", user_api_key_user_id: "string|null" },
+    metadata: {
+      user_api_key: "string|null",
+      user_api_key_alias: "string|null",
+      user_api_key_team_id: "string|null",
+      user_api_key_user_id: "string|null",
+    },
     api_key: "string|null",
     user: "string|null",
     team_id: "string|null",
@@ -110,7 +133,8 @@ export const spendLogs = {
 
 /** Where `value` differs from `shape`: missing fields and wrong types, one line each (empty when it matches). */
 export function shapeMismatches(value: unknown, shape: Shape, path = ""): string[] {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return [`${path || "(body)"}: expected an object, got ${JSON.stringify(value)}`];
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return [`${path || "(body)"}: expected an object, got ${JSON.stringify(value)}`];
   const obj = value as Record<string, unknown>;
   const out: string[] = [];
   for (const [field, want] of Object.entries(shape)) {

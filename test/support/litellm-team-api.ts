@@ -23,7 +23,11 @@ import type { Shape } from "./litellm-key-api";
 export const teamNew = {
   requests: {
     // users: "Add budgets to teams"
-    withMembers: (userId: string) => ({ team_alias: "my-new-team_4", members_with_roles: [{ role: "admin", user_id: userId }], rpm_limit: 99 }),
+    withMembers: (userId: string) => ({
+      team_alias: "my-new-team_4",
+      members_with_roles: [{ role: "admin", user_id: userId }],
+      rpm_limit: 99,
+    }),
     // team_budgets: "1. Create a team"
     budget: { team_alias: "QA Prod Bot", max_budget: 0.000000001, budget_duration: "1d" },
   },
@@ -48,14 +52,29 @@ export const teamNew = {
 
 export const teamMemberAdd = {
   // users: "Step 2. Add User to an existing Team - set max_budget_in_team"
-  request: (teamId: string, userId: string) => ({ team_id: teamId, max_budget_in_team: 0.000000000001, member: { role: "user", user_id: userId } }),
+  request: (teamId: string, userId: string) => ({
+    team_id: teamId,
+    max_budget_in_team: 0.000000000001,
+    member: { role: "user", user_id: userId },
+  }),
   // API reference: TeamAddMemberResponse (the team, plus what changed)
-  response: { team_id: "string", team_alias: "string", members_with_roles: "array", updated_users: "array", updated_team_memberships: "array" } satisfies Shape,
+  response: {
+    team_id: "string",
+    team_alias: "string",
+    members_with_roles: "array",
+    updated_users: "array",
+    updated_team_memberships: "array",
+  } satisfies Shape,
 };
 
 export const teamInfo = {
   query: (teamId: string) => `?team_id=${encodeURIComponent(teamId)}`,
-  response: { team_id: "string", team_info: { team_id: "string", team_alias: "string", members_with_roles: "array", spend: "number", max_budget: "number|null" }, keys: "array", team_memberships: "array" } satisfies Shape,
+  response: {
+    team_id: "string",
+    team_info: { team_id: "string", team_alias: "string", members_with_roles: "array", spend: "number", max_budget: "number|null" },
+    keys: "array",
+    team_memberships: "array",
+  } satisfies Shape,
 };
 
 export const userNew = {
@@ -71,7 +90,12 @@ export const userNew = {
 
 export const userInfo = {
   query: (userId: string) => `?user_id=${encodeURIComponent(userId)}`,
-  response: { user_id: "string", user_info: { user_id: "string", user_role: "string", spend: "number", max_budget: "number|null", teams: "array" }, keys: "array", teams: "array" } satisfies Shape,
+  response: {
+    user_id: "string",
+    user_info: { user_id: "string", user_role: "string", spend: "number", max_budget: "number|null", teams: "array" },
+    keys: "array",
+    teams: "array",
+  } satisfies Shape,
 };
 
 export const userList = {

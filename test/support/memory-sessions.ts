@@ -35,7 +35,10 @@ export class MemorySessions implements SessionsPort {
   failSend = 0;
   stepDelayMs = 5;
   /** What the agent does for a prompt. Default: echo it back, then go idle. */
-  script: (prompt: string) => Step[] = (prompt) => [{ type: "agent.message", data: { text: `You said: ${prompt}` } }, { type: "session.status_idle" }];
+  script: (prompt: string) => Step[] = (prompt) => [
+    { type: "agent.message", data: { text: `You said: ${prompt}` } },
+    { type: "session.status_idle" },
+  ];
   private n = 0;
 
   async findAgent(idOrName: string) {
@@ -50,7 +53,16 @@ export class MemorySessions implements SessionsPort {
       throw new Error("runtime unavailable");
     }
     const id = `sess-${++this.n}`;
-    this.sessions.set(id, { id, agentId: input.agentId, metadata: input.metadata, events: [], listeners: new Set(), chain: Promise.resolve(), interrupted: false, prompts: [] });
+    this.sessions.set(id, {
+      id,
+      agentId: input.agentId,
+      metadata: input.metadata,
+      events: [],
+      listeners: new Set(),
+      chain: Promise.resolve(),
+      interrupted: false,
+      prompts: [],
+    });
     return { id };
   }
   async sendMessage(sessionId: string, text: string) {
@@ -91,7 +103,9 @@ export class MemorySessions implements SessionsPort {
   }
   async userTurns(sessionId: string) {
     const s = this.sessions.get(sessionId);
-    return (s?.events ?? []).filter((e) => e.type === "user.message").map((e) => ({ turnId: e.turnId!, seq: e.seq, text: String(e.data.text) }));
+    return (s?.events ?? [])
+      .filter((e) => e.type === "user.message")
+      .map((e) => ({ turnId: e.turnId!, seq: e.seq, text: String(e.data.text) }));
   }
   // Approvals are tested on the real sessions service (slack/real-sessions.test.ts).
   async getApproval() {

@@ -43,7 +43,10 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
 const oauthError = (error: string, description: string, status = 400) => json({ error, error_description: description }, status);
 
-export function startFakeOAuthServer(upstreamMcpUrl: string, opts: { accessTokenTtlSeconds?: number; scopes?: string[] } = {}): FakeOAuthServer {
+export function startFakeOAuthServer(
+  upstreamMcpUrl: string,
+  opts: { accessTokenTtlSeconds?: number; scopes?: string[] } = {},
+): FakeOAuthServer {
   const clients = new Map<string, Client>();
   const codes = new Map<string, Code>();
   const access = new Map<string, { expires: number; clientId: string }>();
@@ -85,7 +88,12 @@ export function startFakeOAuthServer(upstreamMcpUrl: string, opts: { accessToken
       const url = new URL(req.url);
       const path = url.pathname;
       if (path === "/.well-known/oauth-protected-resource/mcp" || path === "/.well-known/oauth-protected-resource") {
-        return json({ resource: `${origin}/mcp`, authorization_servers: [origin], scopes_supported: opts.scopes ?? ["mcp:tools"], bearer_methods_supported: ["header"] });
+        return json({
+          resource: `${origin}/mcp`,
+          authorization_servers: [origin],
+          scopes_supported: opts.scopes ?? ["mcp:tools"],
+          bearer_methods_supported: ["header"],
+        });
       }
       if (path === "/.well-known/oauth-authorization-server") {
         return json({
@@ -122,7 +130,8 @@ export function startFakeOAuthServer(upstreamMcpUrl: string, opts: { accessToken
         const client = clients.get(q.get("client_id") ?? "");
         const redirectUri = q.get("redirect_uri") ?? "";
         // Without a valid client and redirect_uri the AS must not redirect anywhere.
-        if (!client || !client.redirect_uris.includes(redirectUri)) return oauthError("invalid_request", "unknown client or unregistered redirect_uri");
+        if (!client || !client.redirect_uris.includes(redirectUri))
+          return oauthError("invalid_request", "unknown client or unregistered redirect_uri");
         const back = new URL(redirectUri);
         if (q.get("state")) back.searchParams.set("state", q.get("state")!);
         if (q.get("response_type") !== "code") back.searchParams.set("error", "unsupported_response_type");
@@ -152,10 +161,12 @@ export function startFakeOAuthServer(upstreamMcpUrl: string, opts: { accessToken
         if (grant === "authorization_code") {
           const code = codes.get(form.get("code") ?? "");
           codes.delete(form.get("code") ?? "");
-          if (!code || code.expires < Date.now() || code.clientId !== client.client_id) return oauthError("invalid_grant", "code is invalid, expired or already used");
+          if (!code || code.expires < Date.now() || code.clientId !== client.client_id)
+            return oauthError("invalid_grant", "code is invalid, expired or already used");
           if (form.get("redirect_uri") !== code.redirectUri) return oauthError("invalid_grant", "redirect_uri does not match");
           const verifier = form.get("code_verifier") ?? "";
-          if (b64url(createHash("sha256").update(verifier).digest()) !== code.challenge) return oauthError("invalid_grant", "PKCE verification failed");
+          if (b64url(createHash("sha256").update(verifier).digest()) !== code.challenge)
+            return oauthError("invalid_grant", "PKCE verification failed");
           return issue(client.client_id, code.resource, code.scope);
         }
         if (grant === "refresh_token") {
@@ -178,7 +189,11 @@ export function startFakeOAuthServer(upstreamMcpUrl: string, opts: { accessToken
         const headers = new Headers(req.headers);
         headers.delete("authorization");
         headers.delete("host");
-        return fetch(upstreamMcpUrl, { method: req.method, headers, body: req.method === "GET" || req.method === "DELETE" ? undefined : await req.arrayBuffer() });
+        return fetch(upstreamMcpUrl, {
+          method: req.method,
+          headers,
+          body: req.method === "GET" || req.method === "DELETE" ? undefined : await req.arrayBuffer(),
+        });
       }
       return json({ error: "not_found" }, 404);
     },

@@ -34,7 +34,15 @@ export async function startOidcProvider(opts: { redirectUri: string }): Promise<
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [opts.redirectUri], grant_types: ["authorization_code"], response_types: ["code"] }],
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uris: [opts.redirectUri],
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+      },
+    ],
     pkce: { required: () => true },
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     features: { devInteractions: { enabled: false } },
@@ -56,7 +64,12 @@ export async function startOidcProvider(opts: { redirectUri: string }): Promise<
       const grant = new provider.Grant({ accountId: account.sub, clientId: details.params.client_id as string });
       grant.addOIDCScope(String(details.params.scope));
       const grantId = await grant.save();
-      await provider.interactionFinished(req, res, { login: { accountId: account.sub }, consent: { grantId } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: account.sub }, consent: { grantId } },
+        { mergeWithLastSubmission: false },
+      );
     } catch (err) {
       res.statusCode = 500;
       res.end(String(err));
@@ -74,12 +87,19 @@ export async function startOidcProvider(opts: { redirectUri: string }): Promise<
 }
 
 /** A browser's redirect chain: follows Location headers, keeping cookies by name (all hosts are loopback). */
-export async function followRedirects(start: string, jar = new Map<string, string>(), max = 15): Promise<{ url: string; status: number; jar: Map<string, string>; chain: string[] }> {
+export async function followRedirects(
+  start: string,
+  jar = new Map<string, string>(),
+  max = 15,
+): Promise<{ url: string; status: number; jar: Map<string, string>; chain: string[] }> {
   let url = start;
   const chain: string[] = [];
   for (let i = 0; i < max; i++) {
     chain.push(url);
-    const res = await fetch(url, { redirect: "manual", headers: jar.size ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") } : {} });
+    const res = await fetch(url, {
+      redirect: "manual",
+      headers: jar.size ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") } : {},
+    });
     for (const c of res.headers.getSetCookie()) {
       const [pair, ...attrs] = c.split(";");
       const eq = pair!.indexOf("=");

@@ -53,20 +53,38 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
     idleTimeout: 0,
     async fetch(req) {
       const url = new URL(req.url);
-      if (req.method !== "POST" || !url.pathname.endsWith("/chat/completions")) return Response.json({ error: { message: "not found" } }, { status: 404 });
+      if (req.method !== "POST" || !url.pathname.endsWith("/chat/completions"))
+        return Response.json({ error: { message: "not found" } }, { status: 404 });
       const body = (await req.json()) as RecordedRequest & { stream?: boolean; stream_options?: { include_usage?: boolean } };
-      requests.push({ model: body.model, authorization: req.headers.get("authorization"), messages: body.messages, tools: body.tools ?? [] });
+      requests.push({
+        model: body.model,
+        authorization: req.headers.get("authorization"),
+        messages: body.messages,
+        tools: body.tools ?? [],
+      });
       const step = steps.shift() ?? { text: "done" };
-      if ("status" in step) return Response.json({ error: { message: step.error, type: "invalid_request_error" } }, { status: step.status });
+      if ("status" in step)
+        return Response.json({ error: { message: step.error, type: "invalid_request_error" } }, { status: step.status });
       if (body.stream !== true) {
         const calls = ("toolCalls" in step ? step.toolCalls : undefined) ?? [];
         const message = {
           role: "assistant",
           content: ("text" in step ? step.text : undefined) ?? "",
-          ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id ?? `call_${++callCounter}`, type: "function", function: { name: c.name, arguments: JSON.stringify(c.arguments) } })) } : {}),
+          ...(calls.length
+            ? {
+                tool_calls: calls.map((c) => ({
+                  id: c.id ?? `call_${++callCounter}`,
+                  type: "function",
+                  function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+                })),
+              }
+            : {}),
         };
         return Response.json({
-          id: "chatcmpl-scripted", object: "chat.completion", created: 0, model: "scripted",
+          id: "chatcmpl-scripted",
+          object: "chat.completion",
+          created: 0,
+          model: "scripted",
           choices: [{ index: 0, message, finish_reason: calls.length ? "tool_calls" : "stop" }],
           usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
         });
@@ -100,14 +118,24 @@ export function startScriptedOpenAI(): ScriptedOpenAI {
           calls.forEach((c, index) => {
             const args = JSON.stringify(c.arguments);
             const id = c.id ?? `call_${++callCounter}`;
-            controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, id, type: "function", function: { name: c.name, arguments: args.slice(0, 5) } }] })));
+            controller.enqueue(
+              enc.encode(chunk({ tool_calls: [{ index, id, type: "function", function: { name: c.name, arguments: args.slice(0, 5) } }] })),
+            );
             controller.enqueue(enc.encode(chunk({ tool_calls: [{ index, function: { arguments: args.slice(5) } }] })));
           });
           controller.enqueue(enc.encode(chunk({}, calls.length ? "tool_calls" : "stop")));
           // As OpenAI does when asked (stream_options.include_usage, which LAP's gateway always sets): a last chunk with usage.
           if (body.stream_options?.include_usage) {
-            const usage = { prompt_tokens: 10, completion_tokens: Math.max(1, Math.ceil(text.length / 4)), total_tokens: 10 + Math.max(1, Math.ceil(text.length / 4)) };
-            controller.enqueue(enc.encode(`data: ${JSON.stringify({ id: "chatcmpl-scripted", object: "chat.completion.chunk", created: 0, model: "scripted", choices: [], usage })}\n\n`));
+            const usage = {
+              prompt_tokens: 10,
+              completion_tokens: Math.max(1, Math.ceil(text.length / 4)),
+              total_tokens: 10 + Math.max(1, Math.ceil(text.length / 4)),
+            };
+            controller.enqueue(
+              enc.encode(
+                `data: ${JSON.stringify({ id: "chatcmpl-scripted", object: "chat.completion.chunk", created: 0, model: "scripted", choices: [], usage })}\n\n`,
+              ),
+            );
           }
           controller.enqueue(enc.encode("data: [DONE]\n\n"));
           controller.close();

@@ -24,16 +24,27 @@ export interface SessionHarness {
 }
 
 export async function sessionHarness(
-  opts: { fake?: FakeRuntimeOptions; session?: Partial<SessionModuleDeps>; agent?: Record<string, unknown>; env?: Record<string, string>; app?: Partial<AppDeps> } = {},
+  opts: {
+    fake?: FakeRuntimeOptions;
+    session?: Partial<SessionModuleDeps>;
+    agent?: Record<string, unknown>;
+    env?: Record<string, string>;
+    app?: Partial<AppDeps>;
+  } = {},
 ): Promise<SessionHarness> {
   const fake = new FakeManagedAgents(opts.fake).start();
-  const t = await createTestApp(opts.env ?? {}, { ...opts.app, sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, maxStreamDrops: 3, ...opts.session } });
+  const t = await createTestApp(opts.env ?? {}, {
+    ...opts.app,
+    sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, maxStreamDrops: 3, ...opts.session },
+  });
   t.app.listen({ port: 0, hostname: "127.0.0.1", idleTimeout: 30 });
   await t.services.sessions.start();
   const url = `http://127.0.0.1:${t.app.server!.port}`;
   const rt = await t.json("POST", "/api/runtimes", { body: { alias: "fake", base_url: fake.url, api_key: fake.apiKey } });
   if (rt.status !== 201) throw new Error(`runtime: ${JSON.stringify(rt.body)}`);
-  const ag = await t.json("POST", "/api/agents", { body: { name: "helper", model: "claude-sonnet-4-5", system_prompt: "Be brief.", runtime_id: rt.body.id, ...opts.agent } });
+  const ag = await t.json("POST", "/api/agents", {
+    body: { name: "helper", model: "claude-sonnet-4-5", system_prompt: "Be brief.", runtime_id: rt.body.id, ...opts.agent },
+  });
   if (ag.status !== 201) throw new Error(`agent: ${JSON.stringify(ag.body)}`);
 
   const h: SessionHarness = {
@@ -64,10 +75,14 @@ export async function sessionHarness(
       throw new Error(`timed out waiting for ${what}`);
     },
     waitForStatus(sessionId, status, timeoutMs) {
-      return h.waitFor(`session ${sessionId} ${status}`, async () => {
-        const res = await t.json("GET", `/api/sessions/${sessionId}`);
-        return res.body.status === status ? res.body : undefined;
-      }, timeoutMs);
+      return h.waitFor(
+        `session ${sessionId} ${status}`,
+        async () => {
+          const res = await t.json("GET", `/api/sessions/${sessionId}`);
+          return res.body.status === status ? res.body : undefined;
+        },
+        timeoutMs,
+      );
     },
     waitForEvent(sessionId, pred, timeoutMs) {
       return h.waitFor(`event on ${sessionId}`, async () => (await h.events(sessionId)).find(pred), timeoutMs);
@@ -100,7 +115,11 @@ export async function readSse(res: Response, stop: (events: StoredEvent[]) => bo
       while ((i = buf.indexOf("\n\n")) >= 0) {
         const frame = buf.slice(0, i);
         buf = buf.slice(i + 2);
-        const data = frame.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+        const data = frame
+          .split("\n")
+          .filter((l) => l.startsWith("data: "))
+          .map((l) => l.slice(6))
+          .join("\n");
         if (data) out.push(JSON.parse(data));
       }
     }

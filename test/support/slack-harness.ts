@@ -31,15 +31,26 @@ export async function slackHarness(opts: SlackHarnessOptions = {}) {
   fake.setClient("cid-123", "csecret-456");
   const sessions = new MemorySessions();
   const rawEnv: Record<string, string> = {
-    LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-slack-")), MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: "silent", BASE_URL: BASE,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl,
-    SLACK_CLIENT_ID: "cid-123", SLACK_CLIENT_SECRET: "csecret-456", ...opts.env,
+    LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-slack-")),
+    MASTER_KEY: TEST_MASTER_KEY,
+    LOG_LEVEL: "silent",
+    BASE_URL: BASE,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_API_URL: fake.apiUrl,
+    SLACK_CLIENT_ID: "cid-123",
+    SLACK_CLIENT_SECRET: "csecret-456",
+    ...opts.env,
   };
   for (const [k, v] of Object.entries(rawEnv)) if (v === "") delete rawEnv[k];
   const config = loadConfig(rawEnv);
   const database = await testDatabase();
   const { app, services } = createApp({
-    config, database, logger: createLogger("silent"), rawEnv, uiDist: join(rawEnv.LAP_DATA_DIR!, "no-ui"),
+    config,
+    database,
+    logger: createLogger("silent"),
+    rawEnv,
+    uiDist: join(rawEnv.LAP_DATA_DIR!, "no-ui"),
     slackSessions: opts.real ? undefined : sessions,
     sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, ...opts.real?.sessionOptions },
     slackOptions: { minEditIntervalMs: opts.minEditIntervalMs ?? 40, turnTimeoutMs: opts.turnTimeoutMs },
@@ -47,7 +58,12 @@ export async function slackHarness(opts: SlackHarnessOptions = {}) {
   if (opts.real) await services.sessions.start();
   const sign = (o: Partial<SignedOptions> = {}): SignedOptions => ({ secret: SIGNING_SECRET, ...o });
   const h = {
-    app, fake, sessions, database, config, slack: services.slack,
+    app,
+    fake,
+    sessions,
+    database,
+    config,
+    slack: services.slack,
     send: (req: Request) => app.handle(req),
     /** Posts an Events API callback around `event`; returns the HTTP response. */
     event: (event: Record<string, unknown>, o: Partial<SignedOptions> & { eventId?: string; teamId?: string } = {}) =>
@@ -58,7 +74,9 @@ export async function slackHarness(opts: SlackHarnessOptions = {}) {
       const headers: Record<string, string> = {};
       if (key) headers.authorization = `Bearer ${key}`;
       if (body !== undefined) headers["content-type"] = "application/json";
-      const res = await app.handle(new Request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+      const res = await app.handle(
+        new Request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+      );
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
     },

@@ -33,7 +33,12 @@ export const signedEvent = (base: string, payload: unknown, opts: SignedOptions)
   signedRequest(`${base}/slack/events`, JSON.stringify(payload), "application/json", opts);
 
 export const signedInteraction = (base: string, payload: unknown, opts: SignedOptions) =>
-  signedRequest(`${base}/slack/interactivity`, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), "application/x-www-form-urlencoded", opts);
+  signedRequest(
+    `${base}/slack/interactivity`,
+    new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+    "application/x-www-form-urlencoded",
+    opts,
+  );
 
 export const signedCommand = (base: string, fields: Record<string, string>, opts: SignedOptions) =>
   signedRequest(`${base}/slack/commands`, new URLSearchParams(fields).toString(), "application/x-www-form-urlencoded", opts);

@@ -22,7 +22,8 @@ export function startSoakModel(opts: { pieces: number; pieceDelayMs: number; too
     hostname: "127.0.0.1",
     idleTimeout: 0,
     async fetch(req) {
-      if (req.method !== "POST" || !new URL(req.url).pathname.endsWith("/chat/completions")) return Response.json({ error: { message: "not found" } }, { status: 404 });
+      if (req.method !== "POST" || !new URL(req.url).pathname.endsWith("/chat/completions"))
+        return Response.json({ error: { message: "not found" } }, { status: 404 });
       const body = (await req.json()) as { messages: Array<{ role: string }> };
       const id = ++requests;
       const askTool = body.messages.at(-1)?.role === "user";

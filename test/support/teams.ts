@@ -12,7 +12,13 @@ export async function makeTeam(t: TestApp, alias: string, extra: Record<string, 
 }
 
 /** A user (member of `team` with `role`, unless no team) and a personal key that acts as it. */
-export async function makeUser(t: TestApp, email: string, team: string | null, role = "member", extra: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
+export async function makeUser(
+  t: TestApp,
+  email: string,
+  team: string | null,
+  role = "member",
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; key: string }> {
   const user = await t.json("POST", "/api/users", { body: { email, password: "correct horse battery staple", ...extra } });
   expect(user.status).toBe(201);
   const id = user.body.user.id as string;

@@ -68,7 +68,15 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
 
   test("a read-only command asks too (Claude Code's default mode would let `ls` through)", async () => {
     const { adapter } = session(["bash"]);
-    scripted().setScript([{ when: "list the files", steps: [{ kind: "run", command: "ls" }, { kind: "text", text: "listed" }] }]);
+    scripted().setScript([
+      {
+        when: "list the files",
+        steps: [
+          { kind: "run", command: "ls" },
+          { kind: "text", text: "listed" },
+        ],
+      },
+    ]);
     const first = await adapter.send("Please list the files.");
     expect(first.outcome).toBe("requires_action");
     expect(toolUses(first.events)).toEqual([expect.objectContaining({ name: "Bash", evaluated_permission: "ask" })]);
@@ -90,7 +98,11 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
     expect(first.outcome).toBe("requires_action");
     const [bash] = toolUses(first.events);
     const before = scripted().requests.length;
-    const second = await adapter.confirm({ tool_use_id: bash!.id, result: "deny", deny_message: "not on this machine, use the staging box" });
+    const second = await adapter.confirm({
+      tool_use_id: bash!.id,
+      result: "deny",
+      deny_message: "not on this machine, use the staging box",
+    });
     expect(second.outcome).toBe("end_turn");
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
     const [result] = toolResults(second.events);
@@ -101,7 +113,10 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
 
     const again = await adapter.confirm({ tool_use_id: bash!.id, result: "allow" });
     expect(again.outcome).toBe("error");
-    expect(again.events.at(-1)).toMatchObject({ type: "session.error", error: { code: "harness_failed", message: `no tool call ${bash!.id} is waiting for a decision` } });
+    expect(again.events.at(-1)).toMatchObject({
+      type: "session.error",
+      error: { code: "harness_failed", message: `no tool call ${bash!.id} is waiting for a decision` },
+    });
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
   }, 120_000);
 
@@ -127,9 +142,15 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
     ]);
     let result = await adapter.send("Please read both files.");
     const reads = toolUses(result.events);
-    expect(reads.map((u) => [u.name, u.evaluated_permission])).toEqual([["Read", "ask"], ["Read", "ask"]]);
+    expect(reads.map((u) => [u.name, u.evaluated_permission])).toEqual([
+      ["Read", "ask"],
+      ["Read", "ask"],
+    ]);
     // Claude Code checks both reads at once (read-only tools run in parallel): one turn waits for both.
-    expect(result.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: reads.map((r) => r.id) } });
+    expect(result.events.at(-1)).toEqual({
+      type: "session.status_idle",
+      stop_reason: { type: "requires_action", event_ids: reads.map((r) => r.id) },
+    });
     const turns = [result];
     const decided: string[] = [];
     // Answer whatever is waiting, one decision per turn, until the agent is done (bounded).
@@ -157,7 +178,13 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
   test("a new message instead of a decision refuses the waiting call in the new turn; the command never runs", async () => {
     const { adapter, workspace } = session(["Bash"]);
     scripted().setScript([
-      { when: "pending job", steps: [{ kind: "run", command: "echo ran > pending.txt" }, { kind: "text", text: "ran it" }] },
+      {
+        when: "pending job",
+        steps: [
+          { kind: "run", command: "echo ran > pending.txt" },
+          { kind: "text", text: "ran it" },
+        ],
+      },
       { when: "something else", steps: [{ kind: "text", text: "Doing something else." }] },
     ]);
     const first = await adapter.send("Please do the pending job.");
@@ -176,7 +203,13 @@ describe("claude-code asks before a listed tool (real claude CLI)", () => {
   test("an interrupt while a call waits refuses it; the session goes on", async () => {
     const { adapter, workspace } = session(["bash"]);
     scripted().setScript([
-      { when: "stoppable job", steps: [{ kind: "run", command: "echo ran > stopped.txt" }, { kind: "text", text: "ran it" }] },
+      {
+        when: "stoppable job",
+        steps: [
+          { kind: "run", command: "echo ran > stopped.txt" },
+          { kind: "text", text: "ran it" },
+        ],
+      },
       { when: "say hello", steps: [{ kind: "text", text: "hello after the interrupt" }] },
     ]);
     const first = await adapter.send("Please do the stoppable job.");

@@ -14,8 +14,24 @@ import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { CliTurns } from "../cli-turns.ts";
 import { type CliProcess, spawnCli } from "../process.ts";
-import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type ToolConfirmation, type TurnResult } from "../types.ts";
-import { allowResponse, claudeAskRules, denialMessage, denyResponse, needsApproval, type PermissionRequest, parseCancelRequest, parsePermissionRequest } from "./permissions.ts";
+import {
+  events as ev,
+  type HarnessAdapter,
+  type HarnessConfig,
+  type HarnessEvent,
+  type ToolConfirmation,
+  type TurnResult,
+} from "../types.ts";
+import {
+  allowResponse,
+  claudeAskRules,
+  denialMessage,
+  denyResponse,
+  needsApproval,
+  type PermissionRequest,
+  parseCancelRequest,
+  parsePermissionRequest,
+} from "./permissions.ts";
 import { translateClaudeLine } from "./translate.ts";
 
 /** If Claude Code does not end the turn this long after an interrupt request, it is killed. */
@@ -50,10 +66,15 @@ export function claudeCodeEnv(config: HarnessConfig): Record<string, string> {
 }
 
 /** `--mcp-config` content: every server over streamable HTTP at LAP's proxy, with the session key. */
-export function claudeMcpConfig(config: HarnessConfig): { mcpServers: Record<string, { type: "http"; url: string; headers: Record<string, string> }> } {
+export function claudeMcpConfig(config: HarnessConfig): {
+  mcpServers: Record<string, { type: "http"; url: string; headers: Record<string, string> }>;
+} {
   return {
     mcpServers: Object.fromEntries(
-      (config.mcpServers ?? []).map((s) => [s.name, { type: "http" as const, url: s.url, headers: { Authorization: `Bearer ${config.apiKey}` } }]),
+      (config.mcpServers ?? []).map((s) => [
+        s.name,
+        { type: "http" as const, url: s.url, headers: { Authorization: `Bearer ${config.apiKey}` } },
+      ]),
     ),
   };
 }
@@ -105,14 +126,20 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
     if (this.turns.cli) return this.turns.cli;
     const binary = this.config.binary ?? harnessBinary("claude-code");
     const cmd = [
-      binary, "-p",
-      "--input-format", "stream-json",
-      "--output-format", "stream-json",
+      binary,
+      "-p",
+      "--input-format",
+      "stream-json",
+      "--output-format",
+      "stream-json",
       "--verbose",
       "--include-partial-messages",
-      "--model", this.config.model,
+      "--model",
+      this.config.model,
       "--dangerously-skip-permissions",
-      ...(this.asksForApproval ? ["--permission-prompt-tool", "stdio", "--settings", JSON.stringify({ permissions: { ask: claudeAskRules(this.approvalTools) } })] : []),
+      ...(this.asksForApproval
+        ? ["--permission-prompt-tool", "stdio", "--settings", JSON.stringify({ permissions: { ask: claudeAskRules(this.approvalTools) } })]
+        : []),
       ...(this.config.mcpServers?.length ? ["--mcp-config", this.writeMcpConfig(), "--strict-mcp-config"] : []),
       ...(this.config.systemPrompt ? ["--append-system-prompt", this.config.systemPrompt] : []),
       ...(this.conversationId ? ["--resume", this.conversationId] : []),
@@ -173,7 +200,8 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
 
   /** Ends LAP's turn with requires_action for every waiting call (Managed Agents: one decision each). */
   private endTurnWaiting(): void {
-    if (this.pending.length && !this.answeredWhileWaiting && !this.streaming) this.turns.turn?.emit(ev.requiresAction(this.pending.map((p) => p.toolUseId)));
+    if (this.pending.length && !this.answeredWhileWaiting && !this.streaming)
+      this.turns.turn?.emit(ev.requiresAction(this.pending.map((p) => p.toolUseId)));
   }
 
   /** A listed tool waits for `confirm` and ends LAP's turn meanwhile; anything else asked about runs at once. */
@@ -210,11 +238,19 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
     try {
       const cli = this.ensureProcess();
       // Attachments as Anthropic content blocks in the stream-json input (docs/sessions.md "Attachments").
-      const blocks = attachments.map((a) => ({ type: a.kind, source: { type: "base64", media_type: a.mediaType, data: a.data }, ...(a.kind === "document" && a.title ? { title: a.title } : {}) }));
-      const message = JSON.stringify({ type: "user", message: { role: "user", content: [...(prompt ? [{ type: "text", text: prompt }] : []), ...blocks] } });
+      const blocks = attachments.map((a) => ({
+        type: a.kind,
+        source: { type: "base64", media_type: a.mediaType, data: a.data },
+        ...(a.kind === "document" && a.title ? { title: a.title } : {}),
+      }));
+      const message = JSON.stringify({
+        type: "user",
+        message: { role: "user", content: [...(prompt ? [{ type: "text", text: prompt }] : []), ...blocks] },
+      });
       // A message instead of a decision refuses the waiting calls (as the built-in harness does). It is
       // sent once the CLI's interrupted turn has ended, so that it starts a turn of its own.
-      if (this.pending.length) this.refusePending(cli, "Not run: the user sent a new message instead of deciding on this tool call.", () => cli.write(message));
+      if (this.pending.length)
+        this.refusePending(cli, "Not run: the user sent a new message instead of deciding on this tool call.", () => cli.write(message));
       else cli.write(message);
     } catch (error) {
       this.turns.fail("harness_start_failed", `claude could not start: ${(error as Error).message}`);
@@ -248,7 +284,10 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
     // waiting (a confirmation turn running while parallel calls wait) are refused the same way.
     await this.turns.interrupt((running) => {
       if (this.pending.length) this.denyAll(running, "Not run: the user interrupted the turn.");
-      else running.write(JSON.stringify({ type: "control_request", request_id: `interrupt-${Date.now()}`, request: { subtype: "interrupt" } }));
+      else
+        running.write(
+          JSON.stringify({ type: "control_request", request_id: `interrupt-${Date.now()}`, request: { subtype: "interrupt" } }),
+        );
     }, INTERRUPT_GRACE_MS);
   }
 

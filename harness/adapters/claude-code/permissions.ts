@@ -55,7 +55,11 @@ export type PermissionRequest = { requestId: string; toolName: string; toolUseId
 /** A `control_request` asking whether a tool may run, or undefined for any other line. */
 export function parsePermissionRequest(line: string): PermissionRequest | undefined {
   if (!line.includes('"can_use_tool"')) return undefined;
-  let record: { type?: unknown; request_id?: unknown; request?: { subtype?: unknown; tool_name?: unknown; tool_use_id?: unknown; input?: unknown } };
+  let record: {
+    type?: unknown;
+    request_id?: unknown;
+    request?: { subtype?: unknown; tool_name?: unknown; tool_use_id?: unknown; input?: unknown };
+  };
   try {
     record = JSON.parse(line) as typeof record;
   } catch {
@@ -88,7 +92,12 @@ export function allowResponse(request: PermissionRequest): string {
  * `interrupt` the CLI also ends its turn (its own refusal text replaces the message).
  */
 export function denyResponse(request: PermissionRequest, message: string, interrupt = false): string {
-  return controlResponse(request.requestId, { behavior: "deny", message, toolUseID: request.toolUseId, ...(interrupt ? { interrupt: true } : {}) });
+  return controlResponse(request.requestId, {
+    behavior: "deny",
+    message,
+    toolUseID: request.toolUseId,
+    ...(interrupt ? { interrupt: true } : {}),
+  });
 }
 
 function controlResponse(requestId: string, response: Record<string, unknown>): string {

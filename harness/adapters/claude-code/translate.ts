@@ -4,7 +4,16 @@
 // user records Claude Code writes after running a tool; the turn ends at the `result` record.
 import { events as ev, type HarnessEvent } from "../types.ts";
 
-type Block = { type: string; id?: string; name?: string; input?: Record<string, unknown>; text?: string; tool_use_id?: string; content?: unknown; is_error?: boolean };
+type Block = {
+  type: string;
+  id?: string;
+  name?: string;
+  input?: Record<string, unknown>;
+  text?: string;
+  tool_use_id?: string;
+  content?: unknown;
+  is_error?: boolean;
+};
 type Record_ = {
   type: string;
   subtype?: string;
@@ -23,7 +32,8 @@ export type ClaudeTranslation = { events: HarnessEvent[]; sessionId?: string; tu
 
 function resultText(content: unknown): string {
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((part) => (part && typeof part === "object" && "text" in part ? String(part.text) : "")).join("\n");
+  if (Array.isArray(content))
+    return content.map((part) => (part && typeof part === "object" && "text" in part ? String(part.text) : "")).join("\n");
   return "";
 }
 

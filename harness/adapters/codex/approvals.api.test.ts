@@ -9,7 +9,13 @@ approvalsApiContract({
   model: "openai",
   tools: { write: "file_change", bash: "command_execution" },
   denyScript: [
-    { when: "risky job", steps: [{ kind: "run", command: "echo ran > /workspace/risky.txt" }, { kind: "text", text: "ran it" }] },
+    {
+      when: "risky job",
+      steps: [
+        { kind: "run", command: "echo ran > /workspace/risky.txt" },
+        { kind: "text", text: "ran it" },
+      ],
+    },
     // The person's reason reaches Codex's model as a user message in the same turn (turn/steer).
     { when: "not on this machine", steps: [{ kind: "text", text: "Understood, not running it." }] },
   ],

@@ -41,7 +41,10 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
     expect(change).toMatchObject({ name: "file_change", evaluated_permission: "allow" });
     expect(readFileSync(join(workspace, "free.txt"), "utf8")).toContain("no approval needed");
     expect(command).toMatchObject({ name: "command_execution", evaluated_permission: "ask" });
-    expect(first.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: [command!.id] } });
+    expect(first.events.at(-1)).toEqual({
+      type: "session.status_idle",
+      stop_reason: { type: "requires_action", event_ids: [command!.id] },
+    });
     expect(toolResults(first.events).map((r) => r.tool_use_id)).toEqual([change!.id]);
     // Waiting costs nothing: the command has not run, and Codex stays up.
     await Bun.sleep(500);
@@ -63,7 +66,15 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
 
   test("a read-only command asks too (`ls`: every command asks under the untrusted policy)", async () => {
     const { adapter } = session(["bash"]);
-    scripted().setScript([{ when: "list the files", steps: [{ kind: "run", command: "ls" }, { kind: "text", text: "listed" }] }]);
+    scripted().setScript([
+      {
+        when: "list the files",
+        steps: [
+          { kind: "run", command: "ls" },
+          { kind: "text", text: "listed" },
+        ],
+      },
+    ]);
     const first = await adapter.send("Please list the files.");
     expect(first.outcome).toBe("requires_action");
     expect(toolUses(first.events)).toEqual([expect.objectContaining({ name: "command_execution", evaluated_permission: "ask" })]);
@@ -73,7 +84,13 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
   test("deny with a message: the command does not run and the model's next request carries the message; a decision on no waiting call is an error", async () => {
     const { adapter, workspace } = session(["bash"]);
     scripted().setScript([
-      { when: "risky job", steps: [{ kind: "run", command: "echo ran > risky.txt" }, { kind: "text", text: "ran it" }] },
+      {
+        when: "risky job",
+        steps: [
+          { kind: "run", command: "echo ran > risky.txt" },
+          { kind: "text", text: "ran it" },
+        ],
+      },
       // Codex's refusal tells the model only "rejected by user"; the person's reason arrives as a user
       // message in the same turn (turn/steer), so the reply answers that.
       { when: "not on this machine", steps: [{ kind: "text", text: "Understood, I will not run it." }] },
@@ -82,7 +99,11 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
     expect(first.outcome).toBe("requires_action");
     const [command] = toolUses(first.events);
     const before = scripted().requests.length;
-    const second = await adapter.confirm({ tool_use_id: command!.id, result: "deny", deny_message: "not on this machine, use the staging box" });
+    const second = await adapter.confirm({
+      tool_use_id: command!.id,
+      result: "deny",
+      deny_message: "not on this machine, use the staging box",
+    });
     expect(second.outcome).toBe("end_turn");
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
     const [result] = toolResults(second.events);
@@ -93,7 +114,10 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
 
     const again = await adapter.confirm({ tool_use_id: command!.id, result: "allow" });
     expect(again.outcome).toBe("error");
-    expect(again.events.at(-1)).toMatchObject({ type: "session.error", error: { code: "harness_failed", message: `no tool call ${command!.id} is waiting for a decision` } });
+    expect(again.events.at(-1)).toMatchObject({
+      type: "session.error",
+      error: { code: "harness_failed", message: `no tool call ${command!.id} is waiting for a decision` },
+    });
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
   }, 120_000);
 
@@ -125,7 +149,13 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
   test("a new message instead of a decision refuses the waiting call in the new turn; the command never runs", async () => {
     const { adapter, workspace } = session(["bash"]);
     scripted().setScript([
-      { when: "pending job", steps: [{ kind: "run", command: "echo ran > pending.txt" }, { kind: "text", text: "ran it" }] },
+      {
+        when: "pending job",
+        steps: [
+          { kind: "run", command: "echo ran > pending.txt" },
+          { kind: "text", text: "ran it" },
+        ],
+      },
       { when: "something else", steps: [{ kind: "text", text: "Doing something else." }] },
     ]);
     const first = await adapter.send("Please do the pending job.");
@@ -144,7 +174,13 @@ describe("codex asks before a listed tool (real codex CLI)", () => {
   test("an interrupt while a call waits refuses it; the session goes on", async () => {
     const { adapter, workspace } = session(["bash"]);
     scripted().setScript([
-      { when: "stoppable job", steps: [{ kind: "run", command: "echo ran > stopped.txt" }, { kind: "text", text: "ran it" }] },
+      {
+        when: "stoppable job",
+        steps: [
+          { kind: "run", command: "echo ran > stopped.txt" },
+          { kind: "text", text: "ran it" },
+        ],
+      },
       { when: "say hello", steps: [{ kind: "text", text: "hello after the interrupt" }] },
     ]);
     const first = await adapter.send("Please do the stoppable job.");
@@ -168,7 +204,13 @@ describe("parallel calls (real codex CLI)", () => {
       {
         when: "do both",
         steps: [
-          { kind: "parallel", actions: [{ kind: "run", command: "echo a > a.txt" }, { kind: "run", command: "echo b > b.txt" }] },
+          {
+            kind: "parallel",
+            actions: [
+              { kind: "run", command: "echo a > a.txt" },
+              { kind: "run", command: "echo b > b.txt" },
+            ],
+          },
           { kind: "text", text: "Both done." },
         ],
       },
@@ -192,7 +234,11 @@ describe("parallel calls (real codex CLI)", () => {
     const uses = toolUses(all);
     expect(uses.map((u) => u.evaluated_permission)).toEqual(["ask", "ask"]);
     expect(decided.sort()).toEqual(uses.map((u) => u.id).sort());
-    expect(toolResults(all).map((r) => r.tool_use_id).sort()).toEqual(uses.map((u) => u.id).sort());
+    expect(
+      toolResults(all)
+        .map((r) => r.tool_use_id)
+        .sort(),
+    ).toEqual(uses.map((u) => u.id).sort());
     expect(existsSync(join(workspace, "a.txt")) && existsSync(join(workspace, "b.txt"))).toBe(true);
     expect(replyText(all)).toContain("Both done.");
     for (const t of turns) expect(t.events.filter((e) => e.type === "session.status_idle" || e.type === "session.error")).toHaveLength(1);

@@ -17,7 +17,15 @@ import { baseEnv, harnessBinary } from "../binaries.ts";
 import { CliTurns } from "../cli-turns.ts";
 import { denialMessage } from "../claude-code/permissions.ts";
 import { type CliProcess, spawnCli } from "../process.ts";
-import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type McpEndpoint, type ToolConfirmation, type TurnResult } from "../types.ts";
+import {
+  events as ev,
+  type HarnessAdapter,
+  type HarnessConfig,
+  type HarnessEvent,
+  type McpEndpoint,
+  type ToolConfirmation,
+  type TurnResult,
+} from "../types.ts";
 import { type ApprovalRequest, needsApproval, parseApprovalRequest } from "./approvals.ts";
 import { JsonRpc, type Notification, RpcError, type ServerRequest } from "./rpc.ts";
 import { CodexTranslator } from "./translate.ts";
@@ -130,7 +138,14 @@ export class CodexAdapter implements HarnessAdapter {
     await this.rpc.request("initialize", { clientInfo: { name: "lap", title: "LAP", version: "1" }, capabilities: null });
     this.rpc.notify("initialized");
     // developerInstructions: the agent's system prompt with its always-on memory (docs/memory.md).
-    const thread = { model: this.config.model, modelProvider: "lap", cwd: this.config.workspace, approvalPolicy: approvalPolicy(this.config), sandbox: "danger-full-access", ...(this.config.systemPrompt ? { developerInstructions: this.config.systemPrompt } : {}) };
+    const thread = {
+      model: this.config.model,
+      modelProvider: "lap",
+      cwd: this.config.workspace,
+      approvalPolicy: approvalPolicy(this.config),
+      sandbox: "danger-full-access",
+      ...(this.config.systemPrompt ? { developerInstructions: this.config.systemPrompt } : {}),
+    };
     const opened = this.conversationId
       ? await this.rpc.request<{ thread: { id: string } }>("thread/resume", { threadId: this.conversationId, ...thread })
       : await this.rpc.request<{ thread: { id: string } }>("thread/start", thread);
@@ -232,10 +247,18 @@ export class CodexAdapter implements HarnessAdapter {
   async send(text: string, onEvent?: (event: HarnessEvent) => void, attachments: Attachment[] = []): Promise<TurnResult> {
     // Images as the app server's `image` inputs (data URLs); a PDF, which Codex has no input for, as a workspace file.
     const images = attachments.filter((a) => a.kind === "image");
-    const { turn, prompt } = this.turns.begin(saveToWorkspace(this.config.workspace, text, attachments.filter((a) => a.kind !== "image")), onEvent);
+    const { turn, prompt } = this.turns.begin(
+      saveToWorkspace(
+        this.config.workspace,
+        text,
+        attachments.filter((a) => a.kind !== "image"),
+      ),
+      onEvent,
+    );
     this.flushBacklog(turn);
     // A message instead of a decision refuses the waiting calls (as the built-in harness does).
-    for (const id of await this.refusePending()) turn.emit(ev.toolResult(id, "Not run: the user sent a new message instead of deciding on this tool call.", true));
+    for (const id of await this.refusePending())
+      turn.emit(ev.toolResult(id, "Not run: the user sent a new message instead of deciding on this tool call.", true));
     this.translator = new CodexTranslator(this.config.model, this.asksForApproval);
     this.turnId = undefined;
     try {
@@ -272,7 +295,11 @@ export class CodexAdapter implements HarnessAdapter {
       // Codex tells the model only "rejected by user": the person's reason goes into the same turn as
       // steering input first, so the model's next request (after the refusal) carries it.
       await this.rpc
-        .request("turn/steer", { threadId: this.conversationId, input: [{ type: "text", text, text_elements: [] }], expectedTurnId: waiting.turnId })
+        .request("turn/steer", {
+          threadId: this.conversationId,
+          input: [{ type: "text", text, text_elements: [] }],
+          expectedTurnId: waiting.turnId,
+        })
         .catch(() => undefined);
       this.rpc.respond(waiting.requestId, { decision: "decline" });
     }

@@ -26,7 +26,12 @@ process.stdin.on("data", (chunk) => {
 test("requests resolve by id, errors reject, notifications arrive in order, server requests are answered, an exit fails what waits", async () => {
   const notes: Notification[] = [];
   const rpc = new JsonRpc((note) => notes.push(note));
-  const cli = spawnCli({ cmd: [process.execPath, "-e", PEER], cwd: import.meta.dir, env: { PATH: process.env.PATH ?? "" }, onLine: (line) => rpc.onLine(line) });
+  const cli = spawnCli({
+    cmd: [process.execPath, "-e", PEER],
+    cwd: import.meta.dir,
+    env: { PATH: process.env.PATH ?? "" },
+    onLine: (line) => rpc.onLine(line),
+  });
   rpc.attach(cli);
   void cli.exited.then((code) => rpc.closed(new RpcError("peer", `exited (code ${code})`)));
 
@@ -56,7 +61,12 @@ test("a server request the handler takes is answered with its result, not the er
       return true;
     },
   );
-  const cli = spawnCli({ cmd: [process.execPath, "-e", PEER], cwd: import.meta.dir, env: { PATH: process.env.PATH ?? "" }, onLine: (line) => rpc.onLine(line) });
+  const cli = spawnCli({
+    cmd: [process.execPath, "-e", PEER],
+    cwd: import.meta.dir,
+    env: { PATH: process.env.PATH ?? "" },
+    onLine: (line) => rpc.onLine(line),
+  });
   rpc.attach(cli);
   rpc.notify("ask");
   for (let i = 0; i < 100 && !notes.some((note) => note.method === "answered"); i++) await Bun.sleep(20);

@@ -5,7 +5,13 @@ import type { CliProcess } from "../process.ts";
 export type Notification = { method: string; params: Record<string, unknown> };
 /** A request the server sends us (approvals); the handler returns false for one it does not answer. */
 export type ServerRequest = { id: number | string; method: string; params: Record<string, unknown> };
-type Message = { id?: number | string; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code?: number; message?: string } };
+type Message = {
+  id?: number | string;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: { code?: number; message?: string };
+};
 
 export class RpcError extends Error {
   constructor(

@@ -39,7 +39,12 @@ function toolUse(item: CodexItem, permission?: Permission): HarnessEvent | undef
     case "commandExecution":
       return ev.toolUse(item.id, "command_execution", { command: item.command ?? "" }, permission);
     case "fileChange":
-      return ev.toolUse(item.id, "file_change", { changes: (item.changes ?? []).map((change) => ({ path: change.path, kind: kindOf(change), diff: change.diff ?? "" })) }, permission);
+      return ev.toolUse(
+        item.id,
+        "file_change",
+        { changes: (item.changes ?? []).map((change) => ({ path: change.path, kind: kindOf(change), diff: change.diff ?? "" })) },
+        permission,
+      );
     case "mcpToolCall":
       return ev.toolUse(item.id, `${item.server ?? "mcp"}.${item.tool ?? "tool"}`, { arguments: item.arguments ?? null });
     case "webSearch":
@@ -51,12 +56,17 @@ function toolUse(item: CodexItem, permission?: Permission): HarnessEvent | undef
 
 /** `declined` is what LAP told the model about a call a person refused (Codex itself says only "rejected by user"). */
 function toolResult(item: CodexItem, declined?: string): HarnessEvent | undefined {
-  if (item.status === "declined" && (item.type === "commandExecution" || item.type === "fileChange")) return ev.toolResult(item.id, declined ?? "Not run: the user declined this tool call.", true);
+  if (item.status === "declined" && (item.type === "commandExecution" || item.type === "fileChange"))
+    return ev.toolResult(item.id, declined ?? "Not run: the user declined this tool call.", true);
   switch (item.type) {
     case "commandExecution":
       return ev.toolResult(item.id, item.aggregatedOutput ?? "", item.status === "failed" || (item.exitCode ?? 0) !== 0);
     case "fileChange":
-      return ev.toolResult(item.id, (item.changes ?? []).map((change) => `${kindOf(change)} ${change.path}`).join("\n"), item.status === "failed");
+      return ev.toolResult(
+        item.id,
+        (item.changes ?? []).map((change) => `${kindOf(change)} ${change.path}`).join("\n"),
+        item.status === "failed",
+      );
     case "mcpToolCall":
       return ev.toolResult(item.id, JSON.stringify(item.result ?? item.error ?? null), Boolean(item.error) || item.status === "failed");
     case "webSearch":
@@ -129,7 +139,9 @@ export class CodexTranslator {
         if (!result) return { events: [] };
         // Not started, or held and never asked about (Codex ran it without asking): emitted now, "allow".
         this.held.delete(item.id);
-        const use = this.started.has(item.id) ? [] : [toolUse(item, this.holdAskable && itemApprovalKind(item.type) ? "allow" : undefined)!];
+        const use = this.started.has(item.id)
+          ? []
+          : [toolUse(item, this.holdAskable && itemApprovalKind(item.type) ? "allow" : undefined)!];
         // The call is over: an item id the provider reuses later (call_0 in every response) is a new call.
         this.started.delete(item.id);
         this.declined.delete(item.id);

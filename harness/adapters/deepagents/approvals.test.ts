@@ -17,7 +17,11 @@ test("LAP's tool names cover DeepAgents' own: bash = execute, write = write_file
   expect(needsApproval("execute", new Set(["execute"]))).toBe(true);
   expect(needsApproval("write_file", new Set(["bash"]))).toBe(false);
   expect(needsApproval("everything__echo", new Set(["everything__echo"]))).toBe(true);
-  expect(interruptOn(new Set(["bash", "edit", "everything__echo"]), ["everything__echo", "everything__add"])).toEqual({ execute: true, edit_file: true, everything__echo: true });
+  expect(interruptOn(new Set(["bash", "edit", "everything__echo"]), ["everything__echo", "everything__add"])).toEqual({
+    execute: true,
+    edit_file: true,
+    everything__echo: true,
+  });
   expect(interruptOn(new Set(["task", "delete"]), [])).toEqual({ delete: true, task: true });
 });
 
@@ -30,7 +34,13 @@ describe("deepagents asks before a listed tool (real DeepAgents)", () => {
       {
         when: "do both",
         steps: [
-          { kind: "parallel", actions: [{ kind: "run", command: "echo a > a.txt && echo a-ran" }, { kind: "run", command: "echo b > b.txt" }] },
+          {
+            kind: "parallel",
+            actions: [
+              { kind: "run", command: "echo a > a.txt && echo a-ran" },
+              { kind: "run", command: "echo b > b.txt" },
+            ],
+          },
           { kind: "text", text: "Both handled." },
         ],
       },
@@ -39,7 +49,10 @@ describe("deepagents asks before a listed tool (real DeepAgents)", () => {
     expect(first.outcome).toBe("requires_action");
     const [a, b] = toolUses(first.events);
     expect([a?.evaluated_permission, b?.evaluated_permission]).toEqual(["ask", "ask"]);
-    expect(first.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: [a!.id, b!.id] } });
+    expect(first.events.at(-1)).toEqual({
+      type: "session.status_idle",
+      stop_reason: { type: "requires_action", event_ids: [a!.id, b!.id] },
+    });
 
     // The first decision alone resumes nothing: the turn waits again for the other call.
     const second = await adapter.confirm({ tool_use_id: a!.id, result: "allow" });
@@ -54,7 +67,9 @@ describe("deepagents asks before a listed tool (real DeepAgents)", () => {
     const results = toolResults(third.events);
     expect(results.map((r) => r.tool_use_id).sort()).toEqual([a!.id, b!.id].sort());
     expect(results.find((r) => r.tool_use_id === a!.id)).toMatchObject({ is_error: true });
-    expect(contentText(results.find((r) => r.tool_use_id === a!.id)!.content)).toContain("Not run: another tool call of the same step was denied");
+    expect(contentText(results.find((r) => r.tool_use_id === a!.id)!.content)).toContain(
+      "Not run: another tool call of the same step was denied",
+    );
     expect(contentText(results.find((r) => r.tool_use_id === b!.id)!.content)).toContain("The user denied this tool call: not b");
     expect(replyText(third.events)).toContain("Both handled.");
     for (const turn of [first, second, third]) expect(ends(turn)).toHaveLength(1);
@@ -64,7 +79,13 @@ describe("deepagents asks before a listed tool (real DeepAgents)", () => {
       {
         when: "both again",
         steps: [
-          { kind: "parallel", actions: [{ kind: "run", command: "echo c > c.txt && echo c-ran" }, { kind: "run", command: "echo d > d.txt" }] },
+          {
+            kind: "parallel",
+            actions: [
+              { kind: "run", command: "echo c > c.txt && echo c-ran" },
+              { kind: "run", command: "echo d > d.txt" },
+            ],
+          },
           { kind: "text", text: "Both ran." },
         ],
       },
@@ -76,7 +97,10 @@ describe("deepagents asks before a listed tool (real DeepAgents)", () => {
     expect(ran.outcome).toBe("end_turn");
     expect(readFileSync(join(workspace, "c.txt"), "utf8").trim()).toBe("c");
     expect(readFileSync(join(workspace, "d.txt"), "utf8").trim()).toBe("d");
-    expect(toolResults(ran.events).map((r) => [r.tool_use_id, r.is_error])).toEqual([[c!.id, false], [d!.id, false]]);
+    expect(toolResults(ran.events).map((r) => [r.tool_use_id, r.is_error])).toEqual([
+      [c!.id, false],
+      [d!.id, false],
+    ]);
     expect(contentText(toolResults(ran.events)[0]!.content)).toContain("c-ran");
     expect(replyText(ran.events)).toContain("Both ran.");
 
@@ -89,7 +113,13 @@ describe("deepagents asks before a listed tool (real DeepAgents)", () => {
   test("the process dying while a call waits: the decision is a clear error, the command never runs, and the next message carries on", async () => {
     const { adapter, workspace } = session(["bash"]);
     scripted().setScript([
-      { when: "guarded job", steps: [{ kind: "run", command: "echo ran > guarded.txt" }, { kind: "text", text: "ran it" }] },
+      {
+        when: "guarded job",
+        steps: [
+          { kind: "run", command: "echo ran > guarded.txt" },
+          { kind: "text", text: "ran it" },
+        ],
+      },
       { when: "say hello", steps: [{ kind: "text", text: "hello after the crash" }] },
     ]);
     const first = await adapter.send("Please do the guarded job.");

@@ -14,7 +14,9 @@ type Stored = { storage: MemorySaver["storage"]; writes: MemorySaver["writes"] }
 
 const encode = (_key: string, value: unknown) => (value instanceof Uint8Array ? { $bytes: Buffer.from(value).toString("base64") } : value);
 const decode = (_key: string, value: unknown) =>
-  value && typeof value === "object" && typeof (value as { $bytes?: unknown }).$bytes === "string" ? new Uint8Array(Buffer.from((value as { $bytes: string }).$bytes, "base64")) : value;
+  value && typeof value === "object" && typeof (value as { $bytes?: unknown }).$bytes === "string"
+    ? new Uint8Array(Buffer.from((value as { $bytes: string }).$bytes, "base64"))
+    : value;
 
 export class FileSaver extends MemorySaver {
   constructor(private readonly path: string) {

@@ -112,7 +112,12 @@ export class DeepAgentsAdapter implements HarnessAdapter {
       this.turns.fail("harness_failed", `no tool call ${confirmation.tool_use_id} is waiting for a decision`);
       return this.turns.result(turn);
     }
-    this.write({ type: "decide", tool_use_id: confirmation.tool_use_id, result: confirmation.result, deny_message: confirmation.deny_message });
+    this.write({
+      type: "decide",
+      tool_use_id: confirmation.tool_use_id,
+      result: confirmation.result,
+      deny_message: confirmation.deny_message,
+    });
     return this.turns.result(turn);
   }
 

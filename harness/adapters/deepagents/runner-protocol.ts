@@ -38,9 +38,13 @@ export function modelFailure(error: unknown, model: string): HarnessEvent {
   const failure = (error ?? {}) as ApiErrorLike & { cause?: ApiErrorLike };
   // LangChain appends a troubleshooting link; LangGraph may re-create the error without its fields,
   // leaving the OpenAI client's "404 <message>" form as the only trace of the status.
-  const raw = String(failure.message ?? error).replace(/\s*Troubleshooting URL: \S+\s*$/, "").trim();
+  const raw = String(failure.message ?? error)
+    .replace(/\s*Troubleshooting URL: \S+\s*$/, "")
+    .trim();
   const leading = /^([45]\d\d) (.*)$/s.exec(raw);
-  const status = [failure.status, failure.cause?.status, leading ? Number(leading[1]) : undefined].find((value): value is number => typeof value === "number");
+  const status = [failure.status, failure.cause?.status, leading ? Number(leading[1]) : undefined].find(
+    (value): value is number => typeof value === "number",
+  );
   const message = leading ? leading[2]! : raw;
   if (status !== undefined || failure.lc_error_code === "MODEL_NOT_FOUND") {
     return ev.error("model_error", `model "${model}" was rejected by the gateway${status ? ` (HTTP ${status})` : ""}: ${message}`);

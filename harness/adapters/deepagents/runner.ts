@@ -43,13 +43,21 @@ const agent = createDeepAgent({
   ...(config.memory ? { memory: config.memory } : {}),
   ...(config.skills ? { skills: config.skills } : {}),
   ...(config.systemPrompt ? { systemPrompt: config.systemPrompt } : {}),
-  ...(required.size ? { interruptOn: interruptOn(required, mcp.tools.map((t) => t.name)) } : {}),
+  ...(required.size
+    ? {
+        interruptOn: interruptOn(
+          required,
+          mcp.tools.map((t) => t.name),
+        ),
+      }
+    : {}),
 });
 const translator = new DeepAgentsTranslator(ask);
 const thread = { configurable: { thread_id: config.threadId } };
 
 /** Calls the agent stopped on for a person, in the interrupt's order, with the decisions given so far. */
-const DROPPED = "Not run: another tool call of the same step was denied, and DeepAgents then runs none of that step's calls; the model was asked again.";
+const DROPPED =
+  "Not run: another tool call of the same step was denied, and DeepAgents then runs none of that step's calls; the model was asked again.";
 
 let pending: { ids: string[]; decisions: Map<string, { type: "approve" } | { type: "reject"; message: string }> } | undefined;
 let running: AbortController | undefined;
@@ -60,7 +68,12 @@ async function run(input: unknown, dropped: string[] = []): Promise<void> {
   running = controller;
   let asked: ReturnType<DeepAgentsTranslator["translate"]>["interrupt"];
   try {
-    const stream = await agent.stream(input as never, { ...thread, streamMode: ["messages", "updates"], signal: controller.signal, recursionLimit: 10_000 });
+    const stream = await agent.stream(input as never, {
+      ...thread,
+      streamMode: ["messages", "updates"],
+      signal: controller.signal,
+      recursionLimit: 10_000,
+    });
     for await (const chunk of stream as AsyncIterable<[string, unknown]>) {
       const [mode, data] = chunk;
       const translated = translator.translate(mode, data);
@@ -110,7 +123,10 @@ async function onCommand(command: RunnerCommand): Promise<void> {
     emit(ev.error("harness_failed", `no tool call ${command.tool_use_id} is waiting for a decision`));
     return;
   }
-  waiting.decisions.set(command.tool_use_id, command.result === "allow" ? { type: "approve" } : { type: "reject", message: denialMessage(command.deny_message) });
+  waiting.decisions.set(
+    command.tool_use_id,
+    command.result === "allow" ? { type: "approve" } : { type: "reject", message: denialMessage(command.deny_message) },
+  );
   const undecided = waiting.ids.filter((id) => !waiting.decisions.has(id));
   // The middleware takes every decision of one interrupt at once: until all are in, the turn waits again.
   if (undecided.length) {
@@ -121,7 +137,9 @@ async function onCommand(command: RunnerCommand): Promise<void> {
   const decisions = waiting.ids.map((id) => waiting.decisions.get(id)!);
   // LangChain's human-in-the-loop middleware runs none of a response's calls once one is denied: the
   // approved ones are dropped and the model is asked again. Their results say so (never left unanswered).
-  const dropped = decisions.some((d) => d.type === "reject") ? waiting.ids.filter((id) => waiting.decisions.get(id)!.type === "approve") : [];
+  const dropped = decisions.some((d) => d.type === "reject")
+    ? waiting.ids.filter((id) => waiting.decisions.get(id)!.type === "approve")
+    : [];
   await run(new Command({ resume: { decisions } }), dropped);
 }
 

@@ -35,19 +35,26 @@ export function interruptOn(required: ReadonlySet<string>, toolNames: string[]):
  * them; the aggregate endpoint (`<gateway>/mcp`) serves exactly those, already named `server__tool`.
  * An unreachable MCP gateway leaves the agent with its own tools (logged by McpTools).
  */
-export async function mcpTools(gatewayUrl: string, servers: McpEndpoint[], key: string): Promise<{ tools: StructuredToolInterface[]; close: () => Promise<void> }> {
+export async function mcpTools(
+  gatewayUrl: string,
+  servers: McpEndpoint[],
+  key: string,
+): Promise<{ tools: StructuredToolInterface[]; close: () => Promise<void> }> {
   if (!servers.length) return { tools: [], close: async () => {} };
-  const mcp = new McpTools({ url: `${gatewayUrl.replace(/\/+$/, "")}/mcp`, servers }, key, (message) => console.error(`deepagents: ${message}`));
+  const mcp = new McpTools({ url: `${gatewayUrl.replace(/\/+$/, "")}/mcp`, servers }, key, (message) =>
+    console.error(`deepagents: ${message}`),
+  );
   const specs = await mcp.functions();
-  const tools = specs.map((spec) =>
-    tool(
-      async (input: unknown, config?: { signal?: AbortSignal }) => {
-        const result = await mcp.call(spec.function.name, JSON.stringify(input ?? {}), config?.signal ?? new AbortController().signal);
-        // An error result goes to the model as the tool's output, as the built-in agent does.
-        return result.isError ? `Error: ${result.output}` : result.output;
-      },
-      { name: spec.function.name, description: spec.function.description, schema: spec.function.parameters as Record<string, unknown> },
-    ) as StructuredToolInterface,
+  const tools = specs.map(
+    (spec) =>
+      tool(
+        async (input: unknown, config?: { signal?: AbortSignal }) => {
+          const result = await mcp.call(spec.function.name, JSON.stringify(input ?? {}), config?.signal ?? new AbortController().signal);
+          // An error result goes to the model as the tool's output, as the built-in agent does.
+          return result.isError ? `Error: ${result.output}` : result.output;
+        },
+        { name: spec.function.name, description: spec.function.description, schema: spec.function.parameters as Record<string, unknown> },
+      ) as StructuredToolInterface,
   );
   return { tools, close: () => mcp.close() };
 }

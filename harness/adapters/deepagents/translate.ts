@@ -27,7 +27,13 @@ const messageType = (message: MessageLike): string => message.getType?.() ?? mes
 export function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
-  return content.map((block) => (block && typeof block === "object" && (block as { type?: unknown }).type === "text" ? String((block as { text?: unknown }).text ?? "") : "")).join("");
+  return content
+    .map((block) =>
+      block && typeof block === "object" && (block as { type?: unknown }).type === "text"
+        ? String((block as { text?: unknown }).text ?? "")
+        : "",
+    )
+    .join("");
 }
 
 /** Messages in a node's update: `{ messages: [...] }`, or several such (parallel tool calls, Commands). */
@@ -82,11 +88,16 @@ export class DeepAgentsTranslator {
       for (const message of updateMessages(value)) {
         const type = messageType(message);
         if (node === MODEL_NODE && (type === "ai" || type === "AIMessageChunk") && message.tool_calls?.length) {
-          this.lastToolCalls = message.tool_calls.map((call, index) => ({ id: call.id ?? `call_${index}`, name: call.name, args: call.args ?? {} }));
+          this.lastToolCalls = message.tool_calls.map((call, index) => ({
+            id: call.id ?? `call_${index}`,
+            name: call.name,
+            args: call.args ?? {},
+          }));
           // A new response's ids are new calls even when the provider reuses ids (call_0 in every
           // response): an earlier call's reported result must not hide this one's.
           for (const call of this.lastToolCalls) this.reported.delete(call.id);
-          for (const call of this.lastToolCalls) out.push(ev.toolUse(call.id, call.name, call.args, this.ask ? (this.ask(call.name) ? "ask" : "allow") : undefined));
+          for (const call of this.lastToolCalls)
+            out.push(ev.toolUse(call.id, call.name, call.args, this.ask ? (this.ask(call.name) ? "ask" : "allow") : undefined));
         } else if (type === "tool" && message.tool_call_id && !this.reported.has(message.tool_call_id)) {
           // A call's result is reported once, whichever node produced it (the tools node, or the
           // approval middleware for a refused call).
@@ -101,7 +112,12 @@ export class DeepAgentsTranslator {
   /** The ids of the calls an interrupt asks about: the latest response's calls that ask, in order. */
   idsFor(actions: ActionRequest[]): string[] {
     const asking = this.lastToolCalls.filter((call) => !this.reported.has(call.id) && (this.ask?.(call.name) ?? true));
-    return actions.map((action, index) => asking.find((call) => call.name === action.name && JSON.stringify(call.args) === JSON.stringify(action.args))?.id ?? asking[index]?.id ?? `ask_${index}`);
+    return actions.map(
+      (action, index) =>
+        asking.find((call) => call.name === action.name && JSON.stringify(call.args) === JSON.stringify(action.args))?.id ??
+        asking[index]?.id ??
+        `ask_${index}`,
+    );
   }
 
   /** A call answered outside the stream (refused by a new message) is not reported again. */

@@ -26,7 +26,12 @@ test("LAP's tool names map to opencode's permissions; only listed ones ask", () 
   expect(permissionOfTool("apply_patch")).toBe("edit");
   expect(permissionOfTool("bash")).toBe("bash");
   expect(opencodePermissionConfig([])).toBe("allow");
-  expect(opencodePermissionConfig(["bash", "write", "edit", "github__create_issue"])).toEqual({ "*": "allow", bash: "ask", edit: "ask", github_create_issue: "ask" });
+  expect(opencodePermissionConfig(["bash", "write", "edit", "github__create_issue"])).toEqual({
+    "*": "allow",
+    bash: "ask",
+    edit: "ask",
+    github_create_issue: "ask",
+  });
   const config = { workspace: "/w", home: "/h", gatewayUrl: "http://127.0.0.1:1", apiKey: KEY, model: MODEL };
   expect(opencodeConfig(config).permission).toBe("allow");
   expect(opencodeConfig({ ...config, approvalRequiredTools: ["bash"] }).permission).toEqual({ "*": "allow", bash: "ask" });
@@ -75,13 +80,23 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
 
   test("deny with a message: the command does not run and the model's next request carries the message; a decision on no waiting call is an error", async () => {
     scripted().setScript([
-      { when: "risky job", steps: [{ kind: "run", command: "echo ran > risky.txt" }, { kind: "text", text: "Understood, I will not run it." }] },
+      {
+        when: "risky job",
+        steps: [
+          { kind: "run", command: "echo ran > risky.txt" },
+          { kind: "text", text: "Understood, I will not run it." },
+        ],
+      },
     ]);
     const first = await adapter.send("Please do the risky job.");
     expect(first.outcome).toBe("requires_action");
     const [bash] = toolUses(first.events);
     const before = scripted().requests.length;
-    const second = await adapter.confirm({ tool_use_id: bash!.id, result: "deny", deny_message: "not on this machine, use the staging box" });
+    const second = await adapter.confirm({
+      tool_use_id: bash!.id,
+      result: "deny",
+      deny_message: "not on this machine, use the staging box",
+    });
     expect(second.outcome).toBe("end_turn");
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
     const [result] = toolResults(second.events);
@@ -93,7 +108,10 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
 
     const again = await adapter.confirm({ tool_use_id: bash!.id, result: "allow" });
     expect(again.outcome).toBe("error");
-    expect(again.events.at(-1)).toMatchObject({ type: "session.error", error: { code: "harness_failed", message: `no tool call ${bash!.id} is waiting for a decision` } });
+    expect(again.events.at(-1)).toMatchObject({
+      type: "session.error",
+      error: { code: "harness_failed", message: `no tool call ${bash!.id} is waiting for a decision` },
+    });
     expect(existsSync(join(workspace, "risky.txt"))).toBe(false);
   }, 180_000);
 
@@ -102,7 +120,13 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
       {
         when: "two commands",
         steps: [
-          { kind: "parallel", actions: [{ kind: "run", command: "echo one > one.txt" }, { kind: "run", command: "echo two > two.txt" }] },
+          {
+            kind: "parallel",
+            actions: [
+              { kind: "run", command: "echo one > one.txt" },
+              { kind: "run", command: "echo two > two.txt" },
+            ],
+          },
           { kind: "text", text: "Both commands ran." },
         ],
       },
@@ -110,15 +134,24 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
     const first = await adapter.send("Please run the two commands.");
     expect(first.outcome).toBe("requires_action");
     const uses = toolUses(first.events);
-    expect(uses.map((u) => [u.name, u.evaluated_permission])).toEqual([["bash", "ask"], ["bash", "ask"]]);
-    expect(first.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: uses.map((u) => u.id) } });
+    expect(uses.map((u) => [u.name, u.evaluated_permission])).toEqual([
+      ["bash", "ask"],
+      ["bash", "ask"],
+    ]);
+    expect(first.events.at(-1)).toEqual({
+      type: "session.status_idle",
+      stop_reason: { type: "requires_action", event_ids: uses.map((u) => u.id) },
+    });
     expect(existsSync(join(workspace, "one.txt")) || existsSync(join(workspace, "two.txt"))).toBe(false);
 
     const second = await adapter.confirm({ tool_use_id: uses[0]!.id, result: "allow" });
     // The other call still waits: this turn ends requires_action again once the allowed call's result is in.
     expect(second.outcome).toBe("requires_action");
     expect(toolResults(second.events).map((r) => r.tool_use_id)).toEqual([uses[0]!.id]);
-    expect(second.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: [uses[1]!.id] } });
+    expect(second.events.at(-1)).toEqual({
+      type: "session.status_idle",
+      stop_reason: { type: "requires_action", event_ids: [uses[1]!.id] },
+    });
     expect(existsSync(join(workspace, "one.txt"))).toBe(true);
     expect(existsSync(join(workspace, "two.txt"))).toBe(false);
 
@@ -130,7 +163,13 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
 
   test("a new message instead of a decision refuses the waiting call in the new turn; the command never runs", async () => {
     scripted().setScript([
-      { when: "pending job", steps: [{ kind: "run", command: "echo ran > pending.txt" }, { kind: "text", text: "ran it" }] },
+      {
+        when: "pending job",
+        steps: [
+          { kind: "run", command: "echo ran > pending.txt" },
+          { kind: "text", text: "ran it" },
+        ],
+      },
       { when: "something else", steps: [{ kind: "text", text: "Doing something else." }] },
     ]);
     const first = await adapter.send("Please do the pending job.");
@@ -148,7 +187,13 @@ describe("opencode asks before a listed tool (real opencode serve)", () => {
 
   test("an interrupt while a call waits refuses it; the session goes on", async () => {
     scripted().setScript([
-      { when: "stoppable job", steps: [{ kind: "run", command: "echo ran > stopped.txt" }, { kind: "text", text: "ran it" }] },
+      {
+        when: "stoppable job",
+        steps: [
+          { kind: "run", command: "echo ran > stopped.txt" },
+          { kind: "text", text: "ran it" },
+        ],
+      },
       { when: "say hello", steps: [{ kind: "text", text: "hello after the interrupt" }] },
     ]);
     const first = await adapter.send("Please do the stoppable job.");

@@ -15,8 +15,24 @@ import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { denialMessage } from "../claude-code/permissions.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
-import { events as ev, type HarnessAdapter, type HarnessConfig, type HarnessEvent, type McpEndpoint, type ToolConfirmation, type TurnResult, withHistory } from "../types.ts";
-import { opencodePermission, opencodePermissionConfig, type PermissionAsked, parsePermissionAsked, permissionOfTool, replyBody } from "./permissions.ts";
+import {
+  events as ev,
+  type HarnessAdapter,
+  type HarnessConfig,
+  type HarnessEvent,
+  type McpEndpoint,
+  type ToolConfirmation,
+  type TurnResult,
+  withHistory,
+} from "../types.ts";
+import {
+  opencodePermission,
+  opencodePermissionConfig,
+  type PermissionAsked,
+  parsePermissionAsked,
+  permissionOfTool,
+  replyBody,
+} from "./permissions.ts";
 import { OpencodeTranslator, readSse } from "./translate.ts";
 
 const PROVIDER = "lap";
@@ -51,7 +67,9 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
         options: { baseURL: `${config.gatewayUrl.replace(/\/$/, "")}/v1`, apiKey: `{env:${KEY_ENV}}` },
         // Declared multimodal: opencode replaces images with an error text for a model that is not
         // (attachments, docs/sessions.md); the gateway and the provider decide what the model takes.
-        models: { [config.model]: { name: config.model, attachment: true, modalities: { input: ["text", "image", "pdf"], output: ["text"] } } },
+        models: {
+          [config.model]: { name: config.model, attachment: true, modalities: { input: ["text", "image", "pdf"], output: ["text"] } },
+        },
       },
     },
     model,
@@ -71,7 +89,10 @@ const instructionsFile = (config: HarnessConfig) => join(config.home, "lap-instr
  */
 export function opencodeMcp(servers: McpEndpoint[]): Record<string, unknown> {
   return Object.fromEntries(
-    servers.map((s) => [s.name, { type: "remote", url: s.url, enabled: true, oauth: false, headers: { Authorization: `Bearer {env:${KEY_ENV}}` } }]),
+    servers.map((s) => [
+      s.name,
+      { type: "remote", url: s.url, enabled: true, oauth: false, headers: { Authorization: `Bearer {env:${KEY_ENV}}` } },
+    ]),
   );
 }
 
@@ -106,7 +127,9 @@ export class OpencodeAdapter implements HarnessAdapter {
     this.conversationId = config.resumeId;
     this.historyPending = Boolean(config.history?.length) && !config.resumeId;
     this.asks = new Set((config.approvalRequiredTools ?? []).map(opencodePermission));
-    const permission = this.asks.size ? (tool: string) => (this.asks.has(permissionOfTool(tool)) ? ("ask" as const) : ("allow" as const)) : undefined;
+    const permission = this.asks.size
+      ? (tool: string) => (this.asks.has(permissionOfTool(tool)) ? ("ask" as const) : ("allow" as const))
+      : undefined;
     this.translator = new OpencodeTranslator(() => this.conversationId, config.model, permission);
   }
 
@@ -221,7 +244,10 @@ export class OpencodeAdapter implements HarnessAdapter {
     if (asked.sessionId !== this.conversationId || !asked.callId) {
       // A sub-agent's call (opencode's task tool) has no tool_use in LAP's session to decide on:
       // it is refused rather than run unasked.
-      void this.reply(asked.requestId, replyBody("deny", "Not run: this tool needs a person's approval, which LAP asks for only in the main session."));
+      void this.reply(
+        asked.requestId,
+        replyBody("deny", "Not run: this tool needs a person's approval, which LAP asks for only in the main session."),
+      );
       return;
     }
     this.pending.push(asked);
@@ -278,7 +304,12 @@ export class OpencodeAdapter implements HarnessAdapter {
     this.afterRefusal = undefined;
     const turn = this.turn;
     if (!turn || turn.finished) return;
-    turn.emit(ev.error("harness_crashed", `opencode serve exited mid-turn (code ${code})${cli.stderrTail() ? `: ${cli.stderrTail().slice(-500)}` : ""}`));
+    turn.emit(
+      ev.error(
+        "harness_crashed",
+        `opencode serve exited mid-turn (code ${code})${cli.stderrTail() ? `: ${cli.stderrTail().slice(-500)}` : ""}`,
+      ),
+    );
   }
 
   /** Opens a LAP turn (status_running). */
@@ -302,7 +333,15 @@ export class OpencodeAdapter implements HarnessAdapter {
           method: "POST",
           // Attachments as opencode `file` parts with data URLs (docs/sessions.md "Attachments").
           body: JSON.stringify({
-            parts: [{ type: "text", text: prompt }, ...attachments.map((a, i) => ({ type: "file", mime: a.mediaType, filename: a.title ?? `attachment-${i + 1}.${a.mediaType.split("/")[1]}`, url: dataUrl(a) }))],
+            parts: [
+              { type: "text", text: prompt },
+              ...attachments.map((a, i) => ({
+                type: "file",
+                mime: a.mediaType,
+                filename: a.title ?? `attachment-${i + 1}.${a.mediaType.split("/")[1]}`,
+                url: dataUrl(a),
+              })),
+            ],
             model: { providerID: PROVIDER, modelID: this.config.model },
           }),
         });

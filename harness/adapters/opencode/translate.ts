@@ -63,7 +63,15 @@ export class OpencodeTranslator {
         const message = error.data?.message ?? error.name ?? "unknown error";
         const status = error.data?.statusCode;
         if (status === 404 || status === 400 || /model/i.test(message)) {
-          return [{ type: "session.error", error: { code: "model_error", message: `model "${this.model}" was rejected by the gateway${status ? ` (HTTP ${status})` : ""}: ${message}` } }];
+          return [
+            {
+              type: "session.error",
+              error: {
+                code: "model_error",
+                message: `model "${this.model}" was rejected by the gateway${status ? ` (HTTP ${status})` : ""}: ${message}`,
+              },
+            },
+          ];
         }
         return [ev.error("harness_failed", `opencode: ${message}`)];
       }
@@ -97,7 +105,13 @@ export class OpencodeTranslator {
     }
     if ((status === "completed" || status === "error") && !this.toolsDone.has(part.id)) {
       this.toolsDone.add(part.id);
-      events.push(ev.toolResult(part.callID, status === "error" ? (part.state?.error ?? "tool failed") : (part.state?.output ?? ""), status === "error"));
+      events.push(
+        ev.toolResult(
+          part.callID,
+          status === "error" ? (part.state?.error ?? "tool failed") : (part.state?.output ?? ""),
+          status === "error",
+        ),
+      );
     }
     return events;
   }

@@ -59,7 +59,9 @@ export class BudgetBook {
   }
 
   private get limitColumns() {
-    return this.deps.table === "teams" ? "rpm_limit, tpm_limit, max_parallel_requests" : "null::int as rpm_limit, null::int as tpm_limit, null::int as max_parallel_requests";
+    return this.deps.table === "teams"
+      ? "rpm_limit, tpm_limit, max_parallel_requests"
+      : "null::int as rpm_limit, null::int as tpm_limit, null::int as max_parallel_requests";
   }
 
   /** The state of one team or user (null: no such row). Loads concurrent first calls once. */
@@ -103,10 +105,19 @@ export class BudgetBook {
   admit(s: BudgetState, now: number, estimate: number, enforce: boolean): (cost: number, tokens: number) => void {
     this.resetIfDue(s, now);
     const who = `${this.deps.what.toLowerCase()} ${s.id}`;
-    if (s.blocked) throw new ApiError(403, this.deps.table === "teams" ? "team_blocked" : "user_disabled", `${this.deps.what} ${s.id} is ${this.deps.table === "teams" ? "blocked" : "disabled"}: its calls are refused`);
+    if (s.blocked)
+      throw new ApiError(
+        403,
+        this.deps.table === "teams" ? "team_blocked" : "user_disabled",
+        `${this.deps.what} ${s.id} is ${this.deps.table === "teams" ? "blocked" : "disabled"}: its calls are refused`,
+      );
     if (enforce && s.maxBudget !== null && s.spend + s.reserved >= s.maxBudget) {
       const resetIn = s.budgetResetAt ? (s.budgetResetAt.getTime() - now) / 1000 : undefined;
-      throw tooMany("budget_exceeded", `Budget has been exceeded: ${who} spent ${s.spend.toFixed(6)} of max_budget ${s.maxBudget}${s.budgetResetAt ? `; resets at ${s.budgetResetAt.toISOString()}` : ""}`, resetIn);
+      throw tooMany(
+        "budget_exceeded",
+        `Budget has been exceeded: ${who} spent ${s.spend.toFixed(6)} of max_budget ${s.maxBudget}${s.budgetResetAt ? `; resets at ${s.budgetResetAt.toISOString()}` : ""}`,
+        resetIn,
+      );
     }
     // Rate limits hold every call for the team, whichever key makes it (LiteLLM's team tpm/rpm).
     if (now - s.windowStart >= 60_000) {
@@ -118,8 +129,10 @@ export class BudgetBook {
     if (s.maxParallelRequests !== null && s.inflight >= s.maxParallelRequests) {
       throw tooMany("parallel_request_limit_reached", `Max parallel requests reached: ${s.maxParallelRequests} in flight for ${who}`, 1);
     }
-    if (s.rpmLimit !== null && s.windowRequests >= s.rpmLimit) throw tooMany("rate_limit_exceeded", `Rate limit reached: rpm_limit ${s.rpmLimit} for ${who}`, windowLeft);
-    if (s.tpmLimit !== null && s.windowTokens >= s.tpmLimit) throw tooMany("rate_limit_exceeded", `Token rate limit reached: tpm_limit ${s.tpmLimit} for ${who}`, windowLeft);
+    if (s.rpmLimit !== null && s.windowRequests >= s.rpmLimit)
+      throw tooMany("rate_limit_exceeded", `Rate limit reached: rpm_limit ${s.rpmLimit} for ${who}`, windowLeft);
+    if (s.tpmLimit !== null && s.windowTokens >= s.tpmLimit)
+      throw tooMany("rate_limit_exceeded", `Token rate limit reached: tpm_limit ${s.tpmLimit} for ${who}`, windowLeft);
     s.windowRequests++;
     s.inflight++;
     s.reserved += estimate;

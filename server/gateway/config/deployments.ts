@@ -45,7 +45,11 @@ function normalizeBase(prefix: string, base: string): string {
  * Turns a LiteLLM `model_list` entry into a deployment. `model: anthropic/claude-x` speaks Anthropic;
  * every other known prefix (or none) speaks OpenAI. `litellm_proxy/…` defaults to LITELLM_API_BASE.
  */
-export function toDeployment(input: DeploymentInput, source: Deployment["source"], env: { litellmApiBase?: string; litellmApiKey?: string } = {}): Deployment {
+export function toDeployment(
+  input: DeploymentInput,
+  source: Deployment["source"],
+  env: { litellmApiBase?: string; litellmApiKey?: string } = {},
+): Deployment {
   const p = input.litellm_params;
   const slash = p.model.indexOf("/");
   const prefix = slash > 0 ? p.model.slice(0, slash) : "openai";
@@ -67,8 +71,10 @@ export function toDeployment(input: DeploymentInput, source: Deployment["source"
   }
   if (!apiBase) throw new Error(`model ${input.model_name}: litellm_params.api_base is required for ${p.model}`);
   const info = input.model_info ?? {};
-  const id = (info.id as string | undefined) ?? input.id
-    ?? createHash("sha256").update(`${input.model_name}|${p.model}|${apiBase}`).digest("hex").slice(0, 16);
+  const id =
+    (info.id as string | undefined) ??
+    input.id ??
+    createHash("sha256").update(`${input.model_name}|${p.model}|${apiBase}`).digest("hex").slice(0, 16);
   return {
     id,
     modelName: input.model_name,

@@ -19,18 +19,44 @@ const litellmParams = z.looseObject({
 });
 
 export const configFileSchema = z.looseObject({
-  model_list: z.array(z.looseObject({ model_name: z.string().min(1), litellm_params: litellmParams, model_info: z.record(z.string(), z.unknown()).optional() })).default([]),
-  router_settings: z.looseObject({
-    routing_strategy: z.enum(["simple-shuffle", "least-busy", "latency-based", "usage-based", "latency-based-routing", "usage-based-routing", "usage-based-routing-v2"]).optional(),
-    // LiteLLM accepts [{ "gpt-4": ["gpt-3.5"] }]; `fallback_model` is a catch-all used by some configs.
-    fallbacks: z.array(z.record(z.string(), z.array(z.string()))).optional(),
-    fallback_model: z.string().optional(),
-    allowed_fails: num.optional(),
-    cooldown_time: num.optional(),
-    num_retries: num.optional(),
-    timeout: num.optional(),
-  }).optional(),
-  litellm_settings: z.looseObject({ num_retries: num.optional(), request_timeout: num.optional(), fallbacks: z.array(z.record(z.string(), z.array(z.string()))).optional() }).optional(),
+  model_list: z
+    .array(
+      z.looseObject({
+        model_name: z.string().min(1),
+        litellm_params: litellmParams,
+        model_info: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .default([]),
+  router_settings: z
+    .looseObject({
+      routing_strategy: z
+        .enum([
+          "simple-shuffle",
+          "least-busy",
+          "latency-based",
+          "usage-based",
+          "latency-based-routing",
+          "usage-based-routing",
+          "usage-based-routing-v2",
+        ])
+        .optional(),
+      // LiteLLM accepts [{ "gpt-4": ["gpt-3.5"] }]; `fallback_model` is a catch-all used by some configs.
+      fallbacks: z.array(z.record(z.string(), z.array(z.string()))).optional(),
+      fallback_model: z.string().optional(),
+      allowed_fails: num.optional(),
+      cooldown_time: num.optional(),
+      num_retries: num.optional(),
+      timeout: num.optional(),
+    })
+    .optional(),
+  litellm_settings: z
+    .looseObject({
+      num_retries: num.optional(),
+      request_timeout: num.optional(),
+      fallbacks: z.array(z.record(z.string(), z.array(z.string()))).optional(),
+    })
+    .optional(),
 });
 
 /** `os.environ/NAME` values are read from the environment, as LiteLLM does; a missing one is an error. */
@@ -53,7 +79,11 @@ export interface GatewayFileConfig {
   router: RouterSettings;
 }
 
-export function parseGatewayConfig(text: string, env: Record<string, string | undefined>, litellm: { litellmApiBase?: string; litellmApiKey?: string } = {}): GatewayFileConfig {
+export function parseGatewayConfig(
+  text: string,
+  env: Record<string, string | undefined>,
+  litellm: { litellmApiBase?: string; litellmApiKey?: string } = {},
+): GatewayFileConfig {
   const raw = resolveEnvRefs(parse(text) ?? {}, env, "config");
   const result = configFileSchema.safeParse(raw);
   if (!result.success) {
@@ -81,6 +111,10 @@ export function parseGatewayConfig(text: string, env: Record<string, string | un
   };
 }
 
-export function loadGatewayConfigFile(path: string, env: Record<string, string | undefined>, litellm: { litellmApiBase?: string; litellmApiKey?: string } = {}): GatewayFileConfig {
+export function loadGatewayConfigFile(
+  path: string,
+  env: Record<string, string | undefined>,
+  litellm: { litellmApiBase?: string; litellmApiKey?: string } = {},
+): GatewayFileConfig {
   return parseGatewayConfig(readFileSync(path, "utf8"), env, litellm);
 }

@@ -25,11 +25,25 @@ export interface KeyState {
 }
 
 export const newKeyState = (row: GatewayKeyRow): KeyState => ({
-  row, spend: row.spend, unflushed: 0, reserved: 0, inflight: 0, windowStart: 0, windowRequests: 0, windowTokens: 0, dirty: false,
+  row,
+  spend: row.spend,
+  unflushed: 0,
+  reserved: 0,
+  inflight: 0,
+  windowStart: 0,
+  windowRequests: 0,
+  windowTokens: 0,
+  dirty: false,
 });
 
 export const tooMany = (code: string, message: string, retryAfterSeconds?: number) =>
-  new ApiError(429, code, message, undefined, retryAfterSeconds !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(retryAfterSeconds))) } : undefined);
+  new ApiError(
+    429,
+    code,
+    message,
+    undefined,
+    retryAfterSeconds !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(retryAfterSeconds))) } : undefined,
+  );
 
 /** Advances the budget window when its reset time has passed. */
 export function resetBudgetIfDue(s: KeyState, now: number) {
@@ -57,7 +71,11 @@ export function admit(s: KeyState, now: number, estimatedCost: number): (cost: n
   const windowLeft = (s.windowStart + 60_000 - now) / 1000;
   if (r.maxBudget !== null && s.spend + s.reserved >= r.maxBudget) {
     const resetIn = r.budgetResetAt ? (r.budgetResetAt.getTime() - now) / 1000 : undefined;
-    throw tooMany("budget_exceeded", `Budget has been exceeded: spend ${s.spend.toFixed(6)} of max_budget ${r.maxBudget}${resetIn !== undefined ? `; resets at ${r.budgetResetAt!.toISOString()}` : ""}`, resetIn);
+    throw tooMany(
+      "budget_exceeded",
+      `Budget has been exceeded: spend ${s.spend.toFixed(6)} of max_budget ${r.maxBudget}${resetIn !== undefined ? `; resets at ${r.budgetResetAt!.toISOString()}` : ""}`,
+      resetIn,
+    );
   }
   if (r.maxParallelRequests !== null && s.inflight >= r.maxParallelRequests) {
     throw tooMany("parallel_request_limit_reached", `Max parallel requests reached: ${r.maxParallelRequests} in flight for this key`, 1);
@@ -88,6 +106,7 @@ export function admit(s: KeyState, now: number, estimatedCost: number): (cost: n
 /** `models` on a key: empty means every model; entries may be wildcards like `openai/*`. */
 export function modelAllowed(models: string[], model: string, group: string | undefined): boolean {
   if (models.length === 0) return true;
-  return models.some((m) => m === "*" || m === "all-proxy-models" || m === model || m === group
-    || (m.endsWith("*") && model.startsWith(m.slice(0, -1))));
+  return models.some(
+    (m) => m === "*" || m === "all-proxy-models" || m === model || m === group || (m.endsWith("*") && model.startsWith(m.slice(0, -1))),
+  );
 }

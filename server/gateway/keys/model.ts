@@ -2,7 +2,10 @@ import { z } from "zod";
 import { idString, modelName, safeString } from "../../lib/strings";
 import { durationMs } from "./duration";
 
-const duration = z.string().max(32, "must be a duration such as 30s, 15m, 1h, 30d").refine((v) => durationMs(v) !== undefined, "must be a duration such as 30s, 15m, 1h, 30d");
+const duration = z
+  .string()
+  .max(32, "must be a duration such as 30s, 15m, 1h, 30d")
+  .refine((v) => durationMs(v) !== undefined, "must be a duration such as 30s, 15m, 1h, 30d");
 const nonNeg = z.number({ message: "must be a number" }).min(0, "must be 0 or more");
 const posInt = z.number({ message: "must be a whole number" }).int("must be a whole number").min(1, "must be at least 1");
 
@@ -31,10 +34,12 @@ export type GenerateKeyInput = z.input<typeof generateKeyBody>;
 export const updateKeyBody = z.object({ key: idString(512), ...limits });
 export type UpdateKeyInput = z.input<typeof updateKeyBody>;
 
-export const deleteKeyBody = z.object({
-  keys: z.array(idString(512)).max(1000, "at most 1000").optional(),
-  key_aliases: z.array(idString(200)).max(1000, "at most 1000").optional(),
-}).refine((b) => (b.keys?.length ?? 0) + (b.key_aliases?.length ?? 0) > 0, { message: "give keys or key_aliases", path: ["keys"] });
+export const deleteKeyBody = z
+  .object({
+    keys: z.array(idString(512)).max(1000, "at most 1000").optional(),
+    key_aliases: z.array(idString(200)).max(1000, "at most 1000").optional(),
+  })
+  .refine((b) => (b.keys?.length ?? 0) + (b.key_aliases?.length ?? 0) > 0, { message: "give keys or key_aliases", path: ["keys"] });
 
 export const keyInfoQuery = z.object({ key: idString(512).optional() });
 export const keyListQuery = z.object({

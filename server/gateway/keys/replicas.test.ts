@@ -25,7 +25,8 @@ async function spend(on: VirtualKeyService, keyId: string, cost: number) {
   const state = (await on.stateOf(keyId))!;
   admit(state, now(), 0)(cost, 10);
 }
-const rowSpend = async (keyId: string) => Number((await database.query<{ spend: number }>("select spend from gateway_keys where key_id = $1", [keyId]))[0]!.spend);
+const rowSpend = async (keyId: string) =>
+  Number((await database.query<{ spend: number }>("select spend from gateway_keys where key_id = $1", [keyId]))[0]!.spend);
 
 describe("virtual keys on several replicas", () => {
   test("spend from two replicas adds up on the row instead of overwriting", async () => {
@@ -49,7 +50,9 @@ describe("virtual keys on several replicas", () => {
     await spend(a, key.token_id, 1.5);
     await a.flush();
     await b.flush();
-    expect(() => admit((b as unknown as { states: Map<string, never> }).states.get(key.token_id)!, now(), 0)).toThrow(/Budget has been exceeded/);
+    expect(() => admit((b as unknown as { states: Map<string, never> }).states.get(key.token_id)!, now(), 0)).toThrow(
+      /Budget has been exceeded/,
+    );
   });
 
   test("a limit changed through one replica applies on the other after its next flush", async () => {
@@ -77,7 +80,9 @@ describe("virtual keys on several replicas", () => {
     await a.flush();
     await b.flush();
     expect(await rowSpend(key.token_id)).toBeCloseTo(0.75, 9);
-    const [row] = await database.query<{ budget_reset_at: Date | string }>("select budget_reset_at from gateway_keys where key_id = $1", [key.token_id]);
+    const [row] = await database.query<{ budget_reset_at: Date | string }>("select budget_reset_at from gateway_keys where key_id = $1", [
+      key.token_id,
+    ]);
     expect(new Date(row!.budget_reset_at).getTime()).toBe((await a.stateOf(key.token_id))!.row.budgetResetAt!.getTime());
   });
 });

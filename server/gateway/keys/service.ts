@@ -56,24 +56,35 @@ export class VirtualKeyService {
         expiresAt: b.duration ? new Date(now + durationMs(b.duration)!) : null,
         metadata,
       });
-      const [gw] = await tx.insert(gatewayKeys).values({
-        keyId: api.id,
-        keyAlias: b.key_alias ?? null,
-        models: b.models ?? [],
-        maxBudget: b.max_budget ?? null,
-        budgetDuration: b.budget_duration ?? null,
-        budgetResetAt: b.budget_duration ? new Date(now + durationMs(b.budget_duration)!) : null,
-        rpmLimit: b.rpm_limit ?? null,
-        tpmLimit: b.tpm_limit ?? null,
-        maxParallelRequests: b.max_parallel_requests ?? null,
-        userId: b.user_id ?? null,
-        teamId: b.team_id ?? null,
-        sessionId: b.session_id ?? null,
-        agentId: b.agent_id ?? null,
-        metadata: b.metadata ?? {},
-      }).returning();
+      const [gw] = await tx
+        .insert(gatewayKeys)
+        .values({
+          keyId: api.id,
+          keyAlias: b.key_alias ?? null,
+          models: b.models ?? [],
+          maxBudget: b.max_budget ?? null,
+          budgetDuration: b.budget_duration ?? null,
+          budgetResetAt: b.budget_duration ? new Date(now + durationMs(b.budget_duration)!) : null,
+          rpmLimit: b.rpm_limit ?? null,
+          tpmLimit: b.tpm_limit ?? null,
+          maxParallelRequests: b.max_parallel_requests ?? null,
+          userId: b.user_id ?? null,
+          teamId: b.team_id ?? null,
+          sessionId: b.session_id ?? null,
+          agentId: b.agent_id ?? null,
+          metadata: b.metadata ?? {},
+        })
+        .returning();
       // Session keys LAP mints for its own sessions have no caller: the session's creation is the record.
-      if (actor) await (this.deps.audit ?? NO_AUDIT).record(tx, { actor, action: "gateway_key.create", objectType: "api_key", objectId: api.id, teamId: gw!.teamId, after: this.view(api, gw!, 0) });
+      if (actor)
+        await (this.deps.audit ?? NO_AUDIT).record(tx, {
+          actor,
+          action: "gateway_key.create",
+          objectType: "api_key",
+          objectId: api.id,
+          teamId: gw!.teamId,
+          after: this.view(api, gw!, 0),
+        });
       return { api, gw: gw!, token };
     });
     this.states.set(api.id, newKeyState(gw));
@@ -83,7 +94,9 @@ export class VirtualKeyService {
   /** Finds a key by the raw token, its SHA-256 hash (LiteLLM's "token") or its id. */
   async find(ref: string): Promise<{ api: ApiKeyRow; gw: GatewayKeyRow } | null> {
     const hash = ref.startsWith("sk-") ? sha256Hex(ref) : ref;
-    const rows = await this.deps.database.db.select({ api: apiKeys, gw: gatewayKeys }).from(apiKeys)
+    const rows = await this.deps.database.db
+      .select({ api: apiKeys, gw: gatewayKeys })
+      .from(apiKeys)
       .innerJoin(gatewayKeys, eq(gatewayKeys.keyId, apiKeys.id))
       .where(or(eq(apiKeys.keyHash, hash), eq(apiKeys.id, ref)));
     return rows[0] ?? null;
@@ -122,11 +135,22 @@ export class VirtualKeyService {
         let api = found.api;
         if (b.duration !== undefined) {
           const expiresAt = b.duration ? new Date(this.now() + durationMs(b.duration)!) : null;
-          [api] = await tx.update(apiKeys).set({ expiresAt }).where(eq(apiKeys.id, found.api.id)).returning() as [ApiKeyRow];
+          [api] = (await tx.update(apiKeys).set({ expiresAt }).where(eq(apiKeys.id, found.api.id)).returning()) as [ApiKeyRow];
         }
         return { gw, api };
       },
-      (r) => (actor ? { actor, action: "gateway_key.update", objectType: "api_key", objectId: found.api.id, teamId: r.gw!.teamId, before: this.view(found.api, found.gw), after: this.view(r.api, r.gw!) } : null),
+      (r) =>
+        actor
+          ? {
+              actor,
+              action: "gateway_key.update",
+              objectType: "api_key",
+              objectId: found.api.id,
+              teamId: r.gw!.teamId,
+              before: this.view(found.api, found.gw),
+              after: this.view(r.api, r.gw!),
+            }
+          : null,
     );
     const state = this.states.get(found.api.id);
     if (state) state.row = gw!;
@@ -142,7 +166,10 @@ export class VirtualKeyService {
       ids.push(found.api.id);
     }
     if (aliases.length) {
-      const rows = await this.deps.database.db.select({ id: gatewayKeys.keyId }).from(gatewayKeys).where(inArray(gatewayKeys.keyAlias, aliases));
+      const rows = await this.deps.database.db
+        .select({ id: gatewayKeys.keyId })
+        .from(gatewayKeys)
+        .where(inArray(gatewayKeys.keyAlias, aliases));
       if (rows.length === 0) throw notFound("Key alias");
       ids.push(...rows.map((r) => r.id));
     }
@@ -153,17 +180,31 @@ export class VirtualKeyService {
     return ids;
   }
 
-  async list(filter: { page: number; size: number; user_id?: string; team_id?: string; key_alias?: string }): Promise<{ keys: KeyInfo[]; total: number }> {
+  async list(filter: {
+    page: number;
+    size: number;
+    user_id?: string;
+    team_id?: string;
+    key_alias?: string;
+  }): Promise<{ keys: KeyInfo[]; total: number }> {
     const conds = [isNull(apiKeys.revokedAt)];
     if (filter.user_id) conds.push(eq(gatewayKeys.userId, filter.user_id));
     if (filter.team_id) conds.push(eq(gatewayKeys.teamId, filter.team_id));
     if (filter.key_alias) conds.push(eq(gatewayKeys.keyAlias, filter.key_alias));
     const where = and(...conds);
-    const rows = await this.deps.database.db.select({ api: apiKeys, gw: gatewayKeys }).from(apiKeys)
-      .innerJoin(gatewayKeys, eq(gatewayKeys.keyId, apiKeys.id)).where(where)
-      .orderBy(desc(apiKeys.createdAt)).limit(filter.size).offset((filter.page - 1) * filter.size);
-    const [count] = await this.deps.database.db.select({ n: sql<number>`count(*)::int` }).from(apiKeys)
-      .innerJoin(gatewayKeys, eq(gatewayKeys.keyId, apiKeys.id)).where(where);
+    const rows = await this.deps.database.db
+      .select({ api: apiKeys, gw: gatewayKeys })
+      .from(apiKeys)
+      .innerJoin(gatewayKeys, eq(gatewayKeys.keyId, apiKeys.id))
+      .where(where)
+      .orderBy(desc(apiKeys.createdAt))
+      .limit(filter.size)
+      .offset((filter.page - 1) * filter.size);
+    const [count] = await this.deps.database.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(apiKeys)
+      .innerJoin(gatewayKeys, eq(gatewayKeys.keyId, apiKeys.id))
+      .where(where);
     return { keys: rows.map((r) => this.view(r.api, r.gw)), total: count?.n ?? 0 };
   }
 
@@ -219,7 +260,8 @@ export class VirtualKeyService {
       s.unflushed = 0;
       let fresh: GatewayKeyRow | undefined;
       try {
-        [fresh] = await this.deps.database.db.update(gatewayKeys)
+        [fresh] = await this.deps.database.db
+          .update(gatewayKeys)
           .set({
             // No window on either side, or the same window: add. This replica advanced it: start it.
             spend: sql`case

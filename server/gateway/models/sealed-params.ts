@@ -8,9 +8,23 @@
 
 /** Routing, limits and pricing: never secret, and shown in views. */
 const PLAIN_PARAMS = new Set([
-  "model", "api_base", "rpm", "tpm", "order", "weight", "timeout", "stream_timeout", "max_retries",
-  "input_cost_per_token", "output_cost_per_token", "api_version", "max_tokens", "region_name",
-  "vertex_project", "vertex_location", "organization",
+  "model",
+  "api_base",
+  "rpm",
+  "tpm",
+  "order",
+  "weight",
+  "timeout",
+  "stream_timeout",
+  "max_retries",
+  "input_cost_per_token",
+  "output_cost_per_token",
+  "api_version",
+  "max_tokens",
+  "region_name",
+  "vertex_project",
+  "vertex_location",
+  "organization",
 ]);
 
 /** A base URL that carries credentials: a user or password, or a query string (`?key=…`, `?sig=…`). */

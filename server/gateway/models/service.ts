@@ -26,7 +26,14 @@ const PRICE_FIELDS = ["input_cost_per_token", "output_cost_per_token"] as const;
  * param (sealed-params.ts) are sealed at rest and never returned.
  */
 export class ModelStore {
-  constructor(private readonly deps: { database: Database; box: SecretBox; litellm: { litellmApiBase?: string; litellmApiKey?: string }; audit?: AuditPort }) {}
+  constructor(
+    private readonly deps: {
+      database: Database;
+      box: SecretBox;
+      litellm: { litellmApiBase?: string; litellmApiKey?: string };
+      audit?: AuditPort;
+    },
+  ) {}
 
   private get audit() {
     return this.deps.audit ?? NO_AUDIT;
@@ -34,7 +41,13 @@ export class ModelStore {
 
   /** A stored deployment as the audit trail shows it: the plain params (credentials are sealed apart and never shown). */
   private static audited(r: typeof gatewayModels.$inferSelect) {
-    return { modelName: r.modelName, litellmParams: r.litellmParams, modelInfo: r.modelInfo, apiKeySealed: r.apiKeySealed, paramsSealed: r.paramsSealed };
+    return {
+      modelName: r.modelName,
+      litellmParams: r.litellmParams,
+      modelInfo: r.modelInfo,
+      apiKeySealed: r.apiKeySealed,
+      paramsSealed: r.paramsSealed,
+    };
   }
 
   async add(input: DeploymentInput, actor?: Principal): Promise<Deployment> {
@@ -45,13 +58,17 @@ export class ModelStore {
     await audited(
       this.deps.database.db,
       this.audit,
-      (tx) => tx.insert(gatewayModels).values({
-        id,
-        modelName: input.model_name,
-        ...this.sealed(input.litellm_params as unknown as Record<string, unknown>),
-        apiKeySealed: api_key ? this.deps.box.encrypt(api_key) : null,
-        modelInfo: { ...(input.model_info ?? {}), id },
-      }).returning(),
+      (tx) =>
+        tx
+          .insert(gatewayModels)
+          .values({
+            id,
+            modelName: input.model_name,
+            ...this.sealed(input.litellm_params as unknown as Record<string, unknown>),
+            apiKeySealed: api_key ? this.deps.box.encrypt(api_key) : null,
+            modelInfo: { ...(input.model_info ?? {}), id },
+          })
+          .returning(),
       ([r]) => (actor ? { actor, action: "model.create", objectType: "model", objectId: id, after: ModelStore.audited(r!) } : null),
     );
     return { ...deployment, id };
@@ -59,7 +76,10 @@ export class ModelStore {
 
   private sealed(params: Record<string, unknown>) {
     const { plain, secret } = splitParams(params);
-    return { litellmParams: plain as Json, paramsSealed: Object.keys(secret).length ? this.deps.box.encrypt(JSON.stringify(secret)) : null };
+    return {
+      litellmParams: plain as Json,
+      paramsSealed: Object.keys(secret).length ? this.deps.box.encrypt(JSON.stringify(secret)) : null,
+    };
   }
 
   /**
@@ -83,16 +103,36 @@ export class ModelStore {
     for (const k of PRICE_FIELDS) if (k in changes) delete info[k];
     const modelName = input.model_name ?? row.modelName;
     const apiKey = api_key ?? (row.apiKeySealed ? this.deps.box.decrypt(row.apiKeySealed) : undefined);
-    const deployment = toDeployment({ id, model_name: modelName, litellm_params: { ...(params as unknown as DeploymentInput["litellm_params"]), api_key: apiKey }, model_info: info }, "database", this.deps.litellm);
+    const deployment = toDeployment(
+      {
+        id,
+        model_name: modelName,
+        litellm_params: { ...(params as unknown as DeploymentInput["litellm_params"]), api_key: apiKey },
+        model_info: info,
+      },
+      "database",
+      this.deps.litellm,
+    );
     await audited(
       this.deps.database.db,
       this.audit,
-      (tx) => tx
-        .update(gatewayModels)
-        .set({ modelName, ...this.sealed(params), modelInfo: info, ...(api_key ? { apiKeySealed: this.deps.box.encrypt(api_key) } : {}) })
-        .where(eq(gatewayModels.id, id))
-        .returning(),
-      ([r]) => (actor ? { actor, action: "model.update", objectType: "model", objectId: id, before: ModelStore.audited(row), after: ModelStore.audited(r!) } : null),
+      (tx) =>
+        tx
+          .update(gatewayModels)
+          .set({ modelName, ...this.sealed(params), modelInfo: info, ...(api_key ? { apiKeySealed: this.deps.box.encrypt(api_key) } : {}) })
+          .where(eq(gatewayModels.id, id))
+          .returning(),
+      ([r]) =>
+        actor
+          ? {
+              actor,
+              action: "model.update",
+              objectType: "model",
+              objectId: id,
+              before: ModelStore.audited(row),
+              after: ModelStore.audited(r!),
+            }
+          : null,
     );
     return deployment;
   }
@@ -110,7 +150,9 @@ export class ModelStore {
 
   async checks(): Promise<Map<string, ModelCheck>> {
     const rows = await this.deps.database.db.select().from(gatewayModelChecks);
-    return new Map(rows.map((r) => [r.modelName, { ok: r.ok, latency_ms: r.latencyMs, error: r.error, checked_at: r.checkedAt.toISOString() }]));
+    return new Map(
+      rows.map((r) => [r.modelName, { ok: r.ok, latency_ms: r.latencyMs, error: r.error, checked_at: r.checkedAt.toISOString() }]),
+    );
   }
 
   async delete(id: string, actor?: Principal): Promise<void> {
@@ -118,7 +160,10 @@ export class ModelStore {
       this.deps.database.db,
       this.audit,
       (tx) => tx.delete(gatewayModels).where(eq(gatewayModels.id, id)).returning(),
-      ([r]) => (r && actor ? { actor, action: "model.delete", objectType: "model", objectId: id, before: ModelStore.audited(r), after: null } : null),
+      ([r]) =>
+        r && actor
+          ? { actor, action: "model.delete", objectType: "model", objectId: id, before: ModelStore.audited(r), after: null }
+          : null,
     );
     if (rows.length === 0) throw notFound(`Model ${id}`);
   }
@@ -135,7 +180,18 @@ export class ModelStore {
         if (!r.paramsSealed && Object.keys(splitParams(params).secret).length) {
           await this.deps.database.db.update(gatewayModels).set(this.sealed(params)).where(eq(gatewayModels.id, r.id));
         }
-        out.push(toDeployment({ id: r.id, model_name: r.modelName, litellm_params: { ...(params as unknown as DeploymentInput["litellm_params"]), api_key: apiKey }, model_info: r.modelInfo }, "database", this.deps.litellm));
+        out.push(
+          toDeployment(
+            {
+              id: r.id,
+              model_name: r.modelName,
+              litellm_params: { ...(params as unknown as DeploymentInput["litellm_params"]), api_key: apiKey },
+              model_info: r.modelInfo,
+            },
+            "database",
+            this.deps.litellm,
+          ),
+        );
       } catch (err) {
         onError(r.id, err as Error);
       }

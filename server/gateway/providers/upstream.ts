@@ -4,13 +4,25 @@ import type { Deployment, Json } from "../types";
 
 /** A provider answered with an error status, or could not be reached. */
 export class UpstreamError extends Error {
-  constructor(readonly status: number | "error" | "timeout", message: string, readonly retryAfter?: string) {
+  constructor(
+    readonly status: number | "error" | "timeout",
+    message: string,
+    readonly retryAfter?: string,
+  ) {
     super(message);
   }
   get retryable(): boolean {
-    return typeof this.status !== "number" || this.status === 408 || this.status === 409 || this.status === 429 || this.status >= 500
+    return (
+      typeof this.status !== "number" ||
+      this.status === 408 ||
+      this.status === 409 ||
+      this.status === 429 ||
+      this.status >= 500 ||
       // A bad key or unknown model at one deployment may work at another of the same group.
-      || this.status === 401 || this.status === 403 || this.status === 404;
+      this.status === 401 ||
+      this.status === 403 ||
+      this.status === 404
+    );
   }
 }
 
@@ -18,7 +30,10 @@ const ANTHROPIC_VERSION = "2023-06-01";
 
 /** Which forwarded headers matter upstream (the caller's own credentials never go upstream). */
 export function upstreamRequest(d: Deployment, path: string, body: Json, callerHeaders: Headers): { url: string; init: RequestInit } {
-  const headers: Record<string, string> = { "content-type": "application/json", accept: body.stream ? "text/event-stream" : "application/json" };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: body.stream ? "text/event-stream" : "application/json",
+  };
   if (d.provider === "anthropic") {
     if (d.apiKey) headers["x-api-key"] = d.apiKey;
     headers["anthropic-version"] = callerHeaders.get("anthropic-version") ?? ANTHROPIC_VERSION;
@@ -45,10 +60,19 @@ async function errorMessage(res: Response): Promise<string> {
  * POSTs to a deployment with a timeout that covers connecting and the response headers; for a stream
  * the caller's disconnect still aborts the body later. Error statuses become UpstreamError.
  */
-export async function callUpstream(d: Deployment, path: string, body: Json, callerHeaders: Headers, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<Response> {
+export async function callUpstream(
+  d: Deployment,
+  path: string,
+  body: Json,
+  callerHeaders: Headers,
+  opts: { timeoutMs: number; signal?: AbortSignal },
+): Promise<Response> {
   const { url, init } = upstreamRequest(d, path, body, callerHeaders);
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new UpstreamError("timeout", `Deployment ${d.id} timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new UpstreamError("timeout", `Deployment ${d.id} timed out after ${opts.timeoutMs} ms`)),
+    opts.timeoutMs,
+  );
   const onCallerAbort = () => controller.abort(new UpstreamError("error", "client disconnected"));
   opts.signal?.addEventListener("abort", onCallerAbort, { once: true });
   let res: Response;

@@ -10,6 +10,7 @@ export function attributionOf(principal: Principal, state: KeyState | null): { t
   if (state) return { teamId: state.row.teamId, userId: state.row.userId };
   const userId = principal.userId ?? null;
   const teams = Object.keys(principal.teams ?? {});
-  const active = principal.activeTeam && (principal.kind === "admin" || teams.includes(principal.activeTeam)) ? principal.activeTeam : undefined;
+  const active =
+    principal.activeTeam && (principal.kind === "admin" || teams.includes(principal.activeTeam)) ? principal.activeTeam : undefined;
   return { teamId: active ?? (principal.kind === "user" && teams.length === 1 ? teams[0]! : null), userId };
 }

@@ -54,7 +54,11 @@ export interface CallContext {
 }
 
 const ROUTE_OF: Record<InboundFormat, string> = {
-  chat: "/v1/chat/completions", messages: "/v1/messages", responses: "/v1/responses", completions: "/v1/completions", embeddings: "/v1/embeddings",
+  chat: "/v1/chat/completions",
+  messages: "/v1/messages",
+  responses: "/v1/responses",
+  completions: "/v1/completions",
+  embeddings: "/v1/embeddings",
 };
 
 interface Success {
@@ -68,9 +72,11 @@ interface Success {
 function upstreamFailure(status: number | "error" | "timeout", message: string, retryAfter?: string): ApiError {
   if (status === "timeout") return new ApiError(408, "timeout", message);
   if (status === "error") return new ApiError(502, "upstream_unreachable", message);
-  if (status === 401 || status === 403) return new ApiError(502, "upstream_auth_error", `The provider refused LAP's credentials: ${message}`);
+  if (status === 401 || status === 403)
+    return new ApiError(502, "upstream_auth_error", `The provider refused LAP's credentials: ${message}`);
   if (status === 429) return new ApiError(429, "upstream_rate_limited", message, undefined, { "retry-after": retryAfter ?? "1" });
-  if (status === 400 || status === 404 || status === 413 || status === 422) return new ApiError(status, "upstream_invalid_request", message);
+  if (status === 400 || status === 404 || status === 413 || status === 422)
+    return new ApiError(status, "upstream_invalid_request", message);
   return new ApiError(status >= 500 ? status : 502, "upstream_error", message);
 }
 
@@ -101,7 +107,11 @@ export class GatewayProxy {
   /** One call, in its trace span (./spans.ts). */
   handle(format: InboundFormat, body: Json, ctx: CallContext): Promise<Response> {
     const model = typeof body.model === "string" ? body.model.slice(0, 200) : "";
-    return traceCall(this.deps.tracer, { "gen_ai.request.model": model, "lap.gateway.route": ROUTE_OF[format], "lap.gateway.stream": body.stream === true }, () => this.handleCall(format, body, ctx));
+    return traceCall(
+      this.deps.tracer,
+      { "gen_ai.request.model": model, "lap.gateway.route": ROUTE_OF[format], "lap.gateway.stream": body.stream === true },
+      () => this.handleCall(format, body, ctx),
+    );
   }
 
   private async handleCall(format: InboundFormat, body: Json, ctx: CallContext): Promise<Response> {
@@ -135,7 +145,13 @@ export class GatewayProxy {
     const resolved = this.deps.router.resolve(model);
     const refuse = (err: ApiError, modelGroup: string): never => {
       this.deps.spend.push({
-        ...caller, modelGroup, status: "failure", httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
+        ...caller,
+        modelGroup,
+        status: "failure",
+        httpStatus: err.status,
+        error: err.message.slice(0, 2000),
+        latencyMs: performance.now() - started,
+        endTime: new Date(),
       });
       // A model nobody serves is not a label (callers choose it): it counts as `unknown`.
       this.deps.metrics?.refused(err.code, resolved?.group ?? null, caller.keyAlias);
@@ -144,7 +160,15 @@ export class GatewayProxy {
     const denied = modelRefusal(limits, model, resolved?.group);
     if (denied) refuse(denied, model);
     if (!resolved) {
-      return refuse(new ApiError(400, "model_not_found", `Invalid model name passed in model=${model}. Call GET /v1/models to see the available models.`, [{ field: "model", message: "no such model on this gateway" }]), model);
+      return refuse(
+        new ApiError(
+          400,
+          "model_not_found",
+          `Invalid model name passed in model=${model}. Call GET /v1/models to see the available models.`,
+          [{ field: "model", message: "no such model on this gateway" }],
+        ),
+        model,
+      );
     }
     let estimate = 0;
     if (state?.row.maxBudget != null || team?.maxBudget != null || user?.maxBudget != null) {
@@ -172,25 +196,44 @@ export class GatewayProxy {
     }
     const release = releases.length ? (cost: number, tokens: number) => releases.forEach((r) => r(cost, tokens)) : undefined;
 
-    const timeoutMs = Math.min(this.deps.router.routerSettings.timeoutMs, typeof body.timeout === "number" ? body.timeout * 1000 : Infinity);
-    const routed = await this.deps.router.route<Success>(model, async (d, group) => {
-      const upstreamModel = upstreamModelFor(d, group === resolved.group ? model : group);
-      const plan = planFor(format, d.provider, body, upstreamModel, model);
-      const attributes = { "lap.gateway.model_group": group, "lap.gateway.deployment": d.id, "gen_ai.system": d.provider, "gen_ai.request.model": upstreamModel };
-      try {
-        const value = await traceAttempt(this.deps.tracer, attributes, async () => ({
-          res: await callUpstream(d, plan.path, plan.body, request.headers, { timeoutMs: d.timeoutMs ?? timeoutMs, signal: request.signal }),
-          plan, deployment: d, upstreamModel,
-        }));
-        return { ok: true, value };
-      } catch (err) {
-        if (err instanceof UpstreamError) return { ok: false, status: err.status, error: err.message, retryable: err.retryable };
+    const timeoutMs = Math.min(
+      this.deps.router.routerSettings.timeoutMs,
+      typeof body.timeout === "number" ? body.timeout * 1000 : Infinity,
+    );
+    const routed = await this.deps.router
+      .route<Success>(
+        model,
+        async (d, group) => {
+          const upstreamModel = upstreamModelFor(d, group === resolved.group ? model : group);
+          const plan = planFor(format, d.provider, body, upstreamModel, model);
+          const attributes = {
+            "lap.gateway.model_group": group,
+            "lap.gateway.deployment": d.id,
+            "gen_ai.system": d.provider,
+            "gen_ai.request.model": upstreamModel,
+          };
+          try {
+            const value = await traceAttempt(this.deps.tracer, attributes, async () => ({
+              res: await callUpstream(d, plan.path, plan.body, request.headers, {
+                timeoutMs: d.timeoutMs ?? timeoutMs,
+                signal: request.signal,
+              }),
+              plan,
+              deployment: d,
+              upstreamModel,
+            }));
+            return { ok: true, value };
+          } catch (err) {
+            if (err instanceof UpstreamError) return { ok: false, status: err.status, error: err.message, retryable: err.retryable };
+            throw err;
+          }
+        },
+        { allowFallbacks: !state?.row.sessionId },
+      )
+      .catch((err) => {
+        release?.(0, 0);
         throw err;
-      }
-    }, { allowFallbacks: !state?.row.sessionId }).catch((err) => {
-      release?.(0, 0);
-      throw err;
-    });
+      });
 
     const base = { ...caller, modelGroup: routed.modelGroup ?? resolved.group, attempts: routed.attempts as Attempt[] };
 
@@ -198,12 +241,19 @@ export class GatewayProxy {
       release?.(0, 0);
       const o = routed.outcome;
       const err = o.error.startsWith("No deployments available")
-        ? new ApiError(429, "no_deployments_available", o.error, undefined, { "retry-after": String(this.deps.router.cooldownRemaining(resolved.deployments)) })
+        ? new ApiError(429, "no_deployments_available", o.error, undefined, {
+            "retry-after": String(this.deps.router.cooldownRemaining(resolved.deployments)),
+          })
         : o.status === 400 && o.error.startsWith("Invalid model name")
           ? new ApiError(400, "model_not_found", o.error, [{ field: "model", message: "no such model" }])
           : upstreamFailure(o.status, o.error);
       const row = {
-        ...base, status: "failure" as const, httpStatus: err.status, error: err.message.slice(0, 2000), latencyMs: performance.now() - started, endTime: new Date(),
+        ...base,
+        status: "failure" as const,
+        httpStatus: err.status,
+        error: err.message.slice(0, 2000),
+        latencyMs: performance.now() - started,
+        endTime: new Date(),
         ...(this.deps.storePrompts ? { responseBody: { error: err.message } } : {}),
       };
       this.deps.spend.push(row);
@@ -226,10 +276,21 @@ export class GatewayProxy {
       release?.(cost, input + output);
       this.deps.router.addTokens(deployment, input + output);
       const row = {
-        ...base, deployment: deployment.id, provider: deployment.provider, apiBase: redactUrl(deployment.apiBase),
-        promptTokens: input, completionTokens: output, totalTokens: input + output, spend: cost, priced: price.known,
-        latencyMs: performance.now() - started, ttftMs, status: error ? "failure" : "success", httpStatus: 200,
-        error: error ?? null, endTime: new Date(),
+        ...base,
+        deployment: deployment.id,
+        provider: deployment.provider,
+        apiBase: redactUrl(deployment.apiBase),
+        promptTokens: input,
+        completionTokens: output,
+        totalTokens: input + output,
+        spend: cost,
+        priced: price.known,
+        latencyMs: performance.now() - started,
+        ttftMs,
+        status: error ? "failure" : "success",
+        httpStatus: 200,
+        error: error ?? null,
+        endTime: new Date(),
         ...(responseBody !== undefined ? { responseBody } : {}),
       };
       this.deps.spend.push(row);
@@ -280,34 +341,44 @@ export class GatewayProxy {
         if (captured !== undefined) responseBody = storable(captured);
         finish(input, output, ttft, error);
       },
-      onOutput: this.deps.storePrompts ? (text: string) => {
-        if (captured!.length < STORE_LIMIT + 1) captured += text;
-      } : undefined,
+      onOutput: this.deps.storePrompts
+        ? (text: string) => {
+            if (captured!.length < STORE_LIMIT + 1) captured += text;
+          }
+        : undefined,
     };
     // A caller that hangs up mid-stream still releases its limits and gets a spend row; one that hangs
     // up after the stream's final event (as SDKs do once they read it) got the whole reply: a success.
     request.signal?.addEventListener("abort", () => hooks.onDone(complete ? undefined : "client disconnected"), { once: true });
     const upstreamBody = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
     const out = plan.translateStream
-      ? translateStream(upstreamBody, plan.translateStream((i, o) => {
-        input = i;
-        output = o;
-      }), hooks)
-      : passThroughStream(upstreamBody, (ev) => {
-        try {
-          const e = JSON.parse(ev.data);
-          if (deployment.provider === "anthropic") {
-            const u = e.usage ?? e.message?.usage;
-            if (u?.input_tokens) input = u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
-            if (u?.output_tokens !== undefined) output = u.output_tokens;
-          } else if (e.usage) {
-            input = e.usage.prompt_tokens ?? 0;
-            output = e.usage.completion_tokens ?? 0;
-          }
-        } catch {
-          // a partial or foreign event: usage stays as it was
-        }
-      }, hooks);
+      ? translateStream(
+          upstreamBody,
+          plan.translateStream((i, o) => {
+            input = i;
+            output = o;
+          }),
+          hooks,
+        )
+      : passThroughStream(
+          upstreamBody,
+          (ev) => {
+            try {
+              const e = JSON.parse(ev.data);
+              if (deployment.provider === "anthropic") {
+                const u = e.usage ?? e.message?.usage;
+                if (u?.input_tokens) input = u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+                if (u?.output_tokens !== undefined) output = u.output_tokens;
+              } else if (e.usage) {
+                input = e.usage.prompt_tokens ?? 0;
+                output = e.usage.completion_tokens ?? 0;
+              }
+            } catch {
+              // a partial or foreign event: usage stays as it was
+            }
+          },
+          hooks,
+        );
     return new Response(out, { status: 200, headers });
   }
 }

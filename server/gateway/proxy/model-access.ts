@@ -21,7 +21,10 @@ export interface LimitSources {
 
 /** Loads the key, team and user a call is attributed to (cached in process after the first call). */
 export async function callerLimits(deps: LimitSources, principal: Principal): Promise<CallerLimits> {
-  const key = principal.via === "api_key" && principal.keyId ? (deps.keys.cached(principal.keyId) ?? (await deps.keys.stateOf(principal.keyId))) : null;
+  const key =
+    principal.via === "api_key" && principal.keyId
+      ? (deps.keys.cached(principal.keyId) ?? (await deps.keys.stateOf(principal.keyId)))
+      : null;
   const who = attributionOf(principal, key);
   const team = who.teamId ? (deps.budgets.teams.cached(who.teamId) ?? (await deps.budgets.teams.stateOf(who.teamId))) : null;
   const user = who.userId ? (deps.budgets.users.cached(who.userId) ?? (await deps.budgets.users.stateOf(who.userId))) : null;
@@ -35,13 +38,28 @@ export async function callerLimits(deps: LimitSources, principal: Principal): Pr
 export function modelRefusal(limits: CallerLimits, model: string, group: string | undefined): ApiError | null {
   const field = (whose: string) => [{ field: "model", message: `not allowed for this ${whose}` }];
   if (limits.key && !modelAllowed(limits.key.row.models, model, group)) {
-    return new ApiError(403, "key_model_access_denied", `This key is not allowed to call model=${model}. Allowed: ${limits.key.row.models.join(", ")}`, field("key"));
+    return new ApiError(
+      403,
+      "key_model_access_denied",
+      `This key is not allowed to call model=${model}. Allowed: ${limits.key.row.models.join(", ")}`,
+      field("key"),
+    );
   }
   if (limits.team && !modelAllowed(limits.team.models, model, group)) {
-    return new ApiError(403, "team_model_access_denied", `Team ${limits.team.id} is not allowed to call model=${model}. Allowed: ${limits.team.models.join(", ")}`, field("team"));
+    return new ApiError(
+      403,
+      "team_model_access_denied",
+      `Team ${limits.team.id} is not allowed to call model=${model}. Allowed: ${limits.team.models.join(", ")}`,
+      field("team"),
+    );
   }
   if (limits.user && !modelAllowed(limits.user.models, model, group)) {
-    return new ApiError(403, "user_model_access_denied", `User ${limits.user.id} is not allowed to call model=${model}. Allowed: ${limits.user.models.join(", ")}`, field("user"));
+    return new ApiError(
+      403,
+      "user_model_access_denied",
+      `User ${limits.user.id} is not allowed to call model=${model}. Allowed: ${limits.user.models.join(", ")}`,
+      field("user"),
+    );
   }
   return null;
 }

@@ -60,15 +60,24 @@ export function planFor(format: InboundFormat, provider: ProviderKind, body: Jso
         path: "/v1/messages",
         body: chatRequestToAnthropic(chat, upstreamModel),
         translateJson: (r) => chatResponseToResponses(anthropicResponseToChat(r, publicModel), publicModel, body),
-        translateStream: (u: UsageFn) => new ChainedStream(new AnthropicToChatStream(publicModel, true, () => {}), new ChatToResponsesStream(publicModel, body, u)),
+        translateStream: (u: UsageFn) =>
+          new ChainedStream(new AnthropicToChatStream(publicModel, true, () => {}), new ChatToResponsesStream(publicModel, body, u)),
       };
     }
     case "completions>openai":
-      return { path: "/completions", body: { ...body, model: upstreamModel, ...(stream ? { stream_options: { include_usage: true } } : {}) } };
+      return {
+        path: "/completions",
+        body: { ...body, model: upstreamModel, ...(stream ? { stream_options: { include_usage: true } } : {}) },
+      };
     case "embeddings>openai":
       return { path: "/embeddings", body: { ...body, model: upstreamModel } };
     default:
-      throw new ApiError(400, "unsupported_for_provider", `/${format === "completions" ? "v1/completions" : "v1/embeddings"} is not available for the ${provider} deployment of ${publicModel}`, [{ field: "model", message: "this model's provider does not support this endpoint" }]);
+      throw new ApiError(
+        400,
+        "unsupported_for_provider",
+        `/${format === "completions" ? "v1/completions" : "v1/embeddings"} is not available for the ${provider} deployment of ${publicModel}`,
+        [{ field: "model", message: "this model's provider does not support this endpoint" }],
+      );
   }
 }
 
@@ -76,7 +85,10 @@ export function planFor(format: InboundFormat, provider: ProviderKind, body: Jso
 export function usageOf(provider: ProviderKind, json: Json): { input: number; output: number } {
   const u = json?.usage ?? {};
   if (provider === "anthropic") {
-    return { input: (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0), output: u.output_tokens ?? 0 };
+    return {
+      input: (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0),
+      output: u.output_tokens ?? 0,
+    };
   }
   return { input: u.prompt_tokens ?? u.input_tokens ?? 0, output: u.completion_tokens ?? u.output_tokens ?? 0 };
 }

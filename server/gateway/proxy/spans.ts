@@ -7,7 +7,11 @@ import { UpstreamError } from "../providers/upstream";
  * headers (a stream's end is in the spend log), and a client span per upstream attempt. Attributes:
  * model asked, model group, deployment, provider, statuses; never the messages or a key.
  */
-export function traceCall(tracer: Tracer | undefined, attributes: Record<string, string | boolean>, call: () => Promise<Response>): Promise<Response> {
+export function traceCall(
+  tracer: Tracer | undefined,
+  attributes: Record<string, string | boolean>,
+  call: () => Promise<Response>,
+): Promise<Response> {
   return (tracer ?? trace.getTracer("lap")).startActiveSpan("lap.gateway.call", { attributes }, async (span) => {
     try {
       const res = await call();
@@ -29,7 +33,11 @@ export function traceCall(tracer: Tracer | undefined, attributes: Record<string,
 }
 
 /** One upstream attempt as a client span; an UpstreamError's status becomes `error.type`. */
-export async function traceAttempt<T>(tracer: Tracer | undefined, attributes: Record<string, string>, attempt: () => Promise<{ res: Response } & T>): Promise<{ res: Response } & T> {
+export async function traceAttempt<T>(
+  tracer: Tracer | undefined,
+  attributes: Record<string, string>,
+  attempt: () => Promise<{ res: Response } & T>,
+): Promise<{ res: Response } & T> {
   const span = (tracer ?? trace.getTracer("lap")).startSpan("lap.gateway.upstream", { kind: SpanKind.CLIENT, attributes });
   try {
     const out = await attempt();

@@ -5,7 +5,10 @@ import { DEFAULT_ROUTER_SETTINGS } from "../types";
 import { Router } from "./router";
 
 const dep = (id: string, extra: Record<string, unknown> = {}) =>
-  toDeployment({ model_name: "g", litellm_params: { model: "openai/m", api_base: "http://127.0.0.1:9/v1", ...extra }, model_info: { id } }, "config");
+  toDeployment(
+    { model_name: "g", litellm_params: { model: "openai/m", api_base: "http://127.0.0.1:9/v1", ...extra }, model_info: { id } },
+    "config",
+  );
 
 describe("router strategies", () => {
   test("least-busy picks the deployment with fewest requests in flight", () => {
@@ -54,21 +57,42 @@ describe("router strategies", () => {
 
 describe("config.yaml", () => {
   test("reads model_list, os.environ keys, router_settings and fallbacks", () => {
-    const cfg = parseGatewayConfig(`
+    const cfg = parseGatewayConfig(
+      `
 model_list:
   - model_name: claude
     litellm_params: { model: anthropic/claude-sonnet-4-5, api_key: os.environ/ANT_KEY, rpm: 60, order: 2 }
   - model_name: local
     litellm_params: { model: ollama/llama3.2, api_base: "http://gpu:11434" }
 router_settings: { routing_strategy: least-busy, allowed_fails: 4, cooldown_time: 9, num_retries: 1, timeout: 30, fallbacks: [{ claude: [local] }] }
-`, { ANT_KEY: "secret-ant" });
-    expect(cfg.deployments[0]).toMatchObject({ provider: "anthropic", upstreamModel: "claude-sonnet-4-5", apiBase: "https://api.anthropic.com", apiKey: "secret-ant", rpm: 60, order: 2 });
+`,
+      { ANT_KEY: "secret-ant" },
+    );
+    expect(cfg.deployments[0]).toMatchObject({
+      provider: "anthropic",
+      upstreamModel: "claude-sonnet-4-5",
+      apiBase: "https://api.anthropic.com",
+      apiKey: "secret-ant",
+      rpm: 60,
+      order: 2,
+    });
     expect(cfg.deployments[1]).toMatchObject({ provider: "openai", upstreamModel: "llama3.2", apiBase: "http://gpu:11434/v1" });
-    expect(cfg.router).toEqual({ routingStrategy: "least-busy", allowedFails: 4, cooldownSeconds: 9, numRetries: 1, timeoutMs: 30_000, fallbacks: { claude: ["local"] } });
+    expect(cfg.router).toEqual({
+      routingStrategy: "least-busy",
+      allowedFails: 4,
+      cooldownSeconds: 9,
+      numRetries: 1,
+      timeoutMs: 30_000,
+      fallbacks: { claude: ["local"] },
+    });
   });
 
   test("a missing environment variable or a model without a model field is a clear error", () => {
-    expect(() => parseGatewayConfig("model_list: [{ model_name: a, litellm_params: { model: openai/x, api_key: os.environ/NOPE } }]", {})).toThrow("NOPE is not set");
-    expect(() => parseGatewayConfig("model_list: [{ model_name: a, litellm_params: {} }]", {})).toThrow("model_list.0.litellm_params.model");
+    expect(() =>
+      parseGatewayConfig("model_list: [{ model_name: a, litellm_params: { model: openai/x, api_key: os.environ/NOPE } }]", {}),
+    ).toThrow("NOPE is not set");
+    expect(() => parseGatewayConfig("model_list: [{ model_name: a, litellm_params: {} }]", {})).toThrow(
+      "model_list.0.litellm_params.model",
+    );
   });
 });

@@ -35,7 +35,10 @@ export class Router {
   private wildcards: Deployment[][] = [];
   private state = new Map<string, DeploymentState>();
 
-  constructor(private settings: RouterSettings, private now: () => number = Date.now) {}
+  constructor(
+    private settings: RouterSettings,
+    private now: () => number = Date.now,
+  ) {}
 
   setDeployments(deployments: Deployment[], settings?: RouterSettings) {
     if (settings) this.settings = settings;
@@ -46,7 +49,10 @@ export class Router {
       groups.set(d.modelName, list);
     }
     this.groups = groups;
-    this.wildcards = [...groups.entries()].filter(([n]) => isWildcard(n)).sort((a, b) => b[0].length - a[0].length).map(([, v]) => v);
+    this.wildcards = [...groups.entries()]
+      .filter(([n]) => isWildcard(n))
+      .sort((a, b) => b[0].length - a[0].length)
+      .map(([, v]) => v);
   }
 
   get routerSettings() {
@@ -116,7 +122,7 @@ export class Router {
         return pool.reduce((a, b) => (this.stateOf(b.id).windowTokens < this.stateOf(a.id).windowTokens ? b : a));
       default: {
         // Weighted by `weight`, else by rpm, as LiteLLM's simple-shuffle does.
-        const weights = pool.map((d) => d.weight !== 1 ? d.weight : d.rpm ?? 1);
+        const weights = pool.map((d) => (d.weight !== 1 ? d.weight : (d.rpm ?? 1)));
         let r = Math.random() * weights.reduce((a, b) => a + b, 0);
         for (let i = 0; i < pool.length; i++) if ((r -= weights[i]!) <= 0) return pool[i];
         return pool[pool.length - 1];
@@ -174,7 +180,8 @@ export class Router {
     const attempts: Attempt[] = [];
     const first = this.resolve(model);
     // Session keys pin the agent's model: a fallback would swap it silently, so they retry within the group only.
-    const fallbacks = opts.allowFallbacks === false ? [] : (this.settings.fallbacks[first?.group ?? model] ?? this.settings.fallbacks[model] ?? []);
+    const fallbacks =
+      opts.allowFallbacks === false ? [] : (this.settings.fallbacks[first?.group ?? model] ?? this.settings.fallbacks[model] ?? []);
     const groups = [model, ...fallbacks];
     let last: AttemptOutcome<T> | undefined;
     for (const groupName of groups) {
@@ -184,7 +191,12 @@ export class Router {
       for (let i = 0; i <= this.settings.numRetries; i++) {
         const d = this.pick(resolved.deployments, tried);
         if (!d) {
-          last ??= { ok: false, status: 429, retryable: true, error: `No deployments available for ${resolved.group}: all are cooling down; retry in ${this.cooldownRemaining(resolved.deployments)}s` };
+          last ??= {
+            ok: false,
+            status: 429,
+            retryable: true,
+            error: `No deployments available for ${resolved.group}: all are cooling down; retry in ${this.cooldownRemaining(resolved.deployments)}s`,
+          };
           break;
         }
         tried.add(d.id);
@@ -198,11 +210,21 @@ export class Router {
         }
         const ms = this.now() - started;
         const cooled = this.end(d, outcome.ok, ms);
-        attempts.push({ deployment: d.id, model_group: resolved.group, status: outcome.ok ? 200 : outcome.status, ms, ...(outcome.ok ? {} : { error: outcome.error }), ...(cooled ? { cooldown: true } : {}) });
+        attempts.push({
+          deployment: d.id,
+          model_group: resolved.group,
+          status: outcome.ok ? 200 : outcome.status,
+          ms,
+          ...(outcome.ok ? {} : { error: outcome.error }),
+          ...(cooled ? { cooldown: true } : {}),
+        });
         if (outcome.ok || !outcome.retryable) return { outcome, attempts, deployment: d, modelGroup: resolved.group };
         last = outcome;
       }
     }
-    return { outcome: last ?? { ok: false, status: 400, retryable: false, error: `Invalid model name passed in model=${model}` }, attempts };
+    return {
+      outcome: last ?? { ok: false, status: 400, retryable: false, error: `Invalid model name passed in model=${model}` },
+      attempts,
+    };
   }
 }

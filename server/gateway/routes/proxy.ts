@@ -14,12 +14,14 @@ import type { InboundFormat, Json } from "../types";
 /** The LLM API: OpenAI- and Anthropic-compatible routes (with LiteLLM's unversioned aliases). */
 export function proxyRoutes(deps: { gateway: GatewayService; guard: AuthGuard }) {
   const g = deps.gateway;
-  const call = (format: InboundFormat) => async ({ body, principal, request }: { body: unknown; principal: Principal; request: Request }) => {
-    const waiting = g.ready();
-    if (waiting) await waiting;
-    const normalized = format === "messages" ? hoistSystemMessages(body as Json) : (body as Json);
-    return g.proxy.handle(format, normalized, { principal, request, requestId: requestIdOf(request) ?? crypto.randomUUID() });
-  };
+  const call =
+    (format: InboundFormat) =>
+    async ({ body, principal, request }: { body: unknown; principal: Principal; request: Request }) => {
+      const waiting = g.ready();
+      if (waiting) await waiting;
+      const normalized = format === "messages" ? hoistSystemMessages(body as Json) : (body as Json);
+      return g.proxy.handle(format, normalized, { principal, request, requestId: requestIdOf(request) ?? crypto.randomUUID() });
+    };
   const allowedModels = async (principal: Principal): Promise<string[]> => {
     const waiting = g.ready();
     if (waiting) await waiting;
@@ -35,8 +37,10 @@ export function proxyRoutes(deps: { gateway: GatewayService; guard: AuthGuard })
     const allowed = new Set(await allowedModels(principal));
     const checks = await g.models.checks();
     return {
-      data: g.router.deployments().filter((d) => allowed.has(d.modelName)).map((d) =>
-        deploymentView(d, { priced: priceOf(d, d.upstreamModel, () => {}).known, lastTest: checks.get(d.modelName) ?? null })),
+      data: g.router
+        .deployments()
+        .filter((d) => allowed.has(d.modelName))
+        .map((d) => deploymentView(d, { priced: priceOf(d, d.upstreamModel, () => {}).known, lastTest: checks.get(d.modelName) ?? null })),
     };
   };
   return new Elysia({ detail: { tags: ["LLM gateway"] } })
@@ -44,11 +48,15 @@ export function proxyRoutes(deps: { gateway: GatewayService; guard: AuthGuard })
     .post("/v1/chat/completions", call("chat"), { body: chatBody, ...detail("OpenAI chat completions (streaming with stream: true)") })
     .post("/chat/completions", call("chat"), { body: chatBody, ...detail("Alias of /v1/chat/completions") })
     .post("/v1/messages", call("messages"), { body: messagesBody, ...detail("Anthropic Messages API") })
-    .post("/v1/messages/count_tokens", async ({ body, principal, request }) => {
-      const waiting = g.ready();
-      if (waiting) await waiting;
-      return countTokens(g, body as Json, principal, request);
-    }, { body: countTokensBody, ...detail("Anthropic token counting (real for Anthropic deployments, estimated otherwise)") })
+    .post(
+      "/v1/messages/count_tokens",
+      async ({ body, principal, request }) => {
+        const waiting = g.ready();
+        if (waiting) await waiting;
+        return countTokens(g, body as Json, principal, request);
+      },
+      { body: countTokensBody, ...detail("Anthropic token counting (real for Anthropic deployments, estimated otherwise)") },
+    )
     .post("/v1/responses", call("responses"), { body: responsesBody, ...detail("OpenAI Responses API") })
     .post("/responses", call("responses"), { body: responsesBody, ...detail("Alias of /v1/responses") })
     .post("/v1/completions", call("completions"), { body: completionsBody, ...detail("OpenAI legacy completions") })

@@ -21,6 +21,9 @@ export function spendRoutes(deps: { gateway: GatewayService; guard: AuthGuard; d
     })
     .get("/usage", ({ query }) => usageReport(deps.database, query), {
       query: spendUsageQuery,
-      detail: { summary: "Usage for the dashboard's Usage page: requests, tokens, cost and errors per UTC day, model, key and agent, in a date range" },
+      detail: {
+        summary:
+          "Usage for the dashboard's Usage page: requests, tokens, cost and errors per UTC day, model, key and agent, in a date range",
+      },
     });
 }

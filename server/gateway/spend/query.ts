@@ -90,7 +90,17 @@ export function spendLogView(row: typeof gatewaySpendLogs.$inferSelect) {
 export async function dailyReport(database: Database, range: { start_date?: string; end_date?: string }) {
   const start = range.start_date ? new Date(range.start_date) : new Date(Date.now() - 30 * 86_400_000);
   const end = range.end_date ? new Date(range.end_date) : new Date(Date.now() + 86_400_000);
-  const rows = await database.query<{ day: string; key_id: string | null; key_alias: string | null; model_group: string | null; requests: number; failures: number; spend: number; prompt_tokens: number; completion_tokens: number }>(
+  const rows = await database.query<{
+    day: string;
+    key_id: string | null;
+    key_alias: string | null;
+    model_group: string | null;
+    requests: number;
+    failures: number;
+    spend: number;
+    prompt_tokens: number;
+    completion_tokens: number;
+  }>(
     `select to_char(date_trunc('day', start_time at time zone 'UTC'), 'YYYY-MM-DD') as day, key_id, max(key_alias) as key_alias, model_group,
             count(*)::int as requests, count(*) filter (where status = 'failure')::int as failures, coalesce(sum(spend), 0)::float8 as spend,
             coalesce(sum(prompt_tokens), 0)::int as prompt_tokens, coalesce(sum(completion_tokens), 0)::int as completion_tokens

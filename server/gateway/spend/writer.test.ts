@@ -10,18 +10,46 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => database?.close());
 
-const PG_TYPE = { text: "text", bool: "boolean", int4: "integer", float8: "double precision", timestamptz: "timestamp with time zone", jsonb: "jsonb" } as const;
+const PG_TYPE = {
+  text: "text",
+  bool: "boolean",
+  int4: "integer",
+  float8: "double precision",
+  timestamptz: "timestamp with time zone",
+  jsonb: "jsonb",
+} as const;
 
 const full = (id: string): SpendRow => ({
-  requestId: id, keyHash: "ab".repeat(32), keyId: "key-1", keyAlias: "alias 'quoted' \"twice\"", route: "/v1/chat/completions",
-  modelGroup: "gpt-fake", deployment: "dep-1", provider: "openai", apiBase: "http://127.0.0.1:9/v1",
-  promptTokens: 12, completionTokens: 34, totalTokens: 46, spend: 0.000123456789, priced: false, latencyMs: 1.25, ttftMs: 0.5, stream: 1,
-  status: "failure", httpStatus: 502, error: "tab\there, newline\nthere, back\\slash, null-ish \\N, émoji 🦊, 中文",
+  requestId: id,
+  keyHash: "ab".repeat(32),
+  keyId: "key-1",
+  keyAlias: "alias 'quoted' \"twice\"",
+  route: "/v1/chat/completions",
+  modelGroup: "gpt-fake",
+  deployment: "dep-1",
+  provider: "openai",
+  apiBase: "http://127.0.0.1:9/v1",
+  promptTokens: 12,
+  completionTokens: 34,
+  totalTokens: 46,
+  spend: 0.000123456789,
+  priced: false,
+  latencyMs: 1.25,
+  ttftMs: 0.5,
+  stream: 1,
+  status: "failure",
+  httpStatus: 502,
+  error: "tab\there, newline\nthere, back\\slash, null-ish \\N, émoji 🦊, 中文",
   attempts: [{ deployment: "dep-1", model_group: "gpt-fake", status: 502, error: "boom", ms: 3.5 }],
-  sessionId: "sess-1", agentId: "agent-1", endUser: "user-7", userId: "usr-1", teamId: "team-1",
-  requestBody: { model: "gpt-fake", messages: [{ role: "user", content: "hi \"there\" 🦊" }], nested: { a: [1, 2.5, null, true] } },
-  responseBody: { text: "data: {\"x\":1}\n\n" },
-  startTime: new Date("2026-01-02T03:04:05.678Z"), endTime: new Date("2026-01-02T03:04:06.789Z"),
+  sessionId: "sess-1",
+  agentId: "agent-1",
+  endUser: "user-7",
+  userId: "usr-1",
+  teamId: "team-1",
+  requestBody: { model: "gpt-fake", messages: [{ role: "user", content: 'hi "there" 🦊' }], nested: { a: [1, 2.5, null, true] } },
+  responseBody: { text: 'data: {"x":1}\n\n' },
+  startTime: new Date("2026-01-02T03:04:05.678Z"),
+  endTime: new Date("2026-01-02T03:04:06.789Z"),
 });
 
 describe("spend writer", () => {
@@ -38,22 +66,64 @@ describe("spend writer", () => {
     writer.push({ requestId: "round-trip-2", route: "/v1/embeddings", status: "success", startTime: new Date(0), endTime: new Date(1) });
     expect(await writer.flush()).toBe(2);
     // Times as epoch ms: the two drivers return timestamptz differently (Date, or text).
-    const [a, b] = (await database.query<Record<string, unknown>>(
-      `select *, (extract(epoch from start_time) * 1000)::float8 as start_ms, (extract(epoch from end_time) * 1000)::float8 as end_ms
+    const [a, b] = (
+      await database.query<Record<string, unknown>>(
+        `select *, (extract(epoch from start_time) * 1000)::float8 as start_ms, (extract(epoch from end_time) * 1000)::float8 as end_ms
        from gateway_spend_logs where request_id like 'round-trip-%' order by request_id`,
-    )).map(({ start_time: _s, end_time: _e, ...rest }) => rest);
+      )
+    ).map(({ start_time: _s, end_time: _e, ...rest }) => rest);
     const f = full("round-trip-1");
     expect(a).toEqual({
-      request_id: "round-trip-1", key_hash: f.keyHash, key_id: "key-1", key_alias: f.keyAlias, route: f.route, model_group: "gpt-fake",
-      deployment: "dep-1", provider: "openai", api_base: f.apiBase, prompt_tokens: 12, completion_tokens: 34, total_tokens: 46,
-      spend: 0.000123456789, priced: false, latency_ms: 1.25, ttft_ms: 0.5, stream: 1, status: "failure", http_status: 502, error: f.error,
-      attempts: f.attempts, session_id: "sess-1", agent_id: "agent-1", end_user: "user-7", user_id: "usr-1", team_id: "team-1", request_body: f.requestBody,
-      response_body: f.responseBody, start_ms: f.startTime!.getTime(), end_ms: f.endTime!.getTime(),
+      request_id: "round-trip-1",
+      key_hash: f.keyHash,
+      key_id: "key-1",
+      key_alias: f.keyAlias,
+      route: f.route,
+      model_group: "gpt-fake",
+      deployment: "dep-1",
+      provider: "openai",
+      api_base: f.apiBase,
+      prompt_tokens: 12,
+      completion_tokens: 34,
+      total_tokens: 46,
+      spend: 0.000123456789,
+      priced: false,
+      latency_ms: 1.25,
+      ttft_ms: 0.5,
+      stream: 1,
+      status: "failure",
+      http_status: 502,
+      error: f.error,
+      attempts: f.attempts,
+      session_id: "sess-1",
+      agent_id: "agent-1",
+      end_user: "user-7",
+      user_id: "usr-1",
+      team_id: "team-1",
+      request_body: f.requestBody,
+      response_body: f.responseBody,
+      start_ms: f.startTime!.getTime(),
+      end_ms: f.endTime!.getTime(),
     });
     // Defaults for what a row leaves out: zero tokens and spend, no stream, empty attempts, NULL elsewhere.
     expect(b).toMatchObject({
-      key_hash: null, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, spend: 0, priced: null, latency_ms: null, ttft_ms: null, stream: 0,
-      http_status: null, attempts: [], request_body: null, response_body: null, user_id: null, team_id: null, start_ms: 0, end_ms: 1,
+      key_hash: null,
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      total_tokens: 0,
+      spend: 0,
+      priced: null,
+      latency_ms: null,
+      ttft_ms: null,
+      stream: 0,
+      http_status: null,
+      attempts: [],
+      request_body: null,
+      response_body: null,
+      user_id: null,
+      team_id: null,
+      start_ms: 0,
+      end_ms: 1,
     });
   });
 
@@ -67,7 +137,9 @@ describe("spend writer", () => {
     writer.push(full("dup-other"));
     expect(await writer.flush()).toBe(4);
     expect(writer.stats).toMatchObject({ failedFlushes: 0, queued: 0 });
-    const rows = await database.query<{ request_id: string; error: string }>("select request_id, error from gateway_spend_logs where request_id like 'dup-%' order by request_id");
+    const rows = await database.query<{ request_id: string; error: string }>(
+      "select request_id, error from gateway_spend_logs where request_id like 'dup-%' order by request_id",
+    );
     expect(rows.map((r) => r.request_id)).toEqual(["dup-new", "dup-other", "dup-stored"]);
     expect(rows.every((r) => r.error === full("x").error)).toBe(true);
   });

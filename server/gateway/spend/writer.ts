@@ -9,14 +9,36 @@ export type SpendRow = typeof gatewaySpendLogs.$inferInsert;
 /** Every column, in the table's snake_case names, so the JSON rows map onto the table type exactly. */
 function toRecord(r: SpendRow) {
   return {
-    request_id: r.requestId, key_hash: r.keyHash ?? null, key_id: r.keyId ?? null, key_alias: r.keyAlias ?? null, route: r.route,
-    model_group: r.modelGroup ?? null, deployment: r.deployment ?? null, provider: r.provider ?? null, api_base: r.apiBase ?? null,
-    prompt_tokens: r.promptTokens ?? 0, completion_tokens: r.completionTokens ?? 0, total_tokens: r.totalTokens ?? 0, spend: r.spend ?? 0, priced: r.priced ?? null,
-    latency_ms: r.latencyMs ?? null, ttft_ms: r.ttftMs ?? null, stream: r.stream ?? 0, status: r.status, http_status: r.httpStatus ?? null,
-    error: r.error ?? null, attempts: r.attempts ?? [], session_id: r.sessionId ?? null, agent_id: r.agentId ?? null, end_user: r.endUser ?? null,
-    user_id: r.userId ?? null, team_id: r.teamId ?? null,
-    request_body: r.requestBody ?? null, response_body: r.responseBody ?? null,
-    start_time: r.startTime, end_time: r.endTime,
+    request_id: r.requestId,
+    key_hash: r.keyHash ?? null,
+    key_id: r.keyId ?? null,
+    key_alias: r.keyAlias ?? null,
+    route: r.route,
+    model_group: r.modelGroup ?? null,
+    deployment: r.deployment ?? null,
+    provider: r.provider ?? null,
+    api_base: r.apiBase ?? null,
+    prompt_tokens: r.promptTokens ?? 0,
+    completion_tokens: r.completionTokens ?? 0,
+    total_tokens: r.totalTokens ?? 0,
+    spend: r.spend ?? 0,
+    priced: r.priced ?? null,
+    latency_ms: r.latencyMs ?? null,
+    ttft_ms: r.ttftMs ?? null,
+    stream: r.stream ?? 0,
+    status: r.status,
+    http_status: r.httpStatus ?? null,
+    error: r.error ?? null,
+    attempts: r.attempts ?? [],
+    session_id: r.sessionId ?? null,
+    agent_id: r.agentId ?? null,
+    end_user: r.endUser ?? null,
+    user_id: r.userId ?? null,
+    team_id: r.teamId ?? null,
+    request_body: r.requestBody ?? null,
+    response_body: r.responseBody ?? null,
+    start_time: r.startTime,
+    end_time: r.endTime,
   };
 }
 
@@ -113,7 +135,13 @@ export function storableRow(row: SpendRow): SpendRow {
 
 /** Spend rows, written in batches off the request path (see BatchWriter). */
 export class SpendWriter extends BatchWriter<SpendRow> {
-  constructor(deps: { database: Database; maxQueue: number; batchSize?: number; maxRowsPerFlush?: number; onError?: (err: unknown) => void }) {
+  constructor(deps: {
+    database: Database;
+    maxQueue: number;
+    batchSize?: number;
+    maxRowsPerFlush?: number;
+    onError?: (err: unknown) => void;
+  }) {
     // 250 rows take about as long to COPY as 100 took to insert from JSON, so the pause between
     // statements (where requests run) stays the same while the per-statement overhead is spread wider.
     super({ batchSize: 250, ...deps, insert: insertBatch });

@@ -6,7 +6,14 @@ import type { Json } from "../types";
 import { sseNamed, type SseEvent, type StreamTranslator } from "./sse";
 
 const textOf = (content: unknown): string =>
-  typeof content === "string" ? content : Array.isArray(content) ? content.filter((b) => b?.type === "text").map((b) => b.text).join("") : "";
+  typeof content === "string"
+    ? content
+    : Array.isArray(content)
+      ? content
+          .filter((b) => b?.type === "text")
+          .map((b) => b.text)
+          .join("")
+      : "";
 
 function imagePart(block: Json): Json | undefined {
   const src = block.source ?? {};
@@ -18,8 +25,10 @@ function imagePart(block: Json): Json | undefined {
 /** A document block as a chat part: a PDF as a `file` part (data URL), text as text. */
 function documentPart(block: Json): Json | undefined {
   const src = block.source ?? {};
-  if (src.type === "base64" && src.media_type === "application/pdf") return { type: "file", file: { filename: block.title ?? "document.pdf", file_data: `data:application/pdf;base64,${src.data}` } };
-  if (src.type === "base64" && src.media_type === "text/plain") return { type: "text", text: Buffer.from(String(src.data), "base64").toString("utf8") };
+  if (src.type === "base64" && src.media_type === "application/pdf")
+    return { type: "file", file: { filename: block.title ?? "document.pdf", file_data: `data:application/pdf;base64,${src.data}` } };
+  if (src.type === "base64" && src.media_type === "text/plain")
+    return { type: "text", text: Buffer.from(String(src.data), "base64").toString("utf8") };
   if (src.type === "text") return { type: "text", text: String(src.data ?? "") };
   return undefined;
 }
@@ -34,10 +43,17 @@ export function anthropicRequestToChat(body: Json, upstreamModel: string): Json 
     }
     const blocks = (m.content ?? []) as Json[];
     if (m.role === "assistant") {
-      const text = blocks.filter((b) => b.type === "text").map((b) => b.text).join("");
-      const toolCalls = blocks.filter((b) => b.type === "tool_use").map((b) => ({
-        id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
-      }));
+      const text = blocks
+        .filter((b) => b.type === "text")
+        .map((b) => b.text)
+        .join("");
+      const toolCalls = blocks
+        .filter((b) => b.type === "tool_use")
+        .map((b) => ({
+          id: b.id,
+          type: "function",
+          function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
+        }));
       messages.push({ role: "assistant", content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
       continue;
     }
@@ -69,9 +85,12 @@ export function anthropicRequestToChat(body: Json, upstreamModel: string): Json 
   if (body.stop_sequences) out.stop = body.stop_sequences;
   if (body.metadata?.user_id) out.user = body.metadata.user_id;
   if (Array.isArray(body.tools) && body.tools.length) {
-    out.tools = body.tools.filter((t: Json) => t.input_schema || !t.type || t.type === "custom").map((t: Json) => ({
-      type: "function", function: { name: t.name, description: t.description, parameters: t.input_schema ?? { type: "object", properties: {} } },
-    }));
+    out.tools = body.tools
+      .filter((t: Json) => t.input_schema || !t.type || t.type === "custom")
+      .map((t: Json) => ({
+        type: "function",
+        function: { name: t.name, description: t.description, parameters: t.input_schema ?? { type: "object", properties: {} } },
+      }));
   }
   const tc = body.tool_choice;
   if (tc) {
@@ -89,7 +108,11 @@ export function anthropicRequestToChat(body: Json, upstreamModel: string): Json 
 }
 
 export const FINISH_TO_STOP: Record<string, string> = {
-  stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", function_call: "tool_use", content_filter: "refusal",
+  stop: "end_turn",
+  length: "max_tokens",
+  tool_calls: "tool_use",
+  function_call: "tool_use",
+  content_filter: "refusal",
 };
 
 const parseArgs = (s: string | undefined): Json => {
@@ -105,7 +128,8 @@ export function chatResponseToAnthropic(res: Json, model: string): Json {
   const msg = choice.message ?? {};
   const content: Json[] = [];
   if (msg.content) content.push({ type: "text", text: typeof msg.content === "string" ? msg.content : textOf(msg.content) });
-  for (const tc of msg.tool_calls ?? []) content.push({ type: "tool_use", id: tc.id, name: tc.function?.name, input: parseArgs(tc.function?.arguments) });
+  for (const tc of msg.tool_calls ?? [])
+    content.push({ type: "tool_use", id: tc.id, name: tc.function?.name, input: parseArgs(tc.function?.arguments) });
   return {
     id: `msg_${String(res.id ?? crypto.randomUUID()).replace(/^chatcmpl-/, "")}`,
     type: "message",
@@ -127,14 +151,28 @@ export class ChatToAnthropicStream implements StreamTranslator {
   private usage = { input_tokens: 0, output_tokens: 0 };
   private finished = false;
 
-  constructor(private readonly model: string, private readonly onUsage: (input: number, output: number) => void) {}
+  constructor(
+    private readonly model: string,
+    private readonly onUsage: (input: number, output: number) => void,
+  ) {}
 
   private start(id: string): string[] {
     this.started = true;
-    return [sseNamed("message_start", {
-      type: "message_start",
-      message: { id: `msg_${id}`, type: "message", role: "assistant", model: this.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } },
-    })];
+    return [
+      sseNamed("message_start", {
+        type: "message_start",
+        message: {
+          id: `msg_${id}`,
+          type: "message",
+          role: "assistant",
+          model: this.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 0, output_tokens: 0 },
+        },
+      }),
+    ];
   }
 
   private closeBlock(): string[] {
@@ -152,7 +190,8 @@ export class ChatToAnthropicStream implements StreamTranslator {
     } catch {
       return [];
     }
-    if (chunk.error) return [sseNamed("error", { type: "error", error: { type: "api_error", message: chunk.error.message ?? "upstream error" } })];
+    if (chunk.error)
+      return [sseNamed("error", { type: "error", error: { type: "api_error", message: chunk.error.message ?? "upstream error" } })];
     const out: string[] = this.started ? [] : this.start(String(chunk.id ?? crypto.randomUUID()).replace(/^chatcmpl-/, ""));
     if (chunk.usage) {
       this.usage = { input_tokens: chunk.usage.prompt_tokens ?? 0, output_tokens: chunk.usage.completion_tokens ?? 0 };
@@ -164,22 +203,44 @@ export class ChatToAnthropicStream implements StreamTranslator {
       if (this.block?.kind !== "text") {
         out.push(...this.closeBlock());
         this.block = { index: this.nextIndex++, kind: "text" };
-        out.push(sseNamed("content_block_start", { type: "content_block_start", index: this.block.index, content_block: { type: "text", text: "" } }));
+        out.push(
+          sseNamed("content_block_start", {
+            type: "content_block_start",
+            index: this.block.index,
+            content_block: { type: "text", text: "" },
+          }),
+        );
       }
-      out.push(sseNamed("content_block_delta", { type: "content_block_delta", index: this.block.index, delta: { type: "text_delta", text: delta.content } }));
+      out.push(
+        sseNamed("content_block_delta", {
+          type: "content_block_delta",
+          index: this.block.index,
+          delta: { type: "text_delta", text: delta.content },
+        }),
+      );
     }
     for (const tc of delta.tool_calls ?? []) {
       const isNew = Boolean(tc.id) || this.block?.kind !== "tool" || this.block.toolIndex !== tc.index;
       if (isNew) {
         out.push(...this.closeBlock());
         this.block = { index: this.nextIndex++, kind: "tool", toolIndex: tc.index };
-        out.push(sseNamed("content_block_start", {
-          type: "content_block_start", index: this.block.index,
-          content_block: { type: "tool_use", id: tc.id ?? `toolu_${crypto.randomUUID()}`, name: tc.function?.name ?? "", input: {} },
-        }));
+        out.push(
+          sseNamed("content_block_start", {
+            type: "content_block_start",
+            index: this.block.index,
+            content_block: { type: "tool_use", id: tc.id ?? `toolu_${crypto.randomUUID()}`, name: tc.function?.name ?? "", input: {} },
+          }),
+        );
       }
       const args = tc.function?.arguments;
-      if (args) out.push(sseNamed("content_block_delta", { type: "content_block_delta", index: this.block!.index, delta: { type: "input_json_delta", partial_json: args } }));
+      if (args)
+        out.push(
+          sseNamed("content_block_delta", {
+            type: "content_block_delta",
+            index: this.block!.index,
+            delta: { type: "input_json_delta", partial_json: args },
+          }),
+        );
     }
     if (choice.finish_reason) this.stopReason = FINISH_TO_STOP[choice.finish_reason] ?? "end_turn";
     return out;
@@ -191,7 +252,9 @@ export class ChatToAnthropicStream implements StreamTranslator {
     const out = this.started ? [] : this.start(crypto.randomUUID());
     out.push(...this.closeBlock());
     this.onUsage(this.usage.input_tokens, this.usage.output_tokens);
-    out.push(sseNamed("message_delta", { type: "message_delta", delta: { stop_reason: this.stopReason, stop_sequence: null }, usage: this.usage }));
+    out.push(
+      sseNamed("message_delta", { type: "message_delta", delta: { stop_reason: this.stopReason, stop_sequence: null }, usage: this.usage }),
+    );
     out.push(sseNamed("message_stop", { type: "message_stop" }));
     return out;
   }

@@ -8,7 +8,11 @@ import { SSE_DONE, sseData, type SseEvent, type StreamTranslator } from "./sse";
 const DEFAULT_MAX_TOKENS = 4096;
 
 const partText = (content: unknown): string =>
-  typeof content === "string" ? content : Array.isArray(content) ? content.map((p) => (typeof p === "string" ? p : p?.text ?? "")).join("") : "";
+  typeof content === "string"
+    ? content
+    : Array.isArray(content)
+      ? content.map((p) => (typeof p === "string" ? p : (p?.text ?? ""))).join("")
+      : "";
 
 function toImageBlock(url: string): Json {
   const m = /^data:([^;]+);base64,(.*)$/s.exec(url);
@@ -20,8 +24,14 @@ function toDocumentBlock(file: Json | undefined): Json | undefined {
   const m = /^data:([^;]+);base64,(.*)$/s.exec(String(file?.file_data ?? ""));
   if (!m) return undefined;
   const title = typeof file?.filename === "string" && file.filename ? { title: file.filename } : {};
-  if (m[1] === "application/pdf") return { type: "document", source: { type: "base64", media_type: "application/pdf", data: m[2] }, ...title };
-  if (m[1] === "text/plain") return { type: "document", source: { type: "text", media_type: "text/plain", data: Buffer.from(m[2]!, "base64").toString("utf8") }, ...title };
+  if (m[1] === "application/pdf")
+    return { type: "document", source: { type: "base64", media_type: "application/pdf", data: m[2] }, ...title };
+  if (m[1] === "text/plain")
+    return {
+      type: "document",
+      source: { type: "text", media_type: "text/plain", data: Buffer.from(m[2]!, "base64").toString("utf8") },
+      ...title,
+    };
   return undefined;
 }
 
@@ -64,7 +74,8 @@ export function chatRequestToAnthropic(body: Json, upstreamModel: string): Json 
       const blocks: Json[] = [];
       const text = partText(m.content);
       if (text) blocks.push({ type: "text", text });
-      for (const tc of m.tool_calls ?? []) blocks.push({ type: "tool_use", id: tc.id, name: tc.function?.name, input: parseArgs(tc.function?.arguments) });
+      for (const tc of m.tool_calls ?? [])
+        blocks.push({ type: "tool_use", id: tc.id, name: tc.function?.name, input: parseArgs(tc.function?.arguments) });
       push("assistant", blocks);
     } else if (m.role === "tool" || m.role === "function") {
       push("user", [{ type: "tool_result", tool_use_id: m.tool_call_id, content: partText(m.content) }]);
@@ -81,11 +92,13 @@ export function chatRequestToAnthropic(body: Json, upstreamModel: string): Json 
   if (body.stop) out.stop_sequences = Array.isArray(body.stop) ? body.stop : [body.stop];
   if (body.user) out.metadata = { user_id: String(body.user) };
   if (Array.isArray(body.tools) && body.tools.length) {
-    out.tools = body.tools.filter((t: Json) => t.type === "function").map((t: Json) => ({
-      name: t.function.name,
-      ...(t.function.description ? { description: t.function.description } : {}),
-      input_schema: t.function.parameters ?? { type: "object", properties: {} },
-    }));
+    out.tools = body.tools
+      .filter((t: Json) => t.type === "function")
+      .map((t: Json) => ({
+        name: t.function.name,
+        ...(t.function.description ? { description: t.function.description } : {}),
+        input_schema: t.function.parameters ?? { type: "object", properties: {} },
+      }));
   }
   const tc = body.tool_choice;
   if (tc === "auto") out.tool_choice = { type: "auto" };
@@ -98,15 +111,27 @@ export function chatRequestToAnthropic(body: Json, upstreamModel: string): Json 
 }
 
 export const STOP_TO_FINISH: Record<string, string> = {
-  end_turn: "stop", stop_sequence: "stop", max_tokens: "length", tool_use: "tool_calls", pause_turn: "stop", refusal: "content_filter",
+  end_turn: "stop",
+  stop_sequence: "stop",
+  max_tokens: "length",
+  tool_use: "tool_calls",
+  pause_turn: "stop",
+  refusal: "content_filter",
 };
 
 export function anthropicResponseToChat(res: Json, model: string): Json {
   const blocks = (res.content ?? []) as Json[];
-  const text = blocks.filter((b) => b.type === "text").map((b) => b.text).join("");
-  const toolCalls = blocks.filter((b) => b.type === "tool_use").map((b) => ({
-    id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
-  }));
+  const text = blocks
+    .filter((b) => b.type === "text")
+    .map((b) => b.text)
+    .join("");
+  const toolCalls = blocks
+    .filter((b) => b.type === "tool_use")
+    .map((b) => ({
+      id: b.id,
+      type: "function",
+      function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
+    }));
   const input = (res.usage?.input_tokens ?? 0) + (res.usage?.cache_read_input_tokens ?? 0) + (res.usage?.cache_creation_input_tokens ?? 0);
   const output = res.usage?.output_tokens ?? 0;
   return {
@@ -114,12 +139,14 @@ export function anthropicResponseToChat(res: Json, model: string): Json {
     object: "chat.completion",
     created: Math.floor(Date.now() / 1000),
     model,
-    choices: [{
-      index: 0,
-      message: { role: "assistant", content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
-      finish_reason: STOP_TO_FINISH[res.stop_reason] ?? "stop",
-      logprobs: null,
-    }],
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+        finish_reason: STOP_TO_FINISH[res.stop_reason] ?? "stop",
+        logprobs: null,
+      },
+    ],
     usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
   };
 }
@@ -133,10 +160,20 @@ export class AnthropicToChatStream implements StreamTranslator {
   private toolIndexByBlock = new Map<number, number>();
   private done = false;
 
-  constructor(private readonly model: string, private readonly includeUsage: boolean, private readonly onUsage: (input: number, output: number) => void) {}
+  constructor(
+    private readonly model: string,
+    private readonly includeUsage: boolean,
+    private readonly onUsage: (input: number, output: number) => void,
+  ) {}
 
   private chunk(delta: Json, finish: string | null = null): string {
-    return sseData({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] });
+    return sseData({
+      id: this.id,
+      object: "chat.completion.chunk",
+      created: this.created,
+      model: this.model,
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    });
   }
 
   onEvent(ev: SseEvent): string[] {
@@ -178,7 +215,11 @@ export class AnthropicToChatStream implements StreamTranslator {
       case "message_stop":
         return this.finish();
       case "error":
-        return [sseData({ error: { message: e.error?.message ?? "upstream error", type: e.error?.type ?? "api_error", param: null, code: null } })];
+        return [
+          sseData({
+            error: { message: e.error?.message ?? "upstream error", type: e.error?.type ?? "api_error", param: null, code: null },
+          }),
+        ];
       default:
         return [];
     }
@@ -190,10 +231,16 @@ export class AnthropicToChatStream implements StreamTranslator {
     this.onUsage(this.input, this.output);
     const out: string[] = [];
     if (this.includeUsage) {
-      out.push(sseData({
-        id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [],
-        usage: { prompt_tokens: this.input, completion_tokens: this.output, total_tokens: this.input + this.output },
-      }));
+      out.push(
+        sseData({
+          id: this.id,
+          object: "chat.completion.chunk",
+          created: this.created,
+          model: this.model,
+          choices: [],
+          usage: { prompt_tokens: this.input, completion_tokens: this.output, total_tokens: this.input + this.output },
+        }),
+      );
     }
     out.push(SSE_DONE);
     return out;

@@ -110,24 +110,31 @@ function relay(
   onEnd: (controller: ReadableStreamDefaultController<Uint8Array>) => void,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) {
-          onEnd(controller);
-          controller.close();
-          return;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) {
+            onEnd(controller);
+            controller.close();
+            return;
+          }
+          if (onChunk(value, controller)) return;
         }
-        if (onChunk(value, controller)) return;
-      }
+      },
+      cancel: (reason) => reader.cancel(reason),
     },
-    cancel: (reason) => reader.cancel(reason),
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }
 
 /** Upstream bytes -> parsed events -> translated events -> bytes, chunk by chunk (nothing is buffered). */
-export function translateStream(body: ReadableStream<Uint8Array>, translator: StreamTranslator, hooks: StreamHooks): ReadableStream<Uint8Array> {
+export function translateStream(
+  body: ReadableStream<Uint8Array>,
+  translator: StreamTranslator,
+  hooks: StreamHooks,
+): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   const parser = new SseParser();
@@ -141,45 +148,57 @@ export function translateStream(body: ReadableStream<Uint8Array>, translator: St
     if (!final.seen && final.push(text)) hooks.onComplete?.();
     return true;
   };
-  return relay(body, (chunk, controller) => {
-    if (first) {
-      first = false;
-      hooks.onFirstByte();
-    }
-    const out: string[] = [];
-    for (const ev of parser.push(decoder.decode(chunk, { stream: true }))) out.push(...translator.onEvent(ev));
-    return emit(out, controller);
-  }, (controller) => {
-    const out: string[] = [];
-    for (const ev of parser.end()) out.push(...translator.onEvent(ev));
-    out.push(...translator.onEnd());
-    emit(out, controller);
-    hooks.onDone();
-  });
+  return relay(
+    body,
+    (chunk, controller) => {
+      if (first) {
+        first = false;
+        hooks.onFirstByte();
+      }
+      const out: string[] = [];
+      for (const ev of parser.push(decoder.decode(chunk, { stream: true }))) out.push(...translator.onEvent(ev));
+      return emit(out, controller);
+    },
+    (controller) => {
+      const out: string[] = [];
+      for (const ev of parser.end()) out.push(...translator.onEvent(ev));
+      out.push(...translator.onEnd());
+      emit(out, controller);
+      hooks.onDone();
+    },
+  );
 }
 
 /**
  * Same format on both sides: bytes go through untouched; a side parser only reads events that
  * carry usage, so the spend log gets token counts without re-encoding anything.
  */
-export function passThroughStream(body: ReadableStream<Uint8Array>, onUsageEvent: (ev: SseEvent) => void, hooks: StreamHooks): ReadableStream<Uint8Array> {
+export function passThroughStream(
+  body: ReadableStream<Uint8Array>,
+  onUsageEvent: (ev: SseEvent) => void,
+  hooks: StreamHooks,
+): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   const parser = new SseParser();
   const final = new FinalEventWatch(hooks.finalEvent);
   let first = true;
-  return relay(body, (chunk, controller) => {
-    if (first) {
-      first = false;
-      hooks.onFirstByte();
-    }
-    controller.enqueue(chunk);
-    const text = decoder.decode(chunk, { stream: true });
-    hooks.onOutput?.(text);
-    for (const ev of parser.push(text, '"usage"')) if (ev.data.includes('"usage"')) onUsageEvent(ev);
-    if (!final.seen && final.push(text)) hooks.onComplete?.();
-    return true;
-  }, () => {
-    for (const ev of parser.end()) if (ev.data.includes('"usage"')) onUsageEvent(ev);
-    hooks.onDone();
-  });
+  return relay(
+    body,
+    (chunk, controller) => {
+      if (first) {
+        first = false;
+        hooks.onFirstByte();
+      }
+      controller.enqueue(chunk);
+      const text = decoder.decode(chunk, { stream: true });
+      hooks.onOutput?.(text);
+      for (const ev of parser.push(text, '"usage"')) if (ev.data.includes('"usage"')) onUsageEvent(ev);
+      if (!final.seen && final.push(text)) hooks.onComplete?.();
+      return true;
+    },
+    () => {
+      for (const ev of parser.end()) if (ev.data.includes('"usage"')) onUsageEvent(ev);
+      hooks.onDone();
+    },
+  );
 }

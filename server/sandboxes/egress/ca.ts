@@ -32,8 +32,27 @@ export class EgressCa {
       mkdirSync(join(this.dir, "leaves"), { recursive: true, mode: 0o700 });
       if (!existsSync(join(this.dir, "ca.crt"))) {
         await openssl(
-          ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650", "-subj", "/CN=LAP egress CA",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", "ca.key", "-out", "ca.crt"],
+          [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=LAP egress CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+          ],
           this.dir,
         );
       }
@@ -51,7 +70,8 @@ export class EgressCa {
   /** Key and certificate for `host`, signed by the CA (cached; valid 30 days). */
   leaf(host: string): Promise<{ key: string; cert: string }> {
     const name = host.toLowerCase();
-    if (!/^[a-z0-9.-]{1,253}$/.test(name) && !/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return Promise.reject(new Error(`bad host name ${host}`));
+    if (!/^[a-z0-9.-]{1,253}$/.test(name) && !/^\d{1,3}(\.\d{1,3}){3}$/.test(name))
+      return Promise.reject(new Error(`bad host name ${host}`));
     let p = this.leaves.get(name);
     if (!p) {
       p = (async () => {
@@ -59,9 +79,47 @@ export class EgressCa {
         const dir = join(this.dir, "leaves");
         const base = Bun.hash(name).toString(16);
         const san = /^\d{1,3}(\.\d{1,3}){3}$/.test(name) ? `IP:${name}` : `DNS:${name}`;
-        writeFileSync(join(dir, `${base}.ext`), `subjectAltName=${san}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\nbasicConstraints=CA:FALSE\n`);
-        await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", `/CN=${name}`, "-keyout", `${base}.key`, "-out", `${base}.csr`], dir);
-        await openssl(["x509", "-req", "-in", `${base}.csr`, "-CA", "../ca.crt", "-CAkey", "../ca.key", "-CAcreateserial", "-days", "30", "-extfile", `${base}.ext`, "-out", `${base}.crt`], dir);
+        writeFileSync(
+          join(dir, `${base}.ext`),
+          `subjectAltName=${san}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\nbasicConstraints=CA:FALSE\n`,
+        );
+        await openssl(
+          [
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            `/CN=${name}`,
+            "-keyout",
+            `${base}.key`,
+            "-out",
+            `${base}.csr`,
+          ],
+          dir,
+        );
+        await openssl(
+          [
+            "x509",
+            "-req",
+            "-in",
+            `${base}.csr`,
+            "-CA",
+            "../ca.crt",
+            "-CAkey",
+            "../ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-extfile",
+            `${base}.ext`,
+            "-out",
+            `${base}.crt`,
+          ],
+          dir,
+        );
         return { key: readFileSync(join(dir, `${base}.key`), "utf8"), cert: readFileSync(join(dir, `${base}.crt`), "utf8") };
       })();
       p.catch(() => this.leaves.delete(name));

@@ -28,7 +28,10 @@ beforeAll(async () => {
   internal = Bun.serve({
     hostname: "127.0.0.2",
     port: 0,
-    fetch: (req) => (hits.push(`internal ${req.headers.get("host")}${req.headers.get("authorization") ? ` ${req.headers.get("authorization")}` : ""}`), new Response("internal api")),
+    fetch: (req) => (
+      hits.push(`internal ${req.headers.get("host")}${req.headers.get("authorization") ? ` ${req.headers.get("authorization")}` : ""}`),
+      new Response("internal api")
+    ),
   });
 });
 afterAll(async () => {
@@ -41,7 +44,9 @@ afterAll(async () => {
 async function proxyFor(allowHosts: string[], operatorAllows = "", stubs: EgressPolicy["stubs"] = []) {
   const policy: EgressPolicy = { allowHosts, stubs };
   const destinations = new DestinationGuard({ allow: AllowList.parse(operatorAllows), resolve: dns.resolver });
-  const l = await listenLoopback(createEgressProxy({ sandboxId: "sbx_dest", policy: () => policy, destinations, record: (r) => records.push(r) }));
+  const l = await listenLoopback(
+    createEgressProxy({ sandboxId: "sbx_dest", policy: () => policy, destinations, record: (r) => records.push(r) }),
+  );
   servers.push(l.server);
   return l.port;
 }
@@ -76,7 +81,15 @@ describe("egress to non-public addresses", () => {
       expect([host, res.status]).toEqual([host, 403]);
       expect(await res.text()).toMatch(/(non-public address \(.*(loopback|unspecified)|names this machine).*LAP_ALLOW_PRIVATE_HOSTS/);
     }
-    for (const target of [`127.0.0.1:${lap.port}`, `127.1:${lap.port}`, `localhost:${lap.port}`, `0.0.0.0:${lap.port}`, `[::ffff:127.0.0.1]:${lap.port}`, "169.254.169.254:80", "10.0.0.1:443"]) {
+    for (const target of [
+      `127.0.0.1:${lap.port}`,
+      `127.1:${lap.port}`,
+      `localhost:${lap.port}`,
+      `0.0.0.0:${lap.port}`,
+      `[::ffff:127.0.0.1]:${lap.port}`,
+      "169.254.169.254:80",
+      "10.0.0.1:443",
+    ]) {
       const answer = await connect(port, target);
       expect([target, answer.split("\r\n")[0]]).toEqual([target, "HTTP/1.1 403 Forbidden"]);
     }
@@ -104,11 +117,17 @@ describe("egress to non-public addresses", () => {
     const stubs = [{ stub: "stub_tok_1", name: "TOK", real: "real-token", hosts: [`internal.test:${internal.port! + 1}`] }];
     const port = await proxyFor(["internal.test"], "127.0.0.2", stubs);
     hits.length = 0;
-    await fetch(`http://internal.test:${internal.port}/`, { proxy: `http://127.0.0.1:${port}`, headers: { authorization: "Bearer stub_tok_1" } });
+    await fetch(`http://internal.test:${internal.port}/`, {
+      proxy: `http://127.0.0.1:${port}`,
+      headers: { authorization: "Bearer stub_tok_1" },
+    });
     expect(hits).toEqual([`internal internal.test:${internal.port} Bearer stub_tok_1`]);
     expect(records.at(-1)).toMatchObject({ host: "internal.test", swapped: [], refused: ["TOK"] });
     const bound = await proxyFor(["internal.test"], "127.0.0.2", [{ ...stubs[0]!, hosts: [`internal.test:${internal.port}`] }]);
-    await fetch(`http://internal.test:${internal.port}/`, { proxy: `http://127.0.0.1:${bound}`, headers: { authorization: "Bearer stub_tok_1" } });
+    await fetch(`http://internal.test:${internal.port}/`, {
+      proxy: `http://127.0.0.1:${bound}`,
+      headers: { authorization: "Bearer stub_tok_1" },
+    });
     expect(hits.at(-1)).toBe(`internal internal.test:${internal.port} Bearer real-token`);
   });
 

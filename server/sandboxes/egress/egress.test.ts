@@ -54,7 +54,14 @@ beforeAll(async () => {
     },
   } as unknown as Parameters<typeof Bun.serve>[0]);
   await lapCa.init();
-  const l = await listenLoopback(createEgressProxy({ sandboxId: "sbx_unit", destinations: loopbackFakesAllowed(), policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }), record: (r) => records.push(r) }));
+  const l = await listenLoopback(
+    createEgressProxy({
+      sandboxId: "sbx_unit",
+      destinations: loopbackFakesAllowed(),
+      policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }),
+      record: (r) => records.push(r),
+    }),
+  );
   proxyServer = l.server;
   proxyPort = l.port;
 }, 60_000);
@@ -65,12 +72,17 @@ afterAll(() => {
   upstreamTls.stop(true);
 });
 
-const viaProxy = (host: string, init: RequestInit = {}) => fetch(`http://${host}:${upstream.port}/api`, { ...init, proxy: `http://127.0.0.1:${proxyPort}` });
+const viaProxy = (host: string, init: RequestInit = {}) =>
+  fetch(`http://${host}:${upstream.port}/api`, { ...init, proxy: `http://127.0.0.1:${proxyPort}` });
 
 describe("egress proxy", () => {
   test("a stub becomes the real value only toward its bound host, in headers and JSON bodies; each use is recorded", async () => {
     received.length = 0;
-    const res = await viaProxy("localhost", { method: "POST", headers: { authorization: `Bearer ${stub}`, "content-type": "application/json" }, body: JSON.stringify({ token: stub }) });
+    const res = await viaProxy("localhost", {
+      method: "POST",
+      headers: { authorization: `Bearer ${stub}`, "content-type": "application/json" },
+      body: JSON.stringify({ token: stub }),
+    });
     expect(await res.text()).toBe("upstream says hi");
     expect(received[0]).toEqual({ auth: "Bearer ghp_REAL_SECRET_VALUE", body: JSON.stringify({ token: "ghp_REAL_SECRET_VALUE" }) });
     expect(records.at(-1)).toMatchObject({ host: "localhost", outcome: "allowed", swapped: ["GITHUB_TOKEN"], refused: [] });
@@ -82,7 +94,12 @@ describe("egress proxy", () => {
   });
 
   test("hosts off the allow-list are refused (HTTP and CONNECT), with nothing sent upstream", async () => {
-    const deny = createEgressProxy({ sandboxId: "sbx_deny", destinations: loopbackFakesAllowed(), policy: () => ({ allowHosts: [], stubs: [] }), record: (r) => records.push(r) });
+    const deny = createEgressProxy({
+      sandboxId: "sbx_deny",
+      destinations: loopbackFakesAllowed(),
+      policy: () => ({ allowHosts: [], stubs: [] }),
+      record: (r) => records.push(r),
+    });
     const l = await listenLoopback(deny);
     received.length = 0;
     const res = await fetch(`http://localhost:${upstream.port}/api`, { proxy: `http://127.0.0.1:${l.port}` });
@@ -103,7 +120,14 @@ describe("egress proxy over HTTPS", () => {
   test("a bound host's tunnel is terminated with LAP's CA and the stub swapped; other hosts get a blind tunnel", async () => {
     const mitm = new MitmServers(lapCa);
     const l = await listenLoopback(
-      createEgressProxy({ sandboxId: "sbx_tls", destinations: loopbackFakesAllowed(), policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }), record: (r) => records.push(r), mitm, upstreamTls: { ca: publicCa.caPem } }),
+      createEgressProxy({
+        sandboxId: "sbx_tls",
+        destinations: loopbackFakesAllowed(),
+        policy: () => ({ allowHosts: ["localhost", "127.0.0.1"], stubs: rules }),
+        record: (r) => records.push(r),
+        mitm,
+        upstreamTls: { ca: publicCa.caPem },
+      }),
     );
     const proxy = `http://127.0.0.1:${l.port}`;
     received.length = 0;
@@ -119,7 +143,11 @@ describe("egress proxy over HTTPS", () => {
     expect(records.at(-1)).toMatchObject({ sandboxId: "sbx_tls", method: "POST", host: "localhost", swapped: ["GITHUB_TOKEN"] });
 
     // 127.0.0.1 has no bound secret: the client talks TLS to the real server (its CA, not LAP's).
-    const blind = await fetch(`https://127.0.0.1:${upstreamTls.port}/api`, { headers: { authorization: `Bearer ${stub}` }, proxy, tls: { ca: publicCa.caPem, checkServerIdentity: () => undefined } } as RequestInit);
+    const blind = await fetch(`https://127.0.0.1:${upstreamTls.port}/api`, {
+      headers: { authorization: `Bearer ${stub}` },
+      proxy,
+      tls: { ca: publicCa.caPem, checkServerIdentity: () => undefined },
+    } as RequestInit);
     expect(await blind.text()).toBe("tls upstream says hi");
     expect(received[1]!.auth).toBe(`Bearer ${stub}`);
     l.server.close();
@@ -138,7 +166,11 @@ describe("egress from inside a bubblewrap sandbox", () => {
     provider = new LocalSandboxProvider(
       // The operator allows `localhost` (the fake API) by name, nothing else on loopback.
       providerOptions(() => model.port, {
-        egress: egressFactory(policies, log, createLogger("silent"), { destinations: DestinationGuard.fromEnv({ LAP_ALLOW_PRIVATE_HOSTS: "localhost" }), ca: lapCa, upstreamTls: { ca: publicCa.caPem } }),
+        egress: egressFactory(policies, log, createLogger("silent"), {
+          destinations: DestinationGuard.fromEnv({ LAP_ALLOW_PRIVATE_HOSTS: "localhost" }),
+          ca: lapCa,
+          upstreamTls: { ca: publicCa.caPem },
+        }),
         egressCa: lapCa,
       }),
     );
@@ -149,10 +181,14 @@ describe("egress from inside a bubblewrap sandbox", () => {
   });
 
   test("the agent sees only a stub; curl through HTTP_PROXY reaches the allowed host with the real value; others, and loopback or metadata addresses even when listed, are refused", async () => {
-    const { spec } = sandboxSpecFor({ id: "agent_e", harness: "builtin", environment: {}, egressAllowHosts: ["localhost", "127.0.0.1", "169.254.169.254"] }, {}, {
-      secrets: [{ name: "GITHUB_TOKEN", value: "ghp_REAL_IN_SANDBOX_TEST", hosts: ["localhost"] }],
-      policies,
-    });
+    const { spec } = sandboxSpecFor(
+      { id: "agent_e", harness: "builtin", environment: {}, egressAllowHosts: ["localhost", "127.0.0.1", "169.254.169.254"] },
+      {},
+      {
+        secrets: [{ name: "GITHUB_TOKEN", value: "ghp_REAL_IN_SANDBOX_TEST", hosts: ["localhost"] }],
+        policies,
+      },
+    );
     const h = await provider.create({ ...spec, workspaceId: "ws-egress" });
     await provider.waitReady(h.id, { timeoutMs: 20_000 });
     await provider.bind(h.id, binding("ses_egress", model.url));

@@ -28,7 +28,12 @@ export function mayCreatePullRequest(method: string, pathname: string, requestBo
 }
 
 /** The pull request in GitHub's answer (201 REST, or a GraphQL mutation's data), or null. */
-export async function pullRequestIn(answer: ReadableStream<Uint8Array>, status: number, host: string, pathname: string): Promise<PullRequestSeen | null> {
+export async function pullRequestIn(
+  answer: ReadableStream<Uint8Array>,
+  status: number,
+  host: string,
+  pathname: string,
+): Promise<PullRequestSeen | null> {
   const text = await readCapped(answer);
   if (text === null) return null;
   let doc: unknown;

@@ -76,7 +76,11 @@ export function sandboxEgress(
         : undefined,
       record: (r) => {
         log.push(r);
-        if (r.refused.length) logger.warn({ sandbox_id: id, host: r.host, secrets: r.refused }, "sandbox sent vault stubs to a host they are not bound to; not swapped");
+        if (r.refused.length)
+          logger.warn(
+            { sandbox_id: id, host: r.host, secrets: r.refused },
+            "sandbox sent vault stubs to a host they are not bound to; not swapped",
+          );
         else logger.info({ sandbox_id: id, host: r.host, outcome: r.outcome, swapped: r.swapped }, "sandbox egress");
       },
     },
@@ -89,7 +93,13 @@ export function sandboxEgress(
 
 export function egressFactory(policies: EgressPolicies, log: EgressSink, logger: Logger, network: EgressNetwork): EgressServerFactory {
   return ({ id, spec }) => {
-    const egress = sandboxEgress({ id, policyId: spec.labels?.egress_policy, allowHosts: spec.egressAllowHosts ?? [] }, policies, log, logger, network);
+    const egress = sandboxEgress(
+      { id, policyId: spec.labels?.egress_policy, allowHosts: spec.egressAllowHosts ?? [] },
+      policies,
+      log,
+      logger,
+      network,
+    );
     const server = createEgressProxy(egress.options);
     server.on("close", () => egress.close());
     return server;

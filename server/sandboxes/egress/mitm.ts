@@ -22,7 +22,9 @@ export class MitmServers {
         const tls = await this.ca.leaf(host);
         const socket = join(this.dir, `${Bun.hash(key).toString(16)}.sock`);
         const origin = `https://${host}${port === 443 ? "" : `:${port}`}`;
-        const server = Bun.serve({ unix: socket, tls, fetch: (req: Request) => handle(req, origin) } as unknown as Parameters<typeof Bun.serve>[0]);
+        const server = Bun.serve({ unix: socket, tls, fetch: (req: Request) => handle(req, origin) } as unknown as Parameters<
+          typeof Bun.serve
+        >[0]);
         return { socket, server };
       })();
       s.catch(() => this.servers.delete(key));

@@ -50,13 +50,15 @@ export function hostMatches(host: string, pattern: string, port?: number): boole
   return h === p.host;
 }
 
-export const hostAllowed = (policy: EgressPolicy, host: string, port?: number) => Boolean(policy.anyHost) || policy.allowHosts.some((p) => hostMatches(host, p, port));
+export const hostAllowed = (policy: EgressPolicy, host: string, port?: number) =>
+  Boolean(policy.anyHost) || policy.allowHosts.some((p) => hostMatches(host, p, port));
 
 /** The ports every allowed host may use; others only when a pattern names them (or the operator allows). */
 export const STANDARD_PORTS = new Set([80, 443]);
 
 /** Whether an allow-list pattern for `host` names exactly this port. */
-export const portNamed = (policy: EgressPolicy, host: string, port: number) => policy.allowHosts.some((p) => splitPattern(p).port === port && hostMatches(host, p, port));
+export const portNamed = (policy: EgressPolicy, host: string, port: number) =>
+  policy.allowHosts.some((p) => splitPattern(p).port === port && hostMatches(host, p, port));
 
 /** Per-sandbox random stubs; the env gets the stub, LAP keeps the real value. */
 export function mintStubs(secrets: VaultSecret[]): { env: Record<string, string>; rules: StubRule[] } {

@@ -82,7 +82,12 @@ type Admission = { ok: true; dest: CheckedDestination } | { ok: false; status: n
  * public (or allowed by the operator), and a standard port unless a pattern or the operator names it.
  */
 async function admit(opts: EgressProxyOptions, policy: EgressPolicy, host: string, port: number): Promise<Admission> {
-  if (!hostAllowed(policy, host, port)) return { ok: false, status: 403, message: `LAP egress: ${host}${STANDARD_PORTS.has(port) ? "" : `:${port}`} is not on this agent's allow-list` };
+  if (!hostAllowed(policy, host, port))
+    return {
+      ok: false,
+      status: 403,
+      message: `LAP egress: ${host}${STANDARD_PORTS.has(port) ? "" : `:${port}`} is not on this agent's allow-list`,
+    };
   let dest: CheckedDestination;
   try {
     dest = await opts.destinations.check(host, port);
@@ -91,14 +96,20 @@ async function admit(opts: EgressProxyOptions, policy: EgressPolicy, host: strin
     return { ok: false, status: err.reason === "unresolvable" ? 502 : 403, message: `LAP egress: ${err.message}` };
   }
   if (!STANDARD_PORTS.has(port) && !portNamed(policy, host, port) && !dest.allowedBy) {
-    return { ok: false, status: 403, message: `LAP egress: port ${port} is not allowed for ${host}: only 80 and 443 unless the allow-list names the port (${host}:${port})` };
+    return {
+      ok: false,
+      status: 403,
+      message: `LAP egress: port ${port} is not allowed for ${host}: only 80 and 443 unless the allow-list names the port (${host}:${port})`,
+    };
   }
   return { ok: true, dest };
 }
 
 function reply(socket: net.Socket, status: number, text: string) {
   const body = `${text}\n`;
-  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Bad Request"}\r\n${status === 407 ? 'proxy-authenticate: Basic realm="LAP egress"\r\n' : ""}content-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Bad Request"}\r\n${status === 407 ? 'proxy-authenticate: Basic realm="LAP egress"\r\n' : ""}content-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function swapStubs(text: string, policy: EgressPolicy, host: string, port: number, swapped: Set<string>, refused: Set<string>): string {
@@ -125,7 +136,9 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
       }
       socket.off("data", onData);
       socket.pause();
-      void route(socket, head.subarray(0, end).toString("latin1"), head.subarray(end + 4)).catch((err) => reply(socket, 502, `egress proxy error: ${(err as Error).message}`));
+      void route(socket, head.subarray(0, end).toString("latin1"), head.subarray(end + 4)).catch((err) =>
+        reply(socket, 502, `egress proxy error: ${(err as Error).message}`),
+      );
     };
     socket.on("data", onData);
     socket.on("error", () => socket.destroy());
@@ -149,12 +162,19 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
     const headers = new Headers();
     req.headers.forEach((v, k) => {
       // git and gh send tokens as Basic credentials: a stub inside them is swapped too.
-      if (!HOP.includes(k)) headers.append(k, swapBasic(v, (text) => swapStubs(text, policy, host, port, swapped, refused)));
+      if (!HOP.includes(k))
+        headers.append(
+          k,
+          swapBasic(v, (text) => swapStubs(text, policy, host, port, swapped, refused)),
+        );
     });
     let body: string | Uint8Array | undefined;
     if (req.method !== "GET" && req.method !== "HEAD") {
       const raw = new Uint8Array(await req.arrayBuffer());
-      body = TEXT_BODY.test(headers.get("content-type") ?? "") && !headers.get("content-encoding") ? swapStubs(new TextDecoder().decode(raw), policy, host, port, swapped, refused) : raw;
+      body =
+        TEXT_BODY.test(headers.get("content-type") ?? "") && !headers.get("content-encoding")
+          ? swapStubs(new TextDecoder().decode(raw), policy, host, port, swapped, refused)
+          : raw;
     }
     let checked: CheckedDestination;
     try {
@@ -162,18 +182,41 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
       checked = await opts.destinations.check(host, port);
     } catch (err) {
       if (!(err instanceof DestinationRefused)) throw err;
-      opts.record({ at: new Date().toISOString(), sandboxId: opts.sandboxId, method: req.method, host, outcome: "denied", swapped: [], refused: [] });
+      opts.record({
+        at: new Date().toISOString(),
+        sandboxId: opts.sandboxId,
+        method: req.method,
+        host,
+        outcome: "denied",
+        swapped: [],
+        refused: [],
+      });
       return new Response(`LAP egress: ${err.message}\n`, { status: 403 });
     }
-    opts.record({ at: new Date().toISOString(), sandboxId: opts.sandboxId, method: req.method, host, outcome: "allowed", swapped: [...swapped], refused: [...refused] });
-    const res = await pinnedFetch(`${origin}${url.pathname}${url.search}`, { method: req.method, headers, body: body as BodyInit | undefined }, { guard: opts.destinations, tls: opts.upstreamTls, checked });
+    opts.record({
+      at: new Date().toISOString(),
+      sandboxId: opts.sandboxId,
+      method: req.method,
+      host,
+      outcome: "allowed",
+      swapped: [...swapped],
+      refused: [...refused],
+    });
+    const res = await pinnedFetch(
+      `${origin}${url.pathname}${url.search}`,
+      { method: req.method, headers, body: body as BodyInit | undefined },
+      { guard: opts.destinations, tls: opts.upstreamTls, checked },
+    );
     const out = new Headers(res.headers);
     for (const h of ["content-encoding", "content-length", "transfer-encoding", "connection"]) out.delete(h);
     let answer = res.body;
     if (answer && opts.pullRequest && res.ok && mayCreatePullRequest(req.method, url.pathname, body)) {
       const [forSandbox, forLap] = answer.tee();
       answer = forSandbox;
-      void pullRequestIn(forLap, res.status, host, url.pathname).then((pr) => pr && opts.pullRequest?.(pr), () => {});
+      void pullRequestIn(forLap, res.status, host, url.pathname).then(
+        (pr) => pr && opts.pullRequest?.(pr),
+        () => {},
+      );
     }
     return new Response(answer, { status: res.status, headers: out });
   }
@@ -239,7 +282,11 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
       const value = line.slice(i + 1).trim();
       if (["proxy-connection", "proxy-authorization", "connection", "keep-alive", "host", "transfer-encoding"].includes(name)) continue;
       if (name === "content-length") length = Number(value) || 0;
-      else headers.append(name, swapBasic(value, (text) => swapStubs(text, policy, host, port, swapped, refused)));
+      else
+        headers.append(
+          name,
+          swapBasic(value, (text) => swapStubs(text, policy, host, port, swapped, refused)),
+        );
     }
     if (length > MAX_BODY) return reply(socket, 400, "LAP egress: body too large");
     let body = rest;
@@ -265,7 +312,11 @@ export function createEgressProxy(options: EgressProxyOptions | SharedEgressProx
       payload = swapStubs(payload.toString("utf8"), policy, host, port, swapped, refused);
     }
     opts.record({ at, sandboxId: opts.sandboxId, method, host, outcome: "allowed", swapped: [...swapped], refused: [...refused] });
-    const res = await pinnedFetch(url, { method, headers, body: payload === undefined ? undefined : typeof payload === "string" ? payload : new Uint8Array(payload) }, { guard: opts.destinations, checked: admission.dest });
+    const res = await pinnedFetch(
+      url,
+      { method, headers, body: payload === undefined ? undefined : typeof payload === "string" ? payload : new Uint8Array(payload) },
+      { guard: opts.destinations, checked: admission.dest },
+    );
     const out = Buffer.from(await res.arrayBuffer());
     let responseHead = `HTTP/1.1 ${res.status} ${res.statusText || "OK"}\r\n`;
     res.headers.forEach((v, k) => {

@@ -13,13 +13,24 @@ beforeAll(async () => {
   await t.database.query(`insert into agents (id, name, model) values ('agt_eg', 'egress-agent', 'm')`);
   await t.database.query(`insert into sessions (id, agent_id) values ('ses_eg', 'agt_eg')`);
   // A warm sandbox claimed by the session: its row carries the session.
-  await t.database.query(`insert into sandboxes (id, sandbox_id, provider, agent_id, session_id, workspace_id, spec_hash, status) values ('sbr_eg', 'sbx_eg', 'local', 'agt_eg', 'ses_eg', 'ws', 'h', 'claimed')`);
+  await t.database.query(
+    `insert into sandboxes (id, sandbox_id, provider, agent_id, session_id, workspace_id, spec_hash, status) values ('sbr_eg', 'sbx_eg', 'local', 'agt_eg', 'ses_eg', 'ws', 'h', 'claimed')`,
+  );
 }, 60_000);
 afterAll(async () => {
   await t?.close();
 });
 
-const rec = (over: Partial<EgressRecord>): EgressRecord => ({ at: new Date().toISOString(), sandboxId: "sbx_eg", method: "GET", host: "api.example.com", outcome: "allowed", swapped: [], refused: [], ...over });
+const rec = (over: Partial<EgressRecord>): EgressRecord => ({
+  at: new Date().toISOString(),
+  sandboxId: "sbx_eg",
+  method: "GET",
+  host: "api.example.com",
+  outcome: "allowed",
+  swapped: [],
+  refused: [],
+  ...over,
+});
 
 describe("egress records", () => {
   test("pushed records are written by the flush with the sandbox's session and agent, and listed newest first, page by page", async () => {
@@ -41,7 +52,13 @@ describe("egress records", () => {
       ["GET", "other.example.com", "allowed"],
       ["POST", "api.example.com", "allowed"],
     ]);
-    expect(page1.body.data[1]).toMatchObject({ sandbox_id: "sbx_eg", session_id: "ses_eg", agent_id: "agt_eg", refused: ["EG_TOKEN"], swapped: [] });
+    expect(page1.body.data[1]).toMatchObject({
+      sandbox_id: "sbx_eg",
+      session_id: "ses_eg",
+      agent_id: "agt_eg",
+      refused: ["EG_TOKEN"],
+      swapped: [],
+    });
     expect(page1.body.next_before).toBe(page1.body.data[2].id);
     const page2 = await t.json("GET", `/api/sandboxes/egress?session_id=ses_eg&limit=3&before=${page1.body.next_before}`);
     expect(page2.body.data.map((r: { method: string }) => r.method)).toEqual(["CONNECT"]);
@@ -83,7 +100,12 @@ describe("egress records", () => {
   });
 
   test("bad queries are 400 naming the field; the log is admin only", async () => {
-    for (const [q, field] of [["limit=0", "limit"], ["limit=abc", "limit"], ["before=-3", "before"], ["limit=501", "limit"]] as const) {
+    for (const [q, field] of [
+      ["limit=0", "limit"],
+      ["limit=abc", "limit"],
+      ["before=-3", "before"],
+      ["limit=501", "limit"],
+    ] as const) {
       const res = await t.json("GET", `/api/sandboxes/egress?${q}`);
       expect(res.status).toBe(400);
       expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);

@@ -29,8 +29,23 @@ export interface EgressRecordView {
  * session in the batch, with the count; the name only, never the value (docs/security.md "Audit trail").
  */
 async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
-  const rows = batch.map((r) => ({ sandbox_id: r.sandboxId, method: r.method, host: r.host, outcome: r.outcome, swapped: r.swapped, refused: r.refused, created_at: r.at }));
-  const written = await tx.query<{ sandbox_id: string; session_id: string | null; agent_id: string | null; host: string; swapped: string[]; refused: string[] }>(
+  const rows = batch.map((r) => ({
+    sandbox_id: r.sandboxId,
+    method: r.method,
+    host: r.host,
+    outcome: r.outcome,
+    swapped: r.swapped,
+    refused: r.refused,
+    created_at: r.at,
+  }));
+  const written = await tx.query<{
+    sandbox_id: string;
+    session_id: string | null;
+    agent_id: string | null;
+    host: string;
+    swapped: string[];
+    refused: string[];
+  }>(
     `insert into egress_records (sandbox_id, session_id, agent_id, method, host, outcome, swapped, refused, created_at)
      select r.sandbox_id, s.session_id, s.agent_id, r.method, r.host, r.outcome, r.swapped, r.refused, r.created_at
      from jsonb_array_elements($1::jsonb) with ordinality as e(doc, n)
@@ -40,12 +55,26 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
      returning sandbox_id, session_id, agent_id, host, swapped, refused`,
     [JSON.stringify(rows)],
   );
-  const uses = new Map<string, { action: string; name: string; host: string; sandboxId: string; sessionId: string | null; agentId: string | null; count: number }>();
+  const uses = new Map<
+    string,
+    { action: string; name: string; host: string; sandboxId: string; sessionId: string | null; agentId: string | null; count: number }
+  >();
   for (const r of written) {
-    for (const [action, names] of [["secret.use", r.swapped], ["secret.refused", r.refused]] as const) {
+    for (const [action, names] of [
+      ["secret.use", r.swapped],
+      ["secret.refused", r.refused],
+    ] as const) {
       for (const name of names ?? []) {
         const key = JSON.stringify([action, name, r.host, r.sandbox_id, r.session_id]);
-        const u = uses.get(key) ?? { action, name, host: r.host, sandboxId: r.sandbox_id, sessionId: r.session_id, agentId: r.agent_id, count: 0 };
+        const u = uses.get(key) ?? {
+          action,
+          name,
+          host: r.host,
+          sandboxId: r.sandbox_id,
+          sessionId: r.session_id,
+          agentId: r.agent_id,
+          count: 0,
+        };
         u.count++;
         uses.set(key, u);
       }
@@ -53,12 +82,22 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   }
   if (uses.size === 0) return;
   const sessionIds = [...new Set([...uses.values()].flatMap((u) => (u.sessionId ? [u.sessionId] : [])))];
-  const teams = new Map((await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [sessionIds])).map((s) => [s.id, s.team_id]));
+  const teams = new Map(
+    (await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [sessionIds])).map(
+      (s) => [s.id, s.team_id],
+    ),
+  );
   const names = [...new Set([...uses.values()].map((u) => u.name))];
   // The secret a name meant: the session's team's, else the org-wide one (docs/security.md "Users, teams and roles").
-  const secrets = await tx.query<{ id: string; name: string; team_id: string | null }>("select id, name, team_id from vault_secrets where name = any($1::text[])", [names]);
+  const secrets = await tx.query<{ id: string; name: string; team_id: string | null }>(
+    "select id, name, team_id from vault_secrets where name = any($1::text[])",
+    [names],
+  );
   const secretId = (name: string, teamId: string | null) =>
-    (secrets.find((v) => v.name === name && teamId !== null && v.team_id === teamId) ?? secrets.find((v) => v.name === name && v.team_id === null))?.id;
+    (
+      secrets.find((v) => v.name === name && teamId !== null && v.team_id === teamId) ??
+      secrets.find((v) => v.name === name && v.team_id === null)
+    )?.id;
   for (const u of uses.values()) {
     const teamId = u.sessionId ? (teams.get(u.sessionId) ?? null) : null;
     await audit.record(tx, {
@@ -131,7 +170,9 @@ export class EgressRecordStore {
         [sandboxId],
       );
       if (row?.session_id) await onPullRequest(row.session_id, pr);
-    })().catch((err) => this.opts.logger.warn({ err: (err as Error).message, sandbox_id: sandboxId }, "could not record a pull request on its session"));
+    })().catch((err) =>
+      this.opts.logger.warn({ err: (err as Error).message, sandbox_id: sandboxId }, "could not record a pull request on its session"),
+    );
   }
 
   flush() {
@@ -141,7 +182,10 @@ export class EgressRecordStore {
   /** Deletes records older than the retention; returns how many. */
   async prune(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.opts.retentionDays * 86_400_000);
-    const rows = await this.opts.database.query<{ n: number }>(`with d as (delete from egress_records where created_at < $1 returning 1) select count(*)::int as n from d`, [cutoff.toISOString()]);
+    const rows = await this.opts.database.query<{ n: number }>(
+      `with d as (delete from egress_records where created_at < $1 returning 1) select count(*)::int as n from d`,
+      [cutoff.toISOString()],
+    );
     return rows[0]?.n ?? 0;
   }
 
@@ -165,13 +209,29 @@ export class EgressRecordStore {
   }
 
   /** Newest first; `before` is the `id` of the last record of the previous page. */
-  async list(q: { session_id?: string; sandbox_id?: string; before?: number; limit: number }): Promise<{ data: EgressRecordView[]; next_before: number | null }> {
+  async list(q: {
+    session_id?: string;
+    sandbox_id?: string;
+    before?: number;
+    limit: number;
+  }): Promise<{ data: EgressRecordView[]; next_before: number | null }> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.session_id) where.push(`session_id = $${params.push(q.session_id)}`);
     if (q.sandbox_id) where.push(`sandbox_id = $${params.push(q.sandbox_id)}`);
     if (q.before) where.push(`id < $${params.push(q.before)}`);
-    const rows = await this.opts.database.query<{ id: number | string; sandbox_id: string; session_id: string | null; agent_id: string | null; method: string; host: string; outcome: "allowed" | "denied"; swapped: string[]; refused: string[]; created_at: Date | string }>(
+    const rows = await this.opts.database.query<{
+      id: number | string;
+      sandbox_id: string;
+      session_id: string | null;
+      agent_id: string | null;
+      method: string;
+      host: string;
+      outcome: "allowed" | "denied";
+      swapped: string[];
+      refused: string[];
+      created_at: Date | string;
+    }>(
       `select id, sandbox_id, session_id, agent_id, method, host, outcome, swapped, refused, created_at from egress_records ${where.length ? `where ${where.join(" and ")}` : ""} order by id desc limit $${params.push(q.limit + 1)}`,
       params,
     );

@@ -45,7 +45,11 @@ async function lapWithSandbox(graceSeconds: number) {
     await p.bind(h.id, binding("ses_adopt", "http://127.0.0.1:${model.port}/v1"));
     console.log(h.id);
     setInterval(() => {}, 1000);`;
-  const lap = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe", env: { ...process.env, LAP_DATA_DIR: dataDir } });
+  const lap = Bun.spawn([process.execPath, "-e", script], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, LAP_DATA_DIR: dataDir },
+  });
   const stderr = new ChildOutput(lap.stderr);
   const reader = lap.stdout.getReader();
   const { value } = await reader.read();
@@ -83,14 +87,25 @@ describe("local sandboxes across a LAP crash", () => {
 
       const p = adopter(dataDir, 60);
       const [h] = await p.list();
-      expect(h).toMatchObject({ id, state: "ready", workspaceId: "ws_adopt", labels: { session_id: "ses_adopt" }, info: { adopted: true } });
+      expect(h).toMatchObject({
+        id,
+        state: "ready",
+        workspaceId: "ws_adopt",
+        labels: { session_id: "ses_adopt" },
+        info: { adopted: true },
+      });
       const client = new SupervisorClient(await p.connect(id), "ses_adopt");
       expect(await client.health()).toMatchObject({ bound: true, session_id: "ses_adopt" });
       // The harness reaches the model through the LAP bridge this provider serves again.
       model.script([{ text: "still here" }]);
       const turn = await client.runTurn("are you there?");
       expect(turn.at(-1)).toMatchObject({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
-      expect(turn.filter((e) => e.type === "agent.message").map((e) => (e.content as Array<{ text: string }>)[0]!.text).join("")).toBe("still here");
+      expect(
+        turn
+          .filter((e) => e.type === "agent.message")
+          .map((e) => (e.content as Array<{ text: string }>)[0]!.text)
+          .join(""),
+      ).toBe("still here");
       expect(sandbox().filter((pid) => before.includes(pid)).length).toBe(before.length);
 
       // Its death is seen without a child handle, and a stop leaves nothing.
@@ -101,43 +116,55 @@ describe("local sandboxes across a LAP crash", () => {
     120_000,
   );
 
-  requires(BWRAP_MISSING).test("an orphan whose LAP stays away stops itself after the grace period", async () => {
-    const { lap, sandbox } = await lapWithSandbox(2);
-    const before = sandbox();
-    lap.kill("SIGKILL");
-    await lap.exited;
-    // Grace 2 s, checked every 2 s: well within 15 s.
-    expect(await gone(before, 15_000)).toEqual([]);
-  }, 60_000);
+  requires(BWRAP_MISSING).test(
+    "an orphan whose LAP stays away stops itself after the grace period",
+    async () => {
+      const { lap, sandbox } = await lapWithSandbox(2);
+      const before = sandbox();
+      lap.kill("SIGKILL");
+      await lap.exited;
+      // Grace 2 s, checked every 2 s: well within 15 s.
+      expect(await gone(before, 15_000)).toEqual([]);
+    },
+    60_000,
+  );
 
-  requires(BWRAP_MISSING).test("a LAP started without a grace period kills what a dead LAP left instead of adopting it", async () => {
-    const { dataDir, id, lap, sandbox } = await lapWithSandbox(60);
-    const before = sandbox();
-    lap.kill("SIGKILL");
-    await lap.exited;
-    const p = adopter(dataDir, 0);
-    expect(await p.list()).toEqual([]);
-    expect(await gone(before, 5_000)).toEqual([]);
-    expect(existsSync(adoptionRecordPath(join(dataDir, "run", id)))).toBe(false);
-  }, 60_000);
-
-  requires(BWRAP_MISSING).test("an adopted sandbox that no live row owns is reaped at start-up", async () => {
-    const database = await testDatabase();
-    try {
+  requires(BWRAP_MISSING).test(
+    "a LAP started without a grace period kills what a dead LAP left instead of adopting it",
+    async () => {
       const { dataDir, id, lap, sandbox } = await lapWithSandbox(60);
       const before = sandbox();
       lap.kill("SIGKILL");
       await lap.exited;
-      const p = adopter(dataDir, 60);
-      expect((await p.list()).map((h) => h.id)).toEqual([id]);
-      // No sandbox row at all (its session ended and its rows went while LAP was away).
-      // As the service does it: the start time as the database tells it.
-      const [{ started }] = (await database.query<{ started: Date }>("select now() as started")) as [{ started: Date }];
-      expect(await settleRowsAfterRestart(database, p, started)).toMatchObject({ reaped: 1 });
+      const p = adopter(dataDir, 0);
       expect(await p.list()).toEqual([]);
       expect(await gone(before, 5_000)).toEqual([]);
-    } finally {
-      await database.close();
-    }
-  }, 120_000);
+      expect(existsSync(adoptionRecordPath(join(dataDir, "run", id)))).toBe(false);
+    },
+    60_000,
+  );
+
+  requires(BWRAP_MISSING).test(
+    "an adopted sandbox that no live row owns is reaped at start-up",
+    async () => {
+      const database = await testDatabase();
+      try {
+        const { dataDir, id, lap, sandbox } = await lapWithSandbox(60);
+        const before = sandbox();
+        lap.kill("SIGKILL");
+        await lap.exited;
+        const p = adopter(dataDir, 60);
+        expect((await p.list()).map((h) => h.id)).toEqual([id]);
+        // No sandbox row at all (its session ended and its rows went while LAP was away).
+        // As the service does it: the start time as the database tells it.
+        const [{ started }] = (await database.query<{ started: Date }>("select now() as started")) as [{ started: Date }];
+        expect(await settleRowsAfterRestart(database, p, started)).toMatchObject({ reaped: 1 });
+        expect(await p.list()).toEqual([]);
+        expect(await gone(before, 5_000)).toEqual([]);
+      } finally {
+        await database.close();
+      }
+    },
+    120_000,
+  );
 });

@@ -38,7 +38,13 @@ export function writeAdoptionRecord(runDir: string, record: AdoptionRecord) {
 export function readAdoptionRecord(runDir: string): AdoptionRecord | null {
   try {
     const r = JSON.parse(readFileSync(adoptionRecordPath(runDir), "utf8")) as AdoptionRecord;
-    const ok = r.version === 1 && typeof r.id === "string" && Number.isInteger(r.pid) && typeof r.identity === "string" && typeof r.token === "string" && typeof r.spec?.workspaceId === "string";
+    const ok =
+      r.version === 1 &&
+      typeof r.id === "string" &&
+      Number.isInteger(r.pid) &&
+      typeof r.identity === "string" &&
+      typeof r.token === "string" &&
+      typeof r.spec?.workspaceId === "string";
     return ok ? r : null;
   } catch {
     return null;

@@ -24,7 +24,8 @@ beforeAll(async () => {
   t = await createTestApp({}, { authBackoff: { ipFreeFailures: 3, prefixFreeFailures: 100, baseBlockMs: 60_000 } });
   t.app.listen({ port: 0, hostname: "127.0.0.1" });
   port = t.app.server!.port!;
-  for (const id of ["sbx_a", "sbx_b", "sbx_c"]) bridges.push(listenLapBridge(socketOf(id), () => ({ host: "127.0.0.1", port }), undefined, id));
+  for (const id of ["sbx_a", "sbx_b", "sbx_c"])
+    bridges.push(listenLapBridge(socketOf(id), () => ({ host: "127.0.0.1", port }), undefined, id));
 }, 60_000);
 afterAll(async () => {
   for (const b of bridges) await b.close();
@@ -36,7 +37,8 @@ const wrongKey = () => `sk-lap-${randomBytes(18).toString("base64url")}`;
 /** GET /v1/models (a route the bridge forwards) with `key`, from inside sandbox `id`. */
 const fromSandbox = (id: string, key: string, headers: Record<string, string> = {}) =>
   fetch("http://lap/v1/models", { unix: socketOf(id), headers: { authorization: `Bearer ${key}`, ...headers } } as RequestInit);
-const fromHost = (key: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+const fromHost = (key: string, headers: Record<string, string> = {}) =>
+  fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: `Bearer ${key}`, ...headers } });
 
 describe("backoff through the LAP bridge", () => {
   test("a sandbox guessing keys is slowed (429, even for a good key), without slowing another sandbox or the host's loopback", async () => {

@@ -15,7 +15,11 @@ const setpriv = Bun.which("setpriv");
 describe("bubblewrap check", () => {
   test("sorts bwrap's own messages into the problems LAP has a fix for", () => {
     expect(classifyBwrapError("bwrap: Can't mount proc on /newroot/proc: Operation not permitted")).toBe("proc");
-    expect(classifyBwrapError("bwrap: No permissions to creating new namespace, likely because the kernel does not allow non-privileged user namespaces.")).toBe("user-namespaces");
+    expect(
+      classifyBwrapError(
+        "bwrap: No permissions to creating new namespace, likely because the kernel does not allow non-privileged user namespaces.",
+      ),
+    ).toBe("user-namespaces");
     expect(classifyBwrapError("bwrap: Creating new namespace failed: Operation not permitted")).toBe("user-namespaces");
     expect(classifyBwrapError("bwrap: setting up uid map: Permission denied")).toBe("user-namespaces");
     expect(classifyBwrapError("bwrap: Failed to make / slave: Permission denied")).toBe("mounts");
@@ -52,19 +56,43 @@ describe("bubblewrap check", () => {
 
   // As root, an outer bwrap (no user namespace) stands for the container runtime: its /proc has
   // read-only covers, so the unprivileged user namespace inside may not mount a new /proc.
-  test.skipIf(!hasBwrap || !isRoot || !setpriv)("inside a container with a masked /proc, as a non-root user: `proc`, and the fix names systempaths=unconfined", () => {
-    // Already non-root: the probe runs as this uid (no uid to drop to).
-    const script = `import { checkBubblewrap } from "${join(ROOT, "server/sandboxes/host/preflight.ts")}"; console.log(JSON.stringify(checkBubblewrap({ user: null, env: { container: "docker" } })));`;
-    // A checkout under /tmp (a clone made there) stays visible under the fresh /tmp, with Bun in it.
-    const underTmp = ROOT.startsWith("/tmp/") ? ["--bind", ROOT, ROOT] : [];
-    const r = Bun.spawnSync(
-      ["bwrap", "--dev-bind", "/", "/", "--unshare-pid", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp", ...underTmp, "--", setpriv!, "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script],
-      { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH, HOME: "/tmp", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } },
-    );
-    expect(r.stderr.toString()).toBe("");
-    const check = JSON.parse(r.stdout.toString());
-    expect(check).toMatchObject({ ok: false, problem: "proc" });
-    expect(check.reason).toContain("Can't mount proc");
-    expect(check.fix).toContain("systempaths=unconfined");
-  });
+  test.skipIf(!hasBwrap || !isRoot || !setpriv)(
+    "inside a container with a masked /proc, as a non-root user: `proc`, and the fix names systempaths=unconfined",
+    () => {
+      // Already non-root: the probe runs as this uid (no uid to drop to).
+      const script = `import { checkBubblewrap } from "${join(ROOT, "server/sandboxes/host/preflight.ts")}"; console.log(JSON.stringify(checkBubblewrap({ user: null, env: { container: "docker" } })));`;
+      // A checkout under /tmp (a clone made there) stays visible under the fresh /tmp, with Bun in it.
+      const underTmp = ROOT.startsWith("/tmp/") ? ["--bind", ROOT, ROOT] : [];
+      const r = Bun.spawnSync(
+        [
+          "bwrap",
+          "--dev-bind",
+          "/",
+          "/",
+          "--unshare-pid",
+          "--proc",
+          "/proc",
+          "--perms",
+          "1777",
+          "--tmpfs",
+          "/tmp",
+          ...underTmp,
+          "--",
+          setpriv!,
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          process.execPath,
+          "-e",
+          script,
+        ],
+        { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH, HOME: "/tmp", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } },
+      );
+      expect(r.stderr.toString()).toBe("");
+      const check = JSON.parse(r.stdout.toString());
+      expect(check).toMatchObject({ ok: false, problem: "proc" });
+      expect(check.reason).toContain("Can't mount proc");
+      expect(check.fix).toContain("systempaths=unconfined");
+    },
+  );
 });

@@ -6,7 +6,9 @@
  */
 import { existsSync } from "node:fs";
 
-export type BwrapCheck = { ok: true; version: string } | { ok: false; problem: "missing" | "user-namespaces" | "proc" | "mounts" | "other"; reason: string; fix: string };
+export type BwrapCheck =
+  | { ok: true; version: string }
+  | { ok: false; problem: "missing" | "user-namespaces" | "proc" | "mounts" | "other"; reason: string; fix: string };
 
 export type Place = "host" | "container" | "kubernetes";
 
@@ -35,21 +37,23 @@ const FIXES: Record<Exclude<BwrapCheck, { ok: true }>["problem"], Record<Place, 
       "the node must allow user namespaces. Or run sessions in sandbox pods (LAP_SANDBOX=kubernetes, deploy/k8s/lap.yaml).",
   },
   proc: {
-    host: "bwrap could not mount a fresh /proc: is LAP itself in a container? Then see the container options in README.md, \"Deploy\".",
+    host: 'bwrap could not mount a fresh /proc: is LAP itself in a container? Then see the container options in README.md, "Deploy".',
     container:
       "The container's /proc is masked, so bwrap cannot mount a fresh one for the sandbox: start it with --security-opt systempaths=unconfined " +
       "(Docker; Podman: --security-opt unmask=ALL). compose.yaml sets this.",
-    kubernetes: "The pod's /proc is masked: set securityContext.procMount: Unmasked on LAP's container (needs hostUsers: false in the pod spec).",
+    kubernetes:
+      "The pod's /proc is masked: set securityContext.procMount: Unmasked on LAP's container (needs hostUsers: false in the pod spec).",
   },
   mounts: {
     host: "A security module denied bwrap's mounts (AppArmor or SELinux): allow bwrap (on Ubuntu its AppArmor profile) or run LAP where it is allowed.",
-    container: "AppArmor or SELinux denied bwrap's mounts: start the container with --security-opt apparmor=unconfined (SELinux: --security-opt label=disable).",
+    container:
+      "AppArmor or SELinux denied bwrap's mounts: start the container with --security-opt apparmor=unconfined (SELinux: --security-opt label=disable).",
     kubernetes: "AppArmor or SELinux denied bwrap's mounts: set securityContext.appArmorProfile {type: Unconfined} on LAP's container.",
   },
   other: {
-    host: "Run `bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev true` by hand to see the problem; README.md, \"Deploy\" lists what bwrap needs.",
-    container: "README.md, \"Deploy\" lists the container options bubblewrap needs (seccomp, AppArmor, /proc).",
-    kubernetes: "README.md, \"Deploy\" lists the pod securityContext bubblewrap needs.",
+    host: 'Run `bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev true` by hand to see the problem; README.md, "Deploy" lists what bwrap needs.',
+    container: 'README.md, "Deploy" lists the container options bubblewrap needs (seccomp, AppArmor, /proc).',
+    kubernetes: 'README.md, "Deploy" lists the pod securityContext bubblewrap needs.',
   },
 };
 

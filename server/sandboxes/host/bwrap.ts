@@ -14,7 +14,19 @@
  * dir stays out of the sandbox user's reach. (`bwrap --bind-fd` does not help: bubblewrap 0.8
  * resolves the descriptor's path again as the unprivileged user.)
  */
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, type Stats, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { PARENT_GONE_EXIT } from "../../lib/parent-bound";
 import { droppedCommand, type HostUser, INSIDE_USER, insideAccounts } from "./sandbox-user";
@@ -32,8 +44,21 @@ export const IN_SANDBOX = {
 
 /** Only what programs need from /etc: no shadow, no host keys, no LAP config, no host accounts. */
 export const ETC_FILES = [
-  "alternatives", "ca-certificates", "ssl", "pki", "hosts", "nsswitch.conf", "localtime",
-  "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "mime.types", "gitconfig", "bash.bashrc", "profile", "inputrc",
+  "alternatives",
+  "ca-certificates",
+  "ssl",
+  "pki",
+  "hosts",
+  "nsswitch.conf",
+  "localtime",
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "mime.types",
+  "gitconfig",
+  "bash.bashrc",
+  "profile",
+  "inputrc",
 ];
 
 /**
@@ -116,7 +141,11 @@ export function jailRunDir(user: HostUser | null): string {
 
 function jailAssets(home: string): { seccomp: string; passwd: string; group: string } {
   const dir = ownJailDir();
-  const files = { seccomp: join(dir, `seccomp-${nativeSeccompArch()}.bpf`), passwd: join(dir, `passwd-${Buffer.from(home).toString("hex")}`), group: join(dir, "group") };
+  const files = {
+    seccomp: join(dir, `seccomp-${nativeSeccompArch()}.bpf`),
+    passwd: join(dir, `passwd-${Buffer.from(home).toString("hex")}`),
+    group: join(dir, "group"),
+  };
   const accounts = insideAccounts(home);
   if (!existsSync(files.seccomp)) writeFileSync(files.seccomp, sandboxSeccompFilter(), { mode: 0o644 });
   if (!existsSync(files.passwd)) writeFileSync(files.passwd, accounts.passwd, { mode: 0o644 });
@@ -185,7 +214,20 @@ function staging(mounts: Mount[], user: HostUser): { mounts: Mount[]; wrap(comma
   const script = 'while [ "$1" != "--" ]; do mount --bind "$1" "$2" || exit 126; shift 2; done; shift; exec "$@"';
   return {
     mounts: out,
-    wrap: (command) => ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "lap-stage", ...pairs, "--", ...command],
+    wrap: (command) => [
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "--",
+      "/bin/sh",
+      "-c",
+      script,
+      "lap-stage",
+      ...pairs,
+      "--",
+      ...command,
+    ],
   };
 }
 
@@ -243,7 +285,15 @@ export function openingFiles(files: string[], command: string[], parentPid: numb
   const check = parentPid === null ? "" : `[ "$PPID" = "$1" ] || exit ${PARENT_GONE_EXIT}; `;
   const redirects = files.map((_, i) => `${i + 3}<"$${i + 2}"`).join(" ");
   const open = files.length ? `exec ${redirects} || exit 126; ` : "";
-  return ["/bin/sh", "-c", `${check}${open}shift ${files.length + 1}; exec "$@"`, "lap-jail", String(parentPid ?? ""), ...files, ...command];
+  return [
+    "/bin/sh",
+    "-c",
+    `${check}${open}shift ${files.length + 1}; exec "$@"`,
+    "lap-jail",
+    String(parentPid ?? ""),
+    ...files,
+    ...command,
+  ];
 }
 
 export interface BwrapPaths {
@@ -259,7 +309,14 @@ export interface BwrapPaths {
 export function localSandboxCommand(
   paths: BwrapPaths,
   command: string[],
-  opts: { user: HostUser | null; bwrap?: string; disableUserns: boolean; unsetEnv?: string[]; parentPid?: number | null; dieWithParent?: boolean },
+  opts: {
+    user: HostUser | null;
+    bwrap?: string;
+    disableUserns: boolean;
+    unsetEnv?: string[];
+    parentPid?: number | null;
+    dieWithParent?: boolean;
+  },
 ): string[] {
   const mounts: Mount[] = [
     { host: paths.bunPath, sandbox: IN_SANDBOX.bun },

@@ -21,8 +21,20 @@ if (problem) console.warn(`SKIPPED sandbox-escape suite: ${problem}`);
 const NOBODY = 65534;
 const bun = realpathSync(process.execPath);
 /** The non-root run needs the Bun binary and the checkout readable by uid 65534. */
-const nobodyCanRun = runningAsRoot() && Bun.spawnSync(["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", "/bin/sh", "-c", `test -x '${bun}' && test -r '${join(REPO_ROOT, "package.json")}'`]).exitCode === 0;
-if (!problem && runningAsRoot() && !nobodyCanRun) console.warn(`SKIPPED non-root LAP case: uid ${NOBODY} cannot run ${bun} or read ${REPO_ROOT}`);
+const nobodyCanRun =
+  runningAsRoot() &&
+  Bun.spawnSync([
+    "setpriv",
+    `--reuid=${NOBODY}`,
+    `--regid=${NOBODY}`,
+    "--clear-groups",
+    "--",
+    "/bin/sh",
+    "-c",
+    `test -x '${bun}' && test -r '${join(REPO_ROOT, "package.json")}'`,
+  ]).exitCode === 0;
+if (!problem && runningAsRoot() && !nobodyCanRun)
+  console.warn(`SKIPPED non-root LAP case: uid ${NOBODY} cannot run ${bun} or read ${REPO_ROOT}`);
 
 let model: ScriptedOpenAI;
 /** Stands for LAP behind the bridge: records every request; chat completions go on to the scripted model. */
@@ -50,11 +62,25 @@ afterAll(async () => {
   await model?.stop();
 });
 
-const hostAddress = Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+const hostAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
 
 function probeConfig() {
   return {
-    mustNotWrite: ["/", "/usr", "/etc", "/opt/lap", "/opt/lap/bundle", "/opt/lap/bundle/supervisor", "/opt/lap/harness", "/opt/lap/harness/supervisor", "/opt/lap/node_modules", "/opt/lap/bin", "/proc"],
+    mustNotWrite: [
+      "/",
+      "/usr",
+      "/etc",
+      "/opt/lap",
+      "/opt/lap/bundle",
+      "/opt/lap/bundle/supervisor",
+      "/opt/lap/harness",
+      "/opt/lap/harness/supervisor",
+      "/opt/lap/node_modules",
+      "/opt/lap/bin",
+      "/proc",
+    ],
     mustWrite: ["/workspace", "/tmp", "/run/lap"],
     unreachable: [
       `127.0.0.1:${lap.port}`,
@@ -74,7 +100,16 @@ function probeConfig() {
 interface Observed {
   error?: string;
   probe: Record<string, any> | null;
-  processes: Array<{ pid: number; cmd: string; uid: string; gid: string; capEff: string; capPrm: string; noNewPrivs: string; seccomp: string }>;
+  processes: Array<{
+    pid: number;
+    cmd: string;
+    uid: string;
+    gid: string;
+    capEff: string;
+    capPrm: string;
+    noNewPrivs: string;
+    seccomp: string;
+  }>;
   workspaceOwner: number;
   workspaceMode: number;
   runnerUid: number;
@@ -88,7 +123,14 @@ async function runEscape(asUid?: number): Promise<Observed> {
   else chmodSync(dataDir, 0o700);
   const config = probeConfig();
   model.script([
-    { toolCalls: [{ name: "bash", arguments: { command: `/opt/lap/bin/bun /workspace/escape-probe.ts '${JSON.stringify(config)}' /workspace/.escape-result.json` } }] },
+    {
+      toolCalls: [
+        {
+          name: "bash",
+          arguments: { command: `/opt/lap/bin/bun /workspace/escape-probe.ts '${JSON.stringify(config)}' /workspace/.escape-result.json` },
+        },
+      ],
+    },
     { text: "probed" },
   ]);
   const runner = [bun, join(import.meta.dir, "..", "fixtures", "escape-run.ts")];
@@ -97,7 +139,13 @@ async function runEscape(asUid?: number): Promise<Observed> {
     cwd: "/",
     stdout: "pipe",
     stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dataDir, ESCAPE_DATA_DIR: dataDir, ESCAPE_LAP_PORT: String(lap.port), ESCAPE_GATEWAY_URL: `http://127.0.0.1:${lap.port}/v1` },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: dataDir,
+      ESCAPE_DATA_DIR: dataDir,
+      ESCAPE_LAP_PORT: String(lap.port),
+      ESCAPE_GATEWAY_URL: `http://127.0.0.1:${lap.port}/v1`,
+    },
   });
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   const line = out.trim().split("\n").pop() ?? "";
@@ -137,8 +185,10 @@ function expectContained(o: Observed, hostUid: (uid: number) => boolean) {
 
   // Every read-only mount stays read-only: the bundle, /usr, harness/, node_modules, the Bun binary, /.
   const ro = (p.remounts as Array<{ target: string; remount: unknown; fspick: unknown }>).map((m) => m.target);
-  for (const t of ["/", "/usr", "/opt/lap/bundle", "/opt/lap/harness", "/opt/lap/node_modules", "/opt/lap/bin/bun"]) expect(ro).toContain(t);
-  for (const m of p.remounts) expect({ target: m.target, remount: m.remount, fspick: m.fspick }).toEqual({ target: m.target, remount: 1, fspick: 1 });
+  for (const t of ["/", "/usr", "/opt/lap/bundle", "/opt/lap/harness", "/opt/lap/node_modules", "/opt/lap/bin/bun"])
+    expect(ro).toContain(t);
+  for (const m of p.remounts)
+    expect({ target: m.target, remount: m.remount, fspick: m.fspick }).toEqual({ target: m.target, remount: 1, fspick: 1 });
 
   // /proc/sys and the other kernel knobs are not writable.
   for (const [file, r] of Object.entries(p.kernelWrites)) expect({ file, r: r !== "ok" }).toEqual({ file, r: true });
@@ -148,8 +198,19 @@ function expectContained(o: Observed, hostUid: (uid: number) => boolean) {
   expect(who).toContain("supervisor");
   expect(who).toContain("agent");
   for (const m of p.memory) {
-    expect({ who: m.who, environ: m.environ, mem: m.mem, maps: m.maps, fd: m.fd }).toEqual({ who: m.who, environ: "EACCES", mem: "EACCES", maps: "EACCES", fd: "EACCES" });
-    expect({ who: m.who, ptrace: m.ptrace, vm: m.process_vm_readv, getfd: m.pidfd_getfd }).toEqual({ who: m.who, ptrace: 1, vm: 1, getfd: 1 });
+    expect({ who: m.who, environ: m.environ, mem: m.mem, maps: m.maps, fd: m.fd }).toEqual({
+      who: m.who,
+      environ: "EACCES",
+      mem: "EACCES",
+      maps: "EACCES",
+      fd: "EACCES",
+    });
+    expect({ who: m.who, ptrace: m.ptrace, vm: m.process_vm_readv, getfd: m.pidfd_getfd }).toEqual({
+      who: m.who,
+      ptrace: 1,
+      vm: 1,
+      getfd: 1,
+    });
   }
 
   // Writes: only the workspace, /tmp and the run dir.
@@ -160,7 +221,8 @@ function expectContained(o: Observed, hostUid: (uid: number) => boolean) {
   for (const [call, r] of Object.entries(p.calls)) expect({ call, r }).toEqual({ call, r: call === "clone3" ? 38 : 1 });
 
   // No address but the bridges: not LAP's port, not the model, not Postgres, not the host's address, not the metadata service.
-  for (const [target, r] of Object.entries(p.network)) expect({ target, connected: r === "connected" }).toEqual({ target, connected: false });
+  for (const [target, r] of Object.entries(p.network))
+    expect({ target, connected: r === "connected" }).toEqual({ target, connected: false });
 
   // The bridge: model routes and /mcp reach LAP; nothing else does, whatever the request looks like.
   expect(p.bridge).toEqual({
@@ -188,7 +250,8 @@ function expectContained(o: Observed, hostUid: (uid: number) => boolean) {
   // No descriptor of LAP's came along, in any process the agent can look at (bubblewrap's init
   // included): only stdio, sockets, anonymous inodes, /dev and /proc entries (a host file or
   // directory would show its path; `?` is the listing's own descriptor, closed by then).
-  for (const fd of p.fds as string[]) expect({ fd, ok: /-> (\?|pipe:|socket:|anon_inode:|\/dev\/|\/proc\/)|EACCES/.test(fd) }).toEqual({ fd, ok: true });
+  for (const fd of p.fds as string[])
+    expect({ fd, ok: /-> (\?|pipe:|socket:|anon_inode:|\/dev\/|\/proc\/)|EACCES/.test(fd) }).toEqual({ fd, ok: true });
 
   // Its own accounts, not the host's; no /etc/shadow.
   expect(p.etc.shadow).toBe("ENOENT");
@@ -200,33 +263,39 @@ function expectContained(o: Observed, hostUid: (uid: number) => boolean) {
 function expectOnlyAllowedReachedLap(since: number) {
   const reached = seen.slice(since);
   expect(reached.length).toBeGreaterThan(0);
-  for (const r of reached) expect({ path: r.path, allowed: /^\/(v1\/models|v1\/chat\/completions|mcp)(\?|$)/.test(r.path) }).toEqual({ path: r.path, allowed: true });
+  for (const r of reached)
+    expect({ path: r.path, allowed: /^\/(v1\/models|v1\/chat\/completions|mcp)(\?|$)/.test(r.path) }).toEqual({
+      path: r.path,
+      allowed: true,
+    });
   for (const r of reached) expect(r.host).toBe(`127.0.0.1:${lap.port}`);
 }
 
 describe.skipIf(Boolean(problem))("sandbox escape: a local sandbox", () => {
-  test(
-    runningAsRoot() ? "LAP as root: the sandbox is an unprivileged uid from LAP_SANDBOX_UIDS and cannot get out" : "LAP as a normal user: the sandbox is that uid in a user namespace and cannot get out",
+  test(runningAsRoot()
+    ? "LAP as root: the sandbox is an unprivileged uid from LAP_SANDBOX_UIDS and cannot get out"
+    : "LAP as a normal user: the sandbox is that uid in a user namespace and cannot get out", async () => {
+    const since = seen.length;
+    const o = await runEscape();
+    const inRange = (uid: number) => uid > DEFAULT_SANDBOX_UIDS.first && uid <= DEFAULT_SANDBOX_UIDS.last;
+    expectContained(o, runningAsRoot() ? inRange : (uid) => uid === process.getuid!());
+    if (runningAsRoot()) {
+      expect(inRange(o.workspaceOwner)).toBe(true);
+      expect(o.workspaceMode & 0o777).toBe(0o700);
+    }
+    expectOnlyAllowedReachedLap(since);
+  }, 120_000);
+
+  test.skipIf(!nobodyCanRun)(
+    "LAP as a non-root user (uid 65534): the same containment, as that uid",
     async () => {
       const since = seen.length;
-      const o = await runEscape();
-      const inRange = (uid: number) => uid > DEFAULT_SANDBOX_UIDS.first && uid <= DEFAULT_SANDBOX_UIDS.last;
-      expectContained(o, runningAsRoot() ? inRange : (uid) => uid === process.getuid!());
-      if (runningAsRoot()) {
-        expect(inRange(o.workspaceOwner)).toBe(true);
-        expect(o.workspaceMode & 0o777).toBe(0o700);
-      }
+      const o = await runEscape(NOBODY);
+      expect(o.runnerUid).toBe(NOBODY);
+      expectContained(o, (uid) => uid === NOBODY);
+      expect(o.workspaceOwner).toBe(NOBODY);
       expectOnlyAllowedReachedLap(since);
     },
     120_000,
   );
-
-  test.skipIf(!nobodyCanRun)("LAP as a non-root user (uid 65534): the same containment, as that uid", async () => {
-    const since = seen.length;
-    const o = await runEscape(NOBODY);
-    expect(o.runnerUid).toBe(NOBODY);
-    expectContained(o, (uid) => uid === NOBODY);
-    expect(o.workspaceOwner).toBe(NOBODY);
-    expectOnlyAllowedReachedLap(since);
-  }, 120_000);
 });

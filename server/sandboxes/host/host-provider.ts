@@ -123,7 +123,8 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     // Unix socket paths are limited to 107 bytes; keep the run directory short. The fallback is named
     // after the data dir, not random, so the next start finds what an earlier one left there.
     const candidate = join(opts.dataDir, "run");
-    this.runRoot = candidate.length <= 60 ? candidate : join("/tmp", `lap-run-${createHash("sha256").update(opts.dataDir).digest("hex").slice(0, 12)}`);
+    this.runRoot =
+      candidate.length <= 60 ? candidate : join("/tmp", `lap-run-${createHash("sha256").update(opts.dataDir).digest("hex").slice(0, 12)}`);
     mkdirSync(this.workspacesDir, { recursive: true });
     mkdirSync(this.runRoot, { recursive: true });
     this.host = resolveHostId(opts.dataDir, opts.hostId);
@@ -163,21 +164,48 @@ export abstract class HostSandboxProvider implements SandboxProvider {
         workspaceId: record.spec.workspaceId,
         labels: { ...record.labels },
         createdAt: new Date(record.createdAt),
-        info: { limits: [record.limits.cpuSeconds ? "cpu" : "", ...(cgroup?.applied ?? [])].filter(Boolean).join(",") || "none", pid: record.pid, adopted: true },
+        info: {
+          limits: [record.limits.cpuSeconds ? "cpu" : "", ...(cgroup?.applied ?? [])].filter(Boolean).join(",") || "none",
+          pid: record.pid,
+          adopted: true,
+        },
       };
-      const entry: Entry = { handle, spec: record.spec, token: record.token, runDir, proc: null, pid: record.pid, identity: record.identity, user: record.user, servers, cgroup, limits: record.limits, stderrTail: "", stopping: false };
+      const entry: Entry = {
+        handle,
+        spec: record.spec,
+        token: record.token,
+        runDir,
+        proc: null,
+        pid: record.pid,
+        identity: record.identity,
+        user: record.user,
+        servers,
+        cgroup,
+        limits: record.limits,
+        stderrTail: "",
+        stopping: false,
+      };
       this.entries.set(id, entry);
       const res = await this.supervisorFetch(entry)("http://sandbox/health", { signal: AbortSignal.timeout(5_000) });
       if (!res.ok) throw new Error(`supervisor health answered ${res.status}`);
       writeFileSync(`${runDir}.owner`, processIdentity(), { mode: 0o600 });
       handle.state = "ready";
       handle.info.readyAt = new Date().toISOString();
-      entry.unwatch = watchProcess(record.identity, () => void this.exited(entry, "adopted after a LAP restart, so its exit status is unknown"));
-      this.opts.logger.info({ sandbox_id: id, pid: record.pid, session_id: record.labels.session_id }, "adopted a sandbox an earlier LAP left running");
+      entry.unwatch = watchProcess(
+        record.identity,
+        () => void this.exited(entry, "adopted after a LAP restart, so its exit status is unknown"),
+      );
+      this.opts.logger.info(
+        { sandbox_id: id, pid: record.pid, session_id: record.labels.session_id },
+        "adopted a sandbox an earlier LAP left running",
+      );
     } catch (err) {
       this.entries.delete(id);
       await Promise.all(servers.map((s) => s.close().catch(() => {})));
-      this.opts.logger.warn({ sandbox_id: id, err: (err as Error).message }, "could not adopt a sandbox an earlier LAP left running; killing it");
+      this.opts.logger.warn(
+        { sandbox_id: id, err: (err as Error).message },
+        "could not adopt a sandbox an earlier LAP left running; killing it",
+      );
       reapSandbox(this.runRoot, id, this.opts.logger, record.pid);
     }
   }
@@ -186,8 +214,16 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   private record(entry: Entry) {
     if (!this.orphanGrace || !entry.pid || !entry.identity) return;
     writeAdoptionRecord(entry.runDir, {
-      version: 1, id: entry.handle.id, pid: entry.pid, identity: entry.identity, token: entry.token, spec: entry.spec, limits: entry.limits,
-      user: entry.user, labels: entry.handle.labels, createdAt: entry.handle.createdAt.toISOString(),
+      version: 1,
+      id: entry.handle.id,
+      pid: entry.pid,
+      identity: entry.identity,
+      token: entry.token,
+      spec: entry.spec,
+      limits: entry.limits,
+      user: entry.user,
+      labels: entry.handle.labels,
+      createdAt: entry.handle.createdAt.toISOString(),
     });
   }
 
@@ -206,7 +242,8 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   protected abstract gatewayUrlInside(binding: SandboxBinding): string;
 
   workspacePath(workspaceId: string) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(workspaceId) || workspaceId.startsWith(".")) throw new SandboxError("failed", `bad workspace id ${workspaceId}`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(workspaceId) || workspaceId.startsWith("."))
+      throw new SandboxError("failed", `bad workspace id ${workspaceId}`);
     return join(this.workspacesDir, workspaceId);
   }
 
@@ -247,7 +284,16 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     const limits = { ...this.opts.defaultLimits, ...spec.limits };
     const cgroup = createCgroup(id, limits);
     this.bundle ??= bundleHarness(this.opts.harnessRoot, join(this.runRoot, "bundle"));
-    const launch = this.launch({ id, spec, workspace, runDir, egressPort, bundle: await this.bundle, user, orphanGraceSeconds: this.orphanGrace });
+    const launch = this.launch({
+      id,
+      spec,
+      workspace,
+      runDir,
+      egressPort,
+      bundle: await this.bundle,
+      user,
+      orphanGraceSeconds: this.orphanGrace,
+    });
     const handle: SandboxHandle = {
       id,
       provider: this.name,
@@ -257,7 +303,21 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       createdAt: new Date(),
       info: { limits: [limits.cpuSeconds ? "cpu" : "", ...(cgroup?.applied ?? [])].filter(Boolean).join(",") || "none" },
     };
-    const entry: Entry = { handle, spec, token, runDir, proc: null, pid: null, identity: null, user, servers, cgroup, limits, stderrTail: "", stopping: false };
+    const entry: Entry = {
+      handle,
+      spec,
+      token,
+      runDir,
+      proc: null,
+      pid: null,
+      identity: null,
+      user,
+      servers,
+      cgroup,
+      limits,
+      stderrTail: "",
+      stopping: false,
+    };
     if (this.closed) {
       // shutdown() ran while this create was awaiting: a process started now would outlive it.
       await this.release(entry);
@@ -338,7 +398,8 @@ export abstract class HostSandboxProvider implements SandboxProvider {
    */
   private supervisorSocket(entry: Entry): string {
     const socket = join(entry.runDir, "supervisor.sock");
-    if (!lstatSync(socket, { throwIfNoEntry: false })?.isSocket()) throw new SandboxError("failed", `sandbox ${entry.handle.id}: ${socket} is not a socket`);
+    if (!lstatSync(socket, { throwIfNoEntry: false })?.isSocket())
+      throw new SandboxError("failed", `sandbox ${entry.handle.id}: ${socket} is not a socket`);
     return socket;
   }
 
@@ -362,7 +423,10 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       if (opts.signal?.aborted) throw new SandboxError("timeout", "stopped waiting: aborted");
       if (Date.now() > deadline) {
         const tail = entry.stderrTail;
-        throw new SandboxError("timeout", `supervisor did not answer within ${opts.timeoutMs ?? 30_000} ms${tail ? `: ${tail.trim().slice(-500)}` : ""}`);
+        throw new SandboxError(
+          "timeout",
+          `supervisor did not answer within ${opts.timeoutMs ?? 30_000} ms${tail ? `: ${tail.trim().slice(-500)}` : ""}`,
+        );
       }
       if (existsSync(socket)) {
         try {

@@ -45,10 +45,33 @@ const via = (path: string, init: RequestInit = {}) => fetch(`http://sandbox${pat
 
 describe("LAP bridge", () => {
   test("the route table: model routes and /mcp only", () => {
-    for (const [m, p] of [["POST", "/v1/chat/completions"], ["POST", "/v1/messages"], ["POST", "/v1/messages/count_tokens"], ["POST", "/v1/responses"], ["POST", "/v1/embeddings"], ["GET", "/v1/models"], ["POST", "/mcp"], ["GET", "/mcp/github"], ["DELETE", "/mcp/my-server-2"]] as const) {
+    for (const [m, p] of [
+      ["POST", "/v1/chat/completions"],
+      ["POST", "/v1/messages"],
+      ["POST", "/v1/messages/count_tokens"],
+      ["POST", "/v1/responses"],
+      ["POST", "/v1/embeddings"],
+      ["GET", "/v1/models"],
+      ["POST", "/mcp"],
+      ["GET", "/mcp/github"],
+      ["DELETE", "/mcp/my-server-2"],
+    ] as const) {
       expect({ m, p, ok: bridgeAllows(m, p) }).toEqual({ m, p, ok: true });
     }
-    for (const [m, p] of [["GET", "/api/agents"], ["POST", "/api/approvals/a/decision"], ["GET", "/v1/chat/completions"], ["PUT", "/mcp"], ["POST", "/mcp/"], ["POST", "/mcp/a/b"], ["POST", "/mcp/A_B"], ["POST", "/key/generate"], ["GET", "/spend/logs"], ["GET", "/"], ["POST", "/v1/models"], ["GET", "/mcp/x%2Fy"]] as const) {
+    for (const [m, p] of [
+      ["GET", "/api/agents"],
+      ["POST", "/api/approvals/a/decision"],
+      ["GET", "/v1/chat/completions"],
+      ["PUT", "/mcp"],
+      ["POST", "/mcp/"],
+      ["POST", "/mcp/a/b"],
+      ["POST", "/mcp/A_B"],
+      ["POST", "/key/generate"],
+      ["GET", "/spend/logs"],
+      ["GET", "/"],
+      ["POST", "/v1/models"],
+      ["GET", "/mcp/x%2Fy"],
+    ] as const) {
       expect({ m, p, ok: bridgeAllows(m, p) }).toEqual({ m, p, ok: false });
     }
   });
@@ -81,10 +104,15 @@ describe("LAP bridge", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("x-from-lap")).toBe("1");
     const got = seen.at(-1)!;
-    expect(got).toMatchObject({ method: "POST", path: "/v1/chat/completions?beta=true", body: JSON.stringify({ model: "m", messages: [] }) });
+    expect(got).toMatchObject({
+      method: "POST",
+      path: "/v1/chat/completions?beta=true",
+      body: JSON.stringify({ model: "m", messages: [] }),
+    });
     expect(got.headers.authorization).toBe("Bearer sk-session-x");
     expect(got.headers.host).toBe(`127.0.0.1:${lap.port}`);
-    for (const h of ["x-forwarded-for", "forwarded", "x-real-ip", "cookie", "origin", "proxy-authorization"]) expect({ h, v: got.headers[h] }).toEqual({ h, v: undefined });
+    for (const h of ["x-forwarded-for", "forwarded", "x-real-ip", "cookie", "origin", "proxy-authorization"])
+      expect({ h, v: got.headers[h] }).toEqual({ h, v: undefined });
   });
 
   test("an SSE stream is passed on event by event, not when it ends", async () => {

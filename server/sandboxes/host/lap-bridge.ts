@@ -17,11 +17,16 @@ import type { Upstream } from "./lap-sockets";
 
 /** The gateway routes harnesses call (server/gateway/routes/proxy.ts; harness/adapters/README.md). */
 const GATEWAY_POST = new Set([
-  "/v1/chat/completions", "/chat/completions",
-  "/v1/messages", "/v1/messages/count_tokens",
-  "/v1/responses", "/responses",
-  "/v1/completions", "/completions",
-  "/v1/embeddings", "/embeddings",
+  "/v1/chat/completions",
+  "/chat/completions",
+  "/v1/messages",
+  "/v1/messages/count_tokens",
+  "/v1/responses",
+  "/responses",
+  "/v1/completions",
+  "/completions",
+  "/v1/embeddings",
+  "/embeddings",
 ]);
 const GATEWAY_GET = new Set(["/v1/models", "/v1/model/info", "/model/info"]);
 /** `/mcp` and `/mcp/<server>` (server names: mcp/model.ts `serverName`); Streamable HTTP uses POST, GET (SSE) and DELETE. */
@@ -36,11 +41,28 @@ export function bridgeAllows(method: string, pathname: string): boolean {
 
 /** Never forwarded: hop-by-hop headers, and anything that would let the sandbox speak for a proxy, a browser or another host. */
 const DROPPED_HEADERS = [
-  "host", "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer",
-  "transfer-encoding", "upgrade", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip",
-  "cookie", "origin", "referer", BRIDGE_CLIENT_HEADER,
+  "host",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-real-ip",
+  "cookie",
+  "origin",
+  "referer",
+  BRIDGE_CLIENT_HEADER,
   // The turn's trace context is LAP's to set (server/tracing/sandbox-trace.ts), not the sandbox's.
-  "traceparent", "tracestate",
+  "traceparent",
+  "tracestate",
 ];
 
 const refuse = (status: number, message: string) =>
@@ -67,7 +89,10 @@ export function listenLapBridge(socketPath: string, upstream: () => Upstream, lo
       if (req.headers.get("upgrade")) return refuse(403, "the LAP bridge does not upgrade connections");
       if (!bridgeAllows(req.method, url.pathname)) {
         logger?.warn({ method: req.method, path: url.pathname.slice(0, 200) }, "LAP bridge refused a request from a sandbox");
-        return refuse(403, `${req.method} ${url.pathname.slice(0, 200)} is not reachable from a sandbox: only the model routes and /mcp are`);
+        return refuse(
+          403,
+          `${req.method} ${url.pathname.slice(0, 200)} is not reachable from a sandbox: only the model routes and /mcp are`,
+        );
       }
       const { host, port } = upstream();
       const headers = new Headers(req.headers);

@@ -34,10 +34,22 @@ async function freePort() {
 }
 
 async function startLapProcess() {
-  child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], { cwd: ROOT, env: { ...process.env, ...env }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   const until = Date.now() + 60_000;
   while (Date.now() < until) {
-    if (await fetch(`${base}/health/readiness`).then((r) => r.ok, () => false)) return child;
+    if (
+      await fetch(`${base}/health/readiness`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
     if (child.exitCode !== null) throw new Error(`LAP exited: ${await new Response(child.stderr).text()}`);
     await Bun.sleep(100);
   }
@@ -51,10 +63,22 @@ beforeAll(async () => {
   model = startScriptedOpenAI();
   dataDir = mkdtempSync(join(tmpdir(), "lap-leak-"));
   const gateway = join(dataDir, "gateway.yaml");
-  writeFileSync(gateway, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-123 }\n`);
+  writeFileSync(
+    gateway,
+    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-123 }\n`,
+  );
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  env = { PORT: String(port), HOST: "127.0.0.1", LAP_DATA_DIR: dataDir, MASTER_KEY: KEY, LOG_LEVEL: "warn", LAP_GATEWAY_CONFIG: gateway, WARM_POOL_SIZE: "0", LAP_SANDBOX_ORPHAN_GRACE_SECONDS: "0" };
+  env = {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LAP_DATA_DIR: dataDir,
+    MASTER_KEY: KEY,
+    LOG_LEVEL: "warn",
+    LAP_GATEWAY_CONFIG: gateway,
+    WARM_POOL_SIZE: "0",
+    LAP_SANDBOX_ORPHAN_GRACE_SECONDS: "0",
+  };
   if (TEST_DB_DRIVER === "postgres") {
     const db = await freshPostgresUrl("lap_leak");
     env.DATABASE_URL = db.url;
@@ -74,7 +98,12 @@ afterAll(async () => {
 
 test("SIGKILL of LAP takes its bubblewrap sandbox with it; the next LAP starts its own, and SIGTERM leaves no process behind", async () => {
   await startLapProcess();
-  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "leaky", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  const agent = await api<{ id: string }>("POST", "/api/agents", {
+    name: "leaky",
+    model: "scripted-model",
+    runtime_id: "rt_local_sandbox",
+    harness: "builtin",
+  });
   expect(agent.status).toBe(201);
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
   expect(session.status).toBe(201);
@@ -103,7 +132,12 @@ test("SIGKILL of LAP takes its bubblewrap sandbox with it; the next LAP starts i
   await waitFor("the turn after the restart", async () => (await events(id)).some((e) => e.type === "session.status_idle"), 60_000);
   const after = await events(id);
   expect(after.find((e) => e.type === "session.recovered")?.data.reason).toBe("LAP restarted");
-  expect(after.filter((e) => e.type === "agent.message").map((e) => (e.data.content as Array<{ text: string }>)[0]!.text).join("")).toBe("back again");
+  expect(
+    after
+      .filter((e) => e.type === "agent.message")
+      .map((e) => (e.data.content as Array<{ text: string }>)[0]!.text)
+      .join(""),
+  ).toBe("back again");
   const second = sandboxProcesses();
   expect(second.length).toBeGreaterThanOrEqual(3);
   expect(second.some((pid) => first.includes(pid) && isRunning(pid))).toBe(false);

@@ -72,7 +72,9 @@ export async function serveAgain(
       const server = await listenUnix(egress, join(runDir, "egress.sock"));
       servers.push({ close: () => closeServer(server) });
     }
-    if (record.user) for (const name of ["lap.sock", "egress.sock"]) if (existsSync(join(runDir, name))) chownSync(join(runDir, name), record.user.uid, record.user.gid);
+    if (record.user)
+      for (const name of ["lap.sock", "egress.sock"])
+        if (existsSync(join(runDir, name))) chownSync(join(runDir, name), record.user.uid, record.user.gid);
     return servers;
   } catch (err) {
     await Promise.all(servers.map((s) => s.close().catch(() => {})));

@@ -125,7 +125,9 @@ function readNumber(file: string): number | null {
 /** The number after `key` in a cgroup file of `key value` lines (memory.events, pids.events, memory.oom_control). */
 function readKeyed(file: string, key: string): number | null {
   try {
-    const line = readFileSync(file, "utf8").split("\n").find((l) => l.startsWith(`${key} `));
+    const line = readFileSync(file, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`${key} `));
     const n = Number(line?.slice(key.length + 1));
     return line && Number.isFinite(n) ? n : null;
   } catch {

@@ -32,7 +32,11 @@ function failingBwrap() {
     `#!/bin/sh\ncase "$1" in --version) echo "bubblewrap 0.8.0";; --help) echo "--disable-userns";; *) echo run >> ${log} 2>/dev/null; echo "bwrap: setting up uid map: Permission denied" >&2; exit 1;; esac\n`,
   );
   chmodSync(join(dir, "bwrap"), 0o755);
-  return { dir, bwrap: join(dir, "bwrap"), runs: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).length : 0) };
+  return {
+    dir,
+    bwrap: join(dir, "bwrap"),
+    runs: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).length : 0),
+  };
 }
 
 /** What LAP says to do when user namespaces are refused, where this test runs. */
@@ -51,7 +55,10 @@ describe("no user namespace, no sandbox", () => {
 
   test("the local provider refuses to start a sandbox (SandboxError unavailable), and starts nothing after the check", async () => {
     const fake = failingBwrap();
-    const provider = new LocalSandboxProvider(providerOptions(() => 1), fake.bwrap);
+    const provider = new LocalSandboxProvider(
+      providerOptions(() => 1),
+      fake.bwrap,
+    );
     const err = await provider.create({ harness: "builtin", env: {}, workspaceId: "ws", labels: {} }).catch((e) => e);
     expect(err).toBeInstanceOf(SandboxError);
     expect((err as SandboxError).reason).toBe("unavailable");
@@ -63,7 +70,11 @@ describe("no user namespace, no sandbox", () => {
 
   test("lap doctor reports it with the fix and never suggests running as root", async () => {
     const fake = failingBwrap();
-    const r = await run(["doctor", "--json"], { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")), PORT: "0", PATH: `${fake.dir}:${process.env.PATH}` });
+    const r = await run(["doctor", "--json"], {
+      LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-cli-")),
+      PORT: "0",
+      PATH: `${fake.dir}:${process.env.PATH}`,
+    });
     const checks = JSON.parse(r.stdout) as Array<{ name: string; ok: boolean; detail: string; fix?: string }>;
     const bwrap = checks.find((c) => c.name === "bubblewrap")!;
     expect(bwrap.ok).toBe(false);

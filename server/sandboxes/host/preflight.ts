@@ -22,14 +22,31 @@ interface ProbeOptions {
 function probe(opts: ProbeOptions): Probe {
   const bwrap = opts.bwrap ?? "bwrap";
   const place = detectPlace(opts.env);
-  if (!Bun.which(bwrap)) return { failure: { ok: false, problem: "missing", reason: `bubblewrap (${bwrap}) is not installed`, fix: fixFor("missing", place) } };
+  if (!Bun.which(bwrap))
+    return { failure: { ok: false, problem: "missing", reason: `bubblewrap (${bwrap}) is not installed`, fix: fixFor("missing", place) } };
   if (runningAsRoot() && !opts.user) {
-    return { failure: { ok: false, problem: "other", reason: "LAP runs as root but no unprivileged uid was chosen for the sandbox", fix: "Set LAP_SANDBOX_UIDS to a range of unused uids; LAP never runs a sandbox as root." } };
+    return {
+      failure: {
+        ok: false,
+        problem: "other",
+        reason: "LAP runs as root but no unprivileged uid was chosen for the sandbox",
+        fix: "Set LAP_SANDBOX_UIDS to a range of unused uids; LAP never runs a sandbox as root.",
+      },
+    };
   }
-  if (opts.user && !Bun.which("setpriv")) return { failure: { ok: false, problem: "other", reason: "setpriv is missing", fix: SETPRIV_MISSING } };
+  if (opts.user && !Bun.which("setpriv"))
+    return { failure: { ok: false, problem: "other", reason: "setpriv is missing", fix: SETPRIV_MISSING } };
   const command = jailCommand(
-    { bwrap, user: opts.user, mounts: [], home: "/tmp", chdir: "/tmp", env: { PATH: "/usr/bin:/bin" }, disableUserns: bwrapFeatures(bwrap).disableUserns },
-    ["/bin/sh", "-c", "test \"$(id -u)\" != 0"],
+    {
+      bwrap,
+      user: opts.user,
+      mounts: [],
+      home: "/tmp",
+      chdir: "/tmp",
+      env: { PATH: "/usr/bin:/bin" },
+      disableUserns: bwrapFeatures(bwrap).disableUserns,
+    },
+    ["/bin/sh", "-c", 'test "$(id -u)" != 0'],
   );
   return {
     command,
@@ -38,13 +55,21 @@ function probe(opts: ProbeOptions): Probe {
       const why = stderr.trim().split("\n").slice(-2).join(" ") || `exit code ${exitCode}`;
       const as = opts.user ? `uid ${opts.user.uid}` : `LAP's uid ${process.getuid?.()}`;
       const problem = classifyBwrapError(why);
-      return { ok: false, problem, reason: `bubblewrap could not start a sandbox in a user namespace as ${as} (${why}); LAP never runs sandboxes as root`, fix: fixFor(problem, place) };
+      return {
+        ok: false,
+        problem,
+        reason: `bubblewrap could not start a sandbox in a user namespace as ${as} (${why}); LAP never runs sandboxes as root`,
+        fix: fixFor(problem, place),
+      };
     },
   };
 }
 
 const probeEnv = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin" });
-const version = (bwrap: string) => Bun.spawnSync([Bun.which(bwrap) ?? bwrap, "--version"], { stdout: "pipe", stderr: "ignore" }).stdout.toString().trim();
+const version = (bwrap: string) =>
+  Bun.spawnSync([Bun.which(bwrap) ?? bwrap, "--version"], { stdout: "pipe", stderr: "ignore" })
+    .stdout.toString()
+    .trim();
 const message = (f: Failure) => `${f.reason}. ${f.fix}`;
 
 /** The jail LAP starts, tried once: ok with bwrap's version, or what failed and the fix for where LAP runs. Blocks. */

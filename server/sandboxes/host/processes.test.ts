@@ -86,12 +86,16 @@ describe("start-up recovery of host sandboxes", () => {
     markers.push(runDir);
     mkdirSync(workspace, { recursive: true });
     const user = new SandboxUsers().forProbe();
-    const cmd = localSandboxCommand({ bunPath: realpathSync(process.execPath), harnessRoot: join(REPO_ROOT, "harness"), workspace, runDir }, ["/bin/sleep", "300"], {
-      user,
-      disableUserns: bwrapFeatures().disableUserns,
-      unsetEnv: [RUN_DIR_MARK],
-      parentPid: null, // orphaned on purpose: no parent to check
-    });
+    const cmd = localSandboxCommand(
+      { bunPath: realpathSync(process.execPath), harnessRoot: join(REPO_ROOT, "harness"), workspace, runDir },
+      ["/bin/sleep", "300"],
+      {
+        user,
+        disableUserns: bwrapFeatures().disableUserns,
+        unsetEnv: [RUN_DIR_MARK],
+        parentPid: null, // orphaned on purpose: no parent to check
+      },
+    );
     const quoted = cmd.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
     // The provider marks a sandbox's outer processes with its run dir in the environment (their argv does not name it).
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", [RUN_DIR_MARK]: runDir };

@@ -22,7 +22,9 @@ function readProc(pid: number, file: string): string | null {
 }
 
 function pids(): number[] {
-  return readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number);
+  return readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
 }
 
 /** Fields after the command name in /proc/<pid>/stat (the name may hold spaces and parentheses). */
@@ -116,7 +118,9 @@ function kill(pid: number) {
  * away from the tree first. Returns the pids signalled.
  */
 export function killSandbox(runDir: string, spawnedPid?: number): number[] {
-  const roots = processesNaming(runDir).filter(({ hit }) => hit === runDir || hit.startsWith(`${runDir}/`)).map((p) => p.pid);
+  const roots = processesNaming(runDir)
+    .filter(({ hit }) => hit === runDir || hit.startsWith(`${runDir}/`))
+    .map((p) => p.pid);
   if (spawnedPid) roots.push(spawnedPid);
   const targets = new Set<number>();
   for (const root of roots) for (const p of [root, ...descendantsOf(root)]) targets.add(p);

@@ -32,7 +32,9 @@ export function parseUidRange(value: string): UidRange {
   const first = Number(m?.[1]);
   const last = Number(m?.[2]);
   if (!m || !Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first < 1000 || last <= first || last >= 2 ** 32 - 1) {
-    throw new Error(`must be two uids first-last with 1000 <= first < last < 4294967295, e.g. 2000000000-2000065535 (got ${JSON.stringify(value)})`);
+    throw new Error(
+      `must be two uids first-last with 1000 <= first < last < 4294967295, e.g. 2000000000-2000065535 (got ${JSON.stringify(value)})`,
+    );
   }
   return { first, last };
 }
@@ -56,11 +58,23 @@ export function insideAccounts(home: string): { passwd: string; group: string } 
  */
 export function droppedCommand(user: HostUser | null, command: string[], parentBound = true): string[] {
   if (!user) return command;
-  return ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--inh-caps=-all", ...(parentBound ? ["--pdeathsig", "KILL"] : []), "--", ...command];
+  return [
+    "setpriv",
+    `--reuid=${user.uid}`,
+    `--regid=${user.gid}`,
+    "--clear-groups",
+    "--inh-caps=-all",
+    ...(parentBound ? ["--pdeathsig", "KILL"] : []),
+    "--",
+    ...command,
+  ];
 }
 
 export class SandboxUsers {
-  constructor(private readonly range: UidRange = DEFAULT_SANDBOX_UIDS, private readonly asRoot = runningAsRoot()) {}
+  constructor(
+    private readonly range: UidRange = DEFAULT_SANDBOX_UIDS,
+    private readonly asRoot = runningAsRoot(),
+  ) {}
 
   /** The uid stdio MCP servers run as; null when LAP is not root (they run as LAP's uid in a user namespace). */
   mcpUser(): HostUser | null {
@@ -93,7 +107,8 @@ export class SandboxUsers {
       } catch {}
     }
     const size = this.range.last - this.range.first;
-    if (taken.size >= size) throw new Error(`every uid in LAP_SANDBOX_UIDS (${this.range.first}-${this.range.last}) owns a workspace; widen the range`);
+    if (taken.size >= size)
+      throw new Error(`every uid in LAP_SANDBOX_UIDS (${this.range.first}-${this.range.last}) owns a workspace; widen the range`);
     let i = Number(BigInt(Bun.hash(dir)) % BigInt(size));
     while (taken.has(this.range.first + 1 + i)) i = (i + 1) % size;
     const uid = this.range.first + 1 + i;

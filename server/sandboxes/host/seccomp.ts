@@ -21,7 +21,12 @@ interface Blocked {
 
 /** Syscall numbers: x86_64 from asm/unistd_64.h, aarch64 from asm-generic/unistd.h. */
 export const BLOCKED_SYSCALLS: readonly Blocked[] = [
-  { name: "mount", x86_64: 165, aarch64: 40, why: "remounting a read-only bind writable (the bundle, /usr, harness/) or mounting over /proc" },
+  {
+    name: "mount",
+    x86_64: 165,
+    aarch64: 40,
+    why: "remounting a read-only bind writable (the bundle, /usr, harness/) or mounting over /proc",
+  },
   { name: "umount2", x86_64: 166, aarch64: 39, why: "unmounting a mask (a read-only /proc/sys) to reach what is under it" },
   { name: "open_tree", x86_64: 428, aarch64: 428, why: "new mount API: detached copies of mounts" },
   { name: "move_mount", x86_64: 429, aarch64: 429, why: "new mount API: attaching mounts" },
@@ -32,7 +37,12 @@ export const BLOCKED_SYSCALLS: readonly Blocked[] = [
   { name: "mount_setattr", x86_64: 442, aarch64: 442, why: "changing mount flags (MOUNT_ATTR_RDONLY off)" },
   { name: "pivot_root", x86_64: 155, aarch64: 41, why: "changing the root to reach the host's" },
   { name: "chroot", x86_64: 161, aarch64: 51, why: "chroot tricks with fds kept open" },
-  { name: "unshare", x86_64: 272, aarch64: 97, why: "new user namespaces give a full capability set inside them, the usual first step of kernel exploits" },
+  {
+    name: "unshare",
+    x86_64: 272,
+    aarch64: 97,
+    why: "new user namespaces give a full capability set inside them, the usual first step of kernel exploits",
+  },
   { name: "setns", x86_64: 308, aarch64: 268, why: "joining another namespace" },
   { name: "ptrace", x86_64: 101, aarch64: 117, why: "reading or steering the supervisor (its memory holds the supervisor token)" },
   { name: "process_vm_readv", x86_64: 310, aarch64: 270, why: "reading another process's memory" },
@@ -45,7 +55,12 @@ export const BLOCKED_SYSCALLS: readonly Blocked[] = [
   { name: "bpf", x86_64: 321, aarch64: 280, why: "eBPF programs: a large kernel attack surface" },
   { name: "perf_event_open", x86_64: 298, aarch64: 241, why: "performance counters: kernel attack surface and side channels" },
   { name: "userfaultfd", x86_64: 323, aarch64: 282, why: "used to win kernel races in exploits" },
-  { name: "io_uring_setup", x86_64: 425, aarch64: 425, why: "io_uring runs work this filter never sees, and is a large kernel attack surface" },
+  {
+    name: "io_uring_setup",
+    x86_64: 425,
+    aarch64: 425,
+    why: "io_uring runs work this filter never sees, and is a large kernel attack surface",
+  },
   { name: "io_uring_enter", x86_64: 426, aarch64: 426, why: "io_uring (see io_uring_setup)" },
   { name: "io_uring_register", x86_64: 427, aarch64: 427, why: "io_uring (see io_uring_setup)" },
   { name: "kexec_load", x86_64: 246, aarch64: 104, why: "loading a new kernel" },
@@ -53,7 +68,12 @@ export const BLOCKED_SYSCALLS: readonly Blocked[] = [
   { name: "init_module", x86_64: 175, aarch64: 105, why: "loading kernel modules" },
   { name: "finit_module", x86_64: 313, aarch64: 273, why: "loading kernel modules" },
   { name: "delete_module", x86_64: 176, aarch64: 106, why: "unloading kernel modules" },
-  { name: "open_by_handle_at", x86_64: 304, aarch64: 265, why: "opening host files by handle, around every mount (the 'shocker' container escape)" },
+  {
+    name: "open_by_handle_at",
+    x86_64: 304,
+    aarch64: 265,
+    why: "opening host files by handle, around every mount (the 'shocker' container escape)",
+  },
   { name: "swapon", x86_64: 167, aarch64: 224, why: "host swap configuration" },
   { name: "swapoff", x86_64: 168, aarch64: 225, why: "host swap configuration" },
   { name: "reboot", x86_64: 169, aarch64: 142, why: "rebooting the host" },
@@ -65,8 +85,13 @@ export const BLOCKED_SYSCALLS: readonly Blocked[] = [
 
 /** clone() flags that make namespaces: EPERM (unshare's job, see above). */
 const CLONE_NAMESPACE_FLAGS =
-  0x00020000 /* NEWNS */ | 0x04000000 /* NEWUTS */ | 0x08000000 /* NEWIPC */ | 0x10000000 /* NEWUSER */ |
-  0x20000000 /* NEWPID */ | 0x40000000 /* NEWNET */ | 0x02000000 /* NEWCGROUP */;
+  0x00020000 /* NEWNS */ |
+  0x04000000 /* NEWUTS */ |
+  0x08000000 /* NEWIPC */ |
+  0x10000000 /* NEWUSER */ |
+  0x20000000 /* NEWPID */ |
+  0x40000000 /* NEWNET */ |
+  0x02000000 /* NEWCGROUP */;
 const CLONE = { x86_64: 56, aarch64: 220 };
 /** clone3 passes its flags in memory a filter cannot read: ENOSYS makes libc fall back to clone(). */
 const CLONE3 = 435;

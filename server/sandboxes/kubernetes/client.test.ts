@@ -13,7 +13,10 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => fake.close());
 
-const template = (name: string) => ({ metadata: { name }, spec: { podTemplate: { spec: { containers: [{ name: "harness", image: "x:1" }] } } } });
+const template = (name: string) => ({
+  metadata: { name },
+  spec: { podTemplate: { spec: { containers: [{ name: "harness", image: "x:1" }] } } },
+});
 
 /** Collects watch events until `until` says stop (or the time runs out). */
 async function collect(gen: AsyncGenerator<WatchEvent>, until: (seen: WatchEvent[]) => boolean, ms = 3000) {
@@ -50,7 +53,9 @@ describe("KubeClient against the fake API server (TLS with CA and client certifi
     const cur = await kube.get(SANDBOX_TEMPLATE, "default", "t-dup");
     await kube.mergePatch(SANDBOX_TEMPLATE, "default", "t-dup", { metadata: { labels: { v: "2" } } });
     // A PUT carrying the old resourceVersion loses the optimistic-concurrency race.
-    const stale: any = await kube.request("PUT", `/apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxtemplates/t-dup`, { body: cur }).catch((e: KubeApiError) => e);
+    const stale: any = await kube
+      .request("PUT", `/apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxtemplates/t-dup`, { body: cur })
+      .catch((e: KubeApiError) => e);
     expect([stale.status, stale.reason]).toEqual([409, "Conflict"]);
   });
 
@@ -58,7 +63,9 @@ describe("KubeClient against the fake API server (TLS with CA and client certifi
     const url = `${fake.url}/api/v1/namespaces/default/pods`;
     const noCert = await fetch(url, { tls: { ca: fake.tls.ca } } as RequestInit).catch((e) => e);
     expect(noCert).toBeInstanceOf(Error);
-    const stranger = await fetch(url, { tls: { ca: fake.tls.ca, cert: fake.tls.strangerCert, key: fake.tls.strangerKey } } as RequestInit).catch((e) => e);
+    const stranger = await fetch(url, {
+      tls: { ca: fake.tls.ca, cert: fake.tls.strangerCert, key: fake.tls.strangerKey },
+    } as RequestInit).catch((e) => e);
     expect(stranger).toBeInstanceOf(Error);
     const untrusted = await fetch(url, { tls: { cert: fake.tls.clientCert, key: fake.tls.clientKey } } as RequestInit).catch((e) => e);
     expect(untrusted).toBeInstanceOf(Error);
@@ -70,7 +77,12 @@ describe("KubeClient against the fake API server (TLS with CA and client certifi
     const bookmarks: string[] = [];
     const seen: WatchEvent[] = [];
     const consuming = (async () => {
-      for await (const ev of kube.watch(POD, "default", { labelSelector: "app=w", signal: ac.signal, onBookmark: (rv) => bookmarks.push(rv) })) seen.push(ev);
+      for await (const ev of kube.watch(POD, "default", {
+        labelSelector: "app=w",
+        signal: ac.signal,
+        onBookmark: (rv) => bookmarks.push(rv),
+      }))
+        seen.push(ev);
     })();
     await Bun.sleep(50);
     await kube.create(POD, "default", { metadata: { name: "w-2", labels: { app: "w" } }, spec: {} });

@@ -54,7 +54,11 @@ export class KubeClient {
   }
 
   /** One HTTP call with the cluster's TLS material. Non-2xx become KubeApiError with the Status reason. */
-  async raw(method: string, path: string, init: { body?: unknown; contentType?: string; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<Response> {
+  async raw(
+    method: string,
+    path: string,
+    init: { body?: unknown; contentType?: string; signal?: AbortSignal; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...(await this.access.headers()), ...init.headers };
     let body: string | undefined;
     if (init.body !== undefined) {
@@ -99,10 +103,20 @@ export class KubeClient {
   }
 
   /** Delete; already gone counts as deleted. `foreground` waits for dependents in the API server. */
-  async delete(k: ResourceKind, ns: string, name: string, opts: { gracePeriodSeconds?: number; propagation?: "Foreground" | "Background" } = {}): Promise<boolean> {
+  async delete(
+    k: ResourceKind,
+    ns: string,
+    name: string,
+    opts: { gracePeriodSeconds?: number; propagation?: "Foreground" | "Background" } = {},
+  ): Promise<boolean> {
     try {
       await this.request("DELETE", resourcePath(k, ns, name), {
-        body: { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: opts.gracePeriodSeconds, propagationPolicy: opts.propagation ?? "Background" },
+        body: {
+          kind: "DeleteOptions",
+          apiVersion: "v1",
+          gracePeriodSeconds: opts.gracePeriodSeconds,
+          propagationPolicy: opts.propagation ?? "Background",
+        },
       });
       return true;
     } catch (err) {
@@ -128,7 +142,14 @@ export class KubeClient {
         }
         const path =
           resourcePath(k, ns) +
-          query({ watch: 1, allowWatchBookmarks: true, resourceVersion: rv, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, timeoutSeconds: opts.timeoutSeconds });
+          query({
+            watch: 1,
+            allowWatchBookmarks: true,
+            resourceVersion: rv,
+            labelSelector: opts.labelSelector,
+            fieldSelector: opts.fieldSelector,
+            timeoutSeconds: opts.timeoutSeconds,
+          });
         const res = await this.raw("GET", path, { signal: opts.signal });
         if (res.status === 410) {
           await res.body?.cancel();

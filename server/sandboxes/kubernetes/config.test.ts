@@ -8,7 +8,11 @@ import { createFakeSupervisor } from "../../../test/support/fake-supervisor";
 import { resolveAccess } from "./supervisor";
 import { buildTemplate, imageForHarness, type TemplateSettings } from "./templates";
 
-const base = { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-k8s-config-")), MASTER_KEY: "test-master-key-0123456789", ENCRYPTION_KEY: TEST_ENCRYPTION_KEY };
+const base = {
+  LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-k8s-config-")),
+  MASTER_KEY: "test-master-key-0123456789",
+  ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+};
 
 const settings = (over: Partial<TemplateSettings> = {}): TemplateSettings => ({
   namespace: "default",
@@ -25,19 +29,40 @@ describe("kubernetes configuration", () => {
   test("bad K8S_* values are rejected naming the variable", () => {
     const err = (() => {
       try {
-        loadConfig({ ...base, K8S_SUPERVISOR_ACCESS: "nodeport", K8S_WORKSPACE_SIZE: "lots", K8S_SANDBOX_READY_TIMEOUT_SECONDS: "1", K8S_INSTANCE: "Not_A_Label", K8S_SANDBOX_EGRESS: "anywhere", K8S_RECONCILE_INTERVAL_SECONDS: "0" });
+        loadConfig({
+          ...base,
+          K8S_SUPERVISOR_ACCESS: "nodeport",
+          K8S_WORKSPACE_SIZE: "lots",
+          K8S_SANDBOX_READY_TIMEOUT_SECONDS: "1",
+          K8S_INSTANCE: "Not_A_Label",
+          K8S_SANDBOX_EGRESS: "anywhere",
+          K8S_RECONCILE_INTERVAL_SECONDS: "0",
+        });
       } catch (e) {
         return e as ConfigError;
       }
     })();
     expect(err).toBeInstanceOf(ConfigError);
     const text = err!.issues.join("\n");
-    for (const name of ["K8S_SUPERVISOR_ACCESS", "K8S_WORKSPACE_SIZE", "K8S_SANDBOX_READY_TIMEOUT_SECONDS", "K8S_INSTANCE", "K8S_SANDBOX_EGRESS", "K8S_RECONCILE_INTERVAL_SECONDS"]) expect(text).toContain(name);
+    for (const name of [
+      "K8S_SUPERVISOR_ACCESS",
+      "K8S_WORKSPACE_SIZE",
+      "K8S_SANDBOX_READY_TIMEOUT_SECONDS",
+      "K8S_INSTANCE",
+      "K8S_SANDBOX_EGRESS",
+      "K8S_RECONCILE_INTERVAL_SECONDS",
+    ])
+      expect(text).toContain(name);
   });
 
   test("defaults: 180 s readiness timeout, supervisor port 8080, access auto (pod IP in a pod, API server proxy outside)", () => {
     const env = loadConfig(base).env;
-    expect([env.K8S_SANDBOX_READY_TIMEOUT_SECONDS, env.K8S_SUPERVISOR_PORT, env.K8S_SUPERVISOR_ACCESS, env.K8S_INSTANCE]).toEqual([180, 8080, "auto", "lap"]);
+    expect([env.K8S_SANDBOX_READY_TIMEOUT_SECONDS, env.K8S_SUPERVISOR_PORT, env.K8S_SUPERVISOR_ACCESS, env.K8S_INSTANCE]).toEqual([
+      180,
+      8080,
+      "auto",
+      "lap",
+    ]);
     expect([env.K8S_SANDBOX_EGRESS, env.K8S_RECONCILE_INTERVAL_SECONDS]).toEqual(["lap-only", 60]);
     expect(resolveAccess("auto", true)).toBe("pod-ip");
     expect(resolveAccess("auto", false)).toBe("apiserver-proxy");
@@ -58,7 +83,10 @@ describe("kubernetes configuration", () => {
     expect(plain.name).not.toBe(withVolume.name);
     expect(plain.template.spec.volumeClaimTemplates).toBeUndefined();
     expect(withVolume.template.spec.volumeClaimTemplates).toEqual([
-      { metadata: { name: "workspace" }, spec: { accessModes: ["ReadWriteOnce"], storageClassName: "standard", resources: { requests: { storage: "5Gi" } } } },
+      {
+        metadata: { name: "workspace" },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: "standard", resources: { requests: { storage: "5Gi" } } },
+      },
     ]);
     expect(withVolume.template.spec.podTemplate.spec.runtimeClassName).toBe("gvisor");
     expect(withVolume.template.spec.podTemplate.spec.volumes).toBeUndefined();
@@ -97,7 +125,13 @@ describe("label values", () => {
   test("harness names become valid label values", async () => {
     const { labelValue } = await import("./provider");
     const valid = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-    for (const [input, out] of [["opencode", "opencode"], ["claude code/v2", "claude-code-v2"], ["-x-", "x"], ["!!!", "unknown"], ["a".repeat(70) + "-", "a".repeat(63)]] as const) {
+    for (const [input, out] of [
+      ["opencode", "opencode"],
+      ["claude code/v2", "claude-code-v2"],
+      ["-x-", "x"],
+      ["!!!", "unknown"],
+      ["a".repeat(70) + "-", "a".repeat(63)],
+    ] as const) {
       expect(labelValue(input)).toBe(out);
       expect(labelValue(input)).toMatch(valid);
     }
@@ -119,7 +153,15 @@ describe("service access (LAP in the cluster, by the headless Service's name)", 
       token: "tok",
     });
     expect(conn.baseUrl).toBe("http://sb-1.lap-sandboxes.svc.cluster.local:8080");
-    const podIp = supervisorConnection({ access: "pod-ip", kube: {} as never, namespace: "n", port: 8080, pod: { metadata: { name: "p" }, status: { podIP: "fd00::7" } }, sandbox: { metadata: { name: "p" } }, token: "t" });
+    const podIp = supervisorConnection({
+      access: "pod-ip",
+      kube: {} as never,
+      namespace: "n",
+      port: 8080,
+      pod: { metadata: { name: "p" }, status: { podIP: "fd00::7" } },
+      sandbox: { metadata: { name: "p" } },
+      token: "t",
+    });
     expect(podIp.baseUrl).toBe("http://[fd00::7]:8080");
   });
 });

@@ -27,19 +27,31 @@ export function diagnosePod(pod: KubeObject | null | undefined, pullPolicy?: str
         waiting.reason === "ErrImageNeverPull" || pullPolicy === "Never"
           ? " (K8S_IMAGE_PULL_POLICY=Never needs the image preloaded on every node, e.g. `kind load docker-image`; use IfNotPresent with a registry)"
           : "";
-      return { reason: "image_pull", fatal: IMAGE_FATAL.has(waiting.reason), message: `image "${cs.image}" cannot be pulled (${detail})${hint}` };
+      return {
+        reason: "image_pull",
+        fatal: IMAGE_FATAL.has(waiting.reason),
+        message: `image "${cs.image}" cannot be pulled (${detail})${hint}`,
+      };
     }
     if (waiting.reason === "CrashLoopBackOff") {
       const last = cs.lastState?.terminated;
       const exit = last ? ` last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ""},` : "";
-      return { reason: "crash_loop", fatal: true, message: `container "${cs.name}" keeps crashing:${exit} restarted ${cs.restartCount ?? 0} times (${detail})` };
+      return {
+        reason: "crash_loop",
+        fatal: true,
+        message: `container "${cs.name}" keeps crashing:${exit} restarted ${cs.restartCount ?? 0} times (${detail})`,
+      };
     }
     if (waiting.reason === "CreateContainerConfigError" || waiting.reason === "RunContainerError")
       return { reason: "failed", fatal: true, message: `container "${cs.name}" cannot start (${detail})` };
   }
   if (pod.status?.phase === "Failed") {
     const t = statuses.find((cs) => cs.state?.terminated)?.state?.terminated;
-    return { reason: "failed", fatal: true, message: `pod failed${t ? ` (exit code ${t.exitCode}${t.reason ? `, ${t.reason}` : ""})` : pod.status?.reason ? ` (${pod.status.reason})` : ""}` };
+    return {
+      reason: "failed",
+      fatal: true,
+      message: `pod failed${t ? ` (exit code ${t.exitCode}${t.reason ? `, ${t.reason}` : ""})` : pod.status?.reason ? ` (${pod.status.reason})` : ""}`,
+    };
   }
   const scheduled = conditionOf(pod, "PodScheduled");
   if (scheduled?.status === "False" && scheduled.reason === "Unschedulable")
@@ -49,4 +61,10 @@ export function diagnosePod(pod: KubeObject | null | undefined, pullPolicy?: str
 
 /** Pod is serving: Running, Ready, has an IP, and is not on its way out. */
 export const podServing = (pod: KubeObject | null | undefined): boolean =>
-  Boolean(pod && !pod.metadata.deletionTimestamp && pod.status?.phase === "Running" && pod.status?.podIP && conditionOf(pod, "Ready")?.status === "True");
+  Boolean(
+    pod &&
+      !pod.metadata.deletionTimestamp &&
+      pod.status?.phase === "Running" &&
+      pod.status?.podIP &&
+      conditionOf(pod, "Ready")?.status === "True",
+  );

@@ -18,7 +18,12 @@ export interface EgressLookupLimits {
   timeoutMs: number;
 }
 
-export const DEFAULT_EGRESS_LOOKUP_LIMITS: EgressLookupLimits = { maxConcurrent: 4, missTtlMs: 10_000, maxMisses: 10_000, timeoutMs: 5_000 };
+export const DEFAULT_EGRESS_LOOKUP_LIMITS: EgressLookupLimits = {
+  maxConcurrent: 4,
+  missTtlMs: 10_000,
+  maxMisses: 10_000,
+  timeoutMs: 5_000,
+};
 
 export class EgressLookups {
   private inFlight = new Map<string, Promise<void>>();
@@ -59,7 +64,10 @@ export class EgressLookups {
           if (!found) this.miss(sandboxId);
         },
         (err) => {
-          this.deps.logger.warn({ sandbox_id: sandboxId, err: (err as Error).message }, "looking up an unknown sandbox for its egress failed");
+          this.deps.logger.warn(
+            { sandbox_id: sandboxId, err: (err as Error).message },
+            "looking up an unknown sandbox for its egress failed",
+          );
           this.miss(sandboxId);
         },
       )

@@ -32,13 +32,35 @@ let lapB: KubernetesSandboxes;
 let upstream: ReturnType<typeof Bun.serve>;
 const seen: Array<string | null> = [];
 
-const agent: AgentDefinition = { id: "agt_od", name: "od", description: "", model: "m", systemPrompt: "", tools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null, approvalRequiredTools: [] };
+const agent: AgentDefinition = {
+  id: "agt_od",
+  name: "od",
+  description: "",
+  model: "m",
+  systemPrompt: "",
+  tools: [],
+  mcpServers: [],
+  environment: {},
+  repoUrl: null,
+  repoBranch: null,
+  approvalRequiredTools: [],
+};
 const adapterOf = (svc: SandboxService) =>
-  svc.adapter({ gatewayBaseUrl: "http://127.0.0.1:9/v1", mintSessionKey: async ({ sessionId }) => `sk-${sessionId}`, history: async () => [] });
+  svc.adapter({
+    gatewayBaseUrl: "http://127.0.0.1:9/v1",
+    mintSessionKey: async ({ sessionId }) => `sk-${sessionId}`,
+    history: async () => [],
+  });
 
 function service(kubernetes: KubernetesSandboxes, vault: VaultService) {
   return new SandboxService({
-    config: loadConfig({ ...t.env, LAP_SANDBOX: "kubernetes", HOST: "127.0.0.1", K8S_RECONCILE_INTERVAL_SECONDS: "3600", LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED }),
+    config: loadConfig({
+      ...t.env,
+      LAP_SANDBOX: "kubernetes",
+      HOST: "127.0.0.1",
+      K8S_RECONCILE_INTERVAL_SECONDS: "3600",
+      LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED,
+    }),
     database,
     logger: createLogger("silent"),
     rawEnv: t.env,
@@ -51,7 +73,12 @@ function service(kubernetes: KubernetesSandboxes, vault: VaultService) {
 /** A session whose sandbox replica A creates and binds; its egress credentials and vault stub, from the claim. */
 async function boundByA(sessionId: string) {
   await database.query(`insert into sessions (id, agent_id, status) values ($1, 'agt_od', 'idle')`, [sessionId]);
-  await adapterOf(a).startSession({ ref: { remoteAgentId: agent.id, remoteEnvironmentId: null, signature: "s" }, agent, localSessionId: sessionId, title: "" });
+  await adapterOf(a).startSession({
+    ref: { remoteAgentId: agent.id, remoteEnvironmentId: null, signature: "s" },
+    agent,
+    localSessionId: sessionId,
+    title: "",
+  });
   const [row] = await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1`, [sessionId]);
   const id = row!.sandbox_id;
   const sealed = JSON.parse(box.decrypt(t.fake.store.get("sandboxclaims", "default", id)!.metadata.annotations![LAP.supervisorToken]!)) as {
@@ -70,7 +97,9 @@ async function via(svc: SandboxService, user: string, pass: string, url: string,
   return res.status;
 }
 
-const claimGets = (id: string) => t.fake.requests.filter((r) => r.startsWith(`GET /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxclaims/${id} `)).length;
+const claimGets = (id: string) =>
+  t.fake.requests.filter((r) => r.startsWith(`GET /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxclaims/${id} `))
+    .length;
 const recordsOf = async (svc: SandboxService, sandboxId: string) => {
   await svc.egressRecords.flush();
   return (await svc.egressRecords.list({ sandbox_id: sandboxId, limit: 100 })).data;
@@ -85,7 +114,11 @@ beforeAll(async () => {
   await database.query(
     `insert into agents (id, name, model, harness, vault_keys, egress_allow_hosts) values ('agt_od', 'od', 'm', 'opencode', '["API_TOKEN"]'::jsonb, '["127.0.0.1"]'::jsonb)`,
   );
-  upstream = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => (seen.push(req.headers.get("authorization")), new Response("upstream ok")) });
+  upstream = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req) => (seen.push(req.headers.get("authorization")), new Response("upstream ok")),
+  });
   a = service(t.lap, vault);
   b = service(lapB, vault);
   a.start();

@@ -62,7 +62,9 @@ describe("kubernetes readiness failures end the wait with the reason, never a se
       const h = await t.lap.provider.create(spec("ws-silent"));
       const err = await t.lap.provider.waitReady(h.id, { timeoutMs: 300 }).catch((e) => e);
       expect(err).toMatchObject({ reason: "timeout" });
-      expect(err.message).toBe(`sandbox ${h.id} not ready after 0.3s (claim has no status yet: is the agent-sandbox controller running with --extensions?)`);
+      expect(err.message).toBe(
+        `sandbox ${h.id} not ready after 0.3s (claim has no status yet: is the agent-sandbox controller running with --extensions?)`,
+      );
     } finally {
       t.fake.controller.paused = false;
     }
@@ -124,7 +126,11 @@ describe("the Kubernetes API itself failing", () => {
       t.fake.forbid.add("list pods");
       const err2 = await t.lap.provider.waitReady(h.id, { timeoutMs: 3000 }).catch((e) => e);
       expect(err2).toMatchObject({ reason: "unavailable", message: expect.stringContaining("403 Forbidden") });
-      expect(await t.lap.provider.bind(h.id, { sessionId: "s", agentId: "a", gatewayKey: "k", gatewayBaseUrl: "http://lap", model: "m" }).catch((e) => e.reason)).toBe("unavailable");
+      expect(
+        await t.lap.provider
+          .bind(h.id, { sessionId: "s", agentId: "a", gatewayKey: "k", gatewayBaseUrl: "http://lap", model: "m" })
+          .catch((e) => e.reason),
+      ).toBe("unavailable");
     } finally {
       t.fake.forbid.clear();
       await t.lap.provider.destroy(h.id);
@@ -135,7 +141,14 @@ describe("the Kubernetes API itself failing", () => {
     const { KubeClient } = await import("./client");
     const { KubernetesSandboxProvider } = await import("./provider");
     const dead = new KubeClient({ server: "https://127.0.0.1:1", tls: {}, headers: async () => ({}) });
-    const p = new KubernetesSandboxProvider({ ...(t.lap.provider as any).deps, kube: dead, pools: { imageFor: () => "x", ensure: () => dead.list({ group: "", version: "v1", plural: "pods", kind: "Pod" }, "default").then(() => "p") } });
+    const p = new KubernetesSandboxProvider({
+      ...(t.lap.provider as any).deps,
+      kube: dead,
+      pools: {
+        imageFor: () => "x",
+        ensure: () => dead.list({ group: "", version: "v1", plural: "pods", kind: "Pod" }, "default").then(() => "p"),
+      },
+    });
     const err = await p.create(spec("ws-dead")).catch((e) => e);
     expect(err).toMatchObject({ reason: "unavailable", message: expect.stringContaining("Kubernetes API at https://127.0.0.1:1 refused") });
   });

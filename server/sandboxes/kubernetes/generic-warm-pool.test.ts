@@ -29,11 +29,18 @@ const pool = (size = 3) =>
 
 async function agentWithSession(id: string, harness: string, minutesAgo: number) {
   await database.query(`insert into agents (id, name, model) values ($1, $1, 'm')`, [id]);
-  await database.query(`insert into sessions (id, agent_id, created_at) values ($1, $2, now() - ($3 || ' minutes')::interval)`, [`ses_${id}`, id, String(minutesAgo)]);
+  await database.query(`insert into sessions (id, agent_id, created_at) values ($1, $2, now() - ($3 || ' minutes')::interval)`, [
+    `ses_${id}`,
+    id,
+    String(minutesAgo),
+  ]);
   harnessOf.set(id, harness);
 }
 
-const replicas = () => Object.fromEntries(t.fake.objects("sandboxwarmpools").map((p) => [p.spec.sandboxTemplateRef.name.replace(/-[0-9a-f]{8}$/, ""), p.spec.replicas]));
+const replicas = () =>
+  Object.fromEntries(
+    t.fake.objects("sandboxwarmpools").map((p) => [p.spec.sandboxTemplateRef.name.replace(/-[0-9a-f]{8}$/, ""), p.spec.replicas]),
+  );
 
 beforeAll(async () => {
   t = await kubeTestEnv({ WARM_POOL_SIZE: "3", K8S_HARNESS_IMAGE_CODEX: "codex-sandbox:dev" });

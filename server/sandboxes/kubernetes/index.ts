@@ -34,14 +34,23 @@ export async function createKubernetesSandboxes(
   } = {},
 ) {
   const env = config.env;
-  const kube = opts.kube ?? new KubeClient(await kubeAccessFrom(loadKubeConfig({ kubeconfigPath: env.K8S_KUBECONFIG, context: env.K8S_CONTEXT })));
+  const kube =
+    opts.kube ?? new KubeClient(await kubeAccessFrom(loadKubeConfig({ kubeconfigPath: env.K8S_KUBECONFIG, context: env.K8S_CONTEXT })));
   const inCluster = opts.inCluster ?? Boolean(process.env.KUBERNETES_SERVICE_HOST);
   const access = resolveAccess(env.K8S_SUPERVISOR_ACCESS, inCluster);
   if (env.K8S_IMAGE_PULL_POLICY === "Never")
-    opts.logger?.warn("K8S_IMAGE_PULL_POLICY=Never: sandbox images must already be on every node (kind load docker-image); otherwise pods fail with ErrImageNeverPull. Use IfNotPresent or Always with a registry.");
+    opts.logger?.warn(
+      "K8S_IMAGE_PULL_POLICY=Never: sandbox images must already be on every node (kind load docker-image); otherwise pods fail with ErrImageNeverPull. Use IfNotPresent or Always with a registry.",
+    );
   const images: HarnessImages = {
     default: env.K8S_HARNESS_IMAGE,
-    byHarness: { opencode: env.K8S_HARNESS_IMAGE_OPENCODE, claude_sdk: env.K8S_HARNESS_IMAGE_CLAUDE_SDK, claude_code: env.K8S_HARNESS_IMAGE_CLAUDE_CODE, codex: env.K8S_HARNESS_IMAGE_CODEX, deepagents: env.K8S_HARNESS_IMAGE_DEEPAGENTS },
+    byHarness: {
+      opencode: env.K8S_HARNESS_IMAGE_OPENCODE,
+      claude_sdk: env.K8S_HARNESS_IMAGE_CLAUDE_SDK,
+      claude_code: env.K8S_HARNESS_IMAGE_CLAUDE_CODE,
+      codex: env.K8S_HARNESS_IMAGE_CODEX,
+      deepagents: env.K8S_HARNESS_IMAGE_DEEPAGENTS,
+    },
   };
   const settings: TemplateSettings = {
     namespace: env.K8S_NAMESPACE,
@@ -112,7 +121,16 @@ export async function createKubernetesSandboxes(
       }, opts.recycleEveryMs ?? 60_000);
     },
     reconcile: (isOwned: (h: SandboxHandle) => Promise<boolean> | boolean) =>
-      reconcileKubernetes({ kube, namespace: env.K8S_NAMESPACE, instance: env.K8S_INSTANCE, provider, pools, isOwned, warmTtlMs, logger: opts.logger }),
+      reconcileKubernetes({
+        kube,
+        namespace: env.K8S_NAMESPACE,
+        instance: env.K8S_INSTANCE,
+        provider,
+        pools,
+        isOwned,
+        warmTtlMs,
+        logger: opts.logger,
+      }),
     close: () => {
       if (recycler) clearInterval(recycler);
       recycler = undefined;

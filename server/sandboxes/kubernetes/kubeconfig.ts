@@ -32,7 +32,13 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
 }
 
 const asText = (v: unknown): string | undefined =>
-  v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString("utf8") : Array.isArray(v) ? v.map(asText).join("\n") : String(v);
+  v === undefined || v === null
+    ? undefined
+    : Buffer.isBuffer(v)
+      ? v.toString("utf8")
+      : Array.isArray(v)
+        ? v.map(asText).join("\n")
+        : String(v);
 
 const HEADER_TTL_MS = 60_000;
 

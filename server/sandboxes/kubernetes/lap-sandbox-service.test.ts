@@ -16,7 +16,12 @@ let lap: RunningLap;
 let orphanId = "";
 let drop: (() => Promise<void>) | undefined;
 
-const spec = (workspaceId: string): SandboxSpec => ({ harness: "opencode", env: { TZ: "UTC", VAULT_STUB_GITHUB: "stub-9" }, workspaceId, labels: { agent_id: "agt_k8s" } });
+const spec = (workspaceId: string): SandboxSpec => ({
+  harness: "opencode",
+  env: { TZ: "UTC", VAULT_STUB_GITHUB: "stub-9" },
+  workspaceId,
+  labels: { agent_id: "agt_k8s" },
+});
 const claimOf = (id: string) => t.fake.store.get("sandboxclaims", "default", id);
 const gone = (id: string) => !claimOf(id) || Boolean(claimOf(id)!.metadata.deletionTimestamp);
 
@@ -25,7 +30,13 @@ beforeAll(async () => {
   // A claim left by an earlier LAP run that no row in this database owns.
   orphanId = (await t.lap.provider.create(spec("ws_orphan"))).id;
   // Pods reach LAP at its Service, not at BASE_URL (a public address the sandbox NetworkPolicy blocks).
-  const env: Record<string, string> = { ...t.env, LAP_SANDBOX: "kubernetes", PORT: "0", MASTER_KEY: KEY, K8S_LAP_URL: "http://lap.lap-sandboxes.svc.cluster.local:3000" };
+  const env: Record<string, string> = {
+    ...t.env,
+    LAP_SANDBOX: "kubernetes",
+    PORT: "0",
+    MASTER_KEY: KEY,
+    K8S_LAP_URL: "http://lap.lap-sandboxes.svc.cluster.local:3000",
+  };
   if (TEST_DB_DRIVER === "postgres") {
     const db = await freshPostgresUrl();
     drop = db.drop;
@@ -62,9 +73,21 @@ describe("LAP with LAP_SANDBOX=kubernetes (startLap, fake cluster)", () => {
     t.fake.drive(pod, "ready");
     expect((await ready).state).toBe("ready");
 
-    await provider.bind(h.id, { sessionId: "ses_k8s", agentId: "agt_k8s", gatewayKey: "sk-session-k8s", gatewayBaseUrl: `${lap.url}/v1`, model: "m-1" });
+    await provider.bind(h.id, {
+      sessionId: "ses_k8s",
+      agentId: "agt_k8s",
+      gatewayKey: "sk-session-k8s",
+      gatewayBaseUrl: `${lap.url}/v1`,
+      model: "m-1",
+    });
     const sup = [...t.supervisors.values()].find((s) => s.podName === pod)!;
-    expect(sup.binding).toMatchObject({ sandboxId: h.id, sessionId: "ses_k8s", gatewayKey: "sk-session-k8s", harness: "opencode", workspaceId: "ws_live" });
+    expect(sup.binding).toMatchObject({
+      sandboxId: h.id,
+      sessionId: "ses_k8s",
+      gatewayKey: "sk-session-k8s",
+      harness: "opencode",
+      workspaceId: "ws_live",
+    });
     // The gateway URL LAP handed out, on the origin pods reach (K8S_LAP_URL); the same path.
     expect(sup.binding!.gatewayBaseUrl).toBe("http://lap.lap-sandboxes.svc.cluster.local:3000/v1");
     // The spec's env, plus the proxy settings of LAP's pod egress proxy with this sandbox's own credentials.
@@ -72,7 +95,11 @@ describe("LAP with LAP_SANDBOX=kubernetes (startLap, fake cluster)", () => {
     expect(env.VAULT_STUB_GITHUB).toBe("stub-9");
     const proxy = new URL(env.HTTPS_PROXY!);
     expect([proxy.username, proxy.port]).toEqual([h.id, String(await lap.sandboxes.podEgressProxy().port())]);
-    expect(lap.sandboxes.podEgressProxy().authenticate(`Basic ${Buffer.from(`${h.id}:${decodeURIComponent(proxy.password)}`).toString("base64")}`)?.sandboxId).toBe(h.id);
+    expect(
+      lap.sandboxes
+        .podEgressProxy()
+        .authenticate(`Basic ${Buffer.from(`${h.id}:${decodeURIComponent(proxy.password)}`).toString("base64")}`)?.sandboxId,
+    ).toBe(h.id);
     expect(env.NO_PROXY).toContain("127.0.0.1");
     expect(env.NO_PROXY).toContain("lap.lap-sandboxes.svc.cluster.local");
     expect(String(sup.binding!.egressCaPem)).toContain("BEGIN CERTIFICATE");
@@ -80,7 +107,11 @@ describe("LAP with LAP_SANDBOX=kubernetes (startLap, fake cluster)", () => {
 
     const conn = await provider.connect(h.id);
     const who = await conn.fetch(`${conn.baseUrl}/v1/whoami`);
-    expect(await who.json()).toEqual({ pod, sessionId: "ses_k8s", envKeys: ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "VAULT_STUB_GITHUB", "http_proxy", "https_proxy", "no_proxy"] });
+    expect(await who.json()).toEqual({
+      pod,
+      sessionId: "ses_k8s",
+      envKeys: ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "VAULT_STUB_GITHUB", "http_proxy", "https_proxy", "no_proxy"],
+    });
 
     const res = await fetch(`${lap.url}/api/sandboxes`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(200);

@@ -8,8 +8,20 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t.close());
 
-const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({ harness: "opencode", env: { TZ: "UTC", VAULT_STUB_GITHUB: "stub-123" }, workspaceId: "ws-1", labels: { agent: "a1" }, ...over });
-const binding = { sessionId: "sess-1", agentId: "a1", gatewayKey: "sk-session-secret", gatewayBaseUrl: "http://lap.internal:3000", model: "gpt-x" };
+const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
+  harness: "opencode",
+  env: { TZ: "UTC", VAULT_STUB_GITHUB: "stub-123" },
+  workspaceId: "ws-1",
+  labels: { agent: "a1" },
+  ...over,
+});
+const binding = {
+  sessionId: "sess-1",
+  agentId: "a1",
+  gatewayKey: "sk-session-secret",
+  gatewayBaseUrl: "http://lap.internal:3000",
+  model: "gpt-x",
+};
 
 describe("kubernetes provider lifecycle (cold path, agent-sandbox v1beta1 against the fake API server)", () => {
   test("start creates a SandboxTemplate and SandboxWarmPool for the default harness image, sized from WARM_POOL_SIZE", async () => {
@@ -48,14 +60,26 @@ describe("kubernetes provider lifecycle (cold path, agent-sandbox v1beta1 agains
     expect(r.info).toMatchObject({ pod, node: "kind-worker", phase: "Running", launch: "cold", workspace: "emptyDir" });
     const calls = t.fake.requests.slice(before);
     // List+watch on this one claim (by field selector), not a polling loop of GETs.
-    const claimReads = calls.filter((c) => c.startsWith("GET /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxclaims?") && c.includes(`fieldSelector=metadata.name%3D${h.id}`));
+    const claimReads = calls.filter(
+      (c) =>
+        c.startsWith("GET /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxclaims?") &&
+        c.includes(`fieldSelector=metadata.name%3D${h.id}`),
+    );
     expect(claimReads.length).toBeGreaterThanOrEqual(1);
     expect(claimReads.filter((c) => !c.includes("watch=1")).length).toBe(1);
-    expect(calls.filter((c) => c.startsWith(`GET /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxclaims/${h.id} `)).length).toBeLessThanOrEqual(1);
+    expect(
+      calls.filter((c) => c.startsWith(`GET /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxclaims/${h.id} `)).length,
+    ).toBeLessThanOrEqual(1);
 
     await provider.bind(h.id, binding);
     const sup = [...t.supervisors.values()].find((s) => s.podName === pod)!;
-    expect(sup.binding).toMatchObject({ sandboxId: h.id, sessionId: "sess-1", gatewayKey: "sk-session-secret", harness: "opencode", workspaceId: "ws-1" });
+    expect(sup.binding).toMatchObject({
+      sandboxId: h.id,
+      sessionId: "sess-1",
+      gatewayKey: "sk-session-secret",
+      harness: "opencode",
+      workspaceId: "ws-1",
+    });
     // Only what the template does not already carry travels with bind.
     expect(sup.binding!.env).toEqual({ VAULT_STUB_GITHUB: "stub-123" });
     await provider.bind(h.id, binding); // idempotent for the same session
@@ -67,7 +91,10 @@ describe("kubernetes provider lifecycle (cold path, agent-sandbox v1beta1 agains
     // Without the token the supervisor refuses (the connection's fetch is what carries it).
     expect((await t.lap.kube.raw("GET", new URL(`${conn.baseUrl}/v1/whoami`).pathname)).status).toBe(401);
 
-    await expect(provider.bind(h.id, { ...binding, sessionId: "other" })).rejects.toMatchObject({ reason: "failed", message: expect.stringContaining("already bound") });
+    await expect(provider.bind(h.id, { ...binding, sessionId: "other" })).rejects.toMatchObject({
+      reason: "failed",
+      message: expect.stringContaining("already bound"),
+    });
   });
 
   test("stop suspends (pod removed, workspace kept); waitReady resumes it; destroy deletes claim, sandbox and pod", async () => {
@@ -96,7 +123,12 @@ describe("kubernetes provider lifecycle (cold path, agent-sandbox v1beta1 agains
 
   test("unknown ids: waitReady, bind, connect and stop fail with not_found; get answers null", async () => {
     const { provider } = t.lap;
-    for (const call of [() => provider.waitReady("lap-nope"), () => provider.bind("lap-nope", binding), () => provider.connect("lap-nope"), () => provider.stop("lap-nope")]) {
+    for (const call of [
+      () => provider.waitReady("lap-nope"),
+      () => provider.bind("lap-nope", binding),
+      () => provider.connect("lap-nope"),
+      () => provider.stop("lap-nope"),
+    ]) {
       const err = await call().catch((e) => e);
       expect(err).toBeInstanceOf(SandboxError);
       expect(err.reason).toBe("not_found");

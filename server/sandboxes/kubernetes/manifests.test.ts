@@ -17,7 +17,13 @@ function rbacOf(line: string): { group: string; resource: string; verb: string }
   const resource = sub ? `${plural}/${sub}` : plural!;
   if (sub === "proxy") return { group, resource, verb: method === "GET" ? "get" : "create" };
   const verb =
-    method === "GET" ? (!name ? (url.searchParams.get("watch") ? "watch" : "list") : "get") : { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" }[method!]!;
+    method === "GET"
+      ? !name
+        ? url.searchParams.get("watch")
+          ? "watch"
+          : "list"
+        : "get"
+      : { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" }[method!]!;
   return { group, resource, verb };
 }
 
@@ -32,7 +38,8 @@ describe("deploy/k8s manifests", () => {
     expect(read("deploy/k8s/sandbox-templates.yaml")).toBe(sandboxTemplatesYaml());
     const docs = parseAllDocuments(read("deploy/k8s/sandbox-templates.yaml")).map((d) => d.toJS());
     expect(docs.map((d) => `${d.apiVersion} ${d.kind}`)).toContain("extensions.agents.x-k8s.io/v1beta1 SandboxTemplate");
-    for (const d of docs.filter((x) => x.kind === "SandboxWarmPool")) expect(docs.some((x) => x.kind === "SandboxTemplate" && x.metadata.name === d.spec.sandboxTemplateRef.name)).toBe(true);
+    for (const d of docs.filter((x) => x.kind === "SandboxWarmPool"))
+      expect(docs.some((x) => x.kind === "SandboxTemplate" && x.metadata.name === d.spec.sandboxTemplateRef.name)).toBe(true);
   });
 
   test("the Role allows every call a whole lifecycle makes, and grants nothing that goes unused", async () => {
@@ -55,10 +62,14 @@ describe("deploy/k8s manifests", () => {
     await eventually(async () => (await pools.status()).some((p) => p.readyReplicas === 1));
     await pools.recycleExpired(0);
     await t.lap.reconcile(() => false); // the claim is an orphan now: deleted
-    await t.lap.kube.create({ group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxwarmpools", kind: "SandboxWarmPool" }, "default", {
-      metadata: { name: "lap-stale-00000000", labels: { "lap.dev/managed": "true", "lap.dev/instance": "lap" } },
-      spec: { replicas: 0, sandboxTemplateRef: { name: "lap-stale-00000000" } },
-    });
+    await t.lap.kube.create(
+      { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxwarmpools", kind: "SandboxWarmPool" },
+      "default",
+      {
+        metadata: { name: "lap-stale-00000000", labels: { "lap.dev/managed": "true", "lap.dev/instance": "lap" } },
+        spec: { replicas: 0, sandboxTemplateRef: { name: "lap-stale-00000000" } },
+      },
+    );
     await t.lap.reconcile(() => false);
 
     const used = new Set(t.fake.requests.map(rbacOf).map((r) => `${r.group}|${r.resource}|${r.verb}`));
@@ -66,7 +77,8 @@ describe("deploy/k8s manifests", () => {
       .map((d) => d.toJS())
       .find((d) => d.kind === "Role");
     const granted = new Set<string>();
-    for (const rule of role.rules) for (const g of rule.apiGroups) for (const r of rule.resources) for (const v of rule.verbs) granted.add(`${g}|${r}|${v}`);
+    for (const rule of role.rules)
+      for (const g of rule.apiGroups) for (const r of rule.resources) for (const v of rule.verbs) granted.add(`${g}|${r}|${v}`);
     const missing = [...used].filter((u) => !granted.has(u));
     expect(missing).toEqual([]);
     expect([...granted].filter((g) => !used.has(g))).toEqual([]);
@@ -79,11 +91,14 @@ describe("deploy/k8s manifests", () => {
     const [policy] = parseAllDocuments(read("deploy/k8s/network-policy.yaml")).map((d) => d.toJS());
     const docs = parseAllDocuments(read("deploy/k8s/lap.yaml")).map((d) => d.toJS());
     const deployment = docs.find((d) => d.kind === "Deployment");
-    const templates = parseAllDocuments(read("deploy/k8s/sandbox-templates.yaml")).map((d) => d.toJS()).filter((d) => d.kind === "SandboxTemplate");
+    const templates = parseAllDocuments(read("deploy/k8s/sandbox-templates.yaml"))
+      .map((d) => d.toJS())
+      .filter((d) => d.kind === "SandboxTemplate");
     expect(policy).toMatchObject({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { namespace: "lap-sandboxes" } });
     expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
     // It selects every sandbox pod the templates make, and not LAP's own pods.
-    const selects = (labels: Record<string, string>) => Object.entries(policy.spec.podSelector.matchLabels).every(([k, v]) => labels[k] === v);
+    const selects = (labels: Record<string, string>) =>
+      Object.entries(policy.spec.podSelector.matchLabels).every(([k, v]) => labels[k] === v);
     expect(templates.length).toBeGreaterThan(0);
     for (const t of templates) expect(selects(t.spec.podTemplate.metadata.labels)).toBe(true);
     expect(selects(deployment.spec.template.metadata.labels)).toBe(false);
@@ -98,8 +113,16 @@ describe("deploy/k8s manifests", () => {
     expect(policy.spec.egress).toEqual([
       { to: [{ namespaceSelector: {}, podSelector: { matchLabels: lapLabels } }] },
       {
-        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+          },
+        ],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
       },
     ]);
     expect(JSON.stringify(policy)).not.toContain("ipBlock");
@@ -124,7 +147,9 @@ describe("deploy/k8s manifests", () => {
     // Pods reach the proxy through the Service's name.
     expect(envOf("K8S_EGRESS_PROXY_HOST")).toBe(`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`);
     // The rule to LAP's pods lists no ports, so it allows this one (and LAP's HTTP port) and no other destination.
-    const toLap = policy.spec.egress.filter((r: any) => r.to.some((t: any) => t.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "lap"));
+    const toLap = policy.spec.egress.filter((r: any) =>
+      r.to.some((t: any) => t.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "lap"),
+    );
     expect(toLap).toHaveLength(1);
     expect(toLap[0].ports).toBeUndefined();
   });
@@ -132,8 +157,12 @@ describe("deploy/k8s manifests", () => {
   test("K8S_SANDBOX_EGRESS=internet adds the public internet and nothing private; the template (and its name) change with it", () => {
     const open = sandboxNetworkPolicy({ ...manifestSettings(), egress: "internet" });
     const blocks = open.egress.flatMap((r: any) => r.to).filter((t: any) => t.ipBlock);
-    expect(blocks).toEqual([{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }]);
+    expect(blocks).toEqual([
+      { ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } },
+    ]);
     expect(open.ingress).toEqual(sandboxNetworkPolicy(manifestSettings()).ingress);
-    expect(buildTemplate("img:1", { ...manifestSettings(), egress: "internet" }).name).not.toBe(buildTemplate("img:1", manifestSettings()).name);
+    expect(buildTemplate("img:1", { ...manifestSettings(), egress: "internet" }).name).not.toBe(
+      buildTemplate("img:1", manifestSettings()).name,
+    );
   });
 });

@@ -39,8 +39,15 @@ export const kubernetesStatus = z.object({
   warm_pools: z.array(warmPoolRow),
 });
 
-export const scaleParams = z.object({ name: z.string().max(63, "must be a warm pool name").regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a warm pool name") });
-export const scaleBody = z.object({ replicas: z.number().int("must be a whole number").min(0, "must be 0 or more").max(100, "must be at most 100") });
+export const scaleParams = z.object({
+  name: z
+    .string()
+    .max(63, "must be a warm pool name")
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a warm pool name"),
+});
+export const scaleBody = z.object({
+  replicas: z.number().int("must be a whole number").min(0, "must be 0 or more").max(100, "must be at most 100"),
+});
 
 export type KubernetesStatus = z.infer<typeof kubernetesStatus>;
 export type KubernetesSandboxRow = z.infer<typeof kubernetesSandboxRow>;

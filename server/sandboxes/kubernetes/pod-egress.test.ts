@@ -21,11 +21,20 @@ const policies = new EgressPolicies();
 const seen: Array<string | null> = [];
 
 beforeAll(async () => {
-  upstream = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => (seen.push(req.headers.get("authorization")), new Response("upstream ok")) });
+  upstream = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req) => (seen.push(req.headers.get("authorization")), new Response("upstream ok")),
+  });
   policies.set("egp_a", { allowHosts: ["127.0.0.1"], stubs: [{ stub: "stub_a", name: "TOKEN_A", real: "real-a", hosts: ["127.0.0.1"] }] });
   proxy = new PodEgressProxy({
-    policies, sink: log, logger: createLogger("silent"), ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
-    destinations: loopbackFakesAllowed(), listenPort: 0, listenHost: "127.0.0.1",
+    policies,
+    sink: log,
+    logger: createLogger("silent"),
+    ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
+    destinations: loopbackFakesAllowed(),
+    listenPort: 0,
+    listenHost: "127.0.0.1",
   });
   await proxy.listen();
   proxy.register("lap-a", { token: "token-a", policyId: "egp_a", allowHosts: [] });
@@ -37,8 +46,17 @@ afterAll(async () => {
 });
 
 const via = async (user: string, pass: string) => {
-  const env = podEgressEnv({ sandboxId: user, token: pass, host: "127.0.0.1", port: await proxy.port(), gatewayBaseUrl: "http://lap.example:3000/v1" });
-  const res = await fetch(`http://127.0.0.1:${upstream.port}/x`, { headers: { authorization: "Bearer stub_a" }, proxy: env.HTTP_PROXY } as RequestInit);
+  const env = podEgressEnv({
+    sandboxId: user,
+    token: pass,
+    host: "127.0.0.1",
+    port: await proxy.port(),
+    gatewayBaseUrl: "http://lap.example:3000/v1",
+  });
+  const res = await fetch(`http://127.0.0.1:${upstream.port}/x`, {
+    headers: { authorization: "Bearer stub_a" },
+    proxy: env.HTTP_PROXY,
+  } as RequestInit);
   return { status: res.status, env };
 };
 
@@ -53,7 +71,10 @@ test("each sandbox's credentials select its own policy; wrong or unknown credent
   expect((await via("lap-a", "token-b")).status).toBe(407);
   expect((await via("lap-zzz", "token-a")).status).toBe(407);
   expect(seen).toHaveLength(1);
-  expect(log.list().map((r) => [r.sandboxId, r.outcome, r.swapped])).toEqual([["lap-a", "allowed", ["TOKEN_A"]], ["lap-b", "denied", []]]);
+  expect(log.list().map((r) => [r.sandboxId, r.outcome, r.swapped])).toEqual([
+    ["lap-a", "allowed", ["TOKEN_A"]],
+    ["lap-b", "denied", []],
+  ]);
   // Unregistered (its sandbox destroyed): the token no longer works, and its policy is dropped.
   proxy.unregister("lap-a");
   expect((await via("lap-a", "token-a")).status).toBe(407);
@@ -72,8 +93,13 @@ test("lookups of unknown sandboxes are bounded: at most maxConcurrent in flight,
   const asked: string[] = [];
   const pending: Array<(found: boolean) => void> = [];
   const bounded = new PodEgressProxy({
-    policies, sink: log, logger: createLogger("silent"), ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
-    destinations: loopbackFakesAllowed(), listenPort: 0, listenHost: "127.0.0.1",
+    policies,
+    sink: log,
+    logger: createLogger("silent"),
+    ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
+    destinations: loopbackFakesAllowed(),
+    listenPort: 0,
+    listenHost: "127.0.0.1",
     lookupUnknown: (id) => {
       asked.push(id);
       return new Promise<boolean>((resolve) => pending.push(resolve));
@@ -121,8 +147,13 @@ test("a lookup that hangs answers 407 after timeoutMs and keeps its slot until i
   let calls = 0;
   let release: (found: boolean) => void = () => {};
   const slow = new PodEgressProxy({
-    policies, sink: log, logger: createLogger("silent"), ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
-    destinations: loopbackFakesAllowed(), listenPort: 0, listenHost: "127.0.0.1",
+    policies,
+    sink: log,
+    logger: createLogger("silent"),
+    ca: new EgressCa(mkdtempSync(join(tmpdir(), "lap-pod-egress-"))),
+    destinations: loopbackFakesAllowed(),
+    listenPort: 0,
+    listenHost: "127.0.0.1",
     lookupUnknown: () => (calls++, new Promise<boolean>((resolve) => (release = resolve))),
     lookupLimits: { maxConcurrent: 1, timeoutMs: 150 },
   });

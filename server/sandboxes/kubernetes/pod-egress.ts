@@ -110,11 +110,17 @@ export class PodEgressProxy implements PodEgressPort {
 
   register(sandboxId: string, egress: { token: string; policyId?: string; allowHosts: string[] }) {
     if (this.sandboxes.has(sandboxId)) return;
-    const s = sandboxEgress({ id: sandboxId, policyId: egress.policyId, allowHosts: egress.allowHosts }, this.deps.policies, this.deps.sink, this.deps.logger, {
-      destinations: this.deps.destinations,
-      ca: this.deps.ca,
-      upstreamTls: this.deps.upstreamTls,
-    });
+    const s = sandboxEgress(
+      { id: sandboxId, policyId: egress.policyId, allowHosts: egress.allowHosts },
+      this.deps.policies,
+      this.deps.sink,
+      this.deps.logger,
+      {
+        destinations: this.deps.destinations,
+        ca: this.deps.ca,
+        upstreamTls: this.deps.upstreamTls,
+      },
+    );
     this.sandboxes.set(sandboxId, { token: digest(egress.token), ...s, at: Date.now() });
   }
 

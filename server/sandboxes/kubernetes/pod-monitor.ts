@@ -39,7 +39,10 @@ export class PodMonitor {
   start() {
     if (this.ac) return;
     this.ac = new AbortController();
-    const gen = this.deps.kube.watch(POD, this.deps.namespace, { labelSelector: `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}`, signal: this.ac.signal });
+    const gen = this.deps.kube.watch(POD, this.deps.namespace, {
+      labelSelector: `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}`,
+      signal: this.ac.signal,
+    });
     this.done = (async () => {
       try {
         for await (const ev of gen) {
@@ -64,13 +67,7 @@ export class PodMonitor {
       return;
     }
     const problem = diagnosePod(pod);
-    const reason = deleted
-      ? "pod deleted"
-      : pod.metadata.deletionTimestamp
-        ? "pod terminating"
-        : problem?.fatal
-          ? problem.message
-          : null;
+    const reason = deleted ? "pod deleted" : pod.metadata.deletionTimestamp ? "pod terminating" : problem?.fatal ? problem.message : null;
     if (reason) this.lost(uid, id, pod.metadata.name, reason, deleted || Boolean(pod.metadata.deletionTimestamp));
   }
 
@@ -90,7 +87,8 @@ export class PodMonitor {
         this.deps.logger?.warn({ sandbox: id, pod, reason }, "kubernetes sandbox pod lost");
         this.deps.onLost({ id, pod, reason, handle });
       },
-      (err) => this.deps.logger?.error({ sandbox: id, err: (err as Error).message }, "kubernetes pod monitor could not read a lost sandbox"),
+      (err) =>
+        this.deps.logger?.error({ sandbox: id, err: (err as Error).message }, "kubernetes pod monitor could not read a lost sandbox"),
     );
   }
 

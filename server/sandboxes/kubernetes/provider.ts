@@ -118,22 +118,34 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const pool = await this.deps.pools.ensure(image);
     const id = spec.name ?? `lap-${randomBytes(6).toString("hex")}`;
     const extraEnv = Object.fromEntries(Object.entries(spec.env).filter(([k, v]) => this.deps.containerEnv[k] !== v));
-    const sealed: Sealed = { token: randomBytes(24).toString("base64url"), env: extraEnv, egressToken: randomBytes(24).toString("base64url"), allowHosts: spec.egressAllowHosts ?? [] };
-    const labels = { [LAP.managed]: "true", [LAP.instance]: this.deps.instance, [LAP.sandboxId]: id, [LAP.workspace]: labelSafe(spec.workspaceId) };
-    const claim = await this.deps.kube.create<KubeObject>(SANDBOX_CLAIM, this.ns, {
-      metadata: {
-        name: id,
-        labels: { ...labels, [LAP.harness]: labelValue(spec.harness) },
-        annotations: {
-          [LAP.supervisorToken]: this.deps.secretBox.encrypt(JSON.stringify(sealed)),
-          [LAP.specLabels]: JSON.stringify(spec.labels ?? {}),
-          "lap.dev/workspace-id": spec.workspaceId,
-          "lap.dev/image": image,
-          "lap.dev/harness": spec.harness,
+    const sealed: Sealed = {
+      token: randomBytes(24).toString("base64url"),
+      env: extraEnv,
+      egressToken: randomBytes(24).toString("base64url"),
+      allowHosts: spec.egressAllowHosts ?? [],
+    };
+    const labels = {
+      [LAP.managed]: "true",
+      [LAP.instance]: this.deps.instance,
+      [LAP.sandboxId]: id,
+      [LAP.workspace]: labelSafe(spec.workspaceId),
+    };
+    const claim = await this.deps.kube
+      .create<KubeObject>(SANDBOX_CLAIM, this.ns, {
+        metadata: {
+          name: id,
+          labels: { ...labels, [LAP.harness]: labelValue(spec.harness) },
+          annotations: {
+            [LAP.supervisorToken]: this.deps.secretBox.encrypt(JSON.stringify(sealed)),
+            [LAP.specLabels]: JSON.stringify(spec.labels ?? {}),
+            "lap.dev/workspace-id": spec.workspaceId,
+            "lap.dev/image": image,
+            "lap.dev/harness": spec.harness,
+          },
         },
-      },
-      spec: { warmPoolRef: { name: pool }, additionalPodMetadata: { labels }, lifecycle: { shutdownPolicy: "Delete" } },
-    }).catch((err) => this.existingClaim(err, id, labels[LAP.workspace]!));
+        spec: { warmPoolRef: { name: pool }, additionalPodMetadata: { labels }, lifecycle: { shutdownPolicy: "Delete" } },
+      })
+      .catch((err) => this.existingClaim(err, id, labels[LAP.workspace]!));
     const { sandbox, pod } = claim.metadata.uid && sandboxNameOf(claim) ? await this.parts(id) : { sandbox: null, pod: null };
     return this.handle(claim, sandbox, pod);
   }
@@ -159,7 +171,8 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   private async waitReadyInner(id: string, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<SandboxHandle> {
     const { claim, sandbox } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
-    if (sandbox?.spec?.operatingMode === "Suspended") await this.deps.kube.mergePatch(SANDBOX, this.ns, sandbox.metadata.name, { spec: { operatingMode: "Running" } });
+    if (sandbox?.spec?.operatingMode === "Suspended")
+      await this.deps.kube.mergePatch(SANDBOX, this.ns, sandbox.metadata.name, { spec: { operatingMode: "Running" } });
     const ready = await waitForClaim({
       kube: this.deps.kube,
       namespace: this.ns,
@@ -170,7 +183,10 @@ export class KubernetesSandboxProvider implements SandboxProvider {
       ignorePodUids: this.lostPods.get(id),
     });
     const sb = await this.deps.kube.find<KubeObject>(SANDBOX, this.ns, ready.claim.status?.sandbox?.name ?? ready.pod.metadata.name);
-    this.deps.logger?.info({ sandbox: id, pod: ready.pod.metadata.name, launch: sb?.metadata.labels?.[AS.launchType] }, "kubernetes sandbox ready");
+    this.deps.logger?.info(
+      { sandbox: id, pod: ready.pod.metadata.name, launch: sb?.metadata.labels?.[AS.launchType] },
+      "kubernetes sandbox ready",
+    );
     return this.handle(ready.claim, sb, ready.pod);
   }
 
@@ -195,9 +211,11 @@ export class KubernetesSandboxProvider implements SandboxProvider {
       env: { ...sealed.env, ...binding.env, ...proxy?.env },
       ...(proxy ? { egressCaPem: proxy.caPem } : {}),
     };
-    const res = await conn.fetch(`${conn.baseUrl}/lap/bind`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).catch((err) => {
-      throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable for bind: ${(err as Error).message}`);
-    });
+    const res = await conn
+      .fetch(`${conn.baseUrl}/lap/bind`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      .catch((err) => {
+        throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable for bind: ${(err as Error).message}`);
+      });
     const text = await res.text();
     if (res.status === 409) throw new SandboxError("failed", `sandbox ${id} is already bound to another session`);
     if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: bind answered HTTP ${res.status} ${text.slice(0, 200)}`);
@@ -210,13 +228,23 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   private async egressFor(id: string, claim: KubeObject, sealed: Sealed, gatewayBaseUrl: string) {
     if (!this.egress || !sealed.egressToken) return null;
     const port = await this.egress.port().catch((err) => {
-      this.deps.logger?.error({ sandbox: id, err: (err as Error).message }, "egress proxy for pods is not listening; this pod gets no proxy (vault stubs stay stubs)");
+      this.deps.logger?.error(
+        { sandbox: id, err: (err as Error).message },
+        "egress proxy for pods is not listening; this pod gets no proxy (vault stubs stay stubs)",
+      );
       return null;
     });
     if (port === null) return null;
-    this.egress.register(id, { token: sealed.egressToken, policyId: specLabelsOf(claim).egress_policy, allowHosts: sealed.allowHosts ?? [] });
+    this.egress.register(id, {
+      token: sealed.egressToken,
+      policyId: specLabelsOf(claim).egress_policy,
+      allowHosts: sealed.allowHosts ?? [],
+    });
     const host = this.egress.advertisedHost ?? new URL(gatewayBaseUrl).hostname;
-    return { env: podEgressEnv({ sandboxId: id, token: sealed.egressToken, host, port, gatewayBaseUrl }), caPem: await this.egress.caPem() };
+    return {
+      env: podEgressEnv({ sandboxId: id, token: sealed.egressToken, host, port, gatewayBaseUrl }),
+      caPem: await this.egress.caPem(),
+    };
   }
 
   connect(id: string): Promise<SupervisorConnection> {
@@ -227,7 +255,15 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const { claim, sandbox, pod } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     if (!sandbox || !podServing(pod)) throw new SandboxError("unavailable", `sandbox ${id} has no serving pod`);
-    return supervisorConnection({ access: this.deps.access, kube: this.deps.kube, namespace: this.ns, port: this.deps.supervisorPort, pod: pod!, sandbox, token: this.unseal(claim).token });
+    return supervisorConnection({
+      access: this.deps.access,
+      kube: this.deps.kube,
+      namespace: this.ns,
+      port: this.deps.supervisorPort,
+      pod: pod!,
+      sandbox,
+      token: this.unseal(claim).token,
+    });
   }
 
   /** Suspends the Sandbox (pod removed, workspace volume kept); waitReady resumes it. */
@@ -275,7 +311,9 @@ export class KubernetesSandboxProvider implements SandboxProvider {
    * its egress. Claims it cannot unseal are skipped (made with another ENCRYPTION_KEY).
    */
   async sealedEgress(): Promise<SealedEgress[]> {
-    const claims = await this.deps.kube.list(SANDBOX_CLAIM, this.ns, { labelSelector: `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}` });
+    const claims = await this.deps.kube.list(SANDBOX_CLAIM, this.ns, {
+      labelSelector: `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}`,
+    });
     return claims.items.flatMap((c) => this.sealedEgressFrom(c) ?? []);
   }
 
@@ -294,7 +332,9 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     if (c.metadata.deletionTimestamp) return null;
     try {
       const sealed = this.unseal(c);
-      return sealed.egressToken ? { id: c.metadata.name, token: sealed.egressToken, allowHosts: sealed.allowHosts ?? [], env: sealed.env } : null;
+      return sealed.egressToken
+        ? { id: c.metadata.name, token: sealed.egressToken, allowHosts: sealed.allowHosts ?? [], env: sealed.env }
+        : null;
     } catch {
       return null;
     }
@@ -310,7 +350,8 @@ export class KubernetesSandboxProvider implements SandboxProvider {
       this.deps.kube.list(POD, this.ns, { labelSelector: `${LAP.sandboxId}=${id}` }),
     ]);
     let pod = pickPod(pods.items);
-    if (!pod && sandbox) pod = await this.deps.kube.find<KubeObject>(POD, this.ns, sandbox.metadata.annotations?.[AS.podName] ?? sandbox.metadata.name);
+    if (!pod && sandbox)
+      pod = await this.deps.kube.find<KubeObject>(POD, this.ns, sandbox.metadata.annotations?.[AS.podName] ?? sandbox.metadata.name);
     return { claim, sandbox, pod };
   }
 
@@ -320,7 +361,10 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     try {
       return JSON.parse(this.deps.secretBox.decrypt(raw)) as Sealed;
     } catch (err) {
-      throw new SandboxError("failed", `sandbox ${claim.metadata.name}: supervisor token cannot be decrypted (${(err as Error).message}); was ENCRYPTION_KEY changed?`);
+      throw new SandboxError(
+        "failed",
+        `sandbox ${claim.metadata.name}: supervisor token cannot be decrypted (${(err as Error).message}); was ENCRYPTION_KEY changed?`,
+      );
     }
   }
 
@@ -370,10 +414,10 @@ function specLabelsOf(claim: KubeObject): Record<string, string> {
   }
 }
 
-export const sandboxNameOf = (claim: KubeObject): string | undefined => claim.status?.sandbox?.name ?? claim.metadata.annotations?.[AS.sandboxName];
+export const sandboxNameOf = (claim: KubeObject): string | undefined =>
+  claim.status?.sandbox?.name ?? claim.metadata.annotations?.[AS.sandboxName];
 
 /** A live pod if there is one; a terminating one only when nothing else exists (never as "ready"). */
 function pickPod(pods: KubeObject[]): KubeObject | null {
   return pods.find((p) => !p.metadata.deletionTimestamp) ?? pods[0] ?? null;
 }
-

@@ -56,7 +56,8 @@ export async function waitForClaim(opts: {
       if (!claim) return;
       if (claim.metadata.deletionTimestamp) return finish(new SandboxError("not_found", `sandbox ${id} is being deleted`));
       const ready = conditionOf(claim, "Ready");
-      if (ready?.status === "False" && ready.reason === "WarmPoolNotFound") return finish(new SandboxError("unavailable", `sandbox ${id}: ${ready.message ?? "warm pool not found"}`));
+      if (ready?.status === "False" && ready.reason === "WarmPoolNotFound")
+        return finish(new SandboxError("unavailable", `sandbox ${id}: ${ready.message ?? "warm pool not found"}`));
       const sandboxName = claim.status?.sandbox?.name ?? claim.metadata.annotations?.[AS.sandboxName];
       const live = [...pods.values()].filter((p) => !p.metadata.deletionTimestamp && !opts.ignorePodUids?.has(p.metadata.uid!));
       for (const p of live) {
@@ -96,7 +97,9 @@ export async function waitForClaim(opts: {
           if (settled) break;
         }
       } catch (err) {
-        finish(err instanceof SandboxError ? err : new SandboxError("unavailable", `watching sandbox ${id} failed: ${(err as Error).message}`));
+        finish(
+          err instanceof SandboxError ? err : new SandboxError("unavailable", `watching sandbox ${id} failed: ${(err as Error).message}`),
+        );
       }
     };
 

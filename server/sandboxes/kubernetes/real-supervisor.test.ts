@@ -12,15 +12,18 @@ let t: KubeTestEnv;
 const real = new Map<string, Promise<RealSupervisor>>();
 
 beforeAll(async () => {
-  t = await kubeTestEnv({}, {
-    supervisorFor: (pod) => {
-      const uid = pod.metadata.uid as string;
-      return async (req, path) => {
-        if (!real.has(uid)) real.set(uid, startRealSupervisor());
-        return (await real.get(uid)!).forward(req, path);
-      };
+  t = await kubeTestEnv(
+    {},
+    {
+      supervisorFor: (pod) => {
+        const uid = pod.metadata.uid as string;
+        return async (req, path) => {
+          if (!real.has(uid)) real.set(uid, startRealSupervisor());
+          return (await real.get(uid)!).forward(req, path);
+        };
+      },
     },
-  });
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -43,9 +46,19 @@ describe("kubernetes provider with the real supervisor (TCP, first-bind token)",
     expect((await conn.fetch(`${conn.baseUrl}/v1/models`)).status).toBe(401);
     expect(await (await conn.fetch(`${conn.baseUrl}/health`)).json()).toMatchObject({ bound: false });
 
-    const binding = { sessionId: "ses_real", agentId: "agt_real", gatewayKey: "sk-session-real", gatewayBaseUrl: "http://127.0.0.1:9/v1", model: "m-real" };
+    const binding = {
+      sessionId: "ses_real",
+      agentId: "agt_real",
+      gatewayKey: "sk-session-real",
+      gatewayBaseUrl: "http://127.0.0.1:9/v1",
+      model: "m-real",
+    };
     await provider.bind(h.id, binding);
-    expect(await (await conn.fetch(`${conn.baseUrl}/health`)).json()).toMatchObject({ bound: true, session_id: "ses_real", agent_id: "agt_real" });
+    expect(await (await conn.fetch(`${conn.baseUrl}/health`)).json()).toMatchObject({
+      bound: true,
+      session_id: "ses_real",
+      agent_id: "agt_real",
+    });
     expect(await (await conn.fetch(`${conn.baseUrl}/v1/models`)).json()).toEqual({ data: [{ id: "m-real", type: "model" }] });
     const session = await conn.fetch(`${conn.baseUrl}/v1/sessions/ses_real`);
     expect(await session.json()).toMatchObject({ id: "ses_real", type: "session" });
@@ -53,6 +66,9 @@ describe("kubernetes provider with the real supervisor (TCP, first-bind token)",
     expect((await t.lap.kube.raw("GET", new URL(`${conn.baseUrl}/v1/models`).pathname)).status).toBe(401);
 
     await provider.bind(h.id, binding); // idempotent
-    await expect(provider.bind(h.id, { ...binding, sessionId: "ses_other" })).rejects.toMatchObject({ reason: "failed", message: expect.stringContaining("already bound") });
+    await expect(provider.bind(h.id, { ...binding, sessionId: "ses_other" })).rejects.toMatchObject({
+      reason: "failed",
+      message: expect.stringContaining("already bound"),
+    });
   }, 30_000);
 });

@@ -38,7 +38,14 @@ export async function reconcileKubernetes(deps: {
   logger?: Logger;
 }): Promise<ReconcileResult> {
   const { kube, namespace, provider } = deps;
-  const result: ReconcileResult = { reattach: [], recovering: [], deletedClaims: [], deletedSandboxes: [], recycledWarm: [], removedPools: [] };
+  const result: ReconcileResult = {
+    reattach: [],
+    recovering: [],
+    deletedClaims: [],
+    deletedSandboxes: [],
+    recycledWarm: [],
+    removedPools: [],
+  };
   const handles = await provider.list();
   for (const h of handles) {
     if (h.state === "terminating") continue;
@@ -59,7 +66,8 @@ export async function reconcileKubernetes(deps: {
   for (const sb of sandboxes.items) {
     if (sb.metadata.labels?.[AS.warmPoolSandbox] || sb.metadata.deletionTimestamp) continue;
     const owner = sb.metadata.ownerReferences?.find((r) => r.kind === "SandboxClaim");
-    const ours = sb.spec?.podTemplate?.metadata?.labels?.[LAP.instance] === deps.instance || sb.metadata.labels?.[LAP.instance] === deps.instance;
+    const ours =
+      sb.spec?.podTemplate?.metadata?.labels?.[LAP.instance] === deps.instance || sb.metadata.labels?.[LAP.instance] === deps.instance;
     if (ours && owner && !claimUids.has(owner.uid)) {
       await kube.delete(SANDBOX, namespace, sb.metadata.name);
       result.deletedSandboxes.push(sb.metadata.name);
@@ -68,6 +76,9 @@ export async function reconcileKubernetes(deps: {
   result.recycledWarm = await deps.pools.recycleExpired(deps.warmTtlMs);
   result.removedPools = await deps.pools.removeStale(claims.items.filter((c) => !result.deletedClaims.includes(c.metadata.name)));
   if (result.deletedClaims.length || result.deletedSandboxes.length || result.removedPools.length)
-    deps.logger?.info({ ...result, reattach: result.reattach.length, recovering: result.recovering.length }, "kubernetes reconcile removed orphans");
+    deps.logger?.info(
+      { ...result, reattach: result.reattach.length, recovering: result.recovering.length },
+      "kubernetes reconcile removed orphans",
+    );
   return result;
 }

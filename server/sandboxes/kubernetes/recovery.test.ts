@@ -9,7 +9,13 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t.close());
 
-const bindingFor = (sessionId: string) => ({ sessionId, agentId: "a1", gatewayKey: `sk-${sessionId}`, gatewayBaseUrl: "http://lap:3000", model: "m" });
+const bindingFor = (sessionId: string) => ({
+  sessionId,
+  agentId: "a1",
+  gatewayKey: `sk-${sessionId}`,
+  gatewayBaseUrl: "http://lap:3000",
+  model: "m",
+});
 
 async function readySandbox(workspaceId: string, sessionId: string, lap = t.lap) {
   const h = await lap.provider.create({ harness: "opencode", env: {}, workspaceId, labels: { session: sessionId } });
@@ -96,7 +102,12 @@ describe("pod loss and LAP restarts", () => {
       await eventually(() => t.fake.store.get("pods", "default", pod));
       // The pod monitor's watch plus this wait's two (claim, pods) are open: now the history goes away.
       await eventually(() => t.fake.activeWatches() >= 3);
-      const lists = () => t.fake.requests.filter((r) => (r.includes(`fieldSelector=metadata.name%3D${h.id}`) || r.includes(`labelSelector=lap.dev%2Fsandbox-id%3D${h.id}`)) && !r.includes("watch=1")).length;
+      const lists = () =>
+        t.fake.requests.filter(
+          (r) =>
+            (r.includes(`fieldSelector=metadata.name%3D${h.id}`) || r.includes(`labelSelector=lap.dev%2Fsandbox-id%3D${h.id}`)) &&
+            !r.includes("watch=1"),
+        ).length;
       const before = lists();
       t.fake.compact();
       t.fake.drive(pod, "ready");
@@ -136,21 +147,39 @@ describe("pod loss and LAP restarts", () => {
   test("the reconciler removes a cold sandbox whose claim vanished and pools of an older configuration", async () => {
     const lap = await t.restart();
     const stalePool = "lap-old-image-deadbeef";
-    await lap.kube.create({ group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxtemplates", kind: "SandboxTemplate" }, "default", {
-      metadata: { name: stalePool, labels: { "lap.dev/managed": "true", "lap.dev/instance": "lap" } },
-      spec: { podTemplate: { spec: { containers: [{ name: "harness", image: "old:1" }] } } },
-    });
-    await lap.kube.create({ group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxwarmpools", kind: "SandboxWarmPool" }, "default", {
-      metadata: { name: stalePool, labels: { "lap.dev/managed": "true", "lap.dev/instance": "lap" } },
-      spec: { replicas: 0, sandboxTemplateRef: { name: stalePool } },
-    });
+    await lap.kube.create(
+      { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxtemplates", kind: "SandboxTemplate" },
+      "default",
+      {
+        metadata: { name: stalePool, labels: { "lap.dev/managed": "true", "lap.dev/instance": "lap" } },
+        spec: { podTemplate: { spec: { containers: [{ name: "harness", image: "old:1" }] } } },
+      },
+    );
+    await lap.kube.create(
+      { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxwarmpools", kind: "SandboxWarmPool" },
+      "default",
+      {
+        metadata: { name: stalePool, labels: { "lap.dev/managed": "true", "lap.dev/instance": "lap" } },
+        spec: { replicas: 0, sandboxTemplateRef: { name: stalePool } },
+      },
+    );
     // A pool of another LAP installation sharing the namespace is not ours to remove.
-    await lap.kube.create({ group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxwarmpools", kind: "SandboxWarmPool" }, "default", {
-      metadata: { name: "lap-other-install", labels: { "lap.dev/managed": "true", "lap.dev/instance": "staging" } },
-      spec: { replicas: 0, sandboxTemplateRef: { name: "x" } },
-    });
+    await lap.kube.create(
+      { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxwarmpools", kind: "SandboxWarmPool" },
+      "default",
+      {
+        metadata: { name: "lap-other-install", labels: { "lap.dev/managed": "true", "lap.dev/instance": "staging" } },
+        spec: { replicas: 0, sandboxTemplateRef: { name: "x" } },
+      },
+    );
     await lap.kube.create({ group: "agents.x-k8s.io", version: "v1beta1", plural: "sandboxes", kind: "Sandbox" }, "default", {
-      metadata: { name: "lap-ghost", labels: { "lap.dev/instance": "lap" }, ownerReferences: [{ apiVersion: "extensions.agents.x-k8s.io/v1beta1", kind: "SandboxClaim", name: "lap-gone", uid: "00000000-dead" }] },
+      metadata: {
+        name: "lap-ghost",
+        labels: { "lap.dev/instance": "lap" },
+        ownerReferences: [
+          { apiVersion: "extensions.agents.x-k8s.io/v1beta1", kind: "SandboxClaim", name: "lap-gone", uid: "00000000-dead" },
+        ],
+      },
       spec: { podTemplate: { spec: { containers: [{ name: "harness", image: "x" }] } } },
     });
     const result = await lap.reconcile(() => true);
@@ -162,7 +191,10 @@ describe("pod loss and LAP restarts", () => {
 
   test("a session's claim and sandbox made while the reconciler is between its lists are not taken for orphans", async () => {
     const lap = await t.restart();
-    const kinds = { claim: { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxclaims", kind: "SandboxClaim" }, sandbox: { group: "agents.x-k8s.io", version: "v1beta1", plural: "sandboxes", kind: "Sandbox" } };
+    const kinds = {
+      claim: { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxclaims", kind: "SandboxClaim" },
+      sandbox: { group: "agents.x-k8s.io", version: "v1beta1", plural: "sandboxes", kind: "Sandbox" },
+    };
     // The race, made certain: right after the reconciler's first list of sandboxes or claims (after it
     // has read the provider's handles), a session creates its claim and then its cold sandbox.
     let phase = false;
@@ -183,13 +215,27 @@ describe("pod loss and LAP restarts", () => {
           spec: { warmPoolRef: { name: "none" } },
         });
         await lap.kube.create(kinds.sandbox, "default", {
-          metadata: { name: "lap-racing", labels: { "lap.dev/instance": "lap" }, ownerReferences: [{ apiVersion: "extensions.agents.x-k8s.io/v1beta1", kind: "SandboxClaim", name: "lap-racing", uid: claim.metadata.uid! }] },
+          metadata: {
+            name: "lap-racing",
+            labels: { "lap.dev/instance": "lap" },
+            ownerReferences: [
+              { apiVersion: "extensions.agents.x-k8s.io/v1beta1", kind: "SandboxClaim", name: "lap-racing", uid: claim.metadata.uid! },
+            ],
+          },
           spec: { podTemplate: { spec: { containers: [{ name: "harness", image: "x" }] } } },
         });
       }
       return listed;
     }) as typeof kube.list;
-    const result = await reconcileKubernetes({ kube, namespace: "default", instance: "lap", provider, pools: lap.pools, isOwned: () => true, warmTtlMs: 3_600_000 });
+    const result = await reconcileKubernetes({
+      kube,
+      namespace: "default",
+      instance: "lap",
+      provider,
+      pools: lap.pools,
+      isOwned: () => true,
+      warmTtlMs: 3_600_000,
+    });
     expect(made).toBe(true);
     expect(result.deletedSandboxes).toEqual([]);
     expect(t.fake.store.get("sandboxes", "default", "lap-racing")).toBeDefined();

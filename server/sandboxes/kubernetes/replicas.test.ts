@@ -23,10 +23,26 @@ let a: SandboxService;
 let b: SandboxService;
 let lapB: KubernetesSandboxes;
 
-const agent: AgentDefinition = { id: "agt_rep", name: "rep", description: "", model: "m", systemPrompt: "", tools: [], mcpServers: [], environment: {}, repoUrl: null, repoBranch: null, approvalRequiredTools: [] };
+const agent: AgentDefinition = {
+  id: "agt_rep",
+  name: "rep",
+  description: "",
+  model: "m",
+  systemPrompt: "",
+  tools: [],
+  mcpServers: [],
+  environment: {},
+  repoUrl: null,
+  repoBranch: null,
+  approvalRequiredTools: [],
+};
 const claimNames = () => t.fake.store.list("sandboxclaims", "default").map((c) => c.metadata.name as string);
 const adapterOf = (svc: SandboxService) =>
-  svc.adapter({ gatewayBaseUrl: "http://127.0.0.1:9/v1", mintSessionKey: async ({ sessionId }) => `sk-${sessionId}`, history: async () => [] });
+  svc.adapter({
+    gatewayBaseUrl: "http://127.0.0.1:9/v1",
+    mintSessionKey: async ({ sessionId }) => `sk-${sessionId}`,
+    history: async () => [],
+  });
 const service = (kubernetes: KubernetesSandboxes) =>
   new SandboxService({
     config: loadConfig({ ...t.env, LAP_SANDBOX: "kubernetes", K8S_RECONCILE_INTERVAL_SECONDS: "1" }),
@@ -59,15 +75,24 @@ afterAll(async () => {
 describe("two LAP replicas on one database", () => {
   test("both acquire a sandbox for the same session at once: one claim, one row, both serve it", async () => {
     await session("ses_race");
-    const input = { ref: { remoteAgentId: agent.id, remoteEnvironmentId: null, signature: "s" }, agent, localSessionId: "ses_race", title: "" };
+    const input = {
+      ref: { remoteAgentId: agent.id, remoteEnvironmentId: null, signature: "s" },
+      agent,
+      localSessionId: "ses_race",
+      title: "",
+    };
     const [ra, rb] = await Promise.all([adapterOf(a).startSession(input), adapterOf(b).startSession(input)]);
     expect([ra, rb]).toEqual(["ses_race", "ses_race"]);
-    const rows = await database.query<{ sandbox_id: string; status: string; host: string | null }>(`select sandbox_id, status, host from sandboxes where session_id = 'ses_race'`);
+    const rows = await database.query<{ sandbox_id: string; status: string; host: string | null }>(
+      `select sandbox_id, status, host from sandboxes where session_id = 'ses_race'`,
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]!.status).toBe("claimed");
     // Pods are reachable from every replica: kubernetes rows belong to no host.
     expect(rows[0]!.host).toBeNull();
-    const mine = t.fake.store.list("sandboxclaims", "default").filter((c) => JSON.parse(c.metadata.annotations["lap.dev/labels"] ?? "{}").session_id === "ses_race");
+    const mine = t.fake.store
+      .list("sandboxclaims", "default")
+      .filter((c) => JSON.parse(c.metadata.annotations["lap.dev/labels"] ?? "{}").session_id === "ses_race");
     expect(mine.map((c) => c.metadata.name)).toEqual([rows[0]!.sandbox_id]);
     const pod = t.podOf(rows[0]!.sandbox_id);
     const sup = [...t.supervisors.values()].find((s) => s.podName === pod)!;
@@ -81,8 +106,13 @@ describe("two LAP replicas on one database", () => {
     expect(x.id).toBe("lap-0123456789abcdef");
     expect(y.id).toBe(x.id);
     expect(claimNames().filter((n) => n === x.id)).toHaveLength(1);
-    expect(t.fake.requests.slice(before).filter((r) => r.startsWith("POST") && r.includes("/sandboxclaims") && r.endsWith(" 409"))).toHaveLength(1);
-    await expect(lapB.provider.create({ ...spec, workspaceId: "ws_other" })).rejects.toMatchObject({ reason: "failed", message: expect.stringContaining("409") });
+    expect(
+      t.fake.requests.slice(before).filter((r) => r.startsWith("POST") && r.includes("/sandboxclaims") && r.endsWith(" 409")),
+    ).toHaveLength(1);
+    await expect(lapB.provider.create({ ...spec, workspaceId: "ws_other" })).rejects.toMatchObject({
+      reason: "failed",
+      message: expect.stringContaining("409"),
+    });
     await t.lap.provider.destroy(x.id);
   });
 
@@ -119,6 +149,10 @@ describe("two LAP replicas on one database", () => {
     expect(claimNames()).toContain(live!.sandbox_id);
     await database.query(`update sessions set status = 'stopped' where id = 'ses_race'`);
     await eventually(() => !claimNames().includes(live!.sandbox_id), 5000);
-    expect(t.fake.requests.filter((r) => r.startsWith(`DELETE /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxclaims/${live!.sandbox_id}`))).toHaveLength(1);
+    expect(
+      t.fake.requests.filter((r) =>
+        r.startsWith(`DELETE /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxclaims/${live!.sandbox_id}`),
+      ),
+    ).toHaveLength(1);
   }, 30_000);
 });

@@ -10,9 +10,24 @@ export interface ResourceKind {
 }
 
 export const SANDBOX: ResourceKind = { group: "agents.x-k8s.io", version: "v1beta1", plural: "sandboxes", kind: "Sandbox" };
-export const SANDBOX_TEMPLATE: ResourceKind = { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxtemplates", kind: "SandboxTemplate" };
-export const SANDBOX_CLAIM: ResourceKind = { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxclaims", kind: "SandboxClaim" };
-export const SANDBOX_WARM_POOL: ResourceKind = { group: "extensions.agents.x-k8s.io", version: "v1beta1", plural: "sandboxwarmpools", kind: "SandboxWarmPool" };
+export const SANDBOX_TEMPLATE: ResourceKind = {
+  group: "extensions.agents.x-k8s.io",
+  version: "v1beta1",
+  plural: "sandboxtemplates",
+  kind: "SandboxTemplate",
+};
+export const SANDBOX_CLAIM: ResourceKind = {
+  group: "extensions.agents.x-k8s.io",
+  version: "v1beta1",
+  plural: "sandboxclaims",
+  kind: "SandboxClaim",
+};
+export const SANDBOX_WARM_POOL: ResourceKind = {
+  group: "extensions.agents.x-k8s.io",
+  version: "v1beta1",
+  plural: "sandboxwarmpools",
+  kind: "SandboxWarmPool",
+};
 export const POD: ResourceKind = { group: "", version: "v1", plural: "pods", kind: "Pod" };
 export const SERVICE: ResourceKind = { group: "", version: "v1", plural: "services", kind: "Service" };
 

@@ -43,7 +43,8 @@ export async function restorePodEgress(deps: RestoreEgressDeps): Promise<string[
 export async function restoreOnePodEgress(deps: RestoreEgressDeps, id: string): Promise<boolean> {
   const pod = await deps.provider.sealedEgressOf(id);
   if (!pod) return false;
-  if (await registerFromClaim(deps, pod)) deps.logger.info({ sandbox_id: id }, "egress of a sandbox pod bound elsewhere restored on its first request here");
+  if (await registerFromClaim(deps, pod))
+    deps.logger.info({ sandbox_id: id }, "egress of a sandbox pod bound elsewhere restored on its first request here");
   return true;
 }
 

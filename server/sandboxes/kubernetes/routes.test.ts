@@ -30,7 +30,9 @@ const call = async (a: typeof app, method: string, path: string, body?: unknown,
   const headers: Record<string, string> = {};
   if (key) headers.authorization = `Bearer ${key}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await a.handle(new Request(`http://localhost${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+  const res = await a.handle(
+    new Request(`http://localhost${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+  );
   return { status: res.status, body: (await res.json()) as any };
 };
 
@@ -46,9 +48,24 @@ describe("GET /api/sandboxes/kubernetes (dashboard data)", () => {
     await eventually(async () => (await t.lap.pools.status())[0]?.readyReplicas === 1);
     const { status, body } = await call(app, "GET", "/api/sandboxes/kubernetes");
     expect(status).toBe(200);
-    expect(body).toMatchObject({ enabled: true, provider: "kubernetes", namespace: "default", api_server: t.fake.url, supervisor_access: "apiserver-proxy", sandbox_egress: "lap-only" });
+    expect(body).toMatchObject({
+      enabled: true,
+      provider: "kubernetes",
+      namespace: "default",
+      api_server: t.fake.url,
+      supervisor_access: "apiserver-proxy",
+      sandbox_egress: "lap-only",
+    });
     const row = body.sandboxes.find((s: any) => s.id === h.id);
-    expect(row).toMatchObject({ state: "ready", workspace_id: "ws-ui", session_id: "ses_ui", node: "kind-worker", phase: "Running", launch: "warm", error: null });
+    expect(row).toMatchObject({
+      state: "ready",
+      workspace_id: "ws-ui",
+      session_id: "ses_ui",
+      node: "kind-worker",
+      phase: "Running",
+      launch: "warm",
+      error: null,
+    });
     expect(row.pod).toBeString();
     expect(body.warm_pools).toHaveLength(1);
     expect(body.warm_pools[0]).toMatchObject({ image: "opencode-sandbox:dev", replicas: 1, ready_replicas: 1 });
@@ -84,6 +101,13 @@ describe("POST /api/sandboxes/kubernetes/warm-pools/:name/scale", () => {
     const audited = await database.query<{ action: string; object_id: string; actor_label: string; changes: unknown }>(
       "select action, object_id, actor_label, changes from audit_log where action = 'warm_pool.scale'",
     );
-    expect(audited).toEqual([{ action: "warm_pool.scale", object_id: pool.metadata.name, actor_label: "master key", changes: { replicas: { before: null, after: 3 } } }]);
+    expect(audited).toEqual([
+      {
+        action: "warm_pool.scale",
+        object_id: pool.metadata.name,
+        actor_label: "master key",
+        changes: { replicas: { before: null, after: 3 } },
+      },
+    ]);
   });
 });

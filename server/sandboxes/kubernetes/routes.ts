@@ -13,7 +13,12 @@ import { kubernetesStatus, scaleBody, scaleParams, type KubernetesStatus } from 
  * warm pools). `POST .../warm-pools/:name/scale`: an operator override of one pool's size (the warm-pool
  * loop sets it again on its next pass). Admin only. Answers `enabled: false` when LAP_SANDBOX is not kubernetes.
  */
-export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: KubernetesSandboxes | null; namespace?: string; recordChange?: RecordChange }) {
+export function kubernetesRoutes(deps: {
+  guard: AuthGuard;
+  kubernetes?: KubernetesSandboxes | null;
+  namespace?: string;
+  recordChange?: RecordChange;
+}) {
   const k = deps.kubernetes ?? null;
   return new Elysia({ prefix: "/api/sandboxes/kubernetes", detail: { tags: ["Sandboxes"] } })
     .use(deps.guard)
@@ -21,7 +26,17 @@ export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: Kubernet
     .get(
       "",
       async (): Promise<KubernetesStatus> => {
-        if (!k) return { enabled: false, provider: "kubernetes", namespace: null, api_server: null, supervisor_access: null, sandbox_egress: null, sandboxes: [], warm_pools: [] };
+        if (!k)
+          return {
+            enabled: false,
+            provider: "kubernetes",
+            namespace: null,
+            api_server: null,
+            supervisor_access: null,
+            sandbox_egress: null,
+            sandboxes: [],
+            warm_pools: [],
+          };
         try {
           const [handles, pools] = await Promise.all([k.provider.list(), k.pools.status()]);
           return {
@@ -45,7 +60,14 @@ export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: Kubernet
               error: h.error ?? null,
               created_at: h.createdAt.toISOString(),
             })),
-            warm_pools: pools.map((p) => ({ name: p.name, image: p.image, replicas: p.replicas, ready_replicas: p.readyReplicas, resources: p.resources, sandboxes: p.sandboxes.map((s) => ({ name: s.name, ready: s.ready, created_at: s.createdAt })) })),
+            warm_pools: pools.map((p) => ({
+              name: p.name,
+              image: p.image,
+              replicas: p.replicas,
+              ready_replicas: p.readyReplicas,
+              resources: p.resources,
+              sandboxes: p.sandboxes.map((s) => ({ name: s.name, ready: s.ready, created_at: s.createdAt })),
+            })),
           };
         } catch (err) {
           throw new ApiError(502, "kubernetes_unavailable", `Kubernetes API: ${(err as Error).message}`);
@@ -61,7 +83,13 @@ export function kubernetesRoutes(deps: { guard: AuthGuard; kubernetes?: Kubernet
         const pool = pools.find((p) => p.metadata.name === params.name);
         if (!pool) throw notFound(`Warm pool ${params.name}`);
         await k.pools.scale(params.name, body.replicas);
-        await deps.recordChange?.({ actor: principal, action: "warm_pool.scale", objectType: "warm_pool", objectId: params.name, after: { replicas: body.replicas } });
+        await deps.recordChange?.({
+          actor: principal,
+          action: "warm_pool.scale",
+          objectType: "warm_pool",
+          objectId: params.name,
+          after: { replicas: body.replicas },
+        });
         return { name: params.name, replicas: body.replicas };
       },
       { params: scaleParams, body: scaleBody, detail: { summary: "Set one warm pool's replicas (scale subresource)" } },

@@ -32,24 +32,48 @@ const { api, events } = lapClient(() => lap.url, MASTER);
 const status = async (id: string) => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status;
 const idleCount = async (id: string) => (await events(id)).filter((e) => e.type === "session.status_idle").length;
 const replyText = (evs: Ev[]) =>
-  evs.filter((e) => e.type === "agent.message").map((e) => ((e.data.content as { text?: string }[]) ?? []).map((c) => c.text ?? "").join("")).join("");
+  evs
+    .filter((e) => e.type === "agent.message")
+    .map((e) => ((e.data.content as { text?: string }[]) ?? []).map((c) => c.text ?? "").join(""))
+    .join("");
 const claims = () => fake.store.list("sandboxclaims", "default");
 const claimOfSession = async (sessionId: string) => {
-  const [row] = await lap.database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1 and status = 'claimed'`, [sessionId]);
+  const [row] = await lap.database.query<{ sandbox_id: string }>(
+    `select sandbox_id from sandboxes where session_id = $1 and status = 'claimed'`,
+    [sessionId],
+  );
   return row ? fake.store.get("sandboxclaims", "default", row.sandbox_id) : undefined;
 };
-const sandboxOf = (claim: { metadata: { annotations?: Record<string, string> } }) => fake.store.get("sandboxes", "default", claim.metadata.annotations!["agents.x-k8s.io/sandbox-name"]!)!;
-const coldSandboxes = () => fake.store.list("sandboxes", "default").filter((s) => s.metadata.labels?.["agents.x-k8s.io/launch-type"] === "cold").length;
+const sandboxOf = (claim: { metadata: { annotations?: Record<string, string> } }) =>
+  fake.store.get("sandboxes", "default", claim.metadata.annotations!["agents.x-k8s.io/sandbox-name"]!)!;
+const coldSandboxes = () =>
+  fake.store.list("sandboxes", "default").filter((s) => s.metadata.labels?.["agents.x-k8s.io/launch-type"] === "cold").length;
 
 /** What a stuck session looks like, for the failure message: its status, events, claims and pods. */
 async function explain(id: string) {
   const evs = await events(id).catch(() => [] as Ev[]);
   const pods = fake.store.list("pods", "default").map((p) => `${p.metadata.name}:${p.status?.phase ?? "?"}:${p.status?.podIP ?? "-"}`);
-  return JSON.stringify({ status: await status(id).catch(() => "?"), events: evs.map((e) => e.type === "session.error" ? `error: ${JSON.stringify(e.data.error)}` : e.type), claims: claims().map((c) => ({ name: c.metadata.name, status: c.status, annotations: c.metadata.annotations, pool: c.spec?.warmPoolRef?.name })), sandboxes: fake.store.list("sandboxes", "default").map((s) => s.metadata.name), pools: fake.store.list("sandboxwarmpools", "default").map((p) => p.metadata.name), templates: fake.store.list("sandboxtemplates", "default").map((p) => p.metadata.name), paused: fake.controller.paused, pods, model_requests: model.requests.length });
+  return JSON.stringify({
+    status: await status(id).catch(() => "?"),
+    events: evs.map((e) => (e.type === "session.error" ? `error: ${JSON.stringify(e.data.error)}` : e.type)),
+    claims: claims().map((c) => ({
+      name: c.metadata.name,
+      status: c.status,
+      annotations: c.metadata.annotations,
+      pool: c.spec?.warmPoolRef?.name,
+    })),
+    sandboxes: fake.store.list("sandboxes", "default").map((s) => s.metadata.name),
+    pools: fake.store.list("sandboxwarmpools", "default").map((p) => p.metadata.name),
+    templates: fake.store.list("sandboxtemplates", "default").map((p) => p.metadata.name),
+    paused: fake.controller.paused,
+    pods,
+    model_requests: model.requests.length,
+  });
 }
-const idleOrExplain = (id: string) => waitFor("session idle", async () => (await status(id)) === "idle").catch(async (err) => {
-  throw new Error(`${(err as Error).message}: ${await explain(id)}`);
-});
+const idleOrExplain = (id: string) =>
+  waitFor("session idle", async () => (await status(id)) === "idle").catch(async (err) => {
+    throw new Error(`${(err as Error).message}: ${await explain(id)}`);
+  });
 
 let agentId = "";
 let first = "";
@@ -66,11 +90,19 @@ beforeAll(async () => {
   kubelet.holdWarmPool = true;
   const dataDir = mkdtempSync(join(tmpdir(), "lap-k8s-turn-"));
   const gatewayConfig = join(dataDir, "gateway.yaml");
-  writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-k8s }\n`);
+  writeFileSync(
+    gatewayConfig,
+    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-k8s }\n`,
+  );
   const env = kubeLapEnv({ dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig });
   // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
   lap = await startLap(env, { database: await testDatabase() });
-  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "k8s-builder", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin" });
+  const agent = await api<{ id: string }>("POST", "/api/agents", {
+    name: "k8s-builder",
+    model: "scripted-model",
+    runtime_id: "rt_local_sandbox",
+    harness: "builtin",
+  });
   expect(agent.status).toBe(201);
   agentId = agent.body.id;
 }, 90_000);
@@ -92,21 +124,38 @@ describe("a session on the (fake) cluster through LAP's HTTP API", () => {
     first = session.body.id;
     await idleOrExplain(first);
     coldMs = Date.now() - t0;
-    if (!(await claimOfSession(first))) console.error(await lap.database.query(`select * from sandboxes`), claims().map((c) => c.metadata.name));
+    if (!(await claimOfSession(first)))
+      console.error(
+        await lap.database.query(`select * from sandboxes`),
+        claims().map((c) => c.metadata.name),
+      );
     const claim = (await claimOfSession(first))!;
     expect(claim.spec.warmPoolRef.name).toBeTruthy();
     expect(claim.spec.env).toBeUndefined(); // env on a claim would force a cold start
     expect(sandboxOf(claim).metadata.labels!["agents.x-k8s.io/launch-type"]).toBe("cold");
 
-    model.script([{ toolCalls: [{ name: "write", arguments: { path: "plan.md", content: "ship the k8s provider" } }] }, { text: "Noted: the plan is to ship the k8s provider." }]);
+    model.script([
+      { toolCalls: [{ name: "write", arguments: { path: "plan.md", content: "ship the k8s provider" } }] },
+      { text: "Noted: the plan is to ship the k8s provider." },
+    ]);
     // The live stream (SSE) sees the turn as it happens.
     const token = (await api<{ token: string }>("POST", `/api/sessions/${first}/stream-token`)).body?.token;
-    const stream = token ? fetch(`${lap.url}/api/sessions/${first}/stream?token=${token}`) : fetch(`${lap.url}/api/sessions/${first}/stream`, { headers: { authorization: `Bearer ${MASTER}` } });
+    const stream = token
+      ? fetch(`${lap.url}/api/sessions/${first}/stream?token=${token}`)
+      : fetch(`${lap.url}/api/sessions/${first}/stream`, { headers: { authorization: `Bearer ${MASTER}` } });
     expect((await api("POST", `/api/sessions/${first}/messages`, { text: "remember: we ship the k8s provider" })).status).toBe(202);
     await waitFor("first turn", async () => (await idleCount(first)) >= 1);
     const evs = await events(first);
     const types = evs.map((e) => e.type);
-    for (const t of ["user.message", "session.status_running", "agent.tool_use", "agent.tool_result", "agent.message", "session.status_idle"]) expect(types).toContain(t);
+    for (const t of [
+      "user.message",
+      "session.status_running",
+      "agent.tool_use",
+      "agent.tool_result",
+      "agent.message",
+      "session.status_idle",
+    ])
+      expect(types).toContain(t);
     expect(replyText(evs)).toContain("Noted: the plan is to ship the k8s provider.");
     const res = await stream;
     expect(res.status).toBe(200);
@@ -122,7 +171,11 @@ describe("a session on the (fake) cluster through LAP's HTTP API", () => {
 
   test("warm: the second session is served from the SandboxWarmPool, with no new cold pod, and faster", async () => {
     kubelet.release();
-    await waitFor("a ready warm sandbox", () => fake.store.list("sandboxwarmpools", "default").some((p) => (p.status?.readyReplicas ?? 0) >= 1), 20_000);
+    await waitFor(
+      "a ready warm sandbox",
+      () => fake.store.list("sandboxwarmpools", "default").some((p) => (p.status?.readyReplicas ?? 0) >= 1),
+      20_000,
+    );
     const coldBefore = coldSandboxes();
     const t0 = Date.now();
     const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId });
@@ -184,7 +237,10 @@ describe("a session on the (fake) cluster through LAP's HTTP API", () => {
     model.script([{ text: "Still here after the crash." }]);
     expect((await api("POST", `/api/sessions/${second}/messages`, { text: "are you there?" })).status).toBe(202);
     await waitFor("the answer", async () => replyText(await events(second)).includes("Still here after the crash."));
-    const dead = await lap.database.query<{ reason: string | null }>(`select reason from sandboxes where session_id = $1 and status = 'dead'`, [second]);
+    const dead = await lap.database.query<{ reason: string | null }>(
+      `select reason from sandboxes where session_id = $1 and status = 'dead'`,
+      [second],
+    );
     expect(dead.map((d) => d.reason).join(" ")).toContain("CrashLoopBackOff");
   }, 60_000);
 
@@ -192,8 +248,17 @@ describe("a session on the (fake) cluster through LAP's HTTP API", () => {
     const claim = (await claimOfSession(first))!;
     const sandboxName = sandboxOf(claim).metadata.name;
     expect((await api("POST", `/api/sessions/${first}/stop`)).status).toBe(200);
-    await waitFor("claim, sandbox and pod gone", () => !fake.store.get("sandboxclaims", "default", claim.metadata.name) && !fake.store.get("sandboxes", "default", sandboxName) && !fake.store.get("pods", "default", sandboxName));
-    const rows = await lap.database.query<{ status: string }>(`select status from sandboxes where session_id = $1 and status in ('provisioning', 'claimed', 'stopped')`, [first]);
+    await waitFor(
+      "claim, sandbox and pod gone",
+      () =>
+        !fake.store.get("sandboxclaims", "default", claim.metadata.name) &&
+        !fake.store.get("sandboxes", "default", sandboxName) &&
+        !fake.store.get("pods", "default", sandboxName),
+    );
+    const rows = await lap.database.query<{ status: string }>(
+      `select status from sandboxes where session_id = $1 and status in ('provisioning', 'claimed', 'stopped')`,
+      [first],
+    );
     expect(rows).toEqual([]);
   }, 30_000);
 

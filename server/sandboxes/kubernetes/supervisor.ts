@@ -43,11 +43,17 @@ export function supervisorConnection(opts: {
       headers.forEach((v, k) => {
         if (k !== "authorization") plain[k] = v;
       });
-      return kube.raw(init.method ?? "GET", url.pathname + url.search, { body: init.body as string | undefined, contentType: headers.get("content-type") ?? undefined, signal: init.signal ?? undefined, headers: plain });
+      return kube.raw(init.method ?? "GET", url.pathname + url.search, {
+        body: init.body as string | undefined,
+        contentType: headers.get("content-type") ?? undefined,
+        signal: init.signal ?? undefined,
+        headers: plain,
+      });
     }) as typeof fetch;
     return { baseUrl, fetch: proxied };
   }
-  const host = access === "service" ? (sandbox.status?.serviceFQDN ?? `${sandbox.metadata.name}.${namespace}.svc.cluster.local`) : pod.status?.podIP;
+  const host =
+    access === "service" ? (sandbox.status?.serviceFQDN ?? `${sandbox.metadata.name}.${namespace}.svc.cluster.local`) : pod.status?.podIP;
   if (!host) throw new Error(`pod ${pod.metadata.name} has no address yet`);
   const withToken = (async (input: RequestInfo | URL, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);

@@ -77,7 +77,14 @@ export function templateSpec(image: string, s: TemplateSettings) {
     ...(persistent
       ? {
           volumeClaimTemplates: [
-            { metadata: { name: "workspace" }, spec: { accessModes: ["ReadWriteOnce"], storageClassName: s.workspace.storageClass, resources: { requests: { storage: s.workspace.size } } } },
+            {
+              metadata: { name: "workspace" },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: s.workspace.storageClass,
+                resources: { requests: { storage: s.workspace.size } },
+              },
+            },
           ],
         }
       : {}),
@@ -101,7 +108,10 @@ export const LAP_POD_SELECTOR = { matchLabels: { "app.kubernetes.io/name": "lap"
  */
 export function sandboxNetworkPolicy(s: Pick<TemplateSettings, "supervisorPort" | "egress">) {
   const lap = { namespaceSelector: {}, podSelector: LAP_POD_SELECTOR };
-  const dns = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } };
+  const dns = {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+    podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+  };
   return {
     ingress: [{ from: [lap], ports: [{ protocol: "TCP", port: s.supervisorPort }] }],
     egress: [
@@ -109,9 +119,26 @@ export function sandboxNetworkPolicy(s: Pick<TemplateSettings, "supervisorPort" 
       // (K8S_EGRESS_PROXY_PORT). Neither is part of the template, so replicas started with different
       // port settings still share one template (and do not remove each other's as stale).
       { to: [lap] },
-      { to: [dns], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+      {
+        to: [dns],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
       ...((s.egress ?? "lap-only") === "internet"
-        ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }] }]
+        ? [
+            {
+              to: [
+                {
+                  ipBlock: {
+                    cidr: "0.0.0.0/0",
+                    except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"],
+                  },
+                },
+              ],
+            },
+          ]
         : []),
     ],
   };
@@ -148,13 +175,19 @@ export function templateName(image: string, spec: unknown): string {
   return `lap-${slug(image)}-${hash}`;
 }
 
-export function buildTemplate(image: string, s: TemplateSettings): { name: string; template: KubeObject; pool: (replicas: number) => KubeObject } {
+export function buildTemplate(
+  image: string,
+  s: TemplateSettings,
+): { name: string; template: KubeObject; pool: (replicas: number) => KubeObject } {
   const spec = templateSpec(image, s);
   const name = templateName(image, spec);
   const labels = { ...s.baseLabels, [LAP.harness]: slug(image) };
   return {
     name,
     template: { metadata: { name, labels, annotations: { "lap.dev/image": image } }, spec },
-    pool: (replicas) => ({ metadata: { name, labels, annotations: { "lap.dev/image": image } }, spec: { replicas, sandboxTemplateRef: { name }, updateStrategy: { type: "Recreate" } } }),
+    pool: (replicas) => ({
+      metadata: { name, labels, annotations: { "lap.dev/image": image } },
+      spec: { replicas, sandboxTemplateRef: { name }, updateStrategy: { type: "Recreate" } },
+    }),
   };
 }

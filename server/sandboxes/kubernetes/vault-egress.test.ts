@@ -60,8 +60,14 @@ beforeAll(async () => {
   let caFile: string;
   ({ boundApi, otherApi, caFile } = await startEgressTargets(dataDir, seen));
   const gatewayConfig = join(dataDir, "gateway.yaml");
-  writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-k8s-vault }\n`);
-  const env = kubeLapEnv({ dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig }, { EGRESS_UPSTREAM_CA_FILE: caFile, LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED });
+  writeFileSync(
+    gatewayConfig,
+    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-k8s-vault }\n`,
+  );
+  const env = kubeLapEnv(
+    { dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig },
+    { EGRESS_UPSTREAM_CA_FILE: caFile, LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED },
+  );
   // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
   lap = await startLap(env, { database: await testDatabase() });
 }, 90_000);
@@ -78,12 +84,20 @@ afterAll(async () => {
 test("a pod's stub becomes the real value only toward its bound host; the allow-list holds; records carry the session; bad proxy credentials get 407", async () => {
   expect((await api("POST", "/api/vault", { name: "GITHUB_TOKEN", value: VAULT_VALUE, hosts: ["localhost"] })).status).toBe(201);
   const agent = await api<{ id: string }>("POST", "/api/agents", {
-    name: "k8s-vault-user", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin",
-    vault_keys: ["GITHUB_TOKEN"], egress_allow_hosts: ["127.0.0.1"],
+    name: "k8s-vault-user",
+    model: "scripted-model",
+    runtime_id: "rt_local_sandbox",
+    harness: "builtin",
+    vault_keys: ["GITHUB_TOKEN"],
+    egress_allow_hosts: ["127.0.0.1"],
   });
   expect(agent.status).toBe(201);
   // The session lands on the warm pod: its harness was running before the session, its stub or proxy were known.
-  await waitFor("a ready warm sandbox", () => fake.store.list("sandboxwarmpools", "default").some((p) => (p.status?.readyReplicas ?? 0) >= 1), 20_000);
+  await waitFor(
+    "a ready warm sandbox",
+    () => fake.store.list("sandboxwarmpools", "default").some((p) => (p.status?.readyReplicas ?? 0) >= 1),
+    20_000,
+  );
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
   expect(session.status).toBe(201);
   const id = session.body.id;
@@ -103,7 +117,10 @@ test("a pod's stub becomes the real value only toward its bound host; the allow-
   await waitFor("the turn", async () => (await events(id)).some((e) => e.type === "agent.message"), 60_000);
   await waitFor("idle after the turn", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "idle");
 
-  const output = (await events(id)).filter((e) => e.type === "agent.tool_result").map((e) => JSON.stringify(e.data)).join("\n");
+  const output = (await events(id))
+    .filter((e) => e.type === "agent.tool_result")
+    .map((e) => JSON.stringify(e.data))
+    .join("\n");
   expect(output).toContain("RUN_DONE");
   expect(output).toContain("PROXY_SET=yes");
   expect(output).toMatch(/STUB=stub_github_token_[0-9a-f]{12}/);
@@ -116,7 +133,11 @@ test("a pod's stub becomes the real value only toward its bound host; the allow-
   expect(seen.other).toEqual([`Bearer ${stub}`]);
 
   await lap.sandboxes.egressRecords.flush();
-  const records = (await api<{ data: Array<{ host: string; outcome: string; swapped: string[]; refused: string[]; session_id: string | null; sandbox_id: string }> }>("GET", `/api/sandboxes/egress?session_id=${id}`)).body.data;
+  const records = (
+    await api<{
+      data: Array<{ host: string; outcome: string; swapped: string[]; refused: string[]; session_id: string | null; sandbox_id: string }>;
+    }>("GET", `/api/sandboxes/egress?session_id=${id}`)
+  ).body.data;
   expect(records.some((r) => r.host === "localhost" && r.outcome === "allowed" && r.swapped.includes("GITHUB_TOKEN"))).toBe(true);
   expect(records.some((r) => r.host === "127.0.0.1" && r.outcome === "allowed" && r.refused.includes("GITHUB_TOKEN"))).toBe(true);
   expect(records.some((r) => r.host === "denied.example.com" && r.outcome === "denied")).toBe(true);
@@ -125,9 +146,15 @@ test("a pod's stub becomes the real value only toward its bound host; the allow-
 
   // The proxy is LAP's, reachable by anything that can reach LAP: without the sandbox's own token, nothing.
   const before = records.length;
-  expect(await proxyStatus(`CONNECT localhost:${boundApi.port} HTTP/1.1\r\nhost: localhost\r\n\r\n`)).toBe("HTTP/1.1 407 Proxy Authentication Required");
-  expect(await proxyStatus(`CONNECT localhost:${boundApi.port} HTTP/1.1\r\nproxy-authorization: ${basic(sandboxId, "not-the-token")}\r\n\r\n`)).toBe("HTTP/1.1 407 Proxy Authentication Required");
-  expect(await proxyStatus(`GET http://127.0.0.1:${otherApi.port}/api HTTP/1.1\r\nproxy-authorization: ${basic("lap-unknown", "x")}\r\n\r\n`)).toBe("HTTP/1.1 407 Proxy Authentication Required");
+  expect(await proxyStatus(`CONNECT localhost:${boundApi.port} HTTP/1.1\r\nhost: localhost\r\n\r\n`)).toBe(
+    "HTTP/1.1 407 Proxy Authentication Required",
+  );
+  expect(
+    await proxyStatus(`CONNECT localhost:${boundApi.port} HTTP/1.1\r\nproxy-authorization: ${basic(sandboxId, "not-the-token")}\r\n\r\n`),
+  ).toBe("HTTP/1.1 407 Proxy Authentication Required");
+  expect(
+    await proxyStatus(`GET http://127.0.0.1:${otherApi.port}/api HTTP/1.1\r\nproxy-authorization: ${basic("lap-unknown", "x")}\r\n\r\n`),
+  ).toBe("HTTP/1.1 407 Proxy Authentication Required");
   await lap.sandboxes.egressRecords.flush();
   const all = (await api<{ data: unknown[] }>("GET", `/api/sandboxes/egress?sandbox_id=${sandboxId}`)).body.data;
   expect(all.length).toBe(before);
@@ -136,7 +163,9 @@ test("a pod's stub becomes the real value only toward its bound host; the allow-
 
   // The real token (sealed in the claim) works until the session stops and its claim is deleted.
   const sealed = fake.store.get("sandboxclaims", "default", sandboxId)!.metadata.annotations![LAP.supervisorToken]!;
-  const { egressToken } = JSON.parse(createSecretBox(Buffer.from(TEST_ENCRYPTION_KEY, "base64")).decrypt(sealed)) as { egressToken: string };
+  const { egressToken } = JSON.parse(createSecretBox(Buffer.from(TEST_ENCRYPTION_KEY, "base64")).decrypt(sealed)) as {
+    egressToken: string;
+  };
   expect(lap.sandboxes.podEgressProxy().authenticate(basic(sandboxId, egressToken))?.sandboxId).toBe(sandboxId);
 
   // A LAP that did not bind this pod (restarted, or another replica behind the Service) knows neither its
@@ -147,12 +176,26 @@ test("a pod's stub becomes the real value only toward its bound host; the allow-
   expect(await lap.sandboxes.restorePodEgress()).toEqual([]);
   const replies = (await events(id)).filter((e) => e.type === "session.status_idle").length;
   model.script([
-    { toolCalls: [{ name: "bash", arguments: { command: `curl -sS --noproxy '' -H "Authorization: Bearer $GITHUB_TOKEN" https://localhost:${boundApi.port}/api; echo; echo AGAIN_DONE` } }] },
+    {
+      toolCalls: [
+        {
+          name: "bash",
+          arguments: {
+            command: `curl -sS --noproxy '' -H "Authorization: Bearer $GITHUB_TOKEN" https://localhost:${boundApi.port}/api; echo; echo AGAIN_DONE`,
+          },
+        },
+      ],
+    },
     { text: "again" },
   ]);
   expect((await api("POST", `/api/sessions/${id}/messages`, { text: "call the bound api again" })).status).toBe(202);
   await waitFor("the second turn", async () => (await events(id)).filter((e) => e.type === "session.status_idle").length > replies, 60_000);
-  expect((await events(id)).filter((e) => e.type === "agent.tool_result").map((e) => JSON.stringify(e.data)).join("\n")).toContain("AGAIN_DONE");
+  expect(
+    (await events(id))
+      .filter((e) => e.type === "agent.tool_result")
+      .map((e) => JSON.stringify(e.data))
+      .join("\n"),
+  ).toContain("AGAIN_DONE");
   expect(seen.bound).toEqual([`Bearer ${VAULT_VALUE}`, `Bearer ${VAULT_VALUE}`]);
 
   expect((await api("POST", `/api/sessions/${id}/stop`)).status).toBe(200);

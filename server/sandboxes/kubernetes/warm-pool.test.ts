@@ -8,7 +8,8 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const binding = { sessionId: "s-warm", agentId: "a1", gatewayKey: "sk-x", gatewayBaseUrl: "http://lap:3000", model: "m" };
-const warmMembers = (pool: string) => t.fake.objects("sandboxes").filter((s) => s.metadata.labels?.["agents.x-k8s.io/warm-pool-sandbox"] === pool);
+const warmMembers = (pool: string) =>
+  t.fake.objects("sandboxes").filter((s) => s.metadata.labels?.["agents.x-k8s.io/warm-pool-sandbox"] === pool);
 const ready = (s: any) => s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
 
 describe("warm pools: LAP's WARM_POOL_* settings mapped onto SandboxWarmPool", () => {
@@ -45,7 +46,11 @@ describe("warm pools: LAP's WARM_POOL_* settings mapped onto SandboxWarmPool", (
     expect(codex.metadata.name).toMatch(/^lap-codex-sandbox-1-2-[0-9a-f]{8}$/);
     expect(sizes).toEqual({ [codex.metadata.name]: 2, [opencode.metadata.name]: 1 });
     expect([codex.spec.replicas, opencode.spec.replicas]).toEqual([2, 1]);
-    expect(t.fake.requests.some((r) => r.startsWith(`PATCH /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxwarmpools/${codex.metadata.name}/scale 200`))).toBe(true);
+    expect(
+      t.fake.requests.some((r) =>
+        r.startsWith(`PATCH /apis/extensions.agents.x-k8s.io/v1beta1/namespaces/default/sandboxwarmpools/${codex.metadata.name}/scale 200`),
+      ),
+    ).toBe(true);
     await eventually(() => warmMembers(opencode.metadata.name).length === 1 && warmMembers(codex.metadata.name).filter(ready).length === 2);
 
     const status = await t.lap.pools.status();
@@ -61,7 +66,9 @@ describe("warm pools: LAP's WARM_POOL_* settings mapped onto SandboxWarmPool", (
     const [pool] = t.fake.objects("sandboxwarmpools").filter((p) => p.metadata.annotations["lap.dev/image"] === "opencode-sandbox:dev");
     await t.lap.pools.scale(pool!.metadata.name, 2);
     await eventually(() => warmMembers(pool!.metadata.name).filter(ready).length === 2);
-    const before = warmMembers(pool!.metadata.name).map((s) => s.metadata.name).sort();
+    const before = warmMembers(pool!.metadata.name)
+      .map((s) => s.metadata.name)
+      .sort();
     expect(await t.lap.pools.recycleExpired(60_000)).toEqual([]);
     const recycled = await t.lap.pools.recycleExpired(60_000, Date.now() + 61_000);
     expect(recycled.sort()).toEqual(before);
@@ -77,7 +84,8 @@ describe("TTL recycling runs by itself once started", () => {
     const env = await kubeTestEnv({ WARM_POOL_SIZE: "1" }, { autoReadyMs: 10 }, { recycleEveryMs: 100, warmTtlMs: 300 });
     try {
       const [pool] = env.fake.objects("sandboxwarmpools");
-      const members = () => env.fake.objects("sandboxes").filter((s) => s.metadata.labels?.["agents.x-k8s.io/warm-pool-sandbox"] === pool!.metadata.name);
+      const members = () =>
+        env.fake.objects("sandboxes").filter((s) => s.metadata.labels?.["agents.x-k8s.io/warm-pool-sandbox"] === pool!.metadata.name);
       const first = (await eventually(() => members()[0])).metadata.name;
       await eventually(() => members().length === 1 && members()[0]!.metadata.name !== first, 4000);
     } finally {

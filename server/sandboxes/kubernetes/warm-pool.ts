@@ -68,7 +68,11 @@ export class KubernetesWarmPools {
   /** Names of the pools this configuration uses (everything else LAP-labelled is stale). */
   currentNames(): Set<string> {
     const names = new Set<string>();
-    const images = new Set([this.deps.images.default, ...Object.values(this.deps.images.byHarness).filter((v): v is string => Boolean(v)), ...this.ensured.keys()]);
+    const images = new Set([
+      this.deps.images.default,
+      ...Object.values(this.deps.images.byHarness).filter((v): v is string => Boolean(v)),
+      ...this.ensured.keys(),
+    ]);
     for (const image of images) names.add(buildTemplate(image, this.deps.settings).name);
     return names;
   }
@@ -95,11 +99,16 @@ export class KubernetesWarmPools {
   }
 
   listPools() {
-    return this.deps.kube.list(SANDBOX_WARM_POOL, this.deps.namespace, { labelSelector: selector(this.deps.settings) }).then((l) => l.items);
+    return this.deps.kube
+      .list(SANDBOX_WARM_POOL, this.deps.namespace, { labelSelector: selector(this.deps.settings) })
+      .then((l) => l.items);
   }
 
   async status(): Promise<WarmPoolStatus[]> {
-    const [pools, sandboxes] = await Promise.all([this.listPools(), this.deps.kube.list(SANDBOX, this.deps.namespace, { labelSelector: AS.warmPoolSandbox })]);
+    const [pools, sandboxes] = await Promise.all([
+      this.listPools(),
+      this.deps.kube.list(SANDBOX, this.deps.namespace, { labelSelector: AS.warmPoolSandbox }),
+    ]);
     return pools.map((p) => ({
       name: p.metadata.name,
       image: p.metadata.annotations?.["lap.dev/image"] ?? "",
@@ -108,7 +117,11 @@ export class KubernetesWarmPools {
       resources: this.resourcesOf(p),
       sandboxes: sandboxes.items
         .filter((s) => s.metadata.labels?.[AS.warmPoolSandbox] === p.metadata.name)
-        .map((s) => ({ name: s.metadata.name, ready: s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ?? false, createdAt: s.metadata.creationTimestamp ?? null })),
+        .map((s) => ({
+          name: s.metadata.name,
+          ready: s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ?? false,
+          createdAt: s.metadata.creationTimestamp ?? null,
+        })),
     }));
   }
 
@@ -125,7 +138,12 @@ export class KubernetesWarmPools {
   async recycleExpired(ttlMs: number, now = Date.now()): Promise<string[]> {
     const pools = new Set((await this.listPools()).map((p) => p.metadata.name));
     const warm = await this.deps.kube.list(SANDBOX, this.deps.namespace, { labelSelector: AS.warmPoolSandbox });
-    const expired = warm.items.filter((s) => pools.has(s.metadata.labels![AS.warmPoolSandbox]!) && !s.metadata.deletionTimestamp && now - Date.parse(s.metadata.creationTimestamp ?? "") > ttlMs);
+    const expired = warm.items.filter(
+      (s) =>
+        pools.has(s.metadata.labels![AS.warmPoolSandbox]!) &&
+        !s.metadata.deletionTimestamp &&
+        now - Date.parse(s.metadata.creationTimestamp ?? "") > ttlMs,
+    );
     for (const s of expired) await this.deps.kube.delete(SANDBOX, this.deps.namespace, s.metadata.name);
     return expired.map((s) => s.metadata.name);
   }

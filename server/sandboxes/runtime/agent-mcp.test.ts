@@ -29,8 +29,19 @@ beforeAll(async () => {
   model = startScriptedOpenAI();
   const dataDir = mkdtempSync(join(tmpdir(), "lap-agent-mcp-"));
   const config = join(dataDir, "gateway.yaml");
-  writeFileSync(config, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-9 }\n`);
-  const env: Record<string, string> = { LAP_DATA_DIR: dataDir, PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: config, WARM_POOL_SIZE: "0", PATH: process.env.PATH ?? "" };
+  writeFileSync(
+    config,
+    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-9 }\n`,
+  );
+  const env: Record<string, string> = {
+    LAP_DATA_DIR: dataDir,
+    PORT: "0",
+    MASTER_KEY: MASTER,
+    LOG_LEVEL: "silent",
+    LAP_GATEWAY_CONFIG: config,
+    WARM_POOL_SIZE: "0",
+    PATH: process.env.PATH ?? "",
+  };
   // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
   lap = await startLap(env, { database: await testDatabase() });
   for (const name of ["everything", "other"]) {
@@ -51,7 +62,10 @@ test("the built-in agent calls its agent's MCP tool through LAP with the session
     runtime_id: "rt_local_sandbox",
     harness: "builtin",
     // "missing" is not registered in LAP: a sandbox cannot reach it, so it is not handed out.
-    mcp_servers: [{ name: "everything", url: "http://lap.invalid/mcp/everything" }, { name: "missing", url: "http://lap.invalid/mcp/missing" }],
+    mcp_servers: [
+      { name: "everything", url: "http://lap.invalid/mcp/everything" },
+      { name: "missing", url: "http://lap.invalid/mcp/missing" },
+    ],
   });
   expect(agent.status).toBe(201);
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
@@ -60,11 +74,23 @@ test("the built-in agent calls its agent's MCP tool through LAP with the session
 
   model.script([
     { toolCalls: [{ name: "everything__echo", arguments: { message: "hello through LAP" } }] },
-    { toolCalls: [{ name: "bash", arguments: { command: "echo URL=$LAP_MCP_URL; echo ENV=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c upstream-secret-never-\"\"in); grep -rls -D skip upstream-secret-never-\"\"in /workspace /tmp /run /opt/lap/bundle 2>/dev/null | sed 's/^/FOUND:/'; true" } }] },
+    {
+      toolCalls: [
+        {
+          name: "bash",
+          arguments: {
+            command:
+              "echo URL=$LAP_MCP_URL; echo ENV=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c upstream-secret-never-\"\"in); grep -rls -D skip upstream-secret-never-\"\"in /workspace /tmp /run /opt/lap/bundle 2>/dev/null | sed 's/^/FOUND:/'; true",
+          },
+        },
+      ],
+    },
     { text: "Echoed." },
   ]);
   expect((await api("POST", `/api/sessions/${id}/messages`, { text: "echo something" })).status).toBe(202);
-  await waitFor("the turn", async () => (await events(id)).some((e) => e.type === "session.status_idle" || e.type === "session.error")).catch(async (err) => {
+  await waitFor("the turn", async () =>
+    (await events(id)).some((e) => e.type === "session.status_idle" || e.type === "session.error"),
+  ).catch(async (err) => {
     console.error(JSON.stringify((await events(id)).map((e) => [e.type, JSON.stringify(e.data).slice(0, 300)])));
     throw err;
   });
@@ -95,7 +121,9 @@ test("the built-in agent calls its agent's MCP tool through LAP with the session
 
   // The call log has it, attributed to the session and its agent.
   const calls = (await api<{ data: Record<string, unknown>[] }>("GET", `/api/mcp/calls?session_id=${id}`)).body.data;
-  expect(calls).toEqual([expect.objectContaining({ server_name: "everything", tool: "echo", status: "ok", session_id: id, agent_id: agent.body.id })]);
+  expect(calls).toEqual([
+    expect.objectContaining({ server_name: "everything", tool: "echo", status: "ok", session_id: id, agent_id: agent.body.id }),
+  ]);
 
   // Ending the session ends the key, so the harness's MCP access ends with it.
   expect((await api("POST", `/api/sessions/${id}/stop`)).status).toBe(200);

@@ -18,7 +18,14 @@ import { contextForAgent } from "../../skills/context";
  * allow-list, vault stubs), and the history for replay from the event log.
  * Built on first use, so a LAP that never runs a sandboxed agent never starts the sandbox machinery.
  */
-export function sandboxRuntimeForSessions(deps: { config: Config; database: Database; gateway: GatewayService; sandboxes: SandboxService; mcp?: McpGateway; memory?: MemoryService }) {
+export function sandboxRuntimeForSessions(deps: {
+  config: Config;
+  database: Database;
+  gateway: GatewayService;
+  sandboxes: SandboxService;
+  mcp?: McpGateway;
+  memory?: MemoryService;
+}) {
   let adapter: SandboxRuntimeAdapter | undefined;
   const get = (): SandboxRuntimeAdapter =>
     (adapter ??= deps.sandboxes.adapter({
@@ -27,7 +34,16 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
         return `${deps.config.baseUrl}/v1`;
       },
       mintSessionKey: async ({ sessionId, agentId, model, mcpServers }) =>
-        (await deps.gateway.mintSessionKey({ sessionId, agentId, models: [model], duration: "7d", mcpServers, maxBudget: await parentBudgetLeft(deps, sessionId) })).key,
+        (
+          await deps.gateway.mintSessionKey({
+            sessionId,
+            agentId,
+            models: [model],
+            duration: "7d",
+            mcpServers,
+            maxBudget: await parentBudgetLeft(deps, sessionId),
+          })
+        ).key,
       // The agent's servers that are registered in LAP's MCP gateway (a sandbox has no other network),
       // and that the agent's owner may use itself: listing a server on one's agent grants nothing more.
       mcpServersFor: async (agent) => {
@@ -38,8 +54,13 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
       // Always-on memory (the agent's, and its creator's own) and LAP's platform tools (docs/memory.md).
       sessionContext: async (sessionId, agent) => {
         if (!deps.memory) return { memoryPrompt: "", platform: false };
-        const [s] = await deps.database.query<{ owner_user_id: string | null }>("select owner_user_id from sessions where id = $1", [sessionId]);
-        return { memoryPrompt: memoryPrompt(await deps.memory.alwaysOn(agent.id, s?.owner_user_id ?? null)), platform: agent.platformTools !== false };
+        const [s] = await deps.database.query<{ owner_user_id: string | null }>("select owner_user_id from sessions where id = $1", [
+          sessionId,
+        ]);
+        return {
+          memoryPrompt: memoryPrompt(await deps.memory.alwaysOn(agent.id, s?.owner_user_id ?? null)),
+          platform: agent.platformTools !== false,
+        };
       },
       revokeSessionKey: async (sessionId) => {
         await deps.gateway.revokeSessionKeys(sessionId);
@@ -68,7 +89,11 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
     } catch (err) {
       log?.warn({ err, session_id: sessionId, sandbox_id: sandboxId }, "recovering a lost sandbox failed; the next message tries again");
     } finally {
-      if (marked) await deps.database.query(`update sessions set status = $2, updated_at = now() where id = $1 and status = 'recovering'`, [sessionId, marked.prior]);
+      if (marked)
+        await deps.database.query(`update sessions set status = $2, updated_at = now() where id = $1 and status = 'recovering'`, [
+          sessionId,
+          marked.prior,
+        ]);
     }
   }
   return { get, current: () => adapter, onSandboxLost };
@@ -78,8 +103,13 @@ export function sandboxRuntimeForSessions(deps: { config: Config; database: Data
  * A sub-agent's key may spend at most what its parent session's key has left (docs/memory.md "Who
  * pays"); undefined: no parent, or a parent without a budget.
  */
-export async function parentBudgetLeft(deps: { database: Database; gateway: GatewayService }, sessionId: string): Promise<number | undefined> {
-  const [s] = await deps.database.query<{ parent_session_id: string | null }>("select parent_session_id from sessions where id = $1", [sessionId]);
+export async function parentBudgetLeft(
+  deps: { database: Database; gateway: GatewayService },
+  sessionId: string,
+): Promise<number | undefined> {
+  const [s] = await deps.database.query<{ parent_session_id: string | null }>("select parent_session_id from sessions where id = $1", [
+    sessionId,
+  ]);
   if (!s?.parent_session_id) return undefined;
   const parent = await deps.gateway.sessionKey(s.parent_session_id);
   if (!parent || parent.max_budget === null) return undefined;
@@ -95,7 +125,17 @@ export async function parentBudgetLeft(deps: { database: Database; gateway: Gate
  * The session key gets these names, and LAP's MCP gateway resolves each in the agent's team first.
  */
 export async function ownerUsableServers(database: Database, mcp: McpGateway, agentId: string): Promise<Set<string>> {
-  const [owner] = await database.query<{ team_id: string; key_id: string | null; kind: string | null; label: string | null; active: boolean | null; key_team: string | null; user_id: string | null; user_role: string | null; user_ok: boolean | null }>(
+  const [owner] = await database.query<{
+    team_id: string;
+    key_id: string | null;
+    kind: string | null;
+    label: string | null;
+    active: boolean | null;
+    key_team: string | null;
+    user_id: string | null;
+    user_role: string | null;
+    user_ok: boolean | null;
+  }>(
     `select a.team_id, k.id as key_id, k.kind, k.label, (k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) as active, k.team_id as key_team,
             a.owner_user_id as user_id, u.role as user_role, (u.id is not null and u.disabled_at is null) as user_ok
        from agents a left join api_keys k on k.id = a.owner_key_id left join users u on u.id = a.owner_user_id where a.id = $1`,
@@ -109,13 +149,29 @@ export async function ownerUsableServers(database: Database, mcp: McpGateway, ag
   if (owner.user_id) {
     if (!owner.user_ok) return new Set();
     if (owner.user_role === "admin") return all();
-    const rows = await database.query<{ team_id: string; role: TeamRole }>("select team_id, role from team_members where user_id = $1", [owner.user_id]);
-    return usable({ via: "session", role: "user", kind: "user", userId: owner.user_id, label: "", teams: Object.fromEntries(rows.map((r) => [r.team_id, r.role])) });
+    const rows = await database.query<{ team_id: string; role: TeamRole }>("select team_id, role from team_members where user_id = $1", [
+      owner.user_id,
+    ]);
+    return usable({
+      via: "session",
+      role: "user",
+      kind: "user",
+      userId: owner.user_id,
+      label: "",
+      teams: Object.fromEntries(rows.map((r) => [r.team_id, r.role])),
+    });
   }
   // Made by an admin: an admin's, even after that key is rotated out.
   if (!owner.key_id || owner.kind === "admin") return all();
   if (owner.kind !== "user" || !owner.active) return new Set();
-  return usable({ via: "api_key", role: "user", kind: "user", keyId: owner.key_id, label: owner.label ?? "", teams: owner.key_team ? { [owner.key_team]: "member" } : {} });
+  return usable({
+    via: "api_key",
+    role: "user",
+    kind: "user",
+    keyId: owner.key_id,
+    label: owner.label ?? "",
+    teams: owner.key_team ? { [owner.key_team]: "member" } : {},
+  });
 }
 
 /**
@@ -123,10 +179,22 @@ export async function ownerUsableServers(database: Database, mcp: McpGateway, ag
  * deltas in the log: the harness reads consecutive agent.message pieces as one reply (docs/sessions.md
  * "Messages and deltas").
  */
-export async function sessionHistory(database: Pick<Database, "query">, sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>> {
-  const rows = await database.query<{ type: string; data: Record<string, unknown> }>("select type, data from session_events where session_id = $1 order by seq", [sessionId]);
-  const out: Array<{ type: string; [k: string]: unknown }> = rows.map((r) => (r.type === "agent.message_delta" ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] } : { ...r.data, type: r.type }));
+export async function sessionHistory(
+  database: Pick<Database, "query">,
+  sessionId: string,
+): Promise<Array<{ type: string; [k: string]: unknown }>> {
+  const rows = await database.query<{ type: string; data: Record<string, unknown> }>(
+    "select type, data from session_events where session_id = $1 order by seq",
+    [sessionId],
+  );
+  const out: Array<{ type: string; [k: string]: unknown }> = rows.map((r) =>
+    r.type === "agent.message_delta"
+      ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] }
+      : { ...r.data, type: r.type },
+  );
   // A user message's attachments are references in the log; the new harness gets their bytes.
-  for (const e of out) if (e.type === "user.message" && Array.isArray(e.content)) e.content = await resolveAttachments(database, sessionId, e.content as ContentPart[]);
+  for (const e of out)
+    if (e.type === "user.message" && Array.isArray(e.content))
+      e.content = await resolveAttachments(database, sessionId, e.content as ContentPart[]);
   return out;
 }

@@ -39,12 +39,22 @@ beforeAll(async () => {
   privateRepo = await startFakeGitHub({ token: TOKEN, host: "git.private.test", listen: "127.0.0.3", private: true, sameCaAs: github });
   const dataDir = mkdtempSync(join(tmpdir(), "lap-github-pr-"));
   const gatewayConfig = join(dataDir, "gateway.yaml");
-  writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider }\n`);
+  writeFileSync(
+    gatewayConfig,
+    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider }\n`,
+  );
   lap = await startLap(
     {
-      LAP_DATA_DIR: dataDir, PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: gatewayConfig, WARM_POOL_SIZE: "0",
+      LAP_DATA_DIR: dataDir,
+      PORT: "0",
+      MASTER_KEY: MASTER,
+      LOG_LEVEL: "silent",
+      LAP_GATEWAY_CONFIG: gatewayConfig,
+      WARM_POOL_SIZE: "0",
       // The fake GitHub's certificate comes from a CA standing for a public one; it listens on loopback.
-      EGRESS_UPSTREAM_CA_FILE: github.caFile, LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED, PATH: process.env.PATH ?? "",
+      EGRESS_UPSTREAM_CA_FILE: github.caFile,
+      LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED,
+      PATH: process.env.PATH ?? "",
     },
     { database: await testDatabase(), destinations: loopbackFakesAllowed(dns.resolver) },
   );
@@ -60,20 +70,39 @@ afterAll(async () => {
 
 async function agentWithRepo(name: string) {
   const agent = await api<{ id: string }>("POST", "/api/agents", {
-    name, model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", repo_url: github.repoUrl, vault_keys: ["GITHUB_TOKEN"],
+    name,
+    model: "scripted-model",
+    runtime_id: "rt_local_sandbox",
+    harness: "builtin",
+    repo_url: github.repoUrl,
+    vault_keys: ["GITHUB_TOKEN"],
   });
   expect(agent.status).toBe(201);
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
-  await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${session.body.id}`)).body.status === "idle", 60_000);
+  await waitFor(
+    "session idle",
+    async () => (await api<{ status: string }>("GET", `/api/sessions/${session.body.id}`)).body.status === "idle",
+    60_000,
+  );
   return session.body.id;
 }
 
 async function runCommand(sessionId: string, command: string) {
   model.script([{ toolCalls: [{ name: "bash", arguments: { command } }] }, { text: "done" }]);
   expect((await api("POST", `/api/sessions/${sessionId}/messages`, { text: "open a pull request" })).status).toBe(202);
-  await waitFor("the turn", async () => (await events(sessionId)).some((e) => e.type === "session.status_idle" || e.type === "session.error"), 90_000);
+  await waitFor(
+    "the turn",
+    async () => (await events(sessionId)).some((e) => e.type === "session.status_idle" || e.type === "session.error"),
+    90_000,
+  );
   const all = await events(sessionId);
-  return { all, output: all.filter((e) => e.type === "agent.tool_result").map((e) => JSON.stringify(e.data)).join("\n") };
+  return {
+    all,
+    output: all
+      .filter((e) => e.type === "agent.tool_result")
+      .map((e) => JSON.stringify(e.data))
+      .join("\n"),
+  };
 }
 
 test("the agent pushes a branch and opens a pull request; GitHub gets the real token, the sandbox only a stub; the session shows the link", async () => {
@@ -101,7 +130,9 @@ test("the agent pushes a branch and opens a pull request; GitHub gets the real t
 
   // GitHub has the branch and the pull request, made with the real token.
   expect(github.fileAt("lap/fix-readme", "README.md")).toBe("hello from the repo\nfixed by the agent\n");
-  expect(github.pulls).toMatchObject([{ number: 1, title: "Fix the README", head: "lap/fix-readme", base: "main", body: "Opened by a LAP agent" }]);
+  expect(github.pulls).toMatchObject([
+    { number: 1, title: "Fix the README", head: "lap/fix-readme", base: "main", body: "Opened by a LAP agent" },
+  ]);
   const pushes = github.requests.filter((r) => r.path.endsWith("/git-receive-pack"));
   expect(pushes.length).toBeGreaterThan(0);
   for (const p of pushes) expect(Buffer.from(p.authorization!.replace(/^Basic /, ""), "base64").toString()).toBe(`x-access-token:${TOKEN}`);
@@ -110,10 +141,17 @@ test("the agent pushes a branch and opens a pull request; GitHub gets the real t
   // The session shows the pull request, as GitHub answered it.
   await waitFor("the pull request on the session", async () => (await events(id)).some((e) => e.type === "session.pull_request"), 10_000);
   const pr = (await events(id)).find((e) => e.type === "session.pull_request")!;
-  expect(pr.data).toMatchObject({ url: `${github.origin}/octo/hello/pull/1`, number: 1, title: "Fix the README", repository: "octo/hello", host: github.host });
+  expect(pr.data).toMatchObject({
+    url: `${github.origin}/octo/hello/pull/1`,
+    number: 1,
+    title: "Fix the README",
+    repository: "octo/hello",
+    host: github.host,
+  });
   expect(JSON.stringify(all)).not.toContain(TOKEN);
   // The egress records name the secret swapped toward GitHub, never its value.
-  const records = (await api<{ data: Array<{ host: string; swapped: string[] }> }>("GET", `/api/sandboxes/egress?session_id=${id}`)).body.data;
+  const records = (await api<{ data: Array<{ host: string; swapped: string[] }> }>("GET", `/api/sandboxes/egress?session_id=${id}`)).body
+    .data;
   expect(records.some((r) => r.host === github.host && r.swapped.includes("GITHUB_TOKEN"))).toBe(true);
   expect(JSON.stringify(records)).not.toContain(TOKEN);
 }, 150_000);
@@ -137,10 +175,19 @@ test("a pull request GitHub refuses is not shown, and a claim in the agent's own
 test("a private repository is cloned at session start with the secret bound to its host, which stays out of the checkout; without one the session says the clone failed", async () => {
   expect((await api("POST", "/api/vault", { name: "PRIVATE_GIT_TOKEN", value: TOKEN, hosts: [privateRepo.host] })).status).toBe(201);
   const agent = await api<{ id: string }>("POST", "/api/agents", {
-    name: "private-repo", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", repo_url: privateRepo.repoUrl, vault_keys: ["PRIVATE_GIT_TOKEN"],
+    name: "private-repo",
+    model: "scripted-model",
+    runtime_id: "rt_local_sandbox",
+    harness: "builtin",
+    repo_url: privateRepo.repoUrl,
+    vault_keys: ["PRIVATE_GIT_TOKEN"],
   });
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
-  await waitFor("session idle", async () => (await api<{ status: string }>("GET", `/api/sessions/${session.body.id}`)).body.status === "idle", 60_000);
+  await waitFor(
+    "session idle",
+    async () => (await api<{ status: string }>("GET", `/api/sessions/${session.body.id}`)).body.status === "idle",
+    60_000,
+  );
   const { output } = await runCommand(session.body.id, `cat README.md; grep -rlsE '${TOKEN_PATTERN}' .git | sed 's/^/FOUND:/'; echo DONE`);
   expect(output).toContain("hello from the repo");
   expect(output).toContain("DONE");
@@ -152,10 +199,17 @@ test("a private repository is cloned at session start with the secret bound to i
   // The same repository for an agent whose secret is bound to another host: no token is sent, the clone fails.
   const before = privateRepo.requests.length;
   const other = await api<{ id: string }>("POST", "/api/agents", {
-    name: "private-repo-no-token", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", repo_url: privateRepo.repoUrl, vault_keys: ["GITHUB_TOKEN"],
+    name: "private-repo-no-token",
+    model: "scripted-model",
+    runtime_id: "rt_local_sandbox",
+    harness: "builtin",
+    repo_url: privateRepo.repoUrl,
+    vault_keys: ["GITHUB_TOKEN"],
   });
   const failed = await api<{ id: string }>("POST", "/api/sessions", { agent_id: other.body.id });
   await waitFor("the clone to fail", async () => (await events(failed.body.id)).some((e) => e.type === "session.error"), 60_000);
-  expect(JSON.stringify((await events(failed.body.id)).find((e) => e.type === "session.error"))).toContain("could not clone the agent's repository");
+  expect(JSON.stringify((await events(failed.body.id)).find((e) => e.type === "session.error"))).toContain(
+    "could not clone the agent's repository",
+  );
   expect(privateRepo.requests.slice(before).every((r) => r.authorization === null)).toBe(true);
 }, 150_000);

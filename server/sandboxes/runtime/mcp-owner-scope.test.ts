@@ -28,8 +28,17 @@ test("a user key's agent gets only the MCP servers granted to that key; an admin
   }
   const team = await makeTeam(t, "dev team");
   const user = (await t.json("POST", "/api/keys", { body: { label: "dev", role: "user", team_id: team } })).body;
-  expect((await t.json("POST", "/api/mcp/grants", { body: { server_id: ids.granted, subject_type: "key", subject_id: user.key.id, tools: null } })).status).toBe(201);
-  const servers = [{ name: "granted", url: "http://lap.invalid/mcp/granted" }, { name: "admins-only", url: "http://lap.invalid/mcp/admins-only" }];
+  expect(
+    (
+      await t.json("POST", "/api/mcp/grants", {
+        body: { server_id: ids.granted, subject_type: "key", subject_id: user.key.id, tools: null },
+      })
+    ).status,
+  ).toBe(201);
+  const servers = [
+    { name: "granted", url: "http://lap.invalid/mcp/granted" },
+    { name: "admins-only", url: "http://lap.invalid/mcp/admins-only" },
+  ];
   const mine = await t.json("POST", "/api/agents", { key: user.token, body: { name: "user-agent", model: "m", mcp_servers: servers } });
   const admins = await t.json("POST", "/api/agents", { body: { name: "admin-agent", model: "m", mcp_servers: servers } });
   expect(mine.status).toBe(201);
@@ -52,8 +61,17 @@ test("a member's agent gets what is granted to the member or its team, and its t
   // A team's own server (team_id on the registry row): what a team admin would register for it.
   await t.database.query("update mcp_servers set team_id = $1 where id = $2", [team, ids["team-own"]]);
   t.services.mcp.gateway.invalidate();
-  expect((await t.json("POST", "/api/mcp/grants", { body: { server_id: ids["to-team"], subject_type: "team", subject_id: team, tools: null } })).status).toBe(201);
-  expect((await t.json("POST", "/api/mcp/grants", { body: { server_id: ids["to-user"], subject_type: "user", subject_id: member.id, tools: null } })).status).toBe(201);
+  expect(
+    (await t.json("POST", "/api/mcp/grants", { body: { server_id: ids["to-team"], subject_type: "team", subject_id: team, tools: null } }))
+      .status,
+  ).toBe(201);
+  expect(
+    (
+      await t.json("POST", "/api/mcp/grants", {
+        body: { server_id: ids["to-user"], subject_type: "user", subject_id: member.id, tools: null },
+      })
+    ).status,
+  ).toBe(201);
   const servers = ["to-team", "to-user", "nobody", "team-own"].map((name) => ({ name, url: `http://lap.invalid/mcp/${name}` }));
   const agent = await t.json("POST", "/api/agents", { key: member.key, body: { name: "member-agent", model: "m", mcp_servers: servers } });
   expect(agent.status).toBe(201);

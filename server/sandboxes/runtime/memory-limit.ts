@@ -7,9 +7,15 @@ import type { SessionEventData } from "../../sessions/events/types";
 import { memoryLimitText, type SandboxProvider } from "../provider";
 
 /** The sandbox's count of kills at its memory limit (null where the provider does not count them) and the limit. */
-export async function sandboxMemoryKills(provider: SandboxProvider, sandboxId: string): Promise<{ kills: number | null; limitMb?: number }> {
+export async function sandboxMemoryKills(
+  provider: SandboxProvider,
+  sandboxId: string,
+): Promise<{ kills: number | null; limitMb?: number }> {
   const info = (await provider.get(sandboxId).catch(() => null))?.info;
-  return { kills: typeof info?.oomKills === "number" ? info.oomKills : null, limitMb: typeof info?.memoryLimitMb === "number" ? info.memoryLimitMb : undefined };
+  return {
+    kills: typeof info?.oomKills === "number" ? info.oomKills : null,
+    limitMb: typeof info?.memoryLimitMb === "number" ? info.memoryLimitMb : undefined,
+  };
 }
 
 export const waitsForApproval = (event: SessionEventData) =>

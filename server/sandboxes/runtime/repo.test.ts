@@ -25,10 +25,18 @@ const logger = { warn: (obj: Record<string, unknown>) => logged.push(obj) } as n
 
 beforeAll(async () => {
   dns = await startDnsStub();
-  internal = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => (internalHits.push(new URL(req.url).pathname), new Response("INTERNAL-ADMIN-PAGE secret=hunter2", { status: 500 })) });
+  internal = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => (internalHits.push(new URL(req.url).pathname), new Response("INTERNAL-ADMIN-PAGE secret=hunter2", { status: 500 })),
+  });
   git = startGitHttp({
     routes: {
-      "/moved.git/info/refs": () => new Response(null, { status: 302, headers: { location: `http://127.0.0.1:${internal.port}/repo.git/info/refs?service=git-upload-pack` } }),
+      "/moved.git/info/refs": () =>
+        new Response(null, {
+          status: 302,
+          headers: { location: `http://127.0.0.1:${internal.port}/repo.git/info/refs?service=git-upload-pack` },
+        }),
       "/internal.git/info/refs": () => new Response("remote: INTERNAL-ADMIN-PAGE secret=hunter2\n", { status: 500 }),
     },
   });
@@ -46,20 +54,38 @@ const workspace = () => mkdtempSync(join(tmpdir(), "lap-clone-ws-"));
 const noExceptions = () => new DestinationGuard({ resolve: dns.resolver });
 /** The operator allows git.test (by name: http and its private address). */
 const allowingGitTest = () => new DestinationGuard({ allow: AllowList.parse("git.test"), resolve: dns.resolver });
-const failure = (p: Promise<unknown>) => p.then(() => "cloned", (e) => (e instanceof RepoCloneError ? e.message : `unexpected ${e}`));
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => "cloned",
+    (e) => (e instanceof RepoCloneError ? e.message : `unexpected ${e}`),
+  );
 
 describe("repo_url", () => {
   test("file, ssh, scp-style, paths and plain http are refused before git runs", async () => {
-    for (const url of ["file:///etc", "/etc", "ssh://git@github.com/acme/app.git", "git@github.com:acme/app.git", "git://github.com/acme/app.git", `http://git.test:${git.port}/repo.git`]) {
+    for (const url of [
+      "file:///etc",
+      "/etc",
+      "ssh://git@github.com/acme/app.git",
+      "git@github.com:acme/app.git",
+      "git://github.com/acme/app.git",
+      `http://git.test:${git.port}/repo.git`,
+    ]) {
       const ws = workspace();
-      expect([url, await failure(cloneInto(ws, url, null, { destinations: noExceptions() }))]).toEqual([url, expect.stringMatching(/repo_url must be (an https URL|a URL)/)]);
+      expect([url, await failure(cloneInto(ws, url, null, { destinations: noExceptions() }))]).toEqual([
+        url,
+        expect.stringMatching(/repo_url must be (an https URL|a URL)/),
+      ]);
       expect(existsSync(join(ws, ".git"))).toBe(false);
     }
   });
 
   test("PREINSTALLED_GITHUB_REPO is the operator's: a local repository path is cloned for it, never for repo_url", async () => {
     const src = mkdtempSync(join(tmpdir(), "lap-operator-repo-"));
-    for (const args of [["init", "-q", "-b", "main"], ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "init"]]) Bun.spawnSync(["git", ...args], { cwd: src });
+    for (const args of [
+      ["init", "-q", "-b", "main"],
+      ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "init"],
+    ])
+      Bun.spawnSync(["git", ...args], { cwd: src });
     expect(await failure(cloneInto(workspace(), src, null, { destinations: noExceptions() }))).toContain("repo_url must be");
     const ws = workspace();
     expect(await cloneInto(ws, src, null, { destinations: noExceptions(), trusted: true })).toBe("cloned");
@@ -68,7 +94,16 @@ describe("repo_url", () => {
 
   test("loopback, private and metadata hosts are refused in any spelling and through DNS; nothing is fetched", async () => {
     internalHits.length = 0;
-    for (const url of [`https://127.0.0.1:${internal.port}/x.git`, `https://127.1:${internal.port}/x.git`, `https://0x7f000001:${internal.port}/x.git`, `https://[::ffff:127.0.0.1]:${internal.port}/x.git`, `https://0.0.0.0:${internal.port}/x.git`, `https://localhost:${internal.port}/x.git`, `https://evil.test:${internal.port}/x.git`, "https://metadata.test/x.git"]) {
+    for (const url of [
+      `https://127.0.0.1:${internal.port}/x.git`,
+      `https://127.1:${internal.port}/x.git`,
+      `https://0x7f000001:${internal.port}/x.git`,
+      `https://[::ffff:127.0.0.1]:${internal.port}/x.git`,
+      `https://0.0.0.0:${internal.port}/x.git`,
+      `https://localhost:${internal.port}/x.git`,
+      `https://evil.test:${internal.port}/x.git`,
+      "https://metadata.test/x.git",
+    ]) {
       const message = await failure(cloneInto(workspace(), url, null, { destinations: noExceptions() }));
       expect([url, message]).toEqual([url, expect.stringMatching(/non-public address|names this machine/)]);
     }
@@ -98,10 +133,14 @@ describe("repo_url", () => {
   test("a redirect is not followed; the remote's answer never reaches the session's error, only git's own line reaches the log", async () => {
     internalHits.length = 0;
     logged.length = 0;
-    const moved = await failure(cloneInto(workspace(), `http://git.test:${git.port}/moved.git`, null, { destinations: allowingGitTest(), logger }));
+    const moved = await failure(
+      cloneInto(workspace(), `http://git.test:${git.port}/moved.git`, null, { destinations: allowingGitTest(), logger }),
+    );
     expect(moved).toMatch(/^could not clone the agent's repository \(git exit code \d+\); LAP's log has git's error$/);
     expect(internalHits).toEqual([]);
-    const page = await failure(cloneInto(workspace(), `http://user:tok3n@git.test:${git.port}/internal.git`, null, { destinations: allowingGitTest(), logger }));
+    const page = await failure(
+      cloneInto(workspace(), `http://user:tok3n@git.test:${git.port}/internal.git`, null, { destinations: allowingGitTest(), logger }),
+    );
     expect(page).not.toContain("INTERNAL-ADMIN-PAGE");
     expect(page).not.toContain("hunter2");
     expect(JSON.stringify(logged)).not.toMatch(/INTERNAL-ADMIN-PAGE|hunter2|tok3n/);

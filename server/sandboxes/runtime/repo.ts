@@ -46,7 +46,8 @@ export const redactUrl = (url: string) => url.replace(/\/\/[^/@\s]*@/g, "//***@"
 
 export async function cloneInto(workspace: string, repoUrl: string, branch: string | null, opts: CloneOptions): Promise<"cloned" | "kept"> {
   if (existsSync(join(workspace, ".git"))) return "kept";
-  if (readdirSync(workspace).length) throw new RepoCloneError("could not clone the agent's repository: the workspace is not empty and has no .git");
+  if (readdirSync(workspace).length)
+    throw new RepoCloneError("could not clone the agent's repository: the workspace is not empty and has no .git");
   const operatorRepo = opts.trusted && /^(https?:\/\/|file:\/\/\/|\/)/i.test(repoUrl);
   const problem = operatorRepo ? null : repoUrlProblem(repoUrl, opts.destinations);
   if (problem) throw new RepoCloneError(`could not clone the agent's repository: repo_url ${problem}`);
@@ -58,7 +59,8 @@ export async function cloneInto(workspace: string, repoUrl: string, branch: stri
     try {
       const dest = await opts.destinations.check(host, port);
       // curl's resolve entry: git connects to the checked address, whatever DNS says next.
-      if (dest.address !== host) pin.push("-c", `http.curloptResolve=${host}:${port}:${dest.family === 6 ? `[${dest.address}]` : dest.address}`);
+      if (dest.address !== host)
+        pin.push("-c", `http.curloptResolve=${host}:${port}:${dest.family === 6 ? `[${dest.address}]` : dest.address}`);
     } catch (err) {
       if (err instanceof DestinationRefused) throw new RepoCloneError(`could not clone the agent's repository: ${err.message}`);
       throw err;
@@ -70,12 +72,37 @@ export async function cloneInto(workspace: string, repoUrl: string, branch: stri
   try {
     const args = [
       "git",
-      ...["-c", "protocol.allow=never", "-c", "protocol.https.allow=always", ...(scheme !== "https" ? ["-c", `protocol.${scheme}.allow=always`] : [])],
-      ...["-c", "http.followRedirects=false", "-c", "credential.helper=", "-c", "core.askPass=", "-c", "http.proxy=", "-c", "transfer.fsckObjects=true", "-c", "advice.detachedHead=false"],
+      ...[
+        "-c",
+        "protocol.allow=never",
+        "-c",
+        "protocol.https.allow=always",
+        ...(scheme !== "https" ? ["-c", `protocol.${scheme}.allow=always`] : []),
+      ],
+      ...[
+        "-c",
+        "http.followRedirects=false",
+        "-c",
+        "credential.helper=",
+        "-c",
+        "core.askPass=",
+        "-c",
+        "http.proxy=",
+        "-c",
+        "transfer.fsckObjects=true",
+        "-c",
+        "advice.detachedHead=false",
+      ],
       ...pin,
-      "clone", "--depth", "1", "--no-recurse-submodules", "--template=",
+      "clone",
+      "--depth",
+      "1",
+      "--no-recurse-submodules",
+      "--template=",
       ...(branch ? ["--branch", branch] : []),
-      "--", url.toString(), workspace,
+      "--",
+      url.toString(),
+      workspace,
     ];
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -103,9 +130,18 @@ export async function cloneInto(workspace: string, repoUrl: string, branch: stri
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0) {
       // git's own error lines only ("fatal: ...", "error: ..."), never what the remote sent ("remote: ...").
-      const own = stderr.split("\n").filter((l) => /^(fatal|error):/.test(l)).join(" ").slice(0, 500);
-      opts.logger?.warn({ repo: redactUrl(repoUrl), branch, exit_code: code, git: redactUrl(own) }, "git clone of the agent's repository failed");
-      throw new RepoCloneError(`could not clone the agent's repository (git exit code ${code}${proc.signalCode ? `, ${proc.signalCode}` : ""}); LAP's log has git's error`);
+      const own = stderr
+        .split("\n")
+        .filter((l) => /^(fatal|error):/.test(l))
+        .join(" ")
+        .slice(0, 500);
+      opts.logger?.warn(
+        { repo: redactUrl(repoUrl), branch, exit_code: code, git: redactUrl(own) },
+        "git clone of the agent's repository failed",
+      );
+      throw new RepoCloneError(
+        `could not clone the agent's repository (git exit code ${code}${proc.signalCode ? `, ${proc.signalCode}` : ""}); LAP's log has git's error`,
+      );
     }
   } finally {
     rmSync(home, { recursive: true, force: true });

@@ -27,8 +27,17 @@ const history = new Map<string, Array<{ type: string; [k: string]: unknown }>>()
 const minted: string[] = [];
 
 const agent: AgentDefinition = {
-  id: "agent_rt", name: "rt", description: "", model: "scripted-model", systemPrompt: "", tools: [], approvalRequiredTools: [], mcpServers: [],
-  environment: { PLAIN_SETTING: "on" }, repoUrl: null, repoBranch: null,
+  id: "agent_rt",
+  name: "rt",
+  description: "",
+  model: "scripted-model",
+  systemPrompt: "",
+  tools: [],
+  approvalRequiredTools: [],
+  mcpServers: [],
+  environment: { PLAIN_SETTING: "on" },
+  repoUrl: null,
+  repoBranch: null,
 };
 
 function adapter(p = provider, pool: WarmPool | null = null) {
@@ -82,15 +91,23 @@ async function turn(
     }
   } catch (err) {
     const timedOut = ["TimeoutError", "AbortError"].includes((err as Error).name);
-    if (timedOut || !opts.streamMayDrop) throw new Error(`turn "${text}": the stream ${timedOut ? "timed out" : `failed (${(err as Error).message})`} after ${JSON.stringify(events.map((e) => e.event.type))}`);
+    if (timedOut || !opts.streamMayDrop)
+      throw new Error(
+        `turn "${text}": the stream ${timedOut ? "timed out" : `failed (${(err as Error).message})`} after ${JSON.stringify(events.map((e) => e.event.type))}`,
+      );
   }
-  if (!ended && !opts.streamMayDrop) throw new Error(`turn "${text}": the stream ended before the turn did, after ${JSON.stringify(events.map((e) => e.event.type))}`);
+  if (!ended && !opts.streamMayDrop)
+    throw new Error(`turn "${text}": the stream ended before the turn did, after ${JSON.stringify(events.map((e) => e.event.type))}`);
   await sending;
   return events;
 }
 
 const send = (a: SandboxRuntimeAdapter, sessionId: string, text: string) => turn(a, sessionId, text);
-const textOf = (events: RuntimeEvent[]) => events.filter((e) => e.event.type === "agent.message").map((e) => (e.event as any).content[0].text).join("");
+const textOf = (events: RuntimeEvent[]) =>
+  events
+    .filter((e) => e.event.type === "agent.message")
+    .map((e) => (e.event as any).content[0].text)
+    .join("");
 
 beforeAll(async () => {
   database = await testDatabase();
@@ -115,7 +132,14 @@ afterAll(async () => {
 });
 
 const workspaceOf = async (sessionId: string) =>
-  provider.workspacePath((await database.query<{ workspace_id: string }>(`select workspace_id from sandboxes where session_id = $1 order by created_at desc limit 1`, [sessionId]))[0]!.workspace_id);
+  provider.workspacePath(
+    (
+      await database.query<{ workspace_id: string }>(
+        `select workspace_id from sandboxes where session_id = $1 order by created_at desc limit 1`,
+        [sessionId],
+      )
+    )[0]!.workspace_id,
+  );
 
 describe("sandbox runtime adapter", () => {
   test("a cold session: repo cloned, CONTAINER_ENV passed plain (never a LAP secret), the agent works in it", async () => {
@@ -126,7 +150,17 @@ describe("sandbox runtime adapter", () => {
     await a.startSession({ ref, agent, localSessionId: "ses_cold", title: "" });
     const ws = await workspaceOf("ses_cold");
     expect(readFileSync(join(ws, "README.md"), "utf8")).toBe("# project\n");
-    model.script([{ toolCalls: [{ name: "bash", arguments: { command: "echo TEAM=$TEAM PLAIN=$PLAIN_SETTING KEY=${LITELLM_API_KEY:-none}; echo change >> README.md" } }] }, { text: "done" }]);
+    model.script([
+      {
+        toolCalls: [
+          {
+            name: "bash",
+            arguments: { command: "echo TEAM=$TEAM PLAIN=$PLAIN_SETTING KEY=${LITELLM_API_KEY:-none}; echo change >> README.md" },
+          },
+        ],
+      },
+      { text: "done" },
+    ]);
     const events = await send(a, "ses_cold", "look around");
     const types = events.map((e) => e.event.type);
     expect(types[0]).toBe("session.status_running");
@@ -149,7 +183,9 @@ describe("sandbox runtime adapter", () => {
     const ws = await workspaceOf("ses_die");
 
     model.script([{ hang: true, text: "working..." }]);
-    const row = (await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = 'ses_die' and status = 'claimed'`))[0]!;
+    const row = (
+      await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = 'ses_die' and status = 'claimed'`)
+    )[0]!;
     const first = await turn(a, "ses_die", "second question", {
       onEvent: async (e) => {
         if (e.event.type === "agent.message") process.kill((await provider.get(row.sandbox_id))!.info.pid as number, "SIGKILL");
@@ -166,7 +202,10 @@ describe("sandbox runtime adapter", () => {
     const again: RuntimeEvent[] = [];
     const lost = await (async () => {
       for await (const e of a.streamEvents("ses_die", { signal: AbortSignal.timeout(20_000), afterEventId: cursor })) again.push(e);
-    })().then(() => null, (err: Error) => err);
+    })().then(
+      () => null,
+      (err: Error) => err,
+    );
     expect(again.map((e) => e.event.type)).toEqual(["session.recovered"]);
     expect(lost).toBeInstanceOf(TurnLostError);
     expect((lost as TurnLostError).reason).toBe("sandbox_lost");
@@ -184,7 +223,9 @@ describe("sandbox runtime adapter", () => {
     // The new harness was given the conversation so far, the lost turn's question and partial reply included.
     const seen = JSON.stringify(model.requests[0]!.messages);
     for (const said of ["save a note", "second question", "working...", "third question"]) expect(seen).toContain(said);
-    const states = await database.query<{ status: string }>(`select status from sandboxes where session_id = 'ses_die' order by created_at`);
+    const states = await database.query<{ status: string }>(
+      `select status from sandboxes where session_id = 'ses_die' order by created_at`,
+    );
     expect(states.map((s) => s.status)).toEqual(["dead", "claimed"]);
   }, 60_000);
 
@@ -199,7 +240,9 @@ describe("sandbox runtime adapter", () => {
     expect(await a.sweepIdle()).toEqual(["ses_idle"]);
     expect(await a.sweepIdle()).toEqual([]); // already stopped
     await database.query(`update agents set idle_timeout_minutes = 60 where id = 'agent_rt'`);
-    const stoppedRow = (await database.query<{ status: string; sandbox_id: string }>(`select status, sandbox_id from sandboxes where session_id = 'ses_idle'`))[0]!;
+    const stoppedRow = (
+      await database.query<{ status: string; sandbox_id: string }>(`select status, sandbox_id from sandboxes where session_id = 'ses_idle'`)
+    )[0]!;
     expect(stoppedRow.status).toBe("stopped");
     expect((await provider.get(stoppedRow.sandbox_id))!.state).toBe("stopped");
     model.script([{ toolCalls: [{ name: "bash", arguments: { command: "cat answer.txt" } }] }, { text: "42" }]);
@@ -226,47 +269,65 @@ describe("sandbox runtime adapter", () => {
     await provider2.shutdown();
   }, 60_000);
 
-  requires(cgroupMissing("memory")).test("a process past SANDBOX_MEMORY_MB is killed and the turn ends in a session.error naming the limit; the session goes on", async () => {
-    const limited = new LocalSandboxProvider(providerOptions(() => model.port, { defaultLimits: { memoryMb: 64 } }));
-    try {
-      const a = adapter(limited);
-      const ref = await a.ensureAgent(agent, null);
-      await a.startSession({ ref, agent, localSessionId: "ses_mem", title: "" });
-      // bash holds ~300 MB in a variable, far past the limit (the idle sandbox uses ~20 MB). The kernel
-      // kills the biggest process of the cgroup: this bash, or the harness running it.
-      model.script([{ toolCalls: [{ name: "bash", arguments: { command: "a=$(head -c 300000000 /dev/zero | tr '\\0' x); echo HELD=${#a}" } }] }, { text: "held it" }]);
-      // Under memory pressure the stream may drop while the kernel kills; LAP's worker then reopens it
-      // after the last event it stored (run-turn.ts), and so does this test.
-      const events = await turn(a, "ses_mem", "hold a lot of memory", { streamMayDrop: true });
-      for (let i = 0; i < 3 && !["session.error", "session.status_idle"].includes(events.at(-1)?.event.type ?? ""); i++) {
-        events.push(...(await turn(a, "ses_mem", null, { afterEventId: events.at(-1)?.providerEventId, streamMayDrop: true })));
+  requires(cgroupMissing("memory")).test(
+    "a process past SANDBOX_MEMORY_MB is killed and the turn ends in a session.error naming the limit; the session goes on",
+    async () => {
+      const limited = new LocalSandboxProvider(providerOptions(() => model.port, { defaultLimits: { memoryMb: 64 } }));
+      try {
+        const a = adapter(limited);
+        const ref = await a.ensureAgent(agent, null);
+        await a.startSession({ ref, agent, localSessionId: "ses_mem", title: "" });
+        // bash holds ~300 MB in a variable, far past the limit (the idle sandbox uses ~20 MB). The kernel
+        // kills the biggest process of the cgroup: this bash, or the harness running it.
+        model.script([
+          { toolCalls: [{ name: "bash", arguments: { command: "a=$(head -c 300000000 /dev/zero | tr '\\0' x); echo HELD=${#a}" } }] },
+          { text: "held it" },
+        ]);
+        // Under memory pressure the stream may drop while the kernel kills; LAP's worker then reopens it
+        // after the last event it stored (run-turn.ts), and so does this test.
+        const events = await turn(a, "ses_mem", "hold a lot of memory", { streamMayDrop: true });
+        for (let i = 0; i < 3 && !["session.error", "session.status_idle"].includes(events.at(-1)?.event.type ?? ""); i++) {
+          events.push(...(await turn(a, "ses_mem", null, { afterEventId: events.at(-1)?.providerEventId, streamMayDrop: true })));
+        }
+        const last = events.at(-1)!.event as { type: string; error?: { type: string; message: string } };
+        expect(last.type).toBe("session.error");
+        expect(last.error!.type).toBe("memory_limit_exceeded");
+        expect(last.error!.message).toContain("memory limit (64 MB, SANDBOX_MEMORY_MB)");
+        expect(JSON.stringify(events)).not.toContain("HELD=300000000");
+        // The sandbox and the session are still usable, and a turn without a kill ends normally: once the
+        // supervisor has restarted a killed harness, and the command it ran (which outlives the harness and
+        // goes on allocating until the kernel kills it too) is gone.
+        const [row] = await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = 'ses_mem'`);
+        const supervisor = new SupervisorClient(await limited.connect(row!.sandbox_id), "ses_mem");
+        const settled = async () =>
+          (await supervisor.health()).harness?.state === "running" && Number((await limited.get(row!.sandbox_id))!.info.memoryBytes) < 40e6;
+        for (let i = 0; i < 300 && !(await settled()); i++) await Bun.sleep(50);
+        model.script([{ text: "still here" }]);
+        const next = await send(a, "ses_mem", "are you there?");
+        expect(next.at(-1)!.event.type).toBe("session.status_idle");
+        expect(textOf(next)).toBe("still here");
+      } finally {
+        await limited.shutdown();
       }
-      const last = events.at(-1)!.event as { type: string; error?: { type: string; message: string } };
-      expect(last.type).toBe("session.error");
-      expect(last.error!.type).toBe("memory_limit_exceeded");
-      expect(last.error!.message).toContain("memory limit (64 MB, SANDBOX_MEMORY_MB)");
-      expect(JSON.stringify(events)).not.toContain("HELD=300000000");
-      // The sandbox and the session are still usable, and a turn without a kill ends normally: once the
-      // supervisor has restarted a killed harness, and the command it ran (which outlives the harness and
-      // goes on allocating until the kernel kills it too) is gone.
-      const [row] = await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = 'ses_mem'`);
-      const supervisor = new SupervisorClient(await limited.connect(row!.sandbox_id), "ses_mem");
-      const settled = async () => (await supervisor.health()).harness?.state === "running" && Number((await limited.get(row!.sandbox_id))!.info.memoryBytes) < 40e6;
-      for (let i = 0; i < 300 && !(await settled()); i++) await Bun.sleep(50);
-      model.script([{ text: "still here" }]);
-      const next = await send(a, "ses_mem", "are you there?");
-      expect(next.at(-1)!.event.type).toBe("session.status_idle");
-      expect(textOf(next)).toBe("still here");
-    } finally {
-      await limited.shutdown();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
   test("a warm sandbox is claimed (no cold start) when the agent's spec matches", async () => {
     const p = new LocalSandboxProvider(providerOptions(() => model.port));
     await database.query(`insert into sessions (id, agent_id) values ('ses_recent', 'agent_rt') on conflict do nothing`);
-    const specFor = async () => sandboxSpecFor({ id: "agent_rt", harness: "builtin", environment: agent.environment }, { CONTAINER_ENV_TEAM: "platform", CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass" });
-    const pool = new WarmPool({ database, provider: p, settings: { size: 1, ttlMinutes: 30, maxProvisioning: 1, recentAgentHours: 24 }, specFor, logger: createLogger("silent") });
+    const specFor = async () =>
+      sandboxSpecFor(
+        { id: "agent_rt", harness: "builtin", environment: agent.environment },
+        { CONTAINER_ENV_TEAM: "platform", CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass" },
+      );
+    const pool = new WarmPool({
+      database,
+      provider: p,
+      settings: { size: 1, ttlMinutes: 30, maxProvisioning: 1, recentAgentHours: 24 },
+      specFor,
+      logger: createLogger("silent"),
+    });
     await pool.topUp();
     const [warm] = await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where status = 'warm'`);
     expect(warm).toBeTruthy();
@@ -274,7 +335,9 @@ describe("sandbox runtime adapter", () => {
     const started = performance.now();
     await a.startSession({ ref: await a.ensureAgent(agent, null), agent, localSessionId: "ses_warm", title: "" });
     const ms = performance.now() - started;
-    const [row] = await database.query<{ sandbox_id: string; status: string }>(`select sandbox_id, status from sandboxes where session_id = 'ses_warm'`);
+    const [row] = await database.query<{ sandbox_id: string; status: string }>(
+      `select sandbox_id, status from sandboxes where session_id = 'ses_warm'`,
+    );
     expect(row).toEqual({ sandbox_id: warm!.sandbox_id, status: "claimed" });
     expect(ms).toBeLessThan(2_000);
     model.script([{ text: "warm hello" }]);

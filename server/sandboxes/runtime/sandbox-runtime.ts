@@ -5,7 +5,14 @@
  * dies, or was stopped when idle, the next call gets a new sandbox on the same workspace, the
  * history replayed to the harness, and (after a death) `session.recovered` in the event stream.
  */
-import type { AgentDefinition, RemoteAgentRef, RemoteSessionState, RuntimeAdapter, RuntimeEvent, StreamOptions } from "../../runtimes/adapter";
+import type {
+  AgentDefinition,
+  RemoteAgentRef,
+  RemoteSessionState,
+  RuntimeAdapter,
+  RuntimeEvent,
+  StreamOptions,
+} from "../../runtimes/adapter";
 import { MessageNotTakenError, RuntimeError, TurnLostError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
 import { NO_AUDIT } from "../../audit/record";
@@ -22,7 +29,9 @@ import { sandboxSpecFor } from "./spec";
 export type { SandboxRuntimeDeps } from "./runtime-deps";
 
 const signatureOf = (a: AgentDefinition) =>
-  Bun.hash(JSON.stringify([a.model, a.systemPrompt, a.environment, a.repoUrl, a.repoBranch, a.tools, a.approvalRequiredTools])).toString(16);
+  Bun.hash(JSON.stringify([a.model, a.systemPrompt, a.environment, a.repoUrl, a.repoBranch, a.tools, a.approvalRequiredTools])).toString(
+    16,
+  );
 
 export class SandboxRuntimeAdapter implements RuntimeAdapter {
   /** The harnesses send each streamed text chunk as an `agent.message` (harness/adapters/types.ts). */
@@ -57,18 +66,20 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const existing = this.pending.get(sessionId);
     if (existing) return existing;
     const tracer = this.deps.tracer ?? trace.getTracer("lap");
-    const p = tracer.startActiveSpan("lap.sandbox.start", { attributes: { "lap.session_id": sessionId, "lap.agent_id": agent.id } }, async (span) => {
-      try {
-        const live = await this.doAcquire(sessionId, agent, workspaceId, recovered);
-        span.setAttribute("lap.sandbox_id", live.sandboxId);
-        return live;
-      } catch (err) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message.slice(0, 200) });
-        throw err;
-      } finally {
-        span.end();
-      }
-    }).finally(() => this.pending.delete(sessionId));
+    const p = tracer
+      .startActiveSpan("lap.sandbox.start", { attributes: { "lap.session_id": sessionId, "lap.agent_id": agent.id } }, async (span) => {
+        try {
+          const live = await this.doAcquire(sessionId, agent, workspaceId, recovered);
+          span.setAttribute("lap.sandbox_id", live.sandboxId);
+          return live;
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message.slice(0, 200) });
+          throw err;
+        } finally {
+          span.end();
+        }
+      })
+      .finally(() => this.pending.delete(sessionId));
     this.pending.set(sessionId, p);
     return p;
   }
@@ -93,7 +104,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     if (claimed) {
       ({ rowId, sandboxId, workspaceId: ws } = claimed);
     } else {
-      const other = await reserveOrAdopt({ database, provider, logger: this.deps.logger }, { sessionId, agentId: agent.id, workspaceId: workspaceId ?? newWorkspaceId(), specHash: hash });
+      const other = await reserveOrAdopt(
+        { database, provider, logger: this.deps.logger },
+        { sessionId, agentId: agent.id, workspaceId: workspaceId ?? newWorkspaceId(), specHash: hash },
+      );
       if ("adopted" in other) {
         ({ rowId, sandboxId, workspaceId: ws } = other.adopted);
         adopted = true;
@@ -102,7 +116,12 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
         ({ rowId, workspaceId: ws } = other);
         kind = "cold";
         try {
-          const h = await provider.create({ ...spec, name: sandboxNameFor(rowId), workspaceId: ws, labels: { ...spec.labels, session_id: sessionId, sandbox_row: rowId } });
+          const h = await provider.create({
+            ...spec,
+            name: sandboxNameFor(rowId),
+            workspaceId: ws,
+            labels: { ...spec.labels, session_id: sessionId, sandbox_row: rowId },
+          });
           sandboxId = h.id;
           await database.query(`update sandboxes set sandbox_id = $2 where id = $1`, [rowId, sandboxId]);
           await this.ready(rowId, sandboxId);
@@ -117,7 +136,14 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     trace.getActiveSpan()?.setAttribute("lap.sandbox.kind", kind);
     await prepareWorkspace(this.deps, agent, ws, !workspaceId);
     const alreadyBound =
-      adopted && (await provider.connect(sandboxId).then((conn) => new SupervisorClient(conn, sessionId).health()).then((h) => h.bound === true && h.session_id === sessionId, () => false));
+      adopted &&
+      (await provider
+        .connect(sandboxId)
+        .then((conn) => new SupervisorClient(conn, sessionId).health())
+        .then(
+          (h) => h.bound === true && h.session_id === sessionId,
+          () => false,
+        ));
     // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
     // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
     const given = alreadyBound ? undefined : await bindHarness(this.deps, sandboxId, sessionId, agent);
@@ -127,9 +153,23 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       if (history.length) await client.replayHistory(history);
     }
     // Nothing was lost when the session's own sandbox was taken over as it was: no session.recovered.
-    const live: Live = { rowId, sandboxId, workspaceId: ws, client, agent, recovered: alreadyBound ? undefined : recovered, lastActivity: Date.now(), given };
+    const live: Live = {
+      rowId,
+      sandboxId,
+      workspaceId: ws,
+      client,
+      agent,
+      recovered: alreadyBound ? undefined : recovered,
+      lastActivity: Date.now(),
+      given,
+    };
     this.live.set(sessionId, live);
-    await this.lifecycle(sessionId, sandboxId, "sandbox.start", { start: claimed ? "warm" : adopted ? "adopted" : "cold", agent_id: agent.id, workspace_id: ws, ...(recovered ? { recovered } : {}) });
+    await this.lifecycle(sessionId, sandboxId, "sandbox.start", {
+      start: claimed ? "warm" : adopted ? "adopted" : "cold",
+      agent_id: agent.id,
+      workspace_id: ws,
+      ...(recovered ? { recovered } : {}),
+    });
     return live;
   }
 
@@ -137,17 +177,33 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
    * A sandbox's start or stop in the audit trail, by LAP for the session, in the same transaction as
    * its row's status change (when there is one). Never fails the session: a lost row is logged.
    */
-  private async lifecycle(sessionId: string, sandboxId: string, action: string, detail: Record<string, unknown>, change?: { sql: string; params: unknown[] }) {
+  private async lifecycle(
+    sessionId: string,
+    sandboxId: string,
+    action: string,
+    detail: Record<string, unknown>,
+    change?: { sql: string; params: unknown[] },
+  ) {
     const audit = this.deps.audit ?? NO_AUDIT;
     try {
       await this.deps.database.transaction(async (tx) => {
         if (change) await tx.query(change.sql, change.params);
         const [s] = await tx.query<{ team_id: string }>("select team_id from sessions where id = $1", [sessionId]);
-        await audit.record(tx, { actor: { kind: "system", label: "LAP" }, action, objectType: "sandbox", objectId: sandboxId, teamId: s?.team_id ?? null, detail: { session_id: sessionId, ...detail } });
+        await audit.record(tx, {
+          actor: { kind: "system", label: "LAP" },
+          action,
+          objectType: "sandbox",
+          objectId: sandboxId,
+          teamId: s?.team_id ?? null,
+          detail: { session_id: sessionId, ...detail },
+        });
       });
     } catch (err) {
       if (change) throw err;
-      this.deps.logger.warn({ err: (err as Error).message, session_id: sessionId, sandbox_id: sandboxId }, "could not record a sandbox start in the audit trail");
+      this.deps.logger.warn(
+        { err: (err as Error).message, session_id: sessionId, sandbox_id: sandboxId },
+        "could not record a sandbox start in the audit trail",
+      );
     }
   }
 
@@ -155,7 +211,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     try {
       await this.deps.provider.waitReady(sandboxId, { timeoutMs: 60_000 });
     } catch (err) {
-      await this.deps.database.query(`update sandboxes set status = 'dead', reason = $2 where id = $1`, [rowId, (err as Error).message.slice(0, 500)]);
+      await this.deps.database.query(`update sandboxes set status = 'dead', reason = $2 where id = $1`, [
+        rowId,
+        (err as Error).message.slice(0, 500),
+      ]);
       await this.deps.provider.destroy(sandboxId).catch(() => {});
       throw new RuntimeError(`sandbox did not start: ${(err as Error).message}`);
     }
@@ -190,13 +249,22 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       const h = await this.deps.provider.get(cur.sandboxId);
       if (h?.state === "ready") return cur;
       const died = h?.state !== "stopped";
-      this.deps.logger.warn({ session_id: sessionId, sandbox_id: cur.sandboxId, state: h?.state ?? "gone" }, died ? "sandbox died; recovering" : "restarting stopped sandbox");
+      this.deps.logger.warn(
+        { session_id: sessionId, sandbox_id: cur.sandboxId, state: h?.state ?? "gone" },
+        died ? "sandbox died; recovering" : "restarting stopped sandbox",
+      );
       this.live.delete(sessionId);
       clearSandboxTrace(cur.sandboxId);
-      await this.lifecycle(sessionId, cur.sandboxId, died ? "sandbox.died" : "sandbox.stop", { reason: h?.error ?? (died ? "sandbox gone" : "stopped") }, {
-        sql: `update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`,
-        params: [cur.rowId, died ? "dead" : "stopped", h?.error ?? null],
-      });
+      await this.lifecycle(
+        sessionId,
+        cur.sandboxId,
+        died ? "sandbox.died" : "sandbox.stop",
+        { reason: h?.error ?? (died ? "sandbox gone" : "stopped") },
+        {
+          sql: `update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`,
+          params: [cur.rowId, died ? "dead" : "stopped", h?.error ?? null],
+        },
+      );
       await this.deps.provider.destroy(cur.sandboxId).catch(() => {});
       const next = await this.acquire(sessionId, cur.agent, cur.workspaceId, died ? (h?.error ?? "sandbox gone") : undefined);
       if (died && cur.inFlight) next.lost = h?.error ?? "sandbox gone";
@@ -216,8 +284,18 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const [a] = await this.deps.database.query<any>(`select * from agents where id = $1`, [agentId]);
     if (!a) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
     return {
-      id: a.id, name: a.name, description: a.description, model: a.model, systemPrompt: a.system_prompt, tools: a.tools ?? [], approvalRequiredTools: a.approval_required_tools ?? [],
-      mcpServers: a.mcp_servers ?? [], environment: a.environment ?? {}, repoUrl: a.repo_url, repoBranch: a.repo_branch, platformTools: a.platform_tools ?? true,
+      id: a.id,
+      name: a.name,
+      description: a.description,
+      model: a.model,
+      systemPrompt: a.system_prompt,
+      tools: a.tools ?? [],
+      approvalRequiredTools: a.approval_required_tools ?? [],
+      mcpServers: a.mcp_servers ?? [],
+      environment: a.environment ?? {},
+      repoUrl: a.repo_url,
+      repoBranch: a.repo_branch,
+      platformTools: a.platform_tools ?? true,
     };
   }
 
@@ -276,7 +354,9 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const confirmation = confirmationIn(content);
     if (confirmation) return live.client.sendConfirmation(confirmation);
     // Text parts joined into one, attachments as they are (image and document blocks, docs/sessions.md "Attachments").
-    const text = content.map((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join("");
+    const text = content
+      .map((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : ""))
+      .join("");
     const attachments = content.filter((p) => p.type === "image" || p.type === "document");
     return live.client.sendMessage(attachments.length ? [...(text ? [{ type: "text", text }] : []), ...attachments] : text);
   }
@@ -290,22 +370,33 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const [sandboxOfCursor, seq] = (opts.afterEventId ?? "").split(":");
     // A cursor from this sandbox resumes there; no cursor (a new turn; LAP sends the message once the
     // stream is open): only what comes next. A cursor from an older sandbox: the turn is lost (below).
-    const after = sandboxOfCursor === live.sandboxId ? Number(seq) || 0 : Number((await this.orNotTaken(live, () => live.client.health())).last_seq) || 0;
+    const after =
+      sandboxOfCursor === live.sandboxId
+        ? Number(seq) || 0
+        : Number((await this.orNotTaken(live, () => live.client.health())).last_seq) || 0;
     if (live.recovered) {
       const reason = live.recovered;
       live.recovered = undefined;
-      yield { event: { type: "session.recovered", reason, sandbox_id: live.sandboxId } as SessionEventData, providerEventId: `${live.sandboxId}:recovered` };
+      yield {
+        event: { type: "session.recovered", reason, sandbox_id: live.sandboxId } as SessionEventData,
+        providerEventId: `${live.sandboxId}:recovered`,
+      };
     }
     // The turn being streamed ran in a sandbox that is gone (its cursor names an older sandbox, or it
     // died under this LAP mid-turn): the new sandbox never heard of it, so it cannot finish.
     // Only a resumed stream: a new turn's (LAP closed the lost one some other way) starts clean.
     const resuming = opts.resuming ?? Boolean(opts.afterEventId);
-    const lostIn = resuming ? (live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? "it was gone when LAP restarted" : undefined)) : undefined;
+    const lostIn = resuming
+      ? (live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? "it was gone when LAP restarted" : undefined))
+      : undefined;
     live.lost = resuming ? live.lost : undefined;
     if (lostIn) {
       live.lost = undefined;
       live.inFlight = undefined;
-      throw new TurnLostError("sandbox_lost", `The sandbox running this turn was lost (${lostIn}); the reply so far is incomplete. The session goes on with its history on a new sandbox.`);
+      throw new TurnLostError(
+        "sandbox_lost",
+        `The sandbox running this turn was lost (${lostIn}); the reply so far is incomplete. The session goes on with its history on a new sandbox.`,
+      );
     }
     if (live.given) {
       const given = live.given;
@@ -331,7 +422,13 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   async sessionState(sessionId: string): Promise<RemoteSessionState> {
     try {
       const cur = this.live.get(sessionId);
-      if (cur && !(await cur.client.health().then(() => true, () => false))) {
+      if (
+        cur &&
+        !(await cur.client.health().then(
+          () => true,
+          () => false,
+        ))
+      ) {
         // The supervisor stopped answering: give the provider a moment to see the process exit.
         for (let i = 0; i < 100 && (await this.deps.provider.get(cur.sandboxId))?.state === "ready"; i++) await Bun.sleep(20);
       }
@@ -351,7 +448,9 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const live = this.live.get(sessionId);
     this.live.delete(sessionId);
     if (live) clearSandboxTrace(live.sandboxId);
-    await this.deps.revokeSessionKey?.(sessionId).catch((err) => this.deps.logger.warn({ err, session_id: sessionId }, "could not revoke the session key"));
+    await this.deps
+      .revokeSessionKey?.(sessionId)
+      .catch((err) => this.deps.logger.warn({ err, session_id: sessionId }, "could not revoke the session key"));
     // A stopped session is over: its sandbox goes (on kubernetes the SandboxClaim, and with it the
     // Sandbox, pod and Service); the workspace stays unless the provider keeps none (emptyDir).
     const rows = await this.deps.database.query<{ id: string; sandbox_id: string }>(
@@ -361,17 +460,27 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const targets = new Map(rows.map((r) => [r.id, r.sandbox_id]));
     if (live) targets.set(live.rowId, live.sandboxId);
     for (const [rowId, sandboxId] of targets) {
-      await this.deps.provider.destroy(sandboxId).catch((err) => this.deps.logger.warn({ err, sandbox_id: sandboxId }, "could not delete the sandbox of a stopped session"));
-      await this.lifecycle(sessionId, sandboxId, "sandbox.destroy", { reason: "session stopped" }, {
-        sql: `update sandboxes set status = 'dead', reason = 'session stopped', updated_at = now() where id = $1`,
-        params: [rowId],
-      });
+      await this.deps.provider
+        .destroy(sandboxId)
+        .catch((err) => this.deps.logger.warn({ err, sandbox_id: sandboxId }, "could not delete the sandbox of a stopped session"));
+      await this.lifecycle(
+        sessionId,
+        sandboxId,
+        "sandbox.destroy",
+        { reason: "session stopped" },
+        {
+          sql: `update sandboxes set status = 'dead', reason = 'session stopped', updated_at = now() where id = $1`,
+          params: [rowId],
+        },
+      );
     }
   }
 
   /** One idle sweep with each agent's own `idle_timeout_minutes` (default 60). */
   async sweepIdle(): Promise<string[]> {
-    const rows = await this.deps.database.query<{ id: string; idle_timeout_minutes: number }>(`select id, idle_timeout_minutes from agents`);
+    const rows = await this.deps.database.query<{ id: string; idle_timeout_minutes: number }>(
+      `select id, idle_timeout_minutes from agents`,
+    );
     const minutes = new Map(rows.map((r) => [r.id, Number(r.idle_timeout_minutes)]));
     return this.stopIdle((agentId) => (minutes.get(agentId) ?? 60) * 60_000);
   }
@@ -384,10 +493,16 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       if ((await this.deps.provider.get(live.sandboxId))?.state !== "ready") continue;
       await this.deps.provider.stop(live.sandboxId);
       clearSandboxTrace(live.sandboxId);
-      await this.lifecycle(sessionId, live.sandboxId, "sandbox.stop", { reason: "idle" }, {
-        sql: `update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`,
-        params: [live.rowId],
-      });
+      await this.lifecycle(
+        sessionId,
+        live.sandboxId,
+        "sandbox.stop",
+        { reason: "idle" },
+        {
+          sql: `update sandboxes set status = 'stopped', reason = 'idle', updated_at = now() where id = $1`,
+          params: [live.rowId],
+        },
+      );
       stopped.push(sessionId);
     }
     return stopped;
@@ -397,5 +512,8 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
 /** The supervisor's socket refused or dropped the connection: its sandbox is gone, nothing was sent. */
 function supervisorUnreachable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  return ["ECONNREFUSED", "ENOENT", "ECONNRESET"].includes(e?.code ?? "") || /ECONNREFUSED|ENOENT|socket connection was closed/.test(e?.message ?? "");
+  return (
+    ["ECONNREFUSED", "ENOENT", "ECONNRESET"].includes(e?.code ?? "") ||
+    /ECONNREFUSED|ENOENT|socket connection was closed/.test(e?.message ?? "")
+  );
 }

@@ -47,7 +47,10 @@ export async function reserveSessionSandbox(
 export async function sandboxIdOf(database: Database, rowId: string, timeoutMs = 15_000): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [r] = await database.query<{ sandbox_id: string | null; status: string }>(`select sandbox_id, status from sandboxes where id = $1`, [rowId]);
+    const [r] = await database.query<{ sandbox_id: string | null; status: string }>(
+      `select sandbox_id, status from sandboxes where id = $1`,
+      [rowId],
+    );
     if (!r || (r.status !== "provisioning" && r.status !== "claimed")) return null;
     if (r.sandbox_id) return r.sandbox_id;
     if (Date.now() > deadline) return null;
@@ -69,12 +72,20 @@ export async function reserveOrAdopt(
     const r = await reserveSessionSandbox(database, { ...input, provider: provider.name, host: hostOf(provider) });
     if (r.reserved) return { rowId: r.rowId, workspaceId: input.workspaceId };
     const sandboxId = r.row.sandbox_id ?? (await sandboxIdOf(database, r.row.id));
-    const usable = sandboxId ? await provider.waitReady(sandboxId, { timeoutMs: 60_000 }).then(() => true, () => false) : false;
+    const usable = sandboxId
+      ? await provider.waitReady(sandboxId, { timeoutMs: 60_000 }).then(
+          () => true,
+          () => false,
+        )
+      : false;
     if (usable) {
       deps.logger.info({ session_id: input.sessionId, sandbox_id: sandboxId }, "session already has a sandbox in flight; using it");
       return { adopted: { rowId: r.row.id, sandboxId: sandboxId!, workspaceId: r.row.workspace_id } };
     }
-    await database.query(`update sandboxes set status = 'dead', reason = 'not usable when adopted', updated_at = now() where id = $1 and status in ('provisioning', 'claimed')`, [r.row.id]);
+    await database.query(
+      `update sandboxes set status = 'dead', reason = 'not usable when adopted', updated_at = now() where id = $1 and status in ('provisioning', 'claimed')`,
+      [r.row.id],
+    );
     if (sandboxId) await provider.destroy(sandboxId).catch(() => {});
     if (attempt >= 2) throw new RuntimeError(`could not get a sandbox for session ${input.sessionId}`);
   }

@@ -47,7 +47,12 @@ async function repoToken(deps: SandboxRuntimeDeps, agentId: string, repoUrl: str
  * prompt with always-on memory (docs/memory.md), LAP's platform tools, and the rules and skills
  * (docs/skills.md). Returns what the harness was given, for `session.context`.
  */
-export async function bindHarness(deps: SandboxRuntimeDeps, sandboxId: string, sessionId: string, agent: AgentDefinition): Promise<Live["given"]> {
+export async function bindHarness(
+  deps: SandboxRuntimeDeps,
+  sandboxId: string,
+  sessionId: string,
+  agent: AgentDefinition,
+): Promise<Live["given"]> {
   const mcpServers = (await deps.mcpServersFor?.(agent)) ?? [];
   const context = await deps.contextFor?.(agent.id);
   const hasContext = !!context && (context.rules.length > 0 || context.skills.length > 0);
@@ -55,12 +60,23 @@ export async function bindHarness(deps: SandboxRuntimeDeps, sandboxId: string, s
   const extra = await deps.sessionContext?.(sessionId, agent);
   const systemPrompt = [agent.systemPrompt, extra?.memoryPrompt].filter(Boolean).join("\n\n");
   await deps.provider.bind(sandboxId, {
-    sessionId, agentId: agent.id, gatewayKey, gatewayBaseUrl: deps.gatewayBaseUrl, model: agent.model,
+    sessionId,
+    agentId: agent.id,
+    gatewayKey,
+    gatewayBaseUrl: deps.gatewayBaseUrl,
+    model: agent.model,
     systemPrompt: systemPrompt || undefined,
     // LAP's own tools ride beside the agent's servers; asking for approval always waits for a person.
     mcpServers: extra?.platform ? [...mcpServers, PLATFORM_SERVER] : mcpServers,
-    approvalRequiredTools: extra?.platform ? [...agent.approvalRequiredTools, `${PLATFORM_SERVER}__${REQUEST_APPROVAL}`] : agent.approvalRequiredTools,
+    approvalRequiredTools: extra?.platform
+      ? [...agent.approvalRequiredTools, `${PLATFORM_SERVER}__${REQUEST_APPROVAL}`]
+      : agent.approvalRequiredTools,
     ...(hasContext ? { context } : {}),
   });
-  return hasContext ? { rules: context.rules.map((r) => ({ name: r.name, version: r.version })), skills: context.skills.map((k) => ({ name: k.name, version: k.version })) } : undefined;
+  return hasContext
+    ? {
+        rules: context.rules.map((r) => ({ name: r.name, version: r.version })),
+        skills: context.skills.map((k) => ({ name: k.name, version: k.version })),
+      }
+    : undefined;
 }

@@ -56,11 +56,23 @@ test("a session runs its turns in a sandbox and survives the sandbox being kille
   model.script([{ toolCalls: [{ name: "write", arguments: { path: "plan.md", content: "step 1" } }] }, { text: "Wrote the plan." }]);
   expect((await h.send(session.id, "write a plan")).status).toBe(202);
   await h.waitForEvent(session.id, (e) => e.type === "session.status_idle", 20_000);
-  const [row] = await h.t.database.query<{ sandbox_id: string; workspace_id: string }>(`select sandbox_id, workspace_id from sandboxes where session_id = $1`, [session.id]);
+  const [row] = await h.t.database.query<{ sandbox_id: string; workspace_id: string }>(
+    `select sandbox_id, workspace_id from sandboxes where session_id = $1`,
+    [session.id],
+  );
   const ws = provider.workspacePath(row!.workspace_id);
   expect(readFileSync(join(ws, "plan.md"), "utf8")).toBe("step 1");
   const first = await h.events(session.id);
-  expect(first.map((e) => e.type)).toEqual(expect.arrayContaining(["user.message", "session.status_running", "agent.tool_use", "agent.tool_result", "agent.message", "session.status_idle"]));
+  expect(first.map((e) => e.type)).toEqual(
+    expect.arrayContaining([
+      "user.message",
+      "session.status_running",
+      "agent.tool_use",
+      "agent.tool_result",
+      "agent.message",
+      "session.status_idle",
+    ]),
+  );
 
   // The sandbox dies between turns (kill its process).
   process.kill((await provider.get(row!.sandbox_id))!.info.pid as number, "SIGKILL");
@@ -69,14 +81,21 @@ test("a session runs its turns in a sandbox and survives the sandbox being kille
   model.requests.length = 0;
   model.script([{ toolCalls: [{ name: "read", arguments: { path: "plan.md" } }] }, { text: "Still here." }]);
   expect((await h.send(session.id, "what is in the plan?")).status).toBe(202);
-  await h.waitFor("second turn to end", async () => (await h.events(session.id)).filter((e) => e.type === "session.status_idle").length >= 2, 30_000);
+  await h.waitFor(
+    "second turn to end",
+    async () => (await h.events(session.id)).filter((e) => e.type === "session.status_idle").length >= 2,
+    30_000,
+  );
   const all = await h.events(session.id);
   const second = all.slice(first.length);
   expect(second.map((e) => e.type)).toContain("session.recovered");
   expect(JSON.stringify(second)).toContain("step 1");
   // The new harness was given the conversation before the death.
   expect(JSON.stringify(model.requests[0]!.messages)).toContain("write a plan");
-  const rows = await h.t.database.query<{ status: string; workspace_id: string }>(`select status, workspace_id from sandboxes where session_id = $1 order by created_at`, [session.id]);
+  const rows = await h.t.database.query<{ status: string; workspace_id: string }>(
+    `select status, workspace_id from sandboxes where session_id = $1 order by created_at`,
+    [session.id],
+  );
   expect(rows.map((r) => r.status)).toEqual(["dead", "claimed"]);
   expect(new Set(rows.map((r) => r.workspace_id)).size).toBe(1);
   expect(existsSync(ws)).toBe(true);
@@ -94,7 +113,11 @@ test("a message sent the moment its sandbox was killed between turns goes to the
   process.kill((await provider.get(row!.sandbox_id))!.info.pid as number, "SIGKILL");
   model.script([{ text: "second answer" }]);
   expect((await h.send(session.id, "are you there?")).status).toBe(202);
-  await h.waitFor("the second turn to end", async () => (await h.events(session.id)).slice(before).some((e) => e.type === "session.status_idle" || e.type === "session.error"), 30_000);
+  await h.waitFor(
+    "the second turn to end",
+    async () => (await h.events(session.id)).slice(before).some((e) => e.type === "session.status_idle" || e.type === "session.error"),
+    30_000,
+  );
   const second = (await h.events(session.id)).slice(before);
   expect(second.filter((e) => e.type === "session.error")).toEqual([]);
   expect(second.at(-1)!.data.stop_reason).toEqual({ type: "end_turn" });
@@ -108,7 +131,14 @@ test("a sandbox killed in the middle of a turn: the turn ends interrupted with a
   model.script([{ hang: true, text: "thinking hard" }]);
   expect((await h.send(session.id, "a long question")).status).toBe(202);
   // Mid-reply: the text streams as agent.message_delta until the message ends (docs/sessions.md "Messages and deltas").
-  await h.waitFor("the reply to start", async () => (await h.t.json("GET", `/api/sessions/${session.id}/events?deltas=true`)).body.data.some((e: { type: string }) => e.type === "agent.message_delta"), 20_000);
+  await h.waitFor(
+    "the reply to start",
+    async () =>
+      (await h.t.json("GET", `/api/sessions/${session.id}/events?deltas=true`)).body.data.some(
+        (e: { type: string }) => e.type === "agent.message_delta",
+      ),
+    20_000,
+  );
   const [row] = await h.t.database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = $1`, [session.id]);
   process.kill((await provider.get(row!.sandbox_id))!.info.pid as number, "SIGKILL");
   const idle = await h.waitForEvent(session.id, (e) => e.type === "session.status_idle", 30_000);
@@ -134,7 +164,11 @@ test("a sandbox killed in the middle of a turn: the turn ends interrupted with a
   model.requests.length = 0;
   model.script([{ text: "Here is the answer." }]);
   expect((await h.send(session.id, "try again please")).status).toBe(202);
-  await h.waitFor("second turn to end", async () => (await h.events(session.id)).filter((e) => e.type === "session.status_idle").length >= 2, 30_000);
+  await h.waitFor(
+    "second turn to end",
+    async () => (await h.events(session.id)).filter((e) => e.type === "session.status_idle").length >= 2,
+    30_000,
+  );
   const all = await h.events(session.id);
   expect(all.at(-1)!.data.stop_reason).toEqual({ type: "end_turn" });
   expect(all.filter((e) => e.type === "session.recovered")).toHaveLength(1);

@@ -37,8 +37,12 @@ export function sandboxSpecFor(
     vault.policies.set(labels.egress_policy, { allowHosts, stubs: rules });
   }
   const spec: SandboxSpec = { harness, image: agent.image, env, workspaceId: "", egressAllowHosts: allowHosts, labels };
-  const plainEnv = Object.entries(env).filter(([k]) => !vault?.secrets.some((s) => s.name === k)).sort();
-  const secretShape = (vault?.secrets ?? []).map((s) => [s.name, [...s.hosts].sort(), createHash("sha256").update(s.value).digest("hex").slice(0, 8)]).sort();
+  const plainEnv = Object.entries(env)
+    .filter(([k]) => !vault?.secrets.some((s) => s.name === k))
+    .sort();
+  const secretShape = (vault?.secrets ?? [])
+    .map((s) => [s.name, [...s.hosts].sort(), createHash("sha256").update(s.value).digest("hex").slice(0, 8)])
+    .sort();
   const hash = createHash("sha256")
     .update(JSON.stringify([harness, agent.image ?? null, plainEnv, allowHosts.sort(), secretShape]))
     .digest("hex")

@@ -44,10 +44,19 @@ beforeAll(async () => {
   let caFile: string;
   ({ boundApi, otherApi, caFile } = await startEgressTargets(dataDir, seen));
   const gatewayConfig = join(dataDir, "gateway.yaml");
-  writeFileSync(gatewayConfig, `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: ${PROVIDER_KEY} }\n`);
+  writeFileSync(
+    gatewayConfig,
+    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: ${PROVIDER_KEY} }\n`,
+  );
   const env: Record<string, string> = {
-    LAP_DATA_DIR: dataDir, PORT: "0", MASTER_KEY: MASTER, LOG_LEVEL: "silent", LAP_GATEWAY_CONFIG: gatewayConfig,
-    WARM_POOL_SIZE: "0", EGRESS_UPSTREAM_CA_FILE: caFile, PATH: process.env.PATH ?? "",
+    LAP_DATA_DIR: dataDir,
+    PORT: "0",
+    MASTER_KEY: MASTER,
+    LOG_LEVEL: "silent",
+    LAP_GATEWAY_CONFIG: gatewayConfig,
+    WARM_POOL_SIZE: "0",
+    EGRESS_UPSTREAM_CA_FILE: caFile,
+    PATH: process.env.PATH ?? "",
     // The fake APIs stand for internet hosts on loopback: allowed the way an operator would.
     LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED,
   };
@@ -66,10 +75,17 @@ test("no real key is in the sandbox's environment, files or processes; the stub 
   const secret = await api<{ id: string }>("POST", "/api/vault", { name: "GITHUB_TOKEN", value: VAULT_VALUE, hosts: ["localhost"] });
   expect(secret.status).toBe(201);
   const otherTeam = await api<{ id: string }>("POST", "/api/teams", { alias: "other team" });
-  expect((await api("POST", "/api/vault", { name: "GITHUB_TOKEN", value: OTHER_TEAM_VALUE, hosts: ["localhost"], team_id: otherTeam.body.id })).status).toBe(201);
+  expect(
+    (await api("POST", "/api/vault", { name: "GITHUB_TOKEN", value: OTHER_TEAM_VALUE, hosts: ["localhost"], team_id: otherTeam.body.id }))
+      .status,
+  ).toBe(201);
   const agent = await api<{ id: string }>("POST", "/api/agents", {
-    name: "vault-user", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin",
-    vault_keys: ["GITHUB_TOKEN"], egress_allow_hosts: ["127.0.0.1"],
+    name: "vault-user",
+    model: "scripted-model",
+    runtime_id: "rt_local_sandbox",
+    harness: "builtin",
+    vault_keys: ["GITHUB_TOKEN"],
+    egress_allow_hosts: ["127.0.0.1"],
   });
   expect(agent.status).toBe(201);
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
@@ -90,10 +106,17 @@ test("no real key is in the sandbox's environment, files or processes; the stub 
   ].join("; ");
   model.script([{ toolCalls: [{ name: "bash", arguments: { command } }] }, { text: "done" }]);
   expect((await api("POST", `/api/sessions/${id}/messages`, { text: "check your secrets" })).status).toBe(202);
-  await waitFor("the turn", async () => (await events(id)).some((e) => e.type === "session.status_idle" || e.type === "session.error"), 60_000);
+  await waitFor(
+    "the turn",
+    async () => (await events(id)).some((e) => e.type === "session.status_idle" || e.type === "session.error"),
+    60_000,
+  );
 
   const all = await events(id);
-  const output = all.filter((e) => e.type === "agent.tool_result").map((e) => JSON.stringify(e.data)).join("\n");
+  const output = all
+    .filter((e) => e.type === "agent.tool_result")
+    .map((e) => JSON.stringify(e.data))
+    .join("\n");
   expect(output).toContain("SCAN_DONE");
   expect(output).toMatch(/STUB=stub_github_token_[0-9a-f]{12}/);
   expect(output).toContain("ENVCOUNT=1");
@@ -119,7 +142,19 @@ test("no real key is in the sandbox's environment, files or processes; the stub 
   expect(JSON.stringify(all)).not.toContain(VAULT_VALUE);
 
   // The egress records of this session: each request, its outcome, the names swapped or refused.
-  const records = (await api<{ data: Array<{ method: string; host: string; outcome: string; swapped: string[]; refused: string[]; session_id: string; agent_id: string }> }>("GET", `/api/sandboxes/egress?session_id=${id}`)).body.data;
+  const records = (
+    await api<{
+      data: Array<{
+        method: string;
+        host: string;
+        outcome: string;
+        swapped: string[];
+        refused: string[];
+        session_id: string;
+        agent_id: string;
+      }>;
+    }>("GET", `/api/sandboxes/egress?session_id=${id}`)
+  ).body.data;
   expect(records.map((r) => [r.method, r.host, r.outcome, r.swapped, r.refused]).reverse()).toEqual([
     ["CONNECT", "localhost", "allowed", [], []],
     ["GET", "localhost", "allowed", ["GITHUB_TOKEN"], []],
@@ -128,25 +163,37 @@ test("no real key is in the sandbox's environment, files or processes; the stub 
   ]);
   for (const r of records) expect(r).toMatchObject({ session_id: id, agent_id: agent.body.id });
   expect(JSON.stringify(records)).not.toContain(VAULT_VALUE);
-  const vault = (await api<{ data: Array<{ name: string; team_id: string | null; last_used_at: string | null }> }>("GET", "/api/vault")).body.data.filter((s) => s.name === "GITHUB_TOKEN");
+  const vault = (
+    await api<{ data: Array<{ name: string; team_id: string | null; last_used_at: string | null }> }>("GET", "/api/vault")
+  ).body.data.filter((s) => s.name === "GITHUB_TOKEN");
   expect(vault.find((s) => s.team_id === null)?.last_used_at).not.toBeNull();
   // The other team's secret of the same name was not used.
   expect(vault.find((s) => s.team_id !== null)?.last_used_at).toBeNull();
 
   // The audit trail: the secret's use and its refusal by name, host and session (never the value), and the sandbox's start.
   type Row = { action: string; object: { type: string; id: string | null }; detail: Record<string, unknown> };
-  const trail = (await api<{ data: Row[] }>("GET", "/api/audit?action=secret.&limit=100")).body.data.filter((r) => r.detail.session_id === id);
+  const trail = (await api<{ data: Row[] }>("GET", "/api/audit?action=secret.&limit=100")).body.data.filter(
+    (r) => r.detail.session_id === id,
+  );
   expect(trail.map((r) => [r.action, r.detail.name, r.detail.host, r.object.id]).sort()).toEqual([
     ["secret.refused", "GITHUB_TOKEN", "127.0.0.1", secret.body.id],
     ["secret.use", "GITHUB_TOKEN", "localhost", secret.body.id],
   ]);
   expect(JSON.stringify(trail)).not.toContain(VAULT_VALUE);
-  const sandboxRows = (await api<{ data: Row[] }>("GET", "/api/audit?object_type=sandbox&limit=100")).body.data.filter((r) => r.detail.session_id === id);
+  const sandboxRows = (await api<{ data: Row[] }>("GET", "/api/audit?object_type=sandbox&limit=100")).body.data.filter(
+    (r) => r.detail.session_id === id,
+  );
   expect(sandboxRows.find((r) => r.action === "sandbox.start")?.detail).toMatchObject({ start: "cold", agent_id: agent.body.id });
 }, 120_000);
 
 test("an agent whose vault key is not in the vault gets a session.error naming it, and no sandbox", async () => {
-  const agent = await api<{ id: string }>("POST", "/api/agents", { name: "missing-secret", model: "scripted-model", runtime_id: "rt_local_sandbox", harness: "builtin", vault_keys: ["NOT_IN_VAULT"] });
+  const agent = await api<{ id: string }>("POST", "/api/agents", {
+    name: "missing-secret",
+    model: "scripted-model",
+    runtime_id: "rt_local_sandbox",
+    harness: "builtin",
+    vault_keys: ["NOT_IN_VAULT"],
+  });
   const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
   const id = session.body.id;
   await waitFor("the session to fail", async () => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status === "error");

@@ -14,8 +14,21 @@ let agentId: string;
 let secretId: string;
 beforeAll(async () => {
   t = await createTestApp({ WARM_POOL_SIZE: "1" });
-  secretId = (await t.json("POST", "/api/vault", { body: { name: "API_TOKEN", value: "real-token-value-0001", hosts: ["api.example.com"] } })).body.id;
-  agentId = (await t.json("POST", "/api/agents", { body: { name: "spec-agent", model: "m", harness: "builtin", vault_keys: ["API_TOKEN"], egress_allow_hosts: ["pypi.org", "*.pythonhosted.org"], environment: { PLAIN: "yes" } } })).body.id;
+  secretId = (
+    await t.json("POST", "/api/vault", { body: { name: "API_TOKEN", value: "real-token-value-0001", hosts: ["api.example.com"] } })
+  ).body.id;
+  agentId = (
+    await t.json("POST", "/api/agents", {
+      body: {
+        name: "spec-agent",
+        model: "m",
+        harness: "builtin",
+        vault_keys: ["API_TOKEN"],
+        egress_allow_hosts: ["pypi.org", "*.pythonhosted.org"],
+        environment: { PLAIN: "yes" },
+      },
+    })
+  ).body.id;
   await t.database.query(`insert into sessions (id, agent_id) values ('ses_spec', $1)`, [agentId]);
 }, 60_000);
 afterAll(async () => {
@@ -34,7 +47,9 @@ describe("an agent's sandbox spec", () => {
     expect(JSON.stringify(a.spec)).not.toContain("real-token-value-0001");
     expect(a.spec.egressAllowHosts!.sort()).toEqual(["*.pythonhosted.org", "api.example.com", "pypi.org"]);
     const policy = s.policies.get(a.spec.labels!.egress_policy!);
-    expect(policy.stubs).toEqual([{ stub: a.spec.env.API_TOKEN!, name: "API_TOKEN", real: "real-token-value-0001", hosts: ["api.example.com"] }]);
+    expect(policy.stubs).toEqual([
+      { stub: a.spec.env.API_TOKEN!, name: "API_TOKEN", real: "real-token-value-0001", hosts: ["api.example.com"] },
+    ]);
     expect(b.hash).toBe(a.hash);
 
     await t.json("PATCH", `/api/vault/${secretId}`, { body: { value: "real-token-value-0002" } });
@@ -48,7 +63,9 @@ describe("an agent's sandbox spec", () => {
   });
 
   test("a vault key with no secret throws naming only the missing one", async () => {
-    const broken = (await t.json("POST", "/api/agents", { body: { name: "broken-agent", model: "m", vault_keys: ["API_TOKEN", "GONE_TOKEN"] } })).body.id;
+    const broken = (
+      await t.json("POST", "/api/agents", { body: { name: "broken-agent", model: "m", vault_keys: ["API_TOKEN", "GONE_TOKEN"] } })
+    ).body.id;
     const err = await t.services.sandboxes.specForAgent(broken).catch((e) => e);
     expect(err).toBeInstanceOf(MissingVaultSecrets);
     expect((err as Error).message).toContain("GONE_TOKEN");
@@ -60,7 +77,10 @@ describe("an agent's sandbox spec", () => {
     const s = t.services.sandboxes;
     const pool = s.pool();
     await pool.topUp();
-    const [slot] = await t.database.query<{ sandbox_id: string; spec_hash: string }>(`select sandbox_id, spec_hash from sandboxes where agent_id = $1 and status = 'warm'`, [agentId]);
+    const [slot] = await t.database.query<{ sandbox_id: string; spec_hash: string }>(
+      `select sandbox_id, spec_hash from sandboxes where agent_id = $1 and status = 'warm'`,
+      [agentId],
+    );
     expect(slot).toBeDefined();
     const handle = (await s.provider().get(slot!.sandbox_id))!;
     const policyId = handle.labels.egress_policy!;

@@ -5,7 +5,8 @@
  */
 import { CONTAINER_ENV_PREFIX } from "../../config/schema";
 
-const NEVER = /^(LAP_|BUN_)|^(MASTER_KEY|ENCRYPTION_KEY|DATABASE_URL|LITELLM_API_KEY|LAP_ACCESS_TOKEN|LAP_REFRESH_TOKEN|LAP_AUTH_TOKEN|HTTP_PROXY|HTTPS_PROXY|NO_PROXY)$/i;
+const NEVER =
+  /^(LAP_|BUN_)|^(MASTER_KEY|ENCRYPTION_KEY|DATABASE_URL|LITELLM_API_KEY|LAP_ACCESS_TOKEN|LAP_REFRESH_TOKEN|LAP_AUTH_TOKEN|HTTP_PROXY|HTTPS_PROXY|NO_PROXY)$/i;
 
 export function containerEnv(lapEnv: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};

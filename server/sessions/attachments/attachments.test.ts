@@ -30,14 +30,29 @@ const counts = async (sessionId: string) => {
 
 describe("bad attachments are a 400 naming the field and write nothing", () => {
   const cases: Array<[string, unknown[], string, RegExp]> = [
-    ["media type not matching the bytes", [{ type: "text", text: "look" }, imageBlock(PNG_1X1, "image/jpeg")], "content.1.source.data", /not image\/jpeg \(they look like image\/png\)/],
-    ["text that is not UTF-8", [documentBlock(Buffer.from([0xff, 0xfe, 0x00, 0x41]).toString("base64"), "text/plain")], "content.0.source.data", /not text\/plain/],
+    [
+      "media type not matching the bytes",
+      [{ type: "text", text: "look" }, imageBlock(PNG_1X1, "image/jpeg")],
+      "content.1.source.data",
+      /not image\/jpeg \(they look like image\/png\)/,
+    ],
+    [
+      "text that is not UTF-8",
+      [documentBlock(Buffer.from([0xff, 0xfe, 0x00, 0x41]).toString("base64"), "text/plain")],
+      "content.0.source.data",
+      /not text\/plain/,
+    ],
     ["a media type LAP does not take", [imageBlock(PNG_1X1, "image/svg+xml")], "content.0.source.media_type", /must be one of/],
     ["bad base64", [imageBlock("iVBORw0KGgo$$$=")], "content.0.source.data", /base64/],
     ["a url source", [{ type: "image", source: { type: "url", url: "http://169.254.169.254/" } }], "content.0.source.type", /only base64/],
     ["one attachment too large", [imageBlock(pngOfSize(MAX_ATTACHMENT_BYTES + 1))], "content.0.source.data", /at most 5 MiB/],
     ["too many", Array.from({ length: MAX_ATTACHMENTS + 1 }, () => imageBlock()), "content", /at most 10 images and documents/],
-    ["too much in total", [imageBlock(pngOfSize(4 * 1024 * 1024)), imageBlock(pngOfSize(3 * 1024 * 1024))], "content", /total at most 6 MiB/],
+    [
+      "too much in total",
+      [imageBlock(pngOfSize(4 * 1024 * 1024)), imageBlock(pngOfSize(3 * 1024 * 1024))],
+      "content",
+      /total at most 6 MiB/,
+    ],
     ["an unknown block type", [{ type: "audio", source: {} }], "content.0.type", /text, image or document/],
   ];
   for (const [name, content, field, message] of cases) {
@@ -56,7 +71,11 @@ describe("bad attachments are a 400 naming the field and write nothing", () => {
 
 test("an image and a document are stored once, referenced from the event, and reach the runtime as base64 blocks", async () => {
   const s = await h.createSession();
-  const res = await post(s.id, [{ type: "text", text: "what is in these?" }, imageBlock(), documentBlock(undefined, undefined, "spec.pdf")]);
+  const res = await post(s.id, [
+    { type: "text", text: "what is in these?" },
+    imageBlock(),
+    documentBlock(undefined, undefined, "spec.pdf"),
+  ]);
   expect(res.status).toBe(202);
   // The runtime got the bytes back as Managed Agents content blocks.
   const received = await h.waitFor("the runtime to get the message", async () => {
@@ -70,10 +89,16 @@ test("an image and a document are stored once, referenced from the event, and re
   const user = (await h.events(s.id)).find((e) => e.type === "user.message")!;
   const parts = user.data.content as any[];
   expect(JSON.stringify(user).length).toBeLessThan(1000);
-  expect(parts[1]).toMatchObject({ type: "image", source: { type: "file", media_type: "image/png" }, size_bytes: Buffer.from(PNG_1X1, "base64").length });
+  expect(parts[1]).toMatchObject({
+    type: "image",
+    source: { type: "file", media_type: "image/png" },
+    size_bytes: Buffer.from(PNG_1X1, "base64").length,
+  });
   expect(parts[2]).toMatchObject({ type: "document", title: "spec.pdf", source: { type: "file", media_type: "application/pdf" } });
   // The bytes are served back with the checked type.
-  const img = await fetch(`${h.url}/api/sessions/${s.id}/attachments/${parts[1].source.file_id}`, { headers: { authorization: `Bearer ${TEST_MASTER_KEY}` } });
+  const img = await fetch(`${h.url}/api/sessions/${s.id}/attachments/${parts[1].source.file_id}`, {
+    headers: { authorization: `Bearer ${TEST_MASTER_KEY}` },
+  });
   expect(img.status).toBe(200);
   expect(img.headers.get("content-type")).toBe("image/png");
   expect(img.headers.get("x-content-type-options")).toBe("nosniff");
@@ -92,17 +117,24 @@ test("a JPEG passes with its own type; the attachment route is 404 for another s
   expect((await fetch(`${h.url}/api/sessions/${s.id}/attachments/${id}`)).status).toBe(401);
   const team = await makeTeam(h.t, "att-other");
   const outsider = await makeUser(h.t, "att-outsider@example.com", team);
-  expect((await fetch(`${h.url}/api/sessions/${s.id}/attachments/${id}`, { headers: { authorization: `Bearer ${outsider.key}` } })).status).toBe(404);
+  expect(
+    (await fetch(`${h.url}/api/sessions/${s.id}/attachments/${id}`, { headers: { authorization: `Bearer ${outsider.key}` } })).status,
+  ).toBe(404);
 });
 
 test("a session can start with an image; a bad one is a 400 that creates no session", async () => {
   const sessions = async () => (await h.t.database.query<{ n: number }>("select count(*)::int as n from sessions"))[0]!.n;
   const before = await sessions();
-  const bad = await h.t.json("POST", "/api/sessions", { body: { agent_id: h.agentId, content: [{ type: "text", text: "see" }, imageBlock(PNG_1X1, "image/gif")] } });
+  const bad = await h.t.json("POST", "/api/sessions", {
+    body: { agent_id: h.agentId, content: [{ type: "text", text: "see" }, imageBlock(PNG_1X1, "image/gif")] },
+  });
   expect(bad.status).toBe(400);
   expect(bad.body.error.fields[0].field).toBe("content.1.source.data");
   expect(await sessions()).toBe(before);
-  expect((await h.t.json("POST", "/api/sessions", { body: { agent_id: h.agentId, prompt: "x", content: [{ type: "text", text: "y" }] } })).status).toBe(400);
+  expect(
+    (await h.t.json("POST", "/api/sessions", { body: { agent_id: h.agentId, prompt: "x", content: [{ type: "text", text: "y" }] } }))
+      .status,
+  ).toBe(400);
   const s = await h.createSession({ content: [{ type: "text", text: "start with this" }, imageBlock()] });
   const user = await h.waitForEvent(s.id, (e) => e.type === "user.message");
   expect((user.data.content as any[])[1]).toMatchObject({ type: "image", source: { type: "file", media_type: "image/png" } });

@@ -79,13 +79,21 @@ const source = <T extends readonly [string, ...string[]]>(types: T) =>
       const bytes = Buffer.from(s.data, "base64");
       if (!bytesMatch(s.media_type, bytes)) {
         const seen = sniff(bytes);
-        ctx.addIssue({ code: "custom", path: ["data"], message: `the bytes are not ${s.media_type}${seen ? ` (they look like ${seen})` : ""}` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["data"],
+          message: `the bytes are not ${s.media_type}${seen ? ` (they look like ${seen})` : ""}`,
+        });
       }
     });
 
 export const imageBlock = z.object({ type: z.literal("image"), source: source(IMAGE_TYPES) }).strict();
 export const documentBlock = z
-  .object({ type: z.literal("document"), source: source(DOCUMENT_TYPES), title: z.string().min(1).max(200, "at most 200 characters").optional() })
+  .object({
+    type: z.literal("document"),
+    source: source(DOCUMENT_TYPES),
+    title: z.string().min(1).max(200, "at most 200 characters").optional(),
+  })
   .strict();
 export const textBlock = z.object({ type: z.literal("text"), text: z.string().min(1, "must not be empty").max(100_000) }).strict();
 
@@ -103,9 +111,14 @@ export const messageContent = z
   .superRefine((parts, ctx) => {
     const attached = parts.filter((p) => p.type !== "text") as AttachmentBlock[];
     if (parts.length - attached.length > 20) ctx.addIssue({ code: "custom", message: "at most 20 text parts" });
-    if (attached.length > MAX_ATTACHMENTS) ctx.addIssue({ code: "custom", message: `at most ${MAX_ATTACHMENTS} images and documents in one message` });
+    if (attached.length > MAX_ATTACHMENTS)
+      ctx.addIssue({ code: "custom", message: `at most ${MAX_ATTACHMENTS} images and documents in one message` });
     const total = attached.reduce((n, p) => n + base64Bytes(p.source.data), 0);
-    if (total > MAX_ATTACHMENT_TOTAL_BYTES) ctx.addIssue({ code: "custom", message: `attachments total at most ${mb(MAX_ATTACHMENT_TOTAL_BYTES)} once decoded in one message (these are ${(total / 1024 / 1024).toFixed(1)} MiB)` });
+    if (total > MAX_ATTACHMENT_TOTAL_BYTES)
+      ctx.addIssue({
+        code: "custom",
+        message: `attachments total at most ${mb(MAX_ATTACHMENT_TOTAL_BYTES)} once decoded in one message (these are ${(total / 1024 / 1024).toFixed(1)} MiB)`,
+      });
   });
 
 /**

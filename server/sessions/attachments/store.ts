@@ -28,12 +28,17 @@ export async function storeAttachmentsInTx(tx: Query, sessionId: string, content
     }
     const bytes = Buffer.from(part.source.data, "base64");
     const id = newId();
-    const title = part.type === "document" ? part.title ?? null : null;
+    const title = part.type === "document" ? (part.title ?? null) : null;
     await tx.query(
       "insert into session_attachments (id, session_id, kind, media_type, title, size_bytes, sha256, data) values ($1, $2, $3, $4, $5, $6, $7, $8)",
       [id, sessionId, part.type, part.source.media_type, title, bytes.length, createHash("sha256").update(bytes).digest("hex"), bytes],
     );
-    const ref: StoredAttachmentRef = { type: part.type, source: { type: "file", file_id: id, media_type: part.source.media_type }, size_bytes: bytes.length, ...(title ? { title } : {}) };
+    const ref: StoredAttachmentRef = {
+      type: part.type,
+      source: { type: "file", file_id: id, media_type: part.source.media_type },
+      size_bytes: bytes.length,
+      ...(title ? { title } : {}),
+    };
     out.push(ref as unknown as ContentPart);
   }
   return out;
@@ -53,12 +58,18 @@ export async function resolveAttachments(db: Query, sessionId: string, content: 
     const row = byId.get(p.source.file_id);
     if (!row) return { type: "text", text: `[attachment ${p.source.file_id} is no longer stored]` };
     const source = { type: "base64", media_type: row.media_type, data: Buffer.from(row.data).toString("base64") };
-    return (p.type === "document" ? { type: "document", source, ...(p.title ? { title: p.title } : {}) } : { type: "image", source }) as ContentPart;
+    return (
+      p.type === "document" ? { type: "document", source, ...(p.title ? { title: p.title } : {}) } : { type: "image", source }
+    ) as ContentPart;
   });
 }
 
 /** One attachment of a session, for the dashboard (the caller checked the session is visible). */
-export async function readAttachment(db: Query, sessionId: string, id: string): Promise<{ mediaType: string; bytes: Uint8Array; title: string | null } | null> {
+export async function readAttachment(
+  db: Query,
+  sessionId: string,
+  id: string,
+): Promise<{ mediaType: string; bytes: Uint8Array; title: string | null } | null> {
   const [row] = await db.query<{ media_type: string; data: Uint8Array; title: string | null }>(
     "select media_type, data, title from session_attachments where session_id = $1 and id = $2",
     [sessionId, id],

@@ -113,7 +113,8 @@ export class LiveBus {
     this.deliver(sessionId, events);
     this.observeLag("local", events);
     let payload = JSON.stringify({ o: this.origin, s: sessionId, e: events } satisfies WireEvents);
-    if (Buffer.byteLength(payload) > MAX_INLINE_PAYLOAD) payload = JSON.stringify({ o: this.origin, s: sessionId, hi: events.at(-1)!.seq } satisfies WireEvents);
+    if (Buffer.byteLength(payload) > MAX_INLINE_PAYLOAD)
+      payload = JSON.stringify({ o: this.origin, s: sessionId, hi: events.at(-1)!.seq } satisfies WireEvents);
     this.outbox.push(payload);
     this.sending ??= this.sendOutbox();
   }

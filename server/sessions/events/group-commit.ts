@@ -40,7 +40,8 @@ export class GroupCommit {
     while (this.waiting.length) {
       let events = 0;
       let n = 0;
-      while (n < this.waiting.length && (n === 0 || events + this.waiting[n]!.events.length <= MAX_EVENTS_PER_STATEMENT)) events += this.waiting[n++]!.events.length;
+      while (n < this.waiting.length && (n === 0 || events + this.waiting[n]!.events.length <= MAX_EVENTS_PER_STATEMENT))
+        events += this.waiting[n++]!.events.length;
       await this.write(this.waiting.splice(0, n));
     }
     this.draining = false;

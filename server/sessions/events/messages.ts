@@ -28,7 +28,11 @@ export interface OpenMessage {
 }
 
 const textOfContent = (content: unknown): string =>
-  Array.isArray(content) ? content.map((p) => (p && typeof p === "object" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : "")).join("") : "";
+  Array.isArray(content)
+    ? content
+        .map((p) => (p && typeof p === "object" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : ""))
+        .join("")
+    : "";
 
 /** The text a delta or message event carries. */
 export function pieceText(data: Record<string, unknown>): string {
@@ -61,7 +65,10 @@ const cutsShort = (e: NewEvent) =>
 export class MessageAssembler {
   private open: { messageId: string; text: string } | null = null;
 
-  constructor(private readonly chunked: boolean, resumed?: OpenMessage | null) {
+  constructor(
+    private readonly chunked: boolean,
+    resumed?: OpenMessage | null,
+  ) {
     if (resumed) this.open = { messageId: resumed.messageId, text: resumed.text };
   }
 
@@ -78,7 +85,13 @@ export class MessageAssembler {
       // have the text.
       this.open ??= { messageId: newMessageId(), text: "" };
       this.open.text = "";
-      return [{ type: DELTA, data: { type: DELTA, message_id: this.open.messageId, text: "", restarted: e.data.restarted }, providerEventId: e.providerEventId }];
+      return [
+        {
+          type: DELTA,
+          data: { type: DELTA, message_id: this.open.messageId, text: "", restarted: e.data.restarted },
+          providerEventId: e.providerEventId,
+        },
+      ];
     }
     const isPiece = e.type === DELTA || (this.chunked && e.type === "agent.message");
     if (isPiece) {
@@ -103,7 +116,17 @@ export class MessageAssembler {
     this.open = null;
     // No runtime id: the message is LAP's. It is written with the event that ended it (which has the
     // runtime's id a re-attached stream resumes after), or at the end of the turn.
-    return [{ type: "agent.message", data: { type: "agent.message", content: [{ type: "text", text }], message_id: messageId, ...(incomplete ? { incomplete: true } : {}) } }];
+    return [
+      {
+        type: "agent.message",
+        data: {
+          type: "agent.message",
+          content: [{ type: "text", text }],
+          message_id: messageId,
+          ...(incomplete ? { incomplete: true } : {}),
+        },
+      },
+    ];
   }
 }
 
@@ -124,7 +147,11 @@ export function planWrite(batch: NewEvent[], storedFrom: Map<string, number>): {
       if (finished.has(id)) continue;
       const prev = events.at(-1);
       if (prev?.type === DELTA && prev.data.message_id === id) {
-        events[events.length - 1] = { type: DELTA, data: { ...prev.data, text: String(prev.data.text) + String(e.data.text) }, providerEventId: e.providerEventId ?? prev.providerEventId };
+        events[events.length - 1] = {
+          type: DELTA,
+          data: { ...prev.data, text: String(prev.data.text) + String(e.data.text) },
+          providerEventId: e.providerEventId ?? prev.providerEventId,
+        };
         continue;
       }
     } else if (e.type === "agent.message" && typeof e.data.message_id === "string") {

@@ -38,12 +38,21 @@ async function newSession() {
   await db.query("insert into sessions (id) values ($1)", [id]);
   return id;
 }
-const msg = (text: string, providerEventId?: string): NewEvent => ({ type: "agent.message", data: { content: [{ type: "text", text }] }, providerEventId });
-const lastSeq = async (id: string) => Number((await db.query<{ last_seq: string }>("select last_seq from sessions where id = $1", [id]))[0]!.last_seq);
+const msg = (text: string, providerEventId?: string): NewEvent => ({
+  type: "agent.message",
+  data: { content: [{ type: "text", text }] },
+  providerEventId,
+});
+const lastSeq = async (id: string) =>
+  Number((await db.query<{ last_seq: string }>("select last_seq from sessions where id = $1", [id]))[0]!.last_seq);
 function hear(sessionId: string) {
   const got: StoredEvent[] = [];
   const hints: number[] = [];
-  const off = remote.subscribe(sessionId, (events) => got.push(...events), (hi) => hints.push(hi));
+  const off = remote.subscribe(
+    sessionId,
+    (events) => got.push(...events),
+    (hi) => hints.push(hi),
+  );
   return { got, hints, off };
 }
 const until = async (what: string, ok: () => boolean) => {
@@ -65,7 +74,11 @@ describe("event store", () => {
     const first = await store.append(id, [msg("one", "e1"), msg("two", "e2")], "turn_a");
     expect(first.map((e) => e.seq)).toEqual([1, 2]);
     // A re-read stream repeats e1 and e2 and brings e3; a repeat inside one batch counts once too.
-    const retry = await store.append(id, [msg("one", "e1"), msg("two", "e2"), msg("three", "e3"), msg("three again", "e3"), msg("no id")], "turn_a");
+    const retry = await store.append(
+      id,
+      [msg("one", "e1"), msg("two", "e2"), msg("three", "e3"), msg("three again", "e3"), msg("no id")],
+      "turn_a",
+    );
     expect(retry.map((e) => [e.seq, (e.data.content as Array<{ text: string }>)[0]!.text])).toEqual([
       [3, "three"],
       [4, "no id"],
@@ -111,9 +124,11 @@ describe("event store", () => {
     const ids = await Promise.all(Array.from({ length: 8 }, () => newSession()));
     const heard = ids.map((id) => hear(id));
     // 8 sessions appending 25 events each concurrently: far more batches than NOTIFY round trips.
-    await Promise.all(ids.map(async (id) => {
-      for (let i = 0; i < 25; i++) await store.append(id, [msg(`${id}:${i}`)]);
-    }));
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let i = 0; i < 25; i++) await store.append(id, [msg(`${id}:${i}`)]);
+      }),
+    );
     await until("every remote batch", () => heard.every((h) => h.got.length === 25));
     for (const h of heard) {
       h.off();
@@ -136,15 +151,19 @@ describe("group commit", () => {
     const c = counting();
     const grouped = new EventStore({ database: c.database });
     const ids = await Promise.all(Array.from({ length: 10 }, () => newSession()));
-    await Promise.all(ids.map(async (id) => {
-      for (let i = 0; i < 20; i++) await grouped.append(id, [msg(`${id}:${i}`)]);
-    }));
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let i = 0; i < 20; i++) await grouped.append(id, [msg(`${id}:${i}`)]);
+      }),
+    );
     // 200 appends; with one statement in flight, far fewer statements.
     expect(c.statements).toBeLessThan(100);
     for (const id of ids) {
       const all = await grouped.list(id, 0, 100);
       expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-      expect(all.map((e) => (e.data.content as Array<{ text: string }>)[0]!.text)).toEqual(Array.from({ length: 20 }, (_, i) => `${id}:${i}`));
+      expect(all.map((e) => (e.data.content as Array<{ text: string }>)[0]!.text)).toEqual(
+        Array.from({ length: 20 }, (_, i) => `${id}:${i}`),
+      );
       expect(await lastSeq(id)).toBe(20);
     }
   });
@@ -169,9 +188,12 @@ describe("group commit", () => {
     const ids = await Promise.all(Array.from({ length: 6 }, () => newSession()));
     const other = new EventStore({ database: db });
     // Each writer walks the sessions in a different order, so their batches hold different sets.
-    const write = (s: EventStore, order: string[]) => Promise.all(order.map(async (id) => {
-      for (let i = 0; i < 15; i++) await s.append(id, [msg(`${i}`), msg(`${i}'`)]);
-    }));
+    const write = (s: EventStore, order: string[]) =>
+      Promise.all(
+        order.map(async (id) => {
+          for (let i = 0; i < 15; i++) await s.append(id, [msg(`${i}`), msg(`${i}'`)]);
+        }),
+      );
     await Promise.all([write(store, ids), write(other, [...ids].reverse()), write(store, [...ids].reverse()), write(other, ids)]);
     for (const id of ids) {
       expect((await store.list(id, 0, 200)).map((e) => e.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));

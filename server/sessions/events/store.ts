@@ -61,10 +61,12 @@ export class EventStore {
     const stored = await this.deps.database.transaction(async (tx) => {
       for (const c of compact) {
         // The primary key's range (session_id, seq >= first delta) bounds the scan to this message's tail of the log.
-        await tx.query(
-          "delete from session_events where session_id = $1 and seq >= $2 and type = $3 and data->>'message_id' = $4",
-          [sessionId, c.fromSeq, DELTA, c.messageId],
-        );
+        await tx.query("delete from session_events where session_id = $1 and seq >= $2 and type = $3 and data->>'message_id' = $4", [
+          sessionId,
+          c.fromSeq,
+          DELTA,
+          c.messageId,
+        ]);
       }
       return this.appendInTx(tx, sessionId, events, turnId);
     });

@@ -53,7 +53,14 @@ export const sessionEventData = z.discriminatedUnion("type", [
    * A whole message of the agent. `message_id` (LAP's, for messages it assembled from deltas) names
    * the `agent.message_delta` events it replaces; `incomplete` marks a reply the turn cut short.
    */
-  z.object({ type: z.literal("agent.message"), content: contentParts, message_id: z.string().optional(), incomplete: z.boolean().optional() }).loose(),
+  z
+    .object({
+      type: z.literal("agent.message"),
+      content: contentParts,
+      message_id: z.string().optional(),
+      incomplete: z.boolean().optional(),
+    })
+    .loose(),
   /**
    * A piece of a message still being written (docs/sessions.md "Messages and deltas"): stored while
    * the message streams and deleted when its `agent.message` is stored.
@@ -70,12 +77,22 @@ export const sessionEventData = z.discriminatedUnion("type", [
       evaluated_permission: z.string().optional(),
     })
     .loose(),
-  z.object({ type: z.literal("agent.tool_result"), tool_use_id: z.string().optional(), content: z.unknown().optional(), is_error: z.boolean().optional() }).loose(),
+  z
+    .object({
+      type: z.literal("agent.tool_result"),
+      tool_use_id: z.string().optional(),
+      content: z.unknown().optional(),
+      is_error: z.boolean().optional(),
+    })
+    .loose(),
   z
     .object({
       type: z.literal("session.status_idle"),
       /** `requires_action` lists the tool_use ids waiting for a decision in `event_ids`. */
-      stop_reason: z.object({ type: z.string(), event_ids: z.array(z.string()).optional() }).loose().optional(),
+      stop_reason: z
+        .object({ type: z.string(), event_ids: z.array(z.string()).optional() })
+        .loose()
+        .optional(),
     })
     .loose(),
   z.object({ type: z.literal("session.error"), error: z.object({ message: z.string() }).loose() }).loose(),
@@ -84,7 +101,16 @@ export const sessionEventData = z.discriminatedUnion("type", [
   z.object({ type: z.literal("session.recovered"), turn_id: z.string().optional() }).loose(),
   z.object({ type: z.literal("session.stopped"), reason: z.string().optional() }).loose(),
   /** A pull request the session's sandbox opened, as GitHub answered it (docs/github.md). */
-  z.object({ type: z.literal("session.pull_request"), url: z.string(), number: z.number().nullable(), title: z.string().nullable(), repository: z.string().nullable(), host: z.string() }).loose(),
+  z
+    .object({
+      type: z.literal("session.pull_request"),
+      url: z.string(),
+      number: z.number().nullable(),
+      title: z.string().nullable(),
+      repository: z.string().nullable(),
+      host: z.string(),
+    })
+    .loose(),
   /** The rules and skills (names and versions) a sandboxed harness was given when it was bound (docs/skills.md). */
   z
     .object({

@@ -21,9 +21,15 @@ beforeAll(async () => {
   const a = await h.createSession({ prompt: "Draft the aardvark migration plan for the warehouse" });
   mine = a.id;
   teamB = await makeTeamKey(h.t, "searcher");
-  const agentB = await h.t.json("POST", "/api/agents", { key: teamB.key, body: { name: "team-b-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId } });
+  const agentB = await h.t.json("POST", "/api/agents", {
+    key: teamB.key,
+    body: { name: "team-b-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId },
+  });
   expect(agentB.status).toBe(201);
-  const b = await h.t.json("POST", "/api/sessions", { key: teamB.key, body: { agent_id: agentB.body.id, prompt: "Another aardvark, and a secret pangolin" } });
+  const b = await h.t.json("POST", "/api/sessions", {
+    key: teamB.key,
+    body: { agent_id: agentB.body.id, prompt: "Another aardvark, and a secret pangolin" },
+  });
   expect(b.status).toBe(201);
   theirs = b.body.id;
   await h.waitForStatus(mine, "idle");
@@ -86,7 +92,12 @@ describe("session search", () => {
   });
 
   test("bad queries are 400 naming the field; operators in q are only words", async () => {
-    for (const [q, field] of [["", "q"], [" ", "q"], ["a", "q"], ["x".repeat(201), "q"]] as const) {
+    for (const [q, field] of [
+      ["", "q"],
+      [" ", "q"],
+      ["a", "q"],
+      ["x".repeat(201), "q"],
+    ] as const) {
       const res = await search(q);
       expect(res.status).toBe(400);
       expect(res.body.error.fields.map((f: any) => f.field)).toContain(field);
@@ -118,6 +129,10 @@ test("the message match can use the full-text index (drizzle/0014_session_search
 });
 
 test("splitHeadline splits at the markers", () => {
-  expect(splitHeadline("a \uE000b\uE001 c")).toEqual([{ text: "a ", match: false }, { text: "b", match: true }, { text: " c", match: false }]);
+  expect(splitHeadline("a \uE000b\uE001 c")).toEqual([
+    { text: "a ", match: false },
+    { text: "b", match: true },
+    { text: " c", match: false },
+  ]);
   expect(splitHeadline("plain")).toEqual([{ text: "plain", match: false }]);
 });

@@ -18,9 +18,21 @@ const STOP = "\uE001";
 const HEADLINE = `StartSel=${START}, StopSel=${STOP}, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
 
 interface HitRow {
-  id: string; agent_id: string | null; agent_name: string | null; title: string; status: string; runtime_id: string | null; error: string | null;
-  last_seq: number; team_id: string; created_at: Date | string; updated_at: Date | string; spend: number;
-  seq: number | null; title_hit: boolean; headline: string | null;
+  id: string;
+  agent_id: string | null;
+  agent_name: string | null;
+  title: string;
+  status: string;
+  runtime_id: string | null;
+  error: string | null;
+  last_seq: number;
+  team_id: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+  spend: number;
+  seq: number | null;
+  title_hit: boolean;
+  headline: string | null;
 }
 
 /**
@@ -66,9 +78,18 @@ export async function searchSessions(database: Database, query: SearchSessionsQu
       const highlights = splitHeadline(r.headline ?? r.title);
       return {
         session: {
-          id: r.id, agent_id: r.agent_id, agent_name: r.agent_name, title: r.title, status: r.status as never, runtime_id: r.runtime_id, error: r.error,
-          last_seq: Number(r.last_seq), team_id: r.team_id, spend: Number(r.spend),
-          created_at: new Date(r.created_at).toISOString(), updated_at: new Date(r.updated_at).toISOString(),
+          id: r.id,
+          agent_id: r.agent_id,
+          agent_name: r.agent_name,
+          title: r.title,
+          status: r.status as never,
+          runtime_id: r.runtime_id,
+          error: r.error,
+          last_seq: Number(r.last_seq),
+          team_id: r.team_id,
+          spend: Number(r.spend),
+          created_at: new Date(r.created_at).toISOString(),
+          updated_at: new Date(r.updated_at).toISOString(),
         },
         matched: (r.seq !== null ? "message" : "title") as "message" | "title",
         seq: r.seq === null ? null : Number(r.seq),

@@ -57,7 +57,12 @@ export class OrderedFeed {
   private offer(events: StoredEvent[]) {
     if (this.closed) return;
     // Fast path for a caught-up client: the batch continues exactly where we are.
-    if (!this.catchingUp && this.pending.size === 0 && events[0]?.seq === this.last + 1 && events.at(-1)!.seq === this.last + events.length) {
+    if (
+      !this.catchingUp &&
+      this.pending.size === 0 &&
+      events[0]?.seq === this.last + 1 &&
+      events.at(-1)!.seq === this.last + events.length
+    ) {
       this.last += events.length;
       this.send(events);
       return;

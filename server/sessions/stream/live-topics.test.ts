@@ -24,7 +24,8 @@ beforeAll(async () => {
   await bus.start();
   const real = new EventStore({ database: db, onAppended: (id, events) => bus.publish(id, events) });
   store = Object.assign(Object.create(real) as EventStore, {
-    list: (sessionId: string, after: number, limit: number) => (failList ? Promise.reject(new Error("database went away")) : real.list(sessionId, after, limit)),
+    list: (sessionId: string, after: number, limit: number) =>
+      failList ? Promise.reject(new Error("database went away")) : real.list(sessionId, after, limit),
   });
   topics = new LiveTopics({ bus, store });
   topics.bindServer({ publish: (topic: string, data: string) => published.push({ topic, seq: (JSON.parse(data) as StoredEvent).seq }) });
@@ -44,8 +45,13 @@ function socket() {
   };
   return { s, api };
 }
-const append = (n: number) => store.append("ses_topics", Array.from({ length: n }, (_, i) => ({ type: "agent.message", data: { content: [{ type: "text", text: `m${i}` }] } })));
-const lastSeq = async () => Number((await db.query<{ last_seq: number }>("select last_seq from sessions where id = 'ses_topics'"))[0]!.last_seq);
+const append = (n: number) =>
+  store.append(
+    "ses_topics",
+    Array.from({ length: n }, (_, i) => ({ type: "agent.message", data: { content: [{ type: "text", text: `m${i}` }] } })),
+  );
+const lastSeq = async () =>
+  Number((await db.query<{ last_seq: number }>("select last_seq from sessions where id = 'ses_topics'"))[0]!.last_seq);
 
 describe("live topics", () => {
   test("a replaying socket sends history itself, then joins the topic; live events are published once each", async () => {

@@ -81,7 +81,13 @@ class SessionTopic {
   ) {
     // Unique per topic: sockets of a failed topic, still closing, never hear its successor.
     this.name = `lap:session:${sessionId}:${++topicCounter}`;
-    this.feed = new OrderedFeed(deps, sessionId, after, (events) => this.broadcast(events), (err) => this.fail(err));
+    this.feed = new OrderedFeed(
+      deps,
+      sessionId,
+      after,
+      (events) => this.broadcast(events),
+      (err) => this.fail(err),
+    );
     this.started = this.feed.start().then(() => {
       this.live = true;
       for (const c of [...this.waiting]) c.tryJoin();
@@ -146,10 +152,16 @@ class TopicClient {
     private readonly socket: TopicSocket,
     private readonly topic: SessionTopic | null,
   ) {
-    this.feed = new OrderedFeed(deps, sessionId, after, (events) => {
-      socket.send(events);
-      this.tryJoin();
-    }, (err) => this.fail(err));
+    this.feed = new OrderedFeed(
+      deps,
+      sessionId,
+      after,
+      (events) => {
+        socket.send(events);
+        this.tryJoin();
+      },
+      (err) => this.fail(err),
+    );
   }
 
   async start() {

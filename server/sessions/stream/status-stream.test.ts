@@ -65,7 +65,14 @@ describe("session status stream", () => {
     c.close();
     const mine = c.out.filter((x) => x.id === s.id);
     expect(mine[0]).toMatchObject({ op: "insert", status: "creating", agent_id: h.agentId });
-    expect(mine.map((x) => `${x.op}:${x.status}`)).toEqual(["insert:creating", "update:idle", "update:running", "update:idle", "update:stopped", "delete:stopped"]);
+    expect(mine.map((x) => `${x.op}:${x.status}`)).toEqual([
+      "insert:creating",
+      "update:idle",
+      "update:running",
+      "update:idle",
+      "update:stopped",
+      "delete:stopped",
+    ]);
     expect(Number.isNaN(Date.parse(mine[1]!.updated_at))).toBe(false);
   });
 
@@ -73,7 +80,10 @@ describe("session status stream", () => {
     const s = await h.createSession();
     await h.waitForStatus(s.id, "idle");
     const c = await open();
-    await h.t.services.sessions.sessions.append(s.id, Array.from({ length: 20 }, (_, i) => ({ type: "agent.message", data: { content: [{ type: "text", text: `x${i}` }] } })));
+    await h.t.services.sessions.sessions.append(
+      s.id,
+      Array.from({ length: 20 }, (_, i) => ({ type: "agent.message", data: { content: [{ type: "text", text: `x${i}` }] } })),
+    );
     await h.t.json("POST", `/api/sessions/${s.id}/stop`);
     await h.waitFor("stop on the stream", async () => c.out.some((x) => x.id === s.id && x.status === "stopped"));
     c.close();

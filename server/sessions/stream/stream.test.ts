@@ -15,9 +15,16 @@ afterAll(() => h?.close());
 const svc = () => h.t.services.sessions.sessions;
 const appendMany = async (sessionId: string, n: number, tag: string) => {
   for (let i = 0; i < n; i += 10)
-    await svc().append(sessionId, Array.from({ length: Math.min(10, n - i) }, (_, j) => ({ type: "agent.message", data: { content: [{ type: "text", text: `${tag}${i + j}` }] } })));
+    await svc().append(
+      sessionId,
+      Array.from({ length: Math.min(10, n - i) }, (_, j) => ({
+        type: "agent.message",
+        data: { content: [{ type: "text", text: `${tag}${i + j}` }] },
+      })),
+    );
 };
-const expectRun = (events: StoredEvent[], from: number, to: number) => expect(events.map((e) => e.seq)).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
+const expectRun = (events: StoredEvent[], from: number, to: number) =>
+  expect(events.map((e) => e.seq)).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
 
 function openWs(path: string, headers: Record<string, string> = authHeaders) {
   const ws = new WebSocket(`${h.url.replace("http", "ws")}${path}`, { headers } as never);
@@ -163,11 +170,22 @@ describe("WebSocket", () => {
     const clients = sessions.map((s) => openWs(`/api/sessions/${s.id}/stream?after=0`));
     await Promise.all(clients.map((c) => c.opened));
     await Promise.all(sessions.map((s, i) => h.send(s.id, `hello ${i}`)));
-    await h.waitFor("all 50 turns streamed", async () => clients.every((c) => c.received.some((e) => e.type === "session.status_idle")), 30_000);
+    await h.waitFor(
+      "all 50 turns streamed",
+      async () => clients.every((c) => c.received.some((e) => e.type === "session.status_idle")),
+      30_000,
+    );
     for (const [i, c] of clients.entries()) {
       c.ws.close();
-      expectRun(c.received.filter((e) => e.seq <= c.received.at(-1)!.seq), 1, c.received.at(-1)!.seq);
-      const text = c.received.filter((e) => e.type === "agent.message").map((e) => (e.data.content as Array<{ text: string }>)[0]!.text).join("");
+      expectRun(
+        c.received.filter((e) => e.seq <= c.received.at(-1)!.seq),
+        1,
+        c.received.at(-1)!.seq,
+      );
+      const text = c.received
+        .filter((e) => e.type === "agent.message")
+        .map((e) => (e.data.content as Array<{ text: string }>)[0]!.text)
+        .join("");
       expect(text).toBe(`You said: hello ${i}`);
     }
   }, 60_000);
@@ -194,6 +212,6 @@ describe("live bus across replicas", () => {
     feed.close();
     await bus.stop();
     expectRun(got, 3, 8);
-    expect(((got.at(-1)!.data.content as Array<{ text: string }>)[0]!.text).length).toBe(20_000);
+    expect((got.at(-1)!.data.content as Array<{ text: string }>)[0]!.text.length).toBe(20_000);
   });
 });

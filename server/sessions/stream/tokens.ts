@@ -13,7 +13,10 @@ const STREAM_PATH = /^\/api\/sessions\/([^/]+)\/stream$/;
 export class StreamTokens {
   private readonly secret: Buffer;
 
-  constructor(masterKey: string, private readonly now: () => number = Date.now) {
+  constructor(
+    masterKey: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.secret = createHmac("sha256", "lap-stream-token").update(masterKey).digest();
   }
 

@@ -56,8 +56,13 @@ export class TitleService {
     await this.deps.database.transaction(async (tx) => {
       await tx.query("update sessions set title = $2, updated_at = now() where id = $1", [sessionId, title]);
       await (this.deps.audit ?? NO_AUDIT).record(tx, {
-        actor, action: "session.rename", objectType: "session", objectId: sessionId, teamId: session.teamId,
-        before: { title: session.title }, after: { title },
+        actor,
+        action: "session.rename",
+        objectType: "session",
+        objectId: sessionId,
+        teamId: session.teamId,
+        before: { title: session.title },
+        after: { title },
       });
     });
     return this.deps.sessions.get(sessionId, actor);
@@ -66,13 +71,23 @@ export class TitleService {
   /** Called by the worker when a turn completed; never throws (the session carries on either way). */
   afterTurn(sessionId: string): void {
     if (!this.enabled) return;
-    void this.generate(sessionId).catch((err) => this.deps.log.warn({ err: (err as Error).message, session_id: sessionId }, "session title not generated"));
+    void this.generate(sessionId).catch((err) =>
+      this.deps.log.warn({ err: (err as Error).message, session_id: sessionId }, "session title not generated"),
+    );
   }
 
   /** Generates and stores the title when this was the first turn and the title is still empty; returns it (null: skipped). */
   async generate(sessionId: string): Promise<string | null> {
     if (!this.deps.model || !this.deps.call) return null;
-    const [s] = await this.deps.database.query<{ title: string; team_id: string; owner_user_id: string | null; agent_id: string | null; model: string | null; generate_titles: boolean | null; done: number }>(
+    const [s] = await this.deps.database.query<{
+      title: string;
+      team_id: string;
+      owner_user_id: string | null;
+      agent_id: string | null;
+      model: string | null;
+      generate_titles: boolean | null;
+      done: number;
+    }>(
       `select s.title, s.team_id, s.owner_user_id, s.agent_id, a.model, a.generate_titles,
               (select count(*)::int from session_turns t where t.session_id = s.id and t.status = 'completed') as done
          from sessions s left join agents a on a.id = s.agent_id where s.id = $1`,
@@ -85,13 +100,24 @@ export class TitleService {
     const transcript = await this.transcript(sessionId);
     if (!transcript) return null;
     const answer = await this.deps.call(
-      { model, max_tokens: 32, temperature: 0.2, messages: [{ role: "system", content: PROMPT }, { role: "user", content: transcript }] },
+      {
+        model,
+        max_tokens: 32,
+        temperature: 0.2,
+        messages: [
+          { role: "system", content: PROMPT },
+          { role: "user", content: transcript },
+        ],
+      },
       { sessionId, agentId: s.agent_id, teamId: s.team_id, userId: s.owner_user_id, keyAlias: TITLE_KEY_ALIAS },
     );
     const title = cleanTitle(answer?.choices?.[0]?.message?.content);
     if (!title) throw new Error("the title model answered with no usable text");
     // Only over an empty title: a rename that landed while the model was writing wins.
-    const written = await this.deps.database.query("update sessions set title = $2, updated_at = now() where id = $1 and title = '' returning id", [sessionId, title]);
+    const written = await this.deps.database.query(
+      "update sessions set title = $2, updated_at = now() where id = $1 and title = '' returning id",
+      [sessionId, title],
+    );
     return written.length ? title : null;
   }
 
@@ -106,7 +132,12 @@ export class TitleService {
     if (first < 0) return "";
     const user = rows[first]!.text ?? "";
     const next = rows.findIndex((r, i) => i > first && r.type === "user.message");
-    const agent = rows.slice(first + 1, next < 0 ? undefined : next).map((r) => r.text ?? "").join(" ").replace(/\s+/g, " ").trim();
+    const agent = rows
+      .slice(first + 1, next < 0 ? undefined : next)
+      .map((r) => r.text ?? "")
+      .join(" ")
+      .replace(/\s+/g, " ")
+      .trim();
     if (!user.trim()) return "";
     return `User: ${user.slice(0, MAX_INPUT_CHARS)}${agent ? `\n\nAgent: ${agent.slice(0, MAX_INPUT_CHARS)}` : ""}`;
   }
@@ -115,7 +146,11 @@ export class TitleService {
 /** One line of plain text: no quotes around it, no control characters, no trailing period, capped. */
 export function cleanTitle(raw: unknown): string {
   if (typeof raw !== "string") return "";
-  const line = raw.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? "";
+  const line =
+    raw
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? "";
   // eslint-disable-next-line no-control-regex
   let t = line.replace(/[\u0000-\u001f\u007f\uE000\uE001]/g, "").replace(/^(title:\s*)/i, "");
   for (let i = 0; i < 3; i++) t = t.replace(/^["'“”‘’`*#\s]+|["'“”‘’`*\s.]+$/g, "");

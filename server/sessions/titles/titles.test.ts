@@ -20,13 +20,18 @@ let openai: FakeOpenAI;
 beforeAll(async () => {
   openai = startFakeOpenAI({ apiKey: "sk-fake-title-provider" });
   const dir = mkdtempSync(join(tmpdir(), "lap-titles-"));
-  writeFileSync(join(dir, "config.yaml"), `
+  writeFileSync(
+    join(dir, "config.yaml"),
+    `
 model_list:
   - model_name: title-fake
     litellm_params: { model: openai/gpt-4o-mini, api_base: ${openai.url}, api_key: sk-fake-title-provider }
     model_info: { input_cost_per_token: 0.001, output_cost_per_token: 0.002 }
-`);
-  h = await sessionHarness({ env: { LAP_GATEWAY_CONFIG: join(dir, "config.yaml"), LAP_TITLE_MODEL: "title-fake", LAP_GATEWAY_SPEND_FLUSH_MS: "50" } });
+`,
+  );
+  h = await sessionHarness({
+    env: { LAP_GATEWAY_CONFIG: join(dir, "config.yaml"), LAP_TITLE_MODEL: "title-fake", LAP_GATEWAY_SPEND_FLUSH_MS: "50" },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -60,7 +65,14 @@ describe("generated titles", () => {
       return r.length ? r : undefined;
     });
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ key_alias: TITLE_KEY_ALIAS, agent_id: h.agentId, session_id: s.id, model_group: "title-fake", status: "success", team_id: s.team_id });
+    expect(rows[0]).toMatchObject({
+      key_alias: TITLE_KEY_ALIAS,
+      agent_id: h.agentId,
+      session_id: s.id,
+      model_group: "title-fake",
+      status: "success",
+      team_id: s.team_id,
+    });
     expect(rows[0]!.spend).toBeGreaterThan(0);
 
     // Cost totals: the session, the sessions list and the agents list all show it.
@@ -74,7 +86,12 @@ describe("generated titles", () => {
     // A second turn writes no new title.
     const before = titleCalls().length;
     await h.send(s.id, "and the next quarter?");
-    await h.waitFor("second turn done", async () => (await h.t.json("GET", `/api/sessions/${s.id}`)).body.status === "idle" && (await h.events(s.id)).filter((e) => e.type === "session.status_idle").length === 2);
+    await h.waitFor(
+      "second turn done",
+      async () =>
+        (await h.t.json("GET", `/api/sessions/${s.id}`)).body.status === "idle" &&
+        (await h.events(s.id)).filter((e) => e.type === "session.status_idle").length === 2,
+    );
     await Bun.sleep(100);
     expect(titleCalls().length).toBe(before);
     expect(await titleOf(s.id)).toBe("Quarterly budget review");
@@ -137,7 +154,9 @@ describe("generated titles", () => {
     const bad = await h.t.json("PATCH", `/api/agents/${h.agentId}`, { body: { generate_titles: "no" } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields[0].field).toBe("generate_titles");
-    const off = await h.t.json("POST", "/api/agents", { body: { name: "untitled-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId, generate_titles: false } });
+    const off = await h.t.json("POST", "/api/agents", {
+      body: { name: "untitled-agent", model: "claude-sonnet-4-5", runtime_id: h.runtimeId, generate_titles: false },
+    });
     expect(off.status).toBe(201);
     expect(off.body.generate_titles).toBe(false);
     expect((await h.t.json("GET", `/api/agents/${h.agentId}`)).body.generate_titles).toBe(true);
@@ -151,7 +170,12 @@ describe("generated titles", () => {
 
   test("without a title model nothing is called", async () => {
     let called = 0;
-    const titles = new TitleService({ database: h.t.database, sessions: h.t.services.sessions.sessions, log: createLogger("silent"), call: async () => (called++, {}) });
+    const titles = new TitleService({
+      database: h.t.database,
+      sessions: h.t.services.sessions.sessions,
+      log: createLogger("silent"),
+      call: async () => (called++, {}),
+    });
     expect(titles.enabled).toBe(false);
     const s = await h.createSession({ prompt: "no titles here" });
     await h.waitForStatus(s.id, "idle");
@@ -177,11 +201,21 @@ describe("rename", () => {
     const ok = await h.t.json("PATCH", `/api/sessions/${s.id}`, { body: { title: "  after  " } });
     expect(ok.status).toBe(200);
     expect(ok.body.title).toBe("after");
-    const audit = await h.t.database.query<{ changes: any }>("select changes from audit_log where action = 'session.rename' and object_id = $1", [s.id]);
+    const audit = await h.t.database.query<{ changes: any }>(
+      "select changes from audit_log where action = 'session.rename' and object_id = $1",
+      [s.id],
+    );
     expect(audit).toHaveLength(1);
     expect(audit[0]!.changes).toEqual({ title: { before: "before", after: "after" } });
 
-    for (const [body, field] of [[{ title: "" }, "title"], [{ title: "   " }, "title"], [{ title: "x".repeat(201) }, "title"], [{ title: "a\nb" }, "title"], [{}, "title"], [{ title: "ok", extra: 1 }, ""]] as const) {
+    for (const [body, field] of [
+      [{ title: "" }, "title"],
+      [{ title: "   " }, "title"],
+      [{ title: "x".repeat(201) }, "title"],
+      [{ title: "a\nb" }, "title"],
+      [{}, "title"],
+      [{ title: "ok", extra: 1 }, ""],
+    ] as const) {
       const res = await h.t.json("PATCH", `/api/sessions/${s.id}`, { body });
       expect(res.status).toBe(400);
       expect(JSON.stringify(res.body.error)).toContain(field);

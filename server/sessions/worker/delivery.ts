@@ -22,13 +22,18 @@ export async function findDelivery(
     [input.sessionId, input.turnId],
   );
   const sentBefore = Number(row?.n ?? 0);
-  const userInputs = (await deps.listEvents(input.remoteSessionId)).filter((e) => e.event.type === "user.message" || e.event.type === "user.tool_confirmation");
+  const userInputs = (await deps.listEvents(input.remoteSessionId)).filter(
+    (e) => e.event.type === "user.message" || e.event.type === "user.tool_confirmation",
+  );
   const ours = userInputs[sentBefore];
   if (!ours) return { delivered: false };
   const content = (ours.event as { content?: unknown }).content;
   if (ours.event.type === "user.message" && JSON.stringify(content) !== JSON.stringify(input.content)) {
     // Still not sent again: a second copy is worse than resuming on what the runtime has.
-    log?.warn({ session_id: input.sessionId, turn_id: input.turnId }, "runtime's next user.message differs from the turn's; treating it as delivered");
+    log?.warn(
+      { session_id: input.sessionId, turn_id: input.turnId },
+      "runtime's next user.message differs from the turn's; treating it as delivered",
+    );
   }
   return { delivered: true, eventId: ours.providerEventId ?? null };
 }

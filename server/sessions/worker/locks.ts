@@ -25,7 +25,9 @@ export class SessionLocks {
     this.held.add(sessionId);
     if (!this.database.reserve) return true;
     try {
-      const rows = (await this.serial("select pg_try_advisory_lock($1, hashtext($2)) as ok", [TURN_LOCK_NAMESPACE, sessionId])) as Array<{ ok: boolean }>;
+      const rows = (await this.serial("select pg_try_advisory_lock($1, hashtext($2)) as ok", [TURN_LOCK_NAMESPACE, sessionId])) as Array<{
+        ok: boolean;
+      }>;
       if (rows[0]?.ok) return true;
     } catch {}
     this.held.delete(sessionId);

@@ -53,7 +53,10 @@ export async function provisionSession(deps: ProvisionDeps, sessionId: string): 
     const message = `Could not start the session on its runtime: ${(err as Error).message}`;
     deps.log.warn({ err, session_id: sessionId }, "session provisioning failed");
     await deps.store.append(sessionId, [{ type: "session.error", data: { error: { message } } }]);
-    await db.update(sessions).set({ status: "error", error: message, updatedAt: new Date() }).where(and(eq(sessions.id, sessionId), eq(sessions.status, "creating")));
+    await db
+      .update(sessions)
+      .set({ status: "error", error: message, updatedAt: new Date() })
+      .where(and(eq(sessions.id, sessionId), eq(sessions.status, "creating")));
     return false;
   }
 }

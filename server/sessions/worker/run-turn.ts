@@ -70,15 +70,17 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   let writing: Promise<void> = Promise.resolve();
   const push = (e: NewEvent) => batch.push(...messages.accept(e));
   const flush = () => {
-    writing = writing.then(async () => {
-      if (!batch.length) return;
-      const { events, compact } = planWrite(batch, storedFrom);
-      batch = [];
-      noteStored(await store.append(input.sessionId, events, input.turnId, compact), storedFrom);
-    }).catch((err) => {
-      deps.log.error({ err, session_id: input.sessionId }, "appending turn events failed");
-      finish({ status: "failed", error: "LAP could not store the turn's events" });
-    });
+    writing = writing
+      .then(async () => {
+        if (!batch.length) return;
+        const { events, compact } = planWrite(batch, storedFrom);
+        batch = [];
+        noteStored(await store.append(input.sessionId, events, input.turnId, compact), storedFrom);
+      })
+      .catch((err) => {
+        deps.log.error({ err, session_id: input.sessionId }, "appending turn events failed");
+        finish({ status: "failed", error: "LAP could not store the turn's events" });
+      });
     return writing;
   };
   /** LAP's own events (timeouts, synthetic interrupts) go through the same ordered chain. */
@@ -95,7 +97,10 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
     // The message being streamed is closed incomplete first (events/messages.ts), then the turn's end.
     batch.push(...messages.close(true));
     push({ type: "session.error", data: { type: "session.error", error: { type: "turn_lost", reason, message } } });
-    push({ type: "session.status_idle", data: { type: "session.status_idle", stop_reason: { type: "interrupted", reason }, incomplete: true } });
+    push({
+      type: "session.status_idle",
+      data: { type: "session.status_idle", stop_reason: { type: "interrupted", reason }, incomplete: true },
+    });
     return flush().then(() => finish({ status: "interrupted", error: message }));
   };
 
@@ -126,18 +131,26 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   });
 
   timers.push(
-    setTimeout(() => {
-      if (outcome) return;
-      const message = `The turn exceeded the agent's maximum runtime of ${input.maxRuntimeMinutes} minute${input.maxRuntimeMinutes === 1 ? "" : "s"} and was stopped`;
-      adapter.interrupt(input.remoteSessionId).catch(() => {});
-      void appendOwn("session.error", { error: { message, type: "max_runtime_exceeded" } }).then(() => finish({ status: "failed", error: message }));
-    }, Math.max(0, input.deadlineAt - Date.now())),
+    setTimeout(
+      () => {
+        if (outcome) return;
+        const message = `The turn exceeded the agent's maximum runtime of ${input.maxRuntimeMinutes} minute${input.maxRuntimeMinutes === 1 ? "" : "s"} and was stopped`;
+        adapter.interrupt(input.remoteSessionId).catch(() => {});
+        void appendOwn("session.error", { error: { message, type: "max_runtime_exceeded" } }).then(() =>
+          finish({ status: "failed", error: message }),
+        );
+      },
+      Math.max(0, input.deadlineAt - Date.now()),
+    ),
   );
   if (input.expectEndSoon)
     timers.push(
       setTimeout(() => {
         if (outcome) return;
-        void lostTurn("runtime_lost_turn", "LAP restarted during this turn and the runtime, which reports the session idle, did not send the turn's end; the reply so far is incomplete");
+        void lostTurn(
+          "runtime_lost_turn",
+          "LAP restarted during this turn and the runtime, which reports the session idle, did not send the turn's end; the reply so far is incomplete",
+        );
       }, 3_000),
     );
 
@@ -152,7 +165,12 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
       const open = new Promise<void>((r) => (opened = r));
       try {
         const reading = (async () => {
-          for await (const ev of adapter.streamEvents(input.remoteSessionId, { signal: streamAbort.signal, afterEventId: lastPid ?? undefined, onOpen: opened, resuming: sent })) {
+          for await (const ev of adapter.streamEvents(input.remoteSessionId, {
+            signal: streamAbort.signal,
+            afterEventId: lastPid ?? undefined,
+            onOpen: opened,
+            resuming: sent,
+          })) {
             if (outcome) return;
             if (ev.providerEventId) lastPid = ev.providerEventId;
             // LAP stored the user message (or confirmation) when it was posted; the runtime's echo is not stored twice.
@@ -188,7 +206,9 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
           // Not used as this stream's resume point: only ids the stream itself gave are (the runtime's
           // echo of the message sets lastPid above); a re-attach checks this id against the runtime's list.
           const eventId = accepted?.eventId ?? null;
-          await input.onSent?.(eventId).catch((err) => deps.log.warn({ err, session_id: input.sessionId }, "could not record that the message was sent"));
+          await input
+            .onSent?.(eventId)
+            .catch((err) => deps.log.warn({ err, session_id: input.sessionId }, "could not record that the message was sent"));
         }
         await reading;
       } catch (err) {

@@ -74,7 +74,10 @@ export class TurnWorker implements TurnRunner {
       else if (msg.kind === "kick" && this.driving.has(msg.sessionId)) this.rekick.add(msg.sessionId);
     });
     await this.sweep();
-    this.sweepTimer = setInterval(() => void this.sweep().catch((err) => this.deps.log.warn({ err }, "session sweep failed")), this.deps.sweepIntervalMs ?? 5_000);
+    this.sweepTimer = setInterval(
+      () => void this.sweep().catch((err) => this.deps.log.warn({ err }, "session sweep failed")),
+      this.deps.sweepIntervalMs ?? 5_000,
+    );
   }
 
   /** Graceful shutdown: running turns are detached (left `running`), so the next start re-attaches them. */
@@ -158,7 +161,10 @@ export class TurnWorker implements TurnRunner {
         .where(and(eq(sessionTurns.sessionId, sessionId), inArray(sessionTurns.status, ["queued", "running"])));
       return;
     }
-    const [orphan] = await this.db.select().from(sessionTurns).where(and(eq(sessionTurns.sessionId, sessionId), eq(sessionTurns.status, "running")));
+    const [orphan] = await this.db
+      .select()
+      .from(sessionTurns)
+      .where(and(eq(sessionTurns.sessionId, sessionId), eq(sessionTurns.status, "running")));
     if (orphan) await this.execute(session, orphan, true);
     while (!this.stopping) {
       session = await this.session(sessionId);
@@ -196,7 +202,9 @@ export class TurnWorker implements TurnRunner {
 
   private execute(session: SessionRow, turn: SessionTurnRow, reattach: boolean) {
     const origin = this.origins.get(session.id);
-    return this.traced("lap.turn", session.id, { "lap.turn_id": turn.id, "lap.turn.reattach": reattach }, () => this.executeTurn(session, turn, reattach)).finally(() => {
+    return this.traced("lap.turn", session.id, { "lap.turn_id": turn.id, "lap.turn.reattach": reattach }, () =>
+      this.executeTurn(session, turn, reattach),
+    ).finally(() => {
       // Used once; a request that asked during this turn keeps its own for the next.
       if (this.origins.get(session.id) === origin) this.origins.delete(session.id);
     });
@@ -213,7 +221,8 @@ export class TurnWorker implements TurnRunner {
       if (outcome.status === "failed") span?.setStatus({ code: SpanStatusCode.ERROR, message: (outcome.error ?? "failed").slice(0, 200) });
       return this.endTurn(session.id, turn.id, outcome);
     };
-    if (!session.runtimeId || !session.remoteSessionId) return end({ status: "failed", error: "The session has no runtime session", fatal: true });
+    if (!session.runtimeId || !session.remoteSessionId)
+      return end({ status: "failed", error: "The session has no runtime session", fatal: true });
     const adapter = await this.deps.runtimes.adapterFor(session.runtimeId);
     let alreadySent = false;
     let lastProviderEventId: string | null = null;
@@ -230,14 +239,22 @@ export class TurnWorker implements TurnRunner {
       log.info({ session_id: session.id, turn_id: turn.id, state }, "re-attaching interrupted turn");
       if (state === "missing" || state === "terminated") {
         const message = "LAP restarted during this turn and the runtime no longer has the session; start a new session";
-        await this.deps.store.append(session.id, [{ type: "session.error", data: { error: { message, type: "runtime_lost_session" } } }], turn.id);
+        await this.deps.store.append(
+          session.id,
+          [{ type: "session.error", data: { error: { message, type: "runtime_lost_session" } } }],
+          turn.id,
+        );
         return end({ status: "failed", error: message, fatal: true });
       }
       lastProviderEventId = await this.deps.store.lastProviderEventId(session.id, turn.id);
       const resolved = await this.resolveDelivery(adapter, session.id, session.remoteSessionId, turn, lastProviderEventId, state);
       if (resolved === "unknown") {
         const message = "LAP restarted while sending this message and could not ask the runtime whether it arrived; it was not sent again";
-        await this.deps.store.append(session.id, [{ type: "session.error", data: { error: { message, type: "delivery_unknown" } } }], turn.id);
+        await this.deps.store.append(
+          session.id,
+          [{ type: "session.error", data: { error: { message, type: "delivery_unknown" } } }],
+          turn.id,
+        );
         return end({ status: "failed", error: message });
       }
       alreadySent = resolved.sent;
@@ -250,7 +267,14 @@ export class TurnWorker implements TurnRunner {
     this.active.set(session.id, control);
     try {
       const outcome = await runTurn(
-        { store: this.deps.store, adapter, log, interruptGraceMs: this.deps.interruptGraceMs, maxStreamDrops: this.deps.maxStreamDrops, metrics: this.deps.metrics },
+        {
+          store: this.deps.store,
+          adapter,
+          log,
+          interruptGraceMs: this.deps.interruptGraceMs,
+          maxStreamDrops: this.deps.maxStreamDrops,
+          metrics: this.deps.metrics,
+        },
         {
           sessionId: session.id,
           remoteSessionId: session.remoteSessionId,
@@ -294,15 +318,25 @@ export class TurnWorker implements TurnRunner {
     const listEvents = adapter.listEvents.bind(adapter);
     let delivery: Delivery | undefined;
     for (let attempt = 0; attempt < 3 && !delivery; attempt++) {
-      delivery = await findDelivery({ database: this.deps.database, listEvents }, {
-        sessionId, turnId: turn.id, remoteSessionId, content: turn.content as ContentPart[],
-      }, this.deps.log).catch((err) => {
+      delivery = await findDelivery(
+        { database: this.deps.database, listEvents },
+        {
+          sessionId,
+          turnId: turn.id,
+          remoteSessionId,
+          content: turn.content as ContentPart[],
+        },
+        this.deps.log,
+      ).catch((err) => {
         this.deps.log.warn({ err, session_id: sessionId }, "could not list the runtime's events");
         return undefined;
       });
       if (!delivery) await Bun.sleep(500 * (attempt + 1));
     }
-    this.deps.log.info({ session_id: sessionId, turn_id: turn.id, sent_at: turn.sentAt, delivered: delivery?.delivered }, "re-attach: asked the runtime whether it has the message");
+    this.deps.log.info(
+      { session_id: sessionId, turn_id: turn.id, sent_at: turn.sentAt, delivered: delivery?.delivered },
+      "re-attach: asked the runtime whether it has the message",
+    );
     // Resume only after an id the runtime's list confirmed (an unknown Last-Event-ID could replay everything).
     if (turn.sentAt) return { sent: true, resumeAfter: delivery?.delivered ? delivery.eventId : delivery ? null : turn.remoteEventId };
     if (!delivery) return "unknown";
@@ -334,7 +368,10 @@ export class TurnWorker implements TurnRunner {
   }
 
   private async setStatus(sessionId: string, status: "running" | "recovering") {
-    await this.db.update(sessions).set({ status, updatedAt: new Date() }).where(and(eq(sessions.id, sessionId), ne(sessions.status, "stopped")));
+    await this.db
+      .update(sessions)
+      .set({ status, updatedAt: new Date() })
+      .where(and(eq(sessions.id, sessionId), ne(sessions.status, "stopped")));
   }
 
   private async session(id: string) {

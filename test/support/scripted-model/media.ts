@@ -20,7 +20,8 @@ export function mediaIn(body: unknown): RecordedMedia[] {
     else if (o.type === "input_image") found = fromDataUrl(o.image_url);
     else if (o.type === "file") found = fromDataUrl(o.file?.file_data);
     else if (o.type === "input_file") found = fromDataUrl(o.file_data);
-    else if ((o.type === "image" || o.type === "document") && o.source?.type === "base64") found = { mediaType: String(o.source.media_type), data: String(o.source.data) };
+    else if ((o.type === "image" || o.type === "document") && o.source?.type === "base64")
+      found = { mediaType: String(o.source.media_type), data: String(o.source.data) };
     if (found) out.push({ block: String(o.type), ...found });
     else for (const x of Object.values(o)) walk(x, depth + 1);
   };

@@ -99,24 +99,52 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
     const writer = findTool(tools, ["write", "Write", "write_file"]);
     if (writer) {
       const pathKey = writer.parameters.includes("filePath") ? "filePath" : "file_path";
-      return [...parts, { type: "tool_call", id, name: writer.name, kind: "function", arguments: JSON.stringify({ [pathKey]: action.path, content: action.content }) }];
+      return [
+        ...parts,
+        {
+          type: "tool_call",
+          id,
+          name: writer.name,
+          kind: "function",
+          arguments: JSON.stringify({ [pathKey]: action.path, content: action.content }),
+        },
+      ];
     }
     const patcher = findTool(tools, ["apply_patch"]);
     if (patcher) {
-      const body = action.content.split("\n").map((line) => `+${line}`).join("\n");
+      const body = action.content
+        .split("\n")
+        .map((line) => `+${line}`)
+        .join("\n");
       const patch = `*** Begin Patch\n*** Add File: ${action.path}\n${body}\n*** End Patch\n`;
       // Codex names the argument `input` (or takes it raw), opencode `patchText`.
-      const args = patcher.kind === "custom" ? patch : JSON.stringify({ [patcher.parameters.includes("patchText") ? "patchText" : "input"]: patch });
+      const args =
+        patcher.kind === "custom" ? patch : JSON.stringify({ [patcher.parameters.includes("patchText") ? "patchText" : "input"]: patch });
       return [...parts, { type: "tool_call", id, name: patcher.name, kind: patcher.kind, arguments: args }];
     }
     // No file tool offered (Codex with unknown-model metadata): Codex models then send apply_patch
     // through the shell, which Codex intercepts and applies itself (a fileChange with its diff).
-    const body = action.content.split("\n").map((line) => `+${line}`).join("\n");
+    const body = action.content
+      .split("\n")
+      .map((line) => `+${line}`)
+      .join("\n");
     if (findTool(tools, ["exec_command"])) {
-      return toOutputParts({ kind: "run", command: `apply_patch <<'PATCH'\n*** Begin Patch\n*** Add File: ${action.path}\n${body}\n*** End Patch\nPATCH`, thinking: action.thinking }, tools, idPrefix);
+      return toOutputParts(
+        {
+          kind: "run",
+          command: `apply_patch <<'PATCH'\n*** Begin Patch\n*** Add File: ${action.path}\n${body}\n*** End Patch\nPATCH`,
+          thinking: action.thinking,
+        },
+        tools,
+        idPrefix,
+      );
     }
     const quoted = action.content.replaceAll("'", "'\\''");
-    return toOutputParts({ kind: "run", command: `printf '%s' '${quoted}' > '${action.path}'`, thinking: action.thinking }, tools, idPrefix);
+    return toOutputParts(
+      { kind: "run", command: `printf '%s' '${quoted}' > '${action.path}'`, thinking: action.thinking },
+      tools,
+      idPrefix,
+    );
   }
   const shell = findTool(tools, ["bash", "Bash", "exec_command", "shell_command", "shell", "execute"]);
   if (!shell) throw new Error(`scripted model: no shell tool among ${tools.map((t) => t.name).join(", ")}`);

@@ -59,9 +59,13 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
   const handle = async (request: Request): Promise<Response> => {
     const path = new URL(request.url).pathname.replace(/^\/v1/, "");
     if (request.method === "GET" && path === "/models") {
-      return Response.json({ object: "list", data: options.models.map((id) => ({ id, object: "model", created: 0, owned_by: "scripted" })) });
+      return Response.json({
+        object: "list",
+        data: options.models.map((id) => ({ id, object: "model", created: 0, owned_by: "scripted" })),
+      });
     }
-    const format = path === "/messages" ? "anthropic" : path === "/chat/completions" ? "chat" : path === "/responses" ? "responses" : undefined;
+    const format =
+      path === "/messages" ? "anthropic" : path === "/chat/completions" ? "chat" : path === "/responses" ? "responses" : undefined;
     if (!format || request.method !== "POST") return new Response("not found", { status: 404 });
     const body = await request.json().catch(() => ({}));
     const conversation = format === "anthropic" ? parseAnthropic(body) : format === "chat" ? parseChat(body) : parseResponses(body);
@@ -76,14 +80,29 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
     const parts = toOutputParts(action ?? { kind: "text", text: "Scripted reply." }, conversation.tools, "call");
     const hang = action?.kind === "hang";
     if (!conversation.stream) {
-      const json = format === "anthropic" ? anthropicMessage(parts, conversation.model) : format === "chat" ? chatCompletion(parts, conversation.model) : responsesJson(parts, conversation.model);
+      const json =
+        format === "anthropic"
+          ? anthropicMessage(parts, conversation.model)
+          : format === "chat"
+            ? chatCompletion(parts, conversation.model)
+            : responsesJson(parts, conversation.model);
       return Response.json(json);
     }
-    const frames = format === "anthropic" ? anthropicFrames(parts, conversation.model, hang) : format === "chat" ? chatFrames(parts, conversation.model, hang) : responsesFrames(parts, conversation.model, hang);
+    const frames =
+      format === "anthropic"
+        ? anthropicFrames(parts, conversation.model, hang)
+        : format === "chat"
+          ? chatFrames(parts, conversation.model, hang)
+          : responsesFrames(parts, conversation.model, hang);
     return sseResponse(frames, { hang, onOpen: (close) => openHangs.add(close) });
   };
 
-  const record = (format: RecordedRequest["format"], conversation: Conversation & { stream: boolean }, authorization: string, body: unknown) => {
+  const record = (
+    format: RecordedRequest["format"],
+    conversation: Conversation & { stream: boolean },
+    authorization: string,
+    body: unknown,
+  ) => {
     const users = conversation.messages.filter((message) => message.role === "user");
     requests.push({
       format,
@@ -121,7 +140,8 @@ export function startScriptedModel(options: ScriptedModelOptions): ScriptedModel
 /** Text of content in any of the three wire formats (a string, or parts with `text`). */
 function textOf(content: unknown): string {
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((part) => (typeof part === "string" ? part : typeof part?.text === "string" ? part.text : "")).join("\n");
+  if (Array.isArray(content))
+    return content.map((part) => (typeof part === "string" ? part : typeof part?.text === "string" ? part.text : "")).join("\n");
   return "";
 }
 
@@ -130,7 +150,8 @@ function systemText(body: unknown): string {
   const parts = [textOf(b.system), textOf(b.instructions)];
   for (const list of [b.messages, b.input]) {
     if (!Array.isArray(list)) continue;
-    for (const item of list as Array<{ role?: string; content?: unknown }>) if (item?.role === "system" || item?.role === "developer") parts.push(textOf(item.content));
+    for (const item of list as Array<{ role?: string; content?: unknown }>)
+      if (item?.role === "system" || item?.role === "developer") parts.push(textOf(item.content));
   }
   return parts.filter(Boolean).join("\n");
 }

@@ -19,7 +19,9 @@ export function AgentFiles(props: { agentId: string }) {
     setBusy(true);
     setError(null);
     try {
-      const prefix = folder().trim().replace(/^\/+|\/+$/g, "");
+      const prefix = folder()
+        .trim()
+        .replace(/^\/+|\/+$/g, "");
       const { data } = await api.agentFiles.upload(props.agentId, chosen, prefix ? chosen.map((f) => `${prefix}/${f.name}`) : undefined);
       toast(`Uploaded ${data.map((f) => f.path).join(", ")}`);
       input.value = "";
@@ -34,39 +36,73 @@ export function AgentFiles(props: { agentId: string }) {
   return (
     <div data-testid="agent-files">
       <p class="muted">Each new session of this agent starts with these files in its workspace (after the repository is cloned).</p>
-      <div class="card card-pad" style={{ display: "flex", gap: "8px", "align-items": "center", "flex-wrap": "wrap", "margin-bottom": "12px" }}>
+      <div
+        class="card card-pad"
+        style={{ display: "flex", gap: "8px", "align-items": "center", "flex-wrap": "wrap", "margin-bottom": "12px" }}
+      >
         <input type="file" multiple ref={input} aria-label="Files to upload" />
-        <input type="text" placeholder="folder (optional), e.g. docs" aria-label="Folder" value={folder()} onInput={(e) => setFolder(e.currentTarget.value)} />
-        <button class="btn primary" disabled={busy()} onClick={upload}>{busy() ? "Uploading…" : "Upload"}</button>
+        <input
+          type="text"
+          placeholder="folder (optional), e.g. docs"
+          aria-label="Folder"
+          value={folder()}
+          onInput={(e) => setFolder(e.currentTarget.value)}
+        />
+        <button class="btn primary" disabled={busy()} onClick={upload}>
+          {busy() ? "Uploading…" : "Upload"}
+        </button>
         <Show when={files()}>
           {(f) => (
             <span class="muted" data-testid="agent-files-usage">
-              {f().data.length} of {f().limits.max_files} files · {formatBytes(f().total_bytes)} of {formatBytes(f().limits.max_total_bytes)} · at most {formatBytes(f().limits.max_file_bytes)} each
+              {f().data.length} of {f().limits.max_files} files · {formatBytes(f().total_bytes)} of{" "}
+              {formatBytes(f().limits.max_total_bytes)} · at most {formatBytes(f().limits.max_file_bytes)} each
             </span>
           )}
         </Show>
       </div>
       <Show when={error()}>
-        {(e) => <div class="alert" role="alert" data-testid="agent-files-error">Upload refused: {e() instanceof Error ? (e() as Error).message : String(e())}</div>}
+        {(e) => (
+          <div class="alert" role="alert" data-testid="agent-files-error">
+            Upload refused: {e() instanceof Error ? (e() as Error).message : String(e())}
+          </div>
+        )}
       </Show>
       <Show when={files.error}>
         <ErrorAlert error={files.error} retry={refetch} />
       </Show>
       <div class="card">
-        <Show when={files.loading || (files()?.data ?? []).length > 0} fallback={<EmptyState title="No files yet">Upload notes, data or configuration the agent should find in its workspace.</EmptyState>}>
+        <Show
+          when={files.loading || (files()?.data ?? []).length > 0}
+          fallback={
+            <EmptyState title="No files yet">Upload notes, data or configuration the agent should find in its workspace.</EmptyState>
+          }
+        >
           <table>
             <thead>
-              <tr><th>Path</th><th>Size</th><th>Updated</th><th /></tr>
+              <tr>
+                <th>Path</th>
+                <th>Size</th>
+                <th>Updated</th>
+                <th />
+              </tr>
             </thead>
             <tbody>
               <Show when={!files.loading} fallback={<SkeletonRows cols={4} />}>
                 <For each={files()?.data}>
                   {(f) => (
                     <tr data-testid="agent-file-row">
-                      <td class="mono"><a href={api.agentFiles.downloadUrl(props.agentId, f.path)} download="">{f.path}</a></td>
+                      <td class="mono">
+                        <a href={api.agentFiles.downloadUrl(props.agentId, f.path)} download="">
+                          {f.path}
+                        </a>
+                      </td>
                       <td>{formatBytes(f.size)}</td>
                       <td class="muted">{timeAgo(f.updated_at)}</td>
-                      <td style={{ "text-align": "right" }}><button class="btn ghost sm danger" onClick={() => setDeleting(f)} aria-label={`Delete ${f.path}`}>Delete</button></td>
+                      <td style={{ "text-align": "right" }}>
+                        <button class="btn ghost sm danger" onClick={() => setDeleting(f)} aria-label={`Delete ${f.path}`}>
+                          Delete
+                        </button>
+                      </td>
                     </tr>
                   )}
                 </For>
@@ -77,7 +113,18 @@ export function AgentFiles(props: { agentId: string }) {
       </div>
       <Show when={deleting()}>
         {(f) => (
-          <ConfirmDialog title={`Delete ${f().path}?`} confirmLabel="Delete file" action={async () => { await api.agentFiles.remove(props.agentId, f().path); }} onClose={() => setDeleting(null)} onDone={() => { setError(null); void refetch(); }}>
+          <ConfirmDialog
+            title={`Delete ${f().path}?`}
+            confirmLabel="Delete file"
+            action={async () => {
+              await api.agentFiles.remove(props.agentId, f().path);
+            }}
+            onClose={() => setDeleting(null)}
+            onDone={() => {
+              setError(null);
+              void refetch();
+            }}
+          >
             New sessions no longer get this file. Workspaces of earlier sessions keep their copy.
           </ConfirmDialog>
         )}

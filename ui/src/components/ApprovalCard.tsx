@@ -3,14 +3,16 @@ import { api, ApiError, type ApprovalView } from "../lib/api";
 import { ToolCall } from "./ToolCall";
 import { toast } from "./ui";
 
-const who = (by: string | null) => (by?.startsWith("slack:") ? `${by.slice(6)} in Slack` : by ?? "someone");
+const who = (by: string | null) => (by?.startsWith("slack:") ? `${by.slice(6)} in Slack` : (by ?? "someone"));
 
 /** The outcome of a decided approval, as a badge. */
 export function ApprovalOutcome(props: { approval: ApprovalView }) {
   const a = () => props.approval;
   return (
     <span class={`badge ${a().status === "allowed" ? "ok" : a().status === "denied" ? "err" : "warn"}`} data-testid="approval-outcome">
-      {a().status === "expired" ? `approval expired${a().message ? ` (${a().message})` : ""}` : `${a().status} by ${who(a().decided_by)}${a().message ? `: ${a().message}` : ""}`}
+      {a().status === "expired"
+        ? `approval expired${a().message ? ` (${a().message})` : ""}`
+        : `${a().status} by ${who(a().decided_by)}${a().message ? `: ${a().message}` : ""}`}
     </span>
   );
 }
@@ -29,7 +31,12 @@ export function ApprovalCard(props: { approval: ApprovalView; onDecided: (a: App
       props.onDecided(r.approval);
     } catch (err) {
       toast((err as Error).message);
-      if (err instanceof ApiError && err.status === 409) props.onDecided(await api.approvals.list({ session_id: props.approval.session_id }).then((l) => l.data.find((x) => x.id === props.approval.id) ?? props.approval));
+      if (err instanceof ApiError && err.status === 409)
+        props.onDecided(
+          await api.approvals
+            .list({ session_id: props.approval.session_id })
+            .then((l) => l.data.find((x) => x.id === props.approval.id) ?? props.approval),
+        );
     } finally {
       setBusy(false);
     }
@@ -43,9 +50,19 @@ export function ApprovalCard(props: { approval: ApprovalView; onDecided: (a: App
         <ToolCall use={{ name: props.approval.tool_name, input: props.approval.input }} />
       </Show>
       <form class="approval-actions" onSubmit={(e) => e.preventDefault()}>
-        <input aria-label="Message for the agent" placeholder="Message for the agent (optional; sent with a denial)" value={message()} onInput={(e) => setMessage(e.currentTarget.value)} maxLength={2000} />
-        <button type="button" class="btn primary" disabled={busy()} onClick={() => decide("allow")}>Allow</button>
-        <button type="button" class="btn danger" disabled={busy()} onClick={() => decide("deny")}>Deny</button>
+        <input
+          aria-label="Message for the agent"
+          placeholder="Message for the agent (optional; sent with a denial)"
+          value={message()}
+          onInput={(e) => setMessage(e.currentTarget.value)}
+          maxLength={2000}
+        />
+        <button type="button" class="btn primary" disabled={busy()} onClick={() => decide("allow")}>
+          Allow
+        </button>
+        <button type="button" class="btn danger" disabled={busy()} onClick={() => decide("deny")}>
+          Deny
+        </button>
       </form>
     </div>
   );

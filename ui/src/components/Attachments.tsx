@@ -34,13 +34,23 @@ async function read(file: File): Promise<Pending> {
     r.readAsDataURL(file);
   });
   const data = dataUrl.slice(dataUrl.indexOf(",") + 1);
-  return { name: file.name || "pasted image", mediaType: file.type, size: file.size, data, preview: file.type.startsWith("image/") ? dataUrl : undefined };
+  return {
+    name: file.name || "pasted image",
+    mediaType: file.type,
+    size: file.size,
+    data,
+    preview: file.type.startsWith("image/") ? dataUrl : undefined,
+  };
 }
 
 /** Reads picked, pasted or dropped files; errors go to `onError`, one per file. */
 export async function readFiles(files: Iterable<File>, onError: (message: string) => void): Promise<Pending[]> {
   const out: Pending[] = [];
-  for (const f of files) await read(f).then((p) => out.push(p), (err: Error) => onError(err.message));
+  for (const f of files)
+    await read(f).then(
+      (p) => out.push(p),
+      (err: Error) => onError(err.message),
+    );
   return out;
 }
 
@@ -48,12 +58,26 @@ export function AttachButton(props: { disabled?: boolean; onFiles: (files: File[
   let input: HTMLInputElement | undefined;
   return (
     <>
-      <input ref={input} type="file" multiple accept={ACCEPTED.join(",")} style={{ display: "none" }} data-testid="attach-input"
+      <input
+        ref={input}
+        type="file"
+        multiple
+        accept={ACCEPTED.join(",")}
+        style={{ display: "none" }}
+        data-testid="attach-input"
         onChange={(e) => {
           props.onFiles([...(e.currentTarget.files ?? [])]);
           e.currentTarget.value = "";
-        }} />
-      <button type="button" class="btn" disabled={props.disabled} onClick={() => input?.click()} title="Attach images, PDFs or text files (or paste or drop an image)" data-testid="attach">
+        }}
+      />
+      <button
+        type="button"
+        class="btn"
+        disabled={props.disabled}
+        onClick={() => input?.click()}
+        title="Attach images, PDFs or text files (or paste or drop an image)"
+        data-testid="attach"
+      >
         Attach
       </button>
     </>
@@ -70,7 +94,9 @@ export function PendingAttachments(props: { items: Pending[]; onRemove: (index: 
               <Show when={p.preview} fallback={<span class="attachment-doc mono">{p.name}</span>}>
                 <img src={p.preview} alt={p.name} />
               </Show>
-              <button type="button" class="attachment-remove" aria-label={`Remove ${p.name}`} onClick={() => props.onRemove(i())}>×</button>
+              <button type="button" class="attachment-remove" aria-label={`Remove ${p.name}`} onClick={() => props.onRemove(i())}>
+                ×
+              </button>
             </div>
           )}
         </For>
@@ -83,7 +109,10 @@ type Ref = { type?: string; title?: string; size_bytes?: number; source?: { type
 
 /** The attachments of a sent message (`source.type: "file"` references), as thumbnails and links. */
 export function MessageAttachments(props: { sessionId: string; content: unknown }) {
-  const refs = () => (Array.isArray(props.content) ? (props.content as Ref[]) : []).filter((p) => (p.type === "image" || p.type === "document") && p.source?.type === "file" && p.source.file_id);
+  const refs = () =>
+    (Array.isArray(props.content) ? (props.content as Ref[]) : []).filter(
+      (p) => (p.type === "image" || p.type === "document") && p.source?.type === "file" && p.source.file_id,
+    );
   return (
     <Show when={refs().length}>
       <div class="attachments" data-testid="msg-attachments">
@@ -91,7 +120,9 @@ export function MessageAttachments(props: { sessionId: string; content: unknown 
           {(r) => {
             const url = api.sessions.attachmentUrl(props.sessionId, r.source!.file_id!);
             return r.type === "image" ? (
-              <a class="attachment" href={url} target="_blank" rel="noopener"><img src={url} alt="attached image" data-testid="msg-attachment-image" /></a>
+              <a class="attachment" href={url} target="_blank" rel="noopener">
+                <img src={url} alt="attached image" data-testid="msg-attachment-image" />
+              </a>
             ) : (
               <a class="attachment attachment-doc mono" href={url} target="_blank" rel="noopener" data-testid="msg-attachment-doc">
                 {r.title ?? r.source!.media_type} ({Math.ceil((r.size_bytes ?? 0) / 1024)} KB)

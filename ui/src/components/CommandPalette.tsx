@@ -27,11 +27,21 @@ const CREATE: Array<{ label: string; href: string; member?: boolean }> = [
 ];
 
 /** Every command the palette offers to this caller: go to each page, create each kind of object, and a few actions. */
-export function commandsFor(nav: NavItem[], admin: boolean, navigate: (href: string) => void, actions: { toggleTheme: () => void; showShortcuts: () => void }): Command[] {
+export function commandsFor(
+  nav: NavItem[],
+  admin: boolean,
+  navigate: (href: string) => void,
+  actions: { toggleTheme: () => void; showShortcuts: () => void },
+): Command[] {
   return [
     { label: "Home", hint: "Get started", run: () => navigate("/") },
     ...nav.map((n) => ({ label: n.label, hint: `Go to · ${n.section}`, keys: `g ${n.key}`, run: () => navigate(n.href) })),
-    ...CREATE.filter((c) => admin || c.member).map((c) => ({ label: c.label, hint: "Create", keys: "c", run: () => navigate(`${c.href}?new=1`) })),
+    ...CREATE.filter((c) => admin || c.member).map((c) => ({
+      label: c.label,
+      hint: "Create",
+      keys: "c",
+      run: () => navigate(`${c.href}?new=1`),
+    })),
     { label: "Toggle theme", hint: "Light or dark", keys: "t", run: actions.toggleTheme },
     { label: "Keyboard shortcuts", hint: "Show them all", keys: "?", run: actions.showShortcuts },
   ];
@@ -100,8 +110,12 @@ export function CommandPalette(props: { commands: Command[]; onClose: () => void
                     run(c);
                   }}
                 >
-                  <span>{c.label} <span class="muted">{c.hint}</span></span>
-                  <Show when={c.keys}><span class="kbd">{c.keys}</span></Show>
+                  <span>
+                    {c.label} <span class="muted">{c.hint}</span>
+                  </span>
+                  <Show when={c.keys}>
+                    <span class="kbd">{c.keys}</span>
+                  </Show>
                 </li>
               )}
             </For>
@@ -133,12 +147,34 @@ export function ShortcutSheet(props: { nav: NavItem[]; onClose: () => void }) {
           <div class="body">
             <table>
               <tbody>
-                <For each={general}>{([k, what]) => <tr><td><span class="kbd">{k}</span></td><td>{what}</td></tr>}</For>
-                <For each={props.nav}>{(n) => <tr><td><span class="kbd">g {n.key}</span></td><td>Go to {n.label}</td></tr>}</For>
+                <For each={general}>
+                  {([k, what]) => (
+                    <tr>
+                      <td>
+                        <span class="kbd">{k}</span>
+                      </td>
+                      <td>{what}</td>
+                    </tr>
+                  )}
+                </For>
+                <For each={props.nav}>
+                  {(n) => (
+                    <tr>
+                      <td>
+                        <span class="kbd">g {n.key}</span>
+                      </td>
+                      <td>Go to {n.label}</td>
+                    </tr>
+                  )}
+                </For>
               </tbody>
             </table>
           </div>
-          <footer><button class="btn" onClick={props.onClose}>Close</button></footer>
+          <footer>
+            <button class="btn" onClick={props.onClose}>
+              Close
+            </button>
+          </footer>
         </div>
       </div>
     </Portal>

@@ -11,18 +11,40 @@ export function ContextPicker(props: { kind: "skills" | "rules"; value: string[]
     <fieldset class="field key-picker">
       <legend>
         {props.kind === "skills" ? "Skills" : "Rules"}{" "}
-        <span class="hint">{props.kind === "skills" ? "listed to the agent by name and description; it loads one when a task needs it" : "instructions every session starts with"}</span>
+        <span class="hint">
+          {props.kind === "skills"
+            ? "listed to the agent by name and description; it loads one when a task needs it"
+            : "instructions every session starts with"}
+        </span>
       </legend>
-      <Show when={(items() ?? []).length || props.value.length} fallback={<span class="muted">None yet. Add them on the <A href={`/${props.kind}`}>{props.kind === "skills" ? "Skills" : "Rules"}</A> page.</span>}>
+      <Show
+        when={(items() ?? []).length || props.value.length}
+        fallback={
+          <span class="muted">
+            None yet. Add them on the <A href={`/${props.kind}`}>{props.kind === "skills" ? "Skills" : "Rules"}</A> page.
+          </span>
+        }
+      >
         <div class="pick-list" role="group" aria-label={props.kind === "skills" ? "Skills" : "Rules"}>
           <For each={[...(items() ?? []).map((i) => i.id), ...props.value.filter((id) => !(items() ?? []).some((i) => i.id === id))]}>
             {(id) => {
               const item = () => (items() ?? []).find((i) => i.id === id);
               return (
                 <label>
-                  <input type="checkbox" name={field} value={id} checked={props.value.includes(id)} onChange={(e) => toggle(id, e.currentTarget.checked)} />
+                  <input
+                    type="checkbox"
+                    name={field}
+                    value={id}
+                    checked={props.value.includes(id)}
+                    onChange={(e) => toggle(id, e.currentTarget.checked)}
+                  />
                   <Show when={item()} fallback={<span class="field-error">{id}: not found</span>}>
-                    {(i) => <><span class={props.kind === "skills" ? "mono" : ""}>{i().name}</span> <span class="muted">v{i().current_version}</span></>}
+                    {(i) => (
+                      <>
+                        <span class={props.kind === "skills" ? "mono" : ""}>{i().name}</span>{" "}
+                        <span class="muted">v{i().current_version}</span>
+                      </>
+                    )}
                   </Show>
                 </label>
               );
@@ -30,7 +52,9 @@ export function ContextPicker(props: { kind: "skills" | "rules"; value: string[]
           </For>
         </div>
       </Show>
-      <Show when={props.error}><span class="field-error">{props.error}</span></Show>
+      <Show when={props.error}>
+        <span class="field-error">{props.error}</span>
+      </Show>
     </fieldset>
   );
 }

@@ -26,7 +26,10 @@ export function EditableTitle(props: { session: SessionView | undefined; fallbac
       props.onRenamed(await api.sessions.rename(s.id, value()));
       setEditing(false);
     } catch (err) {
-      const msg = err instanceof ApiError && err.fields.length ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : (err as Error).message;
+      const msg =
+        err instanceof ApiError && err.fields.length
+          ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ")
+          : (err as Error).message;
       setError(msg);
       toast(msg);
     } finally {
@@ -40,7 +43,9 @@ export function EditableTitle(props: { session: SessionView | undefined; fallbac
         <h1 data-testid="session-title">
           <span onDblClick={start}>{props.session?.title || props.fallback}</span>
           <Show when={props.session}>
-            <button class="btn ghost rename" type="button" onClick={start} aria-label="Rename session" title="Rename">Rename</button>
+            <button class="btn ghost rename" type="button" onClick={start} aria-label="Rename session" title="Rename">
+              Rename
+            </button>
           </Show>
         </h1>
       }
@@ -57,7 +62,9 @@ export function EditableTitle(props: { session: SessionView | undefined; fallbac
           onBlur={() => void save()}
           disabled={saving()}
         />
-        <Show when={error()}><span class="field-error">{error()}</span></Show>
+        <Show when={error()}>
+          <span class="field-error">{error()}</span>
+        </Show>
       </form>
     </Show>
   );

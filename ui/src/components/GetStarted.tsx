@@ -66,7 +66,10 @@ export function GetStarted(props: { admin: boolean }) {
           <h2 id="get-started-title">Get started</h2>
           <p class="muted">
             <Show when={!state.loading} fallback="Reading what this LAP has…">
-              <Show when={allDone()} fallback="Three steps from an empty LAP to an agent that answers. Each is ticked when LAP has it, not when you click.">
+              <Show
+                when={allDone()}
+                fallback="Three steps from an empty LAP to an agent that answers. Each is ticked when LAP has it, not when you click."
+              >
                 Done: this LAP has a tested model, an agent, and a session that got an answer.
               </Show>
             </Show>
@@ -79,9 +82,13 @@ export function GetStarted(props: { admin: boolean }) {
             </span>{" "}
           </Show>
           <Show when={allDone()}>
-            <button class="btn ghost sm" onClick={() => hide(!hidden())}>{hidden() ? "Show steps" : "Hide steps"}</button>
+            <button class="btn ghost sm" onClick={() => hide(!hidden())}>
+              {hidden() ? "Show steps" : "Hide steps"}
+            </button>
           </Show>
-          <button class="btn ghost sm" onClick={() => refetch()} title="Read the state again">Refresh</button>
+          <button class="btn ghost sm" onClick={() => refetch()} title="Read the state again">
+            Refresh
+          </button>
         </span>
       </div>
       <Show when={!state.loading && !(allDone() && hidden())}>
@@ -89,43 +96,82 @@ export function GetStarted(props: { admin: boolean }) {
           <Step n={1} done={modelDone()} title="Add a model and test it" testId="step-model">
             <Show
               when={state()?.models !== null}
-              fallback={<>An admin adds the gateway's models; {agentDone() ? "your agents already have one." : "ask one to add a model under Models & providers."}</>}
+              fallback={
+                <>
+                  An admin adds the gateway's models;{" "}
+                  {agentDone() ? "your agents already have one." : "ask one to add a model under Models & providers."}
+                </>
+              }
             >
               <Show
                 when={testedModel()}
                 fallback={
                   <Show
                     when={anyModel()}
-                    fallback={<>A model is the name agents call, the provider's model behind it, and where that provider lives.{" "}
-                      <Show when={props.admin} fallback="An admin adds models: ask one to add a model under Models & providers.">
-                        <A class="btn primary sm" href="/gateway/models?new=1">Add a model</A>
-                      </Show></>}
+                    fallback={
+                      <>
+                        A model is the name agents call, the provider's model behind it, and where that provider lives.{" "}
+                        <Show when={props.admin} fallback="An admin adds models: ask one to add a model under Models & providers.">
+                          <A class="btn primary sm" href="/gateway/models?new=1">
+                            Add a model
+                          </A>
+                        </Show>
+                      </>
+                    }
                   >
-                    {(m) => <>
-                      <span class="mono">{m().name}</span> {m().ok === false ? "failed its last test: fix it, then test again." : "is not tested yet: a test sends one word to it."}{" "}
-                      <Show when={props.admin}><A class="btn primary sm" href="/gateway/models">Test {m().name}</A></Show>
-                    </>}
+                    {(m) => (
+                      <>
+                        <span class="mono">{m().name}</span>{" "}
+                        {m().ok === false
+                          ? "failed its last test: fix it, then test again."
+                          : "is not tested yet: a test sends one word to it."}{" "}
+                        <Show when={props.admin}>
+                          <A class="btn primary sm" href="/gateway/models">
+                            Test {m().name}
+                          </A>
+                        </Show>
+                      </>
+                    )}
                   </Show>
                 }
               >
-                {(m) => <>
-                  <span class="mono">{m().name}</span> answered its last test.{" "}
-                  <Show when={!agentDone()}>
-                    <A class="btn primary sm" href={`/agents?new=1&model=${encodeURIComponent(m().name)}`}>Create an agent with this model</A>
-                  </Show>
-                </>}
+                {(m) => (
+                  <>
+                    <span class="mono">{m().name}</span> answered its last test.{" "}
+                    <Show when={!agentDone()}>
+                      <A class="btn primary sm" href={`/agents?new=1&model=${encodeURIComponent(m().name)}`}>
+                        Create an agent with this model
+                      </A>
+                    </Show>
+                  </>
+                )}
               </Show>
             </Show>
           </Step>
           <Step n={2} done={agentDone()} title="Create an agent" testId="step-agent">
-            <Show when={firstAgent()} fallback={<>An agent is a model, a system prompt, tools and a runtime (a sandbox on this machine by default).{" "}
-              <Show when={state()?.models === null || (!props.admin && anyModel())}><A class="btn primary sm" href="/agents?new=1">New agent</A></Show></>}>
-              {(a) => <>
-                <A href={`/agents/${a().id}`}>{a().name}</A> calls <span class="mono">{a().model}</span>.{" "}
-                <Show when={!sessionDone()}>
-                  <A class="btn primary sm" href={`/agents/${a().id}#start`}>Start a session with {a().name}</A>
-                </Show>
-              </>}
+            <Show
+              when={firstAgent()}
+              fallback={
+                <>
+                  An agent is a model, a system prompt, tools and a runtime (a sandbox on this machine by default).{" "}
+                  <Show when={state()?.models === null || (!props.admin && anyModel())}>
+                    <A class="btn primary sm" href="/agents?new=1">
+                      New agent
+                    </A>
+                  </Show>
+                </>
+              }
+            >
+              {(a) => (
+                <>
+                  <A href={`/agents/${a().id}`}>{a().name}</A> calls <span class="mono">{a().model}</span>.{" "}
+                  <Show when={!sessionDone()}>
+                    <A class="btn primary sm" href={`/agents/${a().id}#start`}>
+                      Start a session with {a().name}
+                    </A>
+                  </Show>
+                </>
+              )}
             </Show>
           </Step>
           <Step n={3} done={sessionDone()} title="Start a session and get an answer" testId="step-session">
@@ -133,15 +179,26 @@ export function GetStarted(props: { admin: boolean }) {
               when={state()?.answered}
               fallback={
                 <Show when={newestSession()} fallback={<>A session is a conversation: send the agent a first message and watch it work.</>}>
-                  {(s) => <>
-                    <A href={`/sessions/${s().id}`} title={s().id}>The session {sessionLabel(s())}</A> has no answer yet{s().status === "error" ? ": it failed, open it to see why." : "."}
-                  </>}
+                  {(s) => (
+                    <>
+                      <A href={`/sessions/${s().id}`} title={s().id}>
+                        The session {sessionLabel(s())}
+                      </A>{" "}
+                      has no answer yet{s().status === "error" ? ": it failed, open it to see why." : "."}
+                    </>
+                  )}
                 </Show>
               }
             >
-              {(s) => <>
-                <A href={`/sessions/${s().id}`} title={s().id}>The session {sessionLabel(s())}</A> got an answer. Next: <A href="/schedules">run it on a schedule</A>, give it <A href="/mcp-servers">MCP tools</A>, or see <A href="/gateway/usage">what it cost</A>.
-              </>}
+              {(s) => (
+                <>
+                  <A href={`/sessions/${s().id}`} title={s().id}>
+                    The session {sessionLabel(s())}
+                  </A>{" "}
+                  got an answer. Next: <A href="/schedules">run it on a schedule</A>, give it <A href="/mcp-servers">MCP tools</A>, or see{" "}
+                  <A href="/gateway/usage">what it cost</A>.
+                </>
+              )}
             </Show>
           </Step>
         </ol>
@@ -153,7 +210,9 @@ export function GetStarted(props: { admin: boolean }) {
 function Step(props: { n: number; done: boolean; title: string; testId: string; children: JSX.Element }) {
   return (
     <li class="check-step" classList={{ done: props.done }} data-testid={props.testId} data-done={props.done ? "true" : "false"}>
-      <span class="check-mark" aria-hidden="true">{props.done ? "✓" : props.n}</span>
+      <span class="check-mark" aria-hidden="true">
+        {props.done ? "✓" : props.n}
+      </span>
       <div>
         <strong>{props.title}</strong> <span class="visually-hidden">{props.done ? "(done)" : "(to do)"}</span>
         <div class="check-body">{props.children}</div>

@@ -54,7 +54,13 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
   const nav = () => NAV.filter((n) => admin() || n.member || (n.teamAdmin && managedTeams(props.me).length > 0));
   const [palette, setPalette] = createSignal(false);
   const [sheet, setSheet] = createSignal(false);
-  useShortcuts(Object.fromEntries([...nav().map((n) => [`g ${n.key}`, () => navigate(n.href)]), ["t", () => toggleTheme()], ["?", () => setSheet(true)]]));
+  useShortcuts(
+    Object.fromEntries([
+      ...nav().map((n) => [`g ${n.key}`, () => navigate(n.href)]),
+      ["t", () => toggleTheme()],
+      ["?", () => setSheet(true)],
+    ]),
+  );
   // ⌘K / Ctrl+K opens the palette from anywhere, even while typing in a field.
   const onPaletteKey = (e: KeyboardEvent) => {
     if ((e.metaKey || e.ctrlKey) && !e.altKey && e.key.toLowerCase() === "k") {
@@ -71,7 +77,7 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
   createEffect(() => {
     const path = location.pathname;
     const item = [...NAV].sort((a, b) => b.href.length - a.href.length).find((n) => path === n.href || path.startsWith(`${n.href}/`));
-    const page = titleOverride() ?? (path === "/" ? "Home" : item?.label ?? "Not found");
+    const page = titleOverride() ?? (path === "/" ? "Home" : (item?.label ?? "Not found"));
     document.title = `${page} · LAP`;
   });
   const sections = () => [...new Set(nav().map((n) => n.section))];
@@ -81,7 +87,12 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
     window.location.reload();
   };
   // Pending tool approvals, shown next to the Approvals link (polled: cheap, one count query).
-  const [pending, { refetch: refetchPending }] = createResource(() => api.approvals.summary().then((s) => s.pending).catch(() => 0));
+  const [pending, { refetch: refetchPending }] = createResource(() =>
+    api.approvals
+      .summary()
+      .then((s) => s.pending)
+      .catch(() => 0),
+  );
   const poll = setInterval(() => refetchPending(), 5000);
   onCleanup(() => clearInterval(poll));
   const logout = async () => {
@@ -93,8 +104,15 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
     <div class="shell">
       <aside class="sidebar">
         <div class="brand">
-          <A href="/" title="Home: get started" aria-label="Home"><span class="brand-mark">L</span> LAP</A>
-          <button class="btn ghost sm palette-hint" onClick={() => setPalette(true)} title="Command palette (⌘K / Ctrl+K); ? lists every shortcut" aria-label="Open the command palette">
+          <A href="/" title="Home: get started" aria-label="Home">
+            <span class="brand-mark">L</span> LAP
+          </A>
+          <button
+            class="btn ghost sm palette-hint"
+            onClick={() => setPalette(true)}
+            title="Command palette (⌘K / Ctrl+K); ? lists every shortcut"
+            aria-label="Open the command palette"
+          >
             <span class="kbd">⌘K</span>
           </button>
         </div>
@@ -103,7 +121,13 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
             <span class="nav-section">Team</span>
             <select data-testid="team-switcher" aria-label="Team" value={currentTeam()} onChange={(e) => switchTeam(e.currentTarget.value)}>
               <option value="">{admin() ? "All teams" : "All my teams"}</option>
-              <For each={props.me.teams}>{(t) => <option value={t.id}>{t.alias} ({t.role})</option>}</For>
+              <For each={props.me.teams}>
+                {(t) => (
+                  <option value={t.id}>
+                    {t.alias} ({t.role})
+                  </option>
+                )}
+              </For>
             </select>
           </label>
         </Show>
@@ -117,10 +141,15 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
                     <span>
                       {item.label}
                       <Show when={item.href === "/approvals" && (pending() ?? 0) > 0}>
-                        {" "}<span class="nav-count" data-testid="pending-approvals" aria-label={`${pending()} pending`}>{pending()}</span>
+                        {" "}
+                        <span class="nav-count" data-testid="pending-approvals" aria-label={`${pending()} pending`}>
+                          {pending()}
+                        </span>
                       </Show>
                     </span>
-                    <span class="kbd" title={`Press g then ${item.key}`}>g {item.key}</span>
+                    <span class="kbd" title={`Press g then ${item.key}`}>
+                      g {item.key}
+                    </span>
                   </A>
                 )}
               </For>

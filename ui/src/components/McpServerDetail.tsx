@@ -61,9 +61,13 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
         </div>
         <span style={{ display: "flex", gap: "8px" }}>
           <Show when={s().auth.type === "oauth"}>
-            <button class="btn" onClick={connect}>Connect my account</button>
+            <button class="btn" onClick={connect}>
+              Connect my account
+            </button>
           </Show>
-          <button class="btn primary" onClick={runTest} disabled={testing()}>{testing() ? "Testing…" : "Test connection"}</button>
+          <button class="btn primary" onClick={runTest} disabled={testing()}>
+            {testing() ? "Testing…" : "Test connection"}
+          </button>
         </span>
       </div>
       <div class="secret-box">
@@ -76,14 +80,22 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
           <div data-testid="test-result">
             <Show
               when={t().ok}
-              fallback={<div class="alert" role="alert"><strong>Connection failed.</strong> {t().error}</div>}
+              fallback={
+                <div class="alert" role="alert">
+                  <strong>Connection failed.</strong> {t().error}
+                </div>
+              }
             >
               <div class="alert success">
                 Connected in {t().duration_ms} ms: {t().tools.length} tools, {t().prompts.length} prompts, {t().resources.length} resources.
               </div>
               <table>
                 <thead>
-                  <tr><th>Tool</th><th>Description</th><th>Enabled</th></tr>
+                  <tr>
+                    <th>Tool</th>
+                    <th>Description</th>
+                    <th>Enabled</th>
+                  </tr>
                 </thead>
                 <tbody>
                   <For each={t().tools}>
@@ -120,7 +132,11 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
               </span>{" "}
               <span class="muted">last connected {timeAgo(h().last_connected_at)}</span>
               <For each={h().recent_errors.slice(0, 5)}>
-                {(e) => <div class="field-error" title={e.at}>{timeAgo(e.at)}: {e.message}</div>}
+                {(e) => (
+                  <div class="field-error" title={e.at}>
+                    {timeAgo(e.at)}: {e.message}
+                  </div>
+                )}
               </For>
             </div>
           )}
@@ -129,17 +145,32 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
 
       <div>
         <h2>Access</h2>
-        <p class="muted" style={{ margin: "0 0 8px" }}>Admin keys reach every enabled server. Other keys need a grant to their key, user or agent.</p>
+        <p class="muted" style={{ margin: "0 0 8px" }}>
+          Admin keys reach every enabled server. Other keys need a grant to their key, user or agent.
+        </p>
         <table>
           <tbody>
-            <For each={grants()} fallback={<tr><td class="muted">No grants yet.</td></tr>}>
+            <For
+              each={grants()}
+              fallback={
+                <tr>
+                  <td class="muted">No grants yet.</td>
+                </tr>
+              }
+            >
               {(g) => (
                 <tr data-testid="grant-row">
                   <td>{g.subject_type}</td>
                   <td class="mono">{g.subject_id}</td>
                   <td>{g.tools ? g.tools.join(", ") : <span class="muted">all tools</span>}</td>
                   <td style={{ "text-align": "right" }}>
-                    <button class="btn sm danger" onClick={() => setRevoking(g)} aria-label={`Revoke grant to ${g.subject_type} ${g.subject_id}`}>Revoke</button>
+                    <button
+                      class="btn sm danger"
+                      onClick={() => setRevoking(g)}
+                      aria-label={`Revoke grant to ${g.subject_type} ${g.subject_id}`}
+                    >
+                      Revoke
+                    </button>
                   </td>
                 </tr>
               )}
@@ -159,7 +190,8 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
               onClose={() => setRevoking(null)}
               onDone={refetchGrants}
             >
-              Its calls to {g().tools ? g().tools!.join(", ") : "every tool"} of this server are refused from now on (admin keys keep their access).
+              Its calls to {g().tools ? g().tools!.join(", ") : "every tool"} of this server are refused from now on (admin keys keep their
+              access).
             </ConfirmDialog>
           )}
         </Show>
@@ -177,25 +209,43 @@ function GrantForm(props: { serverId: string; onAdded: () => void }) {
     e.preventDefault();
     setError("");
     try {
-      const list = tools().split(/[\s,]+/).filter(Boolean);
-      await api.mcp.grant({ server_id: props.serverId, subject_type: type(), subject_id: subject().trim(), tools: list.length ? list : null });
+      const list = tools()
+        .split(/[\s,]+/)
+        .filter(Boolean);
+      await api.mcp.grant({
+        server_id: props.serverId,
+        subject_type: type(),
+        subject_id: subject().trim(),
+        tools: list.length ? list : null,
+      });
       setSubject("");
       setTools("");
       props.onAdded();
     } catch (err) {
-      setError(err instanceof ApiError && err.fields.length ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : (err as Error).message);
+      setError(
+        err instanceof ApiError && err.fields.length
+          ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ")
+          : (err as Error).message,
+      );
     }
   };
   return (
     <form class="toolbar" style={{ "margin-top": "8px" }} onSubmit={add}>
-      <select aria-label="Grant to" value={type()} onChange={(e) => setType(e.currentTarget.value as "key" | "user" | "agent")} style={{ width: "110px" }}>
+      <select
+        aria-label="Grant to"
+        value={type()}
+        onChange={(e) => setType(e.currentTarget.value as "key" | "user" | "agent")}
+        style={{ width: "110px" }}
+      >
         <option value="key">API key id</option>
         <option value="user">user id</option>
         <option value="agent">agent id</option>
       </select>
       <input aria-label="Subject id" placeholder="id" value={subject()} onInput={(e) => setSubject(e.currentTarget.value)} />
       <input aria-label="Tools" placeholder="tools (empty: all)" value={tools()} onInput={(e) => setTools(e.currentTarget.value)} />
-      <button class="btn" type="submit">Grant</button>
+      <button class="btn" type="submit">
+        Grant
+      </button>
       <Show when={error()}>
         <span class="field-error">{error()}</span>
       </Show>

@@ -17,14 +17,23 @@ const pairs = (text: string) =>
         return at > 0 ? [l.slice(0, at).trim(), l.slice(at + 1).trim()] : [l, ""];
       }),
   );
-const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 /**
  * Add or edit an MCP server. Secrets (tokens, env and header values) are write-only: when editing,
  * leaving them empty keeps what is stored.
  */
 /** `allowStdio`: an org admin's (a stdio server runs a command on LAP's host; a team's admins register URLs). */
-export function McpServerDialog(props: { server?: ServerView; allowStdio?: boolean; onClose: () => void; onSaved: (s: ServerView) => void }) {
+export function McpServerDialog(props: {
+  server?: ServerView;
+  allowStdio?: boolean;
+  onClose: () => void;
+  onSaved: (s: ServerView) => void;
+}) {
   const s = props.server;
   const [name, setName] = createSignal(s?.name ?? "");
   const [description, setDescription] = createSignal(s?.description ?? "");
@@ -48,25 +57,36 @@ export function McpServerDialog(props: { server?: ServerView; allowStdio?: boole
     if (t === "bearer") return { type: "bearer", token: secret() };
     if (t === "api_key") return { type: "api_key", header: header(), key: secret() };
     if (t === "basic") return { type: "basic", username: username(), password: secret() };
-    if (t === "oauth") return { type: "oauth", scopes: scopes().split(/[\s,]+/).filter(Boolean) };
+    if (t === "oauth")
+      return {
+        type: "oauth",
+        scopes: scopes()
+          .split(/[\s,]+/)
+          .filter(Boolean),
+      };
     return { type: "none" };
   };
 
-  const submit = () => form.submit(async () => {
-    const stdio = transport() === "stdio";
-    const body: CreateServerInput = {
-      name: name().trim(),
-      description: description(),
-      transport: transport(),
-      ...(stdio ? { command: command().trim(), args: lines(args()) } : { url: url().trim() }),
-      ...(stdio && env().trim() ? { env: pairs(env()) } : {}),
-      ...(!stdio && headers().trim() ? { headers: pairs(headers()) } : {}),
-      allowed_tools: allowed().trim() ? allowed().split(/[\s,]+/).filter(Boolean) : null,
-    };
-    const a = auth();
-    if (a) body.auth = a;
-    props.onSaved(s ? await api.mcp.update(s.id, body) : await api.mcp.create(body));
-  });
+  const submit = () =>
+    form.submit(async () => {
+      const stdio = transport() === "stdio";
+      const body: CreateServerInput = {
+        name: name().trim(),
+        description: description(),
+        transport: transport(),
+        ...(stdio ? { command: command().trim(), args: lines(args()) } : { url: url().trim() }),
+        ...(stdio && env().trim() ? { env: pairs(env()) } : {}),
+        ...(!stdio && headers().trim() ? { headers: pairs(headers()) } : {}),
+        allowed_tools: allowed().trim()
+          ? allowed()
+              .split(/[\s,]+/)
+              .filter(Boolean)
+          : null,
+      };
+      const a = auth();
+      if (a) body.auth = a;
+      props.onSaved(s ? await api.mcp.update(s.id, body) : await api.mcp.create(body));
+    });
 
   return (
     <FormDialog
@@ -79,7 +99,13 @@ export function McpServerDialog(props: { server?: ServerView; allowStdio?: boole
     >
       <label class="field">
         Name <span class="hint">lowercase, digits and dashes; tools appear as name__tool on /mcp</span>
-        <input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} placeholder="github" aria-invalid={form.invalid("name")} />
+        <input
+          name="name"
+          value={name()}
+          onInput={(e) => setName(e.currentTarget.value)}
+          placeholder="github"
+          aria-invalid={form.invalid("name")}
+        />
         <form.FieldError field="name" />
       </label>
       <label class="field">
@@ -101,27 +127,63 @@ export function McpServerDialog(props: { server?: ServerView; allowStdio?: boole
         <Match when={transport() === "stdio"}>
           <label class="field">
             Command
-            <input name="command" value={command()} onInput={(e) => setCommand(e.currentTarget.value)} placeholder="/usr/bin/node" aria-invalid={form.invalid("command")} />
+            <input
+              name="command"
+              value={command()}
+              onInput={(e) => setCommand(e.currentTarget.value)}
+              placeholder="/usr/bin/node"
+              aria-invalid={form.invalid("command")}
+            />
             <form.FieldError field="command" />
           </label>
           <label class="field">
             Arguments <span class="hint">one per line</span>
-            <textarea name="args" rows={2} style={{ height: "auto", padding: "6px 10px" }} value={args()} onInput={(e) => setArgs(e.currentTarget.value)} />
+            <textarea
+              name="args"
+              rows={2}
+              style={{ height: "auto", padding: "6px 10px" }}
+              value={args()}
+              onInput={(e) => setArgs(e.currentTarget.value)}
+            />
           </label>
           <label class="field">
-            Environment <span class="hint">NAME=value per line; values are encrypted{s?.env_names.length ? `, stored: ${s.env_names.join(", ")}` : ""}</span>
-            <textarea name="env" rows={2} style={{ height: "auto", padding: "6px 10px" }} value={env()} onInput={(e) => setEnv(e.currentTarget.value)} />
+            Environment{" "}
+            <span class="hint">
+              NAME=value per line; values are encrypted{s?.env_names.length ? `, stored: ${s.env_names.join(", ")}` : ""}
+            </span>
+            <textarea
+              name="env"
+              rows={2}
+              style={{ height: "auto", padding: "6px 10px" }}
+              value={env()}
+              onInput={(e) => setEnv(e.currentTarget.value)}
+            />
           </label>
         </Match>
         <Match when={transport() !== "stdio"}>
           <label class="field">
             URL <span class="hint">{"${NAME} placeholders are filled from variables"}</span>
-            <input name="url" value={url()} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://mcp.example.com/mcp" aria-invalid={form.invalid("url")} />
+            <input
+              name="url"
+              value={url()}
+              onInput={(e) => setUrl(e.currentTarget.value)}
+              placeholder="https://mcp.example.com/mcp"
+              aria-invalid={form.invalid("url")}
+            />
             <form.FieldError field="url" />
           </label>
           <label class="field">
-            Static headers <span class="hint">Name: value per line; encrypted{s?.header_names.length ? `, stored: ${s.header_names.join(", ")}` : ""}</span>
-            <textarea name="headers" rows={2} style={{ height: "auto", padding: "6px 10px" }} value={headers()} onInput={(e) => setHeaders(e.currentTarget.value)} />
+            Static headers{" "}
+            <span class="hint">
+              Name: value per line; encrypted{s?.header_names.length ? `, stored: ${s.header_names.join(", ")}` : ""}
+            </span>
+            <textarea
+              name="headers"
+              rows={2}
+              style={{ height: "auto", padding: "6px 10px" }}
+              value={headers()}
+              onInput={(e) => setHeaders(e.currentTarget.value)}
+            />
           </label>
           <label class="field">
             Authentication
@@ -148,7 +210,8 @@ export function McpServerDialog(props: { server?: ServerView; allowStdio?: boole
           </Show>
           <Show when={authType() === "bearer" || authType() === "api_key" || authType() === "basic"}>
             <label class="field">
-              {authType() === "basic" ? "Password" : "Token"} <span class="hint">{s?.auth.has_credentials ? "leave empty to keep the stored one" : "encrypted, never shown again"}</span>
+              {authType() === "basic" ? "Password" : "Token"}{" "}
+              <span class="hint">{s?.auth.has_credentials ? "leave empty to keep the stored one" : "encrypted, never shown again"}</span>
               <input name="secret" type="password" autocomplete="off" value={secret()} onInput={(e) => setSecret(e.currentTarget.value)} />
             </label>
           </Show>

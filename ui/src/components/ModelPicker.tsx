@@ -6,11 +6,26 @@ import { timeAgo } from "../lib/format";
 /** The last Test of a model: kept by LAP, so it reads the same here and in the agent form. */
 export function TestResult(props: { test: ModelTest | null | undefined }) {
   return (
-    <Show when={props.test} fallback={<span class="muted" data-testid="test-result">not tested</span>}>
+    <Show
+      when={props.test}
+      fallback={
+        <span class="muted" data-testid="test-result">
+          not tested
+        </span>
+      }
+    >
       {(t) => (
-        <span class="test-result" data-testid="test-result" title={`${t().error ?? "answered"} · ${new Date(t().checked_at).toLocaleString()}`}>
-          <span class={`badge ${t().ok ? "ok" : "err"}`}>{t().ok ? `ok · ${t().latency_ms} ms` : "failed"} · {timeAgo(t().checked_at)}</span>
-          <Show when={!t().ok && t().error}><span class="test-error">{t().error!.length > 120 ? `${t().error!.slice(0, 120)}…` : t().error}</span></Show>
+        <span
+          class="test-result"
+          data-testid="test-result"
+          title={`${t().error ?? "answered"} · ${new Date(t().checked_at).toLocaleString()}`}
+        >
+          <span class={`badge ${t().ok ? "ok" : "err"}`}>
+            {t().ok ? `ok · ${t().latency_ms} ms` : "failed"} · {timeAgo(t().checked_at)}
+          </span>
+          <Show when={!t().ok && t().error}>
+            <span class="test-error">{t().error!.length > 120 ? `${t().error!.slice(0, 120)}…` : t().error}</span>
+          </Show>
         </span>
       )}
     </Show>
@@ -37,7 +52,10 @@ const OTHER = "\u0000other";
  * wildcard groups (`openai/*`) also takes another name. A remote runtime names its own models.
  */
 export function ModelPicker(props: { value: string; onChange: (model: string) => void; throughGateway: boolean; error?: string }) {
-  const [deployments] = createResource(() => props.throughGateway || undefined, () => gatewayApi.models.list().catch(() => [] as DeploymentView[]));
+  const [deployments] = createResource(
+    () => props.throughGateway || undefined,
+    () => gatewayApi.models.list().catch(() => [] as DeploymentView[]),
+  );
   const names = () => gatewayModelNames(deployments() ?? []);
   const wildcards = () => (deployments() ?? []).filter((d) => d.model_name.includes("*")).map((d) => d.model_name);
   const known = () => names().some((m) => m.name === props.value);
@@ -50,18 +68,28 @@ export function ModelPicker(props: { value: string; onChange: (model: string) =>
         <label class="field">
           Model <span class="hint">the remote runtime's own model id</span>
           <input name="model" value={props.value} onInput={(e) => props.onChange(e.currentTarget.value)} placeholder="claude-sonnet-4-5" />
-          <Show when={props.error}><span class="field-error">{props.error}</span></Show>
+          <Show when={props.error}>
+            <span class="field-error">{props.error}</span>
+          </Show>
         </label>
       }
     >
       <label class="field">
         Model <span class="hint">a model of this LAP's gateway: every call the agent makes goes through it</span>
-        <Show when={!deployments.loading} fallback={<select name="model" disabled><option>Loading models…</option></select>}>
+        <Show
+          when={!deployments.loading}
+          fallback={
+            <select name="model" disabled>
+              <option>Loading models…</option>
+            </select>
+          }
+        >
           <Show
             when={names().length || wildcards().length}
             fallback={
               <div class="alert" data-testid="no-gateway-models">
-                This gateway has no models yet. <A href="/gateway/models">Add one under Models &amp; providers</A> first; an agent needs a model to answer.
+                This gateway has no models yet. <A href="/gateway/models">Add one under Models &amp; providers</A> first; an agent needs a
+                model to answer.
               </div>
             }
           >
@@ -75,7 +103,9 @@ export function ModelPicker(props: { value: string; onChange: (model: string) =>
                 if (v !== OTHER) props.onChange(v);
               }}
             >
-              <option value="" disabled>Choose a model…</option>
+              <option value="" disabled>
+                Choose a model…
+              </option>
               <For each={names()}>
                 {(m) => (
                   <option value={m.name}>
@@ -91,7 +121,13 @@ export function ModelPicker(props: { value: string; onChange: (model: string) =>
               </Show>
             </select>
             <Show when={other()}>
-              <input name="model_other" aria-label="Model name" value={props.value} onInput={(e) => props.onChange(e.currentTarget.value)} placeholder={wildcards()[0]?.replace("*", "model-name")} />
+              <input
+                name="model_other"
+                aria-label="Model name"
+                value={props.value}
+                onInput={(e) => props.onChange(e.currentTarget.value)}
+                placeholder={wildcards()[0]?.replace("*", "model-name")}
+              />
             </Show>
             <Show when={names().find((m) => m.name === props.value)}>
               {(m) => (
@@ -103,7 +139,9 @@ export function ModelPicker(props: { value: string; onChange: (model: string) =>
             </Show>
           </Show>
         </Show>
-        <Show when={props.error}><span class="field-error">{props.error}</span></Show>
+        <Show when={props.error}>
+          <span class="field-error">{props.error}</span>
+        </Show>
       </label>
     </Show>
   );

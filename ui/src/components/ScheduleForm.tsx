@@ -68,8 +68,25 @@ export function ScheduleForm(props: { schedule: ScheduleView | null; onClose: ()
     });
 
   return (
-    <FormDialog title={s ? `Edit ${s.name}` : "New schedule"} submitLabel={s ? "Save" : "Create schedule"} busyLabel="Saving…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
-      <label class="field">Name<input name="name" value={v().name} onInput={set("name")} placeholder="weekday standup summary" aria-invalid={form.invalid("name")} /><form.FieldError field="name" /></label>
+    <FormDialog
+      title={s ? `Edit ${s.name}` : "New schedule"}
+      submitLabel={s ? "Save" : "Create schedule"}
+      busyLabel="Saving…"
+      busy={form.busy()}
+      onSubmit={submit}
+      onClose={props.onClose}
+    >
+      <label class="field">
+        Name
+        <input
+          name="name"
+          value={v().name}
+          onInput={set("name")}
+          placeholder="weekday standup summary"
+          aria-invalid={form.invalid("name")}
+        />
+        <form.FieldError field="name" />
+      </label>
       <label class="field">
         Agent
         <select name="agent_id" value={v().agent_id} onChange={set("agent_id")} aria-invalid={form.invalid("agent_id")}>
@@ -78,13 +95,26 @@ export function ScheduleForm(props: { schedule: ScheduleView | null; onClose: ()
         </select>
         <form.FieldError field="agent_id" />
       </label>
-      <label class="field">Prompt <span class="hint">sent to the agent on every run</span><textarea name="prompt" rows={3} value={v().prompt} onInput={set("prompt")} aria-invalid={form.invalid("prompt")} /><form.FieldError field="prompt" /></label>
+      <label class="field">
+        Prompt <span class="hint">sent to the agent on every run</span>
+        <textarea name="prompt" rows={3} value={v().prompt} onInput={set("prompt")} aria-invalid={form.invalid("prompt")} />
+        <form.FieldError field="prompt" />
+      </label>
       <div class="field">
         <span>Presets</span>
         <div class="chips" role="group" aria-label="Cron presets">
           <For each={PRESETS}>
             {(p) => (
-              <button type="button" class="btn sm" onClick={() => { setV({ ...v(), cron: p.cron }); schedulePreview(); }}>{p.label}</button>
+              <button
+                type="button"
+                class="btn sm"
+                onClick={() => {
+                  setV({ ...v(), cron: p.cron });
+                  schedulePreview();
+                }}
+              >
+                {p.label}
+              </button>
             )}
           </For>
         </div>
@@ -92,19 +122,46 @@ export function ScheduleForm(props: { schedule: ScheduleView | null; onClose: ()
       <div class="grid-2">
         <label class="field">
           Cron expression <span class="hint">minute hour day month weekday</span>
-          <input name="cron" class="mono" value={v().cron} onInput={(e) => { set("cron")(e); schedulePreview(); }} aria-invalid={form.invalid("cron")} />
+          <input
+            name="cron"
+            class="mono"
+            value={v().cron}
+            onInput={(e) => {
+              set("cron")(e);
+              schedulePreview();
+            }}
+            aria-invalid={form.invalid("cron")}
+          />
           <form.FieldError field="cron" />
         </label>
         <label class="field">
           Time zone
-          <input name="timezone" list="lap-timezones" value={v().timezone} onInput={(e) => { set("timezone")(e); schedulePreview(); }} aria-invalid={form.invalid("timezone")} />
-          <datalist id="lap-timezones"><For each={zones}>{(z) => <option value={z} />}</For></datalist>
+          <input
+            name="timezone"
+            list="lap-timezones"
+            value={v().timezone}
+            onInput={(e) => {
+              set("timezone")(e);
+              schedulePreview();
+            }}
+            aria-invalid={form.invalid("timezone")}
+          />
+          <datalist id="lap-timezones">
+            <For each={zones}>{(z) => <option value={z} />}</For>
+          </datalist>
           <form.FieldError field="timezone" />
         </label>
       </div>
       <div class="field" aria-live="polite">
         <span>Next runs</span>
-        <Show when={!preview()?.error} fallback={<span class="field-error" data-testid="cron-preview-error">{preview()?.error}</span>}>
+        <Show
+          when={!preview()?.error}
+          fallback={
+            <span class="field-error" data-testid="cron-preview-error">
+              {preview()?.error}
+            </span>
+          }
+        >
           <ol class="next-runs" data-testid="cron-preview">
             <For each={preview()?.runs ?? []}>{(r) => <li>{wallClock(r, when().timezone)}</li>}</For>
           </ol>
@@ -127,7 +184,12 @@ export function ScheduleForm(props: { schedule: ScheduleView | null; onClose: ()
         </label>
       </div>
       <label class="field check">
-        <input type="checkbox" name="catch_up" checked={v().catch_up} onChange={(e) => setV({ ...v(), catch_up: e.currentTarget.checked })} />
+        <input
+          type="checkbox"
+          name="catch_up"
+          checked={v().catch_up}
+          onChange={(e) => setV({ ...v(), catch_up: e.currentTarget.checked })}
+        />
         Run once when LAP is back, if a run was missed while it was down
       </label>
       <form.FormError />

@@ -23,10 +23,13 @@ export function SessionSearch(props: { children: JSX.Element }) {
     clearTimeout(debounce);
     debounce = setTimeout(() => setQuery(v.trim().length >= 2 ? v.trim() : ""), 250);
   };
-  const [results, { refetch }] = createResource(() => query() || undefined, (q) => api.sessions.search(q));
+  const [results, { refetch }] = createResource(
+    () => query() || undefined,
+    (q) => api.sessions.search(q),
+  );
   const [more, setMore] = createSignal<{ q: string; hits: SessionSearchHit[]; cursor: string | null } | null>(null);
   const hits = () => [...(results.latest?.data ?? []), ...(more()?.q === query() ? more()!.hits : [])];
-  const next = () => (more()?.q === query() ? more()!.cursor : results.latest?.next_cursor ?? null);
+  const next = () => (more()?.q === query() ? more()!.cursor : (results.latest?.next_cursor ?? null));
   const loadMore = async () => {
     const c = next();
     if (!c) return;
@@ -51,19 +54,40 @@ export function SessionSearch(props: { children: JSX.Element }) {
             }
           }}
         />
-        <span class="kbd" title="Press / to search">/</span>
+        <span class="kbd" title="Press / to search">
+          /
+        </span>
       </div>
       <Show when={query()} fallback={props.children}>
-        <Show when={results.error}><ErrorAlert error={results.error} retry={refetch} /></Show>
+        <Show when={results.error}>
+          <ErrorAlert error={results.error} retry={refetch} />
+        </Show>
         <div class="card" data-testid="search-results">
-          <Show when={hits().length} fallback={<EmptyState title={results.loading ? "Searching…" : "No session matches"}>Titles and message text are searched; other teams' sessions never appear.</EmptyState>}>
+          <Show
+            when={hits().length}
+            fallback={
+              <EmptyState title={results.loading ? "Searching…" : "No session matches"}>
+                Titles and message text are searched; other teams' sessions never appear.
+              </EmptyState>
+            }
+          >
             <table>
-              <thead><tr><th>Session</th><th>Agent</th><th>Where it matched</th><th>Cost</th><th>Updated</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Session</th>
+                  <th>Agent</th>
+                  <th>Where it matched</th>
+                  <th>Cost</th>
+                  <th>Updated</th>
+                </tr>
+              </thead>
               <tbody>
                 <For each={hits()}>
                   {(h) => (
                     <tr data-testid="search-hit">
-                      <td><A href={`/sessions/${h.session.id}`}>{h.session.title || h.session.id}</A></td>
+                      <td>
+                        <A href={`/sessions/${h.session.id}`}>{h.session.title || h.session.id}</A>
+                      </td>
                       <td>{h.session.agent_name ?? <span class="muted">deleted</span>}</td>
                       <td class="search-snippet" data-testid="search-snippet">
                         <span class="muted">{h.matched === "title" ? "title: " : `message #${h.seq}: `}</span>
@@ -79,7 +103,9 @@ export function SessionSearch(props: { children: JSX.Element }) {
           </Show>
         </div>
         <Show when={next()}>
-          <button class="btn" style={{ "margin-top": "8px" }} onClick={loadMore}>More results</button>
+          <button class="btn" style={{ "margin-top": "8px" }} onClick={loadMore}>
+            More results
+          </button>
         </Show>
       </Show>
     </>

@@ -31,7 +31,9 @@ export function SessionStatusBadge(props: { session: StatusOf; testId: string })
   const label = () => sessionStatusLabel(props.session);
   return (
     <span class={`badge ${label().tone}`} data-testid={props.testId} data-status={props.session.status} title={label().title}>
-      <Show when={props.session.status === "running" || props.session.status === "recovering"}><span class="dot pulse" /></Show>
+      <Show when={props.session.status === "running" || props.session.status === "recovering"}>
+        <span class="dot pulse" />
+      </Show>
       {label().text}
     </span>
   );

@@ -18,9 +18,17 @@ export function SubagentPicker(props: {
   const toggle = (id: string, on: boolean) => props.onChange(on ? [...props.value, id] : props.value.filter((x) => x !== id));
   return (
     <fieldset class="field key-picker">
-      <legend>LAP tools and sub-agents <span class="hint">memory, its own sessions, asking for approval, and delegating to these agents</span></legend>
+      <legend>
+        LAP tools and sub-agents <span class="hint">memory, its own sessions, asking for approval, and delegating to these agents</span>
+      </legend>
       <label>
-        <input type="checkbox" name="platform_tools" checked={props.platformTools} onChange={(e) => props.onPlatformTools(e.currentTarget.checked)} /> Give sessions LAP's platform tools (the <span class="mono">lap</span> MCP server)
+        <input
+          type="checkbox"
+          name="platform_tools"
+          checked={props.platformTools}
+          onChange={(e) => props.onPlatformTools(e.currentTarget.checked)}
+        />{" "}
+        Give sessions LAP's platform tools (the <span class="mono">lap</span> MCP server)
       </label>
       <Show when={props.platformTools}>
         <Show when={others().length} fallback={<span class="muted">No other agents to delegate to yet.</span>}>
@@ -28,7 +36,13 @@ export function SubagentPicker(props: {
             <For each={others()}>
               {(a) => (
                 <label>
-                  <input type="checkbox" name="subagent_ids" value={a.id} checked={props.value.includes(a.id)} onChange={(e) => toggle(a.id, e.currentTarget.checked)} />
+                  <input
+                    type="checkbox"
+                    name="subagent_ids"
+                    value={a.id}
+                    checked={props.value.includes(a.id)}
+                    onChange={(e) => toggle(a.id, e.currentTarget.checked)}
+                  />
                   <span>{a.name}</span> <span class="muted">{a.description}</span>
                 </label>
               )}
@@ -36,7 +50,9 @@ export function SubagentPicker(props: {
           </div>
         </Show>
       </Show>
-      <Show when={props.error}><span class="field-error">{props.error}</span></Show>
+      <Show when={props.error}>
+        <span class="field-error">{props.error}</span>
+      </Show>
     </fieldset>
   );
 }

@@ -42,10 +42,25 @@ export function TimeChart(props: {
       {
         width: Math.max(280, box.clientWidth),
         height: 200,
-        series: [{}, ...props.series.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, value: (_u: uPlot, v: number | null) => (v === null ? "–" : fmt(v)) }))],
+        series: [
+          {},
+          ...props.series.map((label, i) => ({
+            label,
+            stroke: COLORS[i % COLORS.length],
+            width: 2,
+            value: (_u: uPlot, v: number | null) => (v === null ? "–" : fmt(v)),
+          })),
+        ],
         axes: [{ stroke: "#8b8b94" }, { stroke: "#8b8b94", values: (_u: uPlot, vals: number[]) => vals.map(fmt), size: 60 }],
         legend: { show: true },
-        scales: { y: { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, Math.max(max, props.yMin ?? 0, 1e-9) * (props.yMin ? 1 : 1.1)] } },
+        scales: {
+          y: {
+            range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [
+              0,
+              Math.max(max, props.yMin ?? 0, 1e-9) * (props.yMin ? 1 : 1.1),
+            ],
+          },
+        },
         cursor: { drag: { x: false, y: false } },
       },
       data(),

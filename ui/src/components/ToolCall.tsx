@@ -8,34 +8,70 @@ export function ToolCall(props: { use: ToolUse; result?: ToolResult; folded?: bo
     <div class="tool-call" classList={{ "tool-error": view().isError }} data-testid="tool-call">
       <Switch>
         <Match when={view().kind === "command" && view()} keyed>
-          {(v) => v.kind === "command" && (
-            <>
-              <div class="tool-head"><span class="tool-kind">command</span><code>$ {v.command}</code></div>
-              <Show when={v.output && !props.folded}><pre class="tool-output" data-testid="tool-output">{v.output}</pre></Show>
-            </>
-          )}
+          {(v) =>
+            v.kind === "command" && (
+              <>
+                <div class="tool-head">
+                  <span class="tool-kind">command</span>
+                  <code>$ {v.command}</code>
+                </div>
+                <Show when={v.output && !props.folded}>
+                  <pre class="tool-output" data-testid="tool-output">
+                    {v.output}
+                  </pre>
+                </Show>
+              </>
+            )
+          }
         </Match>
         <Match when={view().kind === "file" && view()} keyed>
-          {(v) => v.kind === "file" && (
-            <>
-              <div class="tool-head"><span class="tool-kind">{v.summary ?? "edit"}</span><code>{v.path}</code></div>
-              <Show when={v.diff.length && !props.folded}>
-                <pre class="tool-diff">
-                  <For each={v.diff}>{(line) => <div class={line.op === "+" ? "diff-add" : line.op === "-" ? "diff-del" : "diff-ctx"}>{line.op}{line.text}</div>}</For>
-                </pre>
-              </Show>
-              <Show when={v.isError && !props.folded}><pre class="tool-output" data-testid="tool-output">{v.output}</pre></Show>
-            </>
-          )}
+          {(v) =>
+            v.kind === "file" && (
+              <>
+                <div class="tool-head">
+                  <span class="tool-kind">{v.summary ?? "edit"}</span>
+                  <code>{v.path}</code>
+                </div>
+                <Show when={v.diff.length && !props.folded}>
+                  <pre class="tool-diff">
+                    <For each={v.diff}>
+                      {(line) => (
+                        <div class={line.op === "+" ? "diff-add" : line.op === "-" ? "diff-del" : "diff-ctx"}>
+                          {line.op}
+                          {line.text}
+                        </div>
+                      )}
+                    </For>
+                  </pre>
+                </Show>
+                <Show when={v.isError && !props.folded}>
+                  <pre class="tool-output" data-testid="tool-output">
+                    {v.output}
+                  </pre>
+                </Show>
+              </>
+            )
+          }
         </Match>
         <Match when={view().kind === "other" && view()} keyed>
-          {(v) => v.kind === "other" && (
-            <>
-              <div class="tool-head"><span class="tool-kind">tool</span><code>{v.name}</code></div>
-              <Show when={!props.folded}><pre class="tool-input">{v.input}</pre></Show>
-              <Show when={v.output && !props.folded}><pre class="tool-output" data-testid="tool-output">{v.output}</pre></Show>
-            </>
-          )}
+          {(v) =>
+            v.kind === "other" && (
+              <>
+                <div class="tool-head">
+                  <span class="tool-kind">tool</span>
+                  <code>{v.name}</code>
+                </div>
+                <Show when={!props.folded}>
+                  <pre class="tool-input">{v.input}</pre>
+                </Show>
+                <Show when={v.output && !props.folded}>
+                  <pre class="tool-output" data-testid="tool-output">
+                    {v.output}
+                  </pre>
+                </Show>
+              </>
+            )
+          }
         </Match>
       </Switch>
     </div>

@@ -30,7 +30,10 @@ const lineCount = (v: unknown): number =>
   typeof v === "string"
     ? v.split("\n").length
     : Array.isArray(v)
-      ? v.reduce((n: number, p) => n + (p && typeof p === "object" && "text" in p ? String((p as { text: unknown }).text).split("\n").length : 1), 0)
+      ? v.reduce(
+          (n: number, p) => n + (p && typeof p === "object" && "text" in p ? String((p as { text: unknown }).text).split("\n").length : 1),
+          0,
+        )
       : JSON.stringify(v ?? "").split("\n").length;
 
 /**
@@ -50,21 +53,43 @@ export function ToolCard(props: { tool: ToolItem; approval?: ApprovalView; onDec
     <div class="card tool-card" data-testid="tool-card" classList={{ "tool-card-error": !!t().isError }}>
       <div class="tool-card-head">
         <strong>{t().name}</strong>
-        <Show when={!done() && !waiting()}><span class="muted">running…</span></Show>
-        <Show when={waiting()}><span class="badge warn" data-testid="tool-waiting">waiting for a decision</span></Show>
-        <Show when={done()}>
-          <span class={`badge ${t().isError ? "err" : "ok"}`} data-testid="tool-status">{t().isError ? "error" : "ok"}</span>
+        <Show when={!done() && !waiting()}>
+          <span class="muted">running…</span>
         </Show>
-        <Show when={duration() !== null}><span class="muted" data-testid="tool-duration" title="From the call to its result">{formatDuration(duration()!)}</span></Show>
+        <Show when={waiting()}>
+          <span class="badge warn" data-testid="tool-waiting">
+            waiting for a decision
+          </span>
+        </Show>
+        <Show when={done()}>
+          <span class={`badge ${t().isError ? "err" : "ok"}`} data-testid="tool-status">
+            {t().isError ? "error" : "ok"}
+          </span>
+        </Show>
+        <Show when={duration() !== null}>
+          <span class="muted" data-testid="tool-duration" title="From the call to its result">
+            {formatDuration(duration()!)}
+          </span>
+        </Show>
         <Show when={props.approval?.status !== "pending" && props.approval}>{(a) => <ApprovalOutcome approval={a()} />}</Show>
         <Show when={done()}>
-          <button type="button" class="btn ghost sm tool-fold" aria-expanded={!isFolded()} data-testid="tool-fold" onClick={() => setFolded(!isFolded())}>
+          <button
+            type="button"
+            class="btn ghost sm tool-fold"
+            aria-expanded={!isFolded()}
+            data-testid="tool-fold"
+            onClick={() => setFolded(!isFolded())}
+          >
             {isFolded() ? "Show output" : "Hide output"}
           </button>
         </Show>
       </div>
       {/* Commands with their output, file writes and edits as diffs, for every harness's tool names. */}
-      <ToolCall use={{ name: t().name, input: t().input }} result={done() ? { content: t().result, is_error: t().isError } : undefined} folded={isFolded()} />
+      <ToolCall
+        use={{ name: t().name, input: t().input }}
+        result={done() ? { content: t().result, is_error: t().isError } : undefined}
+        folded={isFolded()}
+      />
       <Show when={props.approval?.status === "pending" && props.approval}>
         {(a) => <ApprovalCard approval={a()} onDecided={props.onDecided} showInput={false} />}
       </Show>

@@ -4,7 +4,11 @@ import { createApiForm, FormDialog } from "./forms";
 import { toast } from "./ui";
 
 /** Create or edit a webhook trigger: the agent, the prompt template, sessions and an optional callback. */
-export function TriggerForm(props: { trigger: TriggerView | null; onClose: () => void; onSaved: (t: TriggerView, secret?: string) => void }) {
+export function TriggerForm(props: {
+  trigger: TriggerView | null;
+  onClose: () => void;
+  onSaved: (t: TriggerView, secret?: string) => void;
+}) {
   const t = props.trigger;
   const [agents] = createResource(() => api.agents.list());
   const [v, setV] = createSignal({
@@ -30,8 +34,19 @@ export function TriggerForm(props: { trigger: TriggerView | null; onClose: () =>
       }
     });
   return (
-    <FormDialog title={t ? `Edit ${t.name}` : "New webhook trigger"} submitLabel={t ? "Save" : "Create trigger"} busyLabel="Saving…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
-      <label class="field">Name<input name="name" value={v().name} onInput={set("name")} placeholder="github issues" aria-invalid={form.invalid("name")} /><form.FieldError field="name" /></label>
+    <FormDialog
+      title={t ? `Edit ${t.name}` : "New webhook trigger"}
+      submitLabel={t ? "Save" : "Create trigger"}
+      busyLabel="Saving…"
+      busy={form.busy()}
+      onSubmit={submit}
+      onClose={props.onClose}
+    >
+      <label class="field">
+        Name
+        <input name="name" value={v().name} onInput={set("name")} placeholder="github issues" aria-invalid={form.invalid("name")} />
+        <form.FieldError field="name" />
+      </label>
       <label class="field">
         Agent
         <select name="agent_id" value={v().agent_id} onChange={set("agent_id")} aria-invalid={form.invalid("agent_id")}>
@@ -41,8 +56,18 @@ export function TriggerForm(props: { trigger: TriggerView | null; onClose: () =>
         <form.FieldError field="agent_id" />
       </label>
       <label class="field">
-        Prompt template <span class="hint">{"{{body.field.sub}}, {{body.items[0]}} or {{body}} print parts of the webhook's JSON; nothing else is evaluated"}</span>
-        <textarea name="prompt_template" rows={4} class="mono" value={v().prompt_template} onInput={set("prompt_template")} aria-invalid={form.invalid("prompt_template")} />
+        Prompt template{" "}
+        <span class="hint">
+          {"{{body.field.sub}}, {{body.items[0]}} or {{body}} print parts of the webhook's JSON; nothing else is evaluated"}
+        </span>
+        <textarea
+          name="prompt_template"
+          rows={4}
+          class="mono"
+          value={v().prompt_template}
+          onInput={set("prompt_template")}
+          aria-invalid={form.invalid("prompt_template")}
+        />
         <form.FieldError field="prompt_template" />
       </label>
       <label class="field">
@@ -53,8 +78,17 @@ export function TriggerForm(props: { trigger: TriggerView | null; onClose: () =>
         </select>
       </label>
       <label class="field">
-        Callback URL <span class="hint">optional: LAP POSTs the outcome here when the turn ends, signed with the same secret (public https addresses)</span>
-        <input name="callback_url" value={v().callback_url} onInput={set("callback_url")} placeholder="https://ci.example.com/hooks/lap" aria-invalid={form.invalid("callback_url")} />
+        Callback URL{" "}
+        <span class="hint">
+          optional: LAP POSTs the outcome here when the turn ends, signed with the same secret (public https addresses)
+        </span>
+        <input
+          name="callback_url"
+          value={v().callback_url}
+          onInput={set("callback_url")}
+          placeholder="https://ci.example.com/hooks/lap"
+          aria-invalid={form.invalid("callback_url")}
+        />
         <form.FieldError field="callback_url" />
       </label>
       <form.FormError />

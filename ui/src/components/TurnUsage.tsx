@@ -16,7 +16,9 @@ export interface TurnWindow {
  * a few times.
  */
 export function createSessionUsage(sessionId: () => string | undefined) {
-  const [rows, { refetch }] = createResource(sessionId, (id) => gatewayApi.spend.logs({ session_id: id, limit: "1000" }).catch(() => null as SpendLog[] | null));
+  const [rows, { refetch }] = createResource(sessionId, (id) =>
+    gatewayApi.spend.logs({ session_id: id, limit: "1000" }).catch(() => null as SpendLog[] | null),
+  );
   let retries: ReturnType<typeof setTimeout>[] = [];
   onCleanup(() => retries.forEach(clearTimeout));
   const turnEnded = () => {
@@ -26,7 +28,8 @@ export function createSessionUsage(sessionId: () => string | undefined) {
   return { rows, turnEnded };
 }
 
-const inWindow = (r: SpendLog, w: TurnWindow) => Date.parse(r.start_time) >= Date.parse(w.start) && Date.parse(r.start_time) <= Date.parse(w.end);
+const inWindow = (r: SpendLog, w: TurnWindow) =>
+  Date.parse(r.start_time) >= Date.parse(w.start) && Date.parse(r.start_time) <= Date.parse(w.end);
 
 /** One turn's tokens, cost and latency, each model call linked to its row in Logs & spend. */
 export function TurnUsage(props: { rows: SpendLog[] | null | undefined; turn: TurnWindow }) {
@@ -40,19 +43,29 @@ export function TurnUsage(props: { rows: SpendLog[] | null | undefined; turn: Tu
     <Show when={props.rows && calls().length}>
       <details class="turn-usage" data-testid="turn-usage">
         <summary>
-          <span data-testid="turn-calls">{calls().length} model call{calls().length === 1 ? "" : "s"}</span> ·{" "}
-          <span data-testid="turn-tokens">{tokens().toLocaleString("en-US")} tokens</span> ·{" "}
+          <span data-testid="turn-calls">
+            {calls().length} model call{calls().length === 1 ? "" : "s"}
+          </span>{" "}
+          · <span data-testid="turn-tokens">{tokens().toLocaleString("en-US")} tokens</span> ·{" "}
           <span data-testid="turn-cost">{unpriced() ? "no price" : usd(cost())}</span> ·{" "}
-          <span data-testid="turn-latency" title="The turn, from start to its last event">{formatDuration(wall())}</span>
-          <Show when={failed()}> · <span class="badge err">{failed()} failed</span></Show>
+          <span data-testid="turn-latency" title="The turn, from start to its last event">
+            {formatDuration(wall())}
+          </span>
+          <Show when={failed()}>
+            {" "}
+            · <span class="badge err">{failed()} failed</span>
+          </Show>
         </summary>
         <ul>
           <For each={calls()}>
             {(r) => (
               <li>
-                <A href={`/gateway/logs?request_id=${encodeURIComponent(r.request_id)}`} data-testid="turn-log-link">{r.model_group ?? r.route}</A>{" "}
+                <A href={`/gateway/logs?request_id=${encodeURIComponent(r.request_id)}`} data-testid="turn-log-link">
+                  {r.model_group ?? r.route}
+                </A>{" "}
                 <span class="muted">
-                  {r.prompt_tokens.toLocaleString("en-US")} in · {r.completion_tokens.toLocaleString("en-US")} out · {r.priced === false ? "no price" : usd(r.spend)}
+                  {r.prompt_tokens.toLocaleString("en-US")} in · {r.completion_tokens.toLocaleString("en-US")} out ·{" "}
+                  {r.priced === false ? "no price" : usd(r.spend)}
                   {r.latency_ms !== null ? ` · ${formatDuration(r.latency_ms)}` : ""}
                   {r.status === "failure" ? ` · failed (${r.http_status ?? "error"})` : ""}
                 </span>

@@ -31,14 +31,25 @@ export function UsageChart(props: { title: string; days: string[]; series: Chart
       width: Math.max(320, holder.clientWidth),
       height: HEIGHT,
       // Half a day of room on each side, so the first and last days' bars are whole.
-      scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: {
+        x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         { ...axis, values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) },
         { ...axis, size: 84, values: (_u, ticks) => ticks.map((t) => props.format(t)) },
       ],
       series: [
         { label: "Day", value: (_u, v) => (v === null ? "–" : new Date(v * 1000).toISOString().slice(0, 10)) },
-        ...props.series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}99`, width: 1, paths: bars, points: { show: false }, value: (_u: uPlot, v: number | null) => (v === null ? "–" : props.format(v)) })),
+        ...props.series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          fill: `${s.color}99`,
+          width: 1,
+          paths: bars,
+          points: { show: false },
+          value: (_u: uPlot, v: number | null) => (v === null ? "–" : props.format(v)),
+        })),
       ],
       legend: { live: true },
       cursor: { points: { show: false } },

@@ -4,7 +4,13 @@ import { timeAgo } from "../lib/format";
 import { toast } from "./ui";
 
 /** A skill's or rule's versions, newest first; an older one can be brought back (saved as a new version). */
-export function Versions(props: { what: string; current: number; load: () => Promise<VersionSummary[]>; rollback: (version: number) => Promise<unknown>; onChanged: () => void }) {
+export function Versions(props: {
+  what: string;
+  current: number;
+  load: () => Promise<VersionSummary[]>;
+  rollback: (version: number) => Promise<unknown>;
+  onChanged: () => void;
+}) {
   const [versions, { refetch }] = createResource(props.load);
   return (
     <div class="field" data-testid="versions">

@@ -55,8 +55,12 @@ export function FormDialog(props: {
       onClose={props.onClose}
       footer={
         <>
-          <button class="btn" type="button" onClick={props.onClose}>Cancel</button>
-          <button class="btn primary" type="submit" disabled={props.busy}>{props.busy ? props.busyLabel : props.submitLabel}</button>
+          <button class="btn" type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn primary" type="submit" disabled={props.busy}>
+            {props.busy ? props.busyLabel : props.submitLabel}
+          </button>
         </>
       }
     >
@@ -93,7 +97,10 @@ export function ConfirmDialog(props: {
 }) {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal("");
-  const [dependents] = createResource(() => props.dependents, (d) => d.load());
+  const [dependents] = createResource(
+    () => props.dependents,
+    (d) => d.load(),
+  );
   const run = async () => {
     setBusy(true);
     setError("");
@@ -114,8 +121,12 @@ export function ConfirmDialog(props: {
       onClose={props.onClose}
       footer={
         <>
-          <button class="btn" type="button" onClick={props.onClose}>Cancel</button>
-          <button class="btn danger solid" type="button" disabled={busy()} onClick={run} data-testid="confirm-action">{busy() ? "Working…" : props.confirmLabel}</button>
+          <button class="btn" type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn danger solid" type="button" disabled={busy()} onClick={run} data-testid="confirm-action">
+            {busy() ? "Working…" : props.confirmLabel}
+          </button>
         </>
       }
     >
@@ -125,34 +136,70 @@ export function ConfirmDialog(props: {
           <div class="confirm-dependents" data-testid="confirm-dependents">
             <strong>{d().label}</strong>
             <Show when={!dependents.loading} fallback={<div class="muted">Checking what uses it…</div>}>
-              <Show when={!dependents.error} fallback={<div class="field-error">Could not check: {(dependents.error as Error)?.message}</div>}>
-                <Show when={(dependents() ?? []).length} fallback={<div class="muted" data-testid="confirm-no-dependents">{d().none}</div>}>
+              <Show
+                when={!dependents.error}
+                fallback={<div class="field-error">Could not check: {(dependents.error as Error)?.message}</div>}
+              >
+                <Show
+                  when={(dependents() ?? []).length}
+                  fallback={
+                    <div class="muted" data-testid="confirm-no-dependents">
+                      {d().none}
+                    </div>
+                  }
+                >
                   <ul>
                     <For each={dependents()}>
                       {(x) => (
                         <li data-testid="confirm-dependent">
-                          <Show when={x.href} fallback={<span>{x.name}</span>}><A href={x.href!}>{x.name}</A></Show>
-                          <Show when={x.note}> <span class="muted">{x.note}</span></Show>
+                          <Show when={x.href} fallback={<span>{x.name}</span>}>
+                            <A href={x.href!}>{x.name}</A>
+                          </Show>
+                          <Show when={x.note}>
+                            {" "}
+                            <span class="muted">{x.note}</span>
+                          </Show>
                         </li>
                       )}
                     </For>
                   </ul>
-                  <Show when={d().consequence}><div class="field-error">{d().consequence}</div></Show>
+                  <Show when={d().consequence}>
+                    <div class="field-error">{d().consequence}</div>
+                  </Show>
                 </Show>
               </Show>
             </Show>
           </div>
         )}
       </Show>
-      <Show when={error()}><div class="alert" role="alert" data-testid="confirm-error">{error()}</div></Show>
+      <Show when={error()}>
+        <div class="alert" role="alert" data-testid="confirm-error">
+          {error()}
+        </div>
+      </Show>
     </Dialog>
   );
 }
 
 /** Shows a newly created secret once, with a copy button; `children` says how to use it. */
-export function RevealSecretDialog(props: { secret: string; testId: string; onClose: () => void; children: JSX.Element; title?: string; what?: string }) {
+export function RevealSecretDialog(props: {
+  secret: string;
+  testId: string;
+  onClose: () => void;
+  children: JSX.Element;
+  title?: string;
+  what?: string;
+}) {
   return (
-    <Dialog title={props.title ?? "Copy your new key"} onClose={props.onClose} footer={<button class="btn primary" onClick={props.onClose}>Done</button>}>
+    <Dialog
+      title={props.title ?? "Copy your new key"}
+      onClose={props.onClose}
+      footer={
+        <button class="btn primary" onClick={props.onClose}>
+          Done
+        </button>
+      }
+    >
       <div class="alert success">This is the only time the {props.what ?? "key"} is shown. Store it somewhere safe.</div>
       <div class="secret-box">
         <code data-testid={props.testId}>{props.secret}</code>

@@ -21,7 +21,11 @@ export function ListCard<T>(props: {
       <div class="card">
         <Show
           when={props.items.loading || (props.items() ?? []).length > 0}
-          fallback={<EmptyState title={props.empty.title} action={props.empty.action}>{props.empty.text}</EmptyState>}
+          fallback={
+            <EmptyState title={props.empty.title} action={props.empty.action}>
+              {props.empty.text}
+            </EmptyState>
+          }
         >
           <table>
             <thead>

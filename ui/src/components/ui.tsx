@@ -32,7 +32,13 @@ export function SkeletonRows(props: { rows?: number; cols: number }) {
     <For each={Array.from({ length: props.rows ?? 3 })}>
       {() => (
         <tr>
-          <For each={Array.from({ length: props.cols })}>{() => <td><div class="skeleton" /></td>}</For>
+          <For each={Array.from({ length: props.cols })}>
+            {() => (
+              <td>
+                <div class="skeleton" />
+              </td>
+            )}
+          </For>
         </tr>
       )}
     </For>
@@ -40,7 +46,13 @@ export function SkeletonRows(props: { rows?: number; cols: number }) {
 }
 
 /** Modal dialog: Escape closes it, focus starts on the first field. */
-export function Dialog(props: { title: string; onClose: () => void; children: JSX.Element; footer: JSX.Element; onSubmit?: (e: Event) => void }) {
+export function Dialog(props: {
+  title: string;
+  onClose: () => void;
+  children: JSX.Element;
+  footer: JSX.Element;
+  onSubmit?: (e: Event) => void;
+}) {
   let ref: HTMLDivElement | undefined;
   const onKey = (e: KeyboardEvent) => e.key === "Escape" && props.onClose();
   onMount(() => {
@@ -52,7 +64,12 @@ export function Dialog(props: { title: string; onClose: () => void; children: JS
     <Portal>
       <div class="backdrop" onMouseDown={(e) => e.target === e.currentTarget && props.onClose()}>
         <div class="dialog" role="dialog" aria-modal="true" aria-label={props.title} ref={ref}>
-          <form onSubmit={(e) => { e.preventDefault(); props.onSubmit?.(e); }}>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              props.onSubmit?.(e);
+            }}
+          >
             <header>{props.title}</header>
             <div class="body">{props.children}</div>
             <footer>{props.footer}</footer>

@@ -2,7 +2,10 @@ import { expect, test } from "bun:test";
 import { approvalToolHint } from "./approval-tools";
 
 test("the hint names the tools that ask for the chosen harness", () => {
-  expect(approvalToolHint("builtin", "sandbox")).toEqual({ asks: true, text: "bash, read, write, edit, glob, grep, web_fetch; MCP tools as server__tool" });
+  expect(approvalToolHint("builtin", "sandbox")).toEqual({
+    asks: true,
+    text: "bash, read, write, edit, glob, grep, web_fetch; MCP tools as server__tool",
+  });
   const claude = approvalToolHint("claude-code", "sandbox");
   expect(claude.asks).toBe(true);
   expect(claude.text).toContain("Bash");

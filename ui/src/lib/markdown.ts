@@ -25,7 +25,9 @@ export function renderMarkdown(src: string): string {
       if (!lines.length) continue;
       if (lines.every((l) => /^\s*([-*]|\d+\.)\s+/.test(l))) {
         const ordered = /^\s*\d+\./.test(lines[0]!);
-        out.push(`<${ordered ? "ol" : "ul"}>${lines.map((l) => `<li>${inline(l.replace(/^\s*([-*]|\d+\.)\s+/, ""))}</li>`).join("")}</${ordered ? "ol" : "ul"}>`);
+        out.push(
+          `<${ordered ? "ol" : "ul"}>${lines.map((l) => `<li>${inline(l.replace(/^\s*([-*]|\d+\.)\s+/, ""))}</li>`).join("")}</${ordered ? "ol" : "ul"}>`,
+        );
       } else if (/^#{1,4}\s/.test(lines[0]!) && lines.length === 1) {
         const level = lines[0]!.match(/^#+/)![0].length + 2;
         out.push(`<h${level}>${inline(lines[0]!.replace(/^#+\s/, ""))}</h${level}>`);

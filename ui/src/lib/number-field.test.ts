@@ -16,7 +16,11 @@ test("empty is unset; plain numbers parse; words, units and exponents are refuse
 });
 
 test("several fields: every bad one is named", () => {
-  const { values, errors } = parseNumberFields({ max_budget: { raw: "ten dollars", min: 0 }, rpm_limit: { raw: "60", integer: true, min: 1 }, tpm_limit: { raw: "", integer: true } });
+  const { values, errors } = parseNumberFields({
+    max_budget: { raw: "ten dollars", min: 0 },
+    rpm_limit: { raw: "60", integer: true, min: 1 },
+    tpm_limit: { raw: "", integer: true },
+  });
   expect(errors).toEqual({ max_budget: "must be a number, e.g. 10" });
   expect(values).toMatchObject({ rpm_limit: 60, tpm_limit: null });
 });

@@ -10,7 +10,8 @@ export function parseNumberField(raw: string, opts: { integer?: boolean; min?: n
   const text = raw.trim().replaceAll(/[\s_,](?=\d{3}\b)/g, "");
   if (text === "") return { ok: true, value: null };
   const what = opts.integer ? "a whole number" : "a number";
-  if (!PLAIN.test(text)) return { ok: false, message: `must be ${what}${opts.unit ? ` of ${opts.unit}` : ""}, e.g. ${opts.integer ? "60" : "10"}` };
+  if (!PLAIN.test(text))
+    return { ok: false, message: `must be ${what}${opts.unit ? ` of ${opts.unit}` : ""}, e.g. ${opts.integer ? "60" : "10"}` };
   const value = Number(text);
   if (opts.integer && !Number.isInteger(value)) return { ok: false, message: "must be a whole number" };
   if (opts.min !== undefined && value < opts.min) return { ok: false, message: `must be ${opts.min} or more` };
@@ -22,7 +23,9 @@ export function parseNumberField(raw: string, opts: { integer?: boolean; min?: n
  * Parses several fields at once: the values, and the errors keyed by field name (empty when all are
  * fine), so a form can show every bad field before sending anything.
  */
-export function parseNumberFields<K extends string>(fields: Record<K, { raw: string | undefined; integer?: boolean; min?: number; max?: number; unit?: string }>) {
+export function parseNumberFields<K extends string>(
+  fields: Record<K, { raw: string | undefined; integer?: boolean; min?: number; max?: number; unit?: string }>,
+) {
   const values = {} as Record<K, number | null>;
   const errors: Record<string, string> = {};
   for (const name of Object.keys(fields) as K[]) {

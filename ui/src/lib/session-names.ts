@@ -9,10 +9,15 @@ export const sessionLabel = (s: Pick<SessionListItem, "title" | "agent_name">) =
  * request for the newest 200 sessions; an id not among them is shown as it is.
  */
 export function createSessionNames() {
-  const [sessions] = createResource(() => api.sessions.list({ limit: 200 }).then((r) => r.data).catch(() => [] as SessionListItem[]));
+  const [sessions] = createResource(() =>
+    api.sessions
+      .list({ limit: 200 })
+      .then((r) => r.data)
+      .catch(() => [] as SessionListItem[]),
+  );
   const byId = () => new Map((sessions() ?? []).map((s) => [s.id, s]));
   return (id: string | null | undefined) => {
     const s = id ? byId().get(id) : undefined;
-    return s ? sessionLabel(s) : id ?? "";
+    return s ? sessionLabel(s) : (id ?? "");
   };
 }

@@ -7,8 +7,10 @@ import { currentTeam, type Me } from "./api";
  */
 export const isOrgAdmin = (me: Me) => me.kind === "admin";
 export const managedTeams = (me: Me) => (me.teams ?? []).filter((t) => t.role === "admin" || t.role === "owner");
-export const mayManage = (me: Me, teamId: string | null) => isOrgAdmin(me) || (teamId !== null && managedTeams(me).some((t) => t.id === teamId));
-export const teamName = (me: Me, teamId: string | null) => (teamId === null ? "org-wide" : (me.teams ?? []).find((t) => t.id === teamId)?.alias ?? teamId);
+export const mayManage = (me: Me, teamId: string | null) =>
+  isOrgAdmin(me) || (teamId !== null && managedTeams(me).some((t) => t.id === teamId));
+export const teamName = (me: Me, teamId: string | null) =>
+  teamId === null ? "org-wide" : ((me.teams ?? []).find((t) => t.id === teamId)?.alias ?? teamId);
 
 /** Where a new one goes: the team switcher's team, else the one team the caller manages; admins: org-wide. Null: say which (switcher). */
 export function newGoesTo(me: Me): string | null {
@@ -24,4 +26,6 @@ export const mayAdd = (me: Me) => newGoesTo(me) !== null;
 
 /** Why the caller may not add one now. */
 export const whyNotAdd = (me: Me, what: string) =>
-  managedTeams(me).length ? `Pick a team you manage in the team switcher to add ${what}.` : `A team's admins and owners add ${what}; you may read them.`;
+  managedTeams(me).length
+    ? `Pick a team you manage in the team switcher to add ${what}.`
+    : `A team's admins and owners add ${what}; you may read them.`;

@@ -21,7 +21,8 @@ const MAX_DIFF_LINES = 400;
 export function resultText(result: ToolResult | undefined): string {
   const content = result?.content;
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((part) => (part && typeof part === "object" && "text" in part ? String(part.text) : "")).join("");
+  if (Array.isArray(content))
+    return content.map((part) => (part && typeof part === "object" && "text" in part ? String(part.text) : "")).join("");
   return content == null ? "" : JSON.stringify(content);
 }
 
@@ -36,7 +37,8 @@ export function lineDiff(before: string, after: string): DiffLine[] {
   const b = after.split("\n").slice(0, MAX_DIFF_LINES);
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = a.length - 1; i >= 0; i--) {
-    for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    for (let j = b.length - 1; j >= 0; j--)
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   }
   const out: DiffLine[] = [];
   let i = 0;
@@ -115,7 +117,14 @@ export function describeToolCall(use: ToolUse, result?: ToolResult): ToolView {
   }
   if (WRITE_TOOLS.has(name)) {
     const content = str(input, "content") ?? "";
-    return { kind: "file", path: str(input, "file_path", "filePath", "path") ?? "", diff: content.split("\n").map((text) => ({ op: "+", text })), summary: "new file", output, isError };
+    return {
+      kind: "file",
+      path: str(input, "file_path", "filePath", "path") ?? "",
+      diff: content.split("\n").map((text) => ({ op: "+", text })),
+      summary: "new file",
+      output,
+      isError,
+    };
   }
   if (EDIT_TOOLS.has(name)) {
     const before = str(input, "old_string", "oldString") ?? "";

@@ -63,7 +63,20 @@ export function breakdown(rows: UsageRow[], dim: Dimension): Group[] {
   return [...groups.values()].sort((a, b) => b.cost - a.cost || b.requests - a.requests || a.label.localeCompare(b.label));
 }
 
-const CSV_COLUMNS = ["day", "model", "key_id", "key_alias", "agent_id", "agent_name", "requests", "errors", "prompt_tokens", "completion_tokens", "cost_usd", "unpriced_requests"] as const;
+const CSV_COLUMNS = [
+  "day",
+  "model",
+  "key_id",
+  "key_alias",
+  "agent_id",
+  "agent_name",
+  "requests",
+  "errors",
+  "prompt_tokens",
+  "completion_tokens",
+  "cost_usd",
+  "unpriced_requests",
+] as const;
 
 /** RFC 4180: quote a field holding a comma, quote or line break; double its quotes. A leading =,+,-,@ is prefixed with ' so spreadsheets do not run it. */
 export function csvField(v: string | number | null): string {
@@ -78,7 +91,20 @@ export function usageCsv(rows: UsageRow[]): string {
   const lines = [CSV_COLUMNS.join(",")];
   for (const r of rows) {
     lines.push(
-      [r.day, r.model_group, r.key_id, r.key_alias, r.agent_id, r.agent_name, r.requests, r.failures, r.prompt_tokens, r.completion_tokens, +r.spend.toFixed(8), r.unpriced]
+      [
+        r.day,
+        r.model_group,
+        r.key_id,
+        r.key_alias,
+        r.agent_id,
+        r.agent_name,
+        r.requests,
+        r.failures,
+        r.prompt_tokens,
+        r.completion_tokens,
+        +r.spend.toFixed(8),
+        r.unpriced,
+      ]
         .map(csvField)
         .join(","),
     );

@@ -38,10 +38,18 @@ export function Agents() {
           <h1>Agents</h1>
           <p>What a session runs: a model, a system prompt, tools and a runtime.</p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>New agent <span class="kbd">c</span></button>
+        <button class="btn primary" onClick={() => setEditing("new")}>
+          New agent <span class="kbd">c</span>
+        </button>
       </div>
       <div class="toolbar">
-        <input type="search" placeholder="Search agents" aria-label="Search agents" value={search()} onInput={(e) => setSearch(e.currentTarget.value)} />
+        <input
+          type="search"
+          placeholder="Search agents"
+          aria-label="Search agents"
+          value={search()}
+          onInput={(e) => setSearch(e.currentTarget.value)}
+        />
       </div>
       <Show when={agents.error}>
         <ErrorAlert error={agents.error} retry={refetch} />
@@ -49,11 +57,26 @@ export function Agents() {
       <div class="card">
         <Show
           when={agents.loading || (agents() ?? []).length > 0}
-          fallback={<EmptyState title={search() ? "No agent matches" : "No agents yet"} action={<button class="btn primary" onClick={() => setEditing("new")}>Create an agent</button>} />}
+          fallback={
+            <EmptyState
+              title={search() ? "No agent matches" : "No agents yet"}
+              action={
+                <button class="btn primary" onClick={() => setEditing("new")}>
+                  Create an agent
+                </button>
+              }
+            />
+          }
         >
           <table>
             <thead>
-              <tr><th>Name</th><th>Model</th><th>Status</th><th title="Total cost of the agent's model calls through LAP's gateway">Cost</th><th>Updated</th></tr>
+              <tr>
+                <th>Name</th>
+                <th>Model</th>
+                <th>Status</th>
+                <th title="Total cost of the agent's model calls through LAP's gateway">Cost</th>
+                <th>Updated</th>
+              </tr>
             </thead>
             <tbody>
               <Show when={!agents.loading} fallback={<SkeletonRows cols={5} />}>
@@ -65,7 +88,9 @@ export function Agents() {
                         <div class="muted">{a.description}</div>
                       </td>
                       <td class="mono">{a.model}</td>
-                      <td><span class={`badge ${a.status === "active" ? "ok" : "warn"}`}>{a.status}</span></td>
+                      <td>
+                        <span class={`badge ${a.status === "active" ? "ok" : "warn"}`}>{a.status}</span>
+                      </td>
                       <td data-testid="agent-cost">{usd(a.spend)}</td>
                       <td>{timeAgo(a.updated_at)}</td>
                     </tr>
@@ -77,7 +102,17 @@ export function Agents() {
         </Show>
       </div>
       <Show when={editing()}>
-        {(e) => <AgentForm agent={e() === "new" ? null : (e() as AgentView)} model={presetModel()} onClose={closeForm} onSaved={() => { closeForm(); refetch(); }} />}
+        {(e) => (
+          <AgentForm
+            agent={e() === "new" ? null : (e() as AgentView)}
+            model={presetModel()}
+            onClose={closeForm}
+            onSaved={() => {
+              closeForm();
+              refetch();
+            }}
+          />
+        )}
       </Show>
     </div>
   );
@@ -103,12 +138,21 @@ export function AgentDetail() {
             <div class="page-head">
               <div>
                 <h1>{a().name}</h1>
-                <p>{a().description || "No description"} · <span class="mono">{a().model}</span> · <span class={`badge ${a().status === "active" ? "ok" : "warn"}`}>{a().status}</span></p>
+                <p>
+                  {a().description || "No description"} · <span class="mono">{a().model}</span> ·{" "}
+                  <span class={`badge ${a().status === "active" ? "ok" : "warn"}`}>{a().status}</span>
+                </p>
               </div>
               <div>
-                <button class="btn" onClick={() => setEditing(true)}>Edit</button>{" "}
-                <button class="btn" onClick={() => toggle(a())}>{a().status === "active" ? "Pause" : "Resume"}</button>{" "}
-                <button class="btn danger" onClick={() => setDeleting(true)}>Delete</button>
+                <button class="btn" onClick={() => setEditing(true)}>
+                  Edit
+                </button>{" "}
+                <button class="btn" onClick={() => toggle(a())}>
+                  {a().status === "active" ? "Pause" : "Resume"}
+                </button>{" "}
+                <button class="btn danger" onClick={() => setDeleting(true)}>
+                  Delete
+                </button>
               </div>
             </div>
             <div class="card card-pad" style={{ "margin-bottom": "16px", "white-space": "pre-wrap" }}>
@@ -116,9 +160,33 @@ export function AgentDetail() {
               {a().system_prompt || <span class="muted">(empty)</span>}
             </div>
             <div class="usage-tabs" role="tablist" aria-label="Agent" style={{ "margin-bottom": "12px" }}>
-              <button role="tab" class="btn ghost sm" aria-selected={tab() === "sessions"} classList={{ active: tab() === "sessions" }} onClick={() => setTab("sessions")}>Sessions</button>
-              <button role="tab" class="btn ghost sm" aria-selected={tab() === "files"} classList={{ active: tab() === "files" }} onClick={() => setTab("files")}>Files</button>
-              <button role="tab" class="btn ghost sm" aria-selected={tab() === "memory"} classList={{ active: tab() === "memory" }} onClick={() => setTab("memory")}>Memory</button>
+              <button
+                role="tab"
+                class="btn ghost sm"
+                aria-selected={tab() === "sessions"}
+                classList={{ active: tab() === "sessions" }}
+                onClick={() => setTab("sessions")}
+              >
+                Sessions
+              </button>
+              <button
+                role="tab"
+                class="btn ghost sm"
+                aria-selected={tab() === "files"}
+                classList={{ active: tab() === "files" }}
+                onClick={() => setTab("files")}
+              >
+                Files
+              </button>
+              <button
+                role="tab"
+                class="btn ghost sm"
+                aria-selected={tab() === "memory"}
+                classList={{ active: tab() === "memory" }}
+                onClick={() => setTab("memory")}
+              >
+                Memory
+              </button>
             </div>
             <Show when={tab() === "sessions"}>
               <h2 id="start">Sessions</h2>
@@ -133,7 +201,14 @@ export function AgentDetail() {
               <AgentMemory agentId={a().id} />
             </Show>
             <Show when={editing()}>
-              <AgentForm agent={a()} onClose={() => setEditing(false)} onSaved={(saved) => { setEditing(false); mutate(saved); }} />
+              <AgentForm
+                agent={a()}
+                onClose={() => setEditing(false)}
+                onSaved={(saved) => {
+                  setEditing(false);
+                  mutate(saved);
+                }}
+              />
             </Show>
             <Show when={deleting()}>
               <ConfirmDialog
@@ -149,7 +224,9 @@ export function AgentDetail() {
                   label: "Its sessions that are still open",
                   load: async () => {
                     const { data } = await api.sessions.list({ agent_id: a().id, limit: 200 });
-                    return data.filter((s) => s.status !== "stopped").map((s) => ({ name: s.title || s.id, href: `/sessions/${s.id}`, note: s.status.replace("_", " ") }));
+                    return data
+                      .filter((s) => s.status !== "stopped")
+                      .map((s) => ({ name: s.title || s.id, href: `/sessions/${s.id}`, note: s.status.replace("_", " ") }));
                   },
                   none: "No open sessions.",
                   consequence: "These sessions are stopped and their sandboxes end; their history stays readable.",
@@ -165,7 +242,11 @@ export function AgentDetail() {
   );
 }
 
-const lines = (s: string) => s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
+const lines = (s: string) =>
+  s
+    .split(/[\n,]/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 function AgentForm(props: { agent: AgentView | null; model?: string; onClose: () => void; onSaved: (a: AgentView) => void }) {
   const a = props.agent;
@@ -208,7 +289,10 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
     // Checked here too (the API refuses the same), so nothing is sent that cannot be right.
     const local: Record<string, string> = {};
     if (!f.model.trim()) local.model = "required: the model the agent calls";
-    for (const [k, label] of [["max_runtime_minutes", "minutes"], ["idle_timeout_minutes", "minutes"]] as const) {
+    for (const [k, label] of [
+      ["max_runtime_minutes", "minutes"],
+      ["idle_timeout_minutes", "minutes"],
+    ] as const) {
       const n = parseNumberField(f[k], { integer: true, min: 1, unit: label });
       if (!n.ok) local[k] = n.message;
       else if (n.value === null) local[k] = "required: a number of minutes";
@@ -228,12 +312,22 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       harness: f.harness,
       tools: lines(f.tools),
       approval_required_tools: lines(f.approval_required_tools),
-      mcp_servers: f.mcp.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => { const [name = "", url = ""] = l.split(/\s+/); return { name, url }; }),
+      mcp_servers: f.mcp
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .map((l) => {
+          const [name = "", url = ""] = l.split(/\s+/);
+          return { name, url };
+        }),
       repo_url: f.repo_url || null,
       repo_branch: f.repo_branch || null,
       max_runtime_minutes: Number(f.max_runtime_minutes),
       idle_timeout_minutes: Number(f.idle_timeout_minutes),
-      egress_allow_hosts: f.egress.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean),
+      egress_allow_hosts: f.egress
+        .split(/[\s,]+/)
+        .map((x) => x.trim())
+        .filter(Boolean),
       vault_keys: vaultKeys(),
       skill_ids: skillIds(),
       rule_ids: ruleIds(),
@@ -246,7 +340,8 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       toast(a ? `Saved ${saved.name}` : `Created ${saved.name}`);
       props.onSaved(saved);
     } catch (err) {
-      if (err instanceof ApiError && err.fields.length) setErrors(Object.fromEntries(err.fields.map((x) => [x.field.split(".")[0]!, x.message])));
+      if (err instanceof ApiError && err.fields.length)
+        setErrors(Object.fromEntries(err.fields.map((x) => [x.field.split(".")[0]!, x.message])));
       else setErrors({ _: (err as Error).message });
     } finally {
       setBusy(false);
@@ -264,14 +359,31 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       onClose={props.onClose}
       footer={
         <>
-          <button class="btn" type="button" onClick={props.onClose}>Cancel</button>
-          <button class="btn primary" type="submit" disabled={busy()}>{busy() ? "Saving…" : a ? "Save" : "Create agent"}</button>
+          <button class="btn" type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button class="btn primary" type="submit" disabled={busy()}>
+            {busy() ? "Saving…" : a ? "Save" : "Create agent"}
+          </button>
         </>
       }
     >
-      <label class="field">Name<input name="name" value={v().name} onInput={set("name")} />{err("name")}</label>
-      <label class="field">Description<input name="description" value={v().description} onInput={set("description")} />{err("description")}</label>
-      <ModelPicker value={v().model} onChange={(model) => setV({ ...v(), model })} throughGateway={sandboxRuntime() || !runtimeProtocol()} error={errors().model} />
+      <label class="field">
+        Name
+        <input name="name" value={v().name} onInput={set("name")} />
+        {err("name")}
+      </label>
+      <label class="field">
+        Description
+        <input name="description" value={v().description} onInput={set("description")} />
+        {err("description")}
+      </label>
+      <ModelPicker
+        value={v().model}
+        onChange={(model) => setV({ ...v(), model })}
+        throughGateway={sandboxRuntime() || !runtimeProtocol()}
+        error={errors().model}
+      />
       <label class="field">
         Runtime
         <select name="runtime_id" value={v().runtime_id} onChange={set("runtime_id")}>
@@ -282,43 +394,94 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
       </label>
       <Show when={sandboxRuntime()}>
         <fieldset class="field harness-picker">
-          <legend>Harness <span class="hint">what runs in the agent's sandbox; every model call goes through LAP's gateway</span></legend>
+          <legend>
+            Harness <span class="hint">what runs in the agent's sandbox; every model call goes through LAP's gateway</span>
+          </legend>
           <For each={harnesses() ?? []}>
             {(h) => (
               <label class="harness-option" classList={{ disabled: !h.installed }}>
-                <input type="radio" name="harness" value={h.id} checked={v().harness === h.id} disabled={!h.installed} onChange={set("harness")} />
-                <span><strong>{h.label}</strong> <span class="muted">{h.description}</span>
-                  <Show when={!h.installed}><span class="field-error"> {h.problem ?? "not installed"}</span></Show></span>
+                <input
+                  type="radio"
+                  name="harness"
+                  value={h.id}
+                  checked={v().harness === h.id}
+                  disabled={!h.installed}
+                  onChange={set("harness")}
+                />
+                <span>
+                  <strong>{h.label}</strong> <span class="muted">{h.description}</span>
+                  <Show when={!h.installed}>
+                    <span class="field-error"> {h.problem ?? "not installed"}</span>
+                  </Show>
+                </span>
               </label>
             )}
           </For>
           {err("harness")}
         </fieldset>
       </Show>
-      <label class="field">System prompt<textarea name="system_prompt" rows={4} value={v().system_prompt} onInput={set("system_prompt")} />{err("system_prompt")}</label>
-      <label class="field">Tools <span class="hint">comma separated</span><input name="tools" value={v().tools} onInput={set("tools")} />{err("tools")}</label>
-      <label class="field">Ask before using <span class="hint">tools that wait for a person to allow each call, comma separated</span>
+      <label class="field">
+        System prompt
+        <textarea name="system_prompt" rows={4} value={v().system_prompt} onInput={set("system_prompt")} />
+        {err("system_prompt")}
+      </label>
+      <label class="field">
+        Tools <span class="hint">comma separated</span>
+        <input name="tools" value={v().tools} onInput={set("tools")} />
+        {err("tools")}
+      </label>
+      <label class="field">
+        Ask before using <span class="hint">tools that wait for a person to allow each call, comma separated</span>
         <input name="approval_required_tools" value={v().approval_required_tools} onInput={set("approval_required_tools")} />
-        <span class="hint" data-testid="approval-tools-hint" classList={{ "field-error": !approvalHint().asks }}>{approvalHint().text}</span>
+        <span class="hint" data-testid="approval-tools-hint" classList={{ "field-error": !approvalHint().asks }}>
+          {approvalHint().text}
+        </span>
         {err("approval_required_tools")}
       </label>
       <ContextPicker kind="rules" value={ruleIds()} onChange={setRuleIds} error={errors().rule_ids} />
       <ContextPicker kind="skills" value={skillIds()} onChange={setSkillIds} error={errors().skill_ids} />
-      <label class="field">MCP servers <span class="hint">one per line: name url</span><textarea name="mcp" rows={2} value={v().mcp} onInput={set("mcp")} />{err("mcp_servers")}</label>
-      <label class="field">Egress allow-list <span class="hint">hosts the sandbox may reach, one per line (pypi.org, *.npmjs.org); empty blocks all</span><textarea name="egress_allow_hosts" rows={2} value={v().egress} onInput={set("egress")} />{err("egress_allow_hosts")}</label>
+      <label class="field">
+        MCP servers <span class="hint">one per line: name url</span>
+        <textarea name="mcp" rows={2} value={v().mcp} onInput={set("mcp")} />
+        {err("mcp_servers")}
+      </label>
+      <label class="field">
+        Egress allow-list <span class="hint">hosts the sandbox may reach, one per line (pypi.org, *.npmjs.org); empty blocks all</span>
+        <textarea name="egress_allow_hosts" rows={2} value={v().egress} onInput={set("egress")} />
+        {err("egress_allow_hosts")}
+      </label>
       <fieldset class="field key-picker">
-        <legend>Vault keys <span class="hint">the sandbox sees a stub; the real value goes only to the secret's bound hosts</span></legend>
-        <Show when={(vault() ?? []).length || vaultKeys().length} fallback={<span class="muted">No secrets in the vault yet. Add them on the <A href="/vault">Vault</A> page.</span>}>
+        <legend>
+          Vault keys <span class="hint">the sandbox sees a stub; the real value goes only to the secret's bound hosts</span>
+        </legend>
+        <Show
+          when={(vault() ?? []).length || vaultKeys().length}
+          fallback={
+            <span class="muted">
+              No secrets in the vault yet. Add them on the <A href="/vault">Vault</A> page.
+            </span>
+          }
+        >
           <div class="pick-list" role="group" aria-label="Vault keys">
             <For each={[...new Set([...(vault() ?? []).map((s) => s.name), ...vaultKeys()])]}>
               {(name) => {
                 const secret = () => (vault() ?? []).find((s) => s.name === name);
                 return (
                   <label>
-                    <input type="checkbox" name="vault_keys" value={name} checked={vaultKeys().includes(name)} onChange={(e) => toggleKey(name, e.currentTarget.checked)} />
+                    <input
+                      type="checkbox"
+                      name="vault_keys"
+                      value={name}
+                      checked={vaultKeys().includes(name)}
+                      onChange={(e) => toggleKey(name, e.currentTarget.checked)}
+                    />
                     <span class="mono">{name}</span>
                     <Show when={secret()} fallback={<span class="field-error">not in the vault</span>}>
-                      {(s) => <span class="chips"><For each={s().hosts}>{(h) => <span class="chip">{h}</span>}</For></span>}
+                      {(s) => (
+                        <span class="chips">
+                          <For each={s().hosts}>{(h) => <span class="chip">{h}</span>}</For>
+                        </span>
+                      )}
                     </Show>
                   </label>
                 );
@@ -328,13 +491,46 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
         </Show>
         {err("vault_keys")}
       </fieldset>
-      <SubagentPicker agentId={a?.id ?? null} value={subagents()} onChange={setSubagents} platformTools={platformTools()} onPlatformTools={setPlatformTools} error={errors().subagent_ids} />
-      <label class="field">Repository URL<input name="repo_url" value={v().repo_url} onInput={set("repo_url")} />{err("repo_url")}</label>
-      <label class="field">Branch<input name="repo_branch" value={v().repo_branch} onInput={set("repo_branch")} />{err("repo_branch")}</label>
-      <label class="field">Max runtime (minutes)<input name="max_runtime_minutes" inputmode="numeric" value={v().max_runtime_minutes} onInput={set("max_runtime_minutes")} />{err("max_runtime_minutes")}</label>
-      <label class="field">Idle timeout (minutes)<input name="idle_timeout_minutes" inputmode="numeric" value={v().idle_timeout_minutes} onInput={set("idle_timeout_minutes")} />{err("idle_timeout_minutes")}</label>
-      <label class="muted" title="Only when LAP_TITLE_MODEL is set (docs/sessions.md, Titles)"><input type="checkbox" name="generate_titles" checked={v().generate_titles} onChange={(e) => setV({ ...v(), generate_titles: e.currentTarget.checked })} /> Title sessions after their first turn</label>
-      <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
+      <SubagentPicker
+        agentId={a?.id ?? null}
+        value={subagents()}
+        onChange={setSubagents}
+        platformTools={platformTools()}
+        onPlatformTools={setPlatformTools}
+        error={errors().subagent_ids}
+      />
+      <label class="field">
+        Repository URL
+        <input name="repo_url" value={v().repo_url} onInput={set("repo_url")} />
+        {err("repo_url")}
+      </label>
+      <label class="field">
+        Branch
+        <input name="repo_branch" value={v().repo_branch} onInput={set("repo_branch")} />
+        {err("repo_branch")}
+      </label>
+      <label class="field">
+        Max runtime (minutes)
+        <input name="max_runtime_minutes" inputmode="numeric" value={v().max_runtime_minutes} onInput={set("max_runtime_minutes")} />
+        {err("max_runtime_minutes")}
+      </label>
+      <label class="field">
+        Idle timeout (minutes)
+        <input name="idle_timeout_minutes" inputmode="numeric" value={v().idle_timeout_minutes} onInput={set("idle_timeout_minutes")} />
+        {err("idle_timeout_minutes")}
+      </label>
+      <label class="muted" title="Only when LAP_TITLE_MODEL is set (docs/sessions.md, Titles)">
+        <input
+          type="checkbox"
+          name="generate_titles"
+          checked={v().generate_titles}
+          onChange={(e) => setV({ ...v(), generate_titles: e.currentTarget.checked })}
+        />{" "}
+        Title sessions after their first turn
+      </label>
+      <Show when={errors()._}>
+        <div class="field-error">{errors()._}</div>
+      </Show>
     </Dialog>
   );
 }

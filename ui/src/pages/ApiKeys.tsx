@@ -30,29 +30,49 @@ export function ApiKeys() {
       <div class="page-head">
         <div>
           <h1>API keys</h1>
-          <p>Keys for LAP's management API and the <span class="mono">lap</span> CLI (admin keys also sign in here). Stored hashed: a key is shown once, when it is created.</p>
+          <p>
+            Keys for LAP's management API and the <span class="mono">lap</span> CLI (admin keys also sign in here). Stored hashed: a key is
+            shown once, when it is created.
+          </p>
         </div>
         <span>
-          <button class="btn" onClick={() => setEndingSessions(true)}>End all dashboard sessions</button>{" "}
+          <button class="btn" onClick={() => setEndingSessions(true)}>
+            End all dashboard sessions
+          </button>{" "}
           <button class="btn primary" onClick={() => setCreating(true)}>
             Create key <span class="kbd">c</span>
           </button>
         </span>
       </div>
       <p class="callout" data-testid="keys-explained">
-        <strong>API keys or gateway keys?</strong> An API key manages LAP (agents, sessions, keys) and can call models too.
-        A key that should only call models, with its own budget, model list and rate limits, is a{" "}
-        <A href="/gateway/keys">gateway key</A>; so is the key LAP makes for each agent session. Those are listed there, not here.
+        <strong>API keys or gateway keys?</strong> An API key manages LAP (agents, sessions, keys) and can call models too. A key that
+        should only call models, with its own budget, model list and rate limits, is a <A href="/gateway/keys">gateway key</A>; so is the
+        key LAP makes for each agent session. Those are listed there, not here.
       </p>
       <ListCard
         items={keys}
         retry={refetch}
         colCount={8}
-        columns={<><th>Label</th><th>Key</th><th>Kind</th><th>Status</th><th>Created</th><th>Last used</th><th>Expires</th><th /></>}
+        columns={
+          <>
+            <th>Label</th>
+            <th>Key</th>
+            <th>Kind</th>
+            <th>Status</th>
+            <th>Created</th>
+            <th>Last used</th>
+            <th>Expires</th>
+            <th />
+          </>
+        }
         empty={{
           title: "No API keys yet",
           text: "Create a key for CI, a teammate, or an agent. Admin keys can also sign in here.",
-          action: <button class="btn primary" onClick={() => setCreating(true)}>Create your first key</button>,
+          action: (
+            <button class="btn primary" onClick={() => setCreating(true)}>
+              Create your first key
+            </button>
+          ),
         }}
       >
         <For each={keys()}>
@@ -61,14 +81,18 @@ export function ApiKeys() {
               <td>{k.label}</td>
               <td class="mono muted">{k.prefix}…</td>
               <td>
-                <span class={`badge ${k.kind === "admin" ? "accent" : ""}`} title={KIND_HINT[k.kind]} data-testid="key-kind">{k.kind}</span>
+                <span class={`badge ${k.kind === "admin" ? "accent" : ""}`} title={KIND_HINT[k.kind]} data-testid="key-kind">
+                  {k.kind}
+                </span>
               </td>
               <td>
                 <span class={`badge ${statusClass[k.status]}`}>{k.status}</span>
               </td>
               <td title={k.created_at}>{timeAgo(k.created_at)}</td>
               <td title={k.last_used_at ?? ""}>{timeAgo(k.last_used_at)}</td>
-              <td title={k.expires_at ?? ""}>{k.expires_at ? new Date(k.expires_at).toLocaleDateString() : <span class="muted">never</span>}</td>
+              <td title={k.expires_at ?? ""}>
+                {k.expires_at ? new Date(k.expires_at).toLocaleDateString() : <span class="muted">never</span>}
+              </td>
               <td style={{ "text-align": "right" }}>
                 <Show when={k.status === "active"}>
                   <button class="btn sm danger" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.label}`}>
@@ -148,10 +172,23 @@ function CreateKeyDialog(props: { onClose: () => void; onCreated: (c: { key: Api
       props.onCreated(created);
     });
   return (
-    <FormDialog title="Create API key" submitLabel="Create key" busyLabel="Creating…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
+    <FormDialog
+      title="Create API key"
+      submitLabel="Create key"
+      busyLabel="Creating…"
+      busy={form.busy()}
+      onSubmit={submit}
+      onClose={props.onClose}
+    >
       <label class="field">
         Label
-        <input name="label" value={label()} onInput={(e) => setLabel(e.currentTarget.value)} placeholder="ci, alice-laptop, slack-bot" aria-invalid={form.invalid("label")} />
+        <input
+          name="label"
+          value={label()}
+          onInput={(e) => setLabel(e.currentTarget.value)}
+          placeholder="ci, alice-laptop, slack-bot"
+          aria-invalid={form.invalid("label")}
+        />
         <form.FieldError field="label" />
       </label>
       <label class="field">
@@ -163,7 +200,13 @@ function CreateKeyDialog(props: { onClose: () => void; onCreated: (c: { key: Api
       </label>
       <label class="field">
         Expires <span class="hint">optional; the key stops working after this day</span>
-        <input name="expires" type="date" value={expires()} onInput={(e) => setExpires(e.currentTarget.value)} aria-invalid={form.invalid("expires_at")} />
+        <input
+          name="expires"
+          type="date"
+          value={expires()}
+          onInput={(e) => setExpires(e.currentTarget.value)}
+          aria-invalid={form.invalid("expires_at")}
+        />
         <form.FieldError field="expires_at" />
       </label>
       <form.FormError />

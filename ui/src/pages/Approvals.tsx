@@ -18,7 +18,10 @@ export function Approvals() {
       <div class="page-head">
         <div>
           <h1>Approvals</h1>
-          <p>Tool calls waiting for a person. Agents ask for the tools listed under "Ask before using" on the agent; Slack threads get the same Allow / Deny buttons.</p>
+          <p>
+            Tool calls waiting for a person. Agents ask for the tools listed under "Ask before using" on the agent; Slack threads get the
+            same Allow / Deny buttons.
+          </p>
         </div>
         <label class="field" style={{ "min-width": "160px" }}>
           Show
@@ -32,17 +35,32 @@ export function Approvals() {
         </label>
       </div>
       <Show when={list() && list()!.length === 0}>
-        <div class="card card-pad muted" data-testid="approvals-empty">Nothing {status() === "pending" ? "waiting for a decision" : "here"}.</div>
+        <div class="card card-pad muted" data-testid="approvals-empty">
+          Nothing {status() === "pending" ? "waiting for a decision" : "here"}.
+        </div>
       </Show>
       <div style={{ display: "grid", gap: "10px" }}>
         <For each={list()}>
           {(a) => (
             <div class="card card-pad" data-testid="approval-row">
               <div class="muted">
-                Session <A href={`/sessions/${a.session_id}`} title={a.session_id} data-testid="approval-session">{sessionName(a.session_id)}</A> · asked {timeAgo(a.created_at)}{" "}
-                <Show when={a.status !== "pending"}><ApprovalOutcome approval={a} /></Show>
+                Session{" "}
+                <A href={`/sessions/${a.session_id}`} title={a.session_id} data-testid="approval-session">
+                  {sessionName(a.session_id)}
+                </A>{" "}
+                · asked {timeAgo(a.created_at)}{" "}
+                <Show when={a.status !== "pending"}>
+                  <ApprovalOutcome approval={a} />
+                </Show>
               </div>
-              <Show when={a.status === "pending"} fallback={<div><code>{a.tool_name}</code> <span class="mono muted">{JSON.stringify(a.input).slice(0, 200)}</span></div>}>
+              <Show
+                when={a.status === "pending"}
+                fallback={
+                  <div>
+                    <code>{a.tool_name}</code> <span class="mono muted">{JSON.stringify(a.input).slice(0, 200)}</span>
+                  </div>
+                }
+              >
                 <ApprovalCard approval={a} onDecided={decided} />
               </Show>
             </div>

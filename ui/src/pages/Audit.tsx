@@ -52,21 +52,61 @@ export function Audit(props: { me: Me }) {
       <div class="page-head">
         <div>
           <h1>Audit trail</h1>
-          <p>Who changed what: keys, agents, models, MCP servers, vault secrets, teams, sign-ins, sandboxes and secret use. Secrets are never shown.</p>
+          <p>
+            Who changed what: keys, agents, models, MCP servers, vault secrets, teams, sign-ins, sandboxes and secret use. Secrets are never
+            shown.
+          </p>
         </div>
-        <button class="btn ghost sm" onClick={() => refetch()}>Refresh</button>
+        <button class="btn ghost sm" onClick={() => refetch()}>
+          Refresh
+        </button>
       </div>
       <form class="toolbar" onSubmit={(e) => e.preventDefault()}>
-        <input aria-label="Filter by actor" placeholder="actor (key or user id)" value={actor()} onChange={(e) => setActor(e.currentTarget.value.trim())} />
-        <input aria-label="Filter by action" placeholder="action (agent.update, agent.)" value={action()} onChange={(e) => setAction(e.currentTarget.value.trim())} />
-        <input aria-label="Filter by object type" placeholder="object type" value={objectType()} onChange={(e) => setObjectType(e.currentTarget.value.trim())} />
-        <input aria-label="Filter by object id" placeholder="object id" value={objectId()} onChange={(e) => setObjectId(e.currentTarget.value.trim())} />
-        <label class="muted">from <input type="date" aria-label="From day" value={since()} onChange={(e) => setSince(e.currentTarget.value)} /></label>
-        <label class="muted">to <input type="date" aria-label="To day" value={until()} onChange={(e) => setUntil(e.currentTarget.value)} /></label>
+        <input
+          aria-label="Filter by actor"
+          placeholder="actor (key or user id)"
+          value={actor()}
+          onChange={(e) => setActor(e.currentTarget.value.trim())}
+        />
+        <input
+          aria-label="Filter by action"
+          placeholder="action (agent.update, agent.)"
+          value={action()}
+          onChange={(e) => setAction(e.currentTarget.value.trim())}
+        />
+        <input
+          aria-label="Filter by object type"
+          placeholder="object type"
+          value={objectType()}
+          onChange={(e) => setObjectType(e.currentTarget.value.trim())}
+        />
+        <input
+          aria-label="Filter by object id"
+          placeholder="object id"
+          value={objectId()}
+          onChange={(e) => setObjectId(e.currentTarget.value.trim())}
+        />
+        <label class="muted">
+          from <input type="date" aria-label="From day" value={since()} onChange={(e) => setSince(e.currentTarget.value)} />
+        </label>
+        <label class="muted">
+          to <input type="date" aria-label="To day" value={until()} onChange={(e) => setUntil(e.currentTarget.value)} />
+        </label>
       </form>
-      <Show when={page.error}><ErrorAlert error={page.error} retry={refetch} /></Show>
+      <Show when={page.error}>
+        <ErrorAlert error={page.error} retry={refetch} />
+      </Show>
       <div class="card">
-        <Show when={!page.loading || page.latest} fallback={<table><tbody><SkeletonRows cols={6} /></tbody></table>}>
+        <Show
+          when={!page.loading || page.latest}
+          fallback={
+            <table>
+              <tbody>
+                <SkeletonRows cols={6} />
+              </tbody>
+            </table>
+          }
+        >
           <Show
             when={rows().length > 0}
             fallback={
@@ -81,7 +121,14 @@ export function Audit(props: { me: Me }) {
           >
             <table class="dense" data-testid="audit-table">
               <thead>
-                <tr><th>When</th><th>Actor</th><th>Action</th><th>Object</th><th>Changed</th><th>From</th></tr>
+                <tr>
+                  <th>When</th>
+                  <th>Actor</th>
+                  <th>Action</th>
+                  <th>Object</th>
+                  <th>Changed</th>
+                  <th>From</th>
+                </tr>
               </thead>
               <tbody>
                 <For each={rows()}>
@@ -92,28 +139,50 @@ export function Audit(props: { me: Me }) {
                         <td title={r.actor.key_id ?? r.actor.user_id ?? ""}>
                           {r.actor.label || r.actor.kind} <span class="muted">· {r.actor.kind}</span>
                         </td>
-                        <td class="mono" data-testid="audit-action">{r.action}</td>
-                        <td class="mono" data-testid="audit-object">{r.object.type}{r.object.id ? ` ${r.object.id}` : ""}</td>
+                        <td class="mono" data-testid="audit-action">
+                          {r.action}
+                        </td>
+                        <td class="mono" data-testid="audit-object">
+                          {r.object.type}
+                          {r.object.id ? ` ${r.object.id}` : ""}
+                        </td>
                         <td class="muted">{Object.keys(r.changes).join(", ") || "–"}</td>
-                        <td class="muted mono" title={r.actor.user_agent ?? ""}>{r.actor.ip ?? "–"}</td>
+                        <td class="muted mono" title={r.actor.user_agent ?? ""}>
+                          {r.actor.ip ?? "–"}
+                        </td>
                       </tr>
                       <Show when={open() === r.id}>
                         <tr class="detail" data-testid="audit-detail">
                           <td colspan={6}>
                             <Show when={Object.keys(r.changes).length > 0} fallback={<div class="muted">No field changes recorded.</div>}>
                               <table class="dense">
-                                <thead><tr><th>Field</th><th>Before</th><th>After</th></tr></thead>
+                                <thead>
+                                  <tr>
+                                    <th>Field</th>
+                                    <th>Before</th>
+                                    <th>After</th>
+                                  </tr>
+                                </thead>
                                 <tbody>
                                   <For each={Object.entries(r.changes)}>
                                     {([field, c]) => (
-                                      <tr><td class="mono">{field}</td><td class="mono">{show(c.before)}</td><td class="mono">{show(c.after)}</td></tr>
+                                      <tr>
+                                        <td class="mono">{field}</td>
+                                        <td class="mono">{show(c.before)}</td>
+                                        <td class="mono">{show(c.after)}</td>
+                                      </tr>
                                     )}
                                   </For>
                                 </tbody>
                               </table>
                             </Show>
-                            <Show when={Object.keys(r.detail).length > 0}><pre class="mono muted">{JSON.stringify(r.detail, null, 2)}</pre></Show>
-                            <div class="muted">Request {r.actor.request_id ?? "–"} · {r.actor.user_agent ?? "no user agent"}{r.object.team_id ? ` · team ${r.object.team_id}` : ""}</div>
+                            <Show when={Object.keys(r.detail).length > 0}>
+                              <pre class="mono muted">{JSON.stringify(r.detail, null, 2)}</pre>
+                            </Show>
+                            <div class="muted">
+                              Request {r.actor.request_id ?? "–"} · {r.actor.user_agent ?? "no user agent"}
+                              {r.object.team_id ? ` · team ${r.object.team_id}` : ""}
+                            </div>
                           </td>
                         </tr>
                       </Show>
@@ -123,7 +192,11 @@ export function Audit(props: { me: Me }) {
               </tbody>
             </table>
             <Show when={cursor()}>
-              <div class="card-pad"><button class="btn ghost sm" onClick={() => void loadMore()}>Load older rows</button></div>
+              <div class="card-pad">
+                <button class="btn ghost sm" onClick={() => void loadMore()}>
+                  Load older rows
+                </button>
+              </div>
             </Show>
           </Show>
         </Show>

@@ -12,9 +12,26 @@ const ms = (v: number | null) => (v === null ? "–" : `${v < 10 ? v.toFixed(1) 
 
 /** A call's cost, or "no price" when the model had none ($0 would read as free); "–" when no provider was called. */
 function Cost(props: { row: SpendLog }) {
-  if (props.row.priced === null && props.row.spend === 0 && props.row.status !== "success") return <span class="muted" title="Refused before any provider was called">–</span>;
+  if (props.row.priced === null && props.row.spend === 0 && props.row.status !== "success")
+    return (
+      <span class="muted" title="Refused before any provider was called">
+        –
+      </span>
+    );
   return (
-    <Show when={props.row.priced !== false} fallback={<A href={`/gateway/models?model=${encodeURIComponent(props.row.model_group ?? "")}`} class="badge warn" data-testid="no-price" title="This model has no price: the call was logged at $0. Set its price in Models & providers.">no price</A>}>
+    <Show
+      when={props.row.priced !== false}
+      fallback={
+        <A
+          href={`/gateway/models?model=${encodeURIComponent(props.row.model_group ?? "")}`}
+          class="badge warn"
+          data-testid="no-price"
+          title="This model has no price: the call was logged at $0. Set its price in Models & providers."
+        >
+          no price
+        </A>
+      }
+    >
       {usd(props.row.spend)}
     </Show>
   );
@@ -31,13 +48,22 @@ export function GatewayLogs() {
   const [params, setParams] = useSearchParams();
   const sessionId = () => (typeof params.session_id === "string" ? params.session_id : undefined);
   if (typeof params.request_id === "string") {
-    void gatewayApi.spend.logs({ request_id: params.request_id }).then((rows) => rows[0] && setSelected(rows[0])).catch(() => {});
+    void gatewayApi.spend
+      .logs({ request_id: params.request_id })
+      .then((rows) => rows[0] && setSelected(rows[0]))
+      .catch(() => {});
   }
   const closeDrawer = () => {
     setSelected(null);
     if (params.request_id) setParams({ request_id: undefined }, { replace: true });
   };
-  const filter = () => ({ model: model() || undefined, key_alias: alias() || undefined, status: status() || undefined, session_id: sessionId(), limit: "200" });
+  const filter = () => ({
+    model: model() || undefined,
+    key_alias: alias() || undefined,
+    status: status() || undefined,
+    session_id: sessionId(),
+    limit: "200",
+  });
   const [logs, { refetch }] = createResource(filter, gatewayApi.spend.logs);
   const [daily, { refetch: refetchDaily }] = createResource(gatewayApi.spend.daily);
   const timer = setInterval(() => {
@@ -54,12 +80,19 @@ export function GatewayLogs() {
           <h1>Gateway logs</h1>
           <p>Every model call: who made it, where it went, what it cost and how long it took.</p>
         </div>
-        <label class="muted"><input type="checkbox" checked={live()} onChange={(e) => setLive(e.currentTarget.checked)} /> Live</label>
+        <label class="muted">
+          <input type="checkbox" checked={live()} onChange={(e) => setLive(e.currentTarget.checked)} /> Live
+        </label>
       </div>
       <Show when={daily()}>{(d) => <SpendChart rows={d()} />}</Show>
       <div class="toolbar">
         <input aria-label="Filter by model" placeholder="model" value={model()} onChange={(e) => setModel(e.currentTarget.value.trim())} />
-        <input aria-label="Filter by key alias" placeholder="key alias" value={alias()} onChange={(e) => setAlias(e.currentTarget.value.trim())} />
+        <input
+          aria-label="Filter by key alias"
+          placeholder="key alias"
+          value={alias()}
+          onChange={(e) => setAlias(e.currentTarget.value.trim())}
+        />
         <select aria-label="Filter by status" value={status()} onChange={(e) => setStatus(e.currentTarget.value)}>
           <option value="">any status</option>
           <option value="success">success</option>
@@ -67,14 +100,37 @@ export function GatewayLogs() {
         </select>
       </div>
       <Show when={sessionId()}>
-        {(id) => <div class="callout" data-testid="logs-session-filter">Calls of <A href={`/sessions/${id()}`}>one session</A> only. <A href="/gateway/logs">Show every call</A></div>}
+        {(id) => (
+          <div class="callout" data-testid="logs-session-filter">
+            Calls of <A href={`/sessions/${id()}`}>one session</A> only. <A href="/gateway/logs">Show every call</A>
+          </div>
+        )}
       </Show>
-      <Show when={logs.error}><ErrorAlert error={logs.error} retry={refetch} /></Show>
+      <Show when={logs.error}>
+        <ErrorAlert error={logs.error} retry={refetch} />
+      </Show>
       <div class="card">
-        <Show when={(logs.latest ?? []).length > 0} fallback={<EmptyState title="No calls yet">Calls to /v1/chat/completions, /v1/messages and /v1/responses show up here within a second.</EmptyState>}>
+        <Show
+          when={(logs.latest ?? []).length > 0}
+          fallback={
+            <EmptyState title="No calls yet">
+              Calls to /v1/chat/completions, /v1/messages and /v1/responses show up here within a second.
+            </EmptyState>
+          }
+        >
           <table>
             <thead>
-              <tr><th>When</th><th>Status</th><th>Key</th><th>Model</th><th>Route</th><th>Tokens</th><th>Cost</th><th>Latency</th><th>TTFT</th></tr>
+              <tr>
+                <th>When</th>
+                <th>Status</th>
+                <th>Key</th>
+                <th>Model</th>
+                <th>Route</th>
+                <th>Tokens</th>
+                <th>Cost</th>
+                <th>Latency</th>
+                <th>TTFT</th>
+              </tr>
             </thead>
             <tbody>
               <For each={logs.latest}>
@@ -82,15 +138,29 @@ export function GatewayLogs() {
                   <tr data-testid="log-row" class="clickable" onClick={() => setSelected(r)}>
                     <td title={r.start_time}>{timeAgo(r.start_time)}</td>
                     <td data-testid="log-status">
-                      <span class={`badge ${r.status === "success" ? "ok" : "err"}`}>{r.status === "success" ? "ok" : r.http_status ?? "failed"}</span>
+                      <span class={`badge ${r.status === "success" ? "ok" : "err"}`}>
+                        {r.status === "success" ? "ok" : (r.http_status ?? "failed")}
+                      </span>
                       {/* Why it failed, so the page explains an agent that did (refused calls included). */}
-                      <Show when={r.status !== "success" && r.error}><div class="muted log-why" title={r.error ?? ""} data-testid="log-why">{r.error!.length > 90 ? `${r.error!.slice(0, 90)}…` : r.error}</div></Show>
+                      <Show when={r.status !== "success" && r.error}>
+                        <div class="muted log-why" title={r.error ?? ""} data-testid="log-why">
+                          {r.error!.length > 90 ? `${r.error!.slice(0, 90)}…` : r.error}
+                        </div>
+                      </Show>
                     </td>
                     <td>{r.key_alias ?? <span class="muted">–</span>}</td>
-                    <td>{r.model_group}{r.attempts.length > 1 ? <span class="muted"> · {r.attempts.length} attempts</span> : ""}</td>
-                    <td class="mono muted">{r.route}{r.stream ? " (stream)" : ""}</td>
+                    <td>
+                      {r.model_group}
+                      {r.attempts.length > 1 ? <span class="muted"> · {r.attempts.length} attempts</span> : ""}
+                    </td>
+                    <td class="mono muted">
+                      {r.route}
+                      {r.stream ? " (stream)" : ""}
+                    </td>
                     <td>{r.total_tokens}</td>
-                    <td><Cost row={r} /></td>
+                    <td>
+                      <Cost row={r} />
+                    </td>
                     <td>{ms(r.latency_ms)}</td>
                     <td>{ms(r.ttft_ms)}</td>
                   </tr>
@@ -116,7 +186,10 @@ function SpendChart(props: { rows: DailySpend[] }) {
   const total = () => days().reduce((a, [, v]) => a + v, 0);
   return (
     <div class="card card-pad" data-testid="spend-chart">
-      <div class="muted">Spend, last 14 days: <strong data-testid="spend-total">{usd(total())}</strong> · <A href="/gateway/usage">Usage by day, model, key and agent</A></div>
+      <div class="muted">
+        Spend, last 14 days: <strong data-testid="spend-total">{usd(total())}</strong> ·{" "}
+        <A href="/gateway/usage">Usage by day, model, key and agent</A>
+      </div>
       <svg viewBox="0 0 280 60" class="spend-chart" role="img" aria-label="Daily spend">
         <For each={days()}>
           {([day, v], i) => (
@@ -132,16 +205,24 @@ function SpendChart(props: { rows: DailySpend[] }) {
 
 function LogDrawer(props: { row: SpendLog; onClose: () => void }) {
   // The list leaves stored bodies out; the drawer loads its one row in full.
-  const [full] = createResource(() => props.row.request_id, (id) => gatewayApi.spend.logs({ request_id: id }).then((rows) => rows[0] ?? props.row));
+  const [full] = createResource(
+    () => props.row.request_id,
+    (id) => gatewayApi.spend.logs({ request_id: id }).then((rows) => rows[0] ?? props.row),
+  );
   const r = () => full() ?? props.row;
   const item = (label: string, value: unknown) => (
-    <div class="kv"><span class="muted">{label}</span><span class="mono">{value === null || value === undefined || value === "" ? "–" : String(value)}</span></div>
+    <div class="kv">
+      <span class="muted">{label}</span>
+      <span class="mono">{value === null || value === undefined || value === "" ? "–" : String(value)}</span>
+    </div>
   );
   return (
     <aside class="drawer" role="dialog" aria-label="Call details" data-testid="log-drawer">
       <header>
         <strong>Call details</strong>
-        <button class="btn ghost sm" onClick={props.onClose} aria-label="Close details">✕</button>
+        <button class="btn ghost sm" onClick={props.onClose} aria-label="Close details">
+          ✕
+        </button>
       </header>
       <section>
         <h4>Request</h4>
@@ -160,16 +241,36 @@ function LogDrawer(props: { row: SpendLog; onClose: () => void }) {
         {item("Provider", r().provider)}
         {item("API base", r().api_base)}
         {item("Tokens in / out", `${r().prompt_tokens} / ${r().completion_tokens}`)}
-        <div class="kv"><span class="muted">Cost</span><span class="mono"><Cost row={r()} /></span></div>
-        <Show when={r().error}><div class="alert" role="alert">{r().error}</div></Show>
+        <div class="kv">
+          <span class="muted">Cost</span>
+          <span class="mono">
+            <Cost row={r()} />
+          </span>
+        </div>
+        <Show when={r().error}>
+          <div class="alert" role="alert">
+            {r().error}
+          </div>
+        </Show>
       </section>
       <section>
         <h4>Bodies</h4>
-        <Show when={r().request_body || r().response_body} fallback={<div class="muted" data-testid="bodies-off">Request and response bodies are not stored. Set LAP_GATEWAY_STORE_PROMPTS=true to keep them (truncated to 16 KB).</div>}>
+        <Show
+          when={r().request_body || r().response_body}
+          fallback={
+            <div class="muted" data-testid="bodies-off">
+              Request and response bodies are not stored. Set LAP_GATEWAY_STORE_PROMPTS=true to keep them (truncated to 16 KB).
+            </div>
+          }
+        >
           <div class="muted">Request</div>
-          <pre class="body-json" data-testid="request-body">{pretty(r().request_body)}</pre>
+          <pre class="body-json" data-testid="request-body">
+            {pretty(r().request_body)}
+          </pre>
           <div class="muted">Response</div>
-          <pre class="body-json" data-testid="response-body">{pretty(r().response_body)}</pre>
+          <pre class="body-json" data-testid="response-body">
+            {pretty(r().response_body)}
+          </pre>
         </Show>
       </section>
       <section>
@@ -183,8 +284,13 @@ function LogDrawer(props: { row: SpendLog; onClose: () => void }) {
         <For each={r().attempts}>
           {(a) => (
             <div class="kv" data-testid="attempt">
-              <span class="mono">{a.model_group} → {a.deployment}</span>
-              <span><span class={`badge ${a.status === 200 ? "ok" : "err"}`}>{a.status}</span> {Math.round(a.ms)} ms{a.cooldown ? " · cooled down" : ""}</span>
+              <span class="mono">
+                {a.model_group} → {a.deployment}
+              </span>
+              <span>
+                <span class={`badge ${a.status === 200 ? "ok" : "err"}`}>{a.status}</span> {Math.round(a.ms)} ms
+                {a.cooldown ? " · cooled down" : ""}
+              </span>
             </div>
           )}
         </For>

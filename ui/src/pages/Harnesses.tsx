@@ -10,9 +10,14 @@ export function Harnesses() {
       <div class="page-head">
         <div>
           <h1>Harnesses</h1>
-          <p>The coding agents a sandbox can run. Each CLI is installed once and shared read-only into every sandbox; its model calls go through LAP's gateway under the session's key.</p>
+          <p>
+            The coding agents a sandbox can run. Each CLI is installed once and shared read-only into every sandbox; its model calls go
+            through LAP's gateway under the session's key.
+          </p>
         </div>
-        <button class="btn" onClick={() => refetch()}>Refresh</button>
+        <button class="btn" onClick={() => refetch()}>
+          Refresh
+        </button>
       </div>
       <Show when={list.error}>
         <ErrorAlert error={list.error} retry={refetch} />
@@ -39,9 +44,13 @@ export function Harnesses() {
                     <td>{h.description}</td>
                     <td>
                       <Show when={h.package} fallback={<span class="muted">built in</span>}>
-                        <span class="mono">{h.package}@{h.version ?? "?"}</span>
+                        <span class="mono">
+                          {h.package}@{h.version ?? "?"}
+                        </span>
                         <Show when={h.binary}>
-                          <div class="muted mono" title={h.binary ?? ""}>{h.binary!.split("/node_modules/").at(-1)}</div>
+                          <div class="muted mono" title={h.binary ?? ""}>
+                            {h.binary!.split("/node_modules/").at(-1)}
+                          </div>
                         </Show>
                       </Show>
                     </td>

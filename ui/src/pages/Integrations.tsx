@@ -19,7 +19,8 @@ export function Integrations() {
   const [org, setOrg] = createSignal("*");
   const [agent, setAgent] = createSignal("");
   const [errors, setErrors] = createSignal<Record<string, string>>({});
-  const workspaceName = (id: string) => (id === "*" ? "Every workspace (*)" : status()?.installations.find((i) => i.organization_id === id)?.organization_name || id);
+  const workspaceName = (id: string) =>
+    id === "*" ? "Every workspace (*)" : status()?.installations.find((i) => i.organization_id === id)?.organization_name || id;
 
   const bind = async (e: Event) => {
     e.preventDefault();
@@ -45,7 +46,9 @@ export function Integrations() {
           <p>Mention the agent on a Linear issue or delegate the issue to it: it works in a LAP session and answers in Linear.</p>
         </div>
         <Show when={status()?.configured}>
-          <a class="btn primary" href="/api/integrations/linear/install" rel="external">Install in a Linear workspace</a>
+          <a class="btn primary" href="/api/integrations/linear/install" rel="external">
+            Install in a Linear workspace
+          </a>
         </Show>
       </div>
       <Show when={params.linear_installed}>
@@ -64,17 +67,40 @@ export function Integrations() {
           {(s) => (
             <>
               <p>
-                <span class={`badge ${s().configured ? "ok" : "warn"}`} data-testid="linear-status">{s().configured ? "configured" : "not configured"}</span>
+                <span class={`badge ${s().configured ? "ok" : "warn"}`} data-testid="linear-status">
+                  {s().configured ? "configured" : "not configured"}
+                </span>
               </p>
               <Show when={!s().configured}>
                 <p class="muted" data-testid="linear-missing">
-                  Missing: <For each={s().missing}>{(m, i) => <>{i() > 0 ? ", " : ""}<code>{m}</code></>}</For>. Set all three from your Linear OAuth application and restart LAP (docs/linear.md).
+                  Missing:{" "}
+                  <For each={s().missing}>
+                    {(m, i) => (
+                      <>
+                        {i() > 0 ? ", " : ""}
+                        <code>{m}</code>
+                      </>
+                    )}
+                  </For>
+                  . Set all three from your Linear OAuth application and restart LAP (docs/linear.md).
                 </p>
               </Show>
               <table>
                 <tbody>
-                  <tr><td>Callback URL (OAuth application)</td><td class="mono">{s().urls.callback}</td><td style={{ "text-align": "right" }}><CopyButton value={s().urls.callback} /></td></tr>
-                  <tr><td>Webhook URL (Agent session events)</td><td class="mono">{s().urls.webhook}</td><td style={{ "text-align": "right" }}><CopyButton value={s().urls.webhook} /></td></tr>
+                  <tr>
+                    <td>Callback URL (OAuth application)</td>
+                    <td class="mono">{s().urls.callback}</td>
+                    <td style={{ "text-align": "right" }}>
+                      <CopyButton value={s().urls.callback} />
+                    </td>
+                  </tr>
+                  <tr>
+                    <td>Webhook URL (Agent session events)</td>
+                    <td class="mono">{s().urls.webhook}</td>
+                    <td style={{ "text-align": "right" }}>
+                      <CopyButton value={s().urls.webhook} />
+                    </td>
+                  </tr>
                 </tbody>
               </table>
               <h2 style={{ "margin-top": "14px" }}>Installed workspaces</h2>
@@ -88,7 +114,13 @@ export function Integrations() {
                           <td class="mono muted">{i.organization_id}</td>
                           <td title={i.installed_at}>{timeAgo(i.installed_at)}</td>
                           <td style={{ "text-align": "right" }}>
-                            <button class="btn sm danger" onClick={() => setUninstalling(i)} aria-label={`Remove ${i.organization_name || i.organization_id}`}>Remove</button>
+                            <button
+                              class="btn sm danger"
+                              onClick={() => setUninstalling(i)}
+                              aria-label={`Remove ${i.organization_name || i.organization_id}`}
+                            >
+                              Remove
+                            </button>
                           </td>
                         </tr>
                       )}
@@ -105,51 +137,109 @@ export function Integrations() {
         <h2>Which agent works for which workspace</h2>
         <p class="muted">A workspace without its own binding uses the one for every workspace (*). Sessions belong to the agent's team.</p>
         <table>
-          <thead><tr><th>Workspace</th><th>Agent</th><th /></tr></thead>
+          <thead>
+            <tr>
+              <th>Workspace</th>
+              <th>Agent</th>
+              <th />
+            </tr>
+          </thead>
           <tbody>
-            <For each={status()?.bindings ?? []} fallback={<tr><td colspan="3" class="muted">No bindings: Linear is told that no agent is bound.</td></tr>}>
+            <For
+              each={status()?.bindings ?? []}
+              fallback={
+                <tr>
+                  <td colspan="3" class="muted">
+                    No bindings: Linear is told that no agent is bound.
+                  </td>
+                </tr>
+              }
+            >
               {(b) => (
                 <tr data-testid="linear-binding-row">
                   <td>{workspaceName(b.organization_id)}</td>
                   <td>{b.agent_name ?? b.agent_id}</td>
                   <td style={{ "text-align": "right" }}>
-                    <button class="btn sm danger" aria-label={`Remove binding of ${workspaceName(b.organization_id)}`} onClick={() => setUnbinding(b.organization_id)}>Remove</button>
+                    <button
+                      class="btn sm danger"
+                      aria-label={`Remove binding of ${workspaceName(b.organization_id)}`}
+                      onClick={() => setUnbinding(b.organization_id)}
+                    >
+                      Remove
+                    </button>
                   </td>
                 </tr>
               )}
             </For>
           </tbody>
         </table>
-        <form onSubmit={bind} style={{ display: "grid", "grid-template-columns": "1fr 1fr auto", gap: "8px", "margin-top": "12px", "align-items": "end" }}>
+        <form
+          onSubmit={bind}
+          style={{ display: "grid", "grid-template-columns": "1fr 1fr auto", gap: "8px", "margin-top": "12px", "align-items": "end" }}
+        >
           <label class="field">
             Workspace
-            <select name="organization_id" value={org()} onChange={(e) => setOrg(e.currentTarget.value)} aria-invalid={errors().organization_id ? "true" : undefined}>
+            <select
+              name="organization_id"
+              value={org()}
+              onChange={(e) => setOrg(e.currentTarget.value)}
+              aria-invalid={errors().organization_id ? "true" : undefined}
+            >
               <option value="*">Every workspace (*)</option>
-              <For each={status()?.installations ?? []}>{(i) => <option value={i.organization_id}>{i.organization_name || i.organization_id}</option>}</For>
+              <For each={status()?.installations ?? []}>
+                {(i) => <option value={i.organization_id}>{i.organization_name || i.organization_id}</option>}
+              </For>
             </select>
-            <Show when={errors().organization_id}><span class="field-error">{errors().organization_id}</span></Show>
+            <Show when={errors().organization_id}>
+              <span class="field-error">{errors().organization_id}</span>
+            </Show>
           </label>
           <label class="field">
             Agent
-            <select name="agent_id" value={agent()} onChange={(e) => setAgent(e.currentTarget.value)} aria-invalid={errors().agent_id ? "true" : undefined}>
+            <select
+              name="agent_id"
+              value={agent()}
+              onChange={(e) => setAgent(e.currentTarget.value)}
+              aria-invalid={errors().agent_id ? "true" : undefined}
+            >
               <option value="">Choose an agent…</option>
               <For each={agents()}>{(a) => <option value={a.id}>{a.name}</option>}</For>
             </select>
-            <Show when={errors().agent_id}><span class="field-error">{errors().agent_id}</span></Show>
+            <Show when={errors().agent_id}>
+              <span class="field-error">{errors().agent_id}</span>
+            </Show>
           </label>
-          <button class="btn primary" type="submit">Bind</button>
+          <button class="btn primary" type="submit">
+            Bind
+          </button>
         </form>
-        <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
+        <Show when={errors()._}>
+          <div class="field-error">{errors()._}</div>
+        </Show>
       </section>
 
       <section class="card" aria-label="Recent Linear events">
         <div class="card-pad page-head" style={{ "margin-bottom": "0" }}>
           <h2>Recent agent session events</h2>
-          <button class="btn sm" onClick={() => refetchEvents()}>Refresh</button>
+          <button class="btn sm" onClick={() => refetchEvents()}>
+            Refresh
+          </button>
         </div>
-        <Show when={events.loading || (events() ?? []).length > 0} fallback={<EmptyState title="No Linear events yet">Mention the agent on an issue in an installed workspace.</EmptyState>}>
+        <Show
+          when={events.loading || (events() ?? []).length > 0}
+          fallback={<EmptyState title="No Linear events yet">Mention the agent on an issue in an installed workspace.</EmptyState>}
+        >
           <table>
-            <thead><tr><th>When</th><th>Event</th><th>Workspace</th><th>Outcome</th><th>Session</th><th>Detail</th></tr></thead>
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Event</th>
+                <th>Workspace</th>
+                <th>Outcome</th>
+                <th>Session</th>
+                <th>Detail</th>
+              </tr>
+            </thead>
             <tbody>
               <Show when={!events.loading} fallback={<SkeletonRows cols={6} />}>
                 <For each={events()}>
@@ -158,8 +248,18 @@ export function Integrations() {
                       <td title={e.created_at}>{timeAgo(e.created_at)}</td>
                       <td>{e.action}</td>
                       <td>{workspaceName(e.organization_id)}</td>
-                      <td><span class={`badge ${statusClass[e.status] ?? ""}`}>{e.status}</span></td>
-                      <td>{e.session_id ? <a href={`/sessions/${e.session_id}`} class="mono">{e.session_id.slice(0, 16)}</a> : <span class="muted">—</span>}</td>
+                      <td>
+                        <span class={`badge ${statusClass[e.status] ?? ""}`}>{e.status}</span>
+                      </td>
+                      <td>
+                        {e.session_id ? (
+                          <a href={`/sessions/${e.session_id}`} class="mono">
+                            {e.session_id.slice(0, 16)}
+                          </a>
+                        ) : (
+                          <span class="muted">—</span>
+                        )}
+                      </td>
                       <td class="muted">{e.error ?? ""}</td>
                     </tr>
                   )}
@@ -198,7 +298,8 @@ export function Integrations() {
             onClose={() => setUnbinding(null)}
             onDone={refetch}
           >
-            New mentions there use the binding for every workspace, or are told no agent is bound. Linear sessions already started keep their LAP session.
+            New mentions there use the binding for every workspace, or are told no agent is bound. Linear sessions already started keep
+            their LAP session.
           </ConfirmDialog>
         )}
       </Show>

@@ -32,7 +32,9 @@ export function Kubernetes() {
           <h1>Kubernetes</h1>
           <p>Sandboxes in agent-sandbox pods, and the warm pools that keep pods ready for new sessions.</p>
         </div>
-        <button class="btn" onClick={() => refetch()}>Refresh</button>
+        <button class="btn" onClick={() => refetch()}>
+          Refresh
+        </button>
       </div>
       <Show when={status.error}>
         <ErrorAlert error={status.error} retry={refetch} />
@@ -43,7 +45,8 @@ export function Kubernetes() {
             when={s().enabled}
             fallback={
               <EmptyState title="Kubernetes sandboxes are off">
-                Start LAP with <code>LAP_SANDBOX=kubernetes</code> and <code>K8S_KUBECONFIG</code> (or inside the cluster); <code>bin/kind-up.sh</code> sets up a local cluster.
+                Start LAP with <code>LAP_SANDBOX=kubernetes</code> and <code>K8S_KUBECONFIG</code> (or inside the cluster);{" "}
+                <code>bin/kind-up.sh</code> sets up a local cluster.
               </EmptyState>
             }
           >
@@ -53,7 +56,11 @@ export function Kubernetes() {
               <Stat label="API server" value={s().api_server ?? ""} small />
               <Stat label="Supervisor access" value={s().supervisor_access ?? ""} />
               <Stat label="Sandbox egress" value={s().sandbox_egress ?? ""} testid="k8s-egress" />
-              <Stat label="Sandboxes ready" value={`${s().sandboxes.filter((x) => x.state === "ready").length}/${s().sandboxes.length}`} testid="k8s-ready-count" />
+              <Stat
+                label="Sandboxes ready"
+                value={`${s().sandboxes.filter((x) => x.state === "ready").length}/${s().sandboxes.length}`}
+                testid="k8s-ready-count"
+              />
             </div>
             <h2>Warm pools</h2>
             <div class="card">
@@ -69,7 +76,16 @@ export function Kubernetes() {
                   </tr>
                 </thead>
                 <tbody>
-                  <For each={s().warm_pools} fallback={<tr><td colSpan={6} class="muted">No warm pools yet: LAP creates one per harness image on first use.</td></tr>}>
+                  <For
+                    each={s().warm_pools}
+                    fallback={
+                      <tr>
+                        <td colSpan={6} class="muted">
+                          No warm pools yet: LAP creates one per harness image on first use.
+                        </td>
+                      </tr>
+                    }
+                  >
                     {(p) => <PoolRow pool={p} draft={draftFor(p)} onScaled={refetch} />}
                   </For>
                 </tbody>
@@ -91,7 +107,16 @@ export function Kubernetes() {
                   </tr>
                 </thead>
                 <tbody>
-                  <For each={s().sandboxes} fallback={<tr><td colSpan={8} class="muted">No sandboxes: sessions claim one when they start.</td></tr>}>
+                  <For
+                    each={s().sandboxes}
+                    fallback={
+                      <tr>
+                        <td colSpan={8} class="muted">
+                          No sandboxes: sessions claim one when they start.
+                        </td>
+                      </tr>
+                    }
+                  >
                     {(r) => (
                       <>
                         <tr data-testid="k8s-sandbox-row">
@@ -104,14 +129,24 @@ export function Kubernetes() {
                           <td class="mono">{r.pod ?? <span class="muted">none yet</span>}</td>
                           <td class="mono">{r.node ?? <span class="muted">unscheduled</span>}</td>
                           <td>{r.phase ?? <span class="muted">—</span>}</td>
-                          <td>{r.launch ? <span class={`badge ${r.launch === "warm" ? "ok" : ""}`}>{r.launch}</span> : <span class="muted">—</span>}</td>
-                          <td class="mono" data-testid="k8s-sandbox-session">{r.session_id ?? <span class="muted">—</span>}</td>
+                          <td>
+                            {r.launch ? (
+                              <span class={`badge ${r.launch === "warm" ? "ok" : ""}`}>{r.launch}</span>
+                            ) : (
+                              <span class="muted">—</span>
+                            )}
+                          </td>
+                          <td class="mono" data-testid="k8s-sandbox-session">
+                            {r.session_id ?? <span class="muted">—</span>}
+                          </td>
                           <td class="mono muted">{r.workspace_id}</td>
                         </tr>
                         <Show when={r.error}>
                           <tr>
                             <td colSpan={8}>
-                              <div class="alert" role="alert" data-testid="k8s-sandbox-error">{r.error}</div>
+                              <div class="alert" role="alert" data-testid="k8s-sandbox-error">
+                                {r.error}
+                              </div>
                             </td>
                           </tr>
                         </Show>
@@ -132,7 +167,11 @@ function Stat(props: { label: string; value: string; testid?: string; small?: bo
   return (
     <div class="card stat">
       <div class="label">{props.label}</div>
-      <div class="value mono" data-testid={props.testid} style={props.small ? { "font-size": "13px", "word-break": "break-all" } : undefined}>
+      <div
+        class="value mono"
+        data-testid={props.testid}
+        style={props.small ? { "font-size": "13px", "word-break": "break-all" } : undefined}
+      >
         {props.value}
       </div>
     </div>
@@ -192,7 +231,12 @@ function PoolRow(props: { pool: Pool; draft: Draft; onScaled: () => void }) {
         <div style={{ display: "flex", "flex-direction": "column", gap: "4px", "align-items": "flex-start" }}>
           <For each={props.pool.sandboxes} fallback={<span class="muted">none</span>}>
             {(sb) => (
-              <span class={`badge mono ${sb.ready ? "ok" : ""}`} title={`${sb.name}${sb.created_at ? `, created ${sb.created_at}` : ""}`} style={{ "white-space": "nowrap" }} data-testid="k8s-pool-sandbox">
+              <span
+                class={`badge mono ${sb.ready ? "ok" : ""}`}
+                title={`${sb.name}${sb.created_at ? `, created ${sb.created_at}` : ""}`}
+                style={{ "white-space": "nowrap" }}
+                data-testid="k8s-pool-sandbox"
+              >
                 {/* Named after the pool (first column): the suffix tells them apart. */}
                 <span class="dot" /> …{sb.name.startsWith(`${props.pool.name}-`) ? sb.name.slice(props.pool.name.length) : sb.name}
               </span>
@@ -202,12 +246,20 @@ function PoolRow(props: { pool: Pool; draft: Draft; onScaled: () => void }) {
       </td>
       <td>
         <form onSubmit={save} class="toolbar" style={{ margin: 0 }}>
-          <input type="number" value={value()} onInput={(e) => setValue(e.currentTarget.value)} aria-label={`Replicas of ${props.pool.name}`} style={{ width: "70px" }} />
+          <input
+            type="number"
+            value={value()}
+            onInput={(e) => setValue(e.currentTarget.value)}
+            aria-label={`Replicas of ${props.pool.name}`}
+            style={{ width: "70px" }}
+          />
           <button class="btn sm" type="submit" disabled={busy()}>
             Set
           </button>
           <Show when={error()}>
-            <span class="field-error" role="alert">{error()}</span>
+            <span class="field-error" role="alert">
+              {error()}
+            </span>
           </Show>
         </form>
       </td>

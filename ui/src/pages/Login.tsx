@@ -52,17 +52,31 @@ export function Login(props: { onLogin: (me: Me) => void }) {
           <span class="brand-mark">L</span> Sign in to LAP
         </div>
         <Show when={providers()?.oidc}>
-          <a class="btn primary" data-testid="sso" href={`/api/auth/oidc/start?return_to=${encodeURIComponent(nextOf(params.next) ?? "/")}`}>
+          <a
+            class="btn primary"
+            data-testid="sso"
+            href={`/api/auth/oidc/start?return_to=${encodeURIComponent(nextOf(params.next) ?? "/")}`}
+          >
             Sign in with SSO
           </a>
-          <div class="muted" style={{ "text-align": "center" }}>or</div>
+          <div class="muted" style={{ "text-align": "center" }}>
+            or
+          </div>
         </Show>
         <Show
           when={mode() === "password"}
           fallback={
             <label class="field">
               Master key or admin API key
-              <input type="password" name="key" autocomplete="current-password" value={key()} onInput={(e) => setKey(e.currentTarget.value)} aria-invalid={error() ? "true" : undefined} placeholder="lap-master-… or sk-lap-…" />
+              <input
+                type="password"
+                name="key"
+                autocomplete="current-password"
+                value={key()}
+                onInput={(e) => setKey(e.currentTarget.value)}
+                aria-invalid={error() ? "true" : undefined}
+                placeholder="lap-master-… or sk-lap-…"
+              />
               <span class="hint">The master key is printed when LAP first starts and kept in LAP_DATA_DIR/master.key.</span>
             </label>
           }
@@ -73,7 +87,14 @@ export function Login(props: { onLogin: (me: Me) => void }) {
           </label>
           <label class="field">
             Password
-            <input type="password" name="password" autocomplete="current-password" value={password()} onInput={(e) => setPassword(e.currentTarget.value)} aria-invalid={error() ? "true" : undefined} />
+            <input
+              type="password"
+              name="password"
+              autocomplete="current-password"
+              value={password()}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+              aria-invalid={error() ? "true" : undefined}
+            />
           </label>
         </Show>
         <Show when={error()}>
@@ -84,7 +105,14 @@ export function Login(props: { onLogin: (me: Me) => void }) {
         <button class="btn primary" type="submit" disabled={busy() || (mode() === "key" ? !key() : !email() || !password())}>
           {busy() ? "Signing in…" : "Sign in"}
         </button>
-        <button class="btn ghost sm" type="button" onClick={() => { setMode(mode() === "key" ? "password" : "key"); setError(""); }}>
+        <button
+          class="btn ghost sm"
+          type="button"
+          onClick={() => {
+            setMode(mode() === "key" ? "password" : "key");
+            setError("");
+          }}
+        >
           {mode() === "key" ? "Use email and password instead" : "Use the master key or an admin key instead"}
         </button>
       </form>
@@ -110,7 +138,11 @@ export function Invite(props: { onLogin: (me: Me) => void }) {
       props.onLogin(me);
       navigate(landing(me), { replace: true });
     } catch (err) {
-      setError(err instanceof ApiError && err.fields.length ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : (err as Error).message);
+      setError(
+        err instanceof ApiError && err.fields.length
+          ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ")
+          : (err as Error).message,
+      );
     } finally {
       setBusy(false);
     }
@@ -121,13 +153,31 @@ export function Invite(props: { onLogin: (me: Me) => void }) {
         <div class="brand">
           <span class="brand-mark">L</span> Welcome to LAP
         </div>
-        <p class="muted">You were invited. Choose a password (at least 12 characters) to sign in; your organization may also let you sign in with SSO.</p>
-        <label class="field">Your name<input name="name" autocomplete="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} /></label>
-        <label class="field">Password<input type="password" name="password" autocomplete="new-password" value={password()} onInput={(e) => setPassword(e.currentTarget.value)} /></label>
+        <p class="muted">
+          You were invited. Choose a password (at least 12 characters) to sign in; your organization may also let you sign in with SSO.
+        </p>
+        <label class="field">
+          Your name
+          <input name="name" autocomplete="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <label class="field">
+          Password
+          <input
+            type="password"
+            name="password"
+            autocomplete="new-password"
+            value={password()}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+        </label>
         <Show when={error()}>
-          <div class="field-error" role="alert">{error()}</div>
+          <div class="field-error" role="alert">
+            {error()}
+          </div>
         </Show>
-        <button class="btn primary" type="submit" disabled={busy() || password().length < 12}>{busy() ? "Signing in…" : "Set password and sign in"}</button>
+        <button class="btn primary" type="submit" disabled={busy() || password().length < 12}>
+          {busy() ? "Signing in…" : "Set password and sign in"}
+        </button>
       </form>
     </div>
   );

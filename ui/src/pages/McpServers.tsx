@@ -28,7 +28,11 @@ export function McpServers(props: { me: Me }) {
       <div class="page-head">
         <div>
           <h1>MCP servers</h1>
-          <p>Register MCP servers once; clients and agents reach them through LAP at <code>/mcp</code> or <code>/mcp/&lt;name&gt;</code> with their LAP key. Credentials stay here. A team's servers are for its members and agents; new ones go to {newGoesTo(props.me) ?? "the team you pick in the team switcher"}.</p>
+          <p>
+            Register MCP servers once; clients and agents reach them through LAP at <code>/mcp</code> or <code>/mcp/&lt;name&gt;</code> with
+            their LAP key. Credentials stay here. A team's servers are for its members and agents; new ones go to{" "}
+            {newGoesTo(props.me) ?? "the team you pick in the team switcher"}.
+          </p>
         </div>
         <Show when={mayAdd(props.me)}>
           <button class="btn primary" onClick={() => setEditing("new")}>
@@ -43,7 +47,16 @@ export function McpServers(props: { me: Me }) {
         <Show
           when={servers.loading || (servers() ?? []).length > 0}
           fallback={
-            <EmptyState title="No MCP servers yet" action={mayAdd(props.me) ? <button class="btn primary" onClick={() => setEditing("new")}>Add your first server</button> : undefined}>
+            <EmptyState
+              title="No MCP servers yet"
+              action={
+                mayAdd(props.me) ? (
+                  <button class="btn primary" onClick={() => setEditing("new")}>
+                    Add your first server
+                  </button>
+                ) : undefined
+              }
+            >
               Add a Streamable HTTP or SSE URL, or a stdio command that LAP runs in a sandbox.
             </EmptyState>
           }
@@ -64,20 +77,36 @@ export function McpServers(props: { me: Me }) {
               <Show when={!servers.loading} fallback={<SkeletonRows cols={7} />}>
                 <For each={servers()}>
                   {(s) => (
-                    <tr data-testid="server-row" style={{ cursor: "pointer" }} onClick={() => mayManage(props.me, s.team_id) && setSelected(s.id === selected() ? null : s.id)}>
-                      <td><strong>{s.name}</strong></td>
-                      <td><span class={`badge ${s.team_id ? "" : "accent"}`}>{teamName(props.me, s.team_id)}</span></td>
-                      <td><span class="badge">{s.transport}</span></td>
+                    <tr
+                      data-testid="server-row"
+                      style={{ cursor: "pointer" }}
+                      onClick={() => mayManage(props.me, s.team_id) && setSelected(s.id === selected() ? null : s.id)}
+                    >
+                      <td>
+                        <strong>{s.name}</strong>
+                      </td>
+                      <td>
+                        <span class={`badge ${s.team_id ? "" : "accent"}`}>{teamName(props.me, s.team_id)}</span>
+                      </td>
+                      <td>
+                        <span class="badge">{s.transport}</span>
+                      </td>
                       <td class="mono muted">{s.url ?? [s.command, ...s.args].join(" ")}</td>
                       <td>{s.auth.type}</td>
-                      <td><span class={`badge ${s.enabled ? "ok" : ""}`}>{s.enabled ? "enabled" : "disabled"}</span></td>
+                      <td>
+                        <span class={`badge ${s.enabled ? "ok" : ""}`}>{s.enabled ? "enabled" : "disabled"}</span>
+                      </td>
                       <td style={{ "text-align": "right", "white-space": "nowrap" }} onClick={(e) => e.stopPropagation()}>
                         <Show when={mayManage(props.me, s.team_id)} fallback={<span class="muted">read only</span>}>
-                        <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>{" "}
-                        <button class="btn sm" onClick={async () => replace(await api.mcp.update(s.id, { enabled: !s.enabled }))}>
-                          {s.enabled ? "Disable" : "Enable"}
-                        </button>{" "}
-                        <button class="btn sm danger" onClick={() => setRemoving(s)} aria-label={`Remove ${s.name}`}>Remove</button>
+                          <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>
+                            Edit
+                          </button>{" "}
+                          <button class="btn sm" onClick={async () => replace(await api.mcp.update(s.id, { enabled: !s.enabled }))}>
+                            {s.enabled ? "Disable" : "Enable"}
+                          </button>{" "}
+                          <button class="btn sm danger" onClick={() => setRemoving(s)} aria-label={`Remove ${s.name}`}>
+                            Remove
+                          </button>
                         </Show>
                       </td>
                     </tr>
@@ -89,45 +118,58 @@ export function McpServers(props: { me: Me }) {
         </Show>
       </div>
 
-      <Show when={current()}>
-        {(s) => <McpServerDetail server={s()} onChanged={replace} />}
-      </Show>
+      <Show when={current()}>{(s) => <McpServerDetail server={s()} onChanged={replace} />}</Show>
 
       <Show when={isOrgAdmin(props.me)}>
-      <div class="page-head" style={{ "margin-top": "24px" }}>
-        <h2 style={{ margin: 0 }}>Recent tool calls</h2>
-        <button class="btn sm" onClick={() => refetchCalls()}>Refresh</button>
-      </div>
-      <div class="card">
-        <table>
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Caller</th>
-              <th>Server</th>
-              <th>Tool</th>
-              <th>Status</th>
-              <th>Duration</th>
-              <th>Session</th>
-            </tr>
-          </thead>
-          <tbody>
-            <For each={calls()} fallback={<tr><td colspan={7} class="muted">No tool calls yet.</td></tr>}>
-              {(c) => (
-                <tr data-testid="call-row">
-                  <td title={c.created_at}>{timeAgo(c.created_at)}</td>
-                  <td>{c.caller_label}</td>
-                  <td>{c.server_name}</td>
-                  <td class="mono">{c.tool}</td>
-                  <td><span class={`badge ${callStatus[c.status] ?? ""}`} title={c.error ?? ""}>{c.status}</span></td>
-                  <td>{c.duration_ms} ms</td>
-                  <td class="mono muted">{c.session_id ?? ""}</td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
+        <div class="page-head" style={{ "margin-top": "24px" }}>
+          <h2 style={{ margin: 0 }}>Recent tool calls</h2>
+          <button class="btn sm" onClick={() => refetchCalls()}>
+            Refresh
+          </button>
+        </div>
+        <div class="card">
+          <table>
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Caller</th>
+                <th>Server</th>
+                <th>Tool</th>
+                <th>Status</th>
+                <th>Duration</th>
+                <th>Session</th>
+              </tr>
+            </thead>
+            <tbody>
+              <For
+                each={calls()}
+                fallback={
+                  <tr>
+                    <td colspan={7} class="muted">
+                      No tool calls yet.
+                    </td>
+                  </tr>
+                }
+              >
+                {(c) => (
+                  <tr data-testid="call-row">
+                    <td title={c.created_at}>{timeAgo(c.created_at)}</td>
+                    <td>{c.caller_label}</td>
+                    <td>{c.server_name}</td>
+                    <td class="mono">{c.tool}</td>
+                    <td>
+                      <span class={`badge ${callStatus[c.status] ?? ""}`} title={c.error ?? ""}>
+                        {c.status}
+                      </span>
+                    </td>
+                    <td>{c.duration_ms} ms</td>
+                    <td class="mono muted">{c.session_id ?? ""}</td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </div>
       </Show>
 
       <Show when={editing()}>
@@ -159,7 +201,10 @@ export function McpServers(props: { me: Me }) {
             onDone={refetch}
             dependents={{
               label: "Agents that use this server",
-              load: async () => (await api.agents.list()).filter((a) => a.mcp_servers.some((m) => m.name === s().name)).map((a) => ({ name: a.name, href: `/agents/${a.id}` })),
+              load: async () =>
+                (await api.agents.list())
+                  .filter((a) => a.mcp_servers.some((m) => m.name === s().name))
+                  .map((a) => ({ name: a.name, href: `/agents/${a.id}` })),
               none: "No agent lists it.",
               consequence: "These agents lose its tools at once.",
             }}

@@ -18,8 +18,14 @@ export function Members(props: { me: Me }) {
   const teams = () => props.me.teams ?? [];
   const team = () => teams().find((t) => t.id === currentTeam()) ?? teams()[0];
   const myRank = () => RANK[team()?.role ?? "viewer"] ?? 0;
-  const [members, { refetch }] = createResource(() => team()?.id, (id) => api.teams.members(id));
-  const [spend] = createResource(() => team()?.id, async (id) => (await api.teams.spend()).find((r) => r.id === id));
+  const [members, { refetch }] = createResource(
+    () => team()?.id,
+    (id) => api.teams.members(id),
+  );
+  const [spend] = createResource(
+    () => team()?.id,
+    async (id) => (await api.teams.spend()).find((r) => r.id === id),
+  );
   const [adding, setAdding] = createSignal(false);
   useCreate(() => myRank() >= 2 && setAdding(true));
   const [removing, setRemoving] = createSignal<MemberView | null>(null);
@@ -42,18 +48,30 @@ export function Members(props: { me: Me }) {
                 <h1>Members of {t().alias}</h1>
                 <p>
                   Your role here: <strong data-testid="my-role">{t().role}</strong>. Gateway spend in the last 30 days:{" "}
-                  <span class="mono" data-testid="team-spend">${(spend()?.spend ?? 0).toFixed(4)}</span> in {spend()?.requests ?? 0} calls.
+                  <span class="mono" data-testid="team-spend">
+                    ${(spend()?.spend ?? 0).toFixed(4)}
+                  </span>{" "}
+                  in {spend()?.requests ?? 0} calls.
                 </p>
               </div>
               <Show when={myRank() >= 2}>
-                <button class="btn primary" onClick={() => setAdding(true)}>Add member <span class="kbd">c</span></button>
+                <button class="btn primary" onClick={() => setAdding(true)}>
+                  Add member <span class="kbd">c</span>
+                </button>
               </Show>
             </div>
             <ListCard
               items={members}
               retry={refetch}
               colCount={4}
-              columns={<><th>Person</th><th>Role</th><th>Joined</th><th /></>}
+              columns={
+                <>
+                  <th>Person</th>
+                  <th>Role</th>
+                  <th>Joined</th>
+                  <th />
+                </>
+              }
               empty={{ title: "Nobody here yet", text: "Add people by email; each gets an invitation link." }}
             >
               <For each={members()}>
@@ -65,7 +83,11 @@ export function Members(props: { me: Me }) {
                     </td>
                     <td>
                       <Show when={myRank() >= 2 && (myRank() >= 3 || RANK[m.role]! < 2)} fallback={<span class="chip">{m.role}</span>}>
-                        <select aria-label={`Role of ${m.email ?? m.user_id}`} value={m.role} onChange={(e) => setRole(m, e.currentTarget.value)}>
+                        <select
+                          aria-label={`Role of ${m.email ?? m.user_id}`}
+                          value={m.role}
+                          onChange={(e) => setRole(m, e.currentTarget.value)}
+                        >
                           <For each={ROLES.filter((r) => myRank() >= 3 || RANK[r]! < 3)}>{(r) => <option value={r}>{r}</option>}</For>
                         </select>
                       </Show>
@@ -73,7 +95,9 @@ export function Members(props: { me: Me }) {
                     <td title={m.joined_at}>{timeAgo(m.joined_at)}</td>
                     <td style={{ "text-align": "right" }}>
                       <Show when={myRank() >= 2 && (myRank() >= 3 || RANK[m.role]! < 2)}>
-                        <button class="btn sm danger" onClick={() => setRemoving(m)} aria-label={`Remove ${m.email ?? m.user_id}`}>Remove</button>
+                        <button class="btn sm danger" onClick={() => setRemoving(m)} aria-label={`Remove ${m.email ?? m.user_id}`}>
+                          Remove
+                        </button>
                       </Show>
                     </td>
                   </tr>
@@ -126,20 +150,31 @@ function AddMemberDialog(props: { teamId: string; canMakeOwners: boolean; onClos
       when={!link()}
       fallback={
         <FormDialog title="Invitation link" submitLabel="Done" busyLabel="" busy={false} onSubmit={props.onClose} onClose={props.onClose}>
-          <p>{email()} has no account yet. Send them this one-time link (valid 7 days); it is not shown again. With SSO they can also just sign in.</p>
-          <div class="mono" data-testid="invitation-link" style={{ "word-break": "break-all" }}>{link()}</div>
+          <p>
+            {email()} has no account yet. Send them this one-time link (valid 7 days); it is not shown again. With SSO they can also just
+            sign in.
+          </p>
+          <div class="mono" data-testid="invitation-link" style={{ "word-break": "break-all" }}>
+            {link()}
+          </div>
           <CopyButton value={link()} label="Copy link" />
         </FormDialog>
       }
     >
       <FormDialog title="Add member" submitLabel="Add" busyLabel="Adding…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
-        <label class="field">Email<input name="email" type="email" value={email()} onInput={(e) => setEmail(e.currentTarget.value)} /><form.FieldError field="email" /></label>
+        <label class="field">
+          Email
+          <input name="email" type="email" value={email()} onInput={(e) => setEmail(e.currentTarget.value)} />
+          <form.FieldError field="email" />
+        </label>
         <label class="field">
           Role
           <select name="role" value={role()} onChange={(e) => setRole(e.currentTarget.value)}>
             <For each={ROLES.filter((r) => props.canMakeOwners || r !== "owner")}>{(r) => <option value={r}>{r}</option>}</For>
           </select>
-          <span class="hint">viewer reads; member starts sessions and agents; admin manages the team's things and members; owner also makes owners</span>
+          <span class="hint">
+            viewer reads; member starts sessions and agents; admin manages the team's things and members; owner also makes owners
+          </span>
           <form.FieldError field="role" />
         </label>
         <form.FormError />

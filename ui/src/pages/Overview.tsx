@@ -36,7 +36,9 @@ export function Overview() {
           <select aria-label="Time window" value={hours()} onChange={(e) => setHours(Number(e.currentTarget.value))}>
             <For each={WINDOWS}>{(w) => <option value={w.hours}>{w.label}</option>}</For>
           </select>{" "}
-          <button class="btn" onClick={() => refetch()}>Refresh</button>
+          <button class="btn" onClick={() => refetch()}>
+            Refresh
+          </button>
         </span>
       </div>
       <Show when={data.error}>
@@ -46,12 +48,15 @@ export function Overview() {
         {(o) => (
           <>
             <p class="muted" data-testid="window">
-              {o().window.bucket === "hour" ? "Hourly" : "Daily"} from {new Date(o().window.from).toLocaleString()} to {new Date(o().window.to).toLocaleString()}
+              {o().window.bucket === "hour" ? "Hourly" : "Daily"} from {new Date(o().window.from).toLocaleString()} to{" "}
+              {new Date(o().window.to).toLocaleString()}
             </p>
             <div class="grid-stats">
               <div class="card stat">
                 <div class="label">Active sessions</div>
-                <div class="value" data-testid="active-sessions">{o().active_sessions.total}</div>
+                <div class="value" data-testid="active-sessions">
+                  {o().active_sessions.total}
+                </div>
               </div>
               <div class="card stat">
                 <div class="label">Pending approvals</div>
@@ -67,11 +72,15 @@ export function Overview() {
               </div>
               <div class="card stat">
                 <div class="label">Spend in window</div>
-                <div class="value" data-testid="spend-total">{usd(o().totals.spend)}</div>
+                <div class="value" data-testid="spend-total">
+                  {usd(o().totals.spend)}
+                </div>
               </div>
               <div class="card stat">
                 <div class="label">Gateway calls in window</div>
-                <div class="value" data-testid="gateway-calls">{o().totals.gateway_calls}</div>
+                <div class="value" data-testid="gateway-calls">
+                  {o().totals.gateway_calls}
+                </div>
               </div>
             </div>
             <Show when={nothingYet()}>
@@ -79,8 +88,12 @@ export function Overview() {
                 title="Nothing has run yet"
                 action={
                   <span>
-                    <A class="btn primary" href="/agents">Create an agent</A>{" "}
-                    <A class="btn" href="/gateway/models">Add a model</A>
+                    <A class="btn primary" href="/agents">
+                      Create an agent
+                    </A>{" "}
+                    <A class="btn" href="/gateway/models">
+                      Add a model
+                    </A>
                   </span>
                 }
               >
@@ -93,7 +106,11 @@ export function Overview() {
                 title="Sessions and turns"
                 points={[...o().sessions_over_time.map((p, i) => ({ ...p, ...o().turns_over_time[i] }))]}
                 series={["sessions", "completed", "failed", "interrupted"]}
-                empty={<>No sessions or turns in this window. Start one from <A href="/sessions">Sessions</A>.</>}
+                empty={
+                  <>
+                    No sessions or turns in this window. Start one from <A href="/sessions">Sessions</A>.
+                  </>
+                }
               />
               <TimeChart
                 testId="chart-latency"
@@ -101,7 +118,11 @@ export function Overview() {
                 points={o().gateway}
                 series={["p50_ms", "p95_ms"]}
                 format={ms}
-                empty={<>No gateway calls in this window. Point an SDK at <code>/v1</code> with a <A href="/gateway/keys">gateway key</A>.</>}
+                empty={
+                  <>
+                    No gateway calls in this window. Point an SDK at <code>/v1</code> with a <A href="/gateway/keys">gateway key</A>.
+                  </>
+                }
               />
               <TimeChart
                 testId="chart-errors"
@@ -119,7 +140,11 @@ export function Overview() {
                 points={o().spend_by_model.points}
                 series={o().spend_by_model.series}
                 format={usd}
-                empty={<>No spend in this window. Prices come from each model's settings in <A href="/gateway/models">Models & providers</A>.</>}
+                empty={
+                  <>
+                    No spend in this window. Prices come from each model's settings in <A href="/gateway/models">Models & providers</A>.
+                  </>
+                }
               />
               <TimeChart
                 testId="chart-spend-agent"

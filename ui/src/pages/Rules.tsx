@@ -18,16 +18,36 @@ export function Rules() {
       <div class="page-head">
         <div>
           <h1>Rules</h1>
-          <p>Instructions an agent always follows: Claude Code gets them as CLAUDE.md, Codex and opencode as AGENTS.md, the built-in agent in its system prompt.</p>
+          <p>
+            Instructions an agent always follows: Claude Code gets them as CLAUDE.md, Codex and opencode as AGENTS.md, the built-in agent in
+            its system prompt.
+          </p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>New rule <span class="kbd">c</span></button>
+        <button class="btn primary" onClick={() => setEditing("new")}>
+          New rule <span class="kbd">c</span>
+        </button>
       </div>
       <ListCard
         items={rules}
         retry={refetch}
         colCount={4}
-        columns={<><th>Name</th><th>Version</th><th>Updated</th><th /></>}
-        empty={{ title: "No rules yet", text: "Write a rule (markdown), then pick it in an agent's form.", action: <button class="btn primary" onClick={() => setEditing("new")}>New rule</button> }}
+        columns={
+          <>
+            <th>Name</th>
+            <th>Version</th>
+            <th>Updated</th>
+            <th />
+          </>
+        }
+        empty={{
+          title: "No rules yet",
+          text: "Write a rule (markdown), then pick it in an agent's form.",
+          action: (
+            <button class="btn primary" onClick={() => setEditing("new")}>
+              New rule
+            </button>
+          ),
+        }}
       >
         <For each={rules()}>
           {(r) => (
@@ -39,15 +59,31 @@ export function Rules() {
               <td class="mono">v{r.current_version}</td>
               <td title={r.updated_at}>{timeAgo(r.updated_at)}</td>
               <td style={{ "text-align": "right", "white-space": "nowrap" }}>
-                <button class="btn sm" onClick={() => setEditing(r)} aria-label={`Edit ${r.name}`}>Edit / versions</button>{" "}
-                <button class="btn sm danger" onClick={() => setDeleting(r)} aria-label={`Delete ${r.name}`}>Delete</button>
+                <button class="btn sm" onClick={() => setEditing(r)} aria-label={`Edit ${r.name}`}>
+                  Edit / versions
+                </button>{" "}
+                <button class="btn sm danger" onClick={() => setDeleting(r)} aria-label={`Delete ${r.name}`}>
+                  Delete
+                </button>
               </td>
             </tr>
           )}
         </For>
       </ListCard>
       <Show when={editing()}>
-        {(e) => <RuleEditor rule={e() === "new" ? null : (e() as RuleView)} onClose={() => { setEditing(null); refetch(); }} onSaved={() => { setEditing(null); refetch(); }} />}
+        {(e) => (
+          <RuleEditor
+            rule={e() === "new" ? null : (e() as RuleView)}
+            onClose={() => {
+              setEditing(null);
+              refetch();
+            }}
+            onSaved={() => {
+              setEditing(null);
+              refetch();
+            }}
+          />
+        )}
       </Show>
       <Show when={deleting()}>
         {(d) => (
@@ -62,7 +98,10 @@ export function Rules() {
             onDone={refetch}
             dependents={{
               label: "Agents that use this rule",
-              load: async () => (await api.agents.list()).filter((a) => a.rule_ids.includes(d().id)).map((a) => ({ name: a.name, href: `/agents/${a.id}` })),
+              load: async () =>
+                (await api.agents.list())
+                  .filter((a) => a.rule_ids.includes(d().id))
+                  .map((a) => ({ name: a.name, href: `/agents/${a.id}` })),
               none: "No agent uses it.",
               consequence: "A rule an agent uses is not deleted: remove it from these agents first.",
             }}
@@ -77,7 +116,10 @@ export function Rules() {
 
 function RuleEditor(props: { rule: RuleView | null; onClose: () => void; onSaved: () => void }) {
   const r = props.rule;
-  const [current, { refetch }] = createResource(() => r?.id, (id) => rulesApi.get(id));
+  const [current, { refetch }] = createResource(
+    () => r?.id,
+    (id) => rulesApi.get(id),
+  );
   const [name, setName] = createSignal(r?.name ?? "");
   const [description, setDescription] = createSignal(r?.description ?? "");
   const [body, setBody] = createSignal<string | null>(r ? null : "");
@@ -93,12 +135,42 @@ function RuleEditor(props: { rule: RuleView | null; onClose: () => void; onSaved
       props.onSaved();
     });
   return (
-    <FormDialog title={r ? `Edit ${r.name}` : "New rule"} submitLabel={r ? "Save" : "Create rule"} busyLabel="Saving…" busy={form.busy()} onSubmit={submit} onClose={props.onClose}>
-      <label class="field">Name<input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} /><form.FieldError field="name" /></label>
-      <label class="field">Description<input name="description" value={description()} onInput={(e) => setDescription(e.currentTarget.value)} /><form.FieldError field="description" /></label>
-      <label class="field">Instructions <span class="hint">markdown; a changed text is a new version</span><textarea name="body" rows={10} style={{ "min-height": "12em" }} value={text()} onInput={(e) => setBody(e.currentTarget.value)} /><form.FieldError field="body" /></label>
+    <FormDialog
+      title={r ? `Edit ${r.name}` : "New rule"}
+      submitLabel={r ? "Save" : "Create rule"}
+      busyLabel="Saving…"
+      busy={form.busy()}
+      onSubmit={submit}
+      onClose={props.onClose}
+    >
+      <label class="field">
+        Name
+        <input name="name" value={name()} onInput={(e) => setName(e.currentTarget.value)} />
+        <form.FieldError field="name" />
+      </label>
+      <label class="field">
+        Description
+        <input name="description" value={description()} onInput={(e) => setDescription(e.currentTarget.value)} />
+        <form.FieldError field="description" />
+      </label>
+      <label class="field">
+        Instructions <span class="hint">markdown; a changed text is a new version</span>
+        <textarea name="body" rows={10} style={{ "min-height": "12em" }} value={text()} onInput={(e) => setBody(e.currentTarget.value)} />
+        <form.FieldError field="body" />
+      </label>
       <Show when={r}>
-        {(rl) => <Versions what={rl().name} current={current()?.current_version ?? rl().current_version} load={() => rulesApi.versions(rl().id)} rollback={(v) => rulesApi.rollback(rl().id, v)} onChanged={() => { setBody(null); refetch(); }} />}
+        {(rl) => (
+          <Versions
+            what={rl().name}
+            current={current()?.current_version ?? rl().current_version}
+            load={() => rulesApi.versions(rl().id)}
+            rollback={(v) => rulesApi.rollback(rl().id, v)}
+            onChanged={() => {
+              setBody(null);
+              refetch();
+            }}
+          />
+        )}
       </Show>
       <form.FormError />
     </FormDialog>

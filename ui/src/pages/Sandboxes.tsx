@@ -42,7 +42,9 @@ export function Sandboxes() {
           <h1>Sandboxes</h1>
           <p>Every session's agent runs in its own sandbox. Stopping keeps the workspace; the next message starts it again.</p>
         </div>
-        <button class="btn" onClick={refresh}>Refresh</button>
+        <button class="btn" onClick={refresh}>
+          Refresh
+        </button>
       </div>
       <Show when={list.error}>
         <ErrorAlert error={list.error} retry={refetch} />
@@ -50,7 +52,9 @@ export function Sandboxes() {
       <div class="card">
         <Show
           when={list.loading || (list() ?? []).length > 0}
-          fallback={<EmptyState title="No sandboxes running">Sandboxes appear here when a session starts, or when the warm pool fills.</EmptyState>}
+          fallback={
+            <EmptyState title="No sandboxes running">Sandboxes appear here when a session starts, or when the warm pool fills.</EmptyState>
+          }
         >
           <table>
             <thead>
@@ -71,21 +75,37 @@ export function Sandboxes() {
                 <For each={list()}>
                   {(s) => (
                     <tr data-testid="sandbox-row">
-                      <td class="mono" title={`workspace ${s.workspace_id}${s.limits ? `, limits: ${s.limits}` : ""}`}>{s.id}</td>
-                      <td>{s.session_id ? <A href={`/sessions/${s.session_id}`} title={s.session_id}>{sessionName(s.session_id)}</A> : <span class="badge accent">{s.pool ?? "unbound"}</span>}</td>
+                      <td class="mono" title={`workspace ${s.workspace_id}${s.limits ? `, limits: ${s.limits}` : ""}`}>
+                        {s.id}
+                      </td>
+                      <td>
+                        {s.session_id ? (
+                          <A href={`/sessions/${s.session_id}`} title={s.session_id}>
+                            {sessionName(s.session_id)}
+                          </A>
+                        ) : (
+                          <span class="badge accent">{s.pool ?? "unbound"}</span>
+                        )}
+                      </td>
                       <td class="mono">{s.agent_id ?? "—"}</td>
                       <td>{s.provider}</td>
                       <td title={s.created_at}>{duration(s.age_seconds)}</td>
                       <td>
-                        <span class={`badge ${stateClass[s.state] ?? ""}`} title={s.error ?? ""}>{s.state}</span>
+                        <span class={`badge ${stateClass[s.state] ?? ""}`} title={s.error ?? ""}>
+                          {s.state}
+                        </span>
                       </td>
                       <td>{s.cpu_seconds === null ? "—" : `${s.cpu_seconds.toFixed(1)} s`}</td>
                       <td>{mib(s.memory_bytes)}</td>
                       <td style={{ "text-align": "right", "white-space": "nowrap" }}>
                         <Show when={s.state === "ready"}>
-                          <button class="btn sm" onClick={() => stop(s)} aria-label={`Stop ${s.id}`}>Stop</button>{" "}
+                          <button class="btn sm" onClick={() => stop(s)} aria-label={`Stop ${s.id}`}>
+                            Stop
+                          </button>{" "}
                         </Show>
-                        <button class="btn sm danger" onClick={() => setDestroying(s)} aria-label={`Destroy ${s.id}`}>Destroy</button>
+                        <button class="btn sm danger" onClick={() => setDestroying(s)} aria-label={`Destroy ${s.id}`}>
+                          Destroy
+                        </button>
                       </td>
                     </tr>
                   )}
@@ -153,7 +173,14 @@ export function Sandboxes() {
 
       <h2>Recent egress</h2>
       <div class="card">
-        <Show when={(egress() ?? []).length > 0} fallback={<p class="muted">No outbound requests yet. Sandboxes reach other hosts only through LAP's egress proxy and the agent's allow-list.</p>}>
+        <Show
+          when={(egress() ?? []).length > 0}
+          fallback={
+            <p class="muted">
+              No outbound requests yet. Sandboxes reach other hosts only through LAP's egress proxy and the agent's allow-list.
+            </p>
+          }
+        >
           <table>
             <thead>
               <tr>
@@ -179,8 +206,20 @@ export function Sandboxes() {
                       <span class={`badge ${r.outcome === "allowed" ? "ok" : "err"}`}>{r.outcome}</span>
                     </td>
                     <td>
-                      <For each={r.swapped}>{(n) => <span class="badge ok" title="the real value was sent to this host">{n} swapped</span>}</For>{" "}
-                      <For each={r.refused}>{(n) => <span class="badge warn" title="the stub was sent to a host this secret is not bound to; it was left as the stub">{n} refused</span>}</For>
+                      <For each={r.swapped}>
+                        {(n) => (
+                          <span class="badge ok" title="the real value was sent to this host">
+                            {n} swapped
+                          </span>
+                        )}
+                      </For>{" "}
+                      <For each={r.refused}>
+                        {(n) => (
+                          <span class="badge warn" title="the stub was sent to a host this secret is not bound to; it was left as the stub">
+                            {n} refused
+                          </span>
+                        )}
+                      </For>
                       <Show when={!r.swapped.length && !r.refused.length}>—</Show>
                     </td>
                   </tr>
@@ -204,13 +243,17 @@ export function Sandboxes() {
             onDone={refresh}
             dependents={{
               label: "Session using it",
-              load: async () => (s().session_id ? [{ name: s().session_id!, href: `/sessions/${s().session_id}`, note: "gets a new sandbox on its next message" }] : []),
+              load: async () =>
+                s().session_id
+                  ? [{ name: s().session_id!, href: `/sessions/${s().session_id}`, note: "gets a new sandbox on its next message" }]
+                  : [],
               none: "No session: it is an unbound warm sandbox.",
             }}
           >
             <p>The sandbox's processes end now.</p>
             <label>
-              <input type="checkbox" checked={dropWorkspace()} onChange={(e) => setDropWorkspace(e.currentTarget.checked)} /> Also delete its workspace files (this cannot be undone)
+              <input type="checkbox" checked={dropWorkspace()} onChange={(e) => setDropWorkspace(e.currentTarget.checked)} /> Also delete
+              its workspace files (this cannot be undone)
             </label>
           </ConfirmDialog>
         )}

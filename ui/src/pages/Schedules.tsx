@@ -41,17 +41,32 @@ export function Schedules() {
           <h1>Schedules</h1>
           <p>Prompts sent to an agent on a cron schedule in a time zone. Each slot runs once, whichever LAP replica is up.</p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>New schedule <span class="kbd">c</span></button>
+        <button class="btn primary" onClick={() => setEditing("new")}>
+          New schedule <span class="kbd">c</span>
+        </button>
       </div>
       <ListCard
         items={schedules}
         retry={refetch}
         colCount={6}
-        columns={<><th>Name</th><th>When</th><th>Next run</th><th>Last run</th><th>Status</th><th /></>}
+        columns={
+          <>
+            <th>Name</th>
+            <th>When</th>
+            <th>Next run</th>
+            <th>Last run</th>
+            <th>Status</th>
+            <th />
+          </>
+        }
         empty={{
           title: "No schedules yet",
           text: "Send an agent a prompt every weekday morning, every hour, or on the first of the month.",
-          action: <button class="btn primary" onClick={() => setEditing("new")}>Create your first schedule</button>,
+          action: (
+            <button class="btn primary" onClick={() => setEditing("new")}>
+              Create your first schedule
+            </button>
+          ),
         }}
       >
         <For each={schedules()}>
@@ -61,26 +76,61 @@ export function Schedules() {
                 <A href={`/schedules/${s.id}`}>{s.name}</A>
                 <div class="muted">{s.agent_name ?? s.agent_id}</div>
               </td>
-              <td><span class="mono">{s.cron}</span><div class="muted">{s.timezone}</div></td>
-              <td title={s.next_run_at ?? ""}>{s.next_run_at ? wallClock(s.next_run_at, s.timezone) : <span class="muted">paused</span>}</td>
+              <td>
+                <span class="mono">{s.cron}</span>
+                <div class="muted">{s.timezone}</div>
+              </td>
+              <td title={s.next_run_at ?? ""}>
+                {s.next_run_at ? wallClock(s.next_run_at, s.timezone) : <span class="muted">paused</span>}
+              </td>
               <td>
                 <Show when={s.last_run} fallback={<span class="muted">never</span>}>
-                  {(r) => <><OutcomeBadge status={r().status} /> <span class="muted" title={r().created_at}>{timeAgo(r().created_at)}</span></>}
+                  {(r) => (
+                    <>
+                      <OutcomeBadge status={r().status} />{" "}
+                      <span class="muted" title={r().created_at}>
+                        {timeAgo(r().created_at)}
+                      </span>
+                    </>
+                  )}
                 </Show>
               </td>
-              <td><span class={`badge ${s.status === "active" ? "ok" : "warn"}`}>{s.status}</span></td>
+              <td>
+                <span class={`badge ${s.status === "active" ? "ok" : "warn"}`}>{s.status}</span>
+              </td>
               <td style={{ "text-align": "right", "white-space": "nowrap" }}>
-                <button class="btn sm" onClick={() => actions.run(s)} aria-label={`Run ${s.name} now`}>Run now</button>{" "}
-                <button class="btn sm" onClick={() => actions.toggle(s)} aria-label={`${s.status === "active" ? "Pause" : "Resume"} ${s.name}`}>{s.status === "active" ? "Pause" : "Resume"}</button>{" "}
-                <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>{" "}
-                <button class="btn sm danger" onClick={() => actions.setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</button>
+                <button class="btn sm" onClick={() => actions.run(s)} aria-label={`Run ${s.name} now`}>
+                  Run now
+                </button>{" "}
+                <button
+                  class="btn sm"
+                  onClick={() => actions.toggle(s)}
+                  aria-label={`${s.status === "active" ? "Pause" : "Resume"} ${s.name}`}
+                >
+                  {s.status === "active" ? "Pause" : "Resume"}
+                </button>{" "}
+                <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>
+                  Edit
+                </button>{" "}
+                <button class="btn sm danger" onClick={() => actions.setDeleting(s)} aria-label={`Delete ${s.name}`}>
+                  Delete
+                </button>
               </td>
             </tr>
           )}
         </For>
       </ListCard>
       <Show when={editing()}>
-        {(e) => <ScheduleForm schedule={e() === "new" ? null : (e() as ScheduleView)} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); refetch(); }} />}
+        {(e) => (
+          <ScheduleForm
+            schedule={e() === "new" ? null : (e() as ScheduleView)}
+            onClose={() => setEditing(null)}
+            onSaved={() => {
+              setEditing(null);
+              refetch();
+            }}
+          />
+        )}
       </Show>
       <DeleteSchedule actions={actions} onDone={refetch} />
     </div>
@@ -112,7 +162,10 @@ export function ScheduleDetail() {
   const params = useParams();
   const navigate = useNavigate();
   const [schedule, { refetch }] = createResource(() => params.id, api.schedules.get);
-  const [runs, { refetch: refetchRuns }] = createResource(() => params.id, (id) => api.schedules.runs(id).then((r) => r.data));
+  const [runs, { refetch: refetchRuns }] = createResource(
+    () => params.id,
+    (id) => api.schedules.runs(id).then((r) => r.data),
+  );
   const [editing, setEditing] = createSignal(false);
   const refresh = () => {
     refetch();
@@ -139,10 +192,18 @@ export function ScheduleDetail() {
                 </p>
               </div>
               <div style={{ "white-space": "nowrap" }}>
-                <button class="btn primary" onClick={() => actions.run(s())}>Run now</button>{" "}
-                <button class="btn" onClick={() => actions.toggle(s())}>{s().status === "active" ? "Pause" : "Resume"}</button>{" "}
-                <button class="btn" onClick={() => setEditing(true)}>Edit</button>{" "}
-                <button class="btn danger" onClick={() => actions.setDeleting(s())}>Delete</button>
+                <button class="btn primary" onClick={() => actions.run(s())}>
+                  Run now
+                </button>{" "}
+                <button class="btn" onClick={() => actions.toggle(s())}>
+                  {s().status === "active" ? "Pause" : "Resume"}
+                </button>{" "}
+                <button class="btn" onClick={() => setEditing(true)}>
+                  Edit
+                </button>{" "}
+                <button class="btn danger" onClick={() => actions.setDeleting(s())}>
+                  Delete
+                </button>
               </div>
             </div>
             <div class="grid-2" style={{ "margin-bottom": "16px" }}>
@@ -156,15 +217,22 @@ export function ScheduleDetail() {
                   <For each={s().next_runs}>{(r) => <li>{wallClock(r, s().timezone)}</li>}</For>
                 </ol>
                 <div class="muted" style={{ "margin-top": "8px" }}>
-                  {s().session_mode === "new" ? "A new session per run" : "Runs continue one session"} · if the previous run is still going: {s().concurrency} ·
-                  missed while LAP was down: {s().catch_up ? "run once" : "skip"}
+                  {s().session_mode === "new" ? "A new session per run" : "Runs continue one session"} · if the previous run is still going:{" "}
+                  {s().concurrency} · missed while LAP was down: {s().catch_up ? "run once" : "skip"}
                 </div>
               </div>
             </div>
             <h2>Runs</h2>
             <RunTable runs={quietRefresh(runs)} retry={refetchRuns} timezone={s().timezone} />
             <Show when={editing()}>
-              <ScheduleForm schedule={s()} onClose={() => setEditing(false)} onSaved={() => { setEditing(false); refresh(); }} />
+              <ScheduleForm
+                schedule={s()}
+                onClose={() => setEditing(false)}
+                onSaved={() => {
+                  setEditing(false);
+                  refresh();
+                }}
+              />
             </Show>
           </>
         )}
@@ -180,7 +248,16 @@ function RunTable(props: { runs: { (): RunView[] | undefined; loading: boolean; 
       items={props.runs}
       retry={props.retry}
       colCount={6}
-      columns={<><th>Slot</th><th>Trigger</th><th>Outcome</th><th>Session</th><th>Cost</th><th>Ended</th></>}
+      columns={
+        <>
+          <th>Slot</th>
+          <th>Trigger</th>
+          <th>Outcome</th>
+          <th>Session</th>
+          <th>Cost</th>
+          <th>Ended</th>
+        </>
+      }
       empty={{ title: "No runs yet", text: "Runs appear here when a slot fires or you press Run now." }}
     >
       <For each={props.runs()}>
@@ -190,9 +267,13 @@ function RunTable(props: { runs: { (): RunView[] | undefined; loading: boolean; 
             <td>{r.trigger === "catch_up" ? "catch-up" : r.trigger}</td>
             <td>
               <OutcomeBadge status={r.status} />
-              <Show when={r.error}><div class="muted">{r.error}</div></Show>
+              <Show when={r.error}>
+                <div class="muted">{r.error}</div>
+              </Show>
             </td>
-            <td><SessionLink id={r.session_id} /></td>
+            <td>
+              <SessionLink id={r.session_id} />
+            </td>
             <td class="mono">{usd(r.cost_usd)}</td>
             <td title={r.ended_at ?? ""}>{r.ended_at ? timeAgo(r.ended_at) : <span class="muted">—</span>}</td>
           </tr>

@@ -53,7 +53,11 @@ export function SessionLauncher(props: { agentId?: string; preselect?: string })
       const s = await api.sessions.create({ agent_id: chosen(), prompt: prompt() || undefined }, pending().map(blockOf));
       navigate(`/sessions/${s.id}`);
     } catch (err) {
-      setError(err instanceof ApiError && err.fields.length ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : (err as Error).message);
+      setError(
+        err instanceof ApiError && err.fields.length
+          ? err.fields.map((f) => `${f.field}: ${f.message}`).join("; ")
+          : (err as Error).message,
+      );
     } finally {
       setBusy(false);
     }
@@ -63,21 +67,41 @@ export function SessionLauncher(props: { agentId?: string; preselect?: string })
       <div class="launcher-row">
         <Show when={!props.agentId}>
           <select aria-label="Agent" value={agentId()} onChange={(e) => setAgentId(e.currentTarget.value)}>
-            <For each={agents() ?? []}>{(a) => <option value={a.id} selected={a.id === agentId()}>{a.name}</option>}</For>
+            <For each={agents() ?? []}>
+              {(a) => (
+                <option value={a.id} selected={a.id === agentId()}>
+                  {a.name}
+                </option>
+              )}
+            </For>
           </select>
         </Show>
-        <input aria-label="First message" placeholder="What should the agent do?" value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} />
-        <AttachButton disabled={busy()} onFiles={async (picked) => {
-          const read = await readFiles(picked.slice(0, MAX_FILES - pending().length), setError);
-          setPending((p) => [...p, ...read]);
-        }} />
-        <button class="btn primary" type="submit" disabled={busy() || !chosen()}>{busy() ? "Starting…" : "Start session"}</button>
+        <input
+          aria-label="First message"
+          placeholder="What should the agent do?"
+          value={prompt()}
+          onInput={(e) => setPrompt(e.currentTarget.value)}
+        />
+        <AttachButton
+          disabled={busy()}
+          onFiles={async (picked) => {
+            const read = await readFiles(picked.slice(0, MAX_FILES - pending().length), setError);
+            setPending((p) => [...p, ...read]);
+          }}
+        />
+        <button class="btn primary" type="submit" disabled={busy() || !chosen()}>
+          {busy() ? "Starting…" : "Start session"}
+        </button>
       </div>
       <PendingAttachments items={pending()} onRemove={(i) => setPending((p) => p.filter((_, j) => j !== i))} />
       <Show when={!props.agentId && !agents.loading && !(agents() ?? []).length}>
-        <span class="muted">Create an agent first (<A href="/agents">Agents</A>).</span>
+        <span class="muted">
+          Create an agent first (<A href="/agents">Agents</A>).
+        </span>
       </Show>
-      <Show when={error()}><span class="field-error">{error()}</span></Show>
+      <Show when={error()}>
+        <span class="field-error">{error()}</span>
+      </Show>
     </form>
   );
 }
@@ -98,7 +122,11 @@ export function SessionTable(props: { agentId?: string }) {
   };
   onCleanup(() => clearTimeout(refresh));
   const patch = (list: SessionListItem[], c: SessionStatusChange) =>
-    c.op === "delete" ? list.filter((s) => s.id !== c.id) : list.map((s) => (s.id === c.id ? { ...s, status: c.status, error: c.error, updated_at: c.updated_at, title: c.title ?? s.title } : s));
+    c.op === "delete"
+      ? list.filter((s) => s.id !== c.id)
+      : list.map((s) =>
+          s.id === c.id ? { ...s, status: c.status, error: c.error, updated_at: c.updated_at, title: c.title ?? s.title } : s,
+        );
   const live = createSessionStatusStream({
     agentId: props.agentId,
     onOpen: () => refetch(),
@@ -125,43 +153,75 @@ export function SessionTable(props: { agentId?: string }) {
   };
   return (
     <>
-      <Show when={page.error}><ErrorAlert error={page.error} retry={refetch} /></Show>
+      <Show when={page.error}>
+        <ErrorAlert error={page.error} retry={refetch} />
+      </Show>
       <div class="card">
-        <Show when={page.loading && !page.latest} fallback={
-          <Show when={rows().length} fallback={<EmptyState title="No sessions yet">Start one above, or from Slack or the API.</EmptyState>}>
-            <table>
-              <thead><tr><th>Session</th><th>Agent</th><th>
-                  Status{" "}
-                  <span
-                    class={`badge live-badge ${live() === "live" ? "ok" : "warn"}`}
-                    data-testid="sessions-live"
-                    title={live() === "polling" ? "The live stream is down; refreshing every few seconds until it is back" : "Statuses update as they change"}
-                  >
-                    <span class="dot" />{live() === "live" ? "live" : live() === "connecting" ? "connecting…" : "polling"}
-                  </span>
-                </th><th>Events</th><th title="Total cost of the session's model calls through LAP's gateway">Cost</th><th>Updated</th></tr></thead>
-              <tbody>
-                <For each={rows()}>
-                  {(s) => (
-                    <tr data-testid="session-row">
-                      <td><A href={`/sessions/${s.id}`}>{s.title || s.id}</A></td>
-                      <td>{s.agent_name ?? <span class="muted">deleted</span>}</td>
-                      <td><SessionStatusBadge session={s} testId="session-status" /></td>
-                      <td>{s.last_seq}</td>
-                      <td data-testid="session-cost">{usd(s.spend)}</td>
-                      <td>{timeAgo(s.updated_at)}</td>
-                    </tr>
-                  )}
-                </For>
-              </tbody>
-            </table>
-          </Show>
-        }>
-          <table><tbody><SkeletonRows cols={6} /></tbody></table>
+        <Show
+          when={page.loading && !page.latest}
+          fallback={
+            <Show
+              when={rows().length}
+              fallback={<EmptyState title="No sessions yet">Start one above, or from Slack or the API.</EmptyState>}
+            >
+              <table>
+                <thead>
+                  <tr>
+                    <th>Session</th>
+                    <th>Agent</th>
+                    <th>
+                      Status{" "}
+                      <span
+                        class={`badge live-badge ${live() === "live" ? "ok" : "warn"}`}
+                        data-testid="sessions-live"
+                        title={
+                          live() === "polling"
+                            ? "The live stream is down; refreshing every few seconds until it is back"
+                            : "Statuses update as they change"
+                        }
+                      >
+                        <span class="dot" />
+                        {live() === "live" ? "live" : live() === "connecting" ? "connecting…" : "polling"}
+                      </span>
+                    </th>
+                    <th>Events</th>
+                    <th title="Total cost of the session's model calls through LAP's gateway">Cost</th>
+                    <th>Updated</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  <For each={rows()}>
+                    {(s) => (
+                      <tr data-testid="session-row">
+                        <td>
+                          <A href={`/sessions/${s.id}`}>{s.title || s.id}</A>
+                        </td>
+                        <td>{s.agent_name ?? <span class="muted">deleted</span>}</td>
+                        <td>
+                          <SessionStatusBadge session={s} testId="session-status" />
+                        </td>
+                        <td>{s.last_seq}</td>
+                        <td data-testid="session-cost">{usd(s.spend)}</td>
+                        <td>{timeAgo(s.updated_at)}</td>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+            </Show>
+          }
+        >
+          <table>
+            <tbody>
+              <SkeletonRows cols={6} />
+            </tbody>
+          </table>
         </Show>
       </div>
       <Show when={next()}>
-        <button class="btn" style={{ "margin-top": "8px" }} onClick={loadMore}>Load more</button>
+        <button class="btn" style={{ "margin-top": "8px" }} onClick={loadMore}>
+          Load more
+        </button>
       </Show>
     </>
   );

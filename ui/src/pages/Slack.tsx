@@ -7,7 +7,15 @@ import { timeAgo } from "../lib/format";
 import { BindingsCard } from "./slack/Bindings";
 import { AllowlistCard } from "./slack/Allowlist";
 
-const statusClass: Record<string, string> = { answered: "ok", enqueued: "accent", processing: "accent", pending: "", failed: "err", blocked: "warn", ignored: "" };
+const statusClass: Record<string, string> = {
+  answered: "ok",
+  enqueued: "accent",
+  processing: "accent",
+  pending: "",
+  failed: "err",
+  blocked: "warn",
+  ignored: "",
+};
 
 /** Slack bot: connect a workspace, the app manifest, who answers where, DM access, recent messages. */
 export function Slack() {
@@ -27,7 +35,9 @@ export function Slack() {
           <p>Mention the bot or DM it: each thread becomes an agent session and the answer streams into the thread.</p>
         </div>
         <Show when={status()?.oauth_available}>
-          <a class="btn primary" href="/slack/install" rel="external">Add to a Slack workspace</a>
+          <a class="btn primary" href="/slack/install" rel="external">
+            Add to a Slack workspace
+          </a>
         </Show>
       </div>
       <Show when={params.installed}>
@@ -46,12 +56,15 @@ export function Slack() {
           {(s) => (
             <>
               <p>
-                Mode: <span class={`badge ${s().enabled ? "ok" : "warn"}`} data-testid="slack-mode">{s().mode.replaceAll("_", " ")}</span>
+                Mode:{" "}
+                <span class={`badge ${s().enabled ? "ok" : "warn"}`} data-testid="slack-mode">
+                  {s().mode.replaceAll("_", " ")}
+                </span>
               </p>
               <Show when={!s().enabled}>
                 <p class="muted">
-                  Set <code>SLACK_SIGNING_SECRET</code>, then either <code>SLACK_BOT_TOKEN</code> (one workspace) or <code>SLACK_CLIENT_ID</code> and{" "}
-                  <code>SLACK_CLIENT_SECRET</code> (installs through OAuth), and restart LAP.
+                  Set <code>SLACK_SIGNING_SECRET</code>, then either <code>SLACK_BOT_TOKEN</code> (one workspace) or{" "}
+                  <code>SLACK_CLIENT_ID</code> and <code>SLACK_CLIENT_SECRET</code> (installs through OAuth), and restart LAP.
                 </p>
               </Show>
               <table>
@@ -61,7 +74,9 @@ export function Slack() {
                       <tr>
                         <td>{name.replace("_", " ")}</td>
                         <td class="mono">{url}</td>
-                        <td style={{ "text-align": "right" }}><CopyButton value={url} /></td>
+                        <td style={{ "text-align": "right" }}>
+                          <CopyButton value={url} />
+                        </td>
                       </tr>
                     )}
                   </For>
@@ -78,7 +93,11 @@ export function Slack() {
                           <td class="mono muted">{i.team_id}</td>
                           <td title={i.installed_at}>{timeAgo(i.installed_at)}</td>
                           <td style={{ "text-align": "right" }}>
-                            <button class="btn sm danger" onClick={() => setUninstalling(i)} aria-label={`Remove ${i.team_name || i.team_id}`}>
+                            <button
+                              class="btn sm danger"
+                              onClick={() => setUninstalling(i)}
+                              aria-label={`Remove ${i.team_name || i.team_id}`}
+                            >
                               Remove
                             </button>
                           </td>
@@ -115,11 +134,15 @@ export function Slack() {
           <h2>App manifest</h2>
           <span>
             <CopyButton value={manifestJson()} label="Copy manifest" />{" "}
-            <a class="btn sm" href={createAppUrl()} target="_blank" rel="noreferrer">Create the app on Slack</a>
+            <a class="btn sm" href={createAppUrl()} target="_blank" rel="noreferrer">
+              Create the app on Slack
+            </a>
           </span>
         </div>
         <p class="muted">Paste it at api.slack.com/apps → Create New App → From a manifest. Its URLs come from BASE_URL.</p>
-        <pre class="mono" data-testid="slack-manifest" style={{ "max-height": "260px", overflow: "auto", "font-size": "12px" }}>{manifestJson()}</pre>
+        <pre class="mono" data-testid="slack-manifest" style={{ "max-height": "260px", overflow: "auto", "font-size": "12px" }}>
+          {manifestJson()}
+        </pre>
       </section>
 
       <BindingsCard />
@@ -128,12 +151,25 @@ export function Slack() {
       <section class="card" aria-label="Recent events">
         <div class="card-pad page-head" style={{ "margin-bottom": "0" }}>
           <h2>Recent messages</h2>
-          <button class="btn sm" onClick={() => refetchEvents()}>Refresh</button>
+          <button class="btn sm" onClick={() => refetchEvents()}>
+            Refresh
+          </button>
         </div>
-        <Show when={events.loading || (events() ?? []).length > 0} fallback={<EmptyState title="No Slack messages yet">Mention the bot in a channel it was invited to.</EmptyState>}>
+        <Show
+          when={events.loading || (events() ?? []).length > 0}
+          fallback={<EmptyState title="No Slack messages yet">Mention the bot in a channel it was invited to.</EmptyState>}
+        >
           <table>
             <thead>
-              <tr><th>When</th><th>Kind</th><th>Channel</th><th>User</th><th>Outcome</th><th>Session</th><th>Detail</th></tr>
+              <tr>
+                <th>When</th>
+                <th>Kind</th>
+                <th>Channel</th>
+                <th>User</th>
+                <th>Outcome</th>
+                <th>Session</th>
+                <th>Detail</th>
+              </tr>
             </thead>
             <tbody>
               <Show when={!events.loading} fallback={<SkeletonRows cols={7} />}>
@@ -144,8 +180,19 @@ export function Slack() {
                       <td>{e.kind.replace("_", " ")}</td>
                       <td class="mono">{e.channel_id}</td>
                       <td class="mono">{e.user_id}</td>
-                      <td><span class={`badge ${statusClass[e.status] ?? ""}`}>{e.status}</span>{e.duplicates > 0 ? <span class="muted"> +{e.duplicates} dup</span> : null}</td>
-                      <td>{e.session_id ? <a href={`/sessions/${e.session_id}`} class="mono">{e.session_id.slice(0, 16)}</a> : <span class="muted">—</span>}</td>
+                      <td>
+                        <span class={`badge ${statusClass[e.status] ?? ""}`}>{e.status}</span>
+                        {e.duplicates > 0 ? <span class="muted"> +{e.duplicates} dup</span> : null}
+                      </td>
+                      <td>
+                        {e.session_id ? (
+                          <a href={`/sessions/${e.session_id}`} class="mono">
+                            {e.session_id.slice(0, 16)}
+                          </a>
+                        ) : (
+                          <span class="muted">—</span>
+                        )}
+                      </td>
                       <td class="muted">{e.error ?? ""}</td>
                     </tr>
                   )}

@@ -18,8 +18,12 @@ export function System() {
           <p>Effective configuration, database and health of this LAP process.</p>
         </div>
         <span>
-          <a class="btn" href="/docs" target="_blank" rel="noreferrer">API docs</a>{" "}
-          <button class="btn" onClick={() => refetch()}>Refresh</button>
+          <a class="btn" href="/docs" target="_blank" rel="noreferrer">
+            API docs
+          </a>{" "}
+          <button class="btn" onClick={() => refetch()}>
+            Refresh
+          </button>
         </span>
       </div>
       <Show when={info.error}>
@@ -67,8 +71,15 @@ export function System() {
             </Show>
             <h2>Configuration</h2>
             <div class="toolbar">
-              <input placeholder="Filter variables…" value={filter()} onInput={(e) => setFilter(e.currentTarget.value)} aria-label="Filter variables" />
-              <span class="muted">Set with environment variables; secrets are never shown. Data in <code>{i().data_dir}</code>.</span>
+              <input
+                placeholder="Filter variables…"
+                value={filter()}
+                onInput={(e) => setFilter(e.currentTarget.value)}
+                aria-label="Filter variables"
+              />
+              <span class="muted">
+                Set with environment variables; secrets are never shown. Data in <code>{i().data_dir}</code>.
+              </span>
             </div>
             <div class="card">
               <table>

@@ -15,10 +15,18 @@ type Revealed = { trigger: TriggerView; secret: string };
 function SecretDialog(props: { revealed: Revealed; onClose: () => void }) {
   const example = () => curlExample(props.revealed.trigger.url, props.revealed.secret, sampleBody(props.revealed.trigger.prompt_template));
   return (
-    <RevealSecretDialog secret={props.revealed.secret} testId="trigger-secret" title="Copy the signing secret" what="signing secret" onClose={props.onClose}>
+    <RevealSecretDialog
+      secret={props.revealed.secret}
+      testId="trigger-secret"
+      title="Copy the signing secret"
+      what="signing secret"
+      onClose={props.onClose}
+    >
       Sign each webhook with it: <code>X-LAP-Signature: v1=HMAC-SHA256(secret, "v1:" + timestamp + ":" + body)</code> and{" "}
       <code>X-LAP-Timestamp</code> (unix seconds, within 5 minutes). For example:
-      <pre class="snippet" data-testid="curl-example">{example()}</pre>
+      <pre class="snippet" data-testid="curl-example">
+        {example()}
+      </pre>
       <CopyButton value={example()} label="Copy example" />
     </RevealSecretDialog>
   );
@@ -84,17 +92,31 @@ export function Triggers() {
           <h1>Webhook triggers</h1>
           <p>A signed POST to a trigger's URL becomes a prompt for its agent; LAP answers 202 with the session at once.</p>
         </div>
-        <button class="btn primary" onClick={() => setEditing("new")}>New trigger <span class="kbd">c</span></button>
+        <button class="btn primary" onClick={() => setEditing("new")}>
+          New trigger <span class="kbd">c</span>
+        </button>
       </div>
       <ListCard
         items={triggers}
         retry={refetch}
         colCount={5}
-        columns={<><th>Name</th><th>URL</th><th>Last delivery</th><th>Status</th><th /></>}
+        columns={
+          <>
+            <th>Name</th>
+            <th>URL</th>
+            <th>Last delivery</th>
+            <th>Status</th>
+            <th />
+          </>
+        }
         empty={{
           title: "No webhook triggers yet",
           text: "Let GitHub, CI or any service hand work to an agent: each signed webhook starts a turn.",
-          action: <button class="btn primary" onClick={() => setEditing("new")}>Create your first trigger</button>,
+          action: (
+            <button class="btn primary" onClick={() => setEditing("new")}>
+              Create your first trigger
+            </button>
+          ),
         }}
       >
         <For each={triggers()}>
@@ -104,14 +126,30 @@ export function Triggers() {
                 <A href={`/triggers/${t.id}`}>{t.name}</A>
                 <div class="muted">{t.agent_name ?? t.agent_id}</div>
               </td>
-              <td><span class="mono">{t.url}</span> <CopyButton value={t.url} label="Copy URL" /></td>
+              <td>
+                <span class="mono">{t.url}</span> <CopyButton value={t.url} label="Copy URL" />
+              </td>
               <td title={t.last_delivery_at ?? ""}>{timeAgo(t.last_delivery_at)}</td>
-              <td><span class={`badge ${t.status === "active" ? "ok" : "warn"}`}>{t.status}</span></td>
+              <td>
+                <span class={`badge ${t.status === "active" ? "ok" : "warn"}`}>{t.status}</span>
+              </td>
               <td style={{ "text-align": "right", "white-space": "nowrap" }}>
-                <button class="btn sm" onClick={() => actions.toggle(t)} aria-label={`${t.status === "active" ? "Pause" : "Resume"} ${t.name}`}>{t.status === "active" ? "Pause" : "Resume"}</button>{" "}
-                <button class="btn sm" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>Edit</button>{" "}
-                <button class="btn sm" onClick={() => actions.setRotating(t)} aria-label={`New secret for ${t.name}`}>New secret</button>{" "}
-                <button class="btn sm danger" onClick={() => actions.setDeleting(t)} aria-label={`Delete ${t.name}`}>Delete</button>
+                <button
+                  class="btn sm"
+                  onClick={() => actions.toggle(t)}
+                  aria-label={`${t.status === "active" ? "Pause" : "Resume"} ${t.name}`}
+                >
+                  {t.status === "active" ? "Pause" : "Resume"}
+                </button>{" "}
+                <button class="btn sm" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
+                  Edit
+                </button>{" "}
+                <button class="btn sm" onClick={() => actions.setRotating(t)} aria-label={`New secret for ${t.name}`}>
+                  New secret
+                </button>{" "}
+                <button class="btn sm danger" onClick={() => actions.setDeleting(t)} aria-label={`Delete ${t.name}`}>
+                  Delete
+                </button>
               </td>
             </tr>
           )}
@@ -139,7 +177,10 @@ export function TriggerDetail() {
   const params = useParams();
   const navigate = useNavigate();
   const [trigger, { refetch }] = createResource(() => params.id, api.triggers.get);
-  const [deliveries, { refetch: refetchDeliveries }] = createResource(() => params.id, (id) => api.triggers.deliveries(id).then((r) => r.data));
+  const [deliveries, { refetch: refetchDeliveries }] = createResource(
+    () => params.id,
+    (id) => api.triggers.deliveries(id).then((r) => r.data),
+  );
   const [editing, setEditing] = createSignal(false);
   const refresh = () => {
     refetch();
@@ -166,18 +207,33 @@ export function TriggerDetail() {
                 </p>
               </div>
               <div style={{ "white-space": "nowrap" }}>
-                <button class="btn" onClick={() => actions.toggle(t())}>{t().status === "active" ? "Pause" : "Resume"}</button>{" "}
-                <button class="btn" onClick={() => setEditing(true)}>Edit</button>{" "}
-                <button class="btn" onClick={() => actions.setRotating(t())}>New secret</button>{" "}
-                <button class="btn danger" onClick={() => actions.setDeleting(t())}>Delete</button>
+                <button class="btn" onClick={() => actions.toggle(t())}>
+                  {t().status === "active" ? "Pause" : "Resume"}
+                </button>{" "}
+                <button class="btn" onClick={() => setEditing(true)}>
+                  Edit
+                </button>{" "}
+                <button class="btn" onClick={() => actions.setRotating(t())}>
+                  New secret
+                </button>{" "}
+                <button class="btn danger" onClick={() => actions.setDeleting(t())}>
+                  Delete
+                </button>
               </div>
             </div>
             <div class="card card-pad" style={{ "margin-bottom": "16px" }}>
               <div class="muted">URL</div>
-              <div class="secret-box"><code>{t().url}</code><CopyButton value={t().url} /></div>
-              <div class="muted" style={{ "margin-top": "10px" }}>Prompt template</div>
+              <div class="secret-box">
+                <code>{t().url}</code>
+                <CopyButton value={t().url} />
+              </div>
+              <div class="muted" style={{ "margin-top": "10px" }}>
+                Prompt template
+              </div>
               <pre class="snippet">{t().prompt_template}</pre>
-              <div class="muted" style={{ "margin-top": "10px" }}>Callback</div>
+              <div class="muted" style={{ "margin-top": "10px" }}>
+                Callback
+              </div>
               {t().callback_url ? <span class="mono">{t().callback_url}</span> : <span class="muted">none</span>}
             </div>
             <h2>Deliveries</h2>
@@ -185,7 +241,15 @@ export function TriggerDetail() {
               items={quietRefresh(deliveries)}
               retry={refetchDeliveries}
               colCount={5}
-              columns={<><th>Received</th><th>Outcome</th><th>Session</th><th>Callback</th><th>Idempotency key</th></>}
+              columns={
+                <>
+                  <th>Received</th>
+                  <th>Outcome</th>
+                  <th>Session</th>
+                  <th>Callback</th>
+                  <th>Idempotency key</th>
+                </>
+              }
               empty={{ title: "No deliveries yet", text: "Webhooks this trigger accepted appear here, with the session each one started." }}
             >
               <For each={deliveries()}>
@@ -194,13 +258,22 @@ export function TriggerDetail() {
                     <td title={d.received_at}>{timeAgo(d.received_at)}</td>
                     <td>
                       <OutcomeBadge status={d.status} />
-                      <Show when={d.error}><div class="muted">{d.error}</div></Show>
+                      <Show when={d.error}>
+                        <div class="muted">{d.error}</div>
+                      </Show>
                     </td>
-                    <td><SessionLink id={d.session_id} /></td>
+                    <td>
+                      <SessionLink id={d.session_id} />
+                    </td>
                     <td>
                       <Show when={d.callback_status !== "none"} fallback={<span class="muted">none</span>}>
-                        <OutcomeBadge status={d.callback_status} /> <span class="muted">{d.callback_attempts} attempt{d.callback_attempts === 1 ? "" : "s"}</span>
-                        <Show when={d.callback_error}><div class="muted">{d.callback_error}</div></Show>
+                        <OutcomeBadge status={d.callback_status} />{" "}
+                        <span class="muted">
+                          {d.callback_attempts} attempt{d.callback_attempts === 1 ? "" : "s"}
+                        </span>
+                        <Show when={d.callback_error}>
+                          <div class="muted">{d.callback_error}</div>
+                        </Show>
                       </Show>
                     </td>
                     <td class="mono muted">{d.idempotency_key.startsWith("sig:") ? "(from the signature)" : d.idempotency_key}</td>
@@ -209,7 +282,14 @@ export function TriggerDetail() {
               </For>
             </ListCard>
             <Show when={editing()}>
-              <TriggerForm trigger={t()} onClose={() => setEditing(false)} onSaved={() => { setEditing(false); refresh(); }} />
+              <TriggerForm
+                trigger={t()}
+                onClose={() => setEditing(false)}
+                onSaved={() => {
+                  setEditing(false);
+                  refresh();
+                }}
+              />
             </Show>
           </>
         )}

@@ -45,7 +45,10 @@ export function Usage() {
     setDraft({ from: isoDay(Date.now() - (n - 1) * DAY_MS), to: today });
     apply();
   };
-  const serverError = () => (report.error instanceof ApiError && report.error.fields.length ? report.error.fields.map((f) => `${f.field}: ${f.message}`).join("; ") : null);
+  const serverError = () =>
+    report.error instanceof ApiError && report.error.fields.length
+      ? report.error.fields.map((f) => `${f.field}: ${f.message}`).join("; ")
+      : null;
   const download = () => {
     const r = report.latest;
     if (!r) return;
@@ -64,55 +67,175 @@ export function Usage() {
       <div class="page-head">
         <div>
           <h1>Usage</h1>
-          <p>Every gateway call per UTC day: requests, tokens, cost and errors, by model, key and agent. Each call is in <A href="/gateway/logs">Logs &amp; spend</A>.</p>
+          <p>
+            Every gateway call per UTC day: requests, tokens, cost and errors, by model, key and agent. Each call is in{" "}
+            <A href="/gateway/logs">Logs &amp; spend</A>.
+          </p>
         </div>
-        <button class="btn" onClick={download} disabled={!report.latest?.rows.length} data-testid="usage-csv">Export CSV</button>
+        <button class="btn" onClick={download} disabled={!report.latest?.rows.length} data-testid="usage-csv">
+          Export CSV
+        </button>
       </div>
       <form class="toolbar usage-range" onSubmit={apply} aria-label="Date range">
-        <label>From <input type="date" aria-label="Start date" value={draft().from} max={today} onInput={(e) => setDraft({ ...draft(), from: e.currentTarget.value })} /></label>
-        <label>To <input type="date" aria-label="End date" value={draft().to} max={today} onInput={(e) => setDraft({ ...draft(), to: e.currentTarget.value })} /></label>
-        <button class="btn" type="submit">Apply</button>
-        <For each={PRESETS}>{(n) => <button class="btn ghost sm" type="button" onClick={() => preset(n)}>Last {n} days</button>}</For>
-        <Show when={rangeError() || serverError()}><span class="field-error" data-testid="usage-range-error">{rangeError() || serverError()}</span></Show>
+        <label>
+          From{" "}
+          <input
+            type="date"
+            aria-label="Start date"
+            value={draft().from}
+            max={today}
+            onInput={(e) => setDraft({ ...draft(), from: e.currentTarget.value })}
+          />
+        </label>
+        <label>
+          To{" "}
+          <input
+            type="date"
+            aria-label="End date"
+            value={draft().to}
+            max={today}
+            onInput={(e) => setDraft({ ...draft(), to: e.currentTarget.value })}
+          />
+        </label>
+        <button class="btn" type="submit">
+          Apply
+        </button>
+        <For each={PRESETS}>
+          {(n) => (
+            <button class="btn ghost sm" type="button" onClick={() => preset(n)}>
+              Last {n} days
+            </button>
+          )}
+        </For>
+        <Show when={rangeError() || serverError()}>
+          <span class="field-error" data-testid="usage-range-error">
+            {rangeError() || serverError()}
+          </span>
+        </Show>
       </form>
-      <Show when={report.error && !serverError()}><ErrorAlert error={report.error} retry={refetch} /></Show>
+      <Show when={report.error && !serverError()}>
+        <ErrorAlert error={report.error} retry={refetch} />
+      </Show>
       <Show when={report.latest}>
         {(r) => (
           <>
             <div class="usage-totals" data-testid="usage-totals">
-              <div class="card card-pad"><span class="muted">Requests</span><strong data-testid="usage-requests">{count(sum().requests)}</strong></div>
-              <div class="card card-pad"><span class="muted">Tokens</span><strong data-testid="usage-tokens">{count(sum().tokens)}</strong></div>
-              <div class="card card-pad"><span class="muted">Cost</span><strong data-testid="usage-cost">{usd(sum().cost)}</strong>
-                <Show when={sum().unpriced}><span class="badge warn" title="Calls of models with no price are logged at $0">{count(sum().unpriced)} without a price</span></Show></div>
-              <div class="card card-pad"><span class="muted">Errors</span><strong data-testid="usage-errors">{count(sum().errors)}</strong>
-                <span class="muted">{sum().requests ? `${((sum().errors / sum().requests) * 100).toFixed(1)}% of requests` : ""}</span></div>
+              <div class="card card-pad">
+                <span class="muted">Requests</span>
+                <strong data-testid="usage-requests">{count(sum().requests)}</strong>
+              </div>
+              <div class="card card-pad">
+                <span class="muted">Tokens</span>
+                <strong data-testid="usage-tokens">{count(sum().tokens)}</strong>
+              </div>
+              <div class="card card-pad">
+                <span class="muted">Cost</span>
+                <strong data-testid="usage-cost">{usd(sum().cost)}</strong>
+                <Show when={sum().unpriced}>
+                  <span class="badge warn" title="Calls of models with no price are logged at $0">
+                    {count(sum().unpriced)} without a price
+                  </span>
+                </Show>
+              </div>
+              <div class="card card-pad">
+                <span class="muted">Errors</span>
+                <strong data-testid="usage-errors">{count(sum().errors)}</strong>
+                <span class="muted">{sum().requests ? `${((sum().errors / sum().requests) * 100).toFixed(1)}% of requests` : ""}</span>
+              </div>
             </div>
-            <p class="muted" data-testid="usage-range">{r().start_date} to {r().end_date} (UTC), {r().days.length} days</p>
-            <UsageChart testId="chart-requests" title="Requests and errors per day" days={r().days} format={compact}
-              series={[{ label: "requests", values: days().map((d) => d.requests), color: accent() }, { label: "errors", values: days().map((d) => d.errors), color: err() }]} />
-            <UsageChart testId="chart-tokens" title="Tokens per day" days={r().days} format={compact} series={[{ label: "tokens", values: days().map((d) => d.tokens), color: accent() }]} />
-            <UsageChart testId="chart-cost" title="Cost per day (USD)" days={r().days} format={money} series={[{ label: "cost", values: days().map((d) => d.cost), color: accent() }]} />
+            <p class="muted" data-testid="usage-range">
+              {r().start_date} to {r().end_date} (UTC), {r().days.length} days
+            </p>
+            <UsageChart
+              testId="chart-requests"
+              title="Requests and errors per day"
+              days={r().days}
+              format={compact}
+              series={[
+                { label: "requests", values: days().map((d) => d.requests), color: accent() },
+                { label: "errors", values: days().map((d) => d.errors), color: err() },
+              ]}
+            />
+            <UsageChart
+              testId="chart-tokens"
+              title="Tokens per day"
+              days={r().days}
+              format={compact}
+              series={[{ label: "tokens", values: days().map((d) => d.tokens), color: accent() }]}
+            />
+            <UsageChart
+              testId="chart-cost"
+              title="Cost per day (USD)"
+              days={r().days}
+              format={money}
+              series={[{ label: "cost", values: days().map((d) => d.cost), color: accent() }]}
+            />
             <div class="card">
               <div class="usage-tabs" role="tablist" aria-label="Break down by">
-                <For each={[["model", "By model"], ["key", "By key"], ["agent", "By agent"]] as const}>
+                <For
+                  each={
+                    [
+                      ["model", "By model"],
+                      ["key", "By key"],
+                      ["agent", "By agent"],
+                    ] as const
+                  }
+                >
                   {([dim, label]) => (
-                    <button role="tab" class="btn ghost sm" aria-selected={dimension() === dim} classList={{ active: dimension() === dim }} onClick={() => setDimension(dim)}>{label}</button>
+                    <button
+                      role="tab"
+                      class="btn ghost sm"
+                      aria-selected={dimension() === dim}
+                      classList={{ active: dimension() === dim }}
+                      onClick={() => setDimension(dim)}
+                    >
+                      {label}
+                    </button>
                   )}
                 </For>
               </div>
               <Show when={groups().length} fallback={<p class="muted">No gateway calls in this range.</p>}>
                 <table data-testid="usage-breakdown">
-                  <thead><tr><th>{dimension() === "model" ? "Model" : dimension() === "key" ? "Key" : "Agent"}</th><th class="num">Requests</th><th class="num">Errors</th><th class="num">Tokens</th><th class="num">Cost</th><th>Share of cost</th></tr></thead>
+                  <thead>
+                    <tr>
+                      <th>{dimension() === "model" ? "Model" : dimension() === "key" ? "Key" : "Agent"}</th>
+                      <th class="num">Requests</th>
+                      <th class="num">Errors</th>
+                      <th class="num">Tokens</th>
+                      <th class="num">Cost</th>
+                      <th>Share of cost</th>
+                    </tr>
+                  </thead>
                   <tbody>
                     <For each={groups()}>
                       {(g) => (
                         <tr data-testid="usage-group">
-                          <td>{dimension() === "agent" && g.id && !g.label.endsWith("(deleted)") ? <A href={`/agents/${g.id}`}>{g.label}</A> : g.label}</td>
+                          <td>
+                            {dimension() === "agent" && g.id && !g.label.endsWith("(deleted)") ? (
+                              <A href={`/agents/${g.id}`}>{g.label}</A>
+                            ) : (
+                              g.label
+                            )}
+                          </td>
                           <td class="num">{count(g.requests)}</td>
                           <td class="num">{g.errors ? <span class="badge err">{count(g.errors)}</span> : "0"}</td>
                           <td class="num">{count(g.tokens)}</td>
-                          <td class="num">{usd(g.cost)}{g.unpriced ? <span class="badge warn" title="Some calls had no price"> no price</span> : ""}</td>
-                          <td><div class="meter" title={`${sum().cost ? ((g.cost / sum().cost) * 100).toFixed(0) : 0}%`}><div style={{ width: `${sum().cost ? (g.cost / sum().cost) * 100 : 0}%` }} /></div></td>
+                          <td class="num">
+                            {usd(g.cost)}
+                            {g.unpriced ? (
+                              <span class="badge warn" title="Some calls had no price">
+                                {" "}
+                                no price
+                              </span>
+                            ) : (
+                              ""
+                            )}
+                          </td>
+                          <td>
+                            <div class="meter" title={`${sum().cost ? ((g.cost / sum().cost) * 100).toFixed(0) : 0}%`}>
+                              <div style={{ width: `${sum().cost ? (g.cost / sum().cost) * 100 : 0}%` }} />
+                            </div>
+                          </td>
                         </tr>
                       )}
                     </For>

@@ -38,29 +38,70 @@ export function anthropicFrames(parts: OutputPart[], model: string, hang: boolea
       event: "message_start",
       data: {
         type: "message_start",
-        message: { id: `msg_${Date.now()}`, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 100, output_tokens: 1 } },
+        message: {
+          id: `msg_${Date.now()}`,
+          type: "message",
+          role: "assistant",
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 100, output_tokens: 1 },
+        },
       },
     },
   ];
   parts.forEach((part, index) => {
     if (part.type === "thinking") {
-      frames.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: { type: "thinking", thinking: "" } } });
-      frames.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: part.text } } });
-      frames.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: { type: "signature_delta", signature: "c2NyaXB0ZWQ=" } } });
+      frames.push({
+        event: "content_block_start",
+        data: { type: "content_block_start", index, content_block: { type: "thinking", thinking: "" } },
+      });
+      frames.push({
+        event: "content_block_delta",
+        data: { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: part.text } },
+      });
+      frames.push({
+        event: "content_block_delta",
+        data: { type: "content_block_delta", index, delta: { type: "signature_delta", signature: "c2NyaXB0ZWQ=" } },
+      });
     } else if (part.type === "text") {
-      frames.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: { type: "text", text: "" } } });
+      frames.push({
+        event: "content_block_start",
+        data: { type: "content_block_start", index, content_block: { type: "text", text: "" } },
+      });
       for (const chunk of chunks(part.text)) {
-        frames.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: { type: "text_delta", text: chunk } } });
+        frames.push({
+          event: "content_block_delta",
+          data: { type: "content_block_delta", index, delta: { type: "text_delta", text: chunk } },
+        });
       }
     } else {
-      frames.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block: { type: "tool_use", id: part.id.replace(/^call/, "toolu"), name: part.name, input: {} } } });
-      frames.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: part.arguments } } });
+      frames.push({
+        event: "content_block_start",
+        data: {
+          type: "content_block_start",
+          index,
+          content_block: { type: "tool_use", id: part.id.replace(/^call/, "toolu"), name: part.name, input: {} },
+        },
+      });
+      frames.push({
+        event: "content_block_delta",
+        data: { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: part.arguments } },
+      });
     }
     if (!(hang && index === parts.length - 1)) frames.push({ event: "content_block_stop", data: { type: "content_block_stop", index } });
   });
   if (hang) return frames;
   const stopReason = parts.some((part) => part.type === "tool_call") ? "tool_use" : "end_turn";
-  frames.push({ event: "message_delta", data: { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { input_tokens: 100, output_tokens: 20 } } });
+  frames.push({
+    event: "message_delta",
+    data: {
+      type: "message_delta",
+      delta: { stop_reason: stopReason, stop_sequence: null },
+      usage: { input_tokens: 100, output_tokens: 20 },
+    },
+  });
   frames.push({ event: "message_stop", data: { type: "message_stop" } });
   return frames;
 }

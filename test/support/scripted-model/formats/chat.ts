@@ -14,7 +14,9 @@ type ChatBody = {
 export function parseChat(raw: unknown): Conversation & { stream: boolean } {
   const body = raw as ChatBody;
   const tools: ToolSpec[] = (body.tools ?? []).flatMap((tool) =>
-    tool.function ? [{ name: tool.function.name, kind: "function" as const, parameters: Object.keys(tool.function.parameters?.properties ?? {}) }] : [],
+    tool.function
+      ? [{ name: tool.function.name, kind: "function" as const, parameters: Object.keys(tool.function.parameters?.properties ?? {}) }]
+      : [],
   );
   const messages: ConversationMessage[] = [];
   for (const message of body.messages ?? []) {
@@ -37,14 +39,25 @@ export function chatFrames(parts: OutputPart[], model: string, hang: boolean): S
     if (part.type === "thinking") frames.push(chunk({ reasoning_content: part.text }));
     else if (part.type === "text") for (const piece of chunks(part.text)) frames.push(chunk({ content: piece }));
     else {
-      frames.push(chunk({ tool_calls: [{ index: toolIndex, id: part.id, type: "function", function: { name: part.name, arguments: "" } }] }));
+      frames.push(
+        chunk({ tool_calls: [{ index: toolIndex, id: part.id, type: "function", function: { name: part.name, arguments: "" } }] }),
+      );
       frames.push(chunk({ tool_calls: [{ index: toolIndex, function: { arguments: part.arguments } }] }));
       toolIndex += 1;
     }
   }
   if (hang) return frames;
   frames.push(chunk({}, toolIndex > 0 ? "tool_calls" : "stop"));
-  frames.push({ data: { id, object: "chat.completion.chunk", created, model, choices: [], usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 } } });
+  frames.push({
+    data: {
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model,
+      choices: [],
+      usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+    },
+  });
   frames.push({ data: "[DONE]" });
   return frames;
 }
@@ -61,8 +74,20 @@ export function chatCompletion(parts: OutputPart[], model: string): unknown {
         index: 0,
         message: {
           role: "assistant",
-          content: parts.filter((part) => part.type === "text").map((part) => part.text).join("") || null,
-          ...(calls.length ? { tool_calls: calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } })) } : {}),
+          content:
+            parts
+              .filter((part) => part.type === "text")
+              .map((part) => part.text)
+              .join("") || null,
+          ...(calls.length
+            ? {
+                tool_calls: calls.map((call) => ({
+                  id: call.id,
+                  type: "function",
+                  function: { name: call.name, arguments: call.arguments },
+                })),
+              }
+            : {}),
         },
         finish_reason: calls.length ? "tool_calls" : "stop",
       },

@@ -24,7 +24,8 @@ export function parseResponses(raw: unknown): Conversation & { stream: boolean }
     const type = item.type ?? "message";
     if (type === "message" && item.role === "user") messages.push({ role: "user", text: textOf(item.content) });
     else if (type === "message" && item.role === "assistant") messages.push({ role: "assistant", text: textOf(item.content) });
-    else if (type.endsWith("_output")) messages.push({ role: "tool_result", text: typeof item.output === "string" ? item.output : textOf(item.output) });
+    else if (type.endsWith("_output"))
+      messages.push({ role: "tool_result", text: typeof item.output === "string" ? item.output : textOf(item.output) });
   }
   return { model: body.model ?? "", tools, messages, stream: body.stream === true };
 }
@@ -33,9 +34,23 @@ function outputItems(parts: OutputPart[]): Record<string, unknown>[] {
   return parts.map((part, index) => {
     if (part.type === "thinking") return { type: "reasoning", id: `rs_${index}`, summary: [{ type: "summary_text", text: part.text }] };
     if (part.type === "text") {
-      return { type: "message", id: `msg_${index}`, role: "assistant", status: "completed", content: [{ type: "output_text", text: part.text, annotations: [] }] };
+      return {
+        type: "message",
+        id: `msg_${index}`,
+        role: "assistant",
+        status: "completed",
+        content: [{ type: "output_text", text: part.text, annotations: [] }],
+      };
     }
-    if (part.kind === "custom") return { type: "custom_tool_call", id: `ctc_${index}`, call_id: part.id, name: part.name, input: part.arguments, status: "completed" };
+    if (part.kind === "custom")
+      return {
+        type: "custom_tool_call",
+        id: `ctc_${index}`,
+        call_id: part.id,
+        name: part.name,
+        input: part.arguments,
+        status: "completed",
+      };
     return { type: "function_call", id: `fc_${index}`, call_id: part.id, name: part.name, arguments: part.arguments, status: "completed" };
   });
 }
@@ -43,7 +58,10 @@ function outputItems(parts: OutputPart[]): Record<string, unknown>[] {
 export function responsesFrames(parts: OutputPart[], model: string, hang: boolean): SseFrame[] {
   const id = `resp_${Date.now()}`;
   let sequence = 0;
-  const frame = (type: string, data: Record<string, unknown>): SseFrame => ({ event: type, data: { type, sequence_number: sequence++, ...data } });
+  const frame = (type: string, data: Record<string, unknown>): SseFrame => ({
+    event: type,
+    data: { type, sequence_number: sequence++, ...data },
+  });
   const base = { id, object: "response", created_at: Math.floor(Date.now() / 1000), model };
   const frames: SseFrame[] = [frame("response.created", { response: { ...base, status: "in_progress", output: [] } })];
   const items = outputItems(parts);
@@ -57,7 +75,9 @@ export function responsesFrames(parts: OutputPart[], model: string, hang: boolea
       if (hang && index === items.length - 1) return;
     } else if (part.type === "thinking") {
       frames.push(frame("response.output_item.added", { output_index: index, item: { ...item, summary: [] } }));
-      frames.push(frame("response.reasoning_summary_text.delta", { item_id: item.id, output_index: index, summary_index: 0, delta: part.text }));
+      frames.push(
+        frame("response.reasoning_summary_text.delta", { item_id: item.id, output_index: index, summary_index: 0, delta: part.text }),
+      );
     }
     frames.push(frame("response.output_item.done", { output_index: index, item }));
   });
@@ -68,7 +88,13 @@ export function responsesFrames(parts: OutputPart[], model: string, hang: boolea
         ...base,
         status: "completed",
         output: items,
-        usage: { input_tokens: 100, input_tokens_details: { cached_tokens: 0 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 120 },
+        usage: {
+          input_tokens: 100,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: 20,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: 120,
+        },
       },
     }),
   );

@@ -3,11 +3,27 @@ import type { AgentView, CreateAgentInput, UpdateAgentInput, agentListItem } fro
 import type { ApprovalView } from "../../../../server/approvals/model";
 import type { HarnessInfo } from "../../../../server/harnesses/model";
 import type { CreateRuntimeInput, RuntimeView } from "../../../../server/runtimes/model";
-import type { CreateSessionInput, searchResultView, SessionStatusChange, SessionView, StoredEvent } from "../../../../server/sessions/model";
+import type {
+  CreateSessionInput,
+  searchResultView,
+  SessionStatusChange,
+  SessionView,
+  StoredEvent,
+} from "../../../../server/sessions/model";
 import type { z } from "zod";
 import { q, request } from "./client";
 
-export type { AgentView, ApprovalView, CreateAgentInput, CreateRuntimeInput, HarnessInfo, RuntimeView, SessionStatusChange, SessionView, StoredEvent };
+export type {
+  AgentView,
+  ApprovalView,
+  CreateAgentInput,
+  CreateRuntimeInput,
+  HarnessInfo,
+  RuntimeView,
+  SessionStatusChange,
+  SessionView,
+  StoredEvent,
+};
 export type SessionListItem = Omit<SessionView, "queued_turns">;
 /** An agent in the list, with its total cost. */
 export type AgentListItem = z.infer<typeof agentListItem>;
@@ -37,7 +53,10 @@ export const agentsApi = {
       request<{ data: ApprovalView[]; next_cursor: string | null }>("GET", `/api/approvals${q({ limit: 100, ...opts })}`),
     summary: () => request<{ pending: number }>("GET", "/api/approvals/summary"),
     decide: (id: string, decision: "allow" | "deny", message?: string) =>
-      request<{ approval: ApprovalView; turn_id: string; seq: number }>("POST", `/api/approvals/${encodeURIComponent(id)}/decision`, { decision, ...(message ? { message } : {}) }),
+      request<{ approval: ApprovalView; turn_id: string; seq: number }>("POST", `/api/approvals/${encodeURIComponent(id)}/decision`, {
+        decision,
+        ...(message ? { message } : {}),
+      }),
   },
   sessions: {
     list: (opts: { agent_id?: string; cursor?: string; limit?: number } = {}) =>
@@ -55,17 +74,26 @@ export const agentsApi = {
       request<SessionView>(
         "POST",
         "/api/sessions",
-        attachments.length ? { agent_id: input.agent_id, title: input.title, content: [...(input.prompt?.trim() ? [{ type: "text", text: input.prompt }] : []), ...attachments] } : input,
+        attachments.length
+          ? {
+              agent_id: input.agent_id,
+              title: input.title,
+              content: [...(input.prompt?.trim() ? [{ type: "text", text: input.prompt }] : []), ...attachments],
+            }
+          : input,
       ),
     /** With attachments, the text and the image/document blocks go as `content` (docs/sessions.md "Attachments"). */
     send: (id: string, text: string, interrupt = false, attachments: Array<Record<string, unknown>> = []) =>
       request<{ turn_id: string; seq: number; queued: boolean }>(
         "POST",
         `/api/sessions/${encodeURIComponent(id)}/messages`,
-        attachments.length ? { content: [...(text.trim() ? [{ type: "text", text }] : []), ...attachments], interrupt } : { text, interrupt },
+        attachments.length
+          ? { content: [...(text.trim() ? [{ type: "text", text }] : []), ...attachments], interrupt }
+          : { text, interrupt },
       ),
     /** Where the dashboard shows an attachment's bytes from (same-origin, with the sign-in cookie). */
-    attachmentUrl: (id: string, attachmentId: string) => `/api/sessions/${encodeURIComponent(id)}/attachments/${encodeURIComponent(attachmentId)}`,
+    attachmentUrl: (id: string, attachmentId: string) =>
+      `/api/sessions/${encodeURIComponent(id)}/attachments/${encodeURIComponent(attachmentId)}`,
     interrupt: (id: string) => request<{ interrupted: boolean }>("POST", `/api/sessions/${encodeURIComponent(id)}/interrupt`),
     stop: (id: string) => request<SessionView>("POST", `/api/sessions/${encodeURIComponent(id)}/stop`),
     remove: (id: string) => request<{ ok: boolean }>("DELETE", `/api/sessions/${encodeURIComponent(id)}`),

@@ -20,7 +20,8 @@ export const authApi = {
     login: (key: string) => request<Me>("POST", "/api/auth/login", { key }),
     loginWithPassword: (email: string, password: string) => request<Me>("POST", "/api/auth/login", { email, password }),
     providers: () => request<{ password: boolean; oidc: boolean }>("GET", "/api/auth/providers"),
-    acceptInvitation: (token: string, password: string, name?: string) => request<Me>("POST", "/api/auth/invitations/accept", { token, password, ...(name ? { name } : {}) }),
+    acceptInvitation: (token: string, password: string, name?: string) =>
+      request<Me>("POST", "/api/auth/invitations/accept", { token, password, ...(name ? { name } : {}) }),
     logout: () => request<{ ok: true }>("POST", "/api/auth/logout"),
     me: () => request<Me>("GET", "/api/auth/me"),
     sessions: () => request<{ data: DashboardSessionView[] }>("GET", "/api/auth/sessions").then((r) => r.data),

@@ -3,7 +3,16 @@ import type { CreateScheduleInput, RunView, ScheduleView, UpdateScheduleInput } 
 import type { CreateTriggerInput, DeliveryView, TriggerView, UpdateTriggerInput } from "../../../../server/triggers/model";
 import { q, request } from "./client";
 
-export type { CreateScheduleInput, CreateTriggerInput, DeliveryView, RunView, ScheduleView, TriggerView, UpdateScheduleInput, UpdateTriggerInput };
+export type {
+  CreateScheduleInput,
+  CreateTriggerInput,
+  DeliveryView,
+  RunView,
+  ScheduleView,
+  TriggerView,
+  UpdateScheduleInput,
+  UpdateTriggerInput,
+};
 
 const id = (s: string) => encodeURIComponent(s);
 
@@ -17,8 +26,10 @@ export const automationApi = {
     pause: (sid: string) => request<ScheduleView>("POST", `/api/schedules/${id(sid)}/pause`),
     resume: (sid: string) => request<ScheduleView>("POST", `/api/schedules/${id(sid)}/resume`),
     run: (sid: string) => request<RunView>("POST", `/api/schedules/${id(sid)}/run`),
-    runs: (sid: string, cursor?: string) => request<{ data: RunView[]; next_cursor: string | null }>("GET", `/api/schedules/${id(sid)}/runs${q({ limit: 50, cursor })}`),
-    preview: (cron: string, timezone: string) => request<{ timezone: string; next_runs: string[] }>("GET", `/api/schedules/preview${q({ cron, timezone })}`),
+    runs: (sid: string, cursor?: string) =>
+      request<{ data: RunView[]; next_cursor: string | null }>("GET", `/api/schedules/${id(sid)}/runs${q({ limit: 50, cursor })}`),
+    preview: (cron: string, timezone: string) =>
+      request<{ timezone: string; next_runs: string[] }>("GET", `/api/schedules/preview${q({ cron, timezone })}`),
   },
   triggers: {
     list: () => request<{ data: TriggerView[] }>("GET", "/api/triggers").then((r) => r.data),
@@ -29,6 +40,10 @@ export const automationApi = {
     pause: (tid: string) => request<TriggerView>("POST", `/api/triggers/${id(tid)}/pause`),
     resume: (tid: string) => request<TriggerView>("POST", `/api/triggers/${id(tid)}/resume`),
     rotateSecret: (tid: string) => request<{ trigger: TriggerView; secret: string }>("POST", `/api/triggers/${id(tid)}/rotate-secret`),
-    deliveries: (tid: string, cursor?: string) => request<{ data: DeliveryView[]; next_cursor: string | null }>("GET", `/api/triggers/${id(tid)}/deliveries${q({ limit: 50, cursor })}`),
+    deliveries: (tid: string, cursor?: string) =>
+      request<{ data: DeliveryView[]; next_cursor: string | null }>(
+        "GET",
+        `/api/triggers/${id(tid)}/deliveries${q({ limit: 50, cursor })}`,
+      ),
   },
 };

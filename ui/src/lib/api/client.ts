@@ -48,6 +48,10 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 
 /** A query string from the defined, non-empty params ("" when there are none). */
 export const q = (params: Record<string, string | number | undefined>) => {
-  const s = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]));
+  const s = new URLSearchParams(
+    Object.entries(params)
+      .filter(([, v]) => v !== undefined && v !== "")
+      .map(([k, v]) => [k, String(v)]),
+  );
   return s.size ? `?${s}` : "";
 };

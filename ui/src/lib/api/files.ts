@@ -36,14 +36,22 @@ export const filesApi = {
     list: (agentId: string) => request<AgentFileList>("GET", `/api/agents/${encodeURIComponent(agentId)}/files`),
     /** JSON with base64 content: a dashboard (cookie) session may only send JSON (docs/security.md). */
     upload: async (agentId: string, files: File[], paths?: string[]) => {
-      const encoded = await Promise.all(files.map(async (f, i) => ({ path: paths?.[i] ?? f.name, content_base64: toBase64(new Uint8Array(await f.arrayBuffer())), content_type: f.type || undefined })));
+      const encoded = await Promise.all(
+        files.map(async (f, i) => ({
+          path: paths?.[i] ?? f.name,
+          content_base64: toBase64(new Uint8Array(await f.arrayBuffer())),
+          content_type: f.type || undefined,
+        })),
+      );
       return request<{ data: AgentFileView[] }>("POST", `/api/agents/${encodeURIComponent(agentId)}/files`, { files: encoded });
     },
-    remove: (agentId: string, path: string) => request<AgentFileView>("DELETE", `/api/agents/${encodeURIComponent(agentId)}/files/${urlPath(path)}`),
+    remove: (agentId: string, path: string) =>
+      request<AgentFileView>("DELETE", `/api/agents/${encodeURIComponent(agentId)}/files/${urlPath(path)}`),
     downloadUrl: (agentId: string, path: string) => `/api/agents/${encodeURIComponent(agentId)}/files/${urlPath(path)}`,
   },
   workspace: {
-    list: (sessionId: string, path = "") => request<WorkspaceList>("GET", `/api/sessions/${encodeURIComponent(sessionId)}/files${q({ path })}`),
+    list: (sessionId: string, path = "") =>
+      request<WorkspaceList>("GET", `/api/sessions/${encodeURIComponent(sessionId)}/files${q({ path })}`),
     fileUrl: (sessionId: string, path: string) => `/api/sessions/${encodeURIComponent(sessionId)}/files/${urlPath(path)}`,
     zipUrl: (sessionId: string, path = "") => `/api/sessions/${encodeURIComponent(sessionId)}/files.zip${q({ path })}`,
   },

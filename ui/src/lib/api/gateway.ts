@@ -80,7 +80,14 @@ export interface GatewaySettings {
   master_key_set: boolean;
   config_file: string | null;
   spend_queue: { queued: number; written: number; dropped: number; failedFlushes: number };
-  router: { routingStrategy: string; numRetries: number; allowedFails: number; cooldownSeconds: number; timeoutMs: number; fallbacks: Record<string, string[]> };
+  router: {
+    routingStrategy: string;
+    numRetries: number;
+    allowedFails: number;
+    cooldownSeconds: number;
+    timeoutMs: number;
+    fallbacks: Record<string, string[]>;
+  };
 }
 
 export interface NewKeyInput {
@@ -103,12 +110,28 @@ export const gatewayApi = {
   settings: () => request<GatewaySettings>("GET", "/api/gateway/settings"),
   models: {
     list: () => request<{ data: DeploymentView[] }>("GET", "/v1/model/info").then((r) => r.data),
-    add: (input: { model_name: string; litellm_params: { model: string; api_base?: string; api_key?: string; input_cost_per_token?: number; output_cost_per_token?: number } }) =>
-      request<DeploymentView>("POST", "/model/new", input),
-    update: (input: { model_info: { id: string }; model_name?: string; litellm_params?: { model?: string; api_base?: string; api_key?: string; input_cost_per_token?: number | null; output_cost_per_token?: number | null } }) =>
-      request<DeploymentView>("POST", "/model/update", input),
+    add: (input: {
+      model_name: string;
+      litellm_params: { model: string; api_base?: string; api_key?: string; input_cost_per_token?: number; output_cost_per_token?: number };
+    }) => request<DeploymentView>("POST", "/model/new", input),
+    update: (input: {
+      model_info: { id: string };
+      model_name?: string;
+      litellm_params?: {
+        model?: string;
+        api_base?: string;
+        api_key?: string;
+        input_cost_per_token?: number | null;
+        output_cost_per_token?: number | null;
+      };
+    }) => request<DeploymentView>("POST", "/model/update", input),
     remove: (id: string) => request<{ deleted: string }>("POST", "/model/delete", { id }),
-    test: (model: string) => request<{ ok: boolean; latency_ms: number; reply?: string | null; error?: string; deployment?: string | null }>("POST", "/api/gateway/models/test", { model }),
+    test: (model: string) =>
+      request<{ ok: boolean; latency_ms: number; reply?: string | null; error?: string; deployment?: string | null }>(
+        "POST",
+        "/api/gateway/models/test",
+        { model },
+      ),
   },
   keys: {
     list: () => request<{ keys: KeyInfo[]; total_count: number }>("GET", "/key/list?return_full_object=true&size=500").then((r) => r.keys),
@@ -117,7 +140,8 @@ export const gatewayApi = {
     remove: (tokenId: string) => request<{ deleted_keys: string[] }>("POST", "/key/delete", { keys: [tokenId] }),
   },
   spend: {
-    logs: (filter: { model?: string; key_alias?: string; status?: string; limit?: string; request_id?: string; session_id?: string }) => request<SpendLog[]>("GET", `/spend/logs${qs(filter)}`),
+    logs: (filter: { model?: string; key_alias?: string; status?: string; limit?: string; request_id?: string; session_id?: string }) =>
+      request<SpendLog[]>("GET", `/spend/logs${qs(filter)}`),
     daily: () => request<{ data: DailySpend[] }>("GET", "/spend/report").then((r) => r.data),
   },
 };
@@ -125,4 +149,5 @@ export const gatewayApi = {
 export const usd = (n: number) => (n === 0 ? "$0" : n < 0.01 ? `$${n.toFixed(6)}` : `$${n.toFixed(4)}`);
 
 /** A per-token price as US dollars per million tokens ("$3"), or "–" when unset. */
-export const perMillion = (perToken: number | null | undefined) => (perToken === null || perToken === undefined ? "–" : `$${+(perToken * 1e6).toPrecision(6)}`);
+export const perMillion = (perToken: number | null | undefined) =>
+  perToken === null || perToken === undefined ? "–" : `$${+(perToken * 1e6).toPrecision(6)}`;

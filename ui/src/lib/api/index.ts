@@ -28,4 +28,17 @@ export * from "./slack";
 export * from "./teams";
 
 /** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
-export const api = { ...authApi, ...mcpApi, kubernetes: kubernetesApi, ...agentsApi, ...memoryApi, ...slackApi, ...linearApi, ...automationApi, ...teamsApi, ...auditApi, ...overviewApi, ...filesApi };
+export const api = {
+  ...authApi,
+  ...mcpApi,
+  kubernetes: kubernetesApi,
+  ...agentsApi,
+  ...memoryApi,
+  ...slackApi,
+  ...linearApi,
+  ...automationApi,
+  ...teamsApi,
+  ...auditApi,
+  ...overviewApi,
+  ...filesApi,
+};

@@ -13,11 +13,15 @@ const base = (agentId: string) => `/api/agents/${encodeURIComponent(agentId)}/me
 
 export const memoryApi = {
   memory: {
-    list: (agentId: string, opts: { q?: string; deleted?: boolean } = {}) => request<MemoryList>("GET", `${base(agentId)}${q({ q: opts.q, deleted: opts.deleted ? "true" : undefined, limit: 500 })}`),
+    list: (agentId: string, opts: { q?: string; deleted?: boolean } = {}) =>
+      request<MemoryList>("GET", `${base(agentId)}${q({ q: opts.q, deleted: opts.deleted ? "true" : undefined, limit: 500 })}`),
     create: (agentId: string, input: CreateMemoryInput) => request<MemoryView>("POST", base(agentId), input),
-    update: (agentId: string, id: string, input: UpdateMemoryInput) => request<MemoryView>("PATCH", `${base(agentId)}/${encodeURIComponent(id)}`, input),
+    update: (agentId: string, id: string, input: UpdateMemoryInput) =>
+      request<MemoryView>("PATCH", `${base(agentId)}/${encodeURIComponent(id)}`, input),
     remove: (agentId: string, id: string) => request<MemoryView>("DELETE", `${base(agentId)}/${encodeURIComponent(id)}`),
-    history: (agentId: string, id: string) => request<{ data: MemoryVersionView[] }>("GET", `${base(agentId)}/${encodeURIComponent(id)}/history`).then((r) => r.data),
-    restore: (agentId: string, id: string, version?: number) => request<MemoryView>("POST", `${base(agentId)}/${encodeURIComponent(id)}/restore`, version ? { version } : {}),
+    history: (agentId: string, id: string) =>
+      request<{ data: MemoryVersionView[] }>("GET", `${base(agentId)}/${encodeURIComponent(id)}/history`).then((r) => r.data),
+    restore: (agentId: string, id: string, version?: number) =>
+      request<MemoryView>("POST", `${base(agentId)}/${encodeURIComponent(id)}/restore`, version ? { version } : {}),
   },
 };

@@ -1,5 +1,15 @@
 // Skills and rules (docs/skills.md): what agents are given at session start.
-import type { CreateRuleInput, CreateSkillInput, ImportSkillInput, RuleVersionView, RuleView, SkillVersionView, SkillView, UpdateRuleInput, UpdateSkillInput } from "../../../../server/skills/model";
+import type {
+  CreateRuleInput,
+  CreateSkillInput,
+  ImportSkillInput,
+  RuleVersionView,
+  RuleView,
+  SkillVersionView,
+  SkillView,
+  UpdateRuleInput,
+  UpdateSkillInput,
+} from "../../../../server/skills/model";
 import { request } from "./client";
 
 export type { RuleVersionView, RuleView, SkillVersionView, SkillView };

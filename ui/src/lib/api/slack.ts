@@ -19,7 +19,8 @@ export const slackApi = {
     bind: (input: Partial<BindingBody> & { agent_id: string }) => request<SlackBinding>("PUT", "/api/slack/bindings", input),
     unbind: (id: string) => request<{ ok: true }>("DELETE", `/api/slack/bindings/${encodeURIComponent(id)}`),
     allowlist: () => request<{ data: Array<{ team_id: string; user_id: string }> }>("GET", "/api/slack/dm-allowlist").then((r) => r.data),
-    setAllowlist: (input: Partial<AllowlistBody> & { user_ids: string[] }) => request<{ team_id: string; user_ids: string[] }>("PUT", "/api/slack/dm-allowlist", input),
+    setAllowlist: (input: Partial<AllowlistBody> & { user_ids: string[] }) =>
+      request<{ team_id: string; user_ids: string[] }>("PUT", "/api/slack/dm-allowlist", input),
     events: (limit = 50) => request<{ data: SlackEventView[] }>("GET", `/api/slack/events?limit=${limit}`).then((r) => r.data),
   },
 };

@@ -4,7 +4,14 @@ import type { UserView } from "../../../../server/users/model";
 import { request } from "./client";
 
 export type { MemberInput, MemberView, TeamView, UserView };
-export interface SpendRow { id: string; name: string; requests: number; spend: number; prompt_tokens: number; completion_tokens: number }
+export interface SpendRow {
+  id: string;
+  name: string;
+  requests: number;
+  spend: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
 
 export const teamsApi = {
   teams: {
@@ -12,9 +19,15 @@ export const teamsApi = {
     create: (alias: string) => request<TeamView>("POST", "/api/teams", { alias }),
     members: (id: string) => request<{ data: MemberView[] }>("GET", `/api/teams/${encodeURIComponent(id)}/members`).then((r) => r.data),
     addMember: (id: string, input: MemberInput) =>
-      request<{ member: MemberView; invitation?: { token: string; url: string } }>("POST", `/api/teams/${encodeURIComponent(id)}/members`, input),
-    setRole: (id: string, userId: string, role: string) => request<MemberView>("PATCH", `/api/teams/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`, { role }),
-    removeMember: (id: string, userId: string) => request<{ removed: string }>("DELETE", `/api/teams/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`),
+      request<{ member: MemberView; invitation?: { token: string; url: string } }>(
+        "POST",
+        `/api/teams/${encodeURIComponent(id)}/members`,
+        input,
+      ),
+    setRole: (id: string, userId: string, role: string) =>
+      request<MemberView>("PATCH", `/api/teams/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`, { role }),
+    removeMember: (id: string, userId: string) =>
+      request<{ removed: string }>("DELETE", `/api/teams/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`),
     spend: () => request<{ data: SpendRow[] }>("GET", "/api/teams/spend").then((r) => r.data),
   },
   users: {

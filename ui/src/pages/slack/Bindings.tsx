@@ -28,46 +28,94 @@ export function BindingsCard() {
   return (
     <section class="card card-pad" style={{ "margin-bottom": "16px" }} aria-label="Bindings">
       <h2>Who answers where</h2>
-      <p class="muted">The most specific binding wins: channel, then workspace default (channel *), then the default everywhere (* and *).</p>
+      <p class="muted">
+        The most specific binding wins: channel, then workspace default (channel *), then the default everywhere (* and *).
+      </p>
       <table>
-        <thead><tr><th>Workspace</th><th>Channel</th><th>Agent</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>Workspace</th>
+            <th>Channel</th>
+            <th>Agent</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
-          <For each={bindings()} fallback={<tr><td colspan="4" class="muted">No bindings: the bot will ask for an agent.</td></tr>}>
+          <For
+            each={bindings()}
+            fallback={
+              <tr>
+                <td colspan="4" class="muted">
+                  No bindings: the bot will ask for an agent.
+                </td>
+              </tr>
+            }
+          >
             {(b) => (
               <tr data-testid="binding-row">
                 <td class="mono">{b.team_id}</td>
                 <td class="mono">{b.channel_id}</td>
                 <td>{agentName(b.agent_id)}</td>
                 <td style={{ "text-align": "right" }}>
-                  <button class="btn sm danger" aria-label={`Remove binding ${b.team_id} ${b.channel_id}`} onClick={() => setRemoving(b)}>Remove</button>
+                  <button class="btn sm danger" aria-label={`Remove binding ${b.team_id} ${b.channel_id}`} onClick={() => setRemoving(b)}>
+                    Remove
+                  </button>
                 </td>
               </tr>
             )}
           </For>
         </tbody>
       </table>
-      <form onSubmit={save} style={{ display: "grid", "grid-template-columns": "1fr 1fr 1fr auto", gap: "8px", "margin-top": "12px", "align-items": "end" }}>
+      <form
+        onSubmit={save}
+        style={{ display: "grid", "grid-template-columns": "1fr 1fr 1fr auto", gap: "8px", "margin-top": "12px", "align-items": "end" }}
+      >
         <label class="field">
           Workspace id
-          <input name="team_id" value={team()} onInput={(e) => setTeam(e.currentTarget.value)} aria-invalid={errors().team_id ? "true" : undefined} />
-          <Show when={errors().team_id}><span class="field-error">{errors().team_id}</span></Show>
+          <input
+            name="team_id"
+            value={team()}
+            onInput={(e) => setTeam(e.currentTarget.value)}
+            aria-invalid={errors().team_id ? "true" : undefined}
+          />
+          <Show when={errors().team_id}>
+            <span class="field-error">{errors().team_id}</span>
+          </Show>
         </label>
         <label class="field">
           Channel id
-          <input name="channel_id" value={channel()} onInput={(e) => setChannel(e.currentTarget.value)} aria-invalid={errors().channel_id ? "true" : undefined} />
-          <Show when={errors().channel_id}><span class="field-error">{errors().channel_id}</span></Show>
+          <input
+            name="channel_id"
+            value={channel()}
+            onInput={(e) => setChannel(e.currentTarget.value)}
+            aria-invalid={errors().channel_id ? "true" : undefined}
+          />
+          <Show when={errors().channel_id}>
+            <span class="field-error">{errors().channel_id}</span>
+          </Show>
         </label>
         <label class="field">
           Agent
-          <select name="agent_id" value={agent()} onChange={(e) => setAgent(e.currentTarget.value)} aria-invalid={errors().agent_id ? "true" : undefined}>
+          <select
+            name="agent_id"
+            value={agent()}
+            onChange={(e) => setAgent(e.currentTarget.value)}
+            aria-invalid={errors().agent_id ? "true" : undefined}
+          >
             <option value="">Choose an agent…</option>
             <For each={agents()}>{(a) => <option value={a.id}>{a.name}</option>}</For>
           </select>
-          <Show when={errors().agent_id}><span class="field-error">{errors().agent_id}</span></Show>
+          <Show when={errors().agent_id}>
+            <span class="field-error">{errors().agent_id}</span>
+          </Show>
         </label>
-        <button class="btn primary" type="submit">Bind</button>
+        <button class="btn primary" type="submit">
+          Bind
+        </button>
       </form>
-      <Show when={errors()._}><div class="field-error">{errors()._}</div></Show>
+      <Show when={errors()._}>
+        <div class="field-error">{errors()._}</div>
+      </Show>
       <Show when={removing()}>
         {(b) => (
           <ConfirmDialog
@@ -80,7 +128,8 @@ export function BindingsCard() {
             onClose={() => setRemoving(null)}
             onDone={refetch}
           >
-            {agentName(b().agent_id)} stops answering there; a less specific binding answers instead, or the bot asks which agent to use. Threads already started keep their session.
+            {agentName(b().agent_id)} stops answering there; a less specific binding answers instead, or the bot asks which agent to use.
+            Threads already started keep their session.
           </ConfirmDialog>
         )}
       </Show>
