@@ -211,9 +211,9 @@ describe("Dockerfiles and build scripts", () => {
     const harness = read("deploy/images/Dockerfile");
     expect(bunStage(root).length).toBeGreaterThan(200);
     expect(bunStage(harness)).toBe(bunStage(root));
-    expect(/^ARG BASE_IMAGE=(\S+)/m.exec(harness)?.[1]).toBe(/^ARG BASE_IMAGE=(\S+)/m.exec(root)?.[1]!);
+    expect(/^ARG BASE_IMAGE=(\S+)/m.exec(harness)?.[1]).toBe(/^ARG BASE_IMAGE=(\S+)/m.exec(root)?.[1] ?? "");
     // ... and the Bun `npm start` installs (scripts/bootstrap.mjs).
-    expect(/ARG BUN_VERSION=(\S+)/.exec(root)?.[1]).toBe(/const BUN_VERSION = "([^"]+)"/.exec(read("scripts/bootstrap.mjs"))?.[1]!);
+    expect(/ARG BUN_VERSION=(\S+)/.exec(root)?.[1]).toBe(/const BUN_VERSION = "([^"]+)"/.exec(read("scripts/bootstrap.mjs"))?.[1] ?? "");
   });
 
   test("the build context leaves out local installs, data and secrets", () => {

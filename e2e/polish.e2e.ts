@@ -115,6 +115,7 @@ test("/docs has no hosted-service menus (Open API Client, Deploy)", async ({ pag
   await page.goto("/docs");
   await expect(page.getByRole("heading", { name: "LAP API" }).first()).toBeVisible({ timeout: 30_000 });
   await page.screenshot({ path: ".cache/screenshots/api-docs.png" });
+  // biome-ignore lint/performance/useDomNodeTextContent: the visible text, as a reader sees it
   const text = await page.locator("body").innerText();
   expect(text).not.toContain("Open API Client");
   expect(text).not.toMatch(/Deploy (on Scalar|your documentation)/);

@@ -8,6 +8,7 @@
  *  - image: scripts/image/image-test.ts builds the root Dockerfile with podman and runs it (each check counts;
  *    skipped with the reason where podman cannot run)
  *  - typecheck: the TypeScript type check (strict), counted as one test
+ *  - lint: Biome's format and lint check (`biome ci`, biome.jsonc), counted as one test
  * `bun scripts/test-all.ts [suite…] [-- path…]`: only these suites (an unknown name exits 2), and with
  * paths only the bun suites' test files under them. Counting is in ./test-results.ts.
  */
@@ -136,6 +137,11 @@ const SUITES: Record<string, Suite> = {
   typecheck: async () => {
     const { exitCode } = await run(["node", join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", "."], {});
     return { passed: exitCode === 0 ? 1 : 0, failed: exitCode === 0 ? 0 : 1, skipped: 0, notes: [], skipReasons: new Map() };
+  },
+  // Biome's format and lint check over the tree (biome.jsonc), counted as one test.
+  lint: async () => {
+    const { exitCode } = await run([join(ROOT, "node_modules/.bin/biome"), "ci", ".", "--colors=off"], {});
+    return { passed: exitCode === 0 ? 1 : 0, failed: exitCode === 0 ? 0 : 1, skipped: 0, notes: exitCode === 0 ? [] : ["run `bun x biome check --write .`"], skipReasons: new Map() };
   },
 };
 

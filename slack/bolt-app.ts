@@ -48,6 +48,7 @@ export function createBoltApp(deps: BoltDeps) {
     throw err;
   });
 
+  // biome-ignore lint/suspicious/noExplicitAny: Bolt's listener arguments differ per event type
   const onMessage = async ({ event, body, context }: { event: unknown; body: any; context: any }) => {
     const msg = normalizeEvent(event as SlackMessageEvent, {
       teamId: context.teamId ?? body.team_id,

@@ -79,7 +79,7 @@ async function startFromCommand(
   prompt: string,
 ) {
   const { store, sessions } = service.deps;
-  let root;
+  let root: Awaited<ReturnType<typeof client.chat.postMessage>>;
   try {
     root = await client.chat.postMessage({
       channel: command.channel_id,

@@ -31,7 +31,7 @@ export function normalizeEvent(
   event: SlackMessageEvent,
   ctx: { teamId: string; eventId: string; botUserId?: string },
 ): IncomingMessage | null {
-  if (!event || !event.channel || !event.ts || !event.user) return null;
+  if (!event?.channel || !event.ts || !event.user) return null;
   if (event.bot_id || (event.subtype && !HUMAN_SUBTYPES.has(event.subtype))) return null;
   if (ctx.botUserId && event.user === ctx.botUserId) return null;
   const isThreadReply = !!event.thread_ts && event.thread_ts !== event.ts;

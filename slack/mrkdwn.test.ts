@@ -35,7 +35,7 @@ describe("markdown to mrkdwn", () => {
     expect(parts.every((p) => Array.from(p).length <= 500)).toBe(true);
     expect(parts.join("")).toBe(text);
     expect(parts.slice(0, -1).every((p) => p.endsWith("\n"))).toBe(true);
-    const code = "```\n" + Array.from({ length: 60 }, (_, i) => `code ${i}`).join("\n") + "\n```";
+    const code = `\`\`\`\n${Array.from({ length: 60 }, (_, i) => `code ${i}`).join("\n")}\n\`\`\``;
     const cparts = splitMrkdwn(code, 200);
     expect(cparts.length).toBeGreaterThan(1);
     for (const p of cparts) expect((p.match(/```/g) ?? []).length % 2).toBe(0);

@@ -18,9 +18,9 @@ export function markdownToMrkdwn(markdown: string): string {
   let text = markdown.replace(/\r\n/g, "\n");
   // Fenced code blocks (a fence still open at the end, as while streaming, runs to the end).
   text = text.replace(/```[^\n`]*\n([\s\S]*?)(?:```|$(?![\s\S]))/g, (_m, code: string) =>
-    keep("```\n" + escapeSlack(code.replace(/\n$/, "")) + "\n```"),
+    keep(`\`\`\`\n${escapeSlack(code.replace(/\n$/, ""))}\n\`\`\``),
   );
-  text = text.replace(/`([^`\n]+)`/g, (_m, code: string) => keep("`" + escapeSlack(code) + "`"));
+  text = text.replace(/`([^`\n]+)`/g, (_m, code: string) => keep(`\`${escapeSlack(code)}\``));
   // Links and images before escaping, so their URLs are taken verbatim.
   text = text.replace(/!?\[([^\]\n]+)\]\((\S+?)(?:\s+"[^"]*")?\)/g, (_m, label: string, url: string) =>
     keep(`<${url.replace(/[<>|]/g, encodeURIComponent)}|${escapeSlack(label).replace(/\|/g, "¦")}>`),

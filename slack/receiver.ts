@@ -71,6 +71,7 @@ export class FetchReceiver implements Receiver {
         nowMilliseconds: nowS * 1000,
       });
     if (!ok) return refused(401, "unauthorized", "Invalid or stale Slack signature");
+    // biome-ignore lint/suspicious/noExplicitAny: Slack payloads are loose JSON after the signature check; handlers read fields defensively
     let body: Record<string, any>;
     try {
       body = parseBody(raw, req.headers.get("content-type") ?? "", this.guards.limits.maxDepth);
@@ -126,10 +127,12 @@ export class FetchReceiver implements Receiver {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: Slack payloads are loose JSON after the signature check; handlers read fields defensively
 function parseBody(raw: string, contentType: string, maxDepth: number): Record<string, any> {
   const json = (text: string) => {
     const value = parseJsonText(text, maxDepth);
     if (!value || typeof value !== "object" || Array.isArray(value)) throw new Error("not an object");
+    // biome-ignore lint/suspicious/noExplicitAny: Slack payloads are loose JSON after the signature check; handlers read fields defensively
     return value as Record<string, any>;
   };
   if (contentType.includes("application/json")) return json(raw);

@@ -81,7 +81,7 @@ export class SlackService {
   async process(rowId: string): Promise<void> {
     const { store, log } = this.deps;
     const row = await store.getEvent(rowId);
-    if (!row || row.status !== "pending") return;
+    if (row?.status !== "pending") return;
     if (!(await store.startProcessing(rowId))) return; // someone else took it
     let client: WebClient | undefined;
     // Set by startTurn as soon as the placeholder exists, so a later failure can close it.

@@ -13,7 +13,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "../../server/lib/logger";
 import type { AgentDefinition } from "../../server/runtimes/adapter";
-import { type HostSandboxProvider } from "../../server/sandboxes/host/host-provider";
+import type { HostSandboxProvider } from "../../server/sandboxes/host/host-provider";
 import { LocalSandboxProvider } from "../../server/sandboxes/local-provider";
 import { ProcessSandboxProvider } from "../../server/sandboxes/process-provider";
 import { SandboxRuntimeAdapter } from "../../server/sandboxes/runtime/sandbox-runtime";

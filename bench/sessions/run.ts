@@ -128,7 +128,7 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
     await db.query("create table if not exists bench_commit (id bigserial primary key, data jsonb)");
     t0 = performance.now();
     await Promise.all(
-      ids.map(async (id) => {
+      ids.map(async (_id) => {
         for (let i = 0; i < PER; i++) await db.query("insert into bench_commit (data) values ($1::jsonb)", [JSON.stringify(ev(i).data)]);
       }),
     );

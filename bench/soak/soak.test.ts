@@ -4,7 +4,7 @@
  * restarted once, a sandbox killed every 15 s. Nothing lost or duplicated, no session stuck, every
  * turn finished or said to be interrupted.
  */
-import { expect, test } from "bun:test";
+import { expect } from "bun:test";
 import { TEST_DB_DRIVER } from "../../test/support/db";
 import { BWRAP_MISSING, requires } from "../../test/support/skip";
 import { runSoak } from "./soak";

@@ -11,7 +11,7 @@ export function upCommand() {
     .option("--host <host>", "interface to bind (overrides HOST)")
     .action(async (opts: { port?: string; host?: string }) => {
       const env = { ...process.env, ...(opts.port ? { PORT: opts.port } : {}), ...(opts.host ? { HOST: opts.host } : {}) };
-      let lap;
+      let lap: Awaited<ReturnType<typeof startLap>>;
       try {
         lap = await startLap(env);
       } catch (err) {

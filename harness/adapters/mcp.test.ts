@@ -6,7 +6,7 @@
 // session), the CLI's MCP config points at LAP with the session key (Claude Code's config file,
 // opencode's OPENCODE_CONFIG_CONTENT), and no upstream secret is in the sandbox: no process's
 // environment and no file under /tmp, /workspace or /run, read from the host through /proc.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -75,6 +75,7 @@ export async function* streamChat(
   const calls: ToolCall[] = [];
   for await (const data of sseData(res.body)) {
     if (data === "[DONE]") break;
+    // biome-ignore lint/suspicious/noExplicitAny: one SSE chunk of a provider's stream; fields are read defensively below
     let chunk: any;
     try {
       chunk = JSON.parse(data);

@@ -28,7 +28,8 @@ const TOOL_SPECS = TOOLS.map((t) => ({
 
 const textOf = (content: unknown) =>
   Array.isArray(content)
-    ? content.map((p: any) => (p?.type === "text" && typeof p.text === "string" ? p.text : "")).join("")
+    ? // biome-ignore lint/suspicious/noExplicitAny: transcript content parts, read defensively
+      content.map((p: any) => (p?.type === "text" && typeof p.text === "string" ? p.text : "")).join("")
     : typeof content === "string"
       ? content
       : "";

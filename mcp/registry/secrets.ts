@@ -47,7 +47,6 @@ export function substitute(text: string, vars: Record<string, string>): string {
 
 /** Longest value a user may give a per-user variable (docs/mcp.md). */
 export const USER_VALUE_MAX = 4096;
-// biome-ignore lint: control characters are the point of this pattern
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** What makes a user's value unusable anywhere (NUL, line breaks, other control characters, length), or undefined. */

@@ -50,6 +50,7 @@ export interface Lap {
   url: string;
   output: { text(): string };
   proc: ReturnType<typeof startContainer>;
+  // biome-ignore lint/suspicious/noExplicitAny: test helper: each caller names the body type it expects
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
 }
 

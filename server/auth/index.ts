@@ -72,7 +72,7 @@ export function authRoutes(deps: AuthRoutesDeps) {
         const origin = originOf(request, clientIp);
         if (body.key !== undefined) {
           const principal = await deps.auth.verifyTokenFrom(body.key, clientIp);
-          if (!principal || principal.kind !== "admin" || principal.userId) {
+          if (principal?.kind !== "admin" || principal.userId) {
             // Who tried is unknown (the key is never recorded): a non-admin key is named by its id.
             const tried = principal
               ? { kind: "anonymous" as const, label: `${principal.kind} key ${principal.keyId ?? ""}`.trim(), origin }

@@ -97,7 +97,7 @@ export class AuthService {
     ] as const) {
       if (id && !(await this.deps.database.query(`select 1 from ${table} where id = $1`, [id])).length)
         throw badRequest(`No ${field === "user_id" ? "user" : "team"} ${id}`, [
-          { field, message: "no such " + (field === "user_id" ? "user" : "team") },
+          { field, message: `no such ${field === "user_id" ? "user" : "team"}` },
         ]);
     }
     const { row, token } = await this.deps.database.db.transaction(async (tx) => {

@@ -14,7 +14,7 @@ import { dumpDatabase } from "./dump";
 import { RestoreRefused, restoreDatabase } from "./restore";
 
 let h: SessionHarness;
-let lines: string[] = [];
+const lines: string[] = [];
 /** Both LAPs are given the same ENCRYPTION_KEY, as an operator restoring a backup would. */
 const KEY = Buffer.alloc(32, 3);
 const ENV = { ENCRYPTION_KEY: KEY.toString("base64") };

@@ -68,7 +68,7 @@ describe("paths", () => {
       "x/.GIT/hooks",
       "",
       ".",
-      "a/".repeat(40) + "x",
+      `${"a/".repeat(40)}x`,
       "n".repeat(256),
     ]) {
       expect([bad, normalizeRelativePath(bad).ok]).toEqual([bad, false]);

@@ -1,4 +1,5 @@
 /** Shapes shared across the gateway. Request/response bodies are loose JSON: providers add fields freely. */
+// biome-ignore lint/suspicious/noExplicitAny: provider bodies are loose JSON; providers add fields freely
 export type Json = Record<string, any>;
 
 /** The wire format a provider (or a caller) speaks. */

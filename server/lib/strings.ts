@@ -20,7 +20,6 @@ export function unsafeStringReason(s: string): string | undefined {
 }
 
 /** C0/C1 control characters: refused in one-line values (names, ids, labels). */
-// biome-ignore lint: control characters are the point of this pattern
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**

@@ -319,18 +319,16 @@ export class MemoryService {
   }
 
   private async version(tx: Tx, r: AgentMemoryRow, change: string) {
-    await tx
-      .insert(agentMemoryVersions)
-      .values({
-        memoryId: r.id,
-        version: r.version,
-        key: r.key,
-        content: r.content,
-        alwaysOn: r.alwaysOn,
-        change,
-        deleted: r.deletedAt !== null,
-        updatedBy: r.updatedBy,
-      });
+    await tx.insert(agentMemoryVersions).values({
+      memoryId: r.id,
+      version: r.version,
+      key: r.key,
+      content: r.content,
+      alwaysOn: r.alwaysOn,
+      change,
+      deleted: r.deletedAt !== null,
+      updatedBy: r.updatedBy,
+    });
   }
 
   private async assertRoom(tx: Tx, agentId: string, delta: { add: number; chars: number; alwaysOn: number }) {

@@ -97,6 +97,7 @@ export class PlatformService {
     }
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: MCP tool arguments; each tool checks the fields it reads
   private async run(c: PlatformCaller, name: string, a: Record<string, any>, signal?: AbortSignal): Promise<CallToolResult> {
     const m = this.deps.memory;
     const access = () => m.sessionAccess(c.sessionId, c.agentId, c.principal);

@@ -19,6 +19,7 @@ export class SupervisorClient {
     private sessionId: string,
   ) {}
 
+  // biome-ignore lint/suspicious/noExplicitAny: the supervisor's JSON answer; each method names its shape
   private async call(method: string, path: string, body?: unknown): Promise<any> {
     const res = await this.conn.fetch(`${this.conn.baseUrl}${path}`, {
       method,

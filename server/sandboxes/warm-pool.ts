@@ -122,7 +122,7 @@ export class WarmPool {
   private async topUpOnce() {
     if (this.deps.provider.externalWarmPool) return this.sizeExternal();
     await this.recycle();
-    const { size, maxProvisioning, recentAgentHours } = this.deps.settings;
+    const { size, maxProvisioning } = this.deps.settings;
     if (size <= 0) return;
     const db = this.deps.database;
     // Pool slots only: a session's own sandbox being started cold is also `provisioning`, but it is no slot.

@@ -8,7 +8,7 @@ import { agentTeamFor, assertAccess, ownerColumns, teamFilter } from "../automat
 import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
-import { badRequest, conflict, notFound } from "../lib/errors";
+import { conflict, notFound } from "../lib/errors";
 import { canonicalTimezone, CronSchedule } from "./cron";
 import {
   createScheduleBody,

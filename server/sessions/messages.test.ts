@@ -7,7 +7,7 @@
  * `messageChunks`).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type FakeStep } from "../../test/support/fake-managed-agents";
+import type { FakeStep } from "../../test/support/fake-managed-agents";
 import { authHeaders, sessionHarness, type SessionHarness } from "../../test/support/session-harness";
 import { ChunkedRuntime, chunkedRuntimes } from "../../test/support/chunked-runtime";
 import { createLogger } from "../lib/logger";

@@ -3,7 +3,7 @@
  * database. Turns of one session never overlap whichever replica receives the message, and a client
  * on one replica sees events produced by the other. PGlite is single-process, so this runs on Postgres.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { TEST_MASTER_KEY } from "../../test/support/app";
 import { echoReply } from "../../test/support/fake-managed-agents";

@@ -144,16 +144,14 @@ export class SkillService {
               .select({ next: sql<number>`coalesce(max(${skillVersions.version}), 0) + 1` })
               .from(skillVersions)
               .where(eq(skillVersions.skillId, current.id))) as [{ next: number }];
-            await tx
-              .insert(skillVersions)
-              .values({
-                skillId: current.id,
-                version: Number(next),
-                skillMd: bundle.skillMd,
-                files: bundle.files,
-                size: bundle.size,
-                source,
-              });
+            await tx.insert(skillVersions).values({
+              skillId: current.id,
+              version: Number(next),
+              skillMd: bundle.skillMd,
+              files: bundle.files,
+              size: bundle.size,
+              source,
+            });
             return tx
               .update(skills)
               .set({ name: bundle.name, description: bundle.description, currentVersion: Number(next), updatedAt: new Date() })

@@ -1,4 +1,4 @@
-import { and, desc, eq, type SQL } from "drizzle-orm";
+import { desc, eq, type SQL } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { agents, triggers, type TriggerRow } from "../../schema";
 import type { Principal } from "../auth/model";

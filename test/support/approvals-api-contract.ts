@@ -5,7 +5,7 @@
  * /api/approvals resumes the same CLI. Each harness's `approvals.api.test.ts` calls this with what
  * differs: its tool names and how its model reads a denial.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GATEWAY_MODELS, type LapUnderTest, type StoredEvent, startLapWithScriptedModel, waitFor } from "./lap-api.ts";

@@ -47,7 +47,6 @@ export class FakeAgentSandboxController {
   private queue: StoreEvent[] = [];
   private scheduled = false;
   private timers = new Set<ReturnType<typeof setTimeout>>();
-  private podCounter = 0;
 
   constructor(
     private readonly store: FakeKubeStore,

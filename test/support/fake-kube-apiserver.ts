@@ -27,9 +27,7 @@ const KINDS: Record<string, { group: string; kind: string; subresources: string[
 
 const PATH = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?(\/.*)?$/;
 
-export interface SupervisorHandler {
-  (req: Request, path: string): Response | Promise<Response>;
-}
+export type SupervisorHandler = (req: Request, path: string) => Response | Promise<Response>;
 
 export interface FakeKubeOptions extends ControllerOptions {
   /** Milliseconds between BOOKMARK events on open watches. */
@@ -93,7 +91,7 @@ export async function startFakeKubeApiServer(opts: FakeKubeOptions = {}): Promis
     const stream = new ReadableStream<Uint8Array>({
       start(ctrl) {
         let closed = false;
-        const send = (o: unknown) => !closed && ctrl.enqueue(encoder.encode(JSON.stringify(o) + "\n"));
+        const send = (o: unknown) => !closed && ctrl.enqueue(encoder.encode(`${JSON.stringify(o)}\n`));
         const close = () => {
           if (closed) return;
           closed = true;

@@ -3,7 +3,7 @@
 // session, messages. The CLI runs in a bubblewrap sandbox under the supervisor; its model calls go
 // through LAP's gateway with the session key to the scripted model (standing for the LLM provider).
 // One LAP and one session per harness file: starting a harness is the slow part.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { HarnessName } from "../../harness/adapters/types.ts";

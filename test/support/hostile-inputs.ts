@@ -33,7 +33,7 @@ export function seededRandom(seed: number) {
 /** JSON text of `depth` arrays inside each other: 2 bytes a level, so 100 000 levels is 200 KB. */
 export const deepArrayText = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
 /** JSON text of `depth` objects inside each other (`{"a":{"a":…}}`). */
-export const deepObjectText = (depth: number) => '{"a":'.repeat(depth) + "{}" + "}".repeat(depth);
+export const deepObjectText = (depth: number) => `${'{"a":'.repeat(depth)}{}${"}".repeat(depth)}`;
 /** A JSON value nested `depth` levels (for values that stay under the depth limit). */
 export function nested(depth: number): unknown {
   let v: unknown = 1;

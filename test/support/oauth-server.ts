@@ -130,7 +130,7 @@ export function startFakeOAuthServer(
         const client = clients.get(q.get("client_id") ?? "");
         const redirectUri = q.get("redirect_uri") ?? "";
         // Without a valid client and redirect_uri the AS must not redirect anywhere.
-        if (!client || !client.redirect_uris.includes(redirectUri))
+        if (!client?.redirect_uris.includes(redirectUri))
           return oauthError("invalid_request", "unknown client or unregistered redirect_uri");
         const back = new URL(redirectUri);
         if (q.get("state")) back.searchParams.set("state", q.get("state")!);

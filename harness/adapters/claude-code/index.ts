@@ -169,7 +169,10 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
 
   private onLine(line: string): void {
     const request = this.asksForApproval ? parsePermissionRequest(line) : undefined;
-    if (request) return this.onPermissionRequest(request);
+    if (request) {
+      this.onPermissionRequest(request);
+      return;
+    }
     const cancelled = this.asksForApproval ? parseCancelRequest(line) : undefined;
     if (cancelled) {
       this.pending = this.pending.filter((p) => p.requestId !== cancelled);

@@ -213,7 +213,10 @@ export class OpencodeAdapter implements HarnessAdapter {
   }
 
   private onBusEvent(event: { type: string; properties?: Record<string, unknown> }): void {
-    if (event.type === "permission.asked") return this.onPermissionAsked(parsePermissionAsked(event.properties));
+    if (event.type === "permission.asked") {
+      this.onPermissionAsked(parsePermissionAsked(event.properties));
+      return;
+    }
     if (event.type === "permission.replied") {
       // opencode rejects a session's other waiting requests along with a rejected one.
       const requestId = event.properties?.requestID;
@@ -223,7 +226,8 @@ export class OpencodeAdapter implements HarnessAdapter {
     if (event.type === "session.idle" && event.properties?.sessionID === this.conversationId && this.afterRefusal) {
       const then = this.afterRefusal;
       this.afterRefusal = undefined;
-      return then();
+      then();
+      return;
     }
     for (const normalized of this.translator.translate(event)) {
       this.turn?.emit(normalized);

@@ -2,7 +2,7 @@ import type { Principal } from "../../auth/model";
 import { ApiError } from "../../lib/errors";
 import { headerSafe } from "../../lib/strings";
 import { upstreamModelFor } from "../config/deployments";
-import { admit, type KeyState } from "../keys/limits";
+import { admit } from "../keys/limits";
 import type { VirtualKeyService } from "../keys/service";
 import { redactUrl } from "../models/sealed-params";
 import { callUpstream, UpstreamError } from "../providers/upstream";

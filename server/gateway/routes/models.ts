@@ -22,7 +22,7 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
       "/model/new",
       async ({ body, principal }) => {
         await ready();
-        let added;
+        let added: Awaited<ReturnType<typeof g.models.add>>;
         try {
           added = await g.models.add(body, principal);
         } catch (err) {
@@ -45,7 +45,7 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
             `Model ${current.modelName} (${current.id}) comes from ${current.source === "config" ? "the config file (LAP_GATEWAY_CONFIG)" : "LITELLM_API_BASE"}; change it there`,
           );
         }
-        let updated;
+        let updated: Awaited<ReturnType<typeof g.models.update>>;
         try {
           updated = await g.models.update(body, principal);
         } catch (err) {

@@ -1,4 +1,4 @@
-import { gatewaySpendLogs } from "../../../schema";
+import type { gatewaySpendLogs } from "../../../schema";
 import { copyStatement, encodeBinaryCopy, type CopyColumn } from "../../db/binary-copy";
 import type { Database, SqlTx } from "../../db/client";
 import { BatchWriter } from "../../lib/batch-writer";

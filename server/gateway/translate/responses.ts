@@ -257,7 +257,7 @@ export class ChatToResponsesStream implements StreamTranslator {
       );
     }
     for (const tc of delta.tool_calls ?? []) {
-      if (Boolean(tc.id) || this.item?.kind !== "call" || this.item.toolIndex !== tc.index) {
+      if (tc.id || this.item?.kind !== "call" || this.item.toolIndex !== tc.index) {
         out.push(...this.closeItem());
         const callId = tc.id ?? `call_${crypto.randomUUID()}`;
         const json = {

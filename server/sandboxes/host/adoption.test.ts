@@ -5,7 +5,7 @@
  * The leak protections stay: an orphan stops itself once LAP has been gone for the grace period, a
  * provider without a grace period kills leftovers, and start-up reaps an adopted sandbox no row owns.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

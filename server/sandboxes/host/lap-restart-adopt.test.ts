@@ -8,7 +8,7 @@
  * - past the grace period the sandbox has stopped itself: the turn ends `interrupted` with a
  *   session.error saying why (never end_turn), one session.recovered, and the next message works.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -4,7 +4,7 @@
  * `egress.sock` is the egress proxy for this sandbox.
  */
 import { rmSync } from "node:fs";
-import net from "node:net";
+import type net from "node:net";
 
 export interface Upstream {
   host: string;

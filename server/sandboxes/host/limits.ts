@@ -24,7 +24,7 @@ function ownCgroupPath(controller: string): string {
   const lines = readFileSync("/proc/self/cgroup", "utf8").split("\n");
   for (const line of lines) {
     const [, ctrls, path] = line.split(":");
-    if (ctrls !== undefined && ctrls.split(",").includes(controller)) return path ?? "/";
+    if (ctrls?.split(",").includes(controller)) return path ?? "/";
   }
   return "/";
 }

@@ -159,6 +159,7 @@ export class KubeClient {
         if (!res.ok) throw errorFrom(res.status, await res.text(), `watch ${k.plural}`);
         backoff = 100;
         for await (const line of ndjsonLines(res)) {
+          // biome-ignore lint/suspicious/noExplicitAny: a watch event carries any Kubernetes object; callers narrow by kind
           const ev = JSON.parse(line) as { type: string; object: any };
           if (ev.type === "ERROR") {
             // The API server reports an expired resourceVersion as an ERROR event carrying Status 410.

@@ -130,7 +130,7 @@ describe("label values", () => {
       ["claude code/v2", "claude-code-v2"],
       ["-x-", "x"],
       ["!!!", "unknown"],
-      ["a".repeat(70) + "-", "a".repeat(63)],
+      [`${"a".repeat(70)}-`, "a".repeat(63)],
     ] as const) {
       expect(labelValue(input)).toBe(out);
       expect(labelValue(input)).toMatch(valid);

@@ -17,6 +17,7 @@ const IMAGE_FATAL = new Set(["ImagePullBackOff", "ErrImageNeverPull", "InvalidIm
 
 export function diagnosePod(pod: KubeObject | null | undefined, pullPolicy?: string): PodProblem | null {
   if (!pod) return null;
+  // biome-ignore lint/suspicious/noExplicitAny: container statuses as the API server sends them, read defensively
   const statuses: any[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   for (const cs of statuses) {
     const waiting = cs.state?.waiting;

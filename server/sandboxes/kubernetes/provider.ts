@@ -17,7 +17,7 @@ import { diagnosePod, podServing } from "./diagnose";
 import { waitForClaim } from "./readiness";
 import { AS, conditionOf, LAP, POD, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
 import { supervisorConnection, type SupervisorAccess } from "./supervisor";
-import { KubernetesWarmPools } from "./warm-pool";
+import type { KubernetesWarmPools } from "./warm-pool";
 
 /**
  * The `kubernetes` SandboxProvider: one SandboxClaim per sandbox against the warm pool of its harness

@@ -62,7 +62,9 @@ export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
+  // biome-ignore lint/suspicious/noExplicitAny: spec and status differ per kind; readers narrow
   spec?: any;
+  // biome-ignore lint/suspicious/noExplicitAny: spec and status differ per kind; readers narrow
   status?: any;
 }
 

@@ -119,6 +119,7 @@ export class KubernetesWarmPools {
         .filter((s) => s.metadata.labels?.[AS.warmPoolSandbox] === p.metadata.name)
         .map((s) => ({
           name: s.metadata.name,
+          // biome-ignore lint/suspicious/noExplicitAny: conditions as the API server sends them
           ready: s.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ?? false,
           createdAt: s.metadata.creationTimestamp ?? null,
         })),

@@ -281,6 +281,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   }
 
   private async agentDefinition(agentId: string): Promise<AgentDefinition> {
+    // biome-ignore lint/suspicious/noExplicitAny: the agents row, mapped field by field below
     const [a] = await this.deps.database.query<any>(`select * from agents where id = $1`, [agentId]);
     if (!a) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
     return {

@@ -16,6 +16,7 @@ export interface TitleCallFor {
 }
 
 /** A chat completion through LAP's gateway: OpenAI chat request in, chat response out. */
+// biome-ignore lint/suspicious/noExplicitAny: a chat completion answer, read defensively
 export type TitleCall = (body: Record<string, unknown>, on: TitleCallFor) => Promise<Record<string, any>>;
 
 export interface TitleServiceDeps {
@@ -94,7 +95,7 @@ export class TitleService {
       [sessionId],
     );
     // An agent may opt out (`generate_titles: false`); a deleted agent's sessions get none either.
-    if (!s || s.title !== "" || s.done !== 1 || !s.generate_titles) return null;
+    if (s?.title !== "" || s.done !== 1 || !s.generate_titles) return null;
     const model = this.deps.model === "agent" ? s.model : this.deps.model;
     if (!model) return null;
     const transcript = await this.transcript(sessionId);

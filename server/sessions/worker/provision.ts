@@ -20,7 +20,7 @@ export interface ProvisionDeps {
 export async function provisionSession(deps: ProvisionDeps, sessionId: string): Promise<boolean> {
   const db = deps.database.db;
   const [session] = await db.select().from(sessions).where(eq(sessions.id, sessionId));
-  if (!session || session.status !== "creating") return false;
+  if (session?.status !== "creating") return false;
   try {
     const [agent] = session.agentId ? await db.select().from(agents).where(eq(agents.id, session.agentId)) : [];
     if (!agent) throw new Error("The session's agent no longer exists");

@@ -121,7 +121,7 @@ export function MessageAttachments(props: { sessionId: string; content: unknown 
             const url = api.sessions.attachmentUrl(props.sessionId, r.source!.file_id!);
             return r.type === "image" ? (
               <a class="attachment" href={url} target="_blank" rel="noopener">
-                <img src={url} alt="attached image" data-testid="msg-attachment-image" />
+                <img src={url} alt="attachment" data-testid="msg-attachment-image" />
               </a>
             ) : (
               <a class="attachment attachment-doc mono" href={url} target="_blank" rel="noopener" data-testid="msg-attachment-doc">

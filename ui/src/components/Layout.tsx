@@ -142,7 +142,7 @@ export function Layout(props: { me: Me; children?: JSX.Element; onLogout: () => 
                       {item.label}
                       <Show when={item.href === "/approvals" && (pending() ?? 0) > 0}>
                         {" "}
-                        <span class="nav-count" data-testid="pending-approvals" aria-label={`${pending()} pending`}>
+                        <span class="nav-count" data-testid="pending-approvals" role="status" aria-label={`${pending()} pending`}>
                           {pending()}
                         </span>
                       </Show>

@@ -91,7 +91,7 @@ export function SessionSearch(props: { children: JSX.Element }) {
                       <td>{h.session.agent_name ?? <span class="muted">deleted</span>}</td>
                       <td class="search-snippet" data-testid="search-snippet">
                         <span class="muted">{h.matched === "title" ? "title: " : `message #${h.seq}: `}</span>
-                        <For each={h.highlights}>{(p) => (p.match ? <mark>{p.text}</mark> : <>{p.text}</>)}</For>
+                        <For each={h.highlights}>{(p) => (p.match ? <mark>{p.text}</mark> : p.text)}</For>
                       </td>
                       <td>{usd(h.session.spend)}</td>
                       <td>{timeAgo(h.session.updated_at)}</td>

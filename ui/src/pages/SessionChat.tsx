@@ -45,6 +45,7 @@ function toItems(events: StoredEvent[]): Item[] {
   let turnStart: string | null = null;
   const byMessage = new Map<string, Extract<Item, { kind: "assistant" }>>();
   for (const e of events) {
+    // biome-ignore lint/suspicious/noExplicitAny: event data differs per event type; read per type below
     const d = e.data as Record<string, any>;
     const last = items.at(-1);
     switch (e.type) {
