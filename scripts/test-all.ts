@@ -141,7 +141,13 @@ const SUITES: Record<string, Suite> = {
   // Biome's format and lint check over the tree (biome.jsonc), counted as one test.
   lint: async () => {
     const { exitCode } = await run([join(ROOT, "node_modules/.bin/biome"), "ci", ".", "--colors=off"], {});
-    return { passed: exitCode === 0 ? 1 : 0, failed: exitCode === 0 ? 0 : 1, skipped: 0, notes: exitCode === 0 ? [] : ["run `bun x biome check --write .`"], skipReasons: new Map() };
+    return {
+      passed: exitCode === 0 ? 1 : 0,
+      failed: exitCode === 0 ? 0 : 1,
+      skipped: 0,
+      notes: exitCode === 0 ? [] : ["run `bun x biome check --write .`"],
+      skipReasons: new Map(),
+    };
   },
 };
 

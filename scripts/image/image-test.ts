@@ -47,7 +47,7 @@ function record(name: string, status: Status, detail: string, seconds: number) {
 }
 
 /** One check. After a check that later ones need has failed, those fail too, naming it. */
-async function check(name: string, fn: () => Promise<string | undefined>, opts: { gate?: boolean } = {}): Promise<boolean> {
+async function check(name: string, fn: () => Promise<string | void>, opts: { gate?: boolean } = {}): Promise<boolean> {
   const started = performance.now();
   if (blocked) {
     record(name, "fail", `not run: ${blocked}`, 0);

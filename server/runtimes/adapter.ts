@@ -74,7 +74,7 @@ export interface RuntimeAdapter {
    * Sends one user message (returns once the runtime accepted it), with the runtime's id for the
    * recorded user.message when its answer carries one (a re-attached stream resumes after it).
    */
-  sendMessage(remoteSessionId: string, content: ContentPart[]): Promise<SentMessage | undefined>;
+  sendMessage(remoteSessionId: string, content: ContentPart[]): Promise<SentMessage | void>;
   /**
    * The runtime's own event history of a session, oldest first (user.message included). Lets a
    * re-attach after a crash tell whether the runtime already got a message. Optional: adapters that

@@ -164,7 +164,7 @@ export class BudgetBook {
 
   /** Adds this replica's spend to the rows (never overwrites: other replicas add theirs) and reads them back. */
   async flush(): Promise<number> {
-    const dirty = [...this.states.values()].filter((s): s is BudgetState => s?.dirty);
+    const dirty = [...this.states.values()].filter((s): s is BudgetState => s?.dirty === true);
     for (const s of dirty) await this.flushOne(s);
     return dirty.length;
   }

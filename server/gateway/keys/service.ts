@@ -251,7 +251,7 @@ export class VirtualKeyService {
    * spend that arrives stamped with an older window than the row's is dropped (its window was reset).
    */
   async flush(): Promise<number> {
-    const dirty = [...this.states.values()].filter((s): s is KeyState => s?.dirty);
+    const dirty = [...this.states.values()].filter((s): s is KeyState => s?.dirty === true);
     for (const s of dirty) {
       const delta = s.unflushed;
       // As text: a Date inside a raw sql fragment is not serialized by every driver.
