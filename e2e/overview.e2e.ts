@@ -84,6 +84,10 @@ const api = async (method: string, path: string, body?: unknown) => {
 
 test("an empty LAP: the Overview says nothing has run yet and what to do; each chart says why it is empty", async ({ page }) => {
   await login(page);
+  // Home: the get-started checklist says what to do, the overview panels below it show zeros.
+  await expect(page.getByRole("heading", { name: "Get started" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Overview" }).getByTestId("active-sessions")).toHaveText("0");
+  await expect(page.getByText("Nothing has run yet")).toHaveCount(0);
   await page.getByRole("link", { name: /Overview/ }).click();
   await expect(page).toHaveURL(/\/overview$/);
   await expect(page.getByText("Nothing has run yet")).toBeVisible();
@@ -113,6 +117,11 @@ test("with a session and gateway calls: counts, spend and charts", async ({ page
     .toMatchObject({ gateway_calls: 3, turns: 1 });
 
   await login(page);
+  // The home page carries the same panels below the checklist.
+  const home = page.getByRole("region", { name: "Overview" });
+  await expect(home.getByTestId("gateway-calls")).toHaveText("3");
+  await expect(home.getByTestId("chart-spend-model").locator("canvas").first()).toBeVisible();
+  await shot(page, "home-overview");
   await page.getByRole("link", { name: /Overview/ }).click();
   await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
   await expect(page.getByText("Nothing has run yet")).toHaveCount(0);

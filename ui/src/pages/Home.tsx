@@ -1,8 +1,10 @@
+import { Show } from "solid-js";
 import { GetStarted } from "../components/GetStarted";
+import { OverviewPanels } from "../components/OverviewPanels";
 
 /**
- * The home route: where a sign-in lands, with the get-started checklist (a newcomer's next step).
- * Other cards (an overview) live beside it.
+ * The home route, where a sign-in lands: the get-started checklist (a newcomer's next step; it folds away
+ * once done), then for admins the overview of how busy and healthy LAP is (the same panels as /overview).
  */
 export function Home(props: { admin: boolean }) {
   return (
@@ -14,6 +16,10 @@ export function Home(props: { admin: boolean }) {
         </div>
       </div>
       <GetStarted admin={props.admin} />
+      <Show when={props.admin}>
+        <h2>Overview</h2>
+        <OverviewPanels emptyHint={false} />
+      </Show>
     </div>
   );
 }
