@@ -4,7 +4,8 @@ import { ContextPicker } from "../components/ContextPicker";
 import { ConfirmDialog } from "../components/forms";
 import { ModelPicker } from "../components/ModelPicker";
 import { AgentFiles } from "../components/AgentFiles";
-import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { ListCard } from "../components/list-card";
+import { Dialog, ErrorAlert, toast } from "../components/ui";
 import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "../lib/api";
 import { approvalToolHint } from "../lib/approval-tools";
 import { timeAgo } from "../lib/format";
@@ -51,56 +52,46 @@ export function Agents() {
           onInput={(e) => setSearch(e.currentTarget.value)}
         />
       </div>
-      <Show when={agents.error}>
-        <ErrorAlert error={agents.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={agents.loading || (agents() ?? []).length > 0}
-          fallback={
-            <EmptyState
-              title={search() ? "No agent matches" : "No agents yet"}
-              action={
-                <button class="btn primary" onClick={() => setEditing("new")}>
-                  Create an agent
-                </button>
-              }
-            />
-          }
-        >
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Model</th>
-                <th>Status</th>
-                <th title="Total cost of the agent's model calls through LAP's gateway">Cost</th>
-                <th>Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={!agents.loading} fallback={<SkeletonRows cols={5} />}>
-                <For each={agents()}>
-                  {(a) => (
-                    <tr data-testid="agent-row">
-                      <td>
-                        <A href={`/agents/${a.id}`}>{a.name}</A>
-                        <div class="muted">{a.description}</div>
-                      </td>
-                      <td class="mono">{a.model}</td>
-                      <td>
-                        <span class={`badge ${a.status === "active" ? "ok" : "warn"}`}>{a.status}</span>
-                      </td>
-                      <td data-testid="agent-cost">{usd(a.spend)}</td>
-                      <td>{timeAgo(a.updated_at)}</td>
-                    </tr>
-                  )}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </div>
+      <ListCard
+        items={agents}
+        retry={refetch}
+        colCount={5}
+        columns={
+          <>
+            <th>Name</th>
+            <th>Model</th>
+            <th>Status</th>
+            <th title="Total cost of the agent's model calls through LAP's gateway">Cost</th>
+            <th>Updated</th>
+          </>
+        }
+        empty={{
+          title: search() ? "No agent matches" : "No agents yet",
+          action: (
+            <button class="btn primary" onClick={() => setEditing("new")}>
+              Create an agent
+            </button>
+          ),
+        }}
+      >
+        <For each={agents()}>
+          {(a) => (
+            <tr data-testid="agent-row">
+              <td>
+                <A href={`/agents/${a.id}`}>{a.name}</A>
+                <div class="muted">{a.description}</div>
+              </td>
+              <td class="mono">{a.model}</td>
+              <td>
+                <span class={`badge ${a.status === "active" ? "ok" : "warn"}`}>{a.status}</span>
+              </td>
+              <td data-testid="agent-cost">{usd(a.spend)}</td>
+              <td>{timeAgo(a.updated_at)}</td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
+
       <Show when={editing()}>
         {(e) => (
           <AgentForm
