@@ -1,10 +1,9 @@
 import { A } from "@solidjs/router";
 import { createResource, createSignal, For, onCleanup, Show, type JSX } from "solid-js";
-import { api, type SessionSearchHit } from "../lib/api";
+import { api, type SessionSearchHit, usd } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { useShortcuts } from "../lib/shortcuts";
 import { ListCard } from "./list-card";
-import { usd } from "../lib/api/gateway";
 
 /**
  * The Sessions page's search box (docs/sessions.md "Search"): full text over titles and messages of

@@ -6,10 +6,9 @@ import { ModelPicker } from "../components/ModelPicker";
 import { AgentFiles } from "../components/AgentFiles";
 import { ListCard } from "../components/list-card";
 import { Dialog, ErrorAlert, toast } from "../components/ui";
-import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "../lib/api";
+import { type AgentView, api, ApiError, type CreateAgentInput, usd } from "../lib/api";
 import { approvalToolHint } from "../lib/approval-tools";
 import { timeAgo } from "../lib/format";
-import { usd } from "../lib/api/gateway";
 import { parseNumberField } from "../lib/number-field";
 import { useCreate, usePageTitle } from "../lib/shortcuts";
 import { SessionLauncher, SessionTable } from "./Sessions";
@@ -244,7 +243,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
   const [runtimes] = createResource(api.runtimes.list);
   const [harnesses] = createResource(api.harnesses.list);
   // Members may not list the vault (admins attach secrets); their form simply offers none.
-  const [vault] = createResource(() => vaultApi.list().catch(() => []));
+  const [vault] = createResource(() => api.vault.list().catch(() => []));
   const [vaultKeys, setVaultKeys] = createSignal<string[]>(a?.vault_keys ?? []);
   const [skillIds, setSkillIds] = createSignal<string[]>(a?.skill_ids ?? []);
   const [ruleIds, setRuleIds] = createSignal<string[]>(a?.rule_ids ?? []);

@@ -2,7 +2,7 @@ import { A, useSearchParams } from "@solidjs/router";
 import { createMemo, createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { ListCard } from "../components/list-card";
 import { timeAgo } from "../lib/format";
-import { gatewayApi, usd, type DailySpend, type SpendLog } from "../lib/api/gateway";
+import { api, type DailySpend, type SpendLog, usd } from "../lib/api";
 
 const pretty = (v: unknown) => {
   if (v && typeof v === "object" && "text" in v && typeof (v as { text: unknown }).text === "string") return (v as { text: string }).text;
@@ -48,7 +48,7 @@ export function GatewayLogs() {
   const [params, setParams] = useSearchParams();
   const sessionId = () => (typeof params.session_id === "string" ? params.session_id : undefined);
   if (typeof params.request_id === "string") {
-    void gatewayApi.spend
+    void api.gateway.spend
       .logs({ request_id: params.request_id })
       .then((rows) => rows[0] && setSelected(rows[0]))
       .catch(() => {});
@@ -64,8 +64,8 @@ export function GatewayLogs() {
     session_id: sessionId(),
     limit: "200",
   });
-  const [logs, { refetch }] = createResource(filter, gatewayApi.spend.logs);
-  const [daily, { refetch: refetchDaily }] = createResource(gatewayApi.spend.daily);
+  const [logs, { refetch }] = createResource(filter, api.gateway.spend.logs);
+  const [daily, { refetch: refetchDaily }] = createResource(api.gateway.spend.daily);
   const timer = setInterval(() => {
     if (live() && !document.hidden) {
       refetch();
@@ -201,7 +201,7 @@ function LogDrawer(props: { row: SpendLog; onClose: () => void }) {
   // The list leaves stored bodies out; the drawer loads its one row in full.
   const [full] = createResource(
     () => props.row.request_id,
-    (id) => gatewayApi.spend.logs({ request_id: id }).then((rows) => rows[0] ?? props.row),
+    (id) => api.gateway.spend.logs({ request_id: id }).then((rows) => rows[0] ?? props.row),
   );
   const r = () => full() ?? props.row;
   const item = (label: string, value: unknown) => (

@@ -5,11 +5,10 @@ import { createSessionStatusStream } from "../lib/session-status-stream";
 import { SessionStatusBadge } from "../components/SessionStatus";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
-import { api, ApiError, type SessionListItem, type SessionStatusChange } from "../lib/api";
+import { api, ApiError, type SessionListItem, type SessionStatusChange, usd } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { useCreate } from "../lib/shortcuts";
 import { SessionSearch } from "../components/SessionSearch";
-import { usd } from "../lib/api/gateway";
 
 /** Sessions: launcher (agent + first message) and the list with live status. `?agent=id` preselects the agent. */
 export function Sessions() {

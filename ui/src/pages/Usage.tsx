@@ -3,9 +3,8 @@ import { createMemo, createResource, createSignal, For, Show } from "solid-js";
 import { UsageChart } from "../components/UsageChart";
 import { ListCard } from "../components/list-card";
 import { ErrorAlert } from "../components/ui";
-import { ApiError, request } from "../lib/api";
-import { usd } from "../lib/api/gateway";
-import { breakdown, perDay, totals, usageCsv, type Dimension, type UsageReport } from "../lib/usage";
+import { api, ApiError, usd } from "../lib/api";
+import { breakdown, perDay, totals, usageCsv, type Dimension } from "../lib/usage";
 
 const DAY_MS = 86_400_000;
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -27,7 +26,7 @@ export function Usage() {
   const [rangeError, setRangeError] = createSignal("");
   const [report, { refetch }] = createResource(
     () => ({ start: from(), end: to() }),
-    (r) => request<UsageReport>("GET", `/spend/usage?start_date=${encodeURIComponent(r.start)}&end_date=${encodeURIComponent(r.end)}`),
+    (r) => api.gateway.spend.usage(r.start, r.end),
   );
   const [dimension, setDimension] = createSignal<Dimension>("model");
   const days = createMemo(() => (report.latest ? perDay(report.latest) : []));

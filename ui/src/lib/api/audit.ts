@@ -1,5 +1,6 @@
 // The audit trail (GET /api/audit). Types come from the server's model.
-import type { AuditView } from "../../../../server/audit/model";
+import type { z } from "zod";
+import type { auditListView, AuditView } from "../../../../server/audit/model";
 import { q, request } from "./client";
 
 export type { AuditView };
@@ -17,6 +18,6 @@ export interface AuditFilter {
 
 export const auditApi = {
   audit: {
-    list: (f: AuditFilter = {}) => request<{ data: AuditView[]; next_cursor: string | null }>("GET", `/api/audit${q({ ...f })}`),
+    list: (f: AuditFilter = {}) => request<z.infer<typeof auditListView>>("GET", `/api/audit${q({ ...f })}`),
   },
 };
