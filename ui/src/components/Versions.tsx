@@ -19,6 +19,7 @@ export function Versions(props: {
       <ListCard
         bare
         items={versions}
+        tableClass="dense"
         colCount={5}
         skeletonRows={2}
         columns={
