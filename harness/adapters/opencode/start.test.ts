@@ -60,8 +60,11 @@ test("opencodeEnv: the key only in LAP_GATEWAY_KEY, the catalogue from the home,
   }
 });
 
-/** Starts the real `opencode serve` on `dir`, opens a session (which loads its config dirs) and stops it. */
-async function serveOnce(dir: string, registry: string): Promise<void> {
+/**
+ * Starts the real `opencode serve` on `dir`, opens a session (which loads its config dirs), waits
+ * until `settled()` or for at most `waitMs`, and stops it.
+ */
+async function serveOnce(dir: string, registry: string, settled: () => boolean, waitMs: number): Promise<void> {
   const workspace = join(dir, "ws");
   mkdirSync(workspace, { recursive: true });
   const env = opencodeEnv({
@@ -92,8 +95,8 @@ async function serveOnce(dir: string, registry: string): Promise<void> {
     const headers = { authorization: `Basic ${btoa("lap:pw")}`, "content-type": "application/json" };
     const created = await fetch(`${base}/session`, { method: "POST", headers, body: "{}" });
     expect(created.status).toBe(200);
-    // The install runs in the background of the config load; give it time to reach the registry.
-    await Bun.sleep(3_000);
+    // The install runs in the background of the config load.
+    for (let waited = 0; !settled() && waited < waitMs; waited += 100) await Bun.sleep(100);
   } finally {
     cli.kill("SIGKILL");
     await cli.exited;
@@ -114,11 +117,14 @@ test("real opencode serve: a prepared home makes no package install; an unprepar
   try {
     const prepared = home("serve-prepared");
     prepareOpencodeHome(prepared);
-    await serveOnce(prepared, url);
+    // A skipped install leaves no trace to wait for: 3 s after the config load is ample (the check
+    // the install step makes is two file reads); any request ends the wait at once.
+    await serveOnce(prepared, url, () => seen.length > 0, 3_000);
     expect(seen).toEqual([]);
 
-    await serveOnce(home("serve-unprepared"), url);
-    expect(seen.some((path) => path.includes("@opencode-ai/plugin"))).toBe(true);
+    const askedForPlugin = () => seen.some((path) => path.includes("@opencode-ai/plugin"));
+    await serveOnce(home("serve-unprepared"), url, askedForPlugin, 60_000);
+    expect(askedForPlugin()).toBe(true);
   } finally {
     registry.stop(true);
   }
