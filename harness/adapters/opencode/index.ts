@@ -12,7 +12,7 @@ import { type Attachment, dataUrl } from "../attachments.ts";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { baseEnv, harnessBinary } from "../binaries.ts";
+import { harnessBinary } from "../binaries.ts";
 import { denialMessage } from "../claude-code/permissions.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
 import {
@@ -33,10 +33,10 @@ import {
   permissionOfTool,
   replyBody,
 } from "./permissions.ts";
+import { KEY_ENV, opencodeEnv, prepareOpencodeHome } from "./start.ts";
 import { OpencodeTranslator, readSse } from "./translate.ts";
 
 const PROVIDER = "lap";
-const KEY_ENV = "LAP_GATEWAY_KEY";
 // opencode (a 185 MB compiled Bun program) takes 5-40 s to boot on a busy 2-core machine.
 const START_TIMEOUT_MS = 90_000;
 /**
@@ -67,8 +67,14 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
         options: { baseURL: `${config.gatewayUrl.replace(/\/$/, "")}/v1`, apiKey: `{env:${KEY_ENV}}` },
         // Declared multimodal: opencode replaces images with an error text for a model that is not
         // (attachments, docs/sessions.md); the gateway and the provider decide what the model takes.
+        // Declared in full (tools too): opencode's models.dev catalogue is empty (start.ts).
         models: {
-          [config.model]: { name: config.model, attachment: true, modalities: { input: ["text", "image", "pdf"], output: ["text"] } },
+          [config.model]: {
+            name: config.model,
+            tool_call: true,
+            attachment: true,
+            modalities: { input: ["text", "image", "pdf"], output: ["text"] },
+          },
         },
       },
     },
@@ -157,23 +163,16 @@ export class OpencodeAdapter implements HarnessAdapter {
       if (match) announce(match[1]!);
     };
     if (this.config.systemPrompt) writeFileSync(instructionsFile(this.config), this.config.systemPrompt, { mode: 0o600 });
+    prepareOpencodeHome(this.config.home);
     const cli = spawnCli({
       cmd: [this.config.binary ?? harnessBinary("opencode"), "serve", "--hostname", "127.0.0.1", "--port", String(port)],
       cwd: this.config.workspace,
-      env: baseEnv(this.config.home, {
-        ...this.config.env,
-        [KEY_ENV]: this.config.apiKey,
-        OPENCODE_CONFIG_CONTENT: JSON.stringify(opencodeConfig(this.config)),
-        OPENCODE_SERVER_USERNAME: "lap",
-        OPENCODE_SERVER_PASSWORD: this.password,
-        OPENCODE_DISABLE_AUTOUPDATE: "1",
-        OPENCODE_DISABLE_MODELS_FETCH: "1",
-        OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
-        OPENCODE_DISABLE_SHARE: "1",
-        OPENCODE_DISABLE_CLAUDE_CODE: "1",
-        OPENCODE_DISABLE_EMBEDDED_WEB_UI: "1",
-        OPENCODE_DISABLE_DEFAULT_PLUGINS: "1",
-        OPENCODE_EXPERIMENTAL_DISABLE_FILEWATCHER: "1",
+      env: opencodeEnv({
+        home: this.config.home,
+        env: this.config.env,
+        apiKey: this.config.apiKey,
+        configContent: JSON.stringify(opencodeConfig(this.config)),
+        password: this.password,
       }),
       onLine,
       onStderrLine: onLine,
