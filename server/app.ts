@@ -23,6 +23,7 @@ import { healthRoutes } from "./health";
 import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
 import { gatewayRoutes, GatewayService } from "./gateway";
+import { gatewayErrorFormat } from "./gateway/errors";
 import { chatOnBehalfOf } from "./gateway/internal-call";
 import { jsonBody } from "./http/json-body";
 import { LapMetrics, metricsRoutes, recordersFor } from "./metrics";
@@ -317,7 +318,11 @@ export function createApp(deps: AppDeps) {
     (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   const app = new Elysia()
     .use(httpMetrics(metrics).use(httpTracing(tracing)))
-    .use(errorHandler(deps.logger, { onGatewayError: (request, error, requestId) => gateway.recordRefusal(request, error, requestId) }))
+    .use(
+      errorHandler(deps.logger, {
+        formats: [gatewayErrorFormat((request, error, requestId) => gateway.recordRefusal(request, error, requestId))],
+      }),
+    )
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(json.plugin)
     .use(guard)

@@ -8,7 +8,7 @@ import type { Database, SqlTx } from "../db/client";
 import { badRequest, conflict, notFound } from "../lib/errors";
 import type { LiveBus } from "./events/bus";
 import type { EventStore, NewEvent } from "./events/store";
-import type { ContentPart, StoredEvent } from "./events/types";
+import type { ContentPart, StoredEvent } from "../../schema/session-events";
 import { postMessageBody, type CreateSessionInput, type PostMessageInput, type SessionView } from "./model";
 import { OrderedFeed } from "./stream/feed";
 import { readAttachment, storeAttachmentsInTx } from "./attachments/store";

@@ -8,7 +8,7 @@ import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { memoryPrompt, type MemoryService } from "../../memory/service";
 import { resolveAttachments } from "../../sessions/attachments/store";
-import type { ContentPart } from "../../sessions/events/types";
+import type { ContentPart } from "../../../schema/session-events";
 import { contextForAgent } from "../../skills/context";
 
 /**

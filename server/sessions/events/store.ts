@@ -2,7 +2,7 @@ import type { Database, SqlTx } from "../../db/client";
 import { toStoredEvent, writeAppends, type EventRowSql, type NewEvent } from "./append-sql";
 import { GroupCommit } from "./group-commit";
 import { DELTA, pieceText, type Compaction, type OpenMessage } from "./messages";
-import type { StoredEvent } from "./types";
+import type { StoredEvent } from "../../../schema/session-events";
 
 export { toStoredEvent, type NewEvent } from "./append-sql";
 

@@ -3,7 +3,7 @@ import type { TurnMetricsSink } from "../../metrics/recorders";
 import { MessageNotTakenError, type RuntimeAdapter, TurnLostError } from "../../runtimes/adapter";
 import { MessageAssembler, noteStored, planWrite } from "../events/messages";
 import type { EventStore, NewEvent } from "../events/store";
-import type { ContentPart } from "../events/types";
+import type { ContentPart } from "../../../schema/session-events";
 import type { TurnControl } from "./control";
 
 export interface TurnInput {

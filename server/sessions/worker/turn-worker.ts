@@ -6,7 +6,7 @@ import type { RemoteSessionState, RuntimeAdapter } from "../../runtimes/adapter"
 import type { RuntimeService } from "../../runtimes/service";
 import type { LiveBus } from "../events/bus";
 import type { EventStore } from "../events/store";
-import { isTerminal, type ContentPart } from "../events/types";
+import { isTerminal, type ContentPart } from "../../../schema/session-events";
 import type { TurnRunner } from "../service";
 import { TurnControl } from "./control";
 import { findDelivery, type Delivery } from "./delivery";
