@@ -198,7 +198,7 @@ export class SessionService {
 
   private async enqueue(sessionId: string, content: ContentPart[]) {
     const turn = await this.deps.database.transaction((tx) => this.enqueueInTx(tx, sessionId, content));
-    this.deps.bus.publish(sessionId, turn.events);
+    this.deps.store.afterCommit(sessionId, turn.events);
     return turn;
   }
 
@@ -247,7 +247,7 @@ export class SessionService {
 
   /** After `enqueueInTx` committed: live clients see the user event, the worker runs the turn. */
   announceTurn(sessionId: string, events: StoredEvent[]) {
-    this.deps.bus.publish(sessionId, events);
+    this.deps.store.afterCommit(sessionId, events);
     this.deps.runner.kick(sessionId);
   }
 
@@ -256,7 +256,7 @@ export class SessionService {
     if (FINAL.has(session.status)) return { interrupted: false };
     // Stop means the agent stops: turns still queued behind the running one end too, before they start.
     const cancelled = await this.deps.database.transaction((tx) => this.cancelQueuedInTx(tx, sessionId, "interrupted by request"));
-    if (cancelled.length) this.deps.bus.publish(sessionId, cancelled);
+    if (cancelled.length) this.deps.store.afterCommit(sessionId, cancelled);
     const [running] = await this.db
       .select({ id: sessionTurns.id })
       .from(sessionTurns)
