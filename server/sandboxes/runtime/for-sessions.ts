@@ -3,11 +3,20 @@ import type { Database } from "../../db/client";
 import type { GatewayService } from "../../gateway/service";
 import type { Principal } from "../../auth/model";
 import type { McpServerRow, TeamRole } from "../../../schema";
-import type { McpGateway } from "../../../mcp/service";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { memoryPrompt, type MemoryService } from "../../memory/service";
 import { contextForAgent } from "../../skills/context";
+
+/**
+ * What the sandbox runtime asks of LAP's MCP gateway (mcp/service.ts McpGateway, wired in server/app.ts):
+ * the registered servers, and those a caller may use.
+ */
+export interface McpServersPort<Caller = unknown> {
+  servers(): Promise<McpServerRow[]>;
+  callerOf(principal: Principal): Promise<Caller>;
+  visibleAll(caller: Caller): Promise<Array<{ row: McpServerRow }>>;
+}
 
 /**
  * What the sandbox runtime asks of the sessions module, the owner of sessions and their events
@@ -35,7 +44,7 @@ export function sandboxRuntimeForSessions(deps: {
   sessions: SessionsForSandboxes;
   gateway: GatewayService;
   sandboxes: SandboxService;
-  mcp?: McpGateway;
+  mcp?: McpServersPort;
   memory?: MemoryService;
 }) {
   let adapter: SandboxRuntimeAdapter | undefined;
@@ -128,7 +137,7 @@ export async function parentBudgetLeft(
  * user key's, what that key may (none once it is revoked). A user who is gone or disabled may use none.
  * The session key gets these names, and LAP's MCP gateway resolves each in the agent's team first.
  */
-export async function ownerUsableServers(database: Database, mcp: McpGateway, agentId: string): Promise<Set<string>> {
+export async function ownerUsableServers(database: Database, mcp: McpServersPort, agentId: string): Promise<Set<string>> {
   const [owner] = await database.query<{
     team_id: string;
     key_id: string | null;
