@@ -4,7 +4,7 @@ import type { Attachment } from "./attachments.ts";
 
 /**
  * LAP's normalized events (../shared/DESIGN.md), in the stored shape the dashboard reads
- * (server/sessions/events/types.ts, the Managed Agents event shape).
+ * (schema/session-events.ts, the Managed Agents event shape).
  */
 export type TextContent = { type: "text"; text: string }[];
 export type HarnessEvent =

@@ -7,7 +7,7 @@ import { type HarnessCommand, mcpEndpoints, type NormalizedEvent, type ContentPa
 import { writeCaBundle } from "./ca-bundle";
 import { EventLog, isConversation } from "./event-log";
 import { HarnessProcess } from "./harness-process";
-import type { BindBody } from "./routes";
+import type { BindBody } from "./binding";
 
 export interface SupervisorOptions {
   harnessName: string;

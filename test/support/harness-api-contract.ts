@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { HarnessName } from "../../harness/adapters/types.ts";
-import { sessionEventData } from "../../server/sessions/events/types.ts";
+import { sessionEventData } from "../../schema/session-events.ts";
 import { describeToolCall } from "../../ui/src/lib/tool-calls.ts";
 import { BWRAP_MISSING, requires } from "./skip.ts";
 import {

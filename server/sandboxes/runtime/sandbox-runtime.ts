@@ -14,7 +14,7 @@ import type {
   StreamOptions,
 } from "../../runtimes/adapter";
 import { MessageNotTakenError, RuntimeError, TurnLostError } from "../../runtimes/adapter";
-import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
+import { type ContentPart, confirmationIn, type SessionEventData } from "../../../schema/session-events";
 import { NO_AUDIT } from "../../audit/record";
 import { clearSandboxTrace, setSandboxTrace } from "../../tracing/sandbox-trace";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
