@@ -86,6 +86,11 @@ export type HarnessConfig = {
    * take instructions: Claude Code `--append-system-prompt`, Codex `developerInstructions`.
    */
   systemPrompt?: string;
+  /**
+   * A pre-started harness (harness/supervisor/binding.ts): how long the CLI's MCP start may wait, as
+   * the sandbox's gateway proxy holds MCP requests until the bind. Unset: the CLI's own default.
+   */
+  mcpStartTimeoutMs?: number;
 };
 
 export type McpEndpoint = { name: string; url: string };

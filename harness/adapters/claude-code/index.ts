@@ -62,6 +62,8 @@ export function claudeCodeEnv(config: HarnessConfig): Record<string, string> {
     // MCP tools in the request itself, not behind ToolSearch's deferred-tool references, which only
     // some Anthropic models understand (the gateway may route the agent's model anywhere).
     ENABLE_TOOL_SEARCH: "false",
+    // Pre-started (harness/supervisor/binding.ts): its MCP connections wait for the bind.
+    ...(config.mcpStartTimeoutMs ? { MCP_TIMEOUT: String(config.mcpStartTimeoutMs) } : {}),
   });
 }
 

@@ -81,7 +81,7 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
     model,
     small_model: model,
     agent: Object.fromEntries(["build", "plan", "general", "title", "summary", "compaction"].map((name) => [name, { model }])),
-    ...(config.mcpServers?.length ? { mcp: opencodeMcp(config.mcpServers) } : {}),
+    ...(config.mcpServers?.length ? { mcp: opencodeMcp(config.mcpServers, config.mcpStartTimeoutMs) } : {}),
     // The agent's system prompt with its always-on memory (docs/memory.md), written by the adapter.
     ...(config.systemPrompt ? { instructions: [instructionsFile(config)] } : {}),
   };
@@ -93,11 +93,19 @@ const instructionsFile = (config: HarnessConfig) => join(config.home, "lap-instr
  * The agent's MCP servers as opencode remote servers: LAP's proxy URL, the session key by env
  * reference (never written out), and no OAuth discovery (LAP holds the upstream credentials).
  */
-export function opencodeMcp(servers: McpEndpoint[]): Record<string, unknown> {
+export function opencodeMcp(servers: McpEndpoint[], timeoutMs?: number): Record<string, unknown> {
   return Object.fromEntries(
     servers.map((s) => [
       s.name,
-      { type: "remote", url: s.url, enabled: true, oauth: false, headers: { Authorization: `Bearer {env:${KEY_ENV}}` } },
+      {
+        type: "remote",
+        url: s.url,
+        enabled: true,
+        oauth: false,
+        headers: { Authorization: `Bearer {env:${KEY_ENV}}` },
+        // Pre-started (harness/supervisor/binding.ts): its MCP requests wait for the bind.
+        ...(timeoutMs ? { timeout: timeoutMs } : {}),
+      },
     ]),
   );
 }
