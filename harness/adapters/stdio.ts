@@ -114,7 +114,9 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
     else if (command.type === "start") {
       // A warm pre-start (harness/protocol.ts): the CLI up before any turn; a failure is the first turn's to report.
       try {
-        await ensureAdapter().start();
+        const running = ensureAdapter();
+        await running.start();
+        await running.warmUp?.();
         out({ type: "harness.prepared", ok: true } as unknown as HarnessEvent);
       } catch (error) {
         adapter = undefined;

@@ -46,6 +46,8 @@ const START_TIMEOUT_MS = 90_000;
 const ASK_SETTLE_MS = 300;
 /** If opencode does not go idle this long after LAP refused its waiting calls, LAP carries on anyway. */
 const REFUSAL_GRACE_MS = 10_000;
+/** How long a warm pre-start waits for opencode's warm-up prompt to end. */
+const WARM_UP_MS = 90_000;
 
 export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
   const model = `${PROVIDER}/${config.model}`;
@@ -136,6 +138,8 @@ export class OpencodeAdapter implements HarnessAdapter {
   private askTimer: ReturnType<typeof setTimeout> | undefined;
   /** Runs when opencode goes idle after LAP refused its waiting calls (that idle ends no LAP turn). */
   private afterRefusal: (() => void) | undefined;
+  /** The throwaway session a warm-up runs (warmUp); its events are no turn's. */
+  private warming: { id: string; done: () => void } | undefined;
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
@@ -220,6 +224,10 @@ export class OpencodeAdapter implements HarnessAdapter {
   }
 
   private onBusEvent(event: { type: string; properties?: Record<string, unknown> }): void {
+    if (this.warming && event.properties?.sessionID === this.warming.id) {
+      if (event.type === "session.idle" || event.type === "session.error") this.warming.done();
+      return;
+    }
     if (event.type === "permission.asked") {
       this.onPermissionAsked(parsePermissionAsked(event.properties));
       return;
@@ -293,6 +301,29 @@ export class OpencodeAdapter implements HarnessAdapter {
     };
     this.afterRefusal = run;
     for (const request of waiting) void this.reply(request.requestId, replyBody("deny")).catch(() => undefined);
+  }
+
+  /**
+   * Warm pre-start: opencode does most of its first-turn work (loading the provider, its tools, the
+   * workspace scan) on the first prompt, not at `serve`. A throwaway session's prompt runs that path;
+   * its model call is refused by the sandbox's gateway proxy before the bind (nothing reaches LAP),
+   * and the session is deleted. The session's own conversation is the one `start` created.
+   */
+  async warmUp(): Promise<void> {
+    await this.start();
+    const created = await this.api("/session", { method: "POST", body: JSON.stringify({}) });
+    if (!created.ok) throw new Error(`opencode: creating the warm-up session failed (HTTP ${created.status})`);
+    const id = ((await created.json()) as { id: string }).id;
+    const done = new Promise<void>((resolve) => {
+      this.warming = { id, done: resolve };
+    });
+    const prompt = await this.api(`/session/${id}/prompt_async`, {
+      method: "POST",
+      body: JSON.stringify({ parts: [{ type: "text", text: "warm-up" }], model: { providerID: PROVIDER, modelID: this.config.model } }),
+    });
+    if (prompt.ok) await Promise.race([done, Bun.sleep(WARM_UP_MS)]);
+    this.warming = undefined;
+    await this.api(`/session/${id}`, { method: "DELETE" }).catch(() => undefined);
   }
 
   private async ensureSession(): Promise<void> {
