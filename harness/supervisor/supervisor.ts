@@ -123,8 +123,9 @@ export class Supervisor {
     const configure = this.configureCommand();
     if (!configure) return [];
     const history = [...this.priorHistory, ...this.log.conversation()];
-    // A pre-started harness not yet bound (or kept by the bind) starts its CLI at once.
-    const start: HarnessCommand[] = this.prepared && this.preparedState !== "restarted" ? [{ type: "start" }] : [];
+    // Before the bind a (re)started prepared harness starts its CLI at once. Never after: a warm-up
+    // may send a throwaway prompt, whose model call the proxy refuses only while unbound.
+    const start: HarnessCommand[] = this.prepared && !this.binding ? [{ type: "start" }] : [];
     return history.length ? [configure, ...start, { type: "history", events: history }] : [configure, ...start];
   }
 
