@@ -32,7 +32,15 @@ export class GatewayProxy {
   refusedUnbound = 0;
   private server: ReturnType<typeof Bun.serve> | null = null;
 
-  constructor(private readonly spec: BridgeSpec) {}
+  /**
+   * `retryMs`: LAP_GATEWAY_RETRY_SECONDS (an adoptable sandbox's orphan grace): while LAP is restarting
+   * its socket refuses connections, and a request waits for it this long (with its body kept) rather
+   * than fail, as the byte pipe's refused connection let a harness try again (docs/sessions.md).
+   */
+  constructor(
+    private readonly spec: BridgeSpec,
+    private readonly retryMs = 0,
+  ) {}
 
   get bound(): boolean {
     return this.key !== null;
@@ -73,19 +81,30 @@ export class GatewayProxy {
     if (auth && /^Bearer\s+/i.test(auth) && auth.replace(/^Bearer\s+/i, "").trim() === this.placeholder)
       headers.set("authorization", `Bearer ${this.key}`);
     if (headers.get("x-api-key") === this.placeholder) headers.set("x-api-key", this.key!);
-    try {
-      return await fetch(`http://lap${url.pathname}${url.search}`, {
-        method: req.method,
-        headers,
-        body: req.body,
-        unix: this.spec.socketPath,
-        duplex: "half",
-        decompress: false,
-        redirect: "manual",
-        signal: req.signal,
-      } as RequestInit);
-    } catch (err) {
-      return refuse(502, "bridge_unreachable", `LAP is not reachable from this sandbox: ${(err as Error).message}`);
+    // Kept to be sent again only when LAP may be restarting; otherwise streamed through.
+    const body = this.retryMs > 0 && req.method !== "GET" && req.method !== "HEAD" ? await req.arrayBuffer() : req.body;
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(`http://lap${url.pathname}${url.search}`, {
+          method: req.method,
+          headers,
+          body,
+          unix: this.spec.socketPath,
+          duplex: "half",
+          decompress: false,
+          redirect: "manual",
+          signal: req.signal,
+        } as RequestInit);
+      } catch (err) {
+        const refused = /ECONNREFUSED|ENOENT|ECONNRESET|FailedToOpenSocket|ConnectionRefused/i.test(
+          `${(err as { code?: string }).code ?? ""} ${(err as Error).message}`,
+        );
+        if (!refused || req.signal.aborted || Date.now() - started > this.retryMs) {
+          return refuse(502, "bridge_unreachable", `LAP is not reachable from this sandbox: ${(err as Error).message}`);
+        }
+        await Bun.sleep(Math.min(250 * 2 ** attempt, 3_000));
+      }
     }
   }
 

@@ -42,7 +42,7 @@ const harnessName = env.LAP_HARNESS ?? "builtin";
 // The first bridge is LAP's (the gateway and /mcp): a proxy that holds the session key
 // (./gateway-proxy.ts); the others (the egress proxy) are byte pipes.
 const [lapBridge, ...otherBridges] = parseBridges(env.LAP_BRIDGES);
-const proxy = lapBridge ? new GatewayProxy(lapBridge).start() : null;
+const proxy = lapBridge ? new GatewayProxy(lapBridge, (Number(env.LAP_GATEWAY_RETRY_SECONDS) || 0) * 1000).start() : null;
 const bridges = await Promise.all(otherBridges.map(startBridge));
 
 // The harness gets the sandbox's environment minus the supervisor's own settings.
