@@ -117,6 +117,11 @@ describe("a warm sandbox before and after its bind", () => {
     expect(settled).toBe(false);
     expect(reached).toEqual([]);
     expect(model.requests).toEqual([]);
+    expect(((await (await call("/health")).json()) as { gateway_proxy: unknown }).gateway_proxy).toEqual({
+      bound: false,
+      refused_unbound: 2,
+      abandoned: 0,
+    });
 
     const bound = await call("/lap/bind", { ...setup, sessionId: "ses_a", gatewayKey: "sk-session-ses_a" });
     expect(((await bound.json()) as { kept: boolean }).kept).toBe(true);

@@ -227,6 +227,10 @@ export class Supervisor {
         restarts: this.harness?.restarts ?? 0,
       },
       prepared: this.preparedState,
+      // What the gateway proxy refused before the bind, and held requests whose client gave up.
+      gateway_proxy: this.opts.proxy
+        ? { bound: this.opts.proxy.bound, refused_unbound: this.opts.proxy.refusedUnbound, abandoned: this.opts.proxy.abandoned }
+        : null,
       last_seq: this.log.lastSeq,
       uptime_ms: Date.now() - this.startedAt,
     };
