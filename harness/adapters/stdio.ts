@@ -72,6 +72,8 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
   let configure: Configure | undefined;
   let history: HistoryEntry[] = [];
   let home = "";
+  /** The adapter being made is a warm pre-start's (`start` command). */
+  let prestarting = false;
   const idFile = () => join(home, ".lap-conversation-id");
 
   const ensureAdapter = (): RunningHarness => {
@@ -93,6 +95,7 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
       approvalRequiredTools: configure.approvalRequiredTools,
       systemPrompt: configure.systemPrompt,
       mcpStartTimeoutMs: configure.mcpStartTimeoutMs,
+      prestart: prestarting,
       resumeId,
       // With a resumable conversation the CLI already has the history; otherwise replay it.
       history: resumeId ? undefined : history,
@@ -114,7 +117,9 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
     else if (command.type === "start") {
       // A warm pre-start (harness/protocol.ts): the CLI up before any turn; a failure is the first turn's to report.
       try {
+        prestarting = true;
         const running = ensureAdapter();
+        prestarting = false;
         await running.start();
         await running.warmUp?.();
         out({ type: "harness.prepared", ok: true } as unknown as HarnessEvent);

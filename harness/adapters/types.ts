@@ -91,6 +91,8 @@ export type HarnessConfig = {
    * the sandbox's gateway proxy holds MCP requests until the bind. Unset: the CLI's own default.
    */
   mcpStartTimeoutMs?: number;
+  /** Started before any session (a warm pre-start: `warmUp` follows `start`). */
+  prestart?: boolean;
 };
 
 export type McpEndpoint = { name: string; url: string };

@@ -35,6 +35,7 @@ import {
 } from "./permissions.ts";
 import { KEY_ENV, opencodeEnv, prepareOpencodeHome } from "./start.ts";
 import { OpencodeTranslator, readSse } from "./translate.ts";
+import { startWarmUpStub, WARM_UP_PROVIDER, withWarmUpProvider } from "./warm-stub.ts";
 
 const PROVIDER = "lap";
 // opencode (a 185 MB compiled Bun program) takes 5-40 s to boot on a busy 2-core machine.
@@ -140,6 +141,9 @@ export class OpencodeAdapter implements HarnessAdapter {
   private afterRefusal: (() => void) | undefined;
   /** The throwaway session a warm-up runs (warmUp); its events are no turn's. */
   private warming: { id: string; done: () => void } | undefined;
+  /** The warm-up's stub model (warm-stub.ts) while a pre-started server warms up. */
+  private warmStub: { url: string; stop(): void } | undefined;
+  private warmedUp = false;
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
@@ -176,6 +180,8 @@ export class OpencodeAdapter implements HarnessAdapter {
     };
     if (this.config.systemPrompt) writeFileSync(instructionsFile(this.config), this.config.systemPrompt, { mode: 0o600 });
     prepareOpencodeHome(this.config.home);
+    // Pre-started: the warm-up's model answers from inside the sandbox (warm-stub.ts).
+    if (this.config.prestart && !this.warmedUp) this.warmStub ??= startWarmUpStub();
     const cli = spawnCli({
       cmd: [this.config.binary ?? harnessBinary("opencode"), "serve", "--hostname", "127.0.0.1", "--port", String(port)],
       cwd: this.config.workspace,
@@ -183,7 +189,11 @@ export class OpencodeAdapter implements HarnessAdapter {
         home: this.config.home,
         env: this.config.env,
         apiKey: this.config.apiKey,
-        configContent: JSON.stringify(opencodeConfig(this.config)),
+        configContent: JSON.stringify(
+          this.warmStub
+            ? withWarmUpProvider(opencodeConfig(this.config), this.warmStub.url, this.config.model)
+            : opencodeConfig(this.config),
+        ),
         password: this.password,
       }),
       onLine,
@@ -319,10 +329,15 @@ export class OpencodeAdapter implements HarnessAdapter {
     });
     const prompt = await this.api(`/session/${id}/prompt_async`, {
       method: "POST",
-      body: JSON.stringify({ parts: [{ type: "text", text: "warm-up" }], model: { providerID: PROVIDER, modelID: this.config.model } }),
+      body: JSON.stringify({
+        parts: [{ type: "text", text: "warm-up" }],
+        model: { providerID: this.warmStub ? WARM_UP_PROVIDER : PROVIDER, modelID: this.config.model },
+      }),
     });
     if (prompt.ok) await Promise.race([done, Bun.sleep(WARM_UP_MS)]);
     this.warming = undefined;
+    this.warmedUp = true;
+    this.warmStub?.stop();
     await this.api(`/session/${id}`, { method: "DELETE" }).catch(() => undefined);
   }
 
