@@ -1,8 +1,9 @@
 /**
  * Real CLIs pre-started in real bubblewrap sandboxes, as the warm pool does it (docs/sandboxes.md "Warm
  * pool"), against the scripted model (standing for the LLM provider) behind the sandbox's LAP bridge.
- * opencode's warm-up sends a real prompt before any session exists: its model call must be refused in
- * the sandbox (the model sees nothing), and after the bind the first turn carries the session's key.
+ * opencode's warm-up sends a real prompt before any session exists (answered by its in-sandbox stub
+ * model, opencode/warm-stub.ts); its title call to LAP's gateway must be refused in the sandbox (the
+ * model sees nothing), and after the bind the first turn carries the session's key.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startScriptedModel, type ScriptedModel } from "../../../test/support/scripted-model/index.ts";
@@ -43,8 +44,8 @@ requires(BWRAP_MISSING).describe("a pre-started CLI in a warm sandbox", () => {
       const client = new SupervisorClient(await provider.connect(h.id), sessionId);
       const health = await client.health();
       expect(health.prepared).toBe("kept");
-      // opencode's warm-up prompt did try the model before the bind, and was refused in the sandbox.
-      // (its prompt and its title call); Codex's start makes none.
+      // opencode's warm-up did call LAP's gateway before the bind (its title call), refused in the
+      // sandbox; Codex's start makes no call.
       const proxy = health.gateway_proxy as { bound: boolean; refused_unbound: number; abandoned: number };
       expect([proxy.bound, proxy.abandoned, proxy.refused_unbound > 0]).toEqual([true, 0, harness === "opencode"]);
       const events = await client.runTurn("say hi", { timeoutMs: 120_000 });
