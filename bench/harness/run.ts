@@ -19,9 +19,12 @@ import { providerOptions } from "../../server/sandboxes/test-helpers.ts";
 import { startScriptedModel } from "../../test/support/scripted-model/index.ts";
 import { machine, median, percentile, table } from "../lib/report.ts";
 import { type BenchSetup, type DirectRun, direct, type SandboxRun, sandboxed } from "./paths.ts";
+import { warmFirstToken } from "./warm.ts";
 
 const CREATES = Number(process.env.CREATES ?? 3);
 const TURNS = Number(process.env.TURNS ?? 8);
+/** Warm sessions per harness (p50/p90 of bind → first token on a pre-started harness, ./warm.ts). */
+const WARM = Number(process.env.WARM ?? 10);
 const HARNESSES = (process.env.HARNESSES?.split(",") ?? HARNESS_NAMES) as HarnessName[];
 const OUT = process.env.OUT ?? join(import.meta.dir, "RESULTS.md");
 const MODEL = "bench-model";
@@ -58,6 +61,7 @@ async function modelAlone(): Promise<number> {
 
 const rows: (string | number)[][] = [];
 const breakdown: (string | number)[][] = [];
+const firsts = new Map<string, { direct: number | null; cold: number }>();
 const modelMs = await modelAlone();
 for (const harness of HARNESSES) {
   const directRuns: DirectRun[] = [];
@@ -68,6 +72,7 @@ for (const harness of HARNESSES) {
   const sandboxTurns = sandboxRuns[0]!.turns;
   const directFirst = med(directRuns, (run) => run.firstToken);
   const sandboxFirst = med(sandboxRuns, (run) => run.firstToken);
+  firsts.set(harness, { direct: directFirst, cold: sandboxFirst });
   rows.push([
     harness,
     ms(directFirst),
@@ -113,6 +118,38 @@ const coldHeaders = [
   "sent→first token (harness + CLI start + call)",
 ];
 const cold = table(coldHeaders, breakdown);
+
+// The warm path: the same first turn on a sandbox whose harness the warm pool pre-started.
+const warmRows: (string | number)[][] = [];
+const builtinCold: number[] = [];
+// The built-in agent has no direct run (it is LAP's own harness); its cold path is the same sandbox.
+for (let i = 0; i < CREATES; i++) builtinCold.push((await sandboxed(setup, "builtin" as HarnessName, i)).firstToken);
+firsts.set("builtin", { direct: null, cold: median(builtinCold) });
+for (const harness of ["builtin", ...HARNESSES]) {
+  const runs = [];
+  for (let i = 0; i < WARM; i++) runs.push(await warmFirstToken(setup.provider, harness, i, model.url, MODEL));
+  const first = runs.map((r) => r.firstToken);
+  const f = firsts.get(harness)!;
+  warmRows.push([
+    harness,
+    f.direct === null ? "—" : ms(f.direct),
+    ms(f.cold),
+    `${ms(median(first))} / ${ms(percentile(first, 90))}`,
+    ms(median(runs.map((r) => r.prepareMs))),
+    `${runs.filter((r) => r.prepared === "kept").length}/${runs.length}`,
+  ]);
+  console.log(`${harness} warm done`);
+}
+const warmHeaders = [
+  "harness",
+  "create→first token, direct (ms)",
+  "cold: LAP sandbox (ms)",
+  "warm: bind→first token p50 / p90 (ms)",
+  "pre-start in the pool (ms, off the session's path)",
+  "pre-started harness kept",
+];
+const warm = table(warmHeaders, warmRows);
+console.log(warm);
 console.log(output);
 console.log(cold);
 console.log(`model alone (one streamed call, no harness): ${modelMs.toFixed(1)} ms`);
@@ -147,6 +184,16 @@ the first token (the CLI's start and first call inside the sandbox).
 ${cold}
 
 Model alone (one streamed call, no harness, no LAP): ${modelMs.toFixed(1)} ms.
+
+## Warm pool: create → first token on a pre-started harness
+
+WARM=${WARM} sessions per harness (p50 / p90). "warm" = a sandbox the warm pool holds for the agent,
+its harness's CLI already started and warmed up by \`prepare\` with a placeholder key (docs/sandboxes.md
+"Warm pool"), timed from the bind (the session key reaches the supervisor's gateway proxy) to the first
+agent.message delta; LAP's session API and the pool's one-row claim are not in it (bench/sandbox).
+"direct" and "cold" are the medians of the first table (built-in: no direct run, it is LAP's own harness).
+
+${warm}
 `,
 );
 await setup.provider.shutdown();

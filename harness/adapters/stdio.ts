@@ -30,6 +30,7 @@ type Configure = {
   approvalRequiredTools?: string[];
   context?: HarnessContext;
   systemPrompt?: string;
+  mcpStartTimeoutMs?: number;
 };
 type StoredEvent = { type: string; content?: unknown; [field: string]: unknown };
 type Command =
@@ -37,7 +38,8 @@ type Command =
   | { type: "history"; events: StoredEvent[] }
   | { type: "turn"; turnId?: string; content: unknown[] }
   | { type: "tool_confirmation"; turnId?: string; confirmation: ToolConfirmation }
-  | { type: "interrupt" };
+  | { type: "interrupt" }
+  | { type: "start" };
 
 /** Conversation so far, from stored normalized events: user prompts and the agent's replies. */
 export function historyFromEvents(stored: StoredEvent[]): HistoryEntry[] {
@@ -70,6 +72,8 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
   let configure: Configure | undefined;
   let history: HistoryEntry[] = [];
   let home = "";
+  /** The adapter being made is a warm pre-start's (`start` command). */
+  let prestarting = false;
   const idFile = () => join(home, ".lap-conversation-id");
 
   const ensureAdapter = (): RunningHarness => {
@@ -90,6 +94,8 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
       mcpServers: configure.mcp?.servers,
       approvalRequiredTools: configure.approvalRequiredTools,
       systemPrompt: configure.systemPrompt,
+      mcpStartTimeoutMs: configure.mcpStartTimeoutMs,
+      prestart: prestarting,
       resumeId,
       // With a resumable conversation the CLI already has the history; otherwise replay it.
       history: resumeId ? undefined : history,
@@ -108,7 +114,20 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
     if (command.type === "configure") configure = command.config;
     else if (command.type === "history") history = historyFromEvents(command.events);
     else if (command.type === "interrupt") void adapter?.interrupt();
-    else {
+    else if (command.type === "start") {
+      // A warm pre-start (harness/protocol.ts): the CLI up before any turn; a failure is the first turn's to report.
+      try {
+        prestarting = true;
+        const running = ensureAdapter();
+        prestarting = false;
+        await running.start();
+        await running.warmUp?.();
+        out({ type: "harness.prepared", ok: true } as unknown as HarnessEvent);
+      } catch (error) {
+        adapter = undefined;
+        out({ type: "harness.prepared", ok: false, error: (error as Error).message } as unknown as HarnessEvent);
+      }
+    } else {
       let running: RunningHarness;
       try {
         running = ensureAdapter();

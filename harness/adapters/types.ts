@@ -86,6 +86,13 @@ export type HarnessConfig = {
    * take instructions: Claude Code `--append-system-prompt`, Codex `developerInstructions`.
    */
   systemPrompt?: string;
+  /**
+   * A pre-started harness (harness/supervisor/binding.ts): how long the CLI's MCP start may wait, as
+   * the sandbox's gateway proxy holds MCP requests until the bind. Unset: the CLI's own default.
+   */
+  mcpStartTimeoutMs?: number;
+  /** Started before any session (a warm pre-start: `warmUp` follows `start`). */
+  prestart?: boolean;
 };
 
 export type McpEndpoint = { name: string; url: string };
@@ -111,6 +118,12 @@ export interface HarnessAdapter {
    * Adapters without it cannot ask (the stdio program answers a confirmation with an error).
    */
   confirm?(confirmation: ToolConfirmation, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult>;
+  /**
+   * A warm pre-start (harness/supervisor/binding.ts), after `start`: resolves once the CLI has loaded and
+   * initialized, so a first turn only sends. Before the bind no model call can succeed (the sandbox's
+   * gateway proxy refuses them), so nothing here may need one. Absent: `start` is enough.
+   */
+  warmUp?(): Promise<void>;
   /** Stops the running turn; the turn then ends with session.status_idle (interrupted). */
   interrupt(): Promise<void>;
   stop(): Promise<void>;

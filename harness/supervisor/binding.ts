@@ -1,6 +1,12 @@
 /**
  * What LAP binds a sandbox's supervisor to (`POST /lap/bind`, ./routes.ts): the session, its key and the
  * agent's settings. Its own file so the supervisor (./supervisor.ts) and its routes share it without a circle.
+ *
+ * Pre-start (`POST /lap/prepare`): LAP's warm pool tells a sandbox which agent it is likely to serve
+ * (everything a bind gives but the session and its key), and the supervisor starts that harness's CLI
+ * now, with the placeholder key of its gateway proxy (./gateway-proxy.ts). The bind later either matches
+ * (the harness is kept, the proxy gets the key) or does not (the harness is restarted with the binding),
+ * so a session never gets a harness set up for something else (docs/sandboxes.md "Warm pool").
  */
 import { z } from "zod";
 
@@ -46,3 +52,31 @@ export const bindBody = z.object({
     .optional(),
 });
 export type BindBody = z.infer<typeof bindBody>;
+
+export const prepareBody = bindBody.omit({ sessionId: true, gatewayKey: true, env: true, egressCaPem: true }).extend({
+  /** How long the CLI's MCP start may wait for the bind (held requests, ./gateway-proxy.ts); the warm slot's TTL. */
+  holdSeconds: z.number().int().min(1).max(86_400).optional(),
+});
+export type PrepareBody = z.infer<typeof prepareBody>;
+
+/** The fields of a binding the pre-started harness was set up with. */
+const setupOf = (b: Omit<PrepareBody, "holdSeconds"> | BindBody) =>
+  JSON.stringify([
+    b.agentId,
+    b.model,
+    b.gatewayBaseUrl,
+    b.systemPrompt ?? null,
+    b.mcpServers ?? [],
+    b.maxSteps ?? null,
+    b.approvalRequiredTools ?? [],
+    b.context ?? null,
+  ]);
+
+/**
+ * Whether the pre-started harness can serve this binding as it is: the same setup, and nothing the
+ * harness would have needed at its start (environment, a CA bundle) added by the bind.
+ */
+export function bindingMatches(prepared: PrepareBody, binding: BindBody): boolean {
+  if (Object.keys(binding.env ?? {}).length || binding.egressCaPem) return false;
+  return setupOf(prepared) === setupOf(binding);
+}

@@ -1,13 +1,14 @@
 /**
  * The supervisor's HTTP API on its Unix socket, in the Managed Agents shape LAP drives every runtime
- * with (reference lap-rust-core §3.2), plus two LAP extensions: `POST /lap/bind` (late binding of a
- * warm sandbox to a session) and `POST /v1/sessions/:id/history` (replay after a recovery).
+ * with (reference lap-rust-core §3.2), plus LAP extensions: `POST /lap/prepare` (a warm sandbox starts
+ * the harness it expects to serve, ./binding.ts), `POST /lap/bind` (late binding of a warm sandbox to a
+ * session) and `POST /v1/sessions/:id/history` (replay after a recovery).
  * Every call but /health needs `x-api-key` (or Bearer) = the token LAP left in /run/lap/token.
  */
 import { z } from "zod";
 import type { NormalizedEvent } from "../protocol";
 import { TERMINAL_EVENTS } from "../protocol";
-import { bindBody } from "./binding";
+import { bindBody, prepareBody } from "./binding";
 import type { Supervisor } from "./supervisor";
 
 /** What LAP's kubernetes provider sends (docs/kubernetes.md, "Supervisor contract"): the binding plus the token it chose. */
@@ -137,7 +138,13 @@ export function createHandler(sup: Supervisor) {
         sup.adoptToken(supervisorToken);
       }
       const r = sup.bind(binding);
-      return r.ok ? json({ ok: true, session_id: binding.sessionId }) : fail(409, r.error);
+      return r.ok ? json({ ok: true, session_id: binding.sessionId, kept: r.kept }) : fail(409, r.error);
+    }
+    if (req.method === "POST" && path === "/lap/prepare") {
+      const p = await parse(req, prepareBody);
+      if (!p.ok) return p.res;
+      const r = await sup.prepare(p.data);
+      return r.ok ? json({ ok: true, harness: r.state }) : fail(409, r.error);
     }
     if (req.method === "GET" && path === "/v1/models") return json({ data: sup.binding ? [{ id: sup.binding.model, type: "model" }] : [] });
     if (req.method === "POST" && path === "/v1/agents") return json({ id: sup.binding?.agentId ?? "unbound", type: "agent" });

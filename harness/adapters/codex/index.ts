@@ -61,7 +61,7 @@ export function codexConfigToml(config: HarnessConfig): string {
     `[analytics]`,
     `enabled = false`,
     ``,
-    ...codexMcpToml(config.mcpServers ?? []),
+    ...codexMcpToml(config.mcpServers ?? [], config.mcpStartTimeoutMs),
   ].join("\n");
 }
 
@@ -69,8 +69,16 @@ export function codexConfigToml(config: HarnessConfig): string {
  * The agent's MCP servers as Codex streamable-HTTP servers (`url` + `bearer_token_env_var`, supported
  * since Codex 0.4x): LAP's proxy URL, the session key read from the environment, never written out.
  */
-export function codexMcpToml(servers: McpEndpoint[]): string[] {
-  return servers.flatMap((s) => [`[mcp_servers.${toml(s.name)}]`, `url = ${toml(s.url)}`, `bearer_token_env_var = "${KEY_ENV}"`, ``]);
+export function codexMcpToml(servers: McpEndpoint[], startTimeoutMs?: number): string[] {
+  // Pre-started (harness/supervisor/binding.ts): the MCP start waits for the bind.
+  const wait = startTimeoutMs ? [`startup_timeout_sec = ${Math.ceil(startTimeoutMs / 1000)}`] : [];
+  return servers.flatMap((s) => [
+    `[mcp_servers.${toml(s.name)}]`,
+    `url = ${toml(s.url)}`,
+    `bearer_token_env_var = "${KEY_ENV}"`,
+    ...wait,
+    ``,
+  ]);
 }
 
 export class CodexAdapter implements HarnessAdapter {

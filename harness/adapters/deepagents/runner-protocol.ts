@@ -22,6 +22,9 @@ export type RunnerConfig = {
   skills?: string[];
 };
 
+/** The runner's first line once its agent is built (a warm pre-start waits for it; never a session event). */
+export const RUNNER_READY = "runner.ready";
+
 export type RunnerCommand =
   /** `attachments`: images and PDFs of the message (docs/sessions.md "Attachments"). */
   | { type: "turn"; text: string; attachments?: Array<{ kind: "image" | "document"; mediaType: string; data: string; title?: string }> }

@@ -12,7 +12,7 @@ import { denialMessage } from "../claude-code/permissions.ts";
 import { lines } from "../process.ts";
 import { events as ev, type HarnessEvent } from "../types.ts";
 import { FileSaver } from "./checkpoint.ts";
-import { modelFailure, type RunnerCommand, type RunnerConfig } from "./runner-protocol.ts";
+import { modelFailure, RUNNER_READY, type RunnerCommand, type RunnerConfig } from "./runner-protocol.ts";
 import { interruptOn, mcpTools, needsApproval } from "./tools.ts";
 import { DeepAgentsTranslator } from "./translate.ts";
 
@@ -53,6 +53,8 @@ const agent = createDeepAgent({
     : {}),
 });
 const translator = new DeepAgentsTranslator(ask);
+// Loaded and built: a warm pre-start can stop waiting (index.ts warmUp).
+process.stdout.write(`${JSON.stringify({ type: RUNNER_READY })}\n`);
 const thread = { configurable: { thread_id: config.threadId } };
 
 /** Calls the agent stopped on for a person, in the interrupt's order, with the decisions given so far. */
