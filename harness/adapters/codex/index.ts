@@ -61,16 +61,31 @@ export function codexConfigToml(config: HarnessConfig): string {
     `[analytics]`,
     `enabled = false`,
     ``,
-    ...codexMcpToml(config.mcpServers ?? []),
+    ...codexMcpToml(config.mcpServers ?? [], config.approvalRequiredTools ?? []),
   ].join("\n");
 }
 
 /**
  * The agent's MCP servers as Codex streamable-HTTP servers (`url` + `bearer_token_env_var`, supported
  * since Codex 0.4x): LAP's proxy URL, the session key read from the environment, never written out.
+ * `default_tools_approval_mode = "approve"`: otherwise Codex asks the app server's client before an
+ * MCP tool call, the adapter does not answer that request, and the call ends "user rejected MCP tool
+ * call"; which tools a session may call is LAP's MCP policy (docs/mcp.md). Codex cannot wait for a
+ * person on an MCP call (docs/approvals.md), so the approval-required ones (`<server>__<tool>`, always
+ * `lap__request_approval`) are `disabled_tools`: never offered, rather than run unasked.
  */
-export function codexMcpToml(servers: McpEndpoint[]): string[] {
-  return servers.flatMap((s) => [`[mcp_servers.${toml(s.name)}]`, `url = ${toml(s.url)}`, `bearer_token_env_var = "${KEY_ENV}"`, ``]);
+export function codexMcpToml(servers: McpEndpoint[], approvalRequired: string[] = []): string[] {
+  return servers.flatMap((s) => {
+    const disabled = approvalRequired.filter((tool) => tool.startsWith(`${s.name}__`)).map((tool) => toml(tool.slice(s.name.length + 2)));
+    return [
+      `[mcp_servers.${toml(s.name)}]`,
+      `url = ${toml(s.url)}`,
+      `bearer_token_env_var = "${KEY_ENV}"`,
+      `default_tools_approval_mode = "approve"`,
+      ...(disabled.length ? [`disabled_tools = [${disabled.join(", ")}]`] : []),
+      ``,
+    ];
+  });
 }
 
 export class CodexAdapter implements HarnessAdapter {
