@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HarnessName } from "../../harness/adapters/types.ts";
 import { lapClient, type SessionEvent, waitFor } from "./api-client.ts";
+import { imageBlock, PNG_1X1 } from "./attachments.ts";
 import { freshPostgresUrl, TEST_DB_DRIVER } from "./db.ts";
 import { freePort, type LapChild, startLapChild } from "./lap-child.ts";
 import { isRunning, killMarked, markedProcesses, withDescendants } from "./processes.ts";
@@ -67,10 +68,11 @@ export function cliRestartSuite(harness: HarnessName): void {
   const turnEnds = async (id: string) =>
     (await events(id)).filter((e) => e.turn_id && (e.type === "session.status_idle" || e.type === "session.error")).length;
   /** Posts a message and waits for its turn to end; returns the turn's events. */
-  const runTurn = async (id: string, text: string): Promise<SessionEvent[]> => {
+  const runTurn = async (id: string, text: string, attachments: unknown[] = []): Promise<SessionEvent[]> => {
     const before = (await events(id)).length;
     const ended = await turnEnds(id);
-    expect((await api("POST", `/api/sessions/${id}/messages`, { text })).status).toBe(202);
+    const body = attachments.length ? { content: [{ type: "text", text }, ...attachments] } : { text };
+    expect((await api("POST", `/api/sessions/${id}/messages`, body)).status).toBe(202);
     await waitFor(`the turn "${text}" to end`, async () => (await turnEnds(id)) > ended, 180_000);
     return (await events(id)).slice(before);
   };
@@ -167,7 +169,7 @@ export function cliRestartSuite(harness: HarnessName): void {
       expect(sandbox.filter((pid) => !isRunning(pid))).toEqual([]);
     }, 400_000);
 
-    test(`${harness}: the sandbox killed mid-turn under a running LAP: the turn ends interrupted (sandbox_lost) with a session.error saying why, never end_turn; the history is intact and the next turn, in a new sandbox, has it`, async () => {
+    test(`${harness}: the sandbox killed mid-turn under a running LAP: the turn ends interrupted (sandbox_lost) with a session.error saying why, never end_turn; the history is intact and the next turn, in a new sandbox, has it, its image as an image`, async () => {
       await startLap(90);
       const id = await newSession();
       model.setScript([
@@ -175,7 +177,8 @@ export function cliRestartSuite(harness: HarnessName): void {
         { when: "take your time", steps: [{ kind: "hang", text: "Working on it slowly" }] },
         { when: "which word", steps: [{ kind: "text", text: "The word was quokka." }] },
       ]);
-      const first = await runTurn(id, "please remember the word quokka");
+      // With an image: the CLI in the next sandbox gets it again as an image, not only as text.
+      const first = await runTurn(id, "please remember the word quokka", [imageBlock()]);
       expect(first.at(-1)!.data.stop_reason).toEqual({ type: "end_turn" });
       const history = await events(id);
 
@@ -208,6 +211,8 @@ export function cliRestartSuite(harness: HarnessName): void {
       const call = model.requests.slice(asked).find((c) => c.tools.length > 0);
       expect(call?.transcript).toContain("please remember the word quokka");
       expect(call?.transcript).toContain("take your time with this one");
+      expect(call?.transcript).toContain("[attached image: image/png]");
+      expect(call?.media.map((m) => [m.mediaType, m.data])).toContainEqual(["image/png", PNG_1X1]);
       expect((await events(id)).filter((e) => e.type === "session.recovered")).toHaveLength(1);
     }, 400_000);
   });
