@@ -64,6 +64,8 @@ test("Codex: streamable-HTTP servers with the key from the environment, their to
   // Without it Codex asks the app server's client before every MCP call, and the call is refused. The
   // real codex refuses a value it does not know (exit code below).
   expect(toml.match(/default_tools_approval_mode = "approve"/g)).toHaveLength(2);
+  // Retries that outlast a LAP restart (docs/sessions.md); the real codex refuses a key it does not know the type of.
+  expect(toml).toContain("stream_max_retries = 20\nrequest_max_retries = 10");
   const home = mkdtempSync(join(tmpdir(), "lap-codex-mcp-"));
   mkdirSync(join(home, ".codex"));
   writeFileSync(join(home, ".codex", "config.toml"), toml);

@@ -19,6 +19,7 @@ import { BWRAP_MISSING, requires } from "./skip.ts";
 const KEY = "lap-cli-restart-master-key";
 const PROVIDER_KEY = "sk-provider-cli-restart-123";
 const UPSTREAM = "scripted-coder-1";
+const LAP_DOWN_MS = 20_000;
 /** Claude Code speaks Anthropic Messages; the others OpenAI chat completions or Responses. */
 const modelFor = (harness: HarnessName) => (harness === "claude-code" ? "claude-scripted" : "gpt-scripted");
 
@@ -134,7 +135,9 @@ export function cliRestartSuite(harness: HarnessName): void {
       // The provider's answer once the harness asks again (LAP's restart cut the first call).
       model.releaseHangs();
       model.setScript([{ when: "tell me slowly", steps: [{ kind: "text", text: "complete answer" }] }]);
-      await Bun.sleep(500);
+      // LAP stays down a while, as a restart on a busy machine does (PGlite's start alone can take 20 s):
+      // longer than Codex's default retries last (docs/sessions.md).
+      await Bun.sleep(LAP_DOWN_MS);
       expect(sandbox.filter((pid) => !isRunning(pid))).toEqual([]);
 
       await startLap(90);

@@ -31,6 +31,9 @@ import { JsonRpc, type Notification, RpcError, type ServerRequest } from "./rpc.
 import { CodexTranslator } from "./translate.ts";
 
 const KEY_ENV = "LAP_GATEWAY_KEY";
+/** How often Codex tries a cut model stream, and each request in it, again (a LAP restart; see codexConfigToml). */
+const CODEX_STREAM_RETRIES = 20;
+const CODEX_REQUEST_RETRIES = 10;
 /** If Codex does not end its turn this long after LAP cancelled the waiting calls, it is killed (never a stuck session). */
 const REFUSAL_GRACE_MS = 10_000;
 
@@ -57,6 +60,10 @@ export function codexConfigToml(config: HarnessConfig): string {
     `base_url = ${toml(`${config.gatewayUrl.replace(/\/$/, "")}/v1`)}`,
     `env_key = "${KEY_ENV}"`,
     `wire_api = "responses"`,
+    // A LAP restart cuts the stream and refuses connections until LAP is back (docs/sessions.md "A LAP
+    // restart on local sandboxes"): Codex's defaults (5 stream retries) give up within seconds.
+    `stream_max_retries = ${CODEX_STREAM_RETRIES}`,
+    `request_max_retries = ${CODEX_REQUEST_RETRIES}`,
     ``,
     `[analytics]`,
     `enabled = false`,
