@@ -9,8 +9,11 @@ import type { Attachment } from "./attachments.ts";
 export type TextContent = { type: "text"; text: string }[];
 export type HarnessEvent =
   | { type: "session.status_running" }
-  /** A text delta of the agent's reply. */
-  | { type: "agent.message"; content: TextContent }
+  /**
+   * A text delta of the agent's reply. With `restarted` (and no content) the CLI tried its model call
+   * again after it was cut (a LAP restart): the message starts again here (restarts.ts).
+   */
+  | { type: "agent.message"; content: TextContent; restarted?: { reason: string; attempt: number } }
   | { type: "agent.thinking"; thinking: string }
   /** `evaluated_permission` is set when the harness checks permissions: "ask" waits for a person (docs/approvals.md). */
   | { type: "agent.tool_use"; id: string; name: string; input: Record<string, unknown>; evaluated_permission?: "ask" | "allow" }
@@ -22,6 +25,7 @@ export type HarnessEvent =
 export const events = {
   message: (text: string): HarnessEvent => ({ type: "agent.message", content: [{ type: "text", text }] }),
   thinking: (text: string): HarnessEvent => ({ type: "agent.thinking", thinking: text }),
+  restarted: (reason: string, attempt: number): HarnessEvent => ({ type: "agent.message", content: [], restarted: { reason, attempt } }),
   toolUse: (id: string, name: string, input: Record<string, unknown>, permission?: "ask" | "allow"): HarnessEvent => ({
     type: "agent.tool_use",
     id,

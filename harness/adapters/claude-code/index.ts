@@ -13,6 +13,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { CliTurns } from "../cli-turns.ts";
+import { RetriedResponses } from "../restarts.ts";
 import { type CliProcess, spawnCli } from "../process.ts";
 import {
   events as ev,
@@ -108,6 +109,7 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
   private afterRefusal: Array<() => void> = [];
   /** The `initialize` control request a warm-up waits on (warmUp). */
   private initialized: { id: string; resolve: () => void } | undefined;
+  private readonly retries = new RetriedResponses();
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
@@ -220,7 +222,8 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
       this.afterRefusal.shift()!();
       return;
     }
-    for (const event of translated.events) {
+    for (const event of [...(translated.retry ? this.retries.retried(translated.retry) : []), ...translated.events]) {
+      this.retries.seen(event);
       this.turns.turn?.emit(event);
       if (event.type === "agent.tool_result" && event.tool_use_id === this.answeredWhileWaiting) {
         this.answeredWhileWaiting = undefined;

@@ -85,6 +85,8 @@ export class DeepAgentsAdapter implements HarnessAdapter {
         ...shellEnv,
         LAP_DEEPAGENTS_CONFIG: JSON.stringify(runnerConfig),
         LAP_GATEWAY_KEY: this.config.apiKey,
+        // How long a model step waits for a restarting LAP (the sandbox's orphan grace period; runner.ts).
+        ...(process.env.LAP_GATEWAY_RETRY_SECONDS ? { LAP_GATEWAY_RETRY_SECONDS: process.env.LAP_GATEWAY_RETRY_SECONDS } : {}),
         // LangSmith tracing is LangChain's only telemetry; the agent talks to LAP's gateway alone.
         LANGSMITH_TRACING: "false",
         LANGCHAIN_TRACING_V2: "false",
