@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import type { HarnessName } from "../../harness/adapters/types.ts";
 import { sessionEventData } from "../../server/sessions/events/types.ts";
 import { describeToolCall } from "../../ui/src/lib/tool-calls.ts";
-import { BWRAP_MISSING, requires } from "./skip.ts";
+import { BWRAP_MISSING, firstMissing, OPENCLAW_MISSING, requires } from "./skip.ts";
 import {
   descendants,
   GATEWAY_MODELS,
@@ -30,6 +30,8 @@ const HARNESS: Record<HarnessName, { model: string; binary: string }> = {
   codex: { model: GATEWAY_MODELS.openai, binary: "codex" },
   // DeepAgents is a library: its process is LAP's Bun running the adapter's runner, named deepagents.
   deepagents: { model: GATEWAY_MODELS.openai, binary: "deepagents" },
+  // OpenClaw's ACP bridge (the process a turn talks to) runs on OpenClaw's Node, named openclaw-acp.
+  openclaw: { model: GATEWAY_MODELS.openai, binary: "openclaw-acp" },
 };
 
 const replyText = (events: StoredEvent[]) =>
@@ -68,7 +70,7 @@ export function harnessApiSuite(harness: HarnessName): void {
     return created.body.id;
   };
 
-  requires(BWRAP_MISSING).describe(`${harness} through LAP's sessions API`, () => {
+  requires(firstMissing(BWRAP_MISSING, harness === "openclaw" ? OPENCLAW_MISSING : null)).describe(`${harness} through LAP's sessions API`, () => {
     beforeAll(async () => {
       t = await startLapWithScriptedModel();
       upstreamAtStart = t.model.requests.length;

@@ -1,11 +1,12 @@
 // The end-to-end contract every harness adapter must meet, run against the REAL CLI and the
 // scripted model (which stands for the LLM provider). One suite, called from each adapter's test.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { contentText, type HarnessAdapter, type HarnessConfig, type HarnessEvent } from "../../harness/adapters/types.ts";
 import { type ScriptedModel, startScriptedModel } from "./scripted-model/index.ts";
+import { type Missing, requires } from "./skip.ts";
 
 export const MODEL = "scripted-coder-1";
 export const KEY = "lap-sk-session-test";
@@ -33,8 +34,10 @@ async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> 
 export function harnessContract(
   name: string,
   factory: HarnessFactory,
-  options: { gatewayPath?: string; systemPrompt?: boolean } = {},
+  /** `missing`: why the CLI cannot run here (not installed); every test then reports itself skipped. */
+  options: { gatewayPath?: string; systemPrompt?: boolean; missing?: Missing } = {},
 ): void {
+  const test = requires(options.missing ?? null).test;
   const setup = {} as Setup;
   const adapters: HarnessAdapter[] = [];
   const make = (overrides: Partial<HarnessConfig> = {}) => {
@@ -59,16 +62,18 @@ export function harnessContract(
   let shared: ReturnType<typeof make> | undefined;
   const sharedSession = () => (shared ??= make());
 
-  beforeAll(() => {
-    setup.root = mkdtempSync(join(tmpdir(), `lap-harness-${name}-`));
-    setup.model = startScriptedModel({ models: [MODEL], apiKey: KEY });
-  }, 60_000);
+  if (!options.missing)
+    beforeAll(() => {
+      setup.root = mkdtempSync(join(tmpdir(), `lap-harness-${name}-`));
+      setup.model = startScriptedModel({ models: [MODEL], apiKey: KEY });
+    }, 60_000);
 
-  afterAll(async () => {
-    await Promise.all(adapters.map((adapter) => adapter.stop().catch(() => undefined)));
-    await setup.model.stop();
-    rmSync(setup.root, { recursive: true, force: true });
-  }, 60_000);
+  if (!options.missing)
+    afterAll(async () => {
+      await Promise.all(adapters.map((adapter) => adapter.stop().catch(() => undefined)));
+      await setup.model.stop();
+      rmSync(setup.root, { recursive: true, force: true });
+    }, 60_000);
 
   test(`${name}: creates a file, runs a command, reports; events in order; a second turn sees the first`, async () => {
     const { adapter, workspace } = sharedSession();

@@ -1,0 +1,93 @@
+// OpenClaw's Gateway, one per LAP session, inside the sandbox: `openclaw gateway run` on a free
+// loopback port with a random token, its state (sessions, transcripts) under the harness home. The
+// ACP bridge (`openclaw acp`) is its only client. OpenClaw runs on its own Node (binaries.ts).
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { baseEnv, harnessBinary, openclawNode } from "../binaries.ts";
+import { type CliProcess, spawnCli } from "../process.ts";
+import type { HarnessConfig } from "../types.ts";
+import { KEY_ENV, openclawConfig } from "./config.ts";
+
+/** A cold Gateway start took 10 s on an idle 2-core machine and 50 s under load 18. */
+const READY_TIMEOUT_MS = 150_000;
+
+export type Gateway = { cli: CliProcess; url: string; tokenFile: string };
+
+/** A free loopback port (the Gateway takes a fixed one from its config). */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** The environment of both OpenClaw processes: the minimal harness env plus OpenClaw's own switches. */
+export function openclawEnv(config: HarnessConfig, stateDir: string, token: string): Record<string, string> {
+  return baseEnv(config.home, {
+    ...config.env,
+    [KEY_ENV]: config.apiKey,
+    OPENCLAW_STATE_DIR: stateDir,
+    OPENCLAW_CONFIG_PATH: join(stateDir, "openclaw.json"),
+    OPENCLAW_GATEWAY_TOKEN: token,
+    // One process each (no compile-cache respawn into a child), so LAP's pid is OpenClaw's.
+    OPENCLAW_NO_RESPAWN: "1",
+    OPENCLAW_HIDE_BANNER: "1",
+    OPENCLAW_SUPPRESS_NOTES: "1",
+    OPENCLAW_NO_AUTO_UPDATE: "1",
+    OPENCLAW_DISABLE_BONJOUR: "1",
+    NODE_COMPILE_CACHE: join(config.home, ".cache", "node-compile-cache"),
+  });
+}
+
+export async function startGateway(
+  config: HarnessConfig,
+  stateDir: string,
+  onExit: (cli: CliProcess, code: number) => void,
+): Promise<Gateway> {
+  const entry = config.binary ?? harnessBinary("openclaw");
+  const port = await freePort();
+  const token = randomBytes(24).toString("hex");
+  mkdirSync(join(stateDir, "agent"), { recursive: true, mode: 0o700 });
+  const tokenFile = join(stateDir, "gateway.token");
+  writeFileSync(tokenFile, token, { mode: 0o600 });
+  const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "agent") });
+  const withLog = { ...settings, logging: { file: join(stateDir, "logs", "openclaw.log") } };
+  writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(withLog, null, 2), { mode: 0o600 });
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const cli = spawnCli({
+    cmd: [openclawNode(entry), entry, "gateway", "run", "--port", String(port), "--bind", "loopback", "--auth", "token"],
+    argv0: "openclaw-gateway",
+    cwd: config.workspace,
+    env: openclawEnv(config, stateDir, token),
+    // "[gateway] ready" (after the HTTP server, channels and sidecars are up); colours stripped.
+    onLine: (line) => {
+      if (/\[gateway\]\s+ready\b/.test(line.replace(/\x1b\[[0-9;]*m/g, ""))) markReady();
+    },
+  });
+  void cli.exited.then((code) => onExit(cli, code));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gateway not ready after ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+  });
+  const died = cli.exited.then((code): never => {
+    throw new Error(`gateway exited (code ${code}) before it was ready${cli.stderrTail() ? `: ${cli.stderrTail().slice(-500)}` : ""}`);
+  });
+  try {
+    await Promise.race([ready, timeout, died]);
+  } catch (error) {
+    cli.kill("SIGKILL");
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { cli, url: `ws://127.0.0.1:${port}`, tokenFile };
+}
