@@ -39,11 +39,15 @@ function openclawEntry(env: Record<string, string | undefined>): string {
   const dir = openclawDir(env);
   const entry = join(dir, "node_modules", "openclaw", "openclaw.mjs");
   if (!existsSync(entry)) throw new Error(`openclaw: not installed in ${dir} (node scripts/bootstrap.mjs openclaw)`);
-  if (!existsSync(openclawNode(entry))) throw new Error(`openclaw: ${openclawNode(entry)} is missing (node scripts/bootstrap.mjs openclaw)`);
+  if (!existsSync(openclawNode(entry)))
+    throw new Error(`openclaw: ${openclawNode(entry)} is missing (node scripts/bootstrap.mjs openclaw)`);
   return entry;
 }
 
-const packages: Record<Exclude<HarnessName, "deepagents" | "openclaw">, { pkg: string; file: string; command: string; override: string }> = {
+const packages: Record<
+  Exclude<HarnessName, "deepagents" | "openclaw">,
+  { pkg: string; file: string; command: string; override: string }
+> = {
   opencode: { pkg: `opencode-${os}-${arch}`, file: "bin/opencode", command: "opencode", override: "LAP_OPENCODE_BIN" },
   "claude-code": { pkg: `@anthropic-ai/claude-code-${os}-${arch}`, file: "claude", command: "claude", override: "LAP_CLAUDE_BIN" },
   codex: { pkg: `@openai/codex-${os}-${arch}`, file: `vendor/${triple}/bin/codex`, command: "codex", override: "LAP_CODEX_BIN" },

@@ -6,7 +6,13 @@ import { join } from "node:path";
 import { harnessBinary, LIBRARY_HARNESSES } from "./binaries.ts";
 import { HARNESS_NAMES, type HarnessName } from "./types.ts";
 
-const COMMANDS: Record<HarnessName, string> = { opencode: "opencode", "claude-code": "claude", codex: "codex", deepagents: "", openclaw: "" };
+const COMMANDS: Record<HarnessName, string> = {
+  opencode: "opencode",
+  "claude-code": "claude",
+  codex: "codex",
+  deepagents: "",
+  openclaw: "",
+};
 
 const [target, ...names] = process.argv.slice(2);
 if (!target) {

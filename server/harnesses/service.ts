@@ -26,7 +26,10 @@ export const defaultProbe: HarnessProbe = {
   binary: (name) => harnessBinary(name),
   version: (pkg) => {
     // OpenClaw has an install of its own, apart from LAP's node_modules (harness/adapters/binaries.ts).
-    const manifest = pkg === "openclaw" ? join(openclawDir(), "node_modules", "openclaw", "package.json") : Bun.resolveSync(`${pkg}/package.json`, REPO_ROOT);
+    const manifest =
+      pkg === "openclaw"
+        ? join(openclawDir(), "node_modules", "openclaw", "package.json")
+        : Bun.resolveSync(`${pkg}/package.json`, REPO_ROOT);
     return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
   },
 };

@@ -70,7 +70,9 @@ export function harnessApiSuite(harness: HarnessName): void {
     return created.body.id;
   };
 
-  requires(firstMissing(BWRAP_MISSING, harness === "openclaw" ? OPENCLAW_MISSING : null)).describe(`${harness} through LAP's sessions API`, () => {
+  // OpenClaw has an install of its own (node scripts/bootstrap.mjs openclaw).
+  const missing = firstMissing(BWRAP_MISSING, harness === "openclaw" ? OPENCLAW_MISSING : null);
+  requires(missing).describe(`${harness} through LAP's sessions API`, () => {
     beforeAll(async () => {
       t = await startLapWithScriptedModel();
       upstreamAtStart = t.model.requests.length;

@@ -25,7 +25,8 @@ export function openclawConfig(config: HarnessConfig, port: number, paths: Openc
           baseUrl: `${config.gatewayUrl.replace(/\/$/, "")}/v1`,
           apiKey: `\${${KEY_ENV}}`,
           api: "openai-completions",
-          models: [{ id: config.model, name: config.model, reasoning: true, input: ["text", "image"] }],
+          // reasoning: false, so OpenClaw sends no reasoning effort of its own (a model that takes none would refuse it).
+          models: [{ id: config.model, name: config.model, reasoning: false, input: ["text", "image"] }],
         },
       },
     },

@@ -13,7 +13,32 @@ import { KEY_ENV, openclawConfig } from "./config.ts";
 /** A cold Gateway start took 10 s on an idle 2-core machine and 50 s under load 18. */
 const READY_TIMEOUT_MS = 150_000;
 
-export type Gateway = { cli: CliProcess; url: string; tokenFile: string };
+/**
+ * Why the Gateway's last run failed, from its console: the ACP bridge ends a failed run as a plain
+ * `end_turn` and drops the error (acp.md, "Gateway stop states translate into ACP stop reasons"), so the
+ * adapter reads it here: the provider's HTTP status and OpenClaw's "failed before reply" message.
+ */
+export class RunFailure {
+  status: number | undefined;
+  message: string | undefined;
+
+  reset(): void {
+    this.status = undefined;
+    this.message = undefined;
+  }
+
+  /** One console line of the Gateway (stdout or stderr), colours stripped. */
+  read(line: string): void {
+    const status = /\[model-fetch\] response provider=\S+ .*\bstatus=(\d{3})\b/.exec(line);
+    if (status && Number(status[1]) >= 400) this.status = Number(status[1]);
+    const failed = /(?:Embedded agent failed before reply|Embedded agent failed): (.*)$/.exec(line);
+    if (failed) this.message = failed[1]!.trim();
+  }
+}
+
+export type Gateway = { cli: CliProcess; url: string; tokenFile: string; failure: RunFailure };
+
+const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, "");
 
 /** A free loopback port (the Gateway takes a fixed one from its config). */
 export async function freePort(): Promise<number> {
@@ -59,6 +84,7 @@ export async function startGateway(
   const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "agent") });
   const withLog = { ...settings, logging: { file: join(stateDir, "logs", "openclaw.log") } };
   writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(withLog, null, 2), { mode: 0o600 });
+  const failure = new RunFailure();
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
@@ -68,10 +94,13 @@ export async function startGateway(
     argv0: "openclaw-gateway",
     cwd: config.workspace,
     env: openclawEnv(config, stateDir, token),
-    // "[gateway] ready" (after the HTTP server, channels and sidecars are up); colours stripped.
+    // "[gateway] ready" (after the HTTP server, channels and sidecars are up).
     onLine: (line) => {
-      if (/\[gateway\]\s+ready\b/.test(line.replace(/\x1b\[[0-9;]*m/g, ""))) markReady();
+      const text = plain(line);
+      if (/\[gateway\]\s+ready\b/.test(text)) markReady();
+      failure.read(text);
     },
+    onStderrLine: (line) => failure.read(plain(line)),
   });
   void cli.exited.then((code) => onExit(cli, code));
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -89,5 +118,5 @@ export async function startGateway(
   } finally {
     clearTimeout(timer);
   }
-  return { cli, url: `ws://127.0.0.1:${port}`, tokenFile };
+  return { cli, url: `ws://127.0.0.1:${port}`, tokenFile, failure };
 }

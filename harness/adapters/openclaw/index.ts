@@ -21,7 +21,7 @@ import {
   type TurnResult,
 } from "../types.ts";
 import { APPROVABLE_TOOLS } from "./config.ts";
-import { type Gateway, openclawEnv, startGateway } from "./gateway.ts";
+import { type Gateway, openclawEnv, type RunFailure, startGateway } from "./gateway.ts";
 import { OpenclawTranslator, type SessionUpdate, toolName } from "./translate.ts";
 
 /** The Gateway session all of a LAP session's turns go to (agent `main`, OpenClaw's default agent). */
@@ -163,10 +163,13 @@ export class OpenclawAdapter implements HarnessAdapter {
   /** Runs one ACP prompt; its end ends whichever LAP turn is running then. */
   private runPrompt(prompt: unknown[]): void {
     const sessionId = this.sessionId;
+    const failure = this.gateway?.failure;
+    failure?.reset();
     const done = this.rpc
       .request<{ stopReason?: string }>("session/prompt", { sessionId, prompt })
       .then((result) => {
         if (result?.stopReason === "cancelled") this.deliver(ev.idle("interrupted"));
+        else if (failure?.message) this.deliver(this.failed(failure));
         else this.deliver(ev.idle("end_turn"));
       })
       .catch((error: Error) => {
@@ -181,6 +184,14 @@ export class OpenclawAdapter implements HarnessAdapter {
         if (this.prompt === done) this.prompt = undefined;
       });
     this.prompt = done;
+  }
+
+  /** A run the Gateway failed (its console said why): a model the gateway rejected is `model_error`. */
+  private failed(failure: RunFailure): HarnessEvent {
+    const message = failure.message ?? "run failed";
+    if (failure.status)
+      return ev.error("model_error", `model "${this.config.model}" was rejected by the gateway (HTTP ${failure.status}): ${message}`);
+    return ev.error("harness_failed", `openclaw: ${message}`);
   }
 
   /** Refuses every waiting call and lets OpenClaw finish the prompt they belong to (its events go nowhere). */

@@ -99,7 +99,13 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
     const writer = findTool(tools, ["write", "Write", "write_file"]);
     if (writer) {
       // opencode names it filePath, Claude Code and DeepAgents file_path, OpenClaw path.
-      const pathKey = writer.parameters.includes("filePath") ? "filePath" : writer.parameters.includes("file_path") ? "file_path" : writer.parameters.includes("path") ? "path" : "file_path";
+      const pathKey = writer.parameters.includes("filePath")
+        ? "filePath"
+        : writer.parameters.includes("file_path")
+          ? "file_path"
+          : writer.parameters.includes("path")
+            ? "path"
+            : "file_path";
       return [
         ...parts,
         {
