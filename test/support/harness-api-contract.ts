@@ -3,7 +3,7 @@
 // session, messages. The CLI runs in a bubblewrap sandbox under the supervisor; its model calls go
 // through LAP's gateway with the session key to the scripted model (standing for the LLM provider).
 // One LAP and one session per harness file: starting a harness is the slow part.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, test as bunTest, expect } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { HarnessName } from "../../harness/adapters/types.ts";
@@ -20,7 +20,7 @@ import {
   type StoredEvent,
   startLapWithScriptedModel,
   UPSTREAM_MODEL,
-  waitFor,
+  waitFor as waitForBase,
 } from "./lap-api.ts";
 
 /** The wire format each CLI speaks, hence the gateway model its agent uses, and its binary's name. */
@@ -42,6 +42,10 @@ const replyText = (events: StoredEvent[]) =>
 
 export function harnessApiSuite(harness: HarnessName): void {
   const { model: agentModel, binary } = HARNESS[harness];
+  // OpenClaw's Gateway starts in ~10 s on an idle machine but took up to 3 min under load: its waits are longer.
+  const slow = harness === "openclaw" ? 4 : 1;
+  const test = (name: string, fn: () => Promise<void>, ms: number) => bunTest(name, fn, ms * slow);
+  const waitFor = (what: string, check: () => unknown, ms = 30_000) => waitForBase(what, check, ms * slow);
   let t: LapUnderTest;
   let sessionId = "";
   /** Upstream requests before this file's session started: everything after is this session's. */
@@ -77,7 +81,7 @@ export function harnessApiSuite(harness: HarnessName): void {
       t = await startLapWithScriptedModel();
       upstreamAtStart = t.model.requests.length;
       sessionId = await newSession(`${harness}-coder`, agentModel);
-    }, 90_000);
+    }, 90_000 * slow);
 
     afterAll(async () => {
       t?.model.releaseHangs();

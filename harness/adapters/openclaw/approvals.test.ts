@@ -1,6 +1,7 @@
 // Tool approvals with real OpenClaw (its exec approvals, relayed by `openclaw acp` as
 // session/request_permission) against the scripted model (standing for the LLM provider). One
-// session carries every case: a Gateway start is the slow part.
+// session carries every case: a Gateway start is the slow part. The commands use no shell redirection:
+// OpenClaw refuses a command it cannot bind to its executables (`echo x > file`) without asking.
 import { expect } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -20,21 +21,21 @@ requires(OPENCLAW_MISSING).test(
         when: "write then run",
         steps: [
           { kind: "write_file", path: "note.txt", content: "written without asking" },
-          { kind: "run", command: "echo yes > allowed.txt && echo allowed-ran" },
+          { kind: "run", command: "touch allowed.txt && echo allowed-ran" },
           { kind: "text", text: "Ran it." },
         ],
       },
       {
         when: "run the denied one",
         steps: [
-          { kind: "run", command: "echo no > denied.txt" },
+          { kind: "run", command: "touch denied.txt" },
           { kind: "text", text: "It was denied." },
         ],
       },
       {
         when: "run a third",
         steps: [
-          { kind: "run", command: "echo no > refused.txt" },
+          { kind: "run", command: "touch refused.txt" },
           { kind: "text", text: "never" },
         ],
       },
@@ -48,7 +49,7 @@ requires(OPENCLAW_MISSING).test(
     expect(existsSync(join(workspace, "allowed.txt"))).toBe(false);
     const command = toolUses(asked.events).find((use) => use.name === "exec")!;
     expect(command.evaluated_permission).toBe("ask");
-    expect(command.input).toEqual({ command: "echo yes > allowed.txt && echo allowed-ran" });
+    expect(command.input).toEqual({ command: "touch allowed.txt && echo allowed-ran" });
     expect(asked.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "requires_action", event_ids: [command.id] } });
 
     const allowed = await adapter.confirm!({ tool_use_id: command.id, result: "allow" });

@@ -49,7 +49,7 @@ export class OpenclawAdapter implements HarnessAdapter {
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
-    this.turns = new CliTurns("openclaw", config);
+    this.turns = new CliTurns("openclaw-acp", config);
     this.stateDir = join(config.home, ".openclaw");
     this.asks = (config.approvalRequiredTools ?? []).some((tool) => APPROVABLE_TOOLS.has(tool));
   }
