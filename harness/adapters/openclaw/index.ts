@@ -216,7 +216,7 @@ export class OpenclawAdapter implements HarnessAdapter {
     );
     for (const id of refused)
       turn.emit(ev.toolResult(id, "Not run: the user sent a new message instead of deciding on this tool call.", true));
-    this.translator = new OpenclawTranslator();
+    this.translator = new OpenclawTranslator(this.asks ? APPROVABLE_TOOLS : undefined);
     try {
       await this.ensureSession();
       this.runPrompt([{ type: "text", text: prompt }, ...images.map((a) => ({ type: "image", mimeType: a.mediaType, data: a.data }))]);

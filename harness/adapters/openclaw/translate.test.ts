@@ -83,6 +83,35 @@ describe("OpenclawTranslator", () => {
     expect(t.translate({ sessionUpdate: "tool_call", ...call })).toEqual([]);
   });
 
+  test("asking about exec: its tool_call is held until OpenClaw asks, or announced with its result when it never does", () => {
+    const t = new OpenclawTranslator(new Set(["exec"]));
+    const exec = {
+      sessionUpdate: "tool_call",
+      toolCallId: "call_3",
+      title: "exec: command: ls",
+      status: "in_progress",
+      rawInput: { command: "ls" },
+    };
+    expect(t.translate(exec)).toEqual([]);
+    expect(
+      t.permission({ toolCallId: "call_3", title: "exec: command: ls", rawInput: { name: "exec", command: "ls", approvalId: "a" } }, "ask"),
+    ).toEqual([{ type: "agent.tool_use", id: "call_3", name: "exec", input: { command: "ls" }, evaluated_permission: "ask" }]);
+    // Refused by OpenClaw without asking (a command it cannot bind): call and result together.
+    expect(t.translate({ ...exec, toolCallId: "call_4", rawInput: { command: "echo x > f" } })).toEqual([]);
+    const refused = t.translate({
+      sessionUpdate: "tool_call_update",
+      toolCallId: "call_4",
+      status: "failed",
+      rawOutput: { content: [{ type: "text", text: "Exec denied" }] },
+    });
+    expect(refused).toEqual([
+      { type: "agent.tool_use", id: "call_4", name: "exec", input: { command: "echo x > f" } },
+      { type: "agent.tool_result", tool_use_id: "call_4", content: [{ type: "text", text: "Exec denied" }], is_error: true },
+    ]);
+    // Other tools are announced at once.
+    expect(t.translate(write).map((e) => e.type)).toEqual(["agent.tool_use"]);
+  });
+
   test("tool names come from _meta, else from the title's prefix", () => {
     expect(toolName({ _meta: { toolName: "apply_patch" }, title: "x: y" })).toBe("apply_patch");
     expect(toolName({ title: "exec: command: ls" })).toBe("exec");

@@ -43,10 +43,18 @@ function resultText(update: SessionUpdate): string {
 const asInput = (raw: unknown): Record<string, unknown> =>
   raw && typeof raw === "object" && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : {};
 
-/** One translator per LAP turn; it remembers which calls it announced so each gets one result. */
+/**
+ * One translator per LAP turn; it remembers which calls it announced so each gets one result. With
+ * `asking` (approvals), a shell call is held back until OpenClaw asks about it (session/request_permission
+ * comes after its tool_call), so its agent.tool_use carries "ask"; one that finishes unasked (refused
+ * by OpenClaw, or allowed by its rules) is announced with its result.
+ */
 export class OpenclawTranslator {
   private readonly announced = new Set<string>();
   private readonly finished = new Set<string>();
+  private readonly held = new Map<string, SessionUpdate>();
+
+  constructor(private readonly asking: ReadonlySet<string> = new Set()) {}
 
   translate(update: SessionUpdate): HarnessEvent[] {
     switch (update.sessionUpdate) {
@@ -59,6 +67,10 @@ export class OpenclawTranslator {
         return text ? [ev.thinking(text)] : [];
       }
       case "tool_call":
+        if (update.toolCallId && this.asking.has(toolName(update)) && !this.announced.has(update.toolCallId)) {
+          this.held.set(update.toolCallId, update);
+          return [];
+        }
         return this.announce(update);
       case "tool_call_update":
         return this.update(update);
@@ -71,7 +83,10 @@ export class OpenclawTranslator {
   permission(update: SessionUpdate, permission: "ask" | "allow"): HarnessEvent[] {
     const id = update.toolCallId;
     if (!id || this.announced.has(id)) return [];
-    return this.announce(update, permission);
+    const held = this.held.get(id);
+    this.held.delete(id);
+    // The held tool_call has the call's own arguments; the permission request's toolCall repeats them.
+    return this.announce(held ? { ...held, status: undefined } : update, permission);
   }
 
   /** Whether this call was announced in this turn (a decision's later updates belong to the turn that asked). */
@@ -98,8 +113,12 @@ export class OpenclawTranslator {
     if (!id || this.finished.has(id)) return [];
     if (update.status !== "completed" && update.status !== "failed") return [];
     const events: HarnessEvent[] = [];
-    // A result for a call announced before this turn (or never): announce it first so none is orphaned.
-    if (!this.announced.has(id)) events.push(...this.announce({ ...update, status: undefined }));
+    // A result for a call held or announced before this turn (or never): announce it first so none is orphaned.
+    if (!this.announced.has(id)) {
+      const held = this.held.get(id);
+      this.held.delete(id);
+      events.push(...this.announce({ ...(held ?? update), status: undefined }));
+    }
     this.finished.add(id);
     events.push(ev.toolResult(id, resultText(update), update.status === "failed"));
     return events;
