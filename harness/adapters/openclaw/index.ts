@@ -39,6 +39,8 @@ export class OpenclawAdapter implements HarnessAdapter {
   );
   private readonly stateDir: string;
   private gateway: Gateway | undefined;
+  /** A Gateway being killed: the next one waits for it (same state dir). */
+  private dying: Promise<unknown> | undefined;
   private ready: Promise<void> | undefined;
   private sessionId: string | undefined;
   private translator = new OpenclawTranslator();
@@ -75,6 +77,7 @@ export class OpenclawAdapter implements HarnessAdapter {
 
   private async openSession(): Promise<void> {
     mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    await this.dying;
     this.gateway ??= await startGateway(this.config, this.stateDir, (cli, code) => this.onGatewayExit(cli, code));
     const entry = this.config.binary ?? harnessBinary("openclaw");
     const cli = spawnCli({
@@ -103,8 +106,20 @@ export class OpenclawAdapter implements HarnessAdapter {
       this.sessionId = undefined;
       this.pending = [];
       this.rpc.closed(new RpcError("openclaw", `acp bridge exited (code ${code})`));
+      // The Gateway may still be running the dead bridge's prompt (a model call in flight): a new prompt on
+      // the same session would queue behind it and end at once, empty. So OpenClaw restarts whole; the new
+      // Gateway reopens the same state, transcript included.
+      this.killGateway();
     }
     this.turns.exited(cli, code);
+  }
+
+  private killGateway(): void {
+    const gateway = this.gateway;
+    this.gateway = undefined;
+    if (!gateway) return;
+    gateway.cli.kill("SIGKILL");
+    this.dying = gateway.cli.exited;
   }
 
   /** The Gateway died: the bridge is of no use without it (its exit ends a running turn as a crash). */
@@ -254,6 +269,7 @@ export class OpenclawAdapter implements HarnessAdapter {
 
   async stop(): Promise<void> {
     await this.turns.stop();
+    await this.dying;
     const gateway = this.gateway;
     this.gateway = undefined;
     if (!gateway) return;
