@@ -70,6 +70,15 @@ export function openclawEnv(config: HarnessConfig, stateDir: string, token: stri
   });
 }
 
+/** Signals the Gateway's whole process group (it runs detached), or the process alone if that fails. */
+export function killGroup(cli: CliProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-cli.proc.pid, signal);
+  } catch {
+    cli.kill(signal);
+  }
+}
+
 export async function startGateway(
   config: HarnessConfig,
   stateDir: string,
@@ -92,6 +101,9 @@ export async function startGateway(
   const cli = spawnCli({
     cmd: [openclawNode(entry), entry, "gateway", "run", "--port", String(port), "--bind", "loopback", "--auth", "token"],
     argv0: "openclaw-gateway",
+    // Its own process group: its helper processes (sqlite, spawn broker) hold its stdout, so only a
+    // group kill ends it (killGateway), and its end is the process's exit, not the pipe's close.
+    detached: true,
     cwd: config.workspace,
     env: openclawEnv(config, stateDir, token),
     // "[gateway] ready" (after the HTTP server, channels and sidecars are up).
@@ -102,18 +114,18 @@ export async function startGateway(
     },
     onStderrLine: (line) => failure.read(plain(line)),
   });
-  void cli.exited.then((code) => onExit(cli, code));
+  void cli.proc.exited.then((code) => onExit(cli, code));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`gateway not ready after ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
   });
-  const died = cli.exited.then((code): never => {
+  const died = cli.proc.exited.then((code): never => {
     throw new Error(`gateway exited (code ${code}) before it was ready${cli.stderrTail() ? `: ${cli.stderrTail().slice(-500)}` : ""}`);
   });
   try {
     await Promise.race([ready, timeout, died]);
   } catch (error) {
-    cli.kill("SIGKILL");
+    killGroup(cli, "SIGKILL");
     throw error;
   } finally {
     clearTimeout(timer);

@@ -21,7 +21,7 @@ import {
   type TurnResult,
 } from "../types.ts";
 import { APPROVABLE_TOOLS } from "./config.ts";
-import { type Gateway, openclawEnv, type RunFailure, startGateway } from "./gateway.ts";
+import { type Gateway, killGroup, openclawEnv, type RunFailure, startGateway } from "./gateway.ts";
 import { OpenclawTranslator, type SessionUpdate, toolName } from "./translate.ts";
 
 /** The Gateway session all of a LAP session's turns go to (agent `main`, OpenClaw's default agent). */
@@ -39,8 +39,6 @@ export class OpenclawAdapter implements HarnessAdapter {
   );
   private readonly stateDir: string;
   private gateway: Gateway | undefined;
-  /** A Gateway being killed: the next one waits for it (same state dir). */
-  private dying: Promise<unknown> | undefined;
   private ready: Promise<void> | undefined;
   private sessionId: string | undefined;
   private translator = new OpenclawTranslator();
@@ -77,7 +75,6 @@ export class OpenclawAdapter implements HarnessAdapter {
 
   private async openSession(): Promise<void> {
     mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
-    await this.dying;
     this.gateway ??= await startGateway(this.config, this.stateDir, (cli, code) => this.onGatewayExit(cli, code));
     const entry = this.config.binary ?? harnessBinary("openclaw");
     const cli = spawnCli({
@@ -106,20 +103,11 @@ export class OpenclawAdapter implements HarnessAdapter {
       this.sessionId = undefined;
       this.pending = [];
       this.rpc.closed(new RpcError("openclaw", `acp bridge exited (code ${code})`));
-      // The Gateway may still be running the dead bridge's prompt (a model call in flight): a new prompt on
-      // the same session would queue behind it and end at once, empty. So OpenClaw restarts whole; the new
-      // Gateway reopens the same state, transcript included.
-      this.killGateway();
+      // The Gateway lives on with the conversation; the next turn starts a new bridge on the same session
+      // key. (Restarting the Gateway too is worse: OpenClaw's restart recovery, always on, resumes the
+      // interrupted turn by itself; harness/adapters/README.md#openclaw.)
     }
     this.turns.exited(cli, code);
-  }
-
-  private killGateway(): void {
-    const gateway = this.gateway;
-    this.gateway = undefined;
-    if (!gateway) return;
-    gateway.cli.kill("SIGKILL");
-    this.dying = gateway.cli.exited;
   }
 
   /** The Gateway died: the bridge is of no use without it (its exit ends a running turn as a crash). */
@@ -269,13 +257,12 @@ export class OpenclawAdapter implements HarnessAdapter {
 
   async stop(): Promise<void> {
     await this.turns.stop();
-    await this.dying;
     const gateway = this.gateway;
     this.gateway = undefined;
     if (!gateway) return;
-    gateway.cli.kill("SIGTERM");
-    const timer = setTimeout(() => gateway.cli.kill("SIGKILL"), 5_000);
-    await gateway.cli.exited;
+    killGroup(gateway.cli, "SIGTERM");
+    const timer = setTimeout(() => killGroup(gateway.cli, "SIGKILL"), 5_000);
+    await gateway.cli.proc.exited;
     clearTimeout(timer);
   }
 }
