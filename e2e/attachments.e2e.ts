@@ -1,30 +1,18 @@
 import { expect, test } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { deflateSync } from "node:zlib";
+import { startFakeRuntime } from "./own-lap";
 import { login, MASTER_KEY, shot } from "./support";
 
 // Attachments in the chat (docs/sessions.md "Attachments"): a person attaches an image and a PDF with
 // the composer's button, drops another image on it, sends, and sees the thumbnails in the chat,
 // served back by LAP. The remote runtime is the fake Managed Agents runtime (see its header).
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const headers = { authorization: `Bearer ${MASTER_KEY}` };
 let fake: ChildProcess;
 let fakeUrl: string;
 
 test.beforeAll(async () => {
-  fake = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["test/support/fake-managed-agents-server.ts"], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  fakeUrl = await new Promise<string>((resolve, reject) => {
-    fake.stdout!.on("data", (d: Buffer) => {
-      const m = /FAKE_RUNTIME_URL=(\S+)/.exec(d.toString());
-      if (m) resolve(m[1]!);
-    });
-    fake.on("exit", () => reject(new Error("fake runtime exited")));
-  });
+  ({ url: fakeUrl, process: fake } = await startFakeRuntime());
 });
 test.afterAll(() => {
   fake?.kill();

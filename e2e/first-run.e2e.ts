@@ -3,18 +3,12 @@
 // dashboard is used: the get-started checklist leads from login to a model, an agent, a session and
 // an answer. The LLM provider is the scripted stand-in (test/support/scripted-openai.ts).
 import { expect, test } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort } from "./free-port";
+import { ownLapAddress, startOwnLap, type OwnLap } from "./own-lap";
 import { type FakeProcess, MASTER_KEY, shot, startFakeProcess } from "./support";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const PORT = await freePort();
-const BASE = `http://127.0.0.1:${PORT}`;
-let lap: ChildProcess | undefined;
+const address = await ownLapAddress("first-run");
+const BASE = address.base;
+let lap: OwnLap | undefined;
 let provider: FakeProcess | undefined;
 
 test.use({ baseURL: BASE });
@@ -25,35 +19,11 @@ test.beforeAll(async () => {
   provider = await startFakeProcess("test/support/scripted-openai-server.ts", [
     JSON.stringify([{ text: "ok" }, { text: "Hello! I am your first agent." }]),
   ]);
-  lap = spawn(join(ROOT, ".tools/node_modules/.bin/bun"), ["bin/lap.ts", "up"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      MASTER_KEY,
-      LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-first-run-")),
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  let exited: number | null = null;
-  lap.once("exit", (code) => (exited = code ?? 1));
-  for (let i = 0; i < 500 && exited === null; i++) {
-    if (
-      await fetch(`${BASE}/health/readiness`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(exited === null ? "LAP did not become ready" : `LAP exited with code ${exited}`);
+  lap = await startOwnLap(address);
 });
 
 test.afterAll(() => {
-  lap?.kill("SIGTERM");
+  lap?.stop();
   provider?.stop();
 });
 

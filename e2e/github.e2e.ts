@@ -7,20 +7,13 @@
  */
 import { expect, test } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort } from "./free-port";
+import { BUN, ownLapAddress, ROOT, startOwnLap, type OwnLap } from "./own-lap";
 import { login, MASTER_KEY, shot, startFakeProcess, type FakeProcess } from "./support";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const BUN = join(ROOT, ".tools/node_modules/.bin/bun");
-const PORT = await freePort();
-const BASE = `http://127.0.0.1:${PORT}`;
+const address = await ownLapAddress("github");
+const BASE = address.base;
 const TOKEN = "ghp_e2eREALTOKEN_91b3";
-const dataDir = mkdtempSync(join(tmpdir(), "lap-e2e-github-"));
-let lap: ChildProcess | undefined;
+let lap: OwnLap | undefined;
 let github: ChildProcess | undefined;
 let model: FakeProcess | undefined;
 let gh = { url: "", repoUrl: "", caFile: "" };
@@ -47,35 +40,14 @@ test.beforeAll(async () => {
       { text: "I pushed **lap/docs-typo** and opened a pull request." },
     ]),
   ]);
-  lap = spawn(BUN, ["bin/lap.ts", "up"], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      HOST: "127.0.0.1",
-      LAP_DATA_DIR: dataDir,
-      MASTER_KEY,
-      LOG_LEVEL: "warn",
-      WARM_POOL_SIZE: "0",
-      EGRESS_UPSTREAM_CA_FILE: gh.caFile,
-      LAP_ALLOW_PRIVATE_HOSTS: "127.0.0.0/8",
-    },
+  lap = await startOwnLap(address, {
+    WARM_POOL_SIZE: "0",
+    EGRESS_UPSTREAM_CA_FILE: gh.caFile,
+    LAP_ALLOW_PRIVATE_HOSTS: "127.0.0.0/8",
   });
-  const until = Date.now() + 90_000;
-  while (
-    !(await fetch(`${BASE}/health/readiness`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (lap.exitCode !== null) throw new Error(`LAP exited with ${lap.exitCode}`);
-    if (Date.now() > until) throw new Error("LAP did not become ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
 });
 test.afterAll(() => {
-  lap?.kill("SIGTERM");
+  lap?.stop();
   github?.kill();
   model?.stop();
 });

@@ -2,18 +2,14 @@ import { expect, test } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { freePort } from "./free-port";
+import { BUN, ownLapAddress, ROOT, startOwnLap } from "./own-lap";
 import { MASTER_KEY, shot } from "./support";
 
 // The Kubernetes page against a real LAP process started with LAP_SANDBOX=kubernetes and a kubeconfig
 // for the fake API server (TLS, client certificate), which runs as its own Bun process. That process
 // also plays a second LAP replica and starts two sandboxes: one ready, one whose image cannot be pulled.
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const BUN = join(ROOT, ".tools/node_modules/.bin/bun");
-let PORT = 0;
 let BASE = "";
 const ENV = {
   ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64"),
@@ -27,8 +23,8 @@ const children: ChildProcess[] = [];
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  PORT = await freePort();
-  BASE = `http://127.0.0.1:${PORT}`;
+  const address = await ownLapAddress("k8s");
+  BASE = address.base;
   const cluster = spawn(BUN, ["test/support/fake-kube-cluster.ts"], {
     cwd: ROOT,
     env: {
@@ -51,38 +47,13 @@ test.beforeAll(async () => {
     cluster.once("exit", (code) => reject(new Error(`fake cluster exited ${code}`)));
   });
   const { kubeconfig } = JSON.parse(first) as { kubeconfig: string };
-  const lap = spawn(BUN, ["bin/lap.ts", "up"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...ENV,
-      PORT: String(PORT),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-")),
-      LAP_SANDBOX: "kubernetes",
-      K8S_EGRESS_PROXY_PORT: "0",
-      K8S_KUBECONFIG: kubeconfig,
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  children.push(lap);
-  let exited: number | null = null;
-  lap.once("exit", (code) => (exited = code ?? 1));
-  for (let i = 0; i < 750 && exited === null; i++) {
-    const ok = await fetch(`${BASE}/health/readiness`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) {
-      await seeded;
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    exited === null ? "LAP with LAP_SANDBOX=kubernetes did not become ready" : `LAP with LAP_SANDBOX=kubernetes exited with code ${exited}`,
+  const lap = await startOwnLap(
+    address,
+    { ...ENV, LAP_SANDBOX: "kubernetes", K8S_EGRESS_PROXY_PORT: "0", K8S_KUBECONFIG: kubeconfig },
+    { readyTimeoutMs: 150_000 },
   );
+  children.push(lap.process);
+  await seeded;
 });
 
 test.afterAll(() => {

@@ -5,21 +5,16 @@
  * own port and data directory so that "empty" is really empty whatever the other files did.
  */
 import { expect, test } from "@playwright/test";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort } from "./free-port";
+import type { ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ownLapAddress, startFakeRuntime, startOwnLap, type OwnLap } from "./own-lap";
 import { login, MASTER_KEY, shot, startFakeProcess, type FakeProcess } from "./support";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const BUN = join(ROOT, ".tools/node_modules/.bin/bun");
-const PORT = await freePort();
-const BASE = `http://127.0.0.1:${PORT}`;
+const address = await ownLapAddress("overview");
+const BASE = address.base;
 const PROVIDER_KEY = "sk-overview-provider";
-const dataDir = mkdtempSync(join(tmpdir(), "lap-e2e-overview-"));
-let lap: ChildProcess | undefined;
+let lap: OwnLap | undefined;
 let runtime: ChildProcess | undefined;
 let runtimeUrl = "";
 let provider: FakeProcess | undefined;
@@ -29,46 +24,16 @@ test.use({ baseURL: BASE });
 test.beforeAll(async () => {
   test.setTimeout(120_000);
   provider = await startFakeProcess("test/support/fake-openai-server.ts", [PROVIDER_KEY]);
-  runtime = spawn(BUN, ["test/support/fake-managed-agents-server.ts"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-  runtimeUrl = await new Promise<string>((resolve, reject) => {
-    runtime!.stdout!.on("data", (d: Buffer) => {
-      const m = /FAKE_RUNTIME_URL=(\S+)/.exec(d.toString());
-      if (m) resolve(m[1]!);
-    });
-    runtime!.once("exit", () => reject(new Error("fake runtime exited")));
-  });
-  const config = join(dataDir, "gateway.yaml");
+  ({ url: runtimeUrl, process: runtime } = await startFakeRuntime());
+  const config = join(address.dataDir, "gateway.yaml");
   writeFileSync(
     config,
     `model_list:\n  - model_name: gpt-overview\n    litellm_params: { model: openai/gpt-4o-mini, api_base: "${provider.url}", api_key: ${PROVIDER_KEY} }\n    model_info: { input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n`,
   );
-  lap = spawn(BUN, ["bin/lap.ts", "up"], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      HOST: "127.0.0.1",
-      LAP_DATA_DIR: dataDir,
-      MASTER_KEY,
-      LOG_LEVEL: "warn",
-      LAP_GATEWAY_CONFIG: config,
-    },
-  });
-  const until = Date.now() + 90_000;
-  while (
-    !(await fetch(`${BASE}/health/readiness`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (lap.exitCode !== null) throw new Error(`LAP exited with ${lap.exitCode}`);
-    if (Date.now() > until) throw new Error("LAP did not become ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  lap = await startOwnLap(address, { LAP_GATEWAY_CONFIG: config });
 });
 test.afterAll(() => {
-  lap?.kill("SIGTERM");
+  lap?.stop();
   runtime?.kill();
   provider?.stop();
 });

@@ -59,6 +59,11 @@ export interface HarnessConfig {
   env?: Record<string, string>;
   /** The agent's rules and skills (docs/skills.md): each harness gets them the way its CLI reads them (harness/context.ts). */
   context?: HarnessContext;
+  /**
+   * A pre-started harness (supervisor/binding.ts): how long its CLI's MCP start may wait, since the
+   * gateway proxy holds MCP requests until the bind (supervisor/gateway-proxy.ts).
+   */
+  mcpStartTimeoutMs?: number;
 }
 
 /** Rules (markdown) and skills (Agent Skills folders) given to a session at start, current versions, in the agent's order. */
@@ -103,7 +108,12 @@ export type HarnessCommand =
   | { type: "turn"; turnId: string; content: ContentPart[] }
   /** Starts a turn that resolves a pending tool call, then carries on the loop. */
   | { type: "tool_confirmation"; turnId: string; confirmation: ToolConfirmation }
-  | { type: "interrupt" };
+  | { type: "interrupt" }
+  /**
+   * Start the CLI now, before any turn (a warm sandbox's pre-start); the harness answers with one
+   * `harness.prepared` event (`ok`, `error`), which the supervisor keeps out of the session's log.
+   */
+  | { type: "start" };
 
 /** Events that end a turn. */
 export const TERMINAL_EVENTS = new Set(["session.status_idle", "session.error"]);

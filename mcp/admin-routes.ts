@@ -12,6 +12,7 @@ import {
   grantView,
   healthView,
   serverIdParams,
+  testResultView,
   serverView,
   toolCallView,
   updateServerBody,
@@ -125,7 +126,11 @@ export function adminRoutes(gateway: McpGateway, guard: AuthGuard) {
           };
         }
       },
-      { params: serverIdParams, detail: { summary: "Test the connection: list the server's tools, prompts and resources" } },
+      {
+        params: serverIdParams,
+        response: testResultView,
+        detail: { summary: "Test the connection: list the server's tools, prompts and resources" },
+      },
     )
     .get(
       "/servers/:id/health",

@@ -17,14 +17,10 @@ import { McpGateway } from "./service";
 import { createLauncher, type StdioLauncher } from "./upstream/launcher";
 import type { EgressSink } from "../server/sandboxes/egress";
 import { parseUidRange } from "../server/sandboxes/host/sandbox-user";
+import type { McpModule } from "./module";
 import { userRoutes } from "./user-routes";
 
-export interface McpModule {
-  gateway: McpGateway;
-  sessions: McpSessions;
-  oauth: McpOAuth;
-  close(): Promise<void>;
-}
+export type { McpModule } from "./module";
 
 /** Builds the gateway from configuration; `launcher` overrides LAP_MCP_STDIO_LAUNCHER (tests, sandbox provider). */
 export function createMcpModule(deps: {

@@ -252,3 +252,15 @@ export const toolCallView = z.object({
   created_at: z.string(),
 });
 export type ToolCallView = z.infer<typeof toolCallView>;
+
+/** POST /api/mcp/servers/:id/test: whether LAP could connect, and what the server offers. */
+export const testResultView = z.object({
+  ok: z.boolean(),
+  duration_ms: z.number(),
+  error: z.string().optional(),
+  /** The server's own name and version (MCP `initialize`), when it connected. */
+  server_info: z.looseObject({}).nullable().optional(),
+  tools: z.array(z.object({ name: z.string(), description: z.string(), enabled: z.boolean() })),
+  prompts: z.array(z.object({ name: z.string(), description: z.string() })),
+  resources: z.array(z.object({ uri: z.string(), name: z.string() })),
+});

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AuthGuard } from "../server/http/auth-guard";
 import { badRequest, notFound } from "../server/lib/errors";
 import { serverIdParams, userCredentialBody } from "./model";
-import type { McpModule } from "./index";
+import type { McpModule } from "./module";
 import type { McpGateway } from "./service";
 
 const page = (title: string, text: string, status: number) =>

@@ -19,13 +19,18 @@ export const sandboxes = pgTable(
     agentId: text("agent_id").notNull(),
     sessionId: text("session_id"),
     workspaceId: text("workspace_id").notNull(),
-    /** Hash of what a warm sandbox baked in (harness, image, env): a change recycles it. */
+    /** Hash of what a warm sandbox baked in (harness, image, env, the harness setup it pre-started): a change recycles it. */
     specHash: text("spec_hash").notNull(),
     status: text("status", { enum: ["provisioning", "warm", "claimed", "stopped", "dead"] }).notNull(),
     reason: text("reason"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     readyAt: timestamp("ready_at", { withTimezone: true }),
     claimedAt: timestamp("claimed_at", { withTimezone: true }),
+    /**
+     * How a session got this sandbox: `warm` (a pool hit), `cold` (a miss), `recovered` (its own
+     * workspace again), `external` (Kubernetes' own pool); null for warm slots and older rows.
+     */
+    startKind: text("start_kind", { enum: ["warm", "cold", "recovered", "external"] }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

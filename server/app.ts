@@ -23,6 +23,7 @@ import { healthRoutes } from "./health";
 import { createAuthGuard } from "./http/auth-guard";
 import { errorHandler } from "./http/errors";
 import { gatewayRoutes, GatewayService } from "./gateway";
+import { gatewayErrorFormat } from "./gateway/errors";
 import { chatOnBehalfOf } from "./gateway/internal-call";
 import { jsonBody } from "./http/json-body";
 import { LapMetrics, metricsRoutes, recordersFor } from "./metrics";
@@ -61,6 +62,10 @@ import { VaultService } from "./vault/service";
 import { sessionRoutes } from "./sessions";
 import { approvalRoutes } from "./approvals";
 import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
+import { RuntimeService, type RuntimeServiceDeps } from "./runtimes/service";
+import { AgentService } from "./agents/service";
+import { ApprovalService } from "./approvals/service";
+import { approvalSideEffects } from "./approvals/record";
 import { createSlack } from "../slack";
 import { createLinear } from "./linear";
 import { systemClock, type Clock } from "./automation/clock";
@@ -77,6 +82,9 @@ import { sessionsPortFrom } from "../slack/sessions-adapter";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
 
+/** Test hooks of the sessions module, and the runtimes' adapters (a fake runtime's). */
+export type SessionOptions = Partial<SessionModuleDeps> & Pick<RuntimeServiceDeps, "adapterFactory">;
+
 export interface AppDeps {
   config: Config;
   database: Database;
@@ -85,8 +93,8 @@ export interface AppDeps {
   /** Set when LAP_SANDBOX=kubernetes (createKubernetesSandboxes). */
   kubernetes?: KubernetesSandboxes;
   uiDist?: string;
-  /** Test hooks for the session worker (time scale, sweep interval, adapters). */
-  sessionOptions?: Partial<SessionModuleDeps>;
+  /** Test hooks for the session worker (time scale, sweep interval) and the runtimes' adapters. */
+  sessionOptions?: SessionOptions;
   /** Replaces the sessions service under the Slack bot (tests of Slack alone); default: the real one. */
   slackSessions?: SessionsPort;
   slackOptions?: { minEditIntervalMs?: number; turnTimeoutMs?: number };
@@ -144,20 +152,37 @@ export function createApp(deps: AppDeps) {
   });
   // Agents on the built-in local-sandbox runtime run through this (created below, used lazily).
   const sandboxRuntime = { get: (): RuntimeAdapter => sandboxRuntimeWiring.get() };
-  const core = createSessionModule({
+  // Sessions run turns through the runtimes; agents and approvals act on sessions (docs/development.md "Layers").
+  const { adapterFactory, ...sessionOptions } = deps.sessionOptions ?? {};
+  const runtimes = new RuntimeService({
+    database: deps.database,
+    secrets: createSecretBox(deps.config.encryptionKey),
+    adapterFactory,
+    sandboxAdapter: sandboxRuntime.get,
+    audit,
+    destinations,
+  });
+  const sessionModule = createSessionModule({
     database: deps.database,
     logger: deps.logger,
     masterKey: deps.config.masterKey,
-    encryptionKey: deps.config.encryptionKey,
-    sandboxAdapter: sandboxRuntime.get,
-    destinations,
-    gatewayModel: (model) => gateway.modelCheck(model),
+    runtimes,
+    sideEffects: approvalSideEffects,
     metrics: { turns: record.turns, eventAppend: record.eventAppend, busLag: record.busLag },
     tracer,
     audit,
     titles: { model: deps.config.env.LAP_TITLE_MODEL, call: (body, on) => chatOnBehalfOf(gateway, body, on) },
-    ...deps.sessionOptions,
+    ...sessionOptions,
   });
+  const approvals = new ApprovalService({ database: deps.database, sessions: sessionModule.sessions, audit });
+  const agents = new AgentService({
+    database: deps.database,
+    beforeDelete: (agentId) => sessionModule.sessions.stopAgentSessions(agentId),
+    destinations,
+    gatewayModel: (model) => gateway.modelCheck(model),
+    audit,
+  });
+  const core = { ...sessionModule, runtimes, approvals, agents };
   const guard = createAuthGuard(auth, [core.tokens.authenticate], {
     allowedOrigins: [new URL(deps.config.baseUrl).origin],
     trustedProxyHops: deps.config.env.LAP_TRUSTED_PROXY_HOPS,
@@ -213,6 +238,11 @@ export function createApp(deps: AppDeps) {
   const sandboxRuntimeWiring = sandboxRuntimeForSessions({
     config: deps.config,
     database: deps.database,
+    sessions: {
+      history: core.history,
+      recovering: (id) => core.status.recovering(id),
+      recovered: (id, prior) => core.status.recovered(id, prior),
+    },
     gateway,
     sandboxes,
     mcp: mcp.gateway,
@@ -317,7 +347,11 @@ export function createApp(deps: AppDeps) {
     (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   const app = new Elysia()
     .use(httpMetrics(metrics).use(httpTracing(tracing)))
-    .use(errorHandler(deps.logger, { onGatewayError: (request, error, requestId) => gateway.recordRefusal(request, error, requestId) }))
+    .use(
+      errorHandler(deps.logger, {
+        formats: [gatewayErrorFormat((request, error, requestId) => gateway.recordRefusal(request, error, requestId))],
+      }),
+    )
     .use(requestContext({ logger: deps.logger, maxBodyBytes: deps.config.env.LAP_MAX_BODY_BYTES }))
     .use(json.plugin)
     .use(guard)

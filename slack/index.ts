@@ -10,7 +10,19 @@ import type { Logger } from "../server/lib/logger";
 import type { createBoltApp } from "./bolt-app";
 import { normalizeUserId } from "./events";
 import { slackManifest } from "./manifest";
-import { allowlistBody, bindingBody, bindingParams, eventsQuery, teamParams, type SlackEventView, type SlackStatus } from "./model";
+import {
+  allowlistBody,
+  allowlistListView,
+  allowlistView,
+  bindingBody,
+  bindingListView,
+  bindingParams,
+  bindingView,
+  eventsQuery,
+  teamParams,
+  type SlackEventView,
+  type SlackStatus,
+} from "./model";
 import { completeInstall, installUrl, type OAuthDeps } from "./oauth";
 import type { SessionsPort } from "./ports";
 import { SlackService } from "./service";
@@ -183,6 +195,7 @@ export function createSlack(deps: SlackDeps) {
         })),
       }),
       {
+        response: bindingListView,
         detail: { summary: "Which agent answers in which workspace and channel (* = default)" },
       },
     )
@@ -195,7 +208,11 @@ export function createSlack(deps: SlackDeps) {
         const id = await store.upsertBinding(body.team_id, body.channel_id, agent.id, principal);
         return { id, team_id: body.team_id, channel_id: body.channel_id, agent_id: agent.id };
       },
-      { body: bindingBody, detail: { summary: "Bind an agent to a channel, a workspace (channel *) or everywhere (both *)" } },
+      {
+        body: bindingBody,
+        response: bindingView,
+        detail: { summary: "Bind an agent to a channel, a workspace (channel *) or everywhere (both *)" },
+      },
     )
     .delete(
       "/bindings/:id",
@@ -206,6 +223,7 @@ export function createSlack(deps: SlackDeps) {
       { params: bindingParams, detail: { summary: "Remove a binding" } },
     )
     .get("/dm-allowlist", async () => ({ data: (await store.dmAllowlist()).map((e) => ({ team_id: e.teamId, user_id: e.userId })) }), {
+      response: allowlistListView,
       detail: { summary: "Slack users allowed to DM the bot (empty for a workspace: everyone there may)" },
     })
     .put(
@@ -215,7 +233,7 @@ export function createSlack(deps: SlackDeps) {
         await store.replaceDmAllowlist(body.team_id, ids, principal);
         return { team_id: body.team_id, user_ids: ids };
       },
-      { body: allowlistBody, detail: { summary: "Replace one workspace's DM allow-list" } },
+      { body: allowlistBody, response: allowlistView, detail: { summary: "Replace one workspace's DM allow-list" } },
     )
     .get(
       "/events",

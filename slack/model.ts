@@ -61,3 +61,17 @@ export interface SlackEventView {
   duplicates: number;
   created_at: string;
 }
+
+/** A binding as the API answers it: which agent answers in a workspace and channel (`*` = default). */
+export const bindingView = z.object({
+  id: z.string(),
+  team_id: z.string(),
+  channel_id: z.string(),
+  agent_id: z.string(),
+  /** The LAP team the binding belongs to (the list only). */
+  lap_team_id: z.string().nullable().optional(),
+});
+export type BindingView = z.infer<typeof bindingView>;
+export const bindingListView = z.object({ data: z.array(bindingView) });
+export const allowlistListView = z.object({ data: z.array(z.object({ team_id: z.string(), user_id: z.string() })) });
+export const allowlistView = z.object({ team_id: z.string(), user_ids: z.array(z.string()) });

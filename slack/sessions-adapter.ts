@@ -1,8 +1,9 @@
 import type { ApprovalView } from "../server/approvals/model";
-import { ApprovalConflict } from "../server/approvals/service";
+import type { AgentService } from "../server/agents/service";
+import { ApprovalConflict, type ApprovalService } from "../server/approvals/service";
 import { ApiError } from "../server/lib/errors";
 import type { PostMessageInput } from "../server/sessions/model";
-import type { SessionModule } from "../server/sessions/module";
+import type { SessionService } from "../server/sessions/service";
 import type { ApprovalRef, SessionsPort } from "./ports";
 
 const approvalRef = (a: ApprovalView): ApprovalRef => ({
@@ -16,7 +17,7 @@ const approvalRef = (a: ApprovalView): ApprovalRef => ({
 });
 
 /** The Slack bot's view of the real agents, sessions and approvals services. */
-export function sessionsPortFrom(core: Pick<SessionModule, "sessions" | "agents" | "approvals">): SessionsPort {
+export function sessionsPortFrom(core: { sessions: SessionService; agents: AgentService; approvals: ApprovalService }): SessionsPort {
   const findAgent = async (idOrName: string) => {
     const byId = await core.agents.row(idOrName).catch(() => null);
     if (byId) return { id: byId.id, name: byId.name };

@@ -1,87 +1,43 @@
 /**
- * Harness benchmark, per harness CLI (opencode, claude-code, codex), all against the same scripted
- * model (test/support/scripted-model, standing for the LLM provider) on loopback:
+ * Harness benchmark, per harness CLI, all against the same scripted model (test/support/scripted-model,
+ * standing for the LLM provider) on loopback:
  *   - session create → first token: from "create" to the first agent.message delta, for
  *     (a) the adapter run directly on the host (baseline: the CLI's own start-up and first call) and
- *     (b) LAP's path: bubblewrap sandbox + supervisor + adapter (create, wait ready, bind, send).
+ *     (b) LAP's path: bubblewrap sandbox + supervisor + adapter (create, wait ready, bind, send),
+ *     with the cold breakdown of both (paths.ts: which phase the time goes to);
  *   - per-turn time for a one-line reply, (a) vs (b): the difference is what LAP's supervisor and
  *     sandbox add per turn.
- * Run: bun bench/harness/run.ts   (CREATES=3 TURNS=8; writes bench/harness/RESULTS.md)
+ * Run: bun bench/harness/run.ts   (CREATES=3 TURNS=8; HARNESSES=codex,claude-code for a subset;
+ * writes bench/harness/RESULTS.md, or OUT=<file>; what was measured by hand is in NOTES.md beside it)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHarnessAdapter } from "../../harness/adapters/index.ts";
 import { HARNESS_NAMES, type HarnessName } from "../../harness/adapters/types.ts";
 import { LocalSandboxProvider } from "../../server/sandboxes/local-provider.ts";
-import { SupervisorClient } from "../../server/sandboxes/supervisor-client.ts";
-import { binding, providerOptions } from "../../server/sandboxes/test-helpers.ts";
+import { providerOptions } from "../../server/sandboxes/test-helpers.ts";
 import { startScriptedModel } from "../../test/support/scripted-model/index.ts";
 import { machine, median, percentile, table } from "../lib/report.ts";
+import { type BenchSetup, type DirectRun, direct, type SandboxRun, sandboxed } from "./paths.ts";
+import { warmFirstToken } from "./warm.ts";
 
 const CREATES = Number(process.env.CREATES ?? 3);
 const TURNS = Number(process.env.TURNS ?? 8);
+/** Warm sessions per harness (p50/p90 of bind → first token on a pre-started harness, ./warm.ts). */
+const WARM = Number(process.env.WARM ?? 10);
+const HARNESSES = (process.env.HARNESSES?.split(",") ?? HARNESS_NAMES) as HarnessName[];
+const OUT = process.env.OUT ?? join(import.meta.dir, "RESULTS.md");
 const MODEL = "bench-model";
 const model = startScriptedModel({ models: [MODEL], script: [{ when: "say hi", steps: [{ kind: "text", text: "hi" }] }] });
-const root = mkdtempSync(join(tmpdir(), "lap-bench-harness-"));
-const provider = new LocalSandboxProvider(providerOptions(() => Number(new URL(model.url).port)));
+const setup: BenchSetup = {
+  root: mkdtempSync(join(tmpdir(), "lap-bench-harness-")),
+  modelUrl: model.url,
+  model: MODEL,
+  provider: new LocalSandboxProvider(providerOptions(() => Number(new URL(model.url).port))),
+  turns: TURNS,
+};
 const ms = (value: number) => value.toFixed(0);
-
-async function direct(harness: HarnessName, index: number): Promise<{ firstToken: number; turns: number[] }> {
-  const dir = join(root, `${harness}-direct-${index}`);
-  mkdirSync(join(dir, "ws"), { recursive: true });
-  mkdirSync(join(dir, "home"), { recursive: true });
-  const started = performance.now();
-  const adapter = createHarnessAdapter(harness, {
-    workspace: join(dir, "ws"),
-    home: join(dir, "home"),
-    gatewayUrl: model.url,
-    apiKey: "k",
-    model: MODEL,
-  });
-  await adapter.start();
-  let firstToken = -1;
-  await adapter.send("say hi", (event) => {
-    if (event.type === "agent.message" && firstToken < 0) firstToken = performance.now() - started;
-  });
-  const turns: number[] = [];
-  if (index === 0) {
-    for (let turn = 0; turn < TURNS; turn++) {
-      const t = performance.now();
-      const result = await adapter.send("say hi again");
-      if (result.outcome !== "end_turn") throw new Error(`${harness} direct turn: ${JSON.stringify(result.events.at(-1))}`);
-      turns.push(performance.now() - t);
-    }
-  }
-  await adapter.stop();
-  return { firstToken, turns };
-}
-
-async function sandboxed(harness: HarnessName, index: number): Promise<{ firstToken: number; turns: number[] }> {
-  const sessionId = `ses_bench_${harness.replace("-", "_")}_${index}`;
-  const started = performance.now();
-  const handle = await provider.create({ harness, env: {}, workspaceId: `ws-bench-${harness}-${index}` });
-  await provider.waitReady(handle.id, { timeoutMs: 60_000 });
-  await provider.bind(handle.id, binding(sessionId, `${model.url}/v1`, MODEL));
-  const client = new SupervisorClient(await provider.connect(handle.id), sessionId);
-  const after = await client.sendMessage("say hi");
-  let firstToken = -1;
-  for await (const event of client.stream(after, { untilIdle: true, signal: AbortSignal.timeout(120_000) })) {
-    if (event.type === "agent.message" && firstToken < 0) firstToken = performance.now() - started;
-    if (event.type === "session.status_idle" || event.type === "session.error") break;
-  }
-  const turns: number[] = [];
-  if (index === 0) {
-    for (let turn = 0; turn < TURNS; turn++) {
-      const t = performance.now();
-      const events = await client.runTurn("say hi again", { timeoutMs: 120_000 });
-      if (events.at(-1)?.type !== "session.status_idle") throw new Error(`${harness} sandbox turn: ${JSON.stringify(events.at(-1))}`);
-      turns.push(performance.now() - t);
-    }
-  }
-  await provider.destroy(handle.id);
-  return { firstToken, turns };
-}
+const med = <T>(runs: T[], pick: (run: T) => number) => median(runs.map(pick));
 
 /** The model alone: one streamed request straight to the scripted model (no harness, no LAP). */
 async function modelAlone(): Promise<number> {
@@ -104,16 +60,19 @@ async function modelAlone(): Promise<number> {
 }
 
 const rows: (string | number)[][] = [];
+const breakdown: (string | number)[][] = [];
+const firsts = new Map<string, { direct: number | null; cold: number }>();
 const modelMs = await modelAlone();
-for (const harness of HARNESS_NAMES) {
-  const directRuns = [];
-  const sandboxRuns = [];
-  for (let i = 0; i < CREATES; i++) directRuns.push(await direct(harness, i));
-  for (let i = 0; i < CREATES; i++) sandboxRuns.push(await sandboxed(harness, i));
+for (const harness of HARNESSES) {
+  const directRuns: DirectRun[] = [];
+  const sandboxRuns: SandboxRun[] = [];
+  for (let i = 0; i < CREATES; i++) directRuns.push(await direct(setup, harness, i));
+  for (let i = 0; i < CREATES; i++) sandboxRuns.push(await sandboxed(setup, harness, i));
   const directTurns = directRuns[0]!.turns;
   const sandboxTurns = sandboxRuns[0]!.turns;
-  const directFirst = median(directRuns.map((run) => run.firstToken));
-  const sandboxFirst = median(sandboxRuns.map((run) => run.firstToken));
+  const directFirst = med(directRuns, (run) => run.firstToken);
+  const sandboxFirst = med(sandboxRuns, (run) => run.firstToken);
+  firsts.set(harness, { direct: directFirst, cold: sandboxFirst });
   rows.push([
     harness,
     ms(directFirst),
@@ -122,6 +81,17 @@ for (const harness of HARNESS_NAMES) {
     `${ms(median(directTurns))} / ${ms(percentile(directTurns, 90))}`,
     `${ms(median(sandboxTurns))} / ${ms(percentile(sandboxTurns, 90))}`,
     ms(median(sandboxTurns) - median(directTurns)),
+  ]);
+  breakdown.push([
+    harness,
+    ms(med(directRuns, (run) => run.start)),
+    ms(med(directRuns, (run) => run.firstToken - run.start)),
+    ms(med(directRuns, (run) => run.cpuMs)),
+    ms(med(sandboxRuns, (run) => run.created)),
+    ms(med(sandboxRuns, (run) => run.ready - run.created)),
+    ms(med(sandboxRuns, (run) => run.bound - run.ready)),
+    ms(med(sandboxRuns, (run) => run.sent - run.bound)),
+    ms(med(sandboxRuns, (run) => run.firstToken - run.sent)),
   ]);
   console.log(`${harness} done`);
 }
@@ -136,14 +106,59 @@ const headers = [
   "per-turn added by LAP (ms)",
 ];
 const output = table(headers, rows);
+const coldHeaders = [
+  "harness",
+  "direct: CLI start",
+  "direct: start→first token",
+  "direct: CLI CPU at first token",
+  "sandbox: create",
+  "ready (bwrap + supervisor)",
+  "bind",
+  "send",
+  "sent→first token (harness + CLI start + call)",
+];
+const cold = table(coldHeaders, breakdown);
+
+// The warm path: the same first turn on a sandbox whose harness the warm pool pre-started.
+const warmRows: (string | number)[][] = [];
+const builtinCold: number[] = [];
+// The built-in agent has no direct run (it is LAP's own harness); its cold path is the same sandbox.
+for (let i = 0; i < CREATES; i++) builtinCold.push((await sandboxed(setup, "builtin" as HarnessName, i)).firstToken);
+firsts.set("builtin", { direct: null, cold: median(builtinCold) });
+for (const harness of ["builtin", ...HARNESSES]) {
+  const runs = [];
+  for (let i = 0; i < WARM; i++) runs.push(await warmFirstToken(setup.provider, harness, i, model.url, MODEL));
+  const first = runs.map((r) => r.firstToken);
+  const f = firsts.get(harness)!;
+  warmRows.push([
+    harness,
+    f.direct === null ? "—" : ms(f.direct),
+    ms(f.cold),
+    `${ms(median(first))} / ${ms(percentile(first, 90))}`,
+    ms(median(runs.map((r) => r.prepareMs))),
+    `${runs.filter((r) => r.prepared === "kept").length}/${runs.length}`,
+  ]);
+  console.log(`${harness} warm done`);
+}
+const warmHeaders = [
+  "harness",
+  "create→first token, direct (ms)",
+  "cold: LAP sandbox (ms)",
+  "warm: bind→first token p50 / p90 (ms)",
+  "pre-start in the pool (ms, off the session's path)",
+  "pre-started harness kept",
+];
+const warm = table(warmHeaders, warmRows);
+console.log(warm);
 console.log(output);
+console.log(cold);
 console.log(`model alone (one streamed call, no harness): ${modelMs.toFixed(1)} ms`);
 
 const nproc = (await Bun.$`nproc`.text()).trim();
 const load = (await Bun.$`cat /proc/loadavg`.text()).trim().split(" ").slice(0, 3).join(" ");
 const uname = (await Bun.$`uname -a`.text()).trim();
 writeFileSync(
-  join(import.meta.dir, "RESULTS.md"),
+  OUT,
   `# bench/harness results
 
 ${new Date().toISOString()}: ${machine()}
@@ -158,10 +173,30 @@ to the scripted model: LAP's gateway hop is not in these numbers (see bench/gate
 
 ${output}
 
+Cold start, phase by phase (ms, median of the ${CREATES} creates; paths.ts). Direct: the adapter's
+\`start()\` (the CLI's own start; Claude Code starts its process there and initializes on the first
+message), then the first call, and the CPU time (user + system) the CLI process had used by its
+first token. Sandbox: \`create\` (run dir, token, sockets, cgroup, spawn; the first one after LAP
+starts also bundles harness/ once, so the first harness's median may carry it), ready (bubblewrap, the
+supervisor's Bun, which starts the harness program at once), bind, send, then everything up to
+the first token (the CLI's start and first call inside the sandbox).
+
+${cold}
+
 Model alone (one streamed call, no harness, no LAP): ${modelMs.toFixed(1)} ms.
+
+## Warm pool: create → first token on a pre-started harness
+
+WARM=${WARM} sessions per harness (p50 / p90). "warm" = a sandbox the warm pool holds for the agent,
+its harness's CLI already started and warmed up by \`prepare\` with a placeholder key (docs/sandboxes.md
+"Warm pool"), timed from the bind (the session key reaches the supervisor's gateway proxy) to the first
+agent.message delta; LAP's session API and the pool's one-row claim are not in it (bench/sandbox).
+"direct" and "cold" are the medians of the first table (built-in: no direct run, it is LAP's own harness).
+
+${warm}
 `,
 );
-await provider.shutdown();
+await setup.provider.shutdown();
 await model.stop();
-rmSync(root, { recursive: true, force: true });
+rmSync(setup.root, { recursive: true, force: true });
 process.exit(0);

@@ -56,9 +56,16 @@ test("opencode: remote servers at LAP, the key by env reference only, no OAuth d
   expect(opencodeConfig({ ...config, mcpServers: [] }).mcp).toBeUndefined();
 });
 
-test("Codex: streamable-HTTP servers with the key from the environment, as the real codex reads them", async () => {
-  const toml = codexConfigToml(config);
+test("Codex: streamable-HTTP servers with the key from the environment, their tools approved (LAP's policy decides), as the real codex reads them", async () => {
+  // An approval-required MCP tool (`files__delete`) is never offered: Codex cannot wait for a person on one.
+  const toml = codexConfigToml({ ...config, approvalRequiredTools: ["files__delete", "bash"] });
   expect(toml).not.toContain(KEY);
+  expect(toml.match(/disabled_tools = .*/g)).toEqual(['disabled_tools = ["delete"]']);
+  // Without it Codex asks the app server's client before every MCP call, and the call is refused. The
+  // real codex refuses a value it does not know (exit code below).
+  expect(toml.match(/default_tools_approval_mode = "approve"/g)).toHaveLength(2);
+  // Retries that outlast a LAP restart (docs/sessions.md); the real codex refuses a key it does not know the type of.
+  expect(toml).toContain("stream_max_retries = 20\nrequest_max_retries = 10");
   const home = mkdtempSync(join(tmpdir(), "lap-codex-mcp-"));
   mkdirSync(join(home, ".codex"));
   writeFileSync(join(home, ".codex", "config.toml"), toml);

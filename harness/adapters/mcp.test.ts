@@ -93,6 +93,9 @@ function sandboxContents(rootPid: number, insidePid: (env: Record<string, string
   return { envs: envs.map((e) => e.env), filesWith };
 }
 
+/** The key a harness holds behind the supervisor's gateway proxy (harness/supervisor/gateway-proxy.ts). */
+const PLACEHOLDER_BEARER = /^Bearer lap-sandbox-[0-9a-f]{36}$/;
+
 const results = (events: SandboxEvent[]) =>
   events.filter((e) => e.type === "agent.tool_result").map((e) => (e.content as { text: string }[]).map((p) => p.text).join(""));
 
@@ -154,30 +157,37 @@ requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers t
       expect(model.requests.slice(before).some((r) => r.tools.some((t) => /everything.*echo$/.test(t)))).toBe(true);
 
       if (harness === "claude-code") {
-        // The CLI reached LAP's proxy (bridged loopback port) with the session key; no secret in the sandbox.
+        // The CLI reached LAP's proxy (the supervisor's gateway proxy on loopback) with the sandbox's
+        // placeholder, swapped for the session key on the way out; no secret and no session key in the sandbox.
         expect(inspected).toContain("ENV=0");
         expect(inspected).not.toContain("FOUND:");
         expect(inspected).not.toContain(UPSTREAM_SECRET);
+        expect(inspected).not.toContain(key);
         const config = JSON.parse(inspected!.slice(inspected!.indexOf("{"), inspected!.lastIndexOf("}") + 1));
         expect(config).toEqual({
           mcpServers: {
             everything: {
               type: "http",
               url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/),
-              headers: { Authorization: `Bearer ${key}` },
+              headers: { Authorization: expect.stringMatching(PLACEHOLDER_BEARER) },
             },
           },
         });
       }
 
-      // Seen from the host, for both CLIs: the upstream secret is in no process's environment and no
-      // file of the sandbox; the harness (the process holding the session key) sees the config LAP wrote.
-      const inside = sandboxContents((await provider.get(handle.id))!.info.pid as number, (env) => Object.values(env).includes(key));
+      // Seen from the host: the upstream secret and the session key are in no process's environment and
+      // no file of the sandbox (the session key stays in the supervisor's memory, docs/security.md
+      // "Before bind"); the CLI holds the sandbox's placeholder, and sees the config LAP wrote.
+      const isPlaceholder = (v: string) => /^lap-sandbox-[0-9a-f]{36}$/.test(v);
+      const inside = sandboxContents((await provider.get(handle.id))!.info.pid as number, (env) => Object.values(env).some(isPlaceholder));
+      const placeholder = inside.envs.flatMap((env) => Object.values(env)).find(isPlaceholder)!;
       expect(inside.envs.length).toBeGreaterThan(2);
       expect(inside.envs.filter((env) => JSON.stringify(env).includes(UPSTREAM_SECRET))).toEqual([]);
+      expect(inside.envs.filter((env) => JSON.stringify(env).includes(key))).toEqual([]);
       expect(inside.filesWith(UPSTREAM_SECRET)).toEqual([]);
-      // The scan does see the sandbox's files: Claude Code's MCP config holds the session key.
-      if (harness === "claude-code") expect(inside.filesWith(key).some((f) => f.endsWith("/lap-mcp.json"))).toBe(true);
+      expect(inside.filesWith(key)).toEqual([]);
+      // The scan does see the sandbox's files: Claude Code's MCP config holds the placeholder.
+      if (harness === "claude-code") expect(inside.filesWith(placeholder).some((f) => f.endsWith("/lap-mcp.json"))).toBe(true);
       if (harness === "opencode") {
         const env = inside.envs.find((e) => e.OPENCODE_CONFIG_CONTENT)!;
         const config = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
@@ -190,17 +200,17 @@ requires(BWRAP_MISSING).describe("harness CLIs reach their agent's MCP servers t
             headers: { Authorization: "Bearer {env:LAP_GATEWAY_KEY}" },
           },
         });
-        expect(env.LAP_GATEWAY_KEY).toBe(key);
+        expect(env.LAP_GATEWAY_KEY).toBe(placeholder);
       }
       if (harness === "deepagents") {
-        // The DeepAgents process reaches LAP's aggregate MCP endpoint with the session key (from its env, never a file).
+        // The DeepAgents process reaches LAP's aggregate MCP endpoint with the placeholder (from its env, never a file).
         const env = inside.envs.find((e) => e.LAP_DEEPAGENTS_CONFIG)!;
         const config = JSON.parse(env.LAP_DEEPAGENTS_CONFIG!);
         expect(config.gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         expect(config.mcpServers).toEqual([
           { name: "everything", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/mcp\/everything$/) },
         ]);
-        expect(env.LAP_GATEWAY_KEY).toBe(key);
+        expect(env.LAP_GATEWAY_KEY).toBe(placeholder);
         expect(JSON.stringify(config)).not.toContain(key);
       }
 

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ScriptedModel, startScriptedModel } from "../../test/support/scripted-model/index.ts";
-import { historyFromEvents } from "./stdio.ts";
+import { historyAttachments, historyFromEvents } from "./stdio.ts";
 
 const MODEL = "scripted-coder-1";
 const KEY = "lap-sk-stdio";
@@ -78,6 +78,25 @@ test("historyFromEvents keeps user prompts and joins the agent's deltas", () => 
     { role: "user", text: "hi" },
     { role: "assistant", text: "Hello" },
     { role: "user", text: "again" },
+  ]);
+});
+
+test("after a recovery the history names each message's attachments, and historyAttachments gives their bytes back, oldest first", () => {
+  const png = { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } };
+  const pdf = { type: "document", title: "spec.pdf", source: { type: "base64", media_type: "application/pdf", data: "JVBERi0=" } };
+  const stored = [
+    { type: "user.message", content: [{ type: "text", text: "what is this?" }, png] },
+    { type: "agent.message", content: [{ type: "text", text: "A pixel." }] },
+    { type: "user.message", content: [pdf] },
+  ];
+  expect(historyFromEvents(stored)).toEqual([
+    { role: "user", text: "what is this? [attached image: image/png]" },
+    { role: "assistant", text: "A pixel." },
+    { role: "user", text: "[attached document: spec.pdf]" },
+  ]);
+  expect(historyAttachments(stored)).toEqual([
+    { kind: "image", mediaType: "image/png", data: "iVBORw0KGgo=" },
+    { kind: "document", mediaType: "application/pdf", data: "JVBERi0=", title: "spec.pdf" },
   ]);
 });
 

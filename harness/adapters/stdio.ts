@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { writeHarnessContext } from "../context.ts";
 import type { HarnessContext } from "../protocol.ts";
 import { createHarnessAdapter, type RunningHarness } from "./index.ts";
-import { splitContent } from "./attachments.ts";
+import { type Attachment, splitContent } from "./attachments.ts";
 import { lines } from "./process.ts";
 import {
   contentText,
@@ -30,6 +30,7 @@ type Configure = {
   approvalRequiredTools?: string[];
   context?: HarnessContext;
   systemPrompt?: string;
+  mcpStartTimeoutMs?: number;
 };
 type StoredEvent = { type: string; content?: unknown; [field: string]: unknown };
 type Command =
@@ -37,21 +38,38 @@ type Command =
   | { type: "history"; events: StoredEvent[] }
   | { type: "turn"; turnId?: string; content: unknown[] }
   | { type: "tool_confirmation"; turnId?: string; confirmation: ToolConfirmation }
-  | { type: "interrupt" };
+  | { type: "interrupt" }
+  | { type: "start" };
 
-/** Conversation so far, from stored normalized events: user prompts and the agent's replies. */
+/**
+ * Conversation so far, from stored normalized events: user prompts and the agent's replies. A user
+ * message's images and documents are named where they were sent (`[attached image: image/png]`);
+ * `historyAttachments` gives the CLI their bytes again.
+ */
 export function historyFromEvents(stored: StoredEvent[]): HistoryEntry[] {
   const out: HistoryEntry[] = [];
   for (const event of stored) {
-    const text = Array.isArray(event.content) ? contentText(event.content as TextContent) : "";
-    if (event.type === "user.message") out.push({ role: "user", text });
-    else if (event.type === "agent.message") {
+    if (event.type === "user.message") {
+      const { text, attachments } = splitContent(event.content);
+      const named = attachments.map((a) => `[attached ${a.kind}: ${a.title ?? a.mediaType}]`);
+      out.push({ role: "user", text: [text, ...named].filter(Boolean).join(" ") });
+    } else if (event.type === "agent.message") {
+      const text = Array.isArray(event.content) ? contentText(event.content as TextContent) : "";
       const last = out.at(-1);
       if (last?.role === "assistant") last.text += text;
       else out.push({ role: "assistant", text });
     }
   }
   return out.filter((entry) => entry.text.length > 0);
+}
+
+/**
+ * The images and documents of the conversation so far, oldest first. A CLI that replaces a lost one
+ * (a new sandbox, no conversation of its own to resume) gets them with its first prompt, beside the
+ * history text that names them, as its own multimodal input (docs/sessions.md "Attachments").
+ */
+export function historyAttachments(stored: StoredEvent[]): Attachment[] {
+  return stored.filter((event) => event.type === "user.message").flatMap((event) => splitContent(event.content).attachments);
 }
 
 async function* commands(stream: ReadableStream<Uint8Array>): AsyncGenerator<Command> {
@@ -69,7 +87,11 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
   let adapter: RunningHarness | undefined;
   let configure: Configure | undefined;
   let history: HistoryEntry[] = [];
+  /** Earlier attachments, sent with the first prompt when the history is replayed (not when the CLI resumes). */
+  let pendingAttachments: Attachment[] = [];
   let home = "";
+  /** The adapter being made is a warm pre-start's (`start` command). */
+  let prestarting = false;
   const idFile = () => join(home, ".lap-conversation-id");
 
   const ensureAdapter = (): RunningHarness => {
@@ -90,10 +112,13 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
       mcpServers: configure.mcp?.servers,
       approvalRequiredTools: configure.approvalRequiredTools,
       systemPrompt: configure.systemPrompt,
+      mcpStartTimeoutMs: configure.mcpStartTimeoutMs,
+      prestart: prestarting,
       resumeId,
       // With a resumable conversation the CLI already has the history; otherwise replay it.
       history: resumeId ? undefined : history,
     });
+    if (resumeId || !history.length) pendingAttachments = [];
     return adapter;
   };
 
@@ -106,9 +131,24 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
 
   for await (const command of commands(Bun.stdin.stream() as ReadableStream<Uint8Array>)) {
     if (command.type === "configure") configure = command.config;
-    else if (command.type === "history") history = historyFromEvents(command.events);
-    else if (command.type === "interrupt") void adapter?.interrupt();
-    else {
+    else if (command.type === "history") {
+      history = historyFromEvents(command.events);
+      pendingAttachments = historyAttachments(command.events);
+    } else if (command.type === "interrupt") void adapter?.interrupt();
+    else if (command.type === "start") {
+      // A warm pre-start (harness/protocol.ts): the CLI up before any turn; a failure is the first turn's to report.
+      try {
+        prestarting = true;
+        const running = ensureAdapter();
+        prestarting = false;
+        await running.start();
+        await running.warmUp?.();
+        out({ type: "harness.prepared", ok: true } as unknown as HarnessEvent);
+      } catch (error) {
+        adapter = undefined;
+        out({ type: "harness.prepared", ok: false, error: (error as Error).message } as unknown as HarnessEvent);
+      }
+    } else {
       let running: RunningHarness;
       try {
         running = ensureAdapter();
@@ -119,7 +159,8 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
       let result: Promise<TurnResult>;
       if (command.type === "turn") {
         const { text, attachments } = splitContent(command.content);
-        result = running.send(text, out, attachments);
+        result = running.send(text, out, [...pendingAttachments, ...attachments]);
+        pendingAttachments = [];
       } else if (running.confirm) result = running.confirm(command.confirmation, out);
       else {
         // This CLI decides on its own tools (Codex: only Claude Code and opencode ask, see docs/approvals.md).

@@ -4,13 +4,16 @@ import type { Attachment } from "./attachments.ts";
 
 /**
  * LAP's normalized events (../shared/DESIGN.md), in the stored shape the dashboard reads
- * (server/sessions/events/types.ts, the Managed Agents event shape).
+ * (schema/session-events.ts, the Managed Agents event shape).
  */
 export type TextContent = { type: "text"; text: string }[];
 export type HarnessEvent =
   | { type: "session.status_running" }
-  /** A text delta of the agent's reply. */
-  | { type: "agent.message"; content: TextContent }
+  /**
+   * A text delta of the agent's reply. With `restarted` (and no content) the CLI tried its model call
+   * again after it was cut (a LAP restart): the message starts again here (restarts.ts).
+   */
+  | { type: "agent.message"; content: TextContent; restarted?: { reason: string; attempt: number } }
   | { type: "agent.thinking"; thinking: string }
   /** `evaluated_permission` is set when the harness checks permissions: "ask" waits for a person (docs/approvals.md). */
   | { type: "agent.tool_use"; id: string; name: string; input: Record<string, unknown>; evaluated_permission?: "ask" | "allow" }
@@ -22,6 +25,7 @@ export type HarnessEvent =
 export const events = {
   message: (text: string): HarnessEvent => ({ type: "agent.message", content: [{ type: "text", text }] }),
   thinking: (text: string): HarnessEvent => ({ type: "agent.thinking", thinking: text }),
+  restarted: (reason: string, attempt: number): HarnessEvent => ({ type: "agent.message", content: [], restarted: { reason, attempt } }),
   toolUse: (id: string, name: string, input: Record<string, unknown>, permission?: "ask" | "allow"): HarnessEvent => ({
     type: "agent.tool_use",
     id,
@@ -86,6 +90,13 @@ export type HarnessConfig = {
    * take instructions: Claude Code `--append-system-prompt`, Codex `developerInstructions`.
    */
   systemPrompt?: string;
+  /**
+   * A pre-started harness (harness/supervisor/binding.ts): how long the CLI's MCP start may wait, as
+   * the sandbox's gateway proxy holds MCP requests until the bind. Unset: the CLI's own default.
+   */
+  mcpStartTimeoutMs?: number;
+  /** Started before any session (a warm pre-start: `warmUp` follows `start`). */
+  prestart?: boolean;
 };
 
 export type McpEndpoint = { name: string; url: string };
@@ -111,6 +122,12 @@ export interface HarnessAdapter {
    * Adapters without it cannot ask (the stdio program answers a confirmation with an error).
    */
   confirm?(confirmation: ToolConfirmation, onEvent?: (event: HarnessEvent) => void): Promise<TurnResult>;
+  /**
+   * A warm pre-start (harness/supervisor/binding.ts), after `start`: resolves once the CLI has loaded and
+   * initialized, so a first turn only sends. Before the bind no model call can succeed (the sandbox's
+   * gateway proxy refuses them), so nothing here may need one. Absent: `start` is enough.
+   */
+  warmUp?(): Promise<void>;
   /** Stops the running turn; the turn then ends with session.status_idle (interrupted). */
   interrupt(): Promise<void>;
   stop(): Promise<void>;

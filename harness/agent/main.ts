@@ -37,5 +37,8 @@ for await (const raw of readJsonLines(Bun.stdin.stream() as ReadableStream<Uint8
     else void loop.confirm(cmd.confirmation);
   } else if (cmd.type === "interrupt") {
     loop?.interrupt();
+  } else if (cmd.type === "start") {
+    // Nothing to start beyond this process, which runs already (a warm pre-start, harness/protocol.ts).
+    out({ type: "harness.prepared", ok: true });
   }
 }

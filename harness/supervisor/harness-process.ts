@@ -106,6 +106,19 @@ export class HarnessProcess {
     return true;
   }
 
+  /**
+   * A fresh process now, told the current boot commands (a pre-started harness the bind could not
+   * keep, supervisor.ts). Not a crash: no restart is counted and no turn is open.
+   */
+  replace() {
+    const old = this.proc;
+    this.proc = null;
+    // SIGTERM: the harness stops its CLI on the way out (a killed one would leave the CLI running).
+    old?.kill("SIGTERM");
+    if (old) setTimeout(() => old.exitCode === null && old.signalCode === null && old.kill("SIGKILL"), 3_000).unref?.();
+    this.start();
+  }
+
   async stop() {
     this.stopping = true;
     this.state = "stopped";

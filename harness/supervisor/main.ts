@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { hardenProcess } from "../harden";
 import { parseBridges, startBridge } from "./bridge";
+import { GatewayProxy } from "./gateway-proxy";
 import { harnessEntry } from "./harness-process";
 import { watchForLap } from "./orphan";
 import { createHandler } from "./routes";
@@ -38,7 +39,11 @@ const harnessRoot = env.LAP_HARNESS_ROOT ?? dirname(import.meta.dir);
 const workspace = env.LAP_WORKSPACE ?? process.cwd();
 const harnessName = env.LAP_HARNESS ?? "builtin";
 
-const bridges = await Promise.all(parseBridges(env.LAP_BRIDGES).map(startBridge));
+// The first bridge is LAP's (the gateway and /mcp): a proxy that holds the session key
+// (./gateway-proxy.ts); the others (the egress proxy) are byte pipes.
+const [lapBridge, ...otherBridges] = parseBridges(env.LAP_BRIDGES);
+const proxy = lapBridge ? new GatewayProxy(lapBridge, (Number(env.LAP_GATEWAY_RETRY_SECONDS) || 0) * 1000).start() : null;
+const bridges = await Promise.all(otherBridges.map(startBridge));
 
 // The harness gets the sandbox's environment minus the supervisor's own settings.
 const harnessEnv: Record<string, string> = {};
@@ -54,6 +59,7 @@ const supervisor = new Supervisor({
   token,
   defaultMaxSteps: Number(env.LAP_MAX_STEPS ?? 50) || 50,
   log,
+  proxy,
 });
 supervisor.startHarness();
 
@@ -72,13 +78,14 @@ if (tcpPort !== null) {
   where.push(`tcp ${tcp.hostname}:${tcp.port}`);
 }
 log(
-  `listening on ${where.join(" and ")}, harness ${harnessName}, ${bridges.length} bridge(s)${token === null ? ", token from the first bind" : ""}`,
+  `listening on ${where.join(" and ")}, harness ${harnessName}, ${bridges.length + (proxy ? 1 : 0)} bridge(s)${token === null ? ", token from the first bind" : ""}`,
 );
 
 const shutdown = async () => {
   await supervisor.harness?.stop();
   for (const s of servers) s.stop(true);
   for (const b of bridges) b.close();
+  proxy?.close();
   process.exit(0);
 };
 process.on("SIGTERM", shutdown);

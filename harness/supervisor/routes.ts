@@ -1,56 +1,16 @@
 /**
  * The supervisor's HTTP API on its Unix socket, in the Managed Agents shape LAP drives every runtime
- * with (reference lap-rust-core §3.2), plus two LAP extensions: `POST /lap/bind` (late binding of a
- * warm sandbox to a session) and `POST /v1/sessions/:id/history` (replay after a recovery).
+ * with (reference lap-rust-core §3.2), plus LAP extensions: `POST /lap/prepare` (a warm sandbox starts
+ * the harness it expects to serve, ./binding.ts), `POST /lap/bind` (late binding of a warm sandbox to a
+ * session) and `POST /v1/sessions/:id/history` (replay after a recovery).
  * Every call but /health needs `x-api-key` (or Bearer) = the token LAP left in /run/lap/token.
  */
 import { z } from "zod";
 import type { NormalizedEvent } from "../protocol";
 import { TERMINAL_EVENTS } from "../protocol";
+import { bindBody, prepareBody } from "./binding";
 import type { Supervisor } from "./supervisor";
 
-const bindBody = z.object({
-  sessionId: z.string().min(1),
-  agentId: z.string().min(1),
-  gatewayKey: z.string().min(1),
-  gatewayBaseUrl: z.string().url(),
-  model: z.string().min(1),
-  systemPrompt: z.string().optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  mcpServers: z
-    .array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/))
-    .max(50)
-    .optional(),
-  maxSteps: z.number().int().min(1).max(1000).optional(),
-  approvalRequiredTools: z.array(z.string().min(1).max(128)).max(100).optional(),
-  /** The agent's rules and skills (docs/skills.md); names and paths are checked again where they are written (harness/context.ts). */
-  context: z
-    .object({
-      rules: z.array(z.object({ name: z.string().max(100), version: z.number().int(), body: z.string().max(100_000) })).max(100),
-      skills: z
-        .array(
-          z.object({
-            name: z
-              .string()
-              .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/)
-              .max(64),
-            version: z.number().int(),
-            description: z.string().max(1024),
-            skillMd: z.string().max(100_000),
-            files: z.array(z.object({ path: z.string().max(200), content_base64: z.string() })).max(100),
-          }),
-        )
-        .max(100),
-    })
-    .optional(),
-  /** LAP's egress CA (Kubernetes pods): added to the CA bundle the harness's TLS stacks use. */
-  egressCaPem: z
-    .string()
-    .includes("BEGIN CERTIFICATE")
-    .max(64 * 1024)
-    .optional(),
-});
-export type BindBody = z.infer<typeof bindBody>;
 /** What LAP's kubernetes provider sends (docs/kubernetes.md, "Supervisor contract"): the binding plus the token it chose. */
 const bindRequest = bindBody.extend({
   supervisorToken: z.string().min(16).max(512).optional(),
@@ -178,7 +138,13 @@ export function createHandler(sup: Supervisor) {
         sup.adoptToken(supervisorToken);
       }
       const r = sup.bind(binding);
-      return r.ok ? json({ ok: true, session_id: binding.sessionId }) : fail(409, r.error);
+      return r.ok ? json({ ok: true, session_id: binding.sessionId, kept: r.kept }) : fail(409, r.error);
+    }
+    if (req.method === "POST" && path === "/lap/prepare") {
+      const p = await parse(req, prepareBody);
+      if (!p.ok) return p.res;
+      const r = await sup.prepare(p.data);
+      return r.ok ? json({ ok: true, harness: r.state }) : fail(409, r.error);
     }
     if (req.method === "GET" && path === "/v1/models") return json({ data: sup.binding ? [{ id: sup.binding.model, type: "model" }] : [] });
     if (req.method === "POST" && path === "/v1/agents") return json({ id: sup.binding?.agentId ?? "unbound", type: "agent" });

@@ -3,11 +3,14 @@
  * and the session's event log. HTTP lives in routes.ts; process start-up in main.ts.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type HarnessCommand, mcpEndpoints, type NormalizedEvent, type ContentPart, type ToolConfirmation } from "../protocol";
 import { writeCaBundle } from "./ca-bundle";
+import { type BindBody, bindingMatches, type PrepareBody } from "./binding";
 import { EventLog, isConversation } from "./event-log";
+import type { GatewayProxy } from "./gateway-proxy";
 import { HarnessProcess } from "./harness-process";
-import type { BindBody } from "./routes";
 
 export interface SupervisorOptions {
   harnessName: string;
@@ -23,7 +26,16 @@ export interface SupervisorOptions {
   token: string | null;
   defaultMaxSteps: number;
   log(message: string): void;
+  /**
+   * The gateway proxy holding the session key (./gateway-proxy.ts): when set, harnesses get its
+   * placeholder instead of the key, and may be pre-started (`prepare`). Absent (a pod reaching LAP over
+   * the network): the harness gets the session key at bind, as before.
+   */
+  proxy?: GatewayProxy | null;
 }
+
+/** How long `prepare` waits for the harness to say its CLI is up. */
+const PREPARE_WAIT_MS = 120_000;
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
@@ -35,6 +47,11 @@ export class Supervisor {
   harness: HarnessProcess | null = null;
   private priorHistory: NormalizedEvent[] = [];
   private readonly startedAt = Date.now();
+  /** What a warm pre-start set the harness up for (./binding.ts); null: not prepared. */
+  prepared: PrepareBody | null = null;
+  /** Where the pre-start is: the CLI starting, up, failed; `kept`/`restarted`: what the bind did with it. */
+  preparedState: "none" | "starting" | "ready" | "failed" | "kept" | "restarted" = "none";
+  private onPrepared: Array<() => void> = [];
 
   constructor(private opts: SupervisorOptions) {}
 
@@ -61,16 +78,25 @@ export class Supervisor {
       bunPath: this.opts.bunPath,
       env: this.opts.harnessEnv,
       cwd: this.opts.workspace,
-      onEvent: (e) => this.log.append(e),
+      onEvent: (e) => this.onHarnessEvent(e),
       bootCommands: () => this.bootCommands(),
       log: this.opts.log,
     });
     this.harness.start();
   }
 
+  /** The harness's events go to the session's log, except its answer to `start` (no session's business). */
+  private onHarnessEvent(e: NormalizedEvent) {
+    if (e.type !== "harness.prepared") return void this.log.append(e);
+    if (this.preparedState === "starting") this.preparedState = e.ok === true ? "ready" : "failed";
+    if (e.ok !== true) this.opts.log(`the pre-started harness did not start: ${String(e.error ?? "").slice(0, 300)}`);
+    for (const done of this.onPrepared.splice(0)) done();
+  }
+
   private configureCommand(): HarnessCommand | null {
-    const b = this.binding;
+    const b = this.binding ?? (this.prepared ? { ...this.prepared, sessionId: "unbound", gatewayKey: "" } : null);
     if (!b) return null;
+    const proxy = this.opts.proxy;
     return {
       type: "configure",
       config: {
@@ -78,7 +104,8 @@ export class Supervisor {
         agentId: b.agentId,
         model: b.model,
         gatewayBaseUrl: b.gatewayBaseUrl,
-        gatewayKey: b.gatewayKey,
+        // Behind the gateway proxy the harness never holds the key: the proxy swaps the placeholder.
+        gatewayKey: proxy ? proxy.placeholder : b.gatewayKey,
         systemPrompt: b.systemPrompt,
         workspace: this.opts.workspace,
         maxSteps: b.maxSteps ?? this.opts.defaultMaxSteps,
@@ -86,6 +113,7 @@ export class Supervisor {
         approvalRequiredTools: b.approvalRequiredTools,
         env: Object.keys(this.boundEnv).length ? this.boundEnv : undefined,
         context: b.context,
+        ...(this.prepared?.holdSeconds ? { mcpStartTimeoutMs: this.prepared.holdSeconds * 1000 } : {}),
       },
     };
   }
@@ -95,16 +123,49 @@ export class Supervisor {
     const configure = this.configureCommand();
     if (!configure) return [];
     const history = [...this.priorHistory, ...this.log.conversation()];
-    return history.length ? [configure, { type: "history", events: history }] : [configure];
+    // Before the bind a (re)started prepared harness starts its CLI at once. Never after: a warm-up
+    // may send a throwaway prompt, whose model call the proxy refuses only while unbound.
+    const start: HarnessCommand[] = this.prepared && !this.binding ? [{ type: "start" }] : [];
+    return history.length ? [configure, ...start, { type: "history", events: history }] : [configure, ...start];
   }
 
-  bind(binding: BindBody): { ok: true } | { ok: false; error: string } {
+  /**
+   * Warm pre-start: sets the harness up for the agent LAP expects and starts its CLI now, with the
+   * proxy's placeholder key (nothing reaches LAP before the bind). Resolves once the harness says its
+   * CLI is up (or failed: the bind then restarts it), or after PREPARE_WAIT_MS.
+   */
+  async prepare(p: PrepareBody): Promise<{ ok: true; state: string } | { ok: false; error: string }> {
+    if (!this.opts.proxy) return { ok: false, error: "this sandbox has no gateway proxy, so its harness cannot start before the bind" };
+    if (this.binding) return { ok: false, error: `sandbox is already bound to session ${this.binding.sessionId}` };
+    if (this.prepared) return { ok: false, error: "sandbox is already prepared" };
+    this.prepared = p;
+    this.preparedState = "starting";
+    // A harness restarted before the bind finds the CLI's state where the first one left it.
+    this.opts.harnessEnv.LAP_HARNESS_HOME ??= join(tmpdir(), "lap-harness-home", "unbound");
+    const up = new Promise<void>((resolve) => {
+      this.onPrepared.push(resolve);
+      setTimeout(resolve, PREPARE_WAIT_MS).unref?.();
+    });
+    for (const cmd of this.bootCommands()) this.harness?.send(cmd);
+    await up;
+    return { ok: true, state: this.preparedState };
+  }
+
+  bind(binding: BindBody): { ok: true; kept?: boolean } | { ok: false; error: string } {
     if (this.binding) {
       return this.binding.sessionId === binding.sessionId
         ? { ok: true }
         : { ok: false, error: `sandbox is already bound to session ${this.binding.sessionId}` };
     }
     this.binding = binding;
+    // A pre-started harness serves the session only if it was set up exactly so and its start went well
+    // (an MCP start that gave up while held would leave the CLI without those tools).
+    const keep =
+      !!this.prepared &&
+      this.preparedState !== "failed" &&
+      bindingMatches(this.prepared, binding) &&
+      (this.opts.proxy?.abandoned ?? 0) === 0;
+    if (this.prepared) this.preparedState = keep ? "kept" : "restarted";
     // Binding env (MCP URLs, vault stubs, a pod's egress proxy and CA bundle) reaches the harness
     // process on its next start; the built-in agent, already running in a warm pod, gets it in `configure`.
     this.boundEnv = { ...binding.env };
@@ -113,10 +174,12 @@ export class Supervisor {
     const mcp = mcpEndpoints(binding.gatewayBaseUrl, binding.mcpServers ?? []);
     if (mcp) Object.assign(this.boundEnv, { LAP_MCP_URL: mcp.url, LAP_MCP_SERVERS: JSON.stringify(mcp.servers) });
     Object.assign(this.opts.harnessEnv, this.boundEnv);
-    const configure = this.configureCommand()!;
-    this.harness?.send(configure);
+    // From here on the placeholder stands for this session's key, and held requests go out.
+    this.opts.proxy?.bind(binding.gatewayKey);
+    if (this.prepared && !keep) this.harness?.replace();
+    else this.harness?.send(this.configureCommand()!);
     this.log.append({ type: "session.bound", session_id: binding.sessionId, harness: this.opts.harnessName });
-    return { ok: true };
+    return { ok: true, ...(this.prepared ? { kept: keep } : {}) };
   }
 
   loadHistory(events: NormalizedEvent[]) {
@@ -163,6 +226,11 @@ export class Supervisor {
         pid: this.harness?.pid ?? null,
         restarts: this.harness?.restarts ?? 0,
       },
+      prepared: this.preparedState,
+      // What the gateway proxy refused before the bind, and held requests whose client gave up.
+      gateway_proxy: this.opts.proxy
+        ? { bound: this.opts.proxy.bound, refused_unbound: this.opts.proxy.refusedUnbound, abandoned: this.opts.proxy.abandoned }
+        : null,
       last_seq: this.log.lastSeq,
       uptime_ms: Date.now() - this.startedAt,
     };

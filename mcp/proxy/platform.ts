@@ -2,8 +2,7 @@ import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { Principal } from "../../server/auth/model";
 import type { McpCaller } from "../policy/service";
 
-/** The reserved server name of LAP's own tools (server/platform, docs/memory.md); no registered server may take it. */
-export const PLATFORM_SERVER = "lap";
+export { PLATFORM_SERVER } from "../../server/platform/tools";
 
 /** A caller the platform tools answer (a session key of an agent that keeps them). */
 export interface PlatformCallerRef {

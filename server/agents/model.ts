@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { idString, safeString } from "../lib/strings";
-import { hostPatterns } from "../vault/model";
+import { hostPatterns } from "../net/host-patterns";
 
 const req = (what: string) => ({ error: (i: { input: unknown }) => (i.input === undefined ? `required: ${what}` : "must be a string") });
 const idList = (what: string) =>

@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import type { SqlTx } from "../db/client";
 import type { EventSideEffects } from "../sessions/events/store";
-import type { StoredEvent } from "../sessions/events/types";
+import type { StoredEvent } from "../../schema/session-events";
 
 export const newApprovalId = () => `apr_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
 

@@ -4,7 +4,7 @@ import { NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
 import { ApiError, conflict, forbidden, notFound } from "../lib/errors";
 import type { SessionService } from "../sessions/service";
-import type { ToolConfirmationPart } from "../sessions/events/types";
+import type { ToolConfirmationPart } from "../../schema/session-events";
 import type { ApprovalView, DecisionInput, ListApprovalsQuery } from "./model";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 

@@ -2,9 +2,8 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import { forbidden, unauthorized } from "../lib/errors";
 import { originOf, type AuthGuard } from "../http/auth-guard";
-import type { UserService } from "../users/service";
-import { acceptInvitationBody } from "../users/model";
 import {
+  acceptInvitationBody,
   apiKeyView,
   createdKeyView,
   createKeyBody,
@@ -16,15 +15,24 @@ import {
   meView,
   type Principal,
 } from "./model";
-import { safeReturnTo, type OidcLogin } from "./oidc";
+import { safeReturnTo, type OidcClaims, type OidcLogin } from "./oidc";
 import { isLoopback, tooManyAttempts } from "./backoff";
 import { isAdmin } from "./policy";
 import { SESSION_COOKIE, type AuthService } from "./service";
 
+/** What signing in asks of the users module (server/users/service.ts; wired in server/app.ts). */
+export interface SignInUsers {
+  verifyPassword(email: string, password: string): Promise<{ id: string } | null>;
+  /** The invited user's id once the invitation is used. */
+  acceptInvitation(token: string, password: string, name?: string): Promise<string>;
+  forOidc(claims: OidcClaims, autoCreate: boolean): Promise<{ id: string } | null>;
+  touchLogin(userId: string): Promise<void>;
+}
+
 export interface AuthRoutesDeps {
   auth: AuthService;
   guard: AuthGuard;
-  users: UserService;
+  users: SignInUsers;
   /** Set when OIDC_ISSUER_URL is: the SSO sign-in. */
   oidc?: OidcLogin;
   oidcAutoCreate: boolean;

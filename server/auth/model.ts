@@ -56,6 +56,15 @@ export interface RequestOrigin {
   requestId?: string;
 }
 
+/** Use an invitation (server/users): set a password and sign in. */
+export const acceptInvitationBody = z
+  .object({
+    token: z.string().min(10).max(200),
+    password: z.string().min(12, "at least 12 characters").max(1024),
+    name: z.string().trim().max(200).optional(),
+  })
+  .strict();
+
 /** Sign in with a key (the master key or an admin key) or a user's email and password. */
 export const loginBody = z
   .object({

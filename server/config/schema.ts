@@ -287,12 +287,21 @@ export const envSchema = z.object({
     ),
   ),
   WARM_POOL_SIZE: intFromEnv(2).meta(
-    plain("Pre-provisioned sandboxes kept ready across recently active agents. 0 disables the pool.", "Sandboxes"),
+    plain(
+      "Most warm sandboxes kept at once, all agents together: one for each recently active agent, more for an agent starting sessions in bursts (docs/sandboxes.md). 0 disables the pool.",
+      "Sandboxes",
+    ),
   ),
   WARM_POOL_TTL_MINUTES: intFromEnv(30, 1).meta(plain("Warm sandboxes older than this are recycled.", "Sandboxes")),
   WARM_POOL_MAX_PROVISIONING: intFromEnv(2, 1).meta(plain("Sandboxes the top-up loop provisions at once.", "Sandboxes")),
   WARM_POOL_RECENT_AGENT_HOURS: intFromEnv(24, 1).meta(
     plain("Only agents with a session in the last N hours get warm sandboxes.", "Sandboxes"),
+  ),
+  LAP_WARM_POOL_MAX_MEMORY_MB: intFromEnv(4096).meta(
+    plain(
+      "Memory the warm pool's sandboxes may hold together (their cgroups, or their processes' RSS), pre-started harnesses included; no new warm sandbox starts past it. 0 = no ceiling.",
+      "Sandboxes",
+    ),
   ),
 
   K8S_NAMESPACE: z.string().default("default").meta(plain("Namespace for agent-sandbox resources.", "Kubernetes")),

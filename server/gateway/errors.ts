@@ -1,3 +1,4 @@
+import type { ErrorFormat } from "../http/errors";
 import type { ApiError } from "../lib/errors";
 
 /** Paths whose errors use OpenAI's format, which every LLM SDK parses (LiteLLM does the same). */
@@ -26,6 +27,21 @@ export function openAiErrorBody(err: ApiError, path: string, requestId?: string)
       code: err.code,
       ...(err.fields?.length ? { fields: err.fields } : {}),
       ...(requestId ? { request_id: requestId } : {}),
+    },
+  };
+}
+
+/**
+ * The gateway's own error answers (wired in server/app.ts): OpenAI's format, which the SDKs parse,
+ * a zero cost header as LiteLLM sends, and `onRefusal` sees each one (the gateway logs refused keys).
+ */
+export function gatewayErrorFormat(onRefusal?: (request: Request, error: ApiError, requestId: string | undefined) => void): ErrorFormat {
+  return {
+    owns: isGatewayPath,
+    render(error, { request, path, requestId, headers }) {
+      onRefusal?.(request, error, requestId);
+      headers["x-litellm-response-cost"] = "0";
+      return openAiErrorBody(error, path, requestId);
     },
   };
 }

@@ -133,6 +133,8 @@ export const newModelBody = z.object({
  * LiteLLM's `/model/update`: `model_info.id` names the stored deployment; the fields given replace
  * its own (the provider key only when a new one is given; `null` prices remove the price).
  */
+export type NewModelInput = z.input<typeof newModelBody>;
+
 export const updateModelBody = z.object({
   model_name: modelName("the public model name").optional(),
   litellm_params: z
@@ -190,4 +192,120 @@ export type SpendUsageQuery = z.infer<typeof spendUsageQuery>;
 export const spendReportQuery = z.object({
   start_date: date.optional(),
   end_date: date.optional(),
+});
+
+/*
+ * Response bodies (the dashboard's types are these, ui/src/lib/api/gateway.ts). LiteLLM-shaped
+ * bodies are loose objects: fields LAP passes through (a config file's model_info, LiteLLM's own
+ * spend-log fields, the external LiteLLM's settings) reach the caller unchanged.
+ */
+const nullableString = z.string().nullable();
+const nullableNumber = z.number().nullable();
+
+/** A model's last Test (POST /api/gateway/models/test), kept by LAP. */
+export const modelCheckView = z.object({ ok: z.boolean(), latency_ms: z.number(), error: nullableString, checked_at: z.string() });
+
+/** A deployment as /v1/model/info lists it; the provider key is never in it (`has_api_key` says whether one is set). */
+export const modelInfoView = z.object({
+  model_name: z.string(),
+  litellm_params: z.object({ model: z.string(), api_base: z.string(), rpm: nullableNumber, tpm: nullableNumber, order: z.number() }),
+  model_info: z.looseObject({
+    id: z.string(),
+    provider: z.enum(["openai", "anthropic"]),
+    source: z.enum(["config", "database", "env"]),
+    has_api_key: z.boolean(),
+    input_cost_per_token: nullableNumber,
+    output_cost_per_token: nullableNumber,
+    /** false: calls are logged at $0 because nothing says what the model costs. */
+    priced: z.boolean().optional(),
+    last_test: modelCheckView.nullable().optional(),
+  }),
+});
+export const modelInfoListView = z.object({ data: z.array(modelInfoView) });
+export const modelDeletedView = z.object({ deleted: z.string() });
+
+export const modelTestView = z.object({
+  ok: z.boolean(),
+  model: z.string(),
+  latency_ms: z.number(),
+  reply: nullableString.optional(),
+  deployment: nullableString.optional(),
+  error: z.string().optional(),
+});
+
+/** One upstream attempt of a call: retries, fallbacks and cooldowns (server/gateway/types.ts `Attempt`). */
+const attemptView = z.looseObject({
+  deployment: z.string(),
+  model_group: z.string(),
+  status: z.union([z.number(), z.string()]),
+  error: z.string().optional(),
+  ms: z.number(),
+  cooldown: z.boolean().optional(),
+});
+
+/** A row of /spend/logs: LAP's columns in snake_case plus LiteLLM's own fields (api_key, call_type, metadata …). */
+export const spendLogView = z.looseObject({
+  request_id: z.string(),
+  key_hash: nullableString,
+  key_id: nullableString,
+  key_alias: nullableString,
+  route: z.string(),
+  model_group: nullableString,
+  deployment: nullableString,
+  provider: nullableString,
+  api_base: nullableString,
+  prompt_tokens: z.number(),
+  completion_tokens: z.number(),
+  total_tokens: z.number(),
+  spend: z.number(),
+  /** false: the model had no price (spend 0 means unknown); null: no provider was called. */
+  priced: z.boolean().nullable(),
+  latency_ms: nullableNumber,
+  ttft_ms: nullableNumber,
+  stream: z.boolean(),
+  status: z.enum(["success", "failure"]),
+  http_status: nullableNumber,
+  error: nullableString,
+  attempts: z.array(attemptView),
+  session_id: nullableString,
+  agent_id: nullableString,
+  end_user: nullableString,
+  /** Present only with LAP_GATEWAY_STORE_PROMPTS=true, and only when one request_id is asked for. */
+  request_body: z.unknown(),
+  response_body: z.unknown(),
+  start_time: z.string(),
+  end_time: z.string(),
+});
+export type SpendLogView = z.infer<typeof spendLogView>;
+
+const spendQueueView = z.object({ queued: z.number(), written: z.number(), dropped: z.number(), failedFlushes: z.number() });
+export const dailySpendView = z.object({
+  day: z.string(),
+  key_id: nullableString,
+  key_alias: nullableString,
+  model_group: nullableString,
+  requests: z.number(),
+  failures: z.number(),
+  spend: z.number(),
+  prompt_tokens: z.number(),
+  completion_tokens: z.number(),
+});
+export const spendReportView = z.object({ data: z.array(dailySpendView), queue: spendQueueView });
+
+/** GET /api/gateway/settings: provider mode, the external LiteLLM's settings, router settings, the spend queue. */
+export const gatewaySettingsView = z.looseObject({
+  mode: z.enum(["lap", "litellm"]),
+  missing: z.array(z.string()),
+  base_url: nullableString,
+  master_key_set: z.boolean(),
+  config_file: nullableString,
+  spend_queue: spendQueueView,
+  router: z.object({
+    routingStrategy: z.string(),
+    numRetries: z.number(),
+    allowedFails: z.number(),
+    cooldownSeconds: z.number(),
+    timeoutMs: z.number(),
+    fallbacks: z.record(z.string(), z.array(z.string())),
+  }),
 });

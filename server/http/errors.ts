@@ -4,7 +4,6 @@ import { ApiError, envelope, type FieldError } from "../lib/errors";
 import { dataErrorColumn, dataErrorMessage } from "../lib/pg-errors";
 import { requestIdOf } from "./request-context";
 import { MAX_FIELDS } from "./validation";
-import { isGatewayPath, openAiErrorBody } from "../gateway/errors";
 
 interface ValidationIssue {
   path?: string | (string | number)[];
@@ -16,13 +15,24 @@ const fieldName = (path: ValidationIssue["path"]) =>
   (Array.isArray(path) ? path.join(".") : (path ?? "")).replace(/^\//, "").replaceAll("/", ".") || "(body)";
 
 /**
- * Maps every failure to the one JSON envelope; validation failures name each failing field.
- * `onGatewayError` sees each error an LLM gateway route answers with (the gateway logs refused keys).
+ * A protocol that answers its errors in its own shape (the LLM gateway: OpenAI's, server/gateway/errors.ts),
+ * handed in by server/app.ts: this layer knows no feature.
  */
-export function errorHandler(
-  logger: Logger,
-  opts: { onGatewayError?: (request: Request, error: ApiError, requestId: string | undefined) => void } = {},
-) {
+export interface ErrorFormat {
+  /** Whether errors on this path are this protocol's. */
+  owns(path: string): boolean;
+  /** The body to answer with; it may add headers. */
+  render(
+    error: ApiError,
+    ctx: { request: Request; path: string; requestId: string | undefined; headers: Record<string, string | number> },
+  ): unknown;
+}
+
+/**
+ * Maps every failure to the one JSON envelope; validation failures name each failing field. A path
+ * one of `formats` owns is answered in that protocol's shape instead.
+ */
+export function errorHandler(logger: Logger, opts: { formats?: ErrorFormat[] } = {}) {
   return new Elysia({ name: "error-handler" }).onError({ as: "global" }, ({ code, error, request, set }) => {
     const requestId = requestIdOf(request);
     let apiError: ApiError;
@@ -71,13 +81,9 @@ export function errorHandler(
     }
     set.status = apiError.status;
     set.headers["content-type"] = "application/json";
-    // LLM gateway routes answer in OpenAI's error format, which the SDKs parse.
     const path = new URL(request.url).pathname;
-    if (isGatewayPath(path)) {
-      opts.onGatewayError?.(request, apiError, requestId);
-      set.headers["x-litellm-response-cost"] = "0";
-      return openAiErrorBody(apiError, path, requestId);
-    }
+    const format = opts.formats?.find((f) => f.owns(path));
+    if (format) return format.render(apiError, { request, path, requestId, headers: set.headers });
     return envelope(apiError, requestId);
   });
 }

@@ -1,3 +1,5 @@
+import type { ErrorCode } from "./error-codes";
+
 /** One JSON error envelope everywhere: `{ error: { code, message, fields?, request_id } }`. */
 export interface FieldError {
   field: string;
@@ -7,7 +9,8 @@ export interface FieldError {
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** One of ./error-codes.ts, each with what it means. */
+    readonly code: ErrorCode,
     message: string,
     readonly fields?: FieldError[],
     readonly headers?: Record<string, string>,
@@ -24,7 +27,7 @@ export const notFound = (what = "Resource") => new ApiError(404, "not_found", `$
 export const conflict = (message: string) => new ApiError(409, "conflict", message);
 
 export interface ErrorEnvelope {
-  error: { code: string; message: string; fields?: FieldError[]; request_id?: string };
+  error: { code: ErrorCode; message: string; fields?: FieldError[]; request_id?: string };
 }
 
 export function envelope(err: ApiError, requestId?: string): ErrorEnvelope {

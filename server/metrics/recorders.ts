@@ -1,4 +1,3 @@
-import type { Attempt } from "../gateway/types";
 import type { LapMetrics } from "./registry";
 
 /**
@@ -45,6 +44,13 @@ export interface SlackMetricsSink {
   received(): void;
   deduplicated(): void;
   failed(): void;
+}
+
+/** What the metrics read of one provider attempt in a spend row's `attempts` (the gateway's `Attempt`). */
+interface Attempt {
+  model_group: string;
+  status: number | "error" | "timeout";
+  cooldown?: boolean;
 }
 
 const upstreamStatus = (s: Attempt["status"]) => (typeof s === "number" ? String(s) : s);

@@ -1,6 +1,7 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 
-export { PLATFORM_SERVER } from "../../mcp/proxy/platform";
+/** The reserved server name of LAP's own tools (docs/memory.md); no registered MCP server may take it. */
+export const PLATFORM_SERVER = "lap";
 
 /** The tool that waits for a person: always in the session's approval-required tools (docs/approvals.md). */
 export const REQUEST_APPROVAL = "request_approval";

@@ -1,4 +1,4 @@
-import type { ContentPart, SessionEventData } from "../sessions/events/types";
+import type { ContentPart, SessionEventData } from "../../schema/session-events";
 
 /**
  * The one interface every runtime implements: the remote Managed Agents adapter here, and later

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { ContentPart, SessionEventData } from "../sessions/events/types";
-import { confirmationIn, sessionEventData, toolConfirmationEvent } from "../sessions/events/types";
+import type { ContentPart, SessionEventData } from "../../schema/session-events";
+import { confirmationIn, sessionEventData, toolConfirmationEvent } from "../../schema/session-events";
 import {
   RuntimeError,
   type AgentDefinition,

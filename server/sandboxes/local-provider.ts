@@ -11,7 +11,7 @@ import { checkSandboxing } from "./host/preflight";
 import { RUN_DIR_MARK } from "./host/processes";
 import { handOver, type HostUser, SandboxUsers } from "./host/sandbox-user";
 import { HostSandboxProvider, type HostProviderOptions, type Launch, type LaunchContext } from "./host/host-provider";
-import { type SandboxBinding, SandboxError } from "./provider";
+import { type SandboxBinding, SandboxError, type SandboxPreparation } from "./provider";
 import { isReservedSandboxEnv } from "./secrets/reserved-env";
 
 export const GATEWAY_PORT_INSIDE = 4000;
@@ -141,6 +141,19 @@ export class LocalSandboxProvider extends HostSandboxProvider {
     );
     // cwd: bubblewrap starts from the run root's parent, which the sandbox's user need not be able to enter.
     return { command, env, cwd: "/" };
+  }
+
+  /** Warm pre-start (harness/supervisor/binding.ts): the supervisor's gateway proxy is the first bridge above. */
+  async prepare(id: string, preparation: SandboxPreparation, gatewayBaseUrl: string): Promise<{ harness: string }> {
+    const conn = await this.connect(id);
+    const res = await conn.fetch(`${conn.baseUrl}/lap/prepare`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...preparation, gatewayBaseUrl: this.gatewayUrlInside({ gatewayBaseUrl } as SandboxBinding) }),
+      signal: AbortSignal.timeout(150_000),
+    });
+    if (!res.ok) throw new SandboxError("failed", `supervisor refused the preparation: ${res.status} ${(await res.text()).slice(0, 300)}`);
+    return { harness: String(((await res.json()) as { harness?: string }).harness ?? "unknown") };
   }
 
   protected gatewayUrlInside(binding: SandboxBinding): string {

@@ -49,13 +49,28 @@ export const egressQuery = z.object({
   limit: z.coerce.number({ error: "must be a number" }).int().min(1, "at least 1").max(500, "at most 500").default(100),
 });
 
+/** How an agent's sessions got their sandbox over the last `stats_hours` (server/sandboxes/pool-stats.ts). */
+export const poolAgentView = z.object({
+  agent_id: z.string(),
+  agent_name: z.string().nullable(),
+  harness: z.string(),
+  /** Sessions that took a warm sandbox. */
+  hits: z.number(),
+  /** Sessions that started their sandbox cold. */
+  misses: z.number(),
+});
+
 export const poolView = z.object({
   enabled: z.boolean(),
   size: z.number(),
   ttl_minutes: z.number(),
   max_provisioning: z.number(),
   recent_agent_hours: z.number(),
+  /** LAP_WARM_POOL_MAX_MEMORY_MB (0: no ceiling). */
+  max_memory_mb: z.number(),
+  stats_hours: z.number(),
   slots: z.array(warmSlotView),
+  agents: z.array(poolAgentView),
 });
 
 export const sandboxIdParams = z.object({

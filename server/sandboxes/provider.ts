@@ -84,6 +84,12 @@ export interface SandboxBinding {
   context?: HarnessContext;
 }
 
+/**
+ * What a warm sandbox is set up for before any session (docs/sandboxes.md "Warm pool"): a binding
+ * without its session and key. `holdSeconds`: how long the harness's MCP start may wait for the bind.
+ */
+export type SandboxPreparation = Omit<SandboxBinding, "sessionId" | "gatewayKey" | "gatewayBaseUrl" | "env"> & { holdSeconds?: number };
+
 export class SandboxError extends Error {
   constructor(
     readonly reason: "unavailable" | "timeout" | "image_pull" | "crash_loop" | "unschedulable" | "not_found" | "failed",
@@ -124,6 +130,12 @@ export interface SandboxProvider {
   waitReady(id: string, opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SandboxHandle>;
   /** Sends the session identity to the supervisor (late binding). */
   bind(id: string, binding: SandboxBinding): Promise<void>;
+  /**
+   * Starts the harness for the agent a warm sandbox expects, before any session (its CLI initialized,
+   * holding a placeholder key: docs/security.md "Before bind"); resolves when it is up. Only providers
+   * whose supervisor holds the session key in its gateway proxy have it (local).
+   */
+  prepare?(id: string, preparation: SandboxPreparation, gatewayBaseUrl: string): Promise<{ harness: string }>;
   connect(id: string): Promise<SupervisorConnection>;
   /** Stops the sandbox but keeps its workspace. */
   stop(id: string): Promise<void>;

@@ -46,7 +46,17 @@ describe("/api/sandboxes", () => {
 
   test("the warm pool shows its settings and slots", async () => {
     const pool = (await t.json("GET", "/api/sandboxes/pool")).body;
-    expect(pool).toEqual({ enabled: true, size: 3, ttl_minutes: 30, max_provisioning: 2, recent_agent_hours: 24, slots: [] });
+    expect(pool).toEqual({
+      enabled: true,
+      size: 3,
+      ttl_minutes: 30,
+      max_provisioning: 2,
+      recent_agent_hours: 24,
+      max_memory_mb: 4096,
+      stats_hours: 24,
+      slots: [],
+      agents: [],
+    });
     expect((await t.json("GET", "/api/sandboxes/egress")).body).toEqual({ data: [], next_before: null });
   });
 });

@@ -32,7 +32,9 @@ import type { ReconcileResult } from "./kubernetes/reconciler";
 import { SandboxError, type SandboxProvider } from "./provider";
 import { SandboxRuntimeAdapter, type SandboxRuntimeDeps } from "./runtime/sandbox-runtime";
 import { type AgentForSandbox, sandboxSpecFor } from "./runtime/spec";
+import { type SetupDeps, warmSpecFor } from "./runtime/warm-spec";
 import type { SandboxView } from "./model";
+import { poolStats, STATS_HOURS } from "./pool-stats";
 import { WarmPool } from "./warm-pool";
 import type { SandboxMetricsSink } from "../metrics/recorders";
 import type { Tracer } from "@opentelemetry/api";
@@ -100,6 +102,8 @@ export class SandboxService {
   /** Pods' egress served again after start (kubernetes); tests await it. */
   egressRestored: Promise<unknown> = Promise.resolve();
   private poolInstance: WarmPool | null = null;
+  /** What a harness setup needs, known once the sandbox runtime is built (adapter()). */
+  private setupDeps: SetupDeps | null = null;
   private readonly destinations: DestinationGuard;
 
   constructor(private deps: SandboxServiceDeps) {
@@ -169,6 +173,7 @@ export class SandboxService {
       ttlMinutes: e.WARM_POOL_TTL_MINUTES,
       maxProvisioning: e.WARM_POOL_MAX_PROVISIONING,
       recentAgentHours: e.WARM_POOL_RECENT_AGENT_HOURS,
+      maxMemoryMb: e.LAP_WARM_POOL_MAX_MEMORY_MB,
     };
   }
 
@@ -261,7 +266,7 @@ export class SandboxService {
       specFor: async (agentId) => {
         try {
           const s = await this.specForAgent(agentId);
-          return s?.active ? { spec: s.spec, hash: s.hash } : null;
+          return s?.active ? await warmSpecFor(this.deps.database, agentId, s, this.setupDeps) : null;
         } catch (err) {
           // A missing vault secret: no warm sandbox; the session says why when it starts.
           this.deps.logger.warn({ agent_id: agentId, err: (err as Error).message }, "no warm sandbox for this agent");
@@ -280,6 +285,8 @@ export class SandboxService {
     >,
   ): SandboxRuntimeAdapter {
     const provider = this.provider();
+    // From now on the warm pool pre-starts each slot's harness with what a session would bind (runtime/warm-spec.ts).
+    this.setupDeps = extra;
     const host = this.hostInstance;
     return new SandboxRuntimeAdapter({
       metrics: this.deps.metrics,
@@ -365,6 +372,9 @@ export class SandboxService {
       ttl_minutes: s.ttlMinutes,
       max_provisioning: s.maxProvisioning,
       recent_agent_hours: s.recentAgentHours,
+      max_memory_mb: s.maxMemoryMb,
+      stats_hours: STATS_HOURS,
+      agents: await poolStats(this.deps.database, this.deps.config.env.LAP_SANDBOX === "kubernetes" ? null : this.deps.config.hostId),
       slots: slots.map((r) => ({
         id: r.id,
         sandbox_id: r.sandbox_id,

@@ -2,7 +2,7 @@
  * LAP's client for a supervisor (Managed Agents shape, see harness/supervisor/routes.ts): send a
  * turn, interrupt, replay history, and read events, over the connection a provider returns.
  */
-import { toolConfirmationEvent, type ToolConfirmationPart } from "../sessions/events/types";
+import { toolConfirmationEvent, type ToolConfirmationPart } from "../../schema/session-events";
 import type { SupervisorConnection } from "./provider";
 
 export interface SandboxEvent {

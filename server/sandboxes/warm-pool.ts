@@ -3,8 +3,10 @@
  * so a new session only has to bind one. Rows in `sandboxes` coordinate replicas: a slot is
  * reserved (`provisioning`) before the provider is asked, claims use `FOR UPDATE SKIP LOCKED`
  * (the loser of a race gets nothing and goes cold), and every claim triggers a top-up.
- * Warm sandboxes past their TTL, or whose agent's harness/image/environment changed (spec hash),
- * are recycled.
+ * Warm sandboxes past their TTL, or whose agent's harness/image/environment or harness setup changed
+ * (spec hash), are recycled. Each slot's harness is pre-started for its agent where the provider can
+ * (`prepare`: docs/sandboxes.md "Warm pool"), and the pool sizes itself from each agent's recent
+ * demand within WARM_POOL_SIZE and LAP_WARM_POOL_MAX_MEMORY_MB (./pool-sizing.ts).
  * Host sandboxes live on one machine: with several replicas on different machines, each claims, counts
  * and recycles only its own host's rows (`host-scope.ts`), so each host keeps its own pool.
  *
@@ -16,18 +18,23 @@ import { randomBytes } from "node:crypto";
 import type { Database } from "../db/client";
 import type { Logger } from "../lib/logger";
 import { hostOf, hostScope } from "./host-scope";
-import type { SandboxProvider, SandboxSpec } from "./provider";
+import { agentDemand, FIRST_GUESS_BYTES, memoryRoom, poolTargets, sandboxMemoryBytes } from "./pool-sizing";
+import type { SandboxPreparation, SandboxProvider, SandboxSpec } from "./provider";
 
 export interface WarmPoolSettings {
   size: number;
   ttlMinutes: number;
   maxProvisioning: number;
   recentAgentHours: number;
+  /** LAP_WARM_POOL_MAX_MEMORY_MB: what the warm sandboxes may hold together (0 or unset: no ceiling). */
+  maxMemoryMb?: number;
 }
 
 export interface AgentSandboxSpec {
   spec: SandboxSpec;
   hash: string;
+  /** The harness setup to pre-start (./runtime/harness-setup.ts), with the gateway URL LAP hands out. */
+  prepare?: { preparation: SandboxPreparation; gatewayBaseUrl: string };
 }
 
 export interface WarmPoolDeps {
@@ -71,10 +78,10 @@ export class WarmPool {
         [agentId, specHash, this.ttlCutoff(), this.host()],
       );
       if (!found[0]) return [];
-      await tx.query(`update sandboxes set status = 'claimed', session_id = $2, claimed_at = now(), updated_at = now() where id = $1`, [
-        found[0].id,
-        sessionId,
-      ]);
+      await tx.query(
+        `update sandboxes set status = 'claimed', session_id = $2, claimed_at = now(), start_kind = 'warm', updated_at = now() where id = $1`,
+        [found[0].id, sessionId],
+      );
       return found;
     });
     this.scheduleRefill();
@@ -122,36 +129,48 @@ export class WarmPool {
   private async topUpOnce() {
     if (this.deps.provider.externalWarmPool) return this.sizeExternal();
     await this.recycle();
-    const { size, maxProvisioning } = this.deps.settings;
+    const { size, maxProvisioning, recentAgentHours } = this.deps.settings;
     if (size <= 0) return;
     const db = this.deps.database;
     // Pool slots only: a session's own sandbox being started cold is also `provisioning`, but it is no slot.
-    const counts = await db.query<{ agent_id: string; n: number }>(
-      `select agent_id, count(*)::int as n from sandboxes where status in ('warm','provisioning') and session_id is null and ${hostScope(1)} group by agent_id`,
+    const slots = await db.query<{ id: string; agent_id: string; status: string; sandbox_id: string | null }>(
+      `select id, agent_id, status, sandbox_id from sandboxes where status in ('warm','provisioning') and session_id is null and ${hostScope(1)} order by created_at desc`,
       [this.host()],
     );
-    const perAgent = new Map(counts.map((c) => [c.agent_id, Number(c.n)]));
-    let budget = Math.min(maxProvisioning, size - [...perAgent.values()].reduce((a, b) => a + b, 0));
-    const provisioning =
-      (
-        await db.query<{ n: number }>(
-          `select count(*)::int as n from sandboxes where status = 'provisioning' and session_id is null and ${hostScope(1)}`,
-          [this.host()],
-        )
-      )[0]?.n ?? 0;
-    budget = Math.min(budget, maxProvisioning - Number(provisioning));
-    if (budget <= 0) return;
-    const recent = await this.recentAgents();
+    const targets = poolTargets(await agentDemand(db, this.now(), recentAgentHours, size), size);
+    const perAgent = new Map<string, number>();
+    for (const slot of slots) perAgent.set(slot.agent_id, (perAgent.get(slot.agent_id) ?? 0) + 1);
+    const provisioning = slots.filter((s) => s.status === "provisioning").length;
+    let budget = Math.min(maxProvisioning - provisioning, size - slots.length, await this.memoryRoom(slots));
+    // First slots for every agent that wants one, then second ones, and so on (pool-sizing.ts).
     const launches: Promise<void>[] = [];
-    for (const { agent_id } of recent) {
-      if (budget <= 0) break;
-      if ((perAgent.get(agent_id) ?? 0) >= 1) continue;
-      const spec = await this.deps.specFor(agent_id);
-      if (!spec) continue;
-      budget--;
-      launches.push(this.provision(agent_id, spec));
+    const specs = new Map<string, AgentSandboxSpec | null>();
+    for (let round = 1; budget > 0 && [...targets.values()].some((t) => t >= round); round++) {
+      for (const [agentId, target] of targets) {
+        if (budget <= 0) break;
+        if (target < round || (perAgent.get(agentId) ?? 0) >= round) continue;
+        if (!specs.has(agentId)) specs.set(agentId, await this.deps.specFor(agentId));
+        const spec = specs.get(agentId);
+        if (!spec) continue;
+        budget--;
+        perAgent.set(agentId, (perAgent.get(agentId) ?? 0) + 1);
+        launches.push(this.provision(agentId, spec));
+      }
     }
     await Promise.all(launches);
+  }
+
+  /** How many more sandboxes fit under LAP_WARM_POOL_MAX_MEMORY_MB, measured on the pool's own. */
+  private async memoryRoom(slots: Array<{ sandbox_id: string | null }>): Promise<number> {
+    const ceilingMb = this.deps.settings.maxMemoryMb ?? 0;
+    if (ceilingMb <= 0) return Number.POSITIVE_INFINITY;
+    const ids = new Set(slots.map((s) => s.sandbox_id).filter(Boolean));
+    const measured = (await this.deps.provider.list()).filter((h) => ids.has(h.id)).map((h) => sandboxMemoryBytes(h.info) ?? 0);
+    const usedBytes = measured.reduce((a, b) => a + b, 0);
+    // A slot still starting counts as much as the largest one measured (or the first guess).
+    const perSandboxBytes = measured.length ? Math.max(...measured) : FIRST_GUESS_BYTES;
+    const unmeasured = slots.length - measured.length;
+    return memoryRoom({ ceilingBytes: ceilingMb * 1024 * 1024, usedBytes: usedBytes + unmeasured * perSandboxBytes, perSandboxBytes });
   }
 
   /** The agents with the newest sessions in the last WARM_POOL_RECENT_AGENT_HOURS, at most WARM_POOL_SIZE. */
@@ -189,7 +208,7 @@ export class WarmPool {
   }
 
   /** Reserves the slot first (so other replicas count it), then starts and waits for the sandbox. */
-  private async provision(agentId: string, { spec, hash }: AgentSandboxSpec) {
+  private async provision(agentId: string, { spec, hash, prepare }: AgentSandboxSpec) {
     const rowId = newRowId();
     const workspaceId = newWorkspaceId();
     await this.deps.database.query(
@@ -200,6 +219,16 @@ export class WarmPool {
       const h = await this.deps.provider.create({ ...spec, workspaceId, labels: { ...spec.labels, pool: "warm", agent_id: agentId } });
       await this.deps.database.query(`update sandboxes set sandbox_id = $2, updated_at = now() where id = $1`, [rowId, h.id]);
       await this.deps.provider.waitReady(h.id, { timeoutMs: 60_000 });
+      if (prepare && this.deps.provider.prepare) {
+        // The harness's CLI started for this agent before any session; a failure leaves a plain warm
+        // sandbox (the bind then starts the harness as a cold one would).
+        const holdSeconds = this.deps.settings.ttlMinutes * 60;
+        await this.deps.provider
+          .prepare(h.id, { ...prepare.preparation, holdSeconds }, prepare.gatewayBaseUrl)
+          .catch((err) =>
+            this.deps.logger.warn({ err: (err as Error).message, agent_id: agentId }, "warm sandbox: the harness could not be pre-started"),
+          );
+      }
       const [updated] = await this.deps.database.query(
         `update sandboxes set status = 'warm', ready_at = now(), updated_at = now() where id = $1 and status = 'provisioning' returning id`,
         [rowId],

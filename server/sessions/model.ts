@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { SESSION_STATUSES } from "../../schema/sessions";
 import { idString, safeString } from "../lib/strings";
-import { storedEventView } from "./events/types";
+import { storedEventView } from "../../schema/session-events";
 import { messageContent } from "./attachments/model";
 
-export * from "./events/types";
+export * from "../../schema/session-events";
 
 export const sessionStatus = z.enum(SESSION_STATUSES);
 

@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { TEST_DB_DRIVER, freshPostgresUrl } from "../../test/support/db";
-import { ChildOutput } from "../../test/support/child-output";
+import { freePort, type LapChild, startLapChild } from "../../test/support/lap-child";
 import { FakeManagedAgents, type FakeStep } from "../../test/support/fake-managed-agents";
 import { killMarked } from "../../test/support/processes";
 import { readSse } from "../../test/support/session-harness";
@@ -18,13 +17,13 @@ import type { StoredEvent } from "./model";
 
 const KEY = "recovery-master-key-123456";
 const auth = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
-const ROOT = join(import.meta.dir, "../..");
 
 let fake: FakeManagedAgents;
 let env: Record<string, string>;
 let dataDir: string;
 let dropDb: (() => Promise<void>) | undefined;
-let child: Subprocess | undefined;
+let lap: LapChild | undefined;
+let child: LapChild["child"] | undefined;
 let base: string;
 
 const chunks = (n: number, delay: number): FakeStep[] => [
@@ -36,41 +35,12 @@ const chunks = (n: number, delay: number): FakeStep[] => [
   { event: { type: "session.status_idle", stop_reason: { type: "end_turn" } } },
 ];
 
-async function freePort() {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  await s.stop(true);
-  return port;
-}
-
 async function startChild() {
-  const proc = Bun.spawn([process.execPath, "bin/lap.ts", "up"], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  child = proc;
-  // Drained for the child's whole life: a full pipe would block LAP mid-test.
-  const stderr = new ChildOutput(proc.stderr);
-  // Generous: embedded PGlite's start alone takes 20–30 s when the shared machine is busy.
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    const ok = await fetch(`${base}/health/readiness`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (proc.exitCode !== null) throw new Error(`LAP exited: ${await stderr.finished}`);
-    await Bun.sleep(100);
-  }
-  throw new Error(`LAP did not become ready:\n${stderr.text()}`);
+  lap = await startLapChild(env, base);
+  child = lap.child;
 }
 
-async function kill9() {
-  child!.kill("SIGKILL");
-  await child!.exited;
-}
+const kill9 = () => lap!.kill9();
 
 const api = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${base}${path}`, { method, headers: auth, body: body === undefined ? undefined : JSON.stringify(body) });

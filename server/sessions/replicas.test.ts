@@ -9,7 +9,10 @@ import { TEST_MASTER_KEY } from "../../test/support/app";
 import { echoReply } from "../../test/support/fake-managed-agents";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
 import { NEEDS_POSTGRES, requires } from "../../test/support/skip";
+import { approvalSideEffects } from "../approvals/record";
+import { createSecretBox } from "../lib/crypto";
 import { createLogger } from "../lib/logger";
+import { RuntimeService } from "../runtimes/service";
 import type { StoredEvent } from "./model";
 import { createSessionModule, type SessionModule } from "./module";
 
@@ -24,7 +27,8 @@ beforeAll(async () => {
     database: h.t.database,
     logger: createLogger("silent"),
     masterKey: TEST_MASTER_KEY,
-    encryptionKey,
+    runtimes: new RuntimeService({ database: h.t.database, secrets: createSecretBox(encryptionKey) }),
+    sideEffects: approvalSideEffects,
     sweepIntervalMs: 500,
   });
   await b.start();

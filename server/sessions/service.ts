@@ -8,7 +8,7 @@ import type { Database, SqlTx } from "../db/client";
 import { badRequest, conflict, notFound } from "../lib/errors";
 import type { LiveBus } from "./events/bus";
 import type { EventStore, NewEvent } from "./events/store";
-import type { ContentPart, StoredEvent } from "./events/types";
+import type { ContentPart, StoredEvent } from "../../schema/session-events";
 import { postMessageBody, type CreateSessionInput, type PostMessageInput, type SessionView } from "./model";
 import { OrderedFeed } from "./stream/feed";
 import { readAttachment, storeAttachmentsInTx } from "./attachments/store";
@@ -198,7 +198,7 @@ export class SessionService {
 
   private async enqueue(sessionId: string, content: ContentPart[]) {
     const turn = await this.deps.database.transaction((tx) => this.enqueueInTx(tx, sessionId, content));
-    this.deps.bus.publish(sessionId, turn.events);
+    this.deps.store.afterCommit(sessionId, turn.events);
     return turn;
   }
 
@@ -247,7 +247,7 @@ export class SessionService {
 
   /** After `enqueueInTx` committed: live clients see the user event, the worker runs the turn. */
   announceTurn(sessionId: string, events: StoredEvent[]) {
-    this.deps.bus.publish(sessionId, events);
+    this.deps.store.afterCommit(sessionId, events);
     this.deps.runner.kick(sessionId);
   }
 
@@ -256,7 +256,7 @@ export class SessionService {
     if (FINAL.has(session.status)) return { interrupted: false };
     // Stop means the agent stops: turns still queued behind the running one end too, before they start.
     const cancelled = await this.deps.database.transaction((tx) => this.cancelQueuedInTx(tx, sessionId, "interrupted by request"));
-    if (cancelled.length) this.deps.bus.publish(sessionId, cancelled);
+    if (cancelled.length) this.deps.store.afterCommit(sessionId, cancelled);
     const [running] = await this.db
       .select({ id: sessionTurns.id })
       .from(sessionTurns)

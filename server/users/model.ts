@@ -62,11 +62,3 @@ export const invitationView = z.object({
   url: z.string(),
   expires_at: z.string(),
 });
-
-export const acceptInvitationBody = z
-  .object({
-    token: z.string().min(10).max(200),
-    password: z.string().min(12, "at least 12 characters").max(1024),
-    name: z.string().trim().max(200).optional(),
-  })
-  .strict();

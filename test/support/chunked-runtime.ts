@@ -3,7 +3,7 @@
  * own sandbox runtime: every `agent.message` is a piece of one message (RuntimeAdapter.messageChunks),
  * so LAP stores deltas and one whole message (docs/sessions.md "Messages and deltas").
  */
-import type { SessionModuleDeps } from "../../server/sessions/module";
+import type { SessionOptions } from "../../server/app";
 import { ManagedAgentsAdapter } from "../../server/runtimes/managed-agents";
 
 export class ChunkedRuntime extends ManagedAgentsAdapter {
@@ -11,6 +11,6 @@ export class ChunkedRuntime extends ManagedAgentsAdapter {
 }
 
 /** For `sessionOptions`: every registered runtime is read as a chunked one. */
-export const chunkedRuntimes: Pick<SessionModuleDeps, "adapterFactory"> = {
+export const chunkedRuntimes: Pick<SessionOptions, "adapterFactory"> = {
   adapterFactory: (row, apiKey) => new ChunkedRuntime({ baseUrl: row.baseUrl, apiKey }),
 };

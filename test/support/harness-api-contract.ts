@@ -7,8 +7,9 @@ import { afterAll, beforeAll, test as bunTest, expect } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { HarnessName } from "../../harness/adapters/types.ts";
-import { sessionEventData } from "../../server/sessions/events/types.ts";
+import { sessionEventData } from "../../schema/session-events.ts";
 import { describeToolCall } from "../../ui/src/lib/tool-calls.ts";
+import { platformToolsTests } from "./harness-platform-tools.ts";
 import { BWRAP_MISSING, firstMissing, OPENCLAW_MISSING, requires } from "./skip.ts";
 import {
   descendants,
@@ -65,13 +66,16 @@ export function harnessApiSuite(harness: HarnessName): void {
     });
     return (await t.events(id)).slice(before);
   };
-  const newSession = async (name: string, model: string) => {
-    const agent = await t.api<{ id: string }>("POST", "/api/agents", { name, model, runtime_id: "rt_local_sandbox", harness });
-    expect(agent.status).toBe(201);
-    const created = await t.api<{ id: string }>("POST", "/api/sessions", { agent_id: agent.body.id });
+  const sessionOf = async (agentId: string) => {
+    const created = await t.api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId });
     expect(created.status).toBe(201);
     await waitFor("the session to be idle", async () => (await session(created.body.id)).status === "idle", 60_000);
     return created.body.id;
+  };
+  const newSession = async (name: string, model: string) => {
+    const agent = await t.api<{ id: string }>("POST", "/api/agents", { name, model, runtime_id: "rt_local_sandbox", harness });
+    expect(agent.status).toBe(201);
+    return sessionOf(agent.body.id);
   };
 
   // OpenClaw has an install of its own (node scripts/bootstrap.mjs openclaw).
@@ -281,5 +285,7 @@ export function harnessApiSuite(harness: HarnessName): void {
       expect(t.model.requests.length).toBe(before);
       await waitFor("the session to leave running", async () => (await session(id)).status !== "running", 10_000);
     }, 180_000);
+
+    platformToolsTests({ harness, lap: () => t, sessionId: () => sessionId, runTurn, sessionOf });
   });
 }

@@ -2,8 +2,7 @@
  * A real LAP app listening on loopback port 0, wired to the fake Managed Agents runtime, with one
  * registered runtime and one agent. Used by the sessions, agents and runtimes tests.
  */
-import type { AppDeps } from "../../server/app";
-import type { SessionModuleDeps } from "../../server/sessions/module";
+import type { AppDeps, SessionOptions } from "../../server/app";
 import type { StoredEvent } from "../../server/sessions/model";
 import { createTestApp, TEST_MASTER_KEY, type TestApp } from "./app";
 import { FakeManagedAgents, type FakeRuntimeOptions } from "./fake-managed-agents";
@@ -26,7 +25,7 @@ export interface SessionHarness {
 export async function sessionHarness(
   opts: {
     fake?: FakeRuntimeOptions;
-    session?: Partial<SessionModuleDeps>;
+    session?: SessionOptions;
     agent?: Record<string, unknown>;
     env?: Record<string, string>;
     app?: Partial<AppDeps>;

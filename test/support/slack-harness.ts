@@ -2,8 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../../server/app";
-import type { SessionModuleDeps } from "../../server/sessions/module";
+import { createApp, type SessionOptions } from "../../server/app";
 import { loadConfig } from "../../server/config/load";
 import { createLogger } from "../../server/lib/logger";
 import { TEST_MASTER_KEY } from "./app";
@@ -22,7 +21,7 @@ export interface SlackHarnessOptions {
   minEditIntervalMs?: number;
   turnTimeoutMs?: number;
   /** Use the real sessions service over a FakeManagedAgents runtime instead of MemorySessions. */
-  real?: { runtime: FakeManagedAgents; sessionOptions?: Partial<SessionModuleDeps> };
+  real?: { runtime: FakeManagedAgents; sessionOptions?: SessionOptions };
 }
 
 export async function slackHarness(opts: SlackHarnessOptions = {}) {

@@ -13,6 +13,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, harnessBinary } from "../binaries.ts";
 import { CliTurns } from "../cli-turns.ts";
+import { RetriedResponses } from "../restarts.ts";
 import { type CliProcess, spawnCli } from "../process.ts";
 import {
   events as ev,
@@ -38,6 +39,8 @@ import { translateClaudeLine } from "./translate.ts";
 const INTERRUPT_GRACE_MS = 5_000;
 /** If Claude Code does not end its turn this long after LAP refused a waiting call, it is killed (never a stuck session). */
 const REFUSAL_GRACE_MS = 10_000;
+/** How long a warm pre-start waits for Claude Code to answer `initialize`. */
+const WARM_UP_MS = 60_000;
 
 export function claudeCodeEnv(config: HarnessConfig): Record<string, string> {
   const model = config.model;
@@ -62,6 +65,8 @@ export function claudeCodeEnv(config: HarnessConfig): Record<string, string> {
     // MCP tools in the request itself, not behind ToolSearch's deferred-tool references, which only
     // some Anthropic models understand (the gateway may route the agent's model anywhere).
     ENABLE_TOOL_SEARCH: "false",
+    // Pre-started (harness/supervisor/binding.ts): its MCP connections wait for the bind.
+    ...(config.mcpStartTimeoutMs ? { MCP_TIMEOUT: String(config.mcpStartTimeoutMs) } : {}),
   });
 }
 
@@ -102,6 +107,9 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
    * turn's `result` is not the end of a LAP turn, and the entry runs when it arrives.
    */
   private afterRefusal: Array<() => void> = [];
+  /** The `initialize` control request a warm-up waits on (warmUp). */
+  private initialized: { id: string; resolve: () => void } | undefined;
+  private readonly retries = new RetriedResponses();
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
@@ -167,7 +175,29 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
     return file;
   }
 
+  /**
+   * Warm pre-start: Claude Code prints nothing until it is spoken to; its answer to stream JSON's
+   * `initialize` control request (what the Agent SDK sends first) means it has loaded and initialized.
+   */
+  async warmUp(): Promise<void> {
+    const cli = this.ensureProcess();
+    const id = `lap-warm-${Date.now()}`;
+    const answered = new Promise<void>((resolve) => {
+      this.initialized = { id, resolve };
+    });
+    cli.write(JSON.stringify({ type: "control_request", request_id: id, request: { subtype: "initialize" } }));
+    const exited = cli.exited.then((code) => {
+      throw new Error(`claude exited while starting (code ${code}): ${cli.stderrTail().slice(-300)}`);
+    });
+    await Promise.race([answered, exited, Bun.sleep(WARM_UP_MS)]);
+    this.initialized = undefined;
+  }
+
   private onLine(line: string): void {
+    if (this.initialized && line.includes(this.initialized.id) && line.includes('"control_response"')) {
+      this.initialized.resolve();
+      return;
+    }
     const request = this.asksForApproval ? parsePermissionRequest(line) : undefined;
     if (request) {
       this.onPermissionRequest(request);
@@ -192,7 +222,8 @@ export class ClaudeCodeAdapter implements HarnessAdapter {
       this.afterRefusal.shift()!();
       return;
     }
-    for (const event of translated.events) {
+    for (const event of [...(translated.retry ? this.retries.retried(translated.retry) : []), ...translated.events]) {
+      this.retries.seen(event);
       this.turns.turn?.emit(event);
       if (event.type === "agent.tool_result" && event.tool_use_id === this.answeredWhileWaiting) {
         this.answeredWhileWaiting = undefined;

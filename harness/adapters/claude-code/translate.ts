@@ -22,13 +22,17 @@ type Record_ = {
   is_error?: boolean;
   result?: string;
   api_error_status?: number;
+  attempt?: number;
   terminal_reason?: string;
   event?: { type: string; delta?: { type: string; text?: string; thinking?: string } };
   message?: { model?: string; content?: Block[] | string };
 };
 
-/** `streaming`: a model response started (true) or finished (false) streaming on this line. */
-export type ClaudeTranslation = { events: HarnessEvent[]; sessionId?: string; turnEnded?: boolean; streaming?: boolean };
+/**
+ * `streaming`: a model response started (true) or finished (false) streaming on this line.
+ * `retry`: Claude Code tries its model call again (`api_retry`, e.g. after a LAP restart cut it), and why.
+ */
+export type ClaudeTranslation = { events: HarnessEvent[]; sessionId?: string; turnEnded?: boolean; streaming?: boolean; retry?: string };
 
 function resultText(content: unknown): string {
   if (typeof content === "string") return content;
@@ -49,6 +53,13 @@ export function translateClaudeLine(line: string, context: ClaudeContext): Claud
   }
   const sessionId = record.session_id;
   switch (record.type) {
+    case "system":
+      if (record.subtype !== "api_retry") return { sessionId, events: [] };
+      return {
+        sessionId,
+        events: [],
+        retry: `claude retried its model call (attempt ${record.attempt ?? "?"}: ${record.error ?? "unknown error"})`,
+      };
     case "stream_event": {
       if (record.event?.type === "message_start") return { sessionId, events: [], streaming: true };
       if (record.event?.type === "message_stop") return { sessionId, events: [], streaming: false };

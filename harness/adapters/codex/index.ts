@@ -31,6 +31,9 @@ import { JsonRpc, type Notification, RpcError, type ServerRequest } from "./rpc.
 import { CodexTranslator } from "./translate.ts";
 
 const KEY_ENV = "LAP_GATEWAY_KEY";
+/** How often Codex tries a cut model stream, and each request in it, again (a LAP restart; see codexConfigToml). */
+const CODEX_STREAM_RETRIES = 20;
+const CODEX_REQUEST_RETRIES = 10;
 /** If Codex does not end its turn this long after LAP cancelled the waiting calls, it is killed (never a stuck session). */
 const REFUSAL_GRACE_MS = 10_000;
 
@@ -57,20 +60,42 @@ export function codexConfigToml(config: HarnessConfig): string {
     `base_url = ${toml(`${config.gatewayUrl.replace(/\/$/, "")}/v1`)}`,
     `env_key = "${KEY_ENV}"`,
     `wire_api = "responses"`,
+    // A LAP restart cuts the stream and refuses connections until LAP is back (docs/sessions.md "A LAP
+    // restart on local sandboxes"): Codex's defaults (5 stream retries) give up within seconds.
+    `stream_max_retries = ${CODEX_STREAM_RETRIES}`,
+    `request_max_retries = ${CODEX_REQUEST_RETRIES}`,
     ``,
     `[analytics]`,
     `enabled = false`,
     ``,
-    ...codexMcpToml(config.mcpServers ?? []),
+    ...codexMcpToml(config.mcpServers ?? [], config.mcpStartTimeoutMs, config.approvalRequiredTools ?? []),
   ].join("\n");
 }
 
 /**
  * The agent's MCP servers as Codex streamable-HTTP servers (`url` + `bearer_token_env_var`, supported
  * since Codex 0.4x): LAP's proxy URL, the session key read from the environment, never written out.
+ * `default_tools_approval_mode = "approve"`: otherwise Codex asks the app server's client before an
+ * MCP tool call, the adapter does not answer that request, and the call ends "user rejected MCP tool
+ * call"; which tools a session may call is LAP's MCP policy (docs/mcp.md). Codex cannot wait for a
+ * person on an MCP call (docs/approvals.md), so the approval-required ones (`<server>__<tool>`, always
+ * `lap__request_approval`) are `disabled_tools`: never offered, rather than run unasked.
  */
-export function codexMcpToml(servers: McpEndpoint[]): string[] {
-  return servers.flatMap((s) => [`[mcp_servers.${toml(s.name)}]`, `url = ${toml(s.url)}`, `bearer_token_env_var = "${KEY_ENV}"`, ``]);
+export function codexMcpToml(servers: McpEndpoint[], startTimeoutMs?: number, approvalRequired: string[] = []): string[] {
+  // Pre-started (harness/supervisor/binding.ts): the MCP start waits for the bind.
+  const wait = startTimeoutMs ? [`startup_timeout_sec = ${Math.ceil(startTimeoutMs / 1000)}`] : [];
+  return servers.flatMap((s) => {
+    const disabled = approvalRequired.filter((tool) => tool.startsWith(`${s.name}__`)).map((tool) => toml(tool.slice(s.name.length + 2)));
+    return [
+      `[mcp_servers.${toml(s.name)}]`,
+      `url = ${toml(s.url)}`,
+      `bearer_token_env_var = "${KEY_ENV}"`,
+      `default_tools_approval_mode = "approve"`,
+      ...(disabled.length ? [`disabled_tools = [${disabled.join(", ")}]`] : []),
+      ...wait,
+      ``,
+    ];
+  });
 }
 
 export class CodexAdapter implements HarnessAdapter {

@@ -3,6 +3,7 @@
 // tool call and its result, a fileChange a tool call carrying each file's diff.
 // When the agent has approval-required tools, a command's or file change's tool call is held back
 // until Codex asks about it (release, marked "ask" or "allow") or it completes without asking.
+import { RetriedResponses } from "../restarts.ts";
 import { events as ev, type HarnessEvent } from "../types.ts";
 import { itemApprovalKind } from "./approvals.ts";
 import type { Notification } from "./rpc.ts";
@@ -83,6 +84,7 @@ export class CodexTranslator {
   /** Items Codex may ask about, not yet emitted (only when `holdAskable`). */
   private held = new Map<string, CodexItem>();
   private declined = new Map<string, string>();
+  private readonly retries = new RetriedResponses();
 
   /** `holdAskable`: the agent has approval-required tools, so each command or file change says whether it asked. */
   constructor(
@@ -104,7 +106,13 @@ export class CodexTranslator {
     this.declined.set(itemId, text);
   }
 
-  translate({ method, params }: Notification): CodexTranslation {
+  translate(notification: Notification): CodexTranslation {
+    const translated = this.translateOne(notification);
+    for (const event of translated.events) this.retries.seen(event);
+    return translated;
+  }
+
+  private translateOne({ method, params }: Notification): CodexTranslation {
     const item = params.item as CodexItem | undefined;
     switch (method) {
       case "turn/started":
@@ -153,8 +161,16 @@ export class CodexTranslator {
         if (turn?.status === "failed") return { events: [this.failure(turn.error ?? null)] };
         return { events: [ev.idle("end_turn")] };
       }
+      case "error": {
+        // A retry notice (`willRetry`: Codex asks again, e.g. after a LAP restart cut the stream); a
+        // final failure arrives as turn/completed.
+        if (params.willRetry !== true) return { events: [] };
+        const error = params.error as TurnError;
+        return {
+          events: this.retries.retried(`codex: ${[error?.message, error?.additionalDetails].filter(Boolean).join(": ") || "retrying"}`),
+        };
+      }
       default:
-        // "error" with willRetry is a retry notice; a final failure arrives as turn/completed.
         return { events: [] };
     }
   }

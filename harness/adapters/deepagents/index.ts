@@ -17,7 +17,7 @@ import { baseEnv } from "../binaries.ts";
 import { CliTurns } from "../cli-turns.ts";
 import { type CliProcess, spawnCli } from "../process.ts";
 import type { HarnessAdapter, HarnessConfig, HarnessEvent, ToolConfirmation, TurnResult } from "../types.ts";
-import type { RunnerCommand, RunnerConfig } from "./runner-protocol.ts";
+import { RUNNER_READY, type RunnerCommand, type RunnerConfig } from "./runner-protocol.ts";
 
 /** The process's name (argv[0]): what `ps` shows, and what LAP's tests look for. */
 export const DEEPAGENTS_PROCESS = "deepagents";
@@ -26,6 +26,8 @@ const RUNNER = join(import.meta.dir, "runner.ts");
 
 export class DeepAgentsAdapter implements HarnessAdapter {
   readonly name = "deepagents" as const;
+  /** Resolves a warm-up once the runner says it is ready. */
+  private ready: (() => void) | undefined;
   conversationId: string | undefined;
   private readonly turns: CliTurns;
   private readonly stateFile: string;
@@ -42,6 +44,19 @@ export class DeepAgentsAdapter implements HarnessAdapter {
 
   async start(): Promise<void> {
     this.ensureProcess();
+  }
+
+  /** Warm pre-start: the runner says when LangChain is loaded and the agent built (runner.ts). */
+  async warmUp(): Promise<void> {
+    const cli = this.ensureProcess();
+    const ready = new Promise<void>((resolve) => {
+      this.ready = resolve;
+    });
+    const exited = cli.exited.then((code) => {
+      throw new Error(`deepagents exited while starting (code ${code}): ${cli.stderrTail().slice(-300)}`);
+    });
+    await Promise.race([ready, exited, Bun.sleep(60_000)]);
+    this.ready = undefined;
   }
 
   private ensureProcess(): CliProcess {
@@ -70,6 +85,8 @@ export class DeepAgentsAdapter implements HarnessAdapter {
         ...shellEnv,
         LAP_DEEPAGENTS_CONFIG: JSON.stringify(runnerConfig),
         LAP_GATEWAY_KEY: this.config.apiKey,
+        // How long a model step waits for a restarting LAP (the sandbox's orphan grace period; runner.ts).
+        ...(process.env.LAP_GATEWAY_RETRY_SECONDS ? { LAP_GATEWAY_RETRY_SECONDS: process.env.LAP_GATEWAY_RETRY_SECONDS } : {}),
         // LangSmith tracing is LangChain's only telemetry; the agent talks to LAP's gateway alone.
         LANGSMITH_TRACING: "false",
         LANGCHAIN_TRACING_V2: "false",
@@ -87,6 +104,10 @@ export class DeepAgentsAdapter implements HarnessAdapter {
       event = JSON.parse(line) as HarnessEvent;
     } catch {
       return; // not protocol: a stray log line
+    }
+    if ((event as { type?: string })?.type === RUNNER_READY) {
+      this.ready?.();
+      return;
     }
     const turn = this.turns.turn;
     if (!turn || turn.finished || typeof event?.type !== "string") return;

@@ -22,6 +22,9 @@ export type RunnerConfig = {
   skills?: string[];
 };
 
+/** The runner's first line once its agent is built (a warm pre-start waits for it; never a session event). */
+export const RUNNER_READY = "runner.ready";
+
 export type RunnerCommand =
   /** `attachments`: images and PDFs of the message (docs/sessions.md "Attachments"). */
   | { type: "turn"; text: string; attachments?: Array<{ kind: "image" | "document"; mediaType: string; data: string; title?: string }> }
@@ -50,4 +53,26 @@ export function modelFailure(error: unknown, model: string): HarnessEvent {
     return ev.error("model_error", `model "${model}" was rejected by the gateway${status ? ` (HTTP ${status})` : ""}: ${message}`);
   }
   return ev.error("harness_failed", `deepagents: ${message}`);
+}
+
+/** Network failures on the way to LAP's gateway (not an answer from it): what a LAP restart looks like. */
+const UNREACHABLE =
+  /ECONNRESET|ECONNREFUSED|EPIPE|ConnectionRefused|ConnectionClosed|socket connection was closed|Connection error|Unable to connect|fetch failed/i;
+
+/**
+ * Whether a failed run never got an answer from LAP's gateway (LAP was restarting): an error, or one
+ * of its causes, naming a network failure, and no HTTP status anywhere in the chain.
+ */
+export function gatewayUnreachable(error: unknown): boolean {
+  let unreachable = false;
+  for (
+    let e = error as (ApiErrorLike & { code?: unknown; name?: unknown; cause?: unknown }) | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (typeof e !== "object") return unreachable || UNREACHABLE.test(String(e));
+    if (typeof e.status === "number") return false;
+    if (e.name === "APIConnectionError" || UNREACHABLE.test(`${String(e.code ?? "")} ${String(e.message ?? "")}`)) unreachable = true;
+  }
+  return unreachable;
 }

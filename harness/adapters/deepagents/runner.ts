@@ -10,9 +10,10 @@ import { Command } from "@langchain/langgraph";
 import { createDeepAgent, LocalShellBackend } from "deepagents";
 import { denialMessage } from "../claude-code/permissions.ts";
 import { lines } from "../process.ts";
+import { RetriedResponses } from "../restarts.ts";
 import { events as ev, type HarnessEvent } from "../types.ts";
 import { FileSaver } from "./checkpoint.ts";
-import { modelFailure, type RunnerCommand, type RunnerConfig } from "./runner-protocol.ts";
+import { gatewayUnreachable, modelFailure, RUNNER_READY, type RunnerCommand, type RunnerConfig } from "./runner-protocol.ts";
 import { interruptOn, mcpTools, needsApproval } from "./tools.ts";
 import { DeepAgentsTranslator } from "./translate.ts";
 
@@ -53,6 +54,8 @@ const agent = createDeepAgent({
     : {}),
 });
 const translator = new DeepAgentsTranslator(ask);
+// Loaded and built: a warm pre-start can stop waiting (index.ts warmUp).
+process.stdout.write(`${JSON.stringify({ type: RUNNER_READY })}\n`);
 const thread = { configurable: { thread_id: config.threadId } };
 
 /** Calls the agent stopped on for a person, in the interrupt's order, with the decisions given so far. */
@@ -62,38 +65,73 @@ const DROPPED =
 let pending: { ids: string[]; decisions: Map<string, { type: "approve" } | { type: "reject"; message: string }> } | undefined;
 let running: AbortController | undefined;
 
-/** Runs the graph until it ends or stops for approval; `dropped`: calls that never run in this run (reported before its end). */
+/**
+ * Runs the graph until it ends or stops for approval; `dropped`: calls that never run in this run
+ * (reported before its end). When LAP's gateway cannot be reached (LAP is restarting: its sandboxes
+ * outlive it, docs/sessions.md) the run resumes from the thread's last checkpoint, so the cut model
+ * step is tried again, until LAP_GATEWAY_RETRY_SECONDS (the sandbox's orphan grace period) have
+ * passed; text the cut attempt had streamed is followed by an `agent.message` with `restarted`.
+ * An answer from the gateway (an HTTP status) is not retried.
+ */
 async function run(input: unknown, dropped: string[] = []): Promise<void> {
   const controller = new AbortController();
   running = controller;
-  let asked: ReturnType<DeepAgentsTranslator["translate"]>["interrupt"];
+  const retryMs = (Number(process.env.LAP_GATEWAY_RETRY_SECONDS) || 0) * 1000;
+  const started = Date.now();
+  const retries = new RetriedResponses();
   try {
-    const stream = await agent.stream(input as never, {
-      ...thread,
-      streamMode: ["messages", "updates"],
-      signal: controller.signal,
-      recursionLimit: 10_000,
-    });
-    for await (const chunk of stream as AsyncIterable<[string, unknown]>) {
-      const [mode, data] = chunk;
-      const translated = translator.translate(mode, data);
-      for (const event of translated.events) emit(event);
-      if (translated.interrupt?.length) asked = translated.interrupt;
+    for (let attempt = 1; ; attempt++) {
+      let asked: ReturnType<DeepAgentsTranslator["translate"]>["interrupt"];
+      try {
+        // A retry resumes the thread where its last checkpoint left it (`null` input: LangGraph runs the failed node again).
+        const stream = await agent.stream((attempt === 1 ? input : null) as never, {
+          ...thread,
+          streamMode: ["messages", "updates"],
+          signal: controller.signal,
+          recursionLimit: 10_000,
+        });
+        for await (const chunk of stream as AsyncIterable<[string, unknown]>) {
+          const [mode, data] = chunk;
+          const translated = translator.translate(mode, data);
+          for (const event of translated.events) {
+            retries.seen(event);
+            emit(event);
+          }
+          if (translated.interrupt?.length) asked = translated.interrupt;
+        }
+      } catch (error) {
+        if (controller.signal.aborted || !gatewayUnreachable(error) || Date.now() - started > retryMs) throw error;
+        for (const event of retries.retried(
+          `LAP's gateway was unreachable (${error instanceof Error ? error.message : String(error)}); the model step is tried again`,
+        ))
+          emit(event);
+        await abortableSleep(Math.min(250 * 2 ** attempt, 3_000), controller.signal);
+        continue;
+      }
+      for (const id of dropped.filter((one) => !translator.isReported(one))) {
+        translator.markReported(id);
+        emit(ev.toolResult(id, DROPPED, true));
+      }
+      if (asked) {
+        pending = { ids: translator.idsFor(asked), decisions: new Map() };
+        emit(ev.requiresAction(pending.ids));
+      } else emit(ev.idle("end_turn"));
+      return;
     }
-    for (const id of dropped.filter((one) => !translator.isReported(one))) {
-      translator.markReported(id);
-      emit(ev.toolResult(id, DROPPED, true));
-    }
-    if (asked) {
-      pending = { ids: translator.idsFor(asked), decisions: new Map() };
-      emit(ev.requiresAction(pending.ids));
-    } else emit(ev.idle("end_turn"));
   } catch (error) {
     if (controller.signal.aborted) emit(ev.idle("interrupted"));
     else emit(modelFailure(error, config.model));
   } finally {
     running = undefined;
   }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts (the caller sees `signal.aborted`). */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
 }
 
 async function onCommand(command: RunnerCommand): Promise<void> {

@@ -12,7 +12,7 @@ import { type Attachment, dataUrl } from "../attachments.ts";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { baseEnv, harnessBinary } from "../binaries.ts";
+import { harnessBinary } from "../binaries.ts";
 import { denialMessage } from "../claude-code/permissions.ts";
 import { type CliProcess, spawnCli, TurnRecorder } from "../process.ts";
 import {
@@ -33,10 +33,11 @@ import {
   permissionOfTool,
   replyBody,
 } from "./permissions.ts";
+import { KEY_ENV, opencodeEnv, prepareOpencodeHome } from "./start.ts";
 import { OpencodeTranslator, readSse } from "./translate.ts";
+import { startWarmUpStub, WARM_UP_PROVIDER, withWarmUpProvider } from "./warm-stub.ts";
 
 const PROVIDER = "lap";
-const KEY_ENV = "LAP_GATEWAY_KEY";
 // opencode (a 185 MB compiled Bun program) takes 5-40 s to boot on a busy 2-core machine.
 const START_TIMEOUT_MS = 90_000;
 /**
@@ -46,6 +47,8 @@ const START_TIMEOUT_MS = 90_000;
 const ASK_SETTLE_MS = 300;
 /** If opencode does not go idle this long after LAP refused its waiting calls, LAP carries on anyway. */
 const REFUSAL_GRACE_MS = 10_000;
+/** How long a warm pre-start waits for opencode's warm-up prompt to end. */
+const WARM_UP_MS = 90_000;
 
 export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
   const model = `${PROVIDER}/${config.model}`;
@@ -67,15 +70,21 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
         options: { baseURL: `${config.gatewayUrl.replace(/\/$/, "")}/v1`, apiKey: `{env:${KEY_ENV}}` },
         // Declared multimodal: opencode replaces images with an error text for a model that is not
         // (attachments, docs/sessions.md); the gateway and the provider decide what the model takes.
+        // Declared in full (tools too): opencode's models.dev catalogue is empty (start.ts).
         models: {
-          [config.model]: { name: config.model, attachment: true, modalities: { input: ["text", "image", "pdf"], output: ["text"] } },
+          [config.model]: {
+            name: config.model,
+            tool_call: true,
+            attachment: true,
+            modalities: { input: ["text", "image", "pdf"], output: ["text"] },
+          },
         },
       },
     },
     model,
     small_model: model,
     agent: Object.fromEntries(["build", "plan", "general", "title", "summary", "compaction"].map((name) => [name, { model }])),
-    ...(config.mcpServers?.length ? { mcp: opencodeMcp(config.mcpServers) } : {}),
+    ...(config.mcpServers?.length ? { mcp: opencodeMcp(config.mcpServers, config.mcpStartTimeoutMs) } : {}),
     // The agent's system prompt with its always-on memory (docs/memory.md), written by the adapter.
     ...(config.systemPrompt ? { instructions: [instructionsFile(config)] } : {}),
   };
@@ -87,11 +96,19 @@ const instructionsFile = (config: HarnessConfig) => join(config.home, "lap-instr
  * The agent's MCP servers as opencode remote servers: LAP's proxy URL, the session key by env
  * reference (never written out), and no OAuth discovery (LAP holds the upstream credentials).
  */
-export function opencodeMcp(servers: McpEndpoint[]): Record<string, unknown> {
+export function opencodeMcp(servers: McpEndpoint[], timeoutMs?: number): Record<string, unknown> {
   return Object.fromEntries(
     servers.map((s) => [
       s.name,
-      { type: "remote", url: s.url, enabled: true, oauth: false, headers: { Authorization: `Bearer {env:${KEY_ENV}}` } },
+      {
+        type: "remote",
+        url: s.url,
+        enabled: true,
+        oauth: false,
+        headers: { Authorization: `Bearer {env:${KEY_ENV}}` },
+        // Pre-started (harness/supervisor/binding.ts): its MCP requests wait for the bind.
+        ...(timeoutMs ? { timeout: timeoutMs } : {}),
+      },
     ]),
   );
 }
@@ -122,6 +139,11 @@ export class OpencodeAdapter implements HarnessAdapter {
   private askTimer: ReturnType<typeof setTimeout> | undefined;
   /** Runs when opencode goes idle after LAP refused its waiting calls (that idle ends no LAP turn). */
   private afterRefusal: (() => void) | undefined;
+  /** The throwaway session a warm-up runs (warmUp); its events are no turn's. */
+  private warming: { id: string; done: () => void } | undefined;
+  /** The warm-up's stub model (warm-stub.ts) while a pre-started server warms up. */
+  private warmStub: { url: string; stop(): void } | undefined;
+  private warmedUp = false;
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
@@ -157,23 +179,22 @@ export class OpencodeAdapter implements HarnessAdapter {
       if (match) announce(match[1]!);
     };
     if (this.config.systemPrompt) writeFileSync(instructionsFile(this.config), this.config.systemPrompt, { mode: 0o600 });
+    prepareOpencodeHome(this.config.home);
+    // Pre-started: the warm-up's model answers from inside the sandbox (warm-stub.ts).
+    if (this.config.prestart && !this.warmedUp) this.warmStub ??= startWarmUpStub();
     const cli = spawnCli({
       cmd: [this.config.binary ?? harnessBinary("opencode"), "serve", "--hostname", "127.0.0.1", "--port", String(port)],
       cwd: this.config.workspace,
-      env: baseEnv(this.config.home, {
-        ...this.config.env,
-        [KEY_ENV]: this.config.apiKey,
-        OPENCODE_CONFIG_CONTENT: JSON.stringify(opencodeConfig(this.config)),
-        OPENCODE_SERVER_USERNAME: "lap",
-        OPENCODE_SERVER_PASSWORD: this.password,
-        OPENCODE_DISABLE_AUTOUPDATE: "1",
-        OPENCODE_DISABLE_MODELS_FETCH: "1",
-        OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
-        OPENCODE_DISABLE_SHARE: "1",
-        OPENCODE_DISABLE_CLAUDE_CODE: "1",
-        OPENCODE_DISABLE_EMBEDDED_WEB_UI: "1",
-        OPENCODE_DISABLE_DEFAULT_PLUGINS: "1",
-        OPENCODE_EXPERIMENTAL_DISABLE_FILEWATCHER: "1",
+      env: opencodeEnv({
+        home: this.config.home,
+        env: this.config.env,
+        apiKey: this.config.apiKey,
+        configContent: JSON.stringify(
+          this.warmStub
+            ? withWarmUpProvider(opencodeConfig(this.config), this.warmStub.url, this.config.model)
+            : opencodeConfig(this.config),
+        ),
+        password: this.password,
       }),
       onLine,
       onStderrLine: onLine,
@@ -213,6 +234,10 @@ export class OpencodeAdapter implements HarnessAdapter {
   }
 
   private onBusEvent(event: { type: string; properties?: Record<string, unknown> }): void {
+    if (this.warming && event.properties?.sessionID === this.warming.id) {
+      if (event.type === "session.idle" || event.type === "session.error") this.warming.done();
+      return;
+    }
     if (event.type === "permission.asked") {
       this.onPermissionAsked(parsePermissionAsked(event.properties));
       return;
@@ -286,6 +311,34 @@ export class OpencodeAdapter implements HarnessAdapter {
     };
     this.afterRefusal = run;
     for (const request of waiting) void this.reply(request.requestId, replyBody("deny")).catch(() => undefined);
+  }
+
+  /**
+   * Warm pre-start: opencode does most of its first-turn work (loading the provider, its tools, the
+   * workspace scan) on the first prompt, not at `serve`. A throwaway session's prompt runs that path;
+   * its model call is refused by the sandbox's gateway proxy before the bind (nothing reaches LAP),
+   * and the session is deleted. The session's own conversation is the one `start` created.
+   */
+  async warmUp(): Promise<void> {
+    await this.start();
+    const created = await this.api("/session", { method: "POST", body: JSON.stringify({}) });
+    if (!created.ok) throw new Error(`opencode: creating the warm-up session failed (HTTP ${created.status})`);
+    const id = ((await created.json()) as { id: string }).id;
+    const done = new Promise<void>((resolve) => {
+      this.warming = { id, done: resolve };
+    });
+    const prompt = await this.api(`/session/${id}/prompt_async`, {
+      method: "POST",
+      body: JSON.stringify({
+        parts: [{ type: "text", text: "warm-up" }],
+        model: { providerID: this.warmStub ? WARM_UP_PROVIDER : PROVIDER, modelID: this.config.model },
+      }),
+    });
+    if (prompt.ok) await Promise.race([done, Bun.sleep(WARM_UP_MS)]);
+    this.warming = undefined;
+    this.warmedUp = true;
+    this.warmStub?.stop();
+    await this.api(`/session/${id}`, { method: "DELETE" }).catch(() => undefined);
   }
 
   private async ensureSession(): Promise<void> {

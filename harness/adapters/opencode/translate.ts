@@ -1,6 +1,7 @@
 // opencode's event bus (`GET /event`, SSE) translated into LAP's normalized events for one session.
 // Text and reasoning come as message.part.delta on parts whose type and message role we learn from
 // message.part.updated / message.updated; tool parts move pending → running → completed | error.
+import { RetriedResponses } from "../restarts.ts";
 import { events as ev, type HarnessEvent } from "../types.ts";
 
 type Part = {
@@ -26,6 +27,7 @@ export class OpencodeTranslator {
   private toolsStarted = new Set<string>();
   private toolsDone = new Set<string>();
   interrupted = false;
+  private readonly retries = new RetriedResponses();
 
   constructor(
     private readonly sessionId: () => string | undefined,
@@ -35,6 +37,12 @@ export class OpencodeTranslator {
   ) {}
 
   translate(event: BusEvent): HarnessEvent[] {
+    const events = this.translateOne(event);
+    for (const one of events) this.retries.seen(one);
+    return events;
+  }
+
+  private translateOne(event: BusEvent): HarnessEvent[] {
     const props = event.properties ?? {};
     const session = this.sessionId();
     switch (event.type) {
@@ -74,6 +82,12 @@ export class OpencodeTranslator {
           ];
         }
         return [ev.error("harness_failed", `opencode: ${message}`)];
+      }
+      case "session.status": {
+        // opencode tries a failed model call again (a LAP restart cut it): `retry`, then `busy`.
+        const status = props.status as { type?: string; message?: string } | undefined;
+        if (props.sessionID !== session || status?.type !== "retry") return [];
+        return this.retries.retried(`opencode: ${status.message ?? "retrying the model call"}`);
       }
       case "session.idle":
         if (props.sessionID !== session) return [];

@@ -1,4 +1,5 @@
 import type { GatewayKeyRow } from "../../../schema";
+import type { ErrorCode } from "../../lib/error-codes";
 import { ApiError } from "../../lib/errors";
 import { durationMs } from "./duration";
 
@@ -36,7 +37,7 @@ export const newKeyState = (row: GatewayKeyRow): KeyState => ({
   dirty: false,
 });
 
-export const tooMany = (code: string, message: string, retryAfterSeconds?: number) =>
+export const tooMany = (code: ErrorCode, message: string, retryAfterSeconds?: number) =>
   new ApiError(
     429,
     code,

@@ -3,7 +3,16 @@ import { requireAdmin, type AuthGuard } from "../../http/auth-guard";
 import { requestIdOf } from "../../http/request-context";
 import { badRequest, conflict } from "../../lib/errors";
 import { litellmMissingConfig, litellmSettings } from "../external-litellm";
-import { deleteModelBody, newModelBody, testModelBody, updateModelBody } from "../model";
+import {
+  deleteModelBody,
+  gatewaySettingsView,
+  modelDeletedView,
+  modelInfoView,
+  modelTestView,
+  newModelBody,
+  testModelBody,
+  updateModelBody,
+} from "../model";
 import { deploymentView } from "../models/service";
 import type { GatewayService } from "../service";
 import type { Env } from "../../config/schema";
@@ -33,7 +42,11 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
         await g.reload();
         return deploymentView(added);
       },
-      { body: newModelBody, detail: { summary: "Add a deployment (its provider key is encrypted at rest and never shown)" } },
+      {
+        body: newModelBody,
+        response: modelInfoView,
+        detail: { summary: "Add a deployment (its provider key is encrypted at rest and never shown)" },
+      },
     )
     .post(
       "/model/update",
@@ -58,6 +71,7 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
       },
       {
         body: updateModelBody,
+        response: modelInfoView,
         detail: { summary: "Change a stored deployment: its name, upstream model, API base, key or prices (model_info.id names it)" },
       },
     )
@@ -69,7 +83,7 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
         await g.reload();
         return { deleted: body.id };
       },
-      { body: deleteModelBody, detail: { summary: "Remove a stored deployment" } },
+      { body: deleteModelBody, response: modelDeletedView, detail: { summary: "Remove a stored deployment" } },
     )
     .post(
       "/api/gateway/models/test",
@@ -102,6 +116,7 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
       },
       {
         body: testModelBody,
+        response: modelTestView,
         detail: { summary: "Send a one-word prompt to a model, report whether it answered, and keep the result (model_info.last_test)" },
       },
     )
@@ -112,6 +127,6 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
         if (s.mode === "litellm" && s.missing.length) throw litellmMissingConfig(s.missing);
         return { ...s, router: g.router.routerSettings, spend_queue: g.spend.stats, config_file: deps.env.LAP_GATEWAY_CONFIG ?? null };
       },
-      { detail: { summary: "LLM settings: provider mode, external LiteLLM, router settings, spend queue" } },
+      { response: gatewaySettingsView, detail: { summary: "LLM settings: provider mode, external LiteLLM, router settings, spend queue" } },
     );
 }

@@ -3,7 +3,7 @@ import type { Principal } from "../../auth/model";
 import type { AuthGuard } from "../../http/auth-guard";
 import { requestIdOf } from "../../http/request-context";
 import { callerLimits, modelRefusal } from "../proxy/model-access";
-import { chatBody, completionsBody, countTokensBody, embeddingsBody, messagesBody, responsesBody } from "../model";
+import { chatBody, completionsBody, countTokensBody, embeddingsBody, messagesBody, modelInfoListView, responsesBody } from "../model";
 import { countTokens } from "../proxy/count-tokens";
 import { hoistSystemMessages } from "../translate/anthropic-system";
 import { deploymentView } from "../models/service";
@@ -64,6 +64,9 @@ export function proxyRoutes(deps: { gateway: GatewayService; guard: AuthGuard })
     .post("/v1/embeddings", call("embeddings"), { body: embeddingsBody, ...detail("OpenAI embeddings") })
     .post("/embeddings", call("embeddings"), { body: embeddingsBody, ...detail("Alias of /v1/embeddings") })
     .get("/v1/models", modelList, detail("Models this key may call (OpenAI list format)"))
-    .get("/v1/model/info", modelInfo, detail("Deployments behind each model (provider keys never shown)"))
-    .get("/model/info", modelInfo, detail("Alias of /v1/model/info"));
+    .get("/v1/model/info", modelInfo, {
+      response: modelInfoListView,
+      ...detail("Deployments behind each model (provider keys never shown)"),
+    })
+    .get("/model/info", modelInfo, { response: modelInfoListView, ...detail("Alias of /v1/model/info") });
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
 import { gatewayKeys, gatewaySpendLogs } from "../../../schema";
 import type { Database } from "../../db/client";
+import type { SpendLogView } from "../model";
 import { sha256Hex } from "../../lib/crypto";
 
 export interface SpendLogFilter {
@@ -79,11 +80,12 @@ function litellmSpendFields(row: typeof gatewaySpendLogs.$inferSelect, key: { us
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** LiteLLM's spend log field names are snake_case (`request_id`, `model_group`, `spend`, ...). */
-export function spendLogView(row: typeof gatewaySpendLogs.$inferSelect) {
+export function spendLogView(row: typeof gatewaySpendLogs.$inferSelect): SpendLogView {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) out[snake(k)] = v instanceof Date ? v.toISOString() : v;
   out.stream = row.stream === 1;
-  return out;
+  // Each column under its snake_case name; the route's response schema (spendLogView in ../model) checks the shape.
+  return out as SpendLogView;
 }
 
 /** Spend per day, key and model group. */

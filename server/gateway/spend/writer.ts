@@ -6,43 +6,10 @@ import { storableJsonText, storableText } from "../../lib/strings";
 
 export type SpendRow = typeof gatewaySpendLogs.$inferInsert;
 
-/** Every column, in the table's snake_case names, so the JSON rows map onto the table type exactly. */
-function toRecord(r: SpendRow) {
-  return {
-    request_id: r.requestId,
-    key_hash: r.keyHash ?? null,
-    key_id: r.keyId ?? null,
-    key_alias: r.keyAlias ?? null,
-    route: r.route,
-    model_group: r.modelGroup ?? null,
-    deployment: r.deployment ?? null,
-    provider: r.provider ?? null,
-    api_base: r.apiBase ?? null,
-    prompt_tokens: r.promptTokens ?? 0,
-    completion_tokens: r.completionTokens ?? 0,
-    total_tokens: r.totalTokens ?? 0,
-    spend: r.spend ?? 0,
-    priced: r.priced ?? null,
-    latency_ms: r.latencyMs ?? null,
-    ttft_ms: r.ttftMs ?? null,
-    stream: r.stream ?? 0,
-    status: r.status,
-    http_status: r.httpStatus ?? null,
-    error: r.error ?? null,
-    attempts: r.attempts ?? [],
-    session_id: r.sessionId ?? null,
-    agent_id: r.agentId ?? null,
-    end_user: r.endUser ?? null,
-    user_id: r.userId ?? null,
-    team_id: r.teamId ?? null,
-    request_body: r.requestBody ?? null,
-    response_body: r.responseBody ?? null,
-    start_time: r.startTime,
-    end_time: r.endTime,
-  };
-}
-
-/** The same columns with their exact types, for binary COPY (spend.test.ts checks them against the table). */
+/**
+ * Every column of gateway_spend_logs, declared once: its snake_case name, its exact type for binary COPY
+ * (spend.test.ts checks them against the table) and the row's value, which also makes the JSON rows.
+ */
 export const SPEND_COPY_COLUMNS: CopyColumn<SpendRow>[] = [
   { name: "request_id", type: "text", value: (r) => r.requestId },
   { name: "key_hash", type: "text", value: (r) => r.keyHash },
@@ -76,6 +43,9 @@ export const SPEND_COPY_COLUMNS: CopyColumn<SpendRow>[] = [
   { name: "end_time", type: "timestamptz", value: (r) => r.endTime },
 ];
 const COPY = copyStatement("gateway_spend_logs", SPEND_COPY_COLUMNS);
+
+/** A row in the table's column names, so the JSON rows map onto the table type exactly. */
+const toRecord = (r: SpendRow) => Object.fromEntries(SPEND_COPY_COLUMNS.map((c) => [c.name, c.value(r) ?? null]));
 const UNIQUE_VIOLATION = "23505";
 
 /**

@@ -3,6 +3,7 @@
  * the request goes responses -> chat, the response (and stream) chat -> responses.
  */
 import type { Json } from "../types";
+import { flatFunctionTools, flatName, splitName } from "./responses-namespaces";
 import { SseParser, sseNamed, type SseEvent, type StreamTranslator } from "./sse";
 
 function contentToChat(content: unknown): unknown {
@@ -28,7 +29,11 @@ export function responsesRequestToChat(body: Json, upstreamModel: string): Json 
       const role = item.role === "developer" ? "system" : item.role;
       messages.push({ role, content: contentToChat(item.content) });
     } else if (type === "function_call") {
-      const call = { id: item.call_id, type: "function", function: { name: item.name, arguments: item.arguments ?? "{}" } };
+      const call = {
+        id: item.call_id,
+        type: "function",
+        function: { name: flatName(item.namespace, item.name), arguments: item.arguments ?? "{}" },
+      };
       const last = messages[messages.length - 1];
       // Parallel calls arrive as consecutive items; chat carries them on one assistant message.
       if (last?.role === "assistant" && Array.isArray(last.tool_calls)) last.tool_calls.push(call);
@@ -47,7 +52,7 @@ export function responsesRequestToChat(body: Json, upstreamModel: string): Json 
   if (body.top_p !== undefined && body.top_p !== null) out.top_p = body.top_p;
   if (body.user) out.user = body.user;
   if (body.parallel_tool_calls === false) out.parallel_tool_calls = false;
-  const tools = ((body.tools ?? []) as Json[]).filter((t) => t.type === "function");
+  const tools = flatFunctionTools(body.tools);
   if (tools.length) {
     out.tools = tools.map((t) => ({
       type: "function",
@@ -56,7 +61,7 @@ export function responsesRequestToChat(body: Json, upstreamModel: string): Json 
   }
   const tc = body.tool_choice;
   if (typeof tc === "string") out.tool_choice = tc;
-  else if (tc?.type === "function" && tc.name) out.tool_choice = { type: "function", function: { name: tc.name } };
+  else if (tc?.type === "function" && tc.name) out.tool_choice = { type: "function", function: { name: flatName(tc.namespace, tc.name) } };
   if (body.text?.format?.type === "json_schema") {
     out.response_format = {
       type: "json_schema",
@@ -124,7 +129,7 @@ export function chatResponseToResponses(res: Json, model: string, request: Json)
       type: "function_call",
       id: `fc_${tc.id}`,
       call_id: tc.id,
-      name: tc.function?.name,
+      ...splitName(request, tc.function?.name),
       arguments: tc.function?.arguments ?? "",
       status: "completed",
     });
@@ -150,7 +155,7 @@ export class ChatToResponsesStream implements StreamTranslator {
 
   constructor(
     model: string,
-    request: Json,
+    private readonly request: Json,
     private readonly onUsage: (input: number, output: number) => void,
   ) {
     this.response = baseResponse(`resp_${crypto.randomUUID().replaceAll("-", "")}`, model, request, "in_progress");
@@ -264,7 +269,7 @@ export class ChatToResponsesStream implements StreamTranslator {
           type: "function_call",
           id: `fc_${callId}`,
           call_id: callId,
-          name: tc.function?.name ?? "",
+          ...splitName(this.request, tc.function?.name),
           arguments: "",
           status: "in_progress",
         };

@@ -8,7 +8,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { SandboxSpec } from "../provider";
-import type { SandboxLimitsDefaults } from "./host-provider";
+import type { SandboxLimitsDefaults } from "./options";
 import { isAlive } from "./processes";
 import type { HostUser } from "./sandbox-user";
 

@@ -10,50 +10,23 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { lapClient, waitFor } from "../../../test/support/api-client";
 import { TEST_DB_DRIVER, freshPostgresUrl } from "../../../test/support/db";
+import { freePort, type LapChild, startLapChild } from "../../../test/support/lap-child";
 import { commandOf, isRunning, killMarked, markedProcesses, noneMarkedWithin, withDescendants } from "../../../test/support/processes";
 import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
 
 const KEY = "lap-process-master-key-123";
-const ROOT = join(import.meta.dir, "../../..");
 let model: ScriptedOpenAI;
 let dataDir: string;
 let env: Record<string, string>;
 let base = "";
-let child: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+let lap: LapChild | undefined;
 let dropDb: (() => Promise<void>) | undefined;
 const { api, events } = lapClient(() => base, KEY);
 
-async function freePort() {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  await s.stop(true);
-  return port;
-}
-
 async function startLapProcess() {
-  child = Bun.spawn([process.execPath, "bin/lap.ts", "up"], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    if (
-      await fetch(`${base}/health/readiness`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return child;
-    if (child.exitCode !== null) throw new Error(`LAP exited: ${await new Response(child.stderr).text()}`);
-    await Bun.sleep(100);
-  }
-  throw new Error("LAP did not become ready");
+  lap = await startLapChild(env, base);
 }
 
 /** The processes of the sandboxes running now: bwrap (LAP's child), the namespace's init, the supervisor. */
@@ -88,8 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Runs when an assertion failed too: nothing this test started may stay behind.
-  if (child && child.exitCode === null) child.kill("SIGKILL");
-  await child?.exited;
+  if (lap && lap.child.exitCode === null) await lap.kill9();
   killMarked(dataDir);
   await model?.stop();
   await dropDb?.();
@@ -113,11 +85,10 @@ test("SIGKILL of LAP takes its bubblewrap sandbox with it; the next LAP starts i
   const first = sandboxProcesses();
   // bwrap outside, bwrap as the namespace's init, the supervisor (and its harness, once bound).
   expect(first.length).toBeGreaterThanOrEqual(3);
-  const lapPid = child!.pid;
+  const lapPid = lap!.child.pid;
   for (const pid of first) expect(withDescendants(lapPid)).toContain(pid);
 
-  child!.kill("SIGKILL");
-  await child!.exited;
+  await lap!.kill9();
   const gone = await waitFor("the sandbox to die with its LAP", () => first.every((pid) => !isRunning(pid)), 5_000).then(
     () => true,
     () => false,
@@ -143,8 +114,8 @@ test("SIGKILL of LAP takes its bubblewrap sandbox with it; the next LAP starts i
   expect(second.some((pid) => first.includes(pid) && isRunning(pid))).toBe(false);
 
   // A clean stop takes down what this LAP started, and nothing of this test remains.
-  child!.kill("SIGTERM");
-  expect(await child!.exited).toBe(0);
+  lap!.child.kill("SIGTERM");
+  expect(await lap!.child.exited).toBe(0);
   const clean = await noneMarkedWithin(dataDir, 5_000);
   expect(clean ? [] : markedProcesses(dataDir).map(commandOf)).toEqual([]);
 }, 180_000);

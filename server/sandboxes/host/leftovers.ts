@@ -8,7 +8,7 @@ import { chownSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync } f
 import { join } from "node:path";
 import type { Logger } from "../../lib/logger";
 import { adoptionRecordPath, type AdoptionRecord, readAdoptionRecord } from "./adoption";
-import type { HostProviderOptions } from "./host-provider";
+import type { HostProviderOptions } from "./options";
 import { listenLapBridge } from "./lap-bridge";
 import { closeServer, listenUnix } from "./lap-sockets";
 import { isAlive, killSandbox, processesNaming } from "./processes";

@@ -3,13 +3,33 @@ import type { Database } from "../../db/client";
 import type { GatewayService } from "../../gateway/service";
 import type { Principal } from "../../auth/model";
 import type { McpServerRow, TeamRole } from "../../../schema";
-import type { McpGateway } from "../../../mcp/service";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { memoryPrompt, type MemoryService } from "../../memory/service";
-import { resolveAttachments } from "../../sessions/attachments/store";
-import type { ContentPart } from "../../sessions/events/types";
 import { contextForAgent } from "../../skills/context";
+
+/**
+ * What the sandbox runtime asks of LAP's MCP gateway (mcp/service.ts McpGateway, wired in server/app.ts):
+ * the registered servers, and those a caller may use.
+ */
+export interface McpServersPort<Caller = unknown> {
+  servers(): Promise<McpServerRow[]>;
+  callerOf(principal: Principal): Promise<Caller>;
+  visibleAll(caller: Caller): Promise<Array<{ row: McpServerRow }>>;
+}
+
+/**
+ * What the sandbox runtime asks of the sessions module, the owner of sessions and their events
+ * (server/sessions/history.ts, status.ts); server/app.ts hands it in.
+ */
+export interface SessionsForSandboxes {
+  /** The session's events as a new sandbox's harness replays them. */
+  history(sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>>;
+  /** Marks an idle session `recovering`; its prior status, or null when it was busy (nothing changed). */
+  recovering(sessionId: string): Promise<string | null>;
+  /** Puts back the status `recovering` replaced. */
+  recovered(sessionId: string, prior: string): Promise<void>;
+}
 
 /**
  * The sandbox runtime as the sessions module uses it for agents on the built-in `local-sandbox`
@@ -21,9 +41,10 @@ import { contextForAgent } from "../../skills/context";
 export function sandboxRuntimeForSessions(deps: {
   config: Config;
   database: Database;
+  sessions: SessionsForSandboxes;
   gateway: GatewayService;
   sandboxes: SandboxService;
-  mcp?: McpGateway;
+  mcp?: McpServersPort;
   memory?: MemoryService;
 }) {
   let adapter: SandboxRuntimeAdapter | undefined;
@@ -65,7 +86,7 @@ export function sandboxRuntimeForSessions(deps: {
       revokeSessionKey: async (sessionId) => {
         await deps.gateway.revokeSessionKeys(sessionId);
       },
-      history: (sessionId) => sessionHistory(deps.database, sessionId),
+      history: (sessionId) => deps.sessions.history(sessionId),
       // The agent's rules and skills, current versions (docs/skills.md).
       contextFor: (agentId) => contextForAgent(deps.database, agentId),
     }));
@@ -79,21 +100,13 @@ export function sandboxRuntimeForSessions(deps: {
     const sessionId = adapter?.sessionOfSandbox(sandboxId);
     if (!adapter || !sessionId) return;
     // Idle or awaiting a decision: it goes back to what it was.
-    const [marked] = await deps.database.query<{ prior: string }>(
-      `update sessions s set status = 'recovering', updated_at = now() from (select id, status as prior from sessions where id = $1 for update) p
-       where s.id = p.id and p.prior in ('idle', 'awaiting_approval') returning p.prior`,
-      [sessionId],
-    );
+    const prior = await deps.sessions.recovering(sessionId);
     try {
       await adapter.recover(sessionId);
     } catch (err) {
       log?.warn({ err, session_id: sessionId, sandbox_id: sandboxId }, "recovering a lost sandbox failed; the next message tries again");
     } finally {
-      if (marked)
-        await deps.database.query(`update sessions set status = $2, updated_at = now() where id = $1 and status = 'recovering'`, [
-          sessionId,
-          marked.prior,
-        ]);
+      if (prior) await deps.sessions.recovered(sessionId, prior);
     }
   }
   return { get, current: () => adapter, onSandboxLost };
@@ -124,7 +137,7 @@ export async function parentBudgetLeft(
  * user key's, what that key may (none once it is revoked). A user who is gone or disabled may use none.
  * The session key gets these names, and LAP's MCP gateway resolves each in the agent's team first.
  */
-export async function ownerUsableServers(database: Database, mcp: McpGateway, agentId: string): Promise<Set<string>> {
+export async function ownerUsableServers(database: Database, mcp: McpServersPort, agentId: string): Promise<Set<string>> {
   const [owner] = await database.query<{
     team_id: string;
     key_id: string | null;
@@ -172,29 +185,4 @@ export async function ownerUsableServers(database: Database, mcp: McpGateway, ag
     label: owner.label ?? "",
     teams: owner.key_team ? { [owner.key_team]: "member" } : {},
   });
-}
-
-/**
- * A session's events as a new sandbox's harness is given them. A message cut off mid-stream is only
- * deltas in the log: the harness reads consecutive agent.message pieces as one reply (docs/sessions.md
- * "Messages and deltas").
- */
-export async function sessionHistory(
-  database: Pick<Database, "query">,
-  sessionId: string,
-): Promise<Array<{ type: string; [k: string]: unknown }>> {
-  const rows = await database.query<{ type: string; data: Record<string, unknown> }>(
-    "select type, data from session_events where session_id = $1 order by seq",
-    [sessionId],
-  );
-  const out: Array<{ type: string; [k: string]: unknown }> = rows.map((r) =>
-    r.type === "agent.message_delta"
-      ? { type: "agent.message", content: [{ type: "text", text: String(r.data.text ?? "") }] }
-      : { ...r.data, type: r.type },
-  );
-  // A user message's attachments are references in the log; the new harness gets their bytes.
-  for (const e of out)
-    if (e.type === "user.message" && Array.isArray(e.content))
-      e.content = await resolveAttachments(database, sessionId, e.content as ContentPart[]);
-  return out;
 }

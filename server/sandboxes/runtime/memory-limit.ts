@@ -3,7 +3,7 @@
  * create) during a turn ends that turn in a session.error naming the limit, whatever the harness made
  * of the kill (a tool result saying "Killed", or nothing). See docs/sandboxes.md.
  */
-import type { SessionEventData } from "../../sessions/events/types";
+import type { SessionEventData } from "../../../schema/session-events";
 import { memoryLimitText, type SandboxProvider } from "../provider";
 
 /** The sandbox's count of kills at its memory limit (null where the provider does not count them) and the limit. */

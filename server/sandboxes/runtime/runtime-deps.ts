@@ -9,7 +9,7 @@ import type { Logger } from "../../lib/logger";
 import type { SandboxMetricsSink } from "../../metrics/recorders";
 import type { DestinationGuard } from "../../net/destinations";
 import type { AgentDefinition } from "../../runtimes/adapter";
-import type { ContentPart } from "../../sessions/events/types";
+import type { ContentPart } from "../../../schema/session-events";
 import type { SandboxProvider, SandboxSpec } from "../provider";
 import type { SupervisorClient } from "../supervisor-client";
 import type { WarmPool } from "../warm-pool";

@@ -17,6 +17,7 @@ import { cgroupMissing, providerOptions } from "../test-helpers";
 import { SupervisorClient } from "../supervisor-client";
 import { WarmPool } from "../warm-pool";
 import { SandboxRuntimeAdapter } from "./sandbox-runtime";
+import { harnessSetup, slotHash } from "./harness-setup";
 import { sandboxSpecFor } from "./spec";
 
 let database: Database;
@@ -313,14 +314,22 @@ describe("sandbox runtime adapter", () => {
     60_000,
   );
 
-  test("a warm sandbox is claimed (no cold start) when the agent's spec matches", async () => {
+  test("a warm sandbox is claimed (no cold start) when the agent's spec and harness setup match; its pre-started harness is kept", async () => {
     const p = new LocalSandboxProvider(providerOptions(() => model.port));
     await database.query(`insert into sessions (id, agent_id) values ('ses_recent', 'agent_rt') on conflict do nothing`);
-    const specFor = async () =>
-      sandboxSpecFor(
+    // What the pool starts for the agent: its sandbox spec and the harness setup a session binds (warm-spec.ts).
+    const specFor = async () => {
+      const base = sandboxSpecFor(
         { id: "agent_rt", harness: "builtin", environment: agent.environment },
         { CONTAINER_ENV_TEAM: "platform", CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass" },
       );
+      const setup = await harnessSetup({}, agent, null);
+      return {
+        spec: base.spec,
+        hash: slotHash(base.hash, setup.hash),
+        prepare: { preparation: setup.preparation, gatewayBaseUrl: "http://127.0.0.1:3000/v1" },
+      };
+    };
     const pool = new WarmPool({
       database,
       provider: p,
@@ -340,6 +349,8 @@ describe("sandbox runtime adapter", () => {
     );
     expect(row).toEqual({ sandbox_id: warm!.sandbox_id, status: "claimed" });
     expect(ms).toBeLessThan(2_000);
+    const health = await new SupervisorClient(await p.connect(warm!.sandbox_id), "ses_warm").health();
+    expect([health.prepared, health.session_id]).toEqual(["kept", "ses_warm"]);
     model.script([{ text: "warm hello" }]);
     expect(JSON.stringify(await send(a, "ses_warm", "hi"))).toContain('"text":"hello"');
     await pool.idle();

@@ -14,7 +14,7 @@ import type {
   StreamOptions,
 } from "../../runtimes/adapter";
 import { MessageNotTakenError, RuntimeError, TurnLostError } from "../../runtimes/adapter";
-import { type ContentPart, confirmationIn, type SessionEventData } from "../../sessions/events/types";
+import { type ContentPart, confirmationIn, type SessionEventData } from "../../../schema/session-events";
 import { NO_AUDIT } from "../../audit/record";
 import { clearSandboxTrace, setSandboxTrace } from "../../tracing/sandbox-trace";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
@@ -23,6 +23,7 @@ import { newWorkspaceId } from "../warm-pool";
 import { memoryLimitTurnEnd, sandboxMemoryKills, waitsForApproval } from "./memory-limit";
 import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
 import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
+import { harnessSetup, loadAgentDefinition, slotHash } from "./harness-setup";
 import { bindHarness, prepareWorkspace } from "./session-setup";
 import { sandboxSpecFor } from "./spec";
 
@@ -87,7 +88,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   private async doAcquire(sessionId: string, agent: AgentDefinition, workspaceId: string | null, recovered?: string): Promise<Live> {
     const { provider, database, metrics } = this.deps;
     const startedAt = performance.now();
-    const { spec, hash } = await this.specFor(agent);
+    const { spec, hash: specHash } = await this.specFor(agent);
+    // A warm slot was prepared for the agent's harness setup too (./harness-setup.ts): both must match.
+    const setup = await harnessSetup(this.deps, agent, sessionId);
+    const hash = slotHash(specHash, setup.hash);
     let claimed = workspaceId ? null : await this.deps.pool?.claim(agent.id, hash, sessionId);
     if (claimed && (await provider.get(claimed.sandboxId))?.state !== "ready") {
       await database.query(`update sandboxes set status = 'dead', reason = 'gone before claim' where id = $1`, [claimed.rowId]);
@@ -106,7 +110,13 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     } else {
       const other = await reserveOrAdopt(
         { database, provider, logger: this.deps.logger },
-        { sessionId, agentId: agent.id, workspaceId: workspaceId ?? newWorkspaceId(), specHash: hash },
+        {
+          sessionId,
+          agentId: agent.id,
+          workspaceId: workspaceId ?? newWorkspaceId(),
+          specHash: hash,
+          startKind: workspaceId ? "recovered" : provider.externalWarmPool ? "external" : "cold",
+        },
       );
       if ("adopted" in other) {
         ({ rowId, sandboxId, workspaceId: ws } = other.adopted);
@@ -146,7 +156,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
         ));
     // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
     // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
-    const given = alreadyBound ? undefined : await bindHarness(this.deps, sandboxId, sessionId, agent);
+    const given = alreadyBound ? undefined : await bindHarness(this.deps, sandboxId, sessionId, agent, setup);
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
     if (workspaceId && !alreadyBound) {
       const history = await this.deps.history(sessionId);
@@ -281,23 +291,9 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   }
 
   private async agentDefinition(agentId: string): Promise<AgentDefinition> {
-    // biome-ignore lint/suspicious/noExplicitAny: the agents row, mapped field by field below
-    const [a] = await this.deps.database.query<any>(`select * from agents where id = $1`, [agentId]);
-    if (!a) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
-    return {
-      id: a.id,
-      name: a.name,
-      description: a.description,
-      model: a.model,
-      systemPrompt: a.system_prompt,
-      tools: a.tools ?? [],
-      approvalRequiredTools: a.approval_required_tools ?? [],
-      mcpServers: a.mcp_servers ?? [],
-      environment: a.environment ?? {},
-      repoUrl: a.repo_url,
-      repoBranch: a.repo_branch,
-      platformTools: a.platform_tools ?? true,
-    };
+    const agent = await loadAgentDefinition(this.deps.database, agentId);
+    if (!agent) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
+    return agent;
   }
 
   async sendMessage(sessionId: string, content: ContentPart[]): Promise<void> {

@@ -25,7 +25,16 @@ export const sandboxNameFor = (rowId: string) => `lap-${rowId.replace(/^sbr_/, "
 
 export async function reserveSessionSandbox(
   database: Database,
-  input: { sessionId: string; agentId: string; provider: string; host: string | null; workspaceId: string; specHash: string },
+  input: {
+    sessionId: string;
+    agentId: string;
+    provider: string;
+    host: string | null;
+    workspaceId: string;
+    specHash: string;
+    /** schema/sandboxes.ts `start_kind`: a pool miss (`cold`), a recovery, Kubernetes' own pool. */
+    startKind?: "cold" | "recovered" | "external";
+  },
 ): Promise<Reservation> {
   return database.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [`lap.sandbox-for-session:${input.sessionId}`]);
@@ -36,8 +45,8 @@ export async function reserveSessionSandbox(
     if (row) return { reserved: false as const, row };
     const rowId = `sbr_${randomBytes(8).toString("hex")}`;
     await tx.query(
-      `insert into sandboxes (id, provider, host, agent_id, session_id, workspace_id, spec_hash, status, claimed_at) values ($1, $2, $3, $4, $5, $6, $7, 'provisioning', now())`,
-      [rowId, input.provider, input.host, input.agentId, input.sessionId, input.workspaceId, input.specHash],
+      `insert into sandboxes (id, provider, host, agent_id, session_id, workspace_id, spec_hash, status, claimed_at, start_kind) values ($1, $2, $3, $4, $5, $6, $7, 'provisioning', now(), $8)`,
+      [rowId, input.provider, input.host, input.agentId, input.sessionId, input.workspaceId, input.specHash, input.startKind ?? null],
     );
     return { reserved: true as const, rowId };
   });
@@ -65,7 +74,7 @@ export async function sandboxIdOf(database: Database, rowId: string, timeoutMs =
  */
 export async function reserveOrAdopt(
   deps: { database: Database; provider: SandboxProvider; logger: Logger },
-  input: { sessionId: string; agentId: string; workspaceId: string; specHash: string },
+  input: { sessionId: string; agentId: string; workspaceId: string; specHash: string; startKind?: "cold" | "recovered" | "external" },
 ): Promise<{ rowId: string; workspaceId: string } | { adopted: { rowId: string; sandboxId: string; workspaceId: string } }> {
   const { database, provider } = deps;
   for (let attempt = 0; ; attempt++) {

@@ -5,8 +5,8 @@
  */
 import { AgentFilePlacementError, placeAgentFiles } from "../../files/place";
 import { DestinationGuard } from "../../net/destinations";
-import { PLATFORM_SERVER, REQUEST_APPROVAL } from "../../platform/tools";
 import { type AgentDefinition, RuntimeError } from "../../runtimes/adapter";
+import { type HarnessSetup, harnessSetup } from "./harness-setup";
 import { cloneInto } from "./repo";
 import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
 
@@ -52,31 +52,11 @@ export async function bindHarness(
   sandboxId: string,
   sessionId: string,
   agent: AgentDefinition,
+  setup?: HarnessSetup,
 ): Promise<Live["given"]> {
-  const mcpServers = (await deps.mcpServersFor?.(agent)) ?? [];
-  const context = await deps.contextFor?.(agent.id);
-  const hasContext = !!context && (context.rules.length > 0 || context.skills.length > 0);
-  const gatewayKey = await deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers });
-  const extra = await deps.sessionContext?.(sessionId, agent);
-  const systemPrompt = [agent.systemPrompt, extra?.memoryPrompt].filter(Boolean).join("\n\n");
-  await deps.provider.bind(sandboxId, {
-    sessionId,
-    agentId: agent.id,
-    gatewayKey,
-    gatewayBaseUrl: deps.gatewayBaseUrl,
-    model: agent.model,
-    systemPrompt: systemPrompt || undefined,
-    // LAP's own tools ride beside the agent's servers; asking for approval always waits for a person.
-    mcpServers: extra?.platform ? [...mcpServers, PLATFORM_SERVER] : mcpServers,
-    approvalRequiredTools: extra?.platform
-      ? [...agent.approvalRequiredTools, `${PLATFORM_SERVER}__${REQUEST_APPROVAL}`]
-      : agent.approvalRequiredTools,
-    ...(hasContext ? { context } : {}),
-  });
-  return hasContext
-    ? {
-        rules: context.rules.map((r) => ({ name: r.name, version: r.version })),
-        skills: context.skills.map((k) => ({ name: k.name, version: k.version })),
-      }
-    : undefined;
+  // The same fields a warm sandbox was prepared with (./harness-setup.ts), plus the session and its key.
+  const s = setup ?? (await harnessSetup(deps, agent, sessionId));
+  const gatewayKey = await deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers: s.keyServers });
+  await deps.provider.bind(sandboxId, { ...s.preparation, sessionId, gatewayKey, gatewayBaseUrl: deps.gatewayBaseUrl });
+  return s.given;
 }

@@ -14,8 +14,8 @@ import { sessionHarness, type SessionHarness } from "../../../test/support/sessi
 import { type ScriptedOpenAI, startScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { LocalSandboxProvider } from "../local-provider";
 import { providerOptions } from "../test-helpers";
-import { sessionHistory } from "./for-sessions";
 import { SandboxRuntimeAdapter } from "./sandbox-runtime";
+import { sessionHistory } from "../../sessions/history";
 
 let h: SessionHarness;
 let model: ScriptedOpenAI;

@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { SqlTx } from "../../db/client";
-import type { ContentPart } from "../events/types";
+import type { ContentPart } from "../../../schema/session-events";
 import type { AttachmentBlock, AttachmentMediaType, StoredAttachmentRef } from "./model";
 
 type Query = Pick<SqlTx, "query">;

@@ -7,7 +7,7 @@
  */
 import type { SqlTx } from "../../db/client";
 import { notFound } from "../../lib/errors";
-import type { StoredEvent } from "./types";
+import type { StoredEvent } from "../../../schema/session-events";
 
 export interface NewEvent {
   type: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "../../db/client";
 import { sessionStatusChange, type SessionStatusChange } from "../model";
-import type { StoredEvent } from "./types";
+import type { StoredEvent } from "../../../schema/session-events";
 
 export const EVENTS_CHANNEL = "lap_session_events";
 export const CONTROL_CHANNEL = "lap_session_control";

@@ -6,7 +6,7 @@
  */
 import type { Database } from "../../db/client";
 import { writeAppends, type Append } from "./append-sql";
-import type { StoredEvent } from "./types";
+import type { StoredEvent } from "../../../schema/session-events";
 
 interface Waiting extends Append {
   resolve(events: StoredEvent[]): void;

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { NewEvent } from "./append-sql";
-import type { StoredEvent } from "./types";
+import type { StoredEvent } from "../../../schema/session-events";
 
 export const DELTA = "agent.message_delta";
 export const newMessageId = () => `msg_${randomUUID().replaceAll("-", "").slice(0, 24)}`;

@@ -3,7 +3,7 @@ import { testDatabase } from "../../../test/support/db";
 import type { Database } from "../../db/client";
 import { LiveBus } from "./bus";
 import { EventStore, type NewEvent } from "./store";
-import type { StoredEvent } from "./types";
+import type { StoredEvent } from "../../../schema/session-events";
 
 let db: Database;
 let bus: LiveBus;

@@ -2,7 +2,7 @@ import type { Database, SqlTx } from "../../db/client";
 import { toStoredEvent, writeAppends, type EventRowSql, type NewEvent } from "./append-sql";
 import { GroupCommit } from "./group-commit";
 import { DELTA, pieceText, type Compaction, type OpenMessage } from "./messages";
-import type { StoredEvent } from "./types";
+import type { StoredEvent } from "../../../schema/session-events";
 
 export { toStoredEvent, type NewEvent } from "./append-sql";
 
@@ -16,6 +16,9 @@ export interface EventSideEffects {
   wants(event: NewEvent): boolean;
   apply(query: SqlTx["query"], sessionId: string, stored: StoredEvent[]): Promise<void>;
 }
+
+/** Rows the caller writes in the transaction of an append (a turn's end with its terminal event), after the events. */
+export type AlsoInTx = (tx: SqlTx) => Promise<void>;
 
 /**
  * The durable, ordered event log of each session (the statement and its numbering: append-sql.ts).
@@ -46,18 +49,31 @@ export class EventStore {
   /**
    * `compact`: stored `agent.message_delta` rows to delete in the same transaction, because a message
    * in `events` replaces them (events/messages.ts). They are deleted before the insert, so a reader
-   * sees either the deltas or the message, never both and never neither.
+   * sees either the deltas or the message, never both and never neither. `alsoInTx` writes other rows
+   * in the same transaction, so a subscriber told of the events reads those rows too.
    */
-  async append(sessionId: string, events: NewEvent[], turnId: string | null = null, compact: Compaction[] = []): Promise<StoredEvent[]> {
+  async append(
+    sessionId: string,
+    events: NewEvent[],
+    turnId: string | null = null,
+    compact: Compaction[] = [],
+    alsoInTx?: AlsoInTx,
+  ): Promise<StoredEvent[]> {
     if (!events.length) return [];
     const started = performance.now();
-    const stored = await this.write(sessionId, events, turnId, compact);
+    const stored = await this.write(sessionId, events, turnId, compact, alsoInTx);
     this.deps.appendSeconds?.((performance.now() - started) / 1000);
     return stored;
   }
 
-  private async write(sessionId: string, events: NewEvent[], turnId: string | null, compact: Compaction[]): Promise<StoredEvent[]> {
-    if (!compact.length && !this.wantsSideEffects(events)) return this.commits.append({ sessionId, events, turnId });
+  private async write(
+    sessionId: string,
+    events: NewEvent[],
+    turnId: string | null,
+    compact: Compaction[],
+    alsoInTx?: AlsoInTx,
+  ): Promise<StoredEvent[]> {
+    if (!compact.length && !alsoInTx && !this.wantsSideEffects(events)) return this.commits.append({ sessionId, events, turnId });
     const stored = await this.deps.database.transaction(async (tx) => {
       for (const c of compact) {
         // The primary key's range (session_id, seq >= first delta) bounds the scan to this message's tail of the log.
@@ -68,7 +84,9 @@ export class EventStore {
           c.messageId,
         ]);
       }
-      return this.appendInTx(tx, sessionId, events, turnId);
+      const stored = await this.appendInTx(tx, sessionId, events, turnId);
+      await alsoInTx?.(tx);
+      return stored;
     });
     if (stored.length) this.deps.onAppended?.(sessionId, stored);
     return stored;
@@ -91,7 +109,10 @@ export class EventStore {
     return { messageId, text: mine.map((d) => pieceText(d.data)).join(""), fromSeq: mine[0]!.seq };
   }
 
-  /** For callers that must write other rows atomically with the events (a turn with its user message). */
+  /**
+   * For callers that must write other rows atomically with the events (a turn with its user message).
+   * Nothing is published here: once the caller's transaction committed, it hands the events to `afterCommit`.
+   */
   async appendInTx(tx: SqlTx, sessionId: string, events: NewEvent[], turnId: string | null): Promise<StoredEvent[]> {
     if (!events.length) return [];
     const query: SqlTx["query"] = (text, params) => tx.query(text, params);
@@ -99,6 +120,14 @@ export class EventStore {
     if (stored instanceof Error) throw stored;
     if (stored!.length && this.wantsSideEffects(events)) await this.deps.sideEffects!.apply(query, sessionId, stored!);
     return stored!;
+  }
+
+  /**
+   * The after-commit hook of `appendInTx`: subscribers get the events of a committed transaction from
+   * here, so this store is the one publisher of session events, and never before their commit.
+   */
+  afterCommit(sessionId: string, events: StoredEvent[]): void {
+    if (events.length) this.deps.onAppended?.(sessionId, events);
   }
 
   /** The last runtime event id stored for a turn: where a re-attached runtime stream resumes. */

@@ -1,6 +1,6 @@
 import type { LiveBus } from "../events/bus";
 import type { EventStore } from "../events/store";
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../../../schema/session-events";
 
 const PAGE = 2000;
 

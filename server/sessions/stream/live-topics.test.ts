@@ -8,7 +8,7 @@ import { testDatabase } from "../../../test/support/db";
 import type { Database } from "../../db/client";
 import { LiveBus } from "../events/bus";
 import { EventStore } from "../events/store";
-import type { StoredEvent } from "../events/types";
+import type { StoredEvent } from "../../../schema/session-events";
 import { LiveTopics, type TopicSocket } from "./live-topics";
 
 let db: Database;

@@ -1,6 +1,6 @@
 import type { LiveBus } from "../events/bus";
 import type { EventStore } from "../events/store";
-import { eventJson, type StoredEvent } from "../events/types";
+import { eventJson, type StoredEvent } from "../../../schema/session-events";
 import { OrderedFeed } from "./feed";
 
 /** What a WebSocket transport gives a live client. */

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { AuthGuard } from "../../http/auth-guard";
 import { badRequest } from "../../lib/errors";
-import { eventJson, type StoredEvent } from "../events/types";
+import { eventJson, type StoredEvent } from "../../../schema/session-events";
 import { sessionIdParams, streamQuery, streamTokenView } from "../model";
 import type { SessionService } from "../service";
 import type { LiveTopics } from "./live-topics";

@@ -1,6 +1,6 @@
 import type { Database } from "../../db/client";
 import type { RuntimeAdapter } from "../../runtimes/adapter";
-import type { ContentPart } from "../events/types";
+import type { ContentPart } from "../../../schema/session-events";
 
 export type Delivery = { delivered: true; eventId: string | null } | { delivered: false };
 

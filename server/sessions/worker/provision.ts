@@ -5,11 +5,13 @@ import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
 import type { RuntimeService } from "../../runtimes/service";
 import type { EventStore } from "../events/store";
+import type { SessionStatusWriter } from "../status";
 
 export interface ProvisionDeps {
   database: Database;
   runtimes: RuntimeService;
   store: EventStore;
+  status: SessionStatusWriter;
   log: Logger;
 }
 
@@ -42,21 +44,18 @@ export async function provisionSession(deps: ProvisionDeps, sessionId: string): 
       await adapter.stopSession(remoteSessionId);
       return false;
     }
-    await deps.store.append(sessionId, [{ type: "session.ready", data: { reused_runtime_agent: ref.reused } }]);
-    const [updated] = await db
-      .update(sessions)
-      .set({ status: "idle", updatedAt: new Date() })
-      .where(and(eq(sessions.id, sessionId), eq(sessions.status, "creating")))
-      .returning({ status: sessions.status });
-    return updated?.status === "idle";
+    // With its event, so whoever is told of session.ready reads the session idle.
+    let ready = false;
+    await deps.store.append(sessionId, [{ type: "session.ready", data: { reused_runtime_agent: ref.reused } }], null, [], async (tx) => {
+      ready = await deps.status.provisionedInTx(tx, sessionId, null);
+    });
+    return ready;
   } catch (err) {
     const message = `Could not start the session on its runtime: ${(err as Error).message}`;
     deps.log.warn({ err, session_id: sessionId }, "session provisioning failed");
-    await deps.store.append(sessionId, [{ type: "session.error", data: { error: { message } } }]);
-    await db
-      .update(sessions)
-      .set({ status: "error", error: message, updatedAt: new Date() })
-      .where(and(eq(sessions.id, sessionId), eq(sessions.status, "creating")));
+    await deps.store.append(sessionId, [{ type: "session.error", data: { error: { message } } }], null, [], async (tx) => {
+      await deps.status.provisionedInTx(tx, sessionId, message);
+    });
     return false;
   }
 }

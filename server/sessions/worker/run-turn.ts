@@ -2,8 +2,9 @@ import type { Logger } from "../../lib/logger";
 import type { TurnMetricsSink } from "../../metrics/recorders";
 import { MessageNotTakenError, type RuntimeAdapter, TurnLostError } from "../../runtimes/adapter";
 import { MessageAssembler, noteStored, planWrite } from "../events/messages";
-import type { EventStore, NewEvent } from "../events/store";
-import type { ContentPart } from "../events/types";
+import type { AlsoInTx, EventStore, NewEvent } from "../events/store";
+import type { TurnEnd } from "../status";
+import type { ContentPart } from "../../../schema/session-events";
 import type { TurnControl } from "./control";
 
 export interface TurnInput {
@@ -30,6 +31,8 @@ export interface TurnOutcome {
   error?: string;
   /** The runtime lost the session: the session cannot continue. */
   fatal?: boolean;
+  /** The turn's and the session's rows were written with the turn's terminal event (`endInTx`). */
+  recorded?: boolean;
 }
 
 export interface RunTurnDeps {
@@ -40,6 +43,11 @@ export interface RunTurnDeps {
   interruptGraceMs?: number;
   maxStreamDrops?: number;
   metrics?: TurnMetricsSink;
+  /**
+   * Writes the turn's end (the session's status) in the transaction of its terminal event, so a client
+   * told of `session.status_idle` reads the session idle (../status.ts).
+   */
+  endInTx?: (end: TurnEnd) => AlsoInTx;
 }
 
 /**
@@ -68,14 +76,23 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   const storedFrom = new Map<string, number>(resumed ? [[resumed.messageId, resumed.fromSeq]] : []);
   let batch: NewEvent[] = [];
   let writing: Promise<void> = Promise.resolve();
+  let recorded = false;
+  /** The turn's end, set with its terminal event: whichever write takes that event writes the end with it. */
+  let ending: TurnEnd | undefined;
   const push = (e: NewEvent) => batch.push(...messages.accept(e));
-  const flush = () => {
+  /** `end`: the batch now holds the turn's terminal event. */
+  const flush = (end?: TurnEnd) => {
+    if (end) ending = end;
     writing = writing
       .then(async () => {
         if (!batch.length) return;
         const { events, compact } = planWrite(batch, storedFrom);
         batch = [];
-        noteStored(await store.append(input.sessionId, events, input.turnId, compact), storedFrom);
+        const turnEnd = ending;
+        ending = undefined;
+        const also = turnEnd && events.length ? deps.endInTx?.(turnEnd) : undefined;
+        noteStored(await store.append(input.sessionId, events, input.turnId, compact, also), storedFrom);
+        if (also) recorded = true;
       })
       .catch((err) => {
         deps.log.error({ err, session_id: input.sessionId }, "appending turn events failed");
@@ -84,9 +101,9 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
     return writing;
   };
   /** LAP's own events (timeouts, synthetic interrupts) go through the same ordered chain. */
-  const appendOwn = (type: string, data: Record<string, unknown>) => {
+  const appendOwn = (type: string, data: Record<string, unknown>, end?: TurnEnd) => {
     push({ type, data: { type, ...data } });
-    return flush();
+    return flush(end);
   };
 
   /**
@@ -101,7 +118,8 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
       type: "session.status_idle",
       data: { type: "session.status_idle", stop_reason: { type: "interrupted", reason }, incomplete: true },
     });
-    return flush().then(() => finish({ status: "interrupted", error: message }));
+    const end: TurnEnd = { status: "interrupted", error: message };
+    return flush(end).then(() => finish(end));
   };
 
   function finish(o: TurnOutcome) {
@@ -117,7 +135,8 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
       timers.push(
         setTimeout(() => {
           if (outcome) return;
-          void appendOwn("session.status_idle", { stop_reason: { type: "interrupted" } }).then(() => finish({ status: "interrupted" }));
+          const end: TurnEnd = { status: "interrupted" };
+          void appendOwn("session.status_idle", { stop_reason: { type: "interrupted" } }, end).then(() => finish(end));
         }, deps.interruptGraceMs ?? 5_000),
       );
     },
@@ -136,9 +155,8 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
         if (outcome) return;
         const message = `The turn exceeded the agent's maximum runtime of ${input.maxRuntimeMinutes} minute${input.maxRuntimeMinutes === 1 ? "" : "s"} and was stopped`;
         adapter.interrupt(input.remoteSessionId).catch(() => {});
-        void appendOwn("session.error", { error: { message, type: "max_runtime_exceeded" } }).then(() =>
-          finish({ status: "failed", error: message }),
-        );
+        const end: TurnEnd = { status: "failed", error: message };
+        void appendOwn("session.error", { error: { message, type: "max_runtime_exceeded" } }, end).then(() => finish(end));
       },
       Math.max(0, input.deadlineAt - Date.now()),
     ),
@@ -186,16 +204,14 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
               deps.metrics?.firstEvent((performance.now() - startedAt) / 1000);
             }
             push({ type: ev.event.type, data: ev.event as Record<string, unknown>, providerEventId: ev.providerEventId });
-            void flush();
-            if (ev.event.type === "session.error") {
-              await flush();
-              return finish({ status: "failed", error: (ev.event as { error: { message: string } }).error.message });
+            const end = turnEndOf(ev.event, control.interrupted);
+            if (!end) {
+              void flush();
+              continue;
             }
-            if (ev.event.type === "session.status_idle") {
-              await flush();
-              const reason = (ev.event as { stop_reason?: { type?: string } }).stop_reason?.type;
-              return finish({ status: reason === "interrupted" || control.interrupted ? "interrupted" : "completed" });
-            }
+            // The terminal event and the turn's end are one write (RunTurnDeps.endInTx).
+            await flush(end);
+            return finish(end);
           }
         })();
         if (!sent) {
@@ -215,9 +231,9 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
         if (outcome) break;
         if (err instanceof TurnLostError) return lostTurn(err.reason, err.message);
         if (!sent && !(err instanceof MessageNotTakenError)) {
-          const message = `The runtime did not accept the message: ${(err as Error).message}`;
-          await appendOwn("session.error", { error: { message } });
-          return finish({ status: "failed", error: message });
+          const end: TurnEnd = { status: "failed", error: `The runtime did not accept the message: ${(err as Error).message}` };
+          await appendOwn("session.error", { error: { message: end.error } }, end);
+          return finish(end);
         }
         deps.log.warn({ err, session_id: input.sessionId }, "runtime stream failed");
       }
@@ -225,14 +241,14 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
       drops++;
       const state = await adapter.sessionState(input.remoteSessionId).catch(() => "unknown" as const);
       if (state === "missing" || state === "terminated") {
-        const message = "The runtime no longer has this session";
-        await appendOwn("session.error", { error: { message } });
-        return finish({ status: "failed", error: message, fatal: true });
+        const end: TurnEnd = { status: "failed", error: "The runtime no longer has this session", fatal: true };
+        await appendOwn("session.error", { error: { message: end.error } }, end);
+        return finish(end);
       }
       if (drops > (deps.maxStreamDrops ?? 8)) {
-        const message = `The runtime stream dropped ${drops} times; giving up on this turn`;
-        await appendOwn("session.error", { error: { message } });
-        return finish({ status: "failed", error: message });
+        const end: TurnEnd = { status: "failed", error: `The runtime stream dropped ${drops} times; giving up on this turn` };
+        await appendOwn("session.error", { error: { message: end.error } }, end);
+        return finish(end);
       }
       await Bun.sleep(Math.min(100 * 2 ** drops, 3_000));
     }
@@ -248,5 +264,14 @@ export async function runTurn(deps: RunTurnDeps, input: TurnInput, control: Turn
   }
   await writing;
   deps.metrics?.finished(outcome!.status, (performance.now() - startedAt) / 1000);
-  return outcome!;
+  return { ...outcome!, recorded };
+}
+
+/** How a runtime event ends the turn, or undefined when it does not (an error fails it; idle ends it). */
+function turnEndOf(event: { type: string }, interrupted: boolean): TurnEnd | undefined {
+  if (event.type === "session.error")
+    return { status: "failed", error: (event as unknown as { error: { message: string } }).error.message };
+  if (event.type !== "session.status_idle") return undefined;
+  const reason = (event as { stop_reason?: { type?: string } }).stop_reason?.type;
+  return { status: reason === "interrupted" || interrupted ? "interrupted" : "completed" };
 }

@@ -1,12 +1,12 @@
-import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
-import { agents, sessions, sessionTurns, type SessionRow, type SessionStatus, type SessionTurnRow } from "../../../schema";
+import { and, asc, eq, inArray } from "drizzle-orm";
+import { agents, sessions, sessionTurns, type SessionRow, type SessionTurnRow } from "../../../schema";
 import type { Database } from "../../db/client";
 import type { Logger } from "../../lib/logger";
 import type { RemoteSessionState, RuntimeAdapter } from "../../runtimes/adapter";
 import type { RuntimeService } from "../../runtimes/service";
 import type { LiveBus } from "../events/bus";
 import type { EventStore } from "../events/store";
-import { isTerminal, type ContentPart } from "../events/types";
+import { isTerminal, type ContentPart } from "../../../schema/session-events";
 import type { TurnRunner } from "../service";
 import { TurnControl } from "./control";
 import { findDelivery, type Delivery } from "./delivery";
@@ -16,12 +16,15 @@ import { context, SpanStatusCode, trace, type Context, type Tracer } from "@open
 import type { TurnMetricsSink } from "../../metrics/recorders";
 import { resolveAttachments } from "../attachments/store";
 import { runTurn, type TurnOutcome } from "./run-turn";
+import type { SessionStatusWriter } from "../status";
 
 export interface TurnWorkerDeps {
   database: Database;
   store: EventStore;
   bus: LiveBus;
   runtimes: RuntimeService;
+  /** The writer of sessions.status (../status.ts). */
+  status: SessionStatusWriter;
   log: Logger;
   /** Scales the agent's max_runtime_minutes (tests use milliseconds). */
   msPerMinute?: number;
@@ -274,6 +277,7 @@ export class TurnWorker implements TurnRunner {
           interruptGraceMs: this.deps.interruptGraceMs,
           maxStreamDrops: this.deps.maxStreamDrops,
           metrics: this.deps.metrics,
+          endInTx: (end) => (tx) => this.deps.status.turnEndedInTx(tx, session.id, turn.id, end),
         },
         {
           sessionId: session.id,
@@ -350,28 +354,15 @@ export class TurnWorker implements TurnRunner {
   }
 
   private async endTurn(sessionId: string, turnId: string, outcome: TurnOutcome) {
-    if (outcome.status === "detached") return;
-    if (outcome.status !== "stopped") {
-      await this.db
-        .update(sessionTurns)
-        .set({ status: outcome.status, error: outcome.error ?? null, endedAt: new Date() })
-        .where(and(eq(sessionTurns.id, turnId), eq(sessionTurns.status, "running")));
-      // A turn that ended asking a person (its approval rows were written with its events) leaves the
-      // session awaiting that decision rather than plainly idle.
-      const idle = sql<SessionStatus>`case when exists (select 1 from approvals a where a.session_id = ${sessionId} and a.status = 'pending') then 'awaiting_approval' else 'idle' end`;
-      await this.db
-        .update(sessions)
-        .set({ status: outcome.fatal ? "error" : idle, error: outcome.error ?? null, updatedAt: new Date() })
-        .where(and(eq(sessions.id, sessionId), ne(sessions.status, "stopped")));
-      if (outcome.status === "completed") this.deps.onTurnCompleted?.(sessionId);
-    }
+    if (outcome.status === "detached" || outcome.status === "stopped") return;
+    // Written with the terminal event when the turn stored one (run-turn.ts), else here.
+    if (!outcome.recorded)
+      await this.deps.status.turnEnded(sessionId, turnId, { status: outcome.status, error: outcome.error, fatal: outcome.fatal });
+    if (outcome.status === "completed") this.deps.onTurnCompleted?.(sessionId);
   }
 
   private async setStatus(sessionId: string, status: "running" | "recovering") {
-    await this.db
-      .update(sessions)
-      .set({ status, updatedAt: new Date() })
-      .where(and(eq(sessions.id, sessionId), ne(sessions.status, "stopped")));
+    await this.deps.status.set(sessionId, status);
   }
 
   private async session(id: string) {

@@ -2,7 +2,8 @@ import { createResource, createSignal, For, Show } from "solid-js";
 import { api, type AgentFileView } from "../lib/api";
 import { formatBytes, timeAgo } from "../lib/format";
 import { ConfirmDialog } from "./forms";
-import { EmptyState, ErrorAlert, SkeletonRows, toast } from "./ui";
+import { ListCard } from "./list-card";
+import { toast } from "./ui";
 
 /** The agent's files (docs/files.md): uploaded here, copied into every new session's workspace. */
 export function AgentFiles(props: { agentId: string }) {
@@ -67,50 +68,40 @@ export function AgentFiles(props: { agentId: string }) {
           </div>
         )}
       </Show>
-      <Show when={files.error}>
-        <ErrorAlert error={files.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={files.loading || (files()?.data ?? []).length > 0}
-          fallback={
-            <EmptyState title="No files yet">Upload notes, data or configuration the agent should find in its workspace.</EmptyState>
-          }
-        >
-          <table>
-            <thead>
-              <tr>
-                <th>Path</th>
-                <th>Size</th>
-                <th>Updated</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={!files.loading} fallback={<SkeletonRows cols={4} />}>
-                <For each={files()?.data}>
-                  {(f) => (
-                    <tr data-testid="agent-file-row">
-                      <td class="mono">
-                        <a href={api.agentFiles.downloadUrl(props.agentId, f.path)} download="">
-                          {f.path}
-                        </a>
-                      </td>
-                      <td>{formatBytes(f.size)}</td>
-                      <td class="muted">{timeAgo(f.updated_at)}</td>
-                      <td style={{ "text-align": "right" }}>
-                        <button class="btn ghost sm danger" onClick={() => setDeleting(f)} aria-label={`Delete ${f.path}`}>
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                  )}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </div>
+      <ListCard
+        items={files}
+        rows={() => files()?.data}
+        retry={refetch}
+        colCount={4}
+        columns={
+          <>
+            <th>Path</th>
+            <th>Size</th>
+            <th>Updated</th>
+            <th />
+          </>
+        }
+        empty={{ title: "No files yet", text: "Upload notes, data or configuration the agent should find in its workspace." }}
+      >
+        <For each={files()?.data}>
+          {(f) => (
+            <tr data-testid="agent-file-row">
+              <td class="mono">
+                <a href={api.agentFiles.downloadUrl(props.agentId, f.path)} download="">
+                  {f.path}
+                </a>
+              </td>
+              <td>{formatBytes(f.size)}</td>
+              <td class="muted">{timeAgo(f.updated_at)}</td>
+              <td style={{ "text-align": "right" }}>
+                <button class="btn ghost sm danger" onClick={() => setDeleting(f)} aria-label={`Delete ${f.path}`}>
+                  Delete
+                </button>
+              </td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
       <Show when={deleting()}>
         {(f) => (
           <ConfirmDialog

@@ -1,5 +1,6 @@
 import { createResource, createSignal, For, Show } from "solid-js";
-import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "./ui";
+import { ListCard } from "./list-card";
+import { Dialog, toast } from "./ui";
 import { api, ApiError, type MemoryView } from "../lib/api";
 import { timeAgo } from "../lib/format";
 
@@ -54,95 +55,86 @@ export function AgentMemory(props: { agentId: string }) {
           </p>
         )}
       </Show>
-      <Show when={list.error}>
-        <ErrorAlert error={list.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={list.loading || (list()?.data ?? []).length > 0}
-          fallback={
-            <EmptyState title={search() ? "No entry matches" : "Nothing remembered yet"}>
-              The agent writes here with its memory tools; you can add entries too.
-            </EmptyState>
-          }
-        >
-          <table>
-            <thead>
-              <tr>
-                <th>Key</th>
-                <th>Content</th>
-                <th>Always on</th>
-                <th>Updated</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={!list.loading} fallback={<SkeletonRows cols={5} />}>
-                <For each={list()?.data}>
-                  {(m) => (
-                    <tr data-testid="memory-row" classList={{ muted: m.deleted }}>
-                      <td class="mono">
-                        {m.key}
-                        <Show when={m.scope === "user"}>
-                          {" "}
-                          <span class="badge">yours</span>
-                        </Show>
-                        <Show when={m.deleted}>
-                          {" "}
-                          <span class="badge warn">deleted</span>
-                        </Show>
-                      </td>
-                      <td style={{ "white-space": "pre-wrap", "max-width": "420px" }}>
-                        {m.content.length > 300 ? `${m.content.slice(0, 300)}…` : m.content}
-                      </td>
-                      <td>
-                        <input
-                          type="checkbox"
-                          aria-label={`Always on: ${m.key}`}
-                          checked={m.always_on}
-                          disabled={m.deleted}
-                          onChange={(e) =>
-                            act(
-                              () => api.memory.update(props.agentId, m.id, { always_on: e.currentTarget.checked }),
-                              `${m.key}: always on ${e.currentTarget.checked ? "" : "off"}`.trim(),
-                            )
-                          }
-                        />
-                      </td>
-                      <td>
-                        {timeAgo(m.updated_at)}
-                        <div class="muted">
-                          v{m.version} · {m.updated_by}
-                        </div>
-                      </td>
-                      <td style={{ "white-space": "nowrap" }}>
-                        <Show
-                          when={!m.deleted}
-                          fallback={
-                            <button class="btn" onClick={() => act(() => api.memory.restore(props.agentId, m.id), `Restored ${m.key}`)}>
-                              Restore
-                            </button>
-                          }
-                        >
-                          <button class="btn" onClick={() => setEditing(m)}>
-                            Edit
-                          </button>{" "}
-                          <button class="btn danger" onClick={() => act(() => api.memory.remove(props.agentId, m.id), `Deleted ${m.key}`)}>
-                            Delete
-                          </button>
-                        </Show>{" "}
-                        <button class="btn" onClick={() => setHistory(m)}>
-                          History
-                        </button>
-                      </td>
-                    </tr>
-                  )}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </div>
+      <ListCard
+        items={list}
+        rows={() => list()?.data}
+        retry={refetch}
+        colCount={5}
+        columns={
+          <>
+            <th>Key</th>
+            <th>Content</th>
+            <th>Always on</th>
+            <th>Updated</th>
+            <th />
+          </>
+        }
+        empty={{
+          title: search() ? "No entry matches" : "Nothing remembered yet",
+          text: "The agent writes here with its memory tools; you can add entries too.",
+        }}
+      >
+        <For each={list()?.data}>
+          {(m) => (
+            <tr data-testid="memory-row" classList={{ muted: m.deleted }}>
+              <td class="mono">
+                {m.key}
+                <Show when={m.scope === "user"}>
+                  {" "}
+                  <span class="badge">yours</span>
+                </Show>
+                <Show when={m.deleted}>
+                  {" "}
+                  <span class="badge warn">deleted</span>
+                </Show>
+              </td>
+              <td style={{ "white-space": "pre-wrap", "max-width": "420px" }}>
+                {m.content.length > 300 ? `${m.content.slice(0, 300)}…` : m.content}
+              </td>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Always on: ${m.key}`}
+                  checked={m.always_on}
+                  disabled={m.deleted}
+                  onChange={(e) =>
+                    act(
+                      () => api.memory.update(props.agentId, m.id, { always_on: e.currentTarget.checked }),
+                      `${m.key}: always on ${e.currentTarget.checked ? "" : "off"}`.trim(),
+                    )
+                  }
+                />
+              </td>
+              <td>
+                {timeAgo(m.updated_at)}
+                <div class="muted">
+                  v{m.version} · {m.updated_by}
+                </div>
+              </td>
+              <td style={{ "white-space": "nowrap" }}>
+                <Show
+                  when={!m.deleted}
+                  fallback={
+                    <button class="btn" onClick={() => act(() => api.memory.restore(props.agentId, m.id), `Restored ${m.key}`)}>
+                      Restore
+                    </button>
+                  }
+                >
+                  <button class="btn" onClick={() => setEditing(m)}>
+                    Edit
+                  </button>{" "}
+                  <button class="btn danger" onClick={() => act(() => api.memory.remove(props.agentId, m.id), `Deleted ${m.key}`)}>
+                    Delete
+                  </button>
+                </Show>{" "}
+                <button class="btn" onClick={() => setHistory(m)}>
+                  History
+                </button>
+              </td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
       <Show when={editing()}>
         {(e) => (
           <MemoryForm
@@ -261,46 +253,48 @@ function MemoryHistory(props: { agentId: string; entry: MemoryView; onClose: () 
         </button>
       }
     >
-      <Show when={versions()} fallback={<p class="muted">Loading…</p>}>
-        <table data-testid="memory-history">
-          <thead>
-            <tr>
-              <th>Version</th>
-              <th>Change</th>
-              <th>Content</th>
-              <th />
+      <ListCard
+        bare
+        items={versions}
+        colCount={4}
+        testId="memory-history"
+        columns={
+          <>
+            <th>Version</th>
+            <th>Change</th>
+            <th>Content</th>
+            <th />
+          </>
+        }
+        empty={{ title: "No versions" }}
+      >
+        <For each={versions()}>
+          {(v) => (
+            <tr data-testid="memory-version">
+              <td>
+                v{v.version}
+                <div class="muted">
+                  {timeAgo(v.created_at)} · {v.updated_by}
+                </div>
+              </td>
+              <td>
+                {v.change}
+                {v.always_on ? " · always on" : ""}
+              </td>
+              <td style={{ "white-space": "pre-wrap", "max-width": "320px" }}>
+                {v.content.length > 200 ? `${v.content.slice(0, 200)}…` : v.content}
+              </td>
+              <td>
+                <Show when={v.version !== props.entry.version}>
+                  <button class="btn" type="button" onClick={() => revert(v.version)}>
+                    Revert to v{v.version}
+                  </button>
+                </Show>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            <For each={versions()}>
-              {(v) => (
-                <tr data-testid="memory-version">
-                  <td>
-                    v{v.version}
-                    <div class="muted">
-                      {timeAgo(v.created_at)} · {v.updated_by}
-                    </div>
-                  </td>
-                  <td>
-                    {v.change}
-                    {v.always_on ? " · always on" : ""}
-                  </td>
-                  <td style={{ "white-space": "pre-wrap", "max-width": "320px" }}>
-                    {v.content.length > 200 ? `${v.content.slice(0, 200)}…` : v.content}
-                  </td>
-                  <td>
-                    <Show when={v.version !== props.entry.version}>
-                      <button class="btn" type="button" onClick={() => revert(v.version)}>
-                        Revert to v{v.version}
-                      </button>
-                    </Show>
-                  </td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </Show>
+          )}
+        </For>
+      </ListCard>
     </Dialog>
   );
 }

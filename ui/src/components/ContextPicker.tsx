@@ -1,10 +1,10 @@
 import { A } from "@solidjs/router";
 import { createResource, For, Show } from "solid-js";
-import { rulesApi, skillsApi } from "../lib/api";
+import { api } from "../lib/api";
 
 /** The agent form's skills and rules (docs/skills.md): checkboxes over the team's skills and rules, in the order picked. */
 export function ContextPicker(props: { kind: "skills" | "rules"; value: string[]; onChange: (ids: string[]) => void; error?: string }) {
-  const [items] = createResource(() => (props.kind === "skills" ? skillsApi.list() : rulesApi.list()).catch(() => []));
+  const [items] = createResource(() => (props.kind === "skills" ? api.skills.list() : api.rules.list()).catch(() => []));
   const field = props.kind === "skills" ? "skill_ids" : "rule_ids";
   const toggle = (id: string, on: boolean) => props.onChange(on ? [...props.value, id] : props.value.filter((x) => x !== id));
   return (

@@ -1,7 +1,6 @@
 import { A } from "@solidjs/router";
 import { createResource, createSignal, type JSX, Show } from "solid-js";
-import { api, type AgentView, type SessionListItem } from "../lib/api";
-import { gatewayApi, type DeploymentView } from "../lib/api/gateway";
+import { type AgentView, api, type DeploymentView, type SessionListItem } from "../lib/api";
 import { sessionLabel } from "../lib/session-names";
 import { gatewayModelNames } from "./ModelPicker";
 
@@ -19,7 +18,7 @@ const AGENT_ANSWERED = "agent.message";
 
 async function loadState(): Promise<FirstRunState> {
   const [deployments, agents, sessions] = await Promise.all([
-    gatewayApi.models.list().catch(() => null as DeploymentView[] | null),
+    api.gateway.models.list().catch(() => null as DeploymentView[] | null),
     api.agents.list(),
     api.sessions.list({ limit: 20 }).then((r) => r.data),
   ]);

@@ -2,6 +2,7 @@ import { createEffect, createMemo, createResource, createSignal, For, on, Show }
 import { api, ApiError, type GrantView, type McpTestResult, type ServerView } from "../lib/api";
 import { ConfirmDialog } from "./forms";
 import { timeAgo } from "../lib/format";
+import { ListCard } from "./list-card";
 import { CopyButton, toast } from "./ui";
 
 /**
@@ -89,34 +90,37 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
               <div class="alert success">
                 Connected in {t().duration_ms} ms: {t().tools.length} tools, {t().prompts.length} prompts, {t().resources.length} resources.
               </div>
-              <table>
-                <thead>
-                  <tr>
+              <ListCard
+                bare
+                rows={() => t().tools}
+                colCount={3}
+                columns={
+                  <>
                     <th>Tool</th>
                     <th>Description</th>
                     <th>Enabled</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={t().tools}>
-                    {(tool) => (
-                      <tr data-testid="tool-row">
-                        <td class="mono">{tool.name}</td>
-                        <td class="muted">{tool.description}</td>
-                        <td>
-                          <input
-                            type="checkbox"
-                            style={{ width: "auto", height: "auto" }}
-                            checked={tool.enabled}
-                            aria-label={`Enable ${tool.name}`}
-                            onChange={(e) => void toggleTool(tool.name, e.currentTarget.checked).catch((err) => toast(err.message))}
-                          />
-                        </td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
+                  </>
+                }
+                empty={{ title: "No tools", text: "The server lists no tools." }}
+              >
+                <For each={t().tools}>
+                  {(tool) => (
+                    <tr data-testid="tool-row">
+                      <td class="mono">{tool.name}</td>
+                      <td class="muted">{tool.description}</td>
+                      <td>
+                        <input
+                          type="checkbox"
+                          style={{ width: "auto", height: "auto" }}
+                          checked={tool.enabled}
+                          aria-label={`Enable ${tool.name}`}
+                          onChange={(e) => void toggleTool(tool.name, e.currentTarget.checked).catch((err) => toast(err.message))}
+                        />
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </ListCard>
             </Show>
           </div>
         )}
@@ -148,35 +152,40 @@ export function McpServerDetail(props: { server: ServerView; onChanged: (s: Serv
         <p class="muted" style={{ margin: "0 0 8px" }}>
           Admin keys reach every enabled server. Other keys need a grant to their key, user or agent.
         </p>
-        <table>
-          <tbody>
-            <For
-              each={grants()}
-              fallback={
-                <tr>
-                  <td class="muted">No grants yet.</td>
-                </tr>
-              }
-            >
-              {(g) => (
-                <tr data-testid="grant-row">
-                  <td>{g.subject_type}</td>
-                  <td class="mono">{g.subject_id}</td>
-                  <td>{g.tools ? g.tools.join(", ") : <span class="muted">all tools</span>}</td>
-                  <td style={{ "text-align": "right" }}>
-                    <button
-                      class="btn sm danger"
-                      onClick={() => setRevoking(g)}
-                      aria-label={`Revoke grant to ${g.subject_type} ${g.subject_id}`}
-                    >
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
+        <ListCard
+          bare
+          items={grants}
+          retry={refetchGrants}
+          colCount={4}
+          columns={
+            <>
+              <th>Subject</th>
+              <th>Id</th>
+              <th>Tools</th>
+              <th />
+            </>
+          }
+          empty={{ title: "No grants yet", text: "Add one below." }}
+        >
+          <For each={grants()}>
+            {(g) => (
+              <tr data-testid="grant-row">
+                <td>{g.subject_type}</td>
+                <td class="mono">{g.subject_id}</td>
+                <td>{g.tools ? g.tools.join(", ") : <span class="muted">all tools</span>}</td>
+                <td style={{ "text-align": "right" }}>
+                  <button
+                    class="btn sm danger"
+                    onClick={() => setRevoking(g)}
+                    aria-label={`Revoke grant to ${g.subject_type} ${g.subject_id}`}
+                  >
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            )}
+          </For>
+        </ListCard>
         <GrantForm serverId={s().id} onAdded={refetchGrants} />
         <Show when={revoking()}>
           {(g) => (

@@ -1,6 +1,6 @@
 import { A } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
-import { gatewayApi, type DeploymentView, type ModelTest } from "../lib/api/gateway";
+import { api, type DeploymentView, type ModelTest } from "../lib/api";
 import { timeAgo } from "../lib/format";
 
 /** The last Test of a model: kept by LAP, so it reads the same here and in the agent form. */
@@ -54,7 +54,7 @@ const OTHER = "\u0000other";
 export function ModelPicker(props: { value: string; onChange: (model: string) => void; throughGateway: boolean; error?: string }) {
   const [deployments] = createResource(
     () => props.throughGateway || undefined,
-    () => gatewayApi.models.list().catch(() => [] as DeploymentView[]),
+    () => api.gateway.models.list().catch(() => [] as DeploymentView[]),
   );
   const names = () => gatewayModelNames(deployments() ?? []);
   const wildcards = () => (deployments() ?? []).filter((d) => d.model_name.includes("*")).map((d) => d.model_name);

@@ -1,10 +1,9 @@
 import { A } from "@solidjs/router";
 import { createResource, createSignal, For, onCleanup, Show, type JSX } from "solid-js";
-import { api, type SessionSearchHit } from "../lib/api";
+import { api, type SessionSearchHit, usd } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { useShortcuts } from "../lib/shortcuts";
-import { EmptyState, ErrorAlert } from "./ui";
-import { usd } from "../lib/api/gateway";
+import { ListCard } from "./list-card";
 
 /**
  * The Sessions page's search box (docs/sessions.md "Search"): full text over titles and messages of
@@ -59,49 +58,44 @@ export function SessionSearch(props: { children: JSX.Element }) {
         </span>
       </div>
       <Show when={query()} fallback={props.children}>
-        <Show when={results.error}>
-          <ErrorAlert error={results.error} retry={refetch} />
-        </Show>
-        <div class="card" data-testid="search-results">
-          <Show
-            when={hits().length}
-            fallback={
-              <EmptyState title={results.loading ? "Searching…" : "No session matches"}>
-                Titles and message text are searched; other teams' sessions never appear.
-              </EmptyState>
-            }
-          >
-            <table>
-              <thead>
-                <tr>
-                  <th>Session</th>
-                  <th>Agent</th>
-                  <th>Where it matched</th>
-                  <th>Cost</th>
-                  <th>Updated</th>
-                </tr>
-              </thead>
-              <tbody>
-                <For each={hits()}>
-                  {(h) => (
-                    <tr data-testid="search-hit">
-                      <td>
-                        <A href={`/sessions/${h.session.id}`}>{h.session.title || h.session.id}</A>
-                      </td>
-                      <td>{h.session.agent_name ?? <span class="muted">deleted</span>}</td>
-                      <td class="search-snippet" data-testid="search-snippet">
-                        <span class="muted">{h.matched === "title" ? "title: " : `message #${h.seq}: `}</span>
-                        <For each={h.highlights}>{(p) => (p.match ? <mark>{p.text}</mark> : p.text)}</For>
-                      </td>
-                      <td>{usd(h.session.spend)}</td>
-                      <td>{timeAgo(h.session.updated_at)}</td>
-                    </tr>
-                  )}
-                </For>
-              </tbody>
-            </table>
-          </Show>
-        </div>
+        <ListCard
+          items={results}
+          rows={hits}
+          loading={false}
+          retry={refetch}
+          colCount={5}
+          cardTestId="search-results"
+          columns={
+            <>
+              <th>Session</th>
+              <th>Agent</th>
+              <th>Where it matched</th>
+              <th>Cost</th>
+              <th>Updated</th>
+            </>
+          }
+          empty={{
+            title: results.loading ? "Searching…" : "No session matches",
+            text: "Titles and message text are searched; other teams' sessions never appear.",
+          }}
+        >
+          <For each={hits()}>
+            {(h) => (
+              <tr data-testid="search-hit">
+                <td>
+                  <A href={`/sessions/${h.session.id}`}>{h.session.title || h.session.id}</A>
+                </td>
+                <td>{h.session.agent_name ?? <span class="muted">deleted</span>}</td>
+                <td class="search-snippet" data-testid="search-snippet">
+                  <span class="muted">{h.matched === "title" ? "title: " : `message #${h.seq}: `}</span>
+                  <For each={h.highlights}>{(p) => (p.match ? <mark>{p.text}</mark> : p.text)}</For>
+                </td>
+                <td>{usd(h.session.spend)}</td>
+                <td>{timeAgo(h.session.updated_at)}</td>
+              </tr>
+            )}
+          </For>
+        </ListCard>
         <Show when={next()}>
           <button class="btn" style={{ "margin-top": "8px" }} onClick={loadMore}>
             More results

@@ -1,6 +1,6 @@
 import { A } from "@solidjs/router";
 import { createResource, For, onCleanup, Show } from "solid-js";
-import { gatewayApi, usd, type SpendLog } from "../lib/api/gateway";
+import { api, type SpendLog, usd } from "../lib/api";
 import { formatDuration } from "./ToolCard";
 
 /** A finished turn: from its session.status_running to the session.status_idle / session.error that ended it. */
@@ -17,7 +17,7 @@ export interface TurnWindow {
  */
 export function createSessionUsage(sessionId: () => string | undefined) {
   const [rows, { refetch }] = createResource(sessionId, (id) =>
-    gatewayApi.spend.logs({ session_id: id, limit: "1000" }).catch(() => null as SpendLog[] | null),
+    api.gateway.spend.logs({ session_id: id, limit: "1000" }).catch(() => null as SpendLog[] | null),
   );
   let retries: ReturnType<typeof setTimeout>[] = [];
   onCleanup(() => retries.forEach(clearTimeout));

@@ -4,11 +4,11 @@ import { ContextPicker } from "../components/ContextPicker";
 import { ConfirmDialog } from "../components/forms";
 import { ModelPicker } from "../components/ModelPicker";
 import { AgentFiles } from "../components/AgentFiles";
-import { Dialog, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
-import { api, ApiError, vaultApi, type AgentView, type CreateAgentInput } from "../lib/api";
+import { ListCard } from "../components/list-card";
+import { Dialog, ErrorAlert, toast } from "../components/ui";
+import { type AgentView, api, ApiError, type CreateAgentInput, usd } from "../lib/api";
 import { approvalToolHint } from "../lib/approval-tools";
 import { timeAgo } from "../lib/format";
-import { usd } from "../lib/api/gateway";
 import { parseNumberField } from "../lib/number-field";
 import { useCreate, usePageTitle } from "../lib/shortcuts";
 import { SessionLauncher, SessionTable } from "./Sessions";
@@ -51,56 +51,46 @@ export function Agents() {
           onInput={(e) => setSearch(e.currentTarget.value)}
         />
       </div>
-      <Show when={agents.error}>
-        <ErrorAlert error={agents.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={agents.loading || (agents() ?? []).length > 0}
-          fallback={
-            <EmptyState
-              title={search() ? "No agent matches" : "No agents yet"}
-              action={
-                <button class="btn primary" onClick={() => setEditing("new")}>
-                  Create an agent
-                </button>
-              }
-            />
-          }
-        >
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Model</th>
-                <th>Status</th>
-                <th title="Total cost of the agent's model calls through LAP's gateway">Cost</th>
-                <th>Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={!agents.loading} fallback={<SkeletonRows cols={5} />}>
-                <For each={agents()}>
-                  {(a) => (
-                    <tr data-testid="agent-row">
-                      <td>
-                        <A href={`/agents/${a.id}`}>{a.name}</A>
-                        <div class="muted">{a.description}</div>
-                      </td>
-                      <td class="mono">{a.model}</td>
-                      <td>
-                        <span class={`badge ${a.status === "active" ? "ok" : "warn"}`}>{a.status}</span>
-                      </td>
-                      <td data-testid="agent-cost">{usd(a.spend)}</td>
-                      <td>{timeAgo(a.updated_at)}</td>
-                    </tr>
-                  )}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </div>
+      <ListCard
+        items={agents}
+        retry={refetch}
+        colCount={5}
+        columns={
+          <>
+            <th>Name</th>
+            <th>Model</th>
+            <th>Status</th>
+            <th title="Total cost of the agent's model calls through LAP's gateway">Cost</th>
+            <th>Updated</th>
+          </>
+        }
+        empty={{
+          title: search() ? "No agent matches" : "No agents yet",
+          action: (
+            <button class="btn primary" onClick={() => setEditing("new")}>
+              Create an agent
+            </button>
+          ),
+        }}
+      >
+        <For each={agents()}>
+          {(a) => (
+            <tr data-testid="agent-row">
+              <td>
+                <A href={`/agents/${a.id}`}>{a.name}</A>
+                <div class="muted">{a.description}</div>
+              </td>
+              <td class="mono">{a.model}</td>
+              <td>
+                <span class={`badge ${a.status === "active" ? "ok" : "warn"}`}>{a.status}</span>
+              </td>
+              <td data-testid="agent-cost">{usd(a.spend)}</td>
+              <td>{timeAgo(a.updated_at)}</td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
+
       <Show when={editing()}>
         {(e) => (
           <AgentForm
@@ -253,7 +243,7 @@ function AgentForm(props: { agent: AgentView | null; model?: string; onClose: ()
   const [runtimes] = createResource(api.runtimes.list);
   const [harnesses] = createResource(api.harnesses.list);
   // Members may not list the vault (admins attach secrets); their form simply offers none.
-  const [vault] = createResource(() => vaultApi.list().catch(() => []));
+  const [vault] = createResource(() => api.vault.list().catch(() => []));
   const [vaultKeys, setVaultKeys] = createSignal<string[]>(a?.vault_keys ?? []);
   const [skillIds, setSkillIds] = createSignal<string[]>(a?.skill_ids ?? []);
   const [ruleIds, setRuleIds] = createSignal<string[]>(a?.rule_ids ?? []);

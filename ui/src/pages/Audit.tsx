@@ -1,5 +1,5 @@
 import { createResource, createSignal, For, Show } from "solid-js";
-import { EmptyState, ErrorAlert, SkeletonRows } from "../components/ui";
+import { ListCard } from "../components/list-card";
 import { api, type AuditFilter, type AuditView, type Me } from "../lib/api";
 import { timeAgo } from "../lib/format";
 
@@ -93,114 +93,101 @@ export function Audit(props: { me: Me }) {
           to <input type="date" aria-label="To day" value={until()} onChange={(e) => setUntil(e.currentTarget.value)} />
         </label>
       </form>
-      <Show when={page.error}>
-        <ErrorAlert error={page.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={!page.loading || page.latest}
-          fallback={
-            <table>
-              <tbody>
-                <SkeletonRows cols={6} />
-              </tbody>
-            </table>
-          }
-        >
-          <Show
-            when={rows().length > 0}
-            fallback={
-              <EmptyState title={filtered() ? "No rows match these filters" : "Nothing recorded yet"}>
-                {filtered()
-                  ? "Clear a filter, or widen the days."
-                  : mayRead()
-                    ? "Changes made through the API or the dashboard (a new key, an edited agent, a sign-in) appear here as they happen."
-                    : "Only admins and team admins read the audit trail; ask one of them."}
-              </EmptyState>
-            }
-          >
-            <table class="dense" data-testid="audit-table">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Actor</th>
-                  <th>Action</th>
-                  <th>Object</th>
-                  <th>Changed</th>
-                  <th>From</th>
-                </tr>
-              </thead>
-              <tbody>
-                <For each={rows()}>
-                  {(r) => (
-                    <>
-                      <tr data-testid="audit-row" class="clickable" onClick={() => setOpen(open() === r.id ? null : r.id)}>
-                        <td title={r.at}>{timeAgo(r.at)}</td>
-                        <td title={r.actor.key_id ?? r.actor.user_id ?? ""}>
-                          {r.actor.label || r.actor.kind} <span class="muted">· {r.actor.kind}</span>
-                        </td>
-                        <td class="mono" data-testid="audit-action">
-                          {r.action}
-                        </td>
-                        <td class="mono" data-testid="audit-object">
-                          {r.object.type}
-                          {r.object.id ? ` ${r.object.id}` : ""}
-                        </td>
-                        <td class="muted">{Object.keys(r.changes).join(", ") || "–"}</td>
-                        <td class="muted mono" title={r.actor.user_agent ?? ""}>
-                          {r.actor.ip ?? "–"}
-                        </td>
-                      </tr>
-                      <Show when={open() === r.id}>
-                        <tr class="detail" data-testid="audit-detail">
-                          <td colspan={6}>
-                            <Show when={Object.keys(r.changes).length > 0} fallback={<div class="muted">No field changes recorded.</div>}>
-                              <table class="dense">
-                                <thead>
-                                  <tr>
-                                    <th>Field</th>
-                                    <th>Before</th>
-                                    <th>After</th>
-                                  </tr>
-                                </thead>
-                                <tbody>
-                                  <For each={Object.entries(r.changes)}>
-                                    {([field, c]) => (
-                                      <tr>
-                                        <td class="mono">{field}</td>
-                                        <td class="mono">{show(c.before)}</td>
-                                        <td class="mono">{show(c.after)}</td>
-                                      </tr>
-                                    )}
-                                  </For>
-                                </tbody>
-                              </table>
-                            </Show>
-                            <Show when={Object.keys(r.detail).length > 0}>
-                              <pre class="mono muted">{JSON.stringify(r.detail, null, 2)}</pre>
-                            </Show>
-                            <div class="muted">
-                              Request {r.actor.request_id ?? "–"} · {r.actor.user_agent ?? "no user agent"}
-                              {r.object.team_id ? ` · team ${r.object.team_id}` : ""}
-                            </div>
-                          </td>
-                        </tr>
-                      </Show>
-                    </>
-                  )}
-                </For>
-              </tbody>
-            </table>
-            <Show when={cursor()}>
-              <div class="card-pad">
-                <button class="btn ghost sm" onClick={() => void loadMore()}>
-                  Load older rows
-                </button>
-              </div>
-            </Show>
+      <ListCard
+        items={page}
+        rows={rows}
+        loading={page.loading && !page.latest}
+        retry={refetch}
+        colCount={6}
+        tableClass="dense"
+        testId="audit-table"
+        columns={
+          <>
+            <th>When</th>
+            <th>Actor</th>
+            <th>Action</th>
+            <th>Object</th>
+            <th>Changed</th>
+            <th>From</th>
+          </>
+        }
+        empty={{
+          title: filtered() ? "No rows match these filters" : "Nothing recorded yet",
+          text: filtered()
+            ? "Clear a filter, or widen the days."
+            : mayRead()
+              ? "Changes made through the API or the dashboard (a new key, an edited agent, a sign-in) appear here as they happen."
+              : "Only admins and team admins read the audit trail; ask one of them.",
+        }}
+        footer={
+          <Show when={cursor()}>
+            <div class="card-pad">
+              <button class="btn ghost sm" onClick={() => void loadMore()}>
+                Load older rows
+              </button>
+            </div>
           </Show>
-        </Show>
-      </div>
+        }
+      >
+        <For each={rows()}>
+          {(r) => (
+            <>
+              <tr data-testid="audit-row" class="clickable" onClick={() => setOpen(open() === r.id ? null : r.id)}>
+                <td title={r.at}>{timeAgo(r.at)}</td>
+                <td title={r.actor.key_id ?? r.actor.user_id ?? ""}>
+                  {r.actor.label || r.actor.kind} <span class="muted">· {r.actor.kind}</span>
+                </td>
+                <td class="mono" data-testid="audit-action">
+                  {r.action}
+                </td>
+                <td class="mono" data-testid="audit-object">
+                  {r.object.type}
+                  {r.object.id ? ` ${r.object.id}` : ""}
+                </td>
+                <td class="muted">{Object.keys(r.changes).join(", ") || "–"}</td>
+                <td class="muted mono" title={r.actor.user_agent ?? ""}>
+                  {r.actor.ip ?? "–"}
+                </td>
+              </tr>
+              <Show when={open() === r.id}>
+                <tr class="detail" data-testid="audit-detail">
+                  <td colspan={6}>
+                    <Show when={Object.keys(r.changes).length > 0} fallback={<div class="muted">No field changes recorded.</div>}>
+                      <table class="dense">
+                        <thead>
+                          <tr>
+                            <th>Field</th>
+                            <th>Before</th>
+                            <th>After</th>
+                          </tr>
+                        </thead>
+                        <tbody>
+                          <For each={Object.entries(r.changes)}>
+                            {([field, c]) => (
+                              <tr>
+                                <td class="mono">{field}</td>
+                                <td class="mono">{show(c.before)}</td>
+                                <td class="mono">{show(c.after)}</td>
+                              </tr>
+                            )}
+                          </For>
+                        </tbody>
+                      </table>
+                    </Show>
+                    <Show when={Object.keys(r.detail).length > 0}>
+                      <pre class="mono muted">{JSON.stringify(r.detail, null, 2)}</pre>
+                    </Show>
+                    <div class="muted">
+                      Request {r.actor.request_id ?? "–"} · {r.actor.user_agent ?? "no user agent"}
+                      {r.object.team_id ? ` · team ${r.object.team_id}` : ""}
+                    </div>
+                  </td>
+                </tr>
+              </Show>
+            </>
+          )}
+        </For>
+      </ListCard>
     </div>
   );
 }

@@ -1,20 +1,19 @@
 import { A } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { useCreate } from "../lib/shortcuts";
-import { ApiError } from "../lib/api";
+import { api, ApiError, type KeyInfo, type NewKeyInput, usd } from "../lib/api";
 import { parseNumberFields } from "../lib/number-field";
 import { gatewayModelNames } from "../components/ModelPicker";
 import { ConfirmDialog, createApiForm, FormDialog, RevealSecretDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
 import { timeAgo } from "../lib/format";
-import { gatewayApi, usd, type KeyInfo, type NewKeyInput } from "../lib/api/gateway";
 
 const statusClass = { active: "ok", expired: "warn", revoked: "err" } as const;
 
 /** Virtual keys: limits, and spend against budget. */
 export function GatewayKeys() {
-  const [keys, { refetch }] = createResource(gatewayApi.keys.list);
+  const [keys, { refetch }] = createResource(api.gateway.keys.list);
   const [creating, setCreating] = createSignal(false);
   const [revealed, setRevealed] = createSignal<string | null>(null);
   const [editing, setEditing] = createSignal<KeyInfo | null>(null);
@@ -177,7 +176,7 @@ export function GatewayKeys() {
             title={`Delete “${k().key_alias ?? k().key_name}”?`}
             confirmLabel="Delete key"
             action={async () => {
-              await gatewayApi.keys.remove(k().token_id);
+              await api.gateway.keys.remove(k().token_id);
               toast(`Deleted ${k().key_alias ?? k().key_name}`);
             }}
             onClose={() => setDeleting(null)}
@@ -220,7 +219,7 @@ const initialForm = (k?: KeyInfo): Record<string, string> => {
 function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (token?: string) => void }) {
   const [form, setForm] = createSignal<Record<string, string>>(initialForm(props.existing));
   const [models, setModels] = createSignal<string[]>(props.existing?.models ?? []);
-  const [gatewayModels] = createResource(() => gatewayApi.models.list().catch(() => []));
+  const [gatewayModels] = createResource(() => api.gateway.models.list().catch(() => []));
   // The gateway's models, wildcard groups too (a key may be allowed `openai/*`), and any the key already names.
   const choices = () => [
     ...new Set([
@@ -230,10 +229,10 @@ function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (t
     ]),
   ];
   const toggleModel = (name: string, on: boolean) => setModels(on ? [...models(), name] : models().filter((m) => m !== name));
-  const api = createApiForm();
+  const apiForm = createApiForm();
   const set = (k: string) => (e: { currentTarget: HTMLInputElement }) => setForm((f) => ({ ...f, [k]: e.currentTarget.value }));
   const submit = () =>
-    api.submit(async () => {
+    apiForm.submit(async () => {
       const f = form();
       // Every number is checked before anything is sent: "ten dollars" is an error on its field, never no budget.
       const { values, errors } = parseNumberFields({
@@ -260,9 +259,9 @@ function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (t
         duration: f.duration || (props.existing ? undefined : null),
       };
       if (props.existing) {
-        await gatewayApi.keys.update(props.existing.token_id, input);
+        await api.gateway.keys.update(props.existing.token_id, input);
         props.onSaved();
-      } else props.onSaved((await gatewayApi.keys.create(input)).key);
+      } else props.onSaved((await api.gateway.keys.create(input)).key);
     });
   const field = (name: string, label: string, placeholder: string, hint?: string) => (
     <label class="field">
@@ -270,8 +269,8 @@ function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (t
       <Show when={hint}>
         <span class="hint">{hint}</span>
       </Show>
-      <input name={name} value={form()[name] ?? ""} onInput={set(name)} placeholder={placeholder} aria-invalid={api.invalid(name)} />
-      <api.FieldError field={name} />
+      <input name={name} value={form()[name] ?? ""} onInput={set(name)} placeholder={placeholder} aria-invalid={apiForm.invalid(name)} />
+      <apiForm.FieldError field={name} />
     </label>
   );
   return (
@@ -279,7 +278,7 @@ function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (t
       title={props.existing ? `Edit ${props.existing.key_alias ?? props.existing.key_name}` : "Create gateway key"}
       submitLabel={props.existing ? "Save limits" : "Create key"}
       busyLabel="Saving…"
-      busy={api.busy()}
+      busy={apiForm.busy()}
       onSubmit={submit}
       onClose={props.onClose}
     >
@@ -315,7 +314,7 @@ function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (t
             </For>
           </div>
         </Show>
-        <api.FieldError field="models" />
+        <apiForm.FieldError field="models" />
       </fieldset>
       <div class="grid-2">
         {field("max_budget", "Max budget (USD)", "10")}
@@ -326,7 +325,7 @@ function KeyDialog(props: { existing?: KeyInfo; onClose: () => void; onSaved: (t
         {field("duration", props.existing ? "New expiry from now" : "Expires after", "30d")}
       </div>
       <div class="muted">Limits are optional; durations look like 1h, 1d or 30d.</div>
-      <api.FormError />
+      <apiForm.FormError />
     </FormDialog>
   );
 }

@@ -1,8 +1,8 @@
 import { A, useSearchParams } from "@solidjs/router";
 import { createMemo, createResource, createSignal, For, onCleanup, Show } from "solid-js";
-import { EmptyState, ErrorAlert } from "../components/ui";
+import { ListCard } from "../components/list-card";
 import { timeAgo } from "../lib/format";
-import { gatewayApi, usd, type DailySpend, type SpendLog } from "../lib/api/gateway";
+import { api, type DailySpend, type SpendLog, usd } from "../lib/api";
 
 const pretty = (v: unknown) => {
   if (v && typeof v === "object" && "text" in v && typeof (v as { text: unknown }).text === "string") return (v as { text: string }).text;
@@ -48,7 +48,7 @@ export function GatewayLogs() {
   const [params, setParams] = useSearchParams();
   const sessionId = () => (typeof params.session_id === "string" ? params.session_id : undefined);
   if (typeof params.request_id === "string") {
-    void gatewayApi.spend
+    void api.gateway.spend
       .logs({ request_id: params.request_id })
       .then((rows) => rows[0] && setSelected(rows[0]))
       .catch(() => {});
@@ -64,8 +64,8 @@ export function GatewayLogs() {
     session_id: sessionId(),
     limit: "200",
   });
-  const [logs, { refetch }] = createResource(filter, gatewayApi.spend.logs);
-  const [daily, { refetch: refetchDaily }] = createResource(gatewayApi.spend.daily);
+  const [logs, { refetch }] = createResource(filter, api.gateway.spend.logs);
+  const [daily, { refetch: refetchDaily }] = createResource(api.gateway.spend.daily);
   const timer = setInterval(() => {
     if (live() && !document.hidden) {
       refetch();
@@ -106,70 +106,64 @@ export function GatewayLogs() {
           </div>
         )}
       </Show>
-      <Show when={logs.error}>
-        <ErrorAlert error={logs.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={(logs.latest ?? []).length > 0}
-          fallback={
-            <EmptyState title="No calls yet">
-              Calls to /v1/chat/completions, /v1/messages and /v1/responses show up here within a second.
-            </EmptyState>
-          }
-        >
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Status</th>
-                <th>Key</th>
-                <th>Model</th>
-                <th>Route</th>
-                <th>Tokens</th>
-                <th>Cost</th>
-                <th>Latency</th>
-                <th>TTFT</th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={logs.latest}>
-                {(r) => (
-                  <tr data-testid="log-row" class="clickable" onClick={() => setSelected(r)}>
-                    <td title={r.start_time}>{timeAgo(r.start_time)}</td>
-                    <td data-testid="log-status">
-                      <span class={`badge ${r.status === "success" ? "ok" : "err"}`}>
-                        {r.status === "success" ? "ok" : (r.http_status ?? "failed")}
-                      </span>
-                      {/* Why it failed, so the page explains an agent that did (refused calls included). */}
-                      <Show when={r.status !== "success" && r.error}>
-                        <div class="muted log-why" title={r.error ?? ""} data-testid="log-why">
-                          {r.error!.length > 90 ? `${r.error!.slice(0, 90)}…` : r.error}
-                        </div>
-                      </Show>
-                    </td>
-                    <td>{r.key_alias ?? <span class="muted">–</span>}</td>
-                    <td>
-                      {r.model_group}
-                      {r.attempts.length > 1 ? <span class="muted"> · {r.attempts.length} attempts</span> : ""}
-                    </td>
-                    <td class="mono muted">
-                      {r.route}
-                      {r.stream ? " (stream)" : ""}
-                    </td>
-                    <td>{r.total_tokens}</td>
-                    <td>
-                      <Cost row={r} />
-                    </td>
-                    <td>{ms(r.latency_ms)}</td>
-                    <td>{ms(r.ttft_ms)}</td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-        </Show>
-      </div>
+      <ListCard
+        items={logs}
+        rows={() => logs.latest}
+        loading={logs.loading && logs.latest === undefined}
+        retry={refetch}
+        colCount={9}
+        columns={
+          <>
+            <th>When</th>
+            <th>Status</th>
+            <th>Key</th>
+            <th>Model</th>
+            <th>Route</th>
+            <th>Tokens</th>
+            <th>Cost</th>
+            <th>Latency</th>
+            <th>TTFT</th>
+          </>
+        }
+        empty={{
+          title: "No calls yet",
+          text: "Calls to /v1/chat/completions, /v1/messages and /v1/responses show up here within a second.",
+        }}
+      >
+        <For each={logs.latest}>
+          {(r) => (
+            <tr data-testid="log-row" class="clickable" onClick={() => setSelected(r)}>
+              <td title={r.start_time}>{timeAgo(r.start_time)}</td>
+              <td data-testid="log-status">
+                <span class={`badge ${r.status === "success" ? "ok" : "err"}`}>
+                  {r.status === "success" ? "ok" : (r.http_status ?? "failed")}
+                </span>
+                {/* Why it failed, so the page explains an agent that did (refused calls included). */}
+                <Show when={r.status !== "success" && r.error}>
+                  <div class="muted log-why" title={r.error ?? ""} data-testid="log-why">
+                    {r.error!.length > 90 ? `${r.error!.slice(0, 90)}…` : r.error}
+                  </div>
+                </Show>
+              </td>
+              <td>{r.key_alias ?? <span class="muted">–</span>}</td>
+              <td>
+                {r.model_group}
+                {r.attempts.length > 1 ? <span class="muted"> · {r.attempts.length} attempts</span> : ""}
+              </td>
+              <td class="mono muted">
+                {r.route}
+                {r.stream ? " (stream)" : ""}
+              </td>
+              <td>{r.total_tokens}</td>
+              <td>
+                <Cost row={r} />
+              </td>
+              <td>{ms(r.latency_ms)}</td>
+              <td>{ms(r.ttft_ms)}</td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
       <Show when={selected()}>{(r) => <LogDrawer row={r()} onClose={closeDrawer} />}</Show>
     </div>
   );
@@ -207,7 +201,7 @@ function LogDrawer(props: { row: SpendLog; onClose: () => void }) {
   // The list leaves stored bodies out; the drawer loads its one row in full.
   const [full] = createResource(
     () => props.row.request_id,
-    (id) => gatewayApi.spend.logs({ request_id: id }).then((rows) => rows[0] ?? props.row),
+    (id) => api.gateway.spend.logs({ request_id: id }).then((rows) => rows[0] ?? props.row),
   );
   const r = () => full() ?? props.row;
   const item = (label: string, value: unknown) => (

@@ -3,8 +3,7 @@ import { createEffect, createResource, createSignal, For, Show } from "solid-js"
 import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
-import { api, ApiError } from "../lib/api";
-import { gatewayApi, perMillion, type DeploymentView } from "../lib/api/gateway";
+import { api, ApiError, type DeploymentView, perMillion } from "../lib/api";
 import { TestResult } from "../components/ModelPicker";
 import { parseNumberFields } from "../lib/number-field";
 import { useCreate } from "../lib/shortcuts";
@@ -12,15 +11,15 @@ import { useCreate } from "../lib/shortcuts";
 /** Models & providers: what the gateway routes to, adding and editing a provider key and prices, testing a model. */
 export function GatewayModels() {
   const [params] = useSearchParams();
-  const [models, { refetch }] = createResource(gatewayApi.models.list);
-  const [settings] = createResource(() => gatewayApi.settings().catch((e) => ({ error: e as ApiError })));
+  const [models, { refetch }] = createResource(api.gateway.models.list);
+  const [settings] = createResource(() => api.gateway.settings().catch((e) => ({ error: e as ApiError })));
   const [editing, setEditing] = createSignal<DeploymentView | "new" | null>(null);
   useCreate(() => setEditing("new"));
   const [removing, setRemoving] = createSignal<DeploymentView | null>(null);
   const [testing, setTesting] = createSignal<Record<string, boolean>>({});
   const runTest = async (name: string) => {
     setTesting((t) => ({ ...t, [name]: true }));
-    await gatewayApi.models.test(name).catch((e) => toast((e as Error).message));
+    await api.gateway.models.test(name).catch((e) => toast((e as Error).message));
     setTesting((t) => ({ ...t, [name]: false }));
     refetch();
   };
@@ -172,7 +171,7 @@ export function GatewayModels() {
               title={`Remove model “${d().model_name}”?`}
               confirmLabel="Remove model"
               action={async () => {
-                await gatewayApi.models.remove(d().model_info.id);
+                await api.gateway.models.remove(d().model_info.id);
                 toast(`Removed ${d().model_name}`);
               }}
               onClose={() => setRemoving(null)}
@@ -236,7 +235,7 @@ function ModelDialog(props: { existing?: DeploymentView; onClose: () => void; on
       const input = perToken(prices.values["litellm_params.input_cost_per_token"]);
       const output = perToken(prices.values["litellm_params.output_cost_per_token"]);
       if (e) {
-        await gatewayApi.models.update({
+        await api.gateway.models.update({
           model_info: { id: e.model_info.id },
           model_name: name(),
           litellm_params: {
@@ -249,7 +248,7 @@ function ModelDialog(props: { existing?: DeploymentView; onClose: () => void; on
         });
         toast(`Saved ${name()}`);
       } else {
-        await gatewayApi.models.add({
+        await api.gateway.models.add({
           model_name: name(),
           litellm_params: {
             model: upstream(),

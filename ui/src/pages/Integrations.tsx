@@ -1,7 +1,8 @@
 import { useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog } from "../components/forms";
-import { CopyButton, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { ListCard } from "../components/list-card";
+import { CopyButton, ErrorAlert, toast } from "../components/ui";
 import { api, ApiError, type LinearStatus } from "../lib/api";
 import { timeAgo } from "../lib/format";
 
@@ -104,30 +105,39 @@ export function Integrations() {
                 </tbody>
               </table>
               <h2 style={{ "margin-top": "14px" }}>Installed workspaces</h2>
-              <Show when={s().installations.length > 0} fallback={<p class="muted">None yet.</p>}>
-                <table>
-                  <tbody>
-                    <For each={s().installations}>
-                      {(i) => (
-                        <tr data-testid="linear-installation-row">
-                          <td>{i.organization_name || i.organization_id}</td>
-                          <td class="mono muted">{i.organization_id}</td>
-                          <td title={i.installed_at}>{timeAgo(i.installed_at)}</td>
-                          <td style={{ "text-align": "right" }}>
-                            <button
-                              class="btn sm danger"
-                              onClick={() => setUninstalling(i)}
-                              aria-label={`Remove ${i.organization_name || i.organization_id}`}
-                            >
-                              Remove
-                            </button>
-                          </td>
-                        </tr>
-                      )}
-                    </For>
-                  </tbody>
-                </table>
-              </Show>
+              <ListCard
+                bare
+                rows={() => s().installations}
+                colCount={4}
+                columns={
+                  <>
+                    <th>Workspace</th>
+                    <th>Id</th>
+                    <th>Installed</th>
+                    <th />
+                  </>
+                }
+                empty={{ title: "None yet", text: "Install LAP from a Linear workspace (docs/linear.md)." }}
+              >
+                <For each={s().installations}>
+                  {(i) => (
+                    <tr data-testid="linear-installation-row">
+                      <td>{i.organization_name || i.organization_id}</td>
+                      <td class="mono muted">{i.organization_id}</td>
+                      <td title={i.installed_at}>{timeAgo(i.installed_at)}</td>
+                      <td style={{ "text-align": "right" }}>
+                        <button
+                          class="btn sm danger"
+                          onClick={() => setUninstalling(i)}
+                          aria-label={`Remove ${i.organization_name || i.organization_id}`}
+                        >
+                          Remove
+                        </button>
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </ListCard>
             </>
           )}
         </Show>
@@ -136,43 +146,37 @@ export function Integrations() {
       <section class="card card-pad" style={{ "margin-bottom": "16px" }} aria-label="Linear bindings">
         <h2>Which agent works for which workspace</h2>
         <p class="muted">A workspace without its own binding uses the one for every workspace (*). Sessions belong to the agent's team.</p>
-        <table>
-          <thead>
-            <tr>
+        <ListCard
+          bare
+          rows={() => status()?.bindings}
+          colCount={3}
+          columns={
+            <>
               <th>Workspace</th>
               <th>Agent</th>
               <th />
-            </tr>
-          </thead>
-          <tbody>
-            <For
-              each={status()?.bindings ?? []}
-              fallback={
-                <tr>
-                  <td colspan="3" class="muted">
-                    No bindings: Linear is told that no agent is bound.
-                  </td>
-                </tr>
-              }
-            >
-              {(b) => (
-                <tr data-testid="linear-binding-row">
-                  <td>{workspaceName(b.organization_id)}</td>
-                  <td>{b.agent_name ?? b.agent_id}</td>
-                  <td style={{ "text-align": "right" }}>
-                    <button
-                      class="btn sm danger"
-                      aria-label={`Remove binding of ${workspaceName(b.organization_id)}`}
-                      onClick={() => setUnbinding(b.organization_id)}
-                    >
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
+            </>
+          }
+          empty={{ title: "No bindings", text: "Linear is told that no agent is bound." }}
+        >
+          <For each={status()?.bindings ?? []}>
+            {(b) => (
+              <tr data-testid="linear-binding-row">
+                <td>{workspaceName(b.organization_id)}</td>
+                <td>{b.agent_name ?? b.agent_id}</td>
+                <td style={{ "text-align": "right" }}>
+                  <button
+                    class="btn sm danger"
+                    aria-label={`Remove binding of ${workspaceName(b.organization_id)}`}
+                    onClick={() => setUnbinding(b.organization_id)}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            )}
+          </For>
+        </ListCard>
         <form
           onSubmit={bind}
           style={{ display: "grid", "grid-template-columns": "1fr 1fr auto", gap: "8px", "margin-top": "12px", "align-items": "end" }}
@@ -218,57 +222,54 @@ export function Integrations() {
         </Show>
       </section>
 
-      <section class="card" aria-label="Recent Linear events">
-        <div class="card-pad page-head" style={{ "margin-bottom": "0" }}>
-          <h2>Recent agent session events</h2>
-          <button class="btn sm" onClick={() => refetchEvents()}>
-            Refresh
-          </button>
-        </div>
-        <Show
-          when={events.loading || (events() ?? []).length > 0}
-          fallback={<EmptyState title="No Linear events yet">Mention the agent on an issue in an installed workspace.</EmptyState>}
-        >
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Event</th>
-                <th>Workspace</th>
-                <th>Outcome</th>
-                <th>Session</th>
-                <th>Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={!events.loading} fallback={<SkeletonRows cols={6} />}>
-                <For each={events()}>
-                  {(e) => (
-                    <tr data-testid="linear-event-row">
-                      <td title={e.created_at}>{timeAgo(e.created_at)}</td>
-                      <td>{e.action}</td>
-                      <td>{workspaceName(e.organization_id)}</td>
-                      <td>
-                        <span class={`badge ${statusClass[e.status] ?? ""}`}>{e.status}</span>
-                      </td>
-                      <td>
-                        {e.session_id ? (
-                          <a href={`/sessions/${e.session_id}`} class="mono">
-                            {e.session_id.slice(0, 16)}
-                          </a>
-                        ) : (
-                          <span class="muted">—</span>
-                        )}
-                      </td>
-                      <td class="muted">{e.error ?? ""}</td>
-                    </tr>
-                  )}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </section>
+      <ListCard
+        label="Recent Linear events"
+        items={events}
+        retry={refetchEvents}
+        colCount={6}
+        toolbar={
+          <div class="card-pad page-head" style={{ "margin-bottom": "0" }}>
+            <h2>Recent agent session events</h2>
+            <button class="btn sm" onClick={() => refetchEvents()}>
+              Refresh
+            </button>
+          </div>
+        }
+        columns={
+          <>
+            <th>When</th>
+            <th>Event</th>
+            <th>Workspace</th>
+            <th>Outcome</th>
+            <th>Session</th>
+            <th>Detail</th>
+          </>
+        }
+        empty={{ title: "No Linear events yet", text: "Mention the agent on an issue in an installed workspace." }}
+      >
+        <For each={events()}>
+          {(e) => (
+            <tr data-testid="linear-event-row">
+              <td title={e.created_at}>{timeAgo(e.created_at)}</td>
+              <td>{e.action}</td>
+              <td>{workspaceName(e.organization_id)}</td>
+              <td>
+                <span class={`badge ${statusClass[e.status] ?? ""}`}>{e.status}</span>
+              </td>
+              <td>
+                {e.session_id ? (
+                  <a href={`/sessions/${e.session_id}`} class="mono">
+                    {e.session_id.slice(0, 16)}
+                  </a>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+              <td class="muted">{e.error ?? ""}</td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
 
       <Show when={uninstalling()}>
         {(i) => (

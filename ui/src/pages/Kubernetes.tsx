@@ -1,4 +1,5 @@
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
+import { ListCard } from "../components/list-card";
 import { EmptyState, ErrorAlert, toast } from "../components/ui";
 import { api, ApiError, type KubernetesStatus } from "../lib/api";
 import { parseNumberField } from "../lib/number-field";
@@ -63,99 +64,79 @@ export function Kubernetes() {
               />
             </div>
             <h2>Warm pools</h2>
-            <div class="card">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Pool</th>
-                    <th>Image</th>
-                    <th>Ready</th>
-                    <th>Pod resources</th>
-                    <th>Warm sandboxes</th>
-                    <th>Replicas</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For
-                    each={s().warm_pools}
-                    fallback={
-                      <tr>
-                        <td colSpan={6} class="muted">
-                          No warm pools yet: LAP creates one per harness image on first use.
-                        </td>
-                      </tr>
-                    }
-                  >
-                    {(p) => <PoolRow pool={p} draft={draftFor(p)} onScaled={refetch} />}
-                  </For>
-                </tbody>
-              </table>
-            </div>
+            <ListCard
+              rows={() => s().warm_pools}
+              colCount={6}
+              columns={
+                <>
+                  <th>Pool</th>
+                  <th>Image</th>
+                  <th>Ready</th>
+                  <th>Pod resources</th>
+                  <th>Warm sandboxes</th>
+                  <th>Replicas</th>
+                </>
+              }
+              empty={{ title: "No warm pools yet", text: "LAP creates one per harness image on first use." }}
+            >
+              <For each={s().warm_pools}>{(p) => <PoolRow pool={p} draft={draftFor(p)} onScaled={refetch} />}</For>
+            </ListCard>
             <h2>Sandboxes</h2>
-            <div class="card">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Sandbox</th>
-                    <th>State</th>
-                    <th>Pod</th>
-                    <th>Node</th>
-                    <th>Phase</th>
-                    <th>Start</th>
-                    <th>Session</th>
-                    <th>Workspace</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For
-                    each={s().sandboxes}
-                    fallback={
+            <ListCard
+              rows={() => s().sandboxes}
+              colCount={8}
+              columns={
+                <>
+                  <th>Sandbox</th>
+                  <th>State</th>
+                  <th>Pod</th>
+                  <th>Node</th>
+                  <th>Phase</th>
+                  <th>Start</th>
+                  <th>Session</th>
+                  <th>Workspace</th>
+                </>
+              }
+              empty={{ title: "No sandboxes", text: "Sessions claim one when they start." }}
+            >
+              <For each={s().sandboxes}>
+                {(r) => (
+                  <>
+                    <tr data-testid="k8s-sandbox-row">
+                      <td class="mono">{r.id}</td>
+                      <td>
+                        <span class={`badge ${STATE_BADGE[r.state]}`}>
+                          <span class="dot" /> {r.state}
+                        </span>
+                      </td>
+                      <td class="mono">{r.pod ?? <span class="muted">none yet</span>}</td>
+                      <td class="mono">{r.node ?? <span class="muted">unscheduled</span>}</td>
+                      <td>{r.phase ?? <span class="muted">—</span>}</td>
+                      <td>
+                        {r.launch ? (
+                          <span class={`badge ${r.launch === "warm" ? "ok" : ""}`}>{r.launch}</span>
+                        ) : (
+                          <span class="muted">—</span>
+                        )}
+                      </td>
+                      <td class="mono" data-testid="k8s-sandbox-session">
+                        {r.session_id ?? <span class="muted">—</span>}
+                      </td>
+                      <td class="mono muted">{r.workspace_id}</td>
+                    </tr>
+                    <Show when={r.error}>
                       <tr>
-                        <td colSpan={8} class="muted">
-                          No sandboxes: sessions claim one when they start.
+                        <td colSpan={8}>
+                          <div class="alert" role="alert" data-testid="k8s-sandbox-error">
+                            {r.error}
+                          </div>
                         </td>
                       </tr>
-                    }
-                  >
-                    {(r) => (
-                      <>
-                        <tr data-testid="k8s-sandbox-row">
-                          <td class="mono">{r.id}</td>
-                          <td>
-                            <span class={`badge ${STATE_BADGE[r.state]}`}>
-                              <span class="dot" /> {r.state}
-                            </span>
-                          </td>
-                          <td class="mono">{r.pod ?? <span class="muted">none yet</span>}</td>
-                          <td class="mono">{r.node ?? <span class="muted">unscheduled</span>}</td>
-                          <td>{r.phase ?? <span class="muted">—</span>}</td>
-                          <td>
-                            {r.launch ? (
-                              <span class={`badge ${r.launch === "warm" ? "ok" : ""}`}>{r.launch}</span>
-                            ) : (
-                              <span class="muted">—</span>
-                            )}
-                          </td>
-                          <td class="mono" data-testid="k8s-sandbox-session">
-                            {r.session_id ?? <span class="muted">—</span>}
-                          </td>
-                          <td class="mono muted">{r.workspace_id}</td>
-                        </tr>
-                        <Show when={r.error}>
-                          <tr>
-                            <td colSpan={8}>
-                              <div class="alert" role="alert" data-testid="k8s-sandbox-error">
-                                {r.error}
-                              </div>
-                            </td>
-                          </tr>
-                        </Show>
-                      </>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
+                    </Show>
+                  </>
+                )}
+              </For>
+            </ListCard>
           </Show>
         )}
       </Show>

@@ -2,7 +2,8 @@ import { createResource, createSignal, For, Show } from "solid-js";
 import { McpServerDetail } from "../components/McpServerDetail";
 import { McpServerDialog } from "../components/McpServerDialog";
 import { ConfirmDialog } from "../components/forms";
-import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { ListCard } from "../components/list-card";
+import { toast } from "../components/ui";
 import { api, type Me, type ServerView } from "../lib/api";
 import { isOrgAdmin, mayAdd, mayManage, newGoesTo, teamName } from "../lib/teams";
 import { timeAgo } from "../lib/format";
@@ -40,83 +41,69 @@ export function McpServers(props: { me: Me }) {
           </button>
         </Show>
       </div>
-      <Show when={servers.error}>
-        <ErrorAlert error={servers.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={servers.loading || (servers() ?? []).length > 0}
-          fallback={
-            <EmptyState
-              title="No MCP servers yet"
-              action={
-                mayAdd(props.me) ? (
-                  <button class="btn primary" onClick={() => setEditing("new")}>
-                    Add your first server
-                  </button>
-                ) : undefined
-              }
+      <ListCard
+        items={servers}
+        retry={refetch}
+        colCount={7}
+        columns={
+          <>
+            <th>Name</th>
+            <th>Team</th>
+            <th>Transport</th>
+            <th>Target</th>
+            <th>Auth</th>
+            <th>Status</th>
+            <th />
+          </>
+        }
+        empty={{
+          title: "No MCP servers yet",
+          text: "Add a Streamable HTTP or SSE URL, or a stdio command that LAP runs in a sandbox.",
+          action: mayAdd(props.me) ? (
+            <button class="btn primary" onClick={() => setEditing("new")}>
+              Add your first server
+            </button>
+          ) : undefined,
+        }}
+      >
+        <For each={servers()}>
+          {(s) => (
+            <tr
+              data-testid="server-row"
+              style={{ cursor: "pointer" }}
+              onClick={() => mayManage(props.me, s.team_id) && setSelected(s.id === selected() ? null : s.id)}
             >
-              Add a Streamable HTTP or SSE URL, or a stdio command that LAP runs in a sandbox.
-            </EmptyState>
-          }
-        >
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Team</th>
-                <th>Transport</th>
-                <th>Target</th>
-                <th>Auth</th>
-                <th>Status</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={!servers.loading} fallback={<SkeletonRows cols={7} />}>
-                <For each={servers()}>
-                  {(s) => (
-                    <tr
-                      data-testid="server-row"
-                      style={{ cursor: "pointer" }}
-                      onClick={() => mayManage(props.me, s.team_id) && setSelected(s.id === selected() ? null : s.id)}
-                    >
-                      <td>
-                        <strong>{s.name}</strong>
-                      </td>
-                      <td>
-                        <span class={`badge ${s.team_id ? "" : "accent"}`}>{teamName(props.me, s.team_id)}</span>
-                      </td>
-                      <td>
-                        <span class="badge">{s.transport}</span>
-                      </td>
-                      <td class="mono muted">{s.url ?? [s.command, ...s.args].join(" ")}</td>
-                      <td>{s.auth.type}</td>
-                      <td>
-                        <span class={`badge ${s.enabled ? "ok" : ""}`}>{s.enabled ? "enabled" : "disabled"}</span>
-                      </td>
-                      <td style={{ "text-align": "right", "white-space": "nowrap" }} onClick={(e) => e.stopPropagation()}>
-                        <Show when={mayManage(props.me, s.team_id)} fallback={<span class="muted">read only</span>}>
-                          <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>
-                            Edit
-                          </button>{" "}
-                          <button class="btn sm" onClick={async () => replace(await api.mcp.update(s.id, { enabled: !s.enabled }))}>
-                            {s.enabled ? "Disable" : "Enable"}
-                          </button>{" "}
-                          <button class="btn sm danger" onClick={() => setRemoving(s)} aria-label={`Remove ${s.name}`}>
-                            Remove
-                          </button>
-                        </Show>
-                      </td>
-                    </tr>
-                  )}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </div>
+              <td>
+                <strong>{s.name}</strong>
+              </td>
+              <td>
+                <span class={`badge ${s.team_id ? "" : "accent"}`}>{teamName(props.me, s.team_id)}</span>
+              </td>
+              <td>
+                <span class="badge">{s.transport}</span>
+              </td>
+              <td class="mono muted">{s.url ?? [s.command, ...s.args].join(" ")}</td>
+              <td>{s.auth.type}</td>
+              <td>
+                <span class={`badge ${s.enabled ? "ok" : ""}`}>{s.enabled ? "enabled" : "disabled"}</span>
+              </td>
+              <td style={{ "text-align": "right", "white-space": "nowrap" }} onClick={(e) => e.stopPropagation()}>
+                <Show when={mayManage(props.me, s.team_id)} fallback={<span class="muted">read only</span>}>
+                  <button class="btn sm" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>
+                    Edit
+                  </button>{" "}
+                  <button class="btn sm" onClick={async () => replace(await api.mcp.update(s.id, { enabled: !s.enabled }))}>
+                    {s.enabled ? "Disable" : "Enable"}
+                  </button>{" "}
+                  <button class="btn sm danger" onClick={() => setRemoving(s)} aria-label={`Remove ${s.name}`}>
+                    Remove
+                  </button>
+                </Show>
+              </td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
 
       <Show when={current()}>{(s) => <McpServerDetail server={s()} onChanged={replace} />}</Show>
 
@@ -127,49 +114,41 @@ export function McpServers(props: { me: Me }) {
             Refresh
           </button>
         </div>
-        <div class="card">
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Caller</th>
-                <th>Server</th>
-                <th>Tool</th>
-                <th>Status</th>
-                <th>Duration</th>
-                <th>Session</th>
+        <ListCard
+          items={calls}
+          retry={refetchCalls}
+          colCount={7}
+          columns={
+            <>
+              <th>When</th>
+              <th>Caller</th>
+              <th>Server</th>
+              <th>Tool</th>
+              <th>Status</th>
+              <th>Duration</th>
+              <th>Session</th>
+            </>
+          }
+          empty={{ title: "No tool calls yet", text: "Calls agents and keys make through LAP's MCP gateway appear here." }}
+        >
+          <For each={calls()}>
+            {(c) => (
+              <tr data-testid="call-row">
+                <td title={c.created_at}>{timeAgo(c.created_at)}</td>
+                <td>{c.caller_label}</td>
+                <td>{c.server_name}</td>
+                <td class="mono">{c.tool}</td>
+                <td>
+                  <span class={`badge ${callStatus[c.status] ?? ""}`} title={c.error ?? ""}>
+                    {c.status}
+                  </span>
+                </td>
+                <td>{c.duration_ms} ms</td>
+                <td class="mono muted">{c.session_id ?? ""}</td>
               </tr>
-            </thead>
-            <tbody>
-              <For
-                each={calls()}
-                fallback={
-                  <tr>
-                    <td colspan={7} class="muted">
-                      No tool calls yet.
-                    </td>
-                  </tr>
-                }
-              >
-                {(c) => (
-                  <tr data-testid="call-row">
-                    <td title={c.created_at}>{timeAgo(c.created_at)}</td>
-                    <td>{c.caller_label}</td>
-                    <td>{c.server_name}</td>
-                    <td class="mono">{c.tool}</td>
-                    <td>
-                      <span class={`badge ${callStatus[c.status] ?? ""}`} title={c.error ?? ""}>
-                        {c.status}
-                      </span>
-                    </td>
-                    <td>{c.duration_ms} ms</td>
-                    <td class="mono muted">{c.session_id ?? ""}</td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-        </div>
+            )}
+          </For>
+        </ListCard>
       </Show>
 
       <Show when={editing()}>

@@ -3,13 +3,13 @@ import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
 import { Versions } from "../components/Versions";
-import { api, rulesApi, type RuleView } from "../lib/api";
+import { api, type RuleView } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { useCreate } from "../lib/shortcuts";
 
 /** Rules (docs/skills.md): markdown instructions every session of an agent starts with. */
 export function Rules() {
-  const [rules, { refetch }] = createResource(rulesApi.list);
+  const [rules, { refetch }] = createResource(api.rules.list);
   const [editing, setEditing] = createSignal<RuleView | "new" | null>(null);
   const [deleting, setDeleting] = createSignal<RuleView | null>(null);
   useCreate(() => setEditing("new"));
@@ -91,7 +91,7 @@ export function Rules() {
             title={`Delete ${d().name}?`}
             confirmLabel="Delete rule"
             action={async () => {
-              await rulesApi.remove(d().id);
+              await api.rules.remove(d().id);
               toast(`Deleted ${d().name}`);
             }}
             onClose={() => setDeleting(null)}
@@ -118,7 +118,7 @@ function RuleEditor(props: { rule: RuleView | null; onClose: () => void; onSaved
   const r = props.rule;
   const [current, { refetch }] = createResource(
     () => r?.id,
-    (id) => rulesApi.get(id),
+    (id) => api.rules.get(id),
   );
   const [name, setName] = createSignal(r?.name ?? "");
   const [description, setDescription] = createSignal(r?.description ?? "");
@@ -129,8 +129,8 @@ function RuleEditor(props: { rule: RuleView | null; onClose: () => void; onSaved
     form.submit(async () => {
       const changedBody = body() !== null && body() !== current()?.current.body;
       const saved = r
-        ? await rulesApi.update(r.id, { name: name(), description: description(), ...(changedBody ? { body: text() } : {}) })
-        : await rulesApi.create({ name: name(), description: description(), body: text() });
+        ? await api.rules.update(r.id, { name: name(), description: description(), ...(changedBody ? { body: text() } : {}) })
+        : await api.rules.create({ name: name(), description: description(), body: text() });
       toast(r ? `Saved ${saved.name} v${saved.current_version}` : `Created ${saved.name}`);
       props.onSaved();
     });
@@ -163,8 +163,8 @@ function RuleEditor(props: { rule: RuleView | null; onClose: () => void; onSaved
           <Versions
             what={rl().name}
             current={current()?.current_version ?? rl().current_version}
-            load={() => rulesApi.versions(rl().id)}
-            rollback={(v) => rulesApi.rollback(rl().id, v)}
+            load={() => api.rules.versions(rl().id)}
+            rollback={(v) => api.rules.rollback(rl().id, v)}
             onChanged={() => {
               setBody(null);
               refetch();

@@ -1,6 +1,7 @@
 import { A } from "@solidjs/router";
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { ConfirmDialog } from "../components/forms";
+import { PoolHits } from "../components/PoolHits";
 import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
 import { sandboxesApi, type SandboxView } from "../lib/api";
 import { createSessionNames } from "../lib/session-names";
@@ -138,7 +139,7 @@ export function Sandboxes() {
             </Show>
             <p class="muted">
               {p().enabled
-                ? `Keeps ${p().size} sandbox(es) ready for agents used in the last ${p().recent_agent_hours} h; recycled after ${p().ttl_minutes} min or when an agent changes; at most ${p().max_provisioning} starting at once.`
+                ? `Keeps up to ${p().size} sandbox(es) ready, their harness already started, for agents used in the last ${p().recent_agent_hours} h (more for an agent starting sessions in bursts${p().max_memory_mb ? `, within ${p().max_memory_mb} MB` : ""}); recycled after ${p().ttl_minutes} min or when an agent changes; at most ${p().max_provisioning} starting at once.`
                 : "Disabled (WARM_POOL_SIZE=0): every session starts its sandbox cold."}
             </p>
             <Show when={p().slots.length > 0} fallback={<p class="muted">No warm sandboxes right now.</p>}>
@@ -167,6 +168,7 @@ export function Sandboxes() {
                 </tbody>
               </table>
             </Show>
+            <PoolHits pool={p()} />
           </div>
         )}
       </Show>

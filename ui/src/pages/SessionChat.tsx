@@ -5,7 +5,7 @@ import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, 
 import { WorkspaceFiles } from "../components/WorkspaceFiles";
 import { ConfirmDialog } from "../components/forms";
 import { toast } from "../components/ui";
-import { api, ApiError, sandboxesApi, type ApprovalView, type StoredEvent } from "../lib/api";
+import { api, ApiError, type ApprovalView, type StoredEvent } from "../lib/api";
 import { openLiveSource } from "../lib/live-source";
 import { renderMarkdown } from "../lib/markdown";
 import { SessionStatusBadge } from "../components/SessionStatus";
@@ -193,7 +193,7 @@ export function SessionChat() {
   const [sandbox, { refetch: refetchSandbox }] = createResource(
     () => params.id,
     (id) =>
-      sandboxesApi
+      api.sandboxes
         .list(id)
         .then((l) => l[0] ?? null)
         .catch(() => null),

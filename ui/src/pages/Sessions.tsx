@@ -3,12 +3,12 @@ import { AttachButton, blockOf, MAX_FILES, PendingAttachments, readFiles, type P
 import { createResource, createSignal, For, onCleanup, Show } from "solid-js";
 import { createSessionStatusStream } from "../lib/session-status-stream";
 import { SessionStatusBadge } from "../components/SessionStatus";
-import { EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
-import { api, ApiError, type SessionListItem, type SessionStatusChange } from "../lib/api";
+import { ListCard } from "../components/list-card";
+import { toast } from "../components/ui";
+import { api, ApiError, type SessionListItem, type SessionStatusChange, usd } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { useCreate } from "../lib/shortcuts";
 import { SessionSearch } from "../components/SessionSearch";
-import { usd } from "../lib/api/gateway";
 
 /** Sessions: launcher (agent + first message) and the list with live status. `?agent=id` preselects the agent. */
 export function Sessions() {
@@ -153,71 +153,55 @@ export function SessionTable(props: { agentId?: string }) {
   };
   return (
     <>
-      <Show when={page.error}>
-        <ErrorAlert error={page.error} retry={refetch} />
-      </Show>
-      <div class="card">
-        <Show
-          when={page.loading && !page.latest}
-          fallback={
-            <Show
-              when={rows().length}
-              fallback={<EmptyState title="No sessions yet">Start one above, or from Slack or the API.</EmptyState>}
-            >
-              <table>
-                <thead>
-                  <tr>
-                    <th>Session</th>
-                    <th>Agent</th>
-                    <th>
-                      Status{" "}
-                      <span
-                        class={`badge live-badge ${live() === "live" ? "ok" : "warn"}`}
-                        data-testid="sessions-live"
-                        title={
-                          live() === "polling"
-                            ? "The live stream is down; refreshing every few seconds until it is back"
-                            : "Statuses update as they change"
-                        }
-                      >
-                        <span class="dot" />
-                        {live() === "live" ? "live" : live() === "connecting" ? "connecting…" : "polling"}
-                      </span>
-                    </th>
-                    <th>Events</th>
-                    <th title="Total cost of the session's model calls through LAP's gateway">Cost</th>
-                    <th>Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={rows()}>
-                    {(s) => (
-                      <tr data-testid="session-row">
-                        <td>
-                          <A href={`/sessions/${s.id}`}>{s.title || s.id}</A>
-                        </td>
-                        <td>{s.agent_name ?? <span class="muted">deleted</span>}</td>
-                        <td>
-                          <SessionStatusBadge session={s} testId="session-status" />
-                        </td>
-                        <td>{s.last_seq}</td>
-                        <td data-testid="session-cost">{usd(s.spend)}</td>
-                        <td>{timeAgo(s.updated_at)}</td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </Show>
-          }
-        >
-          <table>
-            <tbody>
-              <SkeletonRows cols={6} />
-            </tbody>
-          </table>
-        </Show>
-      </div>
+      <ListCard
+        items={page}
+        rows={rows}
+        loading={page.loading && !page.latest}
+        retry={refetch}
+        colCount={6}
+        columns={
+          <>
+            <th>Session</th>
+            <th>Agent</th>
+            <th>
+              Status{" "}
+              <span
+                class={`badge live-badge ${live() === "live" ? "ok" : "warn"}`}
+                data-testid="sessions-live"
+                title={
+                  live() === "polling"
+                    ? "The live stream is down; refreshing every few seconds until it is back"
+                    : "Statuses update as they change"
+                }
+              >
+                <span class="dot" />
+                {live() === "live" ? "live" : live() === "connecting" ? "connecting…" : "polling"}
+              </span>
+            </th>
+            <th>Events</th>
+            <th title="Total cost of the session's model calls through LAP's gateway">Cost</th>
+            <th>Updated</th>
+          </>
+        }
+        empty={{ title: "No sessions yet", text: "Start one above, or from Slack or the API." }}
+      >
+        <For each={rows()}>
+          {(s) => (
+            <tr data-testid="session-row">
+              <td>
+                <A href={`/sessions/${s.id}`}>{s.title || s.id}</A>
+              </td>
+              <td>{s.agent_name ?? <span class="muted">deleted</span>}</td>
+              <td>
+                <SessionStatusBadge session={s} testId="session-status" />
+              </td>
+              <td>{s.last_seq}</td>
+              <td data-testid="session-cost">{usd(s.spend)}</td>
+              <td>{timeAgo(s.updated_at)}</td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
       <Show when={next()}>
         <button class="btn" style={{ "margin-top": "8px" }} onClick={loadMore}>
           Load more

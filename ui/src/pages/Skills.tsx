@@ -3,7 +3,7 @@ import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
 import { Versions } from "../components/Versions";
-import { api, skillsApi, type SkillView } from "../lib/api";
+import { api, type SkillView } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { useCreate } from "../lib/shortcuts";
 
@@ -12,7 +12,7 @@ const TEMPLATE =
 
 /** Skills (docs/skills.md): Agent Skills folders given to agents' harnesses at session start. */
 export function Skills() {
-  const [skills, { refetch }] = createResource(skillsApi.list);
+  const [skills, { refetch }] = createResource(api.skills.list);
   const [dialog, setDialog] = createSignal<"new" | "zip" | "git" | SkillView | null>(null);
   const [deleting, setDeleting] = createSignal<SkillView | null>(null);
   useCreate(() => setDialog("new"));
@@ -98,7 +98,7 @@ export function Skills() {
             title={`Delete ${d().name}?`}
             confirmLabel="Delete skill"
             action={async () => {
-              await skillsApi.remove(d().id);
+              await api.skills.remove(d().id);
               toast(`Deleted ${d().name}`);
             }}
             onClose={() => setDeleting(null)}
@@ -126,7 +126,7 @@ function SkillEditor(props: { skill: SkillView | null; onClose: () => void; onSa
   const s = props.skill;
   const [current, { refetch }] = createResource(
     () => s?.id,
-    (id) => skillsApi.get(id),
+    (id) => api.skills.get(id),
   );
   const [text, setText] = createSignal(s ? "" : TEMPLATE);
   const form = createApiForm({ nested: true });
@@ -137,10 +137,10 @@ function SkillEditor(props: { skill: SkillView | null; onClose: () => void; onSa
       const z = zip();
       const saved =
         s && z
-          ? await skillsApi.import({ skill_id: s.id, zip_base64: await base64Of(z) })
+          ? await api.skills.import({ skill_id: s.id, zip_base64: await base64Of(z) })
           : s
-            ? await skillsApi.update(s.id, { skill_md: value() })
-            : await skillsApi.create({ skill_md: value() });
+            ? await api.skills.update(s.id, { skill_md: value() })
+            : await api.skills.create({ skill_md: value() });
       toast(s ? `Saved ${saved.name} v${saved.current_version}` : `Created ${saved.name}`);
       props.onSaved();
     });
@@ -185,8 +185,8 @@ function SkillEditor(props: { skill: SkillView | null; onClose: () => void; onSa
           <Versions
             what={sk().name}
             current={current()?.current_version ?? sk().current_version}
-            load={() => skillsApi.versions(sk().id)}
-            rollback={(v) => skillsApi.rollback(sk().id, v)}
+            load={() => api.skills.versions(sk().id)}
+            rollback={(v) => api.skills.rollback(sk().id, v)}
             onChanged={() => {
               setText("");
               refetch();
@@ -212,9 +212,9 @@ function ImportDialog(props: { kind: "zip" | "git"; onClose: () => void; onSaved
       if (props.kind === "zip") {
         const f = file();
         if (!f) throw new Error("Choose a .zip file first");
-        saved = await skillsApi.import({ zip_base64: await base64Of(f) });
+        saved = await api.skills.import({ zip_base64: await base64Of(f) });
       } else {
-        saved = await skillsApi.import({ git_url: url(), ...(ref() ? { git_ref: ref() } : {}), ...(path() ? { path: path() } : {}) });
+        saved = await api.skills.import({ git_url: url(), ...(ref() ? { git_ref: ref() } : {}), ...(path() ? { path: path() } : {}) });
       }
       toast(`Imported ${saved.name}`);
       props.onSaved();

@@ -1,7 +1,8 @@
 import { useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog } from "../components/forms";
-import { CopyButton, EmptyState, ErrorAlert, SkeletonRows, toast } from "../components/ui";
+import { ListCard } from "../components/list-card";
+import { CopyButton, ErrorAlert, toast } from "../components/ui";
 import { api } from "../lib/api";
 import { timeAgo } from "../lib/format";
 import { BindingsCard } from "./slack/Bindings";
@@ -83,30 +84,35 @@ export function Slack() {
                 </tbody>
               </table>
               <h2 style={{ "margin-top": "14px" }}>Installed workspaces</h2>
-              <Show when={s().installations.length > 0} fallback={<p class="muted">None through OAuth yet.</p>}>
-                <table>
-                  <tbody>
-                    <For each={s().installations}>
-                      {(i) => (
-                        <tr data-testid="installation-row">
-                          <td>{i.team_name || i.team_id}</td>
-                          <td class="mono muted">{i.team_id}</td>
-                          <td title={i.installed_at}>{timeAgo(i.installed_at)}</td>
-                          <td style={{ "text-align": "right" }}>
-                            <button
-                              class="btn sm danger"
-                              onClick={() => setUninstalling(i)}
-                              aria-label={`Remove ${i.team_name || i.team_id}`}
-                            >
-                              Remove
-                            </button>
-                          </td>
-                        </tr>
-                      )}
-                    </For>
-                  </tbody>
-                </table>
-              </Show>
+              <ListCard
+                bare
+                rows={() => s().installations}
+                colCount={4}
+                columns={
+                  <>
+                    <th>Workspace</th>
+                    <th>Id</th>
+                    <th>Installed</th>
+                    <th />
+                  </>
+                }
+                empty={{ title: "None through OAuth yet" }}
+              >
+                <For each={s().installations}>
+                  {(i) => (
+                    <tr data-testid="installation-row">
+                      <td>{i.team_name || i.team_id}</td>
+                      <td class="mono muted">{i.team_id}</td>
+                      <td title={i.installed_at}>{timeAgo(i.installed_at)}</td>
+                      <td style={{ "text-align": "right" }}>
+                        <button class="btn sm danger" onClick={() => setUninstalling(i)} aria-label={`Remove ${i.team_name || i.team_id}`}>
+                          Remove
+                        </button>
+                      </td>
+                    </tr>
+                  )}
+                </For>
+              </ListCard>
             </>
           )}
         </Show>
@@ -148,60 +154,57 @@ export function Slack() {
       <BindingsCard />
       <AllowlistCard />
 
-      <section class="card" aria-label="Recent events">
-        <div class="card-pad page-head" style={{ "margin-bottom": "0" }}>
-          <h2>Recent messages</h2>
-          <button class="btn sm" onClick={() => refetchEvents()}>
-            Refresh
-          </button>
-        </div>
-        <Show
-          when={events.loading || (events() ?? []).length > 0}
-          fallback={<EmptyState title="No Slack messages yet">Mention the bot in a channel it was invited to.</EmptyState>}
-        >
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Kind</th>
-                <th>Channel</th>
-                <th>User</th>
-                <th>Outcome</th>
-                <th>Session</th>
-                <th>Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={!events.loading} fallback={<SkeletonRows cols={7} />}>
-                <For each={events()}>
-                  {(e) => (
-                    <tr data-testid="slack-event-row">
-                      <td title={e.created_at}>{timeAgo(e.created_at)}</td>
-                      <td>{e.kind.replace("_", " ")}</td>
-                      <td class="mono">{e.channel_id}</td>
-                      <td class="mono">{e.user_id}</td>
-                      <td>
-                        <span class={`badge ${statusClass[e.status] ?? ""}`}>{e.status}</span>
-                        {e.duplicates > 0 ? <span class="muted"> +{e.duplicates} dup</span> : null}
-                      </td>
-                      <td>
-                        {e.session_id ? (
-                          <a href={`/sessions/${e.session_id}`} class="mono">
-                            {e.session_id.slice(0, 16)}
-                          </a>
-                        ) : (
-                          <span class="muted">—</span>
-                        )}
-                      </td>
-                      <td class="muted">{e.error ?? ""}</td>
-                    </tr>
-                  )}
-                </For>
-              </Show>
-            </tbody>
-          </table>
-        </Show>
-      </section>
+      <ListCard
+        label="Recent events"
+        items={events}
+        retry={refetchEvents}
+        colCount={7}
+        toolbar={
+          <div class="card-pad page-head" style={{ "margin-bottom": "0" }}>
+            <h2>Recent messages</h2>
+            <button class="btn sm" onClick={() => refetchEvents()}>
+              Refresh
+            </button>
+          </div>
+        }
+        columns={
+          <>
+            <th>When</th>
+            <th>Kind</th>
+            <th>Channel</th>
+            <th>User</th>
+            <th>Outcome</th>
+            <th>Session</th>
+            <th>Detail</th>
+          </>
+        }
+        empty={{ title: "No Slack messages yet", text: "Mention the bot in a channel it was invited to." }}
+      >
+        <For each={events()}>
+          {(e) => (
+            <tr data-testid="slack-event-row">
+              <td title={e.created_at}>{timeAgo(e.created_at)}</td>
+              <td>{e.kind.replace("_", " ")}</td>
+              <td class="mono">{e.channel_id}</td>
+              <td class="mono">{e.user_id}</td>
+              <td>
+                <span class={`badge ${statusClass[e.status] ?? ""}`}>{e.status}</span>
+                {e.duplicates > 0 ? <span class="muted"> +{e.duplicates} dup</span> : null}
+              </td>
+              <td>
+                {e.session_id ? (
+                  <a href={`/sessions/${e.session_id}`} class="mono">
+                    {e.session_id.slice(0, 16)}
+                  </a>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+              <td class="muted">{e.error ?? ""}</td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
     </div>
   );
 }

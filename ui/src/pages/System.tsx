@@ -1,4 +1,5 @@
 import { createMemo, createResource, createSignal, For, Show } from "solid-js";
+import { ListCard } from "../components/list-card";
 import { ErrorAlert } from "../components/ui";
 import { api } from "../lib/api";
 import { duration } from "../lib/format";
@@ -81,32 +82,32 @@ export function System() {
                 Set with environment variables; secrets are never shown. Data in <code>{i().data_dir}</code>.
               </span>
             </div>
-            <div class="card">
-              <table>
-                <thead>
+            <ListCard
+              rows={rows}
+              colCount={4}
+              columns={
+                <>
+                  <th>Variable</th>
+                  <th>Value</th>
+                  <th>Source</th>
+                  <th>Description</th>
+                </>
+              }
+              empty={{ title: "No variable matches", text: "Clear the filter to see every setting." }}
+            >
+              <For each={rows()}>
+                {(c) => (
                   <tr>
-                    <th>Variable</th>
-                    <th>Value</th>
-                    <th>Source</th>
-                    <th>Description</th>
+                    <td class="mono">{c.name}</td>
+                    <td class="mono">{c.value ?? <span class="muted">unset</span>}</td>
+                    <td>
+                      <span class={`badge ${c.source === "env" ? "accent" : c.source === "generated" ? "warn" : ""}`}>{c.source}</span>
+                    </td>
+                    <td class="muted">{c.description}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  <For each={rows()}>
-                    {(c) => (
-                      <tr>
-                        <td class="mono">{c.name}</td>
-                        <td class="mono">{c.value ?? <span class="muted">unset</span>}</td>
-                        <td>
-                          <span class={`badge ${c.source === "env" ? "accent" : c.source === "generated" ? "warn" : ""}`}>{c.source}</span>
-                        </td>
-                        <td class="muted">{c.description}</td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
+                )}
+              </For>
+            </ListCard>
           </>
         )}
       </Show>

@@ -1,10 +1,10 @@
 import { A, useSearchParams } from "@solidjs/router";
 import { createMemo, createResource, createSignal, For, Show } from "solid-js";
 import { UsageChart } from "../components/UsageChart";
+import { ListCard } from "../components/list-card";
 import { ErrorAlert } from "../components/ui";
-import { ApiError, request } from "../lib/api";
-import { usd } from "../lib/api/gateway";
-import { breakdown, perDay, totals, usageCsv, type Dimension, type UsageReport } from "../lib/usage";
+import { api, ApiError, usd } from "../lib/api";
+import { breakdown, perDay, totals, usageCsv, type Dimension } from "../lib/usage";
 
 const DAY_MS = 86_400_000;
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -26,7 +26,7 @@ export function Usage() {
   const [rangeError, setRangeError] = createSignal("");
   const [report, { refetch }] = createResource(
     () => ({ start: from(), end: to() }),
-    (r) => request<UsageReport>("GET", `/spend/usage?start_date=${encodeURIComponent(r.start)}&end_date=${encodeURIComponent(r.end)}`),
+    (r) => api.gateway.spend.usage(r.start, r.end),
   );
   const [dimension, setDimension] = createSignal<Dimension>("model");
   const days = createMemo(() => (report.latest ? perDay(report.latest) : []));
@@ -170,79 +170,80 @@ export function Usage() {
               format={money}
               series={[{ label: "cost", values: days().map((d) => d.cost), color: accent() }]}
             />
-            <div class="card">
-              <div class="usage-tabs" role="tablist" aria-label="Break down by">
-                <For
-                  each={
-                    [
-                      ["model", "By model"],
-                      ["key", "By key"],
-                      ["agent", "By agent"],
-                    ] as const
-                  }
-                >
-                  {([dim, label]) => (
-                    <button
-                      role="tab"
-                      class="btn ghost sm"
-                      aria-selected={dimension() === dim}
-                      classList={{ active: dimension() === dim }}
-                      onClick={() => setDimension(dim)}
-                    >
-                      {label}
-                    </button>
-                  )}
-                </For>
-              </div>
-              <Show when={groups().length} fallback={<p class="muted">No gateway calls in this range.</p>}>
-                <table data-testid="usage-breakdown">
-                  <thead>
-                    <tr>
-                      <th>{dimension() === "model" ? "Model" : dimension() === "key" ? "Key" : "Agent"}</th>
-                      <th class="num">Requests</th>
-                      <th class="num">Errors</th>
-                      <th class="num">Tokens</th>
-                      <th class="num">Cost</th>
-                      <th>Share of cost</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    <For each={groups()}>
-                      {(g) => (
-                        <tr data-testid="usage-group">
-                          <td>
-                            {dimension() === "agent" && g.id && !g.label.endsWith("(deleted)") ? (
-                              <A href={`/agents/${g.id}`}>{g.label}</A>
-                            ) : (
-                              g.label
-                            )}
-                          </td>
-                          <td class="num">{count(g.requests)}</td>
-                          <td class="num">{g.errors ? <span class="badge err">{count(g.errors)}</span> : "0"}</td>
-                          <td class="num">{count(g.tokens)}</td>
-                          <td class="num">
-                            {usd(g.cost)}
-                            {g.unpriced ? (
-                              <span class="badge warn" title="Some calls had no price">
-                                {" "}
-                                no price
-                              </span>
-                            ) : (
-                              ""
-                            )}
-                          </td>
-                          <td>
-                            <div class="meter" title={`${sum().cost ? ((g.cost / sum().cost) * 100).toFixed(0) : 0}%`}>
-                              <div style={{ width: `${sum().cost ? (g.cost / sum().cost) * 100 : 0}%` }} />
-                            </div>
-                          </td>
-                        </tr>
+            <ListCard
+              rows={groups}
+              colCount={6}
+              testId="usage-breakdown"
+              toolbar={
+                <div class="usage-tabs" role="tablist" aria-label="Break down by">
+                  <For
+                    each={
+                      [
+                        ["model", "By model"],
+                        ["key", "By key"],
+                        ["agent", "By agent"],
+                      ] as const
+                    }
+                  >
+                    {([dim, label]) => (
+                      <button
+                        role="tab"
+                        class="btn ghost sm"
+                        aria-selected={dimension() === dim}
+                        classList={{ active: dimension() === dim }}
+                        onClick={() => setDimension(dim)}
+                      >
+                        {label}
+                      </button>
+                    )}
+                  </For>
+                </div>
+              }
+              columns={
+                <>
+                  <th>{dimension() === "model" ? "Model" : dimension() === "key" ? "Key" : "Agent"}</th>
+                  <th class="num">Requests</th>
+                  <th class="num">Errors</th>
+                  <th class="num">Tokens</th>
+                  <th class="num">Cost</th>
+                  <th>Share of cost</th>
+                </>
+              }
+              empty={{ title: "No gateway calls in this range", text: "Widen the range, or make a call through the gateway." }}
+            >
+              <For each={groups()}>
+                {(g) => (
+                  <tr data-testid="usage-group">
+                    <td>
+                      {dimension() === "agent" && g.id && !g.label.endsWith("(deleted)") ? (
+                        <A href={`/agents/${g.id}`}>{g.label}</A>
+                      ) : (
+                        g.label
                       )}
-                    </For>
-                  </tbody>
-                </table>
-              </Show>
-            </div>
+                    </td>
+                    <td class="num">{count(g.requests)}</td>
+                    <td class="num">{g.errors ? <span class="badge err">{count(g.errors)}</span> : "0"}</td>
+                    <td class="num">{count(g.tokens)}</td>
+                    <td class="num">
+                      {usd(g.cost)}
+                      {g.unpriced ? (
+                        <span class="badge warn" title="Some calls had no price">
+                          {" "}
+                          no price
+                        </span>
+                      ) : (
+                        ""
+                      )}
+                    </td>
+                    <td>
+                      <div class="meter" title={`${sum().cost ? ((g.cost / sum().cost) * 100).toFixed(0) : 0}%`}>
+                        <div style={{ width: `${sum().cost ? (g.cost / sum().cost) * 100 : 0}%` }} />
+                      </div>
+                    </td>
+                  </tr>
+                )}
+              </For>
+            </ListCard>
           </>
         )}
       </Show>

@@ -4,7 +4,7 @@ import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog, createApiForm, FormDialog } from "../components/forms";
 import { ListCard } from "../components/list-card";
 import { toast } from "../components/ui";
-import { api, vaultApi, type Me, type VaultSecretView } from "../lib/api";
+import { api, type Me, type VaultSecretView } from "../lib/api";
 import { mayAdd, mayManage, newGoesTo, teamName, whyNotAdd } from "../lib/teams";
 import { timeAgo } from "../lib/format";
 
@@ -16,7 +16,7 @@ const hostList = (s: string) =>
 
 /** The vault: secrets agents use without ever seeing them (stubs in the sandbox, swapped by the egress proxy). */
 export function Vault(props: { me: Me }) {
-  const [secrets, { refetch }] = createResource(vaultApi.list);
+  const [secrets, { refetch }] = createResource(api.vault.list);
   const [editing, setEditing] = createSignal<VaultSecretView | "new" | null>(null);
   useCreate(() => mayAdd(props.me) && setEditing("new"));
   const [deleting, setDeleting] = createSignal<VaultSecretView | null>(null);
@@ -139,7 +139,7 @@ export function Vault(props: { me: Me }) {
             title={`Delete ${d().name}?`}
             confirmLabel="Delete secret"
             action={async () => {
-              await vaultApi.remove(d().id);
+              await api.vault.remove(d().id);
               toast(`Deleted ${d().name}`);
             }}
             onClose={() => setDeleting(null)}
@@ -175,8 +175,8 @@ function SecretDialog(props: { secret: VaultSecretView | null; goesTo: string | 
   const submit = () =>
     form.submit(async () => {
       const saved = s
-        ? await vaultApi.update(s.id, { hosts: hostList(hosts()), description: description(), ...(value() ? { value: value() } : {}) })
-        : await vaultApi.create({ name: name(), value: value(), hosts: hostList(hosts()), description: description() });
+        ? await api.vault.update(s.id, { hosts: hostList(hosts()), description: description(), ...(value() ? { value: value() } : {}) })
+        : await api.vault.create({ name: name(), value: value(), hosts: hostList(hosts()), description: description() });
       toast(s ? (value() ? `Rotated ${saved.name}` : `Saved ${saved.name}`) : `Added ${saved.name}`);
       props.onSaved();
     });

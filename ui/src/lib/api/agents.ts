@@ -1,11 +1,14 @@
 // Agents, the runtimes they run on, the harnesses they can use, and their sessions and approvals.
 import type { AgentView, CreateAgentInput, UpdateAgentInput, agentListItem } from "../../../../server/agents/model";
-import type { ApprovalView } from "../../../../server/approvals/model";
-import type { HarnessInfo } from "../../../../server/harnesses/model";
+import type { approvalListView, approvalSummaryView, ApprovalView, decisionView } from "../../../../server/approvals/model";
+import type { HarnessInfo, HarnessList } from "../../../../server/harnesses/model";
 import type { CreateRuntimeInput, RuntimeView } from "../../../../server/runtimes/model";
 import type {
+  acceptedTurnView,
   CreateSessionInput,
+  eventsView,
   searchResultView,
+  sessionListView,
   SessionStatusChange,
   SessionView,
   StoredEvent,
@@ -24,7 +27,7 @@ export type {
   SessionView,
   StoredEvent,
 };
-export type SessionListItem = Omit<SessionView, "queued_turns">;
+export type SessionListItem = z.infer<typeof sessionListView>["data"][number];
 /** An agent in the list, with its total cost. */
 export type AgentListItem = z.infer<typeof agentListItem>;
 /** `GET /api/sessions/search`: sessions with the snippet where they matched. */
@@ -50,17 +53,17 @@ export const agentsApi = {
   },
   approvals: {
     list: (opts: { status?: ApprovalView["status"]; session_id?: string; limit?: number } = {}) =>
-      request<{ data: ApprovalView[]; next_cursor: string | null }>("GET", `/api/approvals${q({ limit: 100, ...opts })}`),
-    summary: () => request<{ pending: number }>("GET", "/api/approvals/summary"),
+      request<z.infer<typeof approvalListView>>("GET", `/api/approvals${q({ limit: 100, ...opts })}`),
+    summary: () => request<z.infer<typeof approvalSummaryView>>("GET", "/api/approvals/summary"),
     decide: (id: string, decision: "allow" | "deny", message?: string) =>
-      request<{ approval: ApprovalView; turn_id: string; seq: number }>("POST", `/api/approvals/${encodeURIComponent(id)}/decision`, {
+      request<z.infer<typeof decisionView>>("POST", `/api/approvals/${encodeURIComponent(id)}/decision`, {
         decision,
         ...(message ? { message } : {}),
       }),
   },
   sessions: {
     list: (opts: { agent_id?: string; cursor?: string; limit?: number } = {}) =>
-      request<{ data: SessionListItem[]; next_cursor: string | null }>("GET", `/api/sessions${q({ limit: 50, ...opts })}`),
+      request<z.infer<typeof sessionListView>>("GET", `/api/sessions${q({ limit: 50, ...opts })}`),
     get: (id: string) => request<SessionView>("GET", `/api/sessions/${encodeURIComponent(id)}`),
     rename: (id: string, title: string) => request<SessionView>("PATCH", `/api/sessions/${encodeURIComponent(id)}`, { title }),
     /** Full-text search over titles and messages (docs/sessions.md "Search"). */
@@ -68,7 +71,7 @@ export const agentsApi = {
       request<SessionSearchResult>("GET", `/api/sessions/search${q({ q: text, limit: 20, ...opts })}`),
     /** Stored events after `after` (up to 1000 per call). */
     events: (id: string, after = 0, limit = 1000) =>
-      request<{ data: StoredEvent[]; last_seq: number }>("GET", `/api/sessions/${encodeURIComponent(id)}/events${q({ after, limit })}`),
+      request<z.infer<typeof eventsView>>("GET", `/api/sessions/${encodeURIComponent(id)}/events${q({ after, limit })}`),
     /** With attachments (image and document blocks), the first message goes as `content` (docs/sessions.md "Attachments"). */
     create: (input: CreateSessionInput, attachments: Array<Record<string, unknown>> = []) =>
       request<SessionView>(
@@ -84,7 +87,7 @@ export const agentsApi = {
       ),
     /** With attachments, the text and the image/document blocks go as `content` (docs/sessions.md "Attachments"). */
     send: (id: string, text: string, interrupt = false, attachments: Array<Record<string, unknown>> = []) =>
-      request<{ turn_id: string; seq: number; queued: boolean }>(
+      request<z.infer<typeof acceptedTurnView>>(
         "POST",
         `/api/sessions/${encodeURIComponent(id)}/messages`,
         attachments.length
@@ -103,6 +106,6 @@ export const agentsApi = {
     statusStreamUrl: (agentId?: string) => `/api/sessions/stream${q({ agent_id: agentId })}`,
   },
   harnesses: {
-    list: () => request<{ data: HarnessInfo[] }>("GET", "/api/harnesses").then((r) => r.data),
+    list: () => request<HarnessList>("GET", "/api/harnesses").then((r) => r.data),
   },
 };

@@ -1,22 +1,15 @@
 // The audit trail (GET /api/audit). Types come from the server's model.
-import type { AuditView } from "../../../../server/audit/model";
+import type { z } from "zod";
+import type { auditListView, AuditView, listAuditQuery } from "../../../../server/audit/model";
 import { q, request } from "./client";
 
 export type { AuditView };
 
-export interface AuditFilter {
-  actor?: string;
-  action?: string;
-  object_type?: string;
-  object_id?: string;
-  since?: string;
-  until?: string;
-  cursor?: string;
-  limit?: number;
-}
+/** GET /api/audit's filters (the server's query schema; limit defaults to 100). */
+export type AuditFilter = Partial<Omit<z.infer<typeof listAuditQuery>, "limit">> & { limit?: number };
 
 export const auditApi = {
   audit: {
-    list: (f: AuditFilter = {}) => request<{ data: AuditView[]; next_cursor: string | null }>("GET", `/api/audit${q({ ...f })}`),
+    list: (f: AuditFilter = {}) => request<z.infer<typeof auditListView>>("GET", `/api/audit${q({ ...f })}`),
   },
 };

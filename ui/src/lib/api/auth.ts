@@ -1,19 +1,12 @@
 // Sign-in, API keys and system settings.
-import type { ApiKeyView, CreateKeyInput, DashboardSessionView } from "../../../../server/auth/model";
+import type { z } from "zod";
+import type { ApiKeyView, CreateKeyInput, createdKeyView, DashboardSessionView, meView } from "../../../../server/auth/model";
 import type { SystemInfo } from "../../../../server/settings/model";
 import { request } from "./client";
 
 export type { ApiKeyView, CreateKeyInput, DashboardSessionView, SystemInfo };
-export interface Me {
-  name: string;
-  role: "admin" | "user";
-  kind: string;
-  via: string;
-  label: string;
-  user_id?: string | null;
-  email?: string | null;
-  teams?: Array<{ id: string; alias: string; role: string }>;
-}
+/** Who is signed in: name, role, how (key or user), and the teams they act in. */
+export type Me = z.infer<typeof meView>;
 
 export const authApi = {
   auth: {
@@ -29,7 +22,7 @@ export const authApi = {
   },
   keys: {
     list: () => request<{ data: ApiKeyView[] }>("GET", "/api/keys").then((r) => r.data),
-    create: (input: CreateKeyInput) => request<{ key: ApiKeyView; token: string }>("POST", "/api/keys", input),
+    create: (input: CreateKeyInput) => request<z.infer<typeof createdKeyView>>("POST", "/api/keys", input),
     revoke: (id: string) => request<ApiKeyView>("DELETE", `/api/keys/${encodeURIComponent(id)}`),
   },
   settings: {

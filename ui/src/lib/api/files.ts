@@ -1,26 +1,18 @@
 // An agent's files and a session's workspace (docs/files.md).
-import type { AgentFileView } from "../../../../server/files/model";
+import type { z } from "zod";
+import type {
+  agentFileListView,
+  agentFilesUploadedView,
+  AgentFileView,
+  workspaceEntryView,
+  workspaceListView,
+} from "../../../../server/files/model";
 import { q, request } from "./client";
 
 export type { AgentFileView };
-export interface AgentFileList {
-  data: AgentFileView[];
-  total_bytes: number;
-  limits: { max_file_bytes: number; max_files: number; max_total_bytes: number };
-}
-export interface WorkspaceEntry {
-  path: string;
-  type: "file" | "dir";
-  size: number;
-  modified_at: string;
-}
-export interface WorkspaceList {
-  path: string;
-  data: WorkspaceEntry[];
-  truncated: boolean;
-  skipped: number;
-  sandbox_running: boolean;
-}
+export type AgentFileList = z.infer<typeof agentFileListView>;
+export type WorkspaceEntry = z.infer<typeof workspaceEntryView>;
+export type WorkspaceList = z.infer<typeof workspaceListView>;
 
 function toBase64(bytes: Uint8Array): string {
   let bin = "";
@@ -43,7 +35,9 @@ export const filesApi = {
           content_type: f.type || undefined,
         })),
       );
-      return request<{ data: AgentFileView[] }>("POST", `/api/agents/${encodeURIComponent(agentId)}/files`, { files: encoded });
+      return request<z.infer<typeof agentFilesUploadedView>>("POST", `/api/agents/${encodeURIComponent(agentId)}/files`, {
+        files: encoded,
+      });
     },
     remove: (agentId: string, path: string) =>
       request<AgentFileView>("DELETE", `/api/agents/${encodeURIComponent(agentId)}/files/${urlPath(path)}`),

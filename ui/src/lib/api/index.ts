@@ -4,11 +4,13 @@ import { auditApi } from "./audit";
 import { automationApi } from "./automation";
 import { authApi } from "./auth";
 import { filesApi } from "./files";
+import { gatewayApi } from "./gateway";
 import { mcpApi } from "./mcp";
 import { memoryApi } from "./memory";
 import { overviewApi } from "./overview";
-import { kubernetesApi } from "./sandboxes";
+import { kubernetesApi, sandboxesApi, vaultApi } from "./sandboxes";
 import { linearApi } from "./linear";
+import { rulesApi, skillsApi } from "./skills";
 import { slackApi } from "./slack";
 import { teamsApi } from "./teams";
 
@@ -18,6 +20,7 @@ export * from "./automation";
 export * from "./auth";
 export * from "./client";
 export * from "./files";
+export * from "./gateway";
 export * from "./mcp";
 export * from "./memory";
 export * from "./overview";
@@ -27,8 +30,16 @@ export * from "./skills";
 export * from "./slack";
 export * from "./teams";
 
-/** Every domain under one name, as the pages use it: `api.sessions.get(id)`. */
+/**
+ * Every domain under one name, as the pages use it: `api.sessions.get(id)`, `api.gateway.models.list()`.
+ * Every call goes through `request<T>` (./client.ts) with T from the server's zod models.
+ */
 export const api = {
+  gateway: gatewayApi,
+  sandboxes: sandboxesApi,
+  vault: vaultApi,
+  skills: skillsApi,
+  rules: rulesApi,
   ...authApi,
   ...mcpApi,
   kubernetes: kubernetesApi,

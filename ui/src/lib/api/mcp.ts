@@ -1,22 +1,11 @@
 // The MCP gateway: registered servers, grants, recorded calls.
-import type { CreateServerInput, GrantView, ServerView, ToolCallView } from "../../../../mcp/model";
+import type { z } from "zod";
+import type { CreateServerInput, GrantView, healthView, ServerView, testResultView, ToolCallView } from "../../../../mcp/model";
 import { request } from "./client";
 
 export type { CreateServerInput, GrantView, ServerView, ToolCallView };
-export interface McpTestResult {
-  ok: boolean;
-  duration_ms: number;
-  error?: string;
-  tools: { name: string; description: string; enabled: boolean }[];
-  prompts: { name: string; description: string }[];
-  resources: { uri: string; name: string }[];
-}
-export interface McpHealth {
-  state: string;
-  connections: number;
-  last_connected_at: string | null;
-  recent_errors: { at: string; message: string }[];
-}
+export type McpTestResult = z.infer<typeof testResultView>;
+export type McpHealth = z.infer<typeof healthView>;
 
 export const mcpApi = {
   mcp: {

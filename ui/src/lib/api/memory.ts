@@ -1,13 +1,10 @@
 // An agent's memory (docs/memory.md): entries, their versions, restore.
-import type { CreateMemoryInput, MemoryVersionView, MemoryView, UpdateMemoryInput } from "../../../../server/memory/model";
+import type { z } from "zod";
+import type { CreateMemoryInput, memoryListView, MemoryVersionView, MemoryView, UpdateMemoryInput } from "../../../../server/memory/model";
 import { q, request } from "./client";
 
 export type { CreateMemoryInput, MemoryVersionView, MemoryView, UpdateMemoryInput };
-export interface MemoryList {
-  data: MemoryView[];
-  usage: { entries: number; chars: number; always_on_chars: number };
-  limits: { entry_chars: number; agent_chars: number; entries: number; always_on_chars: number };
-}
+export type MemoryList = z.infer<typeof memoryListView>;
 
 const base = (agentId: string) => `/api/agents/${encodeURIComponent(agentId)}/memory`;
 

@@ -1,4 +1,5 @@
 // Skills and rules (docs/skills.md): what agents are given at session start.
+import type { z } from "zod";
 import type {
   CreateRuleInput,
   CreateSkillInput,
@@ -9,11 +10,12 @@ import type {
   SkillView,
   UpdateRuleInput,
   UpdateSkillInput,
+  versionSummary,
 } from "../../../../server/skills/model";
 import { request } from "./client";
 
 export type { RuleVersionView, RuleView, SkillVersionView, SkillView };
-export type VersionSummary = { version: number; size: number; source: string; created_at: string };
+export type VersionSummary = z.infer<typeof versionSummary>;
 const enc = encodeURIComponent;
 
 export const skillsApi = {

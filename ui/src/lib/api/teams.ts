@@ -1,17 +1,11 @@
 // Teams, their members, users, and spend per team and user.
-import type { MemberInput, MemberView, TeamView } from "../../../../server/teams/model";
+import type { z } from "zod";
+import type { MemberInput, MemberView, spendRow, TeamView } from "../../../../server/teams/model";
 import type { UserView } from "../../../../server/users/model";
 import { request } from "./client";
 
 export type { MemberInput, MemberView, TeamView, UserView };
-export interface SpendRow {
-  id: string;
-  name: string;
-  requests: number;
-  spend: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-}
+export type SpendRow = z.infer<typeof spendRow>;
 
 export const teamsApi = {
   teams: {

@@ -1,5 +1,6 @@
 import { createResource, createSignal, For, Show } from "solid-js";
 import { ConfirmDialog } from "../../components/forms";
+import { ListCard } from "../../components/list-card";
 import { toast } from "../../components/ui";
 import { api, ApiError } from "../../lib/api";
 
@@ -31,41 +32,36 @@ export function BindingsCard() {
       <p class="muted">
         The most specific binding wins: channel, then workspace default (channel *), then the default everywhere (* and *).
       </p>
-      <table>
-        <thead>
-          <tr>
+      <ListCard
+        bare
+        items={bindings}
+        retry={refetch}
+        colCount={4}
+        columns={
+          <>
             <th>Workspace</th>
             <th>Channel</th>
             <th>Agent</th>
             <th />
-          </tr>
-        </thead>
-        <tbody>
-          <For
-            each={bindings()}
-            fallback={
-              <tr>
-                <td colspan="4" class="muted">
-                  No bindings: the bot will ask for an agent.
-                </td>
-              </tr>
-            }
-          >
-            {(b) => (
-              <tr data-testid="binding-row">
-                <td class="mono">{b.team_id}</td>
-                <td class="mono">{b.channel_id}</td>
-                <td>{agentName(b.agent_id)}</td>
-                <td style={{ "text-align": "right" }}>
-                  <button class="btn sm danger" aria-label={`Remove binding ${b.team_id} ${b.channel_id}`} onClick={() => setRemoving(b)}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            )}
-          </For>
-        </tbody>
-      </table>
+          </>
+        }
+        empty={{ title: "No bindings", text: "The bot will ask for an agent." }}
+      >
+        <For each={bindings()}>
+          {(b) => (
+            <tr data-testid="binding-row">
+              <td class="mono">{b.team_id}</td>
+              <td class="mono">{b.channel_id}</td>
+              <td>{agentName(b.agent_id)}</td>
+              <td style={{ "text-align": "right" }}>
+                <button class="btn sm danger" aria-label={`Remove binding ${b.team_id} ${b.channel_id}`} onClick={() => setRemoving(b)}>
+                  Remove
+                </button>
+              </td>
+            </tr>
+          )}
+        </For>
+      </ListCard>
       <form
         onSubmit={save}
         style={{ display: "grid", "grid-template-columns": "1fr 1fr 1fr auto", gap: "8px", "margin-top": "12px", "align-items": "end" }}

@@ -3,7 +3,8 @@ import { z } from "zod";
 /**
  * LAP's normalized session events (DESIGN.md "Normalized events"). Every runtime adapter maps what
  * its runtime sends onto these; clients only ever see these. Unknown fields are kept (passthrough)
- * so a runtime's extra detail survives into the inspector.
+ * so a runtime's extra detail survives into the inspector. They are the shape of `session_events.data`
+ * (./sessions.ts), here below the sessions, runtimes and sandboxes modules that all speak them.
  */
 const textPart = z.object({ type: z.literal("text"), text: z.string() }).loose();
 const contentPart = z.union([textPart, z.object({ type: z.string() }).loose()]);

@@ -1,0 +1,69 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { importGraph, specifiersOf } from "./import-graph";
+import { CHECKED, violations } from "./rules";
+
+const ROOT = join(import.meta.dir, "../..");
+
+describe("the layers of docs/development.md", () => {
+  test("LAP's own imports keep them: no back-arrow, no circle", () => {
+    const edges = importGraph(ROOT, CHECKED);
+    // The scan found the whole tree, not an empty folder.
+    expect(edges.length).toBeGreaterThan(1000);
+    expect(violations(edges)).toEqual([]);
+  });
+});
+
+describe("the check fails on a new back-arrow", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lap-layering-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  write("server/gateway/errors.ts", "export type OpenAiError = { message: string };\n");
+  write("server/http/errors.ts", 'import type { OpenAiError } from "../gateway/errors";\nexport const x: OpenAiError | null = null;\n');
+  write("server/lib/strings.ts", "export const s = 1;\n");
+  write("harness/agent/main.ts", 'import { s } from "../../server/lib/strings.ts";\nconsole.log(s);\n');
+  write("mcp/index.ts", 'import { type Routes } from "./user-routes";\nexport interface McpModule { routes?: Routes }\n');
+  write("mcp/user-routes.ts", 'export type Routes = import("./index").McpModule[];\n');
+  write("server/sessions/service.ts", 'export * from "../../test/support/fake";\n');
+  write("test/support/fake.ts", "export const fake = 1;\n");
+  write(
+    "server/sandboxes/runtime/for-sessions.ts",
+    'import type { SessionService } from "../../sessions/service";\nexport type S = SessionService;\n',
+  );
+  write("server/app.ts", 'import "./sessions/service";\nimport { s } from "./lib/strings";\nexport const app = s;\n');
+  write("server/lib/strings.test.ts", 'import "../app";\n');
+
+  test("each broken rule is named with its import", () => {
+    expect(violations(importGraph(dir, CHECKED)).sort()).toEqual([
+      "harness/agent/main.ts -> server/lib/strings.ts: harness/ imports only harness/ (it runs inside sandboxes)",
+      "import circle: mcp/index.ts <-> mcp/user-routes.ts",
+      "server/http/errors.ts -> server/gateway/errors.ts: the platform layer imports nothing from features",
+      "server/sandboxes/runtime/for-sessions.ts -> server/sessions/service.ts: server/sandboxes/ imports nothing from server/sessions/ (sessions drive sandboxes, which get a port from server/app.ts)",
+      "server/sessions/service.ts -> test/support/fake.ts: only tests import test helpers",
+    ]);
+  });
+});
+
+describe("the import scan", () => {
+  test("sees type-only imports, re-exports and import() types, not comments or strings", () => {
+    const source = [
+      "#!/usr/bin/env bun",
+      'import type { A } from "./a";',
+      'import { type B, c } from "./b";',
+      "import {\n  type D,\n  type E as F,\n} from './d';",
+      'export type { G } from "./g";',
+      'export * from "./h";',
+      'const i: import("./i").I = c;',
+      'const j = await import("./j");',
+      '// import k from "./k";',
+      'const l = `import m from "./m"`;',
+      'export type N = { type: "n" };',
+    ].join("\n");
+    expect(specifiersOf(source).sort()).toEqual(["./a", "./b", "./d", "./g", "./h", "./i", "./j"]);
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * The warm pool's hits and misses per agent (the Sandboxes page, docs/sandboxes.md "Warm pool"): how
+ * the sessions started in the last STATS_HOURS got their sandbox (schema/sandboxes.ts `start_kind`),
+ * with each agent's harness. Host sandboxes count on their own host only, as the pool does.
+ */
+import type { Database } from "../db/client";
+import { hostScope } from "./host-scope";
+
+export const STATS_HOURS = 24;
+
+export interface PoolAgentStats {
+  agent_id: string;
+  agent_name: string | null;
+  harness: string;
+  hits: number;
+  misses: number;
+}
+
+export async function poolStats(database: Pick<Database, "query">, host: string | null): Promise<PoolAgentStats[]> {
+  const rows = await database.query<{ agent_id: string; agent_name: string | null; harness: string | null; hits: number; misses: number }>(
+    `select s.agent_id, a.name as agent_name, a.harness,
+            count(*) filter (where s.start_kind = 'warm')::int as hits, count(*) filter (where s.start_kind = 'cold')::int as misses
+       from sandboxes s left join agents a on a.id = s.agent_id
+      where s.start_kind in ('warm', 'cold') and coalesce(s.claimed_at, s.created_at) > now() - ($2 || ' hours')::interval and ${hostScope(1, "s.host")}
+      group by s.agent_id, a.name, a.harness
+      order by count(*) desc, s.agent_id limit 100`,
+    [host, String(STATS_HOURS)],
+  );
+  return rows.map((r) => ({
+    agent_id: r.agent_id,
+    agent_name: r.agent_name,
+    harness: r.harness === "default" || !r.harness ? "builtin" : r.harness,
+    hits: Number(r.hits),
+    misses: Number(r.misses),
+  }));
+}
