@@ -9,7 +9,7 @@ test("see which coding-agent harnesses this LAP can run and that their CLIs are 
   await page.keyboard.press("g");
   await page.keyboard.press("h");
   await expect(page.getByRole("heading", { name: "Harnesses", exact: true })).toBeVisible();
-  await expect(page.getByTestId("harness-row")).toHaveCount(5);
+  await expect(page.getByTestId("harness-row")).toHaveCount(6);
 
   for (const [id, label, pkg] of [
     ["opencode", "opencode", "opencode-ai@"],
@@ -24,6 +24,11 @@ test("see which coding-agent harnesses this LAP can run and that their CLIs are 
     await expect(row).toContainText("Installed");
     await expect(row).toContainText("LAP's gateway");
   }
+  // OpenClaw has an install of its own (node scripts/bootstrap.mjs openclaw): installed, or missing with why.
+  const openclaw = page.locator('[data-testid="harness-row"][data-harness="openclaw"]');
+  await expect(openclaw).toContainText("OpenClaw");
+  await expect(openclaw).toContainText("LAP's gateway");
+  await expect(openclaw).toContainText(/Installed|bootstrap\.mjs openclaw/);
   await expect(page.locator('[data-harness="builtin"]')).toContainText("built in");
   await shot(page, "harnesses");
 });

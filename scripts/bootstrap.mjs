@@ -7,6 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureOpenclaw } from "./openclaw-install.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BUN_VERSION = "1.4.5";
@@ -116,11 +117,15 @@ if (command === "setup") {
 } else if (command === "start") {
   ensureUi();
   handOver(bun, ["bin/lap.ts", "up", ...rest]);
+} else if (command === "openclaw") {
+  ensureOpenclaw(TOOLS, { required: true, log });
+  log(`OpenClaw is in ${join(TOOLS, "openclaw")}: agents may use the openclaw harness.`);
 } else if (command === "test") {
   ensureUi();
   ensureTestPackages();
+  ensureOpenclaw(TOOLS, { required: false, log });
   handOver(bun, ["scripts/test-all.ts", ...rest]);
 } else {
-  console.error(`usage: node scripts/bootstrap.mjs start|test|setup`);
+  console.error(`usage: node scripts/bootstrap.mjs start|test|setup|openclaw`);
   process.exit(2);
 }

@@ -4,7 +4,7 @@
 // LAP_HARNESS_BIN_DIR (e.g. /opt/lap/harness/bin, bound read-only into sandboxes) or a per-CLI
 // LAP_<NAME>_BIN override wins over node_modules.
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { HarnessName } from "./types.ts";
 
 const os = process.platform === "darwin" ? "darwin" : "linux";
@@ -17,7 +17,37 @@ const triple = `${arch === "arm64" ? "aarch64" : "x86_64"}-${os === "darwin" ? "
  */
 export const LIBRARY_HARNESSES: Partial<Record<HarnessName, string>> = { deepagents: "deepagents" };
 
-const packages: Record<Exclude<HarnessName, "deepagents">, { pkg: string; file: string; command: string; override: string }> = {
+/** Pinned by scripts/bootstrap.mjs, which installs both into `.tools/openclaw` (harness/adapters/README.md#openclaw). */
+export const OPENCLAW_VERSION = "2026.9.6";
+export const OPENCLAW_NODE_VERSION = "26.12.1";
+
+/**
+ * OpenClaw needs Node.js >= 24.16, which LAP does not otherwise use: it has an install of its own, the
+ * `openclaw` package beside the npm registry's `node-<os>-<arch>` (a Node binary), outside LAP's
+ * node_modules. LAP_OPENCLAW_DIR (bound read-only into sandboxes) or `.tools/openclaw` in the checkout.
+ */
+export function openclawDir(env: Record<string, string | undefined> = process.env): string {
+  return env.LAP_OPENCLAW_DIR || resolve(import.meta.dir, "../../.tools/openclaw");
+}
+
+/** The Node binary of an OpenClaw install, next to its `openclaw` package. */
+export function openclawNode(entry: string): string {
+  return join(dirname(dirname(entry)), `node-${os}-${arch}`, "bin", "node");
+}
+
+function openclawEntry(env: Record<string, string | undefined>): string {
+  const dir = openclawDir(env);
+  const entry = join(dir, "node_modules", "openclaw", "openclaw.mjs");
+  if (!existsSync(entry)) throw new Error(`openclaw: not installed in ${dir} (node scripts/bootstrap.mjs openclaw)`);
+  if (!existsSync(openclawNode(entry)))
+    throw new Error(`openclaw: ${openclawNode(entry)} is missing (node scripts/bootstrap.mjs openclaw)`);
+  return entry;
+}
+
+const packages: Record<
+  Exclude<HarnessName, "deepagents" | "openclaw">,
+  { pkg: string; file: string; command: string; override: string }
+> = {
   opencode: { pkg: `opencode-${os}-${arch}`, file: "bin/opencode", command: "opencode", override: "LAP_OPENCODE_BIN" },
   "claude-code": { pkg: `@anthropic-ai/claude-code-${os}-${arch}`, file: "claude", command: "claude", override: "LAP_CLAUDE_BIN" },
   codex: { pkg: `@openai/codex-${os}-${arch}`, file: `vendor/${triple}/bin/codex`, command: "codex", override: "LAP_CODEX_BIN" },
@@ -32,6 +62,7 @@ export function harnessBinary(name: HarnessName, env: Record<string, string | un
       throw new Error(`${name}: package ${pkg} is not installed (bun add ${pkg})`);
     }
   }
+  if (name === "openclaw") return openclawEntry(env);
   const entry = packages[name];
   const override = env[entry.override];
   if (override) return override;

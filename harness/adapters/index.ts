@@ -3,6 +3,7 @@
 import { ClaudeCodeAdapter } from "./claude-code/index.ts";
 import { CodexAdapter } from "./codex/index.ts";
 import { DeepAgentsAdapter } from "./deepagents/index.ts";
+import { OpenclawAdapter } from "./openclaw/index.ts";
 import { OpencodeAdapter } from "./opencode/index.ts";
 import type { HarnessAdapter, HarnessConfig, HarnessName } from "./types.ts";
 
@@ -29,6 +30,8 @@ export function createHarnessAdapter(name: HarnessName, config: HarnessConfig): 
       return new CodexAdapter(config);
     case "deepagents":
       return new DeepAgentsAdapter(config);
+    case "openclaw":
+      return new OpenclawAdapter(config);
   }
 }
 
@@ -40,4 +43,6 @@ export const HARNESS_DESCRIPTIONS: Record<HarnessName, string> = {
     "OpenAI's Codex CLI as a long-lived codex app-server (streamed replies, file changes as diffs); talks to LAP's gateway over the OpenAI Responses API.",
   deepagents:
     "LangChain's DeepAgents (LangGraph JS) with its own tools (execute, write_file, edit_file, glob, grep, sub-agents); talks to LAP's gateway over OpenAI chat completions.",
+  openclaw:
+    "OpenClaw's agent behind its own Gateway, driven over ACP (openclaw acp) with its tools (exec, write, edit, apply_patch, read); talks to LAP's gateway over OpenAI chat completions. Needs Node 26, installed apart (node scripts/bootstrap.mjs openclaw).",
 };

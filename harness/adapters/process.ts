@@ -36,11 +36,14 @@ export function spawnCli(options: {
   env: Record<string, string>;
   onLine: (line: string) => void;
   onStderrLine?: (line: string) => void;
+  /** A process group of its own, so that `kill(-pid)` reaches the helpers it starts (OpenClaw's Gateway). */
+  detached?: boolean;
 }): CliProcess {
   const proc = Bun.spawn(options.cmd, {
     cwd: options.cwd,
     env: options.env,
     argv0: options.argv0,
+    ...(options.detached ? { detached: true } : {}),
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",

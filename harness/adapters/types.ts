@@ -109,7 +109,7 @@ export type ToolConfirmation = { tool_use_id: string; result: "allow" | "deny"; 
 
 export interface HarnessAdapter {
   readonly name: HarnessName;
-  /** The CLI's own conversation id (Claude session id, Codex thread id, opencode session id, DeepAgents thread). */
+  /** The CLI's own conversation id (Claude session id, Codex thread id, opencode session id, DeepAgents thread, OpenClaw session key). */
   readonly conversationId: string | undefined;
   start(): Promise<void>;
   /**
@@ -133,7 +133,7 @@ export interface HarnessAdapter {
   stop(): Promise<void>;
 }
 
-export const HARNESS_NAMES = ["opencode", "claude-code", "codex", "deepagents"] as const;
+export const HARNESS_NAMES = ["opencode", "claude-code", "codex", "deepagents", "openclaw"] as const;
 export type HarnessName = (typeof HARNESS_NAMES)[number];
 
 /** Renders recovered history the way LAP replays it (lap-berriai-nextjs.md §3.6). */

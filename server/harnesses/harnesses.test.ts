@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestApp, type TestApp } from "../../test/support/app";
 import pkg from "../../package.json";
+import { OPENCLAW_VERSION } from "../../harness/adapters/binaries.ts";
+import { OPENCLAW_MISSING } from "../../test/support/skip.ts";
 import { listHarnesses } from "./service";
 
 let t: TestApp;
@@ -19,9 +21,14 @@ test("GET /api/harnesses needs a key", async () => {
 test("GET /api/harnesses lists every harness with its description and the installed CLI version and binary", async () => {
   const { status, body } = await t.json("GET", "/api/harnesses");
   expect(status).toBe(200);
-  expect(body.data.map((h: { id: string }) => h.id)).toEqual(["builtin", "opencode", "claude-code", "codex", "deepagents"]);
+  expect(body.data.map((h: { id: string }) => h.id)).toEqual(["builtin", "opencode", "claude-code", "codex", "deepagents", "openclaw"]);
   const deps = pkg.dependencies as Record<string, string>;
-  for (const harness of body.data.slice(1)) {
+  // OpenClaw is installed apart from LAP's dependencies (node scripts/bootstrap.mjs openclaw), or not at all.
+  const openclaw = body.data.find((h: { id: string }) => h.id === "openclaw");
+  expect(openclaw.installed).toBe(OPENCLAW_MISSING === null);
+  if (OPENCLAW_MISSING) expect(openclaw.problem).toContain("bootstrap.mjs openclaw");
+  else expect(openclaw.version).toBe(OPENCLAW_VERSION);
+  for (const harness of body.data.slice(1, -1)) {
     expect(harness.installed).toBe(true);
     expect(harness.problem).toBeNull();
     expect(harness.description.length).toBeGreaterThan(20);
@@ -46,7 +53,9 @@ test("a CLI that is not installed is reported with the reason, not hidden", () =
   const plain = join(mkdtempSync(join(tmpdir(), "lap-harness-info-")), "not-a-binary");
   writeFileSync(plain, "text", { mode: 0o644 });
   const notExecutable = listHarnesses({ binary: () => plain, version: () => "1" });
-  expect(notExecutable.filter((h) => h.id !== "builtin" && h.id !== "deepagents").every((h) => !h.installed)).toBe(true);
+  // DeepAgents' entry is run by LAP's Bun and OpenClaw's by its own Node: neither need be executable.
+  const clis = notExecutable.filter((h) => !["builtin", "deepagents", "openclaw"].includes(h.id));
+  expect(clis.every((h) => !h.installed)).toBe(true);
   // DeepAgents is a library LAP's Bun runs: its package entry needs to exist, not to be executable.
   expect(notExecutable.find((h) => h.id === "deepagents")).toMatchObject({ installed: true, binary: plain });
   const missing = listHarnesses({ binary: () => join(tmpdir(), "no-such-entry.js"), version: () => "1" });

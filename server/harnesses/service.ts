@@ -2,7 +2,7 @@
 // and whether the CLI is installed here (package version, native binary path).
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { LIBRARY_HARNESSES } from "../../harness/adapters/binaries.ts";
+import { LIBRARY_HARNESSES, openclawDir } from "../../harness/adapters/binaries.ts";
 import { harnessBinary, HARNESS_DESCRIPTIONS } from "../../harness/adapters/index.ts";
 import { HARNESS_NAMES, type HarnessName } from "../../harness/adapters/types.ts";
 import type { HarnessInfo } from "./model";
@@ -12,6 +12,7 @@ const PACKAGES: Record<HarnessName, { pkg: string; label: string }> = {
   "claude-code": { pkg: "@anthropic-ai/claude-code", label: "Claude Code" },
   codex: { pkg: "@openai/codex", label: "Codex" },
   deepagents: { pkg: "deepagents", label: "DeepAgents" },
+  openclaw: { pkg: "openclaw", label: "OpenClaw" },
 };
 
 export type HarnessProbe = {
@@ -24,7 +25,11 @@ const REPO_ROOT = join(import.meta.dir, "..", "..");
 export const defaultProbe: HarnessProbe = {
   binary: (name) => harnessBinary(name),
   version: (pkg) => {
-    const manifest = Bun.resolveSync(`${pkg}/package.json`, REPO_ROOT);
+    // OpenClaw has an install of its own, apart from LAP's node_modules (harness/adapters/binaries.ts).
+    const manifest =
+      pkg === "openclaw"
+        ? join(openclawDir(), "node_modules", "openclaw", "package.json")
+        : Bun.resolveSync(`${pkg}/package.json`, REPO_ROOT);
     return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
   },
 };
@@ -48,8 +53,8 @@ export function listHarnesses(probe: HarnessProbe = defaultProbe): HarnessInfo[]
       try {
         const binary = probe.binary(name);
         const stat = statSync(binary);
-        // A library harness (DeepAgents) is run by LAP's Bun: its package entry must exist, not be executable.
-        if (!stat.isFile() || (!LIBRARY_HARNESSES[name] && (stat.mode & 0o111) === 0))
+        // A library harness (DeepAgents) is run by LAP's Bun, OpenClaw by its own Node: the entry must exist, not be executable.
+        if (!stat.isFile() || (!LIBRARY_HARNESSES[name] && name !== "openclaw" && (stat.mode & 0o111) === 0))
           throw new Error(`${name}: ${binary} is not an executable file`);
         return { ...base, version: probe.version(pkg), binary, installed: true, problem: null };
       } catch (error) {

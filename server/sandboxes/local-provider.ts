@@ -115,6 +115,11 @@ export class LocalSandboxProvider extends HostSandboxProvider {
       extraReadOnly.push({ host: this.opts.harnessBinDir, sandbox: IN_SANDBOX.harnessBin });
       env.LAP_HARNESS_BIN_DIR = IN_SANDBOX.harnessBin;
     }
+    if (this.opts.openclawDir) {
+      // OpenClaw and its Node live apart from node_modules (harness/adapters/binaries.ts), read-only like them.
+      extraReadOnly.push({ host: this.opts.openclawDir, sandbox: IN_SANDBOX.openclaw });
+      env.LAP_OPENCLAW_DIR = IN_SANDBOX.openclaw;
+    }
     const command = localSandboxCommand(
       {
         bunPath: this.opts.bunPath,

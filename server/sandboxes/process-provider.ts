@@ -31,6 +31,7 @@ export class ProcessSandboxProvider extends HostSandboxProvider {
       LAP_BUILTIN_ENTRY: ctx.bundle.agent,
       ...noProxyEnv(["127.0.0.1", "localhost"]),
       ...(this.opts.harnessBinDir ? { LAP_HARNESS_BIN_DIR: this.opts.harnessBinDir } : {}),
+      ...(this.opts.openclawDir ? { LAP_OPENCLAW_DIR: this.opts.openclawDir } : {}),
     };
     if (ctx.egressPort) {
       Object.assign(env, proxyEnv(`http://127.0.0.1:${ctx.egressPort}`));

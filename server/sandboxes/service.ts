@@ -4,7 +4,7 @@
  * egress proxy plumbing, the warm pool and the runtime adapter sessions use. Nothing starts until
  * a sandbox is needed (the provider bundles the harness on first use).
  */
-import { readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { rootCertificates } from "node:tls";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +42,13 @@ import { hostScope } from "./host-scope";
 import { reconcileClusterOnce, settleRowsAfterRestart } from "./reconcile";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+/** OpenClaw's own install (harness/adapters/binaries.ts): LAP_OPENCLAW_DIR, else `.tools/openclaw` when present. */
+function localOpenclawDir(configured: string | undefined): string | undefined {
+  if (configured) return resolve(configured);
+  const dir = join(REPO, ".tools", "openclaw");
+  return existsSync(join(dir, "node_modules", "openclaw")) ? realpathSync(dir) : undefined;
+}
 
 export interface SandboxServiceDeps {
   config: Config;
@@ -202,6 +209,7 @@ export class SandboxService {
       harnessRoot: join(REPO, "harness"),
       nodeModules: join(REPO, "node_modules"),
       harnessBinDir: e.LAP_HARNESS_BIN_DIR ? resolve(e.LAP_HARNESS_BIN_DIR) : undefined,
+      openclawDir: localOpenclawDir(e.LAP_OPENCLAW_DIR),
       egress: egressFactory(this.policies, this.egressRecords, this.deps.logger, {
         destinations: this.destinations,
         ca: this.egressCa(),

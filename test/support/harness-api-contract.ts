@@ -3,14 +3,14 @@
 // session, messages. The CLI runs in a bubblewrap sandbox under the supervisor; its model calls go
 // through LAP's gateway with the session key to the scripted model (standing for the LLM provider).
 // One LAP and one session per harness file: starting a harness is the slow part.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, test as bunTest, expect } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { HarnessName } from "../../harness/adapters/types.ts";
 import { sessionEventData } from "../../schema/session-events.ts";
 import { describeToolCall } from "../../ui/src/lib/tool-calls.ts";
 import { platformToolsTests } from "./harness-platform-tools.ts";
-import { BWRAP_MISSING, requires } from "./skip.ts";
+import { BWRAP_MISSING, firstMissing, OPENCLAW_MISSING, requires } from "./skip.ts";
 import {
   descendants,
   GATEWAY_MODELS,
@@ -21,7 +21,7 @@ import {
   type StoredEvent,
   startLapWithScriptedModel,
   UPSTREAM_MODEL,
-  waitFor,
+  waitFor as waitForBase,
 } from "./lap-api.ts";
 
 /** The wire format each CLI speaks, hence the gateway model its agent uses, and its binary's name. */
@@ -31,6 +31,8 @@ const HARNESS: Record<HarnessName, { model: string; binary: string }> = {
   codex: { model: GATEWAY_MODELS.openai, binary: "codex" },
   // DeepAgents is a library: its process is LAP's Bun running the adapter's runner, named deepagents.
   deepagents: { model: GATEWAY_MODELS.openai, binary: "deepagents" },
+  // OpenClaw's ACP bridge (the process a turn talks to) runs on OpenClaw's Node, named openclaw-acp.
+  openclaw: { model: GATEWAY_MODELS.openai, binary: "openclaw-acp" },
 };
 
 const replyText = (events: StoredEvent[]) =>
@@ -41,6 +43,10 @@ const replyText = (events: StoredEvent[]) =>
 
 export function harnessApiSuite(harness: HarnessName): void {
   const { model: agentModel, binary } = HARNESS[harness];
+  // OpenClaw's Gateway starts in ~10 s on an idle machine but took up to 3 min under load: its waits are longer.
+  const slow = harness === "openclaw" ? 4 : 1;
+  const test = (name: string, fn: () => Promise<void>, ms: number) => bunTest(name, fn, ms * slow);
+  const waitFor = (what: string, check: () => unknown, ms = 30_000) => waitForBase(what, check, ms * slow);
   let t: LapUnderTest;
   let sessionId = "";
   /** Upstream requests before this file's session started: everything after is this session's. */
@@ -72,12 +78,14 @@ export function harnessApiSuite(harness: HarnessName): void {
     return sessionOf(agent.body.id);
   };
 
-  requires(BWRAP_MISSING).describe(`${harness} through LAP's sessions API`, () => {
+  // OpenClaw has an install of its own (node scripts/bootstrap.mjs openclaw).
+  const missing = firstMissing(BWRAP_MISSING, harness === "openclaw" ? OPENCLAW_MISSING : null);
+  requires(missing).describe(`${harness} through LAP's sessions API`, () => {
     beforeAll(async () => {
       t = await startLapWithScriptedModel();
       upstreamAtStart = t.model.requests.length;
       sessionId = await newSession(`${harness}-coder`, agentModel);
-    }, 90_000);
+    }, 90_000 * slow);
 
     afterAll(async () => {
       t?.model.releaseHangs();

@@ -1,11 +1,12 @@
 // The end-to-end contract every harness adapter must meet, run against the REAL CLI and the
 // scripted model (which stands for the LLM provider). One suite, called from each adapter's test.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { contentText, type HarnessAdapter, type HarnessConfig, type HarnessEvent } from "../../harness/adapters/types.ts";
 import { type ScriptedModel, startScriptedModel } from "./scripted-model/index.ts";
+import { type Missing, requires } from "./skip.ts";
 
 export const MODEL = "scripted-coder-1";
 export const KEY = "lap-sk-session-test";
@@ -33,8 +34,14 @@ async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> 
 export function harnessContract(
   name: string,
   factory: HarnessFactory,
-  options: { gatewayPath?: string; systemPrompt?: boolean } = {},
+  /**
+   * `missing`: why the CLI cannot run here (not installed): every test reports itself skipped.
+   * `thinking: false`: the harness relays no reasoning. `timeoutMs`: a slower-starting harness's per-test budget.
+   */
+  options: { gatewayPath?: string; systemPrompt?: boolean; missing?: Missing; thinking?: boolean; timeoutMs?: number } = {},
 ): void {
+  const test = (title: string, fn: () => Promise<void>, timeout: number) =>
+    requires(options.missing ?? null).test(title, fn, Math.max(timeout, options.timeoutMs ?? 0));
   const setup = {} as Setup;
   const adapters: HarnessAdapter[] = [];
   const make = (overrides: Partial<HarnessConfig> = {}) => {
@@ -59,16 +66,18 @@ export function harnessContract(
   let shared: ReturnType<typeof make> | undefined;
   const sharedSession = () => (shared ??= make());
 
-  beforeAll(() => {
-    setup.root = mkdtempSync(join(tmpdir(), `lap-harness-${name}-`));
-    setup.model = startScriptedModel({ models: [MODEL], apiKey: KEY });
-  }, 60_000);
+  if (!options.missing)
+    beforeAll(() => {
+      setup.root = mkdtempSync(join(tmpdir(), `lap-harness-${name}-`));
+      setup.model = startScriptedModel({ models: [MODEL], apiKey: KEY });
+    }, 60_000);
 
-  afterAll(async () => {
-    await Promise.all(adapters.map((adapter) => adapter.stop().catch(() => undefined)));
-    await setup.model.stop();
-    rmSync(setup.root, { recursive: true, force: true });
-  }, 60_000);
+  if (!options.missing)
+    afterAll(async () => {
+      await Promise.all(adapters.map((adapter) => adapter.stop().catch(() => undefined)));
+      await setup.model.stop();
+      rmSync(setup.root, { recursive: true, force: true });
+    }, 60_000);
 
   test(`${name}: creates a file, runs a command, reports; events in order; a second turn sees the first`, async () => {
     const { adapter, workspace } = sharedSession();
@@ -96,7 +105,8 @@ export function harnessContract(
     expect(types[0]).toBe("session.status_running");
     expect(types.at(-1)).toBe("session.status_idle");
     expect(types.filter((type) => type === "session.status_idle")).toHaveLength(1);
-    expect(types).toContain("agent.thinking");
+    // OpenClaw's ACP bridge relays no reasoning at its default thinking level (harness/adapters/README.md#openclaw).
+    if (options.thinking !== false) expect(types).toContain("agent.thinking");
     const toolUses = first.events.filter((event) => event.type === "agent.tool_use");
     const toolResults = first.events.filter((event) => event.type === "agent.tool_result");
     expect(toolUses.length).toBeGreaterThanOrEqual(2);

@@ -41,6 +41,8 @@ export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
     LAP_GATEWAY_SPEND_FLUSH_MS: "50",
     WARM_POOL_SIZE: "0",
     PATH: process.env.PATH ?? "",
+    // OpenClaw's own install, when it is not in .tools/openclaw (test/support/skip.ts OPENCLAW_MISSING looks in the same place).
+    ...(process.env.LAP_OPENCLAW_DIR ? { LAP_OPENCLAW_DIR: process.env.LAP_OPENCLAW_DIR } : {}),
   };
   // A copy of the migrated template (PGlite: built once per `bun test` process and shared by every
   // file; PostgreSQL: a fresh database, dropped when LAP closes it).

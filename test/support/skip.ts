@@ -10,12 +10,22 @@
  * bun reports a skipped describe's hooks as skipped tests of their own, which would inflate the count.
  */
 import { describe, test } from "bun:test";
+import { harnessBinary } from "../../harness/adapters/binaries.ts";
 import { TEST_DB_DRIVER } from "./db";
 
 /** `null` when the precondition holds; otherwise why these tests cannot run here. */
 export type Missing = string | null;
 
 export const BWRAP_MISSING: Missing = Bun.which("bwrap") ? null : "bubblewrap is not installed (apt-get install -y bubblewrap)";
+/** OpenClaw has an install of its own (Node 26 + openclaw, ~850 MB), made by `node scripts/bootstrap.mjs openclaw`. */
+export const OPENCLAW_MISSING: Missing = (() => {
+  try {
+    harnessBinary("openclaw");
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+})();
 /** For tests that need several connections to one database (PGlite is one process): run with LAP_TEST_DB=postgres. */
 export const NEEDS_POSTGRES: Missing = TEST_DB_DRIVER === "postgres" ? null : "needs PostgreSQL (LAP_TEST_DB=postgres)";
 

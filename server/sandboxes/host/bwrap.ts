@@ -38,6 +38,7 @@ export const IN_SANDBOX = {
   bundle: "/opt/lap/bundle",
   nodeModules: "/opt/lap/node_modules",
   harnessBin: "/opt/lap/harness-bin",
+  openclaw: "/opt/lap/openclaw",
   workspace: "/workspace",
   runDir: "/run/lap",
 } as const;

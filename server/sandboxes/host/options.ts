@@ -21,6 +21,8 @@ export interface HostProviderOptions {
   nodeModules?: string;
   /** LAP_HARNESS_BIN_DIR: the harness CLIs' binaries, when they are not taken from nodeModules. */
   harnessBinDir?: string;
+  /** LAP_OPENCLAW_DIR: OpenClaw's own install (its package and Node), for the openclaw harness. */
+  openclawDir?: string;
   egress?: EgressServerFactory;
   /** With egress: sandboxes trust this CA (bundle at <run dir>/ca-bundle.pem) so bound HTTPS hosts can be swapped. */
   egressCa?: EgressCa;

@@ -98,7 +98,14 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
   if (action.kind === "write_file") {
     const writer = findTool(tools, ["write", "Write", "write_file"]);
     if (writer) {
-      const pathKey = writer.parameters.includes("filePath") ? "filePath" : "file_path";
+      // opencode names it filePath, Claude Code and DeepAgents file_path, OpenClaw path.
+      const pathKey = writer.parameters.includes("filePath")
+        ? "filePath"
+        : writer.parameters.includes("file_path")
+          ? "file_path"
+          : writer.parameters.includes("path")
+            ? "path"
+            : "file_path";
       return [
         ...parts,
         {
@@ -146,12 +153,13 @@ export function toOutputParts(action: ScriptAction, tools: ToolSpec[], idPrefix:
       idPrefix,
     );
   }
-  const shell = findTool(tools, ["bash", "Bash", "exec_command", "shell_command", "shell", "execute"]);
+  const shell = findTool(tools, ["bash", "Bash", "exec_command", "shell_command", "shell", "execute", "exec"]);
   if (!shell) throw new Error(`scripted model: no shell tool among ${tools.map((t) => t.name).join(", ")}`);
   let args: Record<string, unknown>;
   if (shell.name === "exec_command") args = { cmd: action.command };
   else if (shell.name === "shell") args = { command: ["bash", "-lc", action.command] };
-  else if (shell.name === "shell_command" || shell.name === "execute") args = { command: action.command };
+  // OpenClaw's `exec` takes { command } too.
+  else if (shell.name === "shell_command" || shell.name === "execute" || shell.name === "exec") args = { command: action.command };
   else args = { command: action.command, description: "Run a command" };
   return [...parts, { type: "tool_call", id, name: shell.name, kind: "function", arguments: JSON.stringify(args) }];
 }

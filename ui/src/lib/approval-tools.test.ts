@@ -15,6 +15,7 @@ test("the hint names the tools that ask for the chosen harness", () => {
   expect(approvalToolHint("opencode", "sandbox").asks).toBe(true);
   expect(approvalToolHint("opencode", "sandbox").text).toContain("opencode's own permission names");
   expect(approvalToolHint("codex", "sandbox")).toMatchObject({ asks: true, text: expect.stringContaining("every file change") });
+  expect(approvalToolHint("openclaw", "sandbox")).toMatchObject({ asks: true, text: expect.stringContaining("every shell command") });
   expect(approvalToolHint("some-future-harness", "sandbox").asks).toBe(false);
   expect(approvalToolHint("builtin", "remote").text).toContain("always_ask");
   expect(approvalToolHint("builtin", "none").text).toContain("web_fetch");

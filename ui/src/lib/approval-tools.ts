@@ -32,6 +32,11 @@ export function approvalToolHint(harness: string, runtime: "sandbox" | "remote" 
       asks: true,
       text: "bash, read, write, edit, glob, grep, ls or DeepAgents' own names (execute, write_file, edit_file, read_file, delete, task); MCP tools as server__tool",
     };
+  if (harness === "openclaw")
+    return {
+      asks: true,
+      text: "bash (or exec): every shell command waits for a person; OpenClaw has no approvals for its file tools or MCP tools",
+    };
   if (harness === "opencode")
     return {
       asks: true,

@@ -38,6 +38,8 @@ test("commands from every harness read as `$ command` with their output", () => 
     describeToolCall({ name: "bash", input: { command: "false" } }, { content: [{ type: "text", text: "exit 1" }], is_error: true })
       .isError,
   ).toBe(true);
+  // OpenClaw's shell tool.
+  expect(describeToolCall({ name: "exec", input: { command: "ls" } }, output)).toMatchObject({ kind: "command", command: "ls" });
   // DeepAgents' shell tool.
   expect(describeToolCall({ name: "execute", input: { command: "echo hello" } }, output)).toMatchObject({
     kind: "command",

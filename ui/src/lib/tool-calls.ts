@@ -2,7 +2,7 @@
 // reads at a glance: a command with its output, or a file change as a diff. Tool names differ per
 // harness (Claude Code: Bash/Write/Edit; opencode: bash/write/edit/apply_patch; Codex:
 // command_execution/file_change with each file's diff; built-in: bash/write/edit; DeepAgents:
-// execute/write_file/edit_file), the views do not.
+// execute/write_file/edit_file; OpenClaw: exec/write/edit), the views do not.
 
 export type DiffLine = { op: " " | "+" | "-"; text: string };
 export type ToolView =
@@ -13,7 +13,7 @@ export type ToolView =
 export type ToolUse = { name: string; input?: unknown };
 export type ToolResult = { content?: unknown; is_error?: boolean };
 
-const COMMAND_TOOLS = new Set(["bash", "command_execution", "exec_command", "shell", "shell_command", "execute"]);
+const COMMAND_TOOLS = new Set(["bash", "command_execution", "exec_command", "shell", "shell_command", "execute", "exec"]);
 const WRITE_TOOLS = new Set(["write", "write_file"]);
 const EDIT_TOOLS = new Set(["edit", "multiedit", "edit_file"]);
 const MAX_DIFF_LINES = 400;

@@ -11,6 +11,8 @@ type ChatBody = {
   messages?: { role: string; content?: unknown }[];
 };
 
+const OPENCLAW_CONTEXT = "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>";
+
 export function parseChat(raw: unknown): Conversation & { stream: boolean } {
   const body = raw as ChatBody;
   const tools: ToolSpec[] = (body.tools ?? []).flatMap((tool) =>
@@ -20,6 +22,9 @@ export function parseChat(raw: unknown): Conversation & { stream: boolean } {
   );
   const messages: ConversationMessage[] = [];
   for (const message of body.messages ?? []) {
+    // OpenClaw appends its own context (active exec sessions, sub-agents) as a user message after the
+    // person's prompt; it is not a prompt, so the script keys on the one before it.
+    if (message.role === "user" && textOf(message.content).startsWith(OPENCLAW_CONTEXT)) continue;
     if (message.role === "user") messages.push({ role: "user", text: textOf(message.content) });
     else if (message.role === "assistant") messages.push({ role: "assistant", text: textOf(message.content) });
     else if (message.role === "tool") messages.push({ role: "tool_result", text: textOf(message.content) });
