@@ -40,7 +40,7 @@ test("an agent with the built-in harness edits files and runs commands in its sa
   await form.locator('select[name="runtime_id"]').selectOption({ label: "local-sandbox" });
   // The harness picker offers every harness with a description; the built-in agent is the default.
   await expect(form.getByRole("radio", { name: /Built-in/ })).toBeChecked();
-  await expect(form.locator(".harness-option")).toHaveCount(5);
+  await expect(form.locator(".harness-option")).toHaveCount(6);
   await shot(page, "agent-form-harness");
   await form.getByRole("button", { name: "Create agent" }).click();
   await expect(page.getByTestId("agent-row").filter({ hasText: "workspace-builder" })).toHaveCount(1);
