@@ -75,14 +75,16 @@ test("tool cards, per-turn usage linked to the logs, names, and a long session o
   // At least the 56 events of the session the issue opened (it fired 32 requests).
   expect(events.length).toBeGreaterThanOrEqual(56);
   // Spend rows are written a moment after a call: the page is opened once the last turn's call is logged.
-  const lastTurnStart = Date.parse(events.filter((e) => e.type === "session.status_running").at(-1)!.created_at);
+  // Every turn's calls, not only the last one's: spend rows are written in batches, not in turn order.
+  const turnStarts = events.filter((e) => e.type === "session.status_running").map((e) => Date.parse(e.created_at));
   await expect
     .poll(
       async () => {
         const rows = (await (await request.get(`/spend/logs?session_id=${session.id}&limit=1000`, { headers: auth })).json()) as
           | Array<{ start_time: string }>
           | { data: Array<{ start_time: string }> };
-        return (Array.isArray(rows) ? rows : rows.data).some((r) => Date.parse(r.start_time) >= lastTurnStart);
+        const starts = (Array.isArray(rows) ? rows : rows.data).map((r) => Date.parse(r.start_time));
+        return turnStarts.every((t, i) => starts.some((s) => s >= t && (i + 1 >= turnStarts.length || s < turnStarts[i + 1]!)));
       },
       { timeout: 20_000 },
     )
