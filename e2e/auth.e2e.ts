@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { login, MASTER_KEY, shot } from "./support";
+import { login, MASTER_KEY, shot, navTo } from "./support";
 
 test("a visitor is sent to the login page, signs in with the master key and sees the System page", async ({ page, context }) => {
   await page.goto("/keys");
@@ -12,7 +12,7 @@ test("a visitor is sent to the login page, signs in with the master key and sees
   expect(cookie?.httpOnly).toBe(true);
   expect(cookie?.sameSite).toBe("Strict");
   expect(cookie?.value).not.toContain(MASTER_KEY);
-  await page.getByRole("link", { name: /System/ }).click();
+  await navTo(page, /System/);
   await expect(page.getByTestId("health")).toHaveText(/Ready/);
   await expect(page.getByTestId("db-mode")).toHaveText("Embedded PGlite");
   await expect(page.getByRole("cell", { name: "MASTER_KEY", exact: true })).toBeVisible();

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { BUN, ownLapAddress, ROOT, startOwnLap } from "./own-lap";
-import { MASTER_KEY, shot } from "./support";
+import { MASTER_KEY, shot, navTo } from "./support";
 
 // The Kubernetes page against a real LAP process started with LAP_SANDBOX=kubernetes and a kubeconfig
 // for the fake API server (TLS, client certificate), which runs as its own Bun process. That process
@@ -65,7 +65,7 @@ test("Kubernetes page: provider, pods, nodes, phases, warm pools; scale a pool",
   await page.getByLabel("Master key or admin API key").fill(MASTER_KEY);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("get-started")).toBeVisible();
-  await page.getByRole("link", { name: /Kubernetes/ }).click();
+  await navTo(page, /Kubernetes/);
   await expect(page.getByRole("heading", { name: "Kubernetes", exact: true })).toBeVisible();
 
   await expect(page.getByTestId("k8s-provider")).toHaveText("kubernetes");

@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ownLapAddress, startFakeRuntime, startOwnLap, type OwnLap } from "./own-lap";
-import { login, MASTER_KEY, shot, startFakeProcess, type FakeProcess } from "./support";
+import { login, MASTER_KEY, shot, startFakeProcess, type FakeProcess, navTo } from "./support";
 
 const address = await ownLapAddress("overview");
 const BASE = address.base;
@@ -53,7 +53,7 @@ test("an empty LAP: the Overview says nothing has run yet and what to do; each c
   await expect(page.getByRole("heading", { name: "Get started" })).toBeVisible();
   await expect(page.getByRole("region", { name: "Overview" }).getByTestId("active-sessions")).toHaveText("0");
   await expect(page.getByText("Nothing has run yet")).toHaveCount(0);
-  await page.getByRole("link", { name: /Overview/ }).click();
+  await navTo(page, /Overview/);
   await expect(page).toHaveURL(/\/overview$/);
   await expect(page.getByText("Nothing has run yet")).toBeVisible();
   await expect(page.getByRole("link", { name: "Create an agent" })).toBeVisible();
@@ -87,7 +87,7 @@ test("with a session and gateway calls: counts, spend and charts", async ({ page
   await expect(home.getByTestId("gateway-calls")).toHaveText("3");
   await expect(home.getByTestId("chart-spend-model").locator("canvas").first()).toBeVisible();
   await shot(page, "home-overview");
-  await page.getByRole("link", { name: /Overview/ }).click();
+  await navTo(page, /Overview/);
   await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
   await expect(page.getByText("Nothing has run yet")).toHaveCount(0);
   await expect(page.getByTestId("gateway-calls")).toHaveText("3");

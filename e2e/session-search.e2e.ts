@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { login, MASTER_KEY, shot } from "./support";
+import { login, MASTER_KEY, shot, navTo } from "./support";
 
 // Sessions search, rename and cost columns (docs/sessions.md "Search", "Titles", "Cost"). The remote
 // runtime is the local stand-in speaking the Managed Agents protocol (test/support/fake-managed-agents-server.ts).
@@ -55,7 +55,7 @@ test("search sessions with /, open a hit from its snippet, rename it inline, see
     .toBe("idle");
 
   await login(page);
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   // Cost columns on the lists.
   const row = page.getByTestId("session-row").filter({ has: page.locator(`a[href="/sessions/${id}"]`) });
   await expect(row).toHaveCount(1);
@@ -98,7 +98,7 @@ test("search sessions with /, open a hit from its snippet, rename it inline, see
   await shot(page, "session-rename");
 
   // The new title is searchable, and the agents list has its cost column.
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await page.getByTestId("session-search").fill("habitats");
   await expect(page.getByTestId("search-hit").filter({ hasText: `Quokka habitats ${uid}` })).toHaveCount(1);
   await page

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./free-port";
-import { login, MASTER_KEY, shot } from "./support";
+import { login, MASTER_KEY, shot, navTo } from "./support";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BUN = join(ROOT, ".tools/node_modules/.bin/bun");
@@ -86,7 +86,7 @@ test("kill LAP mid-reply and start it again: the open chat reconnects and the re
   await api("POST", "/api/agents", { name: "survivor", model: "claude-sonnet-4-5", runtime_id: runtime.id });
 
   await login(page);
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await page.getByLabel("First message").fill("tell me a slow story");
   await page.getByRole("button", { name: "Start session" }).click();
   const reply = page.getByTestId("msg-assistant").first();

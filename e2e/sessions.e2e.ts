@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { login, MASTER_KEY, shot } from "./support";
+import { login, MASTER_KEY, shot, navTo } from "./support";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 let fake: ChildProcess;
@@ -31,7 +31,7 @@ test("add a runtime, create an agent, chat, stop a turn, reload mid-stream witho
   await login(page);
 
   // Runtime: add and test.
-  await page.getByRole("link", { name: /Runtimes/ }).click();
+  await navTo(page, /Runtimes/);
   await page.getByRole("button", { name: "Add runtime" }).click();
   await page.getByLabel("Alias").fill("remote");
   await page.getByLabel("Base URL").fill(fakeUrl);
@@ -70,7 +70,7 @@ test("add a runtime, create an agent, chat, stop a turn, reload mid-stream witho
   for (const name of await page.getByTestId("agent-row").allInnerTexts()) expect(name.toLowerCase()).toContain("help");
 
   // Session: launch with a first message and watch the reply stream in.
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await page.getByLabel("Agent", { exact: true }).selectOption({ label: "helper" });
   await page.getByLabel("First message").fill("hello agent");
   await page.getByRole("button", { name: "Start session" }).click();
@@ -109,7 +109,7 @@ test("add a runtime, create an agent, chat, stop a turn, reload mid-stream witho
   // The sessions list is pushed, not polled: a turn started elsewhere (here the API, as Slack or
   // another replica would) shows up as running, then idle, without a reload.
   const sessionId = /\/sessions\/([^/?#]+)/.exec(page.url())![1]!;
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await expect(page.getByTestId("sessions-live")).toContainText("live");
   const row = page.getByTestId("session-row").filter({ hasText: sessionId });
   await expect(row.getByTestId("session-status")).toHaveText("idle");

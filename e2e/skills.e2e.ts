@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { strToU8, zipSync } from "fflate";
-import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./support";
+import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess, navTo } from "./support";
 
 const headers = { authorization: `Bearer ${MASTER_KEY}` };
 const chatTag = Math.random().toString(36).slice(2, 8);
@@ -185,7 +185,7 @@ test("a session shows the rules and skills its agent was given, and the agent lo
   expect(agent.status()).toBe(201);
 
   await login(page);
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await page.getByLabel("Agent", { exact: true }).selectOption({ label: `poet-${chatTag}` });
   await page.getByLabel("First message").fill("write a poem");
   await page.getByRole("button", { name: "Start session" }).click();

@@ -22,6 +22,14 @@ export async function login(page: Page, key = MASTER_KEY) {
   await expect(page.getByTestId("get-started")).toBeVisible();
 }
 
+/**
+ * Follows a sidebar link. The home page's Overview panels link to the same pages (a "Sessions" chart title,
+ * say), so a page-wide link lookup is ambiguous; the sidebar is the one navigation landmark.
+ */
+export async function navTo(page: Page, name: RegExp) {
+  await page.getByRole("navigation").getByRole("link", { name }).click();
+}
+
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface FakeProcess {

@@ -2,7 +2,7 @@ import { expect, test, type APIRequestContext, type Page } from "@playwright/tes
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MASTER_KEY, shot } from "./support";
+import { MASTER_KEY, shot, navTo } from "./support";
 
 /**
  * Two teams share one LAP (issue 21): each person signs in with their own password, sees only their
@@ -78,7 +78,7 @@ test("two people in two teams never see each other's sessions", async ({ page, r
   await page.getByRole("button", { name: "Start session" }).click();
   await expect(page.getByTestId("msg-assistant").first()).toContainText("You said: red secret plans");
   const redSessionUrl = page.url();
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await expect(page.getByTestId("session-row")).toHaveCount(1);
   await expect(page.getByTestId("session-row")).toContainText("red-helper");
   // Admin pages are not in a member's navigation.
@@ -92,7 +92,7 @@ test("two people in two teams never see each other's sessions", async ({ page, r
   await page.getByLabel("First message").fill("blue notes");
   await page.getByRole("button", { name: "Start session" }).click();
   await expect(page.getByTestId("msg-assistant").first()).toContainText("You said: blue notes");
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await expect(page.getByTestId("session-row")).toHaveCount(1);
   await expect(page.getByTestId("session-row")).toContainText("blue-helper");
   await expect(page.getByText("red-helper")).toHaveCount(0);
@@ -103,7 +103,7 @@ test("two people in two teams never see each other's sessions", async ({ page, r
   await shot(page, "teams-blue-cannot-open-red");
 
   // His team's members, his role, the team switcher.
-  await page.getByRole("link", { name: /Members/ }).click();
+  await navTo(page, /Members/);
   await expect(page.getByRole("heading", { name: "Members of Blue team" })).toBeVisible();
   await expect(page.getByTestId("member-row")).toHaveCount(1);
   await expect(page.getByTestId("my-role")).toHaveText("member");

@@ -1,6 +1,6 @@
 // Runs after sessions.e2e.ts (files run in name order on one LAP), which expects to create the first agent.
 import { expect, test } from "@playwright/test";
-import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./support";
+import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess, navTo } from "./support";
 
 let model: FakeProcess;
 
@@ -32,7 +32,7 @@ test("an agent whose bash needs approval asks; the person allows it in the chat,
   expect(added.status()).toBe(200);
 
   await login(page);
-  await page.getByRole("link", { name: /^Agents/ }).click();
+  await navTo(page, /^Agents/);
   await page.getByRole("button", { name: "New agent" }).click();
   const form = page.getByRole("dialog");
   await form.locator('input[name="name"]').fill("careful-builder");
@@ -59,7 +59,7 @@ test("an agent whose bash needs approval asks; the person allows it in the chat,
   await form.getByRole("button", { name: "Create agent" }).click();
   await expect(page.getByTestId("agent-row").filter({ hasText: "careful-builder" })).toHaveCount(1);
 
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await page.getByLabel("Agent", { exact: true }).selectOption({ label: "careful-builder" });
   await page.getByLabel("First message").fill("write the proof file");
   await page.getByRole("button", { name: "Start session" }).click();

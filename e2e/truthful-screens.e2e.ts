@@ -2,7 +2,7 @@
 // would, against the real LAP; the LLM provider is the scripted stand-in (test/support/scripted-openai.ts)
 // in its own Bun process. Runs after sessions.e2e.ts and tool-approvals.e2e.ts (files run in name order).
 import { expect, test } from "@playwright/test";
-import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./support";
+import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess, navTo } from "./support";
 
 const auth = { authorization: `Bearer ${MASTER_KEY}` };
 let model: FakeProcess;
@@ -51,7 +51,7 @@ test("a second call under a reused tool-call id asks again: waiting with Allow /
   expect(agent.status()).toBe(201);
 
   await login(page);
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await page.getByLabel("Agent", { exact: true }).selectOption({ label: "reuse-ids" });
   await page.getByLabel("First message").fill("two steps, each needs a yes");
   await page.getByRole("button", { name: "Start session" }).click();
@@ -77,7 +77,7 @@ test("a second call under a reused tool-call id asks again: waiting with Allow /
   // The Sessions list says the same.
   const sessionUrl = page.url();
   const sessionId = /\/sessions\/([^/?#]+)/.exec(sessionUrl)![1]!;
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await expect(page.getByTestId("session-row").filter({ hasText: sessionId }).getByTestId("session-status")).toHaveText(
     "awaiting approval",
   );
@@ -92,7 +92,7 @@ test("a second call under a reused tool-call id asks again: waiting with Allow /
 
 test("the agent form picks its model from the gateway's models, with each one's last test, and pre-fills none", async ({ page }) => {
   await login(page);
-  await page.getByRole("link", { name: /^Agents/ }).click();
+  await navTo(page, /^Agents/);
   await page.getByRole("button", { name: "New agent" }).click();
   const form = page.getByRole("dialog");
   const select = form.locator('select[name="model"]');
@@ -111,7 +111,7 @@ test("the agent form picks its model from the gateway's models, with each one's 
   const row = page.getByTestId("model-row").filter({ hasText: "reuse-model" });
   await row.getByRole("button", { name: "Test reuse-model" }).click();
   await expect(row.getByTestId("test-result")).toContainText("ok");
-  await page.getByRole("link", { name: /^Agents/ }).click();
+  await navTo(page, /^Agents/);
   await page.getByRole("button", { name: "New agent" }).click();
   await expect(select.locator("option", { hasText: "reuse-model" })).toContainText("reuse-model — tested ok");
   await select.selectOption("reuse-model");
@@ -230,7 +230,7 @@ test("removing a model or an agent asks first, in the dashboard's dialog, listin
   await dialog.getByRole("button", { name: "Cancel" }).click();
   await expect(row).toHaveCount(1);
 
-  await page.getByRole("link", { name: /^Agents/ }).click();
+  await navTo(page, /^Agents/);
   await page.getByRole("link", { name: "reuse-ids" }).click();
   await page.getByRole("button", { name: "Delete" }).click();
   const agentDialog = page.getByRole("dialog", { name: "Delete agent “reuse-ids”?" });
@@ -263,7 +263,7 @@ test("a session whose turn failed looks failed, and its error box leads to the m
   expect(agent.status()).toBe(201);
 
   await login(page);
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await page.getByLabel("Agent", { exact: true }).selectOption({ label: "doomed" });
   await page.getByLabel("First message").fill("hello?");
   await page.getByRole("button", { name: "Start session" }).click();
@@ -281,6 +281,6 @@ test("a session whose turn failed looks failed, and its error box leads to the m
   await expect(row.getByTestId("test-result")).toContainText("failed");
   await shot(page, "gateway-model-from-failed-session");
 
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await expect(page.getByTestId("session-row").filter({ hasText: sessionId }).getByTestId("session-status")).toHaveText("failed");
 });

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./support";
+import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess, navTo } from "./support";
 
 let model: FakeProcess;
 
@@ -32,7 +32,7 @@ test("an agent with the built-in harness edits files and runs commands in its sa
   expect(added.status()).toBe(200);
 
   await login(page);
-  await page.getByRole("link", { name: /^Agents/ }).click();
+  await navTo(page, /^Agents/);
   await page.getByRole("button", { name: "New agent" }).click();
   const form = page.getByRole("dialog");
   await form.locator('input[name="name"]').fill("workspace-builder");
@@ -45,7 +45,7 @@ test("an agent with the built-in harness edits files and runs commands in its sa
   await form.getByRole("button", { name: "Create agent" }).click();
   await expect(page.getByTestId("agent-row").filter({ hasText: "workspace-builder" })).toHaveCount(1);
 
-  await page.getByRole("link", { name: /Sessions/ }).click();
+  await navTo(page, /Sessions/);
   await page.getByLabel("Agent", { exact: true }).selectOption({ label: "workspace-builder" });
   await page.getByLabel("First message").fill("make hello.txt and count its lines");
   await page.getByRole("button", { name: "Start session" }).click();

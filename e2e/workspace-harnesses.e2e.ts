@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess } from "./support";
+import { type FakeProcess, login, MASTER_KEY, shot, startFakeProcess, navTo } from "./support";
 
 const UPSTREAM = "scripted-coder-1";
 let model: FakeProcess;
@@ -49,7 +49,7 @@ for (const [harness, label, modelName, format] of [
     expect(added.status()).toBe(200);
 
     await login(page);
-    await page.getByRole("link", { name: /^Agents/ }).click();
+    await navTo(page, /^Agents/);
     await page.getByRole("button", { name: "New agent" }).click();
     const form = page.getByRole("dialog");
     await form.locator('input[name="name"]').fill(`${harness}-writer`);
@@ -61,7 +61,7 @@ for (const [harness, label, modelName, format] of [
     await form.getByRole("button", { name: "Create agent" }).click();
     await expect(page.getByTestId("agent-row").filter({ hasText: `${harness}-writer` })).toHaveCount(1);
 
-    await page.getByRole("link", { name: /Sessions/ }).click();
+    await navTo(page, /Sessions/);
     await page.getByLabel("Agent", { exact: true }).selectOption({ label: `${harness}-writer` });
     await page.getByLabel("First message").fill("please write report.md and count its lines");
     await page.getByRole("button", { name: "Start session" }).click();
