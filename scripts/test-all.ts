@@ -44,7 +44,15 @@ function testFiles(under?: string[]): string[] {
 
 /** Runs a command with its output passed through; returns the exit code and what it wrote to stderr (bun's report). */
 async function run(cmd: string[], env: Record<string, string>): Promise<{ exitCode: number; stderr: string }> {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  try {
+    proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  } catch (error) {
+    // A missing tool (no biome, no node) fails its suite with the reason, never the whole run.
+    const message = `could not start ${cmd[0]}: ${error instanceof Error ? error.message : String(error)}\n`;
+    process.stderr.write(message);
+    return { exitCode: 127, stderr: message };
+  }
   const relay = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream, keep: string[] | null) => {
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
@@ -145,7 +153,14 @@ const SUITES: Record<string, Suite> = {
       passed: exitCode === 0 ? 1 : 0,
       failed: exitCode === 0 ? 0 : 1,
       skipped: 0,
-      notes: exitCode === 0 ? [] : ["run `bun x biome check --write .`"],
+      notes:
+        exitCode === 0
+          ? []
+          : [
+              exitCode === 127
+                ? "Biome is not installed: `node scripts/bootstrap.mjs test` installs it"
+                : "run `bun x biome check --write .`",
+            ],
       skipReasons: new Map(),
     };
   },
