@@ -40,11 +40,13 @@ test("the memory ceiling: no ceiling is unlimited; otherwise what fits after wha
 test("a sandbox's memory is its cgroup's when there is one, else its process tree's RSS", async () => {
   expect(sandboxMemoryBytes({ memoryBytes: 123, pid: process.pid })).toBe(123);
   // A parent holding a child that holds ~64 MB: the tree counts both.
-  const child = Bun.spawn([process.execPath, "-e", "const b = Buffer.alloc(64 * 1024 * 1024, 1); setInterval(() => b[0]++, 1000)"], {
-    stdout: "ignore",
-  });
+  const child = Bun.spawn(
+    [process.execPath, "-e", "const b = Buffer.alloc(64 * 1024 * 1024, 1); console.log('ready'); setInterval(() => b[0]++, 1000)"],
+    { stdout: "pipe" },
+  );
   try {
-    await Bun.sleep(500);
+    // Measured once the child has written its 64 MB (a fixed sleep was too short on a loaded machine).
+    await child.stdout.getReader().read();
     const own = treeRssBytes(child.pid);
     expect(own).toBeGreaterThan(60 * 1024 * 1024);
     expect(sandboxMemoryBytes({ pid: process.pid })!).toBeGreaterThan(own);
