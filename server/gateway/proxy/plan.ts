@@ -80,15 +80,3 @@ export function planFor(format: InboundFormat, provider: ProviderKind, body: Jso
       );
   }
 }
-
-/** Token counts from a provider's JSON answer, in either wire format. */
-export function usageOf(provider: ProviderKind, json: Json): { input: number; output: number } {
-  const u = json?.usage ?? {};
-  if (provider === "anthropic") {
-    return {
-      input: (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0),
-      output: u.output_tokens ?? 0,
-    };
-  }
-  return { input: u.prompt_tokens ?? u.input_tokens ?? 0, output: u.completion_tokens ?? u.output_tokens ?? 0 };
-}

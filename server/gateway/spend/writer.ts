@@ -1,46 +1,61 @@
 import type { gatewaySpendLogs } from "../../../schema";
-import { copyStatement, encodeBinaryCopy, type CopyColumn } from "../../db/binary-copy";
+import { copyStatement, encodeBinaryCopy, type CopyColumn, type CopyType } from "../../db/binary-copy";
 import type { Database, SqlTx } from "../../db/client";
 import { BatchWriter } from "../../lib/batch-writer";
 import { storableJsonText, storableText } from "../../lib/strings";
 
 export type SpendRow = typeof gatewaySpendLogs.$inferInsert;
 
+/** A column of gateway_spend_logs: the row's field, its snake_case name and its exact type for binary COPY. */
+interface SpendColumn extends CopyColumn<SpendRow> {
+  field: keyof SpendRow;
+}
+
+const snakeCase = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const column = <K extends keyof SpendRow>(field: K, type: CopyType, fallback?: NonNullable<SpendRow[K]>): SpendColumn => ({
+  field,
+  name: snakeCase(field),
+  type,
+  value: fallback === undefined ? (r) => r[field] : (r) => r[field] ?? fallback,
+});
+
 /**
- * Every column of gateway_spend_logs, declared once: its snake_case name, its exact type for binary COPY
- * (spend.test.ts checks them against the table) and the row's value, which also makes the JSON rows.
+ * Every column of gateway_spend_logs, declared once: the row's field (its name in snake_case is the
+ * column's), its exact type for binary COPY (writer.test.ts checks them against the table) and the
+ * value stored when the row has none. The COPY rows, the JSON rows and what is made storable
+ * (storableRow: every text and jsonb column) all come from this list.
  */
-export const SPEND_COPY_COLUMNS: CopyColumn<SpendRow>[] = [
-  { name: "request_id", type: "text", value: (r) => r.requestId },
-  { name: "key_hash", type: "text", value: (r) => r.keyHash },
-  { name: "key_id", type: "text", value: (r) => r.keyId },
-  { name: "key_alias", type: "text", value: (r) => r.keyAlias },
-  { name: "route", type: "text", value: (r) => r.route },
-  { name: "model_group", type: "text", value: (r) => r.modelGroup },
-  { name: "deployment", type: "text", value: (r) => r.deployment },
-  { name: "provider", type: "text", value: (r) => r.provider },
-  { name: "api_base", type: "text", value: (r) => r.apiBase },
-  { name: "prompt_tokens", type: "int4", value: (r) => r.promptTokens ?? 0 },
-  { name: "completion_tokens", type: "int4", value: (r) => r.completionTokens ?? 0 },
-  { name: "total_tokens", type: "int4", value: (r) => r.totalTokens ?? 0 },
-  { name: "spend", type: "float8", value: (r) => r.spend ?? 0 },
-  { name: "priced", type: "bool", value: (r) => r.priced },
-  { name: "latency_ms", type: "float8", value: (r) => r.latencyMs },
-  { name: "ttft_ms", type: "float8", value: (r) => r.ttftMs },
-  { name: "stream", type: "int4", value: (r) => r.stream ?? 0 },
-  { name: "status", type: "text", value: (r) => r.status },
-  { name: "http_status", type: "int4", value: (r) => r.httpStatus },
-  { name: "error", type: "text", value: (r) => r.error },
-  { name: "attempts", type: "jsonb", value: (r) => r.attempts ?? [] },
-  { name: "session_id", type: "text", value: (r) => r.sessionId },
-  { name: "agent_id", type: "text", value: (r) => r.agentId },
-  { name: "end_user", type: "text", value: (r) => r.endUser },
-  { name: "user_id", type: "text", value: (r) => r.userId },
-  { name: "team_id", type: "text", value: (r) => r.teamId },
-  { name: "request_body", type: "jsonb", value: (r) => r.requestBody },
-  { name: "response_body", type: "jsonb", value: (r) => r.responseBody },
-  { name: "start_time", type: "timestamptz", value: (r) => r.startTime },
-  { name: "end_time", type: "timestamptz", value: (r) => r.endTime },
+export const SPEND_COPY_COLUMNS: SpendColumn[] = [
+  column("requestId", "text"),
+  column("keyHash", "text"),
+  column("keyId", "text"),
+  column("keyAlias", "text"),
+  column("route", "text"),
+  column("modelGroup", "text"),
+  column("deployment", "text"),
+  column("provider", "text"),
+  column("apiBase", "text"),
+  column("promptTokens", "int4", 0),
+  column("completionTokens", "int4", 0),
+  column("totalTokens", "int4", 0),
+  column("spend", "float8", 0),
+  column("priced", "bool"),
+  column("latencyMs", "float8"),
+  column("ttftMs", "float8"),
+  column("stream", "int4", 0),
+  column("status", "text"),
+  column("httpStatus", "int4"),
+  column("error", "text"),
+  column("attempts", "jsonb", []),
+  column("sessionId", "text"),
+  column("agentId", "text"),
+  column("endUser", "text"),
+  column("userId", "text"),
+  column("teamId", "text"),
+  column("requestBody", "jsonb"),
+  column("responseBody", "jsonb"),
+  column("startTime", "timestamptz"),
+  column("endTime", "timestamptz"),
 ];
 const COPY = copyStatement("gateway_spend_logs", SPEND_COPY_COLUMNS);
 
@@ -80,27 +95,24 @@ async function insertBatch(tx: SqlTx, batch: SpendRow[]) {
 
 export type { BatchWriterStats as SpendWriterStats } from "../../lib/batch-writer";
 
-const TEXT_FIELDS = ["requestId", "keyAlias", "modelGroup", "deployment", "apiBase", "error", "sessionId", "agentId", "endUser"] as const;
-const JSON_FIELDS = ["attempts", "requestBody", "responseBody"] as const;
-
 /**
  * A row PostgreSQL will take: caller-supplied strings (`user`, model names, bodies, upstream errors)
- * may hold NUL or lone surrogates, and one such row would fail its whole batch again and again.
+ * may hold NUL or lone surrogates, and one such row would fail its whole batch again and again. Every
+ * text column is cut at 2000 characters; every jsonb column has such escapes replaced.
  */
 export function storableRow(row: SpendRow): SpendRow {
-  const out: SpendRow = { ...row };
-  for (const f of TEXT_FIELDS) {
-    const v = out[f];
-    if (typeof v === "string") (out as Record<string, unknown>)[f] = storableText(v, 2000);
+  const out: Record<string, unknown> = { ...row };
+  for (const { field, type } of SPEND_COPY_COLUMNS) {
+    const v = out[field];
+    if (type === "text") {
+      if (typeof v === "string") out[field] = storableText(v, 2000);
+    } else if (type === "jsonb" && v !== undefined && v !== null) {
+      const text = JSON.stringify(v);
+      const clean = storableJsonText(text);
+      if (clean !== text) out[field] = JSON.parse(clean);
+    }
   }
-  for (const f of JSON_FIELDS) {
-    const v = out[f];
-    if (v === undefined || v === null) continue;
-    const text = JSON.stringify(v);
-    const clean = storableJsonText(text);
-    if (clean !== text) (out as Record<string, unknown>)[f] = JSON.parse(clean);
-  }
-  return out;
+  return out as SpendRow;
 }
 
 /** Spend rows, written in batches off the request path (see BatchWriter). */

@@ -4,6 +4,7 @@
  */
 import type { Json } from "../types";
 import { sseNamed, type SseEvent, type StreamTranslator } from "./sse";
+import { tokenCountsOf, UsageTally } from "./usage";
 
 const textOf = (content: unknown): string =>
   typeof content === "string"
@@ -124,6 +125,7 @@ const parseArgs = (s: string | undefined): Json => {
 };
 
 export function chatResponseToAnthropic(res: Json, model: string): Json {
+  const usage = tokenCountsOf("openai", res);
   const choice = res.choices?.[0] ?? {};
   const msg = choice.message ?? {};
   const content: Json[] = [];
@@ -138,7 +140,7 @@ export function chatResponseToAnthropic(res: Json, model: string): Json {
     content,
     stop_reason: FINISH_TO_STOP[choice.finish_reason] ?? "end_turn",
     stop_sequence: null,
-    usage: { input_tokens: res.usage?.prompt_tokens ?? 0, output_tokens: res.usage?.completion_tokens ?? 0 },
+    usage: { input_tokens: usage.input, output_tokens: usage.output },
   };
 }
 
@@ -148,7 +150,7 @@ export class ChatToAnthropicStream implements StreamTranslator {
   private block: { index: number; kind: "text" | "tool"; toolIndex?: number } | undefined;
   private nextIndex = 0;
   private stopReason = "end_turn";
-  private usage = { input_tokens: 0, output_tokens: 0 };
+  private usage = new UsageTally("openai");
   private finished = false;
 
   constructor(
@@ -193,9 +195,7 @@ export class ChatToAnthropicStream implements StreamTranslator {
     if (chunk.error)
       return [sseNamed("error", { type: "error", error: { type: "api_error", message: chunk.error.message ?? "upstream error" } })];
     const out: string[] = this.started ? [] : this.start(String(chunk.id ?? crypto.randomUUID()).replace(/^chatcmpl-/, ""));
-    if (chunk.usage) {
-      this.usage = { input_tokens: chunk.usage.prompt_tokens ?? 0, output_tokens: chunk.usage.completion_tokens ?? 0 };
-    }
+    this.usage.add(chunk);
     const choice = chunk.choices?.[0];
     if (!choice) return out;
     const delta = choice.delta ?? {};
@@ -251,9 +251,14 @@ export class ChatToAnthropicStream implements StreamTranslator {
     this.finished = true;
     const out = this.started ? [] : this.start(crypto.randomUUID());
     out.push(...this.closeBlock());
-    this.onUsage(this.usage.input_tokens, this.usage.output_tokens);
+    const { input, output } = this.usage;
+    this.onUsage(input, output);
     out.push(
-      sseNamed("message_delta", { type: "message_delta", delta: { stop_reason: this.stopReason, stop_sequence: null }, usage: this.usage }),
+      sseNamed("message_delta", {
+        type: "message_delta",
+        delta: { stop_reason: this.stopReason, stop_sequence: null },
+        usage: { input_tokens: input, output_tokens: output },
+      }),
     );
     out.push(sseNamed("message_stop", { type: "message_stop" }));
     return out;

@@ -4,6 +4,7 @@
  */
 import type { Json } from "../types";
 import { SSE_DONE, sseData, type SseEvent, type StreamTranslator } from "./sse";
+import { tokenCountsOf, UsageTally } from "./usage";
 
 const DEFAULT_MAX_TOKENS = 4096;
 
@@ -132,8 +133,7 @@ export function anthropicResponseToChat(res: Json, model: string): Json {
       type: "function",
       function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
     }));
-  const input = (res.usage?.input_tokens ?? 0) + (res.usage?.cache_read_input_tokens ?? 0) + (res.usage?.cache_creation_input_tokens ?? 0);
-  const output = res.usage?.output_tokens ?? 0;
+  const { input, output } = tokenCountsOf("anthropic", res);
   return {
     id: `chatcmpl-${String(res.id ?? crypto.randomUUID()).replace(/^msg_/, "")}`,
     object: "chat.completion",
@@ -155,8 +155,7 @@ export function anthropicResponseToChat(res: Json, model: string): Json {
 export class AnthropicToChatStream implements StreamTranslator {
   private id = `chatcmpl-${crypto.randomUUID()}`;
   private created = Math.floor(Date.now() / 1000);
-  private input = 0;
-  private output = 0;
+  private usage = new UsageTally("anthropic");
   private toolIndexByBlock = new Map<number, number>();
   private done = false;
 
@@ -186,9 +185,7 @@ export class AnthropicToChatStream implements StreamTranslator {
     switch (e.type) {
       case "message_start": {
         this.id = `chatcmpl-${String(e.message?.id ?? "").replace(/^msg_/, "") || crypto.randomUUID()}`;
-        const u = e.message?.usage ?? {};
-        this.input = (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
-        this.output = u.output_tokens ?? 0;
+        this.usage.add(e);
         return [this.chunk({ role: "assistant", content: "" })];
       }
       case "content_block_start": {
@@ -208,8 +205,7 @@ export class AnthropicToChatStream implements StreamTranslator {
         return [];
       }
       case "message_delta": {
-        if (e.usage?.output_tokens !== undefined) this.output = e.usage.output_tokens;
-        if (e.usage?.input_tokens) this.input = e.usage.input_tokens;
+        this.usage.add(e);
         return e.delta?.stop_reason ? [this.chunk({}, STOP_TO_FINISH[e.delta.stop_reason] ?? "stop")] : [];
       }
       case "message_stop":
@@ -228,7 +224,8 @@ export class AnthropicToChatStream implements StreamTranslator {
   private finish(): string[] {
     if (this.done) return [];
     this.done = true;
-    this.onUsage(this.input, this.output);
+    const { input, output } = this.usage;
+    this.onUsage(input, output);
     const out: string[] = [];
     if (this.includeUsage) {
       out.push(
@@ -238,7 +235,7 @@ export class AnthropicToChatStream implements StreamTranslator {
           created: this.created,
           model: this.model,
           choices: [],
-          usage: { prompt_tokens: this.input, completion_tokens: this.output, total_tokens: this.input + this.output },
+          usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
         }),
       );
     }

@@ -5,6 +5,7 @@
 import type { Json } from "../types";
 import { flatFunctionTools, flatName, splitName } from "./responses-namespaces";
 import { SseParser, sseNamed, type SseEvent, type StreamTranslator } from "./sse";
+import { tokenCountsOf, UsageTally } from "./usage";
 
 function contentToChat(content: unknown): unknown {
   if (typeof content === "string") return content;
@@ -138,7 +139,8 @@ export function chatResponseToResponses(res: Json, model: string, request: Json)
     out.status = "incomplete";
     out.incomplete_details = { reason: "max_output_tokens" };
   }
-  out.usage = responseUsage(res.usage?.prompt_tokens ?? 0, res.usage?.completion_tokens ?? 0);
+  const { input, output } = tokenCountsOf("openai", res);
+  out.usage = responseUsage(input, output);
   return out;
 }
 
@@ -148,8 +150,7 @@ export class ChatToResponsesStream implements StreamTranslator {
   private response: Json;
   private started = false;
   private item: { kind: "message" | "call"; index: number; json: Json; toolIndex?: number } | undefined;
-  private input = 0;
-  private output = 0;
+  private usage = new UsageTally("openai");
   private finish: string | null = null;
   private ended = false;
 
@@ -221,10 +222,7 @@ export class ChatToResponsesStream implements StreamTranslator {
         }),
       ];
     }
-    if (chunk.usage) {
-      this.input = chunk.usage.prompt_tokens ?? 0;
-      this.output = chunk.usage.completion_tokens ?? 0;
-    }
+    this.usage.add(chunk);
     const choice = chunk.choices?.[0];
     if (!choice) return out;
     const delta = choice.delta ?? {};
@@ -293,13 +291,14 @@ export class ChatToResponsesStream implements StreamTranslator {
     this.ended = true;
     const out = this.started ? [] : this.start();
     out.push(...this.closeItem());
-    this.onUsage(this.input, this.output);
+    const { input, output } = this.usage;
+    this.onUsage(input, output);
     const incomplete = this.finish === "length";
     const final = {
       ...this.response,
       status: incomplete ? "incomplete" : "completed",
       incomplete_details: incomplete ? { reason: "max_output_tokens" } : null,
-      usage: responseUsage(this.input, this.output),
+      usage: responseUsage(input, output),
     };
     out.push(this.ev(incomplete ? "response.incomplete" : "response.completed", { response: final }));
     return out;
