@@ -8,7 +8,7 @@ import { llmGatewayEnv } from "./env/llm-gateway";
 import { mcpEnv } from "./env/mcp";
 import { observabilityEnv } from "./env/observability";
 import { sandboxesEnv } from "./env/sandboxes";
-import { allowPrivateHostsEnv, serverEnv } from "./env/server";
+import { serverEnv } from "./env/server";
 import { slackEnv } from "./env/slack";
 
 /**
@@ -22,7 +22,6 @@ export const envSchema = z.object({
   ...serverEnv,
   ...databaseEnv,
   ...authEnv,
-  ...allowPrivateHostsEnv,
   ...llmGatewayEnv,
   ...sandboxesEnv,
   ...kubernetesEnv,

@@ -47,13 +47,6 @@ export const serverEnv = {
   LAP_MAX_JSON_DEPTH: intFromEnv(128, 8).meta(
     plain("Deepest nesting of arrays and objects a JSON body may have; deeper bodies get 400 before they are parsed."),
   ),
-};
-
-/**
- * A Server setting kept after Auth's, where it has always been listed: `lap config`, the README table and
- * .env.example follow this order.
- */
-export const allowPrivateHostsEnv = {
   LAP_ALLOW_PRIVATE_HOSTS: optionalString
     .superRefine((v, ctx) => {
       try {
