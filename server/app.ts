@@ -206,6 +206,14 @@ export function createApp(deps: AppDeps) {
     workspacesDir: join(resolve(env0.LAP_DATA_DIR), "workspaces"),
     hostId: deps.config.hostId,
     sessionRow: (id, p) => core.sessions.row(id, p),
+    // A pod's workspace through its supervisor (kubernetes); the provider is built on first use.
+    remote: {
+      request: (sandboxId, path) => {
+        const provider = sandboxes.provider();
+        if (!provider.workspaceRequest) return Promise.reject(new Error(`the ${provider.name} provider has no workspace API`));
+        return provider.workspaceRequest(sandboxId, path);
+      },
+    },
   });
   const sandboxes = new SandboxService({
     config: deps.config,

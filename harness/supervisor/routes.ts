@@ -2,13 +2,15 @@
  * The supervisor's HTTP API on its Unix socket, in the Managed Agents shape LAP drives every runtime
  * with (reference lap-rust-core §3.2), plus LAP extensions: `POST /lap/prepare` (a warm sandbox starts
  * the harness it expects to serve, ./binding.ts), `POST /lap/bind` (late binding of a warm sandbox to a
- * session) and `POST /v1/sessions/:id/history` (replay after a recovery).
+ * session), `POST /v1/sessions/:id/history` (replay after a recovery) and `/lap/files…` (the workspace's
+ * files for a LAP that cannot read the sandbox's disk, ./files.ts).
  * Every call but /health needs `x-api-key` (or Bearer) = the token LAP left in /run/lap/token.
  */
 import { z } from "zod";
 import type { NormalizedEvent } from "../protocol";
 import { TERMINAL_EVENTS } from "../protocol";
 import { bindBody, prepareBody } from "./binding";
+import { handleFiles } from "./files";
 import type { Supervisor } from "./supervisor";
 
 /** What LAP's kubernetes provider sends (docs/kubernetes.md, "Supervisor contract"): the binding plus the token it chose. */
@@ -140,6 +142,7 @@ export function createHandler(sup: Supervisor) {
       const r = sup.bind(binding);
       return r.ok ? json({ ok: true, session_id: binding.sessionId, kept: r.kept }) : fail(409, r.error);
     }
+    if (path === "/lap/files" || path.startsWith("/lap/files/")) return handleFiles(req, url, sup.workspace, fail);
     if (req.method === "POST" && path === "/lap/prepare") {
       const p = await parse(req, prepareBody);
       if (!p.ok) return p.res;

@@ -55,6 +55,11 @@ export class Supervisor {
 
   constructor(private opts: SupervisorOptions) {}
 
+  /** The sandbox's workspace directory (the files API serves only what is below it: ./files.ts). */
+  get workspace(): string {
+    return this.opts.workspace;
+  }
+
   checkToken(candidate: string | null | undefined): boolean {
     const token = this.opts.token;
     return !!candidate && token !== null && timingSafeEqual(digest(candidate), digest(token));

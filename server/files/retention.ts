@@ -1,7 +1,8 @@
 /**
  * Workspace retention (docs/files.md): a session's workspace stays on disk after its sandbox stops,
  * so its files can be downloaded, until LAP_WORKSPACE_RETENTION_DAYS after the session ended (stopped,
- * failed or deleted) and no sandbox uses it. Each host removes only its own workspaces.
+ * failed or deleted) and no sandbox uses it. Each host removes only its own workspaces; a kubernetes
+ * session's kept copy (./archive.ts) is on the replica that kept it, which removes it the same way.
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ export async function pruneWorkspaces(
   const rows = await deps.database.query<{ workspace_id: string }>(
     `select b.workspace_id
        from sandboxes b left join sessions s on s.id = b.session_id
-      where b.provider in ('local', 'process') and (b.host = $1 or b.host is null) and b.session_id is not null
+      where b.provider in ('local', 'process', 'kubernetes') and (b.host = $1 or b.host is null) and b.session_id is not null
       group by b.workspace_id
      having bool_and(b.status = 'dead' or b.status = 'stopped')
         and bool_and(s.id is null or s.status in ('stopped', 'error'))

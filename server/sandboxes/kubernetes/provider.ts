@@ -18,6 +18,7 @@ import { waitForClaim } from "./readiness";
 import { AS, conditionOf, LAP, POD, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
 import { supervisorConnection, type SupervisorAccess } from "./supervisor";
 import type { KubernetesWarmPools } from "./warm-pool";
+import { archivePodWorkspace, type WorkspaceArchiveSettings } from "./workspace-archive";
 
 /**
  * The `kubernetes` SandboxProvider: one SandboxClaim per sandbox against the warm pool of its harness
@@ -41,6 +42,8 @@ export interface KubernetesProviderDeps {
   workspacePersistent: boolean;
   /** Origin pods reach LAP at (K8S_LAP_URL): replaces the origin of the gateway URL LAP hands out. */
   lapUrl?: string;
+  /** Where a bound pod's workspace is copied before the pod goes (./workspace-archive.ts); absent: not copied. */
+  archive?: WorkspaceArchiveSettings;
   logger?: Logger;
 }
 
@@ -266,20 +269,57 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     });
   }
 
-  /** Suspends the Sandbox (pod removed, workspace volume kept); waitReady resumes it. */
+  /** The supervisor's workspace API (harness/supervisor/files.ts) with the sandbox's token. */
+  workspaceRequest(id: string, pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
+    return this.guarded(`reach the workspace of sandbox ${id}`, async () => {
+      const conn = await this.connectInner(id);
+      return conn.fetch(`${conn.baseUrl}${pathAndQuery}`, init).catch((err) => {
+        throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable: ${(err as Error).message}`);
+      });
+    });
+  }
+
+  /** A copy of a serving, bound pod's workspace on LAP's disk before the pod goes (docs/files.md); never throws. */
+  private async keepWorkspace(claim: KubeObject, sandbox: KubeObject | null, pod: KubeObject | null): Promise<void> {
+    const workspaceId = claim.metadata.annotations?.["lap.dev/workspace-id"];
+    if (!this.deps.archive || !workspaceId || !sandbox || !podServing(pod) || claim.metadata.deletionTimestamp) return;
+    let conn: SupervisorConnection;
+    try {
+      conn = supervisorConnection({
+        access: this.deps.access,
+        kube: this.deps.kube,
+        namespace: this.ns,
+        port: this.deps.supervisorPort,
+        pod: pod!,
+        sandbox,
+        token: this.unseal(claim).token,
+      });
+    } catch {
+      return;
+    }
+    await archivePodWorkspace(conn, { sandboxId: claim.metadata.name, workspaceId }, this.deps.archive, this.deps.logger);
+  }
+
+  /** Suspends the Sandbox (pod removed, workspace volume kept; a copy of the workspace kept by LAP first); waitReady resumes it. */
   stop(id: string): Promise<void> {
     return this.guarded(`stop sandbox ${id}`, async () => {
-      const { claim, sandbox } = await this.parts(id);
+      const { claim, sandbox, pod } = await this.parts(id);
       if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
+      await this.keepWorkspace(claim, sandbox, pod);
       if (sandbox) await this.deps.kube.mergePatch(SANDBOX, this.ns, sandbox.metadata.name, { spec: { operatingMode: "Suspended" } });
     });
   }
 
   /**
    * Deletes the claim; agent-sandbox cascades to the Sandbox, its pod, Service and volume claims. The
-   * workspace volume goes with it on this provider (recovery re-clones and replays), whatever dropWorkspace says.
+   * workspace volume goes with it on this provider (recovery re-clones and replays), whatever dropWorkspace
+   * says; a bound pod's workspace is first copied to LAP's disk for the session's file routes (docs/files.md).
    */
   async destroy(id: string, _opts: { dropWorkspace?: boolean } = {}): Promise<void> {
+    if (this.deps.archive) {
+      const parts = await this.parts(id).catch(() => null);
+      if (parts?.claim) await this.keepWorkspace(parts.claim, parts.sandbox, parts.pod);
+    }
     await this.deps.kube.delete(SANDBOX_CLAIM, this.ns, id);
     this.lostPods.delete(id);
     this.egress?.unregister(id);

@@ -24,7 +24,7 @@ import { memoryLimitTurnEnd, sandboxMemoryKills, waitsForApproval } from "./memo
 import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
 import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { harnessSetup, loadAgentDefinition, slotHash } from "./harness-setup";
-import { bindHarness, prepareWorkspace } from "./session-setup";
+import { bindHarness, placeFilesInSandbox, prepareWorkspace } from "./session-setup";
 import { sandboxSpecFor } from "./spec";
 
 export type { SandboxRuntimeDeps } from "./runtime-deps";
@@ -157,6 +157,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
     // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
     const given = alreadyBound ? undefined : await bindHarness(this.deps, sandboxId, sessionId, agent, setup);
+    if (!alreadyBound && !workspaceId) await placeFilesInSandbox(this.deps, sandboxId, agent);
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
     if (workspaceId && !alreadyBound) {
       const history = await this.deps.history(sessionId);
