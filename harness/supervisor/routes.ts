@@ -21,6 +21,14 @@ const bindRequest = bindBody.extend({
   workspaceId: z.string().optional(),
 });
 
+/** The same for a warm pod's pre-start (docs/kubernetes.md "Warm pool"): the token may come with it. */
+const prepareRequest = prepareBody.extend({
+  supervisorToken: z.string().min(16).max(512).optional(),
+  sandboxId: z.string().optional(),
+  harness: z.string().optional(),
+  workspaceId: z.string().optional(),
+});
+
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 // LAP checked an attachment's bytes and limits before storing it (docs/security.md "Attachments"); here only the shape.
 const base64Source = z.object({
@@ -123,8 +131,8 @@ export function createHandler(sup: Supervisor) {
     const path = url.pathname;
     if (req.method === "GET" && (path === "/health" || path === "/healthz")) return json(sup.health());
     const key = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer\s+/i, "");
-    // First-bind mode: before the token is known only /lap/bind is served, and it must bring the token.
-    const firstBind = sup.awaitingToken && req.method === "POST" && path === "/lap/bind";
+    // First-bind mode: before the token is known only /lap/bind and /lap/prepare are served, and the first must bring the token.
+    const firstBind = sup.awaitingToken && req.method === "POST" && (path === "/lap/bind" || path === "/lap/prepare");
     if (!firstBind && !sup.checkToken(key)) return fail(401, "missing or wrong supervisor token");
 
     if (req.method === "POST" && path === "/lap/bind") {
@@ -144,9 +152,18 @@ export function createHandler(sup: Supervisor) {
     }
     if (path === "/lap/files" || path.startsWith("/lap/files/")) return handleFiles(req, url, sup.workspace, fail);
     if (req.method === "POST" && path === "/lap/prepare") {
-      const p = await parse(req, prepareBody);
+      const p = await parse(req, prepareRequest);
       if (!p.ok) return p.res;
-      const r = await sup.prepare(p.data);
+      const { supervisorToken, sandboxId: _s, harness: _h, workspaceId: _w, ...preparation } = p.data;
+      if (firstBind) {
+        if (!supervisorToken)
+          return fail(400, "supervisorToken is required: this supervisor was started without LAP_SUPERVISOR_TOKEN_FILE", [
+            { field: "supervisorToken", message: "Required" },
+          ]);
+        if (!sup.awaitingToken) return fail(401, "missing or wrong supervisor token");
+        sup.adoptToken(supervisorToken);
+      }
+      const r = await sup.prepare(preparation);
       return r.ok ? json({ ok: true, harness: r.state }) : fail(409, r.error);
     }
     if (req.method === "GET" && path === "/v1/models") return json({ data: sup.binding ? [{ id: sup.binding.model, type: "model" }] : [] });

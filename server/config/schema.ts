@@ -407,6 +407,16 @@ export const envSchema = z.object({
       "Kubernetes",
     ),
   ),
+  K8S_WARM_PREPARE: z
+    .enum(["true", "false"], { message: 'must be "true" or "false"' })
+    .default("false")
+    .transform((v) => v === "true")
+    .meta(
+      plain(
+        'true: LAP keeps per-agent warm sandboxes on Kubernetes too, each a claim taken from the harness image\'s pool ahead of demand and its harness started for the agent (POST /lap/prepare), so a session only binds (docs/kubernetes.md "Warm pool"). false: pods are claimed at session start and their CLI starts then.',
+        "Kubernetes",
+      ),
+    ),
   K8S_LAP_URL: optionalString
     .pipe(urlString.optional())
     .meta(

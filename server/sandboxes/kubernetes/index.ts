@@ -80,6 +80,7 @@ export async function createKubernetesSandboxes(
     containerEnv: config.containerEnv,
     workspacePersistent: Boolean(env.K8S_WORKSPACE_STORAGE_CLASS),
     lapUrl: env.K8S_LAP_URL,
+    prepareWarm: env.K8S_WARM_PREPARE,
     archive: {
       dir: join(resolve(env.LAP_DATA_DIR), "workspaces"),
       maxBytes: env.LAP_WORKSPACE_ARCHIVE_MAX_BYTES,

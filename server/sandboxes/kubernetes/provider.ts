@@ -5,6 +5,7 @@ import {
   SandboxError,
   type SandboxBinding,
   type SandboxHandle,
+  type SandboxPreparation,
   type SandboxProvider,
   type SandboxSpec,
   type SandboxState,
@@ -42,6 +43,8 @@ export interface KubernetesProviderDeps {
   workspacePersistent: boolean;
   /** Origin pods reach LAP at (K8S_LAP_URL): replaces the origin of the gateway URL LAP hands out. */
   lapUrl?: string;
+  /** K8S_WARM_PREPARE: the provider pre-starts a warm claim's harness (`prepare`), so the generic pool keeps per-agent claims. */
+  prepareWarm?: boolean;
   /** Where a bound pod's workspace is copied before the pod goes (./workspace-archive.ts); absent: not copied. */
   archive?: WorkspaceArchiveSettings;
   logger?: Logger;
@@ -87,8 +90,17 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   /** Pod uids seen dead per sandbox: waitReady waits for their replacement. */
   readonly lostPods = new Map<string, Set<string>>();
 
+  /**
+   * Warm pre-start (K8S_WARM_PREPARE, docs/kubernetes.md "Warm pool"): the generic warm pool holds claims
+   * per agent and has each one's supervisor start the agent's harness before any session. Absent otherwise.
+   */
+  readonly prepare?: (id: string, preparation: SandboxPreparation, gatewayBaseUrl: string) => Promise<{ harness: string }>;
+
   constructor(private readonly deps: KubernetesProviderDeps) {
     this.externalWarmPool = deps.pools;
+    if (deps.prepareWarm)
+      this.prepare = (id, preparation, gatewayBaseUrl) =>
+        this.guarded(`prepare sandbox ${id}`, () => this.prepareInner(id, preparation, gatewayBaseUrl));
   }
 
   private egress: PodEgressPort | null = null;
@@ -222,6 +234,45 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const text = await res.text();
     if (res.status === 409) throw new SandboxError("failed", `sandbox ${id} is already bound to another session`);
     if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: bind answered HTTP ${res.status} ${text.slice(0, 200)}`);
+  }
+
+  /**
+   * `POST /lap/prepare` with what a bind would carry but the session and its key: the token (a warm pod
+   * is in first-bind mode, harness/supervisor/routes.ts), the agent's setup, and the pod's egress env and
+   * CA, so the bind finds the harness set up exactly as it needs and keeps it.
+   */
+  private async prepareInner(id: string, preparation: SandboxPreparation, gatewayBaseUrl: string): Promise<{ harness: string }> {
+    const { claim } = await this.parts(id);
+    if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
+    const sealed = this.unseal(claim);
+    const conn = await this.connectInner(id);
+    const url = onOrigin(gatewayBaseUrl, this.deps.lapUrl);
+    const proxy = await this.egressFor(id, claim, sealed, url);
+    // The same env the bind will send (bindInner), or the bind restarts the harness.
+    const env = { ...sealed.env, ...proxy?.env };
+    const body = {
+      sandboxId: id,
+      harness: claim.metadata.annotations?.["lap.dev/harness"] ?? claim.metadata.labels?.[LAP.harness],
+      workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"],
+      supervisorToken: sealed.token,
+      ...preparation,
+      gatewayBaseUrl: url,
+      ...(Object.keys(env).length ? { env } : {}),
+      ...(proxy ? { egressCaPem: proxy.caPem } : {}),
+    };
+    const res = await conn
+      .fetch(`${conn.baseUrl}/lap/prepare`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(150_000),
+      })
+      .catch((err) => {
+        throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable for prepare: ${(err as Error).message}`);
+      });
+    const text = await res.text();
+    if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: prepare answered HTTP ${res.status} ${text.slice(0, 300)}`);
+    return { harness: String((JSON.parse(text) as { harness?: unknown }).harness ?? "unknown") };
   }
 
   /**

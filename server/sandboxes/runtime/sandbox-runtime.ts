@@ -97,8 +97,9 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       await database.query(`update sandboxes set status = 'dead', reason = 'gone before claim' where id = $1`, [claimed.rowId]);
       claimed = null;
     }
-    // Hits and misses only where LAP keeps the pool (Kubernetes keeps its own: provider.externalWarmPool).
-    if (!workspaceId && this.deps.pool && !provider.externalWarmPool) metrics?.pool(claimed !== null);
+    // Hits and misses only where LAP keeps slots (Kubernetes keeps its own pool unless K8S_WARM_PREPARE: WarmPool.keepsSlots).
+    const slots = !provider.externalWarmPool || !!provider.prepare;
+    if (!workspaceId && this.deps.pool && slots) metrics?.pool(claimed !== null);
     let rowId: string;
     let sandboxId: string;
     let ws: string;
@@ -115,7 +116,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
           agentId: agent.id,
           workspaceId: workspaceId ?? newWorkspaceId(),
           specHash: hash,
-          startKind: workspaceId ? "recovered" : provider.externalWarmPool ? "external" : "cold",
+          startKind: workspaceId ? "recovered" : slots ? "cold" : "external",
         },
       );
       if ("adopted" in other) {
