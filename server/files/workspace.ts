@@ -178,9 +178,11 @@ export class WorkspaceFiles {
     if (at.kind === "pod") {
       const res = await this.fromPod(at, `/lap/files/raw?${new URLSearchParams({ path })}`);
       if (res) {
-        const size = Number(res.headers.get("content-length"));
+        // The pod's length only when it sent one (a chunked answer has none; 0 would cut the file).
+        const length = res.headers.get("content-length");
+        const size = length === null ? Number.NaN : Number(length);
         return new Response(res.body, {
-          headers: downloadHeaders(name, "application/octet-stream", Number.isSafeInteger(size) ? size : undefined),
+          headers: downloadHeaders(name, "application/octet-stream", Number.isSafeInteger(size) && size >= 0 ? size : undefined),
         });
       }
     }
