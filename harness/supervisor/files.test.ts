@@ -72,7 +72,7 @@ describe("the supervisor's workspace API", () => {
     expect(readFileSync(join(workspace, "notes/brief.md"), "utf8")).toBe("# brief");
 
     const tree = (await (await call("GET", "/lap/files/tree")).json()) as { entries: Array<{ path: string; type: string; size: number }> };
-    expect(tree.entries.map((e) => `${e.type}:${e.path}:${e.size}`)).toEqual(["dir:notes:0", "file:data.bin:4", "file:notes/brief.md:7"]);
+    expect(tree.entries.map((e) => `${e.type}:${e.path}:${e.size}`)).toEqual(["file:data.bin:4", "dir:notes:0", "file:notes/brief.md:7"]);
     const sub = (await (await call("GET", "/lap/files/tree?path=notes")).json()) as { entries: Array<{ path: string }> };
     expect(sub.entries.map((e) => e.path)).toEqual(["brief.md"]);
 
