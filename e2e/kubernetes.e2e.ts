@@ -31,6 +31,8 @@ test.beforeAll(async () => {
       ...process.env,
       ...ENV,
       SEED_SANDBOXES: "1",
+      // Pods run the real supervisor, so a session's workspace (its Files tab) is real.
+      REAL_SUPERVISORS: "1",
       SEED_AFTER_URL: `${BASE}/health/readiness`,
       LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-e2e-k8s-seed-")),
     },
@@ -97,4 +99,50 @@ test("Kubernetes page: provider, pods, nodes, phases, warm pools; scale a pool",
   await pool.getByRole("button", { name: "Set" }).click();
   await expect(pool.getByTestId("k8s-pool-ready")).toHaveText("3/3", { timeout: 10_000 });
   await shot(page, "kubernetes-scaled");
+});
+
+test("a kubernetes session's Files tab: the agent's file is in the pod's workspace and opens", async ({ page }) => {
+  test.setTimeout(90_000);
+  const uid = Math.random().toString(36).slice(2, 8);
+  const auth = { authorization: `Bearer ${MASTER_KEY}` };
+  // A model the gateway knows (never called: nothing here sends a turn).
+  const model = `k8s-files-model-${uid}`;
+  const added = await page.request.post(`${BASE}/model/new`, {
+    headers: auth,
+    data: { model_name: model, litellm_params: { model: `openai/${model}`, api_base: "http://127.0.0.1:9", api_key: "sk-unused" } },
+  });
+  expect(added.status()).toBe(200);
+  const agent = await page.request.post(`${BASE}/api/agents`, {
+    headers: auth,
+    data: { name: `k8s-files-${uid}`, model, runtime_id: "rt_local_sandbox", harness: "builtin" },
+  });
+  expect(agent.status()).toBe(201);
+  const agentId = (await agent.json()).id as string;
+  const upload = await page.request.post(`${BASE}/api/agents/${agentId}/files`, {
+    headers: auth,
+    data: { files: [{ path: "docs/brief.md", content_base64: Buffer.from("Shipped from a pod.\n").toString("base64") }] },
+  });
+  expect(upload.status()).toBe(201);
+  const session = await page.request.post(`${BASE}/api/sessions`, { headers: auth, data: { agent_id: agentId } });
+  expect(session.status()).toBe(201);
+  const sessionId = (await session.json()).id as string;
+  await expect
+    .poll(async () => (await (await page.request.get(`${BASE}/api/sessions/${sessionId}`, { headers: auth })).json()).status, {
+      timeout: 60_000,
+    })
+    .toBe("idle");
+
+  await page.goto(`${BASE}/login`);
+  await page.getByLabel("Master key or admin API key").fill(MASTER_KEY);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("get-started")).toBeVisible();
+  await page.goto(`${BASE}/sessions/${sessionId}`);
+  await page.getByRole("button", { name: "Files", exact: true }).click();
+  const panel = page.getByTestId("workspace-files");
+  await expect(panel.getByTestId("workspace-entry")).toHaveText([/^docs\/$/, /brief\.md/]);
+  const href = await panel.getByRole("link", { name: "brief.md" }).getAttribute("href");
+  const file = await page.request.get(new URL(href!, BASE).href);
+  expect(file.status()).toBe(200);
+  expect(await file.text()).toBe("Shipped from a pod.\n");
+  await shot(page, "kubernetes-session-files");
 });

@@ -8,7 +8,7 @@ const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataTyp
 /**
  * A file given to every new session of an agent (docs/files.md): stored in the database so every
  * replica, backups and PGlite see the same files; placed in the session's workspace at sandbox start.
- * `path` is normalized and relative (server/files/paths.ts); the agent's team owns it.
+ * `path` is normalized and relative (harness/files/paths.ts); the agent's team owns it.
  */
 export const agentFiles = pgTable(
   "agent_files",

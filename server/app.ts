@@ -201,12 +201,6 @@ export function createApp(deps: AppDeps) {
     },
     audit,
   });
-  const workspaceFiles = new WorkspaceFiles({
-    database: deps.database,
-    workspacesDir: join(resolve(env0.LAP_DATA_DIR), "workspaces"),
-    hostId: deps.config.hostId,
-    sessionRow: (id, p) => core.sessions.row(id, p),
-  });
   const sandboxes = new SandboxService({
     config: deps.config,
     database: deps.database,
@@ -222,6 +216,20 @@ export function createApp(deps: AppDeps) {
     // Seen by the egress proxy in GitHub's answer (docs/github.md); shown on the session.
     onPullRequest: async (sessionId, pr) => void (await core.store.append(sessionId, [{ type: "session.pull_request", data: { ...pr } }])),
     agentFiles: (agentId) => agentFiles.forSession(agentId),
+  });
+  const workspaceFiles = new WorkspaceFiles({
+    database: deps.database,
+    workspacesDir: join(resolve(env0.LAP_DATA_DIR), "workspaces"),
+    hostId: deps.config.hostId,
+    sessionRow: (id, p) => core.sessions.row(id, p),
+    // A pod's workspace through its supervisor (kubernetes); the provider is built on first use.
+    remote: {
+      request: (sandboxId, path) => {
+        const provider = sandboxes.provider();
+        if (!provider.workspaceRequest) return Promise.reject(new Error(`the ${provider.name} provider has no workspace API`));
+        return provider.workspaceRequest(sandboxId, path);
+      },
+    },
   });
   // Agents' memory, and LAP's platform tools for their sessions (/mcp/lap: docs/memory.md).
   const memory = new MemoryService({ database: deps.database, agents: core.agents, audit });

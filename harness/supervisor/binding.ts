@@ -53,7 +53,8 @@ export const bindBody = z.object({
 });
 export type BindBody = z.infer<typeof bindBody>;
 
-export const prepareBody = bindBody.omit({ sessionId: true, gatewayKey: true, env: true, egressCaPem: true }).extend({
+// `env` and `egressCaPem`: a pod's egress settings, known before its session (docs/kubernetes.md "Warm pool").
+export const prepareBody = bindBody.omit({ sessionId: true, gatewayKey: true }).extend({
   /** How long the CLI's MCP start may wait for the bind (held requests, ./gateway-proxy.ts); the warm slot's TTL. */
   holdSeconds: z.number().int().min(1).max(86_400).optional(),
 });
@@ -72,11 +73,13 @@ const setupOf = (b: Omit<PrepareBody, "holdSeconds"> | BindBody) =>
     b.context ?? null,
   ]);
 
+const envOf = (env: Record<string, string> | undefined) => JSON.stringify(Object.entries(env ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)));
+
 /**
  * Whether the pre-started harness can serve this binding as it is: the same setup, and nothing the
- * harness would have needed at its start (environment, a CA bundle) added by the bind.
+ * harness would have needed at its start (environment, a CA bundle) other than what it was prepared with.
  */
 export function bindingMatches(prepared: PrepareBody, binding: BindBody): boolean {
-  if (Object.keys(binding.env ?? {}).length || binding.egressCaPem) return false;
+  if (envOf(binding.env) !== envOf(prepared.env) || (binding.egressCaPem ?? null) !== (prepared.egressCaPem ?? null)) return false;
   return setupOf(prepared) === setupOf(binding);
 }

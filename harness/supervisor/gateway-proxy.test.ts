@@ -167,4 +167,57 @@ describe("a warm sandbox before and after its bind", () => {
     expect(noToken.status).toBe(401);
     expect(((await (await call("/health")).json()) as { prepared: string }).prepared).toBe("none");
   }, 30_000);
+
+  test("a pod (TCP, no bridge, no token file): the prepare brings the token and starts a gateway proxy toward LAP's origin; the bind keeps the harness; its model call reaches LAP over HTTP with the session key only", async () => {
+    const overHttp: Array<{ path: string; auth: string }> = [];
+    const lapHttp = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const url = new URL(req.url);
+        overHttp.push({ path: url.pathname, auth: req.headers.get("authorization") ?? req.headers.get("x-api-key") ?? "" });
+        return fetch(`${model.url}${url.pathname}`, { method: req.method, headers: req.headers, body: await req.text() });
+      },
+    });
+    try {
+      const sup = await startRealSupervisor();
+      sups.push(sup);
+      const post = (path: string, body: unknown, key?: string) =>
+        fetch(`${sup.baseUrl}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(key ? { "x-api-key": key } : {}) },
+          body: JSON.stringify(body),
+        });
+      const setup = { ...SETUP, gatewayBaseUrl: `http://127.0.0.1:${lapHttp.port}/v1`, env: { VAULT_STUB_X: "stub-x" } };
+      // First-bind mode: a prepare must bring the token; once it did, the token is fixed.
+      expect((await post("/lap/prepare", setup)).status).toBe(400);
+      const prepared = await post("/lap/prepare", { ...setup, supervisorToken: TOKEN });
+      expect(prepared.status).toBe(200);
+      expect(((await prepared.json()) as { harness: string }).harness).toBe("ready");
+      expect((await post("/lap/prepare", { ...setup, supervisorToken: "attacker-token-0123456789" })).status).toBe(401);
+      expect(
+        (await post("/lap/bind", { ...setup, sessionId: "ses_x", gatewayKey: "k", supervisorToken: "attacker-token-0123456789" })).status,
+      ).toBe(401);
+      const health = (await (await fetch(`${sup.baseUrl}/health`, { headers: { "x-api-key": TOKEN } })).json()) as Record<string, unknown>;
+      expect(health).toMatchObject({ bound: false, prepared: "ready", gateway_proxy: { bound: false } });
+      expect(overHttp).toEqual([]);
+
+      const bound = await post("/lap/bind", { ...setup, sessionId: "ses_pod", gatewayKey: "sk-session-ses_pod" }, TOKEN);
+      expect(((await bound.json()) as { kept: boolean }).kept).toBe(true);
+      const call = (path: string, body?: unknown) =>
+        fetch(`${sup.baseUrl}${path}`, {
+          method: body === undefined ? "GET" : "POST",
+          headers: { "x-api-key": TOKEN, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const before = model.requests.length;
+      const events = await turn(call, sup, "ses_pod", "say hi");
+      expect(events.at(-1)?.type).toBe("session.status_idle");
+      expect(model.requests.slice(before).map((r) => r.authorization)).toEqual(["sk-session-ses_pod"]);
+      expect(overHttp.length).toBeGreaterThan(0);
+      for (const r of overHttp) expect(r.auth).toContain("sk-session-ses_pod");
+    } finally {
+      lapHttp.stop(true);
+    }
+  }, 60_000);
 });

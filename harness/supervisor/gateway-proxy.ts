@@ -11,6 +11,9 @@
  * the bind and then goes out with that session's key. A held request whose client gave up is
  * counted: the supervisor then restarts the harness at bind rather than keep a CLI whose start failed.
  * A request with any other credential goes through unchanged (LAP checks it, with its backoff).
+ *
+ * A Kubernetes pod has no bridge: there the supervisor starts one when it is prepared (./supervisor.ts),
+ * on a free loopback port, forwarding over HTTP to LAP's origin (K8S_LAP_URL, docs/kubernetes.md).
  */
 import { randomBytes } from "node:crypto";
 import type { BridgeSpec } from "./bridge";
@@ -20,6 +23,9 @@ const HOP_BY_HOP = ["host", "connection", "keep-alive", "proxy-connection", "tra
 
 const refuse = (status: number, type: string, message: string) =>
   Response.json({ error: { type, message, code: status } }, { status, headers: { "cache-control": "no-store" } });
+
+/** Where the proxy listens, and LAP behind it: a bridge socket (host sandboxes) or an HTTP origin (pods). */
+export type GatewayProxySpec = BridgeSpec | { host: string; port: number; origin: string };
 
 export class GatewayProxy {
   /** What the harness is given instead of a key; meaningless outside this sandbox. */
@@ -38,9 +44,18 @@ export class GatewayProxy {
    * than fail, as the byte pipe's refused connection let a harness try again (docs/sessions.md).
    */
   constructor(
-    private readonly spec: BridgeSpec,
+    private readonly spec: GatewayProxySpec,
     private readonly retryMs = 0,
   ) {}
+
+  /**
+   * The gateway URL a harness is given: on a pod (an HTTP origin behind), this proxy's own address with
+   * the path of `gatewayBaseUrl`; behind a bridge, `gatewayBaseUrl` itself (LAP already hands out the bridge's).
+   */
+  localBase(gatewayBaseUrl: string): string {
+    if (!("origin" in this.spec) || !this.server) return gatewayBaseUrl;
+    return `http://${this.spec.host}:${this.server.port}${new URL(gatewayBaseUrl).pathname.replace(/\/+$/, "")}`;
+  }
 
   get bound(): boolean {
     return this.key !== null;
@@ -86,11 +101,12 @@ export class GatewayProxy {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await fetch(`http://lap${url.pathname}${url.search}`, {
+        const over = "origin" in this.spec ? { target: this.spec.origin } : { target: "http://lap", unix: this.spec.socketPath };
+        return await fetch(`${over.target}${url.pathname}${url.search}`, {
           method: req.method,
           headers,
           body,
-          unix: this.spec.socketPath,
+          ...(over.unix ? { unix: over.unix } : {}),
           duplex: "half",
           decompress: false,
           redirect: "manual",

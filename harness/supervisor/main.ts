@@ -60,6 +60,16 @@ const supervisor = new Supervisor({
   defaultMaxSteps: Number(env.LAP_MAX_STEPS ?? 50) || 50,
   log,
   proxy,
+  // A pod reaches LAP over the network: its gateway proxy is made when the pod is prepared (docs/kubernetes.md).
+  ...(lapBridge
+    ? {}
+    : {
+        proxyFor: (gatewayBaseUrl: string) =>
+          new GatewayProxy(
+            { host: "127.0.0.1", port: 0, origin: new URL(gatewayBaseUrl).origin },
+            (Number(env.LAP_GATEWAY_RETRY_SECONDS) || 0) * 1000,
+          ).start(),
+      }),
 });
 supervisor.startHarness();
 
@@ -85,7 +95,7 @@ const shutdown = async () => {
   await supervisor.harness?.stop();
   for (const s of servers) s.stop(true);
   for (const b of bridges) b.close();
-  proxy?.close();
+  supervisor.gatewayProxy?.close();
   process.exit(0);
 };
 process.on("SIGTERM", shutdown);

@@ -2,17 +2,27 @@
  * The supervisor's HTTP API on its Unix socket, in the Managed Agents shape LAP drives every runtime
  * with (reference lap-rust-core §3.2), plus LAP extensions: `POST /lap/prepare` (a warm sandbox starts
  * the harness it expects to serve, ./binding.ts), `POST /lap/bind` (late binding of a warm sandbox to a
- * session) and `POST /v1/sessions/:id/history` (replay after a recovery).
+ * session), `POST /v1/sessions/:id/history` (replay after a recovery) and `/lap/files…` (the workspace's
+ * files for a LAP that cannot read the sandbox's disk, ./files.ts).
  * Every call but /health needs `x-api-key` (or Bearer) = the token LAP left in /run/lap/token.
  */
 import { z } from "zod";
 import type { NormalizedEvent } from "../protocol";
 import { TERMINAL_EVENTS } from "../protocol";
 import { bindBody, prepareBody } from "./binding";
+import { handleFiles } from "./files";
 import type { Supervisor } from "./supervisor";
 
 /** What LAP's kubernetes provider sends (docs/kubernetes.md, "Supervisor contract"): the binding plus the token it chose. */
 const bindRequest = bindBody.extend({
+  supervisorToken: z.string().min(16).max(512).optional(),
+  sandboxId: z.string().optional(),
+  harness: z.string().optional(),
+  workspaceId: z.string().optional(),
+});
+
+/** The same for a warm pod's pre-start (docs/kubernetes.md "Warm pool"): the token may come with it. */
+const prepareRequest = prepareBody.extend({
   supervisorToken: z.string().min(16).max(512).optional(),
   sandboxId: z.string().optional(),
   harness: z.string().optional(),
@@ -121,8 +131,8 @@ export function createHandler(sup: Supervisor) {
     const path = url.pathname;
     if (req.method === "GET" && (path === "/health" || path === "/healthz")) return json(sup.health());
     const key = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer\s+/i, "");
-    // First-bind mode: before the token is known only /lap/bind is served, and it must bring the token.
-    const firstBind = sup.awaitingToken && req.method === "POST" && path === "/lap/bind";
+    // First-bind mode: before the token is known only /lap/bind and /lap/prepare are served, and the first must bring the token.
+    const firstBind = sup.awaitingToken && req.method === "POST" && (path === "/lap/bind" || path === "/lap/prepare");
     if (!firstBind && !sup.checkToken(key)) return fail(401, "missing or wrong supervisor token");
 
     if (req.method === "POST" && path === "/lap/bind") {
@@ -140,10 +150,20 @@ export function createHandler(sup: Supervisor) {
       const r = sup.bind(binding);
       return r.ok ? json({ ok: true, session_id: binding.sessionId, kept: r.kept }) : fail(409, r.error);
     }
+    if (path === "/lap/files" || path.startsWith("/lap/files/")) return handleFiles(req, url, sup.workspace, fail);
     if (req.method === "POST" && path === "/lap/prepare") {
-      const p = await parse(req, prepareBody);
+      const p = await parse(req, prepareRequest);
       if (!p.ok) return p.res;
-      const r = await sup.prepare(p.data);
+      const { supervisorToken, sandboxId: _s, harness: _h, workspaceId: _w, ...preparation } = p.data;
+      if (firstBind) {
+        if (!supervisorToken)
+          return fail(400, "supervisorToken is required: this supervisor was started without LAP_SUPERVISOR_TOKEN_FILE", [
+            { field: "supervisorToken", message: "Required" },
+          ]);
+        if (!sup.awaitingToken) return fail(401, "missing or wrong supervisor token");
+        sup.adoptToken(supervisorToken);
+      }
+      const r = await sup.prepare(preparation);
       return r.ok ? json({ ok: true, harness: r.state }) : fail(409, r.error);
     }
     if (req.method === "GET" && path === "/v1/models") return json({ data: sup.binding ? [{ id: sup.binding.model, type: "model" }] : [] });

@@ -32,6 +32,11 @@ export interface SupervisorOptions {
    * the network): the harness gets the session key at bind, as before.
    */
   proxy?: GatewayProxy | null;
+  /**
+   * A pod (no bridge to LAP): builds the gateway proxy, toward LAP's origin, when the sandbox is prepared,
+   * so its harness too can start before the bind (docs/kubernetes.md "Warm pool").
+   */
+  proxyFor?: (gatewayBaseUrl: string) => GatewayProxy;
 }
 
 /** How long `prepare` waits for the harness to say its CLI is up. */
@@ -54,6 +59,16 @@ export class Supervisor {
   private onPrepared: Array<() => void> = [];
 
   constructor(private opts: SupervisorOptions) {}
+
+  /** The gateway proxy: the bridge's, or the one a pod made when it was prepared. */
+  get gatewayProxy(): GatewayProxy | null {
+    return this.opts.proxy ?? null;
+  }
+
+  /** The sandbox's workspace directory (the files API serves only what is below it: ./files.ts). */
+  get workspace(): string {
+    return this.opts.workspace;
+  }
 
   checkToken(candidate: string | null | undefined): boolean {
     const token = this.opts.token;
@@ -93,23 +108,29 @@ export class Supervisor {
     for (const done of this.onPrepared.splice(0)) done();
   }
 
+  /** The gateway URL as the harness reaches it: through the gateway proxy when there is one. */
+  private gatewayUrl(gatewayBaseUrl: string): string {
+    return this.opts.proxy?.localBase(gatewayBaseUrl) ?? gatewayBaseUrl;
+  }
+
   private configureCommand(): HarnessCommand | null {
     const b = this.binding ?? (this.prepared ? { ...this.prepared, sessionId: "unbound", gatewayKey: "" } : null);
     if (!b) return null;
     const proxy = this.opts.proxy;
+    const gatewayBaseUrl = this.gatewayUrl(b.gatewayBaseUrl);
     return {
       type: "configure",
       config: {
         sessionId: b.sessionId,
         agentId: b.agentId,
         model: b.model,
-        gatewayBaseUrl: b.gatewayBaseUrl,
+        gatewayBaseUrl,
         // Behind the gateway proxy the harness never holds the key: the proxy swaps the placeholder.
         gatewayKey: proxy ? proxy.placeholder : b.gatewayKey,
         systemPrompt: b.systemPrompt,
         workspace: this.opts.workspace,
         maxSteps: b.maxSteps ?? this.opts.defaultMaxSteps,
-        mcp: mcpEndpoints(b.gatewayBaseUrl, b.mcpServers ?? []),
+        mcp: mcpEndpoints(gatewayBaseUrl, b.mcpServers ?? []),
         approvalRequiredTools: b.approvalRequiredTools,
         env: Object.keys(this.boundEnv).length ? this.boundEnv : undefined,
         context: b.context,
@@ -135,6 +156,7 @@ export class Supervisor {
    * CLI is up (or failed: the bind then restarts it), or after PREPARE_WAIT_MS.
    */
   async prepare(p: PrepareBody): Promise<{ ok: true; state: string } | { ok: false; error: string }> {
+    if (!this.opts.proxy && this.opts.proxyFor && !this.binding && !this.prepared) this.opts.proxy = this.opts.proxyFor(p.gatewayBaseUrl);
     if (!this.opts.proxy) return { ok: false, error: "this sandbox has no gateway proxy, so its harness cannot start before the bind" };
     if (this.binding) return { ok: false, error: `sandbox is already bound to session ${this.binding.sessionId}` };
     if (this.prepared) return { ok: false, error: "sandbox is already prepared" };
@@ -146,7 +168,13 @@ export class Supervisor {
       this.onPrepared.push(resolve);
       setTimeout(resolve, PREPARE_WAIT_MS).unref?.();
     });
-    for (const cmd of this.bootCommands()) this.harness?.send(cmd);
+    if (p.env || p.egressCaPem) {
+      // A pod's egress settings: the harness process must start with them (the bind then keeps it only if they match).
+      this.boundEnv = { ...p.env };
+      if (p.egressCaPem) Object.assign(this.boundEnv, writeCaBundle(p.egressCaPem));
+      Object.assign(this.opts.harnessEnv, this.boundEnv);
+      this.harness?.replace();
+    } else for (const cmd of this.bootCommands()) this.harness?.send(cmd);
     await up;
     return { ok: true, state: this.preparedState };
   }
@@ -171,7 +199,7 @@ export class Supervisor {
     this.boundEnv = { ...binding.env };
     if (binding.egressCaPem) Object.assign(this.boundEnv, writeCaBundle(binding.egressCaPem));
     // Where the agent's MCP servers are, for programs the agent runs (URLs only; the key is its own).
-    const mcp = mcpEndpoints(binding.gatewayBaseUrl, binding.mcpServers ?? []);
+    const mcp = mcpEndpoints(this.gatewayUrl(binding.gatewayBaseUrl), binding.mcpServers ?? []);
     if (mcp) Object.assign(this.boundEnv, { LAP_MCP_URL: mcp.url, LAP_MCP_SERVERS: JSON.stringify(mcp.servers) });
     Object.assign(this.opts.harnessEnv, this.boundEnv);
     // From here on the placeholder stands for this session's key, and held requests go out.

@@ -16,7 +16,7 @@ import {
   workspaceListView,
   workspacePathQuery,
 } from "./model";
-import { normalizeRelativePath } from "./paths";
+import { normalizeRelativePath } from "../../harness/files/paths";
 import { downloadHeaders, type WorkspaceFiles } from "./workspace";
 
 /** The body's bytes, refused (413 naming `field`) as soon as they pass `max`. */

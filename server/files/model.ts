@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { badRequest } from "../lib/errors";
 import { idString, safeString } from "../lib/strings";
-import { MAX_PATH_CHARS, normalizeRelativePath } from "./paths";
+import { MAX_PATH_CHARS, normalizeRelativePath } from "../../harness/files/paths";
 
 /**
- * `path` as callers send it, checked (server/files/paths.ts; errors name the field). A refinement, not
+ * `path` as callers send it, checked (harness/files/paths.ts; errors name the field). A refinement, not
  * a transform (the API docs' JSON Schema cannot show transforms): handlers normalize with `normalized`.
  */
 const relativePath = (allowRoot: boolean) =>

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
@@ -52,11 +52,17 @@ test("a workspace goes LAP_WORKSPACE_RETENTION_DAYS after its session ended, on 
   const deleted = await workspace(dir, "ses_gone_long_ago", "dead", 40);
   const otherHost = await workspace(dir, ended, "dead", 40, "host-b");
   const running = await workspace(dir, ended, "claimed", 40);
+  // A kubernetes session's kept copy (no host on its row) goes the same way; a crash's half-made copy after an hour.
+  const keptCopy = await workspace(dir, ended, "dead", 40, null, "kubernetes");
+  mkdirSync(join(dir, ".ws_k.partial-0a1b"));
+  utimesSync(join(dir, ".ws_k.partial-0a1b"), new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000));
+  mkdirSync(join(dir, ".ws_k.partial-beef"));
 
   expect(await pruneWorkspaces({ database: h.t.database, workspacesDir: dir, hostId: HOST }, 0)).toEqual([]);
   const removed = await pruneWorkspaces({ database: h.t.database, workspacesDir: dir, hostId: HOST }, 30);
-  expect(removed.sort()).toEqual([old, deleted].sort());
-  for (const ws of [old, deleted]) expect(existsSync(join(dir, ws))).toBe(false);
+  expect(removed.sort()).toEqual([old, deleted, keptCopy].sort());
+  for (const ws of [old, deleted, keptCopy, ".ws_k.partial-0a1b"]) expect(existsSync(join(dir, ws))).toBe(false);
+  expect(existsSync(join(dir, ".ws_k.partial-beef"))).toBe(true);
   for (const ws of [recent, stillOpen, otherHost, running]) expect(existsSync(join(dir, ws, "out.txt"))).toBe(true);
   expect(existsSync(join(outside, "keep.txt"))).toBe(true);
 });

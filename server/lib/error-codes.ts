@@ -78,7 +78,7 @@ export const errorCode = z.enum([
   "unsafe_path",
   /** The session's workspace lives on another LAP host. */
   "other_host",
-  /** The session's workspace files cannot be reached on this sandbox provider (kubernetes, for now). */
+  /** The session's workspace cannot be reached now: its pod does not answer and no copy of it was kept (docs/files.md). */
   "not_available",
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;

@@ -137,6 +137,11 @@ export interface SandboxProvider {
    */
   prepare?(id: string, preparation: SandboxPreparation, gatewayBaseUrl: string): Promise<{ harness: string }>;
   connect(id: string): Promise<SupervisorConnection>;
+  /**
+   * A request to the workspace API of the sandbox's supervisor (`/lap/files…`, harness/supervisor/files.ts),
+   * for providers whose workspace LAP cannot read on its own disk (kubernetes; docs/files.md). Only after the bind.
+   */
+  workspaceRequest?(id: string, pathAndQuery: string, init?: RequestInit): Promise<Response>;
   /** Stops the sandbox but keeps its workspace. */
   stop(id: string): Promise<void>;
   /** Removes the sandbox and what it owned (the workspace only when `dropWorkspace`). */

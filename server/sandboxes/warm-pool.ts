@@ -10,9 +10,10 @@
  * Host sandboxes live on one machine: with several replicas on different machines, each claims, counts
  * and recycles only its own host's rows (`host-scope.ts`), so each host keeps its own pool.
  *
- * When the provider keeps its own pool (`externalWarmPool`, Kubernetes), this class only sizes it: a
- * top-up turns the recent agents into per-harness targets, nothing is pre-created, no rows are kept,
- * and `claim` answers null (the provider's `create` already takes a warm pod).
+ * When the provider keeps its own pool (`externalWarmPool`, Kubernetes), this class sizes it: a
+ * top-up turns the recent agents into per-harness targets. Unless the provider can also pre-start a
+ * harness (`prepare`: K8S_WARM_PREPARE), nothing is pre-created, no rows are kept, and `claim` answers
+ * null (the provider's `create` already takes a warm pod); with it, the per-agent slots above are kept too.
  */
 import { randomBytes } from "node:crypto";
 import type { Database } from "../db/client";
@@ -67,9 +68,14 @@ export class WarmPool {
     return this.deps.now?.() ?? new Date();
   }
 
+  /** Whether this pool keeps per-agent slots (rows): always, but over an external pool only when the provider prepares them. */
+  get keepsSlots(): boolean {
+    return !this.deps.provider.externalWarmPool || !!this.deps.provider.prepare;
+  }
+
   /** Takes a warm sandbox for the agent whose spec still matches, or null (cold path). */
   async claim(agentId: string, specHash: string, sessionId: string): Promise<ClaimedSandbox | null> {
-    if (this.deps.settings.size <= 0 || this.deps.provider.externalWarmPool) return null;
+    if (this.deps.settings.size <= 0 || !this.keepsSlots) return null;
     const rows = await this.deps.database.transaction(async (tx) => {
       const found = await tx.query<{ id: string; sandbox_id: string; workspace_id: string }>(
         `select id, sandbox_id, workspace_id from sandboxes
@@ -127,7 +133,8 @@ export class WarmPool {
   }
 
   private async topUpOnce() {
-    if (this.deps.provider.externalWarmPool) return this.sizeExternal();
+    if (this.deps.provider.externalWarmPool) await this.sizeExternal();
+    if (!this.keepsSlots) return;
     await this.recycle();
     const { size, maxProvisioning, recentAgentHours } = this.deps.settings;
     if (size <= 0) return;
@@ -216,7 +223,11 @@ export class WarmPool {
       [rowId, this.deps.provider.name, this.host(), agentId, workspaceId, hash],
     );
     try {
-      const h = await this.deps.provider.create({ ...spec, workspaceId, labels: { ...spec.labels, pool: "warm", agent_id: agentId } });
+      const h = await this.deps.provider.create({
+        ...spec,
+        workspaceId,
+        labels: { ...spec.labels, pool: "warm", agent_id: agentId, sandbox_row: rowId },
+      });
       await this.deps.database.query(`update sandboxes set sandbox_id = $2, updated_at = now() where id = $1`, [rowId, h.id]);
       await this.deps.provider.waitReady(h.id, { timeoutMs: 60_000 });
       if (prepare && this.deps.provider.prepare) {
@@ -246,7 +257,7 @@ export class WarmPool {
   /** TTL expiry and spec drift: stop those warm sandboxes and forget them. */
   async recycle(): Promise<number> {
     // An external pool recycles its own warm sandboxes (WARM_POOL_TTL_MINUTES on the provider side).
-    if (this.deps.provider.externalWarmPool) return 0;
+    if (!this.keepsSlots) return 0;
     const db = this.deps.database;
     const warm = await db.query<{ id: string; sandbox_id: string | null; agent_id: string; spec_hash: string; created_at: Date | string }>(
       `select id, sandbox_id, agent_id, spec_hash, created_at from sandboxes where status = 'warm' and ${hostScope(1)}`,

@@ -3,17 +3,29 @@
  * e2e test, which runs under Node and cannot host Bun.serve: pods become ready by themselves, images
  * matching /missing/ fail to pull. With SEED_SANDBOXES=1 it also plays a second LAP replica sharing
  * the cluster and starts two sandboxes (one that becomes ready, one whose image cannot be pulled), after
- * SEED_AFTER_URL answers. Prints a JSON line `{ url, kubeconfig }` when ready, then `{ seeded: true }`.
+ * SEED_AFTER_URL answers. With REAL_SUPERVISORS=1 each pod's pods/proxy reaches the real
+ * harness/supervisor (built-in harness, started on first use) instead of the stand-in, so a session's
+ * workspace files are real. Prints a JSON line `{ url, kubeconfig }` when ready, then `{ seeded: true }`.
  */
 import { loadConfig } from "../../server/config/load";
 import { createKubernetesSandboxes } from "../../server/sandboxes/kubernetes";
 import { startFakeKubeApiServer } from "./fake-kube-apiserver";
 import { createFakeSupervisor } from "./fake-supervisor";
+import { type RealSupervisor, startRealSupervisor } from "./real-supervisor";
+
+const real = new Map<string, Promise<RealSupervisor>>();
 
 const fake = await startFakeKubeApiServer({
   autoReadyMs: 50,
   unpullableImage: /missing/,
   supervisorFor: (pod) => {
+    if (process.env.REAL_SUPERVISORS === "1") {
+      const uid = pod.metadata.uid as string;
+      return async (req, path) => {
+        if (!real.has(uid)) real.set(uid, startRealSupervisor());
+        return (await real.get(uid)!).forward(req, path);
+      };
+    }
     const s = createFakeSupervisor(pod.metadata.name);
     return (req, path) => s.handle(req, path);
   },
@@ -64,6 +76,7 @@ if (process.env.SEED_SANDBOXES === "1") {
   console.log(JSON.stringify({ seeded: true }));
 }
 const stop = async () => {
+  await Promise.all([...real.values()].map(async (s) => (await s.catch(() => null))?.stop()));
   await replica?.close();
   await fake.close();
   process.exit(0);

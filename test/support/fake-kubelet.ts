@@ -22,6 +22,8 @@ export interface StartedPod {
   warmPoolMember: boolean;
   /** From the pod being created to the supervisor answering. */
   startedInMs: number;
+  /** The pod's workspace (a host directory here). */
+  workspace: string;
 }
 
 export class FakeKubelet {
@@ -83,7 +85,7 @@ export class FakeKubelet {
         return null;
       }
       this.fake.controller.drive(namespace, name, "ready", ip);
-      this.started.push({ name, uid, ip, warmPoolMember: wasWarm, startedInMs: Date.now() - createdAt });
+      this.started.push({ name, uid, ip, warmPoolMember: wasWarm, startedInMs: Date.now() - createdAt, workspace: sup.workspace });
       return sup;
     })();
     this.procs.set(uid, proc);

@@ -10,12 +10,15 @@ const MAIN = join(import.meta.dir, "../../harness/supervisor/main.ts");
 
 export interface RealSupervisor {
   baseUrl: string;
+  /** Its workspace directory (LAP_WORKSPACE): a test plays the agent there. */
+  workspace: string;
   /** Forwards a request (as the pod proxy would) to this supervisor, path included. */
   forward(req: Request, path: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
 export async function startRealSupervisor(env: Record<string, string> = {}): Promise<RealSupervisor> {
+  const workspace = env.LAP_WORKSPACE ?? mkdtempSync(join(tmpdir(), "lap-sup-tcp-"));
   const proc = Bun.spawn([process.execPath, MAIN], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -23,8 +26,8 @@ export async function startRealSupervisor(env: Record<string, string> = {}): Pro
       LAP_SUPERVISOR_PORT: "0",
       LAP_SUPERVISOR_HOST: "127.0.0.1",
       LAP_HARNESS: "builtin",
-      LAP_WORKSPACE: mkdtempSync(join(tmpdir(), "lap-sup-tcp-")),
       ...env,
+      LAP_WORKSPACE: workspace,
     },
     stdout: "ignore",
     stderr: "pipe",
@@ -51,11 +54,13 @@ export async function startRealSupervisor(env: Record<string, string> = {}): Pro
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     baseUrl,
+    workspace,
     async forward(req, path) {
       const headers = new Headers(req.headers);
       headers.delete("host");
       const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.text();
-      return fetch(`${baseUrl}${path}`, { method: req.method, headers, body });
+      // The query too: the API server's pods/proxy passes it on (the fake hands over the path alone).
+      return fetch(`${baseUrl}${path}${new URL(req.url).search}`, { method: req.method, headers, body });
     },
     async stop() {
       proc.kill("SIGTERM");

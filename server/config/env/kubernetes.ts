@@ -86,6 +86,15 @@ export const kubernetesEnv = {
       "Host name or address sandbox pods reach LAP's egress proxy at (for example the LAP Service name). Unset: the host of K8S_LAP_URL (else BASE_URL).",
     ),
   ),
+  K8S_WARM_PREPARE: z
+    .enum(["true", "false"], { message: 'must be "true" or "false"' })
+    .default("false")
+    .transform((v) => v === "true")
+    .meta(
+      plain(
+        'true: LAP keeps per-agent warm sandboxes on Kubernetes too, each a claim taken from the harness image\'s pool ahead of demand and its harness started for the agent (POST /lap/prepare), so a session only binds (docs/kubernetes.md "Warm pool"). false: pods are claimed at session start and their CLI starts then.',
+      ),
+    ),
   K8S_LAP_URL: optionalString
     .pipe(urlString.optional())
     .meta(

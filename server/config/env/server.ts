@@ -24,7 +24,12 @@ export const serverEnv = {
   LAP_DATA_DIR: z.string().default("./.lap").meta(plain("Where embedded data lives: the PGlite database, generated keys, workspaces.")),
   LAP_WORKSPACE_RETENTION_DAYS: intFromEnv(30).meta(
     plain(
-      "Days a session's workspace (local and process sandboxes) stays on disk after the session stopped or was deleted, for downloading its files (docs/files.md); removed hourly after. 0 keeps workspaces forever.",
+      "Days a session's workspace stays on disk after the session stopped or was deleted (local and process sandboxes: the workspace itself; kubernetes: the copy LAP kept), for downloading its files (docs/files.md); removed hourly after. 0 keeps workspaces forever.",
+    ),
+  ),
+  LAP_WORKSPACE_ARCHIVE_MAX_BYTES: intFromEnv(256 * 1024 * 1024).meta(
+    plain(
+      "Kubernetes: the most bytes of a pod's workspace LAP copies to LAP_DATA_DIR/workspaces before the pod is deleted, so its files stay downloadable (docs/files.md); a larger workspace is not kept. 0 keeps none.",
     ),
   ),
   LAP_AGENT_FILE_MAX_BYTES: intFromEnv(5 * 1024 * 1024, 1).meta(

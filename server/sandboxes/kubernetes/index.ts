@@ -1,3 +1,5 @@
+import { join, resolve } from "node:path";
+import { WORKSPACE_CAPS } from "../../files/workspace";
 import { createSecretBox } from "../../lib/crypto";
 import type { Config } from "../../config/load";
 import type { Logger } from "../../lib/logger";
@@ -78,6 +80,13 @@ export async function createKubernetesSandboxes(
     containerEnv: config.containerEnv,
     workspacePersistent: Boolean(env.K8S_WORKSPACE_STORAGE_CLASS),
     lapUrl: env.K8S_LAP_URL,
+    prepareWarm: env.K8S_WARM_PREPARE,
+    archive: {
+      dir: join(resolve(env.LAP_DATA_DIR), "workspaces"),
+      maxBytes: env.LAP_WORKSPACE_ARCHIVE_MAX_BYTES,
+      maxFiles: WORKSPACE_CAPS.zipMaxFiles,
+      timeoutMs: 120_000,
+    },
     logger: opts.logger,
   });
   const listeners = new Set<(event: SandboxLost) => void>(opts.onLost ? [opts.onLost] : []);

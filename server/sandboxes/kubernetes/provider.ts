@@ -5,6 +5,7 @@ import {
   SandboxError,
   type SandboxBinding,
   type SandboxHandle,
+  type SandboxPreparation,
   type SandboxProvider,
   type SandboxSpec,
   type SandboxState,
@@ -18,6 +19,7 @@ import { waitForClaim } from "./readiness";
 import { AS, conditionOf, LAP, POD, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
 import { supervisorConnection, type SupervisorAccess } from "./supervisor";
 import type { KubernetesWarmPools } from "./warm-pool";
+import { archivePodWorkspace, type WorkspaceArchiveSettings } from "./workspace-archive";
 
 /**
  * The `kubernetes` SandboxProvider: one SandboxClaim per sandbox against the warm pool of its harness
@@ -41,6 +43,10 @@ export interface KubernetesProviderDeps {
   workspacePersistent: boolean;
   /** Origin pods reach LAP at (K8S_LAP_URL): replaces the origin of the gateway URL LAP hands out. */
   lapUrl?: string;
+  /** K8S_WARM_PREPARE: the provider pre-starts a warm claim's harness (`prepare`), so the generic pool keeps per-agent claims. */
+  prepareWarm?: boolean;
+  /** Where a bound pod's workspace is copied before the pod goes (./workspace-archive.ts); absent: not copied. */
+  archive?: WorkspaceArchiveSettings;
   logger?: Logger;
 }
 
@@ -84,8 +90,17 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   /** Pod uids seen dead per sandbox: waitReady waits for their replacement. */
   readonly lostPods = new Map<string, Set<string>>();
 
+  /**
+   * Warm pre-start (K8S_WARM_PREPARE, docs/kubernetes.md "Warm pool"): the generic warm pool holds claims
+   * per agent and has each one's supervisor start the agent's harness before any session. Absent otherwise.
+   */
+  readonly prepare?: (id: string, preparation: SandboxPreparation, gatewayBaseUrl: string) => Promise<{ harness: string }>;
+
   constructor(private readonly deps: KubernetesProviderDeps) {
     this.externalWarmPool = deps.pools;
+    if (deps.prepareWarm)
+      this.prepare = (id, preparation, gatewayBaseUrl) =>
+        this.guarded(`prepare sandbox ${id}`, () => this.prepareInner(id, preparation, gatewayBaseUrl));
   }
 
   private egress: PodEgressPort | null = null;
@@ -222,6 +237,45 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   }
 
   /**
+   * `POST /lap/prepare` with what a bind would carry but the session and its key: the token (a warm pod
+   * is in first-bind mode, harness/supervisor/routes.ts), the agent's setup, and the pod's egress env and
+   * CA, so the bind finds the harness set up exactly as it needs and keeps it.
+   */
+  private async prepareInner(id: string, preparation: SandboxPreparation, gatewayBaseUrl: string): Promise<{ harness: string }> {
+    const { claim } = await this.parts(id);
+    if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
+    const sealed = this.unseal(claim);
+    const conn = await this.connectInner(id);
+    const url = onOrigin(gatewayBaseUrl, this.deps.lapUrl);
+    const proxy = await this.egressFor(id, claim, sealed, url);
+    // The same env the bind will send (bindInner), or the bind restarts the harness.
+    const env = { ...sealed.env, ...proxy?.env };
+    const body = {
+      sandboxId: id,
+      harness: claim.metadata.annotations?.["lap.dev/harness"] ?? claim.metadata.labels?.[LAP.harness],
+      workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"],
+      supervisorToken: sealed.token,
+      ...preparation,
+      gatewayBaseUrl: url,
+      ...(Object.keys(env).length ? { env } : {}),
+      ...(proxy ? { egressCaPem: proxy.caPem } : {}),
+    };
+    const res = await conn
+      .fetch(`${conn.baseUrl}/lap/prepare`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(150_000),
+      })
+      .catch((err) => {
+        throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable for prepare: ${(err as Error).message}`);
+      });
+    const text = await res.text();
+    if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: prepare answered HTTP ${res.status} ${text.slice(0, 300)}`);
+    return { harness: String((JSON.parse(text) as { harness?: unknown }).harness ?? "unknown") };
+  }
+
+  /**
    * Registers the sandbox with LAP's pod egress proxy under its sealed token and policy, and returns
    * the proxy settings for the harness env and the CA the supervisor adds to the pod's bundle.
    */
@@ -266,20 +320,57 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     });
   }
 
-  /** Suspends the Sandbox (pod removed, workspace volume kept); waitReady resumes it. */
+  /** The supervisor's workspace API (harness/supervisor/files.ts) with the sandbox's token. */
+  workspaceRequest(id: string, pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
+    return this.guarded(`reach the workspace of sandbox ${id}`, async () => {
+      const conn = await this.connectInner(id);
+      return conn.fetch(`${conn.baseUrl}${pathAndQuery}`, init).catch((err) => {
+        throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable: ${(err as Error).message}`);
+      });
+    });
+  }
+
+  /** A copy of a serving, bound pod's workspace on LAP's disk before the pod goes (docs/files.md); never throws. */
+  private async keepWorkspace(claim: KubeObject, sandbox: KubeObject | null, pod: KubeObject | null): Promise<void> {
+    const workspaceId = claim.metadata.annotations?.["lap.dev/workspace-id"];
+    if (!this.deps.archive || !workspaceId || !sandbox || !podServing(pod) || claim.metadata.deletionTimestamp) return;
+    let conn: SupervisorConnection;
+    try {
+      conn = supervisorConnection({
+        access: this.deps.access,
+        kube: this.deps.kube,
+        namespace: this.ns,
+        port: this.deps.supervisorPort,
+        pod: pod!,
+        sandbox,
+        token: this.unseal(claim).token,
+      });
+    } catch {
+      return;
+    }
+    await archivePodWorkspace(conn, { sandboxId: claim.metadata.name, workspaceId }, this.deps.archive, this.deps.logger);
+  }
+
+  /** Suspends the Sandbox (pod removed, workspace volume kept; a copy of the workspace kept by LAP first); waitReady resumes it. */
   stop(id: string): Promise<void> {
     return this.guarded(`stop sandbox ${id}`, async () => {
-      const { claim, sandbox } = await this.parts(id);
+      const { claim, sandbox, pod } = await this.parts(id);
       if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
+      await this.keepWorkspace(claim, sandbox, pod);
       if (sandbox) await this.deps.kube.mergePatch(SANDBOX, this.ns, sandbox.metadata.name, { spec: { operatingMode: "Suspended" } });
     });
   }
 
   /**
    * Deletes the claim; agent-sandbox cascades to the Sandbox, its pod, Service and volume claims. The
-   * workspace volume goes with it on this provider (recovery re-clones and replays), whatever dropWorkspace says.
+   * workspace volume goes with it on this provider (recovery re-clones and replays), whatever dropWorkspace
+   * says; a bound pod's workspace is first copied to LAP's disk for the session's file routes (docs/files.md).
    */
   async destroy(id: string, _opts: { dropWorkspace?: boolean } = {}): Promise<void> {
+    if (this.deps.archive) {
+      const parts = await this.parts(id).catch(() => null);
+      if (parts?.claim) await this.keepWorkspace(parts.claim, parts.sandbox, parts.pod);
+    }
     await this.deps.kube.delete(SANDBOX_CLAIM, this.ns, id);
     this.lostPods.delete(id);
     this.egress?.unregister(id);

@@ -24,7 +24,7 @@ import { memoryLimitTurnEnd, sandboxMemoryKills, waitsForApproval } from "./memo
 import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
 import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
 import { harnessSetup, loadAgentDefinition, slotHash } from "./harness-setup";
-import { bindHarness, prepareWorkspace } from "./session-setup";
+import { bindHarness, placeFilesInSandbox, prepareWorkspace } from "./session-setup";
 import { sandboxSpecFor } from "./spec";
 
 export type { SandboxRuntimeDeps } from "./runtime-deps";
@@ -97,8 +97,9 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       await database.query(`update sandboxes set status = 'dead', reason = 'gone before claim' where id = $1`, [claimed.rowId]);
       claimed = null;
     }
-    // Hits and misses only where LAP keeps the pool (Kubernetes keeps its own: provider.externalWarmPool).
-    if (!workspaceId && this.deps.pool && !provider.externalWarmPool) metrics?.pool(claimed !== null);
+    // Hits and misses only where LAP keeps slots (Kubernetes keeps its own pool unless K8S_WARM_PREPARE: WarmPool.keepsSlots).
+    const slots = !provider.externalWarmPool || !!provider.prepare;
+    if (!workspaceId && this.deps.pool && slots) metrics?.pool(claimed !== null);
     let rowId: string;
     let sandboxId: string;
     let ws: string;
@@ -115,7 +116,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
           agentId: agent.id,
           workspaceId: workspaceId ?? newWorkspaceId(),
           specHash: hash,
-          startKind: workspaceId ? "recovered" : provider.externalWarmPool ? "external" : "cold",
+          startKind: workspaceId ? "recovered" : slots ? "cold" : "external",
         },
       );
       if ("adopted" in other) {
@@ -157,6 +158,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
     // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
     const given = alreadyBound ? undefined : await bindHarness(this.deps, sandboxId, sessionId, agent, setup);
+    if (!alreadyBound && !workspaceId) await placeFilesInSandbox(this.deps, sandboxId, agent);
     const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
     if (workspaceId && !alreadyBound) {
       const history = await this.deps.history(sessionId);

@@ -3,7 +3,8 @@
  * agent's repository cloned on the host, and for a new session the agent's files, docs/files.md), and
  * the late bind that gives the harness its identity, session key, prompt, tools and context.
  */
-import { AgentFilePlacementError, placeAgentFiles } from "../../files/place";
+import { AgentFilePlacementError, placeAgentFiles } from "../../../harness/files/place";
+import { placeAgentFilesRemote } from "../../files/place-remote";
 import { DestinationGuard } from "../../net/destinations";
 import { type AgentDefinition, RuntimeError } from "../../runtimes/adapter";
 import { type HarnessSetup, harnessSetup } from "./harness-setup";
@@ -33,6 +34,32 @@ export async function prepareWorkspace(deps: SandboxRuntimeDeps, agent: AgentDef
       if (err instanceof AgentFilePlacementError) throw new RuntimeError(err.message);
       throw err;
     }
+  }
+}
+
+/**
+ * A pod's workspace (kubernetes: no `workspacePath` on LAP's disk) gets a new session's agent files
+ * through its supervisor, after the bind that gave the supervisor its token (docs/files.md "Kubernetes").
+ */
+export async function placeFilesInSandbox(deps: SandboxRuntimeDeps, sandboxId: string, agent: AgentDefinition): Promise<void> {
+  const request = deps.provider.workspaceRequest?.bind(deps.provider);
+  if (deps.workspacePath || !request || !deps.agentFiles) return;
+  const files = await deps.agentFiles(agent.id);
+  if (!files.length) return;
+  try {
+    await placeAgentFilesRemote(
+      (body) =>
+        request(sandboxId, "/lap/files", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(120_000),
+        }),
+      files,
+    );
+  } catch (err) {
+    if (err instanceof AgentFilePlacementError) throw new RuntimeError(err.message);
+    throw new RuntimeError(`could not place the agent's files in the pod's workspace: ${(err as Error).message}`);
   }
 }
 

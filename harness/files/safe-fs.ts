@@ -83,19 +83,24 @@ export function openDirAt(rootFd: number, segments: string[], opts: { create?: b
  * there) is unlinked first, never written through.
  */
 export function writeFileAt(rootFd: number, segments: string[], bytes: Uint8Array, mode = 0o644): void {
+  const fd = openNewFileAt(rootFd, segments, mode);
+  try {
+    let off = 0;
+    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The same, for a caller that writes the bytes itself: a descriptor of the new, empty file (the caller closes it). */
+export function openNewFileAt(rootFd: number, segments: string[], mode = 0o644): number {
   const dirFd = openDirAt(rootFd, segments.slice(0, -1), { create: true });
   try {
     const name = segments.at(-1)!;
     const existing = lstatSync(at(dirFd, name), { throwIfNoEntry: false });
     if (existing?.isDirectory()) throw new UnsafePathError(`${segments.join("/")} is a folder in the workspace`, "not_file");
     if (existing) unlinkSync(at(dirFd, name));
-    const fd = openSync(at(dirFd, name), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, mode);
-    try {
-      let off = 0;
-      while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
-    } finally {
-      closeSync(fd);
-    }
+    return openSync(at(dirFd, name), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, mode);
   } finally {
     closeSync(dirFd);
   }
