@@ -62,10 +62,11 @@ import { VaultService } from "./vault/service";
 import { sessionRoutes } from "./sessions";
 import { approvalRoutes } from "./approvals";
 import { createSessionModule, type SessionModuleDeps } from "./sessions/module";
+import { sessionsForSandboxes } from "./sessions/for-sandboxes";
 import { RuntimeService, type RuntimeServiceDeps } from "./runtimes/service";
 import { AgentService } from "./agents/service";
 import { ApprovalService } from "./approvals/service";
-import { approvalSideEffects } from "./approvals/record";
+import { approvalSideEffects, approvalsForSessions } from "./approvals/record";
 import { createSlack } from "../slack";
 import { createLinear } from "./linear";
 import { systemClock, type Clock } from "./automation/clock";
@@ -168,6 +169,7 @@ export function createApp(deps: AppDeps) {
     masterKey: deps.config.masterKey,
     runtimes,
     sideEffects: approvalSideEffects,
+    approvals: approvalsForSessions(deps.database),
     metrics: { turns: record.turns, eventAppend: record.eventAppend, busLag: record.busLag },
     tracer,
     audit,
@@ -212,6 +214,7 @@ export function createApp(deps: AppDeps) {
     database: deps.database,
     logger: deps.logger,
     rawEnv: deps.rawEnv ?? process.env,
+    sessions: sessionsForSandboxes(deps.database),
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(deps.config.baseUrl).port) || deps.config.env.PORT }),
     kubernetes: deps.kubernetes,
     vault: { resolve: (names, teamId) => vault.resolve(names, teamId), secretsUsed: (uses) => vault.markUsed(uses) },
@@ -261,8 +264,7 @@ export function createApp(deps: AppDeps) {
     metrics: record.slack,
   });
   metrics.observe({
-    sessionCounts: () =>
-      deps.database.query<{ status: string; count: number }>("select status, count(*)::int as count from sessions group by status"),
+    sessionCounts: () => core.statusCounts(),
     warmPoolCounts: () => sandboxes.warmPoolCounts(),
     spendQueue: () => gateway.spend.stats,
   });

@@ -3,7 +3,8 @@
  * belongs to the layer of the longest path prefix that names it, and imports only files of its own layer
  * or below; `harness/` (the code inside sandboxes) imports only itself; nothing but tests imports test
  * helpers; the feature arrows in FORBIDDEN stay absent; no file is part of an import circle. There is
- * no allow-list: a new exception is a change to these rules, reviewed like one.
+ * no allow-list: a new exception is a change to these rules, reviewed like one. Which module owns
+ * each table is checked beside this (table-owners.ts).
  */
 import { circles, type Edge } from "./import-graph";
 

@@ -116,12 +116,9 @@ export class LinearWebhook {
       // Queued turns end here, before they start; the running one is marked (the replica running it
       // sees the mark if the interrupt signal misses it) and interrupted after the commit.
       const cancelled = await dispatcher.cancelQueuedInTx(tx, link.sessionId, "stopped from Linear");
-      const running = await tx.query<{ id: string }>(
-        "update session_turns set interrupt_requested = true where session_id = $1 and status = 'running' returning id",
-        [link.sessionId],
-      );
+      const running = await dispatcher.markRunningInterruptedInTx(tx, link.sessionId);
       await store.updateEventInTx(tx, eventId, { status: "stopped", sessionId: link.sessionId });
-      return { kind: "stop", sessionId: link.sessionId, active: running.length > 0 || cancelled.length > 0, cancelled };
+      return { kind: "stop", sessionId: link.sessionId, active: running || cancelled.length > 0, cancelled };
     }
 
     let agentId: string;

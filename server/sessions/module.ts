@@ -7,7 +7,7 @@ import type { RuntimeService } from "../runtimes/service";
 import { type BusLagSink, LiveBus } from "./events/bus";
 import { type EventSideEffects, EventStore } from "./events/store";
 import { sessionHistory } from "./history";
-import { SessionService } from "./service";
+import { type SessionApprovalsPort, SessionService } from "./service";
 import { SessionStatusWriter } from "./status";
 import { LiveTopics } from "./stream/live-topics";
 import { StreamTokens } from "./stream/tokens";
@@ -22,6 +22,8 @@ export interface SessionModuleDeps {
   runtimes: RuntimeService;
   /** Rows other modules write with certain events (approvals: server/approvals/record.ts), wired in server/app.ts. */
   sideEffects?: EventSideEffects;
+  /** The approvals module's port: a stopped session's pending approvals expire (server/approvals/record.ts). */
+  approvals?: SessionApprovalsPort;
   msPerMinute?: number;
   sweepIntervalMs?: number;
   interruptGraceMs?: number;
@@ -68,7 +70,14 @@ export function createSessionModule(deps: SessionModuleDeps) {
     tracer: deps.tracer,
     onTurnCompleted: (sessionId) => titles.afterTurn(sessionId),
   });
-  const sessions = new SessionService({ database: deps.database, store, bus, runner: worker, audit: deps.audit });
+  const sessions = new SessionService({
+    database: deps.database,
+    store,
+    bus,
+    runner: worker,
+    audit: deps.audit,
+    approvals: deps.approvals,
+  });
   const titles = new TitleService({
     database: deps.database,
     sessions,
@@ -89,6 +98,9 @@ export function createSessionModule(deps: SessionModuleDeps) {
     status,
     /** A session's events as a new sandbox replays them (the sandbox runtime's port, server/app.ts). */
     history: (sessionId: string) => sessionHistory(deps.database, sessionId),
+    /** How many sessions are in each status (GET /metrics, server/metrics). */
+    statusCounts: () =>
+      deps.database.query<{ status: string; count: number }>("select status, count(*)::int as count from sessions group by status"),
     tokens,
     topics,
     heartbeatMs: deps.heartbeatMs,

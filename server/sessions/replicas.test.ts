@@ -9,7 +9,7 @@ import { TEST_MASTER_KEY } from "../../test/support/app";
 import { echoReply } from "../../test/support/fake-managed-agents";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
 import { NEEDS_POSTGRES, requires } from "../../test/support/skip";
-import { approvalSideEffects } from "../approvals/record";
+import { approvalSideEffects, approvalsForSessions } from "../approvals/record";
 import { createSecretBox } from "../lib/crypto";
 import { createLogger } from "../lib/logger";
 import { RuntimeService } from "../runtimes/service";
@@ -29,6 +29,7 @@ beforeAll(async () => {
     masterKey: TEST_MASTER_KEY,
     runtimes: new RuntimeService({ database: h.t.database, secrets: createSecretBox(encryptionKey) }),
     sideEffects: approvalSideEffects,
+    approvals: approvalsForSessions(h.t.database),
     sweepIntervalMs: 500,
   });
   await b.start();

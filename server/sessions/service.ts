@@ -22,11 +22,18 @@ export interface TurnRunner {
   stopSession(sessionId: string): Promise<void>;
 }
 
+/** What the sessions module asks of the approvals module, which owns the `approvals` table (wired in server/app.ts). */
+export interface SessionApprovalsPort {
+  /** A stopped session's pending questions expire: nobody can act on them any more. */
+  expirePending(sessionId: string, message: string): Promise<void>;
+}
+
 export interface SessionServiceDeps {
   database: Database;
   store: EventStore;
   bus: LiveBus;
   runner: TurnRunner;
+  approvals?: SessionApprovalsPort;
   /** The audit trail (server/audit): sessions created, stopped and deleted through the API. */
   audit?: AuditPort;
 }
@@ -82,7 +89,7 @@ export class SessionService {
     tx: SqlTx,
     input: CreateSessionInput,
     actor: Principal = SYSTEM,
-    creator: { ownerKeyId: string | null; ownerUserId: string | null } = creatorOf(actor),
+    creator: { ownerKeyId: string | null; ownerUserId: string | null; parent?: { id: string; depth: number } } = creatorOf(actor),
   ): Promise<{ sessionId: string; turnId: string | null; events: StoredEvent[] }> {
     const [agent] = await tx.query<{ id: string; name: string; status: string; runtime_id: string | null; team_id: string }>(
       "select id, name, status, runtime_id, team_id from agents where id = $1",
@@ -99,8 +106,18 @@ export class SessionService {
       ]);
     const id = newId("ses");
     await tx.query(
-      "insert into sessions (id, agent_id, title, runtime_id, status, team_id, owner_key_id, owner_user_id) values ($1, $2, $3, $4, 'creating', $5, $6, $7)",
-      [id, agent.id, input.title ?? "", agent.runtime_id, agent.team_id, creator.ownerKeyId, creator.ownerUserId],
+      "insert into sessions (id, agent_id, title, runtime_id, status, team_id, owner_key_id, owner_user_id, parent_session_id, depth) values ($1, $2, $3, $4, 'creating', $5, $6, $7, $8, $9)",
+      [
+        id,
+        agent.id,
+        input.title ?? "",
+        agent.runtime_id,
+        agent.team_id,
+        creator.ownerKeyId,
+        creator.ownerUserId,
+        creator.parent?.id ?? null,
+        creator.parent ? creator.parent.depth + 1 : 0,
+      ],
     );
     const events = await this.deps.store.appendInTx(tx, id, [{ type: "session.created", data: { agent_id: agent.id } }], null);
     const first: ContentPart[] | null = input.content ?? (input.prompt ? [{ type: "text", text: input.prompt }] : null);
@@ -226,6 +243,18 @@ export class SessionService {
    * integration, docs/linear.md): each gets the event an interrupted turn ends with, so whoever follows
    * it sees it end. Publish the returned events with `announceTurn` after the commit.
    */
+  /**
+   * Marks the session's running turn to be interrupted, inside the caller's transaction (the replica running
+   * it sees the mark if the interrupt signal misses it); the caller interrupts after the commit. Whether one runs.
+   */
+  async markRunningInterruptedInTx(tx: SqlTx, sessionId: string): Promise<boolean> {
+    const running = await tx.query<{ id: string }>(
+      "update session_turns set interrupt_requested = true where session_id = $1 and status = 'running' returning id",
+      [sessionId],
+    );
+    return running.length > 0;
+  }
+
   async cancelQueuedInTx(tx: SqlTx, sessionId: string, reason: string): Promise<StoredEvent[]> {
     const cancelled = await tx.query<{ id: string }>(
       "update session_turns set status = 'interrupted', ended_at = now(), error = $2 where session_id = $1 and status = 'queued' returning id",
@@ -300,11 +329,7 @@ export class SessionService {
             }
           : null,
     );
-    // Nobody can act on a stopped session's questions any more.
-    await this.deps.database.query(
-      "update approvals set status = 'expired', message = $2, decided_at = now() where session_id = $1 and status = 'pending'",
-      [sessionId, `session ${reason}`],
-    );
+    await this.deps.approvals?.expirePending(sessionId, `session ${reason}`);
     await this.deps.runner.stopSession(sessionId);
     await this.deps.store.append(sessionId, [{ type: "session.stopped", data: { reason } }]);
     return this.get(sessionId);
