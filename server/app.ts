@@ -78,8 +78,8 @@ import { triggerRoutes } from "./triggers";
 import { TriggerCallbacks } from "./triggers/callbacks";
 import { TriggerIntake } from "./triggers/receive";
 import { TriggerService } from "./triggers/service";
-import type { SessionsPort } from "../slack/ports";
-import { sessionsPortFrom } from "../slack/sessions-adapter";
+import type { SessionsPort } from "./sessions/port";
+import { sessionsPortFrom } from "./app/sessions-port";
 
 export const UI_DIST = fileURLToPath(new URL("../ui/dist", import.meta.url));
 

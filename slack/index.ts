@@ -24,7 +24,7 @@ import {
   type SlackStatus,
 } from "./model";
 import { completeInstall, installUrl, type OAuthDeps } from "./oauth";
-import type { SessionsPort } from "./ports";
+import type { SessionsPort } from "../server/sessions/port";
 import { SlackService } from "./service";
 import { SlackStore } from "./store";
 import { SlackClients } from "./web";

@@ -1,8 +1,8 @@
 import type { WebClient } from "@slack/web-api";
 import type { SlackMetricsSink } from "../server/metrics/recorders";
 import type { Logger } from "../server/lib/logger";
-import { KeyedLock } from "./keyed-lock";
-import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "./ports";
+import { KeyedLock } from "../server/lib/keyed-lock";
+import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "../server/sessions/port";
 import { ReplyStream, type ReplyOutcome } from "./reply";
 import type { EventRow, IncomingMessage, SlackStore } from "./store";
 import { slackErrorCode, withRateLimit, type SlackClients } from "./web";

@@ -41,12 +41,15 @@ describe("the check fails on a new back-arrow", () => {
   );
   write("server/app.ts", 'import "./sessions/service";\nimport { s } from "./lib/strings";\nexport const app = s;\n');
   write("server/lib/strings.test.ts", 'import "../app";\n');
+  write("slack/ports.ts", "export interface SessionsPort { id: string }\n");
+  write("server/linear/index.ts", 'import type { SessionsPort } from "../../slack/ports";\nexport type P = SessionsPort;\n');
 
   test("each broken rule is named with its import", () => {
     expect(violations(importGraph(dir, CHECKED)).sort()).toEqual([
       "harness/agent/main.ts -> server/lib/strings.ts: harness/ imports only harness/ (it runs inside sandboxes)",
       "import circle: mcp/index.ts <-> mcp/user-routes.ts",
       "server/http/errors.ts -> server/gateway/errors.ts: the platform layer imports nothing from features",
+      "server/linear/index.ts -> slack/ports.ts: server/ imports nothing from slack/ (the Slack bot builds on server/; what it shares with Linear is in server/sessions/port.ts)",
       "server/sandboxes/runtime/for-sessions.ts -> server/sessions/service.ts: server/sandboxes/ imports nothing from server/sessions/ (sessions drive sandboxes, which get a port from server/app.ts)",
       "server/sessions/service.ts -> test/support/fake.ts: only tests import test helpers",
     ]);

@@ -6,8 +6,8 @@
  * Activities of one agent session are posted in order, with the workspace's token.
  */
 import type { Logger } from "../lib/logger";
-import { KeyedLock } from "../../slack/keyed-lock";
-import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "../../slack/ports";
+import { KeyedLock } from "../lib/keyed-lock";
+import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "../sessions/port";
 import { LinearApiError, type ActivityContent, type LinearApi } from "./client";
 import type { LinearStore } from "./store";
 

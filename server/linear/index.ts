@@ -8,7 +8,7 @@ import { requireAdmin, type AuthGuard } from "../http/auth-guard";
 import { createSecretBox } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
 import type { Logger } from "../lib/logger";
-import type { SessionsPort } from "../../slack/ports";
+import type { SessionsPort } from "../sessions/port";
 import { LinearActivities } from "./activities";
 import { LinearApi } from "./client";
 import { callbackQuery, linearBindingBody, linearEventsQuery, organizationParams, type LinearEventView, type LinearStatus } from "./model";

@@ -12,7 +12,7 @@ import type { Database } from "../db/client";
 import type { StoredEvent } from "../sessions/model";
 import { ApiError, unauthorized } from "../lib/errors";
 import type { Logger } from "../lib/logger";
-import type { SessionsPort } from "../../slack/ports";
+import type { SessionsPort } from "../sessions/port";
 import type { LinearActivities } from "./activities";
 import { agentSessionEvent, createdPrompt, isStop, promptedPrompt, type AgentSessionEvent } from "./payload";
 import { verifyLinearWebhook } from "./signature";
