@@ -19,7 +19,8 @@ export interface LinearActivitiesDeps {
   api: LinearApi;
   store: LinearStore;
   sessions: SessionsPort;
-  baseUrl: string;
+  /** LAP's public URL, read when a link is made. */
+  baseUrl: () => string;
   log: Logger;
   /** How long one turn is followed before LAP hands over to the dashboard. */
   turnTimeoutMs?: number;
@@ -39,7 +40,7 @@ export class LinearActivities {
   constructor(private readonly deps: LinearActivitiesDeps) {}
 
   sessionUrl(sessionId: string) {
-    return `${this.deps.baseUrl}/sessions/${encodeURIComponent(sessionId)}`;
+    return `${this.deps.baseUrl()}/sessions/${encodeURIComponent(sessionId)}`;
   }
 
   /** Keeps a handle on background work so tests and shutdown can wait for it. */

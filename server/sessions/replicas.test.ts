@@ -15,6 +15,8 @@ import { createLogger } from "../lib/logger";
 import { RuntimeService } from "../runtimes/service";
 import type { StoredEvent } from "./model";
 import { createSessionModule, type SessionModule } from "./module";
+import { StreamTokens } from "./stream/tokens";
+import { createAuthGuard } from "../http/auth-guard";
 
 let h: SessionHarness;
 let b: SessionModule;
@@ -26,7 +28,8 @@ beforeAll(async () => {
   b = createSessionModule({
     database: h.t.database,
     logger: createLogger("silent"),
-    masterKey: TEST_MASTER_KEY,
+    tokens: new StreamTokens(TEST_MASTER_KEY),
+    guard: createAuthGuard(h.t.services.auth),
     runtimes: new RuntimeService({ database: h.t.database, secrets: createSecretBox(encryptionKey) }),
     sideEffects: approvalSideEffects,
     approvals: approvalsForSessions(h.t.database),
