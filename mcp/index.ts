@@ -104,7 +104,13 @@ export function createMcpModule(deps: {
     await sessions.closeAll();
     await gateway.close();
   };
-  return { ...parts, routes: mcpRoutes({ mcp: parts, guard: deps.guard, baseUrl: deps.baseUrl }), start() {}, stop, close: stop };
+  return {
+    ...parts,
+    routes: mcpRoutes({ mcp: parts, guard: deps.guard, baseUrl: deps.baseUrl }),
+    start: () => sessions.start(),
+    stop,
+    close: stop,
+  };
 }
 
 /** The MCP proxy endpoints: `/mcp` (every granted server, namespaced) and `/mcp/:server`. */

@@ -13,7 +13,7 @@ export interface McpParts {
 /** What createMcpModule (./index.ts) builds: the module contract of docs/development.md "Layers". */
 export interface McpModule extends McpParts {
   routes: AnyElysia;
-  /** Nothing to start: the session sweeper runs from construction (mcp/proxy/sessions.ts). */
+  /** Starts closing idle client sessions (mcp/proxy/sessions.ts). */
   start(): void;
   /** Ends every client's MCP session (their SSE streams), then closes the upstream connections. */
   stop(): Promise<void>;

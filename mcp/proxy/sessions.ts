@@ -43,7 +43,7 @@ export class McpSessions {
   private readonly sessions = new Map<string, Session>();
   /** Ids ended here (DELETE, idle): not brought back by `revive`. */
   private readonly ended = new Set<string>();
-  private readonly sweeper: ReturnType<typeof setInterval>;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
   constructor(
     private readonly deps: {
       gateway: McpGateway;
@@ -54,10 +54,7 @@ export class McpSessions {
       /** LAP's own tools for session keys (server/platform), handed in by server/app.ts. */
       platform?: PlatformPort;
     },
-  ) {
-    this.sweeper = setInterval(() => void this.sweep(), Math.min(60_000, deps.idleMs));
-    this.sweeper.unref?.();
-  }
+  ) {}
 
   get size() {
     return this.sessions.size;
@@ -119,8 +116,15 @@ export class McpSessions {
     }
   }
 
+  /** Closes idle sessions every minute (or every `idleMs`, if shorter) until `closeAll`. */
+  start() {
+    this.sweeper ??= setInterval(() => void this.sweep(), Math.min(60_000, this.deps.idleMs));
+    this.sweeper.unref?.();
+  }
+
   async closeAll() {
     clearInterval(this.sweeper);
+    this.sweeper = undefined;
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
   }
 
