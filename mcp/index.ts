@@ -3,7 +3,7 @@ import type { McpMetricsSink } from "../server/metrics/recorders";
 import type { Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import type { AuthService } from "../server/auth/service";
-import type { Config } from "../server/config/load";
+import type { Env } from "../server/config/schema";
 import type { AuditPort } from "../server/audit/record";
 import type { Database } from "../server/db/client";
 import type { AuthGuard } from "../server/http/auth-guard";
@@ -17,15 +17,38 @@ import { McpGateway } from "./service";
 import { createLauncher, type StdioLauncher } from "./upstream/launcher";
 import type { EgressSink } from "../server/sandboxes/egress";
 import { parseUidRange } from "../server/sandboxes/host/sandbox-user";
-import type { McpModule } from "./module";
+import type { McpModule, McpParts } from "./module";
+import type { PlatformPort } from "./proxy/platform";
 import { userRoutes } from "./user-routes";
 
 export type { McpModule } from "./module";
 
-/** Builds the gateway from configuration; `launcher` overrides LAP_MCP_STDIO_LAUNCHER (tests, sandbox provider). */
+/** The settings the MCP gateway reads (server/config/schema.ts). */
+export type McpSettings = Pick<
+  Env,
+  | "LAP_MCP_STDIO_LAUNCHER"
+  | "LAP_SANDBOX_UIDS"
+  | "LAP_MCP_TIMEOUT_MS"
+  | "LAP_MCP_CONNECT_TIMEOUT_MS"
+  | "LAP_MCP_SESSION_IDLE_MINUTES"
+  | "LAP_MAX_BODY_BYTES"
+  | "LAP_MAX_JSON_DEPTH"
+>;
+
+/**
+ * Builds the gateway and its routes (the module contract, docs/development.md "Layers"); `launcher`
+ * overrides LAP_MCP_STDIO_LAUNCHER (tests, sandbox provider).
+ */
 export function createMcpModule(deps: {
-  config: Config;
+  settings: McpSettings;
+  /** Upstream credentials at rest (createSecretBox). */
+  encryptionKey: Buffer;
+  /** LAP's public URL, read when used (OAuth redirects): without BASE_URL it is known only after listen. */
+  baseUrl: () => string;
   database: Database;
+  guard: AuthGuard;
+  /** LAP's own tools for agents' session keys (server/platform, /mcp/lap). */
+  platform?: PlatformPort;
   auth: AuthService;
   logger?: Logger;
   launcher?: StdioLauncher;
@@ -38,8 +61,8 @@ export function createMcpModule(deps: {
   /** The audit trail (server/audit). */
   audit?: AuditPort;
 }): McpModule {
-  const env = deps.config.env;
-  const box = createSecretBox(deps.config.encryptionKey);
+  const env = deps.settings;
+  const box = createSecretBox(deps.encryptionKey);
   const gateway = new McpGateway({
     database: deps.database,
     box,
@@ -57,36 +80,41 @@ export function createMcpModule(deps: {
     metrics: deps.metrics,
     tracer: deps.tracer,
     audit: deps.audit,
+    // The OAuth flows (below) hold the user tokens of servers that need them.
+    oauthToken: (row, userId, secrets) => oauth.token(row, userId, secrets),
   });
   const sessions = new McpSessions({
     gateway,
     idleMs: env.LAP_MCP_SESSION_IDLE_MINUTES * 60_000,
     logger: deps.logger,
     limits: { maxBytes: env.LAP_MAX_BODY_BYTES, maxDepth: env.LAP_MAX_JSON_DEPTH },
+    platform: deps.platform,
   });
   // baseUrl is read late: without BASE_URL it is only known once the server listens.
   const oauth = new McpOAuth({
     database: deps.database,
     box,
     gateway,
-    baseUrl: () => deps.config.baseUrl,
+    baseUrl: deps.baseUrl,
     logger: deps.logger,
     destinations: deps.destinations,
   });
-  gateway.deps.oauthToken = (row, userId, secrets) => oauth.token(row, userId, secrets);
+  const parts: McpParts = { gateway, sessions, oauth };
+  const stop = async () => {
+    await sessions.closeAll();
+    await gateway.close();
+  };
   return {
-    gateway,
-    sessions,
-    oauth,
-    close: async () => {
-      await sessions.closeAll();
-      await gateway.close();
-    },
+    ...parts,
+    routes: mcpRoutes({ mcp: parts, guard: deps.guard, baseUrl: deps.baseUrl }),
+    start: () => sessions.start(),
+    stop,
+    close: stop,
   };
 }
 
 /** The MCP proxy endpoints: `/mcp` (every granted server, namespaced) and `/mcp/:server`. */
-function proxyRoutes(mcp: McpModule, guard: AuthGuard) {
+function proxyRoutes(mcp: McpParts, guard: AuthGuard) {
   const handler = ({
     request,
     principal,
@@ -111,7 +139,7 @@ function proxyRoutes(mcp: McpModule, guard: AuthGuard) {
     .delete("/mcp/:server", handler, one);
 }
 
-export function mcpRoutes(deps: { mcp: McpModule; guard: AuthGuard; baseUrl: () => string }) {
+function mcpRoutes(deps: { mcp: McpParts; guard: AuthGuard; baseUrl: () => string }) {
   return new Elysia()
     .use(adminRoutes(deps.mcp.gateway, deps.guard))
     .use(userRoutes(deps.mcp, deps.guard, deps.baseUrl))

@@ -267,6 +267,7 @@ describe("the wire", () => {
 
   test("idle sessions are closed and their id stops working", async () => {
     const sessions = new McpSessions({ gateway: t.services.mcp.gateway, idleMs: 150 });
+    sessions.start();
     const master = { via: "master_key" as const, role: "admin" as const, kind: "admin" as const, label: "master key" };
     const req = (body: unknown, sid?: string) =>
       new Request("http://localhost/mcp/ev", {

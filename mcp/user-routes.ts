@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AuthGuard } from "../server/http/auth-guard";
 import { badRequest, notFound } from "../server/lib/errors";
 import { serverIdParams, userCredentialBody } from "./model";
-import type { McpModule } from "./module";
+import type { McpParts } from "./module";
 import type { McpGateway } from "./service";
 
 const page = (title: string, text: string, status: number) =>
@@ -14,7 +14,7 @@ const page = (title: string, text: string, status: number) =>
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** What any key may do: see the servers it can use, store its own credentials, connect with OAuth. */
-export function userRoutes(mcp: McpModule, guard: AuthGuard, baseUrl: () => string) {
+export function userRoutes(mcp: McpParts, guard: AuthGuard, baseUrl: () => string) {
   const gateway = mcp.gateway;
   const visibleById = async (principal: Parameters<McpGateway["callerOf"]>[0], id: string) => {
     const caller = await gateway.callerOf(principal);

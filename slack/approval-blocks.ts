@@ -3,7 +3,7 @@
  * Allow / Deny buttons (value = approval id), and the same message once decided, naming who.
  */
 import { escapeSlack } from "./mrkdwn";
-import type { ApprovalRef } from "./ports";
+import type { ApprovalRef } from "../server/sessions/port";
 
 export const ALLOW_ACTION = "lap_approval_allow";
 export const DENY_ACTION = "lap_approval_deny";

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { DECISION_MESSAGE_MAX, decisionBody } from "../server/approvals/model";
 import { escapeSlack } from "./mrkdwn";
-import type { ApprovalRef } from "./ports";
+import type { ApprovalRef } from "../server/sessions/port";
 
 export const DENY_VIEW = "lap_approval_deny_reason";
 /** block_id and action_id of the reason input; `response_action: "errors"` names it. */

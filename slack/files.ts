@@ -14,6 +14,7 @@ import {
   MAX_ATTACHMENTS,
   sniff,
 } from "../server/sessions/attachments/model";
+import type { AttachmentPart } from "../server/sessions/port";
 
 /** The parts of a Slack file object LAP reads. */
 export interface SlackFile {
@@ -36,9 +37,7 @@ export interface SlackFileRef {
   url: string;
 }
 
-export type AttachmentPart =
-  | { type: "image"; source: { type: "base64"; media_type: string; data: string } }
-  | { type: "document"; source: { type: "base64"; media_type: string; data: string }; title?: string };
+export type { AttachmentPart };
 
 const DEFAULT_FILE_HOST = "https://files.slack.com";
 

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { SlackMetricsSink } from "../server/metrics/recorders";
-import type { Config } from "../server/config/load";
+import type { Env } from "../server/config/schema";
 import type { AuditPort } from "../server/audit/record";
 import type { Database } from "../server/db/client";
 import { requireAdmin, type AuthGuard } from "../server/http/auth-guard";
@@ -24,14 +24,31 @@ import {
   type SlackStatus,
 } from "./model";
 import { completeInstall, installUrl, type OAuthDeps } from "./oauth";
-import type { SessionsPort } from "./ports";
+import type { SessionsPort } from "../server/sessions/port";
 import { SlackService } from "./service";
 import { SlackStore } from "./store";
 import { SlackClients } from "./web";
 import { WorkspaceAuthResolver } from "./workspace-auth";
 
+/** The settings the Slack bot reads (server/config/schema.ts). */
+export type SlackSettings = Pick<
+  Env,
+  | "SLACK_SIGNING_SECRET"
+  | "SLACK_BOT_TOKEN"
+  | "SLACK_CLIENT_ID"
+  | "SLACK_CLIENT_SECRET"
+  | "SLACK_API_URL"
+  | "SLACK_OAUTH_AUTHORIZE_URL"
+  | "LAP_MAX_BODY_BYTES"
+  | "LAP_MAX_JSON_DEPTH"
+>;
+
 export interface SlackDeps {
-  config: Config;
+  settings: SlackSettings;
+  /** Bot tokens at rest (createSecretBox). */
+  encryptionKey: Buffer;
+  /** LAP's public URL, read when used: without BASE_URL it is known only once the server listens. */
+  baseUrl: () => string;
   database: Database;
   guard: AuthGuard;
   logger: Logger;
@@ -52,11 +69,14 @@ const notConfigured = () =>
     "The Slack bot is not configured: set SLACK_SIGNING_SECRET (and SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SECRET)",
   );
 
-/** Builds the Slack bot (store, service, Bolt app) and its routes. */
+/**
+ * Builds the Slack bot (store, service, Bolt app) and its routes (the module contract, docs/development.md
+ * "Layers"); `start()` loads Bolt when Slack is configured and starts the inbox sweep, `stop()` ends it.
+ */
 export function createSlack(deps: SlackDeps) {
-  const env = deps.config.env;
+  const env = deps.settings;
   const log = deps.logger.child({ module: "slack" });
-  const store = new SlackStore({ database: deps.database, secretBox: createSecretBox(deps.config.encryptionKey), audit: deps.audit });
+  const store = new SlackStore({ database: deps.database, secretBox: createSecretBox(deps.encryptionKey), audit: deps.audit });
   const clients = new SlackClients({ apiUrl: env.SLACK_API_URL, log });
   const auth = new WorkspaceAuthResolver({ store, clients, singleBotToken: env.SLACK_BOT_TOKEN });
   const service = new SlackService({
@@ -64,7 +84,7 @@ export function createSlack(deps: SlackDeps) {
     sessions: deps.sessions,
     clients,
     auth,
-    baseUrl: deps.config.baseUrl,
+    baseUrl: deps.baseUrl,
     log,
     minEditIntervalMs: deps.minEditIntervalMs,
     turnTimeoutMs: deps.turnTimeoutMs,
@@ -90,7 +110,7 @@ export function createSlack(deps: SlackDeps) {
   const oauth: OAuthDeps = {
     store,
     clients,
-    baseUrl: deps.config.baseUrl,
+    baseUrl: deps.baseUrl,
     authorizeUrl: env.SLACK_OAUTH_AUTHORIZE_URL,
     clientId: env.SLACK_CLIENT_ID,
     clientSecret: env.SLACK_CLIENT_SECRET,
@@ -140,7 +160,7 @@ export function createSlack(deps: SlackDeps) {
     .get(
       "/status",
       async (): Promise<SlackStatus> => {
-        const base = deps.config.baseUrl;
+        const base = deps.baseUrl();
         const single = !!env.SLACK_BOT_TOKEN;
         return {
           enabled: !!signingSecret && (single || oauthAvailable),
@@ -172,7 +192,7 @@ export function createSlack(deps: SlackDeps) {
       },
       { detail: { summary: "Slack bot mode, request URLs and installed workspaces (never tokens)" } },
     )
-    .get("/manifest", () => slackManifest(deps.config.baseUrl, { oauth: oauthAvailable || !env.SLACK_BOT_TOKEN }), {
+    .get("/manifest", () => slackManifest(deps.baseUrl(), { oauth: oauthAvailable || !env.SLACK_BOT_TOKEN }), {
       detail: { summary: "Slack app manifest built from BASE_URL, to paste into api.slack.com/apps" },
     })
     .delete(
@@ -260,11 +280,15 @@ export function createSlack(deps: SlackDeps) {
       { query: eventsQuery, detail: { summary: "Recent Slack messages and what happened to each" } },
     );
 
-  const routes = new Elysia({ name: "slack" })
-    .use(webhooks)
-    .use(admin)
-    // Re-runs inbox rows a crash or a failure left behind; only in a listening server, not in tests.
-    .onStart(() => {
+  const routes = new Elysia({ name: "slack" }).use(webhooks).use(admin);
+  return {
+    routes,
+    service,
+    store,
+    loadBolt,
+    /** Re-runs inbox rows a crash or a failure left behind; started by a listening LAP (server/app/lifecycle.ts), not in tests. */
+    start() {
+      if (sweeper) return;
       if (signingSecret) void loadBolt().catch((err) => log.error({ err: String(err) }, "could not load the Slack bot"));
       sweeper = setInterval(() => {
         void service.resumeStuck().catch((err) => log.warn({ err: String(err) }, "slack sweep failed"));
@@ -272,7 +296,10 @@ export function createSlack(deps: SlackDeps) {
         void store.pruneSeenRequests().catch(() => {});
       }, 30_000);
       sweeper.unref?.();
-    })
-    .onStop(() => clearInterval(sweeper));
-  return { routes, service, store, loadBolt };
+    },
+    stop() {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    },
+  };
 }

@@ -2,7 +2,7 @@ import type { WebClient } from "@slack/web-api";
 import type { Logger } from "../server/lib/logger";
 import { ALLOW_ACTION, approvalMessage, deciderText, DENY_ACTION } from "./approval-blocks";
 import { denyModal, parseDenySubmission, REASON_BLOCK, type SubmittedView } from "./deny-modal";
-import type { ApprovalRef } from "./ports";
+import type { ApprovalRef } from "../server/sessions/port";
 import type { SlackService } from "./service";
 import { slackErrorCode, withRateLimit } from "./web";
 

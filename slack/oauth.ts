@@ -9,7 +9,8 @@ export const OAUTH_STATE_TTL_MS = 10 * 60_000;
 export interface OAuthDeps {
   store: SlackStore;
   clients: SlackClients;
-  baseUrl: string;
+  /** LAP's public URL, read per request. */
+  baseUrl: () => string;
   authorizeUrl: string;
   clientId?: string;
   clientSecret?: string;
@@ -28,7 +29,7 @@ export async function installUrl(deps: OAuthDeps, createdBy: string): Promise<st
   const url = new URL(deps.authorizeUrl);
   url.searchParams.set("client_id", deps.clientId);
   url.searchParams.set("scope", BOT_SCOPES.join(","));
-  url.searchParams.set("redirect_uri", redirectUri(deps.baseUrl));
+  url.searchParams.set("redirect_uri", redirectUri(deps.baseUrl()));
   url.searchParams.set("state", state);
   return url.toString();
 }
@@ -45,7 +46,7 @@ export async function completeInstall(deps: OAuthDeps, query: { code?: string; s
       client_id: deps.clientId!,
       client_secret: deps.clientSecret!,
       code: query.code,
-      redirect_uri: redirectUri(deps.baseUrl),
+      redirect_uri: redirectUri(deps.baseUrl()),
     });
     if (!res.access_token || !res.team?.id || !res.bot_user_id) return { ok: false, status: 502, reason: "Slack returned no bot token" };
     await deps.store.saveInstallation({

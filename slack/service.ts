@@ -1,8 +1,8 @@
 import type { WebClient } from "@slack/web-api";
 import type { SlackMetricsSink } from "../server/metrics/recorders";
 import type { Logger } from "../server/lib/logger";
-import { KeyedLock } from "./keyed-lock";
-import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "./ports";
+import { KeyedLock } from "../server/lib/keyed-lock";
+import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "../server/sessions/port";
 import { ReplyStream, type ReplyOutcome } from "./reply";
 import type { EventRow, IncomingMessage, SlackStore } from "./store";
 import { slackErrorCode, withRateLimit, type SlackClients } from "./web";
@@ -22,7 +22,8 @@ export interface SlackServiceDeps {
   sessions: SessionsPort;
   clients: SlackClients;
   auth: WorkspaceAuthResolver;
-  baseUrl: string;
+  /** LAP's public URL, read when a link is made (known only after listen without BASE_URL). */
+  baseUrl: () => string;
   log: Logger;
   /** How long one reply may stream before it hands over to the dashboard. */
   turnTimeoutMs?: number;
@@ -46,7 +47,7 @@ export class SlackService {
   constructor(readonly deps: SlackServiceDeps) {}
 
   sessionUrl(sessionId: string) {
-    return `${this.deps.baseUrl}/sessions/${encodeURIComponent(sessionId)}`;
+    return `${this.deps.baseUrl()}/sessions/${encodeURIComponent(sessionId)}`;
   }
 
   async accept(msg: IncomingMessage, retry?: { num?: number; reason?: string }): Promise<AcceptOutcome> {

@@ -20,6 +20,7 @@ import { SandboxRuntimeAdapter } from "../../server/sandboxes/runtime/sandbox-ru
 import { sandboxSpecFor } from "../../server/sandboxes/runtime/spec";
 import { providerOptions } from "../../server/sandboxes/test-helpers";
 import { WarmPool } from "../../server/sandboxes/warm-pool";
+import { sessionsForSandboxes } from "../../server/sessions/for-sandboxes";
 import { testDatabase } from "../../test/support/db";
 import { startScriptedOpenAI } from "../../test/support/scripted-openai";
 
@@ -98,6 +99,7 @@ async function warmRuns(provider: HostSandboxProvider) {
   const specFor = async () => sandboxSpecFor({ id: agent.id, harness: "builtin", environment: {} }, {});
   const pool = new WarmPool({
     database,
+    sessions: sessionsForSandboxes(database),
     provider,
     settings: { size: 1, ttlMinutes: 30, maxProvisioning: 1, recentAgentHours: 24 },
     specFor,

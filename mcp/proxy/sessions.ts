@@ -43,14 +43,18 @@ export class McpSessions {
   private readonly sessions = new Map<string, Session>();
   /** Ids ended here (DELETE, idle): not brought back by `revive`. */
   private readonly ended = new Set<string>();
-  private readonly sweeper: ReturnType<typeof setInterval>;
-  /** LAP's own tools for session keys (server/platform), set once the sessions module exists (server/app.ts). */
-  platform?: PlatformPort;
-
-  constructor(private readonly deps: { gateway: McpGateway; idleMs: number; logger?: Logger; keepAliveMs?: number; limits?: JsonLimits }) {
-    this.sweeper = setInterval(() => void this.sweep(), Math.min(60_000, deps.idleMs));
-    this.sweeper.unref?.();
-  }
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  constructor(
+    private readonly deps: {
+      gateway: McpGateway;
+      idleMs: number;
+      logger?: Logger;
+      keepAliveMs?: number;
+      limits?: JsonLimits;
+      /** LAP's own tools for session keys (server/platform), handed in by server/app.ts. */
+      platform?: PlatformPort;
+    },
+  ) {}
 
   get size() {
     return this.sessions.size;
@@ -95,9 +99,10 @@ export class McpSessions {
 
   /** The platform tools' binding for this caller: a session key of an agent that keeps them, else none. */
   private async platformFor(principal: Principal, caller: McpCaller): Promise<PlatformBinding | null> {
-    if (!this.platform) return null;
-    const ref = await this.platform.callerOf(principal, { sessionId: caller.sessionId, agentId: caller.agentId });
-    return ref ? { port: this.platform, caller: ref } : null;
+    const platform = this.deps.platform;
+    if (!platform) return null;
+    const ref = await platform.callerOf(principal, { sessionId: caller.sessionId, agentId: caller.agentId });
+    return ref ? { port: platform, caller: ref } : null;
   }
 
   /** The JSON-RPC body within the size and depth limits (server/http/json-body.ts), or the JSON-RPC error to answer. */
@@ -111,8 +116,15 @@ export class McpSessions {
     }
   }
 
+  /** Closes idle sessions every minute (or every `idleMs`, if shorter) until `closeAll`. */
+  start() {
+    this.sweeper ??= setInterval(() => void this.sweep(), Math.min(60_000, this.deps.idleMs));
+    this.sweeper.unref?.();
+  }
+
   async closeAll() {
     clearInterval(this.sweeper);
+    this.sweeper = undefined;
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
   }
 

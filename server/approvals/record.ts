@@ -7,7 +7,7 @@
  * nobody decided (the user sent a new message instead) expires its approval.
  */
 import { randomUUID } from "node:crypto";
-import type { SqlTx } from "../db/client";
+import type { Database, SqlTx } from "../db/client";
 import type { EventSideEffects } from "../sessions/events/store";
 import type { StoredEvent } from "../../schema/session-events";
 
@@ -38,3 +38,13 @@ export const approvalSideEffects: EventSideEffects = {
     }
   },
 };
+
+/** The sessions module's port to this table (SessionApprovalsPort, wired in server/app.ts). */
+export const approvalsForSessions = (database: Pick<Database, "query">) => ({
+  async expirePending(sessionId: string, message: string): Promise<void> {
+    await database.query(
+      "update approvals set status = 'expired', message = $2, decided_at = now() where session_id = $1 and status = 'pending'",
+      [sessionId, message],
+    );
+  },
+});

@@ -74,6 +74,11 @@ export class TurnDispatcher {
     return this.sessions.cancelQueuedInTx(tx, sessionId, reason);
   }
 
+  /** A stop from outside: the running turn is marked to be interrupted (SessionService.markRunningInterruptedInTx). */
+  markRunningInterruptedInTx(tx: SqlTx, sessionId: string): Promise<boolean> {
+    return this.sessions.markRunningInterruptedInTx(tx, sessionId);
+  }
+
   /** Publishes events written by `cancelQueuedInTx` after the commit. */
   publish(sessionId: string, events: StoredEvent[]) {
     if (events.length > 0) this.sessions.announceTurn(sessionId, events);

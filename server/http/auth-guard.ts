@@ -31,8 +31,8 @@ export function cookieValue(request: Request, name: string): string | undefined 
 }
 
 export interface AuthGuardOptions {
-  /** Origins a dashboard-session request may come from besides its own (BASE_URL's). */
-  allowedOrigins?: readonly string[];
+  /** Origins a dashboard-session request may come from besides its own (BASE_URL's), read per request. */
+  allowedOrigins?: () => readonly string[];
   /** Reverse proxies in front of LAP whose X-Forwarded-For entries are believed (0: none). */
   trustedProxyHops?: number;
   /** LAP_METRICS_TOKEN: a bearer token accepted on the `metrics` routes only (GET /metrics). */
@@ -92,7 +92,6 @@ export function createAuthGuard(
   extra: Array<(request: Request) => Promise<Principal | null>> = [],
   opts: AuthGuardOptions = {},
 ) {
-  const allowedOrigins = opts.allowedOrigins ?? [];
   return new Elysia({ name: "auth-guard" }).derive({ as: "global" }, async ({ request, route, server }) => {
     const access = accessOf(request.method, route);
     const clientIp = clientIpOf(request, server as BunServer, opts.trustedProxyHops);
@@ -101,7 +100,7 @@ export function createAuthGuard(
     const { principal: resolved, cookie } = await authenticate(auth, request, clientIp);
     let principal = resolved;
     if (cookie) {
-      const crossSite = crossSiteRefusal(request, allowedOrigins);
+      const crossSite = crossSiteRefusal(request, opts.allowedOrigins?.() ?? []);
       // A public page fetched with the cookie simply is not signed in; anything else is refused.
       if (crossSite && (access !== null || request.method !== "GET")) throw forbidden(crossSite);
       if (crossSite) principal = null;

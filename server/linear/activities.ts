@@ -6,8 +6,8 @@
  * Activities of one agent session are posted in order, with the workspace's token.
  */
 import type { Logger } from "../lib/logger";
-import { KeyedLock } from "../../slack/keyed-lock";
-import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "../../slack/ports";
+import { KeyedLock } from "../lib/keyed-lock";
+import { TERMINAL_ERROR, TERMINAL_OK, TERMINAL_STOPPED, textOf, type SessionEventLike, type SessionsPort } from "../sessions/port";
 import { LinearApiError, type ActivityContent, type LinearApi } from "./client";
 import type { LinearStore } from "./store";
 
@@ -19,7 +19,8 @@ export interface LinearActivitiesDeps {
   api: LinearApi;
   store: LinearStore;
   sessions: SessionsPort;
-  baseUrl: string;
+  /** LAP's public URL, read when a link is made. */
+  baseUrl: () => string;
   log: Logger;
   /** How long one turn is followed before LAP hands over to the dashboard. */
   turnTimeoutMs?: number;
@@ -39,7 +40,7 @@ export class LinearActivities {
   constructor(private readonly deps: LinearActivitiesDeps) {}
 
   sessionUrl(sessionId: string) {
-    return `${this.deps.baseUrl}/sessions/${encodeURIComponent(sessionId)}`;
+    return `${this.deps.baseUrl()}/sessions/${encodeURIComponent(sessionId)}`;
   }
 
   /** Keeps a handle on background work so tests and shutdown can wait for it. */

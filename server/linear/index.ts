@@ -8,7 +8,7 @@ import { requireAdmin, type AuthGuard } from "../http/auth-guard";
 import { createSecretBox } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
 import type { Logger } from "../lib/logger";
-import type { SessionsPort } from "../../slack/ports";
+import type { SessionsPort } from "../sessions/port";
 import { LinearActivities } from "./activities";
 import { LinearApi } from "./client";
 import { callbackQuery, linearBindingBody, linearEventsQuery, organizationParams, type LinearEventView, type LinearStatus } from "./model";
@@ -20,7 +20,9 @@ import { LinearWebhook } from "./webhook";
 export const INSTALL_PATH = "/api/integrations/linear/install";
 
 export interface LinearDeps {
-  config: Config;
+  config: Pick<Config, "env" | "encryptionKey">;
+  /** LAP's public URL, read when used: without BASE_URL it is known only once the server listens. */
+  baseUrl: () => string;
   database: Database;
   guard: AuthGuard;
   logger: Logger;
@@ -41,13 +43,22 @@ export interface LinearDeps {
  */
 export function createLinear(deps: LinearDeps) {
   const log = deps.logger.child({ module: "linear" });
-  const base = deps.config.baseUrl;
   const store = new LinearStore({ database: deps.database, secretBox: createSecretBox(deps.config.encryptionKey), audit: deps.audit });
   const state = linearSettings(deps.config.env);
-  const urls = { callback: `${base}${CALLBACK_PATH}`, webhook: `${base}${WEBHOOK_PATH}`, install: `${base}${INSTALL_PATH}` };
+  const urls = () => {
+    const base = deps.baseUrl();
+    return { callback: `${base}${CALLBACK_PATH}`, webhook: `${base}${WEBHOOK_PATH}`, install: `${base}${INSTALL_PATH}` };
+  };
   const settings = state.configured ? state.settings : null;
   const api = new LinearApi(settings ?? { apiUrl: deps.config.env.LAP_LINEAR_API_URL, clientId: "", clientSecret: "" });
-  const activities = new LinearActivities({ api, store, sessions: deps.sessions, baseUrl: base, log, turnTimeoutMs: deps.turnTimeoutMs });
+  const activities = new LinearActivities({
+    api,
+    store,
+    sessions: deps.sessions,
+    baseUrl: deps.baseUrl,
+    log,
+    turnTimeoutMs: deps.turnTimeoutMs,
+  });
 
   const admin = new Elysia({ prefix: "/api/integrations/linear", detail: { tags: ["Linear"] } })
     .use(deps.guard)
@@ -59,7 +70,7 @@ export function createLinear(deps: LinearDeps) {
         return {
           configured: state.configured,
           missing: state.configured ? [] : state.missing,
-          urls,
+          urls: urls(),
           installations: (await store.listInstallations()).map((i) => ({
             organization_id: i.organizationId,
             organization_name: i.organizationName,
@@ -132,7 +143,7 @@ export function createLinear(deps: LinearDeps) {
 
   let routes: AnyElysia = new Elysia({ name: "linear" }).use(admin);
   if (settings) {
-    const oauth: LinearOAuthDeps = { store, api, settings, baseUrl: base };
+    const oauth: LinearOAuthDeps = { store, api, settings, baseUrl: deps.baseUrl };
     const webhook = new LinearWebhook({
       database: deps.database,
       store,
@@ -181,11 +192,20 @@ export function createLinear(deps: LinearDeps) {
     routes = routes.use(live);
   }
   let sweeper: ReturnType<typeof setInterval> | undefined;
-  routes = routes
-    .onStart(() => {
-      sweeper = setInterval(() => void store.prune(30).catch(() => {}), 60 * 60_000);
+  return {
+    routes,
+    store,
+    activities,
+    api,
+    configured: state.configured,
+    /** Prunes old webhook rows hourly; started by a listening LAP (server/app/lifecycle.ts), not in tests. */
+    start() {
+      sweeper ??= setInterval(() => void store.prune(30).catch(() => {}), 60 * 60_000);
       sweeper.unref?.();
-    })
-    .onStop(() => clearInterval(sweeper));
-  return { routes, store, activities, api, configured: state.configured };
+    },
+    stop() {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    },
+  };
 }

@@ -18,7 +18,8 @@ export interface LinearOAuthDeps {
   store: LinearStore;
   api: LinearApi;
   settings: LinearSettings;
-  baseUrl: string;
+  /** LAP's public URL, read per request. */
+  baseUrl: () => string;
 }
 
 export async function installUrl(deps: LinearOAuthDeps, createdBy: string): Promise<string> {
@@ -26,7 +27,7 @@ export async function installUrl(deps: LinearOAuthDeps, createdBy: string): Prom
   await deps.store.createOauthState(state, createdBy, OAUTH_STATE_TTL_MS);
   const url = new URL(deps.settings.authorizeUrl);
   url.searchParams.set("client_id", deps.settings.clientId);
-  url.searchParams.set("redirect_uri", redirectUri(deps.baseUrl));
+  url.searchParams.set("redirect_uri", redirectUri(deps.baseUrl()));
   url.searchParams.set("response_type", "code");
   url.searchParams.set("scope", LINEAR_SCOPES.join(","));
   url.searchParams.set("state", state);
@@ -48,7 +49,7 @@ export async function completeInstall(
   if (query.error) return { ok: false, status: 400, reason: query.error.slice(0, 100) };
   if (!query.code) return { ok: false, status: 400, reason: "missing code" };
   try {
-    const tokens = await deps.api.exchangeCode(query.code, redirectUri(deps.baseUrl));
+    const tokens = await deps.api.exchangeCode(query.code, redirectUri(deps.baseUrl()));
     const who = await deps.api.whoAmI(tokens.accessToken);
     await deps.store.saveInstallation({ ...who, tokens, installedBy: state.createdBy });
     return { ok: true, organizationId: who.organizationId, organizationName: who.organizationName };

@@ -12,7 +12,7 @@ import type { Database } from "../db/client";
 import type { StoredEvent } from "../sessions/model";
 import { ApiError, unauthorized } from "../lib/errors";
 import type { Logger } from "../lib/logger";
-import type { SessionsPort } from "../../slack/ports";
+import type { SessionsPort } from "../sessions/port";
 import type { LinearActivities } from "./activities";
 import { agentSessionEvent, createdPrompt, isStop, promptedPrompt, type AgentSessionEvent } from "./payload";
 import { verifyLinearWebhook } from "./signature";
@@ -116,12 +116,9 @@ export class LinearWebhook {
       // Queued turns end here, before they start; the running one is marked (the replica running it
       // sees the mark if the interrupt signal misses it) and interrupted after the commit.
       const cancelled = await dispatcher.cancelQueuedInTx(tx, link.sessionId, "stopped from Linear");
-      const running = await tx.query<{ id: string }>(
-        "update session_turns set interrupt_requested = true where session_id = $1 and status = 'running' returning id",
-        [link.sessionId],
-      );
+      const running = await dispatcher.markRunningInterruptedInTx(tx, link.sessionId);
       await store.updateEventInTx(tx, eventId, { status: "stopped", sessionId: link.sessionId });
-      return { kind: "stop", sessionId: link.sessionId, active: running.length > 0 || cancelled.length > 0, cancelled };
+      return { kind: "stop", sessionId: link.sessionId, active: running || cancelled.length > 0, cancelled };
     }
 
     let agentId: string;

@@ -103,9 +103,9 @@ export class SessionTools {
         {
           ownerKeyId: parent.owner_key_id,
           ownerUserId: parent.owner_user_id,
+          parent: { id: parent.id, depth: parent.depth },
         },
       );
-      await tx.query("update sessions set parent_session_id = $2, depth = $3 where id = $1", [made.sessionId, parent.id, parent.depth + 1]);
       return made;
     });
     this.deps.sessions.announceTurn(created.sessionId, created.events);

@@ -15,6 +15,7 @@ import type { AgentDefinition } from "../runtimes/adapter";
 import { testDatabase } from "../../test/support/db";
 import { SandboxService } from "./service";
 import { SupervisorClient } from "./supervisor-client";
+import { sessionsForSandboxes } from "../sessions/for-sandboxes";
 
 let database: Database;
 let a: SandboxService;
@@ -43,6 +44,7 @@ const replica = (host: "a" | "b") => {
   return new SandboxService({
     config: loadConfig(env),
     database,
+    sessions: sessionsForSandboxes(database),
     logger: createLogger("silent"),
     rawEnv: env,
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),

@@ -6,7 +6,7 @@
  * may hold, measured from their cgroups (or their processes' RSS where LAP cannot make cgroups).
  */
 import { readFileSync, readdirSync } from "node:fs";
-import type { Database } from "../db/client";
+import type { SandboxSessionsPort } from "./ports";
 
 /** Sessions started within this many minutes count as an agent's current demand. */
 export const DEMAND_WINDOW_MINUTES = 10;
@@ -97,15 +97,13 @@ export function treeRssBytes(root: number): number {
  * Agents with a session in the last `recentHours` (active ones), most recently used first, with how
  * many sessions each started in the last DEMAND_WINDOW_MINUTES; at most `limit`.
  */
-export function agentDemand(database: Pick<Database, "query">, now: Date, recentHours: number, limit: number): Promise<AgentDemand[]> {
-  const since = new Date(now.getTime() - recentHours * 3_600_000).toISOString();
-  const window = new Date(now.getTime() - DEMAND_WINDOW_MINUTES * 60_000).toISOString();
-  return database
-    .query<{ agent_id: string; recent: number }>(
-      `select s.agent_id, count(*) filter (where s.created_at > $2)::int as recent from sessions s join agents a on a.id = s.agent_id
-        where s.created_at > $1 and a.status = 'active'
-        group by s.agent_id order by max(s.created_at) desc limit $3`,
-      [since, window, limit],
-    )
-    .then((rows) => rows.map((r) => ({ agentId: r.agent_id, recent: Number(r.recent) })));
+export function agentDemand(
+  sessions: Pick<SandboxSessionsPort, "agentDemand">,
+  now: Date,
+  recentHours: number,
+  limit: number,
+): Promise<AgentDemand[]> {
+  const since = new Date(now.getTime() - recentHours * 3_600_000);
+  const window = new Date(now.getTime() - DEMAND_WINDOW_MINUTES * 60_000);
+  return sessions.agentDemand(since, window, limit);
 }

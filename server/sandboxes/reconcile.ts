@@ -7,7 +7,11 @@ import type { Database, SqlTx } from "../db/client";
 import { hostOf, hostScope } from "./host-scope";
 import type { KubernetesSandboxes } from "./kubernetes";
 import type { ReconcileResult } from "./kubernetes/reconciler";
+import type { SandboxSessionsPort } from "./ports";
 import type { SandboxHandle, SandboxProvider } from "./provider";
+
+/** Whether a session still runs (the sessions module's port). */
+type LiveSessions = Pick<SandboxSessionsPort, "live">;
 
 /**
  * Rows an earlier run left on this host. Host sandboxes that did not outlive that run (they die with
@@ -22,13 +26,14 @@ import type { SandboxHandle, SandboxProvider } from "./provider";
  */
 export async function settleRowsAfterRestart(
   database: Database,
+  sessions: LiveSessions,
   provider: SandboxProvider,
   started: Date,
 ): Promise<{ dropped: number; stopped: number; reaped: number }> {
   const handles = await provider.list();
   let reaped = 0;
   for (const h of handles) {
-    if (h.info.adopted !== true || (await ownsSandbox(database, h))) continue;
+    if (h.info.adopted !== true || (await ownsSandbox(database, sessions, h))) continue;
     await provider.destroy(h.id);
     await database.query(
       `update sandboxes set status = 'dead', reason = 'adopted after a LAP restart but no longer used', updated_at = now() where sandbox_id = $1 and status in ('provisioning','warm','claimed')`,
@@ -64,19 +69,23 @@ const reconciling = new WeakSet<Database>();
  * replicas on one database only one reconciles at a time (a transaction-scoped advisory lock); the
  * others answer "skipped" rather than deleting the same objects twice.
  */
-export async function reconcileClusterOnce(database: Database, k: KubernetesSandboxes): Promise<ReconcileResult | "skipped"> {
+export async function reconcileClusterOnce(
+  database: Database,
+  sessions: LiveSessions,
+  k: KubernetesSandboxes,
+): Promise<ReconcileResult | "skipped"> {
   if (reconciling.has(database)) return "skipped";
   reconciling.add(database);
   try {
     // Embedded PGlite is one process with one connection: no other replica to exclude, and a transaction
     // held across Kubernetes API calls would stall every other query of this LAP.
-    if (database.mode === "embedded") return await k.reconcile((h) => ownsSandbox(database, h));
+    if (database.mode === "embedded") return await k.reconcile((h) => ownsSandbox(database, sessions, h));
     return await database.transaction(async (tx) => {
       const [lock] = await tx.query<{ locked: boolean }>(
         `select pg_try_advisory_xact_lock(hashtext('lap.kubernetes-reconcile')) as locked`,
       );
       if (!lock?.locked) return "skipped" as const;
-      return k.reconcile((h) => ownsSandbox(tx, h));
+      return k.reconcile((h) => ownsSandbox(tx, sessions, h));
     });
   } finally {
     reconciling.delete(database);
@@ -89,13 +98,13 @@ export async function reconcileClusterOnce(database: Database, k: KubernetesSand
  * for a sandbox created under the row's own name, by the row id it carries (the row is written before
  * the create, so a claim being created is never mistaken for an orphan).
  */
-export async function ownsSandbox(tx: SqlTx, h: Pick<SandboxHandle, "id" | "labels">): Promise<boolean> {
-  const rows = await tx.query(
-    `select 1 from sandboxes s left join sessions se on se.id = s.session_id
-      where (s.sandbox_id = $1 or s.id = $2) and s.status in ('provisioning','warm','claimed','stopped')
-        and (s.session_id is null or se.status not in ('stopped', 'error'))
-      limit 1`,
+export async function ownsSandbox(tx: SqlTx, sessions: LiveSessions, h: Pick<SandboxHandle, "id" | "labels">): Promise<boolean> {
+  const rows = await tx.query<{ session_id: string | null }>(
+    `select session_id from sandboxes where (sandbox_id = $1 or id = $2) and status in ('provisioning','warm','claimed','stopped')`,
     [h.id, h.labels.sandbox_row ?? ""],
   );
-  return rows.length > 0;
+  if (rows.some((r) => r.session_id === null)) return true;
+  // A session that ended or is gone owns nothing (the sessions module answers for its table).
+  const ids = rows.map((r) => r.session_id as string);
+  return ids.length > 0 && (await sessions.live(ids)).size > 0;
 }

@@ -39,6 +39,7 @@ import { WarmPool } from "./warm-pool";
 import type { SandboxMetricsSink } from "../metrics/recorders";
 import type { Tracer } from "@opentelemetry/api";
 import { hostScope } from "./host-scope";
+import type { SandboxSessionsPort } from "./ports";
 import { reconcileClusterOnce, settleRowsAfterRestart } from "./reconcile";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -57,6 +58,8 @@ export interface SandboxServiceDeps {
   rawEnv: Record<string, string | undefined>;
   /** Where LAP listens (known after listen; PORT may be 0). */
   lapUpstream: () => Upstream;
+  /** The sessions module's port (ports.ts): which agents are in demand, which sessions still run. */
+  sessions: SandboxSessionsPort;
   /** LAP_SANDBOX=kubernetes: the provider created (and checked against the cluster) before the database opened. */
   kubernetes?: KubernetesSandboxes;
   /** The vault (server/vault): real values of an agent's vault keys, and when they were used. */
@@ -262,11 +265,12 @@ export class SandboxService {
       database: this.deps.database,
       provider: this.provider(),
       settings: this.settings,
+      sessions: this.deps.sessions,
       logger: this.deps.logger.child({ module: "warm-pool" }),
       specFor: async (agentId) => {
         try {
           const s = await this.specForAgent(agentId);
-          return s?.active ? await warmSpecFor(this.deps.database, agentId, s, this.setupDeps) : null;
+          return s?.active ? await warmSpecFor(this.deps.database, this.deps.sessions, agentId, s, this.setupDeps) : null;
         } catch (err) {
           // A missing vault secret: no warm sandbox; the session says why when it starts.
           this.deps.logger.warn({ agent_id: agentId, err: (err as Error).message }, "no warm sandbox for this agent");
@@ -442,7 +446,7 @@ export class SandboxService {
   async reconcileAfterRestart(): Promise<{ dropped: number; stopped: number; reaped: number; kubernetes?: ReconcileResult }> {
     const [{ started }] = (await this.deps.database.query<{ started: Date }>(`select now() as started`)) as [{ started: Date }];
     const cluster = await this.reconcileCluster();
-    const settled = await settleRowsAfterRestart(this.deps.database, this.provider(), started);
+    const settled = await settleRowsAfterRestart(this.deps.database, this.deps.sessions, this.provider(), started);
     return cluster && cluster !== "skipped" ? { ...settled, kubernetes: cluster } : settled;
   }
 
@@ -450,7 +454,7 @@ export class SandboxService {
   async reconcileCluster(): Promise<ReconcileResult | "skipped" | null> {
     const k = this.deps.kubernetes;
     if (!k || !this.kubernetesOn()) return null;
-    return reconcileClusterOnce(this.deps.database, k);
+    return reconcileClusterOnce(this.deps.database, this.deps.sessions, k);
   }
 
   /** Kubernetes: serve the egress of pods this process did not bind (after a restart, or bound by another replica). */

@@ -12,6 +12,7 @@ import { poolStats } from "./pool-stats";
 import { reserveSessionSandbox } from "./runtime/session-claim";
 import { providerOptions } from "./test-helpers";
 import { WarmPool, type WarmPoolSettings } from "./warm-pool";
+import { sessionsForSandboxes } from "../sessions/for-sandboxes";
 
 let database: Database;
 let provider: LocalSandboxProvider;
@@ -19,6 +20,7 @@ let provider: LocalSandboxProvider;
 const pool = (settings: Partial<WarmPoolSettings> = {}) =>
   new WarmPool({
     database,
+    sessions: sessionsForSandboxes(database),
     provider,
     settings: { size: 4, ttlMinutes: 30, maxProvisioning: 4, recentAgentHours: 24, ...settings },
     specFor: async (id) => ({ spec: { harness: "builtin", env: { AGENT: id }, workspaceId: "unused" }, hash: "v1" }),

@@ -7,6 +7,7 @@ import { LocalSandboxProvider } from "./local-provider";
 import type { SandboxSpec } from "./provider";
 import { WarmPool, type WarmPoolSettings } from "./warm-pool";
 import { providerOptions } from "./test-helpers";
+import { sessionsForSandboxes } from "../sessions/for-sandboxes";
 
 let database: Database;
 let provider: LocalSandboxProvider;
@@ -17,6 +18,7 @@ const spec = (agentId: string): SandboxSpec => ({ harness: "builtin", env: { AGE
 const pool = (settings: Partial<WarmPoolSettings> = {}) =>
   new WarmPool({
     database,
+    sessions: sessionsForSandboxes(database),
     provider,
     settings: { size: 2, ttlMinutes: 30, maxProvisioning: 2, recentAgentHours: 24, ...settings },
     specFor: async (id) => (specs.has(id) ? { spec: spec(id), hash: specs.get(id)! } : null),

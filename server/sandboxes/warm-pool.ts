@@ -20,6 +20,7 @@ import type { Database } from "../db/client";
 import type { Logger } from "../lib/logger";
 import { hostOf, hostScope } from "./host-scope";
 import { agentDemand, FIRST_GUESS_BYTES, memoryRoom, poolTargets, sandboxMemoryBytes } from "./pool-sizing";
+import type { SandboxSessionsPort } from "./ports";
 import type { SandboxPreparation, SandboxProvider, SandboxSpec } from "./provider";
 
 export interface WarmPoolSettings {
@@ -42,6 +43,8 @@ export interface WarmPoolDeps {
   database: Database;
   provider: SandboxProvider;
   settings: WarmPoolSettings;
+  /** Which agents are in demand (the sessions module's port, server/app.ts). */
+  sessions: Pick<SandboxSessionsPort, "agentDemand">;
   /** The spec a sandbox for this agent gets now (null: the agent is gone or paused). */
   specFor(agentId: string): Promise<AgentSandboxSpec | null>;
   logger: Logger;
@@ -144,7 +147,7 @@ export class WarmPool {
       `select id, agent_id, status, sandbox_id from sandboxes where status in ('warm','provisioning') and session_id is null and ${hostScope(1)} order by created_at desc`,
       [this.host()],
     );
-    const targets = poolTargets(await agentDemand(db, this.now(), recentAgentHours, size), size);
+    const targets = poolTargets(await agentDemand(this.deps.sessions, this.now(), recentAgentHours, size), size);
     const perAgent = new Map<string, number>();
     for (const slot of slots) perAgent.set(slot.agent_id, (perAgent.get(slot.agent_id) ?? 0) + 1);
     const provisioning = slots.filter((s) => s.status === "provisioning").length;
@@ -181,15 +184,9 @@ export class WarmPool {
   }
 
   /** The agents with the newest sessions in the last WARM_POOL_RECENT_AGENT_HOURS, at most WARM_POOL_SIZE. */
-  private recentAgents() {
+  private async recentAgents() {
     const { size, recentAgentHours } = this.deps.settings;
-    const since = new Date(this.now().getTime() - recentAgentHours * 3_600_000).toISOString();
-    return this.deps.database.query<{ agent_id: string }>(
-      `select s.agent_id from sessions s join agents a on a.id = s.agent_id
-        where s.created_at > $1 and a.status = 'active'
-        group by s.agent_id order by max(s.created_at) desc limit $2`,
-      [since, size],
-    );
+    return (await agentDemand(this.deps.sessions, this.now(), recentAgentHours, size)).map((d) => ({ agent_id: d.agentId }));
   }
 
   /**

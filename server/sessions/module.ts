@@ -1,5 +1,6 @@
 import type { AuditPort } from "../audit/record";
 import type { Database } from "../db/client";
+import type { AuthGuard } from "../http/auth-guard";
 import type { Logger } from "../lib/logger";
 import type { TurnMetricsSink } from "../metrics/recorders";
 import type { Tracer } from "@opentelemetry/api";
@@ -7,21 +8,26 @@ import type { RuntimeService } from "../runtimes/service";
 import { type BusLagSink, LiveBus } from "./events/bus";
 import { type EventSideEffects, EventStore } from "./events/store";
 import { sessionHistory } from "./history";
-import { SessionService } from "./service";
+import { type SessionApprovalsPort, SessionService } from "./service";
 import { SessionStatusWriter } from "./status";
+import { sessionRoutes } from "./index";
 import { LiveTopics } from "./stream/live-topics";
-import { StreamTokens } from "./stream/tokens";
+import type { StreamTokens } from "./stream/tokens";
 import { type TitleCall, TitleService } from "./titles/service";
 import { TurnWorker } from "./worker/turn-worker";
 
 export interface SessionModuleDeps {
   database: Database;
   logger: Logger;
-  masterKey: string;
+  /** Stream tokens (built with the auth guard, which accepts them: server/app.ts). */
+  tokens: StreamTokens;
+  guard: AuthGuard;
   /** The runtime registry the worker runs turns through (built in server/app.ts). */
   runtimes: RuntimeService;
   /** Rows other modules write with certain events (approvals: server/approvals/record.ts), wired in server/app.ts. */
   sideEffects?: EventSideEffects;
+  /** The approvals module's port: a stopped session's pending approvals expire (server/approvals/record.ts). */
+  approvals?: SessionApprovalsPort;
   msPerMinute?: number;
   sweepIntervalMs?: number;
   interruptGraceMs?: number;
@@ -39,9 +45,10 @@ export interface SessionModuleDeps {
 }
 
 /**
- * Builds the sessions with their shared pieces (store, bus, worker); the services they use (runtimes)
- * and those that use them (agents, approvals) are built in server/app.ts. Nothing starts here:
- * `start()` (LISTEN + start-up recovery) and `stop()` are called by startLap.
+ * Builds the sessions with their shared pieces (store, bus, worker) and their routes (the module
+ * contract, docs/development.md "Layers"); the services they use (runtimes) and those that use them
+ * (agents, approvals) are built in server/app.ts. Nothing starts here: `start()` (LISTEN + start-up
+ * recovery) and `stop()` are called by the app's lifecycle (server/app/lifecycle.ts).
  */
 export function createSessionModule(deps: SessionModuleDeps) {
   const log = deps.logger.child({ module: "sessions" });
@@ -68,7 +75,14 @@ export function createSessionModule(deps: SessionModuleDeps) {
     tracer: deps.tracer,
     onTurnCompleted: (sessionId) => titles.afterTurn(sessionId),
   });
-  const sessions = new SessionService({ database: deps.database, store, bus, runner: worker, audit: deps.audit });
+  const sessions = new SessionService({
+    database: deps.database,
+    store,
+    bus,
+    runner: worker,
+    audit: deps.audit,
+    approvals: deps.approvals,
+  });
   const titles = new TitleService({
     database: deps.database,
     sessions,
@@ -77,10 +91,22 @@ export function createSessionModule(deps: SessionModuleDeps) {
     call: deps.titles?.call,
     audit: deps.audit,
   });
-  const tokens = new StreamTokens(deps.masterKey);
+  const tokens = deps.tokens;
   const topics = new LiveTopics({ bus, store });
   const openStreams = new Set<() => void>();
+  const routes = sessionRoutes({
+    sessions,
+    titles,
+    database: deps.database,
+    guard: deps.guard,
+    tokens,
+    topics,
+    bus,
+    heartbeatMs: deps.heartbeatMs,
+    openStreams,
+  });
   return {
+    routes,
     bus,
     store,
     worker,
@@ -89,6 +115,9 @@ export function createSessionModule(deps: SessionModuleDeps) {
     status,
     /** A session's events as a new sandbox replays them (the sandbox runtime's port, server/app.ts). */
     history: (sessionId: string) => sessionHistory(deps.database, sessionId),
+    /** How many sessions are in each status (GET /metrics, server/metrics). */
+    statusCounts: () =>
+      deps.database.query<{ status: string; count: number }>("select status, count(*)::int as count from sessions group by status"),
     tokens,
     topics,
     heartbeatMs: deps.heartbeatMs,

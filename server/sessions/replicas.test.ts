@@ -9,12 +9,14 @@ import { TEST_MASTER_KEY } from "../../test/support/app";
 import { echoReply } from "../../test/support/fake-managed-agents";
 import { sessionHarness, type SessionHarness } from "../../test/support/session-harness";
 import { NEEDS_POSTGRES, requires } from "../../test/support/skip";
-import { approvalSideEffects } from "../approvals/record";
+import { approvalSideEffects, approvalsForSessions } from "../approvals/record";
 import { createSecretBox } from "../lib/crypto";
 import { createLogger } from "../lib/logger";
 import { RuntimeService } from "../runtimes/service";
 import type { StoredEvent } from "./model";
 import { createSessionModule, type SessionModule } from "./module";
+import { StreamTokens } from "./stream/tokens";
+import { createAuthGuard } from "../http/auth-guard";
 
 let h: SessionHarness;
 let b: SessionModule;
@@ -26,9 +28,11 @@ beforeAll(async () => {
   b = createSessionModule({
     database: h.t.database,
     logger: createLogger("silent"),
-    masterKey: TEST_MASTER_KEY,
+    tokens: new StreamTokens(TEST_MASTER_KEY),
+    guard: createAuthGuard(h.t.services.auth),
     runtimes: new RuntimeService({ database: h.t.database, secrets: createSecretBox(encryptionKey) }),
     sideEffects: approvalSideEffects,
+    approvals: approvalsForSessions(h.t.database),
     sweepIntervalMs: 500,
   });
   await b.start();

@@ -1,18 +1,22 @@
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import { randomUUID } from "node:crypto";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { agents, sessions, sessionTurns, type SessionRow } from "../../schema";
+import type { ContentPart, StoredEvent } from "../../schema/session-events";
 import type { Principal } from "../auth/model";
-import { assertMay, creatorOf, scopeOf, scopeWhere, SYSTEM, visible } from "../auth/policy";
+import { assertMay, creatorOf, SYSTEM, visible } from "../auth/policy";
 import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Database, SqlTx } from "../db/client";
-import { badRequest, conflict, notFound } from "../lib/errors";
+import { conflict, notFound } from "../lib/errors";
+import { readAttachment } from "./attachments/store";
+import { createSessionInTx, type SessionCreator } from "./create";
 import type { LiveBus } from "./events/bus";
 import type { EventStore, NewEvent } from "./events/store";
-import type { ContentPart, StoredEvent } from "../../schema/session-events";
+import { listSessions, type SessionListQuery } from "./list";
 import { postMessageBody, type CreateSessionInput, type PostMessageInput, type SessionView } from "./model";
 import { OrderedFeed } from "./stream/feed";
-import { readAttachment, storeAttachmentsInTx } from "./attachments/store";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { cancelQueuedInTx, enqueueTurnInTx, markRunningInterruptedInTx } from "./turns";
+import { owned, sessionView } from "./view";
+
+export { owned, sessionSpend, sessionView } from "./view";
 
 /** What the service needs from the worker (kept as an interface so the service is testable alone). */
 export interface TurnRunner {
@@ -22,16 +26,22 @@ export interface TurnRunner {
   stopSession(sessionId: string): Promise<void>;
 }
 
+/** What the sessions module asks of the approvals module, which owns the `approvals` table (wired in server/app.ts). */
+export interface SessionApprovalsPort {
+  /** A stopped session's pending questions expire: nobody can act on them any more. */
+  expirePending(sessionId: string, message: string): Promise<void>;
+}
+
 export interface SessionServiceDeps {
   database: Database;
   store: EventStore;
   bus: LiveBus;
   runner: TurnRunner;
+  approvals?: SessionApprovalsPort;
   /** The audit trail (server/audit): sessions created, stopped and deleted through the API. */
   audit?: AuditPort;
 }
 
-const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
 const FINAL = new Set(["stopped", "error"]);
 
 /**
@@ -73,40 +83,11 @@ export class SessionService {
   }
 
   /**
-   * The session row, its `session.created` event and the first turn (with `prompt`) inside the
-   * caller's transaction: schedules and webhook triggers write their claim in the same one, so a
-   * run exists exactly when its session does. Call `announceTurn` after the commit.
-   * `creator` is who the session belongs to (default: the actor; a schedule's run acts for its creator).
+   * The session row, its `session.created` event and the first turn (with `prompt`) inside the caller's
+   * transaction (create.ts); call `announceTurn` after the commit.
    */
-  async createInTx(
-    tx: SqlTx,
-    input: CreateSessionInput,
-    actor: Principal = SYSTEM,
-    creator: { ownerKeyId: string | null; ownerUserId: string | null } = creatorOf(actor),
-  ): Promise<{ sessionId: string; turnId: string | null; events: StoredEvent[] }> {
-    const [agent] = await tx.query<{ id: string; name: string; status: string; runtime_id: string | null; team_id: string }>(
-      "select id, name, status, runtime_id, team_id from agents where id = $1",
-      [input.agent_id],
-    );
-    // Another team's agent is answered like one that does not exist.
-    if (!agent || !visible(actor, { teamId: agent.team_id }))
-      throw badRequest(`agent_id: no agent ${input.agent_id}`, [{ field: "agent_id", message: `no agent with id ${input.agent_id}` }]);
-    assertMay(actor, "create", { teamId: agent.team_id }, "a session in this team");
-    if (agent.status === "paused") throw conflict(`Agent ${agent.name} is paused; resume it to start sessions`);
-    if (!agent.runtime_id)
-      throw badRequest("agent_id: the agent has no runtime", [
-        { field: "agent_id", message: "the agent has no runtime_id; set one first" },
-      ]);
-    const id = newId("ses");
-    await tx.query(
-      "insert into sessions (id, agent_id, title, runtime_id, status, team_id, owner_key_id, owner_user_id) values ($1, $2, $3, $4, 'creating', $5, $6, $7)",
-      [id, agent.id, input.title ?? "", agent.runtime_id, agent.team_id, creator.ownerKeyId, creator.ownerUserId],
-    );
-    const events = await this.deps.store.appendInTx(tx, id, [{ type: "session.created", data: { agent_id: agent.id } }], null);
-    const first: ContentPart[] | null = input.content ?? (input.prompt ? [{ type: "text", text: input.prompt }] : null);
-    if (!first) return { sessionId: id, turnId: null, events };
-    const turn = await this.enqueueInTx(tx, id, first);
-    return { sessionId: id, turnId: turn.turnId, events: [...events, ...turn.events] };
+  createInTx(tx: SqlTx, input: CreateSessionInput, actor: Principal = SYSTEM, creator: SessionCreator = creatorOf(actor)) {
+    return createSessionInTx(this.deps.store, tx, input, actor, creator);
   }
 
   async get(id: string, actor: Principal = SYSTEM): Promise<SessionView> {
@@ -131,48 +112,9 @@ export class SessionService {
     return row;
   }
 
-  /** Keyset-paginated, newest first, and light: no events, no counts per row. */
-  async list(opts: { limit: number; cursor?: string; agent_id?: string; status?: SessionView["status"] }, actor: Principal = SYSTEM) {
-    const filters = [];
-    const scoped = scopeWhere(scopeOf(actor), sessions.teamId, sessions.id);
-    if (scoped) filters.push(scoped);
-    if (opts.agent_id) filters.push(eq(sessions.agentId, opts.agent_id));
-    if (opts.status) filters.push(eq(sessions.status, opts.status));
-    if (opts.cursor) {
-      // Compare in SQL against the cursor row, so microsecond timestamps never lose precision in JS.
-      const id = decodeCursor(opts.cursor);
-      filters.push(sql`(${sessions.createdAt}, ${sessions.id}) < (select s2.created_at, s2.id from sessions s2 where s2.id = ${id})`);
-    }
-    const rows = await this.db
-      .select({
-        id: sessions.id,
-        agentId: sessions.agentId,
-        title: sessions.title,
-        status: sessions.status,
-        runtimeId: sessions.runtimeId,
-        error: sessions.error,
-        lastSeq: sessions.lastSeq,
-        createdAt: sessions.createdAt,
-        updatedAt: sessions.updatedAt,
-        ownerKeyId: sessions.ownerKeyId,
-        ownerUserId: sessions.ownerUserId,
-        teamId: sessions.teamId,
-        agentName: agents.name,
-        spend: sessionSpend,
-      })
-      .from(sessions)
-      .leftJoin(agents, eq(agents.id, sessions.agentId))
-      .where(filters.length ? and(...filters) : undefined)
-      .orderBy(desc(sessions.createdAt), desc(sessions.id))
-      .limit(opts.limit + 1);
-    const page = rows.slice(0, opts.limit);
-    const last = page.at(-1);
-    return {
-      data: page
-        .map((r) => ({ ...sessionView(r as unknown as SessionRow, r.agentName, Number(r.spend)) }))
-        .map(({ queued_turns: _q, ...v }) => v),
-      next_cursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null,
-    };
+  /** Keyset-paginated, newest first, and light: no events, no counts per row (list.ts). */
+  list(opts: SessionListQuery, actor: Principal = SYSTEM) {
+    return listSessions(this.db, opts, actor);
   }
 
   /** Stores the user event and queues the turn; answers with the turn id (HTTP 202). */
@@ -202,47 +144,19 @@ export class SessionService {
     return turn;
   }
 
-  /**
-   * Stores the user event and queues its turn inside the caller's transaction (the approvals module
-   * decides and queues the confirmation atomically). Call `announceTurn` after the commit.
-   */
-  async enqueueInTx(tx: SqlTx, sessionId: string, content: ContentPart[], userEvent?: { type: string; data: Record<string, unknown> }) {
-    const turnId = newId("turn");
-    // Attachments' bytes go to their own table; the event and the turn keep references (attachments/store.ts).
-    content = await storeAttachmentsInTx(tx, sessionId, content);
-    const user = userEvent ?? { type: "user.message", data: { content } };
-    const events = await this.deps.store.appendInTx(tx, sessionId, [{ type: user.type, data: { ...user.data, turn_id: turnId } }], turnId);
-    await tx.query("insert into session_turns (id, session_id, status, content, user_seq) values ($1, $2, 'queued', $3::jsonb, $4)", [
-      turnId,
-      sessionId,
-      JSON.stringify(content),
-      events[0]!.seq,
-    ]);
-    return { turnId, seq: events[0]!.seq, events };
+  /** Stores the user event and queues its turn inside the caller's transaction (turns.ts); `announceTurn` after the commit. */
+  enqueueInTx(tx: SqlTx, sessionId: string, content: ContentPart[], userEvent?: { type: string; data: Record<string, unknown> }) {
+    return enqueueTurnInTx(this.deps.store, tx, sessionId, content, userEvent);
   }
 
-  /**
-   * Ends the session's queued turns before they start, inside the caller's transaction (a stop from an
-   * integration, docs/linear.md): each gets the event an interrupted turn ends with, so whoever follows
-   * it sees it end. Publish the returned events with `announceTurn` after the commit.
-   */
-  async cancelQueuedInTx(tx: SqlTx, sessionId: string, reason: string): Promise<StoredEvent[]> {
-    const cancelled = await tx.query<{ id: string }>(
-      "update session_turns set status = 'interrupted', ended_at = now(), error = $2 where session_id = $1 and status = 'queued' returning id",
-      [sessionId, reason],
-    );
-    const events: StoredEvent[] = [];
-    for (const { id } of cancelled) {
-      events.push(
-        ...(await this.deps.store.appendInTx(
-          tx,
-          sessionId,
-          [{ type: "session.status_idle", data: { stop_reason: { type: "interrupted" }, turn_id: id } }],
-          id,
-        )),
-      );
-    }
-    return events;
+  /** Marks the running turn to be interrupted inside the caller's transaction (turns.ts); whether one runs. */
+  markRunningInterruptedInTx(tx: SqlTx, sessionId: string): Promise<boolean> {
+    return markRunningInterruptedInTx(tx, sessionId);
+  }
+
+  /** Ends the queued turns inside the caller's transaction (turns.ts); publish the events with `announceTurn` after the commit. */
+  cancelQueuedInTx(tx: SqlTx, sessionId: string, reason: string): Promise<StoredEvent[]> {
+    return cancelQueuedInTx(this.deps.store, tx, sessionId, reason);
   }
 
   /** After `enqueueInTx` committed: live clients see the user event, the worker runs the turn. */
@@ -300,11 +214,7 @@ export class SessionService {
             }
           : null,
     );
-    // Nobody can act on a stopped session's questions any more.
-    await this.deps.database.query(
-      "update approvals set status = 'expired', message = $2, decided_at = now() where session_id = $1 and status = 'pending'",
-      [sessionId, `session ${reason}`],
-    );
+    await this.deps.approvals?.expirePending(sessionId, `session ${reason}`);
     await this.deps.runner.stopSession(sessionId);
     await this.deps.store.append(sessionId, [{ type: "session.stopped", data: { reason } }]);
     return this.get(sessionId);
@@ -386,33 +296,4 @@ export class SessionService {
     await feed.start();
     return () => feed.close();
   }
-}
-
-/** What the policy needs to know of a session. */
-export const owned = (r: Pick<SessionRow, "id" | "teamId" | "ownerUserId" | "ownerKeyId">) => ({
-  teamId: r.teamId,
-  ownerUserId: r.ownerUserId,
-  ownerKeyId: r.ownerKeyId,
-  sessionId: r.id,
-});
-
-/** A session's cost: the sum of its spend rows (docs/sessions.md "Cost"; gateway_spend_logs_session_idx). */
-export const sessionSpend = sql<number>`(select coalesce(sum(l.spend), 0)::float8 from gateway_spend_logs l where l.session_id = ${sessions.id})`;
-
-export function sessionView(r: SessionRow, agentName: string | null, spend = 0): SessionView {
-  return {
-    id: r.id,
-    agent_id: r.agentId,
-    agent_name: agentName,
-    title: r.title,
-    status: r.status,
-    runtime_id: r.runtimeId,
-    error: r.error,
-    last_seq: Number(r.lastSeq),
-    team_id: r.teamId,
-    queued_turns: 0,
-    spend,
-    created_at: r.createdAt.toISOString(),
-    updated_at: r.updatedAt.toISOString(),
-  };
 }

@@ -31,7 +31,7 @@ export async function createTestApp(env: Record<string, string> = {}, extra: Par
   const rawEnv = { LAP_DATA_DIR: mkdtempSync(join(tmpdir(), "lap-test-")), MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: "silent", ...env };
   const config = loadConfig(rawEnv);
   const database = await testDatabase();
-  const { app, services } = createApp({
+  const { app, services, stop } = createApp({
     config,
     database,
     logger: createLogger("silent"),
@@ -62,8 +62,9 @@ export async function createTestApp(env: Record<string, string> = {}, extra: Par
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
     },
+    // The app's one stop (server/app/lifecycle.ts): never started here, it closes the MCP gateway's connections.
     close: async () => {
-      await services.mcp.close();
+      await stop();
       await database.close();
     },
   };

@@ -4,7 +4,7 @@
  * events then streams live ones, turns of one session run one at a time in order.
  * A turn's script is a list of steps (events to emit, with optional delays).
  */
-import type { AgentRef, SessionEventLike, SessionsPort } from "../../slack/ports";
+import type { AgentRef, SessionEventLike, SessionsPort } from "../../server/sessions/port";
 
 export interface Step {
   type: string;

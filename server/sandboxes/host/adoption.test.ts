@@ -16,6 +16,7 @@ import { type ScriptedOpenAI, startScriptedOpenAI } from "../../../test/support/
 import { BWRAP_MISSING, requires } from "../../../test/support/skip";
 import { LocalSandboxProvider } from "../local-provider";
 import { settleRowsAfterRestart } from "../reconcile";
+import { sessionsForSandboxes } from "../../sessions/for-sandboxes";
 import { SupervisorClient } from "../supervisor-client";
 import { providerOptions } from "../test-helpers";
 import { adoptionRecordPath } from "./adoption";
@@ -158,7 +159,7 @@ describe("local sandboxes across a LAP crash", () => {
         // No sandbox row at all (its session ended and its rows went while LAP was away).
         // As the service does it: the start time as the database tells it.
         const [{ started }] = (await database.query<{ started: Date }>("select now() as started")) as [{ started: Date }];
-        expect(await settleRowsAfterRestart(database, p, started)).toMatchObject({ reaped: 1 });
+        expect(await settleRowsAfterRestart(database, sessionsForSandboxes(database), p, started)).toMatchObject({ reaped: 1 });
         expect(await p.list()).toEqual([]);
         expect(await gone(before, 5_000)).toEqual([]);
       } finally {

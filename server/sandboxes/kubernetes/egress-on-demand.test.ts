@@ -21,6 +21,7 @@ import { VaultService } from "../../vault/service";
 import type { KubernetesSandboxes } from ".";
 import { LAP } from "./resources";
 import { SandboxService } from "../service";
+import { sessionsForSandboxes } from "../../sessions/for-sandboxes";
 
 const REAL_VALUE = "real-api-token-0f9e8d7c";
 const box = createSecretBox(Buffer.from(TEST_ENCRYPTION_KEY, "base64"));
@@ -62,6 +63,7 @@ function service(kubernetes: KubernetesSandboxes, vault: VaultService) {
       LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED,
     }),
     database,
+    sessions: sessionsForSandboxes(database),
     logger: createLogger("silent"),
     rawEnv: t.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),

@@ -10,6 +10,7 @@ import { testDatabase } from "../../../test/support/db";
 import { kubeTestEnv, type KubeTestEnv } from "../../../test/support/kube-env";
 import type { SandboxSpec } from "../provider";
 import { WarmPool } from "../warm-pool";
+import { sessionsForSandboxes } from "../../sessions/for-sandboxes";
 
 let t: KubeTestEnv;
 let database: Database;
@@ -18,6 +19,7 @@ const harnessOf = new Map<string, string>();
 const pool = (size = 3) =>
   new WarmPool({
     database,
+    sessions: sessionsForSandboxes(database),
     provider: t.lap.provider,
     settings: { size, ttlMinutes: 30, maxProvisioning: 2, recentAgentHours: 24 },
     specFor: async (id) => {

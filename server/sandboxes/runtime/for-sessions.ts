@@ -31,6 +31,9 @@ export interface SessionsForSandboxes {
   recovered(sessionId: string, prior: string): Promise<void>;
 }
 
+/** How often idle sandboxes are looked for. */
+const IDLE_SWEEP_MS = 60_000;
+
 /**
  * The sandbox runtime as the sessions module uses it for agents on the built-in `local-sandbox`
  * runtime: session keys come from LAP's gateway (the agent's model only, revoked when the session
@@ -109,7 +112,22 @@ export function sandboxRuntimeForSessions(deps: {
       if (prior) await deps.sessions.recovered(sessionId, prior);
     }
   }
-  return { get, current: () => adapter, onSandboxLost };
+  let idleSweep: ReturnType<typeof setInterval> | undefined;
+  return {
+    get,
+    current: () => adapter,
+    onSandboxLost,
+    /** Idle sandboxes stop after their agent's idle timeout; the next message starts one on the same workspace. */
+    start(log: { warn(obj: object, msg: string): void }) {
+      idleSweep ??= setInterval(() => {
+        adapter?.sweepIdle().catch((err) => log.warn({ err }, "sandbox idle sweep failed"));
+      }, IDLE_SWEEP_MS);
+    },
+    stop() {
+      clearInterval(idleSweep);
+      idleSweep = undefined;
+    },
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ import { WarmPool } from "../warm-pool";
 import { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { harnessSetup, slotHash } from "./harness-setup";
 import { sandboxSpecFor } from "./spec";
+import { sessionsForSandboxes } from "../../sessions/for-sandboxes";
 
 let database: Database;
 let model: ScriptedOpenAI;
@@ -332,6 +333,7 @@ describe("sandbox runtime adapter", () => {
     };
     const pool = new WarmPool({
       database,
+      sessions: sessionsForSandboxes(database),
       provider: p,
       settings: { size: 1, ttlMinutes: 30, maxProvisioning: 1, recentAgentHours: 24 },
       specFor,

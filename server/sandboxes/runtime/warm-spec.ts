@@ -6,6 +6,7 @@
  * (./sandbox-runtime.ts), so a slot set up for something else is never claimed, and is recycled.
  */
 import type { Database } from "../../db/client";
+import type { SandboxSessionsPort } from "../ports";
 import type { AgentSandboxSpec } from "../warm-pool";
 import { harnessSetup, loadAgentDefinition, slotHash } from "./harness-setup";
 import type { SandboxRuntimeDeps } from "./runtime-deps";
@@ -14,6 +15,7 @@ export type SetupDeps = Pick<SandboxRuntimeDeps, "mcpServersFor" | "contextFor" 
 
 export async function warmSpecFor(
   database: Pick<Database, "query">,
+  sessions: Pick<SandboxSessionsPort, "latestSessionOf">,
   agentId: string,
   base: { spec: AgentSandboxSpec["spec"]; hash: string },
   setupDeps: SetupDeps | null,
@@ -21,10 +23,7 @@ export async function warmSpecFor(
   if (!setupDeps) return base;
   const agent = await loadAgentDefinition(database, agentId);
   if (!agent) return null;
-  const [latest] = await database.query<{ id: string }>("select id from sessions where agent_id = $1 order by created_at desc limit 1", [
-    agentId,
-  ]);
-  const setup = await harnessSetup(setupDeps, agent, latest?.id ?? null);
+  const setup = await harnessSetup(setupDeps, agent, await sessions.latestSessionOf(agentId));
   return {
     spec: base.spec,
     hash: slotHash(base.hash, setup.hash),

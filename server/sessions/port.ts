@@ -1,8 +1,14 @@
 /**
- * What the Slack bot needs from sessions. The sessions module's service satisfies this; the Slack
- * code never reaches into session tables itself, so it can be tested against any implementation.
+ * What a chat integration (the Slack bot in slack/, Linear in server/linear) needs from sessions, agents
+ * and approvals. server/app/sessions-port.ts builds it from those modules' services; the integrations
+ * never reach into their tables, so they can be tested against any implementation
+ * (test/support/memory-sessions.ts). It sits here, below both integrations (docs/development.md "Layers").
  */
-import type { AttachmentPart } from "./files";
+
+/** A file attached to a user message, as the sessions API takes it (base64 content parts). */
+export type AttachmentPart =
+  | { type: "image"; source: { type: "base64"; media_type: string; data: string } }
+  | { type: "document"; source: { type: "base64"; media_type: string; data: string }; title?: string };
 
 export interface AgentRef {
   id: string;

@@ -1,10 +1,10 @@
-import type { ApprovalView } from "../server/approvals/model";
-import type { AgentService } from "../server/agents/service";
-import { ApprovalConflict, type ApprovalService } from "../server/approvals/service";
-import { ApiError } from "../server/lib/errors";
-import type { PostMessageInput } from "../server/sessions/model";
-import type { SessionService } from "../server/sessions/service";
-import type { ApprovalRef, SessionsPort } from "./ports";
+import type { ApprovalView } from "../approvals/model";
+import type { AgentService } from "../agents/service";
+import { ApprovalConflict, type ApprovalService } from "../approvals/service";
+import { ApiError } from "../lib/errors";
+import type { PostMessageInput } from "../sessions/model";
+import type { ApprovalRef, SessionsPort } from "../sessions/port";
+import type { SessionService } from "../sessions/service";
 
 const approvalRef = (a: ApprovalView): ApprovalRef => ({
   id: a.id,
@@ -16,7 +16,7 @@ const approvalRef = (a: ApprovalView): ApprovalRef => ({
   message: a.message,
 });
 
-/** The Slack bot's view of the real agents, sessions and approvals services. */
+/** The chat integrations' view (Slack, Linear) of the real agents, sessions and approvals services. */
 export function sessionsPortFrom(core: { sessions: SessionService; agents: AgentService; approvals: ApprovalService }): SessionsPort {
   const findAgent = async (idOrName: string) => {
     const byId = await core.agents.row(idOrName).catch(() => null);
