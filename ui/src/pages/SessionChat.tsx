@@ -1,178 +1,18 @@
 import { A, useParams } from "@solidjs/router";
-import { ToolCard, type ToolItem } from "../components/ToolCard";
-import { createSessionUsage, TurnUsage } from "../components/TurnUsage";
-import { createMemo, createResource, createSignal, For, Match, onCleanup, Show, Switch } from "solid-js";
-import { WorkspaceFiles } from "../components/WorkspaceFiles";
-import { ConfirmDialog } from "../components/forms";
-import { toast } from "../components/ui";
-import { api, ApiError, type ApprovalView, type StoredEvent } from "../lib/api";
-import { openLiveSource } from "../lib/live-source";
-import { renderMarkdown } from "../lib/markdown";
-import { SessionStatusBadge } from "../components/SessionStatus";
-import { usePageTitle } from "../lib/shortcuts";
-import {
-  AttachButton,
-  blockOf,
-  MAX_FILES,
-  MessageAttachments,
-  PendingAttachments,
-  readFiles,
-  type Pending,
-} from "../components/Attachments";
+import { createMemo, createResource, createSignal, For, onCleanup, Show } from "solid-js";
+import { ChatComposer } from "../components/ChatComposer";
+import { ChatItemView } from "../components/ChatItem";
 import { EditableTitle } from "../components/EditableTitle";
+import { ConfirmDialog } from "../components/forms";
+import { SessionStatusBadge } from "../components/SessionStatus";
+import { createSessionUsage } from "../components/TurnUsage";
+import { toast } from "../components/ui";
+import { WorkspaceFiles } from "../components/WorkspaceFiles";
+import { api, ApiError, type ApprovalView, type StoredEvent } from "../lib/api";
+import { queuedTurns, toItems } from "../lib/chat-items";
+import { openLiveSource } from "../lib/live-source";
 import { createSessionStatusStream } from "../lib/session-status-stream";
-
-type Item =
-  | { kind: "user"; seq: number; text: string; turnId: string | null; content: unknown }
-  | { kind: "assistant"; seq: number; text: string; messageId?: string; incomplete?: boolean }
-  | { kind: "thinking"; seq: number; text: string }
-  | ({ kind: "tool" } & ToolItem)
-  | { kind: "turn"; seq: number; start: string; end: string }
-  | { kind: "error"; seq: number; text: string }
-  | { kind: "note"; seq: number; text: string; reattached?: boolean }
-  | { kind: "pull_request"; seq: number; url: string; title: string | null; repository: string | null; number: number | null };
-
-const textOf = (content: unknown) =>
-  Array.isArray(content) ? content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("") : "";
-
-/**
- * Folds the event log into chat items. A message streams in as `agent.message_delta` pieces and then
- * arrives whole as one `agent.message` with the same message_id, which replaces them
- * (docs/sessions.md "Messages and deltas"); messages without an id that follow each other read as one reply.
- */
-function toItems(events: StoredEvent[]): Item[] {
-  const items: Item[] = [];
-  let turnStart: string | null = null;
-  const byMessage = new Map<string, Extract<Item, { kind: "assistant" }>>();
-  for (const e of events) {
-    // biome-ignore lint/suspicious/noExplicitAny: event data differs per event type; read per type below
-    const d = e.data as Record<string, any>;
-    const last = items.at(-1);
-    switch (e.type) {
-      case "user.message":
-        items.push({ kind: "user", seq: e.seq, text: textOf(d.content), turnId: e.turn_id, content: d.content });
-        break;
-      case "agent.message_delta": {
-        const reply = byMessage.get(d.message_id);
-        // `restarted`: the agent tried the model step again after LAP came back; its text starts over.
-        if (reply) reply.text = d.restarted ? "" : reply.text + (d.text ?? "");
-        else {
-          const item = { kind: "assistant" as const, seq: e.seq, text: d.text ?? "", messageId: d.message_id };
-          byMessage.set(d.message_id, item);
-          items.push(item);
-        }
-        break;
-      }
-      case "agent.message": {
-        const streamed = typeof d.message_id === "string" ? byMessage.get(d.message_id) : undefined;
-        if (streamed) {
-          streamed.text = textOf(d.content);
-          streamed.incomplete = d.incomplete === true;
-          break;
-        }
-        if (typeof d.message_id === "string") {
-          const item = {
-            kind: "assistant" as const,
-            seq: e.seq,
-            text: textOf(d.content),
-            messageId: d.message_id,
-            incomplete: d.incomplete === true,
-          };
-          byMessage.set(d.message_id, item);
-          items.push(item);
-          break;
-        }
-        // A reply that LAP re-attached after a restart reads as one reply; the note stays under it.
-        const reply =
-          last?.kind === "assistant"
-            ? last
-            : last?.kind === "note" && last.reattached && items.at(-2)?.kind === "assistant"
-              ? items.at(-2)
-              : undefined;
-        if (reply?.kind === "assistant" && reply.messageId === undefined) reply.text += textOf(d.content);
-        else items.push({ kind: "assistant", seq: e.seq, text: textOf(d.content) });
-        break;
-      }
-      case "agent.thinking":
-        if (last?.kind === "thinking") last.text += d.thinking ?? "";
-        else items.push({ kind: "thinking", seq: e.seq, text: d.thinking ?? "" });
-        break;
-      case "agent.tool_use":
-        items.push({
-          kind: "tool",
-          seq: e.seq,
-          name: d.name,
-          input: d.input,
-          id: d.id,
-          ask: d.evaluated_permission === "ask",
-          startedAt: e.created_at,
-        });
-        break;
-      case "agent.tool_result": {
-        const call = [...items]
-          .reverse()
-          .find((i) => i.kind === "tool" && (i.id === undefined || i.id === d.tool_use_id) && i.result === undefined) as
-          | Extract<Item, { kind: "tool" }>
-          | undefined;
-        if (call) Object.assign(call, { result: d.content ?? d.output, isError: d.is_error, endedAt: e.created_at });
-        else items.push({ kind: "tool", seq: e.seq, name: d.name ?? "tool", input: undefined, result: d.content, isError: d.is_error });
-        break;
-      }
-      case "session.status_running":
-        turnStart ??= e.created_at;
-        break;
-      case "session.error":
-        items.push({ kind: "error", seq: e.seq, text: d.error?.message ?? "error" });
-        if (turnStart) items.push({ kind: "turn", seq: e.seq, start: turnStart, end: e.created_at });
-        turnStart = null;
-        break;
-      case "session.status_idle":
-        // A turn's usage line goes where it ended (a pause for a decision ends it too).
-        if (turnStart) items.push({ kind: "turn", seq: e.seq, start: turnStart, end: e.created_at });
-        turnStart = null;
-        if (d.stop_reason?.type === "interrupted") items.push({ kind: "note", seq: e.seq, text: "Turn stopped" });
-        else if (d.stop_reason?.type === "requires_action")
-          items.push({ kind: "note", seq: e.seq, text: "Paused for a person to allow or deny the tool call above" });
-        break;
-      case "session.recovered":
-        items.push({
-          kind: "note",
-          seq: e.seq,
-          text: d.sandbox_id
-            ? `Sandbox replaced (${d.reason ?? "it stopped"}); workspace and conversation restored`
-            : "LAP restarted; the turn was re-attached",
-          reattached: !d.sandbox_id,
-        });
-        break;
-      case "session.stopped":
-        items.push({ kind: "note", seq: e.seq, text: `Session stopped (${d.reason ?? "stopped"})` });
-        break;
-      case "session.pull_request":
-        // Read by LAP from GitHub's answer (docs/github.md); only http(s) links are shown.
-        if (/^https?:\/\//.test(String(d.url)))
-          items.push({
-            kind: "pull_request",
-            seq: e.seq,
-            url: String(d.url),
-            title: d.title ?? null,
-            repository: d.repository ?? null,
-            number: d.number ?? null,
-          });
-        break;
-      case "session.context": {
-        // What the harness was given at start (docs/skills.md): names and versions.
-        const list = (xs: Array<{ name: string; version: number }> | undefined) =>
-          (xs ?? []).map((x) => `${x.name} v${x.version}`).join(", ");
-        const parts = [d.rules?.length ? `rules: ${list(d.rules)}` : "", d.skills?.length ? `skills: ${list(d.skills)}` : ""].filter(
-          Boolean,
-        );
-        items.push({ kind: "note", seq: e.seq, text: `Given to the agent: ${parts.join("; ")}` });
-        break;
-      }
-    }
-  }
-  return items;
-}
+import { usePageTitle } from "../lib/shortcuts";
 
 /** The chat view: streams the session live over SSE and resumes from the last seq on reconnect. */
 export function SessionChat() {
@@ -219,13 +59,6 @@ export function SessionChat() {
   const approvalFor = (askSeq: number) => approvals()?.find((a) => a.event_seq === askSeq);
   const decided = (a: ApprovalView) => setApprovals((all) => (all ?? []).map((x) => (x.id === a.id ? a : x)));
   const [connection, setConnection] = createSignal<"connecting" | "live" | "reconnecting">("connecting");
-  const [text, setText] = createSignal("");
-  const [interrupt, setInterrupt] = createSignal(false);
-  const [attached, setAttached] = createSignal<Pending[]>([]);
-  const attach = async (files: Iterable<File>) => {
-    const read = await readFiles(files, toast);
-    setAttached((all) => [...all, ...read].slice(0, MAX_FILES));
-  };
   const [inspector, setInspector] = createSignal(false);
   const [filesOpen, setFilesOpen] = createSignal(false);
   let lastSeq = 0;
@@ -323,35 +156,10 @@ export function SessionChat() {
   });
 
   const items = createMemo(() => toItems(events()));
-  /** Turns whose runtime has not sent anything yet: their user messages are still queued. */
-  const queuedTurns = createMemo(() => {
-    const started = new Set(
-      events()
-        .filter((e) => e.type !== "user.message" && e.turn_id)
-        .map((e) => e.turn_id),
-    );
-    return new Set(
-      events()
-        .filter((e) => e.type === "user.message" && !started.has(e.turn_id))
-        .map((e) => e.turn_id),
-    );
-  });
+  const queued = createMemo(() => queuedTurns(events()));
   const running = () => session()?.status === "running" || session()?.status === "recovering";
   const finished = () => session()?.status === "stopped" || session()?.status === "error";
 
-  const send = async (e: Event) => {
-    e.preventDefault();
-    if (!text().trim() && !attached().length) return;
-    try {
-      await api.sessions.send(params.id!, text(), interrupt(), attached().map(blockOf));
-      setText("");
-      setAttached([]);
-      setInterrupt(false);
-      refetch();
-    } catch (err) {
-      toast((err as Error).message);
-    }
-  };
   const stopTurn = async () => {
     await api.sessions.interrupt(params.id!).catch((err) => toast((err as Error).message));
   };
@@ -463,75 +271,15 @@ export function SessionChat() {
           <div class="chat" data-testid="chat">
             <For each={items()}>
               {(item) => (
-                <Switch>
-                  <Match when={item.kind === "user" && item}>
-                    {(u) => (
-                      <div class="msg user" data-testid="msg-user">
-                        <div class="msg-body">{u().text}</div>
-                        <MessageAttachments sessionId={params.id!} content={u().content} />
-                        <Show when={queuedTurns().has(u().turnId)}>
-                          <span class="badge warn" data-testid="queued">
-                            queued
-                          </span>
-                        </Show>
-                      </div>
-                    )}
-                  </Match>
-                  <Match when={item.kind === "assistant" && item}>
-                    {(a) => (
-                      <>
-                        <div class="msg assistant" data-testid="msg-assistant" innerHTML={renderMarkdown(a().text)} />
-                        <Show when={a().incomplete}>
-                          <div class="muted note" data-testid="msg-incomplete">
-                            The reply was cut short
-                          </div>
-                        </Show>
-                      </>
-                    )}
-                  </Match>
-                  <Match when={item.kind === "thinking" && item}>
-                    {(t) => (
-                      <details class="msg thinking">
-                        <summary>Thinking</summary>
-                        <div>{t().text}</div>
-                      </details>
-                    )}
-                  </Match>
-                  <Match when={item.kind === "tool" && item}>
-                    {(t) => <ToolCard tool={t()} approval={t().ask ? approvalFor(t().seq) : undefined} onDecided={decided} />}
-                  </Match>
-                  <Match when={item.kind === "turn" && item}>{(turn) => <TurnUsage rows={usage.rows()} turn={turn()} />}</Match>
-                  <Match when={item.kind === "error" && item}>
-                    {(x) => (
-                      <div class="alert" role="alert" data-testid="msg-error">
-                        <div>{x().text}</div>
-                        <Show when={agent()?.model}>
-                          {(model) => (
-                            <div class="alert-help" data-testid="error-model-help">
-                              The agent's model is{" "}
-                              <A href={`/gateway/models?model=${encodeURIComponent(model())}`} data-testid="error-model-link">
-                                {model()}
-                              </A>
-                              : open its row in Models &amp; providers and press <strong>Test</strong> to see whether it answers.
-                            </div>
-                          )}
-                        </Show>
-                      </div>
-                    )}
-                  </Match>
-                  <Match when={item.kind === "note" && item}>{(n) => <div class="muted note">{n().text}</div>}</Match>
-                  <Match when={item.kind === "pull_request" && item}>
-                    {(pr) => (
-                      <div class="note pull-request" data-testid="pull-request">
-                        Pull request opened:{" "}
-                        <a href={pr().url} target="_blank" rel="noopener noreferrer">
-                          {pr().repository ?? "repository"}#{pr().number ?? "?"}
-                          {pr().title ? ` ${pr().title}` : ""}
-                        </a>
-                      </div>
-                    )}
-                  </Match>
-                </Switch>
+                <ChatItemView
+                  item={item}
+                  sessionId={params.id!}
+                  queued={queued()}
+                  approvalFor={approvalFor}
+                  onDecided={decided}
+                  usageRows={usage.rows()}
+                  model={agent()?.model ?? undefined}
+                />
               )}
             </For>
             <Show when={running()}>
@@ -540,48 +288,7 @@ export function SessionChat() {
               </div>
             </Show>
             <div ref={bottom} />
-            <form
-              class="composer"
-              onSubmit={send}
-              onDragOver={(e) => e.preventDefault()}
-              onDrop={(e) => {
-                e.preventDefault();
-                if (!finished()) void attach(e.dataTransfer?.files ?? []);
-              }}
-            >
-              <PendingAttachments items={attached()} onRemove={(i) => setAttached((all) => all.filter((_, j) => j !== i))} />
-              <textarea
-                aria-label="Message"
-                rows={2}
-                value={text()}
-                disabled={finished()}
-                placeholder={finished() ? "This session has ended" : "Message the agent (Enter to send, Shift+Enter for a new line)"}
-                onInput={(e) => setText(e.currentTarget.value)}
-                onPaste={(e) => {
-                  const files = [...(e.clipboardData?.files ?? [])];
-                  if (files.length) {
-                    e.preventDefault();
-                    void attach(files);
-                  }
-                }}
-                onKeyDown={(e) => {
-                  if (e.key === "Enter" && !e.shiftKey) {
-                    e.preventDefault();
-                    e.currentTarget.form?.requestSubmit();
-                  }
-                }}
-              />
-              <div style={{ display: "flex", gap: "8px", "align-items": "center" }}>
-                <label class="muted">
-                  <input type="checkbox" checked={interrupt()} onChange={(e) => setInterrupt(e.currentTarget.checked)} /> interrupt the
-                  current turn
-                </label>
-                <AttachButton disabled={finished()} onFiles={(files) => void attach(files)} />
-                <button class="btn primary" type="submit" disabled={finished()}>
-                  Send
-                </button>
-              </div>
-            </form>
+            <ChatComposer sessionId={params.id!} finished={finished()} onSent={refetch} />
           </div>
           <Show when={inspector() || filesOpen()}>
             <div style={{ display: "flex", "flex-direction": "column", gap: "16px" }}>
