@@ -11,6 +11,9 @@ import { GATEWAY_MODELS, type LapUnderTest, MASTER_KEY, readSse, waitFor } from 
 export interface ApiWarmRuns {
   /** POST /api/sessions (sent) → first agent.message on the stream (ms), one per session. */
   firstToken: number[];
+  /** Of that: POST /api/sessions answered (ms), and session.status_running reached the stream (ms). */
+  created: number[];
+  running: number[];
   /** Sessions that took a warm sandbox / started one cold (the pool's own counts, /api/sandboxes/pool). */
   hits: number;
   misses: number;
@@ -45,6 +48,8 @@ export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: 
   await stopSession(seed.body.id);
 
   const firstToken: number[] = [];
+  const createdAt: number[] = [];
+  const runningAt: number[] = [];
   for (let i = 0; i < runs; i++) {
     // A synchronous top-up: returns once the new sandbox is ready and its harness pre-started.
     const pool = await t.api<Pool>("POST", "/api/sandboxes/pool/refill");
@@ -53,8 +58,11 @@ export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: 
     const sent = performance.now();
     const created = await t.api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId, prompt: "say hi" });
     if (created.status !== 201) throw new Error(`${harness}: POST /api/sessions ${created.status}: ${JSON.stringify(created.body)}`);
+    createdAt.push(performance.now() - sent);
     let first = -1;
+    let running = -1;
     const stream = readSse(`${t.lap.url}/api/sessions/${created.body.id}/stream`, MASTER_KEY, (events) => {
+      if (running < 0 && events.some((e) => e.type === "session.status_running")) running = performance.now() - sent;
       if (first < 0 && events.some((e) => isToken(e.type))) first = performance.now() - sent;
       if (events.some((e) => e.type === "session.error")) throw new Error(`${harness}: ${JSON.stringify(events.at(-1))}`);
       return events.some((e) => e.type === "session.status_idle");
@@ -62,6 +70,7 @@ export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: 
     await stream.events;
     if (first < 0) throw new Error(`${harness}: no agent.message on session ${created.body.id}`);
     firstToken.push(first);
+    runningAt.push(running);
     await stopSession(created.body.id);
   }
   const { body } = await t.api<Pool>("GET", "/api/sandboxes/pool");
@@ -69,5 +78,5 @@ export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: 
   // Paused, the agent's warm sandboxes are recycled at the next top-up and the next harness gets the pool.
   await t.api("POST", `/api/agents/${agentId}/pause`);
   await t.api("POST", "/api/sandboxes/pool/refill");
-  return { firstToken, hits: counts?.hits ?? 0, misses: counts?.misses ?? 0 };
+  return { firstToken, created: createdAt, running: runningAt, hits: counts?.hits ?? 0, misses: counts?.misses ?? 0 };
 }
