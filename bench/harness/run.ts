@@ -6,8 +6,10 @@
  *     (b) LAP's path: bubblewrap sandbox + supervisor + adapter (create, wait ready, bind, send),
  *     with the cold breakdown of both (paths.ts: which phase the time goes to);
  *   - per-turn time for a one-line reply, (a) vs (b): the difference is what LAP's supervisor and
- *     sandbox add per turn.
- * Run: bun bench/harness/run.ts   (CREATES=3 TURNS=8; HARNESSES=codex,claude-code for a subset;
+ *     sandbox add per turn (turn-stages.ts splits one harness's turn further);
+ *   - warm: bind → first token on a pre-started sandbox (warm.ts), and POST /api/sessions → first token
+ *     through a real LAP with its warm pool (api-warm.ts).
+ * Run: bun bench/harness/run.ts   (CREATES=3 TURNS=8 WARM=10 API_WARM=WARM; HARNESSES=codex,claude-code for a subset;
  * writes bench/harness/RESULTS.md, or OUT=<file>; what was measured by hand is in NOTES.md beside it)
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
