@@ -26,6 +26,24 @@ type Pool = {
 
 const isToken = (type: string) => type === "agent.message" || type === "agent.message_delta";
 
+/**
+ * Waits until the pool holds a prepared sandbox for the agent. The top-up asked for here answers once
+ * the sandbox is ready and its harness pre-started, which for opencode can outlast LAP's HTTP idle
+ * timeout: the pass goes on when the connection is cut, so the pool is read until the slot is there.
+ */
+async function warmSlot(t: LapUnderTest, harness: string, agentId: string, ms = 240_000): Promise<void> {
+  const hasSlot = (pool: Pool) => pool.slots.some((s) => s.agent_id === agentId && s.status === "warm");
+  const refilled = await t.api<Pool>("POST", "/api/sandboxes/pool/refill").catch(() => null);
+  if (refilled && hasSlot(refilled.body)) return;
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const { body } = await t.api<Pool>("GET", "/api/sandboxes/pool");
+    if (hasSlot(body)) return;
+    await Bun.sleep(250);
+  }
+  throw new Error(`${harness}: no warm sandbox for the agent after ${ms / 1000} s`);
+}
+
 /** `runs` sessions for a new agent with `harness`, each on a warm sandbox the pool prepared for it. */
 export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: number): Promise<ApiWarmRuns> {
   const model = harness === "claude-code" ? GATEWAY_MODELS.anthropic : GATEWAY_MODELS.openai;
@@ -51,10 +69,7 @@ export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: 
   const createdAt: number[] = [];
   const runningAt: number[] = [];
   for (let i = 0; i < runs; i++) {
-    // A synchronous top-up: returns once the new sandbox is ready and its harness pre-started.
-    const pool = await t.api<Pool>("POST", "/api/sandboxes/pool/refill");
-    if (!pool.body.slots.some((s) => s.agent_id === agentId && s.status === "warm"))
-      throw new Error(`${harness}: the pool has no warm sandbox for the agent: ${JSON.stringify(pool.body.slots)}`);
+    await warmSlot(t, harness, agentId);
     const sent = performance.now();
     const created = await t.api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId, prompt: "say hi" });
     if (created.status !== 201) throw new Error(`${harness}: POST /api/sessions ${created.status}: ${JSON.stringify(created.body)}`);
@@ -77,6 +92,6 @@ export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: 
   const counts = body.agents.find((a) => a.agent_id === agentId);
   // Paused, the agent's warm sandboxes are recycled at the next top-up and the next harness gets the pool.
   await t.api("POST", `/api/agents/${agentId}/pause`);
-  await t.api("POST", "/api/sandboxes/pool/refill");
+  await t.api("POST", "/api/sandboxes/pool/refill").catch(() => undefined);
   return { firstToken, created: createdAt, running: runningAt, hits: counts?.hits ?? 0, misses: counts?.misses ?? 0 };
 }
