@@ -6,8 +6,10 @@
  *     (b) LAP's path: bubblewrap sandbox + supervisor + adapter (create, wait ready, bind, send),
  *     with the cold breakdown of both (paths.ts: which phase the time goes to);
  *   - per-turn time for a one-line reply, (a) vs (b): the difference is what LAP's supervisor and
- *     sandbox add per turn.
- * Run: bun bench/harness/run.ts   (CREATES=3 TURNS=8; HARNESSES=codex,claude-code for a subset;
+ *     sandbox add per turn (turn-stages.ts splits one harness's turn further);
+ *   - warm: bind → first token on a pre-started sandbox (warm.ts), and POST /api/sessions → first token
+ *     through a real LAP with its warm pool (api-warm.ts).
+ * Run: bun bench/harness/run.ts   (CREATES=3 TURNS=8 WARM=10 API_WARM=WARM; HARNESSES=codex,claude-code for a subset;
  * writes bench/harness/RESULTS.md, or OUT=<file>; what was measured by hand is in NOTES.md beside it)
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,12 +21,16 @@ import { providerOptions } from "../../server/sandboxes/test-helpers.ts";
 import { startScriptedModel } from "../../test/support/scripted-model/index.ts";
 import { machine, median, percentile, table } from "../lib/report.ts";
 import { type BenchSetup, type DirectRun, direct, type SandboxRun, sandboxed } from "./paths.ts";
+import { startLapWithScriptedModel } from "../../test/support/lap-api.ts";
+import { apiWarmFirstToken } from "./api-warm.ts";
 import { warmFirstToken } from "./warm.ts";
 
 const CREATES = Number(process.env.CREATES ?? 3);
 const TURNS = Number(process.env.TURNS ?? 8);
 /** Warm sessions per harness (p50/p90 of bind → first token on a pre-started harness, ./warm.ts). */
 const WARM = Number(process.env.WARM ?? 10);
+/** Warm sessions per harness through LAP's HTTP API (p50/p90 of POST /api/sessions → first token, ./api-warm.ts). */
+const API_WARM = Number(process.env.API_WARM ?? WARM);
 const HARNESSES = (process.env.HARNESSES?.split(",") ?? HARNESS_NAMES) as HarnessName[];
 const OUT = process.env.OUT ?? join(import.meta.dir, "RESULTS.md");
 const MODEL = "bench-model";
@@ -125,26 +131,36 @@ const builtinCold: number[] = [];
 // The built-in agent has no direct run (it is LAP's own harness); its cold path is the same sandbox.
 for (let i = 0; i < CREATES; i++) builtinCold.push((await sandboxed(setup, "builtin" as HarnessName, i)).firstToken);
 firsts.set("builtin", { direct: null, cold: median(builtinCold) });
+// The same first turn through a real LAP's HTTP API, on sandboxes its warm pool prepared (./api-warm.ts).
+const lap = await startLapWithScriptedModel({ WARM_POOL_SIZE: "1", WARM_POOL_MAX_PROVISIONING: "1" });
 for (const harness of ["builtin", ...HARNESSES]) {
   const runs = [];
   for (let i = 0; i < WARM; i++) runs.push(await warmFirstToken(setup.provider, harness, i, model.url, MODEL));
   const first = runs.map((r) => r.firstToken);
+  const api = await apiWarmFirstToken(lap, harness, API_WARM);
   const f = firsts.get(harness)!;
   warmRows.push([
     harness,
     f.direct === null ? "—" : ms(f.direct),
     ms(f.cold),
     `${ms(median(first))} / ${ms(percentile(first, 90))}`,
+    `${ms(median(api.firstToken))} / ${ms(percentile(api.firstToken, 90))}`,
+    `${ms(median(api.created))} / ${ms(median(api.running))}`,
+    `${api.hits}/${api.firstToken.length}`,
     ms(median(runs.map((r) => r.prepareMs))),
     `${runs.filter((r) => r.prepared === "kept").length}/${runs.length}`,
   ]);
   console.log(`${harness} warm done`);
 }
+await lap.stop();
 const warmHeaders = [
   "harness",
   "create→first token, direct (ms)",
   "cold: LAP sandbox (ms)",
   "warm: bind→first token p50 / p90 (ms)",
+  "warm: API create→first token p50 / p90 (ms)",
+  "of which: POST answered / status_running on the stream, p50 (ms)",
+  "API sessions on a warm sandbox",
   "pre-start in the pool (ms, off the session's path)",
   "pre-started harness kept",
 ];
@@ -189,8 +205,16 @@ Model alone (one streamed call, no harness, no LAP): ${modelMs.toFixed(1)} ms.
 
 WARM=${WARM} sessions per harness (p50 / p90). "warm" = a sandbox the warm pool holds for the agent,
 its harness's CLI already started and warmed up by \`prepare\` with a placeholder key (docs/sandboxes.md
-"Warm pool"), timed from the bind (the session key reaches the supervisor's gateway proxy) to the first
-agent.message delta; LAP's session API and the pool's one-row claim are not in it (bench/sandbox).
+"Warm pool"). Two clocks:
+- bind → first token (warm.ts): from the bind (the session key reaches the supervisor's gateway proxy)
+  to the first agent.message delta over the supervisor socket; the model is called through the sandbox's
+  bridge straight to the scripted model.
+- API create → first token (api-warm.ts, API_WARM=${API_WARM} sessions): a real LAP (HTTP API, PGlite, warm pool
+  with WARM_POOL_SIZE=1, gateway): \`POST /api/sessions\` with the prompt → the first agent.message on
+  \`GET /api/sessions/:id/stream\` (SSE). It adds the session row, the pool's claim, the key, the bind,
+  the event store and LAP's gateway hop. Each session waits for a synchronous pool refill first
+  (\`POST /api/sandboxes/pool/refill\`), so it always finds a prepared sandbox; the pool's own refill
+  after the claim (250 ms later) runs during the session's first turn, as it does in use.
 "direct" and "cold" are the medians of the first table (built-in: no direct run, it is LAP's own harness).
 
 ${warm}

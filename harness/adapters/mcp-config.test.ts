@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { harnessBinary } from "./binaries.ts";
 import { claudeMcpConfig } from "./claude-code/index.ts";
 import { codexConfigToml } from "./codex/index.ts";
-import { opencodeConfig } from "./opencode/index.ts";
+import { opencodeConfig } from "./opencode/config.ts";
 import type { HarnessConfig } from "./types.ts";
 
 const KEY = "sk-lap-session-key-for-config";

@@ -6,7 +6,7 @@
 import { expect, test } from "bun:test";
 import { claudeCodeEnv } from "./claude-code/index.ts";
 import { codexMcpToml } from "./codex/index.ts";
-import { opencodeMcp } from "./opencode/index.ts";
+import { opencodeMcp } from "./opencode/config.ts";
 
 const servers = [{ name: "docs", url: "http://127.0.0.1:4000/mcp/docs" }];
 const config = { workspace: "/w", home: "/h", gatewayUrl: "http://127.0.0.1:4000", apiKey: "lap-sandbox-placeholder", model: "m" };

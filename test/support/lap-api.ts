@@ -29,11 +29,12 @@ export type LapUnderTest = {
   stop(): Promise<void>;
 };
 
-export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
+/** `env` adds to or overrides LAP's environment (a bench turns the warm pool on with WARM_POOL_SIZE). */
+export async function startLapWithScriptedModel(env: Record<string, string> = {}): Promise<LapUnderTest> {
   const master = MASTER_KEY;
   const model = startScriptedModel({ models: [UPSTREAM_MODEL], apiKey: PROVIDER_KEY });
   const dataDir = mkdtempSync(join(tmpdir(), "lap-harness-api-"));
-  const env: Record<string, string> = {
+  const lapEnv: Record<string, string> = {
     LAP_DATA_DIR: dataDir,
     PORT: "0",
     MASTER_KEY: master,
@@ -43,10 +44,11 @@ export async function startLapWithScriptedModel(): Promise<LapUnderTest> {
     PATH: process.env.PATH ?? "",
     // OpenClaw's own install, when it is not in .tools/openclaw (test/support/skip.ts OPENCLAW_MISSING looks in the same place).
     ...(process.env.LAP_OPENCLAW_DIR ? { LAP_OPENCLAW_DIR: process.env.LAP_OPENCLAW_DIR } : {}),
+    ...env,
   };
   // A copy of the migrated template (PGlite: built once per `bun test` process and shared by every
   // file; PostgreSQL: a fresh database, dropped when LAP closes it).
-  const lap = await startLap(env, { database: await testDatabase() });
+  const lap = await startLap(lapEnv, { database: await testDatabase() });
   const { api, events } = lapClient(() => lap.url, master);
   // The gateway's models, added the way a user adds them (dashboard or API), both routed to the scripted
   // provider with its key: Anthropic Messages for Claude Code, OpenAI chat completions + Responses for the others.

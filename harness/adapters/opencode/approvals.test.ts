@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { adapterSessions, replyText, toolResults, toolUses } from "../../../test/support/adapter-sessions.ts";
 import { KEY, MODEL } from "../../../test/support/harness-contract.ts";
 import { contentText, type HarnessEvent } from "../types.ts";
-import { OpencodeAdapter, opencodeConfig } from "./index.ts";
+import { opencodeConfig } from "./config.ts";
+import { OpencodeAdapter } from "./index.ts";
 import { opencodePermission, opencodePermissionConfig, permissionOfTool } from "./permissions.ts";
 
 const { session, model: scripted } = adapterSessions("opencode-approvals", (config) => new OpencodeAdapter(config));

@@ -23,7 +23,7 @@ export const opencodePaths = (home: string) => ({
  * - `lap-models.json`, an empty models.dev catalogue for `OPENCODE_MODELS_PATH`. Without it opencode
  *   builds its catalogue from the snapshot compiled into the binary (every provider and model), which
  *   cost ~1.2-1.5 CPU-s before the first model call; LAP enables only its own provider, whose model
- *   the config declares in full (`opencodeConfig`), so the catalogue has nothing LAP uses.
+ *   the config declares in full (config.ts `opencodeConfig`), so the catalogue has nothing LAP uses.
  * - `package.json` + `package-lock.json` + `node_modules/` in opencode's config dir, naming
  *   `@opencode-ai/plugin` as installed. opencode otherwise loads npm's installer and tries to install
  *   that package there on every start (which fails offline: LAP points the registry at a dead

@@ -14,7 +14,7 @@ type Part = {
   callID?: string;
   state?: { status?: string; input?: Record<string, unknown>; output?: string; error?: string };
 };
-type BusEvent = { type: string; properties?: Record<string, unknown> };
+export type BusEvent = { type: string; properties?: Record<string, unknown> };
 type ErrorInfo = { name?: string; data?: { message?: string; statusCode?: number } };
 
 export class OpencodeTranslator {

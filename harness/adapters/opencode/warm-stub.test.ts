@@ -1,6 +1,6 @@
 /** opencode's warm-up model (warm-stub.ts): answers only while the warm-up runs, and is never the agent's model. */
 import { expect, test } from "bun:test";
-import { opencodeConfig } from "./index.ts";
+import { opencodeConfig } from "./config.ts";
 import { startWarmUpStub, WARM_UP_PROVIDER, withWarmUpProvider } from "./warm-stub.ts";
 
 test("the stub answers a streamed chat completion with 'ok', then refuses connections once stopped", async () => {

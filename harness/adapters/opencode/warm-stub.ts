@@ -1,4 +1,4 @@
-// The model opencode's warm-up prompt talks to (index.ts `warmUp`): a loopback stub inside the
+// The model opencode's warm-up prompt talks to (warm-up.ts): a loopback stub inside the
 // sandbox that answers every chat completion with "ok", so the warm-up runs opencode's whole first-turn
 // path (the response, the step's end) without a model call leaving the sandbox before its bind. It is
 // a provider of its own (`lap-warm-up`), never the agent's model (every opencode slot stays `lap/<model>`),
