@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../server/app";
+import { spendFlushTimer } from "../../server/gateway/module";
 import { loadConfig } from "../../server/config/load";
 import { createDatabase } from "../../server/db/client";
 import { migrate } from "../../server/db/migrate";
@@ -44,9 +45,13 @@ const key = await services.gateway.keys.generate({
   max_parallel_requests: 1000,
 });
 app.listen({ port: 0, hostname: "127.0.0.1" });
+// Served without the app's start() (only the gateway is measured), so its spend flush runs as a started LAP's would.
+const spendFlush = spendFlushTimer(services.gateway, config.env.LAP_GATEWAY_SPEND_FLUSH_MS);
+spendFlush.start();
 console.log(JSON.stringify({ url: `http://127.0.0.1:${app.server!.port}`, key: key.key, pid: process.pid }));
 process.on("SIGTERM", async () => {
-  await services.gateway.close();
+  spendFlush.stop();
+  await services.gateway.flush();
   const [n] = await database.query<{ n: number }>("select count(*)::int as n from gateway_spend_logs");
   console.log(JSON.stringify({ spendRows: n?.n, queue: services.gateway.spend.stats }));
   await database.close();

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createApp } from "../../server/app";
+import { spendFlushTimer } from "../../server/gateway/module";
 import { loadConfig } from "../../server/config/load";
 import { createDatabase } from "../../server/db/client";
 import { migrate } from "../../server/db/migrate";
@@ -67,6 +68,9 @@ const { key } = await services.gateway.keys.generate({
   max_parallel_requests: 1000,
 });
 app.listen({ port: 0, hostname: "127.0.0.1" });
+// Served without the app's start() (only the gateway is measured), so its spend flush runs as a started LAP's would.
+const spendFlush = spendFlushTimer(services.gateway, loadConfig(rawEnv).env.LAP_GATEWAY_SPEND_FLUSH_MS);
+spendFlush.start();
 const url = `http://127.0.0.1:${app.server!.port}/v1/chat/completions`;
 
 /** CPU ticks (1/100 s) per thread name of this process, to see what runs off the JS thread (GC, HTTP client, I/O). */
@@ -121,7 +125,8 @@ for await (const chunk of client.stdout) {
   }
 }
 if ((await client.exited) !== 0) throw new Error("load client failed");
-await services.gateway.close();
+spendFlush.stop();
+await services.gateway.flush();
 console.log(`spend rows queued ${services.gateway.spend.stats.queued}, written ${services.gateway.spend.stats.written}`);
 await app.stop();
 fake.kill("SIGTERM");

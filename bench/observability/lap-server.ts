@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../server/app";
+import { spendFlushTimer } from "../../server/gateway/module";
 import { loadConfig } from "../../server/config/load";
 import { createDatabase } from "../../server/db/client";
 import { migrate } from "../../server/db/migrate";
@@ -39,10 +40,14 @@ const key = await services.gateway.keys.generate({
   max_parallel_requests: 1000,
 });
 app.listen({ port: 0, hostname: "127.0.0.1" });
+// Served without the app's start() (only the gateway is measured), so its spend flush runs as a started LAP's would.
+const spendFlush = spendFlushTimer(services.gateway, config.env.LAP_GATEWAY_SPEND_FLUSH_MS);
+spendFlush.start();
 console.log(JSON.stringify({ url: `http://127.0.0.1:${app.server!.port}`, key: key.key, pid: process.pid }));
 process.on("SIGTERM", async () => {
   await tracing.shutdown();
-  await services.gateway.close();
+  spendFlush.stop();
+  await services.gateway.flush();
   await database.close();
   process.exit(0);
 });

@@ -61,7 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await provider?.shutdown();
-  await lap?.services.gateway.close();
+  await lap?.services.gateway.flush().catch(() => {});
   await server?.stop(true);
   await model?.stop();
   await lap?.close();

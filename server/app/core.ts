@@ -32,11 +32,12 @@ export function buildCore(deps: AppDeps, f: Foundation) {
   const env = config.env;
   const { audit, destinations, record, tracer, guard } = f;
   const gateway = createGateway({
-    config,
+    settings: env,
+    encryptionKey: config.encryptionKey,
     database,
     auth: f.auth,
     logger,
-    rawEnv: deps.rawEnv,
+    osEnviron: deps.rawEnv ?? process.env,
     audit,
     metrics: record.gateway,
     tracer,

@@ -70,7 +70,8 @@ export function buildEdges(deps: AppDeps, f: Foundation, core: Core) {
   const triggers = new TriggerService({ database, box: triggerBox, destinations, baseUrl: f.baseUrl, audit });
   // Linear agent sessions start turns through the same dispatcher and are followed like Slack threads (docs/linear.md).
   const linear = createLinear({
-    config,
+    settings: config.env,
+    encryptionKey: config.encryptionKey,
     baseUrl: f.baseUrl,
     database,
     guard,

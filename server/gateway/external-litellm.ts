@@ -2,8 +2,23 @@ import type { Env } from "../config/schema";
 import { ApiError } from "../lib/errors";
 import { fetchWithinOrigin } from "../net/origin-fetch";
 
+/** The variables of the external-LiteLLM mode (LLM_PROVIDER=litellm, server/config/schema.ts). */
+export type ExternalLitellmSettings = Pick<
+  Env,
+  | "LLM_PROVIDER"
+  | "LITELLM_BASE_URL"
+  | "LITELLM_MASTER_KEY"
+  | "LITELLM_MODELS"
+  | "LITELLM_KEY_DURATION"
+  | "LITELLM_KEY_ALIAS"
+  | "LITELLM_MAX_BUDGET"
+  | "LITELLM_RPM_LIMIT"
+  | "LITELLM_TPM_LIMIT"
+  | "LITELLM_TEAM_ID"
+>;
+
 /** Settings of the external-LiteLLM mode, or which variables are missing. */
-export function litellmSettings(env: Env) {
+export function litellmSettings(env: ExternalLitellmSettings) {
   const missing = [!env.LITELLM_BASE_URL && "LITELLM_BASE_URL", !env.LITELLM_MASTER_KEY && "LITELLM_MASTER_KEY"].filter(
     Boolean,
   ) as string[];
@@ -35,7 +50,7 @@ export const litellmMissingConfig = (missing: string[]) =>
 
 /** Mints a key on the external LiteLLM through its /key/generate admin API. */
 export async function mintExternalKey(
-  env: Env,
+  env: ExternalLitellmSettings,
   req: { sessionId?: string; agentId?: string; models?: string[]; maxBudget?: number; duration?: string },
 ): Promise<{ key: string; expires: string | null }> {
   const s = litellmSettings(env);

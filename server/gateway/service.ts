@@ -1,6 +1,6 @@
 import type { AuditPort } from "../audit/record";
 import type { AuthService } from "../auth/service";
-import type { Config } from "../config/load";
+import type { Env } from "../config/schema";
 import type { Database } from "../db/client";
 import { createSecretBox } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
@@ -9,7 +9,7 @@ import type { GatewayMetricsSink } from "../metrics/recorders";
 import type { Tracer } from "@opentelemetry/api";
 import { loadGatewayConfigFile } from "./config/yaml-config";
 import { toDeployment } from "./config/deployments";
-import { mintExternalKey } from "./external-litellm";
+import { type ExternalLitellmSettings, mintExternalKey } from "./external-litellm";
 import type { KeyInfo } from "./keys/model";
 import { VirtualKeyService } from "./keys/service";
 import { ModelStore } from "./models/service";
@@ -21,14 +21,27 @@ import { refusedKeyRecorder } from "./spend/refused-keys";
 import { SpendWriter } from "./spend/writer";
 import { DEFAULT_ROUTER_SETTINGS, type Deployment, type RouterSettings } from "./types";
 
+/** The settings the gateway reads (server/config/env/llm-gateway.ts), and the external LiteLLM's. */
+export type GatewaySettings = ExternalLitellmSettings &
+  Pick<
+    Env,
+    | "LAP_GATEWAY_CONFIG"
+    | "LAP_GATEWAY_SPEND_FLUSH_MS"
+    | "LAP_GATEWAY_SPEND_QUEUE_MAX"
+    | "LAP_GATEWAY_STORE_PROMPTS"
+    | "LITELLM_API_BASE"
+    | "LITELLM_API_KEY"
+  >;
+
 export interface GatewayDeps {
-  config: Config;
+  settings: GatewaySettings;
+  /** Provider keys of stored models at rest (createSecretBox). */
+  encryptionKey: Buffer;
   database: Database;
   auth: AuthService;
   logger: Logger;
-  /** Where `os.environ/NAME` in config.yaml is read from. */
-  rawEnv?: Record<string, string | undefined>;
-  flushIntervalMs?: number;
+  /** Where `os.environ/NAME` in config.yaml is read from (the process's environment). */
+  osEnviron: Record<string, string | undefined>;
   /** Where calls, tokens, cost and refusals are counted (server/metrics). */
   metrics?: GatewayMetricsSink;
   /** Spans of calls and upstream attempts (server/tracing). */
@@ -51,8 +64,9 @@ export interface SessionKeyRequest {
 }
 
 /**
- * The gateway's pieces and their lifecycle. Models from config.yaml and the database are loaded on
- * first use (so building the app does no I/O); spend rows and key spend are flushed on a timer.
+ * The gateway's pieces. Models from config.yaml and the database are loaded on first use (so building
+ * the app does no I/O); queued spend rows and key spend are written by `flush()`, which the module's
+ * timer calls (server/gateway/module.ts).
  */
 export class GatewayService {
   readonly router: Router;
@@ -66,11 +80,10 @@ export class GatewayService {
   private fileSettings: RouterSettings = DEFAULT_ROUTER_SETTINGS;
   private loaded: Promise<void> | undefined;
   private isLoaded = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
   private readonly refusedKey: ReturnType<typeof refusedKeyRecorder>;
 
   constructor(private readonly deps: GatewayDeps) {
-    const env = deps.config.env;
+    const env = deps.settings;
     this.router = new Router(DEFAULT_ROUTER_SETTINGS);
     this.keys = new VirtualKeyService({ database: deps.database, auth: deps.auth, audit: deps.audit });
     this.spend = new SpendWriter({
@@ -80,7 +93,7 @@ export class GatewayService {
     });
     this.models = new ModelStore({
       database: deps.database,
-      box: createSecretBox(deps.config.encryptionKey),
+      box: createSecretBox(deps.encryptionKey),
       litellm: this.litellmEnv(),
       audit: deps.audit,
     });
@@ -127,7 +140,7 @@ export class GatewayService {
   }
 
   private litellmEnv() {
-    return { litellmApiBase: this.deps.config.env.LITELLM_API_BASE, litellmApiKey: this.deps.config.env.LITELLM_API_KEY };
+    return { litellmApiBase: this.deps.settings.LITELLM_API_BASE, litellmApiKey: this.deps.settings.LITELLM_API_KEY };
   }
 
   /** Loads config.yaml and stored models once; later calls return at once. A failed load is retried. */
@@ -147,14 +160,13 @@ export class GatewayService {
   }
 
   private async load() {
-    const env = this.deps.config.env;
+    const env = this.deps.settings;
     if (env.LAP_GATEWAY_CONFIG) {
-      const file = loadGatewayConfigFile(env.LAP_GATEWAY_CONFIG, this.deps.rawEnv ?? process.env, this.litellmEnv());
+      const file = loadGatewayConfigFile(env.LAP_GATEWAY_CONFIG, this.deps.osEnviron, this.litellmEnv());
       this.fileDeployments = file.deployments;
       this.fileSettings = file.router;
     }
     await this.reload();
-    this.start();
   }
 
   /** Rebuilds the routing table from config.yaml, the database and LITELLM_API_BASE. */
@@ -163,7 +175,7 @@ export class GatewayService {
       this.deps.logger.warn({ model_id: id, err: err.message }, "stored gateway model skipped"),
     );
     const all = [...this.fileDeployments, ...stored];
-    const env = this.deps.config.env;
+    const env = this.deps.settings;
     // With an upstream LiteLLM and nothing else matching, every model name is forwarded to it.
     if (env.LITELLM_API_BASE) {
       all.push(
@@ -181,15 +193,6 @@ export class GatewayService {
     this.proxy.clearPrices();
   }
 
-  private start() {
-    if (this.timer || this.deps.flushIntervalMs === 0) return;
-    this.timer = setInterval(
-      () => void this.flush().catch(() => {}),
-      this.deps.flushIntervalMs ?? this.deps.config.env.LAP_GATEWAY_SPEND_FLUSH_MS,
-    );
-    this.timer.unref?.();
-  }
-
   /** Writes queued spend rows and changed key spend. */
   async flush(): Promise<void> {
     await this.spend.flush();
@@ -199,19 +202,13 @@ export class GatewayService {
     }
   }
 
-  async close() {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flush().catch(() => {});
-  }
-
   /**
    * Mints a key bound to one agent session, for a sandbox to call the gateway with: real provider keys
    * never leave LAP. With LLM_PROVIDER=litellm the key is minted on the external LiteLLM instead.
    */
   async mintSessionKey(req: SessionKeyRequest): Promise<{ key: string; expires: string | null; info?: KeyInfo; via: "lap" | "litellm" }> {
-    if (this.deps.config.env.LLM_PROVIDER === "litellm") {
-      return { ...(await mintExternalKey(this.deps.config.env, req)), via: "litellm" };
+    if (this.deps.settings.LLM_PROVIDER === "litellm") {
+      return { ...(await mintExternalKey(this.deps.settings, req)), via: "litellm" };
     }
     // The session's team and creator pay for its model calls (their budgets apply: docs/gateway.md).
     const [owner] = await this.deps.database.query<{ team_id: string; owner_user_id: string | null }>(

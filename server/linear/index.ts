@@ -2,7 +2,6 @@ import { Elysia, type AnyElysia } from "elysia";
 import type { Clock } from "../automation/clock";
 import type { TurnDispatcher } from "../automation/dispatch";
 import type { AuditPort } from "../audit/record";
-import type { Config } from "../config/load";
 import type { Database } from "../db/client";
 import { requireAdmin, type AuthGuard } from "../http/auth-guard";
 import { createSecretBox } from "../lib/crypto";
@@ -13,14 +12,16 @@ import { LinearActivities } from "./activities";
 import { LinearApi } from "./client";
 import { callbackQuery, linearBindingBody, linearEventsQuery, organizationParams, type LinearEventView, type LinearStatus } from "./model";
 import { CALLBACK_PATH, completeInstall, installUrl, WEBHOOK_PATH, type LinearOAuthDeps } from "./oauth";
-import { linearSettings } from "./settings";
+import { type LinearEnv, linearSettings } from "./settings";
 import { LinearStore } from "./store";
 import { LinearWebhook } from "./webhook";
 
 export const INSTALL_PATH = "/api/integrations/linear/install";
 
 export interface LinearDeps {
-  config: Pick<Config, "env" | "encryptionKey">;
+  settings: LinearEnv;
+  /** OAuth tokens of installed workspaces at rest (createSecretBox). */
+  encryptionKey: Buffer;
   /** LAP's public URL, read when used: without BASE_URL it is known only once the server listens. */
   baseUrl: () => string;
   database: Database;
@@ -43,14 +44,14 @@ export interface LinearDeps {
  */
 export function createLinear(deps: LinearDeps) {
   const log = deps.logger.child({ module: "linear" });
-  const store = new LinearStore({ database: deps.database, secretBox: createSecretBox(deps.config.encryptionKey), audit: deps.audit });
-  const state = linearSettings(deps.config.env);
+  const store = new LinearStore({ database: deps.database, secretBox: createSecretBox(deps.encryptionKey), audit: deps.audit });
+  const state = linearSettings(deps.settings);
   const urls = () => {
     const base = deps.baseUrl();
     return { callback: `${base}${CALLBACK_PATH}`, webhook: `${base}${WEBHOOK_PATH}`, install: `${base}${INSTALL_PATH}` };
   };
   const settings = state.configured ? state.settings : null;
-  const api = new LinearApi(settings ?? { apiUrl: deps.config.env.LAP_LINEAR_API_URL, clientId: "", clientSecret: "" });
+  const api = new LinearApi(settings ?? { apiUrl: deps.settings.LAP_LINEAR_API_URL, clientId: "", clientSecret: "" });
   const activities = new LinearActivities({
     api,
     store,

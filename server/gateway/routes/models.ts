@@ -14,11 +14,10 @@ import {
   updateModelBody,
 } from "../model";
 import { deploymentView } from "../models/service";
-import type { GatewayService } from "../service";
-import type { Env } from "../../config/schema";
+import type { GatewayService, GatewaySettings } from "../service";
 
 /** Adding and removing deployments (LiteLLM's /model/new, /model/delete) and testing a model. Admin only. */
-export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGuard; env: Env }) {
+export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGuard; settings: GatewaySettings }) {
   const g = deps.gateway;
   const ready = async () => {
     const waiting = g.ready();
@@ -123,9 +122,9 @@ export function modelAdminRoutes(deps: { gateway: GatewayService; guard: AuthGua
     .get(
       "/api/gateway/settings",
       () => {
-        const s = litellmSettings(deps.env);
+        const s = litellmSettings(deps.settings);
         if (s.mode === "litellm" && s.missing.length) throw litellmMissingConfig(s.missing);
-        return { ...s, router: g.router.routerSettings, spend_queue: g.spend.stats, config_file: deps.env.LAP_GATEWAY_CONFIG ?? null };
+        return { ...s, router: g.router.routerSettings, spend_queue: g.spend.stats, config_file: deps.settings.LAP_GATEWAY_CONFIG ?? null };
       },
       { response: gatewaySettingsView, detail: { summary: "LLM settings: provider mode, external LiteLLM, router settings, spend queue" } },
     );
