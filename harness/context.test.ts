@@ -202,9 +202,9 @@ test("DeepAgents: ~/.deepagents/AGENTS.md as its memory and ~/.deepagents/skills
 
 // OpenClaw has an install of its own (node scripts/bootstrap.mjs openclaw); its Gateway is slow to start.
 requires(OPENCLAW_MISSING).test(
-  "OpenClaw: AGENTS.md and skills/ in its agent workspace (~/.openclaw/agent) reach its system prompt; the listing names the skill and its SKILL.md, which it reads on demand",
+  "OpenClaw: AGENTS.md and skills/ in its agent workspace (~/.openclaw/workspace) reach its system prompt; the listing names the skill and its SKILL.md, which it reads on demand",
   async () => {
-    const skillMd = join(root, "home-openclaw", ".openclaw", "agent", "skills", "form-filler", "SKILL.md");
+    const skillMd = join(root, "home-openclaw", ".openclaw", "workspace", "skills", "form-filler", "SKILL.md");
     model.setScript([
       {
         when: "fill the form",

@@ -8,7 +8,7 @@ import { openclawConfig } from "./config.ts";
 import { writeSoul } from "./gateway.ts";
 
 const base = { workspace: "/workspace", home: "/home/h", gatewayUrl: "http://127.0.0.1:4000/", apiKey: "lap-sk-secret", model: "gpt-5" };
-const paths = { workspace: "/workspace", agentDir: "/home/h/.openclaw/agent" };
+const paths = { workspace: "/workspace", agentDir: "/home/h/.openclaw/workspace" };
 
 test("the only provider is LAP's gateway with the agent's model, no fallback, and the key only as an env reference", () => {
   const config = openclawConfig(base, 41234, paths) as any;

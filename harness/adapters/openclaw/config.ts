@@ -32,7 +32,7 @@ export function openclawConfig(config: HarnessConfig, port: number, paths: Openc
     },
     agents: {
       defaults: {
-        // OpenClaw's own files (AGENTS.md it reads, memory) stay in the harness home; tools run in the workspace.
+        // OpenClaw's agent workspace (AGENTS.md, SOUL.md, skills/, memory) stays in the harness home; tools run in the workspace.
         workspace: paths.agentDir,
         cwd: paths.workspace,
         skipBootstrap: true,

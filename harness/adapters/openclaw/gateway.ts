@@ -98,13 +98,13 @@ export async function startGateway(
   const entry = config.binary ?? harnessBinary("openclaw");
   const port = await freePort();
   const token = randomBytes(24).toString("hex");
-  mkdirSync(join(stateDir, "agent"), { recursive: true, mode: 0o700 });
+  mkdirSync(join(stateDir, "workspace"), { recursive: true, mode: 0o700 });
   // The rules and skills may have made it first (harness/context.ts), with default permissions.
   chmodSync(stateDir, 0o700);
-  writeSoul(join(stateDir, "agent"), config.systemPrompt);
+  writeSoul(join(stateDir, "workspace"), config.systemPrompt);
   const tokenFile = join(stateDir, "gateway.token");
   writeFileSync(tokenFile, token, { mode: 0o600 });
-  const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "agent") });
+  const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "workspace") });
   const withLog = { ...settings, logging: { file: join(stateDir, "logs", "openclaw.log") } };
   writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(withLog, null, 2), { mode: 0o600 });
   const failure = new RunFailure();
