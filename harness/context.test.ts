@@ -222,7 +222,8 @@ requires(OPENCLAW_MISSING).test(
     // OpenClaw's <available_skills>: name, description and where its SKILL.md is; the body only once read.
     expect(calls[0]!.system).toContain("form-filler");
     expect(calls[0]!.system).toContain("Fills in PDF forms");
-    expect(calls[0]!.system).toContain(skillMd);
+    // The path as OpenClaw shows it: under its HOME (the harness home), as `~/…`.
+    expect(calls[0]!.system).toContain("/.openclaw/workspace/skills/form-filler/SKILL.md");
     expect(calls[0]!.everything).not.toContain(BODY);
     expect(calls.at(-1)!.transcript).toContain(BODY);
   },
