@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ScriptedModel, startScriptedModel } from "../test/support/scripted-model/index.ts";
+import { OPENCLAW_MISSING, requires } from "../test/support/skip.ts";
 import { writeHarnessContext } from "./context.ts";
 import type { HarnessContext } from "./protocol.ts";
 
@@ -198,6 +199,36 @@ test("DeepAgents: ~/.deepagents/AGENTS.md as its memory and ~/.deepagents/skills
   expect(calls[0]!.everything).not.toContain(BODY);
   expect(calls.at(-1)!.transcript).toContain(BODY);
 }, 120_000);
+
+// OpenClaw has an install of its own (node scripts/bootstrap.mjs openclaw); its Gateway is slow to start.
+requires(OPENCLAW_MISSING).test(
+  "OpenClaw: AGENTS.md and skills/ in its agent workspace (~/.openclaw/workspace) reach its system prompt; the listing names the skill and its SKILL.md, which it reads on demand",
+  async () => {
+    const skillMd = join(root, "home-openclaw", ".openclaw", "workspace", "skills", "form-filler", "SKILL.md");
+    model.setScript([
+      {
+        when: "fill the form",
+        steps: [
+          { kind: "run", command: `cat ${skillMd}` },
+          { kind: "text", text: "Filled." },
+        ],
+      },
+    ]);
+    const before = model.requests.length;
+    const { lines } = await oneTurn(join(import.meta.dir, "adapters", "openclaw", "main.ts"), "openclaw", "please fill the form");
+    expect(lines.at(-1)).toMatchObject({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
+    const calls = model.requests.slice(before).filter((c) => c.tools.length > 0);
+    expect(calls[0]!.system).toContain(RULE);
+    // OpenClaw's <available_skills>: name, description and where its SKILL.md is; the body only once read.
+    expect(calls[0]!.system).toContain("form-filler");
+    expect(calls[0]!.system).toContain("Fills in PDF forms");
+    // The path as OpenClaw shows it: under its HOME (the harness home), as `~/…`.
+    expect(calls[0]!.system).toContain("/.openclaw/workspace/skills/form-filler/SKILL.md");
+    expect(calls[0]!.everything).not.toContain(BODY);
+    expect(calls.at(-1)!.transcript).toContain(BODY);
+  },
+  400_000,
+);
 
 test("writing the context replaces a symlink the agent left where the skills go, and never follows it", () => {
   const home = join(root, "home-symlink");

@@ -2,8 +2,9 @@
  * The agent's rules and skills, written where each harness's CLI reads them (docs/skills.md):
  * Claude Code `~/.claude/skills/<name>/` and `~/.claude/CLAUDE.md`; Codex `$CODEX_HOME/skills/<name>/`
  * and `$CODEX_HOME/AGENTS.md`; opencode `~/.config/opencode/skills/<name>/` and
- * `~/.config/opencode/AGENTS.md`; DeepAgents `~/.deepagents/` given as its `memory` and `skills`
- * (HOME is the session's harness home, never the workspace). The
+ * `~/.config/opencode/AGENTS.md`; DeepAgents `~/.deepagents/` given as its `memory` and `skills`;
+ * OpenClaw its agent workspace `~/.openclaw/workspace/` (`AGENTS.md`, `skills/<name>/`), which its Gateway
+ * injects into its system prompt (HOME is the session's harness home, never the workspace). The
  * built-in agent puts rules and the skills' descriptions in its system prompt and writes a skill's
  * files when it loads the skill (harness/agent/skills.ts).
  *
@@ -29,6 +30,10 @@ export function contextLayout(harness: string, home: string): { skillsDir: strin
     // DeepAgents takes both as paths (`memory`, `skills` of createDeepAgent; adapters/deepagents).
     case "deepagents":
       return { skillsDir: join(home, ".deepagents", "skills"), rulesFile: join(home, ".deepagents", "AGENTS.md") };
+    // OpenClaw's agent workspace (`agents.defaults.workspace`, adapters/openclaw/config.ts): its bootstrap
+    // AGENTS.md and its highest-precedence skills folder.
+    case "openclaw":
+      return { skillsDir: join(home, ".openclaw", "workspace", "skills"), rulesFile: join(home, ".openclaw", "workspace", "AGENTS.md") };
     default:
       return null;
   }

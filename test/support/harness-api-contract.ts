@@ -10,7 +10,7 @@ import type { HarnessName } from "../../harness/adapters/types.ts";
 import { sessionEventData } from "../../schema/session-events.ts";
 import { describeToolCall } from "../../ui/src/lib/tool-calls.ts";
 import { platformToolsTests } from "./harness-platform-tools.ts";
-import { BWRAP_MISSING, firstMissing, OPENCLAW_GAPS, OPENCLAW_MISSING, requires } from "./skip.ts";
+import { BWRAP_MISSING, firstMissing, OPENCLAW_MISSING, requires } from "./skip.ts";
 import {
   descendants,
   GATEWAY_MODELS,
@@ -214,44 +214,40 @@ export function harnessApiSuite(harness: HarnessName): void {
       expect((await session(sessionId)).status).toBe("idle");
     }, 240_000);
 
-    requires(harness === "openclaw" ? OPENCLAW_GAPS.crash : null).test(
-      `${harness}: the CLI killed inside the sandbox mid-turn is a clear session.error, never stuck running; the next message picks the conversation up`,
-      async () => {
-        t.model.setScript([
-          { when: "hang now", steps: [{ kind: "hang" }] },
-          { when: "which file", steps: [{ kind: "text", text: "It was report.md." }] },
-        ]);
-        const before = t.model.requests.length;
-        const ended = await turnEnds(sessionId);
-        expect((await t.api("POST", `/api/sessions/${sessionId}/messages`, { text: "hang now please" })).status).toBe(202);
-        await waitFor(
-          "the model call to hang",
-          () => t.model.requests.slice(before).some((call) => call.lastUserText.includes("hang now") && call.tools.length > 0),
-          60_000,
-        );
-        const [box] = (await t.api<{ data: { pid: number | null }[] }>("GET", `/api/sandboxes?session_id=${sessionId}`)).body.data;
-        const clis = descendants(box!.pid!).filter((p) => basename(p.argv[0] ?? "") === binary);
-        expect(clis.length).toBeGreaterThanOrEqual(1);
-        for (const cli of clis) process.kill(cli.pid, "SIGKILL");
-        await waitFor("the crashed turn to end", async () => (await turnEnds(sessionId)) > ended, 30_000);
-        t.model.releaseHangs();
-        const error = (await t.events(sessionId)).filter((e) => e.type === "session.status_idle" || e.type === "session.error").at(-1)!;
-        expect(error.type).toBe("session.error");
-        expect(error.data.error).toMatchObject({ code: "harness_crashed" });
-        const message = String((error.data.error as { message: string }).message);
-        expect(message).toContain(binary);
-        expect(message).toContain("exited mid-turn");
-        await waitFor("the session to leave running", async () => (await session(sessionId)).status === "idle", 10_000);
+    test(`${harness}: the CLI killed inside the sandbox mid-turn is a clear session.error, never stuck running; the next message picks the conversation up`, async () => {
+      t.model.setScript([
+        { when: "hang now", steps: [{ kind: "hang" }] },
+        { when: "which file", steps: [{ kind: "text", text: "It was report.md." }] },
+      ]);
+      const before = t.model.requests.length;
+      const ended = await turnEnds(sessionId);
+      expect((await t.api("POST", `/api/sessions/${sessionId}/messages`, { text: "hang now please" })).status).toBe(202);
+      await waitFor(
+        "the model call to hang",
+        () => t.model.requests.slice(before).some((call) => call.lastUserText.includes("hang now") && call.tools.length > 0),
+        60_000,
+      );
+      const [box] = (await t.api<{ data: { pid: number | null }[] }>("GET", `/api/sandboxes?session_id=${sessionId}`)).body.data;
+      const clis = descendants(box!.pid!).filter((p) => basename(p.argv[0] ?? "") === binary);
+      expect(clis.length).toBeGreaterThanOrEqual(1);
+      for (const cli of clis) process.kill(cli.pid, "SIGKILL");
+      await waitFor("the crashed turn to end", async () => (await turnEnds(sessionId)) > ended, 30_000);
+      t.model.releaseHangs();
+      const error = (await t.events(sessionId)).filter((e) => e.type === "session.status_idle" || e.type === "session.error").at(-1)!;
+      expect(error.type).toBe("session.error");
+      expect(error.data.error).toMatchObject({ code: "harness_crashed" });
+      const message = String((error.data.error as { message: string }).message);
+      expect(message).toContain(binary);
+      expect(message).toContain("exited mid-turn");
+      await waitFor("the session to leave running", async () => (await session(sessionId)).status === "idle", 10_000);
 
-        const after = t.model.requests.length;
-        const next = await runTurn(sessionId, "which file did you write for me earlier?");
-        expect(next.at(-1)!.type).toBe("session.status_idle");
-        expect(replyText(next)).toContain("It was report.md.");
-        // The restarted CLI resumed its own conversation: the first turn is in what it sent.
-        expect(t.model.requests.slice(after).find((call) => call.tools.length > 0)?.transcript).toContain("Please write report.md");
-      },
-      240_000,
-    );
+      const after = t.model.requests.length;
+      const next = await runTurn(sessionId, "which file did you write for me earlier?");
+      expect(next.at(-1)!.type).toBe("session.status_idle");
+      expect(replyText(next)).toContain("It was report.md.");
+      // The restarted CLI resumed its own conversation: the first turn is in what it sent.
+      expect(t.model.requests.slice(after).find((call) => call.tools.length > 0)?.transcript).toContain("Please write report.md");
+    }, 240_000);
 
     test(`${harness}: a model the gateway does not know is refused at creation, and one removed since is a clear session.error naming it; nothing is sent upstream`, async () => {
       const refused = await t.api<{ error: { fields?: { field: string; message: string }[] } }>("POST", "/api/agents", {
@@ -290,6 +286,6 @@ export function harnessApiSuite(harness: HarnessName): void {
       await waitFor("the session to leave running", async () => (await session(id)).status !== "running", 10_000);
     }, 180_000);
 
-    platformToolsTests({ harness, lap: () => t, sessionId: () => sessionId, runTurn, sessionOf });
+    platformToolsTests({ harness, lap: () => t, sessionId: () => sessionId, runTurn, sessionOf, slow });
   });
 }

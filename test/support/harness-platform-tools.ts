@@ -3,10 +3,9 @@
 // (harness-api-contract.ts), on its LAP. The scripted model (standing for the LLM provider) asks for the
 // tool by the CLI's own name for it (`mcp__lap__memory_write`, `lap_memory_write`, `lap__memory_write` …);
 // the effect is read back from LAP's API as a person would, and the next session gets the memory.
-import { expect } from "bun:test";
+import { expect, test } from "bun:test";
 import type { HarnessName } from "../../harness/adapters/types.ts";
 import type { LapUnderTest, StoredEvent } from "./lap-api.ts";
-import { OPENCLAW_GAPS, requires } from "./skip.ts";
 
 export type PlatformToolsContext = {
   harness: HarnessName;
@@ -16,6 +15,8 @@ export type PlatformToolsContext = {
   runTurn(id: string, text: string): Promise<StoredEvent[]>;
   /** A new session of an existing agent, idle. */
   sessionOf(agentId: string): Promise<string>;
+  /** How many times the usual wait a slow-starting harness gets (OpenClaw's Gateway). */
+  slow: number;
 };
 
 type MemoryEntry = { key: string; content: string; always_on: boolean; version: number; updated_by: string };
@@ -30,7 +31,7 @@ export function platformToolsTests(ctx: PlatformToolsContext): void {
   const key = `favourite-colour-${harness}`;
   const content = `The user's favourite colour is teal (told to ${harness}).`;
 
-  requires(harness === "openclaw" ? OPENCLAW_GAPS.platformTools : null).test(
+  test(
     `${harness}: the CLI writes the agent's memory with LAP's memory_write tool over its MCP config; a person sees the entry, written by the session; the agent's next session has it and reads it back`,
     async () => {
       const t = ctx.lap();
@@ -67,7 +68,10 @@ export function platformToolsTests(ctx: PlatformToolsContext): void {
       const [write] = toolCalls(turn, /memory_write$/);
       // Codex reports an MCP call's input as `{arguments}`; the others as the arguments themselves.
       const input = write!.data.input as { arguments?: unknown };
-      expect(input.arguments ?? input).toMatchObject({ key, content });
+      // OpenClaw masks, in the tool calls it reports (not in what the tool gets), any string under a
+      // secret-like field name such as `key` (its sanitizeToolArgs; harness/adapters/README.md#openclaw).
+      const shownKey = harness === "openclaw" ? `${key.slice(0, 6)}…${key.slice(-4)}` : key;
+      expect(input.arguments ?? input).toMatchObject({ key: shownKey, content });
       const written = resultOf(turn, write!);
       expect(written?.data.is_error).toBe(false);
       expect(resultText(written)).toContain(`Remembered ${key}`);
@@ -90,6 +94,6 @@ export function platformToolsTests(ctx: PlatformToolsContext): void {
       expect(resultOf(reading, read!)?.data.is_error).toBe(false);
       expect(resultText(resultOf(reading, read!))).toContain("teal");
     },
-    300_000,
+    300_000 * ctx.slow,
   );
 }

@@ -30,17 +30,6 @@ export const OPENCLAW_MISSING: Missing = (() => {
 export const NEEDS_POSTGRES: Missing = TEST_DB_DRIVER === "postgres" ? null : "needs PostgreSQL (LAP_TEST_DB=postgres)";
 
 /** The first missing precondition of several, or null. */
-/**
- * What OpenClaw does not do yet (harness/adapters/README.md#openclaw): these contract tests are reported
- * skipped for it, with the reason, until they pass.
- */
-export const OPENCLAW_GAPS = {
-  crash:
-    "OpenClaw not yet: after its ACP bridge is killed mid-turn, its Gateway keeps running the dead turn and the next prompt queues behind it (harness/adapters/README.md#openclaw)",
-  platformTools:
-    "OpenClaw not yet: LAP's MCP servers in its mcp.servers config do not reach its model (harness/adapters/README.md#openclaw)",
-};
-
 export const firstMissing = (...missing: Missing[]): Missing => missing.find((m) => m !== null) ?? null;
 
 type TestFn = Parameters<typeof test>[1];

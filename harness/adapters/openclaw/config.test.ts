@@ -1,10 +1,14 @@
 // The Gateway's configuration: LAP's gateway is the only provider, the key is never written, and
 // shell approvals are asked only for agents that list bash.
 import { expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { openclawConfig } from "./config.ts";
+import { writeSoul } from "./gateway.ts";
 
 const base = { workspace: "/workspace", home: "/home/h", gatewayUrl: "http://127.0.0.1:4000/", apiKey: "lap-sk-secret", model: "gpt-5" };
-const paths = { workspace: "/workspace", agentDir: "/home/h/.openclaw/agent" };
+const paths = { workspace: "/workspace", agentDir: "/home/h/.openclaw/workspace" };
 
 test("the only provider is LAP's gateway with the agent's model, no fallback, and the key only as an env reference", () => {
   const config = openclawConfig(base, 41234, paths) as any;
@@ -43,4 +47,33 @@ test("the agent's MCP servers go into OpenClaw's mcp.servers with the session ke
   });
   expect(JSON.stringify(config)).not.toContain("lap-sk-secret");
   expect((openclawConfig(base, 1, paths) as any).mcp).toBeUndefined();
+});
+
+test("tools reach the model by name (no Tool Search) and a message aborts a run a dead bridge left going", () => {
+  const config = openclawConfig({ ...base, mcpServers: [{ name: "lap", url: "http://127.0.0.1:4000/mcp/lap" }] }, 1, paths) as any;
+  // OpenClaw's default Tool Search would offer tool_search / tool_describe / tool_call instead of lap__memory_write.
+  expect(config.tools.toolSearch).toBe(false);
+  // Not "steer" (OpenClaw's default), which folded the next message into the dead run.
+  expect(config.messages.queue.mode).toBe("interrupt");
+});
+
+test("the agent's system prompt is SOUL.md in OpenClaw's agent workspace (0600); none removes a stale one; a symlink there is replaced, not followed", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lap-openclaw-soul-"));
+  try {
+    const agentDir = join(dir, "agent");
+    mkdirSync(agentDir);
+    writeSoul(agentDir, "You help.\n\n# Memory\n\n## colour\nteal");
+    expect(readFileSync(join(agentDir, "SOUL.md"), "utf8")).toBe("You help.\n\n# Memory\n\n## colour\nteal\n");
+    expect(statSync(join(agentDir, "SOUL.md")).mode & 0o777).toBe(0o600);
+    writeSoul(agentDir, undefined);
+    expect(existsSync(join(agentDir, "SOUL.md"))).toBe(false);
+    const outside = join(dir, "outside.md");
+    writeFileSync(outside, "untouched");
+    symlinkSync(outside, join(agentDir, "SOUL.md"));
+    writeSoul(agentDir, "You help.");
+    expect(readFileSync(outside, "utf8")).toBe("untouched");
+    expect(readFileSync(join(agentDir, "SOUL.md"), "utf8")).toBe("You help.\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

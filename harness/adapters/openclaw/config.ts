@@ -32,7 +32,7 @@ export function openclawConfig(config: HarnessConfig, port: number, paths: Openc
     },
     agents: {
       defaults: {
-        // OpenClaw's own files (AGENTS.md it reads, memory) stay in the harness home; tools run in the workspace.
+        // OpenClaw's agent workspace (AGENTS.md, SOUL.md, skills/, memory) stays in the harness home; tools run in the workspace.
         workspace: paths.agentDir,
         cwd: paths.workspace,
         skipBootstrap: true,
@@ -41,8 +41,17 @@ export function openclawConfig(config: HarnessConfig, port: number, paths: Openc
         heartbeat: { every: "0m" },
       },
     },
-    // "full": the sandbox is the boundary; "ask" with an empty allowlist asks about every command.
-    tools: { exec: { mode: asks ? "ask" : "full" } },
+    tools: {
+      // "full": the sandbox is the boundary; "ask" with an empty allowlist asks about every command.
+      exec: { mode: asks ? "ask" : "full" },
+      // Direct tool schemas. OpenClaw's default ("tools" mode Tool Search) hides MCP and most of its own
+      // tools behind tool_search / tool_describe / tool_call, so the model never saw LAP's MCP tools by name.
+      toolSearch: false,
+    },
+    // A message sent while a run is still going aborts that run. LAP sends one only once the turn before
+    // it ended, so a run still going is one whose ACP bridge died mid-turn; OpenClaw's default ("steer")
+    // folded the new message into that dead run and the new bridge's prompt ended at once, empty.
+    messages: { queue: { mode: "interrupt" } },
     // No scheduled runs (heartbeats, memory dreaming): every model call is a turn the user sent.
     cron: { enabled: false },
     update: { checkOnStart: false },

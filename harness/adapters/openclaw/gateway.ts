@@ -2,7 +2,7 @@
 // loopback port with a random token, its state (sessions, transcripts) under the harness home. The
 // ACP bridge (`openclaw acp`) is its only client. OpenClaw runs on its own Node (binaries.ts).
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { baseEnv, harnessBinary, openclawNode } from "../binaries.ts";
@@ -79,6 +79,17 @@ export function killGroup(cli: CliProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * The agent's system prompt (with its always-on memory, docs/memory.md) as SOUL.md in OpenClaw's agent
+ * workspace: OpenClaw owns its system prompt and has no setting to add to it, but injects that
+ * workspace's bootstrap files (AGENTS.md with LAP's rules, SOUL.md) into it on every run.
+ */
+export function writeSoul(agentDir: string, systemPrompt: string | undefined): void {
+  const soul = join(agentDir, "SOUL.md");
+  rmSync(soul, { force: true });
+  if (systemPrompt?.trim()) writeFileSync(soul, `${systemPrompt.trim()}\n`, { mode: 0o600 });
+}
+
 export async function startGateway(
   config: HarnessConfig,
   stateDir: string,
@@ -87,10 +98,13 @@ export async function startGateway(
   const entry = config.binary ?? harnessBinary("openclaw");
   const port = await freePort();
   const token = randomBytes(24).toString("hex");
-  mkdirSync(join(stateDir, "agent"), { recursive: true, mode: 0o700 });
+  mkdirSync(join(stateDir, "workspace"), { recursive: true, mode: 0o700 });
+  // The rules and skills may have made it first (harness/context.ts), with default permissions.
+  chmodSync(stateDir, 0o700);
+  writeSoul(join(stateDir, "workspace"), config.systemPrompt);
   const tokenFile = join(stateDir, "gateway.token");
   writeFileSync(tokenFile, token, { mode: 0o600 });
-  const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "agent") });
+  const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "workspace") });
   const withLog = { ...settings, logging: { file: join(stateDir, "logs", "openclaw.log") } };
   writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(withLog, null, 2), { mode: 0o600 });
   const failure = new RunFailure();
