@@ -3,7 +3,9 @@
  * the entry kept per sandbox, with its round trip through the adoption record an earlier LAP left
  * (./adoption.ts), so a sandbox taken over after a restart is the same entry it was.
  */
-import type { SandboxHandle, SandboxProviderName, SandboxSpec } from "../provider";
+import { lstatSync } from "node:fs";
+import { join } from "node:path";
+import { type SandboxHandle, SandboxError, type SandboxProviderName, type SandboxSpec } from "../provider";
 import type { AdoptionRecord } from "./adoption";
 import type { HarnessBundle } from "./bundle";
 import type { CgroupHandle } from "./limits";
@@ -101,4 +103,25 @@ export function adoptionRecordOf(entry: Entry, live: { pid: number; identity: st
     labels: entry.handle.labels,
     createdAt: entry.handle.createdAt.toISOString(),
   };
+}
+
+/**
+ * The supervisor's socket, which the sandbox's user could swap for a symbolic link to some host
+ * socket: LAP talks only to a socket that is one.
+ */
+export function supervisorSocket(entry: Entry): string {
+  const socket = join(entry.runDir, "supervisor.sock");
+  if (!lstatSync(socket, { throwIfNoEntry: false })?.isSocket())
+    throw new SandboxError("failed", `sandbox ${entry.handle.id}: ${socket} is not a socket`);
+  return socket;
+}
+
+/** fetch to the sandbox's supervisor over its socket, with its one-time token. */
+export function supervisorFetch(entry: Entry): typeof fetch {
+  const f = async (input: string | URL | Request, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set("x-api-key", entry.token);
+    return fetch(input, { ...init, headers, unix: supervisorSocket(entry) } as RequestInit);
+  };
+  return f as typeof fetch;
 }

@@ -4,7 +4,7 @@
  * kept under LAP_DATA_DIR/workspaces, the supervisor started and watched, limits applied.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
 import { resolveHostId } from "../../config/host-id";
@@ -28,7 +28,15 @@ import { type AdoptionRecord, adoptionRecordPath, watchProcess, writeAdoptionRec
 import { reapSandbox, scanLeftovers, serveAgain } from "./leftovers";
 import type { HostUser } from "./sandbox-user";
 import type { HostProviderOptions } from "./options";
-import { adoptionRecordOf, type Entry, entryFromAdoption, type Launch, type LaunchContext } from "./entry";
+import {
+  adoptionRecordOf,
+  type Entry,
+  entryFromAdoption,
+  type Launch,
+  type LaunchContext,
+  supervisorFetch,
+  supervisorSocket,
+} from "./entry";
 
 export type { EgressServerFactory, HostProviderOptions, SandboxLimitsDefaults } from "./options";
 
@@ -92,7 +100,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       const entry = entryFromAdoption(record, { runDir, provider: this.name, servers, cgroup });
       const handle = entry.handle;
       this.entries.set(id, entry);
-      const res = await this.supervisorFetch(entry)("http://sandbox/health", { signal: AbortSignal.timeout(5_000) });
+      const res = await supervisorFetch(entry)("http://sandbox/health", { signal: AbortSignal.timeout(5_000) });
       if (!res.ok) throw new Error(`supervisor health answered ${res.status}`);
       writeFileSync(`${runDir}.owner`, processIdentity(), { mode: 0o600 });
       handle.state = "ready";
@@ -287,26 +295,6 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     return e;
   }
 
-  /**
-   * The supervisor's socket, which the sandbox's user could swap for a symbolic link to some host
-   * socket: LAP talks only to a socket that is one.
-   */
-  private supervisorSocket(entry: Entry): string {
-    const socket = join(entry.runDir, "supervisor.sock");
-    if (!lstatSync(socket, { throwIfNoEntry: false })?.isSocket())
-      throw new SandboxError("failed", `sandbox ${entry.handle.id}: ${socket} is not a socket`);
-    return socket;
-  }
-
-  private supervisorFetch(entry: Entry): typeof fetch {
-    const f = async (input: string | URL | Request, init: RequestInit = {}) => {
-      const headers = new Headers(init.headers);
-      headers.set("x-api-key", entry.token);
-      return fetch(input, { ...init, headers, unix: this.supervisorSocket(entry) } as RequestInit);
-    };
-    return f as typeof fetch;
-  }
-
   async waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {
     await this.adopting;
     const entry = this.entry(id);
@@ -325,7 +313,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       }
       if (existsSync(socket)) {
         try {
-          const res = await fetch("http://sandbox/health", { unix: this.supervisorSocket(entry) } as RequestInit);
+          const res = await fetch("http://sandbox/health", { unix: supervisorSocket(entry) } as RequestInit);
           if (res.ok) {
             entry.handle.state = "ready";
             entry.handle.info.readyAt = new Date().toISOString();
@@ -341,7 +329,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}, not ready`);
-    const res = await this.supervisorFetch(entry)("http://sandbox/lap/bind", {
+    const res = await supervisorFetch(entry)("http://sandbox/lap/bind", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ ...binding, gatewayBaseUrl: this.gatewayUrlInside(binding) }),
@@ -356,7 +344,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}`);
-    return { baseUrl: "http://sandbox", fetch: this.supervisorFetch(entry) };
+    return { baseUrl: "http://sandbox", fetch: supervisorFetch(entry) };
   }
 
   async stop(id: string): Promise<void> {
