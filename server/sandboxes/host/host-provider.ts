@@ -4,7 +4,7 @@
  * kept under LAP_DATA_DIR/workspaces, the supervisor started and watched, limits applied.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
 import { resolveHostId } from "../../config/host-id";
@@ -19,7 +19,7 @@ import {
   memoryLimitText,
 } from "../provider";
 import { type HarnessBundle, bundleHarness } from "./bundle";
-import { type CgroupHandle, cpuSecondsOf, createCgroup, limitedCommand, removeStaleCgroups } from "./limits";
+import { cpuSecondsOf, createCgroup, limitedCommand, removeStaleCgroups } from "./limits";
 import { closeServer, listenLoopback, listenUnix } from "./lap-sockets";
 import { listenLapBridge } from "./lap-bridge";
 import { parentBoundCommand } from "../../lib/parent-bound";
@@ -27,50 +27,20 @@ import { isAlive, killSandbox, processIdentity } from "./processes";
 import { type AdoptionRecord, adoptionRecordPath, watchProcess, writeAdoptionRecord } from "./adoption";
 import { reapSandbox, scanLeftovers, serveAgain } from "./leftovers";
 import type { HostUser } from "./sandbox-user";
-import type { HostProviderOptions, SandboxLimitsDefaults } from "./options";
+import type { HostProviderOptions } from "./options";
+import {
+  adoptionRecordOf,
+  type Entry,
+  entryFromAdoption,
+  type Launch,
+  type LaunchContext,
+  supervisorFetch,
+  supervisorSocket,
+} from "./entry";
 
 export type { EgressServerFactory, HostProviderOptions, SandboxLimitsDefaults } from "./options";
 
-/** What a concrete provider decides: how the supervisor is launched and what it sees. */
-export interface Launch {
-  command: string[];
-  env: Record<string, string>;
-  cwd: string;
-}
-export interface LaunchContext {
-  id: string;
-  spec: SandboxSpec;
-  workspace: string;
-  runDir: string;
-  /** Loopback port of the egress proxy, for the process provider (bubblewrap uses the socket). */
-  egressPort: number | null;
-  bundle: HarnessBundle;
-  /** The host user the sandbox runs as (LAP is root); null: LAP's own uid. */
-  user: HostUser | null;
-  /** > 0: the sandbox outlives LAP for this long (no parent-death signal) and stops itself after. */
-  orphanGraceSeconds: number;
-}
-
-interface Entry {
-  handle: SandboxHandle;
-  spec: SandboxSpec;
-  token: string;
-  runDir: string;
-  proc: ReturnType<typeof Bun.spawn> | null;
-  /** The launched process (LAP's child, or the adopted one) and its identity (pid:start time). */
-  pid: number | null;
-  identity: string | null;
-  /** Adopted after a LAP restart: no child handle, its exit is watched through /proc. */
-  unwatch?: () => void;
-  user: HostUser | null;
-  /** What LAP serves the sandbox (the LAP bridge, the egress proxy); closed when it ends. */
-  servers: Array<{ close(): Promise<void> }>;
-  cgroup: CgroupHandle | null;
-  /** The limits applied (defaults and the spec's own), for saying which one a sandbox ran into. */
-  limits: SandboxLimitsDefaults;
-  stderrTail: string;
-  stopping: boolean;
-}
+export type { Launch, LaunchContext } from "./entry";
 
 const SHORT_ID = () => `sbx_${randomBytes(6).toString("hex")}`;
 
@@ -127,36 +97,10 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     try {
       servers.push(...(await serveAgain(runDir, record, this.opts)));
       const cgroup = createCgroup(id, record.limits);
-      const handle: SandboxHandle = {
-        id,
-        provider: this.name,
-        state: "provisioning",
-        workspaceId: record.spec.workspaceId,
-        labels: { ...record.labels },
-        createdAt: new Date(record.createdAt),
-        info: {
-          limits: [record.limits.cpuSeconds ? "cpu" : "", ...(cgroup?.applied ?? [])].filter(Boolean).join(",") || "none",
-          pid: record.pid,
-          adopted: true,
-        },
-      };
-      const entry: Entry = {
-        handle,
-        spec: record.spec,
-        token: record.token,
-        runDir,
-        proc: null,
-        pid: record.pid,
-        identity: record.identity,
-        user: record.user,
-        servers,
-        cgroup,
-        limits: record.limits,
-        stderrTail: "",
-        stopping: false,
-      };
+      const entry = entryFromAdoption(record, { runDir, provider: this.name, servers, cgroup });
+      const handle = entry.handle;
       this.entries.set(id, entry);
-      const res = await this.supervisorFetch(entry)("http://sandbox/health", { signal: AbortSignal.timeout(5_000) });
+      const res = await supervisorFetch(entry)("http://sandbox/health", { signal: AbortSignal.timeout(5_000) });
       if (!res.ok) throw new Error(`supervisor health answered ${res.status}`);
       writeFileSync(`${runDir}.owner`, processIdentity(), { mode: 0o600 });
       handle.state = "ready";
@@ -183,18 +127,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
   /** The adoption record of a live sandbox, rewritten when its labels change (bind). */
   private record(entry: Entry) {
     if (!this.orphanGrace || !entry.pid || !entry.identity) return;
-    writeAdoptionRecord(entry.runDir, {
-      version: 1,
-      id: entry.handle.id,
-      pid: entry.pid,
-      identity: entry.identity,
-      token: entry.token,
-      spec: entry.spec,
-      limits: entry.limits,
-      user: entry.user,
-      labels: entry.handle.labels,
-      createdAt: entry.handle.createdAt.toISOString(),
-    });
+    writeAdoptionRecord(entry.runDir, adoptionRecordOf(entry, { pid: entry.pid, identity: entry.identity }));
   }
 
   protected abstract preflight(): void | Promise<void>;
@@ -362,26 +295,6 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     return e;
   }
 
-  /**
-   * The supervisor's socket, which the sandbox's user could swap for a symbolic link to some host
-   * socket: LAP talks only to a socket that is one.
-   */
-  private supervisorSocket(entry: Entry): string {
-    const socket = join(entry.runDir, "supervisor.sock");
-    if (!lstatSync(socket, { throwIfNoEntry: false })?.isSocket())
-      throw new SandboxError("failed", `sandbox ${entry.handle.id}: ${socket} is not a socket`);
-    return socket;
-  }
-
-  private supervisorFetch(entry: Entry): typeof fetch {
-    const f = async (input: string | URL | Request, init: RequestInit = {}) => {
-      const headers = new Headers(init.headers);
-      headers.set("x-api-key", entry.token);
-      return fetch(input, { ...init, headers, unix: this.supervisorSocket(entry) } as RequestInit);
-    };
-    return f as typeof fetch;
-  }
-
   async waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {
     await this.adopting;
     const entry = this.entry(id);
@@ -400,7 +313,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
       }
       if (existsSync(socket)) {
         try {
-          const res = await fetch("http://sandbox/health", { unix: this.supervisorSocket(entry) } as RequestInit);
+          const res = await fetch("http://sandbox/health", { unix: supervisorSocket(entry) } as RequestInit);
           if (res.ok) {
             entry.handle.state = "ready";
             entry.handle.info.readyAt = new Date().toISOString();
@@ -416,7 +329,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}, not ready`);
-    const res = await this.supervisorFetch(entry)("http://sandbox/lap/bind", {
+    const res = await supervisorFetch(entry)("http://sandbox/lap/bind", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ ...binding, gatewayBaseUrl: this.gatewayUrlInside(binding) }),
@@ -431,7 +344,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}`);
-    return { baseUrl: "http://sandbox", fetch: this.supervisorFetch(entry) };
+    return { baseUrl: "http://sandbox", fetch: supervisorFetch(entry) };
   }
 
   async stop(id: string): Promise<void> {

@@ -14,18 +14,15 @@ import type {
   StreamOptions,
 } from "../../runtimes/adapter";
 import { MessageNotTakenError, RuntimeError, TurnLostError } from "../../runtimes/adapter";
-import { type ContentPart, confirmationIn, type SessionEventData } from "../../../schema/session-events";
-import { NO_AUDIT } from "../../audit/record";
+import type { ContentPart, SessionEventData } from "../../../schema/session-events";
 import { clearSandboxTrace, setSandboxTrace } from "../../tracing/sandbox-trace";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
-import { SupervisorClient } from "../supervisor-client";
-import { newWorkspaceId } from "../warm-pool";
-import { memoryLimitTurnEnd, sandboxMemoryKills, waitsForApproval } from "./memory-limit";
+import { acquireSandbox } from "./acquire";
+import { loadAgentDefinition } from "./harness-setup";
+import { recordLifecycle } from "./lifecycle-audit";
+import { sandboxMemoryKills } from "./memory-limit";
 import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
-import { reserveOrAdopt, sandboxNameFor } from "./session-claim";
-import { harnessSetup, loadAgentDefinition, slotHash } from "./harness-setup";
-import { bindHarness, placeFilesInSandbox, prepareWorkspace } from "./session-setup";
-import { sandboxSpecFor } from "./spec";
+import { endOfTurn, orNotTaken, sendContent } from "./turns";
 
 export type { SandboxRuntimeDeps } from "./runtime-deps";
 
@@ -50,11 +47,6 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const signature = signatureOf(agent);
     if (existing && existing.signature === signature) return { ...existing, reused: true };
     return { remoteAgentId: agent.id, remoteEnvironmentId: null, signature, reused: false };
-  }
-
-  private async specFor(agent: AgentDefinition) {
-    if (this.deps.specFor) return this.deps.specFor(agent);
-    return sandboxSpecFor({ id: agent.id, harness: "builtin", environment: agent.environment }, this.deps.lapEnv);
   }
 
   async startSession(input: { ref: RemoteAgentRef; agent: AgentDefinition; localSessionId: string; title: string }): Promise<string> {
@@ -86,150 +78,26 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   }
 
   private async doAcquire(sessionId: string, agent: AgentDefinition, workspaceId: string | null, recovered?: string): Promise<Live> {
-    const { provider, database, metrics } = this.deps;
-    const startedAt = performance.now();
-    const { spec, hash: specHash } = await this.specFor(agent);
-    // A warm slot was prepared for the agent's harness setup too (./harness-setup.ts): both must match.
-    const setup = await harnessSetup(this.deps, agent, sessionId);
-    const hash = slotHash(specHash, setup.hash);
-    let claimed = workspaceId ? null : await this.deps.pool?.claim(agent.id, hash, sessionId);
-    if (claimed && (await provider.get(claimed.sandboxId))?.state !== "ready") {
-      await database.query(`update sandboxes set status = 'dead', reason = 'gone before claim' where id = $1`, [claimed.rowId]);
-      claimed = null;
-    }
-    // Hits and misses only where LAP keeps slots (Kubernetes keeps its own pool unless K8S_WARM_PREPARE: WarmPool.keepsSlots).
-    const slots = !provider.externalWarmPool || !!provider.prepare;
-    if (!workspaceId && this.deps.pool && slots) metrics?.pool(claimed !== null);
-    let rowId: string;
-    let sandboxId: string;
-    let ws: string;
-    /** The supervisor may already hold this session's conversation (a sandbox another replica, or LAP before a restart, bound). */
-    let adopted = false;
-    let kind: "warm" | "cold" | "adopted" = "warm";
-    if (claimed) {
-      ({ rowId, sandboxId, workspaceId: ws } = claimed);
-    } else {
-      const other = await reserveOrAdopt(
-        { database, provider, logger: this.deps.logger },
-        {
-          sessionId,
-          agentId: agent.id,
-          workspaceId: workspaceId ?? newWorkspaceId(),
-          specHash: hash,
-          startKind: workspaceId ? "recovered" : slots ? "cold" : "external",
-        },
-      );
-      if ("adopted" in other) {
-        ({ rowId, sandboxId, workspaceId: ws } = other.adopted);
-        adopted = true;
-        kind = "adopted";
-      } else {
-        ({ rowId, workspaceId: ws } = other);
-        kind = "cold";
-        try {
-          const h = await provider.create({
-            ...spec,
-            name: sandboxNameFor(rowId),
-            workspaceId: ws,
-            labels: { ...spec.labels, session_id: sessionId, sandbox_row: rowId },
-          });
-          sandboxId = h.id;
-          await database.query(`update sandboxes set sandbox_id = $2 where id = $1`, [rowId, sandboxId]);
-          await this.ready(rowId, sandboxId);
-        } catch (err) {
-          metrics?.failed();
-          throw err;
-        }
-        await database.query(`update sandboxes set status = 'claimed', ready_at = now(), updated_at = now() where id = $1`, [rowId]);
-      }
-    }
-    metrics?.started(kind, (performance.now() - startedAt) / 1000);
-    trace.getActiveSpan()?.setAttribute("lap.sandbox.kind", kind);
-    await prepareWorkspace(this.deps, agent, ws, !workspaceId);
-    const alreadyBound =
-      adopted &&
-      (await provider
-        .connect(sandboxId)
-        .then((conn) => new SupervisorClient(conn, sessionId).health())
-        .then(
-          (h) => h.bound === true && h.session_id === sessionId,
-          () => false,
-        ));
-    // A sandbox already bound to this session (adopted after a LAP restart, or bound by another
-    // replica) keeps its key, its harness and its conversation: nothing to mint, bind or replay.
-    const given = alreadyBound ? undefined : await bindHarness(this.deps, sandboxId, sessionId, agent, setup);
-    if (!alreadyBound && !workspaceId) await placeFilesInSandbox(this.deps, sandboxId, agent);
-    const client = new SupervisorClient(await provider.connect(sandboxId), sessionId);
-    if (workspaceId && !alreadyBound) {
-      const history = await this.deps.history(sessionId);
-      if (history.length) await client.replayHistory(history);
-    }
-    // Nothing was lost when the session's own sandbox was taken over as it was: no session.recovered.
-    const live: Live = {
-      rowId,
-      sandboxId,
-      workspaceId: ws,
-      client,
-      agent,
-      recovered: alreadyBound ? undefined : recovered,
-      lastActivity: Date.now(),
-      given,
-    };
+    const { live, kind } = await acquireSandbox(this.deps, sessionId, agent, workspaceId, recovered);
     this.live.set(sessionId, live);
-    await this.lifecycle(sessionId, sandboxId, "sandbox.start", {
-      start: claimed ? "warm" : adopted ? "adopted" : "cold",
+    await this.lifecycle(sessionId, live.sandboxId, "sandbox.start", {
+      start: kind,
       agent_id: agent.id,
-      workspace_id: ws,
+      workspace_id: live.workspaceId,
       ...(recovered ? { recovered } : {}),
     });
     return live;
   }
 
-  /**
-   * A sandbox's start or stop in the audit trail, by LAP for the session, in the same transaction as
-   * its row's status change (when there is one). Never fails the session: a lost row is logged.
-   */
-  private async lifecycle(
+  /** A sandbox's start or stop in the audit trail, with its row's change (./lifecycle-audit.ts). */
+  private lifecycle(
     sessionId: string,
     sandboxId: string,
     action: string,
     detail: Record<string, unknown>,
     change?: { sql: string; params: unknown[] },
   ) {
-    const audit = this.deps.audit ?? NO_AUDIT;
-    try {
-      await this.deps.database.transaction(async (tx) => {
-        if (change) await tx.query(change.sql, change.params);
-        const [s] = await tx.query<{ team_id: string }>("select team_id from sessions where id = $1", [sessionId]);
-        await audit.record(tx, {
-          actor: { kind: "system", label: "LAP" },
-          action,
-          objectType: "sandbox",
-          objectId: sandboxId,
-          teamId: s?.team_id ?? null,
-          detail: { session_id: sessionId, ...detail },
-        });
-      });
-    } catch (err) {
-      if (change) throw err;
-      this.deps.logger.warn(
-        { err: (err as Error).message, session_id: sessionId, sandbox_id: sandboxId },
-        "could not record a sandbox start in the audit trail",
-      );
-    }
-  }
-
-  private async ready(rowId: string, sandboxId: string) {
-    try {
-      await this.deps.provider.waitReady(sandboxId, { timeoutMs: 60_000 });
-    } catch (err) {
-      await this.deps.database.query(`update sandboxes set status = 'dead', reason = $2 where id = $1`, [
-        rowId,
-        (err as Error).message.slice(0, 500),
-      ]);
-      await this.deps.provider.destroy(sandboxId).catch(() => {});
-      throw new RuntimeError(`sandbox did not start: ${(err as Error).message}`);
-    }
+    return recordLifecycle(this.deps, { sessionId, sandboxId, action, detail, change });
   }
 
   private healing = new Map<string, Promise<Live>>();
@@ -300,28 +168,10 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
 
   async sendMessage(sessionId: string, content: ContentPart[]): Promise<void> {
     const live = await this.ensureLive(sessionId);
-    await this.orNotTaken(live, () => this.startTurn(live, content)).catch((err) => {
+    await orNotTaken(this.deps.provider, live, () => this.startTurn(live, content)).catch((err) => {
       if (err instanceof MessageNotTakenError) live.inFlight = undefined;
       throw err;
     });
-  }
-
-  /**
-   * A call to a sandbox that died after it was last seen (killed between turns) fails to connect: once
-   * the provider has seen the death, that is a MessageNotTakenError, and the turn opens its stream again
-   * (which brings the session's next sandbox) and sends the message there.
-   */
-  private async orNotTaken<T>(live: Live, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      if (!supervisorUnreachable(err)) throw err;
-      const gone = async () => (await this.deps.provider.get(live.sandboxId))?.state !== "ready";
-      for (let i = 0; i < 60 && !(await gone()); i++) await Bun.sleep(50);
-      // Still running: not a dead sandbox (and maybe a message taken), so the error stands.
-      if (!(await gone())) throw err;
-      throw new MessageNotTakenError(`the sandbox was gone before it took the message (${(err as Error).message})`);
-    }
   }
 
   private async startTurn(live: Live, content: ContentPart[]): Promise<void> {
@@ -331,33 +181,11 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     setSandboxTrace(live.sandboxId);
     // A turn answering an approval continues the one that asked: its count still holds.
     live.oomKillsAtTurnStart ??= await this.oomKills(live);
-    await this.send(live, content);
+    await sendContent(live, content);
   }
 
   private async oomKills(live: Live): Promise<number | null> {
     return (await sandboxMemoryKills(this.deps.provider, live.sandboxId)).kills;
-  }
-
-  /** The turn's last event as LAP records it: a kill at the memory limit during the turn is said there (./memory-limit.ts). */
-  private async endOfTurn(live: Live, event: SessionEventData): Promise<SessionEventData> {
-    if (waitsForApproval(event)) return event; // the turn answering it continues this one and reports it
-    const before = live.oomKillsAtTurnStart;
-    live.oomKillsAtTurnStart = undefined;
-    if (before == null) return event;
-    const now = await sandboxMemoryKills(this.deps.provider, live.sandboxId);
-    return now.kills != null && now.kills > before ? memoryLimitTurnEnd(event, now.kills - before, now.limitMb) : event;
-  }
-
-  /** A message or a tool confirmation; returns the supervisor's last seq before the turn's events. */
-  private send(live: Live, content: ContentPart[]): Promise<number> {
-    const confirmation = confirmationIn(content);
-    if (confirmation) return live.client.sendConfirmation(confirmation);
-    // Text parts joined into one, attachments as they are (image and document blocks, docs/sessions.md "Attachments").
-    const text = content
-      .map((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : ""))
-      .join("");
-    const attachments = content.filter((p) => p.type === "image" || p.type === "document");
-    return live.client.sendMessage(attachments.length ? [...(text ? [{ type: "text", text }] : []), ...attachments] : text);
   }
 
   async interrupt(sessionId: string): Promise<void> {
@@ -372,7 +200,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     const after =
       sandboxOfCursor === live.sandboxId
         ? Number(seq) || 0
-        : Number((await this.orNotTaken(live, () => live.client.health())).last_seq) || 0;
+        : Number((await orNotTaken(this.deps.provider, live, () => live.client.health())).last_seq) || 0;
     if (live.recovered) {
       const reason = live.recovered;
       live.recovered = undefined;
@@ -411,7 +239,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       const { seq: s, ...event } = e;
       if (e.type === "session.status_idle" || e.type === "session.error") {
         live.inFlight = undefined;
-        yield { event: await this.endOfTurn(live, event as SessionEventData), providerEventId: `${live.sandboxId}:${s}` };
+        yield { event: await endOfTurn(this.deps.provider, live, event as SessionEventData), providerEventId: `${live.sandboxId}:${s}` };
         continue;
       }
       yield { event: event as SessionEventData, providerEventId: `${live.sandboxId}:${s}` };
@@ -506,13 +334,4 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     }
     return stopped;
   }
-}
-
-/** The supervisor's socket refused or dropped the connection: its sandbox is gone, nothing was sent. */
-function supervisorUnreachable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return (
-    ["ECONNREFUSED", "ENOENT", "ECONNRESET"].includes(e?.code ?? "") ||
-    /ECONNREFUSED|ENOENT|socket connection was closed/.test(e?.message ?? "")
-  );
 }
