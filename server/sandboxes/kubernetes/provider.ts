@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { SecretBox } from "../../lib/crypto";
 import type { Logger } from "../../lib/logger";
 import {
@@ -8,15 +8,16 @@ import {
   type SandboxPreparation,
   type SandboxProvider,
   type SandboxSpec,
-  type SandboxState,
   type SupervisorConnection,
 } from "../provider";
 import { KubeApiError, type KubeClient } from "./client";
 import { podEgressEnv } from "./egress-env";
 import type { PodEgressPort } from "./pod-egress";
-import { diagnosePod, podServing } from "./diagnose";
 import { waitForClaim } from "./readiness";
-import { AS, conditionOf, LAP, POD, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
+import { claimHandle, labelSafe, labelValue, pickPod, sandboxNameOf, specLabelsOf } from "./claim-handle";
+import { podServing } from "./diagnose";
+import { AS, LAP, POD, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
+import { type Sealed, type SealedEgress, sealedEgressFrom, unsealClaim } from "./sealed";
 import { supervisorConnection, type SupervisorAccess } from "./supervisor";
 import type { KubernetesWarmPools } from "./warm-pool";
 import { archivePodWorkspace, type WorkspaceArchiveSettings } from "./workspace-archive";
@@ -57,31 +58,8 @@ export function onOrigin(url: string, origin: string | undefined): string {
   return `${origin.replace(/\/+$/, "")}${u.pathname.replace(/\/+$/, "")}`;
 }
 
-interface Sealed {
-  token: string;
-  env: Record<string, string>;
-  /** Password of this sandbox at LAP's pod egress proxy (pod-egress.ts); absent on claims made before it existed. */
-  egressToken?: string;
-  allowHosts?: string[];
-}
-
-/** A live claim's egress credentials and policy inputs, unsealed (see `sealedEgress`). */
-export interface SealedEgress {
-  id: string;
-  token: string;
-  allowHosts: string[];
-  /** The env the pod was given, holding its vault stubs. */
-  env: Record<string, string>;
-}
-
-const labelSafe = (v: string) => createHash("sha256").update(v).digest("hex").slice(0, 16);
-
-/** A valid label value (≤63 chars, alphanumeric at both ends, `-_.` inside) that still reads like the input. */
-export const labelValue = (v: string) =>
-  v
-    .replace(/[^A-Za-z0-9._-]+/g, "-")
-    .slice(0, 63)
-    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "") || "unknown";
+export type { SealedEgress };
+export { labelValue, sandboxNameOf };
 
 export class KubernetesSandboxProvider implements SandboxProvider {
   readonly name = "kubernetes" as const;
@@ -212,7 +190,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   private async bindInner(id: string, binding: SandboxBinding): Promise<void> {
     const { claim } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
-    const sealed = this.unseal(claim);
+    const sealed = unsealClaim(this.deps.secretBox, claim);
     const conn = await this.connect(id);
     const gatewayBaseUrl = onOrigin(binding.gatewayBaseUrl, this.deps.lapUrl);
     const proxy = await this.egressFor(id, claim, sealed, gatewayBaseUrl);
@@ -244,7 +222,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   private async prepareInner(id: string, preparation: SandboxPreparation, gatewayBaseUrl: string): Promise<{ harness: string }> {
     const { claim } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
-    const sealed = this.unseal(claim);
+    const sealed = unsealClaim(this.deps.secretBox, claim);
     const conn = await this.connectInner(id);
     const url = onOrigin(gatewayBaseUrl, this.deps.lapUrl);
     const proxy = await this.egressFor(id, claim, sealed, url);
@@ -316,7 +294,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
       port: this.deps.supervisorPort,
       pod: pod!,
       sandbox,
-      token: this.unseal(claim).token,
+      token: unsealClaim(this.deps.secretBox, claim).token,
     });
   }
 
@@ -343,7 +321,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
         port: this.deps.supervisorPort,
         pod: pod!,
         sandbox,
-        token: this.unseal(claim).token,
+        token: unsealClaim(this.deps.secretBox, claim).token,
       });
     } catch {
       return;
@@ -405,7 +383,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const claims = await this.deps.kube.list(SANDBOX_CLAIM, this.ns, {
       labelSelector: `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}`,
     });
-    return claims.items.flatMap((c) => this.sealedEgressFrom(c) ?? []);
+    return claims.items.flatMap((c) => sealedEgressFrom(this.deps.secretBox, c) ?? []);
   }
 
   /**
@@ -416,19 +394,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const claim = await this.deps.kube.find<KubeObject>(SANDBOX_CLAIM, this.ns, id);
     const labels = claim?.metadata.labels;
     if (!claim || labels?.[LAP.managed] !== "true" || labels[LAP.instance] !== this.deps.instance) return null;
-    return this.sealedEgressFrom(claim);
-  }
-
-  private sealedEgressFrom(c: KubeObject): SealedEgress | null {
-    if (c.metadata.deletionTimestamp) return null;
-    try {
-      const sealed = this.unseal(c);
-      return sealed.egressToken
-        ? { id: c.metadata.name, token: sealed.egressToken, allowHosts: sealed.allowHosts ?? [], env: sealed.env }
-        : null;
-    } catch {
-      return null;
-    }
+    return sealedEgressFrom(this.deps.secretBox, claim);
   }
 
   /** Claim, its Sandbox and the current pod (a live one preferred over a terminating one). */
@@ -446,69 +412,12 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     return { claim, sandbox, pod };
   }
 
-  private unseal(claim: KubeObject): Sealed {
-    const raw = claim.metadata.annotations?.[LAP.supervisorToken];
-    if (!raw) throw new SandboxError("failed", `sandbox ${claim.metadata.name} has no supervisor token (not created by LAP?)`);
-    try {
-      return JSON.parse(this.deps.secretBox.decrypt(raw)) as Sealed;
-    } catch (err) {
-      throw new SandboxError(
-        "failed",
-        `sandbox ${claim.metadata.name}: supervisor token cannot be decrypted (${(err as Error).message}); was ENCRYPTION_KEY changed?`,
-      );
-    }
-  }
-
+  /** The claim, its Sandbox and pod as LAP's sandbox handle (./claim-handle.ts). */
   handle(claim: KubeObject, sandbox: KubeObject | null, pod: KubeObject | null): SandboxHandle {
-    const problem = diagnosePod(pod, this.deps.pullPolicy);
-    const ready = conditionOf(claim, "Ready");
-    let state: SandboxState = "provisioning";
-    let error: string | undefined;
-    if (claim.metadata.deletionTimestamp) state = "terminating";
-    else if (sandbox?.spec?.operatingMode === "Suspended") state = "stopped";
-    else if (problem?.fatal) [state, error] = ["failed", problem.message];
-    else if (ready?.status === "True" && podServing(pod)) state = "ready";
-    else if (ready?.reason === "WarmPoolNotFound") [state, error] = ["failed", ready.message];
-    else if (problem) error = problem.message;
-    const specLabels = specLabelsOf(claim);
-    return {
-      id: claim.metadata.name,
-      provider: "kubernetes",
-      state,
-      workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"] ?? "",
-      labels: specLabels,
-      createdAt: new Date(claim.metadata.creationTimestamp ?? Date.now()),
-      info: {
-        namespace: this.ns,
-        claim: claim.metadata.name,
-        pool: claim.spec?.warmPoolRef?.name ?? null,
-        image: claim.metadata.annotations?.["lap.dev/image"] ?? null,
-        sandbox: sandbox?.metadata.name ?? null,
-        pod: pod?.metadata.name ?? null,
-        node: pod?.spec?.nodeName ?? sandbox?.status?.nodeName ?? null,
-        podIP: pod?.status?.podIP ?? null,
-        phase: pod ? (pod.metadata.deletionTimestamp ? "Terminating" : (pod.status?.phase ?? "Pending")) : null,
-        launch: sandbox?.metadata.labels?.[AS.launchType] ?? null,
-        workspace: this.deps.workspacePersistent ? "volume" : "emptyDir",
-      },
-      ...(error ? { error } : {}),
-    };
+    return claimHandle(claim, sandbox, pod, {
+      namespace: this.ns,
+      pullPolicy: this.deps.pullPolicy,
+      workspacePersistent: this.deps.workspacePersistent,
+    });
   }
-}
-
-/** The spec's labels (agent, egress policy id) kept on the claim. */
-function specLabelsOf(claim: KubeObject): Record<string, string> {
-  try {
-    return JSON.parse(claim.metadata.annotations?.[LAP.specLabels] ?? "{}");
-  } catch {
-    return {};
-  }
-}
-
-export const sandboxNameOf = (claim: KubeObject): string | undefined =>
-  claim.status?.sandbox?.name ?? claim.metadata.annotations?.[AS.sandboxName];
-
-/** A live pod if there is one; a terminating one only when nothing else exists (never as "ready"). */
-function pickPod(pods: KubeObject[]): KubeObject | null {
-  return pods.find((p) => !p.metadata.deletionTimestamp) ?? pods[0] ?? null;
 }
