@@ -48,13 +48,20 @@ async function warmSlot(t: LapUnderTest, harness: string, agentId: string, ms = 
 }
 
 /** `runs` sessions for a new agent with `harness`, each on a warm sandbox the pool prepared for it. */
-export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: number): Promise<ApiWarmRuns> {
+export async function apiWarmFirstToken(
+  t: LapUnderTest,
+  harness: string,
+  runs: number,
+  /** More fields for the agent (api-warm-trace.ts: `platform_tools: false`, an agent with no MCP server). */
+  agentFields: Record<string, unknown> = {},
+): Promise<ApiWarmRuns> {
   const model = harness === "claude-code" ? GATEWAY_MODELS.anthropic : GATEWAY_MODELS.openai;
   const agent = await t.api<{ id: string }>("POST", "/api/agents", {
     name: `bench-warm-${harness}`,
     model,
     runtime_id: "rt_local_sandbox",
     harness,
+    ...agentFields,
   });
   if (agent.status !== 201) throw new Error(`${harness}: creating the agent failed (${agent.status}): ${JSON.stringify(agent.body)}`);
   const agentId = agent.body.id;
