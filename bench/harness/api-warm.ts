@@ -17,6 +17,9 @@ export interface ApiWarmRuns {
   /** Sessions that took a warm sandbox / started one cold (the pool's own counts, /api/sandboxes/pool). */
   hits: number;
   misses: number;
+  /** Wall-clock times (Date.now()) each POST /api/sessions was sent, and its session id (api-warm-trace.ts). */
+  sentAt: number[];
+  sessionIds: string[];
 }
 
 type Pool = {
@@ -45,13 +48,20 @@ async function warmSlot(t: LapUnderTest, harness: string, agentId: string, ms = 
 }
 
 /** `runs` sessions for a new agent with `harness`, each on a warm sandbox the pool prepared for it. */
-export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: number): Promise<ApiWarmRuns> {
+export async function apiWarmFirstToken(
+  t: LapUnderTest,
+  harness: string,
+  runs: number,
+  /** More fields for the agent (api-warm-trace.ts: `platform_tools: false`, an agent with no MCP server). */
+  agentFields: Record<string, unknown> = {},
+): Promise<ApiWarmRuns> {
   const model = harness === "claude-code" ? GATEWAY_MODELS.anthropic : GATEWAY_MODELS.openai;
   const agent = await t.api<{ id: string }>("POST", "/api/agents", {
     name: `bench-warm-${harness}`,
     model,
     runtime_id: "rt_local_sandbox",
     harness,
+    ...agentFields,
   });
   if (agent.status !== 201) throw new Error(`${harness}: creating the agent failed (${agent.status}): ${JSON.stringify(agent.body)}`);
   const agentId = agent.body.id;
@@ -68,12 +78,16 @@ export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: 
   const firstToken: number[] = [];
   const createdAt: number[] = [];
   const runningAt: number[] = [];
+  const sentAt: number[] = [];
+  const sessionIds: string[] = [];
   for (let i = 0; i < runs; i++) {
     await warmSlot(t, harness, agentId);
     const sent = performance.now();
+    sentAt.push(Date.now());
     const created = await t.api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId, prompt: "say hi" });
     if (created.status !== 201) throw new Error(`${harness}: POST /api/sessions ${created.status}: ${JSON.stringify(created.body)}`);
     createdAt.push(performance.now() - sent);
+    sessionIds.push(created.body.id);
     let first = -1;
     let running = -1;
     const stream = readSse(`${t.lap.url}/api/sessions/${created.body.id}/stream`, MASTER_KEY, (events) => {
@@ -93,5 +107,5 @@ export async function apiWarmFirstToken(t: LapUnderTest, harness: string, runs: 
   // Paused, the agent's warm sandboxes are recycled at the next top-up and the next harness gets the pool.
   await t.api("POST", `/api/agents/${agentId}/pause`);
   await t.api("POST", "/api/sandboxes/pool/refill").catch(() => undefined);
-  return { firstToken, created: createdAt, running: runningAt, hits: counts?.hits ?? 0, misses: counts?.misses ?? 0 };
+  return { firstToken, created: createdAt, running: runningAt, hits: counts?.hits ?? 0, misses: counts?.misses ?? 0, sentAt, sessionIds };
 }
