@@ -2,7 +2,7 @@
  * One fake cluster plus a LAP kubernetes provider wired to it through a real kubeconfig file (CA and
  * client certificate inlined), as `LAP_SANDBOX=kubernetes` would be configured.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../server/config/load";
@@ -11,6 +11,8 @@ import { createKubernetesSandboxes, type KubernetesSandboxes } from "../../serve
 import type { SandboxLost } from "../../server/sandboxes/kubernetes/pod-monitor";
 import { startFakeKubeApiServer, type FakeKubeApiServer, type FakeKubeOptions } from "./fake-kube-apiserver";
 import { createFakeSupervisor, type FakeSupervisor } from "./fake-supervisor";
+import { FakeKubelet } from "./fake-kubelet";
+import { startScriptedOpenAI, type ScriptedOpenAI } from "./scripted-openai";
 
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");
 
@@ -120,5 +122,56 @@ export function kubeLapEnv(
     WARM_POOL_SIZE: "1",
     PATH: process.env.PATH ?? "",
     ...extra,
+  };
+}
+
+/**
+ * A fake cluster whose pods run the real supervisor (FakeKubelet), a scripted model, and the files a whole
+ * LAP on it needs (data dir, gateway config naming the model): `lapEnv()` is the env for startLap.
+ */
+export interface KubeLapCluster {
+  fake: FakeKubeApiServer;
+  kubelet: FakeKubelet;
+  model: ScriptedOpenAI;
+  dataDir: string;
+  lapEnv(o: { masterKey: string }, extra?: Record<string, string>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startKubeLapCluster(o: {
+  /** Names the data dir (lap-k8s-<name>-…). */
+  name: string;
+  /** The provider key in the gateway config (tests assert it never reaches a pod). */
+  providerKey: string;
+  /** A pod's image pull and container start in the fake kubelet. */
+  startMs?: number;
+  /** Keep warm-pool pods Pending until kubelet.release() (a pool still filling). */
+  holdWarmPool?: boolean;
+}): Promise<KubeLapCluster> {
+  const model = startScriptedOpenAI();
+  const fake = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const supervisorPort = probe.port!;
+  probe.stop(true);
+  const kubelet = new FakeKubelet(fake, { port: supervisorPort, startMs: o.startMs ?? 100 });
+  kubelet.holdWarmPool = o.holdWarmPool ?? false;
+  const dataDir = mkdtempSync(join(tmpdir(), `lap-k8s-${o.name}-`));
+  const gatewayConfig = join(dataDir, "gateway.yaml");
+  writeFileSync(
+    gatewayConfig,
+    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: ${o.providerKey} }\n`,
+  );
+  return {
+    fake,
+    kubelet,
+    model,
+    dataDir,
+    lapEnv: ({ masterKey }, extra = {}) =>
+      kubeLapEnv({ dataDir, masterKey, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig }, extra),
+    async close() {
+      await kubelet.close();
+      await fake.close();
+      await model.stop();
+    },
   };
 }

@@ -7,19 +7,19 @@
  * `path`; after the session stops (claim and pod deleted) the copy LAP kept serves the same routes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { startLap, type RunningLap } from "../../main";
 import { testDatabase } from "../../../test/support/db";
-import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
-import { FakeKubelet } from "../../../test/support/fake-kubelet";
-import { kubeLapEnv } from "../../../test/support/kube-env";
-import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
+import type { FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
+import type { FakeKubelet } from "../../../test/support/fake-kubelet";
+import { type KubeLapCluster, startKubeLapCluster } from "../../../test/support/kube-env";
+import type { ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { lapClient, waitFor } from "../../../test/support/api-client";
 
 const MASTER = "k8s-files-master-key-0123";
+let cluster: KubeLapCluster;
 let fake: FakeKubeApiServer;
 let kubelet: FakeKubelet;
 let lap: RunningLap;
@@ -45,28 +45,16 @@ async function podWorkspace(sessionId: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  model = startScriptedOpenAI();
-  fake = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const supervisorPort = probe.port!;
-  probe.stop(true);
-  kubelet = new FakeKubelet(fake, { port: supervisorPort, startMs: 100 });
-  dataDir = mkdtempSync(join(tmpdir(), "lap-k8s-files-"));
-  const gatewayConfig = join(dataDir, "gateway.yaml");
-  writeFileSync(
-    gatewayConfig,
-    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-files }\n`,
-  );
-  lap = await startLap(kubeLapEnv({ dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig }), {
+  cluster = await startKubeLapCluster({ name: "files", providerKey: "sk-provider-secret-files" });
+  ({ fake, kubelet, model, dataDir } = cluster);
+  lap = await startLap(cluster.lapEnv({ masterKey: MASTER }), {
     database: await testDatabase(),
   });
 }, 90_000);
 
 afterAll(async () => {
   await lap?.stop();
-  await kubelet?.close();
-  await fake?.close();
-  await model?.stop();
+  await cluster?.close();
 });
 
 describe("a kubernetes session's files", () => {

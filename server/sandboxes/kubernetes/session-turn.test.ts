@@ -8,20 +8,18 @@
  * when the session stops and the agent is deleted. One cluster and one LAP for the whole file.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startLap, type RunningLap } from "../../main";
 import { testDatabase } from "../../../test/support/db";
-import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
-import { FakeKubelet } from "../../../test/support/fake-kubelet";
-import { kubeLapEnv } from "../../../test/support/kube-env";
-import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
+import type { FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
+import type { FakeKubelet } from "../../../test/support/fake-kubelet";
+import { type KubeLapCluster, startKubeLapCluster } from "../../../test/support/kube-env";
+import type { ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { lapClient, waitFor } from "../../../test/support/api-client";
 
 const MASTER = "k8s-session-master-key";
 /** Image pull + container start of a cold pod in the fake (a warm pod has paid it already). */
 const COLD_START_MS = 1500;
+let cluster: KubeLapCluster;
 let fake: FakeKubeApiServer;
 let kubelet: FakeKubelet;
 let lap: RunningLap;
@@ -80,21 +78,9 @@ let first = "";
 let second = "";
 
 beforeAll(async () => {
-  model = startScriptedOpenAI();
-  fake = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const supervisorPort = probe.port!;
-  probe.stop(true);
-  kubelet = new FakeKubelet(fake, { port: supervisorPort, startMs: COLD_START_MS });
-  // The pool is still filling when the first session comes: it starts cold.
-  kubelet.holdWarmPool = true;
-  const dataDir = mkdtempSync(join(tmpdir(), "lap-k8s-turn-"));
-  const gatewayConfig = join(dataDir, "gateway.yaml");
-  writeFileSync(
-    gatewayConfig,
-    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-k8s }\n`,
-  );
-  const env = kubeLapEnv({ dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig });
+  cluster = await startKubeLapCluster({ name: "turn", providerKey: "sk-provider-secret-k8s", startMs: COLD_START_MS, holdWarmPool: true });
+  ({ fake, kubelet, model } = cluster);
+  const env = cluster.lapEnv({ masterKey: MASTER });
   // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
   lap = await startLap(env, { database: await testDatabase() });
   const agent = await api<{ id: string }>("POST", "/api/agents", {
@@ -109,9 +95,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await lap?.stop();
-  await kubelet?.close();
-  await fake?.close();
-  await model?.stop();
+  await cluster?.close();
 });
 
 describe("a session on the (fake) cluster through LAP's HTTP API", () => {

@@ -9,17 +9,13 @@
  * A LAP that did not bind the pod restores its egress from the claim and the vault.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startLap, type RunningLap } from "../../main";
 import { testDatabase } from "../../../test/support/db";
-import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
-import { FakeKubelet } from "../../../test/support/fake-kubelet";
-import { kubeLapEnv, TEST_ENCRYPTION_KEY } from "../../../test/support/kube-env";
+import type { FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
+import { type KubeLapCluster, startKubeLapCluster, TEST_ENCRYPTION_KEY } from "../../../test/support/kube-env";
 import { LOOPBACK_FAKES_ALLOWED } from "../../../test/support/destinations";
-import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
+import type { ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { createSecretBox } from "../../lib/crypto";
 import { LAP } from "./resources";
 import { lapClient, waitFor } from "../../../test/support/api-client";
@@ -27,8 +23,8 @@ import { startEgressTargets } from "../../../test/support/egress-targets";
 
 const MASTER = "k8s-vault-master-key";
 const VAULT_VALUE = "ghp_REALK8SVAULTVALUE_51c0de";
+let cluster: KubeLapCluster;
 let fake: FakeKubeApiServer;
-let kubelet: FakeKubelet;
 let lap: RunningLap;
 let model: ScriptedOpenAI;
 let boundApi: ReturnType<typeof Bun.serve>;
@@ -50,33 +46,19 @@ async function proxyStatus(head: string): Promise<string> {
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
 
 beforeAll(async () => {
-  model = startScriptedOpenAI();
-  fake = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const supervisorPort = probe.port!;
-  probe.stop(true);
-  kubelet = new FakeKubelet(fake, { port: supervisorPort, startMs: 100 });
-  const dataDir = mkdtempSync(join(tmpdir(), "lap-k8s-vault-"));
+  cluster = await startKubeLapCluster({ name: "vault", providerKey: "sk-provider-k8s-vault" });
+  ({ fake, model } = cluster);
+  const dataDir = cluster.dataDir;
   let caFile: string;
   ({ boundApi, otherApi, caFile } = await startEgressTargets(dataDir, seen));
-  const gatewayConfig = join(dataDir, "gateway.yaml");
-  writeFileSync(
-    gatewayConfig,
-    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-k8s-vault }\n`,
-  );
-  const env = kubeLapEnv(
-    { dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig },
-    { EGRESS_UPSTREAM_CA_FILE: caFile, LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED },
-  );
+  const env = cluster.lapEnv({ masterKey: MASTER }, { EGRESS_UPSTREAM_CA_FILE: caFile, LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED });
   // A copy of the migrated template (PGlite), or a fresh PostgreSQL database dropped when LAP closes it.
   lap = await startLap(env, { database: await testDatabase() });
 }, 90_000);
 
 afterAll(async () => {
   await lap?.stop();
-  await kubelet?.close();
-  await fake?.close();
-  await model?.stop();
+  await cluster?.close();
   boundApi?.stop(true);
   otherApi?.stop(true);
 });

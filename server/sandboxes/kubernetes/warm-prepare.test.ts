@@ -7,52 +7,30 @@
  * reaches the model through the pod's proxy and LAP's gateway with the provider key the pod never saw.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startLap, type RunningLap } from "../../main";
 import { testDatabase } from "../../../test/support/db";
-import { startFakeKubeApiServer, type FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
-import { FakeKubelet } from "../../../test/support/fake-kubelet";
-import { kubeLapEnv } from "../../../test/support/kube-env";
-import { startScriptedOpenAI, type ScriptedOpenAI } from "../../../test/support/scripted-openai";
+import type { FakeKubeApiServer } from "../../../test/support/fake-kube-apiserver";
+import { type KubeLapCluster, startKubeLapCluster } from "../../../test/support/kube-env";
+import type { ScriptedOpenAI } from "../../../test/support/scripted-openai";
 import { lapClient, waitFor } from "../../../test/support/api-client";
 
 const MASTER = "k8s-warm-prepare-master-key";
+let cluster: KubeLapCluster;
 let fake: FakeKubeApiServer;
-let kubelet: FakeKubelet;
 let lap: RunningLap;
 let model: ScriptedOpenAI;
 const { api, events } = lapClient(() => lap.url, MASTER);
 const status = async (id: string) => (await api<{ status: string }>("GET", `/api/sessions/${id}`)).body.status;
 
 beforeAll(async () => {
-  model = startScriptedOpenAI();
-  fake = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const supervisorPort = probe.port!;
-  probe.stop(true);
-  kubelet = new FakeKubelet(fake, { port: supervisorPort, startMs: 100 });
-  const dataDir = mkdtempSync(join(tmpdir(), "lap-k8s-warm-prepare-"));
-  const gatewayConfig = join(dataDir, "gateway.yaml");
-  writeFileSync(
-    gatewayConfig,
-    `model_list:\n  - model_name: scripted-model\n    litellm_params: { model: openai/scripted-model, api_base: "${model.url}", api_key: sk-provider-secret-warm }\n`,
-  );
-  lap = await startLap(
-    kubeLapEnv(
-      { dataDir, masterKey: MASTER, kubeconfigPath: fake.kubeconfigPath, supervisorPort, gatewayConfig },
-      { K8S_WARM_PREPARE: "true" },
-    ),
-    { database: await testDatabase() },
-  );
+  cluster = await startKubeLapCluster({ name: "warm-prepare", providerKey: "sk-provider-secret-warm" });
+  ({ fake, model } = cluster);
+  lap = await startLap(cluster.lapEnv({ masterKey: MASTER }, { K8S_WARM_PREPARE: "true" }), { database: await testDatabase() });
 }, 90_000);
 
 afterAll(async () => {
   await lap?.stop();
-  await kubelet?.close();
-  await fake?.close();
-  await model?.stop();
+  await cluster?.close();
 });
 
 describe("K8S_WARM_PREPARE", () => {
