@@ -15,6 +15,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  read,
   readdirSync,
   unlinkSync,
   writeSync,
@@ -198,4 +199,29 @@ export function walkTree(
     for (const q of queue) closeSync(q.fd);
   }
   return { entries, truncated, skipped };
+}
+
+/** A file's bytes from a checked descriptor, at most `size` (a file that grows is not read past what was listed). */
+export function fileStream(fd: number, size: number): ReadableStream<Uint8Array> {
+  let left = size;
+  let closed = false;
+  const close = () => {
+    if (!closed) closeSync(fd);
+    closed = true;
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const buf = new Uint8Array(Math.min(64 * 1024, left));
+      const n = buf.byteLength
+        ? await new Promise<number>((ok, no) => read(fd, buf, 0, buf.byteLength, null, (e, got) => (e ? no(e) : ok(got))))
+        : 0;
+      left -= n;
+      if (n > 0) controller.enqueue(buf.subarray(0, n));
+      if (n === 0 || left <= 0) {
+        close();
+        controller.close();
+      }
+    },
+    cancel: close,
+  });
 }

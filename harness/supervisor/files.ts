@@ -11,10 +11,10 @@
  *   GET  /lap/files/zip?path=&max_files=&max_bytes=      → a zip (413 over the caps, before any byte)
  *   POST /lap/files  { files: [{ path, content_base64 }] } → { written } (every path checked before the first write)
  */
-import { closeSync, read } from "node:fs";
+import { closeSync } from "node:fs";
 import { z } from "zod";
 import { normalizeRelativePath } from "../files/paths";
-import { openDirAt, openFileAt, openRoot, UnsafePathError, walkTree, writeFileAt } from "../files/safe-fs";
+import { fileStream, openDirAt, openFileAt, openRoot, UnsafePathError, walkTree, writeFileAt } from "../files/safe-fs";
 import { zipStream } from "../files/zip";
 
 /** The most this API lists, zips or accepts, whatever LAP asks (LAP's own caps are lower: server/files/workspace.ts). */
@@ -156,29 +156,4 @@ async function place(req: Request, workspace: string, fail: Fail): Promise<Respo
     closeSync(root);
   }
   return Response.json({ written: files.length });
-}
-
-/** A file's bytes from a checked descriptor, at most `size` (a file that grows is not read past what was listed). */
-function fileStream(fd: number, size: number): ReadableStream<Uint8Array> {
-  let left = size;
-  let closed = false;
-  const close = () => {
-    if (!closed) closeSync(fd);
-    closed = true;
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buf = new Uint8Array(Math.min(64 * 1024, left));
-      const n = buf.byteLength
-        ? await new Promise<number>((ok, no) => read(fd, buf, 0, buf.byteLength, null, (e, got) => (e ? no(e) : ok(got))))
-        : 0;
-      left -= n;
-      if (n > 0) controller.enqueue(buf.subarray(0, n));
-      if (n === 0 || left <= 0) {
-        close();
-        controller.close();
-      }
-    },
-    cancel: close,
-  });
 }

@@ -7,14 +7,14 @@
  * the session ended (./retention.ts). The agent wrote these files: every read on this host goes through
  * harness/files/safe-fs.ts, and what a pod answers is checked again here (docs/security.md "Workspace files").
  */
-import { closeSync, existsSync, read } from "node:fs";
+import { closeSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Principal } from "../auth/model";
 import { SYSTEM } from "../auth/policy";
 import type { Database } from "../db/client";
 import { ApiError, badRequest, notFound } from "../lib/errors";
-import { openDirAt, openFileAt, openRoot, type TreeEntry, UnsafePathError, walkTree } from "../../harness/files/safe-fs";
+import { fileStream, openDirAt, openFileAt, openRoot, type TreeEntry, UnsafePathError, walkTree } from "../../harness/files/safe-fs";
 import { zipStream } from "../../harness/files/zip";
 
 /** What LAP lists and zips at most (docs/files.md "Limits"). */
@@ -197,28 +197,7 @@ export class WorkspaceFiles {
       closeSync(root);
     }
     const { fd, stat } = opened;
-    let left = stat.size;
-    let closed = false;
-    const close = () => {
-      if (!closed) closeSync(fd);
-      closed = true;
-    };
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const buf = new Uint8Array(Math.min(64 * 1024, left));
-        const n = buf.byteLength
-          ? await new Promise<number>((ok, no) => read(fd, buf, 0, buf.byteLength, null, (e, got) => (e ? no(e) : ok(got))))
-          : 0;
-        left -= n;
-        if (n > 0) controller.enqueue(buf.subarray(0, n));
-        if (n === 0 || left <= 0) {
-          close();
-          controller.close();
-        }
-      },
-      cancel: close,
-    });
-    return new Response(body, { headers: downloadHeaders(name, "application/octet-stream", stat.size) });
+    return new Response(fileStream(fd, stat.size), { headers: downloadHeaders(name, "application/octet-stream", stat.size) });
   }
 
   /** A folder ("" = the whole workspace) as a zip; over the caps it is a 413 before any byte is sent. */

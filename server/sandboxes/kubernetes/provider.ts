@@ -287,12 +287,17 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const { claim, sandbox, pod } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     if (!sandbox || !podServing(pod)) throw new SandboxError("unavailable", `sandbox ${id} has no serving pod`);
+    return this.connectionTo(claim, sandbox, pod!);
+  }
+
+  /** The pod's supervisor, reached the configured way, with the token sealed in its claim. */
+  private connectionTo(claim: KubeObject, sandbox: KubeObject, pod: KubeObject): SupervisorConnection {
     return supervisorConnection({
       access: this.deps.access,
       kube: this.deps.kube,
       namespace: this.ns,
       port: this.deps.supervisorPort,
-      pod: pod!,
+      pod,
       sandbox,
       token: unsealClaim(this.deps.secretBox, claim).token,
     });
@@ -314,15 +319,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     if (!this.deps.archive || !workspaceId || !sandbox || !podServing(pod) || claim.metadata.deletionTimestamp) return;
     let conn: SupervisorConnection;
     try {
-      conn = supervisorConnection({
-        access: this.deps.access,
-        kube: this.deps.kube,
-        namespace: this.ns,
-        port: this.deps.supervisorPort,
-        pod: pod!,
-        sandbox,
-        token: unsealClaim(this.deps.secretBox, claim).token,
-      });
+      conn = this.connectionTo(claim, sandbox, pod!);
     } catch {
       return;
     }
