@@ -66,15 +66,19 @@ export async function serveAgain(
   }
   const servers: Array<{ close(): Promise<void> }> = [];
   try {
+    // The sandbox is running and retrying its model call: each socket is handed to its user as soon as it
+    // exists, or a retry in between meets a root-owned socket (EACCES) and fails the turn.
+    const own = (name: string) => {
+      if (record.user && existsSync(join(runDir, name))) chownSync(join(runDir, name), record.user.uid, record.user.gid);
+    };
     servers.push(listenLapBridge(join(runDir, "lap.sock"), opts.lapUpstream, opts.logger, record.id));
+    own("lap.sock");
     const egress = opts.egress?.({ id: record.id, spec: record.spec });
     if (egress) {
       const server = await listenUnix(egress, join(runDir, "egress.sock"));
+      own("egress.sock");
       servers.push({ close: () => closeServer(server) });
     }
-    if (record.user)
-      for (const name of ["lap.sock", "egress.sock"])
-        if (existsSync(join(runDir, name))) chownSync(join(runDir, name), record.user.uid, record.user.gid);
     return servers;
   } catch (err) {
     await Promise.all(servers.map((s) => s.close().catch(() => {})));
