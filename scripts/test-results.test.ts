@@ -60,7 +60,7 @@ describe("counting a bun suite", () => {
   test("passed, failed and skipped come from the report; skip reasons from the titles", async () => {
     const run = await runBun(["mixed.test.ts", "clean.test.ts"]);
     const counts = bunSuiteCounts(run);
-    expect(counts).toMatchObject({ passed: 3, failed: 1, skipped: 3, notes: [] });
+    expect(counts).toMatchObject({ passed: 3, failed: 1, skipped: 3, notes: ["failed: mixed.test.ts › is wrong"] });
     expect(Object.fromEntries(counts.skipReasons)).toEqual({ "no thing on this machine": 1, "no reason in its title": 2 });
     expect(parseJunit(run.junit!).find((c) => c.status === "passed")!.name).toBe('adds <numbers> & "quotes"');
   });
@@ -71,7 +71,7 @@ describe("counting a bun suite", () => {
     expect(unhandledErrors(run.output)).toEqual(["sub/crash.test.ts"]);
     const counts = bunSuiteCounts(run);
     expect(counts.failed).toBe(2);
-    expect(counts.notes).toEqual(["sub/crash.test.ts: unhandled error between tests"]);
+    expect(counts.notes).toEqual(["failed: mixed.test.ts › is wrong", "sub/crash.test.ts: unhandled error between tests"]);
   });
 
   test("a file that registers no test is a failure naming it, not a silent pass", async () => {

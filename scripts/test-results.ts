@@ -107,6 +107,8 @@ export function bunSuiteCounts(run: { asked: string[]; junit: string | null; out
   const cases = parseJunit(run.junit);
   const count = (s: JunitCase["status"]) => cases.filter((c) => c.status === s).length;
   let failed = count("failed");
+  // Named in the summary, so the tail of a long CI log says which test failed.
+  for (const c of cases) if (c.status === "failed") notes.push(`failed: ${c.file} › ${c.classname ? `${c.classname} › ` : ""}${c.name}`);
   const crashed = unhandledErrors(run.output);
   for (const file of crashed) notes.push(`${file}: unhandled error between tests`);
   failed += crashed.length;
