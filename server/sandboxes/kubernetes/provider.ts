@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { SecretBox } from "../../lib/crypto";
 import type { Logger } from "../../lib/logger";
 import {
@@ -11,22 +10,32 @@ import {
   type SupervisorConnection,
 } from "../provider";
 import { KubeApiError, type KubeClient } from "./client";
-import { podEgressEnv } from "./egress-env";
 import type { PodEgressPort } from "./pod-egress";
 import { waitForClaim } from "./readiness";
-import { claimHandle, labelSafe, labelValue, pickPod, sandboxNameOf, specLabelsOf } from "./claim-handle";
+import { claimHandle, labelValue, sandboxNameOf } from "./claim-handle";
+import {
+  type ClaimParts,
+  type ClaimScope,
+  claimParts,
+  claimSealedEgress,
+  installationClaims,
+  installationSealedEgress,
+} from "./claim-lookups";
+import { createSandboxClaim } from "./claim-create";
 import { podServing } from "./diagnose";
-import { AS, LAP, POD, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
-import { type Sealed, type SealedEgress, sealedEgressFrom, unsealClaim } from "./sealed";
+import { AS, SANDBOX, SANDBOX_CLAIM, type KubeObject } from "./resources";
+import { type SealedEgress, unsealClaim } from "./sealed";
 import { supervisorConnection, type SupervisorAccess } from "./supervisor";
+import { bindSupervisor, podEgressFor, prepareSupervisor } from "./supervisor-setup";
 import type { KubernetesWarmPools } from "./warm-pool";
 import { archivePodWorkspace, type WorkspaceArchiveSettings } from "./workspace-archive";
 
 /**
  * The `kubernetes` SandboxProvider: one SandboxClaim per sandbox against the warm pool of its harness
- * image. The claim carries no env (that would force a cold start); identity, keys and per-session env go
- * to the supervisor by `bind` after the claim. The claim name is the sandbox id, random per create, so a
- * new session can never land on an old, terminating pod that had a fixed name.
+ * image (./claim-create.ts). The claim carries no env (that would force a cold start); identity, keys and
+ * per-session env go to the supervisor by `bind` after the claim (./supervisor-setup.ts). The claim name
+ * is the sandbox id, random per create, so a new session can never land on an old, terminating pod that
+ * had a fixed name.
  */
 export interface KubernetesProviderDeps {
   kube: KubeClient;
@@ -91,6 +100,10 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     return this.deps.namespace;
   }
 
+  private get scope(): ClaimScope {
+    return { kube: this.deps.kube, namespace: this.deps.namespace, instance: this.deps.instance };
+  }
+
   /** API server down, RBAC missing, CRDs not installed: a SandboxError with the reason, never a bare fetch error. */
   private async guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -107,54 +120,9 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   }
 
   private async createClaim(spec: SandboxSpec): Promise<SandboxHandle> {
-    const image = this.deps.pools.imageFor(spec.harness, spec.image);
-    const pool = await this.deps.pools.ensure(image);
-    const id = spec.name ?? `lap-${randomBytes(6).toString("hex")}`;
-    const extraEnv = Object.fromEntries(Object.entries(spec.env).filter(([k, v]) => this.deps.containerEnv[k] !== v));
-    const sealed: Sealed = {
-      token: randomBytes(24).toString("base64url"),
-      env: extraEnv,
-      egressToken: randomBytes(24).toString("base64url"),
-      allowHosts: spec.egressAllowHosts ?? [],
-    };
-    const labels = {
-      [LAP.managed]: "true",
-      [LAP.instance]: this.deps.instance,
-      [LAP.sandboxId]: id,
-      [LAP.workspace]: labelSafe(spec.workspaceId),
-    };
-    const claim = await this.deps.kube
-      .create<KubeObject>(SANDBOX_CLAIM, this.ns, {
-        metadata: {
-          name: id,
-          labels: { ...labels, [LAP.harness]: labelValue(spec.harness) },
-          annotations: {
-            [LAP.supervisorToken]: this.deps.secretBox.encrypt(JSON.stringify(sealed)),
-            [LAP.specLabels]: JSON.stringify(spec.labels ?? {}),
-            "lap.dev/workspace-id": spec.workspaceId,
-            "lap.dev/image": image,
-            "lap.dev/harness": spec.harness,
-          },
-        },
-        spec: { warmPoolRef: { name: pool }, additionalPodMetadata: { labels }, lifecycle: { shutdownPolicy: "Delete" } },
-      })
-      .catch((err) => this.existingClaim(err, id, labels[LAP.workspace]!));
+    const { id, claim } = await createSandboxClaim(this.deps, spec);
     const { sandbox, pod } = claim.metadata.uid && sandboxNameOf(claim) ? await this.parts(id) : { sandbox: null, pod: null };
     return this.handle(claim, sandbox, pod);
-  }
-
-  /**
-   * 409 AlreadyExists on a named create: another replica (or a retry whose first answer was lost) made
-   * this claim. It is ours to use when it is for the same workspace and not going away; otherwise the
-   * name belongs to something else and creating fails.
-   */
-  private async existingClaim(err: unknown, id: string, workspaceLabel: string): Promise<KubeObject> {
-    if (!(err instanceof KubeApiError) || err.status !== 409) throw err;
-    const existing = await this.deps.kube.find<KubeObject>(SANDBOX_CLAIM, this.ns, id);
-    if (!existing || existing.metadata.deletionTimestamp || existing.metadata.labels?.[LAP.workspace] !== workspaceLabel)
-      throw new SandboxError("failed", `sandbox ${id} already exists for another workspace or is being deleted (409 from the API server)`);
-    this.deps.logger?.info({ sandbox: id }, "kubernetes claim already created (another replica or a retry); using it");
-    return existing;
   }
 
   waitReady(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SandboxHandle> {
@@ -193,90 +161,19 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const sealed = unsealClaim(this.deps.secretBox, claim);
     const conn = await this.connect(id);
     const gatewayBaseUrl = onOrigin(binding.gatewayBaseUrl, this.deps.lapUrl);
-    const proxy = await this.egressFor(id, claim, sealed, gatewayBaseUrl);
-    const body = {
-      sandboxId: id,
-      harness: claim.metadata.annotations?.["lap.dev/harness"] ?? claim.metadata.labels?.[LAP.harness],
-      workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"],
-      supervisorToken: sealed.token,
-      ...binding,
-      gatewayBaseUrl,
-      env: { ...sealed.env, ...binding.env, ...proxy?.env },
-      ...(proxy ? { egressCaPem: proxy.caPem } : {}),
-    };
-    const res = await conn
-      .fetch(`${conn.baseUrl}/lap/bind`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-      .catch((err) => {
-        throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable for bind: ${(err as Error).message}`);
-      });
-    const text = await res.text();
-    if (res.status === 409) throw new SandboxError("failed", `sandbox ${id} is already bound to another session`);
-    if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: bind answered HTTP ${res.status} ${text.slice(0, 200)}`);
+    const proxy = await podEgressFor(this.egress, this.deps.logger, { id, claim, sealed, gatewayBaseUrl });
+    await bindSupervisor({ id, claim, sealed, conn, proxy }, binding, gatewayBaseUrl);
   }
 
-  /**
-   * `POST /lap/prepare` with what a bind would carry but the session and its key: the token (a warm pod
-   * is in first-bind mode, harness/supervisor/routes.ts), the agent's setup, and the pod's egress env and
-   * CA, so the bind finds the harness set up exactly as it needs and keeps it.
-   */
+  /** The warm prepare (./supervisor-setup.ts): the harness set up as the bind will need it. */
   private async prepareInner(id: string, preparation: SandboxPreparation, gatewayBaseUrl: string): Promise<{ harness: string }> {
     const { claim } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     const sealed = unsealClaim(this.deps.secretBox, claim);
     const conn = await this.connectInner(id);
     const url = onOrigin(gatewayBaseUrl, this.deps.lapUrl);
-    const proxy = await this.egressFor(id, claim, sealed, url);
-    // The same env the bind will send (bindInner), or the bind restarts the harness.
-    const env = { ...sealed.env, ...proxy?.env };
-    const body = {
-      sandboxId: id,
-      harness: claim.metadata.annotations?.["lap.dev/harness"] ?? claim.metadata.labels?.[LAP.harness],
-      workspaceId: claim.metadata.annotations?.["lap.dev/workspace-id"],
-      supervisorToken: sealed.token,
-      ...preparation,
-      gatewayBaseUrl: url,
-      ...(Object.keys(env).length ? { env } : {}),
-      ...(proxy ? { egressCaPem: proxy.caPem } : {}),
-    };
-    const res = await conn
-      .fetch(`${conn.baseUrl}/lap/prepare`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(150_000),
-      })
-      .catch((err) => {
-        throw new SandboxError("unavailable", `sandbox ${id}: supervisor unreachable for prepare: ${(err as Error).message}`);
-      });
-    const text = await res.text();
-    if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: prepare answered HTTP ${res.status} ${text.slice(0, 300)}`);
-    return { harness: String((JSON.parse(text) as { harness?: unknown }).harness ?? "unknown") };
-  }
-
-  /**
-   * Registers the sandbox with LAP's pod egress proxy under its sealed token and policy, and returns
-   * the proxy settings for the harness env and the CA the supervisor adds to the pod's bundle.
-   */
-  private async egressFor(id: string, claim: KubeObject, sealed: Sealed, gatewayBaseUrl: string) {
-    if (!this.egress || !sealed.egressToken) return null;
-    const port = await this.egress.port().catch((err) => {
-      this.deps.logger?.error(
-        { sandbox: id, err: (err as Error).message },
-        "egress proxy for pods is not listening; this pod gets no proxy (vault stubs stay stubs)",
-      );
-      return null;
-    });
-    if (port === null) return null;
-    this.egress.register(id, {
-      token: sealed.egressToken,
-      policyId: specLabelsOf(claim).egress_policy,
-      allowHosts: sealed.allowHosts ?? [],
-    });
-    const host = this.egress.advertisedHost ?? new URL(gatewayBaseUrl).hostname;
-    return {
-      env: podEgressEnv({ sandboxId: id, token: sealed.egressToken, host, port, gatewayBaseUrl }),
-      caPem: await this.egress.caPem(),
-    };
+    const proxy = await podEgressFor(this.egress, this.deps.logger, { id, claim, sealed, gatewayBaseUrl: url });
+    return prepareSupervisor({ id, claim, sealed, conn, proxy }, preparation, url);
   }
 
   connect(id: string): Promise<SupervisorConnection> {
@@ -357,56 +254,22 @@ export class KubernetesSandboxProvider implements SandboxProvider {
   }
 
   async list(): Promise<SandboxHandle[]> {
-    const sel = `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}`;
-    const [claims, sandboxes, pods] = await Promise.all([
-      this.deps.kube.list(SANDBOX_CLAIM, this.ns, { labelSelector: sel }),
-      this.deps.kube.list(SANDBOX, this.ns),
-      this.deps.kube.list(POD, this.ns, { labelSelector: sel }),
-    ]);
-    return claims.items.map((c) => {
-      const sbName = sandboxNameOf(c);
-      const sb = sandboxes.items.find((s) => s.metadata.name === sbName) ?? null;
-      const pod = pickPod(pods.items.filter((p) => p.metadata.labels?.[LAP.sandboxId] === c.metadata.name));
-      return this.handle(c, sb, pod);
-    });
+    return (await installationClaims(this.scope)).map(({ claim, sandbox, pod }) => this.handle(claim, sandbox, pod));
   }
 
-  /**
-   * The egress credentials sealed in this installation's live claims (token, allow-list, the env with
-   * its vault stubs), so a LAP that did not bind a pod (after a restart, or another replica) can serve
-   * its egress. Claims it cannot unseal are skipped (made with another ENCRYPTION_KEY).
-   */
-  async sealedEgress(): Promise<SealedEgress[]> {
-    const claims = await this.deps.kube.list(SANDBOX_CLAIM, this.ns, {
-      labelSelector: `${LAP.managed}=true,${LAP.instance}=${this.deps.instance}`,
-    });
-    return claims.items.flatMap((c) => sealedEgressFrom(this.deps.secretBox, c) ?? []);
+  /** The egress credentials sealed in this installation's live claims (./claim-lookups.ts). */
+  sealedEgress(): Promise<SealedEgress[]> {
+    return installationSealedEgress(this.scope, this.deps.secretBox);
   }
 
-  /**
-   * The same for one sandbox (one GET): null when its claim does not exist, is being deleted, is not
-   * this installation's, or cannot be unsealed. The pod egress proxy asks this on credentials it does not know.
-   */
-  async sealedEgressOf(id: string): Promise<SealedEgress | null> {
-    const claim = await this.deps.kube.find<KubeObject>(SANDBOX_CLAIM, this.ns, id);
-    const labels = claim?.metadata.labels;
-    if (!claim || labels?.[LAP.managed] !== "true" || labels[LAP.instance] !== this.deps.instance) return null;
-    return sealedEgressFrom(this.deps.secretBox, claim);
+  /** The same for one sandbox; null when its claim is gone, going, not this installation's or not unsealable. */
+  sealedEgressOf(id: string): Promise<SealedEgress | null> {
+    return claimSealedEgress(this.scope, this.deps.secretBox, id);
   }
 
   /** Claim, its Sandbox and the current pod (a live one preferred over a terminating one). */
-  async parts(id: string): Promise<{ claim: KubeObject | null; sandbox: KubeObject | null; pod: KubeObject | null }> {
-    const claim = await this.deps.kube.find<KubeObject>(SANDBOX_CLAIM, this.ns, id);
-    if (!claim) return { claim: null, sandbox: null, pod: null };
-    const sbName = sandboxNameOf(claim);
-    const [sandbox, pods] = await Promise.all([
-      sbName ? this.deps.kube.find<KubeObject>(SANDBOX, this.ns, sbName) : Promise.resolve(null),
-      this.deps.kube.list(POD, this.ns, { labelSelector: `${LAP.sandboxId}=${id}` }),
-    ]);
-    let pod = pickPod(pods.items);
-    if (!pod && sandbox)
-      pod = await this.deps.kube.find<KubeObject>(POD, this.ns, sandbox.metadata.annotations?.[AS.podName] ?? sandbox.metadata.name);
-    return { claim, sandbox, pod };
+  parts(id: string): Promise<ClaimParts> {
+    return claimParts(this.deps.kube, this.ns, id);
   }
 
   /** The claim, its Sandbox and pod as LAP's sandbox handle (./claim-handle.ts). */
