@@ -107,7 +107,7 @@ export class MemorySessions implements SessionsPort {
       .filter((e) => e.type === "user.message")
       .map((e) => ({ turnId: e.turnId!, seq: e.seq, text: String(e.data.text) }));
   }
-  // Approvals are tested on the real sessions service (slack/real-sessions.test.ts).
+  // Approvals are tested on the real sessions service (slack/real-sessions-approvals.test.ts, slack/real-sessions-approval-dialogs.test.ts).
   async getApproval() {
     return null;
   }
