@@ -21,7 +21,7 @@ import { freshPostgresUrl } from "../../test/support/db.ts";
 import { startScriptedModel, type ScriptedModel } from "../../test/support/scripted-model/index.ts";
 import { resolveUser, runInContainer, type ContainerOptions } from "./container.ts";
 import { checkHarnessImage } from "./harness-image.ts";
-import { type Cleanups, type Lap, ms, startLap, stopLap, volumeDir, waitUntil } from "./lap-in-image.ts";
+import { type Cleanups, type Lap, ms, startLap, stopLap, volumeDir, waitForSpendRows, waitUntil } from "./lap-in-image.ts";
 import { build, envList, inspectImage, mountImage, must, podmanProblem, type ImageConfig } from "./podman.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -297,8 +297,7 @@ async function main(): Promise<void> {
       throw new Error(
         `the scripted provider saw ${calls.length} calls (keys: ${[...new Set(calls.map((r) => r.authorization.slice(0, 6)))]})`,
       );
-    const spend = await lap!.api<{ data?: unknown[] } | unknown[]>("GET", `/spend/logs?session_id=${session.body.id}`);
-    const rows = Array.isArray(spend.body) ? spend.body : ((spend.body as { data?: unknown[] }).data ?? []);
+    const rows = await waitForSpendRows(lap!, session.body.id, calls.length);
     return `turn answered in ${ms(t)}: ${calls.length} model call(s) through the gateway, ${rows.length} spend row(s); the command ran on host lap-sandbox with /usr read-only`;
   });
 

@@ -54,6 +54,27 @@ export interface Lap {
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
 }
 
+/**
+ * The session's spend rows once there are `count` (one per model call): the gateway writes them in
+ * batches (LAP_GATEWAY_SPEND_FLUSH_MS), so a read right after the turn can come before the flush.
+ */
+export async function waitForSpendRows(lap: Lap, sessionId: string, count: number, limitMs = 30_000): Promise<unknown[]> {
+  const rows = async () => {
+    const spend = await lap.api<{ data?: unknown[] } | unknown[]>("GET", `/spend/logs?session_id=${sessionId}`);
+    return Array.isArray(spend.body) ? spend.body : (spend.body.data ?? []);
+  };
+  return waitUntil(
+    `${count} spend row(s) for session ${sessionId}`,
+    async () => {
+      const found = await rows();
+      return found.length >= count ? found : null;
+    },
+    limitMs,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}; found ${(await rows()).length}`);
+  });
+}
+
 /** The image's ENTRYPOINT + CMD with its ENV and `extraEnv`, on a free loopback port. */
 export async function startLap(
   base: Omit<ContainerOptions, "argv" | "env">,
