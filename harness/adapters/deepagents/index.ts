@@ -46,7 +46,7 @@ export class DeepAgentsAdapter implements HarnessAdapter {
     this.ensureProcess();
   }
 
-  /** Warm pre-start: the runner says when LangChain is loaded and the agent built (runner.ts). */
+  /** Warm pre-start: the runner says when LangChain and DeepAgents are loaded (runner.ts; the agent is built at the first turn). */
   async warmUp(): Promise<void> {
     const cli = this.ensureProcess();
     const ready = new Promise<void>((resolve) => {

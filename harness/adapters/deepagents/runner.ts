@@ -24,7 +24,6 @@ const emit = (event: HarnessEvent) => process.stdout.write(`${JSON.stringify(eve
 const required = new Set(config.approvalTools ?? []);
 const ask = required.size ? (name: string) => needsApproval(name, required) : undefined;
 const saver = new FileSaver(config.stateFile);
-const mcp = await mcpTools(config.gatewayUrl, config.mcpServers ?? [], key);
 const model = new ChatOpenAI({
   model: config.model,
   apiKey: key,
@@ -34,27 +33,48 @@ const model = new ChatOpenAI({
   maxRetries: 1,
   useResponsesApi: false,
 });
-const agent = createDeepAgent({
-  model,
-  tools: mcp.tools,
-  // Files and commands on the sandbox's workspace; LAP's sandbox is the boundary. Commands get the
-  // sandbox's environment without the session key.
-  backend: new LocalShellBackend({ rootDir: config.workspace, env: config.shellEnv, inheritEnv: false, timeout: 600 }),
-  checkpointer: saver,
-  ...(config.memory ? { memory: config.memory } : {}),
-  ...(config.skills ? { skills: config.skills } : {}),
-  ...(config.systemPrompt ? { systemPrompt: config.systemPrompt } : {}),
-  ...(required.size
-    ? {
-        interruptOn: interruptOn(
-          required,
-          mcp.tools.map((t) => t.name),
-        ),
-      }
-    : {}),
-});
+
+/** The deep agent with the agent's MCP tools, listed through LAP's gateway. */
+async function buildAgent() {
+  const mcp = await mcpTools(config.gatewayUrl, config.mcpServers ?? [], key);
+  const agent = createDeepAgent({
+    model,
+    tools: mcp.tools,
+    // Files and commands on the sandbox's workspace; LAP's sandbox is the boundary. Commands get the
+    // sandbox's environment without the session key.
+    backend: new LocalShellBackend({ rootDir: config.workspace, env: config.shellEnv, inheritEnv: false, timeout: 600 }),
+    checkpointer: saver,
+    ...(config.memory ? { memory: config.memory } : {}),
+    ...(config.skills ? { skills: config.skills } : {}),
+    ...(config.systemPrompt ? { systemPrompt: config.systemPrompt } : {}),
+    ...(required.size
+      ? {
+          interruptOn: interruptOn(
+            required,
+            mcp.tools.map((t) => t.name),
+          ),
+        }
+      : {}),
+  });
+  return { agent, mcp };
+}
+
+/**
+ * Built at the first turn, not at start: listing the MCP tools asks LAP's gateway, and in a warm
+ * pre-started sandbox the gateway proxy holds every such request until the bind
+ * (harness/supervisor/gateway-proxy.ts), so a runner that listed them first was never ready before
+ * the bind and each warm slot waited out warmUp's 60 s (index.ts). A failed build is tried again next turn.
+ */
+let built: ReturnType<typeof buildAgent> | undefined;
+function deepAgent(): ReturnType<typeof buildAgent> {
+  built ??= buildAgent().catch((error) => {
+    built = undefined;
+    throw error;
+  });
+  return built;
+}
 const translator = new DeepAgentsTranslator(ask);
-// Loaded and built: a warm pre-start can stop waiting (index.ts warmUp).
+// Loaded (LangChain, LangGraph, DeepAgents) and the model client made: a warm pre-start can stop waiting (index.ts warmUp).
 process.stdout.write(`${JSON.stringify({ type: RUNNER_READY })}\n`);
 const thread = { configurable: { thread_id: config.threadId } };
 
@@ -80,6 +100,7 @@ async function run(input: unknown, dropped: string[] = []): Promise<void> {
   const started = Date.now();
   const retries = new RetriedResponses();
   try {
+    const { agent } = await deepAgent();
     for (let attempt = 1; ; attempt++) {
       let asked: ReturnType<DeepAgentsTranslator["translate"]>["interrupt"];
       try {
@@ -195,4 +216,7 @@ for await (const line of lines(Bun.stdin.stream() as ReadableStream<Uint8Array>)
   else queue = queue.then(() => onCommand(command));
 }
 await queue;
-await mcp.close();
+await built?.then(
+  ({ mcp }) => mcp.close(),
+  () => undefined,
+);
