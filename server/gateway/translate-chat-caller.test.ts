@@ -139,26 +139,34 @@ describe("chat completions caller", () => {
 });
 
 describe("streaming is incremental", () => {
-  // The fakes pace their chunks 80 ms apart: a buffering gateway would deliver the first chunk at the end.
-  const timeline = async (model: string) => {
-    const started = performance.now();
-    const stream = await openai.chat.completions.create({
-      model,
-      messages: [{ role: "user", content: "one two three four five six" }],
-      stream: true,
-    });
-    let first = 0;
-    for await (const c of stream) if (!first && c.choices[0]?.delta?.content) first = performance.now() - started;
-    return { first, total: performance.now() - started };
-  };
-
+  // The provider sends its first piece of text and then waits until the caller has seen it: a gateway
+  // that buffered the stream would never deliver that piece, and the provider would never finish.
   test("pass-through (OpenAI-compatible) and translated (Anthropic) streams reach the caller chunk by chunk", async () => {
-    env.openai.script.chunkDelayMs = 80;
-    env.anthropic.script.chunkDelayMs = 80;
-    for (const model of ["gpt-fake", "claude-fake"]) {
-      const t = await timeline(model);
-      expect(t.total).toBeGreaterThan(600);
-      expect(t.first).toBeLessThan(t.total - 400);
+    for (const [model, script] of [
+      ["gpt-fake", env.openai.script],
+      ["claude-fake", env.anthropic.script],
+    ] as const) {
+      let seen!: () => void;
+      script.holdAfterFirstPiece = new Promise<void>((resolve) => {
+        seen = resolve;
+      });
+      // Bounded, so a buffering gateway fails this test instead of hanging it.
+      let buffered = false;
+      const guard = setTimeout(() => {
+        buffered = true;
+        seen();
+      }, 15_000);
+      const stream = await openai.chat.completions.create({ model, messages: [{ role: "user", content: "one two three" }], stream: true });
+      let text = "";
+      for await (const c of stream) {
+        const piece = c.choices[0]?.delta?.content;
+        if (piece && !text) seen();
+        text += piece ?? "";
+      }
+      clearTimeout(guard);
+      script.holdAfterFirstPiece = undefined;
+      expect(buffered).toBe(false);
+      expect(text).toBe("Hello! You said: one two three");
     }
-  });
+  }, 40_000);
 });

@@ -98,6 +98,7 @@ function messages(body: any, script: FakeScript): Response {
     });
   }
   const ev = (type: string, data: any) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  let firstPiece = -1;
   const events = [
     ev("message_start", {
       message: {
@@ -120,6 +121,7 @@ function messages(body: any, script: FakeScript): Response {
       events.push(ev("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: part } }));
   } else {
     events.push(ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }));
+    firstPiece = events.length;
     for (const p of pieces(text)) events.push(ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: p } }));
   }
   events.push(ev("content_block_stop", { index: 0 }));
@@ -128,9 +130,10 @@ function messages(body: any, script: FakeScript): Response {
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
-      for (const e of events) {
+      for (const [i, e] of events.entries()) {
         if (script.chunkDelayMs) await sleep(script.chunkDelayMs);
         controller.enqueue(encoder.encode(e));
+        if (i === firstPiece && script.holdAfterFirstPiece) await script.holdAfterFirstPiece;
       }
       controller.close();
     },

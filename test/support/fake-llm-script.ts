@@ -14,6 +14,11 @@ export class FakeScript {
   delayMs = 0;
   /** Delay between streamed chunks. */
   chunkDelayMs = 0;
+  /**
+   * While set, a stream stops after its first piece of text and sends the rest only when this settles:
+   * a test can prove the caller got that piece while the provider was still answering.
+   */
+  holdAfterFirstPiece: Promise<void> | undefined;
   /** Text the assistant answers with; default echoes the last user text. */
   reply: string | undefined;
   requests: { path: string; headers: Record<string, string>; body: any }[] = [];
@@ -28,6 +33,7 @@ export class FakeScript {
     this.alwaysFail = undefined;
     this.delayMs = 0;
     this.chunkDelayMs = 0;
+    this.holdAfterFirstPiece = undefined;
     this.reply = undefined;
     this.requests = [];
   }

@@ -130,11 +130,13 @@ function chat(body: any, script: FakeScript): Response {
   const chunk = (delta: any, finish_reason: string | null = null) =>
     `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason, logprobs: null }] })}\n\n`;
   const events: string[] = [chunk({ role: "assistant", content: "" })];
+  let firstPiece = -1;
   if (callTool) {
     events.push(chunk({ tool_calls: [{ index: 0, id: toolCallId, type: "function", function: { name: toolName, arguments: "" } }] }));
     for (const part of [toolArgs.slice(0, 10), toolArgs.slice(10)])
       events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: part } }] }));
   } else {
+    firstPiece = events.length;
     for (const p of pieces(text)) events.push(chunk({ content: p }));
   }
   events.push(chunk({}, finish));
@@ -145,9 +147,10 @@ function chat(body: any, script: FakeScript): Response {
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
-      for (const e of events) {
+      for (const [i, e] of events.entries()) {
         if (script.chunkDelayMs) await sleep(script.chunkDelayMs);
         controller.enqueue(encoder.encode(e));
+        if (i === firstPiece && script.holdAfterFirstPiece) await script.holdAfterFirstPiece;
       }
       controller.close();
     },
