@@ -15,11 +15,12 @@
  * Prints one line per check and `image: N passed, N failed, N skipped`; podman missing (and not
  * installable: not root) makes every check SKIPPED with the reason. Cleans up even when a check fails.
  */
-import { mkdirSync, writeFileSync, writeSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freshPostgresUrl } from "../../test/support/db.ts";
 import { startScriptedModel, type ScriptedModel } from "../../test/support/scripted-model/index.ts";
 import { resolveUser, runInContainer, type ContainerOptions } from "./container.ts";
+import { Checks, type Status } from "./checks.ts";
 import { checkHarnessImage } from "./harness-image.ts";
 import { type Cleanups, type Lap, ms, startLap, stopLap, volumeDir, waitForSpendRows, waitUntil } from "./lap-in-image.ts";
 import { build, envList, inspectImage, mountImage, must, podmanProblem, type ImageConfig } from "./podman.ts";
@@ -34,35 +35,9 @@ const MASTER_KEY = `image-test-master-${crypto.randomUUID()}`;
 const MODEL = "scripted-coder-1";
 const PROVIDER_KEY = "sk-image-test-provider";
 
-type Status = "pass" | "fail" | "skip";
-const results: Array<{ name: string; status: Status; detail: string; seconds: number }> = [];
+const checks = new Checks();
+const check = checks.check.bind(checks);
 const cleanups: Cleanups = [];
-let blocked: string | null = null;
-
-function record(name: string, status: Status, detail: string, seconds: number) {
-  results.push({ name, status, detail, seconds });
-  const mark = status === "pass" ? "\x1b[32m✓\x1b[0m" : status === "fail" ? "\x1b[31m✗\x1b[0m" : "\x1b[33m-\x1b[0m";
-  // Written at once (not buffered): CI shows each check as it ends.
-  writeSync(1, `${mark} ${name} (${seconds.toFixed(1)} s)${detail ? `\n    ${detail.split("\n").join("\n    ")}` : ""}\n`);
-}
-
-/** One check. After a check that later ones need has failed, those fail too, naming it. */
-async function check(name: string, fn: () => Promise<string | void>, opts: { gate?: boolean } = {}): Promise<boolean> {
-  const started = performance.now();
-  if (blocked) {
-    record(name, "fail", `not run: ${blocked}`, 0);
-    return false;
-  }
-  try {
-    const detail = (await fn()) ?? "";
-    record(name, "pass", detail, (performance.now() - started) / 1000);
-    return true;
-  } catch (err) {
-    record(name, "fail", (err as Error).message, (performance.now() - started) / 1000);
-    if (opts.gate) blocked = `"${name}" failed`;
-    return false;
-  }
-}
 
 async function main(): Promise<void> {
   const problem = await podmanProblem();
@@ -82,7 +57,7 @@ async function main(): Promise<void> {
       "container options",
       "harness image",
     ])
-      record(name, "skip", problem, 0);
+      checks.record(name, "skip", problem, 0);
     return;
   }
 
@@ -146,7 +121,7 @@ async function main(): Promise<void> {
   });
 
   const mounted = await mountImage(TAG, CONTAINER).catch((err: Error) => {
-    blocked = `podman create + mount failed: ${err.message}`;
+    checks.blocked = `podman create + mount failed: ${err.message}`;
     return null;
   });
   if (mounted) cleanups.push(() => mounted.release());
@@ -164,7 +139,7 @@ async function main(): Promise<void> {
   });
 
   const database = await freshPostgresUrl("lap_image").catch((err: Error) => {
-    blocked = `no test PostgreSQL (${err.message}); set LAP_TEST_PG_URL`;
+    checks.blocked = `no test PostgreSQL (${err.message}); set LAP_TEST_PG_URL`;
     return null;
   });
   if (database) cleanups.push(() => database.drop());
@@ -381,7 +356,7 @@ async function main(): Promise<void> {
     },
   );
 
-  blocked = null;
+  checks.blocked = null;
   if (process.argv.includes("--no-harness-image")) return;
   await check("harness image (deploy/images/Dockerfile, opencode) builds the same way and its supervisor starts", () =>
     checkHarnessImage({ root: ROOT, tag: HARNESS_TAG, container: CONTAINER, cleanups }),
@@ -408,12 +383,15 @@ const started = performance.now();
 try {
   await main();
 } catch (err) {
-  record("image test", "fail", (err as Error).stack ?? String(err), 0);
+  checks.record("image test", "fail", (err as Error).stack ?? String(err), 0);
 } finally {
   await cleanup();
 }
-const count = (s: Status) => results.filter((r) => r.status === s).length;
+const count = (s: Status) => checks.count(s);
 if (reportAt > 0)
-  writeFileSync(process.argv[reportAt + 1]!, JSON.stringify({ seconds: (performance.now() - started) / 1000, results }, null, 2));
+  writeFileSync(
+    process.argv[reportAt + 1]!,
+    JSON.stringify({ seconds: (performance.now() - started) / 1000, results: checks.results }, null, 2),
+  );
 console.log(`image: ${count("pass")} passed, ${count("fail")} failed, ${count("skip")} skipped`);
 process.exit(count("fail") ? 1 : 0);
