@@ -53,7 +53,7 @@ function adapterFor(provider: HostSandboxProvider, pool: WarmPool | null) {
     gatewayBaseUrl: "http://127.0.0.1/v1",
     mintSessionKey: async ({ sessionId }) => `sk-bench-${sessionId}`,
     history: async () => [],
-    lapEnv: {},
+    containerEnv: {},
   });
 }
 

@@ -21,6 +21,7 @@ import { RuntimeService } from "../runtimes/service";
 import type { EgressRecord } from "../sandboxes/egress/proxy";
 import { createSandboxes } from "../sandboxes/module";
 import { sandboxRuntimeForSessions } from "../sandboxes/runtime/for-sessions";
+import { sandboxConfigFrom } from "../sandboxes/settings";
 import { sessionsForSandboxes } from "../sessions/for-sandboxes";
 import { createSessionModule } from "../sessions/module";
 import { VaultService } from "../vault/service";
@@ -93,10 +94,9 @@ export function buildCore(deps: AppDeps, f: Foundation) {
     audit,
   });
   const sandboxes = createSandboxes({
-    config,
+    ...sandboxConfigFrom(config, deps.rawEnv ?? process.env),
     database,
     logger,
-    rawEnv: deps.rawEnv ?? process.env,
     guard,
     sessions: sessionsForSandboxes(database),
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(f.baseUrl()).port) || env.PORT }),
@@ -151,7 +151,7 @@ export function buildCore(deps: AppDeps, f: Foundation) {
     tracer,
   });
   sandboxRuntime = sandboxRuntimeForSessions({
-    config,
+    baseUrl: f.baseUrl,
     database,
     sessions: {
       history: sessions.history,

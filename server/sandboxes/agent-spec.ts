@@ -21,7 +21,8 @@ interface AgentSandboxRow {
 
 export interface AgentSpecDeps {
   database: Database;
-  rawEnv: Record<string, string | undefined>;
+  /** LAP's CONTAINER_ENV_* as every sandbox sees it (settings.ts SandboxHostEnv). */
+  containerEnv: Record<string, string>;
   policies: EgressPolicies;
   vault?: VaultPort;
 }
@@ -50,7 +51,7 @@ export class AgentSandboxSpecs {
       ...override,
     };
     return {
-      ...sandboxSpecFor(agent, this.deps.rawEnv, { secrets, policies: this.deps.policies }),
+      ...sandboxSpecFor(agent, this.deps.containerEnv, { secrets, policies: this.deps.policies }),
       active: a.status === "active",
     };
   }

@@ -14,6 +14,7 @@ import { createLogger } from "../lib/logger";
 import type { AgentDefinition } from "../runtimes/adapter";
 import { testDatabase } from "../../test/support/db";
 import { SandboxService } from "./service";
+import { sandboxConfigFrom } from "./settings";
 import { SupervisorClient } from "./supervisor-client";
 import { sessionsForSandboxes } from "../sessions/for-sandboxes";
 
@@ -42,11 +43,10 @@ const agent: AgentDefinition = {
 const replica = (host: "a" | "b") => {
   const env = { LAP_DATA_DIR: dataDirs[host], LAP_HOST_ID: `host-${host}`, LAP_SANDBOX: "local", WARM_POOL_SIZE: "1", LOG_LEVEL: "silent" };
   return new SandboxService({
-    config: loadConfig(env),
+    ...sandboxConfigFrom(loadConfig(env), env),
     database,
     sessions: sessionsForSandboxes(database),
     logger: createLogger("silent"),
-    rawEnv: env,
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
   });
 };

@@ -5,7 +5,6 @@
  * a sandbox is needed (the provider bundles the harness on first use).
  */
 import { resolve } from "node:path";
-import type { Config } from "../config/load";
 import { NO_AUDIT, type AuditEntry, type AuditPort } from "../audit/record";
 import type { Principal } from "../auth/model";
 import { SYSTEM } from "../auth/policy";
@@ -36,14 +35,18 @@ import type { Tracer } from "@opentelemetry/api";
 import type { SandboxSessionsPort, VaultPort } from "./ports";
 import { reconcileClusterOnce, settleRowsAfterRestart } from "./reconcile";
 import { listSandboxes, poolSlots, warmPoolCounts } from "./views";
+import type { SandboxHostEnv, SandboxSettings } from "./settings";
 
 export type { VaultPort } from "./ports";
 
 export interface SandboxServiceDeps {
-  config: Config;
+  settings: SandboxSettings;
+  /** This machine's id for host sandboxes (Config.hostId). */
+  hostId: string;
+  /** LAP's environment as its sandboxes see it (settings.ts). */
+  hostEnv: SandboxHostEnv;
   database: Database;
   logger: Logger;
-  rawEnv: Record<string, string | undefined>;
   /** Where LAP listens (known after listen; PORT may be 0). */
   lapUpstream: () => Upstream;
   /** The sessions module's port (ports.ts): which agents are in demand, which sessions still run. */
@@ -84,18 +87,23 @@ export class SandboxService {
   private readonly podEgress: PodEgressWiring;
 
   constructor(private deps: SandboxServiceDeps) {
-    this.destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.config.env);
-    this.specs = new AgentSandboxSpecs({ database: deps.database, rawEnv: deps.rawEnv, policies: this.policies, vault: deps.vault });
+    this.destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.settings);
+    this.specs = new AgentSandboxSpecs({
+      database: deps.database,
+      containerEnv: deps.hostEnv.containerEnv,
+      policies: this.policies,
+      vault: deps.vault,
+    });
     this.egressRecords = new EgressRecordStore({
       database: deps.database,
       logger: deps.logger.child({ module: "egress" }),
-      retentionDays: deps.config.env.EGRESS_RECORDS_RETENTION_DAYS,
+      retentionDays: deps.settings.EGRESS_RECORDS_RETENTION_DAYS,
       secretsUsed: async (uses) => deps.vault?.secretsUsed(uses),
       audit: deps.audit,
       onPullRequest: deps.onPullRequest,
     });
     this.podEgress = new PodEgressWiring({
-      config: deps.config,
+      settings: deps.settings,
       logger: deps.logger,
       kubernetes: deps.kubernetes,
       policies: this.policies,
@@ -113,7 +121,7 @@ export class SandboxService {
   }
 
   get settings() {
-    const e = this.deps.config.env;
+    const e = this.deps.settings;
     return {
       size: e.WARM_POOL_SIZE,
       ttlMinutes: e.WARM_POOL_TTL_MINUTES,
@@ -125,13 +133,13 @@ export class SandboxService {
 
   private ca: EgressCa | null = null;
   private egressCa() {
-    this.ca ??= new EgressCa(resolve(this.deps.config.env.LAP_DATA_DIR));
+    this.ca ??= new EgressCa(resolve(this.deps.settings.LAP_DATA_DIR));
     return this.ca;
   }
 
   provider(): SandboxProvider {
     if (this.providerInstance) return this.providerInstance;
-    const e = this.deps.config.env;
+    const e = this.deps.settings;
     if (e.LAP_SANDBOX === "kubernetes") {
       if (!this.deps.kubernetes)
         throw new SandboxError(
@@ -143,7 +151,8 @@ export class SandboxService {
       return this.providerInstance;
     }
     this.hostInstance = hostProviderFor({
-      config: this.deps.config,
+      settings: this.deps.settings,
+      hostId: this.deps.hostId,
       logger: this.deps.logger,
       lapUpstream: this.deps.lapUpstream,
       policies: this.policies,
@@ -199,8 +208,9 @@ export class SandboxService {
       provider,
       pool: this.settings.size > 0 ? this.pool() : null,
       logger: this.deps.logger.child({ module: "sandbox-runtime" }),
-      lapEnv: this.deps.rawEnv,
-      preinstalledRepo: this.deps.config.env.PREINSTALLED_GITHUB_REPO,
+      containerEnv: this.deps.hostEnv.containerEnv,
+      upstreamCaFile: this.deps.settings.EGRESS_UPSTREAM_CA_FILE,
+      preinstalledRepo: this.deps.settings.PREINSTALLED_GITHUB_REPO,
       destinations: this.destinations,
       specFor: async (agent) => {
         const s = await this.specForAgent(agent.id);
@@ -234,7 +244,7 @@ export class SandboxService {
 
   /** The provider's host without building the provider (nothing starts until a sandbox is needed); null on Kubernetes. */
   private poolHost(): string | null {
-    return this.deps.config.env.LAP_SANDBOX === "kubernetes" ? null : this.deps.config.hostId;
+    return this.deps.settings.LAP_SANDBOX === "kubernetes" ? null : this.deps.hostId;
   }
 
   async stop(id: string, actor: Principal = SYSTEM) {
@@ -298,7 +308,7 @@ export class SandboxService {
   /** The warm-pool reconcile loop (recycle, then top up), every `intervalMs`, first pass at once. */
   start(intervalMs = 30_000) {
     this.egressRecords.start();
-    if (this.deps.kubernetes && this.deps.config.env.LAP_SANDBOX === "kubernetes") {
+    if (this.deps.kubernetes && this.deps.settings.LAP_SANDBOX === "kubernetes") {
       this.podEgressProxy()
         .listen()
         .then((port) => this.deps.logger.info({ port }, "egress proxy for sandbox pods listening"))
@@ -318,7 +328,7 @@ export class SandboxService {
           // Every replica, whether or not it held the reconcile lock: pods bound elsewhere may send their traffic here.
           .then(() => this.restorePodEgress())
           .catch((err) => this.deps.logger.warn({ err }, "restoring pod egress failed"));
-      }, this.deps.config.env.K8S_RECONCILE_INTERVAL_SECONDS * 1000);
+      }, this.deps.settings.K8S_RECONCILE_INTERVAL_SECONDS * 1000);
     }
     if (this.settings.size <= 0 || this.timer) return;
     const tick = () =>

@@ -16,6 +16,7 @@ import type { AgentDefinition } from "../../runtimes/adapter";
 import type { KubernetesSandboxes } from ".";
 import type { ReconcileResult } from "./reconciler";
 import { SandboxService } from "../service";
+import { sandboxConfigFrom } from "../settings";
 import { sessionsForSandboxes } from "../../sessions/for-sandboxes";
 
 let t: KubeTestEnv;
@@ -46,11 +47,10 @@ const adapterOf = (svc: SandboxService) =>
   });
 const service = (kubernetes: KubernetesSandboxes) =>
   new SandboxService({
-    config: loadConfig({ ...t.env, LAP_SANDBOX: "kubernetes", K8S_RECONCILE_INTERVAL_SECONDS: "1" }),
+    ...sandboxConfigFrom(loadConfig({ ...t.env, LAP_SANDBOX: "kubernetes", K8S_RECONCILE_INTERVAL_SECONDS: "1" }), t.env),
     database,
     sessions: sessionsForSandboxes(database),
     logger: createLogger("silent"),
-    rawEnv: t.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
     kubernetes,
   });

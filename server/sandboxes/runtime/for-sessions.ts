@@ -1,4 +1,3 @@
-import type { Config } from "../../config/load";
 import type { Database } from "../../db/client";
 import type { GatewayService } from "../../gateway/service";
 import type { Principal } from "../../auth/model";
@@ -42,7 +41,8 @@ const IDLE_SWEEP_MS = 60_000;
  * Built on first use, so a LAP that never runs a sandboxed agent never starts the sandbox machinery.
  */
 export function sandboxRuntimeForSessions(deps: {
-  config: Config;
+  /** LAP's URL (known only after listen without BASE_URL). */
+  baseUrl: () => string;
   database: Database;
   sessions: SessionsForSandboxes;
   gateway: GatewayService;
@@ -55,7 +55,7 @@ export function sandboxRuntimeForSessions(deps: {
     (adapter ??= deps.sandboxes.adapter({
       // Read at call time: with PORT=0 the base URL is known only after listen.
       get gatewayBaseUrl() {
-        return `${deps.config.baseUrl}/v1`;
+        return `${deps.baseUrl()}/v1`;
       },
       mintSessionKey: async ({ sessionId, agentId, model, mcpServers }) =>
         (

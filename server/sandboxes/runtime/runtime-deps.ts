@@ -41,7 +41,10 @@ export interface SandboxRuntimeDeps {
   history(sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>>;
   /** Ends the session's gateway key when the session ends (gateway module). */
   revokeSessionKey?(sessionId: string): Promise<void>;
-  lapEnv: Record<string, string | undefined>;
+  /** LAP's CONTAINER_ENV_* as every sandbox sees it (settings.ts SandboxHostEnv). */
+  containerEnv: Record<string, string>;
+  /** EGRESS_UPSTREAM_CA_FILE: extra CAs for cloning a repository on the host. */
+  upstreamCaFile?: string;
   preinstalledRepo?: string;
   /** Checks repo_url's host after resolution (docs/security.md); default: public addresses only. */
   destinations?: DestinationGuard;

@@ -33,7 +33,7 @@ beforeAll(async () => {
     gatewayBaseUrl: `${model.url}`,
     mintSessionKey: async ({ sessionId }) => `sk-session-${sessionId}`,
     history: (sessionId) => sessionHistory(h.t.database, sessionId),
-    lapEnv: {},
+    containerEnv: {},
     workspacePath: (ws) => provider.workspacePath(ws),
   });
 }, 60_000);
