@@ -8,6 +8,7 @@
  *
  * Run: bun bench/sandbox/run.ts [runs=30]
  */
+import { agentsForSandboxes } from "../../server/agents/for-sandboxes";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -47,6 +48,8 @@ let n = 0;
 function adapterFor(provider: HostSandboxProvider, pool: WarmPool | null) {
   return new SandboxRuntimeAdapter({
     database,
+    sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     provider,
     pool,
     logger: createLogger("silent"),

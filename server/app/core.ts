@@ -4,6 +4,7 @@
  * vault and files, the sandboxes, memory and LAP's platform tools, the MCP gateway, and the sandbox
  * runtime agents on the built-in runtime run through.
  */
+import { agentsForSandboxes } from "../agents/for-sandboxes";
 import { join, resolve } from "node:path";
 import { createMcpModule } from "../../mcp";
 import { AgentService } from "../agents/service";
@@ -99,6 +100,7 @@ export function buildCore(deps: AppDeps, f: Foundation) {
     logger,
     guard,
     sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(f.baseUrl()).port) || env.PORT }),
     kubernetes: deps.kubernetes,
     vault: { resolve: (names, teamId) => vault.resolve(names, teamId), secretsUsed: (uses) => vault.markUsed(uses) },

@@ -4,6 +4,7 @@
  * LAP_TEST_DB=postgres). A host sandbox is a process on its machine, so each host claims, counts and
  * recovers only its own rows; real bwrap sandboxes prove the other host's keep working.
  */
+import { agentsForSandboxes } from "../agents/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,6 +47,7 @@ const replica = (host: "a" | "b") => {
     ...sandboxConfigFrom(loadConfig(env), env),
     database,
     sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     logger: createLogger("silent"),
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
   });

@@ -3,8 +3,9 @@
  * `agents` for it), so the warm pool and the reconcile passes read them through this port, wired in
  * server/app.ts (docs/development.md "Layers").
  */
+import type { SqlTx } from "../db/client";
+import type { AgentDefinition } from "../runtimes/adapter";
 import type { VaultSecret } from "./egress/policy";
-import type { SecretUse } from "./egress/records";
 
 export interface SandboxSessionsPort {
   /**
@@ -16,6 +17,45 @@ export interface SandboxSessionsPort {
   latestSessionOf(agentId: string): Promise<string | null>;
   /** Of these sessions, those that exist and have not ended (stopped or error). */
   live(sessionIds: string[]): Promise<Set<string>>;
+  /**
+   * Each of these sessions' team (a sandbox's team is its session's: audit rows for team admins), read in
+   * `tx` when given, so an audit row written in a transaction sees the same rows.
+   */
+  teamsOf(sessionIds: string[], tx?: Pick<SqlTx, "query">): Promise<Map<string, string>>;
+}
+
+/** What the sandboxes' audit rows need of the sessions port. */
+export type SessionTeamsPort = Pick<SandboxSessionsPort, "teamsOf">;
+
+/**
+ * What the sandboxes ask of the agents module, the owner of `agents` (server/agents/for-sandboxes.ts),
+ * wired in server/app/core.ts.
+ */
+export interface AgentSandboxSettingsPort {
+  /** The sandbox-relevant settings of an agent; null: no such agent. */
+  sandboxSettings(agentId: string): Promise<{
+    harness: string;
+    environment: Record<string, string>;
+    active: boolean;
+    egressAllowHosts: string[];
+    vaultKeys: string[];
+    teamId: string;
+  } | null>;
+  /** Each of these agents' team. */
+  teamsOf(agentIds: string[]): Promise<Map<string, string>>;
+  /** Every agent's `idle_timeout_minutes`, by agent id. */
+  idleTimeoutsMinutes(): Promise<Map<string, number>>;
+  /** Name and harness of these agents (the Sandboxes page). */
+  summaries(agentIds: string[]): Promise<Map<string, { name: string; harness: string }>>;
+  /** The definition a harness is set up with; null: no such agent. */
+  definition(agentId: string): Promise<AgentDefinition | null>;
+}
+
+/** A vault secret swapped into a sandbox's requests, at its latest use (egress/records.ts). */
+export interface SecretUse {
+  name: string;
+  sandboxId: string;
+  at: Date;
 }
 
 /** The vault (server/vault): real values of an agent's vault keys, and when they were used. */

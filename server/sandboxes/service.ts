@@ -32,7 +32,7 @@ import type { SandboxView } from "./model";
 import { WarmPool } from "./warm-pool";
 import type { SandboxMetricsSink } from "../metrics/recorders";
 import type { Tracer } from "@opentelemetry/api";
-import type { SandboxSessionsPort, VaultPort } from "./ports";
+import type { AgentSandboxSettingsPort, SandboxSessionsPort, VaultPort } from "./ports";
 import { reconcileClusterOnce, settleRowsAfterRestart } from "./reconcile";
 import { listSandboxes, poolSlots, warmPoolCounts } from "./views";
 import type { SandboxHostEnv, SandboxSettings } from "./settings";
@@ -49,8 +49,10 @@ export interface SandboxServiceDeps {
   logger: Logger;
   /** Where LAP listens (known after listen; PORT may be 0). */
   lapUpstream: () => Upstream;
-  /** The sessions module's port (ports.ts): which agents are in demand, which sessions still run. */
+  /** The sessions module's port (ports.ts): which agents are in demand, which sessions still run, their teams. */
   sessions: SandboxSessionsPort;
+  /** The agents module's port (ports.ts): an agent's sandbox settings, definition and team. */
+  agents: AgentSandboxSettingsPort;
   /** LAP_SANDBOX=kubernetes: the provider created (and checked against the cluster) before the database opened. */
   kubernetes?: KubernetesSandboxes;
   /** The vault (server/vault): real values of an agent's vault keys, and when they were used. */
@@ -90,6 +92,7 @@ export class SandboxService {
     this.destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.settings);
     this.specs = new AgentSandboxSpecs({
       database: deps.database,
+      agents: deps.agents,
       containerEnv: deps.hostEnv.containerEnv,
       policies: this.policies,
       vault: deps.vault,
@@ -100,6 +103,7 @@ export class SandboxService {
       retentionDays: deps.settings.EGRESS_RECORDS_RETENTION_DAYS,
       secretsUsed: async (uses) => deps.vault?.secretsUsed(uses),
       audit: deps.audit,
+      sessions: deps.sessions,
       onPullRequest: deps.onPullRequest,
     });
     this.podEgress = new PodEgressWiring({
@@ -179,7 +183,7 @@ export class SandboxService {
       specFor: async (agentId) => {
         try {
           const s = await this.specForAgent(agentId);
-          return s?.active ? await warmSpecFor(this.deps.database, this.deps.sessions, agentId, s, this.setupDeps) : null;
+          return s?.active ? await warmSpecFor(this.deps.agents, this.deps.sessions, agentId, s, this.setupDeps) : null;
         } catch (err) {
           // A missing vault secret: no warm sandbox; the session says why when it starts.
           this.deps.logger.warn({ agent_id: agentId, err: (err as Error).message }, "no warm sandbox for this agent");
@@ -205,6 +209,8 @@ export class SandboxService {
       metrics: this.deps.metrics,
       tracer: this.deps.tracer,
       database: this.deps.database,
+      sessions: this.deps.sessions,
+      agents: this.deps.agents,
       provider,
       pool: this.settings.size > 0 ? this.pool() : null,
       logger: this.deps.logger.child({ module: "sandbox-runtime" }),
@@ -239,7 +245,7 @@ export class SandboxService {
   }
 
   poolSlots() {
-    return poolSlots(this.deps.database, this.poolHost(), this.settings);
+    return poolSlots(this.deps.database, this.deps.agents, this.poolHost(), this.settings);
   }
 
   /** The provider's host without building the provider (nothing starts until a sandbox is needed); null on Kubernetes. */
@@ -251,7 +257,7 @@ export class SandboxService {
     const p = this.provider();
     if (!(await p.get(id))) return false;
     await p.stop(id);
-    await recordAdminChange(this.deps.database, this.deps.audit, {
+    await recordAdminChange(this.deps.database, this.deps.audit, this.deps.sessions, {
       id,
       actor,
       action: "sandbox.stop",
@@ -265,7 +271,7 @@ export class SandboxService {
     const p = this.provider();
     if (!(await p.get(id))) return false;
     await p.destroy(id, { dropWorkspace });
-    await recordAdminChange(this.deps.database, this.deps.audit, {
+    await recordAdminChange(this.deps.database, this.deps.audit, this.deps.sessions, {
       id,
       actor,
       action: "sandbox.destroy",

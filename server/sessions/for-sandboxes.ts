@@ -2,7 +2,7 @@
  * The sandboxes' port to sessions (server/sandboxes/ports.ts): what the warm pool sizes itself by and
  * what the reconcile passes keep. Reads only; wired in server/app.ts.
  */
-import type { Database } from "../db/client";
+import type { Database, SqlTx } from "../db/client";
 
 export function sessionsForSandboxes(database: Pick<Database, "query">) {
   return {
@@ -29,6 +29,13 @@ export function sessionsForSandboxes(database: Pick<Database, "query">) {
         [sessionIds],
       );
       return new Set(rows.map((r) => r.id));
+    },
+    async teamsOf(sessionIds: string[], tx: Pick<SqlTx, "query"> = database) {
+      if (!sessionIds.length) return new Map<string, string>();
+      const rows = await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [
+        sessionIds,
+      ]);
+      return new Map(rows.map((r) => [r.id, r.team_id]));
     },
   };
 }

@@ -7,6 +7,7 @@ import { NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database, SqlTx } from "../../db/client";
 import { BatchWriter } from "../../lib/batch-writer";
 import type { Logger } from "../../lib/logger";
+import type { SecretUse, SessionTeamsPort } from "../ports";
 import type { PullRequestSeen } from "./github";
 import type { EgressRecord } from "./proxy";
 
@@ -28,7 +29,7 @@ export interface EgressRecordView {
  * (or refused) are recorded in the audit trail in the same transaction: one row per secret, host and
  * session in the batch, with the count; the name only, never the value (docs/security.md "Audit trail").
  */
-async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
+async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort, sessions: SessionTeamsPort) {
   const rows = batch.map((r) => ({
     sandbox_id: r.sandboxId,
     method: r.method,
@@ -82,11 +83,7 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   }
   if (uses.size === 0) return;
   const sessionIds = [...new Set([...uses.values()].flatMap((u) => (u.sessionId ? [u.sessionId] : [])))];
-  const teams = new Map(
-    (await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [sessionIds])).map(
-      (s) => [s.id, s.team_id],
-    ),
-  );
+  const teams = await sessions.teamsOf(sessionIds, tx);
   const names = [...new Set([...uses.values()].map((u) => u.name))];
   // The secret a name meant: the session's team's, else the org-wide one (docs/security.md "Users, teams and roles").
   const secrets = await tx.query<{ id: string; name: string; team_id: string | null }>(
@@ -111,13 +108,6 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   }
 }
 
-/** A vault secret swapped into a sandbox's requests, at its latest use. */
-export interface SecretUse {
-  name: string;
-  sandboxId: string;
-  at: Date;
-}
-
 export interface EgressRecordStoreOptions {
   database: Database;
   logger: Logger;
@@ -127,6 +117,8 @@ export interface EgressRecordStoreOptions {
   secretsUsed?(uses: SecretUse[]): Promise<void>;
   /** The audit trail (server/audit): secret use, by name, host and session. */
   audit?: AuditPort;
+  /** The sessions' teams, for the audit rows (ports.ts). */
+  sessions: SessionTeamsPort;
   /** A pull request a session's sandbox opened: appended to the session's log (server/app.ts). */
   onPullRequest?(sessionId: string, pr: PullRequestSeen): Promise<void>;
 }
@@ -140,7 +132,7 @@ export class EgressRecordStore {
     this.writer = new BatchWriter({
       database: opts.database,
       maxQueue: opts.maxQueue ?? 50_000,
-      insert: (tx, batch) => insertBatch(tx, batch, opts.audit ?? NO_AUDIT),
+      insert: (tx, batch) => insertBatch(tx, batch, opts.audit ?? NO_AUDIT, opts.sessions),
       afterFlush: async (rows) => {
         const uses = new Map<string, SecretUse>();
         for (const r of rows) {

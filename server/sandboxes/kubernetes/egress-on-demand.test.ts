@@ -8,6 +8,7 @@
  * swapped in toward its bound host and the allow-list holds. Made-up, wrong and stale credentials get 407,
  * are recorded nowhere and are not looked up again and again.
  */
+import { agentsForSandboxes } from "../../agents/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../config/load";
 import type { Database } from "../../db/client";
@@ -68,6 +69,7 @@ function service(kubernetes: KubernetesSandboxes, vault: VaultService) {
     ),
     database,
     sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     logger: createLogger("silent"),
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
     kubernetes,

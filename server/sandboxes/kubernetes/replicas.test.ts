@@ -6,6 +6,7 @@
  * advisory lock on PostgreSQL; on PGlite, which only one process can open, the in-process guard), and
  * the periodic reconcile removing claims of sessions that ended while LAP kept running.
  */
+import { agentsForSandboxes } from "../../agents/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../config/load";
 import type { Database } from "../../db/client";
@@ -50,6 +51,7 @@ const service = (kubernetes: KubernetesSandboxes) =>
     ...sandboxConfigFrom(loadConfig({ ...t.env, LAP_SANDBOX: "kubernetes", K8S_RECONCILE_INTERVAL_SECONDS: "1" }), t.env),
     database,
     sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     logger: createLogger("silent"),
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
     kubernetes,

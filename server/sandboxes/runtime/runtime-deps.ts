@@ -10,6 +10,7 @@ import type { SandboxMetricsSink } from "../../metrics/recorders";
 import type { DestinationGuard } from "../../net/destinations";
 import type { AgentDefinition } from "../../runtimes/adapter";
 import type { ContentPart } from "../../../schema/session-events";
+import type { AgentSandboxSettingsPort, SessionTeamsPort } from "../ports";
 import type { SandboxProvider, SandboxSpec } from "../provider";
 import type { SupervisorClient } from "../supervisor-client";
 import type { WarmPool } from "../warm-pool";
@@ -20,6 +21,10 @@ export interface SandboxRuntimeDeps {
   /** Spans of sandbox starts (server/tracing). */
   tracer?: Tracer;
   database: Database;
+  /** The sessions' teams, for the audit rows of sandbox starts and stops (../ports.ts). */
+  sessions: SessionTeamsPort;
+  /** The agents module's port (../ports.ts): an agent's definition and idle timeout. */
+  agents: Pick<AgentSandboxSettingsPort, "definition" | "idleTimeoutsMinutes">;
   provider: SandboxProvider;
   pool?: WarmPool | null;
   logger: Logger;

@@ -2,6 +2,7 @@
  * The sandbox RuntimeAdapter end to end: real database (both drivers), real bubblewrap sandboxes,
  * the warm pool, a local bare git repository, and the scripted OpenAI-compatible model.
  */
+import { agentsForSandboxes } from "../../agents/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,6 +53,8 @@ const LAP_CONTAINER_ENV = sandboxHostEnv({
 function adapter(p = provider, pool: WarmPool | null = null) {
   return new SandboxRuntimeAdapter({
     database,
+    sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     provider: p,
     pool,
     logger: createLogger("silent"),
