@@ -82,12 +82,6 @@ export const TABLE_EXCEPTIONS: Array<{ file: string; table: string; access: "rea
   },
   { file: "server/users/service.ts", table: "team_members", access: "write", why: "a user is created or invited with its memberships" },
   { file: "server/backup/restore.ts", table: "audit_log", access: "write", why: "a restore records itself in the restored trail" },
-  ...(["sessions", "agents", "api_keys", "users", "team_members"] as const).map((table) => ({
-    file: "server/sandboxes/runtime/for-sessions.ts",
-    table,
-    access: "read" as const,
-    why: "who a sandboxed session acts for (owner, team, parent): the sandbox runtime's adapter for sessions",
-  })),
   {
     file: "server/sandboxes/egress/records.ts",
     table: "vault_secrets",

@@ -1,9 +1,11 @@
 /**
  * The agents module's port to the sandboxes (server/sandboxes/ports.ts AgentSandboxSettingsPort): what
  * a sandbox takes from its agent's row (harness, plain env, egress, vault keys, team, idle timeout), the
- * definition a harness is set up with, and names for the Sandboxes page. Reads only; wired in
+ * definition a harness is set up with, names for the Sandboxes page, and who made the agent (its MCP
+ * servers are those its creator may use). Reads only; wired in
  * server/app/core.ts (docs/development.md "Layers": `agents` is this module's table).
  */
+import type { TeamRole } from "../../schema";
 import type { Database } from "../db/client";
 import type { AgentDefinition } from "../runtimes/adapter";
 
@@ -46,6 +48,45 @@ export function agentsForSandboxes(database: Pick<Database, "query">) {
         [agentIds],
       );
       return new Map(rows.map((r) => [r.id, { name: r.name, harness: r.harness }]));
+    },
+    /**
+     * Who made the agent: its team, the key it was made with (kind, label, whether it still works, its
+     * team) and the user (role, whether still enabled, and, for an enabled non-admin, its teams); null:
+     * no such agent.
+     */
+    async ownerOf(agentId: string) {
+      const [o] = await database.query<{
+        team_id: string;
+        key_id: string | null;
+        kind: string | null;
+        label: string | null;
+        active: boolean | null;
+        key_team: string | null;
+        user_id: string | null;
+        user_role: string | null;
+        user_ok: boolean | null;
+      }>(
+        `select a.team_id, k.id as key_id, k.kind, k.label, (k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) as active, k.team_id as key_team,
+                a.owner_user_id as user_id, u.role as user_role, (u.id is not null and u.disabled_at is null) as user_ok
+           from agents a left join api_keys k on k.id = a.owner_key_id left join users u on u.id = a.owner_user_id where a.id = $1`,
+        [agentId],
+      );
+      if (!o) return null;
+      const userOk = Boolean(o.user_ok);
+      // A user's teams matter only for an enabled member (an admin may use every server, a disabled user none).
+      const teams =
+        o.user_id && userOk && o.user_role !== "admin"
+          ? await database.query<{ team_id: string; role: TeamRole }>("select team_id, role from team_members where user_id = $1", [
+              o.user_id,
+            ])
+          : [];
+      return {
+        teamId: o.team_id,
+        key: o.key_id ? { id: o.key_id, kind: o.kind, label: o.label, active: Boolean(o.active), teamId: o.key_team } : null,
+        user: o.user_id
+          ? { id: o.user_id, role: o.user_role, ok: userOk, teams: Object.fromEntries(teams.map((r) => [r.team_id, r.role])) }
+          : null,
+      };
     },
     /** An agent's definition from its row, as sessions give it to the runtime; null: no such agent. */
     async definition(agentId: string): Promise<AgentDefinition | null> {

@@ -94,13 +94,16 @@ export function buildCore(deps: AppDeps, f: Foundation) {
     },
     audit,
   });
+  // What the sandboxes read of sessions and agents, through their owners (docs/development.md "Layers").
+  const sessionsOfSandboxes = sessionsForSandboxes(database);
+  const agentsOfSandboxes = agentsForSandboxes(database);
   const sandboxes = createSandboxes({
     ...sandboxConfigFrom(config, deps.rawEnv ?? process.env),
     database,
     logger,
     guard,
-    sessions: sessionsForSandboxes(database),
-    agents: agentsForSandboxes(database),
+    sessions: sessionsOfSandboxes,
+    agents: agentsOfSandboxes,
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(f.baseUrl()).port) || env.PORT }),
     kubernetes: deps.kubernetes,
     vault: { resolve: (names, teamId) => vault.resolve(names, teamId), secretsUsed: (uses) => vault.markUsed(uses) },
@@ -159,7 +162,9 @@ export function buildCore(deps: AppDeps, f: Foundation) {
       history: sessions.history,
       recovering: (id) => sessions.status.recovering(id),
       recovered: (id, prior) => sessions.status.recovered(id, prior),
+      ownerAndParent: (id) => sessionsOfSandboxes.ownerAndParent(id),
     },
+    agents: agentsOfSandboxes,
     gateway: gateway.service,
     sandboxes: sandboxes.service,
     mcp: mcp.gateway,

@@ -3,6 +3,7 @@
  * `agents` for it), so the warm pool and the reconcile passes read them through this port, wired in
  * server/app.ts (docs/development.md "Layers").
  */
+import type { TeamRole } from "../../schema";
 import type { SqlTx } from "../db/client";
 import type { AgentDefinition } from "../runtimes/adapter";
 import type { VaultSecret } from "./egress/policy";
@@ -49,6 +50,16 @@ export interface AgentSandboxSettingsPort {
   summaries(agentIds: string[]): Promise<Map<string, { name: string; harness: string }>>;
   /** The definition a harness is set up with; null: no such agent. */
   definition(agentId: string): Promise<AgentDefinition | null>;
+  /** Who made the agent (its MCP servers are those its creator may use); null: no such agent. */
+  ownerOf(agentId: string): Promise<AgentOwner | null>;
+}
+
+/** An agent's creator: its key and user as they are now (AgentSandboxSettingsPort.ownerOf). */
+export interface AgentOwner {
+  teamId: string;
+  key: { id: string; kind: string | null; label: string | null; active: boolean; teamId: string | null } | null;
+  /** `teams`: the user's teams and roles, read only for an enabled user who is not an admin. */
+  user: { id: string; role: string | null; ok: boolean; teams: Record<string, TeamRole> } | null;
 }
 
 /** A vault secret swapped into a sandbox's requests, at its latest use (egress/records.ts). */

@@ -30,6 +30,14 @@ export function sessionsForSandboxes(database: Pick<Database, "query">) {
       );
       return new Set(rows.map((r) => r.id));
     },
+    /** Who a session acts for: the user it belongs to, and its parent session (a sub-agent's); null: no such session. */
+    async ownerAndParent(sessionId: string) {
+      const [s] = await database.query<{ owner_user_id: string | null; parent_session_id: string | null }>(
+        "select owner_user_id, parent_session_id from sessions where id = $1",
+        [sessionId],
+      );
+      return s ? { ownerUserId: s.owner_user_id, parentSessionId: s.parent_session_id } : null;
+    },
     async teamsOf(sessionIds: string[], tx: Pick<SqlTx, "query"> = database) {
       if (!sessionIds.length) return new Map<string, string>();
       const rows = await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [
