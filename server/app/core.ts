@@ -106,7 +106,11 @@ export function buildCore(deps: AppDeps, f: Foundation) {
     agents: agentsOfSandboxes,
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(f.baseUrl()).port) || env.PORT }),
     kubernetes: deps.kubernetes,
-    vault: { resolve: (names, teamId) => vault.resolve(names, teamId), secretsUsed: (uses) => vault.markUsed(uses) },
+    vault: {
+      resolve: (names, teamId) => vault.resolve(names, teamId),
+      secretsUsed: (uses) => vault.markUsed(uses),
+      secretsNamed: (names, tx) => vault.secretsNamed(names, tx),
+    },
     destinations,
     metrics: record.sandboxes,
     tracer,

@@ -74,4 +74,6 @@ export interface VaultPort {
   /** Every name must exist for the agent's team (its own, else org-wide), else it throws naming the missing ones. */
   resolve(names: string[], teamId: string | null): Promise<VaultSecret[]>;
   secretsUsed(uses: SecretUse[]): Promise<void>;
+  /** Every secret of these names, of any team (id, name, team; no values), read in `tx` when given. */
+  secretsNamed(names: string[], tx?: Pick<SqlTx, "query">): Promise<Array<{ id: string; name: string; teamId: string | null }>>;
 }

@@ -104,6 +104,7 @@ export class SandboxService {
       secretsUsed: async (uses) => deps.vault?.secretsUsed(uses),
       audit: deps.audit,
       sessions: deps.sessions,
+      vault: deps.vault,
       onPullRequest: deps.onPullRequest,
     });
     this.podEgress = new PodEgressWiring({

@@ -73,7 +73,11 @@ function service(kubernetes: KubernetesSandboxes, vault: VaultService) {
     logger: createLogger("silent"),
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
     kubernetes,
-    vault: { resolve: (names, teamId) => vault.resolve(names, teamId), secretsUsed: (uses) => vault.markUsed(uses) },
+    vault: {
+      resolve: (names, teamId) => vault.resolve(names, teamId),
+      secretsUsed: (uses) => vault.markUsed(uses),
+      secretsNamed: (names, tx) => vault.secretsNamed(names, tx),
+    },
   });
 }
 
