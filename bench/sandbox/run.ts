@@ -8,6 +8,7 @@
  *
  * Run: bun bench/sandbox/run.ts [runs=30]
  */
+import { agentsForSandboxes } from "../../server/agents/for-sandboxes";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -47,13 +48,15 @@ let n = 0;
 function adapterFor(provider: HostSandboxProvider, pool: WarmPool | null) {
   return new SandboxRuntimeAdapter({
     database,
+    sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     provider,
     pool,
     logger: createLogger("silent"),
     gatewayBaseUrl: "http://127.0.0.1/v1",
     mintSessionKey: async ({ sessionId }) => `sk-bench-${sessionId}`,
     history: async () => [],
-    lapEnv: {},
+    containerEnv: {},
   });
 }
 

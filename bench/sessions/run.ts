@@ -56,10 +56,13 @@ async function withDriver(driver: "pglite" | "postgres", run: (db: Database) => 
 async function bench(driver: "pglite" | "postgres", db: Database) {
   const dataDir = mkdtempSync(join(tmpdir(), "lap-bench-"));
   const config = loadConfig({ LAP_DATA_DIR: dataDir, MASTER_KEY: KEY, LOG_LEVEL: "silent" });
-  const { app, services } = createApp({ config, database: db, logger: createLogger("silent"), uiDist: join(dataDir, "none") });
-  app.listen({ port: 0, hostname: "127.0.0.1", idleTimeout: 30 });
-  const base = `http://127.0.0.1:${app.server!.port}`;
-  await services.sessions.start();
+  const { app, services, start, stop } = createApp({ config, database: db, logger: createLogger("silent"), uiDist: join(dataDir, "none") });
+  // Started as server/main.ts starts it (server/app/lifecycle.ts).
+  const server = await start(() => {
+    app.listen({ port: 0, hostname: "127.0.0.1", idleTimeout: 30 });
+    return app.server!;
+  });
+  const base = `http://127.0.0.1:${server.port}`;
   const fake = new FakeManagedAgents().start();
   const api = async (method: string, path: string, body?: unknown) =>
     (await fetch(`${base}${path}`, { method, headers: H, body: body ? JSON.stringify(body) : undefined })).json() as Promise<any>;
@@ -295,8 +298,7 @@ async function bench(driver: "pglite" | "postgres", db: Database) {
     add(driver, `list 10,000 sessions: first page of 50 (HTTP)`, `${f(first, 2)} ms, ${f(body / 1024, 1)} KiB`, "", "");
     add(driver, `list 10,000 sessions: page 191 via cursor (HTTP)`, `${f(deep, 2)} ms`, `${f(offset, 2)} ms (OFFSET 9500, SQL only)`, "");
   }
-  await services.sessions.stop();
-  await app.server!.stop(true);
+  await stop();
   await fake.stop();
 }
 

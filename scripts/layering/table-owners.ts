@@ -82,34 +82,6 @@ export const TABLE_EXCEPTIONS: Array<{ file: string; table: string; access: "rea
   },
   { file: "server/users/service.ts", table: "team_members", access: "write", why: "a user is created or invited with its memberships" },
   { file: "server/backup/restore.ts", table: "audit_log", access: "write", why: "a restore records itself in the restored trail" },
-  ...(
-    ["server/sandboxes/admin-change.ts", "server/sandboxes/runtime/lifecycle-audit.ts", "server/sandboxes/egress/records.ts"] as const
-  ).map((file) => ({ file, table: "sessions", access: "read" as const, why: "a sandbox's team is its session's team (team scoping)" })),
-  ...(
-    [
-      "server/sandboxes/agent-spec.ts",
-      "server/sandboxes/pool-stats.ts",
-      "server/sandboxes/runtime/sandbox-runtime.ts",
-      "server/sandboxes/runtime/harness-setup.ts",
-    ] as const
-  ).map((file) => ({
-    file,
-    table: "agents",
-    access: "read" as const,
-    why: "an agent's sandbox settings (harness, egress, vault keys, idle timeout)",
-  })),
-  ...(["sessions", "agents", "api_keys", "users", "team_members"] as const).map((table) => ({
-    file: "server/sandboxes/runtime/for-sessions.ts",
-    table,
-    access: "read" as const,
-    why: "who a sandboxed session acts for (owner, team, parent): the sandbox runtime's adapter for sessions",
-  })),
-  {
-    file: "server/sandboxes/egress/records.ts",
-    table: "vault_secrets",
-    access: "read",
-    why: "which secret an egress record used, by name",
-  },
 ];
 
 function* sourceFiles(dir: string): Generator<string> {

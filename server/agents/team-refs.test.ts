@@ -6,6 +6,7 @@
  * when the agent row names another team's object anyway (written before this check, or by hand).
  * Real database; the sandbox spec is built without starting a sandbox.
  */
+import { agentsForSandboxes } from "./for-sandboxes";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createTestApp, type TestApp } from "../../test/support/app";
 import { makeTeam, makeUser } from "../../test/support/teams";
@@ -139,11 +140,11 @@ describe("MCP servers by name", () => {
     const mcp = t.services.mcp.gateway;
     // Team A's admin may use its team's servers, not the org-wide one nobody granted it.
     const byTeamAdmin = await newAgent(key.adminA, { mcp_servers: servers });
-    expect([...(await ownerUsableServers(t.database, mcp, byTeamAdmin.body.id))]).toEqual(["tracker"]);
+    expect([...(await ownerUsableServers(agentsForSandboxes(t.database), mcp, byTeamAdmin.body.id))]).toEqual(["tracker"]);
     // An admin's agent in team A: every server of team A and the org, none of B's.
     const agent = await newAgent(undefined, { team_id: team.a, mcp_servers: servers });
     expect(agent.status).toBe(201);
-    expect([...(await ownerUsableServers(t.database, mcp, agent.body.id))].sort()).toEqual(["org-only", "tracker"]);
+    expect([...(await ownerUsableServers(agentsForSandboxes(t.database), mcp, agent.body.id))].sort()).toEqual(["org-only", "tracker"]);
     // B's only server in the key's list (a key minted before, or a row written past the API): not given.
     await t.database.query(`insert into sessions (id, agent_id, team_id) values ('ses_refs_a', $1, $2)`, [agent.body.id, team.a]);
     const minted = await t.services.gateway.mintSessionKey({

@@ -4,6 +4,7 @@
  * vault and files, the sandboxes, memory and LAP's platform tools, the MCP gateway, and the sandbox
  * runtime agents on the built-in runtime run through.
  */
+import { agentsForSandboxes } from "../agents/for-sandboxes";
 import { join, resolve } from "node:path";
 import { createMcpModule } from "../../mcp";
 import { AgentService } from "../agents/service";
@@ -21,6 +22,7 @@ import { RuntimeService } from "../runtimes/service";
 import type { EgressRecord } from "../sandboxes/egress/proxy";
 import { createSandboxes } from "../sandboxes/module";
 import { sandboxRuntimeForSessions } from "../sandboxes/runtime/for-sessions";
+import { sandboxConfigFrom } from "../sandboxes/settings";
 import { sessionsForSandboxes } from "../sessions/for-sandboxes";
 import { createSessionModule } from "../sessions/module";
 import { VaultService } from "../vault/service";
@@ -92,16 +94,23 @@ export function buildCore(deps: AppDeps, f: Foundation) {
     },
     audit,
   });
+  // What the sandboxes read of sessions and agents, through their owners (docs/development.md "Layers").
+  const sessionsOfSandboxes = sessionsForSandboxes(database);
+  const agentsOfSandboxes = agentsForSandboxes(database);
   const sandboxes = createSandboxes({
-    config,
+    ...sandboxConfigFrom(config, deps.rawEnv ?? process.env),
     database,
     logger,
-    rawEnv: deps.rawEnv ?? process.env,
     guard,
-    sessions: sessionsForSandboxes(database),
+    sessions: sessionsOfSandboxes,
+    agents: agentsOfSandboxes,
     lapUpstream: () => ({ host: "127.0.0.1", port: Number(new URL(f.baseUrl()).port) || env.PORT }),
     kubernetes: deps.kubernetes,
-    vault: { resolve: (names, teamId) => vault.resolve(names, teamId), secretsUsed: (uses) => vault.markUsed(uses) },
+    vault: {
+      resolve: (names, teamId) => vault.resolve(names, teamId),
+      secretsUsed: (uses) => vault.markUsed(uses),
+      secretsNamed: (names, tx) => vault.secretsNamed(names, tx),
+    },
     destinations,
     metrics: record.sandboxes,
     tracer,
@@ -151,13 +160,15 @@ export function buildCore(deps: AppDeps, f: Foundation) {
     tracer,
   });
   sandboxRuntime = sandboxRuntimeForSessions({
-    config,
+    baseUrl: f.baseUrl,
     database,
     sessions: {
       history: sessions.history,
       recovering: (id) => sessions.status.recovering(id),
       recovered: (id, prior) => sessions.status.recovered(id, prior),
+      ownerAndParent: (id) => sessionsOfSandboxes.ownerAndParent(id),
     },
+    agents: agentsOfSandboxes,
     gateway: gateway.service,
     sandboxes: sandboxes.service,
     mcp: mcp.gateway,

@@ -36,8 +36,11 @@ export interface AppDeps {
   authBackoff?: Partial<BackoffOptions>;
   /** The clock of schedules and webhook triggers (tests drive it); default: the system's. */
   clock?: Clock;
-  /** Test hooks of the scheduler and the trigger callbacks (how late a slot counts as missed, retry waits). */
-  automationOptions?: { missedAfterMs?: number; callbackBackoffMs?: number[]; callbackTimeoutMs?: number };
+  /**
+   * Test hooks of the scheduler and the trigger callbacks (how late a slot counts as missed, retry waits,
+   * how often their loops tick once started: tests that tick by hand set it past their length).
+   */
+  automationOptions?: { missedAfterMs?: number; callbackBackoffMs?: number[]; callbackTimeoutMs?: number; tickMs?: number };
   /** The Prometheus registry the modules record into (GET /metrics); default: a new one for this app. */
   metrics?: LapMetrics;
   /** OpenTelemetry traces; default: from the OTEL_EXPORTER_OTLP_* variables (off when no endpoint is set). */

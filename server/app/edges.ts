@@ -126,8 +126,8 @@ export function buildEdges(deps: AppDeps, f: Foundation, core: Core) {
     (await teams.list(p)).map((t) => ({ id: t.id, alias: t.alias, role: isAdmin(p) ? "owner" : (p.teams?.[t.id] ?? "viewer") }));
   // Every replica ticks; the database makes each slot fire once and each callback go out once (docs/schedules.md).
   const loops = [
-    new Ticker("schedules", AUTOMATION_TICK_MS, () => scheduler.tick(), logger),
-    new Ticker("trigger-callbacks", AUTOMATION_TICK_MS, () => triggerCallbacks.tick(), logger),
+    new Ticker("schedules", deps.automationOptions?.tickMs ?? AUTOMATION_TICK_MS, () => scheduler.tick(), logger),
+    new Ticker("trigger-callbacks", deps.automationOptions?.tickMs ?? AUTOMATION_TICK_MS, () => triggerCallbacks.tick(), logger),
     // Session workspaces are kept LAP_WORKSPACE_RETENTION_DAYS after the session ended (docs/files.md); each host prunes its own.
     new Ticker(
       "workspace-retention",

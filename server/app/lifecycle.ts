@@ -2,7 +2,8 @@
  * Starting and stopping the app's modules, in order (docs/development.md "Layers", the module
  * contract): every loop and timer of a module starts in its `start()` and ends in its `stop()`, and
  * only this file calls them. server/main.ts calls `start()` with its listen step and `stop()` on a
- * signal; tests drive the app in-process without `start()`, and close it with `stop()`.
+ * signal; tests start what main starts with the same `start()` (with a listen step, or without one
+ * when they drive the app in-process through `app.handle`), and close it with `stop()`.
  */
 import type { Server } from "bun";
 import type { Core } from "./core";
@@ -23,15 +24,18 @@ export function appLifecycle(deps: AppDeps, f: Foundation, core: Core, edges: Ed
   /**
    * `listen` starts serving and returns the server: it runs once the models are loaded and before the
    * sessions start (a session's stream may reconnect at once). Without BASE_URL, LAP's public URL is
-   * where it listens.
+   * where it listens. Without `listen` (tests driving the app through `app.handle`) nothing listens and
+   * everything else starts as in server/main.ts.
    */
-  async function start(listen: () => Server<unknown>): Promise<Server<unknown>> {
+  async function start(listen: () => Server<unknown>): Promise<Server<unknown>>;
+  async function start(): Promise<undefined>;
+  async function start(listen?: () => Server<unknown>): Promise<Server<unknown> | undefined> {
     started = true;
     // Every LAP has the local-sandbox runtime, so a fresh install can run agents without configuring one.
     await core.runtimes.ensureBuiltin();
     await core.gateway.start();
-    server = listen();
-    if (!config.env.BASE_URL) config.baseUrl = `http://localhost:${server.port}`;
+    server = listen?.();
+    if (server && !config.env.BASE_URL) config.baseUrl = `http://localhost:${server.port}`;
     await core.sessions.start();
     core.sandboxRuntime.start(logger);
     core.sandboxes.start();

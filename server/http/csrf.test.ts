@@ -14,8 +14,12 @@ const BASE_URL = "https://lap.example.com";
 
 beforeAll(async () => {
   t = await createTestApp({ BASE_URL });
-  t.app.listen({ port: 0, hostname: "127.0.0.1" });
-  base = `http://127.0.0.1:${t.app.server!.port}`;
+  // Started as server/main.ts starts it (server/app/lifecycle.ts), listening on a free loopback port.
+  const server = await t.start(() => {
+    t.app.listen({ port: 0, hostname: "127.0.0.1" });
+    return t.app.server!;
+  });
+  base = `http://127.0.0.1:${server.port}`;
   const login = await fetch(`${base}/api/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -25,9 +29,7 @@ beforeAll(async () => {
   cookie = login.headers.get("set-cookie")!.split(";")[0]!;
 }, 60_000);
 afterAll(async () => {
-  // The WebSocket test opened the live bus (LISTEN); stop it before the database closes.
-  await t?.services.sessions.stop();
-  await t?.app.server?.stop(true);
+  // The app's one stop (the live bus the WebSocket test opened, the server), then the database.
   await t?.close();
 }, 30_000);
 

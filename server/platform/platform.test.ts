@@ -4,6 +4,7 @@
  * (test/support/fake-managed-agents.ts stands for Anthropic's API). The session key is treated as an
  * attacker: it reaches its own agent's memory and sessions only, never another agent's, nor /api.
  */
+import { sessionsForSandboxes } from "../sessions/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { lapClient } from "../../test/support/mcp";
@@ -228,10 +229,10 @@ describe("sub-agents", () => {
     expect(both.reduce((a, b) => a + b, 0)).toBeCloseTo(0.5);
     expect((await gw.sessionKey(parentSession))!.spend).toBeCloseTo(parentBefore + 0.75);
     // A sub-agent's key may spend at most what its parent's key has left.
-    expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, childSession)).toBeUndefined();
+    expect(await parentBudgetLeft({ sessions: sessionsForSandboxes(h.t.database), gateway: gw }, childSession)).toBeUndefined();
     await gw.keys.update({ key: (await gw.sessionKey(parentSession))!.token_id, max_budget: parentBefore + 1 });
-    expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, childSession)).toBeCloseTo(0.25);
-    expect(await parentBudgetLeft({ database: h.t.database, gateway: gw }, parentSession)).toBeUndefined();
+    expect(await parentBudgetLeft({ sessions: sessionsForSandboxes(h.t.database), gateway: gw }, childSession)).toBeCloseTo(0.25);
+    expect(await parentBudgetLeft({ sessions: sessionsForSandboxes(h.t.database), gateway: gw }, parentSession)).toBeUndefined();
   });
 
   test("sub-agent ids must be agents of the same team, not the agent itself", async () => {

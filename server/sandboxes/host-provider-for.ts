@@ -7,7 +7,6 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { rootCertificates } from "node:tls";
 import { fileURLToPath } from "node:url";
-import type { Config } from "../config/load";
 import type { Logger } from "../lib/logger";
 import type { DestinationGuard } from "../net/destinations";
 import { egressFactory } from "./egress";
@@ -19,6 +18,7 @@ import type { Upstream } from "./host/lap-sockets";
 import { parseUidRange } from "./host/sandbox-user";
 import { LocalSandboxProvider } from "./local-provider";
 import { ProcessSandboxProvider } from "./process-provider";
+import type { SandboxSettings } from "./settings";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -35,7 +35,8 @@ export function upstreamTlsFrom(caFile: string | undefined): { ca: string[] } | 
 }
 
 export interface HostProviderParts {
-  config: Config;
+  settings: SandboxSettings;
+  hostId: string;
   logger: Logger;
   lapUpstream: () => Upstream;
   policies: EgressPolicies;
@@ -45,7 +46,7 @@ export interface HostProviderParts {
 }
 
 export function hostProviderFor(p: HostProviderParts): HostSandboxProvider {
-  const e = p.config.env;
+  const e = p.settings;
   const opts = {
     dataDir: resolve(e.LAP_DATA_DIR),
     lapUpstream: p.lapUpstream,
@@ -66,7 +67,7 @@ export function hostProviderFor(p: HostProviderParts): HostSandboxProvider {
       maxProcesses: e.SANDBOX_MAX_PROCESSES || undefined,
       cpuSeconds: e.SANDBOX_CPU_SECONDS || undefined,
     },
-    hostId: p.config.hostId,
+    hostId: p.hostId,
     sandboxUids: parseUidRange(e.LAP_SANDBOX_UIDS),
     orphanGraceSeconds: e.LAP_SANDBOX_ORPHAN_GRACE_SECONDS,
     onExit: (h: { id: string; error?: string }) =>

@@ -4,6 +4,7 @@
  * LAP_TEST_DB=postgres). A host sandbox is a process on its machine, so each host claims, counts and
  * recovers only its own rows; real bwrap sandboxes prove the other host's keep working.
  */
+import { agentsForSandboxes } from "../agents/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { createLogger } from "../lib/logger";
 import type { AgentDefinition } from "../runtimes/adapter";
 import { testDatabase } from "../../test/support/db";
 import { SandboxService } from "./service";
+import { sandboxConfigFrom } from "./settings";
 import { SupervisorClient } from "./supervisor-client";
 import { sessionsForSandboxes } from "../sessions/for-sandboxes";
 
@@ -42,11 +44,11 @@ const agent: AgentDefinition = {
 const replica = (host: "a" | "b") => {
   const env = { LAP_DATA_DIR: dataDirs[host], LAP_HOST_ID: `host-${host}`, LAP_SANDBOX: "local", WARM_POOL_SIZE: "1", LOG_LEVEL: "silent" };
   return new SandboxService({
-    config: loadConfig(env),
+    ...sandboxConfigFrom(loadConfig(env), env),
     database,
     sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     logger: createLogger("silent"),
-    rawEnv: env,
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
   });
 };

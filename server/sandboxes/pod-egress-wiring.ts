@@ -3,7 +3,6 @@
  * sandboxes this process did not bind (after a restart, or bound by another replica). Built lazily by
  * SandboxService (service.ts); on other providers the proxy exists only if asked for and restores nothing.
  */
-import type { Config } from "../config/load";
 import type { Logger } from "../lib/logger";
 import type { DestinationGuard } from "../net/destinations";
 import type { EgressCa } from "./egress/ca";
@@ -14,9 +13,10 @@ import type { KubernetesSandboxes } from "./kubernetes";
 import { PodEgressProxy } from "./kubernetes/pod-egress";
 import { type RestoreEgressDeps, restoreOnePodEgress, restorePodEgress } from "./kubernetes/restore-egress";
 import type { VaultPort } from "./ports";
+import type { SandboxSettings } from "./settings";
 
 export interface PodEgressWiringDeps {
-  config: Config;
+  settings: Pick<SandboxSettings, "LAP_SANDBOX" | "EGRESS_UPSTREAM_CA_FILE" | "K8S_EGRESS_PROXY_PORT" | "HOST" | "K8S_EGRESS_PROXY_HOST">;
   logger: Logger;
   kubernetes?: KubernetesSandboxes;
   policies: EgressPolicies;
@@ -36,12 +36,12 @@ export class PodEgressWiring {
 
   /** LAP_SANDBOX=kubernetes with the provider handed in. */
   kubernetesOn(): boolean {
-    return Boolean(this.deps.kubernetes) && this.deps.config.env.LAP_SANDBOX === "kubernetes";
+    return Boolean(this.deps.kubernetes) && this.deps.settings.LAP_SANDBOX === "kubernetes";
   }
 
   /** The one egress proxy every sandbox pod uses, with per-sandbox credentials. */
   proxy(): PodEgressProxy {
-    const e = this.deps.config.env;
+    const e = this.deps.settings;
     if (this.podEgress) return this.podEgress;
     this.podEgress = new PodEgressProxy({
       policies: this.deps.policies,

@@ -5,6 +5,7 @@
  */
 import type { Database } from "../db/client";
 import { hostScope } from "./host-scope";
+import type { AgentSandboxSettingsPort } from "./ports";
 
 export const STATS_HOURS = 24;
 
@@ -16,21 +17,30 @@ export interface PoolAgentStats {
   misses: number;
 }
 
-export async function poolStats(database: Pick<Database, "query">, host: string | null): Promise<PoolAgentStats[]> {
-  const rows = await database.query<{ agent_id: string; agent_name: string | null; harness: string | null; hits: number; misses: number }>(
-    `select s.agent_id, a.name as agent_name, a.harness,
+export async function poolStats(
+  database: Pick<Database, "query">,
+  agents: Pick<AgentSandboxSettingsPort, "summaries">,
+  host: string | null,
+): Promise<PoolAgentStats[]> {
+  const rows = await database.query<{ agent_id: string; hits: number; misses: number }>(
+    `select s.agent_id,
             count(*) filter (where s.start_kind = 'warm')::int as hits, count(*) filter (where s.start_kind = 'cold')::int as misses
-       from sandboxes s left join agents a on a.id = s.agent_id
+       from sandboxes s
       where s.start_kind in ('warm', 'cold') and coalesce(s.claimed_at, s.created_at) > now() - ($2 || ' hours')::interval and ${hostScope(1, "s.host")}
-      group by s.agent_id, a.name, a.harness
+      group by s.agent_id
       order by count(*) desc, s.agent_id limit 100`,
     [host, String(STATS_HOURS)],
   );
-  return rows.map((r) => ({
-    agent_id: r.agent_id,
-    agent_name: r.agent_name,
-    harness: r.harness === "default" || !r.harness ? "builtin" : r.harness,
-    hits: Number(r.hits),
-    misses: Number(r.misses),
-  }));
+  // Names and harnesses from the agents module (one read for the page, not per row).
+  const agent = await agents.summaries(rows.map((r) => r.agent_id));
+  return rows.map((r) => {
+    const a = agent.get(r.agent_id);
+    return {
+      agent_id: r.agent_id,
+      agent_name: a?.name ?? null,
+      harness: a?.harness === "default" || !a?.harness ? "builtin" : a.harness,
+      hits: Number(r.hits),
+      misses: Number(r.misses),
+    };
+  });
 }

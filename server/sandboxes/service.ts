@@ -5,7 +5,6 @@
  * a sandbox is needed (the provider bundles the harness on first use).
  */
 import { resolve } from "node:path";
-import type { Config } from "../config/load";
 import { NO_AUDIT, type AuditEntry, type AuditPort } from "../audit/record";
 import type { Principal } from "../auth/model";
 import { SYSTEM } from "../auth/policy";
@@ -33,21 +32,27 @@ import type { SandboxView } from "./model";
 import { WarmPool } from "./warm-pool";
 import type { SandboxMetricsSink } from "../metrics/recorders";
 import type { Tracer } from "@opentelemetry/api";
-import type { SandboxSessionsPort, VaultPort } from "./ports";
+import type { AgentSandboxSettingsPort, SandboxSessionsPort, VaultPort } from "./ports";
 import { reconcileClusterOnce, settleRowsAfterRestart } from "./reconcile";
 import { listSandboxes, poolSlots, warmPoolCounts } from "./views";
+import type { SandboxHostEnv, SandboxSettings } from "./settings";
 
 export type { VaultPort } from "./ports";
 
 export interface SandboxServiceDeps {
-  config: Config;
+  settings: SandboxSettings;
+  /** This machine's id for host sandboxes (Config.hostId). */
+  hostId: string;
+  /** LAP's environment as its sandboxes see it (settings.ts). */
+  hostEnv: SandboxHostEnv;
   database: Database;
   logger: Logger;
-  rawEnv: Record<string, string | undefined>;
   /** Where LAP listens (known after listen; PORT may be 0). */
   lapUpstream: () => Upstream;
-  /** The sessions module's port (ports.ts): which agents are in demand, which sessions still run. */
+  /** The sessions module's port (ports.ts): which agents are in demand, which sessions still run, their teams. */
   sessions: SandboxSessionsPort;
+  /** The agents module's port (ports.ts): an agent's sandbox settings, definition and team. */
+  agents: AgentSandboxSettingsPort;
   /** LAP_SANDBOX=kubernetes: the provider created (and checked against the cluster) before the database opened. */
   kubernetes?: KubernetesSandboxes;
   /** The vault (server/vault): real values of an agent's vault keys, and when they were used. */
@@ -84,18 +89,26 @@ export class SandboxService {
   private readonly podEgress: PodEgressWiring;
 
   constructor(private deps: SandboxServiceDeps) {
-    this.destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.config.env);
-    this.specs = new AgentSandboxSpecs({ database: deps.database, rawEnv: deps.rawEnv, policies: this.policies, vault: deps.vault });
+    this.destinations = deps.destinations ?? DestinationGuard.fromEnv(deps.settings);
+    this.specs = new AgentSandboxSpecs({
+      database: deps.database,
+      agents: deps.agents,
+      containerEnv: deps.hostEnv.containerEnv,
+      policies: this.policies,
+      vault: deps.vault,
+    });
     this.egressRecords = new EgressRecordStore({
       database: deps.database,
       logger: deps.logger.child({ module: "egress" }),
-      retentionDays: deps.config.env.EGRESS_RECORDS_RETENTION_DAYS,
+      retentionDays: deps.settings.EGRESS_RECORDS_RETENTION_DAYS,
       secretsUsed: async (uses) => deps.vault?.secretsUsed(uses),
       audit: deps.audit,
+      sessions: deps.sessions,
+      vault: deps.vault,
       onPullRequest: deps.onPullRequest,
     });
     this.podEgress = new PodEgressWiring({
-      config: deps.config,
+      settings: deps.settings,
       logger: deps.logger,
       kubernetes: deps.kubernetes,
       policies: this.policies,
@@ -113,7 +126,7 @@ export class SandboxService {
   }
 
   get settings() {
-    const e = this.deps.config.env;
+    const e = this.deps.settings;
     return {
       size: e.WARM_POOL_SIZE,
       ttlMinutes: e.WARM_POOL_TTL_MINUTES,
@@ -125,13 +138,13 @@ export class SandboxService {
 
   private ca: EgressCa | null = null;
   private egressCa() {
-    this.ca ??= new EgressCa(resolve(this.deps.config.env.LAP_DATA_DIR));
+    this.ca ??= new EgressCa(resolve(this.deps.settings.LAP_DATA_DIR));
     return this.ca;
   }
 
   provider(): SandboxProvider {
     if (this.providerInstance) return this.providerInstance;
-    const e = this.deps.config.env;
+    const e = this.deps.settings;
     if (e.LAP_SANDBOX === "kubernetes") {
       if (!this.deps.kubernetes)
         throw new SandboxError(
@@ -143,7 +156,8 @@ export class SandboxService {
       return this.providerInstance;
     }
     this.hostInstance = hostProviderFor({
-      config: this.deps.config,
+      settings: this.deps.settings,
+      hostId: this.deps.hostId,
       logger: this.deps.logger,
       lapUpstream: this.deps.lapUpstream,
       policies: this.policies,
@@ -170,7 +184,7 @@ export class SandboxService {
       specFor: async (agentId) => {
         try {
           const s = await this.specForAgent(agentId);
-          return s?.active ? await warmSpecFor(this.deps.database, this.deps.sessions, agentId, s, this.setupDeps) : null;
+          return s?.active ? await warmSpecFor(this.deps.agents, this.deps.sessions, agentId, s, this.setupDeps) : null;
         } catch (err) {
           // A missing vault secret: no warm sandbox; the session says why when it starts.
           this.deps.logger.warn({ agent_id: agentId, err: (err as Error).message }, "no warm sandbox for this agent");
@@ -196,11 +210,14 @@ export class SandboxService {
       metrics: this.deps.metrics,
       tracer: this.deps.tracer,
       database: this.deps.database,
+      sessions: this.deps.sessions,
+      agents: this.deps.agents,
       provider,
       pool: this.settings.size > 0 ? this.pool() : null,
       logger: this.deps.logger.child({ module: "sandbox-runtime" }),
-      lapEnv: this.deps.rawEnv,
-      preinstalledRepo: this.deps.config.env.PREINSTALLED_GITHUB_REPO,
+      containerEnv: this.deps.hostEnv.containerEnv,
+      upstreamCaFile: this.deps.settings.EGRESS_UPSTREAM_CA_FILE,
+      preinstalledRepo: this.deps.settings.PREINSTALLED_GITHUB_REPO,
       destinations: this.destinations,
       specFor: async (agent) => {
         const s = await this.specForAgent(agent.id);
@@ -229,19 +246,19 @@ export class SandboxService {
   }
 
   poolSlots() {
-    return poolSlots(this.deps.database, this.poolHost(), this.settings);
+    return poolSlots(this.deps.database, this.deps.agents, this.poolHost(), this.settings);
   }
 
   /** The provider's host without building the provider (nothing starts until a sandbox is needed); null on Kubernetes. */
   private poolHost(): string | null {
-    return this.deps.config.env.LAP_SANDBOX === "kubernetes" ? null : this.deps.config.hostId;
+    return this.deps.settings.LAP_SANDBOX === "kubernetes" ? null : this.deps.hostId;
   }
 
   async stop(id: string, actor: Principal = SYSTEM) {
     const p = this.provider();
     if (!(await p.get(id))) return false;
     await p.stop(id);
-    await recordAdminChange(this.deps.database, this.deps.audit, {
+    await recordAdminChange(this.deps.database, this.deps.audit, this.deps.sessions, {
       id,
       actor,
       action: "sandbox.stop",
@@ -255,7 +272,7 @@ export class SandboxService {
     const p = this.provider();
     if (!(await p.get(id))) return false;
     await p.destroy(id, { dropWorkspace });
-    await recordAdminChange(this.deps.database, this.deps.audit, {
+    await recordAdminChange(this.deps.database, this.deps.audit, this.deps.sessions, {
       id,
       actor,
       action: "sandbox.destroy",
@@ -298,7 +315,7 @@ export class SandboxService {
   /** The warm-pool reconcile loop (recycle, then top up), every `intervalMs`, first pass at once. */
   start(intervalMs = 30_000) {
     this.egressRecords.start();
-    if (this.deps.kubernetes && this.deps.config.env.LAP_SANDBOX === "kubernetes") {
+    if (this.deps.kubernetes && this.deps.settings.LAP_SANDBOX === "kubernetes") {
       this.podEgressProxy()
         .listen()
         .then((port) => this.deps.logger.info({ port }, "egress proxy for sandbox pods listening"))
@@ -318,7 +335,7 @@ export class SandboxService {
           // Every replica, whether or not it held the reconcile lock: pods bound elsewhere may send their traffic here.
           .then(() => this.restorePodEgress())
           .catch((err) => this.deps.logger.warn({ err }, "restoring pod egress failed"));
-      }, this.deps.config.env.K8S_RECONCILE_INTERVAL_SECONDS * 1000);
+      }, this.deps.settings.K8S_RECONCILE_INTERVAL_SECONDS * 1000);
     }
     if (this.settings.size <= 0 || this.timer) return;
     const tick = () =>

@@ -3,6 +3,7 @@
  * their rows, and the warm pool's slots and settings. Read-only; SandboxService (service.ts) hands in
  * the provider and the host scope.
  */
+import type { AgentSandboxSettingsPort } from "./ports";
 import type { Database } from "../db/client";
 import { hostScope } from "./host-scope";
 import type { SandboxView } from "./model";
@@ -48,7 +49,12 @@ export function warmPoolCounts(database: Database, hostId: string | null): Promi
 }
 
 /** The warm pool's settings, per-agent stats and slots on a host (`hostId` null: every host's). */
-export async function poolSlots(database: Database, hostId: string | null, s: Required<WarmPoolSettings>) {
+export async function poolSlots(
+  database: Database,
+  agents: Pick<AgentSandboxSettingsPort, "summaries">,
+  hostId: string | null,
+  s: Required<WarmPoolSettings>,
+) {
   const slots = await database.query<{
     id: string;
     sandbox_id: string | null;
@@ -69,7 +75,7 @@ export async function poolSlots(database: Database, hostId: string | null, s: Re
     recent_agent_hours: s.recentAgentHours,
     max_memory_mb: s.maxMemoryMb,
     stats_hours: STATS_HOURS,
-    agents: await poolStats(database, hostId),
+    agents: await poolStats(database, agents, hostId),
     slots: slots.map((r) => ({
       id: r.id,
       sandbox_id: r.sandbox_id,

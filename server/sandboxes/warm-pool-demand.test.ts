@@ -2,6 +2,7 @@
  * The warm pool sizing itself from demand, its memory ceiling, and its hits and misses per agent,
  * against a real database (PGlite, or Postgres with LAP_TEST_DB=postgres) and real bubblewrap sandboxes.
  */
+import { agentsForSandboxes } from "../agents/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Database } from "../db/client";
 import { createLogger } from "../lib/logger";
@@ -117,12 +118,12 @@ describe("warm pool sizing", () => {
     await reserve("ses_agent_burst_1", "agent_burst", "cold");
     await reserve("ses_agent_calm_0", "agent_calm", "cold");
     await reserve("ses_agent_burst_2", "agent_burst", "recovered");
-    expect(await poolStats(database, host)).toEqual([
+    expect(await poolStats(database, agentsForSandboxes(database), host)).toEqual([
       { agent_id: "agent_burst", agent_name: "agent_burst", harness: "opencode", hits: 1, misses: 1 },
       { agent_id: "agent_calm", agent_name: "agent_calm", harness: "builtin", hits: 0, misses: 1 },
     ]);
     // Another host's sandboxes are its own pool's.
-    expect(await poolStats(database, "another-host")).toEqual([]);
+    expect(await poolStats(database, agentsForSandboxes(database), "another-host")).toEqual([]);
     await clear();
   }, 60_000);
 });

@@ -18,7 +18,7 @@ import { ManualClock } from "../../test/support/clock";
 import { freshPostgresUrl } from "../../test/support/db";
 import { FakeManagedAgents } from "../../test/support/fake-managed-agents";
 import { NEEDS_POSTGRES, requires } from "../../test/support/skip";
-import { TEST_MASTER_KEY } from "../../test/support/app";
+import { TEST_MASTER_KEY, TEST_TICK_MS } from "../../test/support/app";
 import { TurnDispatcher } from "../automation/dispatch";
 import { Scheduler } from "./scheduler";
 
@@ -46,14 +46,16 @@ async function replica(): Promise<Replica> {
     clock,
     uiDist: join(rawEnv.LAP_DATA_DIR, "no-ui"),
     sessionOptions: { sweepIntervalMs: 500 },
+    // The test ticks each replica by hand (tickAll) at the clock it sets.
+    automationOptions: { tickMs: TEST_TICK_MS },
   });
-  await app.services.sessions.start();
+  // Started as server/main.ts starts it (server/app/lifecycle.ts), driven through app.handle.
+  await app.start();
   const r: Replica = {
     app,
     database,
     stop: async () => {
-      await app.services.sessions.stop();
-      await app.services.mcp.close();
+      await app.stop();
       await database.close();
       replicas.splice(replicas.indexOf(r), 1);
     },

@@ -2,7 +2,7 @@
  * The sandboxes' port to sessions (server/sandboxes/ports.ts): what the warm pool sizes itself by and
  * what the reconcile passes keep. Reads only; wired in server/app.ts.
  */
-import type { Database } from "../db/client";
+import type { Database, SqlTx } from "../db/client";
 
 export function sessionsForSandboxes(database: Pick<Database, "query">) {
   return {
@@ -29,6 +29,21 @@ export function sessionsForSandboxes(database: Pick<Database, "query">) {
         [sessionIds],
       );
       return new Set(rows.map((r) => r.id));
+    },
+    /** Who a session acts for: the user it belongs to, and its parent session (a sub-agent's); null: no such session. */
+    async ownerAndParent(sessionId: string) {
+      const [s] = await database.query<{ owner_user_id: string | null; parent_session_id: string | null }>(
+        "select owner_user_id, parent_session_id from sessions where id = $1",
+        [sessionId],
+      );
+      return s ? { ownerUserId: s.owner_user_id, parentSessionId: s.parent_session_id } : null;
+    },
+    async teamsOf(sessionIds: string[], tx: Pick<SqlTx, "query"> = database) {
+      if (!sessionIds.length) return new Map<string, string>();
+      const rows = await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [
+        sessionIds,
+      ]);
+      return new Map(rows.map((r) => [r.id, r.team_id]));
     },
   };
 }

@@ -7,9 +7,11 @@ import type { SystemInfo } from "./model";
 import { effectiveConfig } from "./service";
 
 export interface SettingsDeps {
+  /** The whole configuration on purpose: this page shows every setting, redacted. */
   config: Config;
   database: Database;
   guard: AuthGuard;
+  /** The raw environment on purpose: the page says where each setting came from (set or default). */
   rawEnv: Record<string, string | undefined>;
   startedAt: number;
 }

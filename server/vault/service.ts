@@ -4,7 +4,7 @@ import { agents, vaultSecrets, type VaultSecretRow } from "../../schema";
 import { audited, NO_AUDIT, type AuditPort } from "../audit/record";
 import type { Principal } from "../auth/model";
 import { assertShared, covers, scopeOf, scopeWhere, SYSTEM, teamForShared, type Scope } from "../auth/policy";
-import type { Database } from "../db/client";
+import type { Database, SqlTx } from "../db/client";
 import type { SecretBox } from "../lib/crypto";
 import { badRequest, conflict, notFound } from "../lib/errors";
 import { withConstraintConflicts } from "../lib/pg-errors";
@@ -194,6 +194,18 @@ export class VaultService {
         [u.name, u.sandboxId ?? "", u.at.toISOString()],
       );
     }
+  }
+
+  /**
+   * Every secret of these names, of any team (no values): which one an egress record's audit row names
+   * (server/sandboxes/egress/records.ts), read in the record batch's transaction `tx`.
+   */
+  async secretsNamed(names: string[], tx: Pick<SqlTx, "query"> = this.deps.database) {
+    const rows = await tx.query<{ id: string; name: string; team_id: string | null }>(
+      "select id, name, team_id from vault_secrets where name = any($1::text[])",
+      [names],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, teamId: r.team_id }));
   }
 
   private async row(id: string): Promise<VaultSecretRow> {

@@ -48,7 +48,8 @@ export async function linearHarness(env: Record<string, string> = {}) {
     },
     { logger, sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000 }, linearOptions: { turnTimeoutMs: 30_000 } },
   );
-  await t.services.sessions.start();
+  // Started as server/main.ts starts it (server/app/lifecycle.ts), driven through app.handle.
+  await t.start();
   const linear = t.services.linear;
   return {
     ...t,
@@ -87,7 +88,6 @@ export async function linearHarness(env: Record<string, string> = {}) {
     idle: () => linear.activities.idle(),
     async close() {
       await linear.activities.idle();
-      await t.services.sessions.stop();
       await t.close();
       await fake.stop();
       await runtime.stop();

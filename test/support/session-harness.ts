@@ -36,9 +36,12 @@ export async function sessionHarness(
     ...opts.app,
     sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, maxStreamDrops: 3, ...opts.session },
   });
-  t.app.listen({ port: 0, hostname: "127.0.0.1", idleTimeout: 30 });
-  await t.services.sessions.start();
-  const url = `http://127.0.0.1:${t.app.server!.port}`;
+  // Started as server/main.ts starts it (server/app/lifecycle.ts), listening on a free loopback port.
+  const server = await t.start(() => {
+    t.app.listen({ port: 0, hostname: "127.0.0.1", idleTimeout: 30 });
+    return t.app.server!;
+  });
+  const url = `http://127.0.0.1:${server.port}`;
   const rt = await t.json("POST", "/api/runtimes", { body: { alias: "fake", base_url: fake.url, api_key: fake.apiKey } });
   if (rt.status !== 201) throw new Error(`runtime: ${JSON.stringify(rt.body)}`);
   const ag = await t.json("POST", "/api/agents", {
@@ -87,8 +90,7 @@ export async function sessionHarness(
       return h.waitFor(`event on ${sessionId}`, async () => (await h.events(sessionId)).find(pred), timeoutMs);
     },
     async close() {
-      await t.services.sessions.stop();
-      await t.app.server?.stop(true);
+      await t.stop();
       await fake.stop();
       await t.close();
     },

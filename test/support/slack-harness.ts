@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createApp, type SessionOptions } from "../../server/app";
 import { loadConfig } from "../../server/config/load";
 import { createLogger } from "../../server/lib/logger";
-import { TEST_MASTER_KEY } from "./app";
+import { TEST_MASTER_KEY, TEST_TICK_MS } from "./app";
 import { testDatabase } from "./db";
 import type { FakeManagedAgents } from "./fake-managed-agents";
 import { FakeSlack } from "./fake-slack";
@@ -44,7 +44,7 @@ export async function slackHarness(opts: SlackHarnessOptions = {}) {
   for (const [k, v] of Object.entries(rawEnv)) if (v === "") delete rawEnv[k];
   const config = loadConfig(rawEnv);
   const database = await testDatabase();
-  const { app, services } = createApp({
+  const { app, services, start, stop } = createApp({
     config,
     database,
     logger: createLogger("silent"),
@@ -53,8 +53,10 @@ export async function slackHarness(opts: SlackHarnessOptions = {}) {
     slackSessions: opts.real ? undefined : sessions,
     sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, ...opts.real?.sessionOptions },
     slackOptions: { minEditIntervalMs: opts.minEditIntervalMs ?? 40, turnTimeoutMs: opts.turnTimeoutMs },
+    automationOptions: { tickMs: TEST_TICK_MS },
   });
-  if (opts.real) await services.sessions.start();
+  // Started as server/main.ts starts it (server/app/lifecycle.ts), driven through app.handle.
+  await start();
   const sign = (o: Partial<SignedOptions> = {}): SignedOptions => ({ secret: SIGNING_SECRET, ...o });
   const h = {
     app,
@@ -84,7 +86,7 @@ export async function slackHarness(opts: SlackHarnessOptions = {}) {
     rows: (): Promise<any[]> => database.query(`select * from slack_events order by created_at`),
     async close() {
       await services.slack.service.idle();
-      if (opts.real) await services.sessions.stop();
+      await stop();
       await fake.stop();
       await database.close();
     },

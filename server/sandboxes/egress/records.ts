@@ -7,6 +7,7 @@ import { NO_AUDIT, type AuditPort } from "../../audit/record";
 import type { Database, SqlTx } from "../../db/client";
 import { BatchWriter } from "../../lib/batch-writer";
 import type { Logger } from "../../lib/logger";
+import type { SecretUse, SessionTeamsPort, VaultPort } from "../ports";
 import type { PullRequestSeen } from "./github";
 import type { EgressRecord } from "./proxy";
 
@@ -28,7 +29,13 @@ export interface EgressRecordView {
  * (or refused) are recorded in the audit trail in the same transaction: one row per secret, host and
  * session in the batch, with the count; the name only, never the value (docs/security.md "Audit trail").
  */
-async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
+async function insertBatch(
+  tx: SqlTx,
+  batch: EgressRecord[],
+  audit: AuditPort,
+  sessions: SessionTeamsPort,
+  vault: Pick<VaultPort, "secretsNamed"> | undefined,
+) {
   const rows = batch.map((r) => ({
     sandbox_id: r.sandboxId,
     method: r.method,
@@ -82,21 +89,15 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   }
   if (uses.size === 0) return;
   const sessionIds = [...new Set([...uses.values()].flatMap((u) => (u.sessionId ? [u.sessionId] : [])))];
-  const teams = new Map(
-    (await tx.query<{ id: string; team_id: string }>("select id, team_id from sessions where id = any($1::text[])", [sessionIds])).map(
-      (s) => [s.id, s.team_id],
-    ),
-  );
+  const teams = await sessions.teamsOf(sessionIds, tx);
   const names = [...new Set([...uses.values()].map((u) => u.name))];
   // The secret a name meant: the session's team's, else the org-wide one (docs/security.md "Users, teams and roles").
-  const secrets = await tx.query<{ id: string; name: string; team_id: string | null }>(
-    "select id, name, team_id from vault_secrets where name = any($1::text[])",
-    [names],
-  );
+  // No vault, no secrets to swap or refuse: `uses` is then empty and this is not reached.
+  const secrets = (await vault?.secretsNamed(names, tx)) ?? [];
   const secretId = (name: string, teamId: string | null) =>
     (
-      secrets.find((v) => v.name === name && teamId !== null && v.team_id === teamId) ??
-      secrets.find((v) => v.name === name && v.team_id === null)
+      secrets.find((v) => v.name === name && teamId !== null && v.teamId === teamId) ??
+      secrets.find((v) => v.name === name && v.teamId === null)
     )?.id;
   for (const u of uses.values()) {
     const teamId = u.sessionId ? (teams.get(u.sessionId) ?? null) : null;
@@ -111,13 +112,6 @@ async function insertBatch(tx: SqlTx, batch: EgressRecord[], audit: AuditPort) {
   }
 }
 
-/** A vault secret swapped into a sandbox's requests, at its latest use. */
-export interface SecretUse {
-  name: string;
-  sandboxId: string;
-  at: Date;
-}
-
 export interface EgressRecordStoreOptions {
   database: Database;
   logger: Logger;
@@ -127,6 +121,10 @@ export interface EgressRecordStoreOptions {
   secretsUsed?(uses: SecretUse[]): Promise<void>;
   /** The audit trail (server/audit): secret use, by name, host and session. */
   audit?: AuditPort;
+  /** The sessions' teams, for the audit rows (ports.ts). */
+  sessions: SessionTeamsPort;
+  /** The vault (ports.ts): which secret a name in a record meant, for its audit row. */
+  vault?: Pick<VaultPort, "secretsNamed">;
   /** A pull request a session's sandbox opened: appended to the session's log (server/app.ts). */
   onPullRequest?(sessionId: string, pr: PullRequestSeen): Promise<void>;
 }
@@ -140,7 +138,7 @@ export class EgressRecordStore {
     this.writer = new BatchWriter({
       database: opts.database,
       maxQueue: opts.maxQueue ?? 50_000,
-      insert: (tx, batch) => insertBatch(tx, batch, opts.audit ?? NO_AUDIT),
+      insert: (tx, batch) => insertBatch(tx, batch, opts.audit ?? NO_AUDIT, opts.sessions, opts.vault),
       afterFlush: async (rows) => {
         const uses = new Map<string, SecretUse>();
         for (const r of rows) {

@@ -8,6 +8,7 @@
  * swapped in toward its bound host and the allow-list holds. Made-up, wrong and stale credentials get 407,
  * are recorded nowhere and are not looked up again and again.
  */
+import { agentsForSandboxes } from "../../agents/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../config/load";
 import type { Database } from "../../db/client";
@@ -21,6 +22,7 @@ import { VaultService } from "../../vault/service";
 import type { KubernetesSandboxes } from ".";
 import { LAP } from "./resources";
 import { SandboxService } from "../service";
+import { sandboxConfigFrom } from "../settings";
 import { sessionsForSandboxes } from "../../sessions/for-sandboxes";
 
 const REAL_VALUE = "real-api-token-0f9e8d7c";
@@ -55,20 +57,27 @@ const adapterOf = (svc: SandboxService) =>
 
 function service(kubernetes: KubernetesSandboxes, vault: VaultService) {
   return new SandboxService({
-    config: loadConfig({
-      ...t.env,
-      LAP_SANDBOX: "kubernetes",
-      HOST: "127.0.0.1",
-      K8S_RECONCILE_INTERVAL_SECONDS: "3600",
-      LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED,
-    }),
+    ...sandboxConfigFrom(
+      loadConfig({
+        ...t.env,
+        LAP_SANDBOX: "kubernetes",
+        HOST: "127.0.0.1",
+        K8S_RECONCILE_INTERVAL_SECONDS: "3600",
+        LAP_ALLOW_PRIVATE_HOSTS: LOOPBACK_FAKES_ALLOWED,
+      }),
+      t.env,
+    ),
     database,
     sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     logger: createLogger("silent"),
-    rawEnv: t.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
     kubernetes,
-    vault: { resolve: (names, teamId) => vault.resolve(names, teamId), secretsUsed: (uses) => vault.markUsed(uses) },
+    vault: {
+      resolve: (names, teamId) => vault.resolve(names, teamId),
+      secretsUsed: (uses) => vault.markUsed(uses),
+      secretsNamed: (names, tx) => vault.secretsNamed(names, tx),
+    },
   });
 }
 

@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { WORKSPACE_CAPS } from "../../files/workspace";
 import { createSecretBox } from "../../lib/crypto";
 import type { Config } from "../../config/load";
+import type { Env } from "../../config/schema";
 import type { Logger } from "../../lib/logger";
 import type { SandboxHandle } from "../provider";
 import { KubeClient } from "./client";
@@ -18,13 +19,43 @@ export { KubernetesSandboxProvider } from "./provider";
 export type { SandboxLost } from "./pod-monitor";
 export type { WarmTarget, WarmPoolStatus } from "./warm-pool";
 
+/** What the Kubernetes provider reads of LAP's configuration (a `Pick` of the env). */
+export type KubernetesSandboxSettings = Pick<
+  Env,
+  | "K8S_CONTEXT"
+  | "K8S_HARNESS_IMAGE"
+  | "K8S_HARNESS_IMAGE_CLAUDE_CODE"
+  | "K8S_HARNESS_IMAGE_CLAUDE_SDK"
+  | "K8S_HARNESS_IMAGE_CODEX"
+  | "K8S_HARNESS_IMAGE_DEEPAGENTS"
+  | "K8S_HARNESS_IMAGE_OPENCODE"
+  | "K8S_IMAGE_PULL_POLICY"
+  | "K8S_INSTANCE"
+  | "K8S_KUBECONFIG"
+  | "K8S_LAP_URL"
+  | "K8S_NAMESPACE"
+  | "K8S_RUNTIME_CLASS"
+  | "K8S_SANDBOX_EGRESS"
+  | "K8S_SANDBOX_READY_TIMEOUT_SECONDS"
+  | "K8S_SUPERVISOR_ACCESS"
+  | "K8S_SUPERVISOR_PORT"
+  | "K8S_WARM_PREPARE"
+  | "K8S_WORKSPACE_SIZE"
+  | "K8S_WORKSPACE_STORAGE_CLASS"
+  | "LAP_DATA_DIR"
+  | "LAP_SANDBOX_ORPHAN_GRACE_SECONDS"
+  | "LAP_WORKSPACE_ARCHIVE_MAX_BYTES"
+  | "WARM_POOL_SIZE"
+  | "WARM_POOL_TTL_MINUTES"
+>;
+
 /**
  * Wires the `kubernetes` provider from configuration: credentials through KubeConfig, our own client,
  * templates and warm pools per harness image, the pod monitor (pod death → onLost) and the reconciler.
  * `kube` may be passed in (tests); otherwise it is built from K8S_KUBECONFIG / in-cluster / default.
  */
 export async function createKubernetesSandboxes(
-  config: Pick<Config, "env" | "encryptionKey" | "containerEnv">,
+  config: Pick<Config, "encryptionKey" | "containerEnv"> & { env: KubernetesSandboxSettings },
   opts: {
     logger?: Logger;
     kube?: KubeClient;

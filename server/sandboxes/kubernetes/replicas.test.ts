@@ -6,6 +6,7 @@
  * advisory lock on PostgreSQL; on PGlite, which only one process can open, the in-process guard), and
  * the periodic reconcile removing claims of sessions that ended while LAP kept running.
  */
+import { agentsForSandboxes } from "../../agents/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../config/load";
 import type { Database } from "../../db/client";
@@ -16,6 +17,7 @@ import type { AgentDefinition } from "../../runtimes/adapter";
 import type { KubernetesSandboxes } from ".";
 import type { ReconcileResult } from "./reconciler";
 import { SandboxService } from "../service";
+import { sandboxConfigFrom } from "../settings";
 import { sessionsForSandboxes } from "../../sessions/for-sandboxes";
 
 let t: KubeTestEnv;
@@ -46,11 +48,11 @@ const adapterOf = (svc: SandboxService) =>
   });
 const service = (kubernetes: KubernetesSandboxes) =>
   new SandboxService({
-    config: loadConfig({ ...t.env, LAP_SANDBOX: "kubernetes", K8S_RECONCILE_INTERVAL_SECONDS: "1" }),
+    ...sandboxConfigFrom(loadConfig({ ...t.env, LAP_SANDBOX: "kubernetes", K8S_RECONCILE_INTERVAL_SECONDS: "1" }), t.env),
     database,
     sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     logger: createLogger("silent"),
-    rawEnv: t.env,
     lapUpstream: () => ({ host: "127.0.0.1", port: 9 }),
     kubernetes,
   });

@@ -18,7 +18,7 @@ export type StartKind = "warm" | "cold" | "adopted";
 
 function specFor(deps: SandboxRuntimeDeps, agent: AgentDefinition) {
   if (deps.specFor) return deps.specFor(agent);
-  return sandboxSpecFor({ id: agent.id, harness: "builtin", environment: agent.environment }, deps.lapEnv);
+  return sandboxSpecFor({ id: agent.id, harness: "builtin", environment: agent.environment }, deps.containerEnv);
 }
 
 /** A running sandbox for the session: a warm claim, or cold on `workspaceId` (new, or the session's own). */

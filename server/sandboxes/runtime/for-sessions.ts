@@ -1,8 +1,8 @@
-import type { Config } from "../../config/load";
 import type { Database } from "../../db/client";
 import type { GatewayService } from "../../gateway/service";
 import type { Principal } from "../../auth/model";
-import type { McpServerRow, TeamRole } from "../../../schema";
+import type { McpServerRow } from "../../../schema";
+import type { AgentSandboxSettingsPort } from "../ports";
 import type { SandboxService } from "../service";
 import type { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { memoryPrompt, type MemoryService } from "../../memory/service";
@@ -29,6 +29,8 @@ export interface SessionsForSandboxes {
   recovering(sessionId: string): Promise<string | null>;
   /** Puts back the status `recovering` replaced. */
   recovered(sessionId: string, prior: string): Promise<void>;
+  /** The user a session belongs to and its parent session (a sub-agent's); null: no such session. */
+  ownerAndParent(sessionId: string): Promise<{ ownerUserId: string | null; parentSessionId: string | null } | null>;
 }
 
 /** How often idle sandboxes are looked for. */
@@ -42,9 +44,12 @@ const IDLE_SWEEP_MS = 60_000;
  * Built on first use, so a LAP that never runs a sandboxed agent never starts the sandbox machinery.
  */
 export function sandboxRuntimeForSessions(deps: {
-  config: Config;
+  /** LAP's URL (known only after listen without BASE_URL). */
+  baseUrl: () => string;
   database: Database;
   sessions: SessionsForSandboxes;
+  /** The agents module's port (../ports.ts): who made an agent. */
+  agents: Pick<AgentSandboxSettingsPort, "ownerOf">;
   gateway: GatewayService;
   sandboxes: SandboxService;
   mcp?: McpServersPort;
@@ -55,7 +60,7 @@ export function sandboxRuntimeForSessions(deps: {
     (adapter ??= deps.sandboxes.adapter({
       // Read at call time: with PORT=0 the base URL is known only after listen.
       get gatewayBaseUrl() {
-        return `${deps.config.baseUrl}/v1`;
+        return `${deps.baseUrl()}/v1`;
       },
       mintSessionKey: async ({ sessionId, agentId, model, mcpServers }) =>
         (
@@ -72,17 +77,15 @@ export function sandboxRuntimeForSessions(deps: {
       // and that the agent's owner may use itself: listing a server on one's agent grants nothing more.
       mcpServersFor: async (agent) => {
         if (!deps.mcp || !agent.mcpServers.length) return [];
-        const usable = await ownerUsableServers(deps.database, deps.mcp, agent.id);
+        const usable = await ownerUsableServers(deps.agents, deps.mcp, agent.id);
         return agent.mcpServers.map((s) => s.name).filter((name) => usable.has(name));
       },
       // Always-on memory (the agent's, and its creator's own) and LAP's platform tools (docs/memory.md).
       sessionContext: async (sessionId, agent) => {
         if (!deps.memory) return { memoryPrompt: "", platform: false };
-        const [s] = await deps.database.query<{ owner_user_id: string | null }>("select owner_user_id from sessions where id = $1", [
-          sessionId,
-        ]);
+        const s = await deps.sessions.ownerAndParent(sessionId);
         return {
-          memoryPrompt: memoryPrompt(await deps.memory.alwaysOn(agent.id, s?.owner_user_id ?? null)),
+          memoryPrompt: memoryPrompt(await deps.memory.alwaysOn(agent.id, s?.ownerUserId ?? null)),
           platform: agent.platformTools !== false,
         };
       },
@@ -135,14 +138,12 @@ export function sandboxRuntimeForSessions(deps: {
  * pays"); undefined: no parent, or a parent without a budget.
  */
 export async function parentBudgetLeft(
-  deps: { database: Database; gateway: GatewayService },
+  deps: { sessions: Pick<SessionsForSandboxes, "ownerAndParent">; gateway: Pick<GatewayService, "sessionKey"> },
   sessionId: string,
 ): Promise<number | undefined> {
-  const [s] = await deps.database.query<{ parent_session_id: string | null }>("select parent_session_id from sessions where id = $1", [
-    sessionId,
-  ]);
-  if (!s?.parent_session_id) return undefined;
-  const parent = await deps.gateway.sessionKey(s.parent_session_id);
+  const s = await deps.sessions.ownerAndParent(sessionId);
+  if (!s?.parentSessionId) return undefined;
+  const parent = await deps.gateway.sessionKey(s.parentSessionId);
   if (!parent || parent.max_budget === null) return undefined;
   return Math.max(0, parent.max_budget - parent.spend);
 }
@@ -155,52 +156,32 @@ export async function parentBudgetLeft(
  * user key's, what that key may (none once it is revoked). A user who is gone or disabled may use none.
  * The session key gets these names, and LAP's MCP gateway resolves each in the agent's team first.
  */
-export async function ownerUsableServers(database: Database, mcp: McpServersPort, agentId: string): Promise<Set<string>> {
-  const [owner] = await database.query<{
-    team_id: string;
-    key_id: string | null;
-    kind: string | null;
-    label: string | null;
-    active: boolean | null;
-    key_team: string | null;
-    user_id: string | null;
-    user_role: string | null;
-    user_ok: boolean | null;
-  }>(
-    `select a.team_id, k.id as key_id, k.kind, k.label, (k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) as active, k.team_id as key_team,
-            a.owner_user_id as user_id, u.role as user_role, (u.id is not null and u.disabled_at is null) as user_ok
-       from agents a left join api_keys k on k.id = a.owner_key_id left join users u on u.id = a.owner_user_id where a.id = $1`,
-    [agentId],
-  );
+export async function ownerUsableServers(
+  agents: Pick<AgentSandboxSettingsPort, "ownerOf">,
+  mcp: McpServersPort,
+  agentId: string,
+): Promise<Set<string>> {
+  const owner = await agents.ownerOf(agentId);
   if (!owner) return new Set();
-  const ofAgent = (r: McpServerRow) => r.teamId === null || r.teamId === owner.team_id;
+  const ofAgent = (r: McpServerRow) => r.teamId === null || r.teamId === owner.teamId;
   const names = (rows: McpServerRow[]) => new Set(rows.filter(ofAgent).map((r) => r.name));
   const all = async () => names(await mcp.servers());
   const usable = async (principal: Principal) => names((await mcp.visibleAll(await mcp.callerOf(principal))).map((v) => v.row));
-  if (owner.user_id) {
-    if (!owner.user_ok) return new Set();
-    if (owner.user_role === "admin") return all();
-    const rows = await database.query<{ team_id: string; role: TeamRole }>("select team_id, role from team_members where user_id = $1", [
-      owner.user_id,
-    ]);
-    return usable({
-      via: "session",
-      role: "user",
-      kind: "user",
-      userId: owner.user_id,
-      label: "",
-      teams: Object.fromEntries(rows.map((r) => [r.team_id, r.role])),
-    });
+  const { key, user } = owner;
+  if (user) {
+    if (!user.ok) return new Set();
+    if (user.role === "admin") return all();
+    return usable({ via: "session", role: "user", kind: "user", userId: user.id, label: "", teams: user.teams });
   }
   // Made by an admin: an admin's, even after that key is rotated out.
-  if (!owner.key_id || owner.kind === "admin") return all();
-  if (owner.kind !== "user" || !owner.active) return new Set();
+  if (!key || key.kind === "admin") return all();
+  if (key.kind !== "user" || !key.active) return new Set();
   return usable({
     via: "api_key",
     role: "user",
     kind: "user",
-    keyId: owner.key_id,
-    label: owner.label ?? "",
-    teams: owner.key_team ? { [owner.key_team]: "member" } : {},
+    keyId: key.id,
+    label: key.label ?? "",
+    teams: key.teamId ? { [key.teamId]: "member" } : {},
   });
 }

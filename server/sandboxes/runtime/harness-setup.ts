@@ -9,7 +9,6 @@
  */
 import { createHash } from "node:crypto";
 import { PLATFORM_SERVER, REQUEST_APPROVAL } from "../../platform/tools";
-import type { Database } from "../../db/client";
 import type { AgentDefinition } from "../../runtimes/adapter";
 import type { SandboxPreparation } from "../provider";
 import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
@@ -65,24 +64,3 @@ export function preparationHash(p: SandboxPreparation): string {
 /** The warm slot's hash: the sandbox spec's and the harness setup's together. */
 export const slotHash = (specHash: string, setupHash: string) =>
   createHash("sha256").update(`${specHash}\u0000${setupHash}`).digest("hex").slice(0, 16);
-
-/** An agent's definition from its row, as sessions give it to the runtime; null: no such agent. */
-export async function loadAgentDefinition(database: Pick<Database, "query">, agentId: string): Promise<AgentDefinition | null> {
-  // biome-ignore lint/suspicious/noExplicitAny: the agents row, mapped field by field below
-  const [a] = await database.query<any>(`select * from agents where id = $1`, [agentId]);
-  if (!a) return null;
-  return {
-    id: a.id,
-    name: a.name,
-    description: a.description,
-    model: a.model,
-    systemPrompt: a.system_prompt,
-    tools: a.tools ?? [],
-    approvalRequiredTools: a.approval_required_tools ?? [],
-    mcpServers: a.mcp_servers ?? [],
-    environment: a.environment ?? {},
-    repoUrl: a.repo_url,
-    repoBranch: a.repo_branch,
-    platformTools: a.platform_tools ?? true,
-  };
-}

@@ -7,7 +7,7 @@ import { NO_AUDIT } from "../../audit/record";
 import type { SandboxRuntimeDeps } from "./runtime-deps";
 
 export async function recordLifecycle(
-  deps: Pick<SandboxRuntimeDeps, "audit" | "database" | "logger">,
+  deps: Pick<SandboxRuntimeDeps, "audit" | "database" | "logger" | "sessions">,
   entry: {
     sessionId: string;
     sandboxId: string;
@@ -21,13 +21,13 @@ export async function recordLifecycle(
   try {
     await deps.database.transaction(async (tx) => {
       if (change) await tx.query(change.sql, change.params);
-      const [s] = await tx.query<{ team_id: string }>("select team_id from sessions where id = $1", [sessionId]);
+      const teamId = (await deps.sessions.teamsOf([sessionId], tx)).get(sessionId) ?? null;
       await audit.record(tx, {
         actor: { kind: "system", label: "LAP" },
         action,
         objectType: "sandbox",
         objectId: sandboxId,
-        teamId: s?.team_id ?? null,
+        teamId,
         detail: { session_id: sessionId, ...detail },
       });
     });

@@ -4,6 +4,7 @@
  * server it lists; a user key's agent only those granted to that key; none once the key is revoked. A
  * member's agent (issue 21): those granted to the member or its team, and its team's own servers.
  */
+import { agentsForSandboxes } from "../../agents/for-sandboxes";
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { createTestApp, type TestApp } from "../../../test/support/app";
 import { everythingStdio } from "../../../test/support/mcp";
@@ -43,10 +44,10 @@ test("a user key's agent gets only the MCP servers granted to that key; an admin
   const admins = await t.json("POST", "/api/agents", { body: { name: "admin-agent", model: "m", mcp_servers: servers } });
   expect(mine.status).toBe(201);
   const mcp = t.services.mcp.gateway;
-  expect([...(await ownerUsableServers(t.database, mcp, mine.body.id))]).toEqual(["granted"]);
-  expect([...(await ownerUsableServers(t.database, mcp, admins.body.id))].sort()).toEqual(["admins-only", "granted"]);
+  expect([...(await ownerUsableServers(agentsForSandboxes(t.database), mcp, mine.body.id))]).toEqual(["granted"]);
+  expect([...(await ownerUsableServers(agentsForSandboxes(t.database), mcp, admins.body.id))].sort()).toEqual(["admins-only", "granted"]);
   await t.json("DELETE", `/api/keys/${user.key.id}`);
-  expect([...(await ownerUsableServers(t.database, mcp, mine.body.id))]).toEqual([]);
+  expect([...(await ownerUsableServers(agentsForSandboxes(t.database), mcp, mine.body.id))]).toEqual([]);
 });
 
 test("a member's agent gets what is granted to the member or its team, and its team's own servers; none once disabled", async () => {
@@ -76,7 +77,11 @@ test("a member's agent gets what is granted to the member or its team, and its t
   const agent = await t.json("POST", "/api/agents", { key: member.key, body: { name: "member-agent", model: "m", mcp_servers: servers } });
   expect(agent.status).toBe(201);
   const mcp = t.services.mcp.gateway;
-  expect([...(await ownerUsableServers(t.database, mcp, agent.body.id))].sort()).toEqual(["team-own", "to-team", "to-user"]);
+  expect([...(await ownerUsableServers(agentsForSandboxes(t.database), mcp, agent.body.id))].sort()).toEqual([
+    "team-own",
+    "to-team",
+    "to-user",
+  ]);
   await t.json("PATCH", `/api/users/${member.id}`, { body: { disabled: true } });
-  expect([...(await ownerUsableServers(t.database, mcp, agent.body.id))]).toEqual([]);
+  expect([...(await ownerUsableServers(agentsForSandboxes(t.database), mcp, agent.body.id))]).toEqual([]);
 });

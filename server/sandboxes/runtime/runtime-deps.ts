@@ -10,6 +10,7 @@ import type { SandboxMetricsSink } from "../../metrics/recorders";
 import type { DestinationGuard } from "../../net/destinations";
 import type { AgentDefinition } from "../../runtimes/adapter";
 import type { ContentPart } from "../../../schema/session-events";
+import type { AgentSandboxSettingsPort, SessionTeamsPort } from "../ports";
 import type { SandboxProvider, SandboxSpec } from "../provider";
 import type { SupervisorClient } from "../supervisor-client";
 import type { WarmPool } from "../warm-pool";
@@ -20,6 +21,10 @@ export interface SandboxRuntimeDeps {
   /** Spans of sandbox starts (server/tracing). */
   tracer?: Tracer;
   database: Database;
+  /** The sessions' teams, for the audit rows of sandbox starts and stops (../ports.ts). */
+  sessions: SessionTeamsPort;
+  /** The agents module's port (../ports.ts): an agent's definition and idle timeout. */
+  agents: Pick<AgentSandboxSettingsPort, "definition" | "idleTimeoutsMinutes">;
   provider: SandboxProvider;
   pool?: WarmPool | null;
   logger: Logger;
@@ -41,7 +46,10 @@ export interface SandboxRuntimeDeps {
   history(sessionId: string): Promise<Array<{ type: string; [k: string]: unknown }>>;
   /** Ends the session's gateway key when the session ends (gateway module). */
   revokeSessionKey?(sessionId: string): Promise<void>;
-  lapEnv: Record<string, string | undefined>;
+  /** LAP's CONTAINER_ENV_* as every sandbox sees it (settings.ts SandboxHostEnv). */
+  containerEnv: Record<string, string>;
+  /** EGRESS_UPSTREAM_CA_FILE: extra CAs for cloning a repository on the host. */
+  upstreamCaFile?: string;
   preinstalledRepo?: string;
   /** Checks repo_url's host after resolution (docs/security.md); default: public addresses only. */
   destinations?: DestinationGuard;

@@ -2,6 +2,7 @@
  * The sandbox RuntimeAdapter end to end: real database (both drivers), real bubblewrap sandboxes,
  * the warm pool, a local bare git repository, and the scripted OpenAI-compatible model.
  */
+import { agentsForSandboxes } from "../../agents/for-sandboxes";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ import { SupervisorClient } from "../supervisor-client";
 import { WarmPool } from "../warm-pool";
 import { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { harnessSetup, slotHash } from "./harness-setup";
+import { sandboxHostEnv } from "../settings";
 import { sandboxSpecFor } from "./spec";
 import { sessionsForSandboxes } from "../../sessions/for-sandboxes";
 
@@ -42,9 +44,17 @@ const agent: AgentDefinition = {
   repoBranch: null,
 };
 
+/** LAP's CONTAINER_ENV_* as sandboxes see them: a secret's name set by mistake is dropped (secrets/container-env.ts). */
+const LAP_CONTAINER_ENV = sandboxHostEnv({
+  CONTAINER_ENV_TEAM: "platform",
+  CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass",
+}).containerEnv;
+
 function adapter(p = provider, pool: WarmPool | null = null) {
   return new SandboxRuntimeAdapter({
     database,
+    sessions: sessionsForSandboxes(database),
+    agents: agentsForSandboxes(database),
     provider: p,
     pool,
     logger: createLogger("silent"),
@@ -55,7 +65,7 @@ function adapter(p = provider, pool: WarmPool | null = null) {
       return key;
     },
     history: async (id) => history.get(id) ?? [],
-    lapEnv: { CONTAINER_ENV_TEAM: "platform", CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass" },
+    containerEnv: LAP_CONTAINER_ENV,
     preinstalledRepo: repoDir,
     workspacePath: (ws) => p.workspacePath(ws),
     handOverWorkspace: (ws) => p.handOverWorkspace(ws),
@@ -320,10 +330,7 @@ describe("sandbox runtime adapter", () => {
     await database.query(`insert into sessions (id, agent_id) values ('ses_recent', 'agent_rt') on conflict do nothing`);
     // What the pool starts for the agent: its sandbox spec and the harness setup a session binds (warm-spec.ts).
     const specFor = async () => {
-      const base = sandboxSpecFor(
-        { id: "agent_rt", harness: "builtin", environment: agent.environment },
-        { CONTAINER_ENV_TEAM: "platform", CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass" },
-      );
+      const base = sandboxSpecFor({ id: "agent_rt", harness: "builtin", environment: agent.environment }, LAP_CONTAINER_ENV);
       const setup = await harnessSetup({}, agent, null);
       return {
         spec: base.spec,

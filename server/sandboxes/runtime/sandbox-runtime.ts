@@ -18,7 +18,6 @@ import type { ContentPart, SessionEventData } from "../../../schema/session-even
 import { clearSandboxTrace, setSandboxTrace } from "../../tracing/sandbox-trace";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { acquireSandbox } from "./acquire";
-import { loadAgentDefinition } from "./harness-setup";
 import { recordLifecycle } from "./lifecycle-audit";
 import { sandboxMemoryKills } from "./memory-limit";
 import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
@@ -161,7 +160,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   }
 
   private async agentDefinition(agentId: string): Promise<AgentDefinition> {
-    const agent = await loadAgentDefinition(this.deps.database, agentId);
+    const agent = await this.deps.agents.definition(agentId);
     if (!agent) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
     return agent;
   }
@@ -305,10 +304,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
 
   /** One idle sweep with each agent's own `idle_timeout_minutes` (default 60). */
   async sweepIdle(): Promise<string[]> {
-    const rows = await this.deps.database.query<{ id: string; idle_timeout_minutes: number }>(
-      `select id, idle_timeout_minutes from agents`,
-    );
-    const minutes = new Map(rows.map((r) => [r.id, Number(r.idle_timeout_minutes)]));
+    const minutes = await this.deps.agents.idleTimeoutsMinutes();
     return this.stopIdle((agentId) => (minutes.get(agentId) ?? 60) * 60_000);
   }
 

@@ -19,7 +19,7 @@ export async function prepareWorkspace(deps: SandboxRuntimeDeps, agent: AgentDef
       destinations: deps.destinations ?? new DestinationGuard(),
       trusted: !agent.repoUrl,
       logger: deps.logger,
-      extraCaFile: deps.lapEnv.EGRESS_UPSTREAM_CA_FILE,
+      extraCaFile: deps.upstreamCaFile,
       token: agent.repoUrl ? await repoToken(deps, agent.id, agent.repoUrl) : undefined,
     });
     // A clone made on the host belongs to LAP's user: hand it to the sandbox's uid.

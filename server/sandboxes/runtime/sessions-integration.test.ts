@@ -4,6 +4,7 @@
  * LAP's gateway is not on this test's path). Proves that a killed sandbox is survived at the session level, and
  * that a turn it was running ends `interrupted` (never `end_turn`) with a session.error saying why.
  */
+import { agentsForSandboxes } from "../../agents/for-sandboxes";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { killMarked } from "../../../test/support/processes";
 import { existsSync, readFileSync } from "node:fs";
@@ -15,6 +16,7 @@ import { type ScriptedOpenAI, startScriptedOpenAI } from "../../../test/support/
 import { LocalSandboxProvider } from "../local-provider";
 import { providerOptions } from "../test-helpers";
 import { SandboxRuntimeAdapter } from "./sandbox-runtime";
+import { sessionsForSandboxes } from "../../sessions/for-sandboxes";
 import { sessionHistory } from "../../sessions/history";
 
 let h: SessionHarness;
@@ -28,12 +30,14 @@ beforeAll(async () => {
   h = await sessionHarness({ session: { adapterFactory: (): RuntimeAdapter => adapter! } });
   adapter = new SandboxRuntimeAdapter({
     database: h.t.database,
+    sessions: sessionsForSandboxes(h.t.database),
+    agents: agentsForSandboxes(h.t.database),
     provider,
     logger: createLogger("silent"),
     gatewayBaseUrl: `${model.url}`,
     mintSessionKey: async ({ sessionId }) => `sk-session-${sessionId}`,
     history: (sessionId) => sessionHistory(h.t.database, sessionId),
-    lapEnv: {},
+    containerEnv: {},
     workspacePath: (ws) => provider.workspacePath(ws),
   });
 }, 60_000);

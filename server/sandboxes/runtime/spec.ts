@@ -6,7 +6,6 @@ import { createHash } from "node:crypto";
 import { randomBytes } from "node:crypto";
 import { type EgressPolicies, mintStubs, type VaultSecret } from "../egress/policy";
 import type { SandboxSpec } from "../provider";
-import { containerEnv } from "../secrets/container-env";
 
 export interface AgentForSandbox {
   id: string;
@@ -17,18 +16,19 @@ export interface AgentForSandbox {
 }
 
 /**
+ * `containerEnv` is LAP's CONTAINER_ENV_* as sandboxes see them (settings.ts SandboxHostEnv).
  * Vault secrets become per-sandbox stubs in the env; their real values stay in `policies` (LAP's
  * memory) for the egress proxy. The hash covers secret names and hosts, not the random stubs.
  */
 export function sandboxSpecFor(
   agent: AgentForSandbox,
-  lapEnv: Record<string, string | undefined>,
+  containerEnv: Record<string, string>,
   vault?: { secrets: VaultSecret[]; policies: EgressPolicies },
 ): { spec: SandboxSpec; hash: string } {
   const harness = agent.harness === "default" ? "builtin" : agent.harness;
   const allowHosts = [...new Set([...(agent.egressAllowHosts ?? []), ...(vault?.secrets.flatMap((s) => s.hosts) ?? [])])];
   // CONTAINER_ENV_* is the lowest layer; the agent's own plain environment overrides it; stubs win.
-  const env = { ...containerEnv(lapEnv), ...agent.environment };
+  const env = { ...containerEnv, ...agent.environment };
   const labels: Record<string, string> = { agent_id: agent.id };
   if (vault) {
     const { env: stubEnv, rules } = mintStubs(vault.secrets);
