@@ -44,6 +44,8 @@ export async function linearHarness(env: Record<string, string> = {}) {
       LINEAR_WEBHOOK_SECRET: fake.webhookSecret,
       LAP_LINEAR_API_URL: fake.url,
       LAP_LINEAR_AUTHORIZE_URL: "https://linear.test/oauth/authorize",
+      // Started like main, the warm pool would pre-create sandboxes for these agents in the background.
+      WARM_POOL_SIZE: "0",
       ...env,
     },
     { logger, sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000 }, linearOptions: { turnTimeoutMs: 30_000 } },

@@ -32,10 +32,14 @@ export async function sessionHarness(
   } = {},
 ): Promise<SessionHarness> {
   const fake = new FakeManagedAgents(opts.fake).start();
-  const t = await createTestApp(opts.env ?? {}, {
-    ...opts.app,
-    sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, maxStreamDrops: 3, ...opts.session },
-  });
+  // Started like main, the warm pool would pre-create sandboxes for these agents in the background.
+  const t = await createTestApp(
+    { WARM_POOL_SIZE: "0", ...opts.env },
+    {
+      ...opts.app,
+      sessionOptions: { sweepIntervalMs: 500, interruptGraceMs: 1_000, maxStreamDrops: 3, ...opts.session },
+    },
+  );
   // Started as server/main.ts starts it (server/app/lifecycle.ts), listening on a free loopback port.
   const server = await t.start(() => {
     t.app.listen({ port: 0, hostname: "127.0.0.1", idleTimeout: 30 });

@@ -39,6 +39,8 @@ export async function slackHarness(opts: SlackHarnessOptions = {}) {
     SLACK_API_URL: fake.apiUrl,
     SLACK_CLIENT_ID: "cid-123",
     SLACK_CLIENT_SECRET: "csecret-456",
+    // Started like main, the warm pool would pre-create sandboxes for these agents in the background.
+    WARM_POOL_SIZE: "0",
     ...opts.env,
   };
   for (const [k, v] of Object.entries(rawEnv)) if (v === "") delete rawEnv[k];
