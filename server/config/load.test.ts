@@ -86,6 +86,21 @@ describe("configuration", () => {
     expect(config.containerEnv).toEqual({ GITHUB_TOKEN: "ghp_x" });
   });
 
+  test("CONTAINER_ENV_* never carries LAP's own secrets into a sandbox or pod (pods take config.containerEnv)", () => {
+    const config = loadConfig({
+      LAP_DATA_DIR: tmp(),
+      CONTAINER_ENV_LITELLM_API_KEY: "sk-real",
+      CONTAINER_ENV_MASTER_KEY: "mk",
+      CONTAINER_ENV_encryption_key: "ek",
+      CONTAINER_ENV_DATABASE_URL: "postgres://u:p@h/db",
+      CONTAINER_ENV_LAP_SESSION_KEY: "steers the supervisor",
+      CONTAINER_ENV_HTTPS_PROXY: "http://elsewhere:3128",
+      "CONTAINER_ENV_BAD-NAME": "x",
+      CONTAINER_ENV_NPM_TOKEN: "npm_x",
+    });
+    expect(config.containerEnv).toEqual({ NPM_TOKEN: "npm_x" });
+  });
+
   test("BASE_URL defaults to localhost on the port", () => {
     expect(loadConfig({ LAP_DATA_DIR: tmp(), PORT: "4100" }).baseUrl).toBe("http://localhost:4100");
     expect(loadConfig({ LAP_DATA_DIR: tmp(), BASE_URL: "https://lap.acme.dev/" }).baseUrl).toBe("https://lap.acme.dev");
