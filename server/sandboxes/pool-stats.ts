@@ -14,14 +14,24 @@ export interface PoolAgentStats {
   harness: string;
   hits: number;
   misses: number;
+  /** Took a warm sandbox whose pre-started harness the bind restarted (a cold CLI start after all). */
+  restarted: number;
 }
 
 export async function poolStats(database: Pick<Database, "query">, host: string | null): Promise<PoolAgentStats[]> {
-  const rows = await database.query<{ agent_id: string; agent_name: string | null; harness: string | null; hits: number; misses: number }>(
+  const rows = await database.query<{
+    agent_id: string;
+    agent_name: string | null;
+    harness: string | null;
+    hits: number;
+    misses: number;
+    restarted: number;
+  }>(
     `select s.agent_id, a.name as agent_name, a.harness,
-            count(*) filter (where s.start_kind = 'warm')::int as hits, count(*) filter (where s.start_kind = 'cold')::int as misses
+            count(*) filter (where s.start_kind = 'warm')::int as hits, count(*) filter (where s.start_kind = 'cold')::int as misses,
+            count(*) filter (where s.start_kind = 'warm_restarted')::int as restarted
        from sandboxes s left join agents a on a.id = s.agent_id
-      where s.start_kind in ('warm', 'cold') and coalesce(s.claimed_at, s.created_at) > now() - ($2 || ' hours')::interval and ${hostScope(1, "s.host")}
+      where s.start_kind in ('warm', 'warm_restarted', 'cold') and coalesce(s.claimed_at, s.created_at) > now() - ($2 || ' hours')::interval and ${hostScope(1, "s.host")}
       group by s.agent_id, a.name, a.harness
       order by count(*) desc, s.agent_id limit 100`,
     [host, String(STATS_HOURS)],
@@ -32,5 +42,6 @@ export async function poolStats(database: Pick<Database, "query">, host: string 
     harness: r.harness === "default" || !r.harness ? "builtin" : r.harness,
     hits: Number(r.hits),
     misses: Number(r.misses),
+    restarted: Number(r.restarted),
   }));
 }

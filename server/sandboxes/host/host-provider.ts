@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { resolveHostId } from "../../config/host-id";
 import {
   type SandboxBinding,
+  type SandboxBound,
+  boundFrom,
   type SandboxHandle,
   type SandboxProvider,
   type SandboxProviderName,
@@ -325,7 +327,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     }
   }
 
-  async bind(id: string, binding: SandboxBinding): Promise<void> {
+  async bind(id: string, binding: SandboxBinding): Promise<SandboxBound> {
     await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}, not ready`);
@@ -338,6 +340,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     entry.handle.labels.session_id = binding.sessionId;
     entry.handle.labels.agent_id = binding.agentId;
     this.record(entry);
+    return boundFrom(await res.text());
   }
 
   async connect(id: string): Promise<SupervisorConnection> {

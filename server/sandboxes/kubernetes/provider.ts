@@ -4,6 +4,8 @@ import type { Logger } from "../../lib/logger";
 import {
   SandboxError,
   type SandboxBinding,
+  type SandboxBound,
+  boundFrom,
   type SandboxHandle,
   type SandboxPreparation,
   type SandboxProvider,
@@ -183,11 +185,11 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     return this.handle(ready.claim, sb, ready.pod);
   }
 
-  bind(id: string, binding: SandboxBinding): Promise<void> {
+  bind(id: string, binding: SandboxBinding): Promise<SandboxBound> {
     return this.guarded(`bind sandbox ${id}`, () => this.bindInner(id, binding));
   }
 
-  private async bindInner(id: string, binding: SandboxBinding): Promise<void> {
+  private async bindInner(id: string, binding: SandboxBinding): Promise<SandboxBound> {
     const { claim } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     const sealed = unsealClaim(this.deps.secretBox, claim);
@@ -212,6 +214,7 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     const text = await res.text();
     if (res.status === 409) throw new SandboxError("failed", `sandbox ${id} is already bound to another session`);
     if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: bind answered HTTP ${res.status} ${text.slice(0, 200)}`);
+    return boundFrom(text);
   }
 
   /**
