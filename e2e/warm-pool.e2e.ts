@@ -71,7 +71,7 @@ test("the warm pool's hits and misses per agent and harness", async ({ page, req
   await expect(card).toContainText("their harness already started");
   const row = page.getByTestId("pool-hits-row").filter({ hasText: "warm-pool-agent" });
   await expect(row).toHaveCount(1);
-  await expect(row.locator("td")).toHaveText(["warm-pool-agent", "builtin", "1", "1", "50%"]);
+  await expect(row.locator("td")).toHaveText(["warm-pool-agent", "builtin", "1", "1", "0", "50%"]);
   await shot(page, "sandboxes-warm-pool-hits");
 
   // Leave the shared LAP as we found it: sessions stopped, the agent gone, its warm sandbox recycled.

@@ -111,9 +111,16 @@ export type HarnessCommand =
   | { type: "interrupt" }
   /**
    * Start the CLI now, before any turn (a warm sandbox's pre-start); the harness answers with one
-   * `harness.prepared` event (`ok`, `error`), which the supervisor keeps out of the session's log.
+   * `harness.prepared` event (`ok`, `error`, `connectsMcpAtBind`), which the supervisor keeps out of the
+   * session's log. `connectsMcpAtBind: true`: this harness (re)connects its CLI's MCP servers at `bound`,
+   * so MCP requests the gateway proxy held and the CLI gave up on before the bind cost it nothing.
    */
-  | { type: "start" };
+  | { type: "start" }
+  /**
+   * After the bind, to a pre-started harness the supervisor kept: the session is known, the gateway proxy
+   * now lets requests through, so the CLI connects what it could not before (opencode: its MCP servers).
+   */
+  | { type: "bound" };
 
 /** Events that end a turn. */
 export const TERMINAL_EVENTS = new Set(["session.status_idle", "session.error"]);

@@ -27,10 +27,11 @@ export const sandboxes = pgTable(
     readyAt: timestamp("ready_at", { withTimezone: true }),
     claimedAt: timestamp("claimed_at", { withTimezone: true }),
     /**
-     * How a session got this sandbox: `warm` (a pool hit), `cold` (a miss), `recovered` (its own
+     * How a session got this sandbox: `warm` (a pool hit), `warm_restarted` (a pool sandbox whose
+     * pre-started harness the bind restarted: its CLI started cold), `cold` (a miss), `recovered` (its own
      * workspace again), `external` (Kubernetes' own pool); null for warm slots and older rows.
      */
-    startKind: text("start_kind", { enum: ["warm", "cold", "recovered", "external"] }),
+    startKind: text("start_kind", { enum: ["warm", "warm_restarted", "cold", "recovered", "external"] }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -4,7 +4,8 @@
  * /proc (start time, CPU, which sandbox's workspace it runs in), so a timeline shows whether the claimed
  * sandbox kept its pre-started CLI (started before the POST) or started one after the bind, and when the
  * pool's refill started the next one.
- * Run: HARNESS=opencode RUNS=2 bun bench/harness/api-warm-trace.ts   (NO_MCP=1: the agent without LAP's platform tools, so no MCP server)
+ * Run: HARNESS=opencode RUNS=2 bun bench/harness/api-warm-trace.ts   (NO_MCP=1: the agent without LAP's platform tools, so no MCP server;
+ * SLOT_AGE_MS=70000: each warm slot waits that long before its session, past opencode's ~60 s MCP start timeout)
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { startLapWithScriptedModel } from "../../test/support/lap-api.ts";
@@ -89,7 +90,13 @@ const healthPoll = setInterval(async () => {
   }
 }, 300);
 try {
-  const r = await apiWarmFirstToken(lap, HARNESS, RUNS, process.env.NO_MCP ? { platform_tools: false } : {});
+  const r = await apiWarmFirstToken(
+    lap,
+    HARNESS,
+    RUNS,
+    process.env.NO_MCP ? { platform_tools: false } : {},
+    Number(process.env.SLOT_AGE_MS ?? 0),
+  );
   await Bun.sleep(1000);
   clearInterval(sampler);
   const t0 = r.sentAt[0]!;

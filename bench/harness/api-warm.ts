@@ -54,6 +54,11 @@ export async function apiWarmFirstToken(
   runs: number,
   /** More fields for the agent (api-warm-trace.ts: `platform_tools: false`, an agent with no MCP server). */
   agentFields: Record<string, unknown> = {},
+  /**
+   * How long a warm slot waits before its session comes (api-warm-trace.ts SLOT_AGE_MS): a slot older than
+   * a CLI's MCP start timeout (opencode's ~60 s) shows whether the bind still keeps its pre-started CLI.
+   */
+  slotAgeMs = 0,
 ): Promise<ApiWarmRuns> {
   const model = harness === "claude-code" ? GATEWAY_MODELS.anthropic : GATEWAY_MODELS.openai;
   const agent = await t.api<{ id: string }>("POST", "/api/agents", {
@@ -82,6 +87,7 @@ export async function apiWarmFirstToken(
   const sessionIds: string[] = [];
   for (let i = 0; i < runs; i++) {
     await warmSlot(t, harness, agentId);
+    if (slotAgeMs > 0) await Bun.sleep(slotAgeMs); // a slot waiting for its user, not a synchronisation
     const sent = performance.now();
     sentAt.push(Date.now());
     const created = await t.api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId, prompt: "say hi" });

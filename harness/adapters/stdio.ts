@@ -39,7 +39,8 @@ type Command =
   | { type: "turn"; turnId?: string; content: unknown[] }
   | { type: "tool_confirmation"; turnId?: string; confirmation: ToolConfirmation }
   | { type: "interrupt" }
-  | { type: "start" };
+  | { type: "start" }
+  | { type: "bound" };
 
 /**
  * Conversation so far, from stored normalized events: user prompts and the agent's replies. A user
@@ -135,7 +136,10 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
       history = historyFromEvents(command.events);
       pendingAttachments = historyAttachments(command.events);
     } else if (command.type === "interrupt") void adapter?.interrupt();
-    else if (command.type === "start") {
+    else if (command.type === "bound") {
+      // Not awaited: the adapter's next turn waits for it, and commands keep flowing meanwhile.
+      void adapter?.bound?.().catch((error: Error) => console.error(`after the bind: ${error.message}`));
+    } else if (command.type === "start") {
       // A warm pre-start (harness/protocol.ts): the CLI up before any turn; a failure is the first turn's to report.
       try {
         prestarting = true;
@@ -143,7 +147,7 @@ export async function runStdioHarness(name: HarnessName): Promise<void> {
         prestarting = false;
         await running.start();
         await running.warmUp?.();
-        out({ type: "harness.prepared", ok: true } as unknown as HarnessEvent);
+        out({ type: "harness.prepared", ok: true, connectsMcpAtBind: typeof running.bound === "function" } as unknown as HarnessEvent);
       } catch (error) {
         adapter = undefined;
         out({ type: "harness.prepared", ok: false, error: (error as Error).message } as unknown as HarnessEvent);

@@ -128,6 +128,12 @@ export interface HarnessAdapter {
    * gateway proxy refuses them), so nothing here may need one. Absent: `start` is enough.
    */
   warmUp?(): Promise<void>;
+  /**
+   * A pre-started harness was kept at the bind (harness/protocol.ts `bound`): connect what needed the
+   * session (the MCP servers behind the now bound gateway proxy); the next turn waits for it. Absent:
+   * the CLI's start already did everything, and the supervisor restarts it if an MCP start gave up.
+   */
+  bound?(): Promise<void>;
   /** Stops the running turn; the turn then ends with session.status_idle (interrupted). */
   interrupt(): Promise<void>;
   stop(): Promise<void>;

@@ -1,12 +1,13 @@
 /**
- * A pre-started CLI (harness/supervisor/binding.ts) waits for its MCP servers as long as the warm slot
- * may wait for its bind: the sandbox's gateway proxy holds MCP requests until then. Without a pre-start
- * each CLI keeps its own default.
+ * A pre-started CLI (harness/supervisor/binding.ts) must not give up on its MCP servers while the
+ * sandbox's gateway proxy holds their requests until the bind. Claude Code and Codex wait as long as the
+ * warm slot may wait for its bind; opencode starts with them off and connects them at the bind
+ * (opencode/mcp-connect.ts). Without a pre-start each CLI keeps its own default.
  */
 import { expect, test } from "bun:test";
 import { claudeCodeEnv } from "./claude-code/index.ts";
 import { codexMcpToml } from "./codex/index.ts";
-import { opencodeMcp } from "./opencode/config.ts";
+import { opencodeConfig } from "./opencode/config.ts";
 
 const servers = [{ name: "docs", url: "http://127.0.0.1:4000/mcp/docs" }];
 const config = { workspace: "/w", home: "/h", gatewayUrl: "http://127.0.0.1:4000", apiKey: "lap-sandbox-placeholder", model: "m" };
@@ -16,6 +17,15 @@ test("each CLI's MCP start timeout follows mcpStartTimeoutMs, and is left alone 
   expect(claudeCodeEnv(config).MCP_TIMEOUT).toBeUndefined();
   expect(codexMcpToml(servers, 1_800_000)).toContain("startup_timeout_sec = 1800");
   expect(codexMcpToml(servers).join("\n")).not.toContain("startup_timeout_sec");
-  expect((opencodeMcp(servers, 1_800_000).docs as { timeout?: number }).timeout).toBe(1_800_000);
-  expect((opencodeMcp(servers).docs as { timeout?: number }).timeout).toBeUndefined();
+});
+
+test("a pre-started opencode has its MCP servers configured but off until the bind; otherwise on; never a start timeout", () => {
+  const mcp = (options?: { mcpOff?: boolean }) =>
+    opencodeConfig({ ...config, mcpServers: servers, mcpStartTimeoutMs: 1_800_000, prestart: true }, options).mcp as Record<
+      string,
+      { enabled: boolean; timeout?: number; url: string }
+    >;
+  expect(mcp({ mcpOff: true }).docs).toMatchObject({ enabled: false, url: servers[0]!.url });
+  expect(mcp().docs).toMatchObject({ enabled: true, url: servers[0]!.url });
+  expect(mcp({ mcpOff: true }).docs!.timeout).toBeUndefined();
 });

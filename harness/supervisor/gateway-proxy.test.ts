@@ -27,13 +27,14 @@ const freePort = () => {
 };
 
 /** A real supervisor whose LAP bridge is the recording socket; returns it and its gateway port. */
-async function supervisor(name: string) {
+async function supervisor(name: string, env: Record<string, string> = {}) {
   const tokenFile = join(dir, `${name}.token`);
   writeFileSync(tokenFile, TOKEN);
   const port = freePort();
   const sup = await startRealSupervisor({
     LAP_SUPERVISOR_TOKEN_FILE: tokenFile,
     LAP_BRIDGES: `127.0.0.1:${port}=${join(dir, "lap.sock")}`,
+    ...env,
   });
   sups.push(sup);
   const call = (path: string, body?: unknown) =>
@@ -48,6 +49,15 @@ async function supervisor(name: string) {
 }
 
 const SETUP = { agentId: "agent_a", model: "scripted-model", systemPrompt: "be brief" };
+
+/** Polls `check` (a state read over HTTP, no event to wait for) until it holds, or fails after 30 s. */
+async function waitUntil(check: () => boolean | Promise<boolean>) {
+  const deadline = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await Bun.sleep(50);
+  }
+}
 
 /** Sends one message and reads the turn's events until it ends. */
 async function turn(call: (p: string, b?: unknown) => Promise<Response>, sup: RealSupervisor, sessionId: string, text: string) {
@@ -120,7 +130,9 @@ describe("a warm sandbox before and after its bind", () => {
     expect(((await (await call("/health")).json()) as { gateway_proxy: unknown }).gateway_proxy).toEqual({
       bound: false,
       refused_unbound: 2,
+      held: 1,
       abandoned: 0,
+      abandoned_mcp: 0,
     });
 
     const bound = await call("/lap/bind", { ...setup, sessionId: "ses_a", gatewayKey: "sk-session-ses_a" });
@@ -157,6 +169,44 @@ describe("a warm sandbox before and after its bind", () => {
     expect(events.at(-1)?.type).toBe("session.status_idle");
     expect(model.requests.slice(before).map((r) => [r.model, r.authorization])).toEqual([["scripted-model", "sk-session-ses_b"]]);
   }, 60_000);
+
+  /** An MCP request held before the bind whose client gave up (as a CLI's MCP start does after ~60 s). */
+  const abandonHeldMcp = async (gateway: string, call: (p: string) => Promise<Response>) => {
+    const gaveUp = new AbortController();
+    const held = fetch(`${gateway}/mcp/docs`, { method: "POST", body: "{}", signal: gaveUp.signal }).catch(() => undefined);
+    await waitUntil(async () => (await healthOf(call)).gateway_proxy.held === 1);
+    gaveUp.abort();
+    await held;
+  };
+  const healthOf = async (call: (p: string) => Promise<Response>) =>
+    (await (await call("/health")).json()) as {
+      prepared: string;
+      gateway_proxy: { held: number; abandoned: number; abandoned_mcp: number };
+    };
+
+  test("a held MCP request the harness gave up on: a harness that does not connect MCP at the bind is restarted", async () => {
+    const { call, setup, gateway } = await supervisor("d");
+    expect((await call("/lap/prepare", { ...setup, mcpServers: ["docs"] })).status).toBe(200);
+    await abandonHeldMcp(gateway, call);
+    await waitUntil(async () => (await healthOf(call)).gateway_proxy.abandoned === 1);
+    expect((await healthOf(call)).gateway_proxy).toMatchObject({ abandoned: 1, abandoned_mcp: 1 });
+    const bound = await call("/lap/bind", { ...setup, mcpServers: ["docs"], sessionId: "ses_d", gatewayKey: "sk-session-ses_d" });
+    expect(((await bound.json()) as { kept: boolean }).kept).toBe(false);
+    expect((await healthOf(call)).prepared).toBe("restarted");
+  }, 60_000);
+
+  test("opencode connects its MCP servers at the bind (harness.prepared says so): an abandoned MCP request does not restart it", async () => {
+    const { call, setup, gateway } = await supervisor("e", { LAP_HARNESS: "opencode" });
+    const prepared = await call("/lap/prepare", { ...setup, mcpServers: ["docs"] });
+    expect(((await prepared.json()) as { harness: string }).harness).toBe("ready");
+    await abandonHeldMcp(gateway, call);
+    await waitUntil(async () => (await healthOf(call)).gateway_proxy.abandoned === 1);
+    const bound = await call("/lap/bind", { ...setup, mcpServers: ["docs"], sessionId: "ses_e", gatewayKey: "sk-session-ses_e" });
+    expect(((await bound.json()) as { kept: boolean }).kept).toBe(true);
+    expect((await healthOf(call)).prepared).toBe("kept");
+    // At the bind the kept opencode connects its MCP server through the proxy, with the session's key.
+    await waitUntil(() => reached.some((r) => r.path === "/mcp/docs" && r.auth === "Bearer sk-session-ses_e"));
+  }, 120_000);
 
   test("prepare is validated like bind (400 naming the field) and needs the supervisor's token", async () => {
     const { sup, call, setup } = await supervisor("c");

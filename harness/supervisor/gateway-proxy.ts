@@ -9,7 +9,8 @@
  * Before the bind nothing reaches LAP: a POST to a model route is refused at once (401,
  * `sandbox_unbound`), so a warm harness cannot spend; anything else (MCP, listing models) waits for
  * the bind and then goes out with that session's key. A held request whose client gave up is
- * counted: the supervisor then restarts the harness at bind rather than keep a CLI whose start failed.
+ * counted: the supervisor then restarts the harness at bind rather than keep a CLI whose start failed,
+ * unless they were all MCP requests and the harness connects its MCP servers at the bind (opencode).
  * A request with any other credential goes through unchanged (LAP checks it, with its backoff).
  *
  * A Kubernetes pod has no bridge: there the supervisor starts one when it is prepared (./supervisor.ts),
@@ -34,6 +35,8 @@ export class GatewayProxy {
   private waiting = new Set<() => void>();
   /** Held requests whose client went away before the bind (a CLI's start timed out on them). */
   abandoned = 0;
+  /** Of those, the MCP requests (`/mcp…`): a harness that connects its MCP servers at the bind does not mind them. */
+  abandonedMcp = 0;
   /** Model calls refused before the bind. */
   refusedUnbound = 0;
   private server: ReturnType<typeof Bun.serve> | null = null;
@@ -55,6 +58,11 @@ export class GatewayProxy {
   localBase(gatewayBaseUrl: string): string {
     if (!("origin" in this.spec) || !this.server) return gatewayBaseUrl;
     return `http://${this.spec.host}:${this.server.port}${new URL(gatewayBaseUrl).pathname.replace(/\/+$/, "")}`;
+  }
+
+  /** Requests waiting for the bind now. */
+  get heldNow(): number {
+    return this.waiting.size;
   }
 
   get bound(): boolean {
@@ -87,6 +95,7 @@ export class GatewayProxy {
       }
       if (!(await this.held(req.signal))) {
         this.abandoned++;
+        if (url.pathname.startsWith("/mcp")) this.abandonedMcp++;
         return refuse(503, "sandbox_unbound", "gave up waiting for this sandbox's session");
       }
     }

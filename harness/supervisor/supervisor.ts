@@ -57,6 +57,8 @@ export class Supervisor {
   /** Where the pre-start is: the CLI starting, up, failed; `kept`/`restarted`: what the bind did with it. */
   preparedState: "none" | "starting" | "ready" | "failed" | "kept" | "restarted" = "none";
   private onPrepared: Array<() => void> = [];
+  /** The pre-started harness said it connects its MCP servers at the bind (harness/protocol.ts `start`). */
+  private connectsMcpAtBind = false;
 
   constructor(private opts: SupervisorOptions) {}
 
@@ -104,6 +106,7 @@ export class Supervisor {
   private onHarnessEvent(e: NormalizedEvent) {
     if (e.type !== "harness.prepared") return void this.log.append(e);
     if (this.preparedState === "starting") this.preparedState = e.ok === true ? "ready" : "failed";
+    this.connectsMcpAtBind = e.ok === true && e.connectsMcpAtBind === true;
     if (e.ok !== true) this.opts.log(`the pre-started harness did not start: ${String(e.error ?? "").slice(0, 300)}`);
     for (const done of this.onPrepared.splice(0)) done();
   }
@@ -187,12 +190,11 @@ export class Supervisor {
     }
     this.binding = binding;
     // A pre-started harness serves the session only if it was set up exactly so and its start went well
-    // (an MCP start that gave up while held would leave the CLI without those tools).
-    const keep =
-      !!this.prepared &&
-      this.preparedState !== "failed" &&
-      bindingMatches(this.prepared, binding) &&
-      (this.opts.proxy?.abandoned ?? 0) === 0;
+    // (an MCP start that gave up while held would leave the CLI without those tools, unless the harness
+    // connects its MCP servers again at the bind: `bound` below).
+    const proxy = this.opts.proxy;
+    const abandoned = (proxy?.abandoned ?? 0) - (this.connectsMcpAtBind ? (proxy?.abandonedMcp ?? 0) : 0);
+    const keep = !!this.prepared && this.preparedState !== "failed" && bindingMatches(this.prepared, binding) && abandoned === 0;
     if (this.prepared) this.preparedState = keep ? "kept" : "restarted";
     // Binding env (MCP URLs, vault stubs, a pod's egress proxy and CA bundle) reaches the harness
     // process on its next start; the built-in agent, already running in a warm pod, gets it in `configure`.
@@ -205,7 +207,10 @@ export class Supervisor {
     // From here on the placeholder stands for this session's key, and held requests go out.
     this.opts.proxy?.bind(binding.gatewayKey);
     if (this.prepared && !keep) this.harness?.replace();
-    else this.harness?.send(this.configureCommand()!);
+    else {
+      this.harness?.send(this.configureCommand()!);
+      if (keep) this.harness?.send({ type: "bound" });
+    }
     this.log.append({ type: "session.bound", session_id: binding.sessionId, harness: this.opts.harnessName });
     return { ok: true, ...(this.prepared ? { kept: keep } : {}) };
   }
@@ -257,7 +262,13 @@ export class Supervisor {
       prepared: this.preparedState,
       // What the gateway proxy refused before the bind, and held requests whose client gave up.
       gateway_proxy: this.opts.proxy
-        ? { bound: this.opts.proxy.bound, refused_unbound: this.opts.proxy.refusedUnbound, abandoned: this.opts.proxy.abandoned }
+        ? {
+            bound: this.opts.proxy.bound,
+            refused_unbound: this.opts.proxy.refusedUnbound,
+            held: this.opts.proxy.heldNow,
+            abandoned: this.opts.proxy.abandoned,
+            abandoned_mcp: this.opts.proxy.abandonedMcp,
+          }
         : null,
       last_seq: this.log.lastSeq,
       uptime_ms: Date.now() - this.startedAt,

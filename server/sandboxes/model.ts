@@ -58,6 +58,8 @@ export const poolAgentView = z.object({
   hits: z.number(),
   /** Sessions that started their sandbox cold. */
   misses: z.number(),
+  /** Sessions that took a warm sandbox whose pre-started harness the bind restarted (its CLI started cold). */
+  restarted: z.number(),
 });
 
 export const poolView = z.object({

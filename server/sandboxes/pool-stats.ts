@@ -15,6 +15,8 @@ export interface PoolAgentStats {
   harness: string;
   hits: number;
   misses: number;
+  /** Took a warm sandbox whose pre-started harness the bind restarted (a cold CLI start after all). */
+  restarted: number;
 }
 
 export async function poolStats(
@@ -22,11 +24,12 @@ export async function poolStats(
   agents: Pick<AgentSandboxSettingsPort, "summaries">,
   host: string | null,
 ): Promise<PoolAgentStats[]> {
-  const rows = await database.query<{ agent_id: string; hits: number; misses: number }>(
+  const rows = await database.query<{ agent_id: string; hits: number; misses: number; restarted: number }>(
     `select s.agent_id,
-            count(*) filter (where s.start_kind = 'warm')::int as hits, count(*) filter (where s.start_kind = 'cold')::int as misses
+            count(*) filter (where s.start_kind = 'warm')::int as hits, count(*) filter (where s.start_kind = 'cold')::int as misses,
+            count(*) filter (where s.start_kind = 'warm_restarted')::int as restarted
        from sandboxes s
-      where s.start_kind in ('warm', 'cold') and coalesce(s.claimed_at, s.created_at) > now() - ($2 || ' hours')::interval and ${hostScope(1, "s.host")}
+      where s.start_kind in ('warm', 'warm_restarted', 'cold') and coalesce(s.claimed_at, s.created_at) > now() - ($2 || ' hours')::interval and ${hostScope(1, "s.host")}
       group by s.agent_id
       order by count(*) desc, s.agent_id limit 100`,
     [host, String(STATS_HOURS)],
@@ -41,6 +44,7 @@ export async function poolStats(
       harness: a?.harness === "default" || !a?.harness ? "builtin" : a.harness,
       hits: Number(r.hits),
       misses: Number(r.misses),
+      restarted: Number(r.restarted),
     };
   });
 }

@@ -88,6 +88,22 @@ export interface SandboxBinding {
  * What a warm sandbox is set up for before any session (docs/sandboxes.md "Warm pool"): a binding
  * without its session and key. `holdSeconds`: how long the harness's MCP start may wait for the bind.
  */
+/**
+ * What the supervisor did at the bind with a harness pre-started before it (harness/supervisor/supervisor.ts
+ * `bind`): kept it, or restarted it (set up for something else, or its start failed). Absent: none was.
+ */
+export type SandboxBound = { harnessKept?: boolean };
+
+/** The supervisor's answer to `POST /lap/bind` (`kept`), as a SandboxBound. */
+export function boundFrom(answer: string): SandboxBound {
+  try {
+    const kept = (JSON.parse(answer) as { kept?: unknown }).kept;
+    return typeof kept === "boolean" ? { harnessKept: kept } : {};
+  } catch {
+    return {};
+  }
+}
+
 export type SandboxPreparation = Omit<SandboxBinding, "sessionId" | "gatewayKey" | "gatewayBaseUrl" | "env"> & { holdSeconds?: number };
 
 export class SandboxError extends Error {
@@ -129,7 +145,7 @@ export interface SandboxProvider {
   /** Resolves when the supervisor answers; rejects with SandboxError (reason says why) on failure or timeout. */
   waitReady(id: string, opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SandboxHandle>;
   /** Sends the session identity to the supervisor (late binding). */
-  bind(id: string, binding: SandboxBinding): Promise<void>;
+  bind(id: string, binding: SandboxBinding): Promise<SandboxBound>;
   /**
    * Starts the harness for the agent a warm sandbox expects, before any session (its CLI initialized,
    * holding a placeholder key: docs/security.md "Before bind"); resolves when it is up. Only providers

@@ -119,8 +119,8 @@ describe("warm pool sizing", () => {
     await reserve("ses_agent_calm_0", "agent_calm", "cold");
     await reserve("ses_agent_burst_2", "agent_burst", "recovered");
     expect(await poolStats(database, agentsForSandboxes(database), host)).toEqual([
-      { agent_id: "agent_burst", agent_name: "agent_burst", harness: "opencode", hits: 1, misses: 1 },
-      { agent_id: "agent_calm", agent_name: "agent_calm", harness: "builtin", hits: 0, misses: 1 },
+      { agent_id: "agent_burst", agent_name: "agent_burst", harness: "opencode", hits: 1, misses: 1, restarted: 0 },
+      { agent_id: "agent_calm", agent_name: "agent_calm", harness: "builtin", hits: 0, misses: 1, restarted: 0 },
     ]);
     // Another host's sandboxes are its own pool's.
     expect(await poolStats(database, agentsForSandboxes(database), "another-host")).toEqual([]);

@@ -10,7 +10,11 @@ import { KEY_ENV } from "./start.ts";
 /** The provider id LAP's gateway has in opencode's config. */
 export const PROVIDER = "lap";
 
-export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
+/**
+ * `mcpOff`: the agent's MCP servers are configured but not connected at start (a pre-start before the
+ * bind: LAP's MCP answers only a bound sandbox); the adapter connects them at the bind (index.ts `bound`).
+ */
+export function opencodeConfig(config: HarnessConfig, options: { mcpOff?: boolean } = {}): Record<string, unknown> {
   const model = `${PROVIDER}/${config.model}`;
   return {
     $schema: "https://opencode.ai/config.json",
@@ -44,7 +48,7 @@ export function opencodeConfig(config: HarnessConfig): Record<string, unknown> {
     model,
     small_model: model,
     agent: Object.fromEntries(["build", "plan", "general", "title", "summary", "compaction"].map((name) => [name, { model }])),
-    ...(config.mcpServers?.length ? { mcp: opencodeMcp(config.mcpServers, config.mcpStartTimeoutMs) } : {}),
+    ...(config.mcpServers?.length ? { mcp: opencodeMcp(config.mcpServers, { enabled: !options.mcpOff }) } : {}),
     // The agent's system prompt with its always-on memory (docs/memory.md), written by the adapter.
     ...(config.systemPrompt ? { instructions: [instructionsFile(config)] } : {}),
   };
@@ -56,20 +60,16 @@ export const instructionsFile = (config: HarnessConfig) => join(config.home, "la
 /**
  * The agent's MCP servers as opencode remote servers: LAP's proxy URL, the session key by env
  * reference (never written out), and no OAuth discovery (LAP holds the upstream credentials).
+ * `enabled: false` (a pre-start): opencode does not connect them at start, and connects one when told
+ * (`POST /mcp/:name/connect`). No MCP start timeout of LAP's: nothing holds them once they connect,
+ * which opencode's MCP client would give up on after ~60 s whatever its `timeout` says
+ * (bench/harness/NOTES.md, "Why opencode's warm API first token is 5-23 s").
  */
-export function opencodeMcp(servers: McpEndpoint[], timeoutMs?: number): Record<string, unknown> {
+export function opencodeMcp(servers: McpEndpoint[], options: { enabled: boolean } = { enabled: true }): Record<string, unknown> {
   return Object.fromEntries(
     servers.map((s) => [
       s.name,
-      {
-        type: "remote",
-        url: s.url,
-        enabled: true,
-        oauth: false,
-        headers: { Authorization: `Bearer {env:${KEY_ENV}}` },
-        // Pre-started (harness/supervisor/binding.ts): its MCP requests wait for the bind.
-        ...(timeoutMs ? { timeout: timeoutMs } : {}),
-      },
+      { type: "remote", url: s.url, enabled: options.enabled, oauth: false, headers: { Authorization: `Bearer {env:${KEY_ENV}}` } },
     ]),
   );
 }

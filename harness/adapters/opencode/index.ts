@@ -18,6 +18,7 @@ import {
   withHistory,
 } from "../types.ts";
 import { instructionsFile, opencodeConfig, PROVIDER } from "./config.ts";
+import { connectMcpServers } from "./mcp-connect.ts";
 import { parsePermissionAsked, replyBody } from "./permissions.ts";
 import { OpencodeServer } from "./server.ts";
 import { opencodeEnv, prepareOpencodeHome } from "./start.ts";
@@ -39,6 +40,8 @@ export class OpencodeAdapter implements HarnessAdapter {
   /** The warm-up's stub model (warm-stub.ts) while a pre-started server warms up. */
   private warmStub: { url: string; stop(): void } | undefined;
   private warmedUp = false;
+  /** A pre-start's MCP servers are off until the bind (mcp-connect.ts); this is their connect, which a turn waits for. */
+  private mcpAtBind: Promise<unknown> | undefined;
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
@@ -62,7 +65,8 @@ export class OpencodeAdapter implements HarnessAdapter {
     prepareOpencodeHome(this.config.home);
     // Pre-started: the warm-up's model answers from inside the sandbox (warm-stub.ts).
     if (this.config.prestart && !this.warmedUp) this.warmStub ??= startWarmUpStub();
-    const config = opencodeConfig(this.config);
+    // Pre-started and not bound yet: MCP off (a server started after the bind connects them itself).
+    const config = opencodeConfig(this.config, { mcpOff: this.config.prestart && !this.mcpAtBind });
     await this.server.start({
       binary: this.config.binary ?? harnessBinary("opencode"),
       cwd: this.config.workspace,
@@ -118,6 +122,17 @@ export class OpencodeAdapter implements HarnessAdapter {
     }
   }
 
+  /** The bind kept this pre-started server: connect the MCP servers it started without. */
+  async bound(): Promise<void> {
+    const names = (this.config.mcpServers ?? []).map((s) => s.name);
+    this.mcpAtBind = this.server.running
+      ? connectMcpServers(this.server, names).catch((error: Error) =>
+          console.error(`opencode: connecting MCP after the bind: ${error.message}`),
+        )
+      : Promise.resolve();
+    await this.mcpAtBind;
+  }
+
   private reply(requestId: string, body: PermissionReply): Promise<Response> {
     return this.server.api(`/permission/${encodeURIComponent(requestId)}/reply`, { method: "POST", body: JSON.stringify(body) });
   }
@@ -158,6 +173,7 @@ export class OpencodeAdapter implements HarnessAdapter {
     const post = async () => {
       try {
         await this.start(); // restarts the server after a crash; the session comes back from its store
+        await this.mcpAtBind;
         const response = await this.server.api(`/session/${this.conversationId}/prompt_async`, {
           method: "POST",
           // Attachments as opencode `file` parts with data URLs (docs/sessions.md "Attachments").

@@ -11,6 +11,8 @@ import { resolveHostId } from "../../config/host-id";
 import { parentBoundCommand } from "../../lib/parent-bound";
 import {
   type SandboxBinding,
+  type SandboxBound,
+  boundFrom,
   type SandboxHandle,
   type SandboxProvider,
   type SandboxProviderName,
@@ -215,7 +217,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     return waitSupervisorReady(this.entry(id), opts);
   }
 
-  async bind(id: string, binding: SandboxBinding): Promise<void> {
+  async bind(id: string, binding: SandboxBinding): Promise<SandboxBound> {
     await this.adopting;
     const entry = this.entry(id);
     if (entry.handle.state !== "ready") throw new SandboxError("failed", `sandbox ${id} is ${entry.handle.state}, not ready`);
@@ -228,6 +230,7 @@ export abstract class HostSandboxProvider implements SandboxProvider {
     entry.handle.labels.session_id = binding.sessionId;
     entry.handle.labels.agent_id = binding.agentId;
     this.record(entry);
+    return boundFrom(await res.text());
   }
 
   async connect(id: string): Promise<SupervisorConnection> {

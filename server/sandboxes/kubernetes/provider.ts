@@ -3,6 +3,7 @@ import type { Logger } from "../../lib/logger";
 import {
   SandboxError,
   type SandboxBinding,
+  type SandboxBound,
   type SandboxHandle,
   type SandboxPreparation,
   type SandboxProvider,
@@ -151,18 +152,18 @@ export class KubernetesSandboxProvider implements SandboxProvider {
     return this.handle(ready.claim, sb, ready.pod);
   }
 
-  bind(id: string, binding: SandboxBinding): Promise<void> {
+  bind(id: string, binding: SandboxBinding): Promise<SandboxBound> {
     return this.guarded(`bind sandbox ${id}`, () => this.bindInner(id, binding));
   }
 
-  private async bindInner(id: string, binding: SandboxBinding): Promise<void> {
+  private async bindInner(id: string, binding: SandboxBinding): Promise<SandboxBound> {
     const { claim } = await this.parts(id);
     if (!claim) throw new SandboxError("not_found", `sandbox ${id} does not exist`);
     const sealed = unsealClaim(this.deps.secretBox, claim);
     const conn = await this.connect(id);
     const gatewayBaseUrl = onOrigin(binding.gatewayBaseUrl, this.deps.lapUrl);
     const proxy = await podEgressFor(this.egress, this.deps.logger, { id, claim, sealed, gatewayBaseUrl });
-    await bindSupervisor({ id, claim, sealed, conn, proxy }, binding, gatewayBaseUrl);
+    return bindSupervisor({ id, claim, sealed, conn, proxy }, binding, gatewayBaseUrl);
   }
 
   /** The warm prepare (./supervisor-setup.ts): the harness set up as the bind will need it. */

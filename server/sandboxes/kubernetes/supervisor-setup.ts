@@ -4,7 +4,14 @@
  * settings and CA from LAP's pod egress proxy (./pod-egress.ts).
  */
 import type { Logger } from "../../lib/logger";
-import { type SandboxBinding, SandboxError, type SandboxPreparation, type SupervisorConnection } from "../provider";
+import {
+  boundFrom,
+  type SandboxBinding,
+  type SandboxBound,
+  SandboxError,
+  type SandboxPreparation,
+  type SupervisorConnection,
+} from "../provider";
 import { specLabelsOf } from "./claim-handle";
 import { podEgressEnv } from "./egress-env";
 import type { PodEgressPort } from "./pod-egress";
@@ -62,7 +69,7 @@ function sandboxIdentity({ id, claim, sealed }: SupervisorSetup) {
   };
 }
 
-export async function bindSupervisor(setup: SupervisorSetup, binding: SandboxBinding, gatewayBaseUrl: string): Promise<void> {
+export async function bindSupervisor(setup: SupervisorSetup, binding: SandboxBinding, gatewayBaseUrl: string): Promise<SandboxBound> {
   const { id, sealed, conn, proxy } = setup;
   const body = {
     ...sandboxIdentity(setup),
@@ -79,6 +86,7 @@ export async function bindSupervisor(setup: SupervisorSetup, binding: SandboxBin
   const text = await res.text();
   if (res.status === 409) throw new SandboxError("failed", `sandbox ${id} is already bound to another session`);
   if (!res.ok) throw new SandboxError("failed", `sandbox ${id}: bind answered HTTP ${res.status} ${text.slice(0, 200)}`);
+  return boundFrom(text);
 }
 
 /**

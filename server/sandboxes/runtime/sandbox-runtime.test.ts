@@ -17,6 +17,7 @@ import { requires } from "../../../test/support/skip";
 import { cgroupMissing, providerOptions } from "../test-helpers";
 import { SupervisorClient } from "../supervisor-client";
 import { WarmPool } from "../warm-pool";
+import { poolStats } from "../pool-stats";
 import { SandboxRuntimeAdapter } from "./sandbox-runtime";
 import { harnessSetup, slotHash } from "./harness-setup";
 import { sandboxHostEnv } from "../settings";
@@ -325,17 +326,22 @@ describe("sandbox runtime adapter", () => {
     60_000,
   );
 
-  test("a warm sandbox is claimed (no cold start) when the agent's spec and harness setup match; its pre-started harness is kept", async () => {
+  test("a warm sandbox is claimed (no cold start) when the agent's spec and harness setup match; its pre-started harness is kept (a hit), or restarted when it was set up otherwise (counted apart)", async () => {
     const p = new LocalSandboxProvider(providerOptions(() => model.port));
     await database.query(`insert into sessions (id, agent_id) values ('ses_recent', 'agent_rt') on conflict do nothing`);
     // What the pool starts for the agent: its sandbox spec and the harness setup a session binds (warm-spec.ts).
+    /** After the first slot: the pool prepares the harness for another system prompt (the bind then restarts it). */
+    let otherPrompt = false;
     const specFor = async () => {
       const base = sandboxSpecFor({ id: "agent_rt", harness: "builtin", environment: agent.environment }, LAP_CONTAINER_ENV);
       const setup = await harnessSetup({}, agent, null);
       return {
         spec: base.spec,
         hash: slotHash(base.hash, setup.hash),
-        prepare: { preparation: setup.preparation, gatewayBaseUrl: "http://127.0.0.1:3000/v1" },
+        prepare: {
+          preparation: otherPrompt ? { ...setup.preparation, systemPrompt: "set up for another prompt" } : setup.preparation,
+          gatewayBaseUrl: "http://127.0.0.1:3000/v1",
+        },
       };
     };
     const pool = new WarmPool({
@@ -349,6 +355,7 @@ describe("sandbox runtime adapter", () => {
     await pool.topUp();
     const [warm] = await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where status = 'warm'`);
     expect(warm).toBeTruthy();
+    otherPrompt = true;
     const a = adapter(p, pool);
     const started = performance.now();
     await a.startSession({ ref: await a.ensureAgent(agent, null), agent, localSessionId: "ses_warm", title: "" });
@@ -362,6 +369,25 @@ describe("sandbox runtime adapter", () => {
     expect([health.prepared, health.session_id]).toEqual(["kept", "ses_warm"]);
     model.script([{ text: "warm hello" }]);
     expect(JSON.stringify(await send(a, "ses_warm", "hi"))).toContain('"text":"hello"');
+
+    // The refill's slot was prepared for another system prompt: the bind restarts its harness, and the
+    // session is recorded as such (schema/sandboxes.ts start_kind), not as a pool hit.
+    await pool.idle();
+    const [refilled] = await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where status = 'warm'`);
+    await a.startSession({ ref: await a.ensureAgent(agent, null), agent, localSessionId: "ses_warm_2", title: "" });
+    const health2 = await new SupervisorClient(await p.connect(refilled!.sandbox_id), "ses_warm_2").health();
+    expect([health2.prepared, health2.session_id]).toEqual(["restarted", "ses_warm_2"]);
+    const kinds = await database.query<{ session_id: string; start_kind: string }>(
+      `select session_id, start_kind from sandboxes where session_id in ('ses_warm', 'ses_warm_2') order by session_id`,
+    );
+    expect(kinds).toEqual([
+      { session_id: "ses_warm", start_kind: "warm" },
+      { session_id: "ses_warm_2", start_kind: "warm_restarted" },
+    ]);
+    expect((await poolStats(database, agentsForSandboxes(database), p.host)).find((r) => r.agent_id === "agent_rt")).toMatchObject({
+      hits: 1,
+      restarted: 1,
+    });
     await pool.idle();
     await p.shutdown();
   }, 60_000);

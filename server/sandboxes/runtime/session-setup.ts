@@ -84,6 +84,13 @@ export async function bindHarness(
   // The same fields a warm sandbox was prepared with (./harness-setup.ts), plus the session and its key.
   const s = setup ?? (await harnessSetup(deps, agent, sessionId));
   const gatewayKey = await deps.mintSessionKey({ sessionId, agentId: agent.id, model: agent.model, mcpServers: s.keyServers });
-  await deps.provider.bind(sandboxId, { ...s.preparation, sessionId, gatewayKey, gatewayBaseUrl: deps.gatewayBaseUrl });
+  const bound = await deps.provider.bind(sandboxId, { ...s.preparation, sessionId, gatewayKey, gatewayBaseUrl: deps.gatewayBaseUrl });
+  // A warm hit whose pre-started harness the supervisor restarted at the bind started its CLI cold:
+  // the pool counts it apart (./pool-stats.ts), not as a hit.
+  if (bound?.harnessKept === false)
+    await deps.database.query(
+      `update sandboxes set start_kind = 'warm_restarted', updated_at = now() where sandbox_id = $1 and session_id = $2 and start_kind = 'warm'`,
+      [sandboxId, sessionId],
+    );
   return s.given;
 }

@@ -1,4 +1,3 @@
-
 import type { AgentSandboxSettingsPort, SandboxSessionsPort } from "../ports";
 import type { AgentSandboxSpec } from "../warm-pool";
 import { harnessSetup, slotHash } from "./harness-setup";

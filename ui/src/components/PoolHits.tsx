@@ -6,7 +6,8 @@ const rate = (hits: number, misses: number) => (hits + misses ? `${Math.round((1
 
 /**
  * How sessions got their sandbox over the last hours, per agent and harness: a warm hit (a sandbox
- * with its harness already started) or a miss (started cold). server/sandboxes/pool-stats.ts.
+ * with its harness already started), a warm sandbox whose pre-started harness the bind restarted
+ * (not counted as a hit), or a miss (started cold). server/sandboxes/pool-stats.ts.
  */
 export function PoolHits(props: { pool: PoolView }) {
   return (
@@ -22,6 +23,9 @@ export function PoolHits(props: { pool: PoolView }) {
             <th>Harness</th>
             <th title="Sessions that took a warm sandbox, its harness already started">Hits</th>
             <th title="Sessions that started their sandbox cold">Misses</th>
+            <th title="Sessions that took a warm sandbox whose pre-started harness was restarted at the bind (its CLI started cold)">
+              Restarted
+            </th>
             <th>Hit rate</th>
           </tr>
         </thead>
@@ -37,7 +41,8 @@ export function PoolHits(props: { pool: PoolView }) {
                 <td class="mono">{a.harness}</td>
                 <td>{a.hits}</td>
                 <td>{a.misses}</td>
-                <td>{rate(a.hits, a.misses)}</td>
+                <td>{a.restarted}</td>
+                <td>{rate(a.hits, a.misses + a.restarted)}</td>
               </tr>
             )}
           </For>
