@@ -1,6 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
+import { waitFor } from "../../test/support/api-client";
 import { startGatewayTestEnv, type GatewayTestEnv } from "../../test/support/gateway";
 
 /** Virtual keys: LiteLLM's admin API, and every limit enforced on real calls. */
@@ -164,11 +165,14 @@ describe("enforcement", () => {
     expect(err.status).toBe(401);
     // The three calls before it were logged with the key's hash; the refused one reached no provider and
     // is logged as refused, saying why (the log explains an agent whose key ended).
-    await Bun.sleep(200);
-    await env.t.services.gateway.flush();
-    const rows = await env.t.database.query<{ key_hash: string; http_status: number; deployment: string | null }>(
-      "select key_hash, http_status, deployment from gateway_spend_logs where key_alias = 'revoke-while-warm' order by start_time",
-    );
+    const logged = async () => {
+      await env.t.services.gateway.flush();
+      return env.t.database.query<{ key_hash: string; http_status: number; deployment: string | null }>(
+        "select key_hash, http_status, deployment from gateway_spend_logs where key_alias = 'revoke-while-warm' order by start_time",
+      );
+    };
+    await waitFor("four spend rows", async () => (await logged()).length >= 4, 4_000);
+    const rows = await logged();
     expect(rows.map((r) => [r.key_hash, r.http_status])).toEqual([
       [k.token, 200],
       [k.token, 200],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
+import { gate } from "../../test/support/gate";
 import { FAKE_OPENAI_KEY, startGatewayTestEnv, type GatewayTestEnv } from "../../test/support/gateway";
 
 /** Retries, cooldown, fallbacks, timeouts and stored deployments, against scripted provider failures. */
@@ -91,11 +92,15 @@ describe("routing", () => {
   });
 
   test("a per-deployment timeout gives 408, then the cooled-down group answers 429 with retry-after", async () => {
-    env.openai2.script.delayMs = 1000;
-    const started = Date.now();
+    // The provider answers only after the caller got its 408: a gateway that ignored the 0.2 s timeout
+    // would wait for the guard (15 s) and get a 200.
+    const provider = gate();
+    env.openai2.script.holdResponse = provider.opened;
     const err = await chat("slow").catch((e) => e);
+    provider.open();
+    env.openai2.script.holdResponse = undefined;
+    expect(provider.forcedOpen).toBe(false);
     expect(err.status).toBe(408);
-    expect(Date.now() - started).toBeLessThan(900);
     const res = await fetch(`${env.baseUrl}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${env.masterKey}`, "content-type": "application/json" },
@@ -107,7 +112,7 @@ describe("routing", () => {
     await env.t.services.gateway.flush();
     const failures = await env.t.json("GET", "/spend/logs?model=slow&status=failure");
     expect(failures.body[failures.body.length - 1].attempts[0].status).toBe("timeout");
-  });
+  }, 30_000);
 
   test("a deployment added through the API is routable, its key sealed at rest and never shown; delete removes it", async () => {
     const bad = await env.t.json("POST", "/model/new", { body: { model_name: "x", litellm_params: {} } });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { startGatewayTestEnv, type GatewayTestEnv } from "../../test/support/gateway";
 import { SpendWriter } from "./spend/writer";
+import { waitFor } from "../../test/support/api-client";
 
 /** Spend rows, their reports, the bounded queue, and the external-LiteLLM key mode. */
 let env: GatewayTestEnv;
@@ -245,6 +246,12 @@ describe("the log tells the truth (issue 24)", () => {
     await env.t.services.gateway.flush();
     return (await env.t.json("GET", `/spend/logs?request_id=${requestId}`)).body[0];
   };
+  /** For a row written after the response ended (a stream the client left, a refusal): waits for it. */
+  const loggedRow = async (requestId: string | null) => {
+    let row: Awaited<ReturnType<typeof logOf>>;
+    await waitFor(`the spend row of ${requestId}`, async () => (row = await logOf(requestId)), 4_000);
+    return row;
+  };
   const call = (key: string, body: Record<string, unknown>) =>
     fetch(`${env.baseUrl}/v1/chat/completions`, {
       method: "POST",
@@ -276,8 +283,7 @@ describe("the log tells the truth (issue 24)", () => {
     }
     controller.abort();
     await reader.cancel().catch(() => {});
-    await Bun.sleep(100);
-    const row = await logOf(res.headers.get("x-request-id"));
+    const row = await loggedRow(res.headers.get("x-request-id"));
     expect(row).toMatchObject({ status: "success", error: null, http_status: 200, priced: true });
     expect(row.completion_tokens).toBeGreaterThan(0);
   });
@@ -312,8 +318,7 @@ describe("the log tells the truth (issue 24)", () => {
     expect((await env.t.json("POST", "/key/delete", { body: { keys: [k.token_id] } })).status).toBe(200);
     const refused = await call(k.key, { model: "gpt-fake", messages: [{ role: "user", content: "x" }] });
     expect(refused.status).toBe(401);
-    await Bun.sleep(200);
-    const row = await logOf(refused.headers.get("x-request-id"));
+    const row = await loggedRow(refused.headers.get("x-request-id"));
     expect(row).toMatchObject({
       status: "failure",
       http_status: 401,

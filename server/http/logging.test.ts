@@ -8,6 +8,7 @@ import { createApp } from "../app";
 import { loadConfig } from "../config/load";
 import type { Database } from "../db/client";
 import { testDatabase } from "../../test/support/db";
+import { waitFor } from "../../test/support/api-client";
 
 const lines: Record<string, unknown>[] = [];
 const sink = new Writable({
@@ -39,7 +40,7 @@ describe("structured logs", () => {
     );
     const token = (await res.json()).token as string;
     await app.handle(new Request("http://localhost/api/nope", { headers: { "x-request-id": "req-42" } }));
-    await Bun.sleep(20);
+    await waitFor("both request lines", () => lines.filter((l) => l.msg === "request").length >= 2, 4_000);
     const requestLines = lines.filter((l) => l.msg === "request");
     expect(requestLines.length).toBe(2);
     expect(requestLines[0]).toMatchObject({ method: "POST", path: "/api/keys", status: 201 });

@@ -98,16 +98,15 @@ describe("built-in agent harness", () => {
     }
     expect(seen.at(-1)).toBe("session.status_idle");
 
-    model.script([{ toolCalls: [{ name: "bash", arguments: { command: "sleep 30; echo never" } }] }]);
+    // A 5-minute command: a turn that ran it to the end would outlast the stream's 15 s guard.
+    model.script([{ toolCalls: [{ name: "bash", arguments: { command: "sleep 300; echo never" } }] }]);
     const after2 = await s.client.sendMessage("sleep");
-    const started = Date.now();
     const types: string[] = [];
     for await (const e of s.client.stream(after2, { untilIdle: true, signal: AbortSignal.timeout(15_000) })) {
       types.push(e.type);
       if (e.type === "agent.tool_use") setTimeout(() => void s.client.interrupt(), 200);
     }
     expect(types.at(-1)).toBe("session.status_idle");
-    expect(Date.now() - started).toBeLessThan(10_000);
     await provider.destroy(s.id);
   }, 40_000);
 

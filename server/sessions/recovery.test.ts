@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TEST_DB_DRIVER, freshPostgresUrl } from "../../test/support/db";
+import { gate, settlesWithin } from "../../test/support/gate";
 import { freePort, type LapChild, startLapChild } from "../../test/support/lap-child";
 import { FakeManagedAgents, type FakeStep } from "../../test/support/fake-managed-agents";
 import { killMarked } from "../../test/support/processes";
@@ -139,14 +140,28 @@ describe("SIGKILL mid-turn and restart", () => {
   }, 120_000);
 
   test("SIGTERM closes open streams at once, leaves the turn to the next start, which finishes it", async () => {
-    fake.reply = () => chunks(30, 40);
+    // The turn stops after five pieces until the old process has exited: a shutdown that waited for the
+    // turn (or for the open stream) would run into its 10 s force-exit and exit 1.
+    const rest = gate();
+    fake.reply = () => {
+      const steps = chunks(30, 40);
+      steps.splice(1 + 2 * 5, 0, { until: rest.opened });
+      return steps;
+    };
     const { body: s } = await api("POST", "/api/sessions", { agent_id: agentId, prompt: "graceful" });
     const res = await fetch(`${base}/api/sessions/${s.id}/stream?after=0`, { headers: auth });
     const before = await readSse(res, (ev) => ev.filter((e) => e.type === "agent.message").length >= 3);
-    const started = performance.now();
+    // A client still reading its stream when SIGTERM comes: the shutdown must close it, not wait on it.
+    const stillOpen = (await fetch(`${base}/api/sessions/${s.id}/stream?after=0`, { headers: auth })).body!.getReader();
+    await stillOpen.read();
+    const closed = (async () => {
+      while (!(await stillOpen.read()).done);
+    })().catch(() => {});
     child!.kill("SIGTERM");
     expect(await child!.exited).toBe(0);
-    expect(performance.now() - started).toBeLessThan(5_000);
+    await settlesWithin(closed, "a stream open during SIGTERM");
+    rest.open();
+    expect(rest.forcedOpen).toBe(false);
     await startChild();
     const after = await readSse(
       await fetch(`${base}/api/sessions/${s.id}/stream`, { headers: { ...auth, "last-event-id": String(before.at(-1)!.seq) } }),

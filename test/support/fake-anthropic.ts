@@ -50,6 +50,7 @@ export function startFakeAnthropic(opts: { apiKey?: string } = {}): FakeAnthropi
       const body: any = await req.json();
       if (script.recordRequests) script.requests.push({ path, headers: Object.fromEntries(req.headers), body });
       if (script.delayMs) await sleep(script.delayMs);
+      if (script.holdResponse) await script.holdResponse;
       const failure = script.nextFailure();
       if (failure) return errorResponse(failure.status, failure.message ?? `scripted failure ${failure.status}`, failure.headers);
       if (!body.model || typeof body.max_tokens !== "number" || !Array.isArray(body.messages)) {

@@ -12,6 +12,8 @@ export class FakeScript {
   alwaysFail: ScriptedFailure | undefined;
   /** Delay before the response headers. */
   delayMs = 0;
+  /** While set, every response waits for this before its headers: a test can prove the caller did not wait. */
+  holdResponse: Promise<void> | undefined;
   /** Delay between streamed chunks. */
   chunkDelayMs = 0;
   /**
@@ -32,6 +34,7 @@ export class FakeScript {
     this.failures = [];
     this.alwaysFail = undefined;
     this.delayMs = 0;
+    this.holdResponse = undefined;
     this.chunkDelayMs = 0;
     this.holdAfterFirstPiece = undefined;
     this.reply = undefined;

@@ -123,6 +123,7 @@ export class FakeManagedAgents {
   /** Next N requests matching a path prefix answer this status. */
   private failures: Array<{ match: string; status: number; remaining: number }> = [];
   private delays: Array<{ match: string; ms: number; remaining: number }> = [];
+  private gates: Array<{ match: string; until: Promise<unknown>; remaining: number }> = [];
   private server?: Server<unknown>;
   private seq = 0;
   private ids = 0;
@@ -150,6 +151,11 @@ export class FakeManagedAgents {
   /** Next N requests matching a path prefix are held for `ms` before being answered. */
   delayNext(match: string, ms: number, times = 1) {
     this.delays.push({ match, ms, remaining: times });
+  }
+
+  /** Next N POSTs matching a path prefix wait for `until` before being processed (see test/support/gate.ts). */
+  waitNext(match: string, until: Promise<unknown>, times = 1) {
+    this.gates.push({ match, until, remaining: times });
   }
 
   holdAnswer(match: string, ms: number, times = 1) {
@@ -185,6 +191,12 @@ export class FakeManagedAgents {
       delay.remaining--;
       await Bun.sleep(delay.ms);
       // The caller hung up while the request was held: like a dropped connection, it never arrives.
+      if (req.signal.aborted) return new Response(null, { status: 499 });
+    }
+    const gated = this.gates.find((g) => g.remaining > 0 && path.startsWith(g.match) && req.method === "POST");
+    if (gated) {
+      gated.remaining--;
+      await gated.until;
       if (req.signal.aborted) return new Response(null, { status: 499 });
     }
     const failure = this.failures.find((f) => f.remaining > 0 && path.startsWith(f.match));

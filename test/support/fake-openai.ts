@@ -56,6 +56,7 @@ export function startFakeOpenAI(opts: { apiKey?: string } = {}): FakeOpenAI {
       const body: any = req.method === "POST" ? await req.json() : {};
       if (script.recordRequests) script.requests.push({ path, headers: Object.fromEntries(req.headers), body });
       if (script.delayMs) await sleep(script.delayMs);
+      if (script.holdResponse) await script.holdResponse;
       const failure = script.nextFailure();
       if (failure) return errorResponse(failure.status, failure.message ?? `scripted failure ${failure.status}`, failure.headers);
       if (path === "/v1/chat/completions") return chat(body, script);

@@ -12,6 +12,8 @@ export interface Step {
   delayMs?: number;
   /** Wait here until the session is interrupted. */
   untilInterrupted?: boolean;
+  /** Wait for this before the step's event (a test/support/gate.ts gate the test opens). */
+  until?: Promise<unknown>;
 }
 
 interface MemSession {
@@ -86,6 +88,7 @@ export class MemorySessions implements SessionsPort {
           return;
         }
         await Bun.sleep(step.delayMs ?? this.stepDelayMs);
+        if (step.until) await step.until;
         this.emit(s, { type: step.type, data: step.data ?? {}, turnId });
       }
     });

@@ -11,7 +11,9 @@ import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import { createTracing } from "../../tracing/tracing";
 import { clearSandboxTrace, sandboxTraceHeaders, setSandboxTrace } from "../../tracing/sandbox-trace";
 import { bridgeAllows, listenLapBridge } from "./lap-bridge";
+import { gate, type Gate } from "../../../test/support/gate";
 
+let secondEvent: Gate | undefined;
 const seen: Array<{ method: string; path: string; headers: Record<string, string>; body: string }> = [];
 const lap = Bun.serve({
   hostname: "127.0.0.1",
@@ -21,11 +23,12 @@ const lap = Bun.serve({
     const url = new URL(req.url);
     seen.push({ method: req.method, path: url.pathname + url.search, headers: Object.fromEntries(req.headers), body: await req.text() });
     if (url.pathname === "/mcp" && req.method === "GET") {
-      // An SSE stream whose second event comes a while after the first.
+      // An SSE stream whose second event comes only once the test has seen the first.
+      const held = secondEvent;
       const stream = new ReadableStream({
         async start(c) {
           c.enqueue(new TextEncoder().encode("data: first\n\n"));
-          await Bun.sleep(1_500);
+          await held?.opened;
           c.enqueue(new TextEncoder().encode("data: second\n\n"));
           c.close();
         },
@@ -116,20 +119,22 @@ describe("LAP bridge", () => {
   });
 
   test("an SSE stream is passed on event by event, not when it ends", async () => {
-    const started = Date.now();
+    // The stream ends only after the test got its first event: a bridge that waited for the whole body
+    // would deliver nothing until the guard (15 s) opened the gate.
+    const second = gate();
+    secondEvent = second;
     const res = await via("/mcp", { headers: { accept: "text/event-stream" } });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const reader = res.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
-    const firstAt = Date.now() - started;
+    second.open();
+    secondEvent = undefined;
+    expect(second.forcedOpen).toBe(false);
     expect(first).toContain("data: first");
     let rest = "";
     for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
-    const endAt = Date.now() - started;
     expect(rest).toContain("data: second");
-    // The first event arrived well before the stream ended (1.5 s later): nothing waited for the whole body.
-    expect(endAt - firstAt).toBeGreaterThan(1_000);
-  });
+  }, 30_000);
 
   test("LAP down: a 502 from the bridge, not a hang", async () => {
     const dead = join(mkdtempSync(join(tmpdir(), "lap-bridge-")), "lap.sock");

@@ -12,6 +12,7 @@ import { EgressLog, EgressPolicies } from "../egress";
 import { EgressCa } from "../egress/ca";
 import { podEgressEnv } from "./egress-env";
 import { parseProxyBasic, PodEgressProxy } from "./pod-egress";
+import { waitFor } from "../../../test/support/api-client";
 import { loopbackFakesAllowed } from "../../../test/support/destinations";
 
 let upstream: ReturnType<typeof Bun.serve>;
@@ -104,7 +105,8 @@ test("lookups of unknown sandboxes are bounded: at most maxConcurrent in flight,
       asked.push(id);
       return new Promise<boolean>((resolve) => pending.push(resolve));
     },
-    lookupLimits: { maxConcurrent: 2, missTtlMs: 300, timeoutMs: 2_000 },
+    // A miss is remembered for 2 s: far from the few ms the checks below need, even on a loaded machine.
+    lookupLimits: { maxConcurrent: 2, missTtlMs: 2_000, timeoutMs: 2_000 },
   });
   await bounded.listen();
   const port = await bounded.port();
@@ -115,7 +117,7 @@ test("lookups of unknown sandboxes are bounded: at most maxConcurrent in flight,
   try {
     const served = seen.length;
     const first = [through("lap-q1"), through("lap-q2")];
-    await Bun.sleep(100);
+    await waitFor("two lookups", () => asked.length >= 2, 4_000);
     expect(asked).toEqual(["lap-q1", "lap-q2"]);
     // Two in flight: the next unknown ids get 407 at once, without a lookup.
     expect(await Promise.all([through("lap-q3"), through("lap-q4")])).toEqual([407, 407]);
@@ -126,14 +128,14 @@ test("lookups of unknown sandboxes are bounded: at most maxConcurrent in flight,
     expect(await through("lap-q1")).toBe(407);
     expect(asked).toEqual(["lap-q1", "lap-q2"]);
     const q3 = through("lap-q3");
-    await Bun.sleep(50);
+    await waitFor("the lookup of lap-q3", () => asked.length >= 3, 4_000);
     expect(asked).toEqual(["lap-q1", "lap-q2", "lap-q3"]);
     pending.splice(0).forEach((r) => r(false));
     expect(await q3).toBe(407);
     // After missTtlMs the id is looked up again (a pod bound since then is found).
-    await Bun.sleep(350);
+    await Bun.sleep(2_100);
     const again = through("lap-q1");
-    await Bun.sleep(50);
+    await waitFor("lap-q1 looked up again", () => asked.length >= 4, 4_000);
     expect(asked.filter((id) => id === "lap-q1")).toHaveLength(2);
     pending.splice(0).forEach((r) => r(false));
     expect(await again).toBe(407);
@@ -141,7 +143,7 @@ test("lookups of unknown sandboxes are bounded: at most maxConcurrent in flight,
   } finally {
     await bounded.close();
   }
-});
+}, 15_000);
 
 test("a lookup that hangs answers 407 after timeoutMs and keeps its slot until it settles", async () => {
   let calls = 0;

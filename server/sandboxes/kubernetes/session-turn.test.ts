@@ -99,15 +99,11 @@ afterAll(async () => {
 });
 
 describe("a session on the (fake) cluster through LAP's HTTP API", () => {
-  let coldMs = 0;
-
   test("cold: the session gets a claimed pod, the turn runs in the real supervisor, events stream and the reply is stored", async () => {
-    const t0 = Date.now();
     const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId });
     expect(session.status).toBe(201);
     first = session.body.id;
     await idleOrExplain(first);
-    coldMs = Date.now() - t0;
     if (!(await claimOfSession(first)))
       console.error(
         await lap.database.query(`select * from sandboxes`),
@@ -153,7 +149,8 @@ describe("a session on the (fake) cluster through LAP's HTTP API", () => {
     for (const r of model.requests) expect(r.authorization).toBe("Bearer sk-provider-secret-k8s");
   }, 60_000);
 
-  test("warm: the second session is served from the SandboxWarmPool, with no new cold pod, and faster", async () => {
+  // Whether warm is faster than cold is for bench/, not a test: this proves the warm path was taken.
+  test("warm: the second session is served from the SandboxWarmPool, with no new cold pod", async () => {
     kubelet.release();
     await waitFor(
       "a ready warm sandbox",
@@ -161,16 +158,12 @@ describe("a session on the (fake) cluster through LAP's HTTP API", () => {
       20_000,
     );
     const coldBefore = coldSandboxes();
-    const t0 = Date.now();
     const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: agentId });
     second = session.body.id;
     await idleOrExplain(second);
-    const warmMs = Date.now() - t0;
     const sandbox = sandboxOf((await claimOfSession(second))!);
     expect(sandbox.metadata.labels!["agents.x-k8s.io/launch-type"]).toBe("warm");
     expect(coldSandboxes()).toBe(coldBefore);
-    expect(warmMs).toBeLessThan(coldMs);
-    console.log(`session ready: cold ${coldMs} ms, warm ${warmMs} ms`);
     model.script([{ text: "Warm and ready." }]);
     expect((await api("POST", `/api/sessions/${second}/messages`, { text: "hello" })).status).toBe(202);
     await waitFor("warm turn", async () => replyText(await events(second)).includes("Warm and ready."));

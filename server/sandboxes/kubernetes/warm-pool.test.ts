@@ -19,13 +19,13 @@ describe("warm pools: LAP's WARM_POOL_* settings mapped onto SandboxWarmPool", (
     await eventually(() => warmMembers(pool!.metadata.name).filter(ready).length === 3);
     const warmNames = warmMembers(pool!.metadata.name).map((s) => s.metadata.name);
 
-    const started = performance.now();
+    const podsBefore = t.fake.objects("pods").map((p) => p.metadata.name);
     const h = await t.lap.provider.create({ harness: "opencode", env: {}, workspaceId: "w" });
     const r = await t.lap.provider.waitReady(h.id, { timeoutMs: 3000 });
-    const ms = performance.now() - started;
     expect(r.info.launch).toBe("warm");
     expect(warmNames).toContain(r.info.sandbox as string);
-    expect(ms).toBeLessThan(1000);
+    // Served by a pod that was already running, not one started for this claim.
+    expect(podsBefore).toContain(r.info.pod as string);
     // The adopted pod now carries the claim's labels (additionalPodMetadata) and was never restarted for it.
     const pod = t.fake.store.get("pods", "default", r.info.pod as string)!;
     expect(pod.metadata.labels["lap.dev/sandbox-id"]).toBe(h.id);

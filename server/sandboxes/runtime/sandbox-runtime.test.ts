@@ -357,14 +357,12 @@ describe("sandbox runtime adapter", () => {
     expect(warm).toBeTruthy();
     otherPrompt = true;
     const a = adapter(p, pool);
-    const started = performance.now();
     await a.startSession({ ref: await a.ensureAgent(agent, null), agent, localSessionId: "ses_warm", title: "" });
-    const ms = performance.now() - started;
     const [row] = await database.query<{ sandbox_id: string; status: string }>(
       `select sandbox_id, status from sandboxes where session_id = 'ses_warm'`,
     );
+    // No cold start: the session runs in the sandbox the pool had started, and its harness was not restarted.
     expect(row).toEqual({ sandbox_id: warm!.sandbox_id, status: "claimed" });
-    expect(ms).toBeLessThan(2_000);
     const health = await new SupervisorClient(await p.connect(warm!.sandbox_id), "ses_warm").health();
     expect([health.prepared, health.session_id]).toEqual(["kept", "ses_warm"]);
     model.script([{ text: "warm hello" }]);

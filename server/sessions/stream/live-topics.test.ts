@@ -10,6 +10,7 @@ import { LiveBus } from "../events/bus";
 import { EventStore } from "../events/store";
 import type { StoredEvent } from "../../../schema/session-events";
 import { LiveTopics, type TopicSocket } from "./live-topics";
+import { waitFor } from "../../../test/support/api-client";
 
 let db: Database;
 let bus: LiveBus;
@@ -77,7 +78,7 @@ describe("live topics", () => {
     failList = true;
     const seq = await lastSeq();
     bus.publish("ses_topics", [{ seq: seq + 2, type: "agent.message", data: {}, turn_id: null, created_at: new Date().toISOString() }]);
-    await Bun.sleep(50);
+    await waitFor("the topic's feed to fail", () => a.s.failed > 0 && topics.stats().topics === 0, 4_000);
     expect(a.s.failed).toBe(1);
     expect(topics.stats().topics).toBe(0);
     failList = false;

@@ -229,8 +229,8 @@ describe("rename", () => {
     const s = await h.createSession({ title: "old name" });
     const res = await fetch(`${h.url}/api/sessions/stream`, { headers: authHeaders });
     expect(res.status).toBe(200);
+    // The stream subscribes before it answers (status-routes.ts), so the rename can follow at once.
     const frames = readSse(res, (got) => got.some((f: any) => f.id === s.id && f.title === "live name"));
-    await Bun.sleep(100);
     expect((await h.t.json("PATCH", `/api/sessions/${s.id}`, { body: { title: "live name" } })).status).toBe(200);
     const got = (await frames) as any[];
     expect(got.find((f) => f.id === s.id && f.title === "live name")).toMatchObject({ op: "update", status: expect.any(String) });
