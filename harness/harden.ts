@@ -7,6 +7,7 @@
  * exec, so the agent's own programs are unaffected.
  */
 import { dlopen, FFIType } from "bun:ffi";
+import { writeFileSync } from "node:fs";
 
 const PR_SET_DUMPABLE = 4;
 const PR_SET_NO_NEW_PRIVS = 38;
@@ -32,6 +33,23 @@ export function hardenProcess(log: (message: string) => void = () => {}): boolea
   }
   log("could not load libc for prctl: this process stays dumpable");
   return false;
+}
+
+/**
+ * Makes this process (and what it starts) the first the kernel kills past the sandbox's memory limit,
+ * before the supervisor, which reports the kill and restarts the harness (docs/sandboxes.md, Limits).
+ * A harness that hardens itself calls this first: once undumpable, its /proc/self/oom_score_adj belongs
+ * to root, and the supervisor's own write (supervisor/harness-process.ts) fails if it comes that late.
+ * Raising one's own score needs no privilege.
+ */
+export function preferForOomKill(log: (message: string) => void = () => {}): boolean {
+  try {
+    writeFileSync("/proc/self/oom_score_adj", "1000");
+    return true;
+  } catch (err) {
+    log(`could not raise this process's oom_score_adj: ${(err as Error).message}`);
+    return false;
+  }
 }
 
 const open = (name: string) =>

@@ -2,10 +2,12 @@
  * Entry of the built-in agent harness: a process the supervisor starts inside the sandbox.
  * Reads HarnessCommand lines on stdin, writes normalized events on stdout (harness/protocol.ts).
  */
-import { hardenProcess } from "../harden";
+import { hardenProcess, preferForOomKill } from "../harden";
 import { encodeLine, type HarnessCommand, readJsonLines } from "../protocol";
 import { AgentLoop } from "./loop";
 
+// Before hardening (which makes /proc/self root's): past the memory limit, this process goes before the supervisor.
+preferForOomKill((m) => console.error(`[agent] ${m}`));
 // It holds the session key; the commands it runs for the agent must not read its memory.
 hardenProcess((m) => console.error(`[agent] ${m}`));
 

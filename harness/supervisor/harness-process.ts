@@ -131,7 +131,8 @@ export class HarnessProcess {
  * Past the sandbox's memory limit the kernel kills the cgroup's "worst" process. The harness and the
  * commands it runs (which inherit this) go first, never the supervisor: the supervisor is what reports
  * the kill as a session.error and restarts the harness (docs/sandboxes.md, "Providers", Limits). Raising one's own
- * child's score needs no privilege.
+ * child's score needs no privilege. A harness that makes itself undumpable (the built-in agent) can be
+ * too quick for this write, so it raises its own score first (../harden.ts `preferForOomKill`).
  */
 function preferForOomKill(pid: number, log: (message: string) => void) {
   try {

@@ -40,7 +40,11 @@ export function spawnSandboxProcess(entry: Entry, command: string[], launch: Lau
 /** Why a sandbox LAP did not stop ended (`how`: its signal or exit code), with its last stderr lines. */
 export function exitError(entry: Entry, how: string): string {
   // Read before release() removes the cgroup: a kill at the memory limit is the likely cause then.
-  const oom = entry.cgroup?.oomKills() ? `; killed at the sandbox's memory limit (${memoryLimitText(entry.limits.memoryMb)})` : "";
+  // Kept on the handle (its live counters stop with the process) for the turn the death ended.
+  const kills = entry.cgroup?.oomKills() ?? null;
+  entry.handle.info.oomKills = kills;
+  if (entry.limits.memoryMb) entry.handle.info.memoryLimitMb = entry.limits.memoryMb;
+  const oom = kills ? `; killed at the sandbox's memory limit (${memoryLimitText(entry.limits.memoryMb)})` : "";
   const tail = entry.stderrTail;
   return `sandbox process exited (${how})${oom}${tail ? `: ${tail.trim().split("\n").slice(-3).join(" | ")}` : ""}`;
 }

@@ -28,3 +28,22 @@ export function memoryLimitTurnEnd(event: SessionEventData, killed: number, limi
   const message = `The kernel killed ${what} in this session's sandbox for going past its memory limit (${memoryLimitText(limitMb)}). Raise SANDBOX_MEMORY_MB or make the task use less memory.${harness}`;
   return { type: "session.error", error: { type: "memory_limit_exceeded", message } } as SessionEventData;
 }
+
+/**
+ * Whether the kernel killed processes at the memory limit since `before` (the turn's start count; null
+ * or undefined: since the sandbox started), read from a sandbox's handle: live counters while it runs,
+ * the last count once its process has exited (host/sandbox-process.ts `exitError`).
+ */
+export function killedAtLimitSince(info: Record<string, unknown> | undefined, before: number | null | undefined): boolean {
+  const kills = info?.oomKills;
+  return typeof kills === "number" && kills > (before ?? 0);
+}
+
+/**
+ * The session.error ending a turn whose sandbox died (its supervisor killed, or the whole sandbox) after
+ * the kernel killed processes in it at its memory limit: the turn cannot finish, the session goes on.
+ */
+export function sandboxLostAtMemoryLimit(limitMb: number | undefined): SessionEventData {
+  const message = `The sandbox running this turn died after the kernel killed processes in it for going past its memory limit (${memoryLimitText(limitMb)}); the reply so far is incomplete. Raise SANDBOX_MEMORY_MB or make the task use less memory. The session goes on with its history on a new sandbox.`;
+  return { type: "session.error", error: { type: "memory_limit_exceeded", message } } as SessionEventData;
+}

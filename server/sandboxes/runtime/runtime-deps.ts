@@ -85,6 +85,8 @@ export interface Live {
    * (TurnLostError). It is not sent again: a turn's tools may have changed the workspace already.
    */
   lost?: string;
+  /** The sandbox that ran the lost turn died after kills at its memory limit (of `limitMb`): its stream ends in memory_limit_exceeded. */
+  lostAtMemoryLimit?: { limitMb?: number };
   /** The sandbox's count of processes killed at its memory limit when the turn began (null: not counted here). */
   oomKillsAtTurnStart?: number | null;
   lastActivity: number;

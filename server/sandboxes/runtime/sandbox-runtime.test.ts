@@ -310,7 +310,10 @@ describe("sandbox runtime adapter", () => {
         // The sandbox and the session are still usable, and a turn without a kill ends normally: once the
         // supervisor has restarted a killed harness, and the command it ran (which outlives the harness and
         // goes on allocating until the kernel kills it too) is gone.
-        const [row] = await database.query<{ sandbox_id: string }>(`select sandbox_id from sandboxes where session_id = 'ses_mem'`);
+        // The session's newest sandbox: a new one when the kill took the old one's supervisor down.
+        const [row] = await database.query<{ sandbox_id: string }>(
+          `select sandbox_id from sandboxes where session_id = 'ses_mem' order by created_at desc limit 1`,
+        );
         const supervisor = new SupervisorClient(await limited.connect(row!.sandbox_id), "ses_mem");
         const settled = async () =>
           (await supervisor.health()).harness?.state === "running" && Number((await limited.get(row!.sandbox_id))!.info.memoryBytes) < 40e6;

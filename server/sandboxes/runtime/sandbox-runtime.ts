@@ -16,12 +16,13 @@ import type {
 import { MessageNotTakenError, RuntimeError, TurnLostError } from "../../runtimes/adapter";
 import type { ContentPart, SessionEventData } from "../../../schema/session-events";
 import { clearSandboxTrace, setSandboxTrace } from "../../tracing/sandbox-trace";
+import { memoryLimitText } from "../provider";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { acquireSandbox } from "./acquire";
 import { recordLifecycle } from "./lifecycle-audit";
-import { sandboxMemoryKills } from "./memory-limit";
+import { killedAtLimitSince, sandboxLostAtMemoryLimit, sandboxMemoryKills } from "./memory-limit";
 import type { Live, SandboxRuntimeDeps } from "./runtime-deps";
-import { endOfTurn, orNotTaken, sendContent } from "./turns";
+import { endOfTurn, orNotTaken, sendContent, supervisorGone } from "./turns";
 
 export type { SandboxRuntimeDeps } from "./runtime-deps";
 
@@ -101,12 +102,16 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
 
   private healing = new Map<string, Promise<Live>>();
 
-  /** The session's sandbox, brought back (same workspace, history replayed) if it died or was stopped. */
-  private ensureLive(sessionId: string): Promise<Live> {
+  /**
+   * The session's sandbox, brought back (same workspace, history replayed) if it died or was stopped.
+   * `probe`: the caller has a reason to doubt it (a stream re-opened after a drop, a state check), so a
+   * running sandbox's supervisor is asked too (one round trip; turns.ts `supervisorGone`).
+   */
+  private ensureLive(sessionId: string, probe = false): Promise<Live> {
     // One recovery per session at a time: the pod monitor and the next message may both ask.
     const running = this.healing.get(sessionId);
     if (running) return running;
-    const p = this.heal(sessionId).finally(() => this.healing.delete(sessionId));
+    const p = this.heal(sessionId, probe).finally(() => this.healing.delete(sessionId));
     this.healing.set(sessionId, p);
     return p;
   }
@@ -122,14 +127,22 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     await this.ensureLive(sessionId);
   }
 
-  private async heal(sessionId: string): Promise<Live> {
+  private async heal(sessionId: string, probe: boolean): Promise<Live> {
     const cur = this.live.get(sessionId);
     if (cur) {
       const h = await this.deps.provider.get(cur.sandboxId);
-      if (h?.state === "ready") return cur;
+      // A running sandbox whose supervisor is gone is dead too (turns.ts `supervisorGone`); destroyed below.
+      const supervisorDead = probe && h?.state === "ready" && (await supervisorGone(cur));
+      if (h?.state === "ready" && !supervisorDead) return cur;
       const died = h?.state !== "stopped";
+      // Read before the destroy below: the kills at the memory limit since the lost turn began.
+      const atMemoryLimit = died && killedAtLimitSince(h?.info, cur.oomKillsAtTurnStart);
+      const limitMb = typeof h?.info.memoryLimitMb === "number" ? h.info.memoryLimitMb : undefined;
+      const why = supervisorDead
+        ? `its supervisor stopped answering${atMemoryLimit ? ` after kills at its memory limit (${memoryLimitText(limitMb)})` : ""}`
+        : h?.error;
       this.deps.logger.warn(
-        { session_id: sessionId, sandbox_id: cur.sandboxId, state: h?.state ?? "gone" },
+        { session_id: sessionId, sandbox_id: cur.sandboxId, state: supervisorDead ? "supervisor gone" : (h?.state ?? "gone") },
         died ? "sandbox died; recovering" : "restarting stopped sandbox",
       );
       this.live.delete(sessionId);
@@ -138,15 +151,18 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
         sessionId,
         cur.sandboxId,
         died ? "sandbox.died" : "sandbox.stop",
-        { reason: h?.error ?? (died ? "sandbox gone" : "stopped") },
+        { reason: why ?? (died ? "sandbox gone" : "stopped") },
         {
           sql: `update sandboxes set status = $2, reason = $3, updated_at = now() where id = $1 and status <> 'stopped'`,
-          params: [cur.rowId, died ? "dead" : "stopped", h?.error ?? null],
+          params: [cur.rowId, died ? "dead" : "stopped", why ?? null],
         },
       );
       await this.deps.provider.destroy(cur.sandboxId).catch(() => {});
-      const next = await this.acquire(sessionId, cur.agent, cur.workspaceId, died ? (h?.error ?? "sandbox gone") : undefined);
-      if (died && cur.inFlight) next.lost = h?.error ?? "sandbox gone";
+      const next = await this.acquire(sessionId, cur.agent, cur.workspaceId, died ? (why ?? "sandbox gone") : undefined);
+      if (died && cur.inFlight) {
+        next.lost = why ?? "sandbox gone";
+        if (atMemoryLimit) next.lostAtMemoryLimit = { limitMb };
+      }
       return next;
     }
     // After a LAP restart: nothing in memory; the session's last sandbox row has its workspace.
@@ -192,7 +208,8 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
   }
 
   async *streamEvents(sessionId: string, opts: StreamOptions): AsyncIterable<RuntimeEvent> {
-    const live = await this.ensureLive(sessionId);
+    // A re-opened stream (after a drop) checks the supervisor: a dead one must not look alive.
+    const live = await this.ensureLive(sessionId, Boolean(opts.afterEventId));
     const [sandboxOfCursor, seq] = (opts.afterEventId ?? "").split(":");
     // A cursor from this sandbox resumes there; no cursor (a new turn; LAP sends the message once the
     // stream is open): only what comes next. A cursor from an older sandbox: the turn is lost (below).
@@ -216,9 +233,17 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
       ? (live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? "it was gone when LAP restarted" : undefined))
       : undefined;
     live.lost = resuming ? live.lost : undefined;
+    const lostAtMemoryLimit = lostIn ? live.lostAtMemoryLimit : undefined;
+    live.lostAtMemoryLimit = resuming ? live.lostAtMemoryLimit : undefined;
     if (lostIn) {
       live.lost = undefined;
+      live.lostAtMemoryLimit = undefined;
       live.inFlight = undefined;
+      // Killed at its memory limit: the turn ends the way a kill the sandbox survived ends it (memory-limit.ts).
+      if (lostAtMemoryLimit) {
+        yield { event: sandboxLostAtMemoryLimit(lostAtMemoryLimit.limitMb), providerEventId: `${live.sandboxId}:lost` };
+        return;
+      }
       throw new TurnLostError(
         "sandbox_lost",
         `The sandbox running this turn was lost (${lostIn}); the reply so far is incomplete. The session goes on with its history on a new sandbox.`,
@@ -258,7 +283,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
         // The supervisor stopped answering: give the provider a moment to see the process exit.
         for (let i = 0; i < 100 && (await this.deps.provider.get(cur.sandboxId))?.state === "ready"; i++) await Bun.sleep(20);
       }
-      const live = await this.ensureLive(sessionId);
+      const live = await this.ensureLive(sessionId, true);
       const health = await live.client.health();
       if (health.harness?.state === "failed") return "terminated";
       if (live.inFlight) return "running";

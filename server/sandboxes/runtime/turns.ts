@@ -19,7 +19,7 @@ export async function orNotTaken<T>(provider: SandboxProvider, live: Live, call:
     return await call();
   } catch (err) {
     if (!supervisorUnreachable(err)) throw err;
-    const gone = async () => (await provider.get(live.sandboxId))?.state !== "ready";
+    const gone = async () => (await provider.get(live.sandboxId))?.state !== "ready" || (await supervisorGone(live));
     for (let i = 0; i < 60 && !(await gone()); i++) await Bun.sleep(50);
     // Still running: not a dead sandbox (and maybe a message taken), so the error stands.
     if (!(await gone())) throw err;
@@ -47,6 +47,26 @@ export function sendContent(live: Live, content: ContentPart[]): Promise<number>
     .join("");
   const attachments = content.filter((p) => p.type === "image" || p.type === "document");
   return live.client.sendMessage(attachments.length ? [...(text ? [{ type: "text", text }] : []), ...attachments] : text);
+}
+
+/**
+ * The sandbox's process runs but its supervisor takes no connection: the supervisor was killed on its
+ * own (at the memory limit, say) while the harness or a command the agent ran holds the sandbox up.
+ * Nothing in that sandbox can take a turn or report one, so it counts as dead (sandbox-runtime.ts `heal`).
+ */
+export async function supervisorGone(live: Live): Promise<boolean> {
+  // Twice, a moment apart: a reset or a slow accept may come from a live supervisor.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (attempt) await Bun.sleep(50);
+    try {
+      await live.client.health();
+      return false;
+    } catch (err) {
+      // An HTTP answer, even an error, comes from a live supervisor; no connection at all does not.
+      if (/^supervisor GET \/health failed with/.test((err as Error).message ?? "")) return false;
+    }
+  }
+  return true;
 }
 
 /** The supervisor's socket refused or dropped the connection: its sandbox is gone, nothing was sent. */
