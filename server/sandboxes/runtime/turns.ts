@@ -59,10 +59,12 @@ export async function supervisorGone(live: Live): Promise<boolean> {
   for (let attempt = 0; attempt < 2; attempt++) {
     if (attempt) await Bun.sleep(50);
     try {
-      await live.client.health();
+      // A slow answer (a loaded machine) is a live supervisor, never a dead one.
+      await Promise.race([live.client.health(), Bun.sleep(5_000)]);
       return false;
     } catch (err) {
-      // An HTTP answer, even an error, comes from a live supervisor; no connection at all does not.
+      // An HTTP answer, even an error, comes from a live supervisor; no connection at all (refused, or
+      // its socket gone) does not.
       if (/^supervisor GET \/health failed with/.test((err as Error).message ?? "")) return false;
     }
   }
