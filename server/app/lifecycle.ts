@@ -14,6 +14,9 @@ import type { Foundation } from "./foundation";
 /** How often API key usage (last used, counts) is written. */
 const USAGE_FLUSH_MS = 15_000;
 
+/** How long `stop()` lets in-flight HTTP requests finish before it closes their connections. */
+const SERVER_DRAIN_MS = 3_000;
+
 export function appLifecycle(deps: AppDeps, f: Foundation, core: Core, edges: Edges) {
   const { config, logger } = deps;
   let usageFlush: ReturnType<typeof setInterval> | undefined;
@@ -62,7 +65,9 @@ export function appLifecycle(deps: AppDeps, f: Foundation, core: Core, edges: Ed
         // clients' SSE streams (every sandboxed session has one: LAP's platform tools, docs/memory.md).
         await core.sessions.stop();
         await core.mcp.sessions.closeAll().catch(() => {});
-        await server?.stop();
+        // In-flight requests get a moment to finish; a connection still open after that (a client that
+        // stopped reading its response) is closed, so a stop never runs into the 10 s force-exit.
+        if (server) await Promise.race([server.stop(), Bun.sleep(SERVER_DRAIN_MS)]).then(() => server?.stop(true));
         await core.mcp.stop().catch(() => {});
       } finally {
         // Whatever failed above, the sandboxes this process started do not outlive it.
