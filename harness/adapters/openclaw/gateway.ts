@@ -94,6 +94,7 @@ export async function startGateway(
   config: HarnessConfig,
   stateDir: string,
   onExit: (cli: CliProcess, code: number) => void,
+  warmUpUrl?: string,
 ): Promise<Gateway> {
   const entry = config.binary ?? harnessBinary("openclaw");
   const port = await freePort();
@@ -104,7 +105,7 @@ export async function startGateway(
   writeSoul(join(stateDir, "workspace"), config.systemPrompt);
   const tokenFile = join(stateDir, "gateway.token");
   writeFileSync(tokenFile, token, { mode: 0o600 });
-  const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "workspace") });
+  const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "workspace") }, warmUpUrl);
   const withLog = { ...settings, logging: { file: join(stateDir, "logs", "openclaw.log") } };
   writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(withLog, null, 2), { mode: 0o600 });
   const failure = new RunFailure();
