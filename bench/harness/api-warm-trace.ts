@@ -22,6 +22,8 @@ interface Seen {
   startMs: number;
   cpuMs: number;
   workspace: string;
+  /** argv0 when last sampled: a process may rename itself (OpenClaw's `openclaw` → `openclaw-gateway`). */
+  title: string;
   exitSeenMs?: number;
 }
 
@@ -58,12 +60,14 @@ const sampler = setInterval(() => {
     const pid = Number(name);
     if (!pid) continue;
     const argv0 = read(`/proc/${pid}/cmdline`).split("\0")[0] ?? "";
-    if (!argv0.endsWith(`/${CLI}`) && argv0 !== CLI) continue;
+    // Once seen, a process is followed until it exits, whatever it renames itself to.
+    if (!argv0.endsWith(`/${CLI}`) && argv0 !== CLI && !seen.has(pid)) continue;
     const st = stat(pid);
     if (!st) continue;
     live.add(pid);
-    const s = seen.get(pid) ?? { pid, startMs: st.startMs, cpuMs: 0, workspace: workspaceOf(pid) };
+    const s = seen.get(pid) ?? { pid, startMs: st.startMs, cpuMs: 0, workspace: workspaceOf(pid), title: argv0 };
     s.cpuMs = st.cpuMs;
+    if (argv0) s.title = argv0;
     seen.set(pid, s);
   }
   for (const s of seen.values()) if (!live.has(s.pid) && !s.exitSeenMs) s.exitSeenMs = now;
@@ -114,10 +118,10 @@ try {
     );
     for (const e of body.data ?? []) console.log(`    ${e.type} ${rel(Date.parse(e.processed_at ?? e.created_at ?? ""))}`);
   }
-  console.log(`${CLI} processes (start, exit seen, CPU, workspace):`);
+  console.log(`${CLI} processes (start, exit seen, CPU, workspace, last title):`);
   for (const s of [...seen.values()].sort((a, b) => a.startMs - b.startMs))
     console.log(
-      `  pid ${s.pid} start ${rel(s.startMs)} exit ${s.exitSeenMs ? rel(s.exitSeenMs) : "-"} cpu ${s.cpuMs.toFixed(0)} ms ${s.workspace}`,
+      `  pid ${s.pid} start ${rel(s.startMs)} exit ${s.exitSeenMs ? rel(s.exitSeenMs) : "-"} cpu ${s.cpuMs.toFixed(0)} ms ${s.workspace} ${s.title.split("/").at(-1)}`,
     );
   clearInterval(healthPoll);
   console.log("supervisor health transitions:");

@@ -6,9 +6,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openclawConfig } from "./config.ts";
 import { writeSoul } from "./gateway.ts";
+import { warmUpText } from "./warm-up.ts";
 
 const base = { workspace: "/workspace", home: "/home/h", gatewayUrl: "http://127.0.0.1:4000/", apiKey: "lap-sk-secret", model: "gpt-5" };
 const paths = { workspace: "/workspace", agentDir: "/home/h/.openclaw/workspace" };
+
+test("a warm pre-start adds the stub as one more provider, with no MCP for it; the agent's model stays LAP's", () => {
+  const warm = openclawConfig(base, 41234, paths, "http://127.0.0.1:5555/v1") as any;
+  expect(Object.keys(warm.models.providers)).toEqual(["lap", "lap-warm-up"]);
+  expect(warm.models.providers["lap-warm-up"]).toMatchObject({ baseUrl: "http://127.0.0.1:5555/v1", apiKey: "none" });
+  expect(warm.agents.defaults.model).toEqual({ primary: "lap/gpt-5", fallbacks: [] });
+  expect(warm.tools.byProvider).toEqual({ "lap-warm-up": { deny: ["bundle-mcp"] } });
+  // Only the throwaway session selects it, for itself (`-s`).
+  expect(warmUpText("gpt-5")).toBe("/model lap-warm-up/gpt-5 -s warm-up");
+  const cold = openclawConfig(base, 41234, paths) as any;
+  expect(Object.keys(cold.models.providers)).toEqual(["lap"]);
+  expect(cold.tools.byProvider).toBeUndefined();
+});
 
 test("the only provider is LAP's gateway with the agent's model, no fallback, and the key only as an env reference", () => {
   const config = openclawConfig(base, 41234, paths) as any;

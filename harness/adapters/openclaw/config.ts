@@ -3,6 +3,7 @@
 // it from the environment (`${LAP_GATEWAY_KEY}`, OpenClaw's env substitution), and the Gateway's own
 // token comes from OPENCLAW_GATEWAY_TOKEN.
 import type { HarnessConfig } from "../types.ts";
+import { WARM_UP_PROVIDER } from "../warm-up-stub.ts";
 
 export const KEY_ENV = "LAP_GATEWAY_KEY";
 /** The provider id OpenClaw routes the agent's model through: LAP's gateway and nothing else. */
@@ -12,7 +13,11 @@ export const APPROVABLE_TOOLS = new Set(["bash", "exec"]);
 
 export type OpenclawPaths = { workspace: string; agentDir: string };
 
-export function openclawConfig(config: HarnessConfig, port: number, paths: OpenclawPaths): Record<string, unknown> {
+/**
+ * `warmUpUrl`: a warm pre-start's stub model (../warm-up-stub.ts), one more provider that only the
+ * warm-up's throwaway session selects (openclaw/warm-up.ts); the agent's model stays `lap/<model>`.
+ */
+export function openclawConfig(config: HarnessConfig, port: number, paths: OpenclawPaths, warmUpUrl?: string): Record<string, unknown> {
   const asks = (config.approvalRequiredTools ?? []).some((tool) => APPROVABLE_TOOLS.has(tool));
   return {
     gateway: { mode: "local", bind: "loopback", port, auth: { mode: "token" } },
@@ -28,6 +33,16 @@ export function openclawConfig(config: HarnessConfig, port: number, paths: Openc
           // reasoning: false, so OpenClaw sends no reasoning effort of its own (a model that takes none would refuse it).
           models: [{ id: config.model, name: config.model, reasoning: false, input: ["text", "image"] }],
         },
+        ...(warmUpUrl
+          ? {
+              [WARM_UP_PROVIDER]: {
+                baseUrl: warmUpUrl,
+                apiKey: "none",
+                api: "openai-completions",
+                models: [{ id: config.model, name: config.model, reasoning: false, input: ["text"] }],
+              },
+            }
+          : {}),
       },
     },
     agents: {
@@ -47,6 +62,9 @@ export function openclawConfig(config: HarnessConfig, port: number, paths: Openc
       // Direct tool schemas. OpenClaw's default ("tools" mode Tool Search) hides MCP and most of its own
       // tools behind tool_search / tool_describe / tool_call, so the model never saw LAP's MCP tools by name.
       toolSearch: false,
+      // The warm-up's throwaway session connects no MCP server: before the bind the sandbox's gateway proxy
+      // holds MCP requests (docs/security.md "Before bind"), and the LAP session connects its own after it.
+      ...(warmUpUrl ? { byProvider: { [WARM_UP_PROVIDER]: { deny: ["bundle-mcp"] } } } : {}),
     },
     // A message sent while a run is still going aborts that run. LAP sends one only once the turn before
     // it ended, so a run still going is one whose ACP bridge died mid-turn; OpenClaw's default ("steer")

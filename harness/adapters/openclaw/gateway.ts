@@ -60,13 +60,15 @@ export function openclawEnv(config: HarnessConfig, stateDir: string, token: stri
     OPENCLAW_STATE_DIR: stateDir,
     OPENCLAW_CONFIG_PATH: join(stateDir, "openclaw.json"),
     OPENCLAW_GATEWAY_TOKEN: token,
-    // One process each (no compile-cache respawn into a child), so LAP's pid is OpenClaw's.
+    // No restart hand-off to a supervisor (a Gateway restart stays in-process).
     OPENCLAW_NO_RESPAWN: "1",
     OPENCLAW_HIDE_BANNER: "1",
     OPENCLAW_SUPPRESS_NOTES: "1",
     OPENCLAW_NO_AUTO_UPDATE: "1",
     OPENCLAW_DISABLE_BONJOUR: "1",
-    NODE_COMPILE_CACHE: join(config.home, ".cache", "node-compile-cache"),
+    // No NODE_COMPILE_CACHE: with one set, OpenClaw's launcher re-spawns itself with its own sub-directory of it
+    // (`respawnWithPackagedCompileCacheIfNeeded` in openclaw.mjs), so every process started twice and the first
+    // stayed as a signal bridge. Without it OpenClaw enables its cache in the temp dir itself, in one process.
   });
 }
 
@@ -94,6 +96,7 @@ export async function startGateway(
   config: HarnessConfig,
   stateDir: string,
   onExit: (cli: CliProcess, code: number) => void,
+  warmUpUrl?: string,
 ): Promise<Gateway> {
   const entry = config.binary ?? harnessBinary("openclaw");
   const port = await freePort();
@@ -104,7 +107,7 @@ export async function startGateway(
   writeSoul(join(stateDir, "workspace"), config.systemPrompt);
   const tokenFile = join(stateDir, "gateway.token");
   writeFileSync(tokenFile, token, { mode: 0o600 });
-  const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "workspace") });
+  const settings = openclawConfig(config, port, { workspace: config.workspace, agentDir: join(stateDir, "workspace") }, warmUpUrl);
   const withLog = { ...settings, logging: { file: join(stateDir, "logs", "openclaw.log") } };
   writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(withLog, null, 2), { mode: 0o600 });
   const failure = new RunFailure();

@@ -20,9 +20,11 @@ import {
   type ToolConfirmation,
   type TurnResult,
 } from "../types.ts";
+import { startWarmUpStub, type WarmUpStub } from "../warm-up-stub.ts";
 import { APPROVABLE_TOOLS } from "./config.ts";
 import { type Gateway, killGroup, openclawEnv, type RunFailure, startGateway } from "./gateway.ts";
 import { OpenclawTranslator, type SessionUpdate, toolName } from "./translate.ts";
+import { warmUpPrompt } from "./warm-up.ts";
 
 /** The Gateway session all of a LAP session's turns go to (agent `main`, OpenClaw's default agent). */
 export const SESSION_KEY = "agent:main:lap";
@@ -46,6 +48,11 @@ export class OpenclawAdapter implements HarnessAdapter {
   private prompt: Promise<void> | undefined;
   private readonly asks: boolean;
   private pending: PermissionRequest[] = [];
+  /** The warm-up's stub model (../warm-up-stub.ts) while a pre-started Gateway warms up. */
+  private warmStub: WarmUpStub | undefined;
+  private warmedUp = false;
+  /** How many model calls the warm-up's stub answered (0: the warm-up never reached the model path). */
+  warmUpModelCalls: number | undefined;
 
   constructor(private readonly config: HarnessConfig) {
     this.conversationId = config.resumeId;
@@ -75,7 +82,9 @@ export class OpenclawAdapter implements HarnessAdapter {
 
   private async openSession(): Promise<void> {
     mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
-    this.gateway ??= await startGateway(this.config, this.stateDir, (cli, code) => this.onGatewayExit(cli, code));
+    // Pre-started: the warm-up's model answers from inside the sandbox (warm-up.ts).
+    if (this.config.prestart && !this.warmedUp && !this.gateway) this.warmStub ??= startWarmUpStub();
+    this.gateway ??= await startGateway(this.config, this.stateDir, (cli, code) => this.onGatewayExit(cli, code), this.warmStub?.url);
     const entry = this.config.binary ?? harnessBinary("openclaw");
     const cli = spawnCli({
       cmd: [openclawNode(entry), entry, "acp", "--url", this.gateway.url, "--token-file", this.gateway.tokenFile, "--session", SESSION_KEY],
@@ -95,6 +104,20 @@ export class OpenclawAdapter implements HarnessAdapter {
     const opened = await this.rpc.request<{ sessionId: string }>("session/new", { cwd: this.config.workspace, mcpServers: [] });
     this.sessionId = opened.sessionId;
     this.conversationId = SESSION_KEY;
+  }
+
+  /** Warm pre-start: the Gateway's first-run path run once on a throwaway session (warm-up.ts). */
+  async warmUp(): Promise<void> {
+    await this.ensureSession();
+    try {
+      if (this.warmStub) await warmUpPrompt(this.rpc, this.config.workspace, this.config.model);
+    } finally {
+      this.warmedUp = true;
+      this.warmUpModelCalls = this.warmStub?.answered();
+      this.warmStub?.stop();
+      this.warmStub = undefined;
+    }
+    if (this.warmUpModelCalls === 0) console.error("openclaw: the warm-up prompt never reached its stub model; the first turn starts cold");
   }
 
   private onBridgeExit(cli: CliProcess, code: number): void {
@@ -256,6 +279,7 @@ export class OpenclawAdapter implements HarnessAdapter {
   }
 
   async stop(): Promise<void> {
+    this.warmStub?.stop();
     await this.turns.stop();
     const gateway = this.gateway;
     this.gateway = undefined;
