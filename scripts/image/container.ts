@@ -106,10 +106,19 @@ export function signalContainer(proc: { pid: number }, signal: NodeJS.Signals): 
   }
 }
 
+/**
+ * Kills the container and everything in it: its PID 1 first (the kernel then kills the whole PID
+ * namespace), then unshare. Killing only unshare leaves PID 1 running, re-parented to the host's init.
+ */
+export function killContainer(proc: { pid: number; kill(signal?: number | NodeJS.Signals): void }): void {
+  signalContainer(proc, "SIGKILL");
+  proc.kill("SIGKILL");
+}
+
 /** Runs the command to its end (bounded by `ms`) and returns its output. */
 export async function runInContainer(opts: ContainerOptions, ms = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = startContainer(opts);
-  const timer = setTimeout(() => proc.kill("SIGKILL"), ms);
+  const timer = setTimeout(() => killContainer(proc), ms);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
   return { code, stdout, stderr };

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { ChildOutput } from "../../test/support/child-output.ts";
-import { resolveUser, startContainer } from "./container.ts";
+import { killContainer, resolveUser, startContainer } from "./container.ts";
 import { type Cleanups, freePort, ms, waitUntil } from "./lap-in-image.ts";
 import { build, envList, inspectImage, mountImage } from "./podman.ts";
 
@@ -37,7 +37,7 @@ export async function checkHarnessImage(opts: { root: string; tag: string; conta
     argv,
     readOnlyRoot: false,
   });
-  cleanups.push(() => proc.kill("SIGKILL"));
+  cleanups.push(() => killContainer(proc));
   const out = new ChildOutput(proc.stderr);
   new ChildOutput(proc.stdout);
   const health = await waitUntil(
@@ -49,7 +49,7 @@ export async function checkHarnessImage(opts: { root: string; tag: string; conta
     30_000,
     out,
   );
-  proc.kill("SIGKILL");
+  killContainer(proc);
   if (health.harness?.name !== "opencode") throw new Error(`the supervisor runs ${JSON.stringify(health.harness)}, not opencode`);
   return `built ${tag} (${(size / 1e6).toFixed(0)} MB) in ${ms(t)}; its supervisor answered /health as ${config.User}, harness ${health.harness.name} ${health.harness.state}`;
 }

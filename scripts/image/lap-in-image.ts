@@ -6,7 +6,7 @@ import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChildOutput } from "../../test/support/child-output.ts";
-import { signalContainer, startContainer, type ContainerOptions } from "./container.ts";
+import { killContainer, signalContainer, startContainer, type ContainerOptions } from "./container.ts";
 import { envList, type ImageConfig } from "./podman.ts";
 
 export type Cleanups = Array<() => Promise<unknown> | unknown>;
@@ -90,7 +90,7 @@ export async function startLap(
   const proc = startContainer({ ...base, env, argv });
   const output = new ChildOutput(proc.stdout);
   const errors = new ChildOutput(proc.stderr);
-  cleanups.push(() => proc.kill("SIGKILL"));
+  cleanups.push(() => killContainer(proc));
   const url = `http://127.0.0.1:${port}`;
   const api = async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}${path}`, {
@@ -109,7 +109,7 @@ export async function stopLap(lap: Lap, limitMs = 20_000): Promise<number> {
   if (!signalContainer(lap.proc, "SIGTERM")) throw new Error("the container has no PID 1 to signal");
   const code = await Promise.race([lap.proc.exited, Bun.sleep(limitMs).then(() => null)]);
   if (code === null) {
-    lap.proc.kill("SIGKILL");
+    killContainer(lap.proc);
     throw new Error(`LAP did not stop within ${limitMs / 1000} s of SIGTERM\n${lap.output.text().slice(-3000)}`);
   }
   return code;
