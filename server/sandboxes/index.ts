@@ -5,6 +5,9 @@ import { notFound } from "../lib/errors";
 import { destroyQuery, egressQuery, egressRecordView, poolView, sandboxIdParams, sandboxView } from "./model";
 import type { SandboxService } from "./service";
 
+/** How long `POST /pool/refill` waits for its top-up before it answers (Bun's idle timeout is 30 s). */
+const REFILL_WAIT_MS = 15_000;
+
 /** Sandboxes: live sandboxes, the warm pool, egress records; stop and destroy. Admin only. */
 export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuard }) {
   const s = deps.sandboxes;
@@ -20,11 +23,19 @@ export function sandboxRoutes(deps: { sandboxes: SandboxService; guard: AuthGuar
     .post(
       "/pool/refill",
       async ({ principal }) => {
-        await s.pool().topUp();
+        // A harness pre-start can outlast the HTTP idle timeout (OpenClaw's takes 20-30 s): past the bound
+        // the answer shows those slots still provisioning, and the top-up goes on (the page polls the pool).
+        await Promise.race([s.pool().topUp(), Bun.sleep(REFILL_WAIT_MS)]);
         await s.recordChange({ actor: principal, action: "warm_pool.refill", objectType: "warm_pool", objectId: "local" });
         return s.poolSlots();
       },
-      { response: poolView, detail: { summary: "Recycle and top up the warm pool now (the loop does it every 30 s)" } },
+      {
+        response: poolView,
+        detail: {
+          summary:
+            "Recycle and top up the warm pool now (the loop does it every 30 s); answers within 15 s, slots still preparing then show as provisioning",
+        },
+      },
     )
     .get(
       "/egress",
