@@ -175,6 +175,18 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     return this.acquire(sessionId, agent, row.workspace_id, "LAP restarted");
   }
 
+  /**
+   * Why the sandbox a cursor names is gone, when this process did not see the turn die in it (LAP
+   * restarted, or another recovery replaced it first): the reason its row was closed with, if any.
+   */
+  private async lostReason(sandboxId: string): Promise<string> {
+    const [row] = await this.deps.database.query<{ reason: string | null }>(
+      `select reason from sandboxes where sandbox_id = $1 and reason is not null order by created_at desc limit 1`,
+      [sandboxId],
+    );
+    return row?.reason ?? "it was gone when LAP restarted";
+  }
+
   private async agentDefinition(agentId: string): Promise<AgentDefinition> {
     const agent = await this.deps.agents.definition(agentId);
     if (!agent) throw new RuntimeError(`agent ${agentId} no longer exists`, 404);
@@ -230,7 +242,7 @@ export class SandboxRuntimeAdapter implements RuntimeAdapter {
     // Only a resumed stream: a new turn's (LAP closed the lost one some other way) starts clean.
     const resuming = opts.resuming ?? Boolean(opts.afterEventId);
     const lostIn = resuming
-      ? (live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? "it was gone when LAP restarted" : undefined))
+      ? (live.lost ?? (sandboxOfCursor && sandboxOfCursor !== live.sandboxId ? await this.lostReason(sandboxOfCursor) : undefined))
       : undefined;
     live.lost = resuming ? live.lost : undefined;
     const lostAtMemoryLimit = lostIn ? live.lostAtMemoryLimit : undefined;
