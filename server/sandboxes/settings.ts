@@ -4,7 +4,7 @@
  * goes into its sandboxes, resolved once by server/app/core.ts.
  */
 import type { Env } from "../config/schema";
-import { containerEnv } from "./secrets/container-env";
+import { containerEnvFrom } from "../config/load";
 
 export type SandboxSettings = Pick<
   Env,
@@ -37,7 +37,7 @@ export type SandboxSettings = Pick<
 
 /**
  * LAP's environment as every sandbox sees it: `CONTAINER_ENV_NAME=value` on LAP becomes `NAME=value`,
- * without names that would carry LAP's secrets (secrets/container-env.ts). The only host environment
+ * without names that would carry LAP's secrets (server/config/load.ts `containerEnvFrom`). The only host environment
  * the sandboxes read.
  */
 export interface SandboxHostEnv {
@@ -46,7 +46,7 @@ export interface SandboxHostEnv {
 
 /** Reads the sandbox's share of LAP's environment once, at build time (server/app/core.ts). */
 export function sandboxHostEnv(rawEnv: Record<string, string | undefined>): SandboxHostEnv {
-  return { containerEnv: containerEnv(rawEnv) };
+  return { containerEnv: containerEnvFrom(rawEnv) };
 }
 
 /** The module's share of LAP's loaded configuration and environment (server/app/core.ts, tests). */

@@ -13,6 +13,16 @@ export interface SandboxEvent {
 
 export const TERMINAL = new Set(["session.status_idle", "session.error"]);
 
+/** The supervisor answered, with an HTTP error: it is alive (runtime/turns.ts `supervisorGone`). */
+export class SupervisorHttpError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 export class SupervisorClient {
   constructor(
     private conn: SupervisorConnection,
@@ -27,7 +37,7 @@ export class SupervisorClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`supervisor ${method} ${path} failed with ${res.status}: ${text}`);
+    if (!res.ok) throw new SupervisorHttpError(`supervisor ${method} ${path} failed with ${res.status}: ${text}`, res.status);
     return text ? JSON.parse(text) : {};
   }
 

@@ -45,7 +45,7 @@ const agent: AgentDefinition = {
   repoBranch: null,
 };
 
-/** LAP's CONTAINER_ENV_* as sandboxes see them: a secret's name set by mistake is dropped (secrets/container-env.ts). */
+/** LAP's CONTAINER_ENV_* as sandboxes see them: a secret's name set by mistake is dropped (server/config/load.ts `containerEnvFrom`). */
 const LAP_CONTAINER_ENV = sandboxHostEnv({
   CONTAINER_ENV_TEAM: "platform",
   CONTAINER_ENV_LITELLM_API_KEY: "sk-real-should-not-pass",

@@ -6,6 +6,7 @@
 import { MessageNotTakenError } from "../../runtimes/adapter";
 import { type ContentPart, confirmationIn, type SessionEventData } from "../../../schema/session-events";
 import type { SandboxProvider } from "../provider";
+import { SupervisorHttpError } from "../supervisor-client";
 import { memoryLimitTurnEnd, sandboxMemoryKills, waitsForApproval } from "./memory-limit";
 import type { Live } from "./runtime-deps";
 
@@ -65,7 +66,7 @@ export async function supervisorGone(live: Live): Promise<boolean> {
     } catch (err) {
       // An HTTP answer, even an error, comes from a live supervisor; no connection at all (refused, or
       // its socket gone) does not.
-      if (/^supervisor GET \/health failed with/.test((err as Error).message ?? "")) return false;
+      if (err instanceof SupervisorHttpError) return false;
     }
   }
   return true;
