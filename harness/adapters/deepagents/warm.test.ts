@@ -11,46 +11,23 @@ import { join } from "node:path";
 import { replyText } from "../../../test/support/adapter-sessions.ts";
 import { KEY, MODEL } from "../../../test/support/harness-contract.ts";
 import { type ScriptedModel, startScriptedModel } from "../../../test/support/scripted-model/index.ts";
+import { startUnboundGateway } from "../../../test/support/unbound-gateway.ts";
 import { DeepAgentsAdapter } from "./index.ts";
 
 let model: ScriptedModel;
-let gateway: ReturnType<typeof Bun.serve>;
+let gateway: ReturnType<typeof startUnboundGateway>;
 let root = "";
 let adapter: DeepAgentsAdapter | undefined;
-let bound = false;
-const heldUntilBind: Array<() => void> = [];
-const mcpRequests: string[] = [];
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "lap-deepagents-warm-"));
   model = startScriptedModel({ models: [MODEL], apiKey: KEY });
-  gateway = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    // The proxy holds a request as long as the slot waits for its bind.
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
-      if (url.pathname.startsWith("/mcp")) {
-        mcpRequests.push(`${req.method} ${url.pathname}${bound ? "" : " (before the bind)"}`);
-        if (!bound) await new Promise<void>((release) => heldUntilBind.push(release));
-        return Response.json({ error: { message: "no MCP server behind this gateway" } }, { status: 503 });
-      }
-      const headers = new Headers(req.headers);
-      headers.delete("host");
-      return fetch(`${model.url}${url.pathname}${url.search}`, {
-        method: req.method,
-        headers,
-        body: req.method === "GET" ? undefined : await req.arrayBuffer(),
-      });
-    },
-  });
+  gateway = startUnboundGateway(model);
 });
 
 afterAll(async () => {
   await adapter?.stop();
-  for (const release of heldUntilBind.splice(0)) release();
-  gateway?.stop(true);
+  gateway?.stop();
   await model?.stop();
   rmSync(root, { recursive: true, force: true });
 });
@@ -60,7 +37,7 @@ test("pre-started with MCP servers: ready while the gateway holds MCP requests, 
   const home = join(root, "home");
   mkdirSync(workspace);
   mkdirSync(home);
-  const gatewayUrl = `http://127.0.0.1:${gateway.port}`;
+  const gatewayUrl = gateway.url;
   adapter = new DeepAgentsAdapter({
     workspace,
     home,
@@ -72,15 +49,14 @@ test("pre-started with MCP servers: ready while the gateway holds MCP requests, 
   });
   await adapter.start();
   await adapter.warmUp();
-  expect(mcpRequests).toEqual([]);
+  expect(gateway.mcpRequests).toEqual([]);
 
-  bound = true;
-  for (const release of heldUntilBind.splice(0)) release();
+  gateway.bind();
   model.setScript([{ when: "say hi", steps: [{ kind: "text", text: "hi after the bind" }] }]);
   const result = await adapter.send("say hi");
   expect(result.events.at(-1)).toEqual({ type: "session.status_idle", stop_reason: { type: "end_turn" } });
   expect(replyText(result.events)).toContain("hi after the bind");
   // Asked at the first turn, after the bind; the gateway's 503 leaves the agent its own tools.
-  expect(mcpRequests.length).toBeGreaterThan(0);
-  expect(mcpRequests.some((r) => r.includes("before the bind"))).toBe(false);
+  expect(gateway.mcpRequests.length).toBeGreaterThan(0);
+  expect(gateway.mcpRequests.some((r) => r.includes("before the bind"))).toBe(false);
 }, 120_000);

@@ -12,42 +12,23 @@ import { replyText } from "../../../test/support/adapter-sessions.ts";
 import { KEY, MODEL } from "../../../test/support/harness-contract.ts";
 import { type ScriptedModel, startScriptedModel } from "../../../test/support/scripted-model/index.ts";
 import { OPENCLAW_MISSING, requires } from "../../../test/support/skip.ts";
+import { startUnboundGateway } from "../../../test/support/unbound-gateway.ts";
 import { OpenclawAdapter } from "./index.ts";
 
 let model: ScriptedModel;
-let gateway: ReturnType<typeof Bun.serve>;
+let gateway: ReturnType<typeof startUnboundGateway>;
 let root = "";
 let adapter: OpenclawAdapter | undefined;
-let bound = false;
-const heldUntilBind: Array<() => void> = [];
-const beforeBind: string[] = [];
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "lap-openclaw-warm-"));
   model = startScriptedModel({ models: [MODEL], apiKey: KEY });
-  gateway = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
-      if (!bound) beforeBind.push(`${req.method} ${url.pathname}`);
-      if (url.pathname.startsWith("/mcp")) {
-        if (!bound) await new Promise<void>((release) => heldUntilBind.push(release));
-        return Response.json({ error: { message: "no MCP server behind this gateway" } }, { status: 503 });
-      }
-      if (!bound) return Response.json({ error: { code: "sandbox_unbound", message: "not bound yet" } }, { status: 401 });
-      const headers = new Headers(req.headers);
-      headers.delete("host");
-      return fetch(`${model.url}${url.pathname}${url.search}`, { method: req.method, headers, body: await req.arrayBuffer() });
-    },
-  });
+  gateway = startUnboundGateway(model, { refuseUnboundModelCalls: true });
 });
 
 afterAll(async () => {
   await adapter?.stop();
-  for (const release of heldUntilBind.splice(0)) release();
-  gateway?.stop(true);
+  gateway?.stop();
   await model?.stop();
   rmSync(root, { recursive: true, force: true });
 });
@@ -58,7 +39,7 @@ requires(OPENCLAW_MISSING).describe("openclaw warm pre-start (real Gateway + ACP
     const home = join(root, "home");
     mkdirSync(workspace);
     mkdirSync(home);
-    const gatewayUrl = `http://127.0.0.1:${gateway.port}`;
+    const gatewayUrl = gateway.url;
     adapter = new OpenclawAdapter({
       workspace,
       home,
@@ -72,10 +53,9 @@ requires(OPENCLAW_MISSING).describe("openclaw warm pre-start (real Gateway + ACP
     await adapter.warmUp();
     // The throwaway prompt ran the model path on the stub, and neither it nor its MCP discovery reached LAP.
     expect(adapter.warmUpModelCalls).toBeGreaterThan(0);
-    expect(beforeBind).toEqual([]);
+    expect(gateway.beforeBind).toEqual([]);
 
-    bound = true;
-    for (const release of heldUntilBind.splice(0)) release();
+    gateway.bind();
     model.setScript([
       { when: "say hi", steps: [{ kind: "text", text: "hi after the bind" }] },
       { when: "what came before", steps: [{ kind: "text", text: "the greeting" }] },
